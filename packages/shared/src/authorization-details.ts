@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+import { PURCHASE_AUTHORIZATION_DETAILS_TYPE, SHOP_CURRENCY } from "./constants.js";
+import { MAX_PRICE_LIMIT, MAX_PRODUCT_NAME_LENGTH, MAX_QUANTITY } from "./purchase.js";
+
+/**
+ * One RFC 9396 `authorization_details` entry describing a purchase the person is asked to
+ * approve. Auth0 only checks `type`; the shop API checks the rest against the order.
+ */
+export const purchaseAuthorizationDetailSchema = z
+  .object({
+    type: z.literal(PURCHASE_AUTHORIZATION_DETAILS_TYPE),
+    product: z.string().min(1).max(MAX_PRODUCT_NAME_LENGTH),
+    quantity: z.number().int().min(1).max(MAX_QUANTITY),
+    maximum_amount: z.number().positive().max(MAX_PRICE_LIMIT).optional(),
+    currency: z.literal(SHOP_CURRENCY),
+  })
+  .strict();
+
+export type PurchaseAuthorizationDetail = z.infer<typeof purchaseAuthorizationDetailSchema>;
+
+/** Any RFC 9396 entry: an object with a string `type`; the other members depend on the type. */
+export const authorizationDetailSchema = z.object({ type: z.string().min(1) }).passthrough();
+
+export type AuthorizationDetail = z.infer<typeof authorizationDetailSchema>;
+
+export const authorizationDetailsSchema = z.array(authorizationDetailSchema);
+
+export function purchaseAuthorizationDetail(purchase: {
+  product: string;
+  quantity: number;
+  maximumAmount?: number | undefined;
+}): PurchaseAuthorizationDetail {
+  return {
+    type: PURCHASE_AUTHORIZATION_DETAILS_TYPE,
+    product: purchase.product,
+    quantity: purchase.quantity,
+    ...(purchase.maximumAmount === undefined ? {} : { maximum_amount: purchase.maximumAmount }),
+    currency: SHOP_CURRENCY,
+  };
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  BINDING_MESSAGE_MAX_LENGTH,
+  bindingMessageProblems,
+  isValidBindingMessage,
+  purchaseBindingMessage,
+  sanitizeBindingText,
+} from "./binding-message.js";
+
+describe("bindingMessageProblems", () => {
+  it("accepts Auth0's characters and spaces", () => {
+    expect(bindingMessageProblems("Do you want to buy 2 XYZ phones")).toEqual([]);
+    expect(bindingMessageProblems("Order #42: 1+1 items, A-B_C.")).toEqual([]);
+  });
+
+  it("names every problem at once", () => {
+    const problems = bindingMessageProblems(`${"x".repeat(70)}$!`);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain("at most 64 characters (got 72)");
+    expect(problems[1]).toContain('"$!"');
+  });
+
+  it("refuses an empty or blank message", () => {
+    expect(bindingMessageProblems("")).toEqual(["binding_message must not be empty"]);
+    expect(isValidBindingMessage("   ")).toBe(false);
+  });
+});
+
+describe("purchaseBindingMessage", () => {
+  it("reads like the quickstart's consent question", () => {
+    expect(purchaseBindingMessage({ product: "XYZ phones", qty: 2 })).toBe(
+      "Do you want to buy 2 XYZ phones",
+    );
+  });
+
+  it("adds the price limit when it fits", () => {
+    expect(purchaseBindingMessage({ product: "XYZ phone", qty: 1, priceLimit: 499.5 })).toBe(
+      "Do you want to buy 1 XYZ phone for max 499.50 USD",
+    );
+  });
+
+  it("drops the price limit, then shortens the name, to stay within 64 characters", () => {
+    const message = purchaseBindingMessage({
+      product: "Ultra Deluxe Professional Noise Cancelling Headphones, Midnight Edition",
+      qty: 3,
+      priceLimit: 900,
+    });
+    expect(message.length).toBeLessThanOrEqual(BINDING_MESSAGE_MAX_LENGTH);
+    expect(message.startsWith("Do you want to buy 3 Ultra Deluxe")).toBe(true);
+    expect(message.endsWith("...")).toBe(true);
+    expect(isValidBindingMessage(message)).toBe(true);
+  });
+
+  it("replaces characters Auth0 refuses", () => {
+    expect(purchaseBindingMessage({ product: "Café & Crème (50% off!) $9", qty: 1 })).toBe(
+      "Do you want to buy 1 Cafe and Creme 50 off 9",
+    );
+    expect(sanitizeBindingText("<script>")).toBe("script");
+  });
+
+  it("falls back to a generic noun when nothing printable is left", () => {
+    expect(purchaseBindingMessage({ product: "🙂🙂", qty: 2 })).toBe("Do you want to buy 2 items");
+  });
+
+  it("is always valid, whatever the product name", () => {
+    const names = [
+      "a".repeat(500),
+      "手机",
+      " \t\n",
+      "x/y\\z|w",
+      "'quoted' \"name\"",
+      "#1 best-seller: A+",
+      "🙂".repeat(40),
+    ];
+    for (const product of names) {
+      for (const qty of [1, 999, 1000]) {
+        const message = purchaseBindingMessage({ product, qty, priceLimit: 123456.78 });
+        expect(bindingMessageProblems(message), message).toEqual([]);
+      }
+    }
+  });
+});

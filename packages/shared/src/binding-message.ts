@@ -1,0 +1,78 @@
+/**
+ * Auth0's rules for a CIBA `binding_message`: required, at most 64 characters, alphanumerics
+ * and `+-_.,:#`. Auth0's own examples also use spaces, and Auth0 accepts them.
+ */
+export const BINDING_MESSAGE_MAX_LENGTH = 64;
+
+const ALLOWED = /^[A-Za-z0-9+\-_.,:# ]+$/;
+const DISALLOWED_CHAR = /[^A-Za-z0-9+\-_.,:# ]/g;
+
+/** Every reason a binding message would be refused; empty when it is valid. */
+export function bindingMessageProblems(message: string): string[] {
+  const problems: string[] = [];
+  if (message.trim().length === 0) problems.push("binding_message must not be empty");
+  if (message.length > BINDING_MESSAGE_MAX_LENGTH) {
+    problems.push(
+      `binding_message must be at most ${BINDING_MESSAGE_MAX_LENGTH} characters (got ${message.length})`,
+    );
+  }
+  if (message.length > 0 && !ALLOWED.test(message)) {
+    const bad = [...new Set(message.match(DISALLOWED_CHAR) ?? [])].join("");
+    problems.push(
+      `binding_message may only contain letters, digits, spaces and +-_.,:# (found ${JSON.stringify(bad)})`,
+    );
+  }
+  return problems;
+}
+
+export function isValidBindingMessage(message: string): boolean {
+  return bindingMessageProblems(message).length === 0;
+}
+
+const REPLACEMENTS: [RegExp, string][] = [
+  [/&/g, " and "],
+  [/[@]/g, " at "],
+  [/[$]/g, ""],
+  [/['"`’‘“”]/g, ""],
+  [/[/\\|]/g, "-"],
+];
+
+/** Turns any text into characters Auth0 accepts; it does not shorten. */
+export function sanitizeBindingText(text: string): string {
+  let out = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  for (const [pattern, replacement] of REPLACEMENTS) out = out.replace(pattern, replacement);
+  return out.replace(DISALLOWED_CHAR, " ").replace(/\s+/g, " ").trim();
+}
+
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 3) return text.slice(0, max);
+  return `${text.slice(0, max - 3).trimEnd()}...`;
+}
+
+/**
+ * The consent question shown on the person's phone, e.g. "Do you want to buy 2 XYZ phones".
+ * Always valid for Auth0: the product name is sanitized and shortened to fit, and the price
+ * limit is added only when there is room for it.
+ */
+export function purchaseBindingMessage(purchase: {
+  product: string;
+  qty: number;
+  priceLimit?: number | undefined;
+}): string {
+  const qty = Number.isFinite(purchase.qty) ? String(Math.trunc(purchase.qty)) : "some";
+  const prefix = `Do you want to buy ${qty} `;
+  const product = sanitizeBindingText(purchase.product) || "items";
+  const limit =
+    purchase.priceLimit === undefined || !Number.isFinite(purchase.priceLimit)
+      ? ""
+      : ` for max ${formatAmount(purchase.priceLimit)} USD`;
+
+  const full = `${prefix}${product}${limit}`;
+  if (full.length <= BINDING_MESSAGE_MAX_LENGTH) return full;
+  return `${prefix}${shorten(product, BINDING_MESSAGE_MAX_LENGTH - prefix.length)}`;
+}
+
+function formatAmount(amount: number): string {
+  return Number.isInteger(amount) ? String(amount) : amount.toFixed(2);
+}

@@ -1,0 +1,17 @@
+/** The API identifier (audience) the shop API is registered under, in Auth0 and in mock-auth0. */
+export const SHOP_API_AUDIENCE = "sample-shop-api";
+
+/** The permission a token needs to place an order. */
+export const PRODUCT_BUY_SCOPE = "product:buy";
+
+/** OpenID Connect CIBA Core 1.0, section 10.1. */
+export const CIBA_GRANT_TYPE = "urn:openid:params:grant-type:ciba";
+
+/** RFC 6749, section 4.4. */
+export const CLIENT_CREDENTIALS_GRANT_TYPE = "client_credentials";
+
+/** The RFC 9396 `authorization_details` type for a purchase, registered on the shop API. */
+export const PURCHASE_AUTHORIZATION_DETAILS_TYPE = "product_purchase";
+
+/** The only currency the sample shop trades in. */
+export const SHOP_CURRENCY = "USD";

@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+const unit = (name: string, dir: string) => ({
+  test: {
+    name,
+    root: dir,
+    include: ["src/**/*.test.ts"],
+  },
+});
+
+export default defineConfig({
+  test: {
+    // A stray `.only` must fail the suite instead of silently skipping the rest.
+    allowOnly: false,
+    projects: [
+      unit("shared", "packages/shared"),
+      unit("mock-auth0", "apps/mock-auth0"),
+      unit("shop-api", "apps/shop-api"),
+      unit("agent", "apps/agent"),
+      {
+        test: {
+          name: "e2e",
+          root: ".",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
