@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/**
+ * What the simulated person does with a consent request:
+ * - `approve` / `deny`: answers at once, or `afterMs` later;
+ * - `ignore`: never answers (the timeout path);
+ * - `manual`: waits for a decision through the control API or the approver page.
+ */
+export type ApproverOutcome =
+  { action: "approve" | "deny"; afterMs: number } | { action: "ignore" } | { action: "manual" };
+
+const OUTCOME_PATTERN = /^(?:(approve|deny|ignore|manual)|(approve|deny)-after:(\d{1,9}))$/;
+
+export const OUTCOME_SYNTAX =
+  "one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>";
+
+/** Parses the text form used in tenant files, `MOCK_AUTH0_APPROVER` and the policy API. */
+export function parseOutcome(text: string): ApproverOutcome | undefined {
+  const match = OUTCOME_PATTERN.exec(text.trim());
+  if (!match) return undefined;
+  const [, simple, delayed, ms] = match;
+  if (simple === "approve" || simple === "deny") return { action: simple, afterMs: 0 };
+  if (simple === "ignore" || simple === "manual") return { action: simple };
+  if ((delayed === "approve" || delayed === "deny") && ms !== undefined) {
+    return { action: delayed, afterMs: Number(ms) };
+  }
+  return undefined;
+}
+
+export function formatOutcome(outcome: ApproverOutcome): string {
+  if (outcome.action === "approve" || outcome.action === "deny") {
+    return outcome.afterMs === 0 ? outcome.action : `${outcome.action}-after:${outcome.afterMs}`;
+  }
+  return outcome.action;
+}
+
+export const outcomeSchema = z.string().transform((text, ctx) => {
+  const outcome = parseOutcome(text);
+  if (!outcome) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `${JSON.stringify(text)} is not an approver outcome: use ${OUTCOME_SYNTAX}`,
+    });
+    return z.NEVER;
+  }
+  return outcome;
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+
+import { formatOutcome, parseOutcome } from "./outcome.js";
+import { chooseOutcome, policySchema } from "./policy.js";
+
+describe("approver outcomes", () => {
+  it.each([
+    ["approve", { action: "approve", afterMs: 0 }],
+    ["deny", { action: "deny", afterMs: 0 }],
+    ["ignore", { action: "ignore" }],
+    ["manual", { action: "manual" }],
+    ["approve-after:2000", { action: "approve", afterMs: 2000 }],
+    ["deny-after:50", { action: "deny", afterMs: 50 }],
+  ])("parses %s and prints it back", (text, outcome) => {
+    expect(parseOutcome(text)).toEqual(outcome);
+    expect(formatOutcome(parseOutcome(text)!)).toBe(text);
+  });
+
+  it.each(["", "yes", "approve-after:", "approve-after:-1", "ignore-after:10", "approve after 10"])(
+    "refuses %j",
+    (text) => {
+      expect(parseOutcome(text)).toBeUndefined();
+    },
+  );
+});
+
+describe("approver policy", () => {
+  const policy = policySchema.parse({
+    default: "manual",
+    rules: [
+      {
+        when: { user: "auth0|alice", bindingMessage: "^Do you want to buy \\d+ XYZ" },
+        outcome: "approve",
+      },
+      { when: { bindingMessage: "tv" }, outcome: "deny" },
+      { when: { clientId: "robot" }, outcome: "ignore" },
+    ],
+  });
+  const base = {
+    userId: "auth0|bob",
+    clientId: "agent",
+    audience: "sample-shop-api",
+    bindingMessage: "hello",
+  };
+
+  it("takes the first rule whose conditions all hold", () => {
+    expect(
+      chooseOutcome(policy, {
+        ...base,
+        userId: "auth0|alice",
+        bindingMessage: "Do you want to buy 2 XYZ TV",
+      }),
+    ).toEqual({
+      action: "approve",
+      afterMs: 0,
+    });
+    expect(
+      chooseOutcome(policy, { ...base, bindingMessage: "Do you want to buy 2 XYZ TV" }),
+    ).toEqual({
+      action: "deny",
+      afterMs: 0,
+    });
+    expect(chooseOutcome(policy, { ...base, clientId: "robot" })).toEqual({ action: "ignore" });
+  });
+
+  it("falls back to the default", () => {
+    expect(chooseOutcome(policy, base)).toEqual({ action: "manual" });
+  });
+
+  it("refuses unknown condition keys", () => {
+    expect(
+      policySchema.safeParse({
+        default: "approve",
+        rules: [{ when: { email: "x" }, outcome: "deny" }],
+      }).success,
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,80 @@
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { connect } from "node:tls";
+
+import { describe, expect, it } from "vitest";
+
+import { ensureLocalCertificates } from "./certificates.js";
+
+const freshDir = () => mkdtempSync(path.join(tmpdir(), "certs-"));
+
+describe("local certificates", () => {
+  it("creates a CA and a localhost certificate it signed, for every loopback name", async () => {
+    const dir = freshDir();
+    const certs = await ensureLocalCertificates(dir);
+    expect(certs.created).toBe(true);
+    expect(certs.caCertPath).toBe(path.join(dir, "ca.pem"));
+    const ca = new X509Certificate(certs.caCert);
+    const server = new X509Certificate(certs.cert);
+    expect(ca.ca).toBe(true);
+    expect(server.ca).toBe(false);
+    expect(server.verify(ca.publicKey)).toBe(true);
+    expect(server.subjectAltName).toBe(
+      "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1",
+    );
+  });
+
+  it("reuses usable certificates", async () => {
+    const dir = freshDir();
+    const first = await ensureLocalCertificates(dir);
+    const second = await ensureLocalCertificates(dir);
+    expect(second.created).toBe(false);
+    expect(second.caCert).toBe(first.caCert);
+  });
+
+  it("replaces certificates that are about to expire or damaged", async () => {
+    const dir = freshDir();
+    const first = await ensureLocalCertificates(dir);
+    const in400Days = () => Date.now() + 400 * 86_400_000;
+    const renewed = await ensureLocalCertificates(dir, in400Days);
+    expect(renewed.created).toBe(true);
+    expect(renewed.caCert).not.toBe(first.caCert);
+
+    writeFileSync(path.join(dir, "localhost.pem"), "garbage");
+    expect((await ensureLocalCertificates(dir)).created).toBe(true);
+  });
+
+  it("gives every concurrent starter the same set", async () => {
+    const dir = freshDir();
+    const all = await Promise.all([1, 2, 3, 4].map(() => ensureLocalCertificates(dir)));
+    expect(all.filter((c) => c.created)).toHaveLength(1);
+    expect(new Set(all.map((c) => c.caCert)).size).toBe(1);
+    expect(readFileSync(path.join(dir, "ca.pem"), "utf8")).toBe(all[0]!.caCert);
+  });
+
+  it("serves TLS that a client trusting only the CA accepts for localhost", async () => {
+    const certs = await ensureLocalCertificates(freshDir());
+    const server = createServer({ key: certs.key, cert: certs.cert }, (_req, res) => res.end("ok"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const authorized = await new Promise<boolean>((resolve, reject) => {
+        const socket = connect(
+          { host: "127.0.0.1", port, servername: "localhost", ca: certs.caCert },
+          () => {
+            resolve(socket.authorized);
+            socket.end();
+          },
+        );
+        socket.on("error", reject);
+      });
+      expect(authorized).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { AGENT, createHarness, defaultAuthorizeParams } from "./test-support/harness.js";
+
+const withoutSecret = () => {
+  const { client_secret: _secret, ...rest } = defaultAuthorizeParams();
+  return rest;
+};
+
+describe("client authentication", () => {
+  it("accepts client_secret_basic", async () => {
+    const h = await createHarness();
+    await request(h.app)
+      .post("/bc-authorize")
+      .auth(AGENT.id, AGENT.secret)
+      .type("form")
+      .send(withoutSecret())
+      .expect(200);
+  });
+
+  it("decodes form-encoded Basic credentials (RFC 6749 section 2.3.1)", async () => {
+    const h = await createHarness((t) => ({
+      ...t,
+      clients: [{ ...t.clients[0]!, clientId: "agent:1", clientSecret: "p@ss word+%" }],
+    }));
+    const encoded = Buffer.from(
+      `${encodeURIComponent("agent:1")}:${encodeURIComponent("p@ss word+%")}`,
+    ).toString("base64");
+    await request(h.app)
+      .post("/bc-authorize")
+      .set("Authorization", `Basic ${encoded}`)
+      .type("form")
+      .send({ ...withoutSecret(), client_id: "agent:1" })
+      .expect(200);
+  });
+
+  it("answers a failed Basic authentication with WWW-Authenticate", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/bc-authorize")
+      .auth(AGENT.id, "wrong")
+      .type("form")
+      .send(withoutSecret())
+      .expect(401);
+    expect(response.headers["www-authenticate"]).toBe('Basic realm="mock-auth0"');
+    expect(response.body.error).toBe("invalid_client");
+  });
+
+  it("refuses two authentication methods at once", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/bc-authorize")
+      .auth(AGENT.id, AGENT.secret)
+      .type("form")
+      .send(defaultAuthorizeParams())
+      .expect(400);
+    expect(response.body.error_description).toMatch(/one client authentication method/);
+  });
+
+  it("refuses a body client_id that differs from the Basic one", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/bc-authorize")
+      .auth(AGENT.id, AGENT.secret)
+      .type("form")
+      .send({ ...withoutSecret(), client_id: "someone-else" })
+      .expect(400);
+    expect(response.body.error_description).toMatch(/does not match/);
+  });
+
+  it("refuses a malformed Basic header", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/bc-authorize")
+      .set("Authorization", `Basic ${Buffer.from("no-colon").toString("base64")}`)
+      .type("form")
+      .send(withoutSecret())
+      .expect(401);
+    expect(response.body.error_description).toMatch(/malformed/);
+  });
+});

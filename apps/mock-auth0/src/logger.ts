@@ -1,0 +1,23 @@
+import { pino } from "pino";
+import type { Logger } from "pino";
+
+/** Paths that could carry a secret or a token: never written to the log. */
+export const REDACTED_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'res.headers["set-cookie"]',
+  "client_secret",
+  "access_token",
+  "id_token",
+];
+
+export function createLogger(level: string): Logger {
+  return pino({
+    name: "mock-auth0",
+    level,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+  });
+}
+
+/** For tests: a logger that writes nothing. */
+export const silentLogger: Logger = pino({ level: "silent" });

@@ -1,0 +1,162 @@
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { createHarness, loginHint } from "../test-support/harness.js";
+
+describe("control API", () => {
+  it("lists requests with the fields a test suite asserts on, filtered by status", async () => {
+    const h = await createHarness();
+    const pending = await h.start();
+    const denied = await h.start({ login_hint: loginHint("auth0|second-user") });
+    h.store.decide(denied, "deny", "control-api");
+
+    const all = await request(h.app).get("/approver/api/requests").expect(200);
+    expect(all.body.requests).toHaveLength(2);
+    expect(all.body.requests[0]).toMatchObject({
+      auth_req_id: pending,
+      status: "pending",
+      user: "auth0|testbed-user",
+      client_id: "ciba-testbed-agent",
+      binding_message: "Do you want to buy 2 XYZ phones",
+      scope: "openid product:buy",
+      audience: "sample-shop-api",
+      authorization_details: null,
+      expires_at: new Date(h.clock.now() + 300_000).toISOString(),
+    });
+
+    const onlyDenied = await request(h.app).get("/approver/api/requests?status=denied").expect(200);
+    expect(onlyDenied.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual([
+      denied,
+    ]);
+  });
+
+  it("refuses an unknown status filter", async () => {
+    const h = await createHarness();
+    const response = await request(h.app).get("/approver/api/requests?status=done").expect(400);
+    expect(response.body.error_description).toMatch(/pending, approved, denied, expired, consumed/);
+  });
+
+  it("shows one request with its timeline: created, polls with answers, decision, token", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    await h.poll(id);
+    h.clock.advance(1_000);
+    await request(h.app).post(`/approver/api/requests/${id}/approve`).expect(200);
+    await h.poll(id).expect(200);
+
+    const response = await request(h.app).get(`/approver/api/requests/${id}`).expect(200);
+    expect(response.body.status).toBe("consumed");
+    expect(response.body.decision).toMatchObject({ decision: "approve", by: "control-api" });
+    expect(response.body.timeline).toEqual([
+      { at: expect.any(String), type: "created" },
+      { at: expect.any(String), type: "poll", answer: "authorization_pending" },
+      { at: expect.any(String), type: "approved", by: "control-api" },
+      { at: expect.any(String), type: "poll", answer: "token" },
+      { at: expect.any(String), type: "token_issued" },
+    ]);
+  });
+
+  it("approves and denies pending requests, and answers 409 once decided or expired", async () => {
+    const h = await createHarness();
+    const id = await h.start({ requested_expiry: "10" });
+    const approved = await request(h.app).post(`/approver/api/requests/${id}/approve`).expect(200);
+    expect(approved.body.status).toBe("approved");
+
+    const again = await request(h.app).post(`/approver/api/requests/${id}/deny`).expect(409);
+    expect(again.body).toEqual({
+      error: "conflict",
+      error_description: "The request is already approved; only pending requests can be decided",
+    });
+
+    const late = await h.start({ requested_expiry: "10" });
+    h.clock.advance(10_000);
+    const expired = await request(h.app).post(`/approver/api/requests/${late}/approve`).expect(409);
+    expect(expired.body.error_description).toMatch(/already expired/);
+    await h.poll(late).expect(400, /expired_token/);
+  });
+
+  it("answers 404 for an unknown request", async () => {
+    const h = await createHarness();
+    await request(h.app).get("/approver/api/requests/nope").expect(404);
+    await request(h.app).post("/approver/api/requests/nope/approve").expect(404);
+  });
+
+  it("replaces the policy at run time: rules by user, binding message and audience", async () => {
+    const h = await createHarness();
+    const policy = {
+      default: "ignore",
+      rules: [
+        { when: { user: "auth0|second-user" }, outcome: "deny" },
+        { when: { bindingMessage: "xyz phone" }, outcome: "approve-after:2000" },
+        { when: { audience: "sample-shop-api" }, outcome: "approve" },
+      ],
+    };
+    const put = await request(h.app).put("/approver/api/policy").send(policy).expect(200);
+    expect(put.body).toEqual(policy);
+    expect((await request(h.app).get("/approver/api/policy").expect(200)).body).toEqual(policy);
+
+    const byUser = await h.start({ login_hint: loginHint("auth0|second-user") });
+    const byMessage = await h.start({ binding_message: "Do you want to buy 1 XYZ Phone" });
+    const byAudience = await h.start({ binding_message: "Do you want to buy 1 cable" });
+    const byDefault = await h.start({ audience: "", scope: "openid", binding_message: "Sign in" });
+
+    expect(h.store.get(byUser)?.status).toBe("denied");
+    expect(h.store.get(byMessage)?.status).toBe("pending");
+    expect(h.store.get(byAudience)?.status).toBe("approved");
+    h.clock.advance(2_000);
+    expect(h.store.get(byMessage)?.status).toBe("approved");
+    h.clock.advance(300_000);
+    expect(h.store.get(byDefault)?.status).toBe("expired");
+  });
+
+  it("refuses an invalid policy, naming every problem, and keeps the old one", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .put("/approver/api/policy")
+      .send({
+        default: "approve-later",
+        rules: [{ when: { bindingMessage: "(" }, outcome: "deny" }],
+      })
+      .expect(400);
+    expect(response.body.error).toBe("invalid_request");
+    expect(response.body.error_description).toMatch(
+      /default: "approve-later" is not an approver outcome/,
+    );
+    expect(response.body.error_description).toMatch(
+      /rules\.0\.when\.bindingMessage: not a valid regular expression/,
+    );
+    expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
+  });
+
+  it("refuses decisions from a page on another origin (CSRF)", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    await request(h.app)
+      .post(`/approver/api/requests/${id}/approve`)
+      .set("Origin", "https://evil.example")
+      .expect(403);
+    await request(h.app)
+      .post(`/approver/api/requests/${id}/approve`)
+      .set("Sec-Fetch-Site", "cross-site")
+      .expect(403);
+    await request(h.app)
+      .put("/approver/api/policy")
+      .set("Sec-Fetch-Site", "same-site")
+      .send({ default: "approve" })
+      .expect(403);
+    expect(h.store.get(id)?.status).toBe("pending");
+    await request(h.app)
+      .post(`/approver/api/requests/${id}/approve`)
+      .set("Sec-Fetch-Site", "same-origin")
+      .expect(200);
+  });
+
+  it("answers unknown routes with a JSON 404", async () => {
+    const h = await createHarness();
+    const response = await request(h.app).get("/nope").expect(404);
+    expect(response.body).toEqual({
+      error: "not_found",
+      error_description: "No route for GET /nope",
+    });
+  });
+});

@@ -1,0 +1,67 @@
+import { createLocalJWKSet, jwtVerify } from "jose";
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { createApp } from "../app.js";
+import { ManualClock } from "../clock.js";
+import { SigningKeys } from "../signing-keys.js";
+import { loadTenant } from "../tenant/load-tenant.js";
+import { ISSUER, createHarness } from "../test-support/harness.js";
+
+describe("discovery", () => {
+  it("advertises CIBA in poll mode, the grants and the client authentication methods", async () => {
+    const h = await createHarness();
+    const response = await request(h.app).get("/.well-known/openid-configuration").expect(200);
+    expect(response.body).toMatchObject({
+      issuer: ISSUER,
+      jwks_uri: `${ISSUER}.well-known/jwks.json`,
+      token_endpoint: `${ISSUER}oauth/token`,
+      backchannel_authentication_endpoint: `${ISSUER}bc-authorize`,
+      backchannel_token_delivery_modes_supported: ["poll"],
+      grant_types_supported: ["urn:openid:params:grant-type:ciba", "client_credentials"],
+      token_endpoint_auth_methods_supported: ["client_secret_post", "client_secret_basic"],
+      id_token_signing_alg_values_supported: ["RS256"],
+      authorization_details_types_supported: ["product_purchase"],
+    });
+    expect(response.body.scopes_supported).toContain("product:buy");
+  });
+
+  it("refuses an issuer without the trailing slash Auth0 issuers have", async () => {
+    const keys = await SigningKeys.create();
+    expect(() =>
+      createApp({ issuer: "https://localhost:4010", tenant: loadTenant() }, { keys }),
+    ).toThrow(/must end with "\/"/);
+  });
+});
+
+describe("JWKS and key rotation", () => {
+  it("publishes the signing key, then the new and the previous key after rotation", async () => {
+    const keys = await SigningKeys.create();
+    const clock = new ManualClock();
+    const app = createApp({ issuer: ISSUER, tenant: loadTenant() }, { keys, clock });
+    const before = await request(app).get("/.well-known/jwks.json").expect(200);
+    expect(before.body.keys).toHaveLength(1);
+    expect(before.body.keys[0]).toMatchObject({
+      kty: "RSA",
+      alg: "RS256",
+      use: "sig",
+      kid: keys.currentKid,
+    });
+    expect(before.body.keys[0].d).toBeUndefined();
+
+    const oldToken = await keys.sign({ iss: ISSUER, sub: "x", aud: "sample-shop-api", iat: 1 });
+    const rotated = await request(app).post("/admin/signing-keys/rotate").expect(200);
+    expect(rotated.body.previous).toBe(before.body.keys[0].kid);
+
+    const after = await request(app).get("/.well-known/jwks.json").expect(200);
+    expect(after.body.keys.map((k: { kid: string }) => k.kid)).toEqual([
+      rotated.body.current,
+      rotated.body.previous,
+    ]);
+    const newToken = await keys.sign({ iss: ISSUER, sub: "x", aud: "sample-shop-api", iat: 1 });
+    const jwks = createLocalJWKSet(after.body);
+    // Tokens signed before and after the rotation both verify against the published set.
+    await expect(jwtVerify(oldToken, jwks)).resolves.toBeDefined();
+    await expect(jwtVerify(newToken, jwks)).resolves.toBeDefined();
+  });
+});

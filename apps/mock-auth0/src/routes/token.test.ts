@@ -1,0 +1,325 @@
+import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { AGENT, ISSUER, M2M, USER, createHarness, loginHint } from "../test-support/harness.js";
+
+const PURCHASE = [{ type: "product_purchase", product: "XYZ phone", quantity: 2, currency: "USD" }];
+
+describe("POST /oauth/token with the CIBA grant", () => {
+  it("walks pending -> approved -> tokens, then refuses the used id", async () => {
+    const h = await createHarness();
+    const id = await h.start({ authorization_details: JSON.stringify(PURCHASE) });
+
+    const pending = await h.poll(id).expect(400);
+    expect(pending.body).toEqual({
+      error: "authorization_pending",
+      error_description: "The end-user authorization is pending",
+    });
+
+    expect(h.store.decide(id, "approve", "control-api").ok).toBe(true);
+    h.clock.advance(1_000);
+    const granted = await h.poll(id).expect(200);
+    expect(granted.headers["cache-control"]).toBe("no-store");
+    expect(granted.body).toMatchObject({
+      token_type: "Bearer",
+      expires_in: 86_400,
+      scope: "openid product:buy",
+      authorization_details: PURCHASE,
+    });
+
+    const jwks = createLocalJWKSet(h.keys.jwks());
+    const access = await jwtVerify(granted.body.access_token, jwks, {
+      issuer: ISSUER,
+      audience: "sample-shop-api",
+      currentDate: new Date(h.clock.now()),
+    });
+    expect(access.protectedHeader).toMatchObject({ alg: "RS256", kid: h.keys.currentKid });
+    expect(access.payload).toMatchObject({
+      iss: ISSUER,
+      sub: USER,
+      aud: ["sample-shop-api", `${ISSUER}userinfo`],
+      azp: AGENT.id,
+      scope: "openid product:buy",
+      iat: h.clock.now() / 1000,
+      exp: h.clock.now() / 1000 + 86_400,
+      authorization_details: PURCHASE,
+    });
+    expect(access.payload.jti).toEqual(expect.any(String));
+    const idToken = await jwtVerify(granted.body.id_token, jwks, {
+      issuer: ISSUER,
+      audience: AGENT.id,
+      currentDate: new Date(h.clock.now()),
+    });
+    expect(idToken.payload.sub).toBe(USER);
+
+    h.clock.advance(1_000);
+    const reused = await h.poll(id).expect(400);
+    expect(reused.body.error).toBe("invalid_grant");
+    expect(h.store.get(id)?.status).toBe("consumed");
+  });
+
+  it("answers access_denied after a denial", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    h.store.decide(id, "deny", "control-api");
+    const response = await h.poll(id).expect(400);
+    expect(response.body).toEqual({
+      error: "access_denied",
+      error_description: "The end-user denied the authorization request or it has been expired",
+    });
+  });
+
+  it("answers expired_token once expires_in has passed (the spec's code, by default)", async () => {
+    const h = await createHarness();
+    const id = await h.start({ requested_expiry: "3" });
+    h.clock.advance(3_000);
+    const response = await h.poll(id).expect(400);
+    expect(response.body.error).toBe("expired_token");
+    expect(response.body.error_description).toMatch(
+      /start a new backchannel authentication request/,
+    );
+    expect(h.store.get(id)?.status).toBe("expired");
+  });
+
+  it("answers access_denied after expiry when the tenant uses Auth0's wording", async () => {
+    const h = await createHarness((t) => ({
+      ...t,
+      ciba: { ...t.ciba, expiredError: "access_denied" },
+    }));
+    const id = await h.start({ requested_expiry: "3" });
+    h.clock.advance(3_001);
+    expect((await h.poll(id).expect(400)).body.error).toBe("access_denied");
+  });
+
+  it("expires an approval that was never collected", async () => {
+    const h = await createHarness();
+    const id = await h.start({ requested_expiry: "10" });
+    h.store.decide(id, "approve", "control-api");
+    h.clock.advance(10_000);
+    expect((await h.poll(id).expect(400)).body.error).toBe("expired_token");
+  });
+
+  it("never refuses the first poll, however soon it comes", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    await h.poll(id).expect(400, /authorization_pending/);
+  });
+
+  it("answers 429 slow_down with Retry-After when polled faster than the interval, growing each time", async () => {
+    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, intervalSeconds: 2 } }));
+    const id = await h.start();
+    await h.poll(id).expect(400);
+
+    h.clock.advance(500);
+    const first = await h.poll(id).expect(429);
+    expect(first.body.error).toBe("slow_down");
+    expect(first.headers["retry-after"]).toBe("7");
+
+    h.clock.advance(2_000);
+    const second = await h.poll(id).expect(429);
+    expect(second.headers["retry-after"]).toBe("12");
+
+    // CIBA Core 1.0 section 11: the raised interval holds for every later poll.
+    h.clock.advance(12_000);
+    await h.poll(id).expect(400, /authorization_pending/);
+    h.clock.advance(10_000);
+    expect((await h.poll(id).expect(429)).headers["retry-after"]).toBe("17");
+  });
+
+  it("measures 'too fast' per request, not per client", async () => {
+    const h = await createHarness();
+    const a = await h.start();
+    const b = await h.start();
+    await h.poll(a).expect(400, /authorization_pending/);
+    await h.poll(b).expect(400, /authorization_pending/);
+  });
+
+  it("accepts a poll at the interval, within a small tolerance", async () => {
+    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, intervalSeconds: 1 } }));
+    const id = await h.start();
+    await h.poll(id).expect(400);
+    h.clock.advance(950);
+    await h.poll(id).expect(400, /authorization_pending/);
+  });
+
+  it("records every poll and its answer in the timeline", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    await h.poll(id);
+    h.clock.advance(100);
+    await h.poll(id);
+    h.clock.advance(6_000);
+    h.store.decide(id, "approve", "control-api");
+    await h.poll(id).expect(200);
+    const record = h.store.get(id);
+    expect(record?.polls).toBe(3);
+    expect(record?.timeline.map((e) => ("answer" in e ? `poll:${e.answer}` : e.type))).toEqual([
+      "created",
+      "poll:authorization_pending",
+      "poll:slow_down",
+      "approved",
+      "poll:token",
+      "token_issued",
+    ]);
+  });
+
+  it.each([
+    ["an unknown auth_req_id", "no-such-request"],
+    ["an empty auth_req_id", ""],
+  ])("refuses %s", async (_name, id) => {
+    const h = await createHarness();
+    const response = await h.poll(id).expect(400);
+    expect(response.body.error).toBe(id === "" ? "invalid_request" : "invalid_grant");
+  });
+
+  it("refuses another client's auth_req_id as invalid_grant, without revealing it exists", async () => {
+    const h = await createHarness((t) => ({
+      ...t,
+      clients: [
+        ...t.clients,
+        { ...t.clients[0]!, clientId: "other-agent", clientSecret: "other-agent-secret" },
+      ],
+    }));
+    const id = await h.start();
+    h.store.decide(id, "approve", "control-api");
+    const response = await h
+      .poll(id, { client_id: "other-agent", client_secret: "other-agent-secret" })
+      .expect(400);
+    expect(response.body.error).toBe("invalid_grant");
+    // The rightful client still gets its tokens.
+    await h.poll(id).expect(200);
+  });
+
+  it("refuses a purged auth_req_id as invalid_grant", async () => {
+    const h = await createHarness();
+    const id = await h.start({ requested_expiry: "5" });
+    h.clock.advance(5_000 + h.tenant.ciba.retentionSeconds * 1000);
+    expect(h.store.get(id)).toBeUndefined();
+    expect((await h.poll(id).expect(400)).body.error).toBe("invalid_grant");
+  });
+
+  it("refuses bad client authentication before looking at the request", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    const response = await h.poll(id, { client_secret: "wrong" }).expect(401);
+    expect(response.body.error).toBe("invalid_client");
+    expect(h.store.get(id)?.polls).toBe(0);
+  });
+
+  it("refuses an unknown grant type", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/oauth/token")
+      .type("form")
+      .send({ client_id: AGENT.id, client_secret: AGENT.secret, grant_type: "password" })
+      .expect(400);
+    expect(response.body.error).toBe("unsupported_grant_type");
+  });
+
+  it("refuses a grant type the client may not use", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/oauth/token")
+      .type("form")
+      .send({ client_id: AGENT.id, client_secret: AGENT.secret, grant_type: "client_credentials" })
+      .expect(403);
+    expect(response.body.error).toBe("unauthorized_client");
+  });
+
+  it("issues a token without an API audience for the userinfo endpoint only", async () => {
+    const h = await createHarness();
+    const id = await h.start({ audience: undefined, scope: "openid profile email" });
+    h.store.decide(id, "approve", "control-api");
+    const response = await h.poll(id).expect(200);
+    expect(decodeJwt(response.body.access_token).aud).toBe(`${ISSUER}userinfo`);
+    expect(decodeJwt(response.body.id_token)).toMatchObject({
+      name: "Test Buyer",
+      email: "buyer@example.com",
+    });
+  });
+
+  it("follows a scheduled approval from the approver policy", async () => {
+    const h = await createHarness((t) => ({
+      ...t,
+      approver: { ...t.approver, default: { action: "approve", afterMs: 1_500 } },
+    }));
+    const id = await h.start();
+    await h.poll(id).expect(400, /authorization_pending/);
+    h.clock.advance(1_000);
+    await h.poll(id).expect(400, /authorization_pending/);
+    h.clock.advance(1_000);
+    await h.poll(id).expect(200);
+    expect(h.store.get(id)?.decision).toMatchObject({ decision: "approve", by: "rule" });
+  });
+
+  it("accepts the login_hint of the user it identifies only", async () => {
+    const h = await createHarness();
+    const id = await h.start({ login_hint: loginHint("auth0|second-user") });
+    h.store.decide(id, "approve", "control-api");
+    const response = await h.poll(id).expect(200);
+    expect(decodeJwt(response.body.access_token).sub).toBe("auth0|second-user");
+  });
+});
+
+describe("POST /oauth/token with client_credentials", () => {
+  const clientCredentials = (
+    h: Awaited<ReturnType<typeof createHarness>>,
+    body: Record<string, string>,
+  ) =>
+    request(h.app)
+      .post("/oauth/token")
+      .type("form")
+      .send({ grant_type: "client_credentials", ...body });
+
+  it("issues a machine token marked as Auth0 marks them", async () => {
+    const h = await createHarness();
+    const response = await clientCredentials(h, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      audience: "sample-shop-api",
+    }).expect(200);
+    expect(response.body).toMatchObject({
+      token_type: "Bearer",
+      scope: "product:buy",
+      expires_in: 86_400,
+    });
+    expect(response.body.id_token).toBeUndefined();
+    expect(decodeJwt(response.body.access_token)).toMatchObject({
+      sub: `${M2M.id}@clients`,
+      gty: "client-credentials",
+      aud: "sample-shop-api",
+      azp: M2M.id,
+      iss: ISSUER,
+    });
+  });
+
+  it("authenticates with client_secret_basic too", async () => {
+    const h = await createHarness();
+    await request(h.app)
+      .post("/oauth/token")
+      .auth(M2M.id, M2M.secret)
+      .type("form")
+      .send({ grant_type: "client_credentials", audience: "sample-shop-api" })
+      .expect(200);
+  });
+
+  it.each([
+    [{}, 403, /No audience parameter was provided/],
+    [{ audience: "nope" }, 403, /Service not found: nope/],
+    [
+      { audience: "sample-shop-api", scope: "product:sell" },
+      403,
+      /not been granted scopes: product:sell/,
+    ],
+  ])("refuses %j", async (params, status, description) => {
+    const h = await createHarness();
+    const response = await clientCredentials(h, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      ...params,
+    }).expect(status);
+    expect(response.body.error).toBe("access_denied");
+    expect(response.body.error_description).toMatch(description);
+  });
+});

@@ -1,0 +1,95 @@
+import { createServer } from "node:https";
+import type { Server } from "node:https";
+import type { AddressInfo } from "node:net";
+
+import type { Logger } from "pino";
+
+import { createApp } from "./app.js";
+import type { MockAuth0Deps } from "./app.js";
+import { PolicyApprover } from "./approver/approver.js";
+import type { ApproverOutcome } from "./approver/outcome.js";
+import { BackchannelStore } from "./backchannel/backchannel-store.js";
+import { ensureLocalCertificates } from "./certificates.js";
+import { systemClock } from "./clock.js";
+import type { Clock } from "./clock.js";
+import { silentLogger } from "./logger.js";
+import { SigningKeys } from "./signing-keys.js";
+import type { Tenant } from "./tenant/tenant-schema.js";
+
+export interface StartOptions {
+  tenant: Tenant;
+  port: number;
+  host: string;
+  certDir: string;
+  approverDefault?: ApproverOutcome | undefined;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface RunningMockAuth0 {
+  issuer: string;
+  /** What `NODE_EXTRA_CA_CERTS` must point at for a Node process to trust this tenant. */
+  caCertPath: string;
+  port: number;
+  store: BackchannelStore;
+  approver: PolicyApprover;
+  keys: SigningKeys;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the tenant over HTTPS. Port 0 picks a free port; the issuer always names
+ * `localhost`, which the server certificate covers.
+ */
+export async function startMockAuth0(options: StartOptions): Promise<RunningMockAuth0> {
+  const certificates = await ensureLocalCertificates(options.certDir);
+  const tenant: Tenant = options.approverDefault
+    ? {
+        ...options.tenant,
+        approver: { ...options.tenant.approver, default: options.approverDefault },
+      }
+    : options.tenant;
+  const clock = options.clock ?? systemClock;
+  const keys = await SigningKeys.create();
+  const store = new BackchannelStore(tenant.ciba, clock);
+  const approver = new PolicyApprover(tenant.approver);
+  const server = createServer({ key: certificates.key, cert: certificates.cert });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `https://localhost:${port}/`;
+  const deps: MockAuth0Deps = {
+    keys,
+    clock,
+    store,
+    approver,
+    logger: options.logger ?? silentLogger,
+  };
+  server.on("request", createApp({ issuer, tenant }, deps));
+
+  return {
+    issuer,
+    caCertPath: certificates.caCertPath,
+    port,
+    store,
+    approver,
+    keys,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,93 @@
+import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
+import type { Express } from "express";
+import request from "supertest";
+
+import { createApp } from "../app.js";
+import { PolicyApprover } from "../approver/approver.js";
+import { BackchannelStore } from "../backchannel/backchannel-store.js";
+import { ManualClock } from "../clock.js";
+import { SigningKeys } from "../signing-keys.js";
+import { loadTenant } from "../tenant/load-tenant.js";
+import type { Tenant } from "../tenant/tenant-schema.js";
+
+export const ISSUER = "https://localhost:4010/";
+export const AGENT = { id: "ciba-testbed-agent", secret: "ciba-testbed-agent-secret" };
+export const M2M = { id: "ciba-testbed-m2m", secret: "ciba-testbed-m2m-secret" };
+export const USER = "auth0|testbed-user";
+
+let sharedKeys: Promise<SigningKeys> | undefined;
+
+/** RSA key generation is slow; tests that do not rotate keys share one set. */
+export function testKeys(): Promise<SigningKeys> {
+  sharedKeys ??= SigningKeys.create();
+  return sharedKeys;
+}
+
+export function loginHint(sub: string, iss = ISSUER): string {
+  return JSON.stringify({ format: "iss_sub", iss, sub });
+}
+
+export interface Harness {
+  app: Express;
+  clock: ManualClock;
+  store: BackchannelStore;
+  approver: PolicyApprover;
+  keys: SigningKeys;
+  tenant: Tenant;
+  /** `POST /bc-authorize` as the agent client, with valid defaults that `params` override. */
+  bcAuthorize(params?: Record<string, string | undefined>): request.Test;
+  /** `POST /oauth/token` with the CIBA grant as the agent client. */
+  poll(authReqId: string, params?: Record<string, string>): request.Test;
+  /** Creates a request and returns its id. */
+  start(params?: Record<string, string | undefined>): Promise<string>;
+}
+
+export const defaultAuthorizeParams = (): Record<string, string> => ({
+  client_id: AGENT.id,
+  client_secret: AGENT.secret,
+  scope: "openid product:buy",
+  audience: "sample-shop-api",
+  login_hint: loginHint(USER),
+  binding_message: "Do you want to buy 2 XYZ phones",
+  requested_expiry: "300",
+});
+
+function withoutUndefined(params: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** The default tenant, changed by `customize`, served by an app on a manual clock. */
+export async function createHarness(
+  customize: (tenant: Tenant) => Tenant = (t) => t,
+): Promise<Harness> {
+  const tenant = customize(loadTenant());
+  const clock = new ManualClock();
+  const keys = await testKeys();
+  const store = new BackchannelStore(tenant.ciba, clock);
+  const approver = new PolicyApprover(tenant.approver);
+  const app = createApp({ issuer: ISSUER, tenant }, { keys, clock, store, approver });
+
+  const bcAuthorize = (params: Record<string, string | undefined> = {}) =>
+    request(app)
+      .post("/bc-authorize")
+      .type("form")
+      .send(withoutUndefined({ ...defaultAuthorizeParams(), ...params }));
+  const poll = (authReqId: string, params: Record<string, string> = {}) =>
+    request(app)
+      .post("/oauth/token")
+      .type("form")
+      .send({
+        client_id: AGENT.id,
+        client_secret: AGENT.secret,
+        grant_type: CIBA_GRANT_TYPE,
+        auth_req_id: authReqId,
+        ...params,
+      });
+  const start = async (params: Record<string, string | undefined> = {}) => {
+    const response = await bcAuthorize(params).expect(200);
+    return (response.body as { auth_req_id: string }).auth_req_id;
+  };
+  return { app, clock, store, approver, keys, tenant, bcAuthorize, poll, start };
+}
