@@ -9,6 +9,7 @@ import { systemClock } from "./clock.js";
 import type { Clock } from "./clock.js";
 import { silentLogger } from "./logger.js";
 import { notFound, oauthErrorHandler } from "./oauth-error.js";
+import { approverPage } from "./routes/approver-page.js";
 import { bcAuthorize } from "./routes/bc-authorize.js";
 import { controlApi } from "./routes/control-api.js";
 import { discoveryRoutes } from "./routes/discovery.js";
@@ -88,6 +89,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     ...form,
     token({ issuer, directory, store, keys, clock, logger }),
   );
+  app.use(approverPage({ directory, store, clock }));
   app.use(controlApi({ directory, store, approver, keys, logger }));
 
   app.use((req, _res, next) => {

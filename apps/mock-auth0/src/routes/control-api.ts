@@ -113,14 +113,15 @@ export function controlApi(deps: ControlApiDeps): Router {
     (decision: Decision): RequestHandler =>
     (req, res) => {
       const id = String(req.params.authReqId);
-      const result = store.decide(id, decision, "control-api");
+      const by = req.get("x-requested-by") === "approver-page" ? "approver-page" : "control-api";
+      const result = store.decide(id, decision, by);
       if (!result.ok && result.reason === "unknown") throw notFound(`No backchannel request ${id}`);
       if (!result.ok) {
         throw conflict(
           `The request is already ${result.request.status}; only pending requests can be decided`,
         );
       }
-      logger.info({ decision, by: "control-api" }, "backchannel request decided");
+      logger.info({ decision, by }, "backchannel request decided");
       res.json(serializeRequest(result.request, directory));
     };
   router.post("/approver/api/requests/:authReqId/approve", decide("approve"));
