@@ -22,31 +22,37 @@ async function createSigningKey(): Promise<SigningKey> {
 }
 
 /**
- * The tenant's token-signing keys. After `rotate()` the previous key stays in the JWKS so
- * tokens it signed still verify, as Auth0 keeps the previous key published after a rotation.
+ * The tenant's token-signing keys, rotated the way Auth0 rotates them: the next key is
+ * published before it signs anything, so verifiers that cached the JWKS already know it, and
+ * after a rotation the previous key stays published so the tokens it signed still verify.
  */
 export class SigningKeys {
   private constructor(
     private current: SigningKey,
+    private next: SigningKey,
     private previous: SigningKey | undefined,
   ) {}
 
   static async create(): Promise<SigningKeys> {
-    return new SigningKeys(await createSigningKey(), undefined);
+    const [current, next] = await Promise.all([createSigningKey(), createSigningKey()]);
+    return new SigningKeys(current, next, undefined);
   }
 
   get currentKid(): string {
     return this.current.kid;
   }
 
-  async rotate(): Promise<{ current: string; previous: string }> {
+  async rotate(): Promise<{ current: string; next: string; previous: string }> {
+    const upcoming = await createSigningKey();
     this.previous = this.current;
-    this.current = await createSigningKey();
-    return { current: this.current.kid, previous: this.previous.kid };
+    this.current = this.next;
+    this.next = upcoming;
+    return { current: this.current.kid, next: this.next.kid, previous: this.previous.kid };
   }
 
+  /** Current, next and (after a rotation) previous public keys. */
   jwks(): PublicJwks {
-    const keys = [this.current.publicJwk];
+    const keys = [this.current.publicJwk, this.next.publicJwk];
     if (this.previous) keys.push(this.previous.publicJwk);
     return { keys };
   }

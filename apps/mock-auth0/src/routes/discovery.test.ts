@@ -35,33 +35,35 @@ describe("discovery", () => {
 });
 
 describe("JWKS and key rotation", () => {
-  it("publishes the signing key, then the new and the previous key after rotation", async () => {
+  it("publishes the next key ahead of use and keeps the previous one after rotation", async () => {
     const keys = await SigningKeys.create();
     const clock = new ManualClock();
     const app = createApp({ issuer: ISSUER, tenant: loadTenant() }, { keys, clock });
     const before = await request(app).get("/.well-known/jwks.json").expect(200);
-    expect(before.body.keys).toHaveLength(1);
+    expect(before.body.keys).toHaveLength(2);
     expect(before.body.keys[0]).toMatchObject({
       kty: "RSA",
       alg: "RS256",
       use: "sig",
       kid: keys.currentKid,
     });
-    expect(before.body.keys[0].d).toBeUndefined();
+    expect(before.body.keys.every((k: { d?: string }) => k.d === undefined)).toBe(true);
+    const [current, next] = before.body.keys.map((k: { kid: string }) => k.kid);
 
     const oldToken = await keys.sign({ iss: ISSUER, sub: "x", aud: "sample-shop-api", iat: 1 });
     const rotated = await request(app).post("/admin/signing-keys/rotate").expect(200);
-    expect(rotated.body.previous).toBe(before.body.keys[0].kid);
+    expect(rotated.body).toMatchObject({ current: next, previous: current });
 
     const after = await request(app).get("/.well-known/jwks.json").expect(200);
     expect(after.body.keys.map((k: { kid: string }) => k.kid)).toEqual([
-      rotated.body.current,
-      rotated.body.previous,
+      next,
+      rotated.body.next,
+      current,
     ]);
     const newToken = await keys.sign({ iss: ISSUER, sub: "x", aud: "sample-shop-api", iat: 1 });
-    const jwks = createLocalJWKSet(after.body);
-    // Tokens signed before and after the rotation both verify against the published set.
-    await expect(jwtVerify(oldToken, jwks)).resolves.toBeDefined();
-    await expect(jwtVerify(newToken, jwks)).resolves.toBeDefined();
+    // A verifier holding the JWKS from before the rotation already knows the new signing key.
+    await expect(jwtVerify(newToken, createLocalJWKSet(before.body))).resolves.toBeDefined();
+    // And tokens signed before the rotation still verify against the new set.
+    await expect(jwtVerify(oldToken, createLocalJWKSet(after.body))).resolves.toBeDefined();
   });
 });

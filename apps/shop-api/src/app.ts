@@ -1,0 +1,53 @@
+import express from "express";
+import type { Express } from "express";
+
+import type { ShopApiConfig } from "./config.js";
+import type { AppDeps } from "./deps.js";
+import { errorHandler } from "./error-handler.js";
+import { notFound } from "./errors.js";
+import { httpLogger } from "./logging.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import { cachedReadiness } from "./readiness.js";
+import { operationRoutes } from "./routes/operations.js";
+import { productRoutes } from "./routes/products.js";
+import { purchaseRoutes } from "./routes/purchases.js";
+
+/** The shop API as an Express app. It never listens: `main.ts` (or a test) does. */
+export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.use(httpLogger(deps.logger));
+  app.use((_req, res, next) => {
+    // Orders and errors are per caller: no shared cache may keep them.
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
+
+  app.use(
+    operationRoutes(
+      cachedReadiness(deps.checkIssuer, deps.clock, deps.readinessTtlMs),
+      buildOpenApiDocument(config),
+    ),
+  );
+  app.use(productRoutes(deps.catalog));
+  app.use(
+    purchaseRoutes({
+      config,
+      tokenVerification: deps.tokenVerification,
+      deps: {
+        catalog: deps.catalog,
+        orders: deps.orders,
+        clock: deps.clock,
+        newOrderId: deps.newOrderId,
+      },
+    }),
+  );
+
+  app.use((req, _res, next) => {
+    next(notFound(`No route for ${req.method} ${req.path.slice(0, 200)}`));
+  });
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,146 @@
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
+
+import { PURCHASE_AUTHORIZATION_DETAILS_TYPE } from "@ciba-testbed/shared";
+import type { Handler } from "express";
+import {
+  InsufficientScopeError,
+  InvalidRequestError,
+  UnauthorizedError,
+  auth,
+  requiredScopes,
+} from "express-oauth2-jwt-bearer";
+import type { JWTPayload } from "express-oauth2-jwt-bearer";
+
+import type { ShopApiConfig } from "./config.js";
+import { InsufficientAuthorizationDetailsError } from "./errors.js";
+
+/** How express-oauth2-jwt-bearer reaches the issuer for metadata and keys. */
+export interface TokenVerificationOptions {
+  /** A TLS agent that trusts the issuer (the alternative to NODE_EXTRA_CA_CERTS). */
+  agent?: HttpAgent | HttpsAgent;
+  timeoutDuration?: number;
+  cacheMaxAge?: number;
+  cooldownDuration?: number;
+}
+
+/**
+ * Verifies the Bearer token: signature against the issuer's JWKS, `iss` equal to the configured
+ * issuer byte for byte, `aud` containing the audience, `exp`/`nbf` with 5 s of tolerance.
+ */
+export function verifyAccessToken(
+  config: Pick<ShopApiConfig, "issuer" | "audience">,
+  options: TokenVerificationOptions = {},
+): Handler {
+  return auth({
+    ...options,
+    issuerBaseURL: config.issuer,
+    // Pin `iss` to the configuration rather than to whatever the metadata document says.
+    issuer: config.issuer,
+    audience: config.audience,
+    // The library falls back to process.env.SECRET, JWKS_URI and TOKEN_SIGNING_ALG for options
+    // left undefined (a SECRET in the environment would switch it to HS256). Empty values keep
+    // this API's own configuration the only source.
+    jwksUri: "",
+    secret: "",
+    tokenSigningAlg: "",
+    // Bearer tokens only: with DPoP on, every challenge would also advertise `DPoP algs=...`.
+    dpop: { enabled: false },
+    authRequired: true,
+  });
+}
+
+/**
+ * RFC 6750 section 2.3 allows `?access_token=`, but URLs end up in logs and browser history
+ * and the OAuth 2.0 Security BCP (RFC 9700) says not to send tokens there. The library would
+ * accept one, so it is refused before the library sees it.
+ */
+export const refuseTokenInQuery: Handler = (req, _res, next) => {
+  const query = req.query as Record<string, unknown>;
+  if (Object.hasOwn(query, "access_token")) {
+    next(
+      new InvalidRequestError(
+        "Access tokens are not accepted in the URL query; send 'Authorization: Bearer <token>'",
+      ),
+    );
+    return;
+  }
+  next();
+};
+
+/** The library's scope check, with a description that names the missing scope. */
+export function requireScope(scope: string): Handler {
+  const check = requiredScopes(scope);
+  return (req, res, next) => {
+    check(req, res, (error?: unknown) => {
+      if (error instanceof InsufficientScopeError) {
+        next(new InsufficientScopeError([scope], `The access token lacks the '${scope}' scope`));
+        return;
+      }
+      next(error);
+    });
+  };
+}
+
+export function tokenPayload(req: { auth?: { payload: JWTPayload } }): JWTPayload {
+  const payload = req.auth?.payload;
+  // Only reachable if a route forgot `verifyAccessToken`: fail closed.
+  if (!payload) throw new UnauthorizedError();
+  return payload;
+}
+
+/**
+ * Orders belong to a person, so the token must have been issued for one. Auth0 marks
+ * client-credentials tokens with `gty: "client-credentials"` and `sub: "<client_id>@clients"`.
+ */
+export function isMachineToken(payload: JWTPayload): boolean {
+  const { gty, sub } = payload;
+  return (
+    gty === "client-credentials" ||
+    gty === "client_credentials" ||
+    typeof sub !== "string" ||
+    sub.length === 0 ||
+    sub.endsWith("@clients")
+  );
+}
+
+export const requireUserToken: Handler = (req, _res, next) => {
+  if (isMachineToken(tokenPayload(req))) {
+    next(
+      new InsufficientScopeError(
+        undefined,
+        "This token was issued to a client (client_credentials), not for a user: " +
+          "orders need a token issued for the person who buys, e.g. through CIBA",
+      ),
+    );
+    return;
+  }
+  next();
+};
+
+export function hasPurchaseAuthorizationDetails(payload: JWTPayload): boolean {
+  const claim = payload.authorization_details;
+  return (
+    Array.isArray(claim) &&
+    claim.some(
+      (entry: unknown) =>
+        typeof entry === "object" &&
+        entry !== null &&
+        (entry as { type?: unknown }).type === PURCHASE_AUTHORIZATION_DETAILS_TYPE,
+    )
+  );
+}
+
+/** `SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=true`: a scope alone does not allow a purchase. */
+export const requireAuthorizationDetails: Handler = (req, _res, next) => {
+  if (!hasPurchaseAuthorizationDetails(tokenPayload(req))) {
+    next(
+      new InsufficientAuthorizationDetailsError(
+        `This API requires the access token to carry RFC 9396 authorization_details of type ` +
+          `'${PURCHASE_AUTHORIZATION_DETAILS_TYPE}' describing the purchase the person approved`,
+      ),
+    );
+    return;
+  }
+  next();
+};

@@ -1,0 +1,98 @@
+import {
+  PURCHASE_AUTHORIZATION_DETAILS_TYPE,
+  purchaseAuthorizationDetailSchema,
+} from "@ciba-testbed/shared";
+
+import type { Catalog } from "./catalog.js";
+import { formatCents, toCents } from "./money.js";
+
+export interface OrderToCheck {
+  productId: string;
+  quantity: number;
+  totalCents: number;
+}
+
+export type AuthorizationDetailsCheck =
+  /** The token carries no `product_purchase` entry: nothing was approved item by item. */
+  | { outcome: "absent" }
+  | { outcome: "matched"; index: number }
+  | { outcome: "mismatch"; reason: string };
+
+const MAX_REASONS = 3;
+
+/**
+ * RFC 9396: the authorization server only checks an entry's `type`; the resource server must
+ * check the content against the request. An order matches an entry when the entry is well
+ * formed, names the same catalog product (by id or name, resolved through the catalog), approves
+ * at least the ordered quantity and, when it has `maximum_amount`, at least the order's total.
+ * Entries of other types are not ours to judge and are ignored.
+ */
+export function checkPurchaseAuthorizationDetails(
+  claim: unknown,
+  order: OrderToCheck,
+  catalog: Catalog,
+): AuthorizationDetailsCheck {
+  if (claim === undefined) return { outcome: "absent" };
+  if (!Array.isArray(claim)) {
+    return {
+      outcome: "mismatch",
+      reason: "the token's authorization_details claim is not an array",
+    };
+  }
+  const entries = claim
+    .map((entry: unknown, index) => ({ entry, index }))
+    .filter(({ entry }) => isPurchaseEntry(entry));
+  if (entries.length === 0) return { outcome: "absent" };
+
+  const reasons: string[] = [];
+  for (const { entry, index } of entries) {
+    const reason = mismatchReason(entry, order, catalog);
+    if (reason === undefined) return { outcome: "matched", index };
+    reasons.push(entries.length === 1 ? reason : `entry ${index}: ${reason}`);
+  }
+  const shown = reasons.slice(0, MAX_REASONS).join("; ");
+  const more = reasons.length > MAX_REASONS ? `; and ${reasons.length - MAX_REASONS} more` : "";
+  return {
+    outcome: "mismatch",
+    reason: `the order does not match the purchase the person approved: ${shown}${more}`,
+  };
+}
+
+function isPurchaseEntry(entry: unknown): boolean {
+  return (
+    typeof entry === "object" &&
+    entry !== null &&
+    (entry as { type?: unknown }).type === PURCHASE_AUTHORIZATION_DETAILS_TYPE
+  );
+}
+
+function mismatchReason(entry: unknown, order: OrderToCheck, catalog: Catalog): string | undefined {
+  // Strict: an entry with members this API does not understand could carry a limit we would
+  // silently ignore, so it approves nothing.
+  const parsed = purchaseAuthorizationDetailSchema.safeParse(entry);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    return `the approved purchase is malformed (${where}${issue?.message ?? "invalid"})`;
+  }
+  const approved = parsed.data;
+  const approvedProduct = catalog.find(approved.product);
+  if (approvedProduct?.id !== order.productId) {
+    return `approved product ${quote(approved.product)}, ordered ${quote(order.productId)}`;
+  }
+  if (order.quantity > approved.quantity) {
+    return `approved quantity ${approved.quantity}, ordered ${order.quantity}`;
+  }
+  if (
+    approved.maximum_amount !== undefined &&
+    order.totalCents > toCents(approved.maximum_amount)
+  ) {
+    return `approved at most ${formatCents(toCents(approved.maximum_amount))}, the order totals ${formatCents(order.totalCents)}`;
+  }
+  return undefined;
+}
+
+function quote(text: string): string {
+  const short = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  return `'${short}'`;
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+
+import { ConfigError, loadConfig } from "./config.js";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("needs no environment at all for the local demo", () => {
+    expect(loadConfig({})).toEqual({
+      port: 4020,
+      host: "127.0.0.1",
+      issuer: "https://localhost:4010/",
+      audience: "sample-shop-api",
+      requireAuthorizationDetails: false,
+      logLevel: "info",
+    });
+  });
+
+  it("builds the issuer from AUTH0_DOMAIN like Auth0's SDKs do", () => {
+    expect(loadConfig({ AUTH0_DOMAIN: "acme.us.auth0.com" }).issuer).toBe(
+      "https://acme.us.auth0.com/",
+    );
+  });
+
+  it("prefers an explicit AUTH0_ISSUER_BASE_URL, kept byte for byte", () => {
+    const config = loadConfig({
+      AUTH0_DOMAIN: "ignored.example",
+      AUTH0_ISSUER_BASE_URL: "https://login.example.com/tenant/",
+    });
+    expect(config.issuer).toBe("https://login.example.com/tenant/");
+  });
+
+  it("allows plain http for loopback issuers only", () => {
+    expect(loadConfig({ AUTH0_ISSUER_BASE_URL: "http://127.0.0.1:4010/" }).issuer).toBe(
+      "http://127.0.0.1:4010/",
+    );
+    expect(loadConfig({ AUTH0_ISSUER_BASE_URL: "http://localhost:4010/" }).issuer).toBe(
+      "http://localhost:4010/",
+    );
+    expect(problems({ AUTH0_ISSUER_BASE_URL: "http://tenant.example/" })).toEqual([
+      'AUTH0_ISSUER_BASE_URL must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1]) (got "http://tenant.example/")',
+    ]);
+  });
+
+  it("reads every variable", () => {
+    expect(
+      loadConfig({
+        SHOP_API_PORT: "5000",
+        SHOP_API_HOST: "0.0.0.0",
+        SHOP_API_AUDIENCE: "https://api.example.com",
+        SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: "true",
+        LOG_LEVEL: "debug",
+      }),
+    ).toMatchObject({
+      port: 5000,
+      host: "0.0.0.0",
+      audience: "https://api.example.com",
+      requireAuthorizationDetails: true,
+      logLevel: "debug",
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ SHOP_API_PORT: "", AUTH0_DOMAIN: "", LOG_LEVEL: "" })).toMatchObject({
+      port: 4020,
+      issuer: "https://localhost:4010/",
+      logLevel: "info",
+    });
+  });
+
+  it("lists every problem at once, each with its variable", () => {
+    const error = (() => {
+      try {
+        loadConfig({
+          SHOP_API_PORT: "http",
+          AUTH0_DOMAIN: "https://acme.us.auth0.com/",
+          AUTH0_ISSUER_BASE_URL: "not a url",
+          SHOP_API_AUDIENCE: "  ",
+          SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: "yes",
+          LOG_LEVEL: "loud",
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+
+    expect(error.problems.map((p) => p.split(" ")[0])).toEqual([
+      "SHOP_API_PORT",
+      "AUTH0_DOMAIN",
+      "AUTH0_ISSUER_BASE_URL",
+      "SHOP_API_AUDIENCE",
+      "SHOP_API_REQUIRE_AUTHORIZATION_DETAILS",
+      "LOG_LEVEL",
+    ]);
+    expect(error.message).toContain(
+      "Invalid shop-api configuration:\n  - SHOP_API_PORT must be a number",
+    );
+    expect(error.message).toContain("AUTH0_DOMAIN must be a bare host[:port]");
+    expect(error.message).toContain("set AUTH0_ISSUER_BASE_URL for a full URL");
+    expect(error.message).toContain(
+      `SHOP_API_REQUIRE_AUTHORIZATION_DETAILS must be 'true' or 'false' (got "yes")`,
+    );
+  });
+
+  it.each(["70000", "-1", "80.5"])("refuses SHOP_API_PORT=%s", (port) => {
+    expect(problems({ SHOP_API_PORT: port })[0]).toMatch(/^SHOP_API_PORT must be/);
+  });
+
+  it.each(["acme.us.auth0.com/", "acme.us.auth0.com/path", "user@host", "host:port"])(
+    "refuses AUTH0_DOMAIN=%s",
+    (domain) => {
+      expect(problems({ AUTH0_DOMAIN: domain })[0]).toMatch(/^AUTH0_DOMAIN must be a bare host/);
+    },
+  );
+
+  it("refuses an issuer URL with credentials, a query or a fragment", () => {
+    expect(problems({ AUTH0_ISSUER_BASE_URL: "https://u:p@t.example/" })[0]).toContain("user name");
+    expect(problems({ AUTH0_ISSUER_BASE_URL: "https://t.example/?x=1" })[0]).toContain("query");
+    expect(problems({ AUTH0_ISSUER_BASE_URL: "ftp://t.example/" })[0]).toContain("https");
+  });
+});

@@ -1,0 +1,43 @@
+import { randomUUID } from "node:crypto";
+
+import type { Logger } from "pino";
+
+import type { TokenVerificationOptions } from "./auth.js";
+import { InMemoryCatalog } from "./catalog.js";
+import type { Catalog } from "./catalog.js";
+import { systemClock } from "./clock.js";
+import type { Clock } from "./clock.js";
+import type { ShopApiConfig } from "./config.js";
+import { checkIssuer } from "./issuer-check.js";
+import type { IssuerCheckResult } from "./issuer-check.js";
+import { createLogger } from "./logging.js";
+import { InMemoryOrderStore } from "./order-store.js";
+import type { OrderStore } from "./order-store.js";
+
+/** What tests swap. */
+export interface AppDeps {
+  catalog: Catalog;
+  orders: OrderStore;
+  clock: Clock;
+  logger: Logger;
+  newOrderId: () => string;
+  /** How express-oauth2-jwt-bearer reaches the issuer (TLS agent, timeouts, caching). */
+  tokenVerification: TokenVerificationOptions;
+  /** The issuer check behind GET /ready (the same one main.ts runs at start). */
+  checkIssuer: () => Promise<IssuerCheckResult>;
+  readinessTtlMs: number;
+}
+
+export function createDeps(config: ShopApiConfig, overrides: Partial<AppDeps> = {}): AppDeps {
+  return {
+    catalog: new InMemoryCatalog(),
+    orders: new InMemoryOrderStore(),
+    clock: systemClock,
+    logger: createLogger(config.logLevel),
+    newOrderId: randomUUID,
+    tokenVerification: {},
+    checkIssuer: () => checkIssuer({ issuer: config.issuer }),
+    readinessTtlMs: 5_000,
+    ...overrides,
+  };
+}

@@ -1,0 +1,13 @@
+export { createApp } from "./app.js";
+export { ConfigError, loadConfig } from "./config.js";
+export type { LogLevel, ShopApiConfig } from "./config.js";
+export { createDeps } from "./deps.js";
+export type { AppDeps } from "./deps.js";
+export { InMemoryCatalog, DEFAULT_PRODUCTS } from "./catalog.js";
+export type { Catalog, Product, ProductSeed } from "./catalog.js";
+export { InMemoryOrderStore } from "./order-store.js";
+export type { Order, OrderStore } from "./order-store.js";
+export { IssuerCheckError, checkIssuer, discoveryUrl } from "./issuer-check.js";
+export type { IssuerCheckResult, IssuerProblem } from "./issuer-check.js";
+export { buildOpenApiDocument } from "./openapi.js";
+export { createLogger } from "./logging.js";

@@ -1,0 +1,86 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { redactUrl } from "./logging.js";
+import { createTestApp } from "./test-support/test-app.js";
+import { startTestIssuer } from "./test-support/test-issuer.js";
+import type { TestIssuer } from "./test-support/test-issuer.js";
+
+let issuer: TestIssuer;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+});
+afterAll(async () => {
+  await issuer.close();
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe("request logs", () => {
+  it("reuse a well-formed X-Request-Id, echo it, and log it", async () => {
+    const shop = createTestApp(issuer);
+    const res = await request(shop.app).get("/health").set("X-Request-Id", "agent-run.42:7");
+    expect(res.headers["x-request-id"]).toBe("agent-run.42:7");
+    const line = shop.logs.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1);
+    expect(line).toMatchObject({ req: { id: "agent-run.42:7", method: "GET", url: "/health" } });
+    expect(line).toMatchObject({ res: { statusCode: 200 } });
+  });
+
+  it.each(["has spaces", "x".repeat(129), "<script>", ""])(
+    "replace a malformed X-Request-Id (%j) with a fresh one",
+    async (incoming) => {
+      const shop = createTestApp(issuer);
+      const res = await request(shop.app).get("/health").set("X-Request-Id", incoming);
+      expect(res.headers["x-request-id"]).toMatch(UUID);
+    },
+  );
+
+  it("generate an id when none is sent", async () => {
+    const shop = createTestApp(issuer);
+    const a = await request(shop.app).get("/health");
+    const b = await request(shop.app).get("/health");
+    expect(a.headers["x-request-id"]).toMatch(UUID);
+    expect(a.headers["x-request-id"]).not.toBe(b.headers["x-request-id"]);
+  });
+
+  it("never contain a token, a cookie or the Authorization header", async () => {
+    const shop = createTestApp(issuer);
+    const token = await issuer.mint();
+    const machine = await issuer.mintClientCredentials();
+    const expired = await issuer.mint({ exp: Math.floor(Date.now() / 1000) - 600 });
+    const cookie = "session=very-secret-cookie-value";
+
+    await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${token}`)
+      .set("Cookie", cookie)
+      .send({ product: "XYZ phone", qty: 1 });
+    await request(shop.app).post(`/api/purchases?access_token=${token}`).send({});
+    await request(shop.app).get(`/api/products?id_token=${token}`);
+    await request(shop.app).get("/api/purchases").set("Authorization", `Bearer ${machine}`);
+    await request(shop.app).get("/api/purchases").set("Authorization", `Bearer ${expired}`);
+    await request(shop.app).get("/api/purchases").set("Authorization", "Basic dXNlcjpwYXNz");
+
+    const all = shop.logs.join("\n");
+    expect(shop.logs.length).toBeGreaterThanOrEqual(6);
+    for (const secret of [token, machine, expired, "very-secret-cookie-value", "dXNlcjpwYXNz"]) {
+      expect(all).not.toContain(secret);
+      // A JWT's signature alone is enough to replay nothing, but its header.payload is PII.
+      expect(all).not.toContain(secret.split(".").slice(0, 2).join("."));
+    }
+    expect(all).toContain("access_token=%5BRedacted%5D");
+  });
+});
+
+describe("redactUrl", () => {
+  it("replaces token-bearing query values and keeps the rest", () => {
+    expect(redactUrl("/api/purchases?access_token=abc&x=1")).toBe(
+      "/api/purchases?access_token=%5BRedacted%5D&x=1",
+    );
+    expect(redactUrl("/p?Access_Token=a&access_token=b")).toBe(
+      "/p?Access_Token=%5BRedacted%5D&access_token=%5BRedacted%5D",
+    );
+    expect(redactUrl("/health")).toBe("/health");
+  });
+});

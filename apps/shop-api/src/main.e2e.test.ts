@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
+import type { TestIssuer } from "./test-support/test-issuer.js";
+
+const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+let issuer: TestIssuer;
+const running: ChildProcess[] = [];
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+});
+afterAll(async () => {
+  await issuer.close();
+});
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function startMain(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: PACKAGE_DIR,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function listeningUrl(started: Started): Promise<string> {
+  for (;;) {
+    const line = started
+      .stdout()
+      .split("\n")
+      .map((l) => (l ? (JSON.parse(l) as { msg?: string; url?: string }) : {}))
+      .find((l) => l.msg === "shop-api listening");
+    if (line?.url) return line.url;
+    if (started.child.exitCode !== null) throw new Error(`exited: ${started.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("main.ts (a real process)", () => {
+  it("refuses a bad configuration, naming every variable, and exits 1", async () => {
+    const started = startMain({ SHOP_API_PORT: "http", LOG_LEVEL: "loud" });
+    expect(await started.exited).toBe(1);
+    expect(started.stderr()).toContain("Invalid shop-api configuration:");
+    expect(started.stderr()).toContain("SHOP_API_PORT must be a number");
+    expect(started.stderr()).toContain("LOG_LEVEL must be one of");
+  });
+
+  it("exits 1 naming the cause when the issuer cannot be reached", async () => {
+    const unused = await listen(() => undefined);
+    const { port } = unused.address() as AddressInfo;
+    await close(unused);
+    const started = startMain({
+      AUTH0_ISSUER_BASE_URL: `http://127.0.0.1:${port}/`,
+      SHOP_API_PORT: "0",
+    });
+    expect(await started.exited).toBe(1);
+    expect(started.stderr()).toContain("shop-api cannot start:");
+    expect(started.stderr()).toContain("ECONNREFUSED");
+  });
+
+  it("starts, sells with a valid token, refuses without one, and stops on SIGTERM", async () => {
+    const started = startMain({
+      AUTH0_ISSUER_BASE_URL: issuer.issuer,
+      SHOP_API_PORT: "0",
+    });
+    const url = await listeningUrl(started);
+
+    const bought = await fetch(`${url}/api/purchases`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await issuer.mint()}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ product: "XYZ phone", qty: 1 }),
+    });
+    expect(bought.status).toBe(201);
+    expect(bought.headers.get("location")).toMatch(/^\/api\/purchases\/[0-9a-f-]{36}$/);
+
+    const refused = await fetch(`${url}/api/purchases`, { method: "POST" });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="api"');
+
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+
+    started.child.kill("SIGTERM");
+    expect(await started.exited).toBe(0);
+  });
+});

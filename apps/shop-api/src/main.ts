@@ -1,0 +1,59 @@
+import type { AddressInfo } from "node:net";
+
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { createDeps } from "./deps.js";
+import { IssuerCheckError, checkIssuer } from "./issuer-check.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const deps = createDeps(config);
+  const { logger } = deps;
+
+  try {
+    const issuer = await checkIssuer({ issuer: config.issuer });
+    logger.info(
+      { issuer: issuer.issuer, jwksKeys: issuer.keyCount },
+      "issuer reachable and trusted",
+    );
+  } catch (error) {
+    if (error instanceof IssuerCheckError) {
+      logger.fatal({ problem: error.problem }, error.message);
+      console.error(`shop-api cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const server = createApp(config, deps).listen(config.port, config.host, () => {
+    const { address, port } = server.address() as AddressInfo;
+    const host = address.includes(":") ? `[${address}]` : address;
+    logger.info(
+      { url: `http://${host}:${port}`, audience: config.audience, issuer: config.issuer },
+      "shop-api listening",
+    );
+  });
+  server.on("error", (error) => {
+    logger.fatal({ err: error }, "shop-api could not listen");
+    process.exit(1);
+  });
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, "shop-api stopping");
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+await main();

@@ -1,0 +1,200 @@
+import { PRODUCT_BUY_SCOPE } from "@ciba-testbed/shared";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { buildOpenApiDocument } from "./openapi.js";
+import { createTestApp } from "./test-support/test-app.js";
+import { startTestIssuer } from "./test-support/test-issuer.js";
+import type { TestIssuer } from "./test-support/test-issuer.js";
+
+type Json = Record<string, unknown>;
+
+const doc = buildOpenApiDocument({
+  issuer: "https://localhost:4010/",
+  audience: "sample-shop-api",
+}) as Json;
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+const paths = doc.paths as Record<string, Record<string, Json>>;
+const operations = Object.entries(paths).flatMap(([path, item]) =>
+  Object.entries(item)
+    .filter(([method]) => METHODS.includes(method))
+    .map(([method, operation]) => ({ path, method, operation })),
+);
+
+/** Every `$ref` anywhere in the document. */
+function refs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refs);
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === "$ref" && typeof inner === "string" ? [inner] : refs(inner),
+  );
+}
+
+function resolve(pointer: string): unknown {
+  expect(pointer.startsWith("#/")).toBe(true);
+  return pointer
+    .slice(2)
+    .split("/")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce<unknown>((node, part) => (node as Json | undefined)?.[part], doc);
+}
+
+/** Keywords of OpenAPI 3.0's schema dialect that 3.1 (JSON Schema 2020-12) dropped. */
+function legacyKeywords(value: unknown, path = "#"): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => legacyKeywords(v, `${path}/${i}`));
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [
+    ...(key === "nullable" || (key === "exclusiveMinimum" && typeof inner === "boolean")
+      ? [`${path}/${key}`]
+      : []),
+    ...legacyKeywords(inner, `${path}/${key}`),
+  ]);
+}
+
+describe("the OpenAPI document", () => {
+  it("is OpenAPI 3.1 with the required top-level members", () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    expect(
+      Object.keys(doc).every(
+        (k) =>
+          [
+            "openapi",
+            "info",
+            "jsonSchemaDialect",
+            "servers",
+            "paths",
+            "webhooks",
+            "components",
+            "security",
+            "tags",
+            "externalDocs",
+          ].includes(k) || k.startsWith("x-"),
+      ),
+    ).toBe(true);
+  });
+
+  it("documents every route the app serves", () => {
+    expect(operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual([
+      "GET /api/products",
+      "GET /api/products/{product}",
+      "GET /api/purchases",
+      "GET /api/purchases/{id}",
+      "GET /health",
+      "GET /openapi.json",
+      "GET /ready",
+      "POST /api/purchases",
+    ]);
+  });
+
+  it("gives every operation a unique operationId and described responses", () => {
+    const ids = operations.map(({ operation }) => operation.operationId);
+    expect(new Set(ids).size).toBe(operations.length);
+    for (const { path, method, operation } of operations) {
+      const responses = operation.responses as Record<string, Json>;
+      expect(Object.keys(responses).length, `${method} ${path}`).toBeGreaterThan(0);
+      for (const [status, response] of Object.entries(responses)) {
+        expect(status).toMatch(/^[1-5]\d\d$/);
+        expect(typeof response.description, `${method} ${path} ${status}`).toBe("string");
+      }
+    }
+  });
+
+  it("declares every path template parameter as a required path parameter", () => {
+    for (const { path, operation } of operations) {
+      const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const declared = ((operation.parameters ?? []) as Json[])
+        .filter((p) => p.in === "path")
+        .map((p) => {
+          expect(p.required).toBe(true);
+          return p.name;
+        });
+      expect(declared.sort()).toEqual(templated.sort());
+    }
+  });
+
+  it("resolves every $ref", () => {
+    const all = refs(doc);
+    expect(all.length).toBeGreaterThan(5);
+    for (const ref of all) expect(resolve(ref), ref).toBeDefined();
+  });
+
+  it("uses the 3.1 schema dialect (no `nullable`, numeric exclusiveMinimum)", () => {
+    expect(legacyKeywords(doc)).toEqual([]);
+  });
+
+  it("secures the purchase operations with product:buy through the issuer's discovery document", () => {
+    const schemes = (doc.components as Json).securitySchemes as Record<string, Json>;
+    expect(schemes.auth0).toMatchObject({
+      type: "openIdConnect",
+      openIdConnectUrl: "https://localhost:4010/.well-known/openid-configuration",
+    });
+    for (const { path, operation } of operations) {
+      const security = operation.security as Record<string, string[]>[] | undefined;
+      if (path.startsWith("/api/purchases")) {
+        expect(security).toEqual([{ auth0: [PRODUCT_BUY_SCOPE] }]);
+      } else {
+        expect(security).toBeUndefined();
+      }
+      for (const requirement of security ?? []) {
+        for (const name of Object.keys(requirement)) expect(schemes[name]).toBeDefined();
+      }
+    }
+  });
+
+  it("describes the purchase body from the shared zod schema", () => {
+    const schema = resolve("#/components/schemas/PurchaseRequest") as Json;
+    expect(schema).toMatchObject({
+      type: "object",
+      required: ["product", "qty"],
+      additionalProperties: false,
+      properties: {
+        qty: { type: "integer", minimum: 1, maximum: 1000 },
+        priceLimit: { type: "number", exclusiveMinimum: 0 },
+      },
+    });
+  });
+
+  it("lists every error code the API answers with", () => {
+    const description = (doc.info as Json).description as string;
+    for (const code of [
+      "invalid_request",
+      "invalid_token",
+      "insufficient_scope",
+      "insufficient_authorization_details",
+      "not_found",
+      "insufficient_stock",
+      "payload_too_large",
+      "unsupported_media_type",
+      "unknown_product",
+      "price_limit_exceeded",
+      "idempotency_key_reused",
+      "server_error",
+      "temporarily_unavailable",
+    ]) {
+      expect(description).toContain(`\`${code}\``);
+    }
+  });
+});
+
+describe("GET /openapi.json", () => {
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await startTestIssuer();
+  });
+  afterAll(async () => {
+    await issuer.close();
+  });
+
+  it("serves the document for the configured issuer and audience", async () => {
+    const shop = createTestApp(issuer);
+    const res = await request(shop.app).get("/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(buildOpenApiDocument(shop.config));
+    expect(res.body.components.securitySchemes.auth0.openIdConnectUrl).toBe(
+      `${issuer.issuer}.well-known/openid-configuration`,
+    );
+  });
+});

@@ -1,0 +1,121 @@
+import { SHOP_CURRENCY } from "@ciba-testbed/shared";
+import type { PurchaseRequest } from "@ciba-testbed/shared";
+
+import { checkPurchaseAuthorizationDetails } from "./authorization-details.js";
+import type { Catalog } from "./catalog.js";
+import type { Clock } from "./clock.js";
+import {
+  InsufficientAuthorizationDetailsError,
+  idempotencyKeyReused,
+  insufficientStock,
+  priceLimitExceeded,
+  unknownProduct,
+} from "./errors.js";
+import { formatCents, toCents } from "./money.js";
+import type { Order, OrderStore } from "./order-store.js";
+
+export interface Buyer {
+  sub: string;
+  azp: string | null;
+  /** The token's raw `authorization_details` claim, checked here against the order. */
+  authorizationDetails: unknown;
+}
+
+export interface PlaceOrderInput {
+  request: PurchaseRequest;
+  buyer: Buyer;
+  idempotencyKey?: string | undefined;
+}
+
+export interface PlaceOrderDeps {
+  catalog: Catalog;
+  orders: OrderStore;
+  clock: Clock;
+  newOrderId: () => string;
+}
+
+export interface PlacedOrder {
+  order: Order;
+  /** True when an earlier request with the same Idempotency-Key and body created the order. */
+  replayed: boolean;
+}
+
+/**
+ * Places an order, as guard clauses in this order: idempotent replay, product exists, the
+ * person approved it (authorization_details), price limit, stock. Nothing is written unless
+ * every check passed. Synchronous from the first check to the insert, so no other request
+ * can run in between: concurrent purchases cannot drive stock below zero.
+ */
+export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): PlacedOrder {
+  const { request, buyer, idempotencyKey } = input;
+  const { catalog, orders } = deps;
+  const fingerprint = JSON.stringify([request.product, request.qty, request.priceLimit ?? null]);
+
+  if (idempotencyKey !== undefined) {
+    const earlier = orders.findByIdempotencyKey(buyer.sub, idempotencyKey);
+    if (earlier) {
+      if (earlier.idempotency?.fingerprint !== fingerprint) {
+        throw idempotencyKeyReused(
+          "This Idempotency-Key was already used for a different purchase; " +
+            "send a new key for a new purchase, or repeat the first body exactly to retry it",
+        );
+      }
+      return { order: earlier, replayed: true };
+    }
+  }
+
+  const product = catalog.find(request.product);
+  if (!product) {
+    throw unknownProduct(
+      `No product matches '${request.product}'; GET /api/products lists what is on sale`,
+    );
+  }
+  const totalCents = product.unitPriceCents * request.qty;
+
+  const approval = checkPurchaseAuthorizationDetails(
+    buyer.authorizationDetails,
+    { productId: product.id, quantity: request.qty, totalCents },
+    catalog,
+  );
+  if (approval.outcome === "mismatch") {
+    throw new InsufficientAuthorizationDetailsError(approval.reason);
+  }
+
+  if (request.priceLimit !== undefined && totalCents > toCents(request.priceLimit)) {
+    throw priceLimitExceeded(
+      `${request.qty} x ${product.name} costs ${formatCents(totalCents)}, ` +
+        `above the priceLimit of ${formatCents(toCents(request.priceLimit))}`,
+    );
+  }
+
+  if (!catalog.take(product.id, request.qty)) {
+    throw insufficientStock(
+      `Only ${product.stock} x ${product.name} left in stock; ${request.qty} requested`,
+    );
+  }
+
+  const order: Order = {
+    id: deps.newOrderId(),
+    productId: product.id,
+    productName: product.name,
+    quantity: request.qty,
+    unitPriceCents: product.unitPriceCents,
+    totalCents,
+    currency: SHOP_CURRENCY,
+    status: "confirmed",
+    createdAt: deps.clock.now(),
+    authorization: {
+      sub: buyer.sub,
+      azp: buyer.azp,
+      authorizationDetailsMatched: approval.outcome === "matched",
+    },
+    ...(idempotencyKey === undefined ? {} : { idempotency: { key: idempotencyKey, fingerprint } }),
+  };
+  try {
+    orders.insert(order);
+  } catch (error) {
+    catalog.putBack(product.id, request.qty);
+    throw error;
+  }
+  return { order, replayed: false };
+}

@@ -1,0 +1,32 @@
+import { Router } from "express";
+
+import { temporarilyUnavailable } from "../errors.js";
+import type { Readiness } from "../readiness.js";
+
+export function operationRoutes(
+  readiness: () => Promise<Readiness>,
+  openApiDocument: object,
+): Router {
+  const router = Router();
+
+  router.get("/health", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  router.get("/ready", async (_req, res) => {
+    const state = await readiness();
+    if (!state.ready) throw temporarilyUnavailable(state.message);
+    res.json({
+      status: "ready",
+      issuer: state.result.issuer,
+      jwks_keys: state.result.keyCount,
+      checked_at: state.checkedAt.toISOString(),
+    });
+  });
+
+  router.get("/openapi.json", (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  return router;
+}

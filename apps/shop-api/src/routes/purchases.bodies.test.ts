@@ -1,0 +1,247 @@
+import { purchaseRequestSchema } from "@ciba-testbed/shared";
+import fc from "fast-check";
+import request from "supertest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { createTestApp } from "../test-support/test-app.js";
+import type { TestApp } from "../test-support/test-app.js";
+import { startTestIssuer } from "../test-support/test-issuer.js";
+import type { TestIssuer } from "../test-support/test-issuer.js";
+
+let issuer: TestIssuer;
+let token: string;
+let shop: TestApp;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+  token = await issuer.mint();
+});
+afterAll(async () => {
+  await issuer.close();
+});
+beforeEach(() => {
+  shop = createTestApp(issuer);
+});
+
+const post = (body: string, contentType = "application/json") =>
+  request(shop.app)
+    .post("/api/purchases")
+    .set("Authorization", `Bearer ${token}`)
+    .set("Content-Type", contentType)
+    .send(body);
+
+function expectNothingWritten() {
+  expect(shop.orders.size).toBe(0);
+  expect(shop.catalog.list().map((p) => p.stock)).toEqual([50, 10, 500, 1]);
+}
+
+describe("POST /api/purchases refuses bad bodies", () => {
+  it.each([
+    ["qty as a string", { product: "XYZ phone", qty: "2" }, "qty must be a number"],
+    ["product as a number", { product: 42, qty: 1 }, "product must be a string"],
+    [
+      "priceLimit as a string",
+      { product: "XYZ phone", qty: 1, priceLimit: "500" },
+      "priceLimit must be a number",
+    ],
+    ["qty 0", { product: "XYZ phone", qty: 0 }, "qty must be at least 1"],
+    ["negative qty", { product: "XYZ phone", qty: -3 }, "qty must be at least 1"],
+    ["fractional qty", { product: "XYZ phone", qty: 1.5 }, "qty must be a whole number"],
+    ["huge qty", { product: "XYZ phone", qty: 1e12 }, "qty must be at most 1000"],
+    ["qty null", { product: "XYZ phone", qty: null }, "qty must be a number"],
+    ["missing qty", { product: "XYZ phone" }, "qty is required"],
+    ["missing product", { qty: 1 }, "product is required"],
+    ["empty product", { product: "   ", qty: 1 }, "product must not be empty"],
+    [
+      "product name too long",
+      { product: "x".repeat(101), qty: 1 },
+      "product must be at most 100 characters",
+    ],
+    [
+      "negative priceLimit",
+      { product: "XYZ phone", qty: 1, priceLimit: -5 },
+      "priceLimit must be greater than 0",
+    ],
+    [
+      "extra field",
+      { product: "XYZ phone", qty: 1, color: "red" },
+      "Unrecognized key(s) in object: 'color'",
+    ],
+    [
+      "access_token in the body",
+      { product: "XYZ phone", qty: 1, access_token: "x" },
+      "Unrecognized key(s) in object: 'access_token'",
+    ],
+    ["a JSON array", [{ product: "XYZ phone", qty: 1 }], "Expected object, received array"],
+    ["an empty object", {}, "product is required; qty is required"],
+  ])("%s -> 400", async (_name, body, message) => {
+    const res = await post(JSON.stringify(body));
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: "invalid_request",
+      error_description: `Invalid purchase: ${message}`,
+    });
+    expectNothingWritten();
+  });
+
+  it.each([
+    ["not JSON at all", "product=XYZ&qty=1", "application/json", 400, "invalid_request"],
+    ["truncated JSON", '{"product":"XYZ phone","qty":', "application/json", 400, "invalid_request"],
+    [
+      "a bare JSON string (not an object)",
+      '"XYZ phone"',
+      "application/json",
+      400,
+      "invalid_request",
+    ],
+    ["a bare JSON number", "1", "application/json", 400, "invalid_request"],
+    [
+      "form-encoded",
+      "product=XYZ+phone&qty=1",
+      "application/x-www-form-urlencoded",
+      415,
+      "unsupported_media_type",
+    ],
+    ["text/plain", '{"product":"XYZ phone","qty":1}', "text/plain", 415, "unsupported_media_type"],
+    [
+      "JSON in Latin-1",
+      '{"product":"XYZ phone","qty":1}',
+      "application/json; charset=latin1",
+      415,
+      "unsupported_media_type",
+    ],
+  ])("%s -> %i %s", async (_name, body, contentType, status, error) => {
+    const res = await post(body, contentType);
+    expect(res.status).toBe(status);
+    expect(res.body.error).toBe(error);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expectNothingWritten();
+  });
+
+  it("no body at all -> 400", async () => {
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${token}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error_description).toMatch(/A JSON body is required/);
+    expectNothingWritten();
+  });
+
+  it("oversized body -> 413", async () => {
+    const res = await post(
+      JSON.stringify({ product: "XYZ phone", qty: 1, pad: "x".repeat(11_000) }),
+    );
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({
+      error: "payload_too_large",
+      error_description: "The request body is larger than the 10kb this API accepts",
+    });
+    expectNothingWritten();
+  });
+
+  it("malformed Idempotency-Key -> 400", async () => {
+    for (const key of ["has space", "x".repeat(256), "\u00e9t\u00e9"]) {
+      const res = await post(JSON.stringify({ product: "XYZ phone", qty: 1 })).set(
+        "Idempotency-Key",
+        key,
+      );
+      expect(res.status, key).toBe(400);
+      expect(res.body.error_description).toMatch(/Idempotency-Key/);
+    }
+    expectNothingWritten();
+  });
+
+  it.each([
+    ["unknown product", { product: "Flux capacitor", qty: 1 }, 422, "unknown_product"],
+    ["more than in stock", { product: "ABC laptop", qty: 11 }, 409, "insufficient_stock"],
+    [
+      "total above priceLimit",
+      { product: "XYZ phone", qty: 2, priceLimit: 998 - 0.01 },
+      422,
+      "price_limit_exceeded",
+    ],
+  ])("%s, nothing written", async (_name, body, status, error) => {
+    const res = await post(JSON.stringify(body));
+    expect(res.status).toBe(status);
+    expect(res.body.error).toBe(error);
+    expectNothingWritten();
+  });
+
+  it("compares money in cents: a priceLimit equal to the total passes", async () => {
+    // 3 x 9.99 is 29.970000000000002 in floating point.
+    const res = await post(JSON.stringify({ product: "USB-C cable", qty: 3, priceLimit: 29.97 }));
+    expect(res.status).toBe(201);
+    expect(res.body.total).toBe(29.97);
+  });
+});
+
+/** Bodies that look like purchases, with every field sometimes wrong, missing or extra. */
+const nearlyValid = fc.record(
+  {
+    product: fc.oneof(
+      fc.constantFrom("XYZ phone", "xyz-phone", "XYZ phones", "Last one", "ABC laptop", "nope"),
+      fc.string({ maxLength: 120 }),
+      fc.anything(),
+    ),
+    qty: fc.oneof(fc.integer({ min: -5, max: 1_005 }), fc.double(), fc.anything()),
+    priceLimit: fc.oneof(fc.double({ min: -10, max: 2_000_000 }), fc.anything()),
+    extra: fc.anything(),
+  },
+  { requiredKeys: [] },
+);
+
+const plausible = fc.record(
+  {
+    product: fc.constantFrom("XYZ phone", "USB-C cable", "Last one", "nope"),
+    qty: fc.integer({ min: 1, max: 20 }),
+    priceLimit: fc.integer({ min: 1, max: 20_000 }),
+  },
+  { requiredKeys: ["product", "qty"] },
+);
+
+const anyBody = fc.oneof(
+  plausible.map((body) => JSON.stringify(body)),
+  nearlyValid.map((body) => JSON.stringify(body)),
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  // JSON.stringify(undefined) is undefined at run time: then no body is sent.
+  fc.anything().map((value) => (JSON.stringify(value) as string | undefined) ?? ""),
+  fc.string({ maxLength: 200 }),
+);
+
+describe("property: random bodies", () => {
+  it("never answer 5xx and never create an order from an invalid body", async () => {
+    const statuses = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(anyBody, async (text) => {
+        const before = shop.orders.size;
+        const res = await post(text);
+        statuses.add(res.status);
+        expect(res.status).toBeLessThan(500);
+        expect(res.headers["content-type"]).toMatch(/^application\/json/);
+        expect(typeof res.body.error === "string" || res.status === 201).toBe(true);
+
+        let parsed: unknown;
+        let isJson = true;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          isJson = false;
+        }
+        const valid =
+          isJson && typeof parsed === "object" && purchaseRequestSchema.safeParse(parsed).success;
+        if (!valid) {
+          expect(res.status).toBe(400);
+          expect(shop.orders.size).toBe(before);
+        } else {
+          expect([201, 403, 409, 422]).toContain(res.status);
+          expect(shop.orders.size).toBe(before + (res.status === 201 ? 1 : 0));
+        }
+        for (const product of shop.catalog.list()) expect(product.stock).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: 300 },
+    );
+    // The run exercised both sides: refusals and real orders.
+    expect(statuses).toContain(400);
+    expect(statuses).toContain(201);
+  });
+});

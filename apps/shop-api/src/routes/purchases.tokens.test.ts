@@ -1,0 +1,336 @@
+import request from "supertest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { createTestApp } from "../test-support/test-app.js";
+import type { TestApp } from "../test-support/test-app.js";
+import { nowSeconds, startTestIssuer } from "../test-support/test-issuer.js";
+import type { TestIssuer } from "../test-support/test-issuer.js";
+
+const BODY = { product: "XYZ phone", qty: 1 };
+const NO_CREDENTIALS = 'Bearer realm="api"';
+const challenge = (error: string, description: string, scope?: string) =>
+  `Bearer realm="api", error="${error}", error_description="${description}"${scope ? `, scope="${scope}"` : ""}`;
+
+let issuer: TestIssuer;
+let shop: TestApp;
+
+beforeAll(async () => {
+  issuer = await startTestIssuer();
+});
+afterAll(async () => {
+  await issuer.close();
+});
+beforeEach(() => {
+  shop = createTestApp(issuer);
+});
+
+interface BadTokenCase {
+  name: string;
+  /** Builds the request: an Authorization header value and/or a query string. */
+  send: () => Promise<{ authorization?: string; query?: string }>;
+  status: number;
+  wwwAuthenticate: string;
+  error: string;
+}
+
+const bearer = async (token: Promise<string>) => ({ authorization: `Bearer ${await token}` });
+
+const cases: BadTokenCase[] = [
+  {
+    name: "no Authorization header",
+    send: () => Promise.resolve({}),
+    status: 401,
+    wwwAuthenticate: NO_CREDENTIALS,
+    error: "invalid_request",
+  },
+  {
+    name: "wrong scheme (Basic)",
+    send: () => Promise.resolve({ authorization: "Basic dXNlcjpwYXNzd29yZA==" }),
+    status: 400,
+    wwwAuthenticate: NO_CREDENTIALS,
+    error: "invalid_request",
+  },
+  {
+    name: "DPoP scheme on a Bearer-only API",
+    send: async () => ({ authorization: `DPoP ${await issuer.mint()}` }),
+    status: 400,
+    wwwAuthenticate: NO_CREDENTIALS,
+    error: "invalid_request",
+  },
+  {
+    name: "empty token ('Bearer ')",
+    send: () => Promise.resolve({ authorization: "Bearer " }),
+    status: 400,
+    wwwAuthenticate: NO_CREDENTIALS,
+    error: "invalid_request",
+  },
+  {
+    name: "scheme only ('Bearer')",
+    send: () => Promise.resolve({ authorization: "Bearer" }),
+    status: 400,
+    wwwAuthenticate: NO_CREDENTIALS,
+    error: "invalid_request",
+  },
+  {
+    name: "malformed JWT",
+    send: () => Promise.resolve({ authorization: "Bearer not.a-jwt" }),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "Invalid Token or Protected Header formatting"),
+    error: "invalid_token",
+  },
+  {
+    name: "alg: none (unsigned)",
+    send: () => bearer(issuer.mint({ alg: "none" })),
+    status: 401,
+    wwwAuthenticate: challenge(
+      "invalid_token",
+      "Unsupported algorithm 'none' for JWKS-based verification. Supported: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES256K, ES384, ES512, EdDSA",
+    ),
+    error: "invalid_token",
+  },
+  {
+    name: "HS256 signed with the issuer's public key (key confusion)",
+    send: () => bearer(issuer.mint({ alg: "HS256" })),
+    status: 401,
+    wwwAuthenticate: challenge(
+      "invalid_token",
+      "Unsupported algorithm 'HS256' for JWKS-based verification. Supported: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES256K, ES384, ES512, EdDSA",
+    ),
+    error: "invalid_token",
+  },
+  {
+    name: "unknown kid",
+    send: () => bearer(issuer.mint({ kid: "not-in-the-jwks" })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "no applicable key found in the JSON Web Key Set"),
+    error: "invalid_token",
+  },
+  {
+    name: "bad signature (a key outside the JWKS, the issuer's kid)",
+    send: () => bearer(issuer.mint({ foreignKey: true })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "signature verification failed"),
+    error: "invalid_token",
+  },
+  {
+    name: "tampered payload (signature no longer matches)",
+    send: async () => {
+      const [header, , signature] = (await issuer.mint()).split(".");
+      const payload = Buffer.from(
+        JSON.stringify({
+          iss: issuer.issuer,
+          aud: issuer.audience,
+          sub: "auth0|someone-else",
+          scope: "product:buy",
+          exp: nowSeconds() + 300,
+        }),
+      ).toString("base64url");
+      return { authorization: `Bearer ${header}.${payload}.${signature}` };
+    },
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "signature verification failed"),
+    error: "invalid_token",
+  },
+  {
+    name: "expired (exp a minute ago, beyond the 5 s tolerance)",
+    send: () => bearer(issuer.mint({ exp: nowSeconds() - 60, iat: nowSeconds() - 360 })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "'exp' claim timestamp check failed"),
+    error: "invalid_token",
+  },
+  {
+    name: "no exp claim",
+    send: () => bearer(issuer.mint({ exp: null })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "Unexpected 'exp' value"),
+    error: "invalid_token",
+  },
+  {
+    name: "nbf in the future",
+    send: () => bearer(issuer.mint({ nbf: nowSeconds() + 120 })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "'nbf' claim timestamp check failed"),
+    error: "invalid_token",
+  },
+  {
+    name: "wrong issuer",
+    send: () => bearer(issuer.mint({ iss: "https://evil.example.com/" })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "Unexpected 'iss' value"),
+    error: "invalid_token",
+  },
+  {
+    name: "issuer without its trailing slash",
+    send: () => bearer(issuer.mint({ iss: issuer.issuer.replace(/\/$/, "") })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "Unexpected 'iss' value"),
+    error: "invalid_token",
+  },
+  {
+    name: "wrong audience (a string)",
+    send: () => bearer(issuer.mint({ aud: "another-api" })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "Unexpected 'aud' value"),
+    error: "invalid_token",
+  },
+  {
+    name: "audience array without ours",
+    send: () => bearer(issuer.mint({ aud: ["another-api", `${issuer.issuer}userinfo`] })),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", "Unexpected 'aud' value"),
+    error: "invalid_token",
+  },
+  {
+    name: "scope without product:buy",
+    send: () => bearer(issuer.mint({ scope: "openid profile" })),
+    status: 403,
+    wwwAuthenticate: challenge(
+      "insufficient_scope",
+      "The access token lacks the 'product:buy' scope",
+      "product:buy",
+    ),
+    error: "insufficient_scope",
+  },
+  {
+    name: "scope as a prefix (product:buyer)",
+    send: () => bearer(issuer.mint({ scope: "openid product:buyer" })),
+    status: 403,
+    wwwAuthenticate: challenge(
+      "insufficient_scope",
+      "The access token lacks the 'product:buy' scope",
+      "product:buy",
+    ),
+    error: "insufficient_scope",
+  },
+  {
+    name: "no scope claim",
+    send: () => bearer(issuer.mint({ scope: null })),
+    status: 403,
+    wwwAuthenticate: challenge(
+      "insufficient_scope",
+      "The access token lacks the 'product:buy' scope",
+      "product:buy",
+    ),
+    error: "insufficient_scope",
+  },
+  {
+    name: "client-credentials token (gty, sub <client>@clients)",
+    send: () => bearer(issuer.mintClientCredentials()),
+    status: 403,
+    wwwAuthenticate: challenge(
+      "insufficient_scope",
+      "This token was issued to a client (client_credentials), not for a user: orders need a token issued for the person who buys, e.g. through CIBA",
+    ),
+    error: "insufficient_scope",
+  },
+  {
+    name: "token without sub",
+    send: () => bearer(issuer.mint({ sub: null })),
+    status: 403,
+    wwwAuthenticate: challenge(
+      "insufficient_scope",
+      "This token was issued to a client (client_credentials), not for a user: orders need a token issued for the person who buys, e.g. through CIBA",
+    ),
+    error: "insufficient_scope",
+  },
+  {
+    name: "token in the query string",
+    send: async () => ({ query: `access_token=${await issuer.mint()}` }),
+    status: 400,
+    wwwAuthenticate: challenge(
+      "invalid_request",
+      "Access tokens are not accepted in the URL query; send 'Authorization: Bearer <token>'",
+    ),
+    error: "invalid_request",
+  },
+  {
+    name: "token in the query string and in the header",
+    send: async () => {
+      const token = await issuer.mint();
+      return { authorization: `Bearer ${token}`, query: `access_token=${token}` };
+    },
+    status: 400,
+    wwwAuthenticate: challenge(
+      "invalid_request",
+      "Access tokens are not accepted in the URL query; send 'Authorization: Bearer <token>'",
+    ),
+    error: "invalid_request",
+  },
+];
+
+describe("POST /api/purchases refuses bad tokens", () => {
+  it("has at least 15 cases", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it.each(cases)("$name -> $status $error", async (testCase) => {
+    const { authorization, query } = await testCase.send();
+    let req = request(shop.app).post(`/api/purchases${query ? `?${query}` : ""}`);
+    if (authorization !== undefined) req = req.set("Authorization", authorization);
+    const res = await req.send(BODY);
+
+    expect(res.status).toBe(testCase.status);
+    expect(res.headers["www-authenticate"]).toBe(testCase.wwwAuthenticate);
+    expect(res.body.error).toBe(testCase.error);
+    expect(typeof res.body.error_description).toBe("string");
+    expect(res.body.error_description.length).toBeGreaterThan(0);
+    expect(shop.orders.size).toBe(0);
+    expect(shop.catalog.find("xyz-phone")?.stock).toBe(50);
+  });
+
+  it("accepts the well-formed token the bad ones are variations of", async () => {
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${await issuer.mint()}`)
+      .send(BODY);
+    expect(res.status).toBe(201);
+    expect(shop.orders.size).toBe(1);
+  });
+
+  it("accepts a token whose aud is a plain string equal to the audience", async () => {
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${await issuer.mint({ aud: issuer.audience })}`)
+      .send(BODY);
+    expect(res.status).toBe(201);
+  });
+
+  it("accepts a token that expired within the 5 s clock tolerance", async () => {
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${await issuer.mint({ exp: nowSeconds() - 2 })}`)
+      .send(BODY);
+    expect(res.status).toBe(201);
+  });
+
+  it("applies the same checks to reading orders", async () => {
+    const client = await issuer.mintClientCredentials();
+    for (const path of ["/api/purchases", "/api/purchases/ord-0001"]) {
+      const none = await request(shop.app).get(path);
+      expect(none.status).toBe(401);
+      expect(none.headers["www-authenticate"]).toBe(NO_CREDENTIALS);
+      const machine = await request(shop.app).get(path).set("Authorization", `Bearer ${client}`);
+      expect(machine.status).toBe(403);
+      const expired = await request(shop.app)
+        .get(path)
+        .set("Authorization", `Bearer ${await issuer.mint({ exp: nowSeconds() - 60 })}`);
+      expect(expired.status).toBe(401);
+      expect(expired.body.error).toBe("invalid_token");
+    }
+  });
+
+  it("ignores the library's process.env fallbacks (SECRET would switch it to HS256)", async () => {
+    vi.stubEnv("SECRET", "a-shared-secret-from-somewhere-else");
+    vi.stubEnv("JWKS_URI", "http://127.0.0.1:1/jwks.json");
+    try {
+      const fresh = createTestApp(issuer);
+      const ok = await request(fresh.app)
+        .post("/api/purchases")
+        .set("Authorization", `Bearer ${await issuer.mint()}`)
+        .send(BODY);
+      expect(ok.status).toBe(201);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
+import express, { Router } from "express";
+import type { Handler, Request } from "express";
+
+import {
+  refuseTokenInQuery,
+  requireAuthorizationDetails,
+  requireScope,
+  requireUserToken,
+  tokenPayload,
+  verifyAccessToken,
+} from "../auth.js";
+import type { TokenVerificationOptions } from "../auth.js";
+import type { ShopApiConfig } from "../config.js";
+import { invalidRequest, notFound, unsupportedMediaType } from "../errors.js";
+import { JSON_BODY_LIMIT } from "../limits.js";
+import { placeOrder } from "../place-order.js";
+import type { Buyer, PlaceOrderDeps } from "../place-order.js";
+import { toOrderJson } from "../schemas.js";
+
+/** draft-ietf-httpapi-idempotency-key-header: a string; kept to visible ASCII here. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface PurchaseRouteOptions {
+  config: Pick<ShopApiConfig, "issuer" | "audience" | "requireAuthorizationDetails">;
+  tokenVerification: TokenVerificationOptions;
+  deps: PlaceOrderDeps;
+}
+
+const requireJsonBody: Handler = (req, _res, next) => {
+  const length = req.headers["content-length"];
+  const empty =
+    req.headers["transfer-encoding"] === undefined &&
+    (length === undefined || Number(length) === 0);
+  if (empty) {
+    next(invalidRequest('A JSON body is required, e.g. {"product":"XYZ phone","qty":1}'));
+    return;
+  }
+  if (!req.is("application/json")) {
+    next(unsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'"));
+    return;
+  }
+  next();
+};
+
+function buyerOf(req: Request): Buyer {
+  const payload = tokenPayload(req);
+  return {
+    // requireUserToken has checked that `sub` is a non-empty string.
+    sub: String(payload.sub),
+    azp: typeof payload.azp === "string" ? payload.azp : null,
+    authorizationDetails: payload.authorization_details,
+  };
+}
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get("Idempotency-Key");
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw invalidRequest("Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces)");
+  }
+  return key;
+}
+
+function describeIssues(issues: readonly { message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => issue.message)
+    .join("; ");
+}
+
+export function purchaseRoutes({ config, tokenVerification, deps }: PurchaseRouteOptions): Router {
+  const router = Router();
+  const authenticated = [
+    refuseTokenInQuery,
+    verifyAccessToken(config, tokenVerification),
+    requireScope(PRODUCT_BUY_SCOPE),
+    requireUserToken,
+  ];
+  const approvalPolicy: Handler[] = config.requireAuthorizationDetails
+    ? [requireAuthorizationDetails]
+    : [];
+
+  // The body is read only after the token passed: unauthenticated callers cost no parsing.
+  router.post(
+    "/api/purchases",
+    ...authenticated,
+    ...approvalPolicy,
+    requireJsonBody,
+    express.json({ limit: JSON_BODY_LIMIT }),
+    (req, res) => {
+      const parsed = purchaseRequestSchema.safeParse(req.body);
+      if (!parsed.success) {
+        throw invalidRequest(`Invalid purchase: ${describeIssues(parsed.error.issues)}`);
+      }
+      const { order, replayed } = placeOrder(
+        { request: parsed.data, buyer: buyerOf(req), idempotencyKey: idempotencyKeyOf(req) },
+        deps,
+      );
+      res.location(`/api/purchases/${encodeURIComponent(order.id)}`);
+      if (replayed) res.setHeader("Idempotent-Replayed", "true");
+      res.status(201).json(toOrderJson(order));
+    },
+  );
+
+  router.get("/api/purchases", ...authenticated, (req, res) => {
+    const orders = deps.orders.listByOwner(buyerOf(req).sub);
+    res.json({ orders: orders.map(toOrderJson) });
+  });
+
+  router.get("/api/purchases/:id", ...authenticated, (req, res) => {
+    const { id } = req.params;
+    const order = typeof id === "string" ? deps.orders.getById(id) : undefined;
+    // Another person's order is indistinguishable from a missing one, so ids do not leak.
+    if (order?.authorization.sub !== buyerOf(req).sub) {
+      throw notFound("No order with this id for this caller");
+    }
+    res.json(toOrderJson(order));
+  });
+
+  return router;
+}
