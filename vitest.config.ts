@@ -8,8 +8,12 @@ const unit = (name: string, dir: string) => ({
   },
 });
 
+// JUNIT_REPORT=<file> adds a JUnit XML report for CI systems, next to the usual output.
+const junit = process.env.JUNIT_REPORT;
+
 export default defineConfig({
   test: {
+    reporters: junit ? ["default", ["junit", { outputFile: junit }]] : ["default"],
     // A stray `.only` must fail the suite instead of silently skipping the rest.
     allowOnly: false,
     projects: [

@@ -26,12 +26,12 @@ async function post(tenant: RunningMockAuth0, endpoint: string, form: Record<str
       (res) => {
         let text = "";
         res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () =>
+        res.on("end", () => {
           resolve({
             status: res.statusCode ?? 0,
             body: JSON.parse(text) as Record<string, unknown>,
-          }),
-        );
+          });
+        });
       },
     );
     req.on("error", reject);
