@@ -89,7 +89,9 @@ describe("checkIssuer", () => {
 
     const error = await failure(checkIssuer({ issuer: `https://localhost:${port}/` }));
     expect(error.problem).toBe("tls_untrusted");
-    expect(error.message).toMatch(/\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/);
+    expect(error.message).toMatch(
+      /\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
+    );
     expect(error.message).toContain(
       "set NODE_EXTRA_CA_CERTS=<path to .certs/ca.pem> when starting the process",
     );
