@@ -13,7 +13,7 @@ const order = (id: string, sub: string, key?: string): Order => ({
   currency: "USD",
   status: "confirmed",
   createdAt: new Date("2026-01-15T10:00:00Z"),
-  authorization: { sub, azp: "agent", authorizationDetailsMatched: false },
+  authorization: { sub, azp: "agent", authorizationDetailsMatched: false, approvalId: null },
   ...(key === undefined ? {} : { idempotency: { key, fingerprint: "f" } }),
 });
 

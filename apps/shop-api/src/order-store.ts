@@ -5,6 +5,11 @@ export interface OrderAuthorization {
   azp: string | null;
   /** Whether the token carried purchase authorization_details and the order matched one. */
   authorizationDetailsMatched: boolean;
+  /**
+   * The approval this order used up: a digest of the token when its authorization_details
+   * matched, else null. One approval buys once.
+   */
+  approvalId: string | null;
 }
 
 export interface Order {
@@ -33,11 +38,14 @@ export interface OrderStore {
   /** The owner's orders, oldest first. */
   listByOwner(sub: string): Order[];
   findByIdempotencyKey(sub: string, key: string): Order | undefined;
+  /** The order that used this approval, if any. */
+  findByApprovalId(approvalId: string): Order | undefined;
 }
 
 export class InMemoryOrderStore implements OrderStore {
   private readonly byId = new Map<string, Order>();
   private readonly byIdempotencyKey = new Map<string, Order>();
+  private readonly byApprovalId = new Map<string, Order>();
 
   get size(): number {
     return this.byId.size;
@@ -50,9 +58,19 @@ export class InMemoryOrderStore implements OrderStore {
     if (idempotencyKey !== undefined && this.byIdempotencyKey.has(idempotencyKey)) {
       throw new Error("idempotency key already used by this owner");
     }
+    const { approvalId } = order.authorization;
+    if (approvalId !== null && this.byApprovalId.has(approvalId)) {
+      throw new Error("approval already used");
+    }
     const stored = structuredClone(order);
     this.byId.set(order.id, stored);
     if (idempotencyKey !== undefined) this.byIdempotencyKey.set(idempotencyKey, stored);
+    if (approvalId !== null) this.byApprovalId.set(approvalId, stored);
+  }
+
+  findByApprovalId(approvalId: string): Order | undefined {
+    const order = this.byApprovalId.get(approvalId);
+    return order && structuredClone(order);
   }
 
   getById(id: string): Order | undefined {

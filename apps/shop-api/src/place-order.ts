@@ -19,6 +19,8 @@ export interface Buyer {
   azp: string | null;
   /** The token's raw `authorization_details` claim, checked here against the order. */
   authorizationDetails: unknown;
+  /** A digest of the access token: names the approval its authorization_details grant. */
+  tokenDigest: string;
 }
 
 export interface PlaceOrderInput {
@@ -42,7 +44,7 @@ export interface PlacedOrder {
 
 /**
  * Places an order, as guard clauses in this order: idempotent replay, product exists, the
- * person approved it (authorization_details), price limit, stock. Nothing is written unless
+ * person approved it (authorization_details) and the approval is unused, price limit, stock. Nothing is written unless
  * every check passed. Synchronous from the first check to the insert, so no other request
  * can run in between: concurrent purchases cannot drive stock below zero.
  */
@@ -80,6 +82,16 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
   if (approval.outcome === "mismatch") {
     throw new InsufficientAuthorizationDetailsError(approval.reason);
   }
+  // The person approved one purchase: a second, different order with the same approval (an
+  // agent re-running an approved tool call) needs a new consent. Retries with the same
+  // Idempotency-Key were answered above with the first order.
+  const approvalId = approval.outcome === "matched" ? buyer.tokenDigest : null;
+  const spent = approvalId === null ? undefined : orders.findByApprovalId(approvalId);
+  if (spent) {
+    throw new InsufficientAuthorizationDetailsError(
+      `This approval was already used for order ${spent.id}; a new purchase needs a new approval`,
+    );
+  }
 
   if (request.priceLimit !== undefined && totalCents > toCents(request.priceLimit)) {
     throw priceLimitExceeded(
@@ -108,6 +120,7 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
       sub: buyer.sub,
       azp: buyer.azp,
       authorizationDetailsMatched: approval.outcome === "matched",
+      approvalId,
     },
     ...(idempotencyKey === undefined ? {} : { idempotency: { key: idempotencyKey, fingerprint } }),
   };

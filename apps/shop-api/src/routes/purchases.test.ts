@@ -282,6 +282,54 @@ describe("authorization_details (RFC 9396)", () => {
   });
 });
 
+describe("one approval, one purchase", () => {
+  const approvedTwo = withDetails(purchaseDetail({ product: "XYZ phone", quantity: 2 }));
+
+  const buyWith = (bearer: string, body: object, key?: string) => {
+    const req = request(shop.app).post("/api/purchases").set("Authorization", `Bearer ${bearer}`);
+    return (key === undefined ? req : req.set("Idempotency-Key", key)).send(body);
+  };
+
+  it("refuses a second order with the same approval, even within what was approved", async () => {
+    const bearer = await issuer.mint(approvedTwo);
+    const first = await buyWith(bearer, { product: "XYZ phone", qty: 1 }, "call-1");
+    expect(first.status).toBe(201);
+
+    const second = await buyWith(bearer, { product: "XYZ phone", qty: 1 }, "call-2");
+    expect(second.status).toBe(403);
+    expect(second.body).toEqual({
+      error: "insufficient_authorization_details",
+      error_description: `This approval was already used for order ${first.body.id}; a new purchase needs a new approval`,
+    });
+    expect(second.headers["www-authenticate"]).toMatch(
+      /error="insufficient_authorization_details"/,
+    );
+    expect(shop.orders.size).toBe(1);
+    expect(stockOf("xyz-phone")).toBe(49);
+  });
+
+  it("still answers a retry of the approved call with its first order", async () => {
+    const bearer = await issuer.mint(approvedTwo);
+    const first = await buyWith(bearer, { product: "XYZ phone", qty: 2 }, "call-1");
+    const retry = await buyWith(bearer, { product: "XYZ phone", qty: 2 }, "call-1");
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+  });
+
+  it("does not spend an approval on a refused order", async () => {
+    const bearer = await issuer.mint(approvedTwo);
+    const tooMany = await buyWith(bearer, { product: "XYZ phone", qty: 3 });
+    expect(tooMany.status).toBe(403);
+    expect((await buyWith(bearer, { product: "XYZ phone", qty: 2 })).status).toBe(201);
+  });
+
+  it("leaves tokens without authorization_details reusable, as scopes alone approve no purchase", async () => {
+    const bearer = await issuer.mint();
+    expect((await buyWith(bearer, { product: "XYZ phone", qty: 1 })).status).toBe(201);
+    expect((await buyWith(bearer, { product: "XYZ phone", qty: 1 })).status).toBe(201);
+  });
+});
+
 describe("Idempotency-Key", () => {
   it("replays the first order for the same key and body, and creates nothing", async () => {
     const body = { product: "XYZ phone", qty: 2, priceLimit: 1000 };

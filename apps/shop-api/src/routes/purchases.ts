@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
@@ -46,6 +48,9 @@ const requireJsonBody: Handler = (req, _res, next) => {
 function buyerOf(req: Request): Buyer {
   const payload = tokenPayload(req);
   return {
+    tokenDigest: createHash("sha256")
+      .update(req.auth?.token ?? "")
+      .digest("base64url"),
     // requireUserToken has checked that `sub` is a non-empty string.
     sub: String(payload.sub),
     azp: typeof payload.azp === "string" ? payload.azp : null,
