@@ -4,15 +4,20 @@ import { z } from "zod";
  * What the simulated person does with a consent request:
  * - `approve` / `deny`: answers at once, or `afterMs` later;
  * - `ignore`: never answers (the timeout path);
+ * - `expire`: the tenant ends the request `afterMs` after it started, before the `expires_in`
+ *   it announced (server-side expiry first, as when the clocks of client and server differ);
  * - `manual`: waits for a decision through the control API or the approver page.
  */
 export type ApproverOutcome =
-  { action: "approve" | "deny"; afterMs: number } | { action: "ignore" } | { action: "manual" };
+  | { action: "approve" | "deny"; afterMs: number }
+  | { action: "expire"; afterMs: number }
+  | { action: "ignore" }
+  | { action: "manual" };
 
-const OUTCOME_PATTERN = /^(?:(approve|deny|ignore|manual)|(approve|deny)-after:(\d{1,9}))$/;
+const OUTCOME_PATTERN = /^(?:(approve|deny|ignore|manual)|(approve|deny|expire)-after:(\d{1,9}))$/;
 
 export const OUTCOME_SYNTAX =
-  "one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>";
+  "one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms>";
 
 /** Parses the text form used in tenant files, `MOCK_AUTH0_APPROVER` and the policy API. */
 export function parseOutcome(text: string): ApproverOutcome | undefined {
@@ -21,13 +26,14 @@ export function parseOutcome(text: string): ApproverOutcome | undefined {
   const [, simple, delayed, ms] = match;
   if (simple === "approve" || simple === "deny") return { action: simple, afterMs: 0 };
   if (simple === "ignore" || simple === "manual") return { action: simple };
-  if ((delayed === "approve" || delayed === "deny") && ms !== undefined) {
+  if ((delayed === "approve" || delayed === "deny" || delayed === "expire") && ms !== undefined) {
     return { action: delayed, afterMs: Number(ms) };
   }
   return undefined;
 }
 
 export function formatOutcome(outcome: ApproverOutcome): string {
+  if (outcome.action === "expire") return `expire-after:${outcome.afterMs}`;
   if (outcome.action === "approve" || outcome.action === "deny") {
     return outcome.afterMs === 0 ? outcome.action : `${outcome.action}-after:${outcome.afterMs}`;
   }

@@ -11,6 +11,7 @@ describe("approver outcomes", () => {
     ["manual", { action: "manual" }],
     ["approve-after:2000", { action: "approve", afterMs: 2000 }],
     ["deny-after:50", { action: "deny", afterMs: 50 }],
+    ["expire-after:1500", { action: "expire", afterMs: 1500 }],
   ])("parses %s and prints it back", (text, outcome) => {
     expect(parseOutcome(text)).toEqual(outcome);
     expect(formatOutcome(parseOutcome(text)!)).toBe(text);

@@ -33,6 +33,7 @@ export interface BackchannelRequest {
   readonly requestedExpiry: number | undefined;
   readonly channel: "push" | "email";
   readonly createdAt: number;
+  /** When the tenant stops honouring the request: `expires_in` later, or sooner by rule. */
   readonly expiresAt: number;
   /** What the approver chose when the request arrived. */
   readonly approverOutcome: ApproverOutcome;

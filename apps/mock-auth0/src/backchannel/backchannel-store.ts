@@ -61,12 +61,16 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     const now = this.clock.now();
     this.sweep(now);
     const { expiresInSeconds, approverOutcome, ...rest } = input;
+    const announcedExpiry = now + expiresInSeconds * 1000;
     const request: BackchannelRequest = {
       ...rest,
       approverOutcome,
       createdAt: now,
-      expiresAt: now + expiresInSeconds * 1000,
-      intervalMs: this.settings.intervalSeconds * 1000,
+      expiresAt:
+        approverOutcome.action === "expire"
+          ? Math.min(announcedExpiry, now + approverOutcome.afterMs)
+          : announcedExpiry,
+      intervalMs: (this.settings.enforcedIntervalSeconds ?? this.settings.intervalSeconds) * 1000,
       lastPollAt: undefined,
       polls: 0,
       status: "pending",

@@ -127,6 +127,41 @@ describe("POST /oauth/token with the CIBA grant", () => {
     expect((await h.poll(id).expect(429)).headers["retry-after"]).toBe("17");
   });
 
+  it("meets a client polling at the announced interval with slow_down when it enforces a longer one", async () => {
+    const h = await createHarness((t) => ({
+      ...t,
+      ciba: {
+        ...t.ciba,
+        intervalSeconds: 0.2,
+        enforcedIntervalSeconds: 1,
+        slowDownIncrementSeconds: 1,
+      },
+    }));
+    const started = await h.bcAuthorize().expect(200);
+    expect(started.body.interval).toBe(0.2);
+    const id = started.body.auth_req_id as string;
+    await h.poll(id).expect(400, /authorization_pending/);
+    h.clock.advance(200);
+    expect((await h.poll(id).expect(429)).headers["retry-after"]).toBe("2");
+    h.clock.advance(2_000);
+    await h.poll(id).expect(400, /authorization_pending/);
+  });
+
+  it("expires a request early, server side, for an expire-after rule", async () => {
+    const h = await createHarness((t) => ({
+      ...t,
+      approver: { ...t.approver, default: { action: "expire", afterMs: 1_500 } },
+    }));
+    const started = await h.bcAuthorize({ requested_expiry: "60" }).expect(200);
+    // The client is told it has 60 s; the tenant gives up after 1.5 s.
+    expect(started.body.expires_in).toBe(60);
+    const id = started.body.auth_req_id as string;
+    await h.poll(id).expect(400, /authorization_pending/);
+    h.clock.advance(1_500);
+    expect((await h.poll(id).expect(400)).body.error).toBe("expired_token");
+    expect(h.store.get(id)?.status).toBe("expired");
+  });
+
   it("measures 'too fast' per request, not per client", async () => {
     const h = await createHarness();
     const a = await h.start();

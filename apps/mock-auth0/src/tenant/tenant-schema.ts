@@ -42,6 +42,11 @@ const cibaSettingsSchema = z
   .object({
     /** Seconds between polls; Auth0 uses 5. Fractions are allowed so tests run fast. */
     intervalSeconds: z.number().positive().max(60).default(5),
+    /**
+     * The gap between polls the tenant enforces, when longer than the announced interval: a
+     * client that polls at the announced pace then meets `slow_down`. Unset: the interval.
+     */
+    enforcedIntervalSeconds: z.number().positive().max(60).optional(),
     /** The longest `expires_in` granted; Auth0 allows 300 for push. */
     maxExpiresInSeconds: z.number().int().positive().max(259_200).default(300),
     /** CIBA Core 1.0, section 11: `slow_down` adds at least 5 s to the interval. */
