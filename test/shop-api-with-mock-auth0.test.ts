@@ -7,37 +7,11 @@ import { loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { createApp, createDeps, createLogger } from "@ciba-testbed/shop-api";
 import type { ShopApiConfig } from "@ciba-testbed/shop-api";
-import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
 import type { Express } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const USER_HINT = JSON.stringify({ format: "iss_sub", iss: "", sub: "auth0|testbed-user" });
-const AGENT = { client_id: "ciba-testbed-agent", client_secret: "ciba-testbed-agent-secret" };
-
-/** A form POST to the tenant over real HTTPS, trusting its CA explicitly. */
-async function post(tenant: RunningMockAuth0, endpoint: string, form: Record<string, string>) {
-  const { request: httpsRequest } = await import("node:https");
-  const ca = readFileSync(tenant.caCertPath);
-  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-    const req = httpsRequest(
-      new URL(endpoint, tenant.issuer),
-      { method: "POST", ca, headers: { "content-type": "application/x-www-form-urlencoded" } },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            body: JSON.parse(text) as Record<string, unknown>,
-          });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(new URLSearchParams(form).toString());
-  });
-}
+import { TenantClient } from "./support/tenant-client.js";
 
 // The shop API verifying tokens that the real mock-auth0 issued, fetched over HTTPS from its
 // discovery document and JWKS: the same path a real Auth0 tenant takes.
@@ -74,24 +48,13 @@ describe("shop-api with tokens from mock-auth0", () => {
     await tenant.close();
   });
 
-  async function cibaToken(details: unknown[]): Promise<string> {
-    const started = await post(tenant, "bc-authorize", {
-      ...AGENT,
+  const cibaToken = (details: unknown[]) =>
+    new TenantClient(tenant.issuer, tenant.caCertPath).userToken({
+      user: "auth0|testbed-user",
       scope: "openid product:buy",
-      audience: "sample-shop-api",
-      login_hint: USER_HINT.replace('"iss":""', `"iss":"${tenant.issuer}"`),
-      binding_message: "Do you want to buy 2 XYZ phones",
-      authorization_details: JSON.stringify(details),
+      bindingMessage: "Do you want to buy 2 XYZ phones",
+      authorizationDetails: details,
     });
-    expect(started.status).toBe(200);
-    const granted = await post(tenant, "oauth/token", {
-      ...AGENT,
-      grant_type: CIBA_GRANT_TYPE,
-      auth_req_id: String(started.body.auth_req_id),
-    });
-    expect(granted.status).toBe(200);
-    return String(granted.body.access_token);
-  }
 
   it("accepts a CIBA token for the approved purchase and refuses one beyond it", async () => {
     const token = await cibaToken([
@@ -130,7 +93,7 @@ describe("shop-api with tokens from mock-auth0", () => {
   });
 
   it("refuses a client-credentials token from the same tenant", async () => {
-    const m2m = await post(tenant, "oauth/token", {
+    const m2m = await new TenantClient(tenant.issuer, tenant.caCertPath).post("oauth/token", {
       client_id: "ciba-testbed-m2m",
       client_secret: "ciba-testbed-m2m-secret",
       grant_type: "client_credentials",

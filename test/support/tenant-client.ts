@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { request } from "node:https";
+
+import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
+
+export interface TenantAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export const AGENT_CLIENT = {
+  client_id: "ciba-testbed-agent",
+  client_secret: "ciba-testbed-agent-secret",
+};
+
+/** Form POSTs to mock-auth0 over HTTPS, trusting its CA explicitly: a client of the tenant for tests. */
+export class TenantClient {
+  private readonly ca: Buffer;
+
+  constructor(
+    readonly issuer: string,
+    caCertPath: string,
+  ) {
+    this.ca = readFileSync(caCertPath);
+  }
+
+  post(endpoint: string, form: Record<string, string>): Promise<TenantAnswer> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        new URL(endpoint, this.issuer),
+        {
+          method: "POST",
+          ca: this.ca,
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          res.on("end", () => {
+            resolve({
+              status: res.statusCode ?? 0,
+              body: JSON.parse(text) as Record<string, unknown>,
+            });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(new URLSearchParams(form).toString());
+    });
+  }
+
+  /** Starts a CIBA request as the agent client; the tenant's approver decides it. */
+  bcAuthorize(params: {
+    user: string;
+    scope: string;
+    bindingMessage: string;
+    authorizationDetails?: unknown[];
+  }) {
+    return this.post("bc-authorize", {
+      ...AGENT_CLIENT,
+      scope: params.scope,
+      audience: "sample-shop-api",
+      login_hint: JSON.stringify({ format: "iss_sub", iss: this.issuer, sub: params.user }),
+      binding_message: params.bindingMessage,
+      ...(params.authorizationDetails
+        ? { authorization_details: JSON.stringify(params.authorizationDetails) }
+        : {}),
+    });
+  }
+
+  grant(authReqId: string) {
+    return this.post("oauth/token", {
+      ...AGENT_CLIENT,
+      grant_type: CIBA_GRANT_TYPE,
+      auth_req_id: authReqId,
+    });
+  }
+
+  /** A user access token through CIBA, for a request the approver answers at once with approve. */
+  async userToken(params: Parameters<TenantClient["bcAuthorize"]>[0]): Promise<string> {
+    const started = await this.bcAuthorize(params);
+    if (started.status !== 200)
+      throw new Error(`bc-authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
+    const granted = await this.grant(String(started.body.auth_req_id));
+    if (granted.status !== 200)
+      throw new Error(`token answered ${granted.status}: ${JSON.stringify(granted.body)}`);
+    return String(granted.body.access_token);
+  }
+}
