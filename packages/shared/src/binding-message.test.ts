@@ -29,8 +29,28 @@ describe("bindingMessageProblems", () => {
 
 describe("purchaseBindingMessage", () => {
   it("reads like the quickstart's consent question", () => {
+    expect(purchaseBindingMessage({ product: "XYZ phone", qty: 2 })).toBe(
+      "Do you want to buy 2 XYZ phones",
+    );
     expect(purchaseBindingMessage({ product: "XYZ phones", qty: 2 })).toBe(
       "Do you want to buy 2 XYZ phones",
+    );
+    expect(purchaseBindingMessage({ product: "XYZ phone", qty: 1 })).toBe(
+      "Do you want to buy 1 XYZ phone",
+    );
+  });
+
+  it.each([
+    ["USB-C cable", "USB-C cables"],
+    ["Gift box", "Gift boxes"],
+    ["AA battery", "AA batteries"],
+    ["Sandwich", "Sandwiches"],
+    ["Headphones", "Headphones"],
+    ["TV", "TVs"],
+    ["Model 3", "Model 3"],
+  ])("says %s in the plural as %s", (singular, plural) => {
+    expect(purchaseBindingMessage({ product: singular, qty: 3 })).toBe(
+      `Do you want to buy 3 ${plural}`,
     );
   });
 

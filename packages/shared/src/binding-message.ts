@@ -62,7 +62,8 @@ export function purchaseBindingMessage(purchase: {
 }): string {
   const qty = Number.isFinite(purchase.qty) ? String(Math.trunc(purchase.qty)) : "some";
   const prefix = `Do you want to buy ${qty} `;
-  const product = sanitizeBindingText(purchase.product) || "items";
+  const name = sanitizeBindingText(purchase.product);
+  const product = name === "" ? "items" : purchase.qty > 1 ? pluralize(name) : name;
   const limit =
     purchase.priceLimit === undefined || !Number.isFinite(purchase.priceLimit)
       ? ""
@@ -71,6 +72,19 @@ export function purchaseBindingMessage(purchase: {
   const full = `${prefix}${product}${limit}`;
   if (full.length <= BINDING_MESSAGE_MAX_LENGTH) return full;
   return `${prefix}${shorten(product, BINDING_MESSAGE_MAX_LENGTH - prefix.length)}`;
+}
+
+/** English plural of the last word, for the common cases: "2 XYZ phones", "3 boxes", "2 batteries". */
+export function pluralize(name: string): string {
+  const match = /^(.*?)([A-Za-z]+)$/.exec(name);
+  if (!match) return name;
+  const [, head = "", word = ""] = match;
+  if (/s$/i.test(word)) return name;
+  // Acronyms take a plain lowercase s: "2 TVs".
+  if (word.length > 1 && word === word.toUpperCase()) return `${name}s`;
+  if (/(x|z|ch|sh)$/i.test(word)) return `${name}es`;
+  if (/[^aeiou]y$/i.test(word)) return `${head}${word.slice(0, -1)}ies`;
+  return `${name}s`;
 }
 
 function formatAmount(amount: number): string {

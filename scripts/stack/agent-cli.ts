@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 
-import { REPO_ROOT, TSX_BIN } from "../../scripts/stack/repo-root.js";
+import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
 
 export interface AgentJson {
   outcome: string;

@@ -1,0 +1,22 @@
+import type { PurchaseRequest } from "@ciba-testbed/shared";
+
+import type { PurchaseResult } from "./purchase-result.js";
+
+/** What the agent reports while it works; the CLI renders these, tests record them. */
+export type AgentEvent =
+  | { type: "text"; text: string }
+  | {
+      type: "approval-requested";
+      /** True when the request was sent by an earlier run and this one waits for it. */
+      resumed: boolean;
+      threadId: string;
+      toolCallId: string;
+      authReqId: string;
+      userId: string;
+      bindingMessage: string;
+      purchase: PurchaseRequest;
+      /** Epoch milliseconds by the agent's clock. */
+      expiresAt: number;
+    }
+  | { type: "approval-waiting"; authReqId: string; nextPollAt: number; slowDown: boolean }
+  | { type: "purchase-finished"; result: PurchaseResult };

@@ -1,0 +1,552 @@
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import type { LanguageModelV2 } from "@ai-sdk/provider";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { createAgent } from "./agent.js";
+import type { AgentStore } from "./agent-store.js";
+import { authRequestKey, credentialsKey } from "./auth0-store.js";
+import type { AgentConfig } from "./config.js";
+import { createFileStore } from "./file-store.js";
+import { createOfflineModel } from "./offline-model.js";
+import { SHOP_TOOL_NAME } from "./purchase-tool.js";
+import { createFakeClock } from "./testing/fake-clock.js";
+import {
+  expectAllStubsUsed,
+  isolateNetwork,
+  recordEvents,
+  stubAuth0,
+  stubShop,
+  testConfig,
+} from "./testing/stubs.js";
+
+// Tool call ids continue across restarts, as a real model's do.
+let toolCalls = 0;
+beforeEach(() => {
+  isolateNetwork();
+  toolCalls = 0;
+});
+afterEach(expectAllStubsUsed);
+
+function setup(
+  options: {
+    config?: AgentConfig;
+    store?: AgentStore;
+    clock?: ReturnType<typeof createFakeClock>;
+    model?: LanguageModelV2;
+  } = {},
+) {
+  const clock = options.clock ?? createFakeClock();
+  const recorder = recordEvents();
+  const agent = createAgent(options.config ?? testConfig(), {
+    model: options.model ?? createOfflineModel({ generateId: () => `call_${++toolCalls}` }),
+    clock,
+    output: recorder.output,
+    newThreadId: () => "thread-1",
+    ...(options.store ? { store: options.store } : {}),
+  });
+  return { agent, clock, events: recorder.events };
+}
+
+const DENIED = {
+  error: "access_denied",
+  error_description: "The end-user denied the authorization request or it has been expired",
+};
+
+describe("block mode", () => {
+  it("asks once, waits for approval and orders with the token", async () => {
+    const auth0 = stubAuth0().bcAuthorize({ interval: 2 }).pending(2).approve("at-1");
+    const shop = stubShop().order();
+    const { agent, clock, events } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones under $2500");
+
+    expect(report).toMatchObject({
+      outcome: "ORDERED",
+      exitCode: 0,
+      threadId: "thread-1",
+      authReqId: "req-1",
+      bindingMessage: "Do you want to buy 2 XYZ phones for max 2500 USD",
+      order: { id: "ord_1", total: 1998, currency: "USD" },
+      timings: { approvalMs: 4000, orderMs: 0 },
+    });
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    const authorize = auth0.calls[0]!.body;
+    expect(authorize).toMatchObject({
+      binding_message: "Do you want to buy 2 XYZ phones for max 2500 USD",
+      scope: "openid product:buy",
+      audience: "sample-shop-api",
+      requested_expiry: "300",
+    });
+    expect(JSON.parse(authorize.login_hint!)).toMatchObject({ sub: "auth0|testbed-user" });
+    expect(JSON.parse(authorize.authorization_details!)).toEqual([
+      {
+        type: "product_purchase",
+        product: "XYZ phone",
+        quantity: 2,
+        maximum_amount: 2500,
+        currency: "USD",
+      },
+    ]);
+    expect(clock.sleeps).toEqual([2000, 2000]);
+    expect(shop.calls).toHaveLength(1);
+    expect(shop.calls[0]!.headers.get("authorization")).toBe("Bearer at-1");
+    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_1");
+    expect(shop.calls[0]!.body).toEqual({ product: "XYZ phone", qty: 2, priceLimit: 2500 });
+    expect(events.filter((e) => e.type === "approval-requested")).toHaveLength(1);
+  });
+
+  it("reports a denial and orders nothing", async () => {
+    const auth0 = stubAuth0().bcAuthorize().pending().token(400, DENIED);
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({ outcome: "DENIED", exitCode: 3, authReqId: "req-1" });
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("puts the catalog total in the consent when the person set no limit", async () => {
+    const auth0 = stubAuth0().bcAuthorize().approve();
+    const shop = stubShop().catalog().order();
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 3 USB-C cables");
+
+    expect(report.bindingMessage).toBe("Do you want to buy 3 USB-C cables for max 29.97 USD");
+    expect(JSON.parse(auth0.calls[0]!.body.authorization_details!)).toEqual([
+      {
+        type: "product_purchase",
+        product: "USB-C cable",
+        quantity: 3,
+        maximum_amount: 29.97,
+        currency: "USD",
+      },
+    ]);
+    // The order itself carries no limit the person did not give.
+    expect(shop.calls[0]!.body).toEqual({ product: "USB-C cable", qty: 3 });
+  });
+
+  it.each([
+    ["Buy 2 XYZ phones under $500", "price_limit_exceeded"],
+    ["Buy 60 XYZ phones", "insufficient_stock"],
+    ["Buy 2 unicorns", "unknown_product"],
+  ])("does not ask the person for what the shop would refuse: %j", async (request, error) => {
+    stubShop().catalog();
+    const { agent } = setup();
+
+    const report = await agent.run(request);
+
+    expect(report).toMatchObject({ outcome: "SHOP_REFUSED", exitCode: 6 });
+    expect(report.purchases[0]).toMatchObject({ error });
+  });
+
+  it("asks without a maximum when the catalog cannot price the product", async () => {
+    const auth0 = stubAuth0().bcAuthorize().approve();
+    stubShop().catalog(503).order();
+    const { agent } = setup();
+
+    await agent.run("Buy 3 USB-C cables");
+
+    expect(auth0.calls[0]!.body.binding_message).toBe("Do you want to buy 3 USB-C cables");
+    expect(JSON.parse(auth0.calls[0]!.body.authorization_details!)[0]).not.toHaveProperty(
+      "maximum_amount",
+    );
+  });
+
+  it("keeps the auth_req_id of a request denied at the first poll", async () => {
+    stubAuth0().bcAuthorize({}, "req-quick").token(400, DENIED);
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({ outcome: "DENIED", authReqId: "req-quick" });
+  });
+
+  it("reports expiry by its own clock and stops polling", async () => {
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 3, interval: 1 }).pending(3);
+    const { agent, clock } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "EXPIRED", exitCode: 4 });
+    expect(clock.sleeps).toEqual([1000, 1000, 1000]);
+    expect(auth0.count("/oauth/token")).toBe(3);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("maps the server's expired_token to EXPIRED", async () => {
+    stubAuth0()
+      .bcAuthorize()
+      .token(400, { error: "expired_token", error_description: "The auth_req_id has expired" });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("EXPIRED");
+    expect(report.purchases[0]).toMatchObject({ outcome: "EXPIRED", error: "expired_token" });
+  });
+
+  it("honours slow_down: waits Retry-After and keeps the longer interval", async () => {
+    stubAuth0()
+      .bcAuthorize({ interval: 1 })
+      .token(429, { error: "slow_down", error_description: "Slow down" }, { "retry-after": "7" })
+      .pending()
+      .approve();
+    stubShop().order();
+    const { agent, clock, events } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(clock.sleeps).toEqual([7000, 7000]);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: "approval-waiting", slowDown: true }),
+    );
+  });
+
+  it("uses CIBA's 5 s default when /bc-authorize omits interval", async () => {
+    stubAuth0().bcAuthorize({ interval: undefined }).pending().approve();
+    stubShop().order();
+    const { agent, clock } = setup();
+
+    expect((await agent.run("Buy an XYZ phone")).outcome).toBe("ORDERED");
+    expect(clock.sleeps).toEqual([5000]);
+  });
+
+  it("passes on Auth0's real reason when a user has no push enrolment", async () => {
+    const auth0 = stubAuth0().bcAuthorizeError(
+      400,
+      "invalid_request",
+      "The user is not enrolled in push notifications",
+    );
+    const { agent } = setup({ config: testConfig({ userId: "auth0|no-push-user" }) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "REQUEST_REFUSED", exitCode: 7 });
+    expect(report.purchases[0]).toMatchObject({
+      error: "invalid_request",
+      description: "The user is not enrolled in push notifications",
+    });
+    expect(auth0.count("/oauth/token")).toBe(0);
+  });
+
+  it("does not call a refused binding message a missing enrolment", async () => {
+    stubAuth0().bcAuthorizeError(400, "invalid_request", "binding_message is too long");
+    const { agent } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("REQUEST_REFUSED");
+    expect(report.purchases[0]).toMatchObject({
+      error: "invalid_request",
+      description: "binding_message is too long",
+    });
+  });
+
+  it("turns a wrong client secret into a configuration error with its fix", async () => {
+    stubAuth0().bcAuthorizeError(401, "invalid_client", "Client authentication failed");
+    const { agent } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2 });
+    expect(report.fix).toContain("AUTH0_CLIENT_SECRET");
+  });
+
+  it("reports the shop's refusal with its error code", async () => {
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(409, { error: "insufficient_stock", error_description: "Only 1 left" });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({ outcome: "SHOP_REFUSED", exitCode: 6 });
+    expect(report.purchases[0]).toMatchObject({ error: "insufficient_stock" });
+  });
+
+  it("reports an order beyond the approved authorization_details as the shop's refusal", async () => {
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(403, {
+      error: "insufficient_authorization_details",
+      error_description: "approved quantity 1, ordered 2",
+    });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({ outcome: "SHOP_REFUSED", exitCode: 6 });
+    expect(report.purchases[0]).toMatchObject({ error: "insufficient_authorization_details" });
+  });
+
+  it("treats a refused token as an error, not as the shop judging the purchase", async () => {
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(401, { error: "invalid_token", error_description: "jwt expired" });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1 });
+    expect(report.fix).toContain("SHOP_API_AUDIENCE");
+  });
+
+  it("buys several items in sequence, each with its own consent", async () => {
+    const auth0 = stubAuth0().bcAuthorize().approve("at-1").bcAuthorize().approve("at-2");
+    const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones and a USB-C cable");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(auth0.calls.map((call) => call.body.binding_message).filter(Boolean)).toEqual([
+      "Do you want to buy 2 XYZ phones",
+      "Do you want to buy 1 USB-C cable",
+    ]);
+    expect(shop.calls.map((call) => call.headers.get("authorization"))).toEqual([
+      "Bearer at-1",
+      "Bearer at-2",
+    ]);
+    expect(shop.calls.map((call) => call.headers.get("idempotency-key"))).toEqual([
+      "call_1",
+      "call_2",
+    ]);
+    expect(report.purchases.map((p) => p.order)).toEqual([{ id: "ord_1" }, { id: "ord_2" }]);
+  });
+
+  it("stops after the first denial of several items", async () => {
+    const auth0 = stubAuth0().bcAuthorize().token(400, DENIED);
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones and a USB-C cable");
+
+    expect(report.outcome).toBe("DENIED");
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("answers without any request when it cannot understand", async () => {
+    const { agent } = setup();
+
+    const report = await agent.run("What's the weather like?");
+
+    expect(report).toMatchObject({ outcome: "NO_PURCHASE", exitCode: 8, purchases: [] });
+    expect(report.message).toContain("I need");
+  });
+});
+
+/** A model that calls the tool again whatever happened: the loop must not let it. */
+function stubbornModel(callsPerStep = 1): LanguageModelV2 & { calls: number } {
+  let step = 0;
+  const model = {
+    specificationVersion: "v2" as const,
+    provider: "test",
+    modelId: "stubborn",
+    supportedUrls: {},
+    calls: 0,
+    doGenerate: () => Promise.reject(new Error("streams only")),
+    doStream: () => {
+      model.calls++;
+      step++;
+      const stream = new ReadableStream({
+        start(controller) {
+          controller.enqueue({ type: "stream-start", warnings: [] });
+          for (let i = 0; i < callsPerStep; i++) {
+            controller.enqueue({
+              type: "tool-call",
+              toolCallId: `retry_${step}_${i}`,
+              toolName: SHOP_TOOL_NAME,
+              input: JSON.stringify({ product: "XYZ phone", qty: 1 }),
+            });
+          }
+          controller.enqueue({
+            type: "finish",
+            finishReason: "tool-calls",
+            usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+          });
+          controller.close();
+        },
+      });
+      return Promise.resolve({ stream });
+    },
+  };
+  return model;
+}
+
+describe("loop control", () => {
+  it.each([
+    ["a denial", () => stubAuth0().bcAuthorize().token(400, DENIED), "DENIED"],
+    [
+      "an expiry",
+      () =>
+        stubAuth0()
+          .bcAuthorize()
+          .token(400, { error: "expired_token", error_description: "expired" }),
+      "EXPIRED",
+    ],
+    [
+      "a refused request",
+      () => stubAuth0().bcAuthorizeError(400, "unknown_user_id", "User ID is malformed or unknown"),
+      "REQUEST_REFUSED",
+    ],
+  ] as const)("ends the turn after %s: one push, no retry", async (_, stub, outcome) => {
+    const auth0 = stub();
+    const model = stubbornModel();
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe(outcome);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(model.calls).toBe(1);
+  });
+
+  it("sends no second request for a parallel duplicate call", async () => {
+    const auth0 = stubAuth0().bcAuthorize().token(400, DENIED);
+    const { agent } = setup({ model: stubbornModel(2) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("DENIED");
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(report.purchases).toHaveLength(1);
+  });
+});
+
+describe("interrupt mode", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "agent-store-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const interrupt = () => testConfig({ mode: "interrupt", storeDir: dir });
+  /** A fresh agent over the same directory: what a new process sees. */
+  const restart = (clock: ReturnType<typeof createFakeClock>) =>
+    setup({ config: interrupt(), store: createFileStore(dir), clock });
+
+  it("sends, survives a restart, and orders exactly once", async () => {
+    const auth0 = stubAuth0().bcAuthorize().pending().pending().approve("at-secret");
+    const shop = stubShop().order();
+    const clock = createFakeClock();
+
+    const first = await restart(clock).agent.run("Buy 2 XYZ phones");
+    expect(first).toMatchObject({ outcome: "PENDING", exitCode: 5, authReqId: "req-1" });
+
+    clock.advance(10_000);
+    const second = restart(clock);
+    const stillPending = await second.agent.resume("thread-1");
+    expect(stillPending.outcome).toBe("PENDING");
+    expect(second.events).toContainEqual(
+      expect.objectContaining({ type: "approval-requested", authReqId: "req-1", resumed: true }),
+    );
+
+    clock.advance(10_000);
+    const ordered = await restart(clock).agent.resume("thread-1");
+    expect(ordered).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
+
+    const again = await restart(clock).agent.resume("thread-1");
+    expect(again).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
+
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(shop.calls).toHaveLength(1);
+    const files = await readdir(dir);
+    const contents = await Promise.all(files.map((f) => readFile(path.join(dir, f), "utf8")));
+    expect(contents.join("\n")).not.toContain("at-secret");
+    expect(files.some((f) => f.endsWith(".tmp"))).toBe(false);
+  });
+
+  it("reports an expired request as expired and never sends it again", async () => {
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
+    const clock = createFakeClock();
+
+    expect((await restart(clock).agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
+    clock.advance(61_000);
+    const report = await restart(clock).agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "EXPIRED", exitCode: 4 });
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(auth0.count("/oauth/token")).toBe(1);
+  });
+
+  it("orders with the stored approval when it was killed between approval and order", async () => {
+    const auth0 = stubAuth0().bcAuthorize().pending();
+    const shop = stubShop().order();
+    const clock = createFakeClock();
+    const store = createFileStore(dir);
+    await restart(clock).agent.run("Buy an XYZ phone");
+    // What the SDK leaves behind once the token arrived: credentials, no request.
+    await store.delete(authRequestKey("thread-1", "call_1"));
+    await store.put(credentialsKey("thread-1", "call_1"), {
+      accessToken: "at-kept",
+      tokenType: "Bearer",
+      expiresIn: 86400,
+    });
+
+    const report = await restart(clock).agent.resume("thread-1");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(shop.calls[0]!.headers.get("authorization")).toBe("Bearer at-kept");
+    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_1");
+    expect(auth0.count("/oauth/token")).toBe(1);
+    expect(await store.get(credentialsKey("thread-1", "call_1"))).toBeUndefined();
+  });
+
+  it("refuses to send again when the stored request is gone", async () => {
+    const auth0 = stubAuth0().bcAuthorize().pending();
+    const clock = createFakeClock();
+    const store = createFileStore(dir);
+
+    await restart(clock).agent.run("Buy an XYZ phone");
+    await store.delete(authRequestKey("thread-1", "call_1"));
+    const report = await restart(clock).agent.resume("thread-1");
+
+    expect(report.outcome).toBe("ERROR");
+    expect(report.purchases[0]).toMatchObject({ error: "request_lost" });
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("asks for each item of a resumed thread in turn", async () => {
+    const auth0 = stubAuth0()
+      .bcAuthorize({}, "req-a")
+      .pending()
+      .approve()
+      .bcAuthorize({}, "req-b")
+      .pending();
+    stubShop().order();
+    const clock = createFakeClock();
+
+    await restart(clock).agent.run("Buy 2 XYZ phones and a USB-C cable");
+    const second = await restart(clock).agent.resume("thread-1");
+
+    expect(second).toMatchObject({ outcome: "PENDING", authReqId: "req-b" });
+    expect(second.bindingMessage).toBe("Do you want to buy 1 USB-C cable");
+    expect(auth0.count("/bc-authorize")).toBe(2);
+  });
+
+  it("lets two concurrent resumes of one thread place one order", async () => {
+    const auth0 = stubAuth0().bcAuthorize().pending().approve();
+    const shop = stubShop().order();
+    const clock = createFakeClock();
+    await restart(clock).agent.run("Buy an XYZ phone");
+
+    const reports = await Promise.all([
+      restart(clock).agent.resume("thread-1"),
+      restart(clock).agent.resume("thread-1"),
+    ]);
+    const later = await restart(clock).agent.resume("thread-1");
+
+    expect(reports.map((r) => r.outcome).sort()).toEqual(["ORDERED", "PENDING"]);
+    expect(later).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
+    expect(shop.calls).toHaveLength(1);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("names an unknown thread as a usage error", async () => {
+    const report = await restart(createFakeClock()).agent.resume("no-such-thread");
+    expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2 });
+  });
+});

@@ -1,0 +1,314 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+
+import { Auth0AI } from "@auth0/ai-vercel";
+import {
+  InvalidToolInputError,
+  stepCountIs,
+  streamText,
+  type LanguageModel,
+  type StepResult,
+  type ToolSet,
+} from "ai";
+
+import type { AgentEvent } from "./agent-event.js";
+import { createMemoryStore, type AgentStore } from "./agent-store.js";
+import { auth0Store } from "./auth0-store.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { AgentConfig } from "./config.js";
+import type { Lease } from "./lease.js";
+import { classifyModelError, type ModelFailure } from "./model-error.js";
+import { exitCodeOf, type Outcome } from "./outcome.js";
+import { createPurchaser, SHOP_TOOL_NAME, type Authorizer } from "./purchase-tool.js";
+import {
+  describeResult,
+  isPurchaseResult,
+  type Order,
+  type PurchaseResult,
+} from "./purchase-result.js";
+import { conversation } from "./conversation.js";
+import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
+
+export interface AgentDeps {
+  model: LanguageModel;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** Threads and approval requests; a file store makes interrupt mode survive restarts. */
+  store?: AgentStore;
+  /** `@auth0/ai-vercel`'s Auth0AI, or a stand-in; built from the config by default. */
+  authorizer?: Authorizer;
+  output?: (event: AgentEvent) => void;
+  newThreadId?: () => string;
+}
+
+export interface AgentReport {
+  outcome: Outcome;
+  exitCode: number;
+  message: string;
+  threadId: string;
+  /** The purchase the outcome is about: the one that failed or is pending, else the last. */
+  authReqId?: string;
+  bindingMessage?: string;
+  order?: Order;
+  fix?: string;
+  purchases: PurchaseResult[];
+  timings: { totalMs: number; approvalMs?: number; orderMs?: number };
+}
+
+export interface Agent {
+  /** Starts a thread for one request and runs it until it is ordered, fails, or waits. */
+  run(request: string, options?: { threadId?: string }): Promise<AgentReport>;
+  /** Picks up a waiting thread: polls its approval request and finishes the turn. */
+  resume(threadId: string): Promise<AgentReport>;
+}
+
+const SYSTEM_PROMPT =
+  "You are a shopping assistant acting for one person. Use the shop_online tool to buy what " +
+  "they ask for, one product per call, one call at a time. Pass the product name in the " +
+  "singular, the quantity, and priceLimit only when the person set a maximum for the whole " +
+  "order. If a purchase is denied, expires or is refused, stop and tell the person; never " +
+  "retry it. If the request is unclear, ask instead of guessing.";
+
+const MAX_STEPS = 20;
+const LEASE_MARGIN_S = 300;
+
+/** Ends the turn once a purchase did not go through, before the model is asked again. */
+function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[] }): boolean {
+  return (
+    steps
+      .at(-1)
+      ?.content.some(
+        (part) =>
+          (part.type === "tool-result" &&
+            isPurchaseResult(part.output) &&
+            part.output.outcome !== "ORDERED") ||
+          (part.type === "tool-error" && !InvalidToolInputError.isInstance(part.error)),
+      ) ?? false
+  );
+}
+
+export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? createMemoryStore();
+  const journal = new ThreadJournal(store);
+  const emit = deps.output ?? (() => undefined);
+  const newThreadId = deps.newThreadId ?? (() => `thr_${randomUUID()}`);
+  const authorizer =
+    deps.authorizer ?? new Auth0AI({ auth0: { ...config.auth0 }, store: auth0Store(store) });
+
+  const purchaserFor = (threadId: string) =>
+    createPurchaser({
+      config,
+      fetch: deps.fetch ?? globalThis.fetch,
+      clock,
+      store,
+      journal,
+      authorizer,
+      emit,
+      threadId,
+      wait: config.mode === "block",
+    });
+
+  /** Runs `work` as the only process on this thread; a second one is told to come back. */
+  async function exclusively(
+    threadId: string,
+    startedAt: number,
+    work: () => Promise<AgentReport>,
+  ): Promise<AgentReport> {
+    const key = `leases/${threadId}`;
+    const lease: Lease = {
+      owner: randomUUID(),
+      host: hostname(),
+      pid: process.pid,
+      // Long enough for a block-mode wait; a crashed holder on this host is detected at once.
+      expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
+    };
+    const holder = await store.claim(key, lease, clock.now());
+    if (holder !== undefined) {
+      return {
+        outcome: "PENDING",
+        exitCode: exitCodeOf("PENDING"),
+        message: `Thread ${threadId} is being worked on by process ${holder.pid} on ${holder.host}; resume it when that ends.`,
+        threadId,
+        purchases: [],
+        timings: { totalMs: clock.now() - startedAt },
+      };
+    }
+    try {
+      return await work();
+    } finally {
+      await store.release(key, lease.owner);
+    }
+  }
+
+  async function run(request: string, options: { threadId?: string } = {}) {
+    const startedAt = clock.now();
+    const threadId = options.threadId ?? newThreadId();
+    if (!THREAD_ID_PATTERN.test(threadId)) {
+      return usageError(threadId, startedAt, "A thread id is 1-100 letters, digits, . _ or -.");
+    }
+    return exclusively(threadId, startedAt, () => start(threadId, request, startedAt));
+  }
+
+  async function start(threadId: string, request: string, startedAt: number) {
+    if ((await journal.get(threadId)) !== undefined) {
+      return usageError(
+        threadId,
+        startedAt,
+        `Thread ${threadId} already exists: resume it, or choose another id.`,
+      );
+    }
+    await journal.put({
+      threadId,
+      request,
+      userId: config.userId,
+      createdAt: startedAt,
+      purchases: [],
+    });
+    return turn(threadId, startedAt);
+  }
+
+  async function resume(threadId: string) {
+    const startedAt = clock.now();
+    if (!THREAD_ID_PATTERN.test(threadId)) {
+      return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);
+    }
+    return exclusively(threadId, startedAt, () => continueThread(threadId, startedAt));
+  }
+
+  async function continueThread(threadId: string, startedAt: number) {
+    const thread = await journal.get(threadId);
+    if (thread === undefined) {
+      return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);
+    }
+    if (thread.finished !== undefined) return report(thread, startedAt);
+
+    const open = thread.purchases.find((purchase) => purchase.result === undefined);
+    if (open !== undefined) {
+      const result = await purchaserFor(threadId).purchase(open.purchase, open.toolCallId);
+      if (result.outcome !== "ORDERED") return settle(threadId, startedAt, "");
+    }
+    return turn(threadId, startedAt);
+  }
+
+  async function turn(threadId: string, startedAt: number): Promise<AgentReport> {
+    const thread = await journal.get(threadId);
+    if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
+
+    const result = streamText({
+      model: deps.model,
+      system: SYSTEM_PROMPT,
+      messages: conversation(thread),
+      tools: { [SHOP_TOOL_NAME]: purchaserFor(threadId).tool },
+      stopWhen: [stepCountIs(MAX_STEPS), endsTurn],
+      providerOptions: { openai: { parallelToolCalls: false } },
+      // Errors arrive as stream parts below; the default handler would also print them.
+      onError: () => undefined,
+    });
+
+    let text = "";
+    for await (const part of result.fullStream) {
+      if (part.type === "text-delta") {
+        text += part.text;
+        emit({ type: "text", text: part.text });
+      } else if (part.type === "error") {
+        return settle(threadId, startedAt, "", classifyModelError(part.error));
+      }
+    }
+    return settle(threadId, startedAt, text.trim());
+  }
+
+  /** Writes the thread's outcome (unless it is still waiting) and builds the report. */
+  async function settle(
+    threadId: string,
+    startedAt: number,
+    modelText: string,
+    failure?: ModelFailure,
+  ): Promise<AgentReport> {
+    const thread = await journal.get(threadId);
+    if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
+    const results = decided(thread);
+    const outcome = failure?.outcome ?? outcomeOf(thread);
+    if (outcome !== "PENDING") {
+      const fromResults = results.map(describeResult).join(" ");
+      // After a failure the turn ended before the model could answer: the results speak.
+      const message =
+        failure?.message ??
+        (outcome === "ORDERED" || outcome === "NO_PURCHASE"
+          ? modelText || fromResults
+          : fromResults);
+      thread.finished = {
+        outcome,
+        message,
+        at: clock.now(),
+        ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
+      };
+      await journal.put(thread);
+    }
+    return report(thread, startedAt);
+  }
+
+  function report(thread: ThreadRecord, startedAt: number): AgentReport {
+    const results = decided(thread);
+    const open = thread.purchases.find((purchase) => purchase.result === undefined);
+    const outcome = thread.finished?.outcome ?? outcomeOf(thread);
+    const focus: PurchaseResult | undefined =
+      open === undefined
+        ? (results.find((r) => r.outcome !== "ORDERED" && r.outcome !== "NO_PURCHASE") ??
+          results.at(-1))
+        : {
+            outcome: "PENDING",
+            purchase: open.purchase,
+            bindingMessage: open.bindingMessage,
+            description: "Waiting for the person to approve.",
+            ...(open.request
+              ? {
+                  authReqId: open.request.id,
+                  expiresAt: new Date(
+                    open.request.sentAt + open.request.expiresIn * 1000,
+                  ).toISOString(),
+                }
+              : {}),
+          };
+    const message =
+      thread.finished?.message ?? (focus ? describeResult(focus) : "Nothing happened yet.");
+    const fix = thread.finished?.fix ?? focus?.fix;
+    return {
+      outcome,
+      exitCode: exitCodeOf(outcome),
+      message,
+      threadId: thread.threadId,
+      ...(focus?.authReqId === undefined ? {} : { authReqId: focus.authReqId }),
+      ...(focus?.bindingMessage === undefined ? {} : { bindingMessage: focus.bindingMessage }),
+      ...(focus?.order === undefined ? {} : { order: focus.order }),
+      ...(fix === undefined ? {} : { fix }),
+      purchases: open === undefined || focus === undefined ? results : [...results, focus],
+      timings: { totalMs: clock.now() - startedAt, ...focus?.timings },
+    };
+  }
+
+  function usageError(threadId: string, startedAt: number, message: string): AgentReport {
+    return {
+      outcome: "CONFIG_ERROR",
+      exitCode: exitCodeOf("CONFIG_ERROR"),
+      message,
+      threadId,
+      purchases: [],
+      timings: { totalMs: clock.now() - startedAt },
+    };
+  }
+
+  return { run, resume };
+}
+
+function decided(thread: ThreadRecord): PurchaseResult[] {
+  return thread.purchases.flatMap((purchase) => (purchase.result ? [purchase.result] : []));
+}
+
+function outcomeOf(thread: ThreadRecord): Outcome {
+  if (thread.purchases.some((purchase) => purchase.result === undefined)) return "PENDING";
+  const results = decided(thread);
+  const failure = results.find((r) => r.outcome !== "ORDERED" && r.outcome !== "NO_PURCHASE");
+  if (failure !== undefined) return failure.outcome;
+  return results.some((r) => r.outcome === "ORDERED") ? "ORDERED" : "NO_PURCHASE";
+}

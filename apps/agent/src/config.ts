@@ -1,0 +1,226 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export const LOCAL_TENANT = {
+  domain: "localhost:4010",
+  clientId: "ciba-testbed-agent",
+  clientSecret: "ciba-testbed-agent-secret",
+  caFile: path.join(REPO_ROOT, ".certs", "ca.pem"),
+} as const;
+
+/** CIBA: 1..300 s is a push notification, 301..259200 s is an email (Auth0). */
+export const MAX_REQUESTED_EXPIRY = 259_200;
+
+export const AGENT_MODES = ["block", "interrupt"] as const;
+export type AgentMode = (typeof AGENT_MODES)[number];
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const envSchema = z
+  .object({
+    AUTH0_DOMAIN: z
+      .string()
+      .trim()
+      .regex(
+        /^[A-Za-z0-9.-]+(:\d{1,5})?$/,
+        "must be a bare host[:port] such as your-tenant.us.auth0.com or localhost:4010 (no https://, no path)",
+      )
+      .default(LOCAL_TENANT.domain),
+    AUTH0_CLIENT_ID: optionalText,
+    AUTH0_CLIENT_SECRET: optionalText,
+    AGENT_USER_ID: z.string().trim().min(1, "must not be empty").default("auth0|testbed-user"),
+    SHOP_API_AUDIENCE: z.string().trim().min(1, "must not be empty").default(SHOP_API_AUDIENCE),
+    SHOP_API_URL: z
+      .string()
+      .trim()
+      .url("must be an absolute URL such as http://localhost:4020/api/purchases")
+      .default("http://localhost:4020/api/purchases"),
+    SHOP_CATALOG_URL: z
+      .string()
+      .trim()
+      .url("must be an absolute URL such as http://localhost:4020/api/products")
+      .optional(),
+    AGENT_MODE: z
+      .enum(AGENT_MODES, { errorMap: () => ({ message: "must be block or interrupt" }) })
+      .default("block"),
+    AGENT_REQUESTED_EXPIRY: z.coerce
+      .number({ invalid_type_error: "must be a number of seconds" })
+      .int("must be a whole number of seconds")
+      .min(1, "must be at least 1 second")
+      .max(MAX_REQUESTED_EXPIRY, `must be at most ${MAX_REQUESTED_EXPIRY} seconds`)
+      .default(300),
+    AGENT_STORE: z.string().trim().min(1).default(path.join(REPO_ROOT, ".agent-store")),
+    OPENAI_API_KEY: optionalText,
+    OPENAI_BASE_URL: z
+      .string()
+      .trim()
+      .url("must be an absolute URL such as https://api.openai.com/v1")
+      .optional(),
+    OPENAI_API: z
+      .enum(["responses", "chat"], { errorMap: () => ({ message: "must be responses or chat" }) })
+      .optional(),
+    AGENT_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
+    NODE_EXTRA_CA_CERTS: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (isLocalDomain(env.AUTH0_DOMAIN)) return;
+    for (const name of ["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"] as const) {
+      if (env[name] === undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [name],
+          message: `is required for the tenant ${env.AUTH0_DOMAIN}: copy it from the application's settings in the Auth0 dashboard`,
+        });
+      }
+    }
+  });
+
+export interface AgentConfig {
+  auth0: { domain: string; clientId: string; clientSecret: string };
+  userId: string;
+  audience: string;
+  shopApiUrl: string;
+  /** Prices for the consent's maximum_amount when the person gave no limit. */
+  catalogUrl: string;
+  mode: AgentMode;
+  requestedExpiry: number;
+  storeDir: string;
+  model:
+    | { kind: "offline" }
+    | {
+        kind: "openai";
+        apiKey: string;
+        baseURL: string | undefined;
+        api: "responses" | "chat";
+        name: string;
+      };
+  extraCaCerts: string | undefined;
+}
+
+/** What the command line may override; each maps onto one variable so errors can name it. */
+export interface ConfigOverrides {
+  user?: string | undefined;
+  mode?: string | undefined;
+  expiry?: string | undefined;
+  model?: string | undefined;
+}
+
+const OVERRIDE_VARIABLES = {
+  user: "AGENT_USER_ID",
+  mode: "AGENT_MODE",
+  expiry: "AGENT_REQUESTED_EXPIRY",
+  model: "AGENT_MODEL",
+} as const satisfies Record<keyof ConfigOverrides, string>;
+
+const OPTION_OF: Record<string, string> = {
+  AGENT_USER_ID: "--user",
+  AGENT_MODE: "--mode",
+  AGENT_REQUESTED_EXPIRY: "--expiry",
+  AGENT_MODEL: "--model",
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function isLocalDomain(domain: string): boolean {
+  const host = domain.replace(/:\d+$/, "").toLowerCase();
+  return host === "localhost" || host === "127.0.0.1" || host.endsWith(".localhost");
+}
+
+/**
+ * Parses the configuration once; every problem is listed, each naming its variable.
+ * `env` is `process.env` in the CLI, merged over the optional `.env` file.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  overrides: ConfigOverrides = {},
+): AgentConfig {
+  const merged: Record<string, string | undefined> = { ...env };
+  for (const [option, variable] of Object.entries(OVERRIDE_VARIABLES)) {
+    const value = overrides[option as keyof ConfigOverrides];
+    if (value !== undefined) merged[variable] = value;
+  }
+
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = issue.path.join(".");
+        const option = OPTION_OF[variable];
+        return `${variable}${option ? ` (or ${option})` : ""} ${issue.message}`;
+      }),
+    );
+  }
+
+  const e = parsed.data;
+  const local = isLocalDomain(e.AUTH0_DOMAIN);
+  return {
+    auth0: {
+      domain: e.AUTH0_DOMAIN,
+      clientId: e.AUTH0_CLIENT_ID ?? (local ? LOCAL_TENANT.clientId : ""),
+      clientSecret: e.AUTH0_CLIENT_SECRET ?? (local ? LOCAL_TENANT.clientSecret : ""),
+    },
+    userId: e.AGENT_USER_ID,
+    audience: e.SHOP_API_AUDIENCE,
+    shopApiUrl: e.SHOP_API_URL,
+    catalogUrl: e.SHOP_CATALOG_URL ?? new URL("products", e.SHOP_API_URL).href,
+    mode: e.AGENT_MODE,
+    requestedExpiry: e.AGENT_REQUESTED_EXPIRY,
+    storeDir: path.resolve(REPO_ROOT, e.AGENT_STORE),
+    model:
+      e.OPENAI_API_KEY === undefined
+        ? { kind: "offline" }
+        : {
+            kind: "openai",
+            apiKey: e.OPENAI_API_KEY,
+            baseURL: e.OPENAI_BASE_URL,
+            // OpenAI-compatible servers mostly implement Chat Completions only.
+            api: e.OPENAI_API ?? (e.OPENAI_BASE_URL === undefined ? "responses" : "chat"),
+            name: e.AGENT_MODEL,
+          },
+    extraCaCerts: e.NODE_EXTRA_CA_CERTS,
+  };
+}
+
+/** The real environment over the optional `<repo>/.env`, which never overrides it. */
+export function readEnvironment(
+  processEnv: Record<string, string | undefined> = process.env,
+  envFile = path.join(REPO_ROOT, ".env"),
+): Record<string, string | undefined> {
+  const fromFile = existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  return { ...fromFile, ...processEnv };
+}
+
+/** The variables the CLI documents in `--help`. */
+export const ENVIRONMENT_HELP: [string, string][] = [
+  ["AUTH0_DOMAIN", `tenant host[:port] (default ${LOCAL_TENANT.domain}, the local mock tenant)`],
+  ["AUTH0_CLIENT_ID", "CIBA-enabled application (default for the local tenant)"],
+  ["AUTH0_CLIENT_SECRET", "its secret (default for the local tenant; required elsewhere)"],
+  ["AGENT_USER_ID", "the person the agent acts for (default auth0|testbed-user)"],
+  ["SHOP_API_AUDIENCE", `the shop API identifier (default ${SHOP_API_AUDIENCE})`],
+  ["SHOP_API_URL", "the purchase endpoint (default http://localhost:4020/api/purchases)"],
+  ["SHOP_CATALOG_URL", "prices for the consent (default: products next to SHOP_API_URL)"],
+  ["AGENT_MODE", "block or interrupt (default block)"],
+  ["AGENT_REQUESTED_EXPIRY", "seconds the person has to answer (default 300)"],
+  ["AGENT_STORE", "directory for interrupt-mode threads (default <repo>/.agent-store)"],
+  ["OPENAI_API_KEY", "use OpenAI instead of the built-in offline model"],
+  ["OPENAI_BASE_URL", "an OpenAI-compatible server (then Chat Completions is used)"],
+  ["OPENAI_API", "responses or chat (default responses, chat with OPENAI_BASE_URL)"],
+  ["AGENT_MODEL", "model name with OPENAI_API_KEY (default gpt-4o-mini)"],
+  ["NODE_EXTRA_CA_CERTS", "CA file Node trusts; set automatically for the local tenant"],
+];

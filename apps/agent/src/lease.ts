@@ -1,0 +1,23 @@
+/** Who is working on a thread, so two agent processes never resume it at once. */
+export interface Lease {
+  owner: string;
+  host: string;
+  pid: number;
+  /** Epoch milliseconds by the claimer's clock. */
+  expiresAt: number;
+}
+
+/**
+ * A lease ends when it expires, or at once when it belongs to a process on this host that no
+ * longer exists (killed with -9), so a resume right after a crash is never locked out.
+ */
+export function isStale(lease: Lease, now: number, host: string): boolean {
+  if (lease.expiresAt <= now) return true;
+  if (lease.host !== host) return false;
+  try {
+    process.kill(lease.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}

@@ -1,0 +1,199 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { createAgent } from "./agent.js";
+import { createMemoryStore } from "./agent-store.js";
+import { parseConfig } from "./config.js";
+import { createModel } from "./model.js";
+import { createFakeClock } from "./testing/fake-clock.js";
+import { expectAllStubsUsed, isolateNetwork, stubAuth0, stubShop } from "./testing/stubs.js";
+
+beforeEach(isolateNetwork);
+afterEach(expectAllStubsUsed);
+
+function sse(events: Record<string, unknown>[]): string {
+  return events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join("");
+}
+
+const created = (id: string) => ({
+  type: "response.created",
+  response: { id, created_at: 1767225600, model: "gpt-4o-mini" },
+});
+const completed = {
+  type: "response.completed",
+  response: { usage: { input_tokens: 10, output_tokens: 5 } },
+};
+
+const functionCall = {
+  type: "function_call",
+  id: "fc_1",
+  call_id: "call_openai_1",
+  name: "shop_online",
+  arguments: JSON.stringify({ product: "XYZ phone", qty: 2 }),
+};
+
+const toolCallEvents = [
+  created("resp_1"),
+  { type: "response.output_item.added", output_index: 0, item: { ...functionCall, arguments: "" } },
+  {
+    type: "response.function_call_arguments.delta",
+    item_id: "fc_1",
+    output_index: 0,
+    delta: functionCall.arguments,
+  },
+  {
+    type: "response.output_item.done",
+    output_index: 0,
+    item: { ...functionCall, status: "completed" },
+  },
+  completed,
+];
+
+const message = { type: "message", id: "msg_1" };
+const answerEvents = [
+  created("resp_2"),
+  { type: "response.output_item.added", output_index: 0, item: message },
+  { type: "response.output_text.delta", item_id: "msg_1", delta: "Your 2 XYZ phones " },
+  { type: "response.output_text.delta", item_id: "msg_1", delta: "are ordered (ord_1)." },
+  { type: "response.output_item.done", output_index: 0, item: message },
+  completed,
+];
+
+const SSE = { "content-type": "text/event-stream" };
+
+describe("OpenAI model", () => {
+  const config = parseConfig({ OPENAI_API_KEY: "sk-test", AGENT_STORE: "/nonexistent" });
+
+  it("uses the Responses API: a tool call, then the final answer", async () => {
+    const requests: Record<string, unknown>[] = [];
+    const openai = nock("https://api.openai.com")
+      .post("/v1/responses")
+      .times(2)
+      .reply(async (request: Request) => {
+        expect(request.headers.get("authorization")).toBe("Bearer sk-test");
+        requests.push((await request.json()) as Record<string, unknown>);
+        return [200, sse(requests.length === 1 ? toolCallEvents : answerEvents), SSE];
+      });
+    const auth0 = stubAuth0().bcAuthorize().approve();
+    const shop = stubShop().order();
+    const texts: string[] = [];
+
+    const agent = createAgent(config, {
+      model: createModel(config),
+      clock: createFakeClock(),
+      output: (event) => {
+        if (event.type === "text") texts.push(event.text);
+      },
+    });
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(openai.isDone()).toBe(true);
+    expect(report).toMatchObject({
+      outcome: "ORDERED",
+      message: "Your 2 XYZ phones are ordered (ord_1).",
+    });
+    expect(texts).toEqual(["Your 2 XYZ phones ", "are ordered (ord_1)."]);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_openai_1");
+
+    expect(requests[0]).toMatchObject({
+      model: "gpt-4o-mini",
+      stream: true,
+      parallel_tool_calls: false,
+    });
+    expect(requests[0]!.tools).toEqual([
+      expect.objectContaining({ type: "function", name: "shop_online" }),
+    ]);
+    const output = (requests[1]!.input as Record<string, unknown>[]).find(
+      (item) => item.type === "function_call_output",
+    );
+    expect(output).toMatchObject({ call_id: "call_openai_1" });
+    expect(JSON.parse(output!.output as string)).toMatchObject({ outcome: "ORDERED" });
+  });
+
+  it("continues an interrupted thread in a new agent from the stored conversation", async () => {
+    const requests: Record<string, unknown>[] = [];
+    nock("https://api.openai.com")
+      .post("/v1/responses")
+      .times(2)
+      .reply(async (request: Request) => {
+        requests.push((await request.json()) as Record<string, unknown>);
+        return [200, sse(requests.length === 1 ? toolCallEvents : answerEvents), SSE];
+      });
+    const auth0 = stubAuth0().bcAuthorize().pending().approve();
+    stubShop().order();
+    const interrupt = { ...config, mode: "interrupt" as const };
+    const store = createMemoryStore();
+    const agent = () =>
+      createAgent(interrupt, { model: createModel(interrupt), clock: createFakeClock(), store });
+
+    const sent = await agent().run("Buy 2 XYZ phones");
+    expect(sent.outcome).toBe("PENDING");
+    expect(requests).toHaveLength(1);
+
+    const resumed = await agent().resume(sent.threadId);
+
+    expect(resumed).toMatchObject({
+      outcome: "ORDERED",
+      message: "Your 2 XYZ phones are ordered (ord_1).",
+    });
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    const input = requests[1]!.input as Record<string, unknown>[];
+    expect(input).toContainEqual(
+      expect.objectContaining({
+        type: "function_call",
+        call_id: "call_openai_1",
+        name: "shop_online",
+      }),
+    );
+    const output = input.find((item) => item.type === "function_call_output");
+    expect(JSON.parse(output!.output as string)).toMatchObject({ outcome: "ORDERED" });
+  });
+
+  it("names the key as the fix when OpenAI refuses it, and asks no one", async () => {
+    nock("https://api.openai.com")
+      .post("/v1/responses")
+      .reply(401, {
+        error: {
+          message: "Incorrect API key provided",
+          type: "invalid_request_error",
+          code: "invalid_api_key",
+        },
+      });
+    const agent = createAgent(config, { model: createModel(config), clock: createFakeClock() });
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2, purchases: [] });
+    expect(report.fix).toContain("OPENAI_API_KEY");
+  });
+
+  it("speaks Chat Completions to an OpenAI-compatible server", async () => {
+    const local = parseConfig({
+      OPENAI_API_KEY: "sk-local",
+      OPENAI_BASE_URL: "http://localhost:11434/v1",
+      AGENT_MODEL: "llama3.2",
+      AGENT_STORE: "/nonexistent",
+    });
+    const server = nock("http://localhost:11434")
+      .post("/v1/chat/completions")
+      .reply(200, {
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1767225600,
+        model: "llama3.2",
+        choices: [
+          { index: 0, message: { role: "assistant", content: "Hello." }, finish_reason: "stop" },
+        ],
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      });
+
+    const model = createModel(local);
+    const result = await model.doGenerate({
+      prompt: [{ role: "user", content: [{ type: "text", text: "Hi" }] }],
+    });
+
+    expect(server.isDone()).toBe(true);
+    expect(result.content).toEqual([{ type: "text", text: "Hello." }]);
+  });
+});

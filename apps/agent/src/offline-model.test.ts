@@ -1,0 +1,129 @@
+import type {
+  JSONValue,
+  LanguageModelV2CallOptions,
+  LanguageModelV2Prompt,
+  LanguageModelV2StreamPart,
+} from "@ai-sdk/provider";
+import { describe, expect, it } from "vitest";
+
+import { createOfflineModel } from "./offline-model.js";
+import type { PurchaseResult } from "./purchase-result.js";
+
+const TOOLS: NonNullable<LanguageModelV2CallOptions["tools"]> = [
+  { type: "function", name: "shop_online", inputSchema: { type: "object" } },
+];
+
+function call(prompt: LanguageModelV2Prompt): LanguageModelV2CallOptions {
+  return { prompt, tools: TOOLS };
+}
+
+const user = (text: string): LanguageModelV2Prompt[number] => ({
+  role: "user",
+  content: [{ type: "text", text }],
+});
+
+function toolTurn(id: string, result: PurchaseResult): LanguageModelV2Prompt {
+  return [
+    {
+      role: "assistant",
+      content: [
+        { type: "tool-call", toolCallId: id, toolName: "shop_online", input: result.purchase },
+      ],
+    },
+    {
+      role: "tool",
+      content: [
+        {
+          type: "tool-result",
+          toolCallId: id,
+          toolName: "shop_online",
+          output: { type: "json", value: JSON.parse(JSON.stringify(result)) as JSONValue },
+        },
+      ],
+    },
+  ];
+}
+
+const ordered: PurchaseResult = {
+  outcome: "ORDERED",
+  purchase: { product: "XYZ phone", qty: 2 },
+  description: "Ordered.",
+  order: { id: "ord_7", total: 1998 },
+};
+
+async function collect(stream: ReadableStream<LanguageModelV2StreamPart>) {
+  const parts: LanguageModelV2StreamPart[] = [];
+  for await (const part of stream) parts.push(part);
+  return parts;
+}
+
+describe("offline model", () => {
+  const model = createOfflineModel({ generateId: () => "call_x" });
+
+  it("calls the tool for the first item", async () => {
+    const result = await model.doGenerate(call([user("Buy 2 XYZ phones and a USB-C cable")]));
+    expect(result.finishReason).toBe("tool-calls");
+    expect(result.content).toEqual([
+      {
+        type: "tool-call",
+        toolCallId: "call_x",
+        toolName: "shop_online",
+        input: JSON.stringify({ product: "XYZ phone", qty: 2 }),
+      },
+    ]);
+  });
+
+  it("calls the tool for the next item once the first is ordered", async () => {
+    const prompt = [user("Buy 2 XYZ phones and a USB-C cable"), ...toolTurn("c1", ordered)];
+    const result = await model.doGenerate(call(prompt));
+    expect(result.content[0]).toMatchObject({
+      type: "tool-call",
+      input: JSON.stringify({ product: "USB-C cable", qty: 1 }),
+    });
+  });
+
+  it("writes the final answer from the tool results", async () => {
+    const result = await model.doGenerate(
+      call([user("Buy 2 XYZ phones"), ...toolTurn("c1", ordered)]),
+    );
+    expect(result.finishReason).toBe("stop");
+    expect(result.content).toEqual([
+      { type: "text", text: "Ordered 2 x XYZ phone: order ord_7, total 1998.00 USD." },
+    ]);
+  });
+
+  it("does not go on after a failure and says what it left", async () => {
+    const denied: PurchaseResult = { ...ordered, outcome: "DENIED", description: "denied" };
+    const prompt = [user("Buy 2 XYZ phones and a USB-C cable"), ...toolTurn("c1", denied)];
+    const result = await model.doGenerate(call(prompt));
+    expect(result.finishReason).toBe("stop");
+    expect(result.content[0]).toMatchObject({ type: "text" });
+    expect(JSON.stringify(result.content)).toContain("1 x USB-C cable");
+  });
+
+  it("calls no tool when it cannot understand, and says what it needs", async () => {
+    const result = await model.doGenerate(call([user("Buy phones")]));
+    expect(result.finishReason).toBe("stop");
+    expect(result.content).toEqual([
+      {
+        type: "text",
+        text: "I could not find a purchase in your request. I need the number of phones to buy. Nothing was bought.",
+      },
+    ]);
+  });
+
+  it("streams the same answer it generates", async () => {
+    for (const prompt of [
+      [user("Buy 2 XYZ phones")],
+      [user("Buy 2 XYZ phones"), ...toolTurn("c1", ordered)],
+    ]) {
+      const generated = await model.doGenerate(call(prompt));
+      const parts = await collect((await model.doStream(call(prompt))).stream);
+      expect(parts[0]).toEqual({ type: "stream-start", warnings: [] });
+      expect(parts.at(-1)).toMatchObject({ type: "finish", finishReason: generated.finishReason });
+      const text = parts.flatMap((p) => (p.type === "text-delta" ? [p.delta] : [])).join("");
+      const calls = parts.filter((p) => p.type === "tool-call");
+      expect([...(text ? [{ type: "text", text }] : []), ...calls]).toEqual(generated.content);
+    }
+  });
+});

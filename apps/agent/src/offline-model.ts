@@ -1,0 +1,139 @@
+import { randomUUID } from "node:crypto";
+
+import type {
+  LanguageModelV2,
+  LanguageModelV2CallOptions,
+  LanguageModelV2Content,
+  LanguageModelV2FinishReason,
+  LanguageModelV2Prompt,
+  LanguageModelV2StreamPart,
+  LanguageModelV2Usage,
+} from "@ai-sdk/provider";
+
+import { parsePurchaseRequest } from "./parse-request.js";
+import { describeResult, isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
+
+export const OFFLINE_MODEL_ID = "offline-shopper";
+
+const NO_USAGE: LanguageModelV2Usage = {
+  inputTokens: undefined,
+  outputTokens: undefined,
+  totalTokens: undefined,
+};
+
+interface Reply {
+  content: LanguageModelV2Content[];
+  finishReason: LanguageModelV2FinishReason;
+}
+
+/**
+ * A deterministic model that needs no key and no network. It reads the last user message as a
+ * purchase request, calls the purchase tool once per item, one item per step so each gets its
+ * own consent, and writes the final answer from the tool results.
+ */
+export function createOfflineModel(options: { generateId?: () => string } = {}): LanguageModelV2 {
+  const generateId = options.generateId ?? (() => `call_${randomUUID()}`);
+
+  const reply = (call: LanguageModelV2CallOptions): Reply => {
+    const text = (answer: string): Reply => ({
+      content: [{ type: "text", text: answer }],
+      finishReason: "stop",
+    });
+    const request = lastUserText(call.prompt);
+    const toolName = call.tools?.find((tool) => tool.type === "function")?.name;
+    const parsed = parsePurchaseRequest(request);
+
+    if (parsed.kind === "unclear") {
+      const understood =
+        parsed.understood.length > 0
+          ? `I understood: ${parsed.understood.join("; ")}. `
+          : "I could not find a purchase in your request. ";
+      return text(`${understood}I need ${parsed.needed}. Nothing was bought.`);
+    }
+
+    const results = toolResultsSince(call.prompt);
+    const failed = results.find((result) => result.outcome !== "ORDERED");
+    const next = parsed.items[results.length];
+    if (failed === undefined && next !== undefined && toolName !== undefined) {
+      return {
+        content: [
+          { type: "tool-call", toolCallId: generateId(), toolName, input: JSON.stringify(next) },
+        ],
+        finishReason: "tool-calls",
+      };
+    }
+    if (results.length === 0) {
+      return text("I can buy things only through the shop tool, which is not available now.");
+    }
+    const skipped = parsed.items.slice(results.length);
+    const notBought =
+      failed !== undefined && skipped.length > 0
+        ? ` I did not try the rest (${skipped.map((item) => `${item.qty} x ${item.product}`).join(", ")}).`
+        : "";
+    return text(`${results.map(describeResult).join(" ")}${notBought}`);
+  };
+
+  return {
+    specificationVersion: "v2",
+    provider: "ciba-testbed",
+    modelId: OFFLINE_MODEL_ID,
+    supportedUrls: {},
+    doGenerate: (call) => {
+      const { content, finishReason } = reply(call);
+      return Promise.resolve({ content, finishReason, usage: NO_USAGE, warnings: [] });
+    },
+    doStream: (call) => {
+      const { content, finishReason } = reply(call);
+      const parts: LanguageModelV2StreamPart[] = [{ type: "stream-start", warnings: [] }];
+      content.forEach((part, index) => {
+        if (part.type === "text") {
+          const id = `text-${index}`;
+          parts.push({ type: "text-start", id });
+          // Word by word, so a terminal shows the answer arriving like any other model's.
+          for (const delta of part.text.match(/\S+\s*/g) ?? []) {
+            parts.push({ type: "text-delta", id, delta });
+          }
+          parts.push({ type: "text-end", id });
+        } else if (part.type === "tool-call") {
+          parts.push({ type: "tool-input-start", id: part.toolCallId, toolName: part.toolName });
+          parts.push({ type: "tool-input-delta", id: part.toolCallId, delta: part.input });
+          parts.push({ type: "tool-input-end", id: part.toolCallId });
+          parts.push(part);
+        }
+      });
+      parts.push({ type: "finish", finishReason, usage: NO_USAGE });
+      const stream = new ReadableStream<LanguageModelV2StreamPart>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+          controller.close();
+        },
+      });
+      return Promise.resolve({ stream });
+    },
+  };
+}
+
+function lastUserIndex(prompt: LanguageModelV2Prompt): number {
+  return prompt.findLastIndex((message) => message.role === "user");
+}
+
+function lastUserText(prompt: LanguageModelV2Prompt): string {
+  const message = prompt[lastUserIndex(prompt)];
+  if (message?.role !== "user") return "";
+  return message.content
+    .map((part) => (part.type === "text" ? part.text : ""))
+    .join(" ")
+    .trim();
+}
+
+function toolResultsSince(prompt: LanguageModelV2Prompt): PurchaseResult[] {
+  const results: PurchaseResult[] = [];
+  for (const message of prompt.slice(lastUserIndex(prompt) + 1)) {
+    if (message.role !== "tool") continue;
+    for (const part of message.content) {
+      const value = part.output.type === "json" ? part.output.value : undefined;
+      if (isPurchaseResult(value)) results.push(value);
+    }
+  }
+  return results;
+}

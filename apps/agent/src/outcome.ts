@@ -1,0 +1,26 @@
+/**
+ * Every way a turn of the agent can end, with the process exit code the CLI uses for it.
+ * Scripts branch on these codes, so they never change meaning.
+ */
+export const OUTCOMES = {
+  ORDERED: { exitCode: 0, summary: "approved and ordered" },
+  ERROR: { exitCode: 1, summary: "unexpected error" },
+  CONFIG_ERROR: { exitCode: 2, summary: "configuration or usage error" },
+  DENIED: { exitCode: 3, summary: "the person denied the purchase" },
+  EXPIRED: { exitCode: 4, summary: "the approval request expired" },
+  PENDING: { exitCode: 5, summary: "waiting for approval; resume the thread later" },
+  SHOP_REFUSED: { exitCode: 6, summary: "the shop refused the order" },
+  REQUEST_REFUSED: { exitCode: 7, summary: "Auth0 refused the approval request" },
+  NO_PURCHASE: { exitCode: 8, summary: "no purchase was understood or attempted" },
+} as const;
+
+export type Outcome = keyof typeof OUTCOMES;
+
+export function exitCodeOf(outcome: Outcome): number {
+  return OUTCOMES[outcome].exitCode;
+}
+
+/** Outcomes after which the turn must end: the model may not try again into a second push. */
+export function isTerminalFailure(outcome: Outcome): boolean {
+  return outcome !== "ORDERED";
+}

@@ -1,0 +1,50 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { placeOrder } from "./shop-client.js";
+import { expectAllStubsUsed, isolateNetwork, SHOP } from "./testing/stubs.js";
+
+beforeEach(isolateNetwork);
+afterEach(expectAllStubsUsed);
+
+const order = () =>
+  placeOrder({
+    fetch,
+    url: `${SHOP}/api/purchases`,
+    accessToken: "at",
+    idempotencyKey: "call_1",
+    purchase: { product: "XYZ phone", qty: 1 },
+  });
+
+describe("placeOrder", () => {
+  it("returns the order", async () => {
+    nock(SHOP).post("/api/purchases").reply(201, { id: "ord_1" });
+    expect(await order()).toEqual({ ok: true, order: { id: "ord_1" } });
+  });
+
+  it("reads the OAuth error from the body", async () => {
+    nock(SHOP)
+      .post("/api/purchases")
+      .reply(409, { error: "insufficient_stock", error_description: "Only 1 left" });
+    expect(await order()).toEqual({
+      ok: false,
+      status: 409,
+      error: "insufficient_stock",
+      description: "Only 1 left",
+    });
+  });
+
+  it("falls back to WWW-Authenticate, then to the status", async () => {
+    nock(SHOP).post("/api/purchases").reply(403, "", {
+      "www-authenticate":
+        'Bearer realm="api", error="insufficient_authorization_details", error_description="approved 1, ordered 2"',
+    });
+    expect(await order()).toMatchObject({
+      status: 403,
+      error: "insufficient_authorization_details",
+      description: "approved 1, ordered 2",
+    });
+    nock(SHOP).post("/api/purchases").reply(502, "Bad gateway");
+    expect(await order()).toMatchObject({ status: 502, error: "http_502" });
+  });
+});

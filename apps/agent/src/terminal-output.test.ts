@@ -1,0 +1,106 @@
+import { PassThrough } from "node:stream";
+
+import { describe, expect, it } from "vitest";
+
+import type { AgentReport } from "./agent.js";
+import { createTerminalOutput } from "./terminal-output.js";
+import { createFakeClock } from "./testing/fake-clock.js";
+
+function terminal(json: boolean) {
+  const clock = createFakeClock();
+  let out = "";
+  let err = "";
+  const stderr = new PassThrough();
+  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const output = createTerminalOutput({
+    stdout: { write: (text: string) => (out += text) },
+    stderr,
+    interactive: false,
+    json,
+    clock,
+    resumeCommand: (id) => `pnpm agent resume ${id}`,
+  });
+  return { output, clock, out: () => out, err: () => err };
+}
+
+const pending: AgentReport = {
+  outcome: "PENDING",
+  exitCode: 5,
+  message: "Waiting for approval of 2 x XYZ phone; nothing is ordered yet.",
+  threadId: "thr_1",
+  authReqId: "req-1",
+  bindingMessage: "Do you want to buy 2 XYZ phone",
+  purchases: [],
+  timings: { totalMs: 12 },
+};
+
+describe("terminal output", () => {
+  it("prints the approval line with a countdown, and how to resume", () => {
+    const t = terminal(false);
+    t.output.output({
+      type: "approval-requested",
+      resumed: false,
+      threadId: "thr_1",
+      toolCallId: "call_1",
+      authReqId: "req-1",
+      userId: "auth0|testbed-user",
+      bindingMessage: "Do you want to buy 2 XYZ phone",
+      purchase: { product: "XYZ phone", qty: 2 },
+      expiresAt: t.clock.now() + 292_000,
+    });
+    t.output.finish(pending);
+
+    expect(t.err()).toContain(
+      "Approval request sent to auth0|testbed-user: 'Do you want to buy 2 XYZ phone' - expires in 4:52\n",
+    );
+    expect(t.err()).toContain("pnpm agent resume thr_1");
+    expect(t.err()).toContain("Outcome: PENDING (exit 5)");
+    expect(t.out()).toBe(`${pending.message}\n`);
+  });
+
+  it("says it is waiting, not sending, when a resumed run waits for an earlier request", () => {
+    const t = terminal(false);
+    t.output.output({
+      type: "approval-requested",
+      resumed: true,
+      threadId: "thr_1",
+      toolCallId: "call_1",
+      authReqId: "req-1",
+      userId: "auth0|testbed-user",
+      bindingMessage: "Do you want to buy 2 XYZ phone",
+      purchase: { product: "XYZ phone", qty: 2 },
+      expiresAt: t.clock.now() + 61_500,
+    });
+    expect(t.err()).toBe(
+      "Waiting for auth0|testbed-user to approve 'Do you want to buy 2 XYZ phone' - expires in 1:02\n",
+    );
+  });
+
+  it("prints exactly one JSON object with --json", () => {
+    const t = terminal(true);
+    t.output.output({ type: "text", text: "ignored" });
+    t.output.finish(pending);
+
+    expect(t.err()).toBe("");
+    expect(JSON.parse(t.out())).toEqual({
+      outcome: "PENDING",
+      exitCode: 5,
+      message: pending.message,
+      threadId: "thr_1",
+      authReqId: "req-1",
+      bindingMessage: "Do you want to buy 2 XYZ phone",
+      order: null,
+      fix: null,
+      purchases: [],
+      timings: { totalMs: 12 },
+    });
+  });
+
+  it("does not repeat an answer that was already streamed", () => {
+    const t = terminal(false);
+    t.output.output({ type: "text", text: "Ordered " });
+    t.output.output({ type: "text", text: "it." });
+    t.output.finish({ ...pending, outcome: "ORDERED", exitCode: 0, message: "Ordered it." });
+    expect(t.out()).toBe("Ordered it.\n");
+  });
+});

@@ -1,0 +1,119 @@
+import type { Writable } from "node:stream";
+
+import yoctoSpinner, { type Spinner } from "yocto-spinner";
+
+import type { AgentEvent } from "./agent-event.js";
+import type { AgentReport } from "./agent.js";
+import type { Clock } from "./clock.js";
+import { describePurchase } from "./purchase-result.js";
+
+export interface TerminalOutput {
+  output(event: AgentEvent): void;
+  finish(report: AgentReport): void;
+}
+
+interface Writer {
+  write(text: string): unknown;
+}
+
+/**
+ * Renders the agent for a person (streamed answer on stdout, progress on stderr, a spinner
+ * with a countdown on a terminal) or for a script (`json`: one object on stdout, nothing else).
+ */
+export function createTerminalOutput(options: {
+  stdout: Writer;
+  stderr: Writable;
+  interactive: boolean;
+  json: boolean;
+  clock: Clock;
+  resumeCommand: (threadId: string) => string;
+}): TerminalOutput {
+  const { stdout, stderr, clock } = options;
+  let spinner: Spinner | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  let streamed = "";
+
+  const stopSpinner = (finalText?: string, ok = true) => {
+    if (ticker !== undefined) clearInterval(ticker);
+    ticker = undefined;
+    if (spinner === undefined) return;
+    if (ok) spinner.success(finalText);
+    else spinner.error(finalText);
+    spinner = undefined;
+  };
+
+  return {
+    output(event) {
+      if (options.json) return;
+      switch (event.type) {
+        case "text":
+          if (streamed === "") stopSpinner();
+          streamed += event.text;
+          stdout.write(event.text);
+          return;
+        case "approval-requested": {
+          const what = event.resumed
+            ? `Waiting for ${event.userId} to approve`
+            : `Approval request sent to ${event.userId}:`;
+          const line = () =>
+            `${what} '${event.bindingMessage}' - expires in ${countdown(event.expiresAt - clock.now())}`;
+          if (!options.interactive) {
+            stderr.write(`${line()}\n`);
+            return;
+          }
+          spinner = yoctoSpinner({ text: line(), stream: stderr }).start();
+          ticker = setInterval(() => {
+            if (spinner) spinner.text = line();
+          }, 1000);
+          ticker.unref();
+          return;
+        }
+        case "approval-waiting":
+          return;
+        case "purchase-finished": {
+          const text = `${describePurchase(event.result.purchase)}: ${event.result.outcome}`;
+          if (spinner) stopSpinner(text, event.result.outcome === "ORDERED");
+          else stderr.write(`${text}\n`);
+          return;
+        }
+      }
+    },
+    finish(report) {
+      stopSpinner();
+      if (options.json) {
+        stdout.write(`${JSON.stringify(jsonReport(report))}\n`);
+        return;
+      }
+      if (streamed !== "") stdout.write("\n");
+      if (streamed.trim() !== report.message) stdout.write(`${report.message}\n`);
+      if (report.fix !== undefined) stderr.write(`Fix: ${report.fix}\n`);
+      if (report.outcome === "PENDING") {
+        stderr.write(
+          `Thread ${report.threadId} is waiting for approval. Resume it with: ${options.resumeCommand(report.threadId)}\n`,
+        );
+      }
+      stderr.write(`Outcome: ${report.outcome} (exit ${report.exitCode})\n`);
+    },
+  };
+}
+
+/** The one object `--json` prints. */
+export function jsonReport(report: AgentReport) {
+  return {
+    outcome: report.outcome,
+    exitCode: report.exitCode,
+    message: report.message,
+    threadId: report.threadId,
+    authReqId: report.authReqId ?? null,
+    bindingMessage: report.bindingMessage ?? null,
+    order: report.order ?? null,
+    fix: report.fix ?? null,
+    purchases: report.purchases,
+    timings: report.timings,
+  };
+}
+
+function countdown(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}

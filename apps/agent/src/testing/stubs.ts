@@ -1,0 +1,145 @@
+import nock from "nock";
+
+import type { AgentEvent } from "../agent-event.js";
+import { parseConfig, type AgentConfig } from "../config.js";
+
+export const TENANT = "https://localhost:4010";
+export const SHOP = "http://localhost:4020";
+
+export function testConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
+  return { ...parseConfig({ AGENT_STORE: "/nonexistent" }), ...overrides };
+}
+
+/** Only stubs answer: nothing leaves the process, not even to loopback servers. */
+export function isolateNetwork(): void {
+  nock.cleanAll();
+  nock.disableNetConnect();
+}
+
+export function expectAllStubsUsed(): void {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  if (pending.length > 0) throw new Error(`Unused stubs: ${pending.join(", ")}`);
+}
+
+export interface Recorded {
+  path: string;
+  body: Record<string, string>;
+}
+
+/** The Auth0 endpoints the SDK calls; each call is recorded with its form body. */
+export function stubAuth0() {
+  const calls: Recorded[] = [];
+  const scope = nock(TENANT);
+  // nock 15 hands a reply function the fetch Request itself.
+  const record = async (path: string, request: Request) => {
+    calls.push({ path, body: Object.fromEntries(new URLSearchParams(await request.text())) });
+  };
+  let requests = 0;
+  const stub = {
+    calls,
+    bcAuthorize(
+      reply: { expires_in?: number; interval?: number | undefined } = {},
+      authReqId = `req-${++requests}`,
+    ) {
+      scope.post("/bc-authorize").reply(async (request: Request) => {
+        await record("/bc-authorize", request);
+        return [200, { auth_req_id: authReqId, expires_in: 300, interval: 1, ...reply }];
+      });
+      return stub;
+    },
+    bcAuthorizeError(status: number, error: string, description: string) {
+      scope.post("/bc-authorize").reply(async (request: Request) => {
+        await record("/bc-authorize", request);
+        return [status, { error, error_description: description }];
+      });
+      return stub;
+    },
+    token(
+      status: number,
+      body: Record<string, unknown>,
+      headers: Record<string, string> = {},
+      times = 1,
+    ) {
+      scope
+        .post("/oauth/token")
+        .times(times)
+        .reply(async (request: Request) => {
+          await record("/oauth/token", request);
+          return [status, body, headers];
+        });
+      return stub;
+    },
+    pending(times = 1) {
+      return stub.token(
+        400,
+        {
+          error: "authorization_pending",
+          error_description: "The end-user authorization is pending",
+        },
+        {},
+        times,
+      );
+    },
+    approve(accessToken = "at-approved") {
+      return stub.token(200, {
+        access_token: accessToken,
+        id_token: "id-token",
+        expires_in: 86400,
+        scope: "openid product:buy",
+        token_type: "Bearer",
+      });
+    },
+    deny() {
+      return stub.token(400, {
+        error: "access_denied",
+        error_description: "The end-user denied the authorization request or it has been expired",
+      });
+    },
+    count: (path: string) => calls.filter((call) => call.path === path).length,
+  };
+  return stub;
+}
+
+export const CATALOG = [
+  { id: "xyz-phone", name: "XYZ phone", price: 499, currency: "USD", stock: 50 },
+  { id: "usb-c-cable", name: "USB-C cable", price: 9.99, currency: "USD", stock: 500 },
+];
+
+export interface ShopCall {
+  body: unknown;
+  headers: Headers;
+}
+
+/**
+ * The shop's purchase endpoint and, when a test asks for it, its catalog. Without a catalog
+ * stub the lookup fails inside the process (no connection is made) and the consent carries
+ * no maximum_amount unless the person set a price limit.
+ */
+export function stubShop() {
+  const calls: ShopCall[] = [];
+  const scope = nock(SHOP);
+  const stub = {
+    calls,
+    catalog(status = 200, products: Record<string, unknown>[] = CATALOG) {
+      scope.get("/api/products").reply(status, { products });
+      return stub;
+    },
+    order(
+      status = 201,
+      body: Record<string, unknown> = { id: "ord_1", total: 1998, currency: "USD" },
+    ) {
+      scope.post("/api/purchases").reply(async (request: Request) => {
+        calls.push({ body: await request.json(), headers: request.headers });
+        return [status, body];
+      });
+      return stub;
+    },
+  };
+  return stub;
+}
+
+export function recordEvents() {
+  const events: AgentEvent[] = [];
+  return { events, output: (event: AgentEvent) => events.push(event) };
+}

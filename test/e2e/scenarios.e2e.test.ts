@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { BUYER, Scenario } from "../support/scenario.js";
+import type { ShopOrder } from "../support/scenario.js";
+
+// Each scenario runs the real agent CLI against real mock-auth0 and shop-api processes and
+// checks three witnesses: the agent's outcome, the shop's orders and the tenant's record.
+describe("CIBA scenarios across real processes", () => {
+  let s: Scenario;
+  let ordersBefore: ShopOrder[];
+  let requestsBefore: number;
+
+  beforeAll(async () => {
+    s = await Scenario.start("test/fixtures/e2e-tenant.json");
+    await s.policy("manual");
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+  beforeEach(async () => {
+    ordersBefore = await s.ordersOf(BUYER);
+    requestsBefore = (await s.consentRequests()).length;
+  });
+
+  const newOrders = async () => (await s.ordersOf(BUYER)).slice(ordersBefore.length);
+  const newRequests = async () => (await s.consentRequests()).slice(requestsBefore);
+
+  it("approve: one consent request, tokens, one order", async () => {
+    await s.policy("approve-after:300");
+    const run = await s.agent(["Buy 2 XYZ phones"]);
+
+    expect(run.json.outcome).toBe("ORDERED");
+    expect(run.exitCode).toBe(0);
+    const orders = await newOrders();
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({
+      id: run.json.order?.id,
+      qty: 2,
+      total: 998,
+      authorization: { sub: BUYER, azp: "ciba-testbed-agent", authorization_details_matched: true },
+    });
+    const [consent, ...more] = await newRequests();
+    expect(more).toEqual([]);
+    expect(consent).toMatchObject({
+      auth_req_id: run.json.authReqId,
+      status: "consumed",
+      user: BUYER,
+      audience: "sample-shop-api",
+      scope: "openid product:buy",
+      // The consent the person saw is the one the agent reported.
+      binding_message: run.json.bindingMessage,
+      authorization_details: [
+        {
+          type: "product_purchase",
+          product: "XYZ phone",
+          quantity: 2,
+          maximum_amount: 998,
+          currency: "USD",
+        },
+      ],
+    });
+    expect(run.json.bindingMessage).toMatch(/^Do you want to buy 2 XYZ phone/);
+  });
+
+  it("deny: the agent reports the denial and nothing is ordered", async () => {
+    await s.policy("deny-after:300");
+    const run = await s.agent(["Buy 2 XYZ phones"]);
+
+    expect(run.json.outcome).toBe("DENIED");
+    expect(run.exitCode).toBe(3);
+    expect(await newOrders()).toEqual([]);
+    const consents = await newRequests();
+    expect(consents.map((c) => c.status)).toEqual(["denied"]);
+  });
+
+  it("never answered: the agent gives up at the expiry it asked for", async () => {
+    await s.policy("ignore");
+    const run = await s.agent(["Buy an XYZ phone", "--expiry", "2"]);
+
+    expect(run.json.outcome).toBe("EXPIRED");
+    expect(run.exitCode).toBe(4);
+    expect(run.wallMs).toBeGreaterThanOrEqual(2_000);
+    expect(await newOrders()).toEqual([]);
+    expect((await newRequests()).map((c) => c.polls > 0)).toEqual([true]);
+  });
+
+  it("answered after expiry: the late approval buys nothing", async () => {
+    await s.policy("approve-after:3000");
+    const run = await s.agent(["Buy an XYZ phone", "--expiry", "2"]);
+
+    expect(run.json.outcome).toBe("EXPIRED");
+    expect(await newOrders()).toEqual([]);
+    const [consent] = await newRequests();
+    expect(consent).toMatchObject({ status: "expired", decision: null });
+  });
+
+  it("server-side expiry first: the tenant's expired_token ends the turn as expired", async () => {
+    await s.policy("expire-after:800");
+    const run = await s.agent(["Buy an XYZ phone", "--expiry", "30"]);
+
+    expect(run.json.outcome).toBe("EXPIRED");
+    expect(run.exitCode).toBe(4);
+    expect(run.wallMs).toBeLessThan(15_000);
+    expect(await newOrders()).toEqual([]);
+    const [consent] = await s.stack.control.request(String(run.json.authReqId)).then((c) => [c]);
+    expect(consent?.timeline?.some((e) => e.answer === "expired_token")).toBe(true);
+  });
+
+  it("a user not enrolled in push: the tenant's own reason, no consent request", async () => {
+    await s.policy("approve");
+    const run = await s.agent(["Buy an XYZ phone", "--user", "auth0|no-push-user"]);
+
+    expect(run.json.outcome).toBe("REQUEST_REFUSED");
+    expect(run.exitCode).toBe(7);
+    expect(run.json.message).toContain("not enrolled in push notifications");
+    expect(await newRequests()).toEqual([]);
+  });
+
+  it("the wrong audience: a clear failure and no order", async () => {
+    await s.policy("approve");
+    const run = await s.agent(["Buy an XYZ phone"], { SHOP_API_AUDIENCE: "sample-shop-apii" });
+
+    expect(run.json.outcome).toBe("CONFIG_ERROR");
+    expect(run.exitCode).toBe(2);
+    expect(run.json.message).toContain("Service not found: sample-shop-apii");
+    expect(run.json.fix).toContain("SHOP_API_AUDIENCE");
+    expect(await newOrders()).toEqual([]);
+  });
+
+  it("a price limit below the price: no order", async () => {
+    await s.policy("approve");
+    const run = await s.agent(["Buy 2 XYZ phones under $500"]);
+
+    expect(run.exitCode).not.toBe(0);
+    expect(run.json.message).toMatch(/500/);
+    expect(await newOrders()).toEqual([]);
+  });
+});
+
+describe("the shop API's guards with real tenant tokens", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await Scenario.start("test/fixtures/e2e-tenant.json");
+    await s.policy("approve");
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  const purchase = (token: string, body: object, key?: string) =>
+    fetch(s.stack.purchasesUrl, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "Content-Type": "application/json",
+        ...(key ? { "Idempotency-Key": key } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
+  it("carries authorization_details into the token, and refuses a purchase beyond them", async () => {
+    const token = await s.tenant.userToken({
+      user: BUYER,
+      scope: "openid product:buy",
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+      authorizationDetails: [
+        { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
+      ],
+    });
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(claims.authorization_details).toEqual([
+      { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
+    ]);
+    const before = (await s.ordersOf(BUYER)).length;
+    const refused = await purchase(token, { product: "XYZ phone", qty: 2 });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("www-authenticate")).toContain(
+      'error="insufficient_authorization_details"',
+    );
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+  });
+
+  it("refuses a token without product:buy with 403 insufficient_scope", async () => {
+    const token = await s.tenant.userToken({
+      user: BUYER,
+      scope: "openid",
+      bindingMessage: "Sign in",
+    });
+    const refused = await purchase(token, { product: "XYZ phone", qty: 1 });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("www-authenticate")).toMatch(
+      /^Bearer realm="api", error="insufficient_scope"/,
+    );
+  });
+
+  it("answers an idempotent retry with the first order, creating one", async () => {
+    const token = await s.tenant.userToken({
+      user: BUYER,
+      scope: "openid product:buy",
+      bindingMessage: "Do you want to buy 1 USB-C cable",
+    });
+    const before = (await s.ordersOf(BUYER)).length;
+    const first = await purchase(token, { product: "USB-C cable", qty: 1 }, "tool-call-1");
+    const retry = await purchase(token, { product: "USB-C cable", qty: 1 }, "tool-call-1");
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await retry.json()) as { id: string }).id).toBe(
+      ((await first.json()) as { id: string }).id,
+    );
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import type { ApproverPolicyText } from "../../scripts/stack/control-client.js";
+import { REPO_ROOT } from "../../scripts/stack/repo-root.js";
+import { startStack } from "../../scripts/stack/stack.js";
+import type { Stack } from "../../scripts/stack/stack.js";
+import { runAgent } from "../../scripts/stack/agent-cli.js";
+import { TenantClient } from "./tenant-client.js";
+
+export const BUYER = "auth0|testbed-user";
+export const SECOND_BUYER = "auth0|second-user";
+const LIST_ORDERS = "List my orders";
+
+export interface ShopOrder {
+  id: string;
+  qty: number;
+  total: number;
+  product: { id: string; name: string };
+  authorization: { sub: string; azp: string | null; authorization_details_matched: boolean };
+}
+
+/** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
+export class Scenario {
+  readonly tenant: TenantClient;
+  private readonly store = mkdtempSync(path.join(tmpdir(), "agent-store-"));
+
+  private constructor(readonly stack: Stack) {
+    this.tenant = new TenantClient(stack.issuer, stack.caCertPath);
+  }
+
+  static async start(tenantFile: string): Promise<Scenario> {
+    return new Scenario(await startStack({ tenantFile: path.join(REPO_ROOT, tenantFile) }));
+  }
+
+  stop(): Promise<void> {
+    return this.stack.stop();
+  }
+
+  /** Replaces the approver policy; a rule that approves "List my orders" always comes first. */
+  policy(defaultOutcome: string, rules: NonNullable<ApproverPolicyText["rules"]> = []) {
+    return this.stack.control.setPolicy({
+      default: defaultOutcome,
+      rules: [{ when: { bindingMessage: `^${LIST_ORDERS}$` }, outcome: "approve" }, ...rules],
+    });
+  }
+
+  agent(args: string[], env: Record<string, string> = {}) {
+    return runAgent(args, { ...this.stack.agentEnv(), AGENT_STORE: this.store, ...env });
+  }
+
+  /** The person's orders, read from the shop API with a token of their own. */
+  async ordersOf(user: string): Promise<ShopOrder[]> {
+    const token = await this.tenant.userToken({
+      user,
+      scope: "openid product:buy",
+      bindingMessage: LIST_ORDERS,
+    });
+    const response = await fetch(this.stack.purchasesUrl, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) throw new Error(`GET /api/purchases answered ${response.status}`);
+    return ((await response.json()) as { orders: ShopOrder[] }).orders;
+  }
+
+  /** Consent requests the tenant recorded, oldest first, except the ones `ordersOf` makes. */
+  async consentRequests() {
+    return (await this.stack.control.requests()).filter((r) => r.binding_message !== LIST_ORDERS);
+  }
+}
