@@ -91,7 +91,7 @@ describe("the approver page", () => {
     const agent = s.agent(["Buy an XYZ phone", "--expiry", "20"]);
     await card(/Do you want to buy 1 XYZ phone/).waitFor();
     const consent = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes('buy 1 XYZ phone'),
+      c.binding_message.includes("buy 1 XYZ phone"),
     );
 
     // A hostile page submits a plain form (no CORS preflight) to the approve endpoint.
