@@ -28,6 +28,7 @@ const stack = await startStack({
 
 const agentEnv = stack.agentEnv();
 const bold = (text: string) => styleText("bold", text);
+const dim = (text: string) => styleText("dim", text);
 process.stdout.write(
   [
     "",
@@ -38,7 +39,10 @@ process.stdout.write(
     bold("1. Ask the agent to buy something, in another terminal:"),
     '  pnpm agent "Buy 2 XYZ phones"',
     "",
-    bold("2. Answer the consent request (what the phone would do):"),
+    bold("2. Answer the consent request on the approver page (what the phone would do):"),
+    `  ${stack.issuer}approver`,
+    dim(`  (your browser must trust ${stack.caCertPath}, or accept the warning once)`),
+    "  or with the control API:",
     `  curl -s --cacert ${stack.caCertPath} ${stack.issuer}approver/api/requests?status=pending`,
     `  curl -s --cacert ${stack.caCertPath} -X POST ${stack.issuer}approver/api/requests/<auth_req_id>/approve`,
     "",
@@ -49,12 +53,3 @@ process.stdout.write(
     "",
   ].join("\n"),
 );
-
-const shutdown = () => {
-  stack.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.once("SIGINT", shutdown);
-process.once("SIGTERM", shutdown);

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { constants } from "node:os";
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { styleText } from "node:util";
@@ -38,15 +39,43 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-// Whatever ends this process, no service outlives it.
+// Whatever ends this process, no service outlives it. Services lead their own process groups,
+// so a Ctrl-C or a closed terminal reaches only this process: it passes the end on.
 process.once("exit", () => {
   for (const child of live) killGroup(child, "SIGKILL");
 });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(128 + constants.signals[signal]));
+  });
+}
+
+async function stopAll(graceMs = 3_000): Promise<void> {
+  await Promise.all(
+    [...live].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            killGroup(child, "SIGKILL");
+            resolve();
+          }, graceMs);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          killGroup(child, "SIGTERM");
+        }),
+    ),
+  );
+}
 
 const prettify = prettyFactory({
   colorize: false,
-  ignore: "pid,hostname,name",
+  singleLine: true,
   translateTime: "HH:MM:ss.l",
+  ignore: "pid,hostname,name,req,res,responseTime",
+  messageFormat:
+    "{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} -> {res.statusCode}{end}",
 });
 const MAX_KEPT_LINES = 200;
 

@@ -1,0 +1,162 @@
+import type { Machine } from "./machine.js";
+import { machineLine } from "./machine.js";
+import type { ResourceServerResult } from "./resource-server-cost.js";
+import type { ScenarioResult } from "./scenario-overhead.js";
+import { spread } from "./stats.js";
+import type { Spread } from "./stats.js";
+import type { SuiteResult } from "./suite-time.js";
+import type { TenantCapacityResult } from "./tenant-capacity.js";
+
+export interface BenchResults {
+  startedAt: string;
+  wallSeconds: number;
+  command: string;
+  machine: Machine;
+  resourceServer?: ResourceServerResult;
+  tenantCapacity?: TenantCapacityResult;
+  scenarioOverhead?: ScenarioResult;
+  suiteTime?: SuiteResult;
+}
+
+type Row = [figure: string, median: string, min: string, max: string, target: string];
+
+const fmt = (value: number, digits = 0): string =>
+  Number.isFinite(value) ? value.toFixed(digits) : "-";
+const row = (figure: string, s: Spread, target = "", digits = 0): Row => [
+  figure,
+  fmt(s.median, digits),
+  fmt(s.min, digits),
+  fmt(s.max, digits),
+  target,
+];
+const single = (figure: string, value: string, target = ""): Row => [figure, value, "", "", target];
+const verdict = (met: boolean) => (met ? "met" : "MISSED");
+
+function resourceRows(r: ResourceServerResult): Row[] {
+  const a = r.authenticated;
+  const b = r.unauthenticated;
+  const errors = [...a.runs, ...b.runs].reduce((sum, run) => sum + run.non2xx + run.errors, 0);
+  const p99Met = a.p99Ms.median < r.targets.p99BelowMs;
+  const ratioMet = r.ratio.median >= r.targets.ratioAtLeast;
+  return [
+    row("1. POST /api/purchases with a token: req/s", a.requestsPerSecond),
+    row("   with a token: p50 ms", a.p50Ms),
+    row("   with a token: p99 ms", a.p99Ms, `< ${r.targets.p99BelowMs}: ${verdict(p99Met)}`),
+    row("   auth middleware off: req/s", b.requestsPerSecond),
+    row("   auth middleware off: p50 ms", b.p50Ms),
+    row("   auth middleware off: p99 ms", b.p99Ms),
+    row(
+      "   ratio with / without token (req/s)",
+      r.ratio,
+      `>= ${r.targets.ratioAtLeast}: ${verdict(ratioMet)}`,
+      2,
+    ),
+    single(
+      `   non-2xx answers and errors (${r.rounds} rounds x ${r.durationSeconds} s, ${r.connections} conn.)`,
+      String(errors),
+      "0",
+    ),
+  ];
+}
+
+function tenantRows(t: TenantCapacityResult): Row[] {
+  const s = t.settings;
+  const last = t.runs[t.runs.length - 1];
+  return [
+    row(
+      `2. ${s.inFlight} CIBA flows in flight (interval ${s.intervalSeconds} s): polls/s`,
+      t.sustainedPollsPerSecond,
+    ),
+    row("   token endpoint p99 ms (every poll)", t.tokenP99Ms),
+    row(
+      "   token endpoint p99 ms, pending answers",
+      spreadOf(t, (r) => r.pendingP99Ms),
+    ),
+    row(
+      "   token endpoint p99 ms, token issued",
+      spreadOf(t, (r) => r.issuedP99Ms),
+    ),
+    row("   completed flows/s", t.completedFlowsPerSecond),
+    single(
+      `   answers other than authorization_pending (${t.runs.length} x ${s.flows} flows)`,
+      String(t.unexpectedAnswers),
+      "0",
+    ),
+    single("   RSS MiB, fresh process", fmt(t.rssMiB.fresh, 1)),
+    row(`   RSS MiB, peak during ${s.flows} flows`, t.rssMiB.peak, "", 1),
+    row(`   RSS MiB, idle ${s.retentionSeconds} s after (retention)`, t.rssMiB.after, "", 1),
+    row("   RSS MiB, then after a full GC", t.rssMiB.afterGc, "< peak", 1),
+    single(
+      "   RSS MiB growth from first to last run (after GC)",
+      fmt(t.rssMiB.growthAcrossRuns, 1),
+      `~0: ${t.bounded ? "bounded" : "NOT BOUNDED"}`,
+    ),
+    single(
+      "   stored requests, end of load -> after retention",
+      last ? `${last.storedRequests.atEndOfLoad} -> ${last.storedRequests.afterRetention}` : "-",
+      `<= ${s.maxStoredRequests}`,
+    ),
+  ];
+}
+
+function spreadOf(
+  t: TenantCapacityResult,
+  pick: (run: TenantCapacityResult["runs"][number]) => number,
+): Spread {
+  return spread(t.runs.map(pick));
+}
+
+function scenarioRows(s: ScenarioResult): Row[] {
+  if (s.status === "skipped" || !s.paths) {
+    return [single("3. agent CLI scenarios", "skipped", s.reason ?? "")];
+  }
+  const rows: Row[] = [];
+  for (const [name, p] of Object.entries(s.paths)) {
+    const met = p.failedRuns === 0 && p.overheadMs.median < s.targets.overheadBelowMs;
+    rows.push(
+      row(
+        `3. ${name}: overhead ms (wall - ${p.waitMs} ms asked for)`,
+        p.overheadMs,
+        `< ${s.targets.overheadBelowMs}: ${verdict(met)}`,
+      ),
+      row(`   ${name}: process start and exit ms`, p.processMs),
+      row(`   ${name}: poll lag after the decision ms`, p.pollLagMs),
+      ...(name === "approve" ? [row(`   ${name}: order ms`, p.orderMs)] : []),
+      row(`   ${name}: model, /bc-authorize, TLS ms`, p.otherMs),
+    );
+  }
+  if (s.cliStartMs) rows.push(row("   agent CLI start alone (--help) ms", s.cliStartMs));
+  return rows;
+}
+
+function suiteRows(s: SuiteResult): Row[] {
+  return [
+    row("4. pnpm test total s", s.totalSeconds, "", 1),
+    ...Object.entries(s.steps).map(([name, spreadOfStep]) =>
+      row(`   ${name} s`, spreadOfStep, "", 1),
+    ),
+    ...s.slowestFiles.map((f) => single(`   slow file: ${f.file} s`, f.seconds.toFixed(1))),
+  ];
+}
+
+/** The results as a Markdown table: readable in a terminal and ready for the README. */
+export function renderTable(results: BenchResults): string {
+  const rows: Row[] = [
+    ...(results.resourceServer ? resourceRows(results.resourceServer) : []),
+    ...(results.tenantCapacity ? tenantRows(results.tenantCapacity) : []),
+    ...(results.scenarioOverhead ? scenarioRows(results.scenarioOverhead) : []),
+    ...(results.suiteTime ? suiteRows(results.suiteTime) : []),
+  ];
+  const header: Row = ["figure", "median", "min", "max", "target"];
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]?.length ?? 0)));
+  const line = (r: Row) =>
+    `| ${r.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 || i === 4 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
+  return [
+    `Machine: ${machineLine(results.machine)}`,
+    "",
+    line(header),
+    rule,
+    ...rows.map(line),
+  ].join("\n");
+}

@@ -1,0 +1,201 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { runAgent } from "../stack/agent-cli.js";
+import type { AgentRun } from "../stack/agent-cli.js";
+import { REPO_ROOT, TSX_BIN } from "../stack/repo-root.js";
+import { startStack } from "../stack/stack.js";
+import { round, spread } from "./stats.js";
+import type { Spread } from "./stats.js";
+
+export interface ScenarioOptions {
+  runs: number;
+  approvalDelayMs: number;
+  expirySeconds: number;
+  log: (line: string) => void;
+}
+
+export type ScenarioPath = "approve" | "deny" | "timeout";
+
+export interface ScenarioRun {
+  exitCode: number;
+  outcome: string;
+  wallMs: number;
+  /** Wall time minus the wait the scenario asks for (approval delay or expiry). */
+  overheadMs: number;
+  /** Wall time outside the agent's own clock: process start, module loading, exit. */
+  processMs: number;
+  /** How long after the decision (or expiry) the agent learned of it: poll granularity. */
+  pollLagMs: number;
+  /** From the approval to the order's answer (approve path only). */
+  orderMs: number;
+  /** The rest of the agent's time: the model, /bc-authorize and its TLS connection. */
+  otherMs: number;
+}
+
+export interface PathResult {
+  waitMs: number;
+  expected: string;
+  overheadMs: Spread;
+  wallMs: Spread;
+  processMs: Spread;
+  pollLagMs: Spread;
+  orderMs: Spread;
+  otherMs: Spread;
+  failedRuns: number;
+  runs: ScenarioRun[];
+}
+
+export interface ScenarioResult {
+  status: "measured" | "skipped";
+  reason?: string;
+  tenantIntervalSeconds: number;
+  /** `tsx apps/agent/src/main.ts --help`: process start and loading every module, no work. */
+  cliStartMs?: Spread;
+  paths?: Record<ScenarioPath, PathResult>;
+  failed: boolean;
+  targets: { overheadBelowMs: number; met: boolean };
+}
+
+export const SCENARIO_TARGET_MS = 1_000;
+const AGENT_MAIN = path.join(REPO_ROOT, "apps/agent/src/main.ts");
+const REQUEST = "Buy 2 XYZ phones";
+// The default tenant's interval: the stack as `pnpm dev` and the README run it.
+const TENANT_INTERVAL_SECONDS = 1;
+
+const PATHS: Record<
+  ScenarioPath,
+  (o: ScenarioOptions) => { policy: string; args: string[]; waitMs: number; expected: string }
+> = {
+  approve: (o) => ({
+    policy: `approve-after:${o.approvalDelayMs}`,
+    args: [],
+    waitMs: o.approvalDelayMs,
+    expected: "ORDERED",
+  }),
+  deny: (o) => ({
+    policy: `deny-after:${o.approvalDelayMs}`,
+    args: [],
+    waitMs: o.approvalDelayMs,
+    expected: "DENIED",
+  }),
+  timeout: (o) => ({
+    policy: "ignore",
+    args: ["--expiry", String(o.expirySeconds)],
+    waitMs: o.expirySeconds * 1000,
+    expected: "EXPIRED",
+  }),
+};
+
+function breakdown(run: AgentRun, waitMs: number): ScenarioRun {
+  const { totalMs, approvalMs, orderMs } = run.json.timings;
+  const approval = approvalMs ?? 0;
+  const order = orderMs ?? 0;
+  return {
+    exitCode: run.exitCode,
+    outcome: run.json.outcome,
+    wallMs: run.wallMs,
+    overheadMs: run.wallMs - waitMs,
+    processMs: run.wallMs - totalMs,
+    pollLagMs: approvalMs === undefined ? 0 : approval - waitMs,
+    orderMs: order,
+    otherMs: totalMs - approval - order,
+  };
+}
+
+function summarize(runs: ScenarioRun[], waitMs: number, expected: string): PathResult {
+  const of = (pick: (r: ScenarioRun) => number) => spread(runs.map((r) => round(pick(r), 0)));
+  return {
+    waitMs,
+    expected,
+    overheadMs: of((r) => r.overheadMs),
+    wallMs: of((r) => r.wallMs),
+    processMs: of((r) => r.processMs),
+    pollLagMs: of((r) => r.pollLagMs),
+    orderMs: of((r) => r.orderMs),
+    otherMs: of((r) => r.otherMs),
+    failedRuns: runs.filter((r) => r.outcome !== expected).length,
+    runs,
+  };
+}
+
+function cliStart(runs: number, env: Record<string, string>): Spread {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    // Started the way runAgent starts it, with the same environment.
+    const result = spawnSync(TSX_BIN, [AGENT_MAIN, "--help"], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: "ignore",
+      timeout: 30_000,
+    });
+    if (result.status !== 0) throw new Error(`agent --help exited ${String(result.status)}`);
+    times.push(round(performance.now() - started, 0));
+  }
+  return spread(times);
+}
+
+/**
+ * The agent CLI against a real stack (mock-auth0 + shop-api as child processes), for the
+ * approve, deny and timeout paths, run in turn so drift falls on every path alike.
+ */
+export async function measureScenarios(options: ScenarioOptions): Promise<ScenarioResult> {
+  const targets = { overheadBelowMs: SCENARIO_TARGET_MS, met: false };
+  if (!existsSync(AGENT_MAIN)) {
+    return {
+      status: "skipped",
+      reason: "apps/agent/src/main.ts does not exist",
+      tenantIntervalSeconds: TENANT_INTERVAL_SECONDS,
+      failed: true,
+      targets,
+    };
+  }
+  const store = await mkdtemp(path.join(tmpdir(), "bench-agent-store-"));
+  const stack = await startStack();
+  try {
+    const names = Object.keys(PATHS) as ScenarioPath[];
+    const runs = new Map<ScenarioPath, ScenarioRun[]>(names.map((name) => [name, []]));
+    for (let i = 1; i <= options.runs; i++) {
+      for (const name of names) {
+        const scenario = PATHS[name](options);
+        await stack.control.setPolicy({ default: scenario.policy, rules: [] });
+        const run = await runAgent([REQUEST, ...scenario.args], {
+          ...stack.agentEnv(),
+          AGENT_STORE: store,
+        });
+        const measured = breakdown(run, scenario.waitMs);
+        runs.get(name)?.push(measured);
+        options.log(
+          `  ${name} ${i}/${options.runs}: ${run.json.outcome} (exit ${run.exitCode}) in ` +
+            `${run.wallMs} ms, overhead ${measured.overheadMs} ms`,
+        );
+      }
+    }
+    const cliStartMs = cliStart(options.runs, stack.agentEnv());
+    const paths = Object.fromEntries(
+      names.map((name) => {
+        const scenario = PATHS[name](options);
+        return [name, summarize(runs.get(name) ?? [], scenario.waitMs, scenario.expected)];
+      }),
+    ) as Record<ScenarioPath, PathResult>;
+    const failed = Object.values(paths).some((p) => p.failedRuns > 0);
+    return {
+      status: "measured",
+      tenantIntervalSeconds: TENANT_INTERVAL_SECONDS,
+      cliStartMs,
+      paths,
+      failed,
+      targets: {
+        ...targets,
+        met: !failed && Object.values(paths).every((p) => p.overheadMs.median < SCENARIO_TARGET_MS),
+      },
+    };
+  } finally {
+    await stack.stop();
+    await rm(store, { recursive: true, force: true });
+  }
+}

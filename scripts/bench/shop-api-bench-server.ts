@@ -1,0 +1,78 @@
+/**
+ * Child process of the resource-server benchmark: one test issuer (a fresh RSA key and its JWKS
+ * on 127.0.0.1) and the shop API twice, with token verification and with the bench-only fixed
+ * identity, each on its own port. It prints one JSON line with both URLs and a token, then
+ * serves until the parent closes stdin or sends SIGTERM.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import {
+  InMemoryCatalog,
+  InMemoryOrderStore,
+  createApp,
+  createDeps,
+  createLogger,
+  loadConfig,
+} from "@ciba-testbed/shop-api";
+import type { AppDeps } from "@ciba-testbed/shop-api";
+
+import { TEST_USER, startTestIssuer } from "../../apps/shop-api/src/test-support/test-issuer.js";
+
+export const BENCH_PRODUCT = { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900 };
+// Enough that stock never runs out, whatever the machine's speed.
+const BENCH_STOCK = 1_000_000_000_000;
+
+const issuer = await startTestIssuer();
+const config = loadConfig({ AUTH0_ISSUER_BASE_URL: issuer.issuer, LOG_LEVEL: "info" });
+
+function app(overrides: Partial<AppDeps>) {
+  return createApp(
+    config,
+    createDeps(config, {
+      catalog: new InMemoryCatalog([{ ...BENCH_PRODUCT, stock: BENCH_STOCK }]),
+      orders: new InMemoryOrderStore(),
+      // Production log level, written nowhere: serialising each line is part of the cost,
+      // piping it to a terminal is not.
+      logger: createLogger(config.logLevel, { write: () => undefined }),
+      ...overrides,
+    }),
+  );
+}
+
+function listen(handler: ReturnType<typeof app>): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = handler.listen(0, "127.0.0.1", () => {
+      resolve(server);
+    });
+    server.once("error", reject);
+  });
+}
+
+const urlOf = (server: Server) =>
+  `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/purchases`;
+
+const authenticated = await listen(app({}));
+const unauthenticated = await listen(app({ benchmarkWithoutAuthentication: { sub: TEST_USER } }));
+// Scope only, no authorization_details: one token may buy any number of times.
+const token = await issuer.mint({ exp: Math.floor(Date.now() / 1000) + 3_600 });
+
+process.stdout.write(
+  `${JSON.stringify({
+    ready: true,
+    authenticatedUrl: urlOf(authenticated),
+    unauthenticatedUrl: urlOf(unauthenticated),
+    token,
+  })}\n`,
+);
+
+const stop = () => {
+  authenticated.closeAllConnections();
+  unauthenticated.closeAllConnections();
+  // process.exit (not a signal's default action) lets --cpu-prof write its profile.
+  process.exit(0);
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
+process.stdin.on("end", stop);
+process.stdin.resume();

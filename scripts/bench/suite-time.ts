@@ -1,0 +1,136 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { z } from "zod";
+
+import { REPO_ROOT } from "../stack/repo-root.js";
+import { round, spread } from "./stats.js";
+import type { Spread } from "./stats.js";
+
+export interface SuiteOptions {
+  runs: number;
+  slowest: number;
+  log: (line: string) => void;
+}
+
+export interface SuiteFile {
+  file: string;
+  seconds: number;
+}
+
+export interface SuiteRun {
+  totalSeconds: number;
+  steps: Record<string, number>;
+  exitCodes: Record<string, number>;
+  tests: { passed: number; failed: number; files: number };
+  slowestFiles: SuiteFile[];
+}
+
+export interface SuiteResult {
+  totalSeconds: Spread;
+  steps: Record<string, Spread>;
+  /** The slowest test files of the run whose total was the median. */
+  slowestFiles: SuiteFile[];
+  failed: boolean;
+  runs: SuiteRun[];
+}
+
+// `pnpm test` is exactly these steps, joined by `&&`; timing them one by one gives the
+// total and where it goes.
+const STEPS: [name: string, args: string[]][] = [
+  ["typecheck", ["typecheck"]],
+  ["lint", ["lint"]],
+  ["format:check", ["format:check"]],
+];
+const SUITE_TIMEOUT_MS = 5 * 60_000;
+
+const vitestReport = z.object({
+  numPassedTests: z.number(),
+  numFailedTests: z.number(),
+  testResults: z.array(z.object({ name: z.string(), startTime: z.number(), endTime: z.number() })),
+});
+
+function timed(args: string[]): Promise<{ seconds: number; exitCode: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("pnpm", args, { cwd: REPO_ROOT, stdio: "ignore" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), SUITE_TIMEOUT_MS);
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        seconds: round((performance.now() - started) / 1000, 1),
+        exitCode: code ?? (signal === null ? 1 : 128),
+      });
+    });
+  });
+}
+
+async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
+  const steps: Record<string, number> = {};
+  const exitCodes: Record<string, number> = {};
+  for (const [name, args] of STEPS) {
+    const { seconds, exitCode } = await timed(args);
+    steps[name] = seconds;
+    exitCodes[name] = exitCode;
+  }
+  const reportFile = path.join(dir, "vitest.json");
+  const tests = await timed(["vitest", "run", "--reporter=json", `--outputFile=${reportFile}`]);
+  steps.vitest = tests.seconds;
+  exitCodes.vitest = tests.exitCode;
+  const report = vitestReport.parse(JSON.parse(await readFile(reportFile, "utf8")));
+  const slowestFiles = report.testResults
+    .map((result) => ({
+      file: path.relative(REPO_ROOT, result.name),
+      seconds: round((result.endTime - result.startTime) / 1000, 1),
+    }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, options.slowest);
+  return {
+    totalSeconds: round(
+      Object.values(steps).reduce((a, b) => a + b, 0),
+      1,
+    ),
+    steps,
+    exitCodes,
+    tests: {
+      passed: report.numPassedTests,
+      failed: report.numFailedTests,
+      files: report.testResults.length,
+    },
+    slowestFiles,
+  };
+}
+
+/** `pnpm test` (type-check, lint, format check, every test), timed step by step. */
+export async function measureSuite(options: SuiteOptions): Promise<SuiteResult> {
+  const dir = await mkdtemp(path.join(tmpdir(), "bench-suite-"));
+  try {
+    const runs: SuiteRun[] = [];
+    for (let i = 1; i <= options.runs; i++) {
+      const run = await oneRun(options, dir);
+      runs.push(run);
+      options.log(
+        `  run ${i}/${options.runs}: ${run.totalSeconds} s (${Object.entries(run.steps)
+          .map(([name, seconds]) => `${name} ${seconds} s`)
+          .join(", ")}), ${run.tests.passed} tests passed, ${run.tests.failed} failed`,
+      );
+    }
+    const totals = spread(runs.map((r) => r.totalSeconds));
+    const medianRun = runs.find((r) => r.totalSeconds === totals.median) ?? runs[0];
+    const stepNames = Object.keys(runs[0]?.steps ?? {});
+    return {
+      totalSeconds: totals,
+      steps: Object.fromEntries(
+        stepNames.map((name) => [name, spread(runs.map((r) => r.steps[name] ?? Number.NaN))]),
+      ),
+      slowestFiles: medianRun?.slowestFiles ?? [],
+      failed: runs.some((r) => Object.values(r.exitCodes).some((code) => code !== 0)),
+      runs,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
