@@ -22,6 +22,8 @@ export interface ServiceOptions {
   isReady: (record: Record<string, unknown>) => boolean;
   /** Where prefixed, coloured logs go; `null` keeps them only for error reports. */
   output: Writable | null;
+  /** Log records below this pino level are kept from `output` (readiness still sees them). */
+  minLevel?: number;
   color: Color;
   readyTimeoutMs?: number;
 }
@@ -139,7 +141,8 @@ export class Service {
         const text = record ? prettify(record).trimEnd() : line;
         service.recentOutput.push(text);
         if (service.recentOutput.length > MAX_KEPT_LINES) service.recentOutput.shift();
-        options.output?.write(`${prefix} ${text}\n`);
+        const level = typeof record?.level === "number" ? record.level : Infinity;
+        if (level >= (options.minLevel ?? 0)) options.output?.write(`${prefix} ${text}\n`);
         if (!settled && record && options.isReady(record)) {
           settled = true;
           clearTimeout(timer);

@@ -36,6 +36,20 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+const PINO_LEVELS = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
+
+function levelNumber(name: string): number {
+  return name in PINO_LEVELS ? PINO_LEVELS[name as keyof typeof PINO_LEVELS] : PINO_LEVELS.info;
+}
+
 export const DEFAULT_CLIENT = {
   AUTH0_CLIENT_ID: "ciba-testbed-agent",
   AUTH0_CLIENT_SECRET: "ciba-testbed-agent-secret",
@@ -52,7 +66,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const certDir = options.certDir ?? path.join(REPO_ROOT, ".certs");
   const caCertPath = path.join(certDir, "ca.pem");
   const output = options.output ?? null;
-  const logLevel = options.logLevel ?? "info";
+  // Services log at least at info, since their "listening" record tells that they are ready;
+  // a quieter level is applied here, to what is shown.
+  const shownLevel = levelNumber(options.logLevel ?? "info");
+  const logLevel = shownLevel < levelNumber("info") ? (options.logLevel ?? "info") : "info";
   const services: Service[] = [];
   const stop = async () => {
     await Promise.all(services.map((service) => service.stop()));
@@ -72,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       watch: options.watch ?? false,
       isReady: (record) => record.msg === "mock-auth0 listening",
       output,
+      minLevel: shownLevel,
       color: "magenta",
     });
     services.push(auth0.service);
@@ -92,6 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       watch: options.watch ?? false,
       isReady: (record) => record.msg === "shop-api listening",
       output,
+      minLevel: shownLevel,
       color: "cyan",
     });
     services.push(shop.service);
