@@ -1,12 +1,13 @@
-import { spawn } from "node:child_process";
 import { text } from "node:stream/consumers";
 
+import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { createAgent, type AgentReport } from "./agent.js";
 import { systemClock } from "./clock.js";
 import {
   AGENT_MODES,
+  LOCAL_TENANT,
   ConfigError,
   ENVIRONMENT_HELP,
   parseConfig,
@@ -15,7 +16,6 @@ import {
 } from "./config.js";
 import { createMemoryStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
-import { environmentTrustingLocalCa } from "./local-ca.js";
 import { createModel } from "./model.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 import { createTerminalOutput, jsonReport } from "./terminal-output.js";
@@ -29,8 +29,13 @@ const RESUME_COMMAND = (threadId: string) => `pnpm agent resume ${threadId}`;
 
 async function main(argv: string[]): Promise<number> {
   const env = readEnvironment();
-  const restartEnv = environmentTrustingLocalCa(env);
-  if (restartEnv !== undefined) return restartTrustingCa(restartEnv);
+  const tenantHost = env.AUTH0_DOMAIN?.trim() ?? "";
+  const restartEnv = environmentTrustingLocalCa(
+    env,
+    tenantHost === "" ? LOCAL_TENANT.domain : tenantHost,
+    LOCAL_TENANT.caFile,
+  );
+  if (restartEnv !== undefined) return restartWith(restartEnv);
 
   let exitCode: number = exitCodeOf("ERROR");
   const program = new Command("agent")
@@ -170,21 +175,6 @@ function fail(outcome: Outcome, message: string, json: boolean): number {
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return "";
   return (await text(process.stdin)).trim();
-}
-
-function restartTrustingCa(env: Record<string, string | undefined>): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-      env,
-      stdio: "inherit",
-    });
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.on(signal, () => child.kill(signal));
-    }
-    child.on("exit", (code, signal) => {
-      resolve(code ?? (signal === null ? 1 : 128));
-    });
-  });
 }
 
 function helpText(): string {

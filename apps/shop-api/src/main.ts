@@ -1,5 +1,7 @@
 import type { AddressInfo } from "node:net";
 
+import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
+
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createDeps } from "./deps.js";
@@ -15,6 +17,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw error;
+  }
+  // Against the local tenant, trust its CA without asking: Node reads NODE_EXTRA_CA_CERTS
+  // only at start, so the process restarts once with it set.
+  const trusting = environmentTrustingLocalCa(process.env, new URL(config.issuer).host);
+  if (trusting !== undefined) {
+    process.exitCode = await restartWith(trusting);
+    return;
   }
   const deps = createDeps(config);
   const { logger } = deps;

@@ -1,4 +1,5 @@
 import { PRODUCT_BUY_SCOPE } from "@ciba-testbed/shared";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -52,6 +53,21 @@ function legacyKeywords(value: unknown, path = "#"): string[] {
     ...legacyKeywords(inner, `${path}/${key}`),
   ]);
 }
+
+describe("the OpenAPI document", () => {
+  it("is valid OpenAPI 3.1 by the specification's own JSON schema", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(doc);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+
+  it("would be caught if it were not (the validator is not a rubber stamp)", async () => {
+    const broken = { ...doc, paths: { "/api/purchases": { post: { responses: "none" } } } };
+    expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+});
 
 describe("the OpenAPI document", () => {
   it("is OpenAPI 3.1 with the required top-level members", () => {

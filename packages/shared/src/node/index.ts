@@ -1,0 +1,1 @@
+export * from "./local-ca.js";
