@@ -36,6 +36,7 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
     purchaseRoutes({
       config,
       tokenVerification: deps.tokenVerification,
+      withoutAuthentication: deps.benchmarkWithoutAuthentication,
       deps: {
         catalog: deps.catalog,
         orders: deps.orders,

@@ -26,6 +26,12 @@ export interface AppDeps {
   /** The issuer check behind GET /ready (the same one main.ts runs at start). */
   checkIssuer: () => Promise<IssuerCheckResult>;
   readinessTtlMs: number;
+  /**
+   * Benchmarks only: every purchase route accepts any caller as this user, with no token.
+   * Configuration never sets it (neither `loadConfig` nor `main.ts` knows it); only code that
+   * builds deps can, so the benchmark can compare the app with and without token verification.
+   */
+  benchmarkWithoutAuthentication?: { sub: string };
 }
 
 export function createDeps(config: ShopApiConfig, overrides: Partial<AppDeps> = {}): AppDeps {
