@@ -94,4 +94,16 @@ export class ControlClient {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+
+  /** Resolves once the request has been polled at least `polls` times. */
+  async waitForPolls(authReqId: string, polls: number, timeoutMs = 15_000): Promise<ConsentRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const record = await this.request(authReqId);
+      if (record.polls >= polls) return record;
+      if (Date.now() > deadline)
+        throw new Error(`${authReqId} was not polled ${polls} times within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

@@ -46,8 +46,13 @@ export class Scenario {
     });
   }
 
+  /** The environment the agent CLI runs with in these scenarios. */
+  agentEnv(): Record<string, string> {
+    return { ...this.stack.agentEnv(), AGENT_STORE: this.store };
+  }
+
   agent(args: string[], env: Record<string, string> = {}) {
-    return runAgent(args, { ...this.stack.agentEnv(), AGENT_STORE: this.store, ...env });
+    return runAgent(args, { ...this.agentEnv(), ...env });
   }
 
   /** The person's orders, read from the shop API with a token of their own. */

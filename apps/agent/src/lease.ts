@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** Who is working on a thread, so two agent processes never resume it at once. */
 export interface Lease {
   owner: string;
@@ -16,8 +18,22 @@ export function isStale(lease: Lease, now: number, host: string): boolean {
   if (lease.host !== host) return false;
   try {
     process.kill(lease.pid, 0);
-    return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  return isZombie(lease.pid);
+}
+
+/**
+ * A killed process whose parent died too stays a zombie until something reaps it, and in a
+ * container nothing may: signal 0 still finds it. On Linux its state tells.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state follows the parenthesised command name, which may itself contain spaces.
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
   }
 }
