@@ -1,46 +1,24 @@
-import type { OAuthErrorBody } from "@ciba-testbed/shared";
+import { OAuthError, oauthError } from "@ciba-testbed/shared";
 import type { ErrorRequestHandler } from "express";
 import type { Logger } from "pino";
 
-/**
- * One class for every OAuth error the tenant answers with. `code` is the spec's word
- * (RFC 6749 section 5.2, CIBA Core 1.0 sections 13 and 11, RFC 9396 section 5).
- */
-export class OAuthError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly description: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(`${code}: ${description}`);
-    this.name = "OAuthError";
-  }
+export { OAuthError };
 
-  toJSON(): OAuthErrorBody {
-    return { error: this.code, error_description: this.description };
-  }
-}
-
-const make =
-  (status: number, code: string) =>
-  (description: string, headers?: Record<string, string>): OAuthError =>
-    new OAuthError(status, code, description, headers);
-
-export const invalidRequest = make(400, "invalid_request");
-export const invalidClient = make(401, "invalid_client");
-export const unauthorizedClient = make(403, "unauthorized_client");
-export const unsupportedGrantType = make(400, "unsupported_grant_type");
-export const invalidGrant = make(400, "invalid_grant");
-export const invalidScope = make(400, "invalid_scope");
-export const unknownUserId = make(400, "unknown_user_id");
-export const invalidAuthorizationDetails = make(400, "invalid_authorization_details");
-export const accessDenied = make(400, "access_denied");
-export const forbidden = make(403, "access_denied");
-export const authorizationPending = make(400, "authorization_pending");
-export const expiredToken = make(400, "expired_token");
-export const notFound = make(404, "not_found");
-export const conflict = make(409, "conflict");
+// Spec codes: RFC 6749 section 5.2, CIBA Core 1.0 sections 13 and 11, RFC 9396 section 5.
+export const invalidRequest = oauthError(400, "invalid_request");
+export const invalidClient = oauthError(401, "invalid_client");
+export const unauthorizedClient = oauthError(403, "unauthorized_client");
+export const unsupportedGrantType = oauthError(400, "unsupported_grant_type");
+export const invalidGrant = oauthError(400, "invalid_grant");
+export const invalidScope = oauthError(400, "invalid_scope");
+export const unknownUserId = oauthError(400, "unknown_user_id");
+export const invalidAuthorizationDetails = oauthError(400, "invalid_authorization_details");
+export const accessDenied = oauthError(400, "access_denied");
+export const forbidden = oauthError(403, "access_denied");
+export const authorizationPending = oauthError(400, "authorization_pending");
+export const expiredToken = oauthError(400, "expired_token");
+export const notFound = oauthError(404, "not_found");
+export const conflict = oauthError(409, "conflict");
 
 export function slowDown(retryAfterSeconds: number): OAuthError {
   return new OAuthError(

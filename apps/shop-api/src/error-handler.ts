@@ -2,7 +2,7 @@ import type { OAuthErrorBody } from "@ciba-testbed/shared";
 import type { ErrorRequestHandler } from "express";
 import { UnauthorizedError } from "express-oauth2-jwt-bearer";
 
-import { ApiError, invalidRequest, payloadTooLarge, unsupportedMediaType } from "./errors.js";
+import { OAuthError, invalidRequest, payloadTooLarge, unsupportedMediaType } from "./errors.js";
 import { JSON_BODY_LIMIT } from "./limits.js";
 
 const DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS: Record<number, string> = {
@@ -24,7 +24,7 @@ interface ErrorResponse {
 
 /** Maps a thrown value to the response; `undefined` means "unexpected": a 500. */
 export function toErrorResponse(error: unknown): ErrorResponse | undefined {
-  if (error instanceof ApiError) {
+  if (error instanceof OAuthError) {
     return {
       status: error.status,
       body: { error: error.code, error_description: error.description },
@@ -57,7 +57,7 @@ export function toErrorResponse(error: unknown): ErrorResponse | undefined {
 function fromBodyParser(error: unknown): ErrorResponse | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const { type, status } = error as BodyParserError;
-  const apiError = ((): ApiError | undefined => {
+  const apiError = ((): OAuthError | undefined => {
     switch (type) {
       case "entity.too.large":
         return payloadTooLarge(
@@ -78,7 +78,7 @@ function fromBodyParser(error: unknown): ErrorResponse | undefined {
           status >= 400 &&
           status < 500
         ) {
-          return new ApiError(status, "invalid_request", "The request body could not be read");
+          return new OAuthError(status, "invalid_request", "The request body could not be read");
         }
         return undefined;
     }

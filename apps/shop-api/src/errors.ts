@@ -1,32 +1,18 @@
+import { OAuthError, oauthError } from "@ciba-testbed/shared";
 import { UnauthorizedError } from "express-oauth2-jwt-bearer";
 
 /** Every error the API answers with, other than those of express-oauth2-jwt-bearer. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly description: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(`${code}: ${description}`);
-    this.name = "ApiError";
-  }
-}
+export { OAuthError };
 
-const make =
-  (status: number, code: string) =>
-  (description: string): ApiError =>
-    new ApiError(status, code, description);
-
-export const invalidRequest = make(400, "invalid_request");
-export const notFound = make(404, "not_found");
-export const unsupportedMediaType = make(415, "unsupported_media_type");
-export const payloadTooLarge = make(413, "payload_too_large");
-export const unknownProduct = make(422, "unknown_product");
-export const priceLimitExceeded = make(422, "price_limit_exceeded");
-export const idempotencyKeyReused = make(422, "idempotency_key_reused");
-export const insufficientStock = make(409, "insufficient_stock");
-export const temporarilyUnavailable = make(503, "temporarily_unavailable");
+export const invalidRequest = oauthError(400, "invalid_request");
+export const notFound = oauthError(404, "not_found");
+export const unsupportedMediaType = oauthError(415, "unsupported_media_type");
+export const payloadTooLarge = oauthError(413, "payload_too_large");
+export const unknownProduct = oauthError(422, "unknown_product");
+export const priceLimitExceeded = oauthError(422, "price_limit_exceeded");
+export const idempotencyKeyReused = oauthError(422, "idempotency_key_reused");
+export const insufficientStock = oauthError(409, "insufficient_stock");
+export const temporarilyUnavailable = oauthError(503, "temporarily_unavailable");
 
 /**
  * The RFC 6750 section 3 challenge, in the exact format express-oauth2-jwt-bearer builds for

@@ -11,3 +11,29 @@ export type OAuthErrorBody = z.infer<typeof oauthErrorBodySchema>;
 export function isOAuthErrorBody(value: unknown): value is OAuthErrorBody {
   return oauthErrorBodySchema.safeParse(value).success;
 }
+
+/**
+ * One class for every OAuth-style error an app answers with: the HTTP status, the spec's
+ * `error` code, a description a person can act on, and any headers the answer needs.
+ */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly description: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(`${code}: ${description}`);
+    this.name = "OAuthError";
+  }
+
+  toJSON(): OAuthErrorBody {
+    return { error: this.code, error_description: this.description };
+  }
+}
+
+/** A factory for one status and code, e.g. `const invalidRequest = oauthError(400, "invalid_request")`. */
+export const oauthError =
+  (status: number, code: string) =>
+  (description: string, headers?: Record<string, string>): OAuthError =>
+    new OAuthError(status, code, description, headers);
