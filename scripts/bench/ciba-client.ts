@@ -28,8 +28,16 @@ export class CibaClient {
     private readonly issuer: string,
     ca: string,
   ) {
-    // One connection per flow in flight, as separate agents would have.
-    this.agent = new Agent({ ca, keepAlive: true, maxSockets: Infinity });
+    this.agent = new Agent({
+      ca,
+      keepAlive: true,
+      // One connection per flow in flight, as separate agents would have.
+      maxSockets: Infinity,
+      // Idle sockets close before the tenant's 5 s keep-alive timeout, so none is reused just
+      // as the server closes it (ECONNRESET). Node 20 applies the server's Keep-Alive hint only
+      // to lower an explicit timeout.
+      timeout: 4_000,
+    });
   }
 
   close(): void {

@@ -62,7 +62,7 @@ const program = new Command("bench")
       parts,
     ),
   )
-  .option("--with-suite", "also time `pnpm test` (adds 1-2 minutes)", false)
+  .option("--with-suite", "also time `pnpm test` (adds about 2 minutes)", false)
   .option("--quick", "short runs for a smoke check; the figures are not comparable", false)
   .option("--rounds <n>", "resource server: alternating rounds", positive, 5)
   .option("--duration <seconds>", "resource server: seconds per run", positive, 4)
@@ -110,49 +110,70 @@ const results: BenchResults = {
 };
 log(`Machine: ${machineLine(machine)}`);
 
+const crashed: string[] = [];
+/** A part that cannot run (a server that does not start) is reported; the others still run. */
+async function attempt<T>(part: string, measure: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await measure();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    crashed.push(`${part}: ${message}`);
+    log(`  ${part} could not run: ${message}`);
+    return undefined;
+  }
+}
+
 if (selected.has("resource")) {
   log(
     `1. Resource server: POST /api/purchases, ${options.connections} connections, ` +
       `${options.rounds} rounds of ${options.duration} s each way`,
   );
-  results.resourceServer = await measureResourceServer({
-    rounds: options.rounds,
-    durationSeconds: options.duration,
-    connections: options.connections,
-    profileDir,
-    log,
-  });
+  results.resourceServer = await attempt("resource server", () =>
+    measureResourceServer({
+      rounds: options.rounds,
+      durationSeconds: options.duration,
+      connections: options.connections,
+      profileDir,
+      log,
+    }),
+  );
 }
 if (selected.has("tenant")) {
   log(
     `2. Tenant capacity: ${options.inFlight} CIBA flows in flight, ` +
       `${options.capacityRuns} runs of ${options.flows} flows`,
   );
-  results.tenantCapacity = await measureTenantCapacity({
-    runs: options.capacityRuns,
-    inFlight: options.inFlight,
-    flows: options.flows,
-    intervalSeconds: 0.1,
-    approveAfterMs: 1_000,
-    retentionSeconds: 5,
-    maxStoredRequests: 5_000,
-    maxLoadSeconds: 90,
-    profileDir,
-    log,
-  });
+  results.tenantCapacity = await attempt("tenant capacity", () =>
+    measureTenantCapacity({
+      runs: options.capacityRuns,
+      inFlight: options.inFlight,
+      flows: options.flows,
+      intervalSeconds: 0.1,
+      approveAfterMs: 1_000,
+      retentionSeconds: 5,
+      maxStoredRequests: 5_000,
+      maxLoadSeconds: 90,
+      profileDir,
+      log,
+    }),
+  );
 }
 if (selected.has("scenario")) {
   log(`3. Agent scenarios: approve, deny, timeout, ${options.scenarioRuns} runs each`);
-  results.scenarioOverhead = await measureScenarios({
-    runs: options.scenarioRuns,
-    approvalDelayMs: 1_000,
-    expirySeconds: 2,
-    log,
-  });
+  results.scenarioOverhead = await attempt("agent scenarios", () =>
+    measureScenarios({
+      runs: options.scenarioRuns,
+      approvalDelayMs: 1_000,
+      expirySeconds: 2,
+      log,
+    }),
+  );
 }
 if (selected.has("suite")) {
   log(`4. Test suite: pnpm test, ${options.suiteRuns} run(s)`);
-  results.suiteTime = await measureSuite({ runs: options.suiteRuns, slowest: 5, log });
+  results.suiteTime = await attempt("test suite", () =>
+    measureSuite({ runs: options.suiteRuns, slowest: 5, log }),
+  );
 }
 
 results.wallSeconds = Math.round((performance.now() - started) / 100) / 10;
@@ -165,6 +186,7 @@ process.stdout.write(
 );
 
 const failures = [
+  ...crashed,
   results.resourceServer?.failed && "resource server runs had non-2xx answers or errors",
   results.tenantCapacity?.failed && "tenant runs had unexpected answers or unfinished flows",
   results.tenantCapacity &&

@@ -24,6 +24,8 @@ export interface NodeChild {
   pid: number;
   recentOutput: string[];
   signal(signal: NodeJS.Signals): void;
+  /** The next line of output (after this call) that `parse` accepts. */
+  nextLine<T>(parse: (line: string) => T | undefined, timeoutMs: number): Promise<T>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export function startNodeChild<T>(
   live.add(proc);
   proc.once("exit", () => live.delete(proc));
   const recentOutput: string[] = [];
+  const lineListeners = new Set<(line: string) => void>();
   const exited = new Promise<void>((resolve) =>
     proc.once("exit", () => {
       resolve();
@@ -62,6 +65,22 @@ export function startNodeChild<T>(
     recentOutput,
     signal(signal) {
       proc.kill(signal);
+    },
+    nextLine(parse, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          lineListeners.delete(listener);
+          reject(new Error(`${options.name}: no expected output within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const listener = (line: string) => {
+          const value = parse(line);
+          if (value === undefined) return;
+          clearTimeout(timer);
+          lineListeners.delete(listener);
+          resolve(value);
+        };
+        lineListeners.add(listener);
+      });
     },
     async stop(graceMs = 5_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -88,6 +107,7 @@ export function startNodeChild<T>(
     const onLine = (line: string) => {
       recentOutput.push(line);
       if (recentOutput.length > 100) recentOutput.shift();
+      for (const listener of lineListeners) listener(line);
       if (settled) return;
       const value = options.ready(line);
       if (value !== undefined) {

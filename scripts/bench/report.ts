@@ -12,10 +12,10 @@ export interface BenchResults {
   wallSeconds: number;
   command: string;
   machine: Machine;
-  resourceServer?: ResourceServerResult;
-  tenantCapacity?: TenantCapacityResult;
-  scenarioOverhead?: ScenarioResult;
-  suiteTime?: SuiteResult;
+  resourceServer?: ResourceServerResult | undefined;
+  tenantCapacity?: TenantCapacityResult | undefined;
+  scenarioOverhead?: ScenarioResult | undefined;
+  suiteTime?: SuiteResult | undefined;
 }
 
 type Row = [figure: string, median: string, min: string, max: string, target: string];
@@ -86,9 +86,11 @@ function tenantRows(t: TenantCapacityResult): Row[] {
     row(`   RSS MiB, peak during ${s.flows} flows`, t.rssMiB.peak, "", 1),
     row(`   RSS MiB, idle ${s.retentionSeconds} s after (retention)`, t.rssMiB.after, "", 1),
     row("   RSS MiB, then after a full GC", t.rssMiB.afterGc, "< peak", 1),
+    single("   V8 heap in use MiB, fresh process (after GC)", fmt(t.heapMiB.fresh, 1)),
+    row("   V8 heap in use MiB, after each run (after GC)", t.heapMiB.afterGc, "", 1),
     single(
-      "   RSS MiB growth from first to last run (after GC)",
-      fmt(t.rssMiB.growthAcrossRuns, 1),
+      "   V8 heap growth MiB, first run to last (after GC)",
+      fmt(t.heapMiB.growthAcrossRuns, 1),
       `~0: ${t.bounded ? "bounded" : "NOT BOUNDED"}`,
     ),
     single(
@@ -125,7 +127,9 @@ function scenarioRows(s: ScenarioResult): Row[] {
       row(`   ${name}: model, /bc-authorize, TLS ms`, p.otherMs),
     );
   }
-  if (s.cliStartMs) rows.push(row("   agent CLI start alone (--help) ms", s.cliStartMs));
+  for (const [name, start] of Object.entries(s.cliStartMs ?? {})) {
+    rows.push(row(`   start alone: ${name} ms`, start));
+  }
   return rows;
 }
 

@@ -44,13 +44,15 @@ export interface CapacityRun {
   unexpected: Record<string, number>;
   /** `after`: idle after the retention window; `afterGc`: then after a full collection. */
   rssMiB: { before: number; peak: number; after: number; afterGc: number };
+  /** V8 heap in use after a full collection: what the tenant still holds, before and after. */
+  heapMiB: { before: number; afterGc: number };
   /** CPU time of this (client) process over the load phase, in % of one core. */
   clientCpuPercent: number;
   storedRequests: { atEndOfLoad: number; afterRetention: number };
 }
 
 export interface TenantCapacityResult {
-  settings: Omit<TenantCapacityOptions, "log" | "runs">;
+  settings: Omit<TenantCapacityOptions, "log" | "runs" | "profileDir">;
   sustainedPollsPerSecond: Spread;
   tokenP99Ms: Spread;
   completedFlowsPerSecond: Spread;
@@ -60,12 +62,20 @@ export interface TenantCapacityResult {
     peak: Spread;
     after: Spread;
     afterGc: Spread;
+  };
+  heapMiB: {
+    fresh: number;
+    afterGc: Spread;
     /** After the last run minus after the first, both after a full collection. */
     growthAcrossRuns: number;
   };
   unexpectedAnswers: number;
   failed: boolean;
-  /** The store went back under its cap and memory fell from its peak after the load. */
+  /**
+   * After each run the store emptied once the retention window passed and RSS after a full
+   * collection fell below the peak; and the heap in use after a full collection did not grow
+   * from the first run to the last.
+   */
   bounded: boolean;
   runs: CapacityRun[];
 }
@@ -75,9 +85,11 @@ const BINDING_MESSAGE = "Do you want to buy 2 XYZ phones";
 const SWEEP_SLACK_MS = 1_500;
 // Lets V8's memory reducer give idle heap pages back before "after" is read.
 const SETTLE_MS = 2_000;
-// Memory after a collection may wobble a little from run to run; growth beyond this is kept state.
-const GROWTH_TOLERANCE = 1.1;
-const GC_WAIT_MS = 1_000;
+// Heap in use after a full collection differs by a few MiB between runs (JIT code, caches);
+// kept state would grow with every 10,000 flows instead.
+const HEAP_GROWTH_TOLERANCE_MIB = 5;
+const GC_TIMEOUT_MS = 5_000;
+const RSS_SETTLE_AFTER_GC_MS = 1_000;
 
 async function tenantFile(dir: string, options: TenantCapacityOptions): Promise<string> {
   const base = JSON.parse(
@@ -163,9 +175,17 @@ interface Tenant {
   ca: string;
   pid: number;
   control: ControlClient;
-  /** Resident memory after a full garbage collection in the tenant process. */
-  rssAfterGc(): Promise<number>;
+  /** Resident memory and heap in use after a full garbage collection in the tenant process. */
+  memoryAfterGc(): Promise<{ rss: number; heapUsed: number }>;
   stop(): Promise<void>;
+}
+
+function parseMemoryReport(line: string): { rss: number; heapUsed: number } | undefined {
+  if (!line.startsWith('{"benchMemoryAfterGc"')) return undefined;
+  const { benchMemoryAfterGc } = JSON.parse(line) as {
+    benchMemoryAfterGc: { rss: number; heapUsed: number };
+  };
+  return { rss: benchMemoryAfterGc.rss, heapUsed: benchMemoryAfterGc.heapUsed };
 }
 
 async function startTenant(options: TenantCapacityOptions, tenantPath: string): Promise<Tenant> {
@@ -198,10 +218,13 @@ async function startTenant(options: TenantCapacityOptions, tenantPath: string): 
       ca,
       pid: child.pid,
       control,
-      async rssAfterGc() {
+      async memoryAfterGc() {
+        const report = child.nextLine(parseMemoryReport, GC_TIMEOUT_MS);
         child.signal("SIGUSR2");
-        await sleep(GC_WAIT_MS);
-        return (await residentBytes(child.pid)) ?? Number.NaN;
+        const { heapUsed } = await report;
+        // Freed pages leave the resident set a moment after the collection, not during it.
+        await sleep(RSS_SETTLE_AFTER_GC_MS);
+        return { heapUsed, rss: (await residentBytes(child.pid)) ?? Number.NaN };
       },
       stop: () => child.stop(),
     };
@@ -214,8 +237,8 @@ async function startTenant(options: TenantCapacityOptions, tenantPath: string): 
 async function oneRun(options: TenantCapacityOptions, tenant: Tenant): Promise<CapacityRun> {
   const client = new CibaClient(tenant.issuer, tenant.ca);
   try {
-    const before = await tenant.rssAfterGc();
-    let peak = before;
+    const before = await tenant.memoryAfterGc();
+    let peak = before.rss;
     const sampler = setInterval(() => {
       void residentBytes(tenant.pid).then((bytes) => {
         if (bytes !== undefined && bytes > peak) peak = bytes;
@@ -268,7 +291,7 @@ async function oneRun(options: TenantCapacityOptions, tenant: Tenant): Promise<C
     const afterRetention = await storedCount(tenant.control);
     await sleep(SETTLE_MS);
     const after = (await residentBytes(tenant.pid)) ?? Number.NaN;
-    const afterGc = await tenant.rssAfterGc();
+    const afterGc = await tenant.memoryAfterGc();
 
     // Every slot holds a flow from the end of the ramp until the last flow starts.
     const windowStart = loadStart + rampUpMs;
@@ -298,11 +321,12 @@ async function oneRun(options: TenantCapacityOptions, tenant: Tenant): Promise<C
       bcAuthorizeP99Ms: p99(stats.bcAuthorizeMs),
       unexpected: Object.fromEntries(stats.unexpected),
       rssMiB: {
-        before: mebibytes(before),
+        before: mebibytes(before.rss),
         peak: mebibytes(peak),
         after: mebibytes(after),
-        afterGc: mebibytes(afterGc),
+        afterGc: mebibytes(afterGc.rss),
       },
+      heapMiB: { before: mebibytes(before.heapUsed), afterGc: mebibytes(afterGc.heapUsed) },
       clientCpuPercent: round(((cpu.user + cpu.system) / 1000 / (loadEnd - loadStart)) * 100, 0),
       storedRequests: { atEndOfLoad, afterRetention },
     };
@@ -330,7 +354,8 @@ export async function measureTenantCapacity(
           `  run ${i}/${options.runs}: ${run.completed} flows in ${run.loadSeconds} s, ` +
             `${run.sustainedPollsPerSecond} polls/s, token p99 ${run.tokenP99Ms} ms, ` +
             `RSS ${run.rssMiB.before} -> ${run.rssMiB.peak} -> ${run.rssMiB.after} ` +
-            `(${run.rssMiB.afterGc} after GC) MiB, client CPU ${run.clientCpuPercent}%, ` +
+            `(${run.rssMiB.afterGc} after GC) MiB, heap after GC ${run.heapMiB.afterGc} MiB, ` +
+            `client CPU ${run.clientCpuPercent}%, ` +
             `stored ${run.storedRequests.atEndOfLoad} -> ${run.storedRequests.afterRetention}, ` +
             `unexpected ${JSON.stringify(run.unexpected)}`,
         );
@@ -343,8 +368,8 @@ export async function measureTenantCapacity(
       0,
     );
     const { log: _log, runs: _runs, profileDir: _profileDir, ...settings } = options;
-    const firstAfterGc = runs[0]?.rssMiB.afterGc ?? Number.NaN;
-    const lastAfterGc = runs[runs.length - 1]?.rssMiB.afterGc ?? Number.NaN;
+    const firstHeap = runs[0]?.heapMiB.afterGc ?? Number.NaN;
+    const lastHeap = runs[runs.length - 1]?.heapMiB.afterGc ?? Number.NaN;
     return {
       settings,
       sustainedPollsPerSecond: spread(runs.map((r) => r.sustainedPollsPerSecond)),
@@ -355,13 +380,17 @@ export async function measureTenantCapacity(
         peak: spread(runs.map((r) => r.rssMiB.peak)),
         after: spread(runs.map((r) => r.rssMiB.after)),
         afterGc: spread(runs.map((r) => r.rssMiB.afterGc)),
-        growthAcrossRuns: round(lastAfterGc - firstAfterGc, 1),
+      },
+      heapMiB: {
+        fresh: runs[0]?.heapMiB.before ?? Number.NaN,
+        afterGc: spread(runs.map((r) => r.heapMiB.afterGc)),
+        growthAcrossRuns: round(lastHeap - firstHeap, 1),
       },
       unexpectedAnswers,
       failed:
         unexpectedAnswers > 0 || runs.some((r) => r.completed < options.flows || r.unfinished > 0),
       bounded:
-        lastAfterGc <= firstAfterGc * GROWTH_TOLERANCE &&
+        lastHeap - firstHeap <= HEAP_GROWTH_TOLERANCE_MIB &&
         runs.every(
           (r) =>
             r.storedRequests.afterRetention <= options.maxStoredRequests &&
