@@ -1,0 +1,194 @@
+import { text } from "node:stream/consumers";
+
+import { Command, InvalidArgumentError, Option } from "commander";
+
+import { createAgent, type AgentReport } from "./agent.js";
+import { systemClock } from "./clock.js";
+import {
+  AGENT_MODES,
+  ConfigError,
+  ENVIRONMENT_HELP,
+  parseConfig,
+  type ConfigOverrides,
+} from "./config.js";
+import { createMemoryStore } from "./agent-store.js";
+import { createFileStore } from "./file-store.js";
+import { createModel } from "./model.js";
+import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
+import { createTerminalOutput, jsonReport } from "./terminal-output.js";
+
+interface CliOptions extends ConfigOverrides {
+  json?: boolean;
+  thread?: string;
+}
+
+const RESUME_COMMAND = (threadId: string) => `pnpm agent resume ${threadId}`;
+
+/** The agent's command line; `env` is the environment merged over the optional `.env`. */
+export async function runCli(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  let exitCode: number = exitCodeOf("ERROR");
+  const program = new Command("agent")
+    .description(
+      "A headless shopping agent: it buys what you ask for, and the person it acts for " +
+        "approves each purchase on their phone (Auth0 CIBA).",
+    )
+    .argument("[request...]", 'what to buy, e.g. "Buy 2 XYZ phones under $500" (or on stdin)')
+    .option("--thread <id>", "thread id for this request (default: a new random id)")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", helpText())
+    .action(async (words: string[], options: CliOptions) => {
+      const request = words.length > 0 ? words.join(" ") : await readStdin();
+      if (request.trim() === "") {
+        program.outputHelp({ error: true });
+        exitCode = exitCodeOf("CONFIG_ERROR");
+        return;
+      }
+      exitCode = await execute(env, options, "run", (agent) =>
+        agent.run(request, options.thread === undefined ? {} : { threadId: options.thread }),
+      );
+    });
+  addCommonOptions(program);
+
+  addCommonOptions(
+    program
+      .command("resume")
+      .description(
+        "continue a waiting thread: wait for the answer and place the order " +
+          "(with --mode interrupt: poll once and exit)",
+      )
+      .argument("<thread>", "the thread id printed when the request was sent")
+      .action(async (threadId: string, options: CliOptions) => {
+        const merged = { ...program.opts<CliOptions>(), ...options };
+        exitCode = await execute(env, merged, "resume", (agent) => agent.resume(threadId));
+      }),
+  );
+
+  program.exitOverride();
+  // `pnpm <script> -- args` hands the separator on; options after it must still count.
+  const args = argv.slice(2);
+  if (args[0] === "--") args.shift();
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "commander.helpDisplayed" || code === "commander.version") return 0;
+    return exitCodeOf("CONFIG_ERROR");
+  }
+  return exitCode;
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .option("--user <sub>", "the person the agent acts for (AGENT_USER_ID)")
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "block: wait for the answer; interrupt: send, save, exit (AGENT_MODE)",
+      ).choices(AGENT_MODES),
+    )
+    .option(
+      "--expiry <seconds>",
+      "seconds the person has to answer (AGENT_REQUESTED_EXPIRY)",
+      seconds,
+    )
+    .option("--model <name>", "OpenAI model, with OPENAI_API_KEY (AGENT_MODEL)")
+    .option("--json", "print one JSON object with the outcome instead of text");
+}
+
+function seconds(value: string): string {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("a whole number of seconds");
+  return value;
+}
+
+async function execute(
+  env: Record<string, string | undefined>,
+  options: CliOptions,
+  command: "run" | "resume",
+  work: (agent: ReturnType<typeof createAgent>) => Promise<AgentReport>,
+): Promise<number> {
+  const json = options.json === true;
+  let config;
+  try {
+    config = parseConfig(env, options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return fail("CONFIG_ERROR", error.message, json);
+  }
+
+  const terminal = createTerminalOutput({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    interactive: process.stderr.isTTY && !json,
+    json,
+    clock: systemClock,
+    resumeCommand: RESUME_COMMAND,
+  });
+  // Block mode needs nothing to outlive the process, so no token ever touches the disk.
+  const durable = config.mode === "interrupt" || command === "resume";
+  const agent = createAgent(config, {
+    model: createModel(config),
+    clock: systemClock,
+    store: durable ? createFileStore(config.storeDir) : createMemoryStore(),
+    output: (event) => {
+      terminal.output(event);
+    },
+  });
+  try {
+    const report = await work(agent);
+    terminal.finish(report);
+    return report.exitCode;
+  } catch (error) {
+    return fail("ERROR", error instanceof Error ? error.message : String(error), json);
+  }
+}
+
+/** Reports a failure that happened before the agent could; `--json` still gets its object. */
+function fail(outcome: Outcome, message: string, json: boolean): number {
+  const exitCode = exitCodeOf(outcome);
+  if (json) {
+    const report = {
+      outcome,
+      exitCode,
+      message,
+      threadId: "",
+      purchases: [],
+      timings: { totalMs: 0 },
+    };
+    process.stdout.write(`${JSON.stringify(jsonReport(report))}\n`);
+  } else {
+    process.stderr.write(`${message}\n`);
+  }
+  return exitCode;
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return "";
+  return (await text(process.stdin)).trim();
+}
+
+function helpText(): string {
+  const width = Math.max(...ENVIRONMENT_HELP.map(([name]) => name.length));
+  const variables = ENVIRONMENT_HELP.map(([name, help]) => `  ${name.padEnd(width)}  ${help}`).join(
+    "\n",
+  );
+  const codes = Object.entries(OUTCOMES)
+    .map(
+      ([name, { exitCode, summary }]) =>
+        `  ${String(exitCode).padStart(2)}  ${name.padEnd(15)} ${summary}`,
+    )
+    .join("\n");
+  return `
+Examples:
+  pnpm agent "Buy 2 XYZ phones"
+  pnpm agent --mode interrupt "Buy an XYZ phone under $900"    then: pnpm agent resume <thread>
+  echo "buy a USB-C cable" | pnpm agent --json
+
+Environment (also read from <repo>/.env; the real environment wins):
+${variables}
+
+Exit codes:
+${codes}`;
+}
