@@ -1,4 +1,9 @@
-import { toCents, type PurchaseRequest } from "@ciba-testbed/shared";
+import {
+  normalizeProductReference,
+  productReferenceCandidates,
+  toCents,
+  type PurchaseRequest,
+} from "@ciba-testbed/shared";
 
 import type { Verdict } from "./purchase-result.js";
 
@@ -31,10 +36,10 @@ export async function lookUpCatalog(options: {
   const products = (body as { products?: unknown } | undefined)?.products;
   if (!Array.isArray(products)) return { kind: "unavailable" };
 
-  const wanted = candidates(normalize(options.product));
+  const wanted = productReferenceCandidates(options.product);
   for (const item of products as Record<string, unknown>[]) {
     const names = [item.id, item.name].filter((v): v is string => typeof v === "string");
-    if (!names.some((name) => wanted.includes(normalize(name)))) continue;
+    if (!names.some((name) => wanted.includes(normalizeProductReference(name)))) continue;
     if (typeof item.price !== "number") return { kind: "unavailable" };
     return {
       kind: "found",
@@ -74,15 +79,4 @@ export function refusalBeforeAsking(
     };
   }
   return undefined;
-}
-
-function normalize(text: string): string {
-  return text.normalize("NFKC").trim().replace(/\s+/g, " ").toLowerCase();
-}
-
-function candidates(name: string): string[] {
-  const out = [name];
-  if (name.endsWith("es")) out.push(name.slice(0, -2));
-  if (name.endsWith("s")) out.push(name.slice(0, -1));
-  return out;
 }

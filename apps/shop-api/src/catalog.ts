@@ -1,4 +1,8 @@
-import { SHOP_CURRENCY } from "@ciba-testbed/shared";
+import {
+  SHOP_CURRENCY,
+  normalizeProductReference,
+  productReferenceCandidates,
+} from "@ciba-testbed/shared";
 
 export interface Product {
   id: string;
@@ -33,18 +37,6 @@ export const DEFAULT_PRODUCTS: readonly ProductSeed[] = [
   { id: "usb-c-cable", name: "USB-C cable", unitPriceCents: 999, stock: 500 },
   { id: "wireless-headphones", name: "Wireless headphones", unitPriceCents: 24_950, stock: 25 },
 ];
-
-export function normalizeProductReference(reference: string): string {
-  return reference.normalize("NFKC").trim().replace(/\s+/g, " ").toLowerCase();
-}
-
-/** The reference itself, then the singulars an agent's plural could stand for. */
-function candidates(normalized: string): string[] {
-  const out = [normalized];
-  if (normalized.endsWith("es")) out.push(normalized.slice(0, -2));
-  if (normalized.endsWith("s")) out.push(normalized.slice(0, -1));
-  return out;
-}
 
 export class InMemoryCatalog implements Catalog {
   private readonly products = new Map<string, Product>();
@@ -88,8 +80,7 @@ export class InMemoryCatalog implements Catalog {
   private lookup(reference: string): Product | undefined {
     const byId = this.products.get(reference.trim());
     if (byId) return byId;
-    const wanted = normalizeProductReference(reference);
-    for (const candidate of candidates(wanted)) {
+    for (const candidate of productReferenceCandidates(reference)) {
       for (const product of this.products.values()) {
         if (candidate === product.id || candidate === normalizeProductReference(product.name)) {
           return product;
