@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { LOCAL_CA_FILE, isLoopbackHost } from "@ciba-testbed/shared/node";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 
@@ -12,7 +13,7 @@ export const LOCAL_TENANT = {
   domain: "localhost:4010",
   clientId: "ciba-testbed-agent",
   clientSecret: "ciba-testbed-agent-secret",
-  caFile: path.join(REPO_ROOT, ".certs", "ca.pem"),
+  caFile: LOCAL_CA_FILE,
 } as const;
 
 /** CIBA: 1..300 s is a push notification, 301..259200 s is an email (Auth0). */
@@ -137,10 +138,8 @@ export class ConfigError extends Error {
   }
 }
 
-export function isLocalDomain(domain: string): boolean {
-  const host = domain.replace(/:\d+$/, "").toLowerCase();
-  return host === "localhost" || host === "127.0.0.1" || host.endsWith(".localhost");
-}
+/** The local tenant, or any other on this machine: its defaults and CA apply. */
+export const isLocalDomain = isLoopbackHost;
 
 /**
  * Parses the configuration once; every problem is listed, each naming its variable.
