@@ -2,36 +2,17 @@
  * Renders docs/approver.png: the approver page with a pending purchase, as the README shows it.
  * Needs Debian's Chromium (CHROMIUM_PATH to use another).
  */
-import { X509Certificate, createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { chromium } from "playwright-core";
-
 import { runAgent } from "./stack/agent-cli.js";
+import { launchChromium } from "./stack/browser.js";
 import { REPO_ROOT } from "./stack/repo-root.js";
 import { startStack } from "./stack/stack.js";
 
 const output = path.join(REPO_ROOT, "docs", "approver.png");
 const stack = await startStack({ approver: "manual" });
 try {
-  const cert = new X509Certificate(
-    readFileSync(path.join(path.dirname(stack.caCertPath), "localhost.pem")),
-  );
-  const spki = createHash("sha256")
-    .update(cert.publicKey.export({ type: "spki", format: "der" }))
-    .digest("base64");
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  const browser = await launchChromium(path.dirname(stack.caCertPath));
   const denied = runAgent(["Buy a USB-C cable"], stack.agentEnv());
   const cable = await stack.control.waitForPending();
   await stack.control.deny(cable.auth_req_id);

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { launchChromium } from "../support/browser.js";
+import { launchChromium } from "../../scripts/stack/browser.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 // The approver page in a real browser, deciding requests that the real agent CLI is waiting on.
