@@ -1,4 +1,4 @@
-import { request } from "node:https";
+import { httpsJson } from "./https-json.js";
 
 export interface ConsentRecord {
   auth_req_id: string;
@@ -30,32 +30,18 @@ export class ControlClient {
     private readonly caPem: string,
   ) {}
 
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        new URL(path, this.issuer),
-        {
-          method,
-          ca: this.caPem,
-          headers: payload ? { "content-type": "application/json" } : {},
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-          res.on("end", () => {
-            const status = res.statusCode ?? 0;
-            if (status >= 400) {
-              reject(new Error(`${method} ${path} answered ${status}: ${text}`));
-              return;
-            }
-            resolve(JSON.parse(text) as T);
-          });
-        },
-      );
-      req.on("error", reject);
-      req.end(payload);
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await httpsJson(new URL(path, this.issuer), {
+      method,
+      ca: this.caPem,
+      json: body,
     });
+    if (answer.status >= 400) {
+      throw new Error(
+        `${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+      );
+    }
+    return answer.body as T;
   }
 
   async requests(status?: ConsentRecord["status"]): Promise<ConsentRecord[]> {
@@ -81,29 +67,41 @@ export class ControlClient {
   }
 
   /** Resolves with the first pending request that `match` accepts, polling the control API. */
-  async waitForPending(
+  waitForPending(
     match: (record: ConsentRecord) => boolean = () => true,
     timeoutMs = 15_000,
   ): Promise<ConsentRecord> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = (await this.requests("pending")).find(match);
-      if (found) return found;
-      if (Date.now() > deadline)
-        throw new Error(`No pending consent request within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    return until(
+      async () => (await this.requests("pending")).find(match),
+      timeoutMs,
+      "No pending consent request",
+    );
   }
 
   /** Resolves once the request has been polled at least `polls` times. */
-  async waitForPolls(authReqId: string, polls: number, timeoutMs = 15_000): Promise<ConsentRecord> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const record = await this.request(authReqId);
-      if (record.polls >= polls) return record;
-      if (Date.now() > deadline)
-        throw new Error(`${authReqId} was not polled ${polls} times within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  waitForPolls(authReqId: string, polls: number, timeoutMs = 15_000): Promise<ConsentRecord> {
+    return until(
+      async () => {
+        const record = await this.request(authReqId);
+        return record.polls >= polls ? record : undefined;
+      },
+      timeoutMs,
+      `${authReqId} was not polled ${polls} times`,
+    );
+  }
+}
+
+/** Asks `probe` every 50 ms until it answers, or fails after `timeoutMs`. */
+async function until<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  failure: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -9,7 +9,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { getJson } from "../support/https-json.js";
+import { httpsJson } from "../../scripts/stack/https-json.js";
 import { LineProcess, TSX } from "../support/line-process.js";
 
 interface SdkAnswer {
@@ -85,7 +85,11 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
     });
 
     const jwks = createLocalJWKSet(
-      await getJson<JSONWebKeySet>(`${tenant.issuer}.well-known/jwks.json`, tenant.caCertPath),
+      (
+        await httpsJson(`${tenant.issuer}.well-known/jwks.json`, {
+          ca: readFileSync(tenant.caCertPath),
+        })
+      ).body as JSONWebKeySet,
     );
     const { payload } = await jwtVerify(String(tokens.data?.access_token), jwks, {
       issuer: tenant.issuer,
@@ -159,10 +163,11 @@ describe("mock-auth0 as a process", () => {
       expect(listening.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
       expect(listening.caCert).toBe(path.join(certDir, "ca.pem"));
 
-      const discovery = await getJson<{ issuer: string }>(
-        `${listening.issuer}.well-known/openid-configuration`,
-        listening.caCert,
-      );
+      const discovery = (
+        await httpsJson(`${listening.issuer}.well-known/openid-configuration`, {
+          ca: readFileSync(listening.caCert),
+        })
+      ).body as { issuer: string };
       expect(discovery.issuer).toBe(listening.issuer);
     } finally {
       const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { request } from "node:https";
 
 import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
+
+import { httpsJson } from "../../scripts/stack/https-json.js";
 
 export interface TenantAnswer {
   status: number;
@@ -24,29 +25,9 @@ export class TenantClient {
     this.ca = readFileSync(caCertPath);
   }
 
-  post(endpoint: string, form: Record<string, string>): Promise<TenantAnswer> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(endpoint, this.issuer),
-        {
-          method: "POST",
-          ca: this.ca,
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-          res.on("end", () => {
-            resolve({
-              status: res.statusCode ?? 0,
-              body: JSON.parse(text) as Record<string, unknown>,
-            });
-          });
-        },
-      );
-      req.on("error", reject);
-      req.end(new URLSearchParams(form).toString());
-    });
+  async post(endpoint: string, form: Record<string, string>): Promise<TenantAnswer> {
+    const answer = await httpsJson(new URL(endpoint, this.issuer), { ca: this.ca, form });
+    return { status: answer.status, body: answer.body as Record<string, unknown> };
   }
 
   /** Starts a CIBA request as the agent client; the tenant's approver decides it. */
