@@ -47,14 +47,18 @@ const requireJsonBody: Handler = (req, _res, next) => {
   next();
 };
 
+/** The person the token was issued for; requireUserToken has checked `sub`. */
+function ownerOf(req: Request): string {
+  return String(tokenPayload(req).sub);
+}
+
 function buyerOf(req: Request): Buyer {
   const payload = tokenPayload(req);
   return {
     tokenDigest: createHash("sha256")
       .update(req.auth?.token ?? "")
       .digest("base64url"),
-    // requireUserToken has checked that `sub` is a non-empty string.
-    sub: String(payload.sub),
+    sub: ownerOf(req),
     azp: typeof payload.azp === "string" ? payload.azp : null,
     authorizationDetails: payload.authorization_details,
   };
@@ -125,7 +129,7 @@ export function purchaseRoutes({
   );
 
   router.get("/api/purchases", ...authenticated, (req, res) => {
-    const orders = deps.orders.listByOwner(buyerOf(req).sub);
+    const orders = deps.orders.listByOwner(ownerOf(req));
     res.json({ orders: orders.map(toOrderJson) });
   });
 
@@ -133,7 +137,7 @@ export function purchaseRoutes({
     const { id } = req.params;
     const order = typeof id === "string" ? deps.orders.getById(id) : undefined;
     // Another person's order is indistinguishable from a missing one, so ids do not leak.
-    if (order?.authorization.sub !== buyerOf(req).sub) {
+    if (order?.authorization.sub !== ownerOf(req)) {
       throw notFound("No order with this id for this caller");
     }
     res.json(toOrderJson(order));
