@@ -1,0 +1,47 @@
+import type { ErrorRequestHandler, Request } from "express";
+import type { Logger } from "pino";
+
+import { OAuthError } from "../oauth-error.js";
+import { requestReadError } from "./request-errors.js";
+
+export interface ErrorHandlerOptions {
+  /** Used when the request carries no pino-http `req.log`. */
+  logger: Logger;
+  /** The JSON body limit, named in the 413's description. */
+  bodyLimit: string;
+  /** The app's own translations, tried first (e.g. a token library's error classes). */
+  translate?: (error: unknown) => OAuthError | undefined;
+}
+
+/**
+ * The one error serializer of every app, placed last: `{ error, error_description }` with the
+ * error's headers (`WWW-Authenticate`, `Retry-After`). Request-reading errors become 4xx
+ * `invalid_request`; anything unknown becomes a 500 `server_error` that is logged and never
+ * leaks a stack (node-oidc-provider's err_out).
+ */
+export function createErrorHandler(options: ErrorHandlerOptions): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      // Too late for a JSON answer: let Express close the connection.
+      next(error);
+      return;
+    }
+    const known =
+      error instanceof OAuthError
+        ? error
+        : (options.translate?.(error) ?? requestReadError(error, options.bodyLimit));
+    if (known === undefined) {
+      loggerOf(req, options.logger).error({ err: error }, "unexpected error");
+      res.status(500).json({
+        error: "server_error",
+        error_description: "The server hit an unexpected error; try again later",
+      });
+      return;
+    }
+    res.status(known.status).set(known.headers).json(known.toJSON());
+  };
+}
+
+function loggerOf(req: Request, fallback: Logger): Logger {
+  return (req as Request & { log?: Logger }).log ?? fallback;
+}

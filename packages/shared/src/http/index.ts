@@ -1,0 +1,3 @@
+export * from "./error-handler.js";
+export * from "./error-table.js";
+export * from "./request-errors.js";

@@ -1,0 +1,67 @@
+import { OAuthError } from "../oauth-error.js";
+
+interface HttpErrorLike {
+  status?: unknown;
+  statusCode?: unknown;
+  type?: unknown;
+  errno?: unknown;
+}
+
+/**
+ * Errors raised while reading a request, before any handler ran: body-parser's typed errors,
+ * Express 5's malformed percent-encoding in a path (status 400, no `type`), and zlib failures
+ * on a bad `Content-Encoding` body (status 400, no `type`). Each becomes a 4xx
+ * `invalid_request` (RFC 6749 section 5.2: the request is malformed) with a message that says
+ * what to fix. Anything else is not a request error: undefined.
+ */
+export function requestReadError(error: unknown, bodyLimit: string): OAuthError | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { type, errno } = error as HttpErrorLike;
+  const status = statusOf(error);
+  switch (type) {
+    case "entity.too.large":
+      return new OAuthError(413, "invalid_request", `The request body is larger than ${bodyLimit}`);
+    case "entity.parse.failed":
+      return new OAuthError(400, "invalid_request", "The request body is not valid JSON");
+    case "charset.unsupported":
+      return new OAuthError(415, "invalid_request", "The request body must be UTF-8 encoded");
+    case "encoding.unsupported":
+      return new OAuthError(
+        415,
+        "invalid_request",
+        "This Content-Encoding is not supported; send the body uncompressed, or gzip, deflate or br",
+      );
+    case "request.aborted":
+      return new OAuthError(400, "invalid_request", "The request body ended early");
+    case "request.size.invalid":
+      return new OAuthError(
+        400,
+        "invalid_request",
+        "The body's length differs from Content-Length",
+      );
+    default:
+      break;
+  }
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  if (error instanceof URIError) {
+    return new OAuthError(
+      400,
+      "invalid_request",
+      "The URL path is not valid percent-encoded UTF-8 (RFC 3986 section 2.1)",
+    );
+  }
+  // zlib and brotli failures carry an errno (Z_DATA_ERROR, ERR__ERROR_FORMAT_PADDING_2, ...).
+  if (typeof errno === "number") {
+    return new OAuthError(
+      400,
+      "invalid_request",
+      "The request body does not match its Content-Encoding; send it uncompressed, or compress it correctly",
+    );
+  }
+  return new OAuthError(status, "invalid_request", "The request could not be read");
+}
+
+function statusOf(error: HttpErrorLike): number | undefined {
+  const status = error.status ?? error.statusCode;
+  return typeof status === "number" && Number.isInteger(status) ? status : undefined;
+}
