@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
-import { ConfigError, logLevelSchema, parseEnv, portSchema } from "./env.js";
+import { ConfigError, parseEnv, portSchema } from "./env.js";
+import { logLevelSchema } from "./http/log-level.js";
 
 const schema = z.object({
   PORT: portSchema.default(4020),
@@ -30,7 +31,7 @@ describe("parseEnv", () => {
       [
         "Invalid shop-api configuration:",
         '  - PORT (or --port) must be 0 to 65535 (got "70000")',
-        '  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+        '  - LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "loud")',
       ].join("\n"),
     );
   });

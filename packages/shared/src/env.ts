@@ -14,14 +14,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** The levels pino knows (pino.levels.values), plus `silent`. */
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const logLevelSchema = z.enum(LOG_LEVELS, {
-  errorMap: () => ({ message: `must be one of ${LOG_LEVELS.join(", ")}` }),
-});
-
 /** A TCP port, 0 (any free port) to 65535, from an environment string. */
 export const portSchema = z.coerce
   .number({ invalid_type_error: "must be a port number" })

@@ -1,3 +1,4 @@
 export * from "./error-handler.js";
 export * from "./error-table.js";
 export * from "./request-errors.js";
+export * from "./log-level.js";
