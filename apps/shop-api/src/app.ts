@@ -4,7 +4,7 @@ import type { Express } from "express";
 import type { ShopApiConfig } from "./config.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
-import { notFound } from "./errors.js";
+import { invalidRequest, notFound } from "./errors.js";
 import { httpLogger } from "./logging.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { cachedReadiness } from "./readiness.js";
@@ -18,6 +18,15 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
   app.disable("x-powered-by");
 
   app.use(httpLogger(deps.logger));
+  app.use((req, _res, next) => {
+    // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400 (here rather
+    // than by Node, see http-server.ts, so the answer is the usual JSON error).
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+      next(invalidRequest("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"));
+      return;
+    }
+    next();
+  });
   app.use((_req, res, next) => {
     // Orders and errors are per caller: no shared cache may keep them.
     res.setHeader("Cache-Control", "no-store");

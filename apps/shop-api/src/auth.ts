@@ -12,6 +12,7 @@ import {
 } from "express-oauth2-jwt-bearer";
 import type { JWTPayload } from "express-oauth2-jwt-bearer";
 
+import { refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
 import { InsufficientAuthorizationDetailsError } from "./errors.js";
 
@@ -25,14 +26,15 @@ export interface TokenVerificationOptions {
 }
 
 /**
- * Verifies the Bearer token: signature against the issuer's JWKS, `iss` equal to the configured
- * issuer byte for byte, `aud` containing the audience, `exp`/`nbf` with 5 s of tolerance.
+ * Verifies the Bearer token: canonical base64url segments (see `refuseNonCanonicalToken`),
+ * signature against the issuer's JWKS, `iss` equal to the configured issuer byte for byte, `aud`
+ * containing the audience, `exp`/`nbf` with 5 s of tolerance.
  */
 export function verifyAccessToken(
   config: Pick<ShopApiConfig, "issuer" | "audience">,
   options: TokenVerificationOptions = {},
 ): Handler {
-  return auth({
+  const verify = auth({
     ...options,
     issuerBaseURL: config.issuer,
     // Pin `iss` to the configuration rather than to whatever the metadata document says.
@@ -48,6 +50,13 @@ export function verifyAccessToken(
     dpop: { enabled: false },
     authRequired: true,
   });
+  // One handler, so no route can run the library without the spelling check in front of it.
+  return (req, res, next) => {
+    refuseNonCanonicalToken(req, res, (error?: unknown) => {
+      if (error === undefined) void verify(req, res, next);
+      else next(error);
+    });
+  };
 }
 
 /**

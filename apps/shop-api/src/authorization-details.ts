@@ -18,14 +18,16 @@ export type AuthorizationDetailsCheck =
   | { outcome: "matched"; index: number }
   | { outcome: "mismatch"; reason: string };
 
-const MAX_REASONS = 3;
-
 /**
  * RFC 9396: the authorization server only checks an entry's `type`; the resource server must
- * check the content against the request. An order matches an entry when the entry is well
- * formed, names the same catalog product (by id or name, resolved through the catalog), approves
- * at least the ordered quantity and, when it has `maximum_amount`, at least the order's total.
- * Entries of other types are not ours to judge and are ignored.
+ * check the content against the request. An order matches the token's one `product_purchase`
+ * entry when the entry is well formed, names the same catalog product (by id or name, resolved
+ * through the catalog), approves at least the ordered quantity and, when it has
+ * `maximum_amount`, at least the order's total. Entries of other types are not ours to judge
+ * and are ignored.
+ *
+ * An order here is one product, and an approval buys once: a token with several purchase
+ * entries could only ever be spent on one of them, so it is refused rather than half used.
  */
 export function checkPurchaseAuthorizationDetails(
   claim: unknown,
@@ -42,19 +44,23 @@ export function checkPurchaseAuthorizationDetails(
   const entries = claim
     .map((entry: unknown, index) => ({ entry, index }))
     .filter(({ entry }) => isPurchaseEntry(entry));
-  if (entries.length === 0) return { outcome: "absent" };
-
-  const reasons: string[] = [];
-  for (const { entry, index } of entries) {
-    const reason = mismatchReason(entry, order, catalog);
-    if (reason === undefined) return { outcome: "matched", index };
-    reasons.push(entries.length === 1 ? reason : `entry ${index}: ${reason}`);
+  const [only, ...others] = entries;
+  if (only === undefined) return { outcome: "absent" };
+  if (others.length > 0) {
+    return {
+      outcome: "mismatch",
+      reason:
+        `this approval covers ${entries.length} purchases (${entries.length} ` +
+        `'${PURCHASE_AUTHORIZATION_DETAILS_TYPE}' authorization_details entries), but this shop ` +
+        "places one product per order and an approval buys once: ask the person for one " +
+        "approval per purchase, each with a single entry",
+    };
   }
-  const shown = reasons.slice(0, MAX_REASONS).join("; ");
-  const more = reasons.length > MAX_REASONS ? `; and ${reasons.length - MAX_REASONS} more` : "";
+  const reason = mismatchReason(only.entry, order, catalog);
+  if (reason === undefined) return { outcome: "matched", index: only.index };
   return {
     outcome: "mismatch",
-    reason: `the order does not match the purchase the person approved: ${shown}${more}`,
+    reason: `the order does not match the purchase the person approved: ${reason}`,
   };
 }
 

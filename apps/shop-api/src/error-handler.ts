@@ -11,9 +11,12 @@ const DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS: Record<number, string> = {
   400: "The Authorization header must be 'Bearer <token>': one space, no other scheme, no empty token",
 };
 
-interface BodyParserError {
+/** What Express, body-parser and zlib attach to the errors they raise for bad input. */
+interface ClientErrorFields {
   type?: unknown;
   status?: unknown;
+  code?: unknown;
+  errno?: unknown;
 }
 
 interface ErrorResponse {
@@ -51,13 +54,20 @@ export function toErrorResponse(error: unknown): ErrorResponse | undefined {
       headers,
     };
   }
-  return fromBodyParser(error);
+  return fromClientError(error);
 }
 
-function fromBodyParser(error: unknown): ErrorResponse | undefined {
+/**
+ * Errors that Express and body-parser raise for bad input, with a 4xx `status`. Some carry no
+ * body-parser `type`: a path param that is not valid percent-encoded UTF-8 (router's
+ * `decodeParam`: a URIError) and a body that does not decompress as its Content-Encoding says
+ * (zlib's error, passed on with status 400). Any other 4xx is still the client's: never a 500.
+ */
+function fromClientError(error: unknown): ErrorResponse | undefined {
   if (typeof error !== "object" || error === null) return undefined;
-  const { type, status } = error as BodyParserError;
-  const apiError = ((): OAuthError | undefined => {
+  const { type, status, code, errno } = error as ClientErrorFields;
+  if (typeof status !== "number" || status < 400 || status > 499) return undefined;
+  const apiError = ((): OAuthError => {
     switch (type) {
       case "entity.too.large":
         return payloadTooLarge(
@@ -69,21 +79,34 @@ function fromBodyParser(error: unknown): ErrorResponse | undefined {
         return unsupportedMediaType("The request body must be UTF-8 encoded JSON");
       case "encoding.unsupported":
         return unsupportedMediaType(
-          "Content-Encoding is not supported; send the body uncompressed",
+          "This Content-Encoding is not supported; send the body uncompressed, or as one of " +
+            "gzip, deflate or br",
         );
+      case undefined:
+        break;
       default:
-        if (
-          typeof type === "string" &&
-          typeof status === "number" &&
-          status >= 400 &&
-          status < 500
-        ) {
-          return new OAuthError(status, "invalid_request", "The request body could not be read");
-        }
-        return undefined;
+        return new OAuthError(status, "invalid_request", "The request body could not be read");
     }
+    if (error instanceof URIError) {
+      return invalidRequest(
+        "The URL path is not valid percent-encoded UTF-8 (RFC 3986 section 2.1: '%' must be " +
+          "followed by two hex digits, and the bytes must form UTF-8); encode each path " +
+          "segment with encodeURIComponent",
+      );
+    }
+    if (typeof errno === "number" && typeof code === "string") {
+      return invalidRequest(
+        "The request body does not decompress as its Content-Encoding says; send it " +
+          "uncompressed, or as valid gzip, deflate or br",
+      );
+    }
+    return new OAuthError(
+      status,
+      "invalid_request",
+      "The request could not be read; check its path, headers and body",
+    );
   })();
-  return apiError && toErrorResponse(apiError);
+  return toErrorResponse(apiError);
 }
 
 /** The one error serializer, placed last: `{ error, error_description }`, never a stack. */

@@ -1,4 +1,5 @@
 export { createApp } from "./app.js";
+export { createHttpServer } from "./http-server.js";
 export { ConfigError, loadConfig } from "./config.js";
 export type { LogLevel, ShopApiConfig } from "./config.js";
 export { createDeps } from "./deps.js";

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -58,6 +59,22 @@ async function listeningUrl(started: Started): Promise<string> {
   }
 }
 
+/** Sends raw bytes (what `fetch` would refuse to send) and returns the whole answer. */
+function sendRaw(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(bytes);
+    });
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      resolve(answer);
+    });
+  });
+}
+
 describe("main.ts (a real process)", () => {
   it("refuses a bad configuration, naming every variable, and exits 1", async () => {
     const started = startMain({ SHOP_API_PORT: "http", LOG_LEVEL: "loud" });
@@ -103,6 +120,17 @@ describe("main.ts (a real process)", () => {
     expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="api"');
 
     expect((await fetch(`${url}/ready`)).status).toBe(200);
+
+    // Issue 10: malformed input is a JSON 400, from the app and from Node's parser alike.
+    const malformed = await fetch(`${url}/api/products/%ZZ`);
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: string }).error).toBe("invalid_request");
+    const unparsable = await sendRaw(
+      url,
+      "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    );
+    expect(unparsable).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(unparsable).toContain('{"error":"invalid_request"');
 
     started.child.kill("SIGTERM");
     expect(await started.exited).toBe(0);

@@ -5,6 +5,7 @@ import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/no
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createDeps } from "./deps.js";
+import { createHttpServer } from "./http-server.js";
 import { IssuerCheckError, checkIssuer } from "./issuer-check.js";
 
 async function main(): Promise<void> {
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const server = createApp(config, deps).listen(config.port, config.host, () => {
+  const server = createHttpServer(createApp(config, deps));
+  server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(":") ? `[${address}]` : address;
     logger.info(

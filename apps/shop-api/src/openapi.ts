@@ -27,15 +27,16 @@ export const SECURITY_SCHEME = "auth0";
 const ERROR_CODES = `
 | status | error | when |
 |---|---|---|
-| 400 | \`invalid_request\` | the body breaks the purchase schema, is not JSON, the \`Idempotency-Key\` is malformed, the Authorization header is not \`Bearer <token>\`, or the token is in the URL query |
+| 400 | \`invalid_request\` | the body breaks the purchase schema, is not JSON or does not decompress as its \`Content-Encoding\` says; the path is not valid percent-encoded UTF-8; the \`Idempotency-Key\` is malformed; the Authorization header is not \`Bearer <token>\`; the token is in the URL query; or the HTTP request itself is malformed |
 | 401 | \`invalid_request\` | no access token; the \`WWW-Authenticate\` challenge then carries no error (RFC 6750 section 3.1) |
-| 401 | \`invalid_token\` | the token is malformed, expired, not yet valid, badly signed, or for another issuer or audience |
+| 401 | \`invalid_token\` | the token is malformed (including any segment that is not canonical base64url: padding, \`+\` or \`/\`, whitespace, non-zero unused bits), expired, not yet valid, badly signed, or for another issuer or audience |
 | 403 | \`insufficient_scope\` | the token lacks \`${PRODUCT_BUY_SCOPE}\`, or was issued to a client (client_credentials) rather than for a person |
-| 403 | \`insufficient_authorization_details\` | the token's \`${PURCHASE_AUTHORIZATION_DETAILS_TYPE}\` authorization_details (RFC 9396) do not cover the order, or are required and missing |
+| 403 | \`insufficient_authorization_details\` | the token's \`${PURCHASE_AUTHORIZATION_DETAILS_TYPE}\` authorization_details (RFC 9396) do not cover the order, hold several entries (one approval per purchase), were already used for an order, or are required and missing |
 | 404 | \`not_found\` | unknown route, product or order (another person's order is also 404) |
 | 409 | \`insufficient_stock\` | fewer units in stock than ordered |
 | 413 | \`payload_too_large\` | the body is over ${JSON_BODY_LIMIT} |
-| 415 | \`unsupported_media_type\` | the body is not \`application/json\` (UTF-8, uncompressed) |
+| 415 | \`unsupported_media_type\` | the body is not \`application/json\` in UTF-8, or its \`Content-Encoding\` is not one of gzip, deflate, br |
+| 417, 431 | \`invalid_request\` | an \`Expect\` other than \`100-continue\`; a request line and headers over 16 KB |
 | 422 | \`unknown_product\` | no product has that id or name |
 | 422 | \`price_limit_exceeded\` | the total is above \`priceLimit\` |
 | 422 | \`idempotency_key_reused\` | the \`Idempotency-Key\` was used before with a different body |
@@ -176,6 +177,10 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
       "product; the token's `product_purchase` authorization_details, when present (same " +
       "product, quantity <= approved, total <= `maximum_amount`); `priceLimit`; stock. " +
       "Nothing is written unless every check passes.\n\n" +
+      "An approval (a token with a `product_purchase` entry) buys once, whatever the token's " +
+      "spelling. An order is one product, so a token with several `product_purchase` entries " +
+      "is refused (403 `insufficient_authorization_details`): ask for one approval per " +
+      "purchase.\n\n" +
       "With an `Idempotency-Key`, a retry with the same key and body answers 201 with the " +
       "first order (and `Idempotent-Replayed: true`) and creates nothing; the same key with a " +
       "different body is refused with 422. Keys are scoped to the person (`sub`).",

@@ -6,8 +6,8 @@ export interface OrderAuthorization {
   /** Whether the token carried purchase authorization_details and the order matched one. */
   authorizationDetailsMatched: boolean;
   /**
-   * The approval this order used up: a digest of the token when its authorization_details
-   * matched, else null. One approval buys once.
+   * The approval this order used up (`approvalKeyOf`: issuer and signed content, not the
+   * token's spelling) when its authorization_details matched, else null. One approval buys once.
    */
   approvalId: string | null;
 }

@@ -19,8 +19,8 @@ export interface Buyer {
   azp: string | null;
   /** The token's raw `authorization_details` claim, checked here against the order. */
   authorizationDetails: unknown;
-  /** A digest of the access token: names the approval its authorization_details grant. */
-  tokenDigest: string;
+  /** Names the approval the token's authorization_details grant, whatever its spelling. */
+  approvalKey: string;
 }
 
 export interface PlaceOrderInput {
@@ -85,7 +85,7 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
   // The person approved one purchase: a second, different order with the same approval (an
   // agent re-running an approved tool call) needs a new consent. Retries with the same
   // Idempotency-Key were answered above with the first order.
-  const approvalId = approval.outcome === "matched" ? buyer.tokenDigest : null;
+  const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
   const spent = approvalId === null ? undefined : orders.findByApprovalId(approvalId);
   if (spent) {
     throw new InsufficientAuthorizationDetailsError(

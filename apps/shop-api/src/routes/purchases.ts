@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
-
 import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
+import { approvalKeyOf } from "../approval-key.js";
 import {
   refuseTokenInQuery,
   requireAuthorizationDetails,
@@ -52,12 +51,11 @@ function ownerOf(req: Request): string {
   return String(tokenPayload(req).sub);
 }
 
-function buyerOf(req: Request): Buyer {
+/** `issuer`: the configured one, which the library checked the token's `iss` against. */
+function buyerOf(req: Request, issuer: string): Buyer {
   const payload = tokenPayload(req);
   return {
-    tokenDigest: createHash("sha256")
-      .update(req.auth?.token ?? "")
-      .digest("base64url"),
+    approvalKey: approvalKeyOf(issuer, req.auth?.token ?? ""),
     sub: ownerOf(req),
     azp: typeof payload.azp === "string" ? payload.azp : null,
     authorizationDetails: payload.authorization_details,
@@ -119,7 +117,11 @@ export function purchaseRoutes({
         throw invalidRequest(`Invalid purchase: ${describeIssues(parsed.error.issues)}`);
       }
       const { order, replayed } = placeOrder(
-        { request: parsed.data, buyer: buyerOf(req), idempotencyKey: idempotencyKeyOf(req) },
+        {
+          request: parsed.data,
+          buyer: buyerOf(req, config.issuer),
+          idempotencyKey: idempotencyKeyOf(req),
+        },
         deps,
       );
       res.location(`/api/purchases/${encodeURIComponent(order.id)}`);

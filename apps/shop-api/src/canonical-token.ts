@@ -1,0 +1,60 @@
+import type { Handler } from "express";
+import { InvalidTokenError } from "express-oauth2-jwt-bearer";
+
+/**
+ * How express-oauth2-jwt-bearer 1.10 (`getToken`) reads the header: exactly one space, the
+ * scheme in any case. Node has already trimmed the value's leading and trailing whitespace.
+ */
+const TOKEN_IN_HEADER = /^(?:Bearer|DPoP) (.+)$/i;
+const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
+const SEGMENTS = ["header", "payload", "signature"] as const;
+
+/**
+ * RFC 7515 section 2 (base64url "with all trailing '=' characters omitted") and RFC 4648
+ * section 3.5 (the unused bits of the last character are zero): one byte string, one spelling.
+ * Re-encoding the decoded bytes catches what the alphabet check cannot: a length that is 1
+ * modulo 4 and non-zero unused bits.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  return (
+    BASE64URL_ALPHABET.test(segment) &&
+    Buffer.from(segment, "base64url").toString("base64url") === segment
+  );
+}
+
+/** The segment of a compact JWS that is not canonical base64url, if any. */
+export function nonCanonicalSegment(token: string): (typeof SEGMENTS)[number] | undefined {
+  const segments = token.split(".");
+  // jose refuses anything but three segments itself (RFC 7515 section 7.1).
+  if (segments.length !== SEGMENTS.length) return undefined;
+  const index = segments.findIndex((segment) => !isCanonicalBase64url(segment));
+  return index === -1 ? undefined : SEGMENTS[index];
+}
+
+/**
+ * The library's jose 4 decodes base64url leniently: `TOKEN=`, `TOKEN=AAAA`, `+` and `/`, flipped
+ * unused bits and a TAB inside all verify as the same token. Refusing every spelling but the
+ * canonical one, before the library runs, keeps "this token" meaning one string.
+ */
+export const refuseNonCanonicalToken: Handler = (req, _res, next) => {
+  const { authorization } = req.headers;
+  // Headers the library refuses anyway (no token, other schemes, extra spaces) are left to it,
+  // so its 400/401 answers stay as they are.
+  if (typeof authorization !== "string" || authorization.split(" ").length !== 2) {
+    next();
+    return;
+  }
+  const token = TOKEN_IN_HEADER.exec(authorization)?.[1];
+  const segment = token === undefined ? undefined : nonCanonicalSegment(token);
+  if (segment !== undefined) {
+    next(
+      new InvalidTokenError(
+        `The access token's ${segment} is not canonical base64url (RFC 7515 section 2: ` +
+          "only A-Z a-z 0-9 - _, no '=' padding, no whitespace, unused bits zero); " +
+          "send the token exactly as the authorization server issued it",
+      ),
+    );
+    return;
+  }
+  next();
+};

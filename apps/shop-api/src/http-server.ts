@@ -1,0 +1,75 @@
+import { STATUS_CODES, createServer } from "node:http";
+import type { RequestListener, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+import { OAuthError } from "./errors.js";
+
+const HEADERS = {
+  "Content-Type": "application/json; charset=utf-8",
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+};
+
+function refusal(code: string | undefined): OAuthError {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return new OAuthError(
+        431,
+        "invalid_request",
+        "The request line and headers are larger than this server accepts (16 KB); " +
+          "shorten the URL or the headers",
+      );
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return new OAuthError(408, "invalid_request", "The request took too long to arrive");
+    default:
+      return new OAuthError(
+        400,
+        "invalid_request",
+        "The HTTP request is malformed (request line, header syntax, Content-Length or " +
+          "Transfer-Encoding) and was not processed",
+      );
+  }
+}
+
+function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Socket): void {
+  // Node's own handler writes only on a socket that is writable and has sent nothing yet.
+  if (error.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const answer = refusal(error.code);
+  const body = JSON.stringify(answer.toJSON());
+  const head = [
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}`,
+    ...Object.entries(HEADERS).map(([name, value]) => `${name}: ${value}`),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "Connection: close",
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
+
+function answerUnmetExpectation(_req: unknown, res: ServerResponse): void {
+  // RFC 9110 section 10.1.1: an expectation the server cannot meet gets 417.
+  const body = JSON.stringify(
+    new OAuthError(
+      417,
+      "invalid_request",
+      "The only Expect value this server meets is '100-continue'; send the request without it",
+    ).toJSON(),
+  );
+  res.writeHead(417, { ...HEADERS, "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * The HTTP server for the app. Node answers some requests itself, with an empty body: those its
+ * parser refuses, an `Expect` other than `100-continue`, and an HTTP/1.1 request without `Host`.
+ * Here the first two get the API's JSON error, and the last is left to the app, which refuses it
+ * the same way (RFC 9112 section 3.2).
+ */
+export function createHttpServer(app: RequestListener): Server {
+  const server = createServer({ requireHostHeader: false }, app);
+  server.on("clientError", answerMalformedRequest);
+  server.on("checkExpectation", answerUnmetExpectation);
+  return server;
+}
