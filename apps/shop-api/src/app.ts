@@ -4,7 +4,7 @@ import type { Express } from "express";
 import type { ShopApiConfig } from "./config.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
-import { invalidRequest, notFound } from "./errors.js";
+import { errors } from "./errors.js";
 import { httpLogger } from "./logging.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { cachedReadiness } from "./readiness.js";
@@ -22,7 +22,7 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
     // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400 (here rather
     // than by Node, see http-server.ts, so the answer is the usual JSON error).
     if (req.httpVersion === "1.1" && req.headers.host === undefined) {
-      next(invalidRequest("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"));
+      next(errors.invalidRequest("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"));
       return;
     }
     next();
@@ -56,8 +56,8 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
   );
 
   app.use((req, _res, next) => {
-    next(notFound(`No route for ${req.method} ${req.path.slice(0, 200)}`));
+    next(errors.notFound(`No route for ${req.method} ${req.path.slice(0, 200)}`));
   });
-  app.use(errorHandler);
+  app.use(errorHandler(deps.logger));
   return app;
 }

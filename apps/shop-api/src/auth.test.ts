@@ -39,13 +39,33 @@ describe("an HTTPS issuer with a private CA", () => {
     ]);
   });
 
+  it("answers /ready and verifies purchases through that same agent: one trust decision", async () => {
+    // The CA was made just now, so NODE_EXTRA_CA_CERTS (read at start-up) cannot name it:
+    // only the agent trusts it.
+    const shop = createTestApp(issuer, {
+      deps: { tokenVerification: { agent: new Agent({ ca: tls.ca }) } },
+    });
+    const ready = await request(shop.app).get("/ready");
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: "ready", issuer: issuer.issuer, jwks_keys: 1 });
+    expect((await purchase(shop)).status).toBe(201);
+  });
+
   it("is refused as a bad token when untrusted: the failure the start-up check names", async () => {
-    const res = await purchase(createTestApp(issuer));
+    const shop = createTestApp(issuer);
+    const res = await purchase(shop);
     expect(res.status).toBe(401);
     expect(res.body).toEqual({
       error: "invalid_token",
       error_description: "Failed to fetch authorization server metadata",
     });
+    // The log points at the check that names the cause, and /ready names it.
+    expect(shop.logs.join("\n")).toContain(
+      "token check could not reach the issuer; GET /ready names the cause",
+    );
+    const ready = await request(shop.app).get("/ready");
+    expect(ready.status).toBe(503);
+    expect(ready.body.error_description).toContain("cannot be trusted");
   });
 });
 

@@ -2,7 +2,7 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 
 import { PURCHASE_AUTHORIZATION_DETAILS_TYPE } from "@ciba-testbed/shared";
-import type { Handler } from "express";
+import type { Handler, NextFunction, Request } from "express";
 import {
   InsufficientScopeError,
   InvalidRequestError,
@@ -14,7 +14,7 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 
 import { refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
-import { InsufficientAuthorizationDetailsError } from "./errors.js";
+import { insufficientAuthorizationDetails } from "./errors.js";
 
 /** How express-oauth2-jwt-bearer reaches the issuer for metadata and keys. */
 export interface TokenVerificationOptions {
@@ -53,9 +53,25 @@ export function verifyAccessToken(
   // One handler, so no route can run the library without the spelling check in front of it.
   return (req, res, next) => {
     refuseNonCanonicalToken(req, res, (error?: unknown) => {
-      if (error === undefined) void verify(req, res, next);
+      if (error === undefined) void verify(req, res, logIssuerFailure(req, next));
       else next(error);
     });
+  };
+}
+
+/**
+ * The library reports an issuer it cannot reach or trust as a bad token (401 "Failed to fetch
+ * authorization server metadata"): the log says where to look.
+ */
+function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
+  return (error?: unknown) => {
+    if (error instanceof UnauthorizedError && /^Failed to fetch/i.test(error.message)) {
+      req.log.warn(
+        { reason: error.message },
+        "token check could not reach the issuer; GET /ready names the cause",
+      );
+    }
+    next(error);
   };
 }
 
@@ -144,7 +160,7 @@ export function hasPurchaseAuthorizationDetails(payload: JWTPayload): boolean {
 export const requireAuthorizationDetails: Handler = (req, _res, next) => {
   if (!hasPurchaseAuthorizationDetails(tokenPayload(req))) {
     next(
-      new InsufficientAuthorizationDetailsError(
+      insufficientAuthorizationDetails(
         `This API requires the access token to carry RFC 9396 authorization_details of type ` +
           `'${PURCHASE_AUTHORIZATION_DETAILS_TYPE}' describing the purchase the person approved`,
       ),

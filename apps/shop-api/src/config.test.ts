@@ -1,8 +1,9 @@
+import { ConfigError } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 
-function problems(env: Record<string, string>): string[] {
+function problems(env: Record<string, string>): readonly string[] {
   try {
     loadConfig(env);
   } catch (error) {
@@ -76,6 +77,19 @@ describe("loadConfig", () => {
     });
   });
 
+  it("treats AUTH0_DOMAIN= and SHOP_API_AUDIENCE=, empty or blank, as unset: the defaults apply", () => {
+    for (const value of ["", "  ", "\t"]) {
+      expect(
+        loadConfig({
+          AUTH0_DOMAIN: value,
+          AUTH0_ISSUER_BASE_URL: value,
+          SHOP_API_AUDIENCE: value,
+          SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: value,
+        }),
+      ).toEqual(loadConfig({}));
+    }
+  });
+
   it("lists every problem at once, each with its variable", () => {
     const error = (() => {
       try {
@@ -83,7 +97,6 @@ describe("loadConfig", () => {
           SHOP_API_PORT: "http",
           AUTH0_DOMAIN: "https://acme.us.auth0.com/",
           AUTH0_ISSUER_BASE_URL: "not a url",
-          SHOP_API_AUDIENCE: "  ",
           SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: "yes",
           LOG_LEVEL: "loud",
         });
@@ -97,12 +110,11 @@ describe("loadConfig", () => {
       "SHOP_API_PORT",
       "AUTH0_DOMAIN",
       "AUTH0_ISSUER_BASE_URL",
-      "SHOP_API_AUDIENCE",
       "SHOP_API_REQUIRE_AUTHORIZATION_DETAILS",
       "LOG_LEVEL",
     ]);
     expect(error.message).toContain(
-      "Invalid shop-api configuration:\n  - SHOP_API_PORT must be a number",
+      "Invalid shop-api configuration:\n  - SHOP_API_PORT must be a port number",
     );
     expect(error.message).toContain("AUTH0_DOMAIN must be a bare host[:port]");
     expect(error.message).toContain("set AUTH0_ISSUER_BASE_URL for a full URL");

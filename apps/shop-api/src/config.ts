@@ -1,4 +1,6 @@
-import { SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { SHOP_API_AUDIENCE, parseEnv, portSchema } from "@ciba-testbed/shared";
+import { logLevelSchema } from "@ciba-testbed/shared/http";
+import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
 export interface ShopApiConfig {
@@ -9,11 +11,8 @@ export interface ShopApiConfig {
   audience: string;
   /** Refuse purchase tokens that carry no `product_purchase` authorization_details. */
   requireAuthorizationDetails: boolean;
-  logLevel: LogLevel;
+  logLevel: LevelWithSilent;
 }
-
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_AUTH0_DOMAIN = "localhost:4010";
 export const DEFAULT_PORT = 4020;
@@ -25,43 +24,30 @@ const BARE_DOMAIN =
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-// An empty variable (`X=` in a .env file) means "not set", so the default applies.
-const optional = <T extends z.ZodTypeAny>(schema: T) =>
-  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
-
+// Empty and blank variables never reach the schema: `parseEnv` counts them as unset.
 const envSchema = z.object({
-  SHOP_API_PORT: optional(
-    z.coerce
-      .number({ invalid_type_error: "must be a number" })
-      .int("must be a whole number")
-      .min(0, "must be between 0 and 65535")
-      .max(65535, "must be between 0 and 65535"),
-  ),
-  SHOP_API_HOST: optional(z.string()),
-  AUTH0_DOMAIN: optional(
-    z
-      .string()
-      .regex(
-        BARE_DOMAIN,
-        "must be a bare host[:port] such as 'localhost:4010' or 'your-tenant.us.auth0.com' " +
-          "(no https://, no path, no trailing slash); set AUTH0_ISSUER_BASE_URL for a full URL",
-      ),
-  ),
-  AUTH0_ISSUER_BASE_URL: optional(
-    z.string().superRefine((value, ctx) => {
+  SHOP_API_PORT: portSchema.default(DEFAULT_PORT),
+  SHOP_API_HOST: z.string().default(DEFAULT_HOST),
+  AUTH0_DOMAIN: z
+    .string()
+    .regex(
+      BARE_DOMAIN,
+      "must be a bare host[:port] such as 'localhost:4010' or 'your-tenant.us.auth0.com' " +
+        "(no https://, no path, no trailing slash); set AUTH0_ISSUER_BASE_URL for a full URL",
+    )
+    .default(DEFAULT_AUTH0_DOMAIN),
+  AUTH0_ISSUER_BASE_URL: z
+    .string()
+    .superRefine((value, ctx) => {
       const problem = issuerUrlProblem(value);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-  ),
-  SHOP_API_AUDIENCE: optional(z.string().trim().min(1, "must not be blank")),
-  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: optional(
-    z.enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) }),
-  ),
-  LOG_LEVEL: optional(
-    z.enum(LOG_LEVELS, {
-      errorMap: () => ({ message: `must be one of ${LOG_LEVELS.join(", ")}` }),
-    }),
-  ),
+    })
+    .optional(),
+  SHOP_API_AUDIENCE: z.string().trim().default(SHOP_API_AUDIENCE),
+  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: z
+    .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
+    .default("false"),
+  LOG_LEVEL: logLevelSchema.default("info"),
 });
 
 function issuerUrlProblem(value: string): string | undefined {
@@ -80,36 +66,19 @@ function issuerUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid shop-api configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
 /**
- * Builds the configuration from environment variables. Every problem is reported at once,
- * each prefixed with the variable's name, in a single `ConfigError`.
+ * Builds the configuration from environment variables: an empty variable is unset, and every
+ * problem is reported at once, each naming its variable, in one shared `ConfigError`.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ShopApiConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = String(issue.path[0] ?? "environment");
-        const got = env[name];
-        return `${name} ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`;
-      }),
-    );
-  }
-  const vars = parsed.data;
+  const vars = parseEnv(envSchema, env, { app: "shop-api" });
   return {
-    port: vars.SHOP_API_PORT ?? DEFAULT_PORT,
-    host: vars.SHOP_API_HOST ?? DEFAULT_HOST,
+    port: vars.SHOP_API_PORT,
+    host: vars.SHOP_API_HOST,
     // The issuer is compared byte for byte with `iss`; Auth0's ends with a slash.
-    issuer: vars.AUTH0_ISSUER_BASE_URL ?? `https://${vars.AUTH0_DOMAIN ?? DEFAULT_AUTH0_DOMAIN}/`,
-    audience: vars.SHOP_API_AUDIENCE ?? SHOP_API_AUDIENCE,
+    issuer: vars.AUTH0_ISSUER_BASE_URL ?? `https://${vars.AUTH0_DOMAIN}/`,
+    audience: vars.SHOP_API_AUDIENCE,
     requireAuthorizationDetails: vars.SHOP_API_REQUIRE_AUTHORIZATION_DETAILS === "true",
-    logLevel: vars.LOG_LEVEL ?? "info",
+    logLevel: vars.LOG_LEVEL,
   };
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 
+import { systemClock } from "@ciba-testbed/shared";
+import type { Clock } from "@ciba-testbed/shared";
 import type { Logger } from "pino";
 
 import type { TokenVerificationOptions } from "./auth.js";
 import { InMemoryCatalog } from "./catalog.js";
 import type { Catalog } from "./catalog.js";
-import { systemClock } from "./clock.js";
-import type { Clock } from "./clock.js";
 import type { ShopApiConfig } from "./config.js";
 import { checkIssuer } from "./issuer-check.js";
 import type { IssuerCheckResult } from "./issuer-check.js";
@@ -23,7 +23,10 @@ export interface AppDeps {
   newOrderId: () => string;
   /** How express-oauth2-jwt-bearer reaches the issuer (TLS agent, timeouts, caching). */
   tokenVerification: TokenVerificationOptions;
-  /** The issuer check behind GET /ready (the same one main.ts runs at start). */
+  /**
+   * The issuer check behind GET /ready and main.ts's start-up check. By default it reaches the
+   * issuer exactly as token verification does (same agent, same timeout).
+   */
   checkIssuer: () => Promise<IssuerCheckResult>;
   readinessTtlMs: number;
   /**
@@ -35,14 +38,20 @@ export interface AppDeps {
 }
 
 export function createDeps(config: ShopApiConfig, overrides: Partial<AppDeps> = {}): AppDeps {
+  const tokenVerification = overrides.tokenVerification ?? {};
   return {
     catalog: new InMemoryCatalog(),
     orders: new InMemoryOrderStore(),
     clock: systemClock,
     logger: createLogger(config.logLevel),
     newOrderId: randomUUID,
-    tokenVerification: {},
-    checkIssuer: () => checkIssuer({ issuer: config.issuer }),
+    tokenVerification,
+    checkIssuer: () =>
+      checkIssuer({
+        issuer: config.issuer,
+        agent: tokenVerification.agent,
+        timeoutMs: tokenVerification.timeoutDuration,
+      }),
     readinessTtlMs: 5_000,
     ...overrides,
   };

@@ -2,7 +2,9 @@ import { STATUS_CODES, createServer } from "node:http";
 import type { RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
-import { OAuthError } from "./errors.js";
+import type { OAuthError } from "@ciba-testbed/shared";
+
+import { errors } from "./errors.js";
 
 const HEADERS = {
   "Content-Type": "application/json; charset=utf-8",
@@ -13,18 +15,14 @@ const HEADERS = {
 function refusal(code: string | undefined): OAuthError {
   switch (code) {
     case "HPE_HEADER_OVERFLOW":
-      return new OAuthError(
-        431,
-        "invalid_request",
+      return errors.headersTooLarge(
         "The request line and headers are larger than this server accepts (16 KB); " +
           "shorten the URL or the headers",
       );
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return new OAuthError(408, "invalid_request", "The request took too long to arrive");
+      return errors.requestTimeout("The request took too long to arrive");
     default:
-      return new OAuthError(
-        400,
-        "invalid_request",
+      return errors.invalidRequest(
         "The HTTP request is malformed (request line, header syntax, Content-Length or " +
           "Transfer-Encoding) and was not processed",
       );
@@ -50,14 +48,11 @@ function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Socket): v
 
 function answerUnmetExpectation(_req: unknown, res: ServerResponse): void {
   // RFC 9110 section 10.1.1: an expectation the server cannot meet gets 417.
-  const body = JSON.stringify(
-    new OAuthError(
-      417,
-      "invalid_request",
-      "The only Expect value this server meets is '100-continue'; send the request without it",
-    ).toJSON(),
+  const answer = errors.expectationFailed(
+    "The only Expect value this server meets is '100-continue'; send the request without it",
   );
-  res.writeHead(417, { ...HEADERS, "Content-Length": Buffer.byteLength(body) });
+  const body = JSON.stringify(answer.toJSON());
+  res.writeHead(answer.status, { ...HEADERS, "Content-Length": Buffer.byteLength(body) });
   res.end(body);
 }
 

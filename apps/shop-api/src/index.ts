@@ -1,7 +1,7 @@
 export { createApp } from "./app.js";
 export { createHttpServer } from "./http-server.js";
-export { ConfigError, loadConfig } from "./config.js";
-export type { LogLevel, ShopApiConfig } from "./config.js";
+export { loadConfig } from "./config.js";
+export type { ShopApiConfig } from "./config.js";
 export { createDeps } from "./deps.js";
 export type { AppDeps } from "./deps.js";
 export { InMemoryCatalog, DEFAULT_PRODUCTS } from "./catalog.js";
@@ -12,3 +12,14 @@ export { IssuerCheckError, checkIssuer, discoveryUrl } from "./issuer-check.js";
 export type { IssuerCheckResult, IssuerProblem } from "./issuer-check.js";
 export { buildOpenApiDocument } from "./openapi.js";
 export { createLogger } from "./logging.js";
+// The wire: what clients (the agent, the end-to-end tests) import instead of retyping.
+export type {
+  HealthJson,
+  OrderJson,
+  OrderListJson,
+  ProductJson,
+  ProductListJson,
+  ReadyJson,
+} from "./schemas.js";
+export { errors } from "./errors.js";
+export type { ShopApiErrorCode } from "./errors.js";

@@ -1,3 +1,4 @@
+import { Agent } from "node:https";
 import type { AddressInfo } from "node:net";
 
 import request from "supertest";
@@ -108,6 +109,31 @@ describe("checkIssuer", () => {
     const ready = await request(shop.app).get("/ready");
     expect(ready.status).toBe(503);
     expect(ready.body.error_description).toContain("NODE_EXTRA_CA_CERTS");
+  });
+
+  it("trusts what the agent it is given trusts: the token library's transport", async () => {
+    const tls = await localTls();
+    const tlsIssuer = await startTestIssuer({ tls });
+    servers.push(tlsIssuer);
+    const agent = new Agent({ ca: tls.ca });
+    await expect(checkIssuer({ issuer: tlsIssuer.issuer, agent })).resolves.toMatchObject({
+      issuer: tlsIssuer.issuer,
+      keyCount: 1,
+    });
+    expect((await failure(checkIssuer({ issuer: tlsIssuer.issuer }))).problem).toBe(
+      "tls_untrusted",
+    );
+  });
+
+  it("gives up on an issuer that accepts the connection but never answers", async () => {
+    const silent = await listen(() => undefined);
+    servers.push({ close: () => close(silent) });
+    const { port } = silent.address() as AddressInfo;
+    const error = await failure(
+      checkIssuer({ issuer: `http://127.0.0.1:${port}/`, timeoutMs: 100 }),
+    );
+    expect(error.problem).toBe("timeout");
+    expect(error.message).toContain("did not answer within 100 ms");
   });
 
   it.each<[string, IssuerProblem, string]>([

@@ -1,7 +1,16 @@
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
+
+import { classifyNetworkError, errorMessages } from "@ciba-testbed/shared/node";
+
+import { fetchThrough } from "./issuer-transport.js";
+import type { IssuerFetch } from "./issuer-transport.js";
+
 /**
- * The start-up check: can this process reach and trust the issuer's metadata and keys, and do
- * they describe the issuer it is configured for? Without it, each of these problems shows up
- * later as the library's `401 invalid_token "Failed to fetch authorization server metadata"`.
+ * The start-up check, which GET /ready repeats: can this process reach and trust the issuer's
+ * metadata and keys, and do they describe the issuer it is configured for? Without it, each of
+ * these problems shows up later as the library's `401 invalid_token "Failed to fetch
+ * authorization server metadata"`.
  */
 
 export type IssuerProblem =
@@ -31,8 +40,11 @@ export class IssuerCheckError extends Error {
 
 export interface IssuerCheckOptions {
   issuer: string;
-  fetch?: typeof globalThis.fetch;
-  timeoutMs?: number;
+  /** The agent token verification uses (`TokenVerificationOptions.agent`): one trust decision. */
+  agent?: HttpAgent | HttpsAgent | undefined;
+  /** Tests only: replaces the transport (`fetchThrough(agent)`). */
+  fetch?: IssuerFetch;
+  timeoutMs?: number | undefined;
 }
 
 export interface IssuerCheckResult {
@@ -52,23 +64,9 @@ const CA_HINT =
   "when starting the process (setting it from code has no effect); for another issuer, " +
   "make this machine trust its certificate authority.";
 
-const TLS_TRUST_CODES = new Set([
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_UNTRUSTED",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-]);
-const TLS_HANDSHAKE_CODES = new Set(["EPROTO", "ERR_SSL_WRONG_VERSION_NUMBER"]);
-const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME"]);
-
 export async function checkIssuer(options: IssuerCheckOptions): Promise<IssuerCheckResult> {
   const { issuer, timeoutMs = 5_000 } = options;
-  const fetch = options.fetch ?? globalThis.fetch;
+  const fetch = options.fetch ?? fetchThrough(options.agent);
   const metadataUrl = discoveryUrl(issuer);
 
   const metadata = await getJson(
@@ -130,13 +128,13 @@ export async function checkIssuer(options: IssuerCheckOptions): Promise<IssuerCh
 }
 
 async function getJson(
-  fetch: typeof globalThis.fetch,
+  fetch: IssuerFetch,
   url: string,
   what: string,
   timeoutMs: number,
   statusProblem: IssuerProblem,
 ): Promise<unknown> {
-  let response: Response;
+  let response: Awaited<ReturnType<IssuerFetch>>;
   try {
     response = await fetch(url, {
       headers: { accept: "application/json" },
@@ -153,7 +151,7 @@ async function getJson(
     );
   }
   try {
-    return await response.json();
+    return JSON.parse(await response.text()) as unknown;
   } catch (error) {
     throw new IssuerCheckError(
       statusProblem === "http_status" ? "bad_metadata" : "jwks_empty",
@@ -163,94 +161,62 @@ async function getJson(
   }
 }
 
-/** Node's fetch throws `TypeError("fetch failed")` and puts the real reason in `cause`. */
+/** Names a failed request's cause (`classifyNetworkError`) with the fix for this API. */
 export function describeFetchFailure(
   error: unknown,
   url: string,
   what: string,
   timeoutMs: number,
 ): IssuerCheckError {
-  const codes = errorCodes(error);
-  const has = (set: ReadonlySet<string>) => codes.find((code) => set.has(code));
   const { host, hostname, origin } = new URL(url);
+  const { failure, code, detail } = classifyNetworkError(error) ?? {
+    failure: "unreachable",
+    detail: errorMessages(error),
+  };
+  const problem = (name: IssuerProblem, message: string) =>
+    new IssuerCheckError(name, message, { cause: error });
 
-  const trustCode = has(TLS_TRUST_CODES);
-  if (trustCode) {
-    return new IssuerCheckError(
-      "tls_untrusted",
-      `${what} at ${url} cannot be trusted: TLS certificate check failed (${trustCode}). ${CA_HINT}`,
-      { cause: error },
-    );
+  switch (failure) {
+    case "tls_untrusted":
+      return problem(
+        failure,
+        `${what} at ${url} cannot be trusted: TLS certificate check failed (${code}). ${CA_HINT}`,
+      );
+    case "tls_hostname":
+      return problem(
+        failure,
+        `${what} at ${url} is served with a certificate that is not valid for ${hostname} ` +
+          `(${code}): use the host name the certificate was issued for.`,
+      );
+    case "tls_handshake":
+      return problem(
+        failure,
+        `${what} at ${url}: the TLS handshake failed (${code}). Is the server at ${host} ` +
+          "speaking HTTPS on that port?",
+      );
+    case "connection_refused":
+      return problem(
+        failure,
+        `${what} at ${url} is unreachable: nothing is listening at ${origin} (${code}). ` +
+          "Is the tenant running (pnpm mock-auth0)? Is AUTH0_DOMAIN right?",
+      );
+    case "dns":
+      return problem(
+        failure,
+        `${what} at ${url} is unreachable: the host name ${hostname} does not resolve (${code}). ` +
+          "Check AUTH0_DOMAIN (e.g. your-tenant.us.auth0.com).",
+      );
+    case "timeout":
+      return problem(
+        failure,
+        code === undefined
+          ? `${what} at ${url} did not answer within ${timeoutMs} ms`
+          : `${what} at ${url} did not answer in time (${code})`,
+      );
+    case "connection_reset":
+    case "unreachable":
+      return problem("unreachable", `${what} at ${url} is unreachable (${code ?? detail})`);
   }
-  if (codes.includes("ERR_TLS_CERT_ALTNAME_INVALID")) {
-    return new IssuerCheckError(
-      "tls_hostname",
-      `${what} at ${url} is served with a certificate that is not valid for ${hostname} ` +
-        "(ERR_TLS_CERT_ALTNAME_INVALID): use the host name the certificate was issued for.",
-      { cause: error },
-    );
-  }
-  const handshakeCode = has(TLS_HANDSHAKE_CODES);
-  if (handshakeCode) {
-    return new IssuerCheckError(
-      "tls_handshake",
-      `${what} at ${url}: the TLS handshake failed (${handshakeCode}). Is the server at ${host} ` +
-        "speaking HTTPS on that port?",
-      { cause: error },
-    );
-  }
-  if (codes.includes("ECONNREFUSED")) {
-    return new IssuerCheckError(
-      "connection_refused",
-      `${what} at ${url} is unreachable: nothing is listening at ${origin} (ECONNREFUSED). ` +
-        "Is the tenant running (pnpm mock-auth0)? Is AUTH0_DOMAIN right?",
-      { cause: error },
-    );
-  }
-  const dnsCode = has(DNS_CODES);
-  if (dnsCode) {
-    return new IssuerCheckError(
-      "dns",
-      `${what} at ${url} is unreachable: the host name ${hostname} does not resolve (${dnsCode}). ` +
-        "Check AUTH0_DOMAIN (e.g. your-tenant.us.auth0.com).",
-      { cause: error },
-    );
-  }
-  if (isTimeout(error)) {
-    return new IssuerCheckError(
-      "timeout",
-      `${what} at ${url} did not answer within ${timeoutMs} ms`,
-      { cause: error },
-    );
-  }
-  const detail = codes.length > 0 ? codes.join(", ") : errorMessage(error);
-  return new IssuerCheckError("unreachable", `${what} at ${url} is unreachable (${detail})`, {
-    cause: error,
-  });
-}
-
-/** Every `code` in the error, its `cause` chain and any AggregateError members. */
-function errorCodes(error: unknown, depth = 0): string[] {
-  if (!isRecord(error) || depth > 5) return [];
-  const own = typeof error.code === "string" ? [error.code] : [];
-  const nested = Array.isArray(error.errors)
-    ? error.errors.flatMap((inner: unknown) => errorCodes(inner, depth + 1))
-    : [];
-  return [...own, ...nested, ...errorCodes(error.cause, depth + 1)];
-}
-
-function isTimeout(error: unknown): boolean {
-  return isRecord(error) && (error.name === "TimeoutError" || error.name === "AbortError");
-}
-
-/** "fetch failed: bad port": the messages along the `cause` chain. */
-function errorMessage(error: unknown): string {
-  const messages: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; depth++) {
-    messages.push(e instanceof Error ? e.message : typeof e === "string" ? e : "unknown error");
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return messages.join(": ");
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

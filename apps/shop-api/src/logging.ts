@@ -2,11 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { pino } from "pino";
-import type { DestinationStream, Logger } from "pino";
+import type { DestinationStream, LevelWithSilent, Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import type { HttpLogger } from "pino-http";
-
-import type { LogLevel } from "./config.js";
 
 /** Belt and braces: the request serializer below never emits headers in the first place. */
 const REDACT_PATHS = [
@@ -20,7 +18,7 @@ const REDACT_PATHS = [
   "*.client_secret",
 ];
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   const options = { level, redact: { paths: REDACT_PATHS, censor: "[Redacted]" } };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -80,7 +80,7 @@ describe("main.ts (a real process)", () => {
     const started = startMain({ SHOP_API_PORT: "http", LOG_LEVEL: "loud" });
     expect(await started.exited).toBe(1);
     expect(started.stderr()).toContain("Invalid shop-api configuration:");
-    expect(started.stderr()).toContain("SHOP_API_PORT must be a number");
+    expect(started.stderr()).toContain("SHOP_API_PORT must be a port number");
     expect(started.stderr()).toContain("LOG_LEVEL must be one of");
   });
 
@@ -101,6 +101,10 @@ describe("main.ts (a real process)", () => {
     const started = startMain({
       AUTH0_ISSUER_BASE_URL: issuer.issuer,
       SHOP_API_PORT: "0",
+      // Empty, as `X=` in a .env file: unset, so the defaults apply.
+      AUTH0_DOMAIN: "",
+      SHOP_API_AUDIENCE: "",
+      LOG_LEVEL: " ",
     });
     const url = await listeningUrl(started);
 

@@ -1,12 +1,13 @@
 import type { AddressInfo } from "node:net";
 
+import { ConfigError } from "@ciba-testbed/shared";
 import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import { createDeps } from "./deps.js";
 import { createHttpServer } from "./http-server.js";
-import { IssuerCheckError, checkIssuer } from "./issuer-check.js";
+import { IssuerCheckError } from "./issuer-check.js";
 
 async function main(): Promise<void> {
   let config;
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const { logger } = deps;
 
   try {
-    const issuer = await checkIssuer({ issuer: config.issuer });
+    const issuer = await deps.checkIssuer();
     logger.info(
       { issuer: issuer.issuer, jwksKeys: issuer.keyCount },
       "issuer reachable and trusted",

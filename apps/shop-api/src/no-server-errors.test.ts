@@ -7,6 +7,7 @@ import type { Express } from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { errors } from "./errors.js";
 import { createHttpServer } from "./http-server.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { createTestApp } from "./test-support/test-app.js";
@@ -148,7 +149,14 @@ function parseAnswer(text: string): RawAnswer | undefined {
   }
 }
 
-/** Why an answer breaks the rule (no 5xx; errors as `{error, error_description}`), if it does. */
+const DOCUMENTED = new Set(
+  Object.values(errors.table).map(({ status, code }) => `${status} ${code}`),
+);
+
+/**
+ * Why an answer breaks the rule (no 5xx; errors as `{error, error_description}` with a status
+ * and code the error table, and so the OpenAPI document, lists), if it does.
+ */
 function problemWith(request: RawRequest, answer: RawAnswer): string | undefined {
   if (answer.status >= 500) return `answered ${answer.status}: ${answer.body}`;
   if (answer.status < 400 || request.method === "HEAD") return undefined;
@@ -160,6 +168,9 @@ function problemWith(request: RawRequest, answer: RawAnswer): string | undefined
     const { error, error_description: description } = body;
     if (typeof error !== "string" || typeof description !== "string" || description === "") {
       return `answered ${answer.status} without an error and a description: ${answer.body}`;
+    }
+    if (!DOCUMENTED.has(`${answer.status} ${error}`)) {
+      return `answered ${answer.status} ${error}, which the error table does not list`;
     }
   } catch {
     return `answered ${answer.status} with a body that is not JSON: ${answer.body}`;
@@ -396,7 +407,7 @@ describe("no request gets a 5xx", () => {
       expect(JSON.parse(answer.body)).toEqual({
         error: "invalid_request",
         error_description:
-          "The request body does not decompress as its Content-Encoding says; send it uncompressed, or as valid gzip, deflate or br",
+          "The request body does not match its Content-Encoding; send it uncompressed, or compress it correctly",
       });
     },
   );

@@ -3,6 +3,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { errors } from "./errors.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { createTestApp } from "./test-support/test-app.js";
 import { startTestIssuer } from "./test-support/test-issuer.js";
@@ -173,7 +174,7 @@ describe("the OpenAPI document", () => {
     });
   });
 
-  it("lists every error code the API answers with", () => {
+  it("lists every error code the API answers with, from the error table", () => {
     const description = (doc.info as Json).description as string;
     for (const code of [
       "invalid_request",
@@ -182,7 +183,6 @@ describe("the OpenAPI document", () => {
       "insufficient_authorization_details",
       "not_found",
       "insufficient_stock",
-      "payload_too_large",
       "unsupported_media_type",
       "unknown_product",
       "price_limit_exceeded",
@@ -192,6 +192,37 @@ describe("the OpenAPI document", () => {
     ]) {
       expect(description).toContain(`\`${code}\``);
     }
+    for (const { status, code, when } of Object.values(errors.table)) {
+      expect(description).toContain(`| ${status} | \`${code}\` | ${when} |`);
+    }
+  });
+
+  it("documents an oversized body as 413 invalid_request, like every app of the testbed", () => {
+    const description = (doc.info as Json).description as string;
+    expect(description).toContain("| 413 | `invalid_request` | the body is over 10kb |");
+    expect(description).not.toContain("payload_too_large");
+    const purchase = paths["/api/purchases"]?.post?.responses as Record<string, Json>;
+    expect(purchase["413"]?.description).toBe("`invalid_request`: the body is over 10kb");
+  });
+
+  it("describes each operation's errors from the table, with a challenge where RFC 6750 puts one", () => {
+    const purchase = paths["/api/purchases"]?.post?.responses as Record<string, Json>;
+    expect(Object.keys(purchase).sort()).toEqual(
+      ["201", "400", "401", "403", "409", "413", "415", "422"].sort(),
+    );
+    expect(purchase["422"]?.description).toBe(
+      [
+        errors.table.unknownProduct,
+        errors.table.priceLimitExceeded,
+        errors.table.idempotencyKeyReused,
+      ]
+        .map(({ code, when }) => `\`${code}\`: ${when}`)
+        .join("; "),
+    );
+    for (const status of ["400", "401", "403"]) {
+      expect(purchase[status]?.headers, status).toHaveProperty("WWW-Authenticate");
+    }
+    expect(purchase["409"]?.headers).toBeUndefined();
   });
 });
 

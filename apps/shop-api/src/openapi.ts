@@ -3,15 +3,15 @@ import type { ResponseConfig } from "@asteasolutions/zod-to-openapi";
 import {
   CIBA_GRANT_TYPE,
   PRODUCT_BUY_SCOPE,
-  PURCHASE_AUTHORIZATION_DETAILS_TYPE,
   purchaseAuthorizationDetailSchema,
   purchaseRequestSchema,
 } from "@ciba-testbed/shared";
 import { z } from "zod";
 
 import type { ShopApiConfig } from "./config.js";
+import { errors } from "./errors.js";
+import type { ErrorName } from "./errors.js";
 import { discoveryUrl } from "./issuer-check.js";
-import { JSON_BODY_LIMIT } from "./limits.js";
 import {
   errorSchema,
   healthSchema,
@@ -24,30 +24,27 @@ import {
 
 export const SECURITY_SCHEME = "auth0";
 
-const ERROR_CODES = `
-| status | error | when |
-|---|---|---|
-| 400 | \`invalid_request\` | the body breaks the purchase schema, is not JSON or does not decompress as its \`Content-Encoding\` says; the path is not valid percent-encoded UTF-8; the \`Idempotency-Key\` is malformed; the Authorization header is not \`Bearer <token>\`; the token is in the URL query; or the HTTP request itself is malformed |
-| 401 | \`invalid_request\` | no access token; the \`WWW-Authenticate\` challenge then carries no error (RFC 6750 section 3.1) |
-| 401 | \`invalid_token\` | the token is malformed (including any segment that is not canonical base64url: padding, \`+\` or \`/\`, whitespace, non-zero unused bits), expired, not yet valid, badly signed, or for another issuer or audience |
-| 403 | \`insufficient_scope\` | the token lacks \`${PRODUCT_BUY_SCOPE}\`, or was issued to a client (client_credentials) rather than for a person |
-| 403 | \`insufficient_authorization_details\` | the token's \`${PURCHASE_AUTHORIZATION_DETAILS_TYPE}\` authorization_details (RFC 9396) do not cover the order, hold several entries (one approval per purchase), were already used for an order, or are required and missing |
-| 404 | \`not_found\` | unknown route, product or order (another person's order is also 404) |
-| 409 | \`insufficient_stock\` | fewer units in stock than ordered |
-| 413 | \`payload_too_large\` | the body is over ${JSON_BODY_LIMIT} |
-| 415 | \`unsupported_media_type\` | the body is not \`application/json\` in UTF-8, or its \`Content-Encoding\` is not one of gzip, deflate, br |
-| 417, 431 | \`invalid_request\` | an \`Expect\` other than \`100-continue\`; a request line and headers over 16 KB |
-| 422 | \`unknown_product\` | no product has that id or name |
-| 422 | \`price_limit_exceeded\` | the total is above \`priceLimit\` |
-| 422 | \`idempotency_key_reused\` | the \`Idempotency-Key\` was used before with a different body |
-| 500 | \`server_error\` | an unexpected failure (no details are returned) |
-| 503 | \`temporarily_unavailable\` | \`/ready\` only: the issuer's metadata or keys cannot be reached |
+/** The API description's error list: one row per entry of the error table. */
+function errorList(): string {
+  const rows = Object.values(errors.table).map(
+    ({ status, code, when }) => `| ${status} | \`${code}\` | ${when} |`,
+  );
+  return [
+    "",
+    "| status | error | when |",
+    "|---|---|---|",
+    ...rows,
+    "",
+    "RFC 9396 defines no resource-server error code, so `insufficient_authorization_details` is",
+    "this API's own, modelled on RFC 6750's `insufficient_scope`: a 403 with a",
+    '`WWW-Authenticate: Bearer realm="api", error="...", error_description="..."` challenge.',
+  ].join("\n");
+}
 
-RFC 9396 defines no resource-server error code, so \`insufficient_authorization_details\` is
-this API's own, modelled on RFC 6750's \`insufficient_scope\`: a 403 with a
-\`WWW-Authenticate: Bearer realm="api", error="...", error_description="..."\` challenge.`;
+/** RFC 6750 section 3: the answers of a protected resource that carry a challenge. */
+const CHALLENGED = new Set([400, 401, 403]);
 
-function errorResponse(description: string, challenge = false): ResponseConfig {
+function errorResponse(description: string, challenge: boolean): ResponseConfig {
   return {
     description,
     ...(challenge
@@ -65,13 +62,33 @@ function errorResponse(description: string, challenge = false): ResponseConfig {
   };
 }
 
-const authErrors = {
-  401: errorResponse("No token, or a token that is not valid for this API", true),
-  403: errorResponse(
-    `The token lacks \`${PRODUCT_BUY_SCOPE}\` or was not issued for a person`,
-    true,
-  ),
-};
+/**
+ * An operation's error responses, from rows of the error table: one per status, naming each
+ * code and when it happens. On a secured operation 400, 401 and 403 may carry a challenge.
+ */
+function errorResponses(
+  names: readonly ErrorName[],
+  options: { secured?: boolean } = {},
+): Record<number, ResponseConfig> {
+  const byStatus = new Map<number, string[]>();
+  for (const name of names) {
+    const { status, code, when } = errors.table[name];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), `\`${code}\`: ${when}`]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, lines]) => [
+      status,
+      errorResponse(lines.join("; "), options.secured === true && CHALLENGED.has(status)),
+    ]),
+  );
+}
+
+const TOKEN_ERRORS: readonly ErrorName[] = [
+  "invalidRequest",
+  "missingToken",
+  "invalidToken",
+  "insufficientScope",
+];
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the handlers use. */
 export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "audience">): object {
@@ -113,9 +130,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
     tags: ["operations"],
     responses: {
       200: { description: "Ready", content: { "application/json": { schema: readySchema } } },
-      503: errorResponse(
-        "The issuer cannot be reached or trusted; the description names the cause",
-      ),
+      ...errorResponses(["temporarilyUnavailable"]),
     },
   });
 
@@ -163,7 +178,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
         description: "The product",
         content: { "application/json": { schema: productSchema } },
       },
-      404: errorResponse("No such product"),
+      ...errorResponses(["notFound"]),
     },
   });
 
@@ -211,17 +226,19 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
         },
         content: { "application/json": { schema: orderSchema } },
       },
-      400: errorResponse("invalid_request: the body or a header is malformed", true),
-      ...authErrors,
-      403: errorResponse(
-        "insufficient_scope (no product:buy, or a client-credentials token) or " +
-          "insufficient_authorization_details (the approved purchase does not cover this order)",
-        true,
+      ...errorResponses(
+        [
+          ...TOKEN_ERRORS,
+          "insufficientAuthorizationDetails",
+          "insufficientStock",
+          "payloadTooLarge",
+          "unsupportedMediaType",
+          "unknownProduct",
+          "priceLimitExceeded",
+          "idempotencyKeyReused",
+        ],
+        { secured: true },
       ),
-      409: errorResponse("insufficient_stock"),
-      413: errorResponse(`payload_too_large: the body is over ${JSON_BODY_LIMIT}`),
-      415: errorResponse("unsupported_media_type: send application/json"),
-      422: errorResponse("unknown_product, price_limit_exceeded or idempotency_key_reused"),
     },
   });
 
@@ -238,7 +255,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
         description: "The caller's orders",
         content: { "application/json": { schema: orderListSchema } },
       },
-      ...authErrors,
+      ...errorResponses(TOKEN_ERRORS, { secured: true }),
     },
   });
 
@@ -253,8 +270,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
     request: { params: z.object({ id: z.string().openapi({ description: "Order id" }) }) },
     responses: {
       200: { description: "The order", content: { "application/json": { schema: orderSchema } } },
-      ...authErrors,
-      404: errorResponse("No such order for this caller"),
+      ...errorResponses([...TOKEN_ERRORS, "notFound"], { secured: true }),
     },
   });
 
@@ -266,7 +282,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
       description:
         `The reference OAuth 2.0 resource server for the audience \`${config.audience}\` and ` +
         `the scope \`${PRODUCT_BUY_SCOPE}\`.\n\nEvery error body is \`{ "error", "error_description" }\`:\n` +
-        ERROR_CODES,
+        errorList(),
     },
     tags: [
       { name: "products", description: "Public catalog" },

@@ -12,7 +12,7 @@ const order = (id: string, sub: string, key?: string): Order => ({
   totalCents: 49_900,
   currency: "USD",
   status: "confirmed",
-  createdAt: new Date("2026-01-15T10:00:00Z"),
+  createdAt: Date.parse("2026-01-15T10:00:00Z"),
   authorization: { sub, azp: "agent", authorizationDetailsMatched: false, approvalId: null },
   ...(key === undefined ? {} : { idempotency: { key, fingerprint: "f" } }),
 });

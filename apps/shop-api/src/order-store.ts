@@ -21,7 +21,8 @@ export interface Order {
   totalCents: number;
   currency: "USD";
   status: "confirmed";
-  createdAt: Date;
+  /** When it was placed, in epoch milliseconds (`Clock.now()`); the JSON shows ISO 8601. */
+  createdAt: number;
   authorization: OrderAuthorization;
   /** Present when the request carried an `Idempotency-Key`; scoped to `authorization.sub`. */
   idempotency?: { key: string; fingerprint: string };

@@ -1,16 +1,9 @@
 import { SHOP_CURRENCY } from "@ciba-testbed/shared";
-import type { PurchaseRequest } from "@ciba-testbed/shared";
+import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
 
 import { checkPurchaseAuthorizationDetails } from "./authorization-details.js";
 import type { Catalog } from "./catalog.js";
-import type { Clock } from "./clock.js";
-import {
-  InsufficientAuthorizationDetailsError,
-  idempotencyKeyReused,
-  insufficientStock,
-  priceLimitExceeded,
-  unknownProduct,
-} from "./errors.js";
+import { errors, insufficientAuthorizationDetails } from "./errors.js";
 import { formatCents, toCents } from "./money.js";
 import type { Order, OrderStore } from "./order-store.js";
 
@@ -57,7 +50,7 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
     const earlier = orders.findByIdempotencyKey(buyer.sub, idempotencyKey);
     if (earlier) {
       if (earlier.idempotency?.fingerprint !== fingerprint) {
-        throw idempotencyKeyReused(
+        throw errors.idempotencyKeyReused(
           "This Idempotency-Key was already used for a different purchase; " +
             "send a new key for a new purchase, or repeat the first body exactly to retry it",
         );
@@ -68,7 +61,7 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
 
   const product = catalog.find(request.product);
   if (!product) {
-    throw unknownProduct(
+    throw errors.unknownProduct(
       `No product matches '${request.product}'; GET /api/products lists what is on sale`,
     );
   }
@@ -80,7 +73,7 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
     catalog,
   );
   if (approval.outcome === "mismatch") {
-    throw new InsufficientAuthorizationDetailsError(approval.reason);
+    throw insufficientAuthorizationDetails(approval.reason);
   }
   // The person approved one purchase: a second, different order with the same approval (an
   // agent re-running an approved tool call) needs a new consent. Retries with the same
@@ -88,20 +81,20 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
   const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
   const spent = approvalId === null ? undefined : orders.findByApprovalId(approvalId);
   if (spent) {
-    throw new InsufficientAuthorizationDetailsError(
+    throw insufficientAuthorizationDetails(
       `This approval was already used for order ${spent.id}; a new purchase needs a new approval`,
     );
   }
 
   if (request.priceLimit !== undefined && totalCents > toCents(request.priceLimit)) {
-    throw priceLimitExceeded(
+    throw errors.priceLimitExceeded(
       `${request.qty} x ${product.name} costs ${formatCents(totalCents)}, ` +
         `above the priceLimit of ${formatCents(toCents(request.priceLimit))}`,
     );
   }
 
   if (!catalog.take(product.id, request.qty)) {
-    throw insufficientStock(
+    throw errors.insufficientStock(
       `Only ${product.stock} x ${product.name} left in stock; ${request.qty} requested`,
     );
   }

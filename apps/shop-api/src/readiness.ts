@@ -1,10 +1,11 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "@ciba-testbed/shared";
+
 import { IssuerCheckError } from "./issuer-check.js";
 import type { IssuerCheckResult, IssuerProblem } from "./issuer-check.js";
 
 export type Readiness =
-  | { ready: true; result: IssuerCheckResult; checkedAt: Date }
-  | { ready: false; problem: IssuerProblem | "unknown"; message: string; checkedAt: Date };
+  | { ready: true; result: IssuerCheckResult; checkedAt: number }
+  | { ready: false; problem: IssuerProblem | "unknown"; message: string; checkedAt: number };
 
 /**
  * GET /ready runs the start-up check again, but at most once per `ttlMs`: a load balancer
@@ -32,7 +33,7 @@ export function cachedReadiness(
   };
 
   return () => {
-    if (last && clock.now().getTime() - last.checkedAt.getTime() < ttlMs) {
+    if (last && clock.now() - last.checkedAt < ttlMs) {
       return Promise.resolve(last);
     }
     running ??= run().then((readiness) => {

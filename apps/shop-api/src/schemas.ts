@@ -68,8 +68,13 @@ export const readySchema = z
   })
   .openapi("Ready");
 
+/** The JSON this API answers with, for its clients to import rather than retype. */
 export type ProductJson = z.infer<typeof productSchema>;
+export type ProductListJson = z.infer<typeof productListSchema>;
 export type OrderJson = z.infer<typeof orderSchema>;
+export type OrderListJson = z.infer<typeof orderListSchema>;
+export type HealthJson = z.infer<typeof healthSchema>;
+export type ReadyJson = z.infer<typeof readySchema>;
 
 export function toProductJson(product: Product): ProductJson {
   return {
@@ -90,7 +95,7 @@ export function toOrderJson(order: Order): OrderJson {
     unit_price: fromCents(order.unitPriceCents),
     total: fromCents(order.totalCents),
     currency: order.currency,
-    created_at: order.createdAt.toISOString(),
+    created_at: new Date(order.createdAt).toISOString(),
     authorization: {
       sub: order.authorization.sub,
       azp: order.authorization.azp,

@@ -1,7 +1,7 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import type { Clock } from "../clock.js";
 import { IssuerCheckError, checkIssuer } from "../issuer-check.js";
 import { readySchema } from "../schemas.js";
 import { FIXED_NOW, createTestApp } from "../test-support/test-app.js";
@@ -37,7 +37,7 @@ describe("GET /ready", () => {
       status: "ready",
       issuer: issuer.issuer,
       jwks_keys: 1,
-      checked_at: FIXED_NOW.toISOString(),
+      checked_at: new Date(FIXED_NOW).toISOString(),
     });
   });
 
@@ -66,8 +66,7 @@ describe("GET /ready", () => {
   });
 
   it("caches the result briefly and shares one check between concurrent callers", async () => {
-    let now = FIXED_NOW.getTime();
-    const clock: Clock = { now: () => new Date(now) };
+    const clock = new ManualClock(FIXED_NOW);
     let checks = 0;
     const shop = createTestApp(issuer, {
       deps: {
@@ -82,10 +81,10 @@ describe("GET /ready", () => {
 
     await Promise.all([1, 2, 3].map(() => request(shop.app).get("/ready")));
     expect(checks).toBe(1);
-    now += 4_999;
+    clock.advance(4_999);
     await request(shop.app).get("/ready");
     expect(checks).toBe(1);
-    now += 1;
+    clock.advance(1);
     await request(shop.app).get("/ready");
     expect(checks).toBe(2);
   });

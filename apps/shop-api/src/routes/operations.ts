@@ -1,6 +1,6 @@
 import { Router } from "express";
 
-import { temporarilyUnavailable } from "../errors.js";
+import { errors } from "../errors.js";
 import type { Readiness } from "../readiness.js";
 
 export function operationRoutes(
@@ -15,12 +15,12 @@ export function operationRoutes(
 
   router.get("/ready", async (_req, res) => {
     const state = await readiness();
-    if (!state.ready) throw temporarilyUnavailable(state.message);
+    if (!state.ready) throw errors.temporarilyUnavailable(state.message);
     res.json({
       status: "ready",
       issuer: state.result.issuer,
       jwks_keys: state.result.keyCount,
-      checked_at: state.checkedAt.toISOString(),
+      checked_at: new Date(state.checkedAt).toISOString(),
     });
   });
 

@@ -1,7 +1,7 @@
 import { Router } from "express";
 
 import type { Catalog } from "../catalog.js";
-import { notFound } from "../errors.js";
+import { errors } from "../errors.js";
 import { toProductJson } from "../schemas.js";
 
 export function productRoutes(catalog: Catalog): Router {
@@ -14,7 +14,7 @@ export function productRoutes(catalog: Catalog): Router {
   router.get("/api/products/:product", (req, res) => {
     const product = catalog.find(req.params.product);
     if (!product) {
-      throw notFound(
+      throw errors.notFound(
         `No product matches '${req.params.product.slice(0, 100)}'; GET /api/products lists them`,
       );
     }

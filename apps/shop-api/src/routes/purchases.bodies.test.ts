@@ -127,14 +127,14 @@ describe("POST /api/purchases refuses bad bodies", () => {
     expectNothingWritten();
   });
 
-  it("oversized body -> 413", async () => {
+  it("oversized body -> 413 invalid_request, as in every app of the testbed", async () => {
     const res = await post(
       JSON.stringify({ product: "XYZ phone", qty: 1, pad: "x".repeat(11_000) }),
     );
     expect(res.status).toBe(413);
     expect(res.body).toEqual({
-      error: "payload_too_large",
-      error_description: "The request body is larger than the 10kb this API accepts",
+      error: "invalid_request",
+      error_description: "The request body is larger than 10kb",
     });
     expectNothingWritten();
   });

@@ -62,7 +62,7 @@ describe("POST /api/purchases", () => {
       unit_price: 499,
       total: 998,
       currency: "USD",
-      created_at: FIXED_NOW.toISOString(),
+      created_at: new Date(FIXED_NOW).toISOString(),
       authorization: { sub: TEST_USER, azp: TEST_CLIENT_ID, authorization_details_matched: false },
     });
     expect(orderSchema.parse(res.body)).toEqual(res.body);

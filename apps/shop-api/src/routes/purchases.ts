@@ -13,7 +13,7 @@ import {
 } from "../auth.js";
 import type { TokenVerificationOptions } from "../auth.js";
 import type { ShopApiConfig } from "../config.js";
-import { invalidRequest, notFound, unsupportedMediaType } from "../errors.js";
+import { errors } from "../errors.js";
 import { JSON_BODY_LIMIT } from "../limits.js";
 import { placeOrder } from "../place-order.js";
 import type { Buyer, PlaceOrderDeps } from "../place-order.js";
@@ -36,11 +36,13 @@ const requireJsonBody: Handler = (req, _res, next) => {
     req.headers["transfer-encoding"] === undefined &&
     (length === undefined || Number(length) === 0);
   if (empty) {
-    next(invalidRequest('A JSON body is required, e.g. {"product":"XYZ phone","qty":1}'));
+    next(errors.invalidRequest('A JSON body is required, e.g. {"product":"XYZ phone","qty":1}'));
     return;
   }
   if (!req.is("application/json")) {
-    next(unsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'"));
+    next(
+      errors.unsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'"),
+    );
     return;
   }
   next();
@@ -66,7 +68,9 @@ function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get("Idempotency-Key");
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw invalidRequest("Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces)");
+    throw errors.invalidRequest(
+      "Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces)",
+    );
   }
   return key;
 }
@@ -114,7 +118,7 @@ export function purchaseRoutes({
     (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);
       if (!parsed.success) {
-        throw invalidRequest(`Invalid purchase: ${describeIssues(parsed.error.issues)}`);
+        throw errors.invalidRequest(`Invalid purchase: ${describeIssues(parsed.error.issues)}`);
       }
       const { order, replayed } = placeOrder(
         {
@@ -140,7 +144,7 @@ export function purchaseRoutes({
     const order = typeof id === "string" ? deps.orders.getById(id) : undefined;
     // Another person's order is indistinguishable from a missing one, so ids do not leak.
     if (order?.authorization.sub !== ownerOf(req)) {
-      throw notFound("No order with this id for this caller");
+      throw errors.notFound("No order with this id for this caller");
     }
     res.json(toOrderJson(order));
   });

@@ -1,9 +1,9 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import type { Express } from "express";
 
 import { createApp } from "../app.js";
 import { InMemoryCatalog } from "../catalog.js";
 import type { ProductSeed } from "../catalog.js";
-import type { Clock } from "../clock.js";
 import type { ShopApiConfig } from "../config.js";
 import { createDeps } from "../deps.js";
 import type { AppDeps } from "../deps.js";
@@ -11,9 +11,8 @@ import { createLogger } from "../logging.js";
 import { InMemoryOrderStore } from "../order-store.js";
 import type { TestIssuer } from "./test-issuer.js";
 
-export const FIXED_NOW = new Date("2026-01-15T10:00:00.000Z");
-
-export const fixedClock: Clock = { now: () => FIXED_NOW };
+/** The time on every test app's clock (epoch ms) until a test moves it. */
+export const FIXED_NOW = Date.parse("2026-01-15T10:00:00.000Z");
 
 export const TEST_PRODUCTS: readonly ProductSeed[] = [
   { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 50 },
@@ -63,7 +62,7 @@ export function createTestApp(
   const deps = createDeps(config, {
     catalog,
     orders,
-    clock: fixedClock,
+    clock: new ManualClock(FIXED_NOW),
     logger: createLogger("trace", { write: (line: string) => void logs.push(line) }),
     newOrderId: () => `ord-${String(++next).padStart(4, "0")}`,
     ...options.deps,

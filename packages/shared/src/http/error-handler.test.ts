@@ -55,7 +55,10 @@ describe("createErrorHandler", () => {
       const response = await request(app().server).get(path).expect(400);
       expect(response.body).toEqual({
         error: "invalid_request",
-        error_description: "The URL path is not valid percent-encoded UTF-8 (RFC 3986 section 2.1)",
+        error_description:
+          "The URL path is not valid percent-encoded UTF-8 (RFC 3986 section 2.1: '%' must be " +
+          "followed by two hex digits, and the bytes must form UTF-8); encode each path segment " +
+          "with encodeURIComponent",
       });
     },
   );

@@ -47,7 +47,9 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
     return new OAuthError(
       400,
       "invalid_request",
-      "The URL path is not valid percent-encoded UTF-8 (RFC 3986 section 2.1)",
+      "The URL path is not valid percent-encoded UTF-8 (RFC 3986 section 2.1: '%' must be " +
+        "followed by two hex digits, and the bytes must form UTF-8); encode each path segment " +
+        "with encodeURIComponent",
     );
   }
   // zlib and brotli failures carry an errno (Z_DATA_ERROR, ERR__ERROR_FORMAT_PADDING_2, ...).

@@ -1,1 +1,2 @@
 export * from "./local-ca.js";
+export * from "./network-error.js";
