@@ -4,20 +4,33 @@
  */
 import { styleText } from "node:util";
 
+import { ConfigError, parseEnv, portSchema } from "@ciba-testbed/shared";
+import { logLevelSchema } from "@ciba-testbed/shared/http";
 import { z } from "zod";
 
 import { startStack } from "./stack/stack.js";
 
-const env = z
-  .object({
-    MOCK_AUTH0_PORT: z.coerce.number().int().min(1).max(65_535).default(4010),
-    SHOP_API_PORT: z.coerce.number().int().min(1).max(65_535).default(4020),
-    MOCK_AUTH0_APPROVER: z.string().min(1).default("manual"),
-    LOG_LEVEL: z.string().min(1).default("info"),
-  })
-  .parse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== "")));
+const envSchema = z.object({
+  MOCK_AUTH0_PORT: portSchema.default(4010),
+  SHOP_API_PORT: portSchema.default(4020),
+  MOCK_AUTH0_APPROVER: z.string().default("manual"),
+  MOCK_AUTH0_CONTROL_TOKEN: z.string().optional(),
+  LOG_LEVEL: logLevelSchema.default("info"),
+});
+
+let env: z.output<typeof envSchema>;
+try {
+  env = parseEnv(envSchema, process.env, { app: "pnpm dev" });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(2);
+}
 
 const stack = await startStack({
+  ...(env.MOCK_AUTH0_CONTROL_TOKEN === undefined
+    ? {}
+    : { controlToken: env.MOCK_AUTH0_CONTROL_TOKEN }),
   mockAuth0Port: env.MOCK_AUTH0_PORT,
   shopApiPort: env.SHOP_API_PORT,
   approver: env.MOCK_AUTH0_APPROVER,

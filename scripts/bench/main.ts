@@ -15,8 +15,9 @@ import { measureResourceServer } from "./resource-server-cost.js";
 import { measureScenarios } from "./scenario-overhead.js";
 import { measureSuite } from "./suite-time.js";
 import { measureTenantCapacity } from "./tenant-capacity.js";
+import { measureTenantFlood } from "./tenant-flood.js";
 
-const PARTS = ["resource", "tenant", "scenario", "suite"] as const;
+const PARTS = ["resource", "tenant", "flood", "scenario", "suite"] as const;
 type Part = (typeof PARTS)[number];
 
 interface Options {
@@ -29,6 +30,7 @@ interface Options {
   flows: number;
   inFlight: number;
   capacityRuns: number;
+  floodRequests: number;
   scenarioRuns: number;
   suiteRuns: number;
   profile?: string;
@@ -70,6 +72,7 @@ const program = new Command("bench")
   .option("--flows <n>", "tenant: completed flows per run", positive, 10_000)
   .option("--in-flight <n>", "tenant: flows in flight at once", positive, 500)
   .option("--capacity-runs <n>", "tenant: runs, one after another in one tenant", positive, 3)
+  .option("--flood-requests <n>", "flood: open requests the tenant holds", positive, 30_000)
   .option("--scenario-runs <n>", "agent scenarios: runs of each path", positive, 3)
   .option("--suite-runs <n>", "test suite: runs", positive, 1)
   .option("--profile <dir>", "write CPU profiles (--cpu-prof) of the benchmarked servers here")
@@ -84,6 +87,7 @@ if (options.quick) {
     duration: 2,
     flows: 2_000,
     capacityRuns: 1,
+    floodRequests: 10_000,
     scenarioRuns: 1,
   });
 }
@@ -91,6 +95,7 @@ const selected = new Set<Part>(
   options.only ?? [
     "resource",
     "tenant",
+    "flood",
     "scenario",
     ...(options.withSuite ? ["suite" as const] : []),
   ],
@@ -158,6 +163,17 @@ if (selected.has("tenant")) {
     }),
   );
 }
+if (selected.has("flood")) {
+  log(`2b. Tenant under flood: /bc-authorize with ${options.floodRequests} open requests`);
+  results.tenantFlood = await attempt("tenant flood", () =>
+    measureTenantFlood({
+      openRequests: options.floodRequests,
+      samples: 1_000,
+      fillConcurrency: 32,
+      log,
+    }),
+  );
+}
 if (selected.has("scenario")) {
   log(`3. Agent scenarios: approve, deny, timeout, ${options.scenarioRuns} runs each`);
   results.scenarioOverhead = await attempt("agent scenarios", () =>
@@ -189,6 +205,10 @@ const failures = [
   ...crashed,
   results.resourceServer?.failed && "resource server runs had non-2xx answers or errors",
   results.tenantCapacity?.failed && "tenant runs had unexpected answers or unfinished flows",
+  results.tenantFlood?.failed && "tenant flood: unexpected answers, or no 429 past the cap",
+  results.tenantFlood &&
+    !results.tenantFlood.met &&
+    `tenant flood: /bc-authorize ${results.tenantFlood.ratio}x slower with ${results.tenantFlood.settings.openRequests} open requests (target <= ${results.tenantFlood.targets.ratioAtMost}x)`,
   results.tenantCapacity &&
     !results.tenantCapacity.bounded &&
     "tenant memory did not come back down",

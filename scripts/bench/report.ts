@@ -6,6 +6,7 @@ import { spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 import type { SuiteResult } from "./suite-time.js";
 import type { TenantCapacityResult } from "./tenant-capacity.js";
+import type { TenantFloodResult } from "./tenant-flood.js";
 
 export interface BenchResults {
   startedAt: string;
@@ -14,6 +15,7 @@ export interface BenchResults {
   machine: Machine;
   resourceServer?: ResourceServerResult | undefined;
   tenantCapacity?: TenantCapacityResult | undefined;
+  tenantFlood?: TenantFloodResult | undefined;
   scenarioOverhead?: ScenarioResult | undefined;
   suiteTime?: SuiteResult | undefined;
 }
@@ -101,6 +103,28 @@ function tenantRows(t: TenantCapacityResult): Row[] {
   ];
 }
 
+function floodRows(f: TenantFloodResult): Row[] {
+  const n = f.settings.openRequests;
+  return [
+    single("2b. /bc-authorize p50 ms, empty tenant", fmt(f.empty.p50Ms, 2)),
+    single(`    /bc-authorize p50 ms, ${n} open requests`, fmt(f.flooded.p50Ms, 2)),
+    single("    /bc-authorize p99 ms, empty tenant", fmt(f.empty.p99Ms, 2)),
+    single(`    /bc-authorize p99 ms, ${n} open requests`, fmt(f.flooded.p99Ms, 2)),
+    single(
+      "    p50 ratio, flooded / empty",
+      fmt(f.ratio, 2),
+      `<= ${f.targets.ratioAtMost}: ${verdict(f.met)}`,
+    ),
+    single(
+      "    /bc-authorize past maxOpenRequests: answer, p50 ms",
+      `${f.refused.status} ${f.refused.error}, ${fmt(f.refused.p50Ms, 2)}`,
+      "429 too_many_requests",
+    ),
+    single(`    control list page (100 of ${n}) p50 ms`, fmt(f.listPageP50Ms, 2)),
+    single(`    time to open ${n} requests s`, fmt(f.fillSeconds, 1)),
+  ];
+}
+
 function spreadOf(
   t: TenantCapacityResult,
   pick: (run: TenantCapacityResult["runs"][number]) => number,
@@ -148,6 +172,7 @@ export function renderTable(results: BenchResults): string {
   const rows: Row[] = [
     ...(results.resourceServer ? resourceRows(results.resourceServer) : []),
     ...(results.tenantCapacity ? tenantRows(results.tenantCapacity) : []),
+    ...(results.tenantFlood ? floodRows(results.tenantFlood) : []),
     ...(results.scenarioOverhead ? scenarioRows(results.scenarioOverhead) : []),
     ...(results.suiteTime ? suiteRows(results.suiteTime) : []),
   ];

@@ -4,6 +4,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { ControlClient } from "../stack/control-client.js";
+import { httpsJson } from "../stack/https-json.js";
 import { REPO_ROOT } from "../stack/repo-root.js";
 import { CibaClient } from "./ciba-client.js";
 import { startNodeChild } from "./node-child.js";
@@ -81,7 +82,7 @@ export interface TenantCapacityResult {
 }
 
 const BINDING_MESSAGE = "Do you want to buy 2 XYZ phones";
-// The store sweeps at most once a second, on the next request after the window.
+// The store applies expiries and purges every 250 ms, in bounded steps.
 const SWEEP_SLACK_MS = 1_500;
 // Lets V8's memory reducer give idle heap pages back before "after" is read.
 const SETTLE_MS = 2_000;
@@ -166,8 +167,14 @@ async function runFlow(
   }
 }
 
-async function storedCount(control: ControlClient): Promise<number> {
-  return (await control.requests()).length;
+/** Every request the tenant holds: the `total` of the paged control list, read in one page. */
+async function storedCount(issuer: string, ca: string): Promise<number> {
+  const answer = await httpsJson(new URL("approver/api/requests?limit=1", issuer), { ca });
+  const total = (answer.body as { total?: unknown }).total;
+  if (answer.status !== 200 || typeof total !== "number") {
+    throw new Error(`the control API answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+  return total;
 }
 
 interface Tenant {
@@ -199,6 +206,8 @@ async function startTenant(options: TenantCapacityOptions, tenantPath: string): 
       MOCK_AUTH0_HOST: "127.0.0.1",
       MOCK_AUTH0_TENANT: tenantPath,
       MOCK_AUTH0_CERT_DIR: certDir,
+      // The control client sends no token: a token in the caller's environment must not apply.
+      MOCK_AUTH0_CONTROL_TOKEN: "",
       // Request logs would measure the pipe to this process, not the tenant.
       LOG_LEVEL: "warn",
     },
@@ -286,9 +295,9 @@ async function oneRun(options: TenantCapacityOptions, tenant: Tenant): Promise<C
     // The clients are gone: their connections must not count as the tenant's state.
     client.close();
 
-    const atEndOfLoad = await storedCount(tenant.control);
+    const atEndOfLoad = await storedCount(tenant.issuer, tenant.ca);
     await sleep(options.retentionSeconds * 1000 + SWEEP_SLACK_MS);
-    const afterRetention = await storedCount(tenant.control);
+    const afterRetention = await storedCount(tenant.issuer, tenant.ca);
     await sleep(SETTLE_MS);
     const after = (await residentBytes(tenant.pid)) ?? Number.NaN;
     const afterGc = await tenant.memoryAfterGc();

@@ -28,6 +28,8 @@ export class ControlClient {
   constructor(
     private readonly issuer: string,
     private readonly caPem: string,
+    /** MOCK_AUTH0_CONTROL_TOKEN, when the tenant was started with one. */
+    private readonly controlToken?: string,
   ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -35,6 +37,9 @@ export class ControlClient {
       method,
       ca: this.caPem,
       json: body,
+      ...(this.controlToken === undefined
+        ? {}
+        : { headers: { authorization: `Bearer ${this.controlToken}` } }),
     });
     if (answer.status >= 400) {
       throw new Error(
@@ -44,10 +49,22 @@ export class ControlClient {
     return answer.body as T;
   }
 
+  /** Every request the tenant holds, oldest first, read page by page (the API pages newest first). */
   async requests(status?: ConsentRecord["status"]): Promise<ConsentRecord[]> {
-    const query = status === undefined ? "" : `?status=${status}`;
-    return (await this.call<{ requests: ConsentRecord[] }>("GET", `approver/api/requests${query}`))
-      .requests;
+    const all: ConsentRecord[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ limit: "1000" });
+      if (status !== undefined) query.set("status", status);
+      if (cursor !== null) query.set("cursor", cursor);
+      const page: { requests: ConsentRecord[]; next_cursor: string | null } = await this.call(
+        "GET",
+        `approver/api/requests?${query.toString()}`,
+      );
+      all.push(...page.requests);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    return all.reverse();
   }
 
   request(authReqId: string): Promise<ConsentRecord> {

@@ -11,6 +11,7 @@ export interface JsonRequest {
   ca: string | Buffer;
   json?: unknown;
   form?: Record<string, string>;
+  headers?: Record<string, string>;
 }
 
 /** One HTTPS request whose answer is JSON, trusting exactly the given CA. */
@@ -27,7 +28,10 @@ export function httpsJson(url: string | URL, options: JsonRequest): Promise<Json
       {
         method: options.method ?? (payload === undefined ? "GET" : "POST"),
         ca: options.ca,
-        headers: contentType === undefined ? {} : { "content-type": contentType },
+        headers: {
+          ...options.headers,
+          ...(contentType === undefined ? {} : { "content-type": contentType }),
+        },
       },
       (res) => {
         let text = "";

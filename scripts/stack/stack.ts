@@ -18,6 +18,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Prefixed, coloured logs of every service; `null` (the default) keeps them quiet. */
   output?: Writable | null;
+  /** A bearer token for the control API and the approver page (MOCK_AUTH0_CONTROL_TOKEN). */
+  controlToken?: string;
   /** Extra variables for shop-api, e.g. SHOP_API_REQUIRE_AUTHORIZATION_DETAILS. */
   shopApiEnv?: Record<string, string>;
 }
@@ -83,6 +85,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
         MOCK_AUTH0_CERT_DIR: certDir,
         LOG_LEVEL: logLevel,
+        // Set or blank (unset): one inherited from the shell would lock the stack's own client out.
+        MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
         ...(options.approver ? { MOCK_AUTH0_APPROVER: options.approver } : {}),
         ...(options.tenantFile ? { MOCK_AUTH0_TENANT: options.tenantFile } : {}),
       },
@@ -116,7 +120,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     services.push(shop.service);
     const shopUrl = new URL(String(shop.ready.url));
     const shopApiUrl = `http://localhost:${shopUrl.port}`;
-    const control = new ControlClient(issuer, await readFile(caCertPath, "utf8"));
+    const control = new ControlClient(
+      issuer,
+      await readFile(caCertPath, "utf8"),
+      options.controlToken,
+    );
 
     return {
       issuer,

@@ -2,11 +2,13 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
+import { loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { launchChromium } from "../../scripts/stack/browser.js";
 import { BUYER, Scenario } from "../support/scenario.js";
+import { AGENT_CLIENT } from "../support/tenant-client.js";
 
 // The approver page in a real browser, deciding requests that the real agent CLI is waiting on.
 describe("the approver page", () => {
@@ -115,5 +117,89 @@ describe("the approver page", () => {
     expect((await s.stack.control.request(consent.auth_req_id)).status).toBe("pending");
     await page.getByRole("button", { name: /^Deny: Do you want to buy 1 XYZ phone/ }).click();
     expect((await agent).json.outcome).toBe("DENIED");
+  });
+
+  it("shows the newest 50 pending requests, and older ones on demand", async () => {
+    const ids: string[] = [];
+    for (let i = 1; i <= 55; i += 1) {
+      const started = await s.tenant.post("bc-authorize", {
+        ...AGENT_CLIENT,
+        scope: "openid",
+        login_hint: JSON.stringify({ format: "iss_sub", iss: s.stack.issuer, sub: BUYER }),
+        binding_message: `Page check ${String(i).padStart(2, "0")}`,
+      });
+      expect(started.status).toBe(200);
+      ids.push(String(started.body.auth_req_id));
+    }
+    try {
+      await page.reload();
+      await page.getByText("Live", { exact: true }).waitFor();
+      const checks = page.locator(".card", { hasText: /Page check/ });
+      await card(/Page check 55/).waitFor();
+      await expect(checks.count()).resolves.toBe(50);
+      await expect(card(/Page check 05/).count()).resolves.toBe(0);
+      expect(Number(await page.locator("#pending-count").textContent())).toBeGreaterThanOrEqual(55);
+
+      await page.getByRole("button", { name: "Show older requests" }).click();
+      await card(/Page check 01/).waitFor();
+      await expect(checks.count()).resolves.toBe(55);
+      await expect(
+        page.getByRole("button", { name: "Show older requests" }).isHidden(),
+      ).resolves.toBe(true);
+    } finally {
+      for (const id of ids) await s.stack.control.deny(id);
+    }
+  });
+
+  it("asks for the control token when the tenant has one, and keeps it out of the URL", async () => {
+    const token = "e2e-control-token-0123456789";
+    const locked = await startMockAuth0({
+      tenant: loadTenant(),
+      port: 0,
+      host: "127.0.0.1",
+      certDir: path.dirname(s.stack.caCertPath),
+      controlToken: token,
+    });
+    try {
+      // Each page has a context of its own: no cookie is shared between them.
+      const visitor = await browser.newPage();
+      await visitor.goto(`${locked.issuer}approver`);
+      await visitor.getByText("This tenant needs its control token").waitFor();
+      await expect(visitor.locator("#connection").textContent()).resolves.toBe("Locked");
+      await visitor
+        .getByLabel("Control token", { exact: true })
+        .fill("not-the-control-token-at-all");
+      await visitor.getByRole("button", { name: "Unlock" }).click();
+      await visitor.getByText("That is not this tenant's control token.").waitFor();
+      await visitor.getByLabel("Control token", { exact: true }).fill(token);
+      await visitor.getByRole("button", { name: "Unlock" }).click();
+      await visitor.getByText("Live", { exact: true }).waitFor();
+      await visitor.close();
+
+      const owner = await browser.newPage();
+      await owner.goto(`${locked.issuer}approver#token=${token}`);
+      await owner.getByText("Live", { exact: true }).waitFor();
+      expect(owner.url()).toBe(`${locked.issuer}approver`);
+      const created = locked.store.create({
+        authReqId: "locked-request",
+        clientId: "ciba-testbed-agent",
+        userId: BUYER,
+        scope: ["openid"],
+        audience: undefined,
+        bindingMessage: "Do you want to sign in",
+        authorizationDetails: undefined,
+        requestedExpiry: undefined,
+        channel: "push",
+        approverOutcome: { action: "manual" },
+        expiresInSeconds: 60,
+      });
+      expect(created.ok).toBe(true);
+      await owner.getByRole("button", { name: /^Approve: Do you want to sign in/ }).click();
+      await owner.locator(".history > li .outcome.approved").waitFor();
+      expect(locked.store.get("locked-request")?.decision).toMatchObject({ by: "approver-page" });
+      await owner.close();
+    } finally {
+      await locked.close();
+    }
   });
 });

@@ -1,7 +1,21 @@
 // The approver page: shows consent requests as a phone would and sends the person's answer.
 // Plain browser JavaScript, no build step; the server pushes every change as an event.
+// It holds one page of pending requests at a time (more on demand) and the recent others,
+// never the tenant's whole history.
 
-const requests = new Map();
+const PAGE_SIZE = 50;
+const RECENT = 25;
+
+/** Pending requests shown as cards, by id. */
+const pending = new Map();
+/** Decided, expired and collected requests, the newest RECENT of them. */
+const recent = new Map();
+let pendingTotal = 0;
+/** Where the next page of older pending requests starts; null when none is left. */
+let nextCursor = null;
+let loadingOlder = false;
+/** Cleared by a failed load, so that only the button retries it. */
+let loadOlderByItself = true;
 let clockOffsetMs = 0;
 
 const $ = (id) => document.getElementById(id);
@@ -147,35 +161,82 @@ function renderHistoryItem(request) {
   return item;
 }
 
-function render() {
-  const all = [...requests.values()];
-  const pending = all.filter((r) => r.status === "pending");
-  const finished = all
-    .filter((r) => r.status !== "pending")
-    .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at))
-    .slice(0, 25);
+const newestFirst = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
 
+function render() {
+  const cards = [...pending.values()].sort(newestFirst);
+  const finished = [...recent.values()].sort(newestFirst);
+
+  // Cards already shown stay where they are (a focused button keeps its focus); new ones go
+  // in their place, newest first.
   const pendingList = $("pending");
-  const shown = new Set(pending.map((r) => r.auth_req_id));
+  const shown = new Set(cards.map((r) => r.auth_req_id));
   for (const card of [...pendingList.children]) {
     if (!shown.has(card.dataset.id)) card.remove();
   }
-  for (const request of pending) {
-    if (!pendingList.querySelector(`[data-id="${CSS.escape(request.auth_req_id)}"]`)) {
-      pendingList.append(renderCard(request));
+  let previous = null;
+  for (const request of cards) {
+    let card = pendingList.querySelector(`[data-id="${CSS.escape(request.auth_req_id)}"]`);
+    if (!card) {
+      card = renderCard(request);
+      if (previous) previous.after(card);
+      else pendingList.prepend(card);
     }
+    previous = card;
   }
-  $("pending-count").textContent = String(pending.length);
-  $("pending-empty").hidden = pending.length > 0;
+  $("pending-count").textContent = String(Math.max(pendingTotal, cards.length));
+  $("pending-empty").hidden = cards.length > 0 || pendingTotal > 0;
+  $("pending-more").hidden = nextCursor === null;
 
   $("history").replaceChildren(...finished.map(renderHistoryItem));
   $("history-empty").hidden = finished.length > 0;
   tick();
+  // Every card shown was answered while older ones wait: bring the next page in.
+  if (cards.length === 0 && nextCursor !== null && loadOlderByItself) void loadOlder();
+}
+
+function remember(request) {
+  if (request.status === "pending") {
+    pending.set(request.auth_req_id, request);
+    return;
+  }
+  pending.delete(request.auth_req_id);
+  recent.set(request.auth_req_id, request);
+  if (recent.size > RECENT) {
+    const oldest = [...recent.values()].sort(newestFirst).slice(RECENT);
+    for (const request of oldest) recent.delete(request.auth_req_id);
+  }
+}
+
+/** The next page of older pending requests, from the control API. */
+async function loadOlder() {
+  if (loadingOlder || nextCursor === null) return;
+  loadingOlder = true;
+  const button = $("pending-more");
+  button.disabled = true;
+  try {
+    const query = new URLSearchParams({ status: "pending", limit: String(PAGE_SIZE) });
+    query.set("cursor", nextCursor);
+    const response = await fetch(`/approver/api/requests?${query}`);
+    if (!response.ok) throw new Error(`The server answered ${response.status}`);
+    const page = await response.json();
+    for (const request of page.requests) remember(request);
+    nextCursor = page.next_cursor;
+    pendingTotal = page.total;
+    loadOlderByItself = true;
+  } catch (e) {
+    loadOlderByItself = false;
+    $("connection").textContent = `Could not load older requests: ${e.message}`;
+  } finally {
+    loadingOlder = false;
+    button.disabled = false;
+  }
+  render();
 }
 
 function tick() {
   for (const card of $("pending").children) {
-    const request = requests.get(card.dataset.id);
+    const request = pending.get(card.dataset.id);
     if (!request) continue;
     const left = Date.parse(request.expires_at) - serverNow();
     card.querySelector(".countdown").textContent = `Expires in ${formatRemaining(left)}`;
@@ -197,17 +258,74 @@ function connect() {
   events.addEventListener("snapshot", (event) => {
     const data = JSON.parse(event.data);
     syncClock(data.now);
-    requests.clear();
-    for (const request of data.requests) requests.set(request.auth_req_id, request);
+    pending.clear();
+    recent.clear();
+    for (const request of data.pending.requests) remember(request);
+    for (const request of data.recent) remember(request);
+    pendingTotal = data.pending.total;
+    nextCursor = data.pending.next_cursor;
     render();
   });
   events.addEventListener("request", (event) => {
     const data = JSON.parse(event.data);
     syncClock(data.now);
-    requests.set(data.request.auth_req_id, data.request);
+    pendingTotal = data.pending;
+    remember(data.request);
     render();
   });
 }
 
-connect();
+/**
+ * With MOCK_AUTH0_CONTROL_TOKEN set, the tenant wants its token: the page takes it from its
+ * URL fragment (`#token=`, never sent to any server) or from the form, and trades it for an
+ * HttpOnly session cookie that its event stream and decisions then carry.
+ */
+async function startSession(token) {
+  const response = await fetch("/approver/api/session", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  return response.ok;
+}
+
+function showLocked(message) {
+  $("connection").textContent = "Locked";
+  $("locked").hidden = false;
+  $("pending-section").hidden = true;
+  $("history-section").hidden = true;
+  const error = $("unlock-error");
+  error.textContent = message ?? "";
+  error.hidden = !message;
+}
+
+async function start() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token) {
+    history.replaceState(null, "", location.pathname + location.search);
+    await startSession(token);
+  }
+  const session = await fetch("/approver/api/session");
+  if (session.status === 401) {
+    showLocked(token ? "That is not this tenant's control token." : undefined);
+    return;
+  }
+  connect();
+}
+
+$("unlock").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("token");
+  if (!(await startSession(input.value))) {
+    showLocked("That is not this tenant's control token.");
+    return;
+  }
+  input.value = "";
+  $("locked").hidden = true;
+  $("pending-section").hidden = false;
+  $("history-section").hidden = false;
+  connect();
+});
+$("pending-more").addEventListener("click", () => void loadOlder());
+
+void start();
 setInterval(tick, 1000);

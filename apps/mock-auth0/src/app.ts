@@ -4,11 +4,14 @@ import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
 
 import { PolicyApprover } from "./approver/approver.js";
-import { BackchannelStore } from "./backchannel/backchannel-store.js";
-import { systemClock } from "./clock.js";
-import type { Clock } from "./clock.js";
+import type { BackchannelStore } from "./backchannel/backchannel-store.js";
+import { systemClock, systemTicker } from "./clock.js";
+import type { Clock, Ticker } from "./clock.js";
+import { ControlAuth } from "./control-auth.js";
 import { silentLogger } from "./logger.js";
-import { notFound, oauthErrorHandler } from "./oauth-error.js";
+import { notFound, oauthErrorHandler, rejectMalformedPath } from "./oauth-error.js";
+import { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";
+import type { EventStreamLimits } from "./routes/approver-events.js";
 import { approverPage } from "./routes/approver-page.js";
 import { bcAuthorize } from "./routes/bc-authorize.js";
 import { controlApi } from "./routes/control-api.js";
@@ -22,12 +25,21 @@ export interface MockAuth0Config {
   /** `https://localhost:<port>/`: Auth0 issuers end with a slash, and verifiers compare exactly. */
   issuer: string;
   tenant: Tenant;
+  /** `MOCK_AUTH0_CONTROL_TOKEN`: when set, the control API and the page's decisions need it. */
+  controlToken?: string | undefined;
+  eventStreamLimits?: EventStreamLimits | undefined;
 }
 
 export interface MockAuth0Deps {
   keys: SigningKeys;
+  /**
+   * The requests, whose owner makes time take effect in it (`keepStoreCurrent`): the server
+   * with a timer, tests with a manual clock.
+   */
+  store: BackchannelStore;
   clock?: Clock;
-  store?: BackchannelStore;
+  /** Runs the event stream's heartbeat; a real timer unless a test drives it. */
+  ticker?: Ticker;
   approver?: PolicyApprover;
   logger?: Logger;
   newAuthReqId?: () => string;
@@ -47,7 +59,8 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
   const directory = tenantDirectory(config.tenant);
-  const store = deps.store ?? new BackchannelStore(config.tenant.ciba, clock);
+  const { store } = deps;
+  const auth = new ControlAuth(config.controlToken);
   const approver = deps.approver ?? new PolicyApprover(config.tenant.approver);
   const { issuer } = config;
   const { keys } = deps;
@@ -67,6 +80,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     }),
   );
 
+  app.use(rejectMalformedPath);
   const form = [urlencoded({ extended: false, limit: "20kb" }), json({ limit: "20kb" })];
   app.use(discoveryRoutes(issuer, directory, keys));
   app.post(
@@ -89,8 +103,17 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     ...form,
     token({ issuer, directory, store, keys, clock, logger }),
   );
-  app.use(approverPage({ directory, store, clock }));
-  app.use(controlApi({ directory, store, approver, keys, logger }));
+  app.use(
+    approverPage({
+      directory,
+      store,
+      clock,
+      ticker: deps.ticker ?? systemTicker,
+      auth,
+      limits: config.eventStreamLimits ?? DEFAULT_EVENT_STREAM_LIMITS,
+    }),
+  );
+  app.use(controlApi({ directory, store, approver, keys, clock, logger, auth }));
 
   app.use((req, _res, next) => {
     next(notFound(`No route for ${req.method} ${req.path}`));

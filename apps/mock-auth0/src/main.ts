@@ -6,6 +6,7 @@ import { TenantFileError, loadTenant } from "./tenant/load-tenant.js";
 async function main(): Promise<void> {
   const settings = loadSettings(process.env);
   const logger = createLogger(settings.logLevel);
+  for (const warning of settings.warnings) process.stderr.write(`WARNING: ${warning}\n`);
   const tenant = loadTenant(settings.tenantFile);
   const running = await startMockAuth0({ ...settings, tenant, logger });
 
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
       "Node processes that call it must trust its local CA; start them with:",
       `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
       `Control API: ${running.issuer}approver/api/requests`,
+      settings.controlToken === undefined
+        ? `Approver page: ${running.issuer}approver`
+        : `Control API and approver page need MOCK_AUTH0_CONTROL_TOKEN: open ${running.issuer}approver#token=<the token>`,
       "",
     ].join("\n"),
   );
@@ -37,7 +41,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof TenantFileError) {
+    // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
     process.stderr.write(`${error.message}\n`);
+    process.exit(2);
   } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
     process.stderr.write(
       `${(error as Error).message}: another process holds the port; stop it or set MOCK_AUTH0_PORT\n`,

@@ -1,5 +1,5 @@
 import { OAuthError, oauthError } from "@ciba-testbed/shared";
-import type { ErrorRequestHandler } from "express";
+import type { ErrorRequestHandler, Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
 export { OAuthError };
@@ -37,28 +37,102 @@ export function tooManyRequests(retryAfterSeconds: number, description: string):
 
 interface HttpError {
   status?: unknown;
-  statusCode?: unknown;
   type?: unknown;
-  expose?: unknown;
+  code?: unknown;
+  limit?: unknown;
+  encoding?: unknown;
+  charset?: unknown;
 }
 
-/** Turns errors thrown by body parsers into OAuth errors; anything else is a server_error. */
-function toOAuthError(error: unknown): OAuthError | undefined {
+const quoted = (text: string) =>
+  JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+
+/**
+ * Errors from Express and its body parsers carry a 4xx status; each becomes `invalid_request`
+ * with what to change. Two carry no `type`: a path whose percent-encoding does not decode
+ * (a URIError) and a compressed body that does not inflate (a zlib error).
+ */
+function clientError(error: HttpError & Error, status: number, req: Request): OAuthError {
+  const encoding = (req.get("content-encoding") ?? "identity").trim().toLowerCase();
+  switch (error.type) {
+    case "entity.too.large":
+      return new OAuthError(
+        413,
+        "invalid_request",
+        typeof error.limit === "number"
+          ? `Request body too large: at most ${error.limit} bytes`
+          : "Request body too large",
+      );
+    case "entity.parse.failed":
+      return invalidRequest("Request body is not valid JSON");
+    case "encoding.unsupported":
+      return new OAuthError(
+        415,
+        "invalid_request",
+        `Content-Encoding ${quoted(typeof error.encoding === "string" ? error.encoding : encoding)} is not supported: send the body uncompressed, or as gzip, deflate or br`,
+      );
+    case "charset.unsupported":
+      return new OAuthError(
+        415,
+        "invalid_request",
+        `Charset ${quoted(typeof error.charset === "string" ? error.charset : "")} is not supported: send the body as UTF-8`,
+      );
+    case "parameters.too.many":
+    case "querystring.parse.rangeError":
+      return new OAuthError(413, "invalid_request", "Too many form parameters in the body");
+    case "request.size.invalid":
+      return invalidRequest("The body is not as long as its Content-Length header says");
+    case "request.aborted":
+      return invalidRequest("The client stopped sending the body before its end");
+    default:
+      break;
+  }
+  if (error instanceof URIError) {
+    return invalidRequest(
+      `The request path ${quoted(req.originalUrl)} is not valid percent-encoding: write a literal % as %25 and percent-encode UTF-8 bytes only`,
+    );
+  }
+  if (encoding !== "identity" && typeof error.code === "string") {
+    return invalidRequest(
+      `The request body is not valid ${quoted(encoding)} data, as its Content-Encoding header says: send it uncompressed, or compressed as the header says`,
+    );
+  }
+  return new OAuthError(status, "invalid_request", "The request could not be read");
+}
+
+/**
+ * Refuses a path whose percent-encoding does not decode before any route sees it, so that every
+ * path answers alike (Express itself fails only on routes with parameters, and only there).
+ */
+export const rejectMalformedPath: RequestHandler = (req, _res, next) => {
+  try {
+    decodeURIComponent(req.path);
+    next();
+  } catch (error) {
+    next(Object.assign(error as URIError, { status: 400 }));
+  }
+};
+
+/** Turns errors of Express and its body parsers into OAuth errors; anything else is a server_error. */
+function toOAuthError(error: unknown, req: Request): OAuthError | undefined {
   if (error instanceof OAuthError) return error;
-  const { status, type } = (error ?? {}) as HttpError;
-  if (type === "entity.too.large")
-    return new OAuthError(413, "invalid_request", "Request body too large");
-  if (type === "entity.parse.failed") return invalidRequest("Request body is not valid JSON");
+  if (!(error instanceof Error)) return undefined;
+  const { status } = error as HttpError;
   if (typeof status === "number" && status >= 400 && status < 500) {
-    return new OAuthError(status, "invalid_request", "The request could not be read");
+    return clientError(error, status, req);
   }
   return undefined;
 }
 
 /** The one error serializer, placed last: `{ error, error_description }`, never a stack. */
 export function oauthErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
-    const known = toOAuthError(error);
+  return (error: unknown, req, res, next) => {
+    // An event stream that has started cannot change its status: let Express close it.
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const known = toOAuthError(error, req);
     if (known) {
       res.status(known.status).set(known.headers).json(known.toJSON());
       return;

@@ -9,10 +9,12 @@ import type { MockAuth0Deps } from "./app.js";
 import { PolicyApprover } from "./approver/approver.js";
 import type { ApproverOutcome } from "./approver/outcome.js";
 import { BackchannelStore } from "./backchannel/backchannel-store.js";
+import { keepStoreCurrent } from "./backchannel/keep-current.js";
 import { ensureLocalCertificates } from "./certificates.js";
-import { systemClock } from "./clock.js";
-import type { Clock } from "./clock.js";
+import { systemClock, systemTicker } from "./clock.js";
+import type { Clock, Ticker } from "./clock.js";
 import { silentLogger } from "./logger.js";
+import type { EventStreamLimits } from "./routes/approver-events.js";
 import { SigningKeys } from "./signing-keys.js";
 import type { Tenant } from "./tenant/tenant-schema.js";
 
@@ -22,7 +24,12 @@ export interface StartOptions {
   host: string;
   certDir: string;
   approverDefault?: ApproverOutcome | undefined;
+  /** `MOCK_AUTH0_CONTROL_TOKEN`, when the control API needs a token. */
+  controlToken?: string | undefined;
+  eventStreamLimits?: EventStreamLimits | undefined;
   clock?: Clock;
+  /** What makes time take effect in the store; a real timer unless a test drives it. */
+  ticker?: Ticker;
   logger?: Logger;
 }
 
@@ -66,14 +73,28 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
   });
   const { port } = server.address() as AddressInfo;
   const issuer = `https://localhost:${port}/`;
+  const ticker = options.ticker ?? systemTicker;
   const deps: MockAuth0Deps = {
     keys,
     clock,
+    ticker,
     store,
     approver,
     logger: options.logger ?? silentLogger,
   };
-  server.on("request", createApp({ issuer, tenant }, deps));
+  server.on(
+    "request",
+    createApp(
+      {
+        issuer,
+        tenant,
+        controlToken: options.controlToken,
+        eventStreamLimits: options.eventStreamLimits,
+      },
+      deps,
+    ),
+  );
+  const stopTime = keepStoreCurrent(store, clock, ticker);
 
   return {
     issuer,
@@ -85,6 +106,7 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     server,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        stopTime();
         server.close((error) => {
           if (error) reject(error);
           else resolve();

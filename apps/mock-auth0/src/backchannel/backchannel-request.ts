@@ -22,6 +22,10 @@ export type TimelineEvent =
   | { at: number; type: "expired" }
   | { at: number; type: "token_issued" };
 
+/**
+ * One backchannel authentication request as the store's readers see it: read-only, because
+ * only the store's transitions (`create`, `poll`, `decide`, `advance`) change a request.
+ */
 export interface BackchannelRequest {
   readonly authReqId: string;
   readonly clientId: string;
@@ -38,12 +42,17 @@ export interface BackchannelRequest {
   /** What the approver chose when the request arrived. */
   readonly approverOutcome: ApproverOutcome;
   /** The minimum gap between polls; grows on every `slow_down`. */
-  intervalMs: number;
-  lastPollAt: number | undefined;
-  polls: number;
-  status: BackchannelStatus;
-  scheduledDecision: { decision: Decision; at: number } | undefined;
-  decision: { decision: Decision; at: number; by: DecisionSource } | undefined;
-  consumedAt: number | undefined;
-  timeline: TimelineEvent[];
+  readonly intervalMs: number;
+  readonly lastPollAt: number | undefined;
+  readonly polls: number;
+  readonly status: BackchannelStatus;
+  readonly scheduledDecision: { decision: Decision; at: number } | undefined;
+  readonly decision: { decision: Decision; at: number; by: DecisionSource } | undefined;
+  readonly consumedAt: number | undefined;
+  readonly timeline: readonly TimelineEvent[];
 }
+
+/** Still waiting to be answered or collected: these count against `maxOpenRequests`. */
+export const OPEN_STATUSES: readonly BackchannelStatus[] = ["pending", "approved"];
+/** Finished: kept for the retention window (or until space is needed), then purged. */
+export const FINISHED_STATUSES: readonly BackchannelStatus[] = ["denied", "expired", "consumed"];

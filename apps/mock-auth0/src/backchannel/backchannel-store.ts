@@ -2,12 +2,16 @@ import { EventEmitter } from "node:events";
 
 import type { Clock } from "../clock.js";
 import type { CibaSettings } from "../tenant/tenant-schema.js";
+import { BACKCHANNEL_STATUSES, FINISHED_STATUSES, OPEN_STATUSES } from "./backchannel-request.js";
 import type {
   BackchannelRequest,
   BackchannelStatus,
   Decision,
   DecisionSource,
+  TimelineEvent,
 } from "./backchannel-request.js";
+import { SequenceIndex } from "./sequence-index.js";
+import { Timer, TimerQueue } from "./timer-queue.js";
 
 export type NewBackchannelRequest = Pick<
   BackchannelRequest,
@@ -28,24 +32,98 @@ export type DecideResult =
   | { ok: false; reason: "unknown" }
   | { ok: false; reason: "not_pending"; request: BackchannelRequest };
 
+/** The answer to one poll of the token endpoint, decided in CIBA Core 1.0's order. */
+export type PollResult =
+  | { answer: "invalid_grant" }
+  | { answer: "expired"; request: BackchannelRequest }
+  | { answer: "slow_down"; request: BackchannelRequest; intervalMs: number }
+  | { answer: "authorization_pending"; request: BackchannelRequest }
+  | { answer: "access_denied"; request: BackchannelRequest }
+  | { answer: "token"; request: BackchannelRequest };
+
+export interface ListQuery {
+  /** Only these statuses; all when undefined or empty. */
+  statuses?: readonly BackchannelStatus[] | undefined;
+  limit: number;
+  /** A `nextCursor` from the previous page: requests created before that one. */
+  cursor?: number | undefined;
+}
+
+export interface ListPage {
+  /** Newest first. */
+  requests: BackchannelRequest[];
+  /** Where the next page starts; undefined on the last page. */
+  nextCursor: number | undefined;
+  /** How many requests match the statuses, on every page. */
+  total: number;
+}
+
+/** Timers handled by one `advance` call, so that a backlog never blocks the event loop long. */
+export const ADVANCE_BUDGET = 1_000;
 /** Poll events kept per request; the count in `polls` stays exact. */
 const MAX_TIMELINE_EVENTS = 200;
-const SWEEP_EVERY_MS = 1_000;
+/**
+ * A poll may arrive this much earlier than the interval and still count as on time: timers
+ * and the network make gaps a little uneven.
+ */
+const POLL_TOLERANCE = 0.1;
+/** Open requests past their expiry that a creation settles before it judges the store full. */
+const MAX_EXPIRIES_PER_CREATE = 16;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type StoredRequest = Mutable<Omit<BackchannelRequest, "timeline">> & { timeline: TimelineEvent[] };
+
+class Entry {
+  /** The request's next timed transition: a scheduled decision, its expiry or its purge. */
+  readonly next = new Timer<Entry>(this);
+  /** Queued while the request is open, at its expiry: when a slot frees at the latest. */
+  readonly expiry = new Timer<Entry>(this);
+
+  constructor(
+    readonly request: StoredRequest,
+    /** Creation order: the key of the status indexes and of list cursors. */
+    readonly seq: number,
+  ) {}
+}
+
+export type CreateResult =
+  | { ok: true; request: BackchannelRequest }
+  | {
+      ok: false;
+      retryAfterSeconds: number;
+      /** The requests open now, and the setting that capped them. */
+      open: number;
+      limit: "maxOpenRequests" | "maxStoredRequests";
+    };
 
 interface StoreEvents {
   change: [request: BackchannelRequest];
 }
 
+const isOpen = (status: BackchannelStatus) => OPEN_STATUSES.includes(status);
+
 /**
- * Every backchannel authentication request the tenant knows. State follows the injected
- * clock: a scheduled decision or an expiry takes effect on the next read at or after its
- * time, so tests move time instead of sleeping. Finished requests stay readable for the
- * retention window, then go; memory stays bounded over any number of flows.
+ * Every backchannel authentication request the tenant knows, and the only place their state
+ * changes. Reads (`get`, `list`, `count`) never write. Transitions take the time (`now`, by
+ * default the store's clock): `create`, `poll` and `decide` act for a caller, and
+ * `advance(now)` applies the scheduled decisions, expiries and purges that fell due, a bounded
+ * number per call, driven by a timer (`keepStoreCurrent`).
+ *
+ * Every operation is O(log n) or better: a map by id, a skip list per status in creation order
+ * (pages newest first), one timer heap for the next transition of each request and one for the
+ * expiry of open requests. Open requests are capped (`maxOpenRequests`), the whole store too
+ * (`maxStoredRequests`, the oldest finished requests go first), so memory stays bounded.
  */
 export class BackchannelStore extends EventEmitter<StoreEvents> {
-  private readonly requests = new Map<string, BackchannelRequest>();
-  private lastSweep = 0;
+  private readonly entries = new Map<string, Entry>();
+  private readonly byStatus = new Map<BackchannelStatus, SequenceIndex<Entry>>(
+    BACKCHANNEL_STATUSES.map((status) => [status, new SequenceIndex<Entry>()]),
+  );
+  private readonly timers = new TimerQueue<Entry>();
+  private readonly openExpiries = new TimerQueue<Entry>();
+  private nextSeq = 1;
 
+  /** `clock` gives `now` to a transition called without one. */
   constructor(
     private readonly settings: CibaSettings,
     private readonly clock: Clock,
@@ -54,15 +132,73 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
   }
 
   get size(): number {
-    return this.requests.size;
+    return this.entries.size;
   }
 
-  create(input: NewBackchannelRequest): BackchannelRequest {
-    const now = this.clock.now();
-    this.sweep(now);
+  /** Requests in these statuses (all when none are given). O(1). */
+  count(statuses: readonly BackchannelStatus[] = BACKCHANNEL_STATUSES): number {
+    let total = 0;
+    for (const status of new Set(statuses)) total += this.index(status).size;
+    return total;
+  }
+
+  get(authReqId: string): BackchannelRequest | undefined {
+    return this.entries.get(authReqId)?.request;
+  }
+
+  /** One page of requests, newest first. O(log n + limit) per status asked for. */
+  list(query: ListQuery): ListPage {
+    const statuses = query.statuses?.length ? [...new Set(query.statuses)] : BACKCHANNEL_STATUSES;
+    // The newest `limit + 1` of each status hold the page and tell whether another follows.
+    const candidates: Entry[] = [];
+    for (const status of statuses) {
+      let taken = 0;
+      for (const { value } of this.index(status).descending(query.cursor)) {
+        candidates.push(value);
+        taken += 1;
+        if (taken > query.limit) break;
+      }
+    }
+    candidates.sort((a, b) => b.seq - a.seq);
+    const page = candidates.slice(0, query.limit);
+    return {
+      requests: page.map((entry) => entry.request),
+      nextCursor: candidates.length > query.limit ? page[page.length - 1]?.seq : undefined,
+      total: this.count(statuses),
+    };
+  }
+
+  /**
+   * 0 when a new request fits, as of the last transition; otherwise the seconds until the
+   * soonest open request expires, for `Retry-After`. Full means `maxOpenRequests` open, or
+   * `maxStoredRequests` stored with none finished that could make room.
+   */
+  retryAfterSeconds(now: number): number {
+    const open = this.count(OPEN_STATUSES);
+    const full =
+      open >= this.settings.maxOpenRequests ||
+      (this.size >= this.settings.maxStoredRequests && open === this.size);
+    if (!full) return 0;
+    const soonest = this.openExpiries.peek()?.dueAt ?? now;
+    return Math.max(1, Math.ceil((soonest - now) / 1000));
+  }
+
+  /** A new pending request, or how long to wait when the tenant holds too many already. */
+  create(input: NewBackchannelRequest, now = this.clock.now()): CreateResult {
+    // Expiries that fell due since the last `advance` free their slots first.
+    this.settleDueExpiries(now, MAX_EXPIRIES_PER_CREATE);
+    const retryAfterSeconds = this.retryAfterSeconds(now);
+    if (retryAfterSeconds > 0) {
+      const open = this.count(OPEN_STATUSES);
+      const limit = open >= this.settings.maxOpenRequests ? "maxOpenRequests" : "maxStoredRequests";
+      return { ok: false, retryAfterSeconds, open, limit };
+    }
+    if (this.entries.has(input.authReqId)) {
+      throw new Error("BackchannelStore: auth_req_id already in use");
+    }
     const { expiresInSeconds, approverOutcome, ...rest } = input;
     const announcedExpiry = now + expiresInSeconds * 1000;
-    const request: BackchannelRequest = {
+    const request: StoredRequest = {
       ...rest,
       approverOutcome,
       createdAt: now,
@@ -74,83 +210,118 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
       lastPollAt: undefined,
       polls: 0,
       status: "pending",
-      scheduledDecision: undefined,
+      scheduledDecision:
+        approverOutcome.action === "approve" || approverOutcome.action === "deny"
+          ? { decision: approverOutcome.action, at: now + approverOutcome.afterMs }
+          : undefined,
       decision: undefined,
       consumedAt: undefined,
       timeline: [{ at: now, type: "created" }],
     };
-    this.requests.set(request.authReqId, request);
-    if (approverOutcome.action === "approve" || approverOutcome.action === "deny") {
-      request.scheduledDecision = {
-        decision: approverOutcome.action,
-        at: now + approverOutcome.afterMs,
-      };
-    }
-    this.refresh(request, now);
+    const entry = new Entry(request, this.nextSeq++);
+    this.entries.set(request.authReqId, entry);
+    this.index("pending").insert(entry.seq, entry);
+    this.openExpiries.set(entry.expiry, request.expiresAt);
     this.emit("change", request);
-    return request;
-  }
-
-  get(authReqId: string): BackchannelRequest | undefined {
-    const now = this.clock.now();
-    this.sweep(now);
-    const request = this.requests.get(authReqId);
-    if (request) this.refresh(request, now);
-    return request;
-  }
-
-  list(status?: BackchannelStatus): BackchannelRequest[] {
-    const now = this.clock.now();
-    this.sweep(now);
-    const all = [...this.requests.values()];
-    for (const request of all) this.refresh(request, now);
-    return status === undefined ? all : all.filter((request) => request.status === status);
-  }
-
-  /** Approve or deny a pending request; anything already decided or expired is left alone. */
-  decide(authReqId: string, decision: Decision, by: DecisionSource): DecideResult {
-    const request = this.get(authReqId);
-    if (!request) return { ok: false, reason: "unknown" };
-    if (request.status !== "pending") return { ok: false, reason: "not_pending", request };
-    this.applyDecision(request, decision, this.clock.now(), by);
+    this.settle(entry, now);
+    // Each creation adds one request and evicts up to two, so the store converges to its cap.
+    this.evictOverflow(2);
     return { ok: true, request };
   }
 
-  recordPoll(request: BackchannelRequest, answer: string): void {
-    const now = this.clock.now();
-    request.polls += 1;
-    request.lastPollAt = now;
-    this.addEvent(request, { at: now, type: "poll", answer });
-  }
+  /**
+   * One poll of the token endpoint, as one transition. CIBA Core 1.0 sections 10-11, in the
+   * spec's order: unknown (or another client's, or used) id -> expired -> polled too fast ->
+   * pending -> denied -> issue once and consume.
+   */
+  poll(authReqId: string, clientId: string, now = this.clock.now()): PollResult {
+    const entry = this.entries.get(authReqId);
+    // A foreign id is answered exactly like an unknown one, so ids cannot be probed.
+    if (entry?.request.clientId !== clientId || entry.request.status === "consumed") {
+      return { answer: "invalid_grant" };
+    }
+    this.settle(entry, now);
+    const { request } = entry;
+    if (!this.entries.has(authReqId)) return { answer: "invalid_grant" };
 
-  /** CIBA Core 1.0, section 11: `slow_down` raises the interval for this and every later poll. */
-  slowDown(request: BackchannelRequest): number {
-    request.intervalMs += this.settings.slowDownIncrementSeconds * 1000;
-    return request.intervalMs;
-  }
-
-  consume(request: BackchannelRequest): void {
-    const now = this.clock.now();
-    request.status = "consumed";
+    if (request.status === "expired" || now >= request.expiresAt) {
+      this.recordPoll(request, now, this.settings.expiredError);
+      return { answer: "expired", request };
+    }
+    if (
+      request.lastPollAt !== undefined &&
+      now - request.lastPollAt < request.intervalMs * (1 - POLL_TOLERANCE)
+    ) {
+      // CIBA Core 1.0 section 11: slow_down raises the interval for this and every later poll.
+      request.intervalMs += this.settings.slowDownIncrementSeconds * 1000;
+      this.recordPoll(request, now, "slow_down");
+      return { answer: "slow_down", request, intervalMs: request.intervalMs };
+    }
+    if (request.status === "pending") {
+      this.recordPoll(request, now, "authorization_pending");
+      return { answer: "authorization_pending", request };
+    }
+    if (request.status === "denied") {
+      this.recordPoll(request, now, "access_denied");
+      return { answer: "access_denied", request };
+    }
+    this.recordPoll(request, now, "token");
     request.consumedAt = now;
     this.addEvent(request, { at: now, type: "token_issued" });
+    this.setStatus(entry, "consumed");
+    this.reschedule(entry);
     this.emit("change", request);
+    return { answer: "token", request };
   }
 
-  private applyDecision(
-    request: BackchannelRequest,
+  /** Approve or deny a pending request; anything already decided or expired is left alone. */
+  decide(
+    authReqId: string,
     decision: Decision,
-    at: number,
     by: DecisionSource,
-  ): void {
-    request.status = decision === "approve" ? "approved" : "denied";
-    request.decision = { decision, at, by };
-    request.scheduledDecision = undefined;
-    this.addEvent(request, { at, type: decision === "approve" ? "approved" : "denied", by });
-    this.emit("change", request);
+    now = this.clock.now(),
+  ): DecideResult {
+    const entry = this.entries.get(authReqId);
+    if (!entry) return { ok: false, reason: "unknown" };
+    this.settle(entry, now);
+    if (!this.entries.has(authReqId)) return { ok: false, reason: "unknown" };
+    if (entry.request.status !== "pending") {
+      return { ok: false, reason: "not_pending", request: entry.request };
+    }
+    this.applyDecision(entry, decision, now, by);
+    this.reschedule(entry);
+    return { ok: true, request: entry.request };
   }
 
-  private refresh(request: BackchannelRequest, now: number): void {
+  /**
+   * Applies what fell due by `now`: scheduled decisions, expiries, purges after the retention
+   * window. At most `budget` requests per call; `backlog` says whether more are due.
+   */
+  advance(
+    now = this.clock.now(),
+    budget = ADVANCE_BUDGET,
+  ): { processed: number; backlog: boolean } {
+    let processed = 0;
+    for (let due = this.timers.peek(); due !== undefined && due.dueAt <= now;) {
+      if (processed >= budget) return { processed, backlog: true };
+      this.settle(due.item, now);
+      processed += 1;
+      due = this.timers.peek();
+    }
+    return { processed, backlog: false };
+  }
+
+  private settleDueExpiries(now: number, limit: number): void {
+    for (let i = 0; i < limit; i++) {
+      const due = this.openExpiries.peek();
+      if (due === undefined || due.dueAt > now) return;
+      this.settle(due.item, now);
+    }
+  }
+
+  /** Brings one request up to `now`; afterwards its next timer is later than `now`, or it is gone. */
+  private settle(entry: Entry, now: number): void {
+    const { request } = entry;
     const scheduled = request.scheduledDecision;
     if (
       request.status === "pending" &&
@@ -158,23 +329,39 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
       scheduled.at <= now &&
       scheduled.at < request.expiresAt
     ) {
-      this.applyDecision(request, scheduled.decision, scheduled.at, "rule");
+      this.applyDecision(entry, scheduled.decision, scheduled.at, "rule");
     }
-    if (
-      (request.status === "pending" || request.status === "approved") &&
-      now >= request.expiresAt
-    ) {
-      request.status = "expired";
+    if (isOpen(request.status) && now >= request.expiresAt) {
       request.scheduledDecision = undefined;
       this.addEvent(request, { at: request.expiresAt, type: "expired" });
+      this.setStatus(entry, "expired");
       this.emit("change", request);
     }
+    const purgeAt = this.purgeAt(request);
+    if (purgeAt !== undefined && now >= purgeAt) {
+      this.remove(entry);
+      return;
+    }
+    this.reschedule(entry);
   }
 
-  private addEvent(
-    request: BackchannelRequest,
-    event: BackchannelRequest["timeline"][number],
-  ): void {
+  private applyDecision(entry: Entry, decision: Decision, at: number, by: DecisionSource): void {
+    const { request } = entry;
+    request.decision = { decision, at, by };
+    request.scheduledDecision = undefined;
+    this.addEvent(request, { at, type: decision === "approve" ? "approved" : "denied", by });
+    this.setStatus(entry, decision === "approve" ? "approved" : "denied");
+    this.emit("change", request);
+  }
+
+  private recordPoll(request: StoredRequest, now: number, answer: string): void {
+    request.polls += 1;
+    request.lastPollAt = now;
+    this.addEvent(request, { at: now, type: "poll", answer });
+  }
+
+  private addEvent(request: StoredRequest, event: TimelineEvent): void {
+    // Bounded by MAX_TIMELINE_EVENTS, so this scan is O(1) in the size of the store.
     if (request.timeline.length >= MAX_TIMELINE_EVENTS) {
       const firstPoll = request.timeline.findIndex((e) => e.type === "poll");
       request.timeline.splice(firstPoll === -1 ? 1 : firstPoll, 1);
@@ -182,32 +369,61 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     request.timeline.push(event);
   }
 
-  private finishedAt(request: BackchannelRequest): number | undefined {
-    if (request.status === "consumed") return request.consumedAt;
-    if (request.status === "expired" || request.status === "denied") return request.expiresAt;
+  /** Finished requests stay readable for the retention window; denied ones until expiry too. */
+  private purgeAt(request: StoredRequest): number | undefined {
+    const retentionMs = this.settings.retentionSeconds * 1000;
+    if (request.status === "consumed")
+      return (request.consumedAt ?? request.createdAt) + retentionMs;
+    if (request.status === "expired" || request.status === "denied") {
+      return request.expiresAt + retentionMs;
+    }
     return undefined;
   }
 
-  private sweep(now: number): void {
-    if (
-      now - this.lastSweep < SWEEP_EVERY_MS &&
-      this.requests.size <= this.settings.maxStoredRequests
-    ) {
-      return;
+  private nextDue(request: StoredRequest): number {
+    const scheduled = request.scheduledDecision;
+    if (request.status === "pending" && scheduled && scheduled.at < request.expiresAt) {
+      return scheduled.at;
     }
-    this.lastSweep = now;
-    const retentionMs = this.settings.retentionSeconds * 1000;
-    for (const [id, request] of this.requests) {
-      this.refresh(request, now);
-      const finished = this.finishedAt(request);
-      if (finished !== undefined && now - finished >= retentionMs) this.requests.delete(id);
-    }
-    // Over the cap, drop the oldest finished requests first (the map keeps creation order).
-    for (const [id, request] of this.requests) {
-      if (this.requests.size <= this.settings.maxStoredRequests) break;
-      if (this.finishedAt(request) !== undefined) {
-        this.requests.delete(id);
+    return this.purgeAt(request) ?? request.expiresAt;
+  }
+
+  private reschedule(entry: Entry): void {
+    this.timers.set(entry.next, this.nextDue(entry.request));
+  }
+
+  private setStatus(entry: Entry, status: BackchannelStatus): void {
+    const { request } = entry;
+    if (request.status === status) return;
+    this.index(request.status).delete(entry.seq);
+    this.index(status).insert(entry.seq, entry);
+    request.status = status;
+    if (!isOpen(status)) this.openExpiries.delete(entry.expiry);
+  }
+
+  private remove(entry: Entry): void {
+    this.entries.delete(entry.request.authReqId);
+    this.index(entry.request.status).delete(entry.seq);
+    this.timers.delete(entry.next);
+    this.openExpiries.delete(entry.expiry);
+  }
+
+  /** Past `maxStoredRequests`, the oldest finished requests go first: at most `limit` of them. */
+  private evictOverflow(limit: number): void {
+    for (let i = 0; i < limit && this.size > this.settings.maxStoredRequests; i++) {
+      let oldest: Entry | undefined;
+      for (const status of FINISHED_STATUSES) {
+        const first = this.index(status).first();
+        if (first && (!oldest || first.seq < oldest.seq)) oldest = first;
       }
+      if (!oldest) return;
+      this.remove(oldest);
     }
+  }
+
+  private index(status: BackchannelStatus): SequenceIndex<Entry> {
+    const index = this.byStatus.get(status);
+    if (!index) throw new Error(`BackchannelStore: unknown status ${status}`);
+    return index;
   }
 }

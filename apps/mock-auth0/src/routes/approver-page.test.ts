@@ -85,13 +85,16 @@ describe("approver events", () => {
     const snapshot = await next();
     expect(snapshot.event).toBe("snapshot");
     expect(snapshot.data.now).toBe(new Date(h.clock.now()).toISOString());
-    expect(snapshot.data.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual([
-      existing,
-    ]);
+    expect(snapshot.data.pending).toMatchObject({ next_cursor: null, total: 1 });
+    expect(
+      snapshot.data.pending.requests.map((r: { auth_req_id: string }) => r.auth_req_id),
+    ).toEqual([existing]);
+    expect(snapshot.data.recent).toEqual([]);
 
     const created = await h.start({ binding_message: "Do you want to buy 1 USB-C cable" });
     const createdEvent = await next();
     expect(createdEvent.event).toBe("request");
+    expect(createdEvent.data.pending).toBe(2);
     expect(createdEvent.data.request).toMatchObject({
       auth_req_id: created,
       status: "pending",
@@ -101,9 +104,10 @@ describe("approver events", () => {
       { at: expect.any(String), type: "created" },
     ]);
 
-    h.store.decide(created, "deny", "approver-page");
+    h.store.decide(created, "deny", "approver-page", h.clock.now());
     const decided = await next();
     expect(decided.data.request).toMatchObject({ auth_req_id: created, status: "denied" });
+    expect(decided.data.pending).toBe(1);
   });
 
   it("moves a request that expires while the page watches", async () => {
@@ -113,7 +117,7 @@ describe("approver events", () => {
     const id = await h.start({ requested_expiry: "5" });
     await next();
     h.clock.advance(5_000);
-    // The page's ticker notices the expiry on its next round, with no request from anyone.
+    // The store's timer applies the expiry, with no request from anyone.
     const expired = await next();
     expect(expired.data.request).toMatchObject({ auth_req_id: id, status: "expired" });
   });

@@ -272,6 +272,44 @@ describe("POST /bc-authorize", () => {
     await h.bcAuthorize().expect(200);
   });
 
+  it("caps the requests a tenant holds open: 429 at once past it, and the open ones keep working", async () => {
+    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, maxOpenRequests: 3 } }));
+    const first = await h.start({ requested_expiry: "30" });
+    const second = await h.start({ requested_expiry: "60" });
+    const third = await h.start({ requested_expiry: "90" });
+
+    const refused = await h.bcAuthorize().expect(429);
+    expect(refused.body).toEqual({
+      error: "too_many_requests",
+      error_description:
+        "The tenant holds 3 open backchannel authentication requests, its limit (ciba.maxOpenRequests): retry after 30 s, once some are answered, collected or expired",
+    });
+    expect(refused.headers["retry-after"]).toBe("30");
+    expect(h.store.size).toBe(3);
+
+    for (const id of [first, second, third]) await h.poll(id).expect(400, /authorization_pending/);
+    // A denial frees a slot at once; an approval once its tokens are collected.
+    h.decide(first, "deny");
+    const fourth = await h.start();
+    await h.bcAuthorize().expect(429);
+    h.decide(second, "approve");
+    await h.bcAuthorize().expect(429);
+    h.clock.advance(1_000);
+    await h.poll(second).expect(200);
+    await h.start();
+    // Expiry frees slots too, without anyone polling.
+    await h.bcAuthorize().expect(429);
+    h.clock.advance(89_000);
+    expect(h.store.get(third)?.status).toBe("expired");
+    await h.start();
+    expect(h.store.get(fourth)?.status).toBe("pending");
+  });
+
+  it("holds 10,000 open requests by default, as the tenant setting says", async () => {
+    const h = await createHarness();
+    expect(h.tenant.ciba.maxOpenRequests).toBe(10_000);
+  });
+
   it("does not limit requests in the default tenant", async () => {
     const h = await createHarness();
     for (let i = 0; i < 8; i += 1) await h.start();

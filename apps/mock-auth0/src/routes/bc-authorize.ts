@@ -202,19 +202,30 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       audience,
       bindingMessage,
     });
-    const request = store.create({
-      authReqId: newAuthReqId(),
-      clientId: client.clientId,
-      userId: user.sub,
-      scope,
-      audience,
-      bindingMessage,
-      authorizationDetails,
-      requestedExpiry,
-      channel,
-      approverOutcome,
-      expiresInSeconds: expiresIn,
-    });
+    const created = store.create(
+      {
+        authReqId: newAuthReqId(),
+        clientId: client.clientId,
+        userId: user.sub,
+        scope,
+        audience,
+        bindingMessage,
+        authorizationDetails,
+        requestedExpiry,
+        channel,
+        approverOutcome,
+        expiresInSeconds: expiresIn,
+      },
+      clock.now(),
+    );
+    if (!created.ok) {
+      // Auth0 caps the requests a tenant holds open; requests already open keep working.
+      throw tooManyRequests(
+        created.retryAfterSeconds,
+        `The tenant holds ${created.open} open backchannel authentication requests, its limit (ciba.${created.limit}): retry after ${created.retryAfterSeconds} s, once some are answered, collected or expired`,
+      );
+    }
+    const { request } = created;
     logger.info(
       { user: user.sub, client: client.clientId, audience, approver: approverOutcome.action },
       "backchannel authentication request created",

@@ -4,15 +4,19 @@ import { describe, expect, it } from "vitest";
 import { createHarness, loginHint } from "../test-support/harness.js";
 
 describe("control API", () => {
-  it("lists requests with the fields a test suite asserts on, filtered by status", async () => {
+  it("lists requests newest first with the fields a test suite asserts on, filtered by status", async () => {
     const h = await createHarness();
     const pending = await h.start();
     const denied = await h.start({ login_hint: loginHint("auth0|second-user") });
-    h.store.decide(denied, "deny", "control-api");
+    h.decide(denied, "deny");
 
     const all = await request(h.app).get("/approver/api/requests").expect(200);
-    expect(all.body.requests).toHaveLength(2);
-    expect(all.body.requests[0]).toMatchObject({
+    expect(all.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual([
+      denied,
+      pending,
+    ]);
+    expect(all.body).toMatchObject({ next_cursor: null, total: 2 });
+    expect(all.body.requests[1]).toMatchObject({
       auth_req_id: pending,
       status: "pending",
       user: "auth0|testbed-user",
@@ -28,6 +32,68 @@ describe("control API", () => {
     expect(onlyDenied.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual([
       denied,
     ]);
+    expect(onlyDenied.body.total).toBe(1);
+  });
+
+  it("pages the list with limit and next_cursor, and accepts several statuses", async () => {
+    const h = await createHarness();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) ids.push(await h.start());
+    h.decide(ids[0]!, "approve");
+    const newestFirst = [...ids].reverse();
+
+    const first = await request(h.app).get("/approver/api/requests?limit=2").expect(200);
+    expect(first.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual(
+      newestFirst.slice(0, 2),
+    );
+    expect(first.body.total).toBe(5);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await request(h.app)
+      .get("/approver/api/requests")
+      .query({ limit: 2, cursor: first.body.next_cursor })
+      .expect(200);
+    expect(second.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual(
+      newestFirst.slice(2, 4),
+    );
+    const last = await request(h.app)
+      .get("/approver/api/requests")
+      .query({ limit: 2, cursor: second.body.next_cursor })
+      .expect(200);
+    expect(last.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual([ids[0]]);
+    expect(last.body.next_cursor).toBeNull();
+
+    const mixed = await request(h.app)
+      .get("/approver/api/requests?status=approved,denied")
+      .expect(200);
+    expect(mixed.body.requests.map((r: { auth_req_id: string }) => r.auth_req_id)).toEqual([
+      ids[0],
+    ]);
+  });
+
+  it("answers 100 requests a page by default and at most 1000", async () => {
+    const h = await createHarness();
+    for (let i = 0; i < 101; i += 1) await h.start();
+    const page = await request(h.app).get("/approver/api/requests").expect(200);
+    expect(page.body.requests).toHaveLength(100);
+    expect(page.body.total).toBe(101);
+    expect(page.body.next_cursor).not.toBeNull();
+    const all = await request(h.app).get("/approver/api/requests?limit=1000").expect(200);
+    expect(all.body.requests).toHaveLength(101);
+  });
+
+  it.each([
+    ["limit=0", /limit must be a whole number from 1 to 1000/],
+    ["limit=1001", /limit must be a whole number from 1 to 1000/],
+    ["limit=ten", /limit must be a whole number/],
+    ["cursor=abc", /cursor must be the next_cursor of a previous page/],
+    ["cursor=-1", /cursor must be the next_cursor/],
+    ["status=pending&status=denied", /status must be given once/],
+    ["status=pending,done", /\(got done\)/],
+  ])("refuses ?%s", async (query, message) => {
+    const h = await createHarness();
+    const response = await request(h.app).get(`/approver/api/requests?${query}`).expect(400);
+    expect(response.body.error).toBe("invalid_request");
+    expect(response.body.error_description).toMatch(message);
   });
 
   it("refuses an unknown status filter", async () => {

@@ -1,5 +1,5 @@
 import { Router, json } from "express";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
 import type { PolicyApprover } from "../approver/approver.js";
@@ -12,7 +12,9 @@ import type {
   BackchannelStatus,
   Decision,
 } from "../backchannel/backchannel-request.js";
-import type { BackchannelStore } from "../backchannel/backchannel-store.js";
+import type { BackchannelStore, ListPage, ListQuery } from "../backchannel/backchannel-store.js";
+import type { Clock } from "../clock.js";
+import type { ControlAuth } from "../control-auth.js";
 import { OAuthError, conflict, invalidRequest, notFound } from "../oauth-error.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { formatIssues } from "../tenant/load-tenant.js";
@@ -85,27 +87,78 @@ export interface ControlApiDeps {
   store: BackchannelStore;
   approver: PolicyApprover;
   keys: SigningKeys;
+  clock: Clock;
   logger: Logger;
+  auth: ControlAuth;
 }
 
-/** The JSON control API that test suites (and the approver page) use to drive consent. */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1_000;
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw invalidRequest(`${name} must be given once`);
+  return value;
+}
+
+/** `?status=a,b&limit=&cursor=` of the request list, checked. */
+export function parseListQuery(req: Request): ListQuery {
+  const status = queryText(req, "status");
+  const statuses = status === undefined || status === "" ? undefined : status.split(",");
+  const unknown = statuses?.filter((s) => !BACKCHANNEL_STATUSES.includes(s as BackchannelStatus));
+  if (unknown?.length) {
+    throw invalidRequest(
+      `status must be one of ${BACKCHANNEL_STATUSES.join(", ")}, or several joined by commas (got ${unknown.join(", ")})`,
+    );
+  }
+  const limitText = queryText(req, "limit");
+  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
+  if (!/^\d{1,4}$/.test(limitText ?? "1") || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw invalidRequest(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  const cursorText = queryText(req, "cursor");
+  if (cursorText !== undefined && !/^[1-9]\d{0,14}$/.test(cursorText)) {
+    throw invalidRequest("cursor must be the next_cursor of a previous page, unchanged");
+  }
+  return {
+    statuses: statuses as BackchannelStatus[] | undefined,
+    limit,
+    cursor: cursorText === undefined ? undefined : Number(cursorText),
+  };
+}
+
+export function serializePage(page: ListPage, directory: TenantDirectory) {
+  return {
+    requests: page.requests.map((request) => serializeRequest(request, directory)),
+    next_cursor: page.nextCursor === undefined ? null : String(page.nextCursor),
+    total: page.total,
+  };
+}
+
+/**
+ * The JSON control API that test suites (and the approver page) use to drive consent. Every
+ * route is behind the control token, when the tenant has one.
+ */
 export function controlApi(deps: ControlApiDeps): Router {
-  const { directory, store, approver, keys, logger } = deps;
+  const { directory, store, approver, keys, clock, logger, auth } = deps;
   const router = Router();
   router.use(sameOriginOnly, json({ limit: "64kb" }));
 
-  router.get("/approver/api/requests", (req, res) => {
-    const status = req.query.status;
-    if (status !== undefined && !BACKCHANNEL_STATUSES.includes(status as BackchannelStatus)) {
-      throw invalidRequest(`status must be one of ${BACKCHANNEL_STATUSES.join(", ")}`);
-    }
-    const requests = store.list(status as BackchannelStatus | undefined);
-    res.json({ requests: requests.map((request) => serializeRequest(request, directory)) });
+  router.post("/approver/api/session", auth.check, auth.startSession);
+  router.get("/approver/api/session", auth.check, (_req, res) => {
+    res.status(204).end();
   });
 
-  router.get("/approver/api/requests/:authReqId", (req, res) => {
-    const request = store.get(req.params.authReqId);
-    if (!request) throw notFound(`No backchannel request ${req.params.authReqId}`);
+  /** Newest first, one page at a time: `?status=&limit=&cursor=`. */
+  router.get("/approver/api/requests", auth.check, (req, res) => {
+    res.json(serializePage(store.list(parseListQuery(req)), directory));
+  });
+
+  router.get("/approver/api/requests/:authReqId", auth.check, (req, res) => {
+    const id = String(req.params.authReqId);
+    const request = store.get(id);
+    if (!request) throw notFound(`No backchannel request ${id}`);
     res.json({ ...serializeRequest(request, directory), timeline: serializeTimeline(request) });
   });
 
@@ -114,7 +167,7 @@ export function controlApi(deps: ControlApiDeps): Router {
     (req, res) => {
       const id = String(req.params.authReqId);
       const by = req.get("x-requested-by") === "approver-page" ? "approver-page" : "control-api";
-      const result = store.decide(id, decision, by);
+      const result = store.decide(id, decision, by, clock.now());
       if (!result.ok && result.reason === "unknown") throw notFound(`No backchannel request ${id}`);
       if (!result.ok) {
         throw conflict(
@@ -124,14 +177,14 @@ export function controlApi(deps: ControlApiDeps): Router {
       logger.info({ decision, by }, "backchannel request decided");
       res.json(serializeRequest(result.request, directory));
     };
-  router.post("/approver/api/requests/:authReqId/approve", decide("approve"));
-  router.post("/approver/api/requests/:authReqId/deny", decide("deny"));
+  router.post("/approver/api/requests/:authReqId/approve", auth.check, decide("approve"));
+  router.post("/approver/api/requests/:authReqId/deny", auth.check, decide("deny"));
 
-  router.get("/approver/api/policy", (_req, res) => {
+  router.get("/approver/api/policy", auth.check, (_req, res) => {
     res.json(serializePolicy(approver.policy));
   });
 
-  router.put("/approver/api/policy", (req, res) => {
+  router.put("/approver/api/policy", auth.check, (req, res) => {
     const parsed = policySchema.safeParse(req.body);
     if (!parsed.success)
       throw invalidRequest(`Invalid policy: ${formatIssues(parsed.error.issues).join("; ")}`);
@@ -140,7 +193,7 @@ export function controlApi(deps: ControlApiDeps): Router {
     res.json(serializePolicy(parsed.data));
   });
 
-  router.post("/admin/signing-keys/rotate", async (_req, res) => {
+  router.post("/admin/signing-keys/rotate", auth.check, async (_req, res) => {
     const kids = await keys.rotate();
     logger.info(kids, "signing key rotated");
     res.json(kids);

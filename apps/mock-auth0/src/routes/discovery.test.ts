@@ -3,6 +3,7 @@ import request from "supertest";
 import { describe, expect, it } from "vitest";
 
 import { createApp } from "../app.js";
+import { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { ManualClock } from "../clock.js";
 import { SigningKeys } from "../signing-keys.js";
 import { loadTenant } from "../tenant/load-tenant.js";
@@ -29,7 +30,10 @@ describe("discovery", () => {
   it("refuses an issuer without the trailing slash Auth0 issuers have", async () => {
     const keys = await SigningKeys.create();
     expect(() =>
-      createApp({ issuer: "https://localhost:4010", tenant: loadTenant() }, { keys }),
+      createApp(
+        { issuer: "https://localhost:4010", tenant: loadTenant() },
+        { keys, store: new BackchannelStore(loadTenant().ciba, new ManualClock()) },
+      ),
     ).toThrow(/must end with "\/"/);
   });
 });
@@ -38,7 +42,11 @@ describe("JWKS and key rotation", () => {
   it("publishes the next key ahead of use and keeps the previous one after rotation", async () => {
     const keys = await SigningKeys.create();
     const clock = new ManualClock();
-    const app = createApp({ issuer: ISSUER, tenant: loadTenant() }, { keys, clock });
+    const tenant = loadTenant();
+    const app = createApp(
+      { issuer: ISSUER, tenant },
+      { keys, clock, store: new BackchannelStore(tenant.ciba, clock) },
+    );
     const before = await request(app).get("/.well-known/jwks.json").expect(200);
     expect(before.body.keys).toHaveLength(2);
     expect(before.body.keys[0]).toMatchObject({

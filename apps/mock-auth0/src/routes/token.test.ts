@@ -17,7 +17,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
       error_description: "The end-user authorization is pending",
     });
 
-    expect(h.store.decide(id, "approve", "control-api").ok).toBe(true);
+    expect(h.decide(id, "approve").ok).toBe(true);
     h.clock.advance(1_000);
     const granted = await h.poll(id).expect(200);
     expect(granted.headers["cache-control"]).toBe("no-store");
@@ -62,7 +62,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   it("answers access_denied after a denial", async () => {
     const h = await createHarness();
     const id = await h.start();
-    h.store.decide(id, "deny", "control-api");
+    h.decide(id, "deny");
     const response = await h.poll(id).expect(400);
     expect(response.body).toEqual({
       error: "access_denied",
@@ -95,7 +95,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   it("expires an approval that was never collected", async () => {
     const h = await createHarness();
     const id = await h.start({ requested_expiry: "10" });
-    h.store.decide(id, "approve", "control-api");
+    h.decide(id, "approve");
     h.clock.advance(10_000);
     expect((await h.poll(id).expect(400)).body.error).toBe("expired_token");
   });
@@ -185,7 +185,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
     h.clock.advance(100);
     await h.poll(id);
     h.clock.advance(6_000);
-    h.store.decide(id, "approve", "control-api");
+    h.decide(id, "approve");
     await h.poll(id).expect(200);
     const record = h.store.get(id);
     expect(record?.polls).toBe(3);
@@ -217,7 +217,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
       ],
     }));
     const id = await h.start();
-    h.store.decide(id, "approve", "control-api");
+    h.decide(id, "approve");
     const response = await h
       .poll(id, { client_id: "other-agent", client_secret: "other-agent-secret" })
       .expect(400);
@@ -265,7 +265,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   it("issues a token without an API audience for the userinfo endpoint only", async () => {
     const h = await createHarness();
     const id = await h.start({ audience: undefined, scope: "openid profile email" });
-    h.store.decide(id, "approve", "control-api");
+    h.decide(id, "approve");
     const response = await h.poll(id).expect(200);
     expect(decodeJwt(response.body.access_token).aud).toBe(`${ISSUER}userinfo`);
     expect(decodeJwt(response.body.id_token)).toMatchObject({
@@ -291,7 +291,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   it("accepts the login_hint of the user it identifies only", async () => {
     const h = await createHarness();
     const id = await h.start({ login_hint: loginHint("auth0|second-user") });
-    h.store.decide(id, "approve", "control-api");
+    h.decide(id, "approve");
     const response = await h.poll(id).expect(200);
     expect(decodeJwt(response.body.access_token).sub).toBe("auth0|second-user");
   });

@@ -5,7 +5,6 @@ import type { Logger } from "pino";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { authenticateClient } from "../client-authentication.js";
 import type { Clock } from "../clock.js";
-import type { OAuthError } from "../oauth-error.js";
 import {
   accessDenied,
   authorizationPending,
@@ -22,12 +21,6 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient } from "../tenant/tenant-schema.js";
 import { issueClientCredentialsToken, issueUserTokens } from "../tokens.js";
 import type { TokenContext } from "../tokens.js";
-
-/**
- * A poll may arrive this much earlier than the interval and still count as on time: timers
- * and the network make gaps a little uneven.
- */
-const POLL_TOLERANCE = 0.1;
 
 const DENIED_DESCRIPTION = "The end-user denied the authorization request or it has been expired";
 
@@ -70,8 +63,8 @@ export function token(deps: TokenDeps): RequestHandler {
 }
 
 /**
- * CIBA Core 1.0 sections 10-11, guard clauses in the spec's order: unknown id -> expired ->
- * polled too fast -> pending -> denied -> issue once and consume.
+ * CIBA Core 1.0 sections 10-11. The store's `poll` decides the answer in the spec's order;
+ * this turns it into Auth0's wire format.
  */
 async function cibaGrant(
   deps: TokenDeps,
@@ -81,44 +74,31 @@ async function cibaGrant(
 ) {
   const { directory, store, clock, logger } = deps;
   const authReqId = requiredParam(req, "auth_req_id");
-  const request = store.get(authReqId);
-  if (request?.clientId !== client.clientId || request.status === "consumed") {
-    // A foreign id is answered exactly like an unknown one, so ids cannot be probed.
-    throw invalidGrant(
-      "The auth_req_id is unknown, was already used, or belongs to another client",
-    );
-  }
-
-  const answer = (error: OAuthError): OAuthError => {
-    store.recordPoll(request, error.code);
-    return error;
-  };
-  const now = clock.now();
-  if (request.status === "expired" || now >= request.expiresAt) {
-    throw answer(
-      directory.tenant.ciba.expiredError === "expired_token"
+  const result = store.poll(authReqId, client.clientId, clock.now());
+  switch (result.answer) {
+    case "invalid_grant":
+      throw invalidGrant(
+        "The auth_req_id is unknown, was already used, or belongs to another client",
+      );
+    case "expired":
+      throw directory.tenant.ciba.expiredError === "expired_token"
         ? expiredToken(
             "The auth_req_id has expired: start a new backchannel authentication request",
           )
-        : accessDenied(DENIED_DESCRIPTION),
-    );
+        : accessDenied(DENIED_DESCRIPTION);
+    case "slow_down":
+      throw slowDown(Math.ceil(result.intervalMs / 1000));
+    case "authorization_pending":
+      throw authorizationPending("The end-user authorization is pending");
+    case "access_denied":
+      throw accessDenied(DENIED_DESCRIPTION);
+    case "token":
+      break;
   }
-  if (
-    request.lastPollAt !== undefined &&
-    now - request.lastPollAt < request.intervalMs * (1 - POLL_TOLERANCE)
-  ) {
-    const intervalMs = store.slowDown(request);
-    throw answer(slowDown(Math.ceil(intervalMs / 1000)));
-  }
-  if (request.status === "pending") {
-    throw answer(authorizationPending("The end-user authorization is pending"));
-  }
-  if (request.status === "denied") throw answer(accessDenied(DENIED_DESCRIPTION));
-
+  const { request } = result;
+  // Users come from the tenant file, which cannot change while the tenant runs.
   const user = directory.users.get(request.userId);
-  if (!user) throw answer(invalidGrant("The user of this request no longer exists"));
-  store.recordPoll(request, "token");
-  store.consume(request);
+  if (!user) throw invalidGrant("The user of this request no longer exists");
   logger.info({ user: user.sub, client: client.clientId }, "CIBA tokens issued");
   return issueUserTokens(context, {
     client,

@@ -57,7 +57,12 @@ const cibaSettingsSchema = z
     perUserRequestsPerMinute: z.number().int().positive().nullable().default(null),
     /** How long finished requests stay readable through the control API. */
     retentionSeconds: z.number().positive().default(600),
-    /** Hard cap on stored requests; the oldest finished ones are dropped first. */
+    /**
+     * Auth0 caps the backchannel requests a tenant holds open (pending, or approved and not yet
+     * exchanged for tokens). Past it, `/bc-authorize` answers 429 `too_many_requests` at once.
+     */
+    maxOpenRequests: z.number().int().positive().default(10_000),
+    /** Cap on stored requests, open or finished; the oldest finished ones are dropped first. */
     maxStoredRequests: z.number().int().positive().default(20_000),
   })
   .strict();

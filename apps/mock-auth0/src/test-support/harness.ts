@@ -3,8 +3,11 @@ import type { Express } from "express";
 import request from "supertest";
 
 import { createApp } from "../app.js";
+import type { MockAuth0Config } from "../app.js";
 import { PolicyApprover } from "../approver/approver.js";
+import type { Decision } from "../backchannel/backchannel-request.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
+import { keepStoreCurrent } from "../backchannel/keep-current.js";
 import { ManualClock } from "../clock.js";
 import { SigningKeys } from "../signing-keys.js";
 import { loadTenant } from "../tenant/load-tenant.js";
@@ -38,6 +41,8 @@ export interface Harness {
   bcAuthorize(params?: Record<string, string | undefined>): request.Test;
   /** `POST /oauth/token` with the CIBA grant as the agent client. */
   poll(authReqId: string, params?: Record<string, string>): request.Test;
+  /** Approves or denies through the store, as the control API does, at the clock's time. */
+  decide(authReqId: string, decision: Decision): ReturnType<BackchannelStore["decide"]>;
   /** Creates a request and returns its id. */
   start(params?: Record<string, string | undefined>): Promise<string>;
 }
@@ -61,13 +66,19 @@ function withoutUndefined(params: Record<string, string | undefined>): Record<st
 /** The default tenant, changed by `customize`, served by an app on a manual clock. */
 export async function createHarness(
   customize: (tenant: Tenant) => Tenant = (t) => t,
+  options: Pick<MockAuth0Config, "controlToken" | "eventStreamLimits"> = {},
 ): Promise<Harness> {
   const tenant = customize(loadTenant());
   const clock = new ManualClock();
   const keys = await testKeys();
   const store = new BackchannelStore(tenant.ciba, clock);
+  // Moving the manual clock applies what fell due, as the server's timer does in real time.
+  keepStoreCurrent(store, clock, clock);
   const approver = new PolicyApprover(tenant.approver);
-  const app = createApp({ issuer: ISSUER, tenant }, { keys, clock, store, approver });
+  const app = createApp(
+    { issuer: ISSUER, tenant, ...options },
+    { keys, clock, ticker: clock, store, approver },
+  );
 
   const bcAuthorize = (params: Record<string, string | undefined> = {}) =>
     request(app)
@@ -89,5 +100,7 @@ export async function createHarness(
     const response = await bcAuthorize(params).expect(200);
     return (response.body as { auth_req_id: string }).auth_req_id;
   };
-  return { app, clock, store, approver, keys, tenant, bcAuthorize, poll, start };
+  const decide = (authReqId: string, decision: Decision) =>
+    store.decide(authReqId, decision, "control-api", clock.now());
+  return { app, clock, store, approver, keys, tenant, bcAuthorize, poll, decide, start };
 }

@@ -1,0 +1,138 @@
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { CONTROL_COOKIE } from "./control-auth.js";
+import { createHarness } from "./test-support/harness.js";
+import { fillPath, listRoutes } from "./test-support/routes.js";
+
+const TOKEN = "c0ntrol-token-of-32-characters-x";
+const WRONG = "c0ntrol-token-of-32-characters-y";
+
+const isControlRoute = (path: string) =>
+  path.startsWith("/approver/api/") || path.startsWith("/admin/");
+
+describe("the control token", () => {
+  it("guards every control route: 401 invalid_token, with a Bearer challenge, and nothing changes", async () => {
+    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const id = await h.start();
+    const control = listRoutes(h.app).filter((route) => isControlRoute(route.path));
+    // The list comes from the router itself; these must be among what it found.
+    expect(control.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining([
+        "GET /approver/api/requests",
+        "GET /approver/api/requests/:authReqId",
+        "POST /approver/api/requests/:authReqId/approve",
+        "POST /approver/api/requests/:authReqId/deny",
+        "GET /approver/api/policy",
+        "PUT /approver/api/policy",
+        "POST /admin/signing-keys/rotate",
+        "GET /approver/api/events",
+        "GET /approver/api/session",
+        "POST /approver/api/session",
+      ]),
+    );
+    for (const route of control) {
+      const path = fillPath(route, id);
+      const send = (token?: string) => {
+        const test = request(h.app)[route.method.toLowerCase() as "get"](path);
+        return token === undefined ? test : test.set("Authorization", `Bearer ${token}`);
+      };
+      const missing = await send();
+      expect(missing.status, `${route.method} ${path}`).toBe(401);
+      expect(missing.body).toMatchObject({ error: "invalid_token" });
+      expect(missing.body.error_description).toMatch(
+        /Authorization: Bearer <MOCK_AUTH0_CONTROL_TOKEN>/,
+      );
+      expect(missing.headers["www-authenticate"]).toBe('Bearer realm="mock-auth0 control"');
+
+      const wrong = await send(WRONG);
+      expect(wrong.status, `${route.method} ${path}`).toBe(401);
+      expect(wrong.headers["www-authenticate"]).toBe(
+        'Bearer realm="mock-auth0 control", error="invalid_token"',
+      );
+    }
+    expect(h.store.get(id)?.status).toBe("pending");
+  });
+
+  it("lets the right token through as a Bearer header, whatever the scheme's case", async () => {
+    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const id = await h.start();
+    await request(h.app)
+      .get("/approver/api/requests")
+      .set("Authorization", `bearer ${TOKEN}`)
+      .expect(200);
+    const approved = await request(h.app)
+      .post(`/approver/api/requests/${id}/approve`)
+      .set("Authorization", `Bearer ${TOKEN}`)
+      .expect(200);
+    expect(approved.body.status).toBe("approved");
+  });
+
+  it("refuses a token in the query string or in another header", async () => {
+    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    await request(h.app).get(`/approver/api/requests?access_token=${TOKEN}`).expect(401);
+    await request(h.app).get("/approver/api/requests").set("Authorization", TOKEN).expect(401);
+    await request(h.app)
+      .get("/approver/api/requests")
+      .set("Authorization", `Basic ${Buffer.from(`x:${TOKEN}`).toString("base64")}`)
+      .expect(401);
+  });
+
+  it("gives the approver page an HttpOnly, Secure, SameSite=Strict cookie that then works alone", async () => {
+    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const id = await h.start();
+    await request(h.app)
+      .post("/approver/api/session")
+      .set("Authorization", `Bearer ${WRONG}`)
+      .expect(401);
+    const session = await request(h.app)
+      .post("/approver/api/session")
+      .set("Authorization", `Bearer ${TOKEN}`)
+      .expect(204);
+    const cookie = String(session.headers["set-cookie"]);
+    expect(cookie).toBe(`${CONTROL_COOKIE}=${TOKEN}; Path=/; HttpOnly; Secure; SameSite=Strict`);
+
+    const pair = cookie.split(";")[0]!;
+    await request(h.app).get("/approver/api/session").set("Cookie", pair).expect(204);
+    await request(h.app)
+      .post(`/approver/api/requests/${id}/deny`)
+      .set("Cookie", `theme=dark; ${pair}`)
+      .set("X-Requested-By", "approver-page")
+      .set("Sec-Fetch-Site", "same-origin")
+      .expect(200);
+    await request(h.app)
+      .get("/approver/api/requests")
+      .set("Cookie", `${CONTROL_COOKIE}=${WRONG}`)
+      .expect(401);
+  });
+
+  it("still refuses a cross-site decision that carries the cookie (CSRF)", async () => {
+    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const id = await h.start();
+    await request(h.app)
+      .post(`/approver/api/requests/${id}/approve`)
+      .set("Cookie", `${CONTROL_COOKIE}=${TOKEN}`)
+      .set("Sec-Fetch-Site", "cross-site")
+      .expect(403);
+    expect(h.store.get(id)?.status).toBe("pending");
+  });
+
+  it("leaves the OAuth endpoints, discovery and the page itself to everyone", async () => {
+    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const id = await h.start();
+    await h.poll(id).expect(400, /authorization_pending/);
+    await request(h.app).get("/.well-known/openid-configuration").expect(200);
+    await request(h.app).get("/.well-known/jwks.json").expect(200);
+    await request(h.app).get("/approver").expect(200);
+    await request(h.app).get("/approver/assets/approver.js").expect(200);
+    await request(h.app).get("/nope").expect(404);
+  });
+
+  it("is not needed when the tenant has none", async () => {
+    const h = await createHarness();
+    await request(h.app).get("/approver/api/session").expect(204);
+    const session = await request(h.app).post("/approver/api/session").expect(204);
+    expect(session.headers["set-cookie"]).toBeUndefined();
+    await request(h.app).get("/approver/api/requests").expect(200);
+  });
+});

@@ -1,0 +1,100 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+
+import type { Request, RequestHandler } from "express";
+
+import { OAuthError } from "./oauth-error.js";
+
+/**
+ * The approver page's session cookie: `__Host-` makes the browser insist on Secure, Path=/
+ * and no Domain, so no other host or path can set or read it.
+ */
+export const CONTROL_COOKIE = "__Host-mock-auth0-control";
+const REALM = "mock-auth0 control";
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+function bearer(req: Request): string | undefined {
+  const match = /^Bearer +([^ ]+) *$/i.exec(req.get("authorization") ?? "");
+  return match?.[1];
+}
+
+function cookie(req: Request): string | undefined {
+  for (const part of (req.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq !== -1 && part.slice(0, eq).trim() === CONTROL_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function unauthorized(description: string, presented: boolean): OAuthError {
+  // RFC 6750 section 3: name the scheme; give an error code only when a token was presented.
+  const challenge = presented
+    ? `Bearer realm="${REALM}", error="invalid_token"`
+    : `Bearer realm="${REALM}"`;
+  return new OAuthError(401, "invalid_token", description, { "WWW-Authenticate": challenge });
+}
+
+/**
+ * Who may drive the tenant: with `MOCK_AUTH0_CONTROL_TOKEN` set, the control API, the event
+ * stream and the approver page's decisions need that token, as `Authorization: Bearer` or as
+ * the cookie the page gets from `POST /approver/api/session`. Without it, everyone may.
+ */
+export class ControlAuth {
+  private readonly expected: Buffer | undefined;
+
+  constructor(token: string | undefined) {
+    this.expected = token === undefined ? undefined : digest(token);
+  }
+
+  get required(): boolean {
+    return this.expected !== undefined;
+  }
+
+  /** Constant-time: both sides are hashed to one length before they are compared. */
+  private matches(presented: string): boolean {
+    return this.expected !== undefined && timingSafeEqual(digest(presented), this.expected);
+  }
+
+  /** Middleware for every control route. */
+  readonly check: RequestHandler = (req, _res, next) => {
+    if (!this.expected) {
+      next();
+      return;
+    }
+    const presented = bearer(req) ?? cookie(req);
+    if (presented === undefined) {
+      next(
+        unauthorized(
+          "This tenant's control API needs its control token: send Authorization: Bearer <MOCK_AUTH0_CONTROL_TOKEN>, or open the approver page as /approver#token=<MOCK_AUTH0_CONTROL_TOKEN>",
+          false,
+        ),
+      );
+      return;
+    }
+    if (!this.matches(presented)) {
+      next(unauthorized("The control token is not this tenant's MOCK_AUTH0_CONTROL_TOKEN", true));
+      return;
+    }
+    next();
+  };
+
+  /**
+   * `POST /approver/api/session`, behind `check`: the approver page trades the token from its
+   * URL fragment for an HttpOnly cookie, which its event stream (EventSource sends no headers)
+   * and its decisions then carry. SameSite=Strict keeps other sites' requests from using it.
+   */
+  readonly startSession: RequestHandler = (req, res) => {
+    const token = bearer(req);
+    if (this.expected && token !== undefined) {
+      // A b64token (RFC 6750 section 2.1) is made of cookie-safe characters only.
+      res.cookie(CONTROL_COOKIE, token, {
+        httpOnly: true,
+        secure: true,
+        sameSite: "strict",
+        path: "/",
+        encode: (value) => value,
+      });
+    }
+    res.status(204).end();
+  };
+}

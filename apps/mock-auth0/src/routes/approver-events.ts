@@ -1,0 +1,152 @@
+import type { RequestHandler, Response } from "express";
+
+import type { BackchannelRequest } from "../backchannel/backchannel-request.js";
+import { FINISHED_STATUSES } from "../backchannel/backchannel-request.js";
+import type { BackchannelStore } from "../backchannel/backchannel-store.js";
+import type { Clock, Ticker } from "../clock.js";
+import { OAuthError } from "../oauth-error.js";
+import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import { serializeRequest, serializeTimeline } from "./control-api.js";
+
+export interface EventStreamLimits {
+  /** Event streams open at once; past it a new one gets 429. */
+  maxWatchers: number;
+  /** Bytes queued for one watcher, at most; past it the watcher is dropped. */
+  maxBufferedBytes: number;
+  /** A watcher whose socket has not drained for this long is dropped. */
+  stallMs: number;
+}
+
+export const DEFAULT_EVENT_STREAM_LIMITS: EventStreamLimits = {
+  maxWatchers: 100,
+  // One `advance` step can change 1,000 requests at once: room for a burst of that size.
+  maxBufferedBytes: 8 * 1024 * 1024,
+  stallMs: 30_000,
+};
+
+/** Pending requests in a snapshot; the page asks the control API for older ones. */
+export const SNAPSHOT_PENDING = 50;
+/** Finished or approved requests in a snapshot: the page's "Recent" list. */
+export const SNAPSHOT_RECENT = 25;
+const HEARTBEAT_MS = 15_000;
+const RETRY_AFTER_SECONDS = 5;
+
+export interface ApproverEventsDeps {
+  directory: TenantDirectory;
+  store: BackchannelStore;
+  clock: Clock;
+  /** Drives the heartbeat, which also finds stalled watchers. */
+  ticker: Ticker;
+  limits: EventStreamLimits;
+}
+
+interface Watcher {
+  res: Response;
+  /** Since when its socket has refused more data without draining; undefined when it keeps up. */
+  behindSince: number | undefined;
+}
+
+/**
+ * `GET /approver/api/events`: server-sent events that keep the approver page live. One store
+ * listener serves every watcher and serializes each change once. Watchers are capped, and one
+ * whose socket stops draining is dropped rather than buffered without end.
+ */
+export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
+  const { directory, store, clock, ticker, limits } = deps;
+  const watchers = new Set<Watcher>();
+  let stopHeartbeat: (() => void) | undefined;
+
+  const withTimeline = (request: BackchannelRequest) => ({
+    ...serializeRequest(request, directory),
+    timeline: serializeTimeline(request),
+  });
+  const frame = (event: string, data: unknown) =>
+    `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+  /** One store listener and one heartbeat while anyone watches, none otherwise. */
+  const listenWhileWatched = () => {
+    if (watchers.size > 0 && !stopHeartbeat) {
+      store.on("change", onChange);
+      stopHeartbeat = ticker.every(HEARTBEAT_MS, beat);
+    } else if (watchers.size === 0 && stopHeartbeat) {
+      store.off("change", onChange);
+      stopHeartbeat();
+      stopHeartbeat = undefined;
+    }
+  };
+  const leave = (watcher: Watcher) => {
+    watchers.delete(watcher);
+    listenWhileWatched();
+  };
+  const drop = (watcher: Watcher) => {
+    leave(watcher);
+    watcher.res.destroy();
+  };
+  const send = (watcher: Watcher, text: string) => {
+    if (watcher.res.write(text)) return;
+    watcher.behindSince ??= clock.now();
+    if (watcher.res.writableLength > limits.maxBufferedBytes) drop(watcher);
+  };
+  const onChange = (request: BackchannelRequest) => {
+    const text = frame("request", {
+      now: new Date(clock.now()).toISOString(),
+      pending: store.count(["pending"]),
+      request: withTimeline(request),
+    });
+    for (const watcher of watchers) send(watcher, text);
+  };
+  const beat = () => {
+    const now = clock.now();
+    for (const watcher of watchers) {
+      if (watcher.behindSince !== undefined && now - watcher.behindSince >= limits.stallMs) {
+        drop(watcher);
+      } else {
+        send(watcher, ": keep-alive\n\n");
+      }
+    }
+  };
+
+  return (req, res) => {
+    if (watchers.size >= limits.maxWatchers) {
+      throw new OAuthError(
+        429,
+        "too_many_requests",
+        `${limits.maxWatchers} event streams are open already, the most this tenant serves: close another approver page or retry later`,
+        { "Retry-After": String(RETRY_AFTER_SECONDS) },
+      );
+    }
+    res.set({
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    res.flushHeaders();
+    const watcher: Watcher = { res, behindSince: undefined };
+    res.on("drain", () => {
+      watcher.behindSince = undefined;
+    });
+    const pending = store.list({ statuses: ["pending"], limit: SNAPSHOT_PENDING });
+    const recent = store.list({
+      statuses: ["approved", ...FINISHED_STATUSES],
+      limit: SNAPSHOT_RECENT,
+    });
+    watchers.add(watcher);
+    listenWhileWatched();
+    send(
+      watcher,
+      frame("snapshot", {
+        now: new Date(clock.now()).toISOString(),
+        pending: {
+          requests: pending.requests.map(withTimeline),
+          next_cursor: pending.nextCursor === undefined ? null : String(pending.nextCursor),
+          total: pending.total,
+        },
+        recent: recent.requests.map(withTimeline),
+      }),
+    );
+    req.on("close", () => {
+      leave(watcher);
+    });
+  };
+}
