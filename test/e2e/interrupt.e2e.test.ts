@@ -1,26 +1,80 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { isDead, readProcess } from "../../apps/agent/src/process-info.js";
+import { buildAgentCli, runAgent, startAgent } from "../../scripts/stack/agent-cli.js";
 import { REPO_ROOT, TSX_BIN } from "../../scripts/stack/repo-root.js";
 
 import { BUYER, Scenario } from "../support/scenario.js";
+
+const STOP_POINTS = ["token-received", "approval-taken"] as const;
+type BuiltCli = Awaited<ReturnType<typeof buildAgentCli>>;
+const STOPPED_BEFORE_ORDER =
+  "The approval was used by a process that stopped before ordering; ask again.";
+
+/** Live (not zombie) processes of a process group, read from /proc. */
+async function liveMembers(pgrp: number): Promise<number[]> {
+  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
+  return pids.filter((pid) => {
+    const info = readProcess(pid);
+    return info?.pgrp === pgrp && !isDead(info);
+  });
+}
+
+/** The live members of a process group once they are all gone, or after `timeoutMs`. */
+async function liveMembersAfter(pgrp: number, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const members = await liveMembers(pgrp);
+    if (members.length === 0 || Date.now() > deadline) return members;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The ids in `after` that are not in `before`, whatever order the lists come in. */
+function newIds(before: string[], after: string[]): string[] {
+  return after.filter((id) => !before.includes(id));
+}
+
+const consentIds = async (s: Scenario) => (await s.consentRequests()).map((c) => c.auth_req_id);
+const orderIds = async (s: Scenario) => (await s.ordersOf(BUYER)).map((o) => o.id);
+
+/** The store files of one thread, by name. */
+async function threadFiles(store: string, threadId: string): Promise<string[]> {
+  return (await readdir(store)).filter((name) => name.includes(encodeURIComponent(threadId)));
+}
 
 // Interrupt mode: the first process sends the consent request and exits; a second process,
 // started after the person answered, finishes the purchase. One push, one order.
 describe("interrupt mode across two processes", () => {
   let s: Scenario;
+  // Plain Node on bundles: quicker starts, and builds with a stop point compiled in.
+  let cli: BuiltCli;
+  const stopping = new Map<string, BuiltCli>();
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/e2e-tenant.json");
+    const [scenario, plain, ...stops] = await Promise.all([
+      Scenario.start("test/fixtures/e2e-tenant.json"),
+      buildAgentCli(),
+      ...STOP_POINTS.map((stopAt) => buildAgentCli({ stopAt })),
+    ]);
+    s = scenario;
+    cli = plain;
+    stops.forEach((stop, i) => stopping.set(STOP_POINTS[i]!, stop));
     await s.policy("manual");
   });
   afterAll(async () => {
-    await s.stop();
+    await Promise.all([s.stop(), cli.remove(), ...[...stopping.values()].map((b) => b.remove())]);
   });
 
+  const agent = (args: string[]) => runAgent(args, s.agentEnv(), 60_000, cli);
+
   it("sends, exits pending, and a later process places the approved order once", async () => {
-    const before = (await s.ordersOf(BUYER)).length;
-    const sent = await s.agent(["--mode", "interrupt", "Buy an XYZ phone"]);
+    const before = await orderIds(s);
+    const sent = await agent(["--mode", "interrupt", "Buy an XYZ phone"]);
     expect(sent.json.outcome).toBe("PENDING");
     expect(sent.exitCode).toBe(5);
     const threadId = sent.json.threadId;
@@ -28,27 +82,25 @@ describe("interrupt mode across two processes", () => {
     expect(consent.status).toBe("pending");
 
     // Resuming before the person answered sends nothing new.
-    const early = await s.agent(["resume", threadId, "--mode", "interrupt"]);
+    const early = await agent(["resume", threadId, "--mode", "interrupt"]);
     expect(early.json.outcome).toBe("PENDING");
 
     await s.stack.control.approve(consent.auth_req_id);
-    const resumed = await s.agent(["resume", threadId]);
+    const resumed = await agent(["resume", threadId]);
     expect(resumed.json.outcome).toBe("ORDERED");
     expect(resumed.json.authReqId).toBe(consent.auth_req_id);
 
     // Resuming a finished thread never buys twice.
-    const again = await s.agent(["resume", threadId]);
+    const again = await agent(["resume", threadId]);
     expect(again.json.order?.id ?? null).toBe(resumed.json.order?.id ?? null);
 
-    expect((await s.consentRequests()).map((c) => c.auth_req_id)).toEqual([consent.auth_req_id]);
-    const orders = await s.ordersOf(BUYER);
-    expect(orders).toHaveLength(before + 1);
-    expect(orders.at(-1)?.id).toBe(resumed.json.order?.id);
+    expect(await consentIds(s)).toEqual([consent.auth_req_id]);
+    expect(newIds(before, await orderIds(s))).toEqual([resumed.json.order?.id]);
   });
 
   it("survives the waiting process being killed: the next resume finishes with no second push", async () => {
-    const before = (await s.ordersOf(BUYER)).length;
-    const requestsBefore = (await s.consentRequests()).length;
+    const before = await orderIds(s);
+    const requestsBefore = await consentIds(s);
     const sent = await s.agent(["--mode", "interrupt", "Buy a USB-C cable"]);
     expect(sent.json.outcome).toBe("PENDING");
     const authReqId = String(sent.json.authReqId);
@@ -74,11 +126,94 @@ describe("interrupt mode across two processes", () => {
     const resumed = await s.agent(["resume", sent.json.threadId]);
     expect(resumed.json.outcome).toBe("ORDERED");
     expect(resumed.json.authReqId).toBe(authReqId);
-    expect((await s.consentRequests()).slice(requestsBefore).map((c) => c.auth_req_id)).toEqual([
-      authReqId,
-    ]);
-    expect((await s.ordersOf(BUYER)).slice(before).map((o) => o.id)).toEqual([
-      resumed.json.order?.id,
-    ]);
+    expect(newIds(requestsBefore, await consentIds(s))).toEqual([authReqId]);
+    expect(newIds(before, await orderIds(s))).toEqual([resumed.json.order?.id]);
+  });
+
+  it.each(STOP_POINTS)(
+    "reports an approval spent by a process killed at %s as one outcome, with nothing ordered",
+    async (point) => {
+      const before = (await s.ordersOf(BUYER)).length;
+      const sent = await agent(["--mode", "interrupt", "Buy a USB-C cable"]);
+      const authReqId = String(sent.json.authReqId);
+      await s.stack.control.approve(authReqId);
+
+      const killed = await startAgent(
+        ["resume", sent.json.threadId, "--json"],
+        s.agentEnv(),
+        stopping.get(point),
+      ).exited;
+      expect(killed.signal).toBe("SIGKILL");
+
+      const resumed = await agent(["resume", sent.json.threadId]);
+      expect(resumed.exitCode).toBe(1);
+      expect(resumed.json).toMatchObject({ outcome: "ERROR", error: "stopped_before_order" });
+      expect(resumed.json.message).toContain(STOPPED_BEFORE_ORDER);
+      expect((await s.stack.control.request(authReqId)).status).toBe("consumed");
+      expect(await s.ordersOf(BUYER)).toHaveLength(before);
+      // The token never reached the store; the request is dropped once the outcome is known.
+      const files = await threadFiles(s.agentEnv().AGENT_STORE!, sent.json.threadId);
+      expect(files.filter((name) => name.startsWith("ciba"))).toEqual([]);
+    },
+  );
+
+  it("places no order once `pnpm agent` is killed with -9 while it waits, and leaves no process", async () => {
+    const before = (await s.ordersOf(BUYER)).length;
+    // pnpm -> sh -> tsx -> node, as a person starts it; its own process group, for clean-up.
+    const pnpm = spawn("pnpm", ["--silent", "agent", "--json", "Buy a USB-C cable"], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...s.agentEnv() },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stderr = "";
+    pnpm.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // The agent and its launchers share pnpm's pipes: the output ends when the last one exits.
+    const outputClosed = new Promise((resolve) => pnpm.stderr.once("close", resolve));
+    const group = pnpm.pid!;
+    try {
+      const consent = await s.stack.control.waitForPending(
+        (c) => c.user === BUYER && c.binding_message.startsWith("Do you want to buy 1 USB-C cable"),
+      );
+      await s.stack.control.waitForPolls(consent.auth_req_id, 1);
+      const tree = await liveMembers(group);
+      expect(tree.length).toBeGreaterThanOrEqual(4);
+
+      process.kill(group, "SIGKILL");
+      await s.stack.control.approve(consent.auth_req_id);
+      await outputClosed;
+
+      // A process closes its files a moment before it is gone.
+      expect(await liveMembersAfter(group, 5_000)).toEqual([]);
+      expect(stderr).toContain("parent_gone");
+      expect(await s.ordersOf(BUYER)).toHaveLength(before);
+      expect((await s.stack.control.request(consent.auth_req_id)).status).not.toBe("consumed");
+    } finally {
+      try {
+        process.kill(-group, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+
+  it("stops at a corrupt thread record with exit 2, naming the file and the fix, and changes nothing", async () => {
+    const store = await mkdtemp(path.join(tmpdir(), "agent-store-"));
+    const file = path.join(store, "threads%2Fthr-bad.json");
+    const text = '{"threadId":"thr-bad","request":"Buy a phone","purchases":"x"}';
+    await writeFile(file, text);
+
+    const run = await startAgent(
+      ["resume", "thr-bad"],
+      { ...s.agentEnv(), AGENT_STORE: store },
+      cli,
+    ).exited;
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`The record of thread thr-bad (${file}) cannot be read`);
+    expect(run.stderr).toContain(`Fix: Run rm -- '${file}' to forget thread thr-bad`);
+    expect(await readdir(store)).toEqual(["threads%2Fthr-bad.json"]);
+    expect(await readFile(file, "utf8")).toBe(text);
+    await rm(store, { recursive: true });
   });
 });

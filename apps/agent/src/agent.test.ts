@@ -1,54 +1,27 @@
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import type { LanguageModelV2 } from "@ai-sdk/provider";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { createAgent } from "./agent.js";
-import type { AgentStore } from "./agent-store.js";
-import { authRequestKey, credentialsKey } from "./auth0-store.js";
-import type { AgentConfig } from "./config.js";
 import { createFileStore } from "./file-store.js";
-import { createOfflineModel } from "./offline-model.js";
 import { SHOP_TOOL_NAME } from "./purchase-tool.js";
+import { filesIn, resetToolCalls, setup } from "./testing/agent-setup.js";
 import { createFakeClock } from "./testing/fake-clock.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
-  recordEvents,
   stubAuth0,
   stubShop,
   testConfig,
 } from "./testing/stubs.js";
 
-// Tool call ids continue across restarts, as a real model's do.
-let toolCalls = 0;
 beforeEach(() => {
   isolateNetwork();
-  toolCalls = 0;
+  resetToolCalls();
 });
 afterEach(expectAllStubsUsed);
-
-function setup(
-  options: {
-    config?: AgentConfig;
-    store?: AgentStore;
-    clock?: ReturnType<typeof createFakeClock>;
-    model?: LanguageModelV2;
-  } = {},
-) {
-  const clock = options.clock ?? createFakeClock();
-  const recorder = recordEvents();
-  const agent = createAgent(options.config ?? testConfig(), {
-    model: options.model ?? createOfflineModel({ generateId: () => `call_${++toolCalls}` }),
-    clock,
-    output: recorder.output,
-    newThreadId: () => "thread-1",
-    ...(options.store ? { store: options.store } : {}),
-  });
-  return { agent, clock, events: recorder.events };
-}
 
 const DENIED = {
   error: "access_denied",
@@ -453,10 +426,13 @@ describe("interrupt mode", () => {
 
     expect(auth0.count("/bc-authorize")).toBe(1);
     expect(shop.calls).toHaveLength(1);
-    const files = await readdir(dir);
-    const contents = await Promise.all(files.map((f) => readFile(path.join(dir, f), "utf8")));
-    expect(contents.join("\n")).not.toContain("at-secret");
-    expect(files.some((f) => f.endsWith(".tmp"))).toBe(false);
+    // The journal, and the lease (released); no request, token or temporary file.
+    const files = await filesIn(dir);
+    expect(Object.keys(files)).toEqual([
+      path.join("leases%2Fthread-1.lease", "8"),
+      "threads%2Fthread-1.json",
+    ]);
+    expect(Object.values(files).join("\n")).not.toContain("at-secret");
   });
 
   it("reports an expired request as expired and never sends it again", async () => {
@@ -472,40 +448,24 @@ describe("interrupt mode", () => {
     expect(auth0.count("/oauth/token")).toBe(1);
   });
 
-  it("orders with the stored approval when it was killed between approval and order", async () => {
+  it("refuses to send again when the request it was sending was never stored", async () => {
     const auth0 = stubAuth0().bcAuthorize().pending();
-    const shop = stubShop().order();
     const clock = createFakeClock();
-    const store = createFileStore(dir);
     await restart(clock).agent.run("Buy an XYZ phone");
-    // What the SDK leaves behind once the token arrived: credentials, no request.
-    await store.delete(authRequestKey("thread-1", "call_1"));
-    await store.put(credentialsKey("thread-1", "call_1"), {
-      accessToken: "at-kept",
-      tokenType: "Bearer",
-      expiresIn: 86400,
-    });
+    // What a process killed during /bc-authorize leaves: a purchase, no request id anywhere.
+    const thread = JSON.parse(await readFile(path.join(dir, "threads%2Fthread-1.json"), "utf8"));
+    delete thread.purchases[0].request;
+    await writeFile(path.join(dir, "threads%2Fthread-1.json"), JSON.stringify(thread));
+    await rm(
+      path.join(
+        dir,
+        `${encodeURIComponent("ciba/AuthResponses/thread-1/call_1/authResponse")}.json`,
+      ),
+    );
 
     const report = await restart(clock).agent.resume("thread-1");
 
-    expect(report.outcome).toBe("ORDERED");
-    expect(shop.calls[0]!.headers.get("authorization")).toBe("Bearer at-kept");
-    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_1");
-    expect(auth0.count("/oauth/token")).toBe(1);
-    expect(await store.get(credentialsKey("thread-1", "call_1"))).toBeUndefined();
-  });
-
-  it("refuses to send again when the stored request is gone", async () => {
-    const auth0 = stubAuth0().bcAuthorize().pending();
-    const clock = createFakeClock();
-    const store = createFileStore(dir);
-
-    await restart(clock).agent.run("Buy an XYZ phone");
-    await store.delete(authRequestKey("thread-1", "call_1"));
-    const report = await restart(clock).agent.resume("thread-1");
-
-    expect(report.outcome).toBe("ERROR");
-    expect(report.purchases[0]).toMatchObject({ error: "request_lost" });
+    expect(report).toMatchObject({ outcome: "ERROR", error: "request_lost" });
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 
@@ -539,7 +499,11 @@ describe("interrupt mode", () => {
     ]);
     const later = await restart(clock).agent.resume("thread-1");
 
-    expect(reports.map((r) => r.outcome).sort()).toEqual(["ORDERED", "PENDING"]);
+    expect(reports.map((r) => r.outcome).sort()).toEqual(["IN_PROGRESS", "ORDERED"]);
+    expect(reports.find((r) => r.outcome === "IN_PROGRESS")).toMatchObject({
+      exitCode: 9,
+      error: "thread_busy",
+    });
     expect(later).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
     expect(shop.calls).toHaveLength(1);
     expect(auth0.count("/bc-authorize")).toBe(1);

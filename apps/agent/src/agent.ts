@@ -13,10 +13,12 @@ import {
 
 import type { AgentEvent } from "./agent-event.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
-import { auth0Store } from "./auth0-store.js";
+import { auth0Store, readAuthRequest } from "./auth0-store.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { AgentConfig } from "./config.js";
-import type { Lease } from "./lease.js";
+import { AgentHalt, leaseLost, StoreEntryError } from "./halt.js";
+import { leaseKey } from "./lease.js";
+import { readProcess } from "./process-info.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
 import { exitCodeOf, type Outcome } from "./outcome.js";
 import { createPurchaser, SHOP_TOOL_NAME, type Authorizer } from "./purchase-tool.js";
@@ -27,6 +29,7 @@ import {
   type PurchaseResult,
 } from "./purchase-result.js";
 import { conversation } from "./conversation.js";
+import { describeStoreEntryError } from "./store-entry-report.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
 
 export interface AgentDeps {
@@ -39,6 +42,11 @@ export interface AgentDeps {
   authorizer?: Authorizer;
   output?: (event: AgentEvent) => void;
   newThreadId?: () => string;
+  /**
+   * Called synchronously right before each order request leaves; it throws (an AgentHalt) to
+   * stop the order. The CLI checks that the processes that started it are still there.
+   */
+  beforeOrder?: () => void;
 }
 
 export interface AgentReport {
@@ -46,6 +54,8 @@ export interface AgentReport {
   exitCode: number;
   message: string;
   threadId: string;
+  /** A stable code for what went wrong, when something did: the purchase's, else the run's. */
+  error?: string;
   /** The purchase the outcome is about: the one that failed or is pending, else the last. */
   authReqId?: string;
   bindingMessage?: string;
@@ -96,6 +106,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const authorizer =
     deps.authorizer ?? new Auth0AI({ auth0: { ...config.auth0 }, store: auth0Store(store) });
 
+  const beforeOrder = deps.beforeOrder ?? (() => undefined);
+  /** Throws once another process has claimed the thread; set while this one holds it. */
+  const fences = new Map<string, () => Promise<void>>();
+
   const purchaserFor = (threadId: string) =>
     createPurchaser({
       config,
@@ -107,37 +121,80 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       emit,
       threadId,
       wait: config.mode === "block",
+      fence: () => fenceOf(threadId)(),
+      beforeOrder,
     });
 
-  /** Runs `work` as the only process on this thread; a second one is told to come back. */
+  function fenceOf(threadId: string): () => Promise<void> {
+    const fence = fences.get(threadId);
+    if (fence === undefined) throw new Error(`Thread ${threadId} is worked on without its lease`);
+    return fence;
+  }
+
+  /**
+   * Runs `work` as the only process on this thread; a second one is told to come back. The
+   * thread's entries are read before the claim, so a corrupt one is reported with nothing
+   * changed, not even the lease.
+   */
   async function exclusively(
     threadId: string,
     startedAt: number,
     work: () => Promise<AgentReport>,
   ): Promise<AgentReport> {
-    const key = `leases/${threadId}`;
-    const lease: Lease = {
-      owner: randomUUID(),
-      host: hostname(),
-      pid: process.pid,
-      // Long enough for a block-mode wait; a crashed holder on this host is detected at once.
-      expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
-    };
-    const holder = await store.claim(key, lease, clock.now());
-    if (holder !== undefined) {
+    const key = leaseKey(threadId);
+    let claim;
+    try {
+      await readThread(threadId);
+      claim = await store.claim(
+        key,
+        {
+          owner: randomUUID(),
+          host: hostname(),
+          pid: process.pid,
+          ...ownStartTime(),
+          // Long enough for a block-mode wait; a crashed holder on this host is seen at once.
+          expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
+        },
+        clock.now(),
+      );
+    } catch (error) {
+      if (error instanceof AgentHalt) return halted(threadId, startedAt, error, true);
+      throw error;
+    }
+    if (!claim.granted) {
+      const { holder } = claim;
       return {
-        outcome: "PENDING",
-        exitCode: exitCodeOf("PENDING"),
-        message: `Thread ${threadId} is being worked on by process ${holder.pid} on ${holder.host}; resume it when that ends.`,
+        outcome: "IN_PROGRESS",
+        exitCode: exitCodeOf("IN_PROGRESS"),
+        error: "thread_busy",
+        message: `Thread ${threadId} is already in progress in process ${holder.pid} on ${holder.host}; resume it when that ends.`,
         threadId,
         purchases: [],
         timings: { totalMs: clock.now() - startedAt },
       };
     }
+    const { lease } = claim;
+    fences.set(threadId, async () => {
+      if (!(await store.holds(key, lease))) throw leaseLost(threadId);
+    });
     try {
       return await work();
+    } catch (error) {
+      if (error instanceof AgentHalt) return halted(threadId, startedAt, error, false);
+      throw error;
     } finally {
-      await store.release(key, lease.owner);
+      fences.delete(threadId);
+      await store.release(key, lease);
+    }
+  }
+
+  /** Reads every entry of the thread the agent is about to use, checking each one. */
+  async function readThread(threadId: string): Promise<void> {
+    const thread = await journal.get(threadId);
+    for (const purchase of thread?.purchases ?? []) {
+      if (purchase.result === undefined) {
+        await readAuthRequest(store, threadId, purchase.toolCallId);
+      }
     }
   }
 
@@ -195,11 +252,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
 
+    const purchaser = purchaserFor(threadId);
     const result = streamText({
       model: deps.model,
       system: SYSTEM_PROMPT,
       messages: conversation(thread),
-      tools: { [SHOP_TOOL_NAME]: purchaserFor(threadId).tool },
+      tools: { [SHOP_TOOL_NAME]: purchaser.tool },
       stopWhen: [stepCountIs(MAX_STEPS), endsTurn],
       providerOptions: { openai: { parallelToolCalls: false } },
       // Errors arrive as stream parts below; the default handler would also print them.
@@ -207,15 +265,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     });
 
     let text = "";
+    let failure: ModelFailure | undefined;
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
         text += part.text;
         emit({ type: "text", text: part.text });
       } else if (part.type === "error") {
-        return settle(threadId, startedAt, "", classifyModelError(part.error));
+        failure = classifyModelError(part.error);
+        break;
       }
     }
-    return settle(threadId, startedAt, text.trim());
+    const halt = purchaser.halted();
+    if (halt !== undefined) throw halt;
+    return settle(threadId, startedAt, failure === undefined ? text.trim() : "", failure);
   }
 
   /** Writes the thread's outcome (unless it is still waiting) and builds the report. */
@@ -230,6 +292,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const results = decided(thread);
     const outcome = failure?.outcome ?? outcomeOf(thread);
     if (outcome !== "PENDING") {
+      await fenceOf(threadId)();
       const fromResults = results.map(describeResult).join(" ");
       // After a failure the turn ended before the model could answer: the results speak.
       const message =
@@ -278,12 +341,37 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       exitCode: exitCodeOf(outcome),
       message,
       threadId: thread.threadId,
+      ...(focus?.error === undefined || outcome === "ORDERED" ? {} : { error: focus.error }),
       ...(focus?.authReqId === undefined ? {} : { authReqId: focus.authReqId }),
       ...(focus?.bindingMessage === undefined ? {} : { bindingMessage: focus.bindingMessage }),
       ...(focus?.order === undefined ? {} : { order: focus.order }),
       ...(fix === undefined ? {} : { fix }),
       purchases: open === undefined || focus === undefined ? results : [...results, focus],
       timings: { totalMs: clock.now() - startedAt, ...focus?.timings },
+    };
+  }
+
+  /** A run that stopped at once: a corrupt store entry, a lost lease, a vanished parent. */
+  function halted(
+    threadId: string,
+    startedAt: number,
+    halt: AgentHalt,
+    untouched: boolean,
+  ): AgentReport {
+    const corrupt = halt instanceof StoreEntryError;
+    const outcome: Outcome = corrupt ? "CONFIG_ERROR" : "ERROR";
+    const { message, fix } = corrupt
+      ? describeStoreEntryError(halt, threadId, untouched)
+      : { message: halt.message, fix: halt.fix };
+    return {
+      outcome,
+      exitCode: exitCodeOf(outcome),
+      error: halt.code,
+      message,
+      threadId,
+      ...(fix === undefined ? {} : { fix }),
+      purchases: [],
+      timings: { totalMs: clock.now() - startedAt },
     };
   }
 
@@ -299,6 +387,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   return { run, resume };
+}
+
+function ownStartTime(): { startTime?: string } {
+  const startTime = readProcess(process.pid)?.startTime;
+  return startTime === undefined ? {} : { startTime };
 }
 
 function decided(thread: ThreadRecord): PurchaseResult[] {

@@ -1,22 +1,54 @@
 import type { Store } from "@auth0/ai/stores";
+import { z } from "zod";
 
 import type { AgentStore } from "./agent-store.js";
 
+/** The request `@auth0/ai` stores after `/bc-authorize` (its `AuthorizationRequest`). */
+export const authRequestSchema = z
+  .object({
+    id: z.string().min(1),
+    /** Epoch seconds. */
+    requestedAt: z.number(),
+    expiresIn: z.number().positive(),
+    interval: z.number().optional(),
+  })
+  .passthrough();
+
+export type StoredAuthRequest = z.infer<typeof authRequestSchema>;
+
 /**
- * Adapts an AgentStore to the Store of `@auth0/ai`, fixing two of its resume traps:
+ * Adapts an AgentStore to the Store of `@auth0/ai`, fixing its resume traps:
  *
  * - The SDK's namespace holds an instance id hashed with `stable-hash`, whose counter is
  *   process-global, so a new process would miss the stored request and push again. The key
  *   here is built from the thread and tool call ids only.
  * - The SDK asks for entries to expire with the request; an evicted request makes it silently
- *   send a new one (a second push). Entries are kept until deleted: the agent detects expiry
- *   itself and reports it.
+ *   send a new one (a second push). Entries are kept until the agent deletes them: it detects
+ *   expiry itself and reports it.
+ * - The SDK deletes the request as soon as it has an answer, before anyone recorded the
+ *   answer. Here the agent deletes it, after its journal says what became of the request; a
+ *   process killed in between leaves the request, and the tenant tells the next one.
+ * - Credentials are never stored. The SDK hands them to the tool in memory; a stored token
+ *   would stay on disk after a crash, and would let a later run buy again without consent.
  */
 export function auth0Store(store: AgentStore): Store {
   return {
-    get: (namespace, key) => store.get(keyOf(namespace, key)),
-    put: (namespace, key, value) => store.put(keyOf(namespace, key), value),
-    delete: (namespace, key) => store.delete(keyOf(namespace, key)),
+    get: (namespace, key) => {
+      const entry = entryOf(namespace, key);
+      if (entry.kind === "Credentials") return Promise.resolve(undefined);
+      if (entry.kind === "AuthResponses") return store.get(entry.key, authRequestSchema);
+      return store.get(entry.key, z.unknown());
+    },
+    put: (namespace, key, value) => {
+      const entry = entryOf(namespace, key);
+      if (entry.kind === "Credentials") return Promise.resolve();
+      return store.put(entry.key, value);
+    },
+    delete: (namespace, key) => {
+      const entry = entryOf(namespace, key);
+      if (entry.kind === "Credentials" || entry.kind === "AuthResponses") return Promise.resolve();
+      return store.delete(entry.key);
+    },
   };
 }
 
@@ -24,15 +56,38 @@ export function authRequestKey(threadId: string, toolCallId: string): string {
   return `ciba/AuthResponses/${threadId}/${toolCallId}/authResponse`;
 }
 
+export function isAuthRequestKey(key: string): boolean {
+  return key.startsWith("ciba/AuthResponses/");
+}
+
+/** Where earlier versions kept the token between approval and order; deleted where found. */
 export function credentialsKey(threadId: string, toolCallId: string): string {
   return `ciba/Credentials/${threadId}/${toolCallId}/credential`;
 }
 
-function keyOf(namespace: string[], key: string): string {
+export function readAuthRequest(
+  store: AgentStore,
+  threadId: string,
+  toolCallId: string,
+): Promise<StoredAuthRequest | undefined> {
+  return store.get(authRequestKey(threadId, toolCallId), authRequestSchema);
+}
+
+/** Drops what the SDK knew about one tool call's approval, once the journal holds its fate. */
+export async function discardAuthorization(
+  store: AgentStore,
+  threadId: string,
+  toolCallId: string,
+): Promise<void> {
+  await store.delete(authRequestKey(threadId, toolCallId));
+  await store.delete(credentialsKey(threadId, toolCallId));
+}
+
+function entryOf(namespace: string[], key: string): { kind: string; key: string } {
   // [AUTH0_AI_CIBA, <instance id>, AuthResponses|Credentials, Threads, t, Tools, n, ToolCalls, c]
   const [, , kind, threads, threadId, , , toolCalls, toolCallId] = namespace;
   if (threads === "Threads" && toolCalls === "ToolCalls" && threadId && toolCallId && kind) {
-    return `ciba/${kind}/${threadId}/${toolCallId}/${key}`;
+    return { kind, key: `ciba/${kind}/${threadId}/${toolCallId}/${key}` };
   }
-  return ["sdk", namespace[0], ...namespace.slice(2), key].join("/");
+  return { kind: "other", key: ["sdk", namespace[0], ...namespace.slice(2), key].join("/") };
 }

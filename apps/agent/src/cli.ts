@@ -3,6 +3,7 @@ import { text } from "node:stream/consumers";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { createAgent, type AgentReport } from "./agent.js";
+import { watchAncestry } from "./ancestry.js";
 import { systemClock } from "./clock.js";
 import {
   AGENT_MODES,
@@ -23,6 +24,8 @@ interface CliOptions extends ConfigOverrides {
 }
 
 const RESUME_COMMAND = (threadId: string) => `pnpm agent resume ${threadId}`;
+/** How soon an orphaned agent notices; right before an order it also looks, synchronously. */
+const ANCESTRY_CHECK_MS = 250;
 
 /** The agent's command line; `env` is the environment merged over the optional `.env`. */
 export async function runCli(
@@ -126,6 +129,14 @@ async function execute(
     clock: systemClock,
     resumeCommand: RESUME_COMMAND,
   });
+  const ancestry = watchAncestry({
+    intervalMs: ANCESTRY_CHECK_MS,
+    onGone: (halt) => {
+      // Its parent is gone, so nobody may read this; the exit is what matters.
+      process.stderr.write(`agent: ${halt.code}: ${halt.message}\n`);
+      process.exit(exitCodeOf("ERROR"));
+    },
+  });
   // Block mode needs nothing to outlive the process, so no token ever touches the disk.
   const durable = config.mode === "interrupt" || command === "resume";
   const agent = createAgent(config, {
@@ -135,6 +146,9 @@ async function execute(
     output: (event) => {
       terminal.output(event);
     },
+    beforeOrder: () => {
+      ancestry.check();
+    },
   });
   try {
     const report = await work(agent);
@@ -142,6 +156,8 @@ async function execute(
     return report.exitCode;
   } catch (error) {
     return fail("ERROR", error instanceof Error ? error.message : String(error), json);
+  } finally {
+    ancestry.stop();
   }
 }
 

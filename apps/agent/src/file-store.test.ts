@@ -1,48 +1,76 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 
-import { createMemoryStore } from "./agent-store.js";
+import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
-import type { Lease } from "./lease.js";
+import { StoreEntryError } from "./halt.js";
+import type { Lease, LeaseRequest } from "./lease.js";
+import { readProcess } from "./process-info.js";
+
+const anything = z.unknown();
+const tempDir = (prefix: string) => mkdtemp(path.join(tmpdir(), prefix));
 
 describe("file store", () => {
   it("keeps values across instances, in owner-only files, with no temporary file left", async () => {
-    const dir = path.join(await mkdtemp(path.join(tmpdir(), "agent-store-")), "store");
+    const dir = path.join(await tempDir("agent-store-"), "store");
     const key = "ciba/Credentials/thr 1/call|1/credential";
 
     await createFileStore(dir).put(key, { n: 1 });
     await createFileStore(dir).put(key, { n: 2 });
 
     const store = createFileStore(dir);
-    expect(await store.get(key)).toEqual({ n: 2 });
+    expect(await store.get(key, anything)).toEqual({ n: 2 });
     expect(await store.keys()).toEqual([key]);
     const files = await readdir(dir);
     expect(files).toHaveLength(1);
     expect((await stat(path.join(dir, files[0]!))).mode & 0o777).toBe(0o600);
 
     await store.delete(key);
-    expect(await store.get(key)).toBeUndefined();
+    expect(await store.get(key, anything)).toBeUndefined();
     await store.delete(key);
   });
 
   it("applies writes to one key in the order they were made, even unawaited", async () => {
-    const store = createFileStore(await mkdtemp(path.join(tmpdir(), "agent-store-")));
+    const store = createFileStore(await tempDir("agent-store-"));
     const writes = Array.from({ length: 20 }, (_, n) => store.put("k", { n }));
     const removal = store.delete("k");
     await Promise.all([...writes, removal]);
-    expect(await store.get("k")).toBeUndefined();
+    expect(await store.get("k", anything)).toBeUndefined();
 
     void store.put("k", { n: "last" });
-    expect(await store.get("k")).toEqual({ n: "last" });
+    expect(await store.get("k", anything)).toEqual({ n: "last" });
+  });
+
+  it.each([
+    ["cut short", '{"n": 1', "it is not valid JSON"],
+    ["empty", "", "it is empty"],
+    ["of another shape", '{"n": "one"}', "n: Expected number, received string"],
+  ])("names the file and how to remove it when an entry is %s", async (_, text, problem) => {
+    const dir = await tempDir("agent-store-");
+    const file = path.join(dir, "threads%2Ft.json");
+    await writeFile(file, text);
+
+    const read = createFileStore(dir).get("threads/t", z.object({ n: z.number() }));
+
+    await expect(read).rejects.toBeInstanceOf(StoreEntryError);
+    await expect(read).rejects.toMatchObject({
+      code: "store_corrupt",
+      key: "threads/t",
+      location: file,
+      problem: expect.stringContaining(problem),
+      removal: `rm -- '${file}'`,
+    });
+    expect(await readFile(file, "utf8")).toBe(text);
   });
 });
 
 const NOW = 1_000_000;
-const lease = (owner: string, extra: Partial<Lease> = {}): Lease => ({
+const request = (owner: string, extra: Partial<LeaseRequest> = {}): LeaseRequest => ({
   owner,
   host: hostname(),
   pid: process.pid,
@@ -52,40 +80,117 @@ const lease = (owner: string, extra: Partial<Lease> = {}): Lease => ({
 /** The pid of a process that has just exited. */
 const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid;
 
+async function granted(store: AgentStore, key: string, req: LeaseRequest, now = NOW) {
+  const claim = await store.claim(key, req, now);
+  if (!claim.granted) throw new Error(`${req.owner} was refused: ${claim.holder.owner} holds it`);
+  return claim.lease;
+}
+
 describe.each([
-  ["file", async () => createFileStore(await mkdtemp(path.join(tmpdir(), "agent-lease-")))],
+  ["file", async () => createFileStore(await tempDir("agent-lease-"))],
   ["memory", () => Promise.resolve(createMemoryStore())],
 ])("%s store leases", (_, makeStore) => {
-  it("lets one owner in at a time, and the next after release", async () => {
+  it("lets one owner in at a time, each with a larger fencing token", async () => {
     const store = await makeStore();
-    expect(await store.claim("leases/t", lease("a"), NOW)).toBeUndefined();
-    expect(await store.claim("leases/t", lease("b"), NOW)).toMatchObject({ owner: "a" });
-    await store.release("leases/t", "b");
-    expect(await store.claim("leases/t", lease("b"), NOW)).toMatchObject({ owner: "a" });
-    await store.release("leases/t", "a");
-    expect(await store.claim("leases/t", lease("b"), NOW)).toBeUndefined();
+    const a = await granted(store, "leases/t", request("a"));
+    expect(a.token).toBe(1);
+    expect(await store.claim("leases/t", request("b"), NOW)).toMatchObject({
+      granted: false,
+      holder: { owner: "a", token: 1 },
+    });
+    expect(await store.holds("leases/t", a)).toBe(true);
+
+    await store.release("leases/t", a);
+    expect(await store.holds("leases/t", a)).toBe(false);
+    const b = await granted(store, "leases/t", request("b"));
+    expect(b.token).toBeGreaterThan(a.token);
+    // A late release by the old holder does not free the new one's lease.
+    await store.release("leases/t", a);
+    expect(await store.holds("leases/t", b)).toBe(true);
   });
 
-  it("takes over an expired lease, and one whose process died on this host", async () => {
+  it("takes over an expired lease, one whose process died, and one whose pid was reused", async () => {
     const store = await makeStore();
-    await store.claim("leases/t", lease("a", { expiresAt: NOW - 1 }), NOW);
-    expect(await store.claim("leases/t", lease("b"), NOW)).toBeUndefined();
-    await store.claim("leases/u", lease("c", { pid: deadPid() }), NOW);
-    expect(await store.claim("leases/u", lease("d"), NOW)).toBeUndefined();
+    const expired = await granted(store, "leases/t", request("a", { expiresAt: NOW - 1 }));
+    const next = await granted(store, "leases/t", request("b"));
+    expect(next.token).toBe(expired.token + 1);
+    expect(await store.holds("leases/t", expired)).toBe(false);
+    // The old holder's release is too late to matter.
+    await store.release("leases/t", expired);
+    expect(await store.holds("leases/t", next)).toBe(true);
+
+    await granted(store, "leases/u", request("c", { pid: deadPid() }));
+    await granted(store, "leases/u", request("d"));
+
+    await granted(store, "leases/v", request("e", { startTime: "1" }));
+    expect(readProcess(process.pid)?.startTime).not.toBe("1");
+    await granted(store, "leases/v", request("f"));
   });
 
   it("keeps a live lease of another host until it expires", async () => {
     const store = await makeStore();
-    await store.claim("leases/t", lease("a", { host: "elsewhere", pid: deadPid() }), NOW);
-    expect(await store.claim("leases/t", lease("b"), NOW)).toMatchObject({ owner: "a" });
-    expect(await store.claim("leases/t", lease("b"), NOW + 60_000)).toBeUndefined();
+    await granted(store, "leases/t", request("a", { host: "elsewhere", pid: deadPid() }));
+    expect(await store.claim("leases/t", request("b"), NOW)).toMatchObject({ granted: false });
+    expect(await store.claim("leases/t", request("b"), NOW + 60_000)).toMatchObject({
+      granted: true,
+    });
+  });
+
+  it("still holds an expired lease that nobody has claimed since", async () => {
+    const store = await makeStore();
+    const lease = await granted(store, "leases/t", request("a", { expiresAt: NOW + 1 }));
+    expect(await store.holds("leases/t", lease)).toBe(true);
+  });
+
+  it("grants one of many simultaneous claims", async () => {
+    const store = await makeStore();
+    const claims = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => store.claim("leases/t", request(`o${i}`), NOW)),
+    );
+    expect(claims.filter((claim) => claim.granted)).toHaveLength(1);
   });
 });
 
-describe("file store lease files", () => {
-  it("treats a lease torn by a crash as free", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "agent-lease-"));
-    await writeFile(path.join(dir, `${encodeURIComponent("leases/t")}.json.lease`), "");
-    expect(await createFileStore(dir).claim("leases/t", lease("a"), NOW)).toBeUndefined();
+describe("file store lease generations", () => {
+  const leaseDir = (dir: string) => path.join(dir, `${encodeURIComponent("leases/t")}.lease`);
+
+  it("keeps only the latest generation, and ignores a temporary file a crash left", async () => {
+    const dir = await tempDir("agent-lease-");
+    const store = createFileStore(dir);
+    await mkdir(leaseDir(dir), { recursive: true });
+    await writeFile(path.join(leaseDir(dir), ".1.abcdef.tmp"), '{"tok');
+    let lease: Lease | undefined;
+    for (let i = 0; i < 3; i++) {
+      lease = await granted(store, "leases/t", request(`o${i}`));
+      await store.release("leases/t", lease);
+    }
+    expect(lease?.token).toBe(5);
+    expect(await readdir(leaseDir(dir))).toEqual(["6"]);
+    expect(JSON.parse(await readFile(path.join(leaseDir(dir), "6"), "utf8"))).toEqual({
+      token: 6,
+      released: true,
+    });
+  });
+
+  it.each([
+    ["cut short", '{"owner": "a", "tok'],
+    ["of the wrong types", '{"owner": 1, "host": "h", "pid": "1", "expiresAt": 0, "token": 1}'],
+    ["foreign", '{"threadId": "t", "purchases": []}'],
+    ["numbered wrongly", JSON.stringify({ ...request("a"), token: 7 })],
+  ])("refuses a lease generation that is %s, changing nothing", async (_, text) => {
+    const dir = await tempDir("agent-lease-");
+    await mkdir(leaseDir(dir), { recursive: true });
+    const file = path.join(leaseDir(dir), "1");
+    await writeFile(file, text);
+
+    const claim = createFileStore(dir).claim("leases/t", request("b"), NOW);
+
+    await expect(claim).rejects.toMatchObject({
+      code: "store_corrupt",
+      location: file,
+      removal: `rm -r -- '${leaseDir(dir)}'`,
+    });
+    expect(await readdir(leaseDir(dir))).toEqual(["1"]);
+    expect(await readFile(file, "utf8")).toBe(text);
   });
 });

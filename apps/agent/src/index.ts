@@ -12,6 +12,9 @@ export {
   type ConfigOverrides,
 } from "./config.js";
 export { createFileStore } from "./file-store.js";
+export { AgentHalt, StoreEntryError } from "./halt.js";
+export { isStale, type Claim, type Lease, type LeaseRequest } from "./lease.js";
+export { parseEntry, type EntrySchema } from "./store-entry.js";
 export { createModel } from "./model.js";
 export { createOfflineModel } from "./offline-model.js";
 export { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";

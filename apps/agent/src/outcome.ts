@@ -12,6 +12,7 @@ export const OUTCOMES = {
   SHOP_REFUSED: { exitCode: 6, summary: "the shop refused the order" },
   REQUEST_REFUSED: { exitCode: 7, summary: "Auth0 refused the approval request" },
   NO_PURCHASE: { exitCode: 8, summary: "no purchase was understood or attempted" },
+  IN_PROGRESS: { exitCode: 9, summary: "another agent process is working on this thread" },
 } as const;
 
 export type Outcome = keyof typeof OUTCOMES;

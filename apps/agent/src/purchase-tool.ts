@@ -13,12 +13,14 @@ import { tool, type Tool } from "ai";
 
 import type { AgentEvent } from "./agent-event.js";
 import type { AgentStore } from "./agent-store.js";
-import { authRequestKey, credentialsKey } from "./auth0-store.js";
+import { authRequestKey, discardAuthorization, readAuthRequest } from "./auth0-store.js";
 import { classifyAuthorizationError } from "./authorization-error.js";
 import { lookUpCatalog, refusalBeforeAsking } from "./catalog-check.js";
 import type { Clock } from "./clock.js";
 import type { AgentConfig } from "./config.js";
+import { AgentHalt } from "./halt.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
+import { INTERRUPTED } from "./interrupted-purchase.js";
 import {
   asRequestInterrupt,
   INTERRUPT,
@@ -26,6 +28,7 @@ import {
   type RequestInterrupt,
 } from "./sdk-interrupt.js";
 import { placeOrder } from "./shop-client.js";
+import { stopPoint } from "./stop-point.js";
 import type { PurchaseRecord, ThreadJournal } from "./thread-journal.js";
 
 export const SHOP_TOOL_NAME = "shop_online";
@@ -53,6 +56,10 @@ export interface PurchaserContext {
   threadId: string;
   /** Block: poll until decided. Otherwise poll once and report PENDING. */
   wait: boolean;
+  /** Throws (an AgentHalt) once another process has claimed the thread since this one did. */
+  fence: () => Promise<void>;
+  /** Called synchronously right before an order leaves; throws (an AgentHalt) to stop it. */
+  beforeOrder: () => void;
 }
 
 class AuthorizationFailure {
@@ -71,48 +78,76 @@ export function createPurchaser(context: PurchaserContext) {
     description: SHOP_TOOL_DESCRIPTION,
     inputSchema: purchaseRequestSchema,
     execute: async (input, { toolCallId }): Promise<PurchaseResult | Verdict> => {
+      // Auth0 issues the token once; from here on it lives in this process only.
       const accessToken = getAsyncAuthorizationCredentials()?.accessToken;
+      stopPoint("token-received");
+      await takeApproval(toolCallId);
+      stopPoint("approval-taken");
       if (accessToken === undefined) {
         return { outcome: "ERROR", description: "Approved, but Auth0 returned no access token." };
       }
-      await markApproved(toolCallId);
-      try {
-        const answer = await placeOrder({
-          fetch: context.fetch,
-          url: config.shopApiUrl,
-          accessToken,
-          idempotencyKey: toolCallId,
-          purchase: input,
-        });
-        if (answer.ok) {
-          return {
-            outcome: "ORDERED",
-            purchase: input,
-            description: "Ordered.",
-            order: answer.order,
-          };
-        }
-        // RFC 9396: the approval does not cover this order. That is the shop judging the
-        // purchase; any other 401/403 means the token itself was refused.
-        const judged = answer.error === "insufficient_authorization_details";
-        if ((answer.status === 401 || answer.status === 403) && !judged) {
-          return {
-            outcome: "ERROR",
-            error: answer.error,
-            description: `The shop refused the approved token (${answer.status}): ${answer.description}`,
-            fix: "Check that the shop trusts this tenant (AUTH0_DOMAIN) and expects SHOP_API_AUDIENCE.",
-          };
-        }
-        return { outcome: "SHOP_REFUSED", error: answer.error, description: answer.description };
-      } catch (error) {
-        return {
-          outcome: "ERROR",
-          description: `Cannot reach the shop at ${config.shopApiUrl}: ${error instanceof Error ? error.message : String(error)}.`,
-          fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
-        };
-      }
+      await clearToOrder(toolCallId);
+      return order(input, toolCallId, accessToken);
     },
   });
+
+  /** The approval is spent: say so in the journal, then drop the SDK's record of it. */
+  async function takeApproval(toolCallId: string): Promise<void> {
+    await context.fence();
+    await note(toolCallId, "approvedAt");
+    await discardAuthorization(store, threadId, toolCallId);
+  }
+
+  /** The last checks; between the final one and the request leaving, nothing is awaited. */
+  async function clearToOrder(toolCallId: string): Promise<void> {
+    await context.fence();
+    context.beforeOrder();
+    await note(toolCallId, "orderSentAt");
+    context.beforeOrder();
+  }
+
+  async function order(
+    input: PurchaseRequest,
+    toolCallId: string,
+    accessToken: string,
+  ): Promise<PurchaseResult | Verdict> {
+    try {
+      const answer = await placeOrder({
+        fetch: context.fetch,
+        url: config.shopApiUrl,
+        accessToken,
+        idempotencyKey: toolCallId,
+        purchase: input,
+      });
+      if (answer.ok) {
+        return {
+          outcome: "ORDERED",
+          purchase: input,
+          description: "Ordered.",
+          order: answer.order,
+        };
+      }
+      // RFC 9396: the approval does not cover this order. That is the shop judging the
+      // purchase; any other 401/403 means the token itself was refused.
+      const judged = answer.error === "insufficient_authorization_details";
+      if ((answer.status === 401 || answer.status === 403) && !judged) {
+        return {
+          outcome: "ERROR",
+          error: answer.error,
+          description: `The shop refused the approved token (${answer.status}): ${answer.description}`,
+          fix: "Check that the shop trusts this tenant (AUTH0_DOMAIN) and expects SHOP_API_AUDIENCE.",
+        };
+      }
+      return { outcome: "SHOP_REFUSED", error: answer.error, description: answer.description };
+    } catch (error) {
+      if (error instanceof AgentHalt) throw error;
+      return {
+        outcome: "ERROR",
+        description: `Cannot reach the shop at ${config.shopApiUrl}: ${error instanceof Error ? error.message : String(error)}.`,
+        fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
+      };
+    }
+  }
 
   const guarded = context.authorizer.withAsyncAuthorization(
     {
@@ -142,10 +177,11 @@ export function createPurchaser(context: PurchaserContext) {
 
   const announced = new Set<string>();
 
-  async function markApproved(toolCallId: string): Promise<void> {
+  /** Records a step of the way from approval to order, so a crash in between is known. */
+  async function note(toolCallId: string, step: "approvedAt" | "orderSentAt"): Promise<void> {
     const record = await findRecord(toolCallId);
-    if (record === undefined || record.approvedAt !== undefined) return;
-    record.approvedAt = clock.now();
+    if (record === undefined || record[step] !== undefined) return;
+    record[step] = clock.now();
     await journal.putPurchase(threadId, record);
   }
 
@@ -156,6 +192,7 @@ export function createPurchaser(context: PurchaserContext) {
   async function finish(record: PurchaseRecord, outcome: Verdict | PurchaseResult) {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     if (latest.result !== undefined) return latest.result;
+    await context.fence();
     const finishedAt = clock.now();
     const sentAt = latest.request?.sentAt;
     const result: PurchaseResult = {
@@ -169,8 +206,7 @@ export function createPurchaser(context: PurchaserContext) {
       },
     };
     await journal.putPurchase(threadId, { ...latest, finishedAt, result });
-    // The credentials served this one purchase; none stays in the store after use.
-    await store.delete(credentialsKey(threadId, record.toolCallId));
+    await discardAuthorization(store, threadId, record.toolCallId);
     context.emit({ type: "purchase-finished", result });
     return result;
   }
@@ -191,11 +227,23 @@ export function createPurchaser(context: PurchaserContext) {
     };
   }
 
-  async function hasAuthorizationState(toolCallId: string): Promise<boolean> {
-    return (
-      (await store.get(authRequestKey(threadId, toolCallId))) !== undefined ||
-      (await store.get(credentialsKey(threadId, toolCallId))) !== undefined
-    );
+  /**
+   * Makes sure the SDK finds the request the journal knows, so it polls it instead of sending a
+   * new one. False when there is no request to poll: the journal never learnt its id.
+   */
+  async function requestToPoll(record: PurchaseRecord): Promise<boolean> {
+    if ((await readAuthRequest(store, threadId, record.toolCallId)) !== undefined) return true;
+    const known = record.request;
+    if (known === undefined) return false;
+    // The tenant says what became of it: pending, denied, or invalid_grant for a spent token.
+    await store.put(authRequestKey(threadId, record.toolCallId), {
+      id: known.id,
+      // The SDK ages the request by Date.now(): give it the age the agent's clock measured.
+      requestedAt: (Date.now() - (clock.now() - known.sentAt)) / 1000,
+      expiresIn: known.expiresIn,
+      interval: known.interval,
+    });
+    return true;
   }
 
   /** Runs one purchase to its outcome; a decided purchase is returned, never repeated. */
@@ -211,8 +259,16 @@ export function createPurchaser(context: PurchaserContext) {
       };
     }
     if (record?.result) return record.result;
+    if (record?.approvedAt !== undefined) {
+      // A process took the token and stopped before it recorded the order's outcome.
+      return finish(
+        record,
+        record.orderSentAt === undefined ? INTERRUPTED.beforeOrder : INTERRUPTED.whileOrdering,
+      );
+    }
     const fresh = record === undefined;
     if (record === undefined) {
+      await context.fence();
       const catalog = await lookUpCatalog({
         fetch: context.fetch,
         url: config.catalogUrl,
@@ -239,22 +295,15 @@ export function createPurchaser(context: PurchaserContext) {
       const expired =
         request !== undefined && clock.now() >= request.sentAt + request.expiresIn * 1000;
       if (expired) {
-        await store.delete(authRequestKey(threadId, toolCallId));
         return finish(record, {
           outcome: "EXPIRED",
           description: "The approval request expired before the person answered.",
         });
       }
-      // Without a stored request or credentials the SDK would send a new request: a second
-      // push for a purchase the person may already have answered. Report instead.
-      if (!(fresh && attempt === 0) && !(await hasAuthorizationState(toolCallId))) {
-        return finish(record, {
-          outcome: "ERROR",
-          error: "request_lost",
-          description:
-            "The agent stopped while this approval request was being sent or answered, and " +
-            "its state is gone; it will not send a second request. Nothing was ordered; ask again.",
-        });
+      // Without a stored request the SDK would send a new one: a second push for a purchase
+      // the person may already have answered. Report instead.
+      if (!(fresh && attempt === 0) && !(await requestToPoll(record))) {
+        return finish(record, INTERRUPTED.requestLost);
       }
 
       let value: unknown;
@@ -263,6 +312,7 @@ export function createPurchaser(context: PurchaserContext) {
           execute(input, { toolCallId, messages: [] }),
         );
       } catch (error) {
+        if (error instanceof AgentHalt) throw error;
         const interrupt = asRequestInterrupt(error);
         if (interrupt === undefined || !isPollInterrupt(interrupt)) {
           value = new AuthorizationFailure(error);
@@ -284,6 +334,14 @@ export function createPurchaser(context: PurchaserContext) {
       }
 
       if (value instanceof AuthorizationFailure) {
+        // The SDK hands on what failed while it read the store, a corrupt entry included.
+        if (value.error instanceof AgentHalt) throw value.error;
+        // Auth0 issues a token once and then answers invalid_grant. At the first poll of a
+        // request an earlier process sent, that process has the token.
+        const invalidGrant = (value.error as { code?: unknown }).code === INTERRUPT.invalidGrant;
+        if (invalidGrant && !fresh && attempt === 0) {
+          return finish(record, INTERRUPTED.beforeOrder);
+        }
         // Decided at the first poll: the request is known only from the SDK's interrupt.
         const decided = asRequestInterrupt(value.error);
         if (record.request === undefined && decided !== undefined) {
@@ -343,11 +401,13 @@ export function createPurchaser(context: PurchaserContext) {
   // that retries after a denial would otherwise push to the person again.
   let queue: Promise<unknown> = Promise.resolve();
   let stopped: PurchaseResult | undefined;
+  let halted: AgentHalt | undefined;
   const shopTool = tool({
     description: SHOP_TOOL_DESCRIPTION,
     inputSchema: purchaseRequestSchema,
     execute: (input, { toolCallId }): Promise<PurchaseResult> => {
       const run = async (): Promise<PurchaseResult> => {
+        if (halted !== undefined) throw halted;
         if (stopped !== undefined) {
           return {
             outcome: "NO_PURCHASE",
@@ -356,9 +416,15 @@ export function createPurchaser(context: PurchaserContext) {
             description: `Not attempted: an earlier purchase ended ${stopped.outcome}. Report that to the person instead of trying again.`,
           };
         }
-        const result = await purchase(input, toolCallId);
-        if (result.outcome !== "ORDERED") stopped = result;
-        return result;
+        try {
+          const result = await purchase(input, toolCallId);
+          if (result.outcome !== "ORDERED") stopped = result;
+          return result;
+        } catch (error) {
+          // The AI SDK turns a thrown error into a tool result; the agent must see it instead.
+          if (error instanceof AgentHalt) halted = error;
+          throw error;
+        }
       };
       const next = queue.then(run, run);
       queue = next.catch(() => undefined);
@@ -366,7 +432,7 @@ export function createPurchaser(context: PurchaserContext) {
     },
   });
 
-  return { purchase, tool: shopTool };
+  return { purchase, tool: shopTool, halted: () => halted };
 }
 
 function requestRecord(

@@ -87,6 +87,7 @@ describe("terminal output", () => {
       exitCode: 5,
       message: pending.message,
       threadId: "thr_1",
+      error: null,
       authReqId: "req-1",
       bindingMessage: "Do you want to buy 2 XYZ phone",
       order: null,

@@ -104,6 +104,7 @@ export function jsonReport(report: AgentReport) {
     exitCode: report.exitCode,
     message: report.message,
     threadId: report.threadId,
+    error: report.error ?? null,
     authReqId: report.authReqId ?? null,
     bindingMessage: report.bindingMessage ?? null,
     order: report.order ?? null,

@@ -1,0 +1,289 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import path from "node:path";
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import type { AgentStore } from "./agent-store.js";
+import type { Clock } from "./clock.js";
+import { createFileStore } from "./file-store.js";
+import { AgentHalt } from "./halt.js";
+import { INTERRUPTED } from "./interrupted-purchase.js";
+import { filesIn, resetToolCalls, setup } from "./testing/agent-setup.js";
+import { createFakeClock } from "./testing/fake-clock.js";
+import {
+  expectAllStubsUsed,
+  isolateNetwork,
+  stubAuth0,
+  stubShop,
+  testConfig,
+} from "./testing/stubs.js";
+
+const THREAD_FILE = "threads%2Fthread-1.json";
+const REQUEST_FILE = `${encodeURIComponent("ciba/AuthResponses/thread-1/call_1/authResponse")}.json`;
+const CREDENTIALS_FILE = `${encodeURIComponent("ciba/Credentials/thread-1/call_1/credential")}.json`;
+const LEASE_FILE = path.join("leases%2Fthread-1.lease", "2");
+const INVALID_GRANT = {
+  error: "invalid_grant",
+  error_description: "The auth_req_id is unknown, was already used, or belongs to another client",
+};
+
+let dir: string;
+beforeEach(async () => {
+  isolateNetwork();
+  resetToolCalls();
+  dir = await mkdtemp(path.join(tmpdir(), "agent-recovery-"));
+});
+afterEach(async () => {
+  expectAllStubsUsed();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const clock = createFakeClock();
+/** A fresh agent over the same directory: what a new process sees. */
+const restart = (
+  options: { store?: AgentStore; beforeOrder?: () => void; fetch?: typeof fetch } = {},
+) =>
+  setup({
+    config: testConfig({ mode: "interrupt", storeDir: dir }),
+    store: options.store ?? createFileStore(dir),
+    clock,
+    ...options,
+  });
+
+/** A thread whose one purchase waits for approval: journal, stored request, released lease. */
+async function pendingThread() {
+  const auth0 = stubAuth0().bcAuthorize().pending();
+  expect((await restart().agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
+  return auth0;
+}
+
+/** A store that stops the "process" at the first journal write where `step` is recorded. */
+function stoppingAt(step: "approvedAt" | "orderSentAt"): AgentStore {
+  const store = createFileStore(dir);
+  return {
+    ...store,
+    put: (key, value) => {
+      const purchases = (value as { purchases?: Record<string, unknown>[] }).purchases;
+      if (key === "threads/thread-1" && purchases?.some((p) => p[step] !== undefined)) {
+        return Promise.reject(new AgentHalt("test_stop", `stopped before recording ${step}`));
+      }
+      return store.put(key, value);
+    },
+  };
+}
+
+const readJournal = async () =>
+  JSON.parse(await readFile(path.join(dir, THREAD_FILE), "utf8")) as {
+    purchases: Record<string, unknown>[];
+  };
+
+describe("a resume after a process stopped between approval and order", () => {
+  it.each([
+    [
+      "right after Auth0 issued the token: the tenant answers invalid_grant",
+      async () => {
+        const auth0 = await pendingThread();
+        auth0.approve("at-spent");
+        const stopped = await restart({ store: stoppingAt("approvedAt") }).agent.resume("thread-1");
+        expect(stopped).toMatchObject({ outcome: "ERROR", error: "test_stop" });
+        // Nothing the SDK knew was dropped, and no token reached the store.
+        expect(existsSync(path.join(dir, REQUEST_FILE))).toBe(true);
+        expect(Object.values(await filesIn(dir)).join()).not.toContain("at-spent");
+        auth0.token(400, INVALID_GRANT);
+      },
+    ],
+    [
+      "after the journal recorded the approval as taken",
+      async () => {
+        const auth0 = await pendingThread();
+        auth0.approve("at-spent");
+        await restart({ store: stoppingAt("orderSentAt") }).agent.resume("thread-1");
+        expect((await readJournal()).purchases[0]).toHaveProperty("approvedAt");
+        expect(existsSync(path.join(dir, REQUEST_FILE))).toBe(false);
+      },
+    ],
+    [
+      "when the stored request and credentials are gone: the tenant is asked again",
+      async () => {
+        const auth0 = await pendingThread();
+        // What an earlier version left: the SDK dropped the request, then stored the token.
+        await rm(path.join(dir, REQUEST_FILE));
+        await writeFile(path.join(dir, CREDENTIALS_FILE), '{"accessToken":"at-old"}');
+        auth0.token(400, INVALID_GRANT);
+      },
+    ],
+  ])("reports one outcome %s", async (_, stop) => {
+    await stop();
+    const shop = stubShop();
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "stopped_before_order" });
+    expect(report.message).toContain(
+      "The approval was used by a process that stopped before ordering; ask again.",
+    );
+    expect(report.purchases[0]).toMatchObject(INTERRUPTED.beforeOrder);
+    expect(shop.calls).toHaveLength(0);
+    const files = Object.keys(await filesIn(dir));
+    expect(files).toHaveLength(2);
+    expect(files).toContain(THREAD_FILE);
+    // Settled: the next resume reads it from the journal and asks nobody.
+    expect(await restart().agent.resume("thread-1")).toMatchObject({
+      error: "stopped_before_order",
+    });
+  });
+
+  it("polls the request the journal knows, so an unanswered one keeps waiting", async () => {
+    const auth0 = await pendingThread();
+    await rm(path.join(dir, REQUEST_FILE));
+    auth0.pending();
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "PENDING", authReqId: "req-1" });
+    expect(auth0.calls.at(-1)?.body.auth_req_id).toBe("req-1");
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("says the shop may have the order when the process stopped while sending it", async () => {
+    const auth0 = await pendingThread();
+    auth0.approve();
+    // The order request leaves and the process dies before the answer.
+    const dying = () => Promise.reject(new AgentHalt("test_stop", "stopped while ordering"));
+    await restart({ fetch: dying }).agent.resume("thread-1");
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "order_unconfirmed" });
+    expect(report.message).toContain("the shop may have it");
+  });
+});
+
+describe("guards right before the order", () => {
+  it("orders nothing once another process has claimed the thread", async () => {
+    const auth0 = stubAuth0().bcAuthorize().pending().approve();
+    const store = createFileStore(dir);
+    // While this one waits between polls, another process, whose clock says the lease has
+    // expired, claims the thread.
+    const fake = createFakeClock();
+    const stealing: Clock = {
+      now: () => fake.now(),
+      sleep: async (ms) => {
+        await fake.sleep(ms);
+        const other = { owner: "other", host: hostname(), pid: process.pid, expiresAt: 0 };
+        expect(await store.claim("leases/thread-1", other, Number.MAX_SAFE_INTEGER)).toMatchObject({
+          granted: true,
+          lease: { token: 2 },
+        });
+      },
+    };
+    const { agent } = setup({
+      config: testConfig({ mode: "block", storeDir: dir }),
+      store,
+      clock: stealing,
+    });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "lease_lost" });
+    expect(auth0.count("/oauth/token")).toBe(2);
+    // It wrote nothing after losing the thread: the new holder finds the request to poll.
+    expect((await readJournal()).purchases[0]).not.toHaveProperty("approvedAt");
+    expect(existsSync(path.join(dir, REQUEST_FILE))).toBe(true);
+  });
+
+  it("orders nothing once the process that started the agent is gone", async () => {
+    const auth0 = await pendingThread();
+    auth0.approve();
+    const parentGone = () => {
+      throw new AgentHalt("parent_gone", "Process 1234 (pnpm), which started this agent, is gone");
+    };
+
+    const stopped = await restart({ beforeOrder: parentGone }).agent.resume("thread-1");
+
+    expect(stopped).toMatchObject({ outcome: "ERROR", error: "parent_gone" });
+    expect((await readJournal()).purchases[0]).not.toHaveProperty("orderSentAt");
+    expect(await restart().agent.resume("thread-1")).toMatchObject({
+      error: "stopped_before_order",
+    });
+  });
+});
+
+const journalOf = (threadId: string) => ({
+  threadId,
+  request: "Buy an XYZ phone",
+  userId: "auth0|testbed-user",
+  createdAt: 0,
+  purchases: [],
+});
+
+describe("corrupt store entries", () => {
+  const cases: [string, string, (original: string) => string][] = [
+    ["the thread record", THREAD_FILE, (text) => text.slice(0, text.length / 2)],
+    [
+      "the thread record",
+      THREAD_FILE,
+      (text) => JSON.stringify({ ...JSON.parse(text), purchases: "x" }),
+    ],
+    ["the thread record", THREAD_FILE, () => JSON.stringify(journalOf("thread-2"))],
+    ["the lease", LEASE_FILE, (text) => text.slice(0, 3)],
+    [
+      "the lease",
+      LEASE_FILE,
+      () => JSON.stringify({ owner: "a", host: "h", pid: "1", expiresAt: 0, token: 2 }),
+    ],
+    ["the lease", LEASE_FILE, () => JSON.stringify(journalOf("thread-1"))],
+    ["the stored request", REQUEST_FILE, (text) => `${text}}`],
+    [
+      "the stored request",
+      REQUEST_FILE,
+      (text) => JSON.stringify({ ...JSON.parse(text), expiresIn: "300" }),
+    ],
+    ["the stored request", REQUEST_FILE, () => '{"accessToken":"at-1","tokenType":"Bearer"}'],
+  ];
+
+  it.each(cases)(
+    "names %s (%s), its thread and the fix, and changes nothing",
+    async (_, file, corrupt) => {
+      await pendingThread();
+      const target = path.join(dir, file);
+      await writeFile(target, corrupt(await readFile(target, "utf8")));
+      const before = await filesIn(dir);
+
+      const report = await restart().agent.resume("thread-1");
+
+      expect(report).toMatchObject({
+        outcome: "CONFIG_ERROR",
+        exitCode: 2,
+        error: "store_corrupt",
+        threadId: "thread-1",
+      });
+      expect(report.message).toContain(target);
+      expect(report.message).toContain("thread thread-1");
+      expect(report.message).toContain("Nothing was changed.");
+      expect(report.fix).toMatch(
+        /^(Run|If no agent process is working on thread thread-1, run) rm /,
+      );
+      expect(report.fix).toContain(file.endsWith("2") ? path.dirname(target) : target);
+      expect(await filesIn(dir)).toEqual(before);
+    },
+  );
+});
+
+describe("invalid_grant", () => {
+  it("is the tenant's own answer when this process already polled the request", async () => {
+    const auth0 = await pendingThread();
+    auth0.pending().token(400, INVALID_GRANT);
+    const { agent } = setup({
+      config: testConfig({ mode: "block", storeDir: dir }),
+      store: createFileStore(dir),
+      clock,
+    });
+
+    const report = await agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_grant" });
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * Ends the agent's run at once. The purchase tool lets it through instead of turning it into a
+ * result the model could retry, and the agent writes nothing more to the thread.
+ */
+export class AgentHalt extends Error {
+  constructor(
+    /** A stable code for scripts and tests: `store_corrupt`, `lease_lost`, `parent_gone`. */
+    readonly code: string,
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+    this.name = "AgentHalt";
+  }
+}
+
+/** A store entry that is not what the agent wrote: bad JSON, or JSON of another shape. */
+export class StoreEntryError extends AgentHalt {
+  constructor(
+    readonly key: string,
+    /** Where the entry lives, e.g. its file. */
+    readonly location: string,
+    readonly problem: string,
+    /** How to remove it, e.g. `rm -- '<file>'`. */
+    readonly removal: string,
+  ) {
+    super("store_corrupt", `${location} cannot be read: ${problem}`);
+    this.name = "StoreEntryError";
+  }
+}
+
+/** Another process claimed the thread since this one did: it must not act on it any more. */
+export function leaseLost(threadId: string): AgentHalt {
+  return new AgentHalt(
+    "lease_lost",
+    `Another process took over thread ${threadId} while this one worked on it; this one stopped and ordered nothing more.`,
+    `Resume thread ${threadId} once the other process has ended to see where it stands.`,
+  );
+}

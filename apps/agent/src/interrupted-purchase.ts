@@ -1,0 +1,32 @@
+import type { Verdict } from "./purchase-result.js";
+
+/**
+ * What a resume reports about a purchase whose process stopped part-way. Each stretch of the
+ * way gets one verdict, whichever trace of the stop the resume finds.
+ */
+export const INTERRUPTED = {
+  /**
+   * Auth0 issued the token and the process stopped before the order left: the journal says the
+   * approval was taken, or the tenant answers invalid_grant for the request the journal knows.
+   */
+  beforeOrder: {
+    outcome: "ERROR",
+    error: "stopped_before_order",
+    description:
+      "The approval was used by a process that stopped before ordering; ask again. Nothing was ordered.",
+  },
+  /** The order request had left when the process stopped: only the shop knows. */
+  whileOrdering: {
+    outcome: "ERROR",
+    error: "order_unconfirmed",
+    description:
+      "The process stopped while it was sending the order, so the shop may have it; check the orders before asking again.",
+  },
+  /** The process stopped before it stored the request it was sending; its id is unknown. */
+  requestLost: {
+    outcome: "ERROR",
+    error: "request_lost",
+    description:
+      "The agent stopped while this approval request was being sent, before it stored the request; it will not send a second one. Nothing was ordered; ask again.",
+  },
+} as const satisfies Record<string, Verdict>;

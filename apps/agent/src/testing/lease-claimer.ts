@@ -1,0 +1,57 @@
+import { hostname } from "node:os";
+
+import { createFileStore } from "../file-store.js";
+
+/**
+ * A child process for the lease race test: on each message it claims one key of the store in
+ * argv[2] and answers whether it got the lease. The parent sends the message to two of these,
+ * which both wait for the same instant before they claim.
+ */
+export interface ClaimOrder {
+  round: number;
+  key: string;
+  now: number;
+  /** Epoch milliseconds, fractional: when to claim. */
+  at: number;
+}
+
+export interface ClaimAnswer {
+  round: number;
+  granted: boolean;
+  token: number;
+}
+
+const dir = process.argv[2];
+if (dir === undefined || process.send === undefined) {
+  throw new Error("Run with the store directory as argument, with an IPC channel");
+}
+const store = createFileStore(dir);
+const send = process.send.bind(process);
+
+process.on("message", (order: ClaimOrder) => {
+  // Waking up from the message takes a varying while; spinning to one instant does not.
+  while (performance.timeOrigin + performance.now() < order.at) {
+    // spin
+  }
+  void store
+    .claim(
+      order.key,
+      {
+        owner: `${process.pid}/${order.round}`,
+        host: hostname(),
+        pid: process.pid,
+        expiresAt: order.now + 60_000,
+      },
+      order.now,
+    )
+    .then((claim) => {
+      const answer: ClaimAnswer = {
+        round: order.round,
+        granted: claim.granted,
+        token: claim.granted ? claim.lease.token : claim.holder.token,
+      };
+      send(answer);
+    });
+});
+process.on("disconnect", () => process.exit(0));
+send("ready");
