@@ -15,3 +15,16 @@ export const PURCHASE_AUTHORIZATION_DETAILS_TYPE = "product_purchase";
 
 /** The only currency the sample shop trades in. */
 export const SHOP_CURRENCY = "USD";
+
+/**
+ * The local tenant's defaults, in one place: the ports of `pnpm dev`, and the client and user
+ * of the tenant file that ships with mock-auth0 (a test checks the file agrees).
+ */
+export const LOCAL_DEFAULTS = {
+  mockAuth0Port: 4010,
+  shopApiPort: 4020,
+  auth0Domain: "localhost:4010",
+  clientId: "ciba-testbed-agent",
+  clientSecret: "ciba-testbed-agent-secret",
+  userId: "auth0|testbed-user",
+} as const;

@@ -1,2 +1,4 @@
+export * from "./invocation-dir.js";
 export * from "./local-ca.js";
 export * from "./network-error.js";
+export * from "./ready-record.js";

@@ -5,8 +5,19 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Where mock-auth0 keeps the local CA unless MOCK_AUTH0_CERT_DIR says otherwise. */
-export const LOCAL_CA_FILE = fileURLToPath(new URL("../../../../.certs/ca.pem", import.meta.url));
+import { resolveFromInvocation } from "./invocation-dir.js";
+
+/** Where mock-auth0 keeps its local CA and certificates unless MOCK_AUTH0_CERT_DIR says otherwise. */
+export const DEFAULT_CERT_DIR = fileURLToPath(new URL("../../../../.certs/", import.meta.url));
+
+/** The default local CA file. */
+export const LOCAL_CA_FILE = path.join(DEFAULT_CERT_DIR, "ca.pem");
+
+/** The local CA file mock-auth0 uses with this environment (MOCK_AUTH0_CERT_DIR honoured). */
+export function localCaFile(env: Readonly<Record<string, string | undefined>>): string {
+  const dir = env.MOCK_AUTH0_CERT_DIR?.trim();
+  return dir ? path.join(resolveFromInvocation(dir, env), "ca.pem") : LOCAL_CA_FILE;
+}
 
 /** `localhost`, `127.0.0.1`, `[::1]` or `*.localhost`, with or without a port. */
 export function isLoopbackHost(hostWithPort: string): boolean {
