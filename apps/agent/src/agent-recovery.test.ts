@@ -3,22 +3,21 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 
+import { ManualClock, type Clock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import type { AgentStore } from "./agent-store.js";
-import type { Clock } from "./clock.js";
 import { createFileStore } from "./file-store.js";
 import { AgentHalt } from "./halt.js";
 import { INTERRUPTED } from "./interrupted-purchase.js";
-import { filesIn, resetToolCalls, setup } from "./testing/agent-setup.js";
-import { createFakeClock } from "./testing/fake-clock.js";
+import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
   stubAuth0,
   stubShop,
   testConfig,
-} from "./testing/stubs.js";
+} from "./test-support/stubs.js";
 
 const THREAD_FILE = "threads%2Fthread-1.json";
 const REQUEST_FILE = `${encodeURIComponent("ciba/AuthResponses/thread-1/call_1/authResponse")}.json`;
@@ -40,7 +39,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const clock = createFakeClock();
+const clock = new ManualClock();
 /** A fresh agent over the same directory: what a new process sees. */
 const restart = (
   options: { store?: AgentStore; beforeOrder?: () => void; fetch?: typeof fetch } = {},
@@ -167,7 +166,7 @@ describe("guards right before the order", () => {
     const store = createFileStore(dir);
     // While this one waits between polls, another process, whose clock says the lease has
     // expired, claims the thread.
-    const fake = createFakeClock();
+    const fake = new ManualClock();
     const stealing: Clock = {
       now: () => fake.now(),
       sleep: async (ms) => {

@@ -3,19 +3,19 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import type { LanguageModelV2 } from "@ai-sdk/provider";
+import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createFileStore } from "./file-store.js";
-import { SHOP_TOOL_NAME } from "./purchase-tool.js";
-import { filesIn, resetToolCalls, setup } from "./testing/agent-setup.js";
-import { createFakeClock } from "./testing/fake-clock.js";
+import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
+import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
   stubAuth0,
   stubShop,
   testConfig,
-} from "./testing/stubs.js";
+} from "./test-support/stubs.js";
 
 beforeEach(() => {
   isolateNetwork();
@@ -329,7 +329,7 @@ function stubbornModel(callsPerStep = 1): LanguageModelV2 & { calls: number } {
             controller.enqueue({
               type: "tool-call",
               toolCallId: `retry_${step}_${i}`,
-              toolName: SHOP_TOOL_NAME,
+              toolName: PURCHASE_TOOL_NAME,
               input: JSON.stringify({ product: "XYZ phone", qty: 1 }),
             });
           }
@@ -398,13 +398,13 @@ describe("interrupt mode", () => {
 
   const interrupt = () => testConfig({ mode: "interrupt", storeDir: dir });
   /** A fresh agent over the same directory: what a new process sees. */
-  const restart = (clock: ReturnType<typeof createFakeClock>) =>
+  const restart = (clock: ManualClock) =>
     setup({ config: interrupt(), store: createFileStore(dir), clock });
 
   it("sends, survives a restart, and orders exactly once", async () => {
     const auth0 = stubAuth0().bcAuthorize().pending().pending().approve("at-secret");
     const shop = stubShop().order();
-    const clock = createFakeClock();
+    const clock = new ManualClock();
 
     const first = await restart(clock).agent.run("Buy 2 XYZ phones");
     expect(first).toMatchObject({ outcome: "PENDING", exitCode: 5, authReqId: "req-1" });
@@ -437,7 +437,7 @@ describe("interrupt mode", () => {
 
   it("reports an expired request as expired and never sends it again", async () => {
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
-    const clock = createFakeClock();
+    const clock = new ManualClock();
 
     expect((await restart(clock).agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
     clock.advance(61_000);
@@ -450,7 +450,7 @@ describe("interrupt mode", () => {
 
   it("refuses to send again when the request it was sending was never stored", async () => {
     const auth0 = stubAuth0().bcAuthorize().pending();
-    const clock = createFakeClock();
+    const clock = new ManualClock();
     await restart(clock).agent.run("Buy an XYZ phone");
     // What a process killed during /bc-authorize leaves: a purchase, no request id anywhere.
     const thread = JSON.parse(await readFile(path.join(dir, "threads%2Fthread-1.json"), "utf8"));
@@ -477,7 +477,7 @@ describe("interrupt mode", () => {
       .bcAuthorize({}, "req-b")
       .pending();
     stubShop().order();
-    const clock = createFakeClock();
+    const clock = new ManualClock();
 
     await restart(clock).agent.run("Buy 2 XYZ phones and a USB-C cable");
     const second = await restart(clock).agent.resume("thread-1");
@@ -490,7 +490,7 @@ describe("interrupt mode", () => {
   it("lets two concurrent resumes of one thread place one order", async () => {
     const auth0 = stubAuth0().bcAuthorize().pending().approve();
     const shop = stubShop().order();
-    const clock = createFakeClock();
+    const clock = new ManualClock();
     await restart(clock).agent.run("Buy an XYZ phone");
 
     const reports = await Promise.all([
@@ -510,7 +510,7 @@ describe("interrupt mode", () => {
   });
 
   it("names an unknown thread as a usage error", async () => {
-    const report = await restart(createFakeClock()).agent.resume("no-such-thread");
+    const report = await restart(new ManualClock()).agent.resume("no-such-thread");
     expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2 });
   });
 });

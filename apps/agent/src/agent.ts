@@ -11,26 +11,30 @@ import {
   type ToolSet,
 } from "ai";
 
+import { systemClock, type Clock } from "@ciba-testbed/shared";
+
 import type { AgentEvent } from "./agent-event.js";
-import { createMemoryStore, type AgentStore } from "./agent-store.js";
-import { auth0Store, readAuthRequest } from "./auth0-store.js";
-import { systemClock, type Clock } from "./clock.js";
-import type { AgentConfig } from "./config.js";
-import { AgentHalt, leaseLost, StoreEntryError } from "./halt.js";
-import { leaseKey } from "./lease.js";
-import { readProcess } from "./process-info.js";
-import { classifyModelError, type ModelFailure } from "./model-error.js";
-import { exitCodeOf, type Outcome } from "./outcome.js";
-import { createPurchaser, SHOP_TOOL_NAME, type Authorizer } from "./purchase-tool.js";
 import {
-  describeResult,
-  isPurchaseResult,
-  type Order,
-  type PurchaseResult,
-} from "./purchase-result.js";
+  closingMessage,
+  haltReport,
+  reportWithoutPurchases,
+  threadOutcome,
+  threadReport,
+  type AgentReport,
+} from "./agent-report.js";
+import { createMemoryStore, type AgentStore } from "./agent-store.js";
+import type { Authorizer } from "./approval-poll.js";
+import { auth0Store, readAuthRequest } from "./auth0-store.js";
+import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
-import { describeStoreEntryError } from "./store-entry-report.js";
-import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
+import { AgentHalt, leaseLost } from "./halt.js";
+import { leaseKey } from "./lease.js";
+import { classifyModelError, type ModelFailure } from "./model-error.js";
+import { isTerminalFailure } from "./outcome.js";
+import { readProcess } from "./process-info.js";
+import { isPurchaseResult } from "./purchase-result.js";
+import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
+import { THREAD_ID_PATTERN, ThreadJournal } from "./thread-journal.js";
 
 export interface AgentDeps {
   model: LanguageModel;
@@ -49,22 +53,6 @@ export interface AgentDeps {
   beforeOrder?: () => void;
 }
 
-export interface AgentReport {
-  outcome: Outcome;
-  exitCode: number;
-  message: string;
-  threadId: string;
-  /** A stable code for what went wrong, when something did: the purchase's, else the run's. */
-  error?: string;
-  /** The purchase the outcome is about: the one that failed or is pending, else the last. */
-  authReqId?: string;
-  bindingMessage?: string;
-  order?: Order;
-  fix?: string;
-  purchases: PurchaseResult[];
-  timings: { totalMs: number; approvalMs?: number; orderMs?: number };
-}
-
 export interface Agent {
   /** Starts a thread for one request and runs it until it is ordered, fails, or waits. */
   run(request: string, options?: { threadId?: string }): Promise<AgentReport>;
@@ -73,7 +61,7 @@ export interface Agent {
 }
 
 const SYSTEM_PROMPT =
-  "You are a shopping assistant acting for one person. Use the shop_online tool to buy what " +
+  `You are a shopping assistant acting for one person. Use the ${PURCHASE_TOOL_NAME} tool to buy what ` +
   "they ask for, one product per call, one call at a time. Pass the product name in the " +
   "singular, the quantity, and priceLimit only when the person set a maximum for the whole " +
   "order. If a purchase is denied, expires or is refused, stop and tell the person; never " +
@@ -91,7 +79,7 @@ function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[]
         (part) =>
           (part.type === "tool-result" &&
             isPurchaseResult(part.output) &&
-            part.output.outcome !== "ORDERED") ||
+            isTerminalFailure(part.output.outcome)) ||
           (part.type === "tool-error" && !InvalidToolInputError.isInstance(part.error)),
       ) ?? false
   );
@@ -110,8 +98,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   /** Throws once another process has claimed the thread; set while this one holds it. */
   const fences = new Map<string, () => Promise<void>>();
 
-  const purchaserFor = (threadId: string) =>
-    createPurchaser({
+  const purchaseToolFor = (threadId: string) =>
+    createPurchaseTool({
       config,
       fetch: deps.fetch ?? globalThis.fetch,
       clock,
@@ -158,20 +146,18 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         clock.now(),
       );
     } catch (error) {
-      if (error instanceof AgentHalt) return halted(threadId, startedAt, error, true);
+      if (error instanceof AgentHalt) return haltReport(threadId, error, true, elapsed(startedAt));
       throw error;
     }
     if (!claim.granted) {
       const { holder } = claim;
-      return {
-        outcome: "IN_PROGRESS",
-        exitCode: exitCodeOf("IN_PROGRESS"),
-        error: "thread_busy",
-        message: `Thread ${threadId} is already in progress in process ${holder.pid} on ${holder.host}; resume it when that ends.`,
+      return reportWithoutPurchases(
+        "IN_PROGRESS",
         threadId,
-        purchases: [],
-        timings: { totalMs: clock.now() - startedAt },
-      };
+        `Thread ${threadId} is already in progress in process ${holder.pid} on ${holder.host}; resume it when that ends.`,
+        elapsed(startedAt),
+        { error: "thread_busy" },
+      );
     }
     const { lease } = claim;
     fences.set(threadId, async () => {
@@ -180,7 +166,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof AgentHalt) return halted(threadId, startedAt, error, false);
+      if (error instanceof AgentHalt) return haltReport(threadId, error, false, elapsed(startedAt));
       throw error;
     } finally {
       fences.delete(threadId);
@@ -238,12 +224,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (thread === undefined) {
       return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);
     }
-    if (thread.finished !== undefined) return report(thread, startedAt);
+    if (thread.finished !== undefined) return threadReport(thread, elapsed(startedAt));
 
     const open = thread.purchases.find((purchase) => purchase.result === undefined);
     if (open !== undefined) {
-      const result = await purchaserFor(threadId).purchase(open.purchase, open.toolCallId);
-      if (result.outcome !== "ORDERED") return settle(threadId, startedAt, "");
+      const result = await purchaseToolFor(threadId).purchase(open.purchase, open.toolCallId);
+      if (isTerminalFailure(result.outcome)) return settle(threadId, startedAt, "");
     }
     return turn(threadId, startedAt);
   }
@@ -252,12 +238,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
 
-    const purchaser = purchaserFor(threadId);
+    const purchaseTool = purchaseToolFor(threadId);
     const result = streamText({
       model: deps.model,
       system: SYSTEM_PROMPT,
       messages: conversation(thread),
-      tools: { [SHOP_TOOL_NAME]: purchaser.tool },
+      tools: { [PURCHASE_TOOL_NAME]: purchaseTool.tool },
       stopWhen: [stepCountIs(MAX_STEPS), endsTurn],
       providerOptions: { openai: { parallelToolCalls: false } },
       // Errors arrive as stream parts below; the default handler would also print them.
@@ -275,7 +261,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         break;
       }
     }
-    const halt = purchaser.halted();
+    const halt = purchaseTool.halted();
     if (halt !== undefined) throw halt;
     return settle(threadId, startedAt, failure === undefined ? text.trim() : "", failure);
   }
@@ -289,101 +275,26 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
-    const results = decided(thread);
-    const outcome = failure?.outcome ?? outcomeOf(thread);
+    const outcome = failure?.outcome ?? threadOutcome(thread);
     if (outcome !== "PENDING") {
       await fenceOf(threadId)();
-      const fromResults = results.map(describeResult).join(" ");
-      // After a failure the turn ended before the model could answer: the results speak.
-      const message =
-        failure?.message ??
-        (outcome === "ORDERED" || outcome === "NO_PURCHASE"
-          ? modelText || fromResults
-          : fromResults);
       thread.finished = {
         outcome,
-        message,
+        message: closingMessage(thread, outcome, modelText, failure),
         at: clock.now(),
         ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
       };
       await journal.put(thread);
     }
-    return report(thread, startedAt);
-  }
-
-  function report(thread: ThreadRecord, startedAt: number): AgentReport {
-    const results = decided(thread);
-    const open = thread.purchases.find((purchase) => purchase.result === undefined);
-    const outcome = thread.finished?.outcome ?? outcomeOf(thread);
-    const focus: PurchaseResult | undefined =
-      open === undefined
-        ? (results.find((r) => r.outcome !== "ORDERED" && r.outcome !== "NO_PURCHASE") ??
-          results.at(-1))
-        : {
-            outcome: "PENDING",
-            purchase: open.purchase,
-            bindingMessage: open.bindingMessage,
-            description: "Waiting for the person to approve.",
-            ...(open.request
-              ? {
-                  authReqId: open.request.id,
-                  expiresAt: new Date(
-                    open.request.sentAt + open.request.expiresIn * 1000,
-                  ).toISOString(),
-                }
-              : {}),
-          };
-    const message =
-      thread.finished?.message ?? (focus ? describeResult(focus) : "Nothing happened yet.");
-    const fix = thread.finished?.fix ?? focus?.fix;
-    return {
-      outcome,
-      exitCode: exitCodeOf(outcome),
-      message,
-      threadId: thread.threadId,
-      ...(focus?.error === undefined || outcome === "ORDERED" ? {} : { error: focus.error }),
-      ...(focus?.authReqId === undefined ? {} : { authReqId: focus.authReqId }),
-      ...(focus?.bindingMessage === undefined ? {} : { bindingMessage: focus.bindingMessage }),
-      ...(focus?.order === undefined ? {} : { order: focus.order }),
-      ...(fix === undefined ? {} : { fix }),
-      purchases: open === undefined || focus === undefined ? results : [...results, focus],
-      timings: { totalMs: clock.now() - startedAt, ...focus?.timings },
-    };
-  }
-
-  /** A run that stopped at once: a corrupt store entry, a lost lease, a vanished parent. */
-  function halted(
-    threadId: string,
-    startedAt: number,
-    halt: AgentHalt,
-    untouched: boolean,
-  ): AgentReport {
-    const corrupt = halt instanceof StoreEntryError;
-    const outcome: Outcome = corrupt ? "CONFIG_ERROR" : "ERROR";
-    const { message, fix } = corrupt
-      ? describeStoreEntryError(halt, threadId, untouched)
-      : { message: halt.message, fix: halt.fix };
-    return {
-      outcome,
-      exitCode: exitCodeOf(outcome),
-      error: halt.code,
-      message,
-      threadId,
-      ...(fix === undefined ? {} : { fix }),
-      purchases: [],
-      timings: { totalMs: clock.now() - startedAt },
-    };
+    return threadReport(thread, elapsed(startedAt));
   }
 
   function usageError(threadId: string, startedAt: number, message: string): AgentReport {
-    return {
-      outcome: "CONFIG_ERROR",
-      exitCode: exitCodeOf("CONFIG_ERROR"),
-      message,
-      threadId,
-      purchases: [],
-      timings: { totalMs: clock.now() - startedAt },
-    };
+    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(startedAt));
+  }
+
+  function elapsed(startedAt: number): number {
+    return clock.now() - startedAt;
   }
 
   return { run, resume };
@@ -392,16 +303,4 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 function ownStartTime(): { startTime?: string } {
   const startTime = readProcess(process.pid)?.startTime;
   return startTime === undefined ? {} : { startTime };
-}
-
-function decided(thread: ThreadRecord): PurchaseResult[] {
-  return thread.purchases.flatMap((purchase) => (purchase.result ? [purchase.result] : []));
-}
-
-function outcomeOf(thread: ThreadRecord): Outcome {
-  if (thread.purchases.some((purchase) => purchase.result === undefined)) return "PENDING";
-  const results = decided(thread);
-  const failure = results.find((r) => r.outcome !== "ORDERED" && r.outcome !== "NO_PURCHASE");
-  if (failure !== undefined) return failure.outcome;
-  return results.some((r) => r.outcome === "ORDERED") ? "ORDERED" : "NO_PURCHASE";
 }

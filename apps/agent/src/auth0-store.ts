@@ -2,6 +2,7 @@ import type { Store } from "@auth0/ai/stores";
 import { z } from "zod";
 
 import type { AgentStore } from "./agent-store.js";
+import type { ApprovalRequest } from "./approval-request.js";
 
 /** The request `@auth0/ai` stores after `/bc-authorize` (its `AuthorizationRequest`). */
 export const authRequestSchema = z
@@ -71,6 +72,27 @@ export function readAuthRequest(
   toolCallId: string,
 ): Promise<StoredAuthRequest | undefined> {
   return store.get(authRequestKey(threadId, toolCallId), authRequestSchema);
+}
+
+/**
+ * Puts back the SDK's record of a request the journal knows, so the SDK polls it instead of
+ * sending a new one. The SDK ages the request by `Date.now()`: it is given the age `ageMs`
+ * the agent's clock measured.
+ */
+export async function restoreAuthRequest(
+  store: AgentStore,
+  threadId: string,
+  toolCallId: string,
+  request: ApprovalRequest,
+  ageMs: number,
+): Promise<void> {
+  const stored: StoredAuthRequest = {
+    id: request.id,
+    requestedAt: (Date.now() - ageMs) / 1000,
+    expiresIn: request.expiresIn,
+    interval: request.interval,
+  };
+  await store.put(authRequestKey(threadId, toolCallId), stored);
 }
 
 /** Drops what the SDK knew about one tool call's approval, once the journal holds its fate. */

@@ -1,19 +1,26 @@
 import { describe, expect, it } from "vitest";
 
 import { classifyAuthorizationError } from "./authorization-error.js";
-import { parseConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 
-const config = parseConfig({});
+const config = loadConfig({});
 const classify = (error: unknown, expired = false) =>
   classifyAuthorizationError(error, { config, expired });
 
 const interrupt = (code: string, message = "m") => Object.assign(new Error(message), { code });
 const oauth = (error: string, description = "d") =>
   Object.assign(new Error(description), { error, error_description: description });
-const network = (code: string) =>
-  Object.assign(new Error("request failed"), {
-    cause: Object.assign(new TypeError("fetch failed"), { cause: { code } }),
-  });
+const fetchFailed = (cause: unknown) =>
+  Object.assign(new Error("request failed"), { cause: new TypeError("fetch failed", { cause }) });
+const network = (code: string) => fetchFailed({ code });
+/** What Node throws for a host with several addresses when every one refuses. */
+const refusedEverywhere = () =>
+  fetchFailed(
+    new AggregateError([
+      Object.assign(new Error("connect ECONNREFUSED ::1:4010"), { code: "ECONNREFUSED" }),
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4010"), { code: "ECONNREFUSED" }),
+    ]),
+  );
 
 describe("classifyAuthorizationError", () => {
   it.each([
@@ -55,7 +62,16 @@ describe("classifyAuthorizationError", () => {
       "CONFIG_ERROR",
       "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
     ],
+    [network("CERT_UNTRUSTED"), false, "CONFIG_ERROR", "CERT_UNTRUSTED"],
+    [
+      network("ERR_TLS_CERT_ALTNAME_INVALID"),
+      false,
+      "CONFIG_ERROR",
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+    ],
     [network("ECONNREFUSED"), false, "ERROR", "ECONNREFUSED"],
+    [network("ENOTFOUND"), false, "ERROR", "ENOTFOUND"],
+    [refusedEverywhere(), false, "ERROR", "ECONNREFUSED"],
     [new Error("boom"), false, "ERROR", undefined],
   ] as const)("%o (expired: %s) -> %s %s", (error, expired, outcome, code) => {
     const classified = classify(error, expired);
@@ -83,10 +99,26 @@ describe("classifyAuthorizationError", () => {
       "SHOP_API_AUDIENCE",
     ],
     [network("SELF_SIGNED_CERT_IN_CHAIN"), "ca.pem"],
+    [network("CERT_UNTRUSTED"), "ca.pem"],
     [network("ECONNREFUSED"), "pnpm mock-auth0"],
+    [refusedEverywhere(), "pnpm mock-auth0"],
   ])("gives a one-sentence fix for %o", (error, mention) => {
     const { fix } = classify(error);
     expect(fix).toContain(mention);
     expect(fix?.match(/\. |\.$/g)).toHaveLength(1);
+  });
+});
+
+describe("an untrusted local tenant", () => {
+  it("names the CA file of MOCK_AUTH0_CERT_DIR in the fix", () => {
+    const custom = loadConfig({ MOCK_AUTH0_CERT_DIR: "/tmp/my-certs" });
+    const { description, fix } = classifyAuthorizationError(network("CERT_UNTRUSTED"), {
+      config: custom,
+      expired: false,
+    });
+    expect(description).toBe(
+      "Node does not trust the TLS certificate of https://localhost:4010/ (CERT_UNTRUSTED).",
+    );
+    expect(fix).toContain("/tmp/my-certs/ca.pem");
   });
 });

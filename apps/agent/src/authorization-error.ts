@@ -1,17 +1,11 @@
-import { isLocalDomain, LOCAL_TENANT, type AgentConfig } from "./config.js";
+import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/node";
+
+import { isLocalDomain, type AgentConfig } from "./config.js";
 import type { Verdict } from "./purchase-result.js";
 import { INTERRUPT } from "./sdk-interrupt.js";
 
-const TLS_CODES = new Set([
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET"]);
+/** The tenant's certificate is not one this process accepts: a setup problem. */
+const UNTRUSTED: ReadonlySet<NetworkFailure> = new Set(["tls_untrusted", "tls_hostname"]);
 
 /**
  * Maps whatever `@auth0/ai` hands to `onUnauthorized` onto one outcome. `expired` says whether
@@ -91,18 +85,19 @@ export function classifyAuthorizationError(
     }
   }
 
-  const cause = networkCode(err);
-  if (cause !== undefined && TLS_CODES.has(cause)) {
-    return {
-      outcome: "CONFIG_ERROR",
-      error: cause,
-      description: `Node does not trust the TLS certificate of https://${config.auth0.domain}/ (${cause}).`,
-      fix: isLocalDomain(config.auth0.domain)
-        ? `Run it with pnpm agent, which trusts ${LOCAL_TENANT.caFile} for the local tenant, or start Node with NODE_EXTRA_CA_CERTS naming that file.`
-        : "Start Node with NODE_EXTRA_CA_CERTS naming the CA that signed the tenant's certificate.",
-    };
-  }
-  if (cause !== undefined && UNREACHABLE_CODES.has(cause)) {
+  const network = classifyNetworkError(err);
+  if (network !== undefined) {
+    const cause = network.code ?? network.failure;
+    if (UNTRUSTED.has(network.failure)) {
+      return {
+        outcome: "CONFIG_ERROR",
+        error: cause,
+        description: `Node does not trust the TLS certificate of https://${config.auth0.domain}/ (${cause}).`,
+        fix: isLocalDomain(config.auth0.domain)
+          ? `Run it with pnpm agent, which trusts ${config.localCaFile} for the local tenant, or start Node with NODE_EXTRA_CA_CERTS naming that file.`
+          : "Start Node with NODE_EXTRA_CA_CERTS naming the CA that signed the tenant's certificate.",
+      };
+    }
     return {
       outcome: "ERROR",
       error: cause,
@@ -116,17 +111,6 @@ export function classifyAuthorizationError(
     description:
       typeof status === "number" ? `Auth0 answered ${status} with no OAuth error.` : message,
   };
-}
-
-/** fetch wraps the socket's error (`cause`), and the Auth0 SDK wraps fetch's: look inside. */
-function networkCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
-    const code = stringField(current, "code");
-    if (code !== undefined && (TLS_CODES.has(code) || UNREACHABLE_CODES.has(code))) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 function expired(error: string | undefined, description: string): Verdict {

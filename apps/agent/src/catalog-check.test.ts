@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { lookUpCatalog } from "./catalog-check.js";
-import { expectAllStubsUsed, isolateNetwork, SHOP, stubShop } from "./testing/stubs.js";
+import { expectAllStubsUsed, isolateNetwork, SHOP, stubShop } from "./test-support/stubs.js";
 
 beforeEach(isolateNetwork);
 afterEach(expectAllStubsUsed);

@@ -6,6 +6,7 @@ import {
 } from "@ciba-testbed/shared";
 
 import type { Verdict } from "./purchase-result.js";
+import { fetchProducts } from "./shop-client.js";
 
 export type CatalogAnswer =
   /** The catalog could not be read; the shop judges the order alone. */
@@ -25,19 +26,11 @@ export async function lookUpCatalog(options: {
   product: string;
   qty: number;
 }): Promise<CatalogAnswer> {
-  let body: unknown;
-  try {
-    const response = await options.fetch(options.url, { headers: { accept: "application/json" } });
-    if (!response.ok) return { kind: "unavailable" };
-    body = await response.json();
-  } catch {
-    return { kind: "unavailable" };
-  }
-  const products = (body as { products?: unknown } | undefined)?.products;
-  if (!Array.isArray(products)) return { kind: "unavailable" };
+  const products = await fetchProducts(options);
+  if (products === undefined) return { kind: "unavailable" };
 
   const wanted = productReferenceCandidates(options.product);
-  for (const item of products as Record<string, unknown>[]) {
+  for (const item of products) {
     const names = [item.id, item.name].filter((v): v is string => typeof v === "string");
     if (!names.some((name) => wanted.includes(normalizeProductReference(name)))) continue;
     if (typeof item.price !== "number") return { kind: "unavailable" };

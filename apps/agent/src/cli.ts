@@ -1,22 +1,17 @@
 import { text } from "node:stream/consumers";
 
+import { ConfigError, systemClock } from "@ciba-testbed/shared";
 import { Command, InvalidArgumentError, Option } from "commander";
 
-import { createAgent, type AgentReport } from "./agent.js";
-import { watchAncestry } from "./ancestry.js";
-import { systemClock } from "./clock.js";
-import {
-  AGENT_MODES,
-  ConfigError,
-  ENVIRONMENT_HELP,
-  parseConfig,
-  type ConfigOverrides,
-} from "./config.js";
+import { createAgent } from "./agent.js";
+import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { createMemoryStore } from "./agent-store.js";
+import { watchAncestry } from "./ancestry.js";
+import { AGENT_MODES, ENVIRONMENT_HELP, loadConfig, type ConfigOverrides } from "./config.js";
 import { createFileStore } from "./file-store.js";
 import { createModel } from "./model.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
-import { createTerminalOutput, jsonReport } from "./terminal-output.js";
+import { createTerminalOutput } from "./terminal-output.js";
 
 interface CliOptions extends ConfigOverrides {
   json?: boolean;
@@ -85,7 +80,7 @@ export async function runCli(
 
 function addCommonOptions(command: Command): Command {
   return command
-    .option("--user <sub>", "the person the agent acts for (AGENT_USER_ID)")
+    .option("--user <sub>", "the person the agent acts for (AGENT_USER_ID)", given)
     .addOption(
       new Option(
         "--mode <mode>",
@@ -97,8 +92,14 @@ function addCommonOptions(command: Command): Command {
       "seconds the person has to answer (AGENT_REQUESTED_EXPIRY)",
       seconds,
     )
-    .option("--model <name>", "OpenAI model, with OPENAI_API_KEY (AGENT_MODEL)")
+    .option("--model <name>", "OpenAI model, with OPENAI_API_KEY (AGENT_MODEL)", given)
     .option("--json", "print one JSON object with the outcome instead of text");
+}
+
+/** An empty variable means "use the default"; an empty option is a mistake. */
+function given(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("must not be empty");
+  return value;
 }
 
 function seconds(value: string): string {
@@ -115,7 +116,7 @@ async function execute(
   const json = options.json === true;
   let config;
   try {
-    config = parseConfig(env, options);
+    config = loadConfig(env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return fail("CONFIG_ERROR", error.message, json);
@@ -163,21 +164,10 @@ async function execute(
 
 /** Reports a failure that happened before the agent could; `--json` still gets its object. */
 function fail(outcome: Outcome, message: string, json: boolean): number {
-  const exitCode = exitCodeOf(outcome);
-  if (json) {
-    const report = {
-      outcome,
-      exitCode,
-      message,
-      threadId: "",
-      purchases: [],
-      timings: { totalMs: 0 },
-    };
-    process.stdout.write(`${JSON.stringify(jsonReport(report))}\n`);
-  } else {
-    process.stderr.write(`${message}\n`);
-  }
-  return exitCode;
+  const report = reportWithoutPurchases(outcome, "", message, 0);
+  if (json) process.stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
+  else process.stderr.write(`${message}\n`);
+  return report.exitCode;
 }
 
 async function readStdin(): Promise<string> {

@@ -2,11 +2,12 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { ConfigError, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
-import { ConfigError, LOCAL_TENANT, parseConfig, readEnvironment } from "./config.js";
+import { loadConfig, REPO_ROOT, readEnvironment } from "./config.js";
 
-function problemsOf(run: () => unknown): string[] {
+function problemsOf(run: () => unknown): readonly string[] {
   try {
     run();
   } catch (error) {
@@ -16,14 +17,14 @@ function problemsOf(run: () => unknown): string[] {
   throw new Error("expected a ConfigError");
 }
 
-describe("parseConfig", () => {
+describe("loadConfig", () => {
   it("runs the local demo with no variables at all", () => {
-    const config = parseConfig({});
+    const config = loadConfig({});
     expect(config).toMatchObject({
       auth0: {
         domain: "localhost:4010",
-        clientId: LOCAL_TENANT.clientId,
-        clientSecret: LOCAL_TENANT.clientSecret,
+        clientId: LOCAL_DEFAULTS.clientId,
+        clientSecret: LOCAL_DEFAULTS.clientSecret,
       },
       userId: "auth0|testbed-user",
       audience: "sample-shop-api",
@@ -32,11 +33,40 @@ describe("parseConfig", () => {
       requestedExpiry: 300,
       model: { kind: "offline" },
     });
-    expect(config.storeDir.endsWith(".agent-store")).toBe(true);
+    expect(config.storeDir).toBe(path.join(REPO_ROOT, ".agent-store"));
+  });
+
+  it("treats an empty variable as unset, as `X=` in .env means", () => {
+    const blank = loadConfig({
+      AUTH0_DOMAIN: "",
+      AUTH0_CLIENT_ID: "",
+      AGENT_USER_ID: " ",
+      SHOP_API_URL: "",
+      SHOP_API_AUDIENCE: "",
+      AGENT_MODE: "",
+      AGENT_STORE: "",
+      AGENT_MODEL: "",
+      OPENAI_API_KEY: "",
+    });
+    expect(blank).toEqual(loadConfig({}));
+  });
+
+  it("resolves a relative AGENT_STORE from where the command was run", () => {
+    const fromPnpm = loadConfig({ AGENT_STORE: "my-store", INIT_CWD: "/home/me/work" });
+    expect(fromPnpm.storeDir).toBe(path.resolve("/home/me/work", "my-store"));
+    expect(loadConfig({ AGENT_STORE: "my-store" }).storeDir).toBe(path.resolve("my-store"));
+    expect(loadConfig({ AGENT_STORE: "/abs/store", INIT_CWD: "/x" }).storeDir).toBe("/abs/store");
+  });
+
+  it("trusts the local CA where MOCK_AUTH0_CERT_DIR puts it", () => {
+    expect(loadConfig({ MOCK_AUTH0_CERT_DIR: "/tmp/certs" }).localCaFile).toBe(
+      path.join("/tmp/certs", "ca.pem"),
+    );
+    expect(loadConfig({}).localCaFile).toBe(path.join(REPO_ROOT, ".certs", "ca.pem"));
   });
 
   it("lets the command line override the environment", () => {
-    const config = parseConfig(
+    const config = loadConfig(
       { AGENT_USER_ID: "auth0|a", AGENT_MODE: "block" },
       { user: "auth0|b", mode: "interrupt", expiry: "3" },
     );
@@ -45,7 +75,7 @@ describe("parseConfig", () => {
 
   it("lists every problem, naming each variable and its option", () => {
     const problems = problemsOf(() =>
-      parseConfig(
+      loadConfig(
         {
           AUTH0_DOMAIN: "https://tenant.auth0.com/",
           SHOP_API_URL: "not a url",
@@ -65,14 +95,14 @@ describe("parseConfig", () => {
 
   it("requires the client secret for a real tenant", () => {
     const problems = problemsOf(() =>
-      parseConfig({ AUTH0_DOMAIN: "acme.us.auth0.com", AUTH0_CLIENT_ID: "abc" }),
+      loadConfig({ AUTH0_DOMAIN: "acme.us.auth0.com", AUTH0_CLIENT_ID: "abc" }),
     );
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^AUTH0_CLIENT_SECRET is required/);
   });
 
   it("uses OpenAI with a key: the Responses API, or Chat Completions for a compatible server", () => {
-    expect(parseConfig({ OPENAI_API_KEY: "sk-1" }).model).toEqual({
+    expect(loadConfig({ OPENAI_API_KEY: "sk-1" }).model).toEqual({
       kind: "openai",
       apiKey: "sk-1",
       baseURL: undefined,
@@ -80,7 +110,7 @@ describe("parseConfig", () => {
       name: "gpt-4o-mini",
     });
     expect(
-      parseConfig(
+      loadConfig(
         { OPENAI_API_KEY: "sk-1", OPENAI_BASE_URL: "http://localhost:11434/v1" },
         { model: "llama3.2" },
       ).model,

@@ -2,31 +2,20 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { LOCAL_CA_FILE, isLoopbackHost } from "@ciba-testbed/shared/node";
+import { LOCAL_DEFAULTS, parseEnv, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbed/shared/node";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-export const LOCAL_TENANT = {
-  domain: "localhost:4010",
-  clientId: "ciba-testbed-agent",
-  clientSecret: "ciba-testbed-agent-secret",
-  caFile: LOCAL_CA_FILE,
-} as const;
+const DEFAULT_SHOP_API_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases`;
 
 /** CIBA: 1..300 s is a push notification, 301..259200 s is an email (Auth0). */
 export const MAX_REQUESTED_EXPIRY = 259_200;
 
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === "" ? undefined : value))
-  .optional();
 
 const envSchema = z
   .object({
@@ -37,20 +26,22 @@ const envSchema = z
         /^[A-Za-z0-9.-]+(:\d{1,5})?$/,
         "must be a bare host[:port] such as your-tenant.us.auth0.com or localhost:4010 (no https://, no path)",
       )
-      .default(LOCAL_TENANT.domain),
-    AUTH0_CLIENT_ID: optionalText,
-    AUTH0_CLIENT_SECRET: optionalText,
-    AGENT_USER_ID: z.string().trim().min(1, "must not be empty").default("auth0|testbed-user"),
-    SHOP_API_AUDIENCE: z.string().trim().min(1, "must not be empty").default(SHOP_API_AUDIENCE),
+      .default(LOCAL_DEFAULTS.auth0Domain),
+    AUTH0_CLIENT_ID: z.string().trim().optional(),
+    AUTH0_CLIENT_SECRET: z.string().trim().optional(),
+    AGENT_USER_ID: z.string().trim().default(LOCAL_DEFAULTS.userId),
+    SHOP_API_AUDIENCE: z.string().trim().default(SHOP_API_AUDIENCE),
     SHOP_API_URL: z
       .string()
       .trim()
-      .url("must be an absolute URL such as http://localhost:4020/api/purchases")
-      .default("http://localhost:4020/api/purchases"),
+      .url(`must be an absolute URL such as ${DEFAULT_SHOP_API_URL}`)
+      .default(DEFAULT_SHOP_API_URL),
     SHOP_CATALOG_URL: z
       .string()
       .trim()
-      .url("must be an absolute URL such as http://localhost:4020/api/products")
+      .url(
+        `must be an absolute URL such as http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/products`,
+      )
       .optional(),
     AGENT_MODE: z
       .enum(AGENT_MODES, { errorMap: () => ({ message: "must be block or interrupt" }) })
@@ -61,8 +52,8 @@ const envSchema = z
       .min(1, "must be at least 1 second")
       .max(MAX_REQUESTED_EXPIRY, `must be at most ${MAX_REQUESTED_EXPIRY} seconds`)
       .default(300),
-    AGENT_STORE: z.string().trim().min(1).default(path.join(REPO_ROOT, ".agent-store")),
-    OPENAI_API_KEY: optionalText,
+    AGENT_STORE: z.string().trim().optional(),
+    OPENAI_API_KEY: z.string().trim().optional(),
     OPENAI_BASE_URL: z
       .string()
       .trim()
@@ -71,8 +62,8 @@ const envSchema = z
     OPENAI_API: z
       .enum(["responses", "chat"], { errorMap: () => ({ message: "must be responses or chat" }) })
       .optional(),
-    AGENT_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
-    NODE_EXTRA_CA_CERTS: optionalText,
+    AGENT_MODEL: z.string().trim().default("gpt-4o-mini"),
+    NODE_EXTRA_CA_CERTS: z.string().trim().optional(),
   })
   .superRefine((env, ctx) => {
     if (isLocalDomain(env.AUTH0_DOMAIN)) return;
@@ -96,6 +87,7 @@ export interface AgentConfig {
   catalogUrl: string;
   mode: AgentMode;
   requestedExpiry: number;
+  /** Absolute: a relative AGENT_STORE is resolved from where the command was run. */
   storeDir: string;
   model:
     | { kind: "offline" }
@@ -107,6 +99,8 @@ export interface AgentConfig {
         name: string;
       };
   extraCaCerts: string | undefined;
+  /** The local tenant's CA, which `pnpm agent` trusts by itself (MOCK_AUTH0_CERT_DIR honoured). */
+  localCaFile: string;
 }
 
 /** What the command line may override; each maps onto one variable so errors can name it. */
@@ -124,29 +118,20 @@ const OVERRIDE_VARIABLES = {
   model: "AGENT_MODEL",
 } as const satisfies Record<keyof ConfigOverrides, string>;
 
-const OPTION_OF: Record<string, string> = {
-  AGENT_USER_ID: "--user",
-  AGENT_MODE: "--mode",
-  AGENT_REQUESTED_EXPIRY: "--expiry",
-  AGENT_MODEL: "--model",
-};
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
+const OPTION_OF: Record<string, string> = Object.fromEntries(
+  Object.entries(OVERRIDE_VARIABLES).map(([option, variable]) => [variable, `--${option}`]),
+);
 
 /** The local tenant, or any other on this machine: its defaults and CA apply. */
 export const isLocalDomain = isLoopbackHost;
 
 /**
- * Parses the configuration once; every problem is listed, each naming its variable.
- * `env` is `process.env` in the CLI, merged over the optional `.env` file.
+ * Reads the configuration once; every problem is listed, each naming its variable (and the
+ * option that also sets it). `env` is `process.env` in the CLI, merged over the optional
+ * `.env` file; an empty variable counts as unset.
  */
-export function parseConfig(
-  env: Record<string, string | undefined>,
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
   overrides: ConfigOverrides = {},
 ): AgentConfig {
   const merged: Record<string, string | undefined> = { ...env };
@@ -154,25 +139,14 @@ export function parseConfig(
     const value = overrides[option as keyof ConfigOverrides];
     if (value !== undefined) merged[variable] = value;
   }
+  const e = parseEnv(envSchema, merged, { app: "agent", optionOf: OPTION_OF });
 
-  const parsed = envSchema.safeParse(merged);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const variable = issue.path.join(".");
-        const option = OPTION_OF[variable];
-        return `${variable}${option ? ` (or ${option})` : ""} ${issue.message}`;
-      }),
-    );
-  }
-
-  const e = parsed.data;
   const local = isLocalDomain(e.AUTH0_DOMAIN);
   return {
     auth0: {
       domain: e.AUTH0_DOMAIN,
-      clientId: e.AUTH0_CLIENT_ID ?? (local ? LOCAL_TENANT.clientId : ""),
-      clientSecret: e.AUTH0_CLIENT_SECRET ?? (local ? LOCAL_TENANT.clientSecret : ""),
+      clientId: e.AUTH0_CLIENT_ID ?? (local ? LOCAL_DEFAULTS.clientId : ""),
+      clientSecret: e.AUTH0_CLIENT_SECRET ?? (local ? LOCAL_DEFAULTS.clientSecret : ""),
     },
     userId: e.AGENT_USER_ID,
     audience: e.SHOP_API_AUDIENCE,
@@ -180,7 +154,10 @@ export function parseConfig(
     catalogUrl: e.SHOP_CATALOG_URL ?? new URL("products", e.SHOP_API_URL).href,
     mode: e.AGENT_MODE,
     requestedExpiry: e.AGENT_REQUESTED_EXPIRY,
-    storeDir: path.resolve(REPO_ROOT, e.AGENT_STORE),
+    storeDir:
+      e.AGENT_STORE === undefined
+        ? path.join(REPO_ROOT, ".agent-store")
+        : resolveFromInvocation(e.AGENT_STORE, env),
     model:
       e.OPENAI_API_KEY === undefined
         ? { kind: "offline" }
@@ -193,6 +170,7 @@ export function parseConfig(
             name: e.AGENT_MODEL,
           },
     extraCaCerts: e.NODE_EXTRA_CA_CERTS,
+    localCaFile: localCaFile(env),
   };
 }
 
@@ -207,16 +185,22 @@ export function readEnvironment(
 
 /** The variables the CLI documents in `--help`. */
 export const ENVIRONMENT_HELP: [string, string][] = [
-  ["AUTH0_DOMAIN", `tenant host[:port] (default ${LOCAL_TENANT.domain}, the local mock tenant)`],
+  [
+    "AUTH0_DOMAIN",
+    `tenant host[:port] (default ${LOCAL_DEFAULTS.auth0Domain}, the local mock tenant)`,
+  ],
   ["AUTH0_CLIENT_ID", "CIBA-enabled application (default for the local tenant)"],
   ["AUTH0_CLIENT_SECRET", "its secret (default for the local tenant; required elsewhere)"],
-  ["AGENT_USER_ID", "the person the agent acts for (default auth0|testbed-user)"],
+  ["AGENT_USER_ID", `the person the agent acts for (default ${LOCAL_DEFAULTS.userId})`],
   ["SHOP_API_AUDIENCE", `the shop API identifier (default ${SHOP_API_AUDIENCE})`],
-  ["SHOP_API_URL", "the purchase endpoint (default http://localhost:4020/api/purchases)"],
+  ["SHOP_API_URL", `the purchase endpoint (default ${DEFAULT_SHOP_API_URL})`],
   ["SHOP_CATALOG_URL", "prices for the consent (default: products next to SHOP_API_URL)"],
   ["AGENT_MODE", "block or interrupt (default block)"],
   ["AGENT_REQUESTED_EXPIRY", "seconds the person has to answer (default 300)"],
-  ["AGENT_STORE", "directory for interrupt-mode threads (default <repo>/.agent-store)"],
+  [
+    "AGENT_STORE",
+    "directory for interrupt-mode threads (default <repo>/.agent-store; relative to where you ran the command)",
+  ],
   ["OPENAI_API_KEY", "use OpenAI instead of the built-in offline model"],
   ["OPENAI_BASE_URL", "an OpenAI-compatible server (then Chat Completions is used)"],
   ["OPENAI_API", "responses or chat (default responses, chat with OPENAI_BASE_URL)"],

@@ -1,6 +1,6 @@
 import type { JSONValue, ModelMessage } from "ai";
 
-import { SHOP_TOOL_NAME } from "./purchase-tool.js";
+import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import type { ThreadRecord } from "./thread-journal.js";
 
 /**
@@ -15,7 +15,7 @@ export function conversation(thread: ThreadRecord): ModelMessage[] {
     messages.push(
       {
         role: "assistant",
-        content: [{ type: "tool-call", toolCallId, toolName: SHOP_TOOL_NAME, input: purchase }],
+        content: [{ type: "tool-call", toolCallId, toolName: PURCHASE_TOOL_NAME, input: purchase }],
       },
       {
         role: "tool",
@@ -23,7 +23,7 @@ export function conversation(thread: ThreadRecord): ModelMessage[] {
           {
             type: "tool-result",
             toolCallId,
-            toolName: SHOP_TOOL_NAME,
+            toolName: PURCHASE_TOOL_NAME,
             output: { type: "json", value: JSON.parse(JSON.stringify(result)) as JSONValue },
           },
         ],

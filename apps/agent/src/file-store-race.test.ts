@@ -8,10 +8,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createFileStore } from "./file-store.js";
-import type { ClaimAnswer, ClaimOrder } from "./testing/lease-claimer.js";
+import type { ClaimAnswer, ClaimOrder } from "./test-support/lease-claimer.js";
 
 const ROUNDS = 1000;
-const CLAIMER = fileURLToPath(new URL("testing/lease-claimer.ts", import.meta.url));
+const CLAIMER = fileURLToPath(new URL("test-support/lease-claimer.ts", import.meta.url));
 
 /** Each round starts from one of these states, prepared by the parent before the claims. */
 const STARTS = [

@@ -1,11 +1,11 @@
-export { createAgent, type Agent, type AgentDeps, type AgentReport } from "./agent.js";
+export { createAgent, type Agent, type AgentDeps } from "./agent.js";
 export type { AgentEvent } from "./agent-event.js";
+export { toAgentReportJson, type AgentReport, type AgentReportJson } from "./agent-report.js";
 export { createMemoryStore, type AgentStore } from "./agent-store.js";
+export type { Authorizer } from "./approval-poll.js";
 export { auth0Store } from "./auth0-store.js";
-export { systemClock, type Clock } from "./clock.js";
 export {
-  ConfigError,
-  parseConfig,
+  loadConfig,
   readEnvironment,
   type AgentConfig,
   type AgentMode,
@@ -19,5 +19,5 @@ export { createModel } from "./model.js";
 export { createOfflineModel } from "./offline-model.js";
 export { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 export { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
-export { createPurchaser, SHOP_TOOL_NAME, type Authorizer } from "./purchase-tool.js";
+export { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 export { describeResult, type Order, type PurchaseResult } from "./purchase-result.js";

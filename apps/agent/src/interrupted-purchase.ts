@@ -1,3 +1,4 @@
+import type { PurchaseRecord } from "./purchase-record.js";
 import type { Verdict } from "./purchase-result.js";
 
 /**
@@ -30,3 +31,8 @@ export const INTERRUPTED = {
       "The agent stopped while this approval request was being sent, before it stored the request; it will not send a second one. Nothing was ordered; ask again.",
   },
 } as const satisfies Record<string, Verdict>;
+
+/** A process took the approval and stopped before it recorded the order's outcome. */
+export function stoppedAfterApproval(record: Pick<PurchaseRecord, "orderSentAt">): Verdict {
+  return record.orderSentAt === undefined ? INTERRUPTED.beforeOrder : INTERRUPTED.whileOrdering;
+}

@@ -1,6 +1,7 @@
-import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
+import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
+import { environmentTrustingLocalCa, localCaFile, restartWith } from "@ciba-testbed/shared/node";
 
-import { LOCAL_TENANT, readEnvironment } from "./config.js";
+import { readEnvironment } from "./config.js";
 
 /**
  * Decides on the restart that makes Node trust the local tenant's CA before the agent's
@@ -11,15 +12,15 @@ async function main(argv: string[]): Promise<number> {
   const tenantHost = env.AUTH0_DOMAIN?.trim() ?? "";
   const restartEnv = environmentTrustingLocalCa(
     env,
-    tenantHost === "" ? LOCAL_TENANT.domain : tenantHost,
-    LOCAL_TENANT.caFile,
+    tenantHost === "" ? LOCAL_DEFAULTS.auth0Domain : tenantHost,
+    localCaFile(env),
   );
   if (restartEnv !== undefined) return restartWith(restartEnv);
   const { runCli } = await import("./cli.js");
   return runCli(argv, env);
 }
 
-// No top-level await: the CLI must also run when compiled to CommonJS.
+// The exit code is set, not forced with process.exit, so output still being written is not cut.
 void main(process.argv).then((code) => {
   process.exitCode = code;
 });

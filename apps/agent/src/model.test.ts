@@ -1,12 +1,12 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createAgent } from "./agent.js";
 import { createMemoryStore } from "./agent-store.js";
-import { parseConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import { createModel } from "./model.js";
-import { createFakeClock } from "./testing/fake-clock.js";
-import { expectAllStubsUsed, isolateNetwork, stubAuth0, stubShop } from "./testing/stubs.js";
+import { expectAllStubsUsed, isolateNetwork, stubAuth0, stubShop } from "./test-support/stubs.js";
 
 beforeEach(isolateNetwork);
 afterEach(expectAllStubsUsed);
@@ -62,7 +62,7 @@ const answerEvents = [
 const SSE = { "content-type": "text/event-stream" };
 
 describe("OpenAI model", () => {
-  const config = parseConfig({ OPENAI_API_KEY: "sk-test", AGENT_STORE: "/nonexistent" });
+  const config = loadConfig({ OPENAI_API_KEY: "sk-test", AGENT_STORE: "/nonexistent" });
 
   it("uses the Responses API: a tool call, then the final answer", async () => {
     const requests: Record<string, unknown>[] = [];
@@ -80,7 +80,7 @@ describe("OpenAI model", () => {
 
     const agent = createAgent(config, {
       model: createModel(config),
-      clock: createFakeClock(),
+      clock: new ManualClock(),
       output: (event) => {
         if (event.type === "text") texts.push(event.text);
       },
@@ -125,7 +125,7 @@ describe("OpenAI model", () => {
     const interrupt = { ...config, mode: "interrupt" as const };
     const store = createMemoryStore();
     const agent = () =>
-      createAgent(interrupt, { model: createModel(interrupt), clock: createFakeClock(), store });
+      createAgent(interrupt, { model: createModel(interrupt), clock: new ManualClock(), store });
 
     const sent = await agent().run("Buy 2 XYZ phones");
     expect(sent.outcome).toBe("PENDING");
@@ -160,7 +160,7 @@ describe("OpenAI model", () => {
           code: "invalid_api_key",
         },
       });
-    const agent = createAgent(config, { model: createModel(config), clock: createFakeClock() });
+    const agent = createAgent(config, { model: createModel(config), clock: new ManualClock() });
 
     const report = await agent.run("Buy 2 XYZ phones");
 
@@ -169,7 +169,7 @@ describe("OpenAI model", () => {
   });
 
   it("speaks Chat Completions to an OpenAI-compatible server", async () => {
-    const local = parseConfig({
+    const local = loadConfig({
       OPENAI_API_KEY: "sk-local",
       OPENAI_BASE_URL: "http://localhost:11434/v1",
       AGENT_MODEL: "llama3.2",

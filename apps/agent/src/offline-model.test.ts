@@ -7,7 +7,7 @@ import type {
 import { describe, expect, it } from "vitest";
 
 import { createOfflineModel } from "./offline-model.js";
-import type { PurchaseResult } from "./purchase-result.js";
+import type { Order, PurchaseResult } from "./purchase-result.js";
 
 const TOOLS: NonNullable<LanguageModelV2CallOptions["tools"]> = [
   { type: "function", name: "shop_online", inputSchema: { type: "object" } },
@@ -48,7 +48,8 @@ const ordered: PurchaseResult = {
   outcome: "ORDERED",
   purchase: { product: "XYZ phone", qty: 2 },
   description: "Ordered.",
-  order: { id: "ord_7", total: 1998 },
+  // A shop may answer with less than its schema promises; the agent reads what is there.
+  order: { id: "ord_7", total: 1998 } as Order,
 };
 
 async function collect(stream: ReadableStream<LanguageModelV2StreamPart>) {

@@ -10,6 +10,7 @@ import type {
   LanguageModelV2Usage,
 } from "@ai-sdk/provider";
 
+import { isTerminalFailure } from "./outcome.js";
 import { parsePurchaseRequest } from "./parse-request.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 
@@ -52,7 +53,7 @@ export function createOfflineModel(options: { generateId?: () => string } = {}):
     }
 
     const results = toolResultsSince(call.prompt);
-    const failed = results.find((result) => result.outcome !== "ORDERED");
+    const failed = results.find((result) => isTerminalFailure(result.outcome));
     const next = parsed.items[results.length];
     if (failed === undefined && next !== undefined && toolName !== undefined) {
       return {

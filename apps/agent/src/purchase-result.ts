@@ -1,9 +1,10 @@
-import type { PurchaseRequest } from "@ciba-testbed/shared";
+import { SHOP_CURRENCY, type PurchaseRequest } from "@ciba-testbed/shared";
+import type { OrderJson } from "@ciba-testbed/shop-api";
 
 import type { Outcome } from "./outcome.js";
 
-/** The order as the shop API returned it; only a few members are read, the rest is shown. */
-export type Order = Record<string, unknown>;
+/** The order as the shop API returned it: passed on as it came, read defensively. */
+export type Order = OrderJson;
 
 /** How one step of a purchase ended, before it is tied to the purchase. */
 export interface Verdict {
@@ -31,17 +32,20 @@ export interface PurchaseResult extends Verdict {
 }
 
 export function describePurchase(purchase: PurchaseRequest): string {
-  const limit = purchase.priceLimit === undefined ? "" : ` (at most ${purchase.priceLimit} USD)`;
+  const limit =
+    purchase.priceLimit === undefined ? "" : ` (at most ${purchase.priceLimit} ${SHOP_CURRENCY})`;
   return `${purchase.qty} x ${purchase.product}${limit}`;
 }
 
 export function orderSummary(order: Order): string {
-  const id = typeof order.id === "string" || typeof order.id === "number" ? ` ${order.id}` : "";
-  const total =
-    typeof order.total === "number"
-      ? `, total ${order.total.toFixed(2)} ${typeof order.currency === "string" ? order.currency : "USD"}`
+  // The agent does not check the shop's answer against its schema: any member may be missing.
+  const { id, total, currency } = order as Partial<Order>;
+  const idText = typeof id === "string" || typeof id === "number" ? ` ${id}` : "";
+  const totalText =
+    typeof total === "number"
+      ? `, total ${total.toFixed(2)} ${typeof currency === "string" ? currency : SHOP_CURRENCY}`
       : "";
-  return `order${id}${total}`;
+  return `order${idText}${totalText}`;
 }
 
 /** One sentence a person can read, built only from the result. */

@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { placeOrder } from "./shop-client.js";
-import { expectAllStubsUsed, isolateNetwork, SHOP } from "./testing/stubs.js";
+import { expectAllStubsUsed, isolateNetwork, SHOP } from "./test-support/stubs.js";
 
 beforeEach(isolateNetwork);
 afterEach(expectAllStubsUsed);

@@ -1,9 +1,21 @@
-import type { PurchaseRequest } from "@ciba-testbed/shared";
+import { isOAuthErrorBody, type PurchaseRequest } from "@ciba-testbed/shared";
+import type {
+  OrderJson,
+  ProductJson,
+  ProductListJson,
+  ShopApiErrorCode,
+} from "@ciba-testbed/shop-api";
 
-import type { Order } from "./purchase-result.js";
-
-export type OrderResponse =
-  { ok: true; order: Order } | { ok: false; status: number; error: string; description: string };
+/** The shop's answer to an order: the order, or its OAuth-style error. */
+export type OrderAnswer =
+  | { ok: true; order: OrderJson }
+  | {
+      ok: false;
+      status: number;
+      /** The shop's code, else `http_<status>` when it sent none. */
+      error: ShopApiErrorCode | `http_${number}`;
+      description: string;
+    };
 
 /**
  * Places the order with the approved access token. The Idempotency-Key is the tool call id, so
@@ -15,7 +27,7 @@ export async function placeOrder(options: {
   accessToken: string;
   idempotencyKey: string;
   purchase: PurchaseRequest;
-}): Promise<OrderResponse> {
+}): Promise<OrderAnswer> {
   const response = await options.fetch(options.url, {
     method: "POST",
     headers: {
@@ -26,28 +38,52 @@ export async function placeOrder(options: {
     },
     body: JSON.stringify(options.purchase),
   });
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const json = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const body = parseJson(await response.text());
 
-  if (response.ok) return { ok: true, order: json };
+  // The order is passed on as the shop wrote it; the agent reads it defensively (`orderSummary`).
+  if (response.ok) return { ok: true, order: (isObject(body) ? body : {}) as OrderJson };
   // RFC 6750 section 3: a 401/403 may carry its error only in WWW-Authenticate.
   const challenge = response.headers.get("www-authenticate") ?? "";
   const fromChallenge = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1];
-  const error = (typeof json.error === "string" ? json.error : undefined) ?? fromChallenge("error");
-  const description =
-    (typeof json.error_description === "string" ? json.error_description : undefined) ??
-    fromChallenge("error_description");
+  const oauth = isOAuthErrorBody(body) ? body : undefined;
+  const error = oauth?.error ?? fromChallenge("error");
+  const description = oauth?.error_description ?? fromChallenge("error_description");
   return {
     ok: false,
     status: response.status,
-    error: error ?? `http_${response.status}`,
+    error: (error as ShopApiErrorCode | undefined) ?? `http_${response.status}`,
     description:
       description ?? `The shop answered ${response.status} ${response.statusText}`.trim(),
   };
+}
+
+/**
+ * The shop's catalog, or undefined when it cannot be read. Each product is typed by the shop's
+ * contract but read as possibly incomplete: the agent only uses it to ask better questions.
+ */
+export async function fetchProducts(options: {
+  fetch: typeof fetch;
+  url: string;
+}): Promise<Partial<ProductJson>[] | undefined> {
+  try {
+    const response = await options.fetch(options.url, { headers: { accept: "application/json" } });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as Partial<ProductListJson> | null;
+    const products: unknown = body?.products;
+    return Array.isArray(products) ? (products as Partial<ProductJson>[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
 }

@@ -1,13 +1,13 @@
 import { PassThrough } from "node:stream";
 
+import { ManualClock } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
-import type { AgentReport } from "./agent.js";
+import type { AgentReport } from "./agent-report.js";
 import { createTerminalOutput } from "./terminal-output.js";
-import { createFakeClock } from "./testing/fake-clock.js";
 
 function terminal(json: boolean) {
-  const clock = createFakeClock();
+  const clock = new ManualClock();
   let out = "";
   let err = "";
   const stderr = new PassThrough();

@@ -1,10 +1,10 @@
 import type { Writable } from "node:stream";
 
+import type { Clock } from "@ciba-testbed/shared";
 import yoctoSpinner, { type Spinner } from "yocto-spinner";
 
 import type { AgentEvent } from "./agent-event.js";
-import type { AgentReport } from "./agent.js";
-import type { Clock } from "./clock.js";
+import { toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { describePurchase } from "./purchase-result.js";
 
 export interface TerminalOutput {
@@ -81,7 +81,7 @@ export function createTerminalOutput(options: {
     finish(report) {
       stopSpinner();
       if (options.json) {
-        stdout.write(`${JSON.stringify(jsonReport(report))}\n`);
+        stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
         return;
       }
       if (streamed !== "") stdout.write("\n");
@@ -94,23 +94,6 @@ export function createTerminalOutput(options: {
       }
       stderr.write(`Outcome: ${report.outcome} (exit ${report.exitCode})\n`);
     },
-  };
-}
-
-/** The one object `--json` prints. */
-export function jsonReport(report: AgentReport) {
-  return {
-    outcome: report.outcome,
-    exitCode: report.exitCode,
-    message: report.message,
-    threadId: report.threadId,
-    error: report.error ?? null,
-    authReqId: report.authReqId ?? null,
-    bindingMessage: report.bindingMessage ?? null,
-    order: report.order ?? null,
-    fix: report.fix ?? null,
-    purchases: report.purchases,
-    timings: report.timings,
   };
 }
 

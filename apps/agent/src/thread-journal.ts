@@ -1,31 +1,10 @@
-import { purchaseRequestSchema, type PurchaseRequest } from "@ciba-testbed/shared";
+import { purchaseRequestSchema } from "@ciba-testbed/shared";
 import { z } from "zod";
 
 import type { AgentStore } from "./agent-store.js";
 import { OUTCOMES, type Outcome } from "./outcome.js";
-import type { PurchaseResult } from "./purchase-result.js";
-
-/** One purchase of a thread, written before the approval request is sent. */
-export interface PurchaseRecord {
-  toolCallId: string;
-  purchase: PurchaseRequest;
-  bindingMessage: string;
-  /** The cap the person approves: their price limit, else the catalog total when known. */
-  maximumAmount?: number;
-  startedAt: number;
-  /** The approval request Auth0 accepted; `sentAt` is taken before sending, to err early. */
-  request?: { id: string; expiresIn: number; interval: number; sentAt: number };
-  /**
-   * The token was taken for the order: Auth0 issues it once, so from here on the approval is
-   * spent, whether or not the order follows.
-   */
-  approvedAt?: number;
-  /** The order request is about to leave: the shop may have the order from here on. */
-  orderSentAt?: number;
-  finishedAt?: number;
-  /** Set once, when the purchase is decided; a later run returns it instead of acting again. */
-  result?: PurchaseResult;
-}
+import { finishedResult, type PurchaseRecord } from "./purchase-record.js";
+import type { PurchaseResult, Verdict } from "./purchase-result.js";
 
 export interface ThreadRecord {
   threadId: string;
@@ -114,6 +93,10 @@ export class ThreadJournal {
     await this.store.put(threadKey(thread.threadId), thread);
   }
 
+  async findPurchase(threadId: string, toolCallId: string): Promise<PurchaseRecord | undefined> {
+    return (await this.get(threadId))?.purchases.find((p) => p.toolCallId === toolCallId);
+  }
+
   async putPurchase(threadId: string, record: PurchaseRecord): Promise<void> {
     const thread = await this.get(threadId);
     if (thread === undefined) throw new Error(`Thread ${threadId} is not in the store`);
@@ -121,6 +104,40 @@ export class ThreadJournal {
     if (index === -1) thread.purchases.push(record);
     else thread.purchases[index] = record;
     await this.put(thread);
+  }
+
+  /** The token was taken: from here on the approval is spent. */
+  markApproved(threadId: string, toolCallId: string, at: number): Promise<void> {
+    return this.mark(threadId, toolCallId, "approvedAt", at);
+  }
+
+  /** The order request is about to leave: from here on the shop may have the order. */
+  markOrderSent(threadId: string, toolCallId: string, at: number): Promise<void> {
+    return this.mark(threadId, toolCallId, "orderSentAt", at);
+  }
+
+  /** Writes the purchase's result, which no later run changes, and returns it. */
+  async finishPurchase(
+    threadId: string,
+    record: PurchaseRecord,
+    verdict: Verdict & Pick<PurchaseResult, "order">,
+    at: number,
+  ): Promise<PurchaseResult> {
+    const result = finishedResult(record, verdict, at);
+    await this.putPurchase(threadId, { ...record, finishedAt: at, result });
+    return result;
+  }
+
+  /** Records a step of the way from approval to order once, so a stop in between is known. */
+  private async mark(
+    threadId: string,
+    toolCallId: string,
+    step: "approvedAt" | "orderSentAt",
+    at: number,
+  ): Promise<void> {
+    const record = await this.findPurchase(threadId, toolCallId);
+    if (record === undefined || record[step] !== undefined) return;
+    await this.putPurchase(threadId, { ...record, [step]: at });
   }
 }
 

@@ -2,13 +2,12 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { LanguageModelV2 } from "@ai-sdk/provider";
+import { ManualClock, type Clock } from "@ciba-testbed/shared";
 
 import { createAgent, type AgentDeps } from "../agent.js";
 import type { AgentStore } from "../agent-store.js";
-import type { Clock } from "../clock.js";
 import type { AgentConfig } from "../config.js";
 import { createOfflineModel } from "../offline-model.js";
-import { createFakeClock } from "./fake-clock.js";
 import { recordEvents, testConfig } from "./stubs.js";
 
 // Tool call ids continue across restarts, as a real model's do.
@@ -19,7 +18,7 @@ export function resetToolCalls(): void {
 }
 
 /** An agent on thread `thread-1` with the offline model, a fake clock and recorded events. */
-export function setup<C extends Clock = ReturnType<typeof createFakeClock>>(
+export function setup<C extends Clock = ManualClock>(
   options: {
     config?: AgentConfig;
     store?: AgentStore;
@@ -29,7 +28,7 @@ export function setup<C extends Clock = ReturnType<typeof createFakeClock>>(
     fetch?: typeof fetch;
   } = {},
 ) {
-  const clock = options.clock ?? (createFakeClock() as Clock as C);
+  const clock = options.clock ?? (new ManualClock() as Clock as C);
   const recorder = recordEvents();
   const agent = createAgent(options.config ?? testConfig(), {
     model: options.model ?? createOfflineModel({ generateId: () => `call_${++toolCalls}` }),

@@ -1,13 +1,13 @@
 import nock from "nock";
 
 import type { AgentEvent } from "../agent-event.js";
-import { parseConfig, type AgentConfig } from "../config.js";
+import { loadConfig, type AgentConfig } from "../config.js";
 
 export const TENANT = "https://localhost:4010";
 export const SHOP = "http://localhost:4020";
 
 export function testConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
-  return { ...parseConfig({ AGENT_STORE: "/nonexistent" }), ...overrides };
+  return { ...loadConfig({ AGENT_STORE: "/nonexistent" }), ...overrides };
 }
 
 /** Only stubs answer: nothing leaves the process, not even to loopback servers. */

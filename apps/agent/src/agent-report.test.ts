@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  closingMessage,
+  haltReport,
+  threadOutcome,
+  threadReport,
+  toAgentReportJson,
+} from "./agent-report.js";
+import { AgentHalt, StoreEntryError } from "./halt.js";
+import type { PurchaseRecord } from "./purchase-record.js";
+import type { PurchaseResult } from "./purchase-result.js";
+import type { ThreadRecord } from "./thread-journal.js";
+
+const phone = { product: "XYZ phone", qty: 1 };
+
+function purchase(id: string, result?: Partial<PurchaseResult>): PurchaseRecord {
+  return {
+    toolCallId: id,
+    purchase: phone,
+    bindingMessage: "Do you want to buy 1 XYZ phone",
+    startedAt: 0,
+    request: { id: `req-${id}`, expiresIn: 300, interval: 5, sentAt: 0 },
+    ...(result === undefined
+      ? {}
+      : {
+          result: {
+            outcome: "ORDERED",
+            description: "Ordered.",
+            purchase: phone,
+            authReqId: `req-${id}`,
+            ...result,
+          },
+        }),
+  };
+}
+
+const thread = (...purchases: PurchaseRecord[]): ThreadRecord => ({
+  threadId: "thr-1",
+  request: "Buy an XYZ phone",
+  userId: "auth0|testbed-user",
+  createdAt: 0,
+  purchases,
+});
+
+describe("threadOutcome", () => {
+  it("is PENDING while a purchase waits, else the first failure, else ORDERED", () => {
+    expect(threadOutcome(thread(purchase("a", {}), purchase("b")))).toBe("PENDING");
+    const denied = purchase("b", { outcome: "DENIED", error: "access_denied" });
+    const turnEnded = purchase("c", { outcome: "NO_PURCHASE", error: "turn_ended" });
+    expect(threadOutcome(thread(purchase("a", {}), denied, turnEnded))).toBe("DENIED");
+    expect(threadOutcome(thread(purchase("a", {}), turnEnded))).toBe("ORDERED");
+    expect(threadOutcome(thread())).toBe("NO_PURCHASE");
+  });
+});
+
+describe("threadReport", () => {
+  it("is about the waiting purchase while there is one", () => {
+    const report = threadReport(thread(purchase("a", {}), purchase("b")), 42);
+    expect(report).toMatchObject({
+      outcome: "PENDING",
+      exitCode: 5,
+      authReqId: "req-b",
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+      timings: { totalMs: 42 },
+    });
+    expect(report.purchases.map((p) => p.outcome)).toEqual(["ORDERED", "PENDING"]);
+    expect(report.purchases[1]).toMatchObject({ expiresAt: "1970-01-01T00:05:00.000Z" });
+  });
+
+  it("is about the first failure, with its error and fix; an order has no error", () => {
+    const failed = purchase("b", { outcome: "CONFIG_ERROR", error: "invalid_client", fix: "F." });
+    expect(threadReport(thread(purchase("a", {}), failed), 1)).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "invalid_client",
+      fix: "F.",
+      authReqId: "req-b",
+    });
+    const ordered = threadReport(thread(purchase("a", { error: "odd" })), 1);
+    expect(ordered).not.toHaveProperty("error");
+  });
+});
+
+describe("closingMessage", () => {
+  const denied = thread(purchase("a", { outcome: "DENIED", error: "access_denied" }));
+
+  it("is the model's answer after an order, the results after a failure", () => {
+    expect(closingMessage(thread(purchase("a", {})), "ORDERED", "Done!")).toBe("Done!");
+    expect(closingMessage(denied, "DENIED", "Sorry!")).toBe(
+      "The purchase of 1 x XYZ phone was denied; nothing was ordered.",
+    );
+    expect(
+      closingMessage(denied, "ERROR", "", { outcome: "ERROR", message: "The model failed" }),
+    ).toBe("The model failed");
+  });
+});
+
+describe("haltReport and its JSON", () => {
+  it("reports a corrupt entry as a configuration error, any other halt as an error", () => {
+    const corrupt = new StoreEntryError(
+      "threads/thr-1",
+      "/s/t.json",
+      "bad JSON",
+      "rm -- /s/t.json",
+    );
+    expect(haltReport("thr-1", corrupt, true, 3)).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "store_corrupt",
+      purchases: [],
+    });
+    const lost = haltReport(
+      "thr-1",
+      new AgentHalt("lease_lost", "Taken over.", "Resume."),
+      false,
+      3,
+    );
+    expect(toAgentReportJson(lost)).toEqual({
+      outcome: "ERROR",
+      exitCode: 1,
+      message: "Taken over.",
+      threadId: "thr-1",
+      error: "lease_lost",
+      authReqId: null,
+      bindingMessage: null,
+      order: null,
+      fix: "Resume.",
+      purchases: [],
+      timings: { totalMs: 3 },
+    });
+  });
+});

@@ -1,0 +1,154 @@
+import { type AgentHalt, StoreEntryError } from "./halt.js";
+import type { ModelFailure } from "./model-error.js";
+import { exitCodeOf, type Outcome } from "./outcome.js";
+import { pendingResult } from "./purchase-record.js";
+import { describeResult, type Order, type PurchaseResult } from "./purchase-result.js";
+import { describeStoreEntryError } from "./store-entry-report.js";
+import type { ThreadRecord } from "./thread-journal.js";
+
+/** How a run or resume of the agent ended: what the CLI prints and exits with. */
+export interface AgentReport {
+  outcome: Outcome;
+  exitCode: number;
+  message: string;
+  threadId: string;
+  /** A stable code for what went wrong, when something did: the purchase's, else the run's. */
+  error?: string;
+  /** The purchase the outcome is about: the one that failed or is pending, else the last. */
+  authReqId?: string;
+  bindingMessage?: string;
+  order?: Order;
+  fix?: string;
+  purchases: PurchaseResult[];
+  timings: { totalMs: number; approvalMs?: number; orderMs?: number };
+}
+
+/** The one object `--json` prints: every member present, `null` when it has no value. */
+export interface AgentReportJson {
+  outcome: Outcome;
+  exitCode: number;
+  message: string;
+  threadId: string;
+  error: string | null;
+  authReqId: string | null;
+  bindingMessage: string | null;
+  order: Order | null;
+  fix: string | null;
+  purchases: PurchaseResult[];
+  timings: AgentReport["timings"];
+}
+
+export function toAgentReportJson(report: AgentReport): AgentReportJson {
+  return {
+    outcome: report.outcome,
+    exitCode: report.exitCode,
+    message: report.message,
+    threadId: report.threadId,
+    error: report.error ?? null,
+    authReqId: report.authReqId ?? null,
+    bindingMessage: report.bindingMessage ?? null,
+    order: report.order ?? null,
+    fix: report.fix ?? null,
+    purchases: report.purchases,
+    timings: report.timings,
+  };
+}
+
+/** The report of a thread as its journal stands: finished, or waiting for a purchase. */
+export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport {
+  const results = decidedResults(thread);
+  const open = thread.purchases.find((purchase) => purchase.result === undefined);
+  const outcome = thread.finished?.outcome ?? threadOutcome(thread);
+  const focus = open === undefined ? (results.find(failed) ?? results.at(-1)) : pendingResult(open);
+  const message =
+    thread.finished?.message ?? (focus ? describeResult(focus) : "Nothing happened yet.");
+  const fix = thread.finished?.fix ?? focus?.fix;
+  return {
+    outcome,
+    exitCode: exitCodeOf(outcome),
+    message,
+    threadId: thread.threadId,
+    ...(focus?.error === undefined || outcome === "ORDERED" ? {} : { error: focus.error }),
+    ...(focus?.authReqId === undefined ? {} : { authReqId: focus.authReqId }),
+    ...(focus?.bindingMessage === undefined ? {} : { bindingMessage: focus.bindingMessage }),
+    ...(focus?.order === undefined ? {} : { order: focus.order }),
+    ...(fix === undefined ? {} : { fix }),
+    purchases: open === undefined || focus === undefined ? results : [...results, focus],
+    timings: { totalMs, ...focus?.timings },
+  };
+}
+
+/** PENDING while a purchase waits; else the first failure, else ORDERED or NO_PURCHASE. */
+export function threadOutcome(thread: ThreadRecord): Outcome {
+  if (thread.purchases.some((purchase) => purchase.result === undefined)) return "PENDING";
+  const results = decidedResults(thread);
+  const failure = results.find(failed);
+  if (failure !== undefined) return failure.outcome;
+  return results.some((r) => r.outcome === "ORDERED") ? "ORDERED" : "NO_PURCHASE";
+}
+
+/**
+ * What a finished thread says: the model's answer when it had the last word, else what the
+ * results say (after a failure the turn ended before the model could answer).
+ */
+export function closingMessage(
+  thread: ThreadRecord,
+  outcome: Outcome,
+  modelText: string,
+  failure?: ModelFailure,
+): string {
+  if (failure !== undefined) return failure.message;
+  const fromResults = decidedResults(thread).map(describeResult).join(" ");
+  return outcome === "ORDERED" || outcome === "NO_PURCHASE"
+    ? modelText || fromResults
+    : fromResults;
+}
+
+/** A run that ended before any purchase: a usage error, a busy thread, a failed start. */
+export function reportWithoutPurchases(
+  outcome: Outcome,
+  threadId: string,
+  message: string,
+  totalMs: number,
+  details: { error?: string | undefined; fix?: string | undefined } = {},
+): AgentReport {
+  return {
+    outcome,
+    exitCode: exitCodeOf(outcome),
+    ...(details.error === undefined ? {} : { error: details.error }),
+    message,
+    threadId,
+    ...(details.fix === undefined ? {} : { fix: details.fix }),
+    purchases: [],
+    timings: { totalMs },
+  };
+}
+
+/** A run that stopped at once: a corrupt store entry, a lost lease, a vanished parent. */
+export function haltReport(
+  threadId: string,
+  halt: AgentHalt,
+  untouched: boolean,
+  totalMs: number,
+): AgentReport {
+  if (halt instanceof StoreEntryError) {
+    const { message, fix } = describeStoreEntryError(halt, threadId, untouched);
+    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, totalMs, {
+      error: halt.code,
+      fix,
+    });
+  }
+  return reportWithoutPurchases("ERROR", threadId, halt.message, totalMs, {
+    error: halt.code,
+    fix: halt.fix,
+  });
+}
+
+function decidedResults(thread: ThreadRecord): PurchaseResult[] {
+  return thread.purchases.flatMap((purchase) => (purchase.result ? [purchase.result] : []));
+}
+
+/** A purchase that did not go through; NO_PURCHASE is a turn cut short, not a failure. */
+function failed(result: PurchaseResult): boolean {
+  return result.outcome !== "ORDERED" && result.outcome !== "NO_PURCHASE";
+}

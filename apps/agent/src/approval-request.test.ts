@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+
+import { expiresAt, isExpired, nextPollAt, requestFromInterrupt } from "./approval-request.js";
+import { INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
+
+const request = { id: "req-1", expiresIn: 60, interval: 5, sentAt: 1_000 };
+
+const interrupt = (
+  code: string,
+  sdkRequest: RequestInterrupt["request"] = { id: "req-1", expiresIn: 60 },
+  retryAfter?: number,
+): RequestInterrupt => ({
+  code,
+  request: sdkRequest,
+  ...(retryAfter === undefined ? {} : { retryAfter }),
+});
+
+describe("an approval request", () => {
+  it("expires expiresIn seconds after it was sent, at that instant", () => {
+    expect(expiresAt(request)).toBe(61_000);
+    expect(isExpired(request, 60_999)).toBe(false);
+    expect(isExpired(request, 61_000)).toBe(true);
+  });
+
+  it("is polled one interval from now, never past its expiry", () => {
+    expect(nextPollAt(request, 10_000)).toBe(15_000);
+    expect(nextPollAt(request, 58_000)).toBe(61_000);
+  });
+});
+
+describe("requestFromInterrupt", () => {
+  it("takes the SDK's request, sent when the purchase started, 5 s apart by default", () => {
+    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), undefined, 500)).toEqual({
+      id: "req-1",
+      expiresIn: 60,
+      interval: 5,
+      sentAt: 500,
+    });
+    const withInterval = interrupt(INTERRUPT.pending, { id: "req-1", expiresIn: 60, interval: 2 });
+    expect(requestFromInterrupt(withInterval, undefined, 500).interval).toBe(2);
+  });
+
+  it("keeps what the journal knew of the same request, and only of the same request", () => {
+    const known = { ...request, interval: 12 };
+    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), known, 500)).toEqual(known);
+    const other = interrupt(INTERRUPT.pending, { id: "req-2", expiresIn: 60, interval: 1 });
+    expect(requestFromInterrupt(other, known, 500)).toMatchObject({ interval: 1, sentAt: 500 });
+  });
+
+  it("slows down to Retry-After, or by CIBA's 5 s without it, and never speeds up", () => {
+    const slowDown = (retryAfter?: number) =>
+      requestFromInterrupt(interrupt(INTERRUPT.slowDown, undefined, retryAfter), request, 0)
+        .interval;
+    expect(slowDown(7)).toBe(7);
+    expect(slowDown()).toBe(10);
+    expect(slowDown(0)).toBe(10);
+    expect(slowDown(2)).toBe(5);
+  });
+});

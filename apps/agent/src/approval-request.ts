@@ -1,0 +1,58 @@
+import { INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
+
+/** CIBA Core 1.0, section 7.3: a missing `interval` means 5 seconds. */
+export const DEFAULT_INTERVAL_S = 5;
+/** CIBA Core 1.0, section 11: `slow_down` adds at least 5 seconds to every later poll. */
+export const SLOW_DOWN_STEP_S = 5;
+
+/**
+ * An approval request Auth0 accepted, as the journal keeps it. `sentAt` (epoch ms, the agent's
+ * clock) is taken before the request is sent, so expiry errs early; the rest is Auth0's answer.
+ */
+export interface ApprovalRequest {
+  id: string;
+  /** Seconds from `sentAt`. */
+  expiresIn: number;
+  /** Seconds between polls, lengthened by every `slow_down`. */
+  interval: number;
+  sentAt: number;
+}
+
+/** The instant (epoch ms) the request expires. */
+export function expiresAt(request: ApprovalRequest): number {
+  return request.sentAt + request.expiresIn * 1000;
+}
+
+export function isExpired(request: ApprovalRequest, now: number): boolean {
+  return now >= expiresAt(request);
+}
+
+/** When to poll next: one interval from now, but never past the expiry. */
+export function nextPollAt(request: ApprovalRequest, now: number): number {
+  return Math.min(now + request.interval * 1000, expiresAt(request));
+}
+
+/**
+ * The request an SDK interrupt names, merged with what the journal already knew of the same
+ * request (its send time and interval win over the SDK's copy). A `slow_down` lengthens the
+ * interval for this and every later poll: to Auth0's Retry-After, else by CIBA's 5 s.
+ */
+export function requestFromInterrupt(
+  interrupt: RequestInterrupt,
+  known: ApprovalRequest | undefined,
+  startedAt: number,
+): ApprovalRequest {
+  const same = known?.id === interrupt.request.id ? known : undefined;
+  const interval = same?.interval ?? interrupt.request.interval ?? DEFAULT_INTERVAL_S;
+  return {
+    id: interrupt.request.id,
+    expiresIn: interrupt.request.expiresIn,
+    interval:
+      interrupt.code === INTERRUPT.slowDown ? slowedDown(interval, interrupt.retryAfter) : interval,
+    sentAt: same?.sentAt ?? startedAt,
+  };
+}
+
+function slowedDown(interval: number, retryAfter = 0): number {
+  return retryAfter > 0 ? Math.max(interval, retryAfter) : interval + SLOW_DOWN_STEP_S;
+}

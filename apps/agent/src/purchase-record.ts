@@ -1,0 +1,62 @@
+import type { PurchaseRequest } from "@ciba-testbed/shared";
+
+import { expiresAt, type ApprovalRequest } from "./approval-request.js";
+import type { PurchaseResult, Verdict } from "./purchase-result.js";
+
+/** One purchase of a thread, written before the approval request is sent. */
+export interface PurchaseRecord {
+  toolCallId: string;
+  purchase: PurchaseRequest;
+  bindingMessage: string;
+  /** The cap the person approves: their price limit, else the catalog total when known. */
+  maximumAmount?: number;
+  startedAt: number;
+  /** The approval request Auth0 accepted. */
+  request?: ApprovalRequest;
+  /**
+   * The token was taken for the order: Auth0 issues it once, so from here on the approval is
+   * spent, whether or not the order follows.
+   */
+  approvedAt?: number;
+  /** The order request is about to leave: the shop may have the order from here on. */
+  orderSentAt?: number;
+  finishedAt?: number;
+  /** Set once, when the purchase is decided; a later run returns it instead of acting again. */
+  result?: PurchaseResult;
+}
+
+/** What a purchase reports while it waits for the person. */
+export function pendingResult(record: PurchaseRecord): PurchaseResult {
+  const { request } = record;
+  return {
+    outcome: "PENDING",
+    purchase: record.purchase,
+    bindingMessage: record.bindingMessage,
+    description: "Waiting for the person to approve.",
+    ...(request
+      ? { authReqId: request.id, expiresAt: new Date(expiresAt(request)).toISOString() }
+      : {}),
+  };
+}
+
+/**
+ * The result a purchase ends with: the verdict tied to the purchase and its request, timed from
+ * sending the request to the approval (or the end), and from the approval to the end.
+ */
+export function finishedResult(
+  record: PurchaseRecord,
+  verdict: Verdict & Pick<PurchaseResult, "order">,
+  finishedAt: number,
+): PurchaseResult {
+  const sentAt = record.request?.sentAt;
+  return {
+    ...verdict,
+    purchase: record.purchase,
+    bindingMessage: record.bindingMessage,
+    ...(record.request ? { authReqId: record.request.id } : {}),
+    timings: {
+      ...(sentAt === undefined ? {} : { approvalMs: (record.approvedAt ?? finishedAt) - sentAt }),
+      ...(record.approvedAt === undefined ? {} : { orderMs: finishedAt - record.approvedAt }),
+    },
+  };
+}
