@@ -5,11 +5,10 @@
  */
 import { styleText } from "node:util";
 
-import { runAgent } from "./stack/agent-cli.js";
-import type { AgentRun } from "./stack/agent-cli.js";
-import type { ConsentRecord } from "./stack/control-client.js";
-import { startStack } from "./stack/stack.js";
-import type { Stack } from "./stack/stack.js";
+import { startStack } from "@ciba-testbed/stack";
+import type { ConsentRecord, Stack } from "@ciba-testbed/stack";
+import { runAgent } from "@ciba-testbed/stack/agent-cli";
+import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
 
 interface Step {
   title: string;

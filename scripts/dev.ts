@@ -4,15 +4,14 @@
  */
 import { styleText } from "node:util";
 
-import { ConfigError, parseEnv, portSchema } from "@ciba-testbed/shared";
+import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
+import { startStack } from "@ciba-testbed/stack";
 import { z } from "zod";
 
-import { startStack } from "./stack/stack.js";
-
 const envSchema = z.object({
-  MOCK_AUTH0_PORT: portSchema.default(4010),
-  SHOP_API_PORT: portSchema.default(4020),
+  MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
+  SHOP_API_PORT: portSchema.default(LOCAL_DEFAULTS.shopApiPort),
   MOCK_AUTH0_APPROVER: z.string().default("manual"),
   MOCK_AUTH0_CONTROL_TOKEN: z.string().optional(),
   LOG_LEVEL: logLevelSchema.default("info"),

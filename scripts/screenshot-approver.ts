@@ -4,10 +4,9 @@
  */
 import path from "node:path";
 
-import { runAgent } from "./stack/agent-cli.js";
-import { launchChromium } from "./stack/browser.js";
-import { REPO_ROOT } from "./stack/repo-root.js";
-import { startStack } from "./stack/stack.js";
+import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
+import { runAgent } from "@ciba-testbed/stack/agent-cli";
+import { launchChromium } from "@ciba-testbed/stack/browser";
 
 const output = path.join(REPO_ROOT, "docs", "approver.png");
 const stack = await startStack({ approver: "manual" });

@@ -1,6 +1,6 @@
 import { Agent, request } from "node:https";
 
-import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
+import { CIBA_GRANT_TYPE, LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 
 export interface TenantAnswer {
   status: number;
@@ -11,10 +11,10 @@ export interface TenantAnswer {
 }
 
 export const BENCH_CLIENT = {
-  clientId: "ciba-testbed-agent",
-  clientSecret: "ciba-testbed-agent-secret",
-  user: "auth0|testbed-user",
-  audience: "sample-shop-api",
+  clientId: LOCAL_DEFAULTS.clientId,
+  clientSecret: LOCAL_DEFAULTS.clientSecret,
+  user: LOCAL_DEFAULTS.userId,
+  audience: SHOP_API_AUDIENCE,
 };
 
 /**

@@ -5,9 +5,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { REPO_ROOT } from "@ciba-testbed/stack";
 import { Command, InvalidArgumentError, Option } from "commander";
 
-import { REPO_ROOT } from "../stack/repo-root.js";
 import { describeMachine, machineLine } from "./machine.js";
 import { renderTable } from "./report.js";
 import type { BenchResults } from "./report.js";

@@ -1,7 +1,7 @@
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import autocannon from "autocannon";
 import { z } from "zod";
 
-import { startNodeChild } from "./node-child.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
@@ -48,21 +48,12 @@ export const RESOURCE_SERVER_TARGETS = { ratioAtLeast: 0.7, p99BelowMs: 25 };
 const WARM_UP_SECONDS = 2;
 const BODY = JSON.stringify({ product: "XYZ phone", qty: 1 });
 
-const readySchema = z.object({
-  ready: z.literal(true),
+/** What `shop-api-bench-server.ts` adds to its ready record. */
+const benchServerSchema = z.object({
   authenticatedUrl: z.string().url(),
   unauthenticatedUrl: z.string().url(),
   token: z.string().min(1),
 });
-
-function parseReady(line: string) {
-  try {
-    const parsed = readySchema.safeParse(JSON.parse(line));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function load(
   url: string,
@@ -113,14 +104,18 @@ function summarize(runs: LoadRun[]): VariantResult {
 export async function measureResourceServer(
   options: ResourceServerOptions,
 ): Promise<ResourceServerResult> {
-  const { child, ready } = await startNodeChild({
+  const { child, ready: record } = await SupervisedChild.start({
     name: "shop-api (bench)",
     script: "scripts/bench/shop-api-bench-server.ts",
-    env: process.env,
-    nodeArgs: options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [],
-    ready: parseReady,
+    runner: {
+      kind: "node",
+      flags: options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [],
+    },
+    // It stops when its stdin closes, so it cannot outlive this process.
+    stdin: "pipe",
   });
   try {
+    const ready = benchServerSchema.parse(record);
     const bearer = { authorization: `Bearer ${ready.token}` };
     const runA = () =>
       load(ready.authenticatedUrl, bearer, options.connections, options.durationSeconds);

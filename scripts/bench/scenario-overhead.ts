@@ -4,10 +4,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { runAgent } from "../stack/agent-cli.js";
-import type { AgentRun } from "../stack/agent-cli.js";
-import { REPO_ROOT, TSX_BIN } from "../stack/repo-root.js";
-import { startStack } from "../stack/stack.js";
+import { REPO_ROOT, TSX_BIN, startStack } from "@ciba-testbed/stack";
+import { runAgent } from "@ciba-testbed/stack/agent-cli";
+import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
+
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 

@@ -1,12 +1,13 @@
 /**
  * Child process of the resource-server benchmark: one test issuer (a fresh RSA key and its JWKS
  * on 127.0.0.1) and the shop API twice, with token verification and with the bench-only fixed
- * identity, each on its own port. It prints one JSON line with both URLs and a token, then
+ * identity, each on its own port. Its ready record carries both URLs and a token; it then
  * serves until the parent closes stdin or sends SIGTERM.
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { announceReady } from "@ciba-testbed/shared/node";
 import {
   InMemoryCatalog,
   InMemoryOrderStore,
@@ -57,14 +58,14 @@ const unauthenticated = await listen(app({ benchmarkWithoutAuthentication: { sub
 // Scope only, no authorization_details: one token may buy any number of times.
 const token = await issuer.mint({ exp: Math.floor(Date.now() / 1000) + 3_600 });
 
-process.stdout.write(
-  `${JSON.stringify({
-    ready: true,
-    authenticatedUrl: urlOf(authenticated),
-    unauthenticatedUrl: urlOf(unauthenticated),
-    token,
-  })}\n`,
-);
+announceReady({
+  service: "shop-api (bench)",
+  url: urlOf(authenticated),
+  port: (authenticated.address() as AddressInfo).port,
+  authenticatedUrl: urlOf(authenticated),
+  unauthenticatedUrl: urlOf(unauthenticated),
+  token,
+});
 
 const stop = () => {
   authenticated.closeAllConnections();

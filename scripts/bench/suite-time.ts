@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { REPO_ROOT } from "@ciba-testbed/stack";
 import { z } from "zod";
 
-import { REPO_ROOT } from "../stack/repo-root.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 

@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { httpsJson } from "../stack/https-json.js";
-import { REPO_ROOT } from "../stack/repo-root.js";
+import { httpsJson } from "@ciba-testbed/stack";
+
+import { startBenchTenant, writeBenchTenant } from "./bench-tenant.js";
 import { CibaClient } from "./ciba-client.js";
 import type { TenantAnswer } from "./ciba-client.js";
-import { startNodeChild } from "./node-child.js";
 import { percentile, round } from "./stats.js";
 
 export interface TenantFloodOptions {
@@ -45,26 +45,17 @@ const RATIO_TARGET = 2;
 const WARM_UP = 200;
 const BINDING_MESSAGE = "Do you want to buy 2 XYZ phones";
 
-async function tenantFile(dir: string, cap: number): Promise<string> {
-  const base = JSON.parse(
-    await readFile(path.join(REPO_ROOT, "apps/mock-auth0/tenants/default.json"), "utf8"),
-  ) as { ciba?: Record<string, unknown> };
-  const file = path.join(dir, "flood-tenant.json");
-  const tenant = {
-    ...base,
-    // Nobody answers: every request stays open until it expires, after the measurement.
+/** A tenant where nobody answers: every request stays open until it expires, after the run. */
+const floodTenant = (file: string, cap: number) =>
+  writeBenchTenant(file, {
     approver: { default: "manual", rules: [] },
     ciba: {
-      ...base.ciba,
       maxExpiresInSeconds: 300,
       perUserRequestsPerMinute: null,
       maxOpenRequests: cap,
       maxStoredRequests: cap + 1_000,
     },
-  };
-  await writeFile(file, JSON.stringify(tenant, null, 2));
-  return file;
-}
+  });
 
 const figures = (ms: number[]): LatencyFigures => {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -80,22 +71,10 @@ export async function measureTenantFlood(options: TenantFloodOptions): Promise<T
   // Room for the warm-up, the flood and both samples; the refused calls come after.
   const cap = openRequests + samples;
   const dir = await mkdtemp(path.join(tmpdir(), "ciba-flood-"));
-  const certDir = path.join(REPO_ROOT, ".certs");
-  const { child, ready: issuer } = await startNodeChild({
+  const { child, issuer, ca } = await startBenchTenant({
     name: "mock-auth0 (flood)",
-    script: "apps/mock-auth0/src/main.ts",
-    env: {
-      ...process.env,
-      MOCK_AUTH0_PORT: "0",
-      MOCK_AUTH0_HOST: "127.0.0.1",
-      MOCK_AUTH0_TENANT: await tenantFile(dir, cap),
-      MOCK_AUTH0_CERT_DIR: certDir,
-      MOCK_AUTH0_CONTROL_TOKEN: "",
-      LOG_LEVEL: "warn",
-    },
-    ready: (line) => /is serving (https:\/\/localhost:\d+\/)/.exec(line)?.[1],
+    tenantFile: await floodTenant(path.join(dir, "flood-tenant.json"), cap),
   });
-  const ca = await readFile(path.join(certDir, "ca.pem"), "utf8");
   const client = new CibaClient(issuer, ca);
   const unexpected = new Map<string, number>();
   const expect200 = (answer: TenantAnswer) => {

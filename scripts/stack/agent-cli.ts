@@ -1,28 +1,17 @@
-import { build } from "esbuild";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
+import type { AgentReportJson } from "@ciba-testbed/agent";
+import { build } from "esbuild";
 
-export interface AgentJson {
-  outcome: string;
-  exitCode: number;
-  message: string;
-  threadId: string;
-  error: string | null;
-  authReqId: string | null;
-  bindingMessage: string | null;
-  order: { id: string; qty: number; total: number; product: { id: string; name: string } } | null;
-  fix: string | null;
-  purchases: unknown[];
-  timings: { totalMs: number; approvalMs?: number; orderMs?: number };
-}
+import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
 
 export interface AgentRun {
   exitCode: number;
-  json: AgentJson;
+  /** What `--json` printed: the agent's own report type. */
+  json: AgentReportJson;
   stdout: string;
   stderr: string;
   wallMs: number;
@@ -131,7 +120,13 @@ export async function runAgent(
     const { code, stdout, stderr, wallMs } = await Promise.race([agent.exited, timedOut]);
     const line = stdout.trim().split("\n").at(-1) ?? "";
     try {
-      return { exitCode: code ?? -1, json: JSON.parse(line) as AgentJson, stdout, stderr, wallMs };
+      return {
+        exitCode: code ?? -1,
+        json: JSON.parse(line) as AgentReportJson,
+        stdout,
+        stderr,
+        wallMs,
+      };
     } catch {
       throw new Error(`agent printed no JSON report (exit ${String(code)}):\n${stdout}\n${stderr}`);
     }

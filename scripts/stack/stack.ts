@@ -2,9 +2,12 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 
+import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+
 import { ControlClient } from "./control-client.js";
 import { REPO_ROOT } from "./repo-root.js";
-import { Service } from "./service.js";
+import { SupervisedChild } from "./supervisor.js";
+import type { OutputColor } from "./supervisor.js";
 
 export interface StackOptions {
   /** 0 (the default) picks free ports; `pnpm dev` uses the documented 4010 and 4020. */
@@ -32,31 +35,17 @@ export interface Stack {
   shopApiUrl: string;
   purchasesUrl: string;
   control: ControlClient;
-  services: Service[];
+  services: SupervisedChild[];
   /** The variables the agent (or any Node client) needs to use this stack. */
   agentEnv(): Record<string, string>;
   stop(): Promise<void>;
 }
 
-const PINO_LEVELS = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Infinity,
-};
-
-function levelNumber(name: string): number {
-  return name in PINO_LEVELS ? PINO_LEVELS[name as keyof typeof PINO_LEVELS] : PINO_LEVELS.info;
-}
-
 export const DEFAULT_CLIENT = {
-  AUTH0_CLIENT_ID: "ciba-testbed-agent",
-  AUTH0_CLIENT_SECRET: "ciba-testbed-agent-secret",
-  AGENT_USER_ID: "auth0|testbed-user",
-  SHOP_API_AUDIENCE: "sample-shop-api",
+  AUTH0_CLIENT_ID: LOCAL_DEFAULTS.clientId,
+  AUTH0_CLIENT_SECRET: LOCAL_DEFAULTS.clientSecret,
+  AGENT_USER_ID: LOCAL_DEFAULTS.userId,
+  SHOP_API_AUDIENCE,
 };
 
 /**
@@ -65,61 +54,47 @@ export const DEFAULT_CLIENT = {
  * this process, however it ends.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const certDir = options.certDir ?? path.join(REPO_ROOT, ".certs");
-  const caCertPath = path.join(certDir, "ca.pem");
-  const output = options.output ?? null;
-  // Services log at least at info, since their "listening" record tells that they are ready;
-  // a quieter level is applied here, to what is shown.
-  const shownLevel = levelNumber(options.logLevel ?? "info");
-  const logLevel = shownLevel < levelNumber("info") ? (options.logLevel ?? "info") : "info";
-  const services: Service[] = [];
+  const logLevel = options.logLevel ?? "info";
+  const services: SupervisedChild[] = [];
   const stop = async () => {
     await Promise.all(services.map((service) => service.stop()));
   };
+  const start = async (name: string, color: OutputColor, env: Record<string, string>) => {
+    const { child, ready } = await SupervisedChild.start({
+      name,
+      script: `apps/${name}/src/main.ts`,
+      env: { LOG_LEVEL: logLevel, ...env },
+      runner: { kind: "tsx", watch: options.watch ?? false },
+      ...(options.output ? { output: { stream: options.output, color } } : {}),
+    });
+    services.push(child);
+    return ready;
+  };
 
   try {
-    const auth0 = await Service.start({
-      name: "mock-auth0",
-      script: "apps/mock-auth0/src/main.ts",
-      env: {
-        MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
-        MOCK_AUTH0_CERT_DIR: certDir,
-        LOG_LEVEL: logLevel,
-        // Set or blank (unset): one inherited from the shell would lock the stack's own client out.
-        MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
-        ...(options.approver ? { MOCK_AUTH0_APPROVER: options.approver } : {}),
-        ...(options.tenantFile ? { MOCK_AUTH0_TENANT: options.tenantFile } : {}),
-      },
-      watch: options.watch ?? false,
-      isReady: (record) => record.msg === "mock-auth0 listening",
-      output,
-      minLevel: shownLevel,
-      color: "magenta",
+    const auth0 = await start("mock-auth0", "magenta", {
+      MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
+      MOCK_AUTH0_CERT_DIR: options.certDir ?? path.join(REPO_ROOT, ".certs"),
+      // Set or blank (unset): one inherited from the shell would lock the stack's own client out.
+      MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
+      ...(options.approver ? { MOCK_AUTH0_APPROVER: options.approver } : {}),
+      ...(options.tenantFile ? { MOCK_AUTH0_TENANT: options.tenantFile } : {}),
     });
-    services.push(auth0.service);
-    const issuer = String(auth0.ready.issuer);
+    const issuer = auth0.url;
     const auth0Domain = new URL(issuer).host;
+    const caCertPath = auth0.caCertPath;
+    if (typeof caCertPath !== "string") {
+      throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
+    }
 
-    const shop = await Service.start({
-      name: "shop-api",
-      script: "apps/shop-api/src/main.ts",
-      env: {
-        NODE_EXTRA_CA_CERTS: caCertPath,
-        AUTH0_DOMAIN: auth0Domain,
-        SHOP_API_PORT: String(options.shopApiPort ?? 0),
-        SHOP_API_AUDIENCE: DEFAULT_CLIENT.SHOP_API_AUDIENCE,
-        LOG_LEVEL: logLevel,
-        ...options.shopApiEnv,
-      },
-      watch: options.watch ?? false,
-      isReady: (record) => record.msg === "shop-api listening",
-      output,
-      minLevel: shownLevel,
-      color: "cyan",
+    const shop = await start("shop-api", "cyan", {
+      NODE_EXTRA_CA_CERTS: caCertPath,
+      AUTH0_DOMAIN: auth0Domain,
+      SHOP_API_PORT: String(options.shopApiPort ?? 0),
+      SHOP_API_AUDIENCE,
+      ...options.shopApiEnv,
     });
-    services.push(shop.service);
-    const shopUrl = new URL(String(shop.ready.url));
-    const shopApiUrl = `http://localhost:${shopUrl.port}`;
+    const shopApiUrl = `http://localhost:${shop.port}`;
     const control = new ControlClient(
       issuer,
       await readFile(caCertPath, "utf8"),

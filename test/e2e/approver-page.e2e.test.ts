@@ -3,10 +3,10 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 
 import { loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { launchChromium } from "../../scripts/stack/browser.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 import { AGENT_CLIENT } from "../support/tenant-client.js";
 

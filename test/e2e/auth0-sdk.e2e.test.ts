@@ -1,16 +1,14 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { ManualClock, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { httpsJson } from "@ciba-testbed/stack";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-import { httpsJson } from "../../scripts/stack/https-json.js";
-import { LineProcess, TSX } from "../support/line-process.js";
 
 interface SdkAnswer {
   ok: boolean;
@@ -25,10 +23,27 @@ interface SdkAnswer {
 const USER = "auth0|testbed-user";
 const clock = new ManualClock(Date.now());
 let tenant: RunningMockAuth0;
-let sdk: LineProcess;
+let sdk: SupervisedChild;
+
+/** One command to the SDK process, one JSON line back. */
+async function ask(command: unknown): Promise<SdkAnswer> {
+  const answer = sdk.waitForLine(
+    (line) => {
+      try {
+        return JSON.parse(line) as SdkAnswer;
+      } catch {
+        return undefined;
+      }
+    },
+    20_000,
+    "an answer",
+  );
+  sdk.write(JSON.stringify(command));
+  return answer;
+}
 
 const authorize = (params: Record<string, string> = {}) =>
-  sdk.request<SdkAnswer>({
+  ask({
     op: "authorize",
     params: {
       userId: USER,
@@ -38,7 +53,7 @@ const authorize = (params: Record<string, string> = {}) =>
       ...params,
     },
   });
-const grant = (id: string) => sdk.request<SdkAnswer>({ op: "grant", auth_req_id: id });
+const grant = (id: string) => ask({ op: "grant", auth_req_id: id });
 const idOf = (answer: SdkAnswer) => String(answer.data?.auth_req_id);
 
 // The real `auth0` SDK, in its own process, against the real HTTPS tenant. The tenant runs
@@ -52,11 +67,16 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
       certDir: mkdtempSync(path.join(tmpdir(), "sdk-certs-")),
       clock,
     });
-    sdk = LineProcess.start("test/fixtures/auth0-sdk-client.ts", {
-      NODE_EXTRA_CA_CERTS: tenant.caCertPath,
-      AUTH0_DOMAIN: `localhost:${tenant.port}`,
-      AUTH0_CLIENT_ID: "ciba-testbed-agent",
-      AUTH0_CLIENT_SECRET: "ciba-testbed-agent-secret",
+    sdk = SupervisedChild.spawn({
+      name: "auth0 SDK",
+      script: "test/fixtures/auth0-sdk-client.ts",
+      env: {
+        NODE_EXTRA_CA_CERTS: tenant.caCertPath,
+        AUTH0_DOMAIN: `localhost:${tenant.port}`,
+        AUTH0_CLIENT_ID: "ciba-testbed-agent",
+        AUTH0_CLIENT_SECRET: "ciba-testbed-agent-secret",
+      },
+      stdin: "pipe",
     });
   });
 
@@ -138,41 +158,29 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
 });
 
 describe("mock-auth0 as a process", () => {
-  it("starts with no configuration, prints the NODE_EXTRA_CA_CERTS line and serves discovery", async () => {
+  it("starts with no configuration, says where it listens and serves discovery", async () => {
     const certDir = mkdtempSync(path.join(tmpdir(), "main-certs-"));
-    const child = spawn(TSX, ["apps/mock-auth0/src/main.ts"], {
-      env: {
-        ...process.env,
-        MOCK_AUTH0_PORT: "0",
-        MOCK_AUTH0_CERT_DIR: certDir,
-        LOG_LEVEL: "info",
-      },
+    const { child, ready } = await SupervisedChild.start({
+      name: "mock-auth0",
+      script: "apps/mock-auth0/src/main.ts",
+      env: { MOCK_AUTH0_PORT: "0", MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "info" },
     });
     try {
-      const listening = await new Promise<{ issuer: string; caCert: string }>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          const line = out.split("\n").find((l) => l.includes("mock-auth0 listening"));
-          if (line) resolve(JSON.parse(line) as { issuer: string; caCert: string });
-        });
-        child.once("exit", (code) => {
-          reject(new Error(`exited with ${String(code)}`));
-        });
+      expect(ready).toMatchObject({
+        service: "mock-auth0",
+        caCertPath: path.join(certDir, "ca.pem"),
       });
-      expect(listening.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
-      expect(listening.caCert).toBe(path.join(certDir, "ca.pem"));
+      expect(ready.url).toMatch(/^https:\/\/localhost:\d+\/$/);
+      expect(ready.issuer).toBe(ready.url);
 
       const discovery = (
-        await httpsJson(`${listening.issuer}.well-known/openid-configuration`, {
-          ca: readFileSync(listening.caCert),
+        await httpsJson(`${ready.url}.well-known/openid-configuration`, {
+          ca: readFileSync(path.join(certDir, "ca.pem")),
         })
       ).body as { issuer: string };
-      expect(discovery.issuer).toBe(listening.issuer);
+      expect(discovery.issuer).toBe(ready.url);
     } finally {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
+      await child.stop();
     }
   });
 });

@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
+import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { buildAgentCli, runAgent } from "../../scripts/stack/agent-cli.js";
 import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
 
 const AGENTS_PER_PERSON = 10;

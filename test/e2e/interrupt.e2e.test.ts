@@ -3,12 +3,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { REPO_ROOT, TSX_BIN } from "@ciba-testbed/stack";
+import { buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { isDead, readProcess } from "../../apps/agent/src/process-info.js";
-import { buildAgentCli, runAgent, startAgent } from "../../scripts/stack/agent-cli.js";
-import { REPO_ROOT, TSX_BIN } from "../../scripts/stack/repo-root.js";
-
 import { BUYER, Scenario } from "../support/scenario.js";
 
 const STOP_POINTS = ["token-received", "approval-taken"] as const;

@@ -1,13 +1,13 @@
+import type { OrderJson } from "@ciba-testbed/shop-api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { BUYER, Scenario } from "../support/scenario.js";
-import type { ShopOrder } from "../support/scenario.js";
 
 // Each scenario runs the real agent CLI against real mock-auth0 and shop-api processes and
 // checks three witnesses: the agent's outcome, the shop's orders and the tenant's record.
 describe("CIBA scenarios across real processes", () => {
   let s: Scenario;
-  let ordersBefore: ShopOrder[];
+  let ordersBefore: OrderJson[];
   let requestsBefore: number;
 
   beforeAll(async () => {

@@ -2,11 +2,9 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 
+import { REPO_ROOT, TSX_BIN, startStack } from "@ciba-testbed/stack";
+import type { Stack } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-import { REPO_ROOT, TSX_BIN } from "../../scripts/stack/repo-root.js";
-import { startStack } from "../../scripts/stack/stack.js";
-import type { Stack } from "../../scripts/stack/stack.js";
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -47,14 +45,15 @@ describe("the stack launcher", () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // Silent services print no "listening" log at all: readiness is their ready record.
+    stack = await startStack({ logLevel: "silent" });
   });
 
   afterAll(async () => {
     await stack.stop();
   });
 
-  it("starts mock-auth0 and shop-api on free ports, wired to each other", async () => {
+  it("starts mock-auth0 and shop-api on free ports, wired to each other, even when silent", async () => {
     expect(stack.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
     expect(stack.purchasesUrl).toMatch(/^http:\/\/localhost:\d+\/api\/purchases$/);
     const health = await fetch(`${stack.shopApiUrl}/health`);

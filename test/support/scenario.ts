@@ -2,24 +2,17 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import type { ApproverPolicyText } from "../../scripts/stack/control-client.js";
-import { REPO_ROOT } from "../../scripts/stack/repo-root.js";
-import { startStack } from "../../scripts/stack/stack.js";
-import type { Stack } from "../../scripts/stack/stack.js";
-import { runAgent } from "../../scripts/stack/agent-cli.js";
+import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
+import type { OrderJson, OrderListJson } from "@ciba-testbed/shop-api";
+import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
+import type { ApproverPolicyText, Stack } from "@ciba-testbed/stack";
+import { runAgent } from "@ciba-testbed/stack/agent-cli";
+
 import { TenantClient } from "./tenant-client.js";
 
-export const BUYER = "auth0|testbed-user";
+export const BUYER = LOCAL_DEFAULTS.userId;
 export const SECOND_BUYER = "auth0|second-user";
 const LIST_ORDERS = "List my orders";
-
-export interface ShopOrder {
-  id: string;
-  qty: number;
-  total: number;
-  product: { id: string; name: string };
-  authorization: { sub: string; azp: string | null; authorization_details_matched: boolean };
-}
 
 /** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
 export class Scenario {
@@ -56,7 +49,7 @@ export class Scenario {
   }
 
   /** The person's orders, read from the shop API with a token of their own. */
-  async ordersOf(user: string): Promise<ShopOrder[]> {
+  async ordersOf(user: string): Promise<OrderJson[]> {
     const token = await this.tenant.userToken({
       user,
       scope: "openid product:buy",
@@ -66,7 +59,7 @@ export class Scenario {
       headers: { Authorization: `Bearer ${token}` },
     });
     if (!response.ok) throw new Error(`GET /api/purchases answered ${response.status}`);
-    return ((await response.json()) as { orders: ShopOrder[] }).orders;
+    return ((await response.json()) as OrderListJson).orders;
   }
 
   /** Consent requests the tenant recorded, oldest first, except the ones `ordersOf` makes. */

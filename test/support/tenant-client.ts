@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 
-import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
-
-import { httpsJson } from "../../scripts/stack/https-json.js";
+import { CIBA_GRANT_TYPE, LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { httpsJson } from "@ciba-testbed/stack";
 
 export interface TenantAnswer {
   status: number;
@@ -10,8 +9,8 @@ export interface TenantAnswer {
 }
 
 export const AGENT_CLIENT = {
-  client_id: "ciba-testbed-agent",
-  client_secret: "ciba-testbed-agent-secret",
+  client_id: LOCAL_DEFAULTS.clientId,
+  client_secret: LOCAL_DEFAULTS.clientSecret,
 };
 
 /** Form POSTs to mock-auth0 over HTTPS, trusting its CA explicitly: a client of the tenant for tests. */
@@ -40,7 +39,7 @@ export class TenantClient {
     return this.post("bc-authorize", {
       ...AGENT_CLIENT,
       scope: params.scope,
-      audience: "sample-shop-api",
+      audience: SHOP_API_AUDIENCE,
       login_hint: JSON.stringify({ format: "iss_sub", iss: this.issuer, sub: params.user }),
       binding_message: params.bindingMessage,
       ...(params.authorizationDetails

@@ -1,3 +1,5 @@
+import { systemClock } from "@ciba-testbed/shared";
+import type { Clock } from "@ciba-testbed/shared";
 import express, { urlencoded, json } from "express";
 import type { Express, RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
@@ -5,11 +7,11 @@ import type { Logger } from "pino";
 
 import { PolicyApprover } from "./approver/approver.js";
 import type { BackchannelStore } from "./backchannel/backchannel-store.js";
-import { systemClock, systemTicker } from "./clock.js";
-import type { Clock, Ticker } from "./clock.js";
 import { ControlAuth } from "./control-auth.js";
+import { errorHandler, rejectMalformedPath } from "./error-handler.js";
+import { errors } from "./errors.js";
+import { OAUTH_BODY_LIMIT } from "./limits.js";
 import { silentLogger } from "./logger.js";
-import { notFound, oauthErrorHandler, rejectMalformedPath } from "./oauth-error.js";
 import { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";
 import type { EventStreamLimits } from "./routes/approver-events.js";
 import { approverPage } from "./routes/approver-page.js";
@@ -20,6 +22,8 @@ import { token } from "./routes/token.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { tenantDirectory } from "./tenant/tenant-directory.js";
 import type { Tenant } from "./tenant/tenant-schema.js";
+import { systemTicker } from "./ticker.js";
+import type { Ticker } from "./ticker.js";
 
 export interface MockAuth0Config {
   /** `https://localhost:<port>/`: Auth0 issuers end with a slash, and verifiers compare exactly. */
@@ -81,7 +85,10 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   );
 
   app.use(rejectMalformedPath);
-  const form = [urlencoded({ extended: false, limit: "20kb" }), json({ limit: "20kb" })];
+  const form = [
+    urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT }),
+    json({ limit: OAUTH_BODY_LIMIT }),
+  ];
   app.use(discoveryRoutes(issuer, directory, keys));
   app.post(
     "/bc-authorize",
@@ -116,8 +123,8 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.use(controlApi({ directory, store, approver, keys, clock, logger, auth }));
 
   app.use((req, _res, next) => {
-    next(notFound(`No route for ${req.method} ${req.path}`));
+    next(errors.notFound(`No route for ${req.method} ${req.path}`));
   });
-  app.use(oauthErrorHandler(logger));
+  app.use(errorHandler(logger));
   return app;
 }

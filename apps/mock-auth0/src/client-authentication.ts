@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
+import type { OAuthError } from "@ciba-testbed/shared";
 import type { Request } from "express";
 
-import { OAuthError, invalidRequest } from "./oauth-error.js";
+import { errors } from "./errors.js";
 import { param } from "./request-params.js";
 import type { TenantClient } from "./tenant/tenant-schema.js";
 
@@ -18,7 +19,7 @@ function invalidClient(description: string, method?: Credentials["method"]): OAu
   // RFC 6749 section 5.2: a failed HTTP Basic authentication answers with WWW-Authenticate.
   const headers: Record<string, string> =
     method === "client_secret_basic" ? { "WWW-Authenticate": 'Basic realm="mock-auth0"' } : {};
-  return new OAuthError(401, "invalid_client", description, headers);
+  return errors.invalidClient(description, headers);
 }
 
 /** RFC 6749 section 2.3.1: Basic credentials are form-encoded before base64. */
@@ -45,13 +46,15 @@ function readCredentials(req: Request): Credentials {
   const bodySecret = param(req, "client_secret");
   if (authorization !== undefined && /^basic /i.test(authorization)) {
     if (bodySecret !== undefined) {
-      throw invalidRequest(
+      throw errors.invalidRequest(
         "Use one client authentication method: HTTP Basic or client_secret in the body, not both",
       );
     }
     const basic = decodeBasic(authorization);
     if (bodyClientId !== undefined && bodyClientId !== basic.clientId) {
-      throw invalidRequest("client_id in the body does not match the Basic Authorization header");
+      throw errors.invalidRequest(
+        "client_id in the body does not match the Basic Authorization header",
+      );
     }
     return { method: "client_secret_basic", ...basic };
   }

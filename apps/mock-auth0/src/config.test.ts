@@ -1,28 +1,40 @@
 import path from "node:path";
 
+import { ConfigError, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
+import { DEFAULT_CERT_DIR, localCaFile } from "@ciba-testbed/shared/node";
 import { describe, expect, it } from "vitest";
 
-import { DEFAULT_CERT_DIR, REPO_ROOT, isLoopbackAddress, loadSettings } from "./config.js";
-import type { ConfigError } from "./config.js";
+import { isLoopbackAddress, loadConfig } from "./config.js";
+import { DEFAULT_TENANT_FILE } from "./tenant/load-tenant.js";
 
 const TOKEN = "c0ntrol-token-of-32-characters-x";
 
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
 describe("mock-auth0 configuration", () => {
   it("needs no environment at all", () => {
-    const settings = loadSettings({});
-    expect(settings).toMatchObject({
-      port: 4010,
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: LOCAL_DEFAULTS.mockAuth0Port,
       host: "127.0.0.1",
       logLevel: "info",
       approverDefault: undefined,
+      tenantFile: DEFAULT_TENANT_FILE,
     });
-    expect(settings.certDir).toBe(DEFAULT_CERT_DIR);
-    expect(DEFAULT_CERT_DIR).toBe(path.join(REPO_ROOT, ".certs"));
+    expect(config.certDir).toBe(path.resolve(DEFAULT_CERT_DIR));
   });
 
   it("reads every variable", () => {
     expect(
-      loadSettings({
+      loadConfig({
         MOCK_AUTH0_PORT: "0",
         MOCK_AUTH0_HOST: "::1",
         MOCK_AUTH0_CERT_DIR: "/tmp/certs",
@@ -43,30 +55,58 @@ describe("mock-auth0 configuration", () => {
     });
   });
 
-  it("lists every problem with its variable", () => {
-    let error: ConfigError | undefined;
-    try {
-      loadSettings({ MOCK_AUTH0_PORT: "70000", MOCK_AUTH0_APPROVER: "maybe", LOG_LEVEL: "loud" });
-    } catch (e) {
-      error = e as ConfigError;
-    }
-    expect(error?.problems).toHaveLength(3);
-    expect(error?.message).toMatch(/MOCK_AUTH0_PORT: must be 0 to 65535/);
-    expect(error?.message).toMatch(
-      /MOCK_AUTH0_APPROVER: must be one of manual, approve, deny, ignore/,
+  it("counts an empty or blank variable as unset", () => {
+    expect(
+      loadConfig({
+        MOCK_AUTH0_PORT: " ",
+        MOCK_AUTH0_HOST: "",
+        MOCK_AUTH0_TENANT: "  ",
+        MOCK_AUTH0_APPROVER: "",
+        MOCK_AUTH0_CONTROL_TOKEN: " ",
+        LOG_LEVEL: "\t",
+      }),
+    ).toEqual(loadConfig({}));
+  });
+
+  it("reads relative paths from the directory the command was run in (INIT_CWD)", () => {
+    const env = { INIT_CWD: "/some/dir", MOCK_AUTH0_TENANT: "my.json", MOCK_AUTH0_CERT_DIR: "c" };
+    const config = loadConfig(env);
+    expect(config.tenantFile).toBe("/some/dir/my.json");
+    expect(config.certDir).toBe("/some/dir/c");
+    expect(loadConfig({ MOCK_AUTH0_TENANT: "my.json" }).tenantFile).toBe(
+      path.resolve(process.cwd(), "my.json"),
     );
-    expect(error?.message).toMatch(/LOG_LEVEL/);
+  });
+
+  it("writes its CA where the other apps look for it, with or without MOCK_AUTH0_CERT_DIR", () => {
+    for (const env of [{}, { INIT_CWD: "/some/dir", MOCK_AUTH0_CERT_DIR: "certs" }]) {
+      expect(path.join(loadConfig(env).certDir, "ca.pem")).toBe(localCaFile(env));
+    }
+  });
+
+  it("lists every problem with its variable and value, in the shared ConfigError", () => {
+    expect(
+      problemsOf({ MOCK_AUTH0_PORT: "70000", MOCK_AUTH0_APPROVER: "maybe", LOG_LEVEL: "loud" }),
+    ).toEqual([
+      'MOCK_AUTH0_PORT must be 0 to 65535 (got "70000")',
+      expect.stringMatching(
+        /^MOCK_AUTH0_APPROVER .*use one of manual, approve, deny, ignore.* \(got "maybe"\)$/,
+      ),
+      expect.stringMatching(/^LOG_LEVEL must be one of .*silent \(got "loud"\)$/),
+    ]);
+    expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(/^Invalid mock-auth0 configuration:/);
   });
 
   it("refuses a bad control token and a bad insecure flag, naming the variables", () => {
-    expect(() =>
-      loadSettings({ MOCK_AUTH0_CONTROL_TOKEN: "short", MOCK_AUTH0_INSECURE_CONTROL: "yes" }),
-    ).toThrow(
-      /MOCK_AUTH0_CONTROL_TOKEN: must be at least 16 characters[\s\S]*MOCK_AUTH0_INSECURE_CONTROL: must be "true" or "false"/,
-    );
-    expect(() =>
-      loadSettings({ MOCK_AUTH0_CONTROL_TOKEN: "a token with spaces in it, 16+" }),
-    ).toThrow(/MOCK_AUTH0_CONTROL_TOKEN: may hold only/);
+    expect(
+      problemsOf({ MOCK_AUTH0_CONTROL_TOKEN: "short", MOCK_AUTH0_INSECURE_CONTROL: "yes" }),
+    ).toEqual([
+      expect.stringMatching(/^MOCK_AUTH0_CONTROL_TOKEN must be at least 16 characters/),
+      'MOCK_AUTH0_INSECURE_CONTROL must be "true" or "false" (got "yes")',
+    ]);
+    expect(problemsOf({ MOCK_AUTH0_CONTROL_TOKEN: "a token with spaces in it, 16+" })).toEqual([
+      expect.stringMatching(/^MOCK_AUTH0_CONTROL_TOKEN may hold only/),
+    ]);
   });
 });
 
@@ -81,7 +121,7 @@ describe("mock-auth0 exposure", () => {
     "::ffff:127.0.0.1",
   ])("treats %s as loopback: no token needed, no warning", (host) => {
     expect(isLoopbackAddress(host)).toBe(true);
-    expect(loadSettings({ MOCK_AUTH0_HOST: host })).toMatchObject({
+    expect(loadConfig({ MOCK_AUTH0_HOST: host })).toMatchObject({
       controlToken: undefined,
       warnings: [],
     });
@@ -91,42 +131,39 @@ describe("mock-auth0 exposure", () => {
     "refuses %s without a control token or the insecure flag, naming both variables",
     (host) => {
       expect(isLoopbackAddress(host)).toBe(false);
-      let error: ConfigError | undefined;
-      try {
-        loadSettings({ MOCK_AUTH0_HOST: host });
-      } catch (e) {
-        error = e as ConfigError;
-      }
-      expect(error?.problems).toHaveLength(1);
-      expect(error?.problems[0]).toContain(`MOCK_AUTH0_HOST=${host} is not a loopback address`);
-      expect(error?.problems[0]).toContain("set MOCK_AUTH0_CONTROL_TOKEN");
-      expect(error?.problems[0]).toContain("MOCK_AUTH0_INSECURE_CONTROL=true");
+      const problems = problemsOf({ MOCK_AUTH0_HOST: host });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^MOCK_AUTH0_HOST is not a loopback address/);
+      expect(problems[0]).toContain(`(got ${JSON.stringify(host)})`);
+      expect(problems[0]).toContain("set MOCK_AUTH0_CONTROL_TOKEN");
+      expect(problems[0]).toContain("MOCK_AUTH0_INSECURE_CONTROL=true");
     },
   );
 
   it("lists the exposure problem together with every other problem", () => {
-    expect(() => loadSettings({ MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_PORT: "x" })).toThrow(
-      /MOCK_AUTH0_PORT[\s\S]*MOCK_AUTH0_HOST=0\.0\.0\.0/,
-    );
+    expect(problemsOf({ MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_PORT: "x" })).toEqual([
+      'MOCK_AUTH0_PORT must be a port number (got "x")',
+      expect.stringMatching(/^MOCK_AUTH0_HOST is not a loopback address/),
+    ]);
   });
 
   it("starts off loopback with a control token, with a warning", () => {
-    const settings = loadSettings({ MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_CONTROL_TOKEN: TOKEN });
-    expect(settings.controlToken).toBe(TOKEN);
-    expect(settings.warnings).toEqual([
+    const config = loadConfig({ MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_CONTROL_TOKEN: TOKEN });
+    expect(config.controlToken).toBe(TOKEN);
+    expect(config.warnings).toEqual([
       "MOCK_AUTH0_HOST=0.0.0.0 is not a loopback address: other machines can reach this tenant. Its control API and approver page need MOCK_AUTH0_CONTROL_TOKEN.",
     ]);
   });
 
   it("starts off loopback with MOCK_AUTH0_INSECURE_CONTROL=true, warning that the control API is open", () => {
-    const settings = loadSettings({ MOCK_AUTH0_HOST: "::", MOCK_AUTH0_INSECURE_CONTROL: "true" });
-    expect(settings.controlToken).toBeUndefined();
-    expect(settings.warnings).toHaveLength(1);
-    expect(settings.warnings[0]).toMatch(/leaves its control API open/);
+    const config = loadConfig({ MOCK_AUTH0_HOST: "::", MOCK_AUTH0_INSECURE_CONTROL: "true" });
+    expect(config.controlToken).toBeUndefined();
+    expect(config.warnings).toHaveLength(1);
+    expect(config.warnings[0]).toMatch(/leaves its control API open/);
   });
 
   it("uses a control token on loopback too, when one is set", () => {
-    expect(loadSettings({ MOCK_AUTH0_CONTROL_TOKEN: TOKEN })).toMatchObject({
+    expect(loadConfig({ MOCK_AUTH0_CONTROL_TOKEN: TOKEN })).toMatchObject({
       controlToken: TOKEN,
       warnings: [],
     });

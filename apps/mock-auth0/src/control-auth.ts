@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
+import type { OAuthError } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
 
-import { OAuthError } from "./oauth-error.js";
+import { errors } from "./errors.js";
 
 /**
  * The approver page's session cookie: `__Host-` makes the browser insist on Secure, Path=/
@@ -31,7 +32,7 @@ function unauthorized(description: string, presented: boolean): OAuthError {
   const challenge = presented
     ? `Bearer realm="${REALM}", error="invalid_token"`
     : `Bearer realm="${REALM}"`;
-  return new OAuthError(401, "invalid_token", description, { "WWW-Authenticate": challenge });
+  return errors.invalidToken(description, { "WWW-Authenticate": challenge });
 }
 
 /**

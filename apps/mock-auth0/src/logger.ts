@@ -1,8 +1,8 @@
 import { pino } from "pino";
-import type { Logger } from "pino";
+import type { LevelWithSilent, Logger } from "pino";
 
 /** Paths that could carry a secret or a token: never written to the log. */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
   'res.headers["set-cookie"]',
@@ -11,7 +11,7 @@ export const REDACTED_PATHS = [
   "id_token",
 ];
 
-export function createLogger(level: string): Logger {
+export function createLogger(level: LevelWithSilent): Logger {
   return pino({
     name: "mock-auth0",
     level,

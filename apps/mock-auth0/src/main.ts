@@ -1,19 +1,30 @@
-import { ConfigError, loadSettings } from "./config.js";
+import { ConfigError } from "@ciba-testbed/shared";
+import { announceReady } from "@ciba-testbed/shared/node";
+
+import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startMockAuth0 } from "./server.js";
 import { TenantFileError, loadTenant } from "./tenant/load-tenant.js";
 
 async function main(): Promise<void> {
-  const settings = loadSettings(process.env);
-  const logger = createLogger(settings.logLevel);
-  for (const warning of settings.warnings) process.stderr.write(`WARNING: ${warning}\n`);
-  const tenant = loadTenant(settings.tenantFile);
-  const running = await startMockAuth0({ ...settings, tenant, logger });
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);
+  const tenant = loadTenant(config.tenantFile);
+  const running = await startMockAuth0({ ...config, tenant, logger });
 
   logger.info(
-    { issuer: running.issuer, caCert: running.caCertPath, tenant: settings.tenantFile },
+    { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenantFile },
     "mock-auth0 listening",
   );
+  // What supervisors wait for: one JSON line on stdout, whatever LOG_LEVEL says.
+  announceReady({
+    service: "mock-auth0",
+    url: running.issuer,
+    port: running.port,
+    issuer: running.issuer,
+    caCertPath: running.caCertPath,
+  });
   process.stderr.write(
     [
       "",
@@ -21,7 +32,7 @@ async function main(): Promise<void> {
       "Node processes that call it must trust its local CA; start them with:",
       `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
       `Control API: ${running.issuer}approver/api/requests`,
-      settings.controlToken === undefined
+      config.controlToken === undefined
         ? `Approver page: ${running.issuer}approver`
         : `Control API and approver page need MOCK_AUTH0_CONTROL_TOKEN: open ${running.issuer}approver#token=<the token>`,
       "",

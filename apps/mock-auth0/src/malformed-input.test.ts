@@ -7,11 +7,11 @@ import type { Express } from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { ManualClock } from "./clock.js";
 import { startMockAuth0 } from "./server.js";
 import type { RunningMockAuth0 } from "./server.js";
 import { loadTenant } from "./tenant/load-tenant.js";
 import { rawHttpsClient, rawRequest } from "./test-support/raw-https.js";
+import { TickingClock } from "./test-support/ticking-clock.js";
 import type { RawAnswer, RawClient } from "./test-support/raw-https.js";
 import { fillPath, listRoutes } from "./test-support/routes.js";
 import type { RouteInfo } from "./test-support/routes.js";
@@ -168,7 +168,7 @@ let authReqId: string;
 
 beforeAll(async () => {
   const certDir = mkdtempSync(path.join(tmpdir(), "malformed-certs-"));
-  const clock = new ManualClock();
+  const clock = new TickingClock();
   tenant = await startMockAuth0({
     tenant: loadTenant(),
     port: 0,
@@ -278,14 +278,16 @@ describe("malformed input", () => {
     ["/approver/api/requests/%C0%AF"],
     ["/approver/api/requests/%ZZ/approve"],
   ])(
-    "answers a path with broken percent-encoding, %s, with 400 invalid_request",
+    "answers a path with broken percent-encoding, %s, with 400 invalid_request, on any route",
     async (target) => {
       const method = target.endsWith("/approve") ? "POST" : "GET";
       const answer = await client.send(rawRequest(method, target));
       expect(answer.status).toBe(400);
       expect(JSON.parse(answer.body)).toEqual({
         error: "invalid_request",
-        error_description: `The request path ${JSON.stringify(target)} is not valid percent-encoding: write a literal % as %25 and percent-encode UTF-8 bytes only`,
+        error_description: expect.stringMatching(
+          /^The URL path is not valid percent-encoded UTF-8/,
+        ),
       });
     },
   );
@@ -308,13 +310,15 @@ describe("malformed input", () => {
         expect(answer.status, endpoint).toBe(400);
         expect(JSON.parse(answer.body)).toEqual({
           error: "invalid_request",
-          error_description: `The request body is not valid "${encoding}" data, as its Content-Encoding header says: send it uncompressed, or compressed as the header says`,
+          error_description: expect.stringMatching(
+            /^The request body does not match its Content-Encoding; send it uncompressed/,
+          ),
         });
       }
     },
   );
 
-  it("names an unsupported Content-Encoding and charset", async () => {
+  it("answers an unsupported Content-Encoding and charset with 415, saying what to send", async () => {
     const encoding = await client.send(
       rawRequest(
         "POST",
@@ -324,14 +328,20 @@ describe("malformed input", () => {
       ),
     );
     expect(encoding.status).toBe(415);
-    expect(JSON.parse(encoding.body).error_description).toBe(
-      'Content-Encoding "x-unknown" is not supported: send the body uncompressed, or as gzip, deflate or br',
-    );
+    expect(JSON.parse(encoding.body)).toEqual({
+      error: "invalid_request",
+      error_description: expect.stringMatching(
+        /Content-Encoding is not supported; send the body uncompressed, or gzip, deflate or br/,
+      ),
+    });
     const charset = await client.send(
       rawRequest("POST", "/oauth/token", { "Content-Type": `${FORM}; charset=koi8-r` }, "a=b"),
     );
     expect(charset.status).toBe(415);
-    expect(JSON.parse(charset.body).error_description).toMatch(/Charset "koi8-r" is not supported/);
+    expect(JSON.parse(charset.body)).toEqual({
+      error: "invalid_request",
+      error_description: expect.stringMatching(/must be UTF-8/),
+    });
   });
 
   it("never answers 5xx to random paths and bodies (property)", async () => {

@@ -1,6 +1,6 @@
 import type { Request } from "express";
 
-import { invalidRequest } from "./oauth-error.js";
+import { errors } from "./errors.js";
 
 /**
  * Reads one parameter from a form or JSON body. RFC 6749 section 3.2: parameters must not
@@ -16,13 +16,13 @@ export function param(req: Request, name: string): string | undefined {
   // A form gives an array only for a repeated key; JSON may carry structured values such as
   // authorization_details, read here as their JSON text.
   if (req.is("application/json") !== "application/json") {
-    throw invalidRequest(`${name} must not be repeated`);
+    throw errors.invalidRequest(`${name} must not be repeated`);
   }
   return JSON.stringify(value);
 }
 
 export function requiredParam(req: Request, name: string): string {
   const value = param(req, name);
-  if (value === undefined || value === "") throw invalidRequest(`${name} is required`);
+  if (value === undefined || value === "") throw errors.invalidRequest(`${name} is required`);
   return value;
 }

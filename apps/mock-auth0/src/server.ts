@@ -2,6 +2,8 @@ import { createServer } from "node:https";
 import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 
+import { systemClock } from "@ciba-testbed/shared";
+import type { Clock } from "@ciba-testbed/shared";
 import type { Logger } from "pino";
 
 import { createApp } from "./app.js";
@@ -11,12 +13,12 @@ import type { ApproverOutcome } from "./approver/outcome.js";
 import { BackchannelStore } from "./backchannel/backchannel-store.js";
 import { keepStoreCurrent } from "./backchannel/keep-current.js";
 import { ensureLocalCertificates } from "./certificates.js";
-import { systemClock, systemTicker } from "./clock.js";
-import type { Clock, Ticker } from "./clock.js";
 import { silentLogger } from "./logger.js";
 import type { EventStreamLimits } from "./routes/approver-events.js";
 import { SigningKeys } from "./signing-keys.js";
 import type { Tenant } from "./tenant/tenant-schema.js";
+import { systemTicker } from "./ticker.js";
+import type { Ticker } from "./ticker.js";
 
 export interface StartOptions {
   tenant: Tenant;

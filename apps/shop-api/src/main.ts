@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
+import { announceReady, environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
@@ -49,10 +49,10 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(":") ? `[${address}]` : address;
-    logger.info(
-      { url: `http://${host}:${port}`, audience: config.audience, issuer: config.issuer },
-      "shop-api listening",
-    );
+    const url = `http://${host}:${port}`;
+    logger.info({ url, audience: config.audience, issuer: config.issuer }, "shop-api listening");
+    // For supervisors (`pnpm dev`, the tests): printed whatever LOG_LEVEL says.
+    announceReady({ service: "shop-api", url, port });
   });
   server.on("error", (error) => {
     logger.fatal({ err: error }, "shop-api could not listen");

@@ -16,7 +16,7 @@ export type ApproverOutcome =
 
 const OUTCOME_PATTERN = /^(?:(approve|deny|ignore|manual)|(approve|deny|expire)-after:(\d{1,9}))$/;
 
-export const OUTCOME_SYNTAX =
+const OUTCOME_SYNTAX =
   "one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms>";
 
 /** Parses the text form used in tenant files, `MOCK_AUTH0_APPROVER` and the policy API. */

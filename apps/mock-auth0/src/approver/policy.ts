@@ -41,7 +41,6 @@ export const policySchema = z
 
 export type ApproverRule = z.output<typeof ruleSchema>;
 export type ApproverPolicy = z.output<typeof policySchema>;
-export type ApproverPolicyInput = z.input<typeof policySchema>;
 
 export interface ConsentRequest {
   userId: string;

@@ -1,7 +1,7 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
 import type { ApproverOutcome } from "../approver/outcome.js";
-import { ManualClock } from "../clock.js";
 import { loadTenant } from "../tenant/load-tenant.js";
 import type { CibaSettings } from "../tenant/tenant-schema.js";
 import type { BackchannelRequest } from "./backchannel-request.js";

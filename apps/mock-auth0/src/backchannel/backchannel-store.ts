@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 
-import type { Clock } from "../clock.js";
+import type { Clock } from "@ciba-testbed/shared";
+
 import type { CibaSettings } from "../tenant/tenant-schema.js";
 import { BACKCHANNEL_STATUSES, FINISHED_STATUSES, OPEN_STATUSES } from "./backchannel-request.js";
 import type {

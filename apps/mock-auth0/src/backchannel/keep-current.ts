@@ -1,8 +1,10 @@
-import type { Clock, Ticker } from "../clock.js";
+import type { Clock } from "@ciba-testbed/shared";
+
+import type { Ticker } from "../ticker.js";
 import type { BackchannelStore } from "./backchannel-store.js";
 
 /** How often time is applied to the store: scheduled decisions and expiries show within this. */
-export const ADVANCE_EVERY_MS = 250;
+const ADVANCE_EVERY_MS = 250;
 
 /**
  * Drives `store.advance(now)` from a ticker, so that time takes effect with nobody reading.

@@ -9,10 +9,10 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import type { ApproverOutcome } from "../approver/outcome.js";
 import { ensureLocalCertificates } from "../certificates.js";
-import { ManualClock } from "../clock.js";
 import { startMockAuth0 } from "../server.js";
 import type { RunningMockAuth0 } from "../server.js";
 import { loadTenant } from "../tenant/load-tenant.js";
+import { TickingClock } from "../test-support/ticking-clock.js";
 import type { EventStreamLimits } from "./approver-events.js";
 import { DEFAULT_EVENT_STREAM_LIMITS } from "./approver-events.js";
 
@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 async function tenant(limits: Partial<EventStreamLimits> = {}, controlToken?: string) {
-  const clock = new ManualClock();
+  const clock = new TickingClock();
   const started = await startMockAuth0({
     tenant: loadTenant(),
     port: 0,

@@ -1,11 +1,12 @@
+import type { Clock } from "@ciba-testbed/shared";
 import type { RequestHandler, Response } from "express";
 
 import type { BackchannelRequest } from "../backchannel/backchannel-request.js";
 import { FINISHED_STATUSES } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
-import type { Clock, Ticker } from "../clock.js";
-import { OAuthError } from "../oauth-error.js";
+import { tooManyRequests } from "../errors.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import type { Ticker } from "../ticker.js";
 import { serializeRequest, serializeTimeline } from "./control-api.js";
 
 export interface EventStreamLimits {
@@ -25,9 +26,9 @@ export const DEFAULT_EVENT_STREAM_LIMITS: EventStreamLimits = {
 };
 
 /** Pending requests in a snapshot; the page asks the control API for older ones. */
-export const SNAPSHOT_PENDING = 50;
+const SNAPSHOT_PENDING = 50;
 /** Finished or approved requests in a snapshot: the page's "Recent" list. */
-export const SNAPSHOT_RECENT = 25;
+const SNAPSHOT_RECENT = 25;
 const HEARTBEAT_MS = 15_000;
 const RETRY_AFTER_SECONDS = 5;
 
@@ -108,11 +109,9 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
 
   return (req, res) => {
     if (watchers.size >= limits.maxWatchers) {
-      throw new OAuthError(
-        429,
-        "too_many_requests",
+      throw tooManyRequests(
+        RETRY_AFTER_SECONDS,
         `${limits.maxWatchers} event streams are open already, the most this tenant serves: close another approver page or retry later`,
-        { "Retry-After": String(RETRY_AFTER_SECONDS) },
       );
     }
     res.set({

@@ -5,7 +5,7 @@ import {
   authorizationDetailsSchema,
   bindingMessageProblems,
 } from "@ciba-testbed/shared";
-import type { AuthorizationDetail } from "@ciba-testbed/shared";
+import type { AuthorizationDetail, Clock } from "@ciba-testbed/shared";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 
@@ -13,15 +13,7 @@ import type { Approver } from "../approver/approver.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { PerUserRateLimit } from "../backchannel/per-user-rate-limit.js";
 import { authenticateClient } from "../client-authentication.js";
-import type { Clock } from "../clock.js";
-import {
-  invalidAuthorizationDetails,
-  invalidRequest,
-  invalidScope,
-  tooManyRequests,
-  unauthorizedClient,
-  unknownUserId,
-} from "../oauth-error.js";
+import { errors, tooManyRequests } from "../errors.js";
 import { param } from "../request-params.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantApi, TenantUser } from "../tenant/tenant-schema.js";
@@ -46,7 +38,7 @@ const defaultAuthReqId = () => randomBytes(32).toString("base64url");
 
 function parseLoginHint(raw: string | undefined, issuer: string): string {
   if (raw === undefined || raw === "") {
-    throw invalidRequest(
+    throw errors.invalidRequest(
       'login_hint is required: {"format":"iss_sub","iss":"<issuer>","sub":"<user id>"}',
     );
   }
@@ -54,14 +46,16 @@ function parseLoginHint(raw: string | undefined, issuer: string): string {
   try {
     hint = JSON.parse(raw);
   } catch {
-    throw invalidRequest("login_hint must be a JSON object in the iss_sub format");
+    throw errors.invalidRequest("login_hint must be a JSON object in the iss_sub format");
   }
   const { format, iss, sub } = (hint ?? {}) as Record<string, unknown>;
   if (format !== "iss_sub" || typeof sub !== "string" || typeof iss !== "string") {
-    throw invalidRequest('login_hint must have "format":"iss_sub" and string "iss" and "sub"');
+    throw errors.invalidRequest(
+      'login_hint must have "format":"iss_sub" and string "iss" and "sub"',
+    );
   }
   if (iss !== issuer) {
-    throw invalidRequest(`login_hint iss must be ${issuer} (got ${iss})`);
+    throw errors.invalidRequest(`login_hint iss must be ${issuer} (got ${iss})`);
   }
   return sub;
 }
@@ -71,7 +65,7 @@ function parseScopes(raw: string | undefined, api: TenantApi | undefined): strin
   const unknown = scopes.filter((scope) => !oidcScopes.has(scope) && !api?.scopes.includes(scope));
   if (unknown.length > 0) {
     const where = api ? `API ${api.identifier}` : "any API (no audience was given)";
-    throw invalidScope(`Scope ${unknown.join(", ")} is not defined on ${where}`);
+    throw errors.invalidScope(`Scope ${unknown.join(", ")} is not defined on ${where}`);
   }
   return scopes;
 }
@@ -80,7 +74,7 @@ function parseRequestedExpiry(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const value = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > MAX_REQUESTED_EXPIRY_SECONDS) {
-    throw invalidRequest(
+    throw errors.invalidRequest(
       `requested_expiry must be a whole number of seconds from 1 to ${MAX_REQUESTED_EXPIRY_SECONDS} (got ${raw})`,
     );
   }
@@ -97,16 +91,16 @@ function parseAuthorizationDetails(
   try {
     value = JSON.parse(raw);
   } catch {
-    throw invalidAuthorizationDetails("authorization_details must be a JSON array");
+    throw errors.invalidAuthorizationDetails("authorization_details must be a JSON array");
   }
   const parsed = authorizationDetailsSchema.safeParse(value);
   if (!parsed.success) {
-    throw invalidAuthorizationDetails(
+    throw errors.invalidAuthorizationDetails(
       "authorization_details must be a JSON array of objects, each with a string type",
     );
   }
   if (!api) {
-    throw invalidAuthorizationDetails(
+    throw errors.invalidAuthorizationDetails(
       "authorization_details need an audience whose API accepts them",
     );
   }
@@ -114,7 +108,7 @@ function parseAuthorizationDetails(
     .map((d) => d.type)
     .filter((t) => !api.authorizationDetailsTypes.includes(t));
   if (unknown.length > 0) {
-    throw invalidAuthorizationDetails(
+    throw errors.invalidAuthorizationDetails(
       `authorization_details type ${[...new Set(unknown)].join(", ")} is not allowed on API ${api.identifier}`,
     );
   }
@@ -124,7 +118,7 @@ function parseAuthorizationDetails(
 function checkChannel(user: TenantUser, expiresIn: number): "push" | "email" {
   if (expiresIn > MAX_PUSH_EXPIRY_SECONDS) return "email";
   if (!user.pushEnrolled) {
-    throw invalidRequest(
+    throw errors.invalidRequest(
       `User ${user.sub} is not enrolled in push notifications (Guardian); enroll them or request an expiry over ${MAX_PUSH_EXPIRY_SECONDS} s to notify by e-mail`,
     );
   }
@@ -144,38 +138,42 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
   return (req, res) => {
     const client = authenticateClient(req, directory.clients);
     if (!client.grantTypes.includes(CIBA_GRANT_TYPE)) {
-      throw unauthorizedClient(`Grant type '${CIBA_GRANT_TYPE}' not allowed for the client.`);
+      throw errors.unauthorizedClient(
+        `Grant type '${CIBA_GRANT_TYPE}' not allowed for the client.`,
+      );
     }
     for (const unsupported of ["id_token_hint", "login_hint_token", "request"]) {
       if (param(req, unsupported) !== undefined) {
-        throw invalidRequest(`${unsupported} is not supported: identify the user with login_hint`);
+        throw errors.invalidRequest(
+          `${unsupported} is not supported: identify the user with login_hint`,
+        );
       }
     }
 
     const rawScope = param(req, "scope");
     if (!(rawScope ?? "").split(" ").includes("openid")) {
-      throw invalidRequest("openid scope must be requested");
+      throw errors.invalidRequest("openid scope must be requested");
     }
 
     const userId = parseLoginHint(param(req, "login_hint"), issuer);
     const user = directory.users.get(userId);
-    if (!user) throw unknownUserId("User ID is malformed or unknown");
+    if (!user) throw errors.unknownUserId("User ID is malformed or unknown");
 
     const audienceParam = param(req, "audience");
     // The Auth0 SDK sends `audience=""` when none is configured.
     const audience = audienceParam === "" ? undefined : audienceParam;
     const api = audience === undefined ? undefined : directory.apis.get(audience);
     if (audience !== undefined && !api) {
-      throw invalidRequest(`Service not found: ${audience}`);
+      throw errors.invalidRequest(`Service not found: ${audience}`);
     }
     const scope = parseScopes(rawScope, api);
 
     const bindingMessage = param(req, "binding_message");
     if (bindingMessage === undefined || bindingMessage === "") {
-      throw invalidRequest("binding_message is required");
+      throw errors.invalidRequest("binding_message is required");
     }
     const problems = bindingMessageProblems(bindingMessage);
-    if (problems.length > 0) throw invalidRequest(problems.join("; "));
+    if (problems.length > 0) throw errors.invalidRequest(problems.join("; "));
 
     const requestedExpiry = parseRequestedExpiry(param(req, "requested_expiry"));
     const authorizationDetails = parseAuthorizationDetails(

@@ -1,3 +1,4 @@
+import type { Clock } from "@ciba-testbed/shared";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -13,9 +14,9 @@ import type {
   Decision,
 } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore, ListPage, ListQuery } from "../backchannel/backchannel-store.js";
-import type { Clock } from "../clock.js";
 import type { ControlAuth } from "../control-auth.js";
-import { OAuthError, conflict, invalidRequest, notFound } from "../oauth-error.js";
+import { errors } from "../errors.js";
+import { CONTROL_BODY_LIMIT } from "../limits.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { formatIssues } from "../tenant/load-tenant.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
@@ -66,7 +67,7 @@ function serializePolicy(policy: ApproverPolicy) {
  * a page on another origin from deciding consent requests (CSRF). curl and test clients
  * send neither and are let through.
  */
-export const sameOriginOnly: RequestHandler = (req, _res, next) => {
+const sameOriginOnly: RequestHandler = (req, _res, next) => {
   const site = req.get("sec-fetch-site");
   const origin = req.get("origin");
   const self = `${req.protocol}://${req.get("host") ?? ""}`;
@@ -74,9 +75,7 @@ export const sameOriginOnly: RequestHandler = (req, _res, next) => {
     (site !== undefined && site !== "same-origin" && site !== "none") ||
     (origin !== undefined && origin !== self);
   if (req.method !== "GET" && req.method !== "HEAD" && crossSite) {
-    next(
-      new OAuthError(403, "access_denied", "Cross-site requests to the control API are refused"),
-    );
+    next(errors.forbidden("Cross-site requests to the control API are refused"));
     return;
   }
   next();
@@ -92,34 +91,34 @@ export interface ControlApiDeps {
   auth: ControlAuth;
 }
 
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1_000;
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1_000;
 
 function queryText(req: Request, name: string): string | undefined {
   const value = req.query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw invalidRequest(`${name} must be given once`);
+  if (typeof value !== "string") throw errors.invalidRequest(`${name} must be given once`);
   return value;
 }
 
 /** `?status=a,b&limit=&cursor=` of the request list, checked. */
-export function parseListQuery(req: Request): ListQuery {
+function parseListQuery(req: Request): ListQuery {
   const status = queryText(req, "status");
   const statuses = status === undefined || status === "" ? undefined : status.split(",");
   const unknown = statuses?.filter((s) => !BACKCHANNEL_STATUSES.includes(s as BackchannelStatus));
   if (unknown?.length) {
-    throw invalidRequest(
+    throw errors.invalidRequest(
       `status must be one of ${BACKCHANNEL_STATUSES.join(", ")}, or several joined by commas (got ${unknown.join(", ")})`,
     );
   }
   const limitText = queryText(req, "limit");
   const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
   if (!/^\d{1,4}$/.test(limitText ?? "1") || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw invalidRequest(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    throw errors.invalidRequest(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
   }
   const cursorText = queryText(req, "cursor");
   if (cursorText !== undefined && !/^[1-9]\d{0,14}$/.test(cursorText)) {
-    throw invalidRequest("cursor must be the next_cursor of a previous page, unchanged");
+    throw errors.invalidRequest("cursor must be the next_cursor of a previous page, unchanged");
   }
   return {
     statuses: statuses as BackchannelStatus[] | undefined,
@@ -128,7 +127,7 @@ export function parseListQuery(req: Request): ListQuery {
   };
 }
 
-export function serializePage(page: ListPage, directory: TenantDirectory) {
+function serializePage(page: ListPage, directory: TenantDirectory) {
   return {
     requests: page.requests.map((request) => serializeRequest(request, directory)),
     next_cursor: page.nextCursor === undefined ? null : String(page.nextCursor),
@@ -143,7 +142,7 @@ export function serializePage(page: ListPage, directory: TenantDirectory) {
 export function controlApi(deps: ControlApiDeps): Router {
   const { directory, store, approver, keys, clock, logger, auth } = deps;
   const router = Router();
-  router.use(sameOriginOnly, json({ limit: "64kb" }));
+  router.use(sameOriginOnly, json({ limit: CONTROL_BODY_LIMIT }));
 
   router.post("/approver/api/session", auth.check, auth.startSession);
   router.get("/approver/api/session", auth.check, (_req, res) => {
@@ -158,7 +157,7 @@ export function controlApi(deps: ControlApiDeps): Router {
   router.get("/approver/api/requests/:authReqId", auth.check, (req, res) => {
     const id = String(req.params.authReqId);
     const request = store.get(id);
-    if (!request) throw notFound(`No backchannel request ${id}`);
+    if (!request) throw errors.notFound(`No backchannel request ${id}`);
     res.json({ ...serializeRequest(request, directory), timeline: serializeTimeline(request) });
   });
 
@@ -168,9 +167,10 @@ export function controlApi(deps: ControlApiDeps): Router {
       const id = String(req.params.authReqId);
       const by = req.get("x-requested-by") === "approver-page" ? "approver-page" : "control-api";
       const result = store.decide(id, decision, by, clock.now());
-      if (!result.ok && result.reason === "unknown") throw notFound(`No backchannel request ${id}`);
+      if (!result.ok && result.reason === "unknown")
+        throw errors.notFound(`No backchannel request ${id}`);
       if (!result.ok) {
-        throw conflict(
+        throw errors.conflict(
           `The request is already ${result.request.status}; only pending requests can be decided`,
         );
       }
@@ -187,7 +187,9 @@ export function controlApi(deps: ControlApiDeps): Router {
   router.put("/approver/api/policy", auth.check, (req, res) => {
     const parsed = policySchema.safeParse(req.body);
     if (!parsed.success)
-      throw invalidRequest(`Invalid policy: ${formatIssues(parsed.error.issues).join("; ")}`);
+      throw errors.invalidRequest(
+        `Invalid policy: ${formatIssues(parsed.error.issues).join("; ")}`,
+      );
     approver.setPolicy(parsed.data);
     logger.info({ policy: serializePolicy(parsed.data) }, "approver policy replaced");
     res.json(serializePolicy(parsed.data));

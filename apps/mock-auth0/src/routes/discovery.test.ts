@@ -1,10 +1,10 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
 import { createApp } from "../app.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
-import { ManualClock } from "../clock.js";
 import { SigningKeys } from "../signing-keys.js";
 import { loadTenant } from "../tenant/load-tenant.js";
 import { ISSUER, createHarness } from "../test-support/harness.js";

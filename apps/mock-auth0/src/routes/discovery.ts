@@ -8,7 +8,7 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import { oidcScopes } from "../tenant/tenant-schema.js";
 
 /** OpenID Connect Discovery 1.0 with the CIBA (section 4) and RFC 9396 (section 10) members. */
-export function discoveryDocument(issuer: string, directory: TenantDirectory) {
+function discoveryDocument(issuer: string, directory: TenantDirectory) {
   const apis = [...directory.apis.values()];
   return {
     issuer,

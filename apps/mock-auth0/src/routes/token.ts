@@ -1,20 +1,11 @@
 import { CIBA_GRANT_TYPE, CLIENT_CREDENTIALS_GRANT_TYPE } from "@ciba-testbed/shared";
+import type { Clock } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { authenticateClient } from "../client-authentication.js";
-import type { Clock } from "../clock.js";
-import {
-  accessDenied,
-  authorizationPending,
-  expiredToken,
-  forbidden,
-  invalidGrant,
-  slowDown,
-  unauthorizedClient,
-  unsupportedGrantType,
-} from "../oauth-error.js";
+import { errors, slowDown } from "../errors.js";
 import { param, requiredParam } from "../request-params.js";
 import type { SigningKeys } from "../signing-keys.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
@@ -42,12 +33,12 @@ export function token(deps: TokenDeps): RequestHandler {
     const client = authenticateClient(req, directory.clients);
     const grantType = requiredParam(req, "grant_type");
     if (!supported.includes(grantType)) {
-      throw unsupportedGrantType(
+      throw errors.unsupportedGrantType(
         `Unsupported grant type: ${grantType}. This tenant supports ${supported.join(", ")}`,
       );
     }
     if (!(client.grantTypes as string[]).includes(grantType)) {
-      throw unauthorizedClient(`Grant type '${grantType}' not allowed for the client.`);
+      throw errors.unauthorizedClient(`Grant type '${grantType}' not allowed for the client.`);
     }
     const context: TokenContext = {
       issuer: deps.issuer,
@@ -77,28 +68,28 @@ async function cibaGrant(
   const result = store.poll(authReqId, client.clientId, clock.now());
   switch (result.answer) {
     case "invalid_grant":
-      throw invalidGrant(
+      throw errors.invalidGrant(
         "The auth_req_id is unknown, was already used, or belongs to another client",
       );
     case "expired":
       throw directory.tenant.ciba.expiredError === "expired_token"
-        ? expiredToken(
+        ? errors.expiredToken(
             "The auth_req_id has expired: start a new backchannel authentication request",
           )
-        : accessDenied(DENIED_DESCRIPTION);
+        : errors.accessDenied(DENIED_DESCRIPTION);
     case "slow_down":
       throw slowDown(Math.ceil(result.intervalMs / 1000));
     case "authorization_pending":
-      throw authorizationPending("The end-user authorization is pending");
+      throw errors.authorizationPending("The end-user authorization is pending");
     case "access_denied":
-      throw accessDenied(DENIED_DESCRIPTION);
+      throw errors.accessDenied(DENIED_DESCRIPTION);
     case "token":
       break;
   }
   const { request } = result;
   // Users come from the tenant file, which cannot change while the tenant runs.
   const user = directory.users.get(request.userId);
-  if (!user) throw invalidGrant("The user of this request no longer exists");
+  if (!user) throw errors.invalidGrant("The user of this request no longer exists");
   logger.info({ user: user.sub, client: client.clientId }, "CIBA tokens issued");
   return issueUserTokens(context, {
     client,
@@ -118,20 +109,22 @@ async function clientCredentialsGrant(
 ) {
   const audience = param(req, "audience");
   if (audience === undefined || audience === "") {
-    throw forbidden(
+    throw errors.forbidden(
       "No audience parameter was provided, and no default audience has been configured",
     );
   }
   const api = deps.directory.apis.get(audience);
-  if (!api) throw forbidden(`Service not found: ${audience}`);
+  if (!api) throw errors.forbidden(`Service not found: ${audience}`);
   const grant = client.clientGrants.find((g) => g.audience === audience);
   if (!grant) {
-    throw forbidden(`Client "${client.clientId}" is not authorized to access "${audience}".`);
+    throw errors.forbidden(
+      `Client "${client.clientId}" is not authorized to access "${audience}".`,
+    );
   }
   const requested = (param(req, "scope") ?? "").split(" ").filter(Boolean);
   const notGranted = requested.filter((scope) => !grant.scopes.includes(scope));
   if (notGranted.length > 0) {
-    throw forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
+    throw errors.forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
   }
   return issueClientCredentialsToken(context, {
     client,

@@ -2,6 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import {
+  CIBA_GRANT_TYPE,
+  LOCAL_DEFAULTS,
+  PRODUCT_BUY_SCOPE,
+  PURCHASE_AUTHORIZATION_DETAILS_TYPE,
+  SHOP_API_AUDIENCE,
+} from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
 import { TenantFileError, loadTenant, parseTenant } from "./load-tenant.js";
@@ -20,6 +27,17 @@ describe("tenant files", () => {
     });
     expect(tenant.ciba.perUserRequestsPerMinute).toBeNull();
     expect(tenant.approver.default).toEqual({ action: "manual" });
+  });
+
+  it("agrees with the local defaults every other app starts with (LOCAL_DEFAULTS)", () => {
+    const tenant = loadTenant();
+    const agent = tenant.clients.find((c) => c.clientId === LOCAL_DEFAULTS.clientId);
+    expect(agent?.clientSecret).toBe(LOCAL_DEFAULTS.clientSecret);
+    expect(agent?.grantTypes).toContain(CIBA_GRANT_TYPE);
+    expect(tenant.users.find((u) => u.sub === LOCAL_DEFAULTS.userId)?.pushEnrolled).toBe(true);
+    const api = tenant.apis.find((a) => a.identifier === SHOP_API_AUDIENCE);
+    expect(api?.scopes).toContain(PRODUCT_BUY_SCOPE);
+    expect(api?.authorizationDetailsTypes).toContain(PURCHASE_AUTHORIZATION_DETAILS_TYPE);
   });
 
   it("names every problem of an invalid tenant at once", () => {

@@ -111,7 +111,6 @@ export const tenantSchema = z
   });
 
 export type Tenant = z.output<typeof tenantSchema>;
-export type TenantInput = z.input<typeof tenantSchema>;
 export type TenantClient = Tenant["clients"][number];
 export type TenantUser = Tenant["users"][number];
 export type TenantApi = Tenant["apis"][number];

@@ -1,4 +1,4 @@
-import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
+import { CIBA_GRANT_TYPE, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import type { Express } from "express";
 import request from "supertest";
 
@@ -8,20 +8,20 @@ import { PolicyApprover } from "../approver/approver.js";
 import type { Decision } from "../backchannel/backchannel-request.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { keepStoreCurrent } from "../backchannel/keep-current.js";
-import { ManualClock } from "../clock.js";
 import { SigningKeys } from "../signing-keys.js";
 import { loadTenant } from "../tenant/load-tenant.js";
 import type { Tenant } from "../tenant/tenant-schema.js";
+import { TickingClock } from "./ticking-clock.js";
 
-export const ISSUER = "https://localhost:4010/";
-export const AGENT = { id: "ciba-testbed-agent", secret: "ciba-testbed-agent-secret" };
+export const ISSUER = `https://${LOCAL_DEFAULTS.auth0Domain}/`;
+export const AGENT = { id: LOCAL_DEFAULTS.clientId, secret: LOCAL_DEFAULTS.clientSecret };
 export const M2M = { id: "ciba-testbed-m2m", secret: "ciba-testbed-m2m-secret" };
-export const USER = "auth0|testbed-user";
+export const USER = LOCAL_DEFAULTS.userId;
 
 let sharedKeys: Promise<SigningKeys> | undefined;
 
 /** RSA key generation is slow; tests that do not rotate keys share one set. */
-export function testKeys(): Promise<SigningKeys> {
+function testKeys(): Promise<SigningKeys> {
   sharedKeys ??= SigningKeys.create();
   return sharedKeys;
 }
@@ -32,7 +32,7 @@ export function loginHint(sub: string, iss = ISSUER): string {
 
 export interface Harness {
   app: Express;
-  clock: ManualClock;
+  clock: TickingClock;
   store: BackchannelStore;
   approver: PolicyApprover;
   keys: SigningKeys;
@@ -69,7 +69,7 @@ export async function createHarness(
   options: Pick<MockAuth0Config, "controlToken" | "eventStreamLimits"> = {},
 ): Promise<Harness> {
   const tenant = customize(loadTenant());
-  const clock = new ManualClock();
+  const clock = new TickingClock();
   const keys = await testKeys();
   const store = new BackchannelStore(tenant.ciba, clock);
   // Moving the manual clock applies what fell due, as the server's timer does in real time.

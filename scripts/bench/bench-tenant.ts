@@ -1,0 +1,69 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import type { Runner } from "@ciba-testbed/stack/supervisor";
+
+export interface BenchTenant {
+  issuer: string;
+  /** The tenant's CA, for clients that trust it explicitly. */
+  ca: string;
+  /** The mock-auth0 process itself (from its ready record), whose memory is read. */
+  pid: number;
+  child: SupervisedChild;
+}
+
+/**
+ * mock-auth0's default tenant with some settings changed, written as `file`: the `ciba`
+ * settings are merged into the default ones, any other key replaces the default's.
+ */
+export async function writeBenchTenant(
+  file: string,
+  changes: { ciba: Record<string, unknown> } & Record<string, unknown>,
+): Promise<string> {
+  const base = JSON.parse(await readFile(DEFAULT_TENANT_FILE, "utf8")) as {
+    ciba?: Record<string, unknown>;
+  };
+  const tenant = { ...base, ...changes, ciba: { ...base.ciba, ...changes.ciba } };
+  await writeFile(file, JSON.stringify(tenant, null, 2));
+  return file;
+}
+
+/** mock-auth0 as one `node` process on a free loopback port, serving `tenantFile`. */
+export async function startBenchTenant(options: {
+  name: string;
+  tenantFile: string;
+  runner?: Extract<Runner, { kind: "node" }>;
+}): Promise<BenchTenant> {
+  const { child, ready } = await SupervisedChild.start({
+    name: options.name,
+    script: "apps/mock-auth0/src/main.ts",
+    runner: options.runner ?? { kind: "node" },
+    env: {
+      MOCK_AUTH0_PORT: "0",
+      MOCK_AUTH0_HOST: "127.0.0.1",
+      MOCK_AUTH0_TENANT: options.tenantFile,
+      MOCK_AUTH0_CERT_DIR: path.join(REPO_ROOT, ".certs"),
+      // The bench's clients send no token: a token in the caller's environment must not apply.
+      MOCK_AUTH0_CONTROL_TOKEN: "",
+      // Request logs would measure the pipe to this process, not the tenant.
+      LOG_LEVEL: "warn",
+    },
+  });
+  try {
+    if (typeof ready.caCertPath !== "string") {
+      throw new Error(`${options.name}'s ready record names no caCertPath`);
+    }
+    return {
+      issuer: ready.url,
+      ca: await readFile(ready.caCertPath, "utf8"),
+      pid: ready.pid,
+      child,
+    };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}

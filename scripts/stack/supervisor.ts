@@ -1,0 +1,288 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { constants } from "node:os";
+import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
+import { styleText } from "node:util";
+
+import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import type { ReadyRecord } from "@ciba-testbed/shared/node";
+import { prettyFactory } from "pino-pretty";
+
+import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
+
+/** A `styleText` colour for a child's log prefix. */
+export type OutputColor = Parameters<typeof styleText>[0];
+
+/** How the entry point runs. */
+export type Runner =
+  /** `tsx <script>` (what `pnpm <app> start` runs), or `tsx watch <script>`. */
+  | { kind: "tsx"; watch?: boolean }
+  /**
+   * `node <flags> --import tsx <script>`: one process, whose pid is the app's, so Node flags
+   * (`--cpu-prof`, `--expose-gc`) and signals reach the app itself. `preload` modules are
+   * imported after tsx, so they may be TypeScript.
+   */
+  | { kind: "node"; flags?: string[]; preload?: string[] };
+
+export interface SuperviseOptions {
+  /** Names the process in its log prefix and in errors. */
+  name: string;
+  /** The entry point, relative to the repository root. */
+  script: string;
+  /** Added to (or overriding) this process's environment. */
+  env?: Record<string, string>;
+  /** `{ kind: "tsx" }` unless given. */
+  runner?: Runner;
+  /** `pipe` lets `write()` talk to the child; `ignore` (the default) gives it no input. */
+  stdin?: "ignore" | "pipe";
+  /** Where its output goes as it comes, prefixed with its name, JSON logs made readable. */
+  output?: { stream: Writable; color: OutputColor };
+  /** How long `start` waits for the ready record; 30 s unless given. */
+  readyTimeoutMs?: number;
+}
+
+/** A line test: the value the line carries, or undefined when it is not the awaited line. */
+export type LineParser<T> = (line: string) => T | undefined;
+
+interface Waiter {
+  /** True when the line was the awaited one (it then goes to no other waiter). */
+  offer(line: string): boolean;
+  /** The child's output ended (`exited (code 1)`): the line will not come. */
+  ended(why: string): void;
+}
+
+const MAX_KEPT_LINES = 200;
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+
+const prettify = prettyFactory({
+  colorize: false,
+  singleLine: true,
+  translateTime: "HH:MM:ss.l",
+  ignore: "pid,hostname,name,req,res,responseTime",
+  messageFormat:
+    "{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} -> {res.statusCode}{end}",
+});
+
+/** A pino record made readable; any other line (a banner, a stack trace) as it is. */
+function readable(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return parsed !== null && typeof parsed === "object" ? prettify(parsed).trimEnd() : line;
+  } catch {
+    return line;
+  }
+}
+
+const live = new Set<SupervisedChild>();
+let exitHooksInstalled = false;
+
+// Whatever ends this process, no supervised child outlives it. Children lead their own
+// process groups, so a Ctrl-C or a closed terminal reaches only this process: it passes the
+// end on, then exits as the signal would have made it.
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.once("exit", () => {
+    for (const child of live) child.killGroup("SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      void Promise.all([...live].map((child) => child.stop(3_000))).finally(() =>
+        process.exit(128 + constants.signals[signal]),
+      );
+    });
+  }
+}
+
+function commandOf(runner: Runner, script: string): [string, string[]] {
+  if (runner.kind === "node") {
+    const preload = (runner.preload ?? []).flatMap((module) => ["--import", module]);
+    return [process.execPath, [...(runner.flags ?? []), "--import", "tsx", ...preload, script]];
+  }
+  return [TSX_BIN, runner.watch ? ["watch", "--clear-screen=false", script] : [script]];
+}
+
+/**
+ * One server (or helper) as a child process in its own process group: its output read line by
+ * line and kept for error reports, its readiness known from the ready record it prints
+ * (`announceReady` in `@ciba-testbed/shared/node`), never from its log wording or level.
+ */
+export class SupervisedChild {
+  private readonly kept: string[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readyRecord: ReadyRecord | undefined;
+  private closed: string | undefined;
+  /** Settles once the spawned process has exited. */
+  readonly exited: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    private readonly output: SuperviseOptions["output"],
+  ) {
+    this.exited = new Promise((resolve) => {
+      child.once("exit", () => {
+        resolve();
+      });
+    });
+  }
+
+  /** Starts the process; resolves once it printed its ready record (see `waitForReady`). */
+  static async start(
+    options: SuperviseOptions,
+  ): Promise<{ child: SupervisedChild; ready: ReadyRecord }> {
+    const child = SupervisedChild.spawn(options);
+    return { child, ready: await child.waitForReady(options.readyTimeoutMs) };
+  }
+
+  /** Starts the process and returns at once, for a child that prints no ready record. */
+  static spawn(options: SuperviseOptions): SupervisedChild {
+    installExitHooks();
+    const [command, args] = commandOf(options.runner ?? { kind: "tsx" }, options.script);
+    const child = spawn(command, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      detached: true,
+      stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+    });
+    const supervised = new SupervisedChild(options.name, child, options.output);
+    live.add(supervised);
+    child.once("exit", () => live.delete(supervised));
+    const onLine = (line: string) => {
+      supervised.take(line);
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on("line", onLine);
+    }
+    child.once("error", (error) => {
+      supervised.end(`could not start: ${error.message}`);
+    });
+    // "close", not "exit": by then every line it wrote has been read, its last words included.
+    child.once("close", (code, signal) => {
+      supervised.end(`exited (${signal ?? `code ${String(code)}`})`);
+    });
+    return supervised;
+  }
+
+  /** The spawned process: tsx for a tsx runner, the app itself for a node runner. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    // No pid: it never started (the "error" event), and will not exit either.
+    return (
+      this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
+  }
+
+  /** Its last lines of output, both streams, log records made readable. */
+  get recentOutput(): readonly string[] {
+    return this.kept;
+  }
+
+  /**
+   * The ready record, once the child printed it. On a timeout or an early exit the process
+   * group is killed and the error carries the child's own last words.
+   */
+  async waitForReady(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<ReadyRecord> {
+    if (this.readyRecord !== undefined) return this.readyRecord;
+    try {
+      return await this.waitForLine(parseReadyRecord, timeoutMs, "its ready record");
+    } catch (error) {
+      this.killGroup("SIGKILL");
+      throw error;
+    }
+  }
+
+  /**
+   * The value of the next line (from now on) that `parse` accepts. Each line answers one
+   * waiter at most, the oldest first, so requests answered in order get their own answers.
+   */
+  waitForLine<T>(parse: LineParser<T>, timeoutMs: number, what = "the awaited line"): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        const index = this.waiters.indexOf(waiter);
+        if (index !== -1) this.waiters.splice(index, 1);
+      };
+      const waiter: Waiter = {
+        offer: (line) => {
+          const value = parse(line);
+          if (value === undefined) return false;
+          settle();
+          resolve(value);
+          return true;
+        },
+        ended: (why) => {
+          fail(`${why} before printing ${what}`);
+        },
+      };
+      const fail = (why: string) => {
+        settle();
+        reject(new Error(`${this.name} ${why}:\n${this.kept.join("\n")}`));
+      };
+      const timer = setTimeout(() => {
+        fail(`did not print ${what} within ${timeoutMs} ms`);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      if (this.closed !== undefined) waiter.ended(this.closed);
+    });
+  }
+
+  /** One line on the child's stdin (`stdin: "pipe"`). */
+  write(line: string): void {
+    if (!this.child.stdin) throw new Error(`${this.name} was started without stdin`);
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** A signal to the spawned process alone, e.g. SIGUSR2 for a report. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** SIGTERM to the process group, then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.child.stdin?.end();
+    this.killGroup("SIGTERM");
+    const timer = setTimeout(() => {
+      this.killGroup("SIGKILL");
+    }, graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    // The group may still hold tsx's own child for a moment.
+    this.killGroup("SIGKILL");
+  }
+
+  /** A signal to the whole process group, so tsx and the node it starts go together. */
+  killGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private take(line: string): void {
+    const ready = parseReadyRecord(line);
+    if (ready !== undefined) this.readyRecord ??= ready;
+    const text = ready === undefined ? readable(line) : line;
+    this.kept.push(text);
+    if (this.kept.length > MAX_KEPT_LINES) this.kept.shift();
+    // The ready record is for the supervisor; the app logs its own "listening" line.
+    if (ready === undefined && this.output) {
+      const prefix = styleText(this.output.color, `${this.name.padEnd(10)}|`);
+      this.output.stream.write(`${prefix} ${text}\n`);
+    }
+    for (const waiter of [...this.waiters]) if (waiter.offer(line)) break;
+  }
+
+  private end(why: string): void {
+    this.closed ??= why;
+    for (const waiter of [...this.waiters]) waiter.ended(why);
+  }
+}

@@ -1,0 +1,90 @@
+import { PassThrough } from "node:stream";
+
+import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import type { SuperviseOptions } from "@ciba-testbed/stack/supervisor";
+import { afterEach, describe, expect, it } from "vitest";
+
+const started: SupervisedChild[] = [];
+
+function fixture(env: Record<string, string>, more: Partial<SuperviseOptions> = {}) {
+  return {
+    name: "fixture",
+    script: "test/fixtures/supervised-server.ts",
+    env,
+    ...more,
+  } satisfies SuperviseOptions;
+}
+
+async function start(options: SuperviseOptions) {
+  const result = await SupervisedChild.start(options);
+  started.push(result.child);
+  return result;
+}
+
+// Issue 11: readiness is the ready record a server prints, never the wording or level of its logs.
+describe("the process supervisor", () => {
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((child) => child.stop()));
+  });
+
+  it("starts a server whose listening message is reworded", async () => {
+    const { child, ready } = await start(fixture({ FIXTURE_LOG: "accepting orders now" }));
+    expect(ready).toMatchObject({ ready: true, service: "fixture" });
+    expect(await (await fetch(ready.url)).text()).toBe("ok");
+    expect(child.recentOutput.join("\n")).toContain("accepting orders now");
+  });
+
+  it("starts a server that logs nothing at all", async () => {
+    const { child, ready } = await start(fixture({}));
+    expect(await (await fetch(ready.url)).text()).toBe("ok");
+    expect(child.recentOutput.map(parseReadyRecord)).toEqual([ready]);
+  });
+
+  it("shows the logs, made readable and prefixed, but not the ready record", async () => {
+    const output = new PassThrough();
+    let shown = "";
+    output.on("data", (chunk: Buffer) => (shown += chunk.toString()));
+    await start(
+      fixture(
+        { FIXTURE_LOG: "accepting orders now" },
+        { output: { stream: output, color: "cyan" } },
+      ),
+    );
+    expect(shown).toMatch(/fixture\s+\|.*INFO.*accepting orders now/);
+    expect(shown).not.toContain('"ready":true');
+  });
+
+  it("gives up on a server that never prints the ready record, with its own words, and kills it", async () => {
+    // The words that once meant "ready" no longer do.
+    const child = SupervisedChild.spawn(
+      fixture({ FIXTURE_LOG: "mock-auth0 listening", FIXTURE_READY: "no" }),
+    );
+    started.push(child);
+    const error = await child.waitForReady(1_500).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(
+      /^fixture did not print its ready record within 1500 ms:\n.*mock-auth0 listening/,
+    );
+    await child.exited;
+    expect(child.running).toBe(false);
+  });
+
+  it("reports a server that exits before it is ready, with its last words", async () => {
+    await expect(start(fixture({ FIXTURE_EXIT: "3" }))).rejects.toThrow(
+      /^fixture exited \(code 3\) before printing its ready record:\nfixture cannot start: FIXTURE_EXIT is set/,
+    );
+  });
+
+  it("runs a server as one node process, whose pid is the app's", async () => {
+    const { child, ready } = await start(fixture({}, { runner: { kind: "node" } }));
+    expect(ready.pid).toBe(child.pid);
+  });
+
+  it("stops the whole process group: tsx and the server it started", async () => {
+    const { child, ready } = await start(fixture({}));
+    expect(ready.pid).not.toBe(child.pid);
+    await child.stop();
+    await expect(fetch(ready.url)).rejects.toThrow();
+  });
+});
