@@ -1,19 +1,18 @@
+import type {
+  ControlRequestDetailJson,
+  ControlRequestJson,
+  ControlRequestPageJson,
+} from "@ciba-testbed/mock-auth0";
+
 import { httpsJson } from "./https-json.js";
 
-export interface ConsentRecord {
-  auth_req_id: string;
-  status: "pending" | "approved" | "denied" | "expired" | "consumed";
-  user: string;
-  client_id: string;
-  binding_message: string;
-  scope: string;
-  audience: string | null;
-  authorization_details: Record<string, unknown>[] | null;
-  expires_at: string;
-  polls: number;
-  decision: { decision: "approve" | "deny"; at: string; by: string } | null;
-  timeline?: { at: string; type: string; answer?: string; by?: string }[];
-}
+/**
+ * One consent request as the control API shows it; the timeline comes with `request(id)`.
+ * The type is the one mock-auth0 serializes.
+ */
+export type ConsentRecord = ControlRequestJson & {
+  timeline?: ControlRequestDetailJson["timeline"];
+};
 
 export interface ApproverPolicyText {
   default: string;
@@ -57,7 +56,7 @@ export class ControlClient {
       const query = new URLSearchParams({ limit: "1000" });
       if (status !== undefined) query.set("status", status);
       if (cursor !== null) query.set("cursor", cursor);
-      const page: { requests: ConsentRecord[]; next_cursor: string | null } = await this.call(
+      const page: ControlRequestPageJson = await this.call(
         "GET",
         `approver/api/requests?${query.toString()}`,
       );

@@ -7,7 +7,7 @@ import { REPO_ROOT, TSX_BIN } from "@ciba-testbed/stack";
 import { buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isDead, readProcess } from "../../apps/agent/src/process-info.js";
+import { isDead, readProcess } from "@ciba-testbed/agent";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 const STOP_POINTS = ["token-received", "approval-taken"] as const;

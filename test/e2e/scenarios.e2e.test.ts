@@ -103,7 +103,9 @@ describe("CIBA scenarios across real processes", () => {
     expect(run.wallMs).toBeLessThan(15_000);
     expect(await newOrders()).toEqual([]);
     const [consent] = await s.stack.control.request(String(run.json.authReqId)).then((c) => [c]);
-    expect(consent?.timeline?.some((e) => e.answer === "expired_token")).toBe(true);
+    expect(consent?.timeline?.some((e) => e.type === "poll" && e.answer === "expired_token")).toBe(
+      true,
+    );
   });
 
   it("a user not enrolled in push: the tenant's own reason, no consent request", async () => {

@@ -16,6 +16,7 @@ export { AgentHalt, StoreEntryError } from "./halt.js";
 export { isStale, type Claim, type Lease, type LeaseRequest } from "./lease.js";
 export { parseEntry, type EntrySchema } from "./store-entry.js";
 export { createModel } from "./model.js";
+export { isDead, readProcess } from "./process-info.js";
 export { createOfflineModel } from "./offline-model.js";
 export { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 export { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";

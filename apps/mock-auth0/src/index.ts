@@ -17,6 +17,11 @@ export type {
 export type { BackchannelRequest, BackchannelStatus } from "./backchannel/backchannel-request.js";
 export { keepStoreCurrent } from "./backchannel/keep-current.js";
 export { ensureLocalCertificates } from "./certificates.js";
+export type {
+  ControlRequestDetailJson,
+  ControlRequestJson,
+  ControlRequestPageJson,
+} from "./routes/control-api.js";
 export { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";
 export type { EventStreamLimits } from "./routes/approver-events.js";
 export { SigningKeys } from "./signing-keys.js";

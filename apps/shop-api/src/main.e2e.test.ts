@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
+import { parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
@@ -48,12 +49,12 @@ function startMain(env: Record<string, string>): Started {
 
 async function listeningUrl(started: Started): Promise<string> {
   for (;;) {
-    const line = started
+    const ready = started
       .stdout()
       .split("\n")
-      .map((l) => (l ? (JSON.parse(l) as { msg?: string; url?: string }) : {}))
-      .find((l) => l.msg === "shop-api listening");
-    if (line?.url) return line.url;
+      .map(parseReadyRecord)
+      .find((record) => record !== undefined);
+    if (ready) return ready.url;
     if (started.child.exitCode !== null) throw new Error(`exited: ${started.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -31,9 +31,3 @@ export class OAuthError extends Error {
     return { error: this.code, error_description: this.description };
   }
 }
-
-/** A factory for one status and code, e.g. `const invalidRequest = oauthError(400, "invalid_request")`. */
-export const oauthError =
-  (status: number, code: string) =>
-  (description: string, headers?: Record<string, string>): OAuthError =>
-    new OAuthError(status, code, description, headers);

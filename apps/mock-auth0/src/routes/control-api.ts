@@ -23,6 +23,21 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** One request as the control API and the approver page show it. */
+export type ControlRequestJson = ReturnType<typeof serializeRequest>;
+
+/** One request with its timeline: `GET /approver/api/requests/:auth_req_id`. */
+export type ControlRequestDetailJson = ControlRequestJson & {
+  timeline: ReturnType<typeof serializeTimeline>;
+};
+
+/** A page of the request list: newest first; pass `next_cursor` back as `cursor`. */
+export interface ControlRequestPageJson {
+  requests: ControlRequestJson[];
+  next_cursor: string | null;
+  total: number;
+}
+
 export function serializeRequest(request: BackchannelRequest, directory: TenantDirectory) {
   return {
     auth_req_id: request.authReqId,

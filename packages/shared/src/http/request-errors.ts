@@ -18,29 +18,10 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
   if (typeof error !== "object" || error === null) return undefined;
   const { type, errno } = error as HttpErrorLike;
   const status = statusOf(error);
-  switch (type) {
-    case "entity.too.large":
-      return new OAuthError(413, "invalid_request", `The request body is larger than ${bodyLimit}`);
-    case "entity.parse.failed":
-      return new OAuthError(400, "invalid_request", "The request body is not valid JSON");
-    case "charset.unsupported":
-      return new OAuthError(415, "invalid_request", "The request body must be UTF-8 encoded");
-    case "encoding.unsupported":
-      return new OAuthError(
-        415,
-        "invalid_request",
-        "This Content-Encoding is not supported; send the body uncompressed, or gzip, deflate or br",
-      );
-    case "request.aborted":
-      return new OAuthError(400, "invalid_request", "The request body ended early");
-    case "request.size.invalid":
-      return new OAuthError(
-        400,
-        "invalid_request",
-        "The body's length differs from Content-Length",
-      );
-    default:
-      break;
+  const known = typeof type === "string" ? BODY_READ_ERRORS[type] : undefined;
+  if (known !== undefined) {
+    const [knownStatus, description] = known;
+    return new OAuthError(knownStatus, "invalid_request", description(bodyLimit));
   }
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (error instanceof URIError) {
@@ -62,6 +43,20 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
   }
   return new OAuthError(status, "invalid_request", "The request could not be read");
 }
+
+/** body-parser's error `type`s: the status and what the caller should change. */
+const BODY_READ_ERRORS: Record<string, readonly [number, (bodyLimit: string) => string]> = {
+  "entity.too.large": [413, (limit) => `The request body is larger than ${limit}`],
+  "entity.parse.failed": [400, () => "The request body is not valid JSON"],
+  "charset.unsupported": [415, () => "The request body must be UTF-8 encoded"],
+  "encoding.unsupported": [
+    415,
+    () =>
+      "This Content-Encoding is not supported; send the body uncompressed, or gzip, deflate or br",
+  ],
+  "request.aborted": [400, () => "The request body ended early"],
+  "request.size.invalid": [400, () => "The body's length differs from Content-Length"],
+};
 
 function statusOf(error: HttpErrorLike): number | undefined {
   const status = error.status ?? error.statusCode;
