@@ -21,6 +21,7 @@ export default defineConfig({
       unit("mock-auth0", "apps/mock-auth0"),
       unit("shop-api", "apps/shop-api"),
       unit("agent", "apps/agent"),
+      unit("model-server", "apps/model-server"),
       {
         test: {
           name: "e2e",

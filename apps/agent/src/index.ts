@@ -21,4 +21,11 @@ export { createOfflineModel } from "./offline-model.js";
 export { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 export { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
 export { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
-export { describeResult, type Order, type PurchaseResult } from "./purchase-result.js";
+export {
+  describePurchase,
+  describeResult,
+  isPurchaseResult,
+  orderSummary,
+  type Order,
+  type PurchaseResult,
+} from "./purchase-result.js";

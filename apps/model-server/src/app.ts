@@ -1,0 +1,66 @@
+import express from "express";
+import type { Express } from "express";
+
+import type { ModelServerConfig } from "./config.js";
+import type { ModelServerDeps } from "./deps.js";
+import { requireApiKey } from "./auth.js";
+import { errorHandler } from "./error-handler.js";
+import { errors } from "./errors.js";
+import { JSON_BODY_LIMIT } from "./limits.js";
+import { chatCompletionsRoutes } from "./routes/chat-completions.js";
+import { modelsRoutes } from "./routes/models.js";
+import { responsesRoutes } from "./routes/responses.js";
+import { testingRoutes } from "./routes/testing.js";
+
+const SERVED =
+  "POST /v1/chat/completions, POST /v1/responses, GET /v1/models, and /v1/testing/script " +
+  "and /v1/testing/requests";
+
+/** The model server as an Express app. It never listens: `main.ts`, `startModelServer` or a test does. */
+export function createApp(
+  config: Pick<ModelServerConfig, "apiKey">,
+  deps: ModelServerDeps,
+): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on("finish", () => {
+      deps.logger.info(
+        {
+          method: req.method,
+          path: req.path.slice(0, 200),
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        "request",
+      );
+    });
+    next();
+  });
+
+  app.get("/health", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  const modelKey = requireApiKey(config.apiKey);
+  const testingKey = requireApiKey(config.apiKey, { optional: true });
+  app.use("/v1", (req, res, next) => {
+    const testing = req.path === "/testing" || req.path.startsWith("/testing/");
+    (testing ? testingKey : modelKey)(req, res, next);
+  });
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(chatCompletionsRoutes(deps));
+  app.use(responsesRoutes(deps));
+  app.use(modelsRoutes());
+  app.use(testingRoutes(deps));
+
+  app.use((req, _res, next) => {
+    const route = `${req.method} ${req.path.slice(0, 200)}`;
+    const hint = req.path.startsWith("/v1/")
+      ? ""
+      : " Is the base URL missing '/v1'? Set OPENAI_BASE_URL to http://<host>:<port>/v1.";
+    next(errors.notFound(`Invalid URL (${route}): this server serves ${SERVED}.${hint}`));
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,13 @@
+export { createApp } from "./app.js";
+export { loadConfig, DEFAULT_HOST, DEFAULT_PORT } from "./config.js";
+export type { ModelServerConfig } from "./config.js";
+export { createDeps } from "./deps.js";
+export type { ModelServerDeps } from "./deps.js";
+export { startModelServer } from "./server.js";
+export type { RunningModelServer, StartModelServerOptions } from "./server.js";
+export { ApiError, errors } from "./errors.js";
+export type { ApiErrorBody } from "./errors.js";
+export { ReplyScript, scriptedReplySchema } from "./script.js";
+export type { ScriptedReply } from "./script.js";
+export type { RecordedRequest } from "./request-log.js";
+export { LISTED_MODELS } from "./routes/models.js";

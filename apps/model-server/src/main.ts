@@ -1,0 +1,63 @@
+import { parseArgs } from "node:util";
+
+import { ConfigError } from "@ciba-testbed/shared";
+import { announceReady } from "@ciba-testbed/shared/node";
+
+import { loadConfig } from "./config.js";
+import { helpText } from "./help.js";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" } } });
+  if (values.help === true) {
+    process.stdout.write(helpText());
+    return;
+  }
+  const config = loadConfig(process.env);
+  // Loaded after --help and the configuration, which then answer at once: the model reads
+  // requests with the agent's parser, and the agent package takes most of a second to load.
+  const { createLogger } = await import("./logger.js");
+  const { startModelServer } = await import("./server.js");
+  const logger = createLogger(config.logLevel);
+  const running = await startModelServer({
+    port: config.port,
+    host: config.host,
+    apiKey: config.apiKey,
+    deps: { logger },
+  });
+  logger.info({ url: running.url, baseURL: running.baseURL }, "model-server listening");
+  // For supervisors (`pnpm dev`, the tests, a team's CI): printed whatever LOG_LEVEL says.
+  announceReady({
+    service: "model-server",
+    url: running.url,
+    port: running.port,
+    baseURL: running.baseURL,
+  });
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, "model-server stopping");
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  } else if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    process.stderr.write(`${(error as Error).message}\n\n${helpText()}`);
+    process.exit(2);
+  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    process.stderr.write(
+      `${(error as Error).message}: another process holds the port; stop it or set MODEL_SERVER_PORT\n`,
+    );
+  } else {
+    process.stderr.write(`model-server failed to start: ${String(error)}\n`);
+  }
+  process.exit(1);
+});

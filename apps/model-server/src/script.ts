@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+import type { Reply } from "./conversation.js";
+import { ApiError } from "./errors.js";
+import { MAX_SCRIPTED_REPLIES } from "./limits.js";
+
+const scriptedToolCallSchema = z
+  .object({
+    name: z.string().min(1, "name must not be empty"),
+    /** An object (sent as its JSON) or JSON text, sent as it is: a test may send broken JSON. */
+    arguments: z.union([z.record(z.unknown()), z.string()]).default({}),
+    id: z.string().min(1).optional(),
+  })
+  .strict();
+
+const scriptedErrorSchema = z
+  .object({
+    status: z.number().int().min(400).max(599),
+    message: z.string().min(1),
+    type: z.string().min(1).default("invalid_request_error"),
+    code: z.string().min(1).nullable().default(null),
+  })
+  .strict();
+
+/** One reply a test queues: text, tool calls (or both), or an error answer. */
+export const scriptedReplySchema = z.union([
+  z
+    .object({ text: z.string().optional(), toolCalls: z.array(scriptedToolCallSchema).optional() })
+    .strict()
+    .refine((reply) => reply.text !== undefined || (reply.toolCalls?.length ?? 0) > 0, {
+      message: "a reply needs text, toolCalls, or both",
+    }),
+  z.object({ error: scriptedErrorSchema }).strict(),
+]);
+
+export const scriptBodySchema = z
+  .object({ replies: z.array(scriptedReplySchema).min(1, "replies must not be empty") })
+  .strict();
+
+export type ScriptedReply = z.infer<typeof scriptedReplySchema>;
+
+/**
+ * The replies a test queued, answered in order, one per model request and before the offline
+ * logic. A scripted error is answered as it is: a test may ask for a 429 or a 500 on purpose.
+ */
+export class ReplyScript {
+  readonly #queue: ScriptedReply[] = [];
+
+  /** Queues replies; false (and nothing queued) when they would exceed the limit. */
+  add(replies: readonly ScriptedReply[]): boolean {
+    if (this.#queue.length + replies.length > MAX_SCRIPTED_REPLIES) return false;
+    this.#queue.push(...replies);
+    return true;
+  }
+
+  pending(): readonly ScriptedReply[] {
+    return [...this.#queue];
+  }
+
+  clear(): number {
+    return this.#queue.splice(0).length;
+  }
+
+  /** The next scripted reply as a model reply (or a thrown error), or undefined when none. */
+  take(newCallId: () => string): Reply | undefined {
+    const next = this.#queue.shift();
+    if (next === undefined) return undefined;
+    if ("error" in next) {
+      const { status, type, code, message } = next.error;
+      throw new ApiError(status, type, code, message);
+    }
+    return {
+      text: next.text ?? "",
+      toolCalls: (next.toolCalls ?? []).map((call) => ({
+        id: call.id ?? newCallId(),
+        name: call.name,
+        arguments:
+          typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments),
+      })),
+    };
+  }
+}
