@@ -2,9 +2,17 @@ import type { PurchaseRequest } from "@ciba-testbed/shared";
 
 import type { PurchaseResult } from "./purchase-result.js";
 
+/** Something the person should know before a request goes out; it refuses nothing. */
+export interface AgentWarning {
+  /** Stable, for scripts: `email_channel`. */
+  code: string;
+  message: string;
+}
+
 /** What the agent reports while it works; the CLI renders these, tests record them. */
 export type AgentEvent =
   | { type: "text"; text: string }
+  | { type: "warning"; warning: AgentWarning }
   | {
       type: "approval-requested";
       /** True when the request was sent by an earlier run and this one waits for it. */

@@ -126,6 +126,7 @@ describe("haltReport and its JSON", () => {
       bindingMessage: null,
       order: null,
       fix: "Resume.",
+      warnings: [],
       purchases: [],
       timings: { totalMs: 3 },
     });

@@ -1,3 +1,4 @@
+import type { AgentWarning } from "./agent-event.js";
 import { type AgentHalt, StoreEntryError } from "./halt.js";
 import type { ModelFailure } from "./model-error.js";
 import { exitCodeOf, type Outcome } from "./outcome.js";
@@ -19,6 +20,8 @@ export interface AgentReport {
   bindingMessage?: string;
   order?: Order;
   fix?: string;
+  /** What the person was told before anything was sent (an expiry that means email). */
+  warnings?: AgentWarning[];
   purchases: PurchaseResult[];
   timings: { totalMs: number; approvalMs?: number; orderMs?: number };
 }
@@ -34,6 +37,7 @@ export interface AgentReportJson {
   bindingMessage: string | null;
   order: Order | null;
   fix: string | null;
+  warnings: AgentWarning[];
   purchases: PurchaseResult[];
   timings: AgentReport["timings"];
 }
@@ -49,6 +53,7 @@ export function toAgentReportJson(report: AgentReport): AgentReportJson {
     bindingMessage: report.bindingMessage ?? null,
     order: report.order ?? null,
     fix: report.fix ?? null,
+    warnings: report.warnings ?? [],
     purchases: report.purchases,
     timings: report.timings,
   };

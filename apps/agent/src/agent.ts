@@ -30,6 +30,7 @@ import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost } from "./halt.js";
 import { leaseKey } from "./lease.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
+import { expiryWarnings } from "./notification-channel.js";
 import { isTerminalFailure } from "./outcome.js";
 import { readProcess } from "./process-info.js";
 import { isPurchaseResult } from "./purchase-result.js";
@@ -95,6 +96,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     deps.authorizer ?? new Auth0AI({ auth0: { ...config.auth0 }, store: auth0Store(store) });
 
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
+  const warnings = expiryWarnings(config.requestedExpiry);
   /** Throws once another process has claimed the thread; set while this one holds it. */
   const fences = new Map<string, () => Promise<void>>();
 
@@ -184,7 +186,22 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     }
   }
 
-  async function run(request: string, options: { threadId?: string } = {}) {
+  /** Says what the person should know before anything is sent, and puts it in the report. */
+  async function warned(work: () => Promise<AgentReport>): Promise<AgentReport> {
+    for (const warning of warnings) emit({ type: "warning", warning });
+    const report = await work();
+    return warnings.length === 0 ? report : { ...report, warnings };
+  }
+
+  function run(request: string, options: { threadId?: string } = {}) {
+    return warned(() => runThread(request, options));
+  }
+
+  function resume(threadId: string) {
+    return warned(() => resumeThread(threadId));
+  }
+
+  async function runThread(request: string, options: { threadId?: string }) {
     const startedAt = clock.now();
     const threadId = options.threadId ?? newThreadId();
     if (!THREAD_ID_PATTERN.test(threadId)) {
@@ -211,7 +228,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     return turn(threadId, startedAt);
   }
 
-  async function resume(threadId: string) {
+  async function resumeThread(threadId: string) {
     const startedAt = clock.now();
     if (!THREAD_ID_PATTERN.test(threadId)) {
       return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);

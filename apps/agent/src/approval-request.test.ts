@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { expiresAt, isExpired, nextPollAt, requestFromInterrupt } from "./approval-request.js";
+import {
+  answeredAtExpiry,
+  EXPIRY_MARGIN_MS,
+  expiresAt,
+  isExpired,
+  nextPollAt,
+  requestFromInterrupt,
+} from "./approval-request.js";
 import { INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
 
 const request = { id: "req-1", expiresIn: 60, interval: 5, sentAt: 1_000 };
@@ -20,6 +27,14 @@ describe("an approval request", () => {
     expect(expiresAt(request)).toBe(61_000);
     expect(isExpired(request, 60_999)).toBe(false);
     expect(isExpired(request, 61_000)).toBe(true);
+  });
+
+  it("counts an answer as Auth0's expiry from one margin before the expiry on", () => {
+    expect(EXPIRY_MARGIN_MS).toBe(1000);
+    expect(answeredAtExpiry(request, 59_999)).toBe(false);
+    expect(answeredAtExpiry(request, 60_000)).toBe(true);
+    expect(answeredAtExpiry(request, 61_000)).toBe(true);
+    expect(answeredAtExpiry(request, 3_600_000)).toBe(true);
   });
 
   it("is polled one interval from now, never past its expiry", () => {

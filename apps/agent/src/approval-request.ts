@@ -27,6 +27,23 @@ export function isExpired(request: ApprovalRequest, now: number): boolean {
   return now >= expiresAt(request);
 }
 
+/**
+ * How much sooner than the agent reckons Auth0 may end a request: Auth0 counts `expires_in`
+ * in whole seconds from when it created the request. (`sentAt` is taken before sending, so
+ * otherwise the agent's reckoning ends first.)
+ */
+export const EXPIRY_MARGIN_MS = 1000;
+
+/**
+ * Whether an answer received at `now` (the agent's clock, read once the answer arrived) may be
+ * Auth0 expiring the request. Auth0 answers an expired request with the `access_denied` of a
+ * denial, so the two are told apart by time alone: a poll sent just before the expiry whose
+ * answer arrives after it counts as expired, and so does one within the margin before it.
+ */
+export function answeredAtExpiry(request: ApprovalRequest, now: number): boolean {
+  return now >= expiresAt(request) - EXPIRY_MARGIN_MS;
+}
+
 /** When to poll next: one interval from now, but never past the expiry. */
 export function nextPollAt(request: ApprovalRequest, now: number): number {
   return Math.min(now + request.interval * 1000, expiresAt(request));

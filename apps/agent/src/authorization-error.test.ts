@@ -4,8 +4,9 @@ import { classifyAuthorizationError } from "./authorization-error.js";
 import { loadConfig } from "./config.js";
 
 const config = loadConfig({});
-const classify = (error: unknown, expired = false) =>
-  classifyAuthorizationError(error, { config, expired });
+const NOW = Date.parse("2026-01-01T00:00:00Z");
+const classify = (error: unknown, expired = false, requestSent = expired) =>
+  classifyAuthorizationError(error, { config, expired, requestSent, now: NOW });
 
 const interrupt = (code: string, message = "m") => Object.assign(new Error(message), { code });
 const oauth = (error: string, description = "d") =>
@@ -115,10 +116,96 @@ describe("an untrusted local tenant", () => {
     const { description, fix } = classifyAuthorizationError(network("CERT_UNTRUSTED"), {
       config: custom,
       expired: false,
+      requestSent: false,
+      now: NOW,
     });
     expect(description).toBe(
       "Node does not trust the TLS certificate of https://localhost:4010/ (CERT_UNTRUSTED).",
     );
     expect(fix).toContain("/tmp/my-certs/ca.pem");
+  });
+});
+
+describe("access_denied and expiry", () => {
+  it.each([
+    ["the SDK's interrupt", interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED")],
+    ["a raw access_denied", oauth("access_denied")],
+  ])("says why %s after expiry is an expiry", (_, error) => {
+    expect(classify(error, true)).toEqual({
+      outcome: "EXPIRED",
+      error: "access_denied",
+      description:
+        "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the person most likely did not answer in time.",
+    });
+  });
+});
+
+/** An `AuthApiError` of the auth0 SDK as `@auth0/ai` hands it to onUnauthorized. */
+const tooManyRequests = (headers: Record<string, string>, description?: string) =>
+  Object.assign(new Error(description ?? "too_many_requests"), {
+    error: "too_many_requests",
+    ...(description === undefined ? {} : { error_description: description }),
+    statusCode: 429,
+    headers: new Headers(headers),
+  });
+
+describe("a 429 from /bc-authorize", () => {
+  it("is REQUEST_REFUSED naming Auth0's per-user limit, the user and when to try again", () => {
+    const verdict = classify(
+      tooManyRequests({ "Retry-After": "42" }, "Too many requests for this user"),
+    );
+    expect(verdict).toEqual({
+      outcome: "REQUEST_REFUSED",
+      error: "too_many_requests",
+      retryAt: "2026-01-01T00:00:42.000Z",
+      description:
+        'Auth0 refused the approval request (429 too_many_requests: "Too many requests for this user"), most likely for its per-user limit of 5 backchannel authentication requests a minute for auth0|testbed-user; try again in 42 s (at 2026-01-01T00:00:42.000Z).',
+    });
+  });
+
+  it("takes the time from X-RateLimit-Reset, Auth0's UNIX time in seconds", () => {
+    const reset = String((NOW + 17_000) / 1000);
+    const verdict = classify(
+      tooManyRequests({
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset,
+      }),
+    );
+    expect(verdict).toMatchObject({
+      outcome: "REQUEST_REFUSED",
+      retryAt: "2026-01-01T00:00:17.000Z",
+    });
+    expect(verdict.description).toContain("try again in 17 s (at 2026-01-01T00:00:17.000Z)");
+  });
+
+  it("says a minute when Auth0 gives no time", () => {
+    const verdict = classify(tooManyRequests({}));
+    expect(verdict).not.toHaveProperty("retryAt");
+    expect(verdict.description).toMatch(
+      /per-user limit of 5 .* a minute .*; try again in a minute\.$/,
+    );
+  });
+
+  it("reads a 429 whose body is not JSON (the SDK's ResponseError)", () => {
+    const error = Object.assign(new Error("Response returned an error code"), {
+      statusCode: 429,
+      body: "Too Many Requests",
+      headers: new Headers({ "Retry-After": "60" }),
+    });
+    expect(classify(error)).toMatchObject({
+      outcome: "REQUEST_REFUSED",
+      error: "too_many_requests",
+      retryAt: "2026-01-01T00:01:00.000Z",
+    });
+    expect(classify(error).description).toContain("(429 Too Many Requests)");
+  });
+
+  it("is not blamed on the per-user limit once the request was accepted", () => {
+    const verdict = classify(tooManyRequests({ "Retry-After": "3" }), false, true);
+    expect(verdict).toMatchObject({ outcome: "ERROR", error: "too_many_requests" });
+    expect(verdict.description).toBe(
+      "Auth0 rate-limited the polls of the approval request (429 too_many_requests); try again in 3 s (at 2026-01-01T00:00:03.000Z).",
+    );
   });
 });

@@ -2,27 +2,39 @@ import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/
 
 import { isLocalDomain, type AgentConfig } from "./config.js";
 import type { Verdict } from "./purchase-result.js";
+import { AUTH0_REQUESTS_PER_USER_PER_MINUTE, retryAt } from "./rate-limit.js";
 import { INTERRUPT } from "./sdk-interrupt.js";
 
 /** The tenant's certificate is not one this process accepts: a setup problem. */
 const UNTRUSTED: ReadonlySet<NetworkFailure> = new Set(["tls_untrusted", "tls_hostname"]);
 
-/**
- * Maps whatever `@auth0/ai` hands to `onUnauthorized` onto one outcome. `expired` says whether
- * the request's lifetime has passed by the agent's clock: Auth0 folds expiry into
- * `access_denied`, and the SDK does not map the spec's `expired_token` at all.
- */
-export function classifyAuthorizationError(
-  err: unknown,
-  context: { expired: boolean; config: AgentConfig },
-): Verdict {
+/** What the agent knew when the refusal arrived. */
+export interface RefusalContext {
+  config: AgentConfig;
+  /**
+   * The answer arrived at or after the request's expiry by the agent's clock
+   * (`answeredAtExpiry`): Auth0 folds expiry into `access_denied`, and the SDK does not map the
+   * spec's `expired_token` at all.
+   */
+  expired: boolean;
+  /** Auth0 had accepted the request (`/bc-authorize` answered 200): the refusal came from a poll. */
+  requestSent: boolean;
+  /** The agent's clock (epoch ms) when the refusal arrived. */
+  now: number;
+}
+
+const EXPIRED_AS_DENIED =
+  "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the person most likely did not answer in time.";
+
+/** Maps whatever `@auth0/ai` hands to `onUnauthorized` onto one outcome. */
+export function classifyAuthorizationError(err: unknown, context: RefusalContext): Verdict {
   const { config } = context;
   const code = stringField(err, "code");
   const message = err instanceof Error ? err.message : String(err);
 
   if (code === INTERRUPT.denied) {
     return context.expired
-      ? expired("access_denied", "Auth0 reports the request as expired (access_denied).")
+      ? expired("access_denied", EXPIRED_AS_DENIED)
       : { outcome: "DENIED", error: "access_denied", description: message };
   }
   if (code === INTERRUPT.expired) {
@@ -48,6 +60,9 @@ export function classifyAuthorizationError(
   }
 
   const oauthError = stringField(err, "error");
+  if (statusOf(err) === 429 || oauthError === "too_many_requests") {
+    return rateLimited(err, context);
+  }
   if (oauthError !== undefined) {
     const description = stringField(err, "error_description") ?? message;
     switch (oauthError) {
@@ -55,7 +70,7 @@ export function classifyAuthorizationError(
         return expired("expired_token", description);
       case "access_denied":
         return context.expired
-          ? expired("access_denied", description)
+          ? expired("access_denied", EXPIRED_AS_DENIED)
           : { outcome: "DENIED", error: oauthError, description };
       case "invalid_client":
         return {
@@ -105,12 +120,49 @@ export function classifyAuthorizationError(
       fix: "Start the local tenant with pnpm mock-auth0, or check AUTH0_DOMAIN.",
     };
   }
-  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  const status = statusOf(err);
   return {
     outcome: "ERROR",
-    description:
-      typeof status === "number" ? `Auth0 answered ${status} with no OAuth error.` : message,
+    description: status === undefined ? message : `Auth0 answered ${status} with no OAuth error.`,
   };
+}
+
+/**
+ * A 429 that is not `slow_down` (the SDK turns that into a poll interrupt). From
+ * `/bc-authorize` it is most likely Auth0's per-user limit; the `auth0` SDK hands it on as an
+ * `AuthApiError` (`error`, `error_description`, `statusCode`, `headers`), or as a
+ * `ResponseError` (`statusCode`, `body`, `headers`) when the body is not JSON.
+ */
+function rateLimited(err: unknown, context: RefusalContext): Verdict {
+  const { now } = context;
+  const at = retryAt((err as { headers?: unknown }).headers, now);
+  const when =
+    at === undefined
+      ? "try again in a minute"
+      : `try again in ${Math.max(1, Math.ceil((at - now) / 1000))} s (at ${new Date(at).toISOString()})`;
+  const said = stringField(err, "error_description");
+  const answer = `429 ${stringField(err, "error") ?? "Too Many Requests"}${said === undefined ? "" : `: "${said}"`}`;
+  const common = {
+    error: stringField(err, "error") ?? "too_many_requests",
+    ...(at === undefined ? {} : { retryAt: new Date(at).toISOString() }),
+  };
+  if (!context.requestSent) {
+    return {
+      outcome: "REQUEST_REFUSED",
+      ...common,
+      description: `Auth0 refused the approval request (${answer}), most likely for its per-user limit of ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} backchannel authentication requests a minute for ${context.config.userId}; ${when}.`,
+    };
+  }
+  return {
+    outcome: "ERROR",
+    ...common,
+    description: `Auth0 rate-limited the polls of the approval request (${answer}); ${when}.`,
+  };
+}
+
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === "number" ? status : undefined;
 }
 
 function expired(error: string | undefined, description: string): Verdict {

@@ -89,7 +89,7 @@ function addCommonOptions(command: Command): Command {
     )
     .option(
       "--expiry <seconds>",
-      "seconds the person has to answer (AGENT_REQUESTED_EXPIRY)",
+      "seconds the person has to answer; over 300 Auth0 emails instead of pushing (AGENT_REQUESTED_EXPIRY)",
       seconds,
     )
     .option("--model <name>", "OpenAI model, with OPENAI_API_KEY (AGENT_MODEL)", given)

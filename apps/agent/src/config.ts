@@ -196,7 +196,10 @@ export const ENVIRONMENT_HELP: [string, string][] = [
   ["SHOP_API_URL", `the purchase endpoint (default ${DEFAULT_SHOP_API_URL})`],
   ["SHOP_CATALOG_URL", "prices for the consent (default: products next to SHOP_API_URL)"],
   ["AGENT_MODE", "block or interrupt (default block)"],
-  ["AGENT_REQUESTED_EXPIRY", "seconds the person has to answer (default 300)"],
+  [
+    "AGENT_REQUESTED_EXPIRY",
+    "seconds the person has to answer (default 300; 301-259200 means an email, not a push)",
+  ],
   [
     "AGENT_STORE",
     "directory for interrupt-mode threads (default <repo>/.agent-store; relative to where you ran the command)",

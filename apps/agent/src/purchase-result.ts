@@ -14,6 +14,8 @@ export interface Verdict {
   error?: string;
   /** One sentence telling the person what to change, for configuration problems. */
   fix?: string;
+  /** ISO time from which Auth0 accepts the request again, after it answered 429. */
+  retryAt?: string;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { AgentEvent } from "./agent-event.js";
 import type { AgentStore } from "./agent-store.js";
 import { createApprovalPoll, type Authorizer } from "./approval-poll.js";
 import {
+  answeredAtExpiry,
   expiresAt,
   isExpired,
   nextPollAt,
@@ -212,8 +213,17 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       request = requestFromInterrupt(decided, undefined, record.startedAt);
       await journal.putPurchase(threadId, { ...record, request });
     }
-    const expired = request !== undefined && isExpired(request, clock.now());
-    return classifyAuthorizationError(error, { config, expired });
+    const now = clock.now();
+    // The SDK stores the request once /bc-authorize accepted it, and only the agent deletes it.
+    const requestSent =
+      request !== undefined ||
+      (await readAuthRequest(store, threadId, record.toolCallId)) !== undefined;
+    return classifyAuthorizationError(error, {
+      config,
+      expired: request !== undefined && answeredAtExpiry(request, now),
+      requestSent,
+      now,
+    });
   }
 
   /** The person approved: spend the approval, then order. */

@@ -92,9 +92,27 @@ describe("terminal output", () => {
       bindingMessage: "Do you want to buy 2 XYZ phone",
       order: null,
       fix: null,
+      warnings: [],
       purchases: [],
       timings: { totalMs: 12 },
     });
+  });
+
+  const emailWarning = { code: "email_channel", message: "Auth0 sends an email." };
+
+  it("prints a warning on stderr before anything else", () => {
+    const t = terminal(false);
+    t.output.output({ type: "warning", warning: emailWarning });
+    expect(t.err()).toBe("Warning: Auth0 sends an email.\n");
+    expect(t.out()).toBe("");
+  });
+
+  it("puts the warnings in the JSON object, and prints nothing else", () => {
+    const t = terminal(true);
+    t.output.output({ type: "warning", warning: emailWarning });
+    t.output.finish({ ...pending, warnings: [emailWarning] });
+    expect(t.err()).toBe("");
+    expect(JSON.parse(t.out())).toMatchObject({ warnings: [emailWarning] });
   });
 
   it("does not repeat an answer that was already streamed", () => {

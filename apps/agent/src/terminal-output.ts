@@ -68,6 +68,9 @@ export function createTerminalOutput(options: {
           ticker.unref();
           return;
         }
+        case "warning":
+          stderr.write(`Warning: ${event.warning.message}\n`);
+          return;
         case "approval-waiting":
           return;
         case "purchase-finished": {

@@ -48,10 +48,23 @@ export function stubAuth0() {
       });
       return stub;
     },
-    bcAuthorizeError(status: number, error: string, description: string) {
+    bcAuthorizeError(
+      status: number,
+      error: string,
+      description: string,
+      headers: Record<string, string> = {},
+    ) {
+      return stub.bcAuthorizeReply(status, { error, error_description: description }, headers);
+    },
+    /** Any answer to `/bc-authorize`: a body that is not JSON is sent as text. */
+    bcAuthorizeReply(
+      status: number,
+      body: Record<string, unknown> | string,
+      headers: Record<string, string> = {},
+    ) {
       scope.post("/bc-authorize").reply(async (request: Request) => {
         await record("/bc-authorize", request);
-        return [status, { error, error_description: description }];
+        return [status, body, headers];
       });
       return stub;
     },
@@ -68,6 +81,15 @@ export function stubAuth0() {
           await record("/oauth/token", request);
           return [status, body, headers];
         });
+      return stub;
+    },
+    /** One token answer, given after `effect` ran (e.g. the clock moved while it was out). */
+    tokenAfter(effect: () => void, status: number, body: Record<string, unknown>) {
+      scope.post("/oauth/token").reply(async (request: Request) => {
+        await record("/oauth/token", request);
+        effect();
+        return [status, body];
+      });
       return stub;
     },
     pending(times = 1) {

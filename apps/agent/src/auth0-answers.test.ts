@@ -1,0 +1,195 @@
+import { ManualClock } from "@ciba-testbed/shared";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { resetToolCalls, setup } from "./test-support/agent-setup.js";
+import {
+  expectAllStubsUsed,
+  isolateNetwork,
+  stubAuth0,
+  stubShop,
+  testConfig,
+} from "./test-support/stubs.js";
+
+// Auth0's answers as its docs and recorded responses give them, through the real `@auth0/ai`
+// and `auth0` SDK code (nock stands in for the tenant).
+
+beforeEach(() => {
+  isolateNetwork();
+  resetToolCalls();
+});
+afterEach(expectAllStubsUsed);
+
+/** Auth0's one answer for a denial and for an expired request alike. */
+const DENIED_OR_EXPIRED = {
+  error: "access_denied",
+  error_description: "The end-user denied the authorization request or it has been expired",
+};
+
+describe("access_denied, which Auth0 also sends for an expired request", () => {
+  // expires_in 3 s, interval 1 s: the SDK polls at 0 s, then the agent at 1 s and 2 s.
+  const shortRequest = { expires_in: 3, interval: 1 };
+
+  it("is DENIED when it arrives well before the expiry", async () => {
+    stubAuth0().bcAuthorize(shortRequest).pending().token(400, DENIED_OR_EXPIRED);
+    const { agent, clock } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(clock.sleeps).toEqual([1000]);
+    expect(report).toMatchObject({ outcome: "DENIED", exitCode: 3, error: "access_denied" });
+  });
+
+  it("is EXPIRED when it arrives after the expiry, for a poll sent before it", async () => {
+    const clock = new ManualClock();
+    const auth0 = stubAuth0()
+      .bcAuthorize(shortRequest)
+      .pending(2)
+      // The last poll leaves at 2 s; Auth0's answer takes until 3.5 s.
+      .tokenAfter(
+        () => {
+          clock.advance(1500);
+        },
+        400,
+        DENIED_OR_EXPIRED,
+      );
+    const { agent } = setup({ clock });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(auth0.count("/oauth/token")).toBe(3);
+    expect(report).toMatchObject({ outcome: "EXPIRED", exitCode: 4, error: "access_denied" });
+    expect(report.purchases[0]?.description).toContain("did not answer in time");
+  });
+
+  it("is EXPIRED within a second before the expiry, where Auth0's whole seconds may end it", async () => {
+    stubAuth0().bcAuthorize(shortRequest).pending(2).token(400, DENIED_OR_EXPIRED);
+    const { agent, clock } = setup();
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(clock.sleeps).toEqual([1000, 1000]);
+    expect(report).toMatchObject({ outcome: "EXPIRED", error: "access_denied" });
+  });
+});
+
+describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one user)", () => {
+  const start = Date.parse("2026-01-01T00:00:00Z");
+  const limited = {
+    error: "too_many_requests",
+    error_description: "Too many requests for this user",
+  };
+
+  it("is REQUEST_REFUSED naming the per-user limit and when to try again (Retry-After)", async () => {
+    const auth0 = stubAuth0().bcAuthorizeReply(429, limited, {
+      "Retry-After": "30",
+      "X-RateLimit-Limit": "5",
+      "X-RateLimit-Remaining": "0",
+    });
+    const { agent } = setup({ clock: new ManualClock(start) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "REQUEST_REFUSED",
+      exitCode: 7,
+      error: "too_many_requests",
+    });
+    expect(report.purchases[0]).toMatchObject({ retryAt: "2026-01-01T00:00:30.000Z" });
+    expect(report.message).toContain(
+      "most likely for its per-user limit of 5 backchannel authentication requests a minute for auth0|testbed-user; try again in 30 s (at 2026-01-01T00:00:30.000Z).",
+    );
+    expect(report.message).toContain('"Too many requests for this user"');
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(auth0.count("/oauth/token")).toBe(0);
+  });
+
+  it("computes the time from X-RateLimit-Reset when there is no Retry-After", async () => {
+    stubAuth0().bcAuthorizeReply(429, limited, {
+      "X-RateLimit-Reset": String(start / 1000 + 45),
+    });
+    const { agent } = setup({ clock: new ManualClock(start) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("REQUEST_REFUSED");
+    expect(report.purchases[0]).toMatchObject({ retryAt: "2026-01-01T00:00:45.000Z" });
+    expect(report.message).toContain("try again in 45 s");
+  });
+
+  it("is read the same when the 429 has no JSON body", async () => {
+    stubAuth0().bcAuthorizeReply(429, "Too Many Requests", { "Retry-After": "60" });
+    const { agent } = setup({ clock: new ManualClock(start) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "REQUEST_REFUSED", error: "too_many_requests" });
+    expect(report.message).toContain("per-user limit of 5 backchannel authentication requests");
+    expect(report.message).toContain("try again in 60 s");
+  });
+
+  it("is not blamed on the per-user limit when it answers a poll of an accepted request", async () => {
+    stubAuth0().bcAuthorize().token(429, limited, { "Retry-After": "10" });
+    const { agent } = setup({ clock: new ManualClock(start) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "too_many_requests" });
+    expect(report.message).toContain("Auth0 rate-limited the polls of the approval request");
+    expect(report.message).not.toContain("per-user");
+  });
+
+  it("stops the turn: the next item of the request is not asked for", async () => {
+    const auth0 = stubAuth0().bcAuthorizeReply(429, limited, { "Retry-After": "30" });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones and a USB-C cable");
+
+    expect(report.outcome).toBe("REQUEST_REFUSED");
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+});
+
+describe("a long --expiry", () => {
+  it("is sent as asked, with a warning that Auth0 emails instead of pushing", async () => {
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 3600 }).approve();
+    stubShop().order();
+    const { agent, events } = setup({ config: testConfig({ requestedExpiry: 3600 }) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(auth0.calls[0]?.body.requested_expiry).toBe("3600");
+    const warning = {
+      code: "email_channel",
+      message:
+        "The expiry of 3600 s (--expiry, AGENT_REQUESTED_EXPIRY) is over 300 s, so Auth0 sends the person an email instead of a push (it does for 301 to 259200 s). That needs the email channel enabled on the application and a verified email address for the user; without them the tenant refuses the request.",
+    };
+    expect(report.warnings).toEqual([warning]);
+    // Said before anything is sent.
+    expect(events[0]).toEqual({ type: "warning", warning });
+  });
+
+  it("is not refused by the agent when the tenant refuses it: Auth0's answer is reported", async () => {
+    stubAuth0().bcAuthorizeError(400, "invalid_request", "Email notifications are not enabled");
+    const { agent } = setup({ config: testConfig({ requestedExpiry: 301 }) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "REQUEST_REFUSED",
+      warnings: [{ code: "email_channel" }],
+    });
+    expect(report.purchases[0]?.description).toBe("Email notifications are not enabled");
+  });
+
+  it.each([1, 300])("gives no warning at %i s, where Auth0 pushes", async (requestedExpiry) => {
+    stubAuth0().bcAuthorize({ expires_in: requestedExpiry }).approve();
+    stubShop().order();
+    const { agent, events } = setup({ config: testConfig({ requestedExpiry }) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).not.toHaveProperty("warnings");
+    expect(events.some((event) => event.type === "warning")).toBe(false);
+  });
+});
