@@ -16,25 +16,23 @@ export interface BenchTenant {
 }
 
 /**
- * mock-auth0's default tenant with some settings changed, written as `file`: the `ciba`
- * settings are merged into the default ones, any other key replaces the default's.
+ * mock-auth0.json for a bench: the repository's settings (auth0/mock-auth0.json, which it
+ * extends) with some changed, written as `file`. Objects such as `ciba` merge into the
+ * defaults; anything else replaces them.
  */
-export async function writeBenchTenant(
+export async function writeBenchSettings(
   file: string,
   changes: { ciba: Record<string, unknown> } & Record<string, unknown>,
 ): Promise<string> {
-  const base = JSON.parse(await readFile(DEFAULT_TENANT_FILE, "utf8")) as {
-    ciba?: Record<string, unknown>;
-  };
-  const tenant = { ...base, ...changes, ciba: { ...base.ciba, ...changes.ciba } };
-  await writeFile(file, JSON.stringify(tenant, null, 2));
+  const base = path.join(path.dirname(DEFAULT_TENANT_FILE), "mock-auth0.json");
+  await writeFile(file, JSON.stringify({ extends: base, ...changes }, null, 2));
   return file;
 }
 
-/** mock-auth0 as one `node` process on a free loopback port, serving `tenantFile`. */
+/** mock-auth0 as one `node` process on a free loopback port: the repository's tenant with `settingsFile`. */
 export async function startBenchTenant(options: {
   name: string;
-  tenantFile: string;
+  settingsFile: string;
   runner?: Extract<Runner, { kind: "node" }>;
 }): Promise<BenchTenant> {
   const { child, ready } = await SupervisedChild.start({
@@ -44,7 +42,9 @@ export async function startBenchTenant(options: {
     env: {
       MOCK_AUTH0_PORT: "0",
       MOCK_AUTH0_HOST: "127.0.0.1",
-      MOCK_AUTH0_TENANT: options.tenantFile,
+      MOCK_AUTH0_TENANT: DEFAULT_TENANT_FILE,
+      MOCK_AUTH0_SETTINGS: options.settingsFile,
+      MOCK_AUTH0_USERS: "",
       MOCK_AUTH0_CERT_DIR: path.join(REPO_ROOT, ".certs"),
       // The bench's clients send no token: a token in the caller's environment must not apply.
       MOCK_AUTH0_CONTROL_TOKEN: "",

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { ControlClient } from "@ciba-testbed/stack";
 
-import { startBenchTenant, writeBenchTenant } from "./bench-tenant.js";
+import { startBenchTenant, writeBenchSettings } from "./bench-tenant.js";
 import { measureRun } from "./capacity-run.js";
 import type { CapacityRun, RunSettings } from "./capacity-run.js";
 import { round, spread } from "./stats.js";
@@ -111,7 +111,7 @@ export async function measureTenantCapacity(
 ): Promise<TenantCapacityResult> {
   const dir = await mkdtemp(path.join(tmpdir(), "ciba-bench-"));
   try {
-    const tenantFile = await writeBenchTenant(path.join(dir, "bench-tenant.json"), {
+    const settingsFile = await writeBenchSettings(path.join(dir, "mock-auth0.json"), {
       ciba: {
         intervalSeconds: options.intervalSeconds,
         retentionSeconds: options.retentionSeconds,
@@ -121,7 +121,7 @@ export async function measureTenantCapacity(
     });
     const tenant = await startBenchTenant({
       name: "mock-auth0 (bench)",
-      tenantFile,
+      settingsFile,
       runner: {
         kind: "node",
         flags: [

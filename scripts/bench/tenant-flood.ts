@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { httpsJson } from "@ciba-testbed/stack";
 
-import { startBenchTenant, writeBenchTenant } from "./bench-tenant.js";
+import { startBenchTenant, writeBenchSettings } from "./bench-tenant.js";
 import { CibaClient } from "./ciba-client.js";
 import type { TenantAnswer } from "./ciba-client.js";
 import { percentile, round } from "./stats.js";
@@ -46,8 +46,8 @@ const WARM_UP = 200;
 const BINDING_MESSAGE = "Do you want to buy 2 XYZ phones";
 
 /** A tenant where nobody answers: every request stays open until it expires, after the run. */
-const floodTenant = (file: string, cap: number) =>
-  writeBenchTenant(file, {
+const floodSettings = (file: string, cap: number) =>
+  writeBenchSettings(file, {
     approver: { default: "manual", rules: [] },
     ciba: {
       maxExpiresInSeconds: 300,
@@ -73,7 +73,7 @@ export async function measureTenantFlood(options: TenantFloodOptions): Promise<T
   const dir = await mkdtemp(path.join(tmpdir(), "ciba-flood-"));
   const { child, issuer, ca } = await startBenchTenant({
     name: "mock-auth0 (flood)",
-    tenantFile: await floodTenant(path.join(dir, "flood-tenant.json"), cap),
+    settingsFile: await floodSettings(path.join(dir, "mock-auth0.json"), cap),
   });
   const client = new CibaClient(issuer, ca);
   const unexpected = new Map<string, number>();

@@ -15,7 +15,15 @@ export interface StackOptions {
   shopApiPort?: number;
   /** The approver's default outcome, e.g. `manual` or `approve-after:1000`. */
   approver?: string;
+  /**
+   * The tenant in the Auth0 Deploy CLI's format (`tenant.yaml` or an `a0deploy export`
+   * directory); default: the repository's `auth0/tenant.yaml`.
+   */
   tenantFile?: string;
+  /** mock-auth0.json to use instead of the one beside the tenant (`MOCK_AUTH0_SETTINGS`). */
+  tenantSettingsFile?: string;
+  /** The users file to use instead of the one beside the tenant (`MOCK_AUTH0_USERS`). */
+  tenantUsersFile?: string;
   certDir?: string;
   watch?: boolean;
   logLevel?: string;
@@ -78,7 +86,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // Set or blank (unset): one inherited from the shell would lock the stack's own client out.
       MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
       ...(options.approver ? { MOCK_AUTH0_APPROVER: options.approver } : {}),
-      ...(options.tenantFile ? { MOCK_AUTH0_TENANT: options.tenantFile } : {}),
+      // Set or blank (unset), as the control token: the shell's must not pick another tenant.
+      MOCK_AUTH0_TENANT: options.tenantFile ?? "",
+      MOCK_AUTH0_SETTINGS: options.tenantSettingsFile ?? "",
+      MOCK_AUTH0_USERS: options.tenantUsersFile ?? "",
     });
     const issuer = auth0.url;
     const auth0Domain = new URL(issuer).host;

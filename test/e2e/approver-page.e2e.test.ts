@@ -17,7 +17,7 @@ describe("the approver page", () => {
   let page: Page;
 
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/e2e-tenant.json");
+    s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
     await s.policy("manual");
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
   });

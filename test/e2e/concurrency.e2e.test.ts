@@ -15,7 +15,7 @@ describe("agents at once", () => {
   let cli: Awaited<ReturnType<typeof buildAgentCli>>;
   beforeAll(async () => {
     [s, cli] = await Promise.all([
-      Scenario.start("test/fixtures/e2e-tenant.json"),
+      Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json"),
       buildAgentCli(),
     ]);
   });

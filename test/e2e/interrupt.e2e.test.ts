@@ -56,7 +56,7 @@ describe("interrupt mode across two processes", () => {
   const stopping = new Map<string, BuiltCli>();
   beforeAll(async () => {
     const [scenario, plain, ...stops] = await Promise.all([
-      Scenario.start("test/fixtures/e2e-tenant.json"),
+      Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json"),
       buildAgentCli(),
       ...STOP_POINTS.map((stopAt) => buildAgentCli({ stopAt })),
     ]);
@@ -158,7 +158,7 @@ describe("interrupt mode across two processes", () => {
 
   it("places no order once `pnpm agent` is killed with -9 while it waits, and leaves no process", async () => {
     const before = (await s.ordersOf(BUYER)).length;
-    // pnpm -> sh -> tsx -> node, as a person starts it; its own process group, for clean-up.
+    // pnpm -> node (the agent bin loads tsx in-process), as a person starts it; its own process group.
     const pnpm = spawn("pnpm", ["--silent", "agent", "--json", "Buy a USB-C cable"], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...s.agentEnv() },
@@ -176,7 +176,7 @@ describe("interrupt mode across two processes", () => {
       );
       await s.stack.control.waitForPolls(consent.auth_req_id, 1);
       const tree = await liveMembers(group);
-      expect(tree.length).toBeGreaterThanOrEqual(4);
+      expect(tree.length).toBeGreaterThanOrEqual(2);
 
       process.kill(group, "SIGKILL");
       await s.stack.control.approve(consent.auth_req_id);

@@ -11,7 +11,7 @@ describe("CIBA scenarios across real processes", () => {
   let requestsBefore: number;
 
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/e2e-tenant.json");
+    s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
     await s.policy("manual");
   });
   afterAll(async () => {
@@ -142,7 +142,7 @@ describe("CIBA scenarios across real processes", () => {
 describe("the shop API's guards with real tenant tokens", () => {
   let s: Scenario;
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/e2e-tenant.json");
+    s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
     await s.policy("approve");
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { BUYER, Scenario } from "../support/scenario.js";
 describe("slow_down", () => {
   let s: Scenario;
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/strict-tenant.json");
+    s = await Scenario.start("test/fixtures/strict-tenant.mock-auth0.json");
   });
   afterAll(async () => {
     await s.stop();

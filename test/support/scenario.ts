@@ -23,8 +23,14 @@ export class Scenario {
     this.tenant = new TenantClient(stack.issuer, stack.caCertPath);
   }
 
-  static async start(tenantFile: string): Promise<Scenario> {
-    return new Scenario(await startStack({ tenantFile: path.join(REPO_ROOT, tenantFile) }));
+  /**
+   * The stack on the repository's tenant (auth0/), with the mock-auth0.json `settingsFile`
+   * (relative to the repository) for its speed knobs.
+   */
+  static async start(settingsFile: string): Promise<Scenario> {
+    return new Scenario(
+      await startStack({ tenantSettingsFile: path.join(REPO_ROOT, settingsFile) }),
+    );
   }
 
   stop(): Promise<void> {

@@ -53,6 +53,7 @@ const restart = (
 
 /** A thread whose one purchase waits for approval: journal, stored request, released lease. */
 async function pendingThread() {
+  stubShop().catalog();
   const auth0 = stubAuth0().bcAuthorize().pending();
   expect((await restart().agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
   return auth0;
@@ -162,6 +163,7 @@ describe("a resume after a process stopped between approval and order", () => {
 
 describe("guards right before the order", () => {
   it("orders nothing once another process has claimed the thread", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().approve();
     const store = createFileStore(dir);
     // While this one waits between polls, another process, whose clock says the lease has

@@ -44,11 +44,12 @@ const thread = (...purchases: PurchaseRecord[]): ThreadRecord => ({
 });
 
 describe("threadOutcome", () => {
-  it("is PENDING while a purchase waits, else the first failure, else ORDERED", () => {
+  it("is PENDING while a purchase waits, PARTIAL after an order and a failure, else the first failure, else ORDERED", () => {
     expect(threadOutcome(thread(purchase("a", {}), purchase("b")))).toBe("PENDING");
     const denied = purchase("b", { outcome: "DENIED", error: "access_denied" });
     const turnEnded = purchase("c", { outcome: "NO_PURCHASE", error: "turn_ended" });
-    expect(threadOutcome(thread(purchase("a", {}), denied, turnEnded))).toBe("DENIED");
+    expect(threadOutcome(thread(purchase("a", {}), denied, turnEnded))).toBe("PARTIAL");
+    expect(threadOutcome(thread(denied, turnEnded))).toBe("DENIED");
     expect(threadOutcome(thread(purchase("a", {}), turnEnded))).toBe("ORDERED");
     expect(threadOutcome(thread())).toBe("NO_PURCHASE");
   });
@@ -70,13 +71,17 @@ describe("threadReport", () => {
 
   it("is about the first failure, with its error and fix; an order has no error", () => {
     const failed = purchase("b", { outcome: "CONFIG_ERROR", error: "invalid_client", fix: "F." });
-    expect(threadReport(thread(purchase("a", {}), failed), 1)).toMatchObject({
+    expect(threadReport(thread(failed), 1)).toMatchObject({
       outcome: "CONFIG_ERROR",
       exitCode: 2,
       error: "invalid_client",
       fix: "F.",
       authReqId: "req-b",
     });
+    // After an order, the failure is still what the report is about, and the outcome PARTIAL.
+    const partial = threadReport(thread(purchase("a", {}), failed), 1);
+    expect(partial).toMatchObject({ outcome: "PARTIAL", exitCode: 10, error: "invalid_client" });
+    expect(partial.purchases.map((p) => p.outcome)).toEqual(["ORDERED", "CONFIG_ERROR"]);
     const ordered = threadReport(thread(purchase("a", { error: "odd" })), 1);
     expect(ordered).not.toHaveProperty("error");
   });
@@ -93,6 +98,20 @@ describe("closingMessage", () => {
     expect(
       closingMessage(denied, "ERROR", "", { outcome: "ERROR", message: "The model failed" }),
     ).toBe("The model failed");
+  });
+
+  it("names what was ordered before a failure, and that the rest was not tried", () => {
+    const partial = thread(
+      purchase("a", { order: { id: "ord_1" } as PurchaseResult["order"] & object }),
+      purchase("b", { outcome: "DENIED", error: "access_denied" }),
+    );
+    expect(closingMessage(partial, "PARTIAL", "")).toBe(
+      "Ordered 1 x XYZ phone: order ord_1. The purchase of 1 x XYZ phone was denied; nothing " +
+        "was ordered. Anything asked for after it was not tried.",
+    );
+    expect(
+      closingMessage(partial, "ERROR", "", { outcome: "ERROR", message: "The model failed." }),
+    ).toBe("Ordered 1 x XYZ phone: order ord_1. The model failed.");
   });
 });
 

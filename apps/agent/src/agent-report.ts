@@ -83,13 +83,17 @@ export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport
   };
 }
 
-/** PENDING while a purchase waits; else the first failure, else ORDERED or NO_PURCHASE. */
+/**
+ * PENDING while a purchase waits; PARTIAL when some purchases were ordered and then one did
+ * not go through; else that failure's outcome, else ORDERED or NO_PURCHASE.
+ */
 export function threadOutcome(thread: ThreadRecord): Outcome {
   if (thread.purchases.some((purchase) => purchase.result === undefined)) return "PENDING";
   const results = decidedResults(thread);
+  const ordered = results.some((r) => r.outcome === "ORDERED");
   const failure = results.find(failed);
-  if (failure !== undefined) return failure.outcome;
-  return results.some((r) => r.outcome === "ORDERED") ? "ORDERED" : "NO_PURCHASE";
+  if (failure !== undefined) return ordered ? "PARTIAL" : failure.outcome;
+  return ordered ? "ORDERED" : "NO_PURCHASE";
 }
 
 /**
@@ -102,12 +106,21 @@ export function closingMessage(
   modelText: string,
   failure?: ModelFailure,
 ): string {
-  if (failure !== undefined) return failure.message;
-  const fromResults = decidedResults(thread).map(describeResult).join(" ");
+  const results = decidedResults(thread);
+  if (failure !== undefined) {
+    // What was ordered stays ordered, and the person must hear it.
+    const ordered = results.filter((result) => result.outcome === "ORDERED");
+    return [...ordered.map(describeResult), failure.message].join(" ");
+  }
+  const fromResults = results.map(describeResult).join(" ");
+  if (outcome === "PARTIAL") return `${fromResults} ${NOT_TRIED}`;
   return outcome === "ORDERED" || outcome === "NO_PURCHASE"
     ? modelText || fromResults
     : fromResults;
 }
+
+/** The turn ends at the first purchase that does not go through (see the README's rule). */
+const NOT_TRIED = "Anything asked for after it was not tried.";
 
 /** A run that ended before any purchase: a usage error, a busy thread, a failed start. */
 export function reportWithoutPurchases(

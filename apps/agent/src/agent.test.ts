@@ -30,6 +30,7 @@ const DENIED = {
 
 describe("block mode", () => {
   it("asks once, waits for approval and orders with the token", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ interval: 2 }).pending(2).approve("at-1");
     const shop = stubShop().order();
     const { agent, clock, events } = setup();
@@ -72,6 +73,7 @@ describe("block mode", () => {
   });
 
   it("reports a denial and orders nothing", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().token(400, DENIED);
     const { agent } = setup();
 
@@ -105,7 +107,8 @@ describe("block mode", () => {
   it.each([
     ["Buy 2 XYZ phones under $500", "price_limit_exceeded"],
     ["Buy 60 XYZ phones", "insufficient_stock"],
-    ["Buy 2 unicorns", "unknown_product"],
+    // The offline model knows the shop's default catalog; this shop no longer sells laptops.
+    ["Buy 2 ABC laptops", "unknown_product"],
   ])("does not ask the person for what the shop would refuse: %j", async (request, error) => {
     stubShop().catalog();
     const { agent } = setup();
@@ -116,20 +119,33 @@ describe("block mode", () => {
     expect(report.purchases[0]).toMatchObject({ error });
   });
 
-  it("asks without a maximum when the catalog cannot price the product", async () => {
-    const auth0 = stubAuth0().bcAuthorize().approve();
-    stubShop().catalog(503).order();
+  it.each([
+    ["is down", () => undefined, /ECONNREFUSED|Nock: Disallowed net connect/],
+    ["answers 503", () => stubShop().catalog(503), /it answered 503/],
+    [
+      "lists the product without a price",
+      () => stubShop().catalog(200, [{ id: "xyz-phone", name: "XYZ phone", stock: 5 }]),
+      /lists XYZ phone without a price/,
+    ],
+  ])("asks no one when the shop's catalog %s", async (_, stubCatalog, problem) => {
+    stubCatalog();
+    // No Auth0 stub: a /bc-authorize would fail the test (no connection is allowed).
+    const auth0 = stubAuth0();
     const { agent } = setup();
 
-    await agent.run("Buy 3 USB-C cables");
+    const report = await agent.run("Buy 2 XYZ phones");
 
-    expect(auth0.calls[0]!.body.binding_message).toBe("Do you want to buy 3 USB-C cables");
-    expect(JSON.parse(auth0.calls[0]!.body.authorization_details!)[0]).not.toHaveProperty(
-      "maximum_amount",
+    expect(auth0.count("/bc-authorize")).toBe(0);
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "catalog_unavailable" });
+    expect(report.message).toMatch(problem);
+    expect(report.message).toContain("the person was not asked");
+    expect(report.fix).toBe(
+      "Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
     );
   });
 
   it("keeps the auth_req_id of a request denied at the first poll", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize({}, "req-quick").token(400, DENIED);
     const { agent } = setup();
 
@@ -139,6 +155,7 @@ describe("block mode", () => {
   });
 
   it("reports expiry by its own clock and stops polling", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 3, interval: 1 }).pending(3);
     const { agent, clock } = setup();
 
@@ -151,6 +168,7 @@ describe("block mode", () => {
   });
 
   it("maps the server's expired_token to EXPIRED", async () => {
+    stubShop().catalog();
     stubAuth0()
       .bcAuthorize()
       .token(400, { error: "expired_token", error_description: "The auth_req_id has expired" });
@@ -163,6 +181,7 @@ describe("block mode", () => {
   });
 
   it("honours slow_down: waits Retry-After and keeps the longer interval", async () => {
+    stubShop().catalog();
     stubAuth0()
       .bcAuthorize({ interval: 1 })
       .token(429, { error: "slow_down", error_description: "Slow down" }, { "retry-after": "7" })
@@ -181,6 +200,7 @@ describe("block mode", () => {
   });
 
   it("uses CIBA's 5 s default when /bc-authorize omits interval", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize({ interval: undefined }).pending().approve();
     stubShop().order();
     const { agent, clock } = setup();
@@ -190,6 +210,7 @@ describe("block mode", () => {
   });
 
   it("passes on Auth0's real reason when a user has no push enrolment", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorizeError(
       400,
       "invalid_request",
@@ -208,6 +229,7 @@ describe("block mode", () => {
   });
 
   it("does not call a refused binding message a missing enrolment", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorizeError(400, "invalid_request", "binding_message is too long");
     const { agent } = setup();
 
@@ -221,6 +243,7 @@ describe("block mode", () => {
   });
 
   it("turns a wrong client secret into a configuration error with its fix", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorizeError(401, "invalid_client", "Client authentication failed");
     const { agent } = setup();
 
@@ -231,6 +254,7 @@ describe("block mode", () => {
   });
 
   it("reports the shop's refusal with its error code", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize().approve();
     stubShop().order(409, { error: "insufficient_stock", error_description: "Only 1 left" });
     const { agent } = setup();
@@ -242,6 +266,7 @@ describe("block mode", () => {
   });
 
   it("reports an order beyond the approved authorization_details as the shop's refusal", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize().approve();
     stubShop().order(403, {
       error: "insufficient_authorization_details",
@@ -256,6 +281,7 @@ describe("block mode", () => {
   });
 
   it("treats a refused token as an error, not as the shop judging the purchase", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize().approve();
     stubShop().order(401, { error: "invalid_token", error_description: "jwt expired" });
     const { agent } = setup();
@@ -267,6 +293,7 @@ describe("block mode", () => {
   });
 
   it("buys several items in sequence, each with its own consent", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().approve("at-1").bcAuthorize().approve("at-2");
     const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
     const { agent } = setup();
@@ -275,8 +302,8 @@ describe("block mode", () => {
 
     expect(report.outcome).toBe("ORDERED");
     expect(auth0.calls.map((call) => call.body.binding_message).filter(Boolean)).toEqual([
-      "Do you want to buy 2 XYZ phones",
-      "Do you want to buy 1 USB-C cable",
+      "Do you want to buy 2 XYZ phones for max 998 USD",
+      "Do you want to buy 1 USB-C cable for max 9.99 USD",
     ]);
     expect(shop.calls.map((call) => call.headers.get("authorization"))).toEqual([
       "Bearer at-1",
@@ -290,6 +317,7 @@ describe("block mode", () => {
   });
 
   it("stops after the first denial of several items", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().token(400, DENIED);
     const { agent } = setup();
 
@@ -305,7 +333,54 @@ describe("block mode", () => {
     const report = await agent.run("What's the weather like?");
 
     expect(report).toMatchObject({ outcome: "NO_PURCHASE", exitCode: 8, purchases: [] });
-    expect(report.message).toContain("I need");
+    expect(report.message).toContain("What would you like to buy?");
+  });
+
+  it("asks which product a word means, and asks no one for approval", async () => {
+    const { agent } = setup();
+
+    const report = await agent.run("Buy 2 XYZ phones and a case");
+
+    expect(report).toMatchObject({ outcome: "NO_PURCHASE", purchases: [] });
+    expect(report.message).toBe(
+      'I understood: 2 x XYZ phone. By "case", do you mean XYZ phone case? Nothing was bought.',
+    );
+  });
+
+  it("is PARTIAL when an item was ordered and a later one did not go through", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().approve("at-1");
+    const shop = stubShop().order(201, { id: "ord_1", total: 998, currency: "USD" });
+    const { agent } = setup();
+
+    // The second item is out of stock: refused before anyone is asked.
+    const report = await agent.run("Buy 2 XYZ phones and 600 USB-C cables");
+
+    expect(report).toMatchObject({ outcome: "PARTIAL", exitCode: 10, error: "insufficient_stock" });
+    expect(report.purchases.map((p) => [p.purchase.product, p.outcome])).toEqual([
+      ["XYZ phone", "ORDERED"],
+      ["USB-C cable", "SHOP_REFUSED"],
+    ]);
+    expect(report.message).toBe(
+      "Ordered 2 x XYZ phone: order ord_1, total 998.00 USD. Could not buy 600 x USB-C cable: " +
+        "Only 500 x USB-C cable in stock, 600 wanted; the person was not asked. " +
+        "Anything asked for after it was not tried.",
+    );
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(shop.calls).toHaveLength(1);
+  });
+
+  it("tries no item after one that did not go through", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().approve("at-1");
+    stubShop().order(201, { id: "ord_1" });
+    const { agent } = setup();
+
+    const report = await agent.run("Buy an XYZ phone, 2 XYZ phones under $100 and a USB-C cable");
+
+    expect(report.outcome).toBe("PARTIAL");
+    expect(report.purchases.map((p) => p.outcome)).toEqual(["ORDERED", "SHOP_REFUSED"]);
+    expect(auth0.count("/bc-authorize")).toBe(1);
   });
 });
 
@@ -364,6 +439,7 @@ describe("loop control", () => {
       "REQUEST_REFUSED",
     ],
   ] as const)("ends the turn after %s: one push, no retry", async (_, stub, outcome) => {
+    stubShop().catalog();
     const auth0 = stub();
     const model = stubbornModel();
     const { agent } = setup({ model });
@@ -376,6 +452,7 @@ describe("loop control", () => {
   });
 
   it("sends no second request for a parallel duplicate call", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().token(400, DENIED);
     const { agent } = setup({ model: stubbornModel(2) });
 
@@ -402,6 +479,7 @@ describe("interrupt mode", () => {
     setup({ config: interrupt(), store: createFileStore(dir), clock });
 
   it("sends, survives a restart, and orders exactly once", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().pending().approve("at-secret");
     const shop = stubShop().order();
     const clock = new ManualClock();
@@ -436,6 +514,7 @@ describe("interrupt mode", () => {
   });
 
   it("reports an expired request as expired and never sends it again", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
     const clock = new ManualClock();
 
@@ -449,6 +528,7 @@ describe("interrupt mode", () => {
   });
 
   it("refuses to send again when the request it was sending was never stored", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending();
     const clock = new ManualClock();
     await restart(clock).agent.run("Buy an XYZ phone");
@@ -470,6 +550,7 @@ describe("interrupt mode", () => {
   });
 
   it("asks for each item of a resumed thread in turn", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0()
       .bcAuthorize({}, "req-a")
       .pending()
@@ -483,11 +564,12 @@ describe("interrupt mode", () => {
     const second = await restart(clock).agent.resume("thread-1");
 
     expect(second).toMatchObject({ outcome: "PENDING", authReqId: "req-b" });
-    expect(second.bindingMessage).toBe("Do you want to buy 1 USB-C cable");
+    expect(second.bindingMessage).toBe("Do you want to buy 1 USB-C cable for max 9.99 USD");
     expect(auth0.count("/bc-authorize")).toBe(2);
   });
 
   it("lets two concurrent resumes of one thread place one order", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().approve();
     const shop = stubShop().order();
     const clock = new ManualClock();

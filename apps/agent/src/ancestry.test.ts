@@ -4,7 +4,7 @@ import { ancestorsOf, watchAncestry } from "./ancestry.js";
 import { AgentHalt } from "./halt.js";
 import { parseStat, readProcess, type ProcessInfo } from "./process-info.js";
 
-/** `pnpm agent` started from an interactive shell: bash, then the job pnpm -> sh -> tsx -> node. */
+/** The agent started by a script from an interactive shell: bash, then the job pnpm -> sh -> tsx -> node. */
 function processTable() {
   const table = new Map<number, ProcessInfo>();
   const add = (pid: number, command: string, ppid: number, pgrp: number) =>

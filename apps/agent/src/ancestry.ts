@@ -26,8 +26,9 @@ export interface AncestryOptions {
 }
 
 /**
- * `pnpm agent` runs as pnpm -> sh -> tsx -> node, and a `kill -9` of pnpm leaves the rest
- * running: without this watch, the orphan would go on to place the order. The watched
+ * `pnpm agent` runs as pnpm -> node (-> node, once it restarts to trust the local CA), a
+ * script as pnpm -> sh -> tsx -> node, and a `kill -9` of pnpm leaves the rest running:
+ * without this watch, the orphan would go on to place the order. The watched
  * ancestors are the parent and, above it, the processes of the same process group: the job
  * a shell started (`pnpm agent ...`), but not the shell itself, so `nohup pnpm agent ... &`
  * still outlives its terminal. A zombie counts as dead: nothing may reap it here.

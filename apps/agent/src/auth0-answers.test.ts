@@ -30,6 +30,7 @@ describe("access_denied, which Auth0 also sends for an expired request", () => {
   const shortRequest = { expires_in: 3, interval: 1 };
 
   it("is DENIED when it arrives well before the expiry", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize(shortRequest).pending().token(400, DENIED_OR_EXPIRED);
     const { agent, clock } = setup();
 
@@ -40,6 +41,7 @@ describe("access_denied, which Auth0 also sends for an expired request", () => {
   });
 
   it("is EXPIRED when it arrives after the expiry, for a poll sent before it", async () => {
+    stubShop().catalog();
     const clock = new ManualClock();
     const auth0 = stubAuth0()
       .bcAuthorize(shortRequest)
@@ -62,6 +64,7 @@ describe("access_denied, which Auth0 also sends for an expired request", () => {
   });
 
   it("is EXPIRED within a second before the expiry, where Auth0's whole seconds may end it", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize(shortRequest).pending(2).token(400, DENIED_OR_EXPIRED);
     const { agent, clock } = setup();
 
@@ -80,6 +83,7 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
   };
 
   it("is REQUEST_REFUSED naming the per-user limit and when to try again (Retry-After)", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorizeReply(429, limited, {
       "Retry-After": "30",
       "X-RateLimit-Limit": "5",
@@ -104,6 +108,7 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
   });
 
   it("computes the time from X-RateLimit-Reset when there is no Retry-After", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorizeReply(429, limited, {
       "X-RateLimit-Reset": String(start / 1000 + 45),
     });
@@ -117,6 +122,7 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
   });
 
   it("is read the same when the 429 has no JSON body", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorizeReply(429, "Too Many Requests", { "Retry-After": "60" });
     const { agent } = setup({ clock: new ManualClock(start) });
 
@@ -128,6 +134,7 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
   });
 
   it("is not blamed on the per-user limit when it answers a poll of an accepted request", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize().token(429, limited, { "Retry-After": "10" });
     const { agent } = setup({ clock: new ManualClock(start) });
 
@@ -139,6 +146,7 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
   });
 
   it("stops the turn: the next item of the request is not asked for", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorizeReply(429, limited, { "Retry-After": "30" });
     const { agent } = setup();
 
@@ -151,6 +159,7 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
 
 describe("a long --expiry", () => {
   it("is sent as asked, with a warning that Auth0 emails instead of pushing", async () => {
+    stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 3600 }).approve();
     stubShop().order();
     const { agent, events } = setup({ config: testConfig({ requestedExpiry: 3600 }) });
@@ -170,6 +179,7 @@ describe("a long --expiry", () => {
   });
 
   it("is not refused by the agent when the tenant refuses it: Auth0's answer is reported", async () => {
+    stubShop().catalog();
     stubAuth0().bcAuthorizeError(400, "invalid_request", "Email notifications are not enabled");
     const { agent } = setup({ config: testConfig({ requestedExpiry: 301 }) });
 
@@ -183,6 +193,7 @@ describe("a long --expiry", () => {
   });
 
   it.each([1, 300])("gives no warning at %i s, where Auth0 pushes", async (requestedExpiry) => {
+    stubShop().catalog();
     stubAuth0().bcAuthorize({ expires_in: requestedExpiry }).approve();
     stubShop().order();
     const { agent, events } = setup({ config: testConfig({ requestedExpiry }) });

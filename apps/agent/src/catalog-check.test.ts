@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { lookUpCatalog } from "./catalog-check.js";
+import { lookUpCatalog, refusalBeforeAsking, type CatalogAnswer } from "./catalog-check.js";
 import { expectAllStubsUsed, isolateNetwork, SHOP, stubShop } from "./test-support/stubs.js";
 
 beforeEach(isolateNetwork);
@@ -26,10 +26,50 @@ describe("lookUpCatalog", () => {
     expect(await look("ABC laptop", 1)).toEqual({ kind: "unknown" });
   });
 
-  it("is unavailable when the catalog fails or is malformed", async () => {
-    stubShop().catalog(500);
-    expect(await look("XYZ phone", 1)).toEqual({ kind: "unavailable" });
+  it("is unavailable, saying why, when the catalog cannot be read", async () => {
+    const url = `${SHOP}/api/products`;
+    nock(SHOP).get("/api/products").reply(500);
+    expect(await look("XYZ phone", 1)).toEqual({
+      kind: "unavailable",
+      url,
+      problem: "it answered 500",
+    });
     nock(SHOP).get("/api/products").reply(200, "not json");
-    expect(await look("XYZ phone", 1)).toEqual({ kind: "unavailable" });
+    expect(await look("XYZ phone", 1)).toEqual({
+      kind: "unavailable",
+      url,
+      problem: "its answer is not a product list",
+    });
+  });
+});
+
+describe("refusalBeforeAsking", () => {
+  const buy = { product: "XYZ phone", qty: 2, priceLimit: 900 };
+
+  it.each<[string, CatalogAnswer, string | undefined]>([
+    [
+      "the catalog cannot be read",
+      { kind: "unavailable", url: "u", problem: "p" },
+      "catalog_unavailable",
+    ],
+    ["the product is unknown", { kind: "unknown" }, "unknown_product"],
+    [
+      "the stock is short",
+      { kind: "found", name: "XYZ phone", total: 998, stock: 1 },
+      "insufficient_stock",
+    ],
+    [
+      "it costs more than the limit",
+      { kind: "found", name: "XYZ phone", total: 998, stock: 9 },
+      "price_limit_exceeded",
+    ],
+  ])("refuses before asking when %s", (_, catalog, error) => {
+    expect(refusalBeforeAsking(buy, catalog)).toMatchObject({ error });
+  });
+
+  it("lets through what the shop would sell", () => {
+    const catalog: CatalogAnswer = { kind: "found", name: "XYZ phone", total: 998, stock: 9 };
+    expect(refusalBeforeAsking({ ...buy, priceLimit: 998 }, catalog)).toBeUndefined();
+    expect(refusalBeforeAsking({ product: "XYZ phone", qty: 2 }, catalog)).toBeUndefined();
   });
 });

@@ -9,10 +9,13 @@ import type { Verdict } from "./purchase-result.js";
 import { fetchProducts } from "./shop-client.js";
 
 export type CatalogAnswer =
-  /** The catalog could not be read; the shop judges the order alone. */
-  | { kind: "unavailable" }
+  /** The catalog could not be read: nothing says the shop would sell this, so do not ask. */
+  | { kind: "unavailable"; url: string; problem: string }
   | { kind: "unknown" }
   | { kind: "found"; name: string; total: number; stock: number | undefined };
+
+/** How long the check waits for the shop's catalog before it counts as unreachable. */
+export const CATALOG_CHECK_TIMEOUT_MS = 1500;
 
 /**
  * What the shop's catalog says about a purchase before the person is asked: whether the
@@ -26,17 +29,20 @@ export async function lookUpCatalog(options: {
   product: string;
   qty: number;
 }): Promise<CatalogAnswer> {
-  const products = await fetchProducts(options);
-  if (products === undefined) return { kind: "unavailable" };
+  const read = await fetchProducts({ ...options, timeoutMs: CATALOG_CHECK_TIMEOUT_MS });
+  if (!read.ok) return { kind: "unavailable", url: options.url, problem: read.problem };
 
   const wanted = productReferenceCandidates(options.product);
-  for (const item of products) {
+  for (const item of read.products) {
     const names = [item.id, item.name].filter((v): v is string => typeof v === "string");
     if (!names.some((name) => wanted.includes(normalizeProductReference(name)))) continue;
-    if (typeof item.price !== "number") return { kind: "unavailable" };
+    const name = typeof item.name === "string" ? item.name : options.product;
+    if (typeof item.price !== "number") {
+      return { kind: "unavailable", url: options.url, problem: `it lists ${name} without a price` };
+    }
     return {
       kind: "found",
-      name: typeof item.name === "string" ? item.name : options.product,
+      name,
       total: toCents(item.price * options.qty) / 100,
       stock: typeof item.stock === "number" ? item.stock : undefined,
     };
@@ -44,19 +50,32 @@ export async function lookUpCatalog(options: {
   return { kind: "unknown" };
 }
 
-/** What the shop would refuse after the person approved: better not to ask them at all. */
+/**
+ * Why not to ask the person at all: the shop would certainly refuse (unknown product, not
+ * enough stock, over the person's own limit), or its catalog cannot be read, so nothing says
+ * it would sell. A consent the shop will refuse is a push for nothing.
+ */
 export function refusalBeforeAsking(
   input: PurchaseRequest,
   catalog: CatalogAnswer,
 ): Verdict | undefined {
-  if (catalog.kind === "unknown") {
-    return {
-      outcome: "SHOP_REFUSED",
-      error: "unknown_product",
-      description: `The shop's catalog has no product matching "${input.product}"; the person was not asked.`,
-    };
+  switch (catalog.kind) {
+    case "unavailable":
+      return {
+        outcome: "ERROR",
+        error: "catalog_unavailable",
+        description: `Cannot read the shop's catalog at ${catalog.url} (${catalog.problem}), so the purchase cannot be checked; the person was not asked.`,
+        fix: "Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
+      };
+    case "unknown":
+      return {
+        outcome: "SHOP_REFUSED",
+        error: "unknown_product",
+        description: `The shop's catalog has no product matching "${input.product}"; the person was not asked.`,
+      };
+    case "found":
+      break;
   }
-  if (catalog.kind !== "found") return undefined;
   if (catalog.stock !== undefined && catalog.stock < input.qty) {
     return {
       outcome: "SHOP_REFUSED",

@@ -189,8 +189,13 @@ function helpText(): string {
   return `
 Examples:
   pnpm agent "Buy 2 XYZ phones"
+  pnpm agent "buy two XYZ phones and a USB-C cable, max 300 dollars"
+  pnpm agent "Could you order three XYZ phones for me? Keep it under 5000 dollars."
   pnpm agent --mode interrupt "Buy an XYZ phone under $900"    then: pnpm agent resume <thread>
   echo "buy a USB-C cable" | pnpm agent --json
+
+Without OPENAI_API_KEY a built-in model reads the request against the shop's catalog: several
+products are several purchases, each approved on its own; when unsure it asks, and buys nothing.
 
 Environment (also read from <repo>/.env; the real environment wins):
 ${variables}

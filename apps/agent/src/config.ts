@@ -194,7 +194,10 @@ export const ENVIRONMENT_HELP: [string, string][] = [
   ["AGENT_USER_ID", `the person the agent acts for (default ${LOCAL_DEFAULTS.userId})`],
   ["SHOP_API_AUDIENCE", `the shop API identifier (default ${SHOP_API_AUDIENCE})`],
   ["SHOP_API_URL", `the purchase endpoint (default ${DEFAULT_SHOP_API_URL})`],
-  ["SHOP_CATALOG_URL", "prices for the consent (default: products next to SHOP_API_URL)"],
+  [
+    "SHOP_CATALOG_URL",
+    "the catalog the offline model reads and each purchase is checked against (default: products next to SHOP_API_URL)",
+  ],
   ["AGENT_MODE", "block or interrupt (default block)"],
   [
     "AGENT_REQUESTED_EXPIRY",

@@ -19,7 +19,15 @@ export { createModel } from "./model.js";
 export { isDead, readProcess } from "./process-info.js";
 export { createOfflineModel } from "./offline-model.js";
 export { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
-export { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
+export {
+  parsePurchaseRequest,
+  type CatalogProduct,
+  type ParsedRequest,
+  type ParseOptions,
+  type UnclearReason,
+} from "./parse-request.js";
+export { BUILT_IN_CATALOG } from "./built-in-catalog.js";
+export { builtInCatalog, shopCatalog, type CatalogSource } from "./catalog-source.js";
 export { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 export {
   describePurchase,

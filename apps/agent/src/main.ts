@@ -20,6 +20,11 @@ async function main(argv: string[]): Promise<number> {
   return runCli(argv, env);
 }
 
+// A reader that has gone (`pnpm agent --help | head -1`) is not the agent's error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+});
+
 // The exit code is set, not forced with process.exit, so output still being written is not cut.
 void main(process.argv).then((code) => {
   process.exitCode = code;

@@ -65,6 +65,7 @@ describe("OpenAI model", () => {
   const config = loadConfig({ OPENAI_API_KEY: "sk-test", AGENT_STORE: "/nonexistent" });
 
   it("uses the Responses API: a tool call, then the final answer", async () => {
+    stubShop().catalog();
     const requests: Record<string, unknown>[] = [];
     const openai = nock("https://api.openai.com")
       .post("/v1/responses")
@@ -112,6 +113,7 @@ describe("OpenAI model", () => {
   });
 
   it("continues an interrupted thread in a new agent from the stored conversation", async () => {
+    stubShop().catalog();
     const requests: Record<string, unknown>[] = [];
     nock("https://api.openai.com")
       .post("/v1/responses")

@@ -1,15 +1,25 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV2 } from "@ai-sdk/provider";
 
+import { shopCatalog } from "./catalog-source.js";
 import type { AgentConfig } from "./config.js";
 import { createOfflineModel } from "./offline-model.js";
 
-/** The offline model with no OPENAI_API_KEY, otherwise OpenAI or a compatible server. */
+/**
+ * The offline model with no OPENAI_API_KEY, reading requests against the shop's catalog;
+ * otherwise OpenAI or a compatible server. `fetch` is for the catalog and OpenAI.
+ */
 export function createModel(
   config: AgentConfig,
   options: { fetch?: typeof fetch } = {},
 ): LanguageModelV2 {
-  if (config.model.kind === "offline") return createOfflineModel();
+  if (config.model.kind === "offline") {
+    const catalog = shopCatalog({
+      fetch: options.fetch ?? globalThis.fetch,
+      url: config.catalogUrl,
+    });
+    return createOfflineModel({ catalog });
+  }
   const { apiKey, baseURL, api, name } = config.model;
   const openai = createOpenAI({
     apiKey,

@@ -102,13 +102,27 @@ describe("offline model", () => {
     expect(JSON.stringify(result.content)).toContain("1 x USB-C cable");
   });
 
-  it("calls no tool when it cannot understand, and says what it needs", async () => {
+  it("calls no tool when it is unsure, and asks one question", async () => {
     const result = await model.doGenerate(call([user("Buy phones")]));
     expect(result.finishReason).toBe("stop");
     expect(result.content).toEqual([
       {
         type: "text",
-        text: "I could not find a purchase in your request. I need the number of phones to buy. Nothing was bought.",
+        text: 'Which do you mean by "phones": XYZ phone or XYZ phone case? Nothing was bought.',
+      },
+    ]);
+  });
+
+  it("reads requests against the catalog it is given", async () => {
+    const catalog = () => Promise.resolve([{ id: "gift-box", name: "Gift box" }]);
+    const shop = createOfflineModel({ generateId: () => "call_g", catalog });
+    const result = await shop.doGenerate(call([user("Buy 2 gift boxes")]));
+    expect(result.content).toEqual([
+      {
+        type: "tool-call",
+        toolCallId: "call_g",
+        toolName: "shop_online",
+        input: JSON.stringify({ product: "Gift box", qty: 2 }),
       },
     ]);
   });

@@ -10,6 +10,7 @@ import type {
   LanguageModelV2Usage,
 } from "@ai-sdk/provider";
 
+import { builtInCatalog, type CatalogSource } from "./catalog-source.js";
 import { isTerminalFailure } from "./outcome.js";
 import { parsePurchaseRequest } from "./parse-request.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
@@ -28,28 +29,30 @@ interface Reply {
 }
 
 /**
- * A deterministic model that needs no key and no network. It reads the last user message as a
- * purchase request, calls the purchase tool once per item, one item per step so each gets its
- * own consent, and writes the final answer from the tool results.
+ * A deterministic model that needs no key. It reads the last user message as a purchase
+ * request against the shop's catalog (`catalog`; by default the shop's default catalog), asks
+ * one question when it is unsure, calls the purchase tool once per item, one item per step so
+ * each gets its own consent, and writes the final answer from the tool results.
  */
-export function createOfflineModel(options: { generateId?: () => string } = {}): LanguageModelV2 {
+export function createOfflineModel(
+  options: { generateId?: () => string; catalog?: CatalogSource } = {},
+): LanguageModelV2 {
   const generateId = options.generateId ?? (() => `call_${randomUUID()}`);
+  const catalog = options.catalog ?? builtInCatalog;
 
-  const reply = (call: LanguageModelV2CallOptions): Reply => {
+  const reply = async (call: LanguageModelV2CallOptions): Promise<Reply> => {
     const text = (answer: string): Reply => ({
       content: [{ type: "text", text: answer }],
       finishReason: "stop",
     });
     const request = lastUserText(call.prompt);
     const toolName = call.tools?.find((tool) => tool.type === "function")?.name;
-    const parsed = parsePurchaseRequest(request);
+    const parsed = parsePurchaseRequest(request, await catalog());
 
     if (parsed.kind === "unclear") {
       const understood =
-        parsed.understood.length > 0
-          ? `I understood: ${parsed.understood.join("; ")}. `
-          : "I could not find a purchase in your request. ";
-      return text(`${understood}I need ${parsed.needed}. Nothing was bought.`);
+        parsed.understood.length > 0 ? `I understood: ${parsed.understood.join("; ")}. ` : "";
+      return text(`${understood}${parsed.question} Nothing was bought.`);
     }
 
     const results = toolResultsSince(call.prompt);
@@ -79,12 +82,12 @@ export function createOfflineModel(options: { generateId?: () => string } = {}):
     provider: "ciba-testbed",
     modelId: OFFLINE_MODEL_ID,
     supportedUrls: {},
-    doGenerate: (call) => {
-      const { content, finishReason } = reply(call);
-      return Promise.resolve({ content, finishReason, usage: NO_USAGE, warnings: [] });
+    doGenerate: async (call) => {
+      const { content, finishReason } = await reply(call);
+      return { content, finishReason, usage: NO_USAGE, warnings: [] };
     },
-    doStream: (call) => {
-      const { content, finishReason } = reply(call);
+    doStream: async (call) => {
+      const { content, finishReason } = await reply(call);
       const parts: LanguageModelV2StreamPart[] = [{ type: "stream-start", warnings: [] }];
       content.forEach((part, index) => {
         if (part.type === "text") {
@@ -109,7 +112,7 @@ export function createOfflineModel(options: { generateId?: () => string } = {}):
           controller.close();
         },
       });
-      return Promise.resolve({ stream });
+      return { stream };
     },
   };
 }

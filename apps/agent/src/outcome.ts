@@ -13,6 +13,7 @@ export const OUTCOMES = {
   REQUEST_REFUSED: { exitCode: 7, summary: "Auth0 refused the approval request" },
   NO_PURCHASE: { exitCode: 8, summary: "no purchase was understood or attempted" },
   IN_PROGRESS: { exitCode: 9, summary: "another agent process is working on this thread" },
+  PARTIAL: { exitCode: 10, summary: "some purchases were ordered, then one did not go through" },
 } as const;
 
 export type Outcome = keyof typeof OUTCOMES;
@@ -21,7 +22,10 @@ export function exitCodeOf(outcome: Outcome): number {
   return OUTCOMES[outcome].exitCode;
 }
 
-/** Outcomes after which the turn must end: the model may not try again into a second push. */
+/**
+ * Outcomes after which the turn must end: the model may not try again into a second push.
+ * (PARTIAL is a thread's outcome, never one purchase's.)
+ */
 export function isTerminalFailure(outcome: Outcome): boolean {
   return outcome !== "ORDERED";
 }

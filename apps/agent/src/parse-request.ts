@@ -1,168 +1,505 @@
 import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testbed/shared";
 
-/** What the offline model understood from a sentence: purchases, or why there are none. */
+import {
+  findMentions,
+  hasPluralName,
+  productsWithWord,
+  singular,
+  type CatalogProduct,
+  type ProductMention,
+} from "./catalog-match.js";
+import { isNumberWord } from "./number-words.js";
+import { findPricePhrases, type PricePhrase } from "./price-limits.js";
+import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
+import { questionsFor, type Unclear } from "./request-questions.js";
+import { readSentences, type Sentence } from "./request-tokens.js";
+import {
+  isIntentVerb,
+  isMereQuestion,
+  isPurchaseVerb,
+  negatedWords,
+  openingOf,
+} from "./request-words.js";
+
+export type { CatalogProduct } from "./catalog-match.js";
+export type { UnclearReason } from "./request-questions.js";
+
+export interface ParseOptions {
+  /**
+   * A product the catalog does not list: "ask" (the default) asks which product is meant;
+   * "as-named" buys it under the name typed, in the singular, for a reader that knows no shop
+   * and leaves the judging to whoever sells (the model server).
+   */
+  unlisted?: "ask" | "as-named";
+}
+
+/** What the offline model understood: purchases, or the one question it must ask first. */
 export type ParsedRequest =
   | { kind: "purchases"; items: PurchaseRequest[] }
-  | { kind: "unclear"; understood: string[]; needed: string };
+  | ({ kind: "unclear"; understood: string[] } & Unclear);
 
-const UNITS: Record<string, number> = {
-  zero: 0,
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  thirteen: 13,
-  fourteen: 14,
-  fifteen: 15,
-  sixteen: 16,
-  seventeen: 17,
-  eighteen: 18,
-  nineteen: 19,
-};
-const TENS: Record<string, number> = {
-  twenty: 20,
-  thirty: 30,
-  forty: 40,
-  fifty: 50,
-  sixty: 60,
-  seventy: 70,
-  eighty: 80,
-  ninety: 90,
-};
+/** Where in the request something was read: its sentence and tokens. */
+interface Place {
+  sentence: number;
+  start: number;
+  end: number;
+}
 
-const NUMBER_WORD = `(?:${Object.keys(TENS).join("|")})(?:[- ](?:${Object.keys(UNITS).join("|")}))?|${Object.keys(UNITS).join("|")}`;
-// Longer phrases first: "a dozen" must not be read as "a" + product "dozen eggs".
-const QUANTITY = `half a dozen|a dozen|a couple of|a hundred|one hundred|${NUMBER_WORD}|an|a|\\d+(?:,\\d{3})*`;
+interface ItemDraft extends Place {
+  product: CatalogProduct;
+  plural: boolean;
+  quantity: QuantityPhrase | undefined;
+}
 
-const INTENT =
-  /^(?:(?:hi|hey|hello|ok|okay|so)[,!.]?\s+)?(?:(?:please|kindly)\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?(?:i(?:\s+(?:want|need|would like)|['’]d like)\s+(?:you\s+)?(?:to\s+)?)?(?:buy|order|purchase|get(?:\s+me)?|grab)\b\s*/i;
+interface Item extends Place {
+  request: PurchaseRequest;
+}
 
-const PRICE =
-  /\s*(?:,\s*)?(?:for\s+)?(?:under|below|less than|max(?:imum)?|at most|no more than|not more than|up to|within|with a (?:budget|limit) of|budget(?: of)?|limit(?: of)?)\s*:?\s*(?<amount>\$?\s*\d+(?:,\d{3})*(?:\.\d{1,2})?)\s*(?:dollars?|usd|bucks|\$)?\s*(?:total|in total)?\s*$/i;
-const PRICE_FOR =
-  /\s+for\s+(?<amount>\$\s*\d+(?:,\d{3})*(?:\.\d{1,2})?|\d+(?:,\d{3})*(?:\.\d{1,2})?\s*(?:dollars?|usd|bucks))\s*(?:total|in total)?\s*$/i;
+type Price = PricePhrase & Place;
 
-const ITEM = new RegExp(`^(?:(?<qty>${QUANTITY})\\s+(?:x\\s+)?)?(?<product>.+)$`, "i");
+interface Problem extends Place {
+  unclear: Unclear;
+}
+
+interface SentenceReading {
+  items: ItemDraft[];
+  problems: Problem[];
+  prices: Price[];
+  /** It asks to buy, though it may not say what. */
+  asksToBuy: boolean;
+  /** Something in it was taken back: "don't buy", "no case". */
+  negation: boolean;
+  /** The products it names, whether or not it asks for them ("Do you have XYZ phones?"). */
+  mentioned: CatalogProduct[];
+  /** A count with no product: "I'd like 2." */
+  uncounted: (Place & { quantity: QuantityPhrase }) | undefined;
+}
+
+const BOUNDARIES = new Set([",", "and", "plus", "&", "+", "also", "then", "with", "but", "or"]);
+const POSSESSIVES = new Set(["my", "your", "his", "her", "our", "their", "its"]);
+/** Words a request may carry besides its items: "2 XYZ phones please, thanks". */
+const FILLERS = new Set(
+  (
+    "please pls plz thanks thank you ok okay so also too and just now today asap then hi hello " +
+    "hey for me us as well right away yes oh , ! : the"
+  ).split(" "),
+);
+/** Words before an object that are not the object: "I'd like to order", "can you get me". */
+const LEADING = new Set(
+  (
+    "i we you u me us can could would will to i'd i'll i'm we'd we'll just up well as really " +
+    "please pls also then and hi hey ok okay so like want need is it possible"
+  ).split(" "),
+);
+/** Words after which an object has ended: "a toaster for my mother". */
+const OBJECT_END = new Set(
+  "for to from in on at please pls asap now today tomorrow right by because if when that which who".split(
+    " ",
+  ),
+);
+/** Objects that name no product: "buy something", "order it". */
+const NO_PRODUCT = new Set(
+  "something anything stuff things thing it them one that this these those order items item".split(
+    " ",
+  ),
+);
+/** What may follow a count written apart from its product: "USB-C cables, 4 of them". */
+const COUNT_WORDS = new Set(["of", "them", "pieces", "units", "pcs", "please"]);
 
 /**
- * Reads plain English purchase requests such as "Buy 2 XYZ phones and a USB-C cable under
- * $30". Product names are singular ("XYZ phone"), which the shop's lookup accepts.
+ * Reads a purchase request against the shop's catalog: which products it names (as the catalog
+ * names them), how many of each, and the most the person will pay. Anything it is not sure
+ * of (a product the shop does not sell, a word that could mean two products, a plural without
+ * a number) makes it ask one question instead of guessing. Negations and questions that ask
+ * for nothing are not purchases.
  */
-export function parsePurchaseRequest(text: string): ParsedRequest {
-  const sentence = text
-    .trim()
-    .replace(/[.!?]+$/, "")
-    .replace(/\s+please$/i, "")
-    .trim();
-  const intent = INTENT.exec(sentence);
-  const body = intent ? sentence.slice(intent[0].length) : sentence;
-  if (body === "") {
-    return intent
-      ? unclear(["you want to buy something"], "the product to buy")
-      : unclear([], HOW_TO_ASK);
-  }
-
-  const segments = body
-    .split(/\s*(?:,\s+(?:and\s+|then\s+)?|\s+and\s+(?:then\s+)?|\s+plus\s+|\s*&\s*)/i)
-    .filter((segment) => segment.length > 0);
-
-  const items: PurchaseRequest[] = [];
-  for (const segment of segments) {
-    const item = parseItem(segment);
-    if (typeof item === "string") {
-      const understood = items.map(describe);
-      if (!intent && items.length === 0) return unclear([], HOW_TO_ASK);
-      return unclear(understood, item);
+export function parsePurchaseRequest(
+  text: string,
+  catalog: readonly CatalogProduct[],
+  options: ParseOptions = {},
+): ParsedRequest {
+  const questions = questionsFor(catalog);
+  const readings = readSentences(text).map((sentence, index) =>
+    readSentence(sentence, index, { catalog, questions, options }),
+  );
+  const problems = readings.flatMap((reading) => reading.problems);
+  const items: Item[] = [];
+  for (const draft of readings.flatMap((reading, index) =>
+    draftsOf(reading, readings[index - 1]),
+  )) {
+    const quantity = draft.quantity?.quantity;
+    if (
+      (quantity === undefined && draft.plural) ||
+      (quantity !== undefined && "vague" in quantity)
+    ) {
+      problems.push({ ...placeOf(draft), unclear: questions.quantityMissing(draft.product) });
+      continue;
     }
-    if (!intent && !item.explicitQuantity) return unclear([], HOW_TO_ASK);
-    items.push(item.request);
-  }
-  return { kind: "purchases", items };
-}
-
-const HOW_TO_ASK = `a purchase request such as "Buy 2 XYZ phones under $500"`;
-
-function unclear(understood: string[], needed: string): ParsedRequest {
-  return { kind: "unclear", understood, needed };
-}
-
-function describe(item: PurchaseRequest): string {
-  const limit = item.priceLimit === undefined ? "" : ` for at most ${item.priceLimit} USD`;
-  return `${item.qty} x ${item.product}${limit}`;
-}
-
-function parseItem(
-  segment: string,
-): { request: PurchaseRequest; explicitQuantity: boolean } | string {
-  let rest = segment.trim();
-  let priceLimit: number | undefined;
-  const price = PRICE.exec(rest) ?? PRICE_FOR.exec(rest);
-  if (price?.groups?.amount !== undefined) {
-    priceLimit = Number(price.groups.amount.replace(/[$,\s]|dollars?|usd|bucks/gi, ""));
-    rest = rest.slice(0, price.index).trim();
-    if (!(priceLimit > 0) || priceLimit > MAX_PRICE_LIMIT) {
-      return `a price limit between 0 and ${MAX_PRICE_LIMIT} USD (got ${price.groups.amount.trim()})`;
+    const qty = quantity?.value ?? 1;
+    if (!Number.isInteger(qty) || qty < 1 || qty > MAX_QUANTITY) {
+      problems.push({
+        ...placeOf(draft),
+        unclear: questions.quantityOutOfRange(draft.product, qty),
+      });
+      continue;
     }
+    items.push({ ...placeOf(draft), request: { product: draft.product.name, qty } });
+  }
+  const understood = items.map(({ request }) => `${request.qty} x ${request.product}`);
+  const [problem] = problems.sort(byPlace);
+  if (problem !== undefined) return { kind: "unclear", understood, ...problem.unclear };
+
+  if (items.length === 0) {
+    const unclear = readings.some((reading) => reading.negation)
+      ? questions.negated()
+      : readings.some((reading) => reading.asksToBuy)
+        ? questions.productMissing()
+        : questions.notAPurchase(readings.flatMap((reading) => reading.mentioned)[0]);
+    return { kind: "unclear", understood, ...unclear };
   }
 
-  const vague = VAGUE.exec(rest);
-  if (vague) {
-    const what = rest.slice(vague[0].length).trim();
-    return what === "" ? `the product to buy in "${segment}"` : `the number of ${what} to buy`;
+  const limits = priceLimitsOf(
+    items,
+    readings.flatMap((reading) => reading.prices),
+  );
+  const invalid = limits.find(
+    (limit) => limit !== undefined && !(limit > 0 && limit <= MAX_PRICE_LIMIT),
+  );
+  if (invalid !== undefined) {
+    return { kind: "unclear", understood, ...questions.priceOutOfRange(invalid) };
   }
-
-  const match = ITEM.exec(rest);
-  const rawQty = match?.groups?.qty;
-  const rawProduct = match?.groups?.product?.replace(/^(?:of|the)\s+/i, "").trim() ?? "";
-  if (rawProduct === "" || /^\d/.test(rawProduct)) return `the product to buy in "${segment}"`;
-
-  const qty = rawQty === undefined ? undefined : quantityOf(rawQty);
-  const words = rawProduct.split(/\s+/);
-  const last = words.at(-1) ?? "";
-  const plural = isPlural(last);
-  if (qty === undefined && plural) return `the number of ${rawProduct} to buy`;
-  if (qty !== undefined && (qty < 1 || qty > MAX_QUANTITY)) {
-    return `a quantity between 1 and ${MAX_QUANTITY} for ${rawProduct} (got ${rawQty})`;
-  }
-  const product = [...words.slice(0, -1), plural ? singular(last) : last].join(" ");
   return {
-    request: { product, qty: qty ?? 1, ...(priceLimit === undefined ? {} : { priceLimit }) },
-    explicitQuantity: qty !== undefined,
+    kind: "purchases",
+    items: items.map(({ request }, index) => {
+      const priceLimit = limits[index];
+      return priceLimit === undefined ? request : { ...request, priceLimit };
+    }),
   };
 }
 
-function quantityOf(raw: string): number {
-  const word = raw.toLowerCase().replace(/\s+/g, " ");
-  if (/^\d/.test(word)) return Number(word.replace(/,/g, ""));
-  if (word === "a" || word === "an") return 1;
-  if (word === "a dozen") return 12;
-  if (word === "half a dozen") return 6;
-  if (word === "a couple of") return 2;
-  if (word === "a hundred" || word === "one hundred") return 100;
-  const [tens = "", unit] = word.split(/[- ]/);
-  return (TENS[tens] ?? UNITS[tens] ?? 0) + (unit === undefined ? 0 : (UNITS[unit] ?? 0));
+/**
+ * The items of a sentence. A count with no product ("I'd like 2.") counts the one product the
+ * sentence before named ("Do you have XYZ phones?"); with none or several, it stays a question.
+ */
+function draftsOf(reading: SentenceReading, before: SentenceReading | undefined): ItemDraft[] {
+  const { uncounted } = reading;
+  const named = new Set(before?.mentioned);
+  const [product] = named;
+  if (reading.items.length > 0 || uncounted === undefined || named.size !== 1 || !product) {
+    return reading.items;
+  }
+  return [{ ...placeOf(uncounted), product, plural: false, quantity: uncounted.quantity }];
 }
 
-const VAGUE = /^(?:some|a few|few|several|many|a lot of|lots of|any)\b\s*/i;
+function readSentence(
+  { tokens, asked }: Sentence,
+  sentence: number,
+  {
+    catalog,
+    questions,
+    options,
+  }: {
+    catalog: readonly CatalogProduct[];
+    questions: ReturnType<typeof questionsFor>;
+    options: ParseOptions;
+  },
+): SentenceReading {
+  const reading: SentenceReading = {
+    items: [],
+    problems: [],
+    prices: [],
+    asksToBuy: false,
+    negation: false,
+    mentioned: [],
+    uncounted: undefined,
+  };
+  const words = tokens.map((token) => token.word);
+  const opening = openingOf(words);
+  const mentions = findMentions(words, (index) => /^\p{L}/u.test(words[index] ?? ""), catalog);
+  reading.mentioned = mentions.map((mention) => mention.product);
+  if (isMereQuestion(words, asked, opening)) return reading;
 
-const NOT_PLURAL = /(?:ss|us|is|ics)$/i;
+  const startsItem = (index: number) =>
+    mentions.some((mention) => mention.start >= index && mention.start <= index + 2);
+  const prices = findPricePhrases(tokens, startsItem);
+  reading.prices = prices.map((price) => ({ ...price, sentence }));
+  const inPrice = words.map((_, index) => prices.some((p) => index >= p.start && index < p.end));
+  // Price phrases are read: what is left is read as if they were not there.
+  const plain = words.map((word, index) => (inPrice[index] ? "" : word));
+  const isBoundary = (index: number) => inPrice[index] === true || isBoundaryWord(plain, index);
+  const { negated, verbNegated } = negatedWords(plain, isBoundary);
+  const intent = plain.findIndex(
+    (_, index) => negated[index] !== true && isIntentVerb(plain, index, opening),
+  );
+  reading.negation = verbNegated || mentions.some((mention) => negated[mention.start] === true);
 
-function isPlural(word: string): boolean {
-  // All-capital words are model names or acronyms ("XYZ", "GPS"), not English plurals.
-  if (word === word.toUpperCase()) return false;
-  return /[a-z]s$/i.test(word) && !NOT_PLURAL.test(word);
+  const consumed = plain.map((word) => word === "" || FILLERS.has(word));
+  let listed = false;
+  let previousItems: ItemDraft[] = [];
+  for (const segment of segmentsOf(tokens, plain, isBoundary)) {
+    const inSegment = mentions.filter((m) => m.start >= segment.start && m.end <= segment.end);
+    inSegment.forEach((mention) => {
+      markConsumed(consumed, mention.start, mention.end);
+    });
+    const named = inSegment.filter(
+      (mention) =>
+        negated[mention.start] !== true && !POSSESSIVES.has(plain[mention.start - 1] ?? ""),
+    );
+    if (named.length === 0) {
+      const object = readObject(segment, intent, negated, catalog);
+      if (object.kind === "none") continue;
+      if (object.quantity !== undefined) {
+        listed = true;
+        markConsumed(consumed, segment.start, segment.end);
+      }
+      if (object.kind === "count") {
+        const uncounted = reading.items.findLast((item) => item.quantity === undefined);
+        if (uncounted !== undefined) uncounted.quantity = object.quantity;
+      } else if (object.kind === "missing") {
+        reading.asksToBuy = true;
+        if (object.quantity !== undefined) {
+          reading.uncounted = { sentence, ...segment, quantity: object.quantity };
+        }
+      } else if (options.unlisted === "as-named") {
+        const product = { id: object.name, name: object.name };
+        const draft = {
+          sentence,
+          ...segment,
+          product,
+          plural: object.plural,
+          quantity: object.quantity,
+        };
+        reading.items.push(draft);
+        previousItems = [draft];
+        continue;
+      } else {
+        reading.problems.push({
+          sentence,
+          start: segment.start,
+          end: segment.end,
+          unclear:
+            object.partial === undefined
+              ? questions.unknownProduct(object.text)
+              : questions.partialName(object.partial.word, object.partial.candidates),
+        });
+      }
+      previousItems = [];
+      continue;
+    }
+    const drafts = named.map((mention, index) => {
+      const from = named[index - 1]?.end ?? segment.start;
+      const to = named[index + 1]?.start ?? segment.end;
+      const quantity =
+        quantityBefore(tokens, from, mention.start, hasPluralName(mention.product)) ??
+        quantityAfter(tokens, mention.end, to);
+      if (quantity !== undefined) {
+        listed = true;
+        markConsumed(
+          consumed,
+          Math.min(quantity.start, mention.start),
+          Math.max(quantity.end, mention.end),
+        );
+      }
+      return draftOf(mention, sentence, quantity);
+    });
+    if (segment.separator === "or" && previousItems.length > 0) {
+      reading.problems.push({
+        sentence,
+        start: segment.start,
+        end: segment.end,
+        unclear: questions.eitherOr([...previousItems, ...drafts].map((draft) => draft.product)),
+      });
+    }
+    reading.items.push(...drafts);
+    previousItems = drafts;
+  }
+
+  // With no verb, a sentence is a purchase only when it is a list of counted items:
+  // "2 XYZ phones please" is, "XYZ phone" and "I have 2 XYZ phones" are not.
+  const itemList =
+    intent < 0 &&
+    listed &&
+    consumed.every(Boolean) &&
+    reading.items.every((item) => item.quantity !== undefined);
+  reading.asksToBuy ||= intent >= 0 || itemList;
+  if (!reading.asksToBuy) {
+    reading.mentioned = mentions
+      .filter((mention) => negated[mention.start] !== true)
+      .map((mention) => mention.product);
+    reading.items = [];
+    reading.problems = [];
+  }
+  return reading;
 }
 
-function singular(word: string): string {
-  if (/[^aeiou]ies$/i.test(word)) return `${word.slice(0, -3)}y`;
-  if (/(?:ch|sh|x|z|ss)es$/i.test(word)) return word.slice(0, -2);
-  return word.slice(0, -1);
+type ObjectReading =
+  | { kind: "none"; quantity?: undefined }
+  | { kind: "missing"; quantity: QuantityPhrase | undefined }
+  | { kind: "count"; quantity: QuantityPhrase }
+  | {
+      kind: "unlisted";
+      quantity: QuantityPhrase | undefined;
+      /** As typed: "AA batteries". */
+      text: string;
+      /** As a product name: "AA battery". */
+      name: string;
+      plural: boolean;
+      /** A word of it that is part of catalog names ("phones"): which products it may mean. */
+      partial: { word: string; candidates: CatalogProduct[] } | undefined;
+    };
+
+/**
+ * Reads a clause that names no catalog product: the object of "buy" ("buy a toaster"), or a
+ * counted thing in a list ("and 3 toasters"). It is something the shop does not sell, a word
+ * that is part of product names ("a phone"), no product at all ("something", "2"), or a count
+ * of the item before it ("4 of them").
+ */
+function readObject(
+  segment: Segment,
+  intent: number,
+  negated: readonly boolean[],
+  catalog: readonly CatalogProduct[],
+): ObjectReading {
+  const { words, texts } = segment;
+  let at = segment.start;
+  while (at < segment.end && (LEADING.has(words[at] ?? "") || isPurchaseVerb(words[at] ?? ""))) {
+    at += 1;
+  }
+  if (negated[at] === true) return { kind: "none" };
+  const quantity = at < segment.end ? quantityAt(segment.tokens, at, false) : undefined;
+  const hasVerb = intent >= segment.start && intent < segment.end;
+  if (quantity === undefined && !hasVerb) return { kind: "none" };
+  if (quantity !== undefined) at = quantity.end;
+  while (at < segment.end && ["of", "the", "those", "these"].includes(words[at] ?? "")) at += 1;
+  const object: number[] = [];
+  for (; at < segment.end && !OBJECT_END.has(words[at] ?? ""); at += 1) {
+    if ((words[at] ?? "") !== "") object.push(at);
+  }
+  const objectWords = object.map((index) => words[index] ?? "");
+  if (objectWords.length === 0) return { kind: "missing", quantity };
+  if (
+    quantity !== undefined &&
+    "value" in quantity.quantity &&
+    objectWords.every((w) => COUNT_WORDS.has(w))
+  ) {
+    return { kind: "count", quantity };
+  }
+  const partialAt = object.find(
+    (index) => productsWithWord(words[index] ?? "", catalog).length > 0,
+  );
+  if (partialAt === undefined && NO_PRODUCT.has(objectWords[0] ?? "")) {
+    return { kind: "missing", quantity };
+  }
+  const typed = object.map((index) => texts[index] ?? "");
+  const last = typed.at(-1) ?? "";
+  return {
+    kind: "unlisted",
+    quantity,
+    text: typed.join(" "),
+    name: [...typed.slice(0, -1), singular(last)].join(" "),
+    plural: singular(last) !== last,
+    partial:
+      partialAt === undefined
+        ? undefined
+        : {
+            word: texts[partialAt] ?? "",
+            candidates: productsWithWord(words[partialAt] ?? "", catalog),
+          },
+  };
+}
+
+interface Segment {
+  start: number;
+  end: number;
+  /** The boundary word before it, such as "or". */
+  separator: string | undefined;
+  words: readonly string[];
+  texts: readonly string[];
+  tokens: Sentence["tokens"];
+}
+
+/** The clauses of a sentence, split at "and", commas, "with", "or" and price phrases. */
+function segmentsOf(
+  tokens: Sentence["tokens"],
+  words: readonly string[],
+  isBoundary: (index: number) => boolean,
+): Segment[] {
+  const texts = tokens.map((token) => token.text);
+  const segments: Segment[] = [];
+  let start = 0;
+  let separator: string | undefined;
+  for (let index = 0; index <= words.length; index += 1) {
+    if (index < words.length && !isBoundary(index)) continue;
+    if (index > start) segments.push({ start, end: index, separator, words, texts, tokens });
+    separator = words[index];
+    start = index + 1;
+  }
+  return segments;
+}
+
+function isBoundaryWord(words: readonly string[], index: number): boolean {
+  const word = words[index] ?? "";
+  if (word === "as" && words[index + 1] === "well" && words[index + 2] === "as") return true;
+  if (!BOUNDARIES.has(word)) return false;
+  // "one hundred and twenty" is one number.
+  const previous = words[index - 1] ?? "";
+  return !(
+    word === "and" &&
+    (previous === "hundred" || previous === "thousand") &&
+    isNumberWord(words[index + 1] ?? "")
+  );
+}
+
+function markConsumed(consumed: boolean[], start: number, end: number): void {
+  for (let index = start; index < end; index += 1) consumed[index] = true;
+}
+
+function draftOf(
+  mention: ProductMention,
+  sentence: number,
+  quantity: QuantityPhrase | undefined,
+): ItemDraft {
+  return {
+    sentence,
+    start: mention.start,
+    end: mention.end,
+    product: mention.product,
+    plural: mention.plural,
+    quantity,
+  };
+}
+
+function placeOf(place: Place): Place {
+  return { sentence: place.sentence, start: place.start, end: place.end };
+}
+
+function byPlace(a: Place, b: Place): number {
+  return a.sentence - b.sentence || a.start - b.start;
+}
+
+/**
+ * The price limit of each item. A limit between two items of a sentence, or right after an item
+ * when the request has several limits, is that item's ("2 XYZ phones under $1000 and a cable").
+ * Any other limit is the request's ("..., max 300 dollars", "My budget is $1200.") and caps
+ * each item that has none of its own; of several, the lowest. "$10 each" is per unit.
+ */
+function priceLimitsOf(items: readonly Item[], prices: readonly Price[]): (number | undefined)[] {
+  const limits = prices.filter((price) => price.limit !== undefined);
+  const own = new Map<number, Price>();
+  const shared: Price[] = [];
+  for (const price of limits) {
+    const before = items.findLastIndex(
+      (i) => i.sentence === price.sentence && i.end <= price.start,
+    );
+    const after = items.some((i) => i.sentence === price.sentence && i.start >= price.end);
+    if (before >= 0 && (after || limits.length > 1) && !own.has(before)) own.set(before, price);
+    else shared.push(price);
+  }
+  const lowest = shared.sort((a, b) => (a.limit ?? 0) - (b.limit ?? 0))[0];
+  return items.map((item, index) => {
+    const price = own.get(index) ?? lowest;
+    if (price?.limit === undefined) return undefined;
+    const total = price.perUnit ? price.limit * item.request.qty : price.limit;
+    return Math.round(total * 100) / 100;
+  });
 }

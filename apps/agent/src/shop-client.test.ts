@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { placeOrder } from "./shop-client.js";
+import { fetchProducts, placeOrder } from "./shop-client.js";
 import { expectAllStubsUsed, isolateNetwork, SHOP } from "./test-support/stubs.js";
 
 beforeEach(isolateNetwork);
@@ -46,5 +46,40 @@ describe("placeOrder", () => {
     });
     nock(SHOP).post("/api/purchases").reply(502, "Bad gateway");
     expect(await order()).toMatchObject({ status: 502, error: "http_502" });
+  });
+});
+
+describe("fetchProducts", () => {
+  const read = (timeoutMs = 2000) =>
+    fetchProducts({ fetch, url: `${SHOP}/api/products`, timeoutMs });
+
+  it("returns the products", async () => {
+    nock(SHOP)
+      .get("/api/products")
+      .reply(200, { products: [{ id: "a", name: "A" }] });
+    expect(await read()).toEqual({ ok: true, products: [{ id: "a", name: "A" }] });
+  });
+
+  it("says why the catalog cannot be read", async () => {
+    nock(SHOP).get("/api/products").reply(503);
+    expect(await read()).toEqual({ ok: false, problem: "it answered 503" });
+    nock(SHOP).get("/api/products").reply(200, { items: [] });
+    expect(await read()).toEqual({ ok: false, problem: "its answer is not a product list" });
+  });
+
+  it("counts a shop that does not answer in time as unreachable", async () => {
+    // A shop that accepts the connection and never answers, until the request is aborted.
+    const silent: typeof fetch = (_, init) =>
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => {
+          reject(init.signal?.reason as Error);
+        });
+      });
+    expect(
+      await fetchProducts({ fetch: silent, url: `${SHOP}/api/products`, timeoutMs: 20 }),
+    ).toEqual({
+      ok: false,
+      problem: "no answer within 20 ms",
+    });
   });
 });

@@ -1,10 +1,5 @@
 import { isOAuthErrorBody, type PurchaseRequest } from "@ciba-testbed/shared";
-import type {
-  OrderJson,
-  ProductJson,
-  ProductListJson,
-  ShopApiErrorCode,
-} from "@ciba-testbed/shop-api";
+import type { OrderJson, ProductJson, ShopApiErrorCode } from "@ciba-testbed/shop-api";
 
 /** The shop's answer to an order: the order, or its OAuth-style error. */
 export type OrderAnswer =
@@ -57,23 +52,44 @@ export async function placeOrder(options: {
   };
 }
 
+/** The shop's catalog as read, or what kept it from being read. */
+export type CatalogRead =
+  { ok: true; products: Partial<ProductJson>[] } | { ok: false; problem: string };
+
 /**
- * The shop's catalog, or undefined when it cannot be read. Each product is typed by the shop's
- * contract but read as possibly incomplete: the agent only uses it to ask better questions.
+ * The shop's catalog. Each product is typed by the shop's contract but read as possibly
+ * incomplete: the agent uses it to understand and check requests, the shop still decides.
  */
 export async function fetchProducts(options: {
   fetch: typeof fetch;
   url: string;
-}): Promise<Partial<ProductJson>[] | undefined> {
+  /** A shop that does not answer in time counts as unreachable. */
+  timeoutMs: number;
+}): Promise<CatalogRead> {
+  let response: Response;
   try {
-    const response = await options.fetch(options.url, { headers: { accept: "application/json" } });
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as Partial<ProductListJson> | null;
-    const products: unknown = body?.products;
-    return Array.isArray(products) ? (products as Partial<ProductJson>[]) : undefined;
-  } catch {
-    return undefined;
+    response = await options.fetch(options.url, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    return { ok: false, problem: networkProblem(error, options.timeoutMs) };
   }
+  if (!response.ok) return { ok: false, problem: `it answered ${response.status}` };
+  const body = parseJson(await response.text().catch(() => ""));
+  const products = isObject(body) ? body.products : undefined;
+  return Array.isArray(products)
+    ? { ok: true, products: products as Partial<ProductJson>[] }
+    : { ok: false, problem: "its answer is not a product list" };
+}
+
+function networkProblem(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (typeof cause?.code === "string") return cause.code;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function parseJson(text: string): unknown {

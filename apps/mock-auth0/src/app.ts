@@ -21,7 +21,7 @@ import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { tenantDirectory } from "./tenant/tenant-directory.js";
-import type { Tenant } from "./tenant/tenant-schema.js";
+import type { Tenant } from "./tenant/tenant-model.js";
 import { systemTicker } from "./ticker.js";
 import type { Ticker } from "./ticker.js";
 

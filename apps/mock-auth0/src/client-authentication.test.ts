@@ -1,7 +1,14 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
-import { AGENT, createHarness, defaultAuthorizeParams } from "./test-support/harness.js";
+import {
+  AGENT,
+  combine,
+  createHarness,
+  defaultAuthorizeParams,
+  withClientAsset,
+  withCredentials,
+} from "./test-support/harness.js";
 
 const withoutSecret = () => {
   const { client_secret: _secret, ...rest } = defaultAuthorizeParams();
@@ -20,10 +27,9 @@ describe("client authentication", () => {
   });
 
   it("decodes form-encoded Basic credentials (RFC 6749 section 2.3.1)", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      clients: [{ ...t.clients[0]!, clientId: "agent:1", clientSecret: "p@ss word+%" }],
-    }));
+    const h = await createHarness(
+      withCredentials("Shopping agent", { client_id: "agent:1", client_secret: "p@ss word+%" }),
+    );
     const encoded = Buffer.from(
       `${encodeURIComponent("agent:1")}:${encodeURIComponent("p@ss word+%")}`,
     ).toString("base64");
@@ -78,5 +84,22 @@ describe("client authentication", () => {
       .send(withoutSecret())
       .expect(401);
     expect(response.body.error_description).toMatch(/malformed/);
+  });
+
+  it("refuses a client without a secret: a public one, or one on Private Key JWT", async () => {
+    const agent = (change: Record<string, unknown>) =>
+      createHarness(
+        combine(
+          withClientAsset("Shopping agent", (c) => ({ ...c, ...change })),
+          withCredentials("Shopping agent", { client_id: AGENT.id }),
+        ),
+      );
+    const privateKeyJwt = await agent({
+      token_endpoint_auth_method: null,
+      client_authentication_methods: { private_key_jwt: { credentials: [] } },
+    });
+    const response = await privateKeyJwt.bcAuthorize().expect(401);
+    expect(response.body.error_description).toMatch(/client_authentication_methods/);
+    expect(privateKeyJwt.tenant.clients[0]?.clientSecret).toBeUndefined();
   });
 });

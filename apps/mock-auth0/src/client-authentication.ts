@@ -5,7 +5,7 @@ import type { Request } from "express";
 
 import { errors } from "./errors.js";
 import { param } from "./request-params.js";
-import type { TenantClient } from "./tenant/tenant-schema.js";
+import type { TenantClient } from "./tenant/tenant-model.js";
 
 export const CLIENT_AUTH_METHODS = ["client_secret_post", "client_secret_basic"] as const;
 
@@ -75,14 +75,26 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** Authenticates the calling client with `client_secret_post` or `client_secret_basic`. */
+/**
+ * Authenticates the calling client with `client_secret_post` or `client_secret_basic`,
+ * whichever of the two its `token_endpoint_auth_method` names (mock-auth0 does not tell them
+ * apart). A public client (`none`) and one that uses Private Key JWT or mTLS have no secret.
+ */
 export function authenticateClient(
   req: Request,
   clients: ReadonlyMap<string, TenantClient>,
 ): TenantClient {
   const credentials = readCredentials(req);
   const client = clients.get(credentials.clientId);
-  if (!client || !sameSecret(credentials.clientSecret, client.clientSecret)) {
+  if (client !== undefined && client.clientSecret === undefined) {
+    throw invalidClient(
+      client.authentication === "none"
+        ? `Client ${client.clientId} is a public application (token_endpoint_auth_method none): it cannot authenticate with a client secret`
+        : `Client ${client.clientId} authenticates with client_authentication_methods (Private Key JWT or mTLS), which mock-auth0 does not support`,
+      credentials.method,
+    );
+  }
+  if (!client?.clientSecret || !sameSecret(credentials.clientSecret, client.clientSecret)) {
     throw invalidClient(
       "Client authentication failed: unknown client_id or wrong client_secret",
       credentials.method,

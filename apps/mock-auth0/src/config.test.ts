@@ -27,7 +27,12 @@ describe("mock-auth0 configuration", () => {
       host: "127.0.0.1",
       logLevel: "info",
       approverDefault: undefined,
-      tenantFile: DEFAULT_TENANT_FILE,
+      tenant: {
+        tenant: DEFAULT_TENANT_FILE,
+        users: undefined,
+        settings: undefined,
+        shownFrom: process.cwd(),
+      },
     });
     expect(config.certDir).toBe(path.resolve(DEFAULT_CERT_DIR));
   });
@@ -38,7 +43,9 @@ describe("mock-auth0 configuration", () => {
         MOCK_AUTH0_PORT: "0",
         MOCK_AUTH0_HOST: "::1",
         MOCK_AUTH0_CERT_DIR: "/tmp/certs",
-        MOCK_AUTH0_TENANT: "/tmp/tenant.json",
+        MOCK_AUTH0_TENANT: "/tmp/tenant.yaml",
+        MOCK_AUTH0_USERS: "/tmp/people.json",
+        MOCK_AUTH0_SETTINGS: "/tmp/fast.mock-auth0.json",
         MOCK_AUTH0_APPROVER: "approve-after:2000",
         MOCK_AUTH0_CONTROL_TOKEN: TOKEN,
         LOG_LEVEL: "warn",
@@ -47,7 +54,12 @@ describe("mock-auth0 configuration", () => {
       port: 0,
       host: "::1",
       certDir: "/tmp/certs",
-      tenantFile: "/tmp/tenant.json",
+      tenant: {
+        tenant: "/tmp/tenant.yaml",
+        users: "/tmp/people.json",
+        settings: "/tmp/fast.mock-auth0.json",
+        shownFrom: process.cwd(),
+      },
       approverDefault: { action: "approve", afterMs: 2000 },
       controlToken: TOKEN,
       logLevel: "warn",
@@ -61,6 +73,8 @@ describe("mock-auth0 configuration", () => {
         MOCK_AUTH0_PORT: " ",
         MOCK_AUTH0_HOST: "",
         MOCK_AUTH0_TENANT: "  ",
+        MOCK_AUTH0_USERS: "",
+        MOCK_AUTH0_SETTINGS: " ",
         MOCK_AUTH0_APPROVER: "",
         MOCK_AUTH0_CONTROL_TOKEN: " ",
         LOG_LEVEL: "\t",
@@ -69,12 +83,23 @@ describe("mock-auth0 configuration", () => {
   });
 
   it("reads relative paths from the directory the command was run in (INIT_CWD)", () => {
-    const env = { INIT_CWD: "/some/dir", MOCK_AUTH0_TENANT: "my.json", MOCK_AUTH0_CERT_DIR: "c" };
+    const env = {
+      INIT_CWD: "/some/dir",
+      MOCK_AUTH0_TENANT: "my.yaml",
+      MOCK_AUTH0_USERS: "people.json",
+      MOCK_AUTH0_SETTINGS: "fast.json",
+      MOCK_AUTH0_CERT_DIR: "c",
+    };
     const config = loadConfig(env);
-    expect(config.tenantFile).toBe("/some/dir/my.json");
+    expect(config.tenant).toEqual({
+      tenant: "/some/dir/my.yaml",
+      users: "/some/dir/people.json",
+      settings: "/some/dir/fast.json",
+      shownFrom: "/some/dir",
+    });
     expect(config.certDir).toBe("/some/dir/c");
-    expect(loadConfig({ MOCK_AUTH0_TENANT: "my.json" }).tenantFile).toBe(
-      path.resolve(process.cwd(), "my.json"),
+    expect(loadConfig({ MOCK_AUTH0_TENANT: "my.yaml" }).tenant.tenant).toBe(
+      path.resolve(process.cwd(), "my.yaml"),
     );
   });
 

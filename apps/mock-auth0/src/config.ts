@@ -2,13 +2,14 @@ import { BlockList, isIP } from "node:net";
 
 import { LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
-import { DEFAULT_CERT_DIR, resolveFromInvocation } from "@ciba-testbed/shared/node";
+import { DEFAULT_CERT_DIR, invocationDir, resolveFromInvocation } from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
 import { outcomeSchema } from "./approver/outcome.js";
 import type { ApproverOutcome } from "./approver/outcome.js";
 import { DEFAULT_TENANT_FILE } from "./tenant/load-tenant.js";
+import type { TenantLocation } from "./tenant/load-tenant.js";
 
 const DEFAULT_HOST = "127.0.0.1";
 
@@ -32,6 +33,8 @@ const variablesSchema = z.object({
   MOCK_AUTH0_HOST: z.string().default(DEFAULT_HOST),
   MOCK_AUTH0_CERT_DIR: z.string().default(DEFAULT_CERT_DIR),
   MOCK_AUTH0_TENANT: z.string().default(DEFAULT_TENANT_FILE),
+  MOCK_AUTH0_USERS: z.string().optional(),
+  MOCK_AUTH0_SETTINGS: z.string().optional(),
   MOCK_AUTH0_APPROVER: outcomeSchema.optional(),
   MOCK_AUTH0_CONTROL_TOKEN: z
     .string()
@@ -77,7 +80,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   certDir: string;
-  tenantFile: string;
+  /** The Deploy CLI tenant (`tenant.yaml` or a directory export), its users and settings files. */
+  tenant: TenantLocation;
   approverDefault: ApproverOutcome | undefined;
   /** When set, the control API, the event stream and the page's decisions need it. */
   controlToken: string | undefined;
@@ -95,6 +99,11 @@ function exposureWarning(host: string, controlToken: string | undefined): string
     : `${reachable}. Its control API and approver page need MOCK_AUTH0_CONTROL_TOKEN.`;
 }
 
+const optionalPath = (
+  value: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+) => (value === undefined ? undefined : resolveFromInvocation(value, env));
+
 /**
  * Parses the environment once: an empty variable is unset, every problem is reported together
  * by variable name (the shared `ConfigError`), and relative paths are read from the directory
@@ -107,7 +116,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     port: vars.MOCK_AUTH0_PORT,
     host: vars.MOCK_AUTH0_HOST,
     certDir: resolveFromInvocation(vars.MOCK_AUTH0_CERT_DIR, env),
-    tenantFile: resolveFromInvocation(vars.MOCK_AUTH0_TENANT, env),
+    tenant: {
+      tenant: resolveFromInvocation(vars.MOCK_AUTH0_TENANT, env),
+      users: optionalPath(vars.MOCK_AUTH0_USERS, env),
+      settings: optionalPath(vars.MOCK_AUTH0_SETTINGS, env),
+      shownFrom: invocationDir(env),
+    },
     approverDefault: vars.MOCK_AUTH0_APPROVER,
     controlToken: vars.MOCK_AUTH0_CONTROL_TOKEN,
     logLevel: vars.LOG_LEVEL,

@@ -13,7 +13,7 @@ const isControlRoute = (path: string) =>
 
 describe("the control token", () => {
   it("guards every control route: 401 invalid_token, with a Bearer challenge, and nothing changes", async () => {
-    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
     const control = listRoutes(h.app).filter((route) => isControlRoute(route.path));
     // The list comes from the router itself; these must be among what it found.
@@ -55,7 +55,7 @@ describe("the control token", () => {
   });
 
   it("lets the right token through as a Bearer header, whatever the scheme's case", async () => {
-    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
     await request(h.app)
       .get("/approver/api/requests")
@@ -69,7 +69,7 @@ describe("the control token", () => {
   });
 
   it("refuses a token in the query string or in another header", async () => {
-    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const h = await createHarness({}, { controlToken: TOKEN });
     await request(h.app).get(`/approver/api/requests?access_token=${TOKEN}`).expect(401);
     await request(h.app).get("/approver/api/requests").set("Authorization", TOKEN).expect(401);
     await request(h.app)
@@ -79,7 +79,7 @@ describe("the control token", () => {
   });
 
   it("gives the approver page an HttpOnly, Secure, SameSite=Strict cookie that then works alone", async () => {
-    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
     await request(h.app)
       .post("/approver/api/session")
@@ -107,7 +107,7 @@ describe("the control token", () => {
   });
 
   it("still refuses a cross-site decision that carries the cookie (CSRF)", async () => {
-    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
     await request(h.app)
       .post(`/approver/api/requests/${id}/approve`)
@@ -118,7 +118,7 @@ describe("the control token", () => {
   });
 
   it("leaves the OAuth endpoints, discovery and the page itself to everyone", async () => {
-    const h = await createHarness((t) => t, { controlToken: TOKEN });
+    const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
     await h.poll(id).expect(400, /authorization_pending/);
     await request(h.app).get("/.well-known/openid-configuration").expect(200);

@@ -15,7 +15,8 @@ export const errors = defineErrors({
     when:
       "a parameter is missing, repeated or malformed (login_hint, binding_message, " +
       "requested_expiry, an unknown audience, no openid scope); the user is not enrolled in " +
-      "push; a control API query or policy is invalid; the path or body cannot be read",
+      "push, or the tenant's push factor is off; a control API query or policy is invalid; the " +
+      "path or body cannot be read",
   },
   unsupportedGrantType: {
     status: 400,
@@ -73,7 +74,8 @@ export const errors = defineErrors({
     code: "access_denied",
     when:
       "client_credentials with no or an unknown audience, or an API or scope not granted to " +
-      "the client (Auth0's answers); a cross-site request to the control API",
+      "the client (Auth0's answers); an API whose access policy refuses the client; a " +
+      "cross-site request to the control API",
   },
   notFound: { status: 404, code: "not_found", when: "an unknown route or auth_req_id" },
   conflict: {

@@ -27,8 +27,15 @@ export type { EventStreamLimits } from "./routes/approver-events.js";
 export { SigningKeys } from "./signing-keys.js";
 export { startMockAuth0 } from "./server.js";
 export type { RunningMockAuth0, StartOptions } from "./server.js";
-export { DEFAULT_TENANT_FILE, loadTenant, parseTenant } from "./tenant/load-tenant.js";
-export type { Tenant } from "./tenant/tenant-schema.js";
+export {
+  DEFAULT_TENANT_FILE,
+  TenantFileError,
+  loadTenant,
+  loadTenantReport,
+  tenantWith,
+} from "./tenant/load-tenant.js";
+export type { LoadedTenant, TenantChanges, TenantLocation } from "./tenant/load-tenant.js";
+export type { Tenant } from "./tenant/tenant-model.js";
 export type { Ticker } from "./ticker.js";
 
 // Kept for callers outside this app: test/e2e drives the tenant on the shared manual clock,

@@ -4,17 +4,19 @@ import { announceReady } from "@ciba-testbed/shared/node";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startMockAuth0 } from "./server.js";
-import { TenantFileError, loadTenant } from "./tenant/load-tenant.js";
+import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);
-  const tenant = loadTenant(config.tenantFile);
+  const { tenant, ignored, notices, warnings } = loadTenantReport(config.tenant);
+  for (const warning of warnings) process.stderr.write(`WARNING: ${warning}\n`);
+  if (ignored.length > 0) logger.debug({ ignored }, "tenant parts mock-auth0 does not model");
   const running = await startMockAuth0({ ...config, tenant, logger });
 
   logger.info(
-    { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenantFile },
+    { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenant.tenant },
     "mock-auth0 listening",
   );
   // What supervisors wait for: one JSON line on stdout, whatever LOG_LEVEL says.
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
       config.controlToken === undefined
         ? `Approver page: ${running.issuer}approver`
         : `Control API and approver page need MOCK_AUTH0_CONTROL_TOKEN: open ${running.issuer}approver#token=<the token>`,
+      // Derived credentials are not secrets (anyone can derive them), so they may be shown.
+      ...notices.map((notice) => `Note: ${notice}`),
       "",
     ].join("\n"),
   );

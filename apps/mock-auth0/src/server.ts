@@ -16,7 +16,7 @@ import { ensureLocalCertificates } from "./certificates.js";
 import { silentLogger } from "./logger.js";
 import type { EventStreamLimits } from "./routes/approver-events.js";
 import { SigningKeys } from "./signing-keys.js";
-import type { Tenant } from "./tenant/tenant-schema.js";
+import type { Tenant } from "./tenant/tenant-model.js";
 import { systemTicker } from "./ticker.js";
 import type { Ticker } from "./ticker.js";
 

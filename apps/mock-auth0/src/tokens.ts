@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
 import type { SigningKeys } from "./signing-keys.js";
-import type { TenantApi, TenantClient, TenantUser } from "./tenant/tenant-schema.js";
+import type { TenantApi, TenantClient, TenantUser } from "./tenant/tenant-model.js";
 
 /** Auth0's default ID token lifetime. */
 const ID_TOKEN_LIFETIME_SECONDS = 36_000;
@@ -69,7 +69,7 @@ export async function issueUserTokens(
     exp: iat + ID_TOKEN_LIFETIME_SECONDS,
     auth_time: iat,
     ...(scope.includes("profile") ? { name: user.name } : {}),
-    ...(scope.includes("email") ? { email: user.email, email_verified: true } : {}),
+    ...(scope.includes("email") ? { email: user.email, email_verified: user.emailVerified } : {}),
   });
   return {
     access_token: accessToken,

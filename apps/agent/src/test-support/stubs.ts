@@ -134,17 +134,17 @@ export interface ShopCall {
 }
 
 /**
- * The shop's purchase endpoint and, when a test asks for it, its catalog. Without a catalog
- * stub the lookup fails inside the process (no connection is made) and the consent carries
- * no maximum_amount unless the person set a price limit.
+ * The shop's purchase endpoint and its catalog. Without a catalog stub the lookup fails inside
+ * the process (no connection is made), as with the shop stopped, and nobody is asked.
  */
 export function stubShop() {
   const calls: ShopCall[] = [];
   const scope = nock(SHOP);
   const stub = {
     calls,
+    /** Answers every catalog read of the test (one per purchase), and must be read once. */
     catalog(status = 200, products: Record<string, unknown>[] = CATALOG) {
-      scope.get("/api/products").reply(status, { products });
+      scope.get("/api/products").reply(status, { products }).persist();
       return stub;
     },
     order(

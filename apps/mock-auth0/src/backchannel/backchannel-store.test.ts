@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import type { ApproverOutcome } from "../approver/outcome.js";
 import { loadTenant } from "../tenant/load-tenant.js";
-import type { CibaSettings } from "../tenant/tenant-schema.js";
+import type { CibaSettings } from "../tenant/tenant-model.js";
 import type { BackchannelRequest } from "./backchannel-request.js";
 import { ADVANCE_BUDGET, BackchannelStore } from "./backchannel-store.js";
 

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 
 import type { Clock } from "@ciba-testbed/shared";
 
-import type { CibaSettings } from "../tenant/tenant-schema.js";
+import type { CibaSettings } from "../tenant/tenant-model.js";
 import { BACKCHANNEL_STATUSES, FINISHED_STATUSES, OPEN_STATUSES } from "./backchannel-request.js";
 import type {
   BackchannelRequest,

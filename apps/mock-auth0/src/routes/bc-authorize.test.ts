@@ -3,9 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   AGENT,
   USER,
+  combine,
   createHarness,
   defaultAuthorizeParams,
   loginHint,
+  withCiba,
+  withShopApi,
 } from "../test-support/harness.js";
 
 describe("POST /bc-authorize", () => {
@@ -36,7 +39,7 @@ describe("POST /bc-authorize", () => {
   });
 
   it("grants at most the tenant's maximum expiry and honours a shorter one", async () => {
-    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, maxExpiresInSeconds: 60 } }));
+    const h = await createHarness(withCiba({ maxExpiresInSeconds: 60 }));
     expect((await h.bcAuthorize({ requested_expiry: "300" }).expect(200)).body.expires_in).toBe(60);
     expect((await h.bcAuthorize({ requested_expiry: "3" }).expect(200)).body.expires_in).toBe(3);
     expect((await h.bcAuthorize({ requested_expiry: undefined }).expect(200)).body.expires_in).toBe(
@@ -45,7 +48,7 @@ describe("POST /bc-authorize", () => {
   });
 
   it("sends a fractional interval when the tenant asks for speed", async () => {
-    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, intervalSeconds: 0.1 } }));
+    const h = await createHarness(withCiba({ intervalSeconds: 0.1 }));
     expect((await h.bcAuthorize().expect(200)).body.interval).toBe(0.1);
   });
 
@@ -65,10 +68,7 @@ describe("POST /bc-authorize", () => {
   });
 
   it("uses e-mail past 300 s, where push enrolment is not needed", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      ciba: { ...t.ciba, maxExpiresInSeconds: 3600 },
-    }));
+    const h = await createHarness(withCiba({ maxExpiresInSeconds: 3600 }));
     const id = await h.start({
       login_hint: loginHint("auth0|no-push-user"),
       requested_expiry: "600",
@@ -258,10 +258,7 @@ describe("POST /bc-authorize", () => {
   });
 
   it("limits requests per user when the tenant turns Auth0's limit on", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      ciba: { ...t.ciba, perUserRequestsPerMinute: 5 },
-    }));
+    const h = await createHarness(withCiba({ perUserRequestsPerMinute: 5 }));
     for (let i = 0; i < 5; i += 1) await h.start();
     const refused = await h.bcAuthorize().expect(429);
     expect(refused.body.error).toBe("too_many_requests");
@@ -273,7 +270,7 @@ describe("POST /bc-authorize", () => {
   });
 
   it("caps the requests a tenant holds open: 429 at once past it, and the open ones keep working", async () => {
-    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, maxOpenRequests: 3 } }));
+    const h = await createHarness(withCiba({ maxOpenRequests: 3 }));
     const first = await h.start({ requested_expiry: "30" });
     const second = await h.start({ requested_expiry: "60" });
     const third = await h.start({ requested_expiry: "90" });
@@ -334,5 +331,77 @@ describe("POST /bc-authorize", () => {
         ],
       });
     expect(response.body).toMatchObject({ expires_in: 120 });
+  });
+});
+
+describe("POST /bc-authorize: Guardian push (guardianFactors)", () => {
+  it("refuses push when the tenant's push-notification factor is off", async () => {
+    const h = await createHarness({
+      assets: (assets) => ({
+        ...assets,
+        guardianFactors: [{ name: "push-notification", enabled: false }],
+      }),
+    });
+    const response = await h.bcAuthorize().expect(400);
+    expect(response.body.error_description).toMatch(/Guardian push notifications are not enabled/);
+  });
+});
+
+describe("POST /bc-authorize: the API's user access policy (subject_type_authorization.user)", () => {
+  const userPolicy = (policy: string) =>
+    withShopApi((api) => ({
+      ...api,
+      subject_type_authorization: { user: { policy }, client: { policy: "require_client_grant" } },
+    }));
+  const userGrant = (grant: Record<string, unknown>) => ({
+    assets: (assets: Record<string, unknown>) => ({
+      ...assets,
+      clientGrants: [
+        ...(assets.clientGrants as object[]),
+        {
+          client_id: "Shopping agent",
+          audience: "sample-shop-api",
+          subject_type: "user",
+          ...grant,
+        },
+      ],
+    }),
+  });
+  const details = JSON.stringify([{ type: "product_purchase", product: "XYZ phone" }]);
+
+  it("refuses everyone under deny_all", async () => {
+    const h = await createHarness(userPolicy("deny_all"));
+    const response = await h.bcAuthorize().expect(403);
+    expect(response.body).toMatchObject({ error: "access_denied" });
+    expect(response.body.error_description).toMatch(/user access policy is deny_all/);
+  });
+
+  it("needs a user client grant under require_client_grant, with its scopes and types", async () => {
+    const without = await createHarness(userPolicy("require_client_grant"));
+    const refused = await without.bcAuthorize().expect(403);
+    expect(refused.body.error_description).toMatch(/needs a client grant with subject_type "user"/);
+
+    const h = await createHarness(
+      combine(
+        userPolicy("require_client_grant"),
+        userGrant({ scope: ["product:buy"], authorization_details_types: ["product_purchase"] }),
+      ),
+    );
+    await h.bcAuthorize({ authorization_details: details }).expect(200);
+
+    const narrow = await createHarness(
+      combine(userPolicy("require_client_grant"), userGrant({ scope: [] })),
+    );
+    await narrow.bcAuthorize().expect(403, /not been granted scopes: product:buy/);
+    await narrow
+      .bcAuthorize({ scope: "openid", authorization_details: details })
+      .expect(400, /not allowed by the client grant/);
+  });
+
+  it("grants every scope of the API with allow_all_scopes", async () => {
+    const h = await createHarness(
+      combine(userPolicy("require_client_grant"), userGrant({ allow_all_scopes: true })),
+    );
+    await h.bcAuthorize().expect(200);
   });
 });

@@ -16,8 +16,8 @@ import { authenticateClient } from "../client-authentication.js";
 import { errors, tooManyRequests } from "../errors.js";
 import { param } from "../request-params.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
-import type { TenantApi, TenantUser } from "../tenant/tenant-schema.js";
-import { oidcScopes } from "../tenant/tenant-schema.js";
+import type { TenantApi, TenantClient, TenantUser } from "../tenant/tenant-model.js";
+import { oidcScopes } from "../tenant/tenant-model.js";
 
 /** Auth0 sends push notifications for expiries up to 300 s and e-mail above. */
 const MAX_PUSH_EXPIRY_SECONDS = 300;
@@ -115,14 +115,61 @@ function parseAuthorizationDetails(
   return parsed.data;
 }
 
-function checkChannel(user: TenantUser, expiresIn: number): "push" | "email" {
+/**
+ * Push for expiries up to 300 s, e-mail above. Auth0 also picks by the client's
+ * `async_approval_notification_channels`, falls back to e-mail for a person without push and
+ * needs a verified address for e-mail: issue 13 (docs/auth0-fidelity.md) models that.
+ */
+function checkChannel(user: TenantUser, pushEnabled: boolean, expiresIn: number): "push" | "email" {
   if (expiresIn > MAX_PUSH_EXPIRY_SECONDS) return "email";
+  if (!pushEnabled) {
+    throw errors.invalidRequest(
+      `Guardian push notifications are not enabled on the tenant (guardianFactors push-notification); request an expiry over ${MAX_PUSH_EXPIRY_SECONDS} s to notify by e-mail`,
+    );
+  }
   if (!user.pushEnrolled) {
     throw errors.invalidRequest(
       `User ${user.sub} is not enrolled in push notifications (Guardian); enroll them or request an expiry over ${MAX_PUSH_EXPIRY_SECONDS} s to notify by e-mail`,
     );
   }
   return "push";
+}
+
+/**
+ * API Access Policies for user-delegated flows (`subject_type_authorization.user`): the
+ * client needs a client grant with `subject_type: user` for a `require_client_grant` API, and
+ * gets at most its scopes and `authorization_details` types; `deny_all` refuses everyone.
+ */
+function checkUserAccess(
+  client: TenantClient,
+  api: TenantApi,
+  scope: readonly string[],
+  details: readonly AuthorizationDetail[] | undefined,
+): void {
+  if (api.userPolicy === "allow_all") return;
+  const refused = (why: string) =>
+    errors.forbidden(
+      `Client "${client.clientId}" is not authorized to access "${api.identifier}" on behalf of a user: ${why}`,
+    );
+  if (api.userPolicy === "deny_all") throw refused("the API's user access policy is deny_all");
+  const grant = client.clientGrants.find(
+    (g) => g.audience === api.identifier && g.subjectType === "user",
+  );
+  if (!grant) throw refused('it needs a client grant with subject_type "user"');
+  const notGranted = grant.allowAllScopes
+    ? []
+    : scope.filter((s) => !oidcScopes.has(s) && !grant.scopes.includes(s));
+  if (notGranted.length > 0) {
+    throw errors.forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
+  }
+  const types = [...new Set((details ?? []).map((d) => d.type))].filter(
+    (t) => !grant.authorizationDetailsTypes.includes(t),
+  );
+  if (types.length > 0) {
+    throw errors.invalidAuthorizationDetails(
+      `authorization_details type ${types.join(", ")} is not allowed by the client grant for API ${api.identifier}`,
+    );
+  }
 }
 
 /** `POST /bc-authorize`: CIBA Core 1.0 section 7, in Auth0's dialect. */
@@ -184,7 +231,12 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       requestedExpiry ?? settings.maxExpiresInSeconds,
       settings.maxExpiresInSeconds,
     );
-    const channel = checkChannel(user, requestedExpiry ?? expiresIn);
+    if (api) checkUserAccess(client, api, scope, authorizationDetails);
+    const channel = checkChannel(
+      user,
+      directory.tenant.guardianPushEnabled,
+      requestedExpiry ?? expiresIn,
+    );
 
     const wait = rateLimit?.take(user.sub, clock.now()) ?? 0;
     if (wait > 0) {

@@ -5,7 +5,7 @@ import { CLIENT_AUTH_METHODS } from "../client-authentication.js";
 import { SIGNING_ALG } from "../signing-keys.js";
 import type { SigningKeys } from "../signing-keys.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
-import { oidcScopes } from "../tenant/tenant-schema.js";
+import { oidcScopes } from "../tenant/tenant-model.js";
 
 /** OpenID Connect Discovery 1.0 with the CIBA (section 4) and RFC 9396 (section 10) members. */
 function discoveryDocument(issuer: string, directory: TenantDirectory) {

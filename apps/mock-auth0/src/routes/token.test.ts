@@ -1,8 +1,20 @@
+import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
-import { AGENT, ISSUER, M2M, USER, createHarness, loginHint } from "../test-support/harness.js";
+import {
+  AGENT,
+  ISSUER,
+  M2M,
+  USER,
+  createHarness,
+  loginHint,
+  withApprover,
+  withCiba,
+  withExtraClient,
+  withShopApi,
+} from "../test-support/harness.js";
 
 const PURCHASE = [{ type: "product_purchase", product: "XYZ phone", quantity: 2, currency: "USD" }];
 
@@ -83,10 +95,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("answers access_denied after expiry when the tenant uses Auth0's wording", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      ciba: { ...t.ciba, expiredError: "access_denied" },
-    }));
+    const h = await createHarness(withCiba({ expiredError: "access_denied" }));
     const id = await h.start({ requested_expiry: "3" });
     h.clock.advance(3_001);
     expect((await h.poll(id).expect(400)).body.error).toBe("access_denied");
@@ -107,7 +116,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("answers 429 slow_down with Retry-After when polled faster than the interval, growing each time", async () => {
-    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, intervalSeconds: 2 } }));
+    const h = await createHarness(withCiba({ intervalSeconds: 2 }));
     const id = await h.start();
     await h.poll(id).expect(400);
 
@@ -128,15 +137,9 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("meets a client polling at the announced interval with slow_down when it enforces a longer one", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      ciba: {
-        ...t.ciba,
-        intervalSeconds: 0.2,
-        enforcedIntervalSeconds: 1,
-        slowDownIncrementSeconds: 1,
-      },
-    }));
+    const h = await createHarness(
+      withCiba({ intervalSeconds: 0.2, enforcedIntervalSeconds: 1, slowDownIncrementSeconds: 1 }),
+    );
     const started = await h.bcAuthorize().expect(200);
     expect(started.body.interval).toBe(0.2);
     const id = started.body.auth_req_id as string;
@@ -148,10 +151,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("expires a request early, server side, for an expire-after rule", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      approver: { ...t.approver, default: { action: "expire", afterMs: 1_500 } },
-    }));
+    const h = await createHarness(withApprover("expire-after:1500"));
     const started = await h.bcAuthorize({ requested_expiry: "60" }).expect(200);
     // The client is told it has 60 s; the tenant gives up after 1.5 s.
     expect(started.body.expires_in).toBe(60);
@@ -171,7 +171,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("accepts a poll at the interval, within a small tolerance", async () => {
-    const h = await createHarness((t) => ({ ...t, ciba: { ...t.ciba, intervalSeconds: 1 } }));
+    const h = await createHarness(withCiba({ intervalSeconds: 1 }));
     const id = await h.start();
     await h.poll(id).expect(400);
     h.clock.advance(950);
@@ -209,13 +209,12 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("refuses another client's auth_req_id as invalid_grant, without revealing it exists", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      clients: [
-        ...t.clients,
-        { ...t.clients[0]!, clientId: "other-agent", clientSecret: "other-agent-secret" },
-      ],
-    }));
+    const h = await createHarness(
+      withExtraClient(
+        { name: "Other agent", grant_types: [CIBA_GRANT_TYPE] },
+        { client_id: "other-agent", client_secret: "other-agent-secret" },
+      ),
+    );
     const id = await h.start();
     h.decide(id, "approve");
     const response = await h
@@ -275,10 +274,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("follows a scheduled approval from the approver policy", async () => {
-    const h = await createHarness((t) => ({
-      ...t,
-      approver: { ...t.approver, default: { action: "approve", afterMs: 1_500 } },
-    }));
+    const h = await createHarness(withApprover("approve-after:1500"));
     const id = await h.start();
     await h.poll(id).expect(400, /authorization_pending/);
     h.clock.advance(1_000);
@@ -356,5 +352,56 @@ describe("POST /oauth/token with client_credentials", () => {
     }).expect(status);
     expect(response.body.error).toBe("access_denied");
     expect(response.body.error_description).toMatch(description);
+  });
+
+  it("follows the API's client access policy and the grant's allow_all_scopes", async () => {
+    const policy = (client: string) =>
+      withShopApi((api) => ({
+        ...api,
+        subject_type_authorization: { user: { policy: "allow_all" }, client: { policy: client } },
+      }));
+    const denied = await createHarness(policy("deny_all"));
+    const refused = await clientCredentials(denied, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      audience: "sample-shop-api",
+    }).expect(403);
+    expect(refused.body.error_description).toMatch(/client access policy is deny_all/);
+
+    const all = await createHarness({
+      assets: (assets) => ({
+        ...assets,
+        clientGrants: [
+          { client_id: "Back-office service", audience: "sample-shop-api", allow_all_scopes: true },
+        ],
+      }),
+    });
+    const granted = await clientCredentials(all, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      audience: "sample-shop-api",
+    }).expect(200);
+    expect(granted.body.scope).toBe("product:buy");
+  });
+
+  it("does not count a user grant for client credentials", async () => {
+    const h = await createHarness({
+      assets: (assets) => ({
+        ...assets,
+        clientGrants: [
+          {
+            client_id: "Back-office service",
+            audience: "sample-shop-api",
+            subject_type: "user",
+            scope: ["product:buy"],
+          },
+        ],
+      }),
+    });
+    await clientCredentials(h, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      audience: "sample-shop-api",
+    }).expect(403, /not authorized to access/);
   });
 });

@@ -9,7 +9,7 @@ import { errors, slowDown } from "../errors.js";
 import { param, requiredParam } from "../request-params.js";
 import type { SigningKeys } from "../signing-keys.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
-import type { TenantClient } from "../tenant/tenant-schema.js";
+import type { TenantClient } from "../tenant/tenant-model.js";
 import { issueClientCredentialsToken, issueUserTokens } from "../tokens.js";
 import type { TokenContext } from "../tokens.js";
 
@@ -37,7 +37,7 @@ export function token(deps: TokenDeps): RequestHandler {
         `Unsupported grant type: ${grantType}. This tenant supports ${supported.join(", ")}`,
       );
     }
-    if (!(client.grantTypes as string[]).includes(grantType)) {
+    if (!client.grantTypes.includes(grantType)) {
       throw errors.unauthorizedClient(`Grant type '${grantType}' not allowed for the client.`);
     }
     const context: TokenContext = {
@@ -115,20 +115,29 @@ async function clientCredentialsGrant(
   }
   const api = deps.directory.apis.get(audience);
   if (!api) throw errors.forbidden(`Service not found: ${audience}`);
-  const grant = client.clientGrants.find((g) => g.audience === audience);
+  // API Access Policies for client access (`subject_type_authorization.client`).
+  if (api.clientPolicy === "deny_all") {
+    throw errors.forbidden(
+      `Client "${client.clientId}" is not authorized to access "${audience}": the API's client access policy is deny_all`,
+    );
+  }
+  const grant = client.clientGrants.find(
+    (g) => g.audience === audience && g.subjectType === "client",
+  );
   if (!grant) {
     throw errors.forbidden(
       `Client "${client.clientId}" is not authorized to access "${audience}".`,
     );
   }
+  const granted = grant.allowAllScopes ? api.scopes : grant.scopes;
   const requested = (param(req, "scope") ?? "").split(" ").filter(Boolean);
-  const notGranted = requested.filter((scope) => !grant.scopes.includes(scope));
+  const notGranted = requested.filter((scope) => !granted.includes(scope));
   if (notGranted.length > 0) {
     throw errors.forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
   }
   return issueClientCredentialsToken(context, {
     client,
     api,
-    scope: requested.length > 0 ? requested : grant.scopes,
+    scope: requested.length > 0 ? requested : granted,
   });
 }

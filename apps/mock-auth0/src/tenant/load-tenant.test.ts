@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 import {
   CIBA_GRANT_TYPE,
@@ -11,22 +12,146 @@ import {
 } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
-import { TenantFileError, loadTenant, parseTenant } from "./load-tenant.js";
+import { derivedCredentials } from "./build-tenant.js";
+import { deployCliSchemaProblems } from "./deploy-cli-schema.js";
+import {
+  DEFAULT_TENANT_FILE,
+  TenantFileError,
+  loadTenant,
+  loadTenantReport,
+} from "./load-tenant.js";
+import type { TenantLocation } from "./load-tenant.js";
+import { SETTINGS_JSON_SCHEMA_FILE, settingsJsonSchemaText } from "./settings-json-schema.js";
+import { readTenantSources } from "./tenant-sources.js";
+import { userFileProblems } from "./users-file.js";
 
-describe("tenant files", () => {
-  it("loads the shipped default tenant that matches .env.example", () => {
+const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
+const AUTH0_DIR = path.join(REPO, "auth0");
+const fixture = (name: string) => path.join(REPO, "test/fixtures", name);
+
+/** Writes a tenant.yaml (and the files beside it) into a fresh directory. */
+function writeTenant(files: { yaml: string; users?: unknown; settings?: unknown }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "tenant-"));
+  writeFileSync(path.join(dir, "tenant.yaml"), files.yaml);
+  if (files.users !== undefined) {
+    writeFileSync(path.join(dir, "users.json"), JSON.stringify(files.users));
+  }
+  if (files.settings !== undefined) {
+    writeFileSync(path.join(dir, "mock-auth0.json"), JSON.stringify(files.settings));
+  }
+  return path.join(dir, "tenant.yaml");
+}
+
+function problemsOf(location: string | TenantLocation): readonly string[] {
+  try {
+    loadTenant(location);
+  } catch (error) {
+    expect(error).toBeInstanceOf(TenantFileError);
+    return (error as TenantFileError).problems;
+  }
+  throw new Error("expected a TenantFileError");
+}
+
+const CIBA_CLIENT = `
+clients:
+  - name: Agent
+    app_type: regular_web
+    grant_types: [urn:openid:params:grant-type:ciba]
+resourceServers:
+  - name: API
+    identifier: https://api.example.com/
+    scopes:
+      - value: thing:do
+`;
+const ONE_USER = [{ user_id: "u1", email: "u1@example.com", email_verified: true }];
+
+describe("the repository's tenant (auth0/)", () => {
+  it("is valid under the pinned Deploy CLI's own schema, and users.json under Auth0's import schema", () => {
+    const sources = readTenantSources({ tenant: DEFAULT_TENANT_FILE });
+    expect(sources.format).toBe("yaml");
+    expect(Object.keys(sources.assets).sort()).toEqual([
+      "clientGrants",
+      "clients",
+      "guardianFactors",
+      "resourceServers",
+    ]);
+    expect(deployCliSchemaProblems(sources.assets)).toEqual([]);
+    expect(userFileProblems(sources.users)).toEqual([]);
+  });
+
+  it("comes with a Deploy CLI config.json example that maps its keywords as mock-auth0.json does, and holds no secret", () => {
+    const example = JSON.parse(
+      readFileSync(path.join(AUTH0_DIR, "config.example.json"), "utf8"),
+    ) as {
+      AUTH0_CLIENT_SECRET: string;
+      AUTH0_KEYWORD_REPLACE_MAPPINGS: Record<string, unknown>;
+    };
+    const settings = JSON.parse(readFileSync(path.join(AUTH0_DIR, "mock-auth0.json"), "utf8")) as {
+      keywords: Record<string, unknown>;
+    };
+    const used = [
+      ...new Set(readFileSync(DEFAULT_TENANT_FILE, "utf8").match(/(?<=##)[A-Z0-9_]+(?=##)/g)),
+    ];
+    expect(used).toEqual(["SHOP_API_AUDIENCE"]);
+    expect(Object.keys(example.AUTH0_KEYWORD_REPLACE_MAPPINGS)).toEqual(used);
+    expect(example.AUTH0_KEYWORD_REPLACE_MAPPINGS).toEqual(settings.keywords);
+    expect(example.AUTH0_CLIENT_SECRET).toMatch(/^<.*>$/);
+  });
+
+  it("serves what the testbed has always served", () => {
     const tenant = loadTenant();
-    expect(tenant.clients.find((c) => c.clientId === "ciba-testbed-agent")?.clientSecret).toBe(
-      "ciba-testbed-agent-secret",
-    );
-    expect(tenant.users.find((u) => u.sub === "auth0|testbed-user")?.pushEnrolled).toBe(true);
-    expect(tenant.apis[0]).toMatchObject({
-      identifier: "sample-shop-api",
-      scopes: ["product:buy"],
-      authorizationDetailsTypes: ["product_purchase"],
+    expect(tenant.name).toBe("ciba-testbed");
+    expect(
+      tenant.clients.map(({ clientId, clientSecret, grantTypes }) => ({
+        clientId,
+        clientSecret,
+        grantTypes,
+      })),
+    ).toEqual([
+      {
+        clientId: "ciba-testbed-agent",
+        clientSecret: "ciba-testbed-agent-secret",
+        grantTypes: [CIBA_GRANT_TYPE],
+      },
+      {
+        clientId: "ciba-testbed-m2m",
+        clientSecret: "ciba-testbed-m2m-secret",
+        grantTypes: ["client_credentials"],
+      },
+    ]);
+    expect(tenant.clients[1]?.clientGrants).toEqual([
+      {
+        audience: "sample-shop-api",
+        subjectType: "client",
+        scopes: ["product:buy"],
+        allowAllScopes: false,
+        authorizationDetailsTypes: [],
+      },
+    ]);
+    expect(tenant.users.map((u) => [u.sub, u.pushEnrolled])).toEqual([
+      ["auth0|testbed-user", true],
+      ["auth0|second-user", true],
+      ["auth0|no-push-user", false],
+    ]);
+    expect(tenant.apis).toEqual([
+      {
+        identifier: "sample-shop-api",
+        name: "Sample Shop API",
+        scopes: ["product:buy"],
+        authorizationDetailsTypes: ["product_purchase"],
+        tokenLifetimeSeconds: 86_400,
+        userPolicy: "allow_all",
+        clientPolicy: "require_client_grant",
+      },
+    ]);
+    expect(tenant.guardianPushEnabled).toBe(true);
+    expect(tenant.ciba).toMatchObject({
+      intervalSeconds: 1,
+      maxExpiresInSeconds: 300,
+      expiredError: "expired_token",
+      perUserRequestsPerMinute: null,
     });
-    expect(tenant.ciba.perUserRequestsPerMinute).toBeNull();
-    expect(tenant.approver.default).toEqual({ action: "manual" });
+    expect(tenant.approver).toEqual({ default: { action: "manual" }, rules: [] });
   });
 
   it("agrees with the local defaults every other app starts with (LOCAL_DEFAULTS)", () => {
@@ -40,83 +165,352 @@ describe("tenant files", () => {
     expect(api?.authorizationDetailsTypes).toContain(PURCHASE_AUTHORIZATION_DETAILS_TYPE);
   });
 
-  it("names every problem of an invalid tenant at once", () => {
-    const json = JSON.stringify({
-      name: "broken",
-      clients: [
-        { clientId: "a", clientSecret: "short", name: "A", grantTypes: ["password"] },
-        {
-          clientId: "a",
-          clientSecret: "long-enough",
-          name: "A2",
-          grantTypes: ["client_credentials"],
-          clientGrants: [{ audience: "shop", scopes: ["product:sell"] }],
-        },
-      ],
-      users: [{ sub: "u", name: "U", email: "not-an-email", pushEnrolled: "yes" }],
-      apis: [{ identifier: "shop", name: "Shop", scopes: ["product:buy"] }],
-      ciba: { intervalSeconds: 0 },
-      approver: { default: "sometimes" },
-      extra: true,
-    });
-    let error: TenantFileError | undefined;
-    try {
-      parseTenant(json, "broken.json");
-    } catch (e) {
-      error = e as TenantFileError;
-    }
-    expect(error).toBeInstanceOf(TenantFileError);
-    const text = error!.problems.join("\n");
-    expect(text).toMatch(/clients\.0\.clientSecret: clientSecret must be at least 8 characters/);
-    expect(text).toMatch(/clients\.0\.grantTypes\.0/);
-    expect(text).toMatch(/users\.0\.email/);
-    expect(text).toMatch(/users\.0\.pushEnrolled/);
-    expect(text).toMatch(/ciba\.intervalSeconds/);
-    expect(text).toMatch(/approver\.default: "sometimes" is not an approver outcome/);
-    expect(text).toMatch(/Unrecognized key\(s\) in object: 'extra'/);
-    expect(error!.message).toMatch(/^Invalid tenant file broken\.json:\n {2}- /);
+  it("lists the parts it does not model, and assumes nothing", () => {
+    const report = loadTenantReport();
+    expect(report.ignored).toEqual([
+      'clients[0] ("Shopping agent"): description, jwt_configuration',
+      'clients[1] ("Back-office service"): description, jwt_configuration',
+      'resourceServers[0] ("Sample Shop API"): allow_offline_access, signing_alg',
+    ]);
+    expect(report.notices).toEqual([]);
+    expect(report.warnings).toEqual([]);
   });
 
-  it("checks references between clients and APIs", () => {
-    const tenant = loadTenant();
-    const json = JSON.stringify({
-      ...tenant,
-      approver: { default: "manual" },
-      clients: [
-        ...tenant.clients,
-        {
-          clientId: "m2m-2",
-          clientSecret: "long-enough",
-          name: "M2M",
-          grantTypes: ["client_credentials"],
-          clientGrants: [
-            { audience: "nope", scopes: [] },
-            { audience: "sample-shop-api", scopes: ["product:sell"] },
-          ],
-        },
-        { ...tenant.clients[0], name: "dup" },
-      ],
+  it("reads the same tenant from an a0deploy directory export", () => {
+    const fromDirectory = loadTenantReport({
+      tenant: fixture("directory-export-tenant"),
+      users: path.join(AUTH0_DIR, "users.json"),
+      settings: path.join(AUTH0_DIR, "mock-auth0.json"),
     });
-    const problems = (() => {
-      try {
-        parseTenant(json);
-        return [];
-      } catch (e) {
-        return (e as TenantFileError).problems;
-      }
-    })();
-    expect(problems).toEqual([
-      "clients: duplicate clientId ciba-testbed-agent",
-      "clients.2.clientGrants.0: unknown API nope",
-      "clients.2.clientGrants.1: scope product:sell is not defined on API sample-shop-api",
+    const byName = <T extends { name: string }>(list: readonly T[]) =>
+      [...list].sort((a, b) => a.name.localeCompare(b.name));
+    const fromYaml = loadTenant();
+    expect({ ...fromDirectory.tenant, clients: byName(fromDirectory.tenant.clients) }).toEqual({
+      ...fromYaml,
+      clients: byName(fromYaml.clients),
+    });
+    expect(fromDirectory.ignored).toEqual([
+      "rules/ (not read)",
+      'clients[0] ("Back-office service"): description, jwt_configuration',
+      'clients[1] ("Shopping agent"): description, jwt_configuration',
+      'resourceServers[0] ("Sample Shop API"): allow_offline_access, signing_alg',
     ]);
   });
 
-  it("reports a file that is not JSON or cannot be read", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "tenant-"));
-    const file = path.join(dir, "t.json");
-    writeFileSync(file, "{ nope");
-    expect(() => loadTenant(file)).toThrow(/not valid JSON/);
-    expect(() => loadTenant(path.join(dir, "missing.json"))).toThrow(/cannot read the file/);
+  it("names a problem in a directory export by the asset's own file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "export-"));
+    cpSync(fixture("directory-export-tenant"), dir, { recursive: true });
+    const file = path.join(dir, "resource-servers", "Sample Shop API.json");
+    const api = JSON.parse(readFileSync(file, "utf8")) as { scopes: object[] };
+    writeFileSync(file, JSON.stringify({ ...api, scopes: [{ description: "no value" }] }));
+    expect(problemsOf({ tenant: dir, settings: path.join(AUTH0_DIR, "mock-auth0.json") })).toEqual([
+      `${path.relative(process.cwd(), file)}: scopes[0].value: a scope needs "value"`,
+    ]);
+  });
+});
+
+describe("Deploy CLI files with mistakes", () => {
+  it("stops at typos, naming the file and each path in it", () => {
+    const file = writeTenant({
+      yaml: `
+clients:
+  - name: Agent
+    grant_types:
+      - client_credentials
+      - urn:openid:params:grant-type:cibaa
+    async_approval_notification_channels: [guardian-push, sms]
+    token_endpoint_auth_method: private_key_jwt
+resourceServers:
+  - name: API
+    identifier: https://api.example.com/
+    scopes:
+      - description: no value
+resourceServer: []
+`,
+      users: ONE_USER,
+    });
+    const shown = path.relative(process.cwd(), file);
+    expect(problemsOf(file)).toEqual([
+      `${shown}: resourceServer: unknown property (the Deploy CLI's schema does not allow it here)`,
+      `${shown}: clients[0].async_approval_notification_channels[1]: must be one of "guardian-push", "email"`,
+      `${shown}: clients[0].grant_types[1]: unknown grant type "urn:openid:params:grant-type:cibaa"`,
+      `${shown}: clients[0].token_endpoint_auth_method: must be none, client_secret_post or client_secret_basic (Private Key JWT and mTLS are set with client_authentication_methods and token_endpoint_auth_method: null)`,
+      `${shown}: resourceServers[0].scopes[0].value: a scope needs "value"`,
+    ]);
+  });
+
+  it("checks what refers to what, and Auth0's rules for CIBA clients", () => {
+    const file = writeTenant({
+      yaml: `
+clients:
+  - name: SPA
+    app_type: spa
+    grant_types: [urn:openid:params:grant-type:ciba]
+    callbacks: ["not a url", "https://*.example.com/callback"]
+  - name: Third party
+    is_first_party: false
+    grant_types: [urn:openid:params:grant-type:ciba]
+clientGrants:
+  - client_id: Nobody
+    audience: https://api.example.com/
+  - client_id: Third party
+    audience: https://elsewhere.example.com/
+  - client_id: Third party
+    audience: https://api.example.com/
+    scope: [thing:undo]
+    authorization_details_types: [payment]
+  - client_id: Third party
+    audience: https://tenant.eu.auth0.com/api/v2/
+resourceServers:
+  - name: API
+    identifier: https://api.example.com/
+    scopes:
+      - value: thing:do
+`,
+      users: ONE_USER,
+      settings: {
+        clients: { Unknown: { client_id: "x" } },
+        guardian: { pushEnrolled: ["auth0|u1", "u1"] },
+      },
+    });
+    const at = (where: string) => `${path.relative(process.cwd(), file)}: ${where}`;
+    const settings = path.relative(process.cwd(), path.join(path.dirname(file), "mock-auth0.json"));
+    expect(problemsOf(file)).toEqual([
+      `${settings}: clients.Unknown: the tenant has no client named "Unknown"`,
+      at(
+        "clients[0].grant_types: the CIBA grant needs a confidential client: token_endpoint_auth_method must not be none (https://auth0.com/docs/get-started/applications/configure-client-initiated-backchannel-authentication)",
+      ),
+      at('clients[0].callbacks[0]: "not a url" is not a URL'),
+      at(
+        "clients[1].is_first_party: the CIBA grant needs a first-party client (https://auth0.com/docs/get-started/applications/configure-client-initiated-backchannel-authentication)",
+      ),
+      at(
+        'clientGrants[0].client_id: no client is named "Nobody" (a grant names its client by name)',
+      ),
+      at(
+        'clientGrants[1].audience: no API (resourceServers) has the identifier "https://elsewhere.example.com/"',
+      ),
+      at(
+        'clientGrants[2].scope[0]: scope "thing:undo" is not defined on API https://api.example.com/',
+      ),
+      at(
+        'clientGrants[2].authorization_details_types[0]: authorization_details type "payment" is not registered on API https://api.example.com/',
+      ),
+      `${settings}: guardian.pushEnrolled[1]: no user has the id "u1" (ids are auth0|<user_id>)`,
+    ]);
+  });
+
+  it("names a keyword with no value by its line, and bad YAML by its place", () => {
+    const file = writeTenant({
+      yaml: "clients:\n  - name: Agent\n    callbacks: @@CALLBACKS@@\n    logo_uri: ##LOGO##\n",
+      settings: { keywords: { OTHER: "x" } },
+    });
+    const shown = path.relative(process.cwd(), file);
+    expect(problemsOf(file)).toEqual([
+      `${shown}:3: keyword @@CALLBACKS@@ has no value: add CALLBACKS to "keywords" in mock-auth0.json (the Deploy CLI's AUTH0_KEYWORD_REPLACE_MAPPINGS)`,
+      `${shown}:4: keyword ##LOGO## has no value: add LOGO to "keywords" in mock-auth0.json (the Deploy CLI's AUTH0_KEYWORD_REPLACE_MAPPINGS)`,
+    ]);
+    const broken = writeTenant({ yaml: "clients:\n  - name: [unclosed\n" });
+    expect(problemsOf(broken)[0]).toMatch(/tenant\.yaml: not valid YAML: .*\(3:1\)/);
+    expect(problemsOf(path.join(tmpdir(), "no-such-tenant.yaml"))[0]).toMatch(
+      /no-such-tenant\.yaml: cannot read the tenant file/,
+    );
+  });
+
+  it("replaces keywords as the Deploy CLI does: ##KEY## as text, @@KEY@@ as JSON", () => {
+    const file = writeTenant({
+      yaml: CIBA_CLIENT.replace(
+        "    app_type: regular_web",
+        "    app_type: regular_web\n    callbacks: @@CALLBACKS@@\n    description: '##APP## agent'",
+      ),
+      users: ONE_USER,
+      settings: {
+        keywords: {
+          CALLBACKS: ["https://app.example.com/cb", "https://app.example.com/cb2"],
+          APP: "Shop",
+        },
+      },
+    });
+    const sources = readTenantSources({ tenant: file });
+    expect((sources.assets.clients as object[])[0]).toMatchObject({
+      callbacks: ["https://app.example.com/cb", "https://app.example.com/cb2"],
+      description: "Shop agent",
+    });
+  });
+});
+
+describe("users.json (Auth0's bulk user import format)", () => {
+  it("makes auth0|<user_id> the user id, as Auth0's import does, and checks the schema", () => {
+    const file = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: [
+        { user_id: "a", email: "a@example.com", given_name: "Ann", family_name: "Example" },
+        { user_id: "google-oauth2|123", email: "b@example.com", email_verified: true },
+        { email: "c@example.com" },
+      ],
+    });
+    const tenant = loadTenant(file);
+    expect(tenant.users).toEqual([
+      {
+        sub: "auth0|a",
+        name: "Ann Example",
+        email: "a@example.com",
+        emailVerified: false,
+        pushEnrolled: true,
+      },
+      {
+        sub: "auth0|google-oauth2|123",
+        name: "b@example.com",
+        email: "b@example.com",
+        emailVerified: true,
+        pushEnrolled: true,
+      },
+      expect.objectContaining({ sub: expect.stringMatching(/^auth0\|[0-9a-f]{24}$/) }),
+    ]);
+
+    const bad = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: [
+        { user_id: "a", email: "not-an-email", pushEnrolled: true },
+        { user_id: "b", email: "b@example.com", app_metadata: { email: "x" } },
+      ],
+    });
+    const users = path.relative(process.cwd(), path.join(path.dirname(bad), "users.json"));
+    expect(problemsOf(bad)).toEqual([
+      `${users}: [0].pushEnrolled: unknown property (Auth0's import schema does not allow it here)`,
+      `${users}: [0].email: must match format "email"`,
+    ]);
+  });
+
+  it("refuses reserved app_metadata and two users with one id", () => {
+    const file = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: [
+        { user_id: "a", email: "a@example.com", app_metadata: { email: "x" } },
+        { user_id: "a", email: "b@example.com" },
+      ],
+    });
+    const users = path.relative(process.cwd(), path.join(path.dirname(file), "users.json"));
+    expect(problemsOf(file)).toEqual([
+      `${users}: [0].app_metadata.email: Auth0 does not allow this property in app_metadata`,
+    ]);
+    const twice = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: [
+        { user_id: "a", email: "a@example.com" },
+        { user_id: "a", email: "b@example.com" },
+        { user_id: "auth0|b", email: "c@example.com" },
+      ],
+    });
+    const shown = path.relative(process.cwd(), path.join(path.dirname(twice), "users.json"));
+    expect(problemsOf(twice)).toEqual([
+      `${shown}: [2].user_id: Auth0's import adds the auth0| prefix itself (https://auth0.com/docs/manage-users/user-migration/bulk-user-imports): write "b"`,
+    ]);
+    const again = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: [
+        { user_id: "a", email: "a@example.com" },
+        { user_id: "a", email: "b@example.com" },
+      ],
+    });
+    expect(problemsOf(again)).toEqual([
+      `${path.relative(process.cwd(), path.join(path.dirname(again), "users.json"))}: [1].user_id: a second user with the id auth0|a`,
+    ]);
+  });
+});
+
+describe("an a0deploy export with nothing beside it", () => {
+  it("runs, with credentials derived from each client's name, push on, and says so", () => {
+    const file = writeTenant({ yaml: CIBA_CLIENT });
+    const report = loadTenantReport(file);
+    const derived = derivedCredentials("Agent");
+    expect(derived).toEqual(derivedCredentials("Agent"));
+    expect(derived.clientId).toMatch(/^[0-9a-f]{32}$/);
+    expect(derived.clientSecret).toHaveLength(64);
+    expect(report.tenant.clients[0]).toMatchObject({
+      name: "Agent",
+      clientId: derived.clientId,
+      clientSecret: derived.clientSecret,
+      notificationChannels: ["guardian-push"],
+    });
+    expect(report.tenant.users).toEqual([]);
+    expect(report.tenant.guardianPushEnabled).toBe(true);
+    expect(report.tenant.ciba.intervalSeconds).toBe(5);
+    expect(report.notices).toEqual([
+      `client "Agent": client_id ${derived.clientId}, client_secret ${derived.clientSecret} (derived from its name; set them in mock-auth0.json "clients")`,
+      "guardianFactors does not say whether push-notification is enabled: mock-auth0 treats Guardian push as enabled",
+      expect.stringMatching(
+        /^no settings file \(.*mock-auth0\.json\): mock-auth0\.json's defaults apply$/,
+      ),
+    ]);
+    expect(report.warnings).toEqual([expect.stringMatching(/^no users file .*MOCK_AUTH0_USERS/)]);
+  });
+
+  it("lists the sections it does not model", () => {
+    const file = writeTenant({
+      yaml: `${CIBA_CLIENT}connections:\n  - name: db\n    strategy: auth0\nrules: []\n`,
+      users: ONE_USER,
+    });
+    expect(loadTenantReport(file).ignored).toEqual([
+      "connections (not modelled)",
+      "rules (not modelled)",
+    ]);
+  });
+});
+
+describe("mock-auth0.json", () => {
+  it("extends another settings file: objects merge, the rest replaces", () => {
+    const tenant = loadTenant({
+      tenant: DEFAULT_TENANT_FILE,
+      settings: fixture("strict-tenant.mock-auth0.json"),
+    });
+    expect(tenant.name).toBe("ciba-testbed-strict");
+    expect(tenant.ciba).toMatchObject({
+      intervalSeconds: 0.2,
+      maxExpiresInSeconds: 60,
+      slowDownIncrementSeconds: 1,
+      enforcedIntervalSeconds: 1,
+    });
+    expect(tenant.clients[0]?.clientId).toBe("ciba-testbed-agent");
+  });
+
+  it("names the files a problem may come from when one extends another, and refuses a loop", () => {
+    const file = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: ONE_USER,
+      settings: { extends: "base.json" },
+    });
+    const dir = path.dirname(file);
+    writeFileSync(path.join(dir, "base.json"), JSON.stringify({ ciba: { intervalSeconds: -1 } }));
+    const shown = (name: string) => path.relative(process.cwd(), path.join(dir, name));
+    expect(problemsOf(file)).toEqual([
+      `${shown("mock-auth0.json")} (with ${shown("base.json")}): ciba.intervalSeconds: Number must be greater than 0`,
+    ]);
+    writeFileSync(path.join(dir, "base.json"), JSON.stringify({ extends: "mock-auth0.json" }));
+    expect(problemsOf(file)).toEqual([
+      `${shown("mock-auth0.json")}: "extends" makes a loop: ${shown("mock-auth0.json")} -> ${shown("base.json")}`,
+    ]);
+  });
+
+  it("names every problem with its path", () => {
+    const file = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: ONE_USER,
+      settings: { ciba: { intervalSeconds: 0 }, approver: { default: "sometimes" }, extra: true },
+    });
+    const settings = path.relative(process.cwd(), path.join(path.dirname(file), "mock-auth0.json"));
+    expect(problemsOf(file)).toEqual([
+      `${settings}: ciba.intervalSeconds: Number must be greater than 0`,
+      `${settings}: approver.default: "sometimes" is not an approver outcome: use one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms>`,
+      `${settings}: extra: unknown property`,
+    ]);
+  });
+
+  it("has a JSON Schema for editors that is generated from its zod schema and up to date", () => {
+    // Compared as JSON: the committed file is formatted by Prettier.
+    expect(
+      JSON.parse(readFileSync(SETTINGS_JSON_SCHEMA_FILE, "utf8")),
+      "run: pnpm --filter @ciba-testbed/mock-auth0 settings-schema",
+    ).toEqual(JSON.parse(settingsJsonSchemaText()));
   });
 });

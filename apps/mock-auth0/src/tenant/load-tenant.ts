@@ -1,28 +1,21 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import type { z } from "zod";
 
-import { tenantSchema } from "./tenant-schema.js";
-import type { Tenant } from "./tenant-schema.js";
+import { buildTenant } from "./build-tenant.js";
+import type { LoadedTenant } from "./build-tenant.js";
+import type { Tenant } from "./tenant-model.js";
+import { readTenantSources } from "./tenant-sources.js";
+import type { TenantLocation, TenantSources } from "./tenant-sources.js";
 
+export { TenantFileError } from "./problems.js";
+export type { LoadedTenant } from "./build-tenant.js";
+export type { TenantLocation, TenantSources } from "./tenant-sources.js";
+
+/** The repository's tenant, in Auth0's formats: what `pnpm dev`, `pnpm demo` and the tests run. */
 export const DEFAULT_TENANT_FILE = fileURLToPath(
-  new URL("../../tenants/default.json", import.meta.url),
+  new URL("../../../../auth0/tenant.yaml", import.meta.url),
 );
-
-export class TenantFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super(
-      `Invalid tenant file ${path.relative(process.cwd(), file) || file}:\n` +
-        problems.map((problem) => `  - ${problem}`).join("\n"),
-    );
-    this.name = "TenantFileError";
-  }
-}
 
 export function formatIssues(issues: z.ZodIssue[]): string[] {
   return issues.map((issue) => {
@@ -31,25 +24,49 @@ export function formatIssues(issues: z.ZodIssue[]): string[] {
   });
 }
 
-/** Parses a tenant from JSON text, naming every problem at once. */
-export function parseTenant(json: string, file = "<tenant>"): Tenant {
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch (error) {
-    throw new TenantFileError(file, [`not valid JSON: ${(error as Error).message}`]);
-  }
-  const result = tenantSchema.safeParse(data);
-  if (!result.success) throw new TenantFileError(file, formatIssues(result.error.issues));
-  return result.data;
+const asLocation = (location: string | TenantLocation): TenantLocation =>
+  typeof location === "string" ? { tenant: location } : location;
+
+/** Reads, validates and maps a tenant, with what start-up reports about it. */
+export function loadTenantReport(
+  location: string | TenantLocation = DEFAULT_TENANT_FILE,
+): LoadedTenant {
+  return buildTenant(readTenantSources(asLocation(location)));
 }
 
-export function loadTenant(file: string = DEFAULT_TENANT_FILE): Tenant {
-  let json: string;
-  try {
-    json = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new TenantFileError(file, [`cannot read the file: ${(error as Error).message}`]);
-  }
-  return parseTenant(json, file);
+/**
+ * The tenant at `location` (default: the repository's `auth0/tenant.yaml` with the
+ * `users.json` and `mock-auth0.json` beside it). Throws `TenantFileError` naming every problem.
+ */
+export function loadTenant(location: string | TenantLocation = DEFAULT_TENANT_FILE): Tenant {
+  return loadTenantReport(location).tenant;
+}
+
+/** Changes to a tenant's files, as parsed: what a test changes instead of writing files. */
+export interface TenantChanges {
+  /** The Deploy CLI assets (`clients`, `resourceServers`, `clientGrants`, ...). */
+  assets?: (assets: Record<string, unknown>) => Record<string, unknown>;
+  /** The users, in Auth0's bulk user import format. */
+  users?: (users: Record<string, unknown>[]) => Record<string, unknown>[];
+  /** mock-auth0.json. */
+  settings?: (settings: Record<string, unknown>) => Record<string, unknown>;
+}
+
+let defaultSources: TenantSources | undefined;
+
+/**
+ * A tenant built from the repository's files changed by `changes`, through the same
+ * validation and mapping as a file: the one way tests make a tenant of their own.
+ */
+export function tenantWith(changes: TenantChanges = {}): Tenant {
+  defaultSources ??= readTenantSources({ tenant: DEFAULT_TENANT_FILE });
+  const sources = structuredClone(defaultSources);
+  return buildTenant({
+    ...sources,
+    assets: changes.assets ? changes.assets(sources.assets) : sources.assets,
+    users: changes.users
+      ? changes.users(sources.users as Record<string, unknown>[])
+      : sources.users,
+    settings: changes.settings ? changes.settings(sources.settings) : sources.settings,
+  }).tenant;
 }

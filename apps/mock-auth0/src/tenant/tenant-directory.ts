@@ -1,4 +1,4 @@
-import type { Tenant, TenantApi, TenantClient, TenantUser } from "./tenant-schema.js";
+import type { Tenant, TenantApi, TenantClient, TenantUser } from "./tenant-model.js";
 
 /** The tenant's clients, users and APIs, indexed for the request handlers. */
 export interface TenantDirectory {

@@ -9,8 +9,9 @@ import type { Decision } from "../backchannel/backchannel-request.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { keepStoreCurrent } from "../backchannel/keep-current.js";
 import { SigningKeys } from "../signing-keys.js";
-import { loadTenant } from "../tenant/load-tenant.js";
-import type { Tenant } from "../tenant/tenant-schema.js";
+import { tenantWith } from "../tenant/load-tenant.js";
+import type { TenantChanges } from "../tenant/load-tenant.js";
+import type { Tenant } from "../tenant/tenant-model.js";
 import { TickingClock } from "./ticking-clock.js";
 
 export const ISSUER = `https://${LOCAL_DEFAULTS.auth0Domain}/`;
@@ -63,12 +64,73 @@ function withoutUndefined(params: Record<string, string | undefined>): Record<st
   );
 }
 
-/** The default tenant, changed by `customize`, served by an app on a manual clock. */
+type Json = Record<string, unknown>;
+
+/** mock-auth0.json's `ciba` knobs, changed. */
+export const withCiba = (ciba: Json): TenantChanges => ({
+  settings: (settings) => ({ ...settings, ciba: { ...(settings.ciba as Json), ...ciba } }),
+});
+
+/** The approver's default outcome, in its text form (`expire-after:1500`). */
+export const withApprover = (outcome: string): TenantChanges => ({
+  settings: (settings) => ({
+    ...settings,
+    approver: { ...(settings.approver as Json), default: outcome },
+  }),
+});
+
+/** The changes one after the other. */
+export const combine = (...all: TenantChanges[]): TenantChanges => ({
+  assets: (assets) => all.reduce((a, c) => (c.assets ? c.assets(a) : a), assets),
+  users: (users) => all.reduce((u, c) => (c.users ? c.users(u) : u), users),
+  settings: (settings) => all.reduce((s, c) => (c.settings ? c.settings(s) : s), settings),
+});
+
+/** A change to one Deploy CLI client of tenant.yaml, by name. */
+export const withClientAsset = (name: string, change: (client: Json) => Json): TenantChanges => ({
+  assets: (assets) => ({
+    ...assets,
+    clients: (assets.clients as Json[]).map((c) => (c.name === name ? change(c) : c)),
+  }),
+});
+
+/** The credentials mock-auth0.json gives a client, by name. */
+export const withCredentials = (
+  name: string,
+  credentials: { client_id: string; client_secret?: string },
+): TenantChanges => ({
+  settings: (settings) => ({
+    ...settings,
+    clients: { ...(settings.clients as Json), [name]: credentials },
+  }),
+});
+
+/** Another client in tenant.yaml, with its credentials in mock-auth0.json. */
+export const withExtraClient = (
+  client: Json & { name: string },
+  credentials: { client_id: string; client_secret?: string },
+): TenantChanges =>
+  combine(
+    { assets: (assets) => ({ ...assets, clients: [...(assets.clients as Json[]), client] }) },
+    withCredentials(client.name, credentials),
+  );
+
+/** A change to the shop API of tenant.yaml (`resourceServers[0]`). */
+export const withShopApi = (change: (api: Json) => Json): TenantChanges => ({
+  assets: (assets) => ({
+    ...assets,
+    resourceServers: (assets.resourceServers as Json[]).map((api, i) =>
+      i === 0 ? change(api) : api,
+    ),
+  }),
+});
+
+/** The repository's tenant, changed by `changes` to its files, served by an app on a manual clock. */
 export async function createHarness(
-  customize: (tenant: Tenant) => Tenant = (t) => t,
+  changes: TenantChanges = {},
   options: Pick<MockAuth0Config, "controlToken" | "eventStreamLimits"> = {},
 ): Promise<Harness> {
-  const tenant = customize(loadTenant());
+  const tenant = tenantWith(changes);
   const clock = new TickingClock();
   const keys = await testKeys();
   const store = new BackchannelStore(tenant.ciba, clock);

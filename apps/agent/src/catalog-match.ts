@@ -1,0 +1,157 @@
+import damerauLevenshtein from "damerau-levenshtein";
+
+import type { ProductJson } from "@ciba-testbed/shop-api";
+
+/** What the offline parser needs of a catalog product: its id and its name. */
+export type CatalogProduct = Pick<ProductJson, "id" | "name">;
+
+/** A run of tokens that names a catalog product. */
+export interface ProductMention {
+  start: number;
+  end: number;
+  product: CatalogProduct;
+  /** Written as a plural of a singular name ("XYZ phones"), so the count matters. */
+  plural: boolean;
+}
+
+interface NameForm {
+  product: CatalogProduct;
+  compact: string;
+  tokens: string[];
+  /** Edits allowed: typos are forgiven within a bound that grows with the name. */
+  bound: number;
+}
+
+const LONG_NAME = 10;
+
+/** Words that are part of a mention only where they are part of a product's name. */
+const NOT_NAME_WORDS = new Set(
+  (
+    "a an the of and or to for me my us our your his her their its it them with without no not " +
+    "please pls x in on at from by some any more new another each per i we you this that these " +
+    "those one two three four five six seven eight nine ten dozen couple pair buy order get"
+  ).split(" "),
+);
+
+export function nameTokens(name: string): string[] {
+  return name
+    .normalize("NFKC")
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((token) => token !== "");
+}
+
+/** The singular of an English plural, enough for product names ("cables", "boxes", "batteries"). */
+export function singular(word: string): string {
+  if (word.length <= 3) return word;
+  if (/[^aeiou]ies$/.test(word)) return `${word.slice(0, -3)}y`;
+  if (/(?:ch|sh|x|z|ss)es$/.test(word)) return word.slice(0, -2);
+  if (/[^su]s$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+
+function formsOf(catalog: readonly CatalogProduct[]): NameForm[] {
+  const forms: NameForm[] = [];
+  for (const product of catalog) {
+    for (const tokens of [nameTokens(product.name), nameTokens(product.id)]) {
+      const compact = tokens.map(singular).join("");
+      if (compact === "" || forms.some((form) => form.compact === compact)) continue;
+      forms.push({ product, compact, tokens, bound: compact.length >= LONG_NAME ? 2 : 1 });
+    }
+  }
+  return forms;
+}
+
+/**
+ * Finds the catalog products a sentence names. Case, hyphens and spaces do not matter
+ * ("usb c cable", "USB-C cables", "usbc cable"), nor plurals, nor a few typos: the
+ * Damerau-Levenshtein distance of the words, run together, to a product's name or id is at
+ * most 1 for a short name and 2 for a long one, and the first letter is right. The longest
+ * mention wins ("XYZ phone case" over "XYZ phone"); a run as close to two products is not one.
+ */
+export function findMentions(
+  words: readonly string[],
+  usable: (index: number) => boolean,
+  catalog: readonly CatalogProduct[],
+): ProductMention[] {
+  const forms = formsOf(catalog);
+  const nameWords = new Set(forms.flatMap((form) => form.tokens));
+  const longest = Math.max(0, ...forms.map((form) => form.tokens.length)) + 1;
+  const candidates: (ProductMention & { distance: number })[] = [];
+  for (let start = 0; start < words.length; start += 1) {
+    for (let end = start + 1; end <= Math.min(words.length, start + longest); end += 1) {
+      if (!usable(end - 1)) break;
+      const run = words.slice(start, end);
+      const last = run.at(-1) ?? "";
+      // "a XYZ phone" is "a" and a mention; "XYZ phones in case" names no "XYZ phone case".
+      if (NOT_NAME_WORDS.has(last) && !nameWords.has(last)) break;
+      const compact = run.map(singular).join("");
+      const near = nearestForms(compact, forms);
+      const [best] = near;
+      if (best === undefined) continue;
+      // Equally close to two products: a guess either way, so not a mention.
+      if (near.some(({ form }) => form.product.id !== best.form.product.id)) continue;
+      const nameLast = best.form.tokens.at(-1) ?? "";
+      candidates.push({
+        start,
+        end,
+        product: best.form.product,
+        plural: last !== nameLast && last.endsWith("s") && !nameLast.endsWith("s"),
+        distance: best.distance,
+      });
+    }
+  }
+  candidates.sort(
+    (a, b) => b.end - b.start - (a.end - a.start) || a.distance - b.distance || a.start - b.start,
+  );
+  const chosen: ProductMention[] = [];
+  for (const { distance: _distance, ...candidate } of candidates) {
+    if (chosen.some((other) => candidate.start < other.end && other.start < candidate.end)) {
+      continue;
+    }
+    chosen.push(candidate);
+  }
+  return chosen.sort((a, b) => a.start - b.start);
+}
+
+function nearestForms(
+  compact: string,
+  forms: readonly NameForm[],
+): { form: NameForm; distance: number }[] {
+  let best = Infinity;
+  let near: { form: NameForm; distance: number }[] = [];
+  for (const form of forms) {
+    if (Math.abs(compact.length - form.compact.length) > form.bound) continue;
+    if (!compact.startsWith(form.compact.slice(0, 1))) continue;
+    const distance = compact === form.compact ? 0 : damerauLevenshtein(compact, form.compact).steps;
+    if (distance > form.bound || distance > best) continue;
+    if (distance < best) near = [];
+    best = distance;
+    near.push({ form, distance });
+  }
+  return near;
+}
+
+/**
+ * The products whose name has this word in it ("phone": XYZ phone, XYZ phone case), the ones
+ * it is the last word of first. A word that only partly names a product is asked about.
+ */
+export function productsWithWord(
+  word: string,
+  catalog: readonly CatalogProduct[],
+): CatalogProduct[] {
+  const wanted = singular(word);
+  if (wanted.length < 3 || NOT_NAME_WORDS.has(wanted)) return [];
+  const matches = catalog.filter((product) =>
+    nameTokens(product.name).some((token) => singular(token) === wanted),
+  );
+  const isLast = (product: CatalogProduct) =>
+    singular(nameTokens(product.name).at(-1) ?? "") === wanted;
+  return [...matches.filter(isLast), ...matches.filter((product) => !isLast(product))];
+}
+
+/** A product whose name is itself a plural ("Wireless headphones"): one is a pair. */
+export function hasPluralName(product: CatalogProduct): boolean {
+  const last = nameTokens(product.name).at(-1) ?? "";
+  return singular(last) !== last;
+}

@@ -1,0 +1,97 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { AgentReportJson } from "./agent-report.js";
+
+// `pnpm agent ...` from the repository's root, as a person types it, with the shop stopped.
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+
+let env: NodeJS.ProcessEnv;
+let store: string;
+
+beforeAll(async () => {
+  store = await mkdtemp(path.join(tmpdir(), "agent-cli-"));
+  env = {
+    ...process.env,
+    // The built-in model, and a shop that is not there: a port that was free a moment ago.
+    OPENAI_API_KEY: "",
+    SHOP_API_URL: `http://127.0.0.1:${await closedPort()}/api/purchases`,
+    SHOP_CATALOG_URL: "",
+    AGENT_STORE: store,
+  };
+});
+
+afterAll(async () => {
+  await rm(store, { recursive: true, force: true });
+});
+
+function run(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", command], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+describe("pnpm agent, run as a person runs it", () => {
+  it("prints one JSON document with --json, so a pipe can parse it", async () => {
+    const piped = await run(
+      `pnpm agent --json "buy 2 XYZ phones" | node -e "JSON.parse(require('fs').readFileSync(0))"`,
+    );
+    expect(piped).toMatchObject({ code: 0, stderr: "" });
+
+    const { code, stdout, stderr } = await run(`pnpm agent --json "buy 2 XYZ phones"`);
+    const report = JSON.parse(stdout) as AgentReportJson;
+    // The shop is stopped: nobody is asked, and the exit code is the outcome's, from pnpm too.
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "catalog_unavailable" });
+    expect(report.purchases).toMatchObject([{ purchase: { product: "XYZ phone", qty: 2 } }]);
+    expect(report.authReqId).toBeNull();
+    expect(code).toBe(1);
+    expect(stdout.startsWith("{")).toBe(true);
+    expect(stderr).not.toContain("ELIFECYCLE");
+  });
+
+  it("says what is wrong and how to fix it, without pnpm's noise", async () => {
+    const { code, stdout, stderr } = await run(`pnpm agent "Buy 2 XYZ phones"`);
+
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^Could not buy 2 x XYZ phone: Cannot read the shop's catalog at http/);
+    expect(stdout).toContain("the person was not asked");
+    expect(stderr).toContain(
+      "Fix: Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
+    );
+    expect(stderr).toContain("Outcome: ERROR (exit 1)");
+    expect(`${stdout}${stderr}`).not.toMatch(/ELIFECYCLE|^> /m);
+  });
+
+  it("exits with the outcome's code when it asks a question", async () => {
+    const { code, stdout } = await run(`pnpm agent "Buy a phone"`);
+
+    expect(code).toBe(8);
+    expect(stdout).toContain('Which do you mean by "phone": XYZ phone or XYZ phone case?');
+  });
+});

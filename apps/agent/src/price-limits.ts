@@ -1,0 +1,146 @@
+import { readNumberWords } from "./number-words.js";
+import { isNumeral, type Token } from "./request-tokens.js";
+
+/** A price phrase in a sentence, tokens `start` to `end`. */
+export interface PricePhrase {
+  start: number;
+  end: number;
+  /** What the phrase says the person will pay at most, in USD; undefined for a minimum. */
+  limit: number | undefined;
+  /** "$500 each": the limit is per unit, times the quantity. */
+  perUnit: boolean;
+}
+
+const phrases = (list: string): string[][] => list.split(",").map((p) => p.trim().split(" "));
+
+// Longest first, so "no more than" is read before "more than".
+const LIMIT_CUES = phrases(
+  "nothing more than, nothing over, nothing above, with a budget of, on a budget of, with a limit of, a maximum of, my budget is, our budget is, " +
+    "the budget is, the limit is, price limit of, price limit is, spending limit of, no more than, " +
+    "not more than, no higher than, not exceeding, a budget of, a limit of, a cap of, budget of, " +
+    "budget is, limit of, limit is, price limit, spending limit, maximum of, max of, cap of, " +
+    "capped at, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
+    "limit, cap, under, below, beneath, within, maximum, max",
+).sort((a, b) => b.length - a.length);
+const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
+/** "don't spend more than", "do not go over", "never pay above", "don't exceed". */
+const NEGATIONS = phrases("do not, does not, don't, dont, never, not to");
+const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost"]);
+const LEADS = phrases(
+  "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
+    "spend, spending, pay, for, at, and, but",
+);
+const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
+const CURRENCY_BEFORE = phrases("usd, us$, $");
+const PER_UNIT = phrases("each, apiece, a piece, per unit, per item, per piece, per one");
+/** "within 2 days": a bare number before one of these is no amount of money. */
+const NOT_MONEY = new Set(
+  "day days week weeks hour hours minute minutes month months year years % percent".split(" "),
+);
+const LIMIT_AFTER = phrases(
+  "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in",
+);
+
+/**
+ * Finds the price phrases of a sentence: a limit word and an amount ("under $500", "max 300
+ * dollars", "my budget is $1,200", "don't spend more than 1000 USD", "$1.5k max", "$10 each"),
+ * or an amount with a currency alone ("for $1,200"). A bare number after a limit word is a
+ * quantity when a product follows it ("at most 3 XYZ phones"): `startsItem` says so.
+ */
+export function findPricePhrases(
+  tokens: readonly Token[],
+  startsItem: (index: number) => boolean,
+): PricePhrase[] {
+  const words = tokens.map((token) => token.word);
+  const found: PricePhrase[] = [];
+  for (let index = 0; index < tokens.length;) {
+    const phrase = phraseAt(tokens, words, index, startsItem);
+    if (phrase === undefined) {
+      index += 1;
+    } else {
+      found.push(phrase);
+      index = phrase.end;
+    }
+  }
+  return found;
+}
+
+function phraseAt(
+  tokens: readonly Token[],
+  words: readonly string[],
+  start: number,
+  startsItem: (index: number) => boolean,
+): PricePhrase | undefined {
+  let at = start;
+  let cue: "limit" | "minimum" | undefined;
+  const negation = matchAt(words, at, NEGATIONS);
+  if (negation > 0 && SPENDING.has(words[at + negation] ?? "")) {
+    at += negation + 1;
+    // "don't exceed $500", "don't spend more than $500": a limit either way.
+    at += matchAt(words, at, MINIMUM_CUES);
+    cue = "limit";
+  } else {
+    // A lead ("keep it", "for") counts only before a cue: "at most" is a cue, not "at".
+    const lead = matchAt(words, at, LEADS);
+    if (matchAt(words, at + lead, LIMIT_CUES) > 0 || matchAt(words, at, LIMIT_CUES) === 0) {
+      at += lead;
+    }
+    const limit = matchAt(words, at, LIMIT_CUES);
+    const minimum = limit > 0 ? 0 : matchAt(words, at, MINIMUM_CUES);
+    if (limit > 0) cue = "limit";
+    else if (minimum > 0) cue = "minimum";
+    at += limit + minimum;
+  }
+  if (cue !== undefined && (words[at] === ":" || words[at] === "of")) at += 1;
+
+  // "for 500 each", "at 499 apiece": a price per unit, though no word says it is a limit.
+  const perUnitPrice = at > start && isNumeral(tokens[at]) && matchAt(words, at + 1, PER_UNIT) > 0;
+  const amount = amountAt(tokens, words, at, cue !== undefined || perUnitPrice);
+  if (amount === undefined) return undefined;
+  if (!amount.currency && (startsItem(amount.end) || NOT_MONEY.has(words[amount.end] ?? ""))) {
+    return undefined;
+  }
+  let end = amount.end;
+  const perUnitLength = matchAt(words, end, PER_UNIT);
+  end += perUnitLength;
+  end += matchAt(words, end, LIMIT_AFTER);
+  return {
+    start,
+    end,
+    limit: cue === "minimum" ? undefined : amount.value,
+    perUnit: perUnitLength > 0,
+  };
+}
+
+function amountAt(
+  tokens: readonly Token[],
+  words: readonly string[],
+  at: number,
+  cued: boolean,
+): { value: number; end: number; currency: boolean } | undefined {
+  const before = matchAt(words, at, CURRENCY_BEFORE);
+  const numeral = tokens[at + before];
+  if (isNumeral(numeral)) {
+    const after = matchAt(words, at + before + 1, CURRENCY_AFTER);
+    const currency = before > 0 || after > 0;
+    if (!currency && !cued) return undefined;
+    return { value: numeral.number, end: at + before + 1 + after, currency };
+  }
+  if (before > 0) return undefined;
+  const spelled = readNumberWords(words, at);
+  if (spelled === undefined) return undefined;
+  const after = matchAt(words, at + spelled.length, CURRENCY_AFTER);
+  if (after === 0 && !cued) return undefined;
+  return { value: spelled.value, end: at + spelled.length + after, currency: after > 0 };
+}
+
+/** The length of the longest of `phrases` that starts at `words[at]`, else 0. */
+export function matchAt(words: readonly string[], at: number, list: readonly string[][]): number {
+  let longest = 0;
+  for (const phrase of list) {
+    if (phrase.length > longest && phrase.every((word, offset) => words[at + offset] === word)) {
+      longest = phrase.length;
+    }
+  }
+  return longest;
+}

@@ -1,0 +1,139 @@
+import { readNumberWords } from "./number-words.js";
+import { matchAt } from "./price-limits.js";
+import { isNumeral, type Token } from "./request-tokens.js";
+
+/** How many of a product the person asked for: a number, or words like "some" that are none. */
+export type Quantity = { value: number } | { vague: true };
+
+/** A quantity phrase, tokens `start` to `end`. */
+export interface QuantityPhrase {
+  quantity: Quantity;
+  start: number;
+  end: number;
+}
+
+const VAGUE = [
+  ["a", "few"],
+  ["a", "lot", "of"],
+  ["a", "bunch", "of"],
+  ["lots", "of"],
+  ["some"],
+  ["several"],
+  ["few"],
+  ["many"],
+  ["multiple"],
+  ["any"],
+];
+/** Words allowed between a quantity and its product: "2 of the", "two more", "3 x". */
+const BETWEEN = new Set(
+  (
+    "of the these those new more extra additional brand x × * pairs pair sets set units unit " +
+    "pieces piece pcs single spare identical same"
+  ).split(" "),
+);
+/** Words that end a quantity's reach: another clause has begun. */
+const NOT_BETWEEN = new Set(
+  "and or but for to from with without no not my your his her our their buy order get".split(" "),
+);
+
+/**
+ * Reads a quantity at `at`: "2", "two", "twenty five", "a", "a dozen", "half a dozen", "two
+ * dozen", "a couple (of)", "a pair of" (one of a product that is a pair, like headphones),
+ * "another", or a vague "some", "a few", "several".
+ */
+export function quantityAt(
+  tokens: readonly Token[],
+  at: number,
+  pairIsOne: boolean,
+): QuantityPhrase | undefined {
+  const words = tokens.map((token) => token.word);
+  const phrase = (value: number | "vague", length: number): QuantityPhrase => ({
+    quantity: value === "vague" ? { vague: true } : { value },
+    start: at,
+    end: at + length,
+  });
+  const dozens = (value: number, length: number) =>
+    words[at + length] === "dozen" ? phrase(value * 12, length + 1) : phrase(value, length);
+
+  const numeral = tokens[at];
+  if (isNumeral(numeral)) return dozens(numeral.number, 1);
+  const vague = matchAt(words, at, VAGUE);
+  if (vague > 0) return phrase("vague", vague);
+  const word = words[at];
+  const next = words[at + 1];
+  if (word === "half" && next === "a" && words[at + 2] === "dozen") return phrase(6, 3);
+  if (word === "dozen") return phrase(12, 1);
+  if (word === "another" || word === "single") return phrase(1, 1);
+  if (word === "couple") return phrase(2, next === "of" ? 2 : 1);
+  if (word === "pair" && next === "of") return phrase(pairIsOne ? 1 : 2, 2);
+  if (word === "a" || word === "an") {
+    if (next === "dozen") return phrase(12, 2);
+    if (next === "couple") return phrase(2, words[at + 2] === "of" ? 3 : 2);
+    if (next === "pair" && words[at + 2] === "of") return phrase(pairIsOne ? 1 : 2, 3);
+    if (next === "single") return phrase(1, 2);
+  }
+  const spelled = readNumberWords(words, at);
+  if (spelled !== undefined) return dozens(spelled.value, spelled.length);
+  if (word === "a" || word === "an") return phrase(1, 1);
+  return undefined;
+}
+
+/**
+ * The quantity of a product that starts at `productStart`, read leftwards no further than
+ * `from`: the phrase closest to the product, with only words like "of the" or one adjective
+ * between ("2 new XYZ phones").
+ */
+export function quantityBefore(
+  tokens: readonly Token[],
+  from: number,
+  productStart: number,
+  pairIsOne: boolean,
+): QuantityPhrase | undefined {
+  let found: QuantityPhrase | undefined;
+  for (let at = productStart - 1; at >= from; at -= 1) {
+    const phrase = quantityAt(tokens, at, pairIsOne);
+    if (found !== undefined) {
+      // A longer phrase that ends where the one found ends: "half a dozen", "two dozen".
+      if (phrase !== undefined && phrase.end >= found.end) found = phrase;
+      if (at < found.start - 3) break;
+      continue;
+    }
+    if (phrase !== undefined && onlyBetween(tokens, phrase.end, productStart)) found = phrase;
+    if (NOT_BETWEEN.has(tokens[at]?.word ?? "")) break;
+  }
+  return found;
+}
+
+function onlyBetween(tokens: readonly Token[], from: number, to: number): boolean {
+  let others = 0;
+  for (let at = from; at < to; at += 1) {
+    const token = tokens[at];
+    if (token === undefined || BETWEEN.has(token.word)) continue;
+    if (NOT_BETWEEN.has(token.word) || !/^\p{L}+$/u.test(token.word)) return false;
+    others += 1;
+  }
+  return others <= 1;
+}
+
+/** A quantity written after the product: "XYZ phone x2", "x 3", "(qty 5)", "quantity: 4". */
+export function quantityAfter(
+  tokens: readonly Token[],
+  productEnd: number,
+  to: number,
+): QuantityPhrase | undefined {
+  const words = tokens.map((token) => token.word);
+  let at = productEnd;
+  if (words[at] === "(") at += 1;
+  const marker = matchAt(words, at, [["x"], ["×"], ["*"], ["times"], ["qty"], ["quantity"]]);
+  if (marker === 0 && at === productEnd) return undefined;
+  at += marker;
+  if (words[at] === ":" || words[at] === "of") at += 1;
+  if (at >= to) return undefined;
+  const numeral = tokens[at];
+  const spelled = isNumeral(numeral) ? undefined : readNumberWords(words, at);
+  const value = isNumeral(numeral) ? numeral.number : spelled?.value;
+  if (value === undefined) return undefined;
+  let end = at + (spelled?.length ?? 1);
+  if (words[end] === ")") end += 1;
+  return { quantity: { value }, start: productEnd, end };
+}

@@ -1,0 +1,59 @@
+/** One word, number or sign of a request, as the offline parser reads it. */
+export interface Token {
+  /** As the person typed it. */
+  text: string;
+  /** Lower case, NFKC, with straight apostrophes: what the parser compares. */
+  word: string;
+  /** The value of a numeral ("1,200" is 1200, "1.5k" is 1500). */
+  number?: number;
+}
+
+/** A sentence of a request, and whether it ended with a question mark. */
+export interface Sentence {
+  tokens: Token[];
+  asked: boolean;
+}
+
+// Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five".
+const TOKEN = /\d+(?:,\d{3})*(?:\.\d+)?[kK]?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+×*():;,!?.]/gu;
+const SENTENCE_END = new Set([".", "!", "?", ";"]);
+
+/** Splits a request into sentences of tokens. A line break ends a sentence too. */
+export function readSentences(text: string): Sentence[] {
+  const sentences: Sentence[] = [];
+  for (const line of text.normalize("NFKC").replace(/[‘’`]/g, "'").split(/\r?\n/)) {
+    const tokens = [...line.matchAll(TOKEN)].map(([text]) => toToken(text));
+    let current: Token[] = [];
+    let asked = false;
+    tokens.forEach((token, index) => {
+      if (!SENTENCE_END.has(token.word)) {
+        current.push(token);
+        return;
+      }
+      const next = tokens[index + 1];
+      // "max. $500": an abbreviation's dot before an amount does not end the sentence.
+      if (token.word === "." && next !== undefined && (next.word === "$" || isNumeral(next))) {
+        return;
+      }
+      asked ||= token.word === "?";
+      if (next !== undefined && SENTENCE_END.has(next.word)) return;
+      if (current.length > 0) sentences.push({ tokens: current, asked });
+      current = [];
+      asked = false;
+    });
+    if (current.length > 0) sentences.push({ tokens: current, asked });
+  }
+  return sentences;
+}
+
+export function isNumeral(token: Token | undefined): token is Token & { number: number } {
+  return token?.number !== undefined;
+}
+
+function toToken(text: string): Token {
+  const word = text.toLowerCase();
+  if (!/^\d/.test(word)) return { text, word };
+  const thousands = word.endsWith("k");
+  const value = Number(word.replace(/[,k]/g, ""));
+  return { text, word, number: thousands ? Math.round(value * 1000) : value };
+}

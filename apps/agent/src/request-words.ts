@@ -1,0 +1,157 @@
+import damerauLevenshtein from "damerau-levenshtein";
+
+import { matchAt } from "./price-limits.js";
+
+const words = (list: string) => new Set(list.split(" "));
+
+const PURCHASE_VERBS = words(
+  "buy buying order ordering purchase purchasing get getting grab fetch acquire procure reorder " +
+    "send ship add pick take need want like place gimme have put looking shopping",
+);
+/** Verbs whose misspelling ("purchse", "ordr") still reads as a request at a sentence's start. */
+const LONG_VERBS = ["purchase", "order", "reorder"];
+const DETERMINERS = words("a an the my your our his her their this that");
+const WOULD = words("would i'd we'd id");
+/** Words a sentence may open with before what it is about: "Hi, ok so please buy ...". */
+const OPENERS = words("hi hey hello ok okay so well please pls plz yes oh um and also then , !");
+const QUESTION_WORDS = words(
+  "what what's whats how how's why when where which who whose is are was were do does did will " +
+    "would can could should shall may might have has am isn't aren't",
+);
+const REQUEST_OPENINGS = [
+  ["can", "you"],
+  ["can", "u"],
+  ["could", "you"],
+  ["could", "u"],
+  ["would", "you"],
+  ["will", "you"],
+  ["can", "i", "get"],
+  ["can", "i", "have"],
+  ["can", "i", "buy"],
+  ["can", "i", "order"],
+  ["could", "i", "get"],
+  ["could", "i", "have"],
+  ["may", "i", "have"],
+  ["can", "we", "get"],
+  ["is", "it", "possible", "to"],
+];
+/** Negations that, before a verb of buying, take back what follows: "don't buy", "no need to". */
+const NEGATIONS = words("don't dont never won't wont shouldn't cannot can't not no stop");
+/** Negations of their own: "cancel my order of XYZ phones". */
+const TAKING_BACK = words("cancel forget skip remove drop");
+/** Negations of one item: "no case", "not a USB-C cable", "without a cable". */
+const ITEM_NEGATIONS = words("no not without except minus nor neither none");
+/** What ends a "don't buy" and turns the sentence positive again. */
+const TURNS = words("but instead rather");
+const PUNCTUATION = /^[^\p{L}\p{N}]+$/u;
+
+export function isPurchaseVerb(word: string): boolean {
+  return PURCHASE_VERBS.has(word);
+}
+
+/** Whether the word at `at` asks to buy: "buy", "order" (not "my order"), "I'd like", "need". */
+export function isIntentVerb(list: readonly string[], at: number, opening: number): boolean {
+  const word = list[at] ?? "";
+  const previous = list[at - 1] ?? "";
+  const next = list[at + 1] ?? "";
+  switch (word) {
+    case "like":
+      return WOULD.has(previous);
+    case "want":
+    case "need":
+      // "want to know" is no purchase; "want to buy" is, by its own verb.
+      return next !== "to";
+    case "take":
+      return at === opening || previous === "i'll" || previous === "we'll" || previous === "will";
+    case "pick":
+      return next === "up" || list[at + 2] === "up";
+    case "have":
+      // "Could I have two laptops?", not "I have two laptops".
+      return ["can", "could", "may"].includes(list[at - 2] ?? "") && ["i", "we"].includes(previous);
+    case "put":
+      return list.slice(at).some((word) => word === "cart" || word === "basket");
+    case "looking":
+    case "shopping":
+      return next === "for";
+    case "place":
+      return list[at + 2] === "order";
+    case "order":
+      return !DETERMINERS.has(previous);
+    default:
+      if (PURCHASE_VERBS.has(word)) return true;
+      return at === opening && isMisspeltVerb(word);
+  }
+}
+
+function isMisspeltVerb(word: string): boolean {
+  return (
+    word.length >= 4 &&
+    LONG_VERBS.some(
+      (verb) => word.startsWith(verb.slice(0, 1)) && damerauLevenshtein(word, verb).steps <= 1,
+    )
+  );
+}
+
+/** Where the sentence starts saying something: past "Hi", "ok so", "please". */
+export function openingOf(list: readonly string[]): number {
+  let at = 0;
+  while (at < list.length && OPENERS.has(list[at] ?? "")) at += 1;
+  return at;
+}
+
+/**
+ * A question that is not a request: "How much is an XYZ phone?", "Should I buy one?". A request
+ * phrased as a question ("Could you order ...?", "Can I get ...?", "Buy 2 XYZ phones?") is not.
+ */
+export function isMereQuestion(list: readonly string[], asked: boolean, opening: number): boolean {
+  const first = list[opening] ?? "";
+  // "Do not order a cable" tells, it does not ask.
+  if (!asked && (!QUESTION_WORDS.has(first) || list[opening + 1] === "not")) return false;
+  if (matchAt(list, opening, REQUEST_OPENINGS) > 0) return false;
+  return !isIntentVerb(list, opening, opening);
+}
+
+/**
+ * Which words are taken back by a negation. "Don't buy", "I don't want to order", "no need to
+ * buy", "cancel": everything after, until "but", "instead" or a new verb of buying ("Don't buy
+ * the laptop, buy 2 phones instead"). "No case", "not a cable", "without a cable": the words up
+ * to the next boundary. Also says whether a verb of buying was negated at all.
+ */
+export function negatedWords(
+  list: readonly string[],
+  isBoundary: (index: number) => boolean,
+): { negated: boolean[]; verbNegated: boolean } {
+  const negated = list.map(() => false);
+  let scope: "none" | "verb" | "item" = "none";
+  let verbNegated = false;
+  let lastNegation = -Infinity;
+  list.forEach((word, at) => {
+    // "Don't forget to buy" asks to buy.
+    const remind = word === "forget" && NEGATIONS.has(list[at - 1] ?? "");
+    if (scope === "verb" && (TURNS.has(word) || (isPurchaseVerb(word) && at - lastNegation > 4))) {
+      scope = "none";
+    }
+    if (scope === "item" && isBoundary(at)) scope = "none";
+    if (remind || (NEGATIONS.has(word) && list[at + 1] === "forget")) {
+      scope = "none";
+    } else if ((NEGATIONS.has(word) && verbFollows(list, at)) || TAKING_BACK.has(word)) {
+      scope = "verb";
+      verbNegated = true;
+      lastNegation = at;
+    } else if (ITEM_NEGATIONS.has(word) && scope === "none") {
+      scope = "item";
+    }
+    negated[at] = scope !== "none";
+  });
+  return { negated, verbNegated };
+}
+
+/** A verb of buying within three words, in the same clause. */
+function verbFollows(list: readonly string[], at: number): boolean {
+  for (let next = at + 1; next <= at + 3 && next < list.length; next += 1) {
+    const word = list[next] ?? "";
+    if (PUNCTUATION.test(word)) return false;
+    if (isPurchaseVerb(word)) return true;
+  }
+  return false;
+}

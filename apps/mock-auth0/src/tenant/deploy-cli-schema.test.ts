@@ -1,0 +1,97 @@
+import { createRequire } from "node:module";
+
+import { describe, expect, it } from "vitest";
+
+import { deployCliAjv } from "./deploy-cli.js";
+import { deployCliSchemaProblems, packageSchema, sliceSchema } from "./deploy-cli-schema.js";
+import { keywordReplace } from "./keywords.js";
+
+const SAMPLES: Record<string, unknown>[] = [
+  {
+    clients: [
+      { name: "A", grant_types: ["client_credentials"], app_type: "regular_web" },
+      { name: "B", organization_usage: "sometimes", token_quota: { client_credentials: {} } },
+    ],
+    resourceServers: [{ name: "API", identifier: "x", scopes: [{ value: "a" }], extra: 1 }],
+    clientGrants: [{ client_id: "A", audience: "x", scope: ["a", "a"] }],
+    guardianFactors: [{ name: "push-notification", enabled: true }, { name: "carrier-pigeon" }],
+    hooks: [{ name: "h", triggerId: "credentials-exchange" }],
+  },
+  { tenant: { friendly_name: "t", country_codes: { list: ["usa"], mode: "allow" } } },
+  { clients: [{ description: "no name" }], typo: [] },
+  { actions: [{ name: "a", code: "x" }, { name: "b" }] },
+];
+
+/** What ajv 6 says about `data` under `schema`, comparable across compiles. */
+function verdict(schema: object, data: unknown) {
+  const validate = deployCliAjv().compile(schema);
+  const valid = validate(structuredClone(data));
+  return {
+    valid,
+    errors: (validate.errors ?? [])
+      .map((e) => `${e.dataPath} ${e.keyword} ${JSON.stringify(e.params)}`)
+      .sort(),
+  };
+}
+
+describe("the Deploy CLI's schema, as mock-auth0 applies it", () => {
+  it("gives the verdict and the errors of the whole schema, compiling only what a file uses", () => {
+    // `prompts` (8 MB of its 8.1) takes seconds to compile, so the whole schema here goes without it.
+    const { properties, ...root } = packageSchema() as { properties: Record<string, unknown> };
+    const { prompts: _prompts, ...rest } = properties;
+    const whole = { ...root, properties: rest };
+    const verdicts = SAMPLES.map((sample) => verdict(whole, sample));
+    SAMPLES.forEach((sample, i) => {
+      expect(verdict(sliceSchema(whole, [sample]) as object, sample)).toEqual(verdicts[i]);
+    });
+    // The samples are mostly wrong, in as many ways as possible.
+    expect(verdicts.map((v) => v.valid)).toEqual([false, false, false, false]);
+    expect(verdicts.flatMap((v) => v.errors).length).toBeGreaterThan(6);
+    expect(deployCliSchemaProblems(SAMPLES[0]!).map((p) => p.message)).toContain(
+      'must be one of "deny", "allow", "require"',
+    );
+  });
+
+  it("validates an export with a prompts section in well under a second", () => {
+    const started = performance.now();
+    expect(
+      deployCliSchemaProblems({
+        prompts: {
+          universal_login_experience: "new",
+          customText: { en: { login: { login: {} } } },
+        },
+      }),
+    ).toEqual([]);
+    expect(deployCliSchemaProblems({ prompts: { universal_login_experience: "newest" } })).toEqual([
+      {
+        path: ["prompts", "universal_login_experience"],
+        message: 'must be one of "new", "classic"',
+      },
+    ]);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("replaces keywords exactly as the pinned Deploy CLI does", () => {
+    const requireHere = createRequire(import.meta.url);
+    const deployCli = requireHere("auth0-deploy-cli/lib/tools/utils") as {
+      keywordReplace(input: string, mappings: Record<string, unknown>): string;
+    };
+    const mappings = {
+      DOMAIN: "app.example.com",
+      CALLBACKS: ["https://app.example.com/cb", "https://app.example.com/cb?x=$&"],
+      PORT: 3000,
+      FLAGS: { a: true },
+      EMPTY: "",
+    };
+    const inputs = [
+      "callbacks: @@CALLBACKS@@\nweb_origins: '@@CALLBACKS@@'\nx: \"@@CALLBACKS@@\"",
+      "url: https://##DOMAIN##:##PORT##/cb  # ##DOMAIN## twice, ##UNKNOWN## left",
+      '{"flags": @@FLAGS@@, "empty": "##EMPTY##", "same": "##DOMAIN####DOMAIN##"}',
+      "no keywords at all",
+    ];
+    for (const input of inputs) {
+      expect(keywordReplace(input, mappings)).toBe(deployCli.keywordReplace(input, mappings));
+    }
+    expect(keywordReplace("##A##", {})).toBe(deployCli.keywordReplace("##A##", {}));
+  });
+});

@@ -1,0 +1,145 @@
+import { z } from "zod";
+
+import { policySchema } from "../approver/policy.js";
+
+/**
+ * `mock-auth0.json`: what Auth0 has no file for. Client credentials (a Deploy CLI file never
+ * carries a secret), each person's Guardian enrolment, the simulated approver and the speed
+ * knobs that make tests fast. The testbed's own format: Auth0 never reads this file.
+ */
+
+const cibaSettingsSchema = z
+  .object({
+    intervalSeconds: z
+      .number()
+      .positive()
+      .max(60)
+      .default(5)
+      .describe("Seconds between polls (`interval`); Auth0 sends 5. Fractions make tests fast."),
+    enforcedIntervalSeconds: z
+      .number()
+      .positive()
+      .max(60)
+      .optional()
+      .describe(
+        "The gap between polls the tenant enforces, when longer than the announced interval: a client that polls at the announced pace then meets slow_down. Unset: the interval.",
+      ),
+    maxExpiresInSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(259_200)
+      .default(300)
+      .describe("The longest `expires_in` granted; Auth0 allows 300 for push."),
+    slowDownIncrementSeconds: z
+      .number()
+      .nonnegative()
+      .max(60)
+      .default(5)
+      .describe("CIBA Core 1.0 section 11: slow_down adds at least 5 s to the interval."),
+    expiredError: z
+      .enum(["expired_token", "access_denied"])
+      .default("expired_token")
+      .describe(
+        "How a poll after expiry is answered: the spec's expired_token or Auth0's access_denied.",
+      ),
+    perUserRequestsPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe("Auth0 allows 5 requests per user a minute; null turns the limit off."),
+    retentionSeconds: z
+      .number()
+      .positive()
+      .default(600)
+      .describe("How long finished requests stay readable through the control API."),
+    maxOpenRequests: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe(
+        "Requests held open (pending, or approved and not yet collected); past it /bc-authorize answers 429 too_many_requests.",
+      ),
+    maxStoredRequests: z
+      .number()
+      .int()
+      .positive()
+      .default(20_000)
+      .describe("Requests stored, open or finished; the oldest finished ones are dropped first."),
+  })
+  .strict()
+  .describe("CIBA timings and limits, faster than Auth0's by default so tests run quickly.");
+
+const clientCredentialsSchema = z
+  .object({
+    client_id: z.string().min(1),
+    client_secret: z
+      .string()
+      .min(8, "client_secret must be at least 8 characters")
+      .optional()
+      .describe(
+        "Leave out for a public client; a confidential client without one gets one derived from its name.",
+      ),
+  })
+  .strict();
+
+const keywordValueSchema = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.array(z.unknown()),
+  z.record(z.unknown()),
+]);
+
+export const settingsSchema = z
+  .object({
+    $schema: z.string().optional(),
+    extends: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Another mock-auth0.json (relative to this file) whose settings this one changes: objects merge, anything else replaces.",
+      ),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The tenant's name in the start-up message; default: tenant.friendly_name."),
+    keywords: z
+      .record(keywordValueSchema)
+      .default({})
+      .describe(
+        "The Deploy CLI's AUTH0_KEYWORD_REPLACE_MAPPINGS for mock-auth0: ##KEY## is replaced by the value as text, @@KEY@@ by the value as JSON.",
+      ),
+    clients: z
+      .record(clientCredentialsSchema)
+      .default({})
+      .describe(
+        "client_id and client_secret by client name (a Deploy CLI file has neither). A client left out gets credentials derived from its name, printed at start.",
+      ),
+    guardian: z
+      .object({
+        pushEnrolled: z
+          .union([z.literal("all"), z.array(z.string().min(1))])
+          .default("all")
+          .describe(
+            'The users enrolled in Guardian push, by user id (auth0|…), or "all". Auth0 keeps enrolments per user and imports none.',
+          ),
+      })
+      .strict()
+      .default({}),
+    ciba: cibaSettingsSchema.default({}),
+    approver: policySchema
+      .default({ default: "manual", rules: [] })
+      .describe(
+        "The simulated approver: a default outcome and rules by user, clientId, audience or bindingMessage (a regular expression).",
+      ),
+  })
+  .strict();
+
+export type Settings = z.output<typeof settingsSchema>;
+export type CibaSettings = Settings["ciba"];

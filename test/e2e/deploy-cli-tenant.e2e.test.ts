@@ -1,0 +1,217 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
+import { REPO_ROOT, httpsJson } from "@ciba-testbed/stack";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import type { JSONWebKeySet } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The acceptance test of mock-auth0's tenant files: a tenant written by hand in the Auth0
+ * Deploy CLI's format (another API, another scope, a client with callbacks and the CIBA grant,
+ * two users) runs with MOCK_AUTH0_TENANT=<file> in the real process, and a CIBA flow for that
+ * API works with plain HTTPS requests (the curl example in apps/mock-auth0/README.md).
+ */
+const TENANT = path.join(REPO_ROOT, "test/fixtures/hand-written-tenant/tenant.yaml");
+const MAIN = "apps/mock-auth0/src/main.ts";
+const API = "https://calendar.example.com/api";
+const CLIENT = { id: "calendar-assistant", secret: "calendar-assistant-secret" };
+const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString("base64")}`;
+
+let child: SupervisedChild;
+let issuer: string;
+let caCertPath: string;
+let ca: string;
+
+const post = async (endpoint: string, form: Record<string, string>) => {
+  const answer = await httpsJson(new URL(endpoint, issuer), {
+    ca,
+    form,
+    headers: { authorization: basic },
+  });
+  return { status: answer.status, body: answer.body as Record<string, unknown> };
+};
+
+const startRequest = (user: string, extra: Record<string, string> = {}) =>
+  post("bc-authorize", {
+    scope: "openid calendar:write",
+    audience: API,
+    login_hint: JSON.stringify({ format: "iss_sub", iss: issuer, sub: user }),
+    binding_message: "Add Dentist on Tuesday at 10:00",
+    ...extra,
+  });
+
+beforeAll(async () => {
+  const started = await SupervisedChild.start({
+    name: "mock-auth0 (hand-written tenant)",
+    script: MAIN,
+    runner: { kind: "node" },
+    env: {
+      MOCK_AUTH0_PORT: "0",
+      MOCK_AUTH0_TENANT: TENANT,
+      MOCK_AUTH0_USERS: "",
+      MOCK_AUTH0_SETTINGS: "",
+      MOCK_AUTH0_CONTROL_TOKEN: "",
+      MOCK_AUTH0_CERT_DIR: path.join(REPO_ROOT, ".certs"),
+      LOG_LEVEL: "warn",
+    },
+  });
+  child = started.child;
+  issuer = started.ready.url;
+  caCertPath = String(started.ready.caCertPath);
+  ca = readFileSync(caCertPath, "utf8");
+});
+
+afterAll(async () => {
+  await child.stop();
+});
+
+describe("a tenant written by hand in the Deploy CLI's format", () => {
+  it("runs a CIBA flow for its own API with plain HTTPS requests", async () => {
+    const details = [{ type: "calendar_event", title: "Dentist", start: "Tuesday 10:00" }];
+    const started = await startRequest("auth0|alice", {
+      authorization_details: JSON.stringify(details),
+    });
+    expect(started).toMatchObject({ status: 200, body: { expires_in: 300, interval: 1 } });
+    const id = String(started.body.auth_req_id);
+
+    const pending = await post("oauth/token", { grant_type: CIBA_GRANT_TYPE, auth_req_id: id });
+    expect(pending).toMatchObject({ status: 400, body: { error: "authorization_pending" } });
+
+    const approved = await httpsJson(new URL(`approver/api/requests/${id}/approve`, issuer), {
+      ca,
+      method: "POST",
+    });
+    expect(approved.status).toBe(200);
+
+    // A second request, approved before its first poll, gives tokens at once: no waiting for
+    // the interval in a test.
+    const second = await startRequest("auth0|alice");
+    const secondId = String(second.body.auth_req_id);
+    await httpsJson(new URL(`approver/api/requests/${secondId}/approve`, issuer), {
+      ca,
+      method: "POST",
+    });
+    const granted = await post("oauth/token", {
+      grant_type: CIBA_GRANT_TYPE,
+      auth_req_id: secondId,
+    });
+    expect(granted).toMatchObject({
+      status: 200,
+      body: { token_type: "Bearer", scope: "openid calendar:write", expires_in: 86_400 },
+    });
+
+    const jwks = await httpsJson(new URL(".well-known/jwks.json", issuer), { ca });
+    const { payload } = await jwtVerify(
+      String(granted.body.access_token),
+      createLocalJWKSet(jwks.body as JSONWebKeySet),
+      { issuer, audience: API },
+    );
+    expect(payload).toMatchObject({
+      sub: "auth0|alice",
+      azp: CLIENT.id,
+      scope: "openid calendar:write",
+      aud: [API, `${issuer}userinfo`],
+    });
+  });
+
+  it("answers in Auth0's dialect for its users, its scopes and its RAR types", async () => {
+    // bob is in users.json but not enrolled in Guardian push (mock-auth0.json).
+    expect(await startRequest("auth0|bob")).toMatchObject({
+      status: 400,
+      body: { error: "invalid_request" },
+    });
+    expect(await startRequest("auth0|carol")).toMatchObject({
+      status: 400,
+      body: { error: "unknown_user_id" },
+    });
+    expect(await startRequest("auth0|alice", { scope: "openid product:buy" })).toMatchObject({
+      status: 400,
+      body: { error: "invalid_scope" },
+    });
+    expect(
+      await startRequest("auth0|alice", {
+        authorization_details: JSON.stringify([{ type: "product_purchase" }]),
+      }),
+    ).toMatchObject({ status: 400, body: { error: "invalid_authorization_details" } });
+    const discovery = await httpsJson(new URL(".well-known/openid-configuration", issuer), { ca });
+    expect(discovery.body).toMatchObject({
+      scopes_supported: expect.arrayContaining(["calendar:write"]),
+      authorization_details_types_supported: ["calendar_event"],
+    });
+  });
+
+  it.runIf(spawnSync("curl", ["--version"]).status === 0)(
+    "works with curl alone, as in mock-auth0's README",
+    () => {
+      const curl = (...args: string[]) =>
+        JSON.parse(
+          execFileSync("curl", ["-s", "--cacert", caCertPath, ...args], { encoding: "utf8" }),
+        ) as Record<string, unknown>;
+      const started = curl(
+        `${issuer}bc-authorize`,
+        "-u",
+        `${CLIENT.id}:${CLIENT.secret}`,
+        "-d",
+        "scope=openid calendar:write",
+        "--data-urlencode",
+        `audience=${API}`,
+        "--data-urlencode",
+        `login_hint={"format":"iss_sub","iss":"${issuer}","sub":"auth0|alice"}`,
+        "--data-urlencode",
+        "binding_message=Add Dentist on Tuesday at 10:00",
+      );
+      const id = String(started.auth_req_id);
+      curl("-X", "POST", `${issuer}approver/api/requests/${id}/approve`);
+      const granted = curl(
+        `${issuer}oauth/token`,
+        "-u",
+        `${CLIENT.id}:${CLIENT.secret}`,
+        "-d",
+        `grant_type=${CIBA_GRANT_TYPE}`,
+        "-d",
+        `auth_req_id=${id}`,
+      );
+      expect(granted).toMatchObject({ token_type: "Bearer", scope: "openid calendar:write" });
+    },
+  );
+});
+
+describe("a tenant file with a typo", () => {
+  it("stops mock-auth0 with exit 2 and a message naming each path in the file", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "typo-tenant-"));
+    const typo = readFileSync(TENANT, "utf8")
+      .replace("urn:openid:params:grant-type:ciba", "urn:openid:params:grant-type:cibaa")
+      .replace("      - value: calendar:write\n", "      - name: calendar:write\n");
+    writeFileSync(path.join(dir, "tenant.yaml"), typo);
+    const run = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
+      cwd: REPO_ROOT,
+      env: {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => !name.startsWith("MOCK_AUTH0_")),
+        ),
+        MOCK_AUTH0_PORT: "0",
+        MOCK_AUTH0_TENANT: path.join(dir, "tenant.yaml"),
+        MOCK_AUTH0_USERS: path.join(path.dirname(TENANT), "users.json"),
+        MOCK_AUTH0_SETTINGS: path.join(path.dirname(TENANT), "mock-auth0.json"),
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    const shown = path.relative(REPO_ROOT, path.join(dir, "tenant.yaml"));
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      [
+        "Invalid tenant:",
+        `  - ${shown}: clients[0].grant_types[1]: unknown grant type "urn:openid:params:grant-type:cibaa"`,
+        `  - ${shown}: resourceServers[0].scopes[0].value: a scope needs "value"`,
+        "",
+      ].join("\n"),
+    );
+  });
+});
