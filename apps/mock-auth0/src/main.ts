@@ -1,5 +1,5 @@
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady } from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -43,15 +43,12 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
 
-  const stop = (signal: string) => {
-    logger.info({ signal }, "mock-auth0 stopping");
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  closeOnSignals(
+    () => running.close(),
+    (signal) => {
+      logger.info({ signal }, "mock-auth0 stopping");
+    },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady } from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 import { helpText } from "./help.js";
@@ -33,15 +33,12 @@ async function main(): Promise<void> {
     baseURL: running.baseURL,
   });
 
-  const stop = (signal: string) => {
-    logger.info({ signal }, "model-server stopping");
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  closeOnSignals(
+    () => running.close(),
+    (signal) => {
+      logger.info({ signal }, "model-server stopping");
+    },
+  );
 }
 
 main().catch((error: unknown) => {
