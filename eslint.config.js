@@ -34,7 +34,7 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "off",
     },
   },
-  { files: ["**/*.js"], extends: [tseslint.configs.disableTypeChecked] },
+  { files: ["**/*.js", "**/*.cjs"], extends: [tseslint.configs.disableTypeChecked] },
   { files: ["apps/*/public/**/*.js"], languageOptions: { globals: { ...globals.browser } } },
   prettier,
 );

@@ -22,6 +22,7 @@ export default defineConfig({
       unit("shop-api", "apps/shop-api"),
       unit("agent", "apps/agent"),
       unit("model-server", "apps/model-server"),
+      unit("testkit", "packages/testkit"),
       {
         test: {
           name: "e2e",

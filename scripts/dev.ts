@@ -1,44 +1,165 @@
 /**
- * `pnpm dev`: the local demo. mock-auth0 and shop-api on their documented ports, restarted on
- * change, with the approver in `manual` so a person decides every consent request.
+ * `pnpm dev`: the local demo. mock-auth0 and shop-api on their documented ports (or the ones
+ * the environment names), restarted on change, with the approver in `manual` so a person
+ * decides every consent request. It prints the exact command that points the agent at them.
  */
+import { createServer } from "node:net";
 import { styleText } from "node:util";
 
 import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
-import { logLevelSchema } from "@ciba-testbed/shared/http";
-import { startStack } from "@ciba-testbed/stack";
+import type { ZodRawShape } from "zod";
 import { z } from "zod";
 
-const envSchema = z.object({
+const portsShape = {
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
   SHOP_API_PORT: portSchema.default(LOCAL_DEFAULTS.shopApiPort),
-  MOCK_AUTH0_APPROVER: z.string().default("manual"),
-  MOCK_AUTH0_CONTROL_TOKEN: z.string().optional(),
-  LOG_LEVEL: logLevelSchema.default("info"),
-});
+  // Where each service listens (their own defaults): the ports are checked there.
+  MOCK_AUTH0_HOST: z.string().trim().default("127.0.0.1"),
+  SHOP_API_HOST: z.string().trim().default("127.0.0.1"),
+} satisfies ZodRawShape;
 
-let env: z.output<typeof envSchema>;
-try {
-  env = parseEnv(envSchema, process.env, { app: "pnpm dev" });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(2);
+/** One line on stderr and the exit code: what a person reads, no stack trace. */
+function fail(message: string, code: number): never {
+  process.stderr.write(`pnpm dev: ${message}\n`);
+  process.exit(code);
 }
 
-const stack = await startStack({
-  ...(env.MOCK_AUTH0_CONTROL_TOKEN === undefined
-    ? {}
-    : { controlToken: env.MOCK_AUTH0_CONTROL_TOKEN }),
-  mockAuth0Port: env.MOCK_AUTH0_PORT,
-  shopApiPort: env.SHOP_API_PORT,
-  approver: env.MOCK_AUTH0_APPROVER,
-  logLevel: env.LOG_LEVEL,
-  watch: true,
-  output: process.stdout,
-});
+/** The environment by `schema`; a bad value stops here (exit 2), naming every variable. */
+function readEnv<T extends z.ZodTypeAny>(schema: T): z.output<T> {
+  try {
+    return parseEnv(schema, process.env, { app: "pnpm dev" });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}
 
-const agentEnv = stack.agentEnv();
+// The ports first, with as little loaded as possible: a port in use is reported at once.
+const ports = readEnv(z.object(portsShape));
+
+/** Why `port` cannot be listened on at `host`, or undefined when it is free. */
+function portProblem(port: number, host: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      resolve(error.code ?? error.message);
+    });
+    probe.listen({ port, host, exclusive: true }, () => {
+      probe.close(() => {
+        resolve(undefined);
+      });
+    });
+  });
+}
+
+/** The next free port after `port`, to suggest one that works now. */
+async function freePortAfter(port: number, host: string, taken: number): Promise<number> {
+  for (let candidate = port + 1; candidate < port + 20 && candidate <= 65_535; candidate += 1) {
+    if (candidate !== taken && (await portProblem(candidate, host)) === undefined) return candidate;
+  }
+  return 0;
+}
+
+// A port another process holds would make the service fail at start, and a restarting
+// watcher would keep waiting: check first, and say so in one line.
+const listeners = [
+  { variable: "MOCK_AUTH0_PORT", port: ports.MOCK_AUTH0_PORT, host: ports.MOCK_AUTH0_HOST },
+  { variable: "SHOP_API_PORT", port: ports.SHOP_API_PORT, host: ports.SHOP_API_HOST },
+] as const;
+if (ports.MOCK_AUTH0_PORT !== 0 && ports.MOCK_AUTH0_PORT === ports.SHOP_API_PORT) {
+  fail(
+    `MOCK_AUTH0_PORT and SHOP_API_PORT are both ${ports.SHOP_API_PORT}: give each service a port of its own`,
+    2,
+  );
+}
+for (const { variable, port, host } of listeners) {
+  if (port === 0) continue;
+  const problem = await portProblem(port, host);
+  if (problem === undefined) continue;
+  const other = listeners.find((l) => l.variable !== variable)?.port ?? 0;
+  if (problem === "EADDRINUSE") {
+    const suggestion = await freePortAfter(port, host, other);
+    const hint = suggestion === 0 ? "" : `, e.g. ${variable}=${suggestion} pnpm dev`;
+    fail(
+      `port ${port} (${variable}) on ${host} is in use by another process: stop it, or choose another port${hint}`,
+      1,
+    );
+  }
+  fail(`cannot listen on port ${port} (${variable}) on ${host}: ${problem}`, 1);
+}
+
+// Loaded once the ports are known to be free: the supervisor and its log formatting take time.
+const { logLevelSchema } = await import("@ciba-testbed/shared/http");
+const env = readEnv(
+  z.object({
+    ...portsShape,
+    MOCK_AUTH0_APPROVER: z.string().default("manual"),
+    MOCK_AUTH0_CONTROL_TOKEN: z.string().optional(),
+    LOG_LEVEL: logLevelSchema.default("info"),
+  }),
+);
+const { startStack } = await import("@ciba-testbed/stack");
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+try {
+  stack = await startStack({
+    ...(env.MOCK_AUTH0_CONTROL_TOKEN === undefined
+      ? {}
+      : { controlToken: env.MOCK_AUTH0_CONTROL_TOKEN }),
+    mockAuth0Port: env.MOCK_AUTH0_PORT,
+    shopApiPort: env.SHOP_API_PORT,
+    approver: env.MOCK_AUTH0_APPROVER,
+    logLevel: env.LOG_LEVEL,
+    watch: true,
+    // Orders, stock and used approvals outlive the restarts that every change brings.
+    shopApiData: "persistent",
+    output: process.stdout,
+  });
+} catch (error) {
+  // The supervisor's message names the service and quotes its last words.
+  fail((error as Error).message, 1);
+}
+
+// The quickstart's web app (`pnpm agent serve`, AGENT_PORT, default 3000: the tenant's
+// callback is http://localhost:3000/auth/callback), restarted on change like the others.
+const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
+let webUrl: string;
+try {
+  const web = await SupervisedChild.start({
+    name: "agent-web",
+    script: "apps/agent/src/web/main.ts",
+    env: { ...stack.agentEnv(), LOG_LEVEL: env.LOG_LEVEL },
+    runner: { kind: "tsx", watch: true },
+    output: { stream: process.stdout, color: "green" },
+  });
+  stack.services.push(web.child);
+  webUrl = web.ready.url;
+} catch (error) {
+  await stack.stop();
+  fail((error as Error).message, 1);
+}
+
+/** A value as a POSIX shell word: quoted unless it is plainly safe. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+// Every variable that ties the agent to this stack, so that neither the shell nor a .env file
+// (which may name a real tenant) points it elsewhere; the two the ports decide come first.
+const FIRST = ["AUTH0_DOMAIN", "SHOP_API_URL"];
+const agentCommand = [
+  ...Object.entries(stack.agentEnv())
+    .sort(([a], [b]) => Number(!FIRST.includes(a)) - Number(!FIRST.includes(b)))
+    .map(([key, value]) => `${key}=${shellWord(value)}`),
+  'pnpm agent "Buy 2 XYZ phones"',
+];
+// With a control token, the control API wants it, and the page takes it from its fragment.
+const bearer =
+  env.MOCK_AUTH0_CONTROL_TOKEN === undefined
+    ? ""
+    : ' -H "Authorization: Bearer $MOCK_AUTH0_CONTROL_TOKEN"';
+const pageUrl = `${stack.issuer}approver${env.MOCK_AUTH0_CONTROL_TOKEN === undefined ? "" : "#token=<MOCK_AUTH0_CONTROL_TOKEN>"}`;
 const bold = (text: string) => styleText("bold", text);
 const dim = (text: string) => styleText("dim", text);
 process.stdout.write(
@@ -47,19 +168,19 @@ process.stdout.write(
     bold("ciba-testbed is running"),
     `  mock-auth0   ${stack.issuer}   (approver: ${env.MOCK_AUTH0_APPROVER})`,
     `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.shopApiUrl}/api/products)`,
+    `  agent web    ${webUrl}   (the quickstart's chat)`,
+    "",
+    bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
     "",
     bold("1. Ask the agent to buy something, in another terminal:"),
-    '  pnpm agent "Buy 2 XYZ phones"',
+    agentCommand.map((part) => `  ${part}`).join(" \\\n"),
     "",
     bold("2. Answer the consent request on the approver page (what the phone would do):"),
-    `  ${stack.issuer}approver`,
+    `  ${pageUrl}`,
     dim(`  (your browser must trust ${stack.caCertPath}, or accept the warning once)`),
     "  or with the control API:",
-    `  curl -s --cacert ${stack.caCertPath} ${stack.issuer}approver/api/requests?status=pending`,
-    `  curl -s --cacert ${stack.caCertPath} -X POST ${stack.issuer}approver/api/requests/<auth_req_id>/approve`,
-    "",
-    bold("Values in use (the defaults of .env.example):"),
-    ...Object.entries(agentEnv).map(([key, value]) => `  ${key}=${value}`),
+    `  curl -s --cacert ${shellWord(stack.caCertPath)}${bearer} '${stack.issuer}approver/api/requests?status=pending'`,
+    `  curl -s --cacert ${shellWord(stack.caCertPath)}${bearer} -X POST ${stack.issuer}approver/api/requests/<auth_req_id>/approve`,
     "",
     "Ctrl-C stops everything.",
     "",

@@ -5,8 +5,15 @@ import path from "node:path";
 
 import { loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
-import { createApp, createDeps, createLogger } from "@ciba-testbed/shop-api";
-import type { ShopApiConfig } from "@ciba-testbed/shop-api";
+import {
+  Catalog,
+  IN_MEMORY,
+  createApp,
+  createDeps,
+  createLogger,
+  openShopStore,
+} from "@ciba-testbed/shop-api";
+import type { OpenedShopStore, ShopApiConfig } from "@ciba-testbed/shop-api";
 import type { Express } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +25,7 @@ import { TenantClient } from "./support/tenant-client.js";
 describe("shop-api with tokens from mock-auth0", () => {
   let tenant: RunningMockAuth0;
   let shop: Express;
+  let store: OpenedShopStore;
 
   beforeAll(async () => {
     tenant = await startMockAuth0({
@@ -34,10 +42,15 @@ describe("shop-api with tokens from mock-auth0", () => {
       audience: "sample-shop-api",
       requireAuthorizationDetails: true,
       logLevel: "silent",
+      database: { kind: "embedded", location: IN_MEMORY },
     };
+    const catalog = new Catalog();
+    store = await openShopStore(config.database, catalog);
     shop = createApp(
       config,
       createDeps(config, {
+        catalog,
+        store: store.store,
         logger: createLogger("silent"),
         tokenVerification: { agent: new Agent({ ca: readFileSync(tenant.caCertPath) }) },
       }),
@@ -45,7 +58,7 @@ describe("shop-api with tokens from mock-auth0", () => {
   });
 
   afterAll(async () => {
-    await tenant.close();
+    await Promise.all([tenant.close(), store.close()]);
   });
 
   const cibaToken = (details: unknown[]) =>

@@ -18,14 +18,25 @@ export interface BenchTenant {
 /**
  * mock-auth0.json for a bench: the repository's settings (auth0/mock-auth0.json, which it
  * extends) with some changed, written as `file`. Objects such as `ciba` merge into the
- * defaults; anything else replaces them.
+ * defaults; anything else replaces them. A bench measures the tenant itself, so Auth0's rate
+ * limits, which would answer 429 long before, are off unless `changes` sets them.
  */
 export async function writeBenchSettings(
   file: string,
   changes: { ciba: Record<string, unknown> } & Record<string, unknown>,
 ): Promise<string> {
   const base = path.join(path.dirname(DEFAULT_TENANT_FILE), "mock-auth0.json");
-  await writeFile(file, JSON.stringify({ extends: base, ...changes }, null, 2));
+  const settings = {
+    extends: base,
+    ...changes,
+    ciba: { perUserRequestsPerMinute: null, perIpRequestsPerMinute: null, ...changes.ciba },
+    rateLimits: {
+      $comment: "A bench measures the tenant: Auth0's rate limits are off.",
+      authenticationApiRequestsPerSecond: null,
+      ...(changes.rateLimits as Record<string, unknown> | undefined),
+    },
+  };
+  await writeFile(file, JSON.stringify(settings, null, 2));
   return file;
 }
 

@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { describeMachine, machineLine } from "./machine.js";
 import { renderTable } from "./report.js";
 import type { BenchResults } from "./report.js";
+import { startPostgres } from "../../test/support/postgres.js";
 import { measureResourceServer } from "./resource-server-cost.js";
 import { measureScenarios } from "./scenario-overhead.js";
 import { measureSuite } from "./suite-time.js";
@@ -142,6 +143,28 @@ if (selected.has("resource")) {
       log,
     }),
   );
+  log("1b. The same with the shop's orders in PostgreSQL (a throw-away server)");
+  const postgres = await startPostgres().catch((error: unknown) => {
+    // Not installed here: the figures are skipped, not failed.
+    log(`  skipped: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  });
+  if (postgres) {
+    try {
+      const databaseUrl = await postgres.createDatabase();
+      results.resourceServerPostgres = await attempt("resource server (PostgreSQL)", () =>
+        measureResourceServer({
+          rounds: options.rounds,
+          durationSeconds: options.duration,
+          connections: options.connections,
+          databaseUrl,
+          log,
+        }),
+      );
+    } finally {
+      await postgres.stop();
+    }
+  }
 }
 if (selected.has("tenant")) {
   log(
@@ -204,6 +227,8 @@ process.stdout.write(
 const failures = [
   ...crashed,
   results.resourceServer?.failed && "resource server runs had non-2xx answers or errors",
+  results.resourceServerPostgres?.failed &&
+    "resource server runs on PostgreSQL had non-2xx answers or errors",
   results.tenantCapacity?.failed && "tenant runs had unexpected answers or unfinished flows",
   results.tenantFlood?.failed && "tenant flood: unexpected answers, or no 429 past the cap",
   results.tenantFlood &&

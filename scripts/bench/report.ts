@@ -14,6 +14,8 @@ export interface BenchResults {
   command: string;
   machine: Machine;
   resourceServer?: ResourceServerResult | undefined;
+  /** The same with the shop's orders in PostgreSQL (skipped when it is not installed). */
+  resourceServerPostgres?: ResourceServerResult | undefined;
   tenantCapacity?: TenantCapacityResult | undefined;
   tenantFlood?: TenantFloodResult | undefined;
   scenarioOverhead?: ScenarioResult | undefined;
@@ -34,14 +36,17 @@ const row = (figure: string, s: Spread, target = "", digits = 0): Row => [
 const single = (figure: string, value: string, target = ""): Row => [figure, value, "", "", target];
 const verdict = (met: boolean) => (met ? "met" : "MISSED");
 
-function resourceRows(r: ResourceServerResult): Row[] {
+function resourceRows(r: ResourceServerResult, number = "1."): Row[] {
   const a = r.authenticated;
   const b = r.unauthenticated;
   const errors = [...a.runs, ...b.runs].reduce((sum, run) => sum + run.non2xx + run.errors, 0);
   const p99Met = a.p99Ms.median < r.targets.p99BelowMs;
   const ratioMet = r.ratio.median >= r.targets.ratioAtLeast;
   return [
-    row("1. POST /api/purchases with a token: req/s", a.requestsPerSecond),
+    row(
+      `${number} POST /api/purchases with a token (${r.database === "postgres" ? "PostgreSQL" : "embedded database"}): req/s`,
+      a.requestsPerSecond,
+    ),
     row("   with a token: p50 ms", a.p50Ms),
     row("   with a token: p99 ms", a.p99Ms, `< ${r.targets.p99BelowMs}: ${verdict(p99Met)}`),
     row("   auth middleware off: req/s", b.requestsPerSecond),
@@ -171,6 +176,7 @@ function suiteRows(s: SuiteResult): Row[] {
 export function renderTable(results: BenchResults): string {
   const rows: Row[] = [
     ...(results.resourceServer ? resourceRows(results.resourceServer) : []),
+    ...(results.resourceServerPostgres ? resourceRows(results.resourceServerPostgres, "1b.") : []),
     ...(results.tenantCapacity ? tenantRows(results.tenantCapacity) : []),
     ...(results.tenantFlood ? floodRows(results.tenantFlood) : []),
     ...(results.scenarioOverhead ? scenarioRows(results.scenarioOverhead) : []),

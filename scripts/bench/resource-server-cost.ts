@@ -11,6 +11,8 @@ export interface ResourceServerOptions {
   connections: number;
   /** Directory for a CPU profile of the server process (`--cpu-prof`), if wanted. */
   profileDir?: string | undefined;
+  /** The shop's orders in this PostgreSQL database; unset: the embedded database. */
+  databaseUrl?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -32,6 +34,8 @@ export interface VariantResult {
 }
 
 export interface ResourceServerResult {
+  /** Where the shop kept its orders. */
+  database: "embedded" | "postgres";
   connections: number;
   durationSeconds: number;
   rounds: number;
@@ -113,6 +117,7 @@ export async function measureResourceServer(
     },
     // It stops when its stdin closes, so it cannot outlive this process.
     stdin: "pipe",
+    env: { SHOP_BENCH_DATABASE_URL: options.databaseUrl ?? "" },
   });
   try {
     const ready = benchServerSchema.parse(record);
@@ -156,6 +161,7 @@ export async function measureResourceServer(
     const failed = [...authenticated, ...unauthenticated].some(failedRun);
     const a = summarize(authenticated);
     return {
+      database: options.databaseUrl === undefined ? "embedded" : "postgres",
       connections: options.connections,
       durationSeconds: options.durationSeconds,
       rounds: options.rounds,

@@ -33,6 +33,14 @@ export interface StackOptions {
   controlToken?: string;
   /** Extra variables for shop-api, e.g. SHOP_API_REQUIRE_AUTHORIZATION_DETAILS. */
   shopApiEnv?: Record<string, string>;
+  /**
+   * Where shop-api keeps its orders, stock and used approvals. `memory` (the default): every
+   * stack starts with a shop that never sold anything, and stacks started at once share
+   * nothing. `persistent`: shop-api's own choice, SHOP_API_DATABASE or SHOP_API_DATABASE_URL
+   * from this environment, else its default folder (.data/shop-api), so orders outlive its
+   * restarts (`pnpm dev`).
+   */
+  shopApiData?: "memory" | "persistent";
 }
 
 export interface Stack {
@@ -103,6 +111,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AUTH0_DOMAIN: auth0Domain,
       SHOP_API_PORT: String(options.shopApiPort ?? 0),
       SHOP_API_AUDIENCE,
+      // Set or blank (unset), as the control token: the shell's must not reach a test's shop.
+      ...(options.shopApiData === "persistent"
+        ? {}
+        : { SHOP_API_DATABASE: ":memory:", SHOP_API_DATABASE_URL: "" }),
       ...options.shopApiEnv,
     });
     const shopApiUrl = `http://localhost:${shop.port}`;

@@ -2,13 +2,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
-import { loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { ManualClock, loadTenant, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { BUYER, Scenario } from "../support/scenario.js";
-import { AGENT_CLIENT } from "../support/tenant-client.js";
+import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
+import { AGENT_CLIENT, TenantClient } from "../support/tenant-client.js";
 
 // The approver page in a real browser, deciding requests that the real agent CLI is waiting on.
 describe("the approver page", () => {
@@ -189,7 +190,8 @@ describe("the approver page", () => {
         bindingMessage: "Do you want to sign in",
         authorizationDetails: undefined,
         requestedExpiry: undefined,
-        channel: "push",
+        channel: "guardian-push",
+        userEmail: "buyer@example.com",
         approverOutcome: { action: "manual" },
         expiresInSeconds: 60,
       });
@@ -201,5 +203,200 @@ describe("the approver page", () => {
     } finally {
       await locked.close();
     }
+  });
+
+  // A tenant in this process on a manual clock: time moves only when a test says so, and the
+  // page judges "agent not polling" by the tenant's clock, not by waiting.
+  describe("on a tenant with the email channel and a manual clock", () => {
+    let clock: ManualClock;
+    let tenant: RunningMockAuth0;
+    let client: TenantClient;
+
+    beforeAll(async () => {
+      clock = new ManualClock(Date.now());
+      tenant = await startMockAuth0({
+        tenant: tenantWith({
+          // The agent's client may ask by email too, as Auth0's dashboard sets it.
+          assets: (assets) => ({
+            ...assets,
+            clients: (assets.clients as Record<string, unknown>[]).map((c) =>
+              c.name === "Shopping agent"
+                ? { ...c, async_approval_notification_channels: ["guardian-push", "email"] }
+                : c,
+            ),
+          }),
+        }),
+        port: 0,
+        host: "127.0.0.1",
+        certDir: path.dirname(s.stack.caCertPath),
+        clock,
+      });
+      client = new TenantClient(tenant.issuer, tenant.caCertPath);
+    });
+    afterAll(async () => {
+      await tenant.close();
+    });
+
+    /** A request as the agent's client makes it; `email` asks for an hour, past push's 300 s. */
+    async function ask(
+      bindingMessage: string,
+      user: string = BUYER,
+      email = false,
+    ): Promise<string> {
+      const started = await client.post("bc-authorize", {
+        ...AGENT_CLIENT,
+        scope: "openid",
+        login_hint: JSON.stringify({ format: "iss_sub", iss: tenant.issuer, sub: user }),
+        binding_message: bindingMessage,
+        ...(email ? { requested_expiry: "3600" } : {}),
+      });
+      expect(started.status).toBe(200);
+      return String(started.body.auth_req_id);
+    }
+
+    async function approverPage(): Promise<Page> {
+      const approver = await browser.newPage({ viewport: { width: 420, height: 900 } });
+      await approver.goto(`${tenant.issuer}approver`);
+      await approver.getByText("Live", { exact: true }).waitFor();
+      return approver;
+    }
+
+    /** Opens the email's link, as the person would, in the tab it opens. */
+    async function openLink(approver: Page, bindingMessage: string): Promise<Page> {
+      const mail = approver.locator("#emails .mail", { hasText: bindingMessage });
+      await mail.waitFor();
+      const opened = approver.waitForEvent("popup");
+      await mail.getByRole("link", { name: `Review the request: ${bindingMessage}` }).click();
+      const consent = await opened;
+      await consent.getByText("Shopping agent asks for your approval").waitFor();
+      return consent;
+    }
+
+    it("shows an email-channel request under Email, and approves it through the consent link", async () => {
+      const approver = await approverPage();
+      const id = await ask("Email check one", BUYER, true);
+
+      const mail = approver.locator("#emails .mail", { hasText: "Email check one" });
+      await mail.waitFor();
+      await expect(approver.getByRole("heading", { name: /^Email/ }).isVisible()).resolves.toBe(
+        true,
+      );
+      await expect(mail.locator(".to").textContent()).resolves.toBe("buyer@example.com");
+      await expect(mail.locator(".subject").textContent()).resolves.toBe(
+        "Shopping agent asks for your approval",
+      );
+      await expect(mail.locator(".code").textContent()).resolves.toBe("Email check one");
+      await expect(approver.locator(".card", { hasText: "Email check one" }).count()).resolves.toBe(
+        0,
+      );
+
+      const consent = await openLink(approver, "Email check one");
+      expect(new URL(consent.url()).pathname).toBe("/bc-verify");
+      await expect(consent.locator("#code").textContent()).resolves.toBe("Email check one");
+      await expect(consent.locator("#user").textContent()).resolves.toBe(
+        "Test Buyer (buyer@example.com)",
+      );
+      await consent.getByRole("button", { name: "Approve: Email check one" }).click();
+      await consent.getByRole("heading", { name: "Request approved" }).waitFor();
+
+      const granted = await client.grant(id);
+      expect(granted.status).toBe(200);
+      expect(granted.body.access_token).toEqual(expect.any(String));
+      await approver
+        .locator(".history > li", { hasText: "Email check one" })
+        .getByText("decided through the email's link", { exact: false })
+        .waitFor();
+      await expect(mail.count()).resolves.toBe(0);
+
+      // The link was used up with the answer.
+      await consent.reload();
+      await consent.getByRole("heading", { name: "Nothing to approve" }).waitFor();
+      await expect(consent.locator("#gone-text").textContent()).resolves.toMatch(
+        /^This consent link can no longer be used/,
+      );
+      await consent.close();
+      await approver.close();
+    });
+
+    it("denies an email-channel request through the consent link", async () => {
+      const approver = await approverPage();
+      const id = await ask("Email check two", SECOND_BUYER, true);
+      const consent = await openLink(approver, "Email check two");
+      await consent.getByRole("button", { name: "Deny: Email check two" }).click();
+      await consent.getByRole("heading", { name: "Request denied" }).waitFor();
+
+      const refused = await client.grant(id);
+      expect(refused).toMatchObject({ status: 400, body: { error: "access_denied" } });
+      expect(tenant.store.get(id)?.decision).toMatchObject({ decision: "deny", by: "email-link" });
+      await approver
+        .locator(".history > li", { hasText: "Email check two" })
+        .locator(".outcome.denied")
+        .waitFor();
+      await consent.close();
+      await approver.close();
+    });
+
+    it("marks a request nobody polls as 'agent not polling', below the live ones, and back when polled", async () => {
+      const approver = await approverPage();
+      const live = await ask("Live check");
+      clock.advance(1_000);
+      const stale = await ask("Stale check", SECOND_BUYER);
+      const cards = approver.locator("#pending .card");
+      // Newest first while both count as polled.
+      await approver.locator(".card", { hasText: "Stale check" }).waitFor();
+      await expect(cards.locator(".message").allTextContents()).resolves.toEqual([
+        "Stale check",
+        "Live check",
+      ]);
+
+      // Ten seconds on the tenant's clock (three intervals are 3 s); only one agent polls.
+      clock.advance(10_000);
+      expect((await client.grant(live)).body.error).toBe("authorization_pending");
+
+      const staleCard = approver.locator(".card.stale", { hasText: "Stale check" });
+      await staleCard.waitFor();
+      await expect(staleCard.locator(".not-polling").textContent()).resolves.toBe(
+        "Agent not polling",
+      );
+      await expect(cards.locator(".message").allTextContents()).resolves.toEqual([
+        "Live check",
+        "Stale check",
+      ]);
+      const liveCard = approver.locator(".card", { hasText: "Live check" });
+      await expect(liveCard.locator(".not-polling").isHidden()).resolves.toBe(true);
+      await expect(liveCard.locator(".meta").textContent()).resolves.toMatch(
+        new RegExp(`^Request …${live.slice(-6)} · agent last polled \\d+ s ago$`),
+      );
+      await expect(staleCard.locator(".meta").textContent()).resolves.toBe(
+        `Request …${stale.slice(-6)} · not polled yet`,
+      );
+
+      // Its agent polls again: live again, and back on top as the newest.
+      expect((await client.grant(stale)).body.error).toBe("authorization_pending");
+      await approver.locator(".card:not(.stale)", { hasText: "Stale check" }).waitFor();
+      await expect(cards.locator(".message").allTextContents()).resolves.toEqual([
+        "Stale check",
+        "Live check",
+      ]);
+      for (const id of [live, stale]) tenant.store.decide(id, "deny", "control-api");
+      await approver.close();
+    });
+
+    it("shows pending requests newest first", async () => {
+      const approver = await approverPage();
+      const ids: string[] = [];
+      for (const [i, user] of [BUYER, SECOND_BUYER, BUYER].entries()) {
+        ids.push(await ask(`Order check ${i + 1}`, user));
+        clock.advance(500);
+      }
+      await approver.locator(".card", { hasText: "Order check 3" }).waitFor();
+      await expect(approver.locator("#pending .card .message").allTextContents()).resolves.toEqual([
+        "Order check 3",
+        "Order check 2",
+        "Order check 1",
+      ]);
+      for (const id of ids) tenant.store.decide(id, "deny", "control-api");
+      await approver.close();
+    });
   });
 });

@@ -1,14 +1,15 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { ManualClock, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { ManualClock, loadTenant, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { httpsJson } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 interface SdkAnswer {
   ok: boolean;
@@ -26,8 +27,8 @@ let tenant: RunningMockAuth0;
 let sdk: SupervisedChild;
 
 /** One command to the SDK process, one JSON line back. */
-async function ask(command: unknown): Promise<SdkAnswer> {
-  const answer = sdk.waitForLine(
+async function ask(command: unknown, child: SupervisedChild = sdk): Promise<SdkAnswer> {
+  const answer = child.waitForLine(
     (line) => {
       try {
         return JSON.parse(line) as SdkAnswer;
@@ -38,7 +39,7 @@ async function ask(command: unknown): Promise<SdkAnswer> {
     20_000,
     "an answer",
   );
-  sdk.write(JSON.stringify(command));
+  child.write(JSON.stringify(command));
   return answer;
 }
 
@@ -83,6 +84,12 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
   afterAll(async () => {
     await sdk.stop();
     await tenant.close();
+  });
+
+  // The tenant keeps Auth0's limit of 5 requests a minute for one person; each test starts a
+  // minute after the last, as a person's requests would be spread out.
+  beforeEach(() => {
+    clock.advance(60_000);
   });
 
   it("approve: pending, then tokens that verify against the tenant's JWKS", async () => {
@@ -130,13 +137,14 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
     });
   });
 
-  it("expiry: expired_token once requested_expiry has passed", async () => {
+  it("expiry: Auth0's access_denied once requested_expiry has passed", async () => {
     const started = await authorize({ requested_expiry: "3" });
     expect(started.data?.expires_in).toBe(3);
     clock.advance(3_000);
     expect(await grant(idOf(started))).toMatchObject({
       ok: false,
-      error: "expired_token",
+      error: "access_denied",
+      error_description: "The end-user denied the authorization request or it has been expired",
       status: 400,
     });
   });
@@ -154,6 +162,125 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
       error_description: "openid scope must be requested",
     });
     expect(await authorize({ userId: "auth0|nobody" })).toMatchObject({ error: "unknown_user_id" });
+  });
+});
+
+// Private Key JWT and refresh tokens, with the SDK's own assertion signing
+// (`clientAssertionSigningKey`) and its ID token validation on refresh. The key pair is made
+// here, in a temporary directory.
+describe("the auth0 SDK with private_key_jwt and refresh tokens against mock-auth0", () => {
+  const keyClock = new ManualClock(Date.now());
+  let keyTenant: RunningMockAuth0;
+  let keySdk: SupervisedChild;
+  const askKey = (command: unknown) => ask(command, keySdk);
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sdk-pkjwt-"));
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const keyFile = path.join(dir, "agent-key.pem");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+    keyTenant = await startMockAuth0({
+      tenant: tenantWith({
+        assets: (assets) => ({
+          ...assets,
+          clients: [
+            ...(assets.clients as object[]),
+            {
+              name: "Key agent",
+              app_type: "regular_web",
+              token_endpoint_auth_method: null,
+              client_authentication_methods: {
+                private_key_jwt: {
+                  credentials: [
+                    { name: "agent key", credential_type: "public_key", pem, alg: "PS256" },
+                  ],
+                },
+              },
+              grant_types: ["urn:openid:params:grant-type:ciba", "refresh_token"],
+              refresh_token: { rotation_type: "rotating", expiration_type: "expiring" },
+            },
+          ],
+        }),
+        settings: (settings) => ({
+          ...settings,
+          clients: { ...(settings.clients as object), "Key agent": { client_id: "key-agent" } },
+        }),
+      }),
+      port: 0,
+      host: "127.0.0.1",
+      certDir: path.join(dir, "certs"),
+      clock: keyClock,
+    });
+    keySdk = SupervisedChild.spawn({
+      name: "auth0 SDK (private_key_jwt)",
+      script: "test/fixtures/auth0-sdk-client.ts",
+      env: {
+        NODE_EXTRA_CA_CERTS: keyTenant.caCertPath,
+        AUTH0_DOMAIN: `localhost:${keyTenant.port}`,
+        AUTH0_CLIENT_ID: "key-agent",
+        AUTH0_CLIENT_ASSERTION_KEY_FILE: keyFile,
+        AUTH0_CLIENT_ASSERTION_ALG: "PS256",
+      },
+      stdin: "pipe",
+    });
+  });
+
+  afterAll(async () => {
+    await keySdk.stop();
+    await keyTenant.close();
+  });
+
+  it("runs CIBA with openid offline_access, reads /userinfo, refreshes, and is refused a reused refresh token", async () => {
+    const started = await askKey({
+      op: "authorize",
+      params: {
+        userId: USER,
+        scope: "openid profile email offline_access",
+        binding_message: "Sign in to Key agent",
+      },
+    });
+    expect(started).toMatchObject({ ok: true, data: { expires_in: 300 } });
+    const id = idOf(started);
+    keyTenant.store.decide(id, "approve", "control-api");
+    const tokens = await askKey({ op: "grant", auth_req_id: id });
+    expect(tokens).toMatchObject({
+      ok: true,
+      data: {
+        token_type: "Bearer",
+        scope: "openid profile email offline_access",
+        refresh_token: expect.any(String),
+      },
+    });
+
+    expect(await askKey({ op: "userinfo", access_token: tokens.data?.access_token })).toMatchObject(
+      {
+        ok: true,
+        data: { sub: USER, name: "Test Buyer", nickname: "buyer", email: "buyer@example.com" },
+      },
+    );
+
+    keyClock.advance(1_000);
+    const refreshed = await askKey({ op: "refresh", refresh_token: tokens.data?.refresh_token });
+    expect(refreshed).toMatchObject({
+      ok: true,
+      data: { id_token: expect.any(String), refresh_token: expect.any(String) },
+    });
+    expect(refreshed.data?.refresh_token).not.toBe(tokens.data?.refresh_token);
+
+    const invalid = {
+      ok: false,
+      status: 403,
+      error: "invalid_grant",
+      error_description: "Unknown or invalid refresh token.",
+    };
+    expect(
+      await askKey({ op: "refresh", refresh_token: tokens.data?.refresh_token }),
+    ).toMatchObject(invalid);
+    // Reuse revoked the family: the newest token is refused as well.
+    expect(
+      await askKey({ op: "refresh", refresh_token: refreshed.data?.refresh_token }),
+    ).toMatchObject(invalid);
   });
 });
 

@@ -139,10 +139,11 @@ describe("a tenant written by hand in the Deploy CLI's format", () => {
       }),
     ).toMatchObject({ status: 400, body: { error: "invalid_authorization_details" } });
     const discovery = await httpsJson(new URL(".well-known/openid-configuration", issuer), { ca });
+    // As Auth0's: OIDC scopes only, and no RAR types advertised.
     expect(discovery.body).toMatchObject({
-      scopes_supported: expect.arrayContaining(["calendar:write"]),
-      authorization_details_types_supported: ["calendar_event"],
+      scopes_supported: ["openid", "profile", "offline_access", "email"],
     });
+    expect(discovery.body).not.toHaveProperty("authorization_details_types_supported");
   });
 
   it.runIf(spawnSync("curl", ["--version"]).status === 0)(

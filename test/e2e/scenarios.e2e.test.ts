@@ -94,20 +94,6 @@ describe("CIBA scenarios across real processes", () => {
     expect(consent).toMatchObject({ status: "expired", decision: null });
   });
 
-  it("server-side expiry first: the tenant's expired_token ends the turn as expired", async () => {
-    await s.policy("expire-after:800");
-    const run = await s.agent(["Buy an XYZ phone", "--expiry", "30"]);
-
-    expect(run.json.outcome).toBe("EXPIRED");
-    expect(run.exitCode).toBe(4);
-    expect(run.wallMs).toBeLessThan(15_000);
-    expect(await newOrders()).toEqual([]);
-    const [consent] = await s.stack.control.request(String(run.json.authReqId)).then((c) => [c]);
-    expect(consent?.timeline?.some((e) => e.type === "poll" && e.answer === "expired_token")).toBe(
-      true,
-    );
-  });
-
   it("a user not enrolled in push: the tenant's own reason, no consent request", async () => {
     await s.policy("approve");
     const run = await s.agent(["Buy an XYZ phone", "--user", "auth0|no-push-user"]);
@@ -136,6 +122,33 @@ describe("CIBA scenarios across real processes", () => {
     expect(run.exitCode).not.toBe(0);
     expect(run.json.message).toMatch(/500/);
     expect(await newOrders()).toEqual([]);
+  });
+});
+
+// Auth0 answers a poll after expiry with access_denied, which an agent can tell from a denial
+// only by its own clock. The CIBA spec's expired_token says so outright: a tenant set to it.
+describe("a tenant that answers expiry with the CIBA spec's expired_token", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await Scenario.start("test/fixtures/spec-expiry.mock-auth0.json");
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  it("server-side expiry first: the tenant's expired_token ends the turn as expired", async () => {
+    await s.policy("expire-after:800");
+    const ordersBefore = await s.ordersOf(BUYER);
+    const run = await s.agent(["Buy an XYZ phone", "--expiry", "30"]);
+
+    expect(run.json.outcome).toBe("EXPIRED");
+    expect(run.exitCode).toBe(4);
+    expect(run.wallMs).toBeLessThan(15_000);
+    expect(await s.ordersOf(BUYER)).toHaveLength(ordersBefore.length);
+    const consent = await s.stack.control.request(String(run.json.authReqId));
+    expect(consent.timeline?.some((e) => e.type === "poll" && e.answer === "expired_token")).toBe(
+      true,
+    );
   });
 });
 

@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 
-import { REPO_ROOT, TSX_BIN, startStack } from "@ciba-testbed/stack";
+import { startStack } from "@ciba-testbed/stack";
 import type { Stack } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -17,18 +15,6 @@ function portIsFree(port: number): Promise<boolean> {
         resolve(true);
       }),
     );
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
   });
 }
 
@@ -76,48 +62,4 @@ describe("the stack launcher", () => {
       startStack({ shopApiEnv: { SHOP_API_AUDIENCE: "", AUTH0_ISSUER_BASE_URL: "ftp://nowhere" } }),
     ).rejects.toThrow(/shop-api exited/);
   });
-});
-
-describe("pnpm dev", () => {
-  it.each(["SIGINT", "SIGHUP"] as const)(
-    "stops every service it started on %s (Ctrl-C, a closed terminal)",
-    async (signal) => {
-      const ports = [await freePort(), await freePort()];
-      const dev = spawn(TSX_BIN, ["scripts/dev.ts"], {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          MOCK_AUTH0_PORT: String(ports[0]),
-          SHOP_API_PORT: String(ports[1]),
-          LOG_LEVEL: "warn",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-        // Its own process group, as a terminal's foreground job.
-        detached: true,
-      });
-      let out = "";
-      await new Promise<void>((resolve, reject) => {
-        dev.stdout.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes("Ctrl-C stops everything.")) resolve();
-        });
-        dev.once("exit", (code) => {
-          reject(new Error(`pnpm dev exited early (${String(code)}):\n${out}`));
-        });
-      });
-      expect(out).toContain(`https://localhost:${ports[0]}/approver`);
-      for (const port of ports) expect(await portIsFree(port)).toBe(false);
-
-      const exited = new Promise<number | null>((resolve) => dev.once("exit", resolve));
-      // A terminal signals the whole foreground process group: tsx and the script it runs.
-      process.kill(-dev.pid!, signal);
-      await exited;
-      // tsx itself may exit first; the script stops the services right after.
-      const deadline = Date.now() + 10_000;
-      while (!(await Promise.all(ports.map(portIsFree))).every(Boolean) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      for (const port of ports) expect(await portIsFree(port)).toBe(true);
-    },
-  );
 });

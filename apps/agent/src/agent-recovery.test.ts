@@ -45,7 +45,7 @@ const restart = (
   options: { store?: AgentStore; beforeOrder?: () => void; fetch?: typeof fetch } = {},
 ) =>
   setup({
-    config: testConfig({ mode: "interrupt", storeDir: dir }),
+    config: testConfig({ mode: "interrupt", store: { kind: "file", dir } }),
     store: options.store ?? createFileStore(dir),
     clock,
     ...options,
@@ -181,7 +181,7 @@ describe("guards right before the order", () => {
       },
     };
     const { agent } = setup({
-      config: testConfig({ mode: "block", storeDir: dir }),
+      config: testConfig({ mode: "block", store: { kind: "file", dir } }),
       store,
       clock: stealing,
     });
@@ -278,7 +278,7 @@ describe("invalid_grant", () => {
     const auth0 = await pendingThread();
     auth0.pending().token(400, INVALID_GRANT);
     const { agent } = setup({
-      config: testConfig({ mode: "block", storeDir: dir }),
+      config: testConfig({ mode: "block", store: { kind: "file", dir } }),
       store: createFileStore(dir),
       clock,
     });

@@ -5,19 +5,17 @@ import { parseEntry, type EntrySchema } from "./store-entry.js";
 
 /**
  * Where the agent keeps what must outlive a process: approval requests and purchase records.
- * Keys are `/`-separated strings and values JSON, so a shared store (Redis, a database table)
- * can implement it for agents that resume on another machine.
+ * Keys are `/`-separated strings and values JSON, so a shared store can implement it for
+ * agents that resume on another machine: the file store (one disk) and the Redis store.
  *
- * Leases, with Redis as the example: `claim` takes `token = INCR <key>:token` and then
- * `SET <key> <lease> NX`; a holder that `isStale` judges gone is replaced by a Lua
- * compare-and-set on its token, so of two claimers that saw it stale only one wins. `holds` is
- * a `GET` that compares tokens, `release` a compare-and-delete. Leases are not given a TTL:
- * expiry only allows another claim, and `holds` stays true until one happens.
+ * A lease ends when `isStale` says its holder is gone, or when it is released; a store may
+ * also end it on its own (Redis gives a lease a short TTL that its holder keeps renewing, so
+ * a holder that died on another machine frees it). `holds` is then false for it.
  */
 export interface AgentStore {
   /** The entry at `key` if it matches `schema`; throws StoreEntryError when it does not. */
   get<T>(key: string, schema: EntrySchema<T>): Promise<T | undefined>;
-  put(key: string, value: unknown): Promise<void>;
+  put(key: string, value: unknown, options?: PutOptions): Promise<void>;
   delete(key: string): Promise<void>;
   /**
    * Takes `key` unless a live lease holds it (`isStale` says when one no longer does). A
@@ -28,6 +26,21 @@ export interface AgentStore {
   holds(key: string, lease: Lease): Promise<boolean>;
   /** Gives `key` up if `lease` still holds it. */
   release(key: string, lease: Lease): Promise<void>;
+  /**
+   * Why a thread the agent was asked about is not in the store, when the store can tell:
+   * `lost` when it holds no data at all (a Redis restarted without persistence).
+   */
+  explainMissing?(): Promise<{ lost: boolean; message: string }>;
+  /** Ends the store's connections; nothing is written after it. */
+  close?(): Promise<void>;
+}
+
+export interface PutOptions {
+  /**
+   * Epoch milliseconds until which the entry must stay readable; a store may drop it after.
+   * Without it the store keeps the entry as long as it keeps anything.
+   */
+  keepUntil?: number;
 }
 
 export function createMemoryStore(): AgentStore & { keys(): string[] } {
@@ -39,10 +52,12 @@ export function createMemoryStore(): AgentStore & { keys(): string[] } {
     removal: "the agent again (this store lives in memory only)",
   });
   return {
-    get: (key, schema) => {
-      const text = values.get(key);
-      return Promise.resolve(text === undefined ? undefined : parseEntry(schema, text, place(key)));
-    },
+    // A bad entry rejects, as a store's read does, rather than throwing at the call.
+    get: (key, schema) =>
+      Promise.resolve().then(() => {
+        const text = values.get(key);
+        return text === undefined ? undefined : parseEntry(schema, text, place(key));
+      }),
     put: (key, value) => {
       values.set(key, JSON.stringify(value));
       return Promise.resolve();

@@ -62,6 +62,7 @@ describe("block mode", () => {
         quantity: 2,
         maximum_amount: 2500,
         currency: "USD",
+        purchase_id: "call_1",
       },
     ]);
     expect(clock.sleeps).toEqual([2000, 2000]);
@@ -98,6 +99,7 @@ describe("block mode", () => {
         quantity: 3,
         maximum_amount: 29.97,
         currency: "USD",
+        purchase_id: shop.calls[0]!.headers.get("idempotency-key"),
       },
     ]);
     // The order itself carries no limit the person did not give.
@@ -473,7 +475,7 @@ describe("interrupt mode", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const interrupt = () => testConfig({ mode: "interrupt", storeDir: dir });
+  const interrupt = () => testConfig({ mode: "interrupt", store: { kind: "file", dir } });
   /** A fresh agent over the same directory: what a new process sees. */
   const restart = (clock: ManualClock) =>
     setup({ config: interrupt(), store: createFileStore(dir), clock });

@@ -61,14 +61,14 @@ export interface Agent {
   resume(threadId: string): Promise<AgentReport>;
 }
 
-const SYSTEM_PROMPT =
+export const SYSTEM_PROMPT =
   `You are a shopping assistant acting for one person. Use the ${PURCHASE_TOOL_NAME} tool to buy what ` +
   "they ask for, one product per call, one call at a time. Pass the product name in the " +
   "singular, the quantity, and priceLimit only when the person set a maximum for the whole " +
   "order. If a purchase is denied, expires or is refused, stop and tell the person; never " +
   "retry it. If the request is unclear, ask instead of guessing.";
 
-const MAX_STEPS = 20;
+export const MAX_STEPS = 20;
 const LEASE_MARGIN_S = 300;
 
 /** Ends the turn once a purchase did not go through, before the model is asked again. */
@@ -238,9 +238,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   async function continueThread(threadId: string, startedAt: number) {
     const thread = await journal.get(threadId);
-    if (thread === undefined) {
-      return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);
-    }
+    if (thread === undefined) return missingThread(threadId, startedAt);
     if (thread.finished !== undefined) return threadReport(thread, elapsed(startedAt));
 
     const open = thread.purchases.find((purchase) => purchase.result === undefined);
@@ -304,6 +302,32 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       await journal.put(thread);
     }
     return threadReport(thread, elapsed(startedAt));
+  }
+
+  /**
+   * An unknown thread is a usage error, unless the store shows it lost its data: then nothing
+   * of the thread can be known, and the person must hear that, not "check the id".
+   */
+  async function missingThread(threadId: string, startedAt: number): Promise<AgentReport> {
+    const message = `No thread ${threadId} in the agent's store.`;
+    const absence = await store.explainMissing?.();
+    if (absence?.lost === true) {
+      return reportWithoutPurchases(
+        "ERROR",
+        threadId,
+        `${message} ${absence.message}`,
+        elapsed(startedAt),
+        {
+          error: "thread_lost",
+          fix: "Check the shop's orders, then ask again: this run ordered nothing and sent no approval request, and no agent can use an approval the person gives for the lost thread.",
+        },
+      );
+    }
+    return usageError(
+      threadId,
+      startedAt,
+      absence === undefined ? message : `${message} ${absence.message}`,
+    );
   }
 
   function usageError(threadId: string, startedAt: number, message: string): AgentReport {

@@ -80,6 +80,9 @@ export function createApprovalPoll(options: {
           product: input.product,
           quantity: input.qty,
           maximumAmount: (await findRecord(toolCallId))?.maximumAmount ?? input.priceLimit,
+          // The order's Idempotency-Key: this approval buys this purchase and no other, and
+          // two identical purchases approved in one second still get different tokens.
+          purchaseId: toolCallId,
         }),
       ],
       requestedExpiry: config.requestedExpiry,

@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import type { AgentStore } from "./agent-store.js";
 import type { ApprovalRequest } from "./approval-request.js";
+import { authRequestKeepUntil } from "./retention.js";
 
 /** The request `@auth0/ai` stores after `/bc-authorize` (its `AuthorizationRequest`). */
 export const authRequestSchema = z
@@ -24,8 +25,9 @@ export type StoredAuthRequest = z.infer<typeof authRequestSchema>;
  *   process-global, so a new process would miss the stored request and push again. The key
  *   here is built from the thread and tool call ids only.
  * - The SDK asks for entries to expire with the request; an evicted request makes it silently
- *   send a new one (a second push). Entries are kept until the agent deletes them: it detects
- *   expiry itself and reports it.
+ *   send a new one (a second push). Entries are kept until the agent deletes them, or (in a
+ *   store with TTLs) an hour past the request's expiry: the agent detects expiry itself and
+ *   reports it, and rebuilds a missing request from its journal.
  * - The SDK deletes the request as soon as it has an answer, before anyone recorded the
  *   answer. Here the agent deletes it, after its journal says what became of the request; a
  *   process killed in between leaves the request, and the tenant tells the next one.
@@ -40,10 +42,23 @@ export function auth0Store(store: AgentStore): Store {
       if (entry.kind === "AuthResponses") return store.get(entry.key, authRequestSchema);
       return store.get(entry.key, z.unknown());
     },
-    put: (namespace, key, value) => {
+    put: (namespace, key, value, options) => {
       const entry = entryOf(namespace, key);
       if (entry.kind === "Credentials") return Promise.resolve();
-      return store.put(entry.key, value);
+      if (entry.kind === "AuthResponses") {
+        const request = authRequestSchema.safeParse(value);
+        return store.put(
+          entry.key,
+          value,
+          request.success ? { keepUntil: authRequestKeepUntil(request.data) } : {},
+        );
+      }
+      const expiresIn = options?.expiresIn;
+      return store.put(
+        entry.key,
+        value,
+        expiresIn === undefined ? {} : { keepUntil: Date.now() + expiresIn },
+      );
     },
     delete: (namespace, key) => {
       const entry = entryOf(namespace, key);
@@ -92,7 +107,9 @@ export async function restoreAuthRequest(
     expiresIn: request.expiresIn,
     interval: request.interval,
   };
-  await store.put(authRequestKey(threadId, toolCallId), stored);
+  await store.put(authRequestKey(threadId, toolCallId), stored, {
+    keepUntil: authRequestKeepUntil(stored),
+  });
 }
 
 /** Drops what the SDK knew about one tool call's approval, once the journal holds its fate. */

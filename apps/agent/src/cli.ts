@@ -5,9 +5,15 @@ import { Command, InvalidArgumentError, Option } from "commander";
 
 import { createAgent } from "./agent.js";
 import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
-import { createMemoryStore } from "./agent-store.js";
+import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
-import { AGENT_MODES, ENVIRONMENT_HELP, loadConfig, type ConfigOverrides } from "./config.js";
+import {
+  AGENT_MODES,
+  ENVIRONMENT_HELP,
+  loadConfig,
+  type ConfigOverrides,
+  type StoreLocation,
+} from "./config.js";
 import { createFileStore } from "./file-store.js";
 import { createModel } from "./model.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
@@ -63,6 +69,17 @@ export async function runCli(
         exitCode = await execute(env, merged, "resume", (agent) => agent.resume(threadId));
       }),
   );
+
+  program
+    .command("serve")
+    .description(
+      "the web app of Auth0's quickstart: log in at http://localhost:3000, chat, approve " +
+        "(AGENT_PORT, APP_BASE_URL, AUTH0_SECRET; the agent's variables as above)",
+    )
+    .action(async () => {
+      const { runServe } = await import("./web/serve.js");
+      exitCode = await runServe(env);
+    });
 
   program.exitOverride();
   // `pnpm <script> -- args` hands the separator on; options after it must still count.
@@ -140,10 +157,19 @@ async function execute(
   });
   // Block mode needs nothing to outlive the process, so no token ever touches the disk.
   const durable = config.mode === "interrupt" || command === "resume";
+  let store: AgentStore;
+  try {
+    store = durable ? await openStore(config.store) : createMemoryStore();
+  } catch (error) {
+    ancestry.stop();
+    return fail("ERROR", error instanceof Error ? error.message : String(error), json, {
+      error: "store_unreachable",
+    });
+  }
   const agent = createAgent(config, {
     model: createModel(config),
     clock: systemClock,
-    store: durable ? createFileStore(config.storeDir) : createMemoryStore(),
+    store,
     output: (event) => {
       terminal.output(event);
     },
@@ -159,12 +185,28 @@ async function execute(
     return fail("ERROR", error instanceof Error ? error.message : String(error), json);
   } finally {
     ancestry.stop();
+    await store.close?.();
   }
 }
 
+/** The store AGENT_STORE names, connected: a directory, or a Redis shared by several machines. */
+async function openStore(location: StoreLocation): Promise<AgentStore> {
+  if (location.kind === "file") return createFileStore(location.dir);
+  // Loaded only when used: the Redis client adds a tenth of a second to every start.
+  const { createRedisStore } = await import("./redis-store.js");
+  const store = createRedisStore({ location: location.redis });
+  await store.connect();
+  return store;
+}
+
 /** Reports a failure that happened before the agent could; `--json` still gets its object. */
-function fail(outcome: Outcome, message: string, json: boolean): number {
-  const report = reportWithoutPurchases(outcome, "", message, 0);
+function fail(
+  outcome: Outcome,
+  message: string,
+  json: boolean,
+  details: { error?: string } = {},
+): number {
+  const report = reportWithoutPurchases(outcome, "", message, 0, details);
   if (json) process.stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
   else process.stderr.write(`${message}\n`);
   return report.exitCode;

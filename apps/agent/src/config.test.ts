@@ -33,7 +33,7 @@ describe("loadConfig", () => {
       requestedExpiry: 300,
       model: { kind: "offline" },
     });
-    expect(config.storeDir).toBe(path.join(REPO_ROOT, ".agent-store"));
+    expect(config.store).toEqual({ kind: "file", dir: path.join(REPO_ROOT, ".agent-store") });
   });
 
   it("treats an empty variable as unset, as `X=` in .env means", () => {
@@ -52,10 +52,70 @@ describe("loadConfig", () => {
   });
 
   it("resolves a relative AGENT_STORE from where the command was run", () => {
-    const fromPnpm = loadConfig({ AGENT_STORE: "my-store", INIT_CWD: "/home/me/work" });
-    expect(fromPnpm.storeDir).toBe(path.resolve("/home/me/work", "my-store"));
-    expect(loadConfig({ AGENT_STORE: "my-store" }).storeDir).toBe(path.resolve("my-store"));
-    expect(loadConfig({ AGENT_STORE: "/abs/store", INIT_CWD: "/x" }).storeDir).toBe("/abs/store");
+    const dirOf = (env: Record<string, string>) => {
+      const { store } = loadConfig(env);
+      return store.kind === "file" ? store.dir : store.kind;
+    };
+    expect(dirOf({ AGENT_STORE: "my-store", INIT_CWD: "/home/me/work" })).toBe(
+      path.resolve("/home/me/work", "my-store"),
+    );
+    expect(dirOf({ AGENT_STORE: "my-store" })).toBe(path.resolve("my-store"));
+    expect(dirOf({ AGENT_STORE: "/abs/store", INIT_CWD: "/x" })).toBe("/abs/store");
+  });
+
+  it("reads a Redis AGENT_STORE: host, port (6379 by default), database, TLS, credentials", () => {
+    expect(loadConfig({ AGENT_STORE: "redis://127.0.0.1:6390/3" }).store).toEqual({
+      kind: "redis",
+      redis: {
+        url: "redis://127.0.0.1:6390/3",
+        host: "127.0.0.1",
+        port: 6390,
+        db: 3,
+        tls: false,
+        username: undefined,
+        hasPassword: false,
+        display: "redis://127.0.0.1:6390/3",
+      },
+    });
+    expect(loadConfig({ AGENT_STORE: " rediss://agent:s3cret@cache.example:6380 " }).store).toEqual(
+      {
+        kind: "redis",
+        redis: {
+          url: "rediss://agent:s3cret@cache.example:6380",
+          host: "cache.example",
+          port: 6380,
+          db: 0,
+          tls: true,
+          username: "agent",
+          hasPassword: true,
+          display: "rediss://agent:***@cache.example:6380",
+        },
+      },
+    );
+    expect(loadConfig({ AGENT_STORE: "redis://[::1]/0" }).store).toMatchObject({
+      redis: { host: "::1", port: 6379, db: 0 },
+    });
+  });
+
+  it.each([
+    ["redis://localhost:6379/x", 'has the database "x"; the path is a database number'],
+    ["redis://localhost:6379/0/1", 'has the database "0/1"'],
+    ["redis://localhost:6379/0?family=6", "takes no query or fragment"],
+    ["redis://:6379/0", "is not a valid URL"],
+    ["redis://localhost:99999/0", "is not a valid URL"],
+    [
+      "postgres://localhost/agent",
+      "is a postgres:// URL; the agent's stores are a directory or a Redis URL",
+    ],
+  ])("refuses the AGENT_STORE %s, naming the variable", (value, problem) => {
+    expect(() => loadConfig({ AGENT_STORE: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ AGENT_STORE: value })).toThrow(`AGENT_STORE ${problem}`);
+  });
+
+  it("never shows a Redis password in a configuration error", () => {
+    const attempt = () => loadConfig({ AGENT_STORE: "redis://agent:s3cret@localhost:6379/x" });
+    expect(attempt).toThrow('(got "redis://agent:***@localhost:6379/x")');
+    expect(attempt).not.toThrow("s3cret");
   });
 
   it("trusts the local CA where MOCK_AUTH0_CERT_DIR puts it", () => {

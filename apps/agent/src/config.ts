@@ -7,6 +7,14 @@ import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbe
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 
+import {
+  hidePassword,
+  isStoreUrl,
+  parseRedisUrl,
+  REDIS_URL_EXAMPLE,
+  type RedisLocation,
+} from "./redis-url.js";
+
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const DEFAULT_SHOP_API_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases`;
@@ -52,7 +60,19 @@ const envSchema = z
       .min(1, "must be at least 1 second")
       .max(MAX_REQUESTED_EXPIRY, `must be at most ${MAX_REQUESTED_EXPIRY} seconds`)
       .default(300),
-    AGENT_STORE: z.string().trim().optional(),
+    AGENT_STORE: z
+      .string()
+      .trim()
+      .transform((value, ctx): string | RedisLocation => {
+        if (!isStoreUrl(value)) return value;
+        const parsed = parseRedisUrl(value);
+        if ("problem" in parsed) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: parsed.problem });
+          return z.NEVER;
+        }
+        return parsed;
+      })
+      .optional(),
     OPENAI_API_KEY: z.string().trim().optional(),
     OPENAI_BASE_URL: z
       .string()
@@ -78,6 +98,8 @@ const envSchema = z
     }
   });
 
+export type StoreLocation = { kind: "file"; dir: string } | { kind: "redis"; redis: RedisLocation };
+
 export interface AgentConfig {
   auth0: { domain: string; clientId: string; clientSecret: string };
   userId: string;
@@ -87,8 +109,11 @@ export interface AgentConfig {
   catalogUrl: string;
   mode: AgentMode;
   requestedExpiry: number;
-  /** Absolute: a relative AGENT_STORE is resolved from where the command was run. */
-  storeDir: string;
+  /**
+   * Where interrupt-mode threads live: a directory (absolute: a relative AGENT_STORE is
+   * resolved from where the command was run), or a Redis shared by agents on several machines.
+   */
+  store: StoreLocation;
   model:
     | { kind: "offline" }
     | {
@@ -139,6 +164,9 @@ export function loadConfig(
     const value = overrides[option as keyof ConfigOverrides];
     if (value !== undefined) merged[variable] = value;
   }
+  // A bad AGENT_STORE is shown in the error: never with its password.
+  const storeValue = merged.AGENT_STORE;
+  if (storeValue !== undefined) merged.AGENT_STORE = hidePassword(storeValue);
   const e = parseEnv(envSchema, merged, { app: "agent", optionOf: OPTION_OF });
 
   const local = isLocalDomain(e.AUTH0_DOMAIN);
@@ -154,10 +182,12 @@ export function loadConfig(
     catalogUrl: e.SHOP_CATALOG_URL ?? new URL("products", e.SHOP_API_URL).href,
     mode: e.AGENT_MODE,
     requestedExpiry: e.AGENT_REQUESTED_EXPIRY,
-    storeDir:
+    store:
       e.AGENT_STORE === undefined
-        ? path.join(REPO_ROOT, ".agent-store")
-        : resolveFromInvocation(e.AGENT_STORE, env),
+        ? { kind: "file", dir: path.join(REPO_ROOT, ".agent-store") }
+        : typeof e.AGENT_STORE === "string"
+          ? { kind: "file", dir: resolveFromInvocation(e.AGENT_STORE, env) }
+          : { kind: "redis", redis: withPassword(e.AGENT_STORE, storeValue) },
     model:
       e.OPENAI_API_KEY === undefined
         ? { kind: "offline" }
@@ -172,6 +202,12 @@ export function loadConfig(
     extraCaCerts: e.NODE_EXTRA_CA_CERTS,
     localCaFile: localCaFile(env),
   };
+}
+
+/** The location parsed from the value with its password hidden, with the password back. */
+function withPassword(parsed: RedisLocation, value: string | undefined): RedisLocation {
+  const real = value === undefined ? parsed : parseRedisUrl(value.trim());
+  return "problem" in real ? parsed : real;
 }
 
 /** The real environment over the optional `<repo>/.env`, which never overrides it. */
@@ -205,7 +241,7 @@ export const ENVIRONMENT_HELP: [string, string][] = [
   ],
   [
     "AGENT_STORE",
-    "directory for interrupt-mode threads (default <repo>/.agent-store; relative to where you ran the command)",
+    `where interrupt-mode threads are kept: a directory (default <repo>/.agent-store; relative to where you ran the command), or a Redis shared by agents on several machines, e.g. ${REDIS_URL_EXAMPLE}`,
   ],
   ["OPENAI_API_KEY", "use OpenAI instead of the built-in offline model"],
   ["OPENAI_BASE_URL", "an OpenAI-compatible server (then Chat Completions is used)"],

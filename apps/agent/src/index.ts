@@ -10,8 +10,11 @@ export {
   type AgentConfig,
   type AgentMode,
   type ConfigOverrides,
+  type StoreLocation,
 } from "./config.js";
 export { createFileStore } from "./file-store.js";
+export { createRedisStore, type RedisStore } from "./redis-store.js";
+export { parseRedisUrl, type RedisLocation } from "./redis-url.js";
 export { AgentHalt, StoreEntryError } from "./halt.js";
 export { isStale, type Claim, type Lease, type LeaseRequest } from "./lease.js";
 export { parseEntry, type EntrySchema } from "./store-entry.js";

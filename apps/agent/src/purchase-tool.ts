@@ -236,13 +236,15 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     stopPoint("approval-taken");
     if (accessToken === undefined) return NO_TOKEN;
     await clearToOrder(toolCallId);
-    return orderPurchase({
+    const verdict = await orderPurchase({
       fetch: context.fetch,
       shopApiUrl: config.shopApiUrl,
       accessToken,
       toolCallId,
       purchase: input,
     });
+    stopPoint("order-answered");
+    return verdict;
   }
 
   /** The approval is spent: say so in the journal, then drop the SDK's record of it. */

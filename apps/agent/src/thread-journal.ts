@@ -5,6 +5,7 @@ import type { AgentStore } from "./agent-store.js";
 import { OUTCOMES, type Outcome } from "./outcome.js";
 import { finishedResult, type PurchaseRecord } from "./purchase-record.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
+import { threadKeepUntil } from "./retention.js";
 
 export interface ThreadRecord {
   threadId: string;
@@ -90,7 +91,9 @@ export class ThreadJournal {
   }
 
   async put(thread: ThreadRecord): Promise<void> {
-    await this.store.put(threadKey(thread.threadId), thread);
+    await this.store.put(threadKey(thread.threadId), thread, {
+      keepUntil: threadKeepUntil(thread),
+    });
   }
 
   async findPurchase(threadId: string, toolCallId: string): Promise<PurchaseRecord | undefined> {

@@ -1,12 +1,15 @@
-// The approver page: shows consent requests as a phone would and sends the person's answer.
+// The approver page: shows consent requests as a phone would and sends the person's answer,
+// and the requests on the email channel as the emails Auth0 would send, with their links.
 // Plain browser JavaScript, no build step; the server pushes every change as an event.
 // It holds one page of pending requests at a time (more on demand) and the recent others,
 // never the tenant's whole history.
 
+import { detailsTable } from "./details.js";
+
 const PAGE_SIZE = 50;
 const RECENT = 25;
 
-/** Pending requests shown as cards, by id. */
+/** Pending requests, shown as cards (push) or emails, by id. */
 const pending = new Map();
 /** Decided, expired and collected requests, the newest RECENT of them. */
 const recent = new Map();
@@ -32,64 +35,31 @@ const DECIDED_BY = {
   rule: "decided by a rule",
   "control-api": "decided through the control API",
   "approver-page": "decided on this page",
+  "email-link": "decided through the email's link",
 };
 
+const pad = (n) => String(n).padStart(2, "0");
+
+/** `4:59`, or `71:59:59` past an hour (the email channel allows up to 72 hours). */
 function formatRemaining(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
-  const minutes = Math.floor(total / 60);
-  const seconds = String(total % 60).padStart(2, "0");
-  return `${minutes}:${seconds}`;
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = pad(total % 60);
+  return hours > 0 ? `${hours}:${pad(minutes)}:${seconds}` : `${minutes}:${seconds}`;
 }
 
-function formatAmount(value, currency) {
-  if (typeof value !== "number") return "";
-  try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
-  } catch {
-    return `${value} ${currency ?? ""}`.trim();
-  }
+function formatAgo(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min ago`;
 }
 
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
-/** RFC 9396 entries as a table; purchases get named columns, other types their raw members. */
-function detailsTable(details) {
-  const table = document.createElement("table");
-  const caption = document.createElement("caption");
-  caption.textContent = "What you approve";
-  table.append(caption);
-  const head = document.createElement("tr");
-  for (const title of ["Product", "Quantity", "Up to", "Currency"]) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = title;
-    if (title === "Quantity" || title === "Up to") th.className = "number";
-    head.append(th);
-  }
-  table.append(head);
-  for (const entry of details) {
-    const row = document.createElement("tr");
-    if (entry.type === "product_purchase") {
-      row.append(
-        cell(entry.product ?? ""),
-        cell(String(entry.quantity ?? ""), "number"),
-        cell(formatAmount(entry.maximum_amount, entry.currency) || "—", "number"),
-        cell(entry.currency ?? ""),
-      );
-    } else {
-      const other = cell(JSON.stringify(entry));
-      other.colSpan = 4;
-      row.append(other);
-    }
-    table.append(row);
-  }
-  return table;
-}
+/** The end of the id, enough to tell requests apart and to find one in logs. */
+const idTail = (id) => `…${id.slice(-6)}`;
+const isEmail = (request) => request.channel === "email";
 
 async function decide(request, decision, card) {
   const buttons = card.querySelectorAll("button");
@@ -134,6 +104,44 @@ function renderCard(request) {
   return card;
 }
 
+/** A request on the email channel, as the email Auth0 would send. */
+function renderEmail(request) {
+  const mail = $("email-template").content.firstElementChild.cloneNode(true);
+  mail.dataset.id = request.auth_req_id;
+  const email = request.email ?? {};
+  mail.querySelector(".to").textContent = email.to ?? request.user;
+  mail.querySelector(".subject").textContent = email.subject ?? "";
+  mail.querySelector(".sent").textContent = new Date(
+    email.sent_at ?? request.created_at,
+  ).toLocaleString();
+  mail.querySelector(".client").textContent = request.client_name ?? request.client_id;
+  mail.querySelector(".code").textContent = email.request_code ?? request.binding_message;
+  mail.querySelector(".expires").textContent = new Date(request.expires_at).toLocaleString();
+  const link = mail.querySelector(".link");
+  if (email.link) {
+    link.href = email.link;
+    link.setAttribute("aria-label", `Review the request: ${request.binding_message}`);
+  } else {
+    link.replaceWith("(the link can no longer be used)");
+  }
+  return mail;
+}
+
+/** What changes while a request waits: whether its agent still polls. */
+function updateLiveness(node, request) {
+  const stale = request.agent_polling === false;
+  node.classList.toggle("stale", stale);
+  node.querySelector(".not-polling").hidden = !stale;
+}
+
+/** Its id and when the agent last polled: the part of a card that ages, redrawn every second. */
+function updateMeta(node, request) {
+  const polled = request.last_polled_at
+    ? `agent last polled ${formatAgo(serverNow() - Date.parse(request.last_polled_at))}`
+    : "not polled yet";
+  node.querySelector(".meta").textContent = `Request ${idTail(request.auth_req_id)} · ${polled}`;
+}
+
 function renderHistoryItem(request) {
   const item = document.createElement("li");
   item.dataset.id = request.auth_req_id;
@@ -162,37 +170,62 @@ function renderHistoryItem(request) {
 }
 
 const newestFirst = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
+/** Requests whose agent still polls first, then those nobody polls any more; newest first in each. */
+const liveThenStale = (a, b) =>
+  Number(a.agent_polling === false) - Number(b.agent_polling === false) || newestFirst(a, b);
 
-function render() {
-  const cards = [...pending.values()].sort(newestFirst);
-  const finished = [...recent.values()].sort(newestFirst);
-
-  // Cards already shown stay where they are (a focused button keeps its focus); new ones go
-  // in their place, newest first.
-  const pendingList = $("pending");
-  const shown = new Set(cards.map((r) => r.auth_req_id));
-  for (const card of [...pendingList.children]) {
-    if (!shown.has(card.dataset.id)) card.remove();
+/**
+ * Puts `list`'s items in the order of `requests`: new ones are rendered, gone ones removed,
+ * and the others moved only when their place changed. A moved element loses focus in the
+ * browser; it gets it back.
+ */
+function placeInOrder(list, requests, render) {
+  const focused = document.activeElement;
+  const shown = new Set(requests.map((r) => r.auth_req_id));
+  for (const node of [...list.children]) {
+    if (!shown.has(node.dataset.id)) node.remove();
   }
   let previous = null;
-  for (const request of cards) {
-    let card = pendingList.querySelector(`[data-id="${CSS.escape(request.auth_req_id)}"]`);
-    if (!card) {
-      card = renderCard(request);
-      if (previous) previous.after(card);
-      else pendingList.prepend(card);
+  for (const request of requests) {
+    const node =
+      list.querySelector(`[data-id="${CSS.escape(request.auth_req_id)}"]`) ?? render(request);
+    const expected = previous ? previous.nextElementSibling : list.firstElementChild;
+    if (node !== expected) {
+      if (previous) previous.after(node);
+      else list.prepend(node);
     }
-    previous = card;
+    updateLiveness(node, request);
+    previous = node;
   }
-  $("pending-count").textContent = String(Math.max(pendingTotal, cards.length));
-  $("pending-empty").hidden = cards.length > 0 || pendingTotal > 0;
+  if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) {
+    focused.focus();
+  }
+}
+
+/** The requests that wait: cards and emails, live before stale. */
+function renderWaiting() {
+  const waiting = [...pending.values()].sort(liveThenStale);
+  const cards = waiting.filter((r) => !isEmail(r));
+  const emails = waiting.filter(isEmail);
+
+  placeInOrder($("pending"), cards, renderCard);
+  $("pending-count").textContent = String(Math.max(pendingTotal, waiting.length));
+  $("pending-empty").hidden = waiting.length > 0 || pendingTotal > 0;
   $("pending-more").hidden = nextCursor === null;
 
+  placeInOrder($("emails"), emails, renderEmail);
+  $("email-count").textContent = String(emails.length);
+  $("email-section").hidden = emails.length === 0;
+  tick();
+  // Every request shown was answered while older ones wait: bring the next page in.
+  if (waiting.length === 0 && nextCursor !== null && loadOlderByItself) void loadOlder();
+}
+
+function render() {
+  const finished = [...recent.values()].sort(newestFirst);
   $("history").replaceChildren(...finished.map(renderHistoryItem));
   $("history-empty").hidden = finished.length > 0;
-  tick();
-  // Every card shown was answered while older ones wait: bring the next page in.
-  if (cards.length === 0 && nextCursor !== null && loadOlderByItself) void loadOlder();
+  renderWaiting();
 }
 
 function remember(request) {
@@ -235,11 +268,15 @@ async function loadOlder() {
 }
 
 function tick() {
-  for (const card of $("pending").children) {
-    const request = pending.get(card.dataset.id);
+  for (const node of [...$("pending").children, ...$("emails").children]) {
+    const request = pending.get(node.dataset.id);
     if (!request) continue;
-    const left = Date.parse(request.expires_at) - serverNow();
-    card.querySelector(".countdown").textContent = `Expires in ${formatRemaining(left)}`;
+    updateMeta(node, request);
+    const countdown = node.querySelector(".countdown");
+    if (countdown) {
+      const left = Date.parse(request.expires_at) - serverNow();
+      countdown.textContent = `Expires in ${formatRemaining(left)}`;
+    }
   }
 }
 
@@ -273,6 +310,17 @@ function connect() {
     remember(data.request);
     render();
   });
+  // Polls, and requests whose agent stopped polling: judged on the tenant's clock.
+  events.addEventListener("polling", (event) => {
+    const data = JSON.parse(event.data);
+    syncClock(data.now);
+    for (const update of data.requests) {
+      const request = pending.get(update.auth_req_id);
+      if (request) Object.assign(request, update);
+    }
+    // Polls change no history: an open timeline stays open.
+    renderWaiting();
+  });
 }
 
 /**
@@ -292,6 +340,7 @@ function showLocked(message) {
   $("connection").textContent = "Locked";
   $("locked").hidden = false;
   $("pending-section").hidden = true;
+  $("email-section").hidden = true;
   $("history-section").hidden = true;
   const error = $("unlock-error");
   error.textContent = message ?? "";

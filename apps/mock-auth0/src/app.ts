@@ -7,18 +7,32 @@ import type { Logger } from "pino";
 
 import { PolicyApprover } from "./approver/approver.js";
 import type { BackchannelStore } from "./backchannel/backchannel-store.js";
+import { ClientAssertions } from "./client-assertion.js";
+import { clientAssertionAuthentication } from "./client-authentication.js";
 import { ControlAuth } from "./control-auth.js";
+import { ConsentEmails } from "./email/consent-emails.js";
 import { errorHandler, rejectMalformedPath } from "./error-handler.js";
 import { errors } from "./errors.js";
 import { OAUTH_BODY_LIMIT } from "./limits.js";
+import { LoginState } from "./login/login-state.js";
+import { loginRoutes } from "./login/login-routes.js";
+import { OpaqueAccessTokens } from "./opaque-tokens.js";
+import { RefreshTokenStore } from "./refresh-tokens.js";
+import {
+  authenticationApiLimit,
+  bcAuthorizePerIpLimit,
+  rateLimitsFor,
+} from "./rate-limit/rate-limits.js";
 import { silentLogger } from "./logger.js";
 import { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";
 import type { EventStreamLimits } from "./routes/approver-events.js";
 import { approverPage } from "./routes/approver-page.js";
 import { bcAuthorize } from "./routes/bc-authorize.js";
 import { controlApi } from "./routes/control-api.js";
+import { emailConsent, withoutConsentToken } from "./routes/email-consent.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
+import { userinfoRoutes } from "./routes/userinfo.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { tenantDirectory } from "./tenant/tenant-directory.js";
 import type { Tenant } from "./tenant/tenant-model.js";
@@ -66,8 +80,10 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const { store } = deps;
   const auth = new ControlAuth(config.controlToken);
   const approver = deps.approver ?? new PolicyApprover(config.tenant.approver);
+  const emails = new ConsentEmails(config.issuer, directory, store);
   const { issuer } = config;
   const { keys } = deps;
+  const login = new LoginState(clock, config.tenant.login.sessionLifetimeSeconds * 1000);
 
   const app = express();
   app.disable("x-powered-by");
@@ -78,7 +94,10 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
       customLogLevel: (_req, res, error) =>
         error !== undefined || res.statusCode >= 500 ? "error" : "info",
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        req: (req: { method: string; url: string }) => ({
+          method: req.method,
+          url: withoutConsentToken(req.url),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
@@ -89,11 +108,25 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT }),
     json({ limit: OAUTH_BODY_LIMIT }),
   ];
-  app.use(discoveryRoutes(issuer, directory, keys));
+  app.use(discoveryRoutes(issuer, keys));
+  // Tokens: opaque ones for /userinfo, refresh tokens, and the client assertions already used.
+  const opaqueTokens = new OpaqueAccessTokens(issuer);
+  const refreshTokens = new RefreshTokenStore();
+  const assertions = new ClientAssertions(clock);
+  // Profiles were "imported" when the tenant was read: their updated_at.
+  const profileUpdatedAt = new Date(clock.now()).toISOString();
+  const assertionAuth = (endpoint: string) =>
+    clientAssertionAuthentication({ assertions, clients: directory.clients, issuer, endpoint });
+  // Auth0's rate limits: the Authentication API's for the whole tenant, then each endpoint's.
+  const rateLimits = rateLimitsFor(config.tenant);
+  const authenticationApi = authenticationApiLimit(rateLimits, clock);
   app.post(
     "/bc-authorize",
     noStore,
+    authenticationApi,
+    bcAuthorizePerIpLimit(rateLimits, clock),
     ...form,
+    assertionAuth(`${issuer}bc-authorize`),
     bcAuthorize({
       issuer,
       directory,
@@ -101,15 +134,31 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
       approver,
       clock,
       logger,
+      rateLimits,
       ...(deps.newAuthReqId ? { newAuthReqId: deps.newAuthReqId } : {}),
     }),
   );
   app.post(
     "/oauth/token",
     noStore,
+    authenticationApi,
     ...form,
-    token({ issuer, directory, store, keys, clock, logger }),
+    assertionAuth(`${issuer}oauth/token`),
+    token({
+      issuer,
+      directory,
+      store,
+      keys,
+      opaqueTokens,
+      refreshTokens,
+      profileUpdatedAt,
+      login,
+      clock,
+      logger,
+    }),
   );
+  app.use(loginRoutes({ issuer, directory, state: login, keys, clock, logger }));
+  app.use(userinfoRoutes({ issuer, directory, keys, opaqueTokens, clock, profileUpdatedAt }));
   app.use(
     approverPage({
       directory,
@@ -118,9 +167,11 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
       ticker: deps.ticker ?? systemTicker,
       auth,
       limits: config.eventStreamLimits ?? DEFAULT_EVENT_STREAM_LIMITS,
+      emails,
     }),
   );
-  app.use(controlApi({ directory, store, approver, keys, clock, logger, auth }));
+  app.use(emailConsent({ issuer: config.issuer, directory, emails, clock, logger }));
+  app.use(controlApi({ directory, store, approver, keys, clock, logger, auth, emails }));
 
   app.use((req, _res, next) => {
     next(errors.notFound(`No route for ${req.method} ${req.path}`));

@@ -86,7 +86,7 @@ describe("client authentication", () => {
     expect(response.body.error_description).toMatch(/malformed/);
   });
 
-  it("refuses a client without a secret: a public one, or one on Private Key JWT", async () => {
+  it("refuses a secret from a client without one: Private Key JWT or mTLS says how it authenticates", async () => {
     const agent = (change: Record<string, unknown>) =>
       createHarness(
         combine(
@@ -99,7 +99,15 @@ describe("client authentication", () => {
       client_authentication_methods: { private_key_jwt: { credentials: [] } },
     });
     const response = await privateKeyJwt.bcAuthorize().expect(401);
-    expect(response.body.error_description).toMatch(/client_authentication_methods/);
+    expect(response.body.error_description).toMatch(
+      /authenticates with Private Key JWT: send client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer/,
+    );
     expect(privateKeyJwt.tenant.clients[0]?.clientSecret).toBeUndefined();
+
+    const mtls = await agent({
+      token_endpoint_auth_method: null,
+      client_authentication_methods: { tls_client_auth: { credentials: [] } },
+    });
+    expect((await mtls.bcAuthorize().expect(401)).body.error_description).toMatch(/mTLS/);
   });
 });

@@ -1,16 +1,26 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
 import type { OAuthError } from "@ciba-testbed/shared";
-import type { Request } from "express";
+import type { Request, RequestHandler } from "express";
 
+import { JWT_BEARER_ASSERTION_TYPE } from "./client-assertion.js";
+import type { ClientAssertions } from "./client-assertion.js";
 import { errors } from "./errors.js";
 import { param } from "./request-params.js";
 import type { TenantClient } from "./tenant/tenant-model.js";
 
-export const CLIENT_AUTH_METHODS = ["client_secret_post", "client_secret_basic"] as const;
+/** In the order of Auth0's discovery document; its mTLS methods are not served here. */
+export const CLIENT_AUTH_METHODS = [
+  "client_secret_basic",
+  "client_secret_post",
+  "private_key_jwt",
+] as const;
+
+/** Requests whose `client_assertion` `clientAssertionAuthentication` verified, and for whom. */
+const assertedClients = new WeakMap<Request, TenantClient>();
 
 interface Credentials {
-  method: (typeof CLIENT_AUTH_METHODS)[number];
+  method: "client_secret_post" | "client_secret_basic";
   clientId: string;
   clientSecret: string;
 }
@@ -75,24 +85,82 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+const usesAssertion = (req: Request) =>
+  param(req, "client_assertion") !== undefined || param(req, "client_assertion_type") !== undefined;
+
 /**
- * Authenticates the calling client with `client_secret_post` or `client_secret_basic`,
- * whichever of the two its `token_endpoint_auth_method` names (mock-auth0 does not tell them
- * apart). A public client (`none`) and one that uses Private Key JWT or mTLS have no secret.
+ * Verifies a Private Key JWT `client_assertion` before the endpoint's handler runs (the
+ * signature check is asynchronous), so that `authenticateClient` then returns its client.
+ * Requests without an assertion pass untouched. `endpoint` is the URL called, one of the
+ * values the assertion's `aud` may take (CIBA Core 1.0 section 7.1: the issuer, the token
+ * endpoint or the backchannel authentication endpoint).
+ */
+export function clientAssertionAuthentication(options: {
+  assertions: ClientAssertions;
+  clients: ReadonlyMap<string, TenantClient>;
+  issuer: string;
+  endpoint: string;
+}): RequestHandler {
+  const { assertions, clients, issuer, endpoint } = options;
+  const audiences = [...new Set([issuer, `${issuer}oauth/token`, endpoint])];
+  return async (req, _res, next) => {
+    if (!usesAssertion(req)) {
+      next();
+      return;
+    }
+    const type = param(req, "client_assertion_type");
+    const assertion = param(req, "client_assertion");
+    if (type !== JWT_BEARER_ASSERTION_TYPE) {
+      throw errors.invalidRequest(
+        `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE} (got ${type === undefined ? "none" : JSON.stringify(type)})`,
+      );
+    }
+    if (assertion === undefined || assertion === "") {
+      throw errors.invalidRequest("client_assertion is required with client_assertion_type");
+    }
+    if (req.get("authorization") !== undefined || param(req, "client_secret") !== undefined) {
+      throw errors.invalidRequest(
+        "Use one client authentication method: a client_assertion, HTTP Basic or client_secret, not several",
+      );
+    }
+    const client = await assertions.verify({
+      assertion,
+      clients,
+      audiences,
+      clientId: param(req, "client_id"),
+    });
+    assertedClients.set(req, client);
+    next();
+  };
+}
+
+/**
+ * Authenticates the calling client: the client `clientAssertionAuthentication` verified, or
+ * one that sends its secret with `client_secret_post` or `client_secret_basic` (mock-auth0
+ * does not tell those two apart). A public client (`none`) and one that uses Private Key JWT
+ * or mTLS have no secret.
  */
 export function authenticateClient(
   req: Request,
   clients: ReadonlyMap<string, TenantClient>,
 ): TenantClient {
+  const asserted = assertedClients.get(req);
+  if (asserted) return asserted;
+  if (usesAssertion(req)) {
+    // Fail closed: an endpoint that never verified the assertion accepts no client by it.
+    throw invalidClient("This endpoint does not accept client assertions");
+  }
   const credentials = readCredentials(req);
   const client = clients.get(credentials.clientId);
   if (client !== undefined && client.clientSecret === undefined) {
-    throw invalidClient(
-      client.authentication === "none"
-        ? `Client ${client.clientId} is a public application (token_endpoint_auth_method none): it cannot authenticate with a client secret`
-        : `Client ${client.clientId} authenticates with client_authentication_methods (Private Key JWT or mTLS), which mock-auth0 does not support`,
-      credentials.method,
-    );
+    const reason = {
+      none: "is a public application (token_endpoint_auth_method none): it cannot authenticate with a client secret",
+      private_key_jwt: `authenticates with Private Key JWT: send client_assertion_type=${JWT_BEARER_ASSERTION_TYPE} and a client_assertion signed with its private key`,
+      unsupported:
+        "authenticates with mTLS (client_authentication_methods), which mock-auth0 does not support",
+      client_secret: "has no client secret",
+    }[client.authentication];
+    throw invalidClient(`Client ${client.clientId} ${reason}`, credentials.method);
   }
   if (!client?.clientSecret || !sameSecret(credentials.clientSecret, client.clientSecret)) {
     throw invalidClient(

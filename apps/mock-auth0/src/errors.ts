@@ -1,4 +1,5 @@
-import type { OAuthError } from "@ciba-testbed/shared";
+import { OAuthError } from "@ciba-testbed/shared";
+import type { OAuthErrorBody } from "@ciba-testbed/shared";
 import { defineErrors } from "@ciba-testbed/shared/http";
 
 /**
@@ -14,14 +15,15 @@ export const errors = defineErrors({
     code: "invalid_request",
     when:
       "a parameter is missing, repeated or malformed (login_hint, binding_message, " +
-      "requested_expiry, an unknown audience, no openid scope); the user is not enrolled in " +
-      "push, or the tenant's push factor is off; a control API query or policy is invalid; the " +
-      "path or body cannot be read",
+      "requested_expiry, an unknown audience, no openid scope); authorization_details over " +
+      "Auth0's limits; no channel can notify the person (push unavailable and no e-mail to " +
+      "fall back to, or an expiry over 300 s without e-mail); a control API query or policy " +
+      "is invalid; the path or body cannot be read",
   },
   unsupportedGrantType: {
     status: 400,
     code: "unsupported_grant_type",
-    when: "a grant type other than CIBA and client_credentials",
+    when: "a grant type other than CIBA, client_credentials and refresh_token",
   },
   invalidGrant: {
     status: 400,
@@ -47,12 +49,12 @@ export const errors = defineErrors({
   accessDenied: {
     status: 400,
     code: "access_denied",
-    when: "a poll after a denial, or after expiry when ciba.expiredError is access_denied",
+    when: "a poll after a denial, or after expiry (Auth0's answer, ciba.expiredError's default)",
   },
   expiredToken: {
     status: 400,
     code: "expired_token",
-    when: "a poll after expiry when ciba.expiredError is expired_token",
+    when: "a poll after expiry when ciba.expiredError is expired_token (the CIBA spec's code)",
   },
   invalidClient: {
     status: 401,
@@ -62,7 +64,9 @@ export const errors = defineErrors({
   invalidToken: {
     status: 401,
     code: "invalid_token",
-    when: "a control route without the tenant's control token (WWW-Authenticate: Bearer)",
+    when:
+      "a control route without the tenant's control token, or /userinfo without a token it " +
+      "accepts (WWW-Authenticate: Bearer)",
   },
   unauthorizedClient: {
     status: 403,
@@ -76,6 +80,20 @@ export const errors = defineErrors({
       "client_credentials with no or an unknown audience, or an API or scope not granted to " +
       "the client (Auth0's answers); an API whose access policy refuses the client; a " +
       "cross-site request to the control API",
+  },
+  invalidAuthorizationCode: {
+    status: 403,
+    code: "invalid_grant",
+    when:
+      "an authorization code that is unknown, used, expired or another client's, or a " +
+      "redirect_uri or code_verifier that does not match its request (Auth0 answers 403)",
+  },
+  invalidRefreshToken: {
+    status: 403,
+    code: "invalid_grant",
+    when:
+      "a refresh token that is unknown, expired, revoked (a rotated token reused revokes its " +
+      'family) or another client\'s: Auth0 answers 403 "Unknown or invalid refresh token."',
   },
   notFound: { status: 404, code: "not_found", when: "an unknown route or auth_req_id" },
   conflict: {
@@ -96,14 +114,15 @@ export const errors = defineErrors({
   slowDown: {
     status: 429,
     code: "slow_down",
-    when: "a poll sooner than the interval (Auth0 answers 429 where CIBA says 400), with Retry-After",
+    when: "a poll sooner than the interval (Auth0 answers 429 where CIBA says 400), with the new interval in the body and in Retry-After",
   },
   tooManyRequests: {
     status: 429,
     code: "too_many_requests",
     when:
-      "a user's requests a minute, the tenant's open requests or the event streams are at " +
-      "their limit, with Retry-After",
+      "a rate limit (the Authentication API's for the tenant, /bc-authorize's per IP address " +
+      "or per user), the tenant's open requests or the event streams are at their limit, " +
+      "with Retry-After",
   },
   serverError: {
     status: 500,
@@ -112,12 +131,32 @@ export const errors = defineErrors({
   },
 });
 
-/** CIBA Core 1.0 section 11: the wait grows; Auth0 says how long in `Retry-After`. */
-export function slowDown(retryAfterSeconds: number): OAuthError {
-  return errors.slowDown(
-    `You are polling faster than allowed. Wait ${retryAfterSeconds} s before the next poll.`,
-    { "Retry-After": String(retryAfterSeconds) },
-  );
+/** Auth0's `slow_down` body carries the new interval as a number beside the description. */
+class SlowDownError extends OAuthError {
+  constructor(
+    readonly interval: number,
+    headers: Record<string, string>,
+  ) {
+    const { status, code } = errors.table.slowDown;
+    super(
+      status,
+      code,
+      `You are polling faster than allowed. Try again in ${interval} seconds.`,
+      headers,
+    );
+  }
+
+  override toJSON(): OAuthErrorBody & { interval: number } {
+    return { ...super.toJSON(), interval: this.interval };
+  }
+}
+
+/**
+ * CIBA Core 1.0 section 11: the wait grows. Auth0 says how long in the description, in a
+ * numeric `interval` and in `Retry-After` (the header is what `@auth0/ai` reads).
+ */
+export function slowDown(intervalSeconds: number): OAuthError {
+  return new SlowDownError(intervalSeconds, { "Retry-After": String(intervalSeconds) });
 }
 
 export function tooManyRequests(retryAfterSeconds: number, description: string): OAuthError {

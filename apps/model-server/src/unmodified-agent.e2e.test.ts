@@ -30,20 +30,23 @@ const shopOnlineTool = tool({
   inputSchema: z.object({ product: z.string(), qty: z.number(), priceLimit: z.number().optional() }),
   execute: async ({ product, qty, priceLimit }) => ({ orderId: "ORD-1", product, qty, priceLimit }),
 });
-const { text, steps } = await generateText({
-  model: openai("gpt-4o-mini"),
-  system: "You are an assistant. Invoke the tool if needed, then respond with a past-tense confirmation.",
-  prompt: process.argv[1],
-  tools: { shop_online: shopOnlineTool },
-  stopWhen: stepCountIs(5),
-});
-console.log(JSON.stringify({ text, input: steps[0].toolCalls[0]?.input }));
+for (const prompt of JSON.parse(process.argv[1])) {
+  const { text, steps } = await generateText({
+    model: openai("gpt-4o-mini"),
+    system: "You are an assistant. Invoke the tool if needed, then respond with a past-tense confirmation.",
+    prompt,
+    tools: { shop_online: shopOnlineTool },
+    stopWhen: stepCountIs(5),
+  });
+  console.log(JSON.stringify({ text, input: steps[0].toolCalls[0]?.input }));
+}
 `;
 
-it("drives an unmodified @ai-sdk/openai agent through OPENAI_BASE_URL alone", async () => {
+/** Runs the agent once over `prompts`, in one process; one JSON line per prompt. */
+async function runAgent(prompts: string[]) {
   const { stdout } = await run(
     process.execPath,
-    ["--input-type=module", "-e", AGENT, "Buy 2 XYZ phones under $1200"],
+    ["--input-type=module", "-e", AGENT, JSON.stringify(prompts)],
     {
       cwd: PACKAGE_DIR,
       env: {
@@ -53,8 +56,38 @@ it("drives an unmodified @ai-sdk/openai agent through OPENAI_BASE_URL alone", as
       },
     },
   );
-  expect(JSON.parse(stdout)).toEqual({
-    text: "Ordered 2 x XYZ phone (at most 1200 USD): order ORD-1.",
-    input: { product: "XYZ phone", qty: 2, priceLimit: 1200 },
-  });
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as unknown);
+}
+
+it("drives an unmodified @ai-sdk/openai agent through OPENAI_BASE_URL alone", async () => {
+  expect(await runAgent(["Buy 2 XYZ phones under $1200"])).toEqual([
+    {
+      text: "Ordered 2 x XYZ phone (at most 1200 USD): order ORD-1.",
+      input: { product: "XYZ phone", qty: 2, priceLimit: 1200 },
+    },
+  ]);
+});
+
+it("calls the tool with the right arguments for the ways people ask", async () => {
+  const phrasings: [string, Record<string, unknown>][] = [
+    ["Buy 2 XYZ phones", { product: "XYZ phone", qty: 2 }],
+    [
+      "Could you order three XYZ phones for me? Keep it under 5000 dollars.",
+      { product: "XYZ phone", qty: 3, priceLimit: 5000 },
+    ],
+    ["Please purchase a USB-C cable", { product: "USB-C cable", qty: 1 }],
+    [
+      "I'd like to buy 4 XYZ phones under $3,000",
+      { product: "XYZ phone", qty: 4, priceLimit: 3000 },
+    ],
+    ["get me a dozen AA batteries for $20", { product: "AA battery", qty: 12, priceLimit: 20 }],
+    ["Order one XYZ phone, max 600 USD", { product: "XYZ phone", qty: 1, priceLimit: 600 }],
+  ];
+  const replies = await runAgent(phrasings.map(([prompt]) => prompt));
+  expect(replies.map((reply) => (reply as { input: unknown }).input)).toEqual(
+    phrasings.map(([, input]) => input),
+  );
 });

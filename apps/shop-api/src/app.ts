@@ -8,9 +8,11 @@ import { errors } from "./errors.js";
 import { httpLogger } from "./logging.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { cachedReadiness } from "./readiness.js";
+import { adminRoutes } from "./routes/admin.js";
 import { operationRoutes } from "./routes/operations.js";
 import { productRoutes } from "./routes/products.js";
 import { purchaseRoutes } from "./routes/purchases.js";
+import { toOrderJson } from "./schemas.js";
 
 /** The shop API as an Express app. It never listens: `main.ts` (or a test) does. */
 export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
@@ -40,7 +42,7 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
       buildOpenApiDocument(config),
     ),
   );
-  app.use(productRoutes(deps.catalog));
+  app.use(productRoutes(deps.catalog, deps.store));
   app.use(
     purchaseRoutes({
       config,
@@ -48,12 +50,21 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
       withoutAuthentication: deps.benchmarkWithoutAuthentication,
       deps: {
         catalog: deps.catalog,
-        orders: deps.orders,
+        store: deps.store,
         clock: deps.clock,
         newOrderId: deps.newOrderId,
       },
     }),
   );
+
+  if (config.adminToken !== undefined) {
+    app.use(
+      adminRoutes({
+        token: config.adminToken,
+        listOrders: async (sub) => (await deps.store.listByOwner(sub)).map(toOrderJson),
+      }),
+    );
+  }
 
   app.use((req, _res, next) => {
     next(errors.notFound(`No route for ${req.method} ${req.path.slice(0, 200)}`));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { isMachineToken } from "./auth.js";
 import { createTestApp } from "./test-support/test-app.js";
+import type { TestApp } from "./test-support/test-app.js";
 import { localTls, startTestIssuer } from "./test-support/test-issuer.js";
 import type { LocalTls, TestIssuer } from "./test-support/test-issuer.js";
 
@@ -20,14 +21,14 @@ describe("an HTTPS issuer with a private CA", () => {
     await issuer.close();
   });
 
-  const purchase = async (shop: ReturnType<typeof createTestApp>) =>
+  const purchase = async (shop: TestApp) =>
     request(shop.app)
       .post("/api/purchases")
       .set("Authorization", `Bearer ${await issuer.mint()}`)
       .send({ product: "XYZ phone", qty: 1 });
 
   it("is trusted through tokenVerification.agent (the alternative to NODE_EXTRA_CA_CERTS)", async () => {
-    const shop = createTestApp(issuer, {
+    const shop = await createTestApp(issuer, {
       deps: { tokenVerification: { agent: new Agent({ ca: tls.ca }) } },
     });
     expect(issuer.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
@@ -42,7 +43,7 @@ describe("an HTTPS issuer with a private CA", () => {
   it("answers /ready and verifies purchases through that same agent: one trust decision", async () => {
     // The CA was made just now, so NODE_EXTRA_CA_CERTS (read at start-up) cannot name it:
     // only the agent trusts it.
-    const shop = createTestApp(issuer, {
+    const shop = await createTestApp(issuer, {
       deps: { tokenVerification: { agent: new Agent({ ca: tls.ca }) } },
     });
     const ready = await request(shop.app).get("/ready");
@@ -52,7 +53,7 @@ describe("an HTTPS issuer with a private CA", () => {
   });
 
   it("is refused as a bad token when untrusted: the failure the start-up check names", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await purchase(shop);
     expect(res.status).toBe(401);
     expect(res.body).toEqual({

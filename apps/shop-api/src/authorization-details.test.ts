@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 
 import { checkPurchaseAuthorizationDetails } from "./authorization-details.js";
-import { DEFAULT_PRODUCTS, InMemoryCatalog } from "./catalog.js";
+import { Catalog, DEFAULT_PRODUCTS } from "./catalog.js";
 
-const catalog = new InMemoryCatalog(DEFAULT_PRODUCTS);
+const catalog = new Catalog(DEFAULT_PRODUCTS);
 const twoPhones = { productId: "xyz-phone", quantity: 2, totalCents: 99_800 };
 const entry = (fields: Record<string, unknown>) => ({
   type: "product_purchase",
@@ -32,6 +32,33 @@ describe("checkPurchaseAuthorizationDetails", () => {
         catalog,
       ),
     ).toEqual({ outcome: "matched", index: 1 });
+  });
+
+  it("binds an approval with purchase_id to the order carrying that Idempotency-Key", () => {
+    const approved = [entry({ purchase_id: "call_1" })];
+    const check = (idempotencyKey?: string) =>
+      checkPurchaseAuthorizationDetails(approved, { ...twoPhones, idempotencyKey }, catalog);
+    expect(check("call_1")).toEqual({ outcome: "matched", index: 0 });
+    expect(check("call_2")).toEqual({
+      outcome: "mismatch",
+      reason:
+        "the order does not match the purchase the person approved: the approval is for purchase 'call_1', the Idempotency-Key is 'call_2'",
+    });
+    expect(check(undefined)).toMatchObject({
+      outcome: "mismatch",
+      reason: expect.stringContaining("send it as the Idempotency-Key"),
+    });
+  });
+
+  it("refuses a purchase_id outside Idempotency-Key's alphabet", () => {
+    const approved = [entry({ purchase_id: "has space" })];
+    expect(
+      checkPurchaseAuthorizationDetails(
+        approved,
+        { ...twoPhones, idempotencyKey: "has space" },
+        catalog,
+      ),
+    ).toMatchObject({ outcome: "mismatch", reason: expect.stringContaining("purchase_id") });
   });
 
   it("compares maximum_amount in cents (0.1 + 0.2 style amounts)", () => {

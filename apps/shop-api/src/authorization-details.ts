@@ -10,6 +10,8 @@ export interface OrderToCheck {
   productId: string;
   quantity: number;
   totalCents: number;
+  /** The request's Idempotency-Key, which an entry's `purchase_id` must equal. */
+  idempotencyKey?: string | undefined;
 }
 
 export type AuthorizationDetailsCheck =
@@ -94,6 +96,11 @@ function mismatchReason(entry: unknown, order: OrderToCheck, catalog: Catalog): 
     order.totalCents > toCents(approved.maximum_amount)
   ) {
     return `approved at most ${formatCents(toCents(approved.maximum_amount))}, the order totals ${formatCents(order.totalCents)}`;
+  }
+  if (approved.purchase_id !== undefined && order.idempotencyKey !== approved.purchase_id) {
+    return order.idempotencyKey === undefined
+      ? `the approval is for purchase ${quote(approved.purchase_id)}: send it as the Idempotency-Key`
+      : `the approval is for purchase ${quote(approved.purchase_id)}, the Idempotency-Key is ${quote(order.idempotencyKey)}`;
   }
   return undefined;
 }

@@ -4,31 +4,25 @@ import {
   productReferenceCandidates,
 } from "@ciba-testbed/shared";
 
-export interface Product {
+/** A product on sale: what it is and what it costs. Its stock lives in the database. */
+export interface CatalogProduct {
   id: string;
   name: string;
   /** Whole cents: money is never held or compared as floating point. */
   unitPriceCents: number;
   currency: typeof SHOP_CURRENCY;
+}
+
+/** A product with the units left now. */
+export interface Product extends CatalogProduct {
   stock: number;
 }
 
+/** A product as configured; `stock` is what a new database starts with. */
 export type ProductSeed = Omit<Product, "currency">;
 
-/**
- * The products on sale and their stock. Synchronous on purpose: the purchase handler checks
- * and takes stock in one turn of the event loop, so concurrent requests cannot oversell.
- * A persistent catalog would do the same inside one transaction.
- */
-export interface Catalog {
-  list(): readonly Product[];
-  /** By id, or by name ignoring case, spacing and a simple plural ("XYZ phones"). */
-  find(reference: string): Product | undefined;
-  /** Takes `quantity` units when that many are in stock; returns false and changes nothing otherwise. */
-  take(productId: string, quantity: number): boolean;
-  /** Puts back units taken by `take` (when a later step of the same purchase fails). */
-  putBack(productId: string, quantity: number): void;
-}
+/** The most one product can have in stock: the database keeps it as a 32-bit integer. */
+export const MAX_STOCK = 2_147_483_647;
 
 export const DEFAULT_PRODUCTS: readonly ProductSeed[] = [
   { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 50 },
@@ -38,46 +32,47 @@ export const DEFAULT_PRODUCTS: readonly ProductSeed[] = [
   { id: "wireless-headphones", name: "Wireless headphones", unitPriceCents: 24_950, stock: 25 },
 ];
 
-export class InMemoryCatalog implements Catalog {
-  private readonly products = new Map<string, Product>();
+/**
+ * The products on sale, fixed at start: ids, names and prices, and the reference resolver.
+ * Stock changes with every order, so it is kept by the shop's store (`ShopStore.stock`), in
+ * the same transaction as the order that takes it.
+ */
+export class Catalog {
+  private readonly products = new Map<string, CatalogProduct>();
+  /** The configured products, for the store to give a new database its starting stock. */
+  readonly seed: readonly ProductSeed[];
 
   constructor(seed: readonly ProductSeed[] = DEFAULT_PRODUCTS) {
     for (const product of seed) {
       if (!Number.isSafeInteger(product.unitPriceCents) || product.unitPriceCents <= 0) {
         throw new Error(`product ${product.id}: unitPriceCents must be a positive whole number`);
       }
-      if (!Number.isSafeInteger(product.stock) || product.stock < 0) {
-        throw new Error(`product ${product.id}: stock must be a whole number >= 0`);
+      if (!Number.isSafeInteger(product.stock) || product.stock < 0 || product.stock > MAX_STOCK) {
+        throw new Error(`product ${product.id}: stock must be a whole number, 0 to ${MAX_STOCK}`);
       }
       if (this.products.has(product.id)) throw new Error(`duplicate product id ${product.id}`);
-      this.products.set(product.id, { ...product, currency: SHOP_CURRENCY });
+      const { id, name, unitPriceCents } = product;
+      this.products.set(id, { id, name, unitPriceCents, currency: SHOP_CURRENCY });
     }
+    this.seed = seed.map((product) => ({ ...product }));
   }
 
-  list(): readonly Product[] {
+  list(): readonly CatalogProduct[] {
     return [...this.products.values()].map((product) => ({ ...product }));
   }
 
-  find(reference: string): Product | undefined {
+  /** By id, or by name ignoring case, spacing and a simple plural ("XYZ phones"). */
+  find(reference: string): CatalogProduct | undefined {
     const product = this.lookup(reference);
     return product && { ...product };
   }
 
-  take(productId: string, quantity: number): boolean {
-    const product = this.products.get(productId);
-    if (!product || !Number.isSafeInteger(quantity) || quantity < 1 || product.stock < quantity) {
-      return false;
-    }
-    product.stock -= quantity;
-    return true;
+  /** The catalog with the stock the store reports (a product it does not know has none left). */
+  withStock(stock: ReadonlyMap<string, number>): Product[] {
+    return this.list().map((product) => ({ ...product, stock: stock.get(product.id) ?? 0 }));
   }
 
-  putBack(productId: string, quantity: number): void {
-    const product = this.products.get(productId);
-    if (product) product.stock += quantity;
-  }
-
-  private lookup(reference: string): Product | undefined {
+  private lookup(reference: string): CatalogProduct | undefined {
     const byId = this.products.get(reference.trim());
     if (byId) return byId;
     for (const candidate of productReferenceCandidates(reference)) {

@@ -1,7 +1,10 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
 import { ConfigError } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
-import { loadConfig } from "./config.js";
+import { DEFAULT_DATABASE_DIR, loadConfig } from "./config.js";
 
 function problems(env: Record<string, string>): readonly string[] {
   try {
@@ -22,6 +25,7 @@ describe("loadConfig", () => {
       audience: "sample-shop-api",
       requireAuthorizationDetails: false,
       logLevel: "info",
+      database: { kind: "embedded", location: DEFAULT_DATABASE_DIR },
     });
   });
 
@@ -138,5 +142,49 @@ describe("loadConfig", () => {
     expect(problems({ AUTH0_ISSUER_BASE_URL: "https://u:p@t.example/" })[0]).toContain("user name");
     expect(problems({ AUTH0_ISSUER_BASE_URL: "https://t.example/?x=1" })[0]).toContain("query");
     expect(problems({ AUTH0_ISSUER_BASE_URL: "ftp://t.example/" })[0]).toContain("https");
+  });
+});
+
+describe("loadConfig: the database", () => {
+  it("keeps the embedded database in the repository's git-ignored .data folder by default", () => {
+    expect(DEFAULT_DATABASE_DIR).toBe(
+      path.join(fileURLToPath(new URL("../../..", import.meta.url)), ".data", "shop-api"),
+    );
+  });
+
+  it("takes :memory: as it is, and a folder relative to where the command was run", () => {
+    expect(loadConfig({ SHOP_API_DATABASE: ":memory:" }).database).toEqual({
+      kind: "embedded",
+      location: ":memory:",
+    });
+    expect(
+      loadConfig({ SHOP_API_DATABASE: "data/shop", INIT_CWD: "/home/me/work" }).database,
+    ).toEqual({ kind: "embedded", location: "/home/me/work/data/shop" });
+  });
+
+  it("uses PostgreSQL when SHOP_API_DATABASE_URL is set", () => {
+    const url = "postgresql://shop:secret@db.internal:5432/shop";
+    expect(loadConfig({ SHOP_API_DATABASE_URL: url }).database).toEqual({ kind: "postgres", url });
+  });
+
+  it("refuses a URL that is not PostgreSQL's without echoing its password", () => {
+    const found = problems({ SHOP_API_DATABASE_URL: "mysql://shop:hunter2@db/shop" });
+    expect(found).toEqual([
+      "SHOP_API_DATABASE_URL must be a PostgreSQL URL: postgres:// or postgresql://",
+    ]);
+    expect(problems({ SHOP_API_DATABASE_URL: "shop:hunter2@db" }).join()).not.toContain("hunter2");
+  });
+
+  it("refuses both variables at once, with the other problems", () => {
+    expect(
+      problems({
+        SHOP_API_DATABASE: "/var/lib/shop",
+        SHOP_API_DATABASE_URL: "postgres://db/shop",
+        SHOP_API_PORT: "x",
+      }),
+    ).toEqual([
+      'SHOP_API_PORT must be a port number (got "x")',
+      "SHOP_API_DATABASE and SHOP_API_DATABASE_URL are both set: set SHOP_API_DATABASE for the embedded database, or SHOP_API_DATABASE_URL for PostgreSQL, not both",
+    ]);
   });
 });

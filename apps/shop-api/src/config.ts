@@ -1,7 +1,13 @@
-import { SHOP_API_AUDIENCE, parseEnv, portSchema } from "@ciba-testbed/shared";
+import { fileURLToPath } from "node:url";
+
+import { ConfigError, SHOP_API_AUDIENCE, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
+import { resolveFromInvocation } from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
+
+import { IN_MEMORY } from "./store/open-database.js";
+import type { DatabaseConfig } from "./store/open-database.js";
 
 export interface ShopApiConfig {
   port: number;
@@ -11,12 +17,20 @@ export interface ShopApiConfig {
   audience: string;
   /** Refuse purchase tokens that carry no `product_purchase` authorization_details. */
   requireAuthorizationDetails: boolean;
+  /** `SHOP_API_ADMIN_TOKEN`: when set, `GET /admin/orders` answers to this bearer token. */
+  adminToken?: string | undefined;
   logLevel: LevelWithSilent;
+  /** Where orders, idempotency keys, used approvals and stock live. */
+  database: DatabaseConfig;
 }
 
 export const DEFAULT_AUTH0_DOMAIN = "localhost:4010";
 export const DEFAULT_PORT = 4020;
 export const DEFAULT_HOST = "127.0.0.1";
+/** The embedded database's folder unless SHOP_API_DATABASE says otherwise (git-ignored). */
+export const DEFAULT_DATABASE_DIR = fileURLToPath(
+  new URL("../../../.data/shop-api", import.meta.url),
+);
 
 /** A bare `host[:port]`, as Auth0's SDKs take `AUTH0_DOMAIN`: no scheme, path or trailing slash. */
 const BARE_DOMAIN =
@@ -47,8 +61,31 @@ const envSchema = z.object({
   SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: z
     .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
     .default("false"),
+  SHOP_API_ADMIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters long (e.g. the output of `openssl rand -hex 32`)")
+    // RFC 6750 section 2.1's b64token: what fits in a Bearer header as it is.
+    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, "may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =")
+    .optional(),
   LOG_LEVEL: logLevelSchema.default("info"),
+  SHOP_API_DATABASE: z.string().optional(),
+  // Checked by `databaseUrlProblem`, not here: a schema problem would echo the value, and a
+  // URL that is not understood cannot be trusted to hide its password.
+  SHOP_API_DATABASE_URL: z.string().optional(),
 });
+
+function databaseUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be a PostgreSQL URL such as 'postgres://shop:secret@db.internal:5432/shop'";
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    return "must be a PostgreSQL URL: postgres:// or postgresql://";
+  }
+  return undefined;
+}
 
 function issuerUrlProblem(value: string): string | undefined {
   let url: URL;
@@ -71,7 +108,24 @@ function issuerUrlProblem(value: string): string | undefined {
  * problem is reported at once, each naming its variable, in one shared `ConfigError`.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ShopApiConfig {
-  const vars = parseEnv(envSchema, env, { app: "shop-api" });
+  const problems: string[] = [];
+  let vars: z.output<typeof envSchema> | undefined;
+  try {
+    vars = parseEnv(envSchema, env, { app: "shop-api" });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const url = env.SHOP_API_DATABASE_URL?.trim() ?? "";
+  const urlProblem = url === "" ? undefined : databaseUrlProblem(url);
+  if (urlProblem !== undefined) problems.push(`SHOP_API_DATABASE_URL ${urlProblem}`);
+  if (url !== "" && (env.SHOP_API_DATABASE?.trim() ?? "") !== "") {
+    problems.push(
+      "SHOP_API_DATABASE and SHOP_API_DATABASE_URL are both set: set SHOP_API_DATABASE for the " +
+        "embedded database, or SHOP_API_DATABASE_URL for PostgreSQL, not both",
+    );
+  }
+  if (vars === undefined || problems.length > 0) throw new ConfigError("shop-api", problems);
   return {
     port: vars.SHOP_API_PORT,
     host: vars.SHOP_API_HOST,
@@ -79,6 +133,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     issuer: vars.AUTH0_ISSUER_BASE_URL ?? `https://${vars.AUTH0_DOMAIN}/`,
     audience: vars.SHOP_API_AUDIENCE,
     requireAuthorizationDetails: vars.SHOP_API_REQUIRE_AUTHORIZATION_DETAILS === "true",
+    adminToken: vars.SHOP_API_ADMIN_TOKEN,
     logLevel: vars.LOG_LEVEL,
+    database: databaseOf(vars, env),
+  };
+}
+
+function databaseOf(
+  vars: z.output<typeof envSchema>,
+  env: Readonly<Record<string, string | undefined>>,
+): DatabaseConfig {
+  if (vars.SHOP_API_DATABASE_URL !== undefined) {
+    return { kind: "postgres", url: vars.SHOP_API_DATABASE_URL.trim() };
+  }
+  const location = vars.SHOP_API_DATABASE?.trim();
+  if (location === IN_MEMORY) return { kind: "embedded", location };
+  return {
+    kind: "embedded",
+    location: location === undefined ? DEFAULT_DATABASE_DIR : resolveFromInvocation(location, env),
   };
 }

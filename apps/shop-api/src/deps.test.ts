@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 
 import fc from "fast-check";
 import request from "supertest";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { createApp } from "./app.js";
+import { DEFAULT_PRODUCTS } from "./catalog.js";
 import { loadConfig } from "./config.js";
 import { createDeps } from "./deps.js";
 import { createLogger } from "./logging.js";
+import type { ShopStore } from "./store/shop-store.js";
+import { emptyTestStore } from "./test-support/test-database.js";
 
 const SWITCH = "benchmarkWithoutAuthentication";
 
@@ -37,12 +40,17 @@ function configOrUndefined(env: Record<string, string>) {
 }
 
 describe("benchmarkWithoutAuthentication", () => {
+  let store: ShopStore;
+  beforeEach(async () => {
+    store = await emptyTestStore(DEFAULT_PRODUCTS);
+  });
+
   it("is never enabled by deps built from any environment", () => {
     fc.assert(
       fc.property(fc.dictionary(envName, envValue), (env) => {
         const config = configOrUndefined({ ...env, LOG_LEVEL: "silent" });
         fc.pre(config !== undefined);
-        const deps = createDeps(config);
+        const deps = createDeps(config, { store });
         expect(Object.hasOwn(deps, SWITCH)).toBe(false);
         expect(deps.benchmarkWithoutAuthentication).toBeUndefined();
       }),
@@ -58,7 +66,7 @@ describe("benchmarkWithoutAuthentication", () => {
 
   it("leaves the purchase routes closed to callers without a token when unset", async () => {
     const config = loadConfig({ LOG_LEVEL: "silent", BENCHMARK_WITHOUT_AUTHENTICATION: "true" });
-    const app = createApp(config, createDeps(config));
+    const app = createApp(config, createDeps(config, { store }));
 
     const res = await request(app).post("/api/purchases").send({ product: "XYZ phone", qty: 1 });
 
@@ -68,6 +76,7 @@ describe("benchmarkWithoutAuthentication", () => {
   it("when set by code, orders as the fixed user with no token", async () => {
     const config = loadConfig({ LOG_LEVEL: "silent" });
     const deps = createDeps(config, {
+      store,
       logger: createLogger("silent"),
       [SWITCH]: { sub: "auth0|bench-user" },
     });

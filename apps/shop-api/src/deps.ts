@@ -5,19 +5,18 @@ import type { Clock } from "@ciba-testbed/shared";
 import type { Logger } from "pino";
 
 import type { TokenVerificationOptions } from "./auth.js";
-import { InMemoryCatalog } from "./catalog.js";
-import type { Catalog } from "./catalog.js";
+import { Catalog } from "./catalog.js";
 import type { ShopApiConfig } from "./config.js";
 import { checkIssuer } from "./issuer-check.js";
 import type { IssuerCheckResult } from "./issuer-check.js";
 import { createLogger } from "./logging.js";
-import { InMemoryOrderStore } from "./order-store.js";
-import type { OrderStore } from "./order-store.js";
+import type { ShopStore } from "./store/shop-store.js";
 
 /** What tests swap. */
 export interface AppDeps {
+  /** The products on sale; `store` must have been opened with the same catalog (`openShopStore`). */
   catalog: Catalog;
-  orders: OrderStore;
+  store: ShopStore;
   clock: Clock;
   logger: Logger;
   newOrderId: () => string;
@@ -37,21 +36,32 @@ export interface AppDeps {
   benchmarkWithoutAuthentication?: { sub: string };
 }
 
-export function createDeps(config: ShopApiConfig, overrides: Partial<AppDeps> = {}): AppDeps {
+/** The issuer check that reaches the issuer exactly as token verification does. */
+export function issuerCheck(
+  config: Pick<ShopApiConfig, "issuer">,
+  tokenVerification: TokenVerificationOptions = {},
+): () => Promise<IssuerCheckResult> {
+  return () =>
+    checkIssuer({
+      issuer: config.issuer,
+      agent: tokenVerification.agent,
+      timeoutMs: tokenVerification.timeoutDuration,
+    });
+}
+
+/** The store is opened apart (`openShopStore`: it is asynchronous and must be closed). */
+export function createDeps(
+  config: ShopApiConfig,
+  overrides: Partial<AppDeps> & Pick<AppDeps, "store">,
+): AppDeps {
   const tokenVerification = overrides.tokenVerification ?? {};
   return {
-    catalog: new InMemoryCatalog(),
-    orders: new InMemoryOrderStore(),
+    catalog: new Catalog(),
     clock: systemClock,
     logger: createLogger(config.logLevel),
     newOrderId: randomUUID,
     tokenVerification,
-    checkIssuer: () =>
-      checkIssuer({
-        issuer: config.issuer,
-        agent: tokenVerification.agent,
-        timeoutMs: tokenVerification.timeoutDuration,
-      }),
+    checkIssuer: issuerCheck(config, tokenVerification),
     readinessTtlMs: 5_000,
     ...overrides,
   };

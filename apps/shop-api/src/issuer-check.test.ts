@@ -98,7 +98,7 @@ describe("checkIssuer", () => {
     );
 
     // What the check prevents: the library reports the same problem as a bad token.
-    const shop = createTestApp(issuer, { config: { issuer: `https://localhost:${port}/` } });
+    const shop = await createTestApp(issuer, { config: { issuer: `https://localhost:${port}/` } });
     const res = await request(shop.app)
       .post("/api/purchases")
       .set("Authorization", `Bearer ${await issuer.mint({ iss: `https://localhost:${port}/` })}`)

@@ -19,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe("request logs", () => {
   it("reuse a well-formed X-Request-Id, echo it, and log it", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app).get("/health").set("X-Request-Id", "agent-run.42:7");
     expect(res.headers["x-request-id"]).toBe("agent-run.42:7");
     const line = shop.logs.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1);
@@ -30,14 +30,14 @@ describe("request logs", () => {
   it.each(["has spaces", "x".repeat(129), "<script>", ""])(
     "replace a malformed X-Request-Id (%j) with a fresh one",
     async (incoming) => {
-      const shop = createTestApp(issuer);
+      const shop = await createTestApp(issuer);
       const res = await request(shop.app).get("/health").set("X-Request-Id", incoming);
       expect(res.headers["x-request-id"]).toMatch(UUID);
     },
   );
 
   it("generate an id when none is sent", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const a = await request(shop.app).get("/health");
     const b = await request(shop.app).get("/health");
     expect(a.headers["x-request-id"]).toMatch(UUID);
@@ -45,7 +45,7 @@ describe("request logs", () => {
   });
 
   it("never contain a token, a cookie or the Authorization header", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const token = await issuer.mint();
     const machine = await issuer.mintClientCredentials();
     const expired = await issuer.mint({ exp: Math.floor(Date.now() / 1000) - 600 });

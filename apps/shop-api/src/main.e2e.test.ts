@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { parseReadyRecord } from "@ciba-testbed/shared/node";
@@ -32,10 +35,16 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function startMain(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+function startMain(env: Record<string, string>, args: string[] = []): Started {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
     cwd: PACKAGE_DIR,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      // Never the repository's own data folder (the default) from a test.
+      SHOP_API_DATABASE: ":memory:",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);
@@ -76,7 +85,8 @@ function sendRaw(url: string, bytes: string): Promise<string> {
   });
 }
 
-describe("main.ts (a real process)", () => {
+// Every start opens a database: an in-memory one runs initdb (WebAssembly), seconds on a busy machine.
+describe("main.ts (a real process)", { timeout: 120_000 }, () => {
   it("refuses a bad configuration, naming every variable, and exits 1", async () => {
     const started = startMain({ SHOP_API_PORT: "http", LOG_LEVEL: "loud" });
     expect(await started.exited).toBe(1);
@@ -139,5 +149,66 @@ describe("main.ts (a real process)", () => {
 
     started.child.kill("SIGTERM");
     expect(await started.exited).toBe(0);
+  });
+
+  it("keeps orders in its database folder across a restart, and --reset empties it", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "shop-api-main-"));
+    const env = {
+      AUTH0_ISSUER_BASE_URL: issuer.issuer,
+      SHOP_API_PORT: "0",
+      SHOP_API_DATABASE: folder,
+    };
+    const token = await issuer.mint();
+    const buy = (url: string) =>
+      fetch(`${url}/api/purchases`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ product: "XYZ phone", qty: 2 }),
+      });
+    const orders = async (url: string) =>
+      (
+        (await (
+          await fetch(`${url}/api/purchases`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { orders: { id: string }[] }
+      ).orders.map((order) => order.id);
+    const phones = async (url: string) =>
+      ((await (await fetch(`${url}/api/products/xyz-phone`)).json()) as { stock: number }).stock;
+
+    const first = startMain(env);
+    const firstUrl = await listeningUrl(first);
+    const bought = (await (await buy(firstUrl)).json()) as { id: string };
+
+    // A second process on the same folder would corrupt it: refused while the first runs.
+    const second = startMain(env);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toContain(
+      `shop-api cannot start: ${folder} is in use by another shop-api process`,
+    );
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const again = startMain(env);
+    const againUrl = await listeningUrl(again);
+    expect(await orders(againUrl)).toEqual([bought.id]);
+    expect(await phones(againUrl)).toBe(48);
+    again.child.kill("SIGTERM");
+    expect(await again.exited).toBe(0);
+
+    const reset = startMain(env, ["--reset"]);
+    const resetUrl = await listeningUrl(reset);
+    expect(await orders(resetUrl)).toEqual([]);
+    expect(await phones(resetUrl)).toBe(50);
+    reset.child.kill("SIGTERM");
+    expect(await reset.exited).toBe(0);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it("prints its usage for --help, and refuses an unknown option with exit 2", async () => {
+    const help = startMain({}, ["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/^Usage: shop-api \[--reset\]/);
+    const wrong = startMain({}, ["--rest"]);
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.stderr()).toContain("Unknown option '--rest'");
   });
 });

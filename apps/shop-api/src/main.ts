@@ -1,15 +1,54 @@
 import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady, environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
+import {
+  announceReady,
+  closeOnSignals,
+  environmentTrustingLocalCa,
+  restartWith,
+} from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
+import { Catalog } from "./catalog.js";
 import { loadConfig } from "./config.js";
-import { createDeps } from "./deps.js";
+import { createDeps, issuerCheck } from "./deps.js";
 import { createHttpServer } from "./http-server.js";
 import { IssuerCheckError } from "./issuer-check.js";
+import { createLogger } from "./logging.js";
+import { DataDirInUseError } from "./store/data-dir-lock.js";
+import { MigrationError } from "./store/migrations.js";
+import { DatabaseOpenError } from "./store/open-database.js";
+import { openShopStore } from "./store/open-shop-store.js";
+
+/** How long a stop waits for requests under way before closing their connections. */
+const STOP_GRACE_MS = 3_000;
+
+const USAGE = `Usage: shop-api [--reset]
+
+  --reset  empty the database first: every order, Idempotency-Key and used approval is
+           deleted and the stock is the catalog's again (all migrations undone, then run)
+`;
+
+function parseOptions(): { reset: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { reset: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    });
+    if (values.help === true) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    return { reset: values.reset === true };
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
 
 async function main(): Promise<void> {
+  const options = parseOptions();
   let config;
   try {
     config = loadConfig(process.env);
@@ -27,11 +66,9 @@ async function main(): Promise<void> {
     process.exitCode = await restartWith(trusting);
     return;
   }
-  const deps = createDeps(config);
-  const { logger } = deps;
-
+  const logger = createLogger(config.logLevel);
   try {
-    const issuer = await deps.checkIssuer();
+    const issuer = await issuerCheck(config)();
     logger.info(
       { issuer: issuer.issuer, jwksKeys: issuer.keyCount },
       "issuer reachable and trusted",
@@ -44,6 +81,38 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+
+  const catalog = new Catalog();
+  let opened;
+  try {
+    opened = await openShopStore(config.database, catalog, {
+      reset: options.reset,
+      onIdleError: (error) => {
+        logger.warn({ err: error }, "a database connection broke while idle; the pool replaces it");
+      },
+    });
+  } catch (error) {
+    if (
+      error instanceof DatabaseOpenError ||
+      error instanceof DataDirInUseError ||
+      error instanceof MigrationError
+    ) {
+      logger.fatal(error.message);
+      console.error(`shop-api cannot start: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  logger.info(
+    {
+      database: opened.database.where,
+      kind: config.database.kind,
+      migrated: opened.migrated,
+      reset: options.reset,
+    },
+    options.reset ? "database reset and ready" : "database ready",
+  );
+  const deps = createDeps(config, { catalog, store: opened.store, logger });
 
   const server = createHttpServer(createApp(config, deps));
   server.listen(config.port, config.host, () => {
@@ -59,13 +128,27 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  const stop = (signal: string) => {
-    logger.info({ signal }, "shop-api stopping");
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // In-flight orders finish (each is one transaction either way), then the database closes:
+  // the embedded one flushes and frees its folder for the next start.
+  closeOnSignals(
+    async () => {
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      server.closeIdleConnections();
+      setTimeout(() => {
+        server.closeAllConnections();
+      }, STOP_GRACE_MS).unref();
+      await closed;
+      // Waits for transactions under way; requests that had not begun one get a 500.
+      await opened.close();
+    },
+    (signal) => {
+      logger.info({ signal }, "shop-api stopping");
+    },
+  );
 }
 
 await main();

@@ -236,7 +236,7 @@ describe("GET /openapi.json", () => {
   });
 
   it("serves the document for the configured issuer and audience", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app).get("/openapi.json");
     expect(res.status).toBe(200);
     expect(res.body).toEqual(buildOpenApiDocument(shop.config));

@@ -4,18 +4,21 @@ import { ManualClock, OAuthError } from "@ciba-testbed/shared";
 import { UnauthorizedError } from "express-oauth2-jwt-bearer";
 import { describe, expect, it } from "vitest";
 
-import { InMemoryCatalog } from "./catalog.js";
-import { InMemoryOrderStore } from "./order-store.js";
+import { Catalog } from "./catalog.js";
+import type { ProductSeed } from "./catalog.js";
 import { placeOrder } from "./place-order.js";
-import type { Buyer } from "./place-order.js";
+import type { Buyer, PlaceOrderDeps } from "./place-order.js";
+import { emptyTestStore } from "./test-support/test-database.js";
 
 const NOW = Date.parse("2026-01-15T10:00:00.000Z");
 
-const deps = () => ({
-  catalog: new InMemoryCatalog([
-    { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 5 },
-  ]),
-  orders: new InMemoryOrderStore(),
+const PRODUCTS: readonly ProductSeed[] = [
+  { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 5 },
+];
+
+const deps = async (): Promise<PlaceOrderDeps> => ({
+  catalog: new Catalog(PRODUCTS),
+  store: await emptyTestStore(PRODUCTS),
   clock: new ManualClock(NOW),
   newOrderId: () => "ord-1",
 });
@@ -31,9 +34,9 @@ const approval = (quantity: number) => [
   { type: "product_purchase", product: "xyz-phone", quantity, currency: "USD" },
 ];
 
-function refusal(run: () => unknown): unknown {
+async function refusal(run: () => Promise<unknown>): Promise<unknown> {
   try {
-    run();
+    await run();
   } catch (error) {
     return error;
   }
@@ -41,17 +44,18 @@ function refusal(run: () => unknown): unknown {
 }
 
 describe("placeOrder", () => {
-  it("stamps the order with the clock's time, in epoch milliseconds", () => {
-    const { order } = placeOrder(
+  it("stamps the order with the clock's time, in epoch milliseconds", async () => {
+    const { order } = await placeOrder(
       { request: { product: "XYZ phone", qty: 1 }, buyer: buyer(undefined) },
-      deps(),
+      await deps(),
     );
     expect(order.createdAt).toBe(NOW);
   });
 
-  it("refuses an order its approval does not cover with the API's own error, not the token library's", () => {
-    const error = refusal(() =>
-      placeOrder({ request: { product: "XYZ phone", qty: 2 }, buyer: buyer(approval(1)) }, deps()),
+  it("refuses an order its approval does not cover with the API's own error, not the token library's", async () => {
+    const shop = await deps();
+    const error = await refusal(() =>
+      placeOrder({ request: { product: "XYZ phone", qty: 2 }, buyer: buyer(approval(1)) }, shop),
     );
     expect(error).toBeInstanceOf(OAuthError);
     expect(error).not.toBeInstanceOf(UnauthorizedError);
@@ -62,11 +66,11 @@ describe("placeOrder", () => {
     });
   });
 
-  it("refuses a second order with a spent approval the same way", () => {
-    const shared = deps();
+  it("refuses a second order with a spent approval the same way", async () => {
+    const shared = await deps();
     const order = { request: { product: "XYZ phone", qty: 1 }, buyer: buyer(approval(1)) };
-    placeOrder(order, shared);
-    const error = refusal(() => placeOrder(order, { ...shared, newOrderId: () => "ord-2" }));
+    await placeOrder(order, shared);
+    const error = await refusal(() => placeOrder(order, { ...shared, newOrderId: () => "ord-2" }));
     expect(error).toMatchObject({ status: 403, code: "insufficient_authorization_details" });
     expect((error as OAuthError).description).toContain("already used for order ord-1");
   });

@@ -5,7 +5,8 @@ import { checkPurchaseAuthorizationDetails } from "./authorization-details.js";
 import type { Catalog } from "./catalog.js";
 import { errors, insufficientAuthorizationDetails } from "./errors.js";
 import { formatCents, toCents } from "./money.js";
-import type { Order, OrderStore } from "./order-store.js";
+import type { Order } from "./order.js";
+import type { ShopStore } from "./store/shop-store.js";
 
 export interface Buyer {
   sub: string;
@@ -24,7 +25,7 @@ export interface PlaceOrderInput {
 
 export interface PlaceOrderDeps {
   catalog: Catalog;
-  orders: OrderStore;
+  store: ShopStore;
   clock: Clock;
   newOrderId: () => string;
 }
@@ -37,26 +38,23 @@ export interface PlacedOrder {
 
 /**
  * Places an order, as guard clauses in this order: idempotent replay, product exists, the
- * person approved it (authorization_details) and the approval is unused, price limit, stock. Nothing is written unless
- * every check passed. Synchronous from the first check to the insert, so no other request
- * can run in between: concurrent purchases cannot drive stock below zero.
+ * person approved it (authorization_details) and the approval is unused, price limit, stock.
+ * Nothing is written unless every check passed. The checks that read the store answer the
+ * usual case early; the store's transaction and unique keys decide the races (two requests
+ * with one approval or one Idempotency-Key, the last units of stock), whichever process
+ * serves them, with the same answers.
  */
-export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): PlacedOrder {
+export async function placeOrder(
+  input: PlaceOrderInput,
+  deps: PlaceOrderDeps,
+): Promise<PlacedOrder> {
   const { request, buyer, idempotencyKey } = input;
-  const { catalog, orders } = deps;
+  const { catalog, store } = deps;
   const fingerprint = JSON.stringify([request.product, request.qty, request.priceLimit ?? null]);
 
   if (idempotencyKey !== undefined) {
-    const earlier = orders.findByIdempotencyKey(buyer.sub, idempotencyKey);
-    if (earlier) {
-      if (earlier.idempotency?.fingerprint !== fingerprint) {
-        throw errors.idempotencyKeyReused(
-          "This Idempotency-Key was already used for a different purchase; " +
-            "send a new key for a new purchase, or repeat the first body exactly to retry it",
-        );
-      }
-      return { order: earlier, replayed: true };
-    }
+    const earlier = await store.findByIdempotencyKey(buyer.sub, idempotencyKey);
+    if (earlier) return replay(earlier, fingerprint);
   }
 
   const product = catalog.find(request.product);
@@ -69,7 +67,7 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
 
   const approval = checkPurchaseAuthorizationDetails(
     buyer.authorizationDetails,
-    { productId: product.id, quantity: request.qty, totalCents },
+    { productId: product.id, quantity: request.qty, totalCents, idempotencyKey },
     catalog,
   );
   if (approval.outcome === "mismatch") {
@@ -79,23 +77,13 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
   // agent re-running an approved tool call) needs a new consent. Retries with the same
   // Idempotency-Key were answered above with the first order.
   const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
-  const spent = approvalId === null ? undefined : orders.findByApprovalId(approvalId);
-  if (spent) {
-    throw insufficientAuthorizationDetails(
-      `This approval was already used for order ${spent.id}; a new purchase needs a new approval`,
-    );
-  }
+  const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
+  if (spent) throw approvalSpent(spent);
 
   if (request.priceLimit !== undefined && totalCents > toCents(request.priceLimit)) {
     throw errors.priceLimitExceeded(
       `${request.qty} x ${product.name} costs ${formatCents(totalCents)}, ` +
         `above the priceLimit of ${formatCents(toCents(request.priceLimit))}`,
-    );
-  }
-
-  if (!catalog.take(product.id, request.qty)) {
-    throw errors.insufficientStock(
-      `Only ${product.stock} x ${product.name} left in stock; ${request.qty} requested`,
     );
   }
 
@@ -117,11 +105,34 @@ export function placeOrder(input: PlaceOrderInput, deps: PlaceOrderDeps): Placed
     },
     ...(idempotencyKey === undefined ? {} : { idempotency: { key: idempotencyKey, fingerprint } }),
   };
-  try {
-    orders.insert(order);
-  } catch (error) {
-    catalog.putBack(product.id, request.qty);
-    throw error;
+  const placed = await store.place(order);
+  switch (placed.outcome) {
+    case "placed":
+      return { order, replayed: false };
+    case "idempotency-key-taken":
+      return replay(placed.earlier, fingerprint);
+    case "approval-spent":
+      throw approvalSpent(placed.earlier);
+    case "out-of-stock":
+      throw errors.insufficientStock(
+        `Only ${placed.left} x ${product.name} left in stock; ${request.qty} requested`,
+      );
   }
-  return { order, replayed: false };
+}
+
+/** The first order again, when the retry repeats its body exactly. */
+function replay(earlier: Order, fingerprint: string): PlacedOrder {
+  if (earlier.idempotency?.fingerprint !== fingerprint) {
+    throw errors.idempotencyKeyReused(
+      "This Idempotency-Key was already used for a different purchase; " +
+        "send a new key for a new purchase, or repeat the first body exactly to retry it",
+    );
+  }
+  return { order: earlier, replayed: true };
+}
+
+function approvalSpent(earlier: Order) {
+  return insufficientAuthorizationDetails(
+    `This approval was already used for order ${earlier.id}; a new purchase needs a new approval`,
+  );
 }

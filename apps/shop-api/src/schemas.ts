@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import type { Product } from "./catalog.js";
 import { fromCents } from "./money.js";
-import type { Order } from "./order-store.js";
+import type { Order } from "./order.js";
 
 // Adds `.openapi()` to zod's prototypes, so it also reaches the shared package's schemas.
 extendZodWithOpenApi(z);

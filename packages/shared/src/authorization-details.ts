@@ -3,6 +3,9 @@ import { z } from "zod";
 import { PURCHASE_AUTHORIZATION_DETAILS_TYPE, SHOP_CURRENCY } from "./constants.js";
 import { MAX_PRICE_LIMIT, MAX_PRODUCT_NAME_LENGTH, MAX_QUANTITY } from "./purchase.js";
 
+/** Idempotency-Key's alphabet (draft-ietf-httpapi-idempotency-key-header), as the shop accepts it. */
+export const PURCHASE_ID = /^[\x21-\x7e]{1,255}$/;
+
 /**
  * One RFC 9396 `authorization_details` entry describing a purchase the person is asked to
  * approve. Auth0 only checks `type`; the shop API checks the rest against the order.
@@ -14,6 +17,15 @@ export const purchaseAuthorizationDetailSchema = z
     quantity: z.number().int().min(1).max(MAX_QUANTITY),
     maximum_amount: z.number().positive().max(MAX_PRICE_LIMIT).optional(),
     currency: z.literal(SHOP_CURRENCY),
+    purchase_id: z
+      .string()
+      .regex(PURCHASE_ID, "purchase_id must be 1 to 255 visible ASCII characters (no spaces)")
+      .optional()
+      .describe(
+        "The Idempotency-Key the order will carry. It binds the approval to one purchase and " +
+          "keeps two identical approvals apart: Auth0's access tokens carry no jti, so two " +
+          "approvals of the same purchase issued in the same second are otherwise the same token.",
+      ),
   })
   .strict();
 
@@ -30,6 +42,7 @@ export function purchaseAuthorizationDetail(purchase: {
   product: string;
   quantity: number;
   maximumAmount?: number | undefined;
+  purchaseId?: string | undefined;
 }): PurchaseAuthorizationDetail {
   return {
     type: PURCHASE_AUTHORIZATION_DETAILS_TYPE,
@@ -37,5 +50,6 @@ export function purchaseAuthorizationDetail(purchase: {
     quantity: purchase.quantity,
     ...(purchase.maximumAmount === undefined ? {} : { maximum_amount: purchase.maximumAmount }),
     currency: SHOP_CURRENCY,
+    ...(purchase.purchaseId === undefined ? {} : { purchase_id: purchase.purchaseId }),
   };
 }

@@ -1,10 +1,13 @@
 import { hostname } from "node:os";
 
+import type { AgentStore } from "../agent-store.js";
 import { createFileStore } from "../file-store.js";
+import { createRedisStore } from "../redis-store.js";
+import { parseRedisUrl } from "../redis-url.js";
 
 /**
  * A child process for the lease race test: on each message it claims one key of the store in
- * argv[2] and answers whether it got the lease. The parent sends the message to two of these,
+ * argv[2] (a directory, or a redis:// URL) and answers whether it got the lease. The parent sends the message to two of these,
  * which both wait for the same instant before they claim.
  */
 export interface ClaimOrder {
@@ -21,11 +24,11 @@ export interface ClaimAnswer {
   token: number;
 }
 
-const dir = process.argv[2];
-if (dir === undefined || process.send === undefined) {
-  throw new Error("Run with the store directory as argument, with an IPC channel");
+const target = process.argv[2];
+if (target === undefined || process.send === undefined) {
+  throw new Error("Run with the store directory or Redis URL as argument, with an IPC channel");
 }
-const store = createFileStore(dir);
+const store: AgentStore = await openStore(target);
 const send = process.send.bind(process);
 
 process.on("message", (order: ClaimOrder) => {
@@ -54,4 +57,13 @@ process.on("message", (order: ClaimOrder) => {
     });
 });
 process.on("disconnect", () => process.exit(0));
+
+async function openStore(where: string): Promise<AgentStore> {
+  if (!where.startsWith("redis://")) return createFileStore(where);
+  const location = parseRedisUrl(where);
+  if ("problem" in location) throw new Error(location.problem);
+  const redis = createRedisStore({ location });
+  await redis.connect();
+  return redis;
+}
 send("ready");

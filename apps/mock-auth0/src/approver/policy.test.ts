@@ -42,6 +42,7 @@ describe("approver policy", () => {
     clientId: "agent",
     audience: "sample-shop-api",
     bindingMessage: "hello",
+    channel: "guardian-push" as const,
   };
 
   it("takes the first rule whose conditions all hold", () => {
@@ -62,6 +63,30 @@ describe("approver policy", () => {
       afterMs: 0,
     });
     expect(chooseOutcome(policy, { ...base, clientId: "robot" })).toEqual({ action: "ignore" });
+  });
+
+  it("matches the channel the person is asked on", () => {
+    const byChannel = policySchema.parse({
+      default: "manual",
+      rules: [
+        { when: { channel: "email", user: "auth0|bob" }, outcome: "deny-after:1000" },
+        { when: { channel: "email" }, outcome: "approve" },
+      ],
+    });
+    expect(chooseOutcome(byChannel, { ...base, channel: "email" })).toEqual({
+      action: "deny",
+      afterMs: 1000,
+    });
+    expect(chooseOutcome(byChannel, { ...base, userId: "auth0|eve", channel: "email" })).toEqual({
+      action: "approve",
+      afterMs: 0,
+    });
+    expect(chooseOutcome(byChannel, base)).toEqual({ action: "manual" });
+    const unknown = policySchema.safeParse({
+      default: "manual",
+      rules: [{ when: { channel: "sms" }, outcome: "deny" }],
+    });
+    expect(unknown.success).toBe(false);
   });
 
   it("falls back to the default", () => {

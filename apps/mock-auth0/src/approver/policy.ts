@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import type { NotificationChannel } from "../tenant/tenant-model.js";
+
 import { outcomeSchema } from "./outcome.js";
 import type { ApproverOutcome } from "./outcome.js";
 
@@ -16,7 +18,8 @@ const regexSource = z.string().superRefine((source, ctx) => {
 
 /**
  * A rule picks an outcome for the requests it matches; every condition given must hold.
- * `bindingMessage` is a case-insensitive regular expression.
+ * `bindingMessage` is a case-insensitive regular expression; `channel` is how the person is
+ * asked, by Auth0's names (`guardian-push`, `email`).
  */
 export const ruleSchema = z
   .object({
@@ -26,6 +29,9 @@ export const ruleSchema = z
         clientId: z.string().min(1).optional(),
         audience: z.string().min(1).optional(),
         bindingMessage: regexSource.optional(),
+        channel: z
+          .enum(["guardian-push", "email"] as const satisfies NotificationChannel[])
+          .optional(),
       })
       .strict(),
     outcome: outcomeSchema,
@@ -47,13 +53,15 @@ export interface ConsentRequest {
   clientId: string;
   audience: string | undefined;
   bindingMessage: string;
+  channel: NotificationChannel;
 }
 
 function matches(rule: ApproverRule, request: ConsentRequest): boolean {
-  const { user, clientId, audience, bindingMessage } = rule.when;
+  const { user, clientId, audience, bindingMessage, channel } = rule.when;
   if (user !== undefined && user !== request.userId) return false;
   if (clientId !== undefined && clientId !== request.clientId) return false;
   if (audience !== undefined && audience !== request.audience) return false;
+  if (channel !== undefined && channel !== request.channel) return false;
   if (
     bindingMessage !== undefined &&
     !new RegExp(bindingMessage, "i").test(request.bindingMessage)

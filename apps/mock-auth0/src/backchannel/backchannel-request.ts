@@ -1,6 +1,7 @@
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
 import type { ApproverOutcome } from "../approver/outcome.js";
+import type { NotificationChannel } from "../tenant/tenant-model.js";
 
 export const BACKCHANNEL_STATUSES = [
   "pending",
@@ -12,8 +13,11 @@ export const BACKCHANNEL_STATUSES = [
 export type BackchannelStatus = (typeof BACKCHANNEL_STATUSES)[number];
 
 export type Decision = "approve" | "deny";
-/** Who decided: a rule of the approver policy, the control API or the approver page. */
-export type DecisionSource = "rule" | "control-api" | "approver-page";
+/**
+ * Who decided: a rule of the approver policy, the control API, the approver page, or the
+ * person through the consent link of the request's email.
+ */
+export type DecisionSource = "rule" | "control-api" | "approver-page" | "email-link";
 
 export type TimelineEvent =
   | { at: number; type: "created" }
@@ -35,7 +39,10 @@ export interface BackchannelRequest {
   readonly bindingMessage: string;
   readonly authorizationDetails: readonly AuthorizationDetail[] | undefined;
   readonly requestedExpiry: number | undefined;
-  readonly channel: "push" | "email";
+  /** How the person is asked, by Auth0's channel names (`async_approval_notification_channels`). */
+  readonly channel: NotificationChannel;
+  /** The person's e-mail address when asked by e-mail (Auth0 sends to a verified one only). */
+  readonly userEmail: string;
   readonly createdAt: number;
   /** When the tenant stops honouring the request: `expires_in` later, or sooner by rule. */
   readonly expiresAt: number;

@@ -25,7 +25,8 @@ function storeWith(overrides: Partial<CibaSettings> = {}) {
         bindingMessage: "hi",
         authorizationDetails: undefined,
         requestedExpiry: undefined,
-        channel: "push",
+        channel: "guardian-push",
+        userEmail: "buyer@example.com",
         approverOutcome: outcome,
         expiresInSeconds,
       },
@@ -193,7 +194,11 @@ describe("BackchannelStore reads", () => {
 
 describe("BackchannelStore polls", () => {
   it("answer in CIBA Core 1.0's order: foreign id, expired, too fast, pending, denied, token", () => {
-    const { clock, store, create, poll } = storeWith({ intervalSeconds: 5 });
+    // The CIBA spec's expired_token, so that the timeline tells expiry from the denial.
+    const { clock, store, create, poll } = storeWith({
+      intervalSeconds: 5,
+      expiredError: "expired_token",
+    });
     const { authReqId } = create({ action: "manual" }, 60);
     expect(store.poll(authReqId, "another-client", clock.now())).toEqual({
       answer: "invalid_grant",
@@ -273,7 +278,8 @@ describe("BackchannelStore under flood (30,000 requests)", () => {
         bindingMessage: "hi",
         authorizationDetails: undefined,
         requestedExpiry: undefined,
-        channel: "push",
+        channel: "guardian-push",
+        userEmail: "buyer@example.com",
         approverOutcome: { action: "manual" },
         expiresInSeconds: 300,
       },

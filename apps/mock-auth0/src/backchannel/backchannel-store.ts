@@ -25,6 +25,7 @@ export type NewBackchannelRequest = Pick<
   | "authorizationDetails"
   | "requestedExpiry"
   | "channel"
+  | "userEmail"
   | "approverOutcome"
 > & { expiresInSeconds: number };
 
@@ -98,7 +99,10 @@ export type CreateResult =
     };
 
 interface StoreEvents {
+  /** The request's status or decision changed, or it was created. */
   change: [request: BackchannelRequest];
+  /** The client polled the request (`lastPollAt` moved); not emitted for `invalid_grant`. */
+  poll: [request: BackchannelRequest];
 }
 
 const isOpen = (status: BackchannelStatus) => OPEN_STATUSES.includes(status);
@@ -236,6 +240,12 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
    * pending -> denied -> issue once and consume.
    */
   poll(authReqId: string, clientId: string, now = this.clock.now()): PollResult {
+    const result = this.answerPoll(authReqId, clientId, now);
+    if (result.answer !== "invalid_grant") this.emit("poll", result.request);
+    return result;
+  }
+
+  private answerPoll(authReqId: string, clientId: string, now: number): PollResult {
     const entry = this.entries.get(authReqId);
     // A foreign id is answered exactly like an unknown one, so ids cannot be probed.
     if (entry?.request.clientId !== clientId || entry.request.status === "consumed") {
@@ -291,6 +301,24 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     }
     this.applyDecision(entry, decision, now, by);
     this.reschedule(entry);
+    return { ok: true, request: entry.request };
+  }
+
+  /**
+   * Ends a pending request now, as if its expiry had come: what a person who never answers
+   * leads to, without waiting for `expires_in` (the control API's `expire`). Later polls get
+   * the tenant's expiry answer; anything already decided or expired is left alone.
+   */
+  expire(authReqId: string, now = this.clock.now()): DecideResult {
+    const entry = this.entries.get(authReqId);
+    if (!entry) return { ok: false, reason: "unknown" };
+    this.settle(entry, now);
+    if (!this.entries.has(authReqId)) return { ok: false, reason: "unknown" };
+    if (entry.request.status !== "pending") {
+      return { ok: false, reason: "not_pending", request: entry.request };
+    }
+    entry.request.expiresAt = now;
+    this.settle(entry, now);
     return { ok: true, request: entry.request };
   }
 

@@ -55,7 +55,8 @@ async function tenant(limits: Partial<EventStreamLimits> = {}, controlToken?: st
         bindingMessage: `Request ${n}`,
         authorizationDetails: details as never,
         requestedExpiry: undefined,
-        channel: "push",
+        channel: "guardian-push",
+        userEmail: "buyer@example.com",
         approverOutcome: outcome,
         expiresInSeconds: 300,
       },
@@ -155,9 +156,13 @@ describe("approver events over HTTPS", () => {
     process.on("warning", onWarning);
     try {
       const t = await tenant({ maxWatchers: 250 });
+      // The email channel follows the store for as long as the app lives; the stream's own
+      // listeners come and go with its watchers.
+      const baseline = t.store.listenerCount("change");
       const streams = await Promise.all(Array.from({ length: 200 }, () => openStream(t.issuer)));
       for (const stream of streams) expect((await stream.next()).event).toBe("snapshot");
-      expect(t.store.listenerCount("change")).toBe(1);
+      expect(t.store.listenerCount("change")).toBe(baseline + 1);
+      expect(t.store.listenerCount("poll")).toBe(1);
 
       t.create();
       for (const stream of streams) {
@@ -165,7 +170,8 @@ describe("approver events over HTTPS", () => {
       }
       for (const stream of streams) stream.close();
       await vi.waitFor(() => {
-        expect(t.store.listenerCount("change")).toBe(0);
+        expect(t.store.listenerCount("change")).toBe(baseline);
+        expect(t.store.listenerCount("poll")).toBe(0);
       });
     } finally {
       process.off("warning", onWarning);

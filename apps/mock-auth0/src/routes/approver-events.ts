@@ -1,9 +1,11 @@
 import type { Clock } from "@ciba-testbed/shared";
 import type { RequestHandler, Response } from "express";
 
+import { PollingWatch, agentPolling } from "../backchannel/agent-polling.js";
 import type { BackchannelRequest } from "../backchannel/backchannel-request.js";
 import { FINISHED_STATUSES } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
+import type { ConsentEmails } from "../email/consent-emails.js";
 import { tooManyRequests } from "../errors.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { Ticker } from "../ticker.js";
@@ -30,6 +32,10 @@ const SNAPSHOT_PENDING = 50;
 /** Finished or approved requests in a snapshot: the page's "Recent" list. */
 const SNAPSHOT_RECENT = 25;
 const HEARTBEAT_MS = 15_000;
+/** How often polls and agents that went quiet are reported: well within any interval. */
+const POLLING_EVERY_MS = 500;
+/** Requests in one `polling` event, at most; the rest follow with the next one. */
+const POLLING_BATCH = 1_000;
 const RETRY_AFTER_SECONDS = 5;
 
 export interface ApproverEventsDeps {
@@ -39,6 +45,7 @@ export interface ApproverEventsDeps {
   /** Drives the heartbeat, which also finds stalled watchers. */
   ticker: Ticker;
   limits: EventStreamLimits;
+  emails: ConsentEmails;
 }
 
 interface Watcher {
@@ -49,30 +56,45 @@ interface Watcher {
 
 /**
  * `GET /approver/api/events`: server-sent events that keep the approver page live. One store
- * listener serves every watcher and serializes each change once. Watchers are capped, and one
- * whose socket stops draining is dropped rather than buffered without end.
+ * listener serves every watcher and serializes each change once. Polls are reported in
+ * batches (`polling` events), with the requests whose agent stopped polling, so the page tells
+ * live requests from stale ones on the tenant's clock. Watchers are capped, and one whose socket
+ * stops draining is dropped rather than buffered without end.
  */
 export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
-  const { directory, store, clock, ticker, limits } = deps;
+  const { directory, store, clock, ticker, limits, emails } = deps;
   const watchers = new Set<Watcher>();
-  let stopHeartbeat: (() => void) | undefined;
+  let stopTimers: (() => void) | undefined;
+  let polling: PollingWatch | undefined;
 
-  const withTimeline = (request: BackchannelRequest) => ({
-    ...serializeRequest(request, directory),
+  const withTimeline = (request: BackchannelRequest, now: number) => ({
+    ...serializeRequest(request, { directory, now, emails }),
     timeline: serializeTimeline(request),
   });
   const frame = (event: string, data: unknown) =>
     `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
-  /** One store listener and one heartbeat while anyone watches, none otherwise. */
+  /** One listener per store event and one set of timers while anyone watches, none otherwise. */
   const listenWhileWatched = () => {
-    if (watchers.size > 0 && !stopHeartbeat) {
+    if (watchers.size > 0 && !stopTimers) {
+      const pending = store.count(["pending"]);
+      polling = new PollingWatch(
+        pending === 0 ? [] : store.list({ statuses: ["pending"], limit: pending }).requests,
+      );
       store.on("change", onChange);
-      stopHeartbeat = ticker.every(HEARTBEAT_MS, beat);
-    } else if (watchers.size === 0 && stopHeartbeat) {
+      store.on("poll", onPoll);
+      const stopBeat = ticker.every(HEARTBEAT_MS, beat);
+      const stopPolling = ticker.every(POLLING_EVERY_MS, reportPolling);
+      stopTimers = () => {
+        stopBeat();
+        stopPolling();
+      };
+    } else if (watchers.size === 0 && stopTimers) {
       store.off("change", onChange);
-      stopHeartbeat();
-      stopHeartbeat = undefined;
+      store.off("poll", onPoll);
+      stopTimers();
+      stopTimers = undefined;
+      polling = undefined;
     }
   };
   const leave = (watcher: Watcher) => {
@@ -89,10 +111,33 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
     if (watcher.res.writableLength > limits.maxBufferedBytes) drop(watcher);
   };
   const onChange = (request: BackchannelRequest) => {
+    polling?.changed(request);
+    const now = clock.now();
     const text = frame("request", {
-      now: new Date(clock.now()).toISOString(),
+      now: new Date(now).toISOString(),
       pending: store.count(["pending"]),
-      request: withTimeline(request),
+      request: withTimeline(request, now),
+    });
+    for (const watcher of watchers) send(watcher, text);
+  };
+  const onPoll = (request: BackchannelRequest) => {
+    polling?.polledNow(request);
+  };
+  /** The requests polled since the last report, and those whose agent went quiet. */
+  const reportPolling = () => {
+    const now = clock.now();
+    const requests = polling?.take(now, POLLING_BATCH) ?? [];
+    if (requests.length === 0) return;
+    const text = frame("polling", {
+      now: new Date(now).toISOString(),
+      requests: requests.map((request) => ({
+        auth_req_id: request.authReqId,
+        polls: request.polls,
+        interval: request.intervalMs / 1000,
+        last_polled_at:
+          request.lastPollAt === undefined ? null : new Date(request.lastPollAt).toISOString(),
+        agent_polling: agentPolling(request, now) ?? null,
+      })),
     });
     for (const watcher of watchers) send(watcher, text);
   };
@@ -125,6 +170,7 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
     res.on("drain", () => {
       watcher.behindSince = undefined;
     });
+    const now = clock.now();
     const pending = store.list({ statuses: ["pending"], limit: SNAPSHOT_PENDING });
     const recent = store.list({
       statuses: ["approved", ...FINISHED_STATUSES],
@@ -135,13 +181,13 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
     send(
       watcher,
       frame("snapshot", {
-        now: new Date(clock.now()).toISOString(),
+        now: new Date(now).toISOString(),
         pending: {
-          requests: pending.requests.map(withTimeline),
+          requests: pending.requests.map((request) => withTimeline(request, now)),
           next_cursor: pending.nextCursor === undefined ? null : String(pending.nextCursor),
           total: pending.total,
         },
-        recent: recent.requests.map(withTimeline),
+        recent: recent.requests.map((request) => withTimeline(request, now)),
       }),
     );
     req.on("close", () => {

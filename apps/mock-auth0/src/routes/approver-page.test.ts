@@ -110,6 +110,55 @@ describe("approver events", () => {
     expect(decided.data.pending).toBe(1);
   });
 
+  it("reports polls, and requests nobody has polled for more than three intervals, on the tenant's clock", async () => {
+    const h = await createHarness();
+    const next = await listen(h);
+    await next();
+    const id = await h.start();
+    const created = (await next()).data.request;
+    expect(created).toMatchObject({
+      auth_req_id: id,
+      interval: 1,
+      polls: 0,
+      last_polled_at: null,
+      agent_polling: true,
+    });
+
+    h.clock.advance(1_000);
+    await h.poll(id).expect(400, /authorization_pending/);
+    const polledAt = new Date(h.clock.now()).toISOString();
+    h.clock.advance(500);
+    const polled = await next();
+    expect(polled).toEqual({
+      event: "polling",
+      data: {
+        now: new Date(h.clock.now()).toISOString(),
+        requests: [
+          { auth_req_id: id, polls: 1, interval: 1, last_polled_at: polledAt, agent_polling: true },
+        ],
+      },
+    });
+
+    // Three intervals (3 s) after the last poll the agent still counts as polling; then not.
+    h.clock.advance(2_500);
+    h.clock.advance(1);
+    const quiet = await next();
+    expect(quiet.event).toBe("polling");
+    expect(quiet.data.requests).toEqual([
+      { auth_req_id: id, polls: 1, interval: 1, last_polled_at: polledAt, agent_polling: false },
+    ]);
+    const shown = await request(h.app).get(`/approver/api/requests/${id}`).expect(200);
+    expect(shown.body).toMatchObject({ last_polled_at: polledAt, agent_polling: false });
+
+    await h.poll(id).expect(400, /authorization_pending/);
+    h.clock.advance(500);
+    const back = await next();
+    expect(back.data.requests).toMatchObject([{ auth_req_id: id, polls: 2, agent_polling: true }]);
+
+    h.decide(id, "deny");
+    expect((await next()).data.request).toMatchObject({ status: "denied", agent_polling: null });
+  });
+
   it("moves a request that expires while the page watches", async () => {
     const h = await createHarness();
     const next = await listen(h);

@@ -8,7 +8,10 @@ import {
   defaultAuthorizeParams,
   loginHint,
   withCiba,
+  withClientAsset,
+  withRateLimits,
   withShopApi,
+  withUser,
 } from "../test-support/harness.js";
 
 describe("POST /bc-authorize", () => {
@@ -28,7 +31,7 @@ describe("POST /bc-authorize", () => {
       scope: ["openid", "product:buy"],
       bindingMessage: "Do you want to buy 2 XYZ phones",
       status: "pending",
-      channel: "push",
+      channel: "guardian-push",
     });
   });
 
@@ -65,15 +68,6 @@ describe("POST /bc-authorize", () => {
     ];
     const id = await h.start({ authorization_details: JSON.stringify(details) });
     expect(h.store.get(id)?.authorizationDetails).toEqual(details);
-  });
-
-  it("uses e-mail past 300 s, where push enrolment is not needed", async () => {
-    const h = await createHarness(withCiba({ maxExpiresInSeconds: 3600 }));
-    const id = await h.start({
-      login_hint: loginHint("auth0|no-push-user"),
-      requested_expiry: "600",
-    });
-    expect(h.store.get(id)?.channel).toBe("email");
   });
 
   // Auth0's error table: status, error code and an actionable description.
@@ -117,11 +111,65 @@ describe("POST /bc-authorize", () => {
       /iss must be https:\/\/localhost:4010\//,
     ],
     [
-      "a user not enrolled in push",
+      "a user not enrolled in push, for a client without email",
       { login_hint: loginHint("auth0|no-push-user") },
       400,
       "invalid_request",
-      /not enrolled in push/,
+      /^User auth0\|no-push-user is not enrolled in push notifications \(Guardian\), and there is no email to fall back to: client ciba-testbed-agent has no email channel/,
+    ],
+    [
+      "a malformed sub in login_hint",
+      { login_hint: loginHint("testbed-user") },
+      400,
+      "invalid_request",
+      /^login_hint parameter validation failed: "sub" contains unsupported format$/,
+    ],
+    [
+      "a login_hint without sub",
+      { login_hint: JSON.stringify({ format: "iss_sub", iss: "https://localhost:4010/" }) },
+      400,
+      "invalid_request",
+      /^login_hint parameter validation failed: "sub" contains unsupported format$/,
+    ],
+    [
+      "requested_expiry over 300 for a client without email",
+      { requested_expiry: "3600" },
+      400,
+      "invalid_request",
+      /^requested_expiry 3600 is over 300 s, which Auth0 sends by email, but client ciba-testbed-agent has no email channel \(async_approval_notification_channels: guardian-push\)\. Ask for 300 s or less/,
+    ],
+    [
+      "six authorization_details entries",
+      {
+        authorization_details: JSON.stringify(
+          Array.from({ length: 6 }, () => ({ type: "product_purchase" })),
+        ),
+      },
+      400,
+      "invalid_request",
+      /^authorization_details may have at most 5 entries; got 6$/,
+    ],
+    [
+      "authorization_details over 5 KB",
+      {
+        authorization_details: JSON.stringify([
+          { type: "product_purchase", a: "x".repeat(250), b: "x".repeat(250) },
+          ...Array.from({ length: 4 }, () => ({
+            type: "product_purchase",
+            ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`p${i}`, "y".repeat(200)])),
+          })),
+        ]),
+      },
+      400,
+      "invalid_request",
+      /^authorization_details may be at most 5 KB \(5120 bytes of JSON\); got \d+ bytes$/,
+    ],
+    [
+      "an authorization_details property name Auth0 refuses",
+      { authorization_details: '[{"type":"product_purchase","max amount":5}]' },
+      400,
+      "invalid_request",
+      /property names may only contain A-Z, a-z, 0-9, _, \. and -/,
     ],
     [
       "no binding message",
@@ -257,20 +305,9 @@ describe("POST /bc-authorize", () => {
     });
   });
 
-  it("limits requests per user when the tenant turns Auth0's limit on", async () => {
-    const h = await createHarness(withCiba({ perUserRequestsPerMinute: 5 }));
-    for (let i = 0; i < 5; i += 1) await h.start();
-    const refused = await h.bcAuthorize().expect(429);
-    expect(refused.body.error).toBe("too_many_requests");
-    expect(refused.headers["retry-after"]).toBe("60");
-    // Another user is not affected.
-    await h.bcAuthorize({ login_hint: loginHint("auth0|second-user") }).expect(200);
-    h.clock.advance(60_000);
-    await h.bcAuthorize().expect(200);
-  });
-
   it("caps the requests a tenant holds open: 429 at once past it, and the open ones keep working", async () => {
-    const h = await createHarness(withCiba({ maxOpenRequests: 3 }));
+    // More requests for one person than Auth0's 5 a minute: the per-user limit is not the point.
+    const h = await createHarness(withCiba({ maxOpenRequests: 3, perUserRequestsPerMinute: null }));
     const first = await h.start({ requested_expiry: "30" });
     const second = await h.start({ requested_expiry: "60" });
     const third = await h.start({ requested_expiry: "90" });
@@ -305,12 +342,6 @@ describe("POST /bc-authorize", () => {
   it("holds 10,000 open requests by default, as the tenant setting says", async () => {
     const h = await createHarness();
     expect(h.tenant.ciba.maxOpenRequests).toBe(10_000);
-  });
-
-  it("does not limit requests in the default tenant", async () => {
-    const h = await createHarness();
-    for (let i = 0; i < 8; i += 1) await h.start();
-    expect(h.store.size).toBe(8);
   });
 
   it("accepts a JSON body as Auth0 does", async () => {
@@ -404,4 +435,263 @@ describe("POST /bc-authorize: the API's user access policy (subject_type_authori
     );
     await h.bcAuthorize().expect(200);
   });
+});
+
+describe("POST /bc-authorize: the notification channel (requested_expiry, async_approval_notification_channels)", () => {
+  const withChannels = (channels: string[]) =>
+    withClientAsset("Shopping agent", (client) => ({
+      ...client,
+      async_approval_notification_channels: channels,
+    }));
+  const pushAndEmail = withChannels(["guardian-push", "email"]);
+  const unverified = (userId: string) =>
+    withUser(userId, (user) => ({ ...user, email_verified: false }));
+
+  it("uses Guardian push up to 300 s and records the person's email", async () => {
+    const h = await createHarness(pushAndEmail);
+    const id = await h.start({ requested_expiry: "300" });
+    expect(h.store.get(id)).toMatchObject({
+      channel: "guardian-push",
+      userEmail: "buyer@example.com",
+    });
+  });
+
+  it("uses email from 301 s to 72 h when the client has it, and the request lives as long as asked", async () => {
+    const h = await createHarness(pushAndEmail);
+    const response = await h.bcAuthorize({ requested_expiry: "3600" }).expect(200);
+    expect(response.body.expires_in).toBe(3600);
+    const request = h.store.get(response.body.auth_req_id as string);
+    expect(request).toMatchObject({ channel: "email", userEmail: "buyer@example.com" });
+    expect(request?.expiresAt).toBe(h.clock.now() + 3_600_000);
+    // Push enrolment plays no part in email.
+    await h
+      .bcAuthorize({ requested_expiry: "301", login_hint: loginHint("auth0|no-push-user") })
+      .expect(200);
+    expect((await h.bcAuthorize({ requested_expiry: "259200" }).expect(200)).body.expires_in).toBe(
+      259_200,
+    );
+  });
+
+  it("caps only the push range with ciba.maxExpiresInSeconds", async () => {
+    const h = await createHarness(combine(pushAndEmail, withCiba({ maxExpiresInSeconds: 60 })));
+    expect((await h.bcAuthorize({ requested_expiry: "300" }).expect(200)).body.expires_in).toBe(60);
+    expect((await h.bcAuthorize({ requested_expiry: "600" }).expect(200)).body.expires_in).toBe(
+      600,
+    );
+  });
+
+  it("refuses email for a person without a verified email address", async () => {
+    const h = await createHarness(combine(pushAndEmail, unverified("testbed-user")));
+    const response = await h.bcAuthorize({ requested_expiry: "3600" }).expect(400);
+    expect(response.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "requested_expiry 3600 is over 300 s, which Auth0 sends by email, but user auth0|testbed-user has no verified email address (email_verified is not true), and Auth0 emails verified addresses only. Ask for 300 s or less to notify by Guardian push, or verify the user's email.",
+    });
+    expect(h.store.size).toBe(0);
+  });
+
+  it("falls back to email for a person not enrolled in push, when the client has email", async () => {
+    const h = await createHarness(pushAndEmail);
+    const response = await h
+      .bcAuthorize({ login_hint: loginHint("auth0|no-push-user"), requested_expiry: "120" })
+      .expect(200);
+    expect(response.body.expires_in).toBe(120);
+    expect(h.store.get(response.body.auth_req_id as string)).toMatchObject({
+      channel: "email",
+      userEmail: "no-push@example.com",
+    });
+  });
+
+  it("refuses a person without push whose email is not verified", async () => {
+    const h = await createHarness(combine(pushAndEmail, unverified("no-push-user")));
+    const response = await h
+      .bcAuthorize({ login_hint: loginHint("auth0|no-push-user") })
+      .expect(400);
+    expect(response.body.error).toBe("invalid_request");
+    expect(response.body.error_description).toBe(
+      "User auth0|no-push-user is not enrolled in push notifications (Guardian), and there is no email to fall back to: user auth0|no-push-user has no verified email address (email_verified is not true), and Auth0 emails verified addresses only. To notify this user, enroll them in Guardian push, or verify the user's email.",
+    );
+  });
+
+  it("uses email up to 300 s for a client whose only channel is email", async () => {
+    const h = await createHarness(withChannels(["email"]));
+    const id = await h.start({ requested_expiry: "300" });
+    expect(h.store.get(id)?.channel).toBe("email");
+  });
+
+  it("falls back to email when the tenant's push factor is off", async () => {
+    const h = await createHarness(
+      combine(pushAndEmail, {
+        assets: (assets) => ({
+          ...assets,
+          guardianFactors: [{ name: "push-notification", enabled: false }],
+        }),
+      }),
+    );
+    const id = await h.start();
+    expect(h.store.get(id)?.channel).toBe("email");
+  });
+});
+
+describe("POST /bc-authorize and /oauth/token: Auth0's rate limits", () => {
+  const xRateLimit = (response: { headers: Record<string, string> }) => ({
+    limit: response.headers["x-ratelimit-limit"],
+    remaining: response.headers["x-ratelimit-remaining"],
+    reset: response.headers["x-ratelimit-reset"],
+  });
+  const unix = (ms: number) => String(Math.ceil(ms / 1000));
+
+  it("sends one person at most 5 requests a minute by default, then 429 with when to retry", async () => {
+    const h = await createHarness();
+    const t0 = h.clock.now();
+    for (let left = 4; left >= 0; left -= 1) {
+      const ok = await h.bcAuthorize().expect(200);
+      expect(xRateLimit(ok)).toEqual({
+        limit: "5",
+        remaining: String(left),
+        reset: unix(t0 + 12_000),
+      });
+    }
+    const refused = await h.bcAuthorize().expect(429);
+    expect(refused.body).toEqual({
+      error: "too_many_requests",
+      error_description:
+        "Too many backchannel authentication requests for user auth0|testbed-user: Auth0 sends one user at most 5 a minute (ciba.perUserRequestsPerMinute). Retry after 12 s.",
+    });
+    expect(refused.headers["retry-after"]).toBe("12");
+    expect(xRateLimit(refused)).toEqual({ limit: "5", remaining: "0", reset: unix(t0 + 12_000) });
+    expect(h.store.size).toBe(5);
+    // Another person is not affected; the bucket gains one request every 12 s.
+    await h.bcAuthorize({ login_hint: loginHint("auth0|second-user") }).expect(200);
+    h.clock.advance(12_000);
+    await h.bcAuthorize().expect(200);
+    await h.bcAuthorize().expect(429);
+  });
+
+  it("counts only the requests it accepts against the person", async () => {
+    const h = await createHarness(withCiba({ perUserRequestsPerMinute: 1 }));
+    await h.bcAuthorize({ binding_message: "x".repeat(65) }).expect(400);
+    await h.bcAuthorize().expect(200);
+    await h.bcAuthorize().expect(429);
+  });
+
+  it("turns the per-user limit off with null", async () => {
+    const h = await createHarness(withCiba({ perUserRequestsPerMinute: null }));
+    for (let i = 0; i < 8; i += 1) await h.start();
+    expect(h.store.size).toBe(8);
+  });
+
+  it("limits /bc-authorize per IP address, counting every request", async () => {
+    const h = await createHarness(withCiba({ perIpRequestsPerMinute: 2 }));
+    await h.bcAuthorize({ scope: "product:buy" }).expect(400);
+    await h.bcAuthorize({ login_hint: loginHint("auth0|second-user") }).expect(200);
+    const refused = await h.bcAuthorize().expect(429);
+    expect(refused.body.error_description).toMatch(
+      /^Too many backchannel authentication requests from \S*127\.0\.0\.1: Auth0 allows 2 a minute from one IP address \(ciba\.perIpRequestsPerMinute\)\. Retry after 30 s\.$/,
+    );
+    expect(refused.headers["retry-after"]).toBe("30");
+    expect(xRateLimit(refused)).toMatchObject({ limit: "2", remaining: "0" });
+  });
+
+  it("applies Auth0's 500 a minute per IP address by default", async () => {
+    const h = await createHarness();
+    expect(h.tenant.ciba.perIpRequestsPerMinute).toBe(500);
+    expect(h.tenant.rateLimits.authenticationApiRequestsPerSecond).toBe(100);
+  });
+
+  it("limits the whole tenant's Authentication API: /bc-authorize and /oauth/token share it", async () => {
+    const h = await createHarness(withRateLimits({ authenticationApiRequestsPerSecond: 3 }));
+    const id = await h.start();
+    const pending = await h.poll(id).expect(400);
+    expect(xRateLimit(pending)).toMatchObject({ limit: "3", remaining: "1" });
+    h.clock.advance(1_000);
+    // The bucket is full again: 3 at once, the fourth waits a third of a second.
+    await h.poll(id).expect(400);
+    await h.bcAuthorize().expect(200);
+    await h.bcAuthorize().expect(200);
+    const refused = await h.poll(id).expect(429);
+    expect(refused.body).toEqual({
+      error: "too_many_requests",
+      error_description:
+        "Too many Authentication API requests to this tenant: Auth0 allows 3 a second (rateLimits.authenticationApiRequestsPerSecond). Retry after 1 s.",
+    });
+    expect(refused.headers["retry-after"]).toBe("1");
+    h.clock.advance(333);
+    await h.bcAuthorize({ login_hint: loginHint("auth0|second-user") }).expect(429);
+    h.clock.advance(1);
+    await h.bcAuthorize({ login_hint: loginHint("auth0|second-user") }).expect(200);
+  });
+
+  it("reports the tightest limit: X-RateLimit-* on /oauth/token by default", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    const pending = await h.poll(id).expect(400);
+    expect(xRateLimit(pending)).toEqual({
+      limit: "100",
+      remaining: "98",
+      reset: unix(h.clock.now() + 10),
+    });
+  });
+});
+
+describe("POST /bc-authorize: resource as the audience (Resource Parameter Compatibility Profile)", () => {
+  const compatibility = {
+    assets: (assets: Record<string, unknown>) => ({
+      ...assets,
+      tenant: {
+        ...(assets.tenant as object | undefined),
+        resource_parameter_profile: "compatibility",
+      },
+    }),
+  };
+
+  it("ignores resource under Auth0's default profile", async () => {
+    const h = await createHarness();
+    await h
+      .bcAuthorize({ audience: undefined, resource: "sample-shop-api" })
+      .expect(400, /product:buy is not defined on any API/);
+  });
+
+  it("reads resource when audience is absent under the compatibility profile", async () => {
+    const h = await createHarness(compatibility);
+    const id = await h.start({ audience: "", resource: "sample-shop-api" });
+    expect(h.store.get(id)?.audience).toBe("sample-shop-api");
+    await h
+      .bcAuthorize({ audience: undefined, resource: "https://nowhere.example/" })
+      .expect(400, /Service not found: https:\/\/nowhere.example\//);
+  });
+
+  it("prefers audience when both are sent", async () => {
+    const h = await createHarness(compatibility);
+    await h
+      .bcAuthorize({ audience: "sample-shop-apii", resource: "sample-shop-api" })
+      .expect(400, /Service not found: sample-shop-apii/);
+  });
+});
+
+describe("POST /bc-authorize: login_hint's sub", () => {
+  it("answers unknown_user_id for a well-formed id of nobody", async () => {
+    const h = await createHarness();
+    for (const sub of ["auth0|nobody", "google-oauth2|1234567890", "oauth2|custom|42"]) {
+      const response = await h.bcAuthorize({ login_hint: loginHint(sub) }).expect(400);
+      expect(response.body).toEqual({
+        error: "unknown_user_id",
+        error_description: "User ID is malformed or unknown",
+      });
+    }
+  });
+
+  it.each(["", "auth0|", "|abc", "auth0 |abc", "auth0|a b", "auth0||x"])(
+    "refuses the malformed sub %j",
+    async (sub) => {
+      const h = await createHarness();
+      const response = await h.bcAuthorize({ login_hint: loginHint(sub) }).expect(400);
+      expect(response.body).toEqual({
+        error: "invalid_request",
+        error_description:
+          'login_hint parameter validation failed: "sub" contains unsupported format',
+      });
+    },
+  );
 });

@@ -6,22 +6,28 @@ import {
   bindingMessageProblems,
 } from "@ciba-testbed/shared";
 import type { AuthorizationDetail, Clock } from "@ciba-testbed/shared";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
 import type { Approver } from "../approver/approver.js";
+import {
+  authorizationDetailsLimitProblem,
+  authorizationDetailsSizeProblem,
+} from "../backchannel/authorization-details-limits.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
-import { PerUserRateLimit } from "../backchannel/per-user-rate-limit.js";
+import {
+  MAX_PUSH_EXPIRY_SECONDS,
+  MAX_REQUESTED_EXPIRY_SECONDS,
+  chooseChannel,
+} from "../backchannel/notification-channel.js";
 import { authenticateClient } from "../client-authentication.js";
 import { errors, tooManyRequests } from "../errors.js";
+import { enforce, perUserRefusal, reportRateLimit } from "../rate-limit/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { param } from "../request-params.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
-import type { TenantApi, TenantClient, TenantUser } from "../tenant/tenant-model.js";
+import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
-
-/** Auth0 sends push notifications for expiries up to 300 s and e-mail above. */
-const MAX_PUSH_EXPIRY_SECONDS = 300;
-const MAX_REQUESTED_EXPIRY_SECONDS = 259_200;
 
 export interface BcAuthorizeDeps {
   issuer: string;
@@ -30,6 +36,8 @@ export interface BcAuthorizeDeps {
   approver: Approver;
   clock: Clock;
   logger: Logger;
+  /** The tenant's limits; `/bc-authorize` counts each request it accepts for its user. */
+  rateLimits: RateLimits;
   /** CIBA Core 1.0, section 7.3: at least 128 bits of entropy, in `A-Za-z0-9.-_`. */
   newAuthReqId?: () => string;
 }
@@ -48,17 +56,26 @@ function parseLoginHint(raw: string | undefined, issuer: string): string {
   } catch {
     throw errors.invalidRequest("login_hint must be a JSON object in the iss_sub format");
   }
-  const { format, iss, sub } = (hint ?? {}) as Record<string, unknown>;
-  if (format !== "iss_sub" || typeof sub !== "string" || typeof iss !== "string") {
-    throw errors.invalidRequest(
-      'login_hint must have "format":"iss_sub" and string "iss" and "sub"',
-    );
+  if (hint === null || typeof hint !== "object" || Array.isArray(hint)) {
+    throw errors.invalidRequest("login_hint must be a JSON object in the iss_sub format");
+  }
+  const { format, iss, sub } = hint as Record<string, unknown>;
+  if (format !== "iss_sub" || typeof iss !== "string") {
+    throw errors.invalidRequest('login_hint must have "format":"iss_sub" and a string "iss"');
   }
   if (iss !== issuer) {
     throw errors.invalidRequest(`login_hint iss must be ${issuer} (got ${iss})`);
   }
+  // An Auth0 user id is `<connection or provider>|<id>` (auth0|…, google-oauth2|…).
+  if (typeof sub !== "string" || !USER_ID.test(sub)) {
+    throw errors.invalidRequest(
+      'login_hint parameter validation failed: "sub" contains unsupported format',
+    );
+  }
   return sub;
 }
+
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\|[^\s|]\S*$/;
 
 function parseScopes(raw: string | undefined, api: TenantApi | undefined): string[] {
   const scopes = [...new Set((raw ?? "").split(" ").filter(Boolean))];
@@ -81,12 +98,17 @@ function parseRequestedExpiry(raw: string | undefined): number | undefined {
   return value;
 }
 
-/** RFC 9396: a JSON array of objects with a `type` the API accepts. Auth0 checks no more. */
+/**
+ * RFC 9396: a JSON array of objects with a `type` the API accepts, within Auth0's limits
+ * (`authorization-details-limits.ts`). Auth0 checks nothing of what the entries mean.
+ */
 function parseAuthorizationDetails(
   raw: string | undefined,
   api: TenantApi | undefined,
 ): AuthorizationDetail[] | undefined {
   if (raw === undefined || raw === "") return undefined;
+  const tooBig = authorizationDetailsSizeProblem(raw);
+  if (tooBig !== undefined) throw errors.invalidRequest(tooBig);
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -99,6 +121,8 @@ function parseAuthorizationDetails(
       "authorization_details must be a JSON array of objects, each with a string type",
     );
   }
+  const overLimit = authorizationDetailsLimitProblem(parsed.data);
+  if (overLimit !== undefined) throw errors.invalidRequest(overLimit);
   if (!api) {
     throw errors.invalidAuthorizationDetails(
       "authorization_details need an audience whose API accepts them",
@@ -113,26 +137,6 @@ function parseAuthorizationDetails(
     );
   }
   return parsed.data;
-}
-
-/**
- * Push for expiries up to 300 s, e-mail above. Auth0 also picks by the client's
- * `async_approval_notification_channels`, falls back to e-mail for a person without push and
- * needs a verified address for e-mail: issue 13 (docs/auth0-fidelity.md) models that.
- */
-function checkChannel(user: TenantUser, pushEnabled: boolean, expiresIn: number): "push" | "email" {
-  if (expiresIn > MAX_PUSH_EXPIRY_SECONDS) return "email";
-  if (!pushEnabled) {
-    throw errors.invalidRequest(
-      `Guardian push notifications are not enabled on the tenant (guardianFactors push-notification); request an expiry over ${MAX_PUSH_EXPIRY_SECONDS} s to notify by e-mail`,
-    );
-  }
-  if (!user.pushEnrolled) {
-    throw errors.invalidRequest(
-      `User ${user.sub} is not enrolled in push notifications (Guardian); enroll them or request an expiry over ${MAX_PUSH_EXPIRY_SECONDS} s to notify by e-mail`,
-    );
-  }
-  return "push";
 }
 
 /**
@@ -172,15 +176,25 @@ function checkUserAccess(
   }
 }
 
+/**
+ * The API asked for. The Auth0 SDK sends `audience=""` when none is configured: that is none.
+ * Under the tenant's Resource Parameter Compatibility Profile, `resource` (RFC 8707) names the
+ * API when `audience` does not; otherwise Auth0 reads `audience` only.
+ */
+function audienceOf(req: Request, profile: "audience" | "compatibility"): string | undefined {
+  const audience = param(req, "audience");
+  if (audience !== undefined && audience !== "") return audience;
+  if (profile !== "compatibility") return undefined;
+  const resource = param(req, "resource");
+  return resource === undefined || resource === "" ? undefined : resource;
+}
+
 /** `POST /bc-authorize`: CIBA Core 1.0 section 7, in Auth0's dialect. */
 export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
   const { issuer, directory, store, approver, clock, logger } = deps;
   const settings = directory.tenant.ciba;
   const newAuthReqId = deps.newAuthReqId ?? defaultAuthReqId;
-  const rateLimit =
-    settings.perUserRequestsPerMinute === null
-      ? undefined
-      : new PerUserRateLimit(settings.perUserRequestsPerMinute);
+  const perUser = deps.rateLimits.bcAuthorizePerUser;
 
   return (req, res) => {
     const client = authenticateClient(req, directory.clients);
@@ -206,9 +220,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
     const user = directory.users.get(userId);
     if (!user) throw errors.unknownUserId("User ID is malformed or unknown");
 
-    const audienceParam = param(req, "audience");
-    // The Auth0 SDK sends `audience=""` when none is configured.
-    const audience = audienceParam === "" ? undefined : audienceParam;
+    const audience = audienceOf(req, directory.tenant.resourceParameterProfile);
     const api = audience === undefined ? undefined : directory.apis.get(audience);
     if (audience !== undefined && !api) {
       throw errors.invalidRequest(`Service not found: ${audience}`);
@@ -227,22 +239,26 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       param(req, "authorization_details"),
       api,
     );
-    const expiresIn = Math.min(
-      requestedExpiry ?? settings.maxExpiresInSeconds,
-      settings.maxExpiresInSeconds,
-    );
     if (api) checkUserAccess(client, api, scope, authorizationDetails);
-    const channel = checkChannel(
+    const channel = chooseChannel({
+      client,
       user,
-      directory.tenant.guardianPushEnabled,
-      requestedExpiry ?? expiresIn,
-    );
+      guardianPushEnabled: directory.tenant.guardianPushEnabled,
+      requestedExpiry,
+    });
+    // Up to 300 s (Auth0's push range) the tenant's maximum applies, a knob for fast tests;
+    // an e-mail request lives as long as asked.
+    const expiresIn =
+      requestedExpiry === undefined
+        ? settings.maxExpiresInSeconds
+        : requestedExpiry <= MAX_PUSH_EXPIRY_SECONDS
+          ? Math.min(requestedExpiry, settings.maxExpiresInSeconds)
+          : requestedExpiry;
 
-    const wait = rateLimit?.take(user.sub, clock.now()) ?? 0;
-    if (wait > 0) {
-      throw tooManyRequests(
-        wait,
-        `Too many backchannel authentication requests for user ${user.sub}: at most ${settings.perUserRequestsPerMinute} a minute`,
+    // The person is sent at most so many requests: counted once one is accepted.
+    if (perUser) {
+      enforce(res, perUser.peek(user.sub, clock.now()), (wait) =>
+        perUserRefusal(user.sub, perUser.policy.sustained, wait),
       );
     }
 
@@ -251,6 +267,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       clientId: client.clientId,
       audience,
       bindingMessage,
+      channel,
     });
     const created = store.create(
       {
@@ -263,6 +280,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
         authorizationDetails,
         requestedExpiry,
         channel,
+        userEmail: user.email,
         approverOutcome,
         expiresInSeconds: expiresIn,
       },
@@ -275,9 +293,16 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
         `The tenant holds ${created.open} open backchannel authentication requests, its limit (ciba.${created.limit}): retry after ${created.retryAfterSeconds} s, once some are answered, collected or expired`,
       );
     }
+    if (perUser) reportRateLimit(res, perUser.take(user.sub, clock.now()));
     const { request } = created;
     logger.info(
-      { user: user.sub, client: client.clientId, audience, approver: approverOutcome.action },
+      {
+        user: user.sub,
+        client: client.clientId,
+        audience,
+        channel,
+        approver: approverOutcome.action,
+      },
       "backchannel authentication request created",
     );
     res.json({

@@ -14,12 +14,15 @@ import type {
   Decision,
 } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore, ListPage, ListQuery } from "../backchannel/backchannel-store.js";
+import { agentPolling } from "../backchannel/agent-polling.js";
 import type { ControlAuth } from "../control-auth.js";
+import type { ConsentEmails } from "../email/consent-emails.js";
 import { errors } from "../errors.js";
 import { CONTROL_BODY_LIMIT } from "../limits.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { formatIssues } from "../tenant/load-tenant.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import { sameOriginOnly } from "./page-security.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -38,7 +41,16 @@ export interface ControlRequestPageJson {
   total: number;
 }
 
-export function serializeRequest(request: BackchannelRequest, directory: TenantDirectory) {
+/** What a request's JSON needs besides the request: names, the time, the email channel. */
+export interface RequestView {
+  directory: TenantDirectory;
+  /** The tenant's clock, for `agent_polling`. */
+  now: number;
+  emails: ConsentEmails;
+}
+
+export function serializeRequest(request: BackchannelRequest, view: RequestView) {
+  const { directory } = view;
   return {
     auth_req_id: request.authReqId,
     status: request.status,
@@ -51,11 +63,16 @@ export function serializeRequest(request: BackchannelRequest, directory: TenantD
     audience: request.audience ?? null,
     authorization_details: request.authorizationDetails ?? null,
     channel: request.channel,
+    user_email: request.userEmail,
     approver_outcome: formatOutcome(request.approverOutcome),
     created_at: iso(request.createdAt),
     expires_at: iso(request.expiresAt),
     interval: request.intervalMs / 1000,
     polls: request.polls,
+    last_polled_at: request.lastPollAt === undefined ? null : iso(request.lastPollAt),
+    // Pending requests only: false once nobody has polled for more than three intervals.
+    agent_polling: agentPolling(request, view.now) ?? null,
+    email: view.emails.emailFor(request) ?? null,
     decision: request.decision
       ? {
           decision: request.decision.decision,
@@ -77,25 +94,6 @@ function serializePolicy(policy: ApproverPolicy) {
   };
 }
 
-/**
- * Browsers send `Sec-Fetch-Site` and `Origin` with cross-site requests: refusing those keeps
- * a page on another origin from deciding consent requests (CSRF). curl and test clients
- * send neither and are let through.
- */
-const sameOriginOnly: RequestHandler = (req, _res, next) => {
-  const site = req.get("sec-fetch-site");
-  const origin = req.get("origin");
-  const self = `${req.protocol}://${req.get("host") ?? ""}`;
-  const crossSite =
-    (site !== undefined && site !== "same-origin" && site !== "none") ||
-    (origin !== undefined && origin !== self);
-  if (req.method !== "GET" && req.method !== "HEAD" && crossSite) {
-    next(errors.forbidden("Cross-site requests to the control API are refused"));
-    return;
-  }
-  next();
-};
-
 export interface ControlApiDeps {
   directory: TenantDirectory;
   store: BackchannelStore;
@@ -104,6 +102,7 @@ export interface ControlApiDeps {
   clock: Clock;
   logger: Logger;
   auth: ControlAuth;
+  emails: ConsentEmails;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -142,9 +141,9 @@ function parseListQuery(req: Request): ListQuery {
   };
 }
 
-function serializePage(page: ListPage, directory: TenantDirectory) {
+function serializePage(page: ListPage, view: RequestView) {
   return {
-    requests: page.requests.map((request) => serializeRequest(request, directory)),
+    requests: page.requests.map((request) => serializeRequest(request, view)),
     next_cursor: page.nextCursor === undefined ? null : String(page.nextCursor),
     total: page.total,
   };
@@ -155,9 +154,10 @@ function serializePage(page: ListPage, directory: TenantDirectory) {
  * route is behind the control token, when the tenant has one.
  */
 export function controlApi(deps: ControlApiDeps): Router {
-  const { directory, store, approver, keys, clock, logger, auth } = deps;
+  const { directory, store, approver, keys, clock, logger, auth, emails } = deps;
+  const view = (): RequestView => ({ directory, now: clock.now(), emails });
   const router = Router();
-  router.use(sameOriginOnly, json({ limit: CONTROL_BODY_LIMIT }));
+  router.use(sameOriginOnly("the control API"), json({ limit: CONTROL_BODY_LIMIT }));
 
   router.post("/approver/api/session", auth.check, auth.startSession);
   router.get("/approver/api/session", auth.check, (_req, res) => {
@@ -166,14 +166,14 @@ export function controlApi(deps: ControlApiDeps): Router {
 
   /** Newest first, one page at a time: `?status=&limit=&cursor=`. */
   router.get("/approver/api/requests", auth.check, (req, res) => {
-    res.json(serializePage(store.list(parseListQuery(req)), directory));
+    res.json(serializePage(store.list(parseListQuery(req)), view()));
   });
 
   router.get("/approver/api/requests/:authReqId", auth.check, (req, res) => {
     const id = String(req.params.authReqId);
     const request = store.get(id);
     if (!request) throw errors.notFound(`No backchannel request ${id}`);
-    res.json({ ...serializeRequest(request, directory), timeline: serializeTimeline(request) });
+    res.json({ ...serializeRequest(request, view()), timeline: serializeTimeline(request) });
   });
 
   const decide =
@@ -190,10 +190,23 @@ export function controlApi(deps: ControlApiDeps): Router {
         );
       }
       logger.info({ decision, by }, "backchannel request decided");
-      res.json(serializeRequest(result.request, directory));
+      res.json(serializeRequest(result.request, view()));
     };
   router.post("/approver/api/requests/:authReqId/approve", auth.check, decide("approve"));
   router.post("/approver/api/requests/:authReqId/deny", auth.check, decide("deny"));
+  router.post("/approver/api/requests/:authReqId/expire", auth.check, (req, res) => {
+    const id = String(req.params.authReqId);
+    const result = store.expire(id, clock.now());
+    if (!result.ok && result.reason === "unknown")
+      throw errors.notFound(`No backchannel request ${id}`);
+    if (!result.ok) {
+      throw errors.conflict(
+        `The request is already ${result.request.status}; only pending requests can be expired`,
+      );
+    }
+    logger.info({ by: "control-api" }, "backchannel request expired");
+    res.json(serializeRequest(result.request, view()));
+  });
 
   router.get("/approver/api/policy", auth.check, (_req, res) => {
     res.json(serializePolicy(approver.policy));

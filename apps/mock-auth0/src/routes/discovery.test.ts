@@ -10,21 +10,76 @@ import { loadTenant } from "../tenant/load-tenant.js";
 import { ISSUER, createHarness } from "../test-support/harness.js";
 
 describe("discovery", () => {
-  it("advertises CIBA in poll mode, the grants and the client authentication methods", async () => {
+  it("lists what Auth0's discovery lists, for the endpoints and methods this tenant serves", async () => {
     const h = await createHarness();
     const response = await request(h.app).get("/.well-known/openid-configuration").expect(200);
     expect(response.body).toMatchObject({
       issuer: ISSUER,
-      jwks_uri: `${ISSUER}.well-known/jwks.json`,
       token_endpoint: `${ISSUER}oauth/token`,
+      userinfo_endpoint: `${ISSUER}userinfo`,
+      jwks_uri: `${ISSUER}.well-known/jwks.json`,
+      scopes_supported: ["openid", "profile", "offline_access", "email"],
+      response_types_supported: [
+        "code",
+        "token",
+        "id_token",
+        "code token",
+        "code id_token",
+        "token id_token",
+        "code token id_token",
+      ],
+      subject_types_supported: ["public"],
+      token_endpoint_auth_methods_supported: [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+      ],
+      token_endpoint_auth_signing_alg_values_supported: ["RS256", "RS384", "PS256"],
+      claims_supported: [
+        "aud",
+        "auth_time",
+        "email",
+        "email_verified",
+        "exp",
+        "family_name",
+        "given_name",
+        "iat",
+        "iss",
+        "name",
+        "nickname",
+        "picture",
+        "sub",
+      ],
+      request_uri_parameter_supported: false,
+      id_token_signing_alg_values_supported: ["RS256"],
       backchannel_authentication_endpoint: `${ISSUER}bc-authorize`,
       backchannel_token_delivery_modes_supported: ["poll"],
-      grant_types_supported: ["urn:openid:params:grant-type:ciba", "client_credentials"],
-      token_endpoint_auth_methods_supported: ["client_secret_post", "client_secret_basic"],
-      id_token_signing_alg_values_supported: ["RS256"],
-      authorization_details_types_supported: ["product_purchase"],
     });
-    expect(response.body.scopes_supported).toContain("product:buy");
+    // Auth0's document has none of these; its RAR docs say it does not advertise RAR types.
+    for (const absent of [
+      "grant_types_supported",
+      "authorization_details_types_supported",
+      "backchannel_user_code_parameter_supported",
+      "request_parameter_supported",
+    ]) {
+      expect(response.body).not.toHaveProperty(absent);
+    }
+  });
+
+  it("sends no client to an endpoint it does not serve", async () => {
+    const h = await createHarness();
+    const document = (await request(h.app).get("/.well-known/openid-configuration").expect(200))
+      .body as Record<string, unknown>;
+    const endpoints = Object.entries(document).filter(
+      ([name, value]) => /_(endpoint|uri)$/.test(name) && typeof value === "string",
+    );
+    expect(endpoints.length).toBeGreaterThanOrEqual(4);
+    for (const [name, url] of endpoints) {
+      const path = new URL(String(url)).pathname;
+      const method = name === "token_endpoint" || name.startsWith("backchannel") ? "post" : "get";
+      const response = await request(h.app)[method](path);
+      expect(response.status, `${name} ${path}`).not.toBe(404);
+    }
   });
 
   it("refuses an issuer without the trailing slash Auth0 issuers have", async () => {

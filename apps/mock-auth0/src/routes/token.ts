@@ -6,12 +6,26 @@ import type { Logger } from "pino";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { authenticateClient } from "../client-authentication.js";
 import { errors, slowDown } from "../errors.js";
+import {
+  AUTHORIZATION_CODE_GRANT_TYPE,
+  authorizationCodeGrant,
+  publicCodeClient,
+} from "../login/authorization-code-grant.js";
+import type { LoginState } from "../login/login-state.js";
+import type { OpaqueAccessTokens } from "../opaque-tokens.js";
+import type { RefreshTokenStore } from "../refresh-tokens.js";
 import { param, requiredParam } from "../request-params.js";
 import type { SigningKeys } from "../signing-keys.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
-import type { TenantClient } from "../tenant/tenant-model.js";
+import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
 import { issueClientCredentialsToken, issueUserTokens } from "../tokens.js";
-import type { TokenContext } from "../tokens.js";
+import type { TokenContext, TokenResponse } from "../tokens.js";
+
+/** RFC 6749 section 6. */
+export const REFRESH_TOKEN_GRANT_TYPE = "refresh_token";
+
+/** Auth0's answer to every refresh token it will not exchange, whatever the reason. */
+const INVALID_REFRESH_TOKEN = "Unknown or invalid refresh token.";
 
 const DENIED_DESCRIPTION = "The end-user denied the authorization request or it has been expired";
 
@@ -20,17 +34,38 @@ export interface TokenDeps {
   directory: TenantDirectory;
   store: BackchannelStore;
   keys: SigningKeys;
+  opaqueTokens: OpaqueAccessTokens;
+  refreshTokens: RefreshTokenStore;
+  /** The profiles' `updated_at`. */
+  profileUpdatedAt: string;
+  /** The authorization codes `/authorize` issued. */
+  login: LoginState;
   clock: Clock;
   logger: Logger;
 }
 
-/** `POST /oauth/token` for the CIBA grant and `client_credentials`. */
+type GrantHandler = (
+  deps: TokenDeps,
+  req: Request,
+  client: TenantClient,
+  context: TokenContext,
+) => Promise<TokenResponse>;
+
+const GRANTS = new Map<string, GrantHandler>([
+  [CIBA_GRANT_TYPE, cibaGrant],
+  [REFRESH_TOKEN_GRANT_TYPE, refreshTokenGrant],
+  [CLIENT_CREDENTIALS_GRANT_TYPE, clientCredentialsGrant],
+  [AUTHORIZATION_CODE_GRANT_TYPE, authorizationCodeGrant(offlineAccess)],
+]);
+
+/** `POST /oauth/token` for the CIBA grant, `authorization_code`, `refresh_token` and `client_credentials`. */
 export function token(deps: TokenDeps): RequestHandler {
   const { directory, clock } = deps;
-  const supported = [CIBA_GRANT_TYPE, CLIENT_CREDENTIALS_GRANT_TYPE];
+  const supported = [...GRANTS.keys()];
 
   return async (req, res) => {
-    const client = authenticateClient(req, directory.clients);
+    const client =
+      publicCodeClient(req, directory.clients) ?? authenticateClient(req, directory.clients);
     const grantType = requiredParam(req, "grant_type");
     if (!supported.includes(grantType)) {
       throw errors.unsupportedGrantType(
@@ -43,13 +78,13 @@ export function token(deps: TokenDeps): RequestHandler {
     const context: TokenContext = {
       issuer: deps.issuer,
       keys: deps.keys,
+      opaqueTokens: deps.opaqueTokens,
       nowSeconds: Math.floor(clock.now() / 1000),
+      profileUpdatedAt: deps.profileUpdatedAt,
     };
-    const tokens =
-      grantType === CIBA_GRANT_TYPE
-        ? await cibaGrant(deps, req, client, context)
-        : await clientCredentialsGrant(deps, req, client, context);
-    res.json(tokens);
+    const grant = GRANTS.get(grantType);
+    if (!grant) throw new Error(`no handler for ${grantType}`);
+    res.json(await grant(deps, req, client, context));
   };
 }
 
@@ -90,13 +125,93 @@ async function cibaGrant(
   // Users come from the tenant file, which cannot change while the tenant runs.
   const user = directory.users.get(request.userId);
   if (!user) throw errors.invalidGrant("The user of this request no longer exists");
-  logger.info({ user: user.sub, client: client.clientId }, "CIBA tokens issued");
+  const api = request.audience === undefined ? undefined : directory.apis.get(request.audience);
+  const refreshToken = offlineAccess(client, api, request.scope)
+    ? deps.refreshTokens.issue(
+        {
+          clientId: client.clientId,
+          sub: user.sub,
+          audience: api?.identifier,
+          scope: request.scope,
+          authorizationDetails: request.authorizationDetails,
+          authTime: context.nowSeconds,
+        },
+        client.refreshToken,
+        clock.now(),
+      )
+    : undefined;
+  logger.info(
+    { user: user.sub, client: client.clientId, refreshToken: refreshToken !== undefined },
+    "CIBA tokens issued",
+  );
   return issueUserTokens(context, {
     client,
     user,
-    api: request.audience === undefined ? undefined : directory.apis.get(request.audience),
+    api,
     scope: request.scope,
     authorizationDetails: request.authorizationDetails,
+    authTime: context.nowSeconds,
+    refreshToken,
+  });
+}
+
+/**
+ * `offline_access` gets a refresh token when the client may use the `refresh_token` grant and
+ * the API allows offline access (`allow_offline_access`); a token for `/userinfo` alone needs
+ * no API's leave. Otherwise the scope is granted without one, as Auth0 does.
+ */
+function offlineAccess(
+  client: TenantClient,
+  api: TenantApi | undefined,
+  scope: readonly string[],
+): boolean {
+  return (
+    scope.includes("offline_access") &&
+    client.grantTypes.includes(REFRESH_TOKEN_GRANT_TYPE) &&
+    (api === undefined || api.allowOfflineAccess)
+  );
+}
+
+/**
+ * RFC 6749 section 6 with Auth0's refresh token rotation: new tokens for the grant the person
+ * approved, with a new refresh token when the client's tokens rotate. Any token Auth0 would
+ * not exchange gets its one answer, 403 `invalid_grant` "Unknown or invalid refresh token.".
+ * `scope` may narrow the grant (scopes it never held are dropped); `offline_access` stays.
+ */
+async function refreshTokenGrant(
+  deps: TokenDeps,
+  req: Request,
+  client: TenantClient,
+  context: TokenContext,
+) {
+  const { directory, refreshTokens, clock, logger } = deps;
+  const presented = requiredParam(req, "refresh_token");
+  const result = refreshTokens.exchange(presented, client.clientId, clock.now());
+  if (!result.ok) {
+    if (result.reason === "reuse_revoked_family") {
+      logger.warn(
+        { client: client.clientId },
+        "a rotated refresh token was used again: its family is revoked",
+      );
+    }
+    throw errors.invalidRefreshToken(INVALID_REFRESH_TOKEN);
+  }
+  const { grant } = result;
+  const user = directory.users.get(grant.sub);
+  if (!user) throw errors.invalidRefreshToken(INVALID_REFRESH_TOKEN);
+  const requested = (param(req, "scope") ?? "").split(" ").filter(Boolean);
+  const scope =
+    requested.length === 0
+      ? grant.scope
+      : grant.scope.filter((s) => requested.includes(s) || s === "offline_access");
+  return issueUserTokens(context, {
+    client,
+    user,
+    api: grant.audience === undefined ? undefined : directory.apis.get(grant.audience),
+    scope,
+    authorizationDetails: grant.authorizationDetails,
+    authTime: grant.authTime,
+    refreshToken: result.refreshToken,
   });
 }
 

@@ -10,7 +10,10 @@ import { TenantFileError, formatPath, zodProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
 import { settingsSchema } from "./settings-schema.js";
 import type { Settings } from "./settings-schema.js";
+import { assertionPublicKey, thumbprint } from "./assertion-keys.js";
+import { refreshTokenPolicy } from "./refresh-token-policy.js";
 import type {
+  AssertionKey,
   ClientAuthentication,
   ClientGrant,
   Tenant,
@@ -20,7 +23,14 @@ import type {
 } from "./tenant-model.js";
 import { shownFrom } from "./tenant-sources.js";
 import type { TenantSources } from "./tenant-sources.js";
-import { MODELLED_USER_PROPERTIES, userFileProblems, userName, userSub } from "./users-file.js";
+import {
+  MODELLED_USER_PROPERTIES,
+  userFileProblems,
+  userName,
+  userNickname,
+  userPicture,
+  userSub,
+} from "./users-file.js";
 import type { ImportUser } from "./users-file.js";
 
 export interface LoadedTenant {
@@ -40,6 +50,14 @@ const GRANT_TYPE_DOCS = "https://auth0.com/docs/get-started/applications/applica
 /** A Management API audience (`https://<tenant>/api/v2/`): Auth0's own API, in every tenant. */
 const MANAGEMENT_API = /^https:\/\/[^/]+\/api\/v2\/$/;
 
+/** Only reached when the tenant is refused anyway: a placeholder for a client with a bad setting. */
+const NON_EXPIRING_REFRESH_TOKENS = {
+  rotating: false,
+  absoluteLifetimeSeconds: undefined,
+  idleLifetimeSeconds: undefined,
+  leewaySeconds: 0,
+} as const;
+
 const derived = (purpose: string, name: string, algorithm: "sha256" | "sha512") =>
   createHash(algorithm).update(`mock-auth0 ${purpose}\0${name}`);
 
@@ -51,13 +69,60 @@ export function derivedCredentials(name: string): { clientId: string; clientSecr
   };
 }
 
-/** Auth0's defaults for a client that does not say (confidential-and-public-applications). */
+/**
+ * Auth0's defaults for a client that does not say (confidential-and-public-applications).
+ * `client_authentication_methods` takes over from `token_endpoint_auth_method` (which the
+ * Deploy CLI then sends as null): Private Key JWT, or mTLS, which mock-auth0 does not serve.
+ */
 function authenticationOf(client: ClientAsset): ClientAuthentication {
+  const methods = client.client_authentication_methods;
+  if (methods?.private_key_jwt) return "private_key_jwt";
   const method = client.token_endpoint_auth_method;
   if (method === "none") return "none";
   if (method === "client_secret_post" || method === "client_secret_basic") return "client_secret";
-  if (method === null || client.client_authentication_methods) return "unsupported";
+  if (method === null || methods) return "unsupported";
   return client.app_type === "spa" || client.app_type === "native" ? "none" : "client_secret";
+}
+
+/** The public keys of a Private Key JWT client, each checked; a credential without one is said. */
+function assertionKeysOf(
+  client: ClientAsset,
+  at: (...rest: (string | number)[]) => (string | number)[],
+  problems: ProblemList,
+  notices: string[],
+): AssertionKey[] {
+  const credentials = client.client_authentication_methods?.private_key_jwt?.credentials ?? [];
+  if (credentials.length === 0) {
+    notices.push(
+      `client ${JSON.stringify(client.name)}: private_key_jwt has no credentials, so it cannot authenticate`,
+    );
+  }
+  const keys: AssertionKey[] = [];
+  credentials.forEach((credential, j) => {
+    const path = (...rest: string[]) =>
+      at("client_authentication_methods", "private_key_jwt", "credentials", j, ...rest);
+    const name = credential.name ?? `credential ${j}`;
+    if (credential.pem === undefined) {
+      notices.push(
+        `client ${JSON.stringify(client.name)}: private_key_jwt credential ${JSON.stringify(name)} has no pem (an export never has one), so it cannot authenticate; add the public key, e.g. as an @@KEYWORD@@ from mock-auth0.json "keywords"`,
+      );
+      return;
+    }
+    const key = assertionPublicKey(credential.pem);
+    if ("problem" in key) {
+      problems.asset({ path: path("pem"), message: key.problem });
+      return;
+    }
+    keys.push({
+      name,
+      alg: credential.alg ?? "RS256",
+      publicKey: key,
+      kid: thumbprint(key),
+      expiresAt:
+        credential.expires_at === undefined ? undefined : Date.parse(credential.expires_at),
+    });
+  });
+  return keys;
 }
 
 /** The grant types Auth0 gives a new application that names none (application-grant-types). */
@@ -145,6 +210,8 @@ function mapApi(server: ResourceServerAsset): TenantApi {
     authorizationDetailsTypes: (server.authorization_details ?? []).map((detail) => detail.type),
     // Auth0's default access token lifetime (24 h).
     tokenLifetimeSeconds: server.token_lifetime ?? 86_400,
+    // A new API does not allow offline access (api-settings).
+    allowOfflineAccess: server.allow_offline_access ?? false,
     // Auth0's defaults for a new API (api-access-policies-for-applications).
     userPolicy: server.subject_type_authorization?.user?.policy ?? "allow_all",
     clientPolicy: server.subject_type_authorization?.client?.policy ?? "require_client_grant",
@@ -217,6 +284,16 @@ function mapClients(
       });
     }
 
+    const assertionKeys =
+      authentication === "private_key_jwt" ? assertionKeysOf(client, at, problems, notices) : [];
+    const refresh = refreshTokenPolicy(client.refresh_token);
+    if ("problem" in refresh) {
+      problems.asset({
+        path: at("refresh_token", ...refresh.problem.path),
+        message: refresh.problem.message,
+      });
+    }
+
     const configured = settings.clients[client.name];
     const fallback = derivedCredentials(client.name);
     const clientId = configured?.client_id ?? client.client_id ?? fallback.clientId;
@@ -232,7 +309,7 @@ function mapClients(
     } else if (configured?.client_secret !== undefined) {
       problems.settings({
         path: ["clients", client.name, "client_secret"],
-        message: `${JSON.stringify(client.name)} does not authenticate with a client secret (token_endpoint_auth_method ${client.token_endpoint_auth_method ?? "unset"}${authentication === "unsupported" ? ", client_authentication_methods" : ""})`,
+        message: `${JSON.stringify(client.name)} does not authenticate with a client secret (token_endpoint_auth_method ${client.token_endpoint_auth_method ?? "unset"}${authentication === "none" ? "" : ", client_authentication_methods"})`,
       });
     } else if (configured === undefined && client.client_id === undefined) {
       notices.push(
@@ -243,11 +320,16 @@ function mapClients(
       clientId,
       clientSecret,
       authentication,
+      assertionKeys,
       name: client.name,
       grantTypes,
       // Before Auth0 added e-mail, CIBA notified by push only: a client that names no channel.
       notificationChannels: client.async_approval_notification_channels ?? ["guardian-push"],
       clientGrants: [],
+      appType: client.app_type,
+      callbacks: client.callbacks ?? [],
+      allowedLogoutUrls: client.allowed_logout_urls ?? [],
+      refreshToken: "policy" in refresh ? refresh.policy : NON_EXPIRING_REFRESH_TOKENS,
       grants: [],
     };
   });
@@ -331,11 +413,23 @@ function mapUsers(
       }
     });
   }
+  const autoSelect = settings.login.autoSelectUser;
+  if (autoSelect !== null && !subs.includes(autoSelect)) {
+    problems.settings({
+      path: ["login", "autoSelectUser"],
+      message: `no user has the id ${JSON.stringify(autoSelect)} (ids are auth0|<user_id>)`,
+    });
+  }
   return users.map((user, i) => ({
     sub: subs[i] ?? userSub(user),
     name: userName(user),
+    nickname: userNickname(user),
+    picture: userPicture(user),
+    givenName: user.given_name,
+    familyName: user.family_name,
     email: user.email,
     emailVerified: user.email_verified ?? false,
+    passwordHash: user.password_hash,
     pushEnrolled: enrolled === "all" || enrolled.includes(subs[i] ?? ""),
   }));
 }
@@ -439,7 +533,10 @@ export function buildTenant(sources: TenantSources): LoadedTenant {
       users,
       apis: apiList,
       guardianPushEnabled: pushFactor?.enabled ?? true,
+      resourceParameterProfile: assets.tenant?.resource_parameter_profile ?? "audience",
       ciba: settings.ciba,
+      login: settings.login,
+      rateLimits: settings.rateLimits,
       approver: settings.approver,
     },
     ignored,

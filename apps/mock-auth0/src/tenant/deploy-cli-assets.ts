@@ -1,6 +1,8 @@
 import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
 import { z } from "zod";
 
+import { ASSERTION_ALGS } from "./tenant-model.js";
+
 /**
  * The parts of a Deploy CLI tenant mock-auth0 models, checked more strictly than the Deploy
  * CLI's own schema does (it allows most unknown properties and does not describe
@@ -47,6 +49,66 @@ const grantTypeSchema = z.string().refine(
   (grant) => ({ message: `unknown grant type ${JSON.stringify(grant)}` }),
 );
 
+/**
+ * A Private Key JWT credential as the Deploy CLI writes one: `name`, `credential_type:
+ * public_key` and the `pem` it uploads (an export has no `pem`: Auth0 never returns it), plus
+ * the Management API's `alg`.
+ */
+const credentialSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    credential_type: z
+      .literal("public_key", {
+        errorMap: () => ({
+          message: 'a private_key_jwt credential has credential_type "public_key"',
+        }),
+      })
+      .optional(),
+    pem: z.string().min(1).optional(),
+    alg: z
+      .enum(ASSERTION_ALGS, {
+        errorMap: () => ({ message: `must be one of ${ASSERTION_ALGS.join(", ")}` }),
+      })
+      .optional(),
+    expires_at: z
+      .string()
+      .datetime({ offset: true, message: "must be an ISO 8601 date and time" })
+      .optional(),
+  })
+  .passthrough();
+
+const clientAuthenticationMethodsSchema = z
+  .object({
+    private_key_jwt: z
+      .object({
+        credentials: z.array(credentialSchema).max(2, "Auth0 allows at most two credentials"),
+      })
+      .passthrough()
+      .nullable()
+      .optional(),
+  })
+  .passthrough();
+
+/** https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-expiration */
+const MAX_REFRESH_LIFETIME_SECONDS = 31_557_600;
+const refreshLifetime = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_REFRESH_LIFETIME_SECONDS, `at most ${MAX_REFRESH_LIFETIME_SECONDS} s (a year)`);
+
+const refreshTokenSchema = z
+  .object({
+    rotation_type: z.enum(["rotating", "non-rotating"]).optional(),
+    expiration_type: z.enum(["expiring", "non-expiring"]).optional(),
+    leeway: z.number().int().min(0).optional(),
+    token_lifetime: refreshLifetime.optional(),
+    infinite_token_lifetime: z.boolean().optional(),
+    idle_token_lifetime: refreshLifetime.optional(),
+    infinite_idle_token_lifetime: z.boolean().optional(),
+  })
+  .passthrough();
+
 export const clientSchema = z
   .object({
     name: z.string().min(1),
@@ -65,7 +127,8 @@ export const clientSchema = z
       })
       .nullable()
       .optional(),
-    client_authentication_methods: z.record(z.unknown()).nullable().optional(),
+    client_authentication_methods: clientAuthenticationMethodsSchema.nullable().optional(),
+    refresh_token: refreshTokenSchema.nullable().optional(),
     async_approval_notification_channels: z
       .array(
         z.enum(["guardian-push", "email"], {
@@ -131,7 +194,13 @@ export const guardianFactorSchema = z
 
 export const modelledAssetsSchema = z
   .object({
-    tenant: z.object({ friendly_name: z.string().optional() }).passthrough().nullish(),
+    tenant: z
+      .object({
+        friendly_name: z.string().optional(),
+        resource_parameter_profile: z.enum(["audience", "compatibility"]).optional(),
+      })
+      .passthrough()
+      .nullish(),
     clients: z.array(clientSchema).nullish(),
     resourceServers: z.array(resourceServerSchema).nullish(),
     clientGrants: z.array(clientGrantSchema).nullish(),
@@ -140,6 +209,7 @@ export const modelledAssetsSchema = z
   .passthrough();
 
 export type ClientAsset = z.output<typeof clientSchema>;
+export type RefreshTokenAsset = z.output<typeof refreshTokenSchema>;
 export type ResourceServerAsset = z.output<typeof resourceServerSchema>;
 export type ClientGrantAsset = z.output<typeof clientGrantSchema>;
 export type ModelledAssets = z.output<typeof modelledAssetsSchema>;
@@ -156,6 +226,7 @@ export const MODELLED_PROPERTIES = {
     "grant_types",
     "token_endpoint_auth_method",
     "client_authentication_methods",
+    "refresh_token",
     "async_approval_notification_channels",
     "callbacks",
     "allowed_logout_urls",
@@ -165,6 +236,7 @@ export const MODELLED_PROPERTIES = {
     "identifier",
     "scopes",
     "token_lifetime",
+    "allow_offline_access",
     "authorization_details",
     "subject_type_authorization",
   ],
@@ -177,5 +249,5 @@ export const MODELLED_PROPERTIES = {
     "authorization_details_types",
   ],
   guardianFactors: ["name", "enabled"],
-  tenant: ["friendly_name"],
+  tenant: ["friendly_name", "resource_parameter_profile"],
 } as const;

@@ -92,7 +92,7 @@ describe("the repository's tenant (auth0/)", () => {
     const used = [
       ...new Set(readFileSync(DEFAULT_TENANT_FILE, "utf8").match(/(?<=##)[A-Z0-9_]+(?=##)/g)),
     ];
-    expect(used).toEqual(["SHOP_API_AUDIENCE"]);
+    expect(used).toEqual(["SHOP_API_AUDIENCE", "AGENT_WEB_URL"]);
     expect(Object.keys(example.AUTH0_KEYWORD_REPLACE_MAPPINGS)).toEqual(used);
     expect(example.AUTH0_KEYWORD_REPLACE_MAPPINGS).toEqual(settings.keywords);
     expect(example.AUTH0_CLIENT_SECRET).toMatch(/^<.*>$/);
@@ -111,7 +111,7 @@ describe("the repository's tenant (auth0/)", () => {
       {
         clientId: "ciba-testbed-agent",
         clientSecret: "ciba-testbed-agent-secret",
-        grantTypes: [CIBA_GRANT_TYPE],
+        grantTypes: ["authorization_code", CIBA_GRANT_TYPE, "refresh_token"],
       },
       {
         clientId: "ciba-testbed-m2m",
@@ -140,17 +140,22 @@ describe("the repository's tenant (auth0/)", () => {
         scopes: ["product:buy"],
         authorizationDetailsTypes: ["product_purchase"],
         tokenLifetimeSeconds: 86_400,
+        allowOfflineAccess: false,
         userPolicy: "allow_all",
         clientPolicy: "require_client_grant",
       },
     ]);
     expect(tenant.guardianPushEnabled).toBe(true);
+    // Auth0's answers and limits, with a faster poll interval (auth0/mock-auth0.json says why).
     expect(tenant.ciba).toMatchObject({
       intervalSeconds: 1,
       maxExpiresInSeconds: 300,
-      expiredError: "expired_token",
-      perUserRequestsPerMinute: null,
+      expiredError: "access_denied",
+      perUserRequestsPerMinute: 5,
+      perIpRequestsPerMinute: 500,
     });
+    expect(tenant.rateLimits.authenticationApiRequestsPerSecond).toBe(100);
+    expect(tenant.resourceParameterProfile).toBe("audience");
     expect(tenant.approver).toEqual({ default: { action: "manual" }, rules: [] });
   });
 
@@ -170,7 +175,7 @@ describe("the repository's tenant (auth0/)", () => {
     expect(report.ignored).toEqual([
       'clients[0] ("Shopping agent"): description, jwt_configuration',
       'clients[1] ("Back-office service"): description, jwt_configuration',
-      'resourceServers[0] ("Sample Shop API"): allow_offline_access, signing_alg',
+      'resourceServers[0] ("Sample Shop API"): signing_alg',
     ]);
     expect(report.notices).toEqual([]);
     expect(report.warnings).toEqual([]);
@@ -193,7 +198,7 @@ describe("the repository's tenant (auth0/)", () => {
       "rules/ (not read)",
       'clients[0] ("Back-office service"): description, jwt_configuration',
       'clients[1] ("Shopping agent"): description, jwt_configuration',
-      'resourceServers[0] ("Sample Shop API"): allow_offline_access, signing_alg',
+      'resourceServers[0] ("Sample Shop API"): signing_alg',
     ]);
   });
 
@@ -345,7 +350,13 @@ describe("users.json (Auth0's bulk user import format)", () => {
       yaml: CIBA_CLIENT,
       users: [
         { user_id: "a", email: "a@example.com", given_name: "Ann", family_name: "Example" },
-        { user_id: "google-oauth2|123", email: "b@example.com", email_verified: true },
+        {
+          user_id: "google-oauth2|123",
+          email: "b@example.com",
+          email_verified: true,
+          nickname: "bee",
+          picture: "https://example.com/b.png",
+        },
         { email: "c@example.com" },
       ],
     });
@@ -354,13 +365,24 @@ describe("users.json (Auth0's bulk user import format)", () => {
       {
         sub: "auth0|a",
         name: "Ann Example",
+        nickname: "a",
+        // Auth0's default picture: the Gravatar, else the initials.
+        picture: expect.stringMatching(
+          /^https:\/\/s\.gravatar\.com\/avatar\/[0-9a-f]{32}\?s=480&r=pg&d=https%3A%2F%2Fcdn\.auth0\.com%2Favatars%2Fae\.png$/,
+        ),
+        givenName: "Ann",
+        familyName: "Example",
         email: "a@example.com",
         emailVerified: false,
         pushEnrolled: true,
       },
       {
         sub: "auth0|google-oauth2|123",
-        name: "b@example.com",
+        name: "bee",
+        nickname: "bee",
+        picture: "https://example.com/b.png",
+        givenName: undefined,
+        familyName: undefined,
         email: "b@example.com",
         emailVerified: true,
         pushEnrolled: true,

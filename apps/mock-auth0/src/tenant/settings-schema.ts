@@ -8,8 +8,15 @@ import { policySchema } from "../approver/policy.js";
  * knobs that make tests fast. The testbed's own format: Auth0 never reads this file.
  */
 
+/** JSON has no comments: a `$comment` (as in JSON Schema) says why a value is set. */
+const comment = z
+  .string()
+  .optional()
+  .describe("A note for people: why the settings beside it are what they are. Not read.");
+
 const cibaSettingsSchema = z
   .object({
+    $comment: comment,
     intervalSeconds: z
       .number()
       .positive()
@@ -28,9 +35,11 @@ const cibaSettingsSchema = z
       .number()
       .int()
       .positive()
-      .max(259_200)
+      .max(300)
       .default(300)
-      .describe("The longest `expires_in` granted; Auth0 allows 300 for push."),
+      .describe(
+        "The expiry of a request that names no requested_expiry, and the longest granted to one that asks for 300 s or less (Auth0: 300, its push range). A requested_expiry over 300 goes to the e-mail channel and lives as long as asked.",
+      ),
     slowDownIncrementSeconds: z
       .number()
       .nonnegative()
@@ -39,17 +48,28 @@ const cibaSettingsSchema = z
       .describe("CIBA Core 1.0 section 11: slow_down adds at least 5 s to the interval."),
     expiredError: z
       .enum(["expired_token", "access_denied"])
-      .default("expired_token")
+      .default("access_denied")
       .describe(
-        "How a poll after expiry is answered: the spec's expired_token or Auth0's access_denied.",
+        "How a poll after expiry is answered: Auth0's access_denied (its text covers denial and expiry) or the CIBA spec's expired_token.",
       ),
     perUserRequestsPerMinute: z
       .number()
       .int()
       .positive()
       .nullable()
-      .default(null)
-      .describe("Auth0 allows 5 requests per user a minute; null turns the limit off."),
+      .default(5)
+      .describe(
+        "Backchannel requests one user may be sent: a bucket of this many, refilled at this many a minute (Auth0: 5). null turns the limit off.",
+      ),
+    perIpRequestsPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(500)
+      .describe(
+        "/bc-authorize requests from one IP address: a bucket of this many, refilled at this many a minute (Auth0: 500). null turns the limit off.",
+      ),
     retentionSeconds: z
       .number()
       .positive()
@@ -71,7 +91,48 @@ const cibaSettingsSchema = z
       .describe("Requests stored, open or finished; the oldest finished ones are dropped first."),
   })
   .strict()
-  .describe("CIBA timings and limits, faster than Auth0's by default so tests run quickly.");
+  .describe(
+    "CIBA timings and limits, Auth0's by default; a tenant for tests makes them faster or looser, and says why in $comment.",
+  );
+
+const rateLimitSettingsSchema = z
+  .object({
+    $comment: comment,
+    authenticationApiRequestsPerSecond: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(100)
+      .describe(
+        "Authentication API requests (/bc-authorize and /oauth/token together) the whole tenant may make: a bucket of this many, refilled at this many a second (Auth0 Enterprise: 100). null turns the limit off.",
+      ),
+  })
+  .strict()
+  .describe("Auth0's tenant-wide rate limits.");
+
+const loginSettingsSchema = z
+  .object({
+    $comment: comment,
+    autoSelectUser: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "A user id (auth0|…) that /authorize logs in with no login page, as if they had picked themselves: for CI. A login_hint that names a user does the same for one request. null: the page is shown.",
+      ),
+    sessionLifetimeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(259_200)
+      .describe(
+        "How long the tenant's login session lasts: within it /authorize skips the page unless prompt=login (Auth0's default absolute lifetime: 3 days).",
+      ),
+  })
+  .strict()
+  .describe("Universal Login as mock-auth0 plays it: the page that lists the tenant's users.");
 
 const clientCredentialsSchema = z
   .object({
@@ -97,6 +158,7 @@ const keywordValueSchema = z.union([
 export const settingsSchema = z
   .object({
     $schema: z.string().optional(),
+    $comment: comment,
     extends: z
       .string()
       .min(1)
@@ -133,13 +195,17 @@ export const settingsSchema = z
       .strict()
       .default({}),
     ciba: cibaSettingsSchema.default({}),
+    login: loginSettingsSchema.default({}),
+    rateLimits: rateLimitSettingsSchema.default({}),
     approver: policySchema
       .default({ default: "manual", rules: [] })
       .describe(
-        "The simulated approver: a default outcome and rules by user, clientId, audience or bindingMessage (a regular expression).",
+        "The simulated approver: a default outcome and rules by user, clientId, audience, channel (guardian-push or email) or bindingMessage (a regular expression).",
       ),
   })
   .strict();
 
 export type Settings = z.output<typeof settingsSchema>;
 export type CibaSettings = Settings["ciba"];
+export type LoginSettings = Settings["login"];
+export type RateLimitSettings = Settings["rateLimits"];

@@ -1,7 +1,9 @@
-import type { ApproverPolicy } from "../approver/policy.js";
-import type { CibaSettings } from "./settings-schema.js";
+import type { KeyObject } from "node:crypto";
 
-export type { CibaSettings } from "./settings-schema.js";
+import type { ApproverPolicy } from "../approver/policy.js";
+import type { CibaSettings, LoginSettings, RateLimitSettings } from "./settings-schema.js";
+
+export type { CibaSettings, LoginSettings, RateLimitSettings } from "./settings-schema.js";
 
 const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"] as const;
 export const oidcScopes: ReadonlySet<string> = new Set(OIDC_SCOPES);
@@ -11,10 +13,39 @@ export type NotificationChannel = "guardian-push" | "email";
 
 /**
  * How a client authenticates at the token endpoints. mock-auth0 checks client secrets (sent
- * either way); `none` is a public client, `unsupported` one that uses Private Key JWT or mTLS
- * (`client_authentication_methods`).
+ * either way) and Private Key JWT assertions; `none` is a public client, `unsupported` one that
+ * uses mTLS (`client_authentication_methods.tls_client_auth` and the self-signed variant).
  */
-export type ClientAuthentication = "client_secret" | "none" | "unsupported";
+export type ClientAuthentication = "client_secret" | "private_key_jwt" | "none" | "unsupported";
+
+/** The algorithms Auth0 allows for a Private Key JWT credential (RS256 when none is named). */
+export const ASSERTION_ALGS = ["RS256", "RS384", "PS256"] as const;
+export type AssertionAlg = (typeof ASSERTION_ALGS)[number];
+
+/** One `client_authentication_methods.private_key_jwt.credentials` entry with its public key. */
+export interface AssertionKey {
+  readonly name: string;
+  readonly alg: AssertionAlg;
+  readonly publicKey: KeyObject;
+  /** The RFC 7638 thumbprint, as Auth0 makes the credential's `kid`. */
+  readonly kid: string;
+  /** `expires_at` in epoch milliseconds: past it the credential is no longer valid. */
+  readonly expiresAt: number | undefined;
+}
+
+/**
+ * A client's `refresh_token` settings, with Auth0's defaults applied. Lifetimes in seconds;
+ * `undefined` is an infinite lifetime.
+ */
+export interface RefreshTokenPolicy {
+  readonly rotating: boolean;
+  /** From the family's first token; rotation does not extend it. */
+  readonly absoluteLifetimeSeconds: number | undefined;
+  /** From the last exchange. */
+  readonly idleLifetimeSeconds: number | undefined;
+  /** How long the token just rotated may still be exchanged without tripping reuse detection. */
+  readonly leewaySeconds: number;
+}
 
 /** A Deploy CLI `clientGrants` entry, attached to its client. */
 export interface ClientGrant {
@@ -32,18 +63,34 @@ export interface TenantClient {
   /** `undefined` for a client that does not authenticate with a secret. */
   readonly clientSecret: string | undefined;
   readonly authentication: ClientAuthentication;
+  /** The public keys of a `private_key_jwt` client (at most two, as Auth0 allows). */
+  readonly assertionKeys: readonly AssertionKey[];
   readonly name: string;
   readonly grantTypes: readonly string[];
-  /** Read and checked; choosing the channel by them is issue 13 (docs/auth0-fidelity.md). */
+  /** `async_approval_notification_channels`, in Auth0's order of preference. */
   readonly notificationChannels: readonly NotificationChannel[];
   readonly clientGrants: readonly ClientGrant[];
+  /** `app_type` (`regular_web`, `spa`, `native`, `non_interactive`), when the tenant says. */
+  readonly appType: string | undefined;
+  /** Allowed Callback URLs (`callbacks`): the only places `/authorize` sends a code to. */
+  readonly callbacks: readonly string[];
+  /** Allowed Logout URLs (`allowed_logout_urls`): where logout may return the browser. */
+  readonly allowedLogoutUrls: readonly string[];
+  readonly refreshToken: RefreshTokenPolicy;
 }
 
+/** A person, with the profile Auth0 keeps for an imported user (the OIDC `profile` claims). */
 export interface TenantUser {
   readonly sub: string;
   readonly name: string;
+  readonly nickname: string;
+  readonly picture: string;
+  readonly givenName: string | undefined;
+  readonly familyName: string | undefined;
   readonly email: string;
   readonly emailVerified: boolean;
+  /** The bulk import's `password_hash` (bcrypt): the login page then asks for the password. */
+  readonly passwordHash: string | undefined;
   /** Guardian push enrolment: Auth0 has no file for it, so it comes from mock-auth0.json. */
   readonly pushEnrolled: boolean;
 }
@@ -58,6 +105,8 @@ export interface TenantApi {
   readonly scopes: readonly string[];
   readonly authorizationDetailsTypes: readonly string[];
   readonly tokenLifetimeSeconds: number;
+  /** `allow_offline_access`: whether `offline_access` gets a refresh token for this API. */
+  readonly allowOfflineAccess: boolean;
   readonly userPolicy: UserAccessPolicy;
   readonly clientPolicy: ClientAccessPolicy;
 }
@@ -70,6 +119,13 @@ export interface Tenant {
   readonly apis: readonly TenantApi[];
   /** `guardianFactors`: whether the push-notification factor is enabled. */
   readonly guardianPushEnabled: boolean;
+  /**
+   * `tenant.resource_parameter_profile`: `compatibility` lets `resource` name the API when
+   * `audience` is absent; `audience` (Auth0's default) reads `audience` only.
+   */
+  readonly resourceParameterProfile: "audience" | "compatibility";
   readonly ciba: CibaSettings;
+  readonly login: LoginSettings;
+  readonly rateLimits: RateLimitSettings;
   readonly approver: ApproverPolicy;
 }

@@ -24,6 +24,9 @@ export interface ImportUser {
   family_name?: string;
   name?: string;
   nickname?: string;
+  picture?: string;
+  /** bcrypt (`$2a$`, `$2b$`, `$2y$`), as Auth0's bulk import takes it. */
+  password_hash?: string;
   app_metadata?: Record<string, unknown>;
   [property: string]: unknown;
 }
@@ -62,6 +65,8 @@ export const MODELLED_USER_PROPERTIES = [
   "given_name",
   "family_name",
   "nickname",
+  "picture",
+  "password_hash",
 ];
 
 let validateUsers: Ajv6ValidateFunction | undefined;
@@ -109,4 +114,31 @@ export function userSub(user: Pick<ImportUser, "user_id" | "email">): string {
 export function userName(user: ImportUser): string {
   const full = [user.given_name, user.family_name].filter(Boolean).join(" ");
   return user.name ?? (full || undefined) ?? user.nickname ?? user.email;
+}
+
+/** Auth0's nickname for a database user who has none: the e-mail address's local part. */
+export function userNickname(user: ImportUser): string {
+  const at = user.email.indexOf("@");
+  return user.nickname ?? (at > 0 ? user.email.slice(0, at) : user.email);
+}
+
+/**
+ * Auth0's picture for a user who has none: the e-mail address's Gravatar, falling back to a
+ * picture of the name's initials (the shape of go-auth0's recorded /userinfo answer,
+ * test/data/recordings/authentication/TestUserInfo.yaml).
+ */
+export function userPicture(user: ImportUser): string {
+  if (user.picture !== undefined) return user.picture;
+  const name = userName(user).trim().toLowerCase();
+  const words = name.split(/\s+/);
+  const initials =
+    words.length > 1
+      ? words
+          .map((word) => word.charAt(0))
+          .join("")
+          .slice(0, 2)
+      : name.slice(0, 2);
+  const hash = createHash("md5").update(user.email.trim().toLowerCase()).digest("hex");
+  const fallback = encodeURIComponent(`https://cdn.auth0.com/avatars/${initials}.png`);
+  return `https://s.gravatar.com/avatar/${hash}?s=480&r=pg&d=${fallback}`;
 }

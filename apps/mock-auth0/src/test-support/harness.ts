@@ -71,6 +71,19 @@ export const withCiba = (ciba: Json): TenantChanges => ({
   settings: (settings) => ({ ...settings, ciba: { ...(settings.ciba as Json), ...ciba } }),
 });
 
+/** mock-auth0.json's tenant-wide `rateLimits`, changed. */
+export const withRateLimits = (rateLimits: Json): TenantChanges => ({
+  settings: (settings) => ({
+    ...settings,
+    rateLimits: { ...(settings.rateLimits as Json | undefined), ...rateLimits },
+  }),
+});
+
+/** A change to one person of users.json, by `user_id` (without the `auth0|` prefix). */
+export const withUser = (userId: string, change: (user: Json) => Json): TenantChanges => ({
+  users: (users) => users.map((u) => (u.user_id === userId ? change(u) : u)),
+});
+
 /** The approver's default outcome, in its text form (`expire-after:1500`). */
 export const withApprover = (outcome: string): TenantChanges => ({
   settings: (settings) => ({

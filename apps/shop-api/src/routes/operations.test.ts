@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe("GET /health", () => {
   it("is 200 even when the issuer is down", async () => {
-    const shop = createTestApp(issuer, {
+    const shop = await createTestApp(issuer, {
       deps: { checkIssuer: () => Promise.reject(new Error("down")) },
     });
     const res = await request(shop.app).get("/health");
@@ -30,7 +30,7 @@ describe("GET /health", () => {
 
 describe("GET /ready", () => {
   it("is 200 when the issuer's metadata and keys are reachable", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app).get("/ready");
     expect(res.status).toBe(200);
     expect(readySchema.parse(res.body)).toEqual({
@@ -42,7 +42,7 @@ describe("GET /ready", () => {
   });
 
   it("is 503 naming the cause when the issuer is not", async () => {
-    const shop = createTestApp(issuer, {
+    const shop = await createTestApp(issuer, {
       deps: {
         checkIssuer: () =>
           Promise.reject(new IssuerCheckError("connection_refused", "nothing is listening")),
@@ -57,7 +57,7 @@ describe("GET /ready", () => {
   });
 
   it("does not leak an unexpected error's message", async () => {
-    const shop = createTestApp(issuer, {
+    const shop = await createTestApp(issuer, {
       deps: { checkIssuer: () => Promise.reject(new Error("secret internals")) },
     });
     const res = await request(shop.app).get("/ready");
@@ -68,7 +68,7 @@ describe("GET /ready", () => {
   it("caches the result briefly and shares one check between concurrent callers", async () => {
     const clock = new ManualClock(FIXED_NOW);
     let checks = 0;
-    const shop = createTestApp(issuer, {
+    const shop = await createTestApp(issuer, {
       deps: {
         clock,
         readinessTtlMs: 5_000,
@@ -97,7 +97,7 @@ describe("unknown routes", () => {
     ["delete", "/api/purchases"],
     ["put", "/api/products"],
   ] as const)("%s %s -> 404 JSON", async (method, path) => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app)[method](path);
     expect(res.status).toBe(404);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
@@ -108,7 +108,7 @@ describe("unknown routes", () => {
   });
 
   it("sends no framework fingerprint", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app).get("/health");
     expect(res.headers["x-powered-by"]).toBeUndefined();
     expect(res.headers["x-content-type-options"]).toBe("nosniff");

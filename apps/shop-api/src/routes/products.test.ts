@@ -18,7 +18,7 @@ afterAll(async () => {
 
 describe("GET /api/products", () => {
   it("lists the seeded catalog without a token, prices in dollars", async () => {
-    const shop = createTestApp(issuer, { products: DEFAULT_PRODUCTS });
+    const shop = await createTestApp(issuer, { products: DEFAULT_PRODUCTS });
     const res = await request(shop.app).get("/api/products");
 
     expect(res.status).toBe(200);
@@ -35,7 +35,7 @@ describe("GET /api/products", () => {
   });
 
   it("shows stock going down after a purchase", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     await request(shop.app)
       .post("/api/purchases")
       .set("Authorization", `Bearer ${await issuer.mint()}`)
@@ -47,14 +47,14 @@ describe("GET /api/products", () => {
 
 describe("GET /api/products/:product", () => {
   it.each(["xyz-phone", "XYZ phone", "xyz%20PHONES", "XYZ%20Phone"])("finds %s", async (ref) => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app).get(`/api/products/${ref.replace(/ /g, "%20")}`);
     expect(res.status).toBe(200);
     expect(productSchema.parse(res.body).id).toBe("xyz-phone");
   });
 
   it("answers 404 JSON for an unknown product", async () => {
-    const shop = createTestApp(issuer);
+    const shop = await createTestApp(issuer);
     const res = await request(shop.app).get("/api/products/flux-capacitor");
     expect(res.status).toBe(404);
     expect(res.body).toEqual({

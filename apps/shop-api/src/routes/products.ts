@@ -3,22 +3,24 @@ import { Router } from "express";
 import type { Catalog } from "../catalog.js";
 import { errors } from "../errors.js";
 import { toProductJson } from "../schemas.js";
+import type { ShopStore } from "../store/shop-store.js";
 
-export function productRoutes(catalog: Catalog): Router {
+export function productRoutes(catalog: Catalog, store: Pick<ShopStore, "stock">): Router {
   const router = Router();
 
-  router.get("/api/products", (_req, res) => {
-    res.json({ products: catalog.list().map(toProductJson) });
+  router.get("/api/products", async (_req, res) => {
+    res.json({ products: catalog.withStock(await store.stock()).map(toProductJson) });
   });
 
-  router.get("/api/products/:product", (req, res) => {
+  router.get("/api/products/:product", async (req, res) => {
     const product = catalog.find(req.params.product);
     if (!product) {
       throw errors.notFound(
         `No product matches '${req.params.product.slice(0, 100)}'; GET /api/products lists them`,
       );
     }
-    res.json(toProductJson(product));
+    const stock = (await store.stock()).get(product.id) ?? 0;
+    res.json(toProductJson({ ...product, stock }));
   });
 
   return router;

@@ -3,10 +3,11 @@ import type { Server } from "node:http";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { InMemoryOrderStore } from "../order-store.js";
+import { SqlShopStore } from "../store/sql-shop-store.js";
 import { orderSchema } from "../schemas.js";
 import { FIXED_NOW, createTestApp } from "../test-support/test-app.js";
 import type { TestApp } from "../test-support/test-app.js";
+import { testDatabase } from "../test-support/test-database.js";
 import { TEST_CLIENT_ID, TEST_USER, close, startTestIssuer } from "../test-support/test-issuer.js";
 import type { MintOptions, TestIssuer } from "../test-support/test-issuer.js";
 
@@ -19,8 +20,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await issuer.close();
 });
-beforeEach(() => {
-  shop = createTestApp(issuer);
+beforeEach(async () => {
+  shop = await createTestApp(issuer);
 });
 
 const buy = async (body: object, token: MintOptions = {}, key?: string) => {
@@ -34,7 +35,7 @@ const get = async (path: string, token?: MintOptions) =>
     .get(path)
     .set("Authorization", `Bearer ${await issuer.mint(token)}`);
 
-const stockOf = (id: string) => shop.catalog.find(id)?.stock;
+const stockOf = (id: string) => shop.stockOf(id);
 
 const purchaseDetail = (detail: Record<string, unknown>) => ({
   type: "product_purchase",
@@ -66,7 +67,7 @@ describe("POST /api/purchases", () => {
       authorization: { sub: TEST_USER, azp: TEST_CLIENT_ID, authorization_details_matched: false },
     });
     expect(orderSchema.parse(res.body)).toEqual(res.body);
-    expect(stockOf("xyz-phone")).toBe(48);
+    expect(await stockOf("xyz-phone")).toBe(48);
   });
 
   it.each(["xyz-phone", "XYZ phones", "  xyz   PHONE ", "Xyz Phone"])(
@@ -89,12 +90,14 @@ describe("POST /api/purchases", () => {
   });
 
   it("writes nothing and answers 500 without details when the store fails", async () => {
-    class FailingStore extends InMemoryOrderStore {
-      override insert(): void {
-        throw new Error("disk full at /var/secret/path");
+    class FailingStore extends SqlShopStore {
+      override place(): Promise<never> {
+        return Promise.reject(new Error("disk full at /var/secret/path"));
       }
     }
-    const failing = createTestApp(issuer, { deps: { orders: new FailingStore() } });
+    const failing = await createTestApp(issuer, {
+      deps: { store: new FailingStore((await testDatabase()).db) },
+    });
     const res = await request(failing.app)
       .post("/api/purchases")
       .set("Authorization", `Bearer ${await issuer.mint()}`)
@@ -106,7 +109,25 @@ describe("POST /api/purchases", () => {
       error_description: "The server hit an unexpected error; try again later",
     });
     expect(JSON.stringify(res.body)).not.toContain("disk full");
-    expect(failing.catalog.find("xyz-phone")?.stock).toBe(50);
+    expect(await failing.stockOf("xyz-phone")).toBe(50);
+  });
+
+  it("rolls the stock back when the order cannot be inserted after it was taken", async () => {
+    // Two orders under one id: the second fails inside the transaction, on the primary key.
+    const clash = await createTestApp(issuer, { deps: { newOrderId: () => "ord-same" } });
+    const send = async (qty: number) =>
+      request(clash.app)
+        .post("/api/purchases")
+        .set("Authorization", `Bearer ${await issuer.mint()}`)
+        .send({ product: "XYZ phone", qty });
+
+    expect((await send(1)).status).toBe(201);
+    const res = await send(3);
+
+    expect(res.status).toBe(500);
+    expect(res.body.error).toBe("server_error");
+    expect(await clash.stockOf("xyz-phone")).toBe(49);
+    expect(await clash.orderCount()).toBe(1);
   });
 });
 
@@ -175,8 +196,8 @@ describe("authorization_details (RFC 9396)", () => {
         error_description: description,
       });
       expect(res.headers["www-authenticate"]).toBe(refused(description));
-      expect(shop.orders.size).toBe(0);
-      expect(shop.catalog.list().map((p) => p.stock)).toEqual([50, 10, 500, 1]);
+      expect(await shop.orderCount()).toBe(0);
+      expect(await shop.stockList()).toEqual([50, 10, 500, 1]);
     },
   );
 
@@ -242,8 +263,8 @@ describe("authorization_details (RFC 9396)", () => {
       error: "insufficient_authorization_details",
       error_description: description,
     });
-    expect(shop.orders.size).toBe(0);
-    expect(shop.catalog.list().map((p) => p.stock)).toEqual([50, 10, 500, 1]);
+    expect(await shop.orderCount()).toBe(0);
+    expect(await shop.stockList()).toEqual([50, 10, 500, 1]);
   });
 
   it("refuses a claim that is not an array", async () => {
@@ -268,8 +289,8 @@ describe("authorization_details (RFC 9396)", () => {
   });
 
   describe("with SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=true", () => {
-    beforeEach(() => {
-      shop = createTestApp(issuer, { config: { requireAuthorizationDetails: true } });
+    beforeEach(async () => {
+      shop = await createTestApp(issuer, { config: { requireAuthorizationDetails: true } });
     });
 
     it.each([
@@ -285,7 +306,7 @@ describe("authorization_details (RFC 9396)", () => {
           "This API requires the access token to carry RFC 9396 authorization_details of type 'product_purchase' describing the purchase the person approved",
         ),
       );
-      expect(shop.orders.size).toBe(0);
+      expect(await shop.orderCount()).toBe(0);
     });
 
     it("accepts a token whose authorization_details match", async () => {
@@ -325,8 +346,8 @@ describe("one approval, one purchase", () => {
     expect(second.headers["www-authenticate"]).toMatch(
       /error="insufficient_authorization_details"/,
     );
-    expect(shop.orders.size).toBe(1);
-    expect(stockOf("xyz-phone")).toBe(49);
+    expect(await shop.orderCount()).toBe(1);
+    expect(await stockOf("xyz-phone")).toBe(49);
   });
 
   it("still answers a retry of the approved call with its first order", async () => {
@@ -362,8 +383,8 @@ describe("Idempotency-Key", () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.location).toBe(first.headers.location);
     expect(again.headers["idempotent-replayed"]).toBe("true");
-    expect(shop.orders.size).toBe(1);
-    expect(stockOf("xyz-phone")).toBe(48);
+    expect(await shop.orderCount()).toBe(1);
+    expect(await stockOf("xyz-phone")).toBe(48);
   });
 
   it("replays even after the stock ran out", async () => {
@@ -381,8 +402,8 @@ describe("Idempotency-Key", () => {
 
     expect(res.status).toBe(422);
     expect(res.body.error).toBe("idempotency_key_reused");
-    expect(shop.orders.size).toBe(1);
-    expect(stockOf("xyz-phone")).toBe(49);
+    expect(await shop.orderCount()).toBe(1);
+    expect(await stockOf("xyz-phone")).toBe(49);
   });
 
   it("scopes keys to the person: the same key from another user is a new order", async () => {
@@ -391,7 +412,7 @@ describe("Idempotency-Key", () => {
     const theirs = await buy(body, { sub: "auth0|someone-else" }, "shared-key");
     expect(theirs.status).toBe(201);
     expect(theirs.body.id).not.toBe(mine.body.id);
-    expect(shop.orders.size).toBe(2);
+    expect(await shop.orderCount()).toBe(2);
   });
 
   it("does not spend a key on a refused request", async () => {
@@ -402,7 +423,7 @@ describe("Idempotency-Key", () => {
   it("without a key, two identical requests are two orders", async () => {
     await buy({ product: "XYZ phone", qty: 1 });
     await buy({ product: "XYZ phone", qty: 1 });
-    expect(shop.orders.size).toBe(2);
+    expect(await shop.orderCount()).toBe(2);
   });
 });
 
@@ -466,8 +487,8 @@ describe("concurrent purchases", () => {
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(24);
-    expect(stockOf("last-one")).toBe(0);
-    expect(shop.orders.size).toBe(1);
+    expect(await stockOf("last-one")).toBe(0);
+    expect(await shop.orderCount()).toBe(1);
   });
 
   it("never oversell a small stock under mixed quantities", async () => {
@@ -481,10 +502,10 @@ describe("concurrent purchases", () => {
       .filter((r) => r.status === 201)
       .reduce((sum, r) => sum + (r.body as { qty: number }).qty, 0);
     expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
-    expect(sold).toBe(10 - (stockOf("abc-laptop") ?? NaN));
-    expect(stockOf("abc-laptop")).toBeGreaterThanOrEqual(0);
+    expect(sold).toBe(10 - ((await stockOf("abc-laptop")) ?? NaN));
+    expect(await stockOf("abc-laptop")).toBeGreaterThanOrEqual(0);
     expect(sold).toBeLessThanOrEqual(10);
-    expect(shop.orders.size).toBe(results.filter((r) => r.status === 201).length);
+    expect(await shop.orderCount()).toBe(results.filter((r) => r.status === 201).length);
   });
 
   it("create one order for concurrent retries with the same Idempotency-Key", async () => {
@@ -494,7 +515,7 @@ describe("concurrent purchases", () => {
     );
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect(new Set(results.map((r) => (r.body as { id: string }).id)).size).toBe(1);
-    expect(shop.orders.size).toBe(1);
-    expect(stockOf("xyz-phone")).toBe(49);
+    expect(await shop.orderCount()).toBe(1);
+    expect(await stockOf("xyz-phone")).toBe(49);
   });
 });

@@ -34,8 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await issuer.close();
 });
-beforeEach(() => {
-  shop = createTestApp(issuer, { products: PRODUCTS });
+beforeEach(async () => {
+  shop = await createTestApp(issuer, { products: PRODUCTS });
 });
 
 let minted = 0;
@@ -91,11 +91,10 @@ const purchase = (authorization: string, key?: string) => {
   return (key === undefined ? req : req.set("Idempotency-Key", key)).send(BODY);
 };
 
-const ordersOf = (token: string) =>
-  shop.orders
-    .listByOwner("auth0|testbed-user")
-    .filter((order) => order.authorization.approvalId === approvalKeyOf(issuer.issuer, token))
-    .length;
+const ordersOf = async (token: string) =>
+  (await shop.store.listByOwner("auth0|testbed-user")).filter(
+    (order) => order.authorization.approvalId === approvalKeyOf(issuer.issuer, token),
+  ).length;
 
 describe("one approval, one order, whatever the spelling", () => {
   it("lists spellings that a lenient decoder reads as the very same signature", async () => {
@@ -118,7 +117,7 @@ describe("one approval, one order, whatever the spelling", () => {
       expect(res.status).toBe(401);
       expect(res.headers["www-authenticate"]).toBe(notCanonical("signature"));
       expect(res.body.error).toBe("invalid_token");
-      expect(shop.orders.size).toBe(0);
+      expect(await shop.orderCount()).toBe(0);
     },
   );
 
@@ -156,8 +155,8 @@ describe("one approval, one order, whatever the spelling", () => {
       const res = await purchase(`Bearer ${spelling}`, `retry-${name}`);
       expect(res.status, name).toBe(401);
     }
-    expect(shop.orders.size).toBe(1);
-    expect(shop.catalog.find("xyz-phone")?.stock).toBe(99_999);
+    expect(await shop.orderCount()).toBe(1);
+    expect(await shop.stockOf("xyz-phone")).toBe(99_999);
   });
 
   it("treats two tokens with the same signed content as one approval (fail closed)", async () => {
@@ -166,7 +165,7 @@ describe("one approval, one order, whatever the spelling", () => {
     const second = await purchase(`Bearer ${await issuer.mint(claims)}`);
     expect(first.status).toBe(201);
     expect(second.status).toBe(403);
-    expect(shop.orders.size).toBe(1);
+    expect(await shop.orderCount()).toBe(1);
   });
 
   it("makes exactly one order from 50 concurrent spellings of one approval", async () => {
@@ -191,8 +190,8 @@ describe("one approval, one order, whatever the spelling", () => {
 
     expect(answers.filter((res) => res.status === 201)).toHaveLength(1);
     expect(answers.filter((res) => res.status === 401)).toHaveLength(49);
-    expect(ordersOf(token)).toBe(1);
-    expect(shop.orders.size).toBe(1);
+    expect(await ordersOf(token)).toBe(1);
+    expect(await shop.orderCount()).toBe(1);
   });
 });
 
@@ -247,30 +246,37 @@ function respell(token: string, edits: readonly Edit[]): string {
 }
 
 describe("property: random re-encodings of an approval", () => {
-  it("yield exactly one order per approval, and no respelling ever buys", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.array(edit, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
-        fc.nat(),
-        async (respellings, canonicalAt) => {
-          const token = await mintApproval();
-          const attempts = respellings.map((edits) => respell(token, edits));
-          attempts.splice(canonicalAt % (attempts.length + 1), 0, token);
+  it(
+    "yield exactly one order per approval, and no respelling ever buys",
+    { timeout: 120_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(edit, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+          fc.nat(),
+          async (respellings, canonicalAt) => {
+            const token = await mintApproval();
+            const attempts = respellings.map((edits) => respell(token, edits));
+            attempts.splice(canonicalAt % (attempts.length + 1), 0, token);
 
-          const answers = await Promise.all(
-            attempts.map((spelling) => purchase(`Bearer ${spelling}`)),
-          );
+            const answers = await Promise.all(
+              attempts.map((spelling) => purchase(`Bearer ${spelling}`)),
+            );
 
-          attempts.forEach((spelling, i) => {
-            const status = answers[i]?.status;
-            // A space splits the header: the library refuses that as malformed (400).
-            if (spelling !== token) expect([400, 401], spelling).toContain(status);
-          });
-          expect(answers.filter((res) => res.status === 201)).toHaveLength(1);
-          expect(ordersOf(token)).toBe(1);
-        },
-      ),
-      { numRuns: 40 },
-    );
-  });
+            attempts.forEach((spelling, i) => {
+              const status = answers[i]?.status;
+              // HTTP drops whitespace at the end of a header value (RFC 9110 section 5.5): that
+              // spelling arrives as the token itself. A space inside splits the header: the
+              // library refuses that as malformed (400).
+              const arrived = spelling.replace(/[\t ]+$/, "");
+              if (arrived !== token) expect([400, 401], spelling).toContain(status);
+            });
+            expect(answers.filter((res) => res.status === 201)).toHaveLength(1);
+            expect(await ordersOf(token)).toBe(1);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    },
+  );
 });

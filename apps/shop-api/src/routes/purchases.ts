@@ -1,4 +1,4 @@
-import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
+import { PRODUCT_BUY_SCOPE, PURCHASE_ID, purchaseRequestSchema } from "@ciba-testbed/shared";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
@@ -20,7 +20,7 @@ import type { Buyer, PlaceOrderDeps } from "../place-order.js";
 import { toOrderJson } from "../schemas.js";
 
 /** draft-ietf-httpapi-idempotency-key-header: a string; kept to visible ASCII here. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const IDEMPOTENCY_KEY = PURCHASE_ID;
 
 export interface PurchaseRouteOptions {
   config: Pick<ShopApiConfig, "issuer" | "audience" | "requireAuthorizationDetails">;
@@ -115,12 +115,12 @@ export function purchaseRoutes({
     ...approvalPolicy,
     requireJsonBody,
     express.json({ limit: JSON_BODY_LIMIT }),
-    (req, res) => {
+    async (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);
       if (!parsed.success) {
         throw errors.invalidRequest(`Invalid purchase: ${describeIssues(parsed.error.issues)}`);
       }
-      const { order, replayed } = placeOrder(
+      const { order, replayed } = await placeOrder(
         {
           request: parsed.data,
           buyer: buyerOf(req, config.issuer),
@@ -134,14 +134,14 @@ export function purchaseRoutes({
     },
   );
 
-  router.get("/api/purchases", ...authenticated, (req, res) => {
-    const orders = deps.orders.listByOwner(ownerOf(req));
+  router.get("/api/purchases", ...authenticated, async (req, res) => {
+    const orders = await deps.store.listByOwner(ownerOf(req));
     res.json({ orders: orders.map(toOrderJson) });
   });
 
-  router.get("/api/purchases/:id", ...authenticated, (req, res) => {
+  router.get("/api/purchases/:id", ...authenticated, async (req, res) => {
     const { id } = req.params;
-    const order = typeof id === "string" ? deps.orders.getById(id) : undefined;
+    const order = typeof id === "string" ? await deps.store.getById(id) : undefined;
     // Another person's order is indistinguishable from a missing one, so ids do not leak.
     if (order?.authorization.sub !== ownerOf(req)) {
       throw errors.notFound("No order with this id for this caller");

@@ -2,13 +2,15 @@ import { ManualClock } from "@ciba-testbed/shared";
 import type { Express } from "express";
 
 import { createApp } from "../app.js";
-import { InMemoryCatalog } from "../catalog.js";
+import { Catalog } from "../catalog.js";
 import type { ProductSeed } from "../catalog.js";
 import type { ShopApiConfig } from "../config.js";
 import { createDeps } from "../deps.js";
 import type { AppDeps } from "../deps.js";
 import { createLogger } from "../logging.js";
-import { InMemoryOrderStore } from "../order-store.js";
+import { IN_MEMORY } from "../store/open-database.js";
+import type { SqlShopStore } from "../store/sql-shop-store.js";
+import { emptyTestStore, testDatabase } from "./test-database.js";
 import type { TestIssuer } from "./test-issuer.js";
 
 /** The time on every test app's clock (epoch ms) until a test moves it. */
@@ -24,10 +26,16 @@ export const TEST_PRODUCTS: readonly ProductSeed[] = [
 export interface TestApp {
   app: Express;
   config: ShopApiConfig;
-  orders: InMemoryOrderStore;
-  catalog: InMemoryCatalog;
+  store: SqlShopStore;
+  catalog: Catalog;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
+  /** How many orders the shop holds, whoever placed them. */
+  orderCount(): Promise<number>;
+  /** Units left of one product. */
+  stockOf(productId: string): Promise<number | undefined>;
+  /** Units left of every product, in catalog order. */
+  stockList(): Promise<number[]>;
 }
 
 export function testConfig(
@@ -41,31 +49,57 @@ export function testConfig(
     audience: issuer.audience,
     requireAuthorizationDetails: false,
     logLevel: "info",
+    database: { kind: "embedded", location: IN_MEMORY },
     ...overrides,
   };
 }
 
-/** The app wired to a test issuer, with an in-memory catalog and store and captured logs. */
-export function createTestApp(
+/**
+ * The app wired to a test issuer, with captured logs and a shop that never sold anything: the
+ * embedded database of the test file (`test-database.ts`), emptied and stocked with `products`.
+ * One test app at a time per file: the next one empties the database again.
+ */
+export async function createTestApp(
   issuer: TestIssuer,
   options: {
     config?: Partial<ShopApiConfig>;
     products?: readonly ProductSeed[];
     deps?: Partial<AppDeps>;
   } = {},
-): TestApp {
+): Promise<TestApp> {
   const config = testConfig(issuer, options.config);
   const logs: string[] = [];
-  const orders = new InMemoryOrderStore();
-  const catalog = new InMemoryCatalog(options.products ?? TEST_PRODUCTS);
+  const products = options.products ?? TEST_PRODUCTS;
+  const store = await emptyTestStore(products);
+  const catalog = new Catalog(products);
   let next = 0;
   const deps = createDeps(config, {
     catalog,
-    orders,
+    store,
     clock: new ManualClock(FIXED_NOW),
     logger: createLogger("trace", { write: (line: string) => void logs.push(line) }),
     newOrderId: () => `ord-${String(++next).padStart(4, "0")}`,
     ...options.deps,
   });
-  return { app: createApp(config, deps), config, orders, catalog, logs };
+  const { db } = await testDatabase();
+  const stockList = async () => {
+    const stock = await store.stock();
+    return catalog.list().map((product) => stock.get(product.id) ?? 0);
+  };
+  return {
+    app: createApp(config, deps),
+    config,
+    store,
+    catalog,
+    logs,
+    orderCount: async () => {
+      const { count } = await db
+        .selectFrom("shop_orders")
+        .select((eb) => eb.fn.countAll<string>().as("count"))
+        .executeTakeFirstOrThrow();
+      return Number(count);
+    },
+    stockOf: async (productId) => (await store.stock()).get(productId),
+    stockList,
+  };
 }

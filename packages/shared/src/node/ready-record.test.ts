@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
-import { announceReady, parseReadyRecord } from "./ready-record.js";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { announceReady, parseReadyRecord, writeReadyRecordTo } from "./ready-record.js";
 
 describe("ready record", () => {
   it("round-trips through one stdout line", () => {
@@ -26,5 +30,23 @@ describe("ready record", () => {
     expect(parseReadyRecord("> pkg@ start")).toBeUndefined();
     expect(parseReadyRecord('{"ready":true,"service":"x"}')).toBeUndefined();
     expect(parseReadyRecord('{"ready":true,')).toBeUndefined();
+  });
+
+  describe("with a ready file (--ready-file)", () => {
+    afterEach(() => {
+      writeReadyRecordTo(undefined);
+    });
+
+    it("writes the same line to the file, and leaves no temporary file behind", () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "ready-"));
+      const file = path.join(dir, "ready.json");
+      writeReadyRecordTo(file);
+      const lines: string[] = [];
+      announceReady({ service: "shop-api", url: "http://127.0.0.1:4020", port: 4020 }, (line) =>
+        lines.push(line),
+      );
+      expect(readFileSync(file, "utf8")).toBe(lines[0]);
+      expect(readdirSync(dir)).toEqual(["ready.json"]);
+    });
   });
 });

@@ -1,3 +1,5 @@
+import { renameSync, writeFileSync } from "node:fs";
+
 import { z } from "zod";
 
 /**
@@ -18,12 +20,31 @@ export const readyRecordSchema = z
 
 export type ReadyRecord = z.infer<typeof readyRecordSchema>;
 
-/** Prints the ready record as one JSON line on stdout. */
+let readyFile: string | undefined;
+
+/**
+ * Also write the ready record to `file` (a server's `--ready-file`), for a supervisor that
+ * cannot read the server's stdout. Set once at start-up by the server's bin.
+ */
+export function writeReadyRecordTo(file: string | undefined): void {
+  readyFile = file;
+}
+
+/**
+ * Prints the ready record as one JSON line on stdout, and writes it to the ready file when
+ * there is one: to a temporary file first, then renamed, so a reader never sees half a record.
+ */
 export function announceReady(
   record: Omit<ReadyRecord, "ready" | "pid"> & Record<string, unknown>,
   write: (line: string) => void = (line) => process.stdout.write(line),
 ): void {
-  write(`${JSON.stringify({ ready: true, pid: process.pid, ...record })}\n`);
+  const line = `${JSON.stringify({ ready: true, pid: process.pid, ...record })}\n`;
+  if (readyFile !== undefined) {
+    const temp = `${readyFile}.${process.pid}.tmp`;
+    writeFileSync(temp, line);
+    renameSync(temp, readyFile);
+  }
+  write(line);
 }
 
 /** The ready record on this line, or undefined for any other line (a log record, a banner). */

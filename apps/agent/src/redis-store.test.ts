@@ -1,0 +1,235 @@
+import { hostname } from "node:os";
+
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { auth0Store, authRequestKey, credentialsKey, discardAuthorization } from "./auth0-store.js";
+import {
+  LEASE_TTL_MS,
+  REDIS_KEY_PREFIX,
+  createRedisStore,
+  type RedisStore,
+} from "./redis-store.js";
+import { parseRedisUrl, type RedisLocation } from "./redis-url.js";
+import { AUTH_REQUEST_RETENTION_MS, THREAD_RETENTION_MS } from "./retention.js";
+import { startRedisServer, type RedisServer } from "./test-support/redis-server.js";
+import { ThreadJournal } from "./thread-journal.js";
+
+const DAY_MS = 86_400_000;
+
+let server: RedisServer;
+let admin: Redis;
+const opened: RedisStore[] = [];
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url(0));
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+  await admin.flushall();
+});
+afterAll(async () => {
+  await admin.quit();
+  await server.stop();
+});
+
+function location(url = server.url(0)): RedisLocation {
+  const parsed = parseRedisUrl(url);
+  if ("problem" in parsed) throw new Error(parsed.problem);
+  return parsed;
+}
+
+async function open(options: { leaseTtlMs?: number; now?: () => number } = {}) {
+  const store = createRedisStore({ location: location(), ...options });
+  await store.connect();
+  opened.push(store);
+  return store;
+}
+
+const lease = (owner: string) => ({
+  owner,
+  host: hostname(),
+  pid: process.pid,
+  expiresAt: Date.now() + 60_000,
+});
+
+describe("Redis store", () => {
+  it("keeps a thread for a week after its request expires, and the SDK's request an hour past its expiry", async () => {
+    const now = Date.now();
+    const store = await open({ now: () => now });
+    const journal = new ThreadJournal(store);
+    await journal.put({
+      threadId: "thr-1",
+      request: "Buy an XYZ phone",
+      userId: "auth0|testbed-user",
+      createdAt: now,
+      purchases: [
+        {
+          toolCallId: "call_1",
+          purchase: { product: "XYZ phone", qty: 1 },
+          bindingMessage: "Do you want to buy 1 XYZ phone",
+          startedAt: now,
+          request: { id: "req-1", expiresIn: 300, interval: 5, sentAt: now },
+        },
+      ],
+    });
+    await auth0Store(store).put(
+      [
+        "AUTH0_AI_CIBA",
+        "id",
+        "AuthResponses",
+        "Threads",
+        "thr-1",
+        "Tools",
+        "t",
+        "ToolCalls",
+        "call_1",
+      ],
+      "authResponse",
+      { id: "req-1", requestedAt: now / 1000, expiresIn: 300, interval: 5 },
+      { expiresIn: 300_000 },
+    );
+
+    const threadTtl = await admin.pttl(`${REDIS_KEY_PREFIX}threads/thr-1`);
+    expect(threadTtl).toBeLessThanOrEqual(300_000 + THREAD_RETENTION_MS);
+    expect(threadTtl).toBeGreaterThan(300_000 + THREAD_RETENTION_MS - 5_000);
+    const requestTtl = await admin.pttl(REDIS_KEY_PREFIX + authRequestKey("thr-1", "call_1"));
+    expect(requestTtl).toBeLessThanOrEqual(300_000 + AUTH_REQUEST_RETENTION_MS);
+    expect(requestTtl).toBeGreaterThan(300_000 + AUTH_REQUEST_RETENTION_MS - 5_000);
+    // The marker that tells a lost thread from an unknown one never expires.
+    expect(await admin.pttl(`${REDIS_KEY_PREFIX}store`)).toBe(-1);
+    expect(await store.keys()).toEqual([authRequestKey("thr-1", "call_1"), "threads/thr-1"]);
+  });
+
+  it("never writes credentials, and deletes the request once the journal has its fate", async () => {
+    const store = await open();
+    const sdk = auth0Store(store);
+    const namespace = (kind: string) => [
+      "AUTH0_AI_CIBA",
+      "id",
+      kind,
+      "Threads",
+      "thr-1",
+      "Tools",
+      "t",
+      "ToolCalls",
+      "call_1",
+    ];
+    await sdk.put(namespace("Credentials"), "credential", { accessToken: "secret" });
+    await sdk.put(namespace("AuthResponses"), "authResponse", {
+      id: "req-1",
+      requestedAt: Date.now() / 1000,
+      expiresIn: 300,
+    });
+    // One left by an earlier version of the agent.
+    await admin.set(REDIS_KEY_PREFIX + credentialsKey("thr-1", "call_1"), '{"accessToken":"x"}');
+
+    await discardAuthorization(store, "thr-1", "call_1");
+
+    expect(await admin.keys(`${REDIS_KEY_PREFIX}ciba/*`)).toEqual([]);
+  });
+
+  it("gives a lease a TTL its holder renews, and a fencing counter that outlives threads", async () => {
+    const store = await open({ leaseTtlMs: 3_000 });
+    const claim = await store.claim("leases/thr-1", lease("a"), Date.now());
+    if (!claim.granted) throw new Error("not granted");
+    const key = `${REDIS_KEY_PREFIX}lease:leases/thr-1`;
+    expect(JSON.parse((await admin.get(key))!)).toEqual(claim.lease);
+    expect(await admin.pttl(key)).toBeLessThanOrEqual(3_000);
+    expect(await admin.pttl(`${REDIS_KEY_PREFIX}fence:leases/thr-1`)).toBeGreaterThan(
+      THREAD_RETENTION_MS + 3 * DAY_MS,
+    );
+
+    await admin.pexpire(key, 10_000_000);
+    expect(await store.renew("leases/thr-1", claim.lease)).toBe(true);
+    expect(await admin.pttl(key)).toBeLessThanOrEqual(3_000);
+
+    // Renewal and release act only for the holder.
+    const other = { ...claim.lease, owner: "b" };
+    expect(await store.renew("leases/thr-1", other)).toBe(false);
+    await store.release("leases/thr-1", other);
+    expect(await store.holds("leases/thr-1", claim.lease)).toBe(true);
+    await store.release("leases/thr-1", claim.lease);
+    expect(await admin.exists(key)).toBe(0);
+    expect(await store.renew("leases/thr-1", claim.lease)).toBe(false);
+    expect(LEASE_TTL_MS).toBe(15_000);
+  });
+
+  it("lets another machine claim a lease whose holder stopped renewing once Redis drops it", async () => {
+    const a = await open();
+    const b = await open();
+    const held = await a.claim("leases/thr-1", { ...lease("a"), host: "machine-a" }, Date.now());
+    expect(held.granted).toBe(true);
+    expect(await b.claim("leases/thr-1", lease("b"), Date.now())).toMatchObject({
+      granted: false,
+      holder: { owner: "a", host: "machine-a" },
+    });
+    // What Redis does when the TTL of a holder that died ran out.
+    await admin.del(`${REDIS_KEY_PREFIX}lease:leases/thr-1`);
+    expect(await b.claim("leases/thr-1", lease("b"), Date.now())).toMatchObject({
+      granted: true,
+      lease: { owner: "b", token: 2 },
+    });
+  });
+
+  it.each([
+    ["not JSON", '{"threadId": "t"'],
+    ["of another shape", '{"threadId": 1}'],
+  ])(
+    "names the key and the redis-cli command that removes an entry that is %s",
+    async (_, text) => {
+      const store = await open();
+      const key = `${REDIS_KEY_PREFIX}threads/t`;
+      await admin.set(key, text);
+      await expect(
+        store.get("threads/t", z.object({ threadId: z.string() })),
+      ).rejects.toMatchObject({
+        code: "store_corrupt",
+        key: "threads/t",
+        location: `${server.url(0)} key ${key}`,
+        removal: `redis-cli -h 127.0.0.1 -p ${server.port} -n 0 DEL ${key}`,
+      });
+      expect(await admin.get(key)).toBe(text);
+    },
+  );
+
+  it("refuses a corrupt lease, changing nothing", async () => {
+    const store = await open();
+    const key = `${REDIS_KEY_PREFIX}lease:leases/t`;
+    await admin.set(key, '{"owner": 1}');
+    await expect(store.claim("leases/t", lease("a"), Date.now())).rejects.toMatchObject({
+      code: "store_corrupt",
+      location: `${server.url(0)} key ${key}`,
+    });
+    expect(await admin.get(key)).toBe('{"owner": 1}');
+  });
+
+  it("tells a Redis that holds no threads at all (and keeps nothing across a restart) from one that does", async () => {
+    const store = await open();
+    expect(await store.explainMissing()).toEqual({
+      lost: true,
+      message: expect.stringMatching(
+        new RegExp(
+          `^Redis at ${server.url(0).replaceAll(".", "\\.")} holds no agent threads at all, and it keeps nothing across a restart \\(appendonly no, no save points, up \\d+ s\\): a thread sent with this AGENT_STORE was lost when Redis restarted\\.$`,
+        ),
+      ),
+    });
+    await store.put("threads/thr-1", { threadId: "thr-1" });
+    expect(await store.explainMissing()).toEqual({
+      lost: false,
+      message: expect.stringContaining("has held agent threads since"),
+    });
+  });
+
+  it("names the server and the variable when Redis cannot be reached", async () => {
+    const unused = await startRedisServer();
+    const url = unused.url(0);
+    await unused.stop();
+    const store = createRedisStore({ location: location(url) });
+    await expect(store.connect()).rejects.toThrow(
+      `Cannot reach Redis at ${url} (AGENT_STORE): connect ECONNREFUSED`,
+    );
+    await store.close();
+  });
+});

@@ -1,0 +1,287 @@
+import { hostname } from "node:os";
+
+import { Redis } from "ioredis";
+
+import { sameLease, type AgentStore, type PutOptions } from "./agent-store.js";
+import { isStale, leaseSchema, type Lease, type LeaseRequest } from "./lease.js";
+import { redisCliCommand, type RedisLocation } from "./redis-url.js";
+import { DEFAULT_RETENTION_MS, THREAD_RETENTION_MS } from "./retention.js";
+import { parseEntry, type EntryPlace } from "./store-entry.js";
+
+export const REDIS_KEY_PREFIX = "ciba-agent:";
+
+/** How long a lease lives unless its holder renews it: a holder that died frees it this soon. */
+export const LEASE_TTL_MS = 15_000;
+/** Fencing counters outlive every thread they fence, so a token never goes back. */
+const FENCE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** A value is never written to expire sooner than this: it is always readable once written. */
+const MIN_TTL_MS = 60_000;
+/** Each failed attempt means another process changed the lease meanwhile; this many in a row is a fault. */
+const MAX_CLAIM_ATTEMPTS = 100;
+
+/**
+ * Claims the lease at KEYS[1] if it is still as the claimer read it (ARGV[1], '' for none): the
+ * next token of the fencing counter KEYS[2] goes into the lease (ARGV[2], the request's JSON),
+ * set with SET NX PX when it was free. Returns the token and the lease, or 0 and what holds it.
+ */
+const CLAIM_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return {0, current or ''} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local lease = string.sub(ARGV[2], 1, -2) .. ',"token":' .. token .. '}'
+if current then
+  redis.call('SET', KEYS[1], lease, 'PX', ARGV[3])
+elseif not redis.call('SET', KEYS[1], lease, 'NX', 'PX', ARGV[3]) then
+  return {0, redis.call('GET', KEYS[1]) or ''}
+end
+return {token, lease}
+`;
+
+/** Runs ARGV[3..] on the lease KEYS[1] only while it is the claim of token ARGV[1] by owner ARGV[2]. */
+const IF_HELD = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local ok, lease = pcall(cjson.decode, current)
+if not ok or type(lease) ~= 'table' or lease.token ~= tonumber(ARGV[1]) or lease.owner ~= ARGV[2] then
+  return 0
+end
+`;
+const RENEW_SCRIPT = `${IF_HELD}return redis.call('PEXPIRE', KEYS[1], ARGV[3])`;
+const RELEASE_SCRIPT = `${IF_HELD}return redis.call('DEL', KEYS[1])`;
+
+interface LeaseCommands {
+  claimLease(
+    lease: string,
+    fence: string,
+    expected: string,
+    request: string,
+    ttlMs: number,
+    fenceTtlMs: number,
+  ): Promise<[number, string]>;
+  renewLease(lease: string, token: number, owner: string, ttlMs: number): Promise<number>;
+  releaseLease(lease: string, token: number, owner: string): Promise<number>;
+}
+
+export interface RedisStoreOptions {
+  location: RedisLocation;
+  /** Default LEASE_TTL_MS; the holder renews at a third of it. */
+  leaseTtlMs?: number;
+  /** Epoch milliseconds, for the TTLs of values (Redis counts them from when it gets them). */
+  now?: () => number;
+}
+
+export type RedisStore = AgentStore & {
+  /** Connects, or throws a message that names the server and the variable. */
+  connect(): Promise<void>;
+  keys(): Promise<string[]>;
+  /** Extends `lease` by the lease TTL; false when it no longer holds the key. */
+  renew(key: string, lease: Lease): Promise<boolean>;
+  explainMissing(): Promise<{ lost: boolean; message: string }>;
+  close(): Promise<void>;
+};
+
+/**
+ * The agent's store in Redis, for agents on several machines (`AGENT_STORE=redis://...`).
+ * Every key starts with `ciba-agent:`:
+ *
+ * - `<key>`: a value (JSON), e.g. `threads/<thread>`, with a TTL from `keepUntil`;
+ * - `lease:<key>`: a lease (JSON, with its fencing token), with a short TTL its holder renews;
+ * - `fence:<key>`: the lease's fencing counter (INCR), kept far longer than any thread;
+ * - `store`: set with the first value, never expiring: a Redis without it has lost its data
+ *   (or was never used), which is how a resume tells a lost thread from an unknown one.
+ *
+ * Claim, renewal and release are Lua scripts, so each is one atomic step in Redis.
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  const { location } = options;
+  const now = options.now ?? Date.now;
+  const leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
+  const redis = new Redis(location.url, {
+    lazyConnect: true,
+    connectionName: "ciba-agent",
+    // RESP2 is what every Redis and proxy speaks; the agent reads no RESP3-only reply.
+    protocol: 2,
+    connectTimeout: 2_000,
+    // Fail a command rather than hold it while Redis is away: the agent then reports an error
+    // and a later resume continues from what Redis has.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => (attempt > 5 ? null : attempt * 200),
+  });
+  let lastError: Error | undefined;
+  redis.on("error", (error: Error) => {
+    lastError = error;
+  });
+  redis.defineCommand("claimLease", { numberOfKeys: 2, lua: CLAIM_SCRIPT });
+  redis.defineCommand("renewLease", { numberOfKeys: 1, lua: RENEW_SCRIPT });
+  redis.defineCommand("releaseLease", { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  const commands = redis as Redis & LeaseCommands;
+
+  const valueKey = (key: string) => REDIS_KEY_PREFIX + key;
+  const leaseKey = (key: string) => `${REDIS_KEY_PREFIX}lease:${key}`;
+  const fenceKey = (key: string) => `${REDIS_KEY_PREFIX}fence:${key}`;
+  const markerKey = `${REDIS_KEY_PREFIX}store`;
+  const placeOf = (redisKey: string, key: string): EntryPlace => ({
+    key,
+    location: `${location.display} key ${redisKey}`,
+    removal: redisCliCommand(location, ["DEL", redisKey]),
+  });
+  const heartbeats = new Map<string, NodeJS.Timeout>();
+  const stopHeartbeat = (key: string) => {
+    clearInterval(heartbeats.get(key));
+    heartbeats.delete(key);
+  };
+
+  function parseLease(text: string, key: string): Lease {
+    // JSON has no `undefined`, so zod's `?: T | undefined` members are the `?: T` of Lease.
+    return parseEntry(leaseSchema, text, placeOf(leaseKey(key), key)) as Lease;
+  }
+
+  async function renew(key: string, lease: Lease): Promise<boolean> {
+    return (await commands.renewLease(leaseKey(key), lease.token, lease.owner, leaseTtlMs)) === 1;
+  }
+
+  function keepRenewing(key: string, lease: Lease): void {
+    stopHeartbeat(key);
+    const timer = setInterval(() => {
+      renew(key, lease).then(
+        (held) => {
+          if (!held) stopHeartbeat(key);
+        },
+        // Redis is away: the next beat tries again, and the holder's fence check reports it.
+        () => undefined,
+      );
+    }, leaseTtlMs / 3);
+    timer.unref();
+    heartbeats.set(key, timer);
+  }
+
+  /** What Redis says about keeping data across a restart; `volatile` when it keeps nothing. */
+  async function persistence(): Promise<{ facts: string; volatile: boolean }> {
+    const info = await redis.info("persistence").catch(() => "");
+    const server = await redis.info("server").catch(() => "");
+    const aof = /^aof_enabled:(\d)/m.exec(info)?.[1];
+    const uptime = /^uptime_in_seconds:(\d+)/m.exec(server)?.[1];
+    let savePoints: string | undefined;
+    try {
+      savePoints = (await redis.config("GET", "save"))[1];
+    } catch {
+      // CONFIG is often disabled on managed Redis.
+    }
+    const facts = [
+      aof === undefined ? undefined : `appendonly ${aof === "1" ? "yes" : "no"}`,
+      savePoints === undefined ? undefined : savePoints === "" ? "no save points" : "RDB snapshots",
+      uptime === undefined ? undefined : `up ${uptime} s`,
+    ].filter((fact) => fact !== undefined);
+    return { facts: facts.join(", "), volatile: aof === "0" && savePoints === "" };
+  }
+
+  return {
+    connect: async () => {
+      try {
+        await redis.connect();
+      } catch (error) {
+        const reason = (lastError ?? (error as Error)).message;
+        redis.disconnect();
+        throw new Error(
+          `Cannot reach Redis at ${location.display} (AGENT_STORE): ${reason}. Start it, or point AGENT_STORE at a running Redis.`,
+        );
+      }
+    },
+    get: async (key, schema) => {
+      const text = await redis.get(valueKey(key));
+      return text === null ? undefined : parseEntry(schema, text, placeOf(valueKey(key), key));
+    },
+    put: async (key, value, putOptions: PutOptions = {}) => {
+      const ttl =
+        putOptions.keepUntil === undefined
+          ? DEFAULT_RETENTION_MS
+          : Math.max(Math.ceil(putOptions.keepUntil - now()), MIN_TTL_MS);
+      await redis
+        .multi()
+        .set(valueKey(key), JSON.stringify(value), "PX", ttl)
+        .set(markerKey, JSON.stringify({ since: new Date(now()).toISOString() }), "NX")
+        .exec();
+    },
+    delete: async (key) => {
+      await redis.del(valueKey(key));
+    },
+    claim: async (key, request: LeaseRequest, claimNow) => {
+      const requestJson = JSON.stringify(request);
+      for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+        const current = await redis.get(leaseKey(key));
+        if (current !== null) {
+          const holder = parseLease(current, key);
+          if (!isStale(holder, claimNow, hostname())) return { granted: false, holder };
+        }
+        const [token, text] = await commands.claimLease(
+          leaseKey(key),
+          fenceKey(key),
+          current ?? "",
+          requestJson,
+          leaseTtlMs,
+          FENCE_RETENTION_MS,
+        );
+        if (token === 0) continue;
+        const lease = parseLease(text, key);
+        keepRenewing(key, lease);
+        return { granted: true, lease };
+      }
+      throw new Error(
+        `The lease ${leaseKey(key)} changed hands ${MAX_CLAIM_ATTEMPTS} times in a row`,
+      );
+    },
+    holds: async (key, lease) => {
+      const current = await redis.get(leaseKey(key));
+      return current !== null && sameLease(parseLease(current, key), lease);
+    },
+    release: async (key, lease) => {
+      stopHeartbeat(key);
+      await commands.releaseLease(leaseKey(key), lease.token, lease.owner);
+    },
+    renew,
+    explainMissing: async () => {
+      const marker = await redis.get(markerKey);
+      if (marker === null) {
+        const { facts, volatile } = await persistence();
+        const where = `Redis at ${location.display} holds no agent threads at all`;
+        return {
+          lost: true,
+          message: volatile
+            ? `${where}, and it keeps nothing across a restart (${facts}): a thread sent with this AGENT_STORE was lost when Redis restarted.`
+            : `${where}${facts === "" ? "" : ` (${facts})`}: a thread sent with this AGENT_STORE was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot), or it was sent to another Redis or database.`,
+        };
+      }
+      const since = /"since":"([^"]+)"/.exec(marker)?.[1] ?? "an unknown time";
+      return {
+        lost: false,
+        message: `Redis at ${location.display} has held agent threads since ${since}; each is kept ${THREAD_RETENTION_MS / 86_400_000} days after its last request.`,
+      };
+    },
+    keys: async () => {
+      const found: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, batch] = await redis.scan(
+          cursor,
+          "MATCH",
+          `${REDIS_KEY_PREFIX}*`,
+          "COUNT",
+          500,
+        );
+        cursor = next;
+        found.push(...batch);
+      } while (cursor !== "0");
+      return found
+        .map((redisKey) => redisKey.slice(REDIS_KEY_PREFIX.length))
+        .filter((key) => !/^(lease|fence):/.test(key) && key !== "store")
+        .sort();
+    },
+    close: async () => {
+      for (const key of [...heartbeats.keys()]) stopHeartbeat(key);
+      // QUIT lets Redis answer what was sent first; a broken connection is just dropped.
+      if (redis.status === "ready") await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}

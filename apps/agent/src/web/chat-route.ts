@@ -1,0 +1,214 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+
+import { setAIContext } from "@auth0/ai-vercel";
+import { errorSerializer, withInterruptions } from "@auth0/ai-vercel/interrupts";
+import {
+  convertToModelMessages,
+  createUIMessageStream,
+  createUIMessageStreamResponse,
+  isToolUIPart,
+  stepCountIs,
+  streamText,
+  type LanguageModel,
+  type StepResult,
+  type ToolSet,
+  type UIMessage,
+  type UIMessageStreamWriter,
+} from "ai";
+import type { Request, RequestHandler, Response } from "express";
+
+import type { AgentEvent } from "../agent-event.js";
+import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
+import { classifyModelError } from "../model-error.js";
+import { parseChatRequest } from "./chat-request.js";
+import type { ChatThreads } from "./chat-threads.js";
+import { withResumedOutputs } from "./resumed-output.js";
+
+export interface ChatRouteDeps {
+  threads: ChatThreads;
+  model: LanguageModel;
+  /** Shown with a pending approval: where the person (or the tester) approves it. */
+  approverUrl: string | undefined;
+}
+
+/** The approval of one purchase as the page shows it, updated in place (same id). */
+export interface ApprovalStatusData {
+  status: string;
+  authReqId?: string;
+  bindingMessage?: string;
+  expiresAt?: string;
+  approverUrl?: string;
+  description?: string;
+}
+
+/**
+ * Ends the step loop once a tool call ended in an error (an interrupt): asking the model again
+ * would make it call the tool anew, which is a new approval request and a second push.
+ */
+function interrupted<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[] }): boolean {
+  return steps.at(-1)?.content.some((part) => part.type === "tool-error") ?? false;
+}
+
+function lastUserText(messages: UIMessage[]): string {
+  const last = messages.findLast((message) => message.role === "user");
+  return (last?.parts ?? [])
+    .map((part) => (part.type === "text" ? part.text : ""))
+    .join(" ")
+    .trim();
+}
+
+/**
+ * The purchase tool's events as `data-approval` parts: the page's live approval status.
+ * Transient (not kept in the message): withInterruptions resumes only a message whose last
+ * part is the tool call.
+ */
+class ApprovalStatus {
+  private readonly toolCallOf = new Map<string, string>();
+  private writer: UIMessageStreamWriter | undefined;
+  private readonly early: AgentEvent[] = [];
+
+  /** `resumed`: the tool call withInterruptions runs again, before the writer exists. */
+  constructor(
+    private readonly approverUrl: string | undefined,
+    private readonly resumed: string | undefined,
+  ) {}
+
+  readonly listener = (event: AgentEvent) => {
+    if (this.writer === undefined) this.early.push(event);
+    else this.write(this.writer, event);
+  };
+
+  attach(writer: UIMessageStreamWriter): void {
+    this.writer = writer;
+    for (const event of this.early.splice(0)) this.write(writer, event);
+  }
+
+  private write(writer: UIMessageStreamWriter, event: AgentEvent): void {
+    const { toolCallOf, approverUrl } = this;
+    if (event.type === "approval-requested") {
+      toolCallOf.set(event.authReqId, event.toolCallId);
+      const data: ApprovalStatusData = {
+        status: "PENDING",
+        authReqId: event.authReqId,
+        bindingMessage: event.bindingMessage,
+        expiresAt: new Date(event.expiresAt).toISOString(),
+        ...(approverUrl === undefined ? {} : { approverUrl }),
+      };
+      writer.write({ type: "data-approval", id: event.toolCallId, data, transient: true });
+    } else if (event.type === "purchase-finished") {
+      const { result } = event;
+      const id =
+        (result.authReqId === undefined ? undefined : toolCallOf.get(result.authReqId)) ??
+        this.resumed;
+      if (id === undefined) return;
+      const data: ApprovalStatusData = {
+        status: result.outcome,
+        authReqId: result.authReqId ?? "",
+        description: result.description,
+      };
+      writer.write({ type: "data-approval", id, data, transient: true });
+    }
+  }
+}
+
+/** The tool call a resume (the page's addToolResult) asks to run again, if this is one. */
+function resumedToolCall(messages: UIMessage[]): string | undefined {
+  const part = messages.at(-1)?.parts.at(-1);
+  return part !== undefined && isToolUIPart(part) && part.state === "output-available"
+    ? part.toolCallId
+    : undefined;
+}
+
+/** Sends a fetch Response (what the quickstart's route returns) through Express. */
+function send(res: Response, response: globalThis.Response): void {
+  res.status(response.status);
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>).pipe(res);
+}
+
+/**
+ * `POST /api/chat`, the quickstart's route (auth0-samples/auth0-ai-samples
+ * asynchronous-authorization/vercel-ai-next-js src/app/api/chat/route.ts) with Auth0's
+ * interrupt handling from its Next.js samples: `{ id, messages }` in, `setAIContext({ threadID:
+ * id })`, `streamText` with the shop tool, `createUIMessageStreamResponse` out. The CIBA userID
+ * is the session's `sub`.
+ */
+export function chatRoute(deps: ChatRouteDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const sub: unknown = req.oidc.user?.sub;
+    if (!req.oidc.isAuthenticated() || typeof sub !== "string") {
+      res.status(401).json({
+        error: "login_required",
+        error_description: "Log in first: open /auth/login, then send the chat again",
+      });
+      return;
+    }
+    const parsed = await parseChatRequest(req.body);
+    if (!parsed.ok) {
+      res.status(400).json({ error: "invalid_request", error_description: parsed.description });
+      return;
+    }
+    const { id, messages } = parsed.request;
+    const thread = await deps.threads.open(sub, id, lastUserText(messages));
+    if (thread === undefined) {
+      res.status(409).json({
+        error: "thread_busy",
+        error_description: `Chat ${id} is answering another request: send this one when it has finished`,
+      });
+      return;
+    }
+
+    setAIContext({ threadID: id });
+    const { tools } = thread;
+    const status = new ApprovalStatus(deps.approverUrl, resumedToolCall(messages));
+    thread.onEvent(status.listener);
+
+    const stream = createUIMessageStream({
+      originalMessages: messages,
+      execute: withInterruptions(
+        ({ writer }) => {
+          status.attach(writer);
+          const result = streamText({
+            model: deps.model,
+            system: SYSTEM_PROMPT,
+            // After withInterruptions ran a resumed tool: the model reads its own result.
+            messages: convertToModelMessages(withResumedOutputs(messages)),
+            tools,
+            stopWhen: [stepCountIs(MAX_STEPS), interrupted],
+            providerOptions: { openai: { parallelToolCalls: false } },
+            // Auth0's samples for AI SDK 5: a tool call that ended in an interrupt becomes the
+            // stream's error, which errorSerializer writes as the interrupt part.
+            onFinish: (output) => {
+              const last = output.content.at(-1);
+              if (output.finishReason === "tool-calls" && last?.type === "tool-error") {
+                // eslint-disable-next-line @typescript-eslint/only-throw-error -- the shape errorSerializer reads
+                throw {
+                  cause: last.error,
+                  toolCallId: last.toolCallId,
+                  toolName: last.toolName,
+                  toolArgs: last.input,
+                };
+              }
+            },
+            onError: () => undefined,
+          });
+          writer.merge(result.toUIMessageStream());
+        },
+        { messages, tools },
+      ),
+      onError: errorSerializer((error) => classifyModelError(error).message),
+      onFinish: () => {
+        void thread.release();
+      },
+    });
+
+    send(res, createUIMessageStreamResponse({ stream }));
+  };
+}

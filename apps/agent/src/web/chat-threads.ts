@@ -1,0 +1,137 @@
+import { createHash, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+
+import { AuthorizationPendingInterrupt } from "@auth0/ai/interrupts";
+import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
+import type { Tool, ToolCallOptions } from "ai";
+
+import type { AgentEvent } from "../agent-event.js";
+import type { AgentStore } from "../agent-store.js";
+import type { Authorizer } from "../approval-poll.js";
+import type { AgentConfig } from "../config.js";
+import { leaseLost } from "../halt.js";
+import { leaseKey } from "../lease.js";
+import { createPurchaseTool, PURCHASE_TOOL_NAME } from "../purchase-tool.js";
+import type { PurchaseResult } from "../purchase-result.js";
+import type { ThreadJournal } from "../thread-journal.js";
+
+export interface ChatThreadsDeps {
+  config: AgentConfig;
+  store: AgentStore;
+  journal: ThreadJournal;
+  authorizer: Authorizer;
+  fetch: typeof fetch;
+  clock: Clock;
+}
+
+/** One chat request's hold on its thread: the shop tool for the person, and the way out. */
+export interface OpenThread {
+  threadId: string;
+  tools: { [PURCHASE_TOOL_NAME]: Tool<PurchaseRequest, PurchaseResult> };
+  /** Where the purchase tool's events go while the request runs (the UI stream). */
+  onEvent(listener: (event: AgentEvent) => void): void;
+  release(): Promise<void>;
+}
+
+/** Long enough for a block-mode wait, as the CLI's lease. */
+const LEASE_MARGIN_S = 300;
+
+/**
+ * The agent's threads as the web app uses them: one per person and chat id, so no person can
+ * reach another's thread by its id. Each request holds the thread's lease while it runs, and
+ * gets the CLI's purchase tool for the logged-in person: the CIBA userID is the session's
+ * `sub`, the purchase is journaled, priced and never repeated.
+ */
+export class ChatThreads {
+  constructor(private readonly deps: ChatThreadsDeps) {}
+
+  /** `<hash of sub>.<chat id>`: within THREAD_ID_PATTERN, and unique to the person. */
+  threadIdOf(sub: string, chatId: string): string {
+    return `${createHash("sha256").update(sub).digest("hex").slice(0, 16)}.${chatId}`;
+  }
+
+  /** The thread, created with the person's first message; undefined while another request holds it. */
+  async open(sub: string, chatId: string, request: string): Promise<OpenThread | undefined> {
+    const { store, journal, clock, config } = this.deps;
+    const threadId = this.threadIdOf(sub, chatId);
+    if ((await journal.get(threadId)) === undefined) {
+      await journal.put({ threadId, request, userId: sub, createdAt: clock.now(), purchases: [] });
+    }
+    const key = leaseKey(threadId);
+    const claim = await store.claim(
+      key,
+      {
+        owner: randomUUID(),
+        host: hostname(),
+        pid: process.pid,
+        expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
+      },
+      clock.now(),
+    );
+    if (!claim.granted) return undefined;
+    const { lease } = claim;
+
+    let listener: (event: AgentEvent) => void = () => undefined;
+    const purchase = createPurchaseTool({
+      config: { ...config, userId: sub },
+      fetch: this.deps.fetch,
+      clock,
+      store,
+      journal,
+      authorizer: this.deps.authorizer,
+      emit: (event) => {
+        listener(event);
+      },
+      threadId,
+      wait: config.mode === "block",
+      fence: async () => {
+        if (!(await store.holds(key, lease))) throw leaseLost(threadId);
+      },
+      beforeOrder: () => undefined,
+    });
+    const shop =
+      config.mode === "block" ? purchase.tool : interrupting(purchase.tool, journal, threadId);
+    return {
+      threadId,
+      tools: { [PURCHASE_TOOL_NAME]: shop },
+      onEvent: (next) => {
+        listener = next;
+      },
+      release: () => store.release(key, lease),
+    };
+  }
+}
+
+/**
+ * Interrupt mode as `@auth0/ai-vercel` hands it to a web client: a purchase still waiting for
+ * the person ends the tool call with the SDK's own AuthorizationPendingInterrupt (its request's
+ * id, interval and expiry), which `errorSerializer` turns into the stream's interrupt part.
+ * The purchase tool itself returns PENDING: it keeps the journal that makes a resume poll the
+ * same request instead of sending a second push.
+ */
+function interrupting(
+  base: Tool<PurchaseRequest, PurchaseResult>,
+  journal: ThreadJournal,
+  threadId: string,
+): Tool<PurchaseRequest, PurchaseResult> {
+  const execute = base.execute;
+  if (execute === undefined) throw new Error("The purchase tool has no execute");
+  return {
+    ...base,
+    execute: async (input: PurchaseRequest, options: ToolCallOptions) => {
+      const result = (await execute(input, options)) as PurchaseResult;
+      if (result.outcome !== "PENDING") return result;
+      const request = (await journal.findPurchase(threadId, options.toolCallId))?.request;
+      if (request === undefined) return result;
+      throw new AuthorizationPendingInterrupt(
+        `Waiting for the person to approve: ${result.bindingMessage ?? ""}`.trim(),
+        {
+          id: request.id,
+          requestedAt: request.sentAt / 1000,
+          expiresIn: request.expiresIn,
+          interval: request.interval,
+        },
+      );
+    },
+  };
+}

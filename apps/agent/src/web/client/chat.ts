@@ -1,0 +1,288 @@
+/**
+ * The chat page's script (bundled by esbuild when the app starts): `ai`'s own chat client
+ * (AbstractChat with DefaultChatTransport, which parses the UI message stream), rendered
+ * without a framework. A purchase waiting for approval shows as a card with a link to the
+ * approver page; in interrupt mode the card comes from `@auth0/ai-vercel`'s interrupt and the
+ * page resumes the tool call every interval, as its `useInterruptions` hook does.
+ */
+import {
+  AbstractChat,
+  DefaultChatTransport,
+  isToolUIPart,
+  lastAssistantMessageIsCompleteWithToolCalls,
+  type ChatState,
+  type ChatStatus,
+  type UIMessage,
+} from "ai";
+
+import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
+
+interface Session {
+  user: { sub: string; name?: string; email?: string };
+  approverUrl: string | null;
+  mode: "block" | "interrupt";
+}
+
+interface Interrupt {
+  code: string;
+  message: string;
+  request?: { id: string; requestedAt: number; expiresIn: number; interval?: number };
+  toolCall: { id?: string; name?: string; args?: { product?: string; qty?: number } };
+}
+
+interface ApprovalData {
+  status: string;
+  authReqId?: string;
+  bindingMessage?: string;
+  expiresAt?: string;
+  approverUrl?: string;
+  description?: string;
+}
+
+/** The chat's state, kept in plain fields; every change re-renders the page. */
+class PageChatState implements ChatState<UIMessage> {
+  status: ChatStatus = "ready";
+  error: Error | undefined = undefined;
+  messages: UIMessage[] = [];
+
+  constructor(private readonly changed: () => void) {}
+
+  pushMessage = (message: UIMessage) => {
+    this.messages = [...this.messages, message];
+    this.changed();
+  };
+
+  popMessage = () => {
+    this.messages = this.messages.slice(0, -1);
+    this.changed();
+  };
+
+  replaceMessage = (index: number, message: UIMessage) => {
+    this.messages = this.messages.map((m, i) => (i === index ? message : m));
+    this.changed();
+  };
+
+  snapshot = <T>(thing: T): T => structuredClone(thing);
+}
+
+class PageChat extends AbstractChat<UIMessage> {
+  constructor(
+    readonly pageState: PageChatState,
+    onError: (error: Error) => void,
+  ) {
+    super({
+      state: pageState,
+      transport: new DefaultChatTransport({ api: "/api/chat" }),
+      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
+      onError,
+      onData: (part) => {
+        if (part.type === "data-approval" && part.id !== undefined) {
+          approvals.set(part.id, part.data as ApprovalData);
+          render();
+        }
+      },
+    });
+  }
+
+  protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
+    super.setStatus(update);
+    render();
+  }
+}
+
+function $(id: string): HTMLElement {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`The page has no #${id}`);
+  return found;
+}
+const messagesList = $("messages") as HTMLOListElement;
+const form = $("ask") as HTMLFormElement;
+const input = $("prompt") as HTMLInputElement;
+const statusLine = $("status") as HTMLParagraphElement;
+
+let session: Session | undefined;
+let interrupt: Interrupt | undefined;
+let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+let lastToolCall: { id: string; name: string } | undefined;
+/** The approval status of each tool call, from the stream's transient data parts. */
+const approvals = new Map<string, ApprovalData>();
+
+const state = new PageChatState(() => {
+  render();
+});
+const chat = new PageChat(state, onChatError);
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; text?: string } = {},
+  ...children: (Node | undefined)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className !== undefined) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  for (const child of children) if (child !== undefined) node.append(child);
+  return node;
+}
+
+function countdown(expiresAt: number): string {
+  const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+  return `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+}
+
+function approverLink(url: string | null | undefined): HTMLElement | undefined {
+  if (url === null || url === undefined) return undefined;
+  const link = element("a", { text: "Open the approver page" });
+  link.href = url;
+  link.target = "_blank";
+  link.rel = "noopener";
+  return link;
+}
+
+function countdownOf(expiresAt: number): HTMLElement {
+  const span = element("span", {
+    className: "countdown",
+    text: `Expires in ${countdown(expiresAt)}`,
+  });
+  span.dataset.expiresAt = String(expiresAt);
+  return span;
+}
+
+/** Moves every countdown on by the clock, without rebuilding the page. */
+function tick(): void {
+  for (const span of document.querySelectorAll<HTMLElement>(".countdown")) {
+    span.textContent = `Expires in ${countdown(Number(span.dataset.expiresAt))}`;
+  }
+}
+
+/** The card of one purchase waiting for (or past) the person's answer. */
+function approvalCard(data: ApprovalData): HTMLElement {
+  const pending = data.status === "PENDING";
+  const card = element(
+    "div",
+    { className: `approval ${pending ? "pending" : "decided"}` },
+    element("strong", {
+      text: pending ? "Waiting for approval" : `Approval: ${data.status.toLowerCase()}`,
+    }),
+    element("span", { className: "binding", text: data.bindingMessage ?? "" }),
+    pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
+    pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
+  );
+  card.dataset.status = data.status;
+  card.setAttribute("role", "status");
+  return card;
+}
+
+function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
+  const { request, toolCall } = pendingInterrupt;
+  const args = toolCall.args ?? {};
+  return approvalCard({
+    status: "PENDING",
+    bindingMessage: `Do you want to buy ${String(args.qty ?? "")} ${args.product ?? ""}`,
+    ...(request === undefined
+      ? {}
+      : {
+          authReqId: request.id,
+          expiresAt: new Date((request.requestedAt + request.expiresIn) * 1000).toISOString(),
+        }),
+  });
+}
+
+function renderMessage(message: UIMessage): HTMLElement {
+  const item = element("li", { className: `message ${message.role}` });
+  for (const part of message.parts) {
+    if (part.type === "text" && part.text.trim() !== "") {
+      item.append(element("p", { className: "text", text: part.text }));
+    } else if (isToolUIPart(part)) {
+      const input = part.input as { product?: string; qty?: number } | undefined;
+      const what = input?.product === undefined ? "" : `${String(input.qty)} x ${input.product}`;
+      item.append(element("p", { className: "tool", text: `Shop: ${what}` }));
+      const approval = approvals.get(part.toolCallId);
+      if (approval !== undefined) item.append(approvalCard(approval));
+    }
+  }
+  return item;
+}
+
+function render(): void {
+  messagesList.replaceChildren(...state.messages.map(renderMessage));
+  const shown =
+    interrupt?.toolCall.id === undefined ? undefined : approvals.get(interrupt.toolCall.id);
+  if (interrupt !== undefined && shown?.status !== "PENDING") {
+    messagesList.lastElementChild?.append(interruptCard(interrupt));
+  }
+  const busy = chat.status === "submitted" || chat.status === "streaming";
+  const waiting =
+    interrupt !== undefined || [...approvals.values()].some((a) => a.status === "PENDING");
+  statusLine.textContent =
+    session === undefined
+      ? ""
+      : waiting
+        ? "Waiting for the person to approve…"
+        : busy
+          ? "The agent is working…"
+          : chat.status === "error" && chat.error !== undefined
+            ? `Error: ${chat.error.message}`
+            : "";
+  form.querySelector("button")?.toggleAttribute("disabled", busy || interrupt !== undefined);
+}
+
+/** `@auth0/ai-vercel`'s interrupt arrives as the stream's error text. */
+function onChatError(error: Error): void {
+  if (!error.message.startsWith(INTERRUPTION_PREFIX)) {
+    render();
+    return;
+  }
+  const parsed = JSON.parse(error.message.slice(INTERRUPTION_PREFIX.length)) as Interrupt;
+  // A resumed tool that is still pending comes back without its call (withInterruptions
+  // rethrows it as a plain AISDKError): it is the call this page resumed.
+  if (parsed.toolCall.id !== undefined && parsed.toolCall.name !== undefined) {
+    lastToolCall = { id: parsed.toolCall.id, name: parsed.toolCall.name };
+  } else if (lastToolCall !== undefined) {
+    parsed.toolCall = { ...parsed.toolCall, ...lastToolCall };
+  }
+  interrupt = parsed;
+  render();
+  const seconds = parsed.request?.interval ?? 5;
+  clearTimeout(resumeTimer);
+  resumeTimer = setTimeout(resume, seconds * 1000);
+}
+
+/** Runs the interrupted tool again: it polls Auth0 once for the person's answer. */
+function resume(): void {
+  const call = lastToolCall;
+  interrupt = undefined;
+  if (call === undefined) return;
+  void chat.addToolOutput({
+    tool: call.name,
+    toolCallId: call.id,
+    output: { continueInterruption: true, toolName: call.name },
+  });
+}
+
+async function start(): Promise<void> {
+  const answer = await fetch("/api/session", { headers: { accept: "application/json" } });
+  const who = $("who");
+  if (answer.status === 401) {
+    who.textContent = "You are not logged in.";
+    $("login").hidden = false;
+    form.hidden = true;
+    return;
+  }
+  session = (await answer.json()) as Session;
+  who.textContent = `Logged in as ${session.user.name ?? session.user.sub}`;
+  $("logout").hidden = false;
+  form.hidden = false;
+  input.focus();
+  setInterval(tick, 1000);
+  render();
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = input.value.trim();
+  if (text === "") return;
+  input.value = "";
+  void chat.sendMessage({ text });
+});
+
+void start();

@@ -1,0 +1,75 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { Auth0AI } from "@auth0/ai-vercel";
+import { ConfigError, systemClock } from "@ciba-testbed/shared";
+import { announceReady } from "@ciba-testbed/shared/node";
+
+import { createMemoryStore } from "../agent-store.js";
+import { auth0Store } from "../auth0-store.js";
+import { createModel } from "../model.js";
+import { ThreadJournal } from "../thread-journal.js";
+import { ChatThreads } from "./chat-threads.js";
+import { bundleChatClient } from "./client-bundle.js";
+import { createWebApp } from "./web-app.js";
+import { loadWebConfig, type WebConfig } from "./web-config.js";
+
+/**
+ * `pnpm agent serve`: the web app on AGENT_PORT. Threads and approvals live in this process's
+ * memory (tokens never touch the disk); a restart forgets chats that wait for an answer.
+ * Prints the ready record once it listens; stops on SIGINT or SIGTERM.
+ */
+export async function serve(config: WebConfig): Promise<number> {
+  const { agent } = config;
+  const store = createMemoryStore();
+  const threads = new ChatThreads({
+    config: agent,
+    store,
+    journal: new ThreadJournal(store),
+    authorizer: new Auth0AI({ auth0: { ...agent.auth0 }, store: auth0Store(store) }),
+    fetch: globalThis.fetch,
+    clock: systemClock,
+  });
+  const app = createWebApp(config, {
+    threads,
+    model: createModel(agent),
+    clientScript: await bundleChatClient(),
+  });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = config.baseUrl;
+  process.stderr.write(
+    `agent web app: ${url} (log in, then ask, e.g. "Buy 2 XYZ phones"; mode ${agent.mode})\n`,
+  );
+  announceReady({ service: "agent-web", url, port });
+  return new Promise<number>((resolve) => {
+    const stop = () => {
+      server.close(() => {
+        resolve(0);
+      });
+      server.closeAllConnections();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+/** The `serve` command: a configuration problem exits 2 with every problem named. */
+export async function runServe(env: Record<string, string | undefined>): Promise<number> {
+  let config: WebConfig;
+  try {
+    config = loadWebConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  return serve(config);
+}

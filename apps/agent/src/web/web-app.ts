@@ -1,0 +1,135 @@
+import { fileURLToPath } from "node:url";
+
+import express, { json } from "express";
+import type { ErrorRequestHandler, Express, RequestHandler } from "express";
+import { auth } from "express-openid-connect";
+import type { LanguageModel } from "ai";
+
+import { chatRoute } from "./chat-route.js";
+import type { ChatThreads } from "./chat-threads.js";
+import type { WebConfig } from "./web-config.js";
+
+const PUBLIC_DIR = fileURLToPath(new URL("public/", import.meta.url));
+
+export interface WebDeps {
+  threads: ChatThreads;
+  model: LanguageModel;
+  /** The chat page's script (`bundleChatClient`). */
+  clientScript: string;
+}
+
+/** The approver page's bar: only its own script and style, never framed, no referrer. */
+const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    "Content-Security-Policy":
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+  });
+  next();
+};
+
+/**
+ * Browsers mark a request from another page with `Sec-Fetch-Site` and `Origin`: a chat sent
+ * from another site (CSRF with the person's session) is refused, as mock-auth0 refuses
+ * cross-site decisions.
+ */
+function sameOriginOnly(baseUrl: string): RequestHandler {
+  const self = new URL(baseUrl).origin;
+  return (req, res, next) => {
+    const site = req.get("sec-fetch-site");
+    const origin = req.get("origin");
+    if (
+      (site !== undefined && site !== "same-origin" && site !== "none") ||
+      (origin !== undefined && origin !== self)
+    ) {
+      res.status(403).json({
+        error: "access_denied",
+        error_description: "Cross-site requests to /api/chat are refused",
+      });
+      return;
+    }
+    next();
+  };
+}
+
+/** What goes wrong outside the chat's own answers: a bad body, a failed login callback. */
+const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const status = (error as { status?: unknown }).status;
+  const code = typeof status === "number" && status >= 400 && status < 500 ? status : 500;
+  const description =
+    code === 500 ? "Something went wrong in the agent's web app" : (error as Error).message;
+  if (req.path.startsWith("/api/")) {
+    res.status(code).json({
+      error: code === 500 ? "server_error" : "invalid_request",
+      error_description: description,
+    });
+    return;
+  }
+  res.status(code).type("text").send(`${description}\n\nStart again at /`);
+};
+
+/**
+ * The agent as the quickstart's web app: Auth0's Express SDK (express-openid-connect) for the
+ * login, the chat page at `/`, `POST /api/chat`, and `GET /api/session` for the page.
+ * `createWebApp` never listens (`serve.ts` does).
+ */
+export function createWebApp(config: WebConfig, deps: WebDeps): Express {
+  const { agent } = config;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+
+  app.use(
+    auth({
+      issuerBaseURL: `https://${agent.auth0.domain}`,
+      baseURL: config.baseUrl,
+      clientID: agent.auth0.clientId,
+      clientSecret: agent.auth0.clientSecret,
+      // The tenant's token_endpoint_auth_method for this application.
+      clientAuthMethod: "client_secret_post",
+      secret: config.sessionSecret,
+      authRequired: false,
+      // Auth0's logout (/v2/logout) back to the app: an Allowed Logout URL of the application.
+      auth0Logout: true,
+      authorizationParams: { response_type: "code", scope: "openid profile email" },
+      routes: { login: "/auth/login", logout: "/auth/logout", callback: "/auth/callback" },
+    }),
+  );
+
+  app.get("/", pageSecurityHeaders, (_req, res) => {
+    res.sendFile("index.html", { root: PUBLIC_DIR });
+  });
+  app.get("/assets/chat.css", pageSecurityHeaders, (_req, res) => {
+    res.sendFile("chat.css", { root: PUBLIC_DIR });
+  });
+  app.get("/assets/chat.js", pageSecurityHeaders, (_req, res) => {
+    res.type("text/javascript").send(deps.clientScript);
+  });
+
+  app.get("/api/session", (req, res) => {
+    res.set("Cache-Control", "no-store");
+    const user = req.oidc.user;
+    if (!req.oidc.isAuthenticated() || user === undefined) {
+      res.status(401).json({ error: "login_required", error_description: "Not logged in" });
+      return;
+    }
+    res.json({
+      user: { sub: user.sub as unknown, name: user.name as unknown, email: user.email as unknown },
+      approverUrl: config.approverUrl ?? null,
+      mode: agent.mode,
+    });
+  });
+
+  app.post(
+    "/api/chat",
+    sameOriginOnly(config.baseUrl),
+    json({ limit: "1mb" }),
+    chatRoute({ threads: deps.threads, model: deps.model, approverUrl: config.approverUrl }),
+  );
+
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+
+import { parseEnv, portSchema } from "@ciba-testbed/shared";
+import { z } from "zod";
+
+import { isLocalDomain, loadConfig, type AgentConfig } from "../config.js";
+
+export const DEFAULT_AGENT_PORT = 3000;
+
+const webEnvSchema = z
+  .object({
+    AGENT_PORT: portSchema.default(DEFAULT_AGENT_PORT),
+    AGENT_HOST: z.string().trim().default("127.0.0.1"),
+    APP_BASE_URL: z
+      .string()
+      .trim()
+      .url("must be an absolute URL such as http://localhost:3000")
+      .refine((url) => !url.endsWith("/"), "must not end with /, as in http://localhost:3000")
+      .optional(),
+    AUTH0_SECRET: z
+      .string()
+      .min(32, "must be at least 32 characters (openssl rand -hex 32)")
+      .optional(),
+    AGENT_APPROVER_URL: z.string().trim().url("must be an absolute URL").optional(),
+  })
+  .passthrough();
+
+/** The web app's own settings, on top of the agent's (tenant, model, mode, shop). */
+export interface WebConfig {
+  agent: AgentConfig;
+  port: number;
+  host: string;
+  /** Where the browser reaches the app: the login callback is `<baseUrl>/auth/callback`. */
+  baseUrl: string;
+  /** Encrypts the session cookie; random per start when AUTH0_SECRET is unset. */
+  sessionSecret: string;
+  /** Where the person approves: the local tenant's approver page, or a configured URL. */
+  approverUrl: string | undefined;
+}
+
+/**
+ * Reads `pnpm agent serve`'s configuration: the agent's (`loadConfig`, the same variables as
+ * the CLI) plus the port, the public URL, the session secret and the approver page's URL. A
+ * real tenant needs AUTH0_SECRET, so that sessions survive a restart of the app.
+ */
+export function loadWebConfig(env: Readonly<Record<string, string | undefined>>): WebConfig {
+  const agent = loadConfig(env);
+  const e = parseEnv(webEnvSchema, env, { app: "agent serve" });
+  const local = isLocalDomain(agent.auth0.domain);
+  if (!local && e.AUTH0_SECRET === undefined) {
+    parseEnv(
+      z.object({
+        AUTH0_SECRET: z.string({
+          required_error: "is required for a real tenant: openssl rand -hex 32",
+        }),
+      }),
+      {},
+      { app: "agent serve" },
+    );
+  }
+  return {
+    agent,
+    port: e.AGENT_PORT,
+    host: e.AGENT_HOST,
+    baseUrl: e.APP_BASE_URL ?? `http://localhost:${e.AGENT_PORT}`,
+    sessionSecret: e.AUTH0_SECRET ?? randomBytes(32).toString("hex"),
+    approverUrl:
+      e.AGENT_APPROVER_URL ?? (local ? `https://${agent.auth0.domain}/approver` : undefined),
+  };
+}

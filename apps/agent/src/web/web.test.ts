@@ -1,0 +1,137 @@
+import { InterruptionPrefix } from "@auth0/ai-vercel/interrupts";
+import type { UIMessage } from "ai";
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { createMemoryStore } from "../agent-store.js";
+import { loadConfig } from "../config.js";
+import { createOfflineModel } from "../offline-model.js";
+import { ThreadJournal } from "../thread-journal.js";
+import { parseChatRequest } from "./chat-request.js";
+import { ChatThreads } from "./chat-threads.js";
+import { INTERRUPTION_PREFIX } from "./client/interruption-prefix.js";
+import { withResumedOutputs } from "./resumed-output.js";
+import { createWebApp } from "./web-app.js";
+import { loadWebConfig } from "./web-config.js";
+
+const user = (text: string): UIMessage => ({
+  id: "u1",
+  role: "user",
+  parts: [{ type: "text", text }],
+});
+
+function app() {
+  const config = loadWebConfig({});
+  const store = createMemoryStore();
+  const threads = new ChatThreads({
+    config: config.agent,
+    store,
+    journal: new ThreadJournal(store),
+    authorizer: { withAsyncAuthorization: () => ({}) } as never,
+    fetch: () => Promise.reject(new Error("no network in this test")),
+    clock: { now: () => 0, sleep: () => Promise.resolve() },
+  });
+  return createWebApp(config, {
+    threads,
+    model: createOfflineModel(),
+    clientScript: "export {};",
+  });
+}
+
+describe("the web app", () => {
+  it("serves the chat page with the approver page's protections", async () => {
+    const page = await request(app()).get("/").expect(200);
+    expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(page.headers["x-frame-options"]).toBe("DENY");
+    expect(page.text).toContain('<script type="module" src="/assets/chat.js">');
+  });
+
+  it("answers /api/chat and /api/session 401 without a session", async () => {
+    const chat = await request(app())
+      .post("/api/chat")
+      .send({ id: "c1", messages: [user("Buy 2 XYZ phones")] })
+      .expect(401);
+    expect(chat.body).toMatchObject({ error: "login_required" });
+    await request(app()).get("/api/session").expect(401);
+  });
+
+  it("refuses a chat posted from another site", async () => {
+    const answer = await request(app())
+      .post("/api/chat")
+      .set("Origin", "https://evil.example")
+      .set("Sec-Fetch-Site", "cross-site")
+      .send({ id: "c1", messages: [user("Buy 2 XYZ phones")] })
+      .expect(403);
+    expect(answer.body).toMatchObject({ error: "access_denied" });
+  });
+
+  it("reads a malformed JSON body as a 400, not a 500", async () => {
+    await request(app())
+      .post("/api/chat")
+      .set("Content-Type", "application/json")
+      .send("{not json")
+      .expect(400);
+  });
+});
+
+describe("the chat request", () => {
+  it("takes the quickstart's { id, messages }", async () => {
+    const parsed = await parseChatRequest({ id: "abc_1-2", messages: [user("hi")], trigger: "x" });
+    expect(parsed).toMatchObject({ ok: true, request: { id: "abc_1-2" } });
+  });
+
+  it.each([
+    [{ messages: [user("hi")] }, /id/],
+    [{ id: "a/b", messages: [user("hi")] }, /id must be/],
+    [{ id: "a", messages: [] }, /at least/],
+    [{ id: "a", messages: [{ role: "user" }] }, /not UI messages/],
+  ])("refuses %j", async (body, message) => {
+    const parsed = await parseChatRequest(body);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? "" : parsed.description).toMatch(message);
+  });
+});
+
+describe("interrupts", () => {
+  it("uses @auth0/ai-vercel's prefix in the page", () => {
+    expect(INTERRUPTION_PREFIX).toBe(InterruptionPrefix);
+  });
+
+  it("hands the model the resumed tool's own result", () => {
+    const result = { outcome: "ORDERED", purchase: { product: "XYZ phone", qty: 2 } };
+    const messages: UIMessage[] = [
+      user("Buy 2 XYZ phones"),
+      {
+        id: "a1",
+        role: "assistant",
+        parts: [
+          {
+            type: "tool-shop_online",
+            toolCallId: "call_1",
+            state: "output-available",
+            input: { product: "XYZ phone", qty: 2 },
+            output: { toolName: "shop_online", state: "output-available", result },
+          },
+        ],
+      },
+    ];
+    expect(withResumedOutputs(messages)[1]?.parts[0]).toMatchObject({ output: result });
+    expect(withResumedOutputs([messages[0]!])).toEqual([messages[0]]);
+  });
+
+  it("keeps each person's chats apart", () => {
+    const store = createMemoryStore();
+    const threads = new ChatThreads({
+      config: loadConfig({}),
+      store,
+      journal: new ThreadJournal(store),
+      authorizer: { withAsyncAuthorization: () => ({}) } as never,
+      fetch: globalThis.fetch,
+      clock: { now: () => 0, sleep: () => Promise.resolve() },
+    });
+    const a = threads.threadIdOf("auth0|a", "chat1");
+    expect(a).toMatch(/^[0-9a-f]{16}\.chat1$/);
+    expect(threads.threadIdOf("auth0|b", "chat1")).not.toBe(a);
+  });
+});

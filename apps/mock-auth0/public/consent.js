@@ -1,0 +1,84 @@
+// The email channel's consent page (`/bc-verify?consent=…`, the link in the email): shows the
+// request as Auth0's consent screen would and sends the person's answer. The link's token is
+// the page's only credential; the tenant uses it up with the answer.
+
+import { detailsTable } from "./details.js";
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.search).get("consent");
+
+function show(id) {
+  for (const section of ["loading", "consent", "done", "gone"]) $(section).hidden = section !== id;
+}
+
+function gone(message) {
+  $("gone-text").textContent = message;
+  show("gone");
+}
+
+function fill(consent) {
+  const asked = consent.requested_details;
+  const client = consent.client.name ?? consent.client.client_id;
+  $("client").textContent = client;
+  $("code").textContent = asked.binding_message;
+  $("user").textContent = consent.user.name
+    ? `${consent.user.name} (${consent.user.email})`
+    : consent.user.email;
+  $("audience").textContent = asked.audience;
+  $("scope").textContent = asked.scope.join(" ");
+  if (asked.authorization_details?.length) {
+    $("details").replaceChildren(detailsTable(asked.authorization_details));
+  }
+  $("expires").textContent =
+    `This request expires at ${new Date(consent.expires_at * 1000).toLocaleString()}.`;
+  $("approve").setAttribute("aria-label", `Approve: ${asked.binding_message}`);
+  $("deny").setAttribute("aria-label", `Deny: ${asked.binding_message}`);
+  $("approve").addEventListener("click", () => decide("approve", client));
+  $("deny").addEventListener("click", () => decide("deny", client));
+  show("consent");
+}
+
+async function answerOf(response) {
+  const body = await response.json().catch(() => ({}));
+  return body.error_description ?? `The server answered ${response.status}`;
+}
+
+async function decide(decision, client) {
+  const buttons = [$("approve"), $("deny")];
+  buttons.forEach((button) => (button.disabled = true));
+  $("error").hidden = true;
+  try {
+    const response = await fetch("/bc-verify/api/consent", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ consent: token, decision }),
+    });
+    if (response.status === 404) return gone(await answerOf(response));
+    if (!response.ok) throw new Error(await answerOf(response));
+    const approved = decision === "approve";
+    $("done-title").textContent = approved ? "Request approved" : "Request denied";
+    $("done-text").textContent = approved
+      ? `You approved the request. ${client} can go ahead; you can close this window.`
+      : `You denied the request. ${client} is told so; you can close this window.`;
+    show("done");
+  } catch (e) {
+    $("error").textContent = `Could not ${decision}: ${e.message}`;
+    $("error").hidden = false;
+    buttons.forEach((button) => (button.disabled = false));
+  }
+}
+
+async function start() {
+  if (!token) {
+    gone("Open this page through the link in the email: it carries the request's consent token.");
+    return;
+  }
+  const response = await fetch(`/bc-verify/api/consent?consent=${encodeURIComponent(token)}`);
+  if (!response.ok) {
+    gone(await answerOf(response));
+    return;
+  }
+  fill(await response.json());
+}
+
+void start();

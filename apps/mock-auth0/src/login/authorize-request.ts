@@ -1,0 +1,207 @@
+import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import type { TenantClient } from "../tenant/tenant-model.js";
+import { oidcScopes } from "../tenant/tenant-model.js";
+
+export const RESPONSE_MODES = ["query", "fragment", "form_post"] as const;
+export type ResponseMode = (typeof RESPONSE_MODES)[number];
+
+const PROMPTS = new Set(["none", "login", "consent", "select_account"]);
+
+/** An `/authorize` request that passed every check. */
+export interface AuthorizeRequest {
+  readonly client: TenantClient;
+  readonly redirectUri: string;
+  readonly responseMode: ResponseMode;
+  readonly state: string | undefined;
+  readonly nonce: string | undefined;
+  readonly scope: readonly string[];
+  readonly audience: string | undefined;
+  /** RFC 7636: the S256 challenge, when the client sent one. */
+  readonly codeChallenge: string | undefined;
+  readonly prompt: ReadonlySet<string>;
+  readonly loginHint: string | undefined;
+  /** OIDC Core 3.1.2.1: seconds since the person last logged in, at most. */
+  readonly maxAge: number | undefined;
+}
+
+/** Where an error or a code goes back to, once the redirect_uri is known to be the client's. */
+export interface ResponseTarget {
+  readonly redirectUri: string;
+  readonly responseMode: ResponseMode;
+  readonly state: string | undefined;
+}
+
+export type AuthorizeCheck =
+  | { kind: "ok"; request: AuthorizeRequest }
+  /** RFC 6749 section 4.1.2.1: no client or no registered redirect_uri, so no redirect. */
+  | { kind: "page"; code: string; description: string }
+  | { kind: "redirect"; target: ResponseTarget; code: string; description: string };
+
+type Query = Record<string, unknown>;
+
+class RepeatedParameter extends Error {}
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  // RFC 6749 section 3.1: a parameter must not be included more than once.
+  if (typeof value !== "string") throw new RepeatedParameter(name);
+  return value === "" ? undefined : value;
+}
+
+/** RFC 7636 section 4.2: 43 to 128 characters of base64url (a SHA-256 digest is 43). */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Checks an `/authorize` request in the order RFC 6749 section 4.1.2.1 implies: the client and
+ * its redirect_uri first (errors shown on a page, never redirected to an unchecked URL), then
+ * everything else (errors sent back to the client), with Auth0's wording where it is known.
+ */
+export function checkAuthorizeRequest(query: Query, directory: TenantDirectory): AuthorizeCheck {
+  let get: (name: string) => string | undefined;
+  try {
+    for (const name of Object.keys(query)) single(query, name);
+    get = (name) => single(query, name);
+  } catch (error) {
+    if (!(error instanceof RepeatedParameter)) throw error;
+    return {
+      kind: "page",
+      code: "invalid_request",
+      description: `The parameter ${error.message} must not be repeated`,
+    };
+  }
+
+  const clientId = get("client_id");
+  if (clientId === undefined) {
+    return {
+      kind: "page",
+      code: "invalid_request",
+      description: "Missing required parameter: client_id",
+    };
+  }
+  const client = directory.clients.get(clientId);
+  if (client === undefined) {
+    return { kind: "page", code: "invalid_request", description: `Unknown client: ${clientId}` };
+  }
+  const redirectUri = get("redirect_uri");
+  if (redirectUri === undefined) {
+    return {
+      kind: "page",
+      code: "invalid_request",
+      description: "Missing required parameter: redirect_uri",
+    };
+  }
+  // Auth0 compares callback URLs exactly (scheme, host, port, path and trailing slash).
+  if (!client.callbacks.includes(redirectUri)) {
+    return {
+      kind: "page",
+      code: "invalid_request",
+      description: `Callback URL mismatch. ${redirectUri} is not in the list of allowed callback URLs`,
+    };
+  }
+
+  const state = get("state");
+  const modeParam = get("response_mode");
+  const responseMode = RESPONSE_MODES.find((mode) => mode === (modeParam ?? "query"));
+  const target: ResponseTarget = { redirectUri, responseMode: responseMode ?? "query", state };
+  const refuse = (code: string, description: string): AuthorizeCheck => ({
+    kind: "redirect",
+    target,
+    code,
+    description,
+  });
+  if (responseMode === undefined) {
+    return refuse(
+      "invalid_request",
+      `Unsupported response_mode: ${String(modeParam)} (use query, fragment or form_post)`,
+    );
+  }
+
+  const responseType = get("response_type");
+  if (responseType === undefined) {
+    return refuse("invalid_request", "Missing required parameter: response_type");
+  }
+  if (responseType !== "code") {
+    return refuse(
+      "unsupported_response_type",
+      `Unsupported response type: ${responseType} (mock-auth0 supports the authorization code flow, response_type=code)`,
+    );
+  }
+  if (!client.grantTypes.includes("authorization_code")) {
+    return refuse(
+      "unauthorized_client",
+      "Grant type 'authorization_code' not allowed for the client.",
+    );
+  }
+
+  const prompt = new Set((get("prompt") ?? "").split(" ").filter(Boolean));
+  const unknownPrompt = [...prompt].find((value) => !PROMPTS.has(value));
+  if (unknownPrompt !== undefined) {
+    return refuse("invalid_request", `Unsupported prompt: ${unknownPrompt}`);
+  }
+  if (prompt.has("none") && prompt.size > 1) {
+    return refuse("invalid_request", "prompt=none cannot be combined with other values");
+  }
+
+  const maxAgeParam = get("max_age");
+  const maxAge = maxAgeParam === undefined ? undefined : Number(maxAgeParam);
+  if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0)) {
+    return refuse("invalid_request", "max_age must be a whole number of seconds");
+  }
+
+  const audience = get("audience");
+  const api = audience === undefined ? undefined : directory.apis.get(audience);
+  if (audience !== undefined && api === undefined) {
+    return refuse("access_denied", `Service not found: ${audience}`);
+  }
+  // Auth0 grants the OIDC scopes and the API's own; other scopes are left out of the grant.
+  const scope = [...new Set((get("scope") ?? "").split(" ").filter(Boolean))].filter(
+    (value) => oidcScopes.has(value) || (api?.scopes.includes(value) ?? false),
+  );
+
+  const codeChallenge = get("code_challenge");
+  const method = get("code_challenge_method");
+  if (codeChallenge === undefined) {
+    if (method !== undefined) {
+      return refuse("invalid_request", "code_challenge_method was sent without code_challenge");
+    }
+    // RFC 9700 section 2.1.1: a public client cannot prove who redeems the code otherwise.
+    if (client.authentication === "none") {
+      return refuse(
+        "invalid_request",
+        "Parameter 'code_challenge' is required for a public client (token_endpoint_auth_method none): send code_challenge with code_challenge_method=S256",
+      );
+    }
+  } else {
+    // Auth0 supports S256 only: the PKCE `plain` method is discouraged (RFC 7636 section 7.2).
+    if (method !== "S256") {
+      return refuse(
+        "invalid_request",
+        `Unsupported code_challenge_method: ${method ?? "plain (the default)"}; use S256`,
+      );
+    }
+    if (!S256_CHALLENGE.test(codeChallenge)) {
+      return refuse(
+        "invalid_request",
+        "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)",
+      );
+    }
+  }
+
+  return {
+    kind: "ok",
+    request: {
+      client,
+      redirectUri,
+      responseMode,
+      state,
+      nonce: get("nonce"),
+      scope,
+      audience,
+      codeChallenge,
+      prompt,
+      loginHint: get("login_hint"),
+      maxAge,
+    },
+  };
+}

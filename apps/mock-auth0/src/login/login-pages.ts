@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+
+import type { Response } from "express";
+
+import type { TenantUser } from "../tenant/tenant-model.js";
+
+/** The login pages' stylesheet, inline and allowed by its hash: the pages load nothing else. */
+const STYLE = `
+body { font: 16px/1.5 system-ui, sans-serif; background: #f3f4f6; color: #111827; margin: 0; }
+main { max-width: 26rem; margin: 3rem auto; background: #fff; border-radius: 0.75rem;
+  box-shadow: 0 1px 4px rgb(0 0 0 / 0.12); padding: 2rem; }
+h1 { font-size: 1.4rem; margin: 0 0 0.25rem; }
+p.lead { color: #4b5563; margin: 0 0 1.5rem; }
+ul { list-style: none; padding: 0; margin: 0; display: grid; gap: 0.75rem; }
+form.user { border: 1px solid #d1d5db; border-radius: 0.5rem; padding: 0.75rem; display: grid; gap: 0.5rem; }
+button { font: inherit; cursor: pointer; border: 0; border-radius: 0.4rem; padding: 0.6rem 0.9rem;
+  background: #635dff; color: #fff; text-align: left; }
+button:focus-visible { outline: 3px solid #111827; outline-offset: 2px; }
+.name { font-weight: 600; display: block; }
+.email { font-size: 0.85rem; opacity: 0.9; }
+label { font-size: 0.85rem; display: grid; gap: 0.25rem; }
+input[type=password] { font: inherit; padding: 0.4rem; border: 1px solid #9ca3af; border-radius: 0.3rem; }
+.error { background: #fef2f2; color: #991b1b; border-radius: 0.4rem; padding: 0.6rem; margin: 0 0 1rem; }
+code { font-size: 0.85rem; word-break: break-all; }
+`;
+
+/** Submits the form_post response as Auth0's does, allowed by its hash. */
+const SUBMIT_SCRIPT = "document.forms[0].submit();";
+
+const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+const STYLE_HASH = sha256(STYLE);
+const SCRIPT_HASH = sha256(SUBMIT_SCRIPT);
+
+export function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
+}
+
+/**
+ * The approver page's bar for every login page: nothing but its own inline style (and, for
+ * form_post, its one script), no framing by another site, forms only to this tenant and to
+ * the client's checked callback (CSP form-action also governs the redirect after a submit).
+ */
+function secure(res: Response, options: { formTargets?: string[]; script?: boolean } = {}) {
+  const formAction = ["'self'", ...(options.formTargets ?? [])].join(" ");
+  res.set({
+    "Content-Security-Policy": [
+      "default-src 'none'",
+      `style-src ${STYLE_HASH}`,
+      `script-src ${options.script === true ? SCRIPT_HASH : "'none'"}`,
+      "img-src 'self' data:",
+      "base-uri 'none'",
+      `form-action ${formAction}`,
+      "frame-ancestors 'none'",
+    ].join("; "),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    // Not no-referrer: then the browser sends `Origin: null` with the page's own form.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+    Pragma: "no-cache",
+  });
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+export interface LoginPageView {
+  tenantName: string;
+  clientName: string;
+  transactionId: string;
+  /** Where the code will go: its origin is allowed as a form target. */
+  redirectUri: string;
+  users: readonly TenantUser[];
+  error?: string | undefined;
+}
+
+/** Universal Login as mock-auth0 plays it: the tenant's users, one button each. */
+export function sendLoginPage(res: Response, view: LoginPageView, status = 200): void {
+  secure(res, { formTargets: [new URL(view.redirectUri).origin] });
+  const users = view.users
+    .map((user) => {
+      const password =
+        user.passwordHash === undefined
+          ? ""
+          : `<label>Password<input type="password" name="password" autocomplete="current-password" required></label>`;
+      return `<li><form class="user" method="post" action="/u/login">
+<input type="hidden" name="state" value="${escapeHtml(view.transactionId)}">
+<input type="hidden" name="user" value="${escapeHtml(user.sub)}">
+${password}
+<button type="submit"><span class="name">${escapeHtml(user.name)}</span><span class="email">${escapeHtml(user.email)}</span></button>
+</form></li>`;
+    })
+    .join("\n");
+  const error =
+    view.error === undefined ? "" : `<p class="error" role="alert">${escapeHtml(view.error)}</p>`;
+  res
+    .status(status)
+    .type("html")
+    .send(
+      page(
+        `Log in | ${view.tenantName}`,
+        `<h1>Log in</h1>
+<p class="lead">to ${escapeHtml(view.tenantName)} to continue to ${escapeHtml(view.clientName)}. Choose who you are.</p>
+${error}
+${users.length > 0 ? `<ul>${users}</ul>` : "<p>This tenant has no users: add some to its users file.</p>"}`,
+      ),
+    );
+}
+
+/** The page Auth0 shows when it cannot send an error back to the application. */
+export function sendErrorPage(
+  res: Response,
+  status: number,
+  error: string,
+  description: string,
+): void {
+  secure(res);
+  res
+    .status(status)
+    .type("html")
+    .send(
+      page(
+        "Error",
+        `<h1>Oops!, something went wrong</h1>
+<p class="error" role="alert"><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>`,
+      ),
+    );
+}
+
+/** OAuth 2.0 Form Post Response Mode: the parameters as a form the browser posts at once. */
+export function sendFormPost(
+  res: Response,
+  redirectUri: string,
+  params: Record<string, string>,
+): void {
+  secure(res, { formTargets: [new URL(redirectUri).origin], script: true });
+  const inputs = Object.entries(params)
+    .map(
+      ([name, value]) =>
+        `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`,
+    )
+    .join("\n");
+  res
+    .status(200)
+    .type("html")
+    .send(
+      page(
+        "Submit This Form",
+        `<form method="post" action="${escapeHtml(redirectUri)}">
+${inputs}
+<noscript><button type="submit">Continue</button></noscript>
+</form>
+<script>${SUBMIT_SCRIPT}</script>`,
+      ),
+    );
+}

@@ -1,0 +1,301 @@
+import type { Clock } from "@ciba-testbed/shared";
+import { compare } from "bcryptjs";
+import { Router, urlencoded } from "express";
+import type { Request, Response } from "express";
+import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
+import type { Logger } from "pino";
+
+import { OAUTH_BODY_LIMIT } from "../limits.js";
+import { sameOriginOnly } from "../routes/page-security.js";
+import type { SigningKeys } from "../signing-keys.js";
+import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
+import { checkAuthorizeRequest } from "./authorize-request.js";
+import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
+import { sendErrorPage, sendFormPost, sendLoginPage } from "./login-pages.js";
+import { newSecret } from "./login-state.js";
+import type { LoginSession, LoginState } from "./login-state.js";
+
+/** `__Host-`: the browser insists on Secure, Path=/ and no Domain (RFC 6265bis 4.1.3.2). */
+export const SESSION_COOKIE = "__Host-mock-auth0-session";
+export const BROWSER_COOKIE = "__Host-mock-auth0-browser";
+
+export interface LoginRoutesDeps {
+  issuer: string;
+  directory: TenantDirectory;
+  state: LoginState;
+  keys: SigningKeys;
+  clock: Clock;
+  logger: Logger;
+}
+
+function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const cookieOptions = { httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
+
+/** Sends a code or an error back to the client's checked redirect_uri, as its mode says. */
+function respond(res: Response, target: ResponseTarget, params: Record<string, string>): void {
+  const all = { ...params, ...(target.state === undefined ? {} : { state: target.state }) };
+  if (target.responseMode === "form_post") {
+    sendFormPost(res, target.redirectUri, all);
+    return;
+  }
+  const url = new URL(target.redirectUri);
+  if (target.responseMode === "fragment") {
+    url.hash = new URLSearchParams(all).toString();
+  } else {
+    for (const [name, value] of Object.entries(all)) url.searchParams.append(name, value);
+  }
+  res.redirect(302, url.href);
+}
+
+/**
+ * Universal Login for a Regular Web Application, as Auth0 plays it: `/authorize` (authorization
+ * code with PKCE, `state`, `nonce`, `response_mode` query, fragment and form_post, `prompt`,
+ * `max_age`), a login page that lists the tenant's users, a login session per browser, and
+ * logout at `/v2/logout` and `/oidc/logout` with the client's Allowed Logout URLs.
+ */
+export function loginRoutes(deps: LoginRoutesDeps): Router {
+  const { directory, state, clock, logger } = deps;
+  const { login } = directory.tenant;
+  const router = Router();
+  const form = urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT, parameterLimit: 20 });
+
+  const findUser = (hint: string | undefined): TenantUser | undefined => {
+    if (hint === undefined) return undefined;
+    const lower = hint.toLowerCase();
+    return (
+      directory.users.get(hint) ??
+      directory.tenant.users.find((u) => u.email.toLowerCase() === lower)
+    );
+  };
+
+  /** The browser's login session, when it may be used for this request. */
+  const usableSession = (req: Request, request: AuthorizeRequest): LoginSession | undefined => {
+    const session = state.session(readCookie(req, SESSION_COOKIE));
+    if (session === undefined || !directory.users.has(session.sub)) return undefined;
+    if (request.prompt.has("login")) return undefined;
+    const age = Math.floor(clock.now() / 1000) - session.authTime;
+    if (request.maxAge !== undefined && age > request.maxAge) return undefined;
+    return session;
+  };
+
+  const logIn = (res: Response, user: TenantUser): LoginSession => {
+    const { id, session } = state.startSession(user.sub);
+    res.cookie(SESSION_COOKIE, id, {
+      ...cookieOptions,
+      maxAge: login.sessionLifetimeSeconds * 1000,
+    });
+    logger.info({ user: user.sub }, "login session started");
+    return session;
+  };
+
+  const sendCode = (res: Response, request: AuthorizeRequest, session: LoginSession): void => {
+    respond(res, request, { code: state.issueCode(request, session) });
+  };
+
+  router.get("/authorize", (req, res) => {
+    const check = checkAuthorizeRequest(req.query, directory);
+    if (check.kind === "page") {
+      sendErrorPage(res, 400, check.code, check.description);
+      return;
+    }
+    if (check.kind === "redirect") {
+      respond(res, check.target, { error: check.code, error_description: check.description });
+      return;
+    }
+    const { request } = check;
+    const session = usableSession(req, request);
+    if (session !== undefined) {
+      sendCode(res, request, session);
+      return;
+    }
+    if (request.prompt.has("none")) {
+      respond(res, request, { error: "login_required", error_description: "Login required" });
+      return;
+    }
+    // For CI: a login_hint that names a user, or the tenant's autoSelectUser, logs in at once.
+    const picked = findUser(request.loginHint) ?? findUser(login.autoSelectUser ?? undefined);
+    if (picked !== undefined) {
+      sendCode(res, request, logIn(res, picked));
+      return;
+    }
+    let browser = readCookie(req, BROWSER_COOKIE);
+    if (browser === undefined || browser.length < 32) {
+      browser = newSecret();
+      res.cookie(BROWSER_COOKIE, browser, cookieOptions);
+    }
+    const transaction = state.startTransaction(request, browser);
+    res.set("Cache-Control", "no-store");
+    res.redirect(302, `/u/login?state=${encodeURIComponent(transaction.id)}`);
+  });
+
+  const expired = (res: Response) => {
+    sendErrorPage(
+      res,
+      400,
+      "invalid_request",
+      "This login has expired or was already used: start again from the application.",
+    );
+  };
+
+  router.get("/u/login", (req, res) => {
+    const id = typeof req.query.state === "string" ? req.query.state : "";
+    const transaction = state.transaction(id);
+    if (transaction === undefined) {
+      expired(res);
+      return;
+    }
+    sendLoginPage(res, {
+      tenantName: directory.tenant.name,
+      clientName: transaction.request.client.name,
+      transactionId: transaction.id,
+      redirectUri: transaction.request.redirectUri,
+      users: directory.tenant.users,
+    });
+  });
+
+  router.post("/u/login", sameOriginOnly("the login page"), form, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const field = (name: string) => (typeof body[name] === "string" ? body[name] : undefined);
+    const transaction = state.transaction(field("state") ?? "");
+    if (transaction === undefined) {
+      expired(res);
+      return;
+    }
+    if (readCookie(req, BROWSER_COOKIE) !== transaction.browser) {
+      sendErrorPage(
+        res,
+        403,
+        "access_denied",
+        "This login was started in another browser: start again from the application.",
+      );
+      return;
+    }
+    const { request } = transaction;
+    const user = directory.users.get(field("user") ?? "");
+    const password = field("password") ?? "";
+    const passwordOk =
+      user?.passwordHash === undefined ? true : await compare(password, user.passwordHash);
+    if (user === undefined || !passwordOk) {
+      sendLoginPage(
+        res,
+        {
+          tenantName: directory.tenant.name,
+          clientName: request.client.name,
+          transactionId: transaction.id,
+          redirectUri: request.redirectUri,
+          users: directory.tenant.users,
+          error: "Wrong email or password.",
+        },
+        400,
+      );
+      return;
+    }
+    state.endTransaction(transaction.id);
+    sendCode(res, request, logIn(res, user));
+  });
+
+  const endSession = (req: Request, res: Response) => {
+    state.endSession(readCookie(req, SESSION_COOKIE));
+    res.clearCookie(SESSION_COOKIE, cookieOptions);
+  };
+
+  const loggedOut = (res: Response) => {
+    sendErrorPage(res, 200, "logged_out", "You are logged out of this tenant.");
+  };
+
+  const notAllowed = (res: Response, parameter: string, url: string, client?: TenantClient) => {
+    sendErrorPage(
+      res,
+      400,
+      "invalid_request",
+      client === undefined
+        ? `The "${parameter}" querystring parameter "${url}" cannot be checked without a client: send client_id`
+        : `The "${parameter}" querystring parameter "${url}" is not defined as a valid URL in "Allowed Logout URLs" of ${client.name}`,
+    );
+  };
+
+  // Auth0's own logout endpoint (express-openid-connect's `auth0Logout`).
+  router.get("/v2/logout", (req, res) => {
+    endSession(req, res);
+    const query = req.query as Record<string, unknown>;
+    const returnTo = typeof query.returnTo === "string" ? query.returnTo : undefined;
+    const clientId = typeof query.client_id === "string" ? query.client_id : undefined;
+    const client = clientId === undefined ? undefined : directory.clients.get(clientId);
+    if (clientId !== undefined && client === undefined) {
+      sendErrorPage(res, 400, "invalid_request", `Unknown client: ${clientId}`);
+      return;
+    }
+    // Without returnTo, Auth0 goes to the first of the client's Allowed Logout URLs.
+    const target = returnTo ?? client?.allowedLogoutUrls[0];
+    if (target === undefined) {
+      loggedOut(res);
+      return;
+    }
+    if (!client?.allowedLogoutUrls.includes(target)) {
+      notAllowed(res, "returnTo", target, client);
+      return;
+    }
+    res.redirect(302, target);
+  });
+
+  /** The client an `id_token_hint` was issued to, when the tenant signed it. */
+  const hintedClient = async (hint: string): Promise<TenantClient | undefined> => {
+    try {
+      const claims = decodeJwt(hint);
+      const { payload } = await jwtVerify(hint, createLocalJWKSet(deps.keys.jwks()), {
+        issuer: deps.issuer,
+        // OIDC RP-Initiated Logout 1.0 section 2: an expired ID token is still a good hint.
+        currentDate: new Date((claims.iat ?? 0) * 1000),
+      });
+      return typeof payload.aud === "string" ? directory.clients.get(payload.aud) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  // OpenID Connect RP-Initiated Logout 1.0 (discovery's end_session_endpoint).
+  router.get("/oidc/logout", async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    const text = (name: string) => (typeof query[name] === "string" ? query[name] : undefined);
+    const hint = text("id_token_hint");
+    const hinted = hint === undefined ? undefined : await hintedClient(hint);
+    if (hint !== undefined && hinted === undefined) {
+      sendErrorPage(res, 400, "invalid_request", "id_token_hint is not an ID token of this tenant");
+      return;
+    }
+    const clientId = text("client_id");
+    if (clientId !== undefined && hinted !== undefined && clientId !== hinted.clientId) {
+      sendErrorPage(res, 400, "invalid_request", "client_id does not match the id_token_hint");
+      return;
+    }
+    const client = hinted ?? (clientId === undefined ? undefined : directory.clients.get(clientId));
+    if (clientId !== undefined && client === undefined) {
+      sendErrorPage(res, 400, "invalid_request", `Unknown client: ${clientId}`);
+      return;
+    }
+    endSession(req, res);
+    const target = text("post_logout_redirect_uri");
+    if (target === undefined) {
+      loggedOut(res);
+      return;
+    }
+    if (!client?.allowedLogoutUrls.includes(target)) {
+      notAllowed(res, "post_logout_redirect_uri", target, client);
+      return;
+    }
+    const url = new URL(target);
+    const logoutState = text("state");
+    if (logoutState !== undefined) url.searchParams.set("state", logoutState);
+    res.redirect(302, url.href);
+  });
+
+  return router;
+}

@@ -1,0 +1,158 @@
+import { randomBytes } from "node:crypto";
+
+import type { Clock } from "@ciba-testbed/shared";
+
+import type { AuthorizeRequest } from "./authorize-request.js";
+
+/** An `/authorize` request waiting for the person to pick a user on the login page. */
+export interface LoginTransaction {
+  readonly id: string;
+  readonly request: AuthorizeRequest;
+  /** The browser that started it (its cookie): only that browser may finish it. */
+  readonly browser: string;
+  readonly expiresAt: number;
+}
+
+/** What an authorization code stands for, until it is exchanged once. */
+export interface IssuedCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string | undefined;
+  readonly nonce: string | undefined;
+  readonly scope: readonly string[];
+  readonly audience: string | undefined;
+  readonly sub: string;
+  /** Seconds since the epoch: when the person logged in. */
+  readonly authTime: number;
+  readonly expiresAt: number;
+}
+
+/** The tenant's login session in one browser (Auth0's SSO session). */
+export interface LoginSession {
+  readonly sub: string;
+  /** Seconds since the epoch. */
+  readonly authTime: number;
+  readonly expiresAt: number;
+}
+
+/** RFC 6749 section 4.1.2: an authorization code lives 10 minutes at most. */
+const CODE_LIFETIME_MS = 600_000;
+const TRANSACTION_LIFETIME_MS = 1_800_000;
+/** Each map keeps at most this many entries; the oldest go first. */
+const MAX_ENTRIES = 10_000;
+
+/** 256 bits, URL-safe: codes, transaction ids, session and browser ids. */
+export const newSecret = (): string => randomBytes(32).toString("base64url");
+
+class ExpiringMap<T extends { expiresAt: number }> {
+  private readonly entries = new Map<string, T>();
+
+  constructor(private readonly clock: Clock) {}
+
+  set(key: string, value: T): void {
+    this.entries.set(key, value);
+    if (this.entries.size > MAX_ENTRIES) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  get(key: string): T | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    if (value.expiresAt <= this.clock.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return value;
+  }
+
+  take(key: string): T | undefined {
+    const value = this.get(key);
+    this.entries.delete(key);
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/**
+ * The login side of the tenant, in memory like the rest of mock-auth0: transactions between
+ * `/authorize` and the login page, authorization codes, and login sessions.
+ */
+export class LoginState {
+  private readonly transactions: ExpiringMap<LoginTransaction>;
+  private readonly codes: ExpiringMap<IssuedCode>;
+  private readonly sessions: ExpiringMap<LoginSession>;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly sessionLifetimeMs: number,
+  ) {
+    this.transactions = new ExpiringMap(clock);
+    this.codes = new ExpiringMap(clock);
+    this.sessions = new ExpiringMap(clock);
+  }
+
+  startTransaction(request: AuthorizeRequest, browser: string): LoginTransaction {
+    const transaction = {
+      id: newSecret(),
+      request,
+      browser,
+      expiresAt: this.clock.now() + TRANSACTION_LIFETIME_MS,
+    };
+    this.transactions.set(transaction.id, transaction);
+    return transaction;
+  }
+
+  transaction(id: string): LoginTransaction | undefined {
+    return this.transactions.get(id);
+  }
+
+  endTransaction(id: string): void {
+    this.transactions.delete(id);
+  }
+
+  issueCode(request: AuthorizeRequest, session: LoginSession): string {
+    const code = newSecret();
+    this.codes.set(code, {
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      codeChallenge: request.codeChallenge,
+      nonce: request.nonce,
+      scope: request.scope,
+      audience: request.audience,
+      sub: session.sub,
+      authTime: session.authTime,
+      expiresAt: this.clock.now() + CODE_LIFETIME_MS,
+    });
+    return code;
+  }
+
+  /** A code is good once: taking it removes it, whatever the exchange then decides. */
+  takeCode(code: string): IssuedCode | undefined {
+    return this.codes.take(code);
+  }
+
+  startSession(sub: string): { id: string; session: LoginSession } {
+    const now = this.clock.now();
+    const session = {
+      sub,
+      authTime: Math.floor(now / 1000),
+      expiresAt: now + this.sessionLifetimeMs,
+    };
+    const id = newSecret();
+    this.sessions.set(id, session);
+    return { id, session };
+  }
+
+  session(id: string | undefined): LoginSession | undefined {
+    return id === undefined ? undefined : this.sessions.get(id);
+  }
+
+  endSession(id: string | undefined): void {
+    if (id !== undefined) this.sessions.delete(id);
+  }
+}

@@ -1,0 +1,415 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { hashSync } from "bcryptjs";
+import * as oidc from "openid-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startMockAuth0 } from "../server.js";
+import type { RunningMockAuth0 } from "../server.js";
+import { tenantWith } from "../tenant/load-tenant.js";
+import { httpsFetch } from "../test-support/https-fetch.js";
+
+// The login endpoints against a real relying party library, openid-client 6, over HTTPS.
+const APP = { id: "ciba-testbed-agent", secret: "ciba-testbed-agent-secret" };
+const CALLBACK = "http://localhost:3000/auth/callback";
+const SPA = { id: "browser-app", callback: "http://localhost:5173/callback" };
+const BUYER = "auth0|testbed-user";
+const SECOND = "auth0|second-user";
+const PASSWORD = "correct horse battery staple";
+
+let tenant: RunningMockAuth0;
+let fetchTenant: typeof fetch;
+let confidential: oidc.Configuration;
+let publicClient: oidc.Configuration;
+
+/** A browser in miniature: one cookie jar, redirects read, not followed. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  async get(url: string | URL): Promise<Response> {
+    return this.send(new URL(url), { method: "GET" });
+  }
+
+  async post(url: string | URL, form: Record<string, string>, origin?: string) {
+    const target = new URL(url);
+    return this.send(target, {
+      method: "POST",
+      body: new URLSearchParams(form).toString(),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: origin ?? target.origin,
+      },
+    });
+  }
+
+  private async send(url: URL, init: RequestInit): Promise<Response> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const headers = new Headers(init.headers);
+    if (cookie !== "") headers.set("cookie", cookie);
+    const response = await fetchTenant(url, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value === "" || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+}
+
+const location = (response: Response) =>
+  new URL(response.headers.get("location") ?? "", tenant.issuer);
+
+/** The login page's form for `sub`, as the browser would post it. */
+async function pick(browser: Browser, page: Response, sub: string, password?: string) {
+  const html = await page.text();
+  const state = /name="state" value="([^"]+)"/.exec(html)?.[1] ?? "";
+  expect(html).toContain(`value="${sub}"`);
+  return browser.post(new URL("/u/login", tenant.issuer), {
+    state,
+    user: sub,
+    ...(password === undefined ? {} : { password }),
+  });
+}
+
+function authorizeUrl(
+  config: oidc.Configuration,
+  params: Record<string, string>,
+  pkce?: { challenge: string },
+) {
+  return oidc.buildAuthorizationUrl(config, {
+    redirect_uri: CALLBACK,
+    scope: "openid profile email",
+    response_type: "code",
+    ...(pkce ? { code_challenge: pkce.challenge, code_challenge_method: "S256" } : {}),
+    ...params,
+  });
+}
+
+beforeAll(async () => {
+  const certDir = mkdtempSync(path.join(tmpdir(), "login-certs-"));
+  tenant = await startMockAuth0({
+    tenant: tenantWith({
+      assets: (assets) => ({
+        ...assets,
+        clients: [
+          ...((assets.clients as Record<string, unknown>[] | undefined) ?? []),
+          {
+            name: "Browser app",
+            app_type: "spa",
+            token_endpoint_auth_method: "none",
+            grant_types: ["authorization_code"],
+            callbacks: [SPA.callback],
+            allowed_logout_urls: ["http://localhost:5173"],
+          },
+        ],
+      }),
+      users: (users) =>
+        users.map((user) =>
+          user.user_id === "second-user" ? { ...user, password_hash: hashSync(PASSWORD, 4) } : user,
+        ),
+      settings: (settings) => ({
+        ...settings,
+        clients: {
+          ...(settings.clients as Record<string, unknown>),
+          "Browser app": { client_id: SPA.id },
+        },
+      }),
+    }),
+    port: 0,
+    host: "127.0.0.1",
+    certDir,
+  });
+  fetchTenant = httpsFetch(readFileSync(tenant.caCertPath, "utf8"));
+  const rpFetch: oidc.CustomFetch = (url, options) => fetchTenant(url, options as RequestInit);
+  const options = { [oidc.customFetch]: rpFetch };
+  confidential = await oidc.discovery(
+    new URL(tenant.issuer),
+    APP.id,
+    undefined,
+    oidc.ClientSecretPost(APP.secret),
+    options,
+  );
+  confidential[oidc.customFetch] = rpFetch;
+  publicClient = await oidc.discovery(
+    new URL(tenant.issuer),
+    SPA.id,
+    undefined,
+    oidc.None(),
+    options,
+  );
+  publicClient[oidc.customFetch] = rpFetch;
+});
+
+afterAll(async () => {
+  await tenant.close();
+});
+
+describe("authorization code with PKCE, through the login page", () => {
+  it("gives an ID token for the user picked, with the nonce of the request", async () => {
+    const browser = new Browser();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const nonce = oidc.randomNonce();
+    const state = oidc.randomState();
+    const url = authorizeUrl(
+      confidential,
+      { nonce, state },
+      { challenge: await oidc.calculatePKCECodeChallenge(verifier) },
+    );
+
+    const authorize = await browser.get(url);
+    expect(authorize.status).toBe(302);
+    const loginPage = await browser.get(location(authorize));
+    expect(loginPage.status).toBe(200);
+    expect(loginPage.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(loginPage.headers.get("x-frame-options")).toBe("DENY");
+
+    const done = await pick(browser, loginPage, BUYER);
+    expect(done.status).toBe(302);
+    const callback = location(done);
+    expect(`${callback.origin}${callback.pathname}`).toBe(CALLBACK);
+    expect(callback.searchParams.get("state")).toBe(state);
+
+    const tokens = await oidc.authorizationCodeGrant(confidential, callback, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: nonce,
+      expectedState: state,
+    });
+    const claims = tokens.claims();
+    expect(claims?.sub).toBe(BUYER);
+    expect(claims?.nonce).toBe(nonce);
+    expect(claims?.aud).toBe(APP.id);
+    expect(claims?.name).toBe("Test Buyer");
+    expect(tokens.token_type.toLowerCase()).toBe("bearer");
+
+    // The code is good once: Auth0 answers 403 invalid_grant "Invalid authorization code".
+    const again = await fetchTenant(new URL("oauth/token", tenant.issuer), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: APP.id,
+        client_secret: APP.secret,
+        code: callback.searchParams.get("code") ?? "",
+        code_verifier: verifier,
+        redirect_uri: CALLBACK,
+      }).toString(),
+    });
+    expect(again.status).toBe(403);
+    await expect(again.json()).resolves.toEqual({
+      error: "invalid_grant",
+      error_description: "Invalid authorization code",
+    });
+  });
+
+  it("keeps the login session: the next /authorize skips the page, prompt=login shows it", async () => {
+    const browser = new Browser();
+    const first = await browser.get(authorizeUrl(confidential, { state: "one" }));
+    const done = await pick(browser, await browser.get(location(first)), SECOND, PASSWORD);
+    expect(location(done).searchParams.get("code")).toBeTruthy();
+
+    const silent = await browser.get(authorizeUrl(confidential, { state: "two", prompt: "none" }));
+    expect(location(silent).searchParams.get("code")).toBeTruthy();
+    const again = await browser.get(
+      authorizeUrl(confidential, { state: "three", prompt: "login" }),
+    );
+    expect(location(again).pathname).toBe("/u/login");
+
+    const stranger = new Browser();
+    const none = await stranger.get(authorizeUrl(confidential, { state: "four", prompt: "none" }));
+    expect(Object.fromEntries(location(none).searchParams)).toEqual({
+      error: "login_required",
+      error_description: "Login required",
+      state: "four",
+    });
+  });
+
+  it("asks a user with a password_hash for it", async () => {
+    const browser = new Browser();
+    const start = await browser.get(authorizeUrl(confidential, {}));
+    const page = await browser.get(location(start));
+    const html = await page.clone().text();
+    expect(html).toContain('type="password"');
+    const wrong = await pick(browser, page, SECOND, "not it");
+    expect(wrong.status).toBe(400);
+    const retry = await wrong.clone().text();
+    expect(retry).toContain("Wrong email or password.");
+    const right = await pick(browser, wrong, SECOND, PASSWORD);
+    expect(right.status).toBe(302);
+  });
+
+  it("refuses a login form posted from another site, and one from another browser", async () => {
+    const browser = new Browser();
+    const start = await browser.get(authorizeUrl(confidential, {}));
+    const html = await (await browser.get(location(start))).text();
+    const state = /name="state" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    const loginUrl = new URL("/u/login", tenant.issuer);
+
+    const crossSite = await browser.post(loginUrl, { state, user: BUYER }, "https://evil.example");
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get("location")).toBeNull();
+    const otherBrowser = await new Browser().post(loginUrl, { state, user: BUYER });
+    expect(otherBrowser.status).toBe(403);
+    expect(otherBrowser.headers.get("location")).toBeNull();
+  });
+});
+
+describe("what /authorize refuses", () => {
+  it("shows a redirect_uri that is not an Allowed Callback URL an error page, with no redirect", async () => {
+    const url = authorizeUrl(confidential, { redirect_uri: "https://evil.example/callback" });
+    const answer = await new Browser().get(url);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("location")).toBeNull();
+    await expect(answer.text()).resolves.toContain(
+      "Callback URL mismatch. https://evil.example/callback is not in the list of allowed callback URLs",
+    );
+  });
+
+  it("shows an unknown client an error page", async () => {
+    const url = new URL(authorizeUrl(confidential, {}));
+    url.searchParams.set("client_id", "no-such-client");
+    const answer = await new Browser().get(url);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("location")).toBeNull();
+    await expect(answer.text()).resolves.toContain("Unknown client: no-such-client");
+  });
+
+  it("sends a public client without PKCE back with invalid_request", async () => {
+    const url = authorizeUrl(publicClient, { redirect_uri: SPA.callback, state: "s" });
+    const answer = await new Browser().get(url);
+    const back = location(answer);
+    expect(`${back.origin}${back.pathname}`).toBe(SPA.callback);
+    expect(back.searchParams.get("error")).toBe("invalid_request");
+    expect(back.searchParams.get("error_description")).toMatch(/code_challenge.*required/);
+    expect(back.searchParams.get("state")).toBe("s");
+  });
+
+  it("refuses a plain PKCE challenge and an unknown audience", async () => {
+    const plain = authorizeUrl(confidential, { code_challenge: "x".repeat(43) });
+    const back = location(await new Browser().get(plain));
+    expect(back.searchParams.get("error")).toBe("invalid_request");
+    const audience = authorizeUrl(confidential, { audience: "no-such-api" });
+    expect(Object.fromEntries(location(await new Browser().get(audience)).searchParams)).toEqual({
+      error: "access_denied",
+      error_description: "Service not found: no-such-api",
+    });
+  });
+});
+
+describe("a public client with login_hint and response_mode=form_post", () => {
+  it("logs the hinted user in without a page and posts the code back", async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const nonce = oidc.randomNonce();
+    const url = authorizeUrl(
+      publicClient,
+      {
+        redirect_uri: SPA.callback,
+        response_mode: "form_post",
+        login_hint: "second@example.com",
+        nonce,
+        state: "fp",
+      },
+      { challenge: await oidc.calculatePKCECodeChallenge(verifier) },
+    );
+    const answer = await new Browser().get(url);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-security-policy")).toContain(
+      "form-action 'self' http://localhost:5173",
+    );
+    const html = await answer.text();
+    expect(html).toContain(`action="${SPA.callback}"`);
+    const fields = Object.fromEntries(
+      [...html.matchAll(/name="([^"]+)" value="([^"]+)"/g)].map((m) => [m[1], m[2]]),
+    );
+    const posted = new Request(SPA.callback, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields as Record<string, string>).toString(),
+    });
+
+    // A code the tenant never issued: Auth0 answers 403 invalid_grant.
+    const stolen = await fetchTenant(new URL("oauth/token", tenant.issuer), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: SPA.id,
+        code: "not-the-code",
+        code_verifier: oidc.randomPKCECodeVerifier(),
+      }).toString(),
+    });
+    expect(stolen.status).toBe(403);
+
+    const tokens = await oidc.authorizationCodeGrant(publicClient, posted, {
+      pkceCodeVerifier: verifier,
+      expectedNonce: nonce,
+      expectedState: "fp",
+    });
+    expect(tokens.claims()?.sub).toBe(SECOND);
+  });
+
+  it("refuses the exchange with another code_verifier", async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = authorizeUrl(
+      publicClient,
+      { redirect_uri: SPA.callback, login_hint: BUYER },
+      { challenge: await oidc.calculatePKCECodeChallenge(verifier) },
+    );
+    const code = location(await new Browser().get(url)).searchParams.get("code") ?? "";
+    const answer = await fetchTenant(new URL("oauth/token", tenant.issuer), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: SPA.id,
+        code,
+        code_verifier: oidc.randomPKCECodeVerifier(),
+        redirect_uri: SPA.callback,
+      }).toString(),
+    });
+    expect(answer.status).toBe(403);
+    await expect(answer.json()).resolves.toEqual({
+      error: "invalid_grant",
+      error_description: "Failed to verify code verifier",
+    });
+  });
+});
+
+describe("logout", () => {
+  it("ends the session and returns only to an Allowed Logout URL", async () => {
+    const browser = new Browser();
+    const start = await browser.get(authorizeUrl(confidential, { nonce: "n" }));
+    const done = await pick(browser, await browser.get(location(start)), BUYER);
+    const tokens = await oidc.authorizationCodeGrant(confidential, location(done), {
+      expectedNonce: "n",
+      idTokenExpected: true,
+    });
+
+    const refused = await browser.get(
+      new URL(`v2/logout?client_id=${APP.id}&returnTo=https://evil.example/`, tenant.issuer),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("location")).toBeNull();
+
+    const endSession = oidc.buildEndSessionUrl(confidential, {
+      id_token_hint: tokens.id_token ?? "",
+      post_logout_redirect_uri: "http://localhost:3000",
+      state: "bye",
+    });
+    const out = await browser.get(endSession);
+    expect(out.status).toBe(302);
+    expect(out.headers.get("location")).toBe("http://localhost:3000/?state=bye");
+
+    const next = await browser.get(authorizeUrl(confidential, {}));
+    expect(location(next).pathname).toBe("/u/login");
+
+    const v2 = await browser.get(
+      new URL(`v2/logout?client_id=${APP.id}&returnTo=http://localhost:3000`, tenant.issuer),
+    );
+    expect(v2.headers.get("location")).toBe("http://localhost:3000");
+  });
+});

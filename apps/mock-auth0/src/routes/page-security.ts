@@ -1,0 +1,46 @@
+import { fileURLToPath } from "node:url";
+
+import type { RequestHandler } from "express";
+
+import { errors } from "../errors.js";
+
+/** The pages' HTML, scripts and styles: `apps/mock-auth0/public`. */
+export const PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.url));
+
+/**
+ * A page that can approve a purchase (the approver page, the email consent page) must not be
+ * framed by another site (clickjacking) nor run anything but its own script. Neither page
+ * submits forms: they send their decisions with `fetch`.
+ */
+export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    "Content-Security-Policy":
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+  });
+  next();
+};
+
+/**
+ * Browsers send `Sec-Fetch-Site` and `Origin` with cross-site requests: refusing those keeps
+ * a page on another origin from deciding consent requests (CSRF). curl and test clients
+ * send neither and are let through. `what` names the refused routes in the error.
+ */
+export function sameOriginOnly(what: string): RequestHandler {
+  return (req, _res, next) => {
+    const site = req.get("sec-fetch-site");
+    const origin = req.get("origin");
+    const self = `${req.protocol}://${req.get("host") ?? ""}`;
+    const crossSite =
+      (site !== undefined && site !== "same-origin" && site !== "none") ||
+      (origin !== undefined && origin !== self);
+    if (req.method !== "GET" && req.method !== "HEAD" && crossSite) {
+      next(errors.forbidden(`Cross-site requests to ${what} are refused`));
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,80 @@
+import { sql } from "kysely";
+import type { Migration } from "kysely";
+import { describe, expect, it } from "vitest";
+
+import { freshCluster } from "../test-support/fresh-cluster.js";
+import { MIGRATIONS, MigrationError, migrateToLatest, resetDatabase } from "./migrations.js";
+import { embeddedDatabase } from "./open-database.js";
+import { SqlShopStore } from "./sql-shop-store.js";
+
+/** A database of its own (not the file's shared one): these tests create and drop the tables. */
+async function blankDatabase() {
+  return embeddedDatabase(await freshCluster(), ":memory:");
+}
+
+const tables = async (db: Awaited<ReturnType<typeof blankDatabase>>["db"]) =>
+  (await db.introspection.getTables({ withInternalKyselyTables: true }))
+    .map((table) => table.name)
+    .sort();
+
+describe("migrations (embedded database)", { timeout: 120_000 }, () => {
+  it("create the schema on a new database once; a later start runs none", async () => {
+    const database = await blankDatabase();
+    try {
+      expect(await migrateToLatest(database.db)).toEqual(Object.keys(MIGRATIONS));
+      expect(await tables(database.db)).toEqual([
+        "shop_migrations",
+        "shop_migrations_lock",
+        "shop_orders",
+        "shop_stock",
+      ]);
+      expect(await migrateToLatest(database.db)).toEqual([]);
+
+      // reset: every migration undone and run again; the data is gone, the catalog's stock back.
+      const store = new SqlShopStore(database.db);
+      await store.addProducts([{ id: "p", name: "P", unitPriceCents: 1, stock: 3 }]);
+      await sql`update shop_stock set stock = 0`.execute(database.db);
+      await resetDatabase(database.db);
+      expect(await store.stock()).toEqual(new Map());
+      await store.addProducts([{ id: "p", name: "P", unitPriceCents: 1, stock: 3 }]);
+      expect(await store.stock()).toEqual(new Map([["p", 3]]));
+
+      // A database that a newer version migrated further: refused, saying what to do.
+      const newer: Record<string, Migration> = {
+        ...MIGRATIONS,
+        "9999_from_the_future": { up: () => Promise.resolve() },
+      };
+      await migrateToLatest(database.db, newer);
+      const refused = await migrateToLatest(database.db).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(MigrationError);
+      expect((refused as Error).message).toMatch(
+        /^cannot migrate the database: .*9999_from_the_future.*a newer shop-api may have migrated this database/,
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("undo a failed migration whole, naming it", async () => {
+    const database = await blankDatabase();
+    try {
+      const broken: Record<string, Migration> = {
+        ...MIGRATIONS,
+        "0002_broken": {
+          async up(db) {
+            await db.schema.createTable("half_done").addColumn("a", "integer").execute();
+            await sql`select no_such_function()`.execute(db);
+          },
+        },
+      };
+      const error = await migrateToLatest(database.db, broken).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(
+        /^cannot migrate the database: migration 0002_broken failed: function no_such_function\(\) does not exist/,
+      );
+      // Migrations run in one transaction: none of them stayed.
+      expect(await tables(database.db)).toEqual(["shop_migrations", "shop_migrations_lock"]);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,107 @@
+import { inspect } from "node:util";
+
+import { Migrator, NO_MIGRATIONS, sql } from "kysely";
+import type { Kysely, Migration, MigrationResultSet } from "kysely";
+
+/*
+ * The schema, as migrations that every start runs (`migrateToLatest`). Names sort in the order
+ * they run; a released migration is never edited, a change is a new one. Migrations take a
+ * Postgres advisory lock (Kysely's Migrator), so replicas starting at once on one database
+ * migrate it once. Shared by the embedded database (PGlite) and PostgreSQL: one dialect.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001_orders_and_stock": {
+    async up(db) {
+      await db.schema
+        .createTable("shop_stock")
+        .addColumn("product_id", "text", (col) => col.primaryKey())
+        .addColumn("stock", "integer", (col) => col.notNull().check(sql`stock >= 0`))
+        .execute();
+      await db.schema
+        .createTable("shop_orders")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("seq", "bigint", (col) => col.notNull().generatedAlwaysAsIdentity())
+        .addColumn("product_id", "text", (col) => col.notNull().references("shop_stock.product_id"))
+        .addColumn("product_name", "text", (col) => col.notNull())
+        .addColumn("quantity", "integer", (col) => col.notNull().check(sql`quantity > 0`))
+        .addColumn("unit_price_cents", "bigint", (col) => col.notNull())
+        .addColumn("total_cents", "bigint", (col) => col.notNull())
+        .addColumn("currency", "text", (col) => col.notNull())
+        .addColumn("status", "text", (col) => col.notNull())
+        .addColumn("created_at", "timestamptz", (col) => col.notNull())
+        .addColumn("sub", "text", (col) => col.notNull())
+        .addColumn("azp", "text")
+        .addColumn("authorization_details_matched", "boolean", (col) => col.notNull())
+        // One approval, one order: whichever process tries second.
+        .addColumn("approval_id", "text", (col) => col.unique())
+        .addColumn("idempotency_key", "text")
+        .addColumn("idempotency_fingerprint", "text")
+        // An Idempotency-Key names one order per buyer. NULLs are distinct: orders sent without
+        // a key never collide.
+        .addUniqueConstraint("shop_orders_sub_idempotency_key_key", ["sub", "idempotency_key"])
+        .addCheckConstraint(
+          "shop_orders_idempotency_pair",
+          sql`(idempotency_key is null) = (idempotency_fingerprint is null)`,
+        )
+        .execute();
+      await db.schema
+        .createIndex("shop_orders_sub_seq_idx")
+        .on("shop_orders")
+        .columns(["sub", "seq"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("shop_orders").execute();
+      await db.schema.dropTable("shop_stock").execute();
+    },
+  },
+};
+
+/** A migration that failed, or a database this version cannot run on. */
+export class MigrationError extends Error {
+  override readonly name = "MigrationError";
+}
+
+function migrator<DB>(db: Kysely<DB>, migrations: Readonly<Record<string, Migration>>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve({ ...migrations }) },
+    // Prefixed like the shop's tables, so the shop can share a database with other schemas.
+    migrationTableName: "shop_migrations",
+    migrationLockTableName: "shop_migrations_lock",
+  });
+}
+
+function check({ error, results = [] }: MigrationResultSet, doing: string): string[] {
+  if (error !== undefined) {
+    const failed = results.find((result) => result.status === "Error");
+    const cause = error instanceof Error ? error.message : inspect(error);
+    throw new MigrationError(
+      failed
+        ? `${doing}: migration ${failed.migrationName} failed: ${cause}`
+        : // Kysely's words for a database migrated by a newer version ("corrupted migrations:
+          // previously executed migration X is missing") say what is wrong; say what to do too.
+          `${doing}: ${cause} (a newer shop-api may have migrated this database: run that ` +
+            "version, or point SHOP_API_DATABASE / SHOP_API_DATABASE_URL at another database)",
+      { cause: error },
+    );
+  }
+  return results.map((result) => result.migrationName);
+}
+
+/** Brings the database to the newest schema; returns the migrations it ran (none when current). */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  migrations: Readonly<Record<string, Migration>> = MIGRATIONS,
+): Promise<string[]> {
+  return check(await migrator(db, migrations).migrateToLatest(), "cannot migrate the database");
+}
+
+/** Undoes every migration (the shop's tables and their data are gone), then migrates again. */
+export async function resetDatabase<DB>(
+  db: Kysely<DB>,
+  migrations: Readonly<Record<string, Migration>> = MIGRATIONS,
+): Promise<void> {
+  check(await migrator(db, migrations).migrateTo(NO_MIGRATIONS), "cannot reset the database");
+  await migrateToLatest(db, migrations);
+}

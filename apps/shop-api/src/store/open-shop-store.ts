@@ -1,0 +1,42 @@
+import type { Catalog } from "../catalog.js";
+import { migrateToLatest, resetDatabase } from "./migrations.js";
+import { openDatabase } from "./open-database.js";
+import type { DatabaseConfig, ShopDatabase } from "./open-database.js";
+import { SqlShopStore } from "./sql-shop-store.js";
+
+export interface OpenShopStoreOptions {
+  /** Undo every migration first: the orders are gone and the stock is the catalog's again. */
+  reset?: boolean;
+  /** See `openDatabase`. */
+  onIdleError?: (error: Error) => void;
+}
+
+export interface OpenedShopStore {
+  store: SqlShopStore;
+  database: ShopDatabase;
+  /** The migrations this start ran (none when the schema was already current). */
+  migrated: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The shop's store, ready to sell: the database opened, migrated to the newest schema, and
+ * every catalog product given its starting stock unless the database already counts it.
+ */
+export async function openShopStore(
+  config: DatabaseConfig,
+  catalog: Catalog,
+  options: OpenShopStoreOptions = {},
+): Promise<OpenedShopStore> {
+  const database = await openDatabase(config, options.onIdleError);
+  try {
+    if (options.reset === true) await resetDatabase(database.db);
+    const migrated = await migrateToLatest(database.db);
+    const store = new SqlShopStore(database.db);
+    await store.addProducts(catalog.seed);
+    return { store, database, migrated, close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,187 @@
+import { sql } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
+
+import type { ProductSeed } from "../catalog.js";
+import type { Order } from "../order.js";
+import type { PlaceOutcome, ShopStore } from "./shop-store.js";
+import type { OrdersTable, ShopTables } from "./tables.js";
+
+/**
+ * PostgreSQL text cannot hold U+0000, so no stored id, owner or key contains it: a lookup by
+ * such a value (`GET /api/purchases/%00`) finds nothing, without asking the database (which
+ * would refuse the query).
+ */
+const unstorable = (...values: string[]) => values.some((value) => value.includes("\u0000"));
+
+/** Postgres SQLSTATE 23505 (unique_violation), as node-postgres reports it. */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "23505";
+}
+
+function toRow(order: Order): Insertable<OrdersTable> {
+  return {
+    id: order.id,
+    product_id: order.productId,
+    product_name: order.productName,
+    quantity: order.quantity,
+    unit_price_cents: order.unitPriceCents,
+    total_cents: order.totalCents,
+    currency: order.currency,
+    status: order.status,
+    created_at: new Date(order.createdAt),
+    sub: order.authorization.sub,
+    azp: order.authorization.azp,
+    authorization_details_matched: order.authorization.authorizationDetailsMatched,
+    approval_id: order.authorization.approvalId,
+    idempotency_key: order.idempotency?.key ?? null,
+    idempotency_fingerprint: order.idempotency?.fingerprint ?? null,
+  };
+}
+
+function toOrder(row: Selectable<OrdersTable>): Order {
+  const order: Order = {
+    id: row.id,
+    productId: row.product_id,
+    productName: row.product_name,
+    quantity: row.quantity,
+    unitPriceCents: Number(row.unit_price_cents),
+    totalCents: Number(row.total_cents),
+    currency: "USD",
+    status: "confirmed",
+    createdAt: row.created_at.getTime(),
+    authorization: {
+      sub: row.sub,
+      azp: row.azp,
+      authorizationDetailsMatched: row.authorization_details_matched,
+      approvalId: row.approval_id,
+    },
+  };
+  if (row.idempotency_key !== null && row.idempotency_fingerprint !== null) {
+    order.idempotency = { key: row.idempotency_key, fingerprint: row.idempotency_fingerprint };
+  }
+  return order;
+}
+
+/** The shop's store on a SQL database (PGlite or PostgreSQL), through Kysely. */
+export class SqlShopStore implements ShopStore {
+  constructor(private readonly db: Kysely<ShopTables>) {}
+
+  /**
+   * Gives products the database has never seen their configured starting stock. Products it
+   * knows keep theirs: a restart does not refill the shelves.
+   */
+  async addProducts(seed: readonly ProductSeed[]): Promise<void> {
+    if (seed.length === 0) return;
+    await this.db
+      .insertInto("shop_stock")
+      .values(seed.map((product) => ({ product_id: product.id, stock: product.stock })))
+      .onConflict((conflict) => conflict.column("product_id").doNothing())
+      .execute();
+  }
+
+  async stock(): Promise<ReadonlyMap<string, number>> {
+    const rows = await this.db.selectFrom("shop_stock").selectAll().execute();
+    return new Map(rows.map((row) => [row.product_id, row.stock]));
+  }
+
+  /**
+   * One statement, so one transaction and one round trip: a conditional UPDATE takes the stock
+   * (`stock >= quantity`) and the INSERT adds the order only if it did. PostgreSQL re-checks that
+   * condition on the newest row version when another transaction changed it first (READ
+   * COMMITTED), so concurrent orders, from any number of processes, never take more than is
+   * left. A unique key that another request holds (its Idempotency-Key or approval) fails the
+   * statement, stock update included, and the winner is named.
+   */
+  async place(order: Order): Promise<PlaceOutcome> {
+    const row = toRow(order);
+    let inserted: bigint | undefined;
+    try {
+      ({ numAffectedRows: inserted } = await sql`
+        with taken as (
+          update shop_stock set stock = stock - ${row.quantity}::integer
+          where product_id = ${row.product_id} and stock >= ${row.quantity}::integer
+          returning product_id
+        )
+        insert into shop_orders (
+          id, product_id, product_name, quantity, unit_price_cents, total_cents, currency,
+          status, created_at, sub, azp, authorization_details_matched, approval_id,
+          idempotency_key, idempotency_fingerprint
+        )
+        select
+          ${row.id}::text, taken.product_id, ${row.product_name}::text, ${row.quantity}::integer,
+          ${row.unit_price_cents}::bigint, ${row.total_cents}::bigint, ${row.currency}::text,
+          ${row.status}::text, ${row.created_at}::timestamptz, ${row.sub}::text, ${row.azp}::text,
+          ${row.authorization_details_matched}::boolean, ${row.approval_id}::text,
+          ${row.idempotency_key}::text, ${row.idempotency_fingerprint}::text
+        from taken
+      `.execute(this.db));
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await this.heldBy(order);
+      if (winner) return winner;
+      throw error;
+    }
+    if (inserted === 1n) return { outcome: "placed" };
+    // No stock taken. A request that raced this one may have placed this key's or this
+    // approval's order with the last units: that answer comes first, as in placeOrder.
+    return (
+      (await this.heldBy(order)) ?? {
+        outcome: "out-of-stock",
+        left: (await this.stock()).get(order.productId) ?? 0,
+      }
+    );
+  }
+
+  /** The order that holds this order's Idempotency-Key, else its approval (placeOrder's order). */
+  private async heldBy(order: Order): Promise<PlaceOutcome | undefined> {
+    const { sub, approvalId } = order.authorization;
+    const byKey =
+      order.idempotency && (await this.findByIdempotencyKey(sub, order.idempotency.key));
+    if (byKey) return { outcome: "idempotency-key-taken", earlier: byKey };
+    const byApproval = approvalId === null ? undefined : await this.findByApprovalId(approvalId);
+    if (byApproval) return { outcome: "approval-spent", earlier: byApproval };
+    return undefined;
+  }
+
+  async getById(id: string): Promise<Order | undefined> {
+    if (unstorable(id)) return undefined;
+    const row = await this.db
+      .selectFrom("shop_orders")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row && toOrder(row);
+  }
+
+  async listByOwner(sub: string): Promise<Order[]> {
+    if (unstorable(sub)) return [];
+    const rows = await this.db
+      .selectFrom("shop_orders")
+      .selectAll()
+      .where("sub", "=", sub)
+      .orderBy("seq")
+      .execute();
+    return rows.map(toOrder);
+  }
+
+  async findByIdempotencyKey(sub: string, key: string): Promise<Order | undefined> {
+    if (unstorable(sub, key)) return undefined;
+    const row = await this.db
+      .selectFrom("shop_orders")
+      .selectAll()
+      .where("sub", "=", sub)
+      .where("idempotency_key", "=", key)
+      .executeTakeFirst();
+    return row && toOrder(row);
+  }
+
+  async findByApprovalId(approvalId: string): Promise<Order | undefined> {
+    if (unstorable(approvalId)) return undefined;
+    const row = await this.db
+      .selectFrom("shop_orders")
+      .selectAll()
+      .where("approval_id", "=", approvalId)
+      .executeTakeFirst();
+    return row && toOrder(row);
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * `@ciba-testbed/testkit`: the ciba-testbed for a test suite. `startTestbed()` starts a local
+ * Auth0 tenant (mock-auth0) and the sample shop API on free ports; the test points its agent at
+ * them with `env()`, then approves, denies or expires the consent requests the agent makes and
+ * reads the orders the shop took.
+ */
+export { startTestbed } from "./testbed.js";
+export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
+export type { Approver, RequestFilter, WaitOptions } from "./approver.js";
+export type { Shop } from "./shop.js";
+export type {
+  ApproverPolicy,
+  ConsentEvent,
+  ConsentRequest,
+  ConsentStatus,
+  ShopOrder,
+} from "./wire.js";

@@ -1,0 +1,44 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** The three servers, by package. */
+export const SERVER_PACKAGES = {
+  "mock-auth0": "@ciba-testbed/mock-auth0",
+  "shop-api": "@ciba-testbed/shop-api",
+  "model-server": "@ciba-testbed/model-server",
+} as const;
+
+export type ServerName = keyof typeof SERVER_PACKAGES;
+
+/** How to start a server: a command and its arguments. */
+export interface ServerEntry {
+  command: string;
+  args: string[];
+  /** The server package's folder. */
+  packageDir: string;
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * The server's bin, found through its package's `./bin` export: compiled JavaScript that plain
+ * Node runs when the package is installed from the registry or a tarball; its TypeScript source
+ * inside the ciba-testbed repository, run with the repository's tsx.
+ */
+export function serverEntry(name: ServerName): ServerEntry {
+  const packageName = SERVER_PACKAGES[name];
+  let bin: string;
+  try {
+    bin = requireHere.resolve(`${packageName}/bin`);
+  } catch (error) {
+    throw new Error(
+      `${packageName} is not installed: the testbed runs its ${name} from it ` +
+        `(npm install ${packageName}). ${(error as Error).message.split("\n")[0] ?? ""}`,
+    );
+  }
+  const packageDir = path.dirname(requireHere.resolve(`${packageName}/package.json`));
+  if (!bin.endsWith(".ts")) return { command: process.execPath, args: [bin], packageDir };
+  const tsx = pathToFileURL(createRequire(bin).resolve("tsx")).href;
+  return { command: process.execPath, args: ["--import", tsx, bin], packageDir };
+}

@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+
+import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import type { ReadyRecord } from "@ciba-testbed/shared/node";
+
+import type { ServerEntry } from "./server-entry.js";
+
+const KEPT_LINES = 100;
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+// However the test process ends, no server it started outlives it.
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of live) child.kill("SIGKILL");
+  });
+}
+
+export interface StartServerOptions {
+  /** Names the server in errors and in forwarded logs. */
+  name: string;
+  entry: ServerEntry;
+  env: Record<string, string>;
+  /** Where its log lines go, prefixed with its name; nowhere unless given. */
+  logs?: Writable | undefined;
+  timeoutMs: number;
+}
+
+/** A server started as a child process, ready once it printed its ready record. */
+export class ServerProcess {
+  private readonly kept: string[] = [];
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => {
+      child.once("exit", () => {
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Starts the server and resolves with its ready record; on failure, with its own words. */
+  static async start(
+    options: StartServerOptions,
+  ): Promise<{ server: ServerProcess; ready: ReadyRecord }> {
+    installExitHook();
+    const child = spawn(options.entry.command, options.entry.args, {
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    live.add(child);
+    child.once("exit", () => live.delete(child));
+    const server = new ServerProcess(options.name, child);
+    const ready = await new Promise<ReadyRecord>((resolve, reject) => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        child.kill("SIGKILL");
+        reject(new Error(`${options.name} ${why}:\n${server.kept.join("\n")}`));
+      };
+      const timer = setTimeout(() => {
+        fail(`printed no ready record within ${options.timeoutMs} ms`);
+      }, options.timeoutMs);
+      const onLine = (line: string) => {
+        const record = parseReadyRecord(line);
+        if (record !== undefined) {
+          clearTimeout(timer);
+          resolve(record);
+          return;
+        }
+        server.kept.push(line);
+        if (server.kept.length > KEPT_LINES) server.kept.shift();
+        options.logs?.write(`${options.name.padEnd(12)}| ${line}\n`);
+      };
+      // Both are pipes (stdio above).
+      for (const stream of [child.stdout, child.stderr] as Readable[]) {
+        createInterface({ input: stream }).on("line", onLine);
+      }
+      child.once("error", (error) => {
+        fail(`could not start: ${error.message}`);
+      });
+      child.once("close", (code, signal) => {
+        fail(`exited (${signal ?? `code ${String(code)}`}) before it was ready`);
+      });
+    });
+    return { server, ready };
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 3_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,304 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Writable } from "node:stream";
+
+import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+
+import { controlApiApprover } from "./approver.js";
+import type { Approver } from "./approver.js";
+import { serverEntry } from "./server-entry.js";
+import type { ServerEntry } from "./server-entry.js";
+import { ServerProcess } from "./server-process.js";
+import { adminShop } from "./shop.js";
+import type { Shop } from "./shop.js";
+import type { ApproverPolicy } from "./wire.js";
+
+/** Auth0's per-user and per-IP CIBA limits and its tenant-wide rate limit; `null` turns one off. */
+export interface RateLimits {
+  /** Backchannel requests one person may be sent a minute (Auth0: 5). */
+  perUserRequestsPerMinute?: number | null;
+  /** `/bc-authorize` requests from one IP address a minute (Auth0: 500). */
+  perIpRequestsPerMinute?: number | null;
+  /** Authentication API requests the whole tenant may make a second (Auth0 Enterprise: 100). */
+  authenticationApiRequestsPerSecond?: number | null;
+}
+
+export interface TestbedOptions {
+  /** The tenant: a Deploy CLI `tenant.yaml` or an `a0deploy export` folder; default: the reference tenant that ships with mock-auth0. */
+  tenant?: string;
+  /** Its users (Auth0's bulk import format); default: `users.json` beside the tenant. */
+  users?: string;
+  /** Its `mock-auth0.json`; default: the one beside the tenant. */
+  settingsFile?: string;
+  /** Changes to `mock-auth0.json` (objects merge, anything else replaces), e.g. `{ ciba: { intervalSeconds: 0.2 } }`. */
+  settings?: Record<string, unknown>;
+  /** The approver from the first request on: a policy, or just its default outcome (`"manual"`, `"approve-after:500"`). */
+  approver?: ApproverPolicy | string;
+  rateLimits?: RateLimits;
+  /** The shop API's own settings. */
+  shop?: {
+    /** Refuse purchase tokens without `product_purchase` authorization_details. */
+    requireAuthorizationDetails?: boolean;
+    /**
+     * Its database (SHOP_API_DATABASE): a folder for the embedded one, or `:memory:`. Default:
+     * a new copy of an empty shop's database, so each testbed starts with no orders.
+     */
+    database?: string;
+    /** More variables for shop-api. */
+    env?: Record<string, string>;
+  };
+  /** Also start the OpenAI-compatible model server (`@ciba-testbed/model-server` must be installed). */
+  modelServer?: boolean;
+  /** The CIBA client `env()` names; default: the reference tenant's agent client. */
+  client?: { id: string; secret: string };
+  /** The logged-in person the agent acts for; default: the reference tenant's `auth0|testbed-user`. */
+  user?: string;
+  /** Fixed ports; 0 (free ports) unless given. */
+  ports?: { mockAuth0?: number; shopApi?: number; modelServer?: number };
+  /** Where mock-auth0 keeps its local CA; default: its own default folder (kept and reused). */
+  certDir?: string;
+  /** A bearer token the control API will need (MOCK_AUTH0_CONTROL_TOKEN); none unless given. */
+  controlToken?: string;
+  /** The servers' log level (`silent` to `trace`); `warn` unless given. */
+  logLevel?: string;
+  /** Where the servers' log lines go, each prefixed with its name; nowhere unless given. */
+  logs?: Writable;
+  /** How long each server may take to start; 30 s unless given. */
+  startTimeoutMs?: number;
+}
+
+export interface Testbed {
+  /** `https://localhost:<port>/`, trailing slash included: the `iss` of every token. */
+  issuer: string;
+  /** `localhost:<port>`: what AUTH0_DOMAIN must be. */
+  auth0Domain: string;
+  /** The tenant's CA: a Node process that calls the tenant must start with NODE_EXTRA_CA_CERTS set to it. */
+  caCertPath: string;
+  shopApiUrl: string;
+  /** `POST` here to buy: what SHOP_API_URL must be. */
+  purchasesUrl: string;
+  /** The model server's OpenAI base URL (`.../v1`), with `modelServer: true`. */
+  openaiBaseUrl: string | undefined;
+  /** The logged-in person's user id (`sub`): whom consent requests go to. */
+  user: string;
+  client: { id: string; secret: string };
+  /** The shop API's identifier (audience). */
+  audience: string;
+  /**
+   * The variables an agent process needs: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,
+   * SHOP_API_URL, SHOP_API_AUDIENCE, AGENT_USER_ID, NODE_EXTRA_CA_CERTS, and with the model
+   * server OPENAI_BASE_URL and OPENAI_API_KEY.
+   */
+  env(): Record<string, string>;
+  approver: Approver;
+  shop: Shop;
+  /** Stops every server and removes the testbed's temporary files. */
+  stop(): Promise<void>;
+}
+
+function besideTenant(tenant: string): string {
+  return statSync(tenant).isDirectory() ? tenant : path.dirname(tenant);
+}
+
+/** The reference tenant inside the mock-auth0 package (built) or the repository (source). */
+function referenceTenant(mockAuth0Dir: string): string {
+  const candidates = [
+    path.join(mockAuth0Dir, "dist", "auth0", "tenant.yaml"),
+    path.join(mockAuth0Dir, "..", "..", "auth0", "tenant.yaml"),
+  ];
+  const found = candidates.find((file) => existsSync(file));
+  if (found === undefined) {
+    throw new Error(`No reference tenant in ${mockAuth0Dir}: pass { tenant: "<tenant.yaml>" }`);
+  }
+  return found;
+}
+
+/**
+ * An empty shop's database for one testbed. A new embedded database costs seconds (PGlite runs
+ * initdb); a copy of one made once opens in a fraction of that. The copy comes from a template
+ * made by this very build of the shop (keyed by its bin's content) and kept in the temporary
+ * folder; `makeTemplate` starts a shop on the given folder and stops it. The shop's source
+ * (inside the ciba-testbed repository) changes too often to key: it gets `:memory:`.
+ */
+async function freshShopDatabase(
+  entry: ServerEntry,
+  into: string,
+  makeTemplate: (folder: string) => Promise<void>,
+): Promise<string> {
+  const bin = entry.args.at(-1) ?? "";
+  if (bin.endsWith(".ts")) return ":memory:";
+  const key = createHash("sha256")
+    .update(await readFile(bin))
+    .digest("hex")
+    .slice(0, 16);
+  const user = process.getuid?.() ?? "user";
+  const template = path.join(tmpdir(), `ciba-testbed-${String(user)}-shop-db-${key}`);
+  if (!existsSync(template)) {
+    const building = `${template}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    try {
+      await makeTemplate(building);
+      // Whoever renames first wins; a later rename onto it fails and the loser's copy goes.
+      await rename(building, template).catch(() => undefined);
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+  }
+  const database = path.join(into, "shop-db");
+  await cp(template, database, { recursive: true });
+  return database;
+}
+
+/** mock-auth0.json changes from the options, or undefined when there are none. */
+function settingsChanges(options: TestbedOptions): Record<string, unknown> | undefined {
+  const { settings = {}, approver, rateLimits = {} } = options;
+  const { authenticationApiRequestsPerSecond, ...cibaLimits } = rateLimits;
+  const changes: Record<string, unknown> = { ...settings };
+  if (Object.keys(cibaLimits).length > 0) {
+    changes.ciba = { ...(settings.ciba as object | undefined), ...cibaLimits };
+  }
+  if (authenticationApiRequestsPerSecond !== undefined) {
+    changes.rateLimits = {
+      ...(settings.rateLimits as object | undefined),
+      authenticationApiRequestsPerSecond,
+    };
+  }
+  if (approver !== undefined) {
+    changes.approver = typeof approver === "string" ? { default: approver, rules: [] } : approver;
+  }
+  return Object.keys(changes).length > 0 ? changes : undefined;
+}
+
+/**
+ * Starts mock-auth0 (a local Auth0 tenant over HTTPS) and the shop API, each as its own process
+ * on a free port, and resolves once both are ready. Call `stop()` when done (e.g. in
+ * `afterAll`); the servers also end when this process exits.
+ */
+export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const logLevel = options.logLevel ?? "warn";
+  const servers: ServerProcess[] = [];
+  const tempDir = await mkdtemp(path.join(tmpdir(), "ciba-testbed-"));
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await rm(tempDir, { recursive: true, force: true });
+  };
+  type ServerName = "mock-auth0" | "shop-api" | "model-server";
+  const launch = (name: ServerName, env: Record<string, string>) =>
+    ServerProcess.start({
+      name,
+      entry: serverEntry(name),
+      env: { LOG_LEVEL: logLevel, ...env },
+      logs: options.logs,
+      timeoutMs,
+    });
+  const start = async (name: ServerName, env: Record<string, string>) => {
+    const { server, ready } = await launch(name, env);
+    servers.push(server);
+    return ready;
+  };
+
+  try {
+    const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
+    const tenant = path.resolve(options.tenant ?? referenceTenant(mockAuth0Dir));
+    const changes = settingsChanges(options);
+    let settingsFile =
+      options.settingsFile === undefined ? undefined : path.resolve(options.settingsFile);
+    if (changes !== undefined) {
+      const base = settingsFile ?? path.join(besideTenant(tenant), "mock-auth0.json");
+      const layered = existsSync(base) ? { extends: base, ...changes } : changes;
+      settingsFile = path.join(tempDir, "mock-auth0.json");
+      await writeFile(settingsFile, JSON.stringify(layered, null, 2));
+    }
+
+    const model = options.modelServer
+      ? start("model-server", { MODEL_SERVER_PORT: String(options.ports?.modelServer ?? 0) })
+      : Promise.resolve(undefined);
+    // Set or blank (unset), so the shell's own MOCK_AUTH0_* cannot pick another tenant.
+    const auth0 = await start("mock-auth0", {
+      MOCK_AUTH0_PORT: String(options.ports?.mockAuth0 ?? 0),
+      MOCK_AUTH0_TENANT: tenant,
+      MOCK_AUTH0_USERS: options.users === undefined ? "" : path.resolve(options.users),
+      MOCK_AUTH0_SETTINGS: settingsFile ?? "",
+      MOCK_AUTH0_CERT_DIR: options.certDir === undefined ? "" : path.resolve(options.certDir),
+      MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
+      MOCK_AUTH0_APPROVER: "",
+    });
+    const issuer = auth0.url;
+    const auth0Domain = new URL(issuer).host;
+    if (typeof auth0.caCertPath !== "string") {
+      throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
+    }
+    const caCertPath = auth0.caCertPath;
+
+    const adminToken = randomBytes(24).toString("base64url");
+    const shopEnv = (database: string) => ({
+      NODE_EXTRA_CA_CERTS: caCertPath,
+      AUTH0_DOMAIN: auth0Domain,
+      AUTH0_ISSUER_BASE_URL: "",
+      SHOP_API_AUDIENCE,
+      SHOP_API_ADMIN_TOKEN: adminToken,
+      SHOP_API_DATABASE: database,
+      SHOP_API_DATABASE_URL: "",
+      SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: String(
+        options.shop?.requireAuthorizationDetails ?? false,
+      ),
+      ...options.shop?.env,
+    });
+    const database =
+      options.shop?.database ??
+      (await freshShopDatabase(serverEntry("shop-api"), tempDir, async (folder) => {
+        const { server } = await launch("shop-api", { ...shopEnv(folder), SHOP_API_PORT: "0" });
+        await server.stop();
+      }));
+    const shop = await start("shop-api", {
+      ...shopEnv(database),
+      SHOP_API_PORT: String(options.ports?.shopApi ?? 0),
+    });
+    const shopApiUrl = `http://localhost:${shop.port}`;
+    const modelReady = await model;
+    const openaiBaseUrl = typeof modelReady?.baseURL === "string" ? modelReady.baseURL : undefined;
+
+    const user = options.user ?? LOCAL_DEFAULTS.userId;
+    const client = options.client ?? {
+      id: LOCAL_DEFAULTS.clientId,
+      secret: LOCAL_DEFAULTS.clientSecret,
+    };
+    const purchasesUrl = `${shopApiUrl}/api/purchases`;
+    return {
+      issuer,
+      auth0Domain,
+      caCertPath,
+      shopApiUrl,
+      purchasesUrl,
+      openaiBaseUrl,
+      user,
+      client,
+      audience: SHOP_API_AUDIENCE,
+      env: () => ({
+        AUTH0_DOMAIN: auth0Domain,
+        AUTH0_CLIENT_ID: client.id,
+        AUTH0_CLIENT_SECRET: client.secret,
+        SHOP_API_URL: purchasesUrl,
+        SHOP_API_AUDIENCE,
+        AGENT_USER_ID: user,
+        NODE_EXTRA_CA_CERTS: caCertPath,
+        ...(openaiBaseUrl === undefined
+          ? {}
+          : { OPENAI_BASE_URL: openaiBaseUrl, OPENAI_API_KEY: "testbed" }),
+      }),
+      approver: controlApiApprover(
+        issuer,
+        await readFile(caCertPath, "utf8"),
+        options.controlToken,
+      ),
+      shop: adminShop(shopApiUrl, adminToken, user),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,15 @@
+import type { ControlRequestDetailJson, ControlRequestJson } from "@ciba-testbed/mock-auth0";
+import type { OrderJson } from "@ciba-testbed/shop-api";
+import { describe, expectTypeOf, it } from "vitest";
+
+import type { ConsentEvent, ConsentRequest, ShopOrder } from "./wire.js";
+
+// Checked by the type checker (`pnpm typecheck`): the testkit's published types are the servers'
+// wire types, so a field the servers change or drop fails here first.
+describe("the testkit's wire types", () => {
+  it("are what mock-auth0's control API and the shop API serialize", () => {
+    expectTypeOf<ControlRequestJson>().toExtend<ConsentRequest>();
+    expectTypeOf<ControlRequestDetailJson["timeline"][number]>().toExtend<ConsentEvent>();
+    expectTypeOf<OrderJson>().toExtend<ShopOrder>();
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * What the testbed's servers answer, as a test reads it. These mirror mock-auth0's control API
+ * and the shop API's order JSON; `wire.test.ts` checks at compile time that they still match
+ * the types those servers serialize, so they cannot drift apart.
+ */
+
+export type ConsentStatus = "pending" | "approved" | "denied" | "expired" | "consumed";
+
+/** One consent request (CIBA backchannel request) as mock-auth0's control API shows it. */
+export interface ConsentRequest {
+  auth_req_id: string;
+  status: ConsentStatus;
+  /** The person's user id (`sub`), e.g. `auth0|testbed-user`. */
+  user: string;
+  user_name: string | null;
+  client_id: string;
+  client_name: string | null;
+  binding_message: string;
+  scope: string;
+  audience: string | null;
+  /** RFC 9396 authorization details the client sent, e.g. `{ type: "product_purchase", ... }`. */
+  authorization_details: readonly { type: string }[] | null;
+  channel: "guardian-push" | "email";
+  /** The approver outcome the policy picked when the request came in, in its text form. */
+  approver_outcome: string;
+  created_at: string;
+  expires_at: string;
+  interval: number;
+  polls: number;
+  last_polled_at: string | null;
+  decision: { decision: "approve" | "deny"; at: string; by: string } | null;
+}
+
+/** One event in a request's life: created, each poll and its answer, the decision, expiry. */
+export interface ConsentEvent {
+  at: string;
+  type: string;
+  [detail: string]: unknown;
+}
+
+/**
+ * The simulated person's behaviour. Outcomes: `manual` (wait for `approve`/`deny`), `approve`,
+ * `deny`, `ignore` (never answer), `approve-after:<ms>`, `deny-after:<ms>`, `expire-after:<ms>`.
+ * The first rule whose conditions all hold wins; `bindingMessage` is a case-insensitive regular
+ * expression.
+ */
+export interface ApproverPolicy {
+  default: string;
+  rules?: {
+    when: {
+      user?: string;
+      clientId?: string;
+      audience?: string;
+      bindingMessage?: string;
+      channel?: "guardian-push" | "email";
+    };
+    outcome: string;
+  }[];
+}
+
+/** An order as the shop API shows it. */
+export interface ShopOrder {
+  id: string;
+  status: string;
+  product: { id: string; name: string };
+  qty: number;
+  unit_price: number;
+  total: number;
+  currency: string;
+  created_at: string;
+  authorization: { sub: string; azp: string | null; authorization_details_matched: boolean };
+}

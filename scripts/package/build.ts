@@ -1,0 +1,108 @@
+/**
+ * Builds the publishable package in the current directory into `dist/`, from its package.json
+ * `bundle` field (see build-config.ts). The workspace keeps running TypeScript source; only
+ * `pnpm pack` (its `prepack` script runs this) and the packed-tarball test use `dist/`.
+ *
+ * - A server (`library` unset): each entry bundled with its dependencies into one ESM file, a
+ *   bin for plain Node, plus the files it reads at run time and the notices of what it bundles.
+ * - A library (`--library`): ESM (`.js`) and CommonJS (`.cjs`) builds of each entry, and its
+ *   type declarations bundled into one `.d.ts` (and a `.d.cts` twin) per entry.
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+import { build } from "esbuild";
+import type { BuildOptions, Metafile } from "esbuild";
+
+import { REPO_ROOT, bundleFieldOf, readManifest } from "./build-config.js";
+import { workspaceModulesPlugin } from "./workspace-modules.js";
+import { bundledPackages, noticeText } from "./third-party-licenses.js";
+
+const { values } = parseArgs({ options: { library: { type: "boolean", default: false } } });
+const packageDir = process.cwd();
+const manifest = readManifest(packageDir);
+const field = bundleFieldOf(manifest);
+const dist = path.join(packageDir, "dist");
+
+const NODE_TARGET = "node20.19";
+
+const common: BuildOptions = {
+  bundle: true,
+  platform: "node",
+  target: NODE_TARGET,
+  external: field.external.flatMap((name) => [name, `${name}/*`]),
+  plugins: [workspaceModulesPlugin(REPO_ROOT, packageDir)],
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  absWorkingDir: packageDir,
+};
+
+function metafileOf(result: { metafile?: Metafile | undefined }): Metafile {
+  if (result.metafile === undefined) throw new Error("esbuild returned no metafile");
+  return result.metafile;
+}
+
+async function buildServer(): Promise<Metafile[]> {
+  const results = await Promise.all(
+    Object.entries(field.entries).map(([name, entry]) =>
+      build({
+        ...common,
+        entryPoints: { [name]: entry },
+        outdir: dist,
+        format: "esm",
+        // CommonJS dependencies inside an ESM bundle call require() for Node's own modules.
+        banner: {
+          js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
+        },
+      }),
+    ),
+  );
+  return results.map(metafileOf);
+}
+
+async function buildLibrary(): Promise<Metafile[]> {
+  const entryPoints = field.entries;
+  const esm = await build({ ...common, entryPoints, outdir: dist, format: "esm" });
+  const cjs = await build({
+    ...common,
+    entryPoints,
+    outdir: dist,
+    format: "cjs",
+    outExtension: { ".js": ".cjs" },
+    // The same source finds its files from `import.meta.url` in both builds.
+    define: { "import.meta.url": "__moduleUrl" },
+    banner: { js: 'const __moduleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  for (const [name, entry] of Object.entries(entryPoints)) {
+    const out = path.join(dist, `${name}.d.ts`);
+    execFileSync(
+      path.join(REPO_ROOT, "node_modules/.bin/dts-bundle-generator"),
+      ["--silent", "--no-banner", "--project", "tsconfig.json", "-o", out, entry],
+      { cwd: packageDir, stdio: "inherit" },
+    );
+    cpSync(out, path.join(dist, `${name}.d.cts`));
+  }
+  return [metafileOf(esm), metafileOf(cjs)];
+}
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+const metafiles = values.library ? await buildLibrary() : await buildServer();
+
+for (const asset of field.assets) {
+  cpSync(path.join(REPO_ROOT, asset), path.join(dist, asset), { recursive: true });
+}
+cpSync(path.join(REPO_ROOT, "LICENSE"), path.join(dist, "LICENSE"));
+const packages = bundledPackages(
+  {
+    inputs: {},
+    outputs: Object.assign({}, ...metafiles.map((m) => m.outputs)) as Metafile["outputs"],
+  },
+  packageDir,
+);
+writeFileSync(path.join(dist, "THIRD-PARTY-NOTICES.txt"), noticeText(manifest.name, packages));

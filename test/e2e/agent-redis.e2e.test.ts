@@ -1,0 +1,290 @@
+import { buildAgentCli, type AgentRun } from "@ciba-testbed/stack/agent-cli";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import {
+  startRedisServer,
+  type RedisServer,
+} from "../../apps/agent/src/test-support/redis-server.js";
+import { Machine } from "../support/agent-machines.js";
+import { BUYER, Scenario } from "../support/scenario.js";
+
+// Agents on several machines: processes that share nothing but a Redis (AGENT_STORE), each in a
+// working directory of its own. Three witnesses each time: the agents' reports, the tenant's
+// consent requests (one push per thread) and the shop's orders (one per approved thread).
+
+const THREADS = 20;
+/**
+ * Every purchase asks for another quantity. Two approvals of the same purchase for the same
+ * person within one second get identical access tokens (no `jti`, `iat` in seconds), which the
+ * shop takes for one approval used twice.
+ */
+let purchases = 0;
+const nextPurchase = () => `Buy ${++purchases} USB-C cables`;
+const STOP_POINTS = ["token-received", "approval-taken", "order-answered"] as const;
+type BuiltCli = Awaited<ReturnType<typeof buildAgentCli>>;
+
+describe("agents on several machines, sharing only Redis", () => {
+  let s: Scenario;
+  let redis: RedisServer;
+  let cli: BuiltCli;
+  const stopping = new Map<string, BuiltCli>();
+  const machines: Machine[] = [];
+  let a: Machine;
+  let b: Machine;
+  let c: Machine;
+  let d: Machine;
+
+  /** What beforeAll started, ended by afterAll even when beforeAll failed part-way. */
+  const cleanups: (() => Promise<void>)[] = [];
+  const owned = <T>(started: Promise<T>, end: (value: T) => Promise<void>) =>
+    started.then((value) => {
+      cleanups.push(() => end(value));
+      return value;
+    });
+
+  beforeAll(async () => {
+    const [scenario, server, plain, ...stops] = await Promise.all([
+      owned(Scenario.start("test/fixtures/fleet-tenant.mock-auth0.json"), (x) => x.stop()),
+      owned(startRedisServer({ persistence: "aof" }), (x) => x.stop()),
+      owned(buildAgentCli(), (x) => x.remove()),
+      ...STOP_POINTS.map((stopAt) => owned(buildAgentCli({ stopAt }), (x) => x.remove())),
+    ]);
+    s = scenario;
+    redis = server;
+    cli = plain;
+    stops.forEach((stop, i) => stopping.set(STOP_POINTS[i]!, stop));
+    for (const name of ["a", "b", "c", "d"]) {
+      const machine = await Machine.create(name, s.stack.agentEnv(), redis.url(0));
+      cleanups.push(() => machine.remove());
+      machines.push(machine);
+    }
+    [a, b, c, d] = machines as [Machine, Machine, Machine, Machine];
+    await s.policy("manual");
+  });
+  afterAll(async () => {
+    await Promise.all(cleanups.map((end) => end()));
+  });
+
+  const consentIds = async () => (await s.consentRequests()).map((r) => r.auth_req_id);
+  const orderIds = async () => (await s.ordersOf(BUYER)).map((o) => o.id);
+  const added = (before: string[], after: string[]) => after.filter((id) => !before.includes(id));
+
+  /** Sends one request in interrupt mode from `machine`: the push goes out, the thread waits. */
+  async function send(machine: Machine) {
+    const sent = await machine.run(["--mode", "interrupt", nextPurchase()], cli);
+    expect(sent.json.outcome).toBe("PENDING");
+    return { threadId: sent.json.threadId, authReqId: String(sent.json.authReqId) };
+  }
+
+  it(
+    `resumes ${THREADS} threads sent from one machine on two others at once, twice over: one push per thread, one order per approval`,
+    { timeout: 240_000 },
+    async () => {
+      const consentsBefore = await consentIds();
+      const ordersBefore = await orderIds();
+      const threadIds = Array.from({ length: THREADS }, (_, i) => `fleet-${i}`);
+
+      const sent = await Promise.all(
+        threadIds.map((id) => a.run(["--mode", "interrupt", "--thread", id, nextPurchase()], cli)),
+      );
+      expect(sent.map((r) => [r.json.outcome, r.exitCode])).toEqual(
+        threadIds.map(() => ["PENDING", 5]),
+      );
+      const requestOf = new Map(sent.map((r) => [r.json.threadId, String(r.json.authReqId)]));
+      // 14 approved, 3 denied, 3 left unanswered.
+      const verdict = (i: number) => (i < 14 ? "ORDERED" : i < 17 ? "DENIED" : "PENDING");
+      await Promise.all(
+        threadIds.map((id, i) => {
+          const authReqId = requestOf.get(id)!;
+          if (verdict(i) === "ORDERED") return s.stack.control.approve(authReqId);
+          if (verdict(i) === "DENIED") return s.stack.control.deny(authReqId);
+          return Promise.resolve();
+        }),
+      );
+
+      const resumeEverywhere = (pair: [Machine, Machine]) =>
+        Promise.all(
+          threadIds.flatMap((id) =>
+            pair.map((machine) => machine.run(["resume", id, "--mode", "interrupt"], cli)),
+          ),
+        );
+      const first = await resumeEverywhere([b, c]);
+      const second = await resumeEverywhere([d, a]);
+
+      const orderOf = new Map<string, string>();
+      threadIds.forEach((id, i) => {
+        const runs = [first, second].flatMap((round) => round.slice(2 * i, 2 * i + 2));
+        // Of two resumes at once, one may find the other on the thread: it says so and stops.
+        const busy = runs.filter((r) => r.json.outcome === "IN_PROGRESS");
+        expect(busy.map((r) => [r.exitCode, r.json.error])).toEqual(
+          busy.map(() => [9, "thread_busy"]),
+        );
+        const decided = runs.filter((r) => r.json.outcome !== "IN_PROGRESS");
+        expect(decided.length).toBeGreaterThanOrEqual(2);
+        expect(new Set(decided.map((r) => r.json.outcome))).toEqual(new Set([verdict(i)]));
+        expect(new Set(decided.map((r) => r.json.authReqId))).toEqual(new Set([requestOf.get(id)]));
+        const orders = new Set(decided.map((r) => r.json.order?.id ?? null));
+        expect(orders.size).toBe(1);
+        const [order] = [...orders];
+        if (verdict(i) === "ORDERED") orderOf.set(id, String(order));
+        else expect(order).toBeNull();
+      });
+
+      const consents = (await s.consentRequests()).filter(
+        (r) => !consentsBefore.includes(r.auth_req_id),
+      );
+      expect(consents.map((r) => r.auth_req_id).sort()).toEqual([...requestOf.values()].sort());
+      expect(consents.filter((r) => r.status === "consumed")).toHaveLength(14);
+      expect(added(ordersBefore, await orderIds()).sort()).toEqual([...orderOf.values()].sort());
+      for (const machine of machines) expect(await machine.files()).toEqual(["ca.pem"]);
+      console.log(
+        `fleet: ${THREADS} threads, ${consents.length} pushes, ${orderOf.size} orders, ` +
+          `${first.length + second.length} resumes (${[...first, ...second].filter((r) => r.json.outcome === "IN_PROGRESS").length} found the thread in progress)`,
+      );
+    },
+  );
+
+  it("lets one of two resumes started at the same instant on two machines proceed; the other says the thread is already in progress", async () => {
+    const ordersBefore = await orderIds();
+    const { threadId, authReqId } = await send(a);
+
+    // Block mode: the one that takes the thread waits for the answer, holding it.
+    const resumes = [b, c].map((machine) => machine.start(["resume", threadId, "--json"], cli));
+    const busy = await Promise.race(resumes.map((r) => r.exited));
+    const report = JSON.parse(busy.stdout) as AgentRun["json"];
+    expect(busy.code).toBe(9);
+    expect(report).toMatchObject({ outcome: "IN_PROGRESS", error: "thread_busy", threadId });
+    expect(report.message).toContain(`Thread ${threadId} is already in progress in process`);
+
+    await s.stack.control.approve(authReqId);
+    const exits = await Promise.all(resumes.map((r) => r.exited));
+    const ordered = exits.map((e) => JSON.parse(e.stdout) as AgentRun["json"]);
+    expect(ordered.map((r) => r.outcome).sort()).toEqual(["IN_PROGRESS", "ORDERED"]);
+    expect(added(ordersBefore, await orderIds())).toEqual([
+      ordered.find((r) => r.outcome === "ORDERED")?.order?.id,
+    ]);
+  });
+
+  it("finishes on another machine after the resuming process was killed with -9 while it waited: no second push", async () => {
+    const consentsBefore = await consentIds();
+    const ordersBefore = await orderIds();
+    const { threadId, authReqId } = await send(a);
+    const { polls } = await s.stack.control.request(authReqId);
+
+    const waiting = b.start(["resume", threadId, "--json"], cli);
+    await s.stack.control.waitForPolls(authReqId, polls + 1);
+    waiting.kill("SIGKILL");
+    expect((await waiting.exited).signal).toBe("SIGKILL");
+
+    await s.stack.control.approve(authReqId);
+    const resumed = await c.run(["resume", threadId], cli);
+    expect(resumed.json).toMatchObject({ outcome: "ORDERED", authReqId });
+    expect(added(consentsBefore, await consentIds())).toEqual([authReqId]);
+    expect(added(ordersBefore, await orderIds())).toEqual([resumed.json.order?.id]);
+  });
+
+  it.each([
+    ["token-received", "stopped_before_order", 0],
+    ["approval-taken", "stopped_before_order", 0],
+    ["order-answered", "order_unconfirmed", 1],
+  ] as const)(
+    "reports a resume killed at %s from another machine as %s, with at most one order and no second push",
+    async (point, error, orders) => {
+      const consentsBefore = await consentIds();
+      const ordersBefore = await orderIds();
+      const { threadId, authReqId } = await send(a);
+      await s.stack.control.approve(authReqId);
+
+      const killed = await b.start(["resume", threadId, "--json"], stopping.get(point)!).exited;
+      expect(killed.signal).toBe("SIGKILL");
+
+      for (const machine of [c, d]) {
+        const resumed = await machine.run(["resume", threadId], cli);
+        expect(resumed.exitCode).toBe(1);
+        expect(resumed.json).toMatchObject({ outcome: "ERROR", error, authReqId });
+      }
+      expect((await s.stack.control.request(authReqId)).status).toBe("consumed");
+      expect(added(consentsBefore, await consentIds())).toEqual([authReqId]);
+      expect(added(ordersBefore, await orderIds())).toHaveLength(orders);
+    },
+  );
+
+  it("names the Redis that does not answer (exit 1) and an AGENT_STORE that is no Redis URL (exit 2), sending nothing", async () => {
+    const consentsBefore = await consentIds();
+    const gone = await startRedisServer();
+    const url = gone.url(0);
+    await gone.stop();
+
+    const unreachable = await a.run(["--mode", "interrupt", nextPurchase()], cli, {
+      AGENT_STORE: url,
+    });
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.json).toMatchObject({ outcome: "ERROR", error: "store_unreachable" });
+    expect(unreachable.json.message).toContain(`Cannot reach Redis at ${url} (AGENT_STORE)`);
+
+    const malformed = await a.run(["resume", "thr-1"], cli, {
+      AGENT_STORE: "redis://agent:s3cret@127.0.0.1:6379/zero",
+    });
+    expect(malformed.exitCode).toBe(2);
+    expect(malformed.json.outcome).toBe("CONFIG_ERROR");
+    expect(malformed.json.message).toContain(
+      'AGENT_STORE has the database "zero"; the path is a database number',
+    );
+    expect(malformed.stdout).not.toContain("s3cret");
+    expect(await consentIds()).toEqual(consentsBefore);
+  });
+
+  describe("Redis restarted between the push and the resume", () => {
+    it("resumes on another machine when Redis keeps an append-only file (appendfsync always)", async () => {
+      const aof = await startRedisServer({ persistence: "aof" });
+      const [sender, resumer] = await Promise.all(
+        ["aof-a", "aof-b"].map((name) => Machine.create(name, s.stack.agentEnv(), aof.url(0))),
+      );
+      try {
+        const consentsBefore = await consentIds();
+        const ordersBefore = await orderIds();
+        const { threadId, authReqId } = await send(sender!);
+        await aof.restart();
+        await s.stack.control.approve(authReqId);
+
+        const resumed = await resumer!.run(["resume", threadId], cli);
+        expect(resumed.json).toMatchObject({ outcome: "ORDERED", authReqId });
+        expect(added(consentsBefore, await consentIds())).toEqual([authReqId]);
+        expect(added(ordersBefore, await orderIds())).toEqual([resumed.json.order?.id]);
+      } finally {
+        await Promise.all([aof.stop(), sender!.remove(), resumer!.remove()]);
+      }
+    });
+
+    it("reports the thread lost, orders nothing and sends nothing, when Redis keeps nothing", async () => {
+      const volatile = await startRedisServer({ persistence: "none" });
+      const [sender, resumer] = await Promise.all(
+        ["none-a", "none-b"].map((name) =>
+          Machine.create(name, s.stack.agentEnv(), volatile.url(0)),
+        ),
+      );
+      try {
+        const consentsBefore = await consentIds();
+        const ordersBefore = await orderIds();
+        const { threadId, authReqId } = await send(sender!);
+        await volatile.restart();
+        await s.stack.control.approve(authReqId);
+
+        for (const machine of [resumer!, sender!]) {
+          const resumed = await machine.run(["resume", threadId], cli);
+          expect(resumed.exitCode).toBe(1);
+          expect(resumed.json).toMatchObject({ outcome: "ERROR", error: "thread_lost", threadId });
+          expect(resumed.json.message).toBe(
+            `No thread ${threadId} in the agent's store. Redis at ${volatile.url(0)} holds no agent threads at all, and it keeps nothing across a restart (appendonly no, no save points, up ${/up (\d+) s/.exec(resumed.json.message)?.[1]} s): a thread sent with this AGENT_STORE was lost when Redis restarted.`,
+          );
+          expect(resumed.json.fix).toContain("Check the shop's orders, then ask again");
+        }
+        expect((await s.stack.control.request(authReqId)).status).toBe("approved");
+        expect(added(consentsBefore, await consentIds())).toEqual([authReqId]);
+        expect(added(ordersBefore, await orderIds())).toEqual([]);
+      } finally {
+        await Promise.all([volatile.stop(), sender!.remove(), resumer!.remove()]);
+      }
+    });
+  });
+});

@@ -1,0 +1,213 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { launchChromium } from "@ciba-testbed/stack/browser";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { BUYER, Scenario } from "../support/scenario.js";
+
+// The quickstart's experience in a real browser: log in through mock-auth0's page, ask the
+// agent's web app for a purchase, answer on the approver page in a second tab, read the answer.
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  return port;
+}
+
+/** The repository's tenant with the web app's URL (the AGENT_WEB_URL keyword) on `port`. */
+function settingsFor(port: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "chat-web-tenant-"));
+  const file = path.join(dir, "mock-auth0.json");
+  const base = path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      extends: path.relative(dir, base),
+      keywords: { AGENT_WEB_URL: `http://localhost:${port}` },
+    }),
+  );
+  return path.relative(REPO_ROOT, file);
+}
+
+async function startWebApp(s: Scenario, port: number, env: Record<string, string>) {
+  const { child } = await SupervisedChild.start({
+    name: "agent-web",
+    script: "apps/agent/src/web/main.ts",
+    env: { ...s.agentEnv(), AGENT_PORT: String(port), ...env },
+  });
+  return child;
+}
+
+/** Logs in through mock-auth0's login page as the person named on its button. */
+async function logIn(page: Page, baseUrl: string, name: RegExp) {
+  await page.goto(baseUrl);
+  await page.getByRole("link", { name: "Log in" }).click();
+  await page.getByRole("button", { name }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  await page.getByText(/^Logged in as /).waitFor();
+}
+
+async function ask(page: Page, request: string) {
+  await page.getByLabel("Message").fill(request);
+  await page.getByRole("button", { name: "Send" }).click();
+}
+
+describe("the chat web app", () => {
+  let s: Scenario;
+  let browser: Browser;
+  let port: number;
+  let baseUrl: string;
+  let web: SupervisedChild;
+  let context: BrowserContext;
+  let chat: Page;
+
+  beforeAll(async () => {
+    port = await freePort();
+    baseUrl = `http://localhost:${port}`;
+    s = await Scenario.start(settingsFor(port));
+    await s.policy("manual");
+    browser = await launchChromium(path.dirname(s.stack.caCertPath));
+    web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+    context = await browser.newContext({ viewport: { width: 800, height: 900 } });
+    chat = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser.close();
+    await web.stop();
+    await s.stop();
+  });
+
+  const approverPage = async () => {
+    const approver = await context.newPage();
+    await approver.goto(`${s.stack.issuer}approver`);
+    await approver.getByText("Live", { exact: true }).waitFor();
+    return approver;
+  };
+
+  it("answers /api/chat without a session with 401", async () => {
+    const answer = await fetch(`${baseUrl}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "x", messages: [] }),
+    });
+    expect(answer.status).toBe(401);
+  });
+
+  it("logs in, buys after an approval on the approver page, and shows the order", async () => {
+    await logIn(chat, baseUrl, /Test Buyer/);
+    await expect(chat.getByText("Logged in as Test Buyer").count()).resolves.toBe(1);
+    const before = (await s.ordersOf(BUYER)).length;
+
+    await ask(chat, "Buy 2 XYZ phones");
+    const pending = chat.locator(".approval.pending", { hasText: /buy 2 XYZ phone/ });
+    await pending.waitFor();
+    await expect(
+      pending.getByRole("link", { name: "Open the approver page" }).getAttribute("href"),
+    ).resolves.toBe(`${s.stack.issuer}approver`);
+
+    const approver = await approverPage();
+    await approver
+      .getByRole("button", { name: /^Approve: Do you want to buy 2 XYZ phone/ })
+      .click();
+
+    const answer = chat.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ });
+    await answer.waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    expect(await answer.textContent()).toContain(String(orders[0]?.id));
+    await approver.close();
+  });
+
+  it("tells the person the purchase was denied", async () => {
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(chat, "Buy a USB-C cable");
+    await chat.locator(".approval.pending", { hasText: /buy 1 USB-C cable/ }).waitFor();
+    const approver = await approverPage();
+    await approver.getByRole("button", { name: /^Deny: Do you want to buy 1 USB-C cable/ }).click();
+    await chat
+      .locator(".message.assistant .text", {
+        hasText: /USB-C cable was denied; nothing was ordered/,
+      })
+      .waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+    await approver.close();
+  });
+
+  it("streams /api/chat in the quickstart's format, read by ai's own chat transport", async () => {
+    const cookies = (await context.cookies(baseUrl))
+      .map((cookie) => `${cookie.name}=${cookie.value}`)
+      .join("; ");
+    const transport = new DefaultChatTransport<UIMessage>({
+      api: `${baseUrl}/api/chat`,
+      headers: { cookie: cookies },
+    });
+    const messages: UIMessage[] = [
+      { id: "m1", role: "user", parts: [{ type: "text", text: "Buy an ABC laptop" }] },
+    ];
+    const stream = await transport.sendMessages({
+      chatId: "transport-check",
+      messages,
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    let last: UIMessage | undefined;
+    const errors: string[] = [];
+    for await (const message of readUIMessageStream({
+      stream,
+      onError: (error) => errors.push((error as Error).message),
+    })) {
+      last = message;
+    }
+    const tool = last?.parts.find((part) => part.type === "tool-shop_online");
+    expect(tool).toMatchObject({ input: { product: "ABC laptop", qty: 1 } });
+    // Interrupt mode: the pending approval is @auth0/ai-vercel's interrupt, as the error text.
+    expect(errors.join("\n")).toMatch(
+      /^AUTH0_AI_INTERRUPTION:.*ASYNC_AUTHORIZATION_AUTHORIZATION_PENDING/,
+    );
+    const pendingRequest = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("ABC laptop"),
+    );
+    await s.stack.control.deny(pendingRequest.auth_req_id);
+  });
+
+  it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL", async () => {
+    const logout = chat.waitForRequest((request) => request.url().includes("/v2/logout"));
+    await chat.getByRole("link", { name: "Log out" }).click();
+    expect(new URL((await logout).url()).searchParams.get("returnTo")).toMatch(
+      new RegExp(`^${baseUrl}/?$`),
+    );
+    await chat.getByText("You are not logged in.").waitFor();
+    // mock-auth0's login session ended too: the next login shows its page again.
+    await chat.getByRole("link", { name: "Log in" }).click();
+    await chat.getByRole("button", { name: /Test Buyer/ }).waitFor();
+  });
+
+  it("waits for the answer in block mode, then says the request expired", async () => {
+    // The same tenant, a web app that waits (block mode) and asks for a short expiry.
+    await web.stop();
+    web = await startWebApp(s, port, { AGENT_MODE: "block", AGENT_REQUESTED_EXPIRY: "3" });
+    const page = await browser.newPage();
+    await logIn(page, baseUrl, /Second Buyer/);
+    await ask(page, "Buy 2 XYZ phones");
+    await page.locator(".approval.pending", { hasText: /buy 2 XYZ phone/ }).waitFor();
+    await page
+      .locator(".message.assistant .text", { hasText: /expired unanswered; nothing was ordered/ })
+      .waitFor();
+    await page.locator(".approval.decided[data-status=EXPIRED]").waitFor();
+  });
+});

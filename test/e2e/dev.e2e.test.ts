@@ -1,0 +1,203 @@
+import { spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo, Server } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
+
+import { ControlClient, REPO_ROOT } from "@ciba-testbed/stack";
+import { describe, expect, it } from "vitest";
+
+/** What `pnpm dev` runs: the root package.json's script, so the test runs the same thing. */
+const DEV_SCRIPT = (
+  JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  }
+).scripts.dev!.split(" ");
+
+/** Variables that would point the agent somewhere: the printed command must set them itself. */
+const AGENT_TARGETING = /^(AUTH0_|SHOP_|AGENT_|MOCK_AUTH0_|NODE_EXTRA_CA_CERTS$|OPENAI_)/;
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => {
+      resolve(false);
+    });
+    probe.listen(port, "127.0.0.1", () =>
+      probe.close(() => {
+        resolve(true);
+      }),
+    );
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** A port held by another process's listener (this one's), as a busy machine has. */
+async function holdPort(): Promise<{ port: number; server: Server }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
+interface DevRun {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function runDev(env: Record<string, string>): DevRun {
+  const [command, ...args] = DEV_SCRIPT;
+  const child = spawn(command!, args, {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      LOG_LEVEL: "warn",
+      // The shop's own database for this run, not the repository's .data/.
+      SHOP_API_DATABASE: mkdtempSync(path.join(tmpdir(), "dev-shop-")),
+      ...env,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+    // Its own process group, as a terminal's foreground job.
+    detached: true,
+  });
+  child.stdin.end();
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Resolves once `pnpm dev` says it runs; rejects with its output if it exits first. */
+function untilRunning(dev: DevRun): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (dev.stdout().includes("Ctrl-C stops everything.")) resolve(dev.stdout());
+    };
+    dev.child.stdout.on("data", check);
+    void dev.exited.then((code) => {
+      reject(new Error(`pnpm dev exited early (${String(code)}):\n${dev.stdout()}${dev.stderr()}`));
+    });
+  });
+}
+
+/** SIGTERM to its process group, then waits for its ports to be free again. */
+async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "SIGTERM") {
+  process.kill(-dev.child.pid!, signal);
+  await dev.exited;
+  // The script stops the services on its way out; their sockets close right after.
+  const deadline = Date.now() + 10_000;
+  while (!(await Promise.all(ports.map(portIsFree))).every(Boolean) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The command under "1. Ask the agent…", its continuation lines joined. */
+function agentCommand(output: string): string {
+  const lines = stripVTControlCharacters(output).split("\n");
+  const start = lines.findIndex((line) => line.startsWith("1. Ask the agent"));
+  const end = lines.indexOf("", start);
+  return lines
+    .slice(start + 1, end)
+    .map((line) => line.trim().replace(/ \\$/, ""))
+    .join(" ");
+}
+
+describe("pnpm dev", () => {
+  it.each(["SIGINT", "SIGHUP"] as const)(
+    "stops every service it started on %s (Ctrl-C, a closed terminal)",
+    async (signal) => {
+      const ports = [await freePort(), await freePort()];
+      const dev = runDev({ MOCK_AUTH0_PORT: String(ports[0]), SHOP_API_PORT: String(ports[1]) });
+      const out = await untilRunning(dev);
+      expect(out).toContain(`https://localhost:${ports[0]}/approver`);
+      for (const port of ports) expect(await portIsFree(port)).toBe(false);
+
+      await stopDev(dev, ports, signal);
+      for (const port of ports) expect(await portIsFree(port)).toBe(true);
+    },
+  );
+
+  it("prints the exact agent command for the ports it uses, and that command reaches this stack", async () => {
+    const ports = [await freePort(), await freePort()];
+    const dev = runDev({ MOCK_AUTH0_PORT: String(ports[0]), SHOP_API_PORT: String(ports[1]) });
+    try {
+      const command = agentCommand(await untilRunning(dev));
+      expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
+      expect(command).toContain(`AUTH0_DOMAIN=localhost:${ports[0]} `);
+      expect(command).toContain(`SHOP_API_URL=http://localhost:${ports[1]}/api/purchases `);
+      expect(command).toContain(`NODE_EXTRA_CA_CERTS=${path.join(REPO_ROOT, ".certs", "ca.pem")}`);
+
+      // Run exactly what was printed, in a shell whose environment points nowhere.
+      const shellEnv = Object.fromEntries(
+        Object.entries(process.env).filter(([key]) => !AGENT_TARGETING.test(key)),
+      );
+      const agent = spawn("sh", ["-c", command], {
+        cwd: REPO_ROOT,
+        env: { ...shellEnv, AGENT_STORE: mkdtempSync(path.join(tmpdir(), "dev-agent-")) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let agentOutput = "";
+      agent.stdout.on("data", (chunk: Buffer) => (agentOutput += chunk.toString()));
+      agent.stderr.on("data", (chunk: Buffer) => (agentOutput += chunk.toString()));
+      const agentExit = new Promise<number | null>((resolve) => agent.once("exit", resolve));
+
+      const issuer = `https://localhost:${ports[0]}/`;
+      const control = new ControlClient(
+        issuer,
+        readFileSync(path.join(REPO_ROOT, ".certs", "ca.pem"), "utf8"),
+      );
+      const consent = await control.waitForPending(
+        (r) => r.binding_message.includes("XYZ phone"),
+        30_000,
+      );
+      await control.approve(consent.auth_req_id);
+      expect(await agentExit, agentOutput).toBe(0);
+      expect((await control.request(consent.auth_req_id)).status).toBe("consumed");
+    } finally {
+      await stopDev(dev, ports);
+    }
+  });
+
+  it.each(["MOCK_AUTH0_PORT", "SHOP_API_PORT"] as const)(
+    "stops at once with one line when %s is in use",
+    async (variable) => {
+      const held = await holdPort();
+      try {
+        const other = variable === "MOCK_AUTH0_PORT" ? "SHOP_API_PORT" : "MOCK_AUTH0_PORT";
+        const started = performance.now();
+        const dev = runDev({ [variable]: String(held.port), [other]: String(await freePort()) });
+        const code = await dev.exited;
+        const elapsedMs = Math.round(performance.now() - started);
+        expect(code).toBe(1);
+        expect(dev.stdout()).toBe("");
+        const lines = dev.stderr().trimEnd().split("\n");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^pnpm dev: port ${held.port} \\(${variable}\\) on 127\\.0\\.0\\.1 is in use by another process: stop it, or choose another port, e\\.g\\. ${variable}=\\d+ pnpm dev$`,
+          ),
+        );
+        process.stdout.write(`pnpm dev with ${variable} in use: exit 1 after ${elapsedMs} ms\n`);
+      } finally {
+        held.server.close();
+      }
+    },
+  );
+});

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startPostgres } from "../support/postgres.js";
+import type { PostgresServer } from "../support/postgres.js";
+import { ShopApiProcess, buyerToken, startTenant } from "../support/shop-api-process.js";
+import type { ShopData } from "../support/shop-api-process.js";
+
+const ORDERS = 150;
+const STOCK = 500; // USB-C cables in the default catalog: enough for every order
+const qtyOf = (i: number) => (i % 3) + 1;
+
+// Issue 18: an order is one transaction, so a shop killed with SIGKILL in the middle of
+// orders leaves each one whole (placed with its stock taken) or absent (stock untouched).
+describe.each([
+  ["the embedded database", "embedded"],
+  ["PostgreSQL", "postgres"],
+] as const)("shop-api killed with SIGKILL during orders, on %s", (_name, kind) => {
+  let tenant: RunningMockAuth0;
+  let postgres: PostgresServer | undefined;
+  let folder: string;
+  let data: ShopData;
+  const running: ShopApiProcess[] = [];
+
+  beforeAll(async () => {
+    folder = mkdtempSync(path.join(tmpdir(), "shop-api-kill-"));
+    [tenant, postgres] = await Promise.all([
+      startTenant(),
+      kind === "postgres" ? startPostgres() : undefined,
+    ]);
+    data = postgres ? { url: await postgres.createDatabase() } : { folder };
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((shop) => shop.stop()));
+    await Promise.all([tenant.close(), postgres?.stop()]);
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it(
+    "leaves every order whole or absent, and keeps every one it confirmed",
+    { timeout: 300_000 },
+    async () => {
+      const token = await buyerToken(tenant);
+      const shop = await ShopApiProcess.start(tenant, data);
+      running.push(shop);
+
+      // Orders at once; the shop dies when the first confirmation arrives, the others in flight.
+      let killed: Promise<void> | undefined;
+      const answers = await Promise.all(
+        Array.from({ length: ORDERS }, (_, i) =>
+          shop.buy(token, { product: "USB-C cable", qty: qtyOf(i) }, `kill-${i}`).then(
+            (answer) => {
+              if (answer.status === 201) killed ??= shop.kill();
+              return answer;
+            },
+            () => undefined,
+          ),
+        ),
+      );
+      await killed;
+      const confirmed = answers.flatMap((answer) =>
+        answer?.status === 201 ? [answer.body.id] : [],
+      );
+      const cut = answers.filter((answer) => answer === undefined).length;
+      expect(confirmed.length).toBeGreaterThan(0);
+      // Some requests were cut off: the kill came in the middle of the work.
+      expect(cut).toBeGreaterThan(0);
+
+      const revived = await ShopApiProcess.start(tenant, data);
+      running.push(revived);
+      const orders = await revived.orders(token);
+      const sold = orders.reduce((sum, order) => sum + order.qty, 0);
+      // Whole or absent: the stock taken is exactly what the orders hold.
+      expect(await revived.stock("usb-c-cable")).toBe(STOCK - sold);
+      // What the shop confirmed before it died is there.
+      expect(orders.map((order) => order.id)).toEqual(expect.arrayContaining(confirmed));
+
+      // Each request again with its own key: an order that exists is replayed, one that does
+      // not is placed now. Nothing is placed twice.
+      const placedBefore = new Set(orders.map((order) => order.id));
+      const retries = await Promise.all(
+        Array.from({ length: ORDERS }, (_, i) =>
+          revived.buy(token, { product: "USB-C cable", qty: qtyOf(i) }, `kill-${i}`),
+        ),
+      );
+      expect(retries.every((retry) => retry.status === 201)).toBe(true);
+      for (const retry of retries) {
+        expect(retry.replayed).toBe(placedBefore.has(String(retry.body.id)));
+      }
+      const after = await revived.orders(token);
+      expect(after).toHaveLength(ORDERS);
+      const total = Array.from({ length: ORDERS }, (_, i) => qtyOf(i)).reduce((a, b) => a + b, 0);
+      expect(await revived.stock("usb-c-cable")).toBe(STOCK - total);
+    },
+  );
+});

@@ -1,0 +1,131 @@
+import {
+  Catalog,
+  DatabaseOpenError,
+  MIGRATIONS,
+  MigrationError,
+  migrateToLatest,
+  openDatabase,
+  openShopStore,
+} from "@ciba-testbed/shop-api";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+
+import { startPostgres } from "../support/postgres.js";
+import type { PostgresServer } from "../support/postgres.js";
+import { shopApiEnv, startTenant } from "../support/shop-api-process.js";
+
+const catalog = new Catalog([{ id: "p", name: "P", unitPriceCents: 100, stock: 3 }]);
+const postgresql = (url: string) => ({ kind: "postgres", url }) as const;
+type Migration = (typeof MIGRATIONS)[string];
+
+// Issue 18: migrations run at every start, on a real PostgreSQL server.
+describe("shop-api's migrations on PostgreSQL", () => {
+  let postgres: PostgresServer;
+  let tenant: RunningMockAuth0;
+  beforeAll(async () => {
+    [postgres, tenant] = await Promise.all([startPostgres(), startTenant()]);
+  });
+  afterAll(async () => {
+    await Promise.all([postgres.stop(), tenant.close()]);
+  });
+
+  it("create the schema once when replicas start at the same time on an empty database", async () => {
+    const url = await postgres.createDatabase();
+    const opened = await Promise.all(
+      Array.from({ length: 3 }, () => openShopStore(postgresql(url), catalog)),
+    );
+    try {
+      // One of them ran the migrations (under Kysely's advisory lock); the others found them done.
+      expect(opened.map((o) => o.migrated).sort()).toEqual([[], [], Object.keys(MIGRATIONS)]);
+      expect(await opened[0]!.store.stock()).toEqual(new Map([["p", 3]]));
+      const again = await openShopStore(postgresql(url), catalog);
+      expect(again.migrated).toEqual([]);
+      await again.close();
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
+    }
+  });
+
+  it("reset: every order gone and the catalog's stock back, the schema current", async () => {
+    const url = await postgres.createDatabase();
+    const first = await openShopStore(postgresql(url), catalog);
+    await first.database.db.updateTable("shop_stock").set({ stock: 0 }).execute();
+    await first.close();
+
+    const reset = await openShopStore(postgresql(url), catalog, { reset: true });
+    try {
+      expect(await reset.store.stock()).toEqual(new Map([["p", 3]]));
+      expect(await reset.store.listByOwner("anyone")).toEqual([]);
+    } finally {
+      await reset.close();
+    }
+  });
+
+  it("leave nothing of a migration that fails", async () => {
+    const database = await openDatabase(postgresql(await postgres.createDatabase()));
+    try {
+      const broken: Record<string, Migration> = {
+        ...MIGRATIONS,
+        "0002_broken": {
+          async up(db) {
+            await db.schema.createTable("half_done").addColumn("a", "integer").execute();
+            await db.schema.createTable("half_done").addColumn("a", "integer").execute();
+          },
+        },
+      };
+      await expect(migrateToLatest(database.db, broken)).rejects.toThrow(
+        /^cannot migrate the database: migration 0002_broken failed: relation "half_done" already exists/,
+      );
+      const tables = await database.db.introspection.getTables({ withInternalKyselyTables: true });
+      expect(tables.map((t) => t.name).sort()).toEqual(["shop_migrations", "shop_migrations_lock"]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("refuse a database that a newer shop-api migrated, and shop-api will not start on it", async () => {
+    const url = await postgres.createDatabase();
+    const database = await openDatabase(postgresql(url));
+    await migrateToLatest(database.db, {
+      ...MIGRATIONS,
+      "9999_from_a_newer_version": { up: () => Promise.resolve() },
+    });
+    await database.close();
+
+    await expect(openShopStore(postgresql(url), catalog)).rejects.toBeInstanceOf(MigrationError);
+
+    const child = SupervisedChild.spawn({
+      name: "shop-api",
+      script: "apps/shop-api/src/main.ts",
+      runner: { kind: "node" },
+      env: { ...shopApiEnv(tenant, { url }), LOG_LEVEL: "silent" },
+    });
+    const error = await child.waitForReady(60_000).then(
+      () => new Error("it started"),
+      (e: unknown) => e as Error,
+    );
+    expect(error.message).toContain(
+      "shop-api cannot start: cannot migrate the database: corrupted migrations: previously " +
+        "executed migration 9999_from_a_newer_version is missing (a newer shop-api may have " +
+        "migrated this database",
+    );
+  });
+
+  it("say where they could not connect, without the password", async () => {
+    const unreachable = postgres
+      .url()
+      .replace(/:(\d+)\//, ":1/")
+      .replace("shop@", "shop:s3cret@");
+    const error = await openDatabase(postgresql(unreachable)).then(
+      () => new Error("opened"),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(DatabaseOpenError);
+    expect(error.message).toMatch(
+      /^cannot reach PostgreSQL at postgres:\/\/shop:\*\*\*@127\.0\.0\.1:1\/postgres: .*ECONNREFUSED/,
+    );
+    expect(error.message).not.toContain("s3cret");
+  });
+});

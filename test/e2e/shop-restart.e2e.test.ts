@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { ShopApiProcess, buyerToken, startTenant } from "../support/shop-api-process.js";
+
+// Issue 18: shop-api kept its orders in memory, so a restart (every file change under
+// `pnpm dev`) lost them and re-armed used approvals. Real processes, one embedded database
+// folder, real CIBA tokens from mock-auth0.
+describe("shop-api restarted on its embedded database", () => {
+  let tenant: RunningMockAuth0;
+  let folder: string;
+  let shop: ShopApiProcess | undefined;
+
+  beforeAll(async () => {
+    tenant = await startTenant();
+    folder = mkdtempSync(path.join(tmpdir(), "shop-api-restart-"));
+  });
+  afterAll(async () => {
+    await shop?.stop();
+    await tenant.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const restart = async () => {
+    await shop?.stop();
+    shop = await ShopApiProcess.start(tenant, { folder });
+  };
+
+  it(
+    "keeps orders, Idempotency-Key replays, used approvals and stock",
+    { timeout: 300_000 },
+    async () => {
+      shop = await ShopApiProcess.start(tenant, { folder });
+      const approval = await buyerToken(tenant, {
+        product: "XYZ phone",
+        quantity: 1,
+        maximumAmount: 499,
+      });
+      const reader = await buyerToken(tenant);
+      const phone = { product: "XYZ phone", qty: 1 };
+      const cables = { product: "USB-C cable", qty: 3 };
+
+      const first = await shop.buy(approval, phone, "order-1");
+      const second = await shop.buy(reader, cables);
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const stockBefore = await shop.stock("xyz-phone");
+      const ordersBefore = await shop.orders(reader);
+      expect(ordersBefore.map((o) => o.id)).toEqual([first.body.id, second.body.id]);
+
+      await restart();
+
+      // The person's orders, as they were.
+      expect(await shop.orders(reader)).toEqual(ordersBefore);
+      // The first answer again for the same Idempotency-Key and body.
+      const replay = await shop.buy(approval, phone, "order-1");
+      expect(replay).toMatchObject({ status: 201, replayed: true, body: first.body });
+      // The used approval buys nothing more, with or without a new key.
+      for (const key of [undefined, "order-2"]) {
+        const again = await shop.buy(approval, phone, key);
+        expect(again.status).toBe(403);
+        expect(again.body).toMatchObject({
+          error: "insufficient_authorization_details",
+          error_description: `This approval was already used for order ${String(first.body.id)}; a new purchase needs a new approval`,
+        });
+      }
+      // The shelves were not refilled.
+      expect(await shop.stock("xyz-phone")).toBe(stockBefore);
+
+      // And again: a third life changes nothing.
+      await restart();
+      expect(await shop.orders(reader)).toEqual(ordersBefore);
+      expect((await shop.buy(approval, phone)).status).toBe(403);
+    },
+  );
+});

@@ -1,0 +1,257 @@
+/**
+ * The testbed as another project uses it: the publishable packages packed with `pnpm pack`,
+ * installed with plain npm into an empty folder outside the workspace, and a quickstart-style
+ * agent (plain Node ESM, `@ai-sdk/openai` through OPENAI_BASE_URL) tested there with the
+ * testkit: approve, deny, expiry, no answer, and an interrupted purchase finished by a second
+ * process from the SDK's own store. Nothing from the repository runs there but the tarballs.
+ */
+import { execFile } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { readmeExample } from "../support/readme-example.js";
+
+const exec = promisify(execFile);
+
+/** The packages a team installs, as published. */
+const PACKAGES = ["apps/mock-auth0", "apps/shop-api", "apps/model-server", "packages/testkit"];
+
+/** The quickstart's own dependencies, at the versions this repository pins for its agent. */
+const QUICKSTART_DEPENDENCIES = ["ai", "@ai-sdk/openai", "@auth0/ai", "@auth0/ai-vercel", "zod"];
+
+const FIXTURE = path.join(REPO_ROOT, "test/fixtures/quickstart-agent");
+
+let packDir: string;
+let appDir: string;
+
+function agentVersions(): string[] {
+  const manifest = JSON.parse(
+    readFileSync(path.join(REPO_ROOT, "apps/agent/package.json"), "utf8"),
+  ) as { dependencies: Record<string, string> };
+  return QUICKSTART_DEPENDENCIES.map((name) => `${name}@${manifest.dependencies[name] ?? "?"}`);
+}
+
+/** Runs `node <args>` in the agent's folder with only PATH from this environment. */
+async function node(args: string[], env: Record<string, string> = {}) {
+  return exec(process.execPath, args, {
+    cwd: appDir,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
+beforeAll(async () => {
+  packDir = mkdtempSync(path.join(tmpdir(), "ciba-testbed-tarballs-"));
+  appDir = mkdtempSync(path.join(tmpdir(), "quickstart-agent-"));
+  // `prepack` builds each package's dist/ first.
+  await Promise.all(
+    PACKAGES.map((dir) =>
+      exec("pnpm", ["pack", "--pack-destination", packDir], { cwd: path.join(REPO_ROOT, dir) }),
+    ),
+  );
+  const tarballs = readdirSync(packDir).map((file) => path.join(packDir, file));
+  writeFileSync(
+    path.join(appDir, "package.json"),
+    JSON.stringify({ name: "quickstart-agent", private: true, type: "module" }),
+  );
+  for (const file of readdirSync(FIXTURE))
+    cpSync(path.join(FIXTURE, file), path.join(appDir, file));
+  await exec(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs, ...agentVersions()],
+    { cwd: appDir, env: { ...process.env, npm_config_loglevel: "error" } },
+  );
+}, 600_000);
+
+afterAll(() => {
+  for (const dir of [packDir, appDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the packed packages, installed with npm outside the workspace", () => {
+  it("hold compiled JavaScript and types only, and bring no tsx", () => {
+    const installed = (name: string) => path.join(appDir, "node_modules/@ciba-testbed", name);
+    for (const name of ["mock-auth0", "shop-api", "model-server"]) {
+      const manifest = JSON.parse(readFileSync(path.join(installed(name), "package.json"), "utf8"));
+      expect(manifest.bin).toEqual({ [name]: "./dist/bin.js" });
+      expect(existsSync(path.join(installed(name), "src"))).toBe(false);
+    }
+    for (const file of ["index.js", "index.cjs", "index.d.ts", "index.d.cts"]) {
+      expect(existsSync(path.join(installed("testkit"), "dist", file)), file).toBe(true);
+    }
+    expect(existsSync(path.join(appDir, "node_modules/tsx"))).toBe(false);
+    expect(existsSync(path.join(appDir, "node_modules/@ciba-testbed/shared"))).toBe(false);
+  });
+
+  it.each(["mock-auth0", "shop-api", "model-server"])(
+    "%s: its bin answers --help",
+    async (name) => {
+      const { stdout } = await node([`node_modules/.bin/${name}`, "--help"]);
+      expect(stdout.split("\n")[0]).toMatch(`Usage: ${name} [--port <port>] [--ready-file <file>]`);
+    },
+  );
+
+  it("model-server: its bin writes the ready record to --ready-file", async () => {
+    const readyFile = path.join(appDir, "model-server.ready.json");
+    const child = execFile(
+      process.execPath,
+      ["node_modules/.bin/model-server", "--port", "0", "--ready-file", readyFile],
+      { cwd: appDir, env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "silent" } },
+    );
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!existsSync(readyFile) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const ready = JSON.parse(readFileSync(readyFile, "utf8"));
+      expect(ready).toMatchObject({ ready: true, service: "model-server", pid: child.pid });
+      const models = await fetch(`${ready.baseURL as string}/models`, {
+        headers: { authorization: "Bearer test" },
+      });
+      expect(models.status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
+  it("the quickstart agent, tested with the testkit: approve, deny, expiry, no answer, interrupt", async () => {
+    const { stdout } = await node(["scenarios.js"]);
+    const run = JSON.parse(stdout.trim().split("\n").at(-1)!);
+
+    // Approved: the tool's POST to SHOP_API_URL placed the order with the approval's token.
+    expect(run.approved.input).toEqual({ product: "XYZ phone", qty: 2 });
+    expect(run.approved.output, JSON.stringify(run.approved)).toMatchObject({
+      status: 201,
+      order: { qty: 2, status: "confirmed" },
+    });
+    // Denied, expired (Auth0 answers both with access_denied), and never answered.
+    expect(run.denied.output, JSON.stringify(run.denied)).toMatchObject({
+      unauthorized: "ASYNC_AUTHORIZATION_ACCESS_DENIED",
+    });
+    expect(run.expired.output, JSON.stringify(run.expired)).toMatchObject({
+      unauthorized: "ASYNC_AUTHORIZATION_ACCESS_DENIED",
+    });
+    expect(run.timedOut.output, JSON.stringify(run.timedOut)).toMatchObject({
+      unauthorized: "ASYNC_AUTHORIZATION_AUTHORIZATION_REQUEST_EXPIRED",
+    });
+    // Interrupt mode: the first process stops at the pending approval; the second finishes it.
+    expect(run.interrupted.error, JSON.stringify(run.interrupted)).toBe(
+      "ASYNC_AUTHORIZATION_AUTHORIZATION_PENDING",
+    );
+    expect(run.interrupted.input).toEqual({ product: "XYZ phone", qty: 3, priceLimit: 5000 });
+    expect(run.resumed.output, JSON.stringify(run.resumed)).toMatchObject({
+      status: 201,
+      order: { qty: 3 },
+    });
+
+    // The shop's witness: exactly the two approved purchases, for the logged-in person.
+    expect(run.orders.map((o: { qty: number }) => o.qty).sort()).toEqual([2, 3]);
+    expect(
+      run.orders.every(
+        (o: { authorization: { sub: string } }) => o.authorization.sub === "auth0|testbed-user",
+      ),
+    ).toBe(true);
+    // The tenant's witness: one consent request per purchase, none sent twice.
+    const statuses = Object.fromEntries(
+      run.requests.map((r: { binding_message: string; status: string }) => [
+        r.binding_message,
+        r.status,
+      ]),
+    );
+    expect(statuses).toEqual({
+      "Do you want to buy 2 XYZ phone": "consumed",
+      "Do you want to buy 1 XYZ phone": "denied",
+      "Do you want to buy 5 XYZ phone": "expired",
+      "Do you want to buy 4 XYZ phone": "expired",
+      "Do you want to buy 3 XYZ phone": "consumed",
+    });
+    expect(run.requests).toHaveLength(5);
+    expect(run.startMs).toBeGreaterThan(0);
+  });
+
+  it("works from CommonJS and node:test too", async () => {
+    writeFileSync(
+      path.join(appDir, "commonjs.test.cjs"),
+      `const { test } = require("node:test");
+const assert = require("node:assert");
+const { startTestbed } = require("@ciba-testbed/testkit");
+test("a testbed from require()", async () => {
+  const testbed = await startTestbed();
+  try {
+    assert.match(testbed.issuer, /^https:\\/\\/localhost:\\d+\\/$/);
+    assert.deepStrictEqual(await testbed.approver.requests(), []);
+    assert.deepStrictEqual(await testbed.shop.orders(), []);
+  } finally {
+    await testbed.stop();
+  }
+});
+`,
+    );
+    const { stdout } = await node(["--test", "commonjs.test.cjs"]);
+    expect(stdout).toMatch(/# pass 1\b/);
+  });
+
+  it("ships types that ESM and CommonJS projects both compile against", async () => {
+    const use = `const testbed = await startTestbed({ approver: "approve", rateLimits: { perUserRequestsPerMinute: null } });
+const request: ConsentRequest = await testbed.approver.waitForRequest({ user: testbed.user });
+const orders: ShopOrder[] = await testbed.shop.orders();
+const env: Record<string, string> = testbed.env();
+void request; void orders; void env;
+`;
+    writeFileSync(
+      path.join(appDir, "types.mts"),
+      `import { startTestbed, type ConsentRequest, type ShopOrder } from "@ciba-testbed/testkit";\n${use}`,
+    );
+    writeFileSync(
+      path.join(appDir, "types.cts"),
+      `import { startTestbed, type ConsentRequest, type ShopOrder } from "@ciba-testbed/testkit";\nasync function main() {\n${use}}\nvoid main;\n`,
+    );
+    await exec(
+      path.join(REPO_ROOT, "node_modules/.bin/tsc"),
+      [
+        "--noEmit",
+        "--strict",
+        "--module",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--types",
+        "node",
+        "--typeRoots",
+        path.join(REPO_ROOT, "node_modules/@types"),
+        "types.mts",
+        "types.cts",
+      ],
+      { cwd: appDir },
+    );
+  });
+
+  it("runs the README's vitest example as written", async () => {
+    writeFileSync(path.join(appDir, "readme-example.test.ts"), readmeExample());
+    // The repository's vitest, as if installed there: the example's imports resolve in the
+    // agent's folder, the testkit among them from its tarball.
+    const vitestDir = path.join(appDir, "node_modules/vitest");
+    if (!existsSync(vitestDir)) {
+      symlinkSync(realpathSync(path.join(REPO_ROOT, "node_modules/vitest")), vitestDir, "dir");
+    }
+    const vitest = path.join(vitestDir, "vitest.mjs");
+    const { stdout } = await node([vitest, "run", "--root", appDir, "readme-example.test.ts"], {
+      NO_COLOR: "1",
+    });
+    expect(stdout).toMatch(/Tests\s+1 passed/);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * `@ciba-testbed/testkit` from this workspace (its source, servers run by tsx): the approver's
+ * decisions as a CIBA client sees them, the approver and rate-limit options, and the shop's
+ * orders read without a person's token. The packed build is tested in testkit-pack.e2e.test.ts.
+ */
+import { SECOND_BUYER } from "../support/scenario.js";
+import { TenantClient } from "../support/tenant-client.js";
+
+import { startTestbed } from "@ciba-testbed/testkit";
+import type { Testbed } from "@ciba-testbed/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const SCOPE = "openid product:buy";
+
+describe("startTestbed", () => {
+  let testbed: Testbed;
+  let tenant: TenantClient;
+
+  beforeAll(async () => {
+    testbed = await startTestbed({
+      approver: {
+        default: "manual",
+        rules: [{ when: { bindingMessage: "^auto" }, outcome: "approve" }],
+      },
+      // Room for the six requests the tests make for the first person, not for more.
+      rateLimits: { perUserRequestsPerMinute: 7 },
+      settings: { ciba: { intervalSeconds: 0.1 } },
+    });
+    tenant = new TenantClient(testbed.issuer, testbed.caCertPath);
+  });
+  afterAll(async () => {
+    await testbed.stop();
+  });
+
+  const ask = async (bindingMessage: string, user = testbed.user) => {
+    const answer = await tenant.bcAuthorize({ user, scope: SCOPE, bindingMessage });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return String(answer.body.auth_req_id);
+  };
+
+  it("names everything an agent needs in env(), and serves on free ports", () => {
+    expect(testbed.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
+    expect(testbed.env()).toEqual({
+      AUTH0_DOMAIN: testbed.auth0Domain,
+      AUTH0_CLIENT_ID: "ciba-testbed-agent",
+      AUTH0_CLIENT_SECRET: "ciba-testbed-agent-secret",
+      SHOP_API_URL: testbed.purchasesUrl,
+      SHOP_API_AUDIENCE: "sample-shop-api",
+      AGENT_USER_ID: "auth0|testbed-user",
+      NODE_EXTRA_CA_CERTS: testbed.caCertPath,
+    });
+  });
+
+  it("approve, deny and expire decide what the client's next poll gets", async () => {
+    const ids = {
+      approve: await ask("Do you want to buy 1 XYZ phone"),
+      deny: await ask("Do you want to buy 2 XYZ phone"),
+      expire: await ask("Do you want to buy 3 XYZ phone"),
+    };
+    const found = await testbed.approver.waitForRequest({ bindingMessage: /buy 2 XYZ/ });
+    expect(found).toMatchObject({ auth_req_id: ids.deny, user: testbed.user, status: "pending" });
+
+    expect((await testbed.approver.approve(ids.approve)).status).toBe("approved");
+    expect((await testbed.approver.deny(ids.deny)).status).toBe("denied");
+    expect((await testbed.approver.expire(ids.expire)).status).toBe("expired");
+
+    expect((await tenant.grant(ids.approve)).body).toMatchObject({ token_type: "Bearer" });
+    expect((await tenant.grant(ids.deny)).body.error).toBe("access_denied");
+    expect((await tenant.grant(ids.expire)).body.error).toBe("access_denied");
+    const timeline = (await testbed.approver.request(ids.expire)).timeline.map((e) => e.type);
+    expect(timeline).toEqual(["created", "expired", "poll"]);
+  });
+
+  it("applies the approver policy it was started with, and one set later", async () => {
+    const auto = await ask("auto: a USB-C cable");
+    expect((await testbed.approver.request(auto)).status).toBe("approved");
+
+    await testbed.approver.setPolicy({ default: "deny" });
+    const denied = await ask("Do you want to buy 4 XYZ phone");
+    expect((await testbed.approver.request(denied)).status).toBe("denied");
+    expect(await testbed.approver.policy()).toEqual({ default: "deny", rules: [] });
+    await testbed.approver.setPolicy({ default: "manual" });
+  });
+
+  it("reads the shop's orders of one person, without their token", async () => {
+    const id = await ask("Do you want to buy 1 XYZ phone");
+    await testbed.approver.approve(id);
+    const { body } = await tenant.grant(id);
+    const order = await fetch(testbed.purchasesUrl, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${String(body.access_token)}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ product: "XYZ phone", qty: 1 }),
+    });
+    expect(order.status).toBe(201);
+    const placed = (await order.json()) as { id: string };
+
+    expect((await testbed.shop.orders()).map((o) => o.id)).toEqual([placed.id]);
+    expect(await testbed.shop.orders(SECOND_BUYER)).toEqual([]);
+  });
+
+  it("applies its rate-limit option: a person's eighth request in a minute is refused", async () => {
+    const answers: number[] = [];
+    for (let i = 1; i <= 8; i++) {
+      const answer = await tenant.bcAuthorize({
+        user: SECOND_BUYER,
+        scope: SCOPE,
+        bindingMessage: `Do you want to buy ${i} AA battery`,
+      });
+      answers.push(answer.status);
+    }
+    expect(answers).toEqual([200, 200, 200, 200, 200, 200, 200, 429]);
+  });
+
+  it("says what it waited for, and what the tenant refused", async () => {
+    await expect(
+      testbed.approver.waitForRequest({ user: "auth0|nobody" }, { timeoutMs: 100 }),
+    ).rejects.toThrow(
+      /No consent request matching \{"status":"pending","user":"auth0\|nobody"\} within 100 ms/,
+    );
+    await expect(testbed.approver.approve("no-such-request")).rejects.toThrow(
+      /approve: 404 No backchannel request no-such-request/,
+    );
+  });
+});

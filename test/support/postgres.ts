@@ -1,0 +1,204 @@
+import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import pg from "pg";
+
+/** A throw-away PostgreSQL server: its own cluster in a temporary folder, on a free port. */
+export interface PostgresServer {
+  /** `postgres://shop@127.0.0.1:<port>/<database>`; trust authentication, loopback only. */
+  url(database?: string): string;
+  /** A new, empty database on this server; returns its URL. */
+  createDatabase(name?: string): Promise<string>;
+  /** Stops the server and removes its folder. */
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = "shop";
+const DEBIAN_BINARIES = "/usr/lib/postgresql";
+
+/**
+ * The folder holding `initdb` and `postgres`: from PATH (symbolic links followed, so the rest of
+ * the installation is found beside them), else the newest of Debian's
+ * /usr/lib/postgresql/<version>/bin (Debian's `postgresql` package puts neither on PATH).
+ */
+export function findPostgresBinaries(): string {
+  const fromPath = (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((dir) => dir !== "" && existsSync(path.join(dir, "initdb")))
+    .map((dir) => path.dirname(realpathSync(path.join(dir, "initdb"))));
+  const debian = existsSync(DEBIAN_BINARIES)
+    ? readdirSync(DEBIAN_BINARIES)
+        .filter((version) => /^\d+$/.test(version))
+        .sort((a, b) => Number(b) - Number(a))
+        .map((version) => path.join(DEBIAN_BINARIES, version, "bin"))
+    : [];
+  const found = [...fromPath, ...debian].find(
+    (dir) => existsSync(path.join(dir, "initdb")) && existsSync(path.join(dir, "postgres")),
+  );
+  if (found === undefined) {
+    throw new Error(
+      "PostgreSQL's server programs (initdb, postgres) are not installed: " +
+        "apt-get install -y postgresql (bash .ci/run does it)",
+    );
+  }
+  return found;
+}
+
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` user, or `nobody`. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const name of ["postgres", "nobody"]) {
+    try {
+      const id = (flag: string) => Number(execFileSync("id", [flag, name], { encoding: "utf8" }));
+      return { uid: id("-u"), gid: id("-g") };
+    } catch {
+      // No such user: try the next.
+    }
+  }
+  throw new Error("running as root, and neither a 'postgres' nor a 'nobody' user exists");
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => {
+        resolve(typeof address === "object" && address !== null ? address.port : 0);
+      });
+    });
+  });
+}
+
+function run(
+  command: string,
+  args: string[],
+  user: { uid: number; gid: number } | undefined,
+  cwd: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...user, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(command)} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Whatever ends the test process, no server it started outlives it. */
+function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const server of running) {
+      if (server.pid !== undefined) process.kill(-server.pid, "SIGKILL");
+    }
+  });
+}
+
+/**
+ * Starts PostgreSQL from scratch: `initdb` in a new temporary folder (owned by the server's
+ * user when this process is root), the server on a free loopback port with its Unix socket in
+ * that folder, ready once it answers a query. Durability settings are off: a test cluster
+ * never outlives a crash of its own server.
+ */
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = findPostgresBinaries();
+  const user = serverUser();
+  const dir = mkdtempSync(path.join(tmpdir(), "ciba-pg-"));
+  if (user) chownSync(dir, user.uid, user.gid);
+  const data = path.join(dir, "data");
+  await run(
+    path.join(bin, "initdb"),
+    ["-D", data, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
+    user,
+    // Its own folder: the server's user may not be allowed into this process's directory.
+    dir,
+  );
+
+  const port = await freePort();
+  const server = spawn(
+    path.join(bin, "postgres"),
+    [
+      ...["-D", data, "-p", String(port), "-k", dir],
+      ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+      ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+    ],
+    { ...user, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  killOnExit(server);
+  const lines: string[] = [];
+  for (const stream of [server.stdout, server.stderr]) {
+    stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n").slice(0, -1)));
+  }
+  const exited = new Promise<void>((resolve) =>
+    server.once("exit", () => {
+      resolve();
+    }),
+  );
+
+  const url = (database = "postgres") =>
+    `postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const query = async (text: string) => {
+    const client = new pg.Client({ connectionString: url() });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null && server.pid !== undefined) {
+      // SIGINT is PostgreSQL's fast shutdown: sessions end, the server stops.
+      process.kill(-server.pid, "SIGINT");
+      const killer = setTimeout(() => {
+        if (server.pid !== undefined) process.kill(-server.pid, "SIGKILL");
+      }, 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Ready when it answers: connection attempts until then are refused or told "starting up".
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await query("select 1");
+      break;
+    } catch (error) {
+      if (server.exitCode !== null || server.signalCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(
+          `PostgreSQL did not start (${(error as Error).message}):\n${lines.slice(-20).join("\n")}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  return {
+    url,
+    createDatabase: async (name = `shop_${randomBytes(6).toString("hex")}`) => {
+      await query(`create database "${name.replaceAll('"', '""')}"`);
+      return url(name);
+    },
+    stop,
+  };
+}

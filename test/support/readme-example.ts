@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { REPO_ROOT } from "@ciba-testbed/stack";
+
+const MARKER = "<!-- testkit-example -->";
+
+/** The README's testkit example: the first fenced block after its marker, as written. */
+export function readmeExample(): string {
+  const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  const after = readme.slice(readme.indexOf(MARKER) + MARKER.length);
+  const block = /```ts\n([\s\S]*?)\n```/.exec(after);
+  if (!readme.includes(MARKER) || block?.[1] === undefined) {
+    throw new Error(`README.md has no \`\`\`ts block after ${MARKER}`);
+  }
+  return `${block[1]}\n`;
+}

@@ -1,0 +1,142 @@
+import path from "node:path";
+
+import { loadTenant, startMockAuth0, DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
+import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import type { OrderJson, OrderListJson, ProductListJson } from "@ciba-testbed/shop-api";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+
+import { TenantClient } from "./tenant-client.js";
+
+export const BUYER = LOCAL_DEFAULTS.userId;
+
+/** Where a shop-api process keeps its data: an embedded database folder, or a PostgreSQL URL. */
+export type ShopData = { folder: string } | { url: string };
+
+/**
+ * mock-auth0 in this process, on the repository's tenant with the end-to-end speed settings
+ * (no per-user request limit: these tests ask for dozens of approvals), approving at once.
+ * Its certificates are the repository's (.certs), which shop-api trusts without restarting.
+ */
+export function startTenant(): Promise<RunningMockAuth0> {
+  return startMockAuth0({
+    tenant: loadTenant({
+      tenant: DEFAULT_TENANT_FILE,
+      settings: path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json"),
+    }),
+    port: 0,
+    host: "127.0.0.1",
+    certDir: DEFAULT_CERT_DIR,
+    approverDefault: { action: "approve", afterMs: 0 },
+  });
+}
+
+/** A user access token for the shop through CIBA; with `approve`, one product_purchase entry. */
+export function buyerToken(
+  tenant: RunningMockAuth0,
+  approve?: { product: string; quantity: number; maximumAmount: number },
+): Promise<string> {
+  return new TenantClient(tenant.issuer, tenant.caCertPath).userToken({
+    user: BUYER,
+    scope: "openid product:buy",
+    bindingMessage: approve ? `Buy ${approve.quantity} ${approve.product}` : "List my orders",
+    ...(approve
+      ? {
+          authorizationDetails: [
+            {
+              type: "product_purchase",
+              product: approve.product,
+              quantity: approve.quantity,
+              maximum_amount: approve.maximumAmount,
+              currency: "USD",
+            },
+          ],
+        }
+      : {}),
+  });
+}
+
+/** The environment of a shop-api process for `tenant`, keeping its data where `data` says. */
+export function shopApiEnv(tenant: RunningMockAuth0, data: ShopData): Record<string, string> {
+  return {
+    NODE_EXTRA_CA_CERTS: tenant.caCertPath,
+    AUTH0_DOMAIN: new URL(tenant.issuer).host,
+    SHOP_API_PORT: "0",
+    SHOP_API_AUDIENCE,
+    LOG_LEVEL: "warn",
+    // Set or blank (unset): the shell's choice must not reach the test's shop.
+    SHOP_API_DATABASE: "folder" in data ? data.folder : "",
+    SHOP_API_DATABASE_URL: "url" in data ? data.url : "",
+  };
+}
+
+/** One shop-api process: `node --import tsx`, so its pid is the app's and SIGKILL hits it. */
+export class ShopApiProcess {
+  private constructor(
+    readonly child: SupervisedChild,
+    readonly url: string,
+  ) {}
+
+  static async start(
+    tenant: RunningMockAuth0,
+    data: ShopData,
+    name = "shop-api",
+  ): Promise<ShopApiProcess> {
+    const { child, ready } = await SupervisedChild.start({
+      name,
+      script: "apps/shop-api/src/main.ts",
+      runner: { kind: "node" },
+      env: shopApiEnv(tenant, data),
+      // A new embedded database runs initdb (WebAssembly) first: seconds on a busy machine.
+      readyTimeoutMs: 120_000,
+    });
+    return new ShopApiProcess(child, ready.url);
+  }
+
+  buy(
+    token: string,
+    body: { product: string; qty: number },
+    key?: string,
+  ): Promise<{ status: number; replayed: boolean; body: Record<string, unknown> }> {
+    return fetch(`${this.url}/api/purchases`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        ...(key === undefined ? {} : { "idempotency-key": key }),
+      },
+      body: JSON.stringify(body),
+    }).then(async (res) => ({
+      status: res.status,
+      replayed: res.headers.get("idempotent-replayed") === "true",
+      body: (await res.json()) as Record<string, unknown>,
+    }));
+  }
+
+  async orders(token: string): Promise<OrderJson[]> {
+    const res = await fetch(`${this.url}/api/purchases`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (!res.ok) throw new Error(`GET /api/purchases answered ${res.status}`);
+    return ((await res.json()) as OrderListJson).orders;
+  }
+
+  async stock(productId: string): Promise<number | undefined> {
+    const res = await fetch(`${this.url}/api/products`);
+    const { products } = (await res.json()) as ProductListJson;
+    return products.find((product) => product.id === productId)?.stock;
+  }
+
+  /** SIGTERM: in-flight orders finish and the database closes. */
+  stop(): Promise<void> {
+    return this.child.stop();
+  }
+
+  /** SIGKILL: nothing finishes, nothing is flushed or closed. */
+  async kill(): Promise<void> {
+    this.child.killGroup("SIGKILL");
+    await this.child.exited;
+  }
+}
