@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 import { defineConfig } from "vitest/config";
 
 const unit = (name: string, dir: string) => ({
@@ -5,6 +7,9 @@ const unit = (name: string, dir: string) => ({
     name,
     root: dir,
     include: ["src/**/*.test.ts"],
+    // Some unit files start real processes or run thousands of requests; while the e2e files'
+    // processes share the two cores, Vitest's 5 s default measures the machine, not the code.
+    testTimeout: 20_000,
   },
 });
 
@@ -16,6 +21,11 @@ export default defineConfig({
     reporters: junit ? ["default", ["junit", { outputFile: junit }]] : ["default"],
     // A stray `.only` must fail the suite instead of silently skipping the rest.
     allowOnly: false,
+    // Vitest's default is one worker fewer than the cores: a single worker on two cores, so
+    // every file waited for the one before. One worker per core; more thrashes a loaded
+    // machine (the servers and agents each file starts need the cores too).
+    // VITEST_MAX_WORKERS (or --maxWorkers) overrides it.
+    maxWorkers: Number(process.env.VITEST_MAX_WORKERS ?? availableParallelism()),
     projects: [
       unit("shared", "packages/shared"),
       unit("mock-auth0", "apps/mock-auth0"),

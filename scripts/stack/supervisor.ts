@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { styleText } from "node:util";
 
-import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import { killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { prettyFactory } from "pino-pretty";
 
@@ -76,17 +76,14 @@ function readable(line: string): string {
 }
 
 const live = new Set<SupervisedChild>();
-let exitHooksInstalled = false;
+let signalHooksInstalled = false;
 
-// Whatever ends this process, no supervised child outlives it. Children lead their own
-// process groups, so a Ctrl-C or a closed terminal reaches only this process: it passes the
-// end on, then exits as the signal would have made it.
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.once("exit", () => {
-    for (const child of live) child.killGroup("SIGKILL");
-  });
+// Whatever ends this process, no supervised child outlives it (each is also `killOnExit`).
+// Children lead their own process groups, so a Ctrl-C or a closed terminal reaches only this
+// process: it passes the end on, then exits as the signal would have made it.
+function installSignalHooks(): void {
+  if (signalHooksInstalled) return;
+  signalHooksInstalled = true;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () => {
       void Promise.all([...live].map((child) => child.stop(3_000))).finally(() =>
@@ -139,7 +136,7 @@ export class SupervisedChild {
 
   /** Starts the process and returns at once, for a child that prints no ready record. */
   static spawn(options: SuperviseOptions): SupervisedChild {
-    installExitHooks();
+    installSignalHooks();
     const [command, args] = commandOf(options.runner ?? { kind: "tsx" }, options.script);
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
@@ -150,6 +147,9 @@ export class SupervisedChild {
     const supervised = new SupervisedChild(options.name, child, options.output);
     live.add(supervised);
     child.once("exit", () => live.delete(supervised));
+    killOnExit(child, () => {
+      supervised.killGroup("SIGKILL");
+    });
     const onLine = (line: string) => {
       supervised.take(line);
     };

@@ -1,11 +1,10 @@
 import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { freePort, killOnExit } from "@ciba-testbed/shared/node";
 import pg from "pg";
 
 /** A throw-away PostgreSQL server: its own cluster in a temporary folder, on a free port. */
@@ -63,19 +62,6 @@ function serverUser(): { uid: number; gid: number } | undefined {
   throw new Error("running as root, and neither a 'postgres' nor a 'nobody' user exists");
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => {
-        resolve(typeof address === "object" && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
-
 function run(
   command: string,
   args: string[],
@@ -92,22 +78,6 @@ function run(
       if (code === 0) resolve();
       else reject(new Error(`${path.basename(command)} exited with ${code}:\n${output}`));
     });
-  });
-}
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** Whatever ends the test process, no server it started outlives it. */
-function killOnExit(child: ChildProcess): void {
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const server of running) {
-      if (server.pid !== undefined) process.kill(-server.pid, "SIGKILL");
-    }
   });
 }
 
@@ -141,7 +111,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     ],
     { ...user, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  killOnExit(server);
+  // The server's whole process group: postgres forks its workers.
+  killOnExit(server, () => {
+    if (server.pid !== undefined) process.kill(-server.pid, "SIGKILL");
+  });
   const lines: string[] = [];
   for (const stream of [server.stdout, server.stderr]) {
     stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n").slice(0, -1)));

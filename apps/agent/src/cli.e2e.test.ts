@@ -57,7 +57,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-describe("pnpm agent, run as a person runs it", () => {
+describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
   it("prints one JSON document with --json, so a pipe can parse it", async () => {
     const piped = await run(
       `pnpm agent --json "buy 2 XYZ phones" | node -e "JSON.parse(require('fs').readFileSync(0))"`,

@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { LOCAL_DEFAULTS, parseEnv, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import {
+  LOCAL_DEFAULTS,
+  MAX_REQUESTED_EXPIRY_SECONDS,
+  parseEnv,
+  SHOP_API_AUDIENCE,
+} from "@ciba-testbed/shared";
 import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbed/shared/node";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
@@ -18,9 +23,6 @@ import {
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const DEFAULT_SHOP_API_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases`;
-
-/** CIBA: 1..300 s is a push notification, 301..259200 s is an email (Auth0). */
-export const MAX_REQUESTED_EXPIRY = 259_200;
 
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
@@ -58,7 +60,7 @@ const envSchema = z
       .number({ invalid_type_error: "must be a number of seconds" })
       .int("must be a whole number of seconds")
       .min(1, "must be at least 1 second")
-      .max(MAX_REQUESTED_EXPIRY, `must be at most ${MAX_REQUESTED_EXPIRY} seconds`)
+      .max(MAX_REQUESTED_EXPIRY_SECONDS, `must be at most ${MAX_REQUESTED_EXPIRY_SECONDS} seconds`)
       .default(300),
     AGENT_STORE: z
       .string()

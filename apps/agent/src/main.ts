@@ -1,23 +1,16 @@
-import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
-import { environmentTrustingLocalCa, localCaFile, restartWith } from "@ciba-testbed/shared/node";
-
 import { readEnvironment } from "./config.js";
+import { runTrustingLocalTenant } from "./local-tenant-restart.js";
 
 /**
- * Decides on the restart that makes Node trust the local tenant's CA before the agent's
- * heavy modules load, so that restart costs one bare Node start, not two full ones.
+ * The CLI's process (`pnpm agent`): against the local tenant it first restarts once trusting
+ * its CA, before the agent's heavy modules load.
  */
-async function main(argv: string[]): Promise<number> {
+function main(argv: string[]): Promise<number> {
   const env = readEnvironment();
-  const tenantHost = env.AUTH0_DOMAIN?.trim() ?? "";
-  const restartEnv = environmentTrustingLocalCa(
-    env,
-    tenantHost === "" ? LOCAL_DEFAULTS.auth0Domain : tenantHost,
-    localCaFile(env),
-  );
-  if (restartEnv !== undefined) return restartWith(restartEnv);
-  const { runCli } = await import("./cli.js");
-  return runCli(argv, env);
+  return runTrustingLocalTenant(env, async () => {
+    const { runCli } = await import("./cli.js");
+    return runCli(argv, env);
+  });
 }
 
 // A reader that has gone (`pnpm agent --help | head -1`) is not the agent's error.

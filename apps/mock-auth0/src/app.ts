@@ -157,8 +157,20 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
       logger,
     }),
   );
+  // The login endpoints and /userinfo are Authentication API endpoints too: the tenant's limit.
+  app.use(["/authorize", "/u/login", "/v2/logout", "/oidc/logout", "/userinfo"], authenticationApi);
   app.use(loginRoutes({ issuer, directory, state: login, keys, clock, logger }));
-  app.use(userinfoRoutes({ issuer, directory, keys, opaqueTokens, clock, profileUpdatedAt }));
+  app.use(
+    userinfoRoutes({
+      issuer,
+      directory,
+      keys,
+      opaqueTokens,
+      clock,
+      profileUpdatedAt,
+      rateLimits,
+    }),
+  );
   app.use(
     approverPage({
       directory,

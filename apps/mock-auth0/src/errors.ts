@@ -121,8 +121,8 @@ export const errors = defineErrors({
     code: "too_many_requests",
     when:
       "a rate limit (the Authentication API's for the tenant, /bc-authorize's per IP address " +
-      "or per user), the tenant's open requests or the event streams are at their limit, " +
-      "with Retry-After",
+      "or per user, /userinfo's per user), the tenant's open requests or the event streams are " +
+      "at their limit, with Retry-After",
   },
   serverError: {
     status: 500,

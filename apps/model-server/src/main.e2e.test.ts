@@ -27,7 +27,7 @@ function startMain(args: string[], env: Record<string, string>) {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-describe("main.ts (a real process)", () => {
+describe("main.ts (a real process)", { timeout: 60_000 }, () => {
   it("prints --help and exits 0", async () => {
     const started = startMain(["--help"], {});
     expect(await started.exited).toBe(0);

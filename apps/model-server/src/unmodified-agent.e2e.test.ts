@@ -62,32 +62,40 @@ async function runAgent(prompts: string[]) {
     .map((line) => JSON.parse(line) as unknown);
 }
 
-it("drives an unmodified @ai-sdk/openai agent through OPENAI_BASE_URL alone", async () => {
-  expect(await runAgent(["Buy 2 XYZ phones under $1200"])).toEqual([
-    {
-      text: "Ordered 2 x XYZ phone (at most 1200 USD): order ORD-1.",
-      input: { product: "XYZ phone", qty: 2, priceLimit: 1200 },
-    },
-  ]);
-});
+it(
+  "drives an unmodified @ai-sdk/openai agent through OPENAI_BASE_URL alone",
+  { timeout: 60_000 },
+  async () => {
+    expect(await runAgent(["Buy 2 XYZ phones under $1200"])).toEqual([
+      {
+        text: "Ordered 2 x XYZ phone (at most 1200 USD): order ORD-1.",
+        input: { product: "XYZ phone", qty: 2, priceLimit: 1200 },
+      },
+    ]);
+  },
+);
 
-it("calls the tool with the right arguments for the ways people ask", async () => {
-  const phrasings: [string, Record<string, unknown>][] = [
-    ["Buy 2 XYZ phones", { product: "XYZ phone", qty: 2 }],
-    [
-      "Could you order three XYZ phones for me? Keep it under 5000 dollars.",
-      { product: "XYZ phone", qty: 3, priceLimit: 5000 },
-    ],
-    ["Please purchase a USB-C cable", { product: "USB-C cable", qty: 1 }],
-    [
-      "I'd like to buy 4 XYZ phones under $3,000",
-      { product: "XYZ phone", qty: 4, priceLimit: 3000 },
-    ],
-    ["get me a dozen AA batteries for $20", { product: "AA battery", qty: 12, priceLimit: 20 }],
-    ["Order one XYZ phone, max 600 USD", { product: "XYZ phone", qty: 1, priceLimit: 600 }],
-  ];
-  const replies = await runAgent(phrasings.map(([prompt]) => prompt));
-  expect(replies.map((reply) => (reply as { input: unknown }).input)).toEqual(
-    phrasings.map(([, input]) => input),
-  );
-});
+it(
+  "calls the tool with the right arguments for the ways people ask",
+  { timeout: 60_000 },
+  async () => {
+    const phrasings: [string, Record<string, unknown>][] = [
+      ["Buy 2 XYZ phones", { product: "XYZ phone", qty: 2 }],
+      [
+        "Could you order three XYZ phones for me? Keep it under 5000 dollars.",
+        { product: "XYZ phone", qty: 3, priceLimit: 5000 },
+      ],
+      ["Please purchase a USB-C cable", { product: "USB-C cable", qty: 1 }],
+      [
+        "I'd like to buy 4 XYZ phones under $3,000",
+        { product: "XYZ phone", qty: 4, priceLimit: 3000 },
+      ],
+      ["get me a dozen AA batteries for $20", { product: "AA battery", qty: 12, priceLimit: 20 }],
+      ["Order one XYZ phone, max 600 USD", { product: "XYZ phone", qty: 1, priceLimit: 600 }],
+    ];
+    const replies = await runAgent(phrasings.map(([prompt]) => prompt));
+    expect(replies.map((reply) => (reply as { input: unknown }).input)).toEqual(
+      phrasings.map(([, input]) => input),
+    );
+  },
+);

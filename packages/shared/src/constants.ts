@@ -7,6 +7,14 @@ export const PRODUCT_BUY_SCOPE = "product:buy";
 /** OpenID Connect CIBA Core 1.0, section 10.1. */
 export const CIBA_GRANT_TYPE = "urn:openid:params:grant-type:ciba";
 
+/**
+ * Auth0 picks the CIBA notification by `requested_expiry`: Guardian push up to 300 s, e-mail
+ * from 301 s, and accepts no more than 259,200 s (3 days)
+ * (https://auth0.com/docs/get-started/applications/configure-client-initiated-backchannel-authentication).
+ */
+export const MAX_PUSH_EXPIRY_SECONDS = 300;
+export const MAX_REQUESTED_EXPIRY_SECONDS = 259_200;
+
 /** RFC 6749, section 4.4. */
 export const CLIENT_CREDENTIALS_GRANT_TYPE = "client_credentials";
 
@@ -18,7 +26,9 @@ export const SHOP_CURRENCY = "USD";
 
 /**
  * The local tenant's defaults, in one place: the ports of `pnpm dev`, and the client and user
- * of the tenant file that ships with mock-auth0 (a test checks the file agrees).
+ * of the repository's tenant in `auth0/` (the client in `tenant.yaml`, its secret in
+ * `mock-auth0.json`, the user in `users.json`); `apps/mock-auth0/src/tenant/load-tenant.test.ts`
+ * checks those files agree.
  */
 export const LOCAL_DEFAULTS = {
   mockAuth0Port: 4010,

@@ -3,23 +3,12 @@ import type { ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 
-import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import { killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import type { ServerEntry } from "./server-entry.js";
 
 const KEPT_LINES = 100;
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-// However the test process ends, no server it started outlives it.
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
-  });
-}
 
 export interface StartServerOptions {
   /** Names the server in errors and in forwarded logs. */
@@ -55,13 +44,11 @@ export class ServerProcess {
   static async start(
     options: StartServerOptions,
   ): Promise<{ server: ServerProcess; ready: ReadyRecord }> {
-    installExitHook();
     const child = spawn(options.entry.command, options.entry.args, {
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    live.add(child);
-    child.once("exit", () => live.delete(child));
+    killOnExit(child);
     const server = new ServerProcess(options.name, child);
     const ready = await new Promise<ReadyRecord>((resolve, reject) => {
       const fail = (why: string) => {

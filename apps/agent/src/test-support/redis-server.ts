@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+
+import { freePort, killOnExit } from "@ciba-testbed/shared/node";
 
 /**
  * A real `redis-server` for one test file: on a free loopback port, in a temporary directory of
@@ -29,13 +31,6 @@ export interface RedisServerOptions {
 }
 
 const READY_TIMEOUT_MS = 10_000;
-
-// A test process that ends without its afterAll (a failed beforeAll, a crash) still takes its
-// servers with it: Redis does not notice its parent is gone.
-const running = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
 
 export async function startRedisServer(
   options: RedisServerOptions = { persistence: "none" },
@@ -67,8 +62,7 @@ export async function startRedisServer(
   const launch = async (): Promise<void> => {
     const spawned = spawn("redis-server", args(port), { stdio: ["ignore", "ignore", "pipe"] });
     child = spawned;
-    running.add(spawned);
-    spawned.once("exit", () => running.delete(spawned));
+    killOnExit(spawned);
     let stderr = "";
     spawned.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const failed = new Promise<never>((_, reject) => {
@@ -121,20 +115,6 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGKILL");
   await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === "string") reject(new Error("No port"));
-        else resolve(address.port);
-      });
-    });
-  });
 }
 
 /** Resolves once Redis answers PING with PONG (not LOADING: an AOF is read first). */

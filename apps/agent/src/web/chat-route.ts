@@ -23,6 +23,7 @@ import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
 import { classifyModelError } from "../model-error.js";
 import { parseChatRequest } from "./chat-request.js";
 import type { ChatThreads } from "./chat-threads.js";
+import type { ApprovalStatusData } from "./client/approval-status.js";
 import { withResumedOutputs } from "./resumed-output.js";
 
 export interface ChatRouteDeps {
@@ -30,16 +31,6 @@ export interface ChatRouteDeps {
   model: LanguageModel;
   /** Shown with a pending approval: where the person (or the tester) approves it. */
   approverUrl: string | undefined;
-}
-
-/** The approval of one purchase as the page shows it, updated in place (same id). */
-export interface ApprovalStatusData {
-  status: string;
-  authReqId?: string;
-  bindingMessage?: string;
-  expiresAt?: string;
-  approverUrl?: string;
-  description?: string;
 }
 
 /**

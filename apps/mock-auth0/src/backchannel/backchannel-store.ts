@@ -292,16 +292,10 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     by: DecisionSource,
     now = this.clock.now(),
   ): DecideResult {
-    const entry = this.entries.get(authReqId);
-    if (!entry) return { ok: false, reason: "unknown" };
-    this.settle(entry, now);
-    if (!this.entries.has(authReqId)) return { ok: false, reason: "unknown" };
-    if (entry.request.status !== "pending") {
-      return { ok: false, reason: "not_pending", request: entry.request };
-    }
-    this.applyDecision(entry, decision, now, by);
-    this.reschedule(entry);
-    return { ok: true, request: entry.request };
+    return this.changePending(authReqId, now, (entry) => {
+      this.applyDecision(entry, decision, now, by);
+      this.reschedule(entry);
+    });
   }
 
   /**
@@ -310,6 +304,18 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
    * the tenant's expiry answer; anything already decided or expired is left alone.
    */
   expire(authReqId: string, now = this.clock.now()): DecideResult {
+    return this.changePending(authReqId, now, (entry) => {
+      entry.request.expiresAt = now;
+      this.settle(entry, now);
+    });
+  }
+
+  /** Applies `change` to a request still pending once its expiry is settled, or says why not. */
+  private changePending(
+    authReqId: string,
+    now: number,
+    change: (entry: Entry) => void,
+  ): DecideResult {
     const entry = this.entries.get(authReqId);
     if (!entry) return { ok: false, reason: "unknown" };
     this.settle(entry, now);
@@ -317,8 +323,7 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     if (entry.request.status !== "pending") {
       return { ok: false, reason: "not_pending", request: entry.request };
     }
-    entry.request.expiresAt = now;
-    this.settle(entry, now);
+    change(entry);
     return { ok: true, request: entry.request };
   }
 

@@ -1,9 +1,7 @@
+import { MAX_PUSH_EXPIRY_SECONDS } from "@ciba-testbed/shared";
+
 import { errors } from "../errors.js";
 import type { NotificationChannel, TenantClient, TenantUser } from "../tenant/tenant-model.js";
-
-/** Auth0 notifies by Guardian push for expiries up to 300 s, by e-mail from 301 s. */
-export const MAX_PUSH_EXPIRY_SECONDS = 300;
-export const MAX_REQUESTED_EXPIRY_SECONDS = 259_200;
 
 export interface ChannelQuestion {
   client: TenantClient;

@@ -2,11 +2,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 import type { Request } from "express";
 
+import { issueApprovedTokens } from "../approved-tokens.js";
 import { errors } from "../errors.js";
 import { param, requiredParam } from "../request-params.js";
 import type { TokenDeps } from "../routes/token.js";
-import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
-import { issueUserTokens } from "../tokens.js";
+import type { TenantClient } from "../tenant/tenant-model.js";
 import type { TokenContext, TokenResponse } from "../tokens.js";
 
 export const AUTHORIZATION_CODE_GRANT_TYPE = "authorization_code";
@@ -44,75 +44,52 @@ export function publicCodeClient(
  * (unknown, used, expired or another client's), the redirect_uri it was issued for, the
  * code_verifier, then tokens once. Auth0 answers every refusal 403 `invalid_grant`.
  */
-export function authorizationCodeGrant(
-  offlineAccess: (
-    client: TenantClient,
-    api: TenantApi | undefined,
-    scope: readonly string[],
-  ) => boolean,
-) {
-  return async (
-    deps: TokenDeps,
-    req: Request,
-    client: TenantClient,
-    context: TokenContext,
-  ): Promise<TokenResponse> => {
-    const { directory, clock, logger, login } = deps;
-    const issued = login.takeCode(requiredParam(req, "code"));
-    if (issued?.clientId !== client.clientId) {
-      throw errors.invalidAuthorizationCode(INVALID_CODE);
-    }
-    const redirectUri = param(req, "redirect_uri");
-    if (redirectUri !== undefined && redirectUri !== issued.redirectUri) {
+export async function authorizationCodeGrant(
+  deps: TokenDeps,
+  req: Request,
+  client: TenantClient,
+  context: TokenContext,
+): Promise<TokenResponse> {
+  const { directory, clock, logger, login } = deps;
+  const issued = login.takeCode(requiredParam(req, "code"));
+  if (issued?.clientId !== client.clientId) {
+    throw errors.invalidAuthorizationCode(INVALID_CODE);
+  }
+  const redirectUri = param(req, "redirect_uri");
+  if (redirectUri !== undefined && redirectUri !== issued.redirectUri) {
+    throw errors.invalidAuthorizationCode(
+      "redirect_uri is not the one the authorization code was issued for",
+    );
+  }
+  const verifier = param(req, "code_verifier");
+  if (issued.codeChallenge === undefined) {
+    if (verifier !== undefined) {
       throw errors.invalidAuthorizationCode(
-        "redirect_uri is not the one the authorization code was issued for",
+        "code_verifier was sent, but the authorization request had no code_challenge",
       );
     }
-    const verifier = param(req, "code_verifier");
-    if (issued.codeChallenge === undefined) {
-      if (verifier !== undefined) {
-        throw errors.invalidAuthorizationCode(
-          "code_verifier was sent, but the authorization request had no code_challenge",
-        );
-      }
-    } else {
-      if (verifier === undefined || !CODE_VERIFIER.test(verifier)) {
-        throw errors.invalidAuthorizationCode(
-          "Failed to verify code verifier: send the code_verifier (43-128 characters) whose S256 is the code_challenge",
-        );
-      }
-      const challenge = createHash("sha256").update(verifier).digest("base64url");
-      if (!sameText(challenge, issued.codeChallenge)) {
-        throw errors.invalidAuthorizationCode("Failed to verify code verifier");
-      }
+  } else {
+    if (verifier === undefined || !CODE_VERIFIER.test(verifier)) {
+      throw errors.invalidAuthorizationCode(
+        "Failed to verify code verifier: send the code_verifier (43-128 characters) whose S256 is the code_challenge",
+      );
     }
-    const user = directory.users.get(issued.sub);
-    if (user === undefined) throw errors.invalidAuthorizationCode(INVALID_CODE);
-    const api = issued.audience === undefined ? undefined : directory.apis.get(issued.audience);
-    const refreshToken = offlineAccess(client, api, issued.scope)
-      ? deps.refreshTokens.issue(
-          {
-            clientId: client.clientId,
-            sub: user.sub,
-            audience: api?.identifier,
-            scope: issued.scope,
-            authorizationDetails: undefined,
-            authTime: issued.authTime,
-          },
-          client.refreshToken,
-          clock.now(),
-        )
-      : undefined;
-    logger.info({ user: user.sub, client: client.clientId }, "authorization code exchanged");
-    return issueUserTokens(context, {
-      client,
-      user,
-      api,
-      scope: issued.scope,
-      authorizationDetails: undefined,
-      authTime: issued.authTime,
-      nonce: issued.nonce,
-      refreshToken,
-    });
-  };
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    if (!sameText(challenge, issued.codeChallenge)) {
+      throw errors.invalidAuthorizationCode("Failed to verify code verifier");
+    }
+  }
+  const user = directory.users.get(issued.sub);
+  if (user === undefined) throw errors.invalidAuthorizationCode(INVALID_CODE);
+  const tokens = await issueApprovedTokens(deps.refreshTokens, clock.now(), context, {
+    client,
+    user,
+    api: issued.audience === undefined ? undefined : directory.apis.get(issued.audience),
+    scope: issued.scope,
+    authorizationDetails: undefined,
+    authTime: issued.authTime,
+    nonce: issued.nonce,
+  });
+  logger.info({ user: user.sub, client: client.clientId }, "authorization code exchanged");
+  return tokens;
 }

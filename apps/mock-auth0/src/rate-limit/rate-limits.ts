@@ -8,14 +8,16 @@ import type { BucketState, TakeResult } from "./token-buckets.js";
 
 /**
  * The limits Auth0 puts on the endpoints mock-auth0 serves, each a tenant setting (`null`: off):
- * the Authentication API as a whole (`/bc-authorize` and `/oauth/token`), `/bc-authorize` per
- * IP address, and backchannel requests per user. Auth0 evaluates the API's limit first, then
- * the endpoint's (rate-limit policy, "Tenant request limits order").
+ * the Authentication API as a whole (`/bc-authorize`, `/oauth/token`, `/userinfo` and the login
+ * endpoints), `/bc-authorize` per IP address, backchannel requests per user, and `/userinfo`
+ * per user. Auth0 evaluates the API's limit first, then the endpoint's (rate-limit policy,
+ * "Tenant request limits order").
  */
 export interface RateLimits {
   authenticationApi: TokenBuckets | undefined;
   bcAuthorizePerIp: TokenBuckets | undefined;
   bcAuthorizePerUser: TokenBuckets | undefined;
+  userinfoPerUser: TokenBuckets | undefined;
 }
 
 const perMinute = (n: number | null) =>
@@ -29,6 +31,15 @@ export function rateLimitsFor(tenant: Tenant): RateLimits {
       api === null ? undefined : new TokenBuckets({ burst: api, sustained: api, per: "second" }),
     bcAuthorizePerIp: perMinute(ciba.perIpRequestsPerMinute),
     bcAuthorizePerUser: perMinute(ciba.perUserRequestsPerMinute),
+    // Auth0's "User Info" row: burst 10, 5 a minute, "To a unique User ID".
+    userinfoPerUser:
+      rateLimits.userinfoRequestsPerMinute === null
+        ? undefined
+        : new TokenBuckets({
+            burst: Math.max(rateLimits.userinfoBurst, rateLimits.userinfoRequestsPerMinute),
+            sustained: rateLimits.userinfoRequestsPerMinute,
+            per: "minute",
+          }),
   };
 }
 
@@ -101,4 +112,9 @@ export function bcAuthorizePerIpLimit(limits: RateLimits, clock: Clock): Request
 /** The refusal text of the per-user limit. */
 export function perUserRefusal(user: string, perMinute: number, wait: number): string {
   return `Too many backchannel authentication requests for user ${user}: Auth0 sends one user at most ${perMinute} a minute (ciba.perUserRequestsPerMinute). Retry after ${seconds(wait)}.`;
+}
+
+/** The refusal text of `/userinfo`'s per-user limit. */
+export function userinfoRefusal(user: string, perMinute: number, wait: number): string {
+  return `Too many /userinfo requests for user ${user}: Auth0 allows one user ${perMinute} a minute (rateLimits.userinfoRequestsPerMinute). Retry after ${seconds(wait)}.`;
 }

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 
 import {
   CIBA_GRANT_TYPE,
+  MAX_PUSH_EXPIRY_SECONDS,
+  MAX_REQUESTED_EXPIRY_SECONDS,
   authorizationDetailsSchema,
   bindingMessageProblems,
 } from "@ciba-testbed/shared";
@@ -15,11 +17,7 @@ import {
   authorizationDetailsSizeProblem,
 } from "../backchannel/authorization-details-limits.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
-import {
-  MAX_PUSH_EXPIRY_SECONDS,
-  MAX_REQUESTED_EXPIRY_SECONDS,
-  chooseChannel,
-} from "../backchannel/notification-channel.js";
+import { chooseChannel } from "../backchannel/notification-channel.js";
 import { authenticateClient } from "../client-authentication.js";
 import { errors, tooManyRequests } from "../errors.js";
 import { enforce, perUserRefusal, reportRateLimit } from "../rate-limit/rate-limits.js";

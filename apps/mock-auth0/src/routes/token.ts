@@ -3,6 +3,7 @@ import type { Clock } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
+import { issueApprovedTokens, REFRESH_TOKEN_GRANT_TYPE } from "../approved-tokens.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { authenticateClient } from "../client-authentication.js";
 import { errors, slowDown } from "../errors.js";
@@ -17,12 +18,9 @@ import type { RefreshTokenStore } from "../refresh-tokens.js";
 import { param, requiredParam } from "../request-params.js";
 import type { SigningKeys } from "../signing-keys.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
-import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
+import type { TenantClient } from "../tenant/tenant-model.js";
 import { issueClientCredentialsToken, issueUserTokens } from "../tokens.js";
 import type { TokenContext, TokenResponse } from "../tokens.js";
-
-/** RFC 6749 section 6. */
-export const REFRESH_TOKEN_GRANT_TYPE = "refresh_token";
 
 /** Auth0's answer to every refresh token it will not exchange, whatever the reason. */
 const INVALID_REFRESH_TOKEN = "Unknown or invalid refresh token.";
@@ -55,7 +53,7 @@ const GRANTS = new Map<string, GrantHandler>([
   [CIBA_GRANT_TYPE, cibaGrant],
   [REFRESH_TOKEN_GRANT_TYPE, refreshTokenGrant],
   [CLIENT_CREDENTIALS_GRANT_TYPE, clientCredentialsGrant],
-  [AUTHORIZATION_CODE_GRANT_TYPE, authorizationCodeGrant(offlineAccess)],
+  [AUTHORIZATION_CODE_GRANT_TYPE, authorizationCodeGrant],
 ]);
 
 /** `POST /oauth/token` for the CIBA grant, `authorization_code`, `refresh_token` and `client_credentials`. */
@@ -125,51 +123,23 @@ async function cibaGrant(
   // Users come from the tenant file, which cannot change while the tenant runs.
   const user = directory.users.get(request.userId);
   if (!user) throw errors.invalidGrant("The user of this request no longer exists");
-  const api = request.audience === undefined ? undefined : directory.apis.get(request.audience);
-  const refreshToken = offlineAccess(client, api, request.scope)
-    ? deps.refreshTokens.issue(
-        {
-          clientId: client.clientId,
-          sub: user.sub,
-          audience: api?.identifier,
-          scope: request.scope,
-          authorizationDetails: request.authorizationDetails,
-          authTime: context.nowSeconds,
-        },
-        client.refreshToken,
-        clock.now(),
-      )
-    : undefined;
-  logger.info(
-    { user: user.sub, client: client.clientId, refreshToken: refreshToken !== undefined },
-    "CIBA tokens issued",
-  );
-  return issueUserTokens(context, {
+  const tokens = await issueApprovedTokens(deps.refreshTokens, clock.now(), context, {
     client,
     user,
-    api,
+    api: request.audience === undefined ? undefined : directory.apis.get(request.audience),
     scope: request.scope,
     authorizationDetails: request.authorizationDetails,
     authTime: context.nowSeconds,
-    refreshToken,
   });
-}
-
-/**
- * `offline_access` gets a refresh token when the client may use the `refresh_token` grant and
- * the API allows offline access (`allow_offline_access`); a token for `/userinfo` alone needs
- * no API's leave. Otherwise the scope is granted without one, as Auth0 does.
- */
-function offlineAccess(
-  client: TenantClient,
-  api: TenantApi | undefined,
-  scope: readonly string[],
-): boolean {
-  return (
-    scope.includes("offline_access") &&
-    client.grantTypes.includes(REFRESH_TOKEN_GRANT_TYPE) &&
-    (api === undefined || api.allowOfflineAccess)
+  logger.info(
+    {
+      user: user.sub,
+      client: client.clientId,
+      refreshToken: tokens.refresh_token !== undefined,
+    },
+    "CIBA tokens issued",
   );
+  return tokens;
 }
 
 /**

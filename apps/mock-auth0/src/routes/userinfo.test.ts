@@ -2,7 +2,7 @@ import { SignJWT, generateKeyPair } from "jose";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
-import { ISSUER, M2M, USER, createHarness } from "../test-support/harness.js";
+import { ISSUER, M2M, USER, createHarness, withRateLimits } from "../test-support/harness.js";
 import type { Harness } from "../test-support/harness.js";
 
 async function accessToken(h: Harness, params: Record<string, string | undefined>) {
@@ -118,5 +118,60 @@ describe("/userinfo", () => {
       .setExpirationTime(now + 60)
       .sign(privateKey);
     await userinfo(h, forged).expect(401);
+  });
+
+  const xRateLimit = (response: request.Response) => ({
+    limit: response.headers["x-ratelimit-limit"],
+    remaining: response.headers["x-ratelimit-remaining"],
+    reset: response.headers["x-ratelimit-reset"],
+  });
+
+  it("allows one user Auth0's burst of 10, then 5 a minute, then 429 with when to retry", async () => {
+    const h = await createHarness();
+    const token = await accessToken(h, { audience: undefined, scope: "openid" });
+    const t0 = h.clock.now();
+    const reset = String(Math.ceil((t0 + 12_000) / 1000));
+    for (let left = 9; left >= 0; left -= 1) {
+      const ok = await userinfo(h, token).expect(200);
+      expect(xRateLimit(ok)).toEqual({ limit: "10", remaining: String(left), reset });
+    }
+    const refused = await userinfo(h, token, "post").expect(429);
+    expect(refused.body).toEqual({
+      error: "too_many_requests",
+      error_description: `Too many /userinfo requests for user ${USER}: Auth0 allows one user 5 a minute (rateLimits.userinfoRequestsPerMinute). Retry after 12 s.`,
+    });
+    expect(refused.headers["retry-after"]).toBe("12");
+    expect(xRateLimit(refused)).toEqual({ limit: "10", remaining: "0", reset });
+    // Another person is not affected; the bucket gains one request every 12 s.
+    const other = await accessToken(h, {
+      audience: undefined,
+      scope: "openid",
+      login_hint: JSON.stringify({ format: "iss_sub", iss: ISSUER, sub: "auth0|second-user" }),
+    });
+    await userinfo(h, other).expect(200);
+    h.clock.advance(12_000);
+    await userinfo(h, token).expect(200);
+    await userinfo(h, token).expect(429);
+  });
+
+  it("counts only requests whose token names a user", async () => {
+    const h = await createHarness(
+      withRateLimits({ userinfoRequestsPerMinute: 1, userinfoBurst: 1 }),
+    );
+    const token = await accessToken(h, { audience: undefined, scope: "openid" });
+    await userinfo(h, "not-a-token").expect(401);
+    await userinfo(h, token).expect(200);
+    await userinfo(h, token).expect(429);
+  });
+
+  it("raises the limit with rateLimits.userinfoRequestsPerMinute and turns it off with null", async () => {
+    const raised = await createHarness(withRateLimits({ userinfoRequestsPerMinute: 60 }));
+    const token = await accessToken(raised, { audience: undefined, scope: "openid" });
+    const first = await userinfo(raised, token).expect(200);
+    expect(xRateLimit(first)).toMatchObject({ limit: "60", remaining: "59" });
+
+    const off = await createHarness(withRateLimits({ userinfoRequestsPerMinute: null }));
+    const unlimited = await accessToken(off, { audience: undefined, scope: "openid" });
+    for (let i = 0; i < 12; i += 1) await userinfo(off, unlimited).expect(200);
   });
 });

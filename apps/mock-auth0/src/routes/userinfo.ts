@@ -5,6 +5,8 @@ import { createLocalJWKSet, errors as joseErrors, jwtVerify } from "jose";
 
 import { errors } from "../errors.js";
 import type { OpaqueAccessTokens } from "../opaque-tokens.js";
+import { enforce, userinfoRefusal } from "../rate-limit/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { SIGNING_ALG } from "../signing-keys.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
@@ -18,6 +20,8 @@ export interface UserinfoDeps {
   clock: Clock;
   /** The profiles' `updated_at`. */
   profileUpdatedAt: string;
+  /** `userinfoPerUser` is counted here; the tenant-wide limit runs before the route. */
+  rateLimits: Pick<RateLimits, "userinfoPerUser">;
 }
 
 /**
@@ -85,6 +89,13 @@ export function userinfoRoutes(deps: UserinfoDeps): Router {
     // Users come from the tenant file and cannot go away; a token for another tenant's user can.
     const user = deps.directory.users.get(sub);
     if (!user) throw unauthorized("Invalid token", "invalid_token");
+    // Auth0's limit is "to a unique User ID": only a token that names someone is counted.
+    const perUser = deps.rateLimits.userinfoPerUser;
+    if (perUser) {
+      enforce(res, perUser.take(user.sub, deps.clock.now()), (wait) =>
+        userinfoRefusal(user.sub, perUser.policy.sustained, wait),
+      );
+    }
     res.set("Cache-Control", "no-store").json({
       sub: user.sub,
       ...userClaims(user, scope, deps.profileUpdatedAt),

@@ -12,7 +12,11 @@ describe("mock-auth0.json's schema", () => {
       perUserRequestsPerMinute: 5,
       perIpRequestsPerMinute: 500,
     });
-    expect(settings.rateLimits).toEqual({ authenticationApiRequestsPerSecond: 100 });
+    expect(settings.rateLimits).toEqual({
+      authenticationApiRequestsPerSecond: 100,
+      userinfoRequestsPerMinute: 5,
+      userinfoBurst: 10,
+    });
   });
 
   it("takes a $comment that says why, and still refuses a key it does not know", () => {

@@ -14,6 +14,10 @@ const comment = z
   .optional()
   .describe("A note for people: why the settings beside it are what they are. Not read.");
 
+/** A rate limit: a whole number per period, Auth0's figure by default; null turns it off. */
+const rateLimit = (auth0Default: number) =>
+  z.number().int().positive().nullable().default(auth0Default);
+
 const cibaSettingsSchema = z
   .object({
     $comment: comment,
@@ -52,24 +56,12 @@ const cibaSettingsSchema = z
       .describe(
         "How a poll after expiry is answered: Auth0's access_denied (its text covers denial and expiry) or the CIBA spec's expired_token.",
       ),
-    perUserRequestsPerMinute: z
-      .number()
-      .int()
-      .positive()
-      .nullable()
-      .default(5)
-      .describe(
-        "Backchannel requests one user may be sent: a bucket of this many, refilled at this many a minute (Auth0: 5). null turns the limit off.",
-      ),
-    perIpRequestsPerMinute: z
-      .number()
-      .int()
-      .positive()
-      .nullable()
-      .default(500)
-      .describe(
-        "/bc-authorize requests from one IP address: a bucket of this many, refilled at this many a minute (Auth0: 500). null turns the limit off.",
-      ),
+    perUserRequestsPerMinute: rateLimit(5).describe(
+      "Backchannel requests one user may be sent: a bucket of this many, refilled at this many a minute (Auth0: 5). null turns the limit off.",
+    ),
+    perIpRequestsPerMinute: rateLimit(500).describe(
+      "/bc-authorize requests from one IP address: a bucket of this many, refilled at this many a minute (Auth0: 500). null turns the limit off.",
+    ),
     retentionSeconds: z
       .number()
       .positive()
@@ -98,14 +90,19 @@ const cibaSettingsSchema = z
 const rateLimitSettingsSchema = z
   .object({
     $comment: comment,
-    authenticationApiRequestsPerSecond: z
+    authenticationApiRequestsPerSecond: rateLimit(100).describe(
+      "Authentication API requests (/bc-authorize, /oauth/token, /userinfo, /authorize, the login page and logout together) the whole tenant may make: a bucket of this many, refilled at this many a second (Auth0 Enterprise: 100). null turns the limit off.",
+    ),
+    userinfoRequestsPerMinute: rateLimit(5).describe(
+      "/userinfo requests one user (the token's sub) may make a minute, Auth0's 5 by default. A test suite that reads the profile more often raises it; null turns the limit off.",
+    ),
+    userinfoBurst: z
       .number()
       .int()
       .positive()
-      .nullable()
-      .default(100)
+      .default(10)
       .describe(
-        "Authentication API requests (/bc-authorize and /oauth/token together) the whole tenant may make: a bucket of this many, refilled at this many a second (Auth0 Enterprise: 100). null turns the limit off.",
+        "/userinfo requests one user may make at once before userinfoRequestsPerMinute applies (the bucket size), Auth0's 10. Raised to userinfoRequestsPerMinute when that is larger.",
       ),
   })
   .strict()

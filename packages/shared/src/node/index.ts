@@ -1,4 +1,6 @@
+export * from "./free-port.js";
 export * from "./invocation-dir.js";
+export * from "./kill-on-exit.js";
 export * from "./local-ca.js";
 export * from "./network-error.js";
 export * from "./ready-record.js";

@@ -15,6 +15,7 @@ import {
   type UIMessage,
 } from "ai";
 
+import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 
 interface Session {
@@ -28,15 +29,6 @@ interface Interrupt {
   message: string;
   request?: { id: string; requestedAt: number; expiresIn: number; interval?: number };
   toolCall: { id?: string; name?: string; args?: { product?: string; qty?: number } };
-}
-
-interface ApprovalData {
-  status: string;
-  authReqId?: string;
-  bindingMessage?: string;
-  expiresAt?: string;
-  approverUrl?: string;
-  description?: string;
 }
 
 /** The chat's state, kept in plain fields; every change re-renders the page. */
@@ -77,7 +69,7 @@ class PageChat extends AbstractChat<UIMessage> {
       onError,
       onData: (part) => {
         if (part.type === "data-approval" && part.id !== undefined) {
-          approvals.set(part.id, part.data as ApprovalData);
+          approvals.set(part.id, part.data as ApprovalStatusData);
           render();
         }
       },
@@ -105,7 +97,7 @@ let interrupt: Interrupt | undefined;
 let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 let lastToolCall: { id: string; name: string } | undefined;
 /** The approval status of each tool call, from the stream's transient data parts. */
-const approvals = new Map<string, ApprovalData>();
+const approvals = new Map<string, ApprovalStatusData>();
 
 const state = new PageChatState(() => {
   render();
@@ -155,7 +147,7 @@ function tick(): void {
 }
 
 /** The card of one purchase waiting for (or past) the person's answer. */
-function approvalCard(data: ApprovalData): HTMLElement {
+function approvalCard(data: ApprovalStatusData): HTMLElement {
   const pending = data.status === "PENDING";
   const card = element(
     "div",

@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
+import { cp, mkdtemp, rename, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+import { REPO_ROOT } from "./repo-root.js";
+
+interface PGliteModule {
+  PGlite: { create(options: { dataDir: string }): Promise<{ close(): Promise<void> }> };
+}
+
+const copies = new Set<string>();
+let exitHookInstalled = false;
+
+/**
+ * An empty embedded database folder for one stack's shop-api, removed by `remove()` (or when
+ * this process exits). A new PGlite database costs seconds of CPU (initdb in WebAssembly, every
+ * start with `:memory:`); a copy of one made once opens in a tenth of that. The template is a
+ * bare cluster made by the shop's own PGlite, so it holds nothing of the shop: shop-api
+ * migrates the copy at start as it would a new folder. It is kept in the temporary folder,
+ * named after that PGlite build, for later stacks and later runs.
+ */
+export async function emptyShopDatabase(): Promise<{ folder: string; remove(): Promise<void> }> {
+  const pglite = createRequire(path.join(REPO_ROOT, "apps/shop-api/package.json")).resolve(
+    "@electric-sql/pglite",
+  );
+  const key = createHash("sha256").update(pglite).digest("hex").slice(0, 16);
+  const user = String(process.getuid?.() ?? "user");
+  const template = path.join(tmpdir(), `ciba-testbed-${user}-pglite-${key}`);
+  if (!existsSync(template)) {
+    const building = `${template}.${String(process.pid)}.${randomBytes(4).toString("hex")}`;
+    try {
+      const { PGlite } = (await import(pathToFileURL(pglite).href)) as PGliteModule;
+      await (await PGlite.create({ dataDir: building })).close();
+      // Whoever renames first wins; a later rename onto it fails and the loser's copy goes.
+      await rename(building, template).catch(() => undefined);
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), "ciba-testbed-shop-"));
+  copies.add(dir);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => {
+      for (const copy of copies) rmSync(copy, { recursive: true, force: true });
+    });
+  }
+  const folder = path.join(dir, "db");
+  await cp(template, folder, { recursive: true });
+  return {
+    folder,
+    remove: async () => {
+      copies.delete(dir);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
