@@ -67,15 +67,21 @@ export interface AgentExit {
   wallMs: number;
 }
 
+export interface AgentProcessOptions {
+  /** The working directory; the repository root unless a test gives the agent its own. */
+  cwd?: string;
+}
+
 /** Starts the agent CLI with exactly `env` (plus PATH and HOME) and collects its output. */
 export function startAgent(
   args: string[],
   env: Record<string, string>,
   cli: AgentCli = TSX_AGENT_CLI,
+  options: AgentProcessOptions = {},
 ): { pid: number | undefined; exited: Promise<AgentExit>; kill(signal: NodeJS.Signals): void } {
   const started = Date.now();
   const child = spawn(cli.command, [...cli.args, ...args], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", OPENAI_API_KEY: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -107,8 +113,9 @@ export async function runAgent(
   env: Record<string, string>,
   timeoutMs = 60_000,
   cli: AgentCli = TSX_AGENT_CLI,
+  options: AgentProcessOptions = {},
 ): Promise<AgentRun> {
-  const agent = startAgent([...args, "--json"], env, cli);
+  const agent = startAgent([...args, "--json"], env, cli, options);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

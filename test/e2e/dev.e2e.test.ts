@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
+import { captureOutput } from "@ciba-testbed/shared/node";
 import { ControlClient, REPO_ROOT } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
@@ -76,12 +77,7 @@ function runDev(env: Record<string, string>): DevRun {
     detached: true,
   });
   child.stdin.end();
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  return { child, ...captureOutput(child) };
 }
 
 /** Resolves once `pnpm dev` says it runs; rejects with its output if it exits first. */

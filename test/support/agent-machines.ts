@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import type { AgentReportJson } from "@ciba-testbed/agent";
-import type { AgentCli, AgentExit, AgentRun } from "@ciba-testbed/stack/agent-cli";
+import { runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
+import type { AgentCli, AgentRun } from "@ciba-testbed/stack/agent-cli";
 
 /**
  * A stand-in for one machine of an agent fleet: agent processes that run in a working directory
@@ -38,41 +37,13 @@ export class Machine {
   }
 
   /** Starts the agent CLI here; `env` is added to this machine's environment. */
-  start(
-    args: string[],
-    cli: AgentCli,
-    env: Record<string, string> = {},
-  ): { pid: number | undefined; exited: Promise<AgentExit>; kill(signal: NodeJS.Signals): void } {
-    const started = Date.now();
-    const child = spawn(cli.command, [...cli.args, ...args], {
-      cwd: this.dir,
-      env: { PATH: process.env.PATH ?? "", OPENAI_API_KEY: "", ...this.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<AgentExit>((resolve) => {
-      child.once("close", (code, signal) => {
-        resolve({ code, signal, stdout, stderr, wallMs: Date.now() - started });
-      });
-    });
-    return { pid: child.pid, exited, kill: (signal) => child.kill(signal) };
+  start(args: string[], cli: AgentCli, env: Record<string, string> = {}) {
+    return startAgent(args, { ...this.env, ...env }, cli, { cwd: this.dir });
   }
 
   /** Runs the agent CLI here with `--json` and returns its one report. */
-  async run(args: string[], cli: AgentCli, env: Record<string, string> = {}): Promise<AgentRun> {
-    const { code, stdout, stderr, wallMs } = await this.start([...args, "--json"], cli, env).exited;
-    const line = stdout.trim().split("\n").at(-1) ?? "";
-    try {
-      const json = JSON.parse(line) as AgentReportJson;
-      return { exitCode: code ?? -1, json, stdout, stderr, wallMs };
-    } catch {
-      throw new Error(
-        `agent on ${this.name} printed no JSON report (exit ${String(code)}):\n${stdout}\n${stderr}`,
-      );
-    }
+  run(args: string[], cli: AgentCli, env: Record<string, string> = {}): Promise<AgentRun> {
+    return runAgent(args, { ...this.env, ...env }, undefined, cli, { cwd: this.dir });
   }
 
   /** Every file under this machine's directory: the agent must have written none. */

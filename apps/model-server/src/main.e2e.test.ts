@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import { captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterEach, describe, expect, it } from "vitest";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -19,12 +19,7 @@ function startMain(args: string[], env: Record<string, string>) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  return { child, ...captureOutput(child) };
 }
 
 describe("main.ts (a real process)", { timeout: 60_000 }, () => {

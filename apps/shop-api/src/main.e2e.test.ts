@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import { captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
@@ -48,12 +48,7 @@ function startMain(env: Record<string, string>, args: string[] = []): Started {
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  return { child, ...captureOutput(child) };
 }
 
 async function listeningUrl(started: Started): Promise<string> {
