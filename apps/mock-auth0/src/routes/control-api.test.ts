@@ -191,6 +191,17 @@ describe("control API", () => {
     expect(h.store.get(byDefault)?.status).toBe("expired");
   });
 
+  it("shows a request as expired from its expiry on, before the store's timer has run", async () => {
+    const h = await createHarness();
+    const id = await h.start({ requested_expiry: "2" });
+    h.clock.advanceBeforeTick(2_000);
+
+    const one = await request(h.app).get(`/approver/api/requests/${id}`).expect(200);
+    expect(one.body).toMatchObject({ status: "expired", decision: null });
+    const list = await request(h.app).get("/approver/api/requests?status=pending").expect(200);
+    expect(list.body).toMatchObject({ requests: [], total: 0 });
+  });
+
   it("refuses an invalid policy, naming every problem, and keeps the old one", async () => {
     const h = await createHarness();
     const response = await request(h.app)

@@ -166,11 +166,14 @@ export function controlApi(deps: ControlApiDeps): Router {
 
   /** Newest first, one page at a time: `?status=&limit=&cursor=`. */
   router.get("/approver/api/requests", auth.check, (req, res) => {
+    // A reader sees what has fallen due by now, not as of the last tick of `keepStoreCurrent`.
+    store.advance(clock.now());
     res.json(serializePage(store.list(parseListQuery(req)), view()));
   });
 
   router.get("/approver/api/requests/:authReqId", auth.check, (req, res) => {
     const id = String(req.params.authReqId);
+    store.advance(clock.now());
     const request = store.get(id);
     if (!request) throw errors.notFound(`No backchannel request ${id}`);
     res.json({ ...serializeRequest(request, view()), timeline: serializeTimeline(request) });
