@@ -18,6 +18,8 @@ const junit = process.env.JUNIT_REPORT;
 
 export default defineConfig({
   test: {
+    // Processes start from the build (scripts/build.js): rebuilt first when a source changed.
+    globalSetup: ["test/support/global-setup.ts"],
     reporters: junit ? ["default", ["junit", { outputFile: junit }]] : ["default"],
     // A stray `.only` must fail the suite instead of silently skipping the rest.
     allowOnly: false,

@@ -6,7 +6,8 @@ import path from "node:path";
 import type { AgentReportJson } from "@ciba-testbed/agent";
 import { build } from "esbuild";
 
-import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
+import { builtEntry } from "../build.js";
+import { REPO_ROOT } from "./repo-root.js";
 
 export interface AgentRun {
   exitCode: number;
@@ -23,19 +24,22 @@ export interface AgentCli {
   args: string[];
 }
 
-/** `tsx apps/agent/src/main.ts`, what `pnpm agent` runs. */
-export const TSX_AGENT_CLI: AgentCli = { command: TSX_BIN, args: ["apps/agent/src/main.ts"] };
+/** `node build/agent.js`, what `pnpm agent` runs (scripts/build.js builds it). */
+export const AGENT_CLI: AgentCli = {
+  command: process.execPath,
+  args: ["--enable-source-maps", builtEntry("agent")],
+};
 
 /**
- * The agent CLI bundled into one file for plain Node. A start then costs ~0.2 s instead of
- * ~1.3 s through tsx, which counts when a test starts dozens of agents on two cores. The
- * bundle lives outside the repository, so it reads no `<repo>/.env` and has no default store
- * or CA file: pass AGENT_STORE and NODE_EXTRA_CA_CERTS (a stack's `agentEnv()` does).
- * `stopAt` compiles in the test-only stop point of that name (see the agent's stop-point.ts).
+ * The agent CLI with the test-only stop point `stopAt` compiled in (see the agent's
+ * stop-point.ts), bundled into a temporary folder; without `stopAt`, the build's own CLI.
+ * A bundle outside the repository reads no `<repo>/.env` and has no default store or CA
+ * file: pass AGENT_STORE and NODE_EXTRA_CA_CERTS (a stack's `agentEnv()` does).
  */
 export async function buildAgentCli(
   options: { stopAt?: string } = {},
 ): Promise<AgentCli & { remove(): Promise<void> }> {
+  if (options.stopAt === undefined) return { ...AGENT_CLI, remove: () => Promise.resolve() };
   const dir = await mkdtemp(path.join(tmpdir(), "agent-cli-"));
   const outfile = path.join(dir, "main.mjs");
   await build({
@@ -50,7 +54,7 @@ export async function buildAgentCli(
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
-    define: options.stopAt === undefined ? {} : { AGENT_STOP_AT: JSON.stringify(options.stopAt) },
+    define: { AGENT_STOP_AT: JSON.stringify(options.stopAt) },
   });
   return {
     command: process.execPath,
@@ -76,7 +80,7 @@ export interface AgentProcessOptions {
 export function startAgent(
   args: string[],
   env: Record<string, string>,
-  cli: AgentCli = TSX_AGENT_CLI,
+  cli: AgentCli = AGENT_CLI,
   options: AgentProcessOptions = {},
 ): { pid: number | undefined; exited: Promise<AgentExit>; kill(signal: NodeJS.Signals): void } {
   const started = Date.now();
@@ -112,7 +116,7 @@ export async function runAgent(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
-  cli: AgentCli = TSX_AGENT_CLI,
+  cli: AgentCli = AGENT_CLI,
   options: AgentProcessOptions = {},
 ): Promise<AgentRun> {
   const agent = startAgent([...args, "--json"], env, cli, options);

@@ -94,6 +94,25 @@ export class ControlClient {
     );
   }
 
+  /**
+   * Resolves once the request has `status`. The agent reckons expiry from before it sent the
+   * request, so it gives up a little before the tenant ends the request: wait for the tenant.
+   */
+  waitForStatus(
+    authReqId: string,
+    status: ConsentRecord["status"],
+    timeoutMs = 15_000,
+  ): Promise<ConsentRecord> {
+    return until(
+      async () => {
+        const record = await this.request(authReqId);
+        return record.status === status ? record : undefined;
+      },
+      timeoutMs,
+      `${authReqId} did not become ${status}`,
+    );
+  }
+
   /** Resolves once the request has been polled at least `polls` times. */
   waitForPolls(authReqId: string, polls: number, timeoutMs = 15_000): Promise<ConsentRecord> {
     return until(

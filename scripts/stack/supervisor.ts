@@ -9,6 +9,7 @@ import { killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { prettyFactory } from "pino-pretty";
 
+import { builtFileOf } from "../build.js";
 import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
 
 /** A `styleText` colour for a child's log prefix. */
@@ -16,12 +17,12 @@ export type OutputColor = Parameters<typeof styleText>[0];
 
 /** How the entry point runs. */
 export type Runner =
-  /** `tsx <script>` (what `pnpm <app> start` runs), or `tsx watch <script>`. */
+  /** `tsx watch <script>`: the TypeScript source, restarted on change (`pnpm dev`). */
   | { kind: "tsx"; watch?: boolean }
   /**
-   * `node <flags> --import tsx <script>`: one process, whose pid is the app's, so Node flags
-   * (`--cpu-prof`, `--expose-gc`) and signals reach the app itself. `preload` modules are
-   * imported after tsx, so they may be TypeScript.
+   * `node <flags> --enable-source-maps build/<entry>.js`: the built file of `script` (see
+   * scripts/build.js), one process whose pid is the app's, so Node flags (`--cpu-prof`,
+   * `--expose-gc`) and signals reach the app itself. `preload` scripts are built entries too.
    */
   | { kind: "node"; flags?: string[]; preload?: string[] };
 
@@ -32,7 +33,7 @@ export interface SuperviseOptions {
   script: string;
   /** Added to (or overriding) this process's environment. */
   env?: Record<string, string>;
-  /** `{ kind: "tsx" }` unless given. */
+  /** `{ kind: "node" }` (the build) unless given. */
   runner?: Runner;
   /** `pipe` lets `write()` talk to the child; `ignore` (the default) gives it no input. */
   stdin?: "ignore" | "pipe";
@@ -95,8 +96,11 @@ function installSignalHooks(): void {
 
 function commandOf(runner: Runner, script: string): [string, string[]] {
   if (runner.kind === "node") {
-    const preload = (runner.preload ?? []).flatMap((module) => ["--import", module]);
-    return [process.execPath, [...(runner.flags ?? []), "--import", "tsx", ...preload, script]];
+    const preload = (runner.preload ?? []).flatMap((module) => ["--import", builtFileOf(module)]);
+    return [
+      process.execPath,
+      [...(runner.flags ?? []), "--enable-source-maps", ...preload, builtFileOf(script)],
+    ];
   }
   return [TSX_BIN, runner.watch ? ["watch", "--clear-screen=false", script] : [script]];
 }
@@ -137,7 +141,7 @@ export class SupervisedChild {
   /** Starts the process and returns at once, for a child that prints no ready record. */
   static spawn(options: SuperviseOptions): SupervisedChild {
     installSignalHooks();
-    const [command, args] = commandOf(options.runner ?? { kind: "tsx" }, options.script);
+    const [command, args] = commandOf(options.runner ?? { kind: "node" }, options.script);
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },

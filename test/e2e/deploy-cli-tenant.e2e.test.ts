@@ -10,6 +10,8 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { builtFileOf } from "../../scripts/build.js";
+
 /**
  * The acceptance test of mock-auth0's tenant files: a tenant written by hand in the Auth0
  * Deploy CLI's format (another API, another scope, a client with callbacks and the CIBA grant,
@@ -189,7 +191,7 @@ describe("a tenant file with a typo", () => {
       .replace("urn:openid:params:grant-type:ciba", "urn:openid:params:grant-type:cibaa")
       .replace("      - value: calendar:write\n", "      - name: calendar:write\n");
     writeFileSync(path.join(dir, "tenant.yaml"), typo);
-    const run = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
+    const run = spawnSync(process.execPath, ["--enable-source-maps", builtFileOf(MAIN)], {
       cwd: REPO_ROOT,
       env: {
         ...Object.fromEntries(

@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { REPO_ROOT, TSX_BIN } from "@ciba-testbed/stack";
-import { buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { AGENT_CLI, buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { isDead, readProcess } from "@ciba-testbed/agent";
@@ -107,8 +107,8 @@ describe("interrupt mode across two processes", () => {
 
     // A block-mode resume waits for the answer; kill -9 it while it polls.
     const waiting = spawn(
-      TSX_BIN,
-      ["apps/agent/src/main.ts", "resume", sent.json.threadId, "--json"],
+      AGENT_CLI.command,
+      [...AGENT_CLI.args, "resume", sent.json.threadId, "--json"],
       {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH ?? "", OPENAI_API_KEY: "", ...s.agentEnv() },

@@ -89,9 +89,12 @@ describe("CIBA scenarios across real processes", () => {
     const run = await s.agent(["Buy an XYZ phone", "--expiry", "2"]);
 
     expect(run.json.outcome).toBe("EXPIRED");
+    const [sent, ...more] = await newRequests();
+    expect(more).toEqual([]);
+    // Expired is final: the approval scheduled after it never applies.
+    const consent = await s.stack.control.waitForStatus(sent!.auth_req_id, "expired");
+    expect(consent).toMatchObject({ decision: null });
     expect(await newOrders()).toEqual([]);
-    const [consent] = await newRequests();
-    expect(consent).toMatchObject({ status: "expired", decision: null });
   });
 
   it("a user not enrolled in push: the tenant's own reason, no consent request", async () => {

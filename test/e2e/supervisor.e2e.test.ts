@@ -82,7 +82,7 @@ describe("the process supervisor", () => {
   });
 
   it("stops the whole process group: tsx and the server it started", async () => {
-    const { child, ready } = await start(fixture({}));
+    const { child, ready } = await start(fixture({}, { runner: { kind: "tsx" } }));
     expect(ready.pid).not.toBe(child.pid);
     await child.stop();
     await expect(fetch(ready.url)).rejects.toThrow();

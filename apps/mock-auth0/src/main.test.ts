@@ -8,9 +8,11 @@ import { fileURLToPath } from "node:url";
 import { parseReadyRecord } from "@ciba-testbed/shared/node";
 import { describe, expect, it } from "vitest";
 
-// Each test starts a real process through tsx, which takes seconds on a loaded machine: hence
-// the 30 s timeouts.
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+import { builtEntry } from "../../../scripts/build.js";
+
+// Each test starts the built main (scripts/build.js) as a real process; on a loaded machine that
+// can take seconds: hence the 30 s timeouts.
+const MAIN = builtEntry("mock-auth0");
 const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
 const BASE_ENV = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !name.startsWith("MOCK_AUTH0_")),
@@ -21,7 +23,7 @@ async function stdoutOf(
   env: Record<string, string>,
   enough: (lines: string[]) => boolean,
 ): Promise<string[]> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+  const child = spawn(process.execPath, ["--enable-source-maps", MAIN], {
     cwd: APP_DIR,
     env: { ...BASE_ENV, MOCK_AUTH0_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "ignore"],
@@ -42,7 +44,7 @@ async function stdoutOf(
 
 describe("mock-auth0's main", () => {
   it("exits 2 before listening when it would expose the control API, naming both variables", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
+    const run = spawnSync(process.execPath, ["--enable-source-maps", MAIN], {
       cwd: APP_DIR,
       env: { ...BASE_ENV, MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_PORT: "0" },
       encoding: "utf8",

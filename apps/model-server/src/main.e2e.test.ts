@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterEach, describe, expect, it } from "vitest";
 
+import { builtEntry } from "../../../scripts/build.js";
+
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const running: ChildProcess[] = [];
 
@@ -13,11 +15,15 @@ afterEach(() => {
 });
 
 function startMain(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-    cwd: PACKAGE_DIR,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--enable-source-maps", builtEntry("model-server"), ...args],
+    {
+      cwd: PACKAGE_DIR,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   running.push(child);
   return { child, ...captureOutput(child) };
 }

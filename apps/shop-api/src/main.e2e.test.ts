@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
+import { builtEntry } from "../../../scripts/build.js";
 import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
 import type { TestIssuer } from "./test-support/test-issuer.js";
 
@@ -36,7 +37,7 @@ interface Started {
 }
 
 function startMain(env: Record<string, string>, args: string[] = []): Started {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const child = spawn(process.execPath, ["--enable-source-maps", builtEntry("shop-api"), ...args], {
     cwd: PACKAGE_DIR,
     env: {
       PATH: process.env.PATH ?? "",

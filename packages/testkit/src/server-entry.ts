@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -23,8 +24,8 @@ const requireHere = createRequire(import.meta.url);
 
 /**
  * The server's bin, found through its package's `./bin` export: compiled JavaScript that plain
- * Node runs when the package is installed from the registry or a tarball; its TypeScript source
- * inside the ciba-testbed repository, run with the repository's tsx.
+ * Node runs when the package is installed from the registry or a tarball; inside the
+ * ciba-testbed repository, the repository's build of its TypeScript source (tsx without one).
  */
 export function serverEntry(name: ServerName): ServerEntry {
   const packageName = SERVER_PACKAGES[name];
@@ -39,6 +40,11 @@ export function serverEntry(name: ServerName): ServerEntry {
   }
   const packageDir = path.dirname(requireHere.resolve(`${packageName}/package.json`));
   if (!bin.endsWith(".ts")) return { command: process.execPath, args: [bin], packageDir };
+  // Inside the repository: its build (scripts/build.js; `pnpm test` makes it fresh), else tsx.
+  const built = path.join(packageDir, "..", "..", "build", `${name}-bin.js`);
+  if (existsSync(built)) {
+    return { command: process.execPath, args: ["--enable-source-maps", built], packageDir };
+  }
   const tsx = pathToFileURL(createRequire(bin).resolve("tsx")).href;
   return { command: process.execPath, args: ["--import", tsx, bin], packageDir };
 }

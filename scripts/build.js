@@ -1,0 +1,291 @@
+// @ts-check
+/**
+ * The build every process runs from: each entry below bundled by esbuild into `build/<name>.js`
+ * (ESM, code-split, so a dynamic `import()` in the source loads its chunk only when reached),
+ * with source maps pointing at the TypeScript. `pnpm install` and `pnpm test` make it; a
+ * process started with `node --enable-source-maps build/<name>.js` starts in milliseconds
+ * instead of compiling TypeScript first.
+ *
+ * Incremental: `build/state.json` records every workspace source file the build read (size and
+ * mtime), the lockfile and this file. When none changed, there is nothing to do (a few ms of
+ * `stat`); otherwise everything is rebuilt (esbuild takes a few seconds), so no stale output
+ * survives a change. `pnpm dev` alone keeps running the sources (tsx, watch mode).
+ *
+ * Plain JavaScript, checked by `tsc` (`// @ts-check`), so that it runs before anything is
+ * built: `node scripts/build.js` builds if needed, `node scripts/build.js <name> [args]` then
+ * runs that entry in this same process.
+ */
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const BUILD_DIR = path.join(REPO_ROOT, "build");
+const STATE_FILE = path.join(BUILD_DIR, "state.json");
+/** Bump when the build's options change in a way the inputs do not show. */
+const FORMAT = 1;
+
+/** What runs as a process: output name -> source, relative to the repository. */
+export const ENTRIES = /** @type {const} */ ({
+  agent: "apps/agent/src/main.ts",
+  "mock-auth0": "apps/mock-auth0/src/main.ts",
+  "shop-api": "apps/shop-api/src/main.ts",
+  "model-server": "apps/model-server/src/main.ts",
+  // The published bins (`--port`, `--ready-file`), as the testkit starts them in the workspace.
+  "mock-auth0-bin": "apps/mock-auth0/src/bin.ts",
+  "shop-api-bin": "apps/shop-api/src/bin.ts",
+  "model-server-bin": "apps/model-server/src/bin.ts",
+  demo: "scripts/demo.ts",
+  test: "scripts/test.ts",
+  bench: "scripts/bench/main.ts",
+  "bench-shop-api": "scripts/bench/shop-api-bench-server.ts",
+  "bench-gc-on-signal": "scripts/bench/gc-on-signal.ts",
+  // Started as processes by the tests.
+  "test-supervised-server": "test/fixtures/supervised-server.ts",
+});
+
+/** @typedef {keyof typeof ENTRIES} EntryName */
+
+/**
+ * Left to Node: packages that find their own files at run time (wasm, workers, native
+ * binaries), or that are only ever loaded by tools. Each is imported from where it is
+ * installed, not from `build/`.
+ */
+const EXTERNAL = [
+  "@electric-sql/pglite",
+  "auth0-deploy-cli",
+  "autocannon",
+  "esbuild",
+  "oidc-provider",
+  "pg-native",
+  "pino-pretty",
+  "playwright-core",
+  "tsx",
+  "vitest",
+];
+
+/** The built file of `name`. */
+export function builtEntry(/** @type {EntryName} */ name) {
+  return path.join(BUILD_DIR, `${name}.js`);
+}
+
+/** The built file that runs `script` (a source path relative to the repository). */
+export function builtFileOf(/** @type {string} */ script) {
+  const wanted = path.normalize(script.replace(/^\.\//, ""));
+  for (const [name, source] of Object.entries(ENTRIES)) {
+    if (path.normalize(source) === wanted) return builtEntry(/** @type {EntryName} */ (name));
+  }
+  throw new Error(
+    `${script} is not built: add it to ENTRIES in scripts/build.js (built: ${Object.values(ENTRIES).join(", ")})`,
+  );
+}
+
+const isWorkspaceSource = (/** @type {string} */ file) =>
+  file.startsWith(REPO_ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`);
+
+/** @typedef {{ format: number; root: string; entries: Record<string, string>; inputs: Record<string, [number, number]> }} BuildState */
+
+/** The files whose change makes the build stale, besides the sources esbuild read. */
+const ALWAYS_INPUTS = ["pnpm-lock.yaml", "scripts/build.js"];
+
+/** @returns {Promise<[number, number] | undefined>} */
+async function fingerprint(/** @type {string} */ relative) {
+  try {
+    const info = await stat(path.join(REPO_ROOT, relative));
+    return [info.size, info.mtimeMs];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `build/` holds the output of exactly today's sources. */
+export async function isBuildCurrent() {
+  /** @type {BuildState} */
+  let state;
+  try {
+    state = JSON.parse(await readFile(STATE_FILE, "utf8"));
+  } catch {
+    return false;
+  }
+  if (
+    state.format !== FORMAT ||
+    state.root !== REPO_ROOT ||
+    JSON.stringify(state.entries) !== JSON.stringify(ENTRIES)
+  ) {
+    return false;
+  }
+  const files = Object.entries(state.inputs);
+  const now = await Promise.all(files.map(([file]) => fingerprint(file)));
+  return files.every(([, was], i) => {
+    const is = now[i];
+    return is !== undefined && is[0] === was[0] && is[1] === was[1];
+  });
+}
+
+/**
+ * Workspace modules find their files from `import.meta.url` (`new URL("../../public/",
+ * import.meta.url)`). In a bundle every module shares its chunk's URL, so each workspace
+ * module gets its own back: the URL of its source file, relative to `build/`.
+ *
+ * @returns {import("esbuild").Plugin}
+ */
+function workspaceModules() {
+  return {
+    name: "workspace-modules",
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, async (args) => {
+        if (!isWorkspaceSource(args.path)) return undefined;
+        const source = await readFile(args.path, "utf8");
+        if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
+        const fromBuild = path.relative(BUILD_DIR, args.path).split(path.sep).join("/");
+        const own = `new URL(${JSON.stringify(fromBuild)}, import.meta.url).href`;
+        return { contents: replaceOutsideStrings(source, "import.meta.url", own), loader: "ts" };
+      });
+    },
+  };
+}
+
+/**
+ * `source` with `text` replaced where it is code: an occurrence after an odd number of quotes
+ * on its line is inside a string (the banner of a build, say) and stays.
+ */
+function replaceOutsideStrings(
+  /** @type {string} */ source,
+  /** @type {string} */ text,
+  /** @type {string} */ replacement,
+) {
+  return source
+    .split("\n")
+    .map((line) =>
+      line
+        .split(text)
+        .reduce((done, part, i) =>
+          i === 0 || (done.match(/["'`]/g)?.length ?? 0) % 2 === 1
+            ? `${done}${i === 0 ? "" : text}${part}`
+            : `${done}${replacement}${part}`,
+        ),
+    )
+    .join("\n");
+}
+
+/**
+ * An external package is imported by its installed file (relative to `build/`): pnpm installs
+ * each package beside its own dependents only, so its bare name would not resolve from there.
+ *
+ * @returns {import("esbuild").Plugin}
+ */
+function externalPackages() {
+  const names = new Set(EXTERNAL);
+  return {
+    name: "external-packages",
+    setup(build) {
+      build.onResolve({ filter: /^[@a-z]/ }, async (args) => {
+        if (args.pluginData === "external") return undefined;
+        const parts = args.path.split("/");
+        const name = args.path.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+        if (name === undefined || !names.has(name)) return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: "external",
+        });
+        // Not installed (an optional peer such as pg-native): left for the package to handle.
+        if (resolved.errors.length > 0) return { path: args.path, external: true };
+        const relative = path.relative(BUILD_DIR, resolved.path).split(path.sep).join("/");
+        return { path: relative.startsWith(".") ? relative : `./${relative}`, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * Rebuilds everything into `build/`, then records what it read. The output is written beside
+ * and swapped in, so a process never starts from a half-written build.
+ */
+export async function build() {
+  const esbuild = await import("esbuild");
+  const staging = `${BUILD_DIR}.${String(process.pid)}.tmp`;
+  await rm(staging, { recursive: true, force: true });
+  const result = await esbuild.build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: Object.fromEntries(
+      Object.entries(ENTRIES).map(([name, source]) => [name, path.join(REPO_ROOT, source)]),
+    ),
+    outdir: staging,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20.19",
+    minifySyntax: true,
+    minifyWhitespace: true,
+    sourcemap: "linked",
+    sourcesContent: false,
+    // The source maps name files relative to `build/`, where the output ends up.
+    sourceRoot: "",
+    metafile: true,
+    logLevel: "warning",
+    plugins: [externalPackages(), workspaceModules()],
+    // CommonJS dependencies inside an ESM bundle call require() for Node's own modules.
+    banner: {
+      js: 'import { createRequire as __buildRequire } from "node:module"; const require = __buildRequire(import.meta.url);',
+    },
+  });
+  const inputs = [
+    ...Object.keys(result.metafile.inputs)
+      .map((file) => path.resolve(REPO_ROOT, file))
+      .filter(isWorkspaceSource)
+      .map((file) => path.relative(REPO_ROOT, file)),
+    ...ALWAYS_INPUTS,
+  ];
+  /** @type {BuildState} */
+  const state = { format: FORMAT, root: REPO_ROOT, entries: ENTRIES, inputs: {} };
+  for (const file of inputs) {
+    const print = await fingerprint(file);
+    if (print !== undefined) state.inputs[file] = print;
+  }
+  await writeFile(path.join(staging, "state.json"), `${JSON.stringify(state)}\n`);
+  await writeFile(path.join(staging, "package.json"), '{ "type": "module" }\n');
+  const old = `${BUILD_DIR}.${String(process.pid)}.old`;
+  await rename(BUILD_DIR, old).catch(() => undefined);
+  await rename(staging, BUILD_DIR);
+  await rm(old, { recursive: true, force: true });
+}
+
+/** Builds unless `build/` is current. Resolves with whether it built. */
+export async function ensureBuilt(options = { quiet: false }) {
+  if (await isBuildCurrent()) return false;
+  const started = performance.now();
+  if (!options.quiet) process.stderr.write("building build/ (sources changed) ...\n");
+  await mkdir(path.dirname(BUILD_DIR), { recursive: true });
+  await build();
+  if (!options.quiet) {
+    process.stderr.write(`built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return true;
+}
+
+/** Runs a built entry in this process, as `node build/<name>.js <args>` would. */
+export async function runEntry(/** @type {EntryName} */ name, /** @type {string[]} */ args) {
+  process.setSourceMapsEnabled(true);
+  const file = builtEntry(name);
+  process.argv = [process.argv[0] ?? process.execPath, file, ...args];
+  await import(pathToFileURL(file).href);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [name, ...args] = process.argv.slice(2);
+  if (name === undefined || name === "--force") {
+    if (name === "--force") await build();
+    else await ensureBuilt();
+  } else if (Object.hasOwn(ENTRIES, name)) {
+    await ensureBuilt();
+    await runEntry(/** @type {EntryName} */ (name), args);
+  } else {
+    process.stderr.write(
+      `scripts/build.js: no entry "${name}"; entries: ${Object.keys(ENTRIES).join(", ")}\n`,
+    );
+    process.exitCode = 2;
+  }
+}
