@@ -31,6 +31,7 @@ export const ENTRIES = /** @type {const} */ ({
   "mock-auth0": "apps/mock-auth0/src/main.ts",
   "shop-api": "apps/shop-api/src/main.ts",
   "model-server": "apps/model-server/src/main.ts",
+  "agent-web": "apps/agent/src/web/main.ts",
   // The published bins (`--port`, `--ready-file`), as the testkit starts them in the workspace.
   "mock-auth0-bin": "apps/mock-auth0/src/bin.ts",
   "shop-api-bin": "apps/shop-api/src/bin.ts",
@@ -42,6 +43,7 @@ export const ENTRIES = /** @type {const} */ ({
   "bench-gc-on-signal": "scripts/bench/gc-on-signal.ts",
   // Started as processes by the tests.
   "test-supervised-server": "test/fixtures/supervised-server.ts",
+  "test-auth0-sdk-client": "test/fixtures/auth0-sdk-client.ts",
 });
 
 /** @typedef {keyof typeof ENTRIES} EntryName */

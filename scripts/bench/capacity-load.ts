@@ -8,6 +8,8 @@ export interface LoadSettings {
   approveAfterMs: number;
   /** Hard cap on the load phase; flows still running then are counted as unfinished. */
   maxLoadSeconds: number;
+  /** The poll interval of a tenant whose `/bc-authorize` answer names none (oidc-provider). */
+  intervalSeconds: number;
 }
 
 /** What the load saw, raw: every time and answer, for the run to turn into figures. */
@@ -47,6 +49,7 @@ async function runFlow(
   client: CibaClient,
   load: Load,
   deadline: number,
+  defaultIntervalSeconds: number,
 ): Promise<"completed" | "failed" | "unfinished"> {
   const bc = await client.backchannelAuthorize(BINDING_MESSAGE);
   load.bcAuthorizeMs.push(bc.ms);
@@ -55,7 +58,7 @@ async function runFlow(
     count(load, answerKey("bc-authorize", bc.status, bc.body));
     return "failed";
   }
-  let waitMs = Number(bc.body.interval ?? 5) * 1000;
+  let waitMs = Number(bc.body.interval ?? defaultIntervalSeconds) * 1000;
   for (;;) {
     // A well-behaved client: one poll per interval, measured from the previous answer.
     await sleep(waitMs);
@@ -111,13 +114,17 @@ export async function generateLoad(client: CibaClient, settings: LoadSettings): 
   };
   const slot = async (index: number) => {
     await sleep((index * rampUpMs) / settings.inFlight);
+    // One kept-alive connection per slot, as each agent process has its own.
+    const connection = client.connection();
     while (load.started < settings.flows && performance.now() < deadline) {
       load.started += 1;
       load.lastStart = performance.now();
-      const outcome = await runFlow(client, load, deadline).catch((error: unknown) => {
-        count(load, `network ${error instanceof Error ? error.message : String(error)}`);
-        return "failed" as const;
-      });
+      const outcome = await runFlow(connection, load, deadline, settings.intervalSeconds).catch(
+        (error: unknown) => {
+          count(load, `network ${error instanceof Error ? error.message : String(error)}`);
+          return "failed" as const;
+        },
+      );
       if (outcome === "completed") load.completed += 1;
       if (outcome === "unfinished") load.unfinished += 1;
     }

@@ -58,7 +58,7 @@ async function storedCount(tenant: BenchTenant): Promise<number> {
 }
 
 /** The highest resident memory of `pid` seen while `during` runs, sampled every 200 ms. */
-async function peakResident<T>(pid: number, floor: number, during: Promise<T>) {
+export async function peakResident<T>(pid: number, floor: number, during: Promise<T>) {
   let peak = floor;
   const sampler = setInterval(() => {
     void residentBytes(pid).then((bytes) => {
@@ -84,7 +84,7 @@ const p99 = (values: number[]) =>
   );
 
 /** Throughput and latency of one load, as the run reports them. */
-function loadFigures(load: Load) {
+export function loadFigures(load: Load) {
   // Every slot holds a flow from the end of the ramp until the last flow starts.
   const windowStart = load.start + load.rampUpMs;
   const windowEnd = load.lastStart - windowStart > 1_000 ? load.lastStart : load.end;

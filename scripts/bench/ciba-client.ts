@@ -23,16 +23,21 @@ export const BENCH_CLIENT = {
  */
 export class CibaClient {
   private readonly agent: Agent;
+  private readonly connections: CibaClient[] = [];
 
+  /**
+   * `maxSockets`: connections at most (the default: as many as requests in flight). With 1,
+   * the client is one agent process's kept-alive connection, reused by every flow it runs.
+   */
   constructor(
     private readonly issuer: string,
-    ca: string,
+    private readonly ca: string,
+    maxSockets = Infinity,
   ) {
     this.agent = new Agent({
       ca,
       keepAlive: true,
-      // One connection per flow in flight, as separate agents would have.
-      maxSockets: Infinity,
+      maxSockets,
       // Idle sockets close before the tenant's 5 s keep-alive timeout, so none is reused just
       // as the server closes it (ECONNRESET). Node 20 applies the server's Keep-Alive hint only
       // to lower an explicit timeout.
@@ -40,7 +45,19 @@ export class CibaClient {
     });
   }
 
+  /**
+   * A client of its own connection, as one agent process has: the load's slots each take one,
+   * so that no request waits for a TLS handshake in the middle of the load just because every
+   * other connection was busy. Closed with this client.
+   */
+  connection(): CibaClient {
+    const client = new CibaClient(this.issuer, this.ca, 1);
+    this.connections.push(client);
+    return client;
+  }
+
   close(): void {
+    for (const client of this.connections.splice(0)) client.close();
     this.agent.destroy();
   }
 

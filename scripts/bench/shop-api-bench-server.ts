@@ -1,10 +1,13 @@
 /**
  * Child process of the resource-server benchmark: one test issuer (a fresh RSA key and its JWKS
- * on 127.0.0.1) and the shop API twice, with token verification and with the bench-only fixed
- * identity, each on its own port, both on one store (`SHOP_BENCH_DATABASE_URL`: PostgreSQL;
- * unset: the embedded database in memory). Its ready record carries both URLs and a token; it then
- * serves until the parent closes stdin or sends SIGTERM.
+ * on 127.0.0.1) and the shop API three times, each on its own port, all on one store
+ * (`SHOP_BENCH_DATABASE_URL`: PostgreSQL; unset: the embedded database in memory): with token
+ * verification and the verified-token cache at its default size, with verification and no cache,
+ * and with the bench-only fixed identity. It writes `SHOP_BENCH_DISTINCT_TOKENS` distinct tokens
+ * (a JSON array) to `SHOP_BENCH_TOKENS_FILE`; its ready record carries the URLs and one more
+ * token. It then serves until the parent closes stdin or sends SIGTERM.
  */
+import { writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -18,7 +21,7 @@ import {
   loadConfig,
   openShopStore,
 } from "@ciba-testbed/shop-api";
-import type { AppDeps } from "@ciba-testbed/shop-api";
+import type { AppDeps, ShopApiConfig } from "@ciba-testbed/shop-api";
 
 import { TEST_USER, startTestIssuer } from "../../apps/shop-api/src/test-support/test-issuer.js";
 
@@ -40,9 +43,9 @@ const catalog = new Catalog([{ ...BENCH_PRODUCT, stock: BENCH_STOCK }]);
 // Both apps sell from one store, as two routes of one shop would.
 const opened = await openShopStore(config.database, catalog);
 
-function app(overrides: Partial<AppDeps>) {
+function app(overrides: Partial<AppDeps>, configOverrides: Partial<ShopApiConfig> = {}) {
   return createApp(
-    config,
+    { ...config, ...configOverrides },
     createDeps(config, {
       catalog,
       store: opened.store,
@@ -67,22 +70,34 @@ const urlOf = (server: Server) =>
   `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/purchases`;
 
 const authenticated = await listen(app({}));
+const uncached = await listen(app({}, { tokenCacheSize: 0 }));
 const unauthenticated = await listen(app({ benchmarkWithoutAuthentication: { sub: TEST_USER } }));
 // Scope only, no authorization_details: one token may buy any number of times.
-const token = await issuer.mint({ exp: Math.floor(Date.now() / 1000) + 3_600 });
+const exp = Math.floor(Date.now() / 1000) + 3_600;
+const token = await issuer.mint({ exp });
+// Tokens of one person, each its own string: `iat` tells them apart.
+const distinctTokens = Number(process.env.SHOP_BENCH_DISTINCT_TOKENS ?? "0");
+const tokensFile = process.env.SHOP_BENCH_TOKENS_FILE ?? "";
+if (tokensFile !== "") {
+  const iat = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 1; i <= distinctTokens; i++) tokens.push(await issuer.mint({ exp, iat: iat - i }));
+  await writeFile(tokensFile, JSON.stringify(tokens));
+}
 
 announceReady({
   service: "shop-api (bench)",
   url: urlOf(authenticated),
   port: (authenticated.address() as AddressInfo).port,
   authenticatedUrl: urlOf(authenticated),
+  uncachedUrl: urlOf(uncached),
   unauthenticatedUrl: urlOf(unauthenticated),
   token,
+  tokenCacheSize: config.tokenCacheSize,
 });
 
 const stop = () => {
-  authenticated.closeAllConnections();
-  unauthenticated.closeAllConnections();
+  for (const server of [authenticated, uncached, unauthenticated]) server.closeAllConnections();
   // process.exit (not a signal's default action) lets --cpu-prof write its profile.
   process.exit(0);
 };

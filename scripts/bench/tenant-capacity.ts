@@ -1,14 +1,21 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
 import { ControlClient } from "@ciba-testbed/stack";
 
 import { startBenchTenant, writeBenchSettings } from "./bench-tenant.js";
-import { measureRun } from "./capacity-run.js";
+import { generateLoad } from "./capacity-load.js";
+import { loadFigures, measureRun, peakResident } from "./capacity-run.js";
+import { CibaClient } from "./ciba-client.js";
+import { mebibytes } from "./rss.js";
 import type { CapacityRun, RunSettings } from "./capacity-run.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
+import { oidcProviderCommand, startTenant } from "./tenant-processes.js";
+import { measureSideBySide } from "./tenant-side-by-side.js";
+import type { SideBySideResult } from "./tenant-side-by-side.js";
 
 export interface TenantCapacityOptions extends RunSettings {
   runs: number;
@@ -38,6 +45,13 @@ export interface TenantCapacityResult {
     growthAcrossRuns: number;
   };
   unexpectedAnswers: number;
+  /**
+   * The same flows against panva's node-oidc-provider, one run after each of mock-auth0's:
+   * its polls/s, token p99 split, `/bc-authorize` p99 and peak RSS.
+   */
+  oidcProviderFlows: OidcProviderFlows;
+  /** Both tenants under closed-loop loads, their start and memory (tenant-side-by-side.ts). */
+  sideBySide: SideBySideResult | undefined;
   failed: boolean;
   /**
    * After each run the store emptied once the retention window passed and RSS after a full
@@ -48,9 +62,23 @@ export interface TenantCapacityResult {
   runs: CapacityRun[];
 }
 
+export interface OidcProviderFlows {
+  sustainedPollsPerSecond: Spread;
+  pendingP99Ms: Spread;
+  issuedP99Ms: Spread;
+  bcAuthorizeP99Ms: Spread;
+  peakRssMiB: Spread;
+  unexpectedAnswers: number;
+  runs: ReturnType<typeof loadFigures>[];
+}
+
 // Heap in use after a full collection differs by a few MiB between runs (JIT code, caches);
 // kept state would grow with every 10,000 flows instead.
 const HEAP_GROWTH_TOLERANCE_MIB = 5;
+/** The closed-loop loads of the side-by-side part: the issue's 50 connections. */
+const SIDE_BY_SIDE_CONNECTIONS = 50;
+const SIDE_BY_SIDE_SECONDS = 4;
+const SIDE_BY_SIDE_PENDING = 500;
 
 const runLine = (run: CapacityRun) =>
   `${run.completed} flows in ${run.loadSeconds} s, ` +
@@ -62,7 +90,12 @@ const runLine = (run: CapacityRun) =>
   `unexpected ${JSON.stringify(run.unexpected)}`;
 
 /** The runs' figures side by side, and whether they failed or let the tenant's memory grow. */
-function summarize(options: TenantCapacityOptions, runs: CapacityRun[]): TenantCapacityResult {
+function summarize(
+  options: TenantCapacityOptions,
+  runs: CapacityRun[],
+  oidcRuns: (ReturnType<typeof loadFigures> & { peakRssMiB: number })[],
+  sideBySide: SideBySideResult | undefined,
+): TenantCapacityResult {
   const unexpectedAnswers = runs.reduce(
     (sum, run) => sum + Object.values(run.unexpected).reduce((a, b) => a + b, 0),
     0,
@@ -87,8 +120,23 @@ function summarize(options: TenantCapacityOptions, runs: CapacityRun[]): TenantC
       growthAcrossRuns: round(lastHeap - firstHeap, 1),
     },
     unexpectedAnswers,
+    oidcProviderFlows: {
+      sustainedPollsPerSecond: spread(oidcRuns.map((r) => r.sustainedPollsPerSecond)),
+      pendingP99Ms: spread(oidcRuns.map((r) => r.pendingP99Ms)),
+      issuedP99Ms: spread(oidcRuns.map((r) => r.issuedP99Ms)),
+      bcAuthorizeP99Ms: spread(oidcRuns.map((r) => r.bcAuthorizeP99Ms)),
+      peakRssMiB: spread(oidcRuns.map((r) => r.peakRssMiB)),
+      unexpectedAnswers: oidcRuns.reduce(
+        (sum, run) => sum + Object.values(run.unexpected).reduce((a, b) => a + b, 0),
+        0,
+      ),
+      runs: oidcRuns,
+    },
+    sideBySide,
     failed:
-      unexpectedAnswers > 0 || runs.some((r) => r.completed < options.flows || r.unfinished > 0),
+      unexpectedAnswers > 0 ||
+      runs.some((r) => r.completed < options.flows || r.unfinished > 0) ||
+      (sideBySide?.failed ?? false),
     bounded:
       lastHeap - firstHeap <= HEAP_GROWTH_TOLERANCE_MIB &&
       runs.every(
@@ -132,20 +180,64 @@ export async function measureTenantCapacity(
       },
     });
     const runs: CapacityRun[] = [];
+    const oidcRuns: (ReturnType<typeof loadFigures> & { peakRssMiB: number })[] = [];
     try {
-      await new ControlClient(tenant.issuer, tenant.ca).setPolicy({
-        default: `approve-after:${options.approveAfterMs}`,
-        rules: [],
-      });
-      for (let i = 1; i <= options.runs; i++) {
-        const run = await measureRun(options, tenant);
-        runs.push(run);
-        options.log(`  run ${i}/${options.runs}: ${runLine(run)}`);
+      const oidcCerts = path.join(dir, "certs-oidc-provider");
+      await ensureLocalCertificates(oidcCerts);
+      const oidcProvider = await startTenant(
+        await oidcProviderCommand({ certDir: oidcCerts, approveAfterMs: options.approveAfterMs }),
+      );
+      try {
+        const oidcCa = await readFile(path.join(oidcCerts, "ca.pem"), "utf8");
+        await new ControlClient(tenant.issuer, tenant.ca).setPolicy({
+          default: `approve-after:${options.approveAfterMs}`,
+          rules: [],
+        });
+        for (let i = 1; i <= options.runs; i++) {
+          const run = await measureRun(options, tenant);
+          runs.push(run);
+          options.log(`  run ${i}/${options.runs}: ${runLine(run)}`);
+          // The same flows against oidc-provider, right after.
+          const client = new CibaClient(oidcProvider.issuer, oidcCa);
+          try {
+            const { value: load, peak } = await peakResident(
+              oidcProvider.pid,
+              0,
+              generateLoad(client, options),
+            );
+            const figures = { ...loadFigures(load), peakRssMiB: mebibytes(peak) };
+            oidcRuns.push(figures);
+            options.log(
+              `  run ${i}/${options.runs} oidc-provider: ${figures.completed} flows, ` +
+                `${figures.sustainedPollsPerSecond} polls/s, pending p99 ${figures.pendingP99Ms} ms, ` +
+                `token issued p99 ${figures.issuedP99Ms} ms, RSS peak ${figures.peakRssMiB} MiB, ` +
+                `unexpected ${JSON.stringify(figures.unexpected)}`,
+            );
+          } finally {
+            client.close();
+          }
+        }
+      } finally {
+        await oidcProvider.stop();
       }
     } finally {
       await tenant.child.stop();
     }
-    return summarize(options, runs);
+    options.log("  side by side with oidc-provider: closed-loop loads, start, memory");
+    const sideBySide = await measureSideBySide({
+      rounds: options.runs,
+      durationSeconds: SIDE_BY_SIDE_SECONDS,
+      connections: SIDE_BY_SIDE_CONNECTIONS,
+      pendingRequests: SIDE_BY_SIDE_PENDING,
+      intervalSeconds: options.intervalSeconds,
+      startSamples: Math.max(3, options.runs * 2 - 1),
+      profileDir:
+        options.profileDir === undefined
+          ? undefined
+          : path.join(options.profileDir, "side-by-side"),
+      log: options.log,
+    });
+    return summarize(options, runs, oidcRuns, sideBySide);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,12 @@ import { type AgentHalt, StoreEntryError } from "./halt.js";
 import type { ModelFailure } from "./model-error.js";
 import { exitCodeOf, type Outcome } from "./outcome.js";
 import { pendingResult } from "./purchase-record.js";
-import { describeResult, type Order, type PurchaseResult } from "./purchase-result.js";
+import {
+  describeResult,
+  type Order,
+  type PurchaseResult,
+  type PurchaseTimings,
+} from "./purchase-result.js";
 import { describeStoreEntryError } from "./store-entry-report.js";
 import type { ThreadRecord } from "./thread-journal.js";
 
@@ -23,7 +28,20 @@ export interface AgentReport {
   /** What the person was told before anything was sent (an expiry that means email). */
   warnings?: AgentWarning[];
   purchases: PurchaseResult[];
-  timings: { totalMs: number; approvalMs?: number; orderMs?: number };
+  timings: ReportTimings;
+}
+
+/**
+ * Where the time went, in milliseconds: the purchase the report is about (its steps, see
+ * `PurchaseTimings`), the model's calls, the agent's own clock, and the process's start.
+ */
+export interface ReportTimings extends PurchaseTimings {
+  /** From the request (or resume) to the report, by the agent's clock. */
+  totalMs: number;
+  /** The model's calls in this turn, each to the end of its stream. */
+  modelMs?: number;
+  /** The CLI only: from the process's start (Node's time origin) to the agent beginning. */
+  startMs?: number;
 }
 
 /** The one object `--json` prints: every member present, `null` when it has no value. */

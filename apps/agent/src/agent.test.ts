@@ -7,6 +7,7 @@ import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createFileStore } from "./file-store.js";
+import { createOfflineModel } from "./offline-model.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
@@ -598,3 +599,60 @@ describe("interrupt mode", () => {
     expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2 });
   });
 });
+
+describe("timings", () => {
+  it("times the model, the catalog read, /bc-authorize, the decision and the order", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize({ interval: 2 }).pending(2).approve("at-1");
+    stubShop().order();
+    const clock = new ManualClock();
+    // Each step takes a known time on the agent's clock.
+    const offline = createOfflineModel({ generateId: () => "call_1" });
+    const model: LanguageModelV2 = {
+      ...offline,
+      doStream: (options) => {
+        clock.advance(100);
+        return offline.doStream(options);
+      },
+    };
+    const shopFetch: typeof fetch = (input, init) => {
+      clock.advance(urlOf(input).endsWith("/api/products") ? 30 : 40);
+      return globalThis.fetch(input, init);
+    };
+    const tenantFetch = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      if (urlOf(input).endsWith("/bc-authorize")) clock.advance(200);
+      return tenantFetch(input, init);
+    };
+    try {
+      const { agent } = setup({ clock, model, fetch: shopFetch });
+      const report = await agent.run("Buy 2 XYZ phones under $2500");
+
+      expect(report.outcome).toBe("ORDERED");
+      expect(report.timings).toEqual({
+        // Two model calls: the tool call, then the answer.
+        modelMs: 200,
+        catalogMs: 30,
+        bcAuthorizeMs: 200,
+        // From the purchase priced to the decision; the decision from /bc-authorize's answer.
+        approvalMs: 200 + 4000,
+        decisionMs: 4000,
+        orderMs: 40,
+        totalMs: 100 + 30 + 200 + 4000 + 40 + 100,
+      });
+      expect(report.purchases[0]!.timings).toEqual({
+        catalogMs: 30,
+        bcAuthorizeMs: 200,
+        approvalMs: 4200,
+        decisionMs: 4000,
+        orderMs: 40,
+      });
+    } finally {
+      globalThis.fetch = tenantFetch;
+    }
+  });
+});
+
+function urlOf(input: Parameters<typeof fetch>[0]): string {
+  return input instanceof Request ? input.url : input.toString();
+}

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 
-import { Auth0AI } from "@auth0/ai-vercel";
+import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import {
   InvalidToolInputError,
   stepCountIs,
   streamText,
+  wrapLanguageModel,
   type LanguageModel,
   type StepResult,
   type ToolSet,
@@ -23,7 +24,7 @@ import {
   type AgentReport,
 } from "./agent-report.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
-import type { Authorizer } from "./approval-poll.js";
+import type { Authorizer, AuthorizerSource } from "./approval-poll.js";
 import { auth0Store, readAuthRequest } from "./auth0-store.js";
 import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
@@ -92,8 +93,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const journal = new ThreadJournal(store);
   const emit = deps.output ?? (() => undefined);
   const newThreadId = deps.newThreadId ?? (() => `thr_${randomUUID()}`);
-  const authorizer =
-    deps.authorizer ?? new Auth0AI({ auth0: { ...config.auth0 }, store: auth0Store(store) });
+  // The Auth0 SDK is loaded when the first purchase is asked about, not before.
+  let made: Promise<Authorizer> | undefined;
+  const authorizer: AuthorizerSource =
+    deps.authorizer ??
+    (() =>
+      (made ??= import("@auth0/ai-vercel").then(
+        ({ Auth0AI }) => new Auth0AI({ auth0: { ...config.auth0 }, store: auth0Store(store) }),
+      )));
 
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const warnings = expiryWarnings(config.requestedExpiry);
@@ -254,8 +261,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
 
     const purchaseTool = purchaseToolFor(threadId);
+    let modelMs = 0;
     const result = streamText({
-      model: deps.model,
+      model: timed(deps.model, clock, (ms) => (modelMs += ms)),
       system: SYSTEM_PROMPT,
       messages: conversation(thread),
       tools: { [PURCHASE_TOOL_NAME]: purchaseTool.tool },
@@ -278,7 +286,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     }
     const halt = purchaseTool.halted();
     if (halt !== undefined) throw halt;
-    return settle(threadId, startedAt, failure === undefined ? text.trim() : "", failure);
+    const report = await settle(
+      threadId,
+      startedAt,
+      failure === undefined ? text.trim() : "",
+      failure,
+    );
+    return { ...report, timings: { ...report.timings, modelMs } };
   }
 
   /** Writes the thread's outcome (unless it is still waiting) and builds the report. */
@@ -339,6 +353,29 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   return { run, resume };
+}
+
+/**
+ * The model, timed: `add` gets the time from each call to the end of the model's stream (its
+ * tool calls run beside it and are not counted).
+ */
+function timed(model: LanguageModel, clock: Clock, add: (ms: number) => void): LanguageModel {
+  if (typeof model === "string") return model;
+  return wrapLanguageModel({
+    model,
+    middleware: {
+      wrapStream: async ({ doStream }) => {
+        const started = clock.now();
+        const result = await doStream();
+        const timing = new TransformStream<LanguageModelV2StreamPart, LanguageModelV2StreamPart>({
+          flush: () => {
+            add(clock.now() - started);
+          },
+        });
+        return { ...result, stream: result.stream.pipeThrough(timing) };
+      },
+    },
+  });
 }
 
 function ownStartTime(): { startTime?: string } {

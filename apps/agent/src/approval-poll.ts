@@ -1,5 +1,4 @@
-import type { Auth0AI } from "@auth0/ai-vercel";
-import { getAsyncAuthorizationCredentials, runWithAIContext } from "@auth0/ai-vercel";
+import type { Auth0AI, runWithAIContext as RunWithAIContextFn } from "@auth0/ai-vercel";
 import {
   PRODUCT_BUY_SCOPE,
   purchaseAuthorizationDetail,
@@ -17,6 +16,19 @@ import { asRequestInterrupt, isPollInterrupt, type RequestInterrupt } from "./sd
 import { stopPoint } from "./stop-point.js";
 
 export type Authorizer = Pick<Auth0AI, "withAsyncAuthorization">;
+
+/** An authorizer, or how to make one: then it is made when the first purchase is asked about. */
+export type AuthorizerSource = Authorizer | (() => Promise<Authorizer>);
+
+/** Asks Auth0 once about a purchase (the first call sends the request). */
+export interface ApprovalPoll {
+  (input: PurchaseRequest, toolCallId: string): Promise<PollAnswer>;
+  /**
+   * Loads the Auth0 SDK and makes the authorizer, which the first poll otherwise does: a caller
+   * that times a poll awaits this first, so the time is the tenant's, not the module loading's.
+   */
+  ready(): Promise<void>;
+}
 
 /** What one poll came back with. */
 export type PollAnswer =
@@ -38,7 +50,7 @@ class AuthorizationFailure {
  * `PollAnswer`. Once Auth0 issued the token, `onApproved` runs with it (in memory only).
  */
 export function createApprovalPoll(options: {
-  authorizer: Authorizer;
+  authorizer: AuthorizerSource;
   config: AgentConfig;
   threadId: string;
   /** The journal's record of a purchase, which fixes what the person is asked. */
@@ -50,50 +62,64 @@ export function createApprovalPoll(options: {
   ) => Promise<OrderVerdict>;
   /** The tool's description; the SDK wraps a tool, not a function. */
   description: string;
-}): (input: PurchaseRequest, toolCallId: string) => Promise<PollAnswer> {
+}): ApprovalPoll {
   const { config, findRecord } = options;
-  const approved = tool({
-    description: options.description,
-    inputSchema: purchaseRequestSchema,
-    execute: (input, { toolCallId }) => {
-      // Auth0 issues the token once; from here on it lives in this process only.
-      const accessToken = getAsyncAuthorizationCredentials()?.accessToken;
-      stopPoint("token-received");
-      return options.onApproved(input, toolCallId, accessToken);
-    },
-  });
+  type Execute = (
+    input: PurchaseRequest,
+    call: { toolCallId: string; messages: [] },
+  ) => Promise<unknown>;
+  let wrapped: Promise<{ execute: Execute; runWithAIContext: RunWithAIContext }> | undefined;
 
-  const { execute } = options.authorizer.withAsyncAuthorization(
-    {
-      userID: config.userId,
-      // Both come from the record, fixed before the request is sent, so every poll and every
-      // resume describes the purchase exactly as the person saw it.
-      bindingMessage: async (input: PurchaseRequest, { toolCallId }: { toolCallId: string }) =>
-        (await findRecord(toolCallId))?.bindingMessage ?? purchaseBindingMessage(input),
-      scopes: ["openid", PRODUCT_BUY_SCOPE],
-      audience: config.audience,
-      authorizationDetails: async (
-        input: PurchaseRequest,
-        { toolCallId }: { toolCallId: string },
-      ) => [
-        purchaseAuthorizationDetail({
-          product: input.product,
-          quantity: input.qty,
-          maximumAmount: (await findRecord(toolCallId))?.maximumAmount ?? input.priceLimit,
-          // The order's Idempotency-Key: this approval buys this purchase and no other, and
-          // two identical purchases approved in one second still get different tokens.
-          purchaseId: toolCallId,
-        }),
-      ],
-      requestedExpiry: config.requestedExpiry,
-      onAuthorizationRequest: "interrupt",
-      onUnauthorized: (error: unknown) => new AuthorizationFailure(error),
-    },
-    approved as Tool,
-  );
-  if (execute === undefined) throw new Error("The authorizer returned no execute");
+  // The Auth0 SDK is loaded on the first poll only: a run that asks nobody never loads it.
+  async function wrap() {
+    const sdk = await import("@auth0/ai-vercel");
+    const authorizer =
+      typeof options.authorizer === "function" ? await options.authorizer() : options.authorizer;
+    const approved = tool({
+      description: options.description,
+      inputSchema: purchaseRequestSchema,
+      execute: (input, { toolCallId }) => {
+        // Auth0 issues the token once; from here on it lives in this process only.
+        const accessToken = sdk.getAsyncAuthorizationCredentials()?.accessToken;
+        stopPoint("token-received");
+        return options.onApproved(input, toolCallId, accessToken);
+      },
+    });
 
-  return async (input, toolCallId) => {
+    const { execute } = authorizer.withAsyncAuthorization(
+      {
+        userID: config.userId,
+        // Both come from the record, fixed before the request is sent, so every poll and every
+        // resume describes the purchase exactly as the person saw it.
+        bindingMessage: async (input: PurchaseRequest, { toolCallId }: { toolCallId: string }) =>
+          (await findRecord(toolCallId))?.bindingMessage ?? purchaseBindingMessage(input),
+        scopes: ["openid", PRODUCT_BUY_SCOPE],
+        audience: config.audience,
+        authorizationDetails: async (
+          input: PurchaseRequest,
+          { toolCallId }: { toolCallId: string },
+        ) => [
+          purchaseAuthorizationDetail({
+            product: input.product,
+            quantity: input.qty,
+            maximumAmount: (await findRecord(toolCallId))?.maximumAmount ?? input.priceLimit,
+            // The order's Idempotency-Key: this approval buys this purchase and no other, and
+            // two identical purchases approved in one second still get different tokens.
+            purchaseId: toolCallId,
+          }),
+        ],
+        requestedExpiry: config.requestedExpiry,
+        onAuthorizationRequest: "interrupt",
+        onUnauthorized: (error: unknown) => new AuthorizationFailure(error),
+      },
+      approved as Tool,
+    );
+    if (execute === undefined) throw new Error("The authorizer returned no execute");
+    return { execute: execute as Execute, runWithAIContext: sdk.runWithAIContext };
+  }
+
+  const poll = async (input: PurchaseRequest, toolCallId: string): Promise<PollAnswer> => {
+    const { execute, runWithAIContext } = await (wrapped ??= wrap());
     let value: unknown;
     try {
       value = await runWithAIContext({ threadID: options.threadId }, (): unknown =>
@@ -114,4 +140,11 @@ export function createApprovalPoll(options: {
     }
     return { kind: "ordered", verdict: value as OrderVerdict };
   };
+  return Object.assign(poll, {
+    ready: async () => {
+      await (wrapped ??= wrap());
+    },
+  });
 }
+
+type RunWithAIContext = typeof RunWithAIContextFn;

@@ -70,6 +70,10 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "catalog_unavailable" });
     expect(report.purchases).toMatchObject([{ purchase: { product: "XYZ phone", qty: 2 } }]);
     expect(report.authReqId).toBeNull();
+    // Where the time went, from the process's start on.
+    expect(Object.keys(report.timings)).toEqual(
+      expect.arrayContaining(["startMs", "totalMs", "modelMs", "catalogMs"]),
+    );
     expect(code).toBe(1);
     expect(stdout.startsWith("{")).toBe(true);
     expect(stderr).not.toContain("ELIFECYCLE");

@@ -3,7 +3,7 @@ import { text } from "node:stream/consumers";
 import { ConfigError, systemClock } from "@ciba-testbed/shared";
 import { Command, InvalidArgumentError, Option } from "commander";
 
-import { createAgent } from "./agent.js";
+import type { Agent } from "./agent.js";
 import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
@@ -14,10 +14,7 @@ import {
   type ConfigOverrides,
   type StoreLocation,
 } from "./config.js";
-import { createFileStore } from "./file-store.js";
-import { createModel } from "./model.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
-import { createTerminalOutput } from "./terminal-output.js";
 
 interface CliOptions extends ConfigOverrides {
   json?: boolean;
@@ -77,6 +74,8 @@ export async function runCli(
         "(AGENT_PORT, APP_BASE_URL, AUTH0_SECRET; the agent's variables as above)",
     )
     .action(async () => {
+      const { trustLocalTenant } = await import("./local-tenant-trust.js");
+      trustLocalTenant(env);
       const { runServe } = await import("./web/serve.js");
       exitCode = await runServe(env);
     });
@@ -128,7 +127,7 @@ async function execute(
   env: Record<string, string | undefined>,
   options: CliOptions,
   command: "run" | "resume",
-  work: (agent: ReturnType<typeof createAgent>) => Promise<AgentReport>,
+  work: (agent: Agent) => Promise<AgentReport>,
 ): Promise<number> {
   const json = options.json === true;
   let config;
@@ -139,10 +138,19 @@ async function execute(
     return fail("CONFIG_ERROR", error.message, json);
   }
 
+  // What a run needs, loaded once it is known to run: the agent with the AI SDK, the model
+  // (OpenAI's provider only with a key), the spinner only on a terminal.
+  const interactive = process.stderr.isTTY && !json;
+  const [{ createAgent }, { createModel }, { createTerminalOutput }, spinner] = await Promise.all([
+    import("./agent.js"),
+    import("./model.js"),
+    import("./terminal-output.js"),
+    interactive ? import("yocto-spinner").then((module) => module.default) : undefined,
+  ]);
   const terminal = createTerminalOutput({
     stdout: process.stdout,
     stderr: process.stderr,
-    interactive: process.stderr.isTTY && !json,
+    ...(spinner === undefined ? {} : { spinner }),
     json,
     clock: systemClock,
     resumeCommand: RESUME_COMMAND,
@@ -166,8 +174,19 @@ async function execute(
       error: "store_unreachable",
     });
   }
+  let model;
+  try {
+    // Against the local tenant, its CA is trusted here (NODE_EXTRA_CA_CERTS needs a restart).
+    const { trustLocalTenant } = await import("./local-tenant-trust.js");
+    trustLocalTenant(env);
+    model = await createModel(config);
+  } catch (error) {
+    ancestry.stop();
+    await store.close?.();
+    return fail("ERROR", error instanceof Error ? error.message : String(error), json);
+  }
   const agent = createAgent(config, {
-    model: createModel(config),
+    model,
     clock: systemClock,
     store,
     output: (event) => {
@@ -178,7 +197,10 @@ async function execute(
     },
   });
   try {
-    const report = await work(agent);
+    // From the process's start (Node's time origin) to the agent beginning the request.
+    const startMs = Math.round(performance.now());
+    const done = await work(agent);
+    const report = { ...done, timings: { ...done.timings, startMs } };
     terminal.finish(report);
     return report.exitCode;
   } catch (error) {
@@ -191,7 +213,10 @@ async function execute(
 
 /** The store AGENT_STORE names, connected: a directory, or a Redis shared by several machines. */
 async function openStore(location: StoreLocation): Promise<AgentStore> {
-  if (location.kind === "file") return createFileStore(location.dir);
+  if (location.kind === "file") {
+    const { createFileStore } = await import("./file-store.js");
+    return createFileStore(location.dir);
+  }
   // Loaded only when used: the Redis client adds a tenth of a second to every start.
   const { createRedisStore } = await import("./redis-store.js");
   const store = createRedisStore({ location: location.redis });

@@ -1,6 +1,11 @@
 export { createAgent, type Agent, type AgentDeps } from "./agent.js";
 export type { AgentEvent } from "./agent-event.js";
-export { toAgentReportJson, type AgentReport, type AgentReportJson } from "./agent-report.js";
+export {
+  toAgentReportJson,
+  type AgentReport,
+  type AgentReportJson,
+  type ReportTimings,
+} from "./agent-report.js";
 export { createMemoryStore, type AgentStore } from "./agent-store.js";
 export type { Authorizer } from "./approval-poll.js";
 export { auth0Store } from "./auth0-store.js";

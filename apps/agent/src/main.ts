@@ -1,16 +1,13 @@
+import { runCli } from "./cli.js";
 import { readEnvironment } from "./config.js";
-import { runTrustingLocalTenant } from "./local-tenant-restart.js";
 
 /**
- * The CLI's process (`pnpm agent`): against the local tenant it first restarts once trusting
- * its CA, before the agent's heavy modules load.
+ * The CLI's process (`pnpm agent`). It loads only what the command needs: `--help` reads no
+ * more than the command line's own modules; the agent, its model and the Auth0 SDK load when a
+ * request runs. Against the local tenant its CA is trusted in this process (no restart).
  */
 function main(argv: string[]): Promise<number> {
-  const env = readEnvironment();
-  return runTrustingLocalTenant(env, async () => {
-    const { runCli } = await import("./cli.js");
-    return runCli(argv, env);
-  });
+  return runCli(argv, readEnvironment());
 }
 
 // A reader that has gone (`pnpm agent --help | head -1`) is not the agent's error.

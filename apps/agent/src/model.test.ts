@@ -80,7 +80,7 @@ describe("OpenAI model", () => {
     const texts: string[] = [];
 
     const agent = createAgent(config, {
-      model: createModel(config),
+      model: await createModel(config),
       clock: new ManualClock(),
       output: (event) => {
         if (event.type === "text") texts.push(event.text);
@@ -126,8 +126,8 @@ describe("OpenAI model", () => {
     stubShop().order();
     const interrupt = { ...config, mode: "interrupt" as const };
     const store = createMemoryStore();
-    const agent = () =>
-      createAgent(interrupt, { model: createModel(interrupt), clock: new ManualClock(), store });
+    const model = await createModel(interrupt);
+    const agent = () => createAgent(interrupt, { model, clock: new ManualClock(), store });
 
     const sent = await agent().run("Buy 2 XYZ phones");
     expect(sent.outcome).toBe("PENDING");
@@ -162,7 +162,10 @@ describe("OpenAI model", () => {
           code: "invalid_api_key",
         },
       });
-    const agent = createAgent(config, { model: createModel(config), clock: new ManualClock() });
+    const agent = createAgent(config, {
+      model: await createModel(config),
+      clock: new ManualClock(),
+    });
 
     const report = await agent.run("Buy 2 XYZ phones");
 
@@ -190,7 +193,7 @@ describe("OpenAI model", () => {
         usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
       });
 
-    const model = createModel(local);
+    const model = await createModel(local);
     const result = await model.doGenerate({
       prompt: [{ role: "user", content: [{ type: "text", text: "Hi" }] }],
     });

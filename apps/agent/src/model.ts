@@ -1,4 +1,3 @@
-import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV2 } from "@ai-sdk/provider";
 
 import { shopCatalog } from "./catalog-source.js";
@@ -7,12 +6,13 @@ import { createOfflineModel } from "./offline-model.js";
 
 /**
  * The offline model with no OPENAI_API_KEY, reading requests against the shop's catalog;
- * otherwise OpenAI or a compatible server. `fetch` is for the catalog and OpenAI.
+ * otherwise OpenAI or a compatible server. `fetch` is for the catalog and OpenAI. OpenAI's
+ * provider is loaded only when it is used.
  */
-export function createModel(
+export async function createModel(
   config: AgentConfig,
   options: { fetch?: typeof fetch } = {},
-): LanguageModelV2 {
+): Promise<LanguageModelV2> {
   if (config.model.kind === "offline") {
     const catalog = shopCatalog({
       fetch: options.fetch ?? globalThis.fetch,
@@ -21,6 +21,7 @@ export function createModel(
     return createOfflineModel({ catalog });
   }
   const { apiKey, baseURL, api, name } = config.model;
+  const { createOpenAI } = await import("@ai-sdk/openai");
   const openai = createOpenAI({
     apiKey,
     ...(baseURL === undefined ? {} : { baseURL }),

@@ -11,6 +11,12 @@ export interface PurchaseRecord {
   /** The cap the person approves: their price limit, else the catalog total when known. */
   maximumAmount?: number;
   startedAt: number;
+  /** How long the shop's catalog took to answer before the purchase was priced. */
+  catalogMs?: number;
+  /** How long `/bc-authorize` took (the first poll of the request, by this agent's clock). */
+  bcAuthorizeMs?: number;
+  /** When Auth0's answer to `/bc-authorize` arrived: the person's wait starts about then. */
+  acceptedAt?: number;
   /** The approval request Auth0 accepted. */
   request?: ApprovalRequest;
   /**
@@ -55,7 +61,12 @@ export function finishedResult(
     bindingMessage: record.bindingMessage,
     ...(record.request ? { authReqId: record.request.id } : {}),
     timings: {
+      ...(record.catalogMs === undefined ? {} : { catalogMs: record.catalogMs }),
+      ...(record.bcAuthorizeMs === undefined ? {} : { bcAuthorizeMs: record.bcAuthorizeMs }),
       ...(sentAt === undefined ? {} : { approvalMs: (record.approvedAt ?? finishedAt) - sentAt }),
+      ...(record.acceptedAt === undefined
+        ? {}
+        : { decisionMs: (record.approvedAt ?? finishedAt) - record.acceptedAt }),
       ...(record.approvedAt === undefined ? {} : { orderMs: finishedAt - record.approvedAt }),
     },
   };

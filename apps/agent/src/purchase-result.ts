@@ -29,8 +29,22 @@ export interface PurchaseResult extends Verdict {
   order?: Order;
   /** ISO time at which a pending approval request expires. */
   expiresAt?: string;
-  /** From sending the approval request to the decision, and from approval to the order. */
-  timings?: { approvalMs?: number; orderMs?: number };
+  /** How long each step took: see `PurchaseTimings`. */
+  timings?: PurchaseTimings;
+}
+
+/** A purchase's steps, in milliseconds of the agent's clock; a step that did not run is absent. */
+export interface PurchaseTimings {
+  /** The shop's catalog, read to price the purchase before anyone is asked. */
+  catalogMs?: number;
+  /** Auth0's `/bc-authorize`, sending the approval request. */
+  bcAuthorizeMs?: number;
+  /** From the purchase priced (after the catalog read, before `/bc-authorize`) to the decision. */
+  approvalMs?: number;
+  /** From Auth0 accepting the request to the agent learning the decision (or the expiry). */
+  decisionMs?: number;
+  /** From the approval to the shop's answer to the order. */
+  orderMs?: number;
 }
 
 export function describePurchase(purchase: PurchaseRequest): string {

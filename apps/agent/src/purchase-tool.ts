@@ -10,7 +10,7 @@ import { tool } from "ai";
 
 import type { AgentEvent } from "./agent-event.js";
 import type { AgentStore } from "./agent-store.js";
-import { createApprovalPoll, type Authorizer } from "./approval-poll.js";
+import { createApprovalPoll, type AuthorizerSource } from "./approval-poll.js";
 import {
   answeredAtExpiry,
   expiresAt,
@@ -56,7 +56,7 @@ export interface PurchaseToolContext {
   clock: Clock;
   store: AgentStore;
   journal: ThreadJournal;
-  authorizer: Authorizer;
+  authorizer: AuthorizerSource;
   emit: (event: AgentEvent) => void;
   threadId: string;
   /** Block: poll until decided. Otherwise poll once and report PENDING. */
@@ -102,6 +102,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   /** Prices the purchase and journals it before anything is sent. */
   async function begin(input: PurchaseRequest, toolCallId: string) {
     await context.fence();
+    const catalogStarted = clock.now();
     const catalog = await lookUpCatalog({
       fetch: context.fetch,
       url: config.catalogUrl,
@@ -116,6 +117,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       bindingMessage: purchaseBindingMessage({ ...input, priceLimit: maximumAmount }),
       ...(maximumAmount === undefined ? {} : { maximumAmount }),
       startedAt: clock.now(),
+      catalogMs: clock.now() - catalogStarted,
     };
     await journal.putPurchase(threadId, record);
     // The shop would refuse these after the person approved: do not ask them at all.
@@ -137,12 +139,20 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       if (!(sends && first) && !(await restoreRequest(record))) {
         return finish(record, INTERRUPTED.requestLost);
       }
+      // The SDK is loaded first, so the first poll's time is /bc-authorize's own.
+      await poll.ready();
+      const polledAt = clock.now();
       const answer = await poll(record.purchase, record.toolCallId);
       if (answer.kind === "ordered") return finish(record, answer.verdict);
       if (answer.kind === "refused") {
         return finish(record, await refusal(record, answer.error, !sends && first));
       }
-      const waiting = await noteRequest(record, answer.interrupt);
+      const now = clock.now();
+      const waiting = await noteRequest(
+        record,
+        answer.interrupt,
+        sends && first ? { bcAuthorizeMs: now - polledAt, acceptedAt: now } : {},
+      );
       if (!context.wait) return pendingResult(waiting);
       await waitToPoll(waiting.request, answer.interrupt.code === INTERRUPT.slowDown);
       record = waiting;
@@ -166,12 +176,15 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   async function noteRequest(
     record: PurchaseRecord,
     interrupt: RequestInterrupt,
+    sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt">,
   ): Promise<PurchaseRecord & { request: ApprovalRequest }> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     const known = latest.request?.id === interrupt.request.id ? latest.request : undefined;
     const request = requestFromInterrupt(interrupt, known, latest.startedAt);
-    const updated = { ...latest, request };
-    if (known?.interval !== request.interval) await journal.putPurchase(threadId, updated);
+    const updated = { ...latest, ...sent, request };
+    if (known?.interval !== request.interval || sent.acceptedAt !== undefined) {
+      await journal.putPurchase(threadId, updated);
+    }
     // Announced once per process, so a resumed wait shows its countdown too.
     if (!announced.has(request.id)) {
       announced.add(request.id);

@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 
 import { ManualClock } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
+import yoctoSpinner from "yocto-spinner";
 
 import type { AgentReport } from "./agent-report.js";
 import { createTerminalOutput } from "./terminal-output.js";
@@ -15,7 +16,6 @@ function terminal(json: boolean) {
   const output = createTerminalOutput({
     stdout: { write: (text: string) => (out += text) },
     stderr,
-    interactive: false,
     json,
     clock,
     resumeCommand: (id) => `pnpm agent resume ${id}`,
@@ -121,5 +121,41 @@ describe("terminal output", () => {
     t.output.output({ type: "text", text: "it." });
     t.output.finish({ ...pending, outcome: "ORDERED", exitCode: 0, message: "Ordered it." });
     expect(t.out()).toBe("Ordered it.\n");
+  });
+
+  it("shows the approval on the spinner it is given (a terminal), and ends it", () => {
+    const clock = new ManualClock();
+    let err = "";
+    const stderr = new PassThrough();
+    stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const texts: string[] = [];
+    const output = createTerminalOutput({
+      stdout: { write: () => true },
+      stderr,
+      spinner: (options) => {
+        texts.push(options.text ?? "");
+        return yoctoSpinner(options);
+      },
+      json: false,
+      clock,
+      resumeCommand: (id) => `pnpm agent resume ${id}`,
+    });
+    output.output({
+      type: "approval-requested",
+      resumed: false,
+      threadId: "thr_1",
+      toolCallId: "call_1",
+      authReqId: "req-1",
+      userId: "auth0|testbed-user",
+      bindingMessage: "Do you want to buy 2 XYZ phone",
+      purchase: { product: "XYZ phone", qty: 2 },
+      expiresAt: clock.now() + 60_000,
+    });
+    output.finish(pending);
+
+    expect(texts).toEqual([
+      "Approval request sent to auth0|testbed-user: 'Do you want to buy 2 XYZ phone' - expires in 1:00",
+    ]);
+    expect(err).toContain("Outcome: PENDING (exit 5)");
   });
 });

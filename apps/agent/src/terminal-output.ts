@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 
 import type { Clock } from "@ciba-testbed/shared";
-import yoctoSpinner, { type Spinner } from "yocto-spinner";
+import type { Spinner, Options as SpinnerOptions } from "yocto-spinner";
 
 import type { AgentEvent } from "./agent-event.js";
 import { toAgentReportJson, type AgentReport } from "./agent-report.js";
@@ -23,7 +23,11 @@ interface Writer {
 export function createTerminalOutput(options: {
   stdout: Writer;
   stderr: Writable;
-  interactive: boolean;
+  /**
+   * The spinner (yocto-spinner's default export) on a terminal, which makes the output
+   * interactive; without it, progress is written as plain lines.
+   */
+  spinner?: (options: SpinnerOptions) => Spinner;
   json: boolean;
   clock: Clock;
   resumeCommand: (threadId: string) => string;
@@ -57,11 +61,11 @@ export function createTerminalOutput(options: {
             : `Approval request sent to ${event.userId}:`;
           const line = () =>
             `${what} '${event.bindingMessage}' - expires in ${countdown(event.expiresAt - clock.now())}`;
-          if (!options.interactive) {
+          if (options.spinner === undefined) {
             stderr.write(`${line()}\n`);
             return;
           }
-          spinner = yoctoSpinner({ text: line(), stream: stderr }).start();
+          spinner = options.spinner({ text: line(), stream: stderr }).start();
           ticker = setInterval(() => {
             if (spinner) spinner.text = line();
           }, 1000);

@@ -32,7 +32,13 @@ const purchaseResultSchema = z
     order: z.record(z.unknown()).optional(),
     expiresAt: z.string().optional(),
     timings: z
-      .object({ approvalMs: z.number().optional(), orderMs: z.number().optional() })
+      .object({
+        catalogMs: z.number().optional(),
+        bcAuthorizeMs: z.number().optional(),
+        approvalMs: z.number().optional(),
+        decisionMs: z.number().optional(),
+        orderMs: z.number().optional(),
+      })
       .optional(),
   })
   .passthrough();
@@ -44,6 +50,9 @@ const purchaseRecordSchema = z
     bindingMessage: z.string(),
     maximumAmount: z.number().optional(),
     startedAt: z.number(),
+    catalogMs: z.number().optional(),
+    bcAuthorizeMs: z.number().optional(),
+    acceptedAt: z.number().optional(),
     request: z
       .object({
         id: z.string().min(1),

@@ -10,7 +10,7 @@ import { createApp } from "./app.js";
 import type { MockAuth0Deps } from "./app.js";
 import { PolicyApprover } from "./approver/approver.js";
 import type { ApproverOutcome } from "./approver/outcome.js";
-import { BackchannelStore } from "./backchannel/backchannel-store.js";
+import { BackchannelStore, monotonicPacingClock } from "./backchannel/backchannel-store.js";
 import { keepStoreCurrent } from "./backchannel/keep-current.js";
 import { ensureLocalCertificates } from "./certificates.js";
 import { silentLogger } from "./logger.js";
@@ -61,7 +61,12 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     : options.tenant;
   const clock = options.clock ?? systemClock;
   const keys = await SigningKeys.create();
-  const store = new BackchannelStore(tenant.ciba, clock);
+  // On the system clock, polls are paced on the monotonic one; a test's clock paces them itself.
+  const store = new BackchannelStore(
+    tenant.ciba,
+    clock,
+    options.clock === undefined ? monotonicPacingClock : undefined,
+  );
   const approver = new PolicyApprover(tenant.approver);
   const server = createServer({ key: certificates.key, cert: certificates.cert });
   server.keepAliveTimeout = 5_000;

@@ -1,12 +1,17 @@
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
-import type { JWK, JWTPayload, CryptoKey as JoseCryptoKey } from "jose";
+import { KeyObject, sign } from "node:crypto";
+
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import type { JWK, JWTPayload } from "jose";
 
 export const SIGNING_ALG = "RS256";
 
 interface SigningKey {
   kid: string;
-  privateKey: JoseCryptoKey;
+  /** node:crypto's handle on the private key, made once: signing never imports it again. */
+  privateKey: KeyObject;
   publicJwk: JWK;
+  /** The protected header every token this key signs carries, base64url-encoded once. */
+  encodedHeader: string;
 }
 
 export interface PublicJwks {
@@ -18,8 +23,15 @@ async function createSigningKey(): Promise<SigningKey> {
   const jwk = await exportJWK(publicKey);
   // RFC 7638 thumbprints make stable, collision-free key ids.
   const kid = await calculateJwkThumbprint(jwk);
-  return { kid, privateKey, publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: "sig" } };
+  return {
+    kid,
+    privateKey: KeyObject.from(privateKey),
+    publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: "sig" },
+    encodedHeader: base64url(JSON.stringify({ alg: SIGNING_ALG, typ: "JWT", kid })),
+  };
 }
+
+const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 
 /**
  * The tenant's token-signing keys, rotated the way Auth0 rotates them: the next key is
@@ -57,9 +69,27 @@ export class SigningKeys {
     return { keys };
   }
 
-  async sign(claims: JWTPayload): Promise<string> {
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: "JWT", kid: this.current.kid })
-      .sign(this.current.privateKey);
+  /**
+   * A JWS compact serialization of `claims` (RFC 7515, RS256), byte for byte what jose's
+   * `SignJWT` makes with the same header (`alg`, `typ`, `kid`), with the key imported once.
+   * Signed at once, in this turn of the event loop: an RS256 signature costs about 0.4 ms of
+   * CPU either way, but one handed to the thread pool (WebCrypto, jose's way) comes back only
+   * on a later turn of the loop, behind every request that arrived meanwhile, so under load
+   * the answer that issues tokens waited two such turns (two signatures) more than any other.
+   */
+  sign(claims: JWTPayload): Promise<string> {
+    try {
+      return Promise.resolve(this.signNow(claims));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** `sign`, without the promise. */
+  signNow(claims: JWTPayload): string {
+    const { encodedHeader, privateKey } = this.current;
+    const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims))}`;
+    const signature = sign("sha256", Buffer.from(signingInput, "ascii"), privateKey);
+    return `${signingInput}.${signature.toString("base64url")}`;
   }
 }

@@ -15,6 +15,8 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 import { refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
 import { insufficientAuthorizationDetails } from "./errors.js";
+import { CacheableRequests } from "./verified-token-cache.js";
+import type { VerifiedTokenCache } from "./verified-token-cache.js";
 
 /** How express-oauth2-jwt-bearer reaches the issuer for metadata and keys. */
 export interface TokenVerificationOptions {
@@ -29,10 +31,15 @@ export interface TokenVerificationOptions {
  * Verifies the Bearer token: canonical base64url segments (see `refuseNonCanonicalToken`),
  * signature against the issuer's JWKS, `iss` equal to the configured issuer byte for byte, `aud`
  * containing the audience, `exp`/`nbf` with 5 s of tolerance.
+ *
+ * With `cache`, a token the library accepted is not verified again while the cache holds its
+ * verdict (see `VerifiedTokenCache`): the same token string, in a request the library would
+ * accept as a whole (`CacheableRequests`), gets the library's earlier `req.auth`.
  */
 export function verifyAccessToken(
   config: Pick<ShopApiConfig, "issuer" | "audience">,
   options: TokenVerificationOptions = {},
+  cache?: VerifiedTokenCache,
 ): Handler {
   const verify = auth({
     ...options,
@@ -51,10 +58,35 @@ export function verifyAccessToken(
     authRequired: true,
   });
   // One handler, so no route can run the library without the spelling check in front of it.
-  return (req, res, next) => {
+  const verifyCanonical: Handler = (req, res, next) => {
     refuseNonCanonicalToken(req, res, (error?: unknown) => {
       if (error === undefined) void verify(req, res, logIssuerFailure(req, next));
       else next(error);
+    });
+  };
+  return cache === undefined ? verifyCanonical : withVerifiedTokenCache(verifyCanonical, cache);
+}
+
+/**
+ * `verify` (the spelling check and the library) for tokens the cache does not hold; a token it
+ * accepted is remembered. A cached token passed both as this very string.
+ */
+export function withVerifiedTokenCache(verify: Handler, cache: VerifiedTokenCache): Handler {
+  const cacheable = new CacheableRequests();
+  return (req, res, next) => {
+    const token = cacheable.tokenOf(req);
+    const verified = token === undefined ? undefined : cache.get(token);
+    if (verified !== undefined) {
+      req.auth = verified;
+      next();
+      return;
+    }
+    void verify(req, res, (error?: unknown) => {
+      // Only what the library accepted, for the token this request carried in its header.
+      if (error === undefined && token !== undefined && req.auth?.token === token) {
+        cache.remember(req.auth);
+      }
+      next(error);
     });
   };
 }
@@ -81,6 +113,11 @@ function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
  * accept one, so it is refused before the library sees it.
  */
 export const refuseTokenInQuery: Handler = (req, _res, next) => {
+  // Express parses the query at each `req.query`; without a `?` there is none.
+  if (!req.originalUrl.includes("?")) {
+    next();
+    return;
+  }
   const query = req.query as Record<string, unknown>;
   if (Object.hasOwn(query, "access_token")) {
     next(

@@ -26,7 +26,19 @@ describe("loadConfig", () => {
       requireAuthorizationDetails: false,
       logLevel: "info",
       database: { kind: "embedded", location: DEFAULT_DATABASE_DIR },
+      tokenCacheSize: 10_000,
     });
+  });
+
+  it("sizes the verified-token cache with SHOP_API_TOKEN_CACHE_SIZE; 0 turns it off", () => {
+    expect(loadConfig({ SHOP_API_TOKEN_CACHE_SIZE: "0" }).tokenCacheSize).toBe(0);
+    expect(loadConfig({ SHOP_API_TOKEN_CACHE_SIZE: " 500 " }).tokenCacheSize).toBe(500);
+    expect(loadConfig({ SHOP_API_TOKEN_CACHE_SIZE: "1000000" }).tokenCacheSize).toBe(1_000_000);
+    for (const bad of ["-1", "1.5", "1e3", "ten", "1000001"]) {
+      expect(() => loadConfig({ SHOP_API_TOKEN_CACHE_SIZE: bad })).toThrow(
+        /SHOP_API_TOKEN_CACHE_SIZE must be a whole number from 0 \(no cache\) to 1000000/,
+      );
+    }
   });
 
   it("builds the issuer from AUTH0_DOMAIN like Auth0's SDKs do", () => {

@@ -8,6 +8,7 @@ import { z } from "zod";
 
 import { IN_MEMORY } from "./store/open-database.js";
 import type { DatabaseConfig } from "./store/open-database.js";
+import { DEFAULT_TOKEN_CACHE_SIZE } from "./verified-token-cache.js";
 
 export interface ShopApiConfig {
   port: number;
@@ -22,6 +23,11 @@ export interface ShopApiConfig {
   logLevel: LevelWithSilent;
   /** Where orders, idempotency keys, used approvals and stock live. */
   database: DatabaseConfig;
+  /**
+   * `SHOP_API_TOKEN_CACHE_SIZE`: how many verified access tokens are remembered
+   * (`VerifiedTokenCache`); 0 verifies every request afresh. Unset: `DEFAULT_TOKEN_CACHE_SIZE`.
+   */
+  tokenCacheSize?: number | undefined;
 }
 
 export const DEFAULT_AUTH0_DOMAIN = "localhost:4010";
@@ -72,6 +78,13 @@ const envSchema = z.object({
   // Checked by `databaseUrlProblem`, not here: a schema problem would echo the value, and a
   // URL that is not understood cannot be trusted to hide its password.
   SHOP_API_DATABASE_URL: z.string().optional(),
+  SHOP_API_TOKEN_CACHE_SIZE: z
+    .string()
+    .trim()
+    .regex(/^\d{1,7}$/, "must be a whole number from 0 (no cache) to 1000000")
+    .transform(Number)
+    .refine((size) => size <= 1_000_000, "must be a whole number from 0 (no cache) to 1000000")
+    .default(String(DEFAULT_TOKEN_CACHE_SIZE)),
 });
 
 function databaseUrlProblem(value: string): string | undefined {
@@ -136,6 +149,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     adminToken: vars.SHOP_API_ADMIN_TOKEN,
     logLevel: vars.LOG_LEVEL,
     database: databaseOf(vars, env),
+    tokenCacheSize: vars.SHOP_API_TOKEN_CACHE_SIZE,
   };
 }
 

@@ -1,16 +1,14 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { builtEntry } from "../../../scripts/build.js";
+import { emptyShopDatabase } from "../../../scripts/stack/shop-database.js";
 import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
 import type { TestIssuer } from "./test-support/test-issuer.js";
 
@@ -18,6 +16,7 @@ const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 let issuer: TestIssuer;
 const running: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
@@ -25,8 +24,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await issuer.close();
 });
-afterEach(() => {
+afterEach(async () => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 interface Started {
@@ -105,7 +105,10 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
   });
 
   it("starts, sells with a valid token, refuses without one, and stops on SIGTERM", async () => {
+    const database = await emptyShopDatabase();
+    cleanups.push(() => database.remove());
     const started = startMain({
+      SHOP_API_DATABASE: database.folder,
       AUTH0_ISSUER_BASE_URL: issuer.issuer,
       SHOP_API_PORT: "0",
       // Empty, as `X=` in a .env file: unset, so the defaults apply.
@@ -148,7 +151,10 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
   });
 
   it("keeps orders in its database folder across a restart, and --reset empties it", async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), "shop-api-main-"));
+    // A copy of an empty cluster: the same as a new folder to the shop, without initdb's cost.
+    const database = await emptyShopDatabase();
+    cleanups.push(() => database.remove());
+    const folder = database.folder;
     const env = {
       AUTH0_ISSUER_BASE_URL: issuer.issuer,
       SHOP_API_PORT: "0",
@@ -196,7 +202,6 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
     expect(await phones(resetUrl)).toBe(50);
     reset.child.kill("SIGTERM");
     expect(await reset.exited).toBe(0);
-    rmSync(folder, { recursive: true, force: true });
   });
 
   it("prints its usage for --help, and refuses an unknown option with exit 2", async () => {

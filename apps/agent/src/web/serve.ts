@@ -32,7 +32,7 @@ export async function serve(config: WebConfig): Promise<number> {
   });
   const app = createWebApp(config, {
     threads,
-    model: createModel(agent),
+    model: await createModel(agent),
     clientScript: await bundleChatClient(),
   });
   const server = createServer(app);

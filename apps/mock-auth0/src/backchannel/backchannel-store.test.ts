@@ -243,6 +243,49 @@ describe("BackchannelStore polls", () => {
     expect(store.poll(authReqId, "c", clock.now())).toMatchObject({ intervalMs: 12_000 });
   });
 
+  it("pace polls on the pacing clock, to the fraction of a millisecond, not on the wall clock", () => {
+    // An interval of 1 ms: a poll 0.95 ms after the last is on time (within the 10% tolerance)
+    // although the wall clock still shows the same millisecond; one 0.5 ms after is too fast.
+    const clock = new ManualClock();
+    let pace = 1_000.25;
+    const store = new BackchannelStore(
+      { ...loadTenant().ciba, intervalSeconds: 0.001, slowDownIncrementSeconds: 0 },
+      clock,
+      { now: () => pace },
+    );
+    const created = store.create(
+      {
+        authReqId: "paced",
+        clientId: "c",
+        userId: "u",
+        scope: ["openid"],
+        audience: undefined,
+        bindingMessage: "hi",
+        authorizationDetails: undefined,
+        requestedExpiry: undefined,
+        channel: "guardian-push",
+        userEmail: "buyer@example.com",
+        approverOutcome: { action: "manual" },
+        expiresInSeconds: 300,
+      },
+      clock.now(),
+    );
+    expect(created.ok).toBe(true);
+    const answers: string[] = [];
+    for (const gap of [0, 0.95, 0.5, 1.2]) {
+      pace += gap;
+      answers.push(store.poll("paced", "c", clock.now()).answer);
+    }
+    expect(answers).toEqual([
+      "authorization_pending",
+      "authorization_pending",
+      "slow_down",
+      "authorization_pending",
+    ]);
+    // The wall clock never moved; the request still shows when it was polled on it.
+    expect(store.get("paced")?.lastPollAt).toBe(clock.now());
+  });
+
   it("issue once: the poll that gets the tokens consumes the request", () => {
     const { create, poll } = storeWith();
     const { authReqId } = create({ action: "approve", afterMs: 0 });

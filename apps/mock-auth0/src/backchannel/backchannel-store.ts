@@ -80,6 +80,8 @@ class Entry {
   readonly next = new Timer<Entry>(this);
   /** Queued while the request is open, at its expiry: when a slot frees at the latest. */
   readonly expiry = new Timer<Entry>(this);
+  /** The pacing clock's reading at the last poll (see `PacingClock`). */
+  lastPollPace: number | undefined;
 
   constructor(
     readonly request: StoredRequest,
@@ -108,6 +110,18 @@ interface StoreEvents {
 const isOpen = (status: BackchannelStatus) => OPEN_STATUSES.includes(status);
 
 /**
+ * What the pacing check (`slow_down`) measures the gap between two polls with: a monotonic
+ * clock in milliseconds with a fraction (`performance.now()`), so that wall-clock steps do not
+ * count and two polls within one millisecond are told apart by how far apart they really are.
+ */
+export interface PacingClock {
+  now(): number;
+}
+
+/** The process's monotonic clock, in milliseconds with microseconds as the fraction. */
+export const monotonicPacingClock: PacingClock = { now: () => performance.now() };
+
+/**
  * Every backchannel authentication request the tenant knows, and the only place their state
  * changes. Reads (`get`, `list`, `count`) never write. Transitions take the time (`now`, by
  * default the store's clock): `create`, `poll` and `decide` act for a caller, and
@@ -128,10 +142,15 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
   private readonly openExpiries = new TimerQueue<Entry>();
   private nextSeq = 1;
 
-  /** `clock` gives `now` to a transition called without one. */
+  /**
+   * `clock` gives `now` to a transition called without one. `pacingClock` times the gap
+   * between polls for `slow_down`; without one, the `now` each poll is given does (a manual
+   * clock in tests, so they decide the gaps).
+   */
   constructor(
     private readonly settings: CibaSettings,
     private readonly clock: Clock,
+    private readonly pacingClock?: PacingClock,
   ) {
     super();
   }
@@ -259,10 +278,10 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
       this.recordPoll(request, now, this.settings.expiredError);
       return { answer: "expired", request };
     }
-    if (
-      request.lastPollAt !== undefined &&
-      now - request.lastPollAt < request.intervalMs * (1 - POLL_TOLERANCE)
-    ) {
+    const pace = this.pacingClock?.now() ?? now;
+    const lastPace = entry.lastPollPace;
+    entry.lastPollPace = pace;
+    if (lastPace !== undefined && pace - lastPace < request.intervalMs * (1 - POLL_TOLERANCE)) {
       // CIBA Core 1.0 section 11: slow_down raises the interval for this and every later poll.
       request.intervalMs += this.settings.slowDownIncrementSeconds * 1000;
       this.recordPoll(request, now, "slow_down");

@@ -129,6 +129,23 @@ describe("POST /oauth/token with the CIBA grant", () => {
     await h.poll(id).expect(400, /authorization_pending/);
   });
 
+  it("answers a grant's refusal with the headers and body shape of every other refusal", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    // authorization_pending is answered by the token route itself, unsupported_grant_type by
+    // the app's error handler: the same headers either way.
+    const pending = await h.poll(id).expect(400);
+    const unsupported = await h.poll(id, { grant_type: "password" }).expect(400);
+    const names = (headers: Record<string, string>) =>
+      Object.keys(headers)
+        .filter((name) => !["content-length", "etag", "date"].includes(name))
+        .sort();
+    expect(names(pending.headers)).toEqual(names(unsupported.headers));
+    expect(pending.headers["content-type"]).toBe(unsupported.headers["content-type"]);
+    expect(pending.headers["cache-control"]).toBe("no-store");
+    expect(Object.keys(pending.body as object)).toEqual(["error", "error_description"]);
+  });
+
   it("answers 429 slow_down with Retry-After when polled faster than the interval, growing each time", async () => {
     const h = await createHarness(withCiba({ intervalSeconds: 2 }));
     const id = await h.start();

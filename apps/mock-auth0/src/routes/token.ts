@@ -1,4 +1,4 @@
-import { CIBA_GRANT_TYPE, CLIENT_CREDENTIALS_GRANT_TYPE } from "@ciba-testbed/shared";
+import { CIBA_GRANT_TYPE, CLIENT_CREDENTIALS_GRANT_TYPE, OAuthError } from "@ciba-testbed/shared";
 import type { Clock } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -82,7 +82,17 @@ export function token(deps: TokenDeps): RequestHandler {
     };
     const grant = GRANTS.get(grantType);
     if (!grant) throw new Error(`no handler for ${grantType}`);
-    res.json(await grant(deps, req, client, context));
+    let answer: TokenResponse;
+    try {
+      answer = await grant(deps, req, client, context);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      // A grant's refusal, `authorization_pending` above all (most polls get it), is answered
+      // here exactly as the error handler answers it, without walking the rest of the app.
+      res.status(error.status).set(error.headers).json(error.toJSON());
+      return;
+    }
+    res.json(answer);
   };
 }
 

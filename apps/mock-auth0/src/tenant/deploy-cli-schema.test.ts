@@ -1,9 +1,15 @@
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 
 import { describe, expect, it } from "vitest";
 
 import { deployCliAjv } from "./deploy-cli.js";
-import { deployCliSchemaProblems, packageSchema, sliceSchema } from "./deploy-cli-schema.js";
+import {
+  deployCliSchemaProblems,
+  packageSchema,
+  schemaValidations,
+  sliceSchema,
+} from "./deploy-cli-schema.js";
 import { keywordReplace } from "./keywords.js";
 
 const SAMPLES: Record<string, unknown>[] = [
@@ -93,5 +99,28 @@ describe("the Deploy CLI's schema, as mock-auth0 applies it", () => {
       expect(keywordReplace(input, mappings)).toBe(deployCli.keywordReplace(input, mappings));
     }
     expect(keywordReplace("##A##", {})).toBe(deployCli.keywordReplace("##A##", {}));
+  });
+
+  it("accepts data it accepted before without validating it again", () => {
+    // Data no earlier run saw: a client named by a fresh UUID.
+    const data = { clients: [{ name: `client ${randomUUID()}`, app_type: "non_interactive" }] };
+    const before = schemaValidations();
+    expect(deployCliSchemaProblems(data)).toEqual([]);
+    expect(schemaValidations()).toBe(before + 1);
+    expect(deployCliSchemaProblems(structuredClone(data))).toEqual([]);
+    expect(schemaValidations()).toBe(before + 1);
+  });
+
+  it("validates refused data, and data JSON cannot stand for, every time", () => {
+    const refused = { clients: [{ name: `client ${randomUUID()}`, app_type: "toaster" }] };
+    const dated = { clients: [{ name: `client ${randomUUID()}`, made: new Date(0) }] };
+    const before = schemaValidations();
+    for (let i = 0; i < 2; i++) {
+      expect(deployCliSchemaProblems(refused).map((p) => p.path)).toEqual([
+        ["clients", 0, "app_type"],
+      ]);
+      expect(deployCliSchemaProblems(dated)).toEqual([]);
+    }
+    expect(schemaValidations()).toBe(before + 4);
   });
 });

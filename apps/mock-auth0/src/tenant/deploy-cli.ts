@@ -33,6 +33,12 @@ export interface Ajv6 {
 }
 type Ajv6Constructor = new (options: Record<string, unknown>) => Ajv6;
 
+/** Where the Deploy CLI's ajv is installed, and its version: what its verdicts depend on. */
+export function deployCliAjvIdentity(): string {
+  const file = requireFromDeployCli.resolve("ajv/package.json");
+  return `${file}@${(requireFromDeployCli(file) as { version: string }).version}`;
+}
+
 export const deployCliYaml = (): YamlModule => requireFromDeployCli("js-yaml") as YamlModule;
 
 /** The Deploy CLI's own options (lib/tools/auth0/index.js `validate`), and every error at once. */

@@ -18,12 +18,20 @@ import { JSON_BODY_LIMIT } from "../limits.js";
 import { placeOrder } from "../place-order.js";
 import type { Buyer, PlaceOrderDeps } from "../place-order.js";
 import { toOrderJson } from "../schemas.js";
+import {
+  DEFAULT_TOKEN_CACHE_MAX_AGE_MS,
+  DEFAULT_TOKEN_CACHE_SIZE,
+  VerifiedTokenCache,
+} from "../verified-token-cache.js";
 
 /** draft-ietf-httpapi-idempotency-key-header: a string; kept to visible ASCII here. */
 const IDEMPOTENCY_KEY = PURCHASE_ID;
 
 export interface PurchaseRouteOptions {
-  config: Pick<ShopApiConfig, "issuer" | "audience" | "requireAuthorizationDetails">;
+  config: Pick<
+    ShopApiConfig,
+    "issuer" | "audience" | "requireAuthorizationDetails" | "tokenCacheSize"
+  >;
   tokenVerification: TokenVerificationOptions;
   deps: PlaceOrderDeps;
   /** `AppDeps.benchmarkWithoutAuthentication`: a fixed identity in place of the token checks. */
@@ -53,14 +61,31 @@ function ownerOf(req: Request): string {
   return String(tokenPayload(req).sub);
 }
 
-/** `issuer`: the configured one, which the library checked the token's `iss` against. */
-function buyerOf(req: Request, issuer: string): Buyer {
-  const payload = tokenPayload(req);
-  return {
-    approvalKey: approvalKeyOf(issuer, req.auth?.token ?? ""),
-    sub: ownerOf(req),
-    azp: typeof payload.azp === "string" ? payload.azp : null,
-    authorizationDetails: payload.authorization_details,
+/**
+ * The buyer, from the configured issuer (which the library checked the token's `iss` against).
+ * `approvalKeyOf` runs once per verified token: a token the cache answers brings the same frozen
+ * `req.auth` each time, and the key depends on its token string alone.
+ */
+function buyers(issuer: string): (req: Request) => Buyer {
+  const approvalKeys = new WeakMap<object, string>();
+  const approvalKeyFor = (req: Request): string => {
+    const auth = req.auth;
+    if (auth === undefined) return approvalKeyOf(issuer, "");
+    let key = approvalKeys.get(auth);
+    if (key === undefined) {
+      key = approvalKeyOf(issuer, auth.token);
+      approvalKeys.set(auth, key);
+    }
+    return key;
+  };
+  return (req) => {
+    const payload = tokenPayload(req);
+    return {
+      approvalKey: approvalKeyFor(req),
+      sub: ownerOf(req),
+      azp: typeof payload.azp === "string" ? payload.azp : null,
+      authorizationDetails: payload.authorization_details,
+    };
   };
 }
 
@@ -96,11 +121,23 @@ export function purchaseRoutes({
   withoutAuthentication,
 }: PurchaseRouteOptions): Router {
   const router = Router();
+  const tokenCacheSize = config.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
+  const buyerOf = buyers(config.issuer);
   const authenticated = withoutAuthentication
     ? [fixedIdentity(withoutAuthentication.sub)]
     : [
         refuseTokenInQuery,
-        verifyAccessToken(config, tokenVerification),
+        verifyAccessToken(
+          config,
+          tokenVerification,
+          tokenCacheSize === 0
+            ? undefined
+            : new VerifiedTokenCache({
+                maxEntries: tokenCacheSize,
+                clock: deps.clock,
+                maxAgeMs: tokenVerification.cacheMaxAge ?? DEFAULT_TOKEN_CACHE_MAX_AGE_MS,
+              }),
+        ),
         requireScope(PRODUCT_BUY_SCOPE),
         requireUserToken,
       ];
@@ -123,7 +160,7 @@ export function purchaseRoutes({
       const { order, replayed } = await placeOrder(
         {
           request: parsed.data,
-          buyer: buyerOf(req, config.issuer),
+          buyer: buyerOf(req),
           idempotencyKey: idempotencyKeyOf(req),
         },
         deps,

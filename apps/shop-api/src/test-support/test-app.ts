@@ -10,6 +10,7 @@ import type { AppDeps } from "../deps.js";
 import { createLogger } from "../logging.js";
 import { IN_MEMORY } from "../store/open-database.js";
 import type { SqlShopStore } from "../store/sql-shop-store.js";
+import { DEFAULT_TOKEN_CACHE_SIZE } from "../verified-token-cache.js";
 import { emptyTestStore, testDatabase } from "./test-database.js";
 import type { TestIssuer } from "./test-issuer.js";
 
@@ -50,6 +51,7 @@ export function testConfig(
     requireAuthorizationDetails: false,
     logLevel: "info",
     database: { kind: "embedded", location: IN_MEMORY },
+    tokenCacheSize: DEFAULT_TOKEN_CACHE_SIZE,
     ...overrides,
   };
 }
