@@ -22,7 +22,13 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // One TypeScript program for the whole repository (the one `pnpm typecheck` checks) and
+      // one for the browser code, instead of one per package: the packages share most of their
+      // types, so this lints in half the CPU time, on one core.
+      parserOptions: {
+        project: ["./tsconfig.json", "./apps/agent/src/web/client/tsconfig.json"],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],

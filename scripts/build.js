@@ -36,6 +36,8 @@ export const ENTRIES = /** @type {const} */ ({
   "mock-auth0-bin": "apps/mock-auth0/src/bin.ts",
   "shop-api-bin": "apps/shop-api/src/bin.ts",
   "model-server-bin": "apps/model-server/src/bin.ts",
+  // `pnpm pack`'s prepack: a publishable package's dist/ (scripts/package/build.ts).
+  "package-build": "scripts/package/build.ts",
   demo: "scripts/demo.ts",
   test: "scripts/test.ts",
   bench: "scripts/bench/main.ts",

@@ -1,8 +1,9 @@
 /**
- * `pnpm test`: typecheck, lint and format:check at once (each is one process on one core, so
- * on two cores they take as long as the slowest instead of their sum), each one's output
- * printed whole when it ends; then, when all three passed, `vitest run` with any arguments
- * given, its output live. Exits 1 when a check fails, else with vitest's code.
+ * `pnpm test`: typecheck, lint and format:check, and `vitest run` with any arguments given, all
+ * at once. The checks are single-threaded and much of the end-to-end tests' time is spent
+ * waiting on real processes, so on two cores the four together take little longer than vitest
+ * alone. Each check's output is printed whole when it ends, vitest's live; a summary of the
+ * checks follows vitest's. Exits 1 when a check fails, else with vitest's code.
  */
 import { spawn } from "node:child_process";
 
@@ -37,27 +38,39 @@ function runCheck(name: string): Promise<Ended> {
   });
 }
 
-const results = await Promise.all(
+function runVitest(): Promise<number> {
+  return new Promise((resolve) => {
+    const vitest = spawn("vitest", ["run", ...process.argv.slice(2)], { stdio: "inherit" });
+    vitest.once("error", (error) => {
+      process.stderr.write(`could not start vitest: ${error.message}\n`);
+      resolve(1);
+    });
+    vitest.once("close", (code) => {
+      resolve(code ?? 1);
+    });
+  });
+}
+
+const started = performance.now();
+const checks = Promise.all(
   CHECKS.map(async (name) => {
     const ended = await runCheck(name);
     const verdict = ended.code === 0 ? "passed" : `failed (exit ${String(ended.code)})`;
     process.stdout.write(`\n> ${name}: ${verdict} in ${ended.seconds.toFixed(1)} s\n`);
     if (ended.output.trim() !== "") process.stdout.write(`${ended.output.trimEnd()}\n`);
-    return ended;
+    return { ...ended, verdict };
   }),
 );
-const failed = results.filter((result) => result.code !== 0).map((result) => result.name);
-if (failed.length > 0) {
-  process.stderr.write(`\n${failed.join(", ")} failed: vitest not run.\n`);
-  process.exit(1);
-}
+const [results, vitestCode] = await Promise.all([checks, runVitest()]);
 
-process.stdout.write("\n> vitest run\n");
-const vitest = spawn("vitest", ["run", ...process.argv.slice(2)], { stdio: "inherit" });
-vitest.once("error", (error) => {
-  process.stderr.write(`could not start vitest: ${error.message}\n`);
-  process.exit(1);
-});
-vitest.once("close", (code) => {
-  process.exit(code ?? 1);
-});
+process.stdout.write("\n");
+for (const result of results) {
+  process.stdout.write(`${result.name}: ${result.verdict} in ${result.seconds.toFixed(1)} s\n`);
+}
+process.stdout.write(
+  `vitest: ${vitestCode === 0 ? "passed" : `failed (exit ${String(vitestCode)})`}; ` +
+    `pnpm test took ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+);
+const failed = results.filter((result) => result.code !== 0).map((result) => result.name);
+if (failed.length > 0) process.stderr.write(`${failed.join(", ")} failed.\n`);
+process.exit(failed.length > 0 ? 1 : vitestCode);

@@ -75,7 +75,7 @@ const program = new Command("bench")
   .option("--capacity-runs <n>", "tenant: runs, one after another in one tenant", positive, 3)
   .option("--flood-requests <n>", "flood: open requests the tenant holds", positive, 30_000)
   .option("--scenario-runs <n>", "agent scenarios: runs of each path", positive, 3)
-  .option("--suite-runs <n>", "test suite: runs", positive, 1)
+  .option("--suite-runs <n>", "test suite: runs (the median is reported)", positive, 3)
   .option("--profile <dir>", "write CPU profiles (--cpu-prof) of the benchmarked servers here")
   .option("--out <file>", "where the results go", path.join(REPO_ROOT, "bench", "results.json"));
 

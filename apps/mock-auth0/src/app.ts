@@ -2,7 +2,6 @@ import { systemClock } from "@ciba-testbed/shared";
 import type { Clock } from "@ciba-testbed/shared";
 import express, { urlencoded, json } from "express";
 import type { Express, RequestHandler } from "express";
-import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
 
 import { PolicyApprover } from "./approver/approver.js";
@@ -24,12 +23,13 @@ import {
   rateLimitsFor,
 } from "./rate-limit/rate-limits.js";
 import { silentLogger } from "./logger.js";
+import { requestLogging } from "./request-logging.js";
 import { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";
 import type { EventStreamLimits } from "./routes/approver-events.js";
 import { approverPage } from "./routes/approver-page.js";
 import { bcAuthorize } from "./routes/bc-authorize.js";
 import { controlApi } from "./routes/control-api.js";
-import { emailConsent, withoutConsentToken } from "./routes/email-consent.js";
+import { emailConsent } from "./routes/email-consent.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
 import { userinfoRoutes } from "./routes/userinfo.js";
@@ -65,7 +65,8 @@ export interface MockAuth0Deps {
 
 /** RFC 6749 section 5.1: token responses must not be cached. */
 const noStore: RequestHandler = (_req, res, next) => {
-  res.set({ "Cache-Control": "no-store", Pragma: "no-cache" });
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Pragma", "no-cache");
   next();
 };
 
@@ -88,27 +89,13 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(
-    pinoHttp({
-      logger,
-      customLogLevel: (_req, res, error) =>
-        error !== undefined || res.statusCode >= 500 ? "error" : "info",
-      serializers: {
-        req: (req: { method: string; url: string }) => ({
-          method: req.method,
-          url: withoutConsentToken(req.url),
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  const logging = requestLogging(logger);
+  if (logging.first) app.use(logging.first);
 
-  app.use(rejectMalformedPath);
   const form = [
     urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT }),
     json({ limit: OAUTH_BODY_LIMIT }),
   ];
-  app.use(discoveryRoutes(issuer, keys));
   // Tokens: opaque ones for /userinfo, refresh tokens, and the client assertions already used.
   const opaqueTokens = new OpaqueAccessTokens(issuer);
   const refreshTokens = new RefreshTokenStore();
@@ -157,6 +144,9 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
       logger,
     }),
   );
+  // After the two busiest routes, which it cannot concern: a path they match has no `%`.
+  app.use(rejectMalformedPath);
+  app.use(discoveryRoutes(issuer, keys));
   // The login endpoints and /userinfo are Authentication API endpoints too: the tenant's limit.
   app.use(["/authorize", "/u/login", "/v2/logout", "/oidc/logout", "/userinfo"], authenticationApi);
   app.use(loginRoutes({ issuer, directory, state: login, keys, clock, logger }));
@@ -188,6 +178,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.use((req, _res, next) => {
     next(errors.notFound(`No route for ${req.method} ${req.path}`));
   });
+  if (logging.beforeErrorHandler) app.use(logging.beforeErrorHandler);
   app.use(errorHandler(logger));
   return app;
 }

@@ -1,67 +1,13 @@
-import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
+/**
+ * The mock-auth0 process. Its two RSA signing keys take the longest to make at start (a few
+ * hundred ms, in libuv's thread pool): they are started before anything else loads, so they
+ * are made while the rest of the process loads and reads the tenant (`main-process.ts`).
+ */
+import { SigningKeys } from "./signing-keys.js";
 
-import { loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
-import { startMockAuth0 } from "./server.js";
-import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
+const signingKeys = SigningKeys.create();
+// Awaited once the tenant is read; a failure is reported there, not as an unhandled rejection.
+signingKeys.catch(() => undefined);
 
-async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
-  for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);
-  const { tenant, ignored, notices, warnings } = loadTenantReport(config.tenant);
-  for (const warning of warnings) process.stderr.write(`WARNING: ${warning}\n`);
-  if (ignored.length > 0) logger.debug({ ignored }, "tenant parts mock-auth0 does not model");
-  const running = await startMockAuth0({ ...config, tenant, logger });
-
-  logger.info(
-    { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenant.tenant },
-    "mock-auth0 listening",
-  );
-  // What supervisors wait for: one JSON line on stdout, whatever LOG_LEVEL says.
-  announceReady({
-    service: "mock-auth0",
-    url: running.issuer,
-    port: running.port,
-    issuer: running.issuer,
-    caCertPath: running.caCertPath,
-  });
-  process.stderr.write(
-    [
-      "",
-      `mock-auth0 (tenant "${tenant.name}") is serving ${running.issuer}`,
-      "Node processes that call it must trust its local CA; start them with:",
-      `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
-      `Control API: ${running.issuer}approver/api/requests`,
-      config.controlToken === undefined
-        ? `Approver page: ${running.issuer}approver`
-        : `Control API and approver page need MOCK_AUTH0_CONTROL_TOKEN: open ${running.issuer}approver#token=<the token>`,
-      // Derived credentials are not secrets (anyone can derive them), so they may be shown.
-      ...notices.map((notice) => `Note: ${notice}`),
-      "",
-    ].join("\n"),
-  );
-
-  closeOnSignals(
-    () => running.close(),
-    (signal) => {
-      logger.info({ signal }, "mock-auth0 stopping");
-    },
-  );
-}
-
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof TenantFileError) {
-    // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
-  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-    process.stderr.write(
-      `${(error as Error).message}: another process holds the port; stop it or set MOCK_AUTH0_PORT\n`,
-    );
-  } else {
-    process.stderr.write(`mock-auth0 failed to start: ${String(error)}\n`);
-  }
-  process.exit(1);
-});
+const { runMockAuth0Process } = await import("./main-process.js");
+await runMockAuth0Process(signingKeys);

@@ -33,6 +33,8 @@ export interface StartOptions {
   /** What makes time take effect in the store; a real timer unless a test drives it. */
   ticker?: Ticker;
   logger?: Logger;
+  /** The token-signing keys, or the promise of them; made here when not given. */
+  keys?: SigningKeys | Promise<SigningKeys> | undefined;
 }
 
 export interface RunningMockAuth0 {
@@ -52,7 +54,11 @@ export interface RunningMockAuth0 {
  * `localhost`, which the server certificate covers.
  */
 export async function startMockAuth0(options: StartOptions): Promise<RunningMockAuth0> {
-  const certificates = await ensureLocalCertificates(options.certDir);
+  // Two RSA key pairs and (on a first start) the certificates: made at once, in the thread pool.
+  const [certificates, keys] = await Promise.all([
+    ensureLocalCertificates(options.certDir),
+    options.keys ?? SigningKeys.create(),
+  ]);
   const tenant: Tenant = options.approverDefault
     ? {
         ...options.tenant,
@@ -60,7 +66,6 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
       }
     : options.tenant;
   const clock = options.clock ?? systemClock;
-  const keys = await SigningKeys.create();
   // On the system clock, polls are paced on the monotonic one; a test's clock paces them itself.
   const store = new BackchannelStore(
     tenant.ciba,

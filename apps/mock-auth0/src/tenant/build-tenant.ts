@@ -440,13 +440,16 @@ function mapUsers(
  * and maps it onto the tenant the handlers serve. Every problem is reported at once, each
  * named by its file and its path in it.
  */
-export function buildTenant(sources: TenantSources): LoadedTenant {
+export function buildTenant(
+  sources: TenantSources,
+  options: { rememberAccepted?: boolean } = {},
+): LoadedTenant {
   const problems = new ProblemList(sources);
   const parsedSettings = settingsSchema.safeParse(sources.settings);
   if (!parsedSettings.success) {
     for (const problem of zodProblems(parsedSettings.error.issues)) problems.settings(problem);
   }
-  const schemaProblems = deployCliSchemaProblems(sources.assets);
+  const schemaProblems = deployCliSchemaProblems(sources.assets, options.rememberAccepted);
   for (const problem of schemaProblems) problems.asset(problem);
   const parsedAssets = modelledAssetsSchema.safeParse(sources.assets);
   if (!parsedAssets.success) {

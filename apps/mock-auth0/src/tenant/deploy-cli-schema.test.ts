@@ -105,21 +105,26 @@ describe("the Deploy CLI's schema, as mock-auth0 applies it", () => {
     // Data no earlier run saw: a client named by a fresh UUID.
     const data = { clients: [{ name: `client ${randomUUID()}`, app_type: "non_interactive" }] };
     const before = schemaValidations();
+    expect(deployCliSchemaProblems(data, true)).toEqual([]);
+    expect(schemaValidations()).toBe(before + 1);
+    expect(deployCliSchemaProblems(structuredClone(data), true)).toEqual([]);
+    expect(schemaValidations()).toBe(before + 1);
+    // Without `remember` (a tenant made in a test), nothing is looked up.
     expect(deployCliSchemaProblems(data)).toEqual([]);
-    expect(schemaValidations()).toBe(before + 1);
-    expect(deployCliSchemaProblems(structuredClone(data))).toEqual([]);
-    expect(schemaValidations()).toBe(before + 1);
+    expect(schemaValidations()).toBe(before + 2);
   });
 
   it("validates refused data, and data JSON cannot stand for, every time", () => {
-    const refused = { clients: [{ name: `client ${randomUUID()}`, app_type: "toaster" }] };
+    const refused = {
+      clients: [{ name: `client ${randomUUID()}`, organization_usage: "sometimes" }],
+    };
     const dated = { clients: [{ name: `client ${randomUUID()}`, made: new Date(0) }] };
     const before = schemaValidations();
     for (let i = 0; i < 2; i++) {
-      expect(deployCliSchemaProblems(refused).map((p) => p.path)).toEqual([
-        ["clients", 0, "app_type"],
+      expect(deployCliSchemaProblems(refused, true).map((p) => p.path)).toEqual([
+        ["clients", 0, "organization_usage"],
       ]);
-      expect(deployCliSchemaProblems(dated)).toEqual([]);
+      expect(deployCliSchemaProblems(dated, true)).toEqual([]);
     }
     expect(schemaValidations()).toBe(before + 4);
   });

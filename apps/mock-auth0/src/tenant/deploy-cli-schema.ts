@@ -135,8 +135,8 @@ function compile(schema: Schema): Ajv6ValidateFunction {
 
 /** Bump when the way a verdict is reached changes (the slicing, ajv's options). */
 const VERDICT_FORMAT = 1;
-/** Accepted data remembered at most: a few tenants, and the variants a test run makes. */
-const ACCEPTED_KEPT = 64;
+/** Accepted data remembered at most, the latest first: the tenants a machine starts from files. */
+const ACCEPTED_KEPT = 128;
 const ACCEPTED_FILE = path.join(CACHE_DIR, "accepted.json");
 
 /** Whether `value` is what JSON text parses to, so that its JSON text stands for it exactly. */
@@ -158,7 +158,12 @@ let validatorIdentity: string | undefined;
 
 function acceptedKey(data: Record<string, unknown>): string | undefined {
   if (!isPlainJson(data)) return undefined;
-  validatorIdentity ??= JSON.stringify([VERDICT_FORMAT, DEPLOY_CLI_VERSION, DEPLOY_CLI_DIR, deployCliAjvIdentity()]);
+  validatorIdentity ??= JSON.stringify([
+    VERDICT_FORMAT,
+    DEPLOY_CLI_VERSION,
+    DEPLOY_CLI_DIR,
+    deployCliAjvIdentity(),
+  ]);
   return createHash("sha256").update(validatorIdentity).update(JSON.stringify(data)).digest("hex");
 }
 
@@ -195,11 +200,16 @@ export function schemaValidations(): number {
  * `a0deploy import` does before it deploys: null sections are dropped first, as it does.
  *
  * Loading ajv and compiling costs about a tenth of a second at every start, for a verdict that
- * depends on the data alone: data the schema accepted is remembered (by its hash, in
- * node_modules/.cache) and accepted again without ajv. Refused data is validated every time.
+ * depends on the data alone: with `remember` (a tenant read from files), data the schema
+ * accepted is remembered by its hash in node_modules/.cache and accepted again without ajv.
+ * Refused data is validated every time.
  */
-export function deployCliSchemaProblems(assets: Readonly<Record<string, unknown>>): Problem[] {
+export function deployCliSchemaProblems(
+  assets: Readonly<Record<string, unknown>>,
+  remember = false,
+): Problem[] {
   const data = Object.fromEntries(Object.entries(assets).filter(([, value]) => value !== null));
+  if (!remember) return validateNow(data);
   const key = acceptedKey(data);
   if (key !== undefined && readAccepted().includes(key)) return [];
   const problems = validateNow(data);

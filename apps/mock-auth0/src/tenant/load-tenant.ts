@@ -27,11 +27,14 @@ export function formatIssues(issues: z.ZodIssue[]): string[] {
 const asLocation = (location: string | TenantLocation): TenantLocation =>
   typeof location === "string" ? { tenant: location } : location;
 
-/** Reads, validates and maps a tenant, with what start-up reports about it. */
+/**
+ * Reads, validates and maps a tenant, with what start-up reports about it. Files the Deploy
+ * CLI's schema accepted once are not run through it again (see `deployCliSchemaProblems`).
+ */
 export function loadTenantReport(
   location: string | TenantLocation = DEFAULT_TENANT_FILE,
 ): LoadedTenant {
-  return buildTenant(readTenantSources(asLocation(location)));
+  return buildTenant(readTenantSources(asLocation(location)), { rememberAccepted: true });
 }
 
 /**

@@ -42,6 +42,8 @@ export function createErrorHandler(options: ErrorHandlerOptions): ErrorRequestHa
   };
 }
 
+/** The request's own logger (pino-http's `req.log`) when the app has one. */
 function loggerOf(req: Request, fallback: Logger): Logger {
-  return (req as Request & { log?: Logger }).log ?? fallback;
+  const own: unknown = Reflect.get(req, "log");
+  return own === undefined ? fallback : (own as Logger);
 }

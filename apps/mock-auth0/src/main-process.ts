@@ -1,0 +1,73 @@
+import { ConfigError } from "@ciba-testbed/shared";
+import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
+
+import { loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startMockAuth0 } from "./server.js";
+import type { SigningKeys } from "./signing-keys.js";
+import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
+
+/** The process, with its signing keys on the way (`main.ts` started making them first). */
+export async function runMockAuth0Process(signingKeys: Promise<SigningKeys>): Promise<void> {
+  await main(signingKeys).catch(exitOnStartError);
+}
+
+async function main(signingKeys: Promise<SigningKeys>): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);
+  const { tenant, ignored, notices, warnings } = loadTenantReport(config.tenant);
+  for (const warning of warnings) process.stderr.write(`WARNING: ${warning}\n`);
+  if (ignored.length > 0) logger.debug({ ignored }, "tenant parts mock-auth0 does not model");
+  const running = await startMockAuth0({ ...config, tenant, logger, keys: signingKeys });
+
+  logger.info(
+    { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenant.tenant },
+    "mock-auth0 listening",
+  );
+  // What supervisors wait for: one JSON line on stdout, whatever LOG_LEVEL says.
+  announceReady({
+    service: "mock-auth0",
+    url: running.issuer,
+    port: running.port,
+    issuer: running.issuer,
+    caCertPath: running.caCertPath,
+  });
+  process.stderr.write(
+    [
+      "",
+      `mock-auth0 (tenant "${tenant.name}") is serving ${running.issuer}`,
+      "Node processes that call it must trust its local CA; start them with:",
+      `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
+      `Control API: ${running.issuer}approver/api/requests`,
+      config.controlToken === undefined
+        ? `Approver page: ${running.issuer}approver`
+        : `Control API and approver page need MOCK_AUTH0_CONTROL_TOKEN: open ${running.issuer}approver#token=<the token>`,
+      // Derived credentials are not secrets (anyone can derive them), so they may be shown.
+      ...notices.map((notice) => `Note: ${notice}`),
+      "",
+    ].join("\n"),
+  );
+
+  closeOnSignals(
+    () => running.close(),
+    (signal) => {
+      logger.info({ signal }, "mock-auth0 stopping");
+    },
+  );
+}
+
+function exitOnStartError(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof TenantFileError) {
+    // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    process.stderr.write(
+      `${(error as Error).message}: another process holds the port; stop it or set MOCK_AUTH0_PORT\n`,
+    );
+  } else {
+    process.stderr.write(`mock-auth0 failed to start: ${String(error)}\n`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,133 @@
+import { pino } from "pino";
+import type { LevelWithSilent } from "pino";
+import request from "supertest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { createApp } from "./app.js";
+import { requestLogging } from "./request-logging.js";
+import { AGENT, ISSUER, createHarness } from "./test-support/harness.js";
+
+type LogRecord = Record<string, unknown>;
+
+const MINUTE = 60_000;
+const realNow = Date.now.bind(Date);
+/** Added to the time: a failing request moves it on. */
+let shift = 0;
+
+/**
+ * The tenant with a logger at `level`, its control API failing a minute after the request
+ * came (so a response time shows when the request was noted), and what it logged.
+ */
+async function loggedApp(level: LevelWithSilent) {
+  const h = await createHarness();
+  const records: LogRecord[] = [];
+  const logger = pino({ level }, { write: (line: string) => records.push(JSON.parse(line)) });
+  const app = createApp({ issuer: ISSUER, tenant: h.tenant }, { ...h, logger });
+  vi.spyOn(h.store, "list").mockImplementation(() => {
+    shift += MINUTE;
+    throw new Error("store failed");
+  });
+  return { app, records };
+}
+
+/** A 200, a 400, a 401, a 404, a malformed path and a 500, one after the other. */
+async function sendEach(app: Parameters<typeof request>[0]): Promise<void> {
+  await request(app).get("/.well-known/jwks.json").expect(200);
+  await request(app).post("/oauth/token").type("form").send({ grant_type: "nope" }).expect(401);
+  await request(app)
+    .post("/bc-authorize")
+    .type("form")
+    .send({ client_id: AGENT.id, client_secret: AGENT.secret })
+    .expect(400);
+  await request(app).get("/nothing?x=1").expect(404);
+  await request(app).get("/%E0%A4%A").expect(400);
+  await request(app).get("/approver/api/requests").expect(500);
+}
+
+/** What does not repeat from one run to the next: times, stacks. */
+function comparable(record: LogRecord): LogRecord {
+  const { time: _time, pid: _pid, hostname: _host, responseTime, err, ...rest } = record;
+  const error = err as { type: string; message: string } | undefined;
+  return {
+    ...rest,
+    ...(responseTime === undefined
+      ? {}
+      : { responseTime: (responseTime as number) >= MINUTE ? "a minute" : "less" }),
+    ...(error === undefined ? {} : { err: { type: error.type, message: error.message } }),
+  };
+}
+
+beforeEach(() => {
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + shift);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("the request log", () => {
+  it("writes pino-http's record for every answer at info, and the request with an error", async () => {
+    const { app, records } = await loggedApp("info");
+    await sendEach(app);
+    const requests = records.filter((r) => r.req !== undefined).map(comparable);
+    const answer = (method: string, url: string, statusCode: number) => ({
+      level: 30,
+      req: { method, url },
+      res: { statusCode },
+      responseTime: "less",
+      msg: "request completed",
+    });
+    expect(requests).toEqual([
+      answer("GET", "/.well-known/jwks.json", 200),
+      answer("POST", "/oauth/token", 401),
+      answer("POST", "/bc-authorize", 400),
+      answer("GET", "/nothing?x=1", 404),
+      answer("GET", "/%E0%A4%A", 400),
+      {
+        level: 50,
+        req: { method: "GET", url: "/approver/api/requests" },
+        err: { type: "Error", message: "store failed" },
+        msg: "unexpected error",
+      },
+      {
+        level: 50,
+        req: { method: "GET", url: "/approver/api/requests" },
+        res: { statusCode: 500 },
+        err: { type: "Error", message: "failed with status code 500" },
+        responseTime: "a minute",
+        msg: "request errored",
+      },
+    ]);
+  });
+
+  it("writes below info exactly the records pino-http writes at that level", async () => {
+    const everything = await loggedApp("info");
+    await sendEach(everything.app);
+    for (const level of ["warn", "error"] as const) {
+      const threshold = pino.levels.values[level]!;
+      const expected = everything.records
+        .filter((r) => (r.level as number) >= threshold)
+        .map(comparable);
+      const { app, records } = await loggedApp(level);
+      await sendEach(app);
+      expect(records.map(comparable)).toEqual(expected);
+      expect(expected).toHaveLength(2);
+    }
+    const quiet = await loggedApp("fatal");
+    await sendEach(quiet.app);
+    expect(quiet.records).toEqual([]);
+  });
+
+  it("is pino-http from info down, a start time and the error path below, nothing at fatal", () => {
+    const at = (level: LevelWithSilent) => {
+      const logging = requestLogging(pino({ level }));
+      return [logging.first !== undefined, logging.beforeErrorHandler !== undefined];
+    };
+    expect(at("debug")).toEqual([true, false]);
+    expect(at("info")).toEqual([true, false]);
+    expect(at("warn")).toEqual([true, true]);
+    expect(at("error")).toEqual([true, true]);
+    expect(at("fatal")).toEqual([false, false]);
+    expect(at("silent")).toEqual([false, false]);
+  });
+});
