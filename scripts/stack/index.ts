@@ -10,3 +10,4 @@ export type { JsonAnswer, JsonRequest } from "./https-json.js";
 export { REPO_ROOT, TSX_BIN } from "./repo-root.js";
 export { DEFAULT_CLIENT, startStack } from "./stack.js";
 export type { Stack, StackOptions } from "./stack.js";
+export { emptyShopDatabase } from "./shop-database.js";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 import { captureOutput } from "@ciba-testbed/shared/node";
-import { ControlClient, REPO_ROOT } from "@ciba-testbed/stack";
+import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
 /** What `pnpm dev` runs: the root package.json's script, so the test runs the same thing. */
@@ -61,15 +61,17 @@ interface DevRun {
   exited: Promise<number | null>;
 }
 
-function runDev(env: Record<string, string>): DevRun {
+async function runDev(env: Record<string, string>): Promise<DevRun> {
+  // The shop's own database for this run, not the repository's .data/: a copy of an empty one,
+  // so the run pays no initdb. The copy goes when this process exits.
+  const { folder } = await emptyShopDatabase();
   const [command, ...args] = DEV_SCRIPT;
   const child = spawn(command!, args, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       LOG_LEVEL: "warn",
-      // The shop's own database for this run, not the repository's .data/.
-      SHOP_API_DATABASE: mkdtempSync(path.join(tmpdir(), "dev-shop-")),
+      SHOP_API_DATABASE: folder,
       ...env,
     },
     stdio: ["pipe", "pipe", "pipe"],
@@ -120,7 +122,10 @@ describe("pnpm dev", () => {
     "stops every service it started on %s (Ctrl-C, a closed terminal)",
     async (signal) => {
       const ports = [await freePort(), await freePort()];
-      const dev = runDev({ MOCK_AUTH0_PORT: String(ports[0]), SHOP_API_PORT: String(ports[1]) });
+      const dev = await runDev({
+        MOCK_AUTH0_PORT: String(ports[0]),
+        SHOP_API_PORT: String(ports[1]),
+      });
       const out = await untilRunning(dev);
       expect(out).toContain(`https://localhost:${ports[0]}/approver`);
       for (const port of ports) expect(await portIsFree(port)).toBe(false);
@@ -132,7 +137,10 @@ describe("pnpm dev", () => {
 
   it("prints the exact agent command for the ports it uses, and that command reaches this stack", async () => {
     const ports = [await freePort(), await freePort()];
-    const dev = runDev({ MOCK_AUTH0_PORT: String(ports[0]), SHOP_API_PORT: String(ports[1]) });
+    const dev = await runDev({
+      MOCK_AUTH0_PORT: String(ports[0]),
+      SHOP_API_PORT: String(ports[1]),
+    });
     try {
       const command = agentCommand(await untilRunning(dev));
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
@@ -178,7 +186,10 @@ describe("pnpm dev", () => {
       try {
         const other = variable === "MOCK_AUTH0_PORT" ? "SHOP_API_PORT" : "MOCK_AUTH0_PORT";
         const started = performance.now();
-        const dev = runDev({ [variable]: String(held.port), [other]: String(await freePort()) });
+        const dev = await runDev({
+          [variable]: String(held.port),
+          [other]: String(await freePort()),
+        });
         const code = await dev.exited;
         const elapsedMs = Math.round(performance.now() - started);
         expect(code).toBe(1);
