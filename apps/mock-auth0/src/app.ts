@@ -70,6 +70,9 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+const isDiscoveryDocument = (method: string, url: string) =>
+  (method === "GET" || method === "HEAD") && url === "/.well-known/openid-configuration";
+
 /** The local Auth0 tenant as an Express app; `main.ts` serves it over HTTPS. */
 export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express {
   if (!config.issuer.endsWith("/")) {
@@ -91,6 +94,18 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.set("trust proxy", false);
   const logging = requestLogging(logger);
   if (logging.first) app.use(logging.first);
+  if (!keys.isReady) {
+    // Started with its keys still being made: discovery answers at once, the rest waits.
+    app.use((req, _res, next) => {
+      if (keys.isReady || isDiscoveryDocument(req.method, req.url)) {
+        next();
+        return;
+      }
+      keys.ready.then(() => {
+        next();
+      }, next);
+    });
+  }
 
   const form = [
     urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT }),

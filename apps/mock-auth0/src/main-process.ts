@@ -8,11 +8,12 @@ import type { SigningKeys } from "./signing-keys.js";
 import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
 
 /** The process, with its signing keys on the way (`main.ts` started making them first). */
-export async function runMockAuth0Process(signingKeys: Promise<SigningKeys>): Promise<void> {
+export async function runMockAuth0Process(signingKeys: SigningKeys): Promise<void> {
   await main(signingKeys).catch(exitOnStartError);
+  signingKeys.ready.catch(exitOnStartError);
 }
 
-async function main(signingKeys: Promise<SigningKeys>): Promise<void> {
+async function main(signingKeys: SigningKeys): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);

@@ -33,8 +33,12 @@ export interface StartOptions {
   /** What makes time take effect in the store; a real timer unless a test drives it. */
   ticker?: Ticker;
   logger?: Logger;
-  /** The token-signing keys, or the promise of them; made here when not given. */
-  keys?: SigningKeys | Promise<SigningKeys> | undefined;
+  /**
+   * The token-signing keys, made here when not given. Given still being made
+   * (`SigningKeys.start()`), the tenant listens meanwhile and answers discovery; other
+   * requests wait for them.
+   */
+  keys?: SigningKeys | undefined;
 }
 
 export interface RunningMockAuth0 {

@@ -39,15 +39,41 @@ const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64ur
  * after a rotation the previous key stays published so the tokens it signed still verify.
  */
 export class SigningKeys {
-  private constructor(
-    private current: SigningKey,
-    private next: SigningKey,
-    private previous: SigningKey | undefined,
-  ) {}
+  private current!: SigningKey;
+  private next!: SigningKey;
+  private previous: SigningKey | undefined;
+  private made = false;
+  /** Settles once the current and the next key are made; nothing else may be used before. */
+  readonly ready: Promise<void>;
+
+  private constructor(making: Promise<[SigningKey, SigningKey]>) {
+    this.ready = making.then(([current, next]) => {
+      this.current = current;
+      this.next = next;
+      this.made = true;
+    });
+    // A failure is for whoever awaits `ready`, not an unhandled rejection meanwhile.
+    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Starts making the two keys (RSA key generation, a few hundred ms in libuv's thread pool)
+   * and returns at once, so a process can do its other start-up work meanwhile; `ready`
+   * says when they may be used. `after` (for tests) holds them back until it settles.
+   */
+  static start(after: Promise<unknown> = Promise.resolve()): SigningKeys {
+    return new SigningKeys(after.then(() => Promise.all([createSigningKey(), createSigningKey()])));
+  }
 
   static async create(): Promise<SigningKeys> {
-    const [current, next] = await Promise.all([createSigningKey(), createSigningKey()]);
-    return new SigningKeys(current, next, undefined);
+    const keys = SigningKeys.start();
+    await keys.ready;
+    return keys;
+  }
+
+  /** Whether `ready` has settled successfully. */
+  get isReady(): boolean {
+    return this.made;
   }
 
   get currentKid(): string {

@@ -460,7 +460,9 @@ export function buildTenant(
     }
   }
   if (sources.users !== undefined) {
-    for (const problem of userFileProblems(sources.users)) problems.users(problem);
+    for (const problem of userFileProblems(sources.users, options.rememberAccepted)) {
+      problems.users(problem);
+    }
   }
   problems.throwIfAny();
   if (!parsedSettings.success || !parsedAssets.success) throw new Error("unreachable");

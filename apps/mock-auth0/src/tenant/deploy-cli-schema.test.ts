@@ -4,12 +4,8 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 
 import { deployCliAjv } from "./deploy-cli.js";
-import {
-  deployCliSchemaProblems,
-  packageSchema,
-  schemaValidations,
-  sliceSchema,
-} from "./deploy-cli-schema.js";
+import { schemaValidations } from "./accepted-data.js";
+import { deployCliSchemaProblems, packageSchema, sliceSchema } from "./deploy-cli-schema.js";
 import { keywordReplace } from "./keywords.js";
 
 const SAMPLES: Record<string, unknown>[] = [

@@ -11,6 +11,7 @@ import {
   loadDeployCliSchema,
 } from "./deploy-cli.js";
 import type { Ajv6, Ajv6ValidateFunction } from "./deploy-cli.js";
+import { validateOnce } from "./accepted-data.js";
 import { ajvProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
 
@@ -133,92 +134,38 @@ function compile(schema: Schema): Ajv6ValidateFunction {
   return validate;
 }
 
-/** Bump when the way a verdict is reached changes (the slicing, ajv's options). */
+/** Bump when the way a verdict is reached changes (the slicing). */
 const VERDICT_FORMAT = 1;
-/** Accepted data remembered at most, the latest first: the tenants a machine starts from files. */
-const ACCEPTED_KEPT = 128;
-const ACCEPTED_FILE = path.join(CACHE_DIR, "accepted.json");
-
-/** Whether `value` is what JSON text parses to, so that its JSON text stands for it exactly. */
-function isPlainJson(value: unknown): boolean {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
-  if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0);
-  if (Array.isArray(value)) return value.every(isPlainJson);
-  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  return Object.values(value).every(isPlainJson);
-}
-
-/**
- * What names data the schema accepted: the hash of its JSON text with the installed Deploy CLI
- * (its version and place: its schema), its ajv (place and version) and this file's way of
- * validating. Data
- * JSON cannot stand for exactly (a YAML date, say) gets none and is always validated.
- */
-let validatorIdentity: string | undefined;
-
-function acceptedKey(data: Record<string, unknown>): string | undefined {
-  if (!isPlainJson(data)) return undefined;
-  validatorIdentity ??= JSON.stringify([
-    VERDICT_FORMAT,
-    DEPLOY_CLI_VERSION,
-    DEPLOY_CLI_DIR,
-    deployCliAjvIdentity(),
-  ]);
-  return createHash("sha256").update(validatorIdentity).update(JSON.stringify(data)).digest("hex");
-}
-
-function readAccepted(): string[] {
-  try {
-    const keys: unknown = JSON.parse(readFileSync(ACCEPTED_FILE, "utf8"));
-    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Remembers `key` first; a read-only disk, or a process writing at once, only costs speed. */
-function rememberAccepted(key: string): void {
-  try {
-    const keys = [key, ...readAccepted().filter((k) => k !== key)].slice(0, ACCEPTED_KEPT);
-    mkdirSync(CACHE_DIR, { recursive: true });
-    writeAtomically(ACCEPTED_FILE, JSON.stringify(keys));
-  } catch {
-    // Not remembered: the next process validates again.
-  }
-}
-
-let validations = 0;
-
-/** For tests: how many times this process ran ajv on assets (a remembered verdict runs none). */
-export function schemaValidations(): number {
-  return validations;
-}
 
 /**
  * Validates Deploy CLI assets (`tenant.yaml` parsed, or a directory export read) against the
  * JSON schema exported by the pinned auth0-deploy-cli, with its own ajv 6 and options, as
  * `a0deploy import` does before it deploys: null sections are dropped first, as it does.
  *
- * Loading ajv and compiling costs about a tenth of a second at every start, for a verdict that
- * depends on the data alone: with `remember` (a tenant read from files), data the schema
- * accepted is remembered by its hash in node_modules/.cache and accepted again without ajv.
- * Refused data is validated every time.
+ * With `remember` (a tenant read from files), data it accepted once is accepted again without
+ * ajv (`validateOnce`).
  */
 export function deployCliSchemaProblems(
   assets: Readonly<Record<string, unknown>>,
   remember = false,
 ): Problem[] {
   const data = Object.fromEntries(Object.entries(assets).filter(([, value]) => value !== null));
-  if (!remember) return validateNow(data);
-  const key = acceptedKey(data);
-  if (key !== undefined && readAccepted().includes(key)) return [];
-  const problems = validateNow(data);
-  if (key !== undefined && problems.length === 0) rememberAccepted(key);
-  return problems;
+  return validateOnce(data, {
+    // The Deploy CLI's version and place (its schema), its ajv's, and the slicing.
+    validator: () =>
+      JSON.stringify([
+        "deploy-cli",
+        VERDICT_FORMAT,
+        DEPLOY_CLI_VERSION,
+        DEPLOY_CLI_DIR,
+        deployCliAjvIdentity(),
+      ]),
+    validate: () => validateNow(data),
+    remember,
+  });
 }
 
 function validateNow(data: Record<string, unknown>): Problem[] {
-  validations += 1;
   const { root, sections: known } = schemaIndex();
   const properties: Schema = {};
   for (const name of Object.keys(data)) {

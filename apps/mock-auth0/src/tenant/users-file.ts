@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-import { deployCliAjv } from "./deploy-cli.js";
+import { validateOnce } from "./accepted-data.js";
+import { deployCliAjv, deployCliAjvIdentity } from "./deploy-cli.js";
 import type { Ajv6ValidateFunction } from "./deploy-cli.js";
 import { ajvProblems } from "./problems.js";
 import type { Problem } from "./problems.js";
@@ -69,17 +70,33 @@ export const MODELLED_USER_PROPERTIES = [
   "password_hash",
 ];
 
+let schemaText: string | undefined;
 let validateUsers: Ajv6ValidateFunction | undefined;
 
-/** Checks a users file's data against Auth0's import schema (ajv 6 checks `format: email`). */
-export function userFileProblems(data: unknown): Problem[] {
-  validateUsers ??= deployCliAjv().compile(
-    JSON.parse(readFileSync(USER_IMPORT_SCHEMA_FILE, "utf8")) as object,
-  );
+function importSchemaProblems(data: unknown): Problem[] {
+  schemaText ??= readFileSync(USER_IMPORT_SCHEMA_FILE, "utf8");
+  validateUsers ??= deployCliAjv().compile(JSON.parse(schemaText) as object);
+  if (validateUsers(structuredClone(data))) return [];
+  return ajvProblems(validateUsers.errors ?? [], "Auth0's import schema");
+}
+
+/**
+ * Checks a users file's data against Auth0's import schema (ajv 6 checks `format: email`),
+ * then Auth0's rules the schema does not state. With `remember` (a file), data the schema
+ * accepted once is not run through it again (`validateOnce`).
+ */
+export function userFileProblems(data: unknown, remember = false): Problem[] {
+  const schemaProblems = validateOnce(data, {
+    validator: () => {
+      schemaText ??= readFileSync(USER_IMPORT_SCHEMA_FILE, "utf8");
+      const schemaHash = createHash("sha256").update(schemaText).digest("hex");
+      return JSON.stringify(["users", schemaHash, deployCliAjvIdentity()]);
+    },
+    validate: () => importSchemaProblems(data),
+    remember,
+  });
+  if (schemaProblems.length > 0) return schemaProblems;
   const problems: Problem[] = [];
-  if (!validateUsers(structuredClone(data))) {
-    return ajvProblems(validateUsers.errors ?? [], "Auth0's import schema");
-  }
   (data as ImportUser[]).forEach((user, i) => {
     if (user.user_id?.startsWith("auth0|")) {
       problems.push({
