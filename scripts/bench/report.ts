@@ -160,7 +160,10 @@ function versusRows(t: TenantCapacityResult): Row[] {
   if (o.runs.length > 0) {
     const mockIssued = spreadOf(t, (r) => r.issuedP99Ms).median;
     rows.push(
-      single("2c. mock-auth0 / oidc-provider 9.13.3 (ratio | mock-auth0 | oidc-provider)", ""),
+      single(
+        "2c. mock-auth0 / oidc-provider 9.13.3 (median: the ratio, min: mock-auth0, max: oidc-provider)",
+        "",
+      ),
       ratioRow(
         `    ${t.settings.inFlight} flows in flight: polls/s`,
         t.sustainedPollsPerSecond.median,
