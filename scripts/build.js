@@ -4,7 +4,8 @@
  * (ESM, code-split, so a dynamic `import()` in the source loads its chunk only when reached),
  * with source maps pointing at the TypeScript. `pnpm install` and `pnpm test` make it; a
  * process started with `node --enable-source-maps build/<name>.js` starts in milliseconds
- * instead of compiling TypeScript first.
+ * instead of compiling TypeScript first. The agent CLI runs without `--enable-source-maps`
+ * (`LAZY_SOURCE_MAPS`) and maps the stack of a crash itself when it prints one.
  *
  * Incremental: `build/state.json` records every workspace source file the build read (size and
  * mtime), the lockfile and this file. When none changed, there is nothing to do (a few ms of
@@ -49,6 +50,14 @@ export const ENTRIES = /** @type {const} */ ({
 });
 
 /** @typedef {keyof typeof ENTRIES} EntryName */
+
+/**
+ * Entries that run without Node's `--enable-source-maps`: short-lived processes started many
+ * times, where Node parsing source maps for stacks nobody prints (web streams format one each
+ * time a reader is released) costs a fifth of the run's CPU. Their crashes are printed mapped
+ * (`mapStacksOfCrashes` in @ciba-testbed/shared/node).
+ */
+export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (new Set(["agent"]));
 
 /**
  * Left to Node: packages that find their own files at run time (wasm, workers, native
@@ -272,7 +281,7 @@ export async function ensureBuilt(options = { quiet: false }) {
 
 /** Runs a built entry in this process, as `node build/<name>.js <args>` would. */
 export async function runEntry(/** @type {EntryName} */ name, /** @type {string[]} */ args) {
-  process.setSourceMapsEnabled(true);
+  if (!LAZY_SOURCE_MAPS.has(name)) process.setSourceMapsEnabled(true);
   const file = builtEntry(name);
   process.argv = [process.argv[0] ?? process.execPath, file, ...args];
   await import(pathToFileURL(file).href);

@@ -169,7 +169,7 @@ const START_VARIANTS: {
   {
     name: BUILT_HELP,
     command: process.execPath,
-    args: ["--enable-source-maps", builtEntry("agent"), "--help"],
+    args: [builtEntry("agent"), "--help"],
   },
   { name: "tsx apps/agent/src/main.ts --help", command: TSX_BIN, args: [AGENT_MAIN, "--help"] },
   { name: "pnpm agent --help", command: "pnpm", args: ["--silent", "agent", "--help"] },

@@ -24,10 +24,13 @@ export interface AgentCli {
   args: string[];
 }
 
-/** `node build/agent.js`, what `pnpm agent` runs (scripts/build.js builds it). */
+/**
+ * `node build/agent.js`, what `pnpm agent` runs (scripts/build.js builds it), without
+ * `--enable-source-maps`, as `pnpm agent` runs it (see LAZY_SOURCE_MAPS there).
+ */
 export const AGENT_CLI: AgentCli = {
   command: process.execPath,
-  args: ["--enable-source-maps", builtEntry("agent")],
+  args: [builtEntry("agent")],
 };
 
 /**

@@ -1,3 +1,5 @@
+import { mapStacksOfCrashes } from "@ciba-testbed/shared/node";
+
 import { runCli } from "./cli.js";
 import { readEnvironment } from "./config.js";
 
@@ -9,6 +11,10 @@ import { readEnvironment } from "./config.js";
 function main(argv: string[]): Promise<number> {
   return runCli(argv, readEnvironment());
 }
+
+// Started without --enable-source-maps (it costs every run ~60 ms): a crash's stack is mapped
+// to the TypeScript sources when it is printed.
+mapStacksOfCrashes();
 
 // A reader that has gone (`pnpm agent --help | head -1`) is not the agent's error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

@@ -16,6 +16,21 @@ import { adminShop } from "./shop.js";
 import type { Shop } from "./shop.js";
 import type { ApproverPolicy } from "./wire.js";
 
+/**
+ * The shop lives for one testbed: V8's baseline WebAssembly compiler alone (Liftoff) opens its
+ * PGlite database for half the CPU, most of which went to optimising code such a short-lived
+ * shop never runs long enough to use.
+ */
+const NODE_FLAGS: Record<"mock-auth0" | "shop-api" | "model-server", string[]> = {
+  "mock-auth0": [],
+  "shop-api": ["--liftoff-only"],
+  "model-server": [],
+};
+
+function withNodeFlags(entry: ServerEntry, flags: string[]): ServerEntry {
+  return { ...entry, args: [...flags, ...entry.args] };
+}
+
 /** Auth0's per-user and per-IP CIBA limits and its tenant-wide rate limit; `null` turns one off. */
 export interface RateLimits {
   /** Backchannel requests one person may be sent a minute (Auth0: 5). */
@@ -189,7 +204,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const launch = (name: ServerName, env: Record<string, string>) =>
     ServerProcess.start({
       name,
-      entry: serverEntry(name),
+      entry: withNodeFlags(serverEntry(name), NODE_FLAGS[name]),
       env: { LOG_LEVEL: logLevel, ...env },
       logs: options.logs,
       timeoutMs,

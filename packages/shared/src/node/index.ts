@@ -7,3 +7,4 @@ export * from "./ready-record.js";
 export * from "./captured-output.js";
 export * from "./close-on-signals.js";
 export * from "./server-bin.js";
+export * from "./source-mapped-stack.js";
