@@ -1,0 +1,87 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { check } from "../scripts/check.js";
+
+// `pnpm check` on a small project of its own: a tsconfig, an eslint.config.js with typed rules,
+// and the files below. It lives under the repository's node_modules so that its config finds
+// typescript-eslint, and where nothing else lints or formats.
+const CONFIG = `import tseslint from "typescript-eslint";
+export default tseslint.config({
+  files: ["**/*.ts"],
+  extends: [tseslint.configs.strictTypeChecked],
+  languageOptions: { parserOptions: { project: ["./tsconfig.json"], tsconfigRootDir: import.meta.dirname } },
+});
+`;
+const TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    strict: true,
+    noEmit: true,
+    module: "nodenext",
+    target: "es2022",
+    types: [],
+    skipLibCheck: true,
+  },
+  include: ["*.ts"],
+});
+
+function project(files: Record<string, string>): string {
+  const parent = path.join(REPO_ROOT, "node_modules", ".cache");
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(path.join(parent, "check-test-"));
+  dirs.push(dir);
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(path.join(dir, "eslint.config.js"), CONFIG);
+  writeFileSync(path.join(dir, "tsconfig.json"), TSCONFIG);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(dir: string) {
+  let output = "";
+  const code = await check(dir, ["tsconfig.json"], { write: (text: string) => (output += text) });
+  return { code, output };
+}
+
+describe("pnpm check: typecheck and lint on one program", () => {
+  it("passes a project that both accept", async () => {
+    const { code, output } = await run(
+      project({
+        "ok.ts": "export function total(a: number): number {\n  return a;\n}\n",
+      }),
+    );
+    expect(output).toMatch(/typecheck: passed .* lint \(2 files\): passed/);
+    expect(code).toBe(0);
+  });
+
+  it("fails on a type error, printed as tsc prints it", async () => {
+    const { code, output } = await run(
+      project({ "bad.ts": 'export const count: number = "three";\n' }),
+    );
+    expect(output).toContain(
+      "bad.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.",
+    );
+    expect(output).toContain("typecheck: failed");
+    expect(code).toBe(1);
+  });
+
+  it("fails on a typed lint rule, which needs the checked program's types", async () => {
+    const { code, output } = await run(
+      project({
+        "floating.ts":
+          "async function save(): Promise<void> {\n  await Promise.resolve();\n}\nexport function go(): void {\n  save();\n}\n",
+      }),
+    );
+    expect(output).toContain("@typescript-eslint/no-floating-promises");
+    expect(output).toMatch(/typecheck: passed .* lint \(2 files\): failed/);
+    expect(code).toBe(1);
+  });
+});
