@@ -2,7 +2,11 @@ import { availableParallelism } from "node:os";
 
 import { defineConfig } from "vitest/config";
 
-const unit = (name: string, dir: string, options: { isolate?: boolean } = {}) => ({
+const unit = (
+  name: string,
+  dir: string,
+  options: { isolate?: boolean; execArgv?: string[] } = {},
+) => ({
   test: {
     name,
     root: dir,
@@ -11,6 +15,7 @@ const unit = (name: string, dir: string, options: { isolate?: boolean } = {}) =>
     // processes share the two cores, Vitest's 5 s default measures the machine, not the code.
     testTimeout: 20_000,
     isolate: options.isolate ?? true,
+    execArgv: options.execArgv ?? [],
   },
 });
 
@@ -36,7 +41,9 @@ export default defineConfig({
       // its own app, store and clock and leaves no global changed. (The agent's files patch
       // globals such as nock's interceptors, so they stay isolated.)
       unit("mock-auth0", "apps/mock-auth0", { isolate: false }),
-      unit("shop-api", "apps/shop-api", { isolate: false }),
+      // Each file opens PGlite: V8's baseline WebAssembly compiler alone (Liftoff) saves the
+      // optimising compiler's work on code a test file never runs long enough to need.
+      unit("shop-api", "apps/shop-api", { isolate: false, execArgv: ["--liftoff-only"] }),
       unit("agent", "apps/agent"),
       unit("model-server", "apps/model-server"),
       unit("testkit", "packages/testkit"),

@@ -118,29 +118,29 @@ function agentCommand(output: string): string {
 }
 
 describe("pnpm dev", () => {
-  it.each(["SIGINT", "SIGHUP"] as const)(
-    "stops every service it started on %s (Ctrl-C, a closed terminal)",
-    async (signal) => {
-      const ports = [await freePort(), await freePort()];
-      const dev = await runDev({
-        MOCK_AUTH0_PORT: String(ports[0]),
-        SHOP_API_PORT: String(ports[1]),
-      });
-      const out = await untilRunning(dev);
-      expect(out).toContain(`https://localhost:${ports[0]}/approver`);
-      for (const port of ports) expect(await portIsFree(port)).toBe(false);
-
-      await stopDev(dev, ports, signal);
-      for (const port of ports) expect(await portIsFree(port)).toBe(true);
-    },
-  );
-
-  it("prints the exact agent command for the ports it uses, and that command reaches this stack", async () => {
+  // Each `pnpm dev` costs seconds of CPU (three servers compiled by tsx), so one run checks
+  // the printed command and then Ctrl-C; another checks a closed terminal.
+  it("stops every service it started on SIGHUP (a closed terminal)", async () => {
     const ports = [await freePort(), await freePort()];
     const dev = await runDev({
       MOCK_AUTH0_PORT: String(ports[0]),
       SHOP_API_PORT: String(ports[1]),
     });
+    const out = await untilRunning(dev);
+    expect(out).toContain(`https://localhost:${ports[0]}/approver`);
+    for (const port of ports) expect(await portIsFree(port)).toBe(false);
+
+    await stopDev(dev, ports, "SIGHUP");
+    for (const port of ports) expect(await portIsFree(port)).toBe(true);
+  });
+
+  it("prints the exact agent command for the ports it uses, that command reaches this stack, and SIGINT (Ctrl-C) stops every service", async () => {
+    const ports = [await freePort(), await freePort()];
+    const dev = await runDev({
+      MOCK_AUTH0_PORT: String(ports[0]),
+      SHOP_API_PORT: String(ports[1]),
+    });
+    let stopped = false;
     try {
       const command = agentCommand(await untilRunning(dev));
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
@@ -174,8 +174,13 @@ describe("pnpm dev", () => {
       await control.approve(consent.auth_req_id);
       expect(await agentExit, agentOutput).toBe(0);
       expect((await control.request(consent.auth_req_id)).status).toBe("consumed");
+
+      for (const port of ports) expect(await portIsFree(port)).toBe(false);
+      await stopDev(dev, ports, "SIGINT");
+      stopped = true;
+      for (const port of ports) expect(await portIsFree(port)).toBe(true);
     } finally {
-      await stopDev(dev, ports);
+      if (!stopped) await stopDev(dev, ports);
     }
   });
 
