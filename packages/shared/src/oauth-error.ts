@@ -15,6 +15,11 @@ export function isOAuthErrorBody(value: unknown): value is OAuthErrorBody {
 /**
  * One class for every OAuth-style error an app answers with: the HTTP status, the spec's
  * `error` code, a description a person can act on, and any headers the answer needs.
+ *
+ * An answer below 500 is the protocol working (most token polls are answered
+ * `authorization_pending`), not a fault in the code, so it carries no stack: V8 would capture
+ * one for every such answer, a few per cent of the tenant's CPU under load. A 5xx keeps its
+ * stack for the log.
  */
 export class OAuthError extends Error {
   constructor(
@@ -23,7 +28,10 @@ export class OAuthError extends Error {
     readonly description: string,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(`${code}: ${description}`);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = "OAuthError";
   }
 

@@ -1,14 +1,13 @@
-import { randomBytes } from "node:crypto";
-
 import type { BackchannelRequest, Decision } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore, DecideResult } from "../backchannel/backchannel-store.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import { randomId } from "../random-id.js";
 
 /** Where the email's link points: Auth0's path, with the link's token as `consent`. */
 export const CONSENT_PATH = "/bc-verify";
 
 /** 256 bits from the CSPRNG, URL-safe: a link nobody can guess. */
-const newToken = () => randomBytes(32).toString("base64url");
+const newToken = () => randomId();
 
 /**
  * The email Auth0 sends for a request on the email channel (its "Asynchronous Approval"

@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
-
 import type { Clock } from "@ciba-testbed/shared";
 
 import type { AuthorizeRequest } from "./authorize-request.js";
+import { randomId } from "../random-id.js";
 
 /** An `/authorize` request waiting for the person to pick a user on the login page. */
 export interface LoginTransaction {
@@ -42,7 +41,7 @@ const TRANSACTION_LIFETIME_MS = 1_800_000;
 const MAX_ENTRIES = 10_000;
 
 /** 256 bits, URL-safe: codes, transaction ids, session and browser ids. */
-export const newSecret = (): string => randomBytes(32).toString("base64url");
+export const newSecret = (): string => randomId();
 
 class ExpiringMap<T extends { expiresAt: number }> {
   private readonly entries = new Map<string, T>();

@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-
 import {
   CIBA_GRANT_TYPE,
   MAX_PUSH_EXPIRY_SECONDS,
@@ -26,6 +24,7 @@ import { param } from "../request-params.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
+import { randomId } from "../random-id.js";
 
 export interface BcAuthorizeDeps {
   issuer: string;
@@ -40,7 +39,7 @@ export interface BcAuthorizeDeps {
   newAuthReqId?: () => string;
 }
 
-const defaultAuthReqId = () => randomBytes(32).toString("base64url");
+const defaultAuthReqId = () => randomId();
 
 function parseLoginHint(raw: string | undefined, issuer: string): string {
   if (raw === undefined || raw === "") {
