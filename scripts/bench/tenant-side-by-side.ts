@@ -142,8 +142,10 @@ async function pendingPolls(
       }
       ids.push({ id, lastAt: 0 });
     }
-    // A little over the interval, so that timer jitter never makes a poll early.
-    const gapMs = options.intervalSeconds * 1000 * 1.05;
+    // The server paces polls by when they arrive, the client by when it sent them: under load
+    // one poll may wait in the server's queue longer than the next, so polls sent 1.05
+    // intervals apart arrived early and got slow_down. Half an interval covers that jitter.
+    const gapMs = options.intervalSeconds * 1000 * 1.5;
     return await closedLoop(
       client,
       options.connections,
