@@ -4,6 +4,12 @@ import prettier from "eslint-config-prettier";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+/**
+ * The TypeScript programs the typed rules use, one per tsconfig: the one `pnpm typecheck`
+ * checks, and the browser code's. `pnpm check` (scripts/check.js) builds the same ones.
+ */
+export const TSCONFIGS = ["./tsconfig.json", "./apps/agent/src/web/client/tsconfig.json"];
+
 export default tseslint.config(
   {
     ignores: [
@@ -26,7 +32,7 @@ export default tseslint.config(
       // one for the browser code, instead of one per package: the packages share most of their
       // types, so this lints in half the CPU time, on one core.
       parserOptions: {
-        project: ["./tsconfig.json", "./apps/agent/src/web/client/tsconfig.json"],
+        project: TSCONFIGS,
         tsconfigRootDir: import.meta.dirname,
       },
     },

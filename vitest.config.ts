@@ -2,6 +2,8 @@ import { availableParallelism } from "node:os";
 
 import { defineConfig } from "vitest/config";
 
+import { SHORT_LIVED_SHOP_NODE_FLAGS } from "./packages/shared/src/node/short-lived-shop.js";
+
 const unit = (
   name: string,
   dir: string,
@@ -41,9 +43,11 @@ export default defineConfig({
       // its own app, store and clock and leaves no global changed. (The agent's files patch
       // globals such as nock's interceptors, so they stay isolated.)
       unit("mock-auth0", "apps/mock-auth0", { isolate: false }),
-      // Each file opens PGlite: V8's baseline WebAssembly compiler alone (Liftoff) saves the
-      // optimising compiler's work on code a test file never runs long enough to need.
-      unit("shop-api", "apps/shop-api", { isolate: false, execArgv: ["--liftoff-only"] }),
+      // Each file opens PGlite, and lives no longer than a throw-away shop.
+      unit("shop-api", "apps/shop-api", {
+        isolate: false,
+        execArgv: [...SHORT_LIVED_SHOP_NODE_FLAGS],
+      }),
       unit("agent", "apps/agent"),
       unit("model-server", "apps/model-server"),
       unit("testkit", "packages/testkit"),

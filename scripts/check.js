@@ -15,9 +15,9 @@ import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import ts from "typescript";
 
+import { TSCONFIGS } from "../eslint.config.js";
+
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
-/** The programs `pnpm typecheck` checks and eslint.config.js lints with, in that order. */
-export const TSCONFIGS = ["tsconfig.json", "apps/agent/src/web/client/tsconfig.json"];
 
 /** The program `tsc -p <configPath>` would check. */
 function programOf(/** @type {string} */ configPath) {

@@ -2,8 +2,8 @@
  * `pnpm test`: typecheck and lint (`pnpm check`), format:check, and `vitest run` with any
  * arguments given, all at once. The checks are single-threaded and much of the end-to-end tests'
  * time is spent waiting on real processes, so on two cores the three together take little
- * longer than vitest alone. Each check's output is printed whole when it ends, vitest's live; a summary of the
- * checks follows vitest's. Exits 1 when a check fails, else with vitest's code.
+ * longer than vitest alone. Each check's output is printed whole when it ends, vitest's live;
+ * a summary of the checks follows vitest's. Exits 1 when a check fails, else with vitest's code.
  */
 import { spawn } from "node:child_process";
 

@@ -6,8 +6,7 @@ import path from "node:path";
 
 import { REPO_ROOT, TSX_BIN, startStack } from "@ciba-testbed/stack";
 
-import { builtEntry } from "../build.js";
-import { runAgent } from "@ciba-testbed/stack/agent-cli";
+import { AGENT_CLI, runAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
 
 import { writeBenchSettings } from "./bench-tenant.js";
@@ -168,8 +167,8 @@ const START_VARIANTS: {
 }[] = [
   {
     name: BUILT_HELP,
-    command: process.execPath,
-    args: [builtEntry("agent"), "--help"],
+    command: AGENT_CLI.command,
+    args: [...AGENT_CLI.args, "--help"],
   },
   { name: "tsx apps/agent/src/main.ts --help", command: TSX_BIN, args: [AGENT_MAIN, "--help"] },
   { name: "pnpm agent --help", command: "pnpm", args: ["--silent", "agent", "--help"] },

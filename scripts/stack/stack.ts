@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { SHORT_LIVED_SHOP_NODE_FLAGS } from "@ciba-testbed/shared/node";
 
 import { ControlClient } from "./control-client.js";
 import { REPO_ROOT } from "./repo-root.js";
@@ -120,11 +121,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     const database = await shopDatabase;
-    // A throw-away shop lives for a test or a demo: V8's baseline WebAssembly compiler alone
-    // (Liftoff) opens its PGlite database for 0.8 s of CPU instead of 1.5 s, most of which
-    // went to optimising code such a shop never runs long enough to use. A long-lived shop
-    // keeps the optimising tier: it sells ~10% more orders a second once warm (pnpm bench).
-    const shopFlags = options.shopApiData === "persistent" ? [] : ["--liftoff-only"];
+    // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
+    const shopFlags = options.shopApiData === "persistent" ? [] : [...SHORT_LIVED_SHOP_NODE_FLAGS];
     const shop = await start(
       "shop-api",
       "cyan",

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { SHORT_LIVED_SHOP_NODE_FLAGS } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
@@ -15,21 +16,6 @@ import { ServerProcess } from "./server-process.js";
 import { adminShop } from "./shop.js";
 import type { Shop } from "./shop.js";
 import type { ApproverPolicy } from "./wire.js";
-
-/**
- * The shop lives for one testbed: V8's baseline WebAssembly compiler alone (Liftoff) opens its
- * PGlite database for half the CPU, most of which went to optimising code such a short-lived
- * shop never runs long enough to use.
- */
-const NODE_FLAGS: Record<"mock-auth0" | "shop-api" | "model-server", string[]> = {
-  "mock-auth0": [],
-  "shop-api": ["--liftoff-only"],
-  "model-server": [],
-};
-
-function withNodeFlags(entry: ServerEntry, flags: string[]): ServerEntry {
-  return { ...entry, args: [...flags, ...entry.args] };
-}
 
 /** Auth0's per-user and per-IP CIBA limits and its tenant-wide rate limit; `null` turns one off. */
 export interface RateLimits {
@@ -204,7 +190,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const launch = (name: ServerName, env: Record<string, string>) =>
     ServerProcess.start({
       name,
-      entry: withNodeFlags(serverEntry(name), NODE_FLAGS[name]),
+      entry: serverEntry(name, name === "shop-api" ? SHORT_LIVED_SHOP_NODE_FLAGS : []),
       env: { LOG_LEVEL: logLevel, ...env },
       logs: options.logs,
       timeoutMs,

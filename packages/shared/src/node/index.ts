@@ -8,3 +8,4 @@ export * from "./captured-output.js";
 export * from "./close-on-signals.js";
 export * from "./server-bin.js";
 export * from "./source-mapped-stack.js";
+export * from "./short-lived-shop.js";

@@ -35,14 +35,7 @@ export function sourceMappedStack(stack: string, load: SourceMapLoader = sourceM
     .map((line) => {
       const frame = FRAME.exec(line);
       if (frame === null) return line;
-      const [, before, location, row, column, after] = frame as unknown as [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-      ];
+      const [, before = "", location = "", row = "", column = "", after = ""] = frame;
       const file = location.startsWith("file://") ? fileURLToPath(location) : location;
       if (!maps.has(file)) maps.set(file, load(file));
       const entry = maps.get(file)?.findEntry(Number(row) - 1, Number(column) - 1);
