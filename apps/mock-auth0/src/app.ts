@@ -1,6 +1,6 @@
 import { systemClock } from "@ciba-testbed/shared";
 import type { Clock } from "@ciba-testbed/shared";
-import express, { urlencoded, json } from "express";
+import express from "express";
 import type { Express, RequestHandler } from "express";
 import type { Logger } from "pino";
 
@@ -12,9 +12,10 @@ import { ControlAuth } from "./control-auth.js";
 import { ConsentEmails } from "./email/consent-emails.js";
 import { errorHandler, rejectMalformedPath } from "./error-handler.js";
 import { errors } from "./errors.js";
-import { OAUTH_BODY_LIMIT } from "./limits.js";
+import { OAUTH_BODY_LIMIT_BYTES } from "./limits.js";
 import { LoginState } from "./login/login-state.js";
 import { loginRoutes } from "./login/login-routes.js";
+import { oauthBody } from "./oauth-body.js";
 import { OpaqueAccessTokens } from "./opaque-tokens.js";
 import { RefreshTokenStore } from "./refresh-tokens.js";
 import {
@@ -107,10 +108,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     });
   }
 
-  const form = [
-    urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT }),
-    json({ limit: OAUTH_BODY_LIMIT }),
-  ];
+  const form = oauthBody(OAUTH_BODY_LIMIT_BYTES);
   // Tokens: opaque ones for /userinfo, refresh tokens, and the client assertions already used.
   const opaqueTokens = new OpaqueAccessTokens(issuer);
   const refreshTokens = new RefreshTokenStore();
@@ -127,7 +125,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     noStore,
     authenticationApi,
     bcAuthorizePerIpLimit(rateLimits, clock),
-    ...form,
+    form,
     assertionAuth(`${issuer}bc-authorize`),
     bcAuthorize({
       issuer,
@@ -144,7 +142,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     "/oauth/token",
     noStore,
     authenticationApi,
-    ...form,
+    form,
     assertionAuth(`${issuer}oauth/token`),
     token({
       issuer,

@@ -79,10 +79,19 @@ function readCredentials(req: Request): Credentials {
   return { method: "client_secret_post", clientId: bodyClientId, clientSecret: bodySecret };
 }
 
-function sameSecret(given: string, expected: string): boolean {
-  // Hashing first makes the comparison constant-time whatever the lengths.
-  const digest = (value: string) => createHash("sha256").update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+const sha256 = (value: string) => createHash("sha256").update(value).digest();
+
+/** Each client's secret digest, made once: a tenant's clients do not change while it runs. */
+const secretDigests = new WeakMap<TenantClient, Buffer>();
+
+function sameSecret(given: string, client: TenantClient, secret: string): boolean {
+  let expected = secretDigests.get(client);
+  if (expected === undefined) {
+    expected = sha256(secret);
+    secretDigests.set(client, expected);
+  }
+  // Comparing digests makes the comparison constant-time whatever the lengths.
+  return timingSafeEqual(sha256(given), expected);
 }
 
 const usesAssertion = (req: Request) =>
@@ -162,7 +171,7 @@ export function authenticateClient(
     }[client.authentication];
     throw invalidClient(`Client ${client.clientId} ${reason}`, credentials.method);
   }
-  if (!client?.clientSecret || !sameSecret(credentials.clientSecret, client.clientSecret)) {
+  if (!client?.clientSecret || !sameSecret(credentials.clientSecret, client, client.clientSecret)) {
     throw invalidClient(
       "Client authentication failed: unknown client_id or wrong client_secret",
       credentials.method,

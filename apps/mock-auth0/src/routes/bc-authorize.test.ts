@@ -19,6 +19,8 @@ describe("POST /bc-authorize", () => {
     const h = await createHarness();
     const response = await h.bcAuthorize().expect(200);
     expect(response.headers["cache-control"]).toBe("no-store");
+    expect(response.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(response.headers.etag).toBeUndefined();
     const body = response.body as { auth_req_id: string; expires_in: number; interval: number };
     expect(body.expires_in).toBe(300);
     expect(body.interval).toBe(1);

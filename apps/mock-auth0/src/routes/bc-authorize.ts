@@ -8,6 +8,7 @@ import {
 import type { AuthorizationDetail, Clock } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
+import { sendJson } from "@ciba-testbed/shared/http";
 
 import type { Approver } from "../approver/approver.js";
 import {
@@ -302,7 +303,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       },
       "backchannel authentication request created",
     );
-    res.json({
+    sendJson(res, 200, {
       auth_req_id: request.authReqId,
       expires_in: expiresIn,
       interval: settings.intervalSeconds,

@@ -2,6 +2,7 @@ import { CIBA_GRANT_TYPE, CLIENT_CREDENTIALS_GRANT_TYPE, OAuthError } from "@cib
 import type { Clock } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
+import { sendJson } from "@ciba-testbed/shared/http";
 
 import { issueApprovedTokens, REFRESH_TOKEN_GRANT_TYPE } from "../approved-tokens.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
@@ -89,10 +90,10 @@ export function token(deps: TokenDeps): RequestHandler {
       if (!(error instanceof OAuthError)) throw error;
       // A grant's refusal, `authorization_pending` above all (most polls get it), is answered
       // here exactly as the error handler answers it, without walking the rest of the app.
-      res.status(error.status).set(error.headers).json(error.toJSON());
+      sendJson(res, error.status, error.toJSON(), error.headers);
       return;
     }
-    res.json(answer);
+    sendJson(res, 200, answer);
   };
 }
 

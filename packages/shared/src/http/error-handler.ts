@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 
 import { OAuthError } from "../oauth-error.js";
 import { requestReadError } from "./request-errors.js";
+import { sendJson } from "./send-json.js";
 
 export interface ErrorHandlerOptions {
   /** Used when the request carries no pino-http `req.log`. */
@@ -32,13 +33,13 @@ export function createErrorHandler(options: ErrorHandlerOptions): ErrorRequestHa
         : (options.translate?.(error) ?? requestReadError(error, options.bodyLimit));
     if (known === undefined) {
       loggerOf(req, options.logger).error({ err: error }, "unexpected error");
-      res.status(500).json({
+      sendJson(res, 500, {
         error: "server_error",
         error_description: "The server hit an unexpected error; try again later",
       });
       return;
     }
-    res.status(known.status).set(known.headers).json(known.toJSON());
+    sendJson(res, known.status, known.toJSON(), known.headers);
   };
 }
 

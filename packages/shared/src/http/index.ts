@@ -2,3 +2,4 @@ export * from "./error-handler.js";
 export * from "./error-table.js";
 export * from "./request-errors.js";
 export * from "./log-level.js";
+export * from "./send-json.js";
