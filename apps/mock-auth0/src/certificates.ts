@@ -1,13 +1,11 @@
-import { X509Certificate as NodeX509Certificate, randomBytes, webcrypto } from "node:crypto";
+import { X509Certificate as NodeX509Certificate } from "node:crypto";
 import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
-import * as x509 from "@peculiar/x509";
-
 /**
- * A local certificate authority and a `localhost` server certificate it signed.
- * `@peculiar/x509` builds them on Node's WebCrypto: no OpenSSL binary, same result on every OS.
+ * A local certificate authority and a `localhost` server certificate it signed
+ * (certificate-authority.ts makes them).
  */
 export interface LocalCertificates {
   /** PEM of the CA: what `NODE_EXTRA_CA_CERTS` must point at. */
@@ -25,20 +23,8 @@ const CA_KEY_FILE = "ca-key.pem";
 const SERVER_CERT_FILE = "localhost.pem";
 const SERVER_KEY_FILE = "localhost-key.pem";
 
-const SERVER_NAMES: x509.JsonGeneralName[] = [
-  { type: "dns", value: "localhost" },
-  { type: "ip", value: "127.0.0.1" },
-  { type: "ip", value: "::1" },
-];
-const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-const DAY_MS = 86_400_000;
-/** Browsers refuse server certificates valid for more than 398 days. */
-const SERVER_VALIDITY_DAYS = 397;
-const CA_VALIDITY_DAYS = 3650;
 /** Certificates this close to expiry are replaced at start. */
-const RENEW_BEFORE_MS = 7 * DAY_MS;
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+const RENEW_BEFORE_MS = 7 * 86_400_000;
 
 /** Reuses the certificates in `dir` when they are usable, else creates a fresh set. */
 export async function ensureLocalCertificates(
@@ -81,64 +67,13 @@ async function readUsable(dir: string, now: number): Promise<LocalCertificates |
 }
 
 async function writeFresh(dir: string, now: number): Promise<void> {
-  const crypto = webcrypto.subtle;
-  const notBefore = new Date(now - DAY_MS);
-  const caKeys = await crypto.generateKey(ALGORITHM, true, ["sign", "verify"]);
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: "CN=ciba-testbed local CA, O=ciba-testbed",
-    notBefore,
-    notAfter: new Date(now + CA_VALIDITY_DAYS * DAY_MS),
-    keys: caKeys,
-    signingAlgorithm: ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-
-  const serverKeys = await crypto.generateKey(ALGORITHM, true, ["sign", "verify"]);
-  const server = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: "CN=localhost",
-    issuer: ca.subject,
-    notBefore,
-    notAfter: new Date(now + SERVER_VALIDITY_DAYS * DAY_MS),
-    publicKey: serverKeys.publicKey,
-    signingKey: caKeys.privateKey,
-    signingAlgorithm: ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(SERVER_NAMES),
-      await x509.SubjectKeyIdentifierExtension.create(serverKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-
-  const privatePem = async (key: webcrypto.CryptoKey) =>
-    x509.PemConverter.encode(await crypto.exportKey("pkcs8", key), "PRIVATE KEY");
+  const { makeLocalCertificates } = await import("./certificate-authority.js");
+  const made = await makeLocalCertificates(now);
   // The CA key signs nothing after this, but keeping it lets a person issue more local certs.
-  await writeAtomically(path.join(dir, CA_KEY_FILE), await privatePem(caKeys.privateKey), 0o600);
-  await writeAtomically(
-    path.join(dir, SERVER_KEY_FILE),
-    await privatePem(serverKeys.privateKey),
-    0o600,
-  );
-  await writeAtomically(path.join(dir, SERVER_CERT_FILE), server.toString("pem"), 0o644);
-  await writeAtomically(path.join(dir, CA_CERT_FILE), ca.toString("pem"), 0o644);
-}
-
-function serial(): string {
-  // RFC 5280 section 4.1.2.2: positive, at most 20 octets; clear the top bit to stay positive.
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return bytes.toString("hex");
+  await writeAtomically(path.join(dir, CA_KEY_FILE), made.caKey, 0o600);
+  await writeAtomically(path.join(dir, SERVER_KEY_FILE), made.serverKey, 0o600);
+  await writeAtomically(path.join(dir, SERVER_CERT_FILE), made.serverCert, 0o644);
+  await writeAtomically(path.join(dir, CA_CERT_FILE), made.caCert, 0o644);
 }
 
 async function writeAtomically(file: string, content: string, mode: number): Promise<void> {
