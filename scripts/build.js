@@ -47,6 +47,7 @@ export const ENTRIES = /** @type {const} */ ({
   // Started as processes by the tests.
   "test-supervised-server": "test/fixtures/supervised-server.ts",
   "test-auth0-sdk-client": "test/fixtures/auth0-sdk-client.ts",
+  "test-lease-claimer": "apps/agent/src/test-support/lease-claimer.ts",
 });
 
 /** @typedef {keyof typeof ENTRIES} EntryName */

@@ -72,7 +72,7 @@ export function shopApiEnv(tenant: RunningMockAuth0, data: ShopData): Record<str
   };
 }
 
-/** One shop-api process: `node --import tsx`, so its pid is the app's and SIGKILL hits it. */
+/** One shop-api process, from the build: its pid is the app's, so SIGKILL hits it. */
 export class ShopApiProcess {
   private constructor(
     readonly child: SupervisedChild,

@@ -3,9 +3,10 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { builtEntry } from "../../../scripts/build.js";
 
 import type { AgentStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
@@ -15,7 +16,8 @@ import type { ClaimAnswer, ClaimOrder } from "./test-support/lease-claimer.js";
 import { startRedisServer, type RedisServer } from "./test-support/redis-server.js";
 
 const ROUNDS = 1000;
-const CLAIMER = fileURLToPath(new URL("test-support/lease-claimer.ts", import.meta.url));
+/** test-support/lease-claimer.ts, built (scripts/build.js): a process starts in milliseconds. */
+const CLAIMER = builtEntry("test-lease-claimer");
 
 /** Each round starts from one of these states, prepared by the parent before the claims. */
 const STARTS = ["no lease", "an expired lease", "a released lease"] as const;
@@ -70,7 +72,7 @@ describe.each(STORES)("%s store leases across processes", (_, makeStore) => {
     race = await makeStore();
     claimers = [0, 1].map(() =>
       fork(CLAIMER, [race.target], {
-        execArgv: ["--import", "tsx"],
+        execArgv: ["--enable-source-maps"],
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       }),
     );
