@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 
 import express, { urlencoded } from "express";
@@ -10,8 +13,8 @@ import { oauthBody, parseForm } from "./oauth-body.js";
 
 const LIMIT = 20 * 1024;
 
-/** `req.body` as each reader leaves it, or the error's status and type. */
-function echo(reader: express.RequestHandler): Express {
+/** `req.body` as each reader leaves it, or the error's status and type (also kept in `seen`). */
+function echo(reader: express.RequestHandler, seen: string[] = []): Express {
   const app = express();
   app.post("/", reader, (req, res) => {
     res.json({ body: req.body as unknown, prototype: Object.getPrototypeOf(req.body) === null });
@@ -22,6 +25,7 @@ function echo(reader: express.RequestHandler): Express {
     res,
     _next,
   ) => {
+    seen.push(error.type ?? "unknown");
     res.status(error.status ?? 500).json({ error: error.type ?? "unknown" });
   };
   app.use(answerError);
@@ -140,5 +144,27 @@ describe("oauthBody: the tenant's OAuth request bodies", () => {
   it("parses the usual form without qs and gives each repeated key an array", () => {
     expect(parseForm("a=1&b=x+y&a=2&a=3&c")).toEqual({ a: ["1", "2", "3"], b: "x y", c: "" });
     expect(parseForm("v=%E0%A4%A")).toEqual({ v: "%E0%A4%A" });
+  });
+
+  it("reports a client that goes away mid-body as request.aborted, and keeps serving", async () => {
+    const seen: string[] = [];
+    const server = echo(oauthBody(LIMIT), seen).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = connect(port, "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(
+        "POST / HTTP/1.1\r\nHost: localhost\r\n" +
+          "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na=1",
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      socket.destroy();
+      await expect.poll(() => seen).toEqual(["request.aborted"]);
+      const after = await request(server).post("/").type("form").send("a=2");
+      expect(after.body).toEqual({ body: { a: "2" }, prototype: false });
+    } finally {
+      server.close();
+    }
   });
 });

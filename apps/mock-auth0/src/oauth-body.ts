@@ -67,16 +67,22 @@ function isPlainFormType(type: string): boolean {
  * that goes away first gets body-parser's `request.aborted` (it is not there to read it).
  */
 function readPlainForm(req: Request, length: number, next: (error?: unknown) => void): void {
+  if (req.destroyed) {
+    next(aborted());
+    return;
+  }
   const chunks: Buffer[] = [];
   let received = 0;
   let settled = false;
   const settle = (error?: unknown) => {
     if (settled) return;
     settled = true;
+    // As raw-body does: once read, a later connection error is not this reader's to report
+    // (Node emits a request's 'error' only while it has listeners).
     req.removeListener("data", onData);
     req.removeListener("end", onEnd);
-    req.removeListener("aborted", onAborted);
-    req.removeListener("error", onAborted);
+    req.removeListener("close", onClose);
+    req.removeListener("error", onClose);
     next(error);
   };
   const onData = (chunk: Buffer) => {
@@ -97,14 +103,17 @@ function readPlainForm(req: Request, length: number, next: (error?: unknown) => 
     }
     settle();
   };
-  const onAborted = () => {
-    settle(readError(400, "request aborted", "request.aborted"));
+  // Closed or failed before its end: the client went away.
+  const onClose = () => {
+    settle(aborted());
   };
   req.on("data", onData);
   req.on("end", onEnd);
-  req.on("aborted", onAborted);
-  req.on("error", onAborted);
+  req.on("close", onClose);
+  req.on("error", onClose);
 }
+
+const aborted = () => readError(400, "request aborted", "request.aborted");
 
 /** An error shaped like body-parser's (http-errors): a status and a `type`. */
 function readError(status: number, message: string, type: string): Error {
