@@ -6,7 +6,7 @@ import qs from "qs";
 const PARAMETER_LIMIT = 1000;
 
 /**
- * The body of `/bc-authorize` and `/oauth/token`: a form or JSON, `limit` bytes at most.
+ * The body of `/bc-authorize` and `/oauth/token`: a form or JSON, `limitBytes` at most.
  *
  * Nearly every request to them is a UTF-8 form of a stated length, uncompressed. That one is
  * read here and parsed by `parseForm`, to the same `req.body` body-parser makes; under load
