@@ -7,12 +7,13 @@ import { SHORT_LIVED_SHOP_NODE_FLAGS } from "./packages/shared/src/node/short-li
 const unit = (
   name: string,
   dir: string,
-  options: { isolate?: boolean; execArgv?: string[] } = {},
+  options: { isolate?: boolean; execArgv?: string[]; include?: string[]; exclude?: string[] } = {},
 ) => ({
   test: {
     name,
     root: dir,
-    include: ["src/**/*.test.ts"],
+    include: options.include ?? ["src/**/*.test.ts"],
+    exclude: options.exclude ?? [],
     // Some unit files start real processes or run thousands of requests; while the e2e files'
     // processes share the two cores, Vitest's 5 s default measures the machine, not the code.
     testTimeout: 20_000,
@@ -20,6 +21,25 @@ const unit = (
     execArgv: options.execArgv ?? [],
   },
 });
+
+/**
+ * The agent's test files that patch process-wide state: nock's interceptors (http.request,
+ * also through test-support/stubs.ts), the default CA store (tls.createSecureContext), a spy
+ * on process.stdout, fake timers. Each runs in a fresh worker; the agent's other files share
+ * one worker's modules (`isolate: false`), as the other projects do.
+ */
+const AGENT_GLOBAL_PATCHING = [
+  "src/agent.test.ts",
+  "src/agent-recovery.test.ts",
+  "src/local-tenant-trust.test.ts",
+  "src/auth0-answers.test.ts",
+  "src/catalog-check.test.ts",
+  "src/catalog-source.test.ts",
+  "src/model.test.ts",
+  "src/shop-client.test.ts",
+  "src/documented-examples.test.ts",
+  "src/ancestry.test.ts",
+];
 
 // JUNIT_REPORT=<file> adds a JUnit XML report for CI systems, next to the usual output.
 const junit = process.env.JUNIT_REPORT;
@@ -39,8 +59,8 @@ export default defineConfig({
     // `isolate: false`: a worker keeps its modules from one file to the next instead of
     // importing Express, jose, the stack and the app again for every file: half the CPU time of
     // the unit projects, 8 of the end-to-end project's 174 s. Each file builds its own apps,
-    // stores, clocks and processes, and leaves no global changed. The agent's files patch
-    // globals (nock's interceptors, process.stdout), so they stay isolated.
+    // stores, clocks and processes, and leaves no global changed; the agent's few files that
+    // patch globals (AGENT_GLOBAL_PATCHING) stay isolated.
     projects: [
       unit("shared", "packages/shared", { isolate: false }),
       unit("mock-auth0", "apps/mock-auth0", { isolate: false }),
@@ -49,7 +69,8 @@ export default defineConfig({
         isolate: false,
         execArgv: [...SHORT_LIVED_SHOP_NODE_FLAGS],
       }),
-      unit("agent", "apps/agent"),
+      unit("agent", "apps/agent", { isolate: false, exclude: AGENT_GLOBAL_PATCHING }),
+      unit("agent-isolated", "apps/agent", { include: AGENT_GLOBAL_PATCHING }),
       unit("model-server", "apps/model-server", { isolate: false }),
       unit("testkit", "packages/testkit", { isolate: false }),
       {
