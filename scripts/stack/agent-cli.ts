@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
+import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentReportJson } from "@ciba-testbed/agent";
 import { build } from "esbuild";
 
-import { builtEntry } from "../build.js";
+import { BUILD_DIR, builtEntry, ensureBuilt } from "../build.js";
 import { REPO_ROOT } from "./repo-root.js";
 
 export interface AgentRun {
@@ -35,35 +35,44 @@ export const AGENT_CLI: AgentCli = {
 
 /**
  * The agent CLI with the test-only stop point `stopAt` compiled in (see the agent's
- * stop-point.ts), bundled into a temporary folder; without `stopAt`, the build's own CLI.
- * A bundle outside the repository reads no `<repo>/.env` and has no default store or CA
- * file: pass AGENT_STORE and NODE_EXTRA_CA_CERTS (a stack's `agentEnv()` does).
+ * stop-point.ts); without `stopAt`, the build's own CLI. Each stop point's CLI is bundled
+ * once (one file, `build/stop-points/<point>/agent.js`) and reused while `build/` is current:
+ * a rebuild replaces the whole folder, so none outlives the sources it was made from. The
+ * agent finds the repository three folders above its module, which for this file is `build/`
+ * itself: it reads no `<repo>/.env` and has no default store or CA file, so pass AGENT_STORE
+ * and NODE_EXTRA_CA_CERTS (a stack's `agentEnv()` does).
  */
 export async function buildAgentCli(
   options: { stopAt?: string } = {},
 ): Promise<AgentCli & { remove(): Promise<void> }> {
-  if (options.stopAt === undefined) return { ...AGENT_CLI, remove: () => Promise.resolve() };
-  const dir = await mkdtemp(path.join(tmpdir(), "agent-cli-"));
-  const outfile = path.join(dir, "main.mjs");
-  await build({
-    entryPoints: [path.join(REPO_ROOT, "apps/agent/src/main.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "warning",
-    // Some dependencies are CommonJS and call require().
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    define: { AGENT_STOP_AT: JSON.stringify(options.stopAt) },
-  });
-  return {
-    command: process.execPath,
-    args: [outfile],
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
+  const kept = { remove: () => Promise.resolve() };
+  if (options.stopAt === undefined) return { ...AGENT_CLI, ...kept };
+  if (!/^[a-z-]+$/.test(options.stopAt)) throw new Error(`no stop point "${options.stopAt}"`);
+  // Rebuilt first when a source changed, which also drops every stop point's old bundle.
+  await ensureBuilt({ quiet: true });
+  const outfile = path.join(BUILD_DIR, "stop-points", options.stopAt, "agent.js");
+  if (!existsSync(outfile)) {
+    await mkdir(path.dirname(outfile), { recursive: true });
+    // Written beside and renamed, so a test file bundling the same point at once, or one
+    // starting it, never reads half a file.
+    const partial = `${outfile}.${String(process.pid)}.partial.js`;
+    await build({
+      entryPoints: [path.join(REPO_ROOT, "apps/agent/src/main.ts")],
+      outfile: partial,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "warning",
+      // Some dependencies are CommonJS and call require().
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+      define: { AGENT_STOP_AT: JSON.stringify(options.stopAt) },
+    });
+    await rename(partial, outfile);
+  }
+  return { command: process.execPath, args: [outfile], ...kept };
 }
 
 export interface AgentExit {
