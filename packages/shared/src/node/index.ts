@@ -6,6 +6,7 @@ export * from "./network-error.js";
 export * from "./ready-record.js";
 export * from "./captured-output.js";
 export * from "./close-on-signals.js";
+export * from "./code-cache.js";
 export * from "./server-bin.js";
 export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";

@@ -17,8 +17,9 @@ export function sourceMapBeside(file: string): SourceMap | undefined {
   }
 }
 
-// `    at fn (file:///x/build/chunk.js:12:34)` or `    at file:///x/build/chunk.js:12:34`.
-const FRAME = /^(\s+at (?:.*? \()?)((?:file:\/\/)?\/[^()]+?\.m?js):(\d+):(\d+)(\)?)$/;
+// `    at fn (file:///x/build/chunk.js:12:34)`, `    at file:///x/build/chunk.js:12:34`, or a
+// CommonJS file by its path (`    at fn (/x/build/agent-cli.cjs:1:2345)`).
+const FRAME = /^(\s+at (?:.*? \()?)((?:file:\/\/)?\/[^()]+?\.[cm]?js):(\d+):(\d+)(\)?)$/;
 
 /**
  * `stack` with every frame in a built file that has a source map rewritten to the TypeScript

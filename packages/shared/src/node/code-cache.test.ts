@@ -1,0 +1,150 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { build } from "esbuild";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import type { CodeCacheOptions, CodeCacheRun } from "./code-cache.js";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** Started as `node runner.mjs <file> <args>`: runs `<file>` with the options in CC_OPTIONS. */
+const RUNNER = `import { runWithCodeCache } from ${JSON.stringify(path.join(HERE, "code-cache.ts"))};
+const run = runWithCodeCache(process.argv[2], JSON.parse(process.env.CC_OPTIONS ?? "{}"));
+process.stderr.write(\`code-cache \${JSON.stringify(run)}\\n\`);
+`;
+
+/** A CommonJS one-file bundle, as scripts/build.js makes the agent CLI's. */
+const APP = `import path from "node:path";
+import { mapStacksOfCrashes } from ${JSON.stringify(path.join(HERE, "source-mapped-stack.ts"))};
+
+export function failingStep(id: string): never {
+  throw new Error(\`step \${id} failed\`);
+}
+
+if (process.argv.includes("crash")) {
+  mapStacksOfCrashes();
+  setTimeout(() => failingStep("s-1"), 1);
+} else {
+  void import("node:os").then((os) => {
+    process.stdout.write(JSON.stringify({ file: path.basename(__filename), eol: os.EOL === "\\n" }));
+  });
+}
+`;
+const THROW_LINE = 5;
+const THROW_COLUMN = 9;
+
+describe("runWithCodeCache", () => {
+  let dir: string;
+  let source: string;
+  let runner: string;
+  let app: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "code-cache-"));
+    source = path.join(dir, "app.ts");
+    writeFileSync(source, APP);
+    writeFileSync(path.join(dir, "runner.ts"), RUNNER);
+    runner = path.join(dir, "out", "runner.mjs");
+    app = path.join(dir, "out", "app.cjs");
+    await Promise.all([
+      build({
+        entryPoints: [path.join(dir, "runner.ts")],
+        outfile: runner,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        logLevel: "warning",
+      }),
+      build({
+        entryPoints: [source],
+        outfile: app,
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        // As scripts/build.js builds the agent CLI: no import() (see runWithCodeCache).
+        supported: { "dynamic-import": false },
+        sourcemap: "linked",
+        sourcesContent: false,
+        logLevel: "warning",
+      }),
+    ]);
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    for (const name of ["app.cjs.cache", "usage.cache"]) {
+      rmSync(path.join(dir, "out", name), { force: true });
+    }
+  });
+
+  function run(options: CodeCacheOptions = {}, args: string[] = []) {
+    const ran = spawnSync(process.execPath, [runner, app, ...args], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", CC_OPTIONS: JSON.stringify(options) },
+    });
+    const line = ran.stderr.split("\n").find((text) => text.startsWith("code-cache "));
+    return {
+      status: ran.status,
+      stdout: ran.stdout,
+      stderr: ran.stderr,
+      cache: line === undefined ? undefined : (JSON.parse(line.slice(11)) as CodeCacheRun).cache,
+    };
+  }
+
+  it("runs the file as node would: its __filename, require and import()", () => {
+    const first = run();
+    expect(first.status).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ file: "app.cjs", eol: true });
+  });
+
+  it("compiles at the first run and writes the cache as it exits; the next run reads it", () => {
+    expect(run().cache).toBe("none");
+    expect(existsSync(`${app}.cache`)).toBe(true);
+    const second = run();
+    expect(second.cache).toBe("accepted");
+    expect(JSON.parse(second.stdout)).toEqual({ file: "app.cjs", eol: true });
+  });
+
+  it("refuses a cache made from another source, compiles, and writes one for this source", () => {
+    writeFileSync(`${app}.cache`, Buffer.from("not a code cache of this file"));
+    const refused = run();
+    expect(refused.cache).toBe("rejected");
+    expect(refused.status).toBe(0);
+    expect(run().cache).toBe("accepted");
+  });
+
+  it("reads the first cache that exists, and writes where it is told", () => {
+    const usage = path.join(dir, "out", "usage.cache");
+    const options = { read: [`${app}.cache`, usage], write: usage };
+    expect(run(options).cache).toBe("none");
+    expect(existsSync(usage)).toBe(true);
+    expect(existsSync(`${app}.cache`)).toBe(false);
+    expect(run(options).cache).toBe("accepted");
+    // A full run's cache, once there, comes first.
+    expect(run().cache).toBe("none");
+    const written = readFileSync(`${app}.cache`);
+    expect(run(options).cache).toBe("accepted");
+    expect(readFileSync(`${app}.cache`)).toEqual(written);
+  });
+
+  it("runs as usual when the cache cannot be written", () => {
+    const nowhere = path.join(dir, "missing-folder", "app.cache");
+    const ran = run({ write: nowhere });
+    expect(ran.status).toBe(0);
+    expect(ran.cache).toBe("none");
+    expect(existsSync(nowhere)).toBe(false);
+  });
+
+  it("prints a crash in the file against its TypeScript source, exit 1", () => {
+    const crashed = run({}, ["crash"]);
+    expect(crashed.status).toBe(1);
+    expect(crashed.stderr).toContain("Error: step s-1 failed");
+    expect(crashed.stderr).toContain(`${source}:${String(THROW_LINE)}:${String(THROW_COLUMN)}`);
+    expect(crashed.stderr).not.toContain(`${app}:`);
+  });
+});
