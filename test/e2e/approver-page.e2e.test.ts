@@ -6,7 +6,7 @@ import { ManualClock, loadTenant, startMockAuth0, tenantWith } from "@ciba-testb
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
 import { AGENT_CLIENT, TenantClient } from "../support/tenant-client.js";
@@ -30,6 +30,11 @@ describe("the approver page", () => {
     page = await browser.newPage({ viewport: { width: 420, height: 900 } });
     await page.goto(`${s.stack.issuer}approver`);
     await page.getByText("Live", { exact: true }).waitFor();
+  });
+  // An open page keeps its event stream and its clock running: closed, so the browser is not
+  // rendering every earlier test's page beside the current one.
+  afterEach(async () => {
+    await Promise.all(browser.contexts().map((context) => context.close()));
   });
 
   const card = (message: RegExp) => page.locator(".card", { hasText: message });
