@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startPostgres } from "../support/postgres.js";
@@ -22,22 +19,27 @@ describe.each([
 ] as const)("shop-api killed with SIGKILL during orders, on %s", (_name, kind) => {
   let tenant: RunningMockAuth0;
   let postgres: PostgresServer | undefined;
-  let folder: string;
+  let removeFolder: (() => Promise<void>) | undefined;
   let data: ShopData;
   const running: ShopApiProcess[] = [];
 
   beforeAll(async () => {
-    folder = mkdtempSync(path.join(tmpdir(), "shop-api-kill-"));
     [tenant, postgres] = await Promise.all([
       startTenant(),
       kind === "postgres" ? startPostgres() : undefined,
     ]);
-    data = postgres ? { url: await postgres.createDatabase() } : { folder };
+    if (postgres) {
+      data = { url: await postgres.createDatabase() };
+    } else {
+      // A copy of an empty database, as a stack's shop gets: no initdb before the test.
+      const database = await emptyShopDatabase();
+      removeFolder = () => database.remove();
+      data = { folder: database.folder };
+    }
   });
   afterAll(async () => {
     await Promise.all(running.map((shop) => shop.stop()));
-    await Promise.all([tenant.close(), postgres?.stop()]);
-    rmSync(folder, { recursive: true, force: true });
+    await Promise.all([tenant.close(), postgres?.stop(), removeFolder?.()]);
   });
 
   it(

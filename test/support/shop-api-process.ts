@@ -2,7 +2,7 @@ import path from "node:path";
 
 import { loadTenant, startMockAuth0, DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
-import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
+import { DEFAULT_CERT_DIR, SHORT_LIVED_SHOP_NODE_FLAGS } from "@ciba-testbed/shared/node";
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import type { OrderJson, OrderListJson, ProductListJson } from "@ciba-testbed/shop-api";
 import { REPO_ROOT } from "@ciba-testbed/stack";
@@ -87,7 +87,8 @@ export class ShopApiProcess {
     const { child, ready } = await SupervisedChild.start({
       name,
       script: "apps/shop-api/src/main.ts",
-      runner: { kind: "node" },
+      // A test's shop lives for the test, as a stack's throw-away shop does.
+      runner: { kind: "node", flags: [...SHORT_LIVED_SHOP_NODE_FLAGS] },
       env: shopApiEnv(tenant, data),
       // A new embedded database runs initdb (WebAssembly) first: seconds on a busy machine.
       readyTimeoutMs: 120_000,

@@ -4,7 +4,11 @@ import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
-import { captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
+import {
+  SHORT_LIVED_SHOP_NODE_FLAGS,
+  captureOutput,
+  parseReadyRecord,
+} from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { builtEntry } from "../../../scripts/build.js";
@@ -37,7 +41,8 @@ interface Started {
 }
 
 function startMain(env: Record<string, string>, args: string[] = []): Started {
-  const child = spawn(process.execPath, ["--enable-source-maps", builtEntry("shop-api"), ...args], {
+  const flags = [...SHORT_LIVED_SHOP_NODE_FLAGS, "--enable-source-maps"];
+  const child = spawn(process.execPath, [...flags, builtEntry("shop-api"), ...args], {
     cwd: PACKAGE_DIR,
     env: {
       PATH: process.env.PATH ?? "",
