@@ -95,6 +95,10 @@ describe("interrupt mode across two processes", () => {
 
     expect(await consentIds(s)).toEqual([consent.auth_req_id]);
     expect(newIds(before, await orderIds(s))).toEqual([resumed.json.order?.id]);
+    // Each process waited an interval after the one before it polled: never a slow_down.
+    const { timeline = [] } = await s.stack.control.request(consent.auth_req_id);
+    const answers = timeline.flatMap((event) => (event.type === "poll" ? [event.answer] : []));
+    expect(answers).toEqual(["authorization_pending", "authorization_pending", "token"]);
   });
 
   it("survives the waiting process being killed: the next resume finishes with no second push", async () => {
@@ -127,6 +131,11 @@ describe("interrupt mode across two processes", () => {
     expect(resumed.json.authReqId).toBe(authReqId);
     expect(newIds(requestsBefore, await consentIds(s))).toEqual([authReqId]);
     expect(newIds(before, await orderIds(s))).toEqual([resumed.json.order?.id]);
+    // The killed process journaled its poll before sending it: the resume waited after it.
+    const { timeline = [] } = await s.stack.control.request(authReqId);
+    expect(timeline.filter((event) => event.type === "poll").map((event) => event.answer)).toEqual(
+      expect.not.arrayContaining(["slow_down"]),
+    );
   });
 
   it.each(STOP_POINTS)(

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   answeredAtExpiry,
+  firstPollAt,
   EXPIRY_MARGIN_MS,
   expiresAt,
   isExpired,
@@ -41,6 +42,12 @@ describe("an approval request", () => {
     expect(nextPollAt(request, 10_000)).toBe(15_000);
     expect(nextPollAt(request, 58_000)).toBe(61_000);
   });
+
+  it("is polled first by a resuming process an interval after the last poll, or at once", () => {
+    expect(firstPollAt(request)).toBe(0);
+    expect(firstPollAt({ ...request, polledAt: 10_000 })).toBe(15_000);
+    expect(firstPollAt({ ...request, polledAt: 58_000 })).toBe(61_000);
+  });
 });
 
 describe("requestFromInterrupt", () => {
@@ -53,6 +60,15 @@ describe("requestFromInterrupt", () => {
     });
     const withInterval = interrupt(INTERRUPT.pending, { id: "req-1", expiresIn: 60, interval: 2 });
     expect(requestFromInterrupt(withInterval, undefined, 500).interval).toBe(2);
+  });
+
+  it("records when the poll was sent, or keeps when the journal says it was", () => {
+    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), request, 500, 9_000)).toEqual({
+      ...request,
+      polledAt: 9_000,
+    });
+    const journaled = { ...request, polledAt: 8_000 };
+    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), journaled, 500)).toEqual(journaled);
   });
 
   it("keeps what the journal knew of the same request, and only of the same request", () => {

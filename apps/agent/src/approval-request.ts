@@ -16,6 +16,11 @@ export interface ApprovalRequest {
   /** Seconds between polls, lengthened by every `slow_down`. */
   interval: number;
   sentAt: number;
+  /**
+   * When the last poll was sent (epoch ms, the agent's clock; journaled before it is sent), so
+   * that a later process resuming the thread waits an interval from it too.
+   */
+  polledAt?: number;
 }
 
 /** The instant (epoch ms) the request expires. */
@@ -50,23 +55,37 @@ export function nextPollAt(request: ApprovalRequest, now: number): number {
 }
 
 /**
+ * When a process resuming the thread may poll first: an interval after the last poll an
+ * earlier process made (CIBA Core 1.0, section 7.3: the client waits at least `interval`
+ * between polls, whichever process sends them; sooner earns a `slow_down`, which lengthens
+ * every later wait). At once when no poll was journaled.
+ */
+export function firstPollAt(request: ApprovalRequest): number {
+  return request.polledAt === undefined ? 0 : nextPollAt(request, request.polledAt);
+}
+
+/**
  * The request an SDK interrupt names, merged with what the journal already knew of the same
- * request (its send time and interval win over the SDK's copy). A `slow_down` lengthens the
+ * request (its send time, interval and last poll win over the SDK's copy). A `slow_down` lengthens the
  * interval for this and every later poll: to Auth0's Retry-After, else by CIBA's 5 s.
  */
 export function requestFromInterrupt(
   interrupt: RequestInterrupt,
   known: ApprovalRequest | undefined,
   startedAt: number,
+  /** When the poll this interrupt answers was sent, if the journal does not know it yet. */
+  polledAt?: number,
 ): ApprovalRequest {
   const same = known?.id === interrupt.request.id ? known : undefined;
   const interval = same?.interval ?? interrupt.request.interval ?? DEFAULT_INTERVAL_S;
+  const lastPoll = polledAt ?? same?.polledAt;
   return {
     id: interrupt.request.id,
     expiresIn: interrupt.request.expiresIn,
     interval:
       interrupt.code === INTERRUPT.slowDown ? slowedDown(interval, interrupt.retryAfter) : interval,
     sentAt: same?.sentAt ?? startedAt,
+    ...(lastPoll === undefined ? {} : { polledAt: lastPoll }),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   answeredAtExpiry,
   expiresAt,
   isExpired,
+  firstPollAt,
   nextPollAt,
   requestFromInterrupt,
   type ApprovalRequest,
@@ -141,6 +142,13 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       }
       // The SDK is loaded first, so the first poll's time is /bc-authorize's own.
       await poll.ready();
+      if (!(sends && first) && record.request !== undefined) {
+        // A process resuming the thread waits an interval after the last poll any process
+        // made, as that process would have: polling sooner earns a slow_down, which lengthens
+        // every later wait.
+        if (first) await clock.sleep(Math.max(0, firstPollAt(record.request) - clock.now()));
+        record = await notePoll(record, record.request);
+      }
       const polledAt = clock.now();
       const answer = await poll(record.purchase, record.toolCallId);
       if (answer.kind === "ordered") return finish(record, answer.verdict);
@@ -148,10 +156,12 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         return finish(record, await refusal(record, answer.error, !sends && first));
       }
       const now = clock.now();
+      // The request's first poll follows /bc-authorize in the same call: answered now.
       const waiting = await noteRequest(
         record,
         answer.interrupt,
         sends && first ? { bcAuthorizeMs: now - polledAt, acceptedAt: now } : {},
+        sends && first ? now : undefined,
       );
       if (!context.wait) return pendingResult(waiting);
       await waitToPoll(waiting.request, answer.interrupt.code === INTERRUPT.slowDown);
@@ -172,17 +182,38 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return true;
   }
 
-  /** Journals the request a poll named (its interval may have grown) and announces it once. */
+  /**
+   * Journals that a poll of `request` is about to be sent, before it is: a process killed
+   * while the poll is on its way still tells the next one when to poll (`firstPollAt`).
+   */
+  async function notePoll(
+    record: PurchaseRecord,
+    request: ApprovalRequest,
+  ): Promise<PurchaseRecord> {
+    const updated = { ...record, request: { ...request, polledAt: clock.now() } };
+    await journal.putPurchase(threadId, updated);
+    return updated;
+  }
+
+  /**
+   * Journals the request a poll named (its interval may have grown; `polledAt` when the poll
+   * was not journaled before it was sent) and announces it once.
+   */
   async function noteRequest(
     record: PurchaseRecord,
     interrupt: RequestInterrupt,
     sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt">,
+    polledAt?: number,
   ): Promise<PurchaseRecord & { request: ApprovalRequest }> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     const known = latest.request?.id === interrupt.request.id ? latest.request : undefined;
-    const request = requestFromInterrupt(interrupt, known, latest.startedAt);
+    const request = requestFromInterrupt(interrupt, known, latest.startedAt, polledAt);
     const updated = { ...latest, ...sent, request };
-    if (known?.interval !== request.interval || sent.acceptedAt !== undefined) {
+    if (
+      known?.interval !== request.interval ||
+      known.polledAt !== request.polledAt ||
+      sent.acceptedAt !== undefined
+    ) {
       await journal.putPurchase(threadId, updated);
     }
     // Announced once per process, so a resumed wait shows its countdown too.

@@ -59,6 +59,7 @@ const purchaseRecordSchema = z
         expiresIn: z.number(),
         interval: z.number(),
         sentAt: z.number(),
+        polledAt: z.number().optional(),
       })
       .optional(),
     approvedAt: z.number().optional(),
