@@ -16,7 +16,9 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import type { BuildOptions, Metafile } from "esbuild";
 
+import { BUILD_DIR } from "../build.js";
 import { REPO_ROOT, bundleFieldOf, readManifest } from "./build-config.js";
+import { PackageBuildState, filesUnder } from "./build-state.js";
 import { workspaceModulesPlugin } from "./workspace-modules.js";
 import { bundledPackages, noticeText } from "./third-party-licenses.js";
 
@@ -92,6 +94,13 @@ async function buildLibrary(): Promise<Metafile[]> {
   return [metafileOf(esm), metafileOf(cjs)];
 }
 
+// `pnpm pack` again with nothing changed packs the dist/ it built before.
+const state = new PackageBuildState(
+  path.join(BUILD_DIR, "package-builds", `${manifest.name.replace(/[@/]/g, "_")}.json`),
+  JSON.stringify({ library: values.library, field }),
+);
+if (state.isCurrent()) process.exit(0);
+
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 const metafiles = values.library ? await buildLibrary() : await buildServer();
@@ -108,3 +117,25 @@ const packages = bundledPackages(
   packageDir,
 );
 writeFileSync(path.join(dist, "THIRD-PARTY-NOTICES.txt"), noticeText(manifest.name, packages));
+
+state.record(
+  [
+    ...metafiles.flatMap((metafile) =>
+      Object.keys(metafile.inputs).map((input) => path.resolve(packageDir, input)),
+    ),
+    ...field.assets.flatMap((asset) => filesUnder(path.join(REPO_ROOT, asset))),
+    path.join(REPO_ROOT, "LICENSE"),
+    path.join(packageDir, "package.json"),
+    path.join(packageDir, "tsconfig.json"),
+    // The declarations also come from files esbuild never reads (type-only imports), in any
+    // workspace package.
+    ...(values.library
+      ? ["apps", "packages"].flatMap((dir) =>
+          filesUnder(path.join(REPO_ROOT, dir)).filter(
+            (file) => file.endsWith(".ts") && !file.includes(`${path.sep}node_modules${path.sep}`),
+          ),
+        )
+      : []),
+  ],
+  dist,
+);
