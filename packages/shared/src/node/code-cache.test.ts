@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -116,6 +116,22 @@ describe("runWithCodeCache", () => {
     expect(refused.cache).toBe("rejected");
     expect(refused.status).toBe(0);
     expect(run().cache).toBe("accepted");
+  });
+
+  it("refuses a cache made before the file was edited, even to the same length", () => {
+    expect(run().cache).toBe("none");
+    expect(run().cache).toBe("accepted");
+    const original = readFileSync(app, "utf8");
+    try {
+      writeFileSync(app, original.replace("failed", "FAILED"));
+      utimesSync(app, new Date(), new Date(Date.now() + 5_000));
+      const edited = run({}, ["crash"]);
+      expect(edited.cache).toBe("rejected");
+      expect(edited.stderr).toContain("Error: step s-1 FAILED");
+      expect(run().cache).toBe("accepted");
+    } finally {
+      writeFileSync(app, original);
+    }
   });
 
   it("reads the first cache that exists, and writes where it is told", () => {

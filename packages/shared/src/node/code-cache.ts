@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
@@ -18,6 +18,21 @@ export interface CodeCacheOptions {
 export interface CodeCacheRun {
   /** Whether a cache was read, and whether V8 took it. */
   cache: "none" | "accepted" | "rejected";
+}
+
+/**
+ * A cache file starts with this, then the size and mtime of the source it was made from (two
+ * float64s): V8's own check compares the source's length only, so a file edited in place to
+ * the same length would otherwise run the code compiled from what it said before.
+ */
+const MAGIC = Buffer.from("cibacc01");
+const HEADER_BYTES = MAGIC.length + 16;
+
+function header(size: number, mtimeMs: number): Buffer {
+  const stamp = Buffer.alloc(16);
+  stamp.writeDoubleLE(size, 0);
+  stamp.writeDoubleLE(mtimeMs, 8);
+  return Buffer.concat([MAGIC, stamp]);
 }
 
 function firstReadable(files: readonly string[]): Buffer | undefined {
@@ -43,30 +58,35 @@ function firstReadable(files: readonly string[]): Buffer | undefined {
  * code comes from a cache. esbuild writes none with `supported: { "dynamic-import": false }`
  * (a `require()` instead, which loads ES modules too from Node 20.19).
  *
- * V8 checks that a cache was made from this same source by this same V8 and these flags, and
- * refuses it otherwise (the run then compiles as usual, and writes a new one). The cache is
+ * A cache is used only when it was made from this file as it is now (its size and mtime, kept
+ * in the cache) and V8 takes it (this same V8, these flags); otherwise the run compiles as
+ * usual and writes a new one. The cache is
  * written when the process exits, to a temporary file renamed into place, so processes started
  * at once never read half of one; failing to write it (a read-only folder) changes nothing.
  */
 export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): CodeCacheRun {
   const read = options.read ?? [`${file}.cache`];
   const cacheFile = options.write ?? read[0];
-  const cachedData = firstReadable(read);
+  const { size, mtimeMs } = statSync(file);
+  const stamp = header(size, mtimeMs);
+  const stored = firstReadable(read);
+  const fresh = stored?.subarray(0, HEADER_BYTES).equals(stamp) === true;
+  const cachedData = fresh ? stored.subarray(HEADER_BYTES) : undefined;
   const script = new vm.Script(Module.wrap(readFileSync(file, "utf8")), {
     filename: file,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
   const cache =
-    cachedData === undefined
+    stored === undefined
       ? "none"
-      : script.cachedDataRejected === true
+      : !fresh || script.cachedDataRejected === true
         ? "rejected"
         : "accepted";
   if (cache !== "accepted" && cacheFile !== undefined) {
     process.once("exit", () => {
       const partial = `${cacheFile}.${String(process.pid)}.partial`;
       try {
-        writeFileSync(partial, script.createCachedData());
+        writeFileSync(partial, Buffer.concat([stamp, script.createCachedData()]));
         renameSync(partial, cacheFile);
       } catch {
         // Not writable: the next run compiles again, as without a cache.
