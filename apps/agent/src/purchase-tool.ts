@@ -209,11 +209,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const known = latest.request?.id === interrupt.request.id ? latest.request : undefined;
     const request = requestFromInterrupt(interrupt, known, latest.startedAt, polledAt);
     const updated = { ...latest, ...sent, request };
-    if (
-      known?.interval !== request.interval ||
-      known.polledAt !== request.polledAt ||
-      sent.acceptedAt !== undefined
-    ) {
+    // A `polledAt` given here comes with the first acceptance, so these cover it.
+    if (known?.interval !== request.interval || sent.acceptedAt !== undefined) {
       await journal.putPurchase(threadId, updated);
     }
     // Announced once per process, so a resumed wait shows its countdown too.
