@@ -3,6 +3,7 @@ import type { Server } from "node:https";
 import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
+import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
 import type { Clock } from "@ciba-testbed/shared";
 import type { Logger } from "pino";
 
@@ -77,7 +78,13 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     options.clock === undefined ? monotonicPacingClock : undefined,
   );
   const approver = new PolicyApprover(tenant.approver);
-  const server = createServer({ key: certificates.key, cert: certificates.cert });
+  // Requests made with the app's prototypes already: Express need not swap them (less garbage).
+  const messages = new ExpressMessageClasses();
+  const server = createServer({
+    key: certificates.key,
+    cert: certificates.cert,
+    ...messages.serverOptions,
+  });
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -98,18 +105,17 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     approver,
     logger: options.logger ?? silentLogger,
   };
-  server.on(
-    "request",
-    createApp(
-      {
-        issuer,
-        tenant,
-        controlToken: options.controlToken,
-        eventStreamLimits: options.eventStreamLimits,
-      },
-      deps,
-    ),
+  const app = createApp(
+    {
+      issuer,
+      tenant,
+      controlToken: options.controlToken,
+      eventStreamLimits: options.eventStreamLimits,
+    },
+    deps,
   );
+  messages.adopt(app);
+  server.on("request", app);
   const stopTime = keepStoreCurrent(store, clock, ticker);
 
   return {

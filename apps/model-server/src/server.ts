@@ -2,6 +2,8 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+
 import { createApp } from "./app.js";
 import type { ModelServerConfig } from "./config.js";
 import { DEFAULT_HOST } from "./config.js";
@@ -34,7 +36,11 @@ export async function startModelServer(
 ): Promise<RunningModelServer> {
   const config: Pick<ModelServerConfig, "apiKey"> = { apiKey: options.apiKey };
   const deps = createDeps({ logLevel: "silent" }, { logger: silentLogger, ...options.deps });
-  const server = createServer(createApp(config, deps));
+  const app = createApp(config, deps);
+  // Requests made with the app's prototypes already: Express need not swap them.
+  const messages = new ExpressMessageClasses();
+  messages.adopt(app);
+  const server = createServer(messages.serverOptions, app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? DEFAULT_HOST, () => {

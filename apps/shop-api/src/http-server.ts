@@ -3,6 +3,8 @@ import type { RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 import type { OAuthError } from "@ciba-testbed/shared";
+import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 
 import { errors } from "./errors.js";
 
@@ -56,14 +58,26 @@ function answerUnmetExpectation(_req: unknown, res: ServerResponse): void {
   res.end(body);
 }
 
+const isExpressApp = (app: RequestListener): app is RequestListener & ExpressPrototypes =>
+  typeof (app as Partial<ExpressPrototypes>).request === "object" &&
+  typeof (app as Partial<ExpressPrototypes>).response === "object";
+
 /**
  * The HTTP server for the app. Node answers some requests itself, with an empty body: those its
  * parser refuses, an `Expect` other than `100-continue`, and an HTTP/1.1 request without `Host`.
  * Here the first two get the API's JSON error, and the last is left to the app, which refuses it
  * the same way (RFC 9112 section 3.2).
+ *
+ * An Express app gets requests and responses made with its own prototypes already
+ * (`ExpressMessageClasses`), so that Express does not swap them at every request.
  */
 export function createHttpServer(app: RequestListener): Server {
-  const server = createServer({ requireHostHeader: false }, app);
+  const messages = new ExpressMessageClasses();
+  if (isExpressApp(app)) messages.adopt(app);
+  const server = createServer(
+    { requireHostHeader: false, ...(isExpressApp(app) ? messages.serverOptions : {}) },
+    app,
+  );
   server.on("clientError", answerMalformedRequest);
   server.on("checkExpectation", answerUnmetExpectation);
   return server;

@@ -3,3 +3,4 @@ export * from "./error-table.js";
 export * from "./request-errors.js";
 export * from "./log-level.js";
 export * from "./send-json.js";
+export * from "./express-messages.js";
