@@ -78,11 +78,13 @@ const HEAP_GROWTH_TOLERANCE_MIB = 5;
 /** The closed-loop loads of the side-by-side part: the issue's 50 connections. */
 const SIDE_BY_SIDE_CONNECTIONS = 50;
 const SIDE_BY_SIDE_SECONDS = 4;
+/** `/bc-authorize` requests a round sends each tenant: about 4 s of the slower one's. */
+const SIDE_BY_SIDE_BC_AUTHORIZE = 20_000;
 /**
- * Requests polled in turn: with each polled every 1.5 intervals, 1,000 of them allow ~6,700
- * polls/s, above what either server answers here, so the servers set the rate, not the list.
+ * Requests polled in turn: with each polled every 1.5 intervals, 2,000 of them allow ~13,000
+ * polls/s, twice what either server answers here, so the servers set the rate, not the list.
  */
-const SIDE_BY_SIDE_PENDING = 1000;
+const SIDE_BY_SIDE_PENDING = 2000;
 
 const runLine = (run: CapacityRun) =>
   `${run.completed} flows in ${run.loadSeconds} s, ` +
@@ -231,6 +233,7 @@ export async function measureTenantCapacity(
     const sideBySide = await measureSideBySide({
       rounds: options.runs,
       durationSeconds: SIDE_BY_SIDE_SECONDS,
+      bcAuthorizeRequests: SIDE_BY_SIDE_BC_AUTHORIZE,
       connections: SIDE_BY_SIDE_CONNECTIONS,
       pendingRequests: SIDE_BY_SIDE_PENDING,
       intervalSeconds: options.intervalSeconds,

@@ -23,8 +23,14 @@ import type { TenantCommand, TenantProcess } from "./tenant-processes.js";
 export interface SideBySideOptions {
   /** Rounds of each load on each tenant, alternating which goes first. */
   rounds: number;
-  /** Seconds each load lasts. */
+  /** Seconds the pending-poll load lasts. */
   durationSeconds: number;
+  /**
+   * `/bc-authorize` requests each round sends to each tenant: the same number on both, so that
+   * both hold the same requests when their memory is compared (a duration would leave the
+   * faster tenant holding more).
+   */
+  bcAuthorizeRequests: number;
   /** Connections, each with one request in flight at a time. */
   connections: number;
   /** Pending requests the poll load cycles through, each polled at the interval at most. */
@@ -88,22 +94,26 @@ const p99 = (ms: number[]) =>
 const answerKey = (where: string, answer: TenantAnswer) =>
   `${where} ${answer.status} ${typeof answer.body.error === "string" ? answer.body.error : ""}`.trim();
 
-/** `connections` loops, each sending `send` again as soon as its answer came, for `durationMs`. */
+/**
+ * `connections` loops, each sending `send` again as soon as its answer came, until `durationMs`
+ * passed or `requests` were sent.
+ */
 async function closedLoop(
   client: CibaClient,
   connections: number,
-  durationMs: number,
+  until: { durationMs: number } | { requests: number },
   send: (connection: CibaClient) => Promise<TenantAnswer | undefined>,
   expect: (answer: TenantAnswer) => string | undefined,
   unexpected: Map<string, number>,
 ): Promise<LoadFigures> {
   const ms: number[] = [];
   const start = performance.now();
-  const deadline = start + durationMs;
+  const deadline = "durationMs" in until ? start + until.durationMs : Infinity;
+  let left = "requests" in until ? until.requests : Infinity;
   await Promise.all(
     Array.from({ length: connections }, async () => {
       const connection = client.connection();
-      while (performance.now() < deadline) {
+      while (performance.now() < deadline && left-- > 0) {
         const answer = await send(connection);
         if (answer === undefined) continue;
         ms.push(answer.ms);
@@ -149,7 +159,7 @@ async function pendingPolls(
     return await closedLoop(
       client,
       options.connections,
-      options.durationSeconds * 1000,
+      { durationMs: options.durationSeconds * 1000 },
       async (connection) => {
         const next = ids.shift();
         if (next === undefined) {
@@ -184,7 +194,7 @@ async function bcAuthorizeLoad(
     return await closedLoop(
       client,
       options.connections,
-      options.durationSeconds * 1000,
+      { requests: options.bcAuthorizeRequests },
       (connection) => connection.backchannelAuthorize(BINDING_MESSAGE),
       expectStatus("bc-authorize", 200),
       unexpected,
@@ -328,6 +338,7 @@ export async function measureSideBySide(options: SideBySideOptions): Promise<Sid
         profileDir: options.profileDir,
         rounds: options.rounds,
         durationSeconds: options.durationSeconds,
+        bcAuthorizeRequests: options.bcAuthorizeRequests,
         connections: options.connections,
         pendingRequests: options.pendingRequests,
         intervalSeconds: options.intervalSeconds,
