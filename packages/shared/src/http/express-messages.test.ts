@@ -98,7 +98,11 @@ describe("ExpressMessageClasses", () => {
 
   it("answers the same as a server made without it", async () => {
     const plain = await post(appThatReports());
-    await new Promise<void>((resolve) => server?.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      server?.close(() => {
+        resolve();
+      }),
+    );
     server = undefined;
     const messages = new ExpressMessageClasses();
     const app = appThatReports(messages);
@@ -111,6 +115,28 @@ describe("ExpressMessageClasses", () => {
     expect({ ...adoptedSeen, prototypeIsTheClass: false }).toEqual(plainSeen);
     expect(adopted.status).toBe(plain.status);
     expect(adopted.contentType).toBe(plain.contentType);
+  });
+
+  it("serves one app correctly from two servers, each with its own classes", async () => {
+    const first = new ExpressMessageClasses();
+    const second = new ExpressMessageClasses();
+    const app = appThatReports(second);
+    first.adopt(app);
+    second.adopt(app);
+
+    const fromFirst = await post(app, first);
+    await new Promise<void>((resolve) =>
+      server?.close(() => {
+        resolve();
+      }),
+    );
+    server = undefined;
+    const fromSecond = await post(app, second);
+
+    expect(fromFirst.body.seen.sameApp).toBe(true);
+    expect(fromFirst.body.body).toEqual({ quantity: 2 });
+    expect(fromSecond.body.seen.prototypeIsTheClass).toBe(true);
+    expect(fromSecond.body).toEqual({ ...fromFirst.body, seen: fromSecond.body.seen });
   });
 
   it("refuses a second app: one set of classes serves one app", () => {

@@ -46,7 +46,9 @@ export class ExpressMessageClasses {
 
   /**
    * Puts `app`'s prototypes under these classes' and makes the classes' prototypes the app's.
-   * Once, for the one app the server hands its requests to; before its first request.
+   * Once, for the one app the server hands its requests to; before its first request. A second
+   * server of the same app adopts it with classes of its own: the first server's requests then
+   * have their prototype swapped by Express as without these classes, and are served the same.
    */
   adopt(app: ExpressPrototypes): void {
     if (this.adopted) throw new Error("ExpressMessageClasses: already adopted by an app");
