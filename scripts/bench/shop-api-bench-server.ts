@@ -17,6 +17,7 @@ import {
   IN_MEMORY,
   createApp,
   createDeps,
+  createHttpServer,
   createLogger,
   loadConfig,
   openShopStore,
@@ -57,9 +58,10 @@ function app(overrides: Partial<AppDeps>, configOverrides: Partial<ShopApiConfig
   );
 }
 
+/** Served as main.ts serves the shop: its `createHttpServer`. */
 function listen(handler: ReturnType<typeof app>): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = handler.listen(0, "127.0.0.1", () => {
+    const server = createHttpServer(handler).listen(0, "127.0.0.1", () => {
       resolve(server);
     });
     server.once("error", reject);
