@@ -25,6 +25,8 @@ export interface SuiteRun {
   steps: Record<string, number>;
   exitCodes: Record<string, number>;
   tests: { passed: number; failed: number; files: number };
+  /** Each failed test: its file, its full name and the first line of its first failure. */
+  failures: string[];
   slowestFiles: SuiteFile[];
 }
 
@@ -50,8 +52,25 @@ const SUITE_TIMEOUT_MS = 5 * 60_000;
 const vitestReport = z.object({
   numPassedTests: z.number(),
   numFailedTests: z.number(),
-  testResults: z.array(z.object({ name: z.string(), startTime: z.number(), endTime: z.number() })),
+  testResults: z.array(
+    z.object({
+      name: z.string(),
+      startTime: z.number(),
+      endTime: z.number(),
+      // A file that failed to load has no tests, only its message.
+      message: z.string().optional(),
+      assertionResults: z.array(
+        z.object({
+          fullName: z.string(),
+          status: z.string(),
+          failureMessages: z.array(z.string()).nullish(),
+        }),
+      ),
+    }),
+  ),
 });
+
+const firstLine = (text: string | undefined) => (text ?? "").trim().split("\n")[0] ?? "";
 
 function timed(args: string[]): Promise<{ seconds: number; exitCode: number }> {
   const started = performance.now();
@@ -105,6 +124,15 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
       failed: report.numFailedTests,
       files: report.testResults.length,
     },
+    failures: report.testResults.flatMap((result) => {
+      const file = path.relative(REPO_ROOT, result.name);
+      const failed = result.assertionResults
+        .filter((test) => test.status === "failed")
+        .map((test) => `${file} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+      return failed.length === 0 && result.message
+        ? [`${file}: ${firstLine(result.message)}`]
+        : failed;
+    }),
     slowestFiles,
   };
 }
@@ -122,6 +150,7 @@ export async function measureSuite(options: SuiteOptions): Promise<SuiteResult> 
           .map(([name, seconds]) => `${name} ${seconds} s`)
           .join(", ")}), ${run.tests.passed} tests passed, ${run.tests.failed} failed`,
       );
+      for (const failure of run.failures) options.log(`    failed: ${failure}`);
     }
     const totals = spread(runs.map((r) => r.totalSeconds));
     const medianRun = runs.find((r) => r.totalSeconds === totals.median) ?? runs[0];
