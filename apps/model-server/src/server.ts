@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+import { serverOptionsFor } from "@ciba-testbed/shared/http";
 
 import { createApp } from "./app.js";
 import type { ModelServerConfig } from "./config.js";
@@ -38,9 +38,7 @@ export async function startModelServer(
   const deps = createDeps({ logLevel: "silent" }, { logger: silentLogger, ...options.deps });
   const app = createApp(config, deps);
   // Requests made with the app's prototypes already: Express need not swap them.
-  const messages = new ExpressMessageClasses();
-  messages.adopt(app);
-  const server = createServer(messages.serverOptions, app);
+  const server = createServer(serverOptionsFor(app), app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? DEFAULT_HOST, () => {

@@ -3,7 +3,7 @@ import type { RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 import type { OAuthError } from "@ciba-testbed/shared";
-import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+import { serverOptionsFor } from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 
 import { errors } from "./errors.js";
@@ -72,10 +72,8 @@ const isExpressApp = (app: RequestListener): app is RequestListener & ExpressPro
  * (`ExpressMessageClasses`), so that Express does not swap them at every request.
  */
 export function createHttpServer(app: RequestListener): Server {
-  const messages = new ExpressMessageClasses();
-  if (isExpressApp(app)) messages.adopt(app);
   const server = createServer(
-    { requireHostHeader: false, ...(isExpressApp(app) ? messages.serverOptions : {}) },
+    { requireHostHeader: false, ...(isExpressApp(app) ? serverOptionsFor(app) : {}) },
     app,
   );
   server.on("clientError", answerMalformedRequest);

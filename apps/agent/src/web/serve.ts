@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 
 import { Auth0AI } from "@auth0/ai-vercel";
 import { ConfigError, systemClock } from "@ciba-testbed/shared";
-import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+import { serverOptionsFor } from "@ciba-testbed/shared/http";
 import { announceReady } from "@ciba-testbed/shared/node";
 
 import { createMemoryStore } from "../agent-store.js";
@@ -37,9 +37,7 @@ export async function serve(config: WebConfig): Promise<number> {
     clientScript: await bundleChatClient(),
   });
   // Requests made with the app's prototypes already: Express need not swap them.
-  const messages = new ExpressMessageClasses();
-  messages.adopt(app);
-  const server = createServer(messages.serverOptions, app);
+  const server = createServer(serverOptionsFor(app), app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {

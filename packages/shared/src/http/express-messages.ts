@@ -27,6 +27,8 @@ export interface ExpressPrototypes {
  * https.createServer({ key, cert, ...messages.serverOptions }, app);
  * ```
  *
+ * (`serverOptionsFor(app)` does the three steps for a server made after its app.)
+ *
  * The app behaves as before: `req.app`, `req.get()`, `res.json()` and the rest come through
  * the same prototype chain (the class's prototype sits on top of the app's), and
  * `req instanceof http.IncomingMessage` holds.
@@ -58,4 +60,11 @@ export class ExpressMessageClasses {
     app.request = this.IncomingMessage.prototype;
     app.response = this.ServerResponse.prototype;
   }
+}
+
+/** `ExpressMessageClasses` adopted by `app`, as options for the server about to serve it. */
+export function serverOptionsFor(app: ExpressPrototypes): ExpressMessageClasses["serverOptions"] {
+  const messages = new ExpressMessageClasses();
+  messages.adopt(app);
+  return messages.serverOptions;
 }
