@@ -7,8 +7,20 @@
  * this. The verdict is theirs: every TypeScript error and every ESLint error or warning fails
  * (as `eslint --max-warnings 0` does), printed as tsc and ESLint print them.
  *
+ * Incremental, and never stale: the type check is TypeScript's own incremental builder (as
+ * `tsc --incremental`), which checks again every file whose text changed and every file that
+ * uses a declaration whose type changed. ESLint lints again exactly those files, every file whose
+ * text changed, and every file when its configuration, the lockfile or this script changed; it
+ * reuses the last results of the rest. A typed rule's answer for a file depends only on that
+ * file and the types it sees, so this is the set whose answers can differ. Both caches live in
+ * `node_modules/.cache/check/` (delete it to check everything again); the TypeScript state is
+ * saved after the lint results, so a check stopped half-way repeats its work instead of
+ * trusting it. In a fresh clone, everything is checked.
+ *
  * Plain JavaScript checked by tsc (`// @ts-check`), like build.js: it needs no build.
  */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,9 +30,32 @@ import ts from "typescript";
 import { TSCONFIGS } from "../eslint.config.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** Bump when what the lint cache holds changes shape. */
+const CACHE_FORMAT = 1;
+/** What ESLint lints in a folder with this repository's config (`eslint .`). */
+const LINTED_EXTENSIONS = new Set([".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx"]);
+/** Besides the configuration file, what a lint result depends on (rules come from the lockfile). */
+const LINT_INPUTS = ["eslint.config.js", "pnpm-lock.yaml"];
 
-/** The program `tsc -p <configPath>` would check. */
-function programOf(/** @type {string} */ configPath) {
+const sha1 = (/** @type {string | Buffer} */ data) => createHash("sha1").update(data).digest("hex");
+
+/** Writes `text` whole or not at all: a check stopped half-way never leaves half a cache. */
+function writeAtomically(/** @type {string} */ file, /** @type {string} */ text) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.${String(process.pid)}.partial`;
+  writeFileSync(partial, text);
+  renameSync(partial, file);
+}
+
+/**
+ * The program `tsc -p <configPath>` would check, built incrementally from the state saved in
+ * `cacheDir`; `affected` lists the files checked again (all of them when there is no state).
+ */
+function checkProgram(
+  /** @type {string} */ cwd,
+  /** @type {string} */ configPath,
+  /** @type {string} */ cacheDir,
+) {
   /** @type {ts.Diagnostic[]} */
   const unrecoverable = [];
   const parsed = ts.getParsedCommandLineOfConfigFile(
@@ -31,27 +66,80 @@ function programOf(/** @type {string} */ configPath) {
       onUnRecoverableConfigFileDiagnostic: (diagnostic) => unrecoverable.push(diagnostic),
     },
   );
-  if (parsed === undefined) return { program: undefined, diagnostics: unrecoverable };
-  const program = ts.createProgram({
+  if (parsed === undefined) return { builder: undefined, diagnostics: unrecoverable };
+  const stateFile = `${path.relative(cwd, configPath).replace(/[\\/]/g, "__")}.tsbuildinfo`;
+  const builder = ts.createIncrementalProgram({
     rootNames: parsed.fileNames,
-    options: parsed.options,
+    options: {
+      ...parsed.options,
+      incremental: true,
+      tsBuildInfoFile: path.join(cacheDir, stateFile),
+    },
     projectReferences: parsed.projectReferences ?? [],
     configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
   });
-  return { program, diagnostics: [...ts.getPreEmitDiagnostics(program)] };
+  /** @type {Set<string>} */
+  const affected = new Set();
+  let everyFile = false;
+  for (;;) {
+    const next = builder.getSemanticDiagnosticsOfNextAffectedFile();
+    if (next === undefined) break;
+    if ("fileName" in next.affected) affected.add(path.resolve(next.affected.fileName));
+    else everyFile = true;
+  }
+  // What `ts.getPreEmitDiagnostics` reports, from the builder's cache for unaffected files.
+  const diagnostics = ts.sortAndDeduplicateDiagnostics([
+    ...builder.getConfigFileParsingDiagnostics(),
+    ...builder.getOptionsDiagnostics(),
+    ...builder.getSyntacticDiagnostics(),
+    ...builder.getGlobalDiagnostics(),
+    ...builder.getSemanticDiagnostics(),
+  ]);
+  return { builder, diagnostics: [...diagnostics], affected, everyFile };
+}
+
+/** The files `eslint .` lints in `cwd`: every linted extension outside node_modules and ignores. */
+async function lintedFiles(/** @type {ESLint} */ eslint, /** @type {string} */ cwd) {
+  /** @type {string[]} */
+  const found = [];
+  const walk = (/** @type {string} */ dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules" && entry.name !== ".git") walk(full);
+      } else if (entry.isFile() && LINTED_EXTENSIONS.has(path.extname(entry.name))) {
+        found.push(full);
+      }
+    }
+  };
+  walk(cwd);
+  const ignored = await Promise.all(found.map((file) => eslint.isPathIgnored(file)));
+  return found.filter((_, i) => !ignored[i]).sort();
+}
+
+/** @typedef {{ format: number; key: string; files: Record<string, { hash: string; result: ESLint.LintResult }> }} LintCache */
+
+function readLintCache(/** @type {string} */ file) {
+  try {
+    return /** @type {LintCache} */ (JSON.parse(readFileSync(file, "utf8")));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Runs both checks in `cwd` (its eslint.config.js, and `tsconfigs` relative to it); resolves
- * with the exit code after writing what they found to `out`.
+ * with the exit code after writing what they found to `out`. `cacheDir` keeps what the next
+ * check can reuse.
  */
 export async function check(
   cwd = REPO_ROOT,
   tsconfigs = TSCONFIGS,
   /** @type {{ write(text: string): unknown, isTTY?: boolean }} */ out = process.stdout,
+  cacheDir = path.join(cwd, "node_modules", ".cache", "check"),
 ) {
   const started = performance.now();
-  const checked = tsconfigs.map((config) => programOf(path.resolve(cwd, config)));
+  const checked = tsconfigs.map((config) => checkProgram(cwd, path.resolve(cwd, config), cacheDir));
   const diagnostics = checked.flatMap((one) => one.diagnostics);
   const host = {
     getCanonicalFileName: (/** @type {string} */ name) => name,
@@ -68,7 +156,8 @@ export async function check(
   }
   const typechecked = performance.now();
 
-  const programs = checked.flatMap((one) => (one.program ? [one.program] : []));
+  const builders = checked.flatMap((one) => (one.builder ? [one.builder] : []));
+  const programs = builders.map((builder) => builder.getProgram());
   const eslint = new ESLint({
     cwd,
     // The TypeScript files' typed rules use the programs just checked instead of building them
@@ -83,18 +172,71 @@ export async function check(
           ]
         : [],
   });
-  const results = await eslint.lintFiles(["."]);
+
+  // Every file is linted again unless its text, the types it sees, and the lint configuration
+  // are all what they were when its result was saved.
+  const cacheFile = path.join(cacheDir, "lint.json");
+  const key = sha1(
+    JSON.stringify([
+      CACHE_FORMAT,
+      tsconfigs,
+      readFileSync(fileURLToPath(import.meta.url), "utf8"),
+      ...LINT_INPUTS.map((name) => {
+        try {
+          return readFileSync(path.join(cwd, name), "utf8");
+        } catch {
+          return null;
+        }
+      }),
+    ]),
+  );
+  const cached = readLintCache(cacheFile);
+  const reusable = cached?.format === CACHE_FORMAT && cached.key === key ? cached.files : {};
+  const typesChanged = (/** @type {string} */ file) =>
+    checked.some((one) => one.everyFile === true || one.affected?.has(file) === true);
+  const files = await lintedFiles(eslint, cwd);
+  const hashes = files.map((file) => sha1(readFileSync(file)));
+  /** @type {ESLint.LintResult[]} */
+  const reused = [];
+  /** @type {string[]} */
+  const toLint = [];
+  files.forEach((file, i) => {
+    const saved = reusable[path.relative(cwd, file)];
+    if (saved !== undefined && saved.hash === hashes[i] && !typesChanged(file)) {
+      reused.push({ ...saved.result, filePath: file });
+    } else {
+      toLint.push(file);
+    }
+  });
+  const linted = toLint.length > 0 ? await eslint.lintFiles(toLint) : [];
+  const results = [...reused, ...linted].sort((a, b) => a.filePath.localeCompare(b.filePath));
   const problems = results.reduce((sum, one) => sum + one.errorCount + one.warningCount, 0);
   if (problems > 0) {
     const formatter = await eslint.loadFormatter("stylish");
     out.write(await formatter.format(results));
   }
+
+  // The lint results first, then TypeScript's state: stopped in between, the next check finds
+  // the same files affected and lints them again.
+  const hashOf = new Map(files.map((file, i) => [file, hashes[i]]));
+  /** @type {LintCache} */
+  const saved = { format: CACHE_FORMAT, key, files: {} };
+  for (const result of results) {
+    const hash = hashOf.get(result.filePath);
+    if (hash !== undefined) saved.files[path.relative(cwd, result.filePath)] = { hash, result };
+  }
+  writeAtomically(cacheFile, JSON.stringify(saved));
+  for (const builder of builders)
+    builder.emit(undefined, (file, text) => writeAtomically(file, text));
+
   const seconds = (/** @type {number} */ from, /** @type {number} */ to) =>
     `${((to - from) / 1000).toFixed(1)} s`;
   const ended = performance.now();
+  const typeChecked = checked.reduce((sum, one) => sum + (one.affected?.size ?? 0), 0);
   out.write(
     `typecheck: ${diagnostics.length === 0 ? "passed" : "failed"} in ${seconds(started, typechecked)}; ` +
-      `lint (${String(results.length)} files): ${problems === 0 ? "passed" : "failed"} in ${seconds(typechecked, ended)}\n`,
+      `lint (${String(results.length)} files): ${problems === 0 ? "passed" : "failed"} in ${seconds(typechecked, ended)}; ` +
+      `since the last check: ${String(typeChecked)} files type-checked again (libraries' included), ${String(toLint.length)} linted again\n`,
   );
   return diagnostics.length === 0 && problems === 0 ? 0 : 1;
 }

@@ -85,3 +85,60 @@ describe("pnpm check: typecheck and lint on one program", () => {
     expect(code).toBe(1);
   });
 });
+
+describe("pnpm check again: only what can answer differently is checked again", () => {
+  const LOAD = "export function load(): number {\n  return 1;\n}\n";
+  const USE = 'import { load } from "./load.js";\nexport function go(): void {\n  load();\n}\n';
+
+  it("reuses both verdicts when nothing changed, and still reports what failed", async () => {
+    const dir = project({
+      "load.ts": LOAD,
+      "bad.ts": 'export const count: number = "three";\n',
+    });
+    const first = await run(dir);
+    expect(first.output).toMatch(/typecheck: failed .* lint \(3 files\): passed/);
+    const again = await run(dir);
+    expect(again.output).toMatch(/0 files type-checked again .* 0 linted again/);
+    expect(again.output).toContain("bad.ts(1,14): error TS2322");
+    expect(again.code).toBe(1);
+
+    writeFileSync(path.join(dir, "bad.ts"), "export const count = 3;\n");
+    const fixed = await run(dir);
+    expect(fixed.output).toMatch(/typecheck: passed .* lint \(3 files\): passed/);
+    expect(fixed.output).toMatch(/ 1 linted again/);
+    expect(fixed.code).toBe(0);
+  });
+
+  it("lints a file again when a type it uses changed, though its own text did not", async () => {
+    const dir = project({ "load.ts": LOAD, "use.ts": USE });
+    expect((await run(dir)).code).toBe(0);
+
+    // use.ts is unchanged, but the call it makes now drops a promise.
+    writeFileSync(
+      path.join(dir, "load.ts"),
+      "export async function load(): Promise<number> {\n  return Promise.resolve(1);\n}\n",
+    );
+    const { code, output } = await run(dir);
+    expect(output).toContain("use.ts");
+    expect(output).toContain("@typescript-eslint/no-floating-promises");
+    expect(output).toMatch(/ 2 linted again/);
+    expect(code).toBe(1);
+  });
+
+  it("lints everything again when the lint configuration changed", async () => {
+    const dir = project({ "load.ts": LOAD, "use.ts": USE });
+    expect((await run(dir)).code).toBe(0);
+
+    writeFileSync(
+      path.join(dir, "eslint.config.js"),
+      CONFIG.replace(
+        "extends: [tseslint.configs.strictTypeChecked],",
+        'extends: [tseslint.configs.strictTypeChecked],\n  rules: { "no-restricted-syntax": ["error", "ReturnStatement"] },',
+      ),
+    );
+    const { code, output } = await run(dir);
+    expect(output).toMatch(/0 files type-checked again .* 3 linted again/);
+    expect(output).toContain("no-restricted-syntax");
+    expect(code).toBe(1);
+  });
+});
