@@ -100,6 +100,7 @@ const env = readEnv(
   }),
 );
 const { startStack } = await import("@ciba-testbed/stack");
+const { SHORT_LIVED_SHOP_NODE_FLAGS } = await import("@ciba-testbed/shared/node");
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 try {
@@ -114,6 +115,10 @@ try {
     watch: true,
     // Orders, stock and used approvals outlive the restarts that every change brings.
     shopApiData: "persistent",
+    // Yet V8's baseline WebAssembly compiler alone: the shop starts again at every change of its
+    // sources and serves a person's purchases, never a load, so the optimising tier would cost
+    // about 0.9 s of CPU at every start and pay it back never.
+    shopApiNodeFlags: SHORT_LIVED_SHOP_NODE_FLAGS,
     output: process.stdout,
   });
 } catch (error) {

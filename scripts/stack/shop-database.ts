@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { cp, mkdtemp, rename, rm } from "node:fs/promises";
@@ -5,6 +6,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 
 import { REPO_ROOT } from "./repo-root.js";
 
@@ -14,6 +16,19 @@ interface PGliteModule {
 
 const copies = new Set<string>();
 let exitHookInstalled = false;
+
+/**
+ * Copies a folder of ~1,000 files (39 MB). `fs.promises.cp` spends 0.2-0.6 s of this process's
+ * CPU on it (a promise and a few system calls per file); the system's `cp` does it in one
+ * child process for about 0.1 s, and leaves this process's event loop free meanwhile.
+ */
+async function copyFolder(from: string, to: string): Promise<void> {
+  if (process.platform === "win32") {
+    await cp(from, to, { recursive: true });
+    return;
+  }
+  await promisify(execFile)("cp", ["-R", from, to]);
+}
 
 /**
  * An empty embedded database folder for one stack's shop-api, removed by `remove()` (or when
@@ -50,7 +65,7 @@ export async function emptyShopDatabase(): Promise<{ folder: string; remove(): P
     });
   }
   const folder = path.join(dir, "db");
-  await cp(template, folder, { recursive: true });
+  await copyFolder(template, folder);
   return {
     folder,
     remove: async () => {

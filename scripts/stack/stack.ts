@@ -44,6 +44,11 @@ export interface StackOptions {
    * folder (.data/shop-api), so orders outlive its restarts (`pnpm dev`).
    */
   shopApiData?: "memory" | "persistent";
+  /**
+   * Node flags for shop-api. By default a `memory` shop gets SHORT_LIVED_SHOP_NODE_FLAGS and a
+   * `persistent` one none.
+   */
+  shopApiNodeFlags?: readonly string[];
 }
 
 export interface Stack {
@@ -94,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       script: `apps/${name}/src/main.ts`,
       env: { LOG_LEVEL: logLevel, ...env },
       // One process per server, from the build; watching needs the tsx CLI and the sources.
-      runner: options.watch ? { kind: "tsx", watch: true } : { kind: "node", flags },
+      runner: options.watch ? { kind: "tsx", watch: true, flags } : { kind: "node", flags },
       ...(options.output ? { output: { stream: options.output, color } } : {}),
     });
     services.push(child);
@@ -122,7 +127,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const database = await shopDatabase;
     // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
-    const shopFlags = options.shopApiData === "persistent" ? [] : [...SHORT_LIVED_SHOP_NODE_FLAGS];
+    const shopFlags = [
+      ...(options.shopApiNodeFlags ??
+        (options.shopApiData === "persistent" ? [] : SHORT_LIVED_SHOP_NODE_FLAGS)),
+    ];
     const shop = await start(
       "shop-api",
       "cyan",

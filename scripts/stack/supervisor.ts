@@ -17,8 +17,11 @@ export type OutputColor = Parameters<typeof styleText>[0];
 
 /** How the entry point runs. */
 export type Runner =
-  /** `tsx watch <script>`: the TypeScript source, restarted on change (`pnpm dev`). */
-  | { kind: "tsx"; watch?: boolean }
+  /**
+   * `tsx watch <script>`: the TypeScript source, restarted on change (`pnpm dev`). tsx passes
+   * `flags` on to the node it starts (and starts again).
+   */
+  | { kind: "tsx"; watch?: boolean; flags?: string[] }
   /**
    * `node <flags> --enable-source-maps build/<entry>.js`: the built file of `script` (see
    * scripts/build.js), one process whose pid is the app's, so Node flags (`--cpu-prof`,
@@ -102,7 +105,11 @@ function commandOf(runner: Runner, script: string): [string, string[]] {
       [...(runner.flags ?? []), "--enable-source-maps", ...preload, builtFileOf(script)],
     ];
   }
-  return [TSX_BIN, runner.watch ? ["watch", "--clear-screen=false", script] : [script]];
+  const flags = runner.flags ?? [];
+  return [
+    TSX_BIN,
+    runner.watch ? ["watch", "--clear-screen=false", ...flags, script] : [...flags, script],
+  ];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,14 +9,19 @@ import { stripVTControlCharacters } from "node:util";
 
 import { captureOutput } from "@ciba-testbed/shared/node";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
-/** What `pnpm dev` runs: the root package.json's script, so the test runs the same thing. */
+/**
+ * What `pnpm dev` runs: the root package.json's script, so the test runs the same thing without
+ * pnpm's own start (and its banner on stdout).
+ */
 const DEV_SCRIPT = (
   JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
     scripts: Record<string, string>;
   }
 ).scripts.dev!.split(" ");
+/** `pnpm dev` as a person types it. */
+const PNPM_DEV = ["pnpm", "dev"];
 
 /** Variables that would point the agent somewhere: the printed command must set them itself. */
 const AGENT_TARGETING = /^(AUTH0_|SHOP_|AGENT_|MOCK_AUTH0_|NODE_EXTRA_CA_CERTS$|OPENAI_)/;
@@ -61,17 +66,32 @@ interface DevRun {
   exited: Promise<number | null>;
 }
 
-async function runDev(env: Record<string, string>): Promise<DevRun> {
-  // The shop's own database for this run, not the repository's .data/: a copy of an empty one,
-  // so the run pays no initdb. The copy goes when this process exits.
-  const { folder } = await emptyShopDatabase();
-  const [command, ...args] = DEV_SCRIPT;
-  const child = spawn(command!, args, {
+/**
+ * The shop's database for this file's runs, not the repository's .data/: a copy of an empty
+ * one, so no run pays initdb. The runs that start the shop take turns with it, as the runs of
+ * `pnpm dev` on one machine do with .data/ (each stops its shop before the next starts), and
+ * the copy (half a second of CPU for its thousand files) is made once.
+ */
+let shopDatabase: ReturnType<typeof emptyShopDatabase> | undefined;
+afterAll(async () => {
+  await (await shopDatabase?.catch(() => undefined))?.remove();
+});
+
+async function sharedShopDatabase(): Promise<string> {
+  shopDatabase ??= emptyShopDatabase();
+  return (await shopDatabase).folder;
+}
+
+function runDev(
+  command: string[],
+  env: Record<string, string> & { SHOP_API_DATABASE: string },
+): DevRun {
+  const [file, ...args] = command;
+  const child = spawn(file!, args, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       LOG_LEVEL: "warn",
-      SHOP_API_DATABASE: folder,
       ...env,
     },
     stdio: ["pipe", "pipe", "pipe"],
@@ -99,8 +119,10 @@ function untilRunning(dev: DevRun): Promise<string> {
 async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "SIGTERM") {
   process.kill(-dev.child.pid!, signal);
   await dev.exited;
-  // The script stops the services on its way out; their sockets close right after.
-  const deadline = Date.now() + 10_000;
+  // The script stops the services on its way out; their sockets close right after. Through
+  // pnpm, which does not wait for the script, this also covers the services' own stop (each up
+  // to 3 s before a SIGKILL) on a loaded machine.
+  const deadline = Date.now() + 20_000;
   while (!(await Promise.all(ports.map(portIsFree))).every(Boolean) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -117,28 +139,50 @@ function agentCommand(output: string): string {
     .join(" ");
 }
 
+/** Ports of its own for each service `pnpm dev` starts: mock-auth0, shop-api, the web app. */
+async function servicePorts(): Promise<{ ports: number[]; env: Record<string, string> }> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  return {
+    ports,
+    env: {
+      MOCK_AUTH0_PORT: String(ports[0]),
+      SHOP_API_PORT: String(ports[1]),
+      AGENT_PORT: String(ports[2]),
+    },
+  };
+}
+
 describe("pnpm dev", () => {
   // Each `pnpm dev` costs seconds of CPU (three servers compiled by tsx), so one run checks
   // the printed command and then Ctrl-C; another checks a closed terminal.
   it("stops every service it started on SIGHUP (a closed terminal)", async () => {
-    const ports = [await freePort(), await freePort()];
-    const dev = await runDev({
-      MOCK_AUTH0_PORT: String(ports[0]),
-      SHOP_API_PORT: String(ports[1]),
+    const { ports, env } = await servicePorts();
+    const dev = runDev(DEV_SCRIPT, {
+      ...env,
+      SHOP_API_DATABASE: await sharedShopDatabase(),
     });
-    const out = await untilRunning(dev);
-    expect(out).toContain(`https://localhost:${ports[0]}/approver`);
-    for (const port of ports) expect(await portIsFree(port)).toBe(false);
+    let stopped = false;
+    try {
+      const out = await untilRunning(dev);
+      expect(out).toContain(`https://localhost:${ports[0]}/approver`);
+      expect(out).toContain(`http://localhost:${ports[2]} `);
+      for (const port of ports) expect(await portIsFree(port)).toBe(false);
 
-    await stopDev(dev, ports, "SIGHUP");
-    for (const port of ports) expect(await portIsFree(port)).toBe(true);
+      await stopDev(dev, ports, "SIGHUP");
+      stopped = true;
+      for (const port of ports) expect(await portIsFree(port)).toBe(true);
+    } finally {
+      // The next run opens the same database: this one's shop must be gone first.
+      if (!stopped) await stopDev(dev, ports);
+    }
   });
 
   it("prints the exact agent command for the ports it uses, that command reaches this stack, and SIGINT (Ctrl-C) stops every service", async () => {
-    const ports = [await freePort(), await freePort()];
-    const dev = await runDev({
-      MOCK_AUTH0_PORT: String(ports[0]),
-      SHOP_API_PORT: String(ports[1]),
+    const { ports, env } = await servicePorts();
+    // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
+    const dev = runDev(PNPM_DEV, {
+      ...env,
+      SHOP_API_DATABASE: await sharedShopDatabase(),
     });
     let stopped = false;
     try {
@@ -188,12 +232,17 @@ describe("pnpm dev", () => {
     "stops at once with one line when %s is in use",
     async (variable) => {
       const held = await holdPort();
+      // It stops before it starts the shop, so it gets no database copy: a folder that does not
+      // exist, which the shop would make for itself (away from the repository's .data/) only
+      // if the check failed.
+      const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
       try {
         const other = variable === "MOCK_AUTH0_PORT" ? "SHOP_API_PORT" : "MOCK_AUTH0_PORT";
         const started = performance.now();
-        const dev = await runDev({
+        const dev = runDev(DEV_SCRIPT, {
           [variable]: String(held.port),
           [other]: String(await freePort()),
+          SHOP_API_DATABASE: path.join(unused, "db"),
         });
         const code = await dev.exited;
         const elapsedMs = Math.round(performance.now() - started);
@@ -209,6 +258,7 @@ describe("pnpm dev", () => {
         process.stdout.write(`pnpm dev with ${variable} in use: exit 1 after ${elapsedMs} ms\n`);
       } finally {
         held.server.close();
+        rmSync(unused, { recursive: true, force: true });
       }
     },
   );
