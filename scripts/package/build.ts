@@ -80,13 +80,27 @@ async function buildLibrary(): Promise<Metafile[]> {
     define: { "import.meta.url": "__moduleUrl" },
     banner: { js: 'const __moduleUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
+  // The package's compiler options with `noCheck`: the generator type-checks the sources before
+  // it emits their declarations, a quarter of its CPU, and the workspace's `tsc` (pnpm check)
+  // checks the same sources. Errors that make declarations wrong (TS4xxx) are still reported.
+  // The file sits in build/, where `node_modules/@types` resolve as from the package.
+  const declarationsConfig = `${stateFile.slice(0, -".json".length)}.declarations.tsconfig.json`;
+  mkdirSync(path.dirname(declarationsConfig), { recursive: true });
+  writeFileSync(
+    declarationsConfig,
+    JSON.stringify({
+      extends: path.join(packageDir, "tsconfig.json"),
+      compilerOptions: { noCheck: true },
+      include: [],
+    }),
+  );
   for (const [name, entry] of Object.entries(entryPoints)) {
     const out = path.join(dist, `${name}.d.ts`);
     execFileSync(
       path.join(REPO_ROOT, "node_modules/.bin/dts-bundle-generator"),
       // --no-check: the generator would compile its output once more to check it; the
       // packed-tarball test compiles it as ESM and CommonJS projects do, with --strict.
-      ["--silent", "--no-banner", "--no-check", "--project", "tsconfig.json", "-o", out, entry],
+      ["--silent", "--no-banner", "--no-check", "--project", declarationsConfig, "-o", out, entry],
       { cwd: packageDir, stdio: "inherit" },
     );
     cpSync(out, path.join(dist, `${name}.d.cts`));
@@ -95,10 +109,12 @@ async function buildLibrary(): Promise<Metafile[]> {
 }
 
 // `pnpm pack` again with nothing changed packs the dist/ it built before.
-const state = new PackageBuildState(
-  path.join(BUILD_DIR, "package-builds", `${manifest.name.replace(/[@/]/g, "_")}.json`),
-  JSON.stringify({ library: values.library, field }),
+const stateFile = path.join(
+  BUILD_DIR,
+  "package-builds",
+  `${manifest.name.replace(/[@/]/g, "_")}.json`,
 );
+const state = new PackageBuildState(stateFile, JSON.stringify({ library: values.library, field }));
 if (state.isCurrent()) process.exit(0);
 
 rmSync(dist, { recursive: true, force: true });
