@@ -42,9 +42,12 @@ describe("agents on several machines, sharing only Redis", () => {
       return value;
     });
 
+  // The end-to-end tenant's stack this worker's files share (no limit on one person's requests a
+  // minute, so twenty at once all go out): the agents' processes and Redis are what is under
+  // test here, and each test counts only the consent requests and orders it made.
   beforeAll(async () => {
     const [scenario, server, plain, ...stops] = await Promise.all([
-      owned(Scenario.start("test/fixtures/fleet-tenant.mock-auth0.json"), (x) => x.stop()),
+      Scenario.shared("test/fixtures/e2e-tenant.mock-auth0.json"),
       owned(startRedisServer({ persistence: "aof" }), (x) => x.stop()),
       owned(buildAgentCli(), (x) => x.remove()),
       ...STOP_POINTS.map((stopAt) => owned(buildAgentCli({ stopAt }), (x) => x.remove())),
@@ -53,11 +56,12 @@ describe("agents on several machines, sharing only Redis", () => {
     redis = server;
     cli = plain;
     stops.forEach((stop, i) => stopping.set(STOP_POINTS[i]!, stop));
-    for (const name of ["a", "b", "c", "d"]) {
-      const machine = await Machine.create(name, s.stack.agentEnv(), redis.url(0));
-      cleanups.push(() => machine.remove());
-      machines.push(machine);
-    }
+    const made = await Promise.all(
+      ["a", "b", "c", "d"].map((name) =>
+        owned(Machine.create(name, s.stack.agentEnv(), redis.url(0)), (x) => x.remove()),
+      ),
+    );
+    machines.push(...made);
     [a, b, c, d] = machines as [Machine, Machine, Machine, Machine];
     await s.policy("manual");
   });

@@ -13,17 +13,27 @@ describe("agents at once", () => {
   let s: Scenario;
   // Plain Node on a bundle: dozens of tsx starts would take half a minute on two cores.
   let cli: Awaited<ReturnType<typeof buildAgentCli>>;
+  // The end-to-end tenant's stack this worker's files share: the agents are the processes
+  // under test here, and each test counts only the orders and consent requests it made.
   beforeAll(async () => {
     [s, cli] = await Promise.all([
-      Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json"),
+      Scenario.shared("test/fixtures/e2e-tenant.mock-auth0.json"),
       buildAgentCli(),
     ]);
   });
   afterAll(async () => {
-    await Promise.all([s.stop(), cli.remove()]);
+    await cli.remove();
   });
 
-  const agent = (args: string[]) => runAgent(args, s.agentEnv(), 60_000, cli);
+  // The agents run at a lower priority (nice 10) than the tenant and the shop, as clients on
+  // machines of their own would not take the servers' CPU: twenty agents starting at once on
+  // two cores otherwise starve the shop past the 1.5 s an agent waits for its catalog, and that
+  // agent reports the shop unreachable instead of ordering. Every agent still runs at once.
+  const agent = (args: string[]) =>
+    runAgent(args, s.agentEnv(), 60_000, {
+      command: "nice",
+      args: ["-n", "10", cli.command, ...cli.args],
+    });
   const consentIds = async () => (await s.consentRequests()).map((c) => c.auth_req_id);
   const orderIds = async () => (await s.ordersOf(BUYER)).map((o) => o.id);
   /** The ids in `after` that are not in `before`, whatever order the lists come in. */
@@ -40,6 +50,7 @@ describe("agents at once", () => {
       ]);
       const before = await consentIds();
       const ordersBefore = await orderIds();
+      const secondBuyerOrdersBefore = await s.ordersOf(SECOND_BUYER);
       const runs = await Promise.all(
         Array.from({ length: AGENTS_PER_PERSON * 2 }, (_, i) =>
           agent(["Buy a USB-C cable", "--user", i % 2 === 0 ? BUYER : SECOND_BUYER]),
@@ -54,7 +65,7 @@ describe("agents at once", () => {
       const ordered = approved.map((r) => String(r.json.order?.id));
       expect(new Set(ordered).size).toBe(AGENTS_PER_PERSON);
       expect(newIds(ordersBefore, await orderIds()).sort()).toEqual([...ordered].sort());
-      expect(await s.ordersOf(SECOND_BUYER)).toEqual([]);
+      expect(await s.ordersOf(SECOND_BUYER)).toEqual(secondBuyerOrdersBefore);
 
       const consents = (await s.consentRequests()).filter((c) => !before.includes(c.auth_req_id));
       expect(consents).toHaveLength(AGENTS_PER_PERSON * 2);

@@ -7,7 +7,9 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { AGENT_CLI, buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isDead, readProcess } from "@ciba-testbed/agent";
+// The module itself, not the package: its index loads the whole agent (the AI SDK, Auth0's
+// SDK, Redis) into this worker for two functions that read /proc.
+import { isDead, readProcess } from "../../apps/agent/src/process-info.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 const STOP_POINTS = ["token-received", "approval-taken"] as const;
@@ -54,9 +56,11 @@ describe("interrupt mode across two processes", () => {
   // Plain Node on bundles: quicker starts, and builds with a stop point compiled in.
   let cli: BuiltCli;
   const stopping = new Map<string, BuiltCli>();
+  // The end-to-end tenant's stack this worker's files share: the agent's processes are the
+  // ones under test, and each test counts only the orders and consent requests it made.
   beforeAll(async () => {
     const [scenario, plain, ...stops] = await Promise.all([
-      Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json"),
+      Scenario.shared("test/fixtures/e2e-tenant.mock-auth0.json"),
       buildAgentCli(),
       ...STOP_POINTS.map((stopAt) => buildAgentCli({ stopAt })),
     ]);
@@ -66,13 +70,14 @@ describe("interrupt mode across two processes", () => {
     await s.policy("manual");
   });
   afterAll(async () => {
-    await Promise.all([s.stop(), cli.remove(), ...[...stopping.values()].map((b) => b.remove())]);
+    await Promise.all([cli.remove(), ...[...stopping.values()].map((b) => b.remove())]);
   });
 
   const agent = (args: string[]) => runAgent(args, s.agentEnv(), 60_000, cli);
 
   it("sends, exits pending, and a later process places the approved order once", async () => {
     const before = await orderIds(s);
+    const requestsBefore = await consentIds(s);
     const sent = await agent(["--mode", "interrupt", "Buy an XYZ phone"]);
     expect(sent.json.outcome).toBe("PENDING");
     expect(sent.exitCode).toBe(5);
@@ -93,7 +98,7 @@ describe("interrupt mode across two processes", () => {
     const again = await agent(["resume", threadId]);
     expect(again.json.order?.id ?? null).toBe(resumed.json.order?.id ?? null);
 
-    expect(await consentIds(s)).toEqual([consent.auth_req_id]);
+    expect(newIds(requestsBefore, await consentIds(s))).toEqual([consent.auth_req_id]);
     expect(newIds(before, await orderIds(s))).toEqual([resumed.json.order?.id]);
     // Each process waited an interval after the one before it polled: never a slow_down.
     const { timeline = [] } = await s.stack.control.request(consent.auth_req_id);
@@ -167,6 +172,7 @@ describe("interrupt mode across two processes", () => {
 
   it("places no order once `pnpm agent` is killed with -9 while it waits, and leaves no process", async () => {
     const before = (await s.ordersOf(BUYER)).length;
+    const requestsBefore = await consentIds(s);
     // pnpm -> node (the agent bin runs build/agent.js in-process), as a person starts it; its own process group.
     const pnpm = spawn("pnpm", ["--silent", "agent", "--json", "Buy a USB-C cable"], {
       cwd: REPO_ROOT,
@@ -182,7 +188,10 @@ describe("interrupt mode across two processes", () => {
     const group = pnpm.pid!;
     try {
       const consent = await s.stack.control.waitForPending(
-        (c) => c.user === BUYER && c.binding_message.startsWith("Do you want to buy 1 USB-C cable"),
+        (c) =>
+          !requestsBefore.includes(c.auth_req_id) &&
+          c.user === BUYER &&
+          c.binding_message.startsWith("Do you want to buy 1 USB-C cable"),
       );
       await s.stack.control.waitForPolls(consent.auth_req_id, 1);
       const tree = await liveMembers(group);

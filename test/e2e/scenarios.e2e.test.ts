@@ -3,27 +3,30 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { BUYER, Scenario } from "../support/scenario.js";
 
+// The scenarios and the shop's guards below run on the end-to-end tenant's stack that this
+// worker's files share (`Scenario.shared`): each test sets the approver policy it needs and
+// counts only the orders and consent requests it made itself.
+const E2E_TENANT = "test/fixtures/e2e-tenant.mock-auth0.json";
+
 // Each scenario runs the real agent CLI against real mock-auth0 and shop-api processes and
 // checks three witnesses: the agent's outcome, the shop's orders and the tenant's record.
 describe("CIBA scenarios across real processes", () => {
   let s: Scenario;
   let ordersBefore: OrderJson[];
-  let requestsBefore: number;
+  let requestsBefore: Set<string>;
 
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
+    s = await Scenario.shared(E2E_TENANT);
     await s.policy("manual");
-  });
-  afterAll(async () => {
-    await s.stop();
   });
   beforeEach(async () => {
     ordersBefore = await s.ordersOf(BUYER);
-    requestsBefore = (await s.consentRequests()).length;
+    requestsBefore = new Set((await s.consentRequests()).map((c) => c.auth_req_id));
   });
 
   const newOrders = async () => (await s.ordersOf(BUYER)).slice(ordersBefore.length);
-  const newRequests = async () => (await s.consentRequests()).slice(requestsBefore);
+  const newRequests = async () =>
+    (await s.consentRequests()).filter((c) => !requestsBefore.has(c.auth_req_id));
 
   it("approve: one consent request, tokens, one order", async () => {
     await s.policy("approve-after:300");
@@ -85,8 +88,9 @@ describe("CIBA scenarios across real processes", () => {
   });
 
   it("answered after expiry: the late approval buys nothing", async () => {
-    await s.policy("approve-after:3000");
-    const run = await s.agent(["Buy an XYZ phone", "--expiry", "2"]);
+    // Due a second after the expiry the agent asked for.
+    await s.policy("approve-after:2000");
+    const run = await s.agent(["Buy an XYZ phone", "--expiry", "1"]);
 
     expect(run.json.outcome).toBe("EXPIRED");
     const [sent, ...more] = await newRequests();
@@ -158,11 +162,8 @@ describe("a tenant that answers expiry with the CIBA spec's expired_token", () =
 describe("the shop API's guards with real tenant tokens", () => {
   let s: Scenario;
   beforeAll(async () => {
-    s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
+    s = await Scenario.shared(E2E_TENANT);
     await s.policy("approve");
-  });
-  afterAll(async () => {
-    await s.stop();
   });
 
   const purchase = (token: string, body: object, key?: string) =>

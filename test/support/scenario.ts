@@ -14,6 +14,9 @@ export const BUYER = LOCAL_DEFAULTS.userId;
 export const SECOND_BUYER = "auth0|second-user";
 const LIST_ORDERS = "List my orders";
 
+/** The stacks `Scenario.shared` started in this worker, by settings file. */
+const sharedScenarios = new Map<string, Promise<Scenario>>();
+
 /** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
 export class Scenario {
   readonly tenant: TenantClient;
@@ -37,6 +40,26 @@ export class Scenario {
     return new Scenario(
       await startStack({ tenantSettingsFile: path.join(REPO_ROOT, settingsFile) }),
     );
+  }
+
+  /**
+   * The stack on `settingsFile` shared by the test files of this Vitest worker that ask for it,
+   * started by the first of them: a stack costs over a second of CPU to start, and the
+   * end-to-end project runs its files one after another in each worker (`isolate: false`), so
+   * this module and its stacks outlive a file. No file stops it: it ends with the worker, as
+   * every supervised process does. A file on it shares the tenant, the shop and the agent's
+   * store with the files before it, so it sets the approver policy it needs and counts only the
+   * orders and consent requests it made itself. A stack with a service gone is replaced.
+   */
+  static async shared(settingsFile: string): Promise<Scenario> {
+    const known = await sharedScenarios.get(settingsFile)?.catch(() => undefined);
+    if (known?.stack.services.every((service) => service.running)) return known;
+    const starting = (async () => {
+      await known?.stop();
+      return Scenario.start(settingsFile);
+    })();
+    sharedScenarios.set(settingsFile, starting);
+    return starting;
   }
 
   async stop(): Promise<void> {
