@@ -1,11 +1,63 @@
 import { X509Certificate, createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 import { chromium } from "playwright-core";
-import type { Browser } from "playwright-core";
+import type { Browser, LaunchOptions } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * The `--disable-features` list Playwright passes (playwright-core 1.65.1, its
+ * chromiumSwitches.ts). Chromium keeps only the last `--disable-features` switch of its command
+ * line, so disabling one more feature means repeating Playwright's list in place of its switch.
+ */
+const PLAYWRIGHT_DISABLED_FEATURES = {
+  version: "1.65.1",
+  features: [
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+  ],
+};
+
+/**
+ * Chromium 156 gives every window (each browser context opens one) two renderer processes for
+ * the omnibox's WebUI popups, although a headless window never shows its address bar: about
+ * 0.6 s of CPU per context, twice what the page itself costs. Pages render and behave the same
+ * without them.
+ */
+const UNUSED_BROWSER_UI = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"];
+
+/**
+ * Playwright's feature switch swapped for one that also turns UNUSED_BROWSER_UI off, when the
+ * installed playwright-core is the one PLAYWRIGHT_DISABLED_FEATURES was copied from; with
+ * another, Playwright's own switch stays, so an upgrade costs CPU but never drops its list.
+ */
+function featureSwitches(): Pick<LaunchOptions, "args" | "ignoreDefaultArgs"> {
+  const require = createRequire(import.meta.url);
+  const { version } = require("playwright-core/package.json") as { version: string };
+  if (version !== PLAYWRIGHT_DISABLED_FEATURES.version) return { args: [] };
+  const playwrights = `--disable-features=${PLAYWRIGHT_DISABLED_FEATURES.features.join(",")}`;
+  return {
+    ignoreDefaultArgs: [playwrights],
+    args: [`${playwrights},${UNUSED_BROWSER_UI.join(",")}`],
+  };
+}
 
 /**
  * Debian's Chromium, headless, trusting exactly the local tenant's server key (by its SPKI
@@ -21,8 +73,10 @@ export async function launchChromium(certDir: string): Promise<Browser> {
   const spki = createHash("sha256")
     .update(cert.publicKey.export({ type: "spki", format: "der" }))
     .digest("base64");
+  const features = featureSwitches();
   return chromium.launch({
     executablePath: CHROMIUM,
+    ...(features.ignoreDefaultArgs ? { ignoreDefaultArgs: features.ignoreDefaultArgs } : {}),
     args: [
       "--no-sandbox",
       "--disable-gpu",
@@ -32,6 +86,7 @@ export async function launchChromium(certDir: string): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       `--ignore-certificate-errors-spki-list=${spki}`,
+      ...(features.args ?? []),
     ],
   });
 }

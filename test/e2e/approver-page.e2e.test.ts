@@ -2,10 +2,16 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
-import { ManualClock, loadTenant, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
+import {
+  ManualClock,
+  SigningKeys,
+  loadTenant,
+  startMockAuth0,
+  tenantWith,
+} from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { launchChromium } from "@ciba-testbed/stack/browser";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
@@ -15,26 +21,45 @@ import { AGENT_CLIENT, TenantClient } from "../support/tenant-client.js";
 describe("the approver page", () => {
   let s: Scenario;
   let browser: Browser;
+  /**
+   * One tab for the tests on the stack's tenant, loaded again for each of them: every test
+   * starts on a fresh page, without a browser context (a window and its processes) of its own.
+   */
   let page: Page;
+  /** The tenants this file starts in this process share one pair of signing keys. */
+  let keys: Promise<SigningKeys> | undefined;
+  const signingKeys = () => (keys ??= SigningKeys.create());
+  /** Set while the tests on a tenant of their own run: they open that tenant's page themselves. */
+  let onOwnTenant = false;
+  /** Browser contexts that outlive a test: the tabs shared by the tests. */
+  const kept = new Set<BrowserContext>();
 
   beforeAll(async () => {
     s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
     await s.policy("manual");
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
+    page = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    kept.add(page.context());
   });
   afterAll(async () => {
     await browser.close();
     await s.stop();
   });
   beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    if (onOwnTenant) return;
     await page.goto(`${s.stack.issuer}approver`);
     await page.getByText("Live", { exact: true }).waitFor();
   });
-  // An open page keeps its event stream and its clock running: closed, so the browser is not
-  // rendering every earlier test's page beside the current one.
+  // An open page keeps its event stream and its clock running: the pages a test opened are
+  // closed after it, so the browser is not rendering every earlier test's page beside the
+  // current one.
   afterEach(async () => {
-    await Promise.all(browser.contexts().map((context) => context.close()));
+    await Promise.all(
+      browser
+        .contexts()
+        .filter((context) => !kept.has(context))
+        .map((context) => context.close()),
+    );
   });
 
   const card = (message: RegExp) => page.locator(".card", { hasText: message });
@@ -84,7 +109,8 @@ describe("the approver page", () => {
   });
 
   it("moves a request that expires while the page is open to history", async () => {
-    const agent = s.agent(["Buy an ABC laptop", "--expiry", "2"]);
+    // The shortest expiry the tenant accepts: the page still shows the request before it ends.
+    const agent = s.agent(["Buy an ABC laptop", "--expiry", "1"]);
     await card(/ABC laptop/).waitFor();
     const run = await agent;
     expect(run.json.outcome).toBe("EXPIRED");
@@ -165,6 +191,7 @@ describe("the approver page", () => {
       host: "127.0.0.1",
       certDir: path.dirname(s.stack.caCertPath),
       controlToken: token,
+      keys: await signingKeys(),
     });
     try {
       // Each page has a context of its own: no cookie is shared between them.
@@ -216,8 +243,13 @@ describe("the approver page", () => {
     let clock: ManualClock;
     let tenant: RunningMockAuth0;
     let client: TenantClient;
+    /** This tenant's approver page, shared by these tests and loaded again for each. */
+    let approverTab: Page | undefined;
 
     beforeAll(async () => {
+      onOwnTenant = true;
+      // The stack's tab is left blank meanwhile, so it does not render beside this tenant's.
+      await page.goto("about:blank");
       clock = new ManualClock(Date.now());
       tenant = await startMockAuth0({
         tenant: tenantWith({
@@ -235,10 +267,13 @@ describe("the approver page", () => {
         host: "127.0.0.1",
         certDir: path.dirname(s.stack.caCertPath),
         clock,
+        keys: await signingKeys(),
       });
       client = new TenantClient(tenant.issuer, tenant.caCertPath);
     });
     afterAll(async () => {
+      onOwnTenant = false;
+      await approverTab?.context().close();
       await tenant.close();
     });
 
@@ -260,10 +295,13 @@ describe("the approver page", () => {
     }
 
     async function approverPage(): Promise<Page> {
-      const approver = await browser.newPage({ viewport: { width: 420, height: 900 } });
-      await approver.goto(`${tenant.issuer}approver`);
-      await approver.getByText("Live", { exact: true }).waitFor();
-      return approver;
+      if (approverTab === undefined) {
+        approverTab = await browser.newPage({ viewport: { width: 420, height: 900 } });
+        kept.add(approverTab.context());
+      }
+      await approverTab.goto(`${tenant.issuer}approver`);
+      await approverTab.getByText("Live", { exact: true }).waitFor();
+      return approverTab;
     }
 
     /** Opens the email's link, as the person would, in the tab it opens. */
@@ -320,7 +358,6 @@ describe("the approver page", () => {
         /^This consent link can no longer be used/,
       );
       await consent.close();
-      await approver.close();
     });
 
     it("denies an email-channel request through the consent link", async () => {
@@ -338,7 +375,6 @@ describe("the approver page", () => {
         .locator(".outcome.denied")
         .waitFor();
       await consent.close();
-      await approver.close();
     });
 
     it("marks a request nobody polls as 'agent not polling', below the live ones, and back when polled", async () => {
@@ -384,7 +420,6 @@ describe("the approver page", () => {
         "Live check",
       ]);
       for (const id of [live, stale]) tenant.store.decide(id, "deny", "control-api");
-      await approver.close();
     });
 
     it("shows pending requests newest first", async () => {
@@ -401,7 +436,6 @@ describe("the approver page", () => {
         "Order check 1",
       ]);
       for (const id of ids) tenant.store.decide(id, "deny", "control-api");
-      await approver.close();
     });
   });
 });
