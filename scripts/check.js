@@ -12,7 +12,10 @@
  * uses a declaration whose type changed. ESLint lints again exactly those files, every file whose
  * text changed, and every file when its configuration, the lockfile or this script changed; it
  * reuses the last results of the rest. A typed rule's answer for a file depends only on that
- * file and the types it sees, so this is the set whose answers can differ. Both caches live in
+ * file and the types it sees, so this is the set whose answers can differ. When nothing at all
+ * changed (every file the programs read, every linted file, the workspace's package.json files,
+ * the configuration), the last verdict is printed again without building the programs, as
+ * `tsc -b` finds a project up to date: about 1 s instead of 10 s. Both caches live in
  * `node_modules/.cache/check/` (delete it to check everything again); the TypeScript state is
  * saved after the lint results, so a check stopped half-way repeats its work instead of
  * trusting it. In a fresh clone, everything is checked.
@@ -20,7 +23,7 @@
  * Plain JavaScript checked by tsc (`// @ts-check`), like build.js: it needs no build.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -95,13 +98,84 @@ function checkProgram(
     ...builder.getGlobalDiagnostics(),
     ...builder.getSemanticDiagnostics(),
   ]);
-  return { builder, diagnostics: [...diagnostics], affected, everyFile };
+  // What this verdict depends on besides the lockfile: the config files and every file read.
+  const configFile = /** @type {ts.TsConfigSourceFile | undefined} */ (parsed.options.configFile);
+  const inputs = [
+    configPath,
+    ...(configFile?.extendedSourceFiles ?? []),
+    ...builder
+      .getProgram()
+      .getSourceFiles()
+      .map((file) => file.fileName),
+  ];
+  return {
+    builder,
+    diagnostics: [...diagnostics],
+    affected,
+    everyFile,
+    saved: { config: configPath, roots: parsed.fileNames, inputs: stamps(inputs) },
+  };
 }
 
-/** The files `eslint .` lints in `cwd`: every linted extension outside node_modules and ignores. */
-async function lintedFiles(/** @type {ESLint} */ eslint, /** @type {string} */ cwd) {
+/** @typedef {Record<string, [number, number] | null>} Stamps */
+
+/** Size and modification time of each file (null for a file that is gone). */
+function stamps(/** @type {string[]} */ files) {
+  /** @type {Stamps} */
+  const result = {};
+  for (const file of files) {
+    const info = statSync(file, { throwIfNoEntry: false });
+    result[file] = info === undefined ? null : [info.size, info.mtimeMs];
+  }
+  return result;
+}
+
+/** @typedef {{ config: string; roots: string[]; inputs: Stamps }} SavedProgram */
+/** @typedef {{ format: number; programs: SavedProgram[]; count: number; plain: string; color: string }} TypecheckCache */
+
+/**
+ * Whether the saved type-check still holds, as `tsc -b` decides a project is up to date: the
+ * same root files (a file added or removed under `include` changes them) and every file the
+ * program read, config files included, unchanged (package.json files and the lockfile are the
+ * lint key's and LINT_INPUTS' concern, checked beside this).
+ */
+function typecheckHolds(
+  /** @type {TypecheckCache | undefined} */ saved,
+  /** @type {string[]} */ configPaths,
+) {
+  if (saved?.format !== CACHE_FORMAT || saved.programs.length !== configPaths.length) return false;
+  return saved.programs.every((program, i) => {
+    if (program.config !== configPaths[i]) return false;
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+      program.config,
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: () => undefined,
+      },
+    );
+    if (
+      parsed === undefined ||
+      JSON.stringify(parsed.fileNames) !== JSON.stringify(program.roots)
+    ) {
+      return false;
+    }
+    const now = stamps(Object.keys(program.inputs));
+    return Object.entries(program.inputs).every(
+      ([file, was]) => JSON.stringify(now[file]) === JSON.stringify(was),
+    );
+  });
+}
+
+/**
+ * The files `eslint .` lints in `cwd` (every linted extension outside node_modules and
+ * ignores), and the workspace's package.json files, which decide how TypeScript reads modules.
+ */
+async function workspaceFiles(/** @type {ESLint} */ eslint, /** @type {string} */ cwd) {
   /** @type {string[]} */
   const found = [];
+  /** @type {string[]} */
+  const manifests = [];
   const walk = (/** @type {string} */ dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
@@ -109,19 +183,22 @@ async function lintedFiles(/** @type {ESLint} */ eslint, /** @type {string} */ c
         if (entry.name !== "node_modules" && entry.name !== ".git") walk(full);
       } else if (entry.isFile() && LINTED_EXTENSIONS.has(path.extname(entry.name))) {
         found.push(full);
+      } else if (entry.name === "package.json") {
+        manifests.push(full);
       }
     }
   };
   walk(cwd);
   const ignored = await Promise.all(found.map((file) => eslint.isPathIgnored(file)));
-  return found.filter((_, i) => !ignored[i]).sort();
+  return { linted: found.filter((_, i) => !ignored[i]).sort(), manifests: manifests.sort() };
 }
 
 /** @typedef {{ format: number; key: string; files: Record<string, { hash: string; result: ESLint.LintResult }> }} LintCache */
 
-function readLintCache(/** @type {string} */ file) {
+/** @template T @returns {T | undefined} */
+function readCache(/** @type {string} */ file) {
   try {
-    return /** @type {LintCache} */ (JSON.parse(readFileSync(file, "utf8")));
+    return /** @type {T} */ (JSON.parse(readFileSync(file, "utf8")));
   } catch {
     return undefined;
   }
@@ -139,20 +216,72 @@ export async function check(
   cacheDir = path.join(cwd, "node_modules", ".cache", "check"),
 ) {
   const started = performance.now();
-  const checked = tsconfigs.map((config) => checkProgram(cwd, path.resolve(cwd, config), cacheDir));
+  const configPaths = tsconfigs.map((config) => path.resolve(cwd, config));
+  const lintCacheFile = path.join(cacheDir, "lint.json");
+  const typecheckCacheFile = path.join(cacheDir, "typecheck.json");
+
+  // Every file is linted again unless its text, the types it sees, and the lint configuration
+  // are all what they were when its result was saved.
+  const lockfile = path.join(cwd, "pnpm-lock.yaml");
+  const key = sha1(
+    JSON.stringify([
+      CACHE_FORMAT,
+      tsconfigs,
+      readFileSync(fileURLToPath(import.meta.url), "utf8"),
+      ...LINT_INPUTS.map((name) => {
+        try {
+          return readFileSync(path.join(cwd, name), "utf8");
+        } catch {
+          return null;
+        }
+      }),
+    ]),
+  );
+  const { linted: files, manifests } = await workspaceFiles(new ESLint({ cwd }), cwd);
+  const hashes = files.map((file) => sha1(readFileSync(file)));
+  /** @type {LintCache | undefined} */
+  const lintCache = readCache(lintCacheFile);
+  const reusable =
+    lintCache?.format === CACHE_FORMAT && lintCache.key === key ? lintCache.files : {};
+  const savedResult = (/** @type {string} */ file, /** @type {number} */ i) => {
+    const saved = reusable[path.relative(cwd, file)];
+    return saved !== undefined && saved.hash === hashes[i]
+      ? { ...saved.result, filePath: file }
+      : undefined;
+  };
+
+  // Nothing changed since the last check (no file TypeScript read, no linted file, no
+  // configuration): its verdict holds, as `tsc -b` finds a project up to date.
+  /** @type {TypecheckCache | undefined} */
+  const typecheckCache = readCache(typecheckCacheFile);
+  const upToDate =
+    files.every((file, i) => savedResult(file, i) !== undefined) &&
+    typecheckHolds(typecheckCache, configPaths);
+
+  /** @type {ReturnType<typeof checkProgram>[]} */
+  const checked = upToDate
+    ? []
+    : configPaths.map((configPath) => checkProgram(cwd, configPath, cacheDir));
   const diagnostics = checked.flatMap((one) => one.diagnostics);
   const host = {
     getCanonicalFileName: (/** @type {string} */ name) => name,
     getCurrentDirectory: () => cwd,
     getNewLine: () => "\n",
   };
-  if (diagnostics.length > 0) {
-    out.write(
-      out.isTTY === true
-        ? ts.formatDiagnosticsWithColorAndContext(diagnostics, host)
-        : ts.formatDiagnostics(diagnostics, host),
-    );
-    out.write(`\ntypecheck: ${String(diagnostics.length)} error(s)\n`);
+  /** @type {TypecheckCache} */
+  const typecheck =
+    upToDate && typecheckCache
+      ? typecheckCache
+      : {
+          format: CACHE_FORMAT,
+          programs: checked.flatMap((one) => (one.saved ? [one.saved] : [])),
+          count: diagnostics.length,
+          plain: ts.formatDiagnostics(diagnostics, host),
+          color: ts.formatDiagnosticsWithColorAndContext(diagnostics, host),
+        };
+  if (typecheck.count > 0) {
+    out.write(out.isTTY === true ? typecheck.color : typecheck.plain);
+    out.write(`\ntypecheck: ${String(typecheck.count)} error(s)\n`);
   }
   const typechecked = performance.now();
 
@@ -172,41 +301,16 @@ export async function check(
           ]
         : [],
   });
-
-  // Every file is linted again unless its text, the types it sees, and the lint configuration
-  // are all what they were when its result was saved.
-  const cacheFile = path.join(cacheDir, "lint.json");
-  const key = sha1(
-    JSON.stringify([
-      CACHE_FORMAT,
-      tsconfigs,
-      readFileSync(fileURLToPath(import.meta.url), "utf8"),
-      ...LINT_INPUTS.map((name) => {
-        try {
-          return readFileSync(path.join(cwd, name), "utf8");
-        } catch {
-          return null;
-        }
-      }),
-    ]),
-  );
-  const cached = readLintCache(cacheFile);
-  const reusable = cached?.format === CACHE_FORMAT && cached.key === key ? cached.files : {};
   const typesChanged = (/** @type {string} */ file) =>
     checked.some((one) => one.everyFile === true || one.affected?.has(file) === true);
-  const files = await lintedFiles(eslint, cwd);
-  const hashes = files.map((file) => sha1(readFileSync(file)));
   /** @type {ESLint.LintResult[]} */
   const reused = [];
   /** @type {string[]} */
   const toLint = [];
   files.forEach((file, i) => {
-    const saved = reusable[path.relative(cwd, file)];
-    if (saved !== undefined && saved.hash === hashes[i] && !typesChanged(file)) {
-      reused.push({ ...saved.result, filePath: file });
-    } else {
-      toLint.push(file);
-    }
+    const saved = savedResult(file, i);
+    if (saved !== undefined && !typesChanged(file)) reused.push(saved);
+    else toLint.push(file);
   });
   const linted = toLint.length > 0 ? await eslint.lintFiles(toLint) : [];
   const results = [...reused, ...linted].sort((a, b) => a.filePath.localeCompare(b.filePath));
@@ -216,29 +320,40 @@ export async function check(
     out.write(await formatter.format(results));
   }
 
-  // The lint results first, then TypeScript's state: stopped in between, the next check finds
-  // the same files affected and lints them again.
-  const hashOf = new Map(files.map((file, i) => [file, hashes[i]]));
-  /** @type {LintCache} */
-  const saved = { format: CACHE_FORMAT, key, files: {} };
-  for (const result of results) {
-    const hash = hashOf.get(result.filePath);
-    if (hash !== undefined) saved.files[path.relative(cwd, result.filePath)] = { hash, result };
+  // The lint results first, then TypeScript's state and verdict: stopped in between, the next
+  // check finds the same files affected and lints them again.
+  if (!upToDate) {
+    const hashOf = new Map(files.map((file, i) => [file, hashes[i]]));
+    /** @type {LintCache} */
+    const saved = { format: CACHE_FORMAT, key, files: {} };
+    for (const result of results) {
+      const hash = hashOf.get(result.filePath);
+      if (hash !== undefined) saved.files[path.relative(cwd, result.filePath)] = { hash, result };
+    }
+    writeAtomically(lintCacheFile, JSON.stringify(saved));
+    for (const builder of builders) {
+      builder.emit(undefined, (file, text) => writeAtomically(file, text));
+    }
+    if (typecheck.programs.length === configPaths.length) {
+      // The workspace's package.json files and the lockfile decide how modules resolve.
+      const shared = stamps([...manifests, lockfile]);
+      for (const program of typecheck.programs) Object.assign(program.inputs, shared);
+      writeAtomically(typecheckCacheFile, JSON.stringify(typecheck));
+    }
   }
-  writeAtomically(cacheFile, JSON.stringify(saved));
-  for (const builder of builders)
-    builder.emit(undefined, (file, text) => writeAtomically(file, text));
 
   const seconds = (/** @type {number} */ from, /** @type {number} */ to) =>
     `${((to - from) / 1000).toFixed(1)} s`;
   const ended = performance.now();
   const typeChecked = checked.reduce((sum, one) => sum + (one.affected?.size ?? 0), 0);
   out.write(
-    `typecheck: ${diagnostics.length === 0 ? "passed" : "failed"} in ${seconds(started, typechecked)}; ` +
+    `typecheck: ${typecheck.count === 0 ? "passed" : "failed"} in ${seconds(started, typechecked)}; ` +
       `lint (${String(results.length)} files): ${problems === 0 ? "passed" : "failed"} in ${seconds(typechecked, ended)}; ` +
-      `since the last check: ${String(typeChecked)} files type-checked again (libraries' included), ${String(toLint.length)} linted again\n`,
+      (upToDate
+        ? "nothing changed since the last check\n"
+        : `since the last check: ${String(typeChecked)} files type-checked again (libraries' included), ${String(toLint.length)} linted again\n`),
   );
-  return diagnostics.length === 0 && problems === 0 ? 0 : 1;
+  return typecheck.count === 0 && problems === 0 ? 0 : 1;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -98,7 +98,7 @@ describe("pnpm check again: only what can answer differently is checked again", 
     const first = await run(dir);
     expect(first.output).toMatch(/typecheck: failed .* lint \(3 files\): passed/);
     const again = await run(dir);
-    expect(again.output).toMatch(/0 files type-checked again .* 0 linted again/);
+    expect(again.output).toContain("nothing changed since the last check");
     expect(again.output).toContain("bad.ts(1,14): error TS2322");
     expect(again.code).toBe(1);
 
@@ -123,6 +123,26 @@ describe("pnpm check again: only what can answer differently is checked again", 
     expect(output).toContain("@typescript-eslint/no-floating-promises");
     expect(output).toMatch(/ 2 linted again/);
     expect(code).toBe(1);
+  });
+
+  it("checks again when a file is added, or a package.json changes how modules load", async () => {
+    const dir = project({ "load.ts": LOAD, "use.ts": USE });
+    expect((await run(dir)).code).toBe(0);
+
+    writeFileSync(path.join(dir, "late.ts"), "export const late: string = 4;\n");
+    const added = await run(dir);
+    expect(added.output).toContain("late.ts(1,14): error TS2322");
+    expect(added.code).toBe(1);
+
+    rmSync(path.join(dir, "late.ts"));
+    expect((await run(dir)).code).toBe(0);
+    // As CommonJS, the ESM-only `import.meta` is an error.
+    writeFileSync(path.join(dir, "meta.ts"), "export const here = import.meta.url;\n");
+    expect((await run(dir)).code).toBe(0);
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "commonjs" }));
+    const commonjs = await run(dir);
+    expect(commonjs.output).toContain("meta.ts(1,21): error TS1470");
+    expect(commonjs.code).toBe(1);
   });
 
   it("lints everything again when the lint configuration changed", async () => {
