@@ -29,25 +29,6 @@ const unit = (
   },
 });
 
-/**
- * The agent's test files that patch process-wide state: nock's interceptors (http.request,
- * also through test-support/stubs.ts), the default CA store (tls.createSecureContext), a spy
- * on process.stdout, fake timers. Each runs in a fresh worker; the agent's other files share
- * one worker's modules (`isolate: false`), as the other projects do.
- */
-const AGENT_GLOBAL_PATCHING = [
-  "src/agent.test.ts",
-  "src/agent-recovery.test.ts",
-  "src/local-tenant-trust.test.ts",
-  "src/auth0-answers.test.ts",
-  "src/catalog-check.test.ts",
-  "src/catalog-source.test.ts",
-  "src/model.test.ts",
-  "src/shop-client.test.ts",
-  "src/documented-examples.test.ts",
-  "src/ancestry.test.ts",
-];
-
 // JUNIT_REPORT=<file> adds a JUnit XML report for CI systems, next to the usual output.
 const junit = process.env.JUNIT_REPORT;
 
@@ -58,6 +39,10 @@ export default defineConfig({
     reporters: junit ? ["default", ["junit", { outputFile: junit }]] : ["default"],
     // A stray `.only` must fail the suite instead of silently skipping the rest.
     allowOnly: false,
+    // Each test file's modules, transformed from TypeScript, kept in node_modules between runs
+    // (keyed by each file's text and the configuration): a run after the first transforms only
+    // what changed.
+    experimental: { fsModuleCache: true },
     // Vitest's default is one worker fewer than the cores: a single worker on two cores, so
     // every file waited for the one before. One worker per core; more thrashes a loaded
     // machine (the servers and agents each file starts need the cores too).
@@ -66,8 +51,9 @@ export default defineConfig({
     // `isolate: false`: a worker keeps its modules from one file to the next instead of
     // importing Express, jose, the stack and the app again for every file: half the CPU time of
     // the unit projects, 8 of the end-to-end project's 174 s. Each file builds its own apps,
-    // stores, clocks and processes, and leaves no global changed; the agent's few files that
-    // patch globals (AGENT_GLOBAL_PATCHING) stay isolated.
+    // stores, clocks and processes, and leaves no global changed: the agent's files that patch
+    // one (nock, the default CA store, a spy on stdout, fake timers) put it back after
+    // themselves, so a file never depends on which files ran before it in its worker.
     projects: [
       unit("shared", "packages/shared", { isolate: false }),
       unit("mock-auth0", "apps/mock-auth0", { isolate: false }),
@@ -76,8 +62,7 @@ export default defineConfig({
         isolate: false,
         execArgv: [...SHORT_LIVED_SHOP_NODE_FLAGS],
       }),
-      unit("agent", "apps/agent", { isolate: false, exclude: AGENT_GLOBAL_PATCHING }),
-      unit("agent-isolated", "apps/agent", { include: AGENT_GLOBAL_PATCHING }),
+      unit("agent", "apps/agent", { isolate: false }),
       unit("model-server", "apps/model-server", { isolate: false }),
       unit("testkit", "packages/testkit", { isolate: false }),
       {

@@ -29,8 +29,8 @@ const INVALID_GRANT = {
 };
 
 let dir: string;
+isolateNetwork();
 beforeEach(async () => {
-  isolateNetwork();
   resetToolCalls();
   dir = await mkdtemp(path.join(tmpdir(), "agent-recovery-"));
 });

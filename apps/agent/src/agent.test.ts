@@ -18,10 +18,8 @@ import {
   testConfig,
 } from "./test-support/stubs.js";
 
-beforeEach(() => {
-  isolateNetwork();
-  resetToolCalls();
-});
+isolateNetwork();
+beforeEach(resetToolCalls);
 afterEach(expectAllStubsUsed);
 
 const DENIED = {

@@ -13,10 +13,8 @@ import {
 // Auth0's answers as its docs and recorded responses give them, through the real `@auth0/ai`
 // and `auth0` SDK code (nock stands in for the tenant).
 
-beforeEach(() => {
-  isolateNetwork();
-  resetToolCalls();
-});
+isolateNetwork();
+beforeEach(resetToolCalls);
 afterEach(expectAllStubsUsed);
 
 /** Auth0's one answer for a denial and for an expired request alike. */

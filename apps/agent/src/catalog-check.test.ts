@@ -1,10 +1,9 @@
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { lookUpCatalog, refusalBeforeAsking, type CatalogAnswer } from "./catalog-check.js";
-import { expectAllStubsUsed, isolateNetwork, SHOP, stubShop } from "./test-support/stubs.js";
+import { expectAllStubsUsed, isolateNetwork, nock, SHOP, stubShop } from "./test-support/stubs.js";
 
-beforeEach(isolateNetwork);
+isolateNetwork();
 afterEach(expectAllStubsUsed);
 
 const look = (product: string, qty: number) =>

@@ -1,11 +1,10 @@
 import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { shopCatalog } from "./catalog-source.js";
-import { CATALOG, expectAllStubsUsed, isolateNetwork, SHOP } from "./test-support/stubs.js";
+import { CATALOG, expectAllStubsUsed, isolateNetwork, nock, SHOP } from "./test-support/stubs.js";
 
-beforeEach(isolateNetwork);
+isolateNetwork();
 afterEach(expectAllStubsUsed);
 
 const source = () => shopCatalog({ fetch, url: `${SHOP}/api/products` });

@@ -1,14 +1,19 @@
 import { ManualClock } from "@ciba-testbed/shared";
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { createAgent } from "./agent.js";
 import { createMemoryStore } from "./agent-store.js";
 import { loadConfig } from "./config.js";
 import { createModel } from "./model.js";
-import { expectAllStubsUsed, isolateNetwork, stubAuth0, stubShop } from "./test-support/stubs.js";
+import {
+  expectAllStubsUsed,
+  isolateNetwork,
+  nock,
+  stubAuth0,
+  stubShop,
+} from "./test-support/stubs.js";
 
-beforeEach(isolateNetwork);
+isolateNetwork();
 afterEach(expectAllStubsUsed);
 
 function sse(events: Record<string, unknown>[]): string {

@@ -1,10 +1,9 @@
-import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { fetchProducts, placeOrder } from "./shop-client.js";
-import { expectAllStubsUsed, isolateNetwork, SHOP } from "./test-support/stubs.js";
+import { expectAllStubsUsed, isolateNetwork, nock, SHOP } from "./test-support/stubs.js";
 
-beforeEach(isolateNetwork);
+isolateNetwork();
 afterEach(expectAllStubsUsed);
 
 const order = () =>

@@ -1,7 +1,44 @@
-import nock from "nock";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 import type { AgentEvent } from "../agent-event.js";
 import { loadConfig, type AgentConfig } from "../config.js";
+
+// Test files share a worker's modules, so nock is on only during the files that isolate the
+// network, and each leaves the network as it found it for the next file in the worker.
+
+/**
+ * Node's fetch sends through the dispatcher under the first symbol. nock sets its own under
+ * both, and when restored a new Agent of the npm `undici`, not the one Node had: each is put
+ * back by hand.
+ */
+const DISPATCHER_SYMBOLS = [
+  Symbol.for("undici.globalDispatcher.1"),
+  Symbol.for("undici.globalDispatcher.2"),
+];
+// Node makes its dispatcher on the first fetch; a data: URL makes it without any connection,
+// so that the dispatcher exists to be saved before nock replaces it.
+await fetch("data:,");
+const dispatchers = DISPATCHER_SYMBOLS.map((symbol) => ({
+  symbol,
+  dispatcher: Reflect.get(globalThis, symbol) as unknown,
+}));
+// nock patches http, https and fetch as it is imported: only after the above is saved. Test
+// files take `nock` from here rather than from "nock", which would load it first.
+export const { default: nock } = await import("nock");
+restoreNetwork();
+// The npm `undici` defines the second symbol for good (Node 20 never reads it): from now on
+// it keeps the value it has now.
+for (const saved of dispatchers) saved.dispatcher ??= Reflect.get(globalThis, saved.symbol);
+
+/** Turns nock off and puts back what it replaced: http, https, fetch, the dispatcher. */
+function restoreNetwork(): void {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  nock.restore();
+  for (const { symbol, dispatcher } of dispatchers) {
+    if (dispatcher !== undefined) Reflect.set(globalThis, symbol, dispatcher);
+  }
+}
 
 export const TENANT = "https://localhost:4010";
 export const SHOP = "http://localhost:4020";
@@ -10,10 +47,20 @@ export function testConfig(overrides: Partial<AgentConfig> = {}): AgentConfig {
   return { ...loadConfig({ AGENT_STORE: "/nonexistent" }), ...overrides };
 }
 
-/** Only stubs answer: nothing leaves the process, not even to loopback servers. */
+/**
+ * Only stubs answer in the calling file's tests: nothing leaves the process, not even to
+ * loopback servers. Called at the top of a test file; after its last test the network is
+ * restored, so a later file in the same worker reaches real servers again.
+ */
 export function isolateNetwork(): void {
-  nock.cleanAll();
-  nock.disableNetConnect();
+  beforeAll(() => {
+    if (!nock.isActive()) nock.activate();
+  });
+  beforeEach(() => {
+    nock.cleanAll();
+    nock.disableNetConnect();
+  });
+  afterAll(restoreNetwork);
 }
 
 export function expectAllStubsUsed(): void {
