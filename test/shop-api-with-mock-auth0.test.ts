@@ -1,19 +1,18 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
-import { tmpdir } from "node:os";
-import path from "node:path";
 
 import { loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
 import {
   Catalog,
-  IN_MEMORY,
   createApp,
   createDeps,
   createLogger,
   openShopStore,
 } from "@ciba-testbed/shop-api";
 import type { OpenedShopStore, ShopApiConfig } from "@ciba-testbed/shop-api";
+import { emptyShopDatabase } from "@ciba-testbed/stack";
 import type { Express } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,15 +25,22 @@ describe("shop-api with tokens from mock-auth0", () => {
   let tenant: RunningMockAuth0;
   let shop: Express;
   let store: OpenedShopStore;
+  let database: Awaited<ReturnType<typeof emptyShopDatabase>>;
 
   beforeAll(async () => {
-    tenant = await startMockAuth0({
-      tenant: loadTenant(),
-      port: 0,
-      host: "127.0.0.1",
-      certDir: mkdtempSync(path.join(tmpdir(), "shop-e2e-certs-")),
-      approverDefault: { action: "approve", afterMs: 0 },
-    });
+    // The repository's certificates (.certs), as the stack's tenant uses, and a copy of an
+    // empty shop database: a new one (or `:memory:`) runs initdb in WebAssembly, seconds of
+    // CPU that have nothing to do with verifying tokens.
+    [tenant, database] = await Promise.all([
+      startMockAuth0({
+        tenant: loadTenant(),
+        port: 0,
+        host: "127.0.0.1",
+        certDir: DEFAULT_CERT_DIR,
+        approverDefault: { action: "approve", afterMs: 0 },
+      }),
+      emptyShopDatabase(),
+    ]);
     const config: ShopApiConfig = {
       port: 0,
       host: "127.0.0.1",
@@ -42,7 +48,7 @@ describe("shop-api with tokens from mock-auth0", () => {
       audience: "sample-shop-api",
       requireAuthorizationDetails: true,
       logLevel: "silent",
-      database: { kind: "embedded", location: IN_MEMORY },
+      database: { kind: "embedded", location: database.folder },
     };
     const catalog = new Catalog();
     store = await openShopStore(config.database, catalog);
@@ -59,6 +65,7 @@ describe("shop-api with tokens from mock-auth0", () => {
 
   afterAll(async () => {
     await Promise.all([tenant.close(), store.close()]);
+    await database.remove();
   });
 
   const cibaToken = (details: unknown[]) =>

@@ -5,6 +5,7 @@ import path from "node:path";
 
 import { ManualClock, loadTenant, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
 import { httpsJson } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { createLocalJWKSet, jwtVerify } from "jose";
@@ -65,7 +66,9 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
       tenant: loadTenant(),
       port: 0,
       host: "127.0.0.1",
-      certDir: mkdtempSync(path.join(tmpdir(), "sdk-certs-")),
+      // The repository's certificates (.certs), as every local tenant's: the SDK trusts them
+      // through NODE_EXTRA_CA_CERTS all the same, and none are made for this file.
+      certDir: DEFAULT_CERT_DIR,
       clock,
     });
     sdk = SupervisedChild.spawn({
@@ -209,7 +212,7 @@ describe("the auth0 SDK with private_key_jwt and refresh tokens against mock-aut
       }),
       port: 0,
       host: "127.0.0.1",
-      certDir: path.join(dir, "certs"),
+      certDir: DEFAULT_CERT_DIR,
       clock: keyClock,
     });
     keySdk = SupervisedChild.spawn({

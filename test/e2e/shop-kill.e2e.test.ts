@@ -2,9 +2,8 @@ import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startPostgres } from "../support/postgres.js";
-import type { PostgresServer } from "../support/postgres.js";
-import { ShopApiProcess, buyerToken, startTenant } from "../support/shop-api-process.js";
+import { sharedPostgres } from "../support/postgres.js";
+import { ShopApiProcess, buyerToken, sharedTenant } from "../support/shop-api-process.js";
 import type { ShopData } from "../support/shop-api-process.js";
 
 const ORDERS = 150;
@@ -18,18 +17,18 @@ describe.each([
   ["PostgreSQL", "postgres"],
 ] as const)("shop-api killed with SIGKILL during orders, on %s", (_name, kind) => {
   let tenant: RunningMockAuth0;
-  let postgres: PostgresServer | undefined;
   let removeFolder: (() => Promise<void>) | undefined;
   let data: ShopData;
   const running: ShopApiProcess[] = [];
 
   beforeAll(async () => {
-    [tenant, postgres] = await Promise.all([
-      startTenant(),
-      kind === "postgres" ? startPostgres() : undefined,
-    ]);
-    if (postgres) {
-      data = { url: await postgres.createDatabase() };
+    // The tenant only issues the tokens (the shop is what gets killed): the one this worker's
+    // files share.
+    tenant = await sharedTenant();
+    if (kind === "postgres") {
+      // A database of its own on the server this worker's files share: the server is not
+      // what gets killed, and initdb and its start cost more CPU than the shop's.
+      data = { url: await (await sharedPostgres()).createDatabase() };
     } else {
       // A copy of an empty database, as a stack's shop gets: no initdb before the test.
       const database = await emptyShopDatabase();
@@ -39,7 +38,7 @@ describe.each([
   });
   afterAll(async () => {
     await Promise.all(running.map((shop) => shop.stop()));
-    await Promise.all([tenant.close(), postgres?.stop(), removeFolder?.()]);
+    await removeFolder?.();
   });
 
   it(

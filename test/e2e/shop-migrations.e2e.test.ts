@@ -8,13 +8,13 @@ import {
   openShopStore,
 } from "@ciba-testbed/shop-api";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 
-import { startPostgres } from "../support/postgres.js";
+import { sharedPostgres } from "../support/postgres.js";
 import type { PostgresServer } from "../support/postgres.js";
-import { shopApiEnv, startTenant } from "../support/shop-api-process.js";
+import { shopApiEnv, sharedTenant } from "../support/shop-api-process.js";
 
 const catalog = new Catalog([{ id: "p", name: "P", unitPriceCents: 100, stock: 3 }]);
 const postgresql = (url: string) => ({ kind: "postgres", url }) as const;
@@ -24,11 +24,10 @@ type Migration = (typeof MIGRATIONS)[string];
 describe("shop-api's migrations on PostgreSQL", () => {
   let postgres: PostgresServer;
   let tenant: RunningMockAuth0;
+  // The server and the tenant this worker's files share: each test migrates a database of its
+  // own, and the tenant is only there for the shop-api process that must refuse to start.
   beforeAll(async () => {
-    [postgres, tenant] = await Promise.all([startPostgres(), startTenant()]);
-  });
-  afterAll(async () => {
-    await Promise.all([postgres.stop(), tenant.close()]);
+    [postgres, tenant] = await Promise.all([sharedPostgres(), sharedTenant()]);
   });
 
   it("create the schema once when replicas start at the same time on an empty database", async () => {

@@ -1,9 +1,9 @@
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startPostgres } from "../support/postgres.js";
+import { sharedPostgres } from "../support/postgres.js";
 import type { PostgresServer } from "../support/postgres.js";
-import { ShopApiProcess, buyerToken, startTenant } from "../support/shop-api-process.js";
+import { ShopApiProcess, buyerToken, sharedTenant } from "../support/shop-api-process.js";
 
 const REPLICAS = 3;
 const APPROVALS = 50;
@@ -19,7 +19,9 @@ describe(`${REPLICAS} shop-api replicas on one PostgreSQL`, () => {
   let replicas: ShopApiProcess[] = [];
 
   beforeAll(async () => {
-    [tenant, postgres] = await Promise.all([startTenant(), startPostgres()]);
+    // The tenant and the PostgreSQL server this worker's files share, and a database of its
+    // own: the replicas and their race to migrate it are the point here.
+    [tenant, postgres] = await Promise.all([sharedTenant(), sharedPostgres()]);
     const url = await postgres.createDatabase();
     // Started at once on an empty database: they race to migrate it.
     replicas = await Promise.all(
@@ -30,7 +32,6 @@ describe(`${REPLICAS} shop-api replicas on one PostgreSQL`, () => {
   });
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.stop()));
-    await Promise.all([tenant.close(), postgres.stop()]);
   });
 
   it(

@@ -1,40 +1,38 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { ShopApiProcess, buyerToken, startTenant } from "../support/shop-api-process.js";
+import { ShopApiProcess, buyerToken, sharedTenant } from "../support/shop-api-process.js";
 
 // Issue 18: shop-api kept its orders in memory, so a restart (every file change under
 // `pnpm dev`) lost them and re-armed used approvals. Real processes, one embedded database
 // folder, real CIBA tokens from mock-auth0.
 describe("shop-api restarted on its embedded database", () => {
   let tenant: RunningMockAuth0;
-  let folder: string;
+  let database: Awaited<ReturnType<typeof emptyShopDatabase>>;
   let shop: ShopApiProcess | undefined;
 
   beforeAll(async () => {
-    tenant = await startTenant();
-    folder = mkdtempSync(path.join(tmpdir(), "shop-api-restart-"));
+    // A copy of an empty database, as a stack's shop gets: a new folder would make the first
+    // shop run initdb (about 2 s of CPU), which is no part of a restart. The tenant only
+    // issues the tokens: the one this worker's files share.
+    [tenant, database] = await Promise.all([sharedTenant(), emptyShopDatabase()]);
   });
   afterAll(async () => {
     await shop?.stop();
-    await tenant.close();
-    rmSync(folder, { recursive: true, force: true });
+    await database.remove();
   });
 
   const restart = async () => {
     await shop?.stop();
-    shop = await ShopApiProcess.start(tenant, { folder });
+    shop = await ShopApiProcess.start(tenant, { folder: database.folder });
   };
 
   it(
     "keeps orders, Idempotency-Key replays, used approvals and stock",
     { timeout: 300_000 },
     async () => {
-      shop = await ShopApiProcess.start(tenant, { folder });
+      shop = await ShopApiProcess.start(tenant, { folder: database.folder });
       const approval = await buyerToken(tenant, {
         product: "XYZ phone",
         quantity: 1,

@@ -1,6 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -15,6 +17,8 @@ export interface PostgresServer {
   createDatabase(name?: string): Promise<string>;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
+  /** False once the server has exited, stopped or not. */
+  readonly running: boolean;
 }
 
 const SUPERUSER = "shop";
@@ -88,6 +92,54 @@ function run(
  * never outlives a crash of its own server.
  */
 export async function startPostgres(): Promise<PostgresServer> {
+  const { server } = await startServer();
+  return server;
+}
+
+/** The server `sharedPostgres` started in this worker, and the shell that ends it. */
+let shared: Promise<{ server: PostgresServer; watchdog: ChildProcess }> | undefined;
+
+/**
+ * The PostgreSQL server shared by the test files of this Vitest worker that ask for it, started
+ * by the first of them: initdb and a server start cost about 0.7 s of CPU, and the end-to-end
+ * project runs its files one after another in each worker (`isolate: false`), so this module
+ * and its server outlive a file. A file on it works in databases of its own (`createDatabase`)
+ * and does not stop it: it ends with the worker, and its folder goes then too. A server that
+ * has exited is replaced.
+ */
+export async function sharedPostgres(): Promise<PostgresServer> {
+  const known = await shared?.catch(() => undefined);
+  if (known?.server.running) return known.server;
+  const starting = (async () => {
+    known?.watchdog.kill();
+    await known?.server.stop();
+    const { server, pid, dir } = await startServer();
+    return { server, watchdog: endWithThisProcess(pid, dir) };
+  })();
+  shared = starting;
+  return (await starting).server;
+}
+
+/**
+ * Kills the server's process group and removes its folder when this process ends, however it
+ * ends. Vitest ends a worker with SIGTERM, and that skips the "exit" event (so killOnExit) unless
+ * some handler turns the signal into an exit. A shell that waits for the end of its stdin does
+ * not depend on that: the pipe closes when this process is gone.
+ */
+function endWithThisProcess(pid: number, dir: string): ChildProcess {
+  const watchdog = spawn(
+    "sh",
+    ["-c", 'read -r _; kill -KILL "-$0" 2>/dev/null; rm -rf "$1"', String(pid), dir],
+    // Its own process group: a Ctrl-C reaches this process, which ends and closes the pipe.
+    { detached: true, stdio: ["pipe", "ignore", "ignore"] },
+  );
+  // Neither the shell nor the pipe keeps this process's event loop alive.
+  watchdog.unref();
+  (watchdog.stdin as Socket | null)?.unref();
+  return watchdog;
+}
+
+async function startServer(): Promise<{ server: PostgresServer; pid: number; dir: string }> {
   const bin = findPostgresBinaries();
   const user = serverUser();
   const dir = mkdtempSync(path.join(tmpdir(), "ciba-pg-"));
@@ -166,12 +218,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     }
   }
 
-  return {
+  const started: PostgresServer = {
     url,
+    get running() {
+      return server.exitCode === null && server.signalCode === null;
+    },
     createDatabase: async (name = `shop_${randomBytes(6).toString("hex")}`) => {
       await query(`create database "${name.replaceAll('"', '""')}"`);
       return url(name);
     },
     stop,
   };
+  return { server: started, pid: server.pid ?? 0, dir };
 }
