@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startMockAuth0 } from "./server.js";
 import type { RunningMockAuth0 } from "./server.js";
 import { tenantWith } from "./tenant/load-tenant.js";
+import { testKeys } from "./test-support/harness.js";
 import { rawHttpsClient, rawRequest } from "./test-support/raw-https.js";
 import { TickingClock } from "./test-support/ticking-clock.js";
 import type { RawAnswer, RawClient } from "./test-support/raw-https.js";
@@ -165,6 +166,7 @@ let tenant: RunningMockAuth0;
 let client: RawClient;
 let routes: RouteInfo[];
 let authReqId: string;
+let rotateSpy: { mockRestore(): void } | undefined;
 
 beforeAll(async () => {
   const certDir = mkdtempSync(path.join(tmpdir(), "malformed-certs-"));
@@ -188,6 +190,9 @@ beforeAll(async () => {
     certDir,
     clock,
     ticker: clock,
+    // The signing keys the worker's other tests share: a key pair costs about 100 ms of CPU,
+    // and what matters here is how the routes read their input, not which keys sign.
+    keys: await testKeys(),
   });
   client = rawHttpsClient(tenant.port, readFileSync(tenant.caCertPath, "utf8"));
   // The app that serves the listener, as it is.
@@ -212,11 +217,15 @@ beforeAll(async () => {
   if (!created.ok) throw new Error("could not create a request");
   authReqId = created.request.authReqId;
   // A key pair costs about 100 ms of CPU, and the corpus reaches the rotation route many times
-  // with requests it accepts: what matters here is how the route's input is read.
-  vi.spyOn(tenant.keys, "rotate").mockResolvedValue({ current: "c", next: "n", previous: "p" });
+  // with requests it accepts: what matters here is how the route's input is read. The keys are
+  // shared with the worker's other files, which get them back unpatched after this one.
+  rotateSpy = vi
+    .spyOn(tenant.keys, "rotate")
+    .mockResolvedValue({ current: "c", next: "n", previous: "p" });
 });
 
 afterAll(async () => {
+  rotateSpy?.mockRestore();
   await tenant.close();
 });
 

@@ -22,7 +22,7 @@ export const USER = LOCAL_DEFAULTS.userId;
 let sharedKeys: Promise<SigningKeys> | undefined;
 
 /** RSA key generation is slow; tests that do not rotate keys share one set. */
-function testKeys(): Promise<SigningKeys> {
+export function testKeys(): Promise<SigningKeys> {
   sharedKeys ??= SigningKeys.create();
   return sharedKeys;
 }

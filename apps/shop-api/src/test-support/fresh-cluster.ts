@@ -2,8 +2,17 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 
 import { PGlite } from "@electric-sql/pglite";
+
+/**
+ * The empty cluster as an uncompressed tarball, kept by this process: a test worker keeps its
+ * modules from one file to the next, so only its first cluster reads and unpacks the saved file.
+ * PGlite loads an uncompressed tarball as it is; a compressed one it first fails to read as
+ * a tarball, then decompresses.
+ */
+let emptyCluster: Blob | undefined;
 
 /**
  * A fresh PGlite cluster. `initdb` in WebAssembly costs seconds of CPU; loading a saved empty
@@ -11,22 +20,39 @@ import { PGlite } from "@electric-sql/pglite";
  * folder, named after the PGlite build, for the others (and later runs) to load.
  */
 export async function freshCluster(): Promise<PGlite> {
+  emptyCluster ??= savedCluster();
+  if (emptyCluster) {
+    try {
+      return await PGlite.create({ loadDataDir: emptyCluster });
+    } catch {
+      // A damaged file: make the cluster afresh and save it again.
+      emptyCluster = undefined;
+    }
+  }
+  const lite = await PGlite.create();
+  const dump = Buffer.from(await (await lite.dumpDataDir("gzip")).arrayBuffer());
+  const file = savedClusterFile();
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, dump);
+  renameSync(partial, file);
+  emptyCluster = new Blob([gunzipSync(dump)]);
+  return lite;
+}
+
+function savedClusterFile(): string {
   const build = createHash("sha256")
     .update(import.meta.resolve("@electric-sql/pglite"))
     .digest("hex")
     .slice(0, 16);
-  const file = path.join(tmpdir(), `shop-api-test-pglite-${build}.tar.gz`);
-  if (existsSync(file)) {
-    try {
-      return await PGlite.create({ loadDataDir: new Blob([readFileSync(file)]) });
-    } catch {
-      // A damaged file: make the cluster afresh and save it again.
-    }
+  return path.join(tmpdir(), `shop-api-test-pglite-${build}.tar.gz`);
+}
+
+function savedCluster(): Blob | undefined {
+  const file = savedClusterFile();
+  if (!existsSync(file)) return undefined;
+  try {
+    return new Blob([gunzipSync(readFileSync(file))]);
+  } catch {
+    return undefined;
   }
-  const lite = await PGlite.create();
-  const dump = await lite.dumpDataDir("gzip");
-  const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-  renameSync(partial, file);
-  return lite;
 }

@@ -58,8 +58,8 @@ export function testConfig(
 
 /**
  * The app wired to a test issuer, with captured logs and a shop that never sold anything: the
- * embedded database of the test file (`test-database.ts`), emptied and stocked with `products`.
- * One test app at a time per file: the next one empties the database again.
+ * embedded database the worker's test files share (`test-database.ts`), emptied and stocked with
+ * `products`. One test app at a time: the next one empties the database again.
  */
 export async function createTestApp(
   issuer: TestIssuer,

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll } from "vitest";
+import { sql } from "kysely";
+import { beforeAll } from "vitest";
 
 import type { ProductSeed } from "../catalog.js";
 import { migrateToLatest } from "../store/migrations.js";
@@ -9,20 +10,19 @@ import { freshCluster } from "./fresh-cluster.js";
 
 let shared: Promise<ShopDatabase> | undefined;
 
-// Registered when a test file imports this module: the file opens its database before its
-// tests (PGlite's start does not fit in a test's timeout on a busy machine) and closes it after.
+// A test worker keeps its modules from one file to the next (`isolate: false`), so this module
+// runs once per worker and registers this hook in the first file that imports it: that file
+// opens the database before its tests (PGlite's start does not fit in a test's timeout on a
+// busy machine), and the worker's later files find it open. It is never closed: it lives as
+// long as the worker, which Vitest ends, and opening one costs half a second of CPU.
 beforeAll(async () => {
   await testDatabase();
 }, 120_000);
-afterAll(async () => {
-  const database = shared;
-  shared = undefined;
-  await (await database)?.close();
-});
 
 /**
- * The embedded database (PGlite, in memory, migrated) that the tests of one file share. Tests
- * get it emptied (`emptyTestStore`): milliseconds, where a new one costs a second or more.
+ * The embedded database (PGlite, in memory, migrated) that the tests of one worker share, file
+ * after file. Tests get it emptied (`emptyTestStore`): milliseconds, where a new one costs half
+ * a second or more.
  */
 export function testDatabase(): Promise<ShopDatabase> {
   shared ??= freshCluster().then(async (lite) => {
@@ -33,11 +33,14 @@ export function testDatabase(): Promise<ShopDatabase> {
   return shared;
 }
 
-/** The file's database emptied, with these products in stock: a shop that never sold anything. */
+/**
+ * The database emptied, with these products in stock: a shop that never sold anything, as a
+ * freshly migrated database holds it (order numbering restarted), whatever earlier tests and
+ * files did.
+ */
 export async function emptyTestStore(products: readonly ProductSeed[]): Promise<SqlShopStore> {
   const { db } = await testDatabase();
-  await db.deleteFrom("shop_orders").execute();
-  await db.deleteFrom("shop_stock").execute();
+  await sql`truncate shop_orders, shop_stock restart identity`.execute(db);
   const store = new SqlShopStore(db);
   await store.addProducts(products);
   return store;

@@ -10,7 +10,7 @@ import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
 
 import { SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import { SignJWT, base64url, exportJWK, exportSPKI, generateKeyPair } from "jose";
-import type { CryptoKey, JWTHeaderParameters, JWTPayload } from "jose";
+import type { CryptoKey, GenerateKeyPairResult, JWTHeaderParameters, JWTPayload } from "jose";
 
 export const TEST_USER = "auth0|testbed-user";
 export const TEST_CLIENT_ID = "testbed-agent";
@@ -66,10 +66,22 @@ export async function localTls(): Promise<LocalTls> {
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /**
- * A token issuer for tests: a fresh RSA key per instance, its JWKS and OpenID Connect metadata
- * served on 127.0.0.1 (port 0) over HTTP, or over HTTPS as `https://localhost:<port>/` with
- * `tls`, and a `mint` that makes tokens shaped like those of an Auth0 tenant (`aud` array with
- * the userinfo URL, `scope` with openid, `azp`).
+ * The key pairs of closed issuers, for the next issuers of this process. A 2048-bit RSA key
+ * pair costs about 0.2 s of CPU and an issuer needs one or two (its own, and a foreign one); a
+ * test worker keeps its modules from one file to the next, so its later files take these
+ * instead of making their own. A key is only ever held by one running issuer: two issuers
+ * running at once never share one, and an issuer's foreign key is never its own.
+ */
+const spareKeyPairs: GenerateKeyPairResult[] = [];
+
+const takeKeyPair = async (): Promise<GenerateKeyPairResult> =>
+  spareKeyPairs.pop() ?? generateKeyPair("RS256", { modulusLength: 2048, extractable: true });
+
+/**
+ * A token issuer for tests: an RSA key no other running issuer holds and a fresh `kid`, its
+ * JWKS and OpenID Connect metadata served on 127.0.0.1 (port 0) over HTTP, or over HTTPS as
+ * `https://localhost:<port>/` with `tls`, and a `mint` that makes tokens shaped like those of an
+ * Auth0 tenant (`aud` array with the userinfo URL, `scope` with openid, `azp`).
  */
 export async function startTestIssuer(
   options: {
@@ -79,8 +91,9 @@ export async function startTestIssuer(
   } = {},
 ): Promise<TestIssuer> {
   const audience = options.audience ?? SHOP_API_AUDIENCE;
-  const keys = await generateKeyPair("RS256", { modulusLength: 2048, extractable: true });
-  const foreign = await generateKeyPair("RS256", { modulusLength: 2048 });
+  const keys = await takeKeyPair();
+  // Taken by the first token signed with a key that is not in the JWKS: few files sign one.
+  let foreign: Promise<GenerateKeyPairResult> | undefined;
   const publicJwk = await exportJWK(keys.publicKey);
   const kid = `test-${base64url.encode(crypto.getRandomValues(new Uint8Array(6)))}`;
   const jwks = { keys: [{ ...publicJwk, kid, alg: "RS256", use: "sig" }] };
@@ -109,6 +122,7 @@ export async function startTestIssuer(
   const { port } = server.address() as AddressInfo;
   issuer = options.tls ? `https://localhost:${port}/` : `http://127.0.0.1:${port}/`;
 
+  let closed = false;
   const mint = async (o: MintOptions = {}): Promise<string> => {
     const now = nowSeconds();
     const payload = withoutNulls({
@@ -138,7 +152,7 @@ export async function startTestIssuer(
       alg === "HS256"
         ? new TextEncoder().encode(publicKeyPem)
         : o.foreignKey
-          ? foreign.privateKey
+          ? (await (foreign ??= takeKeyPair())).privateKey
           : keys.privateKey;
     return new SignJWT(payload).setProtectedHeader({ ...header, alg }).sign(key);
   };
@@ -158,7 +172,13 @@ export async function startTestIssuer(
         claims: { gty: "client-credentials", ...o.claims },
       }),
     requests,
-    close: () => close(server),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await close(server);
+      spareKeyPairs.push(keys);
+      if (foreign) spareKeyPairs.push(await foreign);
+    },
   };
 }
 
