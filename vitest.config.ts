@@ -11,21 +11,20 @@ import { SHORT_LIVED_SHOP_NODE_FLAGS } from "./packages/shared/src/node/short-li
  */
 const WORKER_NODE_FLAGS = ["--single-threaded-gc"];
 
-const unit = (
-  name: string,
-  dir: string,
-  options: { isolate?: boolean; execArgv?: string[]; include?: string[]; exclude?: string[] } = {},
-) => ({
+/**
+ * A package's unit tests, the `.test.ts` files under its `src/`. `isolate: false`: a worker
+ * keeps its modules from one file to the next (see `projects` below).
+ */
+const unit = (name: string, dir: string, execArgv: readonly string[] = []) => ({
   test: {
     name,
     root: dir,
-    include: options.include ?? ["src/**/*.test.ts"],
-    exclude: options.exclude ?? [],
+    include: ["src/**/*.test.ts"],
     // Some unit files start real processes or run thousands of requests; while the e2e files'
     // processes share the two cores, Vitest's 5 s default measures the machine, not the code.
     testTimeout: 20_000,
-    isolate: options.isolate ?? true,
-    execArgv: [...WORKER_NODE_FLAGS, ...(options.execArgv ?? [])],
+    isolate: false,
+    execArgv: [...WORKER_NODE_FLAGS, ...execArgv],
   },
 });
 
@@ -55,16 +54,13 @@ export default defineConfig({
     // one (nock, the default CA store, a spy on stdout, fake timers) put it back after
     // themselves, so a file never depends on which files ran before it in its worker.
     projects: [
-      unit("shared", "packages/shared", { isolate: false }),
-      unit("mock-auth0", "apps/mock-auth0", { isolate: false }),
-      // Each file opens PGlite, and lives no longer than a throw-away shop.
-      unit("shop-api", "apps/shop-api", {
-        isolate: false,
-        execArgv: [...SHORT_LIVED_SHOP_NODE_FLAGS],
-      }),
-      unit("agent", "apps/agent", { isolate: false }),
-      unit("model-server", "apps/model-server", { isolate: false }),
-      unit("testkit", "packages/testkit", { isolate: false }),
+      unit("shared", "packages/shared"),
+      unit("mock-auth0", "apps/mock-auth0"),
+      // A worker opens one PGlite for its files, and lives no longer than a throw-away shop.
+      unit("shop-api", "apps/shop-api", SHORT_LIVED_SHOP_NODE_FLAGS),
+      unit("agent", "apps/agent"),
+      unit("model-server", "apps/model-server"),
+      unit("testkit", "packages/testkit"),
       {
         test: {
           name: "e2e",

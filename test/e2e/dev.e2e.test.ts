@@ -152,41 +152,49 @@ async function servicePorts(): Promise<{ ports: number[]; env: Record<string, st
   };
 }
 
+/**
+ * Starts `command` on ports of its own and the file's shop database, and hands `use` its ports,
+ * its output once it runs, and `stop(signal)`, which sends the signal the test is about and
+ * waits for every port to be free. Whatever `use` does, the run is stopped before this
+ * resolves: the next run opens the same database, so this one's shop must be gone first.
+ */
+async function whileRunning(
+  command: string[],
+  use: (run: {
+    ports: number[];
+    output: string;
+    stop: (signal: NodeJS.Signals) => Promise<void>;
+  }) => Promise<void>,
+): Promise<void> {
+  const { ports, env } = await servicePorts();
+  const dev = runDev(command, { ...env, SHOP_API_DATABASE: await sharedShopDatabase() });
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: NodeJS.Signals) => (stopping ??= stopDev(dev, ports, signal));
+  try {
+    await use({ ports, output: await untilRunning(dev), stop });
+  } finally {
+    await stop("SIGTERM");
+  }
+}
+
 describe("pnpm dev", () => {
   // Each `pnpm dev` costs seconds of CPU (three servers compiled by tsx), so one run checks
   // the printed command and then Ctrl-C; another checks a closed terminal.
   it("stops every service it started on SIGHUP (a closed terminal)", async () => {
-    const { ports, env } = await servicePorts();
-    const dev = runDev(DEV_SCRIPT, {
-      ...env,
-      SHOP_API_DATABASE: await sharedShopDatabase(),
-    });
-    let stopped = false;
-    try {
-      const out = await untilRunning(dev);
-      expect(out).toContain(`https://localhost:${ports[0]}/approver`);
-      expect(out).toContain(`http://localhost:${ports[2]} `);
+    await whileRunning(DEV_SCRIPT, async ({ ports, output, stop }) => {
+      expect(output).toContain(`https://localhost:${ports[0]}/approver`);
+      expect(output).toContain(`http://localhost:${ports[2]} `);
       for (const port of ports) expect(await portIsFree(port)).toBe(false);
 
-      await stopDev(dev, ports, "SIGHUP");
-      stopped = true;
+      await stop("SIGHUP");
       for (const port of ports) expect(await portIsFree(port)).toBe(true);
-    } finally {
-      // The next run opens the same database: this one's shop must be gone first.
-      if (!stopped) await stopDev(dev, ports);
-    }
+    });
   });
 
   it("prints the exact agent command for the ports it uses, that command reaches this stack, and SIGINT (Ctrl-C) stops every service", async () => {
-    const { ports, env } = await servicePorts();
     // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
-    const dev = runDev(PNPM_DEV, {
-      ...env,
-      SHOP_API_DATABASE: await sharedShopDatabase(),
-    });
-    let stopped = false;
-    try {
-      const command = agentCommand(await untilRunning(dev));
+    await whileRunning(PNPM_DEV, async ({ ports, output, stop }) => {
+      const command = agentCommand(output);
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
       expect(command).toContain(`AUTH0_DOMAIN=localhost:${ports[0]} `);
       expect(command).toContain(`SHOP_API_URL=http://localhost:${ports[1]}/api/purchases `);
@@ -220,12 +228,9 @@ describe("pnpm dev", () => {
       expect((await control.request(consent.auth_req_id)).status).toBe("consumed");
 
       for (const port of ports) expect(await portIsFree(port)).toBe(false);
-      await stopDev(dev, ports, "SIGINT");
-      stopped = true;
+      await stop("SIGINT");
       for (const port of ports) expect(await portIsFree(port)).toBe(true);
-    } finally {
-      if (!stopped) await stopDev(dev, ports);
-    }
+    });
   });
 
   it.each(["MOCK_AUTH0_PORT", "SHOP_API_PORT"] as const)(

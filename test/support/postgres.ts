@@ -9,6 +9,8 @@ import path from "node:path";
 import { freePort, killOnExit } from "@ciba-testbed/shared/node";
 import pg from "pg";
 
+import { perWorker } from "./per-worker.js";
+
 /** A throw-away PostgreSQL server: its own cluster in a temporary folder, on a free port. */
 export interface PostgresServer {
   /** `postgres://shop@127.0.0.1:<port>/<database>`; trust authentication, loopback only. */
@@ -96,28 +98,28 @@ export async function startPostgres(): Promise<PostgresServer> {
   return server;
 }
 
-/** The server `sharedPostgres` started in this worker, and the shell that ends it. */
-let shared: Promise<{ server: PostgresServer; watchdog: ChildProcess }> | undefined;
-
 /**
- * The PostgreSQL server shared by the test files of this Vitest worker that ask for it, started
- * by the first of them: initdb and a server start cost about 0.7 s of CPU, and the end-to-end
- * project runs its files one after another in each worker (`isolate: false`), so this module
- * and its server outlive a file. A file on it works in databases of its own (`createDatabase`)
- * and does not stop it: it ends with the worker, and its folder goes then too. A server that
- * has exited is replaced.
+ * The PostgreSQL server shared by the test files of this Vitest worker (see `perWorker`):
+ * initdb and a server start cost about 0.7 s of CPU. A file on it works in databases of its own
+ * (`createDatabase`) and does not stop it: it ends with the worker, and its folder goes then
+ * too. A server that has exited is replaced.
  */
-export async function sharedPostgres(): Promise<PostgresServer> {
-  const known = await shared?.catch(() => undefined);
-  if (known?.server.running) return known.server;
-  const starting = (async () => {
-    known?.watchdog.kill();
-    await known?.server.stop();
+const sharedServer = perWorker(
+  async () => {
     const { server, pid, dir } = await startServer();
     return { server, watchdog: endWithThisProcess(pid, dir) };
-  })();
-  shared = starting;
-  return (await starting).server;
+  },
+  {
+    alive: ({ server }) => server.running,
+    replace: async ({ server, watchdog }) => {
+      watchdog.kill();
+      await server.stop();
+    },
+  },
+);
+
+export async function sharedPostgres(): Promise<PostgresServer> {
+  return (await sharedServer()).server;
 }
 
 /**

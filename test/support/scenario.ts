@@ -8,14 +8,15 @@ import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
 import type { ApproverPolicyText, Stack } from "@ciba-testbed/stack";
 import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
 
+import { perWorker } from "./per-worker.js";
 import { TenantClient } from "./tenant-client.js";
 
 export const BUYER = LOCAL_DEFAULTS.userId;
 export const SECOND_BUYER = "auth0|second-user";
 const LIST_ORDERS = "List my orders";
 
-/** The stacks `Scenario.shared` started in this worker, by settings file. */
-const sharedScenarios = new Map<string, Promise<Scenario>>();
+/** The stacks `Scenario.shared` hands out in this worker, by settings file. */
+const sharedScenarios = new Map<string, () => Promise<Scenario>>();
 
 /** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
 export class Scenario {
@@ -43,23 +44,21 @@ export class Scenario {
   }
 
   /**
-   * The stack on `settingsFile` shared by the test files of this Vitest worker that ask for it,
-   * started by the first of them: a stack costs over a second of CPU to start, and the
-   * end-to-end project runs its files one after another in each worker (`isolate: false`), so
-   * this module and its stacks outlive a file. No file stops it: it ends with the worker, as
-   * every supervised process does. A file on it shares the tenant, the shop and the agent's
-   * store with the files before it, so it sets the approver policy it needs and counts only the
-   * orders and consent requests it made itself. A stack with a service gone is replaced.
+   * The stack on `settingsFile` shared by the test files of this Vitest worker that ask for it
+   * (see `perWorker`). A file on it shares the tenant, the shop and the agent's store with the
+   * files before it, so it sets the approver policy it needs and counts only the orders and
+   * consent requests it made itself. A stack with a service gone is replaced.
    */
-  static async shared(settingsFile: string): Promise<Scenario> {
-    const known = await sharedScenarios.get(settingsFile)?.catch(() => undefined);
-    if (known?.stack.services.every((service) => service.running)) return known;
-    const starting = (async () => {
-      await known?.stop();
-      return Scenario.start(settingsFile);
-    })();
-    sharedScenarios.set(settingsFile, starting);
-    return starting;
+  static shared(settingsFile: string): Promise<Scenario> {
+    let shared = sharedScenarios.get(settingsFile);
+    if (shared === undefined) {
+      shared = perWorker(() => Scenario.start(settingsFile), {
+        alive: (scenario) => scenario.stack.services.every((service) => service.running),
+        replace: (scenario) => scenario.stop(),
+      });
+      sharedScenarios.set(settingsFile, shared);
+    }
+    return shared();
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,7 @@ import type { OrderJson, OrderListJson, ProductListJson } from "@ciba-testbed/sh
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 
+import { perWorker } from "./per-worker.js";
 import { TenantClient } from "./tenant-client.js";
 
 export const BUYER = LOCAL_DEFAULTS.userId;
@@ -33,24 +34,12 @@ export function startTenant(): Promise<RunningMockAuth0> {
   });
 }
 
-/** The tenant `sharedTenant` started in this worker. */
-let shared: Promise<RunningMockAuth0> | undefined;
-
 /**
- * The tenant of `startTenant`, shared by the test files of this Vitest worker that ask for it,
- * started by the first of them: the end-to-end project runs its files one after another in each
- * worker (`isolate: false`), so this module and its server outlive a file. Where a file only
- * needs tokens for its shops (the shops are what it tests), this saves a tenant's start and the
- * first requests' warm-up. No file closes it: it ends with the worker.
+ * The tenant of `startTenant`, shared by the test files of this Vitest worker (see `perWorker`),
+ * for files that only need tokens for their shops (the shops are what they test): it saves a
+ * tenant's start and the first requests' warm-up. No file closes it: it ends with the worker.
  */
-export function sharedTenant(): Promise<RunningMockAuth0> {
-  // A start that failed is not kept: the next file tries again.
-  shared ??= startTenant().catch((error: unknown) => {
-    shared = undefined;
-    throw error;
-  });
-  return shared;
-}
+export const sharedTenant = perWorker(startTenant);
 
 /** A user access token for the shop through CIBA; with `approve`, one product_purchase entry. */
 export function buyerToken(
