@@ -95,7 +95,9 @@ describe("CIBA scenarios across real processes", () => {
     expect(run.json.outcome).toBe("EXPIRED");
     const [sent, ...more] = await newRequests();
     expect(more).toEqual([]);
-    // Expired is final: the approval scheduled after it never applies.
+    // Expired is final: the expiry ended the request undecided. That the approval scheduled
+    // for later never applies is shown with injected time by the store's unit test ("never
+    // applies a decision scheduled after expiry"), without waiting here for the second to pass.
     const consent = await s.stack.control.waitForStatus(sent!.auth_req_id, "expired");
     expect(consent).toMatchObject({ decision: null });
     expect(await newOrders()).toEqual([]);

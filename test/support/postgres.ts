@@ -123,15 +123,28 @@ export async function sharedPostgres(): Promise<PostgresServer> {
 }
 
 /**
- * Kills the server's process group and removes its folder when this process ends, however it
- * ends. Vitest ends a worker with SIGTERM, and that skips the "exit" event (so killOnExit) unless
- * some handler turns the signal into an exit. A shell that waits for the end of its stdin does
- * not depend on that: the pipe closes when this process is gone.
+ * Stops the server and removes its folder when this process ends, however it ends. Vitest ends
+ * a worker with SIGTERM, and that skips the "exit" event (so killOnExit) unless some handler
+ * turns the signal into an exit. A shell that waits for the end of its stdin does not depend on
+ * that: the pipe closes when this process is gone.
+ *
+ * SIGQUIT is PostgreSQL's immediate shutdown: the server ends its sessions and removes its
+ * shared memory (a System V segment and a POSIX one in /dev/shm), which a SIGKILL would leave
+ * behind, a few more with every run until the machine's limit stops any PostgreSQL from
+ * starting. The process group is killed once the server has removed its pid file (or after
+ * 5 s).
  */
+const WATCHDOG_SCRIPT = `read -r _
+kill -QUIT "$0" 2>/dev/null
+i=0
+while [ -e "$1/data/postmaster.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -KILL "-$0" 2>/dev/null
+rm -rf "$1"`;
+
 function endWithThisProcess(pid: number, dir: string): ChildProcess {
   const watchdog = spawn(
     "sh",
-    ["-c", 'read -r _; kill -KILL "-$0" 2>/dev/null; rm -rf "$1"', String(pid), dir],
+    ["-c", WATCHDOG_SCRIPT, String(pid), dir],
     // Its own process group: a Ctrl-C reaches this process, which ends and closes the pipe.
     { detached: true, stdio: ["pipe", "ignore", "ignore"] },
   );
@@ -165,9 +178,10 @@ async function startServer(): Promise<{ server: PostgresServer; pid: number; dir
     ],
     { ...user, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  // The server's whole process group: postgres forks its workers.
+  // Immediate shutdown (see WATCHDOG_SCRIPT): postgres ends the workers it forked and removes
+  // its shared memory, which a SIGKILL of the group would leave behind.
   killOnExit(server, () => {
-    if (server.pid !== undefined) process.kill(-server.pid, "SIGKILL");
+    if (server.pid !== undefined) process.kill(server.pid, "SIGQUIT");
   });
   const lines: string[] = [];
   for (const stream of [server.stdout, server.stderr]) {

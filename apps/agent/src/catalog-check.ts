@@ -14,8 +14,12 @@ export type CatalogAnswer =
   | { kind: "unknown" }
   | { kind: "found"; name: string; total: number; stock: number | undefined };
 
-/** How long the check waits for the shop's catalog before it counts as unreachable. */
-export const CATALOG_CHECK_TIMEOUT_MS = 1500;
+/**
+ * How long the check waits for the shop's catalog before it counts as unreachable. A stopped
+ * shop refuses the connection at once; this bounds one that accepted it and is slow to answer:
+ * starting up, or under load (twenty agents at once on two busy cores took the shop past 1.5 s).
+ */
+export const CATALOG_CHECK_TIMEOUT_MS = 5000;
 
 /**
  * What the shop's catalog says about a purchase before the person is asked: whether the
