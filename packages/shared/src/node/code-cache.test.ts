@@ -25,7 +25,23 @@ export function failingStep(id: string): never {
   throw new Error(\`step \${id} failed\`);
 }
 
-if (process.argv.includes("crash")) {
+// Which Node modules were loaded before this file ran (see v8Flags).
+const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+const loadedAtStart = {
+  zlib: loaded.includes("NativeModule zlib"),
+  fetch: loaded.includes("NativeModule internal/deps/undici/undici"),
+};
+
+if (process.argv.includes("modules")) {
+  // What a run that uses them loads: zlib, and fetch with its classes.
+  const zlib = require("node:zlib") as typeof import("node:zlib");
+  const body = new Response(zlib.gzipSync("x"));
+  void body.arrayBuffer().then(() => {
+    process.stdout.write(JSON.stringify(loadedAtStart));
+  });
+} else if (process.argv.includes("loaded")) {
+  process.stdout.write(JSON.stringify(loadedAtStart));
+} else if (process.argv.includes("crash")) {
   mapStacksOfCrashes();
   setTimeout(() => failingStep("s-1"), 1);
 } else {
@@ -146,6 +162,21 @@ describe("runWithCodeCache", () => {
     const written = readFileSync(`${app}.cache`);
     expect(run(options).cache).toBe("accepted");
     expect(readFileSync(`${app}.cache`)).toEqual(written);
+  });
+
+  it("with V8 flags: loads first the Node modules that the run writing the cache loaded, then sets the flags", () => {
+    const flags = { v8Flags: "--liftoff-only" };
+    const first = run(flags, ["modules"]);
+    expect(first.cache).toBe("none");
+    expect(JSON.parse(first.stdout)).toEqual({ zlib: false, fetch: false });
+    // The next run has them before the file starts, though it uses neither.
+    const next = run(flags, ["loaded"]);
+    expect(next.cache).toBe("accepted");
+    expect(JSON.parse(next.stdout)).toEqual({ zlib: true, fetch: true });
+    // Without the flags: nothing loaded ahead, and V8 refuses a cache compiled under others.
+    const plain = run({}, ["loaded"]);
+    expect(plain.cache).toBe("rejected");
+    expect(JSON.parse(plain.stdout)).toEqual({ zlib: false, fetch: false });
   });
 
   it("runs as usual when the cache cannot be written", () => {

@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import Module, { createRequire } from "node:module";
+import Module, { createRequire, isBuiltin } from "node:module";
 import path from "node:path";
+import { setFlagsFromString } from "node:v8";
 import vm from "node:vm";
 
 export interface CodeCacheOptions {
@@ -13,6 +14,15 @@ export interface CodeCacheOptions {
   read?: string[];
   /** Where this run writes its cache when no cache was read or V8 refused it: `read[0]`. */
   write?: string;
+  /**
+   * V8 flags for this run (`v8.setFlagsFromString`), set before the file is compiled, so that
+   * its cache is made and read under the same flags. Any V8 flag that changes how code is
+   * compiled also makes V8 refuse the code cache Node ships for its own modules: each Node
+   * module loaded after the change is compiled from its source, about 20 ms of CPU for the
+   * network stack (http, tls, fetch). So the Node modules that the run which wrote the cache
+   * loaded are loaded first, under Node's defaults, and the flags are set after them.
+   */
+  v8Flags?: string;
 }
 
 export interface CodeCacheRun {
@@ -23,16 +33,84 @@ export interface CodeCacheRun {
 /**
  * A cache file starts with this, then the size and mtime of the source it was made from (two
  * float64s): V8's own check compares the source's length only, so a file edited in place to
- * the same length would otherwise run the code compiled from what it said before.
+ * the same length would otherwise run the code compiled from what it said before. Then the
+ * length of a JSON list and the list: the Node modules the run that wrote it loaded (see
+ * `v8Flags`). V8's data follows.
  */
-const MAGIC = Buffer.from("cibacc01");
-const HEADER_BYTES = MAGIC.length + 16;
+const MAGIC = Buffer.from("cibacc02");
+const STAMP_BYTES = MAGIC.length + 16;
 
 function header(size: number, mtimeMs: number): Buffer {
   const stamp = Buffer.alloc(16);
   stamp.writeDoubleLE(size, 0);
   stamp.writeDoubleLE(mtimeMs, 8);
   return Buffer.concat([MAGIC, stamp]);
+}
+
+/**
+ * Stands for Node's fetch and its web classes in the list: they load on first use, from a
+ * module of Node's own that cannot be required (undici).
+ */
+const FETCH = "fetch";
+
+/**
+ * The Node modules this process has loaded, as `require` names them (`FETCH` for fetch), read
+ * from Node's `process.moduleLoadList` (undocumented, there since Node's early days; without it
+ * the list is empty and the run is only slower).
+ */
+function loadedNodeModules(): string[] {
+  const names = new Set<string>();
+  const { moduleLoadList = [] } = process as { moduleLoadList?: string[] };
+  for (const entry of moduleLoadList) {
+    const name = entry.startsWith("NativeModule ") ? entry.slice(13) : undefined;
+    if (name === "internal/deps/undici/undici") names.add(FETCH);
+    // Not the modules behind another one: `_tls_wrap` before `tls` breaks tls, for one.
+    else if (name !== undefined && isBuiltin(name) && !/^(_|internal\/)/.test(name)) {
+      names.add(name);
+    }
+  }
+  return [...names];
+}
+
+function loadNodeModules(names: readonly string[]): void {
+  const load = createRequire(import.meta.url);
+  for (const name of names) {
+    try {
+      // Reading one of the web classes loads them all (Node defines them as lazy getters).
+      if (name === FETCH) Reflect.get(globalThis, "Response");
+      else if (isBuiltin(name)) load(name);
+    } catch {
+      // Not in this Node: the run loads what it needs as usual.
+    }
+  }
+}
+
+interface StoredCache {
+  nodeModules: string[];
+  data: Buffer;
+}
+
+/** The cache in `stored` if it was made from the source `stamp` describes. */
+function parseCache(stored: Buffer, stamp: Buffer): StoredCache | undefined {
+  if (stored.length < STAMP_BYTES + 4 || !stored.subarray(0, STAMP_BYTES).equals(stamp)) {
+    return undefined;
+  }
+  const listBytes = stored.readUInt32LE(STAMP_BYTES);
+  const listEnd = STAMP_BYTES + 4 + listBytes;
+  try {
+    const list: unknown = JSON.parse(stored.subarray(STAMP_BYTES + 4, listEnd).toString("utf8"));
+    if (!Array.isArray(list) || !list.every((name) => typeof name === "string")) return undefined;
+    return { nodeModules: list, data: stored.subarray(listEnd) };
+  } catch {
+    return undefined;
+  }
+}
+
+function serializeCache(stamp: Buffer, nodeModules: string[], data: Buffer): Buffer {
+  const list = Buffer.from(JSON.stringify(nodeModules));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(list.length);
+  return Buffer.concat([stamp, length, list, data]);
 }
 
 function firstReadable(files: readonly string[]): Buffer | undefined {
@@ -70,8 +148,12 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
   const { size, mtimeMs } = statSync(file);
   const stamp = header(size, mtimeMs);
   const stored = firstReadable(read);
-  const fresh = stored?.subarray(0, HEADER_BYTES).equals(stamp) === true;
-  const cachedData = fresh ? stored.subarray(HEADER_BYTES) : undefined;
+  const parsed = stored === undefined ? undefined : parseCache(stored, stamp);
+  const cachedData = parsed?.data;
+  if (options.v8Flags !== undefined) {
+    loadNodeModules(parsed?.nodeModules ?? []);
+    setFlagsFromString(options.v8Flags);
+  }
   const script = new vm.Script(Module.wrap(readFileSync(file, "utf8")), {
     filename: file,
     ...(cachedData === undefined ? {} : { cachedData }),
@@ -79,14 +161,17 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
   const cache =
     stored === undefined
       ? "none"
-      : !fresh || script.cachedDataRejected === true
+      : parsed === undefined || script.cachedDataRejected === true
         ? "rejected"
         : "accepted";
   if (cache !== "accepted" && cacheFile !== undefined) {
     process.once("exit", () => {
       const partial = `${cacheFile}.${String(process.pid)}.partial`;
       try {
-        writeFileSync(partial, Buffer.concat([stamp, script.createCachedData()]));
+        writeFileSync(
+          partial,
+          serializeCache(stamp, loadedNodeModules(), script.createCachedData()),
+        );
         renameSync(partial, cacheFile);
       } catch {
         // Not writable: the next run compiles again, as without a cache.
