@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -10,7 +10,7 @@ import { httpsJson } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 
 interface SdkAnswer {
   ok: boolean;
@@ -175,12 +175,13 @@ describe("the auth0 SDK with private_key_jwt and refresh tokens against mock-aut
   const keyClock = new ManualClock(Date.now());
   let keyTenant: RunningMockAuth0;
   let keySdk: SupervisedChild;
+  let keyDir: string;
   const askKey = (command: unknown) => ask(command, keySdk);
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "sdk-pkjwt-"));
+    keyDir = mkdtempSync(path.join(tmpdir(), "sdk-pkjwt-"));
     const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const keyFile = path.join(dir, "agent-key.pem");
+    const keyFile = path.join(keyDir, "agent-key.pem");
     writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
     const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
     keyTenant = await startMockAuth0({
@@ -232,6 +233,7 @@ describe("the auth0 SDK with private_key_jwt and refresh tokens against mock-aut
   afterAll(async () => {
     await keySdk.stop();
     await keyTenant.close();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it("runs CIBA with openid offline_access, reads /userinfo, refreshes, and is refused a reused refresh token", async () => {
@@ -290,6 +292,9 @@ describe("the auth0 SDK with private_key_jwt and refresh tokens against mock-aut
 describe("mock-auth0 as a process", () => {
   it("starts with no configuration, says where it listens and serves discovery", async () => {
     const certDir = mkdtempSync(path.join(tmpdir(), "main-certs-"));
+    onTestFinished(() => {
+      rmSync(certDir, { recursive: true, force: true });
+    });
     const { child, ready } = await SupervisedChild.start({
       name: "mock-auth0",
       script: "apps/mock-auth0/src/main.ts",

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -28,9 +28,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The repository's tenant with the web app's URL (the AGENT_WEB_URL keyword) on `port`. */
-function settingsFor(port: number): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "chat-web-tenant-"));
+/**
+ * The repository's tenant with the web app's URL (the AGENT_WEB_URL keyword) on `port`, as a
+ * mock-auth0.json written into `dir`.
+ */
+function settingsFor(dir: string, port: number): string {
   const file = path.join(dir, "mock-auth0.json");
   const base = path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json");
   writeFileSync(
@@ -74,11 +76,13 @@ describe("the chat web app", () => {
   let web: SupervisedChild;
   let context: BrowserContext;
   let chat: Page;
+  let settingsDir: string;
 
   beforeAll(async () => {
     port = await freePort();
     baseUrl = `http://localhost:${port}`;
-    s = await Scenario.start(settingsFor(port));
+    settingsDir = mkdtempSync(path.join(tmpdir(), "chat-web-tenant-"));
+    s = await Scenario.start(settingsFor(settingsDir, port));
     await s.policy("manual");
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
     web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
@@ -89,6 +93,7 @@ describe("the chat web app", () => {
     await browser.close();
     await web.stop();
     await s.stop();
+    rmSync(settingsDir, { recursive: true, force: true });
   });
 
   const approverPage = async () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -8,7 +8,7 @@ import { REPO_ROOT, httpsJson } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { builtFileOf } from "../../scripts/build.js";
 
@@ -187,6 +187,9 @@ describe("a tenant written by hand in the Deploy CLI's format", () => {
 describe("a tenant file with a typo", () => {
   it("stops mock-auth0 with exit 2 and a message naming each path in the file", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "typo-tenant-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     const typo = readFileSync(TENANT, "utf8")
       .replace("urn:openid:params:grant-type:ciba", "urn:openid:params:grant-type:cibaa")
       .replace("      - value: calendar:write\n", "      - name: calendar:write\n");

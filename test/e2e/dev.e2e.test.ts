@@ -9,7 +9,7 @@ import { stripVTControlCharacters } from "node:util";
 
 import { captureOutput } from "@ciba-testbed/shared/node";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
 /**
  * What `pnpm dev` runs: the root package.json's script, so the test runs the same thing without
@@ -204,9 +204,13 @@ describe("pnpm dev", () => {
       const shellEnv = Object.fromEntries(
         Object.entries(process.env).filter(([key]) => !AGENT_TARGETING.test(key)),
       );
+      const store = mkdtempSync(path.join(tmpdir(), "dev-agent-"));
+      onTestFinished(() => {
+        rmSync(store, { recursive: true, force: true });
+      });
       const agent = spawn("sh", ["-c", command], {
         cwd: REPO_ROOT,
-        env: { ...shellEnv, AGENT_STORE: mkdtempSync(path.join(tmpdir(), "dev-agent-")) },
+        env: { ...shellEnv, AGENT_STORE: store },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let agentOutput = "";

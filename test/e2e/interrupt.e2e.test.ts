@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { AGENT_CLI, buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 // The module itself, not the package: its index loads the whole agent (the AI SDK, Auth0's
 // SDK, Redis) into this worker for two functions that read /proc.
@@ -222,6 +222,7 @@ describe("interrupt mode across two processes", () => {
 
   it("stops at a corrupt thread record with exit 2, naming the file and the fix, and changes nothing", async () => {
     const store = await mkdtemp(path.join(tmpdir(), "agent-store-"));
+    onTestFinished(() => rm(store, { recursive: true, force: true }));
     const file = path.join(store, "threads%2Fthr-bad.json");
     const text = '{"threadId":"thr-bad","request":"Buy a phone","purchases":"x"}';
     await writeFile(file, text);
@@ -237,6 +238,5 @@ describe("interrupt mode across two processes", () => {
     expect(run.stderr).toContain(`Fix: Run rm -- '${file}' to forget thread thr-bad`);
     expect(await readdir(store)).toEqual(["threads%2Fthr-bad.json"]);
     expect(await readFile(file, "utf8")).toBe(text);
-    await rm(store, { recursive: true });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -6,7 +6,7 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { runAgent } from "@ciba-testbed/stack/agent-cli";
 import { startTestbed } from "@ciba-testbed/testkit";
 import type { Testbed } from "@ciba-testbed/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 // A tenant that enforces a longer gap between polls than it announces (1 s against 0.2 s), so
 // an agent polling at the announced pace meets 429 slow_down and must honour Retry-After.
@@ -23,10 +23,11 @@ describe("slow_down", () => {
   });
 
   it("is honoured: the agent waits as told and then gets its tokens and the order", async () => {
-    const run = await runAgent(["Buy an XYZ phone"], {
-      ...testbed.env(),
-      AGENT_STORE: mkdtempSync(path.join(tmpdir(), "agent-store-")),
+    const store = mkdtempSync(path.join(tmpdir(), "agent-store-"));
+    onTestFinished(() => {
+      rmSync(store, { recursive: true, force: true });
     });
+    const run = await runAgent(["Buy an XYZ phone"], { ...testbed.env(), AGENT_STORE: store });
 
     expect(run.json.outcome).toBe("ORDERED");
     const consent = await testbed.approver.request(String(run.json.authReqId));

@@ -1,4 +1,5 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -31,6 +32,10 @@ export class Scenario {
 
   private constructor(readonly stack: Stack) {
     this.tenant = new TenantClient(stack.issuer, stack.caCertPath);
+    // A worker's shared stack is never stopped: its store goes when the worker ends.
+    process.once("exit", () => {
+      rmSync(this.store, { recursive: true, force: true });
+    });
   }
 
   /**
@@ -65,6 +70,7 @@ export class Scenario {
     const cli = this.cli?.catch(() => undefined);
     await this.stack.stop();
     await (await cli)?.remove();
+    await rm(this.store, { recursive: true, force: true });
   }
 
   /** Replaces the approver policy; a rule that approves "List my orders" always comes first. */

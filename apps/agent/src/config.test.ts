@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { ConfigError, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { loadConfig, REPO_ROOT, readEnvironment } from "./config.js";
 
@@ -181,6 +181,7 @@ describe("loadConfig", () => {
 describe("readEnvironment", () => {
   it("reads .env but never overrides the real environment", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "agent-env-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, ".env");
     await writeFile(file, "AGENT_USER_ID=auth0|from-file\nAGENT_MODE=interrupt\n");
 

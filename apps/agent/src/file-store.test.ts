@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 
 import type { AgentStore } from "./agent-store.js";
@@ -11,7 +11,12 @@ import { StoreEntryError } from "./halt.js";
 import type { Lease, LeaseRequest } from "./lease.js";
 
 const anything = z.unknown();
-const tempDir = (prefix: string) => mkdtemp(path.join(tmpdir(), prefix));
+/** A fresh directory, removed when the test finishes. */
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe("file store", () => {
   it("keeps values across instances, in owner-only files, with no temporary file left", async () => {

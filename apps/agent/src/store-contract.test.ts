@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
@@ -51,8 +51,15 @@ async function redisStore(): Promise<AgentStore> {
   return store;
 }
 
+/** A file store in a fresh directory, removed when the test finishes. */
+async function fileStore(): Promise<AgentStore> {
+  const dir = await mkdtemp(path.join(tmpdir(), "agent-store-"));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return createFileStore(dir);
+}
+
 const STORES: [string, () => Promise<AgentStore>][] = [
-  ["file", async () => createFileStore(await mkdtemp(path.join(tmpdir(), "agent-store-")))],
+  ["file", fileStore],
   ["redis", redisStore],
   ["memory", () => Promise.resolve(createMemoryStore())],
 ];

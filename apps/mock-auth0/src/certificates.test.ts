@@ -1,16 +1,22 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { ensureLocalCertificates } from "./certificates.js";
 
-const freshDir = () => mkdtempSync(path.join(tmpdir(), "certs-"));
+function freshDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), "certs-"));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
 
 describe("local certificates", () => {
   it("creates a CA and a localhost certificate it signed, for every loopback name", async () => {

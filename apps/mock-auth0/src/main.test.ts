@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 import { parseReadyRecord } from "@ciba-testbed/shared/node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { builtEntry } from "../../../scripts/build.js";
 
@@ -66,6 +66,9 @@ describe("mock-auth0's main", () => {
     { timeout: 30_000 },
     async () => {
       const certDir = mkdtempSync(path.join(tmpdir(), "main-ready-"));
+      onTestFinished(() => {
+        rmSync(certDir, { recursive: true, force: true });
+      });
       const lines = await stdoutOf({ MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "silent" }, (seen) =>
         seen.some((line) => parseReadyRecord(line)),
       );
@@ -90,6 +93,9 @@ describe("mock-auth0's main", () => {
     { timeout: 30_000 },
     async () => {
       const certDir = mkdtempSync(path.join(tmpdir(), "main-ready-"));
+      onTestFinished(() => {
+        rmSync(certDir, { recursive: true, force: true });
+      });
       const isLog = (line: string) => line.includes('"msg":"mock-auth0 listening"');
       const lines = await stdoutOf(
         { MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "info" },

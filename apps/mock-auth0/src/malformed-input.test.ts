@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
@@ -167,9 +167,10 @@ let client: RawClient;
 let routes: RouteInfo[];
 let authReqId: string;
 let rotateSpy: { mockRestore(): void } | undefined;
+let certDir: string;
 
 beforeAll(async () => {
-  const certDir = mkdtempSync(path.join(tmpdir(), "malformed-certs-"));
+  certDir = mkdtempSync(path.join(tmpdir(), "malformed-certs-"));
   const clock = new TickingClock();
   tenant = await startMockAuth0({
     // Hundreds of requests at one instant of a manual clock: Auth0's rate limits would answer
@@ -227,6 +228,7 @@ beforeAll(async () => {
 afterAll(async () => {
   rotateSpy?.mockRestore();
   await tenant.close();
+  rmSync(certDir, { recursive: true, force: true });
 });
 
 async function sendAll(probes: Probe[]): Promise<{ probe: Probe; answer: RawAnswer }[]> {

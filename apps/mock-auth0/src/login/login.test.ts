@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -90,8 +90,10 @@ function authorizeUrl(
   });
 }
 
+let certDir: string;
+
 beforeAll(async () => {
-  const certDir = mkdtempSync(path.join(tmpdir(), "login-certs-"));
+  certDir = mkdtempSync(path.join(tmpdir(), "login-certs-"));
   tenant = await startMockAuth0({
     tenant: tenantWith({
       assets: (assets) => ({
@@ -147,6 +149,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tenant.close();
+  rmSync(certDir, { recursive: true, force: true });
 });
 
 describe("authorization code with PKCE, through the login page", () => {

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import type { ApproverOutcome } from "../approver/outcome.js";
 import { ensureLocalCertificates } from "../certificates.js";
@@ -23,6 +23,10 @@ let ca: string;
 beforeAll(async () => {
   certDir = mkdtempSync(path.join(tmpdir(), "events-certs-"));
   ca = readFileSync((await ensureLocalCertificates(certDir)).caCertPath, "utf8");
+});
+
+afterAll(() => {
+  rmSync(certDir, { recursive: true, force: true });
 });
 
 const running: RunningMockAuth0[] = [];

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { assertionPublicKey } from "./assertion-keys.js";
 import { TenantFileError, loadTenantReport } from "./load-tenant.js";
@@ -15,6 +15,9 @@ const SPKI = publicKey.export({ type: "spki", format: "pem" }).toString();
 /** A tenant whose client authenticates with Private Key JWT, the PEM given as a keyword. */
 function tenantWithCredentials(credentials: string, keywords: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "pkjwt-tenant-"));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   writeFileSync(
     path.join(dir, "tenant.yaml"),
     `clients:

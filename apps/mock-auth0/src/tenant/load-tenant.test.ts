@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,7 @@ import {
   PURCHASE_AUTHORIZATION_DETAILS_TYPE,
   SHOP_API_AUDIENCE,
 } from "@ciba-testbed/shared";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { derivedCredentials } from "./build-tenant.js";
 import { deployCliSchemaProblems } from "./deploy-cli-schema.js";
@@ -32,6 +32,9 @@ const fixture = (name: string) => path.join(REPO, "test/fixtures", name);
 /** Writes a tenant.yaml (and the files beside it) into a fresh directory. */
 function writeTenant(files: { yaml: string; users?: unknown; settings?: unknown }): string {
   const dir = mkdtempSync(path.join(tmpdir(), "tenant-"));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   writeFileSync(path.join(dir, "tenant.yaml"), files.yaml);
   if (files.users !== undefined) {
     writeFileSync(path.join(dir, "users.json"), JSON.stringify(files.users));
@@ -204,6 +207,9 @@ describe("the repository's tenant (auth0/)", () => {
 
   it("names a problem in a directory export by the asset's own file", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "export-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
     cpSync(fixture("directory-export-tenant"), dir, { recursive: true });
     const file = path.join(dir, "resource-servers", "Sample Shop API.json");
     const api = JSON.parse(readFileSync(file, "utf8")) as { scopes: object[] };

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -57,10 +57,18 @@ export interface LocalTls {
   ca: string;
 }
 
-/** A fresh private CA and a `localhost` certificate it signed, made in a temporary folder. */
+/**
+ * A fresh private CA and a `localhost` certificate it signed, made in a temporary folder that
+ * is gone again once they are read.
+ */
 export async function localTls(): Promise<LocalTls> {
-  const certs = await ensureLocalCertificates(mkdtempSync(path.join(tmpdir(), "shop-api-tls-")));
-  return { key: certs.key, cert: certs.cert, ca: certs.caCert };
+  const dir = mkdtempSync(path.join(tmpdir(), "shop-api-tls-"));
+  try {
+    const certs = await ensureLocalCertificates(dir);
+    return { key: certs.key, cert: certs.cert, ca: certs.caCert };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { environmentTrustingLocalCa, isLoopbackHost } from "./local-ca.js";
 
@@ -11,6 +11,7 @@ const SYSTEM = "-----BEGIN CERTIFICATE-----\nsystem\n-----END CERTIFICATE-----\n
 
 async function files() {
   const dir = await mkdtemp(path.join(tmpdir(), "local-ca-"));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const ca = path.join(dir, "ca.pem");
   const system = path.join(dir, "system.pem");
   await writeFile(ca, CA);

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 
 import { announceReady, parseReadyRecord, writeReadyRecordTo } from "./ready-record.js";
 
@@ -39,6 +39,9 @@ describe("ready record", () => {
 
     it("writes the same line to the file, and leaves no temporary file behind", () => {
       const dir = mkdtempSync(path.join(tmpdir(), "ready-"));
+      onTestFinished(() => {
+        rmSync(dir, { recursive: true, force: true });
+      });
       const file = path.join(dir, "ready.json");
       writeReadyRecordTo(file);
       const lines: string[] = [];
