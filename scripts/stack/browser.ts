@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 import { chromium } from "playwright-core";
-import type { Browser, LaunchOptions } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -48,7 +48,7 @@ const UNUSED_BROWSER_UI = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"];
  * installed playwright-core is the one PLAYWRIGHT_DISABLED_FEATURES was copied from; with
  * another, Playwright's own switch stays, so an upgrade costs CPU but never drops its list.
  */
-function featureSwitches(): Pick<LaunchOptions, "args" | "ignoreDefaultArgs"> {
+function featureSwitches(): { args: string[]; ignoreDefaultArgs?: string[] } {
   const require = createRequire(import.meta.url);
   const { version } = require("playwright-core/package.json") as { version: string };
   if (version !== PLAYWRIGHT_DISABLED_FEATURES.version) return { args: [] };
@@ -86,7 +86,7 @@ export async function launchChromium(certDir: string): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       `--ignore-certificate-errors-spki-list=${spki}`,
-      ...(features.args ?? []),
+      ...features.args,
     ],
   });
 }

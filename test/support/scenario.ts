@@ -19,6 +19,15 @@ const LIST_ORDERS = "List my orders";
 /** The stacks `Scenario.shared` hands out in this worker, by settings file. */
 const sharedScenarios = new Map<string, () => Promise<Scenario>>();
 
+/**
+ * The agent stores of this worker's scenarios not stopped yet, removed when the worker ends: a
+ * worker's shared stacks are never stopped. One hook for all, as for the stack's databases.
+ */
+const openStores = new Set<string>();
+process.once("exit", () => {
+  for (const store of openStores) rmSync(store, { recursive: true, force: true });
+});
+
 /** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
 export class Scenario {
   readonly tenant: TenantClient;
@@ -32,10 +41,7 @@ export class Scenario {
 
   private constructor(readonly stack: Stack) {
     this.tenant = new TenantClient(stack.issuer, stack.caCertPath);
-    // A worker's shared stack is never stopped: its store goes when the worker ends.
-    process.once("exit", () => {
-      rmSync(this.store, { recursive: true, force: true });
-    });
+    openStores.add(this.store);
   }
 
   /**
@@ -71,6 +77,7 @@ export class Scenario {
     await this.stack.stop();
     await (await cli)?.remove();
     await rm(this.store, { recursive: true, force: true });
+    openStores.delete(this.store);
   }
 
   /** Replaces the approver policy; a rule that approves "List my orders" always comes first. */
