@@ -133,8 +133,8 @@ const request = (owner: string, extra: Partial<LeaseRequest> = {}): LeaseRequest
   expiresAt: NOW + 60_000,
   ...extra,
 });
-/** The pid of a process that has just exited. */
-const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid;
+/** The pid of a process that has just exited (`node --version` ends before Node starts V8). */
+const deadPid = () => spawnSync(process.execPath, ["--version"]).pid;
 
 async function granted(store: AgentStore, key: string, req: LeaseRequest, now = NOW) {
   const claim = await store.claim(key, req, now);

@@ -24,6 +24,8 @@ await runServerBin(
       MOCK_AUTH0_PORT: `port to listen on; 0 picks a free one (default ${port})`,
       MOCK_AUTH0_HOST: "address to listen on (default 127.0.0.1)",
       MOCK_AUTH0_CERT_DIR: "where the local CA and the server certificate are kept and reused",
+      MOCK_AUTH0_SIGNING_KEYS:
+        "where the token-signing keys are kept across restarts (default signing-keys.json there)",
       MOCK_AUTH0_TENANT: "a Deploy CLI tenant.yaml or an a0deploy export folder",
       MOCK_AUTH0_USERS: "the users, in Auth0's bulk import format (default users.json beside it)",
       MOCK_AUTH0_SETTINGS:

@@ -43,6 +43,7 @@ describe("mock-auth0 configuration", () => {
         MOCK_AUTH0_PORT: "0",
         MOCK_AUTH0_HOST: "::1",
         MOCK_AUTH0_CERT_DIR: "/tmp/certs",
+        MOCK_AUTH0_SIGNING_KEYS: "/tmp/keys.json",
         MOCK_AUTH0_TENANT: "/tmp/tenant.yaml",
         MOCK_AUTH0_USERS: "/tmp/people.json",
         MOCK_AUTH0_SETTINGS: "/tmp/fast.mock-auth0.json",
@@ -54,6 +55,7 @@ describe("mock-auth0 configuration", () => {
       port: 0,
       host: "::1",
       certDir: "/tmp/certs",
+      signingKeysFile: "/tmp/keys.json",
       tenant: {
         tenant: "/tmp/tenant.yaml",
         users: "/tmp/people.json",
@@ -91,6 +93,10 @@ describe("mock-auth0 configuration", () => {
       MOCK_AUTH0_CERT_DIR: "c",
     };
     const config = loadConfig(env);
+    expect(config.signingKeysFile).toBe("/some/dir/c/signing-keys.json");
+    expect(loadConfig({ ...env, MOCK_AUTH0_SIGNING_KEYS: "k.json" }).signingKeysFile).toBe(
+      "/some/dir/k.json",
+    );
     expect(config.tenant).toEqual({
       tenant: "/some/dir/my.yaml",
       users: "/some/dir/people.json",

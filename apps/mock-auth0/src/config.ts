@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import path from "node:path";
 
 import { LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
@@ -12,6 +13,8 @@ import { DEFAULT_TENANT_FILE } from "./tenant/load-tenant.js";
 import type { TenantLocation } from "./tenant/load-tenant.js";
 
 const DEFAULT_HOST = "127.0.0.1";
+/** The signing-keys file's name in the certificate folder, unless MOCK_AUTH0_SIGNING_KEYS says. */
+export const SIGNING_KEYS_FILE = "signing-keys.json";
 
 const loopback = new BlockList();
 loopback.addSubnet("127.0.0.0", 8, "ipv4");
@@ -32,6 +35,7 @@ const variablesSchema = z.object({
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
   MOCK_AUTH0_HOST: z.string().default(DEFAULT_HOST),
   MOCK_AUTH0_CERT_DIR: z.string().default(DEFAULT_CERT_DIR),
+  MOCK_AUTH0_SIGNING_KEYS: z.string().optional(),
   MOCK_AUTH0_TENANT: z.string().default(DEFAULT_TENANT_FILE),
   MOCK_AUTH0_USERS: z.string().optional(),
   MOCK_AUTH0_SETTINGS: z.string().optional(),
@@ -80,6 +84,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   certDir: string;
+  /** Where the token-signing keys are kept across restarts (`SigningKeys.persisted`). */
+  signingKeysFile: string;
   /** The Deploy CLI tenant (`tenant.yaml` or a directory export), its users and settings files. */
   tenant: TenantLocation;
   approverDefault: ApproverOutcome | undefined;
@@ -112,10 +118,13 @@ const optionalPath = (
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ServerConfig {
   const vars = parseEnv(envSchema, env, { app: "mock-auth0" });
   const warning = exposureWarning(vars.MOCK_AUTH0_HOST, vars.MOCK_AUTH0_CONTROL_TOKEN);
+  const certDir = resolveFromInvocation(vars.MOCK_AUTH0_CERT_DIR, env);
   return {
     port: vars.MOCK_AUTH0_PORT,
     host: vars.MOCK_AUTH0_HOST,
-    certDir: resolveFromInvocation(vars.MOCK_AUTH0_CERT_DIR, env),
+    certDir,
+    signingKeysFile:
+      optionalPath(vars.MOCK_AUTH0_SIGNING_KEYS, env) ?? path.join(certDir, SIGNING_KEYS_FILE),
     tenant: {
       tenant: resolveFromInvocation(vars.MOCK_AUTH0_TENANT, env),
       users: optionalPath(vars.MOCK_AUTH0_USERS, env),

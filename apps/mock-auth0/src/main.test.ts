@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -17,6 +18,15 @@ const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
 const BASE_ENV = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !name.startsWith("MOCK_AUTH0_")),
 );
+
+/** A temporary folder for the test that calls this, removed when it ends. */
+function ownTempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
 
 /** Starts main.ts and collects its stdout lines until `enough` says so, then stops it. */
 async function stdoutOf(
@@ -65,10 +75,7 @@ describe("mock-auth0's main", () => {
     "prints one ready record on stdout once it listens, even with LOG_LEVEL=silent",
     { timeout: 30_000 },
     async () => {
-      const certDir = mkdtempSync(path.join(tmpdir(), "main-ready-"));
-      onTestFinished(() => {
-        rmSync(certDir, { recursive: true, force: true });
-      });
+      const certDir = ownTempDir("main-ready-");
       const lines = await stdoutOf({ MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "silent" }, (seen) =>
         seen.some((line) => parseReadyRecord(line)),
       );
@@ -92,10 +99,7 @@ describe("mock-auth0's main", () => {
     "keeps its listening log line for people beside the ready record",
     { timeout: 30_000 },
     async () => {
-      const certDir = mkdtempSync(path.join(tmpdir(), "main-ready-"));
-      onTestFinished(() => {
-        rmSync(certDir, { recursive: true, force: true });
-      });
+      const certDir = ownTempDir("main-ready-");
       const isLog = (line: string) => line.includes('"msg":"mock-auth0 listening"');
       const lines = await stdoutOf(
         { MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "info" },
@@ -108,4 +112,80 @@ describe("mock-auth0's main", () => {
       });
     },
   );
+
+  it(
+    "keeps its signing keys in the certificate folder: a restart publishes the same JWKS",
+    { timeout: 30_000 },
+    async () => {
+      const certDir = ownTempDir("main-keys-");
+      const jwksOfOneStart = () =>
+        whileReady({ MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "silent" }, (issuer) =>
+          httpsText(`${issuer}.well-known/jwks.json`, path.join(certDir, "ca.pem")),
+        );
+      const first = await jwksOfOneStart();
+      expect(JSON.parse(first)).toMatchObject({ keys: [{ kty: "RSA" }, { kty: "RSA" }] });
+      expect(await jwksOfOneStart()).toBe(first);
+    },
+  );
+
+  it("exits 2 before listening on a signing-keys file that holds no keys, naming it", () => {
+    const dir = ownTempDir("main-keys-");
+    const file = path.join(dir, "keys.json");
+    writeFileSync(file, "[]");
+    const run = spawnSync(process.execPath, ["--enable-source-maps", MAIN], {
+      cwd: APP_DIR,
+      env: {
+        ...BASE_ENV,
+        MOCK_AUTH0_PORT: "0",
+        MOCK_AUTH0_CERT_DIR: dir,
+        MOCK_AUTH0_SIGNING_KEYS: file,
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      `MOCK_AUTH0_SIGNING_KEYS: ${file} holds no signing keys mock-auth0 can use (not current, ` +
+        "next and previous private RSA JWKs). Delete it and mock-auth0 makes new keys (tokens " +
+        "signed with the old ones stop verifying).\n",
+    );
+    expect(readFileSync(file, "utf8")).toBe("[]");
+  });
 });
+
+/** Starts main.ts, runs `work` with its issuer once it is ready, then stops it. */
+async function whileReady<T>(
+  env: Record<string, string>,
+  work: (issuer: string) => Promise<T>,
+): Promise<T> {
+  const child = spawn(process.execPath, ["--enable-source-maps", MAIN], {
+    cwd: APP_DIR,
+    env: { ...BASE_ENV, MOCK_AUTH0_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    for await (const line of createInterface({ input: child.stdout })) {
+      const ready = parseReadyRecord(line);
+      if (ready !== undefined) return await work(String(ready.issuer));
+    }
+    throw new Error("mock-auth0 exited before it was ready");
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+function httpsText(url: string, caFile: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca: readFileSync(caFile) }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        resolve(text);
+      });
+    }).on("error", reject);
+  });
+}

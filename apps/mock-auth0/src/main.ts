@@ -1,12 +1,79 @@
-/**
- * The mock-auth0 process. Its two RSA signing keys take the longest to make at start (a few
- * hundred ms, in libuv's thread pool): they are started before anything else loads, so they
- * are made while the rest of the process loads, reads the tenant and starts listening
- * (`main-process.ts`); requests that need them wait for them (`createApp`).
- */
-import { SigningKeys } from "./signing-keys.js";
+/** The mock-auth0 process: `pnpm mock-auth0`, and the packaged bin. */
+import { ConfigError } from "@ciba-testbed/shared";
+import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
 
-const signingKeys = SigningKeys.start();
+import { loadConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startMockAuth0 } from "./server.js";
+import { SigningKeys, SigningKeysFileError } from "./signing-keys.js";
+import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
 
-const { runMockAuth0Process } = await import("./main-process.js");
-await runMockAuth0Process(signingKeys);
+await main().catch(exitOnStartError);
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  // Read before anything listens. The first time, they are made in libuv's thread pool while
+  // the tenant loads and starts listening; requests that need them wait for them (`createApp`).
+  const signingKeys = await SigningKeys.persisted(config.signingKeysFile);
+  signingKeys.ready.catch(exitOnStartError);
+  const logger = createLogger(config.logLevel);
+  for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);
+  const { tenant, ignored, notices, warnings } = loadTenantReport(config.tenant);
+  for (const warning of warnings) process.stderr.write(`WARNING: ${warning}\n`);
+  if (ignored.length > 0) logger.debug({ ignored }, "tenant parts mock-auth0 does not model");
+  const running = await startMockAuth0({ ...config, tenant, logger, keys: signingKeys });
+
+  logger.info(
+    { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenant.tenant },
+    "mock-auth0 listening",
+  );
+  // What supervisors wait for: one JSON line on stdout, whatever LOG_LEVEL says.
+  announceReady({
+    service: "mock-auth0",
+    url: running.issuer,
+    port: running.port,
+    issuer: running.issuer,
+    caCertPath: running.caCertPath,
+  });
+  process.stderr.write(
+    [
+      "",
+      `mock-auth0 (tenant "${tenant.name}") is serving ${running.issuer}`,
+      "Node processes that call it must trust its local CA; start them with:",
+      `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
+      `Control API: ${running.issuer}approver/api/requests`,
+      config.controlToken === undefined
+        ? `Approver page: ${running.issuer}approver`
+        : `Control API and approver page need MOCK_AUTH0_CONTROL_TOKEN: open ${running.issuer}approver#token=<the token>`,
+      // Derived credentials are not secrets (anyone can derive them), so they may be shown.
+      ...notices.map((notice) => `Note: ${notice}`),
+      "",
+    ].join("\n"),
+  );
+
+  closeOnSignals(
+    () => running.close(),
+    (signal) => {
+      logger.info({ signal }, "mock-auth0 stopping");
+    },
+  );
+}
+
+function exitOnStartError(error: unknown): never {
+  if (
+    error instanceof ConfigError ||
+    error instanceof TenantFileError ||
+    error instanceof SigningKeysFileError
+  ) {
+    // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    process.stderr.write(
+      `${(error as Error).message}: another process holds the port; stop it or set MOCK_AUTH0_PORT\n`,
+    );
+  } else {
+    process.stderr.write(`mock-auth0 failed to start: ${String(error)}\n`);
+  }
+  process.exit(1);
+}

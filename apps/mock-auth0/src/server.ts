@@ -36,8 +36,8 @@ export interface StartOptions {
   logger?: Logger;
   /**
    * The token-signing keys, made here when not given. Given still being made
-   * (`SigningKeys.start()`), the tenant listens meanwhile and answers discovery; other
-   * requests wait for them.
+   * (`SigningKeys.start()`, or `SigningKeys.persisted()` on a first start), the tenant listens
+   * meanwhile and answers discovery; other requests wait for them.
    */
   keys?: SigningKeys | undefined;
 }

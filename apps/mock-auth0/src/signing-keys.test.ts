@@ -1,9 +1,21 @@
+import { generateKeyPairSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
-import { SigningKeys } from "./signing-keys.js";
+import { SigningKeys, SigningKeysFileError } from "./signing-keys.js";
 
 const claims = {
   iss: "https://localhost:4010/",
@@ -54,5 +66,87 @@ describe("SigningKeys", () => {
     const options = { currentDate: new Date(claims.iat * 1000) };
     await expect(jwtVerify(before, jwks, options)).resolves.toBeDefined();
     await expect(jwtVerify(after, jwks, options)).resolves.toBeDefined();
+  });
+});
+
+describe("SigningKeys kept in a file (MOCK_AUTH0_SIGNING_KEYS)", () => {
+  /** A folder for one test, removed after it; the keys file is named but not made. */
+  function keysFile(): string {
+    const dir = mkdtempSync(path.join(tmpdir(), "signing-keys-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    return path.join(dir, "certs", "signing-keys.json");
+  }
+  const opened = async (file: string) => {
+    const keys = await SigningKeys.persisted(file);
+    await keys.ready;
+    return keys;
+  };
+
+  it("makes the keys once, owner-only, and a restart signs with the same key and the same JWKS", async () => {
+    const file = keysFile();
+    const first = await opened(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const token = first.signNow(claims);
+
+    const restarted = await opened(file);
+    expect(restarted.currentKid).toBe(first.currentKid);
+    expect(restarted.jwks()).toEqual(first.jwks());
+    expect(restarted.signNow(claims)).toBe(token);
+    // Nothing but the file is left in its folder.
+    expect(readdirSync(path.dirname(file))).toEqual(["signing-keys.json"]);
+  });
+
+  it("keeps a rotation: after a restart the rotated key signs and the previous one is published", async () => {
+    const file = keysFile();
+    const keys = await opened(file);
+    const before = keys.signNow(claims);
+    const kids = await keys.rotate();
+
+    const restarted = await opened(file);
+    expect(restarted.currentKid).toBe(kids.current);
+    expect(restarted.jwks()).toEqual(keys.jwks());
+    const jwks = createLocalJWKSet(restarted.jwks());
+    const options = { currentDate: new Date(claims.iat * 1000) };
+    await expect(jwtVerify(before, jwks, options)).resolves.toBeDefined();
+  });
+
+  it("gives tenants that start at once on a new file the same keys", async () => {
+    const file = keysFile();
+    const all = await Promise.all([0, 1, 2, 3].map(() => opened(file)));
+    expect(new Set(all.map((keys) => keys.currentKid)).size).toBe(1);
+    expect(readdirSync(path.dirname(file))).toEqual(["signing-keys.json"]);
+  });
+
+  it("refuses a file that holds no usable keys, saying how to start afresh, and leaves it alone", async () => {
+    const short = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey;
+    const made = keysFile();
+    await opened(made);
+    const { current, next } = JSON.parse(readFileSync(made, "utf8")) as Record<string, object>;
+    const cases: [string, RegExp][] = [
+      ["{ not json", /not JSON/],
+      [JSON.stringify({ current }), /not current, next and previous private RSA JWKs/],
+      [JSON.stringify({ current: { ...current, d: undefined }, next }), /private RSA JWKs/],
+      [JSON.stringify({ current: { ...current, n: "AQAB" }, next }), /the current key/],
+      [
+        JSON.stringify({ current, next: short.export({ format: "jwk" }) }),
+        /the next key has 1024 bits, RS256 needs 2048/,
+      ],
+    ];
+    for (const [content, why] of cases) {
+      const file = keysFile();
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      const error = await SigningKeys.persisted(file).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SigningKeysFileError);
+      expect((error as Error).message).toMatch(why);
+      expect((error as Error).message).toContain(`MOCK_AUTH0_SIGNING_KEYS: ${file}`);
+      expect((error as Error).message).toContain("Delete it");
+      expect(readFileSync(file, "utf8")).toBe(content);
+    }
   });
 });

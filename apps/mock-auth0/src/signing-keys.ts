@@ -1,9 +1,15 @@
-import { KeyObject, sign } from "node:crypto";
+import { KeyObject, createPrivateKey, createPublicKey, randomUUID, sign } from "node:crypto";
+import type { JsonWebKey } from "node:crypto";
+import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { JWK, JWTPayload } from "jose";
+import { z } from "zod";
 
 export const SIGNING_ALG = "RS256";
+/** RS256 keys shorter than this are refused when read from a file (RFC 7518 section 3.3). */
+const MIN_MODULUS_BITS = 2048;
 
 interface SigningKey {
   kid: string;
@@ -19,16 +25,119 @@ export interface PublicJwks {
 }
 
 async function createSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { modulusLength: 2048 });
-  const jwk = await exportJWK(publicKey);
+  const { privateKey } = await generateKeyPair(SIGNING_ALG, { modulusLength: 2048 });
+  return signingKeyOf(KeyObject.from(privateKey));
+}
+
+async function signingKeyOf(privateKey: KeyObject): Promise<SigningKey> {
+  const jwk = await exportJWK(createPublicKey(privateKey));
   // RFC 7638 thumbprints make stable, collision-free key ids.
   const kid = await calculateJwkThumbprint(jwk);
   return {
     kid,
-    privateKey: KeyObject.from(privateKey),
+    privateKey,
     publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: "sig" },
     encodedHeader: base64url(JSON.stringify({ alg: SIGNING_ALG, typ: "JWT", kid })),
   };
+}
+
+/** A signing-keys file names a problem with it, and the way out. */
+export class SigningKeysFileError extends Error {
+  override name = "SigningKeysFileError";
+}
+
+const privateRsaJwk = z
+  .object({ kty: z.literal("RSA"), n: z.string(), e: z.string(), d: z.string() })
+  .passthrough();
+/** What a signing-keys file holds: private JWKs (RFC 7517), as `KeyObject#export` writes them. */
+const keysFileSchema = z.object({
+  current: privateRsaJwk,
+  next: privateRsaJwk,
+  previous: privateRsaJwk.optional(),
+});
+type KeysFile = z.infer<typeof keysFileSchema>;
+
+async function readKeysFile(
+  file: string,
+): Promise<[SigningKey, SigningKey, SigningKey?] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new SigningKeysFileError(
+      `MOCK_AUTH0_SIGNING_KEYS: cannot read ${file}: ${(error as Error).message}`,
+    );
+  }
+  const unusable = (why: string) =>
+    new SigningKeysFileError(
+      `MOCK_AUTH0_SIGNING_KEYS: ${file} holds no signing keys mock-auth0 can use (${why}). ` +
+        "Delete it and mock-auth0 makes new keys (tokens signed with the old ones stop verifying).",
+    );
+  let parsed: KeysFile;
+  try {
+    const result = keysFileSchema.safeParse(JSON.parse(text));
+    if (!result.success) throw unusable("not current, next and previous private RSA JWKs");
+    parsed = result.data;
+  } catch (error) {
+    throw error instanceof SigningKeysFileError ? error : unusable("not JSON");
+  }
+  const load = async (jwk: JsonWebKey, role: string) => {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: jwk, format: "jwk" });
+    } catch (error) {
+      throw unusable(`the ${role} key: ${(error as Error).message}`);
+    }
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_MODULUS_BITS) {
+      throw unusable(
+        `the ${role} key has ${String(bits)} bits, RS256 needs ${String(MIN_MODULUS_BITS)}`,
+      );
+    }
+    return signingKeyOf(key);
+  };
+  return Promise.all([
+    load(parsed.current, "current"),
+    load(parsed.next, "next"),
+    ...(parsed.previous === undefined ? [] : [load(parsed.previous, "previous")]),
+  ]) as Promise<[SigningKey, SigningKey, SigningKey?]>;
+}
+
+function keysFileText(keys: (SigningKey | undefined)[]): string {
+  const [current, next, previous] = keys.map((key) =>
+    key === undefined ? undefined : key.privateKey.export({ format: "jwk" }),
+  );
+  return `${JSON.stringify({ current, next, previous }, null, 2)}\n`;
+}
+
+/** Only its owner may read the file: it holds private keys. */
+const KEYS_FILE_MODE = 0o600;
+
+/**
+ * Writes the file whole (a reader never sees half of it). `replace: false` creates it only if
+ * no one else has meanwhile, and says whether this call did.
+ */
+async function writeKeysFile(file: string, text: string, replace: boolean): Promise<boolean> {
+  const partial = `${file}.${randomUUID()}.partial`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(partial, text, { mode: KEYS_FILE_MODE });
+    if (replace) {
+      await rename(partial, file);
+      return true;
+    }
+    // link() fails when the name exists: of two tenants starting at once, one file wins.
+    await link(partial, file);
+    return true;
+  } catch (error) {
+    if (!replace && (error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new SigningKeysFileError(
+      `MOCK_AUTH0_SIGNING_KEYS: cannot write ${file}: ${(error as Error).message}`,
+    );
+  } finally {
+    await rm(partial, { force: true });
+  }
 }
 
 const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
@@ -46,10 +155,14 @@ export class SigningKeys {
   /** Settles once the current and the next key are made; nothing else may be used before. */
   readonly ready: Promise<void>;
 
-  private constructor(making: Promise<[SigningKey, SigningKey]>) {
-    this.ready = making.then(([current, next]) => {
+  private constructor(
+    making: Promise<[SigningKey, SigningKey, SigningKey?]>,
+    private readonly file?: string,
+  ) {
+    this.ready = making.then(([current, next, previous]) => {
       this.current = current;
       this.next = next;
+      this.previous = previous;
       this.made = true;
     });
     // A failure is for whoever awaits `ready`, not an unhandled rejection meanwhile.
@@ -63,6 +176,28 @@ export class SigningKeys {
    */
   static start(after: Promise<unknown> = Promise.resolve()): SigningKeys {
     return new SigningKeys(after.then(() => Promise.all([createSigningKey(), createSigningKey()])));
+  }
+
+  /**
+   * The keys kept in `file` (`MOCK_AUTH0_SIGNING_KEYS`), as an Auth0 tenant keeps its keys: a
+   * restart signs with the same key and publishes the same JWKS, so tokens issued before it and
+   * the JWKS a resource server cached still verify. A rotation is written back.
+   *
+   * Settles once the file is read: a file that holds no usable keys rejects with a
+   * `SigningKeysFileError`, so a tenant can refuse it before it listens. When there is no file
+   * yet, the keys are made as `start` makes them (`ready` says when) and written owner-only;
+   * when two tenants start at once on a new file, both end up with the keys of the one that
+   * wrote it first.
+   */
+  static async persisted(file: string): Promise<SigningKeys> {
+    const kept = await readKeysFile(file);
+    if (kept !== undefined) return new SigningKeys(Promise.resolve(kept), file);
+    const making = async (): Promise<[SigningKey, SigningKey, SigningKey?]> => {
+      const made = await Promise.all([createSigningKey(), createSigningKey()]);
+      const wrote = await writeKeysFile(file, keysFileText(made), false);
+      return wrote ? made : ((await readKeysFile(file)) ?? made);
+    };
+    return new SigningKeys(making(), file);
   }
 
   static async create(): Promise<SigningKeys> {
@@ -82,6 +217,10 @@ export class SigningKeys {
 
   async rotate(): Promise<{ current: string; next: string; previous: string }> {
     const upcoming = await createSigningKey();
+    // Kept first: a rotation the file does not hold would be undone by the next start.
+    if (this.file !== undefined) {
+      await writeKeysFile(this.file, keysFileText([this.next, upcoming, this.current]), true);
+    }
     this.previous = this.current;
     this.current = this.next;
     this.next = upcoming;

@@ -59,7 +59,10 @@ export interface TestbedOptions {
   user?: string;
   /** Fixed ports; 0 (free ports) unless given. */
   ports?: { mockAuth0?: number; shopApi?: number; modelServer?: number };
-  /** Where mock-auth0 keeps its local CA; default: its own default folder (kept and reused). */
+  /**
+   * Where mock-auth0 keeps its local CA and its token-signing keys; default: its own default
+   * folder (kept and reused).
+   */
   certDir?: string;
   /** A bearer token the control API will need (MOCK_AUTH0_CONTROL_TOKEN); none unless given. */
   controlToken?: string;
