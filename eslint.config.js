@@ -43,6 +43,17 @@ export default tseslint.config(
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
       ],
+      // esbuild escapes characters beyond ASCII in strings but copies them into a regular
+      // expression as they are, and one such character makes V8 hold the whole bundle as a
+      // two-byte string: the agent CLI's 3.9 MB took about 11 ms more CPU at every run.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Literal[regex.pattern=/[^\\x00-\\x7f]/]",
+          message:
+            "Write characters beyond ASCII in a regular expression as escapes (\\u2019, \\p{...}): the build copies them as they are, which makes V8 keep the whole bundle as a two-byte string.",
+        },
+      ],
     },
   },
   {
