@@ -15,13 +15,17 @@ export interface Sentence {
 }
 
 // Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five".
-const TOKEN = /\d+(?:,\d{3})*(?:\.\d+)?[kK]?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
+const TOKEN =
+  /\d+(?:,\d{3})*(?:\.\d+)?[kK]?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
-  for (const line of text.normalize("NFKC").replace(/[\u2018\u2019`]/g, "'").split(/\r?\n/)) {
+  for (const line of text
+    .normalize("NFKC")
+    .replace(/[\u2018\u2019`]/g, "'")
+    .split(/\r?\n/)) {
     const tokens = [...line.matchAll(TOKEN)].map(([text]) => toToken(text));
     let current: Token[] = [];
     let asked = false;
