@@ -18,7 +18,7 @@
  * gc-on-signal does for mock-auth0.
  */
 import { generateKeyPair } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -46,9 +46,25 @@ const approveAfterMs = Number(required("OIDC_BENCH_APPROVE_AFTER_MS"));
 const expiresIn = Number(process.env.OIDC_BENCH_EXPIRES_IN || 300);
 const issuer = `https://localhost:${port}/`;
 
-// One RS256 key made at start, as mock-auth0 makes its keys.
-const { privateKey } = await promisify(generateKeyPair)("rsa", { modulusLength: 2048 });
-const signingJwk = { ...privateKey.export({ format: "jwk" }), alg: "RS256", use: "sig" };
+/**
+ * One RS256 key, kept in the certificate folder across starts as mock-auth0 keeps its keys
+ * (MOCK_AUTH0_SIGNING_KEYS) and as a deployed provider is given its JWKS: made on the first
+ * start only, so neither server's start includes making a key.
+ */
+async function signingKey() {
+  const file = path.join(certDir, "oidc-provider-signing-key.json");
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    const { privateKey } = await promisify(generateKeyPair)("rsa", { modulusLength: 2048 });
+    const jwk = privateKey.export({ format: "jwk" });
+    const partial = `${file}.${String(process.pid)}.partial`;
+    writeFileSync(partial, JSON.stringify(jwk), { mode: 0o600 });
+    renameSync(partial, file);
+    return jwk;
+  }
+}
+const signingJwk = { ...(await signingKey()), alg: "RS256", use: "sig" };
 
 /** The `login_hint` the Auth0 SDK sends: `{"format":"iss_sub","iss":…,"sub":…}`. */
 function subjectOf(loginHint) {

@@ -128,7 +128,12 @@ async function writeKeysFile(file: string, text: string, replace: boolean): Prom
       return true;
     }
     // link() fails when the name exists: of two tenants starting at once, one file wins.
-    await link(partial, file);
+    await link(partial, file).catch(async (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") throw error;
+      // A file system without hard links: the last of two tenants starting at once wins the
+      // file, and the other signs with keys of its own until it starts again.
+      await rename(partial, file);
+    });
     return true;
   } catch (error) {
     if (!replace && (error as NodeJS.ErrnoException).code === "EEXIST") return false;
