@@ -8,6 +8,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
+import { packageVersionKey, pruneCacheFamily } from "@ciba-testbed/shared/node";
+
 import { REPO_ROOT } from "./repo-root.js";
 
 interface PGliteModule {
@@ -36,15 +38,18 @@ async function copyFolder(from: string, to: string): Promise<void> {
  * start with `:memory:`); a copy of one made once opens in a tenth of that. The template is a
  * bare cluster made by the shop's own PGlite, so it holds nothing of the shop: shop-api
  * migrates the copy at start as it would a new folder. It is kept in the temporary folder,
- * named after that PGlite build, for later stacks and later runs.
+ * named after that PGlite version, for later stacks, later runs and other clones; making one
+ * for another version removes the older ones (`pruneCacheFamily`).
  */
 export async function emptyShopDatabase(): Promise<{ folder: string; remove(): Promise<void> }> {
   const pglite = createRequire(path.join(REPO_ROOT, "apps/shop-api/package.json")).resolve(
     "@electric-sql/pglite",
   );
-  const key = createHash("sha256").update(pglite).digest("hex").slice(0, 16);
+  // Every clone with the same PGlite version shares one template.
+  const key = createHash("sha256").update(packageVersionKey(pglite)).digest("hex").slice(0, 16);
   const user = String(process.getuid?.() ?? "user");
-  const template = path.join(tmpdir(), `ciba-testbed-${user}-pglite-${key}`);
+  const family = `ciba-testbed-${user}-pglite-`;
+  const template = path.join(tmpdir(), `${family}${key}`);
   if (!existsSync(template)) {
     const building = `${template}.${String(process.pid)}.${randomBytes(4).toString("hex")}`;
     try {
@@ -55,6 +60,7 @@ export async function emptyShopDatabase(): Promise<{ folder: string; remove(): P
     } finally {
       await rm(building, { recursive: true, force: true });
     }
+    pruneCacheFamily(family, template);
   }
   const dir = await mkdtemp(path.join(tmpdir(), "ciba-testbed-shop-"));
   copies.add(dir);

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_NODE_FLAGS } from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_NODE_FLAGS, pruneCacheFamily } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
@@ -139,7 +139,8 @@ async function freshShopDatabase(
     .digest("hex")
     .slice(0, 16);
   const user = process.getuid?.() ?? "user";
-  const template = path.join(tmpdir(), `ciba-testbed-${String(user)}-shop-db-${key}`);
+  const family = `ciba-testbed-${String(user)}-shop-db-`;
+  const template = path.join(tmpdir(), `${family}${key}`);
   if (!existsSync(template)) {
     const building = `${template}.${process.pid}.${randomBytes(4).toString("hex")}`;
     try {
@@ -149,6 +150,8 @@ async function freshShopDatabase(
     } finally {
       await rm(building, { recursive: true, force: true });
     }
+    // Each build of the shop has its own template: the older ones go but the two newest.
+    pruneCacheFamily(family, template);
   }
   const database = path.join(into, "shop-db");
   await cp(template, database, { recursive: true });

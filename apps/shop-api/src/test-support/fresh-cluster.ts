@@ -5,6 +5,7 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 
 import { PGlite } from "@electric-sql/pglite";
+import { packageVersionKey, pruneCacheFamily } from "@ciba-testbed/shared/node";
 
 /**
  * The empty cluster as an uncompressed tarball, kept by this process: a test worker keeps its
@@ -35,16 +36,20 @@ export async function freshCluster(): Promise<PGlite> {
   const partial = `${file}.${process.pid}.partial`;
   writeFileSync(partial, dump);
   renameSync(partial, file);
+  pruneCacheFamily(CLUSTER_FAMILY, file);
   emptyCluster = new Blob([gunzipSync(dump)]);
   return lite;
 }
 
+const CLUSTER_FAMILY = "shop-api-test-pglite-";
+
+/** Named after the PGlite version: every clone that installed it shares the file. */
 function savedClusterFile(): string {
   const build = createHash("sha256")
-    .update(import.meta.resolve("@electric-sql/pglite"))
+    .update(packageVersionKey(import.meta.resolve("@electric-sql/pglite")))
     .digest("hex")
     .slice(0, 16);
-  return path.join(tmpdir(), `shop-api-test-pglite-${build}.tar.gz`);
+  return path.join(tmpdir(), `${CLUSTER_FAMILY}${build}.tar.gz`);
 }
 
 function savedCluster(): Blob | undefined {

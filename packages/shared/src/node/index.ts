@@ -10,3 +10,4 @@ export * from "./code-cache.js";
 export * from "./server-bin.js";
 export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";
+export * from "./temp-cache.js";

@@ -1,0 +1,97 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+import { afterEach, describe, expect, it } from "vitest";
+
+import { packageVersionKey, pruneCacheFamily } from "./temp-cache.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function scratch(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "temp-cache-"));
+  dirs.push(dir);
+  return dir;
+}
+
+const NOW = Date.parse("2026-12-01T12:00:00Z");
+const HOUR = 3_600_000;
+const key = (n: number) => n.toString(16).padStart(16, "0");
+
+/** A cache entry made `ageMs` before NOW: a folder, or a file when `file` is set. */
+function entry(dir: string, name: string, ageMs: number, file = false): void {
+  const at = path.join(dir, name);
+  if (file) writeFileSync(at, "x");
+  else mkdirSync(path.join(at, "base"), { recursive: true });
+  const when = new Date(NOW - ageMs);
+  utimesSync(at, when, when);
+}
+
+describe("pruneCacheFamily", () => {
+  it("removes the family's older entries but the two newest, and nothing younger than ten minutes", () => {
+    const dir = scratch();
+    entry(dir, `shop-db-${key(1)}`, 5 * HOUR);
+    entry(dir, `shop-db-${key(2)}`, 4 * HOUR);
+    entry(dir, `shop-db-${key(3)}`, 3 * HOUR);
+    entry(dir, `shop-db-${key(4)}`, 2 * HOUR);
+    entry(dir, `shop-db-${key(5)}`, 60_000); // being copied by a run of another build, maybe
+    entry(dir, `shop-db-${key(6)}`, 0); // the one just made
+    entry(dir, `shop-db-${key(7)}.123.abcd1234`, 6 * HOUR); // another process building it
+    entry(dir, `pglite-${key(8)}`, 9 * HOUR); // another family
+
+    const removed = pruneCacheFamily("shop-db-", path.join(dir, `shop-db-${key(6)}`), {
+      dir,
+      now: NOW,
+    });
+
+    expect(removed.map((file) => path.basename(file)).sort()).toEqual([
+      `shop-db-${key(1)}`,
+      `shop-db-${key(2)}`,
+      `shop-db-${key(3)}`,
+    ]);
+    expect(readdirSync(dir).sort()).toEqual([
+      `pglite-${key(8)}`,
+      `shop-db-${key(4)}`,
+      `shop-db-${key(5)}`,
+      `shop-db-${key(6)}`,
+      `shop-db-${key(7)}.123.abcd1234`,
+    ]);
+  });
+
+  it("prunes files of the family as well, the saved .tar.gz clusters", () => {
+    const dir = scratch();
+    for (const n of [1, 2, 3, 4]) entry(dir, `cluster-${key(n)}.tar.gz`, (10 - n) * HOUR, true);
+    const current = path.join(dir, `cluster-${key(4)}.tar.gz`);
+
+    pruneCacheFamily("cluster-", current, { dir, now: NOW, keep: 1 });
+
+    expect(readdirSync(dir).sort()).toEqual([
+      `cluster-${key(3)}.tar.gz`,
+      `cluster-${key(4)}.tar.gz`,
+    ]);
+  });
+});
+
+describe("packageVersionKey", () => {
+  it("names the package and version above a resolved file, by path or file URL, wherever it is installed", () => {
+    const keys = [scratch(), scratch()].map((root) => {
+      const pkg = path.join(root, "node_modules", "@electric-sql", "pglite");
+      mkdirSync(path.join(pkg, "dist"), { recursive: true });
+      writeFileSync(
+        path.join(pkg, "package.json"),
+        JSON.stringify({ name: "@electric-sql/pglite", version: "0.3.4" }),
+      );
+      writeFileSync(path.join(pkg, "dist", "package.json"), JSON.stringify({ type: "module" }));
+      return packageVersionKey(path.join(pkg, "dist", "index.js"));
+    });
+    expect(keys).toEqual(["@electric-sql/pglite@0.3.4", "@electric-sql/pglite@0.3.4"]);
+    expect(
+      packageVersionKey(
+        pathToFileURL(path.join(dirs[0]!, "node_modules/@electric-sql/pglite/dist/index.js")).href,
+      ),
+    ).toBe("@electric-sql/pglite@0.3.4");
+  });
+});

@@ -1,0 +1,76 @@
+import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * A key for a cache made by an npm package's code (an empty PGlite cluster, say): its
+ * `package.json`, found above `resolvedFile` (what `require.resolve` or `import.meta.resolve`
+ * gave). Every checkout that installed the same version shares the key, where the resolved path
+ * would differ from one clone's folder to the next.
+ */
+export function packageVersionKey(resolvedFile: string): string {
+  let dir = path.dirname(
+    resolvedFile.startsWith("file:") ? fileURLToPath(resolvedFile) : resolvedFile,
+  );
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (typeof manifest.name === "string" && typeof manifest.version === "string") {
+        return `${manifest.name}@${manifest.version}`;
+      }
+    } catch {
+      // No package.json here (a dist/ folder): the one above.
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return resolvedFile;
+    dir = parent;
+  }
+}
+
+export interface PruneOptions {
+  /** How many of the others to keep, the most recently made first. */
+  keep?: number;
+  /** Younger than this, an entry stays: a run of another build may be reading it right now. */
+  minAgeMs?: number;
+  dir?: string;
+  now?: number;
+}
+
+/**
+ * Caches kept in the temporary folder across runs are named `<family><16 hex digits>` (with an
+ * extension or not), the digits a key of what made them. A new key (another build of the shop,
+ * another PGlite) would leave every earlier one behind, tens of MB each, for as long as the
+ * machine lives. Called after making `current`, this removes the family's others but the
+ * `keep` most recent, and none younger than `minAgeMs`; what is being built (a name with a
+ * suffix after the key) is never touched. Returns what it removed.
+ */
+export function pruneCacheFamily(
+  family: string,
+  current: string,
+  { keep = 2, minAgeMs = 10 * 60_000, dir = tmpdir(), now = Date.now() }: PruneOptions = {},
+): string[] {
+  const pattern = new RegExp(
+    `^${family.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[0-9a-f]{16}(\\.tar\\.gz)?$`,
+  );
+  const others = readdirSync(dir)
+    .filter((name) => pattern.test(name) && name !== path.basename(current))
+    .flatMap((name) => {
+      try {
+        return [{ file: path.join(dir, name), made: statSync(path.join(dir, name)).mtimeMs }];
+      } catch {
+        return []; // Gone meanwhile.
+      }
+    })
+    .sort((a, b) => b.made - a.made);
+  const removed: string[] = [];
+  for (const { file, made } of others.slice(keep)) {
+    if (now - made < minAgeMs) continue;
+    rmSync(file, { recursive: true, force: true });
+    removed.push(file);
+  }
+  return removed;
+}
