@@ -37,8 +37,16 @@ if (target === undefined || process.send === undefined) {
 const store: AgentStore = await openStore(target);
 const send = process.send.bind(process);
 
+/** For Atomics.wait, which sleeps with sub-millisecond precision: nobody ever notifies it. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** How long before the instant the claimer stops sleeping and spins: more than a wake-up takes. */
+const SPIN_MS = 0.1;
+
 process.on("message", (order: ClaimOrder) => {
-  // Waking up from the message takes a varying while; spinning to one instant does not.
+  // Waking up from the message takes a varying while; spinning to one instant does not. Sleep
+  // through most of the wait and spin the rest: the same instant for a fraction of the CPU.
+  const sleepMs = order.at - SPIN_MS - (performance.timeOrigin + performance.now());
+  if (sleepMs > 0) Atomics.wait(sleeper, 0, 0, sleepMs);
   while (performance.timeOrigin + performance.now() < order.at) {
     // spin
   }
