@@ -55,7 +55,6 @@ const keysFileSchema = z.object({
   next: privateRsaJwk,
   previous: privateRsaJwk.optional(),
 });
-type KeysFile = z.infer<typeof keysFileSchema>;
 
 async function readKeysFile(
   file: string,
@@ -74,14 +73,14 @@ async function readKeysFile(
       `MOCK_AUTH0_SIGNING_KEYS: ${file} holds no signing keys mock-auth0 can use (${why}). ` +
         "Delete it and mock-auth0 makes new keys (tokens signed with the old ones stop verifying).",
     );
-  let parsed: KeysFile;
+  let json: unknown;
   try {
-    const result = keysFileSchema.safeParse(JSON.parse(text));
-    if (!result.success) throw unusable("not current, next and previous private RSA JWKs");
-    parsed = result.data;
-  } catch (error) {
-    throw error instanceof SigningKeysFileError ? error : unusable("not JSON");
+    json = JSON.parse(text);
+  } catch {
+    throw unusable("not JSON");
   }
+  const parsed = keysFileSchema.safeParse(json);
+  if (!parsed.success) throw unusable("not current, next and previous private RSA JWKs");
   const load = async (jwk: JsonWebKey, role: string) => {
     let key: KeyObject;
     try {
@@ -97,10 +96,11 @@ async function readKeysFile(
     }
     return signingKeyOf(key);
   };
+  const { current, next, previous } = parsed.data;
   return Promise.all([
-    load(parsed.current, "current"),
-    load(parsed.next, "next"),
-    ...(parsed.previous === undefined ? [] : [load(parsed.previous, "previous")]),
+    load(current, "current"),
+    load(next, "next"),
+    ...(previous === undefined ? [] : [load(previous, "previous")]),
   ]) as Promise<[SigningKey, SigningKey, SigningKey?]>;
 }
 

@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { cp, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_NODE_FLAGS, pruneCacheFamily } from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_NODE_FLAGS, cachedFolder } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
@@ -134,25 +134,13 @@ async function freshShopDatabase(
 ): Promise<string> {
   const bin = entry.args.at(-1) ?? "";
   if (bin.endsWith(".ts")) return ":memory:";
-  const key = createHash("sha256")
-    .update(await readFile(bin))
-    .digest("hex")
-    .slice(0, 16);
   const user = process.getuid?.() ?? "user";
-  const family = `ciba-testbed-${String(user)}-shop-db-`;
-  const template = path.join(tmpdir(), `${family}${key}`);
-  if (!existsSync(template)) {
-    const building = `${template}.${process.pid}.${randomBytes(4).toString("hex")}`;
-    try {
-      await makeTemplate(building);
-      // Whoever renames first wins; a later rename onto it fails and the loser's copy goes.
-      await rename(building, template).catch(() => undefined);
-    } finally {
-      await rm(building, { recursive: true, force: true });
-    }
-    // Each build of the shop has its own template: the older ones go but the two newest.
-    pruneCacheFamily(family, template);
-  }
+  // Each build of the shop has its own template; making one removes the older builds' but two.
+  const template = await cachedFolder(
+    `ciba-testbed-${String(user)}-shop-db-`,
+    await readFile(bin),
+    makeTemplate,
+  );
   const database = path.join(into, "shop-db");
   await cp(template, database, { recursive: true });
   return database;

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { packageVersionKey, pruneCacheFamily } from "./temp-cache.js";
+import { cachedFolder, packageVersionKey, pruneCacheFamily } from "./temp-cache.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -72,6 +72,36 @@ describe("pruneCacheFamily", () => {
       `cluster-${key(3)}.tar.gz`,
       `cluster-${key(4)}.tar.gz`,
     ]);
+  });
+});
+
+describe("cachedFolder", () => {
+  it("makes the folder once, for later calls and processes, under a key of what made it", async () => {
+    const family = `temp-cache-test-${String(process.pid)}-`;
+    let made = 0;
+    const make = async (folder: string) => {
+      made++;
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, "PG_VERSION"), "17");
+      await Promise.resolve();
+    };
+    const first = await cachedFolder(family, "@electric-sql/pglite@0.3.4", make);
+    dirs.push(first);
+    const again = await cachedFolder(family, "@electric-sql/pglite@0.3.4", make);
+    const other = await cachedFolder(family, "@electric-sql/pglite@0.3.5", make);
+    dirs.push(other);
+
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+    expect(made).toBe(2);
+    expect(path.basename(first)).toMatch(new RegExp(`^${family}[0-9a-f]{16}$`));
+    expect(readdirSync(first)).toEqual(["PG_VERSION"]);
+    // Nothing of the building is left beside them.
+    expect(
+      readdirSync(tmpdir())
+        .filter((name) => name.startsWith(family))
+        .sort(),
+    ).toEqual([path.basename(first), path.basename(other)].sort());
   });
 });
 

@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,4 +75,30 @@ export function pruneCacheFamily(
     removed.push(file);
   }
   return removed;
+}
+
+/**
+ * The folder `<tmpdir>/<family><16 hex digits of keyText's hash>`, made once by `make` (which
+ * fills the folder it is given) and kept for later runs. Processes that make it at once each
+ * fill a folder of their own; whoever renames theirs into place first wins and the others'
+ * go. Making one prunes the family's older ones (`pruneCacheFamily`).
+ */
+export async function cachedFolder(
+  family: string,
+  keyText: string | Buffer,
+  make: (folder: string) => Promise<void>,
+): Promise<string> {
+  const key = createHash("sha256").update(keyText).digest("hex").slice(0, 16);
+  const folder = path.join(tmpdir(), `${family}${key}`);
+  if (existsSync(folder)) return folder;
+  const building = `${folder}.${String(process.pid)}.${randomBytes(4).toString("hex")}`;
+  try {
+    await make(building);
+    // A later rename onto a folder already there fails: that process's copy goes.
+    await rename(building, folder).catch(() => undefined);
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  pruneCacheFamily(family, folder);
+  return folder;
 }
