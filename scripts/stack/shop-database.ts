@@ -1,13 +1,15 @@
-import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 
-import { cachedFolder, packageVersionKey } from "@ciba-testbed/shared/node";
+import {
+  cachedFolder,
+  copyFolder,
+  packageVersionKey,
+  scratchRoot,
+} from "@ciba-testbed/shared/node";
 
 import { REPO_ROOT } from "./repo-root.js";
 
@@ -19,26 +21,14 @@ const copies = new Set<string>();
 let exitHookInstalled = false;
 
 /**
- * Copies a folder of ~1,000 files (39 MB). `fs.promises.cp` spends 0.2-0.6 s of this process's
- * CPU on it (a promise and a few system calls per file); the system's `cp` does it in one
- * child process for about 0.1 s, and leaves this process's event loop free meanwhile.
- */
-async function copyFolder(from: string, to: string): Promise<void> {
-  if (process.platform === "win32") {
-    await cp(from, to, { recursive: true });
-    return;
-  }
-  await promisify(execFile)("cp", ["-R", from, to]);
-}
-
-/**
  * An empty embedded database folder for one stack's shop-api, removed by `remove()` (or when
  * this process exits). A new PGlite database costs seconds of CPU (initdb in WebAssembly, every
  * start with `:memory:`); a copy of one made once opens in a tenth of that. The template is a
  * bare cluster made by the shop's own PGlite, so it holds nothing of the shop: shop-api
  * migrates the copy at start as it would a new folder. It is kept in the temporary folder,
  * named after that PGlite version, for later stacks, later runs and other clones
- * (`cachedFolder`, which removes the older versions' when it makes one).
+ * (`cachedFolder`, which removes the older versions' when it makes one). The copy goes to
+ * `scratchRoot()`: RAM-backed where the machine has room.
  */
 export async function emptyShopDatabase(): Promise<{ folder: string; remove(): Promise<void> }> {
   const pglite = createRequire(path.join(REPO_ROOT, "apps/shop-api/package.json")).resolve(
@@ -54,7 +44,7 @@ export async function emptyShopDatabase(): Promise<{ folder: string; remove(): P
       await (await PGlite.create({ dataDir: folder })).close();
     },
   );
-  const dir = await mkdtemp(path.join(tmpdir(), "ciba-testbed-shop-"));
+  const dir = await mkdtemp(path.join(scratchRoot(), "ciba-testbed-shop-"));
   copies.add(dir);
   if (!exitHookInstalled) {
     exitHookInstalled = true;

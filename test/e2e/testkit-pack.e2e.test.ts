@@ -14,14 +14,13 @@ import {
   readdirSync,
   realpathSync,
   rmSync,
-  statfsSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
+import { scratchRoot } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -36,22 +35,6 @@ const PACKAGES = ["apps/mock-auth0", "apps/shop-api", "apps/model-server", "pack
 const QUICKSTART_DEPENDENCIES = ["ai", "@ai-sdk/openai", "@auth0/ai", "@auth0/ai-vercel", "zod"];
 
 const FIXTURE = path.join(REPO_ROOT, "test/fixtures/quickstart-agent");
-
-/**
- * Where the tarballs and the agent's folder go: the RAM-backed /dev/shm when it has room for
- * them (Docker's default 64 MB does not), else the system's temporary folder. npm writes about
- * 11,000 files there and the folder is removed afterwards; on the disk's file system that costs
- * three times the kernel time (about 3 s of CPU on this machine), on tmpfs it costs little.
- */
-function scratchRoot(): string {
-  try {
-    const { bavail, bsize } = statfsSync("/dev/shm");
-    if (bavail * bsize >= 1024 ** 3) return "/dev/shm";
-  } catch {
-    // No /dev/shm here (macOS, Windows): the system's temporary folder does.
-  }
-  return tmpdir();
-}
 
 /**
  * tsc's incremental record for the consumer projects of the types test, kept between runs: the
@@ -84,6 +67,9 @@ async function node(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
+  // RAM-backed where there is room (scratchRoot): npm writes about 11,000 files there and the
+  // folders are removed afterwards; on the disk's file system that costs three times the kernel
+  // time (about 3 s of CPU).
   const scratch = scratchRoot();
   packDir = mkdtempSync(path.join(scratch, "ciba-testbed-tarballs-"));
   appDir = mkdtempSync(path.join(scratch, "quickstart-agent-"));

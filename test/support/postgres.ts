@@ -3,10 +3,9 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { freePort, killOnExit } from "@ciba-testbed/shared/node";
+import { freePort, killOnExit, scratchRoot } from "@ciba-testbed/shared/node";
 import pg from "pg";
 
 import { perWorker } from "./per-worker.js";
@@ -157,7 +156,8 @@ function endWithThisProcess(pid: number, dir: string): ChildProcess {
 async function startServer(): Promise<{ server: PostgresServer; pid: number; dir: string }> {
   const bin = findPostgresBinaries();
   const user = serverUser();
-  const dir = mkdtempSync(path.join(tmpdir(), "ciba-pg-"));
+  // RAM-backed where there is room: initdb writes about 40 MB of files there.
+  const dir = mkdtempSync(path.join(scratchRoot(), "ciba-pg-"));
   if (user) chownSync(dir, user.uid, user.gid);
   const data = path.join(dir, "data");
   await run(

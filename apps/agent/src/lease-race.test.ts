@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import path from "node:path";
 
+import { scratchRoot } from "@ciba-testbed/shared/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { builtEntry } from "../../../scripts/build.js";
@@ -33,10 +33,8 @@ const STORES: [string, () => Promise<RaceStore>][] = [
   [
     "file",
     async () => {
-      // Memory-backed where there is one: fsync there is free, and the race is the same.
-      const dir = await mkdtemp(
-        path.join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "agent-lease-"),
-      );
+      // Memory-backed where there is room: fsync there is free, and the race is the same.
+      const dir = await mkdtemp(path.join(scratchRoot(), "agent-lease-"));
       return {
         target: dir,
         store: createFileStore(dir),

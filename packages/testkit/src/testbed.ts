@@ -1,12 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_NODE_FLAGS, cachedFolder } from "@ciba-testbed/shared/node";
+import {
+  SHORT_LIVED_SHOP_NODE_FLAGS,
+  cachedFolder,
+  copyFolder,
+  scratchRoot,
+} from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
@@ -125,7 +129,8 @@ function referenceTenant(mockAuth0Dir: string): string {
  * initdb); a copy of one made once opens in a fraction of that. The copy comes from a template
  * made by this very build of the shop (keyed by its bin's content) and kept in the temporary
  * folder; `makeTemplate` starts a shop on the given folder and stops it. The shop's source
- * (inside the ciba-testbed repository) changes too often to key: it gets `:memory:`.
+ * (inside the ciba-testbed repository) changes too often to key: it gets `:memory:`. `into`
+ * is the testbed's folder in `scratchRoot()`: RAM-backed where the machine has room.
  */
 async function freshShopDatabase(
   entry: ServerEntry,
@@ -142,7 +147,7 @@ async function freshShopDatabase(
     makeTemplate,
   );
   const database = path.join(into, "shop-db");
-  await cp(template, database, { recursive: true });
+  await copyFolder(template, database);
   return database;
 }
 
@@ -175,7 +180,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const logLevel = options.logLevel ?? "warn";
   const servers: ServerProcess[] = [];
-  const tempDir = await mkdtemp(path.join(tmpdir(), "ciba-testbed-"));
+  const tempDir = await mkdtemp(path.join(scratchRoot(), "ciba-testbed-"));
   const stop = async () => {
     await Promise.all(servers.map((server) => server.stop()));
     await rm(tempDir, { recursive: true, force: true });
