@@ -6,8 +6,7 @@ import { resolveFromInvocation } from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
-import { IN_MEMORY } from "./store/open-database.js";
-import type { DatabaseConfig } from "./store/open-database.js";
+import { IN_MEMORY, type DatabaseConfig } from "./store/database-config.js";
 import { DEFAULT_TOKEN_CACHE_SIZE } from "./verified-token-cache.js";
 
 export interface ShopApiConfig {

@@ -1,28 +1,9 @@
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import {
-  announceReady,
-  closeOnSignals,
-  environmentTrustingLocalCa,
-  restartWith,
-} from "@ciba-testbed/shared/node";
+import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
 
-import { createApp } from "./app.js";
-import { Catalog } from "./catalog.js";
 import { loadConfig } from "./config.js";
-import { createDeps, issuerCheck } from "./deps.js";
-import { createHttpServer } from "./http-server.js";
-import { IssuerCheckError } from "./issuer-check.js";
-import { createLogger } from "./logging.js";
-import { DataDirInUseError } from "./store/data-dir-lock.js";
-import { MigrationError } from "./store/migrations.js";
-import { DatabaseOpenError } from "./store/open-database.js";
-import { openShopStore } from "./store/open-shop-store.js";
-
-/** How long a stop waits for requests under way before closing their connections. */
-const STOP_GRACE_MS = 3_000;
 
 const USAGE = `Usage: shop-api [--reset]
 
@@ -66,89 +47,10 @@ async function main(): Promise<void> {
     process.exitCode = await restartWith(trusting);
     return;
   }
-  const logger = createLogger(config.logLevel);
-  try {
-    const issuer = await issuerCheck(config)();
-    logger.info(
-      { issuer: issuer.issuer, jwksKeys: issuer.keyCount },
-      "issuer reachable and trusted",
-    );
-  } catch (error) {
-    if (error instanceof IssuerCheckError) {
-      logger.fatal({ problem: error.problem }, error.message);
-      console.error(`shop-api cannot start: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-
-  const catalog = new Catalog();
-  let opened;
-  try {
-    opened = await openShopStore(config.database, catalog, {
-      reset: options.reset,
-      onIdleError: (error) => {
-        logger.warn({ err: error }, "a database connection broke while idle; the pool replaces it");
-      },
-    });
-  } catch (error) {
-    if (
-      error instanceof DatabaseOpenError ||
-      error instanceof DataDirInUseError ||
-      error instanceof MigrationError
-    ) {
-      logger.fatal(error.message);
-      console.error(`shop-api cannot start: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  logger.info(
-    {
-      database: opened.database.where,
-      kind: config.database.kind,
-      migrated: opened.migrated,
-      reset: options.reset,
-    },
-    options.reset ? "database reset and ready" : "database ready",
-  );
-  const deps = createDeps(config, { catalog, store: opened.store, logger });
-
-  const server = createHttpServer(createApp(config, deps));
-  server.listen(config.port, config.host, () => {
-    const { address, port } = server.address() as AddressInfo;
-    const host = address.includes(":") ? `[${address}]` : address;
-    const url = `http://${host}:${port}`;
-    logger.info({ url, audience: config.audience, issuer: config.issuer }, "shop-api listening");
-    // For supervisors (`pnpm dev`, the tests): printed whatever LOG_LEVEL says.
-    announceReady({ service: "shop-api", url, port });
-  });
-  server.on("error", (error) => {
-    logger.fatal({ err: error }, "shop-api could not listen");
-    process.exit(1);
-  });
-
-  // In-flight orders finish (each is one transaction either way), then the database closes:
-  // the embedded one flushes and frees its folder for the next start.
-  closeOnSignals(
-    async () => {
-      const closed = new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      server.closeIdleConnections();
-      setTimeout(() => {
-        server.closeAllConnections();
-      }, STOP_GRACE_MS).unref();
-      await closed;
-      // Waits for transactions under way; requests that had not begun one get a 500.
-      await opened.close();
-    },
-    (signal) => {
-      logger.info({ signal }, "shop-api stopping");
-    },
-  );
+  // Loaded only now: `--help`, a configuration error and the process that only restarts with the
+  // CA load none of the server (Express, the token verifier, PGlite), a fifth of a second of CPU.
+  const { serve } = await import("./serve.js");
+  await serve(config, options);
 }
 
 await main();

@@ -6,16 +6,10 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 
 import { lockDataDir } from "./data-dir-lock.js";
+import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import type { ShopTables } from "./tables.js";
 
-/** `SHOP_API_DATABASE` for a database that lives and dies with the process. */
-export const IN_MEMORY = ":memory:";
-
-export type DatabaseConfig =
-  /** PGlite (PostgreSQL compiled to WebAssembly) in this process: a folder, or `:memory:`. */
-  | { kind: "embedded"; location: string }
-  /** A PostgreSQL server, shared by any number of shop-api processes. */
-  | { kind: "postgres"; url: string };
+export { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 
 /** The database could not be opened; the message says which and why. */
 export class DatabaseOpenError extends Error {
