@@ -49,13 +49,30 @@ export async function openDatabase(
     : openPostgres(config.url, onIdleError);
 }
 
+/**
+ * How PGlite starts PostgreSQL for the shop: its own defaults, and 16 MB of shared buffers
+ * instead of the 128 MB initdb writes into a cluster's postgresql.conf (a command-line setting,
+ * so the folder's file stays as it is). PostgreSQL sets its whole buffer pool up at start, and
+ * in WebAssembly that pool is the process's own memory: with 16 MB a database opens for 0.36 s
+ * of CPU instead of 0.49 s, and the shop holds about 120 MB less (127 against 249 MB resident,
+ * measured on a 2-core machine). The shop's tables (the catalog's stock, orders, used
+ * approvals) fit in a fraction of it. Tests that open a PGlite cluster of their own use these
+ * too, so they run the shop's configuration.
+ */
+export const EMBEDDED_START_PARAMS: readonly string[] = [
+  ...PGlite.defaultStartParams,
+  "-c",
+  "shared_buffers=16MB",
+];
+
 async function openEmbedded(location: string): Promise<ShopDatabase> {
   const inMemory = location === IN_MEMORY;
   if (!inMemory) mkdirSync(location, { recursive: true });
   const lock = inMemory ? undefined : await lockDataDir(location);
   let lite: PGlite;
   try {
-    lite = await PGlite.create(inMemory ? {} : { dataDir: location });
+    const startParams = [...EMBEDDED_START_PARAMS];
+    lite = await PGlite.create(inMemory ? { startParams } : { dataDir: location, startParams });
   } catch (error) {
     await lock?.release();
     throw new DatabaseOpenError(

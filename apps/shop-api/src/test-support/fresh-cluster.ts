@@ -7,6 +7,8 @@ import { gunzipSync } from "node:zlib";
 import { PGlite } from "@electric-sql/pglite";
 import { packageVersionKey, pruneCacheFamily } from "@ciba-testbed/shared/node";
 
+import { EMBEDDED_START_PARAMS } from "../store/open-database.js";
+
 /**
  * The empty cluster as an uncompressed tarball, kept by this process: a test worker keeps its
  * modules from one file to the next, so only its first cluster reads and unpacks the saved file.
@@ -24,13 +26,16 @@ export async function freshCluster(): Promise<PGlite> {
   emptyCluster ??= savedCluster();
   if (emptyCluster) {
     try {
-      return await PGlite.create({ loadDataDir: emptyCluster });
+      return await PGlite.create({
+        loadDataDir: emptyCluster,
+        startParams: [...EMBEDDED_START_PARAMS],
+      });
     } catch {
       // A damaged file: make the cluster afresh and save it again.
       emptyCluster = undefined;
     }
   }
-  const lite = await PGlite.create();
+  const lite = await PGlite.create({ startParams: [...EMBEDDED_START_PARAMS] });
   const dump = Buffer.from(await (await lite.dumpDataDir("gzip")).arrayBuffer());
   const file = savedClusterFile();
   const partial = `${file}.${process.pid}.partial`;
