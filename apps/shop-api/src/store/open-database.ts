@@ -9,8 +9,6 @@ import { lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import type { ShopTables } from "./tables.js";
 
-export { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
-
 /** The database could not be opened; the message says which and why. */
 export class DatabaseOpenError extends Error {
   override readonly name = "DatabaseOpenError";

@@ -1,7 +1,8 @@
 import type { Catalog } from "../catalog.js";
 import { migrateToLatest, resetDatabase } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
-import type { DatabaseConfig, ShopDatabase } from "./open-database.js";
+import type { DatabaseConfig } from "./database-config.js";
+import type { ShopDatabase } from "./open-database.js";
 import { SqlShopStore } from "./sql-shop-store.js";
 
 export interface OpenShopStoreOptions {

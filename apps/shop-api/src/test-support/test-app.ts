@@ -8,7 +8,7 @@ import type { ShopApiConfig } from "../config.js";
 import { createDeps } from "../deps.js";
 import type { AppDeps } from "../deps.js";
 import { createLogger } from "../logging.js";
-import { IN_MEMORY } from "../store/open-database.js";
+import { IN_MEMORY } from "../store/database-config.js";
 import type { SqlShopStore } from "../store/sql-shop-store.js";
 import { DEFAULT_TOKEN_CACHE_SIZE } from "../verified-token-cache.js";
 import { emptyTestStore, testDatabase } from "./test-database.js";

@@ -3,7 +3,8 @@ import { beforeAll } from "vitest";
 
 import type { ProductSeed } from "../catalog.js";
 import { migrateToLatest } from "../store/migrations.js";
-import { IN_MEMORY, embeddedDatabase } from "../store/open-database.js";
+import { IN_MEMORY } from "../store/database-config.js";
+import { embeddedDatabase } from "../store/open-database.js";
 import type { ShopDatabase } from "../store/open-database.js";
 import { SqlShopStore } from "../store/sql-shop-store.js";
 import { freshCluster } from "./fresh-cluster.js";
