@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -8,7 +8,7 @@ import {
   cachedFolder,
   copyFolder,
   packageVersionKey,
-  scratchRoot,
+  makeScratchFolder,
 } from "@ciba-testbed/shared/node";
 
 import { REPO_ROOT } from "./repo-root.js";
@@ -28,7 +28,7 @@ let exitHookInstalled = false;
  * migrates the copy at start as it would a new folder. It is kept in the temporary folder,
  * named after that PGlite version, for later stacks, later runs and other clones
  * (`cachedFolder`, which removes the older versions' when it makes one). The copy goes to
- * `scratchRoot()`: RAM-backed where the machine has room.
+ * `makeScratchFolder`: RAM-backed where the machine has room.
  */
 export async function emptyShopDatabase(): Promise<{ folder: string; remove(): Promise<void> }> {
   const pglite = createRequire(path.join(REPO_ROOT, "apps/shop-api/package.json")).resolve(
@@ -44,7 +44,7 @@ export async function emptyShopDatabase(): Promise<{ folder: string; remove(): P
       await (await PGlite.create({ dataDir: folder })).close();
     },
   );
-  const dir = await mkdtemp(path.join(scratchRoot(), "ciba-testbed-shop-"));
+  const dir = await makeScratchFolder("ciba-testbed-shop-");
   copies.add(dir);
   if (!exitHookInstalled) {
     exitHookInstalled = true;

@@ -37,7 +37,7 @@ export interface StackOptions {
   shopApiEnv?: Record<string, string>;
   /**
    * Where shop-api keeps its orders, stock and used approvals. `memory` (the default): a new
-   * empty database in a temporary folder (`scratchRoot()`: in RAM where there is room), removed
+   * empty database in a temporary folder (`makeScratchFolder`: in RAM where there is room), removed
    * at `stop()`, so every stack starts with a shop that never sold anything and stacks started
    * at once share nothing (a copy of an empty one: `:memory:` would cost seconds of initdb at
    * every start). `persistent`: shop-api's own

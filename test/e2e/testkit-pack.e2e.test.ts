@@ -9,7 +9,6 @@ import { execFile } from "node:child_process";
 import {
   cpSync,
   existsSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   realpathSync,
@@ -20,7 +19,7 @@ import {
 import path from "node:path";
 import { promisify } from "node:util";
 
-import { scratchRoot } from "@ciba-testbed/shared/node";
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -67,12 +66,13 @@ async function node(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  // RAM-backed where there is room (scratchRoot): npm writes about 11,000 files there and the
+  // RAM-backed where there is room (makeScratchFolder): npm writes about 11,000 files there and the
   // folders are removed afterwards; on the disk's file system that costs three times the kernel
   // time (about 3 s of CPU).
-  const scratch = scratchRoot();
-  packDir = mkdtempSync(path.join(scratch, "ciba-testbed-tarballs-"));
-  appDir = mkdtempSync(path.join(scratch, "quickstart-agent-"));
+  [packDir, appDir] = await Promise.all([
+    makeScratchFolder("ciba-testbed-tarballs-"),
+    makeScratchFolder("ciba-quickstart-agent-"),
+  ]);
   // `prepack` builds each package's dist/ first. One recursive `pnpm pack` packs the same
   // tarballs as one `pnpm pack` in each package's folder, with one pnpm start instead of four.
   await exec(

@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import type { Socket } from "node:net";
 import path from "node:path";
 
-import { freePort, killOnExit, scratchRoot } from "@ciba-testbed/shared/node";
+import { freePort, killOnExit, makeScratchFolder } from "@ciba-testbed/shared/node";
 import pg from "pg";
 
 import { perWorker } from "./per-worker.js";
@@ -157,7 +157,7 @@ async function startServer(): Promise<{ server: PostgresServer; pid: number; dir
   const bin = findPostgresBinaries();
   const user = serverUser();
   // RAM-backed where there is room: initdb writes about 40 MB of files there.
-  const dir = mkdtempSync(path.join(scratchRoot(), "ciba-pg-"));
+  const dir = await makeScratchFolder("ciba-pg-");
   if (user) chownSync(dir, user.uid, user.gid);
   const data = path.join(dir, "data");
   await run(

@@ -1,9 +1,8 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import path from "node:path";
 
-import { scratchRoot } from "@ciba-testbed/shared/node";
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { builtEntry } from "../../../scripts/build.js";
@@ -34,7 +33,7 @@ const STORES: [string, () => Promise<RaceStore>][] = [
     "file",
     async () => {
       // Memory-backed where there is room: fsync there is free, and the race is the same.
-      const dir = await mkdtemp(path.join(scratchRoot(), "agent-lease-"));
+      const dir = await makeScratchFolder("ciba-agent-lease-");
       return {
         target: dir,
         store: createFileStore(dir),

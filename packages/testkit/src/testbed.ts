@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 
@@ -9,7 +9,7 @@ import {
   SHORT_LIVED_SHOP_NODE_FLAGS,
   cachedFolder,
   copyFolder,
-  scratchRoot,
+  makeScratchFolder,
 } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
@@ -130,7 +130,7 @@ function referenceTenant(mockAuth0Dir: string): string {
  * made by this very build of the shop (keyed by its bin's content) and kept in the temporary
  * folder; `makeTemplate` starts a shop on the given folder and stops it. The shop's source
  * (inside the ciba-testbed repository) changes too often to key: it gets `:memory:`. `into`
- * is the testbed's folder in `scratchRoot()`: RAM-backed where the machine has room.
+ * is the testbed's folder (`makeScratchFolder`): RAM-backed where the machine has room.
  */
 async function freshShopDatabase(
   entry: ServerEntry,
@@ -180,7 +180,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const logLevel = options.logLevel ?? "warn";
   const servers: ServerProcess[] = [];
-  const tempDir = await mkdtemp(path.join(scratchRoot(), "ciba-testbed-"));
+  const tempDir = await makeScratchFolder("ciba-testbed-");
   const stop = async () => {
     await Promise.all(servers.map((server) => server.stop()));
     await rm(tempDir, { recursive: true, force: true });

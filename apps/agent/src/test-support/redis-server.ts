@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { createConnection } from "node:net";
-import path from "node:path";
 
-import { freePort, killOnExit, scratchRoot } from "@ciba-testbed/shared/node";
+import { freePort, killOnExit, makeScratchFolder } from "@ciba-testbed/shared/node";
 
 /**
  * A real `redis-server` for one test file: on a free loopback port, in a temporary directory of
@@ -36,7 +35,7 @@ export async function startRedisServer(
 ): Promise<RedisServer> {
   // RAM-backed where there is room: an append-only file written with `appendfsync always`
   // survives a restart of the server there as on a disk, and its fsync costs nothing.
-  const dir = await mkdtemp(path.join(scratchRoot(), "redis-"));
+  const dir = await makeScratchFolder("ciba-redis-");
   const args = (port: number) => [
     "--port",
     String(port),

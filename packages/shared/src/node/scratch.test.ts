@@ -1,10 +1,23 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
-import { copyFolder, scratchRoot } from "./scratch.js";
+import { copyFolder, makeScratchFolder, scratchRoot, sweepScratch } from "./scratch.js";
 
 const TMPFS = 0x01021994;
 const EXT4 = 0xef53;
@@ -50,5 +63,111 @@ describe("copyFolder", () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("makeScratchFolder and sweepScratch", () => {
+  const roots: string[] = [];
+  const newRoot = () => {
+    const root = mkdtempSync(path.join(tmpdir(), "scratch-root-"));
+    roots.push(root);
+    return root;
+  };
+  afterEach(() => {
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+  /** The PID of a process that has ended. */
+  const endedPid = () => spawnSync(process.execPath, ["-e", "0"]).pid;
+  const namespace = (() => {
+    try {
+      return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+    } catch {
+      return "0";
+    }
+  })();
+
+  it("makes a new folder named after this process and its PID namespace", async () => {
+    const root = newRoot();
+    const folder = await makeScratchFolder("ciba-unit-", { root });
+    expect(path.dirname(folder)).toBe(root);
+    expect(path.basename(folder)).toMatch(
+      new RegExp(`^ciba-unit-pid${String(process.pid)}\\.${namespace}-[A-Za-z0-9]{6}$`),
+    );
+    expect(readdirSync(folder)).toEqual([]);
+    await expect(makeScratchFolder("testbed-", { root })).rejects.toThrow(
+      'A scratch folder\'s prefix is ciba-<lowercase words>-, not "testbed-"',
+    );
+  });
+
+  it("removes only the folders of processes of this namespace that have ended", async () => {
+    const root = newRoot();
+    const dead = endedPid();
+    const names = {
+      ended: `ciba-testbed-pid${String(dead)}.${namespace}-AbC123`,
+      endedShop: `ciba-testbed-shop-pid${String(dead)}.${namespace}-x9Y8z7`,
+      running: `ciba-testbed-pid${String(process.pid)}.${namespace}-AbC123`,
+      otherNamespace: `ciba-testbed-pid${String(dead)}.1${namespace}-AbC123`,
+      unowned: "ciba-testbed-AbC123",
+      notOurs: `other-pid${String(dead)}.${namespace}-AbC123`,
+    };
+    for (const name of Object.values(names)) {
+      mkdirSync(path.join(root, name, "shop-db", "base"), { recursive: true });
+      writeFileSync(path.join(root, name, "shop-db", "PG_VERSION"), "17\n");
+    }
+
+    const removed = await sweepScratch(root);
+
+    expect(removed.sort()).toEqual([names.ended, names.endedShop].sort());
+    expect(readdirSync(root).sort()).toEqual(
+      [names.running, names.otherNamespace, names.unowned, names.notOurs].sort(),
+    );
+    // A folder that is gone already, or a root that does not exist, is no error.
+    expect(await sweepScratch(path.join(root, "missing"))).toEqual([]);
+  });
+
+  it("asks `alive` about each owner, and keeps what it cannot remove", async () => {
+    const root = newRoot();
+    mkdirSync(path.join(root, "ciba-x-pid1.7-AbC123"));
+    mkdirSync(path.join(root, "ciba-x-pid2.7-AbC123"));
+    const asked: number[] = [];
+    const removed = await sweepScratch(root, {
+      namespace: "7",
+      alive: (pid) => {
+        asked.push(pid);
+        return pid === 1;
+      },
+    });
+    expect(asked.sort()).toEqual([1, 2]);
+    expect(removed).toEqual(["ciba-x-pid2.7-AbC123"]);
+    expect(readdirSync(root)).toEqual(["ciba-x-pid1.7-AbC123"]);
+  });
+
+  it("removes, at the first folder a process makes, the folder a process killed with SIGKILL left", async () => {
+    const root = newRoot();
+    const scratchModule = fileURLToPath(new URL("./scratch.ts", import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const { makeScratchFolder } = await import(${JSON.stringify(scratchModule)});
+const folder = await makeScratchFolder("ciba-killed-", { root: ${JSON.stringify(root)} });
+process.stdout.write(folder + "\\n");
+setInterval(() => {}, 60_000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const [left] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+    expect(existsSync(left)).toBe(true);
+    child.kill("SIGKILL");
+    await exited;
+
+    const mine = await makeScratchFolder("ciba-next-", { root });
+
+    expect(existsSync(left)).toBe(false);
+    expect(readdirSync(root)).toEqual([path.basename(mine)]);
   });
 });

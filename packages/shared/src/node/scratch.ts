@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { statfsSync } from "node:fs";
-import { cp } from "node:fs/promises";
+import { readlinkSync, statfsSync } from "node:fs";
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 
 /** tmpfs's magic number in `statfs(2)`'s `f_type`. */
@@ -16,8 +17,8 @@ const MIN_FREE_BYTES = 1024 ** 3;
  * free, else the system's temporary folder. Writing and removing the thousand files of a shop
  * database there costs a fifth of the kernel time it costs on a disk's file system (0.05 s of
  * CPU against 0.28 s a copy, on this project's 2-core CI machines), and their `fsync` nothing.
- * What lives for a run only goes here; caches kept between runs stay in `tmpdir()`, and a
- * folder left behind by a killed process is gone at the next reboot at the latest.
+ * What lives for a run only goes here (`makeScratchFolder`); caches kept between runs stay in
+ * `tmpdir()`.
  */
 export function scratchRoot(
   probe: (dir: string) => { type: number; bavail: number; bsize: number } = statfsSync,
@@ -43,4 +44,98 @@ export async function copyFolder(from: string, to: string): Promise<void> {
     return;
   }
   await promisify(execFile)("cp", ["-R", from, to]);
+}
+
+/** Which process made a scratch folder: in its name, `<prefix>pid<PID>.<namespace>-XXXXXX`. */
+const OWNED = /^ciba-[a-z0-9-]*-pid(\d+)\.(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * This process's PID namespace (the inode of /proc/self/ns/pid): a PID names a process only
+ * within its namespace, and containers that share a folder may each have a process 1234.
+ * "0" where there is no /proc (macOS: one namespace per machine).
+ */
+function pidNamespace(): string {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+  } catch {
+    return "0";
+  }
+}
+
+/** Whether a process `pid` exists (EPERM: it does, as another user's). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface ScratchOptions {
+  /** The folder to make it in; `scratchRoot()` unless given. */
+  root?: string;
+  /** This process's PID namespace; read from /proc unless given. */
+  namespace?: string;
+  /** Whether process `pid` of this namespace still runs; `kill(pid, 0)` unless given. */
+  alive?: (pid: number) => boolean;
+}
+
+/** The roots this process has swept already: once per process is enough. */
+const swept = new Set<string>();
+
+/**
+ * Removes the folders `makeScratchFolder` made in `root` for processes of this PID namespace
+ * that no longer run, and returns their names. Such a folder is what a process killed with
+ * SIGKILL (a CI job's timeout, the kernel's out-of-memory killer) left behind: in /dev/shm, a
+ * shop database's 40 MB of RAM each, for as long as the machine runs. A folder whose process
+ * still runs, or was made in another namespace (another container sharing the folder), stays;
+ * so does a folder whose PID a new process has taken, until that one ends. Never throws: a
+ * folder that cannot be read or removed is left as it is.
+ */
+export async function sweepScratch(root: string, options: ScratchOptions = {}): Promise<string[]> {
+  const namespace = options.namespace ?? pidNamespace();
+  const alive = options.alive ?? processExists;
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => {
+    const owner = OWNED.exec(name);
+    return owner !== null && owner[2] === namespace && !alive(Number(owner[1]));
+  });
+  const removed = await Promise.all(
+    stale.map((name) =>
+      rm(path.join(root, name), { recursive: true, force: true }).then(
+        () => name,
+        () => undefined,
+      ),
+    ),
+  );
+  return removed.filter((name) => name !== undefined);
+}
+
+/**
+ * A new folder for this process's throw-away files (`mkdtemp`), in `scratchRoot()`: named
+ * `<prefix>pid<PID>.<namespace>-XXXXXX`, so that a later process can tell that its maker is
+ * gone. `prefix` starts with `ciba-` and ends with `-`, e.g. `ciba-testbed-`. The first call
+ * in a process first removes the folders of processes that ended without removing their own
+ * (`sweepScratch`). The caller removes its folder when done.
+ */
+export async function makeScratchFolder(
+  prefix: string,
+  options: ScratchOptions = {},
+): Promise<string> {
+  if (!/^ciba-[a-z0-9-]*-$/.test(prefix)) {
+    throw new Error(`A scratch folder's prefix is ciba-<lowercase words>-, not "${prefix}"`);
+  }
+  const root = options.root ?? scratchRoot();
+  if (!swept.has(root)) {
+    swept.add(root);
+    await sweepScratch(root, options);
+  }
+  const namespace = options.namespace ?? pidNamespace();
+  return mkdtemp(path.join(root, `${prefix}pid${String(process.pid)}.${namespace}-`));
 }
