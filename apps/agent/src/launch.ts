@@ -30,9 +30,9 @@ runWithCodeCache(
         // hundred milliseconds, too short for optimised code to repay its compilation, which
         // V8 does on helper threads beside the run. A purchase against the local stack takes
         // about 8% less CPU (0.384 -> 0.354 s, mean of 30 each, alternating, on a 2-core AMD
-        // EPYC; two more such runs gave 8% and 9%) in the same wall time. The shop is the
-        // other way round: its PGlite start costs more without TurboFan, so
-        // SHORT_LIVED_SHOP_NODE_FLAGS keep it.
+        // EPYC; two more such runs gave 8% and 9%) in the same wall time. Not for the servers:
+        // a shop or a tenant given `--no-opt` on its command line started for more CPU, not
+        // less (a tenant 0.45 s against 0.36 s, mean of 8 each).
         v8Flags: "--liftoff-only --no-opt",
       },
 );
