@@ -132,10 +132,10 @@ export async function makeScratchFolder(
     throw new Error(`A scratch folder's prefix is ciba-<lowercase words>-, not "${prefix}"`);
   }
   const root = options.root ?? scratchRoot();
+  const namespace = options.namespace ?? pidNamespace();
   if (!swept.has(root)) {
     swept.add(root);
-    await sweepScratch(root, options);
+    await sweepScratch(root, { ...options, namespace });
   }
-  const namespace = options.namespace ?? pidNamespace();
   return mkdtemp(path.join(root, `${prefix}pid${String(process.pid)}.${namespace}-`));
 }
