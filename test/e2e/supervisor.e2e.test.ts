@@ -1,6 +1,8 @@
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { PassThrough } from "node:stream";
 
-import { parseReadyRecord } from "@ciba-testbed/shared/node";
+import { makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { SuperviseOptions } from "@ciba-testbed/stack/supervisor";
 import { afterEach, describe, expect, it } from "vitest";
@@ -79,6 +81,39 @@ describe("the process supervisor", () => {
   it("runs a server as one node process, whose pid is the app's", async () => {
     const { child, ready } = await start(fixture({}, { runner: { kind: "node" } }));
     expect(ready.pid).toBe(child.pid);
+  });
+
+  // What `pnpm dev` runs for each server: a change to any file the server imported starts it
+  // again, under the same supervisor, with the new code.
+  it("restarts a watched server when a file it imports changes, and the new code answers", async () => {
+    const folder = await makeScratchFolder("ciba-watched-");
+    try {
+      const bodyModule = path.join(folder, "body.mjs");
+      await writeFile(bodyModule, 'export default "first version";\n');
+      const output = new PassThrough();
+      let shown = "";
+      output.on("data", (chunk: Buffer) => (shown += chunk.toString()));
+      const { child, ready } = await start(
+        fixture(
+          { FIXTURE_BODY_MODULE: bodyModule },
+          { runner: { kind: "tsx", watch: true }, output: { stream: output, color: "cyan" } },
+        ),
+      );
+      expect(await (await fetch(ready.url)).text()).toBe("first version");
+
+      const restarted = child.waitForLine(parseReadyRecord, 20_000, "a second ready record");
+      await writeFile(bodyModule, 'export default "second version";\n');
+      const again = await restarted;
+
+      expect(again.pid).not.toBe(ready.pid);
+      expect(await (await fetch(again.url)).text()).toBe("second version");
+      expect(child.running).toBe(true);
+      expect(shown).toMatch(/fixture\s+\|.*\[tsx\] change in .*body\.mjs Restarting/);
+      // The server it replaced is gone, not left listening beside the new one.
+      expect(() => process.kill(ready.pid, 0)).toThrow();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("stops the whole process group: tsx and the server it started", async () => {
