@@ -56,14 +56,14 @@ describe("SigningKeys", () => {
     const byJose = await new SignJWT(claims)
       .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: keys.currentKid })
       .sign(privateKey);
-    expect(keys.signNow(claims)).toBe(byJose);
+    expect(await keys.sign(claims)).toBe(byJose);
   });
 
   it("signs with the next key after a rotation, and the previous key's tokens still verify", async () => {
     const keys = await SigningKeys.create();
-    const before = keys.signNow(claims);
+    const before = await keys.sign(claims);
     const { current, previous } = await keys.rotate();
-    const after = keys.signNow(claims);
+    const after = await keys.sign(claims);
     expect(decodeProtectedHeader(before).kid).toBe(previous);
     expect(decodeProtectedHeader(after).kid).toBe(current);
     const jwks = createLocalJWKSet(keys.jwks());
@@ -92,12 +92,12 @@ describe("SigningKeys kept in a file (MOCK_AUTH0_SIGNING_KEYS)", () => {
     const file = keysFile();
     const first = await opened(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const token = first.signNow(claims);
+    const token = await first.sign(claims);
 
     const restarted = await opened(file);
     expect(restarted.currentKid).toBe(first.currentKid);
     expect(restarted.jwks()).toEqual(first.jwks());
-    expect(restarted.signNow(claims)).toBe(token);
+    expect(await restarted.sign(claims)).toBe(token);
     // Nothing but the file is left in its folder.
     expect(readdirSync(path.dirname(file))).toEqual(["signing-keys.json"]);
   });
@@ -122,7 +122,7 @@ describe("SigningKeys kept in a file (MOCK_AUTH0_SIGNING_KEYS)", () => {
   it("keeps a rotation: after a restart the rotated key signs and the previous one is published", async () => {
     const file = await existingKeysFile();
     const keys = await opened(file);
-    const before = keys.signNow(claims);
+    const before = await keys.sign(claims);
     const kids = await keys.rotate();
 
     const restarted = await opened(file);
