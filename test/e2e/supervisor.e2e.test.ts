@@ -18,6 +18,14 @@ function fixture(env: Record<string, string>, more: Partial<SuperviseOptions> = 
   } satisfies SuperviseOptions;
 }
 
+/** Where a supervised child's output is shown, and what was shown there so far. */
+function shownOutput() {
+  const stream = new PassThrough();
+  let shown = "";
+  stream.on("data", (chunk: Buffer) => (shown += chunk.toString()));
+  return { output: { stream, color: "cyan" as const }, shown: () => shown };
+}
+
 async function start(options: SuperviseOptions) {
   const result = await SupervisedChild.start(options);
   started.push(result.child);
@@ -44,17 +52,10 @@ describe("the process supervisor", () => {
   });
 
   it("shows the logs, made readable and prefixed, but not the ready record", async () => {
-    const output = new PassThrough();
-    let shown = "";
-    output.on("data", (chunk: Buffer) => (shown += chunk.toString()));
-    await start(
-      fixture(
-        { FIXTURE_LOG: "accepting orders now" },
-        { output: { stream: output, color: "cyan" } },
-      ),
-    );
-    expect(shown).toMatch(/fixture\s+\|.*INFO.*accepting orders now/);
-    expect(shown).not.toContain('"ready":true');
+    const { output, shown } = shownOutput();
+    await start(fixture({ FIXTURE_LOG: "accepting orders now" }, { output }));
+    expect(shown()).toMatch(/fixture\s+\|.*INFO.*accepting orders now/);
+    expect(shown()).not.toContain('"ready":true');
   });
 
   it("gives up on a server that never prints the ready record, with its own words, and kills it", async () => {
@@ -90,13 +91,11 @@ describe("the process supervisor", () => {
     try {
       const bodyModule = path.join(folder, "body.mjs");
       await writeFile(bodyModule, 'export default "first version";\n');
-      const output = new PassThrough();
-      let shown = "";
-      output.on("data", (chunk: Buffer) => (shown += chunk.toString()));
+      const { output, shown } = shownOutput();
       const { child, ready } = await start(
         fixture(
           { FIXTURE_BODY_MODULE: bodyModule },
-          { runner: { kind: "tsx", watch: true }, output: { stream: output, color: "cyan" } },
+          { runner: { kind: "tsx", watch: true }, output },
         ),
       );
       expect(await (await fetch(ready.url)).text()).toBe("first version");
@@ -108,7 +107,7 @@ describe("the process supervisor", () => {
       expect(again.pid).not.toBe(ready.pid);
       expect(await (await fetch(again.url)).text()).toBe("second version");
       expect(child.running).toBe(true);
-      expect(shown).toMatch(/fixture\s+\|.*\[tsx\] change in .*body\.mjs Restarting/);
+      expect(shown()).toMatch(/fixture\s+\|.*\[tsx\] change in .*body\.mjs Restarting/);
       // The server it replaced is gone, not left listening beside the new one.
       expect(() => process.kill(ready.pid, 0)).toThrow();
     } finally {
