@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
+import { WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { Runner } from "@ciba-testbed/stack/supervisor";
@@ -51,6 +52,8 @@ export async function startBenchTenant(options: {
     script: "apps/mock-auth0/src/main.ts",
     runner: options.runner ?? { kind: "node" },
     env: {
+      // As oidc-provider starts beside it (tenant-processes.ts): no extra CAs to load.
+      ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: "0",
       MOCK_AUTH0_HOST: "127.0.0.1",
       MOCK_AUTH0_TENANT: DEFAULT_TENANT_FILE,

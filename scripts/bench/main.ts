@@ -9,6 +9,7 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { describeMachine, machineLine } from "./machine.js";
+import { measureMachineSpeed } from "./machine-speed.js";
 import { renderTable } from "./report.js";
 import type { BenchResults } from "./report.js";
 import { startPostgres } from "../../test/support/postgres.js";
@@ -116,6 +117,18 @@ const results: BenchResults = {
 };
 log(`Machine: ${machineLine(machine)}`);
 
+/** The machine's speed before the first part and after the last: see machine-speed.ts. */
+async function probeSpeed(when: "before" | "after"): Promise<void> {
+  const speed = await measureMachineSpeed();
+  results.machineSpeed = { ...results.machineSpeed, [when]: speed };
+  log(
+    `Machine speed ${when} the parts: node -e 0 ${speed.nodeStartMs.median} ms ` +
+      `(${speed.nodeStartMs.min}-${speed.nodeStartMs.max}), RSA-2048 signature ` +
+      `${speed.rsaSignatureUs.median} µs (${speed.rsaSignatureUs.min}-${speed.rsaSignatureUs.max})`,
+  );
+}
+await probeSpeed("before");
+
 const crashed: string[] = [];
 /** A part that cannot run (a server that does not start) is reported; the others still run. */
 async function attempt<T>(part: string, measure: () => Promise<T>): Promise<T | undefined> {
@@ -214,6 +227,8 @@ if (selected.has("suite")) {
     measureSuite({ runs: options.suiteRuns, slowest: 5, log }),
   );
 }
+
+await probeSpeed("after");
 
 results.wallSeconds = Math.round((performance.now() - started) / 100) / 10;
 await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });

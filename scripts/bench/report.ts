@@ -1,5 +1,6 @@
 import type { Machine } from "./machine.js";
 import { machineLine } from "./machine.js";
+import type { MachineSpeed } from "./machine-speed.js";
 import type { ResourceServerResult } from "./resource-server-cost.js";
 import { BUILT_HELP, HELP_TARGET_MS } from "./scenario-overhead.js";
 import type { ScenarioResult } from "./scenario-overhead.js";
@@ -14,6 +15,8 @@ export interface BenchResults {
   wallSeconds: number;
   command: string;
   machine: Machine;
+  /** The machine's speed before the first part and after the last. */
+  machineSpeed?: { before?: MachineSpeed; after?: MachineSpeed };
   resourceServer?: ResourceServerResult | undefined;
   /** The same with the shop's orders in PostgreSQL (skipped when it is not installed). */
   resourceServerPostgres?: ResourceServerResult | undefined;
@@ -298,9 +301,22 @@ function suiteRows(s: SuiteResult): Row[] {
   ];
 }
 
+function speedRows(speed: NonNullable<BenchResults["machineSpeed"]>): Row[] {
+  return (["before", "after"] as const).flatMap((when) => {
+    const s = speed[when];
+    return s === undefined
+      ? []
+      : [
+          row(`0. machine, ${when} the parts: node -e 0 ms`, s.nodeStartMs),
+          row(`   machine, ${when} the parts: RSA-2048 signature µs`, s.rsaSignatureUs),
+        ];
+  });
+}
+
 /** The results as a Markdown table: readable in a terminal and ready for the README. */
 export function renderTable(results: BenchResults): string {
   const rows: Row[] = [
+    ...(results.machineSpeed ? speedRows(results.machineSpeed) : []),
     ...(results.resourceServer ? resourceRows(results.resourceServer) : []),
     ...(results.resourceServerPostgres ? resourceRows(results.resourceServerPostgres, "1b.") : []),
     ...(results.tenantCapacity ? tenantRows(results.tenantCapacity) : []),

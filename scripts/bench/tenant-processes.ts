@@ -6,7 +6,12 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
-import { freePort, killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
+import {
+  WITHOUT_EXTRA_CA_CERTS,
+  freePort,
+  killOnExit,
+  parseReadyRecord,
+} from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 
 import { builtEntry } from "../build.js";
@@ -97,7 +102,7 @@ export async function oidcProviderCommand(options: {
 export async function startTenant(command: TenantCommand): Promise<TenantProcess> {
   const child = spawn(process.execPath, command.args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: "", ...command.env },
+    env: { ...process.env, ...WITHOUT_EXTRA_CA_CERTS, ...command.env },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -187,7 +192,7 @@ export async function timeToDiscovery(command: TenantCommand, ca: string): Promi
   const started = performance.now();
   const child = spawn(process.execPath, command.args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: "", ...command.env },
+    env: { ...process.env, ...WITHOUT_EXTRA_CA_CERTS, ...command.env },
     detached: true,
     stdio: "ignore",
   });

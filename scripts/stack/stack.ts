@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_NODE_FLAGS } from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_NODE_FLAGS, WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
 
 import { ControlClient } from "./control-client.js";
 import { REPO_ROOT } from "./repo-root.js";
@@ -109,6 +109,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     const auth0 = await start("mock-auth0", "magenta", {
+      // It opens no TLS connection: the caller's extra CAs would only slow its start.
+      ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
       MOCK_AUTH0_CERT_DIR: options.certDir ?? path.join(REPO_ROOT, ".certs"),
       // Set or blank (unset): one inherited from the shell would lock the stack's own client out.

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 import { startStack } from "@ciba-testbed/stack";
@@ -29,10 +30,19 @@ function processIsGone(pid: number): boolean {
 
 describe("the stack launcher", () => {
   let stack: Stack;
+  /** The caller's own extra CAs, as a machine behind a proxy sets them for every process. */
+  const callersCas = "/callers/extra-ca-certs.pem";
 
   beforeAll(async () => {
-    // Silent services print no "listening" log at all: readiness is their ready record.
-    stack = await startStack({ logLevel: "silent" });
+    const before = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = callersCas;
+    try {
+      // Silent services print no "listening" log at all: readiness is their ready record.
+      stack = await startStack({ logLevel: "silent" });
+    } finally {
+      if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = before;
+    }
   });
 
   afterAll(async () => {
@@ -48,6 +58,21 @@ describe("the stack launcher", () => {
     expect(ready.status).toBe(200);
     expect(await stack.control.requests()).toEqual([]);
   });
+
+  // The environment each process started with, as Linux keeps it.
+  it.runIf(existsSync("/proc/self/environ"))(
+    "starts mock-auth0 without the caller's NODE_EXTRA_CA_CERTS, and the shop trusting the tenant's CA",
+    () => {
+      const extraCasOf = (pid: number | undefined) =>
+        readFileSync(`/proc/${pid}/environ`, "utf8")
+          .split("\0")
+          .find((entry) => entry.startsWith("NODE_EXTRA_CA_CERTS="))
+          ?.slice("NODE_EXTRA_CA_CERTS=".length);
+      const [tenant, shop] = stack.services;
+      expect(extraCasOf(tenant?.pid)).toBe("");
+      expect(extraCasOf(shop?.pid)).toBe(stack.caCertPath);
+    },
+  );
 
   it("leaves no process and no port behind when stopped", async () => {
     const pids = stack.services.map((s) => s.pid!);

@@ -7,6 +7,7 @@ import type { Writable } from "node:stream";
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import {
   SHORT_LIVED_SHOP_NODE_FLAGS,
+  WITHOUT_EXTRA_CA_CERTS,
   cachedFolder,
   copyFolder,
   makeScratchFolder,
@@ -213,11 +214,16 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       await writeFile(settingsFile, JSON.stringify(layered, null, 2));
     }
 
+    // Neither opens a TLS connection: neither needs the caller's extra CAs.
     const model = options.modelServer
-      ? start("model-server", { MODEL_SERVER_PORT: String(options.ports?.modelServer ?? 0) })
+      ? start("model-server", {
+          ...WITHOUT_EXTRA_CA_CERTS,
+          MODEL_SERVER_PORT: String(options.ports?.modelServer ?? 0),
+        })
       : Promise.resolve(undefined);
     // Set or blank (unset), so the shell's own MOCK_AUTH0_* cannot pick another tenant.
     const auth0 = await start("mock-auth0", {
+      ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.ports?.mockAuth0 ?? 0),
       MOCK_AUTH0_TENANT: tenant,
       MOCK_AUTH0_USERS: options.users === undefined ? "" : path.resolve(options.users),

@@ -9,6 +9,7 @@ export * from "./close-on-signals.js";
 export * from "./code-cache.js";
 export * from "./scratch.js";
 export * from "./server-bin.js";
+export * from "./server-env.js";
 export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";
 export * from "./temp-cache.js";
