@@ -1,14 +1,14 @@
 /**
  * `pnpm test`: typecheck and lint (`pnpm check`), format:check, and `vitest run` with any
- * arguments given, all at once. The checks are single-threaded and much of the end-to-end tests'
+ * arguments given, all at once; the checks' package.json scripts run without pnpm
+ * (test-steps.ts). The checks are single-threaded and much of the end-to-end tests'
  * time is spent waiting on real processes, so on two cores the three together take little
  * longer than vitest alone. Each check's output is printed whole when it ends, vitest's live;
  * a summary of the checks follows vitest's. Exits 1 when a check fails, else with vitest's code.
  */
 import { spawn } from "node:child_process";
 
-// `check` is `typecheck` and `lint` on one TypeScript program (scripts/check.js).
-const CHECKS = ["check", "format:check"];
+import { TEST_CHECKS, scriptStep, withWorkspaceBinaries } from "./test-steps.js";
 
 interface Ended {
   name: string;
@@ -20,7 +20,11 @@ interface Ended {
 function runCheck(name: string): Promise<Ended> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn("pnpm", ["run", "--silent", name], {
+    const step = scriptStep(name);
+    const child = spawn(step.command, {
+      shell: true,
+      cwd: step.cwd,
+      env: step.env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -30,7 +34,7 @@ function runCheck(name: string): Promise<Ended> {
       resolve({ name, code, output, seconds: (performance.now() - started) / 1000 });
     };
     child.once("error", (error) => {
-      output += `could not start pnpm: ${error.message}\n`;
+      output += `could not start ${name}: ${error.message}\n`;
       end(1);
     });
     child.once("close", (code, signal) => {
@@ -41,7 +45,10 @@ function runCheck(name: string): Promise<Ended> {
 
 function runVitest(): Promise<number> {
   return new Promise((resolve) => {
-    const vitest = spawn("vitest", ["run", ...process.argv.slice(2)], { stdio: "inherit" });
+    const vitest = spawn("vitest", ["run", ...process.argv.slice(2)], {
+      env: withWorkspaceBinaries(),
+      stdio: "inherit",
+    });
     vitest.once("error", (error) => {
       process.stderr.write(`could not start vitest: ${error.message}\n`);
       resolve(1);
@@ -54,7 +61,7 @@ function runVitest(): Promise<number> {
 
 const started = performance.now();
 const checks = Promise.all(
-  CHECKS.map(async (name) => {
+  TEST_CHECKS.map(async (name) => {
     const ended = await runCheck(name);
     const verdict = ended.code === 0 ? "passed" : `failed (exit ${String(ended.code)})`;
     process.stdout.write(`\n> ${name}: ${verdict} in ${ended.seconds.toFixed(1)} s\n`);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { z } from "zod";
 
+import { TEST_CHECKS, scriptStep, withWorkspaceBinaries } from "../test-steps.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
@@ -39,14 +40,9 @@ export interface SuiteResult {
   runs: SuiteRun[];
 }
 
-// `pnpm test` (scripts/test.ts) makes sure build/ is current, then runs these two checks
-// (`check` is typecheck and lint on one TypeScript program) and vitest all at once: the total
-// is the build check's time plus the slowest of the three, and each one's own time says where
-// it goes.
-const STEPS: [name: string, args: string[]][] = [
-  ["check", ["check"]],
-  ["format:check", ["format:check"]],
-];
+// `pnpm test` (scripts/test.ts) makes sure build/ is current, then runs its checks and vitest
+// all at once, each as it does (test-steps.ts): the total is the build check's time plus the
+// slowest of the three, and each one's own time says where it goes.
 const SUITE_TIMEOUT_MS = 5 * 60_000;
 
 const vitestReport = z.object({
@@ -72,10 +68,20 @@ const vitestReport = z.object({
 
 const firstLine = (text: string | undefined) => (text ?? "").trim().split("\n")[0] ?? "";
 
-function timed(args: string[]): Promise<{ seconds: number; exitCode: number }> {
+/** Runs `command` with `args`, or a shell command line when `args` is undefined. */
+function timed(
+  command: string,
+  args?: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ seconds: number; exitCode: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn("pnpm", args, { cwd: REPO_ROOT, stdio: "ignore" });
+    const child = spawn(command, args ?? [], {
+      cwd: REPO_ROOT,
+      env,
+      shell: args === undefined,
+      stdio: "ignore",
+    });
     const timer = setTimeout(() => child.kill("SIGKILL"), SUITE_TIMEOUT_MS);
     child.once("error", reject);
     child.once("exit", (code, signal) => {
@@ -92,13 +98,22 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   const steps: Record<string, number> = {};
   const exitCodes: Record<string, number> = {};
   const started = performance.now();
-  const build = await timed(["build"]);
+  const build = await timed("pnpm", ["build"]);
   steps.build = build.seconds;
   exitCodes.build = build.exitCode;
   const reportFile = path.join(dir, "vitest.json");
   const [checks, tests] = await Promise.all([
-    Promise.all(STEPS.map(async ([name, args]) => ({ name, ...(await timed(args)) }))),
-    timed(["vitest", "run", "--reporter=json", `--outputFile=${reportFile}`]),
+    Promise.all(
+      TEST_CHECKS.map(async (name) => {
+        const step = scriptStep(name);
+        return { name, ...(await timed(step.command, undefined, step.env)) };
+      }),
+    ),
+    timed(
+      "vitest",
+      ["run", "--reporter=json", `--outputFile=${reportFile}`],
+      withWorkspaceBinaries(),
+    ),
   ]);
   const totalSeconds = round((performance.now() - started) / 1000, 1);
   for (const { name, seconds, exitCode } of checks) {
