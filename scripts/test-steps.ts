@@ -4,10 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-/** The repository: this file is in scripts/, and in build/ once bundled. */
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
+// The module alone, not the stack's index: `pnpm test` starts nothing else from it.
+import { REPO_ROOT } from "./stack/repo-root.js";
 
 /**
  * The package.json scripts `pnpm test` runs beside vitest: `check` is typecheck and lint on one
@@ -24,7 +23,7 @@ export interface StepCommand {
 
 /** This environment with the workspace's binaries first on PATH, as `pnpm run` gives a script. */
 export function withWorkspaceBinaries(): NodeJS.ProcessEnv {
-  const bin = path.join(ROOT, "node_modules", ".bin");
+  const bin = path.join(REPO_ROOT, "node_modules", ".bin");
   return { ...process.env, PATH: [bin, process.env.PATH ?? ""].join(path.delimiter) };
 }
 
@@ -34,10 +33,10 @@ export function withWorkspaceBinaries(): NodeJS.ProcessEnv {
  * measured on a 2-core AMD EPYC.
  */
 export function scriptStep(name: string): StepCommand {
-  const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
     scripts?: Record<string, string>;
   };
   const command = manifest.scripts?.[name];
   if (command === undefined) throw new Error(`package.json has no "${name}" script`);
-  return { command, cwd: ROOT, env: withWorkspaceBinaries() };
+  return { command, cwd: REPO_ROOT, env: withWorkspaceBinaries() };
 }

@@ -68,20 +68,14 @@ const vitestReport = z.object({
 
 const firstLine = (text: string | undefined) => (text ?? "").trim().split("\n")[0] ?? "";
 
-/** Runs `command` with `args`, or a shell command line when `args` is undefined. */
 function timed(
   command: string,
-  args?: string[],
-  env: NodeJS.ProcessEnv = process.env,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; shell?: boolean } = {},
 ): Promise<{ seconds: number; exitCode: number }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args ?? [], {
-      cwd: REPO_ROOT,
-      env,
-      shell: args === undefined,
-      stdio: "ignore",
-    });
+    const child = spawn(command, args, { ...options, cwd: REPO_ROOT, stdio: "ignore" });
     const timer = setTimeout(() => child.kill("SIGKILL"), SUITE_TIMEOUT_MS);
     child.once("error", reject);
     child.once("exit", (code, signal) => {
@@ -106,14 +100,12 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
     Promise.all(
       TEST_CHECKS.map(async (name) => {
         const step = scriptStep(name);
-        return { name, ...(await timed(step.command, undefined, step.env)) };
+        return { name, ...(await timed(step.command, [], { env: step.env, shell: true })) };
       }),
     ),
-    timed(
-      "vitest",
-      ["run", "--reporter=json", `--outputFile=${reportFile}`],
-      withWorkspaceBinaries(),
-    ),
+    timed("vitest", ["run", "--reporter=json", `--outputFile=${reportFile}`], {
+      env: withWorkspaceBinaries(),
+    }),
   ]);
   const totalSeconds = round((performance.now() - started) / 1000, 1);
   for (const { name, seconds, exitCode } of checks) {
