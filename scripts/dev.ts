@@ -100,9 +100,11 @@ const env = readEnv(
   }),
 );
 const { startStack } = await import("@ciba-testbed/stack");
+const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
 const { SHORT_LIVED_SHOP_NODE_FLAGS } = await import("@ciba-testbed/shared/node");
 
 let stack: Awaited<ReturnType<typeof startStack>>;
+let webUrl = "";
 try {
   stack = await startStack({
     ...(env.MOCK_AUTH0_CONTROL_TOKEN === undefined
@@ -119,29 +121,25 @@ try {
     // sources and serves a person's purchases, never a load, so the optimising tier would cost
     // about 0.9 s of CPU at every start and pay it back never.
     shopApiNodeFlags: SHORT_LIVED_SHOP_NODE_FLAGS,
+    // The quickstart's web app (`pnpm agent serve`, AGENT_PORT, default 3000: the tenant's
+    // callback is http://localhost:3000/auth/callback), restarted on change like the others.
+    // It starts beside the shop (on the default ports, or any but 0): each takes seconds of
+    // tsx compiling, and neither waits for the other.
+    alsoStart: async (agentEnv) => {
+      const web = await SupervisedChild.start({
+        name: "agent-web",
+        script: "apps/agent/src/web/main.ts",
+        env: { ...agentEnv, LOG_LEVEL: env.LOG_LEVEL },
+        runner: { kind: "tsx", watch: true },
+        output: { stream: process.stdout, color: "green" },
+      });
+      webUrl = web.ready.url;
+      return [web.child];
+    },
     output: process.stdout,
   });
 } catch (error) {
   // The supervisor's message names the service and quotes its last words.
-  fail((error as Error).message, 1);
-}
-
-// The quickstart's web app (`pnpm agent serve`, AGENT_PORT, default 3000: the tenant's
-// callback is http://localhost:3000/auth/callback), restarted on change like the others.
-const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
-let webUrl: string;
-try {
-  const web = await SupervisedChild.start({
-    name: "agent-web",
-    script: "apps/agent/src/web/main.ts",
-    env: { ...stack.agentEnv(), LOG_LEVEL: env.LOG_LEVEL },
-    runner: { kind: "tsx", watch: true },
-    output: { stream: process.stdout, color: "green" },
-  });
-  stack.services.push(web.child);
-  webUrl = web.ready.url;
-} catch (error) {
-  await stack.stop();
   fail((error as Error).message, 1);
 }
 

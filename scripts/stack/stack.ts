@@ -50,6 +50,14 @@ export interface StackOptions {
    * `persistent` one none.
    */
   shopApiNodeFlags?: readonly string[];
+  /**
+   * More services that use the stack as the agent does (`pnpm dev`'s web app), started with the
+   * agent's environment (`agentEnv()`). When `shopApiPort` is fixed, the shop's address is known
+   * before it listens, so they start beside shop-api as soon as the tenant is ready (its CA
+   * exists); with port 0, once the shop is ready. They join `services` and stop with the stack;
+   * the stack is ready when they are.
+   */
+  alsoStart?: (agentEnv: Record<string, string>) => Promise<SupervisedChild[]>;
 }
 
 export interface Stack {
@@ -73,10 +81,20 @@ export const DEFAULT_CLIENT = {
   SHOP_API_AUDIENCE,
 };
 
+/** The variables the agent (or any Node client) needs to use a stack: see `Stack.agentEnv`. */
+function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string) {
+  return {
+    ...DEFAULT_CLIENT,
+    AUTH0_DOMAIN: auth0Domain,
+    SHOP_API_URL: `${shopApiUrl}/api/purchases`,
+    NODE_EXTRA_CA_CERTS: caCertPath,
+  };
+}
+
 /**
  * Starts mock-auth0 and then shop-api (which checks the issuer at start), each as its own
- * process group, and resolves once both are ready. `stop()` ends both; so does the exit of
- * this process, however it ends.
+ * process group, and resolves once both are ready (and `alsoStart`'s services). `stop()` ends
+ * them all; so does the exit of this process, however it ends.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logLevel = options.logLevel ?? "info";
@@ -107,6 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return ready;
   };
 
+  let joined: Promise<void> | undefined;
   try {
     const auth0 = await start("mock-auth0", "magenta", {
       // It opens no TLS connection: the caller's extra CAs would only slow its start.
@@ -127,6 +146,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (typeof caCertPath !== "string") {
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
     }
+
+    // Beside the shop when its address is known now; their children are stopped with the stack
+    // even when the shop fails to start.
+    const shopPort = options.shopApiPort ?? 0;
+    const besideShop =
+      shopPort === 0
+        ? undefined
+        : options.alsoStart?.(agentEnvOf(auth0Domain, `http://localhost:${shopPort}`, caCertPath));
+    joined = besideShop?.then((children) => {
+      services.push(...children);
+    });
+    joined?.catch(() => undefined);
 
     const database = await shopDatabase;
     // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
@@ -151,6 +182,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       shopFlags,
     );
     const shopApiUrl = `http://localhost:${shop.port}`;
+    const agentEnv = () => agentEnvOf(auth0Domain, shopApiUrl, caCertPath);
+    await (joined ??
+      options.alsoStart?.(agentEnv()).then((children) => {
+        services.push(...children);
+      }));
     const control = new ControlClient(
       issuer,
       await readFile(caCertPath, "utf8"),
@@ -165,15 +201,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       purchasesUrl: `${shopApiUrl}/api/purchases`,
       control,
       services,
-      agentEnv: () => ({
-        ...DEFAULT_CLIENT,
-        AUTH0_DOMAIN: auth0Domain,
-        SHOP_API_URL: `${shopApiUrl}/api/purchases`,
-        NODE_EXTRA_CA_CERTS: caCertPath,
-      }),
+      agentEnv,
       stop,
     };
   } catch (error) {
+    // Services still starting beside the shop are stopped too, once they are known.
+    await joined?.catch(() => undefined);
     await stop();
     throw error;
   }

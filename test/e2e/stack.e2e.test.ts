@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
+import { freePort } from "@ciba-testbed/shared/node";
 import { startStack } from "@ciba-testbed/stack";
 import type { Stack } from "@ciba-testbed/stack";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 function portIsFree(port: number): Promise<boolean> {
@@ -26,6 +28,21 @@ function processIsGone(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** Resolves once something listens on `port`, as a service that started does. */
+async function untilListening(port: number): Promise<void> {
+  while (await portIsFree(port)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** The supervisor's fixture server: a service that starts in a fraction of a second. */
+async function startFixture(env: Record<string, string>): Promise<SupervisedChild> {
+  const { child } = await SupervisedChild.start({
+    name: "beside",
+    script: "test/fixtures/supervised-server.ts",
+    env,
+  });
+  return child;
 }
 
 describe("the stack launcher", () => {
@@ -86,5 +103,54 @@ describe("the stack launcher", () => {
     await expect(
       startStack({ shopApiEnv: { SHOP_API_AUDIENCE: "", AUTH0_ISSUER_BASE_URL: "ftp://nowhere" } }),
     ).rejects.toThrow(/shop-api exited/);
+  });
+
+  it("starts alsoStart's services beside the shop when the shop's port is fixed, with the agent's environment, and stops them with the stack", async () => {
+    const shopPort = await freePort();
+    let release: (() => void) | undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let given: Record<string, string> | undefined;
+    const starting = startStack({
+      logLevel: "silent",
+      shopApiPort: shopPort,
+      alsoStart: async (agentEnv) => {
+        given = agentEnv;
+        await released;
+        return [await startFixture({ SHOP_API_URL: agentEnv.SHOP_API_URL! })];
+      },
+    });
+    // The shop comes up while the service beside it is still starting.
+    await untilListening(shopPort);
+    expect(given).toMatchObject({
+      SHOP_API_URL: `http://localhost:${shopPort}/api/purchases`,
+      SHOP_API_AUDIENCE: "sample-shop-api",
+    });
+    release?.();
+    const besideStack = await starting;
+    expect(besideStack.agentEnv()).toEqual(given);
+    const [tenant, shop, beside] = besideStack.services;
+    expect(besideStack.services).toHaveLength(3);
+    expect(beside?.name).toBe("beside");
+    await besideStack.stop();
+    expect([tenant, shop, beside].every((service) => processIsGone(service!.pid!))).toBe(true);
+  });
+
+  it("stops the services started beside the shop when the shop cannot start", async () => {
+    let beside: SupervisedChild | undefined;
+    await expect(
+      startStack({
+        logLevel: "silent",
+        shopApiPort: await freePort(),
+        shopApiEnv: { SHOP_API_AUDIENCE: "", AUTH0_ISSUER_BASE_URL: "ftp://nowhere" },
+        alsoStart: async () => {
+          beside = await startFixture({});
+          return [beside];
+        },
+      }),
+    ).rejects.toThrow(/shop-api exited/);
+    expect(beside?.pid).toBeGreaterThan(0);
+    expect(processIsGone(beside!.pid!)).toBe(true);
   });
 });
