@@ -66,7 +66,11 @@ const program = new Command("bench")
       parts,
     ),
   )
-  .option("--with-suite", "also time `pnpm test` (adds about 2 minutes)", false)
+  .option(
+    "--with-suite",
+    "also time `pnpm test`, --suite-runs times (3 runs: about 10-15 minutes more on 2 cores)",
+    false,
+  )
   .option("--quick", "short runs for a smoke check; the figures are not comparable", false)
   .option("--rounds <n>", "resource server: alternating rounds", positive, 5)
   .option("--duration <seconds>", "resource server: seconds per run", positive, 4)
