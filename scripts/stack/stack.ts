@@ -147,16 +147,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
     }
 
+    /** `alsoStart`'s services, joined to the stack's once they run. */
+    const startAlso = (agentEnv: Record<string, string>) =>
+      options.alsoStart?.(agentEnv).then((children) => {
+        services.push(...children);
+      });
     // Beside the shop when its address is known now; their children are stopped with the stack
     // even when the shop fails to start.
     const shopPort = options.shopApiPort ?? 0;
-    const besideShop =
+    joined =
       shopPort === 0
         ? undefined
-        : options.alsoStart?.(agentEnvOf(auth0Domain, `http://localhost:${shopPort}`, caCertPath));
-    joined = besideShop?.then((children) => {
-      services.push(...children);
-    });
+        : startAlso(agentEnvOf(auth0Domain, `http://localhost:${shopPort}`, caCertPath));
     joined?.catch(() => undefined);
 
     const database = await shopDatabase;
@@ -183,10 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     const shopApiUrl = `http://localhost:${shop.port}`;
     const agentEnv = () => agentEnvOf(auth0Domain, shopApiUrl, caCertPath);
-    await (joined ??
-      options.alsoStart?.(agentEnv()).then((children) => {
-        services.push(...children);
-      }));
+    await (joined ?? startAlso(agentEnv()));
     const control = new ControlClient(
       issuer,
       await readFile(caCertPath, "utf8"),
