@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 import { freePort } from "@ciba-testbed/shared/node";
 import { startStack } from "@ciba-testbed/stack";
@@ -31,8 +31,27 @@ function processIsGone(pid: number): boolean {
 }
 
 /** Resolves once something listens on `port`, as a service that started does. */
+/** Whether something on 127.0.0.1:`port` accepts a connection. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * Resolves once a server listens on `port`. It asks by connecting: asking by binding the port
+ * (portIsFree) holds it for an instant, and a server starting at that instant fails with
+ * EADDRINUSE.
+ */
 async function untilListening(port: number): Promise<void> {
-  while (await portIsFree(port)) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!(await accepts(port))) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** The supervisor's fixture server: a service that starts in a fraction of a second. */
@@ -121,8 +140,12 @@ describe("the stack launcher", () => {
         return [await startFixture({ SHOP_API_URL: agentEnv.SHOP_API_URL! })];
       },
     });
-    // The shop comes up while the service beside it is still starting.
-    await untilListening(shopPort);
+    let settled = false;
+    void starting.finally(() => (settled = true)).catch(() => undefined);
+    // The shop comes up while the service beside it is still starting; a stack that fails to
+    // start fails the test here, with its error.
+    await Promise.race([untilListening(shopPort), starting]);
+    expect(settled).toBe(false);
     expect(given).toMatchObject({
       SHOP_API_URL: `http://localhost:${shopPort}/api/purchases`,
       SHOP_API_AUDIENCE: "sample-shop-api",
