@@ -7,9 +7,13 @@ import { SHORT_LIVED_SHOP_NODE_FLAGS } from "./packages/shared/src/node/short-li
 /**
  * Every worker collects garbage on its own thread: with one worker per core, V8's parallel
  * GC helpers only contend with the other worker and the processes the tests start (about 5%
- * less CPU for the same files).
+ * less CPU for the same files). And its young generation may grow to 32 MB a semi-space
+ * instead of V8's 16: the unit tests allocate fast (apps, servers, requests by the thousand),
+ * and a larger nursery means fewer scavenges, each copying what is still alive. The unit and
+ * agent projects took 2-13% less CPU in each of 6 alternating pairs of runs (median 6%, on a
+ * 2-core AMD EPYC), for at most 32 MB more memory per worker (two semi-spaces).
  */
-const WORKER_NODE_FLAGS = ["--single-threaded-gc"];
+const WORKER_NODE_FLAGS = ["--single-threaded-gc", "--max-semi-space-size=32"];
 
 // JUNIT_REPORT=<file> adds a JUnit XML report for CI systems, next to the usual output.
 const junit = process.env.JUNIT_REPORT;
