@@ -20,6 +20,10 @@
  * saved after the lint results, so a check stopped half-way repeats its work instead of
  * trusting it. In a fresh clone, everything is checked.
  *
+ * package.json starts it with `--max-semi-space-size=64`: the checker allocates fast, and with
+ * V8's 16 MB semi-spaces a check of everything made 549 scavenges, pausing 5.1 s in all; with
+ * 64 MB, 148 scavenges and 4.0 s (`node --trace-gc`, 2-core AMD EPYC).
+ *
  * Plain JavaScript checked by tsc (`// @ts-check`), like build.js: it needs no build.
  */
 import { createHash } from "node:crypto";
