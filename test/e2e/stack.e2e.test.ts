@@ -30,7 +30,6 @@ function processIsGone(pid: number): boolean {
   }
 }
 
-/** Resolves once something listens on `port`, as a service that started does. */
 /** Whether something on 127.0.0.1:`port` accepts a connection. */
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -140,12 +139,15 @@ describe("the stack launcher", () => {
         return [await startFixture({ SHOP_API_URL: agentEnv.SHOP_API_URL! })];
       },
     });
-    let settled = false;
-    void starting.finally(() => (settled = true)).catch(() => undefined);
+    let resolved = false;
+    void starting.then(
+      () => (resolved = true),
+      () => undefined,
+    );
     // The shop comes up while the service beside it is still starting; a stack that fails to
     // start fails the test here, with its error.
     await Promise.race([untilListening(shopPort), starting]);
-    expect(settled).toBe(false);
+    expect(resolved).toBe(false);
     expect(given).toMatchObject({
       SHOP_API_URL: `http://localhost:${shopPort}/api/purchases`,
       SHOP_API_AUDIENCE: "sample-shop-api",
