@@ -21,7 +21,21 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
 });
 
-// The exit code is set, not forced with process.exit, so output still being written is not cut.
-void main(process.argv).then((code) => {
+// Exits once everything written to stdout and stderr is out, with the code set. Ending with the
+// event loop instead also frees the whole heap first: from the report to the process's end took
+// 44-50 ms that way and 23-24 ms this way (median of 16 approved purchases each, alternating,
+// 2-core AMD EPYC). Nothing else is left to finish by then: the store is closed first.
+void main(process.argv).then(async (code) => {
   process.exitCode = code;
+  await Promise.all([written(process.stdout), written(process.stderr)]);
+  process.exit(code);
 });
+
+/** Resolves once what was written to `stream` before is out (or the stream is gone). */
+function written(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write("", () => {
+      resolve();
+    });
+  });
+}
