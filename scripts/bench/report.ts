@@ -293,7 +293,12 @@ function scenarioRows(s: ScenarioResult): Row[] {
 
 function suiteRows(s: SuiteResult): Row[] {
   return [
-    row("4. pnpm test total s", s.totalSeconds, "", 1),
+    row(
+      "4. pnpm test total s",
+      s.totalSeconds,
+      `<= ${s.targets.atMostSeconds}: ${verdict(s.targets.met)}`,
+      1,
+    ),
     ...Object.entries(s.steps).map(([name, spreadOfStep]) =>
       row(`   ${name} s`, spreadOfStep, "", 1),
     ),

@@ -33,6 +33,8 @@ export interface SuiteRun {
 
 export interface SuiteResult {
   totalSeconds: Spread;
+  /** Met when every run passed and the median run took at most `atMostSeconds`. */
+  targets: { atMostSeconds: number; met: boolean };
   steps: Record<string, Spread>;
   /** The slowest test files of the run whose total was the median. */
   slowestFiles: SuiteFile[];
@@ -44,6 +46,8 @@ export interface SuiteResult {
 // all at once, each as it does (test-steps.ts): the total is the build check's time plus the
 // slowest of the three, and each one's own time says where it goes.
 const SUITE_TIMEOUT_MS = 5 * 60_000;
+/** `pnpm test` in at most a minute on two cores: every CI job of a team that uses it pays it. */
+export const SUITE_TARGET_SECONDS = 60;
 
 const vitestReport = z.object({
   numPassedTests: z.number(),
@@ -144,6 +148,27 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   };
 }
 
+/** The runs' figures: each step's spread, the median run's slowest files, and the target. */
+export function summarizeSuite(runs: SuiteRun[]): SuiteResult {
+  const totals = spread(runs.map((r) => r.totalSeconds));
+  const medianRun = runs.find((r) => r.totalSeconds === totals.median) ?? runs[0];
+  const stepNames = Object.keys(runs[0]?.steps ?? {});
+  const failed = runs.some((r) => Object.values(r.exitCodes).some((code) => code !== 0));
+  return {
+    totalSeconds: totals,
+    targets: {
+      atMostSeconds: SUITE_TARGET_SECONDS,
+      met: !failed && totals.median <= SUITE_TARGET_SECONDS,
+    },
+    steps: Object.fromEntries(
+      stepNames.map((name) => [name, spread(runs.map((r) => r.steps[name] ?? Number.NaN))]),
+    ),
+    slowestFiles: medianRun?.slowestFiles ?? [],
+    failed,
+    runs,
+  };
+}
+
 /** `pnpm test` (type-check, lint, format check, every test), timed step by step. */
 export async function measureSuite(options: SuiteOptions): Promise<SuiteResult> {
   const dir = await mkdtemp(path.join(tmpdir(), "bench-suite-"));
@@ -159,18 +184,7 @@ export async function measureSuite(options: SuiteOptions): Promise<SuiteResult> 
       );
       for (const failure of run.failures) options.log(`    failed: ${failure}`);
     }
-    const totals = spread(runs.map((r) => r.totalSeconds));
-    const medianRun = runs.find((r) => r.totalSeconds === totals.median) ?? runs[0];
-    const stepNames = Object.keys(runs[0]?.steps ?? {});
-    return {
-      totalSeconds: totals,
-      steps: Object.fromEntries(
-        stepNames.map((name) => [name, spread(runs.map((r) => r.steps[name] ?? Number.NaN))]),
-      ),
-      slowestFiles: medianRun?.slowestFiles ?? [],
-      failed: runs.some((r) => Object.values(r.exitCodes).some((code) => code !== 0)),
-      runs,
-    };
+    return summarizeSuite(runs);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
