@@ -1,6 +1,7 @@
 import { text } from "node:stream/consumers";
 
 import { ConfigError, systemClock } from "@ciba-testbed/shared";
+import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import type { Agent } from "./agent.js";
@@ -201,6 +202,16 @@ async function execute(
     const startMs = Math.round(performance.now());
     const done = await work(agent);
     const report = { ...done, timings: { ...done.timings, startMs } };
+    // The path this run took, for the code cache build/agent.js runs the CLI with (launch.ts).
+    recordCodePath(
+      [
+        command,
+        config.mode,
+        durable ? config.store.kind : "memory",
+        config.model.kind,
+        report.outcome,
+      ].join(" "),
+    );
     terminal.finish(report);
     return report.exitCode;
   } catch (error) {

@@ -19,8 +19,9 @@ process.stderr.write(\`code-cache \${JSON.stringify(run)}\\n\`);
 
 /** A CommonJS one-file bundle, as scripts/build.js makes the agent CLI's. */
 const APP = `import path from "node:path";
+import { getHeapCodeStatistics } from "node:v8";
 import { mapStacksOfCrashes } from ${JSON.stringify(path.join(HERE, "source-mapped-stack.ts"))};
-
+import { recordCodePath } from ${JSON.stringify(path.join(HERE, "code-path.ts"))};
 export function failingStep(id: string): never {
   throw new Error(\`step \${id} failed\`);
 }
@@ -41,6 +42,15 @@ if (process.argv.includes("modules")) {
   });
 } else if (process.argv.includes("loaded")) {
   process.stdout.write(JSON.stringify(loadedAtStart));
+} else if (process.argv.includes("path")) {
+  // One of two paths through the file, each with code of its own; how much code V8 compiled
+  // to run it (none when the cache held it).
+  const name = process.argv[process.argv.indexOf("path") + 1];
+  const before = getHeapCodeStatistics().bytecode_and_metadata_size;
+  const result = name === "a" ? pathA(7) : pathB(7);
+  const compiled = getHeapCodeStatistics().bytecode_and_metadata_size - before;
+  recordCodePath("path " + String(name));
+  process.stdout.write(JSON.stringify({ result, compiled }));
 } else if (process.argv.includes("crash")) {
   mapStacksOfCrashes();
   setTimeout(() => failingStep("s-1"), 1);
@@ -49,8 +59,22 @@ if (process.argv.includes("modules")) {
     process.stdout.write(JSON.stringify({ file: path.basename(__filename), eol: os.EOL === "\\n" }));
   });
 }
+
+function pathA(n: number): number {
+  const step = (x: number) => (x % 2 === 0 ? x / 2 : 3 * x + 1);
+  let steps = 0;
+  for (let x = n; x !== 1; x = step(x)) steps++;
+  return steps;
+}
+
+function pathB(n: number): number {
+  const fib = (k: number): number => (k < 2 ? k : fib(k - 1) + fib(k - 2));
+  let sum = 0;
+  for (let k = 0; k <= n; k++) sum += fib(k);
+  return sum;
+}
 `;
-const THROW_LINE = 5;
+const THROW_LINE = 6;
 const THROW_COLUMN = 9;
 
 describe("runWithCodeCache", () => {
@@ -177,6 +201,27 @@ describe("runWithCodeCache", () => {
     const plain = run({}, ["loaded"]);
     expect(plain.cache).toBe("rejected");
     expect(JSON.parse(plain.stdout)).toEqual({ zlib: false, fetch: false });
+  });
+
+  it("writes the cache again, with that run's code added, when a run takes a path it was not made with", () => {
+    const onPath = (name: string) => {
+      const ran = run({}, ["path", name]);
+      expect(ran.status).toBe(0);
+      const { compiled } = JSON.parse(ran.stdout) as { compiled: number };
+      return { cache: ran.cache, compiled };
+    };
+    const first = onPath("a");
+    expect(first.cache).toBe("none");
+    expect(first.compiled).toBeGreaterThan(0);
+    // Made by path a: path b's code is compiled, and written to the cache beside a's.
+    const other = onPath("b");
+    expect(other).toMatchObject({ cache: "accepted" });
+    expect(other.compiled).toBeGreaterThan(0);
+    const both = readFileSync(`${app}.cache`);
+    expect(onPath("a")).toEqual({ cache: "accepted", compiled: 0 });
+    expect(onPath("b")).toEqual({ cache: "accepted", compiled: 0 });
+    // Paths it was made with: the cache is left as it was.
+    expect(readFileSync(`${app}.cache`)).toEqual(both);
   });
 
   it("runs as usual when the cache cannot be written", () => {

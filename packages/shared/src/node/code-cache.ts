@@ -4,6 +4,8 @@ import path from "node:path";
 import { setFlagsFromString } from "node:v8";
 import vm from "node:vm";
 
+import { pathsTaken } from "./code-path.js";
+
 export interface CodeCacheOptions {
   /**
    * The caches to try, in order: the first that exists is read. `[<file>.cache]` unless given.
@@ -12,7 +14,11 @@ export interface CodeCacheOptions {
    * the full cache first and writes one of its own.
    */
   read?: string[];
-  /** Where this run writes its cache when no cache was read or V8 refused it: `read[0]`. */
+  /**
+   * Where this run writes its cache (`read[0]` unless given): when no cache was read, when V8
+   * refused it, or when the run took a path the cache was not made with (`recordCodePath` in
+   * code-path.ts).
+   */
   write?: string;
   /**
    * V8 flags for this run (`v8.setFlagsFromString`), set before the file is compiled, so that
@@ -34,10 +40,9 @@ export interface CodeCacheRun {
  * A cache file starts with this, then the size and mtime of the source it was made from (two
  * float64s): V8's own check compares the source's length only, so a file edited in place to
  * the same length would otherwise run the code compiled from what it said before. Then the
- * length of a JSON list and the list: the Node modules the run that wrote it loaded (see
- * `v8Flags`). V8's data follows.
+ * length of a JSON object and the object (`CacheContents`). V8's data follows.
  */
-const MAGIC = Buffer.from("cibacc02");
+const MAGIC = Buffer.from("cibacc03");
 const STAMP_BYTES = MAGIC.length + 16;
 
 function header(size: number, mtimeMs: number): Buffer {
@@ -85,10 +90,21 @@ function loadNodeModules(names: readonly string[]): void {
   }
 }
 
-interface StoredCache {
+interface CacheContents {
+  /** The Node modules the runs that made it loaded (see `v8Flags`). */
   nodeModules: string[];
+  /** The paths those runs took (`recordCodePath` in code-path.ts). */
+  paths: string[];
+}
+
+interface StoredCache extends CacheContents {
   data: Buffer;
 }
+
+/** `known` followed by what `more` adds to it, each once. */
+const union = (known: readonly string[], more: readonly string[]) => [
+  ...new Set([...known, ...more]),
+];
 
 /** The cache in `stored` if it was made from the source `stamp` describes. */
 function parseCache(stored: Buffer, stamp: Buffer): StoredCache | undefined {
@@ -97,17 +113,26 @@ function parseCache(stored: Buffer, stamp: Buffer): StoredCache | undefined {
   }
   const listBytes = stored.readUInt32LE(STAMP_BYTES);
   const listEnd = STAMP_BYTES + 4 + listBytes;
+  const names = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((name) => typeof name === "string");
   try {
-    const list: unknown = JSON.parse(stored.subarray(STAMP_BYTES + 4, listEnd).toString("utf8"));
-    if (!Array.isArray(list) || !list.every((name) => typeof name === "string")) return undefined;
-    return { nodeModules: list, data: stored.subarray(listEnd) };
+    const contents = JSON.parse(stored.subarray(STAMP_BYTES + 4, listEnd).toString("utf8")) as {
+      nodeModules?: unknown;
+      paths?: unknown;
+    } | null;
+    if (!names(contents?.nodeModules) || !names(contents.paths)) return undefined;
+    return {
+      nodeModules: contents.nodeModules,
+      paths: contents.paths,
+      data: stored.subarray(listEnd),
+    };
   } catch {
     return undefined;
   }
 }
 
-function serializeCache(stamp: Buffer, nodeModules: string[], data: Buffer): Buffer {
-  const list = Buffer.from(JSON.stringify(nodeModules));
+function serializeCache(stamp: Buffer, contents: CacheContents, data: Buffer): Buffer {
+  const list = Buffer.from(JSON.stringify(contents));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(list.length);
   return Buffer.concat([stamp, length, list, data]);
@@ -138,9 +163,12 @@ function firstReadable(files: readonly string[]): Buffer | undefined {
  *
  * A cache is used only when it was made from this file as it is now (its size and mtime, kept
  * in the cache) and V8 takes it (this same V8, these flags); otherwise the run compiles as
- * usual and writes a new one. The cache is
- * written when the process exits, to a temporary file renamed into place, so processes started
- * at once never read half of one; failing to write it (a read-only folder) changes nothing.
+ * usual and writes a new one. A run that took a path the cache was not made with writes it
+ * again, adding what it compiled (`recordCodePath` in code-path.ts). The cache is written when
+ * the process exits, to a temporary file renamed into place, so processes started at once
+ * never read half of one (of two such processes, the last to exit wins: a path only the other
+ * took is added again by the next run that takes it); failing to write it (a read-only folder)
+ * changes nothing.
  */
 export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): CodeCacheRun {
   const read = options.read ?? [`${file}.cache`];
@@ -164,14 +192,20 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
       : parsed === undefined || script.cachedDataRejected === true
         ? "rejected"
         : "accepted";
-  if (cache !== "accepted" && cacheFile !== undefined) {
+  if (cacheFile !== undefined) {
+    // What the cache in use holds: nothing unless V8 took it.
+    const held = cache === "accepted" ? parsed : undefined;
     process.once("exit", () => {
+      const taken = pathsTaken();
+      if (held !== undefined && taken.every((name) => held.paths.includes(name))) return;
+      // V8 writes every function of the script compiled now: those read from the cache too.
+      const contents = {
+        nodeModules: union(held?.nodeModules ?? [], loadedNodeModules()),
+        paths: union(held?.paths ?? [], taken),
+      };
       const partial = `${cacheFile}.${String(process.pid)}.partial`;
       try {
-        writeFileSync(
-          partial,
-          serializeCache(stamp, loadedNodeModules(), script.createCachedData()),
-        );
+        writeFileSync(partial, serializeCache(stamp, contents, script.createCachedData()));
         renameSync(partial, cacheFile);
       } catch {
         // Not writable: the next run compiles again, as without a cache.
