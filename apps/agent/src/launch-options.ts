@@ -1,0 +1,36 @@
+import type { CodeCacheOptions } from "@ciba-testbed/shared/node/code-cache";
+
+/**
+ * How build/agent.js runs the CLI's bundle `cli` for the command line `args`: which code cache
+ * it reads and writes, and the V8 flags it sets (see `runWithCodeCache`).
+ */
+export function launchOptions(args: readonly string[], cli: string): CodeCacheOptions {
+  if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
+    // Usage compiles a sliver of the CLI and sends nothing: a cache of its own, Node's flags.
+    return { read: [`${cli}.usage.cache`] };
+  }
+  if (args.find((arg) => arg !== "--") === "serve") {
+    // `agent serve` is a server that runs until stopped: V8 as Node sets it up, as for the
+    // other servers (see below). And a cache of its own: V8 refuses a cache made under other
+    // flags, so one shared with the short runs would be compiled and written again at every
+    // switch between the two.
+    return { read: [`${cli}.serve.cache`] };
+  }
+  return {
+    read: [`${cli}.cache`],
+    // V8's baseline WebAssembly compiler only (Liftoff), as SHORT_LIVED_SHOP_NODE_FLAGS gives a
+    // short-lived shop: fetch parses HTTP with a WebAssembly module (undici's llhttp), which V8
+    // otherwise also optimises on a helper thread for a process that ends before that pays
+    // off. With Liftoff alone a run against the local stack costs about a seventh less CPU (a
+    // send, a pending resume and an ordered resume: 0.24 -> 0.21 s each). Loading the Node
+    // modules it needs before the flag is set (see v8Flags) takes 2-7% more off: a purchase
+    // 213 -> 209 ms, a send in interrupt mode 219 -> 204 ms. And no optimising JavaScript
+    // compiler (TurboFan, `--no-opt`): a run lives a few hundred milliseconds, too short for
+    // optimised code to repay its compilation, which V8 does on helper threads beside the run.
+    // A purchase against the local stack takes about 8% less CPU (0.384 -> 0.354 s, mean of 30
+    // each, alternating, on a 2-core AMD EPYC; two more such runs gave 8% and 9%) in the same
+    // wall time. Not for the servers: a shop or a tenant given `--no-opt` on its command line
+    // started for more CPU, not less (a tenant 0.45 s against 0.36 s, mean of 8 each).
+    v8Flags: "--liftoff-only --no-opt",
+  };
+}
