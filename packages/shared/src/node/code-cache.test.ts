@@ -1,5 +1,13 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,6 +59,8 @@ if (process.argv.includes("modules")) {
   const compiled = getHeapCodeStatistics().bytecode_and_metadata_size - before;
   recordCodePath("path " + String(name));
   process.stdout.write(JSON.stringify({ result, compiled }));
+  // "hold": the process ends only when its stdin does, after a run started later.
+  if (process.argv.includes("hold")) process.stdin.resume();
 } else if (process.argv.includes("crash")) {
   mapStacksOfCrashes();
   setTimeout(() => failingStep("s-1"), 1);
@@ -197,10 +207,12 @@ describe("runWithCodeCache", () => {
     const next = run(flags, ["loaded"]);
     expect(next.cache).toBe("accepted");
     expect(JSON.parse(next.stdout)).toEqual({ zlib: true, fetch: true });
-    // Without the flags: nothing loaded ahead, and V8 refuses a cache compiled under others.
+    // Without the flags: nothing loaded ahead, and V8 refuses a cache compiled under others,
+    // which that run replaces.
     const plain = run({}, ["loaded"]);
     expect(plain.cache).toBe("rejected");
     expect(JSON.parse(plain.stdout)).toEqual({ zlib: false, fetch: false });
+    expect(run({}, ["loaded"]).cache).toBe("accepted");
   });
 
   it("writes the cache again, with that run's code added, when a run takes a path it was not made with", () => {
@@ -222,6 +234,24 @@ describe("runWithCodeCache", () => {
     expect(onPath("b")).toEqual({ cache: "accepted", compiled: 0 });
     // Paths it was made with: the cache is left as it was.
     expect(readFileSync(`${app}.cache`)).toEqual(both);
+  });
+
+  it("leaves a cache that another run wrote meanwhile with this run's path in it", async () => {
+    // Started first, it ends last: both compiled path a, and the first to end wrote it.
+    const held = spawn(process.execPath, [runner, app, "path", "a", "hold"], {
+      env: { PATH: process.env.PATH ?? "" },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const ended = new Promise((resolve) => held.once("close", resolve));
+    await new Promise((resolve) => held.stdout.once("data", resolve));
+    expect(run({}, ["path", "a"]).cache).toBe("none");
+    const written = readFileSync(`${app}.cache`);
+    const stat = () => statSync(`${app}.cache`, { bigint: true }).mtimeNs;
+    const writtenAt = stat();
+    held.stdin.end();
+    expect(await ended).toBe(0);
+    expect(readFileSync(`${app}.cache`)).toEqual(written);
+    expect(stat()).toBe(writtenAt);
   });
 
   it("runs as usual when the cache cannot be written", () => {

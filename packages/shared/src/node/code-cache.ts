@@ -1,4 +1,12 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import Module, { createRequire, isBuiltin } from "node:module";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -131,6 +139,26 @@ function parseCache(stored: Buffer, stamp: Buffer): StoredCache | undefined {
   }
 }
 
+/**
+ * What the cache in `file` holds now, if it was made from the source `stamp` describes: another
+ * process may have written it since this one read it. Reads its header only.
+ */
+function contentsOnDisk(file: string, stamp: Buffer): CacheContents | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const head = Buffer.alloc(STAMP_BYTES + 4);
+    if (readSync(fd, head, 0, head.length, 0) < head.length) return undefined;
+    const header = Buffer.alloc(head.length + head.readUInt32LE(STAMP_BYTES));
+    if (readSync(fd, header, 0, header.length, 0) < header.length) return undefined;
+    return parseCache(header, stamp);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function serializeCache(stamp: Buffer, contents: CacheContents, data: Buffer): Buffer {
   const list = Buffer.from(JSON.stringify(contents));
   const length = Buffer.alloc(4);
@@ -197,7 +225,12 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
     const held = cache === "accepted" ? parsed : undefined;
     process.once("exit", () => {
       const taken = pathsTaken();
-      if (held !== undefined && taken.every((name) => held.paths.includes(name))) return;
+      const covers = (contents: CacheContents | undefined) =>
+        contents !== undefined && taken.every((name) => contents.paths.includes(name));
+      if (covers(held)) return;
+      // Runs started at once find the same path missing: the first to exit writes it, and the
+      // others find it there. Not when V8 refused the cache this run read: that one is replaced.
+      if (cache !== "rejected" && covers(contentsOnDisk(cacheFile, stamp))) return;
       // V8 writes every function of the script compiled now: those read from the cache too.
       const contents = {
         nodeModules: union(held?.nodeModules ?? [], loadedNodeModules()),
