@@ -1,11 +1,12 @@
-import { rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 
 import { makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { SuperviseOptions } from "@ciba-testbed/stack/supervisor";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 const started: SupervisedChild[] = [];
 
@@ -30,6 +31,23 @@ async function start(options: SuperviseOptions) {
   const result = await SupervisedChild.start(options);
   started.push(result.child);
   return result;
+}
+
+/**
+ * Whether process `pid` has an inotify watch on `file` (Linux: each watch is a line of the
+ * inotify descriptor's fdinfo, naming the watched inode in hex).
+ */
+async function watches(pid: number, file: string): Promise<boolean> {
+  const inode = `ino:${(await stat(file)).ino.toString(16)} `;
+  for (const fd of await readdir(`/proc/${String(pid)}/fd`)) {
+    const target = await readlink(`/proc/${String(pid)}/fd/${fd}`).catch(() => "");
+    if (target !== "anon_inode:inotify") continue;
+    const info = await readFile(`/proc/${String(pid)}/fdinfo/${fd}`, "utf8").catch(() => "");
+    if (info.split("\n").some((line) => line.startsWith("inotify") && line.includes(inode))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Issue 11: readiness is the ready record a server prints, never the wording or level of its logs.
@@ -99,6 +117,21 @@ describe("the process supervisor", () => {
         ),
       );
       expect(await (await fetch(ready.url)).text()).toBe("first version");
+      // tsx hears of an import from the server after the import, and starts watching the file
+      // a moment later (sooner than a person saves it again). A change before then is not seen,
+      // so the test edits the file once tsx watches it.
+      if (existsSync("/proc/self/fdinfo")) {
+        const tsx = child.pid ?? 0;
+        await vi.waitFor(
+          async () => {
+            expect(await watches(tsx, bodyModule)).toBe(true);
+          },
+          {
+            timeout: 15_000,
+            interval: 20,
+          },
+        );
+      }
 
       const restarted = child.waitForLine(parseReadyRecord, 20_000, "a second ready record");
       await writeFile(bodyModule, 'export default "second version";\n');
