@@ -10,12 +10,14 @@
  * Incremental: `build/state.json` records every workspace source file the build read (size and
  * mtime), the lockfile and this file. When none changed, there is nothing to do (a few ms of
  * `stat`); otherwise everything is rebuilt (esbuild takes a few seconds), so no stale output
- * survives a change. `pnpm dev` alone keeps running the sources (tsx, watch mode).
+ * survives a change. `pnpm dev` builds what it runs into a folder of its own, and again at every
+ * change (`watchBuild`).
  *
  * Plain JavaScript, checked by `tsc` (`// @ts-check`), so that it runs before anything is
  * built: `node scripts/build.js` builds if needed, `node scripts/build.js <name> [args]` then
  * runs that entry in this same process.
  */
+import { watch } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -89,16 +91,16 @@ const EXTERNAL = [
   "vitest",
 ];
 
-/** The built file of `name`. */
-export function builtEntry(/** @type {EntryName} */ name) {
-  return path.join(BUILD_DIR, `${name}.js`);
+/** The built file of `name`, in `build/` or the folder of another build (`watchBuild`). */
+export function builtEntry(/** @type {EntryName} */ name, dir = BUILD_DIR) {
+  return path.join(dir, `${name}.js`);
 }
 
 /** The built file that runs `script` (a source path relative to the repository). */
-export function builtFileOf(/** @type {string} */ script) {
+export function builtFileOf(/** @type {string} */ script, dir = BUILD_DIR) {
   const wanted = path.normalize(script.replace(/^\.\//, ""));
   for (const [name, source] of Object.entries(ENTRIES)) {
-    if (path.normalize(source) === wanted) return builtEntry(/** @type {EntryName} */ (name));
+    if (path.normalize(source) === wanted) return builtEntry(/** @type {EntryName} */ (name), dir);
   }
   throw new Error(
     `${script} is not built: add it to ENTRIES in scripts/build.js (built: ${Object.values(ENTRIES).join(", ")})`,
@@ -150,11 +152,12 @@ export async function isBuildCurrent() {
 /**
  * Workspace modules find their files from `import.meta.url` (`new URL("../../public/",
  * import.meta.url)`). In a bundle every module shares its chunk's URL, so each workspace
- * module gets its own back: the URL of its source file, relative to `build/`.
+ * module gets its own back: the URL of its source file, relative to `outdir`, the folder the
+ * output ends up in.
  *
  * @returns {import("esbuild").Plugin}
  */
-function workspaceModules() {
+function workspaceModules(/** @type {string} */ outdir) {
   return {
     name: "workspace-modules",
     setup(build) {
@@ -162,7 +165,7 @@ function workspaceModules() {
         if (!isWorkspaceSource(args.path)) return undefined;
         const source = await readFile(args.path, "utf8");
         if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
-        const fromBuild = path.relative(BUILD_DIR, args.path).split(path.sep).join("/");
+        const fromBuild = path.relative(outdir, args.path).split(path.sep).join("/");
         const own = `new URL(${JSON.stringify(fromBuild)}, import.meta.url).href`;
         return { contents: replaceOutsideStrings(source, "import.meta.url", own), loader: "ts" };
       });
@@ -194,12 +197,12 @@ function replaceOutsideStrings(
 }
 
 /**
- * An external package is imported by its installed file (relative to `build/`): pnpm installs
+ * An external package is imported by its installed file (relative to `outdir`): pnpm installs
  * each package beside its own dependents only, so its bare name would not resolve from there.
  *
  * @returns {import("esbuild").Plugin}
  */
-function externalPackages() {
+function externalPackages(/** @type {string} */ outdir) {
   const names = new Set(EXTERNAL);
   return {
     name: "external-packages",
@@ -217,9 +220,57 @@ function externalPackages() {
         });
         // Not installed (an optional peer such as pg-native): left for the package to handle.
         if (resolved.errors.length > 0) return { path: args.path, external: true };
-        const relative = path.relative(BUILD_DIR, resolved.path).split(path.sep).join("/");
+        const relative = path.relative(outdir, resolved.path).split(path.sep).join("/");
         return { path: relative.startsWith(".") ? relative : `./${relative}`, external: true };
       });
+    },
+  };
+}
+
+/**
+ * What every bundle shares, for output that ends up in `outdir` (the plugins' paths are relative
+ * to it, so the output may be written elsewhere first and moved there).
+ *
+ * @returns {import("esbuild").BuildOptions}
+ */
+function commonOptions(/** @type {string} */ outdir) {
+  return {
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: "node",
+    target: "node20.19",
+    minifySyntax: true,
+    minifyWhitespace: true,
+    sourcemap: "linked",
+    sourcesContent: false,
+    // The source maps name files relative to the folder the output ends up in.
+    sourceRoot: "",
+    metafile: true,
+    logLevel: "warning",
+    plugins: [externalPackages(outdir), workspaceModules(outdir)],
+  };
+}
+
+/**
+ * The ES-module build of `entries` (output name -> source, relative to the repository), for
+ * output that ends up in `outdir`.
+ *
+ * @returns {import("esbuild").BuildOptions}
+ */
+function moduleOptions(
+  /** @type {Record<string, string>} */ entries,
+  /** @type {string} */ outdir,
+) {
+  return {
+    ...commonOptions(outdir),
+    entryPoints: Object.fromEntries(
+      Object.entries(entries).map(([name, source]) => [name, path.resolve(REPO_ROOT, source)]),
+    ),
+    splitting: true,
+    format: "esm",
+    // CommonJS dependencies inside an ESM bundle call require() for Node's own modules.
+    banner: {
+      js: 'import { createRequire as __buildRequire } from "node:module"; const require = __buildRequire(import.meta.url);',
     },
   };
 }
@@ -232,38 +283,10 @@ export async function build() {
   const esbuild = await import("esbuild");
   const staging = `${BUILD_DIR}.${String(process.pid)}.tmp`;
   await rm(staging, { recursive: true, force: true });
-  /** @type {import("esbuild").BuildOptions} */
-  const common = {
-    absWorkingDir: REPO_ROOT,
-    bundle: true,
-    platform: "node",
-    target: "node20.19",
-    minifySyntax: true,
-    minifyWhitespace: true,
-    sourcemap: "linked",
-    sourcesContent: false,
-    // The source maps name files relative to `build/`, where the output ends up.
-    sourceRoot: "",
-    metafile: true,
-    logLevel: "warning",
-    plugins: [externalPackages(), workspaceModules()],
-  };
   const results = await Promise.all([
+    esbuild.build({ ...moduleOptions(ENTRIES, BUILD_DIR), outdir: staging }),
     esbuild.build({
-      ...common,
-      entryPoints: Object.fromEntries(
-        Object.entries(ENTRIES).map(([name, source]) => [name, path.join(REPO_ROOT, source)]),
-      ),
-      outdir: staging,
-      splitting: true,
-      format: "esm",
-      // CommonJS dependencies inside an ESM bundle call require() for Node's own modules.
-      banner: {
-        js: 'import { createRequire as __buildRequire } from "node:module"; const require = __buildRequire(import.meta.url);',
-      },
-    }),
-    esbuild.build({
-      ...common,
+      ...commonOptions(BUILD_DIR),
       entryPoints: [path.join(REPO_ROOT, AGENT_CLI_BUNDLE.source)],
       outfile: path.join(staging, AGENT_CLI_BUNDLE.file),
       format: "cjs",
@@ -296,6 +319,122 @@ export async function build() {
   await rename(BUILD_DIR, old).catch(() => undefined);
   await rename(staging, BUILD_DIR);
   await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * `pnpm dev`'s build: `entries` (output name -> source, as in ENTRIES) bundled as `build()`
+ * bundles them, into `outdir`, and again whenever a source they were built from changes
+ * (incrementally: a rebuild takes a fraction of a second, where tsx compiled a server's sources
+ * at each of its starts). Only output files whose contents changed are written, so a server run with
+ * `node --watch` starts again exactly when a file it loaded changed, and the others keep
+ * running. A change that does not compile is reported by esbuild and written nowhere: the
+ * servers keep running the last code that did. Resolves once the first build is written;
+ * `stop()` ends the watching and removes `outdir`. `onBuilt` hears of every build once its
+ * files are written: how many errors it had, and the files it wrote.
+ */
+export async function watchBuild(
+  /** @type {Record<string, string>} */ entries,
+  /** @type {string} */ outdir,
+  /** @type {(build: { errors: number; written: string[] }) => void} */ onBuilt = () => undefined,
+) {
+  const esbuild = await import("esbuild");
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  await writeFile(path.join(outdir, "package.json"), '{ "type": "module" }\n');
+  /** @type {Map<string, Uint8Array>} */
+  const written = new Map();
+  /** @type {import("esbuild").Plugin} */
+  const writeChanged = {
+    name: "write-changed",
+    setup(build) {
+      build.onEnd(async (result) => {
+        if (result.errors.length > 0) {
+          onBuilt({ errors: result.errors.length, written: [] });
+          return;
+        }
+        const changed = (result.outputFiles ?? []).filter((file) => {
+          const before = written.get(file.path);
+          return before === undefined || Buffer.compare(before, file.contents) !== 0;
+        });
+        // New files first (a changed chunk has a new name: its hash), each whole or not at all
+        // (written aside, renamed into place); then the ones a server may have loaded, the
+        // entries, in place. Node watches a file it loaded by its inode, so a file renamed over
+        // it would end the watching. Node starts a server again 200 ms after the last change it
+        // saw, by which time every file of this build is written.
+        const isNew = (/** @type {import("esbuild").OutputFile} */ file) => !written.has(file.path);
+        for (const file of [...changed.filter(isNew), ...changed.filter((f) => !isNew(f))]) {
+          await mkdir(path.dirname(file.path), { recursive: true });
+          if (isNew(file)) {
+            const partial = `${file.path}.partial`;
+            await writeFile(partial, file.contents);
+            await rename(partial, file.path);
+          } else {
+            await writeFile(file.path, file.contents);
+          }
+          written.set(file.path, file.contents);
+        }
+        onBuilt({ errors: 0, written: changed.map((file) => file.path) });
+      });
+    },
+  };
+  const options = moduleOptions(entries, outdir);
+  const context = await esbuild.context({
+    ...options,
+    outdir,
+    write: false,
+    plugins: [...(options.plugins ?? []), writeChanged],
+  });
+  const first = await context.rebuild().catch(async (/** @type {unknown} */ error) => {
+    await context.dispose();
+    throw error;
+  });
+
+  // esbuild's own watch mode polls, and may take two seconds to see a change: the folders of
+  // the sources are watched instead (inotify on Linux), and a change to a source (an editor's
+  // save by rename included) rebuilds 20 ms after the last of a burst.
+  /** @type {Map<string, import("node:fs").FSWatcher>} */
+  const folders = new Map();
+  /** @type {Set<string>} */
+  let sources = new Set();
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  let building = Promise.resolve();
+  const track = (/** @type {import("esbuild").BuildResult} */ result) => {
+    sources = new Set(
+      Object.keys(result.metafile?.inputs ?? {})
+        .map((file) => path.resolve(REPO_ROOT, file))
+        .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`)),
+    );
+    for (const folder of new Set([...sources].map((file) => path.dirname(file)))) {
+      if (folders.has(folder)) continue;
+      const watcher = watch(folder, (_event, name) => {
+        if (name !== null && sources.has(path.join(folder, name))) rebuildSoon();
+      });
+      // A folder that goes away ends its watcher; the next build watches what is there.
+      watcher.on("error", () => {
+        watcher.close();
+        folders.delete(folder);
+      });
+      folders.set(folder, watcher);
+    }
+  };
+  const rebuildSoon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      // A build that fails (reported by esbuild, written nowhere) keeps the sources it had.
+      building = building.then(() => context.rebuild().then(track, () => undefined));
+    }, 20);
+  };
+  track(first);
+  return {
+    async stop() {
+      clearTimeout(timer);
+      for (const watcher of folders.values()) watcher.close();
+      await building;
+      await context.dispose();
+      await rm(outdir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Builds unless `build/` is current. Resolves with whether it built. */

@@ -3,6 +3,7 @@
  * the environment names), restarted on change, with the approver in `manual` so a person
  * decides every consent request. It prints the exact command that points the agent at them.
  */
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { styleText } from "node:util";
 
@@ -101,7 +102,28 @@ const env = readEnv(
 );
 const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
-const { SHORT_LIVED_SHOP_NODE_FLAGS } = await import("@ciba-testbed/shared/node");
+const { SHORT_LIVED_SHOP_NODE_FLAGS, makeScratchFolder } =
+  await import("@ciba-testbed/shared/node");
+const { ENTRIES, watchBuild } = await import("./build.js");
+
+/**
+ * The servers run from a build of their own, in a scratch folder (one per `pnpm dev`, so two can
+ * run side by side; one left by a `pnpm dev` that was killed goes at the next start), made now
+ * and again at every change of a source they were built from: Node's watch mode then starts
+ * again each server one of whose built files changed.
+ */
+const builtDir = await makeScratchFolder("ciba-dev-build-");
+process.once("exit", () => {
+  rmSync(builtDir, { recursive: true, force: true });
+});
+await watchBuild(
+  {
+    "mock-auth0": ENTRIES["mock-auth0"],
+    "shop-api": ENTRIES["shop-api"],
+    "agent-web": ENTRIES["agent-web"],
+  },
+  builtDir,
+).catch((error: unknown) => fail(`the build failed: ${(error as Error).message}`, 1));
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 let webUrl = "";
@@ -114,7 +136,7 @@ try {
     shopApiPort: env.SHOP_API_PORT,
     approver: env.MOCK_AUTH0_APPROVER,
     logLevel: env.LOG_LEVEL,
-    watch: true,
+    watch: { builtDir },
     // Orders, stock and used approvals outlive the restarts that every change brings.
     shopApiData: "persistent",
     // Yet V8's baseline WebAssembly compiler alone: the shop starts again at every change of its
@@ -123,14 +145,14 @@ try {
     shopApiNodeFlags: SHORT_LIVED_SHOP_NODE_FLAGS,
     // The quickstart's web app (`pnpm agent serve`, AGENT_PORT, default 3000: the tenant's
     // callback is http://localhost:3000/auth/callback), restarted on change like the others.
-    // It starts beside the shop (on the default ports, or any but 0): each takes seconds of
-    // tsx compiling, and neither waits for the other.
+    // It starts beside the shop (on the default ports, or any but 0): neither waits for the
+    // other.
     alsoStart: async (agentEnv) => {
       const web = await SupervisedChild.start({
         name: "agent-web",
         script: "apps/agent/src/web/main.ts",
         env: { ...agentEnv, LOG_LEVEL: env.LOG_LEVEL },
-        runner: { kind: "tsx", watch: true },
+        runner: { kind: "node", watch: { builtDir } },
         output: { stream: process.stdout, color: "green" },
       });
       webUrl = web.ready.url;

@@ -27,7 +27,11 @@ export interface StackOptions {
   /** The users file to use instead of the one beside the tenant (`MOCK_AUTH0_USERS`). */
   tenantUsersFile?: string;
   certDir?: string;
-  watch?: boolean;
+  /**
+   * Run the servers from `builtDir`, a build that `watchBuild` (scripts/build.js) keeps
+   * current, each started again when a file it loaded changes (`pnpm dev`).
+   */
+  watch?: { builtDir: string };
   logLevel?: string;
   /** Prefixed, coloured logs of every service; `null` (the default) keeps them quiet. */
   output?: Writable | null;
@@ -117,8 +121,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       name,
       script: `apps/${name}/src/main.ts`,
       env: { LOG_LEVEL: logLevel, ...env },
-      // One process per server, from the build; watching needs the tsx CLI and the sources.
-      runner: options.watch ? { kind: "tsx", watch: true, flags } : { kind: "node", flags },
+      // One process per server, from the build (or one Node watcher per server).
+      runner: { kind: "node", flags, ...(options.watch ? { watch: options.watch } : {}) },
       ...(options.output ? { output: { stream: options.output, color } } : {}),
     });
     services.push(child);

@@ -10,24 +10,28 @@ import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { prettyFactory } from "pino-pretty";
 
 import { builtFileOf } from "../build.js";
-import { REPO_ROOT, TSX_BIN } from "./repo-root.js";
+import { REPO_ROOT } from "./repo-root.js";
 
 /** A `styleText` colour for a child's log prefix. */
 export type OutputColor = Parameters<typeof styleText>[0];
 
-/** How the entry point runs. */
-export type Runner =
-  /**
-   * `tsx watch <script>`: the TypeScript source, restarted on change (`pnpm dev`). tsx passes
-   * `flags` on to the node it starts (and starts again).
-   */
-  | { kind: "tsx"; watch?: boolean; flags?: string[] }
-  /**
-   * `node <flags> --enable-source-maps build/<entry>.js`: the built file of `script` (see
-   * scripts/build.js), one process whose pid is the app's, so Node flags (`--cpu-prof`,
-   * `--expose-gc`) and signals reach the app itself. `preload` scripts are built entries too.
-   */
-  | { kind: "node"; flags?: string[]; preload?: string[] };
+/**
+ * How the entry point runs: `node <flags> --enable-source-maps build/<entry>.js`, the built file
+ * of `script` (see scripts/build.js), one process whose pid is the app's, so Node flags
+ * (`--cpu-prof`, `--expose-gc`) and signals reach the app itself. `preload` scripts are built
+ * entries too.
+ *
+ * `watch` (`pnpm dev`): the built file in `builtDir`, a build that `watchBuild` keeps current,
+ * run in Node's watch mode: the app starts again, under the same watcher, whenever a file it
+ * loaded changes, and prints a new ready record. The pid is the watcher's then, and the flags
+ * reach the app through it.
+ */
+export interface Runner {
+  kind: "node";
+  flags?: string[];
+  preload?: string[];
+  watch?: { builtDir: string };
+}
 
 export interface SuperviseOptions {
   /** Names the process in its log prefix and in errors. */
@@ -98,17 +102,22 @@ function installSignalHooks(): void {
 }
 
 function commandOf(runner: Runner, script: string): [string, string[]] {
-  if (runner.kind === "node") {
-    const preload = (runner.preload ?? []).flatMap((module) => ["--import", builtFileOf(module)]);
-    return [
-      process.execPath,
-      [...(runner.flags ?? []), "--enable-source-maps", ...preload, builtFileOf(script)],
-    ];
-  }
-  const flags = runner.flags ?? [];
+  const dir = runner.watch?.builtDir;
+  const preload = (runner.preload ?? []).flatMap((module) => [
+    "--import",
+    builtFileOf(module, dir),
+  ]);
+  // The services share one terminal: a restart must not clear what the others printed.
+  const watch = runner.watch ? ["--watch", "--watch-preserve-output"] : [];
   return [
-    TSX_BIN,
-    runner.watch ? ["watch", "--clear-screen=false", ...flags, script] : [...flags, script],
+    process.execPath,
+    [
+      ...watch,
+      ...(runner.flags ?? []),
+      "--enable-source-maps",
+      ...preload,
+      builtFileOf(script, dir),
+    ],
   ];
 }
 
@@ -177,7 +186,7 @@ export class SupervisedChild {
     return supervised;
   }
 
-  /** The spawned process: tsx for a tsx runner, the app itself for a node runner. */
+  /** The spawned process: the app itself, or Node's watcher that runs it (`watch`). */
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -264,11 +273,11 @@ export class SupervisedChild {
     }, graceMs);
     await this.exited;
     clearTimeout(timer);
-    // The group may still hold tsx's own child for a moment.
+    // The group may still hold the watched app for a moment.
     this.killGroup("SIGKILL");
   }
 
-  /** A signal to the whole process group, so tsx and the node it starts go together. */
+  /** A signal to the whole process group, so a watcher and the app it runs go together. */
   killGroup(signal: NodeJS.Signals): void {
     if (this.child.pid === undefined) return;
     try {

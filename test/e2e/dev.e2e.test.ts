@@ -178,8 +178,8 @@ async function whileRunning(
 }
 
 describe("pnpm dev", () => {
-  // Each `pnpm dev` costs seconds of CPU (three servers compiled by tsx), so one run checks
-  // the printed command and then Ctrl-C; another checks a closed terminal.
+  // Each `pnpm dev` costs seconds of CPU (a build and three servers), so one run checks the
+  // printed command and then Ctrl-C; another checks a closed terminal.
   it("stops every service it started on SIGHUP (a closed terminal)", async () => {
     await whileRunning(DEV_SCRIPT, async ({ ports, output, stop }) => {
       expect(output).toContain(`https://localhost:${ports[0]}/approver`);

@@ -1,12 +1,14 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 
 import { makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { SuperviseOptions } from "@ciba-testbed/stack/supervisor";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { ENTRIES, watchBuild } from "../../scripts/build.js";
+import { untilWatched } from "../support/inotify.js";
 
 const started: SupervisedChild[] = [];
 
@@ -31,23 +33,6 @@ async function start(options: SuperviseOptions) {
   const result = await SupervisedChild.start(options);
   started.push(result.child);
   return result;
-}
-
-/**
- * Whether process `pid` has an inotify watch on `file` (Linux: each watch is a line of the
- * inotify descriptor's fdinfo, naming the watched inode in hex).
- */
-async function watches(pid: number, file: string): Promise<boolean> {
-  const inode = `ino:${(await stat(file)).ino.toString(16)} `;
-  for (const fd of await readdir(`/proc/${String(pid)}/fd`)) {
-    const target = await readlink(`/proc/${String(pid)}/fd/${fd}`).catch(() => "");
-    if (target !== "anon_inode:inotify") continue;
-    const info = await readFile(`/proc/${String(pid)}/fdinfo/${fd}`, "utf8").catch(() => "");
-    if (info.split("\n").some((line) => line.startsWith("inotify") && line.includes(inode))) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // Issue 11: readiness is the ready record a server prints, never the wording or level of its logs.
@@ -102,56 +87,57 @@ describe("the process supervisor", () => {
     expect(ready.pid).toBe(child.pid);
   });
 
-  // What `pnpm dev` runs for each server: a change to any file the server imported starts it
+  // What `pnpm dev` runs for each server: a change to any file the server loaded starts it
   // again, under the same supervisor, with the new code.
-  it("restarts a watched server when a file it imports changes, and the new code answers", async () => {
-    const folder = await makeScratchFolder("ciba-watched-");
-    try {
-      const bodyModule = path.join(folder, "body.mjs");
-      await writeFile(bodyModule, 'export default "first version";\n');
-      const { output, shown } = shownOutput();
-      const { child, ready } = await start(
-        fixture(
-          { FIXTURE_BODY_MODULE: bodyModule },
-          { runner: { kind: "tsx", watch: true }, output },
-        ),
+  describe("in watch mode (pnpm dev)", () => {
+    let builtDir: string;
+    let devBuild: { stop(): Promise<void> };
+    const watched = (env: Record<string, string>, more: Partial<SuperviseOptions> = {}) =>
+      fixture(env, { runner: { kind: "node", watch: { builtDir } }, ...more });
+
+    beforeAll(async () => {
+      builtDir = await makeScratchFolder("ciba-dev-build-");
+      devBuild = await watchBuild(
+        { "test-supervised-server": ENTRIES["test-supervised-server"] },
+        builtDir,
       );
-      expect(await (await fetch(ready.url)).text()).toBe("first version");
-      // tsx hears of an import from the server after the import, and starts watching the file
-      // a moment later (sooner than a person saves it again). A change before then is not seen,
-      // so the test edits the file once tsx watches it.
-      if (existsSync("/proc/self/fdinfo")) {
-        const tsx = child.pid ?? 0;
-        await vi.waitFor(
-          async () => {
-            expect(await watches(tsx, bodyModule)).toBe(true);
-          },
-          {
-            timeout: 15_000,
-            interval: 20,
-          },
+    });
+    afterAll(async () => {
+      await devBuild.stop();
+    });
+
+    it("restarts a watched server when a file it imports changes, and the new code answers", async () => {
+      const folder = await makeScratchFolder("ciba-watched-");
+      try {
+        const bodyModule = path.join(folder, "body.mjs");
+        await writeFile(bodyModule, 'export default "first version";\n');
+        const { output, shown } = shownOutput();
+        const { child, ready } = await start(
+          watched({ FIXTURE_BODY_MODULE: bodyModule }, { output }),
         );
+        expect(await (await fetch(ready.url)).text()).toBe("first version");
+        await untilWatched(child.pid, bodyModule);
+
+        const restarted = child.waitForLine(parseReadyRecord, 20_000, "a second ready record");
+        await writeFile(bodyModule, 'export default "second version";\n');
+        const again = await restarted;
+
+        expect(again.pid).not.toBe(ready.pid);
+        expect(await (await fetch(again.url)).text()).toBe("second version");
+        expect(child.running).toBe(true);
+        expect(shown()).toMatch(/fixture\s+\|.*Restarting '.*test-supervised-server\.js'/);
+        // The server it replaced is gone, not left listening beside the new one.
+        expect(() => process.kill(ready.pid, 0)).toThrow();
+      } finally {
+        await rm(folder, { recursive: true, force: true });
       }
+    });
 
-      const restarted = child.waitForLine(parseReadyRecord, 20_000, "a second ready record");
-      await writeFile(bodyModule, 'export default "second version";\n');
-      const again = await restarted;
-
-      expect(again.pid).not.toBe(ready.pid);
-      expect(await (await fetch(again.url)).text()).toBe("second version");
-      expect(child.running).toBe(true);
-      expect(shown()).toMatch(/fixture\s+\|.*\[tsx\] change in .*body\.mjs Restarting/);
-      // The server it replaced is gone, not left listening beside the new one.
-      expect(() => process.kill(ready.pid, 0)).toThrow();
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
-  });
-
-  it("stops the whole process group: tsx and the server it started", async () => {
-    const { child, ready } = await start(fixture({}, { runner: { kind: "tsx" } }));
-    expect(ready.pid).not.toBe(child.pid);
-    await child.stop();
-    await expect(fetch(ready.url)).rejects.toThrow();
+    it("stops the whole process group: Node's watcher and the server it started", async () => {
+      const { child, ready } = await start(watched({}));
+      expect(ready.pid).not.toBe(child.pid);
+      await child.stop();
+      await expect(fetch(ready.url)).rejects.toThrow();
+    });
   });
 });

@@ -1,0 +1,177 @@
+/**
+ * `pnpm dev`'s build (`watchBuild` in scripts/build.js) with Node's watch mode, as `pnpm dev`
+ * runs its servers: two servers built from one folder of sources, each run by `node --watch`.
+ * A change starts again exactly the servers whose built files changed, every time; a change that
+ * does not compile is written nowhere, and the servers keep running the last code that did.
+ */
+import { spawn } from "node:child_process";
+import { rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+import { makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
+import type { ReadyRecord } from "@ciba-testbed/shared/node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+import { watchBuild } from "../../scripts/build.js";
+import { untilWatched } from "../support/inotify.js";
+
+const SHARED = (greeting: string) => `import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export function serve(name: string, body: string): void {
+  const server = createServer((_req, res) => res.end(\`${greeting} \${body}\`));
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as AddressInfo;
+    const url = \`http://127.0.0.1:\${port}/\`;
+    console.log(JSON.stringify({ ready: true, pid: process.pid, service: name, url, port }));
+  });
+}
+`;
+
+/** One `node --watch` process and the ready records it printed, one per start of its server. */
+class Watched {
+  readonly starts: ReadyRecord[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private readonly child;
+
+  constructor(file: string) {
+    this.child = spawn(process.execPath, ["--watch", "--watch-preserve-output", file], {
+      detached: true,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    createInterface({ input: this.child.stdout }).on("line", (line) => {
+      const ready = parseReadyRecord(line);
+      if (ready === undefined) return;
+      this.starts.push(ready);
+      for (const wake of this.waiting.splice(0)) wake();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The `count`-th start's ready record, once printed. */
+  async start(count: number): Promise<ReadyRecord> {
+    await vi.waitFor(
+      () => {
+        if (this.starts.length < count) throw new Error(`${count} starts awaited`);
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    return this.starts[count - 1]!;
+  }
+
+  async answer(): Promise<string> {
+    const last = this.starts.at(-1);
+    if (last === undefined) throw new Error("not started");
+    return (await fetch(last.url)).text();
+  }
+
+  stop(): void {
+    if (this.child.pid !== undefined) process.kill(-this.child.pid, "SIGKILL");
+  }
+}
+
+describe("pnpm dev's build, watched, with Node's watch mode", () => {
+  let sources: string;
+  let out: string;
+  let build: { stop(): Promise<void> };
+  const builds: { errors: number; written: string[] }[] = [];
+  const servers: Watched[] = [];
+
+  /** Resolves with the first build after `since` builds that `matches`. */
+  const buildAfter = (
+    since: number,
+    matches: (b: { errors: number; written: string[] }) => boolean,
+  ) =>
+    vi.waitFor(
+      () => {
+        const found = builds.slice(since).find(matches);
+        if (found === undefined) throw new Error("no such build yet");
+        return found;
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+  const edit = async (file: string, text: string) => {
+    const since = builds.length;
+    await writeFile(path.join(sources, file), text);
+    return since;
+  };
+  const fingerprint = async (file: string) => {
+    const info = await stat(path.join(out, file));
+    return [info.ino, info.mtimeMs];
+  };
+
+  beforeAll(async () => {
+    sources = await makeScratchFolder("ciba-dev-sources-");
+    out = await makeScratchFolder("ciba-dev-out-");
+    await writeFile(path.join(sources, "shared.ts"), SHARED("hello"));
+    await writeFile(path.join(sources, "body.ts"), 'export const body = "a1";\n');
+    await writeFile(
+      path.join(sources, "a.ts"),
+      'import { body } from "./body";\nimport { serve } from "./shared";\n\nserve("a", body);\n',
+    );
+    await writeFile(
+      path.join(sources, "b.ts"),
+      'import { serve } from "./shared";\n\nserve("b", "b");\n',
+    );
+    build = await watchBuild(
+      { a: path.join(sources, "a.ts"), b: path.join(sources, "b.ts") },
+      out,
+      (built) => builds.push(built),
+    );
+  });
+
+  afterAll(async () => {
+    for (const server of servers) server.stop();
+    await build.stop();
+    await rm(sources, { recursive: true, force: true });
+  });
+
+  it("starts again only the server whose code changed, at every change, and never from code that does not compile", async () => {
+    const a = new Watched(path.join(out, "a.js"));
+    const b = new Watched(path.join(out, "b.js"));
+    servers.push(a, b);
+    await Promise.all([a.start(1), b.start(1)]);
+    expect([await a.answer(), await b.answer()]).toEqual(["hello a1", "hello b"]);
+    await untilWatched(a.pid, path.join(out, "a.js"));
+    await untilWatched(b.pid, path.join(out, "b.js"));
+    const bBefore = await fingerprint("b.js");
+
+    // The same file changed again and again: each change is seen (Node watches the file it
+    // loaded by its inode, which the build keeps).
+    for (const [n, body] of [
+      [2, "a2"],
+      [3, "a3"],
+    ] as const) {
+      const since = await edit("body.ts", `export const body = "${body}";\n`);
+      const built = await buildAfter(since, (x) => x.written.length > 0);
+      expect(built.written).toContain(path.join(out, "a.js"));
+      expect(built.written).not.toContain(path.join(out, "b.js"));
+      await a.start(n);
+      expect(await a.answer()).toBe(`hello ${body}`);
+    }
+    expect(await fingerprint("b.js")).toEqual(bBefore);
+    expect(b.starts).toHaveLength(1);
+
+    // A change that does not compile: nothing is written, and the server keeps answering.
+    const aBefore = await fingerprint("a.js");
+    const since = await edit("body.ts", 'export const body = "a4;\n');
+    expect(await buildAfter(since, (x) => x.errors > 0)).toEqual({ errors: 1, written: [] });
+    expect(await fingerprint("a.js")).toEqual(aBefore);
+    expect(await a.answer()).toBe("hello a3");
+    expect(a.starts).toHaveLength(3);
+
+    // Fixed: it starts again, with the fixed code.
+    await edit("body.ts", 'export const body = "a4";\n');
+    await a.start(4);
+    expect(await a.answer()).toBe("hello a4");
+
+    // Code both servers share: both start again.
+    await edit("shared.ts", SHARED("hi"));
+    await Promise.all([a.start(5), b.start(2)]);
+    expect([await a.answer(), await b.answer()]).toEqual(["hi a4", "hi b"]);
+  });
+});
