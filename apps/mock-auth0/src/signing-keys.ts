@@ -1,4 +1,4 @@
-import { KeyObject, createPrivateKey, createPublicKey, randomUUID, sign } from "node:crypto";
+import { KeyObject, createPrivateKey, createPublicKey, randomUUID } from "node:crypto";
 import type { JsonWebKey } from "node:crypto";
 import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -7,7 +7,12 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { JWK, JWTPayload } from "jose";
 import { z } from "zod";
 
+import { SigningThread } from "./signing-thread.js";
+
 export const SIGNING_ALG = "RS256";
+
+/** Every signature of this process, made on one thread of its own (see `SigningThread`). */
+const signingThread = new SigningThread();
 /** RS256 keys shorter than this are refused when read from a file (RFC 7518 section 3.3). */
 const MIN_MODULUS_BITS = 2048;
 
@@ -243,24 +248,18 @@ export class SigningKeys {
    * A JWS compact serialization of `claims` (RFC 7515, RS256), byte for byte what jose's
    * `SignJWT` makes with the same header (`alg`, `typ`, `kid`), with the key imported once.
    *
-   * The RSA signature is made on libuv's thread pool (`crypto.sign` with a callback), not on the
-   * event loop. It is the costliest step of a request (about 1 ms of CPU on a 2-core AMD EPYC,
-   * two for a CIBA answer with an ID token), and made on the loop it held up every other request:
-   * under 500 CIBA flows in flight the loop stalled for up to 0.8-1 s while a burst of approved
-   * polls signed their tokens. On the pool the loop keeps answering while another core signs,
-   * and a token answer's two signatures run at once (see `issueUserTokens`). The bench's 500
-   * flows, 6 runs of 5,000 each way, alternating (medians): 1,367 -> 1,700 polls/s, p99 of
-   * pending answers 645 -> 364 ms, of answers that issue tokens 1,094 -> 662 ms, longest event
-   * loop stall 0.83 -> 0.33 s. Same bytes either way: RS256 signatures are deterministic.
+   * The RSA signature is made off the event loop, on the process's signing thread
+   * (`SigningThread`). It is the costliest step of a request (about 1 ms of CPU on a 2-core AMD
+   * EPYC, two for a CIBA answer with an ID token), and made on the loop it held up every other
+   * request: under 500 CIBA flows in flight the loop stalled for up to 0.8-1 s while a burst of
+   * approved polls signed their tokens. It then went to libuv's pool (4 threads), and from there
+   * to one thread of its own; the bench's 500 flows, alternating runs on that machine:
+   * 2,452 -> 2,544 polls/s, p99 of pending answers 201 -> 163 ms, of answers that issue tokens
+   * 432 -> 386 ms. Same bytes either way: RS256 signatures are deterministic.
    */
-  sign(claims: JWTPayload): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const { encodedHeader, privateKey } = this.current;
-      const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims))}`;
-      sign("sha256", Buffer.from(signingInput, "ascii"), privateKey, (error, signature) => {
-        if (error) reject(error);
-        else resolve(`${signingInput}.${signature.toString("base64url")}`);
-      });
-    });
+  async sign(claims: JWTPayload): Promise<string> {
+    const { encodedHeader, privateKey } = this.current;
+    const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims))}`;
+    return `${signingInput}.${await signingThread.sign(signingInput, privateKey)}`;
   }
 }
