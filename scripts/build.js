@@ -361,18 +361,16 @@ export async function watchBuild(
         // entries, in place. Node watches a file it loaded by its inode, so a file renamed over
         // it would end the watching. Node starts a server again 200 ms after the last change it
         // saw, by which time every file of this build is written.
-        const isNew = (/** @type {import("esbuild").OutputFile} */ file) => !written.has(file.path);
-        for (const file of [...changed.filter(isNew), ...changed.filter((f) => !isNew(f))]) {
+        const fresh = changed.filter((file) => !written.has(file.path));
+        const loaded = changed.filter((file) => written.has(file.path));
+        for (const file of fresh) {
           await mkdir(path.dirname(file.path), { recursive: true });
-          if (isNew(file)) {
-            const partial = `${file.path}.partial`;
-            await writeFile(partial, file.contents);
-            await rename(partial, file.path);
-          } else {
-            await writeFile(file.path, file.contents);
-          }
-          written.set(file.path, file.contents);
+          const partial = `${file.path}.partial`;
+          await writeFile(partial, file.contents);
+          await rename(partial, file.path);
         }
+        for (const file of loaded) await writeFile(file.path, file.contents);
+        for (const file of changed) written.set(file.path, file.contents);
         onBuilt({ errors: 0, written: changed.map((file) => file.path) });
       });
     },

@@ -152,7 +152,7 @@ try {
         name: "agent-web",
         script: "apps/agent/src/web/main.ts",
         env: { ...agentEnv, LOG_LEVEL: env.LOG_LEVEL },
-        runner: { kind: "node", watch: { builtDir } },
+        runner: { watch: { builtDir } },
         output: { stream: process.stdout, color: "green" },
       });
       webUrl = web.ready.url;

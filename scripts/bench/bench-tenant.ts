@@ -45,12 +45,12 @@ export async function writeBenchSettings(
 export async function startBenchTenant(options: {
   name: string;
   settingsFile: string;
-  runner?: Extract<Runner, { kind: "node" }>;
+  runner?: Runner;
 }): Promise<BenchTenant> {
   const { child, ready } = await SupervisedChild.start({
     name: options.name,
     script: "apps/mock-auth0/src/main.ts",
-    runner: options.runner ?? { kind: "node" },
+    runner: options.runner ?? {},
     env: {
       // As oidc-provider starts beside it (tenant-processes.ts): no extra CAs to load.
       ...WITHOUT_EXTRA_CA_CERTS,

@@ -192,7 +192,6 @@ export async function measureResourceServer(
       name: "shop-api (bench)",
       script: "scripts/bench/shop-api-bench-server.ts",
       runner: {
-        kind: "node",
         flags: options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [],
       },
       // It stops when its stdin closes, so it cannot outlive this process.

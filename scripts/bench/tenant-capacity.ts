@@ -177,7 +177,6 @@ export async function measureTenantCapacity(
       name: "mock-auth0 (bench)",
       settingsFile,
       runner: {
-        kind: "node",
         flags: [
           "--expose-gc",
           ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),

@@ -122,7 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       script: `apps/${name}/src/main.ts`,
       env: { LOG_LEVEL: logLevel, ...env },
       // One process per server, from the build (or one Node watcher per server).
-      runner: { kind: "node", flags, ...(options.watch ? { watch: options.watch } : {}) },
+      runner: { flags, ...(options.watch ? { watch: options.watch } : {}) },
       ...(options.output ? { output: { stream: options.output, color } } : {}),
     });
     services.push(child);

@@ -27,7 +27,6 @@ export type OutputColor = Parameters<typeof styleText>[0];
  * reach the app through it.
  */
 export interface Runner {
-  kind: "node";
   flags?: string[];
   preload?: string[];
   watch?: { builtDir: string };
@@ -40,7 +39,7 @@ export interface SuperviseOptions {
   script: string;
   /** Added to (or overriding) this process's environment. */
   env?: Record<string, string>;
-  /** `{ kind: "node" }` (the build) unless given. */
+  /** `{}` (the build, no flags) unless given. */
   runner?: Runner;
   /** `pipe` lets `write()` talk to the child; `ignore` (the default) gives it no input. */
   stdin?: "ignore" | "pipe";
@@ -157,7 +156,7 @@ export class SupervisedChild {
   /** Starts the process and returns at once, for a child that prints no ready record. */
   static spawn(options: SuperviseOptions): SupervisedChild {
     installSignalHooks();
-    const [command, args] = commandOf(options.runner ?? { kind: "node" }, options.script);
+    const [command, args] = commandOf(options.runner ?? {}, options.script);
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },

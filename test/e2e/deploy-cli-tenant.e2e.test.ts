@@ -51,7 +51,7 @@ beforeAll(async () => {
   const started = await SupervisedChild.start({
     name: "mock-auth0 (hand-written tenant)",
     script: MAIN,
-    runner: { kind: "node" },
+    runner: {},
     env: {
       MOCK_AUTH0_PORT: "0",
       MOCK_AUTH0_TENANT: TENANT,

@@ -98,7 +98,7 @@ describe("shop-api's migrations on PostgreSQL", () => {
     const child = SupervisedChild.spawn({
       name: "shop-api",
       script: "apps/shop-api/src/main.ts",
-      runner: { kind: "node" },
+      runner: {},
       env: { ...shopApiEnv(tenant, { url }), LOG_LEVEL: "silent" },
     });
     const error = await child.waitForReady(60_000).then(

@@ -83,7 +83,7 @@ describe("the process supervisor", () => {
   });
 
   it("runs a server as one node process, whose pid is the app's", async () => {
-    const { child, ready } = await start(fixture({}, { runner: { kind: "node" } }));
+    const { child, ready } = await start(fixture({}, { runner: {} }));
     expect(ready.pid).toBe(child.pid);
   });
 
@@ -93,7 +93,7 @@ describe("the process supervisor", () => {
     let builtDir: string;
     let devBuild: { stop(): Promise<void> };
     const watched = (env: Record<string, string>, more: Partial<SuperviseOptions> = {}) =>
-      fixture(env, { runner: { kind: "node", watch: { builtDir } }, ...more });
+      fixture(env, { runner: { watch: { builtDir } }, ...more });
 
     beforeAll(async () => {
       builtDir = await makeScratchFolder("ciba-dev-build-");

@@ -96,7 +96,7 @@ export class ShopApiProcess {
       name,
       script: "apps/shop-api/src/main.ts",
       // A test's shop lives for the test, as a stack's throw-away shop does.
-      runner: { kind: "node", flags: [...SHORT_LIVED_SHOP_NODE_FLAGS] },
+      runner: { flags: [...SHORT_LIVED_SHOP_NODE_FLAGS] },
       env: shopApiEnv(tenant, data),
       // A new embedded database runs initdb (WebAssembly) first: seconds on a busy machine.
       readyTimeoutMs: 120_000,
