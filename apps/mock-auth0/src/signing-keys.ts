@@ -7,12 +7,12 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { JWK, JWTPayload } from "jose";
 import { z } from "zod";
 
-import { SigningThread } from "./signing-thread.js";
+import { SigningThreads } from "./signing-thread.js";
 
 export const SIGNING_ALG = "RS256";
 
-/** Every signature of this process, made on one thread of its own (see `SigningThread`). */
-const signingThread = new SigningThread();
+/** Every signature of this process, made on threads of their own (see `SigningThreads`). */
+const signingThreads = new SigningThreads();
 /** RS256 keys shorter than this are refused when read from a file (RFC 7518 section 3.3). */
 const MIN_MODULUS_BITS = 2048;
 
@@ -248,18 +248,19 @@ export class SigningKeys {
    * A JWS compact serialization of `claims` (RFC 7515, RS256), byte for byte what jose's
    * `SignJWT` makes with the same header (`alg`, `typ`, `kid`), with the key imported once.
    *
-   * The RSA signature is made off the event loop, on the process's signing thread
-   * (`SigningThread`). It is the costliest step of a request (about 1 ms of CPU on a 2-core AMD
-   * EPYC, two for a CIBA answer with an ID token), and made on the loop it held up every other
-   * request: under 500 CIBA flows in flight the loop stalled for up to 0.8-1 s while a burst of
-   * approved polls signed their tokens. It then went to libuv's pool (4 threads), and from there
+   * The RSA signature is made off the event loop, on the process's signing threads
+   * (`SigningThreads`). It is the costliest step of a request (about 0.7 ms of CPU on a 2-core
+   * AMD EPYC, two for a CIBA answer with an ID token), and made on the loop it held up every
+   * other request: under 500 CIBA flows in flight the loop stalled for up to 0.8-1 s while a
+   * burst of approved polls signed their tokens. It then went to libuv's pool (4 threads), then
    * to one thread of its own; the bench's 500 flows, alternating runs on that machine:
    * 2,452 -> 2,544 polls/s, p99 of pending answers 201 -> 163 ms, of answers that issue tokens
-   * 432 -> 386 ms. Same bytes either way: RS256 signatures are deterministic.
+   * 432 -> 386 ms; then to two threads (figures at `SigningThreads`). Same bytes either way:
+   * RS256 signatures are deterministic.
    */
   async sign(claims: JWTPayload): Promise<string> {
     const { encodedHeader, privateKey } = this.current;
     const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims))}`;
-    return `${signingInput}.${await signingThread.sign(signingInput, privateKey)}`;
+    return `${signingInput}.${await signingThreads.sign(signingInput, privateKey)}`;
   }
 }
