@@ -7,7 +7,7 @@ import { generateLoad } from "./capacity-load.js";
 import type { Load, LoadSettings } from "./capacity-load.js";
 import { CibaClient } from "./ciba-client.js";
 import { memoryAfterGc } from "./memory-after-gc.js";
-import { mebibytes, residentBytes } from "./rss.js";
+import { cpuMilliseconds, mebibytes, residentBytes } from "./rss.js";
 import { percentile, round } from "./stats.js";
 
 export interface RunSettings extends LoadSettings {
@@ -36,6 +36,13 @@ export interface CapacityRun {
   heapMiB: { before: number; afterGc: number };
   /** CPU time of this (client) process over the load phase, in % of one core. */
   clientCpuPercent: number;
+  /**
+   * CPU time per completed flow, in ms: the tenant's (every thread) and this process's, whose
+   * clients share the machine's cores with it. Steadier from run to run than the latencies,
+   * which follow from it: the load is closed (each flow polls again once answered), so it runs
+   * the machine out of CPU and the latency is what that leaves.
+   */
+  cpuMsPerFlow: { tenant: number; client: number };
   storedRequests: { atEndOfLoad: number; afterRetention: number };
 }
 
@@ -57,8 +64,12 @@ async function storedCount(tenant: BenchTenant): Promise<number> {
   return total;
 }
 
-/** The highest resident memory of `pid` seen while `during` runs, sampled every 200 ms. */
-export async function peakResident<T>(pid: number, floor: number, during: Promise<T>) {
+/**
+ * While `during` runs: the highest resident memory of `pid` seen (sampled every 200 ms, at
+ * least `floor`), and the CPU time it used, in ms (NaN where /proc cannot tell).
+ */
+export async function watchProcess<T>(pid: number, floor: number, during: Promise<T>) {
+  const cpuBefore = await cpuMilliseconds(pid);
   let peak = floor;
   const sampler = setInterval(() => {
     void residentBytes(pid).then((bytes) => {
@@ -71,7 +82,12 @@ export async function peakResident<T>(pid: number, floor: number, during: Promis
   } finally {
     clearInterval(sampler);
   }
-  return { value, peak: Math.max(peak, (await residentBytes(pid)) ?? 0) };
+  const cpuAfter = await cpuMilliseconds(pid);
+  return {
+    value,
+    peak: Math.max(peak, (await residentBytes(pid)) ?? 0),
+    cpuMs: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : cpuAfter - cpuBefore,
+  };
 }
 
 const p99 = (values: number[]) =>
@@ -108,6 +124,7 @@ export function loadFigures(load: Load) {
       ((load.cpu.user + load.cpu.system) / 1000 / (load.end - load.start)) * 100,
       0,
     ),
+    clientCpuMsPerFlow: round((load.cpu.user + load.cpu.system) / 1000 / load.completed, 2),
   };
 }
 
@@ -119,11 +136,11 @@ export async function measureRun(settings: RunSettings, tenant: BenchTenant): Pr
   const client = new CibaClient(tenant.issuer, tenant.ca);
   try {
     const before = await memoryAfterGc(tenant.child, tenant.pid);
-    const { value: load, peak } = await peakResident(
-      tenant.pid,
-      before.rss,
-      generateLoad(client, settings),
-    );
+    const {
+      value: load,
+      peak,
+      cpuMs,
+    } = await watchProcess(tenant.pid, before.rss, generateLoad(client, settings));
     // The clients are gone: their connections must not count as the tenant's state.
     client.close();
 
@@ -134,7 +151,7 @@ export async function measureRun(settings: RunSettings, tenant: BenchTenant): Pr
     const after = (await residentBytes(tenant.pid)) ?? Number.NaN;
     const afterGc = await memoryAfterGc(tenant.child, tenant.pid);
 
-    const { clientCpuPercent, ...figures } = loadFigures(load);
+    const { clientCpuPercent, clientCpuMsPerFlow, ...figures } = loadFigures(load);
     return {
       ...figures,
       rssMiB: {
@@ -145,6 +162,7 @@ export async function measureRun(settings: RunSettings, tenant: BenchTenant): Pr
       },
       heapMiB: { before: mebibytes(before.heapUsed), afterGc: mebibytes(afterGc.heapUsed) },
       clientCpuPercent,
+      cpuMsPerFlow: { tenant: round(cpuMs / load.completed, 2), client: clientCpuMsPerFlow },
       storedRequests: { atEndOfLoad, afterRetention },
     };
   } finally {

@@ -116,6 +116,8 @@ function tenantRows(t: TenantCapacityResult): Row[] {
       )}`,
     ),
     row("   completed flows/s", t.completedFlowsPerSecond),
+    row("   CPU ms per completed flow: the tenant (every thread)", t.cpuMsPerFlow.tenant, "", 2),
+    row("   CPU ms per completed flow: the bench's clients", t.cpuMsPerFlow.client, "", 2),
     single(
       `   answers other than authorization_pending (${t.runs.length} x ${s.flows} flows)`,
       String(t.unexpectedAnswers),
@@ -181,6 +183,14 @@ function versusRows(t: TenantCapacityResult): Row[] {
         "lower",
       ),
       ratioRow("    flows: RSS MiB, peak", t.rssMiB.peak.median, o.peakRssMiB.median, "lower"),
+      // No target: what the flows' latencies and rates follow from, for reading them.
+      [
+        "    flows: tenant CPU ms per completed flow",
+        `${fmt(t.cpuMsPerFlow.tenant.median / o.tenantCpuMsPerFlow.median, 2)}x`,
+        fmt(t.cpuMsPerFlow.tenant.median, 2),
+        fmt(o.tenantCpuMsPerFlow.median, 2),
+        "",
+      ],
       single(
         `    flows: oidc-provider answers other than pending and tokens`,
         String(o.unexpectedAnswers),

@@ -7,7 +7,7 @@ import { ControlClient } from "@ciba-testbed/stack";
 
 import { startBenchTenant, writeBenchSettings } from "./bench-tenant.js";
 import { generateLoad } from "./capacity-load.js";
-import { loadFigures, measureRun, peakResident } from "./capacity-run.js";
+import { loadFigures, measureRun, watchProcess } from "./capacity-run.js";
 import { CibaClient } from "./ciba-client.js";
 import { mebibytes } from "./rss.js";
 import type { CapacityRun, RunSettings } from "./capacity-run.js";
@@ -31,6 +31,8 @@ export interface TenantCapacityResult {
   sustainedPollsPerSecond: Spread;
   tokenP99Ms: Spread;
   completedFlowsPerSecond: Spread;
+  /** CPU time per completed flow, in ms: the tenant's and the bench's clients' (CapacityRun). */
+  cpuMsPerFlow: { tenant: Spread; client: Spread };
   rssMiB: {
     /** The fresh process, after a full collection, before any flow. */
     fresh: number;
@@ -68,9 +70,16 @@ export interface OidcProviderFlows {
   issuedP99Ms: Spread;
   bcAuthorizeP99Ms: Spread;
   peakRssMiB: Spread;
+  /** oidc-provider's CPU time per completed flow, in ms (every thread). */
+  tenantCpuMsPerFlow: Spread;
   unexpectedAnswers: number;
-  runs: ReturnType<typeof loadFigures>[];
+  runs: OidcProviderRun[];
 }
+
+type OidcProviderRun = ReturnType<typeof loadFigures> & {
+  peakRssMiB: number;
+  tenantCpuMsPerFlow: number;
+};
 
 // Heap in use after a full collection differs by a few MiB between runs (JIT code, caches);
 // kept state would grow with every 10,000 flows instead.
@@ -92,6 +101,7 @@ const runLine = (run: CapacityRun) =>
   `RSS ${run.rssMiB.before} -> ${run.rssMiB.peak} -> ${run.rssMiB.after} ` +
   `(${run.rssMiB.afterGc} after GC) MiB, heap after GC ${run.heapMiB.afterGc} MiB, ` +
   `client CPU ${run.clientCpuPercent}%, ` +
+  `CPU ms per flow ${run.cpuMsPerFlow.tenant} (client ${run.cpuMsPerFlow.client}), ` +
   `stored ${run.storedRequests.atEndOfLoad} -> ${run.storedRequests.afterRetention}, ` +
   `unexpected ${JSON.stringify(run.unexpected)}`;
 
@@ -99,7 +109,7 @@ const runLine = (run: CapacityRun) =>
 function summarize(
   options: TenantCapacityOptions,
   runs: CapacityRun[],
-  oidcRuns: (ReturnType<typeof loadFigures> & { peakRssMiB: number })[],
+  oidcRuns: OidcProviderRun[],
   sideBySide: SideBySideResult | undefined,
 ): TenantCapacityResult {
   const unexpectedAnswers = runs.reduce(
@@ -114,6 +124,10 @@ function summarize(
     sustainedPollsPerSecond: spread(runs.map((r) => r.sustainedPollsPerSecond)),
     tokenP99Ms: spread(runs.map((r) => r.tokenP99Ms)),
     completedFlowsPerSecond: spread(runs.map((r) => r.completedFlowsPerSecond)),
+    cpuMsPerFlow: {
+      tenant: spread(runs.map((r) => r.cpuMsPerFlow.tenant)),
+      client: spread(runs.map((r) => r.cpuMsPerFlow.client)),
+    },
     rssMiB: {
       fresh: runs[0]?.rssMiB.before ?? Number.NaN,
       peak: spread(runs.map((r) => r.rssMiB.peak)),
@@ -132,6 +146,7 @@ function summarize(
       issuedP99Ms: spread(oidcRuns.map((r) => r.issuedP99Ms)),
       bcAuthorizeP99Ms: spread(oidcRuns.map((r) => r.bcAuthorizeP99Ms)),
       peakRssMiB: spread(oidcRuns.map((r) => r.peakRssMiB)),
+      tenantCpuMsPerFlow: spread(oidcRuns.map((r) => r.tenantCpuMsPerFlow)),
       unexpectedAnswers: oidcRuns.reduce(
         (sum, run) => sum + Object.values(run.unexpected).reduce((a, b) => a + b, 0),
         0,
@@ -185,7 +200,7 @@ export async function measureTenantCapacity(
       },
     });
     const runs: CapacityRun[] = [];
-    const oidcRuns: (ReturnType<typeof loadFigures> & { peakRssMiB: number })[] = [];
+    const oidcRuns: OidcProviderRun[] = [];
     try {
       const oidcCerts = path.join(dir, "certs-oidc-provider");
       await ensureLocalCertificates(oidcCerts);
@@ -205,17 +220,22 @@ export async function measureTenantCapacity(
           // The same flows against oidc-provider, right after.
           const client = new CibaClient(oidcProvider.issuer, oidcCa);
           try {
-            const { value: load, peak } = await peakResident(
-              oidcProvider.pid,
-              0,
-              generateLoad(client, options),
-            );
-            const figures = { ...loadFigures(load), peakRssMiB: mebibytes(peak) };
+            const {
+              value: load,
+              peak,
+              cpuMs,
+            } = await watchProcess(oidcProvider.pid, 0, generateLoad(client, options));
+            const figures = {
+              ...loadFigures(load),
+              peakRssMiB: mebibytes(peak),
+              tenantCpuMsPerFlow: round(cpuMs / load.completed, 2),
+            };
             oidcRuns.push(figures);
             options.log(
               `  run ${i}/${options.runs} oidc-provider: ${figures.completed} flows, ` +
                 `${figures.sustainedPollsPerSecond} polls/s, pending p99 ${figures.pendingP99Ms} ms, ` +
                 `token issued p99 ${figures.issuedP99Ms} ms, RSS peak ${figures.peakRssMiB} MiB, ` +
+                `CPU ms per flow ${figures.tenantCpuMsPerFlow} (client ${figures.clientCpuMsPerFlow}), ` +
                 `unexpected ${JSON.stringify(figures.unexpected)}`,
             );
           } finally {

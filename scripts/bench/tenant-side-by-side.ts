@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
 
 import { writeBenchSettings } from "./bench-tenant.js";
-import { peakResident } from "./capacity-run.js";
+import { watchProcess } from "./capacity-run.js";
 import { CibaClient } from "./ciba-client.js";
 import type { TenantAnswer } from "./ciba-client.js";
 import { mebibytes, residentBytes } from "./rss.js";
@@ -309,7 +309,7 @@ export async function measureSideBySide(options: SideBySideOptions): Promise<Sid
         for (const side of inTurn(i)) {
           const tenant = running[sides.indexOf(side)];
           if (!tenant) throw new Error("a tenant did not start");
-          const { value, peak } = await peakResident(
+          const { value, peak } = await watchProcess(
             tenant.pid,
             side.peakRss,
             (async () => {
