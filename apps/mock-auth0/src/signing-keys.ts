@@ -249,7 +249,7 @@ export class SigningKeys {
    * `SignJWT` makes with the same header (`alg`, `typ`, `kid`), with the key imported once.
    *
    * The RSA signature is made off the event loop, on the process's signing threads
-   * (`SigningThreads`). It is the costliest step of a request (about 0.7 ms of CPU on a 2-core
+   * (`SigningThreads`). It is the costliest step of a request (0.7-1.1 ms of CPU on a 2-core
    * AMD EPYC, two for a CIBA answer with an ID token), and made on the loop it held up every
    * other request: under 500 CIBA flows in flight the loop stalled for up to 0.8-1 s while a
    * burst of approved polls signed their tokens. It then went to libuv's pool (4 threads), then
