@@ -7,7 +7,7 @@ import { generateLoad } from "./capacity-load.js";
 import type { Load, LoadSettings } from "./capacity-load.js";
 import { CibaClient } from "./ciba-client.js";
 import { memoryAfterGc } from "./memory-after-gc.js";
-import { cpuMilliseconds, mebibytes, residentBytes } from "./rss.js";
+import { cpuSecondsOf, mebibytes, residentBytes } from "./rss.js";
 import { percentile, round } from "./stats.js";
 
 export interface RunSettings extends LoadSettings {
@@ -69,7 +69,7 @@ async function storedCount(tenant: BenchTenant): Promise<number> {
  * least `floor`), and the CPU time it used, in ms (NaN where /proc cannot tell).
  */
 export async function watchProcess<T>(pid: number, floor: number, during: Promise<T>) {
-  const cpuBefore = await cpuMilliseconds(pid);
+  const cpuBefore = await cpuSecondsOf(pid);
   let peak = floor;
   const sampler = setInterval(() => {
     void residentBytes(pid).then((bytes) => {
@@ -82,11 +82,11 @@ export async function watchProcess<T>(pid: number, floor: number, during: Promis
   } finally {
     clearInterval(sampler);
   }
-  const cpuAfter = await cpuMilliseconds(pid);
+  const cpuAfter = await cpuSecondsOf(pid);
   return {
     value,
     peak: Math.max(peak, (await residentBytes(pid)) ?? 0),
-    cpuMs: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : cpuAfter - cpuBefore,
+    cpuMs: (cpuAfter - cpuBefore) * 1000,
   };
 }
 

@@ -6,6 +6,7 @@ import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import autocannon from "autocannon";
 import { z } from "zod";
 
+import { cpuSecondsOf } from "./rss.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
@@ -146,22 +147,6 @@ async function load(
     statusCodes,
     serverCpuUsPerRequest: Number.NaN,
   };
-}
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ): 100 on Linux. */
-const USER_HZ = 100;
-
-/** CPU seconds (user + system) the process has used so far, from /proc; NaN elsewhere. */
-async function cpuSecondsOf(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 const failedRun = (run: LoadRun) => run.non2xx > 0 || run.errors > 0 || run.ok === 0;

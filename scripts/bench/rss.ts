@@ -11,19 +11,19 @@ export async function residentBytes(pid: number): Promise<number | undefined> {
   }
 }
 
-/**
- * CPU time another process has used, all its threads, in ms, from /proc/<pid>/stat (Linux;
- * undefined elsewhere): `utime` and `stime`, in the kernel's clock ticks of 10 ms (USER_HZ is
- * 100 wherever Node runs on Linux).
- */
-export async function cpuMilliseconds(pid: number): Promise<number | undefined> {
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ): 100 on Linux. */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc; NaN elsewhere. */
+export async function cpuSecondsOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // The command name, in parentheses, may hold spaces: the fields after it are split.
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
   } catch {
-    return undefined;
+    return Number.NaN;
   }
 }
 
