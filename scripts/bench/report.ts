@@ -143,15 +143,26 @@ function tenantRows(t: TenantCapacityResult): Row[] {
 }
 
 /** mock-auth0 / oidc-provider, with the verdict against `target` (`>=` or `<=` 1.0). */
-function ratioRow(figure: string, mock: number, oidc: number, better: "higher" | "lower"): Row {
+/**
+ * mock-auth0's figure over oidc-provider's, held to 1.0x on the side that is `better`; with
+ * `better` "none" the row has no target (a figure for reading the others). Each figure is
+ * printed with `digits` decimals (one below 10, none above, unless given).
+ */
+function ratioRow(
+  figure: string,
+  mock: number,
+  oidc: number,
+  better: "higher" | "lower" | "none",
+  digits?: number,
+): Row {
   const r = mock / oidc;
   const met = better === "higher" ? r >= 1 : r <= 1;
   return [
     figure,
     `${fmt(r, 2)}x`,
-    fmt(mock, mock < 10 ? 1 : 0),
-    fmt(oidc, oidc < 10 ? 1 : 0),
-    `${better === "higher" ? ">=" : "<="} 1.0x: ${verdict(met)}`,
+    fmt(mock, digits ?? (mock < 10 ? 1 : 0)),
+    fmt(oidc, digits ?? (oidc < 10 ? 1 : 0)),
+    better === "none" ? "" : `${better === "higher" ? ">=" : "<="} 1.0x: ${verdict(met)}`,
   ];
 }
 
@@ -184,13 +195,13 @@ function versusRows(t: TenantCapacityResult): Row[] {
       ),
       ratioRow("    flows: RSS MiB, peak", t.rssMiB.peak.median, o.peakRssMiB.median, "lower"),
       // No target: what the flows' latencies and rates follow from, for reading them.
-      [
+      ratioRow(
         "    flows: tenant CPU ms per completed flow",
-        `${fmt(t.cpuMsPerFlow.tenant.median / o.tenantCpuMsPerFlow.median, 2)}x`,
-        fmt(t.cpuMsPerFlow.tenant.median, 2),
-        fmt(o.tenantCpuMsPerFlow.median, 2),
-        "",
-      ],
+        t.cpuMsPerFlow.tenant.median,
+        o.tenantCpuMsPerFlow.median,
+        "none",
+        2,
+      ),
       single(
         `    flows: oidc-provider answers other than pending and tokens`,
         String(o.unexpectedAnswers),
