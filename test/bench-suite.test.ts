@@ -1,13 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { describeMachine } from "../scripts/bench/machine.js";
 import { renderTable } from "../scripts/bench/report.js";
-import { SUITE_TARGET_SECONDS, summarizeSuite } from "../scripts/bench/suite-time.js";
+import { waitedChildrenCpuSeconds } from "../scripts/bench/rss.js";
+import { SUITE_TARGET_SECONDS, summarizeSuite, timed } from "../scripts/bench/suite-time.js";
 import type { SuiteResult, SuiteRun } from "../scripts/bench/suite-time.js";
 
-function run(totalSeconds: number, exitCodes: Record<string, number> = {}): SuiteRun {
+function run(
+  totalSeconds: number,
+  exitCodes: Record<string, number> = {},
+  cpuSeconds = totalSeconds * 1.8,
+): SuiteRun {
   return {
     totalSeconds,
+    cpuSeconds,
     steps: { build: 0.5, check: 5, "format:check": 4, vitest: totalSeconds - 0.5 },
     exitCodes: { build: 0, check: 0, "format:check": 0, vitest: 0, ...exitCodes },
     tests: { passed: 10, failed: 0, files: 2 },
@@ -16,8 +22,8 @@ function run(totalSeconds: number, exitCodes: Record<string, number> = {}): Suit
   };
 }
 
-/** The target cell of the table's total row. */
-function verdictOf(suiteTime: SuiteResult): string | undefined {
+/** The cells of the table's row whose figure starts with `figure`: median, min, max, target. */
+function cellsOf(suiteTime: SuiteResult, figure: string): string[] | undefined {
   const table = renderTable({
     startedAt: new Date(0).toISOString(),
     wallSeconds: 1,
@@ -27,9 +33,23 @@ function verdictOf(suiteTime: SuiteResult): string | undefined {
   });
   return table
     .split("\n")
-    .find((line) => line.startsWith("| 4. pnpm test total s "))
-    ?.split("|")[5]
-    ?.trim();
+    .find((line) => line.startsWith(`| ${figure}`))
+    ?.split("|")
+    .slice(2, 6)
+    .map((cell) => cell.trim());
+}
+
+/** The target cell of the table's total row. */
+const verdictOf = (suiteTime: SuiteResult) => cellsOf(suiteTime, "4. pnpm test total s ")?.[3];
+
+/** A Node process that uses `ms` of CPU, after starting one like it when `child` is set. */
+function burner(ms: number, child?: number): string[] {
+  const script = `
+    const { spawnSync } = require("node:child_process");
+    ${child === undefined ? "" : `spawnSync(process.execPath, ["-e", ${JSON.stringify(`const t = process.cpuUsage(); for (let u = process.cpuUsage(t); u.user + u.system < ${String(child * 1000)}; u = process.cpuUsage(t));`)}]);`}
+    const t = process.cpuUsage();
+    for (let u = process.cpuUsage(t); u.user + u.system < ${String(ms * 1000)}; u = process.cpuUsage(t));`;
+  return ["-e", script];
 }
 
 describe("pnpm bench --with-suite", () => {
@@ -43,6 +63,48 @@ describe("pnpm bench --with-suite", () => {
     const fast = summarizeSuite([run(58), run(189), run(60)]);
     expect(fast.targets.met).toBe(true);
     expect(verdictOf(fast)).toBe("<= 60: met");
+  });
+
+  it("reports the CPU of every process of the runs, and the shortest run that CPU allows", () => {
+    const result = summarizeSuite([run(100, {}, 180), run(120, {}, 192), run(90, {}, 171)], 2);
+    expect(result.cpuSeconds).toMatchObject({ median: 180, min: 171, max: 192 });
+    expect(cellsOf(result, "   CPU s, every process of the run")).toEqual([
+      "180.0",
+      "171.0",
+      "192.0",
+      "",
+    ]);
+    expect(cellsOf(result, "   CPU s / 2 cores: the shortest this work can run here")).toEqual([
+      "90.0",
+      "85.5",
+      "96.0",
+      "",
+    ]);
+    expect(cellsOf(result, "   cores busy (CPU / (total x 2))")).toEqual([
+      "0.90",
+      "0.80",
+      "0.95",
+      "",
+    ]);
+  });
+
+  it("counts the CPU of a step's processes and of the processes they waited for", async () => {
+    const before = await waitedChildrenCpuSeconds();
+    const step = await timed(process.execPath, burner(200, 200));
+    const used = (await waitedChildrenCpuSeconds()) - before;
+    expect(step).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(used).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it("stops a step that runs past its time and says so", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const step = timed(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {}, 60_000);
+      vi.advanceTimersByTime(60_000);
+      expect(await step).toMatchObject({ exitCode: 128, timedOut: true });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("never calls a run that failed a check fast", () => {

@@ -320,6 +320,22 @@ function suiteRows(s: SuiteResult): Row[] {
       `<= ${s.targets.atMostSeconds}: ${verdict(s.targets.met)}`,
       1,
     ),
+    // What the suite costs whatever the machine's speed, and what that leaves to win: a run
+    // can take no less than its CPU time over the cores, and the cores' busy share says how
+    // close it comes.
+    row("   CPU s, every process of the run", s.cpuSeconds, "", 1),
+    row(
+      `   CPU s / ${String(s.cores)} cores: the shortest this work can run here`,
+      spread(s.runs.map((r) => r.cpuSeconds / s.cores)),
+      "",
+      1,
+    ),
+    row(
+      `   cores busy (CPU / (total x ${String(s.cores)}))`,
+      spread(s.runs.map((r) => r.cpuSeconds / (r.totalSeconds * s.cores))),
+      "",
+      2,
+    ),
     ...Object.entries(s.steps).map(([name, spreadOfStep]) =>
       row(`   ${name} s`, spreadOfStep, "", 1),
     ),

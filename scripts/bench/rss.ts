@@ -27,4 +27,21 @@ export async function cpuSecondsOf(pid: number | undefined): Promise<number> {
   }
 }
 
+/**
+ * CPU seconds (user + system) of every process this one has started and waited for, and of
+ * the processes those waited for in turn, from /proc/self/stat (Linux); NaN elsewhere. Node
+ * waits for each child it spawns, so around a `pnpm test` it counts the whole tree: the
+ * checks, Vitest and its workers, and every server, agent and browser the tests started.
+ */
+export async function waitedChildrenCpuSeconds(): Promise<number> {
+  try {
+    const stat = await readFile("/proc/self/stat", "utf8");
+    // cutime is field 16 and cstime 17 (proc(5)), counted as cpuSecondsOf counts.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export const mebibytes = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;

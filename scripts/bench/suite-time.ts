@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { z } from "zod";
 
 import { TEST_CHECKS, scriptStep, withWorkspaceBinaries } from "../test-steps.js";
+import { waitedChildrenCpuSeconds } from "./rss.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
@@ -23,16 +24,28 @@ export interface SuiteFile {
 
 export interface SuiteRun {
   totalSeconds: number;
+  /**
+   * CPU seconds of every process of the run (the build check, the checks, Vitest, its workers
+   * and everything the tests started); NaN where /proc cannot tell.
+   */
+  cpuSeconds: number;
   steps: Record<string, number>;
   exitCodes: Record<string, number>;
   tests: { passed: number; failed: number; files: number };
-  /** Each failed test: its file, its full name and the first line of its first failure. */
+  /**
+   * Each failed test (its file, its full name and the first line of its first failure), and
+   * each step stopped for running past SUITE_STEP_TIMEOUT_MS.
+   */
   failures: string[];
   slowestFiles: SuiteFile[];
 }
 
 export interface SuiteResult {
   totalSeconds: Spread;
+  /** The runs' CPU seconds (`SuiteRun.cpuSeconds`). */
+  cpuSeconds: Spread;
+  /** The machine's cores: a run's CPU seconds over these is the least time it could take. */
+  cores: number;
   /** Met when every run passed and the median run took at most `atMostSeconds`. */
   targets: { atMostSeconds: number; met: boolean };
   steps: Record<string, Spread>;
@@ -45,7 +58,12 @@ export interface SuiteResult {
 // `pnpm test` (scripts/test.ts) makes sure build/ is current, then runs its checks and vitest
 // all at once, each as it does (test-steps.ts): the total is the build check's time plus the
 // slowest of the three, and each one's own time says where it goes.
-const SUITE_TIMEOUT_MS = 5 * 60_000;
+//
+// Each step is stopped after SUITE_STEP_TIMEOUT_MS: a bound for a run that hangs, well above the
+// slowest run seen, so that a slow machine gets its figure. A cold `pnpm test` (nothing cached:
+// the first run in a clean clone) took up to 337 s on a 2-core AMD EPYC VM, and a bound of 5
+// minutes would stop Vitest there before it reported.
+export const SUITE_STEP_TIMEOUT_MS = 15 * 60_000;
 /** `pnpm test` in at most a minute on two cores: every CI job of a team that uses it pays it. */
 export const SUITE_TARGET_SECONDS = 60;
 
@@ -72,34 +90,56 @@ const vitestReport = z.object({
 
 const firstLine = (text: string | undefined) => (text ?? "").trim().split("\n")[0] ?? "";
 
-function timed(
+/** Runs one step of `pnpm test` in the repository, and kills it when it runs past `timeoutMs`. */
+export function timed(
   command: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; shell?: boolean } = {},
-): Promise<{ seconds: number; exitCode: number }> {
+  timeoutMs = SUITE_STEP_TIMEOUT_MS,
+): Promise<{ seconds: number; exitCode: number; timedOut: boolean }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, cwd: REPO_ROOT, stdio: "ignore" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), SUITE_TIMEOUT_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
       resolve({
         seconds: round((performance.now() - started) / 1000, 1),
         exitCode: code ?? (signal === null ? 1 : 128),
+        timedOut,
       });
     });
   });
 }
 
+type VitestReport = z.infer<typeof vitestReport>;
+
+/** Vitest's JSON report, or none when Vitest wrote none (it was stopped, or it crashed). */
+async function readVitestReport(file: string): Promise<VitestReport | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  return vitestReport.parse(JSON.parse(text));
+}
+
 async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   const steps: Record<string, number> = {};
   const exitCodes: Record<string, number> = {};
+  const stopped: string[] = [];
+  // Never the last run's report: a Vitest that is stopped writes none.
+  const reportFile = path.join(dir, "vitest.json");
+  await rm(reportFile, { force: true });
+  const cpuBefore = await waitedChildrenCpuSeconds();
   const started = performance.now();
   const build = await timed("pnpm", ["build"]);
-  steps.build = build.seconds;
-  exitCodes.build = build.exitCode;
-  const reportFile = path.join(dir, "vitest.json");
   const [checks, tests] = await Promise.all([
     Promise.all(
       TEST_CHECKS.map(async (name) => {
@@ -112,13 +152,27 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
     }),
   ]);
   const totalSeconds = round((performance.now() - started) / 1000, 1);
-  for (const { name, seconds, exitCode } of checks) {
-    steps[name] = seconds;
-    exitCodes[name] = exitCode;
+  const cpuSeconds = round((await waitedChildrenCpuSeconds()) - cpuBefore, 1);
+  for (const step of [{ name: "build", ...build }, ...checks, { name: "vitest", ...tests }]) {
+    steps[step.name] = step.seconds;
+    exitCodes[step.name] = step.exitCode;
+    if (step.timedOut) {
+      stopped.push(`${step.name}: stopped after ${String(step.seconds)} s`);
+    }
   }
-  steps.vitest = tests.seconds;
-  exitCodes.vitest = tests.exitCode;
-  const report = vitestReport.parse(JSON.parse(await readFile(reportFile, "utf8")));
+  const report = await readVitestReport(reportFile);
+  if (report === undefined) {
+    return {
+      totalSeconds,
+      cpuSeconds,
+      steps,
+      exitCodes,
+      tests: { passed: 0, failed: 0, files: 0 },
+      failures:
+        stopped.length > 0 ? stopped : [`vitest: wrote no report (exit ${String(tests.exitCode)})`],
+      slowestFiles: [],
+    };
+  }
   const slowestFiles = report.testResults
     .map((result) => ({
       file: path.relative(REPO_ROOT, result.name),
@@ -128,6 +182,7 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
     .slice(0, options.slowest);
   return {
     totalSeconds,
+    cpuSeconds,
     steps,
     exitCodes,
     tests: {
@@ -135,27 +190,32 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
       failed: report.numFailedTests,
       files: report.testResults.length,
     },
-    failures: report.testResults.flatMap((result) => {
-      const file = path.relative(REPO_ROOT, result.name);
-      const failed = result.assertionResults
-        .filter((test) => test.status === "failed")
-        .map((test) => `${file} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
-      return failed.length === 0 && result.message
-        ? [`${file}: ${firstLine(result.message)}`]
-        : failed;
-    }),
+    failures: [
+      ...stopped,
+      ...report.testResults.flatMap((result) => {
+        const file = path.relative(REPO_ROOT, result.name);
+        const failed = result.assertionResults
+          .filter((test) => test.status === "failed")
+          .map((test) => `${file} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+        return failed.length === 0 && result.message
+          ? [`${file}: ${firstLine(result.message)}`]
+          : failed;
+      }),
+    ],
     slowestFiles,
   };
 }
 
 /** The runs' figures: each step's spread, the median run's slowest files, and the target. */
-export function summarizeSuite(runs: SuiteRun[]): SuiteResult {
+export function summarizeSuite(runs: SuiteRun[], cores = availableParallelism()): SuiteResult {
   const totals = spread(runs.map((r) => r.totalSeconds));
   const medianRun = runs.find((r) => r.totalSeconds === totals.median) ?? runs[0];
   const stepNames = Object.keys(runs[0]?.steps ?? {});
   const failed = runs.some((r) => Object.values(r.exitCodes).some((code) => code !== 0));
   return {
     totalSeconds: totals,
+    cpuSeconds: spread(runs.map((r) => r.cpuSeconds)),
+    cores,
     targets: {
       atMostSeconds: SUITE_TARGET_SECONDS,
       met: !failed && totals.median <= SUITE_TARGET_SECONDS,
@@ -180,7 +240,9 @@ export async function measureSuite(options: SuiteOptions): Promise<SuiteResult> 
       options.log(
         `  run ${i}/${options.runs}: ${run.totalSeconds} s (${Object.entries(run.steps)
           .map(([name, seconds]) => `${name} ${seconds} s`)
-          .join(", ")}), ${run.tests.passed} tests passed, ${run.tests.failed} failed`,
+          .join(
+            ", ",
+          )}), ${run.cpuSeconds} s of CPU, ${run.tests.passed} tests passed, ${run.tests.failed} failed`,
       );
       for (const failure of run.failures) options.log(`    failed: ${failure}`);
     }
