@@ -18,6 +18,10 @@ const WORKER_NODE_FLAGS = ["--single-threaded-gc", "--max-semi-space-size=32"];
 // JUNIT_REPORT=<file> adds a JUnit XML report for CI systems, next to the usual output.
 const junit = process.env.JUNIT_REPORT;
 
+// SUITE_CPU_FILE=<file> (`pnpm bench --with-suite` sets it): the CPU time of each test file,
+// a JSON line each (test/support/cpu-per-file.ts).
+const setupFiles = process.env.SUITE_CPU_FILE ? ["test/support/cpu-per-file.ts"] : [];
+
 export default defineConfig({
   test: {
     // Processes start from the build (scripts/build.js): rebuilt first when a source changed.
@@ -66,6 +70,7 @@ export default defineConfig({
           // not the code.
           testTimeout: 20_000,
           isolate: false,
+          setupFiles,
           // The shop-api's files open PGlite; a worker lives no longer than a throw-away shop.
           execArgv: [...WORKER_NODE_FLAGS, ...SHORT_LIVED_SHOP_NODE_FLAGS],
         },
@@ -78,6 +83,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           testTimeout: 20_000,
           isolate: false,
+          setupFiles,
           execArgv: WORKER_NODE_FLAGS,
         },
       },
@@ -88,6 +94,7 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ["test/**/*.test.ts"],
           isolate: false,
+          setupFiles,
           execArgv: WORKER_NODE_FLAGS,
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -1,3 +1,10 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { REPO_ROOT } from "@ciba-testbed/stack";
 import { describe, expect, it, vi } from "vitest";
 
 import { describeMachine } from "../scripts/bench/machine.js";
@@ -5,6 +12,7 @@ import { renderTable } from "../scripts/bench/report.js";
 import { waitedChildrenCpuSeconds } from "../scripts/bench/rss.js";
 import { SUITE_TARGET_SECONDS, summarizeSuite, timed } from "../scripts/bench/suite-time.js";
 import type { SuiteResult, SuiteRun } from "../scripts/bench/suite-time.js";
+import type { FileCpu } from "./support/cpu-per-file.js";
 
 function run(
   totalSeconds: number,
@@ -19,6 +27,14 @@ function run(
     tests: { passed: 10, failed: 0, files: 2 },
     failures: [],
     slowestFiles: [{ file: `test/${String(totalSeconds)}.test.ts`, seconds: totalSeconds / 2 }],
+    filesCpuSeconds: cpuSeconds * 0.8,
+    heaviestFiles: [
+      {
+        file: `test/${String(totalSeconds)}-heavy.test.ts`,
+        seconds: cpuSeconds / 4,
+        processSeconds: cpuSeconds / 5,
+      },
+    ],
   };
 }
 
@@ -86,14 +102,51 @@ describe("pnpm bench --with-suite", () => {
       "0.95",
       "",
     ]);
+    // Where it goes: the test files' share, and the heaviest files of the median run.
+    expect(cellsOf(result, "   test files' CPU s")).toEqual(["144.0", "136.8", "153.6", ""]);
+    expect(
+      cellsOf(result, "   heavy file: test/100-heavy.test.ts, CPU s (36.0 in its processes)"),
+    ).toEqual(["45.0", "", "", ""]);
   });
 
   it("counts the CPU of a step's processes and of the processes they waited for", async () => {
-    const before = await waitedChildrenCpuSeconds();
+    const before = waitedChildrenCpuSeconds();
     const step = await timed(process.execPath, burner(200, 200));
-    const used = (await waitedChildrenCpuSeconds()) - before;
+    const used = waitedChildrenCpuSeconds() - before;
     expect(step).toMatchObject({ exitCode: 0, timedOut: false });
     expect(used).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it("counts each test file's CPU: its worker's, and its processes' once the file stopped them", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "bench-cpu-per-file-"));
+    try {
+      const cpuFile = path.join(dir, "cpu.jsonl");
+      // The fixture uses 200 ms of its worker's CPU in a test, and starts a process in its
+      // beforeAll that uses 300 ms and runs until its afterAll stops it.
+      await promisify(execFile)(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, "node_modules/vitest/vitest.mjs"),
+          "run",
+          "--config",
+          "test/fixtures/cpu-per-file/vitest.config.ts",
+        ],
+        { cwd: REPO_ROOT, env: { ...process.env, SUITE_CPU_FILE: cpuFile } },
+      );
+      const lines = (await readFile(cpuFile, "utf8")).trim().split("\n");
+      const files = lines.map((line) => JSON.parse(line) as FileCpu);
+      expect(files).toEqual([
+        {
+          file: "test/fixtures/cpu-per-file/burns.fixture.ts",
+          ownMs: expect.any(Number),
+          childrenMs: expect.any(Number),
+        },
+      ]);
+      expect(files[0]?.ownMs).toBeGreaterThanOrEqual(200);
+      expect(files[0]?.childrenMs).toBeGreaterThanOrEqual(300);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("stops a step that runs past its time and says so", async () => {

@@ -340,6 +340,18 @@ function suiteRows(s: SuiteResult): Row[] {
       row(`   ${name} s`, spreadOfStep, "", 1),
     ),
     ...s.slowestFiles.map((f) => single(`   slow file: ${f.file} s`, f.seconds.toFixed(1))),
+    row(
+      "   test files' CPU s (their workers' and the processes they started)",
+      s.filesCpuSeconds,
+      "",
+      1,
+    ),
+    ...s.heaviestFiles.map((f) =>
+      single(
+        `   heavy file: ${f.file}, CPU s (${f.processSeconds.toFixed(1)} in its processes)`,
+        f.seconds.toFixed(1),
+      ),
+    ),
   ];
 }
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { z } from "zod";
 
+import type { FileCpu } from "../../test/support/cpu-per-file.js";
 import { TEST_CHECKS, scriptStep, withWorkspaceBinaries } from "../test-steps.js";
 import { waitedChildrenCpuSeconds } from "./rss.js";
 import { round, spread } from "./stats.js";
@@ -20,6 +21,15 @@ export interface SuiteOptions {
 export interface SuiteFile {
   file: string;
   seconds: number;
+}
+
+/** What one test file cost in CPU (test/support/cpu-per-file.ts), in seconds. */
+export interface SuiteFileCpu {
+  file: string;
+  /** Its worker's and its processes' together. */
+  seconds: number;
+  /** The processes it started and waited for: agents, servers, browsers, npm. */
+  processSeconds: number;
 }
 
 export interface SuiteRun {
@@ -38,6 +48,10 @@ export interface SuiteRun {
    */
   failures: string[];
   slowestFiles: SuiteFile[];
+  /** The test files' CPU together (their workers' and their processes'). */
+  filesCpuSeconds: number;
+  /** The test files that cost the most CPU, the most first. */
+  heaviestFiles: SuiteFileCpu[];
 }
 
 export interface SuiteResult {
@@ -51,6 +65,10 @@ export interface SuiteResult {
   steps: Record<string, Spread>;
   /** The slowest test files of the run whose total was the median. */
   slowestFiles: SuiteFile[];
+  /** The test files' CPU together (`SuiteRun.filesCpuSeconds`). */
+  filesCpuSeconds: Spread;
+  /** The test files that cost the most CPU in the run whose total was the median. */
+  heaviestFiles: SuiteFileCpu[];
   failed: boolean;
   runs: SuiteRun[];
 }
@@ -119,6 +137,39 @@ export function timed(
 
 type VitestReport = z.infer<typeof vitestReport>;
 
+const fileCpu = z.object({
+  file: z.string(),
+  ownMs: z.number(),
+  childrenMs: z.number(),
+}) satisfies z.ZodType<FileCpu>;
+
+/**
+ * The CPU the test files cost (`SUITE_CPU_FILE`, one JSON line per file): all together, and
+ * the `count` heaviest.
+ */
+async function readFilesCpu(
+  file: string,
+  count: number,
+): Promise<{ total: number; heaviest: SuiteFileCpu[] }> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  const files = text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => fileCpu.parse(JSON.parse(line)))
+    .map((f) => ({
+      file: f.file,
+      seconds: round((f.ownMs + f.childrenMs) / 1000, 1),
+      processSeconds: round(f.childrenMs / 1000, 1),
+    }));
+  return {
+    total: round(
+      files.reduce((sum, f) => sum + f.seconds, 0),
+      1,
+    ),
+    heaviest: files.sort((a, b) => b.seconds - a.seconds).slice(0, count),
+  };
+}
+
 /** Vitest's JSON report, or none when Vitest wrote none (it was stopped, or it crashed). */
 async function readVitestReport(file: string): Promise<VitestReport | undefined> {
   let text: string;
@@ -134,10 +185,11 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   const steps: Record<string, number> = {};
   const exitCodes: Record<string, number> = {};
   const stopped: string[] = [];
-  // Never the last run's report: a Vitest that is stopped writes none.
+  // Never the last run's reports: a Vitest that is stopped writes none.
   const reportFile = path.join(dir, "vitest.json");
-  await rm(reportFile, { force: true });
-  const cpuBefore = await waitedChildrenCpuSeconds();
+  const cpuFile = path.join(dir, "cpu-per-file.jsonl");
+  await Promise.all([reportFile, cpuFile].map((file) => rm(file, { force: true })));
+  const cpuBefore = waitedChildrenCpuSeconds();
   const started = performance.now();
   const build = await timed("pnpm", ["build"]);
   const [checks, tests] = await Promise.all([
@@ -148,11 +200,11 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
       }),
     ),
     timed("vitest", ["run", "--reporter=json", `--outputFile=${reportFile}`], {
-      env: withWorkspaceBinaries(),
+      env: { ...withWorkspaceBinaries(), SUITE_CPU_FILE: cpuFile },
     }),
   ]);
   const totalSeconds = round((performance.now() - started) / 1000, 1);
-  const cpuSeconds = round((await waitedChildrenCpuSeconds()) - cpuBefore, 1);
+  const cpuSeconds = round(waitedChildrenCpuSeconds() - cpuBefore, 1);
   for (const step of [{ name: "build", ...build }, ...checks, { name: "vitest", ...tests }]) {
     steps[step.name] = step.seconds;
     exitCodes[step.name] = step.exitCode;
@@ -160,11 +212,14 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
       stopped.push(`${step.name}: stopped after ${String(step.seconds)} s`);
     }
   }
+  const filesCpu = await readFilesCpu(cpuFile, options.slowest);
   const report = await readVitestReport(reportFile);
   if (report === undefined) {
     return {
       totalSeconds,
       cpuSeconds,
+      filesCpuSeconds: filesCpu.total,
+      heaviestFiles: filesCpu.heaviest,
       steps,
       exitCodes,
       tests: { passed: 0, failed: 0, files: 0 },
@@ -183,6 +238,8 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   return {
     totalSeconds,
     cpuSeconds,
+    filesCpuSeconds: filesCpu.total,
+    heaviestFiles: filesCpu.heaviest,
     steps,
     exitCodes,
     tests: {
@@ -224,6 +281,8 @@ export function summarizeSuite(runs: SuiteRun[], cores = availableParallelism())
       stepNames.map((name) => [name, spread(runs.map((r) => r.steps[name] ?? Number.NaN))]),
     ),
     slowestFiles: medianRun?.slowestFiles ?? [],
+    filesCpuSeconds: spread(runs.map((r) => r.filesCpuSeconds)),
+    heaviestFiles: medianRun?.heaviestFiles ?? [],
     failed,
     runs,
   };
