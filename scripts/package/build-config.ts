@@ -22,6 +22,13 @@ export const bundleFieldSchema = z
      * same place under `dist/`, where the bundle's `import.meta.url` mapping looks for them.
      */
     assets: z.array(z.string()).default([]),
+    /**
+     * Folders the build makes, for the code to read at run time: the folder (relative to the
+     * repository, placed under `dist/` as an asset is) -> the module (relative to the package)
+     * whose named export `generate(folder)` fills it. For what the package can compute from
+     * its dependencies but should not at every start of a fresh install.
+     */
+    generated: z.record(z.string()).default({}),
   })
   .strict();
 

@@ -11,6 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import { build } from "esbuild";
@@ -108,6 +109,41 @@ async function buildLibrary(): Promise<Metafile[]> {
   return [metafileOf(esm), metafileOf(cjs)];
 }
 
+/**
+ * Fills the package's generated folders (`bundle.generated`): each module bundled into `dist/`
+ * as the package's code is, so that it finds its dependencies as the packed bin will, then
+ * imported and its `generate(folder)` called; the bundle itself is removed. Returns what the
+ * bundles read, for the build's record.
+ */
+async function generateFolders(): Promise<Metafile[]> {
+  const read: Metafile[] = [];
+  for (const [folder, module] of Object.entries(field.generated)) {
+    const outfile = path.join(dist, `.generate-${String(read.length)}.mjs`);
+    const result = await build({
+      ...common,
+      entryPoints: [path.join(packageDir, module)],
+      outfile,
+      format: "esm",
+      banner: {
+        js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
+      },
+    });
+    try {
+      const { generate } = (await import(pathToFileURL(outfile).href)) as {
+        generate?: (folder: string) => unknown;
+      };
+      if (typeof generate !== "function") {
+        throw new Error(`${module} (bundle.generated) exports no generate(folder) function`);
+      }
+      await generate(path.join(dist, folder));
+    } finally {
+      rmSync(outfile, { force: true });
+    }
+    read.push(metafileOf(result));
+  }
+  return read;
+}
+
 // `pnpm pack` again with nothing changed packs the dist/ it built before.
 const stateFile = path.join(
   BUILD_DIR,
@@ -124,6 +160,7 @@ const metafiles = values.library ? await buildLibrary() : await buildServer();
 for (const asset of field.assets) {
   cpSync(path.join(REPO_ROOT, asset), path.join(dist, asset), { recursive: true });
 }
+const generators = await generateFolders();
 cpSync(path.join(REPO_ROOT, "LICENSE"), path.join(dist, "LICENSE"));
 const packages = bundledPackages(
   {
@@ -136,7 +173,7 @@ writeFileSync(path.join(dist, "THIRD-PARTY-NOTICES.txt"), noticeText(manifest.na
 
 state.record(
   [
-    ...metafiles.flatMap((metafile) =>
+    ...[...metafiles, ...generators].flatMap((metafile) =>
       Object.keys(metafile.inputs).map((input) => path.resolve(packageDir, input)),
     ),
     ...field.assets.flatMap((asset) => filesUnder(path.join(REPO_ROOT, asset))),

@@ -16,6 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -54,6 +55,34 @@ function agentVersions(): string[] {
     readFileSync(path.join(REPO_ROOT, "apps/agent/package.json"), "utf8"),
   ) as { dependencies: Record<string, string> };
   return QUICKSTART_DEPENDENCIES.map((name) => `${name}@${manifest.dependencies[name] ?? "?"}`);
+}
+
+/**
+ * Starts the installed bin `name` with `--port 0 --ready-file`, runs `use` with its ready
+ * record once it is written, then stops it.
+ */
+async function withReadyBin(
+  name: string,
+  use: (ready: Record<string, unknown>, pid: number | undefined) => unknown,
+): Promise<void> {
+  const readyFile = path.join(appDir, `${name}.ready.json`);
+  rmSync(readyFile, { force: true });
+  const child = execFile(
+    process.execPath,
+    [`node_modules/.bin/${name}`, "--port", "0", "--ready-file", readyFile],
+    { cwd: appDir, env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "silent" } },
+  );
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(readyFile) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await use(JSON.parse(readFileSync(readyFile, "utf8")) as Record<string, unknown>, child.pid);
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
 }
 
 /** Runs `node <args>` in the agent's folder with only PATH from this environment. */
@@ -131,26 +160,30 @@ describe("the packed packages, installed with npm outside the workspace", () => 
   );
 
   it("model-server: its bin writes the ready record to --ready-file", async () => {
-    const readyFile = path.join(appDir, "model-server.ready.json");
-    const child = execFile(
-      process.execPath,
-      ["node_modules/.bin/model-server", "--port", "0", "--ready-file", readyFile],
-      { cwd: appDir, env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "silent" } },
-    );
-    try {
-      const deadline = Date.now() + 20_000;
-      while (!existsSync(readyFile) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const ready = JSON.parse(readFileSync(readyFile, "utf8"));
-      expect(ready).toMatchObject({ ready: true, service: "model-server", pid: child.pid });
+    await withReadyBin("model-server", async (ready, pid) => {
+      expect(ready).toMatchObject({ ready: true, service: "model-server", pid });
       const models = await fetch(`${ready.baseURL as string}/models`, {
         headers: { authorization: "Bearer test" },
       });
       expect(models.status).toBe(200);
-    } finally {
-      child.kill("SIGTERM");
-    }
+    });
+  });
+
+  it("mock-auth0: carries the pinned Deploy CLI's schema, so no tenant of a fresh install loads the Deploy CLI to get it", async () => {
+    const installed = path.join(appDir, "node_modules/@ciba-testbed/mock-auth0");
+    const deployCli = createRequire(path.join(installed, "package.json")).resolve(
+      "auth0-deploy-cli/package.json",
+    );
+    const { version } = JSON.parse(readFileSync(deployCli, "utf8")) as { version: string };
+    const dist = path.join(installed, "dist/apps/mock-auth0");
+    expect(existsSync(path.join(dist, "deploy-cli-schema", version, "index.json"))).toBe(true);
+
+    // Its reference tenant, validated against that schema at start.
+    await withReadyBin("mock-auth0", (ready) => {
+      expect(ready).toMatchObject({ ready: true, service: "mock-auth0" });
+    });
+    // Loading the Deploy CLI's schema module would have written it to its cache here.
+    expect(existsSync(path.join(dist, "node_modules/.cache/deploy-cli-schema"))).toBe(false);
   });
 
   it("the quickstart agent, tested with the testkit: approve, deny, expiry, no answer, interrupt", async () => {

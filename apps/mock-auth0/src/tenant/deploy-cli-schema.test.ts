@@ -1,11 +1,19 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { deployCliAjv } from "./deploy-cli.js";
+import { DEPLOY_CLI_VERSION, deployCliAjv } from "./deploy-cli.js";
 import { schemaValidations } from "./accepted-data.js";
-import { deployCliSchemaProblems, packageSchema, sliceSchema } from "./deploy-cli-schema.js";
+import {
+  deployCliSchemaProblems,
+  packageSchema,
+  sliceSchema,
+  writeDeployCliSchema,
+} from "./deploy-cli-schema.js";
 import { keywordReplace } from "./keywords.js";
 
 const SAMPLES: Record<string, unknown>[] = [
@@ -108,6 +116,29 @@ describe("the Deploy CLI's schema, as mock-auth0 applies it", () => {
     // Without `remember` (a tenant made in a test), nothing is looked up.
     expect(deployCliSchemaProblems(data)).toEqual([]);
     expect(schemaValidations()).toBe(before + 2);
+  });
+
+  it("writes the schema as the published package carries it: an index and a file per section", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "deploy-cli-schema-"));
+    try {
+      const dir = writeDeployCliSchema(root);
+      expect(dir).toBe(path.join(root, DEPLOY_CLI_VERSION));
+      const read = (name: string) => readFileSync(path.join(dir, `${name}.json`), "utf8");
+      const { properties, ...rest } = packageSchema();
+      const sections = properties as Record<string, unknown>;
+      expect(JSON.parse(read("index"))).toEqual({
+        root: rest,
+        sections: Object.keys(sections),
+      });
+      expect(readdirSync(dir).sort()).toEqual(
+        ["index", ...Object.keys(sections)].map((name) => `${name}.json`).sort(),
+      );
+      for (const [name, schema] of Object.entries(sections)) {
+        expect(read(name), name).toBe(JSON.stringify(schema));
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("validates refused data, and data JSON cannot stand for, every time", () => {

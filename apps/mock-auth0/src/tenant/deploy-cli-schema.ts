@@ -25,16 +25,31 @@ interface SchemaIndex {
 
 /**
  * Loading the Deploy CLI's schema module costs most of a second (it loads every handler and
- * the Management SDK), and the whole schema is 8 MB (`prompts` alone compiles in seconds). So
- * the schema is written once per installed version into node_modules/.cache, one file per
- * top-level section, and each validation compiles only what the file uses (see `sliceSchema`).
+ * the Management SDK; 2.4 s of CPU on a 2-core AMD EPYC), and the whole schema is 8 MB
+ * (`prompts` alone compiles in seconds). So the schema is written once per installed version
+ * into node_modules/.cache, one file per top-level section, and each validation compiles only
+ * what the file uses (see `sliceSchema`).
  */
 const CACHE_DIR = path.join(
   fileURLToPath(new URL("../../node_modules/.cache/deploy-cli-schema/", import.meta.url)),
   `${DEPLOY_CLI_VERSION}-${createHash("sha256").update(DEPLOY_CLI_DIR).digest("hex").slice(0, 12)}`,
 );
 
+/**
+ * The same files, as the published package carries them for the Deploy CLI version it was
+ * built with (`writeDeployCliSchema`, run by its build: package.json `bundle.generated`), so
+ * that the first tenant started from a fresh install (every CI job's `npm ci`) does not load
+ * the Deploy CLI to get its schema. Used only when the installed Deploy CLI is that version
+ * (the package pins it exactly); the workspace has none and uses the cache.
+ */
+const SHIPPED_DIR = path.join(
+  fileURLToPath(new URL("../../deploy-cli-schema/", import.meta.url)),
+  DEPLOY_CLI_VERSION,
+);
+
 let index: SchemaIndex | undefined;
+/** The folder `index` was read from, which holds its sections too. */
+let indexDir: string | undefined;
 const sections = new Map<string, Schema>();
 let fullSchema: Schema | undefined;
 
@@ -48,47 +63,78 @@ function writeAtomically(file: string, text: string): void {
   renameSync(temp, file);
 }
 
+/** The schema split into its files: the index, and one per top-level section. */
+function splitSchema(schema: Schema): { index: SchemaIndex; sections: Record<string, Schema> } {
+  const { properties, ...root } = schema;
+  const all = properties as Record<string, Schema>;
+  return { index: { root, sections: Object.keys(all) }, sections: all };
+}
+
+/** Writes the schema's files into `dir`, the index last: its presence means all are there. */
+function writeSchemaFiles(dir: string, schema: Schema): void {
+  const split = splitSchema(schema);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, sectionSchema] of Object.entries(split.sections)) {
+    writeAtomically(path.join(dir, `${name}.json`), JSON.stringify(sectionSchema));
+  }
+  writeAtomically(path.join(dir, "index.json"), JSON.stringify(split.index));
+}
+
+/**
+ * Writes the installed Deploy CLI's schema into `<root>/<its version>`, as the published
+ * package carries it (`SHIPPED_DIR`); returns that folder.
+ */
+export function writeDeployCliSchema(root: string): string {
+  const dir = path.join(root, DEPLOY_CLI_VERSION);
+  writeSchemaFiles(dir, loadDeployCliSchema());
+  return dir;
+}
+
 /** Loads the package's schema, and writes the cache; a read-only disk only costs speed. */
 function fromPackage(): SchemaIndex {
   fullSchema ??= loadDeployCliSchema();
-  const { properties, ...root } = fullSchema;
-  const all = properties as Record<string, Schema>;
-  for (const [name, schema] of Object.entries(all)) sections.set(name, schema);
-  const built: SchemaIndex = { root, sections: Object.keys(all) };
+  const split = splitSchema(fullSchema);
+  for (const [name, schema] of Object.entries(split.sections)) sections.set(name, schema);
   try {
-    mkdirSync(CACHE_DIR, { recursive: true });
-    for (const [name, schema] of Object.entries(all)) {
-      writeAtomically(path.join(CACHE_DIR, `${name}.json`), JSON.stringify(schema));
-    }
-    // Written last: its presence means every section is there.
-    writeAtomically(path.join(CACHE_DIR, "index.json"), JSON.stringify(built));
+    writeSchemaFiles(CACHE_DIR, fullSchema);
   } catch {
     // Not cached: the next process loads the package again.
   }
-  return built;
+  return split.index;
 }
 
 function schemaIndex(): SchemaIndex {
   if (index) return index;
-  try {
-    index = JSON.parse(readFileSync(path.join(CACHE_DIR, "index.json"), "utf8")) as SchemaIndex;
-  } catch {
-    index = fromPackage();
+  for (const dir of [CACHE_DIR, SHIPPED_DIR]) {
+    try {
+      index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8")) as SchemaIndex;
+      indexDir = dir;
+      return index;
+    } catch {
+      // Not there: the next place.
+    }
   }
+  index = fromPackage();
   return index;
 }
 
-function section(name: string): Schema {
-  let schema = sections.get(name);
-  if (!schema) {
-    try {
-      schema = JSON.parse(readFileSync(path.join(CACHE_DIR, `${name}.json`), "utf8")) as Schema;
-    } catch {
-      fromPackage();
-      schema = sections.get(name) ?? {};
-    }
-    sections.set(name, schema);
+/** A section's file in `dir`, if it is there. */
+function readSection(dir: string | undefined, name: string): Schema | undefined {
+  if (dir === undefined) return undefined;
+  try {
+    return JSON.parse(readFileSync(path.join(dir, `${name}.json`), "utf8")) as Schema;
+  } catch {
+    return undefined;
   }
+}
+
+function section(name: string): Schema {
+  let schema = sections.get(name) ?? readSection(indexDir, name);
+  if (!schema) {
+    fromPackage();
+    schema = sections.get(name) ?? {};
+  }
+  sections.set(name, schema);
   return schema;
 }
 
