@@ -186,6 +186,44 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     expect(existsSync(path.join(dist, "node_modules/.cache/deploy-cli-schema"))).toBe(false);
   });
 
+  it("shop-api: starts a new database from the empty cluster it carries, not initdb", async () => {
+    const installed = path.join(appDir, "node_modules/@ciba-testbed/shop-api");
+    writeFileSync(
+      path.join(appDir, "new-shop-database.js"),
+      `import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { startTestbed } from "@ciba-testbed/testkit";
+
+const logs = new PassThrough();
+let text = "";
+logs.on("data", (chunk) => (text += chunk));
+const database = path.join(mkdtempSync(path.join(tmpdir(), "ciba-new-shop-")), "db");
+const testbed = await startTestbed({ logLevel: "info", logs, shop: { database } });
+const orders = await testbed.shop.orders();
+await testbed.stop();
+const ready = text.split("\\n").find((line) => line.includes('"database ready"'));
+console.log(JSON.stringify({ orders, ready: JSON.parse(ready.slice(ready.indexOf("{"))) }));
+`,
+    );
+    const { stdout } = await node(["new-shop-database.js"]);
+    const { orders, ready } = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    // npm puts the shop's PGlite at the top of node_modules: nothing else asks for another.
+    const { version } = JSON.parse(
+      readFileSync(path.join(appDir, "node_modules/@electric-sql/pglite/package.json"), "utf8"),
+    ) as { version: string };
+    expect(ready).toMatchObject({
+      kind: "embedded",
+      createdFrom: path.join(
+        installed,
+        "dist/apps/shop-api/empty-cluster",
+        `pglite-${version}.tar.gz`,
+      ),
+    });
+    expect(orders).toEqual([]);
+  });
+
   it("the quickstart agent, tested with the testkit: approve, deny, expiry, no answer, interrupt", async () => {
     const { stdout } = await node(["scenarios.js"]);
     const run = JSON.parse(stdout.trim().split("\n").at(-1)!);

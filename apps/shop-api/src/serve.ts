@@ -64,6 +64,8 @@ export async function serve(config: ShopApiConfig, options: { reset: boolean }):
     {
       database: opened.database.where,
       kind: config.database.kind,
+      // A new embedded database loaded from the package's empty cluster instead of initdb.
+      createdFrom: opened.database.createdFrom,
       migrated: opened.migrated,
       reset: options.reset,
     },

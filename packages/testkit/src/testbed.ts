@@ -126,8 +126,9 @@ function referenceTenant(mockAuth0Dir: string): string {
 }
 
 /**
- * An empty shop's database for one testbed. A new embedded database costs seconds (PGlite runs
- * initdb); a copy of one made once opens in a fraction of that. The copy comes from a template
+ * An empty shop's database for one testbed. A new embedded database costs seconds (PGlite loads
+ * the empty cluster the published shop carries, or runs initdb); a copy of one made once opens
+ * in a fraction of that. The copy comes from a template
  * made by this very build of the shop (keyed by its bin's content) and kept in the temporary
  * folder; `makeTemplate` starts a shop on the given folder and stops it. The shop's source
  * (inside the ciba-testbed repository) changes too often to key: it gets `:memory:`. `into`
