@@ -78,6 +78,7 @@ async function withReadyBin(
     while (!existsSync(readyFile) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    if (!existsSync(readyFile)) throw new Error(`${name} wrote no ready record within 20 s`);
     await use(JSON.parse(readFileSync(readyFile, "utf8")) as Record<string, unknown>, child.pid);
   } finally {
     child.kill("SIGTERM");
