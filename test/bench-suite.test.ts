@@ -121,8 +121,8 @@ describe("pnpm bench --with-suite", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "bench-cpu-per-file-"));
     try {
       const cpuFile = path.join(dir, "cpu.jsonl");
-      // The fixture uses 200 ms of its worker's CPU in a test, and starts a process in its
-      // beforeAll that uses 300 ms and runs until its afterAll stops it.
+      // The fixture uses 200 ms of its worker's CPU in a test, and starts a process that uses
+      // 300 ms and runs until the file's afterAll stops it.
       await promisify(execFile)(
         process.execPath,
         [
