@@ -15,14 +15,21 @@ export async function residentBytes(pid: number): Promise<number | undefined> {
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ): 100 on Linux. */
 const USER_HZ = 100;
 
+/**
+ * Seconds from two clock-tick fields of a /proc/<pid>/stat text, numbered as proc(5) does:
+ * counted after the command name, which may hold spaces (the state is field 3).
+ */
+function statSeconds(stat: string, first: number, second: number): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[first - 3]) + Number(fields[second - 3])) / USER_HZ;
+}
+
 /** CPU seconds (user + system, every thread) a process has used so far, from /proc; NaN elsewhere. */
 export async function cpuSecondsOf(pid: number | undefined): Promise<number> {
   if (pid === undefined) return Number.NaN;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    // utime and stime.
+    return statSeconds(await readFile(`/proc/${pid}/stat`, "utf8"), 14, 15);
   } catch {
     return Number.NaN;
   }
@@ -36,10 +43,8 @@ export async function cpuSecondsOf(pid: number | undefined): Promise<number> {
  */
 export function waitedChildrenCpuSeconds(): number {
   try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    // cutime is field 16 and cstime 17 (proc(5)), counted as cpuSecondsOf counts.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[13]) + Number(fields[14])) / USER_HZ;
+    // cutime and cstime.
+    return statSeconds(readFileSync("/proc/self/stat", "utf8"), 16, 17);
   } catch {
     return Number.NaN;
   }

@@ -213,15 +213,19 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
     }
   }
   const filesCpu = await readFilesCpu(cpuFile, options.slowest);
+  // What the run measured whether or not Vitest reported.
+  const measured = {
+    totalSeconds,
+    cpuSeconds,
+    filesCpuSeconds: filesCpu.total,
+    heaviestFiles: filesCpu.heaviest,
+    steps,
+    exitCodes,
+  };
   const report = await readVitestReport(reportFile);
   if (report === undefined) {
     return {
-      totalSeconds,
-      cpuSeconds,
-      filesCpuSeconds: filesCpu.total,
-      heaviestFiles: filesCpu.heaviest,
-      steps,
-      exitCodes,
+      ...measured,
       tests: { passed: 0, failed: 0, files: 0 },
       failures:
         stopped.length > 0 ? stopped : [`vitest: wrote no report (exit ${String(tests.exitCode)})`],
@@ -236,12 +240,7 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
     .sort((a, b) => b.seconds - a.seconds)
     .slice(0, options.slowest);
   return {
-    totalSeconds,
-    cpuSeconds,
-    filesCpuSeconds: filesCpu.total,
-    heaviestFiles: filesCpu.heaviest,
-    steps,
-    exitCodes,
+    ...measured,
     tests: {
       passed: report.numPassedTests,
       failed: report.numFailedTests,
