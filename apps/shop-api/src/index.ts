@@ -11,7 +11,7 @@ export { DEFAULT_DATABASE_DIR } from "./config.js";
 export { openShopStore } from "./store/open-shop-store.js";
 export type { OpenShopStoreOptions, OpenedShopStore } from "./store/open-shop-store.js";
 export { IN_MEMORY, type DatabaseConfig } from "./store/database-config.js";
-export { DatabaseOpenError, openDatabase } from "./store/open-database.js";
+export { DatabaseOpenError, createEmptyDatabase, openDatabase } from "./store/open-database.js";
 export type { ShopDatabase } from "./store/open-database.js";
 export { DataDirInUseError } from "./store/data-dir-lock.js";
 export { MIGRATIONS, MigrationError, migrateToLatest, resetDatabase } from "./store/migrations.js";

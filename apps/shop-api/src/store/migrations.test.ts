@@ -55,6 +55,37 @@ describe("migrations (embedded database)", { timeout: 120_000 }, () => {
     }
   });
 
+  it("leave a current database as they find it, and migrate one a migration behind", async () => {
+    const database = await blankDatabase();
+    try {
+      await migrateToLatest(database.db);
+      // Kysely's Migrator makes its lock table whenever it runs: a current database is only read.
+      await sql`drop table shop_migrations_lock`.execute(database.db);
+      expect(await migrateToLatest(database.db)).toEqual([]);
+      expect(await tables(database.db)).toEqual(["shop_migrations", "shop_orders", "shop_stock"]);
+
+      const next: Record<string, Migration> = {
+        ...MIGRATIONS,
+        "9999_next": {
+          async up(db) {
+            await db.schema.createTable("shop_next").addColumn("a", "integer").execute();
+          },
+        },
+      };
+      expect(await migrateToLatest(database.db, next)).toEqual(["9999_next"]);
+      expect(await tables(database.db)).toEqual([
+        "shop_migrations",
+        "shop_migrations_lock",
+        "shop_next",
+        "shop_orders",
+        "shop_stock",
+      ]);
+      expect(await migrateToLatest(database.db, next)).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it("undo a failed migration whole, naming it", async () => {
     const database = await blankDatabase();
     try {
