@@ -66,12 +66,23 @@ export const AGENT_CLI_BUNDLE = /** @type {const} */ ({
 });
 
 /**
- * Entries that run without Node's `--enable-source-maps`: short-lived processes started many
- * times, where Node parsing source maps for stacks nobody prints (web streams format one each
- * time a reader is released) costs a fifth of the run's CPU. Their crashes are printed mapped
- * (`mapStacksOfCrashes` in @ciba-testbed/shared/node).
+ * Entries that run without Node's `--enable-source-maps`: processes started many times, where
+ * Node parsing source maps for stacks nobody prints costs much of their CPU. The agent CLI: web
+ * streams format a stack each time a reader is released, a fifth of a run's CPU. shop-api: Node
+ * reads the map of every file it loads, PGlite's 1.2 MB among them, at every start (a stack's
+ * shop started for 1.34 s of CPU with them, 1.20 s without, and was ready 0.1 s sooner). Their
+ * crashes are printed mapped (`mapStacksOfCrashes` in @ciba-testbed/shared/node), and the shop
+ * maps the stacks it logs (`serializeError` in its logging.ts).
  */
-export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (new Set(["agent"]));
+export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (
+  new Set(["agent", "shop-api"])
+);
+
+/** Node's flags for the source maps of the built file that runs `script` (see LAZY_SOURCE_MAPS). */
+export function sourceMapFlags(/** @type {string} */ script) {
+  const name = path.basename(builtFileOf(script), ".js");
+  return LAZY_SOURCE_MAPS.has(/** @type {EntryName} */ (name)) ? [] : ["--enable-source-maps"];
+}
 
 /**
  * Left to Node: packages that find their own files at run time (wasm, workers, native

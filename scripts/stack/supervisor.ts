@@ -9,7 +9,7 @@ import { killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { prettyFactory } from "pino-pretty";
 
-import { builtFileOf } from "../build.js";
+import { builtFileOf, sourceMapFlags } from "../build.js";
 import { REPO_ROOT } from "./repo-root.js";
 
 /** A `styleText` colour for a child's log prefix. */
@@ -17,7 +17,8 @@ export type OutputColor = Parameters<typeof styleText>[0];
 
 /**
  * How the entry point runs: `node <flags> --enable-source-maps build/<entry>.js`, the built file
- * of `script` (see scripts/build.js), one process whose pid is the app's, so Node flags
+ * of `script` (see scripts/build.js; without `--enable-source-maps` for an entry that maps its
+ * stacks itself: `sourceMapFlags`), one process whose pid is the app's, so Node flags
  * (`--cpu-prof`, `--expose-gc`) and signals reach the app itself. `preload` scripts are built
  * entries too.
  *
@@ -113,7 +114,7 @@ function commandOf(runner: Runner, script: string): [string, string[]] {
     [
       ...watch,
       ...(runner.flags ?? []),
-      "--enable-source-maps",
+      ...sourceMapFlags(script),
       ...preload,
       builtFileOf(script, dir),
     ],

@@ -5,6 +5,7 @@ import { freePort } from "@ciba-testbed/shared/node";
 import { startStack } from "@ciba-testbed/stack";
 import type { Stack } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import { builtEntry } from "../../scripts/build.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 function portIsFree(port: number): Promise<boolean> {
@@ -106,6 +107,19 @@ describe("the stack launcher", () => {
       const [tenant, shop] = stack.services;
       expect(extraCasOf(tenant?.pid)).toBe("");
       expect(extraCasOf(shop?.pid)).toBe(stack.caCertPath);
+    },
+  );
+
+  // The command line each process started with, as Linux keeps it.
+  it.runIf(existsSync("/proc/self/cmdline"))(
+    "starts the shop without Node's source maps (it maps the stacks it prints), the tenant with them",
+    () => {
+      const argsOf = (pid: number | undefined) =>
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const [tenant, shop] = stack.services;
+      expect(argsOf(tenant?.pid)).toContain("--enable-source-maps");
+      expect(argsOf(shop?.pid)).toContain(builtEntry("shop-api"));
+      expect(argsOf(shop?.pid)).not.toContain("--enable-source-maps");
     },
   );
 

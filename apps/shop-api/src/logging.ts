@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+import { sourceMappedStack } from "@ciba-testbed/shared/node";
 import { pino } from "pino";
-import type { DestinationStream, LevelWithSilent, Logger } from "pino";
+import type { DestinationStream, LevelWithSilent, Logger, SerializedError } from "pino";
 import { pinoHttp } from "pino-http";
 import type { HttpLogger } from "pino-http";
 
@@ -18,8 +19,25 @@ const REDACT_PATHS = [
   "*.client_secret",
 ];
 
+/**
+ * pino's error serializer, with the stack pointing at the TypeScript sources when Node does not
+ * map stacks itself: shop-api runs from its build without `--enable-source-maps`
+ * (LAZY_SOURCE_MAPS in scripts/build.js), so a stack is mapped only when an error is logged.
+ */
+export function serializeError(error: Error): SerializedError {
+  const serialized = pino.stdSerializers.err(error);
+  if (!process.sourceMapsEnabled && typeof serialized.stack === "string") {
+    serialized.stack = sourceMappedStack(serialized.stack);
+  }
+  return serialized;
+}
+
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACT_PATHS, censor: "[Redacted]" } };
+  const options = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
+    serializers: { err: serializeError },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 
@@ -68,7 +86,7 @@ export function httpLogger(logger: Logger): HttpLogger {
         userAgent: req.headers["user-agent"],
       }),
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
     customLogLevel: (_req, res, error) => {
       if (error || res.statusCode >= 500) return "error";

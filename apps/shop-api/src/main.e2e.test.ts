@@ -11,7 +11,7 @@ import {
 } from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { builtEntry } from "../../../scripts/build.js";
+import { builtEntry, sourceMapFlags } from "../../../scripts/build.js";
 import { emptyShopDatabase } from "../../../scripts/stack/shop-database.js";
 import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
 import type { TestIssuer } from "./test-support/test-issuer.js";
@@ -41,7 +41,8 @@ interface Started {
 }
 
 function startMain(env: Record<string, string>, args: string[] = []): Started {
-  const flags = [...SHORT_LIVED_SHOP_NODE_FLAGS, "--enable-source-maps"];
+  // As the stack starts it: the shop maps the stacks it prints itself.
+  const flags = [...SHORT_LIVED_SHOP_NODE_FLAGS, ...sourceMapFlags("apps/shop-api/src/main.ts")];
   const child = spawn(process.execPath, [...flags, builtEntry("shop-api"), ...args], {
     cwd: PACKAGE_DIR,
     env: {

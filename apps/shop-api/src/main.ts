@@ -1,7 +1,11 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { environmentTrustingLocalCa, restartWith } from "@ciba-testbed/shared/node";
+import {
+  environmentTrustingLocalCa,
+  mapStacksOfCrashes,
+  restartWith,
+} from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 
@@ -53,4 +57,7 @@ async function main(): Promise<void> {
   await serve(config, options);
 }
 
+// Started without --enable-source-maps (LAZY_SOURCE_MAPS in scripts/build.js): a crash's stack
+// is mapped to the TypeScript sources when it is printed, as the stacks the shop logs are.
+mapStacksOfCrashes();
 await main();

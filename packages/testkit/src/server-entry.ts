@@ -23,6 +23,13 @@ export interface ServerEntry {
 const requireHere = createRequire(import.meta.url);
 
 /**
+ * The servers that map the stacks they print themselves, so their workspace build runs without
+ * `--enable-source-maps` (LAZY_SOURCE_MAPS in scripts/build.js): Node would read the source map
+ * of every file the shop loads at each start.
+ */
+const MAPS_OWN_STACKS: ReadonlySet<ServerName> = new Set(["shop-api"]);
+
+/**
  * The server's bin, found through its package's `./bin` export: compiled JavaScript that plain
  * Node runs when the package is installed from the registry or a tarball; inside the
  * ciba-testbed repository, the repository's build of its TypeScript source (tsx without one).
@@ -48,7 +55,7 @@ export function serverEntry(name: ServerName, nodeFlags: readonly string[] = [])
   if (existsSync(built)) {
     return {
       command: process.execPath,
-      args: [...nodeFlags, "--enable-source-maps", built],
+      args: [...nodeFlags, ...(MAPS_OWN_STACKS.has(name) ? [] : ["--enable-source-maps"]), built],
       packageDir,
     };
   }
