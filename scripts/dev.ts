@@ -102,8 +102,7 @@ const env = readEnv(
 );
 const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
-const { SHORT_LIVED_SHOP_NODE_FLAGS, makeScratchFolder } =
-  await import("@ciba-testbed/shared/node");
+const { makeScratchFolder } = await import("@ciba-testbed/shared/node");
 const { ENTRIES, watchBuild } = await import("./build.js");
 
 /**
@@ -142,7 +141,7 @@ try {
     // Yet V8's baseline WebAssembly compiler alone: the shop starts again at every change of its
     // sources and serves a person's purchases, never a load, so the optimising tier would cost
     // about 0.9 s of CPU at every start and pay it back never.
-    shopApiNodeFlags: SHORT_LIVED_SHOP_NODE_FLAGS,
+    shopApiShortLived: true,
     // The quickstart's web app (`pnpm agent serve`, AGENT_PORT, default 3000: the tenant's
     // callback is http://localhost:3000/auth/callback), restarted on change like the others.
     // It starts beside the shop (on the default ports, or any but 0): neither waits for the

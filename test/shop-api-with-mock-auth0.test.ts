@@ -49,6 +49,7 @@ describe("shop-api with tokens from mock-auth0", () => {
       requireAuthorizationDetails: true,
       logLevel: "silent",
       database: { kind: "embedded", location: database.folder },
+      shortLived: false,
     };
     const catalog = new Catalog();
     store = await openShopStore(config.database, catalog);

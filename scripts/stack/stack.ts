@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_NODE_FLAGS, WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_ENV, WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
 
 import { ControlClient } from "./control-client.js";
 import { REPO_ROOT } from "./repo-root.js";
@@ -50,10 +50,10 @@ export interface StackOptions {
    */
   shopApiData?: "memory" | "persistent";
   /**
-   * Node flags for shop-api. By default a `memory` shop gets SHORT_LIVED_SHOP_NODE_FLAGS and a
-   * `persistent` one none.
+   * Whether shop-api lives only for a test or a demo (SHORT_LIVED_SHOP_ENV: V8's baseline
+   * WebAssembly compiler alone). By default a `memory` shop does and a `persistent` one does not.
    */
-  shopApiNodeFlags?: readonly string[];
+  shopApiShortLived?: boolean;
   /**
    * More services that use the stack as the agent does (`pnpm dev`'s web app), started with the
    * agent's environment (`agentEnv()`). When `shopApiPort` is fixed, the shop's address is known
@@ -111,18 +111,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(services.map((service) => service.stop()));
     await (await shopDatabase.catch(() => undefined))?.remove();
   };
-  const start = async (
-    name: string,
-    color: OutputColor,
-    env: Record<string, string>,
-    flags: string[] = [],
-  ) => {
+  const start = async (name: string, color: OutputColor, env: Record<string, string>) => {
     const { child, ready } = await SupervisedChild.start({
       name,
       script: `apps/${name}/src/main.ts`,
       env: { LOG_LEVEL: logLevel, ...env },
       // One process per server, from the build (or one Node watcher per server).
-      runner: { flags, ...(options.watch ? { watch: options.watch } : {}) },
+      runner: options.watch ? { watch: options.watch } : {},
       ...(options.output ? { output: { stream: options.output, color } } : {}),
     });
     services.push(child);
@@ -167,26 +162,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const database = await shopDatabase;
     // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
-    const shopFlags = [
-      ...(options.shopApiNodeFlags ??
-        (options.shopApiData === "persistent" ? [] : SHORT_LIVED_SHOP_NODE_FLAGS)),
-    ];
-    const shop = await start(
-      "shop-api",
-      "cyan",
-      {
-        NODE_EXTRA_CA_CERTS: caCertPath,
-        AUTH0_DOMAIN: auth0Domain,
-        SHOP_API_PORT: String(options.shopApiPort ?? 0),
-        SHOP_API_AUDIENCE,
-        // Set or blank (unset), as the control token: the shell's must not reach a test's shop.
-        ...(options.shopApiData === "persistent"
-          ? {}
-          : { SHOP_API_DATABASE: database?.folder ?? "", SHOP_API_DATABASE_URL: "" }),
-        ...options.shopApiEnv,
-      },
-      shopFlags,
-    );
+    const shortLived = options.shopApiShortLived ?? options.shopApiData !== "persistent";
+    const shop = await start("shop-api", "cyan", {
+      NODE_EXTRA_CA_CERTS: caCertPath,
+      AUTH0_DOMAIN: auth0Domain,
+      SHOP_API_PORT: String(options.shopApiPort ?? 0),
+      SHOP_API_AUDIENCE,
+      // Set or blank (unset), as the control token: the shell's must not reach a test's shop.
+      ...(options.shopApiData === "persistent"
+        ? {}
+        : { SHOP_API_DATABASE: database?.folder ?? "", SHOP_API_DATABASE_URL: "" }),
+      ...(shortLived ? SHORT_LIVED_SHOP_ENV : {}),
+      ...options.shopApiEnv,
+    });
     const shopApiUrl = `http://localhost:${shop.port}`;
     const agentEnv = () => agentEnvOf(auth0Domain, shopApiUrl, caCertPath);
     await (joined ?? startAlso(agentEnv()));

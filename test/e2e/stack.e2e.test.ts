@@ -97,16 +97,18 @@ describe("the stack launcher", () => {
 
   // The environment each process started with, as Linux keeps it.
   it.runIf(existsSync("/proc/self/environ"))(
-    "starts mock-auth0 without the caller's NODE_EXTRA_CA_CERTS, and the shop trusting the tenant's CA",
+    "starts mock-auth0 without the caller's NODE_EXTRA_CA_CERTS, and the shop trusting the tenant's CA and short-lived",
     () => {
-      const extraCasOf = (pid: number | undefined) =>
+      const variableOf = (pid: number | undefined, name: string) =>
         readFileSync(`/proc/${pid}/environ`, "utf8")
           .split("\0")
-          .find((entry) => entry.startsWith("NODE_EXTRA_CA_CERTS="))
-          ?.slice("NODE_EXTRA_CA_CERTS=".length);
+          .find((entry) => entry.startsWith(`${name}=`))
+          ?.slice(name.length + 1);
       const [tenant, shop] = stack.services;
-      expect(extraCasOf(tenant?.pid)).toBe("");
-      expect(extraCasOf(shop?.pid)).toBe(stack.caCertPath);
+      expect(variableOf(tenant?.pid, "NODE_EXTRA_CA_CERTS")).toBe("");
+      expect(variableOf(shop?.pid, "NODE_EXTRA_CA_CERTS")).toBe(stack.caCertPath);
+      // A throw-away shop: V8's baseline WebAssembly compiler alone (SHORT_LIVED_SHOP_ENV).
+      expect(variableOf(shop?.pid, "SHOP_API_SHORT_LIVED")).toBe("true");
     },
   );
 

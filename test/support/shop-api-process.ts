@@ -2,7 +2,7 @@ import path from "node:path";
 
 import { loadTenant, startMockAuth0, DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
-import { DEFAULT_CERT_DIR, SHORT_LIVED_SHOP_NODE_FLAGS } from "@ciba-testbed/shared/node";
+import { DEFAULT_CERT_DIR, SHORT_LIVED_SHOP_ENV } from "@ciba-testbed/shared/node";
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import type { OrderJson, OrderListJson, ProductListJson } from "@ciba-testbed/shop-api";
 import { REPO_ROOT } from "@ciba-testbed/stack";
@@ -77,6 +77,8 @@ export function shopApiEnv(tenant: RunningMockAuth0, data: ShopData): Record<str
     // Set or blank (unset): the shell's choice must not reach the test's shop.
     SHOP_API_DATABASE: "folder" in data ? data.folder : "",
     SHOP_API_DATABASE_URL: "url" in data ? data.url : "",
+    // A test's shop lives for the test, as a stack's throw-away shop does.
+    ...SHORT_LIVED_SHOP_ENV,
   };
 }
 
@@ -95,8 +97,7 @@ export class ShopApiProcess {
     const { child, ready } = await SupervisedChild.start({
       name,
       script: "apps/shop-api/src/main.ts",
-      // A test's shop lives for the test, as a stack's throw-away shop does.
-      runner: { flags: [...SHORT_LIVED_SHOP_NODE_FLAGS] },
+      runner: {},
       env: shopApiEnv(tenant, data),
       // A new embedded database runs initdb (WebAssembly) first: seconds on a busy machine.
       readyTimeoutMs: 120_000,

@@ -18,7 +18,7 @@ export function launchOptions(args: readonly string[], cli: string): CodeCacheOp
   }
   return {
     read: [`${cli}.cache`],
-    // V8's baseline WebAssembly compiler only (Liftoff), as SHORT_LIVED_SHOP_NODE_FLAGS gives a
+    // V8's baseline WebAssembly compiler only (Liftoff), as SHOP_API_SHORT_LIVED gives a
     // short-lived shop: fetch parses HTTP with a WebAssembly module (undici's llhttp), which V8
     // otherwise also optimises on a helper thread for a process that ends before that pays
     // off. With Liftoff alone a run against the local stack costs about a seventh less CPU (a

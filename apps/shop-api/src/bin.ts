@@ -33,6 +33,8 @@ await runServerBin(
         "the embedded database (PGlite): a folder, or :memory: (default: .data/shop-api in the package)",
       SHOP_API_DATABASE_URL: "PostgreSQL instead, e.g. postgres://shop:secret@db:5432/shop",
       LOG_LEVEL: "pino level or 'silent' (default info)",
+      SHOP_API_SHORT_LIVED:
+        "true for a shop that lives for a test or a demo: PGlite's WebAssembly gets V8's baseline compiler alone (default false)",
     },
     flags: {
       reset:

@@ -27,7 +27,16 @@ describe("loadConfig", () => {
       logLevel: "info",
       database: { kind: "embedded", location: DEFAULT_DATABASE_DIR },
       tokenCacheSize: 10_000,
+      shortLived: false,
     });
+  });
+
+  it("marks a shop short-lived with SHOP_API_SHORT_LIVED=true, and refuses another word", () => {
+    expect(loadConfig({ SHOP_API_SHORT_LIVED: "true" }).shortLived).toBe(true);
+    expect(loadConfig({ SHOP_API_SHORT_LIVED: "false" }).shortLived).toBe(false);
+    expect(() => loadConfig({ SHOP_API_SHORT_LIVED: "yes" })).toThrow(
+      /SHOP_API_SHORT_LIVED must be 'true' or 'false'/,
+    );
   });
 
   it("sizes the verified-token cache with SHOP_API_TOKEN_CACHE_SIZE; 0 turns it off", () => {

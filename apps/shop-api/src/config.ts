@@ -27,6 +27,11 @@ export interface ShopApiConfig {
    * (`VerifiedTokenCache`); 0 verifies every request afresh. Unset: `DEFAULT_TOKEN_CACHE_SIZE`.
    */
   tokenCacheSize?: number | undefined;
+  /**
+   * `SHOP_API_SHORT_LIVED=true`: the shop lives for one test, demo or testbed, so its embedded
+   * database's WebAssembly is compiled by V8's baseline compiler alone (see `serve`).
+   */
+  shortLived: boolean;
 }
 
 export const DEFAULT_AUTH0_DOMAIN = "localhost:4010";
@@ -42,6 +47,10 @@ const BARE_DOMAIN =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$/;
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+const trueOrFalse = z
+  .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
+  .default("false");
 
 // Empty and blank variables never reach the schema: `parseEnv` counts them as unset.
 const envSchema = z.object({
@@ -63,9 +72,8 @@ const envSchema = z.object({
     })
     .optional(),
   SHOP_API_AUDIENCE: z.string().trim().default(SHOP_API_AUDIENCE),
-  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: z
-    .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
-    .default("false"),
+  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: trueOrFalse,
+  SHOP_API_SHORT_LIVED: trueOrFalse,
   SHOP_API_ADMIN_TOKEN: z
     .string()
     .min(16, "must be at least 16 characters long (e.g. the output of `openssl rand -hex 32`)")
@@ -149,6 +157,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     logLevel: vars.LOG_LEVEL,
     database: databaseOf(vars, env),
     tokenCacheSize: vars.SHOP_API_TOKEN_CACHE_SIZE,
+    shortLived: vars.SHOP_API_SHORT_LIVED === "true",
   };
 }
 

@@ -4,11 +4,7 @@ import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
-import {
-  SHORT_LIVED_SHOP_NODE_FLAGS,
-  captureOutput,
-  parseReadyRecord,
-} from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_ENV, captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { builtEntry, sourceMapFlags } from "../../../scripts/build.js";
@@ -42,7 +38,7 @@ interface Started {
 
 function startMain(env: Record<string, string>, args: string[] = []): Started {
   // As the stack starts it: the shop maps the stacks it prints itself.
-  const flags = [...SHORT_LIVED_SHOP_NODE_FLAGS, ...sourceMapFlags("apps/shop-api/src/main.ts")];
+  const flags = sourceMapFlags("apps/shop-api/src/main.ts");
   const child = spawn(process.execPath, [...flags, builtEntry("shop-api"), ...args], {
     cwd: PACKAGE_DIR,
     env: {
@@ -50,6 +46,7 @@ function startMain(env: Record<string, string>, args: string[] = []): Started {
       HOME: process.env.HOME ?? "",
       // Never the repository's own data folder (the default) from a test.
       SHOP_API_DATABASE: ":memory:",
+      ...SHORT_LIVED_SHOP_ENV,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -6,7 +6,7 @@ import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import {
-  SHORT_LIVED_SHOP_NODE_FLAGS,
+  SHORT_LIVED_SHOP_ENV,
   WITHOUT_EXTRA_CA_CERTS,
   cachedFolder,
   copyFolder,
@@ -191,8 +191,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const launch = (name: ServerName, env: Record<string, string>) =>
     ServerProcess.start({
       name,
-      entry: serverEntry(name, name === "shop-api" ? SHORT_LIVED_SHOP_NODE_FLAGS : []),
-      env: { LOG_LEVEL: logLevel, ...env },
+      entry: serverEntry(name),
+      // A testbed's shop lives for a test file (SHORT_LIVED_SHOP_ENV).
+      env: { LOG_LEVEL: logLevel, ...(name === "shop-api" ? SHORT_LIVED_SHOP_ENV : {}), ...env },
       logs: options.logs,
       timeoutMs,
     });

@@ -52,6 +52,7 @@ export function testConfig(
     logLevel: "info",
     database: { kind: "embedded", location: IN_MEMORY },
     tokenCacheSize: DEFAULT_TOKEN_CACHE_SIZE,
+    shortLived: false,
     ...overrides,
   };
 }
