@@ -83,6 +83,11 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
   const server = createServer({
     key: certificates.key,
     cert: certificates.cert,
+    // The CAs a server trusts only verify client certificates, and it asks for none. Without a
+    // list of its own, Node loads its bundled root store for this server at start: a tenant
+    // was ready in 391 ms for 423 ms of CPU with it, in 355 ms for 387 ms without (median of 12
+    // alternating starts, 2-core AMD EPYC).
+    ca: [],
     ...messages.serverOptions,
   });
   server.keepAliveTimeout = 5_000;
