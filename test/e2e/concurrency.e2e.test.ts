@@ -29,8 +29,9 @@ describe("agents at once", () => {
   // machines of their own would not take the servers' CPU: twenty agents starting at once on
   // two cores otherwise starve the shop past the 1.5 s an agent waits for its catalog, and that
   // agent reports the shop unreachable instead of ordering. Every agent still runs at once.
+  // As `pnpm agent` runs: the CLI trusts the tenant's CA itself (`selfTrustingAgentEnv`).
   const agent = (args: string[]) =>
-    runAgent(args, s.agentEnv(), 60_000, {
+    runAgent(args, s.selfTrustingAgentEnv(), 60_000, {
       command: "nice",
       args: ["-n", "10", cli.command, ...cli.args],
     });
