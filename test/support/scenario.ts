@@ -100,7 +100,10 @@ export class Scenario {
    * connection, such as a resume that finds its thread busy or finished).
    */
   selfTrustingAgentEnv(): Record<string, string> {
-    const env = { ...this.agentEnv(), MOCK_AUTH0_CERT_DIR: path.dirname(this.stack.caCertPath) };
+    const env: Record<string, string> = {
+      ...this.agentEnv(),
+      MOCK_AUTH0_CERT_DIR: path.dirname(this.stack.caCertPath),
+    };
     delete env.NODE_EXTRA_CA_CERTS;
     return env;
   }
