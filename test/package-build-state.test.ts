@@ -4,10 +4,10 @@ import path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { PackageBuildState, filesUnder } from "../scripts/package/build-state.js";
+import { PackageBuildState, contentHash, filesUnder } from "../scripts/package/build-state.js";
 
-// `pnpm pack` builds a package's dist/ only when its inputs or outputs changed since the last
-// build (scripts/package/build.ts); the record lives in build/, replaced with every rebuild.
+// `pnpm pack` builds a package's dist/ only when its inputs, its options or its outputs changed
+// since the last build (scripts/package/build.ts); the record lives in node_modules/.cache.
 describe("PackageBuildState", () => {
   let dir: string;
   let input: string;
@@ -66,5 +66,23 @@ describe("PackageBuildState", () => {
     expect(new PackageBuildState(recordFile(), '{"library":true}').isCurrent()).toBe(false);
     writeFileSync(recordFile(), "{ not json");
     expect(new PackageBuildState(recordFile(), '{"library":false}').isCurrent()).toBe(false);
+  });
+
+  // What the options name by content: the build's own code and the lockfile.
+  it("hashes files by name and content, in any order, a missing one as empty", () => {
+    const other = path.join(dir, "other.ts");
+    writeFileSync(other, "export const b = 2;\n");
+    const missing = path.join(dir, "missing.ts");
+    const hash = contentHash([input, other]);
+    expect(contentHash([other, input])).toBe(hash);
+    // Touched without a change: the same hash, where a size-and-mtime record would differ.
+    utimesSync(input, new Date(), new Date(Date.now() + 5_000));
+    expect(contentHash([input, other])).toBe(hash);
+    writeFileSync(input, "export const a = 3;\n");
+    expect(contentHash([input, other])).not.toBe(hash);
+    const absent = contentHash([missing]);
+    expect(absent).not.toBe(contentHash([other]));
+    writeFileSync(missing, "");
+    expect(contentHash([missing])).toBe(absent);
   });
 });

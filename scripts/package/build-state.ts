@@ -1,12 +1,12 @@
 /**
  * Whether a package's `dist/` is the build of exactly today's inputs, so `pnpm pack` (whose
- * `prepack` builds it) need not build it again. The record is kept in `build/`, which
- * scripts/build.js replaces whole whenever a workspace source, the lockfile or the build
- * scripts change: a record there was made from today's sources and dependencies. Besides, it
- * holds the size and mtime of every other file the build read (the files copied as assets,
- * LICENSE, the manifest) and of every file it wrote, so a change there, or a `dist/` edited or
- * removed since, builds again.
+ * `prepack` builds it) need not build it again. The record holds the size and mtime of every
+ * file the build read (the sources, what it bundled from node_modules, the files copied as
+ * assets, LICENSE, the manifest) and of every file it wrote, so a change there, or a `dist/`
+ * edited or removed since, builds again; and the build's options, which the caller makes name
+ * what the files do not (the build's own code and the lockfile, by `contentHash`).
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -35,6 +35,22 @@ function fingerprints(files: readonly string[]): Fingerprints {
     if (info !== undefined) prints[file] = [info.size, info.mtimeMs];
   }
   return prints;
+}
+
+/** A hash of the names and contents of `files`, whatever their order; a missing file counts as empty. */
+export function contentHash(files: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const file of [...files].sort()) {
+    let contents: Buffer;
+    try {
+      contents = readFileSync(file);
+    } catch {
+      contents = Buffer.alloc(0);
+    }
+    hash.update(`${file}\0${String(contents.length)}\0`);
+    hash.update(contents);
+  }
+  return hash.digest("hex");
 }
 
 function same(recorded: Fingerprints): boolean {

@@ -17,9 +17,8 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import type { BuildOptions, Metafile } from "esbuild";
 
-import { BUILD_DIR } from "../build.js";
 import { REPO_ROOT, bundleFieldOf, readManifest } from "./build-config.js";
-import { PackageBuildState, filesUnder } from "./build-state.js";
+import { PackageBuildState, contentHash, filesUnder } from "./build-state.js";
 import { workspaceModulesPlugin } from "./workspace-modules.js";
 import { bundledPackages, noticeText } from "./third-party-licenses.js";
 
@@ -84,7 +83,8 @@ async function buildLibrary(): Promise<Metafile[]> {
   // The package's compiler options with `noCheck`: the generator type-checks the sources before
   // it emits their declarations, a quarter of its CPU, and the workspace's `tsc` (pnpm check)
   // checks the same sources. Errors that make declarations wrong (TS4xxx) are still reported.
-  // The file sits in build/, where `node_modules/@types` resolve as from the package.
+  // The file sits beside the build's record, in the repository's node_modules, where
+  // `node_modules/@types` resolve as from the package.
   const declarationsConfig = `${stateFile.slice(0, -".json".length)}.declarations.tsconfig.json`;
   mkdirSync(path.dirname(declarationsConfig), { recursive: true });
   writeFileSync(
@@ -144,13 +144,27 @@ async function generateFolders(): Promise<Metafile[]> {
   return read;
 }
 
-// `pnpm pack` again with nothing changed packs the dist/ it built before.
+// `pnpm pack` again with nothing changed packs the dist/ it built before. The record outlives
+// `build/`, which is made again at every change of any workspace source: a change to the agent
+// would otherwise have every package built again (18 s on two cores). What it does not list
+// file by file, the code of this build and the dependencies (the lockfile), is in its options.
 const stateFile = path.join(
-  BUILD_DIR,
-  "package-builds",
+  REPO_ROOT,
+  "node_modules/.cache/package-builds",
   `${manifest.name.replace(/[@/]/g, "_")}.json`,
 );
-const state = new PackageBuildState(stateFile, JSON.stringify({ library: values.library, field }));
+const state = new PackageBuildState(
+  stateFile,
+  JSON.stringify({
+    library: values.library,
+    field,
+    build: contentHash([
+      ...filesUnder(path.join(REPO_ROOT, "scripts/package")),
+      path.join(REPO_ROOT, "scripts/build.js"),
+      path.join(REPO_ROOT, "pnpm-lock.yaml"),
+    ]),
+  }),
+);
 if (state.isCurrent()) process.exit(0);
 
 rmSync(dist, { recursive: true, force: true });
