@@ -37,7 +37,10 @@ function fingerprints(files: readonly string[]): Fingerprints {
   return prints;
 }
 
-/** A hash of the names and contents of `files`, whatever their order; a missing file counts as empty. */
+/**
+ * A hash of the names and contents of `files`, whatever their order; a missing file counts as
+ * empty.
+ */
 export function contentHash(files: readonly string[]): string {
   const hash = createHash("sha256");
   for (const file of [...files].sort()) {

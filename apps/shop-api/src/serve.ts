@@ -56,7 +56,7 @@ export async function serve(config: ShopApiConfig, options: { reset: boolean }):
     throw error;
   }
 
-  // Node's modules are all loaded by now: the issuer check loaded fetch and TLS.
+  // Node's modules are all loaded by now, HTTPS and TLS with the issuer check.
   const flags = lateV8Flags(config);
   if (flags !== undefined) setFlagsFromString(flags);
 

@@ -110,12 +110,11 @@ async function migrationsRun<DB>(db: Kysely<DB>): Promise<string[] | undefined> 
 /**
  * Brings the database to the newest schema; returns the migrations it ran (none when current).
  *
- * A database that has run exactly `migrations` is current, and is left as it is: one query,
+ * A database that has run exactly `migrations` is current, and is left as it is: two reads,
  * instead of Kysely's Migrator creating its tables if they are missing, taking its lock and
  * reading what ran (about 60 ms of CPU at each start of an embedded shop). Anything else (a new
  * database, one a migration behind, one a newer version migrated further) goes to the Migrator,
- * which migrates under its lock or refuses. Migrations only ever add to that table, so a
- * database found current stays current while this version runs.
+ * which migrates under its lock or refuses.
  */
 export async function migrateToLatest<DB>(
   db: Kysely<DB>,

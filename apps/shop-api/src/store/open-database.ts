@@ -109,7 +109,10 @@ export function emptyClusterFile(dir = EMPTY_CLUSTER_DIR): string | undefined {
   return version === undefined ? undefined : path.join(dir, `pglite-${version}.tar.gz`);
 }
 
-/** Writes the empty shop database for the installed PGlite into `dir` (the package build runs this). */
+/**
+ * Writes the empty shop database for the installed PGlite into `dir` (the package build runs
+ * this).
+ */
 export async function writeEmptyCluster(dir: string): Promise<string> {
   const file = emptyClusterFile(dir);
   if (file === undefined) throw new Error("cannot tell the installed PGlite's version");
