@@ -5,15 +5,15 @@ import path from "node:path";
 import { runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentCli, AgentRun } from "@ciba-testbed/stack/agent-cli";
 
+import { selfTrusting } from "./scenario.js";
+
 /**
  * A stand-in for one machine of an agent fleet: agent processes that run in a working directory
  * of their own, with their own copy of the tenant's CA and their own HOME. The only thing two
  * machines share is what AGENT_STORE names: a Redis.
  *
- * The CLI finds that CA as `pnpm agent` does, in MOCK_AUTH0_CERT_DIR, and trusts it itself; it
- * gets no NODE_EXTRA_CA_CERTS, with which Node 20 parses its bundled root certificates at every
- * start: about 40 ms of CPU in a resume that opens no TLS connection (one that finds the thread
- * busy or finished), a sixth of its run.
+ * The CLI finds that CA as `pnpm agent` does, in MOCK_AUTH0_CERT_DIR, and trusts it itself
+ * (`selfTrusting`).
  */
 export class Machine {
   private constructor(
@@ -32,11 +32,8 @@ export class Machine {
     const caFile = stackEnv.NODE_EXTRA_CA_CERTS;
     if (caFile === undefined) throw new Error("The stack's environment names no CA file");
     await copyFile(caFile, path.join(dir, "ca.pem"));
-    const env: Record<string, string> = { ...stackEnv };
-    delete env.NODE_EXTRA_CA_CERTS;
     return new Machine(name, dir, {
-      ...env,
-      MOCK_AUTH0_CERT_DIR: dir,
+      ...selfTrusting(stackEnv, dir),
       AGENT_STORE: agentStore,
       HOME: dir,
     });

@@ -29,6 +29,18 @@ process.once("exit", () => {
 });
 
 /** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
+/**
+ * `env` for the agent CLI as `pnpm agent` runs against the local tenant: the CLI trusts the
+ * tenant's CA itself, found in `certDir` (MOCK_AUTH0_CERT_DIR), without NODE_EXTRA_CA_CERTS, with
+ * which Node 20 parses its bundled root certificates at every start (about 40 ms of CPU in a run
+ * that opens no TLS connection, such as a resume that finds its thread busy or finished).
+ */
+export function selfTrusting(env: Record<string, string>, certDir: string): Record<string, string> {
+  const trusting: Record<string, string> = { ...env, MOCK_AUTH0_CERT_DIR: certDir };
+  delete trusting.NODE_EXTRA_CA_CERTS;
+  return trusting;
+}
+
 export class Scenario {
   readonly tenant: TenantClient;
   private readonly store = mkdtempSync(path.join(tmpdir(), "agent-store-"));
@@ -93,19 +105,9 @@ export class Scenario {
     return { ...this.stack.agentEnv(), AGENT_STORE: this.store };
   }
 
-  /**
-   * The same, as `pnpm agent` runs against the local tenant: the CLI trusts the tenant's CA
-   * itself, found in MOCK_AUTH0_CERT_DIR, without NODE_EXTRA_CA_CERTS, with which Node 20 parses
-   * its bundled root certificates at every start (about 40 ms of CPU in a run that opens no TLS
-   * connection, such as a resume that finds its thread busy or finished).
-   */
+  /** The same, as `pnpm agent` runs against the local tenant (`selfTrusting`). */
   selfTrustingAgentEnv(): Record<string, string> {
-    const env: Record<string, string> = {
-      ...this.agentEnv(),
-      MOCK_AUTH0_CERT_DIR: path.dirname(this.stack.caCertPath),
-    };
-    delete env.NODE_EXTRA_CA_CERTS;
-    return env;
+    return selfTrusting(this.agentEnv(), path.dirname(this.stack.caCertPath));
   }
 
   async agent(args: string[], env: Record<string, string> = {}) {

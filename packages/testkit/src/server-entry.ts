@@ -33,9 +33,8 @@ const MAPS_OWN_STACKS: ReadonlySet<ServerName> = new Set(["shop-api"]);
  * The server's bin, found through its package's `./bin` export: compiled JavaScript that plain
  * Node runs when the package is installed from the registry or a tarball; inside the
  * ciba-testbed repository, the repository's build of its TypeScript source (tsx without one).
- * `nodeFlags` go to Node before the script.
  */
-export function serverEntry(name: ServerName, nodeFlags: readonly string[] = []): ServerEntry {
+export function serverEntry(name: ServerName): ServerEntry {
   const packageName = SERVER_PACKAGES[name];
   let bin: string;
   try {
@@ -48,17 +47,17 @@ export function serverEntry(name: ServerName, nodeFlags: readonly string[] = [])
   }
   const packageDir = path.dirname(requireHere.resolve(`${packageName}/package.json`));
   if (!bin.endsWith(".ts")) {
-    return { command: process.execPath, args: [...nodeFlags, bin], packageDir };
+    return { command: process.execPath, args: [bin], packageDir };
   }
   // Inside the repository: its build (scripts/build.js; `pnpm test` makes it fresh), else tsx.
   const built = path.join(packageDir, "..", "..", "build", `${name}-bin.js`);
   if (existsSync(built)) {
     return {
       command: process.execPath,
-      args: [...nodeFlags, ...(MAPS_OWN_STACKS.has(name) ? [] : ["--enable-source-maps"]), built],
+      args: [...(MAPS_OWN_STACKS.has(name) ? [] : ["--enable-source-maps"]), built],
       packageDir,
     };
   }
   const tsx = pathToFileURL(createRequire(bin).resolve("tsx")).href;
-  return { command: process.execPath, args: [...nodeFlags, "--import", tsx, bin], packageDir };
+  return { command: process.execPath, args: ["--import", tsx, bin], packageDir };
 }

@@ -3,7 +3,9 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { installedPackageOf } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
+import type { PGliteOptions } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
@@ -74,21 +76,13 @@ export const EMBEDDED_START_PARAMS: readonly string[] = [
  * name); undefined when it cannot be found.
  */
 function pgliteVersion(): string | undefined {
+  let installed;
   try {
-    let dir = path.dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
-    for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-      const file = path.join(dir, "package.json");
-      if (!existsSync(file)) continue;
-      const manifest = JSON.parse(readFileSync(file, "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (manifest.name === "@electric-sql/pglite") return manifest.version;
-    }
+    installed = installedPackageOf(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
   } catch {
     // Not resolvable from here: no empty cluster is used.
   }
-  return undefined;
+  return installed?.name === "@electric-sql/pglite" ? installed.version : undefined;
 }
 
 /**
@@ -116,16 +110,11 @@ export function emptyClusterFile(dir = EMPTY_CLUSTER_DIR): string | undefined {
 export async function writeEmptyCluster(dir: string): Promise<string> {
   const file = emptyClusterFile(dir);
   if (file === undefined) throw new Error("cannot tell the installed PGlite's version");
-  const lite = await PGlite.create({ startParams: [...EMBEDDED_START_PARAMS] });
-  const database = embeddedDatabase(lite, IN_MEMORY);
-  try {
-    await migrateToLatest(database.db);
+  await withNewDatabase({}, async (lite) => {
     const dump = await lite.dumpDataDir("gzip");
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
-  } finally {
-    await database.close();
-  }
+  });
   return file;
 }
 
@@ -133,11 +122,20 @@ export async function writeEmptyCluster(dir: string): Promise<string> {
  * Makes a new embedded database in the folder `dataDir`: the shop's schema and no data, as the
  * empty cluster holds them. What a shop then opens there has nothing left to migrate.
  */
-export async function createEmptyDatabase(dataDir: string): Promise<void> {
-  const lite = await PGlite.create({ dataDir, startParams: [...EMBEDDED_START_PARAMS] });
-  const database = embeddedDatabase(lite, dataDir);
+export function createEmptyDatabase(dataDir: string): Promise<void> {
+  return withNewDatabase({ dataDir }, () => Promise.resolve());
+}
+
+/** A new PGlite database (`options`) at the shop's schema, given to `use`, then closed. */
+async function withNewDatabase(
+  options: PGliteOptions,
+  use: (lite: PGlite) => Promise<void>,
+): Promise<void> {
+  const lite = await PGlite.create({ ...options, startParams: [...EMBEDDED_START_PARAMS] });
+  const database = embeddedDatabase(lite, options.dataDir ?? IN_MEMORY);
   try {
     await migrateToLatest(database.db);
+    await use(lite);
   } finally {
     await database.close();
   }

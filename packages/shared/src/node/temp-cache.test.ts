@@ -5,7 +5,12 @@ import { pathToFileURL } from "node:url";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { cachedFolder, packageVersionKey, pruneCacheFamily } from "./temp-cache.js";
+import {
+  cachedFolder,
+  installedPackageOf,
+  packageVersionKey,
+  pruneCacheFamily,
+} from "./temp-cache.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -123,5 +128,28 @@ describe("packageVersionKey", () => {
         pathToFileURL(path.join(dirs[0]!, "node_modules/@electric-sql/pglite/dist/index.js")).href,
       ),
     ).toBe("@electric-sql/pglite@0.3.4");
+  });
+});
+
+describe("installedPackageOf", () => {
+  it("reads the name and version above a resolved file, or none where no manifest names them", () => {
+    const root = scratch();
+    const pkg = path.join(root, "node_modules", "kysely");
+    mkdirSync(path.join(pkg, "dist", "esm"), { recursive: true });
+    writeFileSync(
+      path.join(pkg, "package.json"),
+      JSON.stringify({ name: "kysely", version: "0.28.2" }),
+    );
+    writeFileSync(
+      path.join(pkg, "dist", "esm", "package.json"),
+      JSON.stringify({ type: "module" }),
+    );
+    expect(installedPackageOf(path.join(pkg, "dist", "esm", "index.js"))).toEqual({
+      name: "kysely",
+      version: "0.28.2",
+    });
+    const bare = path.join(scratch(), "loose.js");
+    expect(installedPackageOf(bare)).toBeUndefined();
+    expect(packageVersionKey(bare)).toBe(bare);
   });
 });

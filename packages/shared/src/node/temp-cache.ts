@@ -6,12 +6,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * A key for a cache made by an npm package's code (an empty PGlite cluster, say): its
- * `package.json`, found above `resolvedFile` (what `require.resolve` or `import.meta.resolve`
- * gave). Every checkout that installed the same version shares the key, where the resolved path
- * would differ from one clone's folder to the next.
+ * The name and version of the installed package a file belongs to, from the first
+ * `package.json` above `resolvedFile` (what `require.resolve` or `import.meta.resolve` gave)
+ * that names both: a package's own manifest, past any in its folders that only set `type`.
+ * Undefined when there is none.
  */
-export function packageVersionKey(resolvedFile: string): string {
+export function installedPackageOf(
+  resolvedFile: string,
+): { name: string; version: string } | undefined {
   let dir = path.dirname(
     resolvedFile.startsWith("file:") ? fileURLToPath(resolvedFile) : resolvedFile,
   );
@@ -22,15 +24,25 @@ export function packageVersionKey(resolvedFile: string): string {
         version?: unknown;
       };
       if (typeof manifest.name === "string" && typeof manifest.version === "string") {
-        return `${manifest.name}@${manifest.version}`;
+        return { name: manifest.name, version: manifest.version };
       }
     } catch {
       // No package.json here (a dist/ folder): the one above.
     }
     const parent = path.dirname(dir);
-    if (parent === dir) return resolvedFile;
+    if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/**
+ * A key for a cache made by an npm package's code (an empty PGlite cluster, say): its name and
+ * version (`installedPackageOf`). Every checkout that installed the same version shares the
+ * key, where the resolved path would differ from one clone's folder to the next.
+ */
+export function packageVersionKey(resolvedFile: string): string {
+  const installed = installedPackageOf(resolvedFile);
+  return installed === undefined ? resolvedFile : `${installed.name}@${installed.version}`;
 }
 
 export interface PruneOptions {
