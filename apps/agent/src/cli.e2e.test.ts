@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -98,5 +99,18 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
 
     expect(code).toBe(8);
     expect(stdout).toContain('Which do you mean by "phone": XYZ phone or XYZ phone case?');
+  });
+});
+
+describe("the built CLI (build/agent-cli.cjs)", () => {
+  it("is ASCII, and written as the function Node makes of a CommonJS file: a run compiles it as it reads it", async () => {
+    const bytes = await readFile(path.join(ROOT, "build/agent-cli.cjs"));
+    expect(
+      isAscii(bytes),
+      "a character beyond ASCII in the bundle makes every run decode it as UTF-8 (runWithCodeCache)",
+    ).toBe(true);
+    expect(bytes.subarray(0, 100).toString()).toMatch(
+      /^\(function \(exports, require, module, __filename, __dirname\) \{/,
+    );
   });
 });

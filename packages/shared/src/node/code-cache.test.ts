@@ -8,11 +8,12 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import Module from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import type { CodeCacheOptions, CodeCacheRun } from "./code-cache.js";
@@ -92,6 +93,8 @@ describe("runWithCodeCache", () => {
   let source: string;
   let runner: string;
   let app: string;
+  /** The same bundle written as the function Node makes of it, as scripts/build.js writes. */
+  let wrapped: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "code-cache-"));
@@ -100,6 +103,19 @@ describe("runWithCodeCache", () => {
     writeFileSync(path.join(dir, "runner.ts"), RUNNER);
     runner = path.join(dir, "out", "runner.mjs");
     app = path.join(dir, "out", "app.cjs");
+    wrapped = path.join(dir, "out", "wrapped.cjs");
+    const appOptions: BuildOptions = {
+      entryPoints: [source],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      // As scripts/build.js builds the agent CLI: no import() (see runWithCodeCache).
+      supported: { "dynamic-import": false },
+      sourcemap: "linked",
+      sourcesContent: false,
+      logLevel: "warning",
+    };
+    const [wrapperStart = "", wrapperEnd = ""] = Module.wrap("\0").split("\0");
     await Promise.all([
       build({
         entryPoints: [path.join(dir, "runner.ts")],
@@ -109,17 +125,12 @@ describe("runWithCodeCache", () => {
         format: "esm",
         logLevel: "warning",
       }),
+      build({ ...appOptions, outfile: app }),
       build({
-        entryPoints: [source],
-        outfile: app,
-        bundle: true,
-        platform: "node",
-        format: "cjs",
-        // As scripts/build.js builds the agent CLI: no import() (see runWithCodeCache).
-        supported: { "dynamic-import": false },
-        sourcemap: "linked",
-        sourcesContent: false,
-        logLevel: "warning",
+        ...appOptions,
+        outfile: wrapped,
+        banner: { js: `${wrapperStart}const banner = 1;` },
+        footer: { js: wrapperEnd },
       }),
     ]);
   });
@@ -127,13 +138,13 @@ describe("runWithCodeCache", () => {
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
-    for (const name of ["app.cjs.cache", "usage.cache"]) {
+    for (const name of ["app.cjs.cache", "usage.cache", "wrapped.cjs.cache"]) {
       rmSync(path.join(dir, "out", name), { force: true });
     }
   });
 
-  function run(options: CodeCacheOptions = {}, args: string[] = []) {
-    const ran = spawnSync(process.execPath, [runner, app, ...args], {
+  function run(options: CodeCacheOptions = {}, args: string[] = [], file = app) {
+    const ran = spawnSync(process.execPath, [runner, file, ...args], {
       encoding: "utf8",
       env: { PATH: process.env.PATH ?? "", CC_OPTIONS: JSON.stringify(options) },
     });
@@ -260,6 +271,26 @@ describe("runWithCodeCache", () => {
     expect(ran.status).toBe(0);
     expect(ran.cache).toBe("none");
     expect(existsSync(nowhere)).toBe(false);
+  });
+
+  it("runs a file written already wrapped as Node wraps CommonJS, as the build writes the agent CLI", () => {
+    expect(readFileSync(wrapped, "utf8")).toMatch(/^\(function \(exports, require, module,/);
+    const first = run({}, [], wrapped);
+    expect(first).toMatchObject({ status: 0, cache: "none" });
+    expect(JSON.parse(first.stdout)).toEqual({ file: "wrapped.cjs", eol: true });
+    expect(run({}, [], wrapped).cache).toBe("accepted");
+    const crashed = run({}, ["crash"], wrapped);
+    expect(crashed.status).toBe(1);
+    expect(crashed.stderr).toContain(`${source}:${String(THROW_LINE)}:${String(THROW_COLUMN)}`);
+  });
+
+  it("reads a file that is not ASCII as UTF-8", () => {
+    const text = path.join(dir, "out", "text.cjs");
+    writeFileSync(text, 'process.stdout.write("caf\u00e9 \u2713 " + /\u00e9/.source);\n');
+    expect(readFileSync(text, "utf8")).toContain("café ✓");
+    const ran = run({ write: path.join(dir, "out", "text.cjs.cache") }, [], text);
+    expect(ran.status).toBe(0);
+    expect(ran.stdout).toBe("café ✓ é");
   });
 
   it("prints a crash in the file against its TypeScript source, exit 1", () => {
