@@ -273,11 +273,20 @@ describe("runWithCodeCache", () => {
     expect(existsSync(nowhere)).toBe(false);
   });
 
+  /** What the cache written for `file` says of it (the JSON after the stamp). */
+  function cacheContents(file: string) {
+    const cache = readFileSync(`${file}.cache`);
+    const length = cache.readUInt32LE(24);
+    return JSON.parse(cache.subarray(28, 28 + length).toString("utf8")) as { ascii: boolean };
+  }
+
   it("runs a file written already wrapped as Node wraps CommonJS, as the build writes the agent CLI", () => {
     expect(readFileSync(wrapped, "utf8")).toMatch(/^\(function \(exports, require, module,/);
     const first = run({}, [], wrapped);
     expect(first).toMatchObject({ status: 0, cache: "none" });
     expect(JSON.parse(first.stdout)).toEqual({ file: "wrapped.cjs", eol: true });
+    // ASCII, read as Latin-1: the cache says so, and later runs take its word.
+    expect(cacheContents(wrapped).ascii).toBe(true);
     expect(run({}, [], wrapped).cache).toBe("accepted");
     const crashed = run({}, ["crash"], wrapped);
     expect(crashed.status).toBe(1);
@@ -288,9 +297,11 @@ describe("runWithCodeCache", () => {
     const text = path.join(dir, "out", "text.cjs");
     writeFileSync(text, 'process.stdout.write("caf\u00e9 \u2713 " + /\u00e9/.source);\n');
     expect(readFileSync(text, "utf8")).toContain("café ✓");
-    const ran = run({ write: path.join(dir, "out", "text.cjs.cache") }, [], text);
+    const ran = run({}, [], text);
     expect(ran.status).toBe(0);
     expect(ran.stdout).toBe("café ✓ é");
+    expect(cacheContents(text).ascii).toBe(false);
+    expect(run({}, [], text)).toMatchObject({ cache: "accepted", stdout: "café ✓ é" });
   });
 
   it("prints a crash in the file against its TypeScript source, exit 1", () => {

@@ -51,7 +51,7 @@ export interface CodeCacheRun {
  * the same length would otherwise run the code compiled from what it said before. Then the
  * length of a JSON object and the object (`CacheContents`). V8's data follows.
  */
-const MAGIC = Buffer.from("cibacc03");
+const MAGIC = Buffer.from("cibacc04");
 const STAMP_BYTES = MAGIC.length + 16;
 
 function header(size: number, mtimeMs: number): Buffer {
@@ -104,6 +104,8 @@ interface CacheContents {
   nodeModules: string[];
   /** The paths those runs took (`recordCodePath` in code-path.ts). */
   paths: string[];
+  /** Whether the source is ASCII, which a run reading it then need not check (`readSource`). */
+  ascii: boolean;
 }
 
 interface StoredCache extends CacheContents {
@@ -128,11 +130,13 @@ function parseCache(stored: Buffer, stamp: Buffer): StoredCache | undefined {
     const contents = JSON.parse(stored.subarray(STAMP_BYTES + 4, listEnd).toString("utf8")) as {
       nodeModules?: unknown;
       paths?: unknown;
+      ascii?: unknown;
     } | null;
     if (!names(contents?.nodeModules) || !names(contents.paths)) return undefined;
     return {
       nodeModules: contents.nodeModules,
       paths: contents.paths,
+      ascii: contents.ascii === true,
       data: stored.subarray(listEnd),
     };
   } catch {
@@ -186,13 +190,15 @@ const [WRAPPER_START = ""] = Module.wrap("\0").split("\0");
  * written that way already (scripts/build.js writes the agent CLI so), otherwise wrapped
  * (`Module.wrap`). An ASCII file is read as Latin-1, which V8 takes byte for byte, where UTF-8
  * is decoded. For the agent CLI's 3.9 MB, the two spare about 2,400 page faults (10 MB of
- * memory written) and 29 ms of a purchase's CPU (median of 20 alternating runs each, 2-core
- * AMD EPYC).
+ * memory written) and 30-80 ms of a purchase's CPU (paired medians of 20-40 alternating runs,
+ * 2-core AMD EPYC). `ascii` is what the cache made from this very file says (the first check
+ * of a process costs 6 ms).
  */
-function wrappedSource(file: string): string {
+function readSource(file: string, ascii: boolean | undefined): { text: string; ascii: boolean } {
   const bytes = readFileSync(file);
-  const text = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
-  return text.startsWith(WRAPPER_START) ? text : Module.wrap(text);
+  const isAsciiFile = ascii ?? isAscii(bytes);
+  const text = bytes.toString(isAsciiFile ? "latin1" : "utf8");
+  return { text: text.startsWith(WRAPPER_START) ? text : Module.wrap(text), ascii: isAsciiFile };
 }
 
 /**
@@ -228,7 +234,8 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
     loadNodeModules(parsed?.nodeModules ?? []);
     setFlagsFromString(options.v8Flags);
   }
-  const script = new vm.Script(wrappedSource(file), {
+  const source = readSource(file, parsed?.ascii);
+  const script = new vm.Script(source.text, {
     filename: file,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
@@ -253,6 +260,7 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
       const contents = {
         nodeModules: union(held?.nodeModules ?? [], loadedNodeModules()),
         paths: union(held?.paths ?? [], taken),
+        ascii: source.ascii,
       };
       const partial = `${cacheFile}.${String(process.pid)}.partial`;
       try {
