@@ -9,7 +9,7 @@ describe("launchOptions", () => {
     for (const args of [["Buy 2 XYZ phones"], ["resume", "thr_1", "--json"], ["--", "Buy it"]]) {
       expect(launchOptions(args, CLI)).toEqual({
         read: [`${CLI}.cache`],
-        v8Flags: "--liftoff-only --no-opt",
+        v8Flags: "--liftoff-only --no-opt --semi-space-growth-factor=1",
       });
     }
   });
