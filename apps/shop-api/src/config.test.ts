@@ -34,6 +34,15 @@ describe("loadConfig", () => {
   it("marks a shop short-lived with SHOP_API_SHORT_LIVED=true, and refuses another word", () => {
     expect(loadConfig({ SHOP_API_SHORT_LIVED: "true" }).shortLived).toBe(true);
     expect(loadConfig({ SHOP_API_SHORT_LIVED: "false" }).shortLived).toBe(false);
+    // Its embedded database too (a small shared memory); PostgreSQL's is the server's own.
+    expect(
+      loadConfig({ SHOP_API_SHORT_LIVED: "true", SHOP_API_DATABASE: ":memory:" }).database,
+    ).toEqual({ kind: "embedded", location: ":memory:", shortLived: true });
+    expect(loadConfig({ SHOP_API_SHORT_LIVED: "false" }).database).not.toHaveProperty("shortLived");
+    expect(
+      loadConfig({ SHOP_API_SHORT_LIVED: "true", SHOP_API_DATABASE_URL: "postgres://db/shop" })
+        .database,
+    ).toEqual({ kind: "postgres", url: "postgres://db/shop" });
     expect(() => loadConfig({ SHOP_API_SHORT_LIVED: "yes" })).toThrow(
       /SHOP_API_SHORT_LIVED must be 'true' or 'false'/,
     );

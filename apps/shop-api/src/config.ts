@@ -29,7 +29,8 @@ export interface ShopApiConfig {
   tokenCacheSize?: number | undefined;
   /**
    * `SHOP_API_SHORT_LIVED=true`: the shop lives for one test, demo or testbed, so its embedded
-   * database's WebAssembly is compiled by V8's baseline compiler alone (see `serve`).
+   * database's WebAssembly is compiled by V8's baseline compiler alone (see `serve`), and the
+   * database gets a small shared memory (`database.shortLived`).
    */
   shortLived: boolean;
 }
@@ -169,9 +170,11 @@ function databaseOf(
     return { kind: "postgres", url: vars.SHOP_API_DATABASE_URL.trim() };
   }
   const location = vars.SHOP_API_DATABASE?.trim();
-  if (location === IN_MEMORY) return { kind: "embedded", location };
+  const shortLived = vars.SHOP_API_SHORT_LIVED === "true" ? { shortLived: true } : {};
+  if (location === IN_MEMORY) return { kind: "embedded", location, ...shortLived };
   return {
     kind: "embedded",
+    ...shortLived,
     location: location === undefined ? DEFAULT_DATABASE_DIR : resolveFromInvocation(location, env),
   };
 }

@@ -8,7 +8,11 @@
 export const IN_MEMORY = ":memory:";
 
 export type DatabaseConfig =
-  /** PGlite (PostgreSQL compiled to WebAssembly) in this process: a folder, or `:memory:`. */
-  | { kind: "embedded"; location: string }
+  /**
+   * PGlite (PostgreSQL compiled to WebAssembly) in this process: a folder, or `:memory:`.
+   * `shortLived` (`SHOP_API_SHORT_LIVED=true`): opened for one test, demo or testbed, with a
+   * small shared memory (`SHORT_LIVED_START_PARAMS` in open-database.ts).
+   */
+  | { kind: "embedded"; location: string; shortLived?: boolean }
   /** A PostgreSQL server, shared by any number of shop-api processes. */
   | { kind: "postgres"; url: string };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
 
 import { openDatabase, type ShopDatabase } from "./open-database.js";
+import { SqlShopStore } from "./sql-shop-store.js";
 
 describe("the embedded database", () => {
   let copy: Awaited<ReturnType<typeof emptyShopDatabase>>;
@@ -32,5 +33,51 @@ describe("the embedded database", () => {
     }>`show shared_buffers`.execute(database.db);
     expect(rows).toEqual([{ shared_buffers: "16MB" }]);
     expect(readFileSync(path.join(copy.folder, "postgresql.conf"), "utf8")).toBe(confBefore);
+  });
+});
+
+describe("the embedded database of a short-lived shop", () => {
+  let copy: Awaited<ReturnType<typeof emptyShopDatabase>>;
+  let database: ShopDatabase;
+
+  beforeAll(async () => {
+    copy = await emptyShopDatabase();
+    database = await openDatabase({ kind: "embedded", location: copy.folder, shortLived: true });
+  });
+  afterAll(async () => {
+    await database.close();
+    await copy.remove();
+  });
+
+  it("runs with 1 MB of shared buffers and 5 connections, and sells from tables larger than that", async () => {
+    const setting = async (name: string) =>
+      (await sql<{ value: string }>`select current_setting(${name}) as value`.execute(database.db))
+        .rows[0]?.value;
+    expect(await setting("shared_buffers")).toBe("1MB");
+    expect(await setting("max_connections")).toBe("5");
+
+    // 20,000 orders, several times what the buffers hold: PostgreSQL reads the rest back from
+    // its files, and the store answers as from any other database.
+    const store = new SqlShopStore(database.db);
+    await store.addProducts([
+      { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 100_000 },
+    ]);
+    await sql`
+      insert into shop_orders (
+        id, product_id, product_name, quantity, unit_price_cents, total_cents, currency, status,
+        created_at, sub, azp, authorization_details_matched, approval_id
+      )
+      select 'order-' || n, 'xyz-phone', 'XYZ phone', 1, 49900, 49900, 'USD', 'confirmed',
+        now(), 'auth0|buyer-' || (n % 10), 'agent', true, 'approval-' || n
+      from generate_series(1, 20000) as n
+    `.execute(database.db);
+    const { rows } = await sql<{
+      bytes: string;
+    }>`select pg_total_relation_size('shop_orders') as bytes`.execute(database.db);
+    expect(Number(rows[0]?.bytes)).toBeGreaterThan(4 * 1024 * 1024);
+    const orders = await store.listByOwner("auth0|buyer-3");
+    expect(orders).toHaveLength(2_000);
+    expect(orders.every((order) => order.authorization.sub === "auth0|buyer-3")).toBe(true);
+    expect(await store.findByApprovalId("approval-19993")).toMatchObject({ id: "order-19993" });
   });
 });
