@@ -18,8 +18,8 @@
  * runs that entry in this same process.
  */
 import { watch } from "node:fs";
-import Module from "node:module";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import Module from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 

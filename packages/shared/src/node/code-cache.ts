@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import {
   closeSync,
   openSync,
@@ -7,7 +8,6 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { isAscii } from "node:buffer";
 import Module, { createRequire, isBuiltin } from "node:module";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
