@@ -28,7 +28,6 @@ process.once("exit", () => {
   for (const store of openStores) rmSync(store, { recursive: true, force: true });
 });
 
-/** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
 /**
  * `env` for the agent CLI as `pnpm agent` runs against the local tenant: the CLI trusts the
  * tenant's CA itself, found in `certDir` (MOCK_AUTH0_CERT_DIR), without NODE_EXTRA_CA_CERTS, with
@@ -41,6 +40,7 @@ export function selfTrusting(env: Record<string, string>, certDir: string): Reco
   return trusting;
 }
 
+/** A running stack plus what every scenario needs: the agent CLI, the tenant, the shop's orders. */
 export class Scenario {
   readonly tenant: TenantClient;
   private readonly store = mkdtempSync(path.join(tmpdir(), "agent-store-"));

@@ -147,6 +147,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     );
   }
   if (vars === undefined || problems.length > 0) throw new ConfigError("shop-api", problems);
+  const shortLived = vars.SHOP_API_SHORT_LIVED === "true";
   return {
     port: vars.SHOP_API_PORT,
     host: vars.SHOP_API_HOST,
@@ -156,25 +157,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     requireAuthorizationDetails: vars.SHOP_API_REQUIRE_AUTHORIZATION_DETAILS === "true",
     adminToken: vars.SHOP_API_ADMIN_TOKEN,
     logLevel: vars.LOG_LEVEL,
-    database: databaseOf(vars, env),
+    database: databaseOf(vars, env, shortLived),
     tokenCacheSize: vars.SHOP_API_TOKEN_CACHE_SIZE,
-    shortLived: vars.SHOP_API_SHORT_LIVED === "true",
+    shortLived,
   };
 }
 
 function databaseOf(
   vars: z.output<typeof envSchema>,
   env: Readonly<Record<string, string | undefined>>,
+  shortLived: boolean,
 ): DatabaseConfig {
   if (vars.SHOP_API_DATABASE_URL !== undefined) {
     return { kind: "postgres", url: vars.SHOP_API_DATABASE_URL.trim() };
   }
   const location = vars.SHOP_API_DATABASE?.trim();
-  const shortLived = vars.SHOP_API_SHORT_LIVED === "true" ? { shortLived: true } : {};
-  if (location === IN_MEMORY) return { kind: "embedded", location, ...shortLived };
+  const lifetime = shortLived ? { shortLived: true } : {};
+  if (location === IN_MEMORY) return { kind: "embedded", location, ...lifetime };
   return {
     kind: "embedded",
-    ...shortLived,
+    ...lifetime,
     location: location === undefined ? DEFAULT_DATABASE_DIR : resolveFromInvocation(location, env),
   };
 }
