@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import * as esbuild from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { deferredPackages } from "../scripts/build.js";
+
+const exec = promisify(execFile);
+
+// A CommonJS package that counts its loads in a global, bundled the way the agent CLI is
+// (CommonJS output, the plugin first) by modules that import it by name, as `@auth0/ai` imports
+// OpenFGA's client. The bundle runs in a Node process of its own: the build itself loads the
+// package to read its export names, which must not count.
+const PACKAGE = `globalThis.loads = (globalThis.loads ?? 0) + 1;
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.answer = 42;
+exports.Client = class Client {
+  constructor(name) { this.name = name; }
+};
+`;
+const NAMED = `import { answer, Client } from "counted";
+export function useNamed() {
+  return { answer, client: new Client("named").name, isClient: new Client("x") instanceof Client };
+}
+`;
+const STAR = `export * from "counted";\n`;
+const ENTRY = `import { useNamed } from "./named.mjs";
+import * as star from "./star.mjs";
+const loadsAtStart = globalThis.loads ?? 0;
+const named = useNamed();
+const loadsAfterUse = globalThis.loads;
+const answerThroughStar = star.answer;
+console.log(JSON.stringify({ loadsAtStart, named, loadsAfterUse, answerThroughStar, loadsAtEnd: globalThis.loads }));
+`;
+
+let dir: string;
+let bundle: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "ciba-deferred-"));
+  const pkg = path.join(dir, "node_modules", "counted");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(
+    path.join(pkg, "package.json"),
+    JSON.stringify({ name: "counted", main: "index.js" }),
+  );
+  writeFileSync(path.join(pkg, "index.js"), PACKAGE);
+  writeFileSync(path.join(dir, "named.mjs"), NAMED);
+  writeFileSync(path.join(dir, "star.mjs"), STAR);
+  writeFileSync(path.join(dir, "entry.mjs"), ENTRY);
+  bundle = await bundleDeferring("bundle.cjs", ["counted"]);
+});
+
+/** The entry bundled into `name` as the agent CLI is, deferring `packages`. */
+async function bundleDeferring(name: string, packages: string[]): Promise<string> {
+  const outfile = path.join(dir, name);
+  await esbuild.build({
+    absWorkingDir: dir,
+    entryPoints: [path.join(dir, "entry.mjs")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    logLevel: "silent",
+    plugins: [deferredPackages(packages)],
+  });
+  return outfile;
+}
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("deferredPackages (the agent CLI's build)", () => {
+  it("loads a package when one of its exports is first read, once, not when its importers load", async () => {
+    const { stdout } = await exec(process.execPath, [bundle]);
+    expect(JSON.parse(stdout)).toEqual({
+      loadsAtStart: 0,
+      named: { answer: 42, client: "named", isClient: true },
+      loadsAfterUse: 1,
+      answerThroughStar: 42,
+      loadsAtEnd: 1,
+    });
+  });
+
+  it("leaves a package it is not given as esbuild bundles it: loaded with its importer", async () => {
+    const eager = await bundleDeferring("eager.cjs", ["another"]);
+    const { stdout } = await exec(process.execPath, [eager]);
+    expect(JSON.parse(stdout)).toMatchObject({ loadsAtStart: 1, loadsAtEnd: 1 });
+  });
+});
