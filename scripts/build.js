@@ -215,12 +215,17 @@ function replaceOutsideStrings(
 
 /**
  * Packages the agent CLI's bundle loads when a program first reads one of their exports, not
- * when a module that imports them loads. `@auth0/ai` imports OpenFGA's client for its FGA
- * authorizers at load, and with it axios, form-data and mime-db, for authorizers a CIBA
- * purchase never uses: a fifth of the code V8 compiled for a purchase (its code cache, 1.83 MB
- * with them and 1.42 MB without), and 10 ms of a run's CPU on a 2-core AMD EPYC.
+ * when a module that imports them loads; each is imported at load for something an agent run
+ * does not do.
+ * - `@openfga/sdk`: `@auth0/ai` imports OpenFGA's client (and with it axios, form-data and
+ *   mime-db) for its FGA authorizers, which a CIBA purchase never uses. A fifth of the code V8
+ *   compiled for a purchase (its code cache: 1.83 MB with it, 1.42 MB without), and 10 ms of a
+ *   run's CPU on a 2-core AMD EPYC.
+ * - `@ai-sdk/gateway`: `ai` imports Vercel's AI Gateway provider, used for a model named by a
+ *   string and for the gateway's own errors; the agent hands `ai` its model. Its zod schemas
+ *   took 4 ms at load, and deferring it 6 ms of a run's CPU.
  */
-const DEFERRED_IN_CLI = ["@openfga/sdk"];
+const DEFERRED_IN_CLI = ["@openfga/sdk", "@ai-sdk/gateway"];
 
 /**
  * Replaces each of `packages` (CommonJS packages) with a module of the same exports, each a
@@ -249,18 +254,19 @@ export function deferredPackages(/** @type {readonly string[]} */ packages) {
         return {
           path: path.relative(REPO_ROOT, resolved.path).split(path.sep).join("/"),
           namespace: "deferred",
-          pluginData: { name: args.path, file: resolved.path, resolveDir: args.resolveDir },
+          pluginData: { file: resolved.path, resolveDir: args.resolveDir },
         };
       });
       build.onLoad({ filter: /.*/, namespace: "deferred" }, (args) => {
-        const { name, file, resolveDir } =
-          /** @type {{ name: string; file: string; resolveDir: string }} */ (args.pluginData);
+        const { file, resolveDir } = /** @type {{ file: string; resolveDir: string }} */ (
+          args.pluginData
+        );
         const exported = /** @type {Record<string, unknown>} */ (Module.createRequire(file)(file));
         const lazy = Object.keys(exported).filter((key) => key !== "__esModule");
         return {
           contents: [
             "let loaded;",
-            `const load = () => (loaded ??= require(${JSON.stringify(name)}));`,
+            `const load = () => (loaded ??= require(${JSON.stringify(file)}));`,
             ...(exported.__esModule === true
               ? ['Object.defineProperty(exports, "__esModule", { value: true });']
               : []),

@@ -28,13 +28,23 @@ export function useNamed() {
 }
 `;
 const STAR = `export * from "counted";\n`;
+// The same for an ES module package, as `ai` imports its gateway provider.
+const ESM_PACKAGE = `globalThis.esmLoads = (globalThis.esmLoads ?? 0) + 1;
+export const greeting = "hello";
+`;
+const ESM_USER = `import { greeting } from "counted-esm";
+export const greet = () => greeting;
+`;
 const ENTRY = `import { useNamed } from "./named.mjs";
 import * as star from "./star.mjs";
+import { greet } from "./esm-user.mjs";
 const loadsAtStart = globalThis.loads ?? 0;
+const esmLoadsAtStart = globalThis.esmLoads ?? 0;
 const named = useNamed();
 const loadsAfterUse = globalThis.loads;
 const answerThroughStar = star.answer;
-console.log(JSON.stringify({ loadsAtStart, named, loadsAfterUse, answerThroughStar, loadsAtEnd: globalThis.loads }));
+const greeting = greet();
+console.log(JSON.stringify({ loadsAtStart, named, loadsAfterUse, answerThroughStar, loadsAtEnd: globalThis.loads, esmLoadsAtStart, greeting, esmLoadsAtEnd: globalThis.esmLoads }));
 `;
 
 let dir: string;
@@ -49,10 +59,18 @@ beforeAll(async () => {
     JSON.stringify({ name: "counted", main: "index.js" }),
   );
   writeFileSync(path.join(pkg, "index.js"), PACKAGE);
+  const esmPkg = path.join(dir, "node_modules", "counted-esm");
+  mkdirSync(esmPkg, { recursive: true });
+  writeFileSync(
+    path.join(esmPkg, "package.json"),
+    JSON.stringify({ name: "counted-esm", type: "module", exports: "./index.js" }),
+  );
+  writeFileSync(path.join(esmPkg, "index.js"), ESM_PACKAGE);
+  writeFileSync(path.join(dir, "esm-user.mjs"), ESM_USER);
   writeFileSync(path.join(dir, "named.mjs"), NAMED);
   writeFileSync(path.join(dir, "star.mjs"), STAR);
   writeFileSync(path.join(dir, "entry.mjs"), ENTRY);
-  bundle = await bundleDeferring("bundle.cjs", ["counted"]);
+  bundle = await bundleDeferring("bundle.cjs", ["counted", "counted-esm"]);
 });
 
 /** The entry bundled into `name` as the agent CLI is, deferring `packages`. */
@@ -76,7 +94,7 @@ afterAll(() => {
 });
 
 describe("deferredPackages (the agent CLI's build)", () => {
-  it("loads a package when one of its exports is first read, once, not when its importers load", async () => {
+  it("loads a package (CommonJS or ES module) when one of its exports is first read, once, not when its importers load", async () => {
     const { stdout } = await exec(process.execPath, [bundle]);
     expect(JSON.parse(stdout)).toEqual({
       loadsAtStart: 0,
@@ -84,12 +102,19 @@ describe("deferredPackages (the agent CLI's build)", () => {
       loadsAfterUse: 1,
       answerThroughStar: 42,
       loadsAtEnd: 1,
+      esmLoadsAtStart: 0,
+      greeting: "hello",
+      esmLoadsAtEnd: 1,
     });
   });
 
   it("leaves a package it is not given as esbuild bundles it: loaded with its importer", async () => {
     const eager = await bundleDeferring("eager.cjs", ["another"]);
     const { stdout } = await exec(process.execPath, [eager]);
-    expect(JSON.parse(stdout)).toMatchObject({ loadsAtStart: 1, loadsAtEnd: 1 });
+    expect(JSON.parse(stdout)).toMatchObject({
+      loadsAtStart: 1,
+      loadsAtEnd: 1,
+      esmLoadsAtStart: 1,
+    });
   });
 });
