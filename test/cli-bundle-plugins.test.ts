@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { deferredPackages } from "../scripts/build.js";
+import { deferredPackages, narrowedEntries } from "../scripts/build.js";
 
 const exec = promisify(execFile);
 
@@ -116,5 +116,67 @@ describe("deferredPackages (the agent CLI's build)", () => {
       loadsAtEnd: 1,
       esmLoadsAtStart: 1,
     });
+  });
+});
+
+describe("narrowedEntries (the agent CLI's build)", () => {
+  // A package whose entry re-exports a module with a side effect (as auth0's entry builds its
+  // Management API client) beside the one its importer uses.
+  async function bundleWide(importer: string, entries: Record<string, string>) {
+    const wide = path.join(dir, "node_modules", "wide");
+    mkdirSync(wide, { recursive: true });
+    writeFileSync(
+      path.join(wide, "package.json"),
+      JSON.stringify({ name: "wide", type: "module", exports: { ".": "./index.js" } }),
+    );
+    writeFileSync(
+      path.join(wide, "index.js"),
+      'export * from "./heavy.js";\nexport * from "./light.js";\n',
+    );
+    writeFileSync(
+      path.join(wide, "heavy.js"),
+      "globalThis.heavyLoads = (globalThis.heavyLoads ?? 0) + 1;\nexport const Heavy = 1;\n",
+    );
+    writeFileSync(path.join(wide, "light.js"), 'export class Light { name = "light"; }\n');
+    const entry = path.join(dir, "wide-user.mjs");
+    writeFileSync(entry, importer);
+    const outfile = path.join(dir, "wide-user.cjs");
+    await esbuild.build({
+      absWorkingDir: dir,
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      logLevel: "silent",
+      plugins: [narrowedEntries(entries)],
+    });
+    const { stdout } = await exec(process.execPath, [outfile]);
+    return JSON.parse(stdout) as unknown;
+  }
+  const USES_LIGHT = `import { Light } from "wide";
+console.log(JSON.stringify({ name: new Light().name, heavyLoads: globalThis.heavyLoads ?? 0 }));
+`;
+
+  it("resolves the package to the one module named, so the rest of its entry never loads", async () => {
+    expect(await bundleWide(USES_LIGHT, { wide: "light.js" })).toEqual({
+      name: "light",
+      heavyLoads: 0,
+    });
+    // Without it the entry loads its every module.
+    expect(await bundleWide(USES_LIGHT, {})).toEqual({ name: "light", heavyLoads: 1 });
+  });
+
+  it("fails the build when an importer needs what the module named does not export", async () => {
+    const usesHeavy = `import { Heavy } from "wide";\nconsole.log(Heavy);\n`;
+    await expect(bundleWide(usesHeavy, { wide: "light.js" })).rejects.toThrow(
+      /No matching export in .*light\.js.* for import "Heavy"/,
+    );
+  });
+
+  it("fails the build, naming it, when the package has no such module", async () => {
+    await expect(bundleWide(USES_LIGHT, { wide: "gone.js" })).rejects.toThrow(
+      "wide has no gone.js to narrow its entry to",
+    );
   });
 });
