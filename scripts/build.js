@@ -243,9 +243,10 @@ function resolveAsUsual(
 const DEFERRED_IN_CLI = ["@openfga/sdk", "@ai-sdk/gateway"];
 
 /**
- * Replaces each of `packages` (CommonJS packages) with a module of the same exports, each a
- * getter that loads the package the first time any of them is read. The names are read from
- * the installed package at build time, so a new version's exports are all there.
+ * Replaces each of `packages` (CommonJS or ES modules that Node loads as installed) with a
+ * module of the same exports, each a getter that loads the package the first time any of them
+ * is read; the package itself is bundled once, behind it. The names are read from the
+ * installed package at build time, so a new version's exports are all there.
  *
  * @returns {import("esbuild").Plugin}
  */
