@@ -414,17 +414,18 @@ export async function build() {
   const esbuild = await import("esbuild");
   const staging = `${BUILD_DIR}.${String(process.pid)}.tmp`;
   await rm(staging, { recursive: true, force: true });
+  const cli = commonOptions(BUILD_DIR);
   const results = await Promise.all([
     esbuild.build({ ...moduleOptions(ENTRIES, BUILD_DIR), outdir: staging }),
     esbuild.build({
-      ...commonOptions(BUILD_DIR),
+      ...cli,
       entryPoints: [path.join(REPO_ROOT, AGENT_CLI_BUNDLE.source)],
       outfile: path.join(staging, AGENT_CLI_BUNDLE.file),
       format: "cjs",
       plugins: [
         narrowedEntries(NARROWED_IN_CLI),
         deferredPackages(DEFERRED_IN_CLI),
-        ...(commonOptions(BUILD_DIR).plugins ?? []),
+        ...(cli.plugins ?? []),
       ],
       // No import(), which Node 20 cannot run in a script read from a code cache: require().
       supported: { "dynamic-import": false },

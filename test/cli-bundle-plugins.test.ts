@@ -73,21 +73,24 @@ beforeAll(async () => {
   bundle = await bundleDeferring("bundle.cjs", ["counted", "counted-esm"]);
 });
 
-/** The entry bundled into `name` as the agent CLI is, deferring `packages`. */
-async function bundleDeferring(name: string, packages: string[]): Promise<string> {
+/** `entry` (in `dir`) bundled into `name` as the agent CLI is (CommonJS), with `plugin`. */
+async function bundleWith(entry: string, name: string, plugin: esbuild.Plugin): Promise<string> {
   const outfile = path.join(dir, name);
   await esbuild.build({
     absWorkingDir: dir,
-    entryPoints: [path.join(dir, "entry.mjs")],
+    entryPoints: [path.join(dir, entry)],
     outfile,
     bundle: true,
     platform: "node",
     format: "cjs",
     logLevel: "silent",
-    plugins: [deferredPackages(packages)],
+    plugins: [plugin],
   });
   return outfile;
 }
+
+const bundleDeferring = (name: string, packages: string[]) =>
+  bundleWith("entry.mjs", name, deferredPackages(packages));
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -138,19 +141,8 @@ describe("narrowedEntries (the agent CLI's build)", () => {
       "globalThis.heavyLoads = (globalThis.heavyLoads ?? 0) + 1;\nexport const Heavy = 1;\n",
     );
     writeFileSync(path.join(wide, "light.js"), 'export class Light { name = "light"; }\n');
-    const entry = path.join(dir, "wide-user.mjs");
-    writeFileSync(entry, importer);
-    const outfile = path.join(dir, "wide-user.cjs");
-    await esbuild.build({
-      absWorkingDir: dir,
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      logLevel: "silent",
-      plugins: [narrowedEntries(entries)],
-    });
+    writeFileSync(path.join(dir, "wide-user.mjs"), importer);
+    const outfile = await bundleWith("wide-user.mjs", "wide-user.cjs", narrowedEntries(entries));
     const { stdout } = await exec(process.execPath, [outfile]);
     return JSON.parse(stdout) as unknown;
   }
