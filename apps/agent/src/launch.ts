@@ -12,4 +12,4 @@ import { runWithCodeCache } from "@ciba-testbed/shared/node/code-cache";
 import { launchOptions } from "./launch-options.js";
 
 const cli = fileURLToPath(new URL("../../../build/agent-cli.cjs", import.meta.url));
-runWithCodeCache(cli, launchOptions(process.argv.slice(2), cli));
+runWithCodeCache(cli, launchOptions(process.argv.slice(2), cli, process.env));
