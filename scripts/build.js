@@ -27,7 +27,7 @@ const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const BUILD_DIR = path.join(REPO_ROOT, "build");
 const STATE_FILE = path.join(BUILD_DIR, "state.json");
 /** Bump when the build's options change in a way the inputs do not show. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** What runs as a process: output name -> source, relative to the repository. */
 export const ENTRIES = /** @type {const} */ ({
@@ -66,6 +66,18 @@ export const ENTRIES = /** @type {const} */ ({
 export const AGENT_CLI_BUNDLE = /** @type {const} */ ({
   file: "agent-cli.cjs",
   source: "apps/agent/src/main.ts",
+});
+
+/**
+ * `agent serve`'s web app, a one-file build of its own beside the CLI's: in the CLI's, the
+ * module `source` is `standIn`, which runs this file (with its own code cache) when the command
+ * starts. Express, the login middleware and the rest of the web app were 1.6 MB of the CLI's
+ * 3.6 MB, read by every run and set up in every purchase's code cache.
+ */
+export const AGENT_SERVE_BUNDLE = /** @type {const} */ ({
+  file: "agent-serve.cjs",
+  source: "apps/agent/src/web/serve.ts",
+  standIn: "apps/agent/src/web/serve-apart.ts",
 });
 
 /** What Node wraps a CommonJS file's text in (`Module.wrap`): before it and after it. */
@@ -333,6 +345,37 @@ export function narrowedEntries(/** @type {Readonly<Record<string, string>>} */ 
 }
 
 /**
+ * Resolves every import of a workspace module of `standIns` (source -> stand-in, relative to the
+ * repository) to its stand-in, which has the same exports.
+ *
+ * @returns {import("esbuild").Plugin}
+ */
+export function standIns(/** @type {Readonly<Record<string, string>>} */ modules) {
+  const byFile = new Map(
+    Object.entries(modules).map(([source, standIn]) => [
+      path.resolve(REPO_ROOT, source),
+      path.resolve(REPO_ROOT, standIn),
+    ]),
+  );
+  // The names a relative import of one of them ends with: `./serve.js` for `serve.ts`.
+  const names = [...byFile.keys()].map((file) => path.basename(file, path.extname(file)));
+  const filter = new RegExp(
+    `/(${names.map((name) => name.replace(/\W/g, "\\$&")).join("|")})(\\.[jt]s)?$`,
+  );
+  return {
+    name: "stand-ins",
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === "stand-in") return undefined;
+        const resolved = await resolveAsUsual(build, args, "stand-in");
+        const standIn = byFile.get(resolved.path);
+        return standIn === undefined ? undefined : { path: standIn };
+      });
+    },
+  };
+}
+
+/**
  * An external package is imported by its installed file (relative to `outdir`): pnpm installs
  * each package beside its own dependents only, so its bare name would not resolve from there.
  *
@@ -414,30 +457,46 @@ export async function build() {
   const esbuild = await import("esbuild");
   const staging = `${BUILD_DIR}.${String(process.pid)}.tmp`;
   await rm(staging, { recursive: true, force: true });
-  const cli = commonOptions(BUILD_DIR);
+  const common = commonOptions(BUILD_DIR);
+  /**
+   * A one-file build that `runWithCodeCache` runs: `source` to `file`, with `plugins` first.
+   *
+   * @returns {import("esbuild").BuildOptions}
+   */
+  const script = (
+    /** @type {string} */ source,
+    /** @type {string} */ file,
+    /** @type {import("esbuild").Plugin[]} */ plugins = [],
+  ) => ({
+    ...common,
+    entryPoints: [path.join(REPO_ROOT, source)],
+    outfile: path.join(staging, file),
+    format: "cjs",
+    plugins: [
+      ...plugins,
+      narrowedEntries(NARROWED_IN_CLI),
+      deferredPackages(DEFERRED_IN_CLI),
+      ...(common.plugins ?? []),
+    ],
+    // No import(), which Node 20 cannot run in a script read from a code cache: require().
+    supported: { "dynamic-import": false },
+    // A script has no import.meta: the file's own URL stands in for it.
+    define: { "import.meta.url": "__buildModuleUrl" },
+    // Written already wrapped as Node wraps a CommonJS file, so `runWithCodeCache` compiles
+    // the file's text as it is read instead of a wrapped copy of its megabytes.
+    banner: {
+      js: `${WRAPPER_START}const __buildModuleUrl = require("node:url").pathToFileURL(__filename).href;`,
+    },
+    footer: { js: WRAPPER_END },
+  });
   const results = await Promise.all([
     esbuild.build({ ...moduleOptions(ENTRIES, BUILD_DIR), outdir: staging }),
-    esbuild.build({
-      ...cli,
-      entryPoints: [path.join(REPO_ROOT, AGENT_CLI_BUNDLE.source)],
-      outfile: path.join(staging, AGENT_CLI_BUNDLE.file),
-      format: "cjs",
-      plugins: [
-        narrowedEntries(NARROWED_IN_CLI),
-        deferredPackages(DEFERRED_IN_CLI),
-        ...(cli.plugins ?? []),
-      ],
-      // No import(), which Node 20 cannot run in a script read from a code cache: require().
-      supported: { "dynamic-import": false },
-      // A script has no import.meta: the file's own URL stands in for it.
-      define: { "import.meta.url": "__buildModuleUrl" },
-      // Written already wrapped as Node wraps a CommonJS file, so `runWithCodeCache` compiles
-      // the file's text as it is read instead of a wrapped copy of its 3.9 MB.
-      banner: {
-        js: `${WRAPPER_START}const __buildModuleUrl = require("node:url").pathToFileURL(__filename).href;`,
-      },
-      footer: { js: WRAPPER_END },
-    }),
+    esbuild.build(
+      script(AGENT_CLI_BUNDLE.source, AGENT_CLI_BUNDLE.file, [
+        standIns({ [AGENT_SERVE_BUNDLE.source]: AGENT_SERVE_BUNDLE.standIn }),
+      ]),
+    ),
+    esbuild.build(script(AGENT_SERVE_BUNDLE.source, AGENT_SERVE_BUNDLE.file)),
   ]);
   const inputs = [
     ...results

@@ -38,6 +38,8 @@ export interface SuperviseOptions {
   name: string;
   /** The entry point, relative to the repository root. */
   script: string;
+  /** Its command line's arguments (`node build/agent.js serve`: `["serve"]`). */
+  args?: string[];
   /** Added to (or overriding) this process's environment. */
   env?: Record<string, string>;
   /** `{}` (the build, no flags) unless given. */
@@ -101,7 +103,7 @@ function installSignalHooks(): void {
   }
 }
 
-function commandOf(runner: Runner, script: string): [string, string[]] {
+function commandOf(runner: Runner, script: string, args: string[] = []): [string, string[]] {
   const dir = runner.watch?.builtDir;
   const preload = (runner.preload ?? []).flatMap((module) => [
     "--import",
@@ -117,6 +119,7 @@ function commandOf(runner: Runner, script: string): [string, string[]] {
       ...sourceMapFlags(script),
       ...preload,
       builtFileOf(script, dir),
+      ...args,
     ],
   ];
 }
@@ -157,7 +160,7 @@ export class SupervisedChild {
   /** Starts the process and returns at once, for a child that prints no ready record. */
   static spawn(options: SuperviseOptions): SupervisedChild {
     installSignalHooks();
-    const [command, args] = commandOf(options.runner ?? {}, options.script);
+    const [command, args] = commandOf(options.runner ?? {}, options.script, options.args);
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },

@@ -45,10 +45,16 @@ function settingsFor(dir: string, port: number): string {
   return path.relative(REPO_ROOT, file);
 }
 
-async function startWebApp(s: Scenario, port: number, env: Record<string, string>) {
+/**
+ * The web app on `port`: as supervisors start it (its own entry), or, with `cli`, as a person
+ * does (`pnpm agent serve`: the CLI's build, which runs the web app's bundle beside it).
+ */
+async function startWebApp(s: Scenario, port: number, env: Record<string, string>, cli?: "cli") {
   const { child } = await SupervisedChild.start({
     name: "agent-web",
-    script: "apps/agent/src/web/main.ts",
+    ...(cli === undefined
+      ? { script: "apps/agent/src/web/main.ts" }
+      : { script: "apps/agent/src/launch.ts", args: ["serve"] }),
     env: { ...s.agentEnv(), AGENT_PORT: String(port), ...env },
   });
   return child;
@@ -203,11 +209,11 @@ describe("the chat web app", () => {
     await chat.getByRole("button", { name: /Test Buyer/ }).waitFor();
   });
 
-  it("waits for the answer in block mode, then says the request expired", async () => {
+  it("waits for the answer in block mode, then says the request expired (started as pnpm agent serve)", async () => {
     // The same tenant, a web app that waits (block mode) and asks for the shortest expiry the
     // tenant accepts: the page still shows the request waiting before it expires.
     await web.stop();
-    web = await startWebApp(s, port, { AGENT_MODE: "block", AGENT_REQUESTED_EXPIRY: "1" });
+    web = await startWebApp(s, port, { AGENT_MODE: "block", AGENT_REQUESTED_EXPIRY: "1" }, "cli");
     const page = await browser.newPage();
     await logIn(page, baseUrl, /Second Buyer/);
     await ask(page, "Buy 2 XYZ phones");

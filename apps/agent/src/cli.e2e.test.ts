@@ -102,15 +102,30 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
   });
 });
 
-describe("the built CLI (build/agent-cli.cjs)", () => {
-  it("is ASCII, and written as the function Node makes of a CommonJS file: a run compiles it as it reads it", async () => {
-    const bytes = await readFile(path.join(ROOT, "build/agent-cli.cjs"));
-    expect(
-      isAscii(bytes),
-      "a character beyond ASCII in the bundle makes every run decode it as UTF-8 (runWithCodeCache)",
-    ).toBe(true);
-    expect(bytes.subarray(0, 100).toString()).toMatch(
-      /^\(function \(exports, require, module, __filename, __dirname\) \{/,
+describe("the built CLI (build/agent-cli.cjs) and web app (build/agent-serve.cjs)", () => {
+  it.each(["agent-cli.cjs", "agent-serve.cjs"])(
+    "%s is ASCII, and written as the function Node makes of a CommonJS file: a run compiles it as it reads it",
+    async (file) => {
+      const bytes = await readFile(path.join(ROOT, "build", file));
+      expect(
+        isAscii(bytes),
+        "a character beyond ASCII in the bundle makes every run decode it as UTF-8 (runWithCodeCache)",
+      ).toBe(true);
+      expect(bytes.subarray(0, 100).toString()).toMatch(
+        /^\(function \(exports, require, module, __filename, __dirname\) \{/,
+      );
+    },
+  );
+
+  it("leaves the web app out of the CLI's file: a purchase never reads Express or the login middleware", async () => {
+    const [cli, web] = await Promise.all(
+      ["agent-cli.cjs", "agent-serve.cjs"].map((file) =>
+        readFile(path.join(ROOT, "build", file), "latin1"),
+      ),
     );
+    for (const name of ["express-openid-connect", "node_modules/.pnpm/express@", "iconv-lite"]) {
+      expect(cli, name).not.toContain(name);
+      expect(web, name).toContain(name);
+    }
   });
 });

@@ -23,7 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Started as `node runner.mjs <file> <args>`: runs `<file>` with the options in CC_OPTIONS. */
 const RUNNER = `import { runWithCodeCache } from ${JSON.stringify(path.join(HERE, "code-cache.ts"))};
 const run = runWithCodeCache(process.argv[2], JSON.parse(process.env.CC_OPTIONS ?? "{}"));
-process.stderr.write(\`code-cache \${JSON.stringify(run)}\\n\`);
+process.stderr.write(\`code-cache \${JSON.stringify({ ...run, exports: Object.keys(run.exports) })}\\n\`);
 `;
 
 /** A CommonJS one-file bundle, as scripts/build.js makes the agent CLI's. */
@@ -153,7 +153,9 @@ describe("runWithCodeCache", () => {
       status: ran.status,
       stdout: ran.stdout,
       stderr: ran.stderr,
-      cache: line === undefined ? undefined : (JSON.parse(line.slice(11)) as CodeCacheRun).cache,
+      ...(line === undefined
+        ? {}
+        : (JSON.parse(line.slice(11)) as Omit<CodeCacheRun, "exports"> & { exports: string[] })),
     };
   }
 
@@ -161,6 +163,8 @@ describe("runWithCodeCache", () => {
     const first = run();
     expect(first.status).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({ file: "app.cjs", eol: true });
+    // And hands back what it exports, as require() would.
+    expect(first.exports).toContain("failingStep");
   });
 
   it("compiles at the first run and writes the cache as it exits; the next run reads it", () => {

@@ -43,6 +43,8 @@ export interface CodeCacheOptions {
 export interface CodeCacheRun {
   /** Whether a cache was read, and whether V8 took it. */
   cache: "none" | "accepted" | "rejected";
+  /** What the file left in `module.exports`. */
+  exports: unknown;
 }
 
 /**
@@ -289,5 +291,5 @@ export function runWithCodeCache(file: string, options: CodeCacheOptions = {}): 
     path.dirname(file),
   );
   module.loaded = true;
-  return { cache };
+  return { cache, exports: module.exports };
 }
