@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { deferredPackages, narrowedEntries } from "../scripts/build.js";
+import { deferredPackages, narrowedEntries, standIns } from "../scripts/build.js";
 
 const exec = promisify(execFile);
 
@@ -170,5 +170,36 @@ console.log(JSON.stringify({ name: new Light().name, heavyLoads: globalThis.heav
     await expect(bundleWide(USES_LIGHT, { wide: "gone.js" })).rejects.toThrow(
       "wide has no gone.js to narrow its entry to",
     );
+  });
+});
+
+describe("standIns (the agent CLI's build)", () => {
+  // A module with a heavy side effect (as the web app loads Express), imported by another as
+  // cli.ts imports web/serve.ts, and a stand-in with the same exports.
+  async function bundleServing(modules: Record<string, string>) {
+    writeFileSync(
+      path.join(dir, "serving.ts"),
+      'globalThis.servingLoads = (globalThis.servingLoads ?? 0) + 1;\nexport const serve = () => "in the bundle";\n',
+    );
+    writeFileSync(path.join(dir, "serving-apart.ts"), 'export const serve = () => "apart";\n');
+    writeFileSync(
+      path.join(dir, "serving-user.mjs"),
+      `import { serve } from "./serving.js";
+console.log(JSON.stringify({ served: serve(), servingLoads: globalThis.servingLoads ?? 0 }));
+`,
+    );
+    const outfile = await bundleWith("serving-user.mjs", "serving-user.cjs", standIns(modules));
+    const { stdout } = await exec(process.execPath, [outfile]);
+    return JSON.parse(stdout) as unknown;
+  }
+
+  it("bundles the stand-in wherever the module is imported, and never the module", async () => {
+    expect(
+      await bundleServing({
+        [path.join(dir, "serving.ts")]: path.join(dir, "serving-apart.ts"),
+      }),
+    ).toEqual({ served: "apart", servingLoads: 0 });
+    // Without it, the module itself.
+    expect(await bundleServing({})).toEqual({ served: "in the bundle", servingLoads: 1 });
   });
 });
