@@ -247,23 +247,32 @@ function resolveAsUsual(
  * - `@openfga/sdk`: `@auth0/ai` imports OpenFGA's client (and with it axios, form-data and
  *   mime-db) for its FGA authorizers, which a CIBA purchase never uses. A fifth of the code V8
  *   compiled for a purchase (its code cache: 1.83 MB with it, 1.42 MB without), and 10 ms of a
- *   run's CPU on a 2-core AMD EPYC.
+ *   run's CPU on a 2-core AMD EPYC. Loaded from where it is installed, not bundled: the 0.5 MB
+ *   of it and its dependencies were read by every run for nothing (9 ms of a purchase's CPU).
  * - `@ai-sdk/gateway`: `ai` imports Vercel's AI Gateway provider, used for a model named by a
  *   string and for the gateway's own errors; the agent hands `ai` its model. Its zod schemas
- *   took 4 ms at load, and deferring it 6 ms of a run's CPU.
+ *   took 4 ms at load, and deferring it 6 ms of a run's CPU. Bundled: `ai` reads it when a model
+ *   call fails, and then it shares the bundle's copies of zod and the AI SDK's utilities.
+ *
+ * @type {Readonly<Record<string, "bundled" | "installed">>}
  */
-const DEFERRED_IN_CLI = ["@openfga/sdk", "@ai-sdk/gateway"];
+const DEFERRED_IN_CLI = { "@openfga/sdk": "installed", "@ai-sdk/gateway": "bundled" };
 
 /**
  * Replaces each of `packages` (CommonJS or ES modules that Node loads as installed) with a
  * module of the same exports, each a getter that loads the package the first time any of them
- * is read; the package itself is bundled once, behind it. The names are read from the
- * installed package at build time, so a new version's exports are all there.
+ * is read. The names are read from the installed package at build time, so a new version's
+ * exports are all there. The package itself is either bundled once, behind its stand-in
+ * (`bundled`), or left out of the bundle and loaded from where it is installed (`installed`,
+ * named relative to `outdir`, where the bundle ends up).
  *
  * @returns {import("esbuild").Plugin}
  */
-export function deferredPackages(/** @type {readonly string[]} */ packages) {
-  const names = new Set(packages);
+export function deferredPackages(
+  /** @type {Readonly<Record<string, "bundled" | "installed">>} */ packages,
+  /** @type {string} */ outdir,
+) {
+  const names = new Set(Object.keys(packages));
   return {
     name: "deferred-packages",
     setup(build) {
@@ -276,19 +285,24 @@ export function deferredPackages(/** @type {readonly string[]} */ packages) {
         return {
           path: path.relative(REPO_ROOT, resolved.path).split(path.sep).join("/"),
           namespace: "deferred",
-          pluginData: { file: resolved.path, resolveDir: args.resolveDir },
+          pluginData: { file: resolved.path, resolveDir: args.resolveDir, name: args.path },
         };
       });
       build.onLoad({ filter: /.*/, namespace: "deferred" }, (args) => {
-        const { file, resolveDir } = /** @type {{ file: string; resolveDir: string }} */ (
-          args.pluginData
-        );
+        const { file, resolveDir, name } =
+          /** @type {{ file: string; resolveDir: string; name: string }} */ (args.pluginData);
         const exported = /** @type {Record<string, unknown>} */ (Module.createRequire(file)(file));
         const lazy = Object.keys(exported).filter((key) => key !== "__esModule");
+        // A require() of a string esbuild bundles; of a path it computes, Node loads at run time.
+        const installed = path.relative(outdir, file).split(path.sep).join("/");
+        const load =
+          packages[name] === "installed"
+            ? `const load = () => (loaded ??= require(require("node:path").join(__dirname, ${JSON.stringify(installed)})));`
+            : `const load = () => (loaded ??= require(${JSON.stringify(file)}));`;
         return {
           contents: [
             "let loaded;",
-            `const load = () => (loaded ??= require(${JSON.stringify(file)}));`,
+            load,
             ...(exported.__esModule === true
               ? ['Object.defineProperty(exports, "__esModule", { value: true });']
               : []),
@@ -475,7 +489,7 @@ export async function build() {
     plugins: [
       ...plugins,
       narrowedEntries(NARROWED_IN_CLI),
-      deferredPackages(DEFERRED_IN_CLI),
+      deferredPackages(DEFERRED_IN_CLI, BUILD_DIR),
       ...(common.plugins ?? []),
     ],
     // No import(), which Node 20 cannot run in a script read from a code cache: require().

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -89,26 +89,50 @@ async function bundleWith(entry: string, name: string, plugin: esbuild.Plugin): 
   return outfile;
 }
 
-const bundleDeferring = (name: string, packages: string[]) =>
-  bundleWith("entry.mjs", name, deferredPackages(packages));
+const bundleDeferring = (
+  name: string,
+  packages: string[],
+  how: "bundled" | "installed" = "bundled",
+) =>
+  bundleWith(
+    "entry.mjs",
+    name,
+    deferredPackages(Object.fromEntries(packages.map((pkg) => [pkg, how])), dir),
+  );
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe("deferredPackages (the agent CLI's build)", () => {
+  /** What the entry prints when both packages load at the first read of an export, once. */
+  const LOADED_AT_FIRST_READ = {
+    loadsAtStart: 0,
+    named: { answer: 42, client: "named", isClient: true },
+    loadsAfterUse: 1,
+    answerThroughStar: 42,
+    loadsAtEnd: 1,
+    esmLoadsAtStart: 0,
+    greeting: "hello",
+    esmLoadsAtEnd: 1,
+  };
+
   it("loads a package (CommonJS or ES module) when one of its exports is first read, once, not when its importers load", async () => {
     const { stdout } = await exec(process.execPath, [bundle]);
-    expect(JSON.parse(stdout)).toEqual({
-      loadsAtStart: 0,
-      named: { answer: 42, client: "named", isClient: true },
-      loadsAfterUse: 1,
-      answerThroughStar: 42,
-      loadsAtEnd: 1,
-      esmLoadsAtStart: 0,
-      greeting: "hello",
-      esmLoadsAtEnd: 1,
-    });
+    expect(JSON.parse(stdout)).toEqual(LOADED_AT_FIRST_READ);
+  });
+
+  it("leaves a package given as installed out of the bundle, and loads it from where it is installed on first read", async () => {
+    const apart = await bundleDeferring("apart.cjs", ["counted", "counted-esm"], "installed");
+    // The packages' own code, which the bundled build holds.
+    const marks = ["(globalThis.loads ?? 0) + 1", "(globalThis.esmLoads ?? 0) + 1"];
+    for (const mark of marks) {
+      expect(readFileSync(bundle, "utf8")).toContain(mark);
+      expect(readFileSync(apart, "utf8")).not.toContain(mark);
+    }
+    // Run from elsewhere: the package is found beside the bundle, not from the working directory.
+    const { stdout } = await exec(process.execPath, [apart], { cwd: tmpdir() });
+    expect(JSON.parse(stdout)).toEqual(LOADED_AT_FIRST_READ);
   });
 
   it("leaves a package it is not given as esbuild bundles it: loaded with its importer", async () => {
