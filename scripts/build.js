@@ -178,6 +178,10 @@ export async function isBuildCurrent() {
   });
 }
 
+/** The path from `from` to `to`, with `/` between its parts whatever the platform. */
+const posixRelative = (/** @type {string} */ from, /** @type {string} */ to) =>
+  path.relative(from, to).split(path.sep).join("/");
+
 /**
  * Workspace modules find their files from `import.meta.url` (`new URL("../../public/",
  * import.meta.url)`). In a bundle every module shares its chunk's URL, so each workspace
@@ -194,7 +198,7 @@ function workspaceModules(/** @type {string} */ outdir) {
         if (!isWorkspaceSource(args.path)) return undefined;
         const source = await readFile(args.path, "utf8");
         if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
-        const fromBuild = path.relative(outdir, args.path).split(path.sep).join("/");
+        const fromBuild = posixRelative(outdir, args.path);
         const own = `new URL(${JSON.stringify(fromBuild)}, import.meta.url).href`;
         return { contents: replaceOutsideStrings(source, "import.meta.url", own), loader: "ts" };
       });
@@ -283,7 +287,7 @@ export function deferredPackages(
         // One stand-in per installed file (named relative to the repository, as the bundle's
         // other modules are), so importers of two installed versions keep them apart.
         return {
-          path: path.relative(REPO_ROOT, resolved.path).split(path.sep).join("/"),
+          path: posixRelative(REPO_ROOT, resolved.path),
           namespace: "deferred",
           pluginData: { file: resolved.path, resolveDir: args.resolveDir, name: args.path },
         };
@@ -294,10 +298,9 @@ export function deferredPackages(
         const exported = /** @type {Record<string, unknown>} */ (Module.createRequire(file)(file));
         const lazy = Object.keys(exported).filter((key) => key !== "__esModule");
         // A require() of a string esbuild bundles; of a path it computes, Node loads at run time.
-        const installed = path.relative(outdir, file).split(path.sep).join("/");
         const load =
           packages[name] === "installed"
-            ? `const load = () => (loaded ??= require(require("node:path").join(__dirname, ${JSON.stringify(installed)})));`
+            ? `const load = () => (loaded ??= require(require("node:path").join(__dirname, ${JSON.stringify(posixRelative(outdir, file))})));`
             : `const load = () => (loaded ??= require(${JSON.stringify(file)}));`;
         return {
           contents: [
@@ -408,7 +411,7 @@ function externalPackages(/** @type {string} */ outdir) {
         const resolved = await resolveAsUsual(build, args, "external");
         // Not installed (an optional peer such as pg-native): left for the package to handle.
         if (resolved.errors.length > 0) return { path: args.path, external: true };
-        const relative = path.relative(outdir, resolved.path).split(path.sep).join("/");
+        const relative = posixRelative(outdir, resolved.path);
         return { path: relative.startsWith(".") ? relative : `./${relative}`, external: true };
       });
     },
