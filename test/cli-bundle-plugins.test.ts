@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import * as esbuild from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { deferredPackages, narrowedEntries, standIns } from "../scripts/build.js";
+import { EXTERNAL_FILTER, deferredPackages, narrowedEntries, standIns } from "../scripts/build.js";
 
 const exec = promisify(execFile);
 
@@ -225,5 +225,26 @@ console.log(JSON.stringify({ served: serve(), servingLoads: globalThis.servingLo
     ).toEqual({ served: "apart", servingLoads: 0 });
     // Without it, the module itself.
     expect(await bundleServing({})).toEqual({ served: "in the bundle", servingLoads: 1 });
+  });
+});
+
+describe("EXTERNAL_FILTER (every build's external packages)", () => {
+  it("matches an external package and its files, and no package whose name merely begins alike", () => {
+    const matched = (specifier: string) => EXTERNAL_FILTER.test(specifier);
+    expect(
+      ["esbuild", "vitest/config", "@electric-sql/pglite", "@electric-sql/pglite/vector"].map(
+        matched,
+      ),
+    ).toEqual([true, true, true, true]);
+    expect(
+      [
+        "esbuild-wasm",
+        "vitest-environment-x",
+        "@electric-sql/pglite-tools",
+        "express",
+        "./esbuild",
+        "@electric-sql",
+      ].map(matched),
+    ).toEqual([false, false, false, false, false, false]);
   });
 });
