@@ -34,6 +34,13 @@ describe("the embedded database", () => {
     expect(rows).toEqual([{ shared_buffers: "16MB" }]);
     expect(readFileSync(path.join(copy.folder, "postgresql.conf"), "utf8")).toBe(confBefore);
   });
+
+  it("starts a new WAL file without filling it with zeros first, which would stop every request in flight", async () => {
+    const { rows } = await sql<{
+      wal_init_zero: string;
+    }>`show wal_init_zero`.execute(database.db);
+    expect(rows).toEqual([{ wal_init_zero: "off" }]);
+  });
 });
 
 describe("the embedded database of a short-lived shop", () => {
