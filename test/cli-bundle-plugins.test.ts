@@ -126,9 +126,10 @@ describe("deferredPackages (the agent CLI's build)", () => {
     const apart = await bundleDeferring("apart.cjs", ["counted", "counted-esm"], "installed");
     // The packages' own code, which the bundled build holds.
     const marks = ["(globalThis.loads ?? 0) + 1", "(globalThis.esmLoads ?? 0) + 1"];
+    const [bundled, leftOut] = [bundle, apart].map((file) => readFileSync(file, "utf8"));
     for (const mark of marks) {
-      expect(readFileSync(bundle, "utf8")).toContain(mark);
-      expect(readFileSync(apart, "utf8")).not.toContain(mark);
+      expect(bundled).toContain(mark);
+      expect(leftOut).not.toContain(mark);
     }
     // Run from elsewhere: the package is found beside the bundle, not from the working directory.
     const { stdout } = await exec(process.execPath, [apart], { cwd: tmpdir() });
