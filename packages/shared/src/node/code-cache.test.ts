@@ -284,6 +284,18 @@ describe("runWithCodeCache", () => {
     return JSON.parse(cache.subarray(28, 28 + length).toString("utf8")) as { ascii: boolean };
   }
 
+  it("refuses a cache cut short, in its header or in V8's data, and runs as usual", () => {
+    expect(run().cache).toBe("none");
+    const cache = readFileSync(`${app}.cache`);
+    for (const cut of [30, cache.length - 100]) {
+      writeFileSync(`${app}.cache`, cache.subarray(0, cut));
+      const ran = run();
+      expect(ran).toMatchObject({ status: 0, cache: "rejected" });
+      expect(JSON.parse(ran.stdout)).toEqual({ file: "app.cjs", eol: true });
+    }
+    expect(run().cache).toBe("accepted");
+  });
+
   it("runs a file written already wrapped as Node wraps CommonJS, as the build writes the agent CLI", () => {
     expect(readFileSync(wrapped, "utf8")).toMatch(/^\(function \(exports, require, module,/);
     const first = run({}, [], wrapped);
