@@ -246,8 +246,9 @@ interface SourceAndCache {
  * start. So the memory of one file is written once, not twice, and the data lies at an address
  * V8 reads in place: V8 first copies cached data that is not 8-byte aligned, as data read
  * together with its file's header (of any length) was. For a purchase, whose cache holds
- * 1.1 MB: about 505 fewer page faults, 10 ms less CPU and a start 10 ms sooner (paired medians
- * of two sets of 20 alternating runs, 2-core AMD EPYC; the other set gave 510, 25 and 22).
+ * 1.1 MB: 505-510 fewer page faults (paired medians of two sets of 20 alternating runs, 2-core
+ * AMD EPYC, where a page fault costs about 12 µs), and 10-25 ms less CPU and 10-22 ms less to
+ * start, which is near that comparison's noise (two identical builds differed by 10 ms of CPU).
  */
 function readSourceAndCache(
   file: string,
