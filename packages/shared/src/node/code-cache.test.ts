@@ -284,9 +284,14 @@ describe("runWithCodeCache", () => {
     return JSON.parse(cache.subarray(28, 28 + length).toString("utf8")) as { ascii: boolean };
   }
 
-  it("refuses a cache cut short, in its header or in V8's data, and runs as usual", () => {
+  it("refuses a cache cut short or with a header longer than the file, and runs as usual", () => {
     expect(run().cache).toBe("none");
     const cache = readFileSync(`${app}.cache`);
+    // And one whose header claims 4 GB: refused, not read.
+    const huge = Buffer.from(cache);
+    huge.writeUInt32LE(0xffffffff, 24);
+    writeFileSync(`${app}.cache`, huge);
+    expect(run()).toMatchObject({ status: 0, cache: "rejected" });
     for (const cut of [30, cache.length - 100]) {
       writeFileSync(`${app}.cache`, cache.subarray(0, cut));
       const ran = run();

@@ -114,6 +114,7 @@ const union = (known: readonly string[], more: readonly string[]) => [
 
 /** The header at the start of the open cache file `fd`, if it was made from `stamp`'s source. */
 function readHeader(fd: number, stamp: Buffer): CacheHeader | undefined {
+  const { size } = fstatSync(fd);
   const head = Buffer.alloc(STAMP_BYTES + 4);
   if (
     readSync(fd, head, 0, head.length, 0) < head.length ||
@@ -122,6 +123,8 @@ function readHeader(fd: number, stamp: Buffer): CacheHeader | undefined {
     return undefined;
   }
   const dataStart = head.length + head.readUInt32LE(STAMP_BYTES);
+  // A length that runs past the file's end (a damaged file) is no header, not a buffer to make.
+  if (dataStart > size) return undefined;
   const list = Buffer.alloc(dataStart - head.length);
   if (readSync(fd, list, 0, list.length, head.length) < list.length) return undefined;
   const names = (value: unknown): value is string[] =>
