@@ -27,7 +27,7 @@ const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const BUILD_DIR = path.join(REPO_ROOT, "build");
 const STATE_FILE = path.join(BUILD_DIR, "state.json");
 /** Bump when the build's options change in a way the inputs do not show. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** What runs as a process: output name -> source, relative to the repository. */
 export const ENTRIES = /** @type {const} */ ({
@@ -61,7 +61,7 @@ export const ENTRIES = /** @type {const} */ ({
  * V8's compiled code from one run to the next only for scripts, not for ES modules, and a
  * process started hundreds of times a test run spends a fifth of its CPU compiling. The file is
  * the function Node makes of a CommonJS file, `(function (exports, require, module, ...) {`
- * ... `})`, which `runWithCodeCache` calls: it runs with `node build/agent.js`, not on its own.
+ * ... `})`, which `runWithCodeCache` calls: it runs with `node build/agent.cjs`, not on its own.
  */
 export const AGENT_CLI_BUNDLE = /** @type {const} */ ({
   file: "agent-cli.cjs",
@@ -98,7 +98,7 @@ export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (
 
 /** Node's flags for the source maps of the built file that runs `script` (see LAZY_SOURCE_MAPS). */
 export function sourceMapFlags(/** @type {string} */ script) {
-  const name = path.basename(builtFileOf(script), ".js");
+  const name = path.basename(builtFileOf(script)).replace(/\.c?js$/, "");
   return LAZY_SOURCE_MAPS.has(/** @type {EntryName} */ (name)) ? [] : ["--enable-source-maps"];
 }
 
@@ -131,9 +131,18 @@ export const EXTERNAL_FILTER = new RegExp(
   `^(?:${EXTERNAL.map((name) => name.replaceAll(".", "\\.")).join("|")})(?:/|$)`,
 );
 
+/**
+ * Entries built as one CommonJS file each, `build/<name>.cjs`, not as ES modules: the agent's
+ * launcher, which the tests start hundreds of times a run. Node starts a CommonJS file without
+ * setting up its ES-module loader for it: an agent's start 6-10 ms sooner and 5-6 ms less CPU
+ * (paired medians of 20 approved purchases and of 24 interrupt-mode sends, alternating, 2-core
+ * AMD EPYC). Not for `watchBuild`.
+ */
+export const COMMONJS_ENTRIES = /** @type {ReadonlySet<EntryName>} */ (new Set(["agent"]));
+
 /** The built file of `name`, in `build/` or the folder of another build (`watchBuild`). */
 export function builtEntry(/** @type {EntryName} */ name, dir = BUILD_DIR) {
-  return path.join(dir, `${name}.js`);
+  return path.join(dir, `${name}${COMMONJS_ENTRIES.has(name) ? ".cjs" : ".js"}`);
 }
 
 /** The built file that runs `script` (a source path relative to the repository). */
@@ -450,6 +459,22 @@ function commonOptions(/** @type {string} */ outdir) {
 }
 
 /**
+ * `entries` (output name -> source) split into those built as ES modules and those built as one
+ * CommonJS file each (`COMMONJS_ENTRIES`).
+ *
+ * @returns {[Record<string, string>, Record<string, string>]}
+ */
+function partitionEntries(/** @type {Record<string, string>} */ entries) {
+  const all = Object.entries(entries);
+  const isCommonJs = (/** @type {string} */ name) =>
+    COMMONJS_ENTRIES.has(/** @type {EntryName} */ (name));
+  return [
+    Object.fromEntries(all.filter(([name]) => !isCommonJs(name))),
+    Object.fromEntries(all.filter(([name]) => isCommonJs(name))),
+  ];
+}
+
+/**
  * The ES-module build of `entries` (output name -> source, relative to the repository), for
  * output that ends up in `outdir`.
  *
@@ -513,8 +538,22 @@ export async function build() {
     },
     footer: { js: WRAPPER_END },
   });
+  const [modules, commonJs] = partitionEntries(ENTRIES);
   const results = await Promise.all([
-    esbuild.build({ ...moduleOptions(ENTRIES, BUILD_DIR), outdir: staging }),
+    esbuild.build({ ...moduleOptions(modules, BUILD_DIR), outdir: staging }),
+    ...Object.entries(commonJs).map(([name, source]) =>
+      esbuild.build({
+        ...common,
+        entryPoints: [path.join(REPO_ROOT, source)],
+        outfile: path.join(staging, `${name}.cjs`),
+        format: "cjs",
+        // A CommonJS file has no import.meta: the file's own URL stands in for it.
+        define: { "import.meta.url": "__buildModuleUrl" },
+        banner: {
+          js: 'const __buildModuleUrl = require("node:url").pathToFileURL(__filename).href;',
+        },
+      }),
+    ),
     esbuild.build(
       script(AGENT_CLI_BUNDLE.source, AGENT_CLI_BUNDLE.file, [
         standIns({ [AGENT_SERVE_BUNDLE.source]: AGENT_SERVE_BUNDLE.standIn }),
@@ -560,6 +599,10 @@ export async function watchBuild(
   /** @type {string} */ outdir,
   /** @type {(build: { errors: number; written: string[] }) => void} */ onBuilt = () => undefined,
 ) {
+  const commonJs = Object.keys(partitionEntries(entries)[1]);
+  if (commonJs.length > 0) {
+    throw new Error(`watchBuild builds ES modules only, not ${commonJs.join(", ")}`);
+  }
   const esbuild = await import("esbuild");
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
@@ -671,7 +714,7 @@ export async function ensureBuilt(options = { quiet: false }) {
   return true;
 }
 
-/** Runs a built entry in this process, as `node build/<name>.js <args>` would. */
+/** Runs a built entry in this process, as `node build/<name>.js <args>` (`.cjs`) would. */
 export async function runEntry(/** @type {EntryName} */ name, /** @type {string[]} */ args) {
   if (!LAZY_SOURCE_MAPS.has(name)) process.setSourceMapsEnabled(true);
   const file = builtEntry(name);

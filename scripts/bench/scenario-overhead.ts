@@ -79,9 +79,9 @@ export interface ScenarioResult {
 }
 
 export const SCENARIO_TARGET_MS = 300;
-/** `node build/agent.js --help`: process start and loading what the command line needs. */
+/** `node build/agent.cjs --help`: process start and loading what the command line needs. */
 export const HELP_TARGET_MS = 250;
-export const BUILT_HELP = "node build/agent.js --help";
+export const BUILT_HELP = "node build/agent.cjs --help";
 const AGENT_MAIN = path.join(REPO_ROOT, "apps/agent/src/main.ts");
 const REQUEST = "Buy 2 XYZ phones";
 // The default tenant's interval: the stack as `pnpm dev` and the README run it.

@@ -25,7 +25,7 @@ export interface AgentCli {
 }
 
 /**
- * `node build/agent.js`, what `pnpm agent` runs (scripts/build.js builds it), without
+ * `node build/agent.cjs`, what `pnpm agent` runs (scripts/build.js builds it), without
  * `--enable-source-maps`, as `pnpm agent` runs it (see LAZY_SOURCE_MAPS there).
  */
 export const AGENT_CLI: AgentCli = {
@@ -37,12 +37,12 @@ export const AGENT_CLI: AgentCli = {
  * The agent CLI with the test-only stop point `stopAt` (see the agent's stop-point.ts); without
  * `stopAt`, the build's own CLI. The stop point is the global `AGENT_STOP_AT`, which the CLI's
  * bundle reads and nothing in it defines: a stop point's CLI is a two-line launcher,
- * `build/stop-points/<point>.js`, that defines it and then starts `build/agent.js`. So it runs
+ * `build/stop-points/<point>.js`, that defines it and then starts `build/agent.cjs`. So it runs
  * the very bundle `pnpm agent` runs, as `pnpm agent` runs it (code cache, Node flags), instead
  * of a bundle of its own that every run compiles afresh: a resume stopped once the token
  * arrived costs 0.18 s of CPU instead of 0.24 s. The launcher is written once and reused while
  * `build/` is current: a rebuild replaces the whole folder, so none outlives the build it
- * starts. It runs with what `build/agent.js` runs with, so pass AGENT_STORE and
+ * starts. It runs with what `build/agent.cjs` runs with, so pass AGENT_STORE and
  * NODE_EXTRA_CA_CERTS as for it (a stack's `agentEnv()` does).
  */
 export async function buildAgentCli(

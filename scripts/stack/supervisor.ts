@@ -38,7 +38,7 @@ export interface SuperviseOptions {
   name: string;
   /** The entry point, relative to the repository root. */
   script: string;
-  /** Its command line's arguments (`node build/agent.js serve`: `["serve"]`). */
+  /** Its command line's arguments (`node build/agent.cjs serve`: `["serve"]`). */
   args?: string[];
   /** Added to (or overriding) this process's environment. */
   env?: Record<string, string>;

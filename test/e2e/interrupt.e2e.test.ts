@@ -173,7 +173,7 @@ describe("interrupt mode across two processes", () => {
   it("places no order once `pnpm agent` is killed with -9 while it waits, and leaves no process", async () => {
     const before = (await s.ordersOf(BUYER)).length;
     const requestsBefore = await consentIds(s);
-    // pnpm -> node (the agent bin runs build/agent.js in-process), as a person starts it; its own process group.
+    // pnpm -> node (the agent bin runs build/agent.cjs in-process), as a person starts it; its own process group.
     const pnpm = spawn("pnpm", ["--silent", "agent", "--json", "Buy a USB-C cable"], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...s.agentEnv() },

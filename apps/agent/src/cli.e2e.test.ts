@@ -1,6 +1,6 @@
 import { isAscii } from "node:buffer";
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -99,6 +99,26 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
 
     expect(code).toBe(8);
     expect(stdout).toContain('Which do you mean by "phone": XYZ phone or XYZ phone case?');
+  });
+});
+
+describe("the built launcher (build/agent.cjs)", () => {
+  it("is a CommonJS file: Node starts it without setting up its ES-module loader", async () => {
+    // A preload that reports, as the process exits, the ES-module loader's parts Node loaded.
+    const preload = path.join(store, "esm-parts.cjs");
+    await writeFile(
+      preload,
+      `process.on("exit", () => process.stderr.write("esm-parts " + JSON.stringify(process.moduleLoadList.filter((m) => m.includes("/esm/")))));`,
+    );
+    const { code, stdout, stderr } = await run(`node -r ${preload} build/agent.cjs --help`);
+    expect(code).toBe(0);
+    expect(stdout).toContain("Usage: agent");
+    const parts = JSON.parse(/esm-parts (.*)$/m.exec(stderr)?.[1] ?? "null") as string[] | null;
+    expect(parts).not.toBeNull();
+    // What an ES-module entry needs (resolving, loading and linking modules) is never loaded.
+    for (const part of ["module_job", "module_map", "resolve", "translators"]) {
+      expect(parts, part).not.toContain(`NativeModule internal/modules/esm/${part}`);
+    }
   });
 });
 

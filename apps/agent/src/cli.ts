@@ -202,7 +202,7 @@ async function execute(
     const startMs = Math.round(performance.now());
     const done = await work(agent);
     const report = { ...done, timings: { ...done.timings, startMs } };
-    // The path this run took, for the code cache build/agent.js runs the CLI with (launch.ts).
+    // The path this run took, for the code cache build/agent.cjs runs the CLI with (launch.ts).
     recordCodePath(
       [
         command,

@@ -3,7 +3,7 @@ import type { CodeCacheOptions } from "@ciba-testbed/shared/node/code-cache";
 import { isStoreUrl } from "./redis-url.js";
 
 /**
- * How build/agent.js runs the CLI's bundle `cli` for the command line `args` and the
+ * How build/agent.cjs runs the CLI's bundle `cli` for the command line `args` and the
  * environment `env`: which code cache it reads and writes, and the V8 flags it sets (see
  * `runWithCodeCache`).
  */

@@ -1,5 +1,5 @@
 /**
- * `build/agent.js`, what `pnpm agent` and the tests start: the agent CLI (main.ts), which
+ * `build/agent.cjs`, what `pnpm agent` and the tests start: the agent CLI (main.ts), which
  * scripts/build.js also bundles into one CommonJS file, `build/agent-cli.cjs`, run here with
  * V8's code cache (`runWithCodeCache`). Node 20 compiles every ES module afresh at each start;
  * with the cache an approved purchase costs about a sixth less CPU (248 -> 207 ms).
