@@ -459,6 +459,17 @@ function commonOptions(/** @type {string} */ outdir) {
 }
 
 /**
+ * What every CommonJS build shares. A CommonJS file has no import.meta: the file's own URL
+ * stands in for it, `__buildModuleUrl`, which `MODULE_URL_SHIM` (first in the file) defines.
+ */
+const COMMONJS_OPTIONS = /** @type {const} */ ({
+  format: "cjs",
+  define: { "import.meta.url": "__buildModuleUrl" },
+});
+const MODULE_URL_SHIM =
+  'const __buildModuleUrl = require("node:url").pathToFileURL(__filename).href;';
+
+/**
  * `entries` (output name -> source) split into those built as ES modules and those built as one
  * CommonJS file each (`COMMONJS_ENTRIES`).
  *
@@ -520,7 +531,7 @@ export async function build() {
     ...common,
     entryPoints: [path.join(REPO_ROOT, source)],
     outfile: path.join(staging, file),
-    format: "cjs",
+    ...COMMONJS_OPTIONS,
     plugins: [
       ...plugins,
       narrowedEntries(NARROWED_IN_CLI),
@@ -529,13 +540,9 @@ export async function build() {
     ],
     // No import(), which Node 20 cannot run in a script read from a code cache: require().
     supported: { "dynamic-import": false },
-    // A script has no import.meta: the file's own URL stands in for it.
-    define: { "import.meta.url": "__buildModuleUrl" },
     // Written already wrapped as Node wraps a CommonJS file, so `runWithCodeCache` compiles
     // the file's text as it is read instead of a wrapped copy of its megabytes.
-    banner: {
-      js: `${WRAPPER_START}const __buildModuleUrl = require("node:url").pathToFileURL(__filename).href;`,
-    },
+    banner: { js: `${WRAPPER_START}${MODULE_URL_SHIM}` },
     footer: { js: WRAPPER_END },
   });
   const [modules, commonJs] = partitionEntries(ENTRIES);
@@ -546,12 +553,8 @@ export async function build() {
         ...common,
         entryPoints: [path.join(REPO_ROOT, source)],
         outfile: path.join(staging, `${name}.cjs`),
-        format: "cjs",
-        // A CommonJS file has no import.meta: the file's own URL stands in for it.
-        define: { "import.meta.url": "__buildModuleUrl" },
-        banner: {
-          js: 'const __buildModuleUrl = require("node:url").pathToFileURL(__filename).href;',
-        },
+        ...COMMONJS_OPTIONS,
+        banner: { js: MODULE_URL_SHIM },
       }),
     ),
     esbuild.build(

@@ -102,9 +102,10 @@ interface CacheContents {
   ascii: boolean;
 }
 
-/** A cache file's header: what it holds, and where V8's data starts. */
+/** A cache file's header: what it holds, and where V8's data starts and how long it is. */
 interface CacheHeader extends CacheContents {
   dataStart: number;
+  dataBytes: number;
 }
 
 /** `known` followed by what `more` adds to it, each once. */
@@ -141,6 +142,7 @@ function readHeader(fd: number, stamp: Buffer): CacheHeader | undefined {
       paths: contents.paths,
       ascii: contents.ascii === true,
       dataStart,
+      dataBytes: size - dataStart,
     };
   } catch {
     return undefined;
@@ -270,10 +272,7 @@ function readSourceAndCache(
       loadNodeModules(cacheHeader?.nodeModules ?? []);
       setFlagsFromString(v8Flags);
     }
-    const dataBytes =
-      cache === undefined || cacheHeader === undefined
-        ? 0
-        : fstatSync(cache.fd).size - cacheHeader.dataStart;
+    const dataBytes = cacheHeader?.dataBytes ?? 0;
     const buffer = Buffer.allocUnsafeSlow(Math.max(size, dataBytes));
     if (!readInto(sourceFd, buffer, size)) throw new Error(`${file} changed while it was read`);
     const source = decodeSource(buffer.subarray(0, size), cacheHeader?.ascii);
