@@ -2,6 +2,7 @@ import { mapStacksOfCrashes } from "@ciba-testbed/shared/node";
 
 import { runCli } from "./cli.js";
 import { readEnvironment } from "./config.js";
+import { fetchOnNextTurn } from "./fetch-on-next-turn.js";
 
 /**
  * The CLI's process (`pnpm agent`). It loads only what the command needs: `--help` reads no
@@ -15,6 +16,11 @@ function main(argv: string[]): Promise<number> {
 // Started without --enable-source-maps (it costs every run ~60 ms): a crash's stack is mapped
 // to the TypeScript sources when it is printed.
 mapStacksOfCrashes();
+
+// Every request of this process (the AI SDK's, the Auth0 SDK's, the agent's own) reuses the
+// connection an answer just came back on: one connection to the tenant and one to the shop a
+// purchase, not two each (fetch-on-next-turn.ts).
+globalThis.fetch = fetchOnNextTurn(globalThis.fetch);
 
 // A reader that has gone (`pnpm agent --help | head -1`) is not the agent's error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
