@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { launchOptions } from "./launch-options.js";
 
 const CLI = "/repo/build/agent-cli.cjs";
-const SHORT_LIVED = "--liftoff-only --no-opt --semi-space-growth-factor=1 --no-regexp-optimization";
+const SHORT_LIVED =
+  "--liftoff-only --no-opt --no-sparkplug --semi-space-growth-factor=1 --no-regexp-optimization";
 
 describe("launchOptions", () => {
   it("runs a request or a resume with the short-lived flags and the CLI's own cache", () => {
