@@ -59,10 +59,10 @@ export function launchOptions(
     // medians of two sets of 20 alternating runs, 2-core AMD EPYC).
     // And no baseline compiler either (`--no-sparkplug`): Sparkplug turns the bytecode of the
     // functions a run calls often into machine code, which a run of a few hundred milliseconds
-    // does not live to repay, and the code cache holds bytecode only, so every run did it again. A send in interrupt
-    // mode takes 10.6 ms less CPU and 12 ms less wall time, an approved purchase 3.8 ms less CPU,
-    // with 150-190 fewer page faults (paired medians of 20 alternating runs each, `perf stat`,
-    // 2-core AMD EPYC).
+    // does not live to repay, and the code cache holds bytecode only, so every run did it
+    // again. A send in interrupt mode takes 10.6 ms less CPU and 12 ms less wall time, an
+    // approved purchase 3.8 ms less CPU, with 150-190 fewer page faults (paired medians of 20
+    // alternating runs each, `perf stat`, 2-core AMD EPYC).
     v8Flags:
       "--liftoff-only --no-opt --no-sparkplug --semi-space-growth-factor=1 --no-regexp-optimization",
   };
