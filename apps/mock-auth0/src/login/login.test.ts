@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockAuth0 } from "../server.js";
 import type { RunningMockAuth0 } from "../server.js";
 import { tenantWith } from "../tenant/load-tenant.js";
+import { testKeys } from "../test-support/harness.js";
 import { httpsFetch } from "../test-support/https-fetch.js";
 
 // The login endpoints against a real relying party library, openid-client 6, over HTTPS.
@@ -125,6 +126,7 @@ beforeAll(async () => {
     port: 0,
     host: "127.0.0.1",
     certDir,
+    keys: await testKeys(),
   });
   fetchTenant = httpsFetch(readFileSync(tenant.caCertPath, "utf8"));
   const rpFetch: oidc.CustomFetch = (url, options) => fetchTenant(url, options as RequestInit);

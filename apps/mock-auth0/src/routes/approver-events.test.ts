@@ -12,6 +12,7 @@ import { ensureLocalCertificates } from "../certificates.js";
 import { startMockAuth0 } from "../server.js";
 import type { RunningMockAuth0 } from "../server.js";
 import { loadTenant } from "../tenant/load-tenant.js";
+import { testKeys } from "../test-support/harness.js";
 import { TickingClock } from "../test-support/ticking-clock.js";
 import type { EventStreamLimits } from "./approver-events.js";
 import { DEFAULT_EVENT_STREAM_LIMITS } from "./approver-events.js";
@@ -41,6 +42,8 @@ async function tenant(limits: Partial<EventStreamLimits> = {}, controlToken?: st
     port: 0,
     host: "127.0.0.1",
     certDir,
+    // What is tested is the event stream: the signing keys of the file's tenants are one set.
+    keys: await testKeys(),
     clock,
     ticker: clock,
     controlToken,

@@ -7,7 +7,7 @@ import { createApp } from "../app.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { SigningKeys } from "../signing-keys.js";
 import { loadTenant } from "../tenant/load-tenant.js";
-import { ISSUER, createHarness } from "../test-support/harness.js";
+import { ISSUER, createHarness, testKeys } from "../test-support/harness.js";
 
 describe("discovery", () => {
   it("lists what Auth0's discovery lists, for the endpoints and methods this tenant serves", async () => {
@@ -83,7 +83,7 @@ describe("discovery", () => {
   });
 
   it("refuses an issuer without the trailing slash Auth0 issuers have", async () => {
-    const keys = await SigningKeys.create();
+    const keys = await testKeys();
     expect(() =>
       createApp(
         { issuer: "https://localhost:4010", tenant: loadTenant() },

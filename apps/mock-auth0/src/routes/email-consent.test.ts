@@ -7,12 +7,12 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../app.js";
 import { PolicyApprover } from "../approver/approver.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
-import { SigningKeys } from "../signing-keys.js";
 import { tenantWith } from "../tenant/load-tenant.js";
 import {
   createHarness,
   defaultAuthorizeParams,
   ISSUER,
+  testKeys,
   withClientAsset,
 } from "../test-support/harness.js";
 import type { Harness } from "../test-support/harness.js";
@@ -219,7 +219,7 @@ describe("the email channel", () => {
     const app = createApp(
       { issuer: ISSUER, tenant },
       {
-        keys: await SigningKeys.create(),
+        keys: await testKeys(),
         clock,
         ticker: clock,
         store,
