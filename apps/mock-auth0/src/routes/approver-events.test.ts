@@ -42,7 +42,7 @@ async function tenant(limits: Partial<EventStreamLimits> = {}, controlToken?: st
     port: 0,
     host: "127.0.0.1",
     certDir,
-    // What is tested is the event stream: the signing keys of the file's tenants are one set.
+    // What is tested is the event stream: these tenants sign with the worker's shared keys.
     keys: await testKeys(),
     clock,
     ticker: clock,
