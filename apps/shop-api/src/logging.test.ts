@@ -1,8 +1,11 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { BUILD_DIR } from "../../../scripts/build.js";
 import { redactUrl, serializeError } from "./logging.js";
@@ -130,5 +133,32 @@ describe("logged errors", () => {
     const error = new Error("listen EADDRINUSE");
     error.stack = `Error: listen EADDRINUSE\n${builtFrame()}`;
     expect(withNodeMapping(true, () => serializeError(error)).stack).toBe(error.stack);
+  });
+});
+
+describe("logs when stdout's reader has gone", () => {
+  // pino writes stdout asynchronously and flushes what is left synchronously when the process
+  // exits. When that write failed with EPIPE (whoever read stdout had closed it: a supervisor
+  // that died, `| head`), sonic-boom 4 slept and retried it forever: a shop that crashed on its
+  // ready record, or was stopped, never exited, and no longer heard SIGTERM. sonic-boom 5
+  // (pnpm-workspace.yaml's overrides) gives up on errors a retry cannot mend.
+  it("do not keep the process from exiting", async () => {
+    const pinoEntry = createRequire(import.meta.url).resolve("pino");
+    const script = `const log = require(${JSON.stringify(pinoEntry)})();
+process.stdin.once("data", () => { log.info("one"); log.info("two"); process.exit(3); });`;
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "pipe"] });
+    // A process that hangs is ended with the test, not left behind.
+    onTestFinished(() => void child.kill("SIGKILL"));
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, "exit");
+    // The read end closed first, then the two lines: the second waits in pino's buffer behind
+    // the first, which is in flight, so the exit has a line to flush.
+    child.stdout.destroy();
+    await once(child.stdout, "close");
+    child.stdin.end("go\n");
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    expect({ code, signal }).toEqual({ code: 3, signal: null });
+    expect(stderr).toContain("EPIPE");
   });
 });
