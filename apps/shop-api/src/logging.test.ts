@@ -137,11 +137,9 @@ describe("logged errors", () => {
 });
 
 describe("logs when stdout's reader has gone", () => {
-  // pino writes stdout asynchronously and flushes what is left synchronously when the process
-  // exits. When that write failed with EPIPE (whoever read stdout had closed it: a supervisor
-  // that died, `| head`), sonic-boom 4 slept and retried it forever: a shop that crashed on its
-  // ready record, or was stopped, never exited, and no longer heard SIGTERM. sonic-boom 5
-  // (pnpm-workspace.yaml's overrides) gives up on errors a retry cannot mend.
+  // pino flushes what it still holds when the process exits; with stdout's reader gone that
+  // write fails with EPIPE, which sonic-boom 4 retried forever (why pnpm-workspace.yaml
+  // overrides it).
   it("do not keep the process from exiting", async () => {
     const pinoEntry = createRequire(import.meta.url).resolve("pino");
     const script = `const log = require(${JSON.stringify(pinoEntry)})();
