@@ -104,6 +104,57 @@ describe("parsePurchaseRequest", () => {
     expect(asNamed("Don't buy AA batteries")).toMatchObject({ reason: "negated" });
   });
 
+  it("drops what a take-back takes back, questions included, and keeps what follows it", () => {
+    expect(read("Buy 2 toasters. Never mind, buy a USB-C cable.")).toEqual({
+      kind: "purchases",
+      items: [{ product: "USB-C cable", qty: 1 }],
+    });
+    expect(read("Buy 2 XYZ phones and a USB-C cable. Forget it.")).toMatchObject({
+      reason: "negated",
+      understood: [],
+    });
+    // "Never mind the case" takes back the case, not the request.
+    expect(read("Never mind the case, buy 2 XYZ phones")).toMatchObject({
+      items: [{ product: "XYZ phone", qty: 2 }],
+    });
+  });
+
+  it("applies a change to the item it is about, and asks when it could be about several", () => {
+    expect(read("Buy 2 XYZ phones under $900. Actually, make it 3.")).toEqual({
+      kind: "purchases",
+      items: [{ product: "XYZ phone", qty: 3, priceLimit: 900 }],
+    });
+    expect(read("Buy 2 XYZ phones and a USB-C cable, no wait, 2 USB-C cables")).toMatchObject({
+      items: [
+        { product: "XYZ phone", qty: 2 },
+        { product: "USB-C cable", qty: 2 },
+      ],
+    });
+    expect(read("Buy 2 XYZ phones and a USB-C cable, make it 3")).toEqual({
+      kind: "unclear",
+      reason: "ambiguous_change",
+      understood: ["2 x XYZ phone", "1 x USB-C cable"],
+      needed: "which purchase the change is to (XYZ phone or USB-C cable)",
+      question: "Which purchase do you want to change: XYZ phone or USB-C cable?",
+    });
+    // After "and", a second item is added, not a change.
+    expect(read("Buy 2 XYZ phones and, actually, 3 USB-C cables")).toMatchObject({
+      items: [{ product: "XYZ phone" }, { product: "USB-C cable", qty: 3 }],
+    });
+  });
+
+  it("reads a minus sign and an exponent as part of the number", () => {
+    expect(read("Buy -2 XYZ phones")).toMatchObject({
+      reason: "quantity_out_of_range",
+      needed: "a quantity between 1 and 1000 for XYZ phone (got -2)",
+    });
+    expect(read("Buy 1e4 USB-C cables")).toMatchObject({ reason: "quantity_out_of_range" });
+    expect(read("Buy a USB-C cable for $\u22125")).toMatchObject({ reason: "price_out_of_range" });
+    // A hyphen inside a name or between two numbers is no sign.
+    expect(read("Buy 2 USB-C cables")).toMatchObject({ items: [{ qty: 2 }] });
+    expect(read("Buy 2-3 USB-C cables")).toMatchObject({ reason: "quantity_missing" });
+  });
+
   it("reads nothing into an empty catalog", () => {
     expect(read("Buy 2 XYZ phones", [])).toMatchObject({
       reason: "unknown_product",

@@ -14,8 +14,11 @@ import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "
 import { questionsFor, type Unclear } from "./request-questions.js";
 import { readSentences, type Sentence } from "./request-tokens.js";
 import {
+  changeBodyAt,
+  isChangeOpening,
   isIntentVerb,
   isMereQuestion,
+  isRetraction,
   isPurchaseVerb,
   negatedWords,
   openingOf,
@@ -49,6 +52,8 @@ interface ItemDraft extends Place {
   product: CatalogProduct;
   plural: boolean;
   quantity: QuantityPhrase | undefined;
+  /** It changes what was asked before it: "..., I mean an ABC laptop", "Sorry, 3 XYZ phones". */
+  change?: true;
 }
 
 interface Item extends Place {
@@ -73,7 +78,16 @@ interface SentenceReading {
   mentioned: CatalogProduct[];
   /** A count with no product: "I'd like 2." */
   uncounted: (Place & { quantity: QuantityPhrase }) | undefined;
+  /** Counts that change the one asked before: "Actually, make it 3", "I mean one", "no, 3". */
+  changes: (Place & { quantity: QuantityPhrase })[];
+  /** Clauses that take back everything before them: "Never mind", "no wait, don't". */
+  retractions: Place[];
 }
+
+/** Words that may follow a changed count: "make it 3 instead", "I mean 2 of them". */
+const AFTER_CHANGED_COUNT = new Set(
+  "instead please pls then of them pieces units pcs pairs pair sets set thanks".split(" "),
+);
 
 const BOUNDARIES = new Set([",", "and", "plus", "&", "+", "also", "then", "with", "but", "or"]);
 const POSSESSIVES = new Set(["my", "your", "his", "her", "our", "their", "its"]);
@@ -88,7 +102,7 @@ const FILLERS = new Set(
 const LEADING = new Set(
   (
     "i we you u me us can could would will to i'd i'll i'm we'd we'll just up well as really " +
-    "please pls also then and hi hey ok okay so like want need is it possible"
+    "please pls also then and hi hey ok okay so like want need is it possible maybe perhaps"
   ).split(" "),
 );
 /** Words after which an object has ended: "a toaster for my mother". */
@@ -122,11 +136,13 @@ export function parsePurchaseRequest(
   const readings = readSentences(text).map((sentence, index) =>
     readSentence(sentence, index, { catalog, questions, options }),
   );
-  const problems = readings.flatMap((reading) => reading.problems);
+  const changed = applyChanges(readings, questions);
+  const problems = readings
+    .flatMap((reading) => reading.problems)
+    .filter((problem) => changed.from === undefined || byPlace(problem, changed.from) > 0)
+    .concat(changed.problems);
   const items: Item[] = [];
-  for (const draft of readings.flatMap((reading, index) =>
-    draftsOf(reading, readings[index - 1]),
-  )) {
+  for (const draft of changed.drafts) {
     const quantity = draft.quantity?.quantity;
     if (
       (quantity === undefined && draft.plural) ||
@@ -150,7 +166,7 @@ export function parsePurchaseRequest(
   if (problem !== undefined) return { kind: "unclear", understood, ...problem.unclear };
 
   if (items.length === 0) {
-    const unclear = readings.some((reading) => reading.negation)
+    const unclear = readings.some((reading) => reading.negation || reading.retractions.length > 0)
       ? questions.negated()
       : readings.some((reading) => reading.asksToBuy)
         ? questions.productMissing()
@@ -175,6 +191,60 @@ export function parsePurchaseRequest(
       return priceLimit === undefined ? request : { ...request, priceLimit };
     }),
   };
+}
+
+/**
+ * The items that stand once what the request takes back or changes as it goes is applied, in
+ * the order written: a take-back ("Never mind", "no wait, don't") drops every item and question
+ * before it (`from` is the last one); a change ("I mean an ABC laptop", "Sorry, 3 XYZ phones",
+ * "make it 3") replaces the item it is about: the last one of the same product, or the only one
+ * so far. A change that could be about any of several items is a question, not a guess.
+ */
+function applyChanges(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): { drafts: ItemDraft[]; problems: Problem[]; from: Place | undefined } {
+  type Step =
+    | { place: Place; draft: ItemDraft }
+    | { place: Place; count: QuantityPhrase }
+    | { place: Place; retraction: true };
+  const steps: Step[] = readings.flatMap((reading, index): Step[] => [
+    ...draftsOf(reading, readings[index - 1]).map((draft) => ({ place: draft, draft })),
+    ...reading.changes.map((change) => ({ place: change, count: change.quantity })),
+    ...reading.retractions.map((place) => ({ place, retraction: true as const })),
+  ]);
+  let drafts: ItemDraft[] = [];
+  const problems: Problem[] = [];
+  let from: Place | undefined;
+  for (const step of steps.sort((a, b) => byPlace(a.place, b.place))) {
+    if ("retraction" in step) {
+      drafts = [];
+      problems.length = 0;
+      from = step.place;
+      continue;
+    }
+    const draft = "draft" in step ? step.draft : undefined;
+    if (draft !== undefined && (draft.change !== true || drafts.length === 0)) {
+      drafts.push(draft);
+      continue;
+    }
+    if (drafts.length === 0) continue;
+    const same =
+      draft === undefined ? -1 : drafts.findLastIndex((d) => d.product.name === draft.product.name);
+    const target = same >= 0 ? same : drafts.length === 1 ? 0 : -1;
+    const replaced = drafts[target];
+    if (replaced === undefined) {
+      problems.push({
+        ...placeOf(step.place),
+        unclear: questions.ambiguousChange(drafts.map((d) => d.product)),
+      });
+    } else if (draft !== undefined) {
+      drafts[target] = draft;
+    } else if ("count" in step) {
+      drafts[target] = { ...replaced, quantity: step.count };
+    }
+  }
+  return { drafts, problems, from };
 }
 
 /**
@@ -212,6 +282,8 @@ function readSentence(
     negation: false,
     mentioned: [],
     uncounted: undefined,
+    changes: [],
+    retractions: [],
   };
   const words = tokens.map((token) => token.word);
   const opening = openingOf(words);
@@ -236,8 +308,40 @@ function readSentence(
   const consumed = plain.map((word) => word === "" || FILLERS.has(word));
   let listed = false;
   let previousItems: ItemDraft[] = [];
+  // A clause that opens a change on its own ("No, 3", "Actually, make it 3"), and whether it
+  // followed an "and" ("2 XYZ phones and, actually, 3 cables" adds the cables).
+  let opened = false;
+  let lastEnd = 0;
   for (const segment of segmentsOf(tokens, plain, isBoundary)) {
+    const adds = plain
+      .slice(lastEnd, segment.start)
+      .some((word) => ["and", "plus", "also", "with", "&", "+"].includes(word));
+    lastEnd = segment.end;
+    if (isRetraction(plain, segment.start, segment.end)) {
+      reading.retractions.push({ sentence, start: segment.start, end: segment.end });
+      markConsumed(consumed, segment.start, segment.end);
+      opened = false;
+      continue;
+    }
+    if (isChangeOpening(plain, segment.start, segment.end)) {
+      opened = !adds;
+      markConsumed(consumed, segment.start, segment.end);
+      continue;
+    }
+    const body = adds ? undefined : changeBodyAt(plain, segment.start, segment.end, opened);
+    opened = false;
     const inSegment = mentions.filter((m) => m.start >= segment.start && m.end <= segment.end);
+    if (body !== undefined && body < segment.end && inSegment.length === 0) {
+      const count = quantityAt(tokens, body, false);
+      if (
+        count !== undefined &&
+        plain.slice(count.end, segment.end).every((word) => AFTER_CHANGED_COUNT.has(word))
+      ) {
+        reading.changes.push({ sentence, start: segment.start, end: segment.end, quantity: count });
+        markConsumed(consumed, segment.start, segment.end);
+        continue;
+      }
+    }
     inSegment.forEach((mention) => {
       markConsumed(consumed, mention.start, mention.end);
     });
@@ -257,7 +361,18 @@ function readSentence(
         if (uncounted !== undefined) uncounted.quantity = object.quantity;
       } else if (object.kind === "missing") {
         reading.asksToBuy = true;
-        if (object.quantity !== undefined) {
+        const [before] = previousItems;
+        if (object.quantity !== undefined && before !== undefined && previousItems.length === 1) {
+          // "2 XYZ phones for my mom and 1 for my dad" (3?), "2 XYZ phones, 1 for me and 1 for
+          // my wife" (2?): a count after an item, with no product of its own, may add to it or
+          // divide it. Ask.
+          reading.problems.push({
+            sentence,
+            start: segment.start,
+            end: segment.end,
+            unclear: questions.quantityMissing(before.product),
+          });
+        } else if (object.quantity !== undefined) {
           reading.uncounted = { sentence, ...segment, quantity: object.quantity };
         }
       } else if (options.unlisted === "as-named") {
@@ -300,7 +415,10 @@ function readSentence(
           Math.max(quantity.end, mention.end),
         );
       }
-      return draftOf(mention, sentence, quantity);
+      const draft = draftOf(mention, sentence, quantity);
+      if (body !== undefined && mention.start >= body) draft.change = true;
+      if (draft.change === true) markConsumed(consumed, segment.start, mention.start);
+      return draft;
     });
     if (segment.separator === "or" && previousItems.length > 0) {
       reading.problems.push({
@@ -321,7 +439,11 @@ function readSentence(
     listed &&
     consumed.every(Boolean) &&
     reading.items.every((item) => item.quantity !== undefined);
-  reading.asksToBuy ||= intent >= 0 || itemList;
+  reading.asksToBuy ||=
+    intent >= 0 ||
+    itemList ||
+    reading.changes.length > 0 ||
+    reading.items.some((item) => item.change === true);
   if (!reading.asksToBuy) {
     reading.mentioned = mentions
       .filter((mention) => negated[mention.start] !== true)

@@ -26,6 +26,10 @@ const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
 /** "don't spend more than", "do not go over", "never pay above", "don't exceed". */
 const NEGATIONS = phrases("do not, does not, don't, dont, never, not to");
 const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost"]);
+/** What may come between "unless" and "more than": "unless it costs", "unless they're". */
+const UNLESS_SUBJECT = new Set(
+  "it they it's they's they're its the total price cost costs is are goes go comes come to".split(" "),
+);
 const LEADS = phrases(
   "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
     "spend, spending, pay, for, at, and, but",
@@ -78,6 +82,14 @@ function phraseAt(
     at += negation + 1;
     // "don't exceed $500", "don't spend more than $500": a limit either way.
     at += matchAt(words, at, MINIMUM_CUES);
+    cue = "limit";
+  } else if (words[at] === "unless") {
+    // "unless it costs more than $500": a limit, said the other way round.
+    let next = at + 1;
+    while (next <= at + 4 && UNLESS_SUBJECT.has(words[next] ?? "")) next += 1;
+    const minimum = matchAt(words, next, MINIMUM_CUES);
+    if (minimum === 0) return undefined;
+    at = next + minimum;
     cue = "limit";
   } else {
     // A lead ("keep it", "for") counts only before a cue: "at most" is a cue, not "at".

@@ -101,7 +101,28 @@ export function quantityBefore(
     if (phrase !== undefined && onlyBetween(tokens, phrase.end, productStart)) found = phrase;
     if (NOT_BETWEEN.has(tokens[at]?.word ?? "")) break;
   }
+  if (found !== undefined && endsRange(tokens, found.start, pairIsOne)) {
+    return { ...found, quantity: { vague: true } };
+  }
   return found;
+}
+
+/**
+ * Whether the quantity at `start` is the end of a range: "2 or 3", "two to three", "2-3" (the
+ * hyphen is dropped: "2 3"), "between 2 and 3". A range names no one number: the model asks.
+ */
+function endsRange(tokens: readonly Token[], start: number, pairIsOne: boolean): boolean {
+  const before = tokens[start - 1]?.word ?? "";
+  if (isNumeral(tokens[start]) && isNumeral(tokens[start - 1])) return true;
+  const joined = before === "or" || before === "to" || before === "and";
+  if (!joined) return false;
+  for (let at = start - 2; at >= Math.max(0, start - 4); at -= 1) {
+    const phrase = quantityAt(tokens, at, pairIsOne);
+    if (phrase?.end === start - 1 && "value" in phrase.quantity) {
+      return before !== "and" || tokens[at - 1]?.word === "between";
+    }
+  }
+  return false;
 }
 
 function onlyBetween(tokens: readonly Token[], from: number, to: number): boolean {

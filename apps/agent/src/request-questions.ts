@@ -9,6 +9,7 @@ export type UnclearReason =
   | "product_missing"
   | "unknown_product"
   | "ambiguous_product"
+  | "ambiguous_change"
   | "quantity_missing"
   | "quantity_out_of_range"
   | "price_out_of_range";
@@ -79,6 +80,14 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "ambiguous_product",
         needed: `which one of ${choices} to buy`,
         question: `Which one do you want: ${choices}?`,
+      };
+    },
+    ambiguousChange(products: readonly CatalogProduct[]): Unclear {
+      const choices = oneOf([...new Set(products.map((product) => product.name))]);
+      return {
+        reason: "ambiguous_change",
+        needed: `which purchase the change is to (${choices})`,
+        question: `Which purchase do you want to change: ${choices}?`,
       };
     },
     quantityMissing(product: CatalogProduct): Unclear {

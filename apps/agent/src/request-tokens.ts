@@ -14,9 +14,11 @@ export interface Sentence {
   asked: boolean;
 }
 
-// Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five".
+// Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five". A minus sign
+// before a numeral that starts a word is kept ("-2", "$-5"), and so is an exponent ("1e3"): read
+// without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3".
 const TOKEN =
-  /\d+(?:,\d{3})*(?:\.\d+)?[kK]?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
+  /(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
@@ -55,8 +57,8 @@ export function isNumeral(token: Token | undefined): token is Token & { number: 
 }
 
 function toToken(text: string): Token {
-  const word = text.toLowerCase();
-  if (!/^\d/.test(word)) return { text, word };
+  const word = text.toLowerCase().replace("\u2212", "-");
+  if (!/^-?\d/.test(word)) return { text, word };
   const thousands = word.endsWith("k");
   const value = Number(word.replace(/[,k]/g, ""));
   return { text, word, number: thousands ? Math.round(value * 1000) : value };

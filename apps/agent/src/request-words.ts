@@ -78,6 +78,15 @@ export function isIntentVerb(list: readonly string[], at: number, opening: numbe
     case "order":
       return !DETERMINERS.has(previous);
     default:
+      // "thinking about buying", "thinking of ordering", "I was going to buy": thought of, not
+      // asked for.
+      if (
+        ["about", "considering", "considered"].includes(previous) ||
+        (previous === "of" && ["thinking", "thought"].includes(list[at - 2] ?? "")) ||
+        (previous === "to" && list[at - 2] === "going" && ["was", "were"].includes(list[at - 3] ?? ""))
+      ) {
+        return false;
+      }
       if (PURCHASE_VERBS.has(word)) return true;
       return at === opening && isMisspeltVerb(word);
   }
@@ -134,11 +143,20 @@ export function negatedWords(
     if (scope === "item" && isBoundary(at)) scope = "none";
     if (remind || (NEGATIONS.has(word) && list[at + 1] === "forget")) {
       scope = "none";
-    } else if ((NEGATIONS.has(word) && verbFollows(list, at)) || TAKING_BACK.has(word)) {
+    } else if (
+      (NEGATIONS.has(word) && verbFollows(list, at)) ||
+      TAKING_BACK.has(word) ||
+      (word === "hold" && list[at + 1] === "off")
+    ) {
       scope = "verb";
       verbNegated = true;
       lastNegation = at;
-    } else if (ITEM_NEGATIONS.has(word) && scope === "none") {
+    } else if (
+      scope === "none" &&
+      (ITEM_NEGATIONS.has(word) ||
+        (word === "instead" && list[at + 1] === "of") ||
+        (word === "rather" && list[at + 1] === "than"))
+    ) {
       scope = "item";
     }
     negated[at] = scope !== "none";
@@ -154,4 +172,98 @@ function verbFollows(list: readonly string[], at: number): boolean {
     if (isPurchaseVerb(word)) return true;
   }
   return false;
+}
+
+/** The openers that say a change is coming, where "ok" or "please" alone do not. */
+const CHANGE_SIGNALS = words("no wait actually sorry oops correction thought thoughts");
+/** What takes back everything asked before it: "never mind", "scratch that", "don't". */
+const RETRACTIONS = [
+  ["never", "mind"],
+  ["nevermind"],
+  ["scratch", "that"],
+  ["forget"],
+  ["forget", "about"],
+  ["cancel"],
+  ["don't"],
+  ["dont"],
+  ["do", "not"],
+  ["don't", "bother"],
+  ["dont", "bother"],
+  ["hold", "off"],
+  ["changed", "my", "mind"],
+  ["change", "of", "plans"],
+];
+/** Words that may open a take-back or a change: "no wait, actually, on second thought". */
+const CHANGE_OPENERS = words(
+  "no wait actually sorry oops hmm um oh ok okay well please just then i i've ive we we've " +
+    "have on second thought thoughts correction",
+);
+/** What may end a take-back: "never mind then", "forget it, thanks", "cancel the order". */
+const RETRACTION_TAILS = words(
+  "it that this do then after all please thanks thank you anymore for now on the order purchase wait !",
+);
+/** Words between the opening of a change and what it changes to: "no wait, I'll take 3". */
+const CHANGE_LEADING = words("me us just i'll we'll i'd we'd i we will to");
+/** What announces a change to what was just asked: "I mean one", "make it 3", "sorry, 3". */
+const CHANGE_MARKERS = [
+  ["i", "mean"],
+  ["i", "meant"],
+  ["make", "it"],
+  ["make", "that"],
+  ["change", "it", "to"],
+  ["change", "that", "to"],
+  ["change", "to"],
+];
+
+/**
+ * Whether the clause `start` to `end` takes back what was asked before it, and says nothing
+ * else: "Never mind.", "no wait, don't", "Scratch that", "I changed my mind", "Cancel the order".
+ */
+export function isRetraction(list: readonly string[], start: number, end: number): boolean {
+  let at = start;
+  while (at < end && CHANGE_OPENERS.has(list[at] ?? "")) at += 1;
+  return RETRACTIONS.some(
+    (phrase) =>
+      at + phrase.length <= end &&
+      phrase.every((word, i) => list[at + i] === word) &&
+      list.slice(at + phrase.length, end).every((word) => RETRACTION_TAILS.has(word)),
+  );
+}
+
+/**
+ * Where a clause that changes what was just asked says what it changes to, past its opening
+ * ("no wait", "actually", "I mean", "make it", "sorry", then a verb of buying: "no wait, buy
+ * 3"); `undefined` when the clause does not open like that. `opened` says the clause before it
+ * was nothing but such an opening ("No, 3": the comma splits the two).
+ */
+export function changeBodyAt(
+  list: readonly string[],
+  start: number,
+  end: number,
+  opened: boolean,
+): number | undefined {
+  let at = start;
+  let marked = opened;
+  for (;;) {
+    const marker = matchAt(list, at, CHANGE_MARKERS);
+    if (marker > 0) {
+      at += marker;
+      marked = true;
+    } else if (at < end && CHANGE_OPENERS.has(list[at] ?? "") && list[at] !== "i") {
+      at += 1;
+      marked ||= CHANGE_SIGNALS.has(list[at - 1] ?? "");
+    } else {
+      break;
+    }
+  }
+  if (!marked) return undefined;
+  while (at < end && (isPurchaseVerb(list[at] ?? "") || CHANGE_LEADING.has(list[at] ?? ""))) {
+    at += 1;
+  }
+  return at;
+}
+
+/** Whether the clause is nothing but an opening that announces a change: "No", "no wait". */
+export function isChangeOpening(list: readonly string[], start: number, end: number): boolean {
+  return start < end && changeBodyAt(list, start, end, false) === end;
 }
