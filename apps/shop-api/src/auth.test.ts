@@ -52,14 +52,18 @@ describe("an HTTPS issuer with a private CA", () => {
     expect((await purchase(shop)).status).toBe(201);
   });
 
-  it("is refused as a bad token when untrusted: the failure the start-up check names", async () => {
+  it("answers 503, not a bad token, when the issuer is untrusted: the failure the start-up check names", async () => {
     const shop = await createTestApp(issuer);
     const res = await purchase(shop);
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(503);
     expect(res.body).toEqual({
-      error: "invalid_token",
-      error_description: "Failed to fetch authorization server metadata",
+      error: "temporarily_unavailable",
+      error_description:
+        "The access token could not be checked: the issuer's metadata or signing keys could not " +
+        "be fetched (Failed to fetch authorization server metadata). Nothing was done; retry the " +
+        "same request later. GET /ready names the cause",
     });
+    expect(await shop.orderCount()).toBe(0);
     // The log points at the check that names the cause, and /ready names it.
     expect(shop.logs.join("\n")).toContain(
       "token check could not reach the issuer; GET /ready names the cause",

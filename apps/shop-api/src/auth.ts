@@ -14,7 +14,7 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 
 import { refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
-import { insufficientAuthorizationDetails } from "./errors.js";
+import { errors, insufficientAuthorizationDetails } from "./errors.js";
 import { CacheableRequests } from "./verified-token-cache.js";
 import type { VerifiedTokenCache } from "./verified-token-cache.js";
 
@@ -92,16 +92,34 @@ export function withVerifiedTokenCache(verify: Handler, cache: VerifiedTokenCach
 }
 
 /**
- * The library reports an issuer it cannot reach or trust as a bad token (401 "Failed to fetch
- * authorization server metadata"): the log says where to look.
+ * What the library says when the issuer's metadata or keys could not be fetched: its own
+ * discovery failure, and jose's for the JWKS (a timeout, an answer other than 200, the network).
+ */
+const ISSUER_UNREACHABLE =
+  /^Failed to fetch|^request timed out$|^Expected 200 OK from the JSON Web Key Set|\b(?:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b/;
+
+/**
+ * The library reports an issuer it cannot reach or trust as a bad token (401 invalid_token,
+ * "Failed to fetch authorization server metadata"). The token was never judged, so that answer
+ * would tell a client to throw a good approval away and ask the person again. It is 503
+ * `temporarily_unavailable` here (RFC 9110 section 15.6.4): nothing was bought, the same
+ * request may be retried, and the log and `GET /ready` say where to look.
  */
 function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
   return (error?: unknown) => {
-    if (error instanceof UnauthorizedError && /^Failed to fetch/i.test(error.message)) {
+    if (error instanceof UnauthorizedError && ISSUER_UNREACHABLE.test(error.message)) {
       req.log.warn(
         { reason: error.message },
         "token check could not reach the issuer; GET /ready names the cause",
       );
+      next(
+        errors.temporarilyUnavailable(
+          `The access token could not be checked: the issuer's metadata or signing keys could ` +
+            `not be fetched (${error.message}). Nothing was done; retry the same request ` +
+            `later. GET /ready names the cause`,
+        ),
+      );
+      return;
     }
     next(error);
   };

@@ -110,7 +110,7 @@ export const errors = defineErrors({
   temporarilyUnavailable: {
     status: 503,
     code: "temporarily_unavailable",
-    when: "`/ready` only: the issuer's metadata or keys cannot be reached",
+    when: "the issuer's metadata or signing keys cannot be fetched (`/ready`, and a token check that needs them)",
   },
 });
 

@@ -88,6 +88,7 @@ const TOKEN_ERRORS: readonly ErrorName[] = [
   "missingToken",
   "invalidToken",
   "insufficientScope",
+  "temporarilyUnavailable",
 ];
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the handlers use. */
