@@ -126,6 +126,23 @@ describe("oauthBody: the tenant's OAuth request bodies", () => {
     expect(latin1.ours).toEqual(latin1.theirs);
   });
 
+  it("refuses a charset body-parser would read as other text, where body-parser decodes it", async () => {
+    // "café" in UTF-8, labelled ISO-8859-1: body-parser reads it as "cafÃ©".
+    const mislabelled = await both("name=caf%C3%A9", {
+      "Content-Type": 'application/x-www-form-urlencoded; charset="ISO-8859-1"',
+    });
+    expect(mislabelled.theirs).toEqual([
+      200,
+      { body: { name: "caf\u00c3\u00a9" }, prototype: false },
+    ]);
+    expect(mislabelled.ours).toEqual([415, { error: "charset.unsupported" }]);
+    const utf16 = await request(fast)
+      .post("/")
+      .set("Content-Type", "application/json; charset=utf-16")
+      .send('{"auth_req_id":"abc"}');
+    expect([utf16.status, utf16.body]).toEqual([415, { error: "charset.unsupported" }]);
+  });
+
   it("leaves compressed forms, JSON and other bodies to body-parser", async () => {
     const gzipped = await both(gzipSync("a=1&b=2"), { ...FORM, "Content-Encoding": "gzip" });
     expect(gzipped.ours).toEqual([200, { body: { a: "1", b: "2" }, prototype: false }]);

@@ -1,5 +1,6 @@
 import { json, urlencoded } from "express";
 import type { Request, RequestHandler } from "express";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import qs from "qs";
 
 /** Options of body-parser's `urlencoded({ extended: false })`, which `parseForm` matches. */
@@ -13,7 +14,8 @@ const PARAMETER_LIMIT = 1000;
  * body-parser's general path (content negotiation, its listeners, `qs`) was about a tenth of
  * the tenant's CPU time on those two endpoints. Every other request (JSON, compressed, another
  * charset, no Content-Length, over the limit) goes to body-parser's `urlencoded` and `json`
- * parsers as before, which answer each kind of unreadable body with their typed errors.
+ * parsers as before, which answer each kind of unreadable body with their typed errors, once
+ * `requireUtf8Body` has refused a charset other than UTF-8.
  */
 export function oauthBody(limitBytes: number): RequestHandler {
   const form: RequestHandler = urlencoded({
@@ -25,9 +27,15 @@ export function oauthBody(limitBytes: number): RequestHandler {
   return (req, res, next) => {
     const length = plainFormLength(req, limitBytes);
     if (length === undefined) {
-      form(req, res, (error?: unknown) => {
-        if (error === undefined) jsonBody(req, res, next);
-        else next(error);
+      requireUtf8Body(req, res, (error?: unknown) => {
+        if (error !== undefined) {
+          next(error);
+          return;
+        }
+        form(req, res, (formError?: unknown) => {
+          if (formError === undefined) jsonBody(req, res, next);
+          else next(formError);
+        });
       });
       return;
     }

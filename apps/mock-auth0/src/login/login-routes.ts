@@ -1,4 +1,5 @@
 import type { Clock } from "@ciba-testbed/shared";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { compare } from "bcryptjs";
 import { Router, urlencoded } from "express";
 import type { Request, Response } from "express";
@@ -161,46 +162,52 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     });
   });
 
-  router.post("/u/login", sameOriginOnly("the login page"), form, async (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const field = (name: string) => (typeof body[name] === "string" ? body[name] : undefined);
-    const transaction = state.transaction(field("state") ?? "");
-    if (transaction === undefined) {
-      expired(res);
-      return;
-    }
-    if (readCookie(req, BROWSER_COOKIE) !== transaction.browser) {
-      sendErrorPage(
-        res,
-        403,
-        "access_denied",
-        "This login was started in another browser: start again from the application.",
-      );
-      return;
-    }
-    const { request } = transaction;
-    const user = directory.users.get(field("user") ?? "");
-    const password = field("password") ?? "";
-    const passwordOk =
-      user?.passwordHash === undefined ? true : await compare(password, user.passwordHash);
-    if (user === undefined || !passwordOk) {
-      sendLoginPage(
-        res,
-        {
-          tenantName: directory.tenant.name,
-          clientName: request.client.name,
-          transactionId: transaction.id,
-          redirectUri: request.redirectUri,
-          users: directory.tenant.users,
-          error: "Wrong email or password.",
-        },
-        400,
-      );
-      return;
-    }
-    state.endTransaction(transaction.id);
-    sendCode(res, request, logIn(res, user));
-  });
+  router.post(
+    "/u/login",
+    sameOriginOnly("the login page"),
+    requireUtf8Body,
+    form,
+    async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const field = (name: string) => (typeof body[name] === "string" ? body[name] : undefined);
+      const transaction = state.transaction(field("state") ?? "");
+      if (transaction === undefined) {
+        expired(res);
+        return;
+      }
+      if (readCookie(req, BROWSER_COOKIE) !== transaction.browser) {
+        sendErrorPage(
+          res,
+          403,
+          "access_denied",
+          "This login was started in another browser: start again from the application.",
+        );
+        return;
+      }
+      const { request } = transaction;
+      const user = directory.users.get(field("user") ?? "");
+      const password = field("password") ?? "";
+      const passwordOk =
+        user?.passwordHash === undefined ? true : await compare(password, user.passwordHash);
+      if (user === undefined || !passwordOk) {
+        sendLoginPage(
+          res,
+          {
+            tenantName: directory.tenant.name,
+            clientName: request.client.name,
+            transactionId: transaction.id,
+            redirectUri: request.redirectUri,
+            users: directory.tenant.users,
+            error: "Wrong email or password.",
+          },
+          400,
+        );
+        return;
+      }
+      state.endTransaction(transaction.id);
+      sendCode(res, request, logIn(res, user));
+    },
+  );
 
   const endSession = (req: Request, res: Response) => {
     state.endSession(readCookie(req, SESSION_COOKIE));

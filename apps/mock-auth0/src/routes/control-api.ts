@@ -1,4 +1,5 @@
 import type { Clock } from "@ciba-testbed/shared";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -157,7 +158,11 @@ export function controlApi(deps: ControlApiDeps): Router {
   const { directory, store, approver, keys, clock, logger, auth, emails } = deps;
   const view = (): RequestView => ({ directory, now: clock.now(), emails });
   const router = Router();
-  router.use(sameOriginOnly("the control API"), json({ limit: CONTROL_BODY_LIMIT }));
+  router.use(
+    sameOriginOnly("the control API"),
+    requireUtf8Body,
+    json({ limit: CONTROL_BODY_LIMIT }),
+  );
 
   router.post("/approver/api/session", auth.check, auth.startSession);
   router.get("/approver/api/session", auth.check, (_req, res) => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 
 import type { Clock } from "@ciba-testbed/shared";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -117,6 +118,7 @@ export function emailConsent(deps: EmailConsentDeps): Router {
     CONSENT_API,
     noStore,
     sameOriginOnly("the consent page"),
+    requireUtf8Body,
     json({ limit: CONTROL_BODY_LIMIT }),
     (req, res) => {
       const parsed = decisionSchema.safeParse(req.body);

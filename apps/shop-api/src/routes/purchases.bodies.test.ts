@@ -110,10 +110,21 @@ describe("POST /api/purchases refuses bad bodies", () => {
       415,
       "unsupported_media_type",
     ],
+    // body-parser would decode these UTF-8 bytes as UTF-16: other text, then "not JSON".
+    [
+      "JSON labelled UTF-16",
+      '{"product":"XYZ phone","qty":1}',
+      "application/json; charset=utf-16",
+      415,
+      "unsupported_media_type",
+    ],
   ])("%s -> %i %s", async (_name, body, contentType, status, error) => {
     const res = await post(body, contentType);
     expect(res.status).toBe(status);
     expect(res.body.error).toBe(error);
+    if (status === 400) {
+      expect(res.body.error_description).toBe("The request body is not a valid JSON object");
+    }
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
     await expectNothingWritten();
   });

@@ -1,4 +1,5 @@
 import { PRODUCT_BUY_SCOPE, PURCHASE_ID, purchaseRequestSchema } from "@ciba-testbed/shared";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
@@ -151,6 +152,7 @@ export function purchaseRoutes({
     ...authenticated,
     ...approvalPolicy,
     requireJsonBody,
+    requireUtf8Body,
     express.json({ limit: JSON_BODY_LIMIT }),
     async (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);

@@ -1,3 +1,5 @@
+import type { RequestHandler } from "express";
+
 import { OAuthError } from "../oauth-error.js";
 
 interface HttpErrorLike {
@@ -47,7 +49,8 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
 /** body-parser's error `type`s: the status and what the caller should change. */
 const BODY_READ_ERRORS: Record<string, readonly [number, (bodyLimit: string) => string]> = {
   "entity.too.large": [413, (limit) => `The request body is larger than ${limit}`],
-  "entity.parse.failed": [400, () => "The request body is not valid JSON"],
+  // Also a bare string, number or null: the parsers take objects and arrays only (strict).
+  "entity.parse.failed": [400, () => "The request body is not a valid JSON object"],
   "charset.unsupported": [415, () => "The request body must be UTF-8 encoded"],
   "encoding.unsupported": [
     415,
@@ -62,3 +65,35 @@ function statusOf(error: HttpErrorLike): number | undefined {
   const status = error.status ?? error.statusCode;
   return typeof status === "number" && Number.isInteger(status) ? status : undefined;
 }
+
+/**
+ * The charset a Content-Type names, in lower case: `undefined` when it names none.
+ * `application/x-www-form-urlencoded; charset="ISO-8859-1"` is `iso-8859-1`.
+ */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? "");
+  if (match === null) return undefined;
+  return (match[1] ?? match[2] ?? "").toLowerCase();
+}
+
+/**
+ * Refuses a body whose Content-Type names a charset other than UTF-8, before a parser reads it.
+ * body-parser decodes some other charsets itself (a form in ISO-8859-1, JSON in UTF-16), so a
+ * UTF-8 body sent with the wrong label was read as other text: "café" became "cafÃ©", and a
+ * person would approve words the client never sent. The error is body-parser's own
+ * `charset.unsupported`, which `requestReadError` answers 415 with what to fix.
+ */
+export const requireUtf8Body: RequestHandler = (req, _res, next) => {
+  const charset = charsetOf(req.headers["content-type"]);
+  if (charset === undefined || charset === "utf-8" || charset === "utf8") {
+    next();
+    return;
+  }
+  next(
+    Object.assign(new Error(`unsupported charset "${charset.toUpperCase()}"`), {
+      status: 415,
+      type: "charset.unsupported",
+      charset,
+    }),
+  );
+};
