@@ -28,6 +28,7 @@ const buyer = (authorizationDetails: unknown): Buyer => ({
   azp: "agent",
   authorizationDetails,
   approvalKey: "approval-1",
+  refreshable: false,
 });
 
 const approval = (quantity: number) => [

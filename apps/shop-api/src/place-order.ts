@@ -15,6 +15,8 @@ export interface Buyer {
   authorizationDetails: unknown;
   /** Names the approval the token's authorization_details grant, whatever its spelling. */
   approvalKey: string;
+  /** The token's scope has `offline_access`: a refresh token came with it. */
+  refreshable: boolean;
 }
 
 export interface PlaceOrderInput {
@@ -72,6 +74,16 @@ export async function placeOrder(
   );
   if (approval.outcome === "mismatch") {
     throw insufficientAuthorizationDetails(approval.reason);
+  }
+  // A refresh token mints new access tokens for the same grant, each with a new `iat`, so each
+  // would be a new approval here and buy again. Auth0: offline_access "does not have any
+  // meaning" for a one-time authorization (RAR with CIBA).
+  if (approval.outcome === "matched" && buyer.refreshable) {
+    throw insufficientAuthorizationDetails(
+      "this purchase approval came with offline_access: its refresh token could mint new " +
+        "tokens for the same approval, and each would buy again. Ask for the purchase without " +
+        "offline_access: a purchase approval is used once",
+    );
   }
   // The person approved one purchase: a second, different order with the same approval (an
   // agent re-running an approved tool call) needs a new consent. Retries with the same

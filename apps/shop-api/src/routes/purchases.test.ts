@@ -365,6 +365,21 @@ describe("one approval, one purchase", () => {
     expect((await buyWith(bearer, { product: "XYZ phone", qty: 2 })).status).toBe(201);
   });
 
+  it("refuses a purchase approval that came with offline_access: each refresh would buy again", async () => {
+    const refreshable = await issuer.mint({
+      ...approvedTwo,
+      scope: "openid offline_access product:buy",
+    });
+    const res = await buyWith(refreshable, { product: "XYZ phone", qty: 1 });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe("insufficient_authorization_details");
+    expect(res.body.error_description).toMatch(/came with offline_access/);
+    expect(await shop.orderCount()).toBe(0);
+    // offline_access alone, with no purchase approved, changes nothing.
+    const plain = await issuer.mint({ scope: "openid offline_access product:buy" });
+    expect((await buyWith(plain, { product: "XYZ phone", qty: 1 })).status).toBe(201);
+  });
+
   it("leaves tokens without authorization_details reusable, as scopes alone approve no purchase", async () => {
     const bearer = await issuer.mint();
     expect((await buyWith(bearer, { product: "XYZ phone", qty: 1 })).status).toBe(201);

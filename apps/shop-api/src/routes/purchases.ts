@@ -86,6 +86,8 @@ function buyers(issuer: string): (req: Request) => Buyer {
       sub: ownerOf(req),
       azp: typeof payload.azp === "string" ? payload.azp : null,
       authorizationDetails: payload.authorization_details,
+      refreshable:
+        typeof payload.scope === "string" && payload.scope.split(" ").includes("offline_access"),
     };
   };
 }
