@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { X509Certificate, createHash, createPublicKey, generateKeyPairSync } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import {
   mkdirSync,
@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, importX509, jwtVerify } from "jose";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 import { SigningKeys, SigningKeysFileError } from "./signing-keys.js";
@@ -32,6 +32,31 @@ describe("SigningKeys", () => {
   // Tests that only sign share one pair (RSA key generation costs about 0.1 s of CPU a key).
   let signOnly: Promise<SigningKeys> | undefined;
   const signingOnly = () => (signOnly ??= SigningKeys.create());
+
+  it("publishes each key with Auth0's members: a self-signed certificate of it in x5c, its SHA-1 thumbprint in x5t", async () => {
+    const keys = await signingOnly();
+    const token = await keys.sign(claims);
+    for (const jwk of keys.jwks().keys) {
+      expect(Object.keys(jwk)).toEqual(["alg", "kty", "use", "n", "e", "kid", "x5t", "x5c"]);
+      const der = Buffer.from(String(jwk.x5c?.[0]), "base64");
+      const certificate = new X509Certificate(der);
+      const publicKey = createPublicKey({
+        key: { kty: "RSA", n: String(jwk.n), e: String(jwk.e) },
+        format: "jwk",
+      });
+      expect(certificate.publicKey.equals(publicKey)).toBe(true);
+      expect(certificate.verify(publicKey)).toBe(true);
+      expect(certificate.subject).toBe(certificate.issuer);
+      expect(jwk.x5t).toBe(createHash("sha1").update(der).digest("base64url"));
+    }
+    // A verifier that builds the key from the certificate, as some libraries do.
+    const current = keys.jwks().keys.find((jwk) => jwk.kid === keys.currentKid);
+    const pem = `-----BEGIN CERTIFICATE-----\n${String(current?.x5c?.[0])}\n-----END CERTIFICATE-----`;
+    const { payload } = await jwtVerify(token, await importX509(pem, "RS256"), {
+      currentDate: new Date(claims.iat * 1000),
+    });
+    expect(payload.sub).toBe(claims.sub);
+  });
 
   it("signs RS256 JWTs that verify against the published JWKS, with the current key's kid", async () => {
     const keys = await signingOnly();

@@ -7,6 +7,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { JWK, JWTPayload } from "jose";
 import { z } from "zod";
 
+import { signingCertificate } from "./signing-certificate.js";
 import { SigningThreads } from "./signing-thread.js";
 
 export const SIGNING_ALG = "RS256";
@@ -38,12 +39,29 @@ async function signingKeyOf(privateKey: KeyObject): Promise<SigningKey> {
   const jwk = await exportJWK(createPublicKey(privateKey));
   // RFC 7638 thumbprints make stable, collision-free key ids.
   const kid = await calculateJwkThumbprint(jwk);
+  const { n, e } = jwk;
+  if (n === undefined || e === undefined) throw new Error("An RSA public key has n and e");
   return {
     kid,
     privateKey,
-    publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: "sig" },
+    // Auth0's members, in Auth0's order (its docs' JWKS Properties).
+    publicJwk: {
+      alg: SIGNING_ALG,
+      kty: "RSA",
+      use: "sig",
+      n,
+      e,
+      kid,
+      ...certificateMembers(privateKey, kid),
+    },
     encodedHeader: base64url(JSON.stringify({ alg: SIGNING_ALG, typ: "JWT", kid })),
   };
+}
+
+/** `x5t` and `x5c` (a one-certificate chain, RFC 7517 section 4.7), as Auth0 publishes them. */
+function certificateMembers(privateKey: KeyObject, kid: string): { x5t: string; x5c: string[] } {
+  const { x5c, x5t } = signingCertificate(privateKey, kid);
+  return { x5t, x5c: [x5c] };
 }
 
 /** A signing-keys file names a problem with it, and the way out. */
