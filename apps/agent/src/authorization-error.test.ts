@@ -26,6 +26,14 @@ const refusedEverywhere = () =>
 describe("classifyAuthorizationError", () => {
   it.each([
     [interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED"), false, "DENIED", "access_denied"],
+    // Auth0's answer to a wrong client secret at /oauth/token: no person denied anything.
+    [
+      interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED", "Unauthorized"),
+      false,
+      "CONFIG_ERROR",
+      "access_denied",
+    ],
+    [oauth("access_denied", "Unauthorized"), true, "CONFIG_ERROR", "access_denied"],
     [interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED"), true, "EXPIRED", "access_denied"],
     [oauth("access_denied"), true, "EXPIRED", "access_denied"],
     [interrupt("ASYNC_AUTHORIZATION_AUTHORIZATION_REQUEST_EXPIRED"), false, "EXPIRED", undefined],

@@ -32,6 +32,20 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   const code = stringField(err, "code");
   const message = err instanceof Error ? err.message : String(err);
 
+  // Auth0's token endpoint answers an unknown client or a wrong secret 401 access_denied
+  // "Unauthorized", which the SDK reports as the person's denial. Nobody denied anything.
+  if (
+    (code === INTERRUPT.denied || stringField(err, "error") === "access_denied") &&
+    (stringField(err, "error_description") ?? message) === "Unauthorized"
+  ) {
+    return {
+      outcome: "CONFIG_ERROR",
+      error: "access_denied",
+      description:
+        "The tenant refused this application's credentials when it asked for the tokens (401 Unauthorized)",
+      fix: `Check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET against the application on ${config.auth0.domain}.`,
+    };
+  }
   if (code === INTERRUPT.denied) {
     return context.expired
       ? expired("access_denied", EXPIRED_AS_DENIED)

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 import type { OAuthError } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
+import type { Logger } from "pino";
 
 import { JWT_BEARER_ASSERTION_TYPE } from "./client-assertion.js";
 import type { ClientAssertions } from "./client-assertion.js";
@@ -26,10 +27,12 @@ interface Credentials {
 }
 
 function invalidClient(description: string, method?: Credentials["method"]): OAuthError {
-  // RFC 6749 section 5.2: a failed HTTP Basic authentication answers with WWW-Authenticate.
-  const headers: Record<string, string> =
-    method === "client_secret_basic" ? { "WWW-Authenticate": 'Basic realm="mock-auth0"' } : {};
-  return errors.invalidClient(description, headers);
+  return errors.invalidClient(description, basicChallenge(method));
+}
+
+/** RFC 6749 section 5.2: a failed HTTP Basic authentication answers with WWW-Authenticate. */
+function basicChallenge(method?: Credentials["method"]): Record<string, string> {
+  return method === "client_secret_basic" ? { "WWW-Authenticate": 'Basic realm="mock-auth0"' } : {};
 }
 
 /** RFC 6749 section 2.3.1: Basic credentials are form-encoded before base64. */
@@ -152,6 +155,13 @@ export function clientAssertionAuthentication(options: {
 export function authenticateClient(
   req: Request,
   clients: ReadonlyMap<string, TenantClient>,
+  options: {
+    /**
+     * For `/oauth/token`: an unknown client or a wrong secret is Auth0's `401 access_denied`
+     * "Unauthorized" there, not the `invalid_client` of `/bc-authorize`; `logger` says which.
+     */
+    tokenEndpoint?: { logger: Logger };
+  } = {},
 ): TenantClient {
   const asserted = assertedClients.get(req);
   if (asserted) return asserted;
@@ -172,6 +182,15 @@ export function authenticateClient(
     throw invalidClient(`Client ${client.clientId} ${reason}`, credentials.method);
   }
   if (!client?.clientSecret || !sameSecret(credentials.clientSecret, client, client.clientSecret)) {
+    if (options.tokenEndpoint !== undefined) {
+      options.tokenEndpoint.logger.warn(
+        { client_id: credentials.clientId, method: credentials.method },
+        client === undefined
+          ? "/oauth/token: unknown client_id, answered as Auth0 does (401 access_denied Unauthorized)"
+          : "/oauth/token: wrong client_secret, answered as Auth0 does (401 access_denied Unauthorized)",
+      );
+      throw errors.clientUnauthorized("Unauthorized", basicChallenge(credentials.method));
+    }
     throw invalidClient(
       "Client authentication failed: unknown client_id or wrong client_secret",
       credentials.method,

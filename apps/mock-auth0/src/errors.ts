@@ -61,6 +61,13 @@ export const errors = defineErrors({
     code: "invalid_client",
     when: "client authentication is missing or fails (WWW-Authenticate: Basic for Basic auth)",
   },
+  clientUnauthorized: {
+    status: 401,
+    code: "access_denied",
+    when:
+      "`/oauth/token` with an unknown client_id or a wrong client_secret: Auth0's answer there, " +
+      'described "Unauthorized" (the log line says which)',
+  },
   invalidToken: {
     status: 401,
     code: "invalid_token",

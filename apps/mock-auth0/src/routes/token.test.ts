@@ -276,12 +276,19 @@ describe("POST /oauth/token with the CIBA grant", () => {
     expect((await h.poll(id).expect(400)).body.error).toBe("invalid_grant");
   });
 
-  it("refuses bad client authentication before looking at the request", async () => {
+  it("refuses bad client authentication before looking at the request, as Auth0's token endpoint does", async () => {
     const h = await createHarness();
     const id = await h.start();
-    const response = await h.poll(id, { client_secret: "wrong" }).expect(401);
-    expect(response.body.error).toBe("invalid_client");
+    // Auth0 answers an unknown client_id or a wrong secret at /oauth/token this way, not with
+    // invalid_client; the tenant's log says which.
+    const wrong = await h.poll(id, { client_secret: "wrong" }).expect(401);
+    expect(wrong.body).toEqual({ error: "access_denied", error_description: "Unauthorized" });
+    const unknown = await h.poll(id, { client_id: "nobody", client_secret: "x" }).expect(401);
+    expect(unknown.body).toEqual({ error: "access_denied", error_description: "Unauthorized" });
     expect(h.store.get(id)?.polls).toBe(0);
+    // No secret at all is a malformed request, still invalid_client.
+    const none = await h.poll(id, { client_secret: "" }).expect(401);
+    expect(none.body.error).toBe("invalid_client");
   });
 
   it("refuses an unknown grant type", async () => {

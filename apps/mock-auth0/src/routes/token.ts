@@ -64,7 +64,8 @@ export function token(deps: TokenDeps): RequestHandler {
 
   return async (req, res) => {
     const client =
-      publicCodeClient(req, directory.clients) ?? authenticateClient(req, directory.clients);
+      publicCodeClient(req, directory.clients) ??
+      authenticateClient(req, directory.clients, { tokenEndpoint: { logger: deps.logger } });
     const grantType = requiredParam(req, "grant_type");
     if (!supported.includes(grantType)) {
       throw errors.unsupportedGrantType(
