@@ -4,7 +4,7 @@ import {
 } from "@ciba-testbed/shared";
 
 import type { Catalog } from "./catalog.js";
-import { formatCents, toCents } from "./money.js";
+import { formatCents, limitToCents } from "./money.js";
 
 export interface OrderToCheck {
   productId: string;
@@ -93,9 +93,9 @@ function mismatchReason(entry: unknown, order: OrderToCheck, catalog: Catalog): 
   }
   if (
     approved.maximum_amount !== undefined &&
-    order.totalCents > toCents(approved.maximum_amount)
+    order.totalCents > limitToCents(approved.maximum_amount)
   ) {
-    return `approved at most ${formatCents(toCents(approved.maximum_amount))}, the order totals ${formatCents(order.totalCents)}`;
+    return `approved at most ${formatCents(limitToCents(approved.maximum_amount))}, the order totals ${formatCents(order.totalCents)}`;
   }
   if (approved.purchase_id !== undefined && order.idempotencyKey !== approved.purchase_id) {
     return order.idempotencyKey === undefined

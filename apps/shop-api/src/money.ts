@@ -1,6 +1,6 @@
-import { SHOP_CURRENCY, fromCents, toCents } from "@ciba-testbed/shared";
+import { SHOP_CURRENCY, fromCents, limitToCents, toCents } from "@ciba-testbed/shared";
 
-export { fromCents, toCents };
+export { fromCents, limitToCents, toCents };
 
 /** "998.00 USD": for messages a person reads. */
 export function formatCents(cents: number): string {

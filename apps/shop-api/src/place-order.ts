@@ -4,7 +4,7 @@ import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
 import { checkPurchaseAuthorizationDetails } from "./authorization-details.js";
 import type { Catalog } from "./catalog.js";
 import { errors, insufficientAuthorizationDetails } from "./errors.js";
-import { formatCents, toCents } from "./money.js";
+import { formatCents, limitToCents } from "./money.js";
 import type { Order } from "./order.js";
 import type { ShopStore } from "./store/shop-store.js";
 
@@ -92,10 +92,10 @@ export async function placeOrder(
   const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
   if (spent) throw approvalSpent(spent);
 
-  if (request.priceLimit !== undefined && totalCents > toCents(request.priceLimit)) {
+  if (request.priceLimit !== undefined && totalCents > limitToCents(request.priceLimit)) {
     throw errors.priceLimitExceeded(
       `${request.qty} x ${product.name} costs ${formatCents(totalCents)}, ` +
-        `above the priceLimit of ${formatCents(toCents(request.priceLimit))}`,
+        `above the priceLimit of ${formatCents(limitToCents(request.priceLimit))}`,
     );
   }
 

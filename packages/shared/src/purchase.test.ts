@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { purchaseRequestSchema, toCents } from "./purchase.js";
+import { limitToCents, purchaseRequestSchema, toCents } from "./purchase.js";
 
 describe("purchaseRequestSchema", () => {
   it("accepts the quickstart tool's input", () => {
@@ -35,5 +35,16 @@ describe("toCents", () => {
   it("rounds binary fractions to whole cents", () => {
     expect(toCents(0.1 + 0.2)).toBe(30);
     expect(toCents(499.99)).toBe(49999);
+  });
+});
+
+describe("limitToCents", () => {
+  it("allows no more than the limit: a fraction of a cent is not rounded up", () => {
+    expect(limitToCents(9.985)).toBe(998);
+    expect(limitToCents(9.999999)).toBe(999);
+    // Binary fractions just under a whole cent stay that cent.
+    expect(limitToCents(9.99)).toBe(999);
+    expect(limitToCents(0.1 + 0.2)).toBe(30);
+    expect(limitToCents(1_000_000)).toBe(100_000_000);
   });
 });

@@ -43,6 +43,15 @@ export function toCents(amount: number): number {
   return Math.round(amount * 100);
 }
 
+/**
+ * The most whole cents a limit allows: a limit of 9.985 allows 9.98, not the 9.99 rounding
+ * would make of it. The product by 100 is first rounded to a millionth of a cent, so that
+ * 9.99 (998.9999999999999 cents in floating point) stays 999.
+ */
+export function limitToCents(amount: number): number {
+  return Math.floor(Number((amount * 100).toFixed(6)));
+}
+
 export function fromCents(cents: number): number {
   return cents / 100;
 }

@@ -84,6 +84,20 @@ describe("POST /api/purchases", () => {
     expect(res.status).toBe(201);
   });
 
+  it("never rounds a limit up to the next cent: 9.985 does not allow 9.99", async () => {
+    const over = await buy({ product: "USB-C cable", qty: 1, priceLimit: 9.985 });
+    expect(over.status).toBe(422);
+    expect(over.body.error).toBe("price_limit_exceeded");
+    const approvedOver = await buy(
+      { product: "USB-C cable", qty: 1 },
+      withDetails(purchaseDetail({ product: "usb-c-cable", quantity: 1, maximum_amount: 9.985 })),
+    );
+    expect(approvedOver.status).toBe(403);
+    expect(approvedOver.body.error).toBe("insufficient_authorization_details");
+    expect(await shop.orderCount()).toBe(0);
+    expect((await buy({ product: "USB-C cable", qty: 1, priceLimit: 9.99 })).status).toBe(201);
+  });
+
   it("records a null azp when the token has none", async () => {
     const res = await buy({ product: "XYZ phone", qty: 1 }, { azp: null });
     expect(res.body.authorization.azp).toBeNull();
