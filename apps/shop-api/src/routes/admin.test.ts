@@ -57,11 +57,22 @@ describe("GET /admin/orders", () => {
     const req = request(server).get("/admin/orders?user=auth0%7Calice");
     const res = await (header === undefined ? req : req.set("Authorization", header));
     expect(res.status).toBe(401);
+    // RFC 6750 section 3.1: no credentials, no error code in the challenge.
     expect(res.headers["www-authenticate"]).toBe(
-      'Bearer realm="shop-api-admin", error="invalid_token"',
+      header === undefined
+        ? 'Bearer realm="shop-api-admin"'
+        : 'Bearer realm="shop-api-admin", error="invalid_token"',
     );
     expect(res.body.error).toBe("invalid_token");
     expect(asked).toEqual([]);
+  });
+
+  it("takes the scheme in any case (RFC 9110 section 11.1)", async () => {
+    const { server } = app();
+    const res = await request(server)
+      .get("/admin/orders?user=auth0%7Calice")
+      .set("Authorization", `bearer ${TOKEN}`);
+    expect(res.status).toBe(200);
   });
 
   it.each([["/admin/orders"], ["/admin/orders?user="], ["/admin/orders?user=a&user=b"]])(

@@ -26,14 +26,19 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
 function requireAdminToken(token: string): Handler {
   const expected = digest(token);
   return (req, _res, next) => {
-    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(req.get("authorization") ?? "");
+    const header = req.get("authorization");
+    // RFC 9110 section 11.1: the scheme is case-insensitive.
+    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header ?? "");
     if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), expected)) {
+      // RFC 6750 section 3.1: a request with no credentials gets a challenge without an error.
+      const challenge =
+        header === undefined ? ADMIN_REALM : `${ADMIN_REALM}, error="invalid_token"`;
       next(
         new OAuthError(
           401,
           "invalid_token",
           "This route needs 'Authorization: Bearer <SHOP_API_ADMIN_TOKEN>'",
-          { "WWW-Authenticate": `${ADMIN_REALM}, error="invalid_token"` },
+          { "WWW-Authenticate": challenge },
         ),
       );
       return;
