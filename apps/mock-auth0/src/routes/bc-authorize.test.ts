@@ -47,6 +47,10 @@ describe("POST /bc-authorize", () => {
     const h = await createHarness(withCiba({ maxExpiresInSeconds: 60 }));
     expect((await h.bcAuthorize({ requested_expiry: "300" }).expect(200)).body.expires_in).toBe(60);
     expect((await h.bcAuthorize({ requested_expiry: "3" }).expect(200)).body.expires_in).toBe(3);
+    // Leading zeros are the same number, however many.
+    expect(
+      (await h.bcAuthorize({ requested_expiry: "00000003" }).expect(200)).body.expires_in,
+    ).toBe(3);
     expect((await h.bcAuthorize({ requested_expiry: undefined }).expect(200)).body.expires_in).toBe(
       60,
     );
@@ -256,6 +260,13 @@ describe("POST /bc-authorize", () => {
       400,
       "invalid_request",
       /requested_expiry/,
+    ],
+    [
+      "requested_expiry in exponent notation",
+      { requested_expiry: "1e2" },
+      400,
+      "invalid_request",
+      /requested_expiry must be a whole number of seconds/,
     ],
     [
       "requested_expiry that is not a number",

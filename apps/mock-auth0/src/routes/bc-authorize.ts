@@ -87,7 +87,9 @@ function parseScopes(raw: string | undefined, api: TenantApi | undefined): strin
 
 function parseRequestedExpiry(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === "") return undefined;
-  const value = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
+  // Digits only ("1e2", "+5" and " 5" are not seconds); leading zeros are no reason to refuse.
+  const digits = raw.replace(/^0+(?=\d)/, "");
+  const value = /^\d+$/.test(raw) && digits.length <= 7 ? Number(digits) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > MAX_REQUESTED_EXPIRY_SECONDS) {
     throw errors.invalidRequest(
       `requested_expiry must be a whole number of seconds from 1 to ${MAX_REQUESTED_EXPIRY_SECONDS} (got ${raw})`,
