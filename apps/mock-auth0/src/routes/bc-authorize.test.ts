@@ -262,6 +262,16 @@ describe("POST /bc-authorize", () => {
       /requested_expiry/,
     ],
     [
+      "an authorization_details member named __proto__, which no copy would keep",
+      {
+        authorization_details:
+          '[{"type":"product_purchase","product":"xyz-phone","quantity":1,"nested":{"__proto__":{"x":1}}}]',
+      },
+      400,
+      "invalid_authorization_details",
+      /may not have a member named __proto__/,
+    ],
+    [
       "requested_expiry in exponent notation",
       { requested_expiry: "1e2" },
       400,

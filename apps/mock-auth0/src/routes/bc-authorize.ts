@@ -110,10 +110,21 @@ function parseAuthorizationDetails(
   const tooBig = authorizationDetailsSizeProblem(raw);
   if (tooBig !== undefined) throw errors.invalidRequest(tooBig);
   let value: unknown;
+  const seen = { protoMember: false };
   try {
-    value = JSON.parse(raw);
+    value = JSON.parse(raw, (key, member: unknown) => {
+      seen.protoMember ||= key === "__proto__";
+      return member;
+    });
   } catch {
     throw errors.invalidAuthorizationDetails("authorization_details must be a JSON array");
+  }
+  // JSON.parse keeps a "__proto__" member, but no copy of the object would: the person would
+  // approve, and the token carry, something other than what was sent. Refused, not dropped.
+  if (seen.protoMember) {
+    throw errors.invalidAuthorizationDetails(
+      "authorization_details may not have a member named __proto__: it cannot be kept as sent",
+    );
   }
   const parsed = authorizationDetailsSchema.safeParse(value);
   if (!parsed.success) {
