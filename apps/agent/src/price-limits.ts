@@ -28,7 +28,9 @@ const NEGATIONS = phrases("do not, does not, don't, dont, never, not to");
 const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost"]);
 /** What may come between "unless" and "more than": "unless it costs", "unless they're". */
 const UNLESS_SUBJECT = new Set(
-  "it they it's they's they're its the total price cost costs is are goes go comes come to".split(" "),
+  "it they it's they's they're its the total price cost costs is are goes go comes come to".split(
+    " ",
+  ),
 );
 const LEADS = phrases(
   "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +

@@ -83,7 +83,9 @@ export function isIntentVerb(list: readonly string[], at: number, opening: numbe
       if (
         ["about", "considering", "considered"].includes(previous) ||
         (previous === "of" && ["thinking", "thought"].includes(list[at - 2] ?? "")) ||
-        (previous === "to" && list[at - 2] === "going" && ["was", "were"].includes(list[at - 3] ?? ""))
+        (previous === "to" &&
+          list[at - 2] === "going" &&
+          ["was", "were"].includes(list[at - 3] ?? ""))
       ) {
         return false;
       }
