@@ -122,7 +122,13 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       return;
     }
     // For CI: a login_hint that names a user, or the tenant's autoSelectUser, logs in at once.
-    const picked = findUser(request.loginHint) ?? findUser(login.autoSelectUser ?? undefined);
+    // Never a user with a password, who must type it, and never when prompt=login asks for the
+    // page (OpenID Connect Core 1.0 section 3.1.2.1): otherwise any site could log a browser
+    // in as whoever it names (login CSRF).
+    const shortcut = request.prompt.has("login")
+      ? undefined
+      : (findUser(request.loginHint) ?? findUser(login.autoSelectUser ?? undefined));
+    const picked = shortcut?.passwordHash === undefined ? shortcut : undefined;
     if (picked !== undefined) {
       sendCode(res, request, logIn(res, picked));
       return;

@@ -314,7 +314,7 @@ describe("a public client with login_hint and response_mode=form_post", () => {
       {
         redirect_uri: SPA.callback,
         response_mode: "form_post",
-        login_hint: "second@example.com",
+        login_hint: "buyer@example.com",
         nonce,
         state: "fp",
       },
@@ -354,7 +354,29 @@ describe("a public client with login_hint and response_mode=form_post", () => {
       expectedNonce: nonce,
       expectedState: "fp",
     });
-    expect(tokens.claims()?.sub).toBe(SECOND);
+    expect(tokens.claims()?.sub).toBe(BUYER);
+  });
+
+  it("shows the page instead for a user with a password, or when prompt=login asks for it", async () => {
+    const withPassword = await new Browser().get(
+      authorizeUrl(
+        publicClient,
+        { redirect_uri: SPA.callback, login_hint: "second@example.com" },
+        {
+          challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        },
+      ),
+    );
+    expect(withPassword.status).toBe(302);
+    expect(location(withPassword).pathname).toBe("/u/login");
+    const promptLogin = await new Browser().get(
+      authorizeUrl(
+        publicClient,
+        { redirect_uri: SPA.callback, login_hint: BUYER, prompt: "login" },
+        { challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()) },
+      ),
+    );
+    expect(location(promptLogin).pathname).toBe("/u/login");
   });
 
   it("refuses the exchange with another code_verifier", async () => {
