@@ -117,7 +117,7 @@ const loginSettingsSchema = z
       .nullable()
       .default(null)
       .describe(
-        "A user id (auth0|…) that /authorize logs in with no login page, as if they had picked themselves: for CI. A login_hint that names a user does the same for one request. null: the page is shown.",
+        "A user id (auth0|…) that /authorize logs in with no login page, as if they had picked themselves: for CI. A login_hint that names a user does the same for one request. Never a user with a password_hash, nor with prompt=login: the page is shown then. null: the page is shown.",
       ),
     sessionLifetimeSeconds: z
       .number()
