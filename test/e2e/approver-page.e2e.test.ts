@@ -79,6 +79,7 @@ describe("the approver page", () => {
       "$998.00",
       "USD",
     ]);
+    await expect(pending.locator(".unbound").isHidden()).resolves.toBe(true);
     await expect(pending.locator(".countdown").textContent()).resolves.toMatch(
       /^Expires in [0-5]:\d\d$/,
     );
@@ -149,6 +150,24 @@ describe("the approver page", () => {
     expect((await s.stack.control.request(consent.auth_req_id)).status).toBe("pending");
     await page.getByRole("button", { name: /^Deny: Do you want to buy 1 XYZ phone/ }).click();
     expect((await agent).json.outcome).toBe("DENIED");
+  });
+
+  it("says so when an API token's request names nothing approved: only the agent's message describes it", async () => {
+    const started = await s.tenant.post("bc-authorize", {
+      ...AGENT_CLIENT,
+      scope: "openid product:buy",
+      audience: "sample-shop-api",
+      login_hint: JSON.stringify({ format: "iss_sub", iss: s.stack.issuer, sub: BUYER }),
+      binding_message: "Unbound check",
+    });
+    expect(started.status).toBe(200);
+    try {
+      const unbound = card(/Unbound check/);
+      await unbound.waitFor();
+      await expect(unbound.locator(".unbound").isVisible()).resolves.toBe(true);
+    } finally {
+      await s.stack.control.deny(String(started.body.auth_req_id));
+    }
   });
 
   it("shows the newest 50 pending requests, and older ones on demand", async () => {

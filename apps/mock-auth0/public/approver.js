@@ -94,6 +94,9 @@ function renderCard(request) {
   card.querySelector(".scope").textContent = request.scope;
   if (request.authorization_details?.length) {
     card.querySelector(".details").append(detailsTable(request.authorization_details));
+  } else if (request.audience) {
+    // An API token that names nothing approved: the binding message is the agent's own text.
+    card.querySelector(".unbound").hidden = false;
   }
   const approve = card.querySelector(".approve");
   const deny = card.querySelector(".deny");
