@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { pinoHttp, startTime } from "pino-http";
 
-import { withoutConsentToken } from "./routes/email-consent.js";
+import { withoutQueryCredentials } from "./routes/email-consent.js";
 
 /** Where the request log goes in the app: first, and just before the error handler. */
 export interface RequestLogging {
@@ -32,7 +32,7 @@ export function requestLogging(logger: Logger): RequestLogging {
     serializers: {
       req: (req: { method: string; url: string }) => ({
         method: req.method,
-        url: withoutConsentToken(req.url),
+        url: withoutQueryCredentials(req.url),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },

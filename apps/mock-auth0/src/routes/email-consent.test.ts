@@ -17,7 +17,7 @@ import {
 } from "../test-support/harness.js";
 import type { Harness } from "../test-support/harness.js";
 import { TickingClock } from "../test-support/ticking-clock.js";
-import { withoutConsentToken } from "./email-consent.js";
+import { withoutQueryCredentials } from "./email-consent.js";
 
 /** The agent's client with the email channel next to push, as Auth0's dashboard sets it. */
 const withEmailChannel = withClientAsset("Shopping agent", (client) => ({
@@ -199,11 +199,15 @@ describe("the email channel", () => {
   });
 
   it("keeps the link's token out of the logs", async () => {
-    expect(withoutConsentToken("/bc-verify?consent=abc&x=1")).toBe(
+    expect(withoutQueryCredentials("/bc-verify?consent=abc&x=1")).toBe(
       "/bc-verify?consent=[redacted]&x=1",
     );
-    expect(withoutConsentToken("/bc-verify/api/consent?x=1&Consent=abc")).toBe(
+    expect(withoutQueryCredentials("/bc-verify/api/consent?x=1&Consent=abc")).toBe(
       "/bc-verify/api/consent?x=1&Consent=[redacted]",
+    );
+    // A control token or a secret typed into a URL by mistake.
+    expect(withoutQueryCredentials("/approver?token=s3cret&client_secret=x#token=y")).toBe(
+      "/approver?token=[redacted]&client_secret=[redacted]#token=y",
     );
 
     const lines: string[] = [];

@@ -80,9 +80,17 @@ function consentJson(
   };
 }
 
-/** The `consent` query parameter's value replaced, for logs: the link's token is a credential. */
-export function withoutConsentToken(url: string): string {
-  return url.replace(/([?&]consent=)[^&#]*/gi, "$1[redacted]");
+/**
+ * The values of query parameters that carry credentials replaced, for logs: the consent link's
+ * token, and a control token, access token or client secret someone put in a URL
+ * (`/approver?token=` instead of `#token=`). The tenant reads none of them from a query but
+ * the consent link's, and none may reach a log.
+ */
+export function withoutQueryCredentials(url: string): string {
+  return url.replace(
+    /([?&](?:consent|token|access_token|refresh_token|id_token_hint|client_secret|client_assertion|code_verifier)=)[^&#]*/gi,
+    "$1[redacted]",
+  );
 }
 
 export interface EmailConsentDeps {
