@@ -22,6 +22,8 @@ describe("control API", () => {
       pending,
     ]);
     expect(all.body).toMatchObject({ next_cursor: null, total: 2 });
+    // Answers can hold consent links, which work as credentials.
+    expect(all.headers["cache-control"]).toBe("no-store");
     expect(all.body.requests[1]).toMatchObject({
       auth_req_id: pending,
       status: "pending",

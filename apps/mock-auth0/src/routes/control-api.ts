@@ -160,6 +160,11 @@ export function controlApi(deps: ControlApiDeps): Router {
   const router = Router();
   router.use(
     sameOriginOnly("the control API"),
+    // Its answers hold consent links, which work as credentials: nobody may keep a copy.
+    (_req, res, next) => {
+      res.set("Cache-Control", "no-store");
+      next();
+    },
     requireUtf8Body,
     json({ limit: CONTROL_BODY_LIMIT }),
   );
