@@ -5,7 +5,7 @@
  * testkit: approve, deny, expiry, no answer, and an interrupted purchase finished by a second
  * process from the SDK's own store. Nothing from the repository runs there but the tarballs.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
+import { connect } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -84,6 +85,20 @@ async function withReadyBin(
     child.kill("SIGTERM");
     await exited;
   }
+}
+
+/** Whether something accepts a TCP connection at the URL's host and port. */
+function answers(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      resolve(false);
+    });
+  });
 }
 
 /** Runs `node <args>` in the agent's folder with only PATH from this environment. */
@@ -280,6 +295,40 @@ console.log(JSON.stringify({ orders, ready: JSON.parse(ready.slice(ready.indexOf
     });
     expect(run.requests).toHaveLength(5);
     expect(run.startMs).toBeGreaterThan(0);
+  });
+
+  it("stops its servers when the process that started the testbed is killed with SIGKILL", async () => {
+    writeFileSync(
+      path.join(appDir, "killed-parent.js"),
+      `import { startTestbed } from "@ciba-testbed/testkit";
+const testbed = await startTestbed({ modelServer: true });
+console.log(JSON.stringify([testbed.issuer, testbed.shopApiUrl, testbed.openaiBaseUrl]));
+setInterval(() => {}, 60_000);
+`,
+    );
+    const parent = spawn(process.execPath, ["killed-parent.js"], {
+      cwd: appDir,
+      env: { PATH: process.env.PATH ?? "" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let printed = "";
+    for await (const chunk of parent.stdout) {
+      printed += String(chunk);
+      if (printed.includes("\n")) break;
+    }
+    const urls = (JSON.parse(printed) as string[]).map((url) => new URL(url));
+    expect(urls).toHaveLength(3);
+    await expect(Promise.all(urls.map(answers))).resolves.toEqual([true, true, true]);
+
+    // No exit hook runs on SIGKILL: the servers see their stdin's pipe close and stop.
+    parent.kill("SIGKILL");
+    const deadline = Date.now() + 20_000;
+    let up = urls.length;
+    while (up > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      up = (await Promise.all(urls.map(answers))).filter(Boolean).length;
+    }
+    expect(up, "servers still listening 20 s after their parent was killed").toBe(0);
   });
 
   it("works from CommonJS and node:test too", async () => {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 
@@ -44,10 +45,15 @@ export class ServerProcess {
   static async start(
     options: StartServerOptions,
   ): Promise<{ server: ServerProcess; ready: ReadyRecord }> {
-    const child = spawn(options.entry.command, options.entry.args, {
+    // Its stdin is a pipe this process never writes to: when this process ends, however it ends
+    // (a signal, kill -9, a test runner's worker torn down), the server sees the pipe close and
+    // stops (--exit-with-stdin). The exit hook below covers an ordinary exit at once.
+    const child = spawn(options.entry.command, [...options.entry.args, "--exit-with-stdin"], {
       env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    // Held open, but not a reason for this process to keep running.
+    (child.stdin as Socket | null)?.unref();
     killOnExit(child);
     const server = new ServerProcess(options.name, child);
     const ready = await new Promise<ReadyRecord>((resolve, reject) => {

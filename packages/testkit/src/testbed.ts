@@ -12,6 +12,7 @@ import {
   copyFolder,
   makeScratchFolder,
 } from "@ciba-testbed/shared/node";
+import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
@@ -203,6 +204,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     return ready;
   };
 
+  // Started first and awaited last; a failure of the others waits for it before stopping all.
+  let model: Promise<ReadyRecord | undefined> = Promise.resolve(undefined);
   try {
     const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
     const tenant = path.resolve(options.tenant ?? referenceTenant(mockAuth0Dir));
@@ -217,12 +220,14 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     }
 
     // Neither opens a TLS connection: neither needs the caller's extra CAs.
-    const model = options.modelServer
+    model = options.modelServer
       ? start("model-server", {
           ...WITHOUT_EXTRA_CA_CERTS,
           MODEL_SERVER_PORT: String(options.ports?.modelServer ?? 0),
         })
       : Promise.resolve(undefined);
+    // Its failure is thrown where it is awaited, below; not an unhandled rejection meanwhile.
+    model.catch(() => undefined);
     // Set or blank (unset), so the shell's own MOCK_AUTH0_* cannot pick another tenant.
     const auth0 = await start("mock-auth0", {
       ...WITHOUT_EXTRA_CA_CERTS,
@@ -306,6 +311,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       stop,
     };
   } catch (error) {
+    // A model server still starting joins `servers` once ready: stop it too.
+    await model.catch(() => undefined);
     await stop();
     throw error;
   }

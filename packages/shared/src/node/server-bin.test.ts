@@ -11,7 +11,10 @@ describe("a server bin's --help", () => {
       readyExample: '{"ready":true}',
       variables: { SHOP_API_PORT: "port to listen on", LOG_LEVEL: "pino level" },
     });
-    expect(help).toContain("Usage: shop-api [--port <port>] [--ready-file <file>] [--help]");
+    expect(help).toContain(
+      "Usage: shop-api [--port <port>] [--ready-file <file>] [--exit-with-stdin] [--help]",
+    );
+    expect(help).toContain("--exit-with-stdin    stop as on SIGTERM once stdin closes");
     expect(help).toContain("(sets SHOP_API_PORT); 0 picks a free port");
     expect(help).toContain('  {"ready":true}');
     expect(help).toContain("  SHOP_API_PORT  port to listen on\n  LOG_LEVEL      pino level");

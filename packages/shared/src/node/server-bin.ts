@@ -23,13 +23,15 @@ export function serverBinHelp(bin: ServerBin): string {
   const width = Math.max(...Object.keys(bin.variables).map((name) => name.length));
   const flags = Object.entries(bin.flags ?? {});
   return [
-    `Usage: ${bin.name} [--port <port>] [--ready-file <file>]${flags.map(([flag]) => ` [--${flag}]`).join("")} [--help]`,
+    `Usage: ${bin.name} [--port <port>] [--ready-file <file>] [--exit-with-stdin]${flags.map(([flag]) => ` [--${flag}]`).join("")} [--help]`,
     "",
     ...bin.about,
     "",
     "Options:",
     `  --port <port>        where to listen (sets ${bin.portVariable}); 0 picks a free port`,
     "  --ready-file <file>  also write the ready record to this file once listening",
+    "  --exit-with-stdin    stop as on SIGTERM once stdin closes: for a parent that holds its",
+    "                       other end, so the server ends with it however it ends (even kill -9)",
     ...flags.map(([flag, text]) => `  ${`--${flag}`.padEnd(19)}  ${text}`),
     "  -h, --help           show this help",
     "",
@@ -58,6 +60,7 @@ export async function runServerBin(bin: ServerBin, main: () => Promise<unknown>)
         help: { type: "boolean", short: "h" },
         port: { type: "string" },
         "ready-file": { type: "string" },
+        "exit-with-stdin": { type: "boolean" },
         ...Object.fromEntries(flags.map((flag) => [flag, { type: "boolean" as const }])),
       },
     }));
@@ -72,10 +75,30 @@ export async function runServerBin(bin: ServerBin, main: () => Promise<unknown>)
   if (typeof values.port === "string") process.env[bin.portVariable] = values.port;
   const readyFile = values["ready-file"];
   if (typeof readyFile === "string") writeReadyRecordTo(path.resolve(readyFile));
+  if (values["exit-with-stdin"] === true) stopWhenStdinCloses();
   process.argv.splice(
     2,
     Infinity,
     ...flags.filter((flag) => values[flag] === true).map((f) => `--${f}`),
   );
   await main();
+}
+
+/**
+ * `--exit-with-stdin`: once stdin ends (its other end closed: the parent that started this
+ * server exited, was killed, or closed it on purpose), the process sends itself SIGTERM, so it
+ * stops the way every server stops on a signal (`closeOnSignals`). A parent's exit hook cannot
+ * do this when the parent dies of a signal or `kill -9`; the kernel closes its end of the pipe
+ * whatever happens.
+ */
+function stopWhenStdinCloses(): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.kill(process.pid, "SIGTERM");
+  };
+  process.stdin.once("end", stop);
+  process.stdin.once("error", stop);
+  process.stdin.resume();
 }
