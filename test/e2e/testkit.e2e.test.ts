@@ -22,7 +22,7 @@ describe("startTestbed", () => {
         default: "manual",
         rules: [{ when: { bindingMessage: "^auto" }, outcome: "approve" }],
       },
-      // Room for the six requests the tests make for the first person, not for more.
+      // Room for the seven requests the tests make for the first person, not for more.
       rateLimits: { perUserRequestsPerMinute: 7 },
       settings: { ciba: { intervalSeconds: 0.1 } },
     });
@@ -120,6 +120,11 @@ describe("startTestbed", () => {
     ).rejects.toThrow(
       /No consent request matching \{"status":"pending","user":"auth0\|nobody"\} within 100 ms/,
     );
+    // A request answered before the wait is not pending: the message says it exists.
+    await testbed.approver.approve(await ask("Answered before the wait"));
+    await expect(
+      testbed.approver.waitForRequest({ bindingMessage: /^Answered before/ }, { timeoutMs: 100 }),
+    ).rejects.toThrow(/; 1 match but for the status: approved \(an approver policy that decides/);
     await expect(testbed.approver.approve("no-such-request")).rejects.toThrow(
       /approve: 404 No backchannel request no-such-request/,
     );

@@ -95,6 +95,22 @@ export function controlApiApprover(issuer: string, caPem: string, controlToken?:
     return all.reverse().filter((request) => matches(request, filter));
   };
 
+  /**
+   * For a timeout: the requests that match but for their status, which usually means the
+   * approver's policy decided at once, or the request was answered before the wait began.
+   */
+  const otherStatuses = async (wanted: RequestFilter): Promise<string> => {
+    const { status, ...anyStatus } = wanted;
+    if (status === undefined) return "";
+    const near = await requests(anyStatus);
+    if (near.length === 0) return "";
+    const statuses = [...new Set(near.map((request) => request.status))].join(", ");
+    return (
+      `; ${near.length} match but for the status: ${statuses} (an approver policy that ` +
+      `decides at once, or a request answered before the wait began?)`
+    );
+  };
+
   return {
     requests,
     request: (authReqId) => call("GET", `approver/api/requests/${id(authReqId)}`),
@@ -107,7 +123,8 @@ export function controlApiApprover(issuer: string, caPem: string, controlToken?:
         if (found !== undefined) return found;
         if (Date.now() > deadline) {
           throw new Error(
-            `No consent request matching ${describeFilter(wanted)} within ${timeoutMs} ms`,
+            `No consent request matching ${describeFilter(wanted)} within ${timeoutMs} ms` +
+              (await otherStatuses(wanted)),
           );
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
