@@ -1,6 +1,6 @@
 /** The mock-auth0 process: `pnpm mock-auth0`, and the packaged bin. */
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -68,12 +68,10 @@ function exitOnStartError(error: unknown): never {
     // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
-  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-    process.stderr.write(
-      `${(error as Error).message}: another process holds the port; stop it or set MOCK_AUTH0_PORT\n`,
-    );
   } else {
-    process.stderr.write(`mock-auth0 failed to start: ${String(error)}\n`);
+    process.stderr.write(
+      portInUseLine(error, "MOCK_AUTH0_PORT") ?? `mock-auth0 failed to start: ${String(error)}\n`,
+    );
   }
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 import { helpText } from "./help.js";
@@ -49,12 +49,11 @@ main().catch((error: unknown) => {
   } else if ((error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     process.stderr.write(`${(error as Error).message}\n\n${helpText()}`);
     process.exit(2);
-  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-    process.stderr.write(
-      `${(error as Error).message}: another process holds the port; stop it or set MODEL_SERVER_PORT\n`,
-    );
   } else {
-    process.stderr.write(`model-server failed to start: ${String(error)}\n`);
+    process.stderr.write(
+      portInUseLine(error, "MODEL_SERVER_PORT") ??
+        `model-server failed to start: ${String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 
-import { announceReady, closeOnSignals } from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
 import { Catalog } from "./catalog.js";
@@ -105,6 +105,10 @@ export async function serve(config: ShopApiConfig, options: { reset: boolean }):
   });
   server.on("error", (error) => {
     logger.fatal({ err: error }, "shop-api could not listen");
+    // One line a person reads, as mock-auth0 and the model server print it.
+    process.stderr.write(
+      portInUseLine(error, "SHOP_API_PORT") ?? `shop-api could not listen: ${error.message}\n`,
+    );
     process.exit(1);
   });
 

@@ -17,3 +17,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The one line a server prints when its port is taken (`EADDRINUSE`), naming the variable that
+ * picks another; `undefined` for any other error.
+ */
+export function portInUseLine(error: unknown, portVariable: string): string | undefined {
+  if ((error as NodeJS.ErrnoException | undefined)?.code !== "EADDRINUSE") return undefined;
+  return `${(error as Error).message}: another process holds the port; stop it or set ${portVariable}\n`;
+}
