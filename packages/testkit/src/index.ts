@@ -9,6 +9,7 @@ export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
 export type { Approver, RequestFilter, WaitOptions } from "./approver.js";
 export type { Shop } from "./shop.js";
 export type {
+  ApproverOutcome,
   ApproverPolicy,
   ConsentEvent,
   ConsentRequest,

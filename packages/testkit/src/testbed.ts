@@ -21,7 +21,7 @@ import type { ServerEntry } from "./server-entry.js";
 import { ServerProcess } from "./server-process.js";
 import { adminShop } from "./shop.js";
 import type { Shop } from "./shop.js";
-import type { ApproverPolicy } from "./wire.js";
+import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
 
 /** Auth0's per-user and per-IP CIBA limits and its tenant-wide rate limit; `null` turns one off. */
 export interface RateLimits {
@@ -43,7 +43,7 @@ export interface TestbedOptions {
   /** Changes to `mock-auth0.json` (objects merge, anything else replaces), e.g. `{ ciba: { intervalSeconds: 0.2 } }`. */
   settings?: Record<string, unknown>;
   /** The approver from the first request on: a policy, or just its default outcome (`"manual"`, `"approve-after:500"`). */
-  approver?: ApproverPolicy | string;
+  approver?: ApproverPolicy | ApproverOutcome;
   rateLimits?: RateLimits;
   /** The shop API's own settings. */
   shop?: {

@@ -2,7 +2,7 @@ import type { ControlRequestDetailJson, ControlRequestJson } from "@ciba-testbed
 import type { OrderJson } from "@ciba-testbed/shop-api";
 import { describe, expectTypeOf, it } from "vitest";
 
-import type { ConsentEvent, ConsentRequest, ShopOrder } from "./wire.js";
+import type { ApproverOutcome, ConsentEvent, ConsentRequest, ShopOrder } from "./wire.js";
 
 // Checked by the type checker (`pnpm typecheck`): the testkit's published types are the servers'
 // wire types, so a field the servers change or drop fails here first.
@@ -11,5 +11,12 @@ describe("the testkit's wire types", () => {
     expectTypeOf<ControlRequestJson>().toExtend<ConsentRequest>();
     expectTypeOf<ControlRequestDetailJson["timeline"][number]>().toExtend<ConsentEvent>();
     expectTypeOf<OrderJson>().toExtend<ShopOrder>();
+  });
+
+  it("spell the approver's outcomes, so a typo fails to compile", () => {
+    expectTypeOf<"approve-after:500">().toExtend<ApproverOutcome>();
+    expectTypeOf<"manual">().toExtend<ApproverOutcome>();
+    expectTypeOf<"aprove">().not.toExtend<ApproverOutcome>();
+    expectTypeOf<"approve-after:soon">().not.toExtend<ApproverOutcome>();
   });
 });

@@ -21,6 +21,8 @@ export interface ConsentRequest {
   /** RFC 9396 authorization details the client sent, e.g. `{ type: "product_purchase", ... }`. */
   authorization_details: readonly { type: string }[] | null;
   channel: "guardian-push" | "email";
+  /** The person's email, where the email channel would send the consent. */
+  user_email: string;
   /** The approver outcome the policy picked when the request came in, in its text form. */
   approver_outcome: string;
   created_at: string;
@@ -28,6 +30,17 @@ export interface ConsentRequest {
   interval: number;
   polls: number;
   last_polled_at: string | null;
+  /** Whether its agent still polls it (a pending request only): false once it stopped. */
+  agent_polling: boolean | null;
+  /** The email Auth0 would send, for a request on the email channel. */
+  email: {
+    to: string;
+    subject: string;
+    request_code: string;
+    /** The single-use consent link; null once it was used. */
+    link: string | null;
+    sent_at: string;
+  } | null;
   decision: { decision: "approve" | "deny"; at: string; by: string } | null;
 }
 
@@ -38,6 +51,10 @@ export interface ConsentEvent {
   [detail: string]: unknown;
 }
 
+/** What the simulated person does: an approver outcome, as the tenant's settings spell it. */
+export type ApproverOutcome =
+  "manual" | "approve" | "deny" | "ignore" | `${"approve" | "deny" | "expire"}-after:${number}`;
+
 /**
  * The simulated person's behaviour. Outcomes: `manual` (wait for `approve`/`deny`), `approve`,
  * `deny`, `ignore` (never answer), `approve-after:<ms>`, `deny-after:<ms>`, `expire-after:<ms>`.
@@ -45,7 +62,7 @@ export interface ConsentEvent {
  * expression.
  */
 export interface ApproverPolicy {
-  default: string;
+  default: ApproverOutcome;
   rules?: {
     when: {
       user?: string;
@@ -54,7 +71,7 @@ export interface ApproverPolicy {
       bindingMessage?: string;
       channel?: "guardian-push" | "email";
     };
-    outcome: string;
+    outcome: ApproverOutcome;
   }[];
 }
 
