@@ -2,8 +2,6 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { pinoHttp, startTime } from "pino-http";
 
-import { withoutQueryCredentials } from "./routes/email-consent.js";
-
 /** Where the request log goes in the app: first, and just before the error handler. */
 export interface RequestLogging {
   /** Placed before every route; none when the level writes no request record. */
@@ -50,4 +48,17 @@ export function requestLogging(logger: Logger): RequestLogging {
       });
     },
   };
+}
+
+/**
+ * The values of query parameters that carry credentials replaced, for logs: the consent link's
+ * token, and a control token, access token or client secret someone put in a URL
+ * (`/approver?token=` instead of `#token=`). The tenant reads none of them from a query but
+ * the consent link's, and none may reach a log.
+ */
+export function withoutQueryCredentials(url: string): string {
+  return url.replace(
+    /([?&](?:consent|token|access_token|refresh_token|id_token_hint|client_secret|client_assertion|code_verifier)=)[^&#]*/gi,
+    "$1[redacted]",
+  );
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, sign } from "node:crypto";
+import { createHash, sign } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 
 /**
@@ -14,9 +14,10 @@ import type { KeyObject } from "node:crypto";
  * result with Node's own `X509Certificate`.
  */
 export function signingCertificate(
-  privateKey: KeyObject,
+  keys: { privateKey: KeyObject; publicKey: KeyObject },
   kid: string,
-): { x5c: string; x5t: string } {
+): { x5t: string; x5c: [string] } {
+  const { privateKey, publicKey } = keys;
   const name = sequence(set(sequence(OID_COMMON_NAME, utf8String(COMMON_NAME))));
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
@@ -25,12 +26,13 @@ export function signingCertificate(
     name,
     sequence(utcTime(NOT_BEFORE), utcTime(NOT_AFTER)),
     name,
-    createPublicKey(privateKey).export({ type: "spki", format: "der" }),
+    publicKey.export({ type: "spki", format: "der" }),
   );
   const der = sequence(tbs, SHA256_WITH_RSA, bitString(sign("sha256", tbs, privateKey)));
+  // The JWK members (RFC 7517 sections 4.7 and 4.8): a chain of this one certificate.
   return {
-    x5c: der.toString("base64"),
     x5t: createHash("sha1").update(der).digest("base64url"),
+    x5c: [der.toString("base64")],
   };
 }
 

@@ -36,7 +36,8 @@ async function createSigningKey(): Promise<SigningKey> {
 }
 
 async function signingKeyOf(privateKey: KeyObject): Promise<SigningKey> {
-  const jwk = await exportJWK(createPublicKey(privateKey));
+  const publicKey = createPublicKey(privateKey);
+  const jwk = await exportJWK(publicKey);
   // RFC 7638 thumbprints make stable, collision-free key ids.
   const kid = await calculateJwkThumbprint(jwk);
   const { n, e } = jwk;
@@ -52,16 +53,10 @@ async function signingKeyOf(privateKey: KeyObject): Promise<SigningKey> {
       n,
       e,
       kid,
-      ...certificateMembers(privateKey, kid),
+      ...signingCertificate({ privateKey, publicKey }, kid),
     },
     encodedHeader: base64url(JSON.stringify({ alg: SIGNING_ALG, typ: "JWT", kid })),
   };
-}
-
-/** `x5t` and `x5c` (a one-certificate chain, RFC 7517 section 4.7), as Auth0 publishes them. */
-function certificateMembers(privateKey: KeyObject, kid: string): { x5t: string; x5c: string[] } {
-  const { x5c, x5t } = signingCertificate(privateKey, kid);
-  return { x5t, x5c: [x5c] };
 }
 
 /** A signing-keys file names a problem with it, and the way out. */

@@ -17,7 +17,7 @@ import {
 } from "../test-support/harness.js";
 import type { Harness } from "../test-support/harness.js";
 import { TickingClock } from "../test-support/ticking-clock.js";
-import { withoutQueryCredentials } from "./email-consent.js";
+import { withoutQueryCredentials } from "../request-logging.js";
 
 /** The agent's client with the email channel next to push, as Auth0's dashboard sets it. */
 const withEmailChannel = withClientAsset("Shopping agent", (client) => ({

@@ -80,19 +80,6 @@ function consentJson(
   };
 }
 
-/**
- * The values of query parameters that carry credentials replaced, for logs: the consent link's
- * token, and a control token, access token or client secret someone put in a URL
- * (`/approver?token=` instead of `#token=`). The tenant reads none of them from a query but
- * the consent link's, and none may reach a log.
- */
-export function withoutQueryCredentials(url: string): string {
-  return url.replace(
-    /([?&](?:consent|token|access_token|refresh_token|id_token_hint|client_secret|client_assertion|code_verifier)=)[^&#]*/gi,
-    "$1[redacted]",
-  );
-}
-
 export interface EmailConsentDeps {
   issuer: string;
   directory: TenantDirectory;

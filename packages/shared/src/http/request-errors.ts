@@ -70,7 +70,7 @@ function statusOf(error: HttpErrorLike): number | undefined {
  * The charset a Content-Type names, in lower case: `undefined` when it names none.
  * `application/x-www-form-urlencoded; charset="ISO-8859-1"` is `iso-8859-1`.
  */
-export function charsetOf(contentType: string | undefined): string | undefined {
+function charsetOf(contentType: string | undefined): string | undefined {
   const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? "");
   if (match === null) return undefined;
   return (match[1] ?? match[2] ?? "").toLowerCase();
