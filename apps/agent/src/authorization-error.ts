@@ -26,6 +26,18 @@ export interface RefusalContext {
 const EXPIRED_AS_DENIED =
   "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the person most likely did not answer in time.";
 
+/** Auth0's description of an audience that names no API of the tenant. */
+const SERVICE_NOT_FOUND = /^service not found/i;
+
+function unknownAudience(error: string, description: string, config: AgentConfig): Verdict {
+  return {
+    outcome: "CONFIG_ERROR",
+    error,
+    description,
+    fix: `Set SHOP_API_AUDIENCE to the identifier of the shop API on the tenant (now "${config.audience}").`,
+  };
+}
+
 /** Maps whatever `@auth0/ai` hands to `onUnauthorized` onto one outcome. */
 export function classifyAuthorizationError(err: unknown, context: RefusalContext): Verdict {
   const { config } = context;
@@ -46,6 +58,13 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
       fix: `Check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET against the application on ${config.auth0.domain}.`,
     };
   }
+  // An unknown API: Auth0's other endpoints answer access_denied "Service not found: <id>",
+  // mock-auth0's /bc-authorize too, and the SDK passes that on as it came. An invalid_request
+  // with those words (below) gets the same fix. Nobody denied anything.
+  const said = stringField(err, "error_description") ?? message;
+  if (stringField(err, "error") === "access_denied" && SERVICE_NOT_FOUND.test(said)) {
+    return unknownAudience("access_denied", said, config);
+  }
   if (code === INTERRUPT.denied) {
     return context.expired
       ? expired("access_denied", EXPIRED_AS_DENIED)
@@ -55,16 +74,8 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     return expired(undefined, "The approval request expired before the person answered.");
   }
   if (code === INTERRUPT.invalidRequest) {
-    // The SDK names every invalid_request "no push notifications"; its message is Auth0's own,
-    // and Auth0 answers an unknown audience with invalid_request "Service not found: <id>".
-    if (/^service not found/i.test(message)) {
-      return {
-        outcome: "CONFIG_ERROR",
-        error: "invalid_request",
-        description: message,
-        fix: `Set SHOP_API_AUDIENCE to the identifier of the shop API on the tenant (now "${config.audience}").`,
-      };
-    }
+    // The SDK names every invalid_request "no push notifications"; its message is Auth0's own.
+    if (SERVICE_NOT_FOUND.test(message)) return unknownAudience("invalid_request", message, config);
     return { outcome: "REQUEST_REFUSED", error: "invalid_request", description: message };
   }
   if (code === INTERRUPT.invalidGrant) {

@@ -15,7 +15,7 @@ export const errors = defineErrors({
     code: "invalid_request",
     when:
       "a parameter is missing, repeated or malformed (login_hint, binding_message, " +
-      "requested_expiry, an unknown audience, no openid scope); authorization_details over " +
+      "requested_expiry, no openid scope); authorization_details over " +
       "Auth0's limits; no channel can notify the person (push unavailable and no e-mail to " +
       "fall back to, or an expiry over 300 s without e-mail); a control API query or policy " +
       "is invalid; the path or body cannot be read",
@@ -30,7 +30,6 @@ export const errors = defineErrors({
     code: "invalid_grant",
     when: "an auth_req_id that is unknown, already used or another client's",
   },
-  invalidScope: { status: 400, code: "invalid_scope", when: "a scope the API does not define" },
   unknownUserId: {
     status: 400,
     code: "unknown_user_id",
@@ -84,8 +83,9 @@ export const errors = defineErrors({
     status: 403,
     code: "access_denied",
     when:
-      "client_credentials with no or an unknown audience, or an API or scope not granted to " +
-      "the client (Auth0's answers); an API whose access policy refuses the client; a " +
+      "an unknown audience at /bc-authorize; client_credentials with no or an unknown " +
+      "audience, or an API or scope not granted to the client (Auth0's answers); an API " +
+      "whose access policy refuses the client; a " +
       "cross-site request to the control API",
   },
   invalidAuthorizationCode: {

@@ -67,6 +67,18 @@ describe("POST /bc-authorize", () => {
     expect(h.store.get(id)?.audience).toBeUndefined();
   });
 
+  // As Auth0 and mock-auth0's /authorize do: the OIDC scopes and the API's own are granted,
+  // any other is left out instead of refusing the request.
+  it.each([
+    ["a scope the API does not define", "openid product:sell product:buy", "sample-shop-api"],
+    ["an API scope with no audience", "openid product:buy", undefined],
+  ])("leaves %s out of the request", async (_, scope, audience) => {
+    const h = await createHarness();
+    const id = await h.start({ scope, audience });
+    const granted = audience === undefined ? ["openid"] : ["openid", "product:buy"];
+    expect(h.store.get(id)?.scope).toEqual(granted);
+  });
+
   it("keeps authorization_details for the token", async () => {
     const h = await createHarness();
     const details = [
@@ -201,23 +213,9 @@ describe("POST /bc-authorize", () => {
     [
       "an unknown audience",
       { audience: "sample-shop-apii" },
-      400,
-      "invalid_request",
+      403,
+      "access_denied",
       /^Service not found: sample-shop-apii$/,
-    ],
-    [
-      "a scope the API does not define",
-      { scope: "openid product:sell" },
-      400,
-      "invalid_scope",
-      /product:sell is not defined on API sample-shop-api/,
-    ],
-    [
-      "an API scope with no audience",
-      { audience: undefined },
-      400,
-      "invalid_scope",
-      /no audience was given/,
     ],
     [
       "authorization_details that are not JSON",
@@ -671,9 +669,8 @@ describe("POST /bc-authorize: resource as the audience (Resource Parameter Compa
 
   it("ignores resource under Auth0's default profile", async () => {
     const h = await createHarness();
-    await h
-      .bcAuthorize({ audience: undefined, resource: "sample-shop-api" })
-      .expect(400, /product:buy is not defined on any API/);
+    const id = await h.start({ audience: undefined, resource: "sample-shop-api" });
+    expect(h.store.get(id)).toMatchObject({ audience: undefined, scope: ["openid"] });
   });
 
   it("reads resource when audience is absent under the compatibility profile", async () => {
@@ -682,14 +679,14 @@ describe("POST /bc-authorize: resource as the audience (Resource Parameter Compa
     expect(h.store.get(id)?.audience).toBe("sample-shop-api");
     await h
       .bcAuthorize({ audience: undefined, resource: "https://nowhere.example/" })
-      .expect(400, /Service not found: https:\/\/nowhere.example\//);
+      .expect(403, /Service not found: https:\/\/nowhere.example\//);
   });
 
   it("prefers audience when both are sent", async () => {
     const h = await createHarness(compatibility);
     await h
       .bcAuthorize({ audience: "sample-shop-apii", resource: "sample-shop-api" })
-      .expect(400, /Service not found: sample-shop-apii/);
+      .expect(403, /Service not found: sample-shop-apii/);
   });
 });
 

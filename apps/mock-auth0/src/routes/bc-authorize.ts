@@ -75,14 +75,19 @@ function parseLoginHint(raw: string | undefined, issuer: string): string {
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\|[^\s|]\S*$/;
 
-function parseScopes(raw: string | undefined, api: TenantApi | undefined): string[] {
-  const scopes = [...new Set((raw ?? "").split(" ").filter(Boolean))];
-  const unknown = scopes.filter((scope) => !oidcScopes.has(scope) && !api?.scopes.includes(scope));
-  if (unknown.length > 0) {
-    const where = api ? `API ${api.identifier}` : "any API (no audience was given)";
-    throw errors.invalidScope(`Scope ${unknown.join(", ")} is not defined on ${where}`);
-  }
-  return scopes;
+/**
+ * The scopes asked for that the request may carry: the OIDC scopes and the API's own. Auth0
+ * leaves any other scope out of the grant instead of refusing the request, as mock-auth0's
+ * /authorize does (`login/authorize-request.ts`); `left` names them for the log.
+ */
+function grantableScopes(
+  raw: string | undefined,
+  api: TenantApi | undefined,
+): { scope: string[]; left: string[] } {
+  const asked = [...new Set((raw ?? "").split(" ").filter(Boolean))];
+  const grantable = (value: string) =>
+    oidcScopes.has(value) || (api?.scopes.includes(value) ?? false);
+  return { scope: asked.filter(grantable), left: asked.filter((value) => !grantable(value)) };
 }
 
 function parseRequestedExpiry(raw: string | undefined): number | undefined {
@@ -233,10 +238,10 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
 
     const audience = audienceOf(req, directory.tenant.resourceParameterProfile);
     const api = audience === undefined ? undefined : directory.apis.get(audience);
-    if (audience !== undefined && !api) {
-      throw errors.invalidRequest(`Service not found: ${audience}`);
-    }
-    const scope = parseScopes(rawScope, api);
+    // Auth0's /authorize and /oauth/token refuse an unknown API with access_denied "Service not
+    // found: <id>" (403 at the token endpoint); /bc-authorize is taken to answer as they do.
+    if (audience !== undefined && !api) throw errors.forbidden(`Service not found: ${audience}`);
+    const { scope, left: scopesLeftOut } = grantableScopes(rawScope, api);
 
     const bindingMessage = param(req, "binding_message");
     if (bindingMessage === undefined || bindingMessage === "") {
@@ -313,6 +318,9 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
         audience,
         channel,
         approver: approverOutcome.action,
+        ...(scopesLeftOut.length > 0 && {
+          scopesLeftOut: `${scopesLeftOut.join(" ")}: not defined on ${api ? `API ${api.identifier}` : "any API (no audience was given)"}, so not in the tokens`,
+        }),
       },
       "backchannel authentication request created",
     );

@@ -29,6 +29,8 @@ describe("discovery", () => {
         "code token id_token",
       ],
       subject_types_supported: ["public"],
+      code_challenge_methods_supported: ["S256"],
+      response_modes_supported: ["query", "fragment", "form_post"],
       token_endpoint_auth_methods_supported: [
         "client_secret_basic",
         "client_secret_post",
