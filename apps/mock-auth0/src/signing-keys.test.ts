@@ -84,6 +84,22 @@ describe("SigningKeys", () => {
     expect(await keys.sign(claims)).toBe(byJose);
   });
 
+  it("types an RFC 9068 access token at+jwt in its header, byte for byte as jose makes it", async () => {
+    const keys = await signingOnly();
+    const { privateKey } = (keys as unknown as { current: { privateKey: KeyObject } }).current;
+    const byJose = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: keys.currentKid })
+      .sign(privateKey);
+    const token = await keys.sign(claims, "at+jwt");
+    expect(token).toBe(byJose);
+    // RFC 9068 section 4: a resource server checks the type; jose does with `typ`.
+    const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
+      typ: "at+jwt",
+      currentDate: new Date(claims.iat * 1000),
+    });
+    expect(protectedHeader).toEqual({ alg: "RS256", typ: "at+jwt", kid: keys.currentKid });
+  });
+
   it("signs with the next key after a rotation, and the previous key's tokens still verify", async () => {
     const keys = await SigningKeys.create();
     const before = await keys.sign(claims);

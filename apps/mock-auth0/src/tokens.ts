@@ -1,7 +1,8 @@
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
 import type { OpaqueAccessTokens } from "./opaque-tokens.js";
-import type { SigningKeys } from "./signing-keys.js";
+import { randomId } from "./random-id.js";
+import type { SigningKeys, TokenType } from "./signing-keys.js";
 import type { TenantApi, TenantClient, TenantUser } from "./tenant/tenant-model.js";
 import { userClaims } from "./user-claims.js";
 
@@ -44,12 +45,29 @@ export interface TokenResponse {
   authorization_details?: readonly AuthorizationDetail[];
 }
 
+/** The `jti` of an RFC 9068 access token: 16 random bytes, 22 characters as Auth0's sample. */
+const JTI_BYTES = 16;
+
 /**
- * A person's access token in Auth0's default profile
- * (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles): a JWT with
- * `iss`, `sub`, `aud`, `iat`, `exp`, `scope`, `azp` (and `authorization_details`), and no
- * `jti`. With `openid` its audience is the API plus the tenant's `/userinfo`. Without an API
- * it is an opaque token that only `/userinfo` accepts.
+ * How an access token for `api` names its client, and its header's `typ`, by the API's profile
+ * (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles). Auth0's default
+ * names it in `azp` and has no `jti`; RFC 9068's names it in `client_id` (section 2.2), adds a
+ * fresh `jti` and types the JWT `at+jwt` (section 2.1).
+ */
+function profileOf(
+  api: TenantApi,
+  clientId: string,
+): { claims: { azp: string } | { client_id: string; jti: string }; typ: TokenType } {
+  return api.accessTokenProfile === "rfc9068"
+    ? { claims: { client_id: clientId, jti: randomId(JTI_BYTES) }, typ: "at+jwt" }
+    : { claims: { azp: clientId }, typ: "JWT" };
+}
+
+/**
+ * A person's access token, in the API's profile: by default a JWT with `iss`, `sub`, `aud`,
+ * `iat`, `exp`, `scope`, `azp` (and `authorization_details`), and no `jti` (`profileOf`). With
+ * `openid` its audience is the API plus the tenant's `/userinfo`. Without an API it is an
+ * opaque token that only `/userinfo` accepts.
  */
 async function userAccessToken(
   context: TokenContext,
@@ -69,16 +87,20 @@ async function userAccessToken(
     return { token, expiresIn };
   }
   const expiresIn = api.tokenLifetimeSeconds;
-  const token = await keys.sign({
-    iss: issuer,
-    sub: user.sub,
-    aud: scope.includes("openid") ? [api.identifier, `${issuer}userinfo`] : api.identifier,
-    iat,
-    exp: iat + expiresIn,
-    scope: scope.join(" "),
-    azp: client.clientId,
-    ...(authorizationDetails ? { authorization_details: authorizationDetails } : {}),
-  });
+  const profile = profileOf(api, client.clientId);
+  const token = await keys.sign(
+    {
+      iss: issuer,
+      sub: user.sub,
+      aud: scope.includes("openid") ? [api.identifier, `${issuer}userinfo`] : api.identifier,
+      iat,
+      exp: iat + expiresIn,
+      scope: scope.join(" "),
+      ...profile.claims,
+      ...(authorizationDetails ? { authorization_details: authorizationDetails } : {}),
+    },
+    profile.typ,
+  );
   return { token, expiresIn };
 }
 
@@ -120,23 +142,30 @@ export async function issueUserTokens(
   };
 }
 
-/** A machine-to-machine token, marked the way Auth0 marks them: `gty` and `<client>@clients`. */
+/**
+ * A machine-to-machine token, marked the way Auth0 marks them: `sub` `<client>@clients` and,
+ * in Auth0's profile, `gty` (the RFC 9068 profile "does not use the gty claim").
+ */
 export async function issueClientCredentialsToken(
   context: TokenContext,
   request: { client: TenantClient; api: TenantApi; scope: readonly string[] },
 ): Promise<TokenResponse> {
   const { issuer, keys, nowSeconds: iat } = context;
   const { client, api, scope } = request;
-  const accessToken = await keys.sign({
-    iss: issuer,
-    sub: `${client.clientId}@clients`,
-    aud: api.identifier,
-    iat,
-    exp: iat + api.tokenLifetimeSeconds,
-    scope: scope.join(" "),
-    gty: "client-credentials",
-    azp: client.clientId,
-  });
+  const profile = profileOf(api, client.clientId);
+  const accessToken = await keys.sign(
+    {
+      iss: issuer,
+      sub: `${client.clientId}@clients`,
+      aud: api.identifier,
+      iat,
+      exp: iat + api.tokenLifetimeSeconds,
+      scope: scope.join(" "),
+      ...(profile.typ === "JWT" ? { gty: "client-credentials" } : {}),
+      ...profile.claims,
+    },
+    profile.typ,
+  );
   return {
     access_token: accessToken,
     token_type: "Bearer",

@@ -83,6 +83,36 @@ describe("offline_access and the refresh token", () => {
     expect(refreshed.body.authorization_details).toEqual(PURCHASE);
   });
 
+  it("renews an RFC 9068 access token in its profile for an API with token_dialect rfc9068_profile", async () => {
+    const h = await createHarness(
+      withShopApi((api) => ({
+        ...api,
+        allow_offline_access: true,
+        token_dialect: "rfc9068_profile",
+      })),
+    );
+    const tokens = await approvedTokens(h, {
+      audience: "sample-shop-api",
+      scope: "openid offline_access product:buy",
+    });
+    const refreshed = await refresh(h, tokens.refresh_token).expect(200);
+    const { payload, protectedHeader } = await jwtVerify(
+      String(refreshed.body.access_token),
+      createLocalJWKSet(h.keys.jwks()),
+      {
+        issuer: ISSUER,
+        audience: "sample-shop-api",
+        typ: "at+jwt",
+        currentDate: new Date(h.clock.now()),
+      },
+    );
+    expect(protectedHeader.typ).toBe("at+jwt");
+    expect(payload).toMatchObject({ sub: USER, client_id: AGENT.id });
+    expect(payload).not.toHaveProperty("azp");
+    expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(payload.jti).not.toBe(decodeJwt(String(tokens.access_token)).jti);
+  });
+
   it("returns none for a client without the refresh_token grant", async () => {
     const h = await createHarness(
       withClientAsset("Shopping agent", (c) => ({ ...c, grant_types: [CIBA_GRANT_TYPE] })),

@@ -1,5 +1,5 @@
 import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
-import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
@@ -19,6 +19,9 @@ import {
 } from "../test-support/harness.js";
 
 const PURCHASE = [{ type: "product_purchase", product: "XYZ phone", quantity: 2, currency: "USD" }];
+
+/** The shop API with `token_dialect: rfc9068_profile` (Auth0's RFC 9068 access token profile). */
+const RFC9068_SHOP_API = withShopApi((api) => ({ ...api, token_dialect: "rfc9068_profile" }));
 
 describe("POST /oauth/token with the CIBA grant", () => {
   it("walks pending -> approved -> tokens, then refuses the used id", async () => {
@@ -323,6 +326,47 @@ describe("POST /oauth/token with the CIBA grant", () => {
     expect(second).toBe(first);
   });
 
+  it("issues RFC 9068 access tokens for an API with token_dialect rfc9068_profile: typ at+jwt, client_id and a fresh jti, no azp", async () => {
+    const h = await createHarness(RFC9068_SHOP_API);
+    const details = { authorization_details: JSON.stringify(PURCHASE) };
+    const [a, b] = [await h.start(details), await h.start(details)];
+    h.decide(a, "approve");
+    h.decide(b, "approve");
+    const first = (await h.poll(a).expect(200)).body as { access_token: string; id_token: string };
+    const second = (await h.poll(b).expect(200)).body as { access_token: string };
+
+    const jwks = createLocalJWKSet(h.keys.jwks());
+    const access = await jwtVerify(first.access_token, jwks, {
+      issuer: ISSUER,
+      audience: "sample-shop-api",
+      // RFC 9068 section 4: the resource server checks the type.
+      typ: "at+jwt",
+      currentDate: new Date(h.clock.now()),
+    });
+    expect(access.protectedHeader).toEqual({
+      alg: "RS256",
+      typ: "at+jwt",
+      kid: h.keys.currentKid,
+    });
+    const iat = h.clock.now() / 1000;
+    expect(access.payload).toEqual({
+      iss: ISSUER,
+      sub: USER,
+      aud: ["sample-shop-api", `${ISSUER}userinfo`],
+      client_id: AGENT.id,
+      iat,
+      exp: iat + 86_400,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      scope: "openid product:buy",
+      authorization_details: PURCHASE,
+    });
+    // Unlike Auth0's profile, two identical approvals in the same second are two tokens.
+    expect(decodeJwt(second.access_token).jti).not.toBe(access.payload.jti);
+    expect(second.access_token).not.toBe(first.access_token);
+    // The profile is the access token's: the ID token stays a JWT.
+    expect(decodeProtectedHeader(first.id_token).typ).toBe("JWT");
+  });
+
   it("issues an opaque access token, not a JWT, without an API audience", async () => {
     const h = await createHarness();
     const id = await h.start({ audience: undefined, scope: "openid" });
@@ -430,6 +474,38 @@ describe("POST /oauth/token with client_credentials", () => {
       iss: ISSUER,
     });
     expect(decodeJwt(response.body.access_token)).not.toHaveProperty("jti");
+    expect(decodeProtectedHeader(response.body.access_token).typ).toBe("JWT");
+  });
+
+  it("issues a machine token in the RFC 9068 profile for an API with token_dialect rfc9068_profile: client_id, jti, no gty", async () => {
+    const h = await createHarness(RFC9068_SHOP_API);
+    const response = await clientCredentials(h, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      audience: "sample-shop-api",
+    }).expect(200);
+    const { payload, protectedHeader } = await jwtVerify(
+      response.body.access_token as string,
+      createLocalJWKSet(h.keys.jwks()),
+      {
+        issuer: ISSUER,
+        audience: "sample-shop-api",
+        typ: "at+jwt",
+        currentDate: new Date(h.clock.now()),
+      },
+    );
+    expect(protectedHeader).toEqual({ alg: "RS256", typ: "at+jwt", kid: h.keys.currentKid });
+    const iat = h.clock.now() / 1000;
+    expect(payload).toEqual({
+      iss: ISSUER,
+      sub: `${M2M.id}@clients`,
+      aud: "sample-shop-api",
+      client_id: M2M.id,
+      iat,
+      exp: iat + 86_400,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      scope: "product:buy",
+    });
   });
 
   it("authenticates with client_secret_basic too", async () => {

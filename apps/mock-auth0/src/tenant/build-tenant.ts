@@ -39,7 +39,10 @@ export interface LoadedTenant {
   ignored: string[];
   /** What mock-auth0 assumed or made up (credentials derived from names), said at start. */
   notices: string[];
-  /** What is allowed but probably not meant (no users at all). */
+  /**
+   * What is allowed but probably not meant (no users at all), and the settings of the files
+   * that would make Auth0 answer differently from mock-auth0 (an API's RBAC, consent policy).
+   */
   warnings: string[];
 }
 
@@ -215,7 +218,39 @@ function mapApi(server: ResourceServerAsset): TenantApi {
     // Auth0's defaults for a new API (api-access-policies-for-applications).
     userPolicy: server.subject_type_authorization?.user?.policy ?? "allow_all",
     clientPolicy: server.subject_type_authorization?.client?.policy ?? "require_client_grant",
+    // Auth0's default profile unless the API asks for RFC 9068's (access-token-profiles).
+    accessTokenProfile: server.token_dialect?.startsWith("rfc9068_profile") ? "rfc9068" : "auth0",
   };
+}
+
+const RBAC_DOCS =
+  "https://auth0.com/docs/get-started/apis/enable-role-based-access-control-for-apis";
+const RAR_DOCS = "https://auth0.com/docs/get-started/apis/configure-rich-authorization-requests";
+
+/**
+ * What an API's settings would make Auth0 answer that mock-auth0 does not: one warning each,
+ * saying the difference and the way out. mock-auth0 has no roles, so RBAC cannot be modelled.
+ */
+function unmodelledApiWarnings(server: ResourceServerAsset): string[] {
+  const api = `API ${JSON.stringify(server.name)} (${server.identifier})`;
+  const warnings: string[] = [];
+  if (server.enforce_policies === true) {
+    warnings.push(
+      `${api}: enforce_policies (RBAC) is not modelled: Auth0 would grant only the scopes the person's roles give; mock-auth0 grants every scope asked for. Test what depends on roles against a real tenant, or set enforce_policies: false (${RBAC_DOCS}).`,
+    );
+  }
+  const dialect = server.token_dialect;
+  if (dialect?.endsWith("_authz") === true) {
+    warnings.push(
+      `${api}: token_dialect ${dialect} is served as ${dialect.replace(/_authz$/, "")}: Auth0 would add a permissions claim with the permissions of the person's roles; mock-auth0 adds none. Authorize on the scope claim, or test permissions against a real tenant (${RBAC_DOCS}).`,
+    );
+  }
+  if (server.consent_policy === "transactional-authorization-with-mfa") {
+    warnings.push(
+      `${api}: consent_policy transactional-authorization-with-mfa is not modelled: Auth0 does not support CIBA for an API with this consent policy; mock-auth0 serves CIBA for it as usual. Remove consent_policy from an API that CIBA clients use (${RAR_DOCS}).`,
+    );
+  }
+  return warnings;
 }
 
 interface MappedClients {
@@ -493,6 +528,7 @@ export function buildTenant(
       `no users file (${shown(sources.location.users)}): every /bc-authorize answers unknown_user_id. Add one in Auth0's bulk user import format, or name it with MOCK_AUTH0_USERS.`,
     );
   }
+  for (const server of servers) warnings.push(...unmodelledApiWarnings(server));
   if (sources.settingsFiles.length === 0) {
     notices.push(
       `no settings file (${shown(sources.location.settings)}): mock-auth0.json's defaults apply`,

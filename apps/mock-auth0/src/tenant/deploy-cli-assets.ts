@@ -1,7 +1,7 @@
 import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
 import { z } from "zod";
 
-import { ASSERTION_ALGS } from "./tenant-model.js";
+import { ASSERTION_ALGS, TOKEN_DIALECTS } from "./tenant-model.js";
 
 /**
  * The parts of a Deploy CLI tenant mock-auth0 models, checked more strictly than the Deploy
@@ -157,6 +157,16 @@ export const resourceServerSchema = z
     scopes: z.array(scopeSchema).optional(),
     token_lifetime: z.number().int().positive().optional(),
     allow_offline_access: z.boolean().optional(),
+    // The Deploy CLI's schema takes any string; Auth0 takes these four.
+    token_dialect: z
+      .enum(TOKEN_DIALECTS, {
+        errorMap: () => ({
+          message: `must be one of ${TOKEN_DIALECTS.join(", ")} (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles)`,
+        }),
+      })
+      .optional(),
+    enforce_policies: z.boolean().optional(),
+    consent_policy: z.string().nullable().optional(),
     authorization_details: z
       .array(z.object({ type: z.string().min(1) }).passthrough())
       .nullable()
@@ -239,6 +249,10 @@ export const MODELLED_PROPERTIES = {
     "allow_offline_access",
     "authorization_details",
     "subject_type_authorization",
+    "token_dialect",
+    // Not modelled, but read: start-up warns what Auth0 would do differently with them.
+    "enforce_policies",
+    "consent_policy",
   ],
   clientGrants: [
     "client_id",

@@ -146,6 +146,7 @@ describe("the repository's tenant (auth0/)", () => {
         allowOfflineAccess: false,
         userPolicy: "allow_all",
         clientPolicy: "require_client_grant",
+        accessTokenProfile: "auth0",
       },
     ]);
     expect(tenant.guardianPushEnabled).toBe(true);
@@ -311,6 +312,16 @@ resourceServers:
     ]);
   });
 
+  it("refuses a token_dialect Auth0 does not have, naming the four it has", () => {
+    const file = writeTenant({
+      yaml: `${CIBA_CLIENT}    token_dialect: rfc9068\n`,
+      users: ONE_USER,
+    });
+    expect(problemsOf(file)).toEqual([
+      `${path.relative(process.cwd(), file)}: resourceServers[0].token_dialect: must be one of access_token, access_token_authz, rfc9068_profile, rfc9068_profile_authz (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles)`,
+    ]);
+  });
+
   it("names a keyword with no value by its line, and bad YAML by its place", () => {
     const file = writeTenant({
       yaml: "clients:\n  - name: Agent\n    callbacks: @@CALLBACKS@@\n    logo_uri: ##LOGO##\n",
@@ -347,6 +358,57 @@ resourceServers:
       callbacks: ["https://app.example.com/cb", "https://app.example.com/cb2"],
       description: "Shop agent",
     });
+  });
+});
+
+describe("API settings that change Auth0's answer", () => {
+  const apis = (...settings: string[]) =>
+    `${CIBA_CLIENT.replace(/resourceServers:[\s\S]*/, "resourceServers:\n")}${settings
+      .map(
+        (setting, i) =>
+          `  - name: API ${i}\n    identifier: https://api${i}.example.com/\n    ${setting}\n`,
+      )
+      .join("")}`;
+
+  it("maps token_dialect to the access token profile: RFC 9068's for rfc9068_profile, else Auth0's", () => {
+    const file = writeTenant({
+      yaml: apis(
+        "token_dialect: access_token",
+        "token_dialect: rfc9068_profile",
+        "scopes: []",
+        "token_dialect: rfc9068_profile_authz",
+      ),
+      users: ONE_USER,
+    });
+    const report = loadTenantReport(file);
+    expect(report.tenant.apis.map((api) => api.accessTokenProfile)).toEqual([
+      "auth0",
+      "rfc9068",
+      "auth0",
+      "rfc9068",
+    ]);
+    expect(report.ignored).toEqual([]);
+  });
+
+  it("warns at start, one warning per API and setting, of RBAC, the _authz dialects and CIBA's unsupported consent policy", () => {
+    const file = writeTenant({
+      yaml: apis(
+        "enforce_policies: true",
+        "token_dialect: access_token_authz",
+        "consent_policy: transactional-authorization-with-mfa",
+        "enforce_policies: false",
+        "consent_policy: null",
+      ),
+      users: ONE_USER,
+    });
+    const report = loadTenantReport(file);
+    expect(report.warnings).toEqual([
+      'API "API 0" (https://api0.example.com/): enforce_policies (RBAC) is not modelled: Auth0 would grant only the scopes the person\'s roles give; mock-auth0 grants every scope asked for. Test what depends on roles against a real tenant, or set enforce_policies: false (https://auth0.com/docs/get-started/apis/enable-role-based-access-control-for-apis).',
+      'API "API 1" (https://api1.example.com/): token_dialect access_token_authz is served as access_token: Auth0 would add a permissions claim with the permissions of the person\'s roles; mock-auth0 adds none. Authorize on the scope claim, or test permissions against a real tenant (https://auth0.com/docs/get-started/apis/enable-role-based-access-control-for-apis).',
+      'API "API 2" (https://api2.example.com/): consent_policy transactional-authorization-with-mfa is not modelled: Auth0 does not support CIBA for an API with this consent policy; mock-auth0 serves CIBA for it as usual. Remove consent_policy from an API that CIBA clients use (https://auth0.com/docs/get-started/apis/configure-rich-authorization-requests).',
+    ]);
+    // Read, so not among the parts listed as not modelled at debug level.
+    expect(report.ignored).toEqual([]);
   });
 });
 

@@ -99,6 +99,25 @@ export interface TenantUser {
 export type UserAccessPolicy = "allow_all" | "require_client_grant" | "deny_all";
 export type ClientAccessPolicy = "require_client_grant" | "deny_all";
 
+/**
+ * An API's `token_dialect`, Auth0's access token profiles
+ * (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles): the default
+ * (`access_token`) and RFC 9068's, each also with RBAC's `permissions` claim (`_authz`).
+ */
+export const TOKEN_DIALECTS = [
+  "access_token",
+  "access_token_authz",
+  "rfc9068_profile",
+  "rfc9068_profile_authz",
+] as const;
+export type TokenDialect = (typeof TOKEN_DIALECTS)[number];
+
+/**
+ * The format of an API's access tokens: Auth0's default profile (`azp`, no `jti`, `typ: JWT`)
+ * or RFC 9068's (`client_id`, a `jti`, `typ: at+jwt`, no `gty`).
+ */
+export type AccessTokenProfile = "auth0" | "rfc9068";
+
 export interface TenantApi {
   readonly identifier: string;
   readonly name: string;
@@ -109,6 +128,8 @@ export interface TenantApi {
   readonly allowOfflineAccess: boolean;
   readonly userPolicy: UserAccessPolicy;
   readonly clientPolicy: ClientAccessPolicy;
+  /** From `token_dialect` (default `access_token`: Auth0's profile). */
+  readonly accessTokenProfile: AccessTokenProfile;
 }
 
 /** The tenant the request handlers serve, mapped from the Deploy CLI files and mock-auth0.json. */
