@@ -41,6 +41,15 @@ const PURCHASE_TOOL_DESCRIPTION =
   "their phone. Call it once per product, one call at a time. Never call it again after a " +
   "purchase was denied, expired or refused: report that to the person instead.";
 
+/**
+ * What the model is told about the purchase tool and the input every call must pass. The web
+ * app checks a tool call a client hands back against this same schema before it runs it.
+ */
+export const purchaseToolDeclaration = {
+  description: PURCHASE_TOOL_DESCRIPTION,
+  inputSchema: purchaseRequestSchema,
+};
+
 const EXPIRED: Verdict = {
   outcome: "EXPIRED",
   description: "The approval request expired before the person answered.",
@@ -316,8 +325,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
 
   const turn = guardTurn(purchase);
   const purchaseTool = tool({
-    description: PURCHASE_TOOL_DESCRIPTION,
-    inputSchema: purchaseRequestSchema,
+    ...purchaseToolDeclaration,
     execute: (input, { toolCallId }) => turn.run(input, toolCallId),
   });
 

@@ -20,9 +20,10 @@ import type { Request, RequestHandler, Response } from "express";
 
 import type { AgentEvent } from "../agent-event.js";
 import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
-import { classifyModelError } from "../model-error.js";
+import { StoreEntryError } from "../halt.js";
 import { parseChatRequest } from "./chat-request.js";
-import type { ChatThreads } from "./chat-threads.js";
+import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
+import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
 import { withResumedOutputs } from "./resumed-output.js";
 
@@ -141,65 +142,119 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       });
       return;
     }
-    const parsed = await parseChatRequest(req.body);
+    // Checked in full before anything is stored, locked, sent or run.
+    const parsed = await parseChatRequest(req.body, chatToolInputs);
     if (!parsed.ok) {
       res.status(400).json({ error: "invalid_request", error_description: parsed.description });
       return;
     }
     const { id, messages } = parsed.request;
-    const thread = await deps.threads.open(sub, id, lastUserText(messages));
-    if (thread === undefined) {
-      res.status(409).json({
-        error: "thread_busy",
-        error_description: `Chat ${id} is answering another request: send this one when it has finished`,
-      });
+    const thread = await openThread(deps.threads, sub, id, messages);
+    if (!("threadId" in thread)) {
+      res.status(409).json(thread);
       return;
     }
-
-    setAIContext({ threadID: id });
-    const { tools } = thread;
-    const status = new ApprovalStatus(deps.approverUrl, resumedToolCall(messages));
-    thread.onEvent(status.listener);
-
-    const stream = createUIMessageStream({
-      originalMessages: messages,
-      execute: withInterruptions(
-        ({ writer }) => {
-          status.attach(writer);
-          const result = streamText({
-            model: deps.model,
-            system: SYSTEM_PROMPT,
-            // After withInterruptions ran a resumed tool: the model reads its own result.
-            messages: convertToModelMessages(withResumedOutputs(messages)),
-            tools,
-            stopWhen: [stepCountIs(MAX_STEPS), interrupted],
-            providerOptions: { openai: { parallelToolCalls: false } },
-            // Auth0's samples for AI SDK 5: a tool call that ended in an interrupt becomes the
-            // stream's error, which errorSerializer writes as the interrupt part.
-            onFinish: (output) => {
-              const last = output.content.at(-1);
-              if (output.finishReason === "tool-calls" && last?.type === "tool-error") {
-                // eslint-disable-next-line @typescript-eslint/only-throw-error -- the shape errorSerializer reads
-                throw {
-                  cause: last.error,
-                  toolCallId: last.toolCallId,
-                  toolName: last.toolName,
-                  toolArgs: last.input,
-                };
-              }
-            },
-            onError: () => undefined,
-          });
-          writer.merge(result.toUIMessageStream());
-        },
-        { messages, tools },
-      ),
-      onError: errorSerializer((error) => classifyModelError(error).message),
-      onFinish: () => {
-        void thread.release();
-      },
-    });
-
-    send(res, createUIMessageStreamResponse({ stream }));
+    try {
+      answer(deps, thread, id, messages, res);
+    } catch (error) {
+      // The stream never started, so its onFinish never releases the thread: do it here, or
+      // the chat answers thread_busy until the lease runs out. Express answers server_error.
+      await thread.release();
+      throw error;
+    }
   };
+}
+
+/**
+ * The thread, or the 409 to answer. A thread entry that cannot be read answers 409 each time
+ * rather than being discarded: it holds the chat's purchase records, which are what stops a
+ * resume from asking twice or ordering twice, and the person loses nothing by a new chat.
+ */
+async function openThread(
+  threads: ChatThreads,
+  sub: string,
+  id: string,
+  messages: UIMessage[],
+): Promise<OpenThread | { error: string; error_description: string }> {
+  let thread: OpenThread | undefined;
+  try {
+    thread = await threads.open(sub, id, lastUserText(messages));
+  } catch (error) {
+    if (!(error instanceof StoreEntryError)) throw error;
+    return {
+      error: "thread_unreadable",
+      error_description: `Chat ${id}: ${UNREADABLE_THREAD_TEXT}`,
+    };
+  }
+  return (
+    thread ?? {
+      error: "thread_busy",
+      error_description: `Chat ${id} is answering another request: send this one when it has finished`,
+    }
+  );
+}
+
+/** Runs the chat turn on the locked thread and streams it; the stream releases the thread. */
+function answer(
+  deps: ChatRouteDeps,
+  thread: OpenThread,
+  id: string,
+  messages: UIMessage[],
+  res: Response,
+): void {
+  setAIContext({ threadID: id });
+  const { tools } = thread;
+  const status = new ApprovalStatus(deps.approverUrl, resumedToolCall(messages));
+  thread.onEvent(status.listener);
+
+  // createUIMessageStream starts `execute` before it can still throw: nothing runs (no resumed
+  // purchase) until the stream exists, so a failure here leaves nothing behind the lock.
+  let begin: () => void = () => undefined;
+  const begun = new Promise<void>((resolve) => {
+    begin = resolve;
+  });
+  const execute = withInterruptions(
+    ({ writer }) => {
+      status.attach(writer);
+      const result = streamText({
+        model: deps.model,
+        system: SYSTEM_PROMPT,
+        // After withInterruptions ran a resumed tool: the model reads its own result.
+        messages: convertToModelMessages(withResumedOutputs(messages)),
+        tools,
+        stopWhen: [stepCountIs(MAX_STEPS), interrupted],
+        providerOptions: { openai: { parallelToolCalls: false } },
+        // Auth0's samples for AI SDK 5: a tool call that ended in an interrupt becomes the
+        // stream's error, which errorSerializer writes as the interrupt part.
+        onFinish: (output) => {
+          const last = output.content.at(-1);
+          if (output.finishReason === "tool-calls" && last?.type === "tool-error") {
+            // eslint-disable-next-line @typescript-eslint/only-throw-error -- the shape errorSerializer reads
+            throw {
+              cause: last.error,
+              toolCallId: last.toolCallId,
+              toolName: last.toolName,
+              toolArgs: last.input,
+            };
+          }
+        },
+        onError: () => undefined,
+      });
+      writer.merge(result.toUIMessageStream());
+    },
+    { messages, tools },
+  );
+  const stream = createUIMessageStream({
+    originalMessages: messages,
+    execute: async (options) => {
+      await begun;
+      await execute(options);
+    },
+    onError: errorSerializer(clientErrorText),
+    onFinish: () => {
+      void thread.release();
+    },
+  });
+  begin();
+  send(res, createUIMessageStreamResponse({ stream }));
 }

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { AuthorizationPendingInterrupt } from "@auth0/ai/interrupts";
 import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
 import type { Tool, ToolCallOptions } from "ai";
+import type { ZodType } from "zod";
 
 import type { AgentEvent } from "../agent-event.js";
 import type { AgentStore } from "../agent-store.js";
@@ -11,7 +12,11 @@ import type { Authorizer } from "../approval-poll.js";
 import type { AgentConfig } from "../config.js";
 import { leaseLost } from "../halt.js";
 import { leaseKey } from "../lease.js";
-import { createPurchaseTool, PURCHASE_TOOL_NAME } from "../purchase-tool.js";
+import {
+  createPurchaseTool,
+  PURCHASE_TOOL_NAME,
+  purchaseToolDeclaration,
+} from "../purchase-tool.js";
 import type { PurchaseResult } from "../purchase-result.js";
 import type { ThreadJournal } from "../thread-journal.js";
 
@@ -32,6 +37,14 @@ export interface OpenThread {
   onEvent(listener: (event: AgentEvent) => void): void;
   release(): Promise<void>;
 }
+
+/**
+ * Each tool a chat has, by the name the model calls it, with the input schema the tool itself
+ * declares: a tool call a client hands back must name one of these and pass its schema.
+ */
+export const chatToolInputs = {
+  [PURCHASE_TOOL_NAME]: purchaseToolDeclaration.inputSchema,
+} satisfies Record<keyof OpenThread["tools"], ZodType>;
 
 /** Long enough for a block-mode wait, as the CLI's lease. */
 const LEASE_MARGIN_S = 300;

@@ -8,7 +8,7 @@ import { loadConfig } from "../config.js";
 import { createOfflineModel } from "../offline-model.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { parseChatRequest } from "./chat-request.js";
-import { ChatThreads } from "./chat-threads.js";
+import { ChatThreads, chatToolInputs } from "./chat-threads.js";
 import { INTERRUPTION_PREFIX } from "./client/interruption-prefix.js";
 import { withResumedOutputs } from "./resumed-output.js";
 import { createWebApp } from "./web-app.js";
@@ -77,7 +77,10 @@ describe("the web app", () => {
 
 describe("the chat request", () => {
   it("takes the quickstart's { id, messages }", async () => {
-    const parsed = await parseChatRequest({ id: "abc_1-2", messages: [user("hi")], trigger: "x" });
+    const parsed = await parseChatRequest(
+      { id: "abc_1-2", messages: [user("hi")], trigger: "x" },
+      chatToolInputs,
+    );
     expect(parsed).toMatchObject({ ok: true, request: { id: "abc_1-2" } });
   });
 
@@ -87,7 +90,7 @@ describe("the chat request", () => {
     [{ id: "a", messages: [] }, /at least/],
     [{ id: "a", messages: [{ role: "user" }] }, /not UI messages/],
   ])("refuses %j", async (body, message) => {
-    const parsed = await parseChatRequest(body);
+    const parsed = await parseChatRequest(body, chatToolInputs);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? "" : parsed.description).toMatch(message);
   });

@@ -1,0 +1,258 @@
+import { createCipheriv, hkdfSync, randomBytes } from "node:crypto";
+
+import type { UIMessage } from "ai";
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { createMemoryStore } from "../agent-store.js";
+import { AgentHalt } from "../halt.js";
+import { createOfflineModel } from "../offline-model.js";
+import { ThreadJournal, threadKey } from "../thread-journal.js";
+import { MAX_BODY_DEPTH, parseChatRequest } from "./chat-request.js";
+import { ChatThreads, chatToolInputs, type OpenThread } from "./chat-threads.js";
+import { clientErrorText, UNEXPECTED_ERROR_TEXT } from "./client-error-text.js";
+import { createWebApp } from "./web-app.js";
+import { loadWebConfig } from "./web-config.js";
+
+const SUB = "auth0|buyer";
+
+const base64url = (value: Buffer | string) => Buffer.from(value).toString("base64url");
+
+/**
+ * A logged-in session as express-openid-connect keeps it: its `appSession` cookie, a JWE
+ * (alg dir, A256GCM) under the key it derives from the app's secret (HKDF-SHA256, "JWE CEK"),
+ * holding the ID token it read the person from.
+ */
+function sessionCookie(secret: string, sub: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const idToken = [
+    base64url(JSON.stringify({ alg: "none" })),
+    base64url(JSON.stringify({ sub, name: "Test Buyer", iat: now, exp: now + 3600 })),
+    "",
+  ].join(".");
+  const key = Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), "JWE CEK", 32));
+  const header = base64url(
+    JSON.stringify({ alg: "dir", enc: "A256GCM", iat: now, uat: now, exp: now + 3600 }),
+  );
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(Buffer.from(header, "ascii"));
+  const body = Buffer.concat([
+    cipher.update(JSON.stringify({ id_token: idToken }), "utf8"),
+    cipher.final(),
+  ]);
+  return `appSession=${header}..${base64url(iv)}.${base64url(body)}.${base64url(cipher.getAuthTag())}`;
+}
+
+/** The web app in interrupt mode with a logged-in person, and what a test looks at. */
+function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread } = {}) {
+  const config = loadWebConfig({ AGENT_MODE: "interrupt" });
+  const store = createMemoryStore();
+  const journal = new ThreadJournal(store);
+  const calls = { fetch: 0, authorizer: 0 };
+  const base = {
+    config: config.agent,
+    store,
+    journal,
+    authorizer: {
+      withAsyncAuthorization: () => {
+        calls.authorizer++;
+        return {};
+      },
+    } as never,
+    fetch: () => {
+      calls.fetch++;
+      return Promise.reject(new Error("no network in this test"));
+    },
+    clock: { now: () => 0, sleep: () => Promise.resolve() },
+  };
+  let failOnce = options.failOnce;
+  const threads = new (class extends ChatThreads {
+    override async open(sub: string, chatId: string, text: string) {
+      const thread = await super.open(sub, chatId, text);
+      const fail = failOnce;
+      failOnce = undefined;
+      return thread === undefined || fail === undefined ? thread : fail(thread);
+    }
+  })(base);
+  const app = createWebApp(config, {
+    threads,
+    model: createOfflineModel(),
+    clientScript: "export {};",
+  });
+  const cookie = sessionCookie(config.sessionSecret, SUB);
+  const post = (body: unknown) =>
+    request(app)
+      .post("/api/chat")
+      .set("Cookie", cookie)
+      .send(body as object);
+  const threadId = (chatId: string) => threads.threadIdOf(SUB, chatId);
+  return { post, store, journal, calls, threadId };
+}
+
+const hi: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] };
+
+/** The audit's resume: the assistant message with a shop_online part the page hands back. */
+function resume(input: unknown, toolName = "shop_online", type = "tool-shop_online") {
+  return {
+    id: "a1",
+    role: "assistant",
+    parts: [
+      {
+        type,
+        toolCallId: "call_x1",
+        state: "output-available",
+        input,
+        output: { continueInterruption: true, toolName },
+      },
+    ],
+  };
+}
+
+function nested(levels: number): unknown {
+  let value: unknown = {};
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
+
+/** A normal message on the chat answers with a stream that finishes. */
+async function expectUsable(chat: ReturnType<typeof loggedInChat>, id: string) {
+  const answer = await chat.post({ id, messages: [hi] });
+  expect(answer.status).toBe(200);
+  expect(answer.text).toContain('"type":"finish"');
+  expect(answer.text).not.toContain('"type":"error"');
+}
+
+describe("POST /api/chat checks what the client sends before anything runs", () => {
+  it.each([
+    ["qty -3", { product: "XYZ phone", qty: -3 }, /qty must be at least 1/],
+    ["qty 0", { product: "XYZ phone", qty: 0 }, /qty must be at least 1/],
+    ["qty 0.5", { product: "XYZ phone", qty: 0.5 }, /qty must be a whole number/],
+    ["qty 1000000", { product: "XYZ phone", qty: 1_000_000 }, /qty must be at most 1000/],
+    ["a missing qty", { product: "XYZ phone" }, /qty is required/],
+    ["priceLimit -5", { product: "XYZ phone", qty: 1, priceLimit: -5 }, /priceLimit must be/],
+    ["an object as product", { product: { x: 1 }, qty: 1 }, /product must be a string/],
+  ])(
+    "refuses a resumed tool call with %s: 400 naming the part, nothing stored, chat usable",
+    async (_name, input, problem) => {
+      const chat = loggedInChat();
+      const answer = await chat.post({ id: "poison1", messages: [hi, resume(input)] });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toBe("invalid_request");
+      expect(answer.body.error_description).toMatch(
+        /^messages\[1\]\.parts\[0\] \(tool-shop_online\)/,
+      );
+      expect(answer.body.error_description).toMatch(problem);
+      expect(answer.body.error_description).not.toMatch(/normalize|undefined/);
+      expect(chat.store.keys()).toEqual([]);
+      expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+      await expectUsable(chat, "poison1");
+    },
+  );
+
+  it("refuses a tool the app does not have, with no TypeError text", async () => {
+    const chat = loggedInChat();
+    const answer = await chat.post({
+      id: "poison2",
+      messages: [hi, resume({ product: "XYZ phone", qty: 1 }, "rm_rf", "tool-rm_rf")],
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        'messages[1].parts[0] (tool-rm_rf): "rm_rf" is not a tool of this chat (its tools: shop_online)',
+    });
+    expect(chat.store.keys()).toEqual([]);
+    await expectUsable(chat, "poison2");
+  });
+
+  it("refuses a resume whose output names another tool than its part", async () => {
+    const chat = loggedInChat();
+    const answer = await chat.post({
+      id: "poison3",
+      messages: [hi, resume({ product: "XYZ phone", qty: 1 }, "rm_rf")],
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error_description).toMatch(/output\.toolName must be the part's own tool/);
+    expect(chat.store.keys()).toEqual([]);
+  });
+
+  it("refuses a body nested deeper than the limit before the AI SDK reads it", async () => {
+    const chat = loggedInChat();
+    const answer = await chat.post({ id: "deep1", messages: [hi, resume(nested(3000))] });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({
+      error: "invalid_request",
+      error_description: `messages[1].parts[0] nests deeper than ${MAX_BODY_DEPTH} levels: send a flatter body`,
+    });
+    expect(chat.store.keys()).toEqual([]);
+    await expectUsable(chat, "deep1");
+  });
+
+  it("takes a valid resume, as the tool's schema parses it, and a body at the depth limit", async () => {
+    const parsed = await parseChatRequest(
+      { id: "ok1", messages: [hi, resume({ product: " XYZ phone ", qty: 2 })] },
+      chatToolInputs,
+    );
+    expect(parsed.ok && parsed.request.messages[1]?.parts[0]).toMatchObject({
+      input: { product: "XYZ phone", qty: 2 },
+    });
+    // The body is level 1, each object or array below it one more.
+    const atLimit = { id: "ok1", messages: [hi], trigger: nested(MAX_BODY_DEPTH - 2) };
+    await expect(parseChatRequest(atLimit, chatToolInputs)).resolves.toMatchObject({ ok: true });
+    const over = { ...atLimit, trigger: nested(MAX_BODY_DEPTH - 1) };
+    await expect(parseChatRequest(over, chatToolInputs)).resolves.toMatchObject({
+      ok: false,
+      description: expect.stringMatching(/^trigger\.a\.a\.a nests deeper/) as unknown,
+    });
+  });
+});
+
+describe("POST /api/chat never leaves a chat locked or broken", () => {
+  it("releases the thread when the route throws after taking it, and hides the error text", async () => {
+    const chat = loggedInChat({
+      failOnce: (thread) => ({
+        ...thread,
+        onEvent: () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'execute')");
+        },
+      }),
+    });
+    const failed = await chat.post({ id: "boom1", messages: [hi] });
+    expect(failed.status).toBe(500);
+    expect(failed.body).toEqual({
+      error: "server_error",
+      error_description: "Something went wrong in the agent's web app",
+    });
+    await expectUsable(chat, "boom1");
+  });
+
+  it("answers 409 thread_unreadable, not 500, for a chat whose record cannot be read", async () => {
+    const chat = loggedInChat();
+    await chat.store.put(threadKey(chat.threadId("broken1")), { not: "a thread" });
+    for (let i = 0; i < 2; i++) {
+      const answer = await chat.post({ id: "broken1", messages: [hi] });
+      expect(answer.status).toBe(409);
+      expect(answer.body.error).toBe("thread_unreadable");
+      expect(answer.body.error_description).toMatch(/cannot continue.*Start a new chat/);
+      expect(answer.body.error_description).not.toMatch(/threads\//);
+    }
+    await expectUsable(chat, "fresh1");
+  });
+});
+
+describe("the text a chat's stream shows for an error", () => {
+  it("never passes an internal error's text on", () => {
+    const text = clientErrorText(new TypeError("reference.normalize is not a function"));
+    expect(text).toBe(UNEXPECTED_ERROR_TEXT);
+    expect(clientErrorText({ cause: new TypeError("x") })).toBe(UNEXPECTED_ERROR_TEXT);
+  });
+
+  it("passes on the agent's own halts, written for people, also when wrapped", () => {
+    const halt = new AgentHalt("lease_lost", "Another process took over.", "Resume later.");
+    expect(clientErrorText(halt)).toBe("Another process took over. Resume later.");
+    expect(clientErrorText(new Error("wrapped", { cause: halt }))).toBe(
+      "Another process took over. Resume later.",
+    );
+  });
+});
