@@ -217,11 +217,29 @@ describe("the shop API's guards with real tenant tokens", () => {
     );
   });
 
+  it("refuses a token without authorization_details by default: product:buy says who may buy, not what", async () => {
+    const token = await s.tenant.userToken({
+      user: BUYER,
+      scope: "openid product:buy",
+      bindingMessage: "Do you want to buy 1 USB-C cable",
+    });
+    const before = (await s.ordersOf(BUYER)).length;
+    const refused = await purchase(token, { product: "USB-C cable", qty: 1 });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("www-authenticate")).toContain(
+      'error="insufficient_authorization_details"',
+    );
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+  });
+
   it("answers an idempotent retry with the first order, creating one", async () => {
     const token = await s.tenant.userToken({
       user: BUYER,
       scope: "openid product:buy",
       bindingMessage: "Do you want to buy 1 USB-C cable",
+      authorizationDetails: [
+        { type: "product_purchase", product: "USB-C cable", quantity: 1, currency: "USD" },
+      ],
     });
     const before = (await s.ordersOf(BUYER)).length;
     const first = await purchase(token, { product: "USB-C cable", qty: 1 }, "tool-call-1");

@@ -85,6 +85,9 @@ describe("isMachineToken", () => {
     [{}, true],
     [{ sub: "" }, true],
     [{ sub: 42 }, true],
+    // RFC 9068 profile: the client's own token has sub = client_id; a person's has another sub.
+    [{ sub: "ciba-testbed-backoffice", client_id: "ciba-testbed-backoffice" }, true],
+    [{ sub: "auth0|testbed-user", client_id: "ciba-testbed-agent" }, false],
   ] as [JWTPayload, boolean][])("%j -> %s", (payload, machine) => {
     expect(isMachineToken(payload)).toBe(machine);
   });

@@ -171,7 +171,8 @@ export function tokenPayload(req: { auth?: { payload: JWTPayload } }): JWTPayloa
 
 /**
  * Orders belong to a person, so the token must have been issued for one. Auth0 marks
- * client-credentials tokens with `gty: "client-credentials"` and `sub: "<client_id>@clients"`.
+ * client-credentials tokens with `gty: "client-credentials"` and `sub: "<client_id>@clients"`;
+ * RFC 9068 (section 2.2, Auth0's RFC 9068 profile has no `gty`) makes `sub` the `client_id`.
  */
 export function isMachineToken(payload: JWTPayload): boolean {
   const { gty, sub } = payload;
@@ -180,7 +181,8 @@ export function isMachineToken(payload: JWTPayload): boolean {
     gty === "client_credentials" ||
     typeof sub !== "string" ||
     sub.length === 0 ||
-    sub.endsWith("@clients")
+    sub.endsWith("@clients") ||
+    sub === payload.client_id
   );
 }
 

@@ -23,7 +23,7 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       issuer: "https://localhost:4010/",
       audience: "sample-shop-api",
-      requireAuthorizationDetails: false,
+      requireAuthorizationDetails: true,
       logLevel: "info",
       database: { kind: "embedded", location: DEFAULT_DATABASE_DIR },
       tokenCacheSize: 10_000,

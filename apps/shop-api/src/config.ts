@@ -73,7 +73,9 @@ const envSchema = z.object({
     })
     .optional(),
   SHOP_API_AUDIENCE: z.string().trim().default(SHOP_API_AUDIENCE),
-  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: trueOrFalse,
+  // A scope alone says the person may buy, not what: only a token carrying the purchase the
+  // person approved buys, unless the tenant cannot issue authorization_details (RAR).
+  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: trueOrFalse.default("true"),
   SHOP_API_SHORT_LIVED: trueOrFalse,
   SHOP_API_ADMIN_TOKEN: z
     .string()

@@ -93,6 +93,16 @@ interface SoldFolder {
   orderIds: string[];
 }
 
+/** A token for one phone, as the person approved it (the shop's default needs one). */
+const onePhoneApproved = () =>
+  issuer.mint({
+    claims: {
+      authorization_details: [
+        { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
+      ],
+    },
+  });
+
 const buyOnePhone = async (url: string, token: string) =>
   fetch(`${url}/api/purchases`, {
     method: "POST",
@@ -133,7 +143,7 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
     expect(started.stderr()).toContain("ECONNREFUSED");
   });
 
-  it("starts, sells with a valid token, refuses without one, and stops on SIGTERM", async () => {
+  it("starts, sells with a token for the approved purchase, refuses a scope alone and no token, and stops on SIGTERM", async () => {
     const database = await emptyShopDatabase();
     // Kept for the restart test once this shop sold and stopped cleanly (see `soldFolder`).
     cleanups.push(async () => {
@@ -150,7 +160,13 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
     });
     const url = await listeningUrl(started);
 
-    const bought = await buyOnePhone(url, await issuer.mint());
+    // By default a scope alone buys nothing: the token must carry the approved purchase.
+    const scopeOnly = await buyOnePhone(url, await issuer.mint());
+    expect(scopeOnly.status).toBe(403);
+    expect(scopeOnly.headers.get("www-authenticate")).toContain(
+      'error="insufficient_authorization_details"',
+    );
+    const bought = await buyOnePhone(url, await onePhoneApproved());
     expect(bought.status).toBe(201);
     expect(bought.headers.get("location")).toMatch(/^\/api\/purchases\/[0-9a-f-]{36}$/);
     const order = (await bought.json()) as { id: string };
@@ -178,7 +194,7 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
   });
 
   it("keeps orders in its database folder across a restart, and --reset empties it", async () => {
-    const token = await issuer.mint();
+    const token = await onePhoneApproved();
     const envFor = (folder: string) => ({
       AUTH0_ISSUER_BASE_URL: issuer.issuer,
       SHOP_API_PORT: "0",

@@ -145,6 +145,8 @@ function replay(earlier: Order, fingerprint: string): PlacedOrder {
 
 function approvalSpent(earlier: Order) {
   return insufficientAuthorizationDetails(
-    `This approval was already used for order ${earlier.id}; a new purchase needs a new approval`,
+    `This approval was already used for order ${earlier.id}; a new purchase needs a new approval ` +
+      "(approvals of the same purchase collected in the same second are one token: " +
+      "a purchase_id in authorization_details keeps them apart)",
   );
 }

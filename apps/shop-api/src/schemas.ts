@@ -37,7 +37,12 @@ export const orderSchema = z
     authorization: z
       .object({
         sub: z.string().describe("The person the order belongs to (the token's `sub`)"),
-        azp: z.string().nullable().describe("The client that placed it (the token's `azp`)"),
+        azp: z
+          .string()
+          .nullable()
+          .describe(
+            "The client that placed it: the token's `azp`, or `client_id` in Auth0's RFC 9068 profile",
+          ),
         authorization_details_matched: z
           .boolean()
           .describe(

@@ -100,6 +100,11 @@ export async function serve(config: ShopApiConfig, options: { reset: boolean }):
     const host = address.includes(":") ? `[${address}]` : address;
     const url = `http://${host}:${port}`;
     logger.info({ url, audience: config.audience, issuer: config.issuer }, "shop-api listening");
+    if (!config.requireAuthorizationDetails) {
+      logger.warn(
+        "SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=false: a token with product:buy and no authorization_details buys anything, as often as asked, until it expires",
+      );
+    }
     // For supervisors (`pnpm dev`, the tests): printed whatever LOG_LEVEL says.
     announceReady({ service: "shop-api", url, port });
   });

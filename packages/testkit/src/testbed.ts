@@ -47,7 +47,11 @@ export interface TestbedOptions {
   rateLimits?: RateLimits;
   /** The shop API's own settings. */
   shop?: {
-    /** Refuse purchase tokens without `product_purchase` authorization_details. */
+    /**
+     * Refuse purchase tokens without `product_purchase` authorization_details, as the shop does
+     * on its own. Default `false`: an agent built like Auth0's quickstart sends none, and its
+     * purchases go through, as on a tenant without Rich Authorization Requests.
+     */
     requireAuthorizationDetails?: boolean;
     /**
      * Its database (SHOP_API_DATABASE): a folder for the embedded one, or `:memory:`. Default:

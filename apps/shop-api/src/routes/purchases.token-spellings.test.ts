@@ -148,8 +148,10 @@ describe("one approval, one order, whatever the spelling", () => {
 
     const again = await purchase(`Bearer ${token}`, "call-2");
     expect(again.status).toBe(403);
-    expect(again.body.error_description).toBe(
-      `This approval was already used for order ${first.body.id}; a new purchase needs a new approval`,
+    expect(again.body.error_description).toEqual(
+      expect.stringMatching(
+        `^This approval was already used for order ${first.body.id}; a new purchase needs a new approval \\(`,
+      ),
     );
     for (const [name, spelling] of Object.entries(spellings(token))) {
       const res = await purchase(`Bearer ${spelling}`, `retry-${name}`);

@@ -84,12 +84,18 @@ function buyers(issuer: string): (req: Request) => Buyer {
     return {
       approvalKey: approvalKeyFor(req),
       sub: ownerOf(req),
-      azp: typeof payload.azp === "string" ? payload.azp : null,
+      // Auth0's default profile names the client `azp`; its RFC 9068 profile `client_id`.
+      azp: clientOf(payload),
       authorizationDetails: payload.authorization_details,
       refreshable:
         typeof payload.scope === "string" && payload.scope.split(" ").includes("offline_access"),
     };
   };
+}
+
+function clientOf(payload: Record<string, unknown>): string | null {
+  if (typeof payload.azp === "string") return payload.azp;
+  return typeof payload.client_id === "string" ? payload.client_id : null;
 }
 
 function idempotencyKeyOf(req: Request): string | undefined {
@@ -144,9 +150,11 @@ export function purchaseRoutes({
         requireScope(PRODUCT_BUY_SCOPE),
         requireUserToken,
       ];
-  const approvalPolicy: Handler[] = config.requireAuthorizationDetails
-    ? [requireAuthorizationDetails]
-    : [];
+  // Without authentication (the bench's baseline) there is no token to carry any approval.
+  const approvalPolicy: Handler[] =
+    config.requireAuthorizationDetails && !withoutAuthentication
+      ? [requireAuthorizationDetails]
+      : [];
 
   // The body is read only after the token passed: unauthenticated callers cost no parsing.
   router.post(
