@@ -38,7 +38,15 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
 
   app.use(
     operationRoutes(
-      cachedReadiness(deps.checkIssuer, deps.clock, deps.readinessTtlMs),
+      cachedReadiness(
+        async () => {
+          // Ready when it can sell: the issuer's keys for the tokens, the database for the orders.
+          const [issuer] = await Promise.all([deps.checkIssuer(), deps.store.stock()]);
+          return issuer;
+        },
+        deps.clock,
+        deps.readinessTtlMs,
+      ),
       buildOpenApiDocument(config),
     ),
   );

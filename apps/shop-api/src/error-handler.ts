@@ -6,6 +6,10 @@ import type { Logger } from "pino";
 
 import { errors } from "./errors.js";
 import { JSON_BODY_LIMIT } from "./limits.js";
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+} from "./store/database-unavailable.js";
 
 const DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS: Record<number, string> = {
   // RFC 6750 section 3.1: no credentials, so the challenge carries no error code.
@@ -42,11 +46,22 @@ function unsupportedBody(error: unknown): OAuthError | undefined {
     : undefined;
 }
 
+/** The database down or unreachable: 503 with Retry-After, never a 500 (`isDatabaseUnavailable`). */
+function databaseUnavailable(error: unknown): OAuthError | undefined {
+  if (!isDatabaseUnavailable(error)) return undefined;
+  return errors.temporarilyUnavailable(
+    "The shop's database cannot be reached right now. Retry after the Retry-After seconds " +
+      "with the same Idempotency-Key: an order that was placed is answered, never placed twice",
+    { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
+  );
+}
+
 /** The shared serializer, placed last, with this API's translations tried first. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return createErrorHandler({
     logger,
     bodyLimit: JSON_BODY_LIMIT,
-    translate: (error) => fromTokenLibrary(error) ?? unsupportedBody(error),
+    translate: (error) =>
+      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error),
   });
 }

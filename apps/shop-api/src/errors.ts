@@ -110,7 +110,9 @@ export const errors = defineErrors({
   temporarilyUnavailable: {
     status: 503,
     code: "temporarily_unavailable",
-    when: "the issuer's metadata or signing keys cannot be fetched (`/ready`, and a token check that needs them)",
+    when:
+      "the issuer's metadata or signing keys cannot be fetched (`/ready`, and a token check " +
+      "that needs them), or the database cannot be reached (with `Retry-After`)",
   },
 });
 

@@ -160,6 +160,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
         description: "Every product",
         content: { "application/json": { schema: productListSchema } },
       },
+      ...errorResponses(["temporarilyUnavailable"]),
     },
   });
 
@@ -179,7 +180,7 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
         description: "The product",
         content: { "application/json": { schema: productSchema } },
       },
-      ...errorResponses(["notFound"]),
+      ...errorResponses(["notFound", "temporarilyUnavailable"]),
     },
   });
 

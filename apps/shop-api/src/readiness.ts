@@ -1,14 +1,21 @@
 import type { Clock } from "@ciba-testbed/shared";
 
 import { IssuerCheckError } from "./issuer-check.js";
+import { isDatabaseUnavailable } from "./store/database-unavailable.js";
 import type { IssuerCheckResult, IssuerProblem } from "./issuer-check.js";
 
 export type Readiness =
   | { ready: true; result: IssuerCheckResult; checkedAt: number }
-  | { ready: false; problem: IssuerProblem | "unknown"; message: string; checkedAt: number };
+  | {
+      ready: false;
+      problem: IssuerProblem | "database" | "unknown";
+      message: string;
+      checkedAt: number;
+    };
 
 /**
- * GET /ready runs the start-up check again, but at most once per `ttlMs`: a load balancer
+ * GET /ready runs the start-up check again (the issuer, and the database answering), but at
+ * most once per `ttlMs`: a load balancer
  * polling every second must not turn into a request to the issuer every second. Concurrent
  * callers share one check.
  */
@@ -25,10 +32,16 @@ export function cachedReadiness(
       const result = await check();
       return { ready: true, result, checkedAt: clock.now() };
     } catch (error) {
-      const problem = error instanceof IssuerCheckError ? error.problem : "unknown";
-      const message =
-        error instanceof IssuerCheckError ? error.message : "The issuer check failed unexpectedly";
-      return { ready: false, problem, message, checkedAt: clock.now() };
+      const at = clock.now();
+      if (error instanceof IssuerCheckError) {
+        return { ready: false, problem: error.problem, message: error.message, checkedAt: at };
+      }
+      if (isDatabaseUnavailable(error)) {
+        const message = "The shop's database cannot be reached: orders cannot be placed or read";
+        return { ready: false, problem: "database", message, checkedAt: at };
+      }
+      const message = "The readiness check failed unexpectedly";
+      return { ready: false, problem: "unknown", message, checkedAt: at };
     }
   };
 

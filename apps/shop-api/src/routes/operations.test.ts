@@ -62,7 +62,21 @@ describe("GET /ready", () => {
     });
     const res = await request(shop.app).get("/ready");
     expect(res.status).toBe(503);
-    expect(res.body.error_description).toBe("The issuer check failed unexpectedly");
+    expect(res.body.error_description).toBe("The readiness check failed unexpectedly");
+  });
+
+  it("is not ready while the database does not answer, and says so", async () => {
+    const shop = await createTestApp(issuer);
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), {
+      code: "ECONNREFUSED",
+    });
+    shop.store.stock = () => Promise.reject(refused);
+    const res = await request(shop.app).get("/ready");
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      error: "temporarily_unavailable",
+      error_description: "The shop's database cannot be reached: orders cannot be placed or read",
+    });
   });
 
   it("caches the result briefly and shares one check between concurrent callers", async () => {
