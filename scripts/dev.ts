@@ -3,8 +3,9 @@
  * the environment names), restarted on change, with the approver in `manual` so a person
  * decides every consent request. It prints the exact command that points the agent at them.
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import path from "node:path";
 import { styleText } from "node:util";
 
 import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
@@ -97,12 +98,19 @@ const env = readEnv(
     ...portsShape,
     MOCK_AUTH0_APPROVER: z.string().default("manual"),
     MOCK_AUTH0_CONTROL_TOKEN: z.string().optional(),
+    MOCK_AUTH0_TENANT: z.string().optional(),
+    MOCK_AUTH0_USERS: z.string().optional(),
+    MOCK_AUTH0_SETTINGS: z.string().optional(),
+    // The web app's own variables, read here for the tenant's callback (see `tenantFiles`).
+    AGENT_PORT: z.string().trim().default("3000"),
+    APP_BASE_URL: z.string().trim().optional(),
     LOG_LEVEL: logLevelSchema.default("info"),
   }),
 );
 const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
-const { makeScratchFolder } = await import("@ciba-testbed/shared/node");
+const { makeScratchFolder, resolveFromInvocation } = await import("@ciba-testbed/shared/node");
+const { REPO_ROOT } = await import("@ciba-testbed/stack");
 const { ENTRIES, watchBuild } = await import("./build.js");
 
 /**
@@ -124,6 +132,40 @@ await watchBuild(
   builtDir,
 ).catch((error: unknown) => fail(`the build failed: ${(error as Error).message}`, 1));
 
+/**
+ * The tenant the stack serves: MOCK_AUTH0_TENANT, MOCK_AUTH0_USERS and MOCK_AUTH0_SETTINGS as
+ * mock-auth0 reads them (relative to where the command was typed), with one keyword set by the
+ * web app: the tenant's login callback and logout URL are `##AGENT_WEB_URL##` (auth0/tenant.yaml),
+ * and they must name the URL the web app runs on, APP_BASE_URL or http://localhost:<AGENT_PORT>.
+ * A settings file in the scratch folder extends the tenant's own with that keyword.
+ */
+function tenantFiles() {
+  const resolved = (value: string | undefined) =>
+    value === undefined || value.trim() === ""
+      ? undefined
+      : resolveFromInvocation(value, process.env);
+  const tenantFile = resolved(env.MOCK_AUTH0_TENANT) ?? path.join(REPO_ROOT, "auth0/tenant.yaml");
+  const beside = statSync(tenantFile, { throwIfNoEntry: false })?.isDirectory()
+    ? tenantFile
+    : path.dirname(tenantFile);
+  const settings = resolved(env.MOCK_AUTH0_SETTINGS) ?? path.join(beside, "mock-auth0.json");
+  const webAppUrl = (env.APP_BASE_URL ?? `http://localhost:${env.AGENT_PORT}`).replace(/\/+$/, "");
+  const tenantSettingsFile = path.join(builtDir, "mock-auth0.dev.json");
+  writeFileSync(
+    tenantSettingsFile,
+    JSON.stringify({
+      ...(existsSync(settings) ? { extends: settings } : {}),
+      keywords: { AGENT_WEB_URL: webAppUrl },
+    }),
+  );
+  const tenantUsersFile = resolved(env.MOCK_AUTH0_USERS);
+  return {
+    tenantFile,
+    tenantSettingsFile,
+    ...(tenantUsersFile === undefined ? {} : { tenantUsersFile }),
+  };
+}
+
 let stack: Awaited<ReturnType<typeof startStack>>;
 let webUrl = "";
 try {
@@ -134,6 +176,7 @@ try {
     mockAuth0Port: env.MOCK_AUTH0_PORT,
     shopApiPort: env.SHOP_API_PORT,
     approver: env.MOCK_AUTH0_APPROVER,
+    ...tenantFiles(),
     logLevel: env.LOG_LEVEL,
     watch: { builtDir },
     // Orders, stock and used approvals outlive the restarts that every change brings.

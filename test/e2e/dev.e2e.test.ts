@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -128,6 +129,19 @@ async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "S
   }
 }
 
+/** One HTTPS GET trusting `ca`: its status and text. */
+function httpsText(url: URL, ca: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, text });
+      });
+    }).on("error", reject);
+  });
+}
+
 /** The command under "1. Ask the agent…", its continuation lines joined. */
 function agentCommand(output: string): string {
   const lines = stripVTControlCharacters(output).split("\n");
@@ -180,11 +194,21 @@ async function whileRunning(
 describe("pnpm dev", () => {
   // Each `pnpm dev` costs seconds of CPU (a build and three servers), so one run checks the
   // printed command and then Ctrl-C; another checks a closed terminal.
-  it("stops every service it started on SIGHUP (a closed terminal)", async () => {
+  it("lets a person log in to the web app on its port, and stops every service it started on SIGHUP (a closed terminal)", async () => {
     await whileRunning(DEV_SCRIPT, async ({ ports, output, stop }) => {
       expect(output).toContain(`https://localhost:${ports[0]}/approver`);
       expect(output).toContain(`http://localhost:${ports[2]} `);
       for (const port of ports) expect(await portIsFree(port)).toBe(false);
+
+      // The web app is not on 3000 here: the tenant takes its callback on the port it has.
+      const login = await fetch(`http://localhost:${ports[2]}/auth/login`, { redirect: "manual" });
+      const authorize = new URL(login.headers.get("location") ?? "");
+      expect(authorize.searchParams.get("redirect_uri")).toBe(
+        `http://localhost:${ports[2]}/auth/callback`,
+      );
+      const page = await httpsText(authorize, readFileSync(path.join(REPO_ROOT, ".certs/ca.pem")));
+      expect(page.text).not.toContain("Callback URL mismatch");
+      expect(page.status).toBeLessThan(400);
 
       await stop("SIGHUP");
       for (const port of ports) expect(await portIsFree(port)).toBe(true);
