@@ -156,6 +156,13 @@ describe("oauthBody: the tenant's OAuth request bodies", () => {
     });
     const broken = await request(fast).post("/").set("Content-Type", "application/json").send("{");
     expect(broken.body).toEqual({ error: "entity.parse.failed" });
+    // Bytes that are not UTF-8 would be read as U+FFFD: a binding message nobody sent.
+    const notUtf8 = await request(fast)
+      .post("/")
+      .set("Content-Type", "application/json")
+      .serialize((bytes: unknown) => bytes as string)
+      .send(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])); // {"a":"\xff"}
+    expect([notUtf8.status, notUtf8.body]).toEqual([400, { error: "encoding.invalid_utf8" }]);
   });
 
   it("parses the usual form without qs and gives each repeated key an array", () => {

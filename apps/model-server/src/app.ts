@@ -1,5 +1,6 @@
 import express from "express";
 import type { Express } from "express";
+import { verifyUtf8 } from "@ciba-testbed/shared/http";
 
 import type { ModelServerConfig } from "./config.js";
 import type { ModelServerDeps } from "./deps.js";
@@ -48,7 +49,7 @@ export function createApp(
     const testing = req.path === "/testing" || req.path.startsWith("/testing/");
     (testing ? testingKey : modelKey)(req, res, next);
   });
-  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT, verify: verifyUtf8 }));
   app.use(chatCompletionsRoutes(deps));
   app.use(responsesRoutes(deps));
   app.use(modelsRoutes());

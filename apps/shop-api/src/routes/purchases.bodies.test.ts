@@ -129,6 +129,33 @@ describe("POST /api/purchases refuses bad bodies", () => {
     await expectNothingWritten();
   });
 
+  // body-parser would read the bad bytes as U+FFFD and go on: a product name the client never sent.
+  it.each([
+    ["bytes that are not UTF-8", Buffer.from([0xff, 0xfe])],
+    ["a lone UTF-16 surrogate, UTF-8 encoded", Buffer.from([0xed, 0xa0, 0x80])],
+    ["a truncated sequence", Buffer.from([0xe2, 0x82])],
+  ])("%s in a JSON body -> 400 naming UTF-8", async (_name, bad) => {
+    const body = Buffer.concat([
+      Buffer.from('{"product":"XYZ phone'),
+      bad,
+      Buffer.from('","qty":1}'),
+    ]);
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${token}`)
+      .set("Content-Type", "application/json")
+      // As the bytes are, not as superagent would serialize a Buffer for JSON.
+      .serialize((bytes: unknown) => bytes as string)
+      .send(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "The request body is not valid UTF-8 (RFC 8259 section 8.1): send its text UTF-8 encoded",
+    });
+    await expectNothingWritten();
+  });
+
   it("no body at all -> 400", async () => {
     const res = await request(shop.app)
       .post("/api/purchases")

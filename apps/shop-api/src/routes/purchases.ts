@@ -1,5 +1,5 @@
 import { PRODUCT_BUY_SCOPE, PURCHASE_ID, purchaseRequestSchema } from "@ciba-testbed/shared";
-import { requireUtf8Body } from "@ciba-testbed/shared/http";
+import { requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
@@ -163,7 +163,7 @@ export function purchaseRoutes({
     ...approvalPolicy,
     requireJsonBody,
     requireUtf8Body,
-    express.json({ limit: JSON_BODY_LIMIT }),
+    express.json({ limit: JSON_BODY_LIMIT, verify: verifyUtf8 }),
     async (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);
       if (!parsed.success) {

@@ -1,3 +1,6 @@
+import { isUtf8 } from "node:buffer";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
 import type { RequestHandler } from "express";
 
 import { OAuthError } from "../oauth-error.js";
@@ -52,6 +55,10 @@ const BODY_READ_ERRORS: Record<string, readonly [number, (bodyLimit: string) => 
   // Also a bare string, number or null: the parsers take objects and arrays only (strict).
   "entity.parse.failed": [400, () => "The request body is not a valid JSON object"],
   "charset.unsupported": [415, () => "The request body must be UTF-8 encoded"],
+  "encoding.invalid_utf8": [
+    400,
+    () => "The request body is not valid UTF-8 (RFC 8259 section 8.1): send its text UTF-8 encoded",
+  ],
   "encoding.unsupported": [
     415,
     () =>
@@ -97,3 +104,18 @@ export const requireUtf8Body: RequestHandler = (req, _res, next) => {
     }),
   );
 };
+
+/**
+ * body-parser's `verify` for a JSON body: bytes that are not UTF-8 are refused (400, type
+ * `encoding.invalid_utf8`, which `requestReadError` answers). body-parser's decoder would turn
+ * each into U+FFFD and parse on, so a product name or a binding message would be read as text
+ * the client never sent. The body is checked as received, after any Content-Encoding.
+ */
+export function verifyUtf8(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
+  if (!isUtf8(body)) {
+    throw Object.assign(new Error("The request body is not valid UTF-8"), {
+      status: 400,
+      type: "encoding.invalid_utf8",
+    });
+  }
+}
