@@ -12,10 +12,12 @@ import { isNumberWord } from "./number-words.js";
 import { findPricePhrases, type PricePhrase } from "./price-limits.js";
 import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
 import { questionsFor, type Unclear } from "./request-questions.js";
-import { readSentences, type Sentence } from "./request-tokens.js";
+import { isNumeral, readSentences, type Sentence } from "./request-tokens.js";
 import {
   changeBodyAt,
+  doubtIn,
   isChangeOpening,
+  isDenial,
   isIntentVerb,
   isMereQuestion,
   isRetraction,
@@ -54,13 +56,15 @@ interface ItemDraft extends Place {
   quantity: QuantityPhrase | undefined;
   /** It changes what was asked before it: "..., I mean an ABC laptop", "Sorry, 3 XYZ phones". */
   change?: true;
+  /** A change to this item alone: "Actually, just the cable" drops the rest. */
+  only?: true;
 }
 
 interface Item extends Place {
   request: PurchaseRequest;
 }
 
-type Price = PricePhrase & Place;
+type Price = PricePhrase & Place & { total: boolean };
 
 interface Problem extends Place {
   unclear: Unclear;
@@ -82,6 +86,12 @@ interface SentenceReading {
   changes: (Place & { quantity: QuantityPhrase })[];
   /** Clauses that take back everything before them: "Never mind", "no wait, don't". */
   retractions: Place[];
+  /**
+   * What makes buying now doubtful though items were read: hesitation, another time, someone
+   * else's words, a denial the reader did not follow, a word beside a product it did not read,
+   * a number or an amount of money it did not read. Any of them makes the request a question.
+   */
+  doubts: Problem[];
 }
 
 /** Words that may follow a changed count: "make it 3 instead", "I mean 2 of them". */
@@ -117,6 +127,34 @@ const NO_PRODUCT = new Set(
     " ",
   ),
 );
+/** Words that make one limit cover several purchases together: "$2000 for everything". */
+const TOTAL_WORDS = new Set("total everything altogether combined overall together all".split(" "));
+/** Words of money: left unread beside a purchase, they are a limit the reader missed. */
+const MONEY_WORDS = new Set(
+  (
+    "$ dollars dollar bucks usd budget spend spending afford ceiling cap max maximum cost costs " +
+    "grand quid pound pounds gbp euro euros eur yen cents"
+  ).split(" "),
+);
+/** Words that may follow a product's name and say nothing about it: "XYZ phone, please". */
+const AFTER_NAME = new Set(
+  (
+    "each apiece total instead too x as in now asap right away lol thx ty though tho again " +
+    "anyway quickly fast urgently soon is are thanks thank please pls plz for to of without " +
+    "except not rather instead delivered shipped sent"
+  ).split(" "),
+);
+/** Words that may come before a product's name and change nothing about it: "a new XYZ phone". */
+const BEFORE_NAME = new Set(
+  (
+    "a an the this that these those of new more extra additional brand pairs pair sets set " +
+    "units unit pieces piece pcs single spare identical same another couple dozen few some " +
+    "several both just only me us him her them it one x : for get buy want need like also " +
+    "then but instead and or with plus more"
+  ).split(" "),
+);
+/** Words after a denial that take nothing back: "don't worry", "no rush", "not a problem". */
+const NOT_DENYING = new Set("forget worry problem rush hurry matter mind".split(" "));
 /** What may follow a count written apart from its product: "USB-C cables, 4 of them". */
 const COUNT_WORDS = new Set(["of", "them", "pieces", "units", "pcs", "please"]);
 
@@ -133,9 +171,10 @@ export function parsePurchaseRequest(
   options: ParseOptions = {},
 ): ParsedRequest {
   const questions = questionsFor(catalog);
-  const readings = readSentences(text).map((sentence, index) =>
+  const readings = readSentences(normalizeContractions(text)).map((sentence, index) =>
     readSentence(sentence, index, { catalog, questions, options }),
   );
+  correctPrices(readings);
   const changed = applyChanges(readings, questions);
   const problems = readings
     .flatMap((reading) => reading.problems)
@@ -162,6 +201,21 @@ export function parsePurchaseRequest(
     items.push({ ...placeOf(draft), request: { product: draft.product.name, qty } });
   }
   const understood = items.map(({ request }) => `${request.qty} x ${request.product}`);
+  if (items.length > 0) {
+    const doubts = requestDoubts(text, questions)
+      .concat(readings.flatMap((reading) => reading.doubts))
+      .filter((doubt) => changed.from === undefined || byPlace(doubt, changed.from) > 0);
+    problems.push(...doubts, ...changed.repeats);
+    // A product named after the purchases but not asked for: "... or maybe the ABC laptop".
+    const firstItem = items.map((item) => item as Place).sort(byPlace)[0];
+    readings.forEach((reading, index) => {
+      const [other] = reading.items.length === 0 ? reading.mentioned : [];
+      if (other !== undefined && firstItem !== undefined && index > firstItem.sentence) {
+        const place = { sentence: index, start: 0, end: 0 };
+        problems.push({ ...place, unclear: questions.alsoMentioned(other) });
+      }
+    });
+  }
   const [problem] = problems.sort(byPlace);
   if (problem !== undefined) return { kind: "unclear", understood, ...problem.unclear };
 
@@ -178,6 +232,10 @@ export function parsePurchaseRequest(
     items,
     readings.flatMap((reading) => reading.prices),
   );
+  if (limits === "total") {
+    const total = readings.flatMap((reading) => reading.prices).find((price) => price.total);
+    return { kind: "unclear", understood, ...questions.totalLimit(total?.limit ?? 0) };
+  }
   const invalid = limits.find(
     (limit) => limit !== undefined && !(limit > 0 && limit <= MAX_PRICE_LIMIT),
   );
@@ -193,6 +251,47 @@ export function parsePurchaseRequest(
   };
 }
 
+/** "don;t", "can,t": a slip of the finger must not turn "don't buy" into "buy". */
+function normalizeContractions(text: string): string {
+  return text.replace(
+    /\b(do|does|did|is|are|was|were|wo|ca|should|would|could|must|need)n[;:,.]t\b/giu,
+    "$1n't",
+  );
+}
+
+/**
+ * A bare count that corrects what was said last, when what was said last is a price: "under
+ * 500. I mean 450." lowers the limit to 450; it does not buy 450 of the item.
+ */
+function correctPrices(readings: SentenceReading[]): void {
+  const drafts = readings.flatMap((reading) => reading.items);
+  for (const reading of readings) {
+    reading.changes = reading.changes.filter((change) => {
+      const before = (place: Place) => byPlace(place, change) < 0;
+      const price = readings
+        .flatMap((r) => r.prices)
+        .filter((p) => p.limit !== undefined && before(p))
+        .sort(byPlace)
+        .at(-1);
+      const item = drafts.filter(before).sort(byPlace).at(-1);
+      const value =
+        "value" in change.quantity.quantity ? change.quantity.quantity.value : undefined;
+      if (
+        price === undefined ||
+        value === undefined ||
+        (item !== undefined && byPlace(item, price) > 0)
+      ) {
+        return true;
+      }
+      // "under $900. Actually, make it 3" changes the count: a price is near the one it corrects.
+      const limit = price.limit ?? 0;
+      if ((value < limit / 5 || value > limit * 5) && value <= 20) return true;
+      price.limit = value;
+      return false;
+    });
+  }
+}
+
 /**
  * The items that stand once what the request takes back or changes as it goes is applied, in
  * the order written: a take-back ("Never mind", "no wait, don't") drops every item and question
@@ -203,7 +302,7 @@ export function parsePurchaseRequest(
 function applyChanges(
   readings: readonly SentenceReading[],
   questions: ReturnType<typeof questionsFor>,
-): { drafts: ItemDraft[]; problems: Problem[]; from: Place | undefined } {
+): { drafts: ItemDraft[]; problems: Problem[]; repeats: Problem[]; from: Place | undefined } {
   type Step =
     | { place: Place; draft: ItemDraft }
     | { place: Place; count: QuantityPhrase }
@@ -215,16 +314,31 @@ function applyChanges(
   ]);
   let drafts: ItemDraft[] = [];
   const problems: Problem[] = [];
+  let repeats: Problem[] = [];
   let from: Place | undefined;
   for (const step of steps.sort((a, b) => byPlace(a.place, b.place))) {
     if ("retraction" in step) {
       drafts = [];
       problems.length = 0;
+      repeats = [];
       from = step.place;
       continue;
     }
     const draft = "draft" in step ? step.draft : undefined;
+    if (draft?.only === true && drafts.length > 0) {
+      const kept = drafts.find((d) => d.product.name === draft.product.name);
+      drafts = [kept !== undefined && draft.quantity === undefined ? kept : draft];
+      continue;
+    }
     if (draft !== undefined && (draft.change !== true || drafts.length === 0)) {
+      // "Buy 2 XYZ phones. Buy 2 XYZ phones.", "3 XYZ phones. ... 2 XYZ phones": one purchase
+      // said twice, a correction or two purchases? Ask how many in all. In one sentence ("an
+      // XYZ phone, 2 XYZ phones under $100") they are two purchases, each with its consent.
+      if (
+        drafts.some((d) => d.product.name === draft.product.name && d.sentence !== draft.sentence)
+      ) {
+        repeats.push({ ...placeOf(draft), unclear: questions.repeated(draft.product) });
+      }
       drafts.push(draft);
       continue;
     }
@@ -244,7 +358,7 @@ function applyChanges(
       drafts[target] = { ...replaced, quantity: step.count };
     }
   }
-  return { drafts, problems, from };
+  return { drafts, problems, repeats, from };
 }
 
 /**
@@ -284,18 +398,34 @@ function readSentence(
     uncounted: undefined,
     changes: [],
     retractions: [],
+    doubts: [],
   };
   const words = tokens.map((token) => token.word);
   const opening = openingOf(words);
   const mentions = findMentions(words, (index) => /^\p{L}/u.test(words[index] ?? ""), catalog);
   reading.mentioned = mentions.map((mention) => mention.product);
-  if (isMereQuestion(words, asked, opening)) return reading;
-
   const startsItem = (index: number) =>
     mentions.some((mention) => mention.start >= index && mention.start <= index + 2);
   const prices = findPricePhrases(tokens, startsItem);
-  reading.prices = prices.map((price) => ({ ...price, sentence }));
   const inPrice = words.map((_, index) => prices.some((p) => index >= p.start && index < p.end));
+  const doubt = doubtIn(words, (index) => inPrice[index] === true);
+  if (doubt !== undefined) {
+    const said = tokens
+      .slice(doubt.start, doubt.end)
+      .map((token) => token.text)
+      .join(" ");
+    const unclear =
+      doubt.kind === "hesitant"
+        ? questions.hesitant(said)
+        : doubt.kind === "not_now"
+          ? questions.notNow(said)
+          : questions.reported(said);
+    reading.doubts.push({ sentence, start: doubt.start, end: doubt.end, unclear });
+  }
+  if (isMereQuestion(words, asked, opening)) return reading;
+
+  const total = words.some((word) => TOTAL_WORDS.has(word));
+  reading.prices = prices.map((price) => ({ ...price, sentence, total }));
   // Price phrases are read: what is left is read as if they were not there.
   const plain = words.map((word, index) => (inPrice[index] ? "" : word));
   const isBoundary = (index: number) => inPrice[index] === true || isBoundaryWord(plain, index);
@@ -416,7 +546,12 @@ function readSentence(
         );
       }
       const draft = draftOf(mention, sentence, quantity);
-      if (body !== undefined && mention.start >= body) draft.change = true;
+      if (body !== undefined && mention.start >= body) {
+        draft.change = true;
+        if (plain.slice(segment.start, mention.start).some((w) => w === "just" || w === "only")) {
+          draft.only = true;
+        }
+      }
       if (draft.change === true) markConsumed(consumed, segment.start, mention.start);
       return draft;
     });
@@ -444,6 +579,9 @@ function readSentence(
     itemList ||
     reading.changes.length > 0 ||
     reading.items.some((item) => item.change === true);
+  reading.doubts.push(
+    ...detailDoubts({ tokens, plain, negated, consumed, sentence, questions, catalog }, reading),
+  );
   if (!reading.asksToBuy) {
     reading.mentioned = mentions
       .filter((mention) => negated[mention.start] !== true)
@@ -452,6 +590,164 @@ function readSentence(
     reading.problems = [];
   }
   return reading;
+}
+
+/**
+ * The doubts only a read sentence shows: a denial the reader did not follow ("do not, under
+ * any circumstances, buy"; a later "No."), a word beside a product it did not read ("an XYZ
+ * phone charger", "a refurbished XYZ phone"), a number or money it did not read ("for 500",
+ * "a few hundred dollars").
+ */
+function detailDoubts(
+  {
+    tokens,
+    plain,
+    negated,
+    consumed,
+    sentence,
+    questions,
+    catalog,
+  }: {
+    catalog: readonly CatalogProduct[];
+    tokens: Sentence["tokens"];
+    plain: readonly string[];
+    negated: readonly boolean[];
+    consumed: readonly boolean[];
+    sentence: number;
+    questions: ReturnType<typeof questionsFor>;
+  },
+  reading: SentenceReading,
+): Problem[] {
+  const doubts: Problem[] = [];
+  const at = (start: number, end: number, unclear: Unclear) =>
+    doubts.push({ sentence, start, end, unclear });
+  const text = (start: number, end: number) =>
+    tokens
+      .slice(start, end)
+      .map((token) => token.text)
+      .join(" ");
+  const changes =
+    reading.changes.length > 0 ||
+    reading.retractions.length > 0 ||
+    reading.items.some((item) => item.change === true);
+  plain.forEach((word, index) => {
+    if (
+      !changes &&
+      isDenial(word) &&
+      negated[index] !== true &&
+      !(word === "forget" && isDenial(plain[index - 1] ?? "")) &&
+      !NOT_DENYING.has(plain[index + 1] ?? "")
+    ) {
+      at(index, index + 1, questions.hesitant(text(index, index + 2)));
+    }
+    // A take-back that names no purchase of its own sentence: "... forget the phone".
+    if (!changes && negated[index] === true && reading.items.length === 0 && word !== "") {
+      at(index, index + 1, questions.hesitant(text(index, index + 3)));
+    }
+    const spelled = isNumberWord(word) && word !== "one";
+    if (
+      (isNumeral(tokens[index]) || spelled) &&
+      consumed[index] !== true &&
+      negated[index] !== true &&
+      !["pair", "pairs"].includes(plain[index + 1] ?? "")
+    ) {
+      at(index, index + 1, questions.unreadNumber(text(index, index + 2)));
+    }
+    if (MONEY_WORDS.has(word) && consumed[index] !== true) {
+      at(index, index + 1, questions.unreadPrice(text(Math.max(0, index - 1), index + 2)));
+    }
+  });
+  // A denial with nothing after it to deny: "buy 2 XYZ phones, not!", "..., or not".
+  const last = plain.findLastIndex((word) => word !== "" && !/^[^\p{L}\p{N}]+$/u.test(word));
+  if (last >= 0 && isDenial(plain[last] ?? "") && !changes) {
+    at(last, last + 1, questions.hesitant(text(last, last + 1)));
+  }
+  // A part of a product's name left over: "3 XYZ phone and case", "one is enough".
+  plain.forEach((word, index) => {
+    // "in case one breaks", "never mind the case" use a name's word for something else.
+    const idiom = plain[index - 1] === "in" || plain.slice(index - 3, index).includes("mind");
+    const partial = (productsWithWord(word, catalog).length > 0 && !idiom) || word === "single";
+    const alone = word === "one" && reading.items.length === 0;
+    if ((partial || alone) && consumed[index] !== true && negated[index] !== true) {
+      at(index, index + 1, questions.unreadNumber(text(index, index + 1)));
+    }
+  });
+  for (const price of reading.prices) {
+    if (price.limit === undefined) {
+      at(price.start, price.end, questions.unreadPrice(text(price.start, price.end)));
+    }
+  }
+  for (const item of reading.items) {
+    const after = plain[item.end] ?? "";
+    if (
+      /^\p{L}/u.test(after) &&
+      !AFTER_NAME.has(after) &&
+      !BOUNDARIES.has(after) &&
+      !FILLERS.has(after) &&
+      !OBJECT_END.has(after) &&
+      !isDenial(after) &&
+      !reading.items.some((other) => other.start === item.end)
+    ) {
+      at(
+        item.end,
+        item.end + 1,
+        questions.unreadDetail(text(item.start, item.end + 1), item.product.name),
+      );
+    }
+    let beforeAt = item.start - 1;
+    // "a box of USB-C cables": what the "of" is about.
+    while (["of", "the"].includes(plain[beforeAt] ?? "") && beforeAt > 0) beforeAt -= 1;
+    const before = plain[beforeAt] ?? "";
+    const inQuantity =
+      item.quantity !== undefined &&
+      beforeAt >= item.quantity.start &&
+      beforeAt < item.quantity.end;
+    if (
+      beforeAt >= 0 &&
+      before !== "" &&
+      !inQuantity &&
+      !BEFORE_NAME.has(before) &&
+      !LEADING.has(before) &&
+      !FILLERS.has(before) &&
+      !BOUNDARIES.has(before) &&
+      !POSSESSIVES.has(before) &&
+      !isPurchaseVerb(before) &&
+      !isNumberWord(before) &&
+      !isNumeral(tokens[beforeAt]) &&
+      !isDenial(before) &&
+      !reading.items.some((other) => other.end === item.start)
+    ) {
+      at(beforeAt, item.start, questions.unreadDetail(text(beforeAt, item.end), item.product.name));
+    }
+  }
+  return doubts;
+}
+
+/** Before any sentence: where the request is in the text, whose words it is, and its money. */
+const BEFORE_ALL = { sentence: -1, start: 0, end: 0 };
+const INJECTED = [
+  /(?:^|[\n.!?;>"'\]]\s*)((?:system|assistant|user|developer|admin|ai|bot)\s*:)/im,
+  /(<\/?\s*[a-z][\w-]*\s*\/?>)/i,
+  /\b(ignore\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|other)\b)/i,
+];
+const QUOTES = [/(["\u201c\u201d\u201e\u00ab\u00bb])/u, /(?:^|[\s:([])(['\u2018]\p{L}+)/u];
+const FOREIGN_MONEY =
+  /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d))/u;
+
+/**
+ * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
+ * "Assistant:"), a quotation (someone else's words), money the reader cannot read (£, €, "<",
+ * "1.000" which is a thousand in some countries and one in others).
+ */
+function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
+  const found = (pattern: RegExp) => pattern.exec(text)?.[1]?.trim();
+  const injected = INJECTED.map(found).find((match) => match !== undefined);
+  if (injected !== undefined) return [{ ...BEFORE_ALL, unclear: questions.injected(injected) }];
+  const quoted = QUOTES.map(found).find((match) => match !== undefined);
+  if (quoted !== undefined) return [{ ...BEFORE_ALL, unclear: questions.reported(quoted) }];
+  const money = found(FOREIGN_MONEY);
+  if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
+  return [];
 }
 
 type ObjectReading =
@@ -605,7 +901,10 @@ function byPlace(a: Place, b: Place): number {
  * Any other limit is the request's ("..., max 300 dollars", "My budget is $1200.") and caps
  * each item that has none of its own; of several, the lowest. "$10 each" is per unit.
  */
-function priceLimitsOf(items: readonly Item[], prices: readonly Price[]): (number | undefined)[] {
+function priceLimitsOf(
+  items: readonly Item[],
+  prices: readonly Price[],
+): (number | undefined)[] | "total" {
   const limits = prices.filter((price) => price.limit !== undefined);
   const own = new Map<number, Price>();
   const shared: Price[] = [];
@@ -617,11 +916,17 @@ function priceLimitsOf(items: readonly Item[], prices: readonly Price[]): (numbe
     if (before >= 0 && (after || limits.length > 1) && !own.has(before)) own.set(before, price);
     else shared.push(price);
   }
-  const lowest = shared.sort((a, b) => (a.limit ?? 0) - (b.limit ?? 0))[0];
-  return items.map((item, index) => {
-    const price = own.get(index) ?? lowest;
+  // Each purchase is approved on its own: one limit for several together cannot be kept.
+  if (items.length > 1 && limits.some((price) => price.total && !price.perUnit)) return "total";
+  const forItem = (price: Price | undefined, item: Item) => {
     if (price?.limit === undefined) return undefined;
     const total = price.perUnit ? price.limit * item.request.qty : price.limit;
     return Math.round(total * 100) / 100;
+  };
+  // Of an item's own limit and the request's, the lower: a limit said twice is never raised.
+  return items.map((item, index) => {
+    const candidates = [forItem(own.get(index), item), ...shared.map((p) => forItem(p, item))];
+    const known = candidates.filter((limit) => limit !== undefined);
+    return known.length === 0 ? undefined : Math.min(...known);
   });
 }

@@ -19,13 +19,16 @@ const LIMIT_CUES = phrases(
     "the budget is, the limit is, price limit of, price limit is, spending limit of, no more than, " +
     "not more than, no higher than, not exceeding, a budget of, a limit of, a cap of, budget of, " +
     "budget is, limit of, limit is, price limit, spending limit, maximum of, max of, cap of, " +
-    "capped at, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
+    "capped at, cap it at, ceiling of, ceiling, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
     "limit, cap, under, below, beneath, within, maximum, max",
 ).sort((a, b) => b.length - a.length);
 const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
 /** "don't spend more than", "do not go over", "never pay above", "don't exceed". */
-const NEGATIONS = phrases("do not, does not, don't, dont, never, not to");
-const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost"]);
+const NEGATIONS = phrases(
+  "do not, does not, don't, dont, never, not to, can't, cannot, can not, shouldn't, should not, " +
+    "won't, will not, mustn't, must not, i can't, we can't",
+);
+const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost", "costs"]);
 /** What may come between "unless" and "more than": "unless it costs", "unless they're". */
 const UNLESS_SUBJECT = new Set(
   "it they it's they's they're its the total price cost costs is are goes go comes come to".split(

@@ -12,7 +12,15 @@ export type UnclearReason =
   | "ambiguous_change"
   | "quantity_missing"
   | "quantity_out_of_range"
-  | "price_out_of_range";
+  | "price_out_of_range"
+  | "hesitant"
+  | "not_now"
+  | "reported"
+  | "injected"
+  | "unread_price"
+  | "unread_detail"
+  | "repeated"
+  | "total_limit";
 
 export interface Unclear {
   reason: UnclearReason;
@@ -109,6 +117,76 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "price_out_of_range",
         needed: `a price limit between 0 and ${MAX_PRICE_LIMIT} ${SHOP_CURRENCY} (got ${got})`,
         question: `What is the most you want to pay? A limit must be above 0 and at most ${MAX_PRICE_LIMIT} ${SHOP_CURRENCY}.`,
+      };
+    },
+    hesitant(words: string): Unclear {
+      return {
+        reason: "hesitant",
+        needed: `a request without doubt: "${words}" may take it back`,
+        question: `You wrote "${words}", so I am not sure you want this bought now. If you do, say just what to buy, for example ${example}.`,
+      };
+    },
+    notNow(words: string): Unclear {
+      return {
+        reason: "not_now",
+        needed: `a purchase for now: "${words}" speaks of another time, a wish or a condition I cannot check`,
+        question: `You wrote "${words}": that sounds like a wish, a plan for later or a condition I cannot check. Do you want me to buy it now? Then say just what to buy.`,
+      };
+    },
+    reported(words: string): Unclear {
+      return {
+        reason: "reported",
+        needed: `your own request: "${words}" reads as someone else's words or a quote`,
+        question: `You wrote "${words}": that reads as someone else's words or a quote, and I buy only what you ask for yourself. What do you want me to buy?`,
+      };
+    },
+    injected(words: string): Unclear {
+      return {
+        reason: "injected",
+        needed: `your own request, without text that plays another role ("${words}")`,
+        question: `Part of your message reads like instructions from someone else ("${words}"). I follow only your own words: what do you want me to buy?`,
+      };
+    },
+    unreadPrice(words: string): Unclear {
+      return {
+        reason: "unread_price",
+        needed: `a price limit I can read: "${words}" mentions money I could not read as USD`,
+        question: `You mentioned money ("${words}") that I could not read as a limit in ${SHOP_CURRENCY}. What is the most you want to pay, for example "under $500"?`,
+      };
+    },
+    unreadDetail(words: string, product: string): Unclear {
+      return {
+        reason: "unread_detail",
+        needed: `what "${words}" means next to ${product}`,
+        question: `What do you mean by "${words}" with ${product}? The shop sells only ${sold}, without variants or accessories: do you want the ${product} itself?`,
+      };
+    },
+    unreadNumber(words: string): Unclear {
+      return {
+        reason: "unread_detail",
+        needed: `what the number in "${words}" counts or costs`,
+        question: `I did not understand what "${words}" counts or costs. Say how many of what you want, and the most you want to pay, for example ${example}.`,
+      };
+    },
+    alsoMentioned(product: CatalogProduct): Unclear {
+      return {
+        reason: "unread_detail",
+        needed: `whether the ${product.name} named later is to be bought too, instead, or not`,
+        question: `You also wrote about the ${product.name} without asking for it. Do you want it too, instead, or not at all?`,
+      };
+    },
+    repeated(product: CatalogProduct): Unclear {
+      return {
+        reason: "repeated",
+        needed: `how many ${plural(product)} in all: the request names them more than once`,
+        question: `You asked for ${plural(product)} more than once. How many do you want in all?`,
+      };
+    },
+    totalLimit(limit: number): Unclear {
+      return {
+        reason: "total_limit",
+        needed: `a limit for each purchase: ${limit} ${SHOP_CURRENCY} is for all of them together`,
+        question: `Is ${limit} ${SHOP_CURRENCY} for everything together? Each purchase is approved on its own, so I cannot keep a total: say a limit for each item.`,
       };
     },
   };

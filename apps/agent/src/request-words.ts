@@ -205,7 +205,7 @@ const RETRACTION_TAILS = words(
   "it that this do then after all please thanks thank you anymore for now on the order purchase wait !",
 );
 /** Words between the opening of a change and what it changes to: "no wait, I'll take 3". */
-const CHANGE_LEADING = words("me us just i'll we'll i'd we'd i we will to");
+const CHANGE_LEADING = words("me us just only i'll we'll i'd we'd i we will to");
 /** What announces a change to what was just asked: "I mean one", "make it 3", "sorry, 3". */
 const CHANGE_MARKERS = [
   ["i", "mean"],
@@ -268,4 +268,84 @@ export function changeBodyAt(
 /** Whether the clause is nothing but an opening that announces a change: "No", "no wait". */
 export function isChangeOpening(list: readonly string[], start: number, end: number): boolean {
   return start < end && changeBodyAt(list, start, end, false) === end;
+}
+
+/**
+ * Why the words of a request cast doubt on buying now, though they name what to buy: the
+ * person hesitates or takes it back in words the reader does not follow ("nah", "jk"), speaks
+ * of another time or a condition it cannot check ("if", "someday", "remind me"), reports
+ * someone else's words ("he said"), or negates in a form it does not read ("refrain from").
+ */
+export type DoubtKind = "hesitant" | "not_now" | "reported";
+
+export interface WordDoubt {
+  kind: DoubtKind;
+  /** The words that raised it, as typed. */
+  start: number;
+  end: number;
+}
+
+const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
+  [
+    "hesitant",
+    phraseList(
+      "nah, nope, nvm, jk, kidding, joking, joke, lol jk, scrap, disregard, ignore, reconsider, " +
+        "not really, hold on, let me think, think about it, think it over, not sure, unsure, " +
+        "just checking, just looking, not now, not yet, not today, avoid, avoiding, " +
+        "refrain, hate, hates, dislike, wouldn't, wouldnt, shouldn't, shouldnt, mustn't, " +
+        "didn't, under any circumstances, said no, second thought, second thoughts, leave out, " +
+        "minus, only if, too many, too much, is plenty, is enough, is fine",
+    ),
+  ],
+  [
+    "not_now",
+    phraseList(
+      "if, unless, when, once, until, wish, imagine, imagining, hypothetically, might, someday, " +
+        "some day, eventually, later, tomorrow, tonight, next week, next month, next year, " +
+        "weekend, payday, wishlist, wish list, remind, probably, how to, " +
+        "should i, should we, would buy, would order, would get, would purchase, i'd buy, " +
+        "i'd order, i'd get, i'd purchase, we'd buy, we'd get, would you buy, in stock, " +
+        "back in stock, goes on sale, on sale, price drops, cheaper",
+    ),
+  ],
+  [
+    "reported",
+    phraseList(
+      "said, says, say, saying, told, tells, telling, asked me, asks me, asking me, keeps asking, " +
+        "wants me, want me, wrote, writes, quote, quoted, translate, email says, message says, " +
+        "review says, according to, suggested, suggests, recommended, recommends, he wants, " +
+        "she wants, they want, he needs, she needs, boss wants",
+    ),
+  ],
+];
+/** Words that look like a doubt but are not one here: "if possible", "even if". */
+const NOT_DOUBTS = phraseList("if possible, if you can, if you could, if it's possible");
+
+function phraseList(list: string): string[][] {
+  return list.split(",").map((phrase) => phrase.trim().split(" "));
+}
+
+/**
+ * The first words of a sentence that cast doubt on buying now (see `DoubtKind`), skipping the
+ * positions `skip` says were read already (a price phrase: "unless it costs more than $500").
+ */
+export function doubtIn(
+  list: readonly string[],
+  skip: (index: number) => boolean,
+): WordDoubt | undefined {
+  for (let at = 0; at < list.length; at += 1) {
+    if (skip(at) || matchAt(list, at, NOT_DOUBTS) > 0) continue;
+    for (const [kind, phrases] of DOUBT_PHRASES) {
+      const length = matchAt(list, at, phrases);
+      if (length > 0) return { kind, start: at, end: at + length };
+    }
+  }
+  return undefined;
+}
+
+/** Words that deny, whether or not the reader saw what they deny. */
+const DENIALS = words("no not don't dont never won't wont nope nah cancel stop forget skip drop");
+
+export function isDenial(word: string): boolean {
+  return DENIALS.has(word);
 }
