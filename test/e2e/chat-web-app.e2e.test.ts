@@ -146,7 +146,17 @@ describe("the chat web app", () => {
 
   it("tells the person the purchase was denied", async () => {
     const before = (await s.ordersOf(BUYER)).length;
+    const nextTurn = chat.waitForRequest((request) => request.url().endsWith("/api/chat"));
     await ask(chat, "Buy a USB-C cable");
+    // The page sends the earlier purchase back with its result, as the resume streamed it to
+    // the page: not the interrupt it held while the person decided.
+    const sent = JSON.parse((await nextTurn).postData() ?? "{}") as {
+      messages: { parts: { type: string; output?: unknown }[] }[];
+    };
+    const earlier = sent.messages
+      .flatMap((message) => message.parts)
+      .find((part) => part.type === "tool-shop_online");
+    expect(earlier?.output).toMatchObject({ outcome: "ORDERED" });
     await chat.locator(".approval.pending", { hasText: /buy 1 USB-C cable/ }).waitFor();
     const approver = await approverPage();
     await approver.getByRole("button", { name: /^Deny: Do you want to buy 1 USB-C cable/ }).click();

@@ -25,7 +25,7 @@ import { parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
-import { withResumedOutputs } from "./resumed-output.js";
+import { resumedToolOutput, withResumedOutputs } from "./resumed-output.js";
 
 export interface ChatRouteDeps {
   threads: ChatThreads;
@@ -216,6 +216,8 @@ function answer(
   const execute = withInterruptions(
     ({ writer }) => {
       status.attach(writer);
+      const resumed = resumedToolOutput(messages);
+      if (resumed !== undefined) writer.write({ type: "tool-output-available", ...resumed });
       const result = streamText({
         model: deps.model,
         system: SYSTEM_PROMPT,

@@ -25,3 +25,22 @@ export function withResumedOutputs(messages: UIMessage[]): UIMessage[] {
     }),
   }));
 }
+
+/**
+ * The resumed tool call's own result, once withInterruptions has run it: the last part of the
+ * last message, as `withResumedOutputs` unwraps it. The client still holds the interrupt's
+ * `{ continueInterruption }` as that part's output; the stream sends it the result
+ * (`tool-output-available`), or every later turn would show the model the interrupt again.
+ */
+export function resumedToolOutput(
+  messages: readonly UIMessage[],
+): { toolCallId: string; output: unknown } | undefined {
+  const last = messages.at(-1)?.parts.at(-1);
+  if (last === undefined || !isToolUIPart(last) || last.state !== "output-available") {
+    return undefined;
+  }
+  const [unwrapped] = withResumedOutputs([{ id: "", role: "assistant", parts: [last] }]);
+  const part = unwrapped?.parts[0];
+  if (part === undefined || part === last || !isToolUIPart(part)) return undefined;
+  return { toolCallId: last.toolCallId, output: part.output };
+}
