@@ -189,6 +189,28 @@ describe("POST /api/purchases refuses bad bodies", () => {
     await expectNothingWritten();
   });
 
+  it("takes the draft's quoted Idempotency-Key as the same key as the bare one", async () => {
+    const body = JSON.stringify({ product: "USB-C cable", qty: 1 });
+    const quoted = await post(body).set("Idempotency-Key", '"order-\\"7\\""');
+    const bare = await post(body).set("Idempotency-Key", 'order-"7"');
+    expect([quoted.status, bare.status]).toEqual([201, 201]);
+    expect(bare.headers["idempotent-replayed"]).toBe("true");
+    expect(bare.body.id).toBe(quoted.body.id);
+    expect(await shop.orderCount()).toBe(1);
+  });
+
+  it("refuses two Idempotency-Key headers, saying so", async () => {
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${token}`)
+      .set("Content-Type", "application/json")
+      .set("Idempotency-Key", ["one", "two"])
+      .send(JSON.stringify({ product: "USB-C cable", qty: 1 }));
+    expect(res.status).toBe(400);
+    expect(res.body.error_description).toBe("Send one Idempotency-Key header; this request had 2");
+    await expectNothingWritten();
+  });
+
   it.each([
     ["unknown product", { product: "Flux capacitor", qty: 1 }, 422, "unknown_product"],
     ["more than in stock", { product: "ABC laptop", qty: 11 }, 409, "insufficient_stock"],

@@ -98,15 +98,38 @@ function clientOf(payload: Record<string, unknown>): string | null {
   return typeof payload.client_id === "string" ? payload.client_id : null;
 }
 
+/** An RFC 8941 sf-string: the draft's own spelling, `Idempotency-Key: "8e03978e-..."`. */
+const SF_STRING = /^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/;
+
+/**
+ * The Idempotency-Key, bare (as Stripe and most clients send it) or as the draft's quoted
+ * string: `"k"` and `k` name the same key, and so the same order.
+ */
 function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get("Idempotency-Key");
-  if (key === undefined) return undefined;
+  const raw = req.get("Idempotency-Key");
+  if (raw === undefined) return undefined;
+  const sent = countHeader(req.rawHeaders, "idempotency-key");
+  if (sent > 1) {
+    throw errors.invalidRequest(
+      `Send one Idempotency-Key header; this request had ${String(sent)}`,
+    );
+  }
+  const quoted = SF_STRING.exec(raw);
+  const key = quoted ? (quoted[1] ?? "").replace(/\\(["\\])/g, "$1") : raw;
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw errors.invalidRequest(
-      "Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces)",
+      "Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces), bare or as a quoted string",
     );
   }
   return key;
+}
+
+function countHeader(rawHeaders: readonly string[], lowerName: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === lowerName) count += 1;
+  }
+  return count;
 }
 
 function describeIssues(issues: readonly { message: string }[]): string {
