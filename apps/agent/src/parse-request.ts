@@ -3,6 +3,7 @@ import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testb
 import {
   findMentions,
   hasPluralName,
+  nameTokens,
   productsWithWord,
   singular,
   type CatalogProduct,
@@ -17,8 +18,11 @@ import {
   changeBodyAt,
   doubtIn,
   isChangeOpening,
+  courtesyAt,
   isDenial,
+  isHarmlessWord,
   isIntentVerb,
+  isNegationWord,
   isMereQuestion,
   isRetraction,
   isPurchaseVerb,
@@ -58,6 +62,8 @@ interface ItemDraft extends Place {
   change?: true;
   /** A change to this item alone: "Actually, just the cable" drops the rest. */
   only?: true;
+  /** Asked in addition to the same product before it: "2 more", "another", "an extra". */
+  more?: true;
 }
 
 interface Item extends Place {
@@ -87,6 +93,13 @@ interface SentenceReading {
   /** Clauses that take back everything before them: "Never mind", "no wait, don't". */
   retractions: Place[];
   /**
+   * Products taken out by name, "but not the laptop", "forget the phone", "minus the cable":
+   * the ones the words may mean (a word of several names, "phone", may mean several).
+   */
+  exclusions: (Place & { products: CatalogProduct[]; said: string })[];
+  /** Words of the sentence read as nothing: no item, count, limit, change or courtesy. */
+  unread: string[];
+  /**
    * What makes buying now doubtful though items were read: hesitation, another time, someone
    * else's words, a denial the reader did not follow, a word beside a product it did not read,
    * a number or an amount of money it did not read. Any of them makes the request a question.
@@ -96,11 +109,13 @@ interface SentenceReading {
 
 /** Words that may follow a changed count: "make it 3 instead", "I mean 2 of them". */
 const AFTER_CHANGED_COUNT = new Set(
-  "instead please pls then of them pieces units pcs pairs pair sets set thanks".split(" "),
+  "instead please pls then of them pieces units pcs pairs pair sets set thanks actually".split(" "),
 );
 
 const BOUNDARIES = new Set([",", "and", "plus", "&", "+", "also", "then", "with", "but", "or"]);
 const POSSESSIVES = new Set(["my", "your", "his", "her", "our", "their", "its"]);
+/** Words that ask for the same product again, in addition: "2 more XYZ phones". */
+const MORE_WORDS = new Set("more another extra additional second".split(" "));
 /** Words a request may carry besides its items: "2 XYZ phones please, thanks". */
 const FILLERS = new Set(
   (
@@ -242,6 +257,18 @@ export function parsePurchaseRequest(
   if (invalid !== undefined) {
     return { kind: "unclear", understood, ...questions.priceOutOfRange(invalid) };
   }
+  // The safety net: a word of an item's sentence, or a later sentence, that was read as nothing.
+  const firstSentence = Math.min(...items.map((item) => item.sentence));
+  const unread = readings.find(
+    (reading, index) =>
+      reading.unread.length > 0 &&
+      (reading.items.length > 0 || index > firstSentence) &&
+      (changed.from === undefined || index >= changed.from.sentence),
+  );
+  if (unread !== undefined) {
+    const said = unread.unread.join(" ");
+    return { kind: "unclear", understood, ...questions.unreadWords(said, understood.join(", ")) };
+  }
   return {
     kind: "purchases",
     items: items.map(({ request }, index) => {
@@ -306,11 +333,17 @@ function applyChanges(
   type Step =
     | { place: Place; draft: ItemDraft }
     | { place: Place; count: QuantityPhrase }
-    | { place: Place; retraction: true };
+    | { place: Place; retraction: true }
+    | { place: Place; exclusion: SentenceReading["exclusions"][number]; alone: boolean };
   const steps: Step[] = readings.flatMap((reading, index): Step[] => [
     ...draftsOf(reading, readings[index - 1]).map((draft) => ({ place: draft, draft })),
     ...reading.changes.map((change) => ({ place: change, count: change.quantity })),
     ...reading.retractions.map((place) => ({ place, retraction: true as const })),
+    ...reading.exclusions.map((exclusion) => ({
+      place: exclusion,
+      exclusion,
+      alone: reading.items.length === 0,
+    })),
   ]);
   let drafts: ItemDraft[] = [];
   const problems: Problem[] = [];
@@ -324,6 +357,21 @@ function applyChanges(
       from = step.place;
       continue;
     }
+    if ("exclusion" in step) {
+      // "..., but not the laptop", "Forget the phone.": out goes what was asked of it so far.
+      const asked = step.exclusion.products.filter((product) =>
+        drafts.some((d) => d.product.name === product.name),
+      );
+      const [product] = asked;
+      if (asked.length > 1) {
+        problems.push({ ...placeOf(step.place), unclear: questions.ambiguousChange(asked) });
+      } else if (product !== undefined) {
+        drafts = drafts.filter((d) => d.product.name !== product.name);
+      } else if (step.alone && drafts.length > 0) {
+        problems.push({ ...placeOf(step.place), unclear: questions.hesitant(step.exclusion.said) });
+      }
+      continue;
+    }
     const draft = "draft" in step ? step.draft : undefined;
     if (draft?.only === true && drafts.length > 0) {
       const kept = drafts.find((d) => d.product.name === draft.product.name);
@@ -334,8 +382,16 @@ function applyChanges(
       // "Buy 2 XYZ phones. Buy 2 XYZ phones.", "3 XYZ phones. ... 2 XYZ phones": one purchase
       // said twice, a correction or two purchases? Ask how many in all. In one sentence ("an
       // XYZ phone, 2 XYZ phones under $100") they are two purchases, each with its consent.
+      // "2 cables, and 2 cables" in one sentence too, unless told apart: "2 more", a limit each.
+      const ownLimit = (d: ItemDraft) =>
+        readings[d.sentence]?.prices.some((p) => p.start >= d.end && p.start <= d.end + 1) === true;
       if (
-        drafts.some((d) => d.product.name === draft.product.name && d.sentence !== draft.sentence)
+        drafts.some(
+          (d) =>
+            d.product.name === draft.product.name &&
+            (d.sentence !== draft.sentence ||
+              (draft.more !== true && !ownLimit(d) && !ownLimit(draft))),
+        )
       ) {
         repeats.push({ ...placeOf(draft), unclear: questions.repeated(draft.product) });
       }
@@ -399,6 +455,8 @@ function readSentence(
     changes: [],
     retractions: [],
     doubts: [],
+    exclusions: [],
+    unread: [],
   };
   const words = tokens.map((token) => token.word);
   const opening = openingOf(words);
@@ -422,7 +480,12 @@ function readSentence(
           : questions.reported(said);
     reading.doubts.push({ sentence, start: doubt.start, end: doubt.end, unclear });
   }
-  if (isMereQuestion(words, asked, opening)) return reading;
+  if (isMereQuestion(words, asked, opening)) {
+    reading.unread = tokens
+      .filter((token) => !isHarmlessWord(token.word))
+      .map((token) => token.text);
+    return reading;
+  }
 
   const total = words.some((word) => TOTAL_WORDS.has(word));
   reading.prices = prices.map((price) => ({ ...price, sentence, total }));
@@ -434,6 +497,9 @@ function readSentence(
     (_, index) => negated[index] !== true && isIntentVerb(plain, index, opening),
   );
   reading.negation = verbNegated || mentions.some((mention) => negated[mention.start] === true);
+  reading.exclusions = exclusionsOf({ tokens, plain, negated, mentions, sentence, catalog });
+  const excluded = (index: number) =>
+    reading.exclusions.some((exclusion) => index >= exclusion.start && index < exclusion.end);
 
   const consumed = plain.map((word) => word === "" || FILLERS.has(word));
   let listed = false;
@@ -546,6 +612,7 @@ function readSentence(
         );
       }
       const draft = draftOf(mention, sentence, quantity);
+      if (plain.slice(from, mention.start).some((w) => MORE_WORDS.has(w))) draft.more = true;
       if (body !== undefined && mention.start >= body) {
         draft.change = true;
         if (plain.slice(segment.start, mention.start).some((w) => w === "just" || w === "only")) {
@@ -580,8 +647,12 @@ function readSentence(
     reading.changes.length > 0 ||
     reading.items.some((item) => item.change === true);
   reading.doubts.push(
-    ...detailDoubts({ tokens, plain, negated, consumed, sentence, questions, catalog }, reading),
+    ...detailDoubts(
+      { tokens, plain, negated, consumed, sentence, questions, catalog, excluded },
+      reading,
+    ),
   );
+  reading.unread = unreadWords({ tokens, plain, negated, consumed, catalog, intent });
   if (!reading.asksToBuy) {
     reading.mentioned = mentions
       .filter((mention) => negated[mention.start] !== true)
@@ -607,6 +678,7 @@ function detailDoubts(
     sentence,
     questions,
     catalog,
+    excluded,
   }: {
     catalog: readonly CatalogProduct[];
     tokens: Sentence["tokens"];
@@ -615,6 +687,7 @@ function detailDoubts(
     consumed: readonly boolean[];
     sentence: number;
     questions: ReturnType<typeof questionsFor>;
+    excluded: (index: number) => boolean;
   },
   reading: SentenceReading,
 ): Problem[] {
@@ -641,7 +714,13 @@ function detailDoubts(
       at(index, index + 1, questions.hesitant(text(index, index + 2)));
     }
     // A take-back that names no purchase of its own sentence: "... forget the phone".
-    if (!changes && negated[index] === true && reading.items.length === 0 && word !== "") {
+    if (
+      !changes &&
+      negated[index] === true &&
+      reading.items.length === 0 &&
+      word !== "" &&
+      !excluded(index)
+    ) {
       at(index, index + 1, questions.hesitant(text(index, index + 3)));
     }
     const spelled = isNumberWord(word) && word !== "one";
@@ -723,10 +802,153 @@ function detailDoubts(
   return doubts;
 }
 
+/**
+ * The products a negation takes out by name: each run of negated words ("not the laptop",
+ * "forget the XYZ phone", "minus the cable") and what it names, a product or a word of several
+ * names ("phone": XYZ phone or XYZ phone case), to be matched against what was asked before.
+ */
+function exclusionsOf({
+  tokens,
+  plain,
+  negated,
+  mentions,
+  sentence,
+  catalog,
+}: {
+  tokens: Sentence["tokens"];
+  plain: readonly string[];
+  negated: readonly boolean[];
+  mentions: readonly ProductMention[];
+  sentence: number;
+  catalog: readonly CatalogProduct[];
+}): SentenceReading["exclusions"] {
+  const exclusions: SentenceReading["exclusions"] = [];
+  for (let start = 0; start < plain.length; start += 1) {
+    if (negated[start] !== true) continue;
+    let end = start;
+    while (end < plain.length && negated[end] === true) end += 1;
+    const products = new Map<string, CatalogProduct>();
+    // Words of names together name the products that have them all: "phone case".
+    let partial: CatalogProduct[] | undefined;
+    for (let index = start; index < end; index += 1) {
+      const mention = mentions.find((m) => m.start === index);
+      if (mention !== undefined) {
+        products.set(mention.product.name, mention.product);
+        index = mention.end - 1;
+        continue;
+      }
+      if (mentions.some((m) => index >= m.start && index < m.end)) continue;
+      // "not the phone" is the XYZ phone, not its case: a word is first the name it ends.
+      const word = singular(plain[index] ?? "");
+      const all = productsWithWord(word, catalog);
+      const heads = all.filter((p) => singular(nameTokens(p.name).at(-1) ?? "") === word);
+      const named = heads.length > 0 ? heads : all;
+      if (named.length > 0) partial = (partial ?? named).filter((p) => named.includes(p));
+    }
+    for (const product of partial ?? []) products.set(product.name, product);
+    if (products.size > 0) {
+      const said = tokens
+        .slice(start, end)
+        .map((token) => token.text)
+        .join(" ");
+      exclusions.push({ sentence, start, end, products: [...products.values()], said });
+    }
+    start = end;
+  }
+  return exclusions;
+}
+
+/** Determiners and the like that may stand in a read negation: "not the laptop", "no more". */
+const IN_NEGATION = new Set("a an the any more of my our this that these those".split(" "));
+/** What may name who a purchase is for: "for my mom", "for the office", "for us". */
+const RECIPIENT_OPENERS = new Set([...POSSESSIVES, "the", "a", "an", "our"]);
+
+/**
+ * The words of a sentence the reader did not account for: not part of a read item, count,
+ * limit, change or take-back, not a courtesy or the grammar of a request ("could you please
+ * ... for me"), not who it is for ("for my mom"). What is left may change what to buy ("in
+ * blue", "at some point", "psych"), so a purchase beside it is asked about.
+ */
+function unreadWords({
+  tokens,
+  plain,
+  negated,
+  consumed,
+  catalog,
+  intent,
+}: {
+  tokens: Sentence["tokens"];
+  plain: readonly string[];
+  negated: readonly boolean[];
+  consumed: readonly boolean[];
+  catalog: readonly CatalogProduct[];
+  /** Where the verb of buying is, misspelt or not ("Purchse 2 XYZ phones"). */
+  intent: number;
+}): string[] {
+  const accounted = plain.map(
+    (word, index) =>
+      word === "" ||
+      consumed[index] === true ||
+      isHarmlessWord(word) ||
+      index === intent ||
+      // "1 pair of wireless headphones": the count of pairs is the count.
+      ((isNumeral(tokens[index]) || isNumberWord(word)) &&
+        ["pair", "pairs"].includes(plain[index + 1] ?? "")) ||
+      // "Never mind the case, buy ...": a name's word in a take-back of nothing asked.
+      (productsWithWord(word, catalog).length > 0 &&
+        plain.slice(index - 3, index).includes("mind")) ||
+      (negated[index] === true &&
+        (isNegationWord(word) ||
+          IN_NEGATION.has(word) ||
+          isNumberWord(word) ||
+          isNumeral(tokens[index]) ||
+          productsWithWord(word, catalog).length > 0)),
+  );
+  for (let index = 0; index < plain.length; index += 1) {
+    const length = courtesyAt(plain, index);
+    for (let at = index; at < index + length; at += 1) accounted[at] = true;
+    // "never mind the case", "get my wife an XYZ phone": whose it is, right after the verb.
+    if (
+      (plain[index] === "never" && plain[index + 1] === "mind") ||
+      (index === intent + 1 && POSSESSIVES.has(plain[index] ?? ""))
+    ) {
+      accounted[index] = true;
+      accounted[index + 1] = true;
+    }
+  }
+  plain.forEach((word, index) => {
+    // "for my mom", "to my office": up to three words, no number, to the clause's end.
+    if (!["for", "to"].includes(word) || !RECIPIENT_OPENERS.has(plain[index + 1] ?? "")) return;
+    let end = index + 2;
+    while (end < plain.length && end <= index + 4 && /^\p{L}/u.test(plain[end] ?? "")) {
+      const next = plain[end] ?? "";
+      // "for my mom and dad": one more word after an "and" that ends the sentence.
+      if (next === "and" && end + 2 === plain.length && /^\p{L}/u.test(plain[end + 1] ?? "")) {
+        end += 2;
+        break;
+      }
+      if (isBoundaryWord(plain, end) || isNumberWord(next) || OBJECT_END.has(next)) break;
+      end += 1;
+    }
+    if (end < plain.length && !isBoundaryWord(plain, end) && plain[end] !== "") return;
+    for (let at = index; at < end; at += 1) accounted[at] = true;
+  });
+  return plain.flatMap((_, index) =>
+    accounted[index] === true ? [] : [tokens[index]?.text ?? ""],
+  );
+}
+
 /** Before any sentence: where the request is in the text, whose words it is, and its money. */
 const BEFORE_ALL = { sentence: -1, start: 0, end: 0 };
+/** Words that name who speaks in a transcript or a prompt: "User:", "### Instruction:". */
+const ROLES =
+  "system|sys|assistant|user|human|developer|dev|admin|administrator|ai|bot|model|" +
+  "instructions?|prompt|operator|context|tool|function|agent|gpt|chatgpt|claude|root|input|output|response";
 const INJECTED = [
-  /(?:^|[\n.!?;>"'\]]\s*)((?:system|assistant|user|developer|admin|ai|bot)\s*:)/im,
+  // A role word and a colon opening a line or a sentence, after any markup: "User:", "### Instruction:".
+  new RegExp(`(?:^|[\\n.!?;>"'\\]|)}*#\\-]\\s*)((?:${ROLES})\\s*:)`, "im"),
+  // Markup of chat templates and prompts: "###", "[INST]", "<|system|>", "<<SYS>>", "<s>".
+  /(#{2,}|\[\/?\s*(?:inst|sys|system|user|assistant)\s*\]|<\|[^|>]*\|>|<<\/?\s*sys\s*>>|\{\{[^}]*\}\})/i,
   /(<\/?\s*[a-z][\w-]*\s*\/?>)/i,
   /\b(ignore\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|other)\b)/i,
 ];

@@ -137,6 +137,9 @@ function amountAt(
 ): { value: number; end: number; currency: boolean } | undefined {
   const before = matchAt(words, at, CURRENCY_BEFORE);
   const numeral = tokens[at + before];
+  // "a grand", "1.5 grand", "two grand": thousands of dollars, said as money.
+  const grand = grandAt(tokens, words, at + before);
+  if (grand !== undefined) return { ...grand, currency: true };
   if (isNumeral(numeral)) {
     const after = matchAt(words, at + before + 1, CURRENCY_AFTER);
     const currency = before > 0 || after > 0;
@@ -149,6 +152,22 @@ function amountAt(
   const after = matchAt(words, at + spelled.length, CURRENCY_AFTER);
   if (after === 0 && !cued) return undefined;
   return { value: spelled.value, end: at + spelled.length + after, currency: after > 0 };
+}
+
+function grandAt(
+  tokens: readonly Token[],
+  words: readonly string[],
+  at: number,
+): { value: number; end: number } | undefined {
+  const numeral = tokens[at];
+  const count = isNumeral(numeral)
+    ? { value: numeral.number, length: 1 }
+    : words[at] === "a"
+      ? { value: 1, length: 1 }
+      : readNumberWords(words, at);
+  if (count === undefined || words[at + count.length] !== "grand") return undefined;
+  const end = at + count.length + 1;
+  return { value: count.value * 1000, end: end + matchAt(words, end, CURRENCY_AFTER) };
 }
 
 /** The length of the longest of `phrases` that starts at `words[at]`, else 0. */

@@ -168,6 +168,13 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `I did not understand what "${words}" counts or costs. Say how many of what you want, and the most you want to pay, for example ${example}.`,
       };
     },
+    unreadWords(words: string, understood: string): Unclear {
+      return {
+        reason: "unread_detail",
+        needed: `what "${words}" means for the purchase`,
+        question: `I read ${understood}, but not "${words}", which may change what you want. Nothing was bought: if that is all, say just what to buy, for example ${example}.`,
+      };
+    },
     alsoMentioned(product: CatalogProduct): Unclear {
       return {
         reason: "unread_detail",

@@ -294,7 +294,7 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "just checking, just looking, not now, not yet, not today, avoid, avoiding, " +
         "refrain, hate, hates, dislike, wouldn't, wouldnt, shouldn't, shouldnt, mustn't, " +
         "didn't, under any circumstances, said no, second thought, second thoughts, leave out, " +
-        "minus, only if, too many, too much, is plenty, is enough, is fine",
+        "only if, too many, too much, is plenty, is enough, is fine",
     ),
   ],
   [
@@ -319,7 +319,9 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
   ],
 ];
 /** Words that look like a doubt but are not one here: "if possible", "even if". */
-const NOT_DOUBTS = phraseList("if possible, if you can, if you could, if it's possible");
+const NOT_DOUBTS = phraseList(
+  "may i, may we, if possible, if you can, if you could, if it's possible",
+);
 
 function phraseList(list: string): string[][] {
   return list.split(",").map((phrase) => phrase.trim().split(" "));
@@ -348,4 +350,62 @@ const DENIALS = words("no not don't dont never won't wont nope nah cancel stop f
 
 export function isDenial(word: string): boolean {
   return DENIALS.has(word);
+}
+
+/**
+ * Words that carry nothing of a purchase: politeness, pronouns, articles, the grammar of a
+ * request ("could you please go ahead and order ... for me, thanks"). A word of a sentence that
+ * carries an item is either read as part of the item (its verb, count, name, limit) or one of
+ * these; any other word says something the reader did not follow ("in blue", "at some point").
+ */
+const HARMLESS = words(
+  "a an the this that these those it them one of to for me us you u i we i'd i'll i'm we'd " +
+    "we'll i've we've id im can could would will please pls plz kindly thanks thank thx ty " +
+    "cheers hi hey hello ok okay so yes yeah yep sure oh um well just now today asap also too " +
+    "then and plus & + , : ! ( ) * x with as right away like want need wanna gotta go ahead " +
+    "really possible is it's are be get buy order my our your his her their new brand more " +
+    "extra additional another each apiece pairs pair sets set units unit pieces piece pcs " +
+    "single spare same identical both only quick quickly fast soon urgently much lot great " +
+    "appreciated appreciate cool awesome perfect good nice all that's but instead rather yo " +
+    "up there let's lets love hmm hm um uh er delivered shipped sent deliver ship",
+);
+
+/**
+ * Phrases that say nothing about what to buy: courtesies, where it goes, how to pay, why.
+ * "in case" and "because" give a reason: the rest of the sentence is the reason's.
+ */
+const COURTESIES = phraseList(
+  "may i, may we, if possible, if you can, if you could, if it's possible, when possible, " +
+    "don't forget to, dont forget to, do not forget to, remember to, make sure to, be sure to, " +
+    "don't worry about the price, don't worry about price, don't worry about the cost, " +
+    "don't worry, no rush, no hurry, rather than, at most, up to, no more than, " +
+    "in my cart, to my cart, in the cart, to the cart, in my basket, to my basket, " +
+    "in the basket, to the basket, in my order, to my order, " +
+    "charge my card, charge it to my card, use my card, bill me, bill my account, " +
+    "hello there, hi there, hey there, thanks in advance, thank you in advance, " +
+    "that's all, that's it, nothing else, go ahead, if that's ok, if that's okay, " +
+    "everything except, everything but, everything minus, all except, all but",
+);
+const REASONS = phraseList("in case, because, since, so that, as a gift, as gifts");
+const DAYS = words(
+  "monday tuesday wednesday thursday friday saturday sunday today tonight tomorrow noon",
+);
+
+/**
+ * How many words a courtesy at `at` covers: "if possible", "charge my card", "by Friday"; a
+ * reason ("in case one breaks", "because mine broke") covers the rest of the sentence.
+ */
+export function courtesyAt(list: readonly string[], at: number): number {
+  if (matchAt(list, at, REASONS) > 0) return list.length - at;
+  if (list[at] === "by" && DAYS.has(list[at + 1] ?? "")) return 2;
+  return matchAt(list, at, COURTESIES);
+}
+
+export function isHarmlessWord(word: string): boolean {
+  return HARMLESS.has(word) || PUNCTUATION.test(word) || PURCHASE_VERBS.has(word);
+}
+
+/** Words that negate or take back: "no", "not", "without", "forget", "cancel", "don't". */
+export function isNegationWord(word: string): boolean {
+  return NEGATIONS.has(word) || TAKING_BACK.has(word) || ITEM_NEGATIONS.has(word);
 }
