@@ -12,6 +12,8 @@ export interface ProductMention {
   product: CatalogProduct;
   /** Written as a plural of a singular name ("XYZ phones"), so the count matters. */
   plural: boolean;
+  /** Named by the end of its name alone ("case", "phone case"): see `findMentions`. */
+  short?: true;
 }
 
 interface NameForm {
@@ -20,6 +22,8 @@ interface NameForm {
   tokens: string[];
   /** Edits allowed: typos are forgiven within a bound that grows with the name. */
   bound: number;
+  /** The end of a name that no other product's name ends with ("laptop", "phone case"). */
+  short?: true;
 }
 
 const LONG_NAME = 10;
@@ -29,7 +33,8 @@ const NOT_NAME_WORDS = new Set(
   (
     "a an the of and or to for me my us our your his her their its it them with without no not " +
     "please pls x in on at from by some any more new another each per i we you this that these " +
-    "those one two three four five six seven eight nine ten dozen couple pair buy order get"
+    "those one two three four five six seven eight nine ten dozen couple pair buy order get as " +
+    "if is so than"
   ).split(" "),
 );
 
@@ -62,6 +67,45 @@ function formsOf(catalog: readonly CatalogProduct[]): NameForm[] {
   return forms;
 }
 
+/** A short name is at least this long ("case"); shorter ones ("c") name nothing alone. */
+const SHORT_NAME = 4;
+/** Typos are forgiven in a short name of this many letters or more ("cabel", "labtop"). */
+const SHORT_TYPO = 5;
+
+/**
+ * The ends of names that one product's name alone ends with: "phone" (XYZ phone), "case" and
+ * "phone case" (XYZ phone case), "laptop", "cable", "headphones". A word several names end
+ * with, or any name's start ("XYZ"), is no short name.
+ */
+function shortFormsOf(catalog: readonly CatalogProduct[], forms: readonly NameForm[]): NameForm[] {
+  const ends = new Map<string, { product: CatalogProduct; tokens: string[] }[]>();
+  for (const product of catalog) {
+    const tokens = nameTokens(product.name);
+    for (let from = 1; from < tokens.length; from += 1) {
+      const end = tokens.slice(from);
+      const compact = end.map(singular).join("");
+      ends.set(compact, [...(ends.get(compact) ?? []), { product, tokens: end }]);
+    }
+  }
+  const short: NameForm[] = [];
+  for (const [compact, owners] of ends) {
+    const [owner] = owners;
+    const last = owner?.tokens.at(-1) ?? "";
+    if (
+      owner === undefined ||
+      new Set(owners.map((o) => o.product.id)).size !== 1 ||
+      compact.length < SHORT_NAME ||
+      NOT_NAME_WORDS.has(last) ||
+      forms.some((form) => form.compact === compact)
+    ) {
+      continue;
+    }
+    const bound = compact.length >= SHORT_TYPO ? 1 : 0;
+    short.push({ product: owner.product, compact, tokens: owner.tokens, bound, short: true });
+  }
+  return short;
+}
+
 /**
  * Finds the catalog products a sentence names. Case, hyphens and spaces do not matter
  * ("usb c cable", "USB-C cables", "usbc cable"), nor plurals, nor a few typos: the
@@ -73,8 +117,10 @@ export function findMentions(
   words: readonly string[],
   usable: (index: number) => boolean,
   catalog: readonly CatalogProduct[],
+  shortAt?: (start: number) => boolean,
 ): ProductMention[] {
-  const forms = formsOf(catalog);
+  const full = formsOf(catalog);
+  const forms = shortAt === undefined ? full : [...full, ...shortFormsOf(catalog, full)];
   const nameWords = new Set(forms.flatMap((form) => form.tokens));
   const longest = Math.max(0, ...forms.map((form) => form.tokens.length)) + 1;
   const candidates: (ProductMention & { distance: number })[] = [];
@@ -89,6 +135,7 @@ export function findMentions(
       const near = nearestForms(compact, forms);
       const [best] = near;
       if (best === undefined) continue;
+      if (best.form.short === true && shortAt?.(start) !== true) continue;
       // Equally close to two products: a guess either way, so not a mention.
       if (near.some(({ form }) => form.product.id !== best.form.product.id)) continue;
       const nameLast = best.form.tokens.at(-1) ?? "";
@@ -98,6 +145,7 @@ export function findMentions(
         product: best.form.product,
         plural: last !== nameLast && last.endsWith("s") && !nameLast.endsWith("s"),
         distance: best.distance,
+        ...(best.form.short === true ? { short: true as const } : {}),
       });
     }
   }

@@ -96,32 +96,38 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * added. held-out-fresh.json's 7 (after the first gate) were fixed by the coverage check, the
  * take-outs by name, prompt markup and a product twice in a sentence; held-out-fresh-2.json
  * (after those) found none, but asked about 11 of the 20 it expected bought.
+ * held-out-recall.json (100 clear orders, 60 to ask about, in new wordings) is the development
+ * set of the recall rules (short names in lists, courtesies, reasons, price conditions, lists
+ * under a heading, confirmations): worked against, so it shows recall kept, not recall proven.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
+  "held-out-recall.json": [],
 };
 
-describe.each([["held-out-audit.json"], ["held-out-fresh.json"], ["held-out-fresh-2.json"]])(
-  "the held-out %s",
-  (file) => {
-    const rows = JSON.parse(
-      readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),
-    ) as HeldOut[];
-    const judged = rows.map((row) => ({ ...row, got: understand(row.request) }));
-    const verdicts = judged.map((row) => judge(row.expected, row.got));
-    const count = (verdict: string) => verdicts.filter((v) => v === verdict).length;
+describe.each([
+  ["held-out-audit.json"],
+  ["held-out-fresh.json"],
+  ["held-out-fresh-2.json"],
+  ["held-out-recall.json"],
+])("the held-out %s", (file) => {
+  const rows = JSON.parse(
+    readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),
+  ) as HeldOut[];
+  const judged = rows.map((row) => ({ ...row, got: understand(row.request) }));
+  const verdicts = judged.map((row) => judge(row.expected, row.got));
+  const count = (verdict: string) => verdicts.filter((v) => v === verdict).length;
 
-    it("reads no purchase the person did not ask for, but its known misses", () => {
-      console.info(
-        `${file}: ${count("understood")}/${rows.length} understood, ${count("safe")} asked or read ` +
-          `safely otherwise, ${count("dangerous")} dangerous`,
-      );
-      const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
-      expect(dangerous.map(({ request, got }) => `${request} -> ${got}`)).toEqual(
-        KNOWN_DANGEROUS[file],
-      );
-    });
-  },
-);
+  it("reads no purchase the person did not ask for, but its known misses", () => {
+    console.info(
+      `${file}: ${count("understood")}/${rows.length} understood, ${count("safe")} asked or read ` +
+        `safely otherwise, ${count("dangerous")} dangerous`,
+    );
+    const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
+    expect(dangerous.map(({ request, got }) => `${request} -> ${got}`)).toEqual(
+      KNOWN_DANGEROUS[file],
+    );
+  });
+});

@@ -43,12 +43,12 @@ describe("parsePurchaseRequest", () => {
   });
 
   it("asks one question and says what it understood before it", () => {
-    expect(read("Buy 2 XYZ phones and a case")).toEqual({
+    expect(read("Buy 2 USB-C cables and an XYZ")).toEqual({
       kind: "unclear",
       reason: "ambiguous_product",
-      understood: ["2 x XYZ phone"],
-      needed: 'which product "case" means (XYZ phone case)',
-      question: 'By "case", do you mean XYZ phone case?',
+      understood: ["2 x USB-C cable"],
+      needed: 'which product "XYZ" means (XYZ phone or XYZ phone case)',
+      question: 'Which do you mean by "XYZ": XYZ phone or XYZ phone case?',
     });
     expect(read("Buy XYZ phones")).toMatchObject({
       reason: "quantity_missing",
@@ -230,6 +230,89 @@ describe("parsePurchaseRequest", () => {
     for (const text of ["buy an abc laptop under 500 quid", "buy an abc laptop under €500"]) {
       expect(read(text), text).toMatchObject({ reason: "unread_price" });
     }
+  });
+
+  it("reads a short name in a list of several, or for a product named in full, not alone", () => {
+    expect(read("get 2 phones and 2 cases")).toMatchObject({
+      items: [
+        { product: "XYZ phone", qty: 2 },
+        { product: "XYZ phone case", qty: 2 },
+      ],
+    });
+    expect(read("buy an abc laptop and a cabel")).toMatchObject({
+      items: [{ product: "ABC laptop" }, { product: "USB-C cable" }],
+    });
+    // "in case" is no product.
+    expect(read("buy 2 xyz phones in case one breaks, and a cable")).toMatchObject({
+      items: [{ product: "XYZ phone", qty: 2 }, { product: "USB-C cable" }],
+    });
+    expect(read("buy an abc laptop and a usb-c cable. Never mind, just the laptop")).toEqual({
+      kind: "purchases",
+      items: [{ product: "ABC laptop", qty: 1 }],
+    });
+    for (const text of [
+      "Buy a laptop",
+      "buy 3 xyz phone and case",
+      "buy a usb-c cable for my 2 laptops",
+      "buy a cable and a phone stand",
+    ]) {
+      expect(read(text), text).not.toMatchObject({ kind: "purchases", items: [{}, {}] });
+    }
+  });
+
+  it("reads courtesies, reasons and price spellings around an order as nothing to ask", () => {
+    const laptop = { kind: "purchases", items: [{ product: "ABC laptop", qty: 1 }] };
+    for (const text of [
+      "Good morning :) Please buy an ABC laptop. You're the best!",
+      "My old laptop died. Buy an ABC laptop lol",
+      "buy an ABC laptop, whatever it costs",
+    ]) {
+      expect(read(text), text).toEqual(laptop);
+    }
+    expect(read("buy an abc laptop if it's under $1,300")).toMatchObject({
+      items: [{ priceLimit: 1300 }],
+    });
+    expect(read("buy an abc laptop, a grand and a half tops")).toMatchObject({
+      items: [{ priceLimit: 1500 }],
+    });
+    expect(read("buy an abc laptop, 1.2k max")).toMatchObject({ items: [{ priceLimit: 1200 }] });
+    expect(read("buy an abc laptop if it's in stock")).toMatchObject({ reason: "not_now" });
+    expect(read("My old laptop died, but I might fix it. Buy an ABC laptop")).toMatchObject({
+      kind: "unclear",
+    });
+  });
+
+  it("reads lists under a heading, one of everything but a product, and a confirmation", () => {
+    expect(read("To buy:\n2 usb-c cables\nxyz phone case")).toMatchObject({
+      items: [
+        { product: "USB-C cable", qty: 2 },
+        { product: "XYZ phone case", qty: 1 },
+      ],
+    });
+    expect(read("To buy:\n2 usb-c cables\nmaybe a case")).toMatchObject({ kind: "unclear" });
+    expect(read("one of everything except the xyz phone case")).toMatchObject({
+      items: [
+        { product: "XYZ phone" },
+        { product: "ABC laptop" },
+        { product: "USB-C cable" },
+        { product: "Wireless headphones" },
+      ],
+    });
+    expect(read("buy one of everything")).toMatchObject({ kind: "unclear" });
+    expect(read("Buy 2 USB-C cables. Yes, 2 USB-C cables.")).toMatchObject({
+      items: [{ product: "USB-C cable", qty: 2 }],
+    });
+    expect(read("Buy 2 USB-C cables. Yes, 3 USB-C cables.")).toMatchObject({ reason: "repeated" });
+    expect(read("Buy an XYZ phone. Yes, an XYZ phone case.")).toMatchObject({ kind: "unclear" });
+  });
+
+  it("buys what someone else wants once the person asks for it", () => {
+    expect(read("My son wants a USB-C cable. Please order it for him.")).toEqual({
+      kind: "purchases",
+      items: [{ product: "USB-C cable", qty: 1 }],
+    });
+    expect(read("My son wants a USB-C cable. Don't order it.")).toMatchObject({ kind: "unclear" });
+    expect(read("My son says he wants a USB-C cable")).toMatchObject({ kind: "unclear" });
   });
 
   it("reads nothing into an empty catalog", () => {

@@ -27,6 +27,7 @@ import {
   isRetraction,
   isPurchaseVerb,
   negatedWords,
+  noLimitAt,
   openingOf,
 } from "./request-words.js";
 
@@ -86,6 +87,14 @@ interface SentenceReading {
   negation: boolean;
   /** The products it names, whether or not it asks for them ("Do you have XYZ phones?"). */
   mentioned: CatalogProduct[];
+  /** The items read before a sentence that asks nothing drops them: "My wife wants ...". */
+  heard: ItemDraft[];
+  /** Its words, lower case. */
+  words: string[];
+  /** A pronoun ordered: "Please order them", what the sentence before named. */
+  pronoun: Place | undefined;
+  /** It confirms what was asked: "Yes, one ABC laptop.", "..., to confirm." */
+  confirms: boolean;
   /** A count with no product: "I'd like 2." */
   uncounted: (Place & { quantity: QuantityPhrase }) | undefined;
   /** Counts that change the one asked before: "Actually, make it 3", "I mean one", "no, 3". */
@@ -142,6 +151,18 @@ const NO_PRODUCT = new Set(
     " ",
   ),
 );
+/** What stands for what the sentence before named: "Please order them for her." */
+const PRONOUNS = new Set(["them", "it", "those", "these", "that"]);
+/** Words that add to what was said: "Order one for me too". */
+const ADDING = new Set(["too", "also", "another", "more", "extra", "additional"]);
+/** Who a sentence may speak of besides the person: "My kids want ...", "She needs ...". */
+const OTHERS = new Set("my our his her their he she they".split(" "));
+/** Words that open a confirmation of what was asked: "Yes, one ABC laptop." */
+const AFFIRMATIONS = new Set("yes yep yeah yup confirmed correct".split(" "));
+/** Words that ask for one of every product: "one of everything", "one of each". */
+const EVERY = new Set(["everything", "each"]);
+/** Words that take a product out of "everything": "but the laptop", "except the case". */
+const TAKE_OUT_WORDS = new Set("but except minus besides excluding without not no".split(" "));
 /** Words that make one limit cover several purchases together: "$2000 for everything". */
 const TOTAL_WORDS = new Set("total everything altogether combined overall together all".split(" "));
 /** Words of money: left unread beside a purchase, they are a limit the reader missed. */
@@ -165,8 +186,21 @@ const BEFORE_NAME = new Set(
     "a an the this that these those of new more extra additional brand pairs pair sets set " +
     "units unit pieces piece pcs single spare identical same another couple dozen few some " +
     "several both just only me us him her them it one x : for get buy want need like also " +
-    "then but instead and or with plus more"
+    "then but instead and or with plus more mean meant wants needs"
   ).split(" "),
+);
+/** Whose a thing is: "my phone", "our old laptop". */
+const OWNERS = new Set(["my", "our", "old", "current"]);
+/** Words that say a thing of the person's broke or went missing: the reason for an order. */
+const DAMAGE = new Set(
+  (
+    "broke broken died dead cracked crack lost stolen frayed fried snapped busted shattered " +
+    "smashed dying worn quit failed failing stopped"
+  ).split(" "),
+);
+/** Words that would turn a sentence about a broken thing into something else: "or fix it". */
+const NOT_REASON = new Set(
+  "or but maybe fix repair repaired fixed instead if still though".split(" "),
 );
 /** Words after a denial that take nothing back: "don't worry", "no rush", "not a problem". */
 const NOT_DENYING = new Set("forget worry problem rush hurry matter mind".split(" "));
@@ -185,10 +219,93 @@ export function parsePurchaseRequest(
   catalog: readonly CatalogProduct[],
   options: ParseOptions = {},
 ): ParsedRequest {
-  const questions = questionsFor(catalog);
-  const readings = readSentences(normalizeContractions(text)).map((sentence, index) =>
-    readSentence(sentence, index, { catalog, questions, options }),
+  // A short name ("case", "laptop") is read only in a list of several purchases, where the
+  // catalog's full names stand beside it ("an XYZ phone and a case"); alone ("Buy a laptop")
+  // the person may not know the shop sells one kind, so it is asked about as before.
+  const listed = parseWith(text, catalog, options, true);
+  if (
+    listed.parsed.kind === "purchases" &&
+    listed.named >= 2 &&
+    !fewerAccessories(listed.parsed.items)
+  ) {
+    return listed.parsed;
+  }
+  return parseWith(text, catalog, options, false).parsed;
+}
+
+/**
+ * "2 XYZ phones and a case": fewer of a product whose name holds another's (the XYZ phone
+ * case, the XYZ phone's) than of that other: one case for both, or one each? Asked.
+ */
+function fewerAccessories(items: readonly PurchaseRequest[]): boolean {
+  return items.some((main) =>
+    items.some((accessory) => {
+      const [mainName, accessoryName] = [main.product, accessory.product].map(nameTokens);
+      return (
+        accessory !== main &&
+        accessory.qty < main.qty &&
+        mainName !== undefined &&
+        accessoryName !== undefined &&
+        accessoryName.length > mainName.length &&
+        mainName.every((token, index) => accessoryName[index] === token)
+      );
+    }),
   );
+}
+
+function parseWith(
+  text: string,
+  catalog: readonly CatalogProduct[],
+  options: ParseOptions,
+  shortNames: boolean,
+): { parsed: ParsedRequest; named: number } {
+  const questions = questionsFor(catalog);
+  const sentences = readSentences(normalizeContractions(text));
+  const heading = sentences.findIndex(isHeading);
+  const readings = sentences.map((sentence, index) =>
+    readSentence(sentence, index, {
+      catalog,
+      questions,
+      options,
+      shortNames,
+      underHeading: heading >= 0 && index > heading,
+    }),
+  );
+  // The products named as items or take-outs: a short name stands in a list of several
+  // ("an XYZ phone and a case") or for a product named in full ("... Actually, just the laptop").
+  const named = new Set(
+    readings.flatMap((reading) => [
+      ...reading.items.map((item) => item.product.name),
+      ...reading.exclusions.flatMap((exclusion) => exclusion.products.map((p) => p.name)),
+    ]),
+  );
+  return { parsed: interpret(text, readings, questions), named: named.size };
+}
+
+/** Words a heading of a list to buy is made of: "Shopping list:", "Please order these:". */
+const HEADING_WORDS = new Set(
+  "shopping list to buy order get purchase please these the following items i need want".split(" "),
+);
+
+/** A line that heads a list of what to buy: "To buy:", "Shopping list:", "Order these:". */
+function isHeading({ tokens }: Sentence): boolean {
+  const words = tokens.map((token) => token.word);
+  return (
+    words.at(-1) === ":" &&
+    words.length > 1 &&
+    words.slice(0, -1).every((word) => HEADING_WORDS.has(word)) &&
+    words.some((word) => word === "list" || isPurchaseVerb(word))
+  );
+}
+
+/** What the sentences read say together: purchases, or the one question to ask first. */
+function interpret(
+  text: string,
+  readings: SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): ParsedRequest {
+  adoptNamed(readings);
+  dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
   const problems = readings
@@ -224,7 +341,7 @@ export function parsePurchaseRequest(
     // A product named after the purchases but not asked for: "... or maybe the ABC laptop".
     const firstItem = items.map((item) => item as Place).sort(byPlace)[0];
     readings.forEach((reading, index) => {
-      const [other] = reading.items.length === 0 ? reading.mentioned : [];
+      const [other] = reading.items.length === 0 && !reading.confirms ? reading.mentioned : [];
       if (other !== undefined && firstItem !== undefined && index > firstItem.sentence) {
         const place = { sentence: index, start: 0, end: 0 };
         problems.push({ ...place, unclear: questions.alsoMentioned(other) });
@@ -284,6 +401,83 @@ function normalizeContractions(text: string): string {
     /\b(do|does|did|is|are|was|were|wo|ca|should|would|could|must|need)n[;:,.]t\b/giu,
     "$1n't",
   );
+}
+
+/**
+ * "My wife wants a pair of wireless headphones. Please order them for her.": a pronoun ordered
+ * right after a sentence that heard one item is that item, asked for now by the person; what
+ * the sentence before reported of someone else is no longer a doubt, since the person asks.
+ */
+function adoptNamed(readings: readonly SentenceReading[]): void {
+  readings.forEach((reading, index) => {
+    const before = readings[index - 1];
+    const [heard] = before?.heard ?? [];
+    // "My kids want wireless headphones. Please order 2 for them.": a count for what someone
+    // else wants, when the sentence before speaks of someone else.
+    const counted =
+      reading.uncounted !== undefined && OTHERS.has(before?.words[0] ?? "")
+        ? reading.uncounted
+        : undefined;
+    const place = reading.pronoun ?? counted;
+    if (
+      reading.words.some((word) => ADDING.has(word)) ||
+      before === undefined ||
+      heard === undefined ||
+      before.heard.length !== 1 ||
+      place === undefined ||
+      reading.items.length > 0
+    ) {
+      return;
+    }
+    const { change: _change, only: _only, ...item } = heard;
+    reading.items = [
+      {
+        ...item,
+        ...placeOf(place),
+        ...(counted === undefined ? {} : { quantity: counted.quantity, plural: false }),
+      },
+    ];
+    reading.uncounted = undefined;
+    before.items = [];
+    before.doubts = before.doubts.filter((doubt) => doubt.unclear.reason !== "reported");
+  });
+}
+
+/**
+ * "Order an ABC laptop. Yes, one ABC laptop.": a confirming sentence that names again what was
+ * asked before it, with the same count, adds nothing. Any other count is asked about.
+ */
+function dropConfirmations(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  const count = (draft: ItemDraft) => {
+    const quantity = draft.quantity?.quantity;
+    return quantity === undefined ? 1 : "value" in quantity ? quantity.value : undefined;
+  };
+  readings.forEach((reading, index) => {
+    if (!reading.confirms || reading.items.length === 0) return;
+    const asked = readings.slice(0, index).flatMap((r) => r.items);
+    const same = reading.items.every((item) =>
+      asked.some(
+        (other) =>
+          other.product.name === item.product.name &&
+          count(other) !== undefined &&
+          count(other) === count(item),
+      ),
+    );
+    if (same) {
+      reading.items = [];
+      return;
+    }
+    // "Buy an XYZ phone. To confirm: one XYZ phone case.": it confirms what was not asked.
+    for (const item of reading.items) {
+      const unclear = asked.some((other) => other.product.name === item.product.name)
+        ? questions.repeated(item.product)
+        : questions.alsoMentioned(item.product);
+      reading.problems.push({ ...placeOf(item), unclear });
+    }
+  });
 }
 
 /**
@@ -438,10 +632,15 @@ function readSentence(
     catalog,
     questions,
     options,
+    shortNames,
+    underHeading,
   }: {
     catalog: readonly CatalogProduct[];
     questions: ReturnType<typeof questionsFor>;
     options: ParseOptions;
+    shortNames: boolean;
+    /** A line under a heading that asks to buy: "To buy:", "Shopping list:". */
+    underHeading: boolean;
   },
 ): SentenceReading {
   const reading: SentenceReading = {
@@ -457,10 +656,19 @@ function readSentence(
     doubts: [],
     exclusions: [],
     unread: [],
+    heard: [],
+    words: tokens.map((token) => token.word),
+    pronoun: undefined,
+    confirms: false,
   };
   const words = tokens.map((token) => token.word);
   const opening = openingOf(words);
-  const mentions = findMentions(words, (index) => /^\p{L}/u.test(words[index] ?? ""), catalog);
+  const mentions = findMentions(
+    words,
+    (index) => /^\p{L}/u.test(words[index] ?? ""),
+    catalog,
+    shortNames ? (start) => standsAsItem(tokens, start) : undefined,
+  );
   reading.mentioned = mentions.map((mention) => mention.product);
   const startsItem = (index: number) =>
     mentions.some((mention) => mention.start >= index && mention.start <= index + 2);
@@ -481,8 +689,14 @@ function readSentence(
     reading.doubts.push({ sentence, start: doubt.start, end: doubt.end, unclear });
   }
   if (isMereQuestion(words, asked, opening)) {
+    // "Have a nice day!" opens like a question but is a courtesy.
+    const courtesy = words.map(() => false);
+    words.forEach((_, index) => {
+      const length = courtesyAt(words, index);
+      for (let at = index; at < index + length; at += 1) courtesy[at] = true;
+    });
     reading.unread = tokens
-      .filter((token) => !isHarmlessWord(token.word))
+      .filter((token, index) => !isHarmlessWord(token.word) && courtesy[index] !== true)
       .map((token) => token.text);
     return reading;
   }
@@ -557,6 +771,9 @@ function readSentence(
         if (uncounted !== undefined) uncounted.quantity = object.quantity;
       } else if (object.kind === "missing") {
         reading.asksToBuy = true;
+        if (object.pronoun === true) {
+          reading.pronoun = { sentence, start: segment.start, end: segment.end };
+        }
         const [before] = previousItems;
         if (object.quantity !== undefined && before !== undefined && previousItems.length === 1) {
           // "2 XYZ phones for my mom and 1 for my dad" (3?), "2 XYZ phones, 1 for me and 1 for
@@ -634,18 +851,94 @@ function readSentence(
     previousItems = drafts;
   }
 
-  // With no verb, a sentence is a purchase only when it is a list of counted items:
-  // "2 XYZ phones please" is, "XYZ phone" and "I have 2 XYZ phones" are not.
+  // "one of everything (but the laptop)", "everything except the case, one each": every
+  // product once; a take-out after it removes what it names.
+  const every = plain.findIndex(
+    (word, index) =>
+      EVERY.has(word) &&
+      negated[index] !== true &&
+      ((plain[index - 1] === "of" && plain[index - 2] === "one") ||
+        (word === "everything" && plain.some((w, at) => w === "one" && plain[at + 1] === "each"))),
+  );
+  // Only with a take-out ("but the laptop", "except the case"): naming what is left out shows
+  // the catalog's list in mind; "buy one of everything" alone is asked about.
+  const takeOut = (item: ItemDraft) =>
+    plain.slice(every + 1, item.start).some((word) => TAKE_OUT_WORDS.has(word));
+  if (every >= 0 && reading.items.every(takeOut)) {
+    for (const item of reading.items) {
+      const said = tokens
+        .slice(item.start, item.end)
+        .map((token) => token.text)
+        .join(" ");
+      reading.exclusions.push({ ...placeOf(item), products: [item.product], said });
+      markConsumed(consumed, item.start, item.end);
+    }
+    reading.items = [];
+  }
+  if (every >= 0 && reading.items.length === 0 && reading.exclusions.length > 0) {
+    const from = plain[every - 1] === "of" ? every - 2 : every;
+    const kind = ["product", "products", "item", "items", "thing", "things"].includes(
+      plain[every + 1] ?? "",
+    );
+    const end = every + (kind ? 2 : 1);
+    // "everything" is no product the shop lacks, and "one each" counts it.
+    reading.problems = reading.problems.filter(
+      (problem) =>
+        !(problem.start <= every && problem.end > every) &&
+        !plain.slice(problem.start, problem.end).includes("each"),
+    );
+    reading.uncounted = undefined;
+    for (const product of catalog) {
+      const quantity = { quantity: { value: 1 }, start: from, end };
+      reading.items.push({ sentence, start: every, end, product, plural: false, quantity });
+    }
+    markConsumed(consumed, from, end);
+    plain.forEach((word, index) => {
+      // "..., one each".
+      if (
+        (word === "one" && plain[index + 1] === "each") ||
+        (word === "each" && plain[index - 1] === "one")
+      ) {
+        consumed[index] = true;
+      }
+    });
+    listed = true;
+  }
+  // With no verb, a sentence is a purchase only when it is a list of counted items ("2 XYZ
+  // phones please", "hello, one pair of wireless headphones, cheers"), or a line of a list
+  // under a heading that asks to buy ("To buy:"): "XYZ phone" and "I have 2 XYZ phones" are not.
+  const readOrHarmless = (word: string, index: number) =>
+    consumed[index] === true ||
+    excluded(index) ||
+    (isHarmlessWord(word) && !POSSESSIVES.has(word) && !isPurchaseVerb(word));
+  // "XYZ phone + cable": items joined by "+" are a list too.
+  const joined = plain.includes("+") && reading.items.length >= 2;
   const itemList =
     intent < 0 &&
-    listed &&
-    consumed.every(Boolean) &&
-    reading.items.every((item) => item.quantity !== undefined);
+    (listed || underHeading || joined) &&
+    reading.items.length > 0 &&
+    plain.every(readOrHarmless) &&
+    reading.items.every((item) => item.quantity !== undefined || underHeading || joined);
+  // "Yes, one ABC laptop.", "Just one XYZ phone case, to confirm.": it says again what was asked.
+  reading.confirms =
+    intent < 0 &&
+    (AFFIRMATIONS.has(plain.find((word) => !/^[^\p{L}\p{N}]+$/u.test(word)) ?? "") ||
+      plain.some((word, index) => word === "confirm" && plain[index - 1] === "to") ||
+      plain.includes("confirming"));
+  // "Never mind, just the laptop": what follows a take-back is what is asked now.
+  const afterRetraction = reading.retractions.some((retraction) =>
+    reading.items.some((item) => item.start >= retraction.end),
+  );
   reading.asksToBuy ||=
     intent >= 0 ||
     itemList ||
+    afterRetraction ||
+    (reading.confirms && reading.items.length > 0) ||
     reading.changes.length > 0 ||
     reading.items.some((item) => item.change === true);
+  // What a sentence heard, when it heard it all clearly: a pronoun after it may ask for it.
+  reading.heard =
+    reading.problems.length === 0 && !plain.some((word) => ADDING.has(word)) ? reading.items : [];
   reading.doubts.push(
     ...detailDoubts(
       { tokens, plain, negated, consumed, sentence, questions, catalog, excluded },
@@ -653,6 +946,23 @@ function readSentence(
     ),
   );
   reading.unread = unreadWords({ tokens, plain, negated, consumed, catalog, intent });
+  // "Mine just cracked lol.", "My old cable frayed": why the person orders, asking nothing.
+  const reason =
+    mentions.length === 0 &&
+    reading.items.length === 0 &&
+    ["my", "our", "mine", "ours"].includes(plain[0] ?? "") &&
+    plain.some((word) => DAMAGE.has(word)) &&
+    !plain.some((word) => NOT_REASON.has(word) || isDenial(word) || isNumberWord(word)) &&
+    !tokens.some((token) => isNumeral(token));
+  if (reason) reading.unread = [];
+  // "Cancel the cables actually": a change or take-out said with "actually".
+  if (reading.exclusions.length > 0 || reading.changes.length > 0) {
+    reading.unread = reading.unread.filter((word) => word.toLowerCase() !== "actually");
+  }
+  // A line under "To buy:" that is no item of the list ("maybe a case") is read as nothing.
+  if (underHeading && !reading.asksToBuy) {
+    reading.unread = tokens.filter((token) => !isHarmlessWord(token.word)).map((t) => t.text);
+  }
   if (!reading.asksToBuy) {
     reading.mentioned = mentions
       .filter((mention) => negated[mention.start] !== true)
@@ -699,11 +1009,18 @@ function detailDoubts(
       .slice(start, end)
       .map((token) => token.text)
       .join(" ");
+  // "price doesn't matter", "whatever it costs": no limit, and no denial.
+  const noLimit = plain.map(() => false);
+  plain.forEach((_, index) => {
+    const length = noLimitAt(plain, index);
+    for (let at = index; at < index + length; at += 1) noLimit[at] = true;
+  });
   const changes =
     reading.changes.length > 0 ||
     reading.retractions.length > 0 ||
     reading.items.some((item) => item.change === true);
   plain.forEach((word, index) => {
+    if (noLimit[index] === true) return;
     if (
       !changes &&
       isDenial(word) &&
@@ -745,7 +1062,10 @@ function detailDoubts(
   plain.forEach((word, index) => {
     // "in case one breaks", "never mind the case" use a name's word for something else.
     const idiom = plain[index - 1] === "in" || plain.slice(index - 3, index).includes("mind");
-    const partial = (productsWithWord(word, catalog).length > 0 && !idiom) || word === "single";
+    // "My cable frayed.": the person's own thing, in a sentence that asks for nothing.
+    const owned = reading.items.length === 0 && OWNERS.has(plain[index - 1] ?? "");
+    const partial =
+      (productsWithWord(word, catalog).length > 0 && !idiom && !owned) || word === "single";
     const alone = word === "one" && reading.items.length === 0;
     if ((partial || alone) && consumed[index] !== true && negated[index] !== true) {
       at(index, index + 1, questions.unreadNumber(text(index, index + 1)));
@@ -856,6 +1176,59 @@ function exclusionsOf({
     start = end;
   }
   return exclusions;
+}
+
+/** Words after which a short name stands as an item: "a case", "2 cables", "buy laptops". */
+const ITEM_OPENERS = new Set(
+  "a an the one another more extra of me us him her them just only".split(" "),
+);
+/** Words that, before a short name's count or article, make it something else: "in case". */
+const NOT_ITEM_BEFORE = new Set(
+  "in for to with into on about from than like mind fits fit my your his her our their its".split(
+    " ",
+  ),
+);
+const LIST_SEPARATORS = new Set([",", "and", "+", "&", "plus"]);
+/** What may stand between a short name and the word that says what it is: "for my 2". */
+const ITEM_LEAD = new Set("a an the one this that these those".split(" "));
+
+/**
+ * Whether a short name at `start` stands as an item of its own: right after its count, an
+ * article or a verb of buying ("2 cables", "and a case", "buy laptops"), never bare after a
+ * count of something else ("3 XYZ phones and case": 3 cases?), nor owned or a purpose ("for my
+ * 2 laptops", "in case", "a case for the phone", "with a case").
+ */
+function standsAsItem(tokens: Sentence["tokens"], start: number): boolean {
+  const before = tokens[start - 1];
+  if (before === undefined) return false;
+  const word = before.word;
+  // Bare after a list's separator ("an XYZ phone and case", "+ cable") only with no count
+  // above one before it: "3 XYZ phones and case" may mean 3 cases.
+  const bare =
+    LIST_SEPARATORS.has(word) &&
+    tokens
+      .slice(0, start)
+      .every(
+        (token) => !((token.number ?? 0) > 1 || (isNumberWord(token.word) && token.word !== "one")),
+      );
+  if (!(
+    bare ||
+    ITEM_OPENERS.has(word) ||
+    isNumeral(before) ||
+    isNumberWord(word) ||
+    isPurchaseVerb(word)
+  )) {
+    return false;
+  }
+  let at = start - 1;
+  while (at > start - 4 && at >= 0) {
+    const token = tokens[at];
+    const lead = token?.word ?? "";
+    if (NOT_ITEM_BEFORE.has(lead)) return false;
+    if (!(ITEM_LEAD.has(lead) || isNumeral(token) || isNumberWord(lead))) break;
+    at -= 1;
+  }
+  return !NOT_ITEM_BEFORE.has(tokens[at]?.word ?? "");
 }
 
 /** Determiners and the like that may stand in a read negation: "not the laptop", "no more". */
@@ -974,7 +1347,7 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
 
 type ObjectReading =
   | { kind: "none"; quantity?: undefined }
-  | { kind: "missing"; quantity: QuantityPhrase | undefined }
+  | { kind: "missing"; quantity: QuantityPhrase | undefined; pronoun?: true }
   | { kind: "count"; quantity: QuantityPhrase }
   | {
       kind: "unlisted";
@@ -1006,7 +1379,20 @@ function readObject(
     at += 1;
   }
   if (negated[at] === true) return { kind: "none" };
+  // "order it (for him)": "it" is also a word of "is it possible".
+  const verb = segment.words.findIndex(
+    (word, index) => index >= segment.start && index < at && isPurchaseVerb(word),
+  );
+  if (verb >= 0 && words[verb + 1] === "it" && verb + 2 === at && intent === verb) {
+    return { kind: "missing", quantity: undefined, pronoun: true };
+  }
+  // "qty 4", "quantity: 2" after an item: its count.
+  const marked = ["qty", "quantity"].includes(words[at] ?? "");
+  if (marked) at += words[at + 1] === ":" ? 2 : 1;
   const quantity = at < segment.end ? quantityAt(segment.tokens, at, false) : undefined;
+  if (marked && quantity?.end === segment.end) {
+    return { kind: "count", quantity };
+  }
   const hasVerb = intent >= segment.start && intent < segment.end;
   if (quantity === undefined && !hasVerb) return { kind: "none" };
   if (quantity !== undefined) at = quantity.end;
@@ -1015,8 +1401,13 @@ function readObject(
   for (; at < segment.end && !OBJECT_END.has(words[at] ?? ""); at += 1) {
     if ((words[at] ?? "") !== "") object.push(at);
   }
-  const objectWords = object.map((index) => words[index] ?? "");
+  const objectWords = object
+    .map((index) => words[index] ?? "")
+    .filter((word) => !/^[^\p{L}\p{N}]+$/u.test(word));
   if (objectWords.length === 0) return { kind: "missing", quantity };
+  if (quantity === undefined && objectWords.length === 1 && PRONOUNS.has(objectWords[0] ?? "")) {
+    return { kind: "missing", quantity, pronoun: true };
+  }
   if (
     quantity !== undefined &&
     "value" in quantity.quantity &&

@@ -19,6 +19,8 @@ const LIMIT_CUES = phrases(
     "the budget is, the limit is, price limit of, price limit is, spending limit of, no more than, " +
     "not more than, no higher than, not exceeding, a budget of, a limit of, a cap of, budget of, " +
     "budget is, limit of, limit is, price limit, spending limit, maximum of, max of, cap of, " +
+    "price ceiling, price cap, max price, maximum price, top price, highest price, " +
+    "spend at most, spend no more than, spend up to, pay at most, pay no more than, pay up to, " +
     "capped at, cap it at, ceiling of, ceiling, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
     "limit, cap, under, below, beneath, within, maximum, max",
 ).sort((a, b) => b.length - a.length);
@@ -36,7 +38,12 @@ const UNLESS_SUBJECT = new Set(
   ),
 );
 const LEADS = phrases(
-  "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
+  // A condition the agent can check is a limit: "if it's under $1,400", "as long as it's below".
+  "if it's, if it is, if they're, if they are, if the price is, if it costs, if they cost, " +
+    "as long as it's, as long as it is, as long as they're, as long as they are, " +
+    "as long as the price is, as long as it costs, so long as it's, so long as it is, " +
+    "provided it's, provided it is, provided that it's, only if it's, only if it is, " +
+    "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
     "spend, spending, pay, for, at, and, but",
 );
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
@@ -46,6 +53,7 @@ const PER_UNIT = phrases("each, apiece, a piece, per unit, per item, per piece, 
 const NOT_MONEY = new Set(
   "day days week weeks hour hours minute minutes month months year years % percent".split(" "),
 );
+const HALF = phrases("and a half, and half");
 const LIMIT_AFTER = phrases(
   "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in",
 );
@@ -110,6 +118,10 @@ function phraseAt(
   }
   if (cue !== undefined && (words[at] === ":" || words[at] === "of")) at += 1;
 
+  // "1.3k max", "800 tops": a limit said after its amount.
+  if (cue === undefined && isNumeral(tokens[at]) && matchAt(words, at + 1, LIMIT_AFTER) > 0) {
+    cue = "limit";
+  }
   // "for 500 each", "at 499 apiece": a price per unit, though no word says it is a limit.
   const perUnitPrice = at > start && isNumeral(tokens[at]) && matchAt(words, at + 1, PER_UNIT) > 0;
   const amount = amountAt(tokens, words, at, cue !== undefined || perUnitPrice);
@@ -118,9 +130,15 @@ function phraseAt(
     return undefined;
   }
   let end = amount.end;
-  const perUnitLength = matchAt(words, end, PER_UNIT);
+  let perUnitLength = matchAt(words, end, PER_UNIT);
   end += perUnitLength;
-  end += matchAt(words, end, LIMIT_AFTER);
+  const after = matchAt(words, end, LIMIT_AFTER);
+  end += after;
+  // "800 tops each": per unit after the limit word too.
+  if (perUnitLength === 0 && after > 0) {
+    perUnitLength = matchAt(words, end, PER_UNIT);
+    end += perUnitLength;
+  }
   return {
     start,
     end,
@@ -165,9 +183,16 @@ function grandAt(
     : words[at] === "a"
       ? { value: 1, length: 1 }
       : readNumberWords(words, at);
-  if (count === undefined || words[at + count.length] !== "grand") return undefined;
-  const end = at + count.length + 1;
-  return { value: count.value * 1000, end: end + matchAt(words, end, CURRENCY_AFTER) };
+  if (count === undefined) return undefined;
+  // "one and a half grand", "a grand and a half": half a thousand more.
+  const half = (from: number) => matchAt(words, from, HALF);
+  const before = half(at + count.length);
+  if (words[at + count.length + before] !== "grand") return undefined;
+  let end = at + count.length + before + 1;
+  const after = before > 0 ? 0 : half(end);
+  end += after;
+  const value = (count.value + (before + after > 0 ? 0.5 : 0)) * 1000;
+  return { value, end: end + matchAt(words, end, CURRENCY_AFTER) };
 }
 
 /** The length of the longest of `phrases` that starts at `words[at]`, else 0. */

@@ -13,7 +13,10 @@ const LONG_VERBS = ["purchase", "order", "reorder"];
 const DETERMINERS = words("a an the my your our his her their this that");
 const WOULD = words("would i'd we'd id");
 /** Words a sentence may open with before what it is about: "Hi, ok so please buy ...". */
-const OPENERS = words("hi hey hello ok okay so well please pls plz yes oh um and also then , !");
+const OPENERS = words(
+  "hi hey hello ok okay so well please pls plz yes oh um and also then , ! good morning " +
+    "afternoon evening there thx thanks haha lol : ) (",
+);
 const QUESTION_WORDS = words(
   "what what's whats how how's why when where which who whose is are was were do does did will " +
     "would can could should shall may might have has am isn't aren't",
@@ -38,7 +41,7 @@ const REQUEST_OPENINGS = [
 /** Negations that, before a verb of buying, take back what follows: "don't buy", "no need to". */
 const NEGATIONS = words("don't dont never won't wont shouldn't cannot can't not no stop");
 /** Negations of their own: "cancel my order of XYZ phones". */
-const TAKING_BACK = words("cancel forget skip remove drop");
+const TAKING_BACK = words("cancel forget skip remove drop scratch");
 /** Negations of one item: "no case", "not a USB-C cable", "without a cable". */
 const ITEM_NEGATIONS = words("no not without except minus nor neither none");
 /** What ends a "don't buy" and turns the sentence positive again. */
@@ -147,7 +150,7 @@ export function negatedWords(
       scope = "none";
     } else if (
       (NEGATIONS.has(word) && verbFollows(list, at)) ||
-      TAKING_BACK.has(word) ||
+      (TAKING_BACK.has(word) && !(word === "scratch" && list[at + 1] === "that")) ||
       (word === "hold" && list[at + 1] === "off")
     ) {
       scope = "verb";
@@ -198,7 +201,7 @@ const RETRACTIONS = [
 /** Words that may open a take-back or a change: "no wait, actually, on second thought". */
 const CHANGE_OPENERS = words(
   "no wait actually sorry oops hmm um oh ok okay well please just then i i've ive we we've " +
-    "have on second thought thoughts correction",
+    "have on second thought thoughts correction :",
 );
 /** What may end a take-back: "never mind then", "forget it, thanks", "cancel the order". */
 const RETRACTION_TAILS = words(
@@ -367,7 +370,8 @@ const HARMLESS = words(
     "extra additional another each apiece pairs pair sets set units unit pieces piece pcs " +
     "single spare same identical both only quick quickly fast soon urgently much lot great " +
     "appreciated appreciate cool awesome perfect good nice all that's but instead rather yo " +
-    "up there let's lets love hmm hm um uh er delivered shipped sent deliver ship",
+    "up there let's lets love hmm hm um uh er delivered shipped sent deliver ship him " +
+    "lol haha hehe lmao xd exactly item items qty quantity",
 );
 
 /**
@@ -383,8 +387,20 @@ const COURTESIES = phraseList(
     "in the basket, to the basket, in my order, to my order, " +
     "charge my card, charge it to my card, use my card, bill me, bill my account, " +
     "hello there, hi there, hey there, thanks in advance, thank you in advance, " +
+    "thx in advance, ty in advance, to confirm, just to confirm, confirming, " +
     "that's all, that's it, nothing else, go ahead, if that's ok, if that's okay, " +
-    "everything except, everything but, everything minus, all except, all but",
+    "everything except, everything but, everything minus, all except, all but, " +
+    "good morning, good afternoon, good evening, morning, thanks a ton, thanks a bunch, " +
+    "thanks a lot, thanks so much, thank you so much, thanks very much, thank you very much, " +
+    "many thanks, you're the best, you are the best, you're a lifesaver, you're a star, " +
+    "you rock, have a nice day, have a good day, have a great day, much appreciated",
+);
+/** Phrases that set no price limit: "price doesn't matter", "whatever it costs". */
+const NO_LIMIT = phraseList(
+  "price doesn't matter, price does not matter, the price doesn't matter, " +
+    "cost doesn't matter, the cost doesn't matter, money is no object, price is no object, " +
+    "whatever it costs, whatever the price, regardless of price, regardless of the price, " +
+    "at any price, any price",
 );
 const REASONS = phraseList("in case, because, since, so that, as a gift, as gifts");
 const DAYS = words(
@@ -398,7 +414,12 @@ const DAYS = words(
 export function courtesyAt(list: readonly string[], at: number): number {
   if (matchAt(list, at, REASONS) > 0) return list.length - at;
   if (list[at] === "by" && DAYS.has(list[at + 1] ?? "")) return 2;
-  return matchAt(list, at, COURTESIES);
+  return Math.max(matchAt(list, at, COURTESIES), noLimitAt(list, at));
+}
+
+/** How many words a phrase that sets no price limit at `at` covers: "price doesn't matter". */
+export function noLimitAt(list: readonly string[], at: number): number {
+  return matchAt(list, at, NO_LIMIT);
 }
 
 export function isHarmlessWord(word: string): boolean {
