@@ -1,42 +1,107 @@
-import type { PurchaseRequest } from "@ciba-testbed/shared";
+import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
+import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import { AgentHalt } from "./halt.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
-import { placeOrder } from "./shop-client.js";
+import { placeOrder, type OrderAnswer } from "./shop-client.js";
 
 /** How an order ended: the order, or why there is none. */
 export type OrderVerdict = Verdict & Pick<PurchaseResult, "order">;
 
 /**
+ * How long the agent keeps asking when the shop's answer does not say whether the order was
+ * placed: attempts in all, the wait for each answer, and the longest pause between two. The
+ * same Idempotency-Key makes every attempt the same order to the shop, so asking again is safe,
+ * and giving up early would spend the person's approval on nothing (or report "not bought" for
+ * an order the shop has).
+ */
+export const ORDER_RETRY = { attempts: 4, answerTimeoutMs: 20_000, maxPauseMs: 5_000 } as const;
+
+/** Failures that happen before a request reaches the shop: nothing can have been ordered. */
+const NEVER_SENT = new Set(["connection_refused", "dns", "tls_untrusted", "tls_hostname"]);
+
+/**
  * The purchase tool's last step: the approved order, placed once, and the shop's answer sorted
  * into an outcome. A refused token is a setup problem, not the shop judging the purchase.
+ *
+ * An answer that does not settle the order (no answer, a broken connection, a 5xx, a 429) is
+ * asked again with the same Idempotency-Key, after the shop's Retry-After (at most
+ * `maxPauseMs`) or a growing pause. When it is still unsettled the outcome is
+ * `order_unconfirmed`: the shop may have the order, and the key to look it up by is named.
  */
 export async function orderPurchase(options: {
   fetch: typeof fetch;
+  clock: Clock;
   shopApiUrl: string;
   accessToken: string;
   toolCallId: string;
   purchase: PurchaseRequest;
+  retry?: { attempts: number; answerTimeoutMs: number; maxPauseMs: number };
 }): Promise<OrderVerdict> {
-  const { shopApiUrl } = options;
-  let answer;
-  try {
-    answer = await placeOrder({
-      fetch: options.fetch,
-      url: shopApiUrl,
-      accessToken: options.accessToken,
-      idempotencyKey: options.toolCallId,
-      purchase: options.purchase,
-    });
-  } catch (error) {
-    if (error instanceof AgentHalt) throw error;
+  const { shopApiUrl, toolCallId } = options;
+  const retry = options.retry ?? ORDER_RETRY;
+  let mayHaveReached = false;
+  let last = "";
+  for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+    let answer: OrderAnswer;
+    try {
+      answer = await placeOrder({
+        fetch: options.fetch,
+        url: shopApiUrl,
+        accessToken: options.accessToken,
+        idempotencyKey: toolCallId,
+        purchase: options.purchase,
+        timeoutMs: retry.answerTimeoutMs,
+      });
+    } catch (error) {
+      if (error instanceof AgentHalt) throw error;
+      const network = classifyNetworkError(error);
+      const sent = network === undefined || !NEVER_SENT.has(network.failure);
+      mayHaveReached ||= sent;
+      last =
+        network?.code ??
+        network?.failure ??
+        (error instanceof Error ? error.message : String(error));
+      if (!mayHaveReached && attempt === retry.attempts) break;
+      await options.clock.sleep(pause(attempt, undefined, retry.maxPauseMs));
+      continue;
+    }
+    if (answer.ok) return { outcome: "ORDERED", description: "Ordered.", order: answer.order };
+    if (answer.status >= 500 || answer.status === 429) {
+      mayHaveReached = true;
+      last = `${answer.status} ${answer.error}: ${answer.description}`;
+      if (attempt < retry.attempts) {
+        await options.clock.sleep(pause(attempt, answer.retryAfterSeconds, retry.maxPauseMs));
+      }
+      continue;
+    }
+    return refusal(answer, shopApiUrl);
+  }
+  if (!mayHaveReached) {
     return {
       outcome: "ERROR",
-      description: `Cannot reach the shop at ${shopApiUrl}: ${error instanceof Error ? error.message : String(error)}.`,
+      error: "shop_unreachable",
+      description: `Cannot reach the shop at ${shopApiUrl} (${last}); nothing was ordered.`,
       fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
     };
   }
-  if (answer.ok) return { outcome: "ORDERED", description: "Ordered.", order: answer.order };
+  return {
+    outcome: "ERROR",
+    error: "order_unconfirmed",
+    description: `The shop did not confirm the order after ${retry.attempts} attempts (last: ${last}), so it may have it. Its Idempotency-Key is ${toolCallId}: an order sent again with it is answered with the first, never placed twice.`,
+    fix: "Check the person's orders at the shop before asking for this purchase again.",
+  };
+}
+
+/** The pause before the next attempt: the shop's Retry-After, else 0.5, 1, 2 s ..., capped. */
+function pause(attempt: number, retryAfterSeconds: number | undefined, maxPauseMs: number): number {
+  const wanted =
+    retryAfterSeconds === undefined ? 500 * 2 ** (attempt - 1) : retryAfterSeconds * 1000;
+  return Math.min(Math.max(wanted, 0), maxPauseMs);
+}
+
+/** A 4xx: the shop judged the order, or refused the token or the request. */
+function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string): OrderVerdict {
   // RFC 9396: the approval does not cover this order. That is the shop judging the purchase;
   // any other 401/403 means the token itself was refused.
   const judged = answer.error === "insufficient_authorization_details";
@@ -46,6 +111,14 @@ export async function orderPurchase(options: {
       error: answer.error,
       description: `The shop refused the approved token (${answer.status}): ${answer.description}`,
       fix: "Check that the shop trusts this tenant (AUTH0_DOMAIN) and expects SHOP_API_AUDIENCE.",
+    };
+  }
+  if (answer.status === 404 || answer.status === 405) {
+    return {
+      outcome: "CONFIG_ERROR",
+      error: answer.error,
+      description: `${shopApiUrl} takes no orders (${answer.status}): ${answer.description}`,
+      fix: "Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:4020/api/purchases.",
     };
   }
   return { outcome: "SHOP_REFUSED", error: answer.error, description: answer.description };

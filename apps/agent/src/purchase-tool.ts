@@ -288,6 +288,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     await clearToOrder(toolCallId);
     const verdict = await orderPurchase({
       fetch: context.fetch,
+      clock,
       shopApiUrl: config.shopApiUrl,
       accessToken,
       toolCallId,

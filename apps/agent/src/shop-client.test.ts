@@ -13,6 +13,7 @@ const order = () =>
     accessToken: "at",
     idempotencyKey: "call_1",
     purchase: { product: "XYZ phone", qty: 1 },
+    timeoutMs: 5_000,
   });
 
 describe("placeOrder", () => {

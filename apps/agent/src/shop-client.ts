@@ -10,6 +10,8 @@ export type OrderAnswer =
       /** The shop's code, else `http_<status>` when it sent none. */
       error: ShopApiErrorCode | `http_${number}`;
       description: string;
+      /** The answer's Retry-After in seconds, when it gave one as a number. */
+      retryAfterSeconds?: number;
     };
 
 /**
@@ -22,9 +24,12 @@ export async function placeOrder(options: {
   accessToken: string;
   idempotencyKey: string;
   purchase: PurchaseRequest;
+  /** No answer (headers and body) within this counts as a broken connection. */
+  timeoutMs: number;
 }): Promise<OrderAnswer> {
   const response = await options.fetch(options.url, {
     method: "POST",
+    signal: AbortSignal.timeout(options.timeoutMs),
     headers: {
       authorization: `Bearer ${options.accessToken}`,
       "content-type": "application/json",
@@ -43,12 +48,14 @@ export async function placeOrder(options: {
   const oauth = isOAuthErrorBody(body) ? body : undefined;
   const error = oauth?.error ?? fromChallenge("error");
   const description = oauth?.error_description ?? fromChallenge("error_description");
+  const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
   return {
     ok: false,
     status: response.status,
     error: (error as ShopApiErrorCode | undefined) ?? `http_${response.status}`,
     description:
       description ?? `The shop answered ${response.status} ${response.statusText}`.trim(),
+    ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
   };
 }
 
