@@ -220,6 +220,31 @@ describe("interrupt mode across two processes", () => {
     }
   });
 
+  it("names a store that fails (a file where its folder should be), with a fix, sending nothing", async () => {
+    const parent = await mkdtemp(path.join(tmpdir(), "agent-store-"));
+    onTestFinished(() => rm(parent, { recursive: true, force: true }));
+    await writeFile(path.join(parent, "not-a-folder"), "");
+    const store = path.join(parent, "not-a-folder", "store");
+    const before = await consentIds(s);
+
+    const run = await startAgent(
+      ["--json", "--mode", "interrupt", "Buy a USB-C cable"],
+      { ...s.agentEnv(), AGENT_STORE: store },
+      cli,
+    ).exited;
+
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      outcome: "ERROR",
+      error: "store_failed",
+      message: expect.stringMatching(
+        /^The agent's store \(AGENT_STORE\) failed: ENOTDIR.*Nothing was ordered in this run\.$/,
+      ) as unknown,
+      fix: `Check that ${store} is a writable directory with free space.`,
+    });
+    expect(await consentIds(s)).toEqual(before);
+  });
+
   it("stops at a corrupt thread record with exit 2, naming the file and the fix, and changes nothing", async () => {
     const store = await mkdtemp(path.join(tmpdir(), "agent-store-"));
     onTestFinished(() => rm(store, { recursive: true, force: true }));

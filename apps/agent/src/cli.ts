@@ -186,11 +186,16 @@ async function execute(
     await store.close?.();
     return fail("ERROR", error instanceof Error ? error.message : String(error), json);
   }
+  /** The orders this run placed, for a report of a failure that comes after them. */
+  const placed: string[] = [];
   const agent = createAgent(config, {
     model,
     clock: systemClock,
     store,
     output: (event) => {
+      if (event.type === "purchase-finished" && event.result.outcome === "ORDERED") {
+        placed.push(event.result.order?.id ?? "?");
+      }
       terminal.output(event);
     },
     beforeOrder: () => {
@@ -215,11 +220,42 @@ async function execute(
     terminal.finish(report);
     return report.exitCode;
   } catch (error) {
-    return fail("ERROR", error instanceof Error ? error.message : String(error), json);
+    const message = error instanceof Error ? error.message : String(error);
+    if (!isStoreFailure(error)) return fail("ERROR", message, json);
+    // The store broke mid-run (a full disk, a read-only folder, Redis gone): say so, with what
+    // this run already bought, so that nobody retries into a second approval and order.
+    const bought =
+      placed.length === 0
+        ? "Nothing was ordered in this run."
+        : `This run had placed order ${placed.join(", ")} before it; its record may be missing from the store, so check the orders before asking again.`;
+    return fail(
+      placed.length === 0 ? "ERROR" : "PARTIAL",
+      `The agent's store (AGENT_STORE) failed: ${message}. ${bought}`,
+      json,
+      {
+        error: "store_failed",
+        fix:
+          config.store.kind === "file"
+            ? `Check that ${config.store.dir} is a writable directory with free space.`
+            : `Check the Redis that AGENT_STORE names (${config.store.redis.display}).`,
+      },
+    );
   } finally {
     ancestry.stop();
     await store.close?.();
   }
+}
+
+/**
+ * A failure of the store itself: a file system error on its folder (no space, no permission,
+ * read-only, a file where a folder should be), or Redis refusing or dropping a command.
+ */
+function isStoreFailure(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, syscall, name, message } = error as Record<string, unknown>;
+  if (typeof syscall === "string" && typeof code === "string") return true;
+  if (name === "ReplyError" || name === "MaxRetriesPerRequestError") return true;
+  return message === "Connection is closed.";
 }
 
 /** The store AGENT_STORE names, connected: a directory, or a Redis shared by several machines. */
@@ -240,11 +276,12 @@ function fail(
   outcome: Outcome,
   message: string,
   json: boolean,
-  details: { error?: string } = {},
+  details: { error?: string; fix?: string } = {},
 ): number {
   const report = reportWithoutPurchases(outcome, "", message, 0, details);
   if (json) process.stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
-  else process.stderr.write(`${message}\n`);
+  else
+    process.stderr.write(`${message}\n${details.fix === undefined ? "" : `Fix: ${details.fix}\n`}`);
   return report.exitCode;
 }
 

@@ -226,6 +226,17 @@ describe("Redis store", () => {
     });
   });
 
+  it("refuses a database number Redis does not have, instead of going on in database 0", async () => {
+    const store = createRedisStore({ location: location(server.url(99)) });
+    await expect(store.connect()).rejects.toThrow(
+      /^Redis at .*\/99 \(AGENT_STORE\) has no database 99: ERR DB index is out of range/,
+    );
+    await store.close();
+    const fifteen = createRedisStore({ location: location(server.url(15)) });
+    await expect(fifteen.connect()).resolves.toBeUndefined();
+    await fifteen.close();
+  });
+
   it("names the server and the variable when Redis cannot be reached", async () => {
     const unused = await startRedisServer();
     const url = unused.url(0);

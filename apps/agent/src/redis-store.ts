@@ -187,6 +187,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           `Cannot reach Redis at ${location.display} (AGENT_STORE): ${reason}. Start it, or point AGENT_STORE at a running Redis.`,
         );
       }
+      // ioredis selects the URL's database on connect but goes on in database 0 when Redis
+      // refuses it (a number past its `databases`): stores meant apart would share one keyspace.
+      if (location.db !== 0) {
+        try {
+          await redis.select(location.db);
+        } catch (error) {
+          redis.disconnect();
+          throw new Error(
+            `Redis at ${location.display} (AGENT_STORE) has no database ${String(location.db)}: ${(error as Error).message}. Use a database number below its "databases" setting (16 by default).`,
+          );
+        }
+      }
     },
     get: async (key, schema) => {
       const text = await redis.get(valueKey(key));
