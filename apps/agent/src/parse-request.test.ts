@@ -1,7 +1,11 @@
 import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
 import { describe, expect, it } from "vitest";
 
-import { parsePurchaseRequest, type CatalogProduct } from "./parse-request.js";
+import {
+  MAX_REQUEST_CHARACTERS,
+  parsePurchaseRequest,
+  type CatalogProduct,
+} from "./parse-request.js";
 
 const read = (text: string, catalog: readonly CatalogProduct[] = DEFAULT_PRODUCTS) =>
   parsePurchaseRequest(text, catalog);
@@ -319,6 +323,23 @@ describe("parsePurchaseRequest", () => {
     expect(read("Buy 2 XYZ phones", [])).toMatchObject({
       reason: "unknown_product",
       question: 'The shop does not sell "XYZ phones": its catalog is empty.',
+    });
+  });
+});
+
+describe("a request longer than the model reads", () => {
+  it("is asked about at once, naming its length, whatever it holds", () => {
+    const text = `Buy 2 XYZ phones. ${"Thanks! ".repeat(300)}`;
+    expect(text.length).toBeGreaterThan(MAX_REQUEST_CHARACTERS);
+    expect(parsePurchaseRequest(text, DEFAULT_PRODUCTS)).toEqual({
+      kind: "unclear",
+      understood: [],
+      reason: "too_long",
+      needed: `a shorter request (${String(text.length)} characters; at most 2000)`,
+      question: `Your message is ${String(text.length)} characters long, more than the 2000 I read: say in a sentence or two what you want me to buy.`,
+    });
+    expect(parsePurchaseRequest("x".repeat(10_000_000), DEFAULT_PRODUCTS)).toMatchObject({
+      reason: "too_long",
     });
   });
 });

@@ -214,11 +214,26 @@ const COUNT_WORDS = new Set(["of", "them", "pieces", "units", "pcs", "please"]);
  * a number) makes it ask one question instead of guessing. Negations and questions that ask
  * for nothing are not purchases.
  */
+/**
+ * The longest request the offline model reads: a shopping request is a few sentences, and the
+ * reading of a long one grows faster than its length (a 300 KB one took seconds, holding the
+ * agent's connections until they went stale).
+ */
+export const MAX_REQUEST_CHARACTERS = 2_000;
+
 export function parsePurchaseRequest(
   text: string,
   catalog: readonly CatalogProduct[],
   options: ParseOptions = {},
 ): ParsedRequest {
+  if (text.length > MAX_REQUEST_CHARACTERS) {
+    const questions = questionsFor(catalog);
+    return {
+      kind: "unclear",
+      understood: [],
+      ...questions.tooLong(text.length, MAX_REQUEST_CHARACTERS),
+    };
+  }
   // A short name ("case", "laptop") is read only in a list of several purchases, where the
   // catalog's full names stand beside it ("an XYZ phone and a case"); alone ("Buy a laptop")
   // the person may not know the shop sells one kind, so it is asked about as before.

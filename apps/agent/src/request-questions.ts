@@ -20,7 +20,8 @@ export type UnclearReason =
   | "unread_price"
   | "unread_detail"
   | "repeated"
-  | "total_limit";
+  | "total_limit"
+  | "too_long";
 
 export interface Unclear {
   reason: UnclearReason;
@@ -138,6 +139,13 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "reported",
         needed: `your own request: "${words}" reads as someone else's words or a quote`,
         question: `You wrote "${words}": that reads as someone else's words or a quote, and I buy only what you ask for yourself. What do you want me to buy?`,
+      };
+    },
+    tooLong(characters: number, most: number): Unclear {
+      return {
+        reason: "too_long",
+        needed: `a shorter request (${String(characters)} characters; at most ${String(most)})`,
+        question: `Your message is ${String(characters)} characters long, more than the ${String(most)} I read: say in a sentence or two what you want me to buy.`,
       };
     },
     injected(words: string): Unclear {
