@@ -220,6 +220,26 @@ describe("interrupt mode across two processes", () => {
     }
   });
 
+  it("says where it stopped on SIGINT in block mode, exits 130, and a later approval buys nothing", async () => {
+    const orders = await orderIds(s);
+    const waiting = startAgent(["--json", "Buy 3 USB-C cables"], s.agentEnv(), cli);
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("3 USB-C cables"),
+    );
+    waiting.kill("SIGINT");
+    const run = await waiting.exited;
+
+    expect(run.code).toBe(130);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      outcome: "ERROR",
+      exitCode: 130,
+      error: "interrupted",
+      message: `Stopped by SIGINT. Nothing else was ordered. The approval request ${request.auth_req_id} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`,
+    });
+    await s.stack.control.approve(request.auth_req_id);
+    expect(await orderIds(s)).toEqual(orders);
+  });
+
   it("names a store that fails (a file where its folder should be), with a fix, sending nothing", async () => {
     const parent = await mkdtemp(path.join(tmpdir(), "agent-store-"));
     onTestFinished(() => rm(parent, { recursive: true, force: true }));

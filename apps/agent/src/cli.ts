@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { text } from "node:stream/consumers";
 
 import { ConfigError, systemClock } from "@ciba-testbed/shared";
@@ -5,6 +6,7 @@ import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import type { Agent } from "./agent.js";
+import type { AgentEvent } from "./agent-event.js";
 import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
@@ -188,20 +190,38 @@ async function execute(
   }
   /** The orders this run placed, for a report of a failure that comes after them. */
   const placed: string[] = [];
+  /** Where the purchase under way is, for a report of a signal that stops the run. */
+  const progress: RunProgress = { ordering: false };
   const agent = createAgent(config, {
     model,
     clock: systemClock,
     store,
     output: (event) => {
-      if (event.type === "purchase-finished" && event.result.outcome === "ORDERED") {
-        placed.push(event.result.order?.id ?? "?");
+      if (event.type === "approval-requested") progress.approval = event;
+      if (event.type === "purchase-finished") {
+        if (event.result.outcome === "ORDERED") placed.push(event.result.order?.id ?? "?");
+        progress.approval = undefined;
+        progress.ordering = false;
       }
       terminal.output(event);
     },
     beforeOrder: () => {
       ancestry.check();
+      progress.ordering = true;
     },
   });
+  // Ctrl-C, a CI job's timeout, a closed terminal: one report of where the run stopped, then
+  // the shell's exit code for the signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+  const durableRun = durable;
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    terminal.stop();
+    const where = stoppedWhere(progress, durableRun, placed);
+    const exitCode = 128 + constants.signals[signal];
+    fail("ERROR", `Stopped by ${signal}. ${where}`, json, { error: "interrupted", exitCode });
+    process.exit(exitCode);
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.once(signal, stopOnSignal);
   try {
     // From the process's start (Node's time origin) to the agent beginning the request.
     const startMs = Math.round(performance.now());
@@ -241,9 +261,32 @@ async function execute(
       },
     );
   } finally {
+    for (const signal of signals) process.off(signal, stopOnSignal);
     ancestry.stop();
     await store.close?.();
   }
+}
+
+interface RunProgress {
+  /** The approval request of the purchase under way, once sent. */
+  approval?: Extract<AgentEvent, { type: "approval-requested" }> | undefined;
+  /** The order request has left for the shop. */
+  ordering: boolean;
+}
+
+/** What a signal left behind, for the person who stopped the run. */
+function stoppedWhere(progress: RunProgress, durable: boolean, placed: readonly string[]): string {
+  const before =
+    placed.length === 0 ? "" : `This run had placed order ${placed.join(", ")} before it. `;
+  if (progress.ordering) {
+    return `${before}The order had been sent, so the shop may have it: check the orders before asking again.`;
+  }
+  const approval = progress.approval;
+  if (approval === undefined) return `${before}Nothing else was ordered.`;
+  if (durable) {
+    return `${before}Nothing else was ordered. The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`;
+  }
+  return `${before}Nothing else was ordered. The approval request ${approval.authReqId} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`;
 }
 
 /**
@@ -276,9 +319,12 @@ function fail(
   outcome: Outcome,
   message: string,
   json: boolean,
-  details: { error?: string; fix?: string } = {},
+  details: { error?: string; fix?: string; exitCode?: number } = {},
 ): number {
-  const report = reportWithoutPurchases(outcome, "", message, 0, details);
+  const report = {
+    ...reportWithoutPurchases(outcome, "", message, 0, details),
+    ...(details.exitCode === undefined ? {} : { exitCode: details.exitCode }),
+  };
   if (json) process.stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
   else
     process.stderr.write(`${message}\n${details.fix === undefined ? "" : `Fix: ${details.fix}\n`}`);

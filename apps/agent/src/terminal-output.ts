@@ -10,6 +10,8 @@ import { describePurchase } from "./purchase-result.js";
 export interface TerminalOutput {
   output(event: AgentEvent): void;
   finish(report: AgentReport): void;
+  /** Stops the spinner, for a report written by other means (a signal's). */
+  stop(): void;
 }
 
 interface Writer {
@@ -84,6 +86,9 @@ export function createTerminalOutput(options: {
           return;
         }
       }
+    },
+    stop() {
+      stopSpinner(undefined, false);
     },
     finish(report) {
       stopSpinner();
