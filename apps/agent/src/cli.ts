@@ -212,10 +212,9 @@ async function execute(
   });
   // Ctrl-C, a CI job's timeout, a closed terminal: one report of where the run stopped, then
   // the shell's exit code for the signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
-  const durableRun = durable;
   const stopOnSignal = (signal: NodeJS.Signals) => {
     terminal.stop();
-    const where = stoppedWhere(progress, durableRun, placed);
+    const where = stoppedWhere(progress, durable, placed);
     const exitCode = 128 + constants.signals[signal];
     fail("ERROR", `Stopped by ${signal}. ${where}`, json, { error: "interrupted", exitCode });
     process.exit(exitCode);

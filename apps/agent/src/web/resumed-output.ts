@@ -11,25 +11,16 @@ export function withResumedOutputs(messages: UIMessage[]): UIMessage[] {
     ...message,
     parts: message.parts.map((part) => {
       if (!isToolUIPart(part) || part.state !== "output-available") return part;
-      const output: unknown = part.output;
-      if (
-        typeof output === "object" &&
-        output !== null &&
-        "result" in output &&
-        "toolName" in output &&
-        (output as { state?: unknown }).state === "output-available"
-      ) {
-        return { ...part, output: (output as { result: unknown }).result };
-      }
-      return part;
+      const resumed = resumedResult(part.output);
+      return resumed === undefined ? part : { ...part, output: resumed.result };
     }),
   }));
 }
 
 /**
  * The resumed tool call's own result, once withInterruptions has run it: the last part of the
- * last message, as `withResumedOutputs` unwraps it. The client still holds the interrupt's
- * `{ continueInterruption }` as that part's output; the stream sends it the result
+ * last message, unwrapped as `withResumedOutputs` unwraps it. The client still holds the
+ * interrupt's `{ continueInterruption }` as that part's output; the stream sends it the result
  * (`tool-output-available`), or every later turn would show the model the interrupt again.
  */
 export function resumedToolOutput(
@@ -39,8 +30,22 @@ export function resumedToolOutput(
   if (last === undefined || !isToolUIPart(last) || last.state !== "output-available") {
     return undefined;
   }
-  const [unwrapped] = withResumedOutputs([{ id: "", role: "assistant", parts: [last] }]);
-  const part = unwrapped?.parts[0];
-  if (part === undefined || part === last || !isToolUIPart(part)) return undefined;
-  return { toolCallId: last.toolCallId, output: part.output };
+  const resumed = resumedResult(last.output);
+  return resumed === undefined
+    ? undefined
+    : { toolCallId: last.toolCallId, output: resumed.result };
+}
+
+/** withInterruptions' wrapper of a resumed tool's result, when `output` is one. */
+function resumedResult(output: unknown): { result: unknown } | undefined {
+  if (
+    typeof output === "object" &&
+    output !== null &&
+    "result" in output &&
+    "toolName" in output &&
+    (output as { state?: unknown }).state === "output-available"
+  ) {
+    return { result: (output as { result: unknown }).result };
+  }
+  return undefined;
 }

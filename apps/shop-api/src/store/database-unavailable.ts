@@ -1,3 +1,5 @@
+import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
+
 /**
  * Whether an error says the shop's database cannot serve now (down, restarting, unreachable, out
  * of connections) rather than that the request or the code is wrong. Such a failure is the
@@ -25,23 +27,16 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
 
 const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53300)$/;
 
+/** pg-pool's own messages, anywhere along the cause chain ("query failed: Connection ..."). */
 const POOL_MESSAGES =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended)/;
+  /(?:^|: )(?:Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended)/;
 
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof error !== "object" || error === null) return false;
-  const code = "code" in error && typeof error.code === "string" ? error.code : undefined;
-  if (code !== undefined && (SOCKET_CODES.has(code) || SQLSTATE_UNAVAILABLE.test(code))) {
-    return true;
-  }
-  if (error instanceof Error && POOL_MESSAGES.test(error.message)) return true;
-  if (
-    error instanceof AggregateError &&
-    error.errors.some((e) => isDatabaseUnavailable(e, depth + 1))
-  ) {
-    return true;
-  }
-  return "cause" in error && isDatabaseUnavailable(error.cause, depth + 1);
+export function isDatabaseUnavailable(error: unknown): boolean {
+  // The codes of the error, its causes and an AggregateError's members, as the network errors
+  // of every app are read (`@ciba-testbed/shared/node`).
+  const unavailable = (code: string) => SOCKET_CODES.has(code) || SQLSTATE_UNAVAILABLE.test(code);
+  if (errorCodes(error).some(unavailable)) return true;
+  return error instanceof Error && POOL_MESSAGES.test(errorMessages(error));
 }
 
 /** How long a client should wait before it retries, in seconds. */
