@@ -37,3 +37,91 @@ describe("runCli", () => {
     expect(report.message).not.toContain("AGENT_USER_ID");
   });
 });
+
+describe("usage errors", () => {
+  const jsonOf = (stdout: ReturnType<typeof capture>) =>
+    JSON.parse(stdout.mock.calls.map(([text]) => String(text)).join("")) as Record<string, unknown>;
+
+  it.each([
+    [["resume"], "Missing required argument 'thread'.", "pnpm agent resume --help"],
+    [["resume", "--bogus", "thr_1"], "Unknown option '--bogus'.", "pnpm agent resume --help"],
+    [["--bogus", "Buy an XYZ phone"], "Unknown option '--bogus'.", "pnpm agent --help"],
+    [
+      ["resume", "--expiry", "soon", "thr_1"],
+      "Option '--expiry <seconds>' argument 'soon' is invalid. It must be a whole number of seconds.",
+      "pnpm agent resume --help",
+    ],
+  ])("%j is CONFIG_ERROR (exit 2) with its fix", async (args, message, help) => {
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", ...args], {});
+
+    expect(code).toBe(2);
+    expect(stderr.mock.calls.join("")).toBe(`${message}\nFix: Run ${help} for the usage.\n`);
+  });
+
+  it.each([
+    [["resume", "--json"]],
+    [["resume", "--json", "--bogus", "thr_1"]],
+    [["--json", "--bogus", "Buy an XYZ phone"]],
+  ])("%j prints one JSON report of the usage error", async (args) => {
+    const stdout = capture(process.stdout);
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", ...args], {});
+
+    expect(code).toBe(2);
+    expect(stderr).not.toHaveBeenCalled();
+    expect(jsonOf(stdout)).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "usage",
+      message: expect.stringMatching(/^(Missing required argument 'thread'|Unknown option)/),
+      fix: expect.stringMatching(/^Run pnpm agent (resume )?--help for the usage\.$/),
+      purchases: [],
+    });
+  });
+
+  it("answers an empty request with what to type, not the whole help", async () => {
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", "  "], {});
+
+    expect(code).toBe(2);
+    const text = stderr.mock.calls.join("");
+    expect(text).toBe(
+      "No request: nothing to buy was given.\n" +
+        'Fix: Say what to buy: pnpm agent "Buy 2 XYZ phones", or on stdin: echo "Buy 2 XYZ phones" | pnpm agent (pnpm agent --help lists the options).\n',
+    );
+  });
+
+  it("reports an empty request as JSON with --json", async () => {
+    const stdout = capture(process.stdout);
+
+    const code = await runCli(["node", "agent", "--json", ""], {});
+
+    expect(code).toBe(2);
+    expect(jsonOf(stdout)).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "usage",
+      message: "No request: nothing to buy was given.",
+    });
+  });
+});
+
+describe("a shop URL without its scheme", () => {
+  it("is named with how to write it, not an exit 2 with no word", async () => {
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", "Buy an XYZ phone"], {
+      SHOP_API_URL: "localhost:4520",
+    });
+
+    expect(code).toBe(2);
+    expect(stderr.mock.calls.join("")).toBe(
+      "Invalid agent configuration:\n" +
+        '  - SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")\n',
+    );
+  });
+});

@@ -3,7 +3,7 @@ import { text } from "node:stream/consumers";
 
 import { ConfigError, systemClock } from "@ciba-testbed/shared";
 import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
 import type { Agent } from "./agent.js";
 import type { AgentEvent } from "./agent-event.js";
@@ -34,20 +34,29 @@ export async function runCli(
   env: Record<string, string | undefined>,
 ): Promise<number> {
   let exitCode: number = exitCodeOf("ERROR");
+  // `pnpm <script> -- args` hands the separator on; options after it must still count.
+  const args = argv.slice(2);
+  if (args[0] === "--") args.shift();
   const program = new Command("agent")
+    // Set before the subcommands are made, which copy them: `resume`'s usage errors are the
+    // agent's CONFIG_ERROR (exit 2, and a JSON report with --json), reported below, not
+    // commander's own line and exit 1.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
     .description(
       "A headless shopping agent: it buys what you ask for, and the person it acts for " +
         "approves each purchase on their phone (Auth0 CIBA).",
     )
     .argument("[request...]", 'what to buy, e.g. "Buy 2 XYZ phones under $500" (or on stdin)')
     .option("--thread <id>", "thread id for this request (default: a new random id)")
-    .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", helpText())
     .action(async (words: string[], options: CliOptions) => {
       const request = words.length > 0 ? words.join(" ") : await readStdin();
       if (request.trim() === "") {
-        program.outputHelp({ error: true });
-        exitCode = exitCodeOf("CONFIG_ERROR");
+        exitCode = fail("CONFIG_ERROR", "No request: nothing to buy was given.", options.json, {
+          error: "usage",
+          fix: `Say what to buy: pnpm agent "Buy 2 XYZ phones", or on stdin: echo "Buy 2 XYZ phones" | pnpm agent (pnpm agent --help lists the options).`,
+        });
         return;
       }
       exitCode = await execute(env, options, "run", (agent) =>
@@ -83,18 +92,33 @@ export async function runCli(
       exitCode = await runServe(env);
     });
 
-  program.exitOverride();
-  // `pnpm <script> -- args` hands the separator on; options after it must still count.
-  const args = argv.slice(2);
-  if (args[0] === "--") args.shift();
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "commander.helpDisplayed" || code === "commander.version") return 0;
-    return exitCodeOf("CONFIG_ERROR");
+    const json = args.includes("--json");
+    if (!(error instanceof CommanderError)) {
+      // Not the command line's fault: say what happened instead of exiting with no word.
+      const message = error instanceof Error ? error.message : String(error);
+      return fail("ERROR", `Unexpected error: ${message}`, json);
+    }
+    if (HELP_CODES.has(error.code)) return 0;
+    const help = args[0] === "resume" ? "pnpm agent resume --help" : "pnpm agent --help";
+    return fail("CONFIG_ERROR", usageMessage(error.message), json, {
+      error: "usage",
+      fix: `Run ${help} for the usage.`,
+    });
   }
   return exitCode;
+}
+
+/** What commander ends with when it showed the help (or version) the person asked for. */
+const HELP_CODES = new Set(["commander.helpDisplayed", "commander.help", "commander.version"]);
+
+/** Commander's "error: unknown option '--x'" as a sentence: "Unknown option '--x'." */
+function usageMessage(message: string): string {
+  const text = message.replace(/^error:\s*/, "").trim();
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.?!]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 function addCommonOptions(command: Command): Command {
@@ -117,12 +141,12 @@ function addCommonOptions(command: Command): Command {
 
 /** An empty variable means "use the default"; an empty option is a mistake. */
 function given(value: string): string {
-  if (value.trim() === "") throw new InvalidArgumentError("must not be empty");
+  if (value.trim() === "") throw new InvalidArgumentError("It must not be empty.");
   return value;
 }
 
 function seconds(value: string): string {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("a whole number of seconds");
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("It must be a whole number of seconds.");
   return value;
 }
 
@@ -317,7 +341,7 @@ async function openStore(location: StoreLocation): Promise<AgentStore> {
 function fail(
   outcome: Outcome,
   message: string,
-  json: boolean,
+  json: boolean | undefined,
   details: { error?: string; fix?: string; exitCode?: number } = {},
 ): number {
   const report = {

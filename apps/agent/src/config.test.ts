@@ -153,6 +153,26 @@ describe("loadConfig", () => {
     expect(problems[2]).toContain("(or --mode)");
   });
 
+  it("says how to write a shop URL given without http:// or https://", () => {
+    // `localhost:4520` is a URL to zod (scheme "localhost:"): it once exited 2 with no message.
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          SHOP_API_URL: "localhost:4520",
+          SHOP_CATALOG_URL: "shop.example.com/api/products",
+          OPENAI_BASE_URL: "127.0.0.1:11434",
+        }),
+      ),
+    ).toEqual([
+      'SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")',
+      'SHOP_CATALOG_URL must start with http:// or https://: write it as http://shop.example.com/api/products (or https:// for TLS) (got "shop.example.com/api/products")',
+      'OPENAI_BASE_URL must start with http:// or https://: write it as http://127.0.0.1:11434/v1 (or https:// for TLS) (got "127.0.0.1:11434")',
+    ]);
+    expect(problemsOf(() => loadConfig({ SHOP_API_URL: "ftp://shop/api/purchases" }))).toEqual([
+      'SHOP_API_URL must be an http:// or https:// URL such as http://localhost:4020/api/purchases (got "ftp://shop/api/purchases")',
+    ]);
+  });
+
   it("requires the client secret for a real tenant", () => {
     const problems = problemsOf(() =>
       loadConfig({ AUTH0_DOMAIN: "acme.us.auth0.com", AUTH0_CLIENT_ID: "abc" }),

@@ -23,6 +23,42 @@ import {
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const DEFAULT_SHOP_API_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases`;
+const DEFAULT_SHOP_CATALOG_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/products`;
+
+/**
+ * An http:// or https:// URL. zod's `url()` takes any scheme, and reads `localhost:4520` as
+ * the scheme `localhost:`: the agent then failed later, with no message. A value without a
+ * scheme is answered with itself written out in full.
+ */
+function httpUrl(example: string) {
+  return z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const problem = httpUrlProblem(value, example);
+      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    });
+}
+
+function httpUrlProblem(value: string, example: string): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === "http:" || url.protocol === "https:")) {
+    return url.hostname === "" ? `names no host: write it as ${example}` : undefined;
+  }
+  // `localhost:4520`, `shop.example.com/api/purchases`: a host (and port, path) with no scheme.
+  const bare = /^(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?(?:\/\S*)?$/.exec(value);
+  if (bare !== null) {
+    const path = new URL(example).pathname;
+    const written = value.includes("/") ? value : `${value}${path}`;
+    return `must start with http:// or https://: write it as http://${written} (or https:// for TLS)`;
+  }
+  return `must be an http:// or https:// URL such as ${example}`;
+}
 
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
@@ -41,18 +77,8 @@ const envSchema = z
     AUTH0_CLIENT_SECRET: z.string().trim().optional(),
     AGENT_USER_ID: z.string().trim().default(LOCAL_DEFAULTS.userId),
     SHOP_API_AUDIENCE: z.string().trim().default(SHOP_API_AUDIENCE),
-    SHOP_API_URL: z
-      .string()
-      .trim()
-      .url(`must be an absolute URL such as ${DEFAULT_SHOP_API_URL}`)
-      .default(DEFAULT_SHOP_API_URL),
-    SHOP_CATALOG_URL: z
-      .string()
-      .trim()
-      .url(
-        `must be an absolute URL such as http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/products`,
-      )
-      .optional(),
+    SHOP_API_URL: httpUrl(DEFAULT_SHOP_API_URL).default(DEFAULT_SHOP_API_URL),
+    SHOP_CATALOG_URL: httpUrl(DEFAULT_SHOP_CATALOG_URL).optional(),
     AGENT_MODE: z
       .enum(AGENT_MODES, { errorMap: () => ({ message: "must be block or interrupt" }) })
       .default("block"),
@@ -76,11 +102,7 @@ const envSchema = z
       })
       .optional(),
     OPENAI_API_KEY: z.string().trim().optional(),
-    OPENAI_BASE_URL: z
-      .string()
-      .trim()
-      .url("must be an absolute URL such as https://api.openai.com/v1")
-      .optional(),
+    OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1").optional(),
     OPENAI_API: z
       .enum(["responses", "chat"], { errorMap: () => ({ message: "must be responses or chat" }) })
       .optional(),
