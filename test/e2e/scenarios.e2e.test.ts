@@ -124,6 +124,20 @@ describe("CIBA scenarios across real processes", () => {
     expect(await newOrders()).toEqual([]);
   });
 
+  it("a SHOP_API_URL the shop takes no orders at: refused before any consent request", async () => {
+    await s.policy("approve");
+    // Its catalog (`products` next to it) is the shop's own: only the order would fail.
+    const run = await s.agent(["Buy an XYZ phone"], {
+      SHOP_API_URL: `${s.stack.shopApiUrl}/api/purchase`,
+    });
+
+    expect(run.json).toMatchObject({ outcome: "CONFIG_ERROR", error: "no_purchase_endpoint" });
+    expect(run.exitCode).toBe(2);
+    expect(run.json.message).toContain("it answered 404 to a POST");
+    expect(await newRequests()).toEqual([]);
+    expect(await newOrders()).toEqual([]);
+  });
+
   it("a price limit below the price: no order", async () => {
     await s.policy("approve");
     const run = await s.agent(["Buy 2 XYZ phones under $500"]);

@@ -13,6 +13,8 @@ import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
+  nock,
+  SHOP,
   stubAuth0,
   stubShop,
   testConfig,
@@ -143,6 +145,84 @@ describe("block mode", () => {
     expect(report.fix).toBe(
       "Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
     );
+  });
+
+  it.each([404, 405])(
+    "asks no one when SHOP_API_URL takes no orders (%i), and says so as a configuration error",
+    async (status) => {
+      // The catalog (next to it by default, or SHOP_CATALOG_URL) reads fine: only the order
+      // would have failed, after the person approved.
+      stubShop().catalog(200, undefined, status);
+      const auth0 = stubAuth0();
+      const { agent } = setup();
+
+      const report = await agent.run("Buy 2 XYZ phones");
+
+      expect(auth0.count("/bc-authorize")).toBe(0);
+      expect(report).toMatchObject({
+        outcome: "CONFIG_ERROR",
+        exitCode: 2,
+        error: "no_purchase_endpoint",
+        fix: "Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:4020/api/purchases.",
+      });
+      expect(report.message).toContain(
+        `http://localhost:4020/api/purchases takes no orders: it answered ${status} to a POST`,
+      );
+      expect(report.message).toContain("the person was not asked");
+    },
+  );
+
+  it.each([401, 403, 503])(
+    "asks when the purchase URL answers %i without a token, as a protected or busy shop does",
+    async (status) => {
+      stubShop().catalog(200, undefined, status);
+      const auth0 = stubAuth0().bcAuthorize().approve();
+      const shop = stubShop().order();
+      const { agent } = setup();
+
+      expect((await agent.run("Buy 2 XYZ phones")).outcome).toBe("ORDERED");
+      expect(auth0.count("/bc-authorize")).toBe(1);
+      expect(shop.calls).toHaveLength(1);
+    },
+  );
+
+  it("asks no one when no request reaches the purchase URL", async () => {
+    const config = testConfig({
+      shopApiUrl: "http://orders.localhost:4030/api/purchases",
+      catalogUrl: "http://localhost:4020/api/products",
+    });
+    stubShop().catalog();
+    nock("http://orders.localhost:4030")
+      .post("/api/purchases")
+      .replyWithError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+    const auth0 = stubAuth0();
+    const { agent } = setup({ config });
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(auth0.count("/bc-authorize")).toBe(0);
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "shop_unreachable" });
+    expect(report.message).toContain("the person was not asked");
+  });
+
+  it("checks the purchase URL once a turn, with no token and no body", async () => {
+    const probes: { authorization: string | null; body: string }[] = [];
+    // Before the catalog's stub, so that it answers every check.
+    nock(SHOP, { badheaders: ["authorization"] })
+      .post("/api/purchases")
+      .reply(async (request: Request) => {
+        const authorization = request.headers.get("authorization");
+        probes.push({ authorization, body: await request.text() });
+        return [401, { error: "invalid_request" }];
+      })
+      .persist();
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+    stubShop().order().order();
+    const { agent } = setup();
+
+    expect((await agent.run("Buy 2 XYZ phones and a USB-C cable")).outcome).toBe("ORDERED");
+    expect(probes).toEqual([{ authorization: null, body: "" }]);
   });
 
   it("keeps the auth_req_id of a request denied at the first poll", async () => {
@@ -599,7 +679,7 @@ describe("interrupt mode", () => {
 });
 
 describe("timings", () => {
-  it("times the model, the catalog read, /bc-authorize, the decision and the order", async () => {
+  it("times the model, the shop's checks, /bc-authorize, the decision and the order", async () => {
     stubShop().catalog();
     stubAuth0().bcAuthorize({ interval: 2 }).pending(2).approve("at-1");
     stubShop().order();
@@ -614,7 +694,9 @@ describe("timings", () => {
       },
     };
     const shopFetch: typeof fetch = (input, init) => {
-      clock.advance(urlOf(input).endsWith("/api/products") ? 30 : 40);
+      const withToken = new Headers(init?.headers).has("authorization");
+      // The catalog read, the purchase URL's check (no token), the order.
+      clock.advance(urlOf(input).endsWith("/api/products") ? 30 : withToken ? 40 : 10);
       return globalThis.fetch(input, init);
     };
     const tenantFetch = globalThis.fetch;
@@ -630,16 +712,16 @@ describe("timings", () => {
       expect(report.timings).toEqual({
         // Two model calls: the tool call, then the answer.
         modelMs: 200,
-        catalogMs: 30,
+        catalogMs: 30 + 10,
         bcAuthorizeMs: 200,
         // From the purchase priced to the decision; the decision from /bc-authorize's answer.
         approvalMs: 200 + 4000,
         decisionMs: 4000,
         orderMs: 40,
-        totalMs: 100 + 30 + 200 + 4000 + 40 + 100,
+        totalMs: 100 + 30 + 10 + 200 + 4000 + 40 + 100,
       });
       expect(report.purchases[0]!.timings).toEqual({
-        catalogMs: 30,
+        catalogMs: 40,
         bcAuthorizeMs: 200,
         approvalMs: 4200,
         decisionMs: 4000,

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 
-import { lookUpCatalog, refusalBeforeAsking, type CatalogAnswer } from "./catalog-check.js";
+import {
+  lookUpCatalog,
+  purchaseUrlRefusal,
+  refusalBeforeAsking,
+  type CatalogAnswer,
+} from "./catalog-check.js";
 import { expectAllStubsUsed, isolateNetwork, nock, SHOP, stubShop } from "./test-support/stubs.js";
 
 isolateNetwork();
@@ -70,5 +75,43 @@ describe("refusalBeforeAsking", () => {
     const catalog: CatalogAnswer = { kind: "found", name: "XYZ phone", total: 998, stock: 9 };
     expect(refusalBeforeAsking({ ...buy, priceLimit: 998 }, catalog)).toBeUndefined();
     expect(refusalBeforeAsking({ product: "XYZ phone", qty: 2 }, catalog)).toBeUndefined();
+  });
+});
+
+describe("purchaseUrlRefusal", () => {
+  const url = `${SHOP}/api/purchase`;
+  const network = (code: string) =>
+    new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) });
+
+  it.each([404, 405])("is CONFIG_ERROR when the purchase URL answers %i", (status) => {
+    expect(purchaseUrlRefusal({ ok: true, status }, url)).toEqual({
+      outcome: "CONFIG_ERROR",
+      error: "no_purchase_endpoint",
+      description: `${url} takes no orders: it answered ${status} to a POST, so no order sent there could be placed; the person was not asked.`,
+      fix: "Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:4020/api/purchases.",
+    });
+  });
+
+  // 401/403: a shop that wants a token, as an Auth0-protected API (express-oauth2-jwt-bearer)
+  // answers a POST without one. The rest may pass by the time of the order, which asks again.
+  it.each([200, 201, 400, 401, 403, 415, 429, 500, 503])("asks when it answers %i", (status) => {
+    expect(purchaseUrlRefusal({ ok: true, status }, url)).toBeUndefined();
+  });
+
+  it("does not ask when no request reaches the purchase URL", () => {
+    expect(purchaseUrlRefusal({ ok: false, error: network("ECONNREFUSED") }, url)).toMatchObject({
+      outcome: "ERROR",
+      error: "shop_unreachable",
+      description: `Cannot reach the shop at ${url} (ECONNREFUSED), so no order could be placed; the person was not asked.`,
+    });
+    expect(purchaseUrlRefusal({ ok: false, error: network("ENOTFOUND") }, url)).toMatchObject({
+      error: "shop_unreachable",
+    });
+  });
+
+  it("asks when the answer is only slow or cut off: it may come by the order", () => {
+    const timeout = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    expect(purchaseUrlRefusal({ ok: false, error: timeout }, url)).toBeUndefined();
+    expect(purchaseUrlRefusal({ ok: false, error: network("ECONNRESET") }, url)).toBeUndefined();
   });
 });

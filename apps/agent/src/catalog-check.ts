@@ -1,12 +1,15 @@
 import {
+  LOCAL_DEFAULTS,
   normalizeProductReference,
   productReferenceCandidates,
   toCents,
   type PurchaseRequest,
 } from "@ciba-testbed/shared";
 
+import { classifyNetworkError } from "@ciba-testbed/shared/node";
+
 import type { Verdict } from "./purchase-result.js";
-import { fetchProducts } from "./shop-client.js";
+import { fetchProducts, NEVER_SENT, type EndpointProbe } from "./shop-client.js";
 
 export type CatalogAnswer =
   /** The catalog could not be read: nothing says the shop would sell this, so do not ask. */
@@ -95,4 +98,33 @@ export function refusalBeforeAsking(
     };
   }
   return undefined;
+}
+
+/** What to set when SHOP_API_URL takes no orders. */
+export const PURCHASE_URL_FIX = `Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases.`;
+
+/**
+ * Why not to ask the person because of where the order would go (`probePurchaseEndpoint`):
+ * the purchase URL takes no orders (404, 405), or no request reaches it. Any other answer asks:
+ * 401 or 403 is a shop that wants a token there, as an Auth0-protected API does; a 5xx or a
+ * slow answer may pass, and the order step asks again then.
+ */
+export function purchaseUrlRefusal(probe: EndpointProbe, url: string): Verdict | undefined {
+  if (probe.ok) {
+    if (probe.status !== 404 && probe.status !== 405) return undefined;
+    return {
+      outcome: "CONFIG_ERROR",
+      error: "no_purchase_endpoint",
+      description: `${url} takes no orders: it answered ${probe.status} to a POST, so no order sent there could be placed; the person was not asked.`,
+      fix: PURCHASE_URL_FIX,
+    };
+  }
+  const network = classifyNetworkError(probe.error);
+  if (network === undefined || !NEVER_SENT.has(network.failure)) return undefined;
+  return {
+    outcome: "ERROR",
+    error: "shop_unreachable",
+    description: `Cannot reach the shop at ${url} (${network.code ?? network.failure}), so no order could be placed; the person was not asked.`,
+    fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
+  };
 }

@@ -1,9 +1,10 @@
 import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
+import { PURCHASE_URL_FIX } from "./catalog-check.js";
 import { AgentHalt } from "./halt.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
-import { placeOrder, type OrderAnswer } from "./shop-client.js";
+import { NEVER_SENT, placeOrder, type OrderAnswer } from "./shop-client.js";
 
 /** How an order ended: the order, or why there is none. */
 export type OrderVerdict = Verdict & Pick<PurchaseResult, "order">;
@@ -16,9 +17,6 @@ export type OrderVerdict = Verdict & Pick<PurchaseResult, "order">;
  * an order the shop has).
  */
 export const ORDER_RETRY = { attempts: 4, answerTimeoutMs: 20_000, maxPauseMs: 5_000 } as const;
-
-/** Failures that happen before a request reaches the shop: nothing can have been ordered. */
-const NEVER_SENT = new Set(["connection_refused", "dns", "tls_untrusted", "tls_hostname"]);
 
 /**
  * The purchase tool's last step: the approved order, placed once, and the shop's answer sorted
@@ -118,7 +116,7 @@ function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string
       outcome: "CONFIG_ERROR",
       error: answer.error,
       description: `${shopApiUrl} takes no orders (${answer.status}): ${answer.description}`,
-      fix: "Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:4020/api/purchases.",
+      fix: PURCHASE_URL_FIX,
     };
   }
   return { outcome: "SHOP_REFUSED", error: answer.error, description: answer.description };

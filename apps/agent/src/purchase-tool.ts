@@ -22,13 +22,19 @@ import {
 } from "./approval-request.js";
 import { discardAuthorization, readAuthRequest, restoreAuthRequest } from "./auth0-store.js";
 import { classifyAuthorizationError } from "./authorization-error.js";
-import { lookUpCatalog, refusalBeforeAsking } from "./catalog-check.js";
+import {
+  CATALOG_CHECK_TIMEOUT_MS,
+  lookUpCatalog,
+  purchaseUrlRefusal,
+  refusalBeforeAsking,
+} from "./catalog-check.js";
 import type { AgentConfig } from "./config.js";
 import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
 import { pendingResult, type PurchaseRecord } from "./purchase-record.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
 import { asRequestInterrupt, INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
+import { probePurchaseEndpoint } from "./shop-client.js";
 import { stopPoint } from "./stop-point.js";
 import type { ThreadJournal } from "./thread-journal.js";
 import { guardTurn } from "./turn-guard.js";
@@ -109,6 +115,19 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return untilDecided(known, false);
   }
 
+  /**
+   * Whether SHOP_API_URL takes orders, asked once a turn (the URL does not change). Without it a
+   * wrong path was found only by the order, after the person had approved a purchase that could
+   * never be placed.
+   */
+  let purchaseUrlChecked: Promise<Verdict | undefined> | undefined;
+  const checkPurchaseUrl = () =>
+    (purchaseUrlChecked ??= probePurchaseEndpoint({
+      fetch: context.fetch,
+      url: config.shopApiUrl,
+      timeoutMs: CATALOG_CHECK_TIMEOUT_MS,
+    }).then((probe) => purchaseUrlRefusal(probe, config.shopApiUrl)));
+
   /** Prices the purchase and journals it before anything is sent. */
   async function begin(input: PurchaseRequest, toolCallId: string) {
     await context.fence();
@@ -119,6 +138,9 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       product: input.product,
       qty: input.qty,
     });
+    // The shop would refuse these after the person approved: do not ask them at all. After
+    // the catalog's answer, one at a time: both requests share one connection to the shop.
+    const refusal = refusalBeforeAsking(input, catalog) ?? (await checkPurchaseUrl());
     const maximumAmount =
       input.priceLimit ?? (catalog.kind === "found" ? catalog.total : undefined);
     const record: PurchaseRecord = {
@@ -130,8 +152,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       catalogMs: clock.now() - catalogStarted,
     };
     await journal.putPurchase(threadId, record);
-    // The shop would refuse these after the person approved: do not ask them at all.
-    return { record, refusal: refusalBeforeAsking(input, catalog) };
+    return { record, refusal };
   }
 
   /**

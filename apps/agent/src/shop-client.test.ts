@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 
-import { fetchProducts, placeOrder } from "./shop-client.js";
+import { fetchProducts, placeOrder, probePurchaseEndpoint } from "./shop-client.js";
 import { expectAllStubsUsed, isolateNetwork, nock, SHOP } from "./test-support/stubs.js";
 
 isolateNetwork();
@@ -81,5 +81,36 @@ describe("fetchProducts", () => {
       ok: false,
       problem: "no answer within 20 ms",
     });
+  });
+});
+
+describe("probePurchaseEndpoint", () => {
+  it("sends a POST with no token and no body, and reads the status", async () => {
+    let body: string | undefined;
+    nock(SHOP, { badheaders: ["authorization", "idempotency-key", "content-type"] })
+      .post("/api/purchases")
+      .reply(async (request: Request) => {
+        body = await request.text();
+        return [401, { error: "invalid_request" }, { "www-authenticate": 'Bearer realm="api"' }];
+      });
+
+    const probe = await probePurchaseEndpoint({
+      fetch,
+      url: `${SHOP}/api/purchases`,
+      timeoutMs: 2000,
+    });
+
+    expect(probe).toEqual({ ok: true, status: 401 });
+    expect(body).toBe("");
+  });
+
+  it("hands on what kept the request from an answer", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const probe = await probePurchaseEndpoint({
+      fetch: () => Promise.reject(new TypeError("fetch failed", { cause: refused })),
+      url: `${SHOP}/api/purchases`,
+      timeoutMs: 2000,
+    });
+    expect(probe).toMatchObject({ ok: false, error: { cause: refused } });
   });
 });

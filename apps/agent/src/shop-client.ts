@@ -59,6 +59,42 @@ export async function placeOrder(options: {
   };
 }
 
+/** Failures that happen before a request reaches the shop: nothing can have been ordered. */
+export const NEVER_SENT: ReadonlySet<string> = new Set([
+  "connection_refused",
+  "dns",
+  "tls_untrusted",
+  "tls_hostname",
+]);
+
+/** How the purchase URL answered a request with no token: its status, or why none came. */
+export type EndpointProbe = { ok: true; status: number } | { ok: false; error: unknown };
+
+/**
+ * Asks the purchase URL whether it is there, before anyone is asked to approve a purchase: a
+ * POST with no token and no body, which can buy nothing. A shop that takes orders there
+ * refuses it (an OAuth-protected API with 401, RFC 6750 section 3.1: no authentication
+ * information); a URL that takes none answers 404 or 405. The answer's body is read to the
+ * end, so its connection goes back to the pool for the requests that follow.
+ */
+export async function probePurchaseEndpoint(options: {
+  fetch: typeof fetch;
+  url: string;
+  timeoutMs: number;
+}): Promise<EndpointProbe> {
+  try {
+    const response = await options.fetch(options.url, {
+      method: "POST",
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    return { ok: true, status: response.status };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 /** The shop's catalog as read, or what kept it from being read. */
 export type CatalogRead =
   { ok: true; products: Partial<ProductJson>[] } | { ok: false; problem: string };

@@ -189,19 +189,39 @@ export function stubShop() {
   const scope = nock(SHOP);
   const stub = {
     calls,
-    /** Answers every catalog read of the test (one per purchase), and must be read once. */
-    catalog(status = 200, products: Record<string, unknown>[] = CATALOG) {
+    /**
+     * Answers every catalog read of the test (one per purchase), and must be read once; and the
+     * purchase endpoint's check before anyone is asked (a POST with no token), as the shop
+     * does: 401, or `purchaseUrlStatus`.
+     */
+    catalog(status = 200, products: Record<string, unknown>[] = CATALOG, purchaseUrlStatus = 401) {
       scope.get("/api/products").reply(status, { products }).persist();
+      stub.purchaseUrl(purchaseUrlStatus);
+      return stub;
+    },
+    /** Answers every POST without a token to the purchase endpoint; need not be used. */
+    purchaseUrl(status: number) {
+      nock(SHOP, { badheaders: ["authorization"] })
+        .post("/api/purchases")
+        .optionally()
+        .reply(status, {
+          error: status === 401 ? "invalid_request" : "not_found",
+          error_description: status === 401 ? "Authorization header missing" : "No route",
+        })
+        .persist();
       return stub;
     },
     order(
       status = 201,
       body: Record<string, unknown> = { id: "ord_1", total: 1998, currency: "USD" },
     ) {
-      scope.post("/api/purchases").reply(async (request: Request) => {
-        calls.push({ body: await request.json(), headers: request.headers });
-        return [status, body];
-      });
+      scope
+        .post("/api/purchases")
+        .matchHeader("authorization", /^Bearer /)
+        .reply(async (request: Request) => {
+          calls.push({ body: await request.json(), headers: request.headers });
+          return [status, body];
+        });
       return stub;
     },
   };
