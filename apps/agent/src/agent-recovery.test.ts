@@ -108,9 +108,13 @@ describe("a resume after a process stopped between approval and order", () => {
       "when the stored request and credentials are gone: the tenant is asked again",
       async () => {
         const auth0 = await pendingThread();
-        // What an earlier version left: the SDK dropped the request, then stored the token.
+        // What an earlier version left: the SDK dropped the request, then stored the token,
+        // and the journal holds no poll's answer.
         await rm(path.join(dir, REQUEST_FILE));
         await writeFile(path.join(dir, CREDENTIALS_FILE), '{"accessToken":"at-old"}');
+        const journal = await readJournal();
+        delete (journal.purchases[0]!.request as Record<string, unknown>).answeredAt;
+        await writeFile(path.join(dir, THREAD_FILE), JSON.stringify(journal));
         auth0.token(400, INVALID_GRANT);
       },
     ],
@@ -274,6 +278,37 @@ describe("corrupt store entries", () => {
 });
 
 describe("invalid_grant", () => {
+  it.each([
+    ["the request was sent", () => Promise.resolve()],
+    [
+      "a resume found it still pending",
+      async () => {
+        stubAuth0().pending();
+        expect((await restart().agent.resume("thread-1")).outcome).toBe("PENDING");
+      },
+    ],
+  ])(
+    "is a tenant that forgot the request when every poll was answered pending (%s, then the tenant restarted)",
+    async (_, before) => {
+      await pendingThread();
+      await before();
+      // A restarted local tenant keeps no requests: it answers any auth_req_id so.
+      const auth0 = stubAuth0().token(400, INVALID_GRANT);
+      const shop = stubShop();
+
+      const report = await restart().agent.resume("thread-1");
+
+      expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "invalid_grant" });
+      expect(report.message).toContain(
+        "The tenant no longer knows approval request req-1 (invalid_grant: ",
+      );
+      expect(report.message).toContain("it issued no approval for it to anyone");
+      expect(report.message).not.toContain("used by a process");
+      expect(shop.calls).toHaveLength(0);
+      expect(auth0.count("/bc-authorize")).toBe(0);
+    },
+  );
+
   it("is the tenant's own answer when this process already polled the request", async () => {
     const auth0 = await pendingThread();
     auth0.pending().token(400, INVALID_GRANT);

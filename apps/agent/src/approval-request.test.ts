@@ -6,8 +6,10 @@ import {
   EXPIRY_MARGIN_MS,
   expiresAt,
   isExpired,
+  mayHaveBeenIssued,
   nextPollAt,
   requestFromInterrupt,
+  withPollSent,
 } from "./approval-request.js";
 import { INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
 
@@ -63,7 +65,9 @@ describe("requestFromInterrupt", () => {
   });
 
   it("records when the poll was sent, or keeps when the journal says it was", () => {
-    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), request, 500, 9_000)).toEqual({
+    expect(
+      requestFromInterrupt(interrupt(INTERRUPT.pending), request, 500, { polledAt: 9_000 }),
+    ).toEqual({
       ...request,
       polledAt: 9_000,
     });
@@ -86,5 +90,37 @@ describe("requestFromInterrupt", () => {
     expect(slowDown()).toBe(10);
     expect(slowDown(0)).toBe(10);
     expect(slowDown(2)).toBe(5);
+  });
+});
+
+describe("which polls were answered", () => {
+  it("counts a poll as unanswered once the next one leaves without its answer journaled", () => {
+    const answered = { ...request, polledAt: 5_000, answeredAt: 5_000 };
+    expect(withPollSent(answered, 10_000)).toEqual({ ...answered, polledAt: 10_000 });
+    expect(mayHaveBeenIssued(withPollSent(answered, 10_000))).toBe(false);
+
+    const lost = { ...request, polledAt: 5_000 };
+    expect(withPollSent(lost, 10_000)).toEqual({
+      ...request,
+      polledAt: 10_000,
+      unansweredSince: 5_000,
+    });
+    const stale = { ...request, polledAt: 5_000, answeredAt: 4_000 };
+    expect(mayHaveBeenIssued(withPollSent(stale, 10_000))).toBe(true);
+  });
+
+  it("keeps the earliest unanswered poll until an answer of no decision arrives", () => {
+    const twice = withPollSent(withPollSent({ ...request, polledAt: 5_000 }, 10_000), 15_000);
+    expect(twice).toMatchObject({ polledAt: 15_000, unansweredSince: 5_000 });
+
+    const pending = requestFromInterrupt(interrupt(INTERRUPT.pending), twice, 0, {
+      answeredAt: 15_200,
+    });
+    expect(pending).toEqual({ ...request, polledAt: 15_000, answeredAt: 15_200 });
+    expect(mayHaveBeenIssued(pending)).toBe(false);
+  });
+
+  it("has no unanswered poll before the first", () => {
+    expect(mayHaveBeenIssued(withPollSent(request, 1_000))).toBe(false);
   });
 });

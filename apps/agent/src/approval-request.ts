@@ -21,6 +21,17 @@ export interface ApprovalRequest {
    * that a later process resuming the thread waits an interval from it too.
    */
   polledAt?: number;
+  /**
+   * When the answer to the poll sent at `polledAt` arrived, journaled when it was "no decision
+   * yet" (pending, slow_down). Earlier than `polledAt`, or absent, once a later poll was sent.
+   */
+  answeredAt?: number;
+  /**
+   * When the first poll was sent whose answer never came back or was never journaled (it
+   * failed on its way, or its process stopped), since the last "no decision yet". Auth0 issues
+   * the token once, to the first poll after the approval: such a poll may have taken it.
+   */
+  unansweredSince?: number;
 }
 
 /** The instant (epoch ms) the request expires. */
@@ -65,6 +76,26 @@ export function firstPollAt(request: ApprovalRequest): number {
 }
 
 /**
+ * The request as journaled right before a poll leaves at `at`. When the poll before it has no
+ * journaled answer, that poll is the earliest unanswered one (unless an earlier one already is).
+ */
+export function withPollSent(request: ApprovalRequest, at: number): ApprovalRequest {
+  const { polledAt, answeredAt } = request;
+  const lost = polledAt !== undefined && (answeredAt === undefined || answeredAt < polledAt);
+  const since = request.unansweredSince ?? (lost ? polledAt : undefined);
+  return { ...request, polledAt: at, ...(since === undefined ? {} : { unansweredSince: since }) };
+}
+
+/**
+ * Whether a poll of the request may have been answered with the token by the tenant without
+ * the journal learning of it. False when every poll sent before the last one was answered "no
+ * decision yet": the tenant had then issued no token for the request, to anyone.
+ */
+export function mayHaveBeenIssued(request: ApprovalRequest): boolean {
+  return request.unansweredSince !== undefined;
+}
+
+/**
  * The request an SDK interrupt names, merged with what the journal already knew of the same
  * request (its send time, interval and last poll win over the SDK's copy). A `slow_down` lengthens the
  * interval for this and every later poll: to Auth0's Retry-After, else by CIBA's 5 s.
@@ -73,12 +104,18 @@ export function requestFromInterrupt(
   interrupt: RequestInterrupt,
   known: ApprovalRequest | undefined,
   startedAt: number,
-  /** When the poll this interrupt answers was sent, if the journal does not know it yet. */
-  polledAt?: number,
+  poll: {
+    /** When the poll this interrupt answers was sent, if the journal does not know it yet. */
+    polledAt?: number;
+    /** When its "no decision yet" arrived: every poll sent so far has its answer. */
+    answeredAt?: number;
+  } = {},
 ): ApprovalRequest {
   const same = known?.id === interrupt.request.id ? known : undefined;
   const interval = same?.interval ?? interrupt.request.interval ?? DEFAULT_INTERVAL_S;
-  const lastPoll = polledAt ?? same?.polledAt;
+  const lastPoll = poll.polledAt ?? same?.polledAt;
+  const answeredAt = poll.answeredAt ?? same?.answeredAt;
+  const unansweredSince = poll.answeredAt === undefined ? same?.unansweredSince : undefined;
   return {
     id: interrupt.request.id,
     expiresIn: interrupt.request.expiresIn,
@@ -86,6 +123,8 @@ export function requestFromInterrupt(
       interrupt.code === INTERRUPT.slowDown ? slowedDown(interval, interrupt.retryAfter) : interval,
     sentAt: same?.sentAt ?? startedAt,
     ...(lastPoll === undefined ? {} : { polledAt: lastPoll }),
+    ...(answeredAt === undefined ? {} : { answeredAt }),
+    ...(unansweredSince === undefined ? {} : { unansweredSince }),
   };
 }
 

@@ -38,6 +38,21 @@ function unknownAudience(error: string, description: string, config: AgentConfig
   };
 }
 
+/**
+ * Auth0's invalid_grant for a request of which every poll was answered "no decision yet": no
+ * token was ever issued for it, so no process took an approval. The tenant no longer knows
+ * the request (a tenant that keeps requests in memory, as the local one does, forgets them when
+ * it restarts); the person's answer to it, if any, cannot be used.
+ */
+export function requestForgotten(authReqId: string, err: unknown): Verdict {
+  const said = stringField(err, "error_description") ?? (err instanceof Error ? err.message : "");
+  return {
+    outcome: "ERROR",
+    error: "invalid_grant",
+    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though it had answered every poll of it with "pending": it issued no approval for it to anyone, and most likely restarted or dropped it. Nothing was ordered; ask again.`,
+  };
+}
+
 /** Maps whatever `@auth0/ai` hands to `onUnauthorized` onto one outcome. */
 export function classifyAuthorizationError(err: unknown, context: RefusalContext): Verdict {
   const { config } = context;

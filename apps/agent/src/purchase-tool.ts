@@ -16,12 +16,14 @@ import {
   expiresAt,
   isExpired,
   firstPollAt,
+  mayHaveBeenIssued,
   nextPollAt,
   requestFromInterrupt,
+  withPollSent,
   type ApprovalRequest,
 } from "./approval-request.js";
 import { discardAuthorization, readAuthRequest, restoreAuthRequest } from "./auth0-store.js";
-import { classifyAuthorizationError } from "./authorization-error.js";
+import { classifyAuthorizationError, requestForgotten } from "./authorization-error.js";
 import {
   CATALOG_CHECK_TIMEOUT_MS,
   lookUpCatalog,
@@ -191,7 +193,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         record,
         answer.interrupt,
         sends && first ? { bcAuthorizeMs: now - polledAt, acceptedAt: now } : {},
-        sends && first ? now : undefined,
+        sends && first ? { polledAt: now, answeredAt: now } : { answeredAt: now },
       );
       if (!context.wait) return pendingResult(waiting);
       await waitToPoll(waiting.request, answer.interrupt.code === INTERRUPT.slowDown);
@@ -220,29 +222,28 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     record: PurchaseRecord,
     request: ApprovalRequest,
   ): Promise<PurchaseRecord> {
-    const updated = { ...record, request: { ...request, polledAt: clock.now() } };
+    const updated = { ...record, request: withPollSent(request, clock.now()) };
     await journal.putPurchase(threadId, updated);
     return updated;
   }
 
   /**
-   * Journals the request a poll named (its interval may have grown; `polledAt` when the poll
-   * was not journaled before it was sent) and announces it once.
+   * Journals the request a poll named and that its "no decision yet" arrived (its interval may
+   * have grown; `polledAt` when the poll was not journaled before it was sent), and announces it
+   * once. That every poll sent has its answer is what later tells a tenant that forgot the
+   * request from a token some process took (`mayHaveBeenIssued`).
    */
   async function noteRequest(
     record: PurchaseRecord,
     interrupt: RequestInterrupt,
     sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt">,
-    polledAt?: number,
+    poll: { polledAt?: number; answeredAt: number },
   ): Promise<PurchaseRecord & { request: ApprovalRequest }> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     const known = latest.request?.id === interrupt.request.id ? latest.request : undefined;
-    const request = requestFromInterrupt(interrupt, known, latest.startedAt, polledAt);
+    const request = requestFromInterrupt(interrupt, known, latest.startedAt, poll);
     const updated = { ...latest, ...sent, request };
-    // A `polledAt` given here comes with the first acceptance, so these cover it.
-    if (known?.interval !== request.interval || sent.acceptedAt !== undefined) {
-      await journal.putPurchase(threadId, updated);
-    }
+    await journal.putPurchase(threadId, updated);
     // Announced once per process, so a resumed wait shows its countdown too.
     if (!announced.has(request.id)) {
       announced.add(request.id);
@@ -273,13 +274,20 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     error: unknown,
     resumedFirstPoll: boolean,
   ): Promise<Verdict> {
-    // Auth0 issues a token once and then answers invalid_grant. At the first poll of a
-    // request an earlier process sent, that process has the token.
-    if (resumedFirstPoll && codeOf(error) === INTERRUPT.invalidGrant) {
-      return INTERRUPTED.beforeOrder;
+    const journaled = record.request;
+    // Auth0 issues a token once and then answers invalid_grant; a tenant that lost the request
+    // (restarted with its requests in memory, or dropped it) answers the same. The journal
+    // tells them apart: only a poll whose answer it never recorded can have taken the token.
+    if (codeOf(error) === INTERRUPT.invalidGrant) {
+      const unanswered = journaled === undefined || mayHaveBeenIssued(journaled);
+      // At the first poll of a request an earlier process sent, that process may have it.
+      if (resumedFirstPoll && unanswered) return INTERRUPTED.beforeOrder;
+      if (!unanswered && !answeredAtExpiry(journaled, clock.now())) {
+        return requestForgotten(journaled.id, error);
+      }
     }
     const decided = asRequestInterrupt(error);
-    let request = record.request;
+    let request = journaled;
     if (request === undefined && decided !== undefined) {
       request = requestFromInterrupt(decided, undefined, record.startedAt);
       await journal.putPurchase(threadId, { ...record, request });

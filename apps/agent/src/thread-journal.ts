@@ -60,6 +60,8 @@ const purchaseRecordSchema = z
         interval: z.number(),
         sentAt: z.number(),
         polledAt: z.number().optional(),
+        answeredAt: z.number().optional(),
+        unansweredSince: z.number().optional(),
       })
       .optional(),
     approvedAt: z.number().optional(),

@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { DEFAULT_TENANT_FILE, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+const CATALOG = [{ id: "xyz-phone", name: "XYZ phone", price: 499, currency: "USD", stock: 50 }];
+
+// The tenant goes away while the agent waits for the person: the agent is a real process,
+// the tenant runs in this one so that the test can stop and start it on the same port, and the
+// shop is a stand-in that answers as shop-api does and records the orders it takes.
+
+/** The tenant on `port` (0: a free one), the person's answer left to the test. */
+function startTenant(port = 0): Promise<RunningMockAuth0> {
+  return startMockAuth0({
+    tenant: loadTenant({
+      tenant: DEFAULT_TENANT_FILE,
+      settings: path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json"),
+    }),
+    port,
+    host: "127.0.0.1",
+    certDir: DEFAULT_CERT_DIR,
+    approverDefault: { action: "manual" },
+  });
+}
+
+/** The shop as the agent sees it: its catalog, 401 without a token, and orders with one. */
+async function startShop() {
+  const orders: { authorization: string; body: string }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      res.setHeader("content-type", "application/json");
+      if (req.method === "GET" && req.url === "/api/products") {
+        res.end(JSON.stringify({ products: CATALOG }));
+      } else if (req.method === "POST" && req.url === "/api/purchases") {
+        const authorization = req.headers.authorization;
+        if (authorization === undefined) {
+          res.writeHead(401, { "www-authenticate": 'Bearer realm="api"' });
+          res.end(JSON.stringify({ error: "invalid_request" }));
+          return;
+        }
+        orders.push({ authorization, body });
+        res.writeHead(201);
+        res.end(JSON.stringify({ id: `ord_${orders.length}`, total: 499, currency: "USD" }));
+      } else {
+        res.writeHead(404);
+        res.end(JSON.stringify({ error: "not_found" }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://localhost:${port}`,
+    orders,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+describe("a tenant that restarts while a request waits for the person", () => {
+  let shop: Awaited<ReturnType<typeof startShop>>;
+  let tenant: RunningMockAuth0;
+  let store: string;
+  let cli: Awaited<ReturnType<typeof buildAgentCli>>;
+
+  beforeAll(async () => {
+    [shop, cli] = await Promise.all([startShop(), buildAgentCli()]);
+  });
+  afterAll(async () => {
+    await shop.close();
+  });
+  beforeEach(async () => {
+    tenant = await startTenant();
+    store = await mkdtemp(path.join(tmpdir(), "agent-store-"));
+  });
+  afterEach(async () => {
+    await tenant.close();
+    await rm(store, { recursive: true, force: true });
+  });
+
+  const agent = (args: string[]) =>
+    runAgent(
+      args,
+      {
+        AUTH0_DOMAIN: `localhost:${tenant.port}`,
+        NODE_EXTRA_CA_CERTS: tenant.caCertPath,
+        SHOP_API_URL: `${shop.url}/api/purchases`,
+        AGENT_STORE: store,
+      },
+      60_000,
+      cli,
+    );
+
+  it("is reported as a request the tenant forgot, not as an approval a process used", async () => {
+    const sent = await agent(["--mode", "interrupt", "Buy an XYZ phone"]);
+    expect(sent.json.outcome).toBe("PENDING");
+    const authReqId = String(sent.json.authReqId);
+    expect(tenant.store.get(authReqId)?.status).toBe("pending");
+
+    // A restart of a tenant that keeps its requests in memory, as the local one does.
+    const { port } = tenant;
+    await tenant.close();
+    tenant = await startTenant(port);
+
+    const resumed = await agent(["resume", sent.json.threadId]);
+
+    expect(resumed.exitCode).toBe(1);
+    expect(resumed.json).toMatchObject({ outcome: "ERROR", error: "invalid_grant", authReqId });
+    expect(resumed.json.message).toContain(
+      `The tenant no longer knows approval request ${authReqId}`,
+    );
+    expect(resumed.json.message).not.toContain("used by a process");
+    // No second push, and nothing bought.
+    expect(tenant.store.count()).toBe(0);
+    expect(shop.orders).toEqual([]);
+  });
+});
