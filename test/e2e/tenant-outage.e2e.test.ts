@@ -1,14 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { DEFAULT_TENANT_FILE, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
-import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import type { BackchannelRequest, RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
-import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
+import { buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 const CATALOG = [{ id: "xyz-phone", name: "XYZ phone", price: 499, currency: "USD", stock: 50 }];
@@ -71,7 +72,49 @@ async function startShop() {
   };
 }
 
-describe("a tenant that restarts while a request waits for the person", () => {
+/** The request as the next poll the tenant answers leaves it. */
+async function nextPoll(tenant: RunningMockAuth0) {
+  const [request] = (await once(tenant.store, "poll")) as [BackchannelRequest];
+  return request;
+}
+
+/**
+ * Takes the tenant off its port and puts something there that resets every connection, until
+ * `connections` were reset (or the agent ended: `exited`); then the tenant listens there
+ * again, with all it knew. Whether the agent outlasted the outage is returned.
+ */
+async function blip(
+  tenant: RunningMockAuth0,
+  connections: number,
+  exited: Promise<unknown>,
+): Promise<boolean> {
+  await new Promise<void>((resolve) => {
+    tenant.server.close(() => {
+      resolve();
+    });
+    tenant.server.closeAllConnections();
+  });
+  let reset = 0;
+  const resetter = createTcpServer((socket) => {
+    socket.resetAndDestroy();
+    reset += 1;
+    if (reset === connections) resetter.emit("done");
+  });
+  resetter.listen(tenant.port, "127.0.0.1");
+  const outlasted = await Promise.race([
+    once(resetter, "done").then(() => true),
+    exited.then(() => false),
+  ]);
+  await new Promise<void>((resolve) => {
+    resetter.close(() => {
+      resolve();
+    });
+  });
+  await new Promise<void>((resolve) => tenant.server.listen(tenant.port, "127.0.0.1", resolve));
+  return outlasted;
+}
+
+describe("a tenant that goes away while a request waits for the person", () => {
   let shop: Awaited<ReturnType<typeof startShop>>;
   let tenant: RunningMockAuth0;
   let store: string;
@@ -84,6 +127,7 @@ describe("a tenant that restarts while a request waits for the person", () => {
     await shop.close();
   });
   beforeEach(async () => {
+    shop.orders.length = 0;
     tenant = await startTenant();
     store = await mkdtemp(path.join(tmpdir(), "agent-store-"));
   });
@@ -92,18 +136,39 @@ describe("a tenant that restarts while a request waits for the person", () => {
     await rm(store, { recursive: true, force: true });
   });
 
-  const agent = (args: string[]) =>
-    runAgent(
-      args,
-      {
-        AUTH0_DOMAIN: `localhost:${tenant.port}`,
-        NODE_EXTRA_CA_CERTS: tenant.caCertPath,
-        SHOP_API_URL: `${shop.url}/api/purchases`,
-        AGENT_STORE: store,
-      },
-      60_000,
-      cli,
-    );
+  const env = () => ({
+    AUTH0_DOMAIN: `localhost:${tenant.port}`,
+    NODE_EXTRA_CA_CERTS: tenant.caCertPath,
+    SHOP_API_URL: `${shop.url}/api/purchases`,
+    AGENT_STORE: store,
+  });
+  const agent = (args: string[]) => runAgent(args, env(), 60_000, cli);
+
+  it("keeps polling in block mode through connections reset, and orders once approved", async () => {
+    const polled = nextPoll(tenant);
+    const run = startAgent(["--json", "Buy an XYZ phone"], env(), cli);
+    const { authReqId } = await polled;
+
+    // The tenant is gone for three polls: each connection is reset.
+    if (!(await blip(tenant, 3, run.exited))) {
+      throw new Error(`The agent ended during the outage: ${(await run.exited).stdout}`);
+    }
+    // Back with the request it knew: still pending, and the agent asks again.
+    expect((await nextPoll(tenant)).status).toBe("pending");
+    tenant.store.decide(authReqId, "approve", "control-api");
+
+    const exit = await run.exited;
+    const report = JSON.parse(exit.stdout) as { outcome: string; authReqId: string };
+    expect(exit.code).toBe(0);
+    expect(report).toMatchObject({ outcome: "ORDERED", authReqId });
+    expect(shop.orders).toHaveLength(1);
+    expect(tenant.store.count()).toBe(1);
+    const answers = tenant.store
+      .get(authReqId)
+      ?.timeline.flatMap((event) => ("answer" in event ? [event.answer] : []));
+    expect(answers?.at(-1)).toBe("token");
+    expect(answers).not.toContain("slow_down");
+  });
 
   it("is reported as a request the tenant forgot, not as an approval a process used", async () => {
     const sent = await agent(["--mode", "interrupt", "Buy an XYZ phone"]);

@@ -26,5 +26,12 @@ export type AgentEvent =
       /** Epoch milliseconds by the agent's clock. */
       expiresAt: number;
     }
-  | { type: "approval-waiting"; authReqId: string; nextPollAt: number; slowDown: boolean }
+  | {
+      type: "approval-waiting";
+      authReqId: string;
+      nextPollAt: number;
+      slowDown: boolean;
+      /** The last poll brought no answer (the tenant unreachable or busy): what happened. */
+      problem?: string;
+    }
   | { type: "purchase-finished"; result: PurchaseResult };

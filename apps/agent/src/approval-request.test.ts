@@ -117,6 +117,14 @@ describe("which polls were answered", () => {
       answeredAt: 15_200,
     });
     expect(pending).toEqual({ ...request, polledAt: 15_000, answeredAt: 15_200 });
+    const failed = { ...twice, failedSince: 10_000 };
+    expect(
+      requestFromInterrupt(interrupt(INTERRUPT.pending), failed, 0, { answeredAt: 15_200 }),
+    ).not.toHaveProperty("failedSince");
+    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), failed, 0)).toMatchObject({
+      failedSince: 10_000,
+      unansweredSince: 5_000,
+    });
     expect(mayHaveBeenIssued(pending)).toBe(false);
   });
 

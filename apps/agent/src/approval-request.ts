@@ -32,6 +32,11 @@ export interface ApprovalRequest {
    * the token once, to the first poll after the approval: such a poll may have taken it.
    */
   unansweredSince?: number;
+  /**
+   * When the first poll was sent, since the last "no decision yet", that failed without an
+   * answer (a refused connection, a reset, a 5xx): journaled once it failed.
+   */
+  failedSince?: number;
 }
 
 /** The instant (epoch ms) the request expires. */
@@ -116,6 +121,7 @@ export function requestFromInterrupt(
   const lastPoll = poll.polledAt ?? same?.polledAt;
   const answeredAt = poll.answeredAt ?? same?.answeredAt;
   const unansweredSince = poll.answeredAt === undefined ? same?.unansweredSince : undefined;
+  const failedSince = poll.answeredAt === undefined ? same?.failedSince : undefined;
   return {
     id: interrupt.request.id,
     expiresIn: interrupt.request.expiresIn,
@@ -125,6 +131,7 @@ export function requestFromInterrupt(
     ...(lastPoll === undefined ? {} : { polledAt: lastPoll }),
     ...(answeredAt === undefined ? {} : { answeredAt }),
     ...(unansweredSince === undefined ? {} : { unansweredSince }),
+    ...(failedSince === undefined ? {} : { failedSince }),
   };
 }
 

@@ -131,16 +131,17 @@ describe("a 429 from /bc-authorize (Auth0: at most 5 requests a minute for one u
     expect(report.message).toContain("try again in 60 s");
   });
 
-  it("is not blamed on the per-user limit when it answers a poll of an accepted request", async () => {
+  it("is waited out, not blamed on the per-user limit, when it answers a poll of an accepted request", async () => {
     stubShop().catalog();
-    stubAuth0().bcAuthorize().token(429, limited, { "Retry-After": "10" });
-    const { agent } = setup({ clock: new ManualClock(start) });
+    stubAuth0().bcAuthorize().token(429, limited, { "Retry-After": "10" }).pending().approve();
+    stubShop().order();
+    const { agent, clock } = setup({ clock: new ManualClock(start) });
 
     const report = await agent.run("Buy an XYZ phone");
 
-    expect(report).toMatchObject({ outcome: "ERROR", error: "too_many_requests" });
-    expect(report.message).toContain("Auth0 rate-limited the polls of the approval request");
-    expect(report.message).not.toContain("per-user");
+    expect(report).toMatchObject({ outcome: "ORDERED" });
+    // Retry-After, then the request's interval (1 s).
+    expect(clock.sleeps).toEqual([10_000, 1_000]);
   });
 
   it("stops the turn: the next item of the request is not asked for", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { classifyAuthorizationError } from "./authorization-error.js";
+import { classifyAuthorizationError, pollFailure } from "./authorization-error.js";
 import { loadConfig } from "./config.js";
 
 const config = loadConfig({});
@@ -218,5 +218,51 @@ describe("a 429 from /bc-authorize", () => {
     expect(verdict.description).toBe(
       "Auth0 rate-limited the polls of the approval request (429 too_many_requests); try again in 3 s (at 2026-01-01T00:00:03.000Z).",
     );
+  });
+});
+
+describe("pollFailure", () => {
+  const status = (statusCode: number, body: Record<string, string> = {}, headers = {}) =>
+    Object.assign(new Error("Response returned an error code"), {
+      statusCode,
+      headers: new Headers(headers),
+      ...body,
+    });
+
+  it.each([
+    [network("ECONNREFUSED"), "ECONNREFUSED", "connection_refused (ECONNREFUSED)"],
+    [refusedEverywhere(), "ECONNREFUSED", "connection_refused (ECONNREFUSED)"],
+    [network("ECONNRESET"), "ECONNRESET", "connection_reset (ECONNRESET)"],
+    [network("EAI_AGAIN"), "EAI_AGAIN", "dns (EAI_AGAIN)"],
+    // The auth0 SDK's own 10 s timeout.
+    [
+      Object.assign(new Error("The request was timed out."), { name: "TimeoutError" }),
+      "timeout",
+      "timeout",
+    ],
+    [status(503), "http_503", "503 with no OAuth error"],
+    [status(500, { error: "server_error" }), "server_error", "500 server_error"],
+    [status(429, { error: "too_many_requests" }), "too_many_requests", "429 too_many_requests"],
+  ])("polls again after %s", (error, code, description) => {
+    expect(pollFailure(error, NOW)).toEqual({ code, description });
+  });
+
+  it("waits for the tenant's Retry-After", () => {
+    expect(pollFailure(status(503, {}, { "retry-after": "30" }), NOW)).toMatchObject({
+      retryAt: NOW + 30_000,
+    });
+  });
+
+  it.each([
+    ["a denial", oauth("access_denied")],
+    ["expired_token", oauth("expired_token")],
+    ["invalid_grant", interrupt("ASYNC_AUTHORIZATION_INVALID_GRANT")],
+    ["a 400 with an OAuth error", status(400, { error: "invalid_request" })],
+    ["a 401 invalid_client", status(401, { error: "invalid_client" })],
+    ["an untrusted certificate", network("SELF_SIGNED_CERT_IN_CHAIN")],
+    ["plain HTTP on the HTTPS port", network("ERR_SSL_WRONG_VERSION_NUMBER")],
+    ["a programming error", new TypeError("x is not a function")],
+  ])("is no failure to wait out: %s", (_, error) => {
+    expect(pollFailure(error, NOW)).toBeUndefined();
   });
 });

@@ -39,6 +39,83 @@ function unknownAudience(error: string, description: string, config: AgentConfig
 }
 
 /**
+ * A poll that brought no answer about the request: it failed on its way, or the tenant could
+ * not answer it then.
+ */
+export interface PollFailure {
+  /** Stable: the network failure's code (`ECONNREFUSED`), else the 5xx or 429's OAuth error or `http_<status>`. */
+  code: string;
+  /** For a person: "connection_refused (ECONNREFUSED)", "503 temporarily_unavailable". */
+  description: string;
+  /** Epoch ms the tenant asked the client to wait for (Retry-After, X-RateLimit-Reset). */
+  retryAt?: number;
+}
+
+/**
+ * Whether a poll failed without an answer about the request: a connection refused, reset or
+ * timed out, a name that did not resolve, a 5xx, or a 429 other than `slow_down` (which the SDK
+ * hands on as a poll interrupt). The request is still out and the person may still answer, so
+ * it is polled again. Undefined for every answer about the request (access_denied,
+ * expired_token, invalid_grant, invalid_client ...: 4xx OAuth errors end it at once), and for
+ * a certificate this process does not accept, which waiting does not mend.
+ */
+export function pollFailure(err: unknown, now: number): PollFailure | undefined {
+  const network = classifyNetworkError(err);
+  if (network !== undefined) {
+    if (UNTRUSTED.has(network.failure) || network.failure === "tls_handshake") return undefined;
+    const code = network.code ?? network.failure;
+    return {
+      code,
+      description: code === network.failure ? code : `${network.failure} (${code})`,
+    };
+  }
+  const status = statusOf(err);
+  if (status === undefined || (status < 500 && status !== 429)) return undefined;
+  const oauthError = stringField(err, "error");
+  const at = retryAt((err as { headers?: unknown }).headers, now);
+  return {
+    code: oauthError ?? `http_${status}`,
+    description: `${status} ${oauthError ?? "with no OAuth error"}`,
+    ...(at === undefined ? {} : { retryAt: at }),
+  };
+}
+
+/**
+ * The polls failed from `since` (epoch ms) until the request expired at `expiresAt`: the
+ * person may have answered, but no answer can be collected any more.
+ */
+export function unansweredUntilExpiry(
+  failure: PollFailure,
+  since: number,
+  expiresAt: number,
+  config: AgentConfig,
+): Verdict {
+  const { domain } = config.auth0;
+  return {
+    outcome: "ERROR",
+    error: failure.code,
+    description: `The tenant at https://${domain}/ gave no answer to the polls of the approval request from ${new Date(since).toISOString()} until the request expired at ${new Date(expiresAt).toISOString()} (last: ${failure.description}), so whether the person answered is not known. Nothing was ordered.`,
+    fix: isLocalDomain(domain)
+      ? "Start the local tenant with pnpm mock-auth0 (or check AUTH0_DOMAIN), then ask again."
+      : `Check that the tenant ${domain} (AUTH0_DOMAIN) is reachable, then ask again.`,
+  };
+}
+
+/**
+ * Auth0's invalid_grant after a poll whose answer never arrived (`unansweredSince`, epoch ms):
+ * Auth0 issues the token once, to the first poll after the approval, and that poll may have
+ * been the one. Whoever it went to, nothing was ordered with it.
+ */
+export function approvalLost(unansweredSince: number, err: unknown): Verdict {
+  const said = stringField(err, "error_description") ?? (err instanceof Error ? err.message : "");
+  return {
+    outcome: "ERROR",
+    error: "approval_lost",
+    description: `The tenant answered invalid_grant${said === "" ? "" : ` ("${said}")`} after a poll sent at ${new Date(unansweredSince).toISOString()} got no answer: it may have issued the approval to that poll, which never arrived. Nothing was ordered; ask again.`,
+  };
+}
+
+/**
  * Auth0's invalid_grant for a request of which every poll was answered "no decision yet": no
  * token was ever issued for it, so no process took an approval. The tenant no longer knows
  * the request (a tenant that keeps requests in memory, as the local one does, forgets them when

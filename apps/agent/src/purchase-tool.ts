@@ -23,7 +23,14 @@ import {
   type ApprovalRequest,
 } from "./approval-request.js";
 import { discardAuthorization, readAuthRequest, restoreAuthRequest } from "./auth0-store.js";
-import { classifyAuthorizationError, requestForgotten } from "./authorization-error.js";
+import {
+  approvalLost,
+  classifyAuthorizationError,
+  pollFailure,
+  requestForgotten,
+  unansweredUntilExpiry,
+  type PollFailure,
+} from "./authorization-error.js";
 import {
   CATALOG_CHECK_TIMEOUT_MS,
   lookUpCatalog,
@@ -163,9 +170,17 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function untilDecided(start: PurchaseRecord, sends: boolean): Promise<PurchaseResult> {
     let record = start;
+    /** The polls have brought no answer since `since`; any answer ends it. */
+    let outage: { since: number; failure: PollFailure } | undefined;
     for (let first = true; ; first = false) {
       if (record.request !== undefined && isExpired(record.request, clock.now())) {
-        return finish(record, EXPIRED);
+        const { request } = record;
+        return finish(
+          record,
+          outage === undefined
+            ? EXPIRED
+            : unansweredUntilExpiry(outage.failure, outage.since, expiresAt(request), config),
+        );
       }
       // Without a stored request the SDK would send a new one: a second push for a purchase
       // the person may already have answered. Report instead.
@@ -185,8 +200,23 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       const answer = await poll(record.purchase, record.toolCallId);
       if (answer.kind === "ordered") return finish(record, answer.verdict);
       if (answer.kind === "refused") {
-        return finish(record, await refusal(record, answer.error, !sends && first));
+        // A poll that failed on its way, or at a tenant that could not answer it then, says
+        // nothing about the request: it is still out, and the person may still answer.
+        const failure = pollFailure(answer.error, clock.now());
+        const polled = failure && (await noteFailedPoll(record, sends && first, polledAt));
+        if (failure === undefined || polled === undefined) {
+          return finish(record, await refusal(record, answer.error, !sends && first));
+        }
+        outage = { since: outage?.since ?? polledAt, failure };
+        if (!context.wait) return pendingResult(polled);
+        await waitToPoll(polled.request, {
+          retryAt: failure.retryAt,
+          problem: failure.description,
+        });
+        record = polled;
+        continue;
       }
+      outage = undefined;
       const now = clock.now();
       // The request's first poll follows /bc-authorize in the same call: answered now.
       const waiting = await noteRequest(
@@ -196,9 +226,48 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         sends && first ? { polledAt: now, answeredAt: now } : { answeredAt: now },
       );
       if (!context.wait) return pendingResult(waiting);
-      await waitToPoll(waiting.request, answer.interrupt.code === INTERRUPT.slowDown);
+      await waitToPoll(waiting.request, { slowDown: answer.interrupt.code === INTERRUPT.slowDown });
       record = waiting;
     }
+  }
+
+  /**
+   * Journals that the poll sent at `polledAt` failed without an answer, on the request it was
+   * about: the journal's; else, when that poll was the first of a request (right after
+   * /bc-authorize, or a resume's first of a request the journal never learnt), the SDK's record
+   * of what Auth0 accepted. Undefined when Auth0 accepted no request: /bc-authorize itself
+   * failed, and sending it again could push the person twice.
+   */
+  async function noteFailedPoll(
+    record: PurchaseRecord,
+    sentNow: boolean,
+    polledAt: number,
+  ): Promise<(PurchaseRecord & { request: ApprovalRequest }) | undefined> {
+    const known =
+      record.request === undefined ? await storedRequest(record, sentNow, polledAt) : record;
+    const request = known?.request;
+    if (known === undefined || request === undefined) return undefined;
+    const updated = {
+      ...known,
+      request: { ...request, failedSince: request.failedSince ?? polledAt },
+    };
+    await journal.putPurchase(threadId, updated);
+    return updated;
+  }
+
+  /** The SDK's record of a request Auth0 accepted, journaled and announced. */
+  async function storedRequest(record: PurchaseRecord, sentNow: boolean, polledAt: number) {
+    const stored = await readAuthRequest(store, threadId, record.toolCallId);
+    if (stored === undefined) return undefined;
+    const accepted: RequestInterrupt = {
+      code: INTERRUPT.pending,
+      request: {
+        id: stored.id,
+        expiresIn: stored.expiresIn,
+        ...(stored.interval === undefined ? {} : { interval: stored.interval }),
+      },
+    };
+    return noteRequest(record, accepted, sentNow ? { acceptedAt: clock.now() } : {}, { polledAt });
   }
 
   /**
@@ -237,7 +306,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     record: PurchaseRecord,
     interrupt: RequestInterrupt,
     sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt">,
-    poll: { polledAt?: number; answeredAt: number },
+    poll: { polledAt?: number; answeredAt?: number },
   ): Promise<PurchaseRecord & { request: ApprovalRequest }> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     const known = latest.request?.id === interrupt.request.id ? latest.request : undefined;
@@ -262,10 +331,27 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return updated;
   }
 
-  async function waitToPoll(request: ApprovalRequest, slowDown: boolean): Promise<void> {
-    const at = nextPollAt(request, clock.now());
-    context.emit({ type: "approval-waiting", authReqId: request.id, nextPollAt: at, slowDown });
-    await clock.sleep(Math.max(0, at - clock.now()));
+  /**
+   * Waits an interval, or until the tenant's Retry-After after a failed poll when that is later,
+   * and never past the expiry.
+   */
+  async function waitToPoll(
+    request: ApprovalRequest,
+    reason: { slowDown?: boolean; retryAt?: number | undefined; problem?: string },
+  ): Promise<void> {
+    const now = clock.now();
+    const at = Math.min(
+      Math.max(nextPollAt(request, now), reason.retryAt ?? 0),
+      expiresAt(request),
+    );
+    context.emit({
+      type: "approval-waiting",
+      authReqId: request.id,
+      nextPollAt: at,
+      slowDown: reason.slowDown ?? false,
+      ...(reason.problem === undefined ? {} : { problem: reason.problem }),
+    });
+    await clock.sleep(Math.max(0, at - now));
   }
 
   /** Why there is no token; a request decided at its first poll is journaled first. */
@@ -280,7 +366,10 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     // tells them apart: only a poll whose answer it never recorded can have taken the token.
     if (codeOf(error) === INTERRUPT.invalidGrant) {
       const unanswered = journaled === undefined || mayHaveBeenIssued(journaled);
-      // At the first poll of a request an earlier process sent, that process may have it.
+      // A poll that failed without an answer: the token may have gone to it.
+      if (journaled?.failedSince !== undefined) return approvalLost(journaled.failedSince, error);
+      // Else, at the first poll of a request an earlier process sent, that process stopped
+      // while a poll was out, and may have had the token.
       if (resumedFirstPoll && unanswered) return INTERRUPTED.beforeOrder;
       if (!unanswered && !answeredAtExpiry(journaled, clock.now())) {
         return requestForgotten(journaled.id, error);

@@ -159,3 +159,28 @@ describe("terminal output", () => {
     expect(err).toContain("Outcome: PENDING (exit 5)");
   });
 });
+
+describe("polls that bring no answer", () => {
+  it("are said once in a log when they start failing, not at every poll", () => {
+    const t = terminal(false);
+    const waiting = (problem?: string) => {
+      t.output.output({
+        type: "approval-waiting",
+        authReqId: "req-1",
+        nextPollAt: 0,
+        slowDown: false,
+        ...(problem === undefined ? {} : { problem }),
+      });
+    };
+    waiting();
+    waiting("connection_refused (ECONNREFUSED)");
+    waiting("connection_refused (ECONNREFUSED)");
+    waiting();
+    waiting("503 temporarily_unavailable");
+
+    expect(t.err()).toBe(
+      "No answer from the tenant to a poll (connection_refused (ECONNREFUSED)); polling again until the request expires.\n" +
+        "No answer from the tenant to a poll (503 temporarily_unavailable); polling again until the request expires.\n",
+    );
+  });
+});

@@ -38,6 +38,8 @@ export function createTerminalOutput(options: {
   let spinner: Spinner | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let streamed = "";
+  /** What kept the last poll from an answer, while the polls keep failing. */
+  let pollProblem: string | undefined;
 
   const stopSpinner = (finalText?: string, ok = true) => {
     if (ticker !== undefined) clearInterval(ticker);
@@ -62,7 +64,8 @@ export function createTerminalOutput(options: {
             ? `Waiting for ${event.userId} to approve`
             : `Approval request sent to ${event.userId}:`;
           const line = () =>
-            `${what} '${event.bindingMessage}' - expires in ${countdown(event.expiresAt - clock.now())}`;
+            `${what} '${event.bindingMessage}' - expires in ${countdown(event.expiresAt - clock.now())}` +
+            (pollProblem === undefined ? "" : ` (no answer from the tenant: ${pollProblem})`);
           if (options.spinner === undefined) {
             stderr.write(`${line()}\n`);
             return;
@@ -77,8 +80,17 @@ export function createTerminalOutput(options: {
         case "warning":
           stderr.write(`Warning: ${event.warning.message}\n`);
           return;
-        case "approval-waiting":
+        case "approval-waiting": {
+          const started = pollProblem === undefined && event.problem !== undefined;
+          pollProblem = event.problem;
+          // On a terminal the spinner's line says it; in a log, once when the polls start failing.
+          if (started && options.spinner === undefined) {
+            stderr.write(
+              `No answer from the tenant to a poll (${event.problem}); polling again until the request expires.\n`,
+            );
+          }
           return;
+        }
         case "purchase-finished": {
           const text = `${describePurchase(event.result.purchase)}: ${event.result.outcome}`;
           if (spinner) stopSpinner(text, event.result.outcome === "ORDERED");

@@ -62,6 +62,7 @@ const purchaseRecordSchema = z
         polledAt: z.number().optional(),
         answeredAt: z.number().optional(),
         unansweredSince: z.number().optional(),
+        failedSince: z.number().optional(),
       })
       .optional(),
     approvedAt: z.number().optional(),
