@@ -1,18 +1,7 @@
 import { httpsJson } from "./https-json.js";
-import type { ApproverPolicy, ConsentEvent, ConsentRequest, ConsentStatus } from "./wire.js";
-
-/** Which consent requests a test means; every condition given must hold. */
-export interface RequestFilter {
-  /** One status or several; `waitForRequest` looks for `pending` unless told otherwise. */
-  status?: ConsentStatus | ConsentStatus[];
-  /** The person, by user id (`sub`). */
-  user?: string;
-  clientId?: string;
-  /** The exact binding message, or a pattern it matches. */
-  bindingMessage?: string | RegExp;
-  /** Any other check. */
-  where?: (request: ConsentRequest) => boolean;
-}
+import { describeFilter, matches } from "./request-filter.js";
+import type { RequestFilter } from "./request-filter.js";
+import type { ApproverPolicy, ConsentEvent, ConsentRequest } from "./wire.js";
 
 export interface WaitOptions {
   /** How long to wait before failing; 15 s unless given. */
@@ -25,7 +14,11 @@ export interface Approver {
   requests(filter?: RequestFilter): Promise<ConsentRequest[]>;
   /** One request with its timeline: created, every poll and its answer, the decision. */
   request(authReqId: string): Promise<ConsentRequest & { timeline: ConsentEvent[] }>;
-  /** The oldest matching request (pending by default) once there is one. */
+  /**
+   * The oldest matching request (pending by default) once there is one, that no earlier call
+   * has handed out: each request is handed out once, so a test never gets a request an earlier
+   * test waited for and left undecided, and two tests waiting at once get one each.
+   */
   waitForRequest(filter?: RequestFilter, options?: WaitOptions): Promise<ConsentRequest>;
   /** The person approves: the agent's next poll gets its tokens. */
   approve(authReqId: string): Promise<ConsentRequest>;
@@ -33,6 +26,12 @@ export interface Approver {
   deny(authReqId: string): Promise<ConsentRequest>;
   /** The request expires now, as when nobody answers in time. */
   expire(authReqId: string): Promise<ConsentRequest>;
+  /**
+   * Expires every pending request that matches (all by default) and resolves with them: what an
+   * earlier test left undecided ends, and its agent gets the tenant's expiry answer. For
+   * `afterEach`.
+   */
+  expirePending(filter?: Omit<RequestFilter, "status">): Promise<ConsentRequest[]>;
   /** Replaces the rules and default outcome for requests that come in from now on. */
   setPolicy(policy: ApproverPolicy): Promise<ApproverPolicy>;
   policy(): Promise<ApproverPolicy>;
@@ -43,25 +42,43 @@ interface RequestPage {
   next_cursor: string | null;
 }
 
-function matches(request: ConsentRequest, filter: RequestFilter): boolean {
-  const { status, user, clientId, bindingMessage, where } = filter;
-  if (status !== undefined && ![status].flat().includes(request.status)) return false;
-  if (user !== undefined && request.user !== user) return false;
-  if (clientId !== undefined && request.client_id !== clientId) return false;
-  if (typeof bindingMessage === "string" && request.binding_message !== bindingMessage)
-    return false;
-  if (bindingMessage instanceof RegExp && !bindingMessage.test(request.binding_message))
-    return false;
-  return where === undefined || where(request);
+/** How the approver reaches the tenant, and the time it waits by. */
+export interface ControlApiOptions {
+  /** The tenant's issuer, `https://localhost:<port>/`. */
+  issuer: string;
+  /** The tenant's CA certificate (PEM), trusted for these calls only. */
+  caPem: string;
+  controlToken?: string | undefined;
+  /** The time in ms, for timeouts; `Date.now` unless given. */
+  now?: () => number;
+  /** Waits between two looks at the tenant; a timer unless given. */
+  delay?: (ms: number) => Promise<void>;
 }
 
-const describeFilter = (filter: RequestFilter) =>
-  JSON.stringify(filter, (_key, value: unknown) =>
-    value instanceof RegExp ? String(value) : typeof value === "function" ? "<where>" : value,
-  );
+/** The control API's refusal of a call, with its HTTP status. */
+class ControlApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ControlApiError";
+  }
+}
+
+/** How often `waitForRequest` looks at the tenant. */
+const WAIT_STEP_MS = 50;
+
+const realDelay = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 /** The approver over mock-auth0's control API (`/approver/api/...`), trusting the tenant's CA. */
-export function controlApiApprover(issuer: string, caPem: string, controlToken?: string): Approver {
+export function controlApiApprover(options: ControlApiOptions): Approver {
+  const { issuer, caPem, controlToken, now = Date.now, delay = realDelay } = options;
+  /** What `waitForRequest` has handed out: never again. */
+  const handedOut = new Set<string>();
   const call = async <T>(method: string, path: string, json?: unknown): Promise<T> => {
     const answer = await httpsJson(new URL(path, issuer), {
       method,
@@ -73,7 +90,8 @@ export function controlApiApprover(issuer: string, caPem: string, controlToken?:
     });
     if (answer.status >= 400) {
       const body = answer.body as { error_description?: string };
-      throw new Error(
+      throw new ControlApiError(
+        answer.status,
         `${method} ${path}: ${answer.status} ${body.error_description ?? JSON.stringify(body)}`,
       );
     }
@@ -96,43 +114,74 @@ export function controlApiApprover(issuer: string, caPem: string, controlToken?:
   };
 
   /**
-   * For a timeout: the requests that match but for their status, which usually means the
-   * approver's policy decided at once, or the request was answered before the wait began.
+   * For a timeout: the requests that match but were handed out already, or match but for their
+   * status (an approver policy that decided at once, a request answered before the wait began).
    */
-  const otherStatuses = async (wanted: RequestFilter): Promise<string> => {
+  const nearMisses = async (wanted: RequestFilter): Promise<string> => {
     const { status, ...anyStatus } = wanted;
-    if (status === undefined) return "";
-    const near = await requests(anyStatus);
-    if (near.length === 0) return "";
-    const statuses = [...new Set(near.map((request) => request.status))].join(", ");
-    return (
-      `; ${near.length} match but for the status: ${statuses} (an approver policy that ` +
-      `decides at once, or a request answered before the wait began?)`
+    const near = await requests(status === undefined ? wanted : anyStatus);
+    const taken = near.filter((request) => handedOut.has(request.auth_req_id));
+    const otherStatus = near.filter(
+      (request) => !handedOut.has(request.auth_req_id) && !matches(request, wanted),
     );
+    let said = "";
+    if (taken.length > 0) {
+      const which = taken.map((r) => `${r.auth_req_id} "${r.binding_message}" (${r.status})`);
+      said +=
+        `; ${taken.length} match but an earlier waitForRequest had them already, and each ` +
+        `request is handed out once: ${which.join(", ")}`;
+    }
+    if (otherStatus.length > 0) {
+      const statuses = [...new Set(otherStatus.map((request) => request.status))].join(", ");
+      said +=
+        `; ${otherStatus.length} match but for the status: ${statuses} (an approver policy ` +
+        `that decides at once, or a request answered before the wait began?)`;
+    }
+    return said;
   };
+
+  const expire = (authReqId: string) =>
+    call<ConsentRequest>("POST", `approver/api/requests/${id(authReqId)}/expire`);
 
   return {
     requests,
     request: (authReqId) => call("GET", `approver/api/requests/${id(authReqId)}`),
-    async waitForRequest(filter = {}, options = {}) {
-      const timeoutMs = options.timeoutMs ?? 15_000;
+    async waitForRequest(filter = {}, waitOptions = {}) {
+      const timeoutMs = waitOptions.timeoutMs ?? 15_000;
       const wanted: RequestFilter = { status: "pending", ...filter };
-      const deadline = Date.now() + timeoutMs;
+      const started = now();
       for (;;) {
-        const [found] = await requests(wanted);
-        if (found !== undefined) return found;
-        if (Date.now() > deadline) {
+        const found = (await requests(wanted)).find(
+          (request) => !handedOut.has(request.auth_req_id),
+        );
+        if (found !== undefined) {
+          handedOut.add(found.auth_req_id);
+          return found;
+        }
+        if (now() - started >= timeoutMs) {
           throw new Error(
             `No consent request matching ${describeFilter(wanted)} within ${timeoutMs} ms` +
-              (await otherStatuses(wanted)),
+              (await nearMisses(wanted)),
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await delay(WAIT_STEP_MS);
       }
     },
     approve: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/approve`),
     deny: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/deny`),
-    expire: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/expire`),
+    expire,
+    async expirePending(filter = {}) {
+      const expired: ConsentRequest[] = [];
+      for (const request of await requests({ ...filter, status: "pending" })) {
+        try {
+          expired.push(await expire(request.auth_req_id));
+        } catch (error) {
+          // Answered or expired meanwhile (409): no longer pending, which is what was asked.
+          if (!(error instanceof ControlApiError && error.status === 409)) throw error;
+        }
+      }
+      return expired;
+    },
     setPolicy: (policy) => call("PUT", "approver/api/policy", policy),
     policy: () => call("GET", "approver/api/policy"),
   };

@@ -6,7 +6,8 @@
  */
 export { startTestbed } from "./testbed.js";
 export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
-export type { Approver, RequestFilter, WaitOptions } from "./approver.js";
+export type { Approver, WaitOptions } from "./approver.js";
+export type { RequestFilter } from "./request-filter.js";
 export type { Shop } from "./shop.js";
 export type {
   ApproverOutcome,

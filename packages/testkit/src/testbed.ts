@@ -306,11 +306,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
           ? {}
           : { OPENAI_BASE_URL: openaiBaseUrl, OPENAI_API_KEY: "testbed" }),
       }),
-      approver: controlApiApprover(
+      approver: controlApiApprover({
         issuer,
-        await readFile(caCertPath, "utf8"),
-        options.controlToken,
-      ),
+        caPem: await readFile(caCertPath, "utf8"),
+        controlToken: options.controlToken,
+      }),
       shop: adminShop(shopApiUrl, adminToken, user),
       stop,
     };

@@ -1,0 +1,157 @@
+import { readFileSync } from "node:fs";
+
+import { ManualClock, SigningKeys, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { controlApiApprover } from "./approver.js";
+import type { Approver } from "./approver.js";
+import { httpsJson } from "./https-json.js";
+
+const USER = LOCAL_DEFAULTS.userId;
+const SECOND_USER = "auth0|second-user";
+
+// The tenant in this process, on a manual clock: `created_at` is what the test says.
+let tenant: RunningMockAuth0;
+let caPem: string;
+const clock = new ManualClock(Date.parse("2030-01-01T12:00:00Z"));
+
+beforeAll(async () => {
+  tenant = await startMockAuth0({
+    // Many requests for one person at one instant: Auth0's per-person limit is not the subject.
+    tenant: tenantWith({
+      settings: (settings) => ({
+        ...settings,
+        ciba: { ...(settings.ciba as object), perUserRequestsPerMinute: null },
+      }),
+    }),
+    port: 0,
+    host: "127.0.0.1",
+    certDir: DEFAULT_CERT_DIR,
+    clock,
+    keys: await SigningKeys.create(),
+  });
+  caPem = readFileSync(tenant.caCertPath, "utf8");
+});
+afterAll(() => tenant.close());
+
+/** The test's time for the approver's timeouts: each wait between two looks moves it on. */
+let testTime = 0;
+const approverOnTestTime = (): Approver =>
+  controlApiApprover({
+    issuer: tenant.issuer,
+    caPem,
+    now: () => testTime,
+    delay: (ms) => {
+      testTime += ms;
+      return Promise.resolve();
+    },
+  });
+
+let approver: Approver;
+beforeEach(() => {
+  approver = approverOnTestTime();
+  // Each test starts with no request pending.
+  for (const request of tenant.store.list({ statuses: ["pending"], limit: 1_000 }).requests) {
+    tenant.store.expire(request.authReqId, clock.now());
+  }
+});
+
+/** What an agent does first: a backchannel request for `user`; resolves with its auth_req_id. */
+async function ask(bindingMessage: string, user: string = USER): Promise<string> {
+  const answer = await httpsJson(new URL("bc-authorize", tenant.issuer), {
+    method: "POST",
+    ca: caPem,
+    json: {
+      client_id: LOCAL_DEFAULTS.clientId,
+      client_secret: LOCAL_DEFAULTS.clientSecret,
+      scope: "openid product:buy",
+      audience: SHOP_API_AUDIENCE,
+      login_hint: JSON.stringify({ format: "iss_sub", iss: tenant.issuer, sub: user }),
+      binding_message: bindingMessage,
+    },
+  });
+  if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+  return (answer.body as { auth_req_id: string }).auth_req_id;
+}
+
+describe("waitForRequest", () => {
+  it("hands each request out once: the next test never gets the one a failed test left pending", async () => {
+    // Test A waits for its request, then fails before deciding it.
+    const left = await ask("Do you want to buy 3 XYZ phone");
+    expect((await approver.waitForRequest({ user: USER })).auth_req_id).toBe(left);
+
+    // Test B's agent asks for its own purchase; B gets that one, not A's.
+    const own = await ask("Do you want to buy 1 USB-C cable");
+    const got = await approver.waitForRequest({ user: USER });
+    expect(got).toMatchObject({
+      auth_req_id: own,
+      binding_message: "Do you want to buy 1 USB-C cable",
+    });
+  });
+
+  it("gives two waits at once one request each", async () => {
+    const ids = [
+      await ask("Do you want to buy 1 AA battery"),
+      await ask("Do you want to buy 2 AA battery"),
+    ];
+    const [first, second] = await Promise.all([
+      approver.waitForRequest({ user: USER }),
+      approver.waitForRequest({ user: USER }),
+    ]);
+    expect([first.auth_req_id, second.auth_req_id].sort()).toEqual([...ids].sort());
+  });
+
+  it("says, when it times out, which matching requests it handed out already", async () => {
+    const taken = await ask("Do you want to buy 4 XYZ phone");
+    await approver.waitForRequest({ bindingMessage: "Do you want to buy 4 XYZ phone" });
+    testTime = 0;
+
+    await expect(
+      approver.waitForRequest(
+        { bindingMessage: "Do you want to buy 4 XYZ phone" },
+        { timeoutMs: 200 },
+      ),
+    ).rejects.toThrow(
+      `No consent request matching {"status":"pending","bindingMessage":"Do you want to buy 4 XYZ phone"} within 200 ms; ` +
+        `1 match but an earlier waitForRequest had them already, and each request is handed out once: ` +
+        `${taken} "Do you want to buy 4 XYZ phone" (pending)`,
+    );
+  });
+
+  it("with since, passes over requests created before that time", async () => {
+    const before = await ask("Do you want to buy 5 XYZ phone");
+    clock.advance(1_000);
+    const since = new Date(clock.now());
+    const after = await ask("Do you want to buy 6 XYZ phone");
+
+    expect((await approver.requests({ since })).map((r) => r.auth_req_id)).toEqual([after]);
+    expect((await approver.waitForRequest({ user: USER, since })).auth_req_id).toBe(after);
+    expect(
+      (await approver.requests({ since: since.getTime() - 1_000, status: "pending" })).map(
+        (r) => r.auth_req_id,
+      ),
+    ).toEqual([before, after]);
+    await expect(approver.requests({ since: "yesterday" })).rejects.toThrow(
+      "since must be a Date, a time in ms or an ISO string, not yesterday",
+    );
+  });
+});
+
+describe("expirePending", () => {
+  it("ends the pending requests that match, and leaves the rest", async () => {
+    const mine = await ask("Do you want to buy 7 XYZ phone");
+    const decided = await ask("Do you want to buy 8 XYZ phone");
+    await approver.approve(decided);
+    const theirs = await ask("Do you want to buy 9 XYZ phone", SECOND_USER);
+
+    const expired = await approver.expirePending({ user: USER });
+
+    expect(expired.map((r) => [r.auth_req_id, r.status])).toEqual([[mine, "expired"]]);
+    expect((await approver.request(decided)).status).toBe("approved");
+    expect((await approver.request(theirs)).status).toBe("pending");
+    expect((await approver.expirePending()).map((r) => r.auth_req_id)).toEqual([theirs]);
+  });
+});

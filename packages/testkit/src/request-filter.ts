@@ -1,0 +1,48 @@
+import type { ConsentRequest, ConsentStatus } from "./wire.js";
+
+/** Which consent requests a test means; every condition given must hold. */
+export interface RequestFilter {
+  /** One status or several; `waitForRequest` looks for `pending` unless told otherwise. */
+  status?: ConsentStatus | ConsentStatus[];
+  /** The person, by user id (`sub`). */
+  user?: string;
+  clientId?: string;
+  /** The exact binding message, or a pattern it matches. */
+  bindingMessage?: string | RegExp;
+  /**
+   * Only requests the tenant created at or after this time (a `Date`, milliseconds since the
+   * epoch, or an ISO string such as a request's `created_at`), e.g. the start of the test.
+   */
+  since?: Date | number | string;
+  /** Any other check. */
+  where?: (request: ConsentRequest) => boolean;
+}
+
+/** `since` in milliseconds since the epoch; a value that is no time is an error, not "always". */
+export function sinceMs(since: Date | number | string): number {
+  const ms = new Date(since).getTime();
+  if (Number.isNaN(ms)) {
+    throw new TypeError(
+      `since must be a Date, a time in ms or an ISO string, not ${String(since)}`,
+    );
+  }
+  return ms;
+}
+
+export function matches(request: ConsentRequest, filter: RequestFilter): boolean {
+  const { status, user, clientId, bindingMessage, since, where } = filter;
+  if (status !== undefined && ![status].flat().includes(request.status)) return false;
+  if (user !== undefined && request.user !== user) return false;
+  if (clientId !== undefined && request.client_id !== clientId) return false;
+  if (typeof bindingMessage === "string" && request.binding_message !== bindingMessage)
+    return false;
+  if (bindingMessage instanceof RegExp && !bindingMessage.test(request.binding_message))
+    return false;
+  if (since !== undefined && Date.parse(request.created_at) < sinceMs(since)) return false;
+  return where === undefined || where(request);
+}
+
+export const describeFilter = (filter: RequestFilter) =>
+  JSON.stringify(filter, (_key, value: unknown) =>
+    value instanceof RegExp ? String(value) : typeof value === "function" ? "<where>" : value,
+  );
