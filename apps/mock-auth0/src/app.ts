@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 
 import { PolicyApprover } from "./approver/approver.js";
 import type { BackchannelStore } from "./backchannel/backchannel-store.js";
+import { RefusalLog } from "./backchannel/refusal-log.js";
 import { ClientAssertions } from "./client-assertion.js";
 import { clientAssertionAuthentication } from "./client-authentication.js";
 import { ControlAuth } from "./control-auth.js";
@@ -60,6 +61,8 @@ export interface MockAuth0Deps {
   /** Runs the event stream's heartbeat; a real timer unless a test drives it. */
   ticker?: Ticker;
   approver?: PolicyApprover;
+  /** The refused `/bc-authorize` requests the control API shows; a new, empty one unless given. */
+  refusals?: RefusalLog;
   logger?: Logger;
   newAuthReqId?: () => string;
 }
@@ -85,6 +88,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const { store } = deps;
   const auth = new ControlAuth(config.controlToken);
   const approver = deps.approver ?? new PolicyApprover(config.tenant.approver);
+  const refusals = deps.refusals ?? new RefusalLog();
   const emails = new ConsentEmails(config.issuer, directory, store);
   const { issuer } = config;
   const { keys } = deps;
@@ -186,12 +190,18 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     }),
   );
   app.use(emailConsent({ issuer: config.issuer, directory, emails, clock, logger }));
-  app.use(controlApi({ directory, store, approver, keys, clock, logger, auth, emails }));
+  app.use(controlApi({ directory, store, approver, refusals, keys, clock, logger, auth, emails }));
 
   app.use((req, _res, next) => {
     next(errors.notFound(`No route for ${req.method} ${req.path}`));
   });
   if (logging.beforeErrorHandler) app.use(logging.beforeErrorHandler);
-  app.use(errorHandler(logger));
+  app.use(
+    errorHandler(logger, (req, error) => {
+      if (req.method === "POST" && req.path === "/bc-authorize") {
+        refusals.record(req, error, clock.now());
+      }
+    }),
+  );
   return app;
 }

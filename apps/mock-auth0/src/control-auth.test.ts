@@ -25,6 +25,7 @@ describe("the control token", () => {
         "POST /approver/api/requests/:authReqId/deny",
         "GET /approver/api/policy",
         "PUT /approver/api/policy",
+        "GET /approver/api/refusals",
         "POST /admin/signing-keys/rotate",
         "GET /approver/api/events",
         "GET /approver/api/session",

@@ -1,6 +1,6 @@
 import type { OAuthError } from "@ciba-testbed/shared";
 import { createErrorHandler } from "@ciba-testbed/shared/http";
-import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { ErrorRequestHandler, Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
 import { errors } from "./errors.js";
@@ -46,7 +46,18 @@ export const rejectMalformedPath: RequestHandler = (req, _res, next) => {
   }
 };
 
-/** The shared serializer, placed last, with the tenant's 413 wording tried first. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return createErrorHandler({ logger, bodyLimit: OAUTH_BODY_LIMIT, translate: bodyTooLarge });
+/**
+ * The shared serializer, placed last, with the tenant's 413 wording tried first; `onAnswer` is
+ * told of each error answer (the record of refused `/bc-authorize` requests).
+ */
+export function errorHandler(
+  logger: Logger,
+  onAnswer?: (req: Request, error: OAuthError) => void,
+): ErrorRequestHandler {
+  return createErrorHandler({
+    logger,
+    bodyLimit: OAUTH_BODY_LIMIT,
+    translate: bodyTooLarge,
+    ...(onAnswer === undefined ? {} : { onAnswer }),
+  });
 }

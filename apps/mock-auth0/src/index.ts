@@ -16,10 +16,12 @@ export type {
 } from "./backchannel/backchannel-store.js";
 export type { BackchannelRequest, BackchannelStatus } from "./backchannel/backchannel-request.js";
 export { keepStoreCurrent } from "./backchannel/keep-current.js";
+export { KEPT_REFUSALS, RefusalLog } from "./backchannel/refusal-log.js";
 export { ensureLocalCertificates } from "./certificates.js";
 export type {
   ControlRequestDetailJson,
   ControlRequestJson,
+  ControlRefusalJson,
   ControlRequestPageJson,
 } from "./routes/control-api.js";
 export { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";

@@ -266,6 +266,7 @@ describe("malformed input", () => {
         "POST /approver/api/requests/:authReqId/deny",
         "GET /approver/api/policy",
         "PUT /approver/api/policy",
+        "GET /approver/api/refusals",
         "POST /admin/signing-keys/rotate",
       ]),
     );

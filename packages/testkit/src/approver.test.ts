@@ -37,16 +37,19 @@ beforeAll(async () => {
 });
 afterAll(() => tenant.close());
 
-/** The test's time for the approver's timeouts: each wait between two looks moves it on. */
+/**
+ * The test's time for the approver's timeouts: each wait between two looks moves it on, and
+ * first does the next of `meanwhile`, what happens while the approver waits.
+ */
 let testTime = 0;
-const approverOnTestTime = (): Approver =>
+const approverOnTestTime = (...meanwhile: (() => Promise<unknown>)[]): Approver =>
   controlApiApprover({
     issuer: tenant.issuer,
     caPem,
     now: () => testTime,
-    delay: (ms) => {
+    delay: async (ms) => {
+      await meanwhile.shift()?.();
       testTime += ms;
-      return Promise.resolve();
     },
   });
 
@@ -61,7 +64,15 @@ beforeEach(() => {
 
 /** What an agent does first: a backchannel request for `user`; resolves with its auth_req_id. */
 async function ask(bindingMessage: string, user: string = USER): Promise<string> {
-  const answer = await httpsJson(new URL("bc-authorize", tenant.issuer), {
+  const answer = await bcAuthorize({ binding_message: bindingMessage, user });
+  if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+  return (answer.body as { auth_req_id: string }).auth_req_id;
+}
+
+/** `/bc-authorize` as the agent client sends it, with `changes` (a wrong audience, ...). */
+function bcAuthorize(changes: Record<string, string> & { user?: string }) {
+  const { user = USER, ...params } = changes;
+  return httpsJson(new URL("bc-authorize", tenant.issuer), {
     method: "POST",
     ca: caPem,
     json: {
@@ -70,11 +81,10 @@ async function ask(bindingMessage: string, user: string = USER): Promise<string>
       scope: "openid product:buy",
       audience: SHOP_API_AUDIENCE,
       login_hint: JSON.stringify({ format: "iss_sub", iss: tenant.issuer, sub: user }),
-      binding_message: bindingMessage,
+      binding_message: "Do you want to buy 2 XYZ phone",
+      ...params,
     },
   });
-  if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
-  return (answer.body as { auth_req_id: string }).auth_req_id;
 }
 
 describe("waitForRequest", () => {
@@ -153,5 +163,96 @@ describe("expirePending", () => {
     expect((await approver.request(decided)).status).toBe("approved");
     expect((await approver.request(theirs)).status).toBe("pending");
     expect((await approver.expirePending()).map((r) => r.auth_req_id)).toEqual([theirs]);
+  });
+});
+
+describe("waitForRequest, when no request will come", () => {
+  const at = () => new Date(clock.now()).toISOString();
+
+  it("fails as soon as the tenant refuses the agent's /bc-authorize, with the tenant's answer", async () => {
+    testTime = 0;
+    approver = approverOnTestTime(() => bcAuthorize({ audience: "shop-api" }));
+
+    await expect(approver.waitForRequest({ user: USER })).rejects.toThrow(
+      `No consent request matching {"status":"pending","user":"auth0|testbed-user"}: the tenant ` +
+        `refused /bc-authorize: 403 access_denied "Service not found: shop-api" (user ` +
+        `auth0|testbed-user, client ciba-testbed-agent, audience shop-api, binding message ` +
+        `"Do you want to buy 2 XYZ phone") at ${at()}`,
+    );
+    // At once, not after the 15 s timeout.
+    expect(testTime).toBe(50);
+  });
+
+  it("names other people's refusals, and those before the wait, only when it times out", async () => {
+    await bcAuthorize({ client_secret: "wrong" });
+    testTime = 0;
+    approver = approverOnTestTime(() => bcAuthorize({ user: "auth0|nobody" }));
+
+    await expect(
+      approver.waitForRequest({ user: SECOND_USER }, { timeoutMs: 200 }),
+    ).rejects.toThrow(
+      `; the tenant refused /bc-authorize meanwhile: 400 unknown_user_id "User ID ` +
+        `is malformed or unknown" (user auth0|nobody, client ciba-testbed-agent, audience ` +
+        `sample-shop-api, binding message "Do you want to buy 2 XYZ phone") at ${at()}`,
+    );
+
+    approver = approverOnTestTime();
+    await expect(approver.waitForRequest({ user: USER }, { timeoutMs: 100 })).rejects.toThrow(
+      /within 100 ms; .*the tenant refused \/bc-authorize before the wait began: 401 invalid_client "Client authentication failed: unknown client_id or wrong client_secret"/,
+    );
+  });
+
+  it("with failOnRefusal: false, waits on for the agent's next try", async () => {
+    approver = approverOnTestTime(
+      () => bcAuthorize({ audience: "shop-api" }),
+      () => ask("Do you want to buy 3 AA battery"),
+    );
+    const request = await approver.waitForRequest({ user: USER }, { failOnRefusal: false });
+    expect(request.binding_message).toBe("Do you want to buy 3 AA battery");
+  });
+
+  it("fails at once with the agent's error when the agent fails first", async () => {
+    testTime = 0;
+    const crash = new Error("Command failed: node agent.js\nTypeError: fetch failed");
+    await expect(
+      approver.waitForRequest({ user: USER }, { agent: Promise.reject(crash) }),
+    ).rejects.toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(
+          /^No consent request matching \{"status":"pending","user":"auth0\|testbed-user"\}: the agent failed first: Command failed: node agent.js\nTypeError: fetch failed(;|$)/,
+        ) as string,
+        cause: crash,
+      }),
+    );
+    expect(testTime).toBeLessThanOrEqual(50);
+  });
+
+  it("says what the agent answered when it finished without a request", async () => {
+    await expect(
+      approver.waitForRequest(
+        { user: USER },
+        { agent: Promise.resolve({ text: "Nothing to buy" }) },
+      ),
+    ).rejects.toThrow(': the agent finished first, with {"text":"Nothing to buy"}');
+  });
+
+  it("still hands out the request an agent made before it finished", async () => {
+    const id = await ask("Do you want to buy 4 AA battery");
+    const request = await approver.waitForRequest(
+      { user: USER },
+      { agent: Promise.resolve({ text: "Bought" }) },
+    );
+    expect(request.auth_req_id).toBe(id);
+  });
+
+  it("ends when its signal is aborted", async () => {
+    const controller = new AbortController();
+    approver = approverOnTestTime(() => {
+      controller.abort(new Error("test over"));
+      return Promise.resolve();
+    });
+    await expect(
+      approver.waitForRequest({ user: USER }, { signal: controller.signal }),
+    ).rejects.toThrow(": the wait was aborted (Error: test over)");
   });
 });

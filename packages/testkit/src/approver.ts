@@ -1,12 +1,9 @@
 import { httpsJson } from "./https-json.js";
-import { describeFilter, matches } from "./request-filter.js";
+import { matches } from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
-import type { ApproverPolicy, ConsentEvent, ConsentRequest } from "./wire.js";
-
-export interface WaitOptions {
-  /** How long to wait before failing; 15 s unless given. */
-  timeoutMs?: number;
-}
+import { waitForRequest } from "./wait-for-request.js";
+import type { WaitOptions } from "./wait-for-request.js";
+import type { ApproverPolicy, ConsentEvent, ConsentRequest, TenantRefusal } from "./wire.js";
 
 /** The simulated person behind the tenant: what a test approves, denies, expires and asks. */
 export interface Approver {
@@ -17,9 +14,13 @@ export interface Approver {
   /**
    * The oldest matching request (pending by default) once there is one, that no earlier call
    * has handed out: each request is handed out once, so a test never gets a request an earlier
-   * test waited for and left undecided, and two tests waiting at once get one each.
+   * test waited for and left undecided, and two tests waiting at once get one each. Fails
+   * before its timeout when no such request can come: the tenant refused the agent's
+   * `/bc-authorize`, or the agent (`options.agent`) failed or finished first.
    */
   waitForRequest(filter?: RequestFilter, options?: WaitOptions): Promise<ConsentRequest>;
+  /** The `/bc-authorize` calls the tenant refused lately (its newest 100), newest first. */
+  refusals(): Promise<TenantRefusal[]>;
   /** The person approves: the agent's next poll gets its tokens. */
   approve(authReqId: string): Promise<ConsentRequest>;
   /** The person denies: the agent's next poll gets `access_denied`. */
@@ -65,9 +66,6 @@ class ControlApiError extends Error {
     this.name = "ControlApiError";
   }
 }
-
-/** How often `waitForRequest` looks at the tenant. */
-const WAIT_STEP_MS = 50;
 
 const realDelay = (ms: number) =>
   new Promise<void>((resolve) => {
@@ -140,33 +138,27 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     return said;
   };
 
+  const refusals = async (afterSeq = 0) =>
+    (
+      await call<{ refusals: TenantRefusal[] }>(
+        "GET",
+        `approver/api/refusals?after=${String(afterSeq)}`,
+      )
+    ).refusals;
+
   const expire = (authReqId: string) =>
     call<ConsentRequest>("POST", `approver/api/requests/${id(authReqId)}/expire`);
 
   return {
     requests,
     request: (authReqId) => call("GET", `approver/api/requests/${id(authReqId)}`),
-    async waitForRequest(filter = {}, waitOptions = {}) {
-      const timeoutMs = waitOptions.timeoutMs ?? 15_000;
-      const wanted: RequestFilter = { status: "pending", ...filter };
-      const started = now();
-      for (;;) {
-        const found = (await requests(wanted)).find(
-          (request) => !handedOut.has(request.auth_req_id),
-        );
-        if (found !== undefined) {
-          handedOut.add(found.auth_req_id);
-          return found;
-        }
-        if (now() - started >= timeoutMs) {
-          throw new Error(
-            `No consent request matching ${describeFilter(wanted)} within ${timeoutMs} ms` +
-              (await nearMisses(wanted)),
-          );
-        }
-        await delay(WAIT_STEP_MS);
-      }
-    },
+    waitForRequest: (filter = {}, waitOptions = {}) =>
+      waitForRequest(
+        { requests, refusals, handedOut, nearMisses, now, delay },
+        filter,
+        waitOptions,
+      ),
+    refusals: () => refusals(),
     approve: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/approve`),
     deny: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/deny`),
     expire,

@@ -6,7 +6,8 @@
  */
 export { startTestbed } from "./testbed.js";
 export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
-export type { Approver, WaitOptions } from "./approver.js";
+export type { Approver } from "./approver.js";
+export type { WaitOptions } from "./wait-for-request.js";
 export type { RequestFilter } from "./request-filter.js";
 export type { Shop } from "./shop.js";
 export type {
@@ -16,4 +17,5 @@ export type {
   ConsentRequest,
   ConsentStatus,
   ShopOrder,
+  TenantRefusal,
 } from "./wire.js";

@@ -1,4 +1,4 @@
-import type { ConsentRequest, ConsentStatus } from "./wire.js";
+import type { ConsentRequest, ConsentStatus, TenantRefusal } from "./wire.js";
 
 /** Which consent requests a test means; every condition given must hold. */
 export interface RequestFilter {
@@ -46,3 +46,37 @@ export const describeFilter = (filter: RequestFilter) =>
   JSON.stringify(filter, (_key, value: unknown) =>
     value instanceof RegExp ? String(value) : typeof value === "function" ? "<where>" : value,
   );
+
+/**
+ * Whether a refused `/bc-authorize` may have been the request a filter waits for: its user,
+ * client and binding message match the filter's, or the refusal could not tell them (a rate
+ * limit that answered before the body was read). Status, `since` and `where` are the request's.
+ */
+export function mayBeRefusalOf(refusal: TenantRefusal, filter: RequestFilter): boolean {
+  const { user, clientId, bindingMessage } = filter;
+  const unknownOr = (value: string | null, test: (value: string) => boolean) =>
+    value === null || test(value);
+  return (
+    (user === undefined || unknownOr(refusal.user, (value) => value === user)) &&
+    (clientId === undefined || unknownOr(refusal.client_id, (value) => value === clientId)) &&
+    (bindingMessage === undefined ||
+      unknownOr(refusal.binding_message, (value) =>
+        typeof bindingMessage === "string" ? value === bindingMessage : bindingMessage.test(value),
+      ))
+  );
+}
+
+/** One refusal as a person reads it: the answer, then whom the request was for. */
+export function describeRefusal(refusal: TenantRefusal): string {
+  const about = [
+    refusal.user === null ? undefined : `user ${refusal.user}`,
+    refusal.client_id === null ? undefined : `client ${refusal.client_id}`,
+    refusal.audience === null ? undefined : `audience ${refusal.audience}`,
+    refusal.binding_message === null ? undefined : `binding message "${refusal.binding_message}"`,
+  ].filter((part) => part !== undefined);
+  return (
+    `${refusal.status} ${refusal.error} "${refusal.error_description}"` +
+    (about.length === 0 ? "" : ` (${about.join(", ")})`) +
+    ` at ${refusal.at}`
+  );
+}

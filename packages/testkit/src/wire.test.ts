@@ -1,8 +1,18 @@
-import type { ControlRequestDetailJson, ControlRequestJson } from "@ciba-testbed/mock-auth0";
+import type {
+  ControlRefusalJson,
+  ControlRequestDetailJson,
+  ControlRequestJson,
+} from "@ciba-testbed/mock-auth0";
 import type { OrderJson } from "@ciba-testbed/shop-api";
 import { describe, expectTypeOf, it } from "vitest";
 
-import type { ApproverOutcome, ConsentEvent, ConsentRequest, ShopOrder } from "./wire.js";
+import type {
+  ApproverOutcome,
+  ConsentEvent,
+  ConsentRequest,
+  ShopOrder,
+  TenantRefusal,
+} from "./wire.js";
 
 // Checked by the type checker (`pnpm typecheck`): the testkit's published types are the servers'
 // wire types, so a field the servers change or drop fails here first.
@@ -11,6 +21,7 @@ describe("the testkit's wire types", () => {
     expectTypeOf<ControlRequestJson>().toExtend<ConsentRequest>();
     expectTypeOf<ControlRequestDetailJson["timeline"][number]>().toExtend<ConsentEvent>();
     expectTypeOf<OrderJson>().toExtend<ShopOrder>();
+    expectTypeOf<ControlRefusalJson>().toExtend<TenantRefusal>();
   });
 
   it("spell the approver's outcomes, so a typo fails to compile", () => {

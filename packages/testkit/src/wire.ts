@@ -44,6 +44,28 @@ export interface ConsentRequest {
   decision: { decision: "approve" | "deny"; at: string; by: string } | null;
 }
 
+/**
+ * A `/bc-authorize` the tenant refused, as mock-auth0's control API shows it (its newest 100).
+ * A refusal made before the request's body was read (a rate limit for the whole tenant or an
+ * IP address) names no client, user, audience or binding message.
+ */
+export interface TenantRefusal {
+  /** Numbers the refusals in the order they happened. */
+  seq: number;
+  at: string;
+  endpoint: "/bc-authorize";
+  /** The HTTP status, e.g. 403. */
+  status: number;
+  /** The OAuth `error`, e.g. `access_denied`. */
+  error: string;
+  error_description: string;
+  client_id: string | null;
+  /** The `sub` of the request's `login_hint`, even one the tenant does not know. */
+  user: string | null;
+  audience: string | null;
+  binding_message: string | null;
+}
+
 /** One event in a request's life: created, each poll and its answer, the decision, expiry. */
 export interface ConsentEvent {
   at: string;

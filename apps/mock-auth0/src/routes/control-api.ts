@@ -16,6 +16,7 @@ import type {
 } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore, ListPage, ListQuery } from "../backchannel/backchannel-store.js";
 import { agentPolling } from "../backchannel/agent-polling.js";
+import type { Refusal, RefusalLog } from "../backchannel/refusal-log.js";
 import type { ControlAuth } from "../control-auth.js";
 import type { ConsentEmails } from "../email/consent-emails.js";
 import { errors } from "../errors.js";
@@ -88,6 +89,24 @@ export function serializeTimeline(request: BackchannelRequest) {
   return request.timeline.map((event) => ({ ...event, at: iso(event.at) }));
 }
 
+/** One refused `/bc-authorize`: `GET /approver/api/refusals`. */
+export type ControlRefusalJson = ReturnType<typeof serializeRefusal>;
+
+export function serializeRefusal(refusal: Refusal) {
+  return {
+    seq: refusal.seq,
+    at: iso(refusal.at),
+    endpoint: "/bc-authorize" as const,
+    status: refusal.status,
+    error: refusal.error,
+    error_description: refusal.description,
+    client_id: refusal.clientId ?? null,
+    user: refusal.userId ?? null,
+    audience: refusal.audience ?? null,
+    binding_message: refusal.bindingMessage ?? null,
+  };
+}
+
 function serializePolicy(policy: ApproverPolicy) {
   return {
     default: formatOutcome(policy.default),
@@ -99,6 +118,7 @@ export interface ControlApiDeps {
   directory: TenantDirectory;
   store: BackchannelStore;
   approver: PolicyApprover;
+  refusals: RefusalLog;
   keys: SigningKeys;
   clock: Clock;
   logger: Logger;
@@ -155,7 +175,7 @@ function serializePage(page: ListPage, view: RequestView) {
  * route is behind the control token, when the tenant has one.
  */
 export function controlApi(deps: ControlApiDeps): Router {
-  const { directory, store, approver, keys, clock, logger, auth, emails } = deps;
+  const { directory, store, approver, refusals, keys, clock, logger, auth, emails } = deps;
   const view = (): RequestView => ({ directory, now: clock.now(), emails });
   const router = Router();
   router.use(
@@ -219,6 +239,15 @@ export function controlApi(deps: ControlApiDeps): Router {
     }
     logger.info({ by: "control-api" }, "backchannel request expired");
     res.json(serializeRequest(result.request, view()));
+  });
+
+  /** The `/bc-authorize` requests refused lately, newest first: `?after=<seq>` for newer ones. */
+  router.get("/approver/api/refusals", auth.check, (req, res) => {
+    const after = queryText(req, "after");
+    if (after !== undefined && !/^(?:0|[1-9]\d{0,14})$/.test(after)) {
+      throw errors.invalidRequest("after must be the seq of a refusal (a whole number)");
+    }
+    res.json({ refusals: refusals.list(Number(after ?? 0)).map(serializeRefusal) });
   });
 
   router.get("/approver/api/policy", auth.check, (_req, res) => {

@@ -12,7 +12,10 @@ const errors = defineErrors({
   slowDown: { status: 429, code: "slow_down", when: "polling too fast" },
 });
 
-function app(translate?: (error: unknown) => OAuthError | undefined) {
+function app(
+  translate?: (error: unknown) => OAuthError | undefined,
+  onAnswer?: (req: express.Request, error: OAuthError) => void,
+) {
   const logged: unknown[] = [];
   const logger = pino(
     { level: "error" },
@@ -33,7 +36,14 @@ function app(translate?: (error: unknown) => OAuthError | undefined) {
   server.use((_req, _res, next) => {
     next(errors.notFound("No such route"));
   });
-  server.use(createErrorHandler({ logger, bodyLimit: "1kb", ...(translate ? { translate } : {}) }));
+  server.use(
+    createErrorHandler({
+      logger,
+      bodyLimit: "1kb",
+      ...(translate ? { translate } : {}),
+      ...(onAnswer ? { onAnswer } : {}),
+    }),
+  );
   return { server, logged };
 }
 
@@ -113,5 +123,16 @@ describe("createErrorHandler", () => {
     });
     expect(JSON.stringify(response.body)).not.toContain("secret");
     expect(logged).toHaveLength(1);
+  });
+
+  it("tells onAnswer of each error answer as it is sent, a 500 as server_error", async () => {
+    const told: string[] = [];
+    const { server } = app(undefined, (req, error) =>
+      told.push(`${req.path} ${String(error.status)} ${error.code}`),
+    );
+    await request(server).get("/throttled").expect(429);
+    await request(server).get("/bug").expect(500);
+    await request(server).get("/items/1").expect(200);
+    expect(told).toEqual(["/throttled 429 slow_down", "/bug 500 server_error"]);
   });
 });

@@ -12,7 +12,15 @@ export interface ErrorHandlerOptions {
   bodyLimit: string;
   /** The app's own translations, tried first (e.g. a token library's error classes). */
   translate?: (error: unknown) => OAuthError | undefined;
+  /** Told of every error answer as it is sent, a 500 as `server_error` (e.g. to keep a record). */
+  onAnswer?: (req: Request, error: OAuthError) => void;
 }
+
+const SERVER_ERROR = new OAuthError(
+  500,
+  "server_error",
+  "The server hit an unexpected error; try again later",
+);
 
 /**
  * The one error serializer of every app, placed last: `{ error, error_description }` with the
@@ -33,13 +41,10 @@ export function createErrorHandler(options: ErrorHandlerOptions): ErrorRequestHa
         : (options.translate?.(error) ?? requestReadError(error, options.bodyLimit));
     if (known === undefined) {
       loggerOf(req, options.logger).error({ err: error }, "unexpected error");
-      sendJson(res, 500, {
-        error: "server_error",
-        error_description: "The server hit an unexpected error; try again later",
-      });
-      return;
     }
-    sendJson(res, known.status, known.toJSON(), known.headers);
+    const answer = known ?? SERVER_ERROR;
+    options.onAnswer?.(req, answer);
+    sendJson(res, answer.status, answer.toJSON(), answer.headers);
   };
 }
 

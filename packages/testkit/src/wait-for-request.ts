@@ -1,0 +1,168 @@
+import { describeFilter, describeRefusal, mayBeRefusalOf, sinceMs } from "./request-filter.js";
+import type { RequestFilter } from "./request-filter.js";
+import type { ConsentRequest, TenantRefusal } from "./wire.js";
+
+export interface WaitOptions {
+  /** How long to wait before failing; 15 s unless given (Vitest's own test timeout is 5 s). */
+  timeoutMs?: number;
+  /**
+   * The agent's run, e.g. the promise of its child process: when it fails first, the wait fails
+   * at once with its error (as `cause`); when it finishes without the request, with what it
+   * returned.
+   */
+  agent?: PromiseLike<unknown>;
+  /** Ends the wait when aborted, with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Whether a `/bc-authorize` the tenant refuses while waiting fails the wait at once, when it
+   * may have been the request waited for (same user, client and binding message, or a refusal
+   * that names none, such as a tenant-wide rate limit); `true` unless `false`, for a test that
+   * expects its agent to try again.
+   */
+  failOnRefusal?: boolean;
+}
+
+/** What a wait reads and how it keeps time. */
+export interface WaitDeps {
+  /** The matching requests, oldest first. */
+  requests(filter: RequestFilter): Promise<ConsentRequest[]>;
+  /** The tenant's refused `/bc-authorize` calls after `afterSeq`, newest first. */
+  refusals(afterSeq: number): Promise<TenantRefusal[]>;
+  /** The requests handed out already, never again; the wait adds the one it returns. */
+  handedOut: Set<string>;
+  /** For a timeout: what the wanted requests missed by (handed out, another status). */
+  nearMisses(wanted: RequestFilter): Promise<string>;
+  now(): number;
+  delay(ms: number): Promise<void>;
+}
+
+/** How often a wait looks at the tenant. */
+const STEP_MS = 50;
+/** Refusals a message names, at most. */
+const NAMED_REFUSALS = 5;
+
+const listRefusals = (refusals: readonly TenantRefusal[]) =>
+  refusals.slice(0, NAMED_REFUSALS).map(describeRefusal).join("; ") +
+  (refusals.length > NAMED_REFUSALS ? `; and ${refusals.length - NAMED_REFUSALS} more` : "");
+
+/** The agent's outcome, once it has one. */
+type AgentState = { settled: false } | { settled: true; failed: boolean; value: unknown };
+
+function shortJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    // undefined for undefined and functions, whatever its type says.
+    text = JSON.stringify(value);
+  } catch {
+    // A cycle or a BigInt: the plain text form below.
+  }
+  text ??= String(value);
+  return text.length > 500 ? `${text.slice(0, 500)}...` : text;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : shortJson(error));
+
+/**
+ * Looks at the tenant every 50 ms until a request matches that was not handed out before, and
+ * hands it out. Fails early, saying why no request will come: a refused `/bc-authorize` that may
+ * have been the agent's, the agent's own failure or end, an aborted signal; else after
+ * `timeoutMs`, naming what came close and what the tenant refused meanwhile.
+ */
+export async function waitForRequest(
+  deps: WaitDeps,
+  filter: RequestFilter,
+  options: WaitOptions,
+): Promise<ConsentRequest> {
+  const { timeoutMs = 15_000, agent, signal, failOnRefusal = true } = options;
+  const wanted: RequestFilter = { status: "pending", ...filter };
+  const started = deps.now();
+  const since = wanted.since === undefined ? undefined : sinceMs(wanted.since);
+
+  const run: { state: AgentState } = { state: { settled: false } };
+  let wake: () => void = () => undefined;
+  const woken = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  agent?.then(
+    (value) => {
+      run.state = { settled: true, failed: false, value };
+      wake();
+    },
+    (error: unknown) => {
+      run.state = { settled: true, failed: true, value: error };
+      wake();
+    },
+  );
+  signal?.addEventListener("abort", wake, { once: true });
+
+  // Refusals after the first look count (with `since`, also those from that time on).
+  let seenSeq: number | undefined;
+  const refusedMeanwhile: TenantRefusal[] = [];
+  let refusedBefore: TenantRefusal[] = [];
+  const lookAtRefusals = async () => {
+    const newest = await deps.refusals(seenSeq ?? 0);
+    if (seenSeq === undefined) {
+      const counts = (refusal: TenantRefusal) =>
+        since !== undefined && Date.parse(refusal.at) >= since;
+      refusedMeanwhile.push(...newest.filter(counts));
+      // Earlier ones may be another test's: only those that may have been this request's.
+      refusedBefore = newest.filter(
+        (refusal) => !counts(refusal) && mayBeRefusalOf(refusal, wanted),
+      );
+    } else {
+      refusedMeanwhile.unshift(...newest);
+    }
+    seenSeq = newest[0]?.seq ?? seenSeq ?? 0;
+  };
+
+  /** `why` follows the filter: " within 100 ms", ": the agent failed first ...". */
+  const failure = (why: string, cause?: unknown) =>
+    new Error(
+      `No consent request matching ${describeFilter(wanted)}${why}`,
+      ...(cause === undefined ? [] : [{ cause }]),
+    );
+
+  try {
+    for (;;) {
+      if (signal?.aborted) {
+        throw failure(`: the wait was aborted (${String(signal.reason)})`, signal.reason);
+      }
+      // The agent's state as of before this look: a request it made before it ended is found.
+      const agentBefore = run.state;
+      const [found] = (await deps.requests(wanted)).filter(
+        (request) => !deps.handedOut.has(request.auth_req_id),
+      );
+      if (found !== undefined) {
+        deps.handedOut.add(found.auth_req_id);
+        return found;
+      }
+      await lookAtRefusals();
+      const refusedForIt = refusedMeanwhile.filter((refusal) => mayBeRefusalOf(refusal, wanted));
+      if (failOnRefusal && refusedForIt.length > 0) {
+        throw failure(`: the tenant refused /bc-authorize: ${listRefusals(refusedForIt)}`);
+      }
+      const refusedText =
+        refusedMeanwhile.length > 0
+          ? `; the tenant refused /bc-authorize meanwhile: ${listRefusals(refusedMeanwhile)}`
+          : refusedBefore.length > 0
+            ? `; the tenant refused /bc-authorize before the wait began: ${listRefusals(refusedBefore)}`
+            : "";
+      if (agentBefore.settled) {
+        throw agentBefore.failed
+          ? failure(
+              `: the agent failed first: ${errorText(agentBefore.value)}${refusedText}`,
+              agentBefore.value,
+            )
+          : failure(
+              `: the agent finished first, with ${shortJson(agentBefore.value)}${refusedText}`,
+            );
+      }
+      if (deps.now() - started >= timeoutMs) {
+        throw failure(` within ${timeoutMs} ms${await deps.nearMisses(wanted)}${refusedText}`);
+      }
+      await Promise.race([deps.delay(STEP_MS), woken]);
+    }
+  } finally {
+    signal?.removeEventListener("abort", wake);
+  }
+}
