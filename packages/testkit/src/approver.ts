@@ -54,6 +54,8 @@ export interface ControlApiOptions {
   now?: () => number;
   /** Waits between two looks at the tenant; a timer unless given. */
   delay?: (ms: number) => Promise<void>;
+  /** The error to throw for a call that reached no tenant (e.g. "mock-auth0 exited ..."). */
+  unreachable?: (error: unknown) => Promise<unknown>;
 }
 
 /** The control API's refusal of a call, with its HTTP status. */
@@ -75,6 +77,7 @@ const realDelay = (ms: number) =>
 /** The approver over mock-auth0's control API (`/approver/api/...`), trusting the tenant's CA. */
 export function controlApiApprover(options: ControlApiOptions): Approver {
   const { issuer, caPem, controlToken, now = Date.now, delay = realDelay } = options;
+  const unreachable = options.unreachable ?? ((error: unknown) => Promise.resolve(error));
   /** What `waitForRequest` has handed out: never again. */
   const handedOut = new Set<string>();
   const call = async <T>(method: string, path: string, json?: unknown): Promise<T> => {
@@ -85,6 +88,8 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
       ...(controlToken === undefined
         ? {}
         : { headers: { authorization: `Bearer ${controlToken}` } }),
+    }).catch(async (error: unknown) => {
+      throw await unreachable(error);
     });
     if (answer.status >= 400) {
       const body = answer.body as { error_description?: string };

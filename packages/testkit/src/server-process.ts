@@ -10,6 +10,10 @@ import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import type { ServerEntry } from "./server-entry.js";
 
 const KEPT_LINES = 100;
+/** The last lines of its output an error shows. */
+const SHOWN_LINES = 20;
+/** How long a failed call waits for the server's exit to be reported, to tell whether it died. */
+const EXIT_GRACE_MS = 500;
 
 export interface StartServerOptions {
   /** Names the server in errors and in forwarded logs. */
@@ -25,16 +29,43 @@ export interface StartServerOptions {
 export class ServerProcess {
   private readonly kept: string[] = [];
   private readonly exited: Promise<void>;
+  /** How it ended, e.g. `SIGKILL` or `code 1`; undefined while it runs. */
+  private exitedAs: string | undefined;
+  private stopping = false;
 
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
   ) {
     this.exited = new Promise((resolve) => {
-      child.once("exit", () => {
+      child.once("exit", (code, signal) => {
+        this.exitedAs = signal ?? `code ${String(code)}`;
         resolve();
       });
     });
+  }
+
+  /**
+   * Why a call to this server failed, when the reason is that it is gone: it exited after it
+   * was ready (with its last lines), or `stop()` stopped it. Undefined while it runs, after
+   * waiting briefly for an exit that is under way to be reported.
+   */
+  async whyGone(): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.exited,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, EXIT_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (this.exitedAs === undefined) return undefined;
+    if (this.stopping) return `${this.name} was stopped: the testbed's stop() was called`;
+    const lines = this.kept.slice(-SHOWN_LINES);
+    return (
+      `${this.name} exited (${this.exitedAs}) after start` +
+      (lines.length === 0 ? ", printing nothing" : `; its last lines:\n${lines.join("\n")}`)
+    );
   }
 
   get pid(): number | undefined {
@@ -87,12 +118,20 @@ export class ServerProcess {
         fail(`exited (${signal ?? `code ${String(code)}`}) before it was ready`);
       });
     });
+    // Said where its logs go: a test that only sees its agent's "fetch failed" learns why.
+    child.once("exit", (code, signal) => {
+      if (server.stopping) return;
+      options.logs?.write(
+        `${options.name.padEnd(12)}| exited (${signal ?? `code ${String(code)}`}) after start\n`,
+      );
+    });
     return { server, ready };
   }
 
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   async stop(graceMs = 3_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.stopping = true;
     this.child.kill("SIGTERM");
     const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
     await this.exited;

@@ -158,6 +158,17 @@ async function freshShopDatabase(
   return database;
 }
 
+/**
+ * For a call to `server` that failed without an answer ("fetch failed", ECONNREFUSED): the
+ * reason, when it is that the server is gone, with the error as its cause; else the error.
+ */
+const whyUnreachable =
+  (server: ServerProcess) =>
+  async (error: unknown): Promise<unknown> => {
+    const gone = await server.whyGone();
+    return gone === undefined ? error : new Error(gone, { cause: error });
+  };
+
 /** mock-auth0.json changes from the options, or undefined when there are none. */
 function settingsChanges(options: TestbedOptions): Record<string, unknown> | undefined {
   const { settings = {}, approver, rateLimits = {} } = options;
@@ -203,9 +214,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       timeoutMs,
     });
   const start = async (name: ServerName, env: Record<string, string>) => {
-    const { server, ready } = await launch(name, env);
-    servers.push(server);
-    return ready;
+    const started = await launch(name, env);
+    servers.push(started.server);
+    return started;
   };
 
   // Started first and awaited last; a failure of the others waits for it before stopping all.
@@ -228,12 +239,12 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ? start("model-server", {
           ...WITHOUT_EXTRA_CA_CERTS,
           MODEL_SERVER_PORT: String(options.ports?.modelServer ?? 0),
-        })
+        }).then((started) => started.ready)
       : Promise.resolve(undefined);
     // Its failure is thrown where it is awaited, below; not an unhandled rejection meanwhile.
     model.catch(() => undefined);
     // Set or blank (unset), so the shell's own MOCK_AUTH0_* cannot pick another tenant.
-    const auth0 = await start("mock-auth0", {
+    const { server: auth0Server, ready: auth0 } = await start("mock-auth0", {
       ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.ports?.mockAuth0 ?? 0),
       MOCK_AUTH0_TENANT: tenant,
@@ -270,7 +281,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
         const { server } = await launch("shop-api", { ...shopEnv(folder), SHOP_API_PORT: "0" });
         await server.stop();
       }));
-    const shop = await start("shop-api", {
+    const { server: shopServer, ready: shop } = await start("shop-api", {
       ...shopEnv(database),
       SHOP_API_PORT: String(options.ports?.shopApi ?? 0),
     });
@@ -310,8 +321,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
         issuer,
         caPem: await readFile(caCertPath, "utf8"),
         controlToken: options.controlToken,
+        unreachable: whyUnreachable(auth0Server),
       }),
-      shop: adminShop(shopApiUrl, adminToken, user),
+      shop: adminShop(shopApiUrl, adminToken, user, whyUnreachable(shopServer)),
       stop,
     };
   } catch (error) {
