@@ -1,9 +1,16 @@
 /**
- * A testbed whose processes fail in the ways a team's CI meets: a server killed after start.
- * Each is reported by the testkit call that meets it, naming the server and how it ended.
+ * A testbed whose processes fail in the ways a team's CI meets: a server killed after start,
+ * a test process that crashes or is interrupted. A server's death is reported by the testkit
+ * call that meets it; a crash leaves no folder of the testbed behind.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { once } from "node:events";
+import path from "node:path";
+import { createInterface } from "node:readline";
 
+import { scratchRoot } from "@ciba-testbed/shared/node";
+import { REPO_ROOT } from "@ciba-testbed/stack";
 import { startTestbed } from "@ciba-testbed/testkit";
 import { describe, expect, it } from "vitest";
 
@@ -36,4 +43,41 @@ describe("a testbed whose server dies after start", () => {
     }
     await expect(testbed.approver.requests()).rejects.toThrow(/^mock-auth0 exited/);
   });
+});
+
+/** A test process: starts a testbed from the workspace's testkit, prints its pid, then ends as told. */
+const CRASHING = (how: string) => `
+  import { startTestbed } from ${JSON.stringify(path.join(REPO_ROOT, "packages/testkit/src/index.ts"))};
+  await startTestbed();
+  console.log(process.pid);
+  setInterval(() => {}, 60_000);
+  if (${JSON.stringify(how)} === "throw") setTimeout(() => { throw new Error("a test's bug"); }, 0);
+  if (${JSON.stringify(how)} === "SIGINT") process.kill(process.pid, "SIGINT");
+`;
+
+/** The testbed folders in the scratch root that belong to process `pid`. */
+const foldersOf = (pid: number) =>
+  readdirSync(scratchRoot()).filter((name) => name.startsWith(`ciba-testbed-pid${String(pid)}.`));
+
+describe("a test process that crashes or is interrupted", () => {
+  it.each(["throw", "SIGINT"])(
+    "(%s) removes its testbed's folder as it ends, not at the next testbed's start",
+    async (how) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", CRASHING(how)],
+        { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "ignore"] },
+      );
+      const ended = once(child, "exit") as Promise<[number | null, string | null]>;
+      const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+      const pid = Number(line);
+      const [folder] = foldersOf(pid);
+      expect(folder, "the testbed's folder while it runs").toBeDefined();
+
+      const [code, signal] = await ended;
+
+      expect(signal ?? code).toBe(how === "SIGINT" ? "SIGINT" : 1);
+      expect(existsSync(path.join(scratchRoot(), folder ?? ""))).toBe(false);
+    },
+  );
 });

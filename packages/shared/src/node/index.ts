@@ -3,6 +3,7 @@ export * from "./invocation-dir.js";
 export * from "./kill-on-exit.js";
 export * from "./local-ca.js";
 export * from "./network-error.js";
+export * from "./on-process-end.js";
 export * from "./ready-record.js";
 export * from "./captured-output.js";
 export * from "./close-on-signals.js";
