@@ -29,14 +29,25 @@ export function sinceMs(since: Date | number | string): number {
   return ms;
 }
 
+/**
+ * Whether `text` is the exact string or matches the pattern. A global or sticky pattern
+ * (`/XYZ/g`) keeps a `lastIndex` between two `test` calls and would skip every other match: it
+ * is tested as the same pattern without those flags.
+ */
+function sameOrMatches(expected: string | RegExp, text: string): boolean {
+  if (typeof expected === "string") return text === expected;
+  const stateful = expected.global || expected.sticky;
+  return (
+    stateful ? new RegExp(expected.source, expected.flags.replace(/[gy]/g, "")) : expected
+  ).test(text);
+}
+
 export function matches(request: ConsentRequest, filter: RequestFilter): boolean {
   const { status, user, clientId, bindingMessage, since, where } = filter;
   if (status !== undefined && ![status].flat().includes(request.status)) return false;
   if (user !== undefined && request.user !== user) return false;
   if (clientId !== undefined && request.client_id !== clientId) return false;
-  if (typeof bindingMessage === "string" && request.binding_message !== bindingMessage)
-    return false;
-  if (bindingMessage instanceof RegExp && !bindingMessage.test(request.binding_message))
+  if (bindingMessage !== undefined && !sameOrMatches(bindingMessage, request.binding_message))
     return false;
   if (since !== undefined && Date.parse(request.created_at) < sinceMs(since)) return false;
   return where === undefined || where(request);
@@ -60,9 +71,7 @@ export function mayBeRefusalOf(refusal: TenantRefusal, filter: RequestFilter): b
     (user === undefined || unknownOr(refusal.user, (value) => value === user)) &&
     (clientId === undefined || unknownOr(refusal.client_id, (value) => value === clientId)) &&
     (bindingMessage === undefined ||
-      unknownOr(refusal.binding_message, (value) =>
-        typeof bindingMessage === "string" ? value === bindingMessage : bindingMessage.test(value),
-      ))
+      unknownOr(refusal.binding_message, (value) => sameOrMatches(bindingMessage, value)))
   );
 }
 
