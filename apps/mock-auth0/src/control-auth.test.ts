@@ -26,6 +26,7 @@ describe("the control token", () => {
         "GET /approver/api/policy",
         "PUT /approver/api/policy",
         "GET /approver/api/refusals",
+        "GET /approver/api/users",
         "POST /admin/signing-keys/rotate",
         "GET /approver/api/events",
         "GET /approver/api/session",

@@ -23,6 +23,7 @@ export type {
   ControlRequestJson,
   ControlRefusalJson,
   ControlRequestPageJson,
+  ControlUserJson,
 } from "./routes/control-api.js";
 export { DEFAULT_EVENT_STREAM_LIMITS } from "./routes/approver-events.js";
 export type { EventStreamLimits } from "./routes/approver-events.js";

@@ -267,6 +267,7 @@ describe("malformed input", () => {
         "GET /approver/api/policy",
         "PUT /approver/api/policy",
         "GET /approver/api/refusals",
+        "GET /approver/api/users",
         "POST /admin/signing-keys/rotate",
       ]),
     );

@@ -143,6 +143,22 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
     expect(started.stderr()).toContain("ECONNREFUSED");
   });
 
+  it("exits 1 with one line naming SHOP_API_PORT when the port is taken, not a log record with a stack", async () => {
+    const taken = await listen(() => undefined);
+    cleanups.push(() => close(taken));
+    const { port } = taken.address() as AddressInfo;
+    const started = startMain({
+      AUTH0_ISSUER_BASE_URL: issuer.issuer,
+      SHOP_API_PORT: String(port),
+      LOG_LEVEL: "warn",
+    });
+    expect(await started.exited).toBe(1);
+    expect(started.stderr()).toBe(
+      `listen EADDRINUSE: address already in use 127.0.0.1:${port}: another process holds the port; stop it or set SHOP_API_PORT\n`,
+    );
+    expect(started.stdout()).not.toContain("EADDRINUSE");
+  });
+
   it("starts, sells with a token for the approved purchase, refuses a scope alone and no token, and stops on SIGTERM", async () => {
     const database = await emptyShopDatabase();
     // Kept for the restart test once this shop sold and stopped cleanly (see `soldFolder`).

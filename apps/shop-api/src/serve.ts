@@ -109,11 +109,11 @@ export async function serve(config: ShopApiConfig, options: { reset: boolean }):
     announceReady({ service: "shop-api", url, port });
   });
   server.on("error", (error) => {
-    logger.fatal({ err: error }, "shop-api could not listen");
-    // One line a person reads, as mock-auth0 and the model server print it.
-    process.stderr.write(
-      portInUseLine(error, "SHOP_API_PORT") ?? `shop-api could not listen: ${error.message}\n`,
-    );
+    // A taken port is the operator's to fix, not a fault: one line a person reads, as
+    // mock-auth0 and the model server print it, and no log record with a stack before it.
+    const portInUse = portInUseLine(error, "SHOP_API_PORT");
+    if (portInUse === undefined) logger.fatal({ err: error }, "shop-api could not listen");
+    process.stderr.write(portInUse ?? `shop-api could not listen: ${error.message}\n`);
     process.exit(1);
   });
 

@@ -3,7 +3,13 @@ import { matches } from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
 import { waitForRequest } from "./wait-for-request.js";
 import type { WaitOptions } from "./wait-for-request.js";
-import type { ApproverPolicy, ConsentEvent, ConsentRequest, TenantRefusal } from "./wire.js";
+import type {
+  ApproverPolicy,
+  ConsentEvent,
+  ConsentRequest,
+  TenantRefusal,
+  TenantUser,
+} from "./wire.js";
 
 /** The simulated person behind the tenant: what a test approves, denies, expires and asks. */
 export interface Approver {
@@ -33,6 +39,8 @@ export interface Approver {
    * `afterEach`.
    */
   expirePending(filter?: Omit<RequestFilter, "status">): Promise<ConsentRequest[]>;
+  /** The tenant's people: whom a `login_hint` may name. */
+  users(): Promise<TenantUser[]>;
   /** Replaces the rules and default outcome for requests that come in from now on. */
   setPolicy(policy: ApproverPolicy): Promise<ApproverPolicy>;
   policy(): Promise<ApproverPolicy>;
@@ -58,10 +66,11 @@ export interface ControlApiOptions {
   unreachable?: (error: unknown) => Promise<unknown>;
 }
 
-/** The control API's refusal of a call, with its HTTP status. */
-class ControlApiError extends Error {
+/** The control API's refusal of a call, with its HTTP status and its description. */
+export class ControlApiError extends Error {
   constructor(
     readonly status: number,
+    readonly description: string,
     message: string,
   ) {
     super(message);
@@ -93,9 +102,11 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     });
     if (answer.status >= 400) {
       const body = answer.body as { error_description?: string };
+      const description = body.error_description ?? JSON.stringify(body);
       throw new ControlApiError(
         answer.status,
-        `${method} ${path}: ${answer.status} ${body.error_description ?? JSON.stringify(body)}`,
+        description,
+        `${method} ${path}: ${answer.status} ${description}`,
       );
     }
     return answer.body as T;
@@ -179,6 +190,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
       }
       return expired;
     },
+    users: async () => (await call<{ users: TenantUser[] }>("GET", "approver/api/users")).users,
     setPolicy: (policy) => call("PUT", "approver/api/policy", policy),
     policy: () => call("GET", "approver/api/policy"),
   };

@@ -18,4 +18,5 @@ export type {
   ConsentStatus,
   ShopOrder,
   TenantRefusal,
+  TenantUser,
 } from "./wire.js";

@@ -16,6 +16,7 @@ import {
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
+import { TestbedOptionsError, portProblems, tenantProblems } from "./option-problems.js";
 import type { Approver } from "./approver.js";
 import { serverEntry } from "./server-entry.js";
 import type { ServerEntry } from "./server-entry.js";
@@ -43,7 +44,11 @@ export interface TestbedOptions {
   settingsFile?: string;
   /** Changes to `mock-auth0.json` (objects merge, anything else replaces), e.g. `{ ciba: { intervalSeconds: 0.2 } }`. */
   settings?: Record<string, unknown>;
-  /** The approver from the first request on: a policy, or just its default outcome (`"manual"`, `"approve-after:500"`). */
+  /**
+   * The approver from the first request on: a policy, or just its default outcome (`"manual"`,
+   * `"approve-after:500"`). Set through the control API once the tenant runs; one the tenant
+   * refuses fails `startTestbed`, naming this option.
+   */
   approver?: ApproverPolicy | ApproverOutcome;
   rateLimits?: RateLimits;
   /** The shop API's own settings. */
@@ -66,9 +71,12 @@ export interface TestbedOptions {
   modelServer?: boolean;
   /** The CIBA client `env()` names; default: the reference tenant's agent client. */
   client?: { id: string; secret: string };
-  /** The logged-in person the agent acts for; default: the reference tenant's `auth0|testbed-user`. */
+  /**
+   * The logged-in person the agent acts for; default: the reference tenant's
+   * `auth0|testbed-user`. One the tenant does not have fails `startTestbed`, naming those it has.
+   */
   user?: string;
-  /** Fixed ports; 0 (free ports) unless given. */
+  /** Fixed ports; 0 (free ports) unless given. A port another process holds fails at once. */
   ports?: { mockAuth0?: number; shopApi?: number; modelServer?: number };
   /**
    * Where mock-auth0 keeps its local CA and its token-signing keys; default: its own default
@@ -170,9 +178,23 @@ const whyUnreachable =
     return gone === undefined ? error : new Error(gone, { cause: error });
   };
 
-/** mock-auth0.json changes from the options, or undefined when there are none. */
+/**
+ * mock-auth0's refusal of the settings file the testbed wrote, naming the options it came from
+ * instead of a temporary file the caller never wrote.
+ */
+function naming(error: unknown, settingsFile: string): unknown {
+  if (!(error instanceof Error)) return error;
+  // However mock-auth0 spells its path (relative to its working folder, or absolute).
+  const folder = path.basename(path.dirname(settingsFile)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const written = new RegExp(String.raw`\S*${folder}[\\/]mock-auth0\.json`, "g");
+  const message = error.message.replace(written, "startTestbed's settings and rateLimits options");
+  if (message !== error.message) error.message = message;
+  return error;
+}
+
+/** mock-auth0.json changes from the options (`approver` is set through the control API). */
 function settingsChanges(options: TestbedOptions): Record<string, unknown> | undefined {
-  const { settings = {}, approver, rateLimits = {} } = options;
+  const { settings = {}, rateLimits = {} } = options;
   const { authenticationApiRequestsPerSecond, ...cibaLimits } = rateLimits;
   const changes: Record<string, unknown> = { ...settings };
   if (Object.keys(cibaLimits).length > 0) {
@@ -183,9 +205,6 @@ function settingsChanges(options: TestbedOptions): Record<string, unknown> | und
       ...(settings.rateLimits as object | undefined),
       authenticationApiRequestsPerSecond,
     };
-  }
-  if (approver !== undefined) {
-    changes.approver = typeof approver === "string" ? { default: approver, rules: [] } : approver;
   }
   return Object.keys(changes).length > 0 ? changes : undefined;
 }
@@ -198,6 +217,12 @@ function settingsChanges(options: TestbedOptions): Record<string, unknown> | und
 export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const logLevel = options.logLevel ?? "warn";
+  const { modelServer: modelServerPort, ...serverPorts } = options.ports ?? {};
+  const busy = await portProblems({
+    ...serverPorts,
+    ...(options.modelServer && modelServerPort !== undefined && { modelServer: modelServerPort }),
+  });
+  if (busy.length > 0) throw new TestbedOptionsError(busy);
   const servers: ServerProcess[] = [];
   const tempDir = await makeScratchFolder("ciba-testbed-");
   // A test process that crashes or is interrupted leaves no 40 MB behind (in RAM, in
@@ -260,6 +285,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       MOCK_AUTH0_CERT_DIR: options.certDir === undefined ? "" : path.resolve(options.certDir),
       MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
       MOCK_AUTH0_APPROVER: "",
+    }).catch((error: unknown) => {
+      throw settingsFile === undefined ? error : naming(error, settingsFile);
     });
     const issuer = auth0.url;
     const auth0Domain = new URL(issuer).host;
@@ -267,6 +294,14 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
     }
     const caCertPath = auth0.caCertPath;
+    const approver = controlApiApprover({
+      issuer,
+      caPem: await readFile(caCertPath, "utf8"),
+      controlToken: options.controlToken,
+      unreachable: whyUnreachable(auth0Server),
+    });
+    const refused = await tenantProblems(approver, options);
+    if (refused.length > 0) throw new TestbedOptionsError(refused);
 
     const adminToken = randomBytes(24).toString("base64url");
     const shopEnv = (database: string) => ({
@@ -324,12 +359,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
           ? {}
           : { OPENAI_BASE_URL: openaiBaseUrl, OPENAI_API_KEY: "testbed" }),
       }),
-      approver: controlApiApprover({
-        issuer,
-        caPem: await readFile(caCertPath, "utf8"),
-        controlToken: options.controlToken,
-        unreachable: whyUnreachable(auth0Server),
-      }),
+      approver,
       shop: adminShop(shopApiUrl, adminToken, user, whyUnreachable(shopServer)),
       stop,
     };

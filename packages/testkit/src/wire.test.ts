@@ -2,6 +2,7 @@ import type {
   ControlRefusalJson,
   ControlRequestDetailJson,
   ControlRequestJson,
+  ControlUserJson,
 } from "@ciba-testbed/mock-auth0";
 import type { OrderJson } from "@ciba-testbed/shop-api";
 import { describe, expectTypeOf, it } from "vitest";
@@ -12,6 +13,7 @@ import type {
   ConsentRequest,
   ShopOrder,
   TenantRefusal,
+  TenantUser,
 } from "./wire.js";
 
 // Checked by the type checker (`pnpm typecheck`): the testkit's published types are the servers'
@@ -22,6 +24,7 @@ describe("the testkit's wire types", () => {
     expectTypeOf<ControlRequestDetailJson["timeline"][number]>().toExtend<ConsentEvent>();
     expectTypeOf<OrderJson>().toExtend<ShopOrder>();
     expectTypeOf<ControlRefusalJson>().toExtend<TenantRefusal>();
+    expectTypeOf<ControlUserJson>().toExtend<TenantUser>();
   });
 
   it("spell the approver's outcomes, so a typo fails to compile", () => {

@@ -66,6 +66,16 @@ export interface TenantRefusal {
   binding_message: string | null;
 }
 
+/** One of the tenant's people, as mock-auth0's control API shows them. */
+export interface TenantUser {
+  /** What `user` and a `login_hint`'s `sub` name, e.g. `auth0|testbed-user`. */
+  user_id: string;
+  name: string;
+  email: string;
+  /** Whether the person can be asked by Guardian push (else `/bc-authorize` is refused). */
+  push_enrolled: boolean;
+}
+
 /** One event in a request's life: created, each poll and its answer, the decision, expiry. */
 export interface ConsentEvent {
   at: string;

@@ -2,6 +2,7 @@ import request from "supertest";
 import { describe, expect, it } from "vitest";
 
 import {
+  USER,
   combine,
   createHarness,
   loginHint,
@@ -253,5 +254,20 @@ describe("control API", () => {
       error: "not_found",
       error_description: "No route for GET /nope",
     });
+  });
+});
+
+describe("GET /approver/api/users", () => {
+  it("lists the tenant's people, with their push enrolment", async () => {
+    const h = await createHarness();
+    const answer = await request(h.app).get("/approver/api/users").expect(200);
+    const users = (answer.body as { users: { user_id: string; push_enrolled: boolean }[] }).users;
+    expect(users).toContainEqual({
+      user_id: USER,
+      name: expect.any(String) as string,
+      email: "buyer@example.com",
+      push_enrolled: true,
+    });
+    expect(users.find((u) => u.user_id === "auth0|no-push-user")?.push_enrolled).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ import { CONTROL_BODY_LIMIT } from "../limits.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { formatIssues } from "../tenant/load-tenant.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import type { TenantUser } from "../tenant/tenant-model.js";
 import { sameOriginOnly } from "./page-security.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -104,6 +105,18 @@ export function serializeRefusal(refusal: Refusal) {
     user: refusal.userId ?? null,
     audience: refusal.audience ?? null,
     binding_message: refusal.bindingMessage ?? null,
+  };
+}
+
+/** One of the tenant's people: `GET /approver/api/users`. */
+export type ControlUserJson = ReturnType<typeof serializeUser>;
+
+function serializeUser(user: TenantUser) {
+  return {
+    user_id: user.sub,
+    name: user.name,
+    email: user.email,
+    push_enrolled: user.pushEnrolled,
   };
 }
 
@@ -248,6 +261,10 @@ export function controlApi(deps: ControlApiDeps): Router {
       throw errors.invalidRequest("after must be the seq of a refusal (a whole number)");
     }
     res.json({ refusals: refusals.list(Number(after ?? 0)).map(serializeRefusal) });
+  });
+
+  router.get("/approver/api/users", auth.check, (_req, res) => {
+    res.json({ users: [...directory.users.values()].map(serializeUser) });
   });
 
   router.get("/approver/api/policy", auth.check, (_req, res) => {

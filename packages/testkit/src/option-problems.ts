@@ -1,0 +1,96 @@
+import { createServer } from "node:net";
+
+import { ControlApiError } from "./approver.js";
+import type { Approver } from "./approver.js";
+import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
+
+/** The servers' own default host: where a fixed port must be free. */
+const SERVER_HOST = "127.0.0.1";
+
+/** The error that lists every problem with the options, each naming its option. */
+export class TestbedOptionsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid startTestbed options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "TestbedOptionsError";
+  }
+}
+
+/** Why `port` cannot be listened on at the servers' host, or undefined when it can. */
+function portRefusal(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      resolve(
+        error.code === "EADDRINUSE"
+          ? "another process holds it"
+          : `it cannot be listened on (${error.code ?? error.message})`,
+      );
+    });
+    probe.listen(port, SERVER_HOST, () => {
+      probe.close(() => {
+        resolve(undefined);
+      });
+    });
+  });
+}
+
+/**
+ * The fixed ports asked for (`ports`) that are no port, or that another process holds: found
+ * before any server starts, and named by option, where the server would name the variable it
+ * reads (MOCK_AUTH0_PORT), which a testkit user never sets. A port taken in the instant between
+ * this check and the server's start still fails, in the server's words.
+ */
+export async function portProblems(
+  ports: Partial<Record<"mockAuth0" | "shopApi" | "modelServer", number>> = {},
+): Promise<string[]> {
+  const problems = await Promise.all(
+    Object.entries(ports).map(async ([name, port]) => {
+      if (port === 0) return undefined;
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+        return `ports.${name} must be a whole number from 0 to 65535 (0: a free port), not ${String(port)}`;
+      }
+      const refusal = await portRefusal(port);
+      return refusal === undefined
+        ? undefined
+        : `ports.${name} is ${String(port)}, and ${refusal}: choose another, or leave ports.${name} out for a free one`;
+    }),
+  );
+  return problems.filter((problem) => problem !== undefined);
+}
+
+/**
+ * The options the running tenant judges: the approver policy (its control API validates it, as
+ * it validates the tenant's own), and the person `user` names (one of the tenant's people, or
+ * every consent request would get `unknown_user_id`). The policy is in force once this returns
+ * no problem.
+ */
+export async function tenantProblems(
+  approver: Approver,
+  options: { approver?: ApproverPolicy | ApproverOutcome | undefined; user?: string | undefined },
+): Promise<string[]> {
+  const problems: string[] = [];
+  if (options.approver !== undefined) {
+    const policy: ApproverPolicy =
+      typeof options.approver === "string" ? { default: options.approver } : options.approver;
+    try {
+      await approver.setPolicy({ rules: [], ...policy });
+    } catch (error) {
+      if (!(error instanceof ControlApiError && error.status === 400)) throw error;
+      problems.push(`approver: ${error.description}`);
+    }
+  }
+  if (options.user !== undefined) {
+    const users = await approver.users();
+    if (!users.some((user) => user.user_id === options.user)) {
+      const known = users.map(
+        (user) => `${user.user_id}${user.push_enrolled ? "" : " (not enrolled in push)"}`,
+      );
+      problems.push(
+        `user: ${JSON.stringify(options.user)} is not one of the tenant's people, so each of ` +
+          `its consent requests would be refused (unknown_user_id); they are ` +
+          `${known.join(", ")}, or add the person to the users file (the users option)`,
+      );
+    }
+  }
+  return problems;
+}
