@@ -31,7 +31,13 @@ export interface Approver {
   approve(authReqId: string): Promise<ConsentRequest>;
   /** The person denies: the agent's next poll gets `access_denied`. */
   deny(authReqId: string): Promise<ConsentRequest>;
-  /** The request expires now, as when nobody answers in time. */
+  /**
+   * The tenant ends the request now, as it ends one nobody answered: the agent's next poll
+   * gets Auth0's answer for expiry, `access_denied`, which is its answer for a denial too, so a
+   * quickstart agent reports a denial (`AccessDeniedInterrupt`). For the agent's own timeout
+   * (`AuthorizationRequestExpiredInterrupt`), let nobody answer: the `ignore` outcome and a
+   * short `requestedExpiry`.
+   */
   expire(authReqId: string): Promise<ConsentRequest>;
   /**
    * Expires every pending request that matches (all by default) and resolves with them: what an
