@@ -15,3 +15,18 @@ export function readmeExample(): string {
   }
   return `${block[1]}\n`;
 }
+
+const NAMED_EXAMPLE = /<!-- example: ([\w.-]+) -->\s*```(?:ts|js)\n([\s\S]*?)\n```/g;
+
+/**
+ * A README's examples that are files of a project, each a fenced block after an
+ * `<!-- example: <file name> -->` marker, as written: file name -> text.
+ */
+export function readmeExampleFiles(readmePath: string): Map<string, string> {
+  const readme = readFileSync(path.join(REPO_ROOT, readmePath), "utf8");
+  const files = new Map<string, string>();
+  for (const [, name = "", text = ""] of readme.matchAll(NAMED_EXAMPLE))
+    files.set(name, `${text}\n`);
+  if (files.size === 0) throw new Error(`${readmePath} has no <!-- example: <file> --> blocks`);
+  return files;
+}

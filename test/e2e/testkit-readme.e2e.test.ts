@@ -1,0 +1,92 @@
+/**
+ * The testkit README's examples, run as written: its files (`<!-- example: <file> -->`) in a
+ * project of their own beside the quickstart agent (`test/fixtures/quickstart-agent/`), an ES
+ * module project as the README says, run by Vitest there. The project's packages are this
+ * workspace's: the testkit's source, and the agent's pinned `ai`, `@ai-sdk/openai`, `@auth0/*`
+ * and `zod`, linked instead of installed.
+ */
+import { execFile } from "node:child_process";
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { readmeExampleFiles } from "../support/readme-example.js";
+
+const FIXTURE = path.join(REPO_ROOT, "test/fixtures/quickstart-agent");
+const AGENT_PACKAGES = ["ai", "@ai-sdk/openai", "@auth0/ai", "@auth0/ai-vercel", "zod"];
+
+let project: string;
+
+/** Links `node_modules/<name>` of the project to `target`. */
+function link(name: string, target: string): void {
+  const at = path.join(project, "node_modules", name);
+  mkdirSync(path.dirname(at), { recursive: true });
+  symlinkSync(target, at, "dir");
+}
+
+beforeAll(async () => {
+  project = await makeScratchFolder("ciba-testkit-readme-");
+  writeFileSync(
+    path.join(project, "package.json"),
+    JSON.stringify({ name: "quickstart-agent", private: true, type: "module" }),
+  );
+  for (const file of readdirSync(FIXTURE))
+    cpSync(path.join(FIXTURE, file), path.join(project, file));
+  for (const [name, text] of readmeExampleFiles("packages/testkit/README.md")) {
+    writeFileSync(path.join(project, name), text);
+  }
+  link("@ciba-testbed/testkit", path.join(REPO_ROOT, "packages/testkit"));
+  link("vitest", realpathSync(path.join(REPO_ROOT, "node_modules/vitest")));
+  for (const name of AGENT_PACKAGES) {
+    link(name, realpathSync(path.join(REPO_ROOT, "apps/agent/node_modules", name)));
+  }
+});
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe("the testkit README", () => {
+  it("holds the example files it says: a vitest test, and an agent in the test's process", () => {
+    expect([...readmeExampleFiles("packages/testkit/README.md").keys()]).toEqual([
+      "agent.test.ts",
+      "vitest.config.ts",
+      "global-setup.ts",
+      "in-process.test.ts",
+    ]);
+  });
+
+  it("runs its examples as written, and they pass", { timeout: 180_000 }, async () => {
+    const vitest = path.join(project, "node_modules/vitest/vitest.mjs");
+    const { stdout } = await promisify(execFile)(process.execPath, [vitest, "run"], {
+      cwd: project,
+      env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" },
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: unknown) => {
+      // What the examples' own run printed, to read why they failed.
+      const {
+        message,
+        stdout = "",
+        stderr = "",
+      } = error as Error & {
+        stdout?: string;
+        stderr?: string;
+      };
+      throw new Error(`${message}\n${stdout}\n${stderr}`);
+    });
+    expect(stdout).toMatch(/Test Files\s+2 passed/);
+    expect(stdout).toMatch(/Tests\s+4 passed/);
+  });
+});
