@@ -10,15 +10,18 @@
  * Incremental: `build/state.json` records every workspace source file the build read (size and
  * mtime), the lockfile and this file. When none changed, there is nothing to do (a few ms of
  * `stat`); otherwise everything is rebuilt (esbuild takes a few seconds), so no stale output
- * survives a change. `pnpm dev` builds what it runs into a folder of its own, and again at every
- * change (`watchBuild`).
+ * survives a change. `pnpm dev` (`node scripts/build.js dev`) runs from here too when the build
+ * is current, and from its TypeScript otherwise (FROM_SOURCE_WHEN_STALE); it builds the servers
+ * it runs into a folder of its own, and again at every change (`watchBuild`), starting from its
+ * last build when none of that build's inputs changed (kept in node_modules/.cache/dev-build).
  *
  * Plain JavaScript, checked by `tsc` (`// @ts-check`), so that it runs before anything is
  * built: `node scripts/build.js` builds if needed, `node scripts/build.js <name> [args]` then
  * runs that entry in this same process.
  */
+import { createHash } from "node:crypto";
 import { watch } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import Module from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -43,6 +46,8 @@ export const ENTRIES = /** @type {const} */ ({
   "model-server-bin": "apps/model-server/src/bin.ts",
   // `pnpm pack`'s prepack: a publishable package's dist/ (scripts/package/build.ts).
   "package-build": "scripts/package/build.ts",
+  // `pnpm dev`, when the build is current (FROM_SOURCE_WHEN_STALE).
+  dev: "scripts/dev.ts",
   demo: "scripts/demo.ts",
   test: "scripts/test.ts",
   bench: "scripts/bench/main.ts",
@@ -165,9 +170,9 @@ const isWorkspaceSource = (/** @type {string} */ file) =>
 const ALWAYS_INPUTS = ["pnpm-lock.yaml", "scripts/build.js"];
 
 /** @returns {Promise<[number, number] | undefined>} */
-async function fingerprint(/** @type {string} */ relative) {
+async function fingerprint(/** @type {string} */ file) {
   try {
-    const info = await stat(path.join(REPO_ROOT, relative));
+    const info = await stat(path.resolve(REPO_ROOT, file));
     return [info.size, info.mtimeMs];
   } catch {
     return undefined;
@@ -190,7 +195,12 @@ export async function isBuildCurrent() {
   ) {
     return false;
   }
-  const files = Object.entries(state.inputs);
+  return unchanged(state.inputs);
+}
+
+/** Whether each file of `inputs` (relative to the repository, or absolute) has its fingerprint. */
+async function unchanged(/** @type {Record<string, [number, number]>} */ inputs) {
+  const files = Object.entries(inputs);
   const now = await Promise.all(files.map(([file]) => fingerprint(file)));
   return files.every(([, was], i) => {
     const is = now[i];
@@ -202,20 +212,36 @@ export async function isBuildCurrent() {
 const posixRelative = (/** @type {string} */ from, /** @type {string} */ to) =>
   path.relative(from, to).split(path.sep).join("/");
 
+/** @typedef {Map<string, [number, number]>} Fingerprints file -> [size, mtime] */
+
 /**
  * Workspace modules find their files from `import.meta.url` (`new URL("../../public/",
  * import.meta.url)`). In a bundle every module shares its chunk's URL, so each workspace
  * module gets its own back: the URL of its source file, relative to `outdir`, the folder the
  * output ends up in.
  *
+ * `read`, when given, gets the fingerprint of each workspace module as it was just before the
+ * build read it (emptied as each build starts): a file saved while the build runs then shows
+ * a newer fingerprint than the one recorded, never the same one with the older text built.
+ *
  * @returns {import("esbuild").Plugin}
  */
-function workspaceModules(/** @type {string} */ outdir) {
+function workspaceModules(
+  /** @type {string} */ outdir,
+  /** @type {Fingerprints | undefined} */ read = undefined,
+) {
   return {
     name: "workspace-modules",
     setup(build) {
+      build.onStart(() => {
+        read?.clear();
+      });
       build.onLoad({ filter: /\.ts$/ }, async (args) => {
         if (!isWorkspaceSource(args.path)) return undefined;
+        if (read !== undefined) {
+          const info = await stat(args.path);
+          read.set(args.path, [info.size, info.mtimeMs]);
+        }
         const source = await readFile(args.path, "utf8");
         if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
         const fromBuild = posixRelative(outdir, args.path);
@@ -440,7 +466,10 @@ function externalPackages(/** @type {string} */ outdir) {
  *
  * @returns {import("esbuild").BuildOptions}
  */
-function commonOptions(/** @type {string} */ outdir) {
+function commonOptions(
+  /** @type {string} */ outdir,
+  /** @type {Fingerprints | undefined} */ read = undefined,
+) {
   return {
     absWorkingDir: REPO_ROOT,
     bundle: true,
@@ -454,7 +483,7 @@ function commonOptions(/** @type {string} */ outdir) {
     sourceRoot: "",
     metafile: true,
     logLevel: "warning",
-    plugins: [externalPackages(outdir), workspaceModules(outdir)],
+    plugins: [externalPackages(outdir), workspaceModules(outdir, read)],
   };
 }
 
@@ -487,16 +516,17 @@ function partitionEntries(/** @type {Record<string, string>} */ entries) {
 
 /**
  * The ES-module build of `entries` (output name -> source, relative to the repository), for
- * output that ends up in `outdir`.
+ * output that ends up in `outdir` (`read`: see `workspaceModules`).
  *
  * @returns {import("esbuild").BuildOptions}
  */
 function moduleOptions(
   /** @type {Record<string, string>} */ entries,
   /** @type {string} */ outdir,
+  /** @type {Fingerprints | undefined} */ read = undefined,
 ) {
   return {
-    ...commonOptions(outdir),
+    ...commonOptions(outdir, read),
     entryPoints: Object.fromEntries(
       Object.entries(entries).map(([name, source]) => [name, path.resolve(REPO_ROOT, source)]),
     ),
@@ -586,30 +616,169 @@ export async function build() {
   await rm(old, { recursive: true, force: true });
 }
 
+/** @typedef {{ errors: number; written: string[] }} BuildReport */
+
+/**
+ * A build `watchBuild` keeps (`cacheDir`), in `<cacheDir>/<name>/`: its output files (named
+ * relative to the folder), and this record as `state.json`. `key` names what else decides the
+ * output: the entries, the repository, and the folder of the `outdir` it was built for (the
+ * output names files relative to `outdir`: the same in any folder beside it).
+ *
+ * @typedef {{ format: number; key: string; sources: string[]; inputs: Record<string, [number, number]>; outputs: string[] }} KeptBuild
+ */
+
+/**
+ * The start of the names of `key`'s kept builds: `<hash of the key>-<time>-<pid>`, with `.tmp`
+ * or `.old` after it while one is written or removed.
+ */
+const keptBuildPrefix = (/** @type {string} */ key) =>
+  `${createHash("sha256").update(key).digest("hex").slice(0, 16)}-`;
+
+/**
+ * Copies into `outdir` the newest build kept in `cacheDir` under `key` whose inputs are all as
+ * they were when it was built, and resolves with its record. Undefined when there is none, or
+ * when it went while being copied (another process kept a newer one): `outdir` may then hold a
+ * part of it. A kept build is never changed, only removed (renamed away first), so a copy is
+ * either whole or fails.
+ *
+ * @returns {Promise<KeptBuild | undefined>}
+ */
+async function keptBuild(
+  /** @type {string} */ cacheDir,
+  /** @type {string} */ key,
+  /** @type {string} */ outdir,
+) {
+  const prefix = keptBuildPrefix(key);
+  const names = await readdir(cacheDir).catch(() => /** @type {string[]} */ ([]));
+  const kept = names.filter((name) => name.startsWith(prefix) && !name.includes("."));
+  for (const name of kept.sort().reverse()) {
+    const folder = path.join(cacheDir, name);
+    /** @type {KeptBuild} */
+    let record;
+    try {
+      record = JSON.parse(await readFile(path.join(folder, "state.json"), "utf8"));
+    } catch {
+      continue;
+    }
+    if (record.format !== FORMAT || record.key !== key || !(await unchanged(record.inputs))) {
+      continue;
+    }
+    try {
+      await Promise.all(
+        record.outputs.map(async (file) => {
+          await mkdir(path.dirname(path.join(outdir, file)), { recursive: true });
+          await copyFile(path.join(folder, file), path.join(outdir, file));
+        }),
+      );
+      return record;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Keeps a build in `cacheDir` (see `KeptBuild`): written aside, renamed into place, then the
+ * older ones of the same key go, and what a killed process left half-written. Not when a source
+ * is gone since the build read it.
+ */
+async function keepBuild(
+  /** @type {string} */ cacheDir,
+  /** @type {string} */ key,
+  /** @type {string} */ outdir,
+  /** @type {import("esbuild").OutputFile[]} */ files,
+  /** @type {string[]} */ sources,
+  /** @type {Fingerprints} */ read,
+) {
+  /** @type {Record<string, [number, number]>} */
+  const inputs = {};
+  for (const file of [...sources, ...ALWAYS_INPUTS.map((input) => path.join(REPO_ROOT, input))]) {
+    const print = read.get(file) ?? (await fingerprint(file));
+    if (print === undefined) return;
+    inputs[file] = print;
+  }
+  const prefix = keptBuildPrefix(key);
+  const name = `${prefix}${Date.now().toString(36).padStart(9, "0")}-${String(process.pid)}`;
+  const staging = path.join(cacheDir, `${name}.tmp`);
+  const outputs = files.map((file) => path.relative(outdir, file.path));
+  /** @type {KeptBuild} */
+  const record = { format: FORMAT, key, sources, inputs, outputs };
+  for (const [i, file] of files.entries()) {
+    const to = path.join(staging, outputs[i] ?? "");
+    await mkdir(path.dirname(to), { recursive: true });
+    await writeFile(to, file.contents);
+  }
+  await writeFile(path.join(staging, "state.json"), `${JSON.stringify(record)}\n`);
+  await rename(staging, path.join(cacheDir, name));
+  const abandoned = Date.now() - 10 * 60_000;
+  for (const other of await readdir(cacheDir)) {
+    const folder = path.join(cacheDir, other);
+    if (other.startsWith(prefix) && !other.includes(".") && other < name) {
+      const old = `${folder}.${String(process.pid)}.old`;
+      if (
+        await rename(folder, old).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        await rm(old, { recursive: true, force: true });
+      }
+    } else if (
+      other.includes(".") &&
+      ((await stat(folder).catch(() => undefined))?.mtimeMs ?? Infinity) < abandoned
+    ) {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * `pnpm dev`'s build: `entries` (output name -> source, as in ENTRIES) bundled as `build()`
  * bundles them, into `outdir`, and again whenever a source they were built from changes
- * (incrementally: a rebuild takes a fraction of a second, where tsx compiled a server's sources
- * at each of its starts). Only output files whose contents changed are written, so a server run with
- * `node --watch` starts again exactly when a file it loaded changed, and the others keep
- * running. A change that does not compile is reported by esbuild and written nowhere: the
- * servers keep running the last code that did. Resolves once the first build is written;
- * `stop()` ends the watching and removes `outdir`. `onBuilt` hears of every build once its
- * files are written: how many errors it had, and the files it wrote.
+ * (incrementally: a rebuild takes a fraction of a second). Only output files whose contents
+ * changed are written, so a server run with `node --watch` starts again exactly when a file it
+ * loaded changed, and the others keep running. A change that does not compile is reported by
+ * esbuild and written nowhere: the servers keep running the last code that did. Resolves once
+ * the first build is written; `stop()` ends the watching and removes `outdir`. `onBuilt` hears
+ * of every build once its files are written: how many errors it had, and the files it wrote.
+ *
+ * With `cacheDir`, each build that compiled is also kept there (`keepBuild`), and the first
+ * build is a copy of the newest one kept for the same entries and an `outdir` in the same
+ * folder, when every file it read is as it was then (by the main build's rules: each source
+ * it read, as it was just before the build read it; the lockfile; this file; `FORMAT`):
+ * `cached` says so. esbuild then starts at the first change of a source, and that rebuild
+ * builds everything (as long as a start without the cache); the ones after it are incremental.
  */
 export async function watchBuild(
   /** @type {Record<string, string>} */ entries,
   /** @type {string} */ outdir,
-  /** @type {(build: { errors: number; written: string[] }) => void} */ onBuilt = () => undefined,
+  /** @type {(build: BuildReport) => void} */ onBuilt = () => undefined,
+  /** @type {{ cacheDir?: string }} */ { cacheDir } = {},
 ) {
   const commonJs = Object.keys(partitionEntries(entries)[1]);
   if (commonJs.length > 0) {
     throw new Error(`watchBuild builds ES modules only, not ${commonJs.join(", ")}`);
   }
-  const esbuild = await import("esbuild");
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
-  await writeFile(path.join(outdir, "package.json"), '{ "type": "module" }\n');
+  const emptyOutdir = async () => {
+    await rm(outdir, { recursive: true, force: true });
+    await mkdir(outdir, { recursive: true });
+    await writeFile(path.join(outdir, "package.json"), '{ "type": "module" }\n');
+  };
+  await emptyOutdir();
+  const key = JSON.stringify({ root: REPO_ROOT, entries, folder: path.dirname(outdir) });
+  const kept = cacheDir === undefined ? undefined : await keptBuild(cacheDir, key, outdir);
+  if (cacheDir !== undefined && kept === undefined) await emptyOutdir();
+
+  /** The sources of a build: what it read outside node_modules (which the lockfile stands for). */
+  const sourcesOf = (/** @type {import("esbuild").BuildResult} */ result) =>
+    Object.keys(result.metafile?.inputs ?? {})
+      .map((file) => path.resolve(REPO_ROOT, file))
+      .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`));
+  /** @type {Fingerprints} */
+  const read = new Map();
+  let keeping = Promise.resolve();
+  /** Each output file as this build last wrote it. */
   /** @type {Map<string, Uint8Array>} */
   const written = new Map();
   /** @type {import("esbuild").Plugin} */
@@ -621,17 +790,28 @@ export async function watchBuild(
           onBuilt({ errors: result.errors.length, written: [] });
           return;
         }
-        const changed = (result.outputFiles ?? []).filter((file) => {
-          const before = written.get(file.path);
-          return before === undefined || Buffer.compare(before, file.contents) !== 0;
+        const files = result.outputFiles ?? [];
+        // A file this build has not written yet may be in `outdir` already: a kept build's copy.
+        const before = new Map(
+          await Promise.all(
+            files.map(async (file) => {
+              const was =
+                written.get(file.path) ?? (await readFile(file.path).catch(() => undefined));
+              return /** @type {const} */ ([file.path, was]);
+            }),
+          ),
+        );
+        const changed = files.filter((file) => {
+          const was = before.get(file.path);
+          return was === undefined || Buffer.compare(was, file.contents) !== 0;
         });
         // New files first (a changed chunk has a new name: its hash), each whole or not at all
         // (written aside, renamed into place); then the ones a server may have loaded, the
         // entries, in place. Node watches a file it loaded by its inode, so a file renamed over
         // it would end the watching. Node starts a server again 200 ms after the last change it
         // saw, by which time every file of this build is written.
-        const fresh = changed.filter((file) => !written.has(file.path));
-        const loaded = changed.filter((file) => written.has(file.path));
+        const fresh = changed.filter((file) => before.get(file.path) === undefined);
+        const loaded = changed.filter((file) => before.get(file.path) !== undefined);
         for (const file of fresh) {
           await mkdir(path.dirname(file.path), { recursive: true });
           const partial = `${file.path}.partial`;
@@ -639,22 +819,34 @@ export async function watchBuild(
           await rename(partial, file.path);
         }
         for (const file of loaded) await writeFile(file.path, file.contents);
-        for (const file of changed) written.set(file.path, file.contents);
+        for (const file of files) written.set(file.path, file.contents);
         onBuilt({ errors: 0, written: changed.map((file) => file.path) });
+        if (cacheDir !== undefined) {
+          // What this build read, taken now: the next build starts over.
+          const sources = sourcesOf(result);
+          const prints = new Map(read);
+          keeping = keeping
+            .then(() => keepBuild(cacheDir, key, outdir, files, sources, prints))
+            .catch(() => undefined);
+        }
       });
     },
   };
-  const options = moduleOptions(entries, outdir);
-  const context = await esbuild.context({
-    ...options,
-    outdir,
-    write: false,
-    plugins: [...(options.plugins ?? []), writeChanged],
-  });
-  const first = await context.rebuild().catch(async (/** @type {unknown} */ error) => {
-    await context.dispose();
-    throw error;
-  });
+  /** @type {import("esbuild").BuildContext | undefined} */
+  let context;
+  const rebuild = async () => {
+    if (context === undefined) {
+      const esbuild = await import("esbuild");
+      const options = moduleOptions(entries, outdir, read);
+      context = await esbuild.context({
+        ...options,
+        outdir,
+        write: false,
+        plugins: [...(options.plugins ?? []), writeChanged],
+      });
+    }
+    return context.rebuild();
+  };
 
   // esbuild's own watch mode polls, and may take two seconds to see a change: the folders of
   // the sources are watched instead (inotify on Linux), and a change to a source (an editor's
@@ -666,13 +858,9 @@ export async function watchBuild(
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
   let building = Promise.resolve();
-  const track = (/** @type {import("esbuild").BuildResult} */ result) => {
-    sources = new Set(
-      Object.keys(result.metafile?.inputs ?? {})
-        .map((file) => path.resolve(REPO_ROOT, file))
-        .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`)),
-    );
-    for (const folder of new Set([...sources].map((file) => path.dirname(file)))) {
+  const track = (/** @type {string[]} */ files) => {
+    sources = new Set(files);
+    for (const folder of new Set(files.map((file) => path.dirname(file)))) {
       if (folders.has(folder)) continue;
       const watcher = watch(folder, (_event, name) => {
         if (name !== null && sources.has(path.join(folder, name))) rebuildSoon();
@@ -689,16 +877,33 @@ export async function watchBuild(
     clearTimeout(timer);
     timer = setTimeout(() => {
       // A build that fails (reported by esbuild, written nowhere) keeps the sources it had.
-      building = building.then(() => context.rebuild().then(track, () => undefined));
+      building = building.then(() =>
+        rebuild().then(
+          (result) => track(sourcesOf(result)),
+          () => undefined,
+        ),
+      );
     }, 20);
   };
-  track(first);
+  if (kept === undefined) {
+    const first = await rebuild().catch(async (/** @type {unknown} */ error) => {
+      await context?.dispose();
+      throw error;
+    });
+    track(sourcesOf(first));
+  } else {
+    onBuilt({ errors: 0, written: kept.outputs.map((file) => path.join(outdir, file)) });
+    track(kept.sources);
+  }
   return {
+    /** Whether the first build was a kept one (`cacheDir`). */
+    cached: kept !== undefined,
     async stop() {
       clearTimeout(timer);
       for (const watcher of folders.values()) watcher.close();
       await building;
-      await context.dispose();
+      await keeping;
+      await context?.dispose();
       await rm(outdir, { recursive: true, force: true });
     },
   };
@@ -717,6 +922,24 @@ export async function ensureBuilt(options = { quiet: false }) {
   return true;
 }
 
+/**
+ * Entries that, when `build/` is not current, run from their TypeScript (through tsx) instead
+ * of waiting for the whole build: `pnpm dev`, which builds the servers it runs itself (into a
+ * folder of its own), and whose start would otherwise wait seconds for every other entry.
+ */
+const FROM_SOURCE_WHEN_STALE = /** @type {ReadonlySet<EntryName>} */ (new Set(["dev"]));
+
+/** Runs the TypeScript of an entry in this process, compiled by tsx as it is imported. */
+async function runSource(/** @type {EntryName} */ name, /** @type {string[]} */ args) {
+  // tsx's hooks for every module loaded from now on, as `node --import tsx` sets them.
+  const [esm, cjs] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
+  esm.register();
+  cjs.register();
+  const file = path.join(REPO_ROOT, ENTRIES[name]);
+  process.argv = [process.argv[0] ?? process.execPath, file, ...args];
+  await import(pathToFileURL(file).href);
+}
+
 /** Runs a built entry in this process, as `node build/<name>.js <args>` (`.cjs`) would. */
 export async function runEntry(/** @type {EntryName} */ name, /** @type {string[]} */ args) {
   if (!LAZY_SOURCE_MAPS.has(name)) process.setSourceMapsEnabled(true);
@@ -731,8 +954,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (name === "--force") await build();
     else await ensureBuilt();
   } else if (Object.hasOwn(ENTRIES, name)) {
-    await ensureBuilt();
-    await runEntry(/** @type {EntryName} */ (name), args);
+    const entry = /** @type {EntryName} */ (name);
+    if (!FROM_SOURCE_WHEN_STALE.has(entry)) {
+      await ensureBuilt();
+      await runEntry(entry, args);
+    } else if (await isBuildCurrent()) {
+      await runEntry(entry, args);
+    } else {
+      // Not awaited: the entry imports this module, which must finish loading first.
+      void runSource(entry, args);
+    }
   } else {
     process.stderr.write(
       `scripts/build.js: no entry "${name}"; entries: ${Object.keys(ENTRIES).join(", ")}\n`,

@@ -117,7 +117,9 @@ const { ENTRIES, watchBuild } = await import("./build.js");
  * The servers run from a build of their own, in a scratch folder (one per `pnpm dev`, so two can
  * run side by side; one left by a `pnpm dev` that was killed goes at the next start), made now
  * and again at every change of a source they were built from: Node's watch mode then starts
- * again each server one of whose built files changed.
+ * again each server one of whose built files changed. The last build that compiled is kept in
+ * node_modules/.cache/dev-build, and the next `pnpm dev` starts from a copy of it when no file
+ * it was built from changed since (`watchBuild`'s `cacheDir`).
  */
 const builtDir = await makeScratchFolder("ciba-dev-build-");
 process.once("exit", () => {
@@ -130,6 +132,8 @@ await watchBuild(
     "agent-web": ENTRIES["agent-web"],
   },
   builtDir,
+  undefined,
+  { cacheDir: path.join(REPO_ROOT, "node_modules", ".cache", "dev-build") },
 ).catch((error: unknown) => fail(`the build failed: ${(error as Error).message}`, 1));
 
 /**

@@ -192,8 +192,9 @@ async function whileRunning(
 }
 
 describe("pnpm dev", () => {
-  // Each `pnpm dev` costs seconds of CPU (a build and three servers), so one run checks the
-  // printed command and then Ctrl-C; another checks a closed terminal.
+  // Each `pnpm dev` costs seconds of CPU (three servers, and their build when a source changed
+  // since the last `pnpm dev`), so one run checks the printed command and then Ctrl-C; another
+  // checks a closed terminal.
   it("lets a person log in to the web app on its port, and stops every service it started on SIGHUP (a closed terminal)", async () => {
     await whileRunning(DEV_SCRIPT, async ({ ports, output, stop }) => {
       expect(output).toContain(`https://localhost:${ports[0]}/approver`);

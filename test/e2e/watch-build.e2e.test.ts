@@ -2,10 +2,11 @@
  * `pnpm dev`'s build (`watchBuild` in scripts/build.js) with Node's watch mode, as `pnpm dev`
  * runs its servers: two servers built from one folder of sources, each run by `node --watch`.
  * A change starts again exactly the servers whose built files changed, every time; a change that
- * does not compile is written nowhere, and the servers keep running the last code that did.
+ * does not compile is written nowhere, and the servers keep running the last code that did. The
+ * last build is kept for the next `pnpm dev`, which starts from it while no source changed.
  */
 import { spawn } from "node:child_process";
-import { rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
@@ -28,6 +29,21 @@ export function serve(name: string, body: string): void {
   });
 }
 `;
+
+/** Two servers' sources in `folder`, a.ts and b.ts, both importing shared.ts: their entries. */
+async function writeServers(folder: string): Promise<Record<string, string>> {
+  await writeFile(path.join(folder, "shared.ts"), SHARED("hello"));
+  await writeFile(path.join(folder, "body.ts"), 'export const body = "a1";\n');
+  await writeFile(
+    path.join(folder, "a.ts"),
+    'import { body } from "./body";\nimport { serve } from "./shared";\n\nserve("a", body);\n',
+  );
+  await writeFile(
+    path.join(folder, "b.ts"),
+    'import { serve } from "./shared";\n\nserve("b", "b");\n',
+  );
+  return { a: path.join(folder, "a.ts"), b: path.join(folder, "b.ts") };
+}
 
 /** One `node --watch` process and the ready records it printed, one per start of its server. */
 class Watched {
@@ -107,21 +123,7 @@ describe("pnpm dev's build, watched, with Node's watch mode", () => {
   beforeAll(async () => {
     sources = await makeScratchFolder("ciba-dev-sources-");
     out = await makeScratchFolder("ciba-dev-out-");
-    await writeFile(path.join(sources, "shared.ts"), SHARED("hello"));
-    await writeFile(path.join(sources, "body.ts"), 'export const body = "a1";\n');
-    await writeFile(
-      path.join(sources, "a.ts"),
-      'import { body } from "./body";\nimport { serve } from "./shared";\n\nserve("a", body);\n',
-    );
-    await writeFile(
-      path.join(sources, "b.ts"),
-      'import { serve } from "./shared";\n\nserve("b", "b");\n',
-    );
-    build = await watchBuild(
-      { a: path.join(sources, "a.ts"), b: path.join(sources, "b.ts") },
-      out,
-      (built) => builds.push(built),
-    );
+    build = await watchBuild(await writeServers(sources), out, (built) => builds.push(built));
   });
 
   afterAll(async () => {
@@ -173,5 +175,89 @@ describe("pnpm dev's build, watched, with Node's watch mode", () => {
     await edit("shared.ts", SHARED("hi"));
     await Promise.all([a.start(5), b.start(2)]);
     expect([await a.answer(), await b.answer()]).toEqual(["hi a4", "hi b"]);
+  });
+});
+
+describe("pnpm dev's build, kept for the next pnpm dev (cacheDir)", () => {
+  let sources: string;
+  let entries: Record<string, string>;
+  let cacheDir: string;
+  const scratch: string[] = [];
+  const running: { stop(): Promise<void> }[] = [];
+  const servers: Watched[] = [];
+
+  /** A `pnpm dev` build of a.ts and b.ts, into a new folder beside the others. */
+  const devBuild = async (
+    onBuilt?: (built: { errors: number; written: string[] }) => void,
+    out?: string,
+  ) => {
+    const outdir = out ?? (await makeScratchFolder("ciba-dev-out-"));
+    const build = await watchBuild(entries, outdir, onBuilt, { cacheDir });
+    running.push(build);
+    return { out: outdir, build };
+  };
+  const built = (out: string, file: string) => readFile(path.join(out, file), "utf8");
+
+  beforeAll(async () => {
+    sources = await makeScratchFolder("ciba-dev-sources-");
+    cacheDir = await makeScratchFolder("ciba-dev-cache-");
+    scratch.push(sources, cacheDir);
+    entries = await writeServers(sources);
+  });
+
+  afterAll(async () => {
+    for (const server of servers) server.stop();
+    for (const build of running) await build.stop();
+    for (const folder of scratch) await rm(folder, { recursive: true, force: true });
+  });
+
+  it("starts from the last build when no source changed, and a change then starts again only the server whose code changed", async () => {
+    const first = await devBuild();
+    expect(first.build.cached).toBe(false);
+    await first.build.stop();
+
+    const builds: { errors: number; written: string[] }[] = [];
+    const second = await devBuild((b) => builds.push(b));
+    expect(second.build.cached).toBe(true);
+    const a = new Watched(path.join(second.out, "a.js"));
+    const b = new Watched(path.join(second.out, "b.js"));
+    servers.push(a, b);
+    await Promise.all([a.start(1), b.start(1)]);
+    expect([await a.answer(), await b.answer()]).toEqual(["hello a1", "hello b"]);
+    await untilWatched(a.pid, path.join(second.out, "a.js"));
+    await untilWatched(b.pid, path.join(second.out, "b.js"));
+
+    // The first change builds everything; only what differs from the copy is written.
+    const since = builds.length;
+    await writeFile(path.join(sources, "body.ts"), 'export const body = "a2";\n');
+    await a.start(2);
+    expect(await a.answer()).toBe("hello a2");
+    const rebuilt = builds.slice(since).find((x) => x.written.length > 0);
+    expect(rebuilt?.written).toContain(path.join(second.out, "a.js"));
+    expect(rebuilt?.written).not.toContain(path.join(second.out, "b.js"));
+    expect(b.starts).toHaveLength(1);
+    await second.build.stop();
+
+    // The build of the changed source is the one kept.
+    const third = await devBuild();
+    expect(third.build.cached).toBe(true);
+    expect(await built(third.out, "a.js")).toContain('"a2"');
+    await third.build.stop();
+
+    // A source changed while no `pnpm dev` ran: built again.
+    await writeFile(path.join(sources, "body.ts"), 'export const body = "a3";\n');
+    const fourth = await devBuild();
+    expect(fourth.build.cached).toBe(false);
+    expect(await built(fourth.out, "a.js")).toContain('"a3"');
+    await fourth.build.stop();
+  });
+
+  it("builds again for an output folder elsewhere: the output names files relative to its folder", async () => {
+    await (await devBuild()).build.stop();
+    const elsewhere = await makeScratchFolder("ciba-dev-elsewhere-");
+    scratch.push(elsewhere);
+    const moved = await devBuild(undefined, path.join(elsewhere, "out"));
+    expect(moved.build.cached).toBe(false);
+    await moved.build.stop();
   });
 });
