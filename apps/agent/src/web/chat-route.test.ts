@@ -78,7 +78,7 @@ function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread }
   const app = createWebApp(config, {
     threads,
     model: createOfflineModel(),
-    clientScript: "export {};",
+    clientScript: () => Promise.resolve("export {};"),
   });
   const cookie = sessionCookie(config.sessionSecret, SUB);
   const post = (body: unknown) =>

@@ -1,14 +1,13 @@
 import { fileURLToPath } from "node:url";
 
-import { build } from "esbuild";
-
 const ENTRY = fileURLToPath(new URL("client/chat.ts", import.meta.url));
 
 /**
  * The chat page's script, bundled with `ai`'s chat client for the browser. Built in memory
- * when the app starts (a few hundred milliseconds), so there is no build step to forget.
+ * (a few hundred milliseconds of esbuild), so there is no build step to forget.
  */
 export async function bundleChatClient(): Promise<string> {
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [ENTRY],
     bundle: true,
@@ -23,4 +22,18 @@ export async function bundleChatClient(): Promise<string> {
   const [output] = result.outputFiles;
   if (output === undefined) throw new Error("esbuild produced no chat client");
   return output.text;
+}
+
+/**
+ * The chat page's script, bundled when it is first asked for and kept: a web app started for an
+ * API client, a login or a test that never loads the page (every `pnpm dev` start) spends
+ * nothing on it. A bundle that failed is tried again at the next request.
+ */
+export function chatClientScript(bundle = bundleChatClient): () => Promise<string> {
+  let script: Promise<string> | undefined;
+  return () =>
+    (script ??= bundle().catch((error: unknown) => {
+      script = undefined;
+      throw error;
+    }));
 }

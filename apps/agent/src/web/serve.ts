@@ -11,7 +11,7 @@ import { auth0Store } from "../auth0-store.js";
 import { createModel } from "../model.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { ChatThreads } from "./chat-threads.js";
-import { bundleChatClient } from "./client-bundle.js";
+import { chatClientScript } from "./client-bundle.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
 
@@ -34,7 +34,7 @@ export async function serve(config: WebConfig): Promise<number> {
   const app = createWebApp(config, {
     threads,
     model: await createModel(agent),
-    clientScript: await bundleChatClient(),
+    clientScript: chatClientScript(),
   });
   // Requests made with the app's prototypes already: Express need not swap them.
   const server = createServer(serverOptionsFor(app), app);

@@ -14,8 +14,8 @@ const PUBLIC_DIR = fileURLToPath(new URL("public/", import.meta.url));
 export interface WebDeps {
   threads: ChatThreads;
   model: LanguageModel;
-  /** The chat page's script (`bundleChatClient`). */
-  clientScript: string;
+  /** The chat page's script (`chatClientScript`). */
+  clientScript: () => Promise<string>;
 }
 
 /** The approver page's bar: only its own script and style, never framed, no referrer. */
@@ -105,8 +105,8 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.get("/assets/chat.css", pageSecurityHeaders, (_req, res) => {
     res.sendFile("chat.css", { root: PUBLIC_DIR });
   });
-  app.get("/assets/chat.js", pageSecurityHeaders, (_req, res) => {
-    res.type("text/javascript").send(deps.clientScript);
+  app.get("/assets/chat.js", pageSecurityHeaders, (_req, res, next) => {
+    deps.clientScript().then((script) => res.type("text/javascript").send(script), next);
   });
 
   app.get("/api/session", (req, res) => {

@@ -9,6 +9,7 @@ import { createOfflineModel } from "../offline-model.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { parseChatRequest } from "./chat-request.js";
 import { ChatThreads, chatToolInputs } from "./chat-threads.js";
+import { chatClientScript } from "./client-bundle.js";
 import { INTERRUPTION_PREFIX } from "./client/interruption-prefix.js";
 import { withResumedOutputs } from "./resumed-output.js";
 import { createWebApp } from "./web-app.js";
@@ -20,7 +21,7 @@ const user = (text: string): UIMessage => ({
   parts: [{ type: "text", text }],
 });
 
-function app() {
+function app(clientScript = () => Promise.resolve("export {};")) {
   const config = loadWebConfig({});
   const store = createMemoryStore();
   const threads = new ChatThreads({
@@ -34,7 +35,7 @@ function app() {
   return createWebApp(config, {
     threads,
     model: createOfflineModel(),
-    clientScript: "export {};",
+    clientScript,
   });
 }
 
@@ -45,6 +46,25 @@ describe("the web app", () => {
     expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
     expect(page.headers["x-frame-options"]).toBe("DENY");
     expect(page.text).toContain('<script type="module" src="/assets/chat.js">');
+  });
+
+  it("bundles the chat page's script at its first request, once, and again after a failure", async () => {
+    let bundles = 0;
+    const script = chatClientScript(() => {
+      bundles += 1;
+      return bundles === 1
+        ? Promise.reject(new Error("esbuild: syntax error"))
+        : Promise.resolve(`console.log(${String(bundles)});`);
+    });
+    const web = app(script);
+    expect(bundles).toBe(0);
+    await request(web).get("/assets/chat.js").expect(500);
+    for (let i = 0; i < 2; i += 1) {
+      const served = await request(web).get("/assets/chat.js").expect(200);
+      expect(served.headers["content-type"]).toMatch(/^text\/javascript/);
+      expect(served.text).toBe("console.log(2);");
+    }
+    expect(bundles).toBe(2);
   });
 
   it("answers /api/chat and /api/session 401 without a session", async () => {

@@ -1,5 +1,5 @@
 /**
- * The chat page's script (bundled by esbuild when the app starts): `ai`'s own chat client
+ * The chat page's script (bundled by esbuild at its first request): `ai`'s own chat client
  * (AbstractChat with DefaultChatTransport, which parses the UI message stream), rendered
  * without a framework. A purchase waiting for approval shows as a card with a link to the
  * approver page; in interrupt mode the card comes from `@auth0/ai-vercel`'s interrupt and the
