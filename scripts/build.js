@@ -220,9 +220,10 @@ const posixRelative = (/** @type {string} */ from, /** @type {string} */ to) =>
  * module gets its own back: the URL of its source file, relative to `outdir`, the folder the
  * output ends up in.
  *
- * `read`, when given, gets the fingerprint of each workspace module as it was just before the
- * build read it (emptied as each build starts): a file saved while the build runs then shows
- * a newer fingerprint than the one recorded, never the same one with the older text built.
+ * `read`, when given, gets the fingerprint of each TypeScript source outside node_modules as it
+ * was just before the build read it (emptied as each build starts): a file saved while the build
+ * runs then shows a newer fingerprint than the one recorded, never the same one with the older
+ * text built.
  *
  * @returns {import("esbuild").Plugin}
  */
@@ -237,11 +238,11 @@ function workspaceModules(
         read?.clear();
       });
       build.onLoad({ filter: /\.ts$/ }, async (args) => {
-        if (!isWorkspaceSource(args.path)) return undefined;
-        if (read !== undefined) {
+        if (read !== undefined && !args.path.includes(`${path.sep}node_modules${path.sep}`)) {
           const info = await stat(args.path);
           read.set(args.path, [info.size, info.mtimeMs]);
         }
+        if (!isWorkspaceSource(args.path)) return undefined;
         const source = await readFile(args.path, "utf8");
         if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
         const fromBuild = posixRelative(outdir, args.path);
@@ -895,6 +896,8 @@ export async function watchBuild(
     onBuilt({ errors: 0, written: kept.outputs.map((file) => path.join(outdir, file)) });
     track(kept.sources);
   }
+  // A source saved after the first build read it and before its folder was watched: built now.
+  if (!(await unchanged(kept?.inputs ?? Object.fromEntries(read)))) rebuildSoon();
   return {
     /** Whether the first build was a kept one (`cacheDir`). */
     cached: kept !== undefined,

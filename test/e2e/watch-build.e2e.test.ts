@@ -6,6 +6,7 @@
  * last build is kept for the next `pnpm dev`, which starts from it while no source changed.
  */
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -236,6 +237,8 @@ describe("pnpm dev's build, kept for the next pnpm dev (cacheDir)", () => {
     expect(rebuilt?.written).toContain(path.join(second.out, "a.js"));
     expect(rebuilt?.written).not.toContain(path.join(second.out, "b.js"));
     expect(b.starts).toHaveLength(1);
+    a.stop();
+    b.stop();
     await second.build.stop();
 
     // The build of the changed source is the one kept.
@@ -250,6 +253,30 @@ describe("pnpm dev's build, kept for the next pnpm dev (cacheDir)", () => {
     expect(fourth.build.cached).toBe(false);
     expect(await built(fourth.out, "a.js")).toContain('"a3"');
     await fourth.build.stop();
+  });
+
+  it("builds a source saved while it starts, before its folder was watched, with or without a kept build", async () => {
+    const body = path.join(sources, "body.ts");
+    // Unlike every kept build: the first start builds.
+    await writeFile(body, 'export const body = "before the start";\n');
+    for (const cached of [false, true]) {
+      const text = `export const body = "saved as the ${cached ? "copy" : "build"} was written";\n`;
+      let saved = false;
+      const started = await devBuild(() => {
+        // Told of its first build at once, before it watches the sources.
+        if (saved) return;
+        saved = true;
+        writeFileSync(body, text);
+      });
+      expect(started.build.cached).toBe(cached);
+      await vi.waitFor(
+        async () => {
+          expect(await built(started.out, "a.js")).toContain(text.split('"')[1]);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
+      await started.build.stop();
+    }
   });
 
   it("builds again for an output folder elsewhere: the output names files relative to its folder", async () => {
