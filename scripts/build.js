@@ -680,9 +680,8 @@ async function keptBuild(
 }
 
 /**
- * Keeps a build in `cacheDir` (see `KeptBuild`): written aside, renamed into place, then the
- * older ones of the same key go, and what a killed process left half-written. Not when a source
- * is gone since the build read it.
+ * Keeps a build in `cacheDir` (see `KeptBuild`): written aside, then renamed into place. Not
+ * when a source is gone since the build read it.
  */
 async function keepBuild(
   /** @type {string} */ cacheDir,
@@ -712,19 +711,19 @@ async function keepBuild(
   }
   await writeFile(path.join(staging, "state.json"), `${JSON.stringify(record)}\n`);
   await rename(staging, path.join(cacheDir, name));
+  // The builds kept before this one go, whatever their key (renamed away first, so that a copy
+  // under way fails instead of taking a part of one), and what a killed process left behind.
+  const keptAt = (/** @type {string} */ kept) => kept.split("-")[1] ?? "";
   const abandoned = Date.now() - 10 * 60_000;
   for (const other of await readdir(cacheDir)) {
     const folder = path.join(cacheDir, other);
-    if (other.startsWith(prefix) && !other.includes(".") && other < name) {
+    if (!other.includes(".") && keptAt(other) < keptAt(name)) {
       const old = `${folder}.${String(process.pid)}.old`;
-      if (
-        await rename(folder, old).then(
-          () => true,
-          () => false,
-        )
-      ) {
-        await rm(old, { recursive: true, force: true });
-      }
+      const renamed = await rename(folder, old).then(
+        () => true,
+        () => false,
+      );
+      if (renamed) await rm(old, { recursive: true, force: true });
     } else if (
       other.includes(".") &&
       ((await stat(folder).catch(() => undefined))?.mtimeMs ?? Infinity) < abandoned

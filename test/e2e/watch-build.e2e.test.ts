@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
@@ -253,6 +253,8 @@ describe("pnpm dev's build, kept for the next pnpm dev (cacheDir)", () => {
     expect(fourth.build.cached).toBe(false);
     expect(await built(fourth.out, "a.js")).toContain('"a3"');
     await fourth.build.stop();
+    // Only the newest build is kept.
+    expect(await readdir(cacheDir)).toHaveLength(1);
   });
 
   it("builds a source saved while it starts, before its folder was watched, with or without a kept build", async () => {
