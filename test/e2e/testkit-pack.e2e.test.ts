@@ -4,6 +4,14 @@
  * agent (plain Node ESM, `@ai-sdk/openai` through OPENAI_BASE_URL) tested there with the
  * testkit: approve, deny, expiry, no answer, and an interrupted purchase finished by a second
  * process from the SDK's own store. Nothing from the repository runs there but the tarballs.
+ *
+ * The npm install is reused between runs when it would install exactly the same: an archive of
+ * the installed folder, in node_modules/.cache/testkit-pack/, keyed by the content of every
+ * file in the tarballs, the pinned registry versions, npm's flags, version and configuration,
+ * and Node's version (test/support/reused-npm-install.ts). A package changed in any way is
+ * installed fresh; the first test checks that every installed package is file for file the
+ * tarball packed in this run, and that the registry packages are the pinned versions, so a
+ * reused install that were stale would fail here, not pass. Delete the folder to install anew.
  */
 import { execFile, spawn } from "node:child_process";
 import {
@@ -26,6 +34,7 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { readmeExample } from "../support/readme-example.js";
+import { installedPackage, npmInstall, type PackedPackage } from "../support/reused-npm-install.js";
 
 const exec = promisify(execFile);
 
@@ -37,19 +46,21 @@ const QUICKSTART_DEPENDENCIES = ["ai", "@ai-sdk/openai", "@auth0/ai", "@auth0/ai
 
 const FIXTURE = path.join(REPO_ROOT, "test/fixtures/quickstart-agent");
 
+/** What this file keeps between runs: the npm install's archives, tsc's record. */
+const CACHE_DIR = path.join(REPO_ROOT, "node_modules/.cache/testkit-pack");
+
 /**
  * tsc's incremental record for the consumer projects of the types test, kept between runs: the
  * agent's folder is new each run, so the testkit's declarations and the two consumer files are
  * checked in full every time; only the checking of @types/node (the bulk of the work, and
  * nothing this repository ships) is reused while those files are unchanged.
  */
-const TYPES_BUILD_INFO = path.join(
-  REPO_ROOT,
-  "node_modules/.cache/testkit-pack/consumer-types.tsbuildinfo",
-);
+const TYPES_BUILD_INFO = path.join(CACHE_DIR, "consumer-types.tsbuildinfo");
 
 let packDir: string;
 let appDir: string;
+/** The packages packed in this run, file by file. */
+let packed: PackedPackage[];
 
 function agentVersions(): string[] {
   const manifest = JSON.parse(
@@ -139,13 +150,16 @@ beforeAll(async () => {
     path.join(appDir, "package.json"),
     JSON.stringify({ name: "quickstart-agent", private: true, type: "module" }),
   );
+  packed = await npmInstall({
+    dir: appDir,
+    tarballs,
+    registry: agentVersions(),
+    flags: ["--prefer-offline", "--no-audit", "--no-fund"],
+    env: { ...process.env, npm_config_loglevel: "error" },
+    cacheDir: CACHE_DIR,
+  });
   for (const file of readdirSync(FIXTURE))
     cpSync(path.join(FIXTURE, file), path.join(appDir, file));
-  await exec(
-    "npm",
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs, ...agentVersions()],
-    { cwd: appDir, env: { ...process.env, npm_config_loglevel: "error" } },
-  );
 }, 600_000);
 
 afterAll(() => {
@@ -153,6 +167,20 @@ afterAll(() => {
 });
 
 describe("the packed packages, installed with npm outside the workspace", () => {
+  it("are the tarballs packed in this run, file for file, beside the pinned registry versions", () => {
+    expect(packed.map(({ name }) => name).sort()).toEqual(
+      PACKAGES.map((dir) => `@ciba-testbed/${path.basename(dir)}`).sort(),
+    );
+    for (const { name, files } of packed) {
+      expect(installedPackage(path.join(appDir, "node_modules", name)), name).toEqual(files);
+    }
+    const installed = QUICKSTART_DEPENDENCIES.map((name) => {
+      const manifest = path.join(appDir, "node_modules", name, "package.json");
+      return `${name}@${(JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version}`;
+    });
+    expect(installed).toEqual(agentVersions());
+  });
+
   it("hold compiled JavaScript and types only, and bring no tsx", () => {
     const installed = (name: string) => path.join(appDir, "node_modules/@ciba-testbed", name);
     for (const name of ["mock-auth0", "shop-api", "model-server"]) {

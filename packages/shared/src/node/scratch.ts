@@ -63,7 +63,7 @@ function pidNamespace(): string {
 }
 
 /** Whether a process `pid` exists (EPERM: it does, as another user's). */
-function processExists(pid: number): boolean {
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
