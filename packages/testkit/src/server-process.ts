@@ -13,7 +13,7 @@ const KEPT_LINES = 100;
 /** The last lines of its output an error shows. */
 const SHOWN_LINES = 20;
 /** How long a failed call waits for the server's exit to be reported, to tell whether it died. */
-const EXIT_GRACE_MS = 500;
+const EXIT_GRACE_MS = 2_000;
 
 export interface StartServerOptions {
   /** Names the server in errors and in forwarded logs. */

@@ -56,25 +56,34 @@ function end(how: string) {
 }
 
 describe("onProcessEnd", () => {
-  it("runs the cleanups, the last registered first, however the process ends but SIGKILL", async () => {
-    const ways = ["throw", "reject", "exit", "SIGINT", "SIGTERM", "SIGHUP"];
-    const ended = await Promise.all(ways.map(end));
-    expect(Object.fromEntries(ways.map((how, i) => [how, ended[i]?.ran]))).toEqual(
-      Object.fromEntries(ways.map((how) => [how, "last;first;"])),
-    );
-    // The process still ends as it would have: a signal it did not handle ends it by that signal.
-    expect(ended.map(({ code, signal }) => signal ?? code)).toEqual([
-      1,
-      1,
-      3,
-      "SIGINT",
-      "SIGTERM",
-      "SIGHUP",
-    ]);
-  });
+  // Six processes start at once, each loading tsx: on a busy machine that takes a while.
+  it(
+    "runs the cleanups, the last registered first, however the process ends but SIGKILL",
+    { timeout: 60_000 },
+    async () => {
+      const ways = ["throw", "reject", "exit", "SIGINT", "SIGTERM", "SIGHUP"];
+      const ended = await Promise.all(ways.map(end));
+      expect(Object.fromEntries(ways.map((how, i) => [how, ended[i]?.ran]))).toEqual(
+        Object.fromEntries(ways.map((how) => [how, "last;first;"])),
+      );
+      // The process still ends as it would have: a signal it did not handle ends it by that signal.
+      expect(ended.map(({ code, signal }) => signal ?? code)).toEqual([
+        1,
+        1,
+        3,
+        "SIGINT",
+        "SIGTERM",
+        "SIGHUP",
+      ]);
+    },
+  );
 
-  it("leaves a signal someone else handles to them, and cleans up when the process exits", async () => {
-    const { code, stdout, ran } = await end("handled");
-    expect({ code, stdout, ran }).toEqual({ code: 0, stdout: "stopping\n", ran: "last;first;" });
-  });
+  it(
+    "leaves a signal someone else handles to them, and cleans up when the process exits",
+    { timeout: 60_000 },
+    async () => {
+      const { code, stdout, ran } = await end("handled");
+      expect({ code, stdout, ran }).toEqual({ code: 0, stdout: "stopping\n", ran: "last;first;" });
+    },
+  );
 });
