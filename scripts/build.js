@@ -711,23 +711,29 @@ async function keepBuild(
   }
   await writeFile(path.join(staging, "state.json"), `${JSON.stringify(record)}\n`);
   await rename(staging, path.join(cacheDir, name));
-  // The builds kept before this one go, whatever their key (renamed away first, so that a copy
-  // under way fails instead of taking a part of one), and what a killed process left behind.
-  const keptAt = (/** @type {string} */ kept) => kept.split("-")[1] ?? "";
-  const abandoned = Date.now() - 10 * 60_000;
-  for (const other of await readdir(cacheDir)) {
+  // Only the newest kept build stays, whatever its key: each process removes all others it sees.
+  // The newest one's process sees every one kept before it; one renamed into place after it sees
+  // it. Each goes renamed away first, so that a copy under way fails instead of taking a part of
+  // it. What a killed process left half-written or half-removed goes too.
+  const names = await readdir(cacheDir);
+  // `<time>-<pid>`: every process orders two builds kept in the same millisecond alike.
+  const keptAt = (/** @type {string} */ kept) => kept.slice(kept.indexOf("-") + 1);
+  const finished = names.filter((other) => !other.includes("."));
+  const newest = finished.reduce((a, b) => (keptAt(b) > keptAt(a) ? b : a), name);
+  for (const other of finished.filter((kept) => kept !== newest)) {
     const folder = path.join(cacheDir, other);
-    if (!other.includes(".") && keptAt(other) < keptAt(name)) {
-      const old = `${folder}.${String(process.pid)}.old`;
-      const renamed = await rename(folder, old).then(
-        () => true,
-        () => false,
-      );
-      if (renamed) await rm(old, { recursive: true, force: true });
-    } else if (
-      other.includes(".") &&
-      ((await stat(folder).catch(() => undefined))?.mtimeMs ?? Infinity) < abandoned
-    ) {
+    const old = `${folder}.${String(process.pid)}.old`;
+    const renamed = await rename(folder, old).then(
+      () => true,
+      () => false,
+    );
+    if (renamed) await rm(old, { recursive: true, force: true });
+  }
+  const abandoned = Date.now() - 10 * 60_000;
+  for (const other of names.filter((left) => left.includes("."))) {
+    const folder = path.join(cacheDir, other);
+    const info = await stat(folder).catch(() => undefined);
+    if (info !== undefined && info.mtimeMs < abandoned) {
       await rm(folder, { recursive: true, force: true });
     }
   }

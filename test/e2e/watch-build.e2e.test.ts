@@ -281,6 +281,17 @@ describe("pnpm dev's build, kept for the next pnpm dev (cacheDir)", () => {
     }
   });
 
+  it("lets two start at once, each from a folder of its own, and keeps one whole build", async () => {
+    await writeFile(path.join(sources, "body.ts"), 'export const body = "two at once";\n');
+    const both = await Promise.all([devBuild(), devBuild()]);
+    for (const { build } of both) await build.stop();
+    expect(await readdir(cacheDir)).toHaveLength(1);
+    const next = await devBuild();
+    expect(next.build.cached).toBe(true);
+    expect(await built(next.out, "a.js")).toContain('"two at once"');
+    await next.build.stop();
+  });
+
   it("builds again for an output folder elsewhere: the output names files relative to its folder", async () => {
     await (await devBuild()).build.stop();
     const elsewhere = await makeScratchFolder("ciba-dev-elsewhere-");
