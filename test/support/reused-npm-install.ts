@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   readdirSync,
   realpathSync,
@@ -25,13 +26,11 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
 import { processExists } from "@ciba-testbed/shared/node";
-
-import { tarballFiles } from "./tarball-files.js";
 
 const exec = promisify(execFile);
 
@@ -97,17 +96,22 @@ export interface PackedPackage {
   files: Record<string, string>;
 }
 
-/** A package tarball's files, by their path inside the package (without `package/`). */
+/**
+ * A package tarball's files, by their path inside the package: unpacked as npm unpacks it
+ * (without the archive's first folder, whatever its name), then read as `installedPackage` reads
+ * an installed one.
+ */
 export function tarballPackage(tarball: string): PackedPackage {
-  const files = new Map<string, Buffer>();
-  for (const [file, contents] of tarballFiles(tarball)) {
-    // npm drops the archive's first folder, whatever its name.
-    files.set(file.slice(file.indexOf("/") + 1), contents);
+  const dir = mkdtempSync(path.join(tmpdir(), "packed-package-"));
+  try {
+    execFileSync("tar", ["-xzf", tarball, "-C", dir, "--strip-components=1"]);
+    const manifest = path.join(dir, "package.json");
+    if (!existsSync(manifest)) throw new Error(`${tarball} holds no package.json`);
+    const { name } = JSON.parse(readFileSync(manifest, "utf8")) as { name: string };
+    return { name, files: installedPackage(dir) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const manifest = files.get("package.json");
-  if (manifest === undefined) throw new Error(`${tarball} holds no package.json`);
-  const { name } = JSON.parse(manifest.toString("utf8")) as { name: string };
-  return { name, files: fileDigests(files) };
 }
 
 /** The files of an installed package, as `tarballPackage` gives its tarball's. */
