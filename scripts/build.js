@@ -214,16 +214,19 @@ const posixRelative = (/** @type {string} */ from, /** @type {string} */ to) =>
 
 /** @typedef {Map<string, [number, number]>} Fingerprints file -> [size, mtime] */
 
+/** `text` as a regular expression that matches it and nothing else. */
+const escapeRegExp = (/** @type {string} */ text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 /**
  * Workspace modules find their files from `import.meta.url` (`new URL("../../public/",
  * import.meta.url)`). In a bundle every module shares its chunk's URL, so each workspace
  * module gets its own back: the URL of its source file, relative to `outdir`, the folder the
  * output ends up in.
  *
- * `read`, when given, gets the fingerprint of each TypeScript source outside node_modules as it
- * was just before the build read it (emptied as each build starts): a file saved while the build
- * runs then shows a newer fingerprint than the one recorded, never the same one with the older
- * text built.
+ * `read`, when given, gets the fingerprint of each workspace source (TypeScript or not, outside
+ * node_modules) as it was just before the build read it (emptied as each build starts): a file
+ * saved while the build runs then shows a newer fingerprint than the one recorded, never the
+ * same one with the older text built.
  *
  * @returns {import("esbuild").Plugin}
  */
@@ -237,11 +240,24 @@ function workspaceModules(
       build.onStart(() => {
         read?.clear();
       });
-      build.onLoad({ filter: /\.ts$/ }, async (args) => {
-        if (read !== undefined && !args.path.includes(`${path.sep}node_modules${path.sep}`)) {
-          const info = await stat(args.path);
-          read.set(args.path, [info.size, info.mtimeMs]);
+      const record = async (/** @type {string} */ file) => {
+        if (read !== undefined && !file.includes(`${path.sep}node_modules${path.sep}`)) {
+          const info = await stat(file);
+          read.set(file, [info.size, info.mtimeMs]);
         }
+      };
+      // The workspace's other sources (scripts' JavaScript, JSON): recorded, loaded as usual.
+      if (read !== undefined) {
+        const inWorkspace = new RegExp(
+          `^${escapeRegExp(path.resolve(REPO_ROOT))}[\\\\/](?:apps|packages|scripts|test)[\\\\/].*\\.(?:[cm]?js|json)$`,
+        );
+        build.onLoad({ filter: inWorkspace }, async (args) => {
+          if (isWorkspaceSource(args.path)) await record(args.path);
+          return undefined;
+        });
+      }
+      build.onLoad({ filter: /\.ts$/ }, async (args) => {
+        await record(args.path);
         if (!isWorkspaceSource(args.path)) return undefined;
         const source = await readFile(args.path, "utf8");
         if (!source.includes("import.meta.url")) return { contents: source, loader: "ts" };
@@ -541,14 +557,59 @@ function moduleOptions(
 }
 
 /**
- * Rebuilds everything into `build/`, then records what it read. The output is written beside
- * and swapped in, so a process never starts from a half-written build.
+ * The fingerprints to record for `sources` (absolute), relative to the repository: each as the
+ * builds that read it saw it just before reading it (`reads`, one map per build). A file two
+ * builds read with different fingerprints was saved between the two reads, and one none of them
+ * recorded was read in a way nothing saw: either is recorded as never current, so the next
+ * check builds again rather than taking what was built for today's text.
+ *
+ * @returns {Record<string, [number, number]>}
+ */
+export function inputsAsRead(
+  /** @type {Iterable<string>} */ sources,
+  /** @type {readonly Fingerprints[]} */ reads,
+) {
+  /** @type {Record<string, [number, number]>} */
+  const inputs = {};
+  for (const file of sources) {
+    /** @type {Map<string, [number, number]>} */
+    const prints = new Map();
+    for (const read of reads) {
+      const print = read.get(file);
+      if (print !== undefined) prints.set(print.join(" "), print);
+    }
+    const [print] = prints.values();
+    inputs[path.relative(REPO_ROOT, file)] = prints.size === 1 && print ? print : [-1, -1];
+  }
+  return inputs;
+}
+
+/**
+ * Rebuilds everything into `build/`, then records what it read, each file as it was just
+ * before the build read it (see `workspaceModules`): a source saved while the build runs is
+ * recorded with its older fingerprint, so the next `isBuildCurrent` sees the change and builds
+ * again instead of taking the older text for today's. The output is written beside and swapped
+ * in, so a process never starts from a half-written build.
  */
 export async function build() {
   const esbuild = await import("esbuild");
   const staging = `${BUILD_DIR}.${String(process.pid)}.tmp`;
   await rm(staging, { recursive: true, force: true });
-  const common = commonOptions(BUILD_DIR);
+  /** @type {Record<string, [number, number]>} */
+  const always = {};
+  for (const file of ALWAYS_INPUTS) {
+    const print = await fingerprint(file);
+    if (print !== undefined) always[file] = print;
+  }
+  /** What each of the builds below read, one map each: a build empties its own as it starts. */
+  /** @type {Fingerprints[]} */
+  const reads = [];
+  const recorded = () => {
+    /** @type {Fingerprints} */
+    const read = new Map();
+    reads.push(read);
+    return read;
+  };
   /**
    * A one-file build that `runWithCodeCache` runs: `source` to `file`, with `plugins` first.
    *
@@ -558,30 +619,33 @@ export async function build() {
     /** @type {string} */ source,
     /** @type {string} */ file,
     /** @type {import("esbuild").Plugin[]} */ plugins = [],
-  ) => ({
-    ...common,
-    entryPoints: [path.join(REPO_ROOT, source)],
-    outfile: path.join(staging, file),
-    ...COMMONJS_OPTIONS,
-    plugins: [
-      ...plugins,
-      narrowedEntries(NARROWED_IN_CLI),
-      deferredPackages(DEFERRED_IN_CLI, BUILD_DIR),
-      ...(common.plugins ?? []),
-    ],
-    // No import(), which Node 20 cannot run in a script read from a code cache: require().
-    supported: { "dynamic-import": false },
-    // Written already wrapped as Node wraps a CommonJS file, so `runWithCodeCache` compiles
-    // the file's text as it is read instead of a wrapped copy of its megabytes.
-    banner: { js: `${WRAPPER_START}${MODULE_URL_SHIM}` },
-    footer: { js: WRAPPER_END },
-  });
+  ) => {
+    const common = commonOptions(BUILD_DIR, recorded());
+    return {
+      ...common,
+      entryPoints: [path.join(REPO_ROOT, source)],
+      outfile: path.join(staging, file),
+      ...COMMONJS_OPTIONS,
+      plugins: [
+        ...plugins,
+        narrowedEntries(NARROWED_IN_CLI),
+        deferredPackages(DEFERRED_IN_CLI, BUILD_DIR),
+        ...(common.plugins ?? []),
+      ],
+      // No import(), which Node 20 cannot run in a script read from a code cache: require().
+      supported: { "dynamic-import": false },
+      // Written already wrapped as Node wraps a CommonJS file, so `runWithCodeCache` compiles
+      // the file's text as it is read instead of a wrapped copy of its megabytes.
+      banner: { js: `${WRAPPER_START}${MODULE_URL_SHIM}` },
+      footer: { js: WRAPPER_END },
+    };
+  };
   const [modules, commonJs] = partitionEntries(ENTRIES);
   const results = await Promise.all([
-    esbuild.build({ ...moduleOptions(modules, BUILD_DIR), outdir: staging }),
+    esbuild.build({ ...moduleOptions(modules, BUILD_DIR, recorded()), outdir: staging }),
     ...Object.entries(commonJs).map(([name, source]) =>
       esbuild.build({
-        ...common,
+        ...commonOptions(BUILD_DIR, recorded()),
         entryPoints: [path.join(REPO_ROOT, source)],
         outfile: path.join(staging, `${name}.cjs`),
         ...COMMONJS_OPTIONS,
@@ -595,20 +659,13 @@ export async function build() {
     ),
     esbuild.build(script(AGENT_SERVE_BUNDLE.source, AGENT_SERVE_BUNDLE.file)),
   ]);
-  const inputs = [
-    ...results
-      .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
-      .map((file) => path.resolve(REPO_ROOT, file))
-      .filter(isWorkspaceSource)
-      .map((file) => path.relative(REPO_ROOT, file)),
-    ...ALWAYS_INPUTS,
-  ];
+  const sources = results
+    .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
+    .map((file) => path.resolve(REPO_ROOT, file))
+    .filter(isWorkspaceSource);
   /** @type {BuildState} */
-  const state = { format: FORMAT, root: REPO_ROOT, entries: ENTRIES, inputs: {} };
-  for (const file of inputs) {
-    const print = await fingerprint(file);
-    if (print !== undefined) state.inputs[file] = print;
-  }
+  const state = { format: FORMAT, root: REPO_ROOT, entries: ENTRIES, inputs: always };
+  Object.assign(state.inputs, inputsAsRead(new Set(sources), reads));
   await writeFile(path.join(staging, "state.json"), `${JSON.stringify(state)}\n`);
   await writeFile(path.join(staging, "package.json"), '{ "type": "module" }\n');
   const old = `${BUILD_DIR}.${String(process.pid)}.old`;
