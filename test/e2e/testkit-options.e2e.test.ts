@@ -11,14 +11,30 @@ describe("startTestbed with wrong options", () => {
   it("refuses an approver outcome and a person the tenant does not have, in one message", async () => {
     // As plain JavaScript can write it; TypeScript refuses the outcome already.
     const approver = "sometimes" as ApproverOutcome;
-    const started = startTestbed({ approver, user: "auth0|nobody" });
+    // And the tenant's machine-to-machine application, which has no CIBA grant.
+    const client = { id: "ciba-testbed-m2m", secret: "ciba-testbed-m2m-secret" };
+    const started = startTestbed({ approver, user: "auth0|nobody", client });
     await expect(started).rejects.toThrow(
       'Invalid startTestbed options:\n  - approver: Invalid policy: default: "sometimes" is not an ' +
         "approver outcome: use one of manual, approve, deny, ignore, approve-after:<ms>, " +
         'deny-after:<ms>, expire-after:<ms>\n  - user: "auth0|nobody" is not one of the ' +
         "tenant's people, so each of its consent requests would be refused (unknown_user_id); " +
         "they are auth0|testbed-user, auth0|second-user, auth0|no-push-user (not enrolled in " +
-        "push), or add the person to the users file (the users option)",
+        "push), or add the person to the users file (the users option)\n  - client: " +
+        '"ciba-testbed-m2m" may not use CIBA (the tenant answered 403 unauthorized_client ' +
+        `"Grant type 'urn:openid:params:grant-type:ciba' not allowed for the client."): add ` +
+        "urn:openid:params:grant-type:ciba to that application's grant_types, or give another " +
+        "application",
+    );
+  });
+
+  it("refuses a client whose secret the tenant does not take, before any consent request", async () => {
+    const client = { id: "ciba-testbed-agent", secret: "not-the-secret" };
+    await expect(startTestbed({ client })).rejects.toThrow(
+      'Invalid startTestbed options:\n  - client: the tenant does not take "ciba-testbed-agent" ' +
+        'with that secret (its token endpoint answered 401 access_denied "Unauthorized"), so it ' +
+        "would refuse every consent request the agent sends; give an application of the tenant " +
+        "and its secret, or leave client out for the reference tenant's agent (ciba-testbed-agent)",
     );
   });
 

@@ -1,7 +1,10 @@
 import { createServer } from "node:net";
 
+import { CIBA_GRANT_TYPE, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
+
 import { ControlApiError } from "./approver.js";
 import type { Approver } from "./approver.js";
+import { httpsJson } from "./https-json.js";
 import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
 
 /** The servers' own default host: where a fixed port must be free. */
@@ -93,4 +96,55 @@ export async function tenantProblems(
     }
   }
   return problems;
+}
+
+/**
+ * Whether the running tenant takes `client` (the `client` option) for what the agent does with
+ * it: authenticate with its secret and use the CIBA grant. Asked as the agent's first poll
+ * would be, with an `auth_req_id` no request has: the tenant authenticates the client, then
+ * checks its grant types, and only then the id, so a client it accepts gets `invalid_grant`
+ * and nothing else happens (no consent request, no refusal in the control API's list). Found
+ * here, a wrong secret or application fails `startTestbed`, instead of the first consent
+ * request of the first test.
+ */
+export async function clientProblems(
+  issuer: string,
+  ca: string,
+  client: { id: string; secret: string } | undefined,
+): Promise<string[]> {
+  if (client === undefined) return [];
+  const named = JSON.stringify(client.id);
+  if (typeof client.id !== "string" || client.id === "" || typeof client.secret !== "string") {
+    return [`client must be { id, secret }, two strings, the application's Client ID and secret`];
+  }
+  const answer = await httpsJson(new URL("oauth/token", issuer), {
+    method: "POST",
+    ca,
+    json: {
+      grant_type: CIBA_GRANT_TYPE,
+      auth_req_id: "startTestbed-client-check",
+      client_id: client.id,
+      client_secret: client.secret,
+    },
+  });
+  const { error, error_description: description } = (answer.body ?? {}) as {
+    error?: unknown;
+    error_description?: unknown;
+  };
+  const said = `${String(answer.status)} ${String(error)} "${String(description)}"`;
+  if (answer.status === 401) {
+    return [
+      `client: the tenant does not take ${named} with that secret (its token endpoint answered ` +
+        `${said}), so it would refuse every consent request the agent sends; give an ` +
+        `application of the tenant and its secret, or leave client out for the reference ` +
+        `tenant's agent (${LOCAL_DEFAULTS.clientId})`,
+    ];
+  }
+  if (error === "unauthorized_client") {
+    return [
+      `client: ${named} may not use CIBA (the tenant answered ${said}): add ` +
+        `${CIBA_GRANT_TYPE} to that application's grant_types, or give another application`,
+    ];
+  }
+  return [];
 }

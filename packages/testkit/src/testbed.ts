@@ -16,7 +16,12 @@ import {
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
-import { TestbedOptionsError, portProblems, tenantProblems } from "./option-problems.js";
+import {
+  TestbedOptionsError,
+  clientProblems,
+  portProblems,
+  tenantProblems,
+} from "./option-problems.js";
 import type { Approver } from "./approver.js";
 import { serverEntry } from "./server-entry.js";
 import type { ServerEntry } from "./server-entry.js";
@@ -69,7 +74,11 @@ export interface TestbedOptions {
   };
   /** Also start the OpenAI-compatible model server (`@ciba-testbed/model-server` must be installed). */
   modelServer?: boolean;
-  /** The CIBA client `env()` names; default: the reference tenant's agent client. */
+  /**
+   * The CIBA client `env()` names; default: the reference tenant's agent client. One the tenant
+   * does not take (an unknown Client ID, a wrong secret, an application without the CIBA grant)
+   * fails `startTestbed`, saying which.
+   */
   client?: { id: string; secret: string };
   /**
    * The logged-in person the agent acts for; default: the reference tenant's
@@ -294,13 +303,17 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
     }
     const caCertPath = auth0.caCertPath;
+    const caPem = await readFile(caCertPath, "utf8");
     const approver = controlApiApprover({
       issuer,
-      caPem: await readFile(caCertPath, "utf8"),
+      caPem,
       controlToken: options.controlToken,
       unreachable: whyUnreachable(auth0Server),
     });
-    const refused = await tenantProblems(approver, options);
+    const refused = [
+      ...(await tenantProblems(approver, options)),
+      ...(await clientProblems(issuer, caPem, options.client)),
+    ];
     if (refused.length > 0) throw new TestbedOptionsError(refused);
 
     const adminToken = randomBytes(24).toString("base64url");
