@@ -140,7 +140,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
     // authorization_pending is answered by the token route itself, unsupported_grant_type by
     // the app's error handler: the same headers either way.
     const pending = await h.poll(id).expect(400);
-    const unsupported = await h.poll(id, { grant_type: "password" }).expect(400);
+    const unsupported = await h.poll(id, { grant_type: "urn:example:made-up" }).expect(400);
     const names = (headers: Record<string, string>) =>
       Object.keys(headers)
         .filter((name) => !["content-length", "date"].includes(name))
@@ -294,23 +294,57 @@ describe("POST /oauth/token with the CIBA grant", () => {
     expect(none.body.error).toBe("invalid_client");
   });
 
-  it("refuses an unknown grant type", async () => {
-    const h = await createHarness();
-    const response = await request(h.app)
+  /** `POST /oauth/token` with `grant_type` and the agent's own credentials, nothing else. */
+  const asAgent = (h: Awaited<ReturnType<typeof createHarness>>, grantType: string) =>
+    request(h.app)
       .post("/oauth/token")
       .type("form")
-      .send({ client_id: AGENT.id, client_secret: AGENT.secret, grant_type: "password" })
-      .expect(400);
-    expect(response.body.error).toBe("unsupported_grant_type");
+      .send({ client_id: AGENT.id, client_secret: AGENT.secret, grant_type: grantType });
+
+  it("refuses a grant type Auth0 does not have with 400 unsupported_grant_type", async () => {
+    const h = await createHarness();
+    const response = await asAgent(h, "urn:example:made-up").expect(400);
+    expect(response.body).toEqual({
+      error: "unsupported_grant_type",
+      error_description: expect.stringMatching(/^Unsupported grant type: urn:example:made-up\./),
+    });
+  });
+
+  it.each([["password"], ["http://auth0.com/oauth/grant-type/password-realm"]])(
+    "refuses %s, a grant type Auth0 has and the client is not allowed, as Auth0 does: 403 unauthorized_client",
+    async (grantType) => {
+      const h = await createHarness();
+      const response = await asAgent(h, grantType).expect(403);
+      expect(response.body).toEqual({
+        error: "unauthorized_client",
+        error_description: `Grant type '${grantType}' not allowed for the client.`,
+      });
+    },
+  );
+
+  it("says it is mock-auth0's own limit when the client has a grant type of Auth0's that mock-auth0 does not implement", async () => {
+    const h = await createHarness({
+      assets: (assets) => ({
+        ...assets,
+        clients: (assets.clients as Record<string, unknown>[]).map((client, i) =>
+          i === 0
+            ? { ...client, grant_types: [...(client.grant_types as string[]), "password"] }
+            : client,
+        ),
+      }),
+    });
+    const response = await asAgent(h, "password").expect(400);
+    expect(response.body).toEqual({
+      error: "unsupported_grant_type",
+      error_description: expect.stringMatching(
+        /^Grant type password is one Auth0 has and mock-auth0 does not: it supports /,
+      ),
+    });
   });
 
   it("refuses a grant type the client may not use", async () => {
     const h = await createHarness();
-    const response = await request(h.app)
-      .post("/oauth/token")
-      .type("form")
-      .send({ client_id: AGENT.id, client_secret: AGENT.secret, grant_type: "client_credentials" })
-      .expect(403);
+    const response = await asAgent(h, "client_credentials").expect(403);
     expect(response.body.error).toBe("unauthorized_client");
   });
 

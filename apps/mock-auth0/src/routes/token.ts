@@ -18,6 +18,7 @@ import type { OpaqueAccessTokens } from "../opaque-tokens.js";
 import type { RefreshTokenStore } from "../refresh-tokens.js";
 import { param, requiredParam } from "../request-params.js";
 import type { SigningKeys } from "../signing-keys.js";
+import { AUTH0_GRANT_TYPES } from "../tenant/deploy-cli-assets.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient } from "../tenant/tenant-model.js";
 import { issueClientCredentialsToken, issueUserTokens } from "../tokens.js";
@@ -57,6 +58,17 @@ const GRANTS = new Map<string, GrantHandler>([
   [AUTHORIZATION_CODE_GRANT_TYPE, authorizationCodeGrant],
 ]);
 
+/**
+ * The grant types Auth0 has that are used at its token endpoint (its Application Grant Types
+ * but `implicit`). For one of these that the client is not allowed, Auth0 answers as for any
+ * grant the client lacks, `403 unauthorized_client` "Grant type '...' not allowed for the
+ * client.", before anything about the grant itself; only a grant type Auth0 does not have is
+ * `unsupported_grant_type`. mock-auth0 answers the same, so a client that sends `password`
+ * learns what Auth0 would tell it: the application needs that grant.
+ */
+const isAuth0TokenGrant = (grantType: string) =>
+  grantType !== "implicit" && AUTH0_GRANT_TYPES.has(grantType);
+
 /** `POST /oauth/token` for the CIBA grant, `authorization_code`, `refresh_token` and `client_credentials`. */
 export function token(deps: TokenDeps): RequestHandler {
   const { directory, clock } = deps;
@@ -67,13 +79,16 @@ export function token(deps: TokenDeps): RequestHandler {
       publicCodeClient(req, directory.clients) ??
       authenticateClient(req, directory.clients, { tokenEndpoint: { logger: deps.logger } });
     const grantType = requiredParam(req, "grant_type");
-    if (!supported.includes(grantType)) {
-      throw errors.unsupportedGrantType(
-        `Unsupported grant type: ${grantType}. This tenant supports ${supported.join(", ")}`,
-      );
-    }
-    if (!client.grantTypes.includes(grantType)) {
+    const implemented = supported.includes(grantType);
+    if ((implemented || isAuth0TokenGrant(grantType)) && !client.grantTypes.includes(grantType)) {
       throw errors.unauthorizedClient(`Grant type '${grantType}' not allowed for the client.`);
+    }
+    if (!implemented) {
+      throw errors.unsupportedGrantType(
+        isAuth0TokenGrant(grantType)
+          ? `Grant type ${grantType} is one Auth0 has and mock-auth0 does not: it supports ${supported.join(", ")}`
+          : `Unsupported grant type: ${grantType}. This tenant supports ${supported.join(", ")}`,
+      );
     }
     const context: TokenContext = {
       issuer: deps.issuer,
