@@ -37,6 +37,12 @@ export interface ApprovalRequest {
    * answer (a refused connection, a reset, a 5xx): journaled once it failed.
    */
   failedSince?: number;
+  /**
+   * What the last of those failed polls met (`PollFailure`'s code and description): a resume
+   * that finds the request expired while the polls failed says so, as the process that polled
+   * through to the expiry would have.
+   */
+  lastFailure?: { code: string; description: string };
 }
 
 /** The instant (epoch ms) the request expires. */
@@ -122,6 +128,7 @@ export function requestFromInterrupt(
   const answeredAt = poll.answeredAt ?? same?.answeredAt;
   const unansweredSince = poll.answeredAt === undefined ? same?.unansweredSince : undefined;
   const failedSince = poll.answeredAt === undefined ? same?.failedSince : undefined;
+  const lastFailure = poll.answeredAt === undefined ? same?.lastFailure : undefined;
   return {
     id: interrupt.request.id,
     expiresIn: interrupt.request.expiresIn,
@@ -132,6 +139,7 @@ export function requestFromInterrupt(
     ...(answeredAt === undefined ? {} : { answeredAt }),
     ...(unansweredSince === undefined ? {} : { unansweredSince }),
     ...(failedSince === undefined ? {} : { failedSince }),
+    ...(lastFailure === undefined ? {} : { lastFailure }),
   };
 }
 

@@ -229,6 +229,43 @@ describe("in interrupt mode", () => {
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 
+  it("a resume after the expiry, when every poll since the last answer failed, says the tenant gave no answer, as block mode does", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 30 }).pending();
+    const sent = await restart().agent.run("Buy an XYZ phone");
+    expect(sent.outcome).toBe("PENDING");
+    clock.advance(5_000);
+    failedPolls("ECONNREFUSED");
+    expect((await restart().agent.resume("thread-1")).outcome).toBe("PENDING");
+
+    clock.advance(60_000);
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "ECONNREFUSED" });
+    expect(report.message).toMatch(
+      /The tenant at https:\/\/localhost:4010\/ gave no answer to the polls of the approval request from \S+ until the request expired at \S+ \(last: connection_refused \(ECONNREFUSED\)\), so whether the person answered is not known\. Nothing was ordered\./,
+    );
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("a resume after the expiry is EXPIRED when a poll was answered after the failed ones", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 30 }).pending();
+    expect((await restart().agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
+    clock.advance(5_000);
+    failedPolls("ECONNRESET");
+    expect((await restart().agent.resume("thread-1")).outcome).toBe("PENDING");
+    clock.advance(5_000);
+    auth0.pending();
+    expect((await restart().agent.resume("thread-1")).outcome).toBe("PENDING");
+
+    clock.advance(60_000);
+    expect(await restart().agent.resume("thread-1")).toMatchObject({
+      outcome: "EXPIRED",
+      exitCode: 4,
+    });
+  });
+
   it("an invalid_grant after a failed poll says the approval may have gone to it, not to a stopped process", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending();

@@ -175,11 +175,18 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     for (let first = true; ; first = false) {
       if (record.request !== undefined && isExpired(record.request, clock.now())) {
         const { request } = record;
+        // This process's polls, or, resumed after the expiry, those the journal has: an earlier
+        // process's polls that failed until it stopped, and none answered since.
+        const failed =
+          outage ??
+          (request.failedSince === undefined || request.lastFailure === undefined
+            ? undefined
+            : { since: request.failedSince, failure: request.lastFailure });
         return finish(
           record,
-          outage === undefined
+          failed === undefined
             ? EXPIRED
-            : unansweredUntilExpiry(outage.failure, outage.since, expiresAt(request), config),
+            : unansweredUntilExpiry(failed.failure, failed.since, expiresAt(request), config),
         );
       }
       // Without a stored request the SDK would send a new one: a second push for a purchase
@@ -203,7 +210,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         // A poll that failed on its way, or at a tenant that could not answer it then, says
         // nothing about the request: it is still out, and the person may still answer.
         const failure = pollFailure(answer.error, clock.now());
-        const polled = failure && (await noteFailedPoll(record, sends && first, polledAt));
+        const polled = failure && (await noteFailedPoll(record, sends && first, polledAt, failure));
         if (failure === undefined || polled === undefined) {
           return finish(record, await refusal(record, answer.error, !sends && first));
         }
@@ -232,8 +239,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   }
 
   /**
-   * Journals that the poll sent at `polledAt` failed without an answer, on the request it was
-   * about: the journal's; else, when that poll was the first of a request (right after
+   * Journals that the poll sent at `polledAt` failed without an answer (`failure`, the last
+   * such), on the request it was about: the journal's; else, when that poll was the first of a request (right after
    * /bc-authorize, or a resume's first of a request the journal never learnt), the SDK's record
    * of what Auth0 accepted. Undefined when Auth0 accepted no request: /bc-authorize itself
    * failed, and sending it again could push the person twice.
@@ -242,6 +249,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     record: PurchaseRecord,
     sentNow: boolean,
     polledAt: number,
+    failure: PollFailure,
   ): Promise<(PurchaseRecord & { request: ApprovalRequest }) | undefined> {
     const known =
       record.request === undefined ? await storedRequest(record, sentNow, polledAt) : record;
@@ -249,7 +257,11 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     if (known === undefined || request === undefined) return undefined;
     const updated = {
       ...known,
-      request: { ...request, failedSince: request.failedSince ?? polledAt },
+      request: {
+        ...request,
+        failedSince: request.failedSince ?? polledAt,
+        lastFailure: { code: failure.code, description: failure.description },
+      },
     };
     await journal.putPurchase(threadId, updated);
     return updated;

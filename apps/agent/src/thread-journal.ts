@@ -63,6 +63,7 @@ const purchaseRecordSchema = z
         answeredAt: z.number().optional(),
         unansweredSince: z.number().optional(),
         failedSince: z.number().optional(),
+        lastFailure: z.object({ code: z.string(), description: z.string() }).optional(),
       })
       .optional(),
     approvedAt: z.number().optional(),
