@@ -209,7 +209,7 @@ describe("the chat web app", () => {
 
   it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL", async () => {
     const logout = chat.waitForRequest((request) => request.url().includes("/v2/logout"));
-    await chat.getByRole("link", { name: "Log out" }).click();
+    await chat.getByRole("button", { name: "Log out" }).click();
     expect(new URL((await logout).url()).searchParams.get("returnTo")).toMatch(
       new RegExp(`^${baseUrl}/?$`),
     );

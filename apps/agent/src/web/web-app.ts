@@ -19,35 +19,44 @@ export interface WebDeps {
 }
 
 /** The approver page's bar: only its own script and style, never framed, no referrer. */
-const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
-  res.set({
-    "Content-Security-Policy":
-      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-  });
-  next();
-};
+/**
+ * The page's headers. `form-action` allows the page's own origin and the tenant's: the Log out
+ * button posts to `/auth/logout`, which redirects to the tenant's `/v2/logout`, and a browser
+ * holds every hop of a form's redirects to `form-action`.
+ */
+const pageSecurityHeaders =
+  (tenantOrigin: string): RequestHandler =>
+  (_req, res, next) => {
+    res.set({
+      "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self' ${tenantOrigin}; frame-ancestors 'none'`,
+      "X-Frame-Options": "DENY",
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "no-referrer",
+      "Cache-Control": "no-cache",
+    });
+    next();
+  };
 
 /**
  * Browsers mark a request from another page with `Sec-Fetch-Site` and `Origin`: a chat sent
  * from another site (CSRF with the person's session) is refused, as mock-auth0 refuses
- * cross-site decisions.
+ * cross-site decisions. A form the page posts itself comes with `Origin: null` (the page's
+ * `Referrer-Policy: no-referrer` has the browser hide it) and `Sec-Fetch-Site: same-origin`,
+ * which the browser sets and no page can: taken as the page's own.
  */
 function sameOriginOnly(baseUrl: string): RequestHandler {
   const self = new URL(baseUrl).origin;
   return (req, res, next) => {
     const site = req.get("sec-fetch-site");
     const origin = req.get("origin");
+    const hiddenOrigin = origin === "null" && site === "same-origin";
     if (
       (site !== undefined && site !== "same-origin" && site !== "none") ||
-      (origin !== undefined && origin !== self)
+      (origin !== undefined && origin !== self && !hiddenOrigin)
     ) {
       res.status(403).json({
         error: "access_denied",
-        error_description: "Cross-site requests to /api/chat are refused",
+        error_description: `Cross-site requests to ${req.path} are refused`,
       });
       return;
     }
@@ -79,6 +88,7 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
 export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   const { agent } = config;
   const app = express();
+  const pageHeaders = pageSecurityHeaders(`https://${agent.auth0.domain}`);
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
@@ -95,17 +105,30 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
       // Auth0's logout (/v2/logout) back to the app: an Allowed Logout URL of the application.
       auth0Logout: true,
       authorizationParams: { response_type: "code", scope: "openid profile email" },
-      routes: { login: "/auth/login", logout: "/auth/logout", callback: "/auth/callback" },
+      // Logout is the POST below: a GET route would let any other site log the person out
+      // with a link or an image.
+      routes: { login: "/auth/login", logout: false, callback: "/auth/callback" },
     }),
   );
 
-  app.get("/", pageSecurityHeaders, (_req, res) => {
+  app.post("/auth/logout", sameOriginOnly(config.baseUrl), (_req, res, next) => {
+    res.oidc.logout({ returnTo: config.baseUrl }).catch(next);
+  });
+  app.get("/auth/logout", (_req, res) => {
+    res
+      .status(405)
+      .set("Allow", "POST")
+      .type("text")
+      .send("Log out with the page's Log out button (POST /auth/logout).\n\nStart again at /");
+  });
+
+  app.get("/", pageHeaders, (_req, res) => {
     res.sendFile("index.html", { root: PUBLIC_DIR });
   });
-  app.get("/assets/chat.css", pageSecurityHeaders, (_req, res) => {
+  app.get("/assets/chat.css", pageHeaders, (_req, res) => {
     res.sendFile("chat.css", { root: PUBLIC_DIR });
   });
-  app.get("/assets/chat.js", pageSecurityHeaders, (_req, res, next) => {
+  app.get("/assets/chat.js", pageHeaders, (_req, res, next) => {
     deps.clientScript().then((script) => res.type("text/javascript").send(script), next);
   });
 

@@ -86,6 +86,33 @@ describe("the web app", () => {
     expect(answer.body).toMatchObject({ error: "access_denied" });
   });
 
+  it("logs out with a POST from its own page only: no other site can log the person out", async () => {
+    const web = app();
+    const get = await request(web).get("/auth/logout").expect(405);
+    expect(get.headers.allow).toBe("POST");
+    const crossSite = await request(web)
+      .post("/auth/logout")
+      .set("Origin", "https://evil.example")
+      .set("Sec-Fetch-Site", "cross-site")
+      .expect(403);
+    expect(crossSite.body).toEqual({
+      error: "access_denied",
+      error_description: "Cross-site requests to /auth/logout are refused",
+    });
+    // A page that hides its origin is still refused when the browser says it is another site.
+    await request(web)
+      .post("/auth/logout")
+      .set("Origin", "null")
+      .set("Sec-Fetch-Site", "cross-site")
+      .expect(403);
+    const page = await request(web).get("/").expect(200);
+    // The page's form posts there, and may follow the redirect to the tenant's /v2/logout.
+    expect(page.text).toMatch(/<form id="logout" method="post" action="\/auth\/logout"/);
+    expect(page.headers["content-security-policy"]).toContain(
+      "form-action 'self' https://localhost:4010;",
+    );
+  });
+
   it("reads a malformed JSON body as a 400, not a 500", async () => {
     await request(app())
       .post("/api/chat")
