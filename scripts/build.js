@@ -252,7 +252,7 @@ function workspaceModules(
           `^${escapeRegExp(path.resolve(REPO_ROOT))}[\\\\/](?:apps|packages|scripts|test)[\\\\/].*\\.(?:[cm]?js|json)$`,
         );
         build.onLoad({ filter: inWorkspace }, async (args) => {
-          if (isWorkspaceSource(args.path)) await record(args.path);
+          await record(args.path);
           return undefined;
         });
       }

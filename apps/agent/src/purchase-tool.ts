@@ -170,23 +170,18 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function untilDecided(start: PurchaseRecord, sends: boolean): Promise<PurchaseResult> {
     let record = start;
-    /** The polls have brought no answer since `since`; any answer ends it. */
-    let outage: { since: number; failure: PollFailure } | undefined;
     for (let first = true; ; first = false) {
       if (record.request !== undefined && isExpired(record.request, clock.now())) {
+        // The journal says whether every poll since the last answer failed, and how the last
+        // one did: this process's polls, or an earlier process's when this one was resumed
+        // after the expiry.
         const { request } = record;
-        // This process's polls, or, resumed after the expiry, those the journal has: an earlier
-        // process's polls that failed until it stopped, and none answered since.
-        const failed =
-          outage ??
-          (request.failedSince === undefined || request.lastFailure === undefined
-            ? undefined
-            : { since: request.failedSince, failure: request.lastFailure });
+        const { failedSince, lastFailure } = request;
         return finish(
           record,
-          failed === undefined
+          failedSince === undefined || lastFailure === undefined
             ? EXPIRED
-            : unansweredUntilExpiry(failed.failure, failed.since, expiresAt(request), config),
+            : unansweredUntilExpiry(lastFailure, failedSince, expiresAt(request), config),
         );
       }
       // Without a stored request the SDK would send a new one: a second push for a purchase
@@ -214,7 +209,6 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         if (failure === undefined || polled === undefined) {
           return finish(record, await refusal(record, answer.error, !sends && first));
         }
-        outage = { since: outage?.since ?? polledAt, failure };
         if (!context.wait) return pendingResult(polled);
         await waitToPoll(polled.request, {
           retryAt: failure.retryAt,
@@ -223,7 +217,6 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         record = polled;
         continue;
       }
-      outage = undefined;
       const now = clock.now();
       // The request's first poll follows /bc-authorize in the same call: answered now.
       const waiting = await noteRequest(
@@ -239,10 +232,10 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   }
 
   /**
-   * Journals that the poll sent at `polledAt` failed without an answer (`failure`, the last
-   * such), on the request it was about: the journal's; else, when that poll was the first of a request (right after
-   * /bc-authorize, or a resume's first of a request the journal never learnt), the SDK's record
-   * of what Auth0 accepted. Undefined when Auth0 accepted no request: /bc-authorize itself
+   * Journals that the poll sent at `polledAt` failed without an answer (`failure`, now the last
+   * such), on the request it was about: the journal's; else, when that poll was the first of a
+   * request (right after /bc-authorize, or a resume's first of a request the journal never
+   * learnt), the SDK's record of what Auth0 accepted. Undefined when Auth0 accepted no request: /bc-authorize itself
    * failed, and sending it again could push the person twice.
    */
   async function noteFailedPoll(

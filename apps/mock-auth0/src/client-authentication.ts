@@ -35,13 +35,16 @@ function basicChallenge(method?: Credentials["method"]): Record<string, string> 
   return method === "client_secret_basic" ? { "WWW-Authenticate": 'Basic realm="mock-auth0"' } : {};
 }
 
-/** RFC 6749 section 2.3.1: Basic credentials are form-encoded before base64. */
-function decodeBasic(header: string): { clientId: string; clientSecret: string } {
+/**
+ * RFC 6749 section 2.3.1: Basic credentials are form-encoded before base64. Undefined when the
+ * header (`Basic <base64>`) does not decode to `id:secret`.
+ */
+export function basicCredentials(
+  header: string,
+): { clientId: string; clientSecret: string } | undefined {
   const decoded = Buffer.from(header.slice("basic ".length).trim(), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon === -1) {
-    throw invalidClient("The Basic Authorization header is malformed", "client_secret_basic");
-  }
+  if (colon === -1) return undefined;
   const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, " "));
   try {
     return {
@@ -49,8 +52,16 @@ function decodeBasic(header: string): { clientId: string; clientSecret: string }
       clientSecret: formDecode(decoded.slice(colon + 1)),
     };
   } catch {
+    return undefined;
+  }
+}
+
+function decodeBasic(header: string): { clientId: string; clientSecret: string } {
+  const credentials = basicCredentials(header);
+  if (credentials === undefined) {
     throw invalidClient("The Basic Authorization header is malformed", "client_secret_basic");
   }
+  return credentials;
 }
 
 function readCredentials(req: Request): Credentials {

@@ -18,24 +18,25 @@ export interface WebDeps {
   clientScript: () => Promise<string>;
 }
 
-/** The approver page's bar: only its own script and style, never framed, no referrer. */
 /**
- * The page's headers. `form-action` allows the page's own origin and the tenant's: the Log out
- * button posts to `/auth/logout`, which redirects to the tenant's `/v2/logout`, and a browser
- * holds every hop of a form's redirects to `form-action`.
+ * The approver page's bar: only its own script and style, never framed, no referrer. The page's
+ * forms may go to its own origin and the tenant's: the Log out button posts to `/auth/logout`,
+ * which redirects to the tenant's `/v2/logout`, and a browser holds every hop of a form's
+ * redirects to `form-action`.
  */
-const pageSecurityHeaders =
-  (tenantOrigin: string): RequestHandler =>
-  (_req, res, next) => {
-    res.set({
-      "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self' ${tenantOrigin}; frame-ancestors 'none'`,
-      "X-Frame-Options": "DENY",
-      "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
-      "Cache-Control": "no-cache",
-    });
+function pageSecurityHeaders(tenantOrigin: string): RequestHandler {
+  const headers = {
+    "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self' ${tenantOrigin}; frame-ancestors 'none'`,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+  };
+  return (_req, res, next) => {
+    res.set(headers);
     next();
   };
+}
 
 /**
  * Browsers mark a request from another page with `Sec-Fetch-Site` and `Origin`: a chat sent

@@ -1,6 +1,8 @@
 import type { OAuthError } from "@ciba-testbed/shared";
 import type { Request } from "express";
 
+import { basicCredentials } from "../client-authentication.js";
+
 /**
  * One `/bc-authorize` the tenant refused: what it answered, and what the request said about who
  * it was for, as far as the request could be read. A refusal made before the body was read (a
@@ -38,14 +40,8 @@ function claimedClientId(req: Request): string | undefined {
   if (fromBody !== undefined) return fromBody;
   const authorization = req.get("authorization");
   if (authorization === undefined || !/^basic /i.test(authorization)) return undefined;
-  const decoded = Buffer.from(authorization.slice("basic ".length).trim(), "base64").toString();
-  const colon = decoded.indexOf(":");
-  if (colon <= 0) return undefined;
-  try {
-    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " "));
-  } catch {
-    return undefined;
-  }
+  const clientId = basicCredentials(authorization)?.clientId;
+  return clientId === "" ? undefined : clientId;
 }
 
 /** The `sub` of a `login_hint` in the iss_sub format, whatever else is wrong with it. */
