@@ -21,7 +21,19 @@
  */
 import { createHash } from "node:crypto";
 import { watch } from "node:fs";
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  copyFile,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import Module from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -593,8 +605,86 @@ export function inputsAsRead(
  */
 export async function build() {
   const esbuild = await import("esbuild");
-  const staging = `${BUILD_DIR}.${String(process.pid)}.tmp`;
-  await rm(staging, { recursive: true, force: true });
+  const staging = newBuildFolder();
+  building.add(staging);
+  try {
+    await buildInto(esbuild, staging);
+    await installBuild(staging);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    building.delete(staging);
+  }
+}
+
+/** The builds this process is writing (`newBuildFolder`), which no clean-up removes. */
+const building = new Set();
+let builds = 0;
+
+/**
+ * A new folder for a whole build, beside `build`: `build.<time>-<pid>-<n>`, at the same depth
+ * as `build/`, so that every path the output names relative to `build/` holds there too.
+ */
+function newBuildFolder(link = BUILD_DIR) {
+  return `${link}.${Date.now().toString(36)}-${String(process.pid)}-${String(++builds)}`;
+}
+
+/** Whether the process `pid` is running (or is not ours to signal, which is running too). */
+function isRunning(/** @type {number} */ pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return /** @type {NodeJS.ErrnoException} */ (error).code !== "ESRCH";
+  }
+}
+
+/**
+ * Puts the whole build in `folder` (a `newBuildFolder(link)`) in place as `link`: a symlink to
+ * it, renamed over the one before, so `build/` names a whole build at every instant. A process
+ * that starts from `build/<name>` while a build is swapped in runs the one before or this one,
+ * never a half-written folder or none (Node loads a module from its real path, so it goes on
+ * with the build it started from); and a file written under `build/` meanwhile (a stop point's
+ * launcher) can no longer recreate an empty `build/` for the swap to trip on.
+ *
+ * The build replaced stays, for processes still loading chunks of it, until the next swap; older
+ * ones go, as do those a process that has ended left behind (a build's folder is named after the
+ * process writing it). A `build/` folder of an older checkout is moved away first.
+ */
+export async function installBuild(/** @type {string} */ folder, link = BUILD_DIR) {
+  const parent = path.dirname(link);
+  const named = path.basename(link);
+  const before = await lstat(link).catch(() => undefined);
+  if (before?.isDirectory()) await rename(link, newBuildFolder(link));
+  /** The folder `link` points to now (a relative link names a folder beside it). */
+  const target = async () => path.resolve(parent, await readlink(link));
+  const replaced = before?.isSymbolicLink() ? await target().catch(() => undefined) : undefined;
+  const pointer = `${folder}.link`;
+  await rm(pointer, { force: true });
+  // Windows links a folder with a junction, which needs an absolute path.
+  if (process.platform === "win32") await symlink(folder, pointer, "junction");
+  else await symlink(path.basename(folder), pointer, "dir");
+  await rename(pointer, link);
+  const current = await target();
+  const stale = (await readdir(parent)).flatMap((name) => {
+    const pid = name.startsWith(`${named}.`)
+      ? /^[a-z0-9]+-(\d+)-\d+/.exec(name.slice(named.length + 1))?.[1]
+      : undefined;
+    const file = path.join(parent, name);
+    if (pid === undefined || file === current || file === replaced || building.has(file)) return [];
+    // Another process's build may still be under way; an ended one's never will be.
+    if (Number(pid) !== process.pid && isRunning(Number(pid))) return [];
+    return [file];
+  });
+  await Promise.all(stale.map((file) => rm(file, { recursive: true, force: true })));
+}
+
+/** The builds of `build()`, written into `staging`, and the record of what they read. */
+async function buildInto(
+  /** @type {typeof import("esbuild")} */ esbuild,
+  /** @type {string} */ staging,
+) {
   /** @type {Record<string, [number, number]>} */
   const always = {};
   for (const file of ALWAYS_INPUTS) {
@@ -668,10 +758,6 @@ export async function build() {
   Object.assign(state.inputs, inputsAsRead(new Set(sources), reads));
   await writeFile(path.join(staging, "state.json"), `${JSON.stringify(state)}\n`);
   await writeFile(path.join(staging, "package.json"), '{ "type": "module" }\n');
-  const old = `${BUILD_DIR}.${String(process.pid)}.old`;
-  await rename(BUILD_DIR, old).catch(() => undefined);
-  await rename(staging, BUILD_DIR);
-  await rm(old, { recursive: true, force: true });
 }
 
 /** @typedef {{ errors: number; written: string[] }} BuildReport */
@@ -974,8 +1060,22 @@ export async function watchBuild(
   };
 }
 
-/** Builds unless `build/` is current. Resolves with whether it built. */
-export async function ensureBuilt(options = { quiet: false }) {
+/** The check and build under way in this process, which a second `ensureBuilt` waits for. */
+/** @type {Promise<boolean> | undefined} */
+let ensuring;
+
+/**
+ * Builds unless `build/` is current. Resolves with whether it built. Calls at once (a test
+ * file's `Promise.all` of stop points) share one check and one build.
+ */
+export function ensureBuilt(options = { quiet: false }) {
+  ensuring ??= buildUnlessCurrent(options).finally(() => {
+    ensuring = undefined;
+  });
+  return ensuring;
+}
+
+async function buildUnlessCurrent(/** @type {{ quiet: boolean }} */ options) {
   if (await isBuildCurrent()) return false;
   const started = performance.now();
   if (!options.quiet) process.stderr.write("building build/ (sources changed) ...\n");

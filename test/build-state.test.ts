@@ -1,10 +1,21 @@
-import { readFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  writeFile,
+} from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { BUILD_DIR, inputsAsRead, isBuildCurrent } from "../scripts/build.js";
+import { BUILD_DIR, inputsAsRead, installBuild, isBuildCurrent } from "../scripts/build.js";
 
 // `build/state.json` records each source as the build saw it just before reading it: a source
 // saved while the build runs must make the next check build again, never pass for built.
@@ -37,5 +48,97 @@ describe("the build's record of its sources", () => {
     expect(sources).toEqual(expect.arrayContaining(["scripts/build.js", "pnpm-lock.yaml"]));
     expect(sources.filter((source) => state.inputs[source]![0] < 0)).toEqual([]);
     expect(await isBuildCurrent()).toBe(true);
+  });
+});
+
+// `build/` is a link to a whole build's folder, renamed over the one before: a process starting
+// from it, or a file written under it, while a build is swapped in finds a whole build.
+describe("swapping a build in", () => {
+  let root: string;
+  let link: string;
+  let made = 0;
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), "build-swap-"));
+    link = path.join(root, "build");
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** A finished build's folder, as build() names them, of process `pid`. */
+  async function finished(pid = process.pid) {
+    const folder = `${link}.${Date.now().toString(36)}-${String(pid)}-${String(++made)}`;
+    await mkdir(folder);
+    await writeFile(path.join(folder, "state.json"), `{"build":${String(made)}}`);
+    return folder;
+  }
+  const pointsTo = async () => path.resolve(root, await readlink(link));
+
+  it("replaces a build/ folder of an older checkout with a link to the new build", async () => {
+    await mkdir(path.join(link, "stop-points"), { recursive: true });
+    const folder = await finished();
+    await installBuild(folder, link);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await pointsTo()).toBe(folder);
+    expect(await readdir(root)).toEqual(["build", path.basename(folder)]);
+  });
+
+  it("never leaves build/ missing or half there while builds are swapped in and files written under it", async () => {
+    await installBuild(await finished(), link);
+    // Each swap runs while the files below are written and read, and the next starts once a
+    // round of them has begun after it: a build is removed two swaps after it was replaced, and
+    // rebuilds in a real run are seconds apart, not microseconds.
+    let rounds = 0;
+    const swapping = { on: true };
+    const swaps = (async () => {
+      for (let i = 0; i < 40; i++) {
+        const round = rounds;
+        await installBuild(await finished(), link);
+        while (rounds <= round + 1) await new Promise((resolve) => setImmediate(resolve));
+      }
+      swapping.on = false;
+    })();
+    const seen = new Set<string>();
+    const failures: string[] = [];
+    while (swapping.on) {
+      rounds++;
+      // A folder made under build/, and what a process starting reads. (Not a recursive mkdir:
+      // Node's takes an EEXIST in one build and then stats the path in the next one.)
+      await Promise.all([
+        mkdir(path.join(link, "stop-points")).catch((error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") failures.push(String(error));
+        }),
+        readFile(path.join(link, "state.json"), "utf8").then(
+          (text) => seen.add(text),
+          (error: unknown) => failures.push(String(error)),
+        ),
+      ]);
+    }
+    await swaps;
+    expect(failures).toEqual([]);
+    expect(seen.size).toBeGreaterThan(1);
+    expect(JSON.parse(await readFile(path.join(link, "state.json"), "utf8"))).toEqual({
+      build: made,
+    });
+  });
+
+  it("keeps the new build and the one it replaced, and another running process's, and removes the rest", async () => {
+    const ended = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    const endedPid = Number(ended.stdout.toString());
+    const ofEnded = await finished(endedPid);
+    const ofRunning = await finished(process.ppid);
+    const first = await finished();
+    await installBuild(first, link);
+    const second = await finished();
+    await installBuild(second, link);
+    const third = await finished();
+    await installBuild(third, link);
+    const left = await readdir(root);
+    expect(left.sort()).toEqual(
+      ["build", path.basename(ofRunning), path.basename(second), path.basename(third)].sort(),
+    );
+    expect(left).not.toContain(path.basename(ofEnded));
+    expect(left).not.toContain(path.basename(first));
+    expect(await pointsTo()).toBe(third);
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, realpath, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -53,14 +53,18 @@ export async function buildAgentCli(
   if (!/^[a-z-]+$/.test(options.stopAt)) throw new Error(`no stop point "${options.stopAt}"`);
   // Rebuilt first when a source changed, which also drops every stop point's old launcher.
   await ensureBuilt({ quiet: true });
-  const launcher = path.join(BUILD_DIR, "stop-points", `${options.stopAt}.js`);
+  // The build's own folder, not `build/`: a rebuild meanwhile swaps in another folder, and this
+  // CLI keeps to the build it was made for (see installBuild). A recursive mkdir through the
+  // link could also fail then: Node's meets an EEXIST in one build, then stats the next one.
+  const folder = await realpath(BUILD_DIR);
+  const launcher = path.join(folder, "stop-points", `${options.stopAt}.js`);
   if (!existsSync(launcher)) {
     await mkdir(path.dirname(launcher), { recursive: true });
     // Written beside and renamed, so a test file writing the same point at once, or one
     // starting it, never reads half a file.
     const partial = `${launcher}.${String(process.pid)}.partial.js`;
     const stopAt = JSON.stringify(options.stopAt);
-    const agent = JSON.stringify(pathToFileURL(builtEntry("agent")).href);
+    const agent = JSON.stringify(pathToFileURL(builtEntry("agent", folder)).href);
     await writeFile(
       partial,
       `Object.defineProperty(globalThis, "AGENT_STOP_AT", { value: ${stopAt} });\nawait import(${agent});\n`,
