@@ -74,6 +74,16 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/**
+ * Auth0's `/oauth/token` answers, tokens and errors alike, as `application/json` with no
+ * charset (go-auth0's recordings; `/bc-authorize` and the rest add `charset=utf-8`). Set
+ * before anything can answer, so that `sendJson` keeps it for a refusal on the way too.
+ */
+const tokenEndpointJson: RequestHandler = (_req, res, next) => {
+  res.setHeader("Content-Type", "application/json");
+  next();
+};
+
 const isDiscoveryDocument = (method: string, url: string) =>
   (method === "GET" || method === "HEAD") && url === "/.well-known/openid-configuration";
 
@@ -144,6 +154,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   );
   app.post(
     "/oauth/token",
+    tokenEndpointJson,
     noStore,
     authenticationApi,
     form,

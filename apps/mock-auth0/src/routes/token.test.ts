@@ -38,7 +38,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
     h.clock.advance(1_000);
     const granted = await h.poll(id).expect(200);
     expect(granted.headers["cache-control"]).toBe("no-store");
-    expect(granted.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(granted.headers["content-type"]).toBe("application/json");
     expect(granted.headers.etag).toBeUndefined();
     expect(granted.body).toMatchObject({
       token_type: "Bearer",
@@ -300,6 +300,40 @@ describe("POST /oauth/token with the CIBA grant", () => {
       .post("/oauth/token")
       .type("form")
       .send({ client_id: AGENT.id, client_secret: AGENT.secret, grant_type: grantType });
+
+  // go-auth0's recordings: /oauth/token answers `application/json` with no charset, a token
+  // and authorization_pending alike; /bc-authorize says `application/json; charset=utf-8`.
+  it("answers as application/json with no charset, a token and every refusal alike, as Auth0's token endpoint", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    expect(h.decide(id, "approve").ok).toBe(true);
+    h.clock.advance(1_000);
+    const answers = [
+      await h.poll(id).expect(200),
+      // The grant's own refusal (the id is used now), a failed client authentication, a
+      // missing parameter, a body that is not a form, and a body over the limit.
+      await h.poll(id).expect(400),
+      await h.poll(id, { client_secret: "wrong" }).expect(401),
+      await request(h.app)
+        .post("/oauth/token")
+        .type("form")
+        .send({ client_id: AGENT.id, client_secret: AGENT.secret }),
+      await request(h.app).post("/oauth/token").type("text/plain").send("grant_type=x"),
+      await request(h.app)
+        .post("/oauth/token")
+        .type("form")
+        .send({ grant_type: CIBA_GRANT_TYPE, padding: "x".repeat(200_000) }),
+    ];
+    expect(answers.map((answer) => [answer.status, answer.headers["content-type"]])).toEqual([
+      [200, "application/json"],
+      [400, "application/json"],
+      [401, "application/json"],
+      [400, "application/json"],
+      [401, "application/json"],
+      [413, "application/json"],
+    ]);
+    expect(answers.slice(1).every((answer) => typeof answer.body.error === "string")).toBe(true);
+  });
 
   it("refuses a grant type Auth0 does not have with 400 unsupported_grant_type", async () => {
     const h = await createHarness();
