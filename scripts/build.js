@@ -19,7 +19,7 @@
  * built: `node scripts/build.js` builds if needed, `node scripts/build.js <name> [args]` then
  * runs that entry in this same process.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import {
   copyFile,
@@ -618,16 +618,24 @@ export async function build() {
   }
 }
 
-/** The builds this process is writing (`newBuildFolder`), which no clean-up removes. */
+/** The builds this module is writing (`newBuildFolder`), which no clean-up removes. */
 const building = new Set();
-let builds = 0;
+/**
+ * The build folders this module made. Of the folders named after this process, only these are
+ * its own to remove: a worker thread of the same process (a Vitest pool of threads) has a copy
+ * of this module, and builds of its own.
+ */
+const madeHere = new Set();
 
 /**
- * A new folder for a whole build, beside `build`: `build.<time>-<pid>-<n>`, at the same depth
- * as `build/`, so that every path the output names relative to `build/` holds there too.
+ * A new folder for a whole build, beside `build`: `build.<time>-<pid>-<random>`, at the same
+ * depth as `build/`, so that every path the output names relative to `build/` holds there too.
  */
-function newBuildFolder(link = BUILD_DIR) {
-  return `${link}.${Date.now().toString(36)}-${String(process.pid)}-${String(++builds)}`;
+export function newBuildFolder(link = BUILD_DIR) {
+  const random = randomBytes(4).toString("hex");
+  const folder = `${link}.${Date.now().toString(36)}-${String(process.pid)}-${random}`;
+  madeHere.add(folder);
+  return folder;
 }
 
 /** Whether the process `pid` is running (or is not ours to signal, which is running too). */
@@ -669,12 +677,13 @@ export async function installBuild(/** @type {string} */ folder, link = BUILD_DI
   const current = await target();
   const stale = (await readdir(parent)).flatMap((name) => {
     const pid = name.startsWith(`${named}.`)
-      ? /^[a-z0-9]+-(\d+)-\d+/.exec(name.slice(named.length + 1))?.[1]
+      ? /^[a-z0-9]+-(\d+)-[0-9a-f]+/.exec(name.slice(named.length + 1))?.[1]
       : undefined;
     const file = path.join(parent, name);
     if (pid === undefined || file === current || file === replaced || building.has(file)) return [];
     // Another process's build may still be under way; an ended one's never will be.
-    if (Number(pid) !== process.pid && isRunning(Number(pid))) return [];
+    if (Number(pid) === process.pid ? !madeHere.has(file) : isRunning(Number(pid))) return [];
+    madeHere.delete(file);
     return [file];
   });
   await Promise.all(stale.map((file) => rm(file, { recursive: true, force: true })));

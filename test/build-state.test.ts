@@ -15,7 +15,13 @@ import path from "node:path";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { BUILD_DIR, inputsAsRead, installBuild, isBuildCurrent } from "../scripts/build.js";
+import {
+  BUILD_DIR,
+  inputsAsRead,
+  installBuild,
+  isBuildCurrent,
+  newBuildFolder,
+} from "../scripts/build.js";
 
 // `build/state.json` records each source as the build saw it just before reading it: a source
 // saved while the build runs must make the next check build again, never pass for built.
@@ -65,9 +71,13 @@ describe("swapping a build in", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  /** A finished build's folder, as build() names them, of process `pid`. */
-  async function finished(pid = process.pid) {
-    const folder = `${link}.${Date.now().toString(36)}-${String(pid)}-${String(++made)}`;
+  /** A finished build's folder: this module's, or one named as process `pid` names them. */
+  async function finished(pid?: number) {
+    made++;
+    const folder =
+      pid === undefined
+        ? newBuildFolder(link)
+        : `${link}.${Date.now().toString(36)}-${String(pid)}-${made.toString(16)}`;
     await mkdir(folder);
     await writeFile(path.join(folder, "state.json"), `{"build":${String(made)}}`);
     return folder;
@@ -122,11 +132,13 @@ describe("swapping a build in", () => {
     });
   });
 
-  it("keeps the new build and the one it replaced, and another running process's, and removes the rest", async () => {
+  it("keeps the new build and the one it replaced, and another running process's or thread's, and removes the rest", async () => {
     const ended = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
     const endedPid = Number(ended.stdout.toString());
     const ofEnded = await finished(endedPid);
     const ofRunning = await finished(process.ppid);
+    // Named after this process, and not made by this copy of the module: another thread's.
+    const ofThread = await finished(process.pid);
     const first = await finished();
     await installBuild(first, link);
     const second = await finished();
@@ -135,7 +147,7 @@ describe("swapping a build in", () => {
     await installBuild(third, link);
     const left = await readdir(root);
     expect(left.sort()).toEqual(
-      ["build", path.basename(ofRunning), path.basename(second), path.basename(third)].sort(),
+      ["build", ofRunning, ofThread, second, third].map((file) => path.basename(file)).sort(),
     );
     expect(left).not.toContain(path.basename(ofEnded));
     expect(left).not.toContain(path.basename(first));
