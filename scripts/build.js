@@ -105,12 +105,15 @@ const [WRAPPER_START = "", WRAPPER_END = ""] = Module.wrap("\0").split("\0");
  * Node parsing source maps for stacks nobody prints costs much of their CPU. The agent CLI: web
  * streams format a stack each time a reader is released, a fifth of a run's CPU. shop-api: Node
  * reads the map of every file it loads, PGlite's 1.2 MB among them, at every start (a stack's
- * shop started for 1.34 s of CPU with them, 1.20 s without, and was ready 0.1 s sooner). Their
- * crashes are printed mapped (`mapStacksOfCrashes` in @ciba-testbed/shared/node), and the shop
- * maps the stacks it logs (`serializeError` in its logging.ts).
+ * shop started for 1.34 s of CPU with them, 1.20 s without, and was ready 0.1 s sooner).
+ * mock-auth0, which every stack and testbed starts: Node's maps of its files took 27 ms of its
+ * 319 ms of CPU to start and stop, and 22 ms of the 543 ms to its ready record (medians of 12
+ * alternating starts, 2-core AMD EPYC). Their crashes are printed mapped (`mapStacksOfCrashes`
+ * in @ciba-testbed/shared/node), and the servers map the stacks they log
+ * (`withSourceMappedStack` there).
  */
 export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (
-  new Set(["agent", "shop-api"])
+  new Set(["agent", "shop-api", "mock-auth0", "mock-auth0-bin"])
 );
 
 /** Node's flags for the source maps of the built file that runs `script` (see LAZY_SOURCE_MAPS). */

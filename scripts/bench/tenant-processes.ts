@@ -14,7 +14,7 @@ import {
 } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 
-import { builtEntry } from "../build.js";
+import { builtEntry, sourceMapFlags } from "../build.js";
 import { BENCH_CLIENT } from "./ciba-client.js";
 
 /** The reference tenant's server: plain JavaScript, run by `node` as it is. */
@@ -45,7 +45,7 @@ export interface TenantProcess {
 const READY_TIMEOUT_MS = 30_000;
 
 /**
- * mock-auth0 as the stack runs it: `node --enable-source-maps build/mock-auth0.js`, on a port
+ * mock-auth0 as the stack runs it: `node build/mock-auth0.js` (`sourceMapFlags`), on a port
  * chosen now, the repository's tenant with `settingsFile`, certificates in `certDir`.
  */
 export async function mockAuth0Command(options: {
@@ -56,7 +56,11 @@ export async function mockAuth0Command(options: {
   const port = await freePort();
   return {
     name: "mock-auth0",
-    args: [...(options.flags ?? []), "--enable-source-maps", builtEntry("mock-auth0")],
+    args: [
+      ...(options.flags ?? []),
+      ...sourceMapFlags("apps/mock-auth0/src/main.ts"),
+      builtEntry("mock-auth0"),
+    ],
     env: {
       MOCK_AUTH0_PORT: String(port),
       MOCK_AUTH0_HOST: "127.0.0.1",

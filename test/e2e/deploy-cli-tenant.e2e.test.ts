@@ -10,7 +10,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
-import { builtFileOf } from "../../scripts/build.js";
+import { builtFileOf, sourceMapFlags } from "../../scripts/build.js";
 
 /**
  * The acceptance test of mock-auth0's tenant files: a tenant written by hand in the Auth0
@@ -193,7 +193,7 @@ describe("a tenant file with a typo", () => {
       .replace("urn:openid:params:grant-type:ciba", "urn:openid:params:grant-type:cibaa")
       .replace("      - value: calendar:write\n", "      - name: calendar:write\n");
     writeFileSync(path.join(dir, "tenant.yaml"), typo);
-    const run = spawnSync(process.execPath, ["--enable-source-maps", builtFileOf(MAIN)], {
+    const run = spawnSync(process.execPath, [...sourceMapFlags(MAIN), builtFileOf(MAIN)], {
       cwd: REPO_ROOT,
       env: {
         ...Object.fromEntries(

@@ -114,12 +114,13 @@ describe("the stack launcher", () => {
 
   // The command line each process started with, as Linux keeps it.
   it.runIf(existsSync("/proc/self/cmdline"))(
-    "starts the shop without Node's source maps (it maps the stacks it prints), the tenant with them",
+    "starts the shop and the tenant without Node's source maps (they map the stacks they print)",
     () => {
       const argsOf = (pid: number | undefined) =>
         readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       const [tenant, shop] = stack.services;
-      expect(argsOf(tenant?.pid)).toContain("--enable-source-maps");
+      expect(argsOf(tenant?.pid)).toContain(builtEntry("mock-auth0"));
+      expect(argsOf(tenant?.pid)).not.toContain("--enable-source-maps");
       expect(argsOf(shop?.pid)).toContain(builtEntry("shop-api"));
       expect(argsOf(shop?.pid)).not.toContain("--enable-source-maps");
     },

@@ -9,11 +9,13 @@ import { fileURLToPath } from "node:url";
 import { parseReadyRecord } from "@ciba-testbed/shared/node";
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { builtEntry } from "../../../scripts/build.js";
+import { builtEntry, sourceMapFlags } from "../../../scripts/build.js";
 
 // Each test starts the built main (scripts/build.js) as a real process; on a loaded machine that
 // can take seconds: hence the 30 s timeouts.
 const MAIN = builtEntry("mock-auth0");
+/** Node's flags as the stack starts it (none: it maps the stacks it prints itself). */
+const NODE_FLAGS = sourceMapFlags("apps/mock-auth0/src/main.ts");
 const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
 const BASE_ENV = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => !name.startsWith("MOCK_AUTH0_")),
@@ -33,7 +35,7 @@ async function stdoutOf(
   env: Record<string, string>,
   enough: (lines: string[]) => boolean,
 ): Promise<string[]> {
-  const child = spawn(process.execPath, ["--enable-source-maps", MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     cwd: APP_DIR,
     env: { ...BASE_ENV, MOCK_AUTH0_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "ignore"],
@@ -54,7 +56,7 @@ async function stdoutOf(
 
 describe("mock-auth0's main", () => {
   it("exits 2 before listening when it would expose the control API, naming both variables", () => {
-    const run = spawnSync(process.execPath, ["--enable-source-maps", MAIN], {
+    const run = spawnSync(process.execPath, [...NODE_FLAGS, MAIN], {
       cwd: APP_DIR,
       env: { ...BASE_ENV, MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_PORT: "0" },
       encoding: "utf8",
@@ -132,7 +134,7 @@ describe("mock-auth0's main", () => {
     const dir = ownTempDir("main-keys-");
     const file = path.join(dir, "keys.json");
     writeFileSync(file, "[]");
-    const run = spawnSync(process.execPath, ["--enable-source-maps", MAIN], {
+    const run = spawnSync(process.execPath, [...NODE_FLAGS, MAIN], {
       cwd: APP_DIR,
       env: {
         ...BASE_ENV,
@@ -159,7 +161,7 @@ async function whileReady<T>(
   env: Record<string, string>,
   work: (issuer: string) => Promise<T>,
 ): Promise<T> {
-  const child = spawn(process.execPath, ["--enable-source-maps", MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     cwd: APP_DIR,
     env: { ...BASE_ENV, MOCK_AUTH0_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "ignore"],

@@ -1,6 +1,11 @@
 /** The mock-auth0 process: `pnpm mock-auth0`, and the packaged bin. */
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
+import {
+  announceReady,
+  closeOnSignals,
+  mapStacksOfCrashes,
+  portInUseLine,
+} from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -8,6 +13,9 @@ import { startMockAuth0 } from "./server.js";
 import { SigningKeys, SigningKeysFileError } from "./signing-keys.js";
 import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
 
+// Started without --enable-source-maps (LAZY_SOURCE_MAPS in scripts/build.js): a crash's stack
+// is mapped to the TypeScript sources when it is printed, as the stacks the tenant logs are.
+mapStacksOfCrashes();
 await main().catch(exitOnStartError);
 
 async function main(): Promise<void> {

@@ -1,14 +1,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import path from "node:path";
 
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
-import { BUILD_DIR } from "../../../scripts/build.js";
-import { redactUrl, serializeError } from "./logging.js";
+import { redactUrl } from "./logging.js";
 import { createTestApp } from "./test-support/test-app.js";
 import { startTestIssuer } from "./test-support/test-issuer.js";
 import type { TestIssuer } from "./test-support/test-issuer.js";
@@ -89,50 +86,6 @@ describe("redactUrl", () => {
       "/p?Access_Token=%5BRedacted%5D&access_token=%5BRedacted%5D",
     );
     expect(redactUrl("/health")).toBe("/health");
-  });
-});
-
-describe("logged errors", () => {
-  /** A stack frame at the built code that logs a failed listen (serve.ts), as Node prints it. */
-  function builtFrame(): string {
-    const text = "shop-api could not listen";
-    for (const file of readdirSync(BUILD_DIR).filter((name) => name.endsWith(".js"))) {
-      const lines = readFileSync(path.join(BUILD_DIR, file), "utf8").split("\n");
-      const row = lines.findIndex((line) => line.includes(text));
-      if (row === -1) continue;
-      const column = lines[row]!.indexOf(text) + 1;
-      return `    at Server.<anonymous> (${path.join(BUILD_DIR, file)}:${String(row + 1)}:${String(column)})`;
-    }
-    throw new Error(`no built file says "${text}"`);
-  }
-
-  /** `run` with Node's own stack mapping `enabled` or not; the process's setting is restored. */
-  function withNodeMapping<T>(enabled: boolean, run: () => T): T {
-    const before = process.sourceMapsEnabled;
-    process.setSourceMapsEnabled(enabled);
-    try {
-      return run();
-    } finally {
-      process.setSourceMapsEnabled(before);
-    }
-  }
-
-  it("point the stack at the TypeScript source when Node does not map it (the shop's build)", () => {
-    const error = new Error("listen EADDRINUSE");
-    error.stack = `Error: listen EADDRINUSE\n${builtFrame()}`;
-    const logged = withNodeMapping(false, () => serializeError(error));
-    expect(logged).toMatchObject({ type: "Error", message: "listen EADDRINUSE" });
-    const [first, frame, ...rest] = logged.stack.split("\n");
-    expect([first, rest]).toEqual(["Error: listen EADDRINUSE", []]);
-    const serve = path.resolve(BUILD_DIR, "../apps/shop-api/src/serve.ts");
-    expect(frame).toMatch(/^ {4}at Server\.<anonymous> \(.+:\d+:\d+\)$/);
-    expect(frame).toContain(`(${serve}:`);
-  });
-
-  it("leave the stack as it is when Node maps stacks itself", () => {
-    const error = new Error("listen EADDRINUSE");
-    error.stack = `Error: listen EADDRINUSE\n${builtFrame()}`;
-    expect(withNodeMapping(true, () => serializeError(error)).stack).toBe(error.stack);
   });
 });
 

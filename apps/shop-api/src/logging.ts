@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { sourceMappedStack } from "@ciba-testbed/shared/node";
+import { withSourceMappedStack } from "@ciba-testbed/shared/node";
 import { pino } from "pino";
 import type { DestinationStream, LevelWithSilent, Logger, SerializedError } from "pino";
 import { pinoHttp } from "pino-http";
@@ -21,15 +21,10 @@ const REDACT_PATHS = [
 
 /**
  * pino's error serializer, with the stack pointing at the TypeScript sources when Node does not
- * map stacks itself: shop-api runs from its build without `--enable-source-maps`
- * (LAZY_SOURCE_MAPS in scripts/build.js), so a stack is mapped only when an error is logged.
+ * map stacks itself: shop-api runs from its build without `--enable-source-maps`.
  */
 export function serializeError(error: Error): SerializedError {
-  const serialized = pino.stdSerializers.err(error);
-  if (!process.sourceMapsEnabled && typeof serialized.stack === "string") {
-    serialized.stack = sourceMappedStack(serialized.stack);
-  }
-  return serialized;
+  return withSourceMappedStack(pino.stdSerializers.err(error));
 }
 
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {

@@ -25,9 +25,9 @@ const requireHere = createRequire(import.meta.url);
 /**
  * The servers that map the stacks they print themselves, so their workspace build runs without
  * `--enable-source-maps` (LAZY_SOURCE_MAPS in scripts/build.js): Node would read the source map
- * of every file the shop loads at each start.
+ * of every file a server loads at each start.
  */
-const MAPS_OWN_STACKS: ReadonlySet<ServerName> = new Set(["shop-api"]);
+const MAPS_OWN_STACKS: ReadonlySet<ServerName> = new Set(["shop-api", "mock-auth0"]);
 
 /**
  * The server's bin, found through its package's `./bin` export: compiled JavaScript that plain
