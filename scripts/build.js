@@ -110,7 +110,7 @@ const [WRAPPER_START = "", WRAPPER_END = ""] = Module.wrap("\0").split("\0");
  * 319 ms of CPU to start and stop, and 22 ms of the 543 ms to its ready record (medians of 12
  * alternating starts, 2-core AMD EPYC). Their crashes are printed mapped (`mapStacksOfCrashes`
  * in @ciba-testbed/shared/node), and the servers map the stacks they log
- * (`withSourceMappedStack` there).
+ * (`serializeError` in @ciba-testbed/shared/http).
  */
 export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (
   new Set(["agent", "shop-api", "mock-auth0", "mock-auth0-bin"])
@@ -609,26 +609,22 @@ export function inputsAsRead(
 export async function build() {
   const esbuild = await import("esbuild");
   const staging = newBuildFolder();
-  building.add(staging);
   try {
     await buildInto(esbuild, staging);
-    await installBuild(staging);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
-  } finally {
-    building.delete(staging);
   }
+  await installBuild(staging);
 }
 
-/** The builds this module is writing (`newBuildFolder`), which no clean-up removes. */
-const building = new Set();
 /**
- * The build folders this module made. Of the folders named after this process, only these are
- * its own to remove: a worker thread of the same process (a Vitest pool of threads) has a copy
- * of this module, and builds of its own.
+ * The build folders this module put in place or moved away (`installBuild`). Of the folders
+ * named after this process, only these are its own to remove: one it is still writing is not
+ * among them, nor one of a worker thread of the same process (a Vitest pool of threads), which
+ * has a copy of this module and builds of its own.
  */
-const madeHere = new Set();
+const installedHere = new Set();
 
 /**
  * A new folder for a whole build, beside `build`: `build.<time>-<pid>-<random>`, at the same
@@ -636,9 +632,7 @@ const madeHere = new Set();
  */
 export function newBuildFolder(link = BUILD_DIR) {
   const random = randomBytes(4).toString("hex");
-  const folder = `${link}.${Date.now().toString(36)}-${String(process.pid)}-${random}`;
-  madeHere.add(folder);
-  return folder;
+  return `${link}.${Date.now().toString(36)}-${String(process.pid)}-${random}`;
 }
 
 /** Whether the process `pid` is running (or is not ours to signal, which is running too). */
@@ -667,7 +661,11 @@ export async function installBuild(/** @type {string} */ folder, link = BUILD_DI
   const parent = path.dirname(link);
   const named = path.basename(link);
   const before = await lstat(link).catch(() => undefined);
-  if (before?.isDirectory()) await rename(link, newBuildFolder(link));
+  if (before?.isDirectory()) {
+    const moved = newBuildFolder(link);
+    await rename(link, moved);
+    installedHere.add(moved);
+  }
   /** The folder `link` points to now (a relative link names a folder beside it). */
   const target = async () => path.resolve(parent, await readlink(link));
   const replaced = before?.isSymbolicLink() ? await target().catch(() => undefined) : undefined;
@@ -677,16 +675,17 @@ export async function installBuild(/** @type {string} */ folder, link = BUILD_DI
   if (process.platform === "win32") await symlink(folder, pointer, "junction");
   else await symlink(path.basename(folder), pointer, "dir");
   await rename(pointer, link);
+  installedHere.add(folder);
   const current = await target();
   const stale = (await readdir(parent)).flatMap((name) => {
     const pid = name.startsWith(`${named}.`)
       ? /^[a-z0-9]+-(\d+)-[0-9a-f]+/.exec(name.slice(named.length + 1))?.[1]
       : undefined;
     const file = path.join(parent, name);
-    if (pid === undefined || file === current || file === replaced || building.has(file)) return [];
+    if (pid === undefined || file === current || file === replaced) return [];
     // Another process's build may still be under way; an ended one's never will be.
-    if (Number(pid) === process.pid ? !madeHere.has(file) : isRunning(Number(pid))) return [];
-    madeHere.delete(file);
+    if (Number(pid) === process.pid ? !installedHere.has(file) : isRunning(Number(pid))) return [];
+    installedHere.delete(file);
     return [file];
   });
   await Promise.all(stale.map((file) => rm(file, { recursive: true, force: true })));

@@ -3,22 +3,19 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { serializeError as tenantSerializer } from "../apps/mock-auth0/src/logger.js";
-import { serializeError as shopSerializer } from "../apps/shop-api/src/logging.js";
+import { serializeError } from "@ciba-testbed/shared/http";
 import { BUILD_DIR, LAZY_SOURCE_MAPS } from "../scripts/build.js";
 
 // The servers run from their build without Node's source maps (LAZY_SOURCE_MAPS): the stacks
-// they log are mapped to the TypeScript by their own error serializers.
+// they log are mapped to the TypeScript by their loggers' error serializer.
 const SERVERS = [
   {
     server: "shop-api",
-    serialize: shopSerializer,
     text: "shop-api could not listen",
     source: "apps/shop-api/src/serve.ts",
   },
   {
     server: "mock-auth0",
-    serialize: tenantSerializer,
     text: "mock-auth0 failed to start",
     source: "apps/mock-auth0/src/main.ts",
   },
@@ -47,7 +44,7 @@ function withNodeMapping<T>(enabled: boolean, run: () => T): T {
   }
 }
 
-describe.each(SERVERS)("$server's logged errors", ({ server, serialize, text, source }) => {
+describe.each(SERVERS)("$server's logged errors", ({ server, text, source }) => {
   it("run without Node's source maps", () => {
     expect(LAZY_SOURCE_MAPS.has(server)).toBe(true);
   });
@@ -55,7 +52,7 @@ describe.each(SERVERS)("$server's logged errors", ({ server, serialize, text, so
   it("point the stack at the TypeScript source when Node does not map it", () => {
     const error = new Error("listen EADDRINUSE");
     error.stack = `Error: listen EADDRINUSE\n${builtFrame(text)}`;
-    const logged = withNodeMapping(false, () => serialize(error));
+    const logged = withNodeMapping(false, () => serializeError(error));
     expect(logged).toMatchObject({ type: "Error", message: "listen EADDRINUSE" });
     const [first, frame, ...rest] = logged.stack.split("\n");
     expect([first, rest]).toEqual(["Error: listen EADDRINUSE", []]);
@@ -66,6 +63,6 @@ describe.each(SERVERS)("$server's logged errors", ({ server, serialize, text, so
   it("leave the stack as it is when Node maps stacks itself", () => {
     const error = new Error("listen EADDRINUSE");
     error.stack = `Error: listen EADDRINUSE\n${builtFrame(text)}`;
-    expect(withNodeMapping(true, () => serialize(error)).stack).toBe(error.stack);
+    expect(withNodeMapping(true, () => serializeError(error)).stack).toBe(error.stack);
   });
 });

@@ -1,6 +1,6 @@
-import { withSourceMappedStack } from "@ciba-testbed/shared/node";
+import { serializeError } from "@ciba-testbed/shared/http";
 import { pino } from "pino";
-import type { DestinationStream, LevelWithSilent, Logger, SerializedError } from "pino";
+import type { LevelWithSilent, Logger } from "pino";
 
 /** Paths that could carry a secret or a token: never written to the log. */
 const REDACTED_PATHS = [
@@ -12,22 +12,14 @@ const REDACTED_PATHS = [
   "id_token",
 ];
 
-/**
- * pino's error serializer, with the stack pointing at the TypeScript sources when Node does not
- * map stacks itself: mock-auth0 runs from its build without `--enable-source-maps`.
- */
-export function serializeError(error: Error): SerializedError {
-  return withSourceMappedStack(pino.stdSerializers.err(error));
-}
-
-export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
-  const options = {
+export function createLogger(level: LevelWithSilent): Logger {
+  return pino({
     name: "mock-auth0",
     level,
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    // Stacks mapped to the TypeScript: mock-auth0 runs without `--enable-source-maps`.
     serializers: { err: serializeError },
-  };
-  return destination ? pino(options, destination) : pino(options);
+  });
 }
 
 /** For tests: a logger that writes nothing. */

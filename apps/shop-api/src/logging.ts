@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { withSourceMappedStack } from "@ciba-testbed/shared/node";
+import { serializeError } from "@ciba-testbed/shared/http";
 import { pino } from "pino";
-import type { DestinationStream, LevelWithSilent, Logger, SerializedError } from "pino";
+import type { DestinationStream, LevelWithSilent, Logger } from "pino";
 import { pinoHttp } from "pino-http";
 import type { HttpLogger } from "pino-http";
 
@@ -18,14 +18,6 @@ const REDACT_PATHS = [
   "*.refresh_token",
   "*.client_secret",
 ];
-
-/**
- * pino's error serializer, with the stack pointing at the TypeScript sources when Node does not
- * map stacks itself: shop-api runs from its build without `--enable-source-maps`.
- */
-export function serializeError(error: Error): SerializedError {
-  return withSourceMappedStack(pino.stdSerializers.err(error));
-}
 
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   const options = {

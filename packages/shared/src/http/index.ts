@@ -1,4 +1,5 @@
 export * from "./error-handler.js";
+export * from "./error-serializer.js";
 export * from "./error-table.js";
 export * from "./request-errors.js";
 export * from "./log-level.js";

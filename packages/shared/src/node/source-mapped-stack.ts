@@ -50,19 +50,6 @@ export function sourceMappedStack(stack: string, load: SourceMapLoader = sourceM
 }
 
 /**
- * A logger's serialized error (pino's `err`) with its stack mapped to the TypeScript sources
- * when Node does not map stacks itself: for a server that runs from its build without
- * `--enable-source-maps` (LAZY_SOURCE_MAPS in scripts/build.js), a stack is mapped only when
- * an error is logged.
- */
-export function withSourceMappedStack<T extends { stack?: unknown }>(serialized: T): T {
-  if (!process.sourceMapsEnabled && typeof serialized.stack === "string") {
-    serialized.stack = sourceMappedStack(serialized.stack);
-  }
-  return serialized;
-}
-
-/**
  * Prints an uncaught exception or unhandled rejection with its stack mapped to the TypeScript
  * sources (see sourceMappedStack) and exits 1, as Node would. For a process started without
  * `--enable-source-maps`; with it, Node's own mapping is left in place.
