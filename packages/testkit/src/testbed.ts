@@ -262,6 +262,20 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
   // Started first and awaited last; a failure of the others waits for it before stopping all.
   let model: Promise<ReadyRecord | undefined> = Promise.resolve(undefined);
+  // The shop's environment for a database folder, once the tenant is up and checked.
+  const tenantChecked = deferred<(database: string) => Record<string, string>>();
+  // The shop's empty database, copied into the testbed's folder while the tenant starts (a
+  // template made the first time needs the tenant, and waits for it). Like `model`, awaited
+  // below and by a failure before it stops the testbed.
+  const database: Promise<string> =
+    options.shop?.database === undefined
+      ? freshShopDatabase(serverEntry("shop-api"), tempDir, async (folder) => {
+          const shopEnv = await tenantChecked.promise;
+          const { server } = await launch("shop-api", { ...shopEnv(folder), SHOP_API_PORT: "0" });
+          await server.stop();
+        })
+      : Promise.resolve(options.shop.database);
+  database.catch(() => undefined);
   try {
     const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
     const tenant = path.resolve(options.tenant ?? referenceTenant(mockAuth0Dir));
@@ -330,14 +344,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ),
       ...options.shop?.env,
     });
-    const database =
-      options.shop?.database ??
-      (await freshShopDatabase(serverEntry("shop-api"), tempDir, async (folder) => {
-        const { server } = await launch("shop-api", { ...shopEnv(folder), SHOP_API_PORT: "0" });
-        await server.stop();
-      }));
+    tenantChecked.resolve(shopEnv);
     const { server: shopServer, ready: shop } = await start("shop-api", {
-      ...shopEnv(database),
+      ...shopEnv(await database),
       SHOP_API_PORT: String(options.ports?.shopApi ?? 0),
     });
     const shopApiUrl = `http://localhost:${shop.port}`;
@@ -377,9 +386,29 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       stop,
     };
   } catch (error) {
-    // A model server still starting joins `servers` once ready: stop it too.
-    await model.catch(() => undefined);
+    // A model server still starting joins `servers` once ready: stop it too. A database still
+    // being copied into the folder `stop` removes, or a template waiting for the tenant, ends
+    // first.
+    tenantChecked.reject(error);
+    await Promise.all([model.catch(() => undefined), database.catch(() => undefined)]);
     await stop();
     throw error;
   }
+}
+
+/** A promise with its resolve and reject at hand (`Promise.withResolvers`, Node 22+). */
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((resolveIt, rejectIt) => {
+    resolve = resolveIt;
+    reject = rejectIt;
+  });
+  // Rejected only when the testbed fails to start: whatever awaits it then fails too.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
