@@ -309,6 +309,9 @@ function scenarioRows(s: ScenarioResult): Row[] {
       name === BUILT_HELP ? `<= ${HELP_TARGET_MS}: ${verdict(start.median <= HELP_TARGET_MS)}` : "";
     rows.push(row(`   start alone: ${name} ms`, start, target));
   }
+  if (s.testbedStartMs !== undefined) {
+    rows.push(row("   start alone: startTestbed() (testkit) to ready ms", s.testbedStartMs));
+  }
   return rows;
 }
 

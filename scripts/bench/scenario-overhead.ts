@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { REPO_ROOT, TSX_BIN, startStack } from "@ciba-testbed/stack";
+import { startTestbed } from "@ciba-testbed/testkit";
 
 import { AGENT_CLI, runAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
@@ -73,6 +74,11 @@ export interface ScenarioResult {
   tenantIntervalSeconds: number;
   /** Starting the CLI and loading every module, doing no work, by way of starting it. */
   cliStartMs?: Record<string, Spread>;
+  /**
+   * The testkit's `startTestbed()` with its defaults, from the call to its answer: a tenant and
+   * a shop started and checked, what a team's test pays before its agent's first request.
+   */
+  testbedStartMs?: Spread;
   paths?: Record<ScenarioPath, PathResult>;
   failed: boolean;
   targets: { overheadBelowMs: number; met: boolean };
@@ -211,6 +217,22 @@ function cliStart(runs: number, env: Record<string, string>): Record<string, Spr
 }
 
 /**
+ * `startTestbed()` from the call to its answer, each testbed stopped before the next starts.
+ * Start 0 warms up, not counted: the first after a build makes the shop's database template.
+ */
+async function testbedStart(runs: number): Promise<Spread> {
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const started = performance.now();
+    const testbed = await startTestbed();
+    const elapsed = performance.now() - started;
+    await testbed.stop();
+    if (i > 0) times.push(round(elapsed, 0));
+  }
+  return spread(times);
+}
+
+/**
  * The agent CLI against a real stack (mock-auth0 + shop-api as child processes), for the
  * approve, deny and timeout paths, run in turn so drift falls on every path alike.
  */
@@ -258,6 +280,7 @@ export async function measureScenarios(options: ScenarioOptions): Promise<Scenar
       }
     }
     const cliStartMs = cliStart(options.runs, stack.agentEnv());
+    const testbedStartMs = await testbedStart(options.runs);
     const paths = Object.fromEntries(
       names.map((name) => {
         const scenario = PATHS[name](options);
@@ -269,6 +292,7 @@ export async function measureScenarios(options: ScenarioOptions): Promise<Scenar
       status: "measured",
       tenantIntervalSeconds: TENANT_INTERVAL_SECONDS,
       cliStartMs,
+      testbedStartMs,
       paths,
       failed,
       targets: {
