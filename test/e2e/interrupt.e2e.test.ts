@@ -226,6 +226,9 @@ describe("interrupt mode across two processes", () => {
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes("3 USB-C cables"),
     );
+    // The tenant holds the request before its answer reaches the agent: stopped in between, the
+    // agent cannot name it. Its first poll says it has the request and waits for the decision.
+    await s.stack.control.waitForPolls(request.auth_req_id, 1);
     waiting.kill("SIGINT");
     const run = await waiting.exited;
 
