@@ -17,6 +17,7 @@ import { setFlagsFromString } from "node:v8";
 
 import type { BuildOptions, Metafile } from "esbuild";
 
+import { largeJsonAsParse } from "../build.js";
 import { REPO_ROOT, bundleFieldOf, readManifest } from "./build-config.js";
 import { PackageBuildState, contentHash, filesUnder } from "./build-state.js";
 import { workspaceModulesPlugin } from "./workspace-modules.js";
@@ -35,7 +36,8 @@ const common: BuildOptions = {
   platform: "node",
   target: NODE_TARGET,
   external: field.external.flatMap((name) => [name, `${name}/*`]),
-  plugins: [workspaceModulesPlugin(REPO_ROOT, packageDir)],
+  // As in the workspace's build (scripts/build.js, which this build's state includes).
+  plugins: [workspaceModulesPlugin(REPO_ROOT, packageDir), largeJsonAsParse()],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: "none",
