@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -241,6 +243,68 @@ describe("interrupt mode across two processes", () => {
     });
     await s.stack.control.approve(request.auth_req_id);
     expect(await orderIds(s)).toEqual(orders);
+  });
+
+  /**
+   * A tenant that takes connections and never answers: the agent's `/bc-authorize` is on its
+   * way, and whether it reached Auth0 cannot be known. Its environment, and a promise of the
+   * next connection.
+   */
+  async function silentTenant() {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    onTestFinished(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const { port } = server.address() as AddressInfo;
+    return {
+      env: { ...s.agentEnv(), AUTH0_DOMAIN: `localhost:${String(port)}` },
+      connected: () => once(server, "connection"),
+      connections: () => sockets.size,
+    };
+  }
+
+  it("says on SIGINT in block mode that the consent request on its way may reach the person", async () => {
+    const tenant = await silentTenant();
+    const connected = tenant.connected();
+    const waiting = startAgent(["--json", "Buy 4 USB-C cables"], tenant.env, cli);
+    await connected;
+    waiting.kill("SIGINT");
+    const run = await waiting.exited;
+
+    expect(run.code).toBe(130);
+    const report = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 130, error: "interrupted" });
+    expect(report.message).toMatch(
+      /^Stopped by SIGINT\. Nothing else was ordered\. The approval request 'Do you want to buy 4 USB-C cables for max [\d.]+ USD' was on its way to Auth0, so \S+ may be asked to approve it; an approval given to it buys nothing: no process waits for it any more\.$/,
+    );
+  });
+
+  it("says on SIGINT in interrupt mode how to resume a request on its way, and the resume sends no second one", async () => {
+    const tenant = await silentTenant();
+    const threadId = `sent-unanswered-${String(Date.now())}`;
+    const connected = tenant.connected();
+    const sending = startAgent(
+      ["--json", "--mode", "interrupt", "--thread", threadId, "Buy 5 USB-C cables"],
+      tenant.env,
+      cli,
+    );
+    await connected;
+    sending.kill("SIGINT");
+    const run = await sending.exited;
+
+    expect(run.code).toBe(130);
+    expect((JSON.parse(run.stdout) as { message: string }).message).toMatch(
+      new RegExp(
+        `was on its way to Auth0, so \\S+ may be asked to approve it: pnpm agent resume ${threadId} finishes it if Auth0's answer was stored in time, and never sends a second one\\.$`,
+      ),
+    );
+    // Auth0's answer never came: the resume says the request is lost and asks no one again.
+    const resumed = await runAgent(["resume", threadId], tenant.env, 60_000, cli);
+    expect(resumed.json).toMatchObject({ outcome: "ERROR", error: "request_lost" });
+    expect(tenant.connections()).toBe(1);
   });
 
   it("names a store that fails (a file where its folder should be), with a fix, sending nothing", async () => {

@@ -9,6 +9,13 @@ export interface AgentWarning {
   message: string;
 }
 
+/** The approval request of a purchase, as it leaves for the tenant (`/bc-authorize`). */
+export interface ApprovalRequestSending {
+  threadId: string;
+  toolCallId: string;
+  bindingMessage: string;
+}
+
 /** What the agent reports while it works; the CLI renders these, tests record them. */
 export type AgentEvent =
   | { type: "text"; text: string }

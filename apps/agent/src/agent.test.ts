@@ -559,6 +559,36 @@ describe("interrupt mode", () => {
   const restart = (clock: ManualClock) =>
     setup({ config: interrupt(), store: createFileStore(dir), clock });
 
+  it("says before the approval request leaves, once a purchase, and not on a resume", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().pending().pending();
+    const clock = new ManualClock();
+    const sending: { bindingMessage: string; threadId: string; sentBefore: number }[] = [];
+    const announce = (config: ReturnType<typeof interrupt>) =>
+      setup({
+        config,
+        store: createFileStore(dir),
+        clock,
+        beforeApprovalRequest: ({ bindingMessage, threadId }) =>
+          sending.push({ bindingMessage, threadId, sentBefore: auth0.count("/bc-authorize") }),
+      });
+
+    const first = await announce(interrupt()).agent.run("Buy 2 XYZ phones");
+    expect(first).toMatchObject({ outcome: "PENDING", authReqId: "req-1" });
+    expect(sending).toEqual([
+      {
+        bindingMessage: "Do you want to buy 2 XYZ phones for max 998 USD",
+        threadId: "thread-1",
+        sentBefore: 0,
+      },
+    ]);
+
+    clock.advance(10_000);
+    expect((await announce(interrupt()).agent.resume("thread-1")).outcome).toBe("PENDING");
+    expect(sending).toHaveLength(1);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
   it("sends, survives a restart, and orders exactly once", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().pending().approve("at-secret");

@@ -14,7 +14,7 @@ import {
 
 import { systemClock, type Clock } from "@ciba-testbed/shared";
 
-import type { AgentEvent } from "./agent-event.js";
+import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import {
   closingMessage,
   haltReport,
@@ -53,6 +53,12 @@ export interface AgentDeps {
    * stop the order. The CLI checks that the processes that started it are still there.
    */
   beforeOrder?: () => void;
+  /**
+   * Called right before a purchase's approval request (`/bc-authorize`) leaves for the tenant.
+   * Until the tenant's answer arrives (`approval-requested`), the person's device may show a
+   * request that this process cannot name yet; the CLI says so when it is stopped then.
+   */
+  beforeApprovalRequest?: (request: ApprovalRequestSending) => void;
 }
 
 export interface Agent {
@@ -103,6 +109,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       )));
 
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
+  const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
   const warnings = expiryWarnings(config.requestedExpiry);
   /** Throws once another process has claimed the thread; set while this one holds it. */
   const fences = new Map<string, () => Promise<void>>();
@@ -120,6 +127,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       wait: config.mode === "block",
       fence: () => fenceOf(threadId)(),
       beforeOrder,
+      beforeApprovalRequest,
     });
 
   function fenceOf(threadId: string): () => Promise<void> {

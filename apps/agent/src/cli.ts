@@ -6,7 +6,7 @@ import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
 import type { Agent } from "./agent.js";
-import type { AgentEvent } from "./agent-event.js";
+import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
@@ -221,13 +221,20 @@ async function execute(
     clock: systemClock,
     store,
     output: (event) => {
-      if (event.type === "approval-requested") progress.approval = event;
+      if (event.type === "approval-requested") {
+        progress.approval = event;
+        progress.sending = undefined;
+      }
       if (event.type === "purchase-finished") {
         if (event.result.outcome === "ORDERED") placed.push(event.result.order?.id ?? "?");
         progress.approval = undefined;
+        progress.sending = undefined;
         progress.ordering = false;
       }
       terminal.output(event);
+    },
+    beforeApprovalRequest: (request) => {
+      progress.sending = request;
     },
     beforeOrder: () => {
       ancestry.check();
@@ -238,7 +245,7 @@ async function execute(
   // the shell's exit code for the signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
   const stopOnSignal = (signal: NodeJS.Signals) => {
     terminal.stop();
-    const where = stoppedWhere(progress, durable, placed);
+    const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
     const exitCode = 128 + constants.signals[signal];
     fail("ERROR", `Stopped by ${signal}. ${where}`, json, { error: "interrupted", exitCode });
     process.exit(exitCode);
@@ -291,20 +298,35 @@ async function execute(
 }
 
 interface RunProgress {
-  /** The approval request of the purchase under way, once sent. */
+  /** The approval request on its way to the tenant, until its answer names it. */
+  sending?: ApprovalRequestSending | undefined;
+  /** The approval request of the purchase under way, once the tenant has taken it. */
   approval?: Extract<AgentEvent, { type: "approval-requested" }> | undefined;
   /** The order request has left for the shop. */
   ordering: boolean;
 }
 
 /** What a signal left behind, for the person who stopped the run. */
-function stoppedWhere(progress: RunProgress, durable: boolean, placed: readonly string[]): string {
+function stoppedWhere(
+  progress: RunProgress,
+  run: { durable: boolean; userId: string },
+  placed: readonly string[],
+): string {
+  const { durable } = run;
   const before =
     placed.length === 0 ? "" : `This run had placed order ${placed.join(", ")} before it. `;
   if (progress.ordering) {
     return `${before}The order had been sent, so the shop may have it: check the orders before asking again.`;
   }
   const approval = progress.approval;
+  const sending = progress.sending;
+  if (approval === undefined && sending !== undefined) {
+    // The tenant may have taken the request and pushed it before its answer came back.
+    const sent = `${before}Nothing else was ordered. The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${run.userId} may be asked to approve it`;
+    return durable
+      ? `${sent}: ${RESUME_COMMAND(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`
+      : `${sent}; an approval given to it buys nothing: no process waits for it any more.`;
+  }
   if (approval === undefined) return `${before}Nothing else was ordered.`;
   if (durable) {
     return `${before}Nothing else was ordered. The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`;

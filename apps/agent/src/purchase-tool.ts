@@ -8,7 +8,7 @@ import {
 } from "@ciba-testbed/shared";
 import { tool } from "ai";
 
-import type { AgentEvent } from "./agent-event.js";
+import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import type { AgentStore } from "./agent-store.js";
 import { createApprovalPoll, type AuthorizerSource } from "./approval-poll.js";
 import {
@@ -90,6 +90,8 @@ export interface PurchaseToolContext {
   fence: () => Promise<void>;
   /** Called synchronously right before an order leaves; throws (an AgentHalt) to stop it. */
   beforeOrder: () => void;
+  /** Called right before the purchase's approval request (`/bc-authorize`) leaves. */
+  beforeApprovalRequest: (request: ApprovalRequestSending) => void;
 }
 
 /**
@@ -197,6 +199,13 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         // every later wait.
         if (first) await clock.sleep(Math.max(0, firstPollAt(record.request) - clock.now()));
         record = await notePoll(record, record.request);
+      }
+      if (sends && first) {
+        context.beforeApprovalRequest({
+          threadId,
+          toolCallId: record.toolCallId,
+          bindingMessage: record.bindingMessage,
+        });
       }
       const polledAt = clock.now();
       const answer = await poll(record.purchase, record.toolCallId);

@@ -25,6 +25,7 @@ export function setup<C extends Clock = ManualClock>(
     clock?: C;
     model?: LanguageModelV2;
     beforeOrder?: AgentDeps["beforeOrder"];
+    beforeApprovalRequest?: AgentDeps["beforeApprovalRequest"];
     fetch?: typeof fetch;
   } = {},
 ) {
@@ -37,6 +38,9 @@ export function setup<C extends Clock = ManualClock>(
     newThreadId: () => "thread-1",
     ...(options.store ? { store: options.store } : {}),
     ...(options.beforeOrder ? { beforeOrder: options.beforeOrder } : {}),
+    ...(options.beforeApprovalRequest
+      ? { beforeApprovalRequest: options.beforeApprovalRequest }
+      : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return { agent, clock, events: recorder.events };

@@ -101,6 +101,7 @@ export class ChatThreads {
         if (!(await store.holds(key, lease))) throw leaseLost(threadId);
       },
       beforeOrder: () => undefined,
+      beforeApprovalRequest: () => undefined,
     });
     const shop =
       config.mode === "block" ? purchase.tool : interrupting(purchase.tool, journal, threadId);
