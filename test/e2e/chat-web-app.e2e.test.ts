@@ -207,13 +207,39 @@ describe("the chat web app", () => {
     await s.stack.control.deny(pendingRequest.auth_req_id);
   });
 
-  it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL", async () => {
+  it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL, ending the session for every copy of its cookie", async () => {
+    // The session cookie as someone who copied it before the logout holds it.
+    const copied = (await context.cookies(baseUrl))
+      .map((cookie) => `${cookie.name}=${cookie.value}`)
+      .join("; ");
+    const withCopy = (
+      route: string,
+      init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    ) => fetch(`${baseUrl}${route}`, { ...init, headers: { cookie: copied, ...init.headers } });
+    expect((await withCopy("/api/session")).status).toBe(200);
+
     const logout = chat.waitForRequest((request) => request.url().includes("/v2/logout"));
     await chat.getByRole("button", { name: "Log out" }).click();
     expect(new URL((await logout).url()).searchParams.get("returnTo")).toMatch(
       new RegExp(`^${baseUrl}/?$`),
     );
     await chat.getByText("You are not logged in.").waitFor();
+    const session = await withCopy("/api/session");
+    expect([session.status, await session.json()]).toEqual([
+      401,
+      { error: "login_required", error_description: "Not logged in" },
+    ]);
+    const consentsBefore = (await s.consentRequests()).length;
+    const chatAfter = await withCopy("/api/chat", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        id: "after-logout",
+        messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "Buy 2 XYZ phones" }] }],
+      }),
+    });
+    expect(chatAfter.status).toBe(401);
+    expect(await s.consentRequests()).toHaveLength(consentsBefore);
     // mock-auth0's login session ended too: the next login shows its page again.
     await chat.getByRole("link", { name: "Log in" }).click();
     await chat.getByRole("button", { name: /Test Buyer/ }).waitFor();

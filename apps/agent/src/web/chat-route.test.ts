@@ -1,5 +1,4 @@
-import { createCipheriv, hkdfSync, randomBytes } from "node:crypto";
-
+import { systemClock } from "@ciba-testbed/shared";
 import type { UIMessage } from "ai";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
@@ -7,42 +6,16 @@ import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../agent-store.js";
 import { AgentHalt } from "../halt.js";
 import { createOfflineModel } from "../offline-model.js";
+import { logIn } from "../test-support/login-session.js";
 import { ThreadJournal, threadKey } from "../thread-journal.js";
 import { MAX_BODY_DEPTH, parseChatRequest } from "./chat-request.js";
 import { ChatThreads, chatToolInputs, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNEXPECTED_ERROR_TEXT } from "./client-error-text.js";
+import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig } from "./web-config.js";
 
 const SUB = "auth0|buyer";
-
-const base64url = (value: Buffer | string) => Buffer.from(value).toString("base64url");
-
-/**
- * A logged-in session as express-openid-connect keeps it: its `appSession` cookie, a JWE
- * (alg dir, A256GCM) under the key it derives from the app's secret (HKDF-SHA256, "JWE CEK"),
- * holding the ID token it read the person from.
- */
-function sessionCookie(secret: string, sub: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const idToken = [
-    base64url(JSON.stringify({ alg: "none" })),
-    base64url(JSON.stringify({ sub, name: "Test Buyer", iat: now, exp: now + 3600 })),
-    "",
-  ].join(".");
-  const key = Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), "JWE CEK", 32));
-  const header = base64url(
-    JSON.stringify({ alg: "dir", enc: "A256GCM", iat: now, uat: now, exp: now + 3600 }),
-  );
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  cipher.setAAD(Buffer.from(header, "ascii"));
-  const body = Buffer.concat([
-    cipher.update(JSON.stringify({ id_token: idToken }), "utf8"),
-    cipher.final(),
-  ]);
-  return `appSession=${header}..${base64url(iv)}.${base64url(body)}.${base64url(cipher.getAuthTag())}`;
-}
 
 /** The web app in interrupt mode with a logged-in person, and what a test looks at. */
 function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread } = {}) {
@@ -75,12 +48,14 @@ function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread }
       return thread === undefined || fail === undefined ? thread : fail(thread);
     }
   })(base);
+  const sessions = new LoginSessions(systemClock);
   const app = createWebApp(config, {
     threads,
     model: createOfflineModel(),
+    sessions,
     clientScript: () => Promise.resolve("export {};"),
   });
-  const cookie = sessionCookie(config.sessionSecret, SUB);
+  const { cookie } = logIn(sessions, config.sessionSecret, { sub: SUB });
   const post = (body: unknown) =>
     request(app)
       .post("/api/chat")

@@ -12,12 +12,14 @@ import { createModel } from "../model.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { ChatThreads } from "./chat-threads.js";
 import { chatClientScript } from "./client-bundle.js";
+import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
 
 /**
- * `pnpm agent serve`: the web app on AGENT_PORT. Threads and approvals live in this process's
- * memory (tokens never touch the disk); a restart forgets chats that wait for an answer.
+ * `pnpm agent serve`: the web app on AGENT_PORT. Threads, approvals and login sessions live in
+ * this process's memory (tokens never touch the disk); a restart forgets chats that wait for an
+ * answer, and the person logs in again.
  * Prints the ready record once it listens; stops on SIGINT or SIGTERM.
  */
 export async function serve(config: WebConfig): Promise<number> {
@@ -34,6 +36,7 @@ export async function serve(config: WebConfig): Promise<number> {
   const app = createWebApp(config, {
     threads,
     model: await createModel(agent),
+    sessions: new LoginSessions(systemClock),
     clientScript: chatClientScript(),
   });
   // Requests made with the app's prototypes already: Express need not swap them.

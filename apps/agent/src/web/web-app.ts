@@ -7,6 +7,7 @@ import type { LanguageModel } from "ai";
 
 import { chatRoute } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
+import type { LoginSessions } from "./login-sessions.js";
 import type { WebConfig } from "./web-config.js";
 
 const PUBLIC_DIR = fileURLToPath(new URL("public/", import.meta.url));
@@ -14,6 +15,8 @@ const PUBLIC_DIR = fileURLToPath(new URL("public/", import.meta.url));
 export interface WebDeps {
   threads: ChatThreads;
   model: LanguageModel;
+  /** Where the login sessions are kept: logging out ends a session for every copy of its cookie. */
+  sessions: LoginSessions;
   /** The chat page's script (`chatClientScript`). */
   clientScript: () => Promise<string>;
 }
@@ -102,6 +105,9 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
       // The tenant's token_endpoint_auth_method for this application.
       clientAuthMethod: "client_secret_post",
       secret: config.sessionSecret,
+      // The session server-side, the cookie its signed id (see LoginSessions); a cookie that
+      // is not signed with AUTH0_SECRET is no session.
+      session: { store: deps.sessions, signSessionStoreCookie: true },
       authRequired: false,
       // Auth0's logout (/v2/logout) back to the app: an Allowed Logout URL of the application.
       auth0Logout: true,

@@ -32,7 +32,7 @@ export interface WebConfig {
   host: string;
   /** Where the browser reaches the app: the login callback is `<baseUrl>/auth/callback`. */
   baseUrl: string;
-  /** Encrypts the session cookie; random per start when AUTH0_SECRET is unset. */
+  /** Signs the session cookie (the session's id); random per start when AUTH0_SECRET is unset. */
   sessionSecret: string;
   /** Where the person approves: the local tenant's approver page, or a configured URL. */
   approverUrl: string | undefined;
@@ -41,7 +41,8 @@ export interface WebConfig {
 /**
  * Reads `pnpm agent serve`'s configuration: the agent's (`loadConfig`, the same variables as
  * the CLI) plus the port, the public URL, the session secret and the approver page's URL. A
- * real tenant needs AUTH0_SECRET, so that sessions survive a restart of the app.
+ * real tenant needs AUTH0_SECRET, as the quickstart does: one key for every start and instance of
+ * the app, which a session store shared between them needs (see LoginSessions).
  */
 export function loadWebConfig(env: Readonly<Record<string, string | undefined>>): WebConfig {
   const agent = loadConfig(env);

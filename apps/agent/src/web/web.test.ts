@@ -1,4 +1,5 @@
 import { InterruptionPrefix } from "@auth0/ai-vercel/interrupts";
+import { systemClock } from "@ciba-testbed/shared";
 import type { UIMessage } from "ai";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,8 @@ import { parseChatRequest } from "./chat-request.js";
 import { ChatThreads, chatToolInputs } from "./chat-threads.js";
 import { chatClientScript } from "./client-bundle.js";
 import { INTERRUPTION_PREFIX } from "./client/interruption-prefix.js";
+import { LoginSessions } from "./login-sessions.js";
+import { logIn, signedSessionCookie } from "../test-support/login-session.js";
 import { withResumedOutputs } from "./resumed-output.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig } from "./web-config.js";
@@ -21,8 +24,10 @@ const user = (text: string): UIMessage => ({
   parts: [{ type: "text", text }],
 });
 
-function app(clientScript = () => Promise.resolve("export {};")) {
-  const config = loadWebConfig({});
+function app(
+  clientScript = () => Promise.resolve("export {};"),
+  { config = loadWebConfig({}), sessions = new LoginSessions(systemClock) } = {},
+) {
   const store = createMemoryStore();
   const threads = new ChatThreads({
     config: config.agent,
@@ -35,6 +40,7 @@ function app(clientScript = () => Promise.resolve("export {};")) {
   return createWebApp(config, {
     threads,
     model: createOfflineModel(),
+    sessions,
     clientScript,
   });
 }
@@ -111,6 +117,32 @@ describe("the web app", () => {
     expect(page.headers["content-security-policy"]).toContain(
       "form-action 'self' https://localhost:4010;",
     );
+  });
+
+  it("reads the person from a session cookie signed with its AUTH0_SECRET only, and only while the session is kept", async () => {
+    const config = loadWebConfig({ AUTH0_SECRET: "s".repeat(32) });
+    const sessions = new LoginSessions(systemClock);
+    const web = app(undefined, { config, sessions });
+    const { id, cookie } = logIn(sessions, config.sessionSecret, { sub: "auth0|buyer" });
+    const session = (value: string) => request(web).get("/api/session").set("Cookie", value);
+
+    expect((await session(cookie).expect(200)).body.user).toMatchObject({ sub: "auth0|buyer" });
+    for (const forged of [
+      `appSession=${id}`,
+      `appSession=${id}.`,
+      signedSessionCookie("t".repeat(32), id),
+      `${cookie}x`,
+    ]) {
+      const refused = await session(forged).expect(401);
+      expect(refused.body, forged).toEqual({
+        error: "login_required",
+        error_description: "Not logged in",
+      });
+    }
+    // The forged cookies changed nothing; the session ended (a logout), every copy is refused.
+    await session(cookie).expect(200);
+    sessions.destroy(id);
+    await session(cookie).expect(401);
   });
 
   it("reads a malformed JSON body as a 400, not a 500", async () => {
