@@ -169,6 +169,52 @@ describe("the chat web app", () => {
     await approver.close();
   });
 
+  it("places an order approved while no page was open: the next page resumes the purchase at once", async () => {
+    const first = await context.newPage();
+    // The page's chat requests, each answered whole; once `closing`, refused: so that when the
+    // page closes, the web app has answered every request it got and runs none.
+    let closing = false;
+    const answered: Promise<void>[] = [];
+    await first.route("**/api/chat", (route) => {
+      if (closing) return route.abort();
+      const answer = route.fetch().then((response) => route.fulfill({ response }));
+      answered.push(answer.catch(() => undefined));
+      return answer;
+    });
+    await first.goto(baseUrl);
+    await first.getByText("Logged in as Test Buyer").waitFor();
+    await ask(first, "Buy 3 ABC laptops");
+    await first.locator(".approval.pending", { hasText: /buy 3 ABC laptop/ }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("3 ABC laptop"),
+    );
+    closing = true;
+    await Promise.all(answered);
+    await first.close();
+    const before = (await s.ordersOf(BUYER)).length;
+
+    await s.stack.control.approve(request.auth_req_id);
+    // Nothing asks for the answer while no page is open.
+    await expect(s.stack.control.request(request.auth_req_id)).resolves.toMatchObject({
+      status: "approved",
+    });
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+
+    const next = await context.newPage();
+    await next.goto(baseUrl);
+    await next.getByText(/^Buy 3 ABC laptops$/).waitFor();
+    await next.locator(".message.assistant .text", { hasText: /Ordered 3 x ABC laptop/ }).waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    // Decided: the page after it starts a new chat.
+    await next.close();
+    const after = await context.newPage();
+    await after.goto(baseUrl);
+    await after.getByText("Logged in as Test Buyer").waitFor();
+    await expect(after.locator(".message").count()).resolves.toBe(0);
+    await after.close();
+  });
+
   it("streams /api/chat in the quickstart's format, read by ai's own chat transport", async () => {
     const cookies = (await context.cookies(baseUrl))
       .map((cookie) => `${cookie.name}=${cookie.value}`)

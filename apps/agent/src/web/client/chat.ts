@@ -4,6 +4,10 @@
  * without a framework. A purchase waiting for approval shows as a card with a link to the
  * approver page; in interrupt mode the card comes from `@auth0/ai-vercel`'s interrupt and the
  * page resumes the tool call every interval, as its `useInterruptions` hook does.
+ *
+ * A purchase waiting for the person outlives the page (see `savePendingChat`): a page opened
+ * after the tab was closed resumes it at once, so an approval given meanwhile still places the
+ * order, and a denial or an expiry is told.
  */
 import {
   AbstractChat,
@@ -61,8 +65,10 @@ class PageChat extends AbstractChat<UIMessage> {
   constructor(
     readonly pageState: PageChatState,
     onError: (error: Error) => void,
+    id: string | undefined,
   ) {
     super({
+      ...(id === undefined ? {} : { id }),
       state: pageState,
       transport: new DefaultChatTransport({ api: "/api/chat" }),
       sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
@@ -78,6 +84,8 @@ class PageChat extends AbstractChat<UIMessage> {
 
   protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
     super.setStatus(update);
+    // A request that ended without an interrupt decided the purchase (or made none).
+    if (update.status === "ready" && interrupt === undefined) forgetPendingChat();
     render();
   }
 }
@@ -102,7 +110,83 @@ const approvals = new Map<string, ApprovalStatusData>();
 const state = new PageChatState(() => {
   render();
 });
-const chat = new PageChat(state, onChatError);
+/** Made once the person is known: a saved chat keeps its id (see `start`). */
+let chat: PageChat | undefined;
+
+/** Where a page keeps the chat whose purchase waits for the person, for the next page. */
+const PENDING_CHAT_KEY = "shopping-agent.pending-chat";
+
+/** What the next page needs to resume a waiting purchase: the chat, its call and interrupt. */
+interface PendingChat {
+  sub: string;
+  chatId: string;
+  messages: UIMessage[];
+  toolCall: { id: string; name: string };
+  interrupt: Interrupt;
+}
+
+/**
+ * Keeps the chat while its purchase waits, in the browser's localStorage under the person's
+ * `sub`: only then, and only until the purchase is decided or the person logs out. The
+ * server keeps the thread under the same chat id, so the next page's resume polls the same
+ * request instead of sending another push.
+ */
+function savePendingChat(): void {
+  if (session === undefined || chat === undefined || interrupt === undefined) return;
+  if (lastToolCall === undefined) return;
+  const saved: PendingChat = {
+    sub: session.user.sub,
+    chatId: chat.id,
+    messages: state.messages,
+    toolCall: lastToolCall,
+    interrupt,
+  };
+  try {
+    localStorage.setItem(PENDING_CHAT_KEY, JSON.stringify(saved));
+  } catch {
+    // Storage full or off: the page still works, and only this page can resume the purchase.
+  }
+}
+
+function forgetPendingChat(): void {
+  try {
+    localStorage.removeItem(PENDING_CHAT_KEY);
+  } catch {
+    // Storage off: nothing was kept.
+  }
+}
+
+/** What localStorage holds under PENDING_CHAT_KEY, unchecked; null when nothing readable. */
+function readPendingChat(): { [K in keyof PendingChat]?: unknown } | null {
+  try {
+    return JSON.parse(localStorage.getItem(PENDING_CHAT_KEY) ?? "null") as ReturnType<
+      typeof readPendingChat
+    >;
+  } catch {
+    return null;
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null;
+
+/** The chat a page left waiting for `sub`'s answer, if any; another person's is dropped. */
+function pendingChatOf(sub: string): PendingChat | undefined {
+  const saved = readPendingChat();
+  const usable =
+    saved?.sub === sub &&
+    typeof saved.chatId === "string" &&
+    Array.isArray(saved.messages) &&
+    isRecord(saved.toolCall) &&
+    typeof saved.toolCall.id === "string" &&
+    typeof saved.toolCall.name === "string" &&
+    isRecord(saved.interrupt);
+  if (!usable) {
+    forgetPendingChat();
+    return undefined;
+  }
+  return saved as PendingChat;
+}
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -202,7 +286,7 @@ function render(): void {
   if (interrupt !== undefined && shown?.status !== "PENDING") {
     messagesList.lastElementChild?.append(interruptCard(interrupt));
   }
-  const busy = chat.status === "submitted" || chat.status === "streaming";
+  const busy = chat?.status === "submitted" || chat?.status === "streaming";
   const waiting =
     interrupt !== undefined || [...approvals.values()].some((a) => a.status === "PENDING");
   statusLine.textContent =
@@ -212,7 +296,7 @@ function render(): void {
         ? "Waiting for the person to approve…"
         : busy
           ? "The agent is working…"
-          : chat.status === "error" && chat.error !== undefined
+          : chat?.status === "error" && chat.error !== undefined
             ? `Error: ${chat.error.message}`
             : "";
   form.querySelector("button")?.toggleAttribute("disabled", busy || interrupt !== undefined);
@@ -233,6 +317,7 @@ function onChatError(error: Error): void {
     parsed.toolCall = { ...parsed.toolCall, ...lastToolCall };
   }
   interrupt = parsed;
+  savePendingChat();
   render();
   const seconds = parsed.request?.interval ?? 5;
   clearTimeout(resumeTimer);
@@ -243,7 +328,7 @@ function onChatError(error: Error): void {
 function resume(): void {
   const call = lastToolCall;
   interrupt = undefined;
-  if (call === undefined) return;
+  if (call === undefined || chat === undefined) return;
   void chat.addToolOutput({
     tool: call.name,
     toolCallId: call.id,
@@ -255,6 +340,7 @@ async function start(): Promise<void> {
   const answer = await fetch("/api/session", { headers: { accept: "application/json" } });
   const who = $("who");
   if (answer.status === 401) {
+    forgetPendingChat();
     who.textContent = "You are not logged in.";
     $("login").hidden = false;
     form.hidden = true;
@@ -266,15 +352,26 @@ async function start(): Promise<void> {
   form.hidden = false;
   input.focus();
   setInterval(tick, 1000);
+  const pending = pendingChatOf(session.user.sub);
+  if (pending !== undefined) {
+    state.messages = pending.messages;
+    lastToolCall = pending.toolCall;
+    interrupt = pending.interrupt;
+  }
+  chat = new PageChat(state, onChatError, pending?.chatId);
   render();
+  // The answer may have come while no page was open: ask at once.
+  if (pending !== undefined) resume();
 }
+
+$("logout").addEventListener("submit", forgetPendingChat);
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = input.value.trim();
   if (text === "") return;
   input.value = "";
-  void chat.sendMessage({ text });
+  void chat?.sendMessage({ text });
 });
 
 void start();
