@@ -102,6 +102,44 @@ describe("the chat web app", () => {
     rmSync(settingsDir, { recursive: true, force: true });
   });
 
+  /**
+   * Opens the chat in `page`, each of its chat requests answered whole: `closeWhenAnswered`
+   * then closes it once the web app has answered every request it got, so that nothing the
+   * page started still runs.
+   */
+  const closings = new WeakMap<Page, () => Promise<void>>();
+  const pageWithChatsAnswered = async (page: Page) => {
+    let closing = false;
+    const answered: Promise<void>[] = [];
+    await page.route("**/api/chat", (route) => {
+      if (closing) return route.abort();
+      const answer = route.fetch().then((response) => route.fulfill({ response }));
+      answered.push(answer.catch(() => undefined));
+      return answer;
+    });
+    closings.set(page, async () => {
+      closing = true;
+      await Promise.all(answered);
+      await page.close();
+    });
+    await page.goto(baseUrl);
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    return page;
+  };
+  const closeWhenAnswered = (page: Page) => closings.get(page)!();
+
+  /** A page opened now shows no conversation: no waiting purchase was kept for it. */
+  const expectNewChat = async () => {
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    await expect(page.locator(".message").count()).resolves.toBe(0);
+    await expect(
+      page.evaluate<unknown>('localStorage.getItem("shopping-agent.pending-chat")'),
+    ).resolves.toBeNull();
+    await page.close();
+  };
+
   const approverPage = async () => {
     const approver = await context.newPage();
     await approver.goto(`${s.stack.issuer}approver`);
@@ -171,26 +209,12 @@ describe("the chat web app", () => {
 
   it("places an order approved while no page was open: the next page resumes the purchase at once", async () => {
     const first = await context.newPage();
-    // The page's chat requests, each answered whole; once `closing`, refused: so that when the
-    // page closes, the web app has answered every request it got and runs none.
-    let closing = false;
-    const answered: Promise<void>[] = [];
-    await first.route("**/api/chat", (route) => {
-      if (closing) return route.abort();
-      const answer = route.fetch().then((response) => route.fulfill({ response }));
-      answered.push(answer.catch(() => undefined));
-      return answer;
-    });
-    await first.goto(baseUrl);
-    await first.getByText("Logged in as Test Buyer").waitFor();
-    await ask(first, "Buy 3 ABC laptops");
+    await ask(await pageWithChatsAnswered(first), "Buy 3 ABC laptops");
     await first.locator(".approval.pending", { hasText: /buy 3 ABC laptop/ }).waitFor();
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes("3 ABC laptop"),
     );
-    closing = true;
-    await Promise.all(answered);
-    await first.close();
+    await closeWhenAnswered(first);
     const before = (await s.ordersOf(BUYER)).length;
 
     await s.stack.control.approve(request.auth_req_id);
@@ -208,11 +232,30 @@ describe("the chat web app", () => {
     expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
     // Decided: the page after it starts a new chat.
     await next.close();
-    const after = await context.newPage();
-    await after.goto(baseUrl);
-    await after.getByText("Logged in as Test Buyer").waitFor();
-    await expect(after.locator(".message").count()).resolves.toBe(0);
-    await after.close();
+    await expectNewChat();
+  });
+
+  it("says so when the web app forgot a waiting purchase (it restarted): nothing is asked again, and the page after it starts anew", async () => {
+    const first = await context.newPage();
+    await ask(await pageWithChatsAnswered(first), "Buy 1 XYZ phone");
+    await first.locator(".approval.pending", { hasText: /buy 1 XYZ phone/ }).waitFor();
+    await closeWhenAnswered(first);
+    const consents = (await s.consentRequests()).length;
+
+    // Its sessions went with it: the person logs in again (the tenant's session still holds).
+    await web.stop();
+    web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+    const next = await context.newPage();
+    await next.goto(baseUrl);
+    await next.getByRole("link", { name: "Log in" }).click();
+    await next.getByText("Logged in as Test Buyer").waitFor();
+    await next.getByText(/^Error: Chat .* has no purchase .* to resume/).waitFor();
+    await expect(next.getByRole("status").last().textContent()).resolves.toMatch(
+      /the agent's web app restarted since and forgot it\. Nothing was sent or ordered; ask again in a new chat\.$/,
+    );
+    expect(await s.consentRequests()).toHaveLength(consents);
+    await next.close();
+    await expectNewChat();
   });
 
   it("streams /api/chat in the quickstart's format, read by ai's own chat transport", async () => {

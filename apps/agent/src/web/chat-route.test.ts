@@ -202,6 +202,23 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
     await expectUsable(chat, "boom1");
   });
 
+  it("answers 409 purchase_unknown to a resume of a tool call this chat never made: nothing sent, chat usable", async () => {
+    const chat = loggedInChat();
+    const answer = await chat.post({
+      id: "elsewhere1",
+      messages: [hi, resume({ product: "XYZ phone", qty: 1 })],
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body).toEqual({
+      error: "purchase_unknown",
+      error_description:
+        "Chat elsewhere1 has no purchase call_x1 to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. Nothing was sent or ordered; ask again in a new chat.",
+    });
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    expect((await chat.journal.get(chat.threadId("elsewhere1")))?.purchases).toEqual([]);
+    await expectUsable(chat, "elsewhere1");
+  });
+
   it("answers 409 thread_unreadable, not 500, for a chat whose record cannot be read", async () => {
     const chat = loggedInChat();
     await chat.store.put(threadKey(chat.threadId("broken1")), { not: "a thread" });

@@ -154,6 +154,12 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       res.status(409).json(thread);
       return;
     }
+    const unknown = await unknownResume(thread, id, messages);
+    if (unknown !== undefined) {
+      await thread.release();
+      res.status(409).json(unknown);
+      return;
+    }
     try {
       answer(deps, thread, id, messages, res);
     } catch (error) {
@@ -162,6 +168,27 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       await thread.release();
       throw error;
     }
+  };
+}
+
+/**
+ * The 409 to answer when the page hands back a tool call this chat never made. A resume runs
+ * the tool call again with its input as sent, and the purchase tool, finding no record of the
+ * call in the chat, would ask the person anew (a second push for a purchase the page thinks is
+ * waiting), under a tool call id the shop may already know as another order's Idempotency-Key.
+ * It happens when the web app restarted since (it keeps chats in memory), or when a client
+ * names a call of another chat.
+ */
+async function unknownResume(
+  thread: OpenThread,
+  id: string,
+  messages: UIMessage[],
+): Promise<{ error: string; error_description: string } | undefined> {
+  const toolCallId = resumedToolCall(messages);
+  if (toolCallId === undefined || (await thread.hasPurchase(toolCallId))) return undefined;
+  return {
+    error: "purchase_unknown",
+    error_description: `Chat ${id} has no purchase ${toolCallId} to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. Nothing was sent or ordered; ask again in a new chat.`,
   };
 }
 

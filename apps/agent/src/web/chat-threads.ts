@@ -35,6 +35,8 @@ export interface OpenThread {
   tools: { [PURCHASE_TOOL_NAME]: Tool<PurchaseRequest, PurchaseResult> };
   /** Where the purchase tool's events go while the request runs (the UI stream). */
   onEvent(listener: (event: AgentEvent) => void): void;
+  /** Whether this chat asked for the purchase of tool call `toolCallId` (its journal has it). */
+  hasPurchase(toolCallId: string): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -111,6 +113,8 @@ export class ChatThreads {
       onEvent: (next) => {
         listener = next;
       },
+      hasPurchase: async (toolCallId) =>
+        (await journal.findPurchase(threadId, toolCallId)) !== undefined,
       release: () => store.release(key, lease),
     };
   }

@@ -297,14 +297,37 @@ function render(): void {
         : busy
           ? "The agent is working…"
           : chat?.status === "error" && chat.error !== undefined
-            ? `Error: ${chat.error.message}`
+            ? `Error: ${refusalOf(chat.error)?.description ?? chat.error.message}`
             : "";
   form.querySelector("button")?.toggleAttribute("disabled", busy || interrupt !== undefined);
+}
+
+/** The app's refusals that end a chat for good (see chat-route.ts). */
+const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
+
+/**
+ * The app's own refusal of a chat request (`{ error, error_description }`, which the chat
+ * transport passes on as the error's text), or undefined for any other error.
+ */
+function refusalOf(error: Error): { code: string; description: string } | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(error.message);
+  } catch {
+    return undefined;
+  }
+  return isRecord(body) &&
+    typeof body.error === "string" &&
+    typeof body.error_description === "string"
+    ? { code: body.error, description: body.error_description }
+    : undefined;
 }
 
 /** `@auth0/ai-vercel`'s interrupt arrives as the stream's error text. */
 function onChatError(error: Error): void {
   if (!error.message.startsWith(INTERRUPTION_PREFIX)) {
+    // A chat the app can never go on with: no later page should resume it.
+    if (FINAL_REFUSALS.has(refusalOf(error)?.code ?? "")) forgetPendingChat();
     render();
     return;
   }
@@ -340,7 +363,6 @@ async function start(): Promise<void> {
   const answer = await fetch("/api/session", { headers: { accept: "application/json" } });
   const who = $("who");
   if (answer.status === 401) {
-    forgetPendingChat();
     who.textContent = "You are not logged in.";
     $("login").hidden = false;
     form.hidden = true;
