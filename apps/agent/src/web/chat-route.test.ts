@@ -217,6 +217,17 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
     expect((await chat.journal.get(chat.threadId("elsewhere1")))?.purchases).toEqual([]);
     await expectUsable(chat, "elsewhere1");
+
+    // A tool call handed back with its result, not to be continued, is history: not refused.
+    const handedBack = resume({ product: "XYZ phone", qty: 1 });
+    const history = {
+      ...handedBack,
+      parts: handedBack.parts.map((part) => ({ ...part, output: { outcome: "DENIED" } })),
+    };
+    const answered = await chat.post({ id: "history1", messages: [hi, history, hi] });
+    expect(answered.status).toBe(200);
+    const last = await chat.post({ id: "history2", messages: [hi, history] });
+    expect(last.status).toBe(200);
   });
 
   it("answers 409 thread_unreadable, not 500, for a chat whose record cannot be read", async () => {

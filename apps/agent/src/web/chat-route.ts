@@ -154,13 +154,13 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       res.status(409).json(thread);
       return;
     }
-    const unknown = await unknownResume(thread, id, messages);
-    if (unknown !== undefined) {
-      await thread.release();
-      res.status(409).json(unknown);
-      return;
-    }
     try {
+      const unknown = await unknownResume(thread, id, messages);
+      if (unknown !== undefined) {
+        await thread.release();
+        res.status(409).json(unknown);
+        return;
+      }
       answer(deps, thread, id, messages, res);
     } catch (error) {
       // The stream never started, so its onFinish never releases the thread: do it here, or
@@ -184,8 +184,19 @@ async function unknownResume(
   id: string,
   messages: UIMessage[],
 ): Promise<{ error: string; error_description: string } | undefined> {
-  const toolCallId = resumedToolCall(messages);
-  if (toolCallId === undefined || (await thread.hasPurchase(toolCallId))) return undefined;
+  const part = messages.at(-1)?.parts.at(-1);
+  if (part === undefined || !isToolUIPart(part) || part.state !== "output-available") {
+    return undefined;
+  }
+  // What withInterruptions runs again: a last part whose output has a truthy
+  // `continueInterruption` (its own test).
+  const output: unknown = part.output;
+  const resumes =
+    typeof output === "object" &&
+    output !== null &&
+    Boolean((output as { continueInterruption?: unknown }).continueInterruption);
+  if (!resumes || (await thread.hasPurchase(part.toolCallId))) return undefined;
+  const { toolCallId } = part;
   return {
     error: "purchase_unknown",
     error_description: `Chat ${id} has no purchase ${toolCallId} to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. Nothing was sent or ordered; ask again in a new chat.`,
