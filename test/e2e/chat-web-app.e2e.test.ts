@@ -128,16 +128,22 @@ describe("the chat web app", () => {
   };
   const closeWhenAnswered = (page: Page) => closings.get(page)!();
 
-  /** A page opened now shows no conversation: no waiting purchase was kept for it. */
-  const expectNewChat = async () => {
-    const page = await context.newPage();
-    await page.goto(baseUrl);
-    await page.getByText("Logged in as Test Buyer").waitFor();
-    await expect(page.locator(".message").count()).resolves.toBe(0);
-    await expect(
-      page.evaluate<unknown>('localStorage.getItem("shopping-agent.pending-chat")'),
-    ).resolves.toBeNull();
+  /** Resolves once no waiting purchase is kept in the browser for the next page. */
+  const chatForgotten = (page: Page) =>
+    page.waitForFunction('localStorage.getItem("shopping-agent.pending-chat") === null');
+
+  /**
+   * Closes `page` once it has forgotten its chat (the purchase decided, or refused for good),
+   * and checks that a page opened after it starts a new chat.
+   */
+  const closeAndExpectNewChat = async (page: Page) => {
+    await chatForgotten(page);
     await page.close();
+    const next = await context.newPage();
+    await next.goto(baseUrl);
+    await next.getByText("Logged in as Test Buyer").waitFor();
+    await expect(next.locator(".message").count()).resolves.toBe(0);
+    await next.close();
   };
 
   const approverPage = async () => {
@@ -231,8 +237,41 @@ describe("the chat web app", () => {
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
     // Decided: the page after it starts a new chat.
-    await next.close();
-    await expectNewChat();
+    await closeAndExpectNewChat(next);
+  });
+
+  it("keeps two pages of one waiting purchase to one order, and both say so", async () => {
+    const first = await context.newPage();
+    await first.goto(baseUrl);
+    await first.getByText("Logged in as Test Buyer").waitFor();
+    await ask(first, "Buy 2 ABC laptops");
+    await first.locator(".approval.pending", { hasText: /buy 2 ABC laptop/ }).waitFor();
+    // A second tab opens the same chat and asks for the answer too, at the same interval.
+    const second = await context.newPage();
+    await second.goto(baseUrl);
+    await second.getByText(/^Buy 2 ABC laptops$/).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("2 ABC laptop"),
+    );
+    const { polls } = await s.stack.control.request(request.auth_req_id);
+    await s.stack.control.waitForPolls(request.auth_req_id, polls + 10);
+    const before = (await s.ordersOf(BUYER)).length;
+
+    await s.stack.control.approve(request.auth_req_id);
+    for (const page of [first, second]) {
+      await page
+        .locator(".message.assistant .text", { hasText: /Ordered 2 x ABC laptop/ })
+        .waitFor();
+    }
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    const asked = (await s.consentRequests()).filter((c) =>
+      c.binding_message.includes("2 ABC laptop"),
+    );
+    expect(asked).toHaveLength(1);
+    for (const page of [first, second]) {
+      await chatForgotten(page);
+      await page.close();
+    }
   });
 
   it("says so when the web app forgot a waiting purchase (it restarted): nothing is asked again, and the page after it starts anew", async () => {
@@ -254,8 +293,7 @@ describe("the chat web app", () => {
       /the agent's web app restarted since and forgot it\. Nothing was sent or ordered; ask again in a new chat\.$/,
     );
     expect(await s.consentRequests()).toHaveLength(consents);
-    await next.close();
-    await expectNewChat();
+    await closeAndExpectNewChat(next);
   });
 
   it("streams /api/chat in the quickstart's format, read by ai's own chat transport", async () => {

@@ -85,7 +85,10 @@ class PageChat extends AbstractChat<UIMessage> {
   protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
     super.setStatus(update);
     // A request that ended without an interrupt decided the purchase (or made none).
-    if (update.status === "ready" && interrupt === undefined) forgetPendingChat();
+    if (update.status === "ready" && interrupt === undefined) {
+      resumedInterrupt = undefined;
+      forgetPendingChat();
+    }
     render();
   }
 }
@@ -102,6 +105,8 @@ const statusLine = $("status") as HTMLParagraphElement;
 
 let session: Session | undefined;
 let interrupt: Interrupt | undefined;
+/** The interrupt the last resume answers: still the one waiting if that resume is refused. */
+let resumedInterrupt: Interrupt | undefined;
 let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 let lastToolCall: { id: string; name: string } | undefined;
 /** The approval status of each tool call, from the stream's transient data parts. */
@@ -326,8 +331,16 @@ function refusalOf(error: Error): { code: string; description: string } | undefi
 /** `@auth0/ai-vercel`'s interrupt arrives as the stream's error text. */
 function onChatError(error: Error): void {
   if (!error.message.startsWith(INTERRUPTION_PREFIX)) {
+    const code = refusalOf(error)?.code ?? "";
+    if (code === "thread_busy" && resumedInterrupt !== undefined) {
+      // Another page of this chat (a second tab) is asking right now: still waiting, ask again.
+      interrupt = resumedInterrupt;
+      render();
+      scheduleResume(interrupt);
+      return;
+    }
     // A chat the app can never go on with: no later page should resume it.
-    if (FINAL_REFUSALS.has(refusalOf(error)?.code ?? "")) forgetPendingChat();
+    if (FINAL_REFUSALS.has(code)) forgetPendingChat();
     render();
     return;
   }
@@ -342,7 +355,12 @@ function onChatError(error: Error): void {
   interrupt = parsed;
   savePendingChat();
   render();
-  const seconds = parsed.request?.interval ?? 5;
+  scheduleResume(parsed);
+}
+
+/** Resumes the tool call after the request's polling interval, as Auth0 asks. */
+function scheduleResume(pending: Interrupt): void {
+  const seconds = pending.request?.interval ?? 5;
   clearTimeout(resumeTimer);
   resumeTimer = setTimeout(resume, seconds * 1000);
 }
@@ -350,6 +368,7 @@ function onChatError(error: Error): void {
 /** Runs the interrupted tool again: it polls Auth0 once for the person's answer. */
 function resume(): void {
   const call = lastToolCall;
+  resumedInterrupt = interrupt;
   interrupt = undefined;
   if (call === undefined || chat === undefined) return;
   void chat.addToolOutput({
@@ -393,6 +412,7 @@ form.addEventListener("submit", (event) => {
   const text = input.value.trim();
   if (text === "") return;
   input.value = "";
+  resumedInterrupt = undefined;
   void chat?.sendMessage({ text });
 });
 
