@@ -253,8 +253,6 @@ describe("the chat web app", () => {
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes("2 ABC laptop"),
     );
-    const { polls } = await s.stack.control.request(request.auth_req_id);
-    await s.stack.control.waitForPolls(request.auth_req_id, polls + 10);
     const before = (await s.ordersOf(BUYER)).length;
 
     await s.stack.control.approve(request.auth_req_id);

@@ -87,7 +87,13 @@ class Watched {
   }
 
   stop(): void {
-    if (this.child.pid !== undefined) process.kill(-this.child.pid, "SIGKILL");
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, "SIGKILL");
+    } catch (error) {
+      // The group is gone already: its processes all ended (a test stopped it, or it exited).
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
   }
 }
 
