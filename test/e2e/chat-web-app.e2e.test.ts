@@ -102,31 +102,41 @@ describe("the chat web app", () => {
     rmSync(settingsDir, { recursive: true, force: true });
   });
 
-  /**
-   * Opens the chat in `page`, each of its chat requests answered whole: `closeWhenAnswered`
-   * then closes it once the web app has answered every request it got, so that nothing the
-   * page started still runs.
-   */
-  const closings = new WeakMap<Page, () => Promise<void>>();
-  const pageWithChatsAnswered = async (page: Page) => {
-    let closing = false;
-    const answered: Promise<void>[] = [];
-    await page.route("**/api/chat", (route) => {
-      if (closing) return route.abort();
-      const answer = route.fetch().then((response) => route.fulfill({ response }));
-      answered.push(answer.catch(() => undefined));
-      return answer;
-    });
-    closings.set(page, async () => {
-      closing = true;
-      await Promise.all(answered);
-      await page.close();
-    });
+  /** A new page of the chat, with the person logged in (the context's session). */
+  const openChat = async (prepare?: (page: Page) => Promise<unknown>) => {
+    const page = await context.newPage();
+    await prepare?.(page);
     await page.goto(baseUrl);
     await page.getByText("Logged in as Test Buyer").waitFor();
     return page;
   };
-  const closeWhenAnswered = (page: Page) => closings.get(page)!();
+
+  /**
+   * A new page of the chat whose chat requests are each answered whole, and the way to close
+   * it once the web app has answered every request it got, so that nothing it started still runs.
+   */
+  const openAnsweredChat = async () => {
+    let closing = false;
+    const answered: Promise<void>[] = [];
+    const page = await openChat((opened) =>
+      opened.route("**/api/chat", (route) => {
+        if (closing) return route.abort();
+        const answer = route.fetch().then((response) => route.fulfill({ response }));
+        answered.push(answer.catch(() => undefined));
+        return answer;
+      }),
+    );
+    const closeWhenAnswered = async () => {
+      closing = true;
+      await Promise.all(answered);
+      await page.close();
+    };
+    return { page, closeWhenAnswered };
+  };
+
+  /** The context's cookies for the web app, as a Cookie header. */
+  const cookieHeader = async () =>
+    (await context.cookies(baseUrl)).map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
 
   /** Resolves once no waiting purchase is kept in the browser for the next page. */
   const chatForgotten = (page: Page) =>
@@ -139,9 +149,7 @@ describe("the chat web app", () => {
   const closeAndExpectNewChat = async (page: Page) => {
     await chatForgotten(page);
     await page.close();
-    const next = await context.newPage();
-    await next.goto(baseUrl);
-    await next.getByText("Logged in as Test Buyer").waitFor();
+    const next = await openChat();
     await expect(next.locator(".message").count()).resolves.toBe(0);
     await next.close();
   };
@@ -214,13 +222,13 @@ describe("the chat web app", () => {
   });
 
   it("places an order approved while no page was open: the next page resumes the purchase at once", async () => {
-    const first = await context.newPage();
-    await ask(await pageWithChatsAnswered(first), "Buy 3 ABC laptops");
-    await first.locator(".approval.pending", { hasText: /buy 3 ABC laptop/ }).waitFor();
+    const first = await openAnsweredChat();
+    await ask(first.page, "Buy 3 ABC laptops");
+    await first.page.locator(".approval.pending", { hasText: /buy 3 ABC laptop/ }).waitFor();
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes("3 ABC laptop"),
     );
-    await closeWhenAnswered(first);
+    await first.closeWhenAnswered();
     const before = (await s.ordersOf(BUYER)).length;
 
     await s.stack.control.approve(request.auth_req_id);
@@ -241,9 +249,7 @@ describe("the chat web app", () => {
   });
 
   it("keeps two pages of one waiting purchase to one order, and both say so", async () => {
-    const first = await context.newPage();
-    await first.goto(baseUrl);
-    await first.getByText("Logged in as Test Buyer").waitFor();
+    const first = await openChat();
     await ask(first, "Buy 2 ABC laptops");
     await first.locator(".approval.pending", { hasText: /buy 2 ABC laptop/ }).waitFor();
     // A second tab opens the same chat and asks for the answer too, at the same interval.
@@ -273,10 +279,10 @@ describe("the chat web app", () => {
   });
 
   it("says so when the web app forgot a waiting purchase (it restarted): nothing is asked again, and the page after it starts anew", async () => {
-    const first = await context.newPage();
-    await ask(await pageWithChatsAnswered(first), "Buy 1 XYZ phone");
-    await first.locator(".approval.pending", { hasText: /buy 1 XYZ phone/ }).waitFor();
-    await closeWhenAnswered(first);
+    const first = await openAnsweredChat();
+    await ask(first.page, "Buy 1 XYZ phone");
+    await first.page.locator(".approval.pending", { hasText: /buy 1 XYZ phone/ }).waitFor();
+    await first.closeWhenAnswered();
     const consents = (await s.consentRequests()).length;
 
     // Its sessions went with it: the person logs in again (the tenant's session still holds).
@@ -295,9 +301,7 @@ describe("the chat web app", () => {
   });
 
   it("streams /api/chat in the quickstart's format, read by ai's own chat transport", async () => {
-    const cookies = (await context.cookies(baseUrl))
-      .map((cookie) => `${cookie.name}=${cookie.value}`)
-      .join("; ");
+    const cookies = await cookieHeader();
     const transport = new DefaultChatTransport<UIMessage>({
       api: `${baseUrl}/api/chat`,
       headers: { cookie: cookies },
@@ -334,9 +338,7 @@ describe("the chat web app", () => {
 
   it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL, ending the session for every copy of its cookie", async () => {
     // The session cookie as someone who copied it before the logout holds it.
-    const copied = (await context.cookies(baseUrl))
-      .map((cookie) => `${cookie.name}=${cookie.value}`)
-      .join("; ");
+    const copied = await cookieHeader();
     const withCopy = (
       route: string,
       init: { method?: string; headers?: Record<string, string>; body?: string } = {},
