@@ -154,6 +154,21 @@ describe("the chat web app", () => {
     await next.close();
   };
 
+  /**
+   * A new page that asked for `qty` XYZ phones, waiting for the person: the page, its consent
+   * request, and how many orders the buyer had before.
+   */
+  const openWaitingPurchase = async (qty: number) => {
+    const page = await openChat();
+    await ask(page, `Buy ${String(qty)} XYZ phones`);
+    const binding = `${String(qty)} XYZ phone`;
+    await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes(binding),
+    );
+    return { page, request, before: (await s.ordersOf(BUYER)).length };
+  };
+
   const approverPage = async () => {
     const approver = await context.newPage();
     await approver.goto(`${s.stack.issuer}approver`);
@@ -276,6 +291,62 @@ describe("the chat web app", () => {
       await chatForgotten(page);
       await page.close();
     }
+  });
+
+  it("keeps asking while the web app cannot be reached or fails, and orders once when the approval comes", async () => {
+    const { page, request, before } = await openWaitingPurchase(4);
+    // The page's next asks: refused connections, then a proxy's 503, then the app again.
+    const failures = ["connectionrefused", "connectionreset", 503];
+    let failed = 0;
+    await page.route("**/api/chat", (route) => {
+      const failure = failures[failed++];
+      if (failure === undefined) return route.continue();
+      if (typeof failure === "number") {
+        return route.fulfill({ status: failure, contentType: "text/html", body: "Bad gateway" });
+      }
+      return route.abort(failure);
+    });
+    const status = page.getByRole("status").last();
+    await page
+      .getByText(
+        /^Waiting for the person to approve\u2026 The agent's web app cannot be reached; asking again in \d+ s\.$/,
+      )
+      .waitFor();
+    await page
+      .getByText(
+        /^Waiting for the person to approve\u2026 The agent's web app answered 503: Bad gateway; asking again in \d+ s\.$/,
+      )
+      .waitFor();
+
+    await s.stack.control.approve(request.auth_req_id);
+    await page.locator(".message.assistant .text", { hasText: /Ordered 4 x XYZ phone/ }).waitFor();
+    await expect(status.textContent()).resolves.toBe("");
+    expect(failed).toBeGreaterThan(failures.length);
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    const asked = (await s.consentRequests()).filter((c) =>
+      c.binding_message.includes("4 XYZ phone"),
+    );
+    expect(asked.map((c) => c.status)).toEqual(["consumed"]);
+    await closeAndExpectNewChat(page);
+  });
+
+  it("asks the person to log in again when the session ends while a purchase waits, and resumes it after the login", async () => {
+    const { page, request, before } = await openWaitingPurchase(5);
+
+    await context.clearCookies({ name: "appSession" });
+    await page
+      .getByText("Waiting for the person to approve… Your session ended: log in again to go on.")
+      .waitFor();
+    await s.stack.control.approve(request.auth_req_id);
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+    // The tenant's login session still holds: one click, and the page the login returns to
+    // resumes the purchase.
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    await page.locator(".message.assistant .text", { hasText: /Ordered 5 x XYZ phone/ }).waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    await closeAndExpectNewChat(page);
   });
 
   it("says so when the web app forgot a waiting purchase (it restarted): nothing is asked again, and the page after it starts anew", async () => {

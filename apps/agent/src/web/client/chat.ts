@@ -70,7 +70,7 @@ class PageChat extends AbstractChat<UIMessage> {
     super({
       ...(id === undefined ? {} : { id }),
       state: pageState,
-      transport: new DefaultChatTransport({ api: "/api/chat" }),
+      transport: new DefaultChatTransport({ api: "/api/chat", fetch: fetchChat }),
       sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
       onError,
       onData: (part) => {
@@ -85,12 +85,71 @@ class PageChat extends AbstractChat<UIMessage> {
   protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
     super.setStatus(update);
     // A request that ended without an interrupt decided the purchase (or made none).
-    if (update.status === "ready" && interrupt === undefined) {
-      resumedInterrupt = undefined;
-      forgetPendingChat();
+    if (update.status === "ready") {
+      failedResumes = 0;
+      waitNote = undefined;
+      if (interrupt === undefined) {
+        resumedInterrupt = undefined;
+        forgetPendingChat();
+      }
     }
     render();
   }
+}
+
+/**
+ * A chat request that got no answer about the chat: the web app could not be reached, the
+ * connection broke while its answer streamed, or the app (or a proxy in front of it) failed
+ * with a 5xx or 429. A waiting purchase asks again (see `retryResume`); nothing else does.
+ */
+class ChatUnavailable extends Error {
+  override name = "ChatUnavailable";
+}
+
+const isAbort = (error: unknown) => isRecord(error) && error.name === "AbortError";
+
+/** The chat transport's fetch: failures that say nothing about the chat are ChatUnavailable. */
+async function fetchChat(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(input, init);
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ChatUnavailable("The agent's web app cannot be reached", { cause: error });
+  }
+  if (response.status >= 500 || response.status === 429) {
+    const text = await response.text().catch(() => "");
+    throw new ChatUnavailable(
+      `The agent's web app answered ${String(response.status)}` +
+        (text === "" ? "" : `: ${refusalIn(text)?.description ?? text.slice(0, 200)}`),
+    );
+  }
+  if (response.body === null) return response;
+  const { status, statusText, headers } = response;
+  return new Response(breakIsUnavailable(response.body), { status, statusText, headers });
+}
+
+/** `body`, whose read failing (the connection broke) fails as ChatUnavailable. */
+function breakIsUnavailable(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(
+          isAbort(error)
+            ? error
+            : new ChatUnavailable("The connection to the agent's web app broke", {
+                cause: error,
+              }),
+        );
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 function $(id: string): HTMLElement {
@@ -108,6 +167,12 @@ let interrupt: Interrupt | undefined;
 /** The interrupt the last resume answers: still the one waiting if that resume is refused. */
 let resumedInterrupt: Interrupt | undefined;
 let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+/** Resumes in a row that got no answer (ChatUnavailable). */
+let failedResumes = 0;
+/** Why the page is not asking right now while the purchase waits, shown after the status. */
+let waitNote: string | undefined;
+/** The longest wait between two resumes after failures. */
+const MAX_RETRY_SECONDS = 30;
 let lastToolCall: { id: string; name: string } | undefined;
 /** The approval status of each tool call, from the stream's transient data parts. */
 const approvals = new Map<string, ApprovalStatusData>();
@@ -298,11 +363,11 @@ function render(): void {
     session === undefined
       ? ""
       : waiting
-        ? "Waiting for the person to approve…"
+        ? "Waiting for the person to approve…" + (waitNote === undefined ? "" : ` ${waitNote}`)
         : busy
           ? "The agent is working…"
           : chat?.status === "error" && chat.error !== undefined
-            ? `Error: ${refusalOf(chat.error)?.description ?? chat.error.message}`
+            ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
             : "";
   form.querySelector("button")?.toggleAttribute("disabled", busy || interrupt !== undefined);
 }
@@ -312,12 +377,12 @@ const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
 
 /**
  * The app's own refusal of a chat request (`{ error, error_description }`, which the chat
- * transport passes on as the error's text), or undefined for any other error.
+ * transport passes on as the error's text), or undefined for any other text.
  */
-function refusalOf(error: Error): { code: string; description: string } | undefined {
+function refusalIn(text: string): { code: string; description: string } | undefined {
   let body: unknown;
   try {
-    body = JSON.parse(error.message);
+    body = JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -331,7 +396,12 @@ function refusalOf(error: Error): { code: string; description: string } | undefi
 /** `@auth0/ai-vercel`'s interrupt arrives as the stream's error text. */
 function onChatError(error: Error): void {
   if (!error.message.startsWith(INTERRUPTION_PREFIX)) {
-    const code = refusalOf(error)?.code ?? "";
+    if (error instanceof ChatUnavailable && resumedInterrupt !== undefined) {
+      // No answer about the purchase: it still waits, and the app keeps its thread.
+      retryResume(resumedInterrupt, error.message);
+      return;
+    }
+    const code = refusalIn(error.message)?.code ?? "";
     if (code === "thread_busy" && resumedInterrupt !== undefined) {
       // Another page of this chat (a second tab) is asking right now: still waiting, ask again.
       interrupt = resumedInterrupt;
@@ -339,11 +409,22 @@ function onChatError(error: Error): void {
       scheduleResume(interrupt);
       return;
     }
+    if (code === "login_required" && resumedInterrupt !== undefined) {
+      // The session ended (it expired, or the app restarted): the saved chat waits for the
+      // login, and the page the login comes back to resumes it.
+      interrupt = resumedInterrupt;
+      waitNote = "Your session ended: log in again to go on.";
+      $("login").hidden = false;
+      render();
+      return;
+    }
     // A chat the app can never go on with: no later page should resume it.
     if (FINAL_REFUSALS.has(code)) forgetPendingChat();
     render();
     return;
   }
+  failedResumes = 0;
+  waitNote = undefined;
   const parsed = JSON.parse(error.message.slice(INTERRUPTION_PREFIX.length)) as Interrupt;
   // A resumed tool that is still pending comes back without its call (withInterruptions
   // rethrows it as a plain AISDKError): it is the call this page resumed.
@@ -358,11 +439,33 @@ function onChatError(error: Error): void {
   scheduleResume(parsed);
 }
 
-/** Resumes the tool call after the request's polling interval, as Auth0 asks. */
-function scheduleResume(pending: Interrupt): void {
-  const seconds = pending.request?.interval ?? 5;
+/** The request's polling interval, in seconds. */
+function intervalOf(pending: Interrupt): number {
+  return pending.request?.interval ?? 5;
+}
+
+/** Resumes the tool call after the request's polling interval (as Auth0 asks), or `seconds`. */
+function scheduleResume(pending: Interrupt, seconds = intervalOf(pending)): void {
   clearTimeout(resumeTimer);
   resumeTimer = setTimeout(resume, seconds * 1000);
+}
+
+/**
+ * Asks again after a resume that got no answer, later each time in a row: the interval, then
+ * twice as long each time, up to MAX_RETRY_SECONDS. Never sooner than the interval, since the
+ * app may have polled Auth0 for the request that failed.
+ */
+function retryResume(pending: Interrupt, reason: string): void {
+  failedResumes += 1;
+  interrupt = pending;
+  const interval = intervalOf(pending);
+  const seconds = Math.min(
+    interval * 2 ** (failedResumes - 1),
+    Math.max(interval, MAX_RETRY_SECONDS),
+  );
+  waitNote = `${reason}; asking again in ${String(Math.ceil(seconds))} s.`;
+  render();
+  scheduleResume(pending, seconds);
 }
 
 /** Runs the interrupted tool again: it polls Auth0 once for the person's answer. */
