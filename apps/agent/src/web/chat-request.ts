@@ -34,6 +34,58 @@ function formatPath(path: Path): string {
     .join("");
 }
 
+/** The most issues a refusal names. */
+const MAX_ISSUES_NAMED = 5;
+
+interface Issue {
+  code?: unknown;
+  path: Path;
+  message: string;
+  errors?: unknown;
+}
+
+const isIssue = (value: unknown): value is Issue =>
+  typeof value === "object" &&
+  value !== null &&
+  "path" in value &&
+  Array.isArray(value.path) &&
+  "message" in value &&
+  typeof value.message === "string";
+
+const issuesIn = (value: unknown): Issue[] => (Array.isArray(value) ? value.filter(isIssue) : []);
+
+/**
+ * `path: problem` for each issue of `ai`'s UI message schema (the ZodError that
+ * safeValidateUIMessages gives as the cause), under `messages`. A part matches one of several
+ * shapes (a union, by its `type`): its problems are those of the shape its `type` names, or,
+ * when it names none, that its `type` is unknown. Never the value itself: the client has it.
+ */
+function describeValidation(cause: unknown): string {
+  const issues =
+    typeof cause === "object" && cause !== null && "issues" in cause ? issuesIn(cause.issues) : [];
+  const described = describeIssues(issues, ["messages"]);
+  if (described.length === 0) return "they do not match ai's UIMessage type";
+  const named = described.slice(0, MAX_ISSUES_NAMED);
+  const more = described.length - named.length;
+  return named.join("; ") + (more > 0 ? `; and ${String(more)} more` : "");
+}
+
+function describeIssues(issues: Issue[], prefix: Path): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code !== "invalid_union" || !Array.isArray(issue.errors)) {
+      return [`${formatPath(path)}: ${issue.message}`];
+    }
+    const shapes = issue.errors.map(issuesIn);
+    const ofItsType = shapes.find(
+      (shape) => !shape.some((i) => i.path.length === 1 && i.path[0] === "type"),
+    );
+    return ofItsType === undefined
+      ? [`${formatPath(path)}: its type is not one ai's UI messages have`]
+      : describeIssues(ofItsType, path);
+  });
+}
+
 /** Where `value` first nests deeper than `max` levels. A loop, not recursion: it cannot overflow. */
 function tooDeepAt(value: unknown, max: number): Path | undefined {
   const pending: { value: unknown; path: Path }[] = [{ value, path: [] }];
@@ -118,10 +170,20 @@ export async function parseChatRequest(
   }
   const validated = await safeValidateUIMessages({ messages: parsed.data.messages });
   if (!validated.success) {
-    return { ok: false, description: `messages are not UI messages: ${validated.error.message}` };
+    return {
+      ok: false,
+      description: `messages are not UI messages: ${describeValidation(validated.error.cause)}`,
+    };
   }
   const messages: UIMessage[] = [];
   for (const [m, message] of validated.data.entries()) {
+    // The app gives the model its instructions: a page cannot add its own.
+    if (message.role === "system") {
+      return {
+        ok: false,
+        description: `messages[${m}]: a system message comes from the app, not the page; send the person's messages and the assistant's`,
+      };
+    }
     const parts: UIMessage["parts"] = [];
     for (const [p, part] of message.parts.entries()) {
       const checked = checkToolPart(message, part, tools);

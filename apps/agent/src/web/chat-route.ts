@@ -125,6 +125,25 @@ function send(res: Response, response: globalThis.Response): void {
   Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>).pipe(res);
 }
 
+/** The logged-in person's `sub`, or undefined without a session. */
+function loggedInSub(req: Request): string | undefined {
+  const sub: unknown = req.oidc.user?.sub;
+  return req.oidc.isAuthenticated() && typeof sub === "string" ? sub : undefined;
+}
+
+function refuseLoggedOut(res: Response): void {
+  res.status(401).json({
+    error: "login_required",
+    error_description: "Log in first: open /auth/login, then send the chat again",
+  });
+}
+
+/** 401 `login_required` without a session, before the body is read: strangers cost no parsing. */
+export const requireLogin: RequestHandler = (req, res, next) => {
+  if (loggedInSub(req) === undefined) refuseLoggedOut(res);
+  else next();
+};
+
 /**
  * `POST /api/chat`, the quickstart's route (auth0-samples/auth0-ai-samples
  * asynchronous-authorization/vercel-ai-next-js src/app/api/chat/route.ts) with Auth0's
@@ -134,12 +153,9 @@ function send(res: Response, response: globalThis.Response): void {
  */
 export function chatRoute(deps: ChatRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
-    const sub: unknown = req.oidc.user?.sub;
-    if (!req.oidc.isAuthenticated() || typeof sub !== "string") {
-      res.status(401).json({
-        error: "login_required",
-        error_description: "Log in first: open /auth/login, then send the chat again",
-      });
+    const sub = loggedInSub(req);
+    if (sub === undefined) {
+      refuseLoggedOut(res);
       return;
     }
     // Checked in full before anything is stored, locked, sent or run.

@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
 
+import { requestReadError, requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
 import express, { json } from "express";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
 import type { LanguageModel } from "ai";
 
-import { chatRoute } from "./chat-route.js";
+import { chatRoute, requireLogin } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { LoginSessions } from "./login-sessions.js";
 import type { WebConfig } from "./web-config.js";
@@ -68,8 +69,32 @@ function sameOriginOnly(baseUrl: string): RequestHandler {
   };
 }
 
+/** The largest chat body `/api/chat` reads. */
+const CHAT_BODY_LIMIT = "1mb";
+
+/** A chat is a JSON body (`ai`'s DefaultChatTransport sends it so): anything else is refused. */
+const requireChatJson: RequestHandler = (req, res, next) => {
+  if (req.is("application/json")) {
+    next();
+    return;
+  }
+  res.status(415).json({
+    error: "unsupported_media_type",
+    error_description:
+      "Send the chat as JSON with 'Content-Type: application/json': { id, messages }",
+  });
+};
+
 /** What goes wrong outside the chat's own answers: a bad body, a failed login callback. */
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const read = requestReadError(error, CHAT_BODY_LIMIT);
+  if (read !== undefined && req.path.startsWith("/api/")) {
+    res.status(read.status).json({
+      error: read.status === 415 ? "unsupported_media_type" : read.code,
+      error_description: read.description,
+    });
+    return;
+  }
   const status = (error as { status?: unknown }).status;
   const code = typeof status === "number" && status >= 400 && status < 500 ? status : 500;
   const description =
@@ -156,7 +181,10 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.post(
     "/api/chat",
     sameOriginOnly(config.baseUrl),
-    json({ limit: "1mb" }),
+    requireLogin,
+    requireChatJson,
+    requireUtf8Body,
+    json({ limit: CHAT_BODY_LIMIT, verify: verifyUtf8 }),
     chatRoute({ threads: deps.threads, model: deps.model, approverUrl: config.approverUrl }),
   );
 
