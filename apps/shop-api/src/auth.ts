@@ -125,6 +125,32 @@ function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
   };
 }
 
+/** How many times a header came in `rawHeaders` (Node keeps only the first of some, such as Authorization). */
+export function countHeader(rawHeaders: readonly string[], lowerName: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name?.length === lowerName.length && name.toLowerCase() === lowerName) count += 1;
+  }
+  return count;
+}
+
+/**
+ * Authorization is a singleton field (RFC 9110 section 11.6.2): a request with two is refused
+ * (400 invalid_request, RFC 6750 section 3.1). Node keeps the first and drops the rest, so a
+ * proxy in front that reads the last would authorize one token and this API another.
+ */
+export const refuseRepeatedAuthorization: Handler = (req, _res, next) => {
+  const sent = countHeader(req.rawHeaders, "authorization");
+  if (sent > 1) {
+    next(
+      new InvalidRequestError(`Send one Authorization header; this request had ${String(sent)}`),
+    );
+    return;
+  }
+  next();
+};
+
 /**
  * RFC 6750 section 2.3 allows `?access_token=`, but URLs end up in logs and browser history
  * and the OAuth 2.0 Security BCP (RFC 9700) says not to send tokens there. The library would

@@ -67,6 +67,19 @@ describe("GET /admin/orders", () => {
     expect(asked).toEqual([]);
   });
 
+  it("refuses two Authorization headers, even both the admin token", async () => {
+    const { server, asked } = app();
+    const res = await request(server)
+      .get("/admin/orders?user=auth0%7Calice")
+      // Two headers, as superagent sends an array (its types allow arrays for Cookie only).
+      .set("Authorization", [`Bearer ${TOKEN}`, `Bearer ${TOKEN}`] as unknown as string);
+    expect([res.status, res.body.error_description]).toEqual([
+      400,
+      "Send one Authorization header; this request had 2",
+    ]);
+    expect(asked).toEqual([]);
+  });
+
   it("takes the scheme in any case (RFC 9110 section 11.1)", async () => {
     const { server } = app();
     const res = await request(server)

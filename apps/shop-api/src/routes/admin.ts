@@ -4,6 +4,7 @@ import { OAuthError } from "@ciba-testbed/shared";
 import { Router } from "express";
 import type { Handler } from "express";
 
+import { refuseRepeatedAuthorization } from "../auth.js";
 import { errors } from "../errors.js";
 import type { OrderJson } from "../schemas.js";
 
@@ -53,12 +54,17 @@ function requireAdminToken(token: string): Handler {
  */
 export function adminRoutes({ token, listOrders }: AdminRouteOptions): Router {
   const router = Router();
-  router.get("/admin/orders", requireAdminToken(token), async (req, res) => {
-    const user = req.query.user;
-    if (typeof user !== "string" || user === "") {
-      throw errors.invalidRequest("Name the person: /admin/orders?user=<sub>, given once");
-    }
-    res.json({ orders: await listOrders(user) });
-  });
+  router.get(
+    "/admin/orders",
+    refuseRepeatedAuthorization,
+    requireAdminToken(token),
+    async (req, res) => {
+      const user = req.query.user;
+      if (typeof user !== "string" || user === "") {
+        throw errors.invalidRequest("Name the person: /admin/orders?user=<sub>, given once");
+      }
+      res.json({ orders: await listOrders(user) });
+    },
+  );
   return router;
 }

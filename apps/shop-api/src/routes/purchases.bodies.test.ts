@@ -213,6 +213,35 @@ describe("POST /api/purchases refuses bad bodies", () => {
   });
 
   it.each([
+    ["the same token twice", () => [`Bearer ${token}`, `Bearer ${token}`]],
+    ["a valid token, then another", () => [`Bearer ${token}`, "Bearer a.b.c"]],
+    ["another token, then a valid one", () => ["Bearer a.b.c", `Bearer ${token}`]],
+  ])("refuses two Authorization headers (%s), saying so", async (_name, headers) => {
+    for (const [method, path] of [
+      ["post", "/api/purchases"],
+      ["get", "/api/purchases"],
+    ] as const) {
+      const res = await request(shop.app)
+        [method](path)
+        // Two headers, as superagent sends an array (its types allow arrays for Cookie only).
+        .set("Authorization", headers() as unknown as string)
+        .set("Content-Type", "application/json")
+        .send(JSON.stringify({ product: "USB-C cable", qty: 1 }));
+      expect([res.status, res.body]).toEqual([
+        400,
+        {
+          error: "invalid_request",
+          error_description: "Send one Authorization header; this request had 2",
+        },
+      ]);
+      expect(res.headers["www-authenticate"]).toMatch(
+        /^Bearer realm="api", error="invalid_request"/,
+      );
+    }
+    await expectNothingWritten();
+  });
+
+  it.each([
     ["unknown product", { product: "Flux capacitor", qty: 1 }, 422, "unknown_product"],
     ["more than in stock", { product: "ABC laptop", qty: 11 }, 409, "insufficient_stock"],
     [

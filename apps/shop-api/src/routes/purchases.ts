@@ -5,6 +5,8 @@ import type { Handler, Request } from "express";
 
 import { approvalKeyOf } from "../approval-key.js";
 import {
+  countHeader,
+  refuseRepeatedAuthorization,
   refuseTokenInQuery,
   requireAuthorizationDetails,
   requireScope,
@@ -124,14 +126,6 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-function countHeader(rawHeaders: readonly string[], lowerName: string): number {
-  let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === lowerName) count += 1;
-  }
-  return count;
-}
-
 function describeIssues(issues: readonly { message: string }[]): string {
   return issues
     .slice(0, 5)
@@ -158,6 +152,7 @@ export function purchaseRoutes({
   const authenticated = withoutAuthentication
     ? [fixedIdentity(withoutAuthentication.sub)]
     : [
+        refuseRepeatedAuthorization,
         refuseTokenInQuery,
         verifyAccessToken(
           config,
