@@ -443,6 +443,50 @@ describe("the chat web app", () => {
     await chat.getByRole("button", { name: /Test Buyer/ }).waitFor();
   });
 
+  it("tells a page opened later how a block-mode purchase ended whose page was closed while it waited, and the chat goes on", async () => {
+    // Block mode, the quickstart's: the app waits for the answer within the chat request.
+    await web.stop();
+    web = await startWebApp(s, port, { AGENT_MODE: "block" });
+    const blockContext = await browser.newContext();
+    const page = await blockContext.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    await ask(page, "Buy 6 XYZ phones");
+    await page.locator(".approval.pending", { hasText: /buy 6 XYZ phone/ }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("6 XYZ phone"),
+    );
+    const before = (await s.ordersOf(BUYER)).length;
+    await page.close();
+
+    await s.stack.control.approve(request.auth_req_id);
+    const next = await blockContext.newPage();
+    await next.goto(baseUrl);
+    await next.getByText(/^Buy 6 XYZ phones$/).waitFor();
+    await next.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    await expect(next.getByRole("status").last().textContent()).resolves.toBe(
+      `Ordered 6 x XYZ phone: order ${String(orders[0]?.id)}, total 2994.00 USD.`,
+    );
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    await chatForgotten(next);
+
+    // The chat goes on from the purchase's result: the next message is a new purchase.
+    await ask(next, "Buy a USB-C cable");
+    await next.locator(".approval.pending", { hasText: /buy 1 USB-C cable/ }).waitFor();
+    const cable = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("1 USB-C cable"),
+    );
+    await s.stack.control.deny(cable.auth_req_id);
+    await next
+      .locator(".message.assistant .text", {
+        hasText: /USB-C cable was denied; nothing was ordered/,
+      })
+      .waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    await blockContext.close();
+  });
+
   it("waits for the answer in block mode, then says the request expired (started as pnpm agent serve)", async () => {
     // The same tenant, a web app that waits (block mode) and asks for the shortest expiry the
     // tenant accepts: the page still shows the request waiting before it expires.

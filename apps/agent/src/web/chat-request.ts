@@ -2,7 +2,7 @@ import { getToolName, isToolUIPart, safeValidateUIMessages, type UIMessage } fro
 import { z, type ZodType } from "zod";
 
 /** `ai`'s Chat ids are short random strings; a thread id is built from one (THREAD_ID_PATTERN). */
-const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * How deeply a chat body may nest, the body itself being level 1. A purchase call's input sits

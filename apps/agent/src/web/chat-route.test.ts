@@ -62,7 +62,16 @@ function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread }
       .set("Cookie", cookie)
       .send(body as object);
   const threadId = (chatId: string) => threads.threadIdOf(SUB, chatId);
-  return { post, store, journal, calls, threadId };
+  /** A GET as the logged-in person, or as `sub` (logged in for it), or with no session (null). */
+  const get = (path: string, as: string | null = SUB) => {
+    const asked = request(app).get(path);
+    if (as === null) return asked;
+    return asked.set(
+      "Cookie",
+      as === SUB ? cookie : logIn(sessions, config.sessionSecret, { sub: as }).cookie,
+    );
+  };
+  return { post, get, store, journal, calls, threadId };
 }
 
 const hi: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] };
@@ -257,5 +266,60 @@ describe("the text a chat's stream shows for an error", () => {
     expect(clientErrorText(new Error("wrapped", { cause: halt }))).toBe(
       "Another process took over. Resume later.",
     );
+  });
+});
+
+describe("GET /api/chat/:id/purchases/:toolCallId", () => {
+  it("answers how a purchase of the person's chat stands, from its journal, and nothing of anyone else's", async () => {
+    const chat = loggedInChat();
+    const purchase = { product: "XYZ phone", qty: 2 };
+    const record = {
+      toolCallId: "call_p1",
+      purchase,
+      bindingMessage: "Do you want to buy 2 XYZ phone",
+      startedAt: 0,
+    };
+    await chat.journal.put({
+      threadId: chat.threadId("c1"),
+      request: "Buy 2 XYZ phones",
+      userId: SUB,
+      createdAt: 0,
+      purchases: [record],
+    });
+    const asked = (path: string, as?: string | null) => chat.get(path, as);
+
+    const pending = await asked("/api/chat/c1/purchases/call_p1").expect(200);
+    expect(pending.headers["cache-control"]).toBe("no-store");
+    expect(pending.body).toEqual({
+      result: expect.objectContaining({ outcome: "PENDING", purchase }),
+      summary: "Waiting for approval of 2 x XYZ phone; nothing is ordered yet.",
+    });
+
+    const order = { id: "o-1", total: 998, currency: "USD" };
+    await chat.journal.putPurchase(chat.threadId("c1"), {
+      ...record,
+      result: { outcome: "ORDERED", purchase, description: "Ordered.", order } as never,
+    });
+    const ordered = await asked("/api/chat/c1/purchases/call_p1").expect(200);
+    expect(ordered.body).toEqual({
+      result: expect.objectContaining({ outcome: "ORDERED", order }),
+      summary: "Ordered 2 x XYZ phone: order o-1, total 998.00 USD.",
+    });
+
+    // Another chat, another tool call, another person's chat of the same id: none is this one.
+    for (const [path, as] of [
+      ["/api/chat/c2/purchases/call_p1", SUB],
+      ["/api/chat/c1/purchases/call_p2", SUB],
+      ["/api/chat/c1/purchases/call_p1", "auth0|someone-else"],
+    ] as const) {
+      const unknown = await asked(path, as).expect(404);
+      expect(unknown.body.error).toBe("purchase_unknown");
+    }
+    const malformed = await asked("/api/chat/c%2F1/purchases/call_p1").expect(400);
+    expect(malformed.body.error).toBe("invalid_request");
+    const loggedOut = await asked("/api/chat/c1/purchases/call_p1", null).expect(401);
+    expect(loggedOut.body.error).toBe("login_required");
+    // Read only: nothing was sent, asked or ordered.
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
   });
 });

@@ -21,7 +21,8 @@ import type { Request, RequestHandler, Response } from "express";
 import type { AgentEvent } from "../agent-event.js";
 import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
 import { StoreEntryError } from "../halt.js";
-import { parseChatRequest } from "./chat-request.js";
+import { describeResult, type PurchaseResult } from "../purchase-result.js";
+import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
@@ -143,6 +144,55 @@ export const requireLogin: RequestHandler = (req, res, next) => {
   if (loggedInSub(req) === undefined) refuseLoggedOut(res);
   else next();
 };
+
+/** A tool call's id as models make them (`call_...`): visible ASCII, bounded. */
+const TOOL_CALL_ID = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * `GET /api/chat/:id/purchases/:toolCallId`: what became of a purchase of the person's chat:
+ * `{ result, summary }`, the purchase tool's result (PENDING while it waits, else its outcome
+ * and order) and one sentence a person can read. Read from the journal, so it never waits for the chat's lease and never asks Auth0: a
+ * page closed while block mode waited learns how the turn it missed ended (the chat page's
+ * `followPurchase`).
+ */
+export function purchaseRoute(threads: ChatThreads): RequestHandler {
+  return async (req, res) => {
+    res.set("Cache-Control", "no-store");
+    const sub = loggedInSub(req);
+    if (sub === undefined) {
+      refuseLoggedOut(res);
+      return;
+    }
+    const { id, toolCallId } = req.params as { id: string; toolCallId: string };
+    if (!CHAT_ID.test(id) || !TOOL_CALL_ID.test(toolCallId)) {
+      res.status(400).json({
+        error: "invalid_request",
+        error_description:
+          "The chat id must be 1-64 letters, digits, _ or -, and the tool call id 1-256 visible ASCII characters",
+      });
+      return;
+    }
+    let result: PurchaseResult | undefined;
+    try {
+      result = await threads.purchase(sub, id, toolCallId);
+    } catch (error) {
+      if (!(error instanceof StoreEntryError)) throw error;
+      res.status(409).json({
+        error: "thread_unreadable",
+        error_description: `Chat ${id}: ${UNREADABLE_THREAD_TEXT}`,
+      });
+      return;
+    }
+    if (result === undefined) {
+      res.status(404).json({
+        error: "purchase_unknown",
+        error_description: `Chat ${id} has no purchase ${toolCallId}: it was asked in another chat, or the agent's web app restarted since and forgot it`,
+      });
+      return;
+    }
+    res.json({ result, summary: describeResult(result) });
+  };
+}
 
 /**
  * `POST /api/chat`, the quickstart's route (auth0-samples/auth0-ai-samples

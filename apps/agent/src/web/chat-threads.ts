@@ -17,6 +17,7 @@ import {
   PURCHASE_TOOL_NAME,
   purchaseToolDeclaration,
 } from "../purchase-tool.js";
+import { pendingResult } from "../purchase-record.js";
 import type { PurchaseResult } from "../purchase-result.js";
 import type { ThreadJournal } from "../thread-journal.js";
 
@@ -63,6 +64,20 @@ export class ChatThreads {
   /** `<hash of sub>.<chat id>`: within THREAD_ID_PATTERN, and unique to the person. */
   threadIdOf(sub: string, chatId: string): string {
     return `${createHash("sha256").update(sub).digest("hex").slice(0, 16)}.${chatId}`;
+  }
+
+  /**
+   * What became of tool call `toolCallId`'s purchase in the person's chat, as the purchase tool
+   * reports it: its result once decided, PENDING while it waits; undefined if the chat has no
+   * such purchase. Read from the journal, without the thread's lease.
+   */
+  async purchase(
+    sub: string,
+    chatId: string,
+    toolCallId: string,
+  ): Promise<PurchaseResult | undefined> {
+    const record = await this.deps.journal.findPurchase(this.threadIdOf(sub, chatId), toolCallId);
+    return record === undefined ? undefined : (record.result ?? pendingResult(record));
   }
 
   /** The thread, created with the person's first message; undefined while another request holds it. */

@@ -6,7 +6,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
 import type { LanguageModel } from "ai";
 
-import { chatRoute, requireLogin } from "./chat-route.js";
+import { chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { LoginSessions } from "./login-sessions.js";
 import type { WebConfig } from "./web-config.js";
@@ -187,6 +187,8 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     json({ limit: CHAT_BODY_LIMIT, verify: verifyUtf8 }),
     chatRoute({ threads: deps.threads, model: deps.model, approverUrl: config.approverUrl }),
   );
+
+  app.get("/api/chat/:id/purchases/:toolCallId", purchaseRoute(deps.threads));
 
   app.use(errorHandler);
   return app;

@@ -6,12 +6,14 @@
  * page resumes the tool call every interval, as its `useInterruptions` hook does.
  *
  * A purchase waiting for the person outlives the page (see `savePendingChat`): a page opened
- * after the tab was closed resumes it at once, so an approval given meanwhile still places the
- * order, and a denial or an expiry is told.
+ * after the tab was closed resumes it at once (interrupt mode), so an approval given meanwhile
+ * still places the order, or learns how the turn it missed ended (block mode: the app went on
+ * waiting, see `followPurchase`); a denial or an expiry is told.
  */
 import {
   AbstractChat,
   DefaultChatTransport,
+  getToolName,
   isToolUIPart,
   lastAssistantMessageIsCompleteWithToolCalls,
   type ChatState,
@@ -75,7 +77,13 @@ class PageChat extends AbstractChat<UIMessage> {
       onError,
       onData: (part) => {
         if (part.type === "data-approval" && part.id !== undefined) {
-          approvals.set(part.id, part.data as ApprovalStatusData);
+          const approval = part.data as ApprovalStatusData;
+          approvals.set(part.id, approval);
+          // Block mode: the app waits for the answer within this request; a page opened after
+          // this one closed learns how it ended (followPurchase).
+          if (approval.status === "PENDING" && session?.mode === "block") {
+            saveBlockedChat(part.id, approval);
+          }
           render();
         }
       },
@@ -171,6 +179,10 @@ let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 let failedResumes = 0;
 /** Why the page is not asking right now while the purchase waits, shown after the status. */
 let waitNote: string | undefined;
+/** What the page has to tell when nothing waits and nothing runs (a followed purchase's end). */
+let notice: string | undefined;
+/** How often a page asks how a block-mode purchase it follows ended. */
+const FOLLOW_SECONDS = 2;
 /** The longest wait between two resumes after failures. */
 const MAX_RETRY_SECONDS = 30;
 let lastToolCall: { id: string; name: string } | undefined;
@@ -186,13 +198,17 @@ let chat: PageChat | undefined;
 /** Where a page keeps the chat whose purchase waits for the person, for the next page. */
 const PENDING_CHAT_KEY = "shopping-agent.pending-chat";
 
-/** What the next page needs to resume a waiting purchase: the chat, its call and interrupt. */
+/**
+ * What the next page needs to go on with a waiting purchase: the chat and its tool call, and
+ * either the interrupt it resumes (interrupt mode) or the approval it was showing (block mode).
+ */
 interface PendingChat {
   sub: string;
   chatId: string;
   messages: UIMessage[];
   toolCall: { id: string; name: string };
-  interrupt: Interrupt;
+  interrupt?: Interrupt;
+  approval?: ApprovalStatusData;
 }
 
 /**
@@ -202,14 +218,29 @@ interface PendingChat {
  * request instead of sending another push.
  */
 function savePendingChat(): void {
-  if (session === undefined || chat === undefined || interrupt === undefined) return;
-  if (lastToolCall === undefined) return;
+  if (interrupt === undefined || lastToolCall === undefined) return;
+  keepPendingChat({ toolCall: lastToolCall, interrupt });
+}
+
+/**
+ * Keeps a block-mode chat while its purchase waits: the tool call `toolCallId` (found in the
+ * messages, which hold it from the moment the call streamed) and the approval on its card.
+ */
+function saveBlockedChat(toolCallId: string, approval: ApprovalStatusData): void {
+  const part = state.messages
+    .flatMap((message) => message.parts)
+    .find((candidate) => isToolUIPart(candidate) && candidate.toolCallId === toolCallId);
+  if (part === undefined || !isToolUIPart(part)) return;
+  keepPendingChat({ toolCall: { id: toolCallId, name: getToolName(part) }, approval });
+}
+
+function keepPendingChat(waiting: Pick<PendingChat, "toolCall" | "interrupt" | "approval">): void {
+  if (session === undefined || chat === undefined) return;
   const saved: PendingChat = {
     sub: session.user.sub,
     chatId: chat.id,
     messages: state.messages,
-    toolCall: lastToolCall,
-    interrupt,
+    ...waiting,
   };
   try {
     localStorage.setItem(PENDING_CHAT_KEY, JSON.stringify(saved));
@@ -250,7 +281,7 @@ function pendingChatOf(sub: string): PendingChat | undefined {
     isRecord(saved.toolCall) &&
     typeof saved.toolCall.id === "string" &&
     typeof saved.toolCall.name === "string" &&
-    isRecord(saved.interrupt);
+    (isRecord(saved.interrupt) || isRecord(saved.approval));
   if (!usable) {
     forgetPendingChat();
     return undefined;
@@ -368,7 +399,7 @@ function render(): void {
           ? "The agent is working…"
           : chat?.status === "error" && chat.error !== undefined
             ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
-            : "";
+            : (notice ?? "");
   form.querySelector("button")?.toggleAttribute("disabled", busy || interrupt !== undefined);
 }
 
@@ -399,6 +430,12 @@ function onChatError(error: Error): void {
     if (error instanceof ChatUnavailable && resumedInterrupt !== undefined) {
       // No answer about the purchase: it still waits, and the app keeps its thread.
       retryResume(resumedInterrupt, error.message);
+      return;
+    }
+    const blocked = session === undefined ? undefined : pendingChatOf(session.user.sub);
+    if (error instanceof ChatUnavailable && blocked?.approval !== undefined) {
+      // Block mode: the app goes on waiting and ordering without this request.
+      void followPurchase(blocked.chatId, blocked.toolCall.id);
       return;
     }
     const code = refusalIn(error.message)?.code ?? "";
@@ -468,6 +505,75 @@ function retryResume(pending: Interrupt, reason: string): void {
   scheduleResume(pending, seconds);
 }
 
+/**
+ * A block-mode purchase whose request this page did not see end (the page that asked was
+ * closed, or the connection broke): the app went on waiting for the answer and ordering. Asks
+ * it how the purchase ended (`GET /api/chat/:id/purchases/:toolCallId`, from its journal) every
+ * FOLLOW_SECONDS until it is decided; then shows the outcome and gives the tool call its
+ * result, as the stream would have, so that the chat goes on from it.
+ */
+async function followPurchase(chatId: string, toolCallId: string): Promise<void> {
+  const askAgain = (note?: string) => {
+    waitNote = note;
+    render();
+    clearTimeout(resumeTimer);
+    resumeTimer = setTimeout(() => void followPurchase(chatId, toolCallId), FOLLOW_SECONDS * 1000);
+  };
+  let answer: Response;
+  try {
+    answer = await fetch(
+      `/api/chat/${encodeURIComponent(chatId)}/purchases/${encodeURIComponent(toolCallId)}`,
+      { headers: { accept: "application/json" } },
+    );
+  } catch {
+    askAgain("The agent's web app cannot be reached; asking again.");
+    return;
+  }
+  const body: unknown = await answer.json().catch(() => undefined);
+  const followed = isRecord(body) && isRecord(body.result) ? body.result : undefined;
+  const summary = isRecord(body) && typeof body.summary === "string" ? body.summary : undefined;
+  if (answer.ok && followed !== undefined && typeof followed.outcome === "string") {
+    if (followed.outcome === "PENDING") {
+      askAgain();
+      return;
+    }
+    approvals.set(toolCallId, {
+      status: followed.outcome,
+      ...(typeof followed.authReqId === "string" ? { authReqId: followed.authReqId } : {}),
+    });
+    state.messages = state.messages.map((message) => ({
+      ...message,
+      parts: message.parts.map((part) =>
+        isToolUIPart(part) && part.toolCallId === toolCallId
+          ? ({ ...part, state: "output-available", output: followed } as typeof part)
+          : part,
+      ),
+    }));
+    waitNote = undefined;
+    notice = summary;
+    forgetPendingChat();
+    render();
+    return;
+  }
+  if (answer.status === 401) {
+    // The saved chat waits for the login; the page it returns to follows the purchase again.
+    waitNote = "Your session ended: log in again to go on.";
+    $("login").hidden = false;
+    render();
+    return;
+  }
+  if (answer.status >= 500 || answer.status === 429) {
+    askAgain(`The agent's web app answered ${String(answer.status)}; asking again.`);
+    return;
+  }
+  // purchase_unknown, thread_unreadable: there is nothing to follow.
+  forgetPendingChat();
+  approvals.delete(toolCallId);
+  waitNote = undefined;
+  notice = `Error: ${refusalIn(JSON.stringify(body))?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
+  render();
+}
+
 /** Runs the interrupted tool again: it polls Auth0 once for the person's answer. */
 function resume(): void {
   const call = lastToolCall;
@@ -501,11 +607,13 @@ async function start(): Promise<void> {
     state.messages = pending.messages;
     lastToolCall = pending.toolCall;
     interrupt = pending.interrupt;
+    if (pending.approval !== undefined) approvals.set(pending.toolCall.id, pending.approval);
   }
   chat = new PageChat(state, onChatError, pending?.chatId);
   render();
   // The answer may have come while no page was open: ask at once.
-  if (pending !== undefined) resume();
+  if (pending?.interrupt !== undefined) resume();
+  else if (pending !== undefined) void followPurchase(pending.chatId, pending.toolCall.id);
 }
 
 $("logout").addEventListener("submit", forgetPendingChat);
@@ -516,6 +624,7 @@ form.addEventListener("submit", (event) => {
   if (text === "") return;
   input.value = "";
   resumedInterrupt = undefined;
+  notice = undefined;
   void chat?.sendMessage({ text });
 });
 
