@@ -443,7 +443,7 @@ describe("the chat web app", () => {
     await chat.getByRole("button", { name: /Test Buyer/ }).waitFor();
   });
 
-  it("tells a page opened later how a block-mode purchase ended whose page was closed while it waited, and the chat goes on", async () => {
+  it("tells the next page how a block-mode purchase ended whose page was closed while it waited, and the chat goes on", async () => {
     // Block mode, the quickstart's: the app waits for the answer within the chat request.
     await web.stop();
     web = await startWebApp(s, port, { AGENT_MODE: "block" });
@@ -458,11 +458,17 @@ describe("the chat web app", () => {
     const before = (await s.ordersOf(BUYER)).length;
     await page.close();
 
-    await s.stack.control.approve(request.auth_req_id);
+    // The next page finds the purchase still waiting, and keeps asking how it stands; nothing
+    // new is sent on the chat meanwhile.
     const next = await blockContext.newPage();
     await next.goto(baseUrl);
     await next.getByText(/^Buy 6 XYZ phones$/).waitFor();
+    await next.locator(".approval.pending", { hasText: /buy 6 XYZ phone/ }).waitFor();
+    const send = next.getByRole("button", { name: "Send" });
+    await expect(send.isDisabled()).resolves.toBe(true);
+    await s.stack.control.approve(request.auth_req_id);
     await next.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    await expect(send.isDisabled()).resolves.toBe(false);
     const orders = (await s.ordersOf(BUYER)).slice(before);
     expect(orders).toHaveLength(1);
     await expect(next.getByRole("status").last().textContent()).resolves.toBe(

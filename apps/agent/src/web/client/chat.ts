@@ -181,6 +181,8 @@ let failedResumes = 0;
 let waitNote: string | undefined;
 /** What the page has to tell when nothing waits and nothing runs (a followed purchase's end). */
 let notice: string | undefined;
+/** The tool call of the block-mode purchase this page follows (followPurchase), if any. */
+let following: string | undefined;
 /** How often a page asks how a block-mode purchase it follows ended. */
 const FOLLOW_SECONDS = 2;
 /** The longest wait between two resumes after failures. */
@@ -400,7 +402,9 @@ function render(): void {
           : chat?.status === "error" && chat.error !== undefined
             ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
             : (notice ?? "");
-  form.querySelector("button")?.toggleAttribute("disabled", busy || interrupt !== undefined);
+  form
+    .querySelector("button")
+    ?.toggleAttribute("disabled", busy || interrupt !== undefined || following !== undefined);
 }
 
 /** The app's refusals that end a chat for good (see chat-route.ts). */
@@ -513,6 +517,7 @@ function retryResume(pending: Interrupt, reason: string): void {
  * result, as the stream would have, so that the chat goes on from it.
  */
 async function followPurchase(chatId: string, toolCallId: string): Promise<void> {
+  following = toolCallId;
   const askAgain = (note?: string) => {
     waitNote = note;
     render();
@@ -551,6 +556,7 @@ async function followPurchase(chatId: string, toolCallId: string): Promise<void>
     }));
     waitNote = undefined;
     notice = summary;
+    following = undefined;
     forgetPendingChat();
     render();
     return;
@@ -570,6 +576,7 @@ async function followPurchase(chatId: string, toolCallId: string): Promise<void>
   forgetPendingChat();
   approvals.delete(toolCallId);
   waitNote = undefined;
+  following = undefined;
   notice = `Error: ${refusalIn(JSON.stringify(body))?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
   render();
 }
