@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { launchChromium } from "@ciba-testbed/stack/browser";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { BUYER, Scenario } from "../support/scenario.js";
 
@@ -155,18 +155,23 @@ describe("the chat web app", () => {
   };
 
   /**
-   * A new page that asked for `qty` XYZ phones, waiting for the person: the page, its consent
-   * request, and how many orders the buyer had before.
+   * Asks on `page` for `qty` XYZ phones and waits until the purchase waits for the person: its
+   * consent request, and how many orders the buyer had before.
    */
-  const openWaitingPurchase = async (qty: number) => {
-    const page = await openChat();
+  const askToWait = async (page: Page, qty: number) => {
     await ask(page, `Buy ${String(qty)} XYZ phones`);
     const binding = `${String(qty)} XYZ phone`;
     await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes(binding),
     );
-    return { page, request, before: (await s.ordersOf(BUYER)).length };
+    return { request, before: (await s.ordersOf(BUYER)).length };
+  };
+
+  /** A new page of the chat whose purchase of `qty` XYZ phones waits for the person. */
+  const openWaitingPurchase = async (qty: number) => {
+    const page = await openChat();
+    return { page, ...(await askToWait(page, qty)) };
   };
 
   const approverPage = async () => {
@@ -450,12 +455,7 @@ describe("the chat web app", () => {
     const blockContext = await browser.newContext();
     const page = await blockContext.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
-    await ask(page, "Buy 6 XYZ phones");
-    await page.locator(".approval.pending", { hasText: /buy 6 XYZ phone/ }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("6 XYZ phone"),
-    );
-    const before = (await s.ordersOf(BUYER)).length;
+    const { request, before } = await askToWait(page, 6);
     await page.close();
 
     // The next page finds the purchase still waiting, and keeps asking how it stands; nothing
@@ -491,6 +491,49 @@ describe("the chat web app", () => {
       .waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     await blockContext.close();
+  });
+
+  it("follows a block-mode purchase whose connection broke while it waited: the app still orders, and the page says so", async () => {
+    // The page reaches the app through a proxy on the app's address, whose connections the test
+    // cuts as a network would.
+    await web.stop();
+    const appPort = await freePort();
+    web = await startWebApp(s, appPort, { AGENT_MODE: "block", APP_BASE_URL: baseUrl });
+    const open = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(appPort, "127.0.0.1");
+      for (const socket of [client, upstream]) {
+        open.add(socket);
+        socket.on("close", () => open.delete(socket));
+        socket.on("error", () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", resolve));
+    onTestFinished(async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+    const cutContext = await browser.newContext();
+    const page = await cutContext.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const { request, before } = await askToWait(page, 7);
+
+    const asked = page.waitForRequest(
+      (r) => r.url().includes("/api/chat/") && r.method() === "GET",
+    );
+    for (const socket of open) socket.destroy();
+    // The page asks how the purchase stands, on a new connection.
+    await asked;
+    await s.stack.control.approve(request.auth_req_id);
+    await page.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    await expect(page.getByRole("status").last().textContent()).resolves.toBe(
+      `Ordered 7 x XYZ phone: order ${String(orders[0]?.id)}, total 3493.00 USD.`,
+    );
+    await chatForgotten(page);
+    await cutContext.close();
   });
 
   it("waits for the answer in block mode, then says the request expired (started as pnpm agent serve)", async () => {

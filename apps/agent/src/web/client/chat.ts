@@ -179,7 +179,7 @@ let resumeTimer: ReturnType<typeof setTimeout> | undefined;
 let failedResumes = 0;
 /** Why the page is not asking right now while the purchase waits, shown after the status. */
 let waitNote: string | undefined;
-/** What the page has to tell when nothing waits and nothing runs (a followed purchase's end). */
+/** What the page has to tell when nothing waits or runs (a followed purchase's end): before an error. */
 let notice: string | undefined;
 /** The tool call of the block-mode purchase this page follows (followPurchase), if any. */
 let following: string | undefined;
@@ -399,9 +399,11 @@ function render(): void {
         ? "Waiting for the person to approve…" + (waitNote === undefined ? "" : ` ${waitNote}`)
         : busy
           ? "The agent is working…"
-          : chat?.status === "error" && chat.error !== undefined
-            ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
-            : (notice ?? "");
+          : // A followed purchase's end, after the error that cut its request.
+            (notice ??
+            (chat?.status === "error" && chat.error !== undefined
+              ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
+              : ""));
   form
     .querySelector("button")
     ?.toggleAttribute("disabled", busy || interrupt !== undefined || following !== undefined);
@@ -437,7 +439,11 @@ function onChatError(error: Error): void {
       return;
     }
     const blocked = session === undefined ? undefined : pendingChatOf(session.user.sub);
-    if (error instanceof ChatUnavailable && blocked?.approval !== undefined) {
+    if (
+      error instanceof ChatUnavailable &&
+      blocked?.approval !== undefined &&
+      blocked.chatId === chat?.id
+    ) {
       // Block mode: the app goes on waiting and ordering without this request.
       void followPurchase(blocked.chatId, blocked.toolCall.id);
       return;
