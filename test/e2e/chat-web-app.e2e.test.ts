@@ -174,6 +174,23 @@ describe("the chat web app", () => {
     return { page, ...(await askToWait(page, qty)) };
   };
 
+  /**
+   * Resolves once `page` says `qty x product` was ordered, and checks that one order was placed
+   * since `before` (orders of the buyer) and that its approval was spent.
+   */
+  const expectOrderedOnce = async (
+    page: Page,
+    what: string,
+    request: { auth_req_id: string },
+    before: number,
+  ) => {
+    await page
+      .locator(".message.assistant .text", { hasText: new RegExp(`Ordered ${what}`) })
+      .waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+  };
+
   const approverPage = async () => {
     const approver = await context.newPage();
     await approver.goto(`${s.stack.issuer}approver`);
@@ -261,9 +278,7 @@ describe("the chat web app", () => {
     const next = await context.newPage();
     await next.goto(baseUrl);
     await next.getByText(/^Buy 3 ABC laptops$/).waitFor();
-    await next.locator(".message.assistant .text", { hasText: /Ordered 3 x ABC laptop/ }).waitFor();
-    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
-    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    await expectOrderedOnce(next, "3 x ABC laptop", request, before);
     // Decided: the page after it starts a new chat.
     await closeAndExpectNewChat(next);
   });
@@ -348,9 +363,7 @@ describe("the chat web app", () => {
     // resumes the purchase.
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByText("Logged in as Test Buyer").waitFor();
-    await page.locator(".message.assistant .text", { hasText: /Ordered 5 x XYZ phone/ }).waitFor();
-    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
-    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    await expectOrderedOnce(page, "5 x XYZ phone", request, before);
     await closeAndExpectNewChat(page);
   });
 

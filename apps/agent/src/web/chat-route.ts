@@ -145,15 +145,21 @@ export const requireLogin: RequestHandler = (req, res, next) => {
   else next();
 };
 
+/** Why chat `id` has no purchase of tool call `toolCallId` (the 404 and 409 `purchase_unknown`). */
+function unknownPurchaseText(id: string, toolCallId: string, toDo?: string): string {
+  const what = toDo === undefined ? toolCallId : `${toolCallId} ${toDo}`;
+  return `Chat ${id} has no purchase ${what}: it was asked in another chat, or the agent's web app restarted since and forgot it`;
+}
+
 /** A tool call's id as models make them (`call_...`): visible ASCII, bounded. */
 const TOOL_CALL_ID = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * `GET /api/chat/:id/purchases/:toolCallId`: what became of a purchase of the person's chat:
  * `{ result, summary }`, the purchase tool's result (PENDING while it waits, else its outcome
- * and order) and one sentence a person can read. Read from the journal, so it never waits for the chat's lease and never asks Auth0: a
- * page closed while block mode waited learns how the turn it missed ended (the chat page's
- * `followPurchase`).
+ * and order) and one sentence a person can read. Read from the journal, so it never waits for
+ * the chat's lease and never asks Auth0: a page closed while block mode waited learns how the
+ * turn it missed ended (the chat page's `followPurchase`).
  */
 export function purchaseRoute(threads: ChatThreads): RequestHandler {
   return async (req, res) => {
@@ -186,7 +192,7 @@ export function purchaseRoute(threads: ChatThreads): RequestHandler {
     if (result === undefined) {
       res.status(404).json({
         error: "purchase_unknown",
-        error_description: `Chat ${id} has no purchase ${toolCallId}: it was asked in another chat, or the agent's web app restarted since and forgot it`,
+        error_description: unknownPurchaseText(id, toolCallId),
       });
       return;
     }
@@ -265,7 +271,7 @@ async function unknownResume(
   const { toolCallId } = part;
   return {
     error: "purchase_unknown",
-    error_description: `Chat ${id} has no purchase ${toolCallId} to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. Nothing was sent or ordered; ask again in a new chat.`,
+    error_description: `${unknownPurchaseText(id, toolCallId, "to resume")}. Nothing was sent or ordered; ask again in a new chat.`,
   };
 }
 

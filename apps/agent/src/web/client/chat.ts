@@ -417,12 +417,15 @@ const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
  * transport passes on as the error's text), or undefined for any other text.
  */
 function refusalIn(text: string): { code: string; description: string } | undefined {
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return refusalOf(JSON.parse(text));
   } catch {
     return undefined;
   }
+}
+
+/** `refusalIn` of a body already parsed. */
+function refusalOf(body: unknown): { code: string; description: string } | undefined {
   return isRecord(body) &&
     typeof body.error === "string" &&
     typeof body.error_description === "string"
@@ -583,7 +586,7 @@ async function followPurchase(chatId: string, toolCallId: string): Promise<void>
   approvals.delete(toolCallId);
   waitNote = undefined;
   following = undefined;
-  notice = `Error: ${refusalIn(JSON.stringify(body))?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
+  notice = `Error: ${refusalOf(body)?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
   render();
 }
 
