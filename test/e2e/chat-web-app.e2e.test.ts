@@ -138,9 +138,21 @@ describe("the chat web app", () => {
   const cookieHeader = async () =>
     (await context.cookies(baseUrl)).map((cookie) => `${cookie.name}=${cookie.value}`).join("; ");
 
-  /** Resolves once no waiting purchase is kept in the browser for the next page. */
+  /** What the predicate below reads of the page's window (this file is not type-checked with DOM). */
+  interface BrowserWindow {
+    localStorage: { getItem(key: string): string | null };
+  }
+
+  /**
+   * Resolves once no waiting purchase is kept in the browser for the next page. The predicate is
+   * a function, not a string: the page's CSP forbids eval, which Playwright uses to poll a
+   * string predicate that is false at first.
+   */
   const chatForgotten = (page: Page) =>
-    page.waitForFunction('localStorage.getItem("shopping-agent.pending-chat") === null');
+    page.waitForFunction(
+      (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key) === null,
+      "shopping-agent.pending-chat",
+    );
 
   /**
    * Closes `page` once it has forgotten its chat (the purchase decided, or refused for good),
