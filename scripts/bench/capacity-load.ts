@@ -10,6 +10,11 @@ export interface LoadSettings {
   maxLoadSeconds: number;
   /** The poll interval of a tenant whose `/bc-authorize` answer names none (oidc-provider). */
   intervalSeconds: number;
+  /**
+   * Poll this often instead of at the tenant's interval when that is shorter (a client may
+   * always poll less often than asked): sets the load's rate below what the tenant can answer.
+   */
+  pollEverySeconds?: number | undefined;
 }
 
 /** What the load saw, raw: every time and answer, for the run to turn into figures. */
@@ -20,6 +25,9 @@ export interface Load {
   tokenMs: number[];
   pendingMs: number[];
   issuedMs: number[];
+  /** `performance.now()` of each answer in `pendingMs` and `issuedMs`, index for index. */
+  pendingAt: number[];
+  issuedAt: number[];
   bcAuthorizeMs: number[];
   /** Every answer other than `authorization_pending` and a token, by status and error code. */
   unexpected: Map<string, number>;
@@ -32,6 +40,11 @@ export interface Load {
   end: number;
   /** Slots joined one by one over this long from `start`. */
   rampUpMs: number;
+  /**
+   * `performance.now()` once every slot had finished its first flow: its connection made, and
+   * every request of a flow answered by a tenant whose code has run. Undefined if one never did.
+   */
+  warmedAt: number | undefined;
   /** CPU time of this (client) process over the load. */
   cpu: NodeJS.CpuUsage;
 }
@@ -49,7 +62,7 @@ async function runFlow(
   client: CibaClient,
   load: Load,
   deadline: number,
-  defaultIntervalSeconds: number,
+  settings: LoadSettings,
 ): Promise<"completed" | "failed" | "unfinished"> {
   const bc = await client.backchannelAuthorize(BINDING_MESSAGE);
   load.bcAuthorizeMs.push(bc.ms);
@@ -58,21 +71,26 @@ async function runFlow(
     count(load, answerKey("bc-authorize", bc.status, bc.body));
     return "failed";
   }
-  let waitMs = Number(bc.body.interval ?? defaultIntervalSeconds) * 1000;
+  let waitMs =
+    Math.max(Number(bc.body.interval ?? settings.intervalSeconds), settings.pollEverySeconds ?? 0) *
+    1000;
   for (;;) {
     // A well-behaved client: one poll per interval, measured from the previous answer.
     await sleep(waitMs);
     if (performance.now() > deadline) return "unfinished";
     const answer = await client.poll(authReqId);
+    const at = performance.now();
     load.polls += 1;
-    load.pollTimes.push(performance.now());
+    load.pollTimes.push(at);
     load.tokenMs.push(answer.ms);
     if (answer.status === 200 && typeof answer.body.access_token === "string") {
       load.issuedMs.push(answer.ms);
+      load.issuedAt.push(at);
       return "completed";
     }
     if (answer.status === 400 && answer.body.error === "authorization_pending") {
       load.pendingMs.push(answer.ms);
+      load.pendingAt.push(at);
       continue;
     }
     count(load, answerKey("token", answer.status, answer.body));
@@ -101,6 +119,8 @@ export async function generateLoad(client: CibaClient, settings: LoadSettings): 
     tokenMs: [],
     pendingMs: [],
     issuedMs: [],
+    pendingAt: [],
+    issuedAt: [],
     bcAuthorizeMs: [],
     unexpected: new Map(),
     completed: 0,
@@ -110,16 +130,19 @@ export async function generateLoad(client: CibaClient, settings: LoadSettings): 
     lastStart: start,
     end: start,
     rampUpMs,
+    warmedAt: undefined,
     cpu: { user: 0, system: 0 },
   };
+  let slotsCold = settings.inFlight;
   const slot = async (index: number) => {
     await sleep((index * rampUpMs) / settings.inFlight);
     // One kept-alive connection per slot, as each agent process has its own.
     const connection = client.connection();
+    let first = true;
     while (load.started < settings.flows && performance.now() < deadline) {
       load.started += 1;
       load.lastStart = performance.now();
-      const outcome = await runFlow(connection, load, deadline, settings.intervalSeconds).catch(
+      const outcome = await runFlow(connection, load, deadline, settings).catch(
         (error: unknown) => {
           count(load, `network ${error instanceof Error ? error.message : String(error)}`);
           return "failed" as const;
@@ -127,6 +150,8 @@ export async function generateLoad(client: CibaClient, settings: LoadSettings): 
       );
       if (outcome === "completed") load.completed += 1;
       if (outcome === "unfinished") load.unfinished += 1;
+      if (first && --slotsCold === 0) load.warmedAt = performance.now();
+      first = false;
     }
   };
   await Promise.all(Array.from({ length: settings.inFlight }, (_, index) => slot(index)));

@@ -194,6 +194,7 @@ if (selected.has("tenant")) {
       inFlight: options.inFlight,
       flows: options.flows,
       intervalSeconds: 0.1,
+      pacedPollSeconds: 0.2,
       approveAfterMs: 1_000,
       retentionSeconds: 5,
       maxStoredRequests: 5_000,

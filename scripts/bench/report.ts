@@ -90,31 +90,50 @@ function resourceRows(r: ResourceServerResult, number = "1."): Row[] {
   ];
 }
 
-/** Issue 16: the answer that issues tokens, under 500 flows in flight. */
+/**
+ * The answer that issues tokens, under 500 flows in flight at 2,000 polls/s or more.
+ * Held to the paced runs (`PacedFlows`): the runs at the tenant's 0.1 s interval offer more
+ * polls than a 2-core machine answers, so their latency is the queue their clients build.
+ */
 const ISSUED_P99_TARGET_MS = 250;
 const POLLS_TARGET = 2_000;
 
 function tenantRows(t: TenantCapacityResult): Row[] {
   const s = t.settings;
+  const p = t.paced;
   const last = t.runs[t.runs.length - 1];
   return [
     row(
-      `2. ${s.inFlight} CIBA flows in flight (interval ${s.intervalSeconds} s): polls/s`,
+      `2. ${s.inFlight} CIBA flows in flight, polling at the tenant's interval (${s.intervalSeconds} s): polls/s`,
       t.sustainedPollsPerSecond,
     ),
-    row("   token endpoint p99 ms (every poll)", t.tokenP99Ms),
+    row("   token endpoint p99 ms (every poll, whole run)", t.tokenP99Ms),
     row(
-      "   token endpoint p99 ms, pending answers",
-      spreadOf(t, (r) => r.pendingP99Ms),
+      "   token endpoint p99 ms, pending answers (steady)",
+      spreadOf(t, (r) => r.steady.pendingP99Ms),
     ),
     row(
-      "   token endpoint p99 ms, token issued",
+      "   token endpoint p99 ms, token issued (steady)",
+      spreadOf(t, (r) => r.steady.issuedP99Ms),
+    ),
+    row(
+      "   token endpoint p99 ms, token issued (whole run)",
       spreadOf(t, (r) => r.issuedP99Ms),
+    ),
+    row(
+      `   the same flows, each polling every ${p.pollEverySeconds} s: polls/s`,
+      p.sustainedPollsPerSecond,
+    ),
+    row("     token endpoint p99 ms, pending answers (steady)", p.pendingP99Ms),
+    row(
+      "     token endpoint p99 ms, token issued (steady)",
+      p.issuedP99Ms,
       `< ${ISSUED_P99_TARGET_MS} at >= ${POLLS_TARGET}/s: ${verdict(
-        spreadOf(t, (r) => r.issuedP99Ms).median < ISSUED_P99_TARGET_MS &&
-          t.sustainedPollsPerSecond.median >= POLLS_TARGET,
+        p.issuedP99Ms.median < ISSUED_P99_TARGET_MS &&
+          p.sustainedPollsPerSecond.median >= POLLS_TARGET,
       )}`,
     ),
+    row("     token endpoint p99 ms, token issued (whole run)", p.wholeRunIssuedP99Ms),
     row("   completed flows/s", t.completedFlowsPerSecond),
     row("   CPU ms per completed flow: the tenant (every thread)", t.cpuMsPerFlow.tenant, "", 2),
     row("   CPU ms per completed flow: the bench's clients", t.cpuMsPerFlow.client, "", 2),
