@@ -1,16 +1,25 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+
+import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { systemClock } from "@ciba-testbed/shared";
-import type { UIMessage } from "ai";
+import { parseJsonEventStream, uiMessageChunkSchema } from "ai";
+import type { LanguageModel, UIMessage } from "ai";
+import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { AgentHalt } from "../halt.js";
 import { createOfflineModel } from "../offline-model.js";
 import { logIn } from "../test-support/login-session.js";
+import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
 import { ThreadJournal, threadKey } from "../thread-journal.js";
 import { MAX_BODY_DEPTH, parseChatRequest } from "./chat-request.js";
 import { ChatThreads, chatToolInputs, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNEXPECTED_ERROR_TEXT } from "./client-error-text.js";
+import { HEARTBEAT } from "./event-stream.js";
+import type { Heartbeat } from "./event-stream.js";
 import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig } from "./web-config.js";
@@ -18,7 +27,13 @@ import { loadWebConfig } from "./web-config.js";
 const SUB = "auth0|buyer";
 
 /** The web app in interrupt mode with a logged-in person, and what a test looks at. */
-function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread } = {}) {
+function loggedInChat(
+  options: {
+    failOnce?: (thread: OpenThread) => OpenThread;
+    model?: LanguageModel;
+    heartbeat?: Heartbeat;
+  } = {},
+) {
   const config = loadWebConfig({ AGENT_MODE: "interrupt" });
   const store = createMemoryStore();
   const journal = new ThreadJournal(store);
@@ -51,9 +66,10 @@ function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread }
   const sessions = new LoginSessions(systemClock);
   const app = createWebApp(config, {
     threads,
-    model: createOfflineModel(),
+    model: options.model ?? createOfflineModel(),
     sessions,
     clientScript: () => Promise.resolve("export {};"),
+    heartbeat: options.heartbeat,
   });
   const { cookie } = logIn(sessions, config.sessionSecret, { sub: SUB });
   const post = (body: unknown) =>
@@ -71,7 +87,7 @@ function loggedInChat(options: { failOnce?: (thread: OpenThread) => OpenThread }
       as === SUB ? cookie : logIn(sessions, config.sessionSecret, { sub: as }).cookie,
     );
   };
-  return { post, get, store, journal, calls, threadId };
+  return { app, cookie, post, get, store, journal, calls, threadId };
 }
 
 const hi: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] };
@@ -321,5 +337,94 @@ describe("GET /api/chat/:id/purchases/:toolCallId", () => {
     expect(loggedOut.body.error).toBe("login_required");
     // Read only: nothing was sent, asked or ordered.
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+  });
+});
+
+describe("POST /api/chat keeps a waiting answer's connection from going idle", () => {
+  const servers: { close: () => void }[] = [];
+  afterEach(() => {
+    for (const server of servers.splice(0)) server.close();
+  });
+
+  /** A model that writes "Asking " and then waits for `release()` before it finishes. */
+  function waitingModel() {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const model = new MockLanguageModelV2({
+      doStream: () =>
+        Promise.resolve({
+          stream: new ReadableStream<LanguageModelV2StreamPart>({
+            async start(controller) {
+              controller.enqueue({ type: "stream-start", warnings: [] });
+              controller.enqueue({ type: "text-start", id: "t1" });
+              controller.enqueue({ type: "text-delta", id: "t1", delta: "Asking " });
+              await released;
+              controller.enqueue({ type: "text-delta", id: "t1", delta: "done." });
+              controller.enqueue({ type: "text-end", id: "t1" });
+              controller.enqueue({
+                type: "finish",
+                finishReason: "stop",
+                usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 },
+              });
+              controller.close();
+            },
+          }),
+        }),
+    });
+    return { model, release };
+  }
+
+  it("sends a comment line at each heartbeat while the answer waits; the page's reader sees the answer alone", async () => {
+    const waiting = waitingModel();
+    const heartbeat = manualHeartbeat();
+    const chat = loggedInChat({ model: waiting.model, heartbeat: heartbeat.heartbeat });
+    const server = chat.app.listen(0, "127.0.0.1");
+    servers.push(server);
+    await once(server, "listening");
+    const port = String((server.address() as AddressInfo).port);
+    const answer = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: chat.cookie },
+      body: JSON.stringify({ id: "c1", messages: [hi] }),
+    });
+    expect(answer.status).toBe(200);
+    const reader = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const readUntil = async (until: (read: string) => boolean) => {
+      while (!until(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    };
+
+    await readUntil((read) => read.includes('"delta":"Asking "'));
+    expect(text).not.toContain(HEARTBEAT);
+    heartbeat.beat();
+    await readUntil((read) => read.endsWith(HEARTBEAT));
+    waiting.release();
+    await readUntil(() => false);
+
+    const parts: unknown[] = [];
+    for await (const part of parseJsonEventStream({
+      stream: new Blob([text]).stream(),
+      schema: uiMessageChunkSchema,
+    })) {
+      if (!part.success) throw part.error;
+      parts.push(part.value);
+    }
+    expect(parts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: "text-delta", delta: "Asking " }),
+        expect.objectContaining({ type: "text-delta", delta: "done." }),
+        expect.objectContaining({ type: "finish" }),
+      ]),
+    );
+    expect(parts).not.toContainEqual(expect.objectContaining({ type: "error" }));
+    await expect.poll(() => heartbeat.state).toEqual({ started: 1, stopped: 1 });
+    // The chat was released with the stream: it answers the next message.
+    await expectUsable(chat, "c1");
   });
 });

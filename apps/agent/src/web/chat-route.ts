@@ -1,6 +1,3 @@
-import { Readable } from "node:stream";
-import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-
 import { setAIContext } from "@auth0/ai-vercel";
 import { errorSerializer, withInterruptions } from "@auth0/ai-vercel/interrupts";
 import {
@@ -25,6 +22,7 @@ import { describeResult, type PurchaseResult } from "../purchase-result.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
+import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
 import { resumedToolOutput, withResumedOutputs } from "./resumed-output.js";
 
@@ -33,6 +31,8 @@ export interface ChatRouteDeps {
   model: LanguageModel;
   /** Shown with a pending approval: where the person (or the tester) approves it. */
   approverUrl: string | undefined;
+  /** When an open chat stream sends a comment line (every `HEARTBEAT_MS` unless set). */
+  heartbeat?: Heartbeat | undefined;
 }
 
 /**
@@ -111,19 +111,6 @@ function resumedToolCall(messages: UIMessage[]): string | undefined {
   return part !== undefined && isToolUIPart(part) && part.state === "output-available"
     ? part.toolCallId
     : undefined;
-}
-
-/** Sends a fetch Response (what the quickstart's route returns) through Express. */
-function send(res: Response, response: globalThis.Response): void {
-  res.status(response.status);
-  response.headers.forEach((value, name) => {
-    res.setHeader(name, value);
-  });
-  if (response.body === null) {
-    res.end();
-    return;
-  }
-  Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>).pipe(res);
 }
 
 /** The logged-in person's `sub`, or undefined without a session. */
@@ -368,5 +355,5 @@ function answer(
     },
   });
   begin();
-  send(res, createUIMessageStreamResponse({ stream }));
+  sendEventStream(res, createUIMessageStreamResponse({ stream }), deps.heartbeat);
 }

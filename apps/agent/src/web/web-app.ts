@@ -8,6 +8,7 @@ import type { LanguageModel } from "ai";
 
 import { chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
+import type { Heartbeat } from "./event-stream.js";
 import type { LoginSessions } from "./login-sessions.js";
 import type { WebConfig } from "./web-config.js";
 
@@ -20,6 +21,8 @@ export interface WebDeps {
   sessions: LoginSessions;
   /** The chat page's script (`chatClientScript`). */
   clientScript: () => Promise<string>;
+  /** When an open chat stream sends a comment line (every `HEARTBEAT_MS` unless set). */
+  heartbeat?: Heartbeat | undefined;
 }
 
 /**
@@ -185,7 +188,12 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     requireChatJson,
     requireUtf8Body,
     json({ limit: CHAT_BODY_LIMIT, verify: verifyUtf8 }),
-    chatRoute({ threads: deps.threads, model: deps.model, approverUrl: config.approverUrl }),
+    chatRoute({
+      threads: deps.threads,
+      model: deps.model,
+      approverUrl: config.approverUrl,
+      heartbeat: deps.heartbeat,
+    }),
   );
 
   app.get("/api/chat/:id/purchases/:toolCallId", purchaseRoute(deps.threads));

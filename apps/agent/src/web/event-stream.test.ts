@@ -1,0 +1,122 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+
+import { JsonToSseTransformStream, parseJsonEventStream, uiMessageChunkSchema } from "ai";
+import type { UIMessageChunk } from "ai";
+import express from "express";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { HEARTBEAT, sendEventStream } from "./event-stream.js";
+import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
+
+const servers: { close: () => void }[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/**
+ * An app whose one route streams `first`, then waits for `release()` before `last` and the end:
+ * a stream that has nothing to send for a while, as a block-mode purchase's does.
+ */
+async function heldStream() {
+  const first: UIMessageChunk = { type: "start", messageId: "m1" };
+  const last: UIMessageChunk = { type: "finish" };
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const manual = manualHeartbeat();
+  const closed = { count: 0 };
+  const app = express();
+  app.get("/stream", (_req, res) => {
+    res.once("close", () => closed.count++);
+    const chunks = new ReadableStream<UIMessageChunk>({
+      async start(controller) {
+        controller.enqueue(first);
+        await released;
+        controller.enqueue(last);
+        controller.close();
+      },
+    });
+    const body = chunks.pipeThrough(new JsonToSseTransformStream());
+    sendEventStream(
+      res,
+      new Response(body.pipeThrough(new TextEncoderStream()), {
+        headers: { "content-type": "text/event-stream" },
+      }),
+      manual.heartbeat,
+    );
+  });
+  const server = app.listen(0, "127.0.0.1");
+  servers.push(server);
+  await once(server, "listening");
+  const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/stream`;
+  return { url, first, last, release, closed, ...manual };
+}
+
+/** The body's text, read until `until` says so (or to its end); the rest is left unread. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  until: (text: string) => boolean,
+  text = "",
+): Promise<string> {
+  while (!until(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  return text;
+}
+
+async function chunksOf(text: string): Promise<unknown[]> {
+  const parsed = parseJsonEventStream({
+    stream: new Blob([text]).stream(),
+    schema: uiMessageChunkSchema,
+  });
+  const chunks: unknown[] = [];
+  for await (const result of parsed) {
+    if (!result.success) throw result.error;
+    chunks.push(result.value);
+  }
+  return chunks;
+}
+
+describe("sendEventStream", () => {
+  it("sends a comment line at each beat while the stream is open, which the AI SDK's reader skips", async () => {
+    const held = await heldStream();
+    const answer = await fetch(held.url);
+    expect(answer.headers.get("content-type")).toBe("text/event-stream");
+    const reader = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
+
+    const firstEvent = `data: ${JSON.stringify(held.first)}\n\n`;
+    let text = await readUntil(reader, (read) => read === firstEvent);
+    held.beat();
+    text = await readUntil(reader, (read) => read === firstEvent + HEARTBEAT, text);
+    held.beat();
+    text = await readUntil(reader, (read) => read === firstEvent + HEARTBEAT + HEARTBEAT, text);
+    held.release();
+    text = await readUntil(reader, () => false, text);
+
+    expect(text).toBe(
+      `${firstEvent}${HEARTBEAT}${HEARTBEAT}data: ${JSON.stringify(held.last)}\n\ndata: [DONE]\n\n`,
+    );
+    // Only the events are chunks: the comments are skipped.
+    await expect(chunksOf(text)).resolves.toEqual([held.first, held.last]);
+    // The end stops the heartbeat: a beat after it writes nothing.
+    await expect.poll(() => held.state.stopped).toBe(1);
+    expect(held.state.started).toBe(1);
+    held.beat();
+  });
+
+  it("stops the heartbeat when the client goes away", async () => {
+    const held = await heldStream();
+    const aborted = new AbortController();
+    const answer = await fetch(held.url, { signal: aborted.signal });
+    const reader = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await readUntil(reader, (text) => text.length > 0);
+    aborted.abort();
+    await expect.poll(() => held.closed.count).toBe(1);
+    expect(held.state).toEqual({ started: 1, stopped: 1 });
+    held.release();
+  });
+});
