@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { JsonToSseTransformStream, parseJsonEventStream, uiMessageChunkSchema } from "ai";
 import type { UIMessageChunk } from "ai";
 import express from "express";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { HEARTBEAT, sendEventStream } from "./event-stream.js";
+import { HEARTBEAT, HEARTBEAT_MS, heartbeatTimer, sendEventStream } from "./event-stream.js";
 import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
 
 const servers: { close: () => void }[] = [];
@@ -118,5 +118,27 @@ describe("sendEventStream", () => {
     await expect.poll(() => held.closed.count).toBe(1);
     expect(held.state).toEqual({ started: 1, stopped: 1 });
     held.release();
+  });
+});
+
+describe("heartbeatTimer", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("beats every HEARTBEAT_MS (under a minute) until stopped", () => {
+    vi.useFakeTimers();
+    const beat = vi.fn();
+    const stop = heartbeatTimer(beat);
+    vi.advanceTimersByTime(HEARTBEAT_MS - 1);
+    expect(beat).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(beat).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(HEARTBEAT_MS);
+    expect(beat).toHaveBeenCalledTimes(2);
+    stop();
+    vi.advanceTimersByTime(10 * HEARTBEAT_MS);
+    expect(beat).toHaveBeenCalledTimes(2);
+    expect(HEARTBEAT_MS).toBeLessThan(55_000);
   });
 });

@@ -22,7 +22,7 @@ export const HEARTBEAT = ": keep-alive\n\n";
 export type Heartbeat = (beat: () => void) => () => void;
 
 /** Every `HEARTBEAT_MS`, on a timer. */
-export const everyHeartbeatMs: Heartbeat = (beat) => {
+export const heartbeatTimer: Heartbeat = (beat) => {
   const timer = setInterval(beat, HEARTBEAT_MS);
   return () => {
     clearInterval(timer);
@@ -37,7 +37,7 @@ export const everyHeartbeatMs: Heartbeat = (beat) => {
 export function sendEventStream(
   res: Response,
   response: globalThis.Response,
-  heartbeat: Heartbeat = everyHeartbeatMs,
+  heartbeat: Heartbeat = heartbeatTimer,
 ): void {
   res.status(response.status);
   response.headers.forEach((value, name) => {
