@@ -1,9 +1,5 @@
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
-
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { systemClock } from "@ciba-testbed/shared";
-import { parseJsonEventStream, uiMessageChunkSchema } from "ai";
 import type { LanguageModel, UIMessage } from "ai";
 import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
@@ -12,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryStore } from "../agent-store.js";
 import { AgentHalt } from "../halt.js";
 import { createOfflineModel } from "../offline-model.js";
+import { bodyReader, listenOnLoopback, uiChunksOf } from "../test-support/event-stream-reading.js";
 import { logIn } from "../test-support/login-session.js";
 import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
 import { ThreadJournal, threadKey } from "../thread-journal.js";
@@ -380,41 +377,22 @@ describe("POST /api/chat keeps a waiting answer's connection from going idle", (
     const waiting = waitingModel();
     const heartbeat = manualHeartbeat();
     const chat = loggedInChat({ model: waiting.model, heartbeat: heartbeat.heartbeat });
-    const server = chat.app.listen(0, "127.0.0.1");
+    const { baseUrl, server } = await listenOnLoopback(chat.app);
     servers.push(server);
-    await once(server, "listening");
-    const port = String((server.address() as AddressInfo).port);
-    const answer = await fetch(`http://127.0.0.1:${port}/api/chat`, {
+    const answer = await fetch(`${baseUrl}/api/chat`, {
       method: "POST",
       headers: { "content-type": "application/json", cookie: chat.cookie },
       body: JSON.stringify({ id: "c1", messages: [hi] }),
     });
     expect(answer.status).toBe(200);
-    const reader = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    const readUntil = async (until: (read: string) => boolean) => {
-      while (!until(text)) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += value;
-      }
-    };
+    const body = bodyReader(answer.body!);
 
-    await readUntil((read) => read.includes('"delta":"Asking "'));
-    expect(text).not.toContain(HEARTBEAT);
+    await body.readUntil((read) => read.includes('"delta":"Asking "'));
+    expect(body.text()).not.toContain(HEARTBEAT);
     heartbeat.beat();
-    await readUntil((read) => read.endsWith(HEARTBEAT));
+    await body.readUntil((read) => read.endsWith(HEARTBEAT));
     waiting.release();
-    await readUntil(() => false);
-
-    const parts: unknown[] = [];
-    for await (const part of parseJsonEventStream({
-      stream: new Blob([text]).stream(),
-      schema: uiMessageChunkSchema,
-    })) {
-      if (!part.success) throw part.error;
-      parts.push(part.value);
-    }
+    const parts = await uiChunksOf(await body.readUntil(() => false));
     expect(parts).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: "text-delta", delta: "Asking " }),

@@ -1,12 +1,10 @@
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
-
-import { JsonToSseTransformStream, parseJsonEventStream, uiMessageChunkSchema } from "ai";
+import { JsonToSseTransformStream } from "ai";
 import type { UIMessageChunk } from "ai";
 import express from "express";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { HEARTBEAT, HEARTBEAT_MS, heartbeatTimer, sendEventStream } from "./event-stream.js";
+import { bodyReader, listenOnLoopback, uiChunksOf } from "../test-support/event-stream-reading.js";
 import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
 
 const servers: { close: () => void }[] = [];
@@ -47,38 +45,9 @@ async function heldStream() {
       manual.heartbeat,
     );
   });
-  const server = app.listen(0, "127.0.0.1");
+  const { baseUrl, server } = await listenOnLoopback(app);
   servers.push(server);
-  await once(server, "listening");
-  const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/stream`;
-  return { url, first, last, release, closed, ...manual };
-}
-
-/** The body's text, read until `until` says so (or to its end); the rest is left unread. */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<string>,
-  until: (text: string) => boolean,
-  text = "",
-): Promise<string> {
-  while (!until(text)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  return text;
-}
-
-async function chunksOf(text: string): Promise<unknown[]> {
-  const parsed = parseJsonEventStream({
-    stream: new Blob([text]).stream(),
-    schema: uiMessageChunkSchema,
-  });
-  const chunks: unknown[] = [];
-  for await (const result of parsed) {
-    if (!result.success) throw result.error;
-    chunks.push(result.value);
-  }
-  return chunks;
+  return { url: `${baseUrl}/stream`, first, last, release, closed, ...manual };
 }
 
 describe("sendEventStream", () => {
@@ -86,22 +55,22 @@ describe("sendEventStream", () => {
     const held = await heldStream();
     const answer = await fetch(held.url);
     expect(answer.headers.get("content-type")).toBe("text/event-stream");
-    const reader = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const body = bodyReader(answer.body!);
 
     const firstEvent = `data: ${JSON.stringify(held.first)}\n\n`;
-    let text = await readUntil(reader, (read) => read === firstEvent);
+    await body.readUntil((read) => read === firstEvent);
     held.beat();
-    text = await readUntil(reader, (read) => read === firstEvent + HEARTBEAT, text);
+    await body.readUntil((read) => read === firstEvent + HEARTBEAT);
     held.beat();
-    text = await readUntil(reader, (read) => read === firstEvent + HEARTBEAT + HEARTBEAT, text);
+    await body.readUntil((read) => read === firstEvent + HEARTBEAT + HEARTBEAT);
     held.release();
-    text = await readUntil(reader, () => false, text);
+    const text = await body.readUntil(() => false);
 
     expect(text).toBe(
       `${firstEvent}${HEARTBEAT}${HEARTBEAT}data: ${JSON.stringify(held.last)}\n\ndata: [DONE]\n\n`,
     );
     // Only the events are chunks: the comments are skipped.
-    await expect(chunksOf(text)).resolves.toEqual([held.first, held.last]);
+    await expect(uiChunksOf(text)).resolves.toEqual([held.first, held.last]);
     // The end stops the heartbeat: a beat after it writes nothing.
     await expect.poll(() => held.state.stopped).toBe(1);
     expect(held.state.started).toBe(1);
@@ -112,8 +81,7 @@ describe("sendEventStream", () => {
     const held = await heldStream();
     const aborted = new AbortController();
     const answer = await fetch(held.url, { signal: aborted.signal });
-    const reader = answer.body!.pipeThrough(new TextDecoderStream()).getReader();
-    await readUntil(reader, (text) => text.length > 0);
+    await bodyReader(answer.body!).readUntil((text) => text.length > 0);
     aborted.abort();
     await expect.poll(() => held.closed.count).toBe(1);
     expect(held.state).toEqual({ started: 1, stopped: 1 });
