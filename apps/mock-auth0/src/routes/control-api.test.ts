@@ -255,6 +255,30 @@ describe("control API", () => {
       error_description: "No route for GET /nope",
     });
   });
+
+  it("answers a cross-site request no route takes with the 404, not the control API's refusal", async () => {
+    const h = await createHarness();
+    for (const [method, path] of [
+      ["options", "/oauth/token"],
+      ["post", "/nope"],
+      ["delete", "/bc-authorize"],
+    ] as const) {
+      const response = await request(h.app)
+        [method](path)
+        .set("Origin", "https://evil.example")
+        .set("Sec-Fetch-Site", "cross-site")
+        .set("Content-Type", "application/json")
+        .send("{not json");
+      expect([response.status, response.body]).toEqual([
+        404,
+        {
+          error: "not_found",
+          error_description: `No route for ${method.toUpperCase()} ${path}`,
+        },
+      ]);
+      expect(response.headers["cache-control"]).toBeUndefined();
+    }
+  });
 });
 
 describe("GET /approver/api/users", () => {

@@ -183,6 +183,9 @@ function serializePage(page: ListPage, view: RequestView) {
   };
 }
 
+/** Where the control API's routes are: the approver's API and the tenant's admin actions. */
+const CONTROL_API_PATHS = ["/approver/api", "/admin"];
+
 /**
  * The JSON control API that test suites (and the approver page) use to drive consent. Every
  * route is behind the control token, when the tenant has one.
@@ -191,7 +194,11 @@ export function controlApi(deps: ControlApiDeps): Router {
   const { directory, store, approver, refusals, keys, clock, logger, auth, emails } = deps;
   const view = (): RequestView => ({ directory, now: clock.now(), emails });
   const router = Router();
+  // On the control API's own paths only: the router is mounted at the root, and a request no
+  // route took (an OPTIONS to /oauth/token from a browser) must get the app's 404, not the
+  // control API's CSRF refusal, body parser and Cache-Control.
   router.use(
+    CONTROL_API_PATHS,
     sameOriginOnly("the control API"),
     // Its answers hold consent links, which work as credentials: nobody may keep a copy.
     (_req, res, next) => {
