@@ -95,7 +95,7 @@ export const errors = defineErrors({
   idempotencyKeyReused: {
     status: 422,
     code: "idempotency_key_reused",
-    when: "the `Idempotency-Key` was used before with a different body",
+    when: "the `Idempotency-Key` was used before with a different body, or with another approval",
   },
   headersTooLarge: {
     status: 431,

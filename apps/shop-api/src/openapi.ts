@@ -198,9 +198,10 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
       "spelling. An order is one product, so a token with several `product_purchase` entries " +
       "is refused (403 `insufficient_authorization_details`): ask for one approval per " +
       "purchase.\n\n" +
-      "With an `Idempotency-Key`, a retry with the same key and body answers 201 with the " +
-      "first order (and `Idempotent-Replayed: true`) and creates nothing; the same key with a " +
-      "different body is refused with 422. Keys are scoped to the person (`sub`).",
+      "With an `Idempotency-Key`, a retry with the same key, body and approval answers 201 " +
+      "with the first order (and `Idempotent-Replayed: true`) and creates nothing, once the " +
+      "token has passed every check a new order would; the same key with a different body or " +
+      "with another approval is refused with 422. Keys are scoped to the person (`sub`).",
     tags: ["purchases"],
     security,
     request: {

@@ -39,8 +39,8 @@ export interface PlacedOrder {
 }
 
 /**
- * Places an order, as guard clauses in this order: idempotent replay, product exists, the
- * person approved it (authorization_details) and the approval is unused, price limit, stock.
+ * Places an order, as guard clauses in this order: product exists, the person approved it
+ * (authorization_details), idempotent replay, the approval is unused, price limit, stock.
  * Nothing is written unless every check passed. The checks that read the store answer the
  * usual case early; the store's transaction and unique keys decide the races (two requests
  * with one approval or one Idempotency-Key, the last units of stock), whichever process
@@ -53,11 +53,10 @@ export async function placeOrder(
   const { request, buyer, idempotencyKey } = input;
   const { catalog, store } = deps;
   const fingerprint = JSON.stringify([request.product, request.qty, request.priceLimit ?? null]);
-
-  if (idempotencyKey !== undefined) {
-    const earlier = await store.findByIdempotencyKey(buyer.sub, idempotencyKey);
-    if (earlier) return replay(earlier, fingerprint);
-  }
+  const earlier =
+    idempotencyKey === undefined
+      ? undefined
+      : await store.findByIdempotencyKey(buyer.sub, idempotencyKey);
 
   const product = catalog.find(request.product);
   if (!product) {
@@ -85,10 +84,13 @@ export async function placeOrder(
         "offline_access: a purchase approval is used once",
     );
   }
+  const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
+  // A retry is answered with the first order only once the token has passed every check a new
+  // order would: a key names a request, and the approval it carried is part of it.
+  if (earlier) return replay(earlier, fingerprint, approvalId);
   // The person approved one purchase: a second, different order with the same approval (an
   // agent re-running an approved tool call) needs a new consent. Retries with the same
   // Idempotency-Key were answered above with the first order.
-  const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
   const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
   if (spent) throw approvalSpent(spent);
 
@@ -122,7 +124,7 @@ export async function placeOrder(
     case "placed":
       return { order, replayed: false };
     case "idempotency-key-taken":
-      return replay(placed.earlier, fingerprint);
+      return replay(placed.earlier, fingerprint, approvalId);
     case "approval-spent":
       throw approvalSpent(placed.earlier);
     case "out-of-stock":
@@ -132,12 +134,24 @@ export async function placeOrder(
   }
 }
 
-/** The first order again, when the retry repeats its body exactly. */
-function replay(earlier: Order, fingerprint: string): PlacedOrder {
+/**
+ * The first order again, when the retry repeats its body exactly and carries the approval that
+ * placed it (`approvalId`: the matched approval's key, null for a token that approves no
+ * particular purchase). A retry is the same token again: a key sent with another approval is
+ * an agent using one key for two purchases, and answering it with the first order would report
+ * a purchase done that the other approval never paid for, and leave that approval unspent.
+ */
+function replay(earlier: Order, fingerprint: string, approvalId: string | null): PlacedOrder {
   if (earlier.idempotency?.fingerprint !== fingerprint) {
     throw errors.idempotencyKeyReused(
       "This Idempotency-Key was already used for a different purchase; " +
         "send a new key for a new purchase, or repeat the first body exactly to retry it",
+    );
+  }
+  if (earlier.authorization.approvalId !== approvalId) {
+    throw errors.idempotencyKeyReused(
+      `This Idempotency-Key was already used for order ${earlier.id}, placed with another ` +
+        "approval; a retry sends the same access token again, and a new purchase needs a new key",
     );
   }
   return { order: earlier, replayed: true };

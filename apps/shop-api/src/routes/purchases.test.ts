@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 
+import { decodeJwt } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -372,6 +373,47 @@ describe("one approval, one purchase", () => {
     const retry = await buyWith(bearer, { product: "XYZ phone", qty: 2 }, "call-1");
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
+  });
+
+  it("answers a key's first order to no token whose approval does not cover it", async () => {
+    const first = await buyWith(
+      await issuer.mint(approvedTwo),
+      { product: "XYZ phone", qty: 2 },
+      "call-1",
+    );
+    expect(first.status).toBe(201);
+    // Another approval of the same person, for something else, with the first call's key and body.
+    const cables = await issuer.mint(
+      withDetails(purchaseDetail({ product: "USB-C cable", quantity: 12 })),
+    );
+    const replay = await buyWith(cables, { product: "XYZ phone", qty: 2 }, "call-1");
+    expect(replay.status).toBe(403);
+    expect(replay.body.error).toBe("insufficient_authorization_details");
+    expect(replay.headers["idempotent-replayed"]).toBeUndefined();
+    // That approval is still unspent.
+    expect((await buyWith(cables, { product: "USB-C cable", qty: 12 }, "call-2")).status).toBe(
+      201,
+    );
+    expect(await shop.orderCount()).toBe(2);
+  });
+
+  it("refuses a key sent with a second approval of the same purchase (422): that approval stays unspent", async () => {
+    const body = { product: "XYZ phone", qty: 2 };
+    const approved = await issuer.mint(approvedTwo);
+    const first = await buyWith(approved, body, "call-1");
+    // The person approved the same purchase again, a second later: another approval.
+    const again = await issuer.mint({ ...approvedTwo, iat: Number(decodeJwt(approved).iat) + 1 });
+    const reused = await buyWith(again, body, "call-1");
+    expect(reused.status).toBe(422);
+    expect(reused.body).toEqual({
+      error: "idempotency_key_reused",
+      error_description: `This Idempotency-Key was already used for order ${first.body.id}, placed with another approval; a retry sends the same access token again, and a new purchase needs a new key`,
+    });
+    expect(await shop.orderCount()).toBe(1);
+    const second = await buyWith(again, body, "call-2");
+    expect(second.status).toBe(201);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect(await stockOf("xyz-phone")).toBe(46);
   });
 
   it("does not spend an approval on a refused order", async () => {
