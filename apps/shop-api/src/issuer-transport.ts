@@ -1,7 +1,9 @@
 import { get as httpGet } from "node:http";
 import type { Agent as HttpAgent } from "node:http";
-import { get as httpsGet } from "node:https";
-import type { Agent as HttpsAgent } from "node:https";
+import { Agent as HttpsAgent, get as httpsGet } from "node:https";
+import tls from "node:tls";
+
+import { nodeExtraCaCertificates } from "@ciba-testbed/shared/node";
 
 /** One GET and its answer: the part of `fetch` the issuer check uses, so tests can pass `fetch`. */
 export type IssuerFetch = (
@@ -32,4 +34,28 @@ export function fetchThrough(agent?: HttpAgent | HttpsAgent): IssuerFetch {
         });
       }).on("error", reject);
     });
+}
+
+/**
+ * The agent for an issuer whose CA Node does not trust by itself (the local tenant's, when
+ * NODE_EXTRA_CA_CERTS does not name it): `certificates` besides what Node trusts by default,
+ * its own roots and NODE_EXTRA_CA_CERTS's certificates (on Node 22.15 and later
+ * `tls.getCACertificates("default")`, which also has the system's with `--use-system-ca`). An
+ * agent's `ca` replaces the default, so the default is named too. Token verification and the
+ * issuer check both use it (`TokenVerificationOptions.agent`).
+ */
+export function agentTrusting(
+  certificates: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): HttpsAgent {
+  const { getCACertificates } = tls as typeof tls & {
+    getCACertificates?: (kind: "default") => string[];
+  };
+  const extra = nodeExtraCaCertificates(env);
+  const defaults = getCACertificates?.("default") ?? [
+    ...tls.rootCertificates,
+    ...(extra === undefined ? [] : [extra]),
+  ];
+  // Node's global agent keeps connections alive too.
+  return new HttpsAgent({ keepAlive: true, ca: [...defaults, ...certificates] });
 }

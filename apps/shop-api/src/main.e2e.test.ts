@@ -1,7 +1,11 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { rootCertificates } from "node:tls";
 import { fileURLToPath } from "node:url";
 
 import { SHORT_LIVED_SHOP_ENV, captureOutput, parseReadyRecord } from "@ciba-testbed/shared/node";
@@ -9,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { builtEntry, sourceMapFlags } from "../../../scripts/build.js";
 import { emptyShopDatabase } from "../../../scripts/stack/shop-database.js";
-import { close, listen, startTestIssuer } from "./test-support/test-issuer.js";
+import { close, listen, localTls, startTestIssuer } from "./test-support/test-issuer.js";
 import type { TestIssuer } from "./test-support/test-issuer.js";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -36,10 +40,16 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function startMain(env: Record<string, string>, args: string[] = []): Started {
+function startMain(
+  env: Record<string, string>,
+  args: string[] = [],
+  entry: "shop-api" | "shop-api-bin" = "shop-api",
+): Started {
   // As the stack starts it: the shop maps the stacks it prints itself.
-  const flags = sourceMapFlags("apps/shop-api/src/main.ts");
-  const child = spawn(process.execPath, [...flags, builtEntry("shop-api"), ...args], {
+  const flags = sourceMapFlags(
+    entry === "shop-api" ? "apps/shop-api/src/main.ts" : "apps/shop-api/src/bin.ts",
+  );
+  const child = spawn(process.execPath, [...flags, builtEntry(entry), ...args], {
     cwd: PACKAGE_DIR,
     env: {
       PATH: process.env.PATH ?? "",
@@ -212,6 +222,50 @@ describe("main.ts (a real process)", { timeout: 120_000 }, () => {
     started.child.kill("SIGTERM");
     expect(await started.exited).toBe(0);
     soldFolder = { database, orderIds: [order.id] };
+  });
+
+  it("trusts the local tenant's CA in its own process: the bin writes its --ready-file, and kill -9 leaves no server", async () => {
+    // An HTTPS tenant on localhost whose CA (in MOCK_AUTH0_CERT_DIR, as mock-auth0 keeps it) is
+    // not in the NODE_EXTRA_CA_CERTS Node read at start.
+    const tls = await localTls();
+    const tenant = await startTestIssuer({ tls });
+    const certDir = mkdtempSync(path.join(tmpdir(), "shop-api-local-ca-"));
+    cleanups.push(async () => {
+      await tenant.close();
+      rmSync(certDir, { recursive: true, force: true });
+    });
+    writeFileSync(path.join(certDir, "ca.pem"), tls.ca);
+    writeFileSync(path.join(certDir, "other.pem"), rootCertificates[0] ?? "");
+    const readyFile = path.join(certDir, "ready.json");
+    const database = await emptyShopDatabase();
+    cleanups.push(() => database.remove());
+    const started = startMain(
+      {
+        SHOP_API_DATABASE: database.folder,
+        AUTH0_ISSUER_BASE_URL: tenant.issuer,
+        MOCK_AUTH0_CERT_DIR: certDir,
+        NODE_EXTRA_CA_CERTS: path.join(certDir, "other.pem"),
+      },
+      ["--port", "0", "--ready-file", readyFile],
+      "shop-api-bin",
+    );
+    const url = await listeningUrl(started);
+    const ready = parseReadyRecord(readFileSync(readyFile, "utf8").trim());
+    expect(ready).toMatchObject({ url, pid: started.child.pid });
+
+    const approved = await tenant.mint({
+      claims: {
+        authorization_details: [
+          { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
+        ],
+      },
+    });
+    expect((await buyOnePhone(url, approved)).status).toBe(201);
+    expect((await fetch(`${url}/ready`)).status).toBe(200);
+
+    started.child.kill("SIGKILL");
+    await started.exited;
+    await expect(fetch(`${url}/health`)).rejects.toThrow("fetch failed");
   });
 
   it("keeps orders in its database folder across a restart, and --reset empties it", async () => {

@@ -1,11 +1,7 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import {
-  environmentTrustingLocalCa,
-  mapStacksOfCrashes,
-  restartWith,
-} from "@ciba-testbed/shared/node";
+import { localCaToTrust, mapStacksOfCrashes } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 
@@ -44,17 +40,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // Against the local tenant, trust its CA without asking: Node reads NODE_EXTRA_CA_CERTS
-  // only at start, so the process restarts once with it set.
-  const trusting = environmentTrustingLocalCa(process.env, new URL(config.issuer).host);
-  if (trusting !== undefined) {
-    process.exitCode = await restartWith(trusting);
-    return;
-  }
-  // Loaded only now: `--help`, a configuration error and the process that only restarts with the
-  // CA load none of the server (Express, the token verifier, PGlite), a fifth of a second of CPU.
+  // Against the local tenant, trust its CA without asking, in this process: the issuer's agent
+  // gets it (serve.ts), since Node reads NODE_EXTRA_CA_CERTS only at start.
+  const issuer = new URL(config.issuer);
+  const localCa =
+    issuer.protocol === "https:" ? localCaToTrust(process.env, issuer.host) : undefined;
+  // Loaded only now: `--help` and a configuration error load none of the server (Express, the
+  // token verifier, PGlite), a fifth of a second of CPU.
   const { serve } = await import("./serve.js");
-  await serve(config, options);
+  await serve(config, { ...options, localCa });
 }
 
 // Started without --enable-source-maps (LAZY_SOURCE_MAPS in scripts/build.js): a crash's stack

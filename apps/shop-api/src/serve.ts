@@ -4,11 +4,13 @@ import { setFlagsFromString } from "node:v8";
 import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
+import type { TokenVerificationOptions } from "./auth.js";
 import { Catalog } from "./catalog.js";
 import type { ShopApiConfig } from "./config.js";
 import { createDeps, issuerCheck } from "./deps.js";
 import { createHttpServer } from "./http-server.js";
 import { IssuerCheckError } from "./issuer-check.js";
+import { agentTrusting } from "./issuer-transport.js";
 import { createLogger } from "./logging.js";
 import { DataDirInUseError } from "./store/data-dir-lock.js";
 import { MigrationError } from "./store/migrations.js";
@@ -37,12 +39,18 @@ const STOP_GRACE_MS = 3_000;
 /**
  * The server part of `main.ts`, loaded by it only once the process is to serve: checks the
  * issuer, opens the database, listens, prints the ready record, and closes in order on a
- * signal. Exits 1 with one line when the issuer or the database stops it.
+ * signal. Exits 1 with one line when the issuer or the database stops it. `localCa`: a CA the
+ * issuer's certificate needs that Node does not trust by itself (`localCaToTrust`).
  */
-export async function serve(config: ShopApiConfig, options: { reset: boolean }): Promise<void> {
+export async function serve(
+  config: ShopApiConfig,
+  options: { reset: boolean; localCa?: string | undefined },
+): Promise<void> {
   const logger = createLogger(config.logLevel);
+  const tokenVerification: TokenVerificationOptions =
+    options.localCa === undefined ? {} : { agent: agentTrusting([options.localCa]) };
   try {
-    const issuer = await issuerCheck(config)();
+    const issuer = await issuerCheck(config, tokenVerification)();
     logger.info(
       { issuer: issuer.issuer, jwksKeys: issuer.keyCount },
       "issuer reachable and trusted",
@@ -92,7 +100,7 @@ export async function serve(config: ShopApiConfig, options: { reset: boolean }):
     },
     options.reset ? "database reset and ready" : "database ready",
   );
-  const deps = createDeps(config, { catalog, store: opened.store, logger });
+  const deps = createDeps(config, { catalog, store: opened.store, logger, tokenVerification });
 
   const server = createHttpServer(createApp(config, deps));
   server.listen(config.port, config.host, () => {

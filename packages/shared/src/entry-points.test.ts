@@ -17,7 +17,7 @@ describe("the package's entry points", () => {
       http,
       ["defineErrors", "createErrorHandler", "requestReadError", "logLevelSchema", "LOG_LEVELS"],
     ],
-    ["@ciba-testbed/shared/node", node, ["classifyNetworkError", "environmentTrustingLocalCa"]],
+    ["@ciba-testbed/shared/node", node, ["classifyNetworkError", "localCaToTrust"]],
   ])("%s exports what the apps import", (_name, entry, names) => {
     for (const name of names) expect(entry, name).toHaveProperty(name);
   });

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { environmentTrustingLocalCa, isLoopbackHost } from "./local-ca.js";
+import { isLoopbackHost, localCaToTrust } from "./local-ca.js";
 
 const CA = "-----BEGIN CERTIFICATE-----\nlocal\n-----END CERTIFICATE-----\n";
 const SYSTEM = "-----BEGIN CERTIFICATE-----\nsystem\n-----END CERTIFICATE-----\n";
@@ -19,46 +19,30 @@ async function files() {
   return { dir, ca, system };
 }
 
-describe("environmentTrustingLocalCa", () => {
-  it("restarts with the local CA when nothing else is trusted", async () => {
-    const { dir, ca } = await files();
-    expect(environmentTrustingLocalCa({ PATH: "/bin" }, "localhost:4010", ca, dir)).toEqual({
-      PATH: "/bin",
-      NODE_EXTRA_CA_CERTS: ca,
-    });
+describe("localCaToTrust", () => {
+  it("names the local CA when nothing else is trusted", async () => {
+    const { ca } = await files();
+    expect(localCaToTrust({ PATH: "/bin" }, "localhost:4010", ca)).toBe(CA.trim());
   });
 
-  it("combines the local CA with a bundle that is already set, then stops restarting", async () => {
+  it("names it beside a NODE_EXTRA_CA_CERTS that does not hold it, and not once one does", async () => {
     const { dir, ca, system } = await files();
-    const env = environmentTrustingLocalCa(
-      { NODE_EXTRA_CA_CERTS: system },
-      "localhost:4010",
-      ca,
-      dir,
-    );
-    const bundle = env?.NODE_EXTRA_CA_CERTS;
-    expect(bundle).toBeDefined();
-    const text = await readFile(bundle!, "utf8");
-    expect(text).toContain("system");
-    expect(text).toContain("local");
-    expect(
-      environmentTrustingLocalCa({ NODE_EXTRA_CA_CERTS: bundle }, "localhost:4010", ca, dir),
-    ).toBeUndefined();
+    expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: system }, "localhost:4010", ca)).toBe(CA.trim());
+    const bundle = path.join(dir, "bundle.pem");
+    await writeFile(bundle, `${SYSTEM}${CA}`);
+    expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: bundle }, "localhost:4010", ca)).toBeUndefined();
+    expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: ca }, "localhost:4010", ca)).toBeUndefined();
   });
 
-  it("does nothing when the CA is already the one trusted", async () => {
-    const { dir, ca } = await files();
-    expect(
-      environmentTrustingLocalCa({ NODE_EXTRA_CA_CERTS: ca }, "localhost:4010", ca, dir),
-    ).toBeUndefined();
+  it("reads the CA from MOCK_AUTH0_CERT_DIR, where mock-auth0 makes it", async () => {
+    const { dir } = await files();
+    expect(localCaToTrust({ MOCK_AUTH0_CERT_DIR: dir }, "127.0.0.1:4010")).toBe(CA.trim());
   });
 
   it("leaves a real tenant and a missing CA alone", async () => {
     const { dir, ca } = await files();
-    expect(environmentTrustingLocalCa({}, "acme.auth0.com", ca, dir)).toBeUndefined();
-    expect(
-      environmentTrustingLocalCa({}, "localhost:4010", path.join(dir, "none.pem"), dir),
-    ).toBeUndefined();
+    expect(localCaToTrust({}, "acme.auth0.com", ca)).toBeUndefined();
+    expect(localCaToTrust({}, "localhost:4010", path.join(dir, "none.pem"))).toBeUndefined();
   });
 });
 

@@ -1,7 +1,4 @@
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,45 +28,26 @@ export function isLoopbackHost(hostWithPort: string): boolean {
 }
 
 /**
- * The environment to restart this process with so that Node trusts the local tenant's CA, or
- * undefined when no restart is needed (a remote tenant, no local CA yet, or already trusted).
- * Node reads NODE_EXTRA_CA_CERTS only at start-up and takes a single file, so when it already
- * names another bundle the two are combined in a temporary file.
+ * The local tenant's CA (PEM) that a client of the tenant at `tenantHost` must trust besides
+ * what Node trusts already, or undefined when there is nothing to add: a remote tenant, no local
+ * CA yet (`caFile`: mock-auth0's, MOCK_AUTH0_CERT_DIR honoured), or a NODE_EXTRA_CA_CERTS that
+ * holds it. Node reads NODE_EXTRA_CA_CERTS only at start, so the caller hands the CA to its own
+ * TLS client instead (shop-api: an `https.Agent` for the issuer).
  */
-export function environmentTrustingLocalCa(
-  env: Record<string, string | undefined>,
+export function localCaToTrust(
+  env: Readonly<Record<string, string | undefined>>,
   tenantHost: string,
-  caFile: string = LOCAL_CA_FILE,
-  bundleDir: string = tmpdir(),
-): Record<string, string | undefined> | undefined {
+  caFile: string = localCaFile(env),
+): string | undefined {
   if (!isLoopbackHost(tenantHost) || !existsSync(caFile)) return undefined;
-
   const ca = readFileSync(caFile, "utf8").trim();
-  const current = env.NODE_EXTRA_CA_CERTS?.trim() ?? "";
-  if (current === "") return { ...env, NODE_EXTRA_CA_CERTS: caFile };
-  if (current === caFile) return undefined;
-
-  const existing = existsSync(current) ? readFileSync(current, "utf8") : "";
-  if (existing.includes(ca)) return undefined;
-  const combined = `${existing.trimEnd()}\n${ca}\n`;
-  const digest = createHash("sha256").update(combined).digest("hex").slice(0, 16);
-  const bundle = path.join(bundleDir, `ciba-testbed-ca-${digest}.pem`);
-  if (!existsSync(bundle)) writeFileSync(bundle, combined, { mode: 0o644 });
-  return { ...env, NODE_EXTRA_CA_CERTS: bundle };
+  return nodeExtraCaCertificates(env)?.includes(ca) === true ? undefined : ca;
 }
 
-/** Runs this same command again with `env`, passing signals on; resolves with its exit code. */
-export function restartWith(env: Record<string, string | undefined>): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-      env,
-      stdio: "inherit",
-    });
-    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-      process.on(signal, () => child.kill(signal));
-    }
-    child.on("exit", (code, signal) => {
-      resolve(code ?? (signal === null ? 1 : 128));
-    });
-  });
+/** The text of the NODE_EXTRA_CA_CERTS file (PEM), if it names one that exists. */
+export function nodeExtraCaCertificates(
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const file = env.NODE_EXTRA_CA_CERTS?.trim() ?? "";
+  return file !== "" && existsSync(file) ? readFileSync(file, "utf8") : undefined;
 }
