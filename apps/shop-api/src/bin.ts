@@ -25,7 +25,7 @@ await runServerBin(
       SHOP_API_PORT: `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`,
       SHOP_API_HOST: `address to listen on (default ${DEFAULT_HOST})`,
       SHOP_API_REQUIRE_AUTHORIZATION_DETAILS:
-        "true refuses purchase tokens without product_purchase authorization_details (default false)",
+        "true (the default) refuses purchase tokens without product_purchase authorization_details; false also takes product:buy alone, for a tenant without Rich Authorization Requests",
       SHOP_API_ADMIN_TOKEN:
         "when set, GET /admin/orders?user=<sub> lists a person's orders for 'Authorization: Bearer <token>' (default: no such route)",
       NODE_EXTRA_CA_CERTS: "the CA file that makes Node trust a local tenant",
