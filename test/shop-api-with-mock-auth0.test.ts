@@ -113,6 +113,26 @@ describe("shop-api with tokens from mock-auth0", () => {
     );
   });
 
+  it("refuses the opaque token of a CIBA request that named no audience, saying which to name", async () => {
+    const ordersBefore = (await store.store.listByOwner("auth0|testbed-user")).length;
+    const opaque = await new TenantClient(tenant.issuer, tenant.caCertPath).userToken({
+      user: "auth0|testbed-user",
+      scope: "openid product:buy",
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+      audience: null,
+    });
+    const refused = await request(shop)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${opaque}`)
+      .send({ product: "XYZ phone", qty: 1 })
+      .expect(401);
+    expect(refused.body).toEqual({
+      error: "invalid_token",
+      error_description: expect.stringContaining("request it with audience=sample-shop-api"),
+    });
+    expect(await store.store.listByOwner("auth0|testbed-user")).toHaveLength(ordersBefore);
+  });
+
   it("refuses a client-credentials token from the same tenant", async () => {
     const m2m = await new TenantClient(tenant.issuer, tenant.caCertPath).post("oauth/token", {
       client_id: "ciba-testbed-m2m",

@@ -35,11 +35,14 @@ export class TenantClient {
     scope: string;
     bindingMessage: string;
     authorizationDetails?: unknown[];
+    /** `sample-shop-api` unless given; null asks for none (Auth0 then issues an opaque token). */
+    audience?: string | null;
   }) {
+    const audience = params.audience === undefined ? SHOP_API_AUDIENCE : params.audience;
     return this.post("bc-authorize", {
       ...AGENT_CLIENT,
       scope: params.scope,
-      audience: SHOP_API_AUDIENCE,
+      ...(audience === null ? {} : { audience }),
       login_hint: JSON.stringify({ format: "iss_sub", iss: this.issuer, sub: params.user }),
       binding_message: params.bindingMessage,
       ...(params.authorizationDetails

@@ -12,7 +12,7 @@ import {
 } from "express-oauth2-jwt-bearer";
 import type { JWTPayload } from "express-oauth2-jwt-bearer";
 
-import { refuseNonCanonicalToken } from "./canonical-token.js";
+import { encryptedTokenError, refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
 import { errors, insufficientAuthorizationDetails } from "./errors.js";
 import { CacheableRequests } from "./verified-token-cache.js";
@@ -59,6 +59,11 @@ export function verifyAccessToken(
   });
   // One handler, so no route can run the library without the spelling check in front of it.
   const verifyCanonical: Handler = (req, res, next) => {
+    const encrypted = encryptedTokenError(req.headers.authorization, config.audience);
+    if (encrypted !== undefined) {
+      next(encrypted);
+      return;
+    }
     refuseNonCanonicalToken(req, res, (error?: unknown) => {
       if (error === undefined) void verify(req, res, logIssuerFailure(req, next));
       else next(error);

@@ -58,3 +58,22 @@ export const refuseNonCanonicalToken: Handler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * A Bearer token in JWE compact form (five segments, RFC 7516 section 7.1): what Auth0 issues
+ * when the token request names no audience, an encrypted token only the tenant's own /userinfo
+ * reads. The library would answer `Unsupported algorithm "dir"` with its list of signing
+ * algorithms; the fix is the audience, so the answer names it.
+ */
+export function encryptedTokenError(
+  authorization: string | undefined,
+  audience: string,
+): InvalidTokenError | undefined {
+  const token = authorization === undefined ? undefined : TOKEN_IN_HEADER.exec(authorization)?.[1];
+  if (token?.split(".").length !== 5) return undefined;
+  return new InvalidTokenError(
+    "The access token is encrypted (JWE), the kind Auth0 issues when the token request names " +
+      `no audience and only its /userinfo accepts: request it with audience=${audience} ` +
+      "(withAsyncAuthorization's audience)",
+  );
+}

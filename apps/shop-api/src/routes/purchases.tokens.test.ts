@@ -1,3 +1,4 @@
+import { CompactEncrypt } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -8,6 +9,8 @@ import type { TestIssuer } from "../test-support/test-issuer.js";
 
 const BODY = { product: "XYZ phone", qty: 1 };
 const NO_CREDENTIALS = 'Bearer realm="api"';
+const ENCRYPTED =
+  "The access token is encrypted (JWE), the kind Auth0 issues when the token request names no audience and only its /userinfo accepts: request it with audience=sample-shop-api (withAsyncAuthorization's audience)";
 const challenge = (error: string, description: string, scope?: string) =>
   `Bearer realm="api", error="${error}", error_description="${description}"${scope ? `, scope="${scope}"` : ""}`;
 
@@ -232,6 +235,18 @@ const cases: BadTokenCase[] = [
       "This token was issued to a client (client_credentials), not for a user: orders need a token issued for the person who buys, e.g. through CIBA",
     ),
     error: "insufficient_scope",
+  },
+  {
+    name: "an encrypted token (JWE, dir/A256GCM), as Auth0 issues one for a request with no audience",
+    send: async () => {
+      const jwe = await new CompactEncrypt(new TextEncoder().encode('{"sub":"auth0|buyer"}'))
+        .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+        .encrypt(crypto.getRandomValues(new Uint8Array(32)));
+      return { authorization: `Bearer ${jwe}` };
+    },
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", ENCRYPTED),
+    error: "invalid_token",
   },
   {
     name: "token in the query string",
