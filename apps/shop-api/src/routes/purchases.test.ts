@@ -391,9 +391,7 @@ describe("one approval, one purchase", () => {
     expect(replay.body.error).toBe("insufficient_authorization_details");
     expect(replay.headers["idempotent-replayed"]).toBeUndefined();
     // That approval is still unspent.
-    expect((await buyWith(cables, { product: "USB-C cable", qty: 12 }, "call-2")).status).toBe(
-      201,
-    );
+    expect((await buyWith(cables, { product: "USB-C cable", qty: 12 }, "call-2")).status).toBe(201);
     expect(await shop.orderCount()).toBe(2);
   });
 
