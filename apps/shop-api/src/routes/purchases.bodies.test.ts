@@ -1,3 +1,7 @@
+import { request as httpRequest } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { purchaseRequestSchema } from "@ciba-testbed/shared";
 import fc from "fast-check";
 import request from "supertest";
@@ -5,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { createTestApp } from "../test-support/test-app.js";
 import type { TestApp } from "../test-support/test-app.js";
-import { startTestIssuer } from "../test-support/test-issuer.js";
+import { close, startTestIssuer } from "../test-support/test-issuer.js";
 import type { TestIssuer } from "../test-support/test-issuer.js";
 
 let issuer: TestIssuer;
@@ -209,6 +213,56 @@ describe("POST /api/purchases refuses bad bodies", () => {
       .send(JSON.stringify({ product: "USB-C cable", qty: 1 }));
     expect(res.status).toBe(400);
     expect(res.body.error_description).toBe("Send one Idempotency-Key header; this request had 2");
+    await expectNothingWritten();
+  });
+
+  it.each([
+    ["the same type twice", ["application/json", "application/json"]],
+    ["JSON, then text", ["application/json", "text/plain"]],
+  ])("refuses two Content-Type headers (%s), saying so", async (_name, types) => {
+    // Sent raw: superagent sends one Content-Type at most.
+    const server = await new Promise<Server>((resolve) => {
+      const listening = shop.app.listen(0, "127.0.0.1", () => {
+        resolve(listening);
+      });
+    });
+    const body = JSON.stringify({ product: "USB-C cable", qty: 1 });
+    const answer = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const sent = httpRequest(
+        {
+          port: (server.address() as AddressInfo).port,
+          host: "127.0.0.1",
+          method: "POST",
+          path: "/api/purchases",
+          // As an array Node sends them as they are, and no Host of its own.
+          headers: [
+            "Host",
+            "127.0.0.1",
+            "Authorization",
+            `Bearer ${token}`,
+            ...types.flatMap((type) => ["Content-Type", type]),
+            "Content-Length",
+            String(Buffer.byteLength(body)),
+          ],
+        },
+        (response) => {
+          let text = "";
+          response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          response.on("end", () => {
+            resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) });
+          });
+        },
+      );
+      sent.on("error", reject);
+      sent.end(body);
+    }).finally(() => close(server));
+    expect(answer).toEqual({
+      status: 400,
+      body: {
+        error: "invalid_request",
+        error_description: "Send one Content-Type header; this request had 2",
+      },
+    });
     await expectNothingWritten();
   });
 

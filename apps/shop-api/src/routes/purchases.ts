@@ -50,6 +50,13 @@ const requireJsonBody: Handler = (req, _res, next) => {
     next(errors.invalidRequest('A JSON body is required, e.g. {"product":"XYZ phone","qty":1}'));
     return;
   }
+  // Node reads the first of two Content-Types and drops the other: a proxy or filter in front
+  // that reads the last would judge the body as something else than this API parses.
+  const types = countHeader(req.rawHeaders, "content-type");
+  if (types > 1) {
+    next(errors.invalidRequest(`Send one Content-Type header; this request had ${String(types)}`));
+    return;
+  }
   if (!req.is("application/json")) {
     next(
       errors.unsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'"),
