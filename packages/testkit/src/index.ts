@@ -6,6 +6,7 @@
  */
 export { startTestbed } from "./testbed.js";
 export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
+export type { LogLevel } from "./option-problems.js";
 export type { Approver } from "./approver.js";
 export type { WaitOptions } from "./wait-for-request.js";
 export type { RequestFilter } from "./request-filter.js";

@@ -3,7 +3,14 @@ import type { AddressInfo, Server } from "node:net";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { TestbedOptionsError, portProblems } from "./option-problems.js";
+import { LOG_LEVELS as SERVER_LOG_LEVELS } from "@ciba-testbed/shared/http";
+
+import {
+  LOG_LEVELS,
+  TestbedOptionsError,
+  optionShapeProblems,
+  portProblems,
+} from "./option-problems.js";
 
 let taken: Server;
 let port: number;
@@ -29,11 +36,72 @@ describe("portProblems", () => {
   });
 
   it("names a port that is no port, and passes free ones", async () => {
-    expect(await portProblems({ modelServer: 70_000, mockAuth0: 1.5 })).toEqual([
+    expect(
+      await portProblems({ modelServer: 70_000, mockAuth0: 1.5, shopApi: "4000" as never }),
+    ).toEqual([
       "ports.modelServer must be a whole number from 0 to 65535 (0: a free port), not 70000",
       "ports.mockAuth0 must be a whole number from 0 to 65535 (0: a free port), not 1.5",
+      'ports.shopApi must be a whole number from 0 to 65535 (0: a free port), not "4000"',
     ]);
     expect(await portProblems({})).toEqual([]);
+  });
+});
+
+describe("optionShapeProblems", () => {
+  it("names an option that is no option, with the one a different case meant", () => {
+    expect(
+      optionShapeProblems({
+        modelserver: true,
+        ports: { mockauth0: 1 },
+        rateLimits: { perUser: 5 },
+        shop: { requireAuthorizationDetails: true },
+      }),
+    ).toEqual([
+      "modelserver is no option of startTestbed: did you mean modelServer?",
+      "rateLimits.perUser is no option of startTestbed: the options are perUserRequestsPerMinute, perIpRequestsPerMinute, authenticationApiRequestsPerSecond",
+      "ports.mockauth0 is no option of startTestbed: did you mean mockAuth0?",
+    ]);
+  });
+
+  it("names the values the servers would refuse by their variables' names, by option", () => {
+    expect(
+      optionShapeProblems({
+        logLevel: "verbose",
+        controlToken: "sekret",
+        startTimeoutMs: "x",
+        modelServer: "yes",
+        ports: 4010,
+      }),
+    ).toEqual([
+      "ports must be an object, not 4010",
+      'startTimeoutMs must be a number of milliseconds above 0, not "x"',
+      'logLevel must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"',
+      'controlToken must be a string of at least 16 characters, e.g. randomBytes(24).toString("base64url")',
+      'modelServer must be true or false, not "yes"',
+    ]);
+    expect(optionShapeProblems({ controlToken: "a token with spaces in it" })).toEqual([
+      "controlToken may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =",
+    ]);
+  });
+
+  it("passes every option the README names, as it names them", () => {
+    expect(
+      optionShapeProblems({
+        approver: "manual",
+        rateLimits: { perUserRequestsPerMinute: null },
+        settings: { ciba: { intervalSeconds: 0.2 } },
+        modelServer: true,
+        shop: { requireAuthorizationDetails: true, database: ":memory:", env: {} },
+        ports: { mockAuth0: 0, shopApi: 0, modelServer: 0 },
+        controlToken: "0123456789abcdef",
+        logLevel: "silent",
+        startTimeoutMs: 60_000,
+      }),
+    ).toEqual([]);
+  });
+
+  it("knows the servers' log levels", () => {
+    expect([...LOG_LEVELS].sort()).toEqual([...SERVER_LOG_LEVELS].sort());
   });
 });
 

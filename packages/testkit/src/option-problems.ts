@@ -5,6 +5,7 @@ import { CIBA_GRANT_TYPE, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import { ControlApiError } from "./approver.js";
 import type { Approver } from "./approver.js";
 import { httpsJson } from "./https-json.js";
+import type { RateLimits, TestbedOptions } from "./testbed.js";
 import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
 
 /** The servers' own default host: where a fixed port must be free. */
@@ -16,6 +17,116 @@ export class TestbedOptionsError extends Error {
     super(`Invalid startTestbed options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "TestbedOptionsError";
   }
+}
+
+/** A value as a message shows it: strings quoted, so `"4000"` does not read as the number. */
+const shown = (value: unknown): string =>
+  typeof value === "string" ? JSON.stringify(value) : String(value);
+
+/** The servers' log levels: pino's, and `silent`. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The names of `T`'s members: a record with all of them and no other, checked by the compiler. */
+const namesOf = <T>(members: Record<keyof T, true>): readonly string[] => Object.keys(members);
+
+/**
+ * Every option `startTestbed` takes, and the members of those that are objects: a name not here
+ * is a typo that would otherwise change nothing (`modelserver: true` starting no model server, and
+ * the agent then calling OpenAI itself).
+ */
+const KNOWN_OPTIONS = {
+  "": namesOf<TestbedOptions>({
+    tenant: true,
+    users: true,
+    settingsFile: true,
+    settings: true,
+    approver: true,
+    rateLimits: true,
+    shop: true,
+    modelServer: true,
+    client: true,
+    user: true,
+    ports: true,
+    certDir: true,
+    controlToken: true,
+    logLevel: true,
+    logs: true,
+    startTimeoutMs: true,
+  }),
+  rateLimits: namesOf<RateLimits>({
+    perUserRequestsPerMinute: true,
+    perIpRequestsPerMinute: true,
+    authenticationApiRequestsPerSecond: true,
+  }),
+  shop: namesOf<NonNullable<TestbedOptions["shop"]>>({
+    requireAuthorizationDetails: true,
+    database: true,
+    env: true,
+  }),
+  ports: namesOf<NonNullable<TestbedOptions["ports"]>>({
+    mockAuth0: true,
+    shopApi: true,
+    modelServer: true,
+  }),
+};
+
+/** The names in `value` (an object) that `known` does not have, each with its fix. */
+function unknownNames(value: object, known: readonly string[], prefix: string): string[] {
+  return Object.keys(value)
+    .filter((name) => !known.includes(name))
+    .map((name) => {
+      const meant = known.find((option) => option.toLowerCase() === name.toLowerCase());
+      const hint =
+        meant === undefined ? `the options are ${known.join(", ")}` : `did you mean ${meant}?`;
+      return `${prefix}${name} is no option of startTestbed: ${hint}`;
+    });
+}
+
+/**
+ * What is wrong with the options' names and plain values, found before anything starts: an
+ * option name that is no option (at the top, or in `rateLimits`, `shop` and `ports`), and the
+ * values the servers would refuse in words of their own variables (`logLevel` as LOG_LEVEL,
+ * `controlToken` as MOCK_AUTH0_CONTROL_TOKEN), named by option here.
+ */
+export function optionShapeProblems(options: Readonly<Record<string, unknown>>): string[] {
+  const problems = unknownNames(options, KNOWN_OPTIONS[""], "");
+  for (const group of ["rateLimits", "shop", "ports"] as const) {
+    const value = options[group];
+    if (value === undefined) continue;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      problems.push(`${group} must be an object, not ${shown(value)}`);
+    } else {
+      problems.push(...unknownNames(value, KNOWN_OPTIONS[group], `${group}.`));
+    }
+  }
+  const { startTimeoutMs, logLevel, controlToken, modelServer } = options;
+  if (
+    startTimeoutMs !== undefined &&
+    !(typeof startTimeoutMs === "number" && Number.isFinite(startTimeoutMs) && startTimeoutMs > 0)
+  ) {
+    problems.push(
+      `startTimeoutMs must be a number of milliseconds above 0, not ${shown(startTimeoutMs)}`,
+    );
+  }
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly unknown[]).includes(logLevel)) {
+    problems.push(`logLevel must be one of ${LOG_LEVELS.join(", ")}, not ${shown(logLevel)}`);
+  }
+  if (controlToken !== undefined) {
+    // The tenant's own rule for MOCK_AUTH0_CONTROL_TOKEN: a bearer secret, also safe in a cookie.
+    if (typeof controlToken !== "string" || controlToken.length < 16) {
+      problems.push(
+        "controlToken must be a string of at least 16 characters, e.g. " +
+          'randomBytes(24).toString("base64url")',
+      );
+    } else if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(controlToken)) {
+      problems.push("controlToken may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =");
+    }
+  }
+  if (modelServer !== undefined && typeof modelServer !== "boolean") {
+    problems.push(`modelServer must be true or false, not ${shown(modelServer)}`);
+  }
+  return problems;
 }
 
 /** Why `port` cannot be listened on at the servers' host, or undefined when it can. */
@@ -50,7 +161,7 @@ export async function portProblems(
     Object.entries(ports).map(async ([name, port]) => {
       if (port === 0) return undefined;
       if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        return `ports.${name} must be a whole number from 0 to 65535 (0: a free port), not ${String(port)}`;
+        return `ports.${name} must be a whole number from 0 to 65535 (0: a free port), not ${shown(port)}`;
       }
       const refusal = await portRefusal(port);
       return refusal === undefined

@@ -19,9 +19,11 @@ import { controlApiApprover } from "./approver.js";
 import {
   TestbedOptionsError,
   clientProblems,
+  optionShapeProblems,
   portProblems,
   tenantProblems,
 } from "./option-problems.js";
+import type { LogLevel } from "./option-problems.js";
 import type { Approver } from "./approver.js";
 import { serverEntry } from "./server-entry.js";
 import type { ServerEntry } from "./server-entry.js";
@@ -95,7 +97,7 @@ export interface TestbedOptions {
   /** A bearer token the control API will need (MOCK_AUTH0_CONTROL_TOKEN); none unless given. */
   controlToken?: string;
   /** The servers' log level (`silent` to `trace`); `warn` unless given. */
-  logLevel?: string;
+  logLevel?: LogLevel;
   /** Where the servers' log lines go, each prefixed with its name; nowhere unless given. */
   logs?: Writable;
   /** How long each server may take to start; 30 s unless given. */
@@ -224,6 +226,9 @@ function settingsChanges(options: TestbedOptions): Record<string, unknown> | und
  * `afterAll`); the servers also end when this process exits.
  */
 export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
+  // Checked as the caller wrote them: a JavaScript caller gets no type check.
+  const misnamed = optionShapeProblems(options as Readonly<Record<string, unknown>>);
+  if (misnamed.length > 0) throw new TestbedOptionsError(misnamed);
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const logLevel = options.logLevel ?? "warn";
   const { modelServer: modelServerPort, ...serverPorts } = options.ports ?? {};
