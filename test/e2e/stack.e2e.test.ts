@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 
-import { freePort } from "@ciba-testbed/shared/node";
+import { freePort, processExists } from "@ciba-testbed/shared/node";
 import { startStack } from "@ciba-testbed/stack";
 import type { Stack } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
@@ -20,15 +20,6 @@ function portIsFree(port: number): Promise<boolean> {
       }),
     );
   });
-}
-
-function processIsGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /** Whether something on 127.0.0.1:`port` accepts a connection. */
@@ -130,7 +121,7 @@ describe("the stack launcher", () => {
     const pids = stack.services.map((s) => s.pid!);
     const ports = [Number(new URL(stack.issuer).port), Number(new URL(stack.shopApiUrl).port)];
     await stack.stop();
-    expect(pids.every(processIsGone)).toBe(true);
+    expect(pids.some(processExists)).toBe(false);
     for (const port of ports) expect(await portIsFree(port)).toBe(true);
   });
 
@@ -176,7 +167,7 @@ describe("the stack launcher", () => {
     expect(besideStack.services).toHaveLength(3);
     expect(beside?.name).toBe("beside");
     await besideStack.stop();
-    expect([tenant, shop, beside].every((service) => processIsGone(service!.pid!))).toBe(true);
+    expect([tenant, shop, beside].every((service) => !processExists(service!.pid!))).toBe(true);
   });
 
   it("stops the services started beside the shop when the shop cannot start", async () => {
@@ -193,6 +184,6 @@ describe("the stack launcher", () => {
       }),
     ).rejects.toThrow(/shop-api exited/);
     expect(beside?.pid).toBeGreaterThan(0);
-    expect(processIsGone(beside!.pid!)).toBe(true);
+    expect(processExists(beside!.pid!)).toBe(false);
   });
 });

@@ -1,5 +1,9 @@
+import { execFile } from "node:child_process";
 import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
+import { processExists } from "@ciba-testbed/shared/node";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { ServerProcess } from "./server-process.js";
@@ -48,5 +52,28 @@ describe("ServerProcess", () => {
     const { server } = await startFake();
     await server.stop();
     expect(await server.whyGone()).toBe("fake was stopped: the testbed's stop() was called");
+  });
+
+  it("keeps no process running once started: one that forgets stop() ends, and its server with it", async () => {
+    // A script that starts a server and returns, as a test file without stop() in its afterAll.
+    const script = `
+      import { ServerProcess } from ${JSON.stringify(fileURLToPath(new URL("./server-process.ts", import.meta.url)))};
+      const { ready } = await ServerProcess.start({
+        name: "fake",
+        entry: { command: process.execPath, args: ["-e", ${JSON.stringify(FAKE_SERVER)}, "--"], packageDir: "." },
+        env: {},
+        timeoutMs: 10_000,
+      });
+      console.log(ready.pid);
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      { timeout: 15_000 },
+    );
+    const pid = Number(stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    // The server got the exit hook's SIGTERM as the script ended, and is gone.
+    await expect.poll(() => processExists(pid), { timeout: 5_000 }).toBe(false);
   });
 });

@@ -118,6 +118,11 @@ export class ServerProcess {
         fail(`exited (${signal ?? `code ${String(code)}`}) before it was ready`);
       });
     });
+    // Running, it is no reason for this process to keep running either: a script or a
+    // node:test file that forgets stop() ends when its own work does, and the exit hook
+    // (killOnExit) stops the server then. Only start-up, awaited above, held it.
+    child.unref();
+    for (const stream of [child.stdout, child.stderr] as (Socket | null)[]) stream?.unref();
     // Said where its logs go: a test that only sees its agent's "fetch failed" learns why.
     child.once("exit", (code, signal) => {
       if (server.stopping) return;
@@ -132,6 +137,8 @@ export class ServerProcess {
   async stop(graceMs = 3_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.stopping = true;
+    // Until it has exited, a reason to keep running: `await stop()` must see it end.
+    this.child.ref();
     this.child.kill("SIGTERM");
     const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
     await this.exited;
