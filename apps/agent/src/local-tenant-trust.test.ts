@@ -1,9 +1,12 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, get, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { rootCertificates } from "node:tls";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -107,5 +110,23 @@ describe("trustCertificates", () => {
     } finally {
       restore();
     }
+  });
+
+  it("keeps trusting what NODE_EXTRA_CA_CERTS named when Node started", async () => {
+    // A process started trusting the tenant's CA through the variable, which then trusts another
+    // CA: its connections to the tenant must still verify.
+    const extraFile = path.join(dir, "extra.pem");
+    await writeFile(extraFile, caPem);
+    const script = `
+      import { trustCertificates } from ${JSON.stringify(fileURLToPath(new URL("./local-tenant-trust.ts", import.meta.url)))};
+      trustCertificates([${JSON.stringify(rootCertificates[0] ?? "")}]);
+      console.log(await (await fetch(${JSON.stringify(url)})).text());
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      { env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: extraFile } },
+    );
+    expect(stdout.trim()).toBe("tenant");
   });
 });

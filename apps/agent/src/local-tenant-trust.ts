@@ -50,10 +50,16 @@ type TlsWithDefaults = typeof tls & {
  *
  * Where Node has `tls.setDefaultCACertificates` it is used. Node 20 has no such API: there
  * every context `tls.connect` makes without a `ca` or `secureContext` of its own (it calls
- * `tls.createSecureContext` for each connection) gets the certificates added to its copy of
- * the default store. Resolves with a function that undoes it.
+ * `tls.createSecureContext` for each connection) gets the certificates added. Node 20 adds them
+ * to a new store of its bundled roots (or the system's, with `--use-openssl-ca`), without the
+ * certificates of NODE_EXTRA_CA_CERTS: those (`loadedAtStart`, the file Node read) are added
+ * again first, or a context would stop trusting what the variable named (a CI's or a
+ * testbed's CA, a company proxy's). Resolves with a function that undoes it.
  */
-export function trustCertificates(certificates: readonly string[]): () => void {
+export function trustCertificates(
+  certificates: readonly string[],
+  loadedAtStart: string | undefined = process.env.NODE_EXTRA_CA_CERTS,
+): () => void {
   const node = tls as TlsWithDefaults;
   if (node.setDefaultCACertificates !== undefined && node.getCACertificates !== undefined) {
     const previous = node.getCACertificates("default");
@@ -62,13 +68,15 @@ export function trustCertificates(certificates: readonly string[]): () => void {
       node.setDefaultCACertificates?.(previous);
     };
   }
+  const extra = readPem(loadedAtStart);
+  const added = extra === undefined ? certificates : [extra, ...certificates];
   const original = tls.createSecureContext;
   const withCertificates: typeof tls.createSecureContext = (options) => {
     const secureContext = original(options);
     // A caller that names its CAs gets exactly those, as without this.
     if (options?.ca === undefined) {
       const native = (secureContext as { context?: { addCACert?: (pem: string) => void } }).context;
-      for (const pem of certificates) native?.addCACert?.(pem);
+      for (const pem of added) native?.addCACert?.(pem);
     }
     return secureContext;
   };
