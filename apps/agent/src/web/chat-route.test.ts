@@ -282,23 +282,31 @@ describe("the text a chat's stream shows for an error", () => {
   });
 });
 
+/** Purchase call_p1 of chat c1 as its journal holds it: asked for, and with `result` once decided. */
+const purchase = { product: "XYZ phone", qty: 2 };
+const record = {
+  toolCallId: "call_p1",
+  purchase,
+  bindingMessage: "Do you want to buy 2 XYZ phone",
+  startedAt: 0,
+};
+
+/** The person's web app with chat c1 holding purchase call_p1 (decided as `result`, if given). */
+async function chatWith(result?: unknown) {
+  const chat = loggedInChat();
+  await chat.journal.put({
+    threadId: chat.threadId("c1"),
+    request: "Buy 2 XYZ phones",
+    userId: SUB,
+    createdAt: 0,
+    purchases: [result === undefined ? record : { ...record, result: result as never }],
+  });
+  return chat;
+}
+
 describe("GET /api/chat/:id/purchases/:toolCallId", () => {
   it("answers how a purchase of the person's chat stands, from its journal, and nothing of anyone else's", async () => {
-    const chat = loggedInChat();
-    const purchase = { product: "XYZ phone", qty: 2 };
-    const record = {
-      toolCallId: "call_p1",
-      purchase,
-      bindingMessage: "Do you want to buy 2 XYZ phone",
-      startedAt: 0,
-    };
-    await chat.journal.put({
-      threadId: chat.threadId("c1"),
-      request: "Buy 2 XYZ phones",
-      userId: SUB,
-      createdAt: 0,
-      purchases: [record],
-    });
+    const chat = await chatWith();
     const asked = (path: string, as?: string | null) => chat.get(path, as);
 
     const pending = await asked("/api/chat/c1/purchases/call_p1").expect(200);
@@ -334,6 +342,50 @@ describe("GET /api/chat/:id/purchases/:toolCallId", () => {
     expect(loggedOut.body.error).toBe("login_required");
     // Read only: nothing was sent, asked or ordered.
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+  });
+});
+
+describe("POST /api/chat with a purchase the page still shows without its result", () => {
+  // What a page whose block-mode stream broke before the result keeps: the call, no output.
+  const waitingCall = {
+    id: "a1",
+    role: "assistant",
+    parts: [
+      {
+        type: "tool-shop_online",
+        toolCallId: "call_p1",
+        state: "input-available",
+        input: purchase,
+      },
+    ],
+  };
+  const asked = { id: "u1", role: "user", parts: [{ type: "text", text: "Buy 2 XYZ phones" }] };
+
+  it("answers from the result the chat recorded, asking no one again", async () => {
+    const order = { id: "o-1", total: 998, currency: "USD" };
+    const chat = await chatWith({ outcome: "ORDERED", purchase, description: "Ordered.", order });
+    const answer = await chat.post({ id: "c1", messages: [asked, waitingCall] });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('"type":"finish"');
+    // No new tool call, so no new consent request: nothing asked, sent or ordered.
+    expect(answer.text).not.toContain('"type":"tool-input-start"');
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    await expectUsable(chat, "c1");
+  });
+
+  it("answers 409 purchase_pending while that purchase still waits: nothing sent, chat usable", async () => {
+    const chat = await chatWith();
+    const answer = await chat.post({ id: "c1", messages: [asked, waitingCall] });
+    expect([answer.status, answer.body]).toEqual([
+      409,
+      {
+        error: "purchase_pending",
+        error_description:
+          "Chat c1's purchase call_p1 still waits for the person's answer: GET /api/chat/c1/purchases/call_p1 says when it has one, then send the chat on",
+      },
+    ]);
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    await expectUsable(chat, "c1");
   });
 });
 

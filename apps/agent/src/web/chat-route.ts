@@ -220,7 +220,13 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
         res.status(409).json(unknown);
         return;
       }
-      answer(deps, thread, id, messages, res);
+      const recorded = await withRecordedResults(thread, id, messages);
+      if (!Array.isArray(recorded)) {
+        await thread.release();
+        res.status(409).json(recorded);
+        return;
+      }
+      answer(deps, thread, id, recorded, res);
     } catch (error) {
       // The stream never started, so its onFinish never releases the thread: do it here, or
       // the chat answers thread_busy until the lease runs out. Express answers server_error.
@@ -260,6 +266,49 @@ async function unknownResume(
     error: "purchase_unknown",
     error_description: `${unknownPurchaseText(id, toolCallId, "to resume")}. Nothing was sent or ordered; ask again in a new chat.`,
   };
+}
+
+/**
+ * The messages with the result this chat recorded for each purchase the client still shows
+ * without one (a page whose block-mode stream broke before the result came, and that sends the
+ * chat on before it learnt the result from the purchase route), or the 409 to answer when such
+ * a purchase still waits for the person. Run without its result, the call would read to the
+ * model as a purchase asked for and never answered, and the model would ask again: a second
+ * consent request for a purchase already ordered, or refused.
+ */
+async function withRecordedResults(
+  thread: OpenThread,
+  id: string,
+  messages: UIMessage[],
+): Promise<UIMessage[] | { error: string; error_description: string }> {
+  const filled: UIMessage[] = [];
+  for (const message of messages) {
+    const parts: UIMessage["parts"] = [];
+    for (const part of message.parts) {
+      if (
+        !isToolUIPart(part) ||
+        (part.state !== "input-available" && part.state !== "input-streaming")
+      ) {
+        parts.push(part);
+        continue;
+      }
+      const result = await thread.purchaseResult(part.toolCallId);
+      if (result === undefined) {
+        parts.push(part);
+      } else if (result.outcome === "PENDING") {
+        return {
+          error: "purchase_pending",
+          error_description:
+            `Chat ${id}'s purchase ${part.toolCallId} still waits for the person's answer: ` +
+            `GET /api/chat/${id}/purchases/${part.toolCallId} says when it has one, then send the chat on`,
+        };
+      } else {
+        parts.push({ ...part, state: "output-available", output: result });
+      }
+    }
+    filled.push({ ...message, parts });
+  }
+  return filled;
 }
 
 /**

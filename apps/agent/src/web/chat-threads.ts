@@ -38,6 +38,11 @@ export interface OpenThread {
   onEvent(listener: (event: AgentEvent) => void): void;
   /** Whether this chat asked for the purchase of tool call `toolCallId` (its journal has it). */
   hasPurchase(toolCallId: string): Promise<boolean>;
+  /**
+   * What became of that purchase, as the purchase tool reports it (PENDING while it waits);
+   * undefined if this chat has no such purchase.
+   */
+  purchaseResult(toolCallId: string): Promise<PurchaseResult | undefined>;
   release(): Promise<void>;
 }
 
@@ -130,6 +135,10 @@ export class ChatThreads {
       },
       hasPurchase: async (toolCallId) =>
         (await journal.findPurchase(threadId, toolCallId)) !== undefined,
+      purchaseResult: async (toolCallId) => {
+        const record = await journal.findPurchase(threadId, toolCallId);
+        return record === undefined ? undefined : (record.result ?? pendingResult(record));
+      },
       release: () => store.release(key, lease),
     };
   }
