@@ -67,6 +67,13 @@ describe("threadReport", () => {
     });
     expect(report.purchases.map((p) => p.outcome)).toEqual(["ORDERED", "PENDING"]);
     expect(report.purchases[1]).toMatchObject({ expiresAt: "1970-01-01T00:05:00.000Z" });
+    // What was ordered before it is said, and the waiting one alone is not ordered.
+    expect(report.message).toBe(
+      "Ordered 1 x XYZ phone: order placed. Waiting for approval of 1 x XYZ phone until 1970-01-01T00:05:00.000Z; it is not ordered yet.",
+    );
+    expect(threadReport(thread(purchase("b")), 1).message).toBe(
+      "Waiting for approval of 1 x XYZ phone until 1970-01-01T00:05:00.000Z; nothing is ordered yet.",
+    );
   });
 
   it("is about the first failure, with its error and fix; an order has no error", () => {

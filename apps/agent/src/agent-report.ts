@@ -4,6 +4,7 @@ import type { ModelFailure } from "./model-error.js";
 import { exitCodeOf, type Outcome } from "./outcome.js";
 import { pendingResult } from "./purchase-record.js";
 import {
+  describeAfterOrders,
   describeResult,
   type Order,
   type PurchaseResult,
@@ -83,8 +84,16 @@ export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport
   const open = thread.purchases.find((purchase) => purchase.result === undefined);
   const outcome = thread.finished?.outcome ?? threadOutcome(thread);
   const focus = open === undefined ? (results.find(failed) ?? results.at(-1)) : pendingResult(open);
+  // While a purchase waits, those ordered before it in the turn are said first: they are.
+  const ordered = open === undefined ? [] : results.filter((r) => r.outcome === "ORDERED");
   const message =
-    thread.finished?.message ?? (focus ? describeResult(focus) : "Nothing happened yet.");
+    thread.finished?.message ??
+    (focus
+      ? [
+          ...ordered.map(describeResult),
+          ordered.length > 0 ? describeAfterOrders(focus) : describeResult(focus),
+        ].join(" ")
+      : "Nothing happened yet.");
   const fix = thread.finished?.fix ?? focus?.fix;
   return {
     outcome,

@@ -66,12 +66,27 @@ export function orderSummary(order: Order): string {
 
 /** One sentence a person can read, built only from the result. */
 export function describeResult(result: PurchaseResult): string {
+  return describeAs(result, false);
+}
+
+/**
+ * `describeResult` for a purchase of a turn whose earlier purchases were ordered: one that waits
+ * says that it is not ordered yet, where "nothing is ordered yet" would deny those orders.
+ */
+export function describeAfterOrders(result: PurchaseResult): string {
+  return describeAs(result, true);
+}
+
+function describeAs(result: PurchaseResult, earlierOrdered: boolean): string {
   const what = describePurchase(result.purchase);
   switch (result.outcome) {
     case "ORDERED":
       return `Ordered ${what}: ${result.order ? orderSummary(result.order) : "order placed"}.`;
-    case "PENDING":
-      return `Waiting for approval of ${what}${result.expiresAt ? ` until ${result.expiresAt}` : ""}; nothing is ordered yet.`;
+    case "PENDING": {
+      const until = result.expiresAt ? ` until ${result.expiresAt}` : "";
+      const notYet = earlierOrdered ? "it is not ordered yet" : "nothing is ordered yet";
+      return `Waiting for approval of ${what}${until}; ${notYet}.`;
+    }
     case "DENIED":
       return `The purchase of ${what} was denied; nothing was ordered.`;
     case "EXPIRED":
