@@ -373,6 +373,32 @@ describe("POST /api/chat with a purchase the page still shows without its result
     await expectUsable(chat, "c1");
   });
 
+  it("answers 409 purchase_mismatch to a resume of its call with another input: nothing sent, chat usable", async () => {
+    const chat = await chatWith();
+    const resumed = (input: unknown) => ({
+      ...resume(input),
+      parts: resume(input).parts.map((part) => ({ ...part, toolCallId: "call_p1" })),
+    });
+    for (const input of [
+      { product: "XYZ phone", qty: 40 },
+      { product: "ABC laptop", qty: 2 },
+    ]) {
+      const answer = await chat.post({ id: "c1", messages: [asked, resumed(input)] });
+      expect([answer.status, answer.body]).toEqual([
+        409,
+        {
+          error: "purchase_mismatch",
+          error_description: `Chat c1's purchase call_p1 is {"product":"XYZ phone","qty":2}, and the resume sent ${JSON.stringify(input)}: send the tool call back as the chat gave it. Nothing was sent or ordered.`,
+        },
+      ]);
+    }
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    expect((await chat.journal.get(chat.threadId("c1")))?.purchases).toEqual([record]);
+    // The call as the chat gave it is resumed.
+    const answer = await chat.post({ id: "c1", messages: [asked, resumed(purchase)] });
+    expect(answer.status).toBe(200);
+  });
+
   it("answers 409 purchase_pending while that purchase still waits: nothing sent, chat usable", async () => {
     const chat = await chatWith();
     const answer = await chat.post({ id: "c1", messages: [asked, waitingCall] });

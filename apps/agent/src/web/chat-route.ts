@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+
 import { setAIContext } from "@auth0/ai-vercel";
 import { errorSerializer, withInterruptions } from "@auth0/ai-vercel/interrupts";
 import {
@@ -237,7 +239,8 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
 }
 
 /**
- * The 409 to answer when the page hands back a tool call this chat never made. A resume runs
+ * The 409 to answer when the page hands back a tool call this chat never made, or one whose
+ * input is not the purchase this chat recorded under its id. A resume runs
  * the tool call again with its input as sent, and the purchase tool, finding no record of the
  * call in the chat, would ask the person anew (a second push for a purchase the page thinks is
  * waiting), under a tool call id the shop may already know as another order's Idempotency-Key.
@@ -260,12 +263,27 @@ async function unknownResume(
     typeof output === "object" &&
     output !== null &&
     Boolean((output as { continueInterruption?: unknown }).continueInterruption);
-  if (!resumes || (await thread.hasPurchase(part.toolCallId))) return undefined;
+  if (!resumes) return undefined;
   const { toolCallId } = part;
-  return {
-    error: "purchase_unknown",
-    error_description: `${unknownPurchaseText(id, toolCallId, "to resume")}. Nothing was sent or ordered; ask again in a new chat.`,
-  };
+  const recorded = await thread.purchaseResult(toolCallId);
+  if (recorded === undefined) {
+    return {
+      error: "purchase_unknown",
+      error_description: `${unknownPurchaseText(id, toolCallId, "to resume")}. Nothing was sent or ordered; ask again in a new chat.`,
+    };
+  }
+  // The resume runs the call with the input as sent: another purchase under this call's id,
+  // which the purchase tool refuses, but only once the model has run.
+  if (!isDeepStrictEqual(part.input, recorded.purchase)) {
+    return {
+      error: "purchase_mismatch",
+      error_description:
+        `Chat ${id}'s purchase ${toolCallId} is ${JSON.stringify(recorded.purchase)}, and the ` +
+        `resume sent ${JSON.stringify(part.input)}: send the tool call back as the chat gave it. ` +
+        "Nothing was sent or ordered.",
+    };
+  }
+  return undefined;
 }
 
 /**
