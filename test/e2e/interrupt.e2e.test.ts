@@ -239,7 +239,11 @@ describe("interrupt mode across two processes", () => {
       outcome: "ERROR",
       exitCode: 130,
       error: "interrupted",
-      message: `Stopped by SIGINT. Nothing else was ordered. The approval request ${request.auth_req_id} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`,
+      message: `Stopped by SIGINT. Nothing was ordered. The approval request ${request.auth_req_id} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`,
+      // The ids the message names, as --json members.
+      authReqId: request.auth_req_id,
+      bindingMessage: request.binding_message,
+      threadId: expect.stringMatching(/^thr_/),
     });
     await s.stack.control.approve(request.auth_req_id);
     expect(await orderIds(s)).toEqual(orders);
@@ -278,7 +282,7 @@ describe("interrupt mode across two processes", () => {
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 130, error: "interrupted" });
     expect(report.message).toMatch(
-      /^Stopped by SIGINT\. Nothing else was ordered\. The approval request 'Do you want to buy 4 USB-C cables for max [\d.]+ USD' was on its way to Auth0, so \S+ may be asked to approve it; an approval given to it buys nothing: no process waits for it any more\.$/,
+      /^Stopped by SIGINT\. Nothing was ordered\. The approval request 'Do you want to buy 4 USB-C cables for max [\d.]+ USD' was on its way to Auth0, so \S+ may be asked to approve it; an approval given to it buys nothing: no process waits for it any more\.$/,
     );
   });
 
@@ -296,6 +300,11 @@ describe("interrupt mode across two processes", () => {
     const run = await sending.exited;
 
     expect(run.code).toBe(130);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      threadId,
+      authReqId: null,
+      bindingMessage: expect.stringContaining("5 USB-C cables"),
+    });
     expect((JSON.parse(run.stdout) as { message: string }).message).toMatch(
       new RegExp(
         `was on its way to Auth0, so \\S+ may be asked to approve it: pnpm agent resume ${threadId} finishes it if Auth0's answer was stored in time, and never sends a second one\\.$`,

@@ -59,8 +59,13 @@ export async function runCli(
         });
         return;
       }
-      exitCode = await execute(env, options, "run", (agent) =>
-        agent.run(request, options.thread === undefined ? {} : { threadId: options.thread }),
+      exitCode = await execute(
+        env,
+        options,
+        "run",
+        (agent) =>
+          agent.run(request, options.thread === undefined ? {} : { threadId: options.thread }),
+        options.thread,
       );
     });
   addCommonOptions(program);
@@ -75,7 +80,13 @@ export async function runCli(
       .argument("<thread>", "the thread id printed when the request was sent")
       .action(async (threadId: string, options: CliOptions) => {
         const merged = { ...program.opts<CliOptions>(), ...options };
-        exitCode = await execute(env, merged, "resume", (agent) => agent.resume(threadId));
+        exitCode = await execute(
+          env,
+          merged,
+          "resume",
+          (agent) => agent.resume(threadId),
+          threadId,
+        );
       }),
   );
 
@@ -150,11 +161,13 @@ function seconds(value: string): string {
   return value;
 }
 
+/** `threadId`: the thread the command names (`--thread`, `resume <thread>`), if it names one. */
 async function execute(
   env: Record<string, string | undefined>,
   options: CliOptions,
   command: "run" | "resume",
   work: (agent: Agent) => Promise<AgentReport>,
+  threadId?: string,
 ): Promise<number> {
   const json = options.json === true;
   let config;
@@ -247,7 +260,15 @@ async function execute(
     terminal.stop();
     const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
     const exitCode = 128 + constants.signals[signal];
-    fail("ERROR", `Stopped by ${signal}. ${where}`, json, { error: "interrupted", exitCode });
+    // The ids the message names, for a caller that reads --json.
+    const { approval, sending } = progress;
+    fail("ERROR", `Stopped by ${signal}. ${where}`, json, {
+      error: "interrupted",
+      exitCode,
+      threadId: approval?.threadId ?? sending?.threadId ?? threadId,
+      authReqId: approval?.authReqId,
+      bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
+    });
     process.exit(exitCode);
   };
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -313,25 +334,27 @@ function stoppedWhere(
   placed: readonly string[],
 ): string {
   const { durable } = run;
-  const before =
-    placed.length === 0 ? "" : `This run had placed order ${placed.join(", ")} before it. `;
+  const earlier = `This run had placed order ${placed.join(", ")} before it`;
   if (progress.ordering) {
+    const before = placed.length === 0 ? "" : `${earlier}. `;
     return `${before}The order had been sent, so the shop may have it: check the orders before asking again.`;
   }
+  const ordered =
+    placed.length === 0 ? "Nothing was ordered." : `${earlier}; nothing else was ordered.`;
   const approval = progress.approval;
   const sending = progress.sending;
   if (approval === undefined && sending !== undefined) {
     // The tenant may have taken the request and pushed it before its answer came back.
-    const sent = `${before}Nothing else was ordered. The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${run.userId} may be asked to approve it`;
+    const sent = `${ordered} The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${run.userId} may be asked to approve it`;
     return durable
       ? `${sent}: ${RESUME_COMMAND(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`
       : `${sent}; an approval given to it buys nothing: no process waits for it any more.`;
   }
-  if (approval === undefined) return `${before}Nothing else was ordered.`;
+  if (approval === undefined) return ordered;
   if (durable) {
-    return `${before}Nothing else was ordered. The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`;
+    return `${ordered} The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`;
   }
-  return `${before}Nothing else was ordered. The approval request ${approval.authReqId} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`;
+  return `${ordered} The approval request ${approval.authReqId} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`;
 }
 
 /**
@@ -364,11 +387,21 @@ function fail(
   outcome: Outcome,
   message: string,
   json: boolean | undefined,
-  details: { error?: string; fix?: string; exitCode?: number } = {},
+  details: {
+    error?: string;
+    fix?: string;
+    exitCode?: number;
+    threadId?: string | undefined;
+    authReqId?: string | undefined;
+    bindingMessage?: string | undefined;
+  } = {},
 ): number {
+  const { exitCode, threadId, authReqId, bindingMessage } = details;
   const report = {
-    ...reportWithoutPurchases(outcome, "", message, 0, details),
-    ...(details.exitCode === undefined ? {} : { exitCode: details.exitCode }),
+    ...reportWithoutPurchases(outcome, threadId ?? "", message, 0, details),
+    ...(exitCode === undefined ? {} : { exitCode }),
+    ...(authReqId === undefined ? {} : { authReqId }),
+    ...(bindingMessage === undefined ? {} : { bindingMessage }),
   };
   if (json) process.stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
   else
