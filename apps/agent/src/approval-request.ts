@@ -23,7 +23,9 @@ export interface ApprovalRequest {
   polledAt?: number;
   /**
    * When the answer to the poll sent at `polledAt` arrived, journaled when it was "no decision
-   * yet" (pending, slow_down). Earlier than `polledAt`, or absent, once a later poll was sent.
+   * yet" (pending, slow_down), or `polledAt` itself when that poll never reached the tenant (a
+   * refused connection): either way it took no token. Earlier than `polledAt`, or absent, once
+   * a later poll was sent.
    */
   answeredAt?: number;
   /**

@@ -52,6 +52,24 @@ export interface PollFailure {
 }
 
 /**
+ * Failures before any connection was made (refused, a name that did not resolve, a connect
+ * timeout): the poll never reached the tenant, so the tenant cannot have answered it with the
+ * token. A reset or a timeout after connecting may come after the tenant read the poll.
+ */
+const NEVER_SENT = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_NONAME",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** Whether the failed poll provably never reached the tenant (see NEVER_SENT). */
+export function neverReachedTenant(failure: PollFailure): boolean {
+  return NEVER_SENT.has(failure.code);
+}
+
+/**
  * Whether a poll failed without an answer about the request: a connection refused, reset or
  * timed out, a name that did not resolve, a 5xx, or a 429 other than `slow_down` (which the SDK
  * hands on as a poll interrupt). The request is still out and the person may still answer, so
@@ -116,8 +134,9 @@ export function approvalLost(unansweredSince: number, err: unknown): Verdict {
 }
 
 /**
- * Auth0's invalid_grant for a request of which every poll was answered "no decision yet": no
- * token was ever issued for it, so no process took an approval. The tenant no longer knows
+ * Auth0's invalid_grant for a request of which every poll that reached the tenant was answered
+ * "no decision yet" (the others were refused a connection): no token was ever issued for it, so
+ * no process took an approval. The tenant no longer knows
  * the request (a tenant that keeps requests in memory, as the local one does, forgets them when
  * it restarts); the person's answer to it, if any, cannot be used.
  */
@@ -126,7 +145,7 @@ export function requestForgotten(authReqId: string, err: unknown): Verdict {
   return {
     outcome: "ERROR",
     error: "invalid_grant",
-    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though it had answered every poll of it with "pending": it issued no approval for it to anyone, and most likely restarted or dropped it. Nothing was ordered; ask again.`,
+    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though every poll of it that reached it was answered "pending": it issued no approval for it to anyone, and most likely restarted or dropped it. Nothing was ordered; ask again.`,
   };
 }
 

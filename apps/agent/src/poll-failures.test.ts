@@ -167,6 +167,40 @@ describe("a poll that brings no answer", () => {
     expect(shop.calls).toHaveLength(0);
   });
 
+  it("says the tenant forgot the request, not that the approval may be lost, when the failed poll never reached it", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ interval: 1 }).pending();
+    // The tenant restarted: refused while it was down, then it knows the request no more.
+    failedPolls("ECONNREFUSED", 2);
+    auth0.token(400, INVALID_GRANT);
+    const shop = stubShop();
+    const clock = new ManualClock(Date.parse("2026-01-01T00:00:00Z"));
+    const { agent } = setup({ clock });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "invalid_grant" });
+    expect(report.message).toContain(
+      'though every poll of it that reached it was answered "pending": it issued no approval for it to anyone, and most likely restarted or dropped it.',
+    );
+    expect(shop.calls).toHaveLength(0);
+  });
+
+  it("still says the approval may be lost when a refused poll follows one that may have reached it", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ interval: 1 }).pending();
+    failedPolls("ECONNRESET");
+    failedPolls("ECONNREFUSED");
+    auth0.token(400, INVALID_GRANT);
+    const clock = new ManualClock(Date.parse("2026-01-01T00:00:00Z"));
+    const { agent } = setup({ clock });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "approval_lost" });
+    expect(report.message).toContain("after a poll sent at 2026-01-01T00:00:01.000Z got no answer");
+  });
+
   it("still ends the run when /bc-authorize itself fails: sending it again could push twice", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorizeReply(503, "Service Unavailable");

@@ -26,6 +26,7 @@ import { discardAuthorization, readAuthRequest, restoreAuthRequest } from "./aut
 import {
   approvalLost,
   classifyAuthorizationError,
+  neverReachedTenant,
   pollFailure,
   requestForgotten,
   unansweredUntilExpiry,
@@ -263,6 +264,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         ...request,
         failedSince: request.failedSince ?? polledAt,
         lastFailure: { code: failure.code, description: failure.description },
+        // A poll that never reached the tenant took no token: as good as answered.
+        ...(neverReachedTenant(failure) ? { answeredAt: polledAt } : {}),
       },
     };
     await journal.putPurchase(threadId, updated);
@@ -380,8 +383,11 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     // tells them apart: only a poll whose answer it never recorded can have taken the token.
     if (codeOf(error) === INTERRUPT.invalidGrant) {
       const unanswered = journaled === undefined || mayHaveBeenIssued(journaled);
-      // A poll that failed without an answer: the token may have gone to it.
-      if (journaled?.failedSince !== undefined) return approvalLost(journaled.failedSince, error);
+      // A poll that failed without an answer, after it may have reached the tenant: the token
+      // may have gone to it. Polls refused before they reached it took nothing.
+      if (journaled?.failedSince !== undefined && unanswered) {
+        return approvalLost(journaled.unansweredSince ?? journaled.failedSince, error);
+      }
       // Else, at the first poll of a request an earlier process sent, that process stopped
       // while a poll was out, and may have had the token.
       if (resumedFirstPoll && unanswered) return INTERRUPTED.beforeOrder;
