@@ -1,4 +1,8 @@
+import { connect, createServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startPostgres } from "../support/postgres.js";
@@ -12,14 +16,63 @@ describe("shop-api when its PostgreSQL stops", () => {
   let tenant: RunningMockAuth0;
   let postgres: PostgresServer;
   let shop: ShopApiProcess;
+  let database: string;
 
   beforeAll(async () => {
     [tenant, postgres] = await Promise.all([sharedTenant(), startPostgres()]);
-    shop = await ShopApiProcess.start(tenant, { url: await postgres.createDatabase() });
+    database = await postgres.createDatabase();
+    shop = await ShopApiProcess.start(tenant, { url: database });
   });
   afterAll(async () => {
     await shop.stop();
     await postgres.stop();
+  });
+
+  it("answers 503 and keeps running when its connections drop mid-query, and then sells", async () => {
+    // A shop of its own, reaching PostgreSQL through a TCP relay the test can cut, as a network
+    // that fails or a host that goes: the shop's sockets end with no word from the server.
+    const relay = await tcpRelay(new URL(database));
+    const relayed = new URL(database);
+    relayed.port = String(relay.port);
+    const cut = await ShopApiProcess.start(tenant, { url: relayed.href }, "shop-api-relayed");
+    const holder = new pg.Client({ connectionString: database });
+    try {
+      const approval = await buyerToken(tenant, {
+        product: "USB-C cable",
+        quantity: 1,
+        maximumAmount: 9.99,
+      });
+      // A session that holds the orders table, so the shop's purchase waits in its query.
+      await holder.connect();
+      await holder.query("begin");
+      await holder.query("lock table shop_orders in access exclusive mode");
+      const buying = cut.buy(approval, { product: "USB-C cable", qty: 1 }, "in-use-1");
+      await expect
+        .poll(
+          async () =>
+            (
+              await holder.query<{ n: number }>(
+                "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+              )
+            ).rows[0]?.n,
+        )
+        .toBe(1);
+      relay.cut();
+      expect(await buying).toMatchObject({
+        status: 503,
+        body: { error: "temporarily_unavailable" },
+      });
+      await holder.query("rollback");
+
+      // Still running: the retry with the same Idempotency-Key buys, once.
+      expect(cut.child.running).toBe(true);
+      const retried = await cut.buy(approval, { product: "USB-C cable", qty: 1 }, "in-use-1");
+      expect(retried).toMatchObject({ status: 201, replayed: false });
+    } finally {
+      await holder.end();
+      await cut.stop();
+      await relay.close();
+    }
   });
 
   it("answers 503 with Retry-After, never 500, and is not ready", async () => {
@@ -54,3 +107,31 @@ describe("shop-api when its PostgreSQL stops", () => {
     });
   });
 });
+
+/** A TCP relay to `target`'s host and port; `cut()` drops every connection through it so far. */
+async function tcpRelay(target: URL) {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}

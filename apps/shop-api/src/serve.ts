@@ -73,8 +73,8 @@ export async function serve(
   try {
     opened = await openShopStore(config.database, catalog, {
       reset: options.reset,
-      onIdleError: (error) => {
-        logger.warn({ err: error }, "a database connection broke while idle; the pool replaces it");
+      onConnectionError: (error) => {
+        logger.warn({ err: error }, "a database connection broke; the pool replaces it");
       },
     });
   } catch (error) {

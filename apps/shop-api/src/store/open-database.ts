@@ -44,15 +44,15 @@ export function redactDatabaseUrl(url: string): string {
  * Opens the shop's database. Both kinds are reached through node-postgres and Kysely's
  * PostgreSQL dialect (PGlite through its own node-postgres connection, one at a time), so one
  * query layer, one SQL dialect, the same types and the same error codes serve both.
- * `onIdleError` hears about a server connection that broke while unused (pg's pool `error`).
+ * `onConnectionError` hears about a server connection that broke, idle in the pool or in use.
  */
 export async function openDatabase(
   config: DatabaseConfig,
-  onIdleError: (error: Error) => void = () => undefined,
+  onConnectionError: (error: Error) => void = () => undefined,
 ): Promise<ShopDatabase> {
   return config.kind === "embedded"
     ? openEmbedded(config.location, config.shortLived === true)
-    : openPostgres(config.url, onIdleError);
+    : openPostgres(config.url, onConnectionError);
 }
 
 /**
@@ -234,11 +234,19 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
 
 async function openPostgres(
   url: string,
-  onIdleError: (error: Error) => void,
+  onConnectionError: (error: Error) => void,
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
   const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  pool.on("error", onIdleError);
+  // An idle connection that breaks is the pool's `error`. One in use (PostgreSQL restarted or
+  // stopped, a backend terminated, mid-query) emits `error` on its client, which the pool
+  // listens to only while the client is idle: without a listener of its own, Node ends the
+  // process with it. Its query fails anyway, and the request gets 503 (isDatabaseUnavailable);
+  // the pool drops the client when it is released.
+  pool.on("error", onConnectionError);
+  pool.on("connect", (client) => {
+    client.on("error", onConnectionError);
+  });
   try {
     await pool.query("select 1");
   } catch (error) {

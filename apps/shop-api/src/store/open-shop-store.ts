@@ -9,7 +9,7 @@ export interface OpenShopStoreOptions {
   /** Undo every migration first: the orders are gone and the stock is the catalog's again. */
   reset?: boolean;
   /** See `openDatabase`. */
-  onIdleError?: (error: Error) => void;
+  onConnectionError?: (error: Error) => void;
 }
 
 export interface OpenedShopStore {
@@ -29,7 +29,7 @@ export async function openShopStore(
   catalog: Catalog,
   options: OpenShopStoreOptions = {},
 ): Promise<OpenedShopStore> {
-  const database = await openDatabase(config, options.onIdleError);
+  const database = await openDatabase(config, options.onConnectionError);
   try {
     if (options.reset === true) await resetDatabase(database.db);
     const migrated = await migrateToLatest(database.db);
