@@ -76,6 +76,28 @@ describe("placeOrder", () => {
     expect((error as OAuthError).description).toContain("already used for order ord-1");
   });
 
+  it("answers a retry that raced its first request with the first order, not a spent approval", async () => {
+    const shared = await deps();
+    const order = {
+      request: { product: "XYZ phone", qty: 1 },
+      buyer: buyer(approval(1)),
+      idempotencyKey: "call-1",
+    };
+    const first = await placeOrder(order, shared);
+    // The retry read no order under its key: the first had not committed yet, on another replica.
+    const raced: PlaceOrderDeps = {
+      ...shared,
+      store: Object.assign(Object.create(shared.store) as typeof shared.store, {
+        findByIdempotencyKey: () => Promise.resolve(undefined),
+      }),
+      newOrderId: () => "ord-2",
+    };
+    await expect(placeOrder(order, raced)).resolves.toEqual({ order: first.order, replayed: true });
+    // Another key with that approval is a second purchase, refused.
+    const error = await refusal(() => placeOrder({ ...order, idempotencyKey: "call-2" }, raced));
+    expect(error).toMatchObject({ status: 403, code: "insufficient_authorization_details" });
+  });
+
   it("knows nothing of Express or the token library (the HTTP glue does)", () => {
     const source = readFileSync(new URL("./place-order.ts", import.meta.url), "utf8");
     expect(source).not.toMatch(/express/);

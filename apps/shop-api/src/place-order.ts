@@ -92,7 +92,7 @@ export async function placeOrder(
   // agent re-running an approved tool call) needs a new consent. Retries with the same
   // Idempotency-Key were answered above with the first order.
   const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
-  if (spent) throw approvalSpent(spent);
+  if (spent) return spentOrRetried(spent, idempotencyKey, fingerprint, approvalId);
 
   if (request.priceLimit !== undefined && totalCents > limitToCents(request.priceLimit)) {
     throw errors.priceLimitExceeded(
@@ -126,7 +126,7 @@ export async function placeOrder(
     case "idempotency-key-taken":
       return replay(placed.earlier, fingerprint, approvalId);
     case "approval-spent":
-      throw approvalSpent(placed.earlier);
+      return spentOrRetried(placed.earlier, idempotencyKey, fingerprint, approvalId);
     case "out-of-stock":
       throw errors.insufficientStock(
         `Only ${placed.left} x ${product.name} left in stock; ${request.qty} requested`,
@@ -155,6 +155,24 @@ function replay(earlier: Order, fingerprint: string, approvalId: string | null):
     );
   }
   return { order: earlier, replayed: true };
+}
+
+/**
+ * The approval placed `earlier`: a retry of that very order (its Idempotency-Key) gets it back,
+ * as if its key had been found first: a request racing the first one (sent again before the
+ * first's answer, to another replica) read no key, then the first committed. Anything else is
+ * a second purchase with one approval.
+ */
+function spentOrRetried(
+  earlier: Order,
+  idempotencyKey: string | undefined,
+  fingerprint: string,
+  approvalId: string | null,
+): PlacedOrder {
+  if (idempotencyKey !== undefined && earlier.idempotency?.key === idempotencyKey) {
+    return replay(earlier, fingerprint, approvalId);
+  }
+  throw approvalSpent(earlier);
 }
 
 function approvalSpent(earlier: Order) {
