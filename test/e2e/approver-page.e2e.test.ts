@@ -441,6 +441,133 @@ describe("the approver page", () => {
       for (const id of [live, stale]) tenant.store.decide(id, "deny", "control-api");
     });
 
+    /** A purchase request with `details` as its authorization_details, as a client may send any. */
+    async function askFor(bindingMessage: string, details: unknown[]): Promise<string> {
+      const started = await client.post("bc-authorize", {
+        ...AGENT_CLIENT,
+        scope: "openid product:buy",
+        audience: "sample-shop-api",
+        login_hint: JSON.stringify({ format: "iss_sub", iss: tenant.issuer, sub: BUYER }),
+        binding_message: bindingMessage,
+        authorization_details: JSON.stringify(details),
+      });
+      expect(started.status).toBe(200);
+      return String(started.body.auth_req_id);
+    }
+
+    it("shows authorization_details as sent: padding written out, Quantity and Up to in view, other values raw", async () => {
+      // A minute on, so that the person's five requests a minute are this test's.
+      clock.advance(60_000);
+      const approver = await approverPage();
+      const errors: string[] = [];
+      approver.on("pageerror", (error) => errors.push(error.message));
+      const padded = await askFor("Pad check", [
+        {
+          type: "product_purchase",
+          product: `XYZ phone${"\u2007".repeat(90)}`,
+          quantity: 50,
+          maximum_amount: 24950,
+          currency: "USD",
+        },
+      ]);
+      const odd = await askFor("Odd check", [
+        {
+          type: "product_purchase",
+          product: { toString: 1 },
+          quantity: [1, 2],
+          maximum_amount: "5",
+          currency: "USD",
+          note: "<b>hi</b>",
+        },
+      ]);
+      const neighbour = await ask("Neighbour check");
+      try {
+        const pad = approver.locator(".card", { hasText: "Pad check" });
+        await approver.locator(".card", { hasText: "Neighbour check" }).waitFor();
+        const cells = await pad.locator("td").allTextContents();
+        expect(cells).toEqual([`"XYZ phone${"\\u{2007}".repeat(90)}"`, "50", "$24,950.00", "USD"]);
+        // Every cell within the card, however long the product's text.
+        const card = await pad.boundingBox();
+        for (const cell of await pad.locator("td").all()) {
+          const box = await cell.boundingBox();
+          expect(box!.x + box!.width).toBeLessThanOrEqual(card!.x + card!.width);
+        }
+        const oddCard = approver.locator(".card", { hasText: "Odd check" });
+        await expect(oddCard.locator("td").allTextContents()).resolves.toEqual([
+          '{"toString":1}',
+          "[1,2]",
+          '"5"',
+          "USD",
+          'Also in this entry: {"note":"<b>hi</b>"}',
+        ]);
+        await expect(oddCard.locator("td.odd").count()).resolves.toBe(4);
+        expect(errors).toEqual([]);
+      } finally {
+        for (const id of [padded, odd, neighbour]) tenant.store.decide(id, "deny", "control-api");
+      }
+    });
+
+    it("takes no pointer click on a card that just moved, and a key press at once", async () => {
+      const approver = await browser.newPage({ viewport: { width: 420, height: 900 } });
+      try {
+        // The page's clock, paused: a card moved "just now" stays so until the test moves on.
+        await approver.clock.install();
+        await approver.goto(`${tenant.issuer}approver`);
+        await approver.getByText("Live", { exact: true }).waitFor();
+        clock.advance(60_000);
+        const aimed = await ask("Aimed check");
+        const target = approver.locator(".card", { hasText: "Aimed check" });
+        await target.waitFor();
+        await approver.clock.pauseAt(Date.now() + 1_000);
+        // Newer on the tenant's clock: shown above it.
+        clock.advance(500);
+        const above = await ask("Arrived check");
+        await approver.locator(".card", { hasText: "Arrived check" }).waitFor();
+
+        // The new request pushed the card down under the pointer: the click is not taken.
+        await target.getByRole("button", { name: /^Approve: Aimed check/ }).click({ force: true });
+        await expect(target.locator(".error").textContent()).resolves.toMatch(
+          /^This request moved on the page as you clicked/,
+        );
+        expect(tenant.store.get(aimed)?.status).toBe("pending");
+
+        // Once it has stood still, it is.
+        await approver.clock.runFor(1_000);
+        await target.getByRole("button", { name: /^Approve: Aimed check/ }).click({ force: true });
+        await expect.poll(() => tenant.store.get(aimed)?.status).toBe("approved");
+
+        // A key press on a card that just moved is taken: the focus stayed on it.
+        const later = await ask("Keyed check");
+        const keyed = approver.locator(".card", { hasText: "Keyed check" });
+        await keyed.waitFor();
+        clock.advance(500);
+        await ask("Pushing check");
+        await approver.locator(".card", { hasText: "Pushing check" }).waitFor();
+        await keyed.getByRole("button", { name: /^Deny: Keyed check/ }).focus();
+        await approver.keyboard.press("Enter");
+        await expect.poll(() => tenant.store.get(later)?.status).toBe("denied");
+        // Its card gone, the focus is on the card that took its place, not back at the start.
+        await keyed.waitFor({ state: "detached" });
+        await expect
+          .poll(() =>
+            approver.evaluate(() => {
+              const focused = (globalThis as unknown as { document: { activeElement: unknown } })
+                .document.activeElement as { tagName: string; textContent: string } | null;
+              return [focused?.tagName, focused?.textContent.includes("Arrived check")];
+            }),
+          )
+          .toEqual(["ARTICLE", true]);
+        for (const request of tenant.store.list({ statuses: ["pending"], limit: 50 }).requests) {
+          tenant.store.decide(request.authReqId, "deny", "control-api");
+        }
+        expect(tenant.store.get(above)?.status).toBe("denied");
+        // The next test starts with the person's requests of a new minute.
+        clock.advance(60_000);
+      } finally {
+        await approver.close();
+      }
+    });
+
     it("shows pending requests newest first", async () => {
       const approver = await approverPage();
       const ids: string[] = [];

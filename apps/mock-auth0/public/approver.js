@@ -8,6 +8,12 @@ import { detailsTable } from "./details.js";
 
 const PAGE_SIZE = 50;
 const RECENT = 25;
+/**
+ * How long after a card moved on the page (a newer request arrived above it, one above it was
+ * decided) a pointer click on its buttons is not taken: the person aimed at what was there
+ * before. A keyboard press is taken at once: focus stays on the card it was on.
+ */
+const MOVED_GRACE_MS = 800;
 
 /** Pending requests, shown as cards (push) or emails, by id. */
 const pending = new Map();
@@ -61,8 +67,28 @@ function formatAgo(ms) {
 const idTail = (id) => `…${id.slice(-6)}`;
 const isEmail = (request) => request.channel === "email";
 
+const justMoved = (card) =>
+  performance.now() - Number(card.dataset.movedAt ?? "-Infinity") < MOVED_GRACE_MS;
+
+/** A click the card takes: a key press, or a pointer click on a card that has not just moved. */
+function onDecision(request, decision, card) {
+  return (event) => {
+    if (event.detail > 0 && justMoved(card)) {
+      const error = card.querySelector(".error");
+      error.textContent =
+        "This request moved on the page as you clicked: check that it is the one you mean, then click again.";
+      error.hidden = false;
+      return;
+    }
+    void decide(request, decision, card);
+  };
+}
+
 async function decide(request, decision, card) {
   const buttons = card.querySelectorAll("button");
+  // Its buttons are disabled now, which takes the focus off them: once the card goes, the
+  // focus goes to the one after it (placeInOrder).
+  card.dataset.decidedHere = "true";
   const error = card.querySelector(".error");
   buttons.forEach((button) => (button.disabled = true));
   error.hidden = true;
@@ -100,10 +126,12 @@ function renderCard(request) {
   }
   const approve = card.querySelector(".approve");
   const deny = card.querySelector(".deny");
-  approve.setAttribute("aria-label", `Approve: ${request.binding_message}`);
-  deny.setAttribute("aria-label", `Deny: ${request.binding_message}`);
-  approve.addEventListener("click", () => decide(request, "approve", card));
-  deny.addEventListener("click", () => decide(request, "deny", card));
+  // Two requests with one message still get buttons of their own names.
+  const named = `${request.binding_message} (request ${idTail(request.auth_req_id)})`;
+  approve.setAttribute("aria-label", `Approve: ${named}`);
+  deny.setAttribute("aria-label", `Deny: ${named}`);
+  approve.addEventListener("click", onDecision(request, "approve", card));
+  deny.addEventListener("click", onDecision(request, "deny", card));
   return card;
 }
 
@@ -180,13 +208,25 @@ const liveThenStale = (a, b) =>
 /**
  * Puts `list`'s items in the order of `requests`: new ones are rendered, gone ones removed,
  * and the others moved only when their place changed. A moved element loses focus in the
- * browser; it gets it back.
+ * browser; it gets it back. Focus on an item that goes (its request was decided) moves to the
+ * item that takes its place, not to the page's start. An item whose place on the page changed
+ * is marked (`movedAt`): a pointer click right after is not taken (`onDecision`).
  */
 function placeInOrder(list, requests, render) {
   const focused = document.activeElement;
   const shown = new Set(requests.map((r) => r.auth_req_id));
-  for (const node of [...list.children]) {
-    if (!shown.has(node.dataset.id)) node.remove();
+  const tops = new Map([...list.children].map((node) => [node, node.offsetTop]));
+  let focusAt;
+  for (const [index, node] of [...list.children].entries()) {
+    if (shown.has(node.dataset.id)) continue;
+    const focusLeft = focused === null || focused === document.body;
+    if (
+      (focused instanceof Node && focused !== document.body && node.contains(focused)) ||
+      (focusLeft && node.dataset.decidedHere === "true")
+    ) {
+      focusAt = index;
+    }
+    node.remove();
   }
   let previous = null;
   for (const request of requests) {
@@ -200,8 +240,19 @@ function placeInOrder(list, requests, render) {
     updateLiveness(node, request);
     previous = node;
   }
+  const now = String(performance.now());
+  for (const [node, top] of tops) {
+    if (node.isConnected && node.offsetTop !== top) node.dataset.movedAt = now;
+  }
   if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) {
     focused.focus();
+  } else if (focusAt !== undefined) {
+    const next = list.children[Math.min(focusAt, list.children.length - 1)];
+    const target = next?.querySelector("article") ?? list.closest("section")?.querySelector("h2");
+    if (target) {
+      target.tabIndex = -1;
+      target.focus();
+    }
   }
 }
 
@@ -368,6 +419,8 @@ $("unlock").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = $("token");
   if (!(await startSession(input.value))) {
+    // Not kept in the field: a wrong secret is still a secret.
+    input.value = "";
     showLocked("That is not this tenant's control token.");
     return;
   }

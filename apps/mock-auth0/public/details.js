@@ -1,5 +1,6 @@
 // What both pages show of a request's `authorization_details` (RFC 9396): the approver page's
-// cards and the email consent page.
+// cards and the email consent page. Everything in them is the client's: the person must see it
+// as it is, whatever it holds, and no value may hide another.
 
 export function formatAmount(value, currency) {
   if (typeof value !== "number") return "";
@@ -10,14 +11,104 @@ export function formatAmount(value, currency) {
   }
 }
 
-function cell(text, className) {
+/**
+ * Characters a person cannot see for what they are: controls, format characters (the
+ * right-to-left override among them), line and paragraph separators, and every space but the
+ * plain one (no-break, figure and ideographic spaces among them).
+ */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]/u;
+const HIDDEN_ALL = new RegExp(HIDDEN.source, "gu");
+const UNUSUAL_SPACING = /^ | $| {2}/;
+
+/** `\u{2007}` for a character HIDDEN matches, so that it shows instead of hiding. */
+const escaped = (text) =>
+  text.replace(
+    HIDDEN_ALL,
+    (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`,
+  );
+
+/**
+ * A value as the page shows it, and whether it is not what a purchase holds (a string as the
+ * client wrote it, a number): a string with invisible characters or unusual spacing is quoted
+ * with them written out, and anything else is its JSON text.
+ */
+function shown(value, expected) {
+  if (typeof value === expected && expected === "number" && Number.isFinite(value)) {
+    return { text: String(value), odd: false };
+  }
+  if (typeof value === "string" && expected === "string") {
+    return HIDDEN.test(value) || UNUSUAL_SPACING.test(value)
+      ? { text: `"${escaped(value)}"`, odd: true }
+      : { text: value, odd: false };
+  }
+  if (value === undefined) return { text: "(missing)", odd: true };
+  let json;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  return { text: escaped(json ?? String(typeof value)), odd: true };
+}
+
+const ODD_TITLE = "Not as a purchase holds it: shown exactly as the request sent it";
+
+function cell(value, expected, className) {
   const td = document.createElement("td");
+  const { text, odd } = shown(value, expected);
   td.textContent = text;
-  if (className) td.className = className;
+  td.className = [className, odd ? "odd" : ""].filter(Boolean).join(" ");
+  if (odd) td.title = ODD_TITLE;
   return td;
 }
 
-/** The entries as a table; purchases get named columns, other types their raw members. */
+/**
+ * The members a `product_purchase` entry has columns for, and `purchase_id` (the order's
+ * Idempotency-Key, for the shop); anything else is shown below it.
+ */
+const PURCHASE_MEMBERS = new Set([
+  "type",
+  "product",
+  "quantity",
+  "maximum_amount",
+  "currency",
+  "purchase_id",
+]);
+
+/** The upper limit, "no limit" when the entry names none. */
+function limitCell(entry) {
+  if (entry.maximum_amount === undefined) {
+    const td = document.createElement("td");
+    td.className = "number";
+    td.textContent = "no limit";
+    return td;
+  }
+  if (typeof entry.maximum_amount === "number" && typeof entry.currency === "string") {
+    const td = document.createElement("td");
+    td.className = "number";
+    td.textContent = formatAmount(entry.maximum_amount, entry.currency);
+    return td;
+  }
+  return cell(entry.maximum_amount, "number", "number");
+}
+
+/** An entry's members without a column, in a row under it: nothing the client sent is hidden. */
+function extraRow(entry) {
+  const extra = Object.entries(entry).filter(([name]) => !PURCHASE_MEMBERS.has(name));
+  if (extra.length === 0) return undefined;
+  const row = document.createElement("tr");
+  row.className = "extra";
+  const td = cell(Object.fromEntries(extra), "object");
+  td.colSpan = 4;
+  td.textContent = `Also in this entry: ${td.textContent}`;
+  row.append(td);
+  return row;
+}
+
+/**
+ * The entries as a table; purchases get named columns, other types their raw members. Total:
+ * whatever the entries hold, it returns a table, so one request cannot blank a page.
+ */
 export function detailsTable(details) {
   const table = document.createElement("table");
   const caption = document.createElement("caption");
@@ -32,21 +123,26 @@ export function detailsTable(details) {
     head.append(th);
   }
   table.append(head);
-  for (const entry of details) {
+  for (const entry of Array.isArray(details) ? details : [details]) {
     const row = document.createElement("tr");
-    if (entry.type === "product_purchase") {
+    const purchase =
+      typeof entry === "object" && entry !== null && entry.type === "product_purchase";
+    if (purchase) {
       row.append(
-        cell(entry.product ?? ""),
-        cell(String(entry.quantity ?? ""), "number"),
-        cell(formatAmount(entry.maximum_amount, entry.currency) || "—", "number"),
-        cell(entry.currency ?? ""),
+        cell(entry.product, "string"),
+        cell(entry.quantity, "number", "number"),
+        limitCell(entry),
+        cell(entry.currency, "string"),
       );
+      table.append(row);
+      const extra = extraRow(entry);
+      if (extra) table.append(extra);
     } else {
-      const other = cell(JSON.stringify(entry));
+      const other = cell(entry, "object");
       other.colSpan = 4;
       row.append(other);
+      table.append(row);
     }
-    table.append(row);
   }
   return table;
 }
