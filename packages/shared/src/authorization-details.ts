@@ -7,13 +7,29 @@ import { MAX_PRICE_LIMIT, MAX_PRODUCT_NAME_LENGTH, MAX_QUANTITY } from "./purcha
 export const PURCHASE_ID = /^[\x21-\x7e]{1,255}$/;
 
 /**
+ * Characters a person cannot see for what they are (controls, format characters such as the
+ * right-to-left override, line and paragraph separators, every space but the plain one), and
+ * spacing that hides (leading, trailing, doubled): a consent screen cannot show the person such
+ * a product name as it is.
+ */
+const UNSEEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]|^ | $| {2}/u;
+
+/**
  * One RFC 9396 `authorization_details` entry describing a purchase the person is asked to
  * approve. Auth0 only checks `type`; the shop API checks the rest against the order.
  */
 export const purchaseAuthorizationDetailSchema = z
   .object({
     type: z.literal(PURCHASE_AUTHORIZATION_DETAILS_TYPE),
-    product: z.string().min(1).max(MAX_PRODUCT_NAME_LENGTH),
+    product: z
+      .string()
+      .min(1)
+      .max(MAX_PRODUCT_NAME_LENGTH)
+      .refine((product) => !UNSEEN.test(product), {
+        message:
+          "product holds characters a person cannot see on the consent screen (invisible or " +
+          "unusual spacing, control or direction characters): name it as a person reads it",
+      }),
     quantity: z.number().int().min(1).max(MAX_QUANTITY),
     maximum_amount: z.number().positive().max(MAX_PRICE_LIMIT).optional(),
     currency: z.literal(SHOP_CURRENCY),

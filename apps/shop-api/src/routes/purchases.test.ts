@@ -257,6 +257,18 @@ describe("authorization_details (RFC 9396)", () => {
       "the order does not match the purchase the person approved: the approved purchase is malformed (quantity: Expected number, received string)",
     ],
     [
+      "a product name padded with figure spaces, which a consent screen cannot show",
+      { product: "XYZ phone", qty: 1 },
+      [purchaseDetail({ product: `XYZ phone${"\u2007".repeat(90)}`, quantity: 1 })],
+      "the order does not match the purchase the person approved: the approved purchase is malformed (product: product holds characters a person cannot see on the consent screen (invisible or unusual spacing, control or direction characters): name it as a person reads it)",
+    ],
+    [
+      "a product name reversed by a right-to-left override",
+      { product: "XYZ phone", qty: 1 },
+      [purchaseDetail({ product: "\u202eenohp ZYX", quantity: 1 })],
+      "the order does not match the purchase the person approved: the approved purchase is malformed (product: product holds characters a person cannot see on the consent screen (invisible or unusual spacing, control or direction characters): name it as a person reads it)",
+    ],
+    [
       "another currency",
       { product: "XYZ phone", qty: 1 },
       [purchaseDetail({ product: "XYZ phone", quantity: 1, currency: "EUR" })],
