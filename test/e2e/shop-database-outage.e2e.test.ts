@@ -28,12 +28,14 @@ describe("shop-api when its PostgreSQL stops", () => {
     await postgres.stop();
   });
 
-  it("answers 503 and keeps running when its connections drop mid-query, and then sells", async () => {
+  it("answers 503 to a statement held past its timeout or whose connection drops, keeps running, then sells", async () => {
     // A shop of its own, reaching PostgreSQL through a TCP relay the test can cut, as a network
     // that fails or a host that goes: the shop's sockets end with no word from the server.
     const relay = await tcpRelay(new URL(database));
     const relayed = new URL(database);
     relayed.port = String(relay.port);
+    // Its statements may take 2 s (5 s unless the URL says otherwise).
+    relayed.searchParams.set("statement_timeout", "2000");
     const cut = await ShopApiProcess.start(tenant, { url: relayed.href }, "shop-api-relayed");
     const holder = new pg.Client({ connectionString: database });
     try {
@@ -46,6 +48,18 @@ describe("shop-api when its PostgreSQL stops", () => {
       await holder.connect();
       await holder.query("begin");
       await holder.query("lock table shop_orders in access exclusive mode");
+      // Held past the statement timeout: PostgreSQL cancels it, and the shop says why.
+      const held = await cut.buy(approval, { product: "USB-C cable", qty: 1 }, "held-1");
+      expect(held).toMatchObject({
+        status: 503,
+        body: {
+          error: "temporarily_unavailable",
+          error_description: expect.stringMatching(
+            /^The shop's database did not answer in time \(a lock held elsewhere/,
+          ),
+        },
+      });
+
       const buying = cut.buy(approval, { product: "USB-C cable", qty: 1 }, "in-use-1");
       await expect
         .poll(

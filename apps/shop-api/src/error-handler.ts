@@ -9,6 +9,7 @@ import { JSON_BODY_LIMIT } from "./limits.js";
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
+  isStatementTimeout,
 } from "./store/database-unavailable.js";
 
 const DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS: Record<number, string> = {
@@ -49,9 +50,12 @@ function unsupportedBody(error: unknown): OAuthError | undefined {
 /** The database down or unreachable: 503 with Retry-After, never a 500 (`isDatabaseUnavailable`). */
 function databaseUnavailable(error: unknown): OAuthError | undefined {
   if (!isDatabaseUnavailable(error)) return undefined;
+  const why = isStatementTimeout(error)
+    ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
+    : "The shop's database cannot be reached right now.";
   return errors.temporarilyUnavailable(
-    "The shop's database cannot be reached right now. Retry after the Retry-After seconds " +
-      "with the same Idempotency-Key: an order that was placed is answered, never placed twice",
+    `${why} Retry after the Retry-After seconds with the same Idempotency-Key: an order that ` +
+      "was placed is answered, never placed twice",
     { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
   );
 }

@@ -10,7 +10,8 @@ import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
  * Read from what node-postgres hands on: a socket error's `code` (ECONNREFUSED, ECONNRESET,
  * ...; for `localhost`, Node 20 wraps one per address in an AggregateError), a server's SQLSTATE
  * (class 08, connection exception; 57P01-57P03, the server shutting down or starting; 53300, too
- * many connections), or pg-pool's own messages for a connection that ended or never came.
+ * many connections; 57014, a statement cancelled at the statement timeout), or pg-pool's own
+ * messages for a connection that ended or never came.
  */
 
 const SOCKET_CODES: ReadonlySet<string> = new Set([
@@ -25,7 +26,23 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
   "EAI_AGAIN",
 ]);
 
-const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53300)$/;
+const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53300|57014)$/;
+
+/** query_canceled: here only ever the statement timeout (a lock held elsewhere, an overload). */
+const STATEMENT_TIMEOUT = "57014";
+
+/** Whether the database answered, but not within the statement timeout (`STATEMENT_TIMEOUT_MS`). */
+export function isStatementTimeout(error: unknown): boolean {
+  return errorCodes(error).includes(STATEMENT_TIMEOUT);
+}
+
+/**
+ * How long one statement may take on PostgreSQL before the server cancels it (its
+ * `statement_timeout`): a lock held elsewhere or an overloaded server then costs a request 5 s
+ * and a 503, not a connection of the pool for as long as it lasts. A `statement_timeout` in
+ * SHOP_API_DATABASE_URL's query (`?statement_timeout=2000`) overrides it.
+ */
+export const STATEMENT_TIMEOUT_MS = 5_000;
 
 /** pg-pool's own messages, anywhere along the cause chain ("query failed: Connection ..."). */
 const POOL_MESSAGES =

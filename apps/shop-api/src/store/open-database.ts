@@ -12,6 +12,7 @@ import pg from "pg";
 
 import { lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
+import { STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { migrateToLatest } from "./migrations.js";
 import type { ShopTables } from "./tables.js";
 
@@ -237,7 +238,12 @@ async function openPostgres(
   onConnectionError: (error: Error) => void,
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  // The URL's own query parameters win over these (node-postgres reads them after).
+  const pool = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+  });
   // An idle connection that breaks is the pool's `error`. One in use (PostgreSQL restarted or
   // stopped, a backend terminated, mid-query) emits `error` on its client, which the pool
   // listens to only while the client is idle: without a listener of its own, Node ends the
