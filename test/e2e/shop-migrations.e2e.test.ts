@@ -47,6 +47,24 @@ describe("shop-api's migrations on PostgreSQL", () => {
     }
   });
 
+  it("run with no statement timeout, however short the requests' is", async () => {
+    const url = new URL(await postgres.createDatabase());
+    // 1 ms: more than no statement of a request needs, less than migrating does.
+    url.searchParams.set("statement_timeout", "1");
+    const opened = await openShopStore(postgresql(url.href), catalog);
+    try {
+      expect(opened.migrated).toEqual(Object.keys(MIGRATIONS));
+      const settings = await opened.database.db
+        .selectNoFrom((eb) =>
+          eb.fn<string>("current_setting", [eb.val("statement_timeout")]).as("t"),
+        )
+        .executeTakeFirstOrThrow();
+      expect(settings.t).toBe("1ms");
+    } finally {
+      await opened.close();
+    }
+  });
+
   it("reset: every order gone and the catalog's stock back, the schema current", async () => {
     const url = await postgres.createDatabase();
     const first = await openShopStore(postgresql(url), catalog);

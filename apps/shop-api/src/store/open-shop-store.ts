@@ -1,3 +1,6 @@
+import { sql } from "kysely";
+import type { Kysely } from "kysely";
+
 import type { Catalog } from "../catalog.js";
 import { migrateToLatest, resetDatabase } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -31,8 +34,10 @@ export async function openShopStore(
 ): Promise<OpenedShopStore> {
   const database = await openDatabase(config, options.onConnectionError);
   try {
-    if (options.reset === true) await resetDatabase(database.db);
-    const migrated = await migrateToLatest(database.db);
+    const migrated = await withoutStatementTimeout(database.db, async (db) => {
+      if (options.reset === true) await resetDatabase(db);
+      return migrateToLatest(db);
+    });
     const store = new SqlShopStore(database.db);
     await store.addProducts(catalog.seed);
     return { store, database, migrated, close: () => database.close() };
@@ -40,4 +45,23 @@ export async function openShopStore(
     await database.close();
     throw error;
   }
+}
+
+/**
+ * Runs `work` on one connection with no statement timeout (`STATEMENT_TIMEOUT_MS` is for
+ * requests): a migration may take long on a large table, and a replica waits for another's
+ * migrations to end before it runs its own.
+ */
+async function withoutStatementTimeout<DB, T>(
+  db: Kysely<DB>,
+  work: (db: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (connection) => {
+    await sql`set statement_timeout = 0`.execute(connection);
+    try {
+      return await work(connection);
+    } finally {
+      await sql`reset statement_timeout`.execute(connection);
+    }
+  });
 }
