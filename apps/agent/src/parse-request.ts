@@ -123,6 +123,15 @@ const AFTER_CHANGED_COUNT = new Set(
 
 const BOUNDARIES = new Set([",", "and", "plus", "&", "+", "also", "then", "with", "but", "or"]);
 const POSSESSIVES = new Set(["my", "your", "his", "her", "our", "their", "its"]);
+/**
+ * A letter of a script other than Latin: a request in Japanese or Chinese ("2台のXYZ電話を買って")
+ * is not read as the name of something to buy as named; the reader asks instead.
+ */
+const NON_LATIN_LETTER = /[^\P{L}\p{Script=Latin}]/u;
+
+/** Words after a count that say "in addition", never part of a product's name. */
+const ADDITION_WORDS = new Set(["more", "extra", "additional"]);
+
 /** Words that ask for the same product again, in addition: "2 more XYZ phones". */
 const MORE_WORDS = new Set("more another extra additional second".split(" "));
 /** Words a request may carry besides its items: "2 XYZ phones please, thanks". */
@@ -803,7 +812,7 @@ function readSentence(
         } else if (object.quantity !== undefined) {
           reading.uncounted = { sentence, ...segment, quantity: object.quantity };
         }
-      } else if (options.unlisted === "as-named") {
+      } else if (options.unlisted === "as-named" && !NON_LATIN_LETTER.test(object.name)) {
         const product = { id: object.name, name: object.name };
         const draft = {
           sentence,
@@ -1404,13 +1413,19 @@ function readObject(
   // "qty 4", "quantity: 2" after an item: its count.
   const marked = ["qty", "quantity"].includes(words[at] ?? "");
   if (marked) at += words[at + 1] === ":" ? 2 : 1;
-  const quantity = at < segment.end ? quantityAt(segment.tokens, at, false) : undefined;
+  let quantity = at < segment.end ? quantityAt(segment.tokens, at, false) : undefined;
+  // "another 3 AA batteries": three more, not one of "3 AA batteries".
+  if (quantity !== undefined && words[quantity.start] === "another" && quantity.end < segment.end) {
+    quantity = quantityAt(segment.tokens, quantity.end, false) ?? quantity;
+  }
   if (marked && quantity?.end === segment.end) {
     return { kind: "count", quantity };
   }
   const hasVerb = intent >= segment.start && intent < segment.end;
   if (quantity === undefined && !hasVerb) return { kind: "none" };
   if (quantity !== undefined) at = quantity.end;
+  // "3 more AA batteries", "2 extra", "another": more of the thing, not part of its name.
+  while (at < segment.end && ADDITION_WORDS.has(words[at] ?? "")) at += 1;
   while (at < segment.end && ["of", "the", "those", "these"].includes(words[at] ?? "")) at += 1;
   const object: number[] = [];
   for (; at < segment.end && !OBJECT_END.has(words[at] ?? ""); at += 1) {

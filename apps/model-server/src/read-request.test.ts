@@ -36,6 +36,23 @@ describe("readPurchaseRequest", () => {
     });
   });
 
+  it.each([
+    ["Buy another 3 AA batteries", { product: "AA battery", qty: 3 }],
+    ["Buy 3 more AA batteries", { product: "AA battery", qty: 3 }],
+    ["Buy 2 extra ABC tablets", { product: "ABC tablet", qty: 2 }],
+    ["Buy another ABC tablet", { product: "ABC tablet", qty: 1 }],
+  ])("reads %j as more of the thing named, not as part of its name", (message, item) => {
+    expect(readPurchaseRequest(message)).toEqual({ kind: "purchases", items: [item] });
+  });
+
+  it.each([
+    "Buy 2 more",
+    "2\u53f0\u306eXYZ\u96fb\u8a71\u3092\u8cb7\u3063\u3066",
+    "2\u500bXYZ\u624b\u6a5f",
+  ])("asks, rather than buy something named from %j", (message) => {
+    expect(readPurchaseRequest(message)).toMatchObject({ kind: "unclear" });
+  });
+
   it("passes the parser's own questions through", () => {
     expect(readPurchaseRequest("Buy some XYZ phones")).toEqual({
       kind: "unclear",
