@@ -116,6 +116,11 @@ describe("loadConfig", () => {
     const attempt = () => loadConfig({ AGENT_STORE: "redis://agent:s3cret@localhost:6379/x" });
     expect(attempt).toThrow('(got "redis://agent:***@localhost:6379/x")');
     expect(attempt).not.toThrow("s3cret");
+    // Not URL-encoded: the password's own @, / and : are hidden with the rest of it.
+    const unencoded = () =>
+      loadConfig({ AGENT_STORE: "redis://:p@ss:w/rd%secret@127.0.0.1:6379/x" });
+    expect(unencoded).toThrow('(got "redis://:***@127.0.0.1:6379/x")');
+    expect(unencoded).not.toThrow("secret");
   });
 
   it("trusts the local CA where MOCK_AUTH0_CERT_DIR puts it", () => {
