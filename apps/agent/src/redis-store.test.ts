@@ -1,3 +1,5 @@
+import { createServer } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 
 import { Redis } from "ioredis";
@@ -235,6 +237,24 @@ describe("Redis store", () => {
     const fifteen = createRedisStore({ location: location(server.url(15)) });
     await expect(fifteen.connect()).resolves.toBeUndefined();
     await fifteen.close();
+  });
+
+  it("ends the wait for a Redis that takes the connection and answers nothing (paused, stopped)", async () => {
+    // What a paused Redis is on the wire: the kernel accepts, nothing ever answers.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const url = `redis://127.0.0.1:${String((silent.address() as AddressInfo).port)}/0`;
+    try {
+      const store = createRedisStore({ location: location(url), commandTimeoutMs: 100 });
+      await expect(store.connect()).rejects.toThrow(
+        `Cannot reach Redis at ${url} (AGENT_STORE): Command timed out`,
+      );
+      await store.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it("names the server and the variable when Redis cannot be reached", async () => {

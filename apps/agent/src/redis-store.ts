@@ -69,6 +69,8 @@ export interface RedisStoreOptions {
   leaseTtlMs?: number;
   /** Epoch milliseconds, for the TTLs of values (Redis counts them from when it gets them). */
   now?: () => number;
+  /** How long a command may wait for Redis's answer; 2 s unless given. */
+  commandTimeoutMs?: number;
 }
 
 export type RedisStore = AgentStore & {
@@ -103,6 +105,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     // RESP2 is what every Redis and proxy speaks; the agent reads no RESP3-only reply.
     protocol: 2,
     connectTimeout: 2_000,
+    // A Redis that takes connections and answers nothing (stopped, paused, a proxy whose other
+    // side is gone) fails each command after 2 s as one that refuses them does: the run ends
+    // with its report instead of waiting for ever.
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
     // Fail a command rather than hold it while Redis is away: the agent then reports an error
     // and a later resume continues from what Redis has.
     maxRetriesPerRequest: 1,
