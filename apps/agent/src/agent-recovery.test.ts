@@ -199,6 +199,31 @@ describe("guards right before the order", () => {
     expect(existsSync(path.join(dir, REQUEST_FILE))).toBe(true);
   });
 
+  it("says what the shop answered when another process claimed the thread while the order was out", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().pending().approve();
+    const store = createFileStore(dir);
+    const other = { owner: "other", host: hostname(), pid: process.pid, expiresAt: 0 };
+    stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" }, async () => {
+      expect(await store.claim("leases/thread-1", other, Number.MAX_SAFE_INTEGER)).toMatchObject({
+        granted: true,
+      });
+    });
+    const { agent } = setup({
+      config: testConfig({ mode: "block", store: { kind: "file", dir } }),
+      store,
+    });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "lease_lost" });
+    expect(report.message).toContain(
+      "while this one waited for the shop's answer to its order, so this one did not record it there. The shop answered: Ordered 1 x XYZ phone: order ord_1, total 499.00 USD.",
+    );
+    expect(report.message).not.toContain("ordered nothing");
+    expect(report.fix).toMatch(/^Check the person's orders before asking again/);
+  });
+
   it("orders nothing once the process that started the agent is gone", async () => {
     const auth0 = await pendingThread();
     auth0.approve();

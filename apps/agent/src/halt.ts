@@ -29,6 +29,19 @@ export class StoreEntryError extends AgentHalt {
   }
 }
 
+/**
+ * Another process claimed the thread after this one sent the order, before it could record the
+ * shop's answer: the order stands as the shop answered, and nobody must be told that nothing
+ * was ordered.
+ */
+export function leaseLostAfterOrder(threadId: string, answer: string): AgentHalt {
+  return new AgentHalt(
+    "lease_lost",
+    `Another process took over thread ${threadId} while this one waited for the shop's answer to its order, so this one did not record it there. The shop answered: ${answer}`,
+    `Check the person's orders before asking again, and resume thread ${threadId} once the other process has ended.`,
+  );
+}
+
 /** Another process claimed the thread since this one did: it must not act on it any more. */
 export function leaseLost(threadId: string): AgentHalt {
   return new AgentHalt(

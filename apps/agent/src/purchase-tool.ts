@@ -39,10 +39,11 @@ import {
   refusalBeforeAsking,
 } from "./catalog-check.js";
 import type { AgentConfig } from "./config.js";
+import { AgentHalt, leaseLostAfterOrder } from "./halt.js";
 import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
 import { pendingResult, type PurchaseRecord } from "./purchase-record.js";
-import type { PurchaseResult, Verdict } from "./purchase-result.js";
+import { describeResult, type PurchaseResult, type Verdict } from "./purchase-result.js";
 import { asRequestInterrupt, INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
 import { probePurchaseEndpoint } from "./shop-client.js";
 import { stopPoint } from "./stop-point.js";
@@ -455,7 +456,23 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   async function finish(record: PurchaseRecord, verdict: OrderVerdict): Promise<PurchaseResult> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     if (latest.result !== undefined) return latest.result;
-    await context.fence();
+    try {
+      await context.fence();
+    } catch (error) {
+      // The order went out: what the shop answered is not lost with the lease.
+      if (
+        error instanceof AgentHalt &&
+        error.code === "lease_lost" &&
+        latest.orderSentAt !== undefined
+      ) {
+        const answer =
+          verdict.outcome === "ORDERED"
+            ? describeResult({ ...verdict, purchase: latest.purchase })
+            : verdict.description;
+        throw leaseLostAfterOrder(threadId, answer);
+      }
+      throw error;
+    }
     const result = await journal.finishPurchase(threadId, latest, verdict, clock.now());
     await discardAuthorization(store, threadId, record.toolCallId);
     context.emit({ type: "purchase-finished", result });

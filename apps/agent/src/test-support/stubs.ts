@@ -211,15 +211,18 @@ export function stubShop() {
         .persist();
       return stub;
     },
+    /** `meanwhile`: runs while the order is at the shop, before its answer. */
     order(
       status = 201,
       body: Record<string, unknown> = { id: "ord_1", total: 1998, currency: "USD" },
+      meanwhile?: () => Promise<void>,
     ) {
       scope
         .post("/api/purchases")
         .matchHeader("authorization", /^Bearer /)
         .reply(async (request: Request) => {
           calls.push({ body: await request.json(), headers: request.headers });
+          await meanwhile?.();
           return [status, body];
         });
       return stub;
