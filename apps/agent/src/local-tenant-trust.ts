@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
 import tls from "node:tls";
 
 import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
-import { isLoopbackHost, localCaFile } from "@ciba-testbed/shared/node";
+import { localCaToTrust, readPemFile } from "@ciba-testbed/shared/node";
 
 /**
  * The CA certificates (PEM) this process must add to what Node trusts to reach the local
@@ -17,22 +16,17 @@ export function localTenantCertificates(
   loadedAtStart: string | undefined = process.env.NODE_EXTRA_CA_CERTS,
 ): string[] | undefined {
   const tenantHost = env.AUTH0_DOMAIN?.trim() ?? "";
-  const caFile = localCaFile(env);
-  if (!isLoopbackHost(tenantHost === "" ? LOCAL_DEFAULTS.auth0Domain : tenantHost))
-    return undefined;
-  if (!existsSync(caFile)) return undefined;
-  const localCa = readFileSync(caFile, "utf8").trim();
-  if (readPem(loadedAtStart)?.includes(localCa) === true) return undefined;
+  // Judged against the bundle Node read, not one `.env` names.
+  const localCa = localCaToTrust(
+    { ...env, NODE_EXTRA_CA_CERTS: loadedAtStart },
+    tenantHost === "" ? LOCAL_DEFAULTS.auth0Domain : tenantHost,
+  );
+  if (localCa === undefined) return undefined;
   const named =
     env.NODE_EXTRA_CA_CERTS?.trim() === loadedAtStart?.trim()
       ? undefined
-      : readPem(env.NODE_EXTRA_CA_CERTS);
+      : readPemFile(env.NODE_EXTRA_CA_CERTS);
   return named === undefined ? [localCa] : [named, localCa];
-}
-
-function readPem(file: string | undefined): string | undefined {
-  const name = file?.trim() ?? "";
-  return name !== "" && existsSync(name) ? readFileSync(name, "utf8") : undefined;
 }
 
 /** Node 22.15+/23.5+: replaces the default CA certificates of every TLS client. */
@@ -68,7 +62,7 @@ export function trustCertificates(
       node.setDefaultCACertificates?.(previous);
     };
   }
-  const extra = readPem(loadedAtStart);
+  const extra = readPemFile(loadedAtStart);
   const added = extra === undefined ? certificates : [extra, ...certificates];
   const original = tls.createSecureContext;
   const withCertificates: typeof tls.createSecureContext = (options) => {

@@ -17,7 +17,7 @@ import {
   PURCHASE_TOOL_NAME,
   purchaseToolDeclaration,
 } from "../purchase-tool.js";
-import { pendingResult } from "../purchase-record.js";
+import { pendingResult, type PurchaseRecord } from "../purchase-record.js";
 import type { PurchaseResult } from "../purchase-result.js";
 import type { ThreadJournal } from "../thread-journal.js";
 
@@ -36,8 +36,6 @@ export interface OpenThread {
   tools: { [PURCHASE_TOOL_NAME]: Tool<PurchaseRequest, PurchaseResult> };
   /** Where the purchase tool's events go while the request runs (the UI stream). */
   onEvent(listener: (event: AgentEvent) => void): void;
-  /** Whether this chat asked for the purchase of tool call `toolCallId` (its journal has it). */
-  hasPurchase(toolCallId: string): Promise<boolean>;
   /**
    * What became of that purchase, as the purchase tool reports it (PENDING while it waits);
    * undefined if this chat has no such purchase.
@@ -81,8 +79,7 @@ export class ChatThreads {
     chatId: string,
     toolCallId: string,
   ): Promise<PurchaseResult | undefined> {
-    const record = await this.deps.journal.findPurchase(this.threadIdOf(sub, chatId), toolCallId);
-    return record === undefined ? undefined : (record.result ?? pendingResult(record));
+    return resultOf(await this.deps.journal.findPurchase(this.threadIdOf(sub, chatId), toolCallId));
   }
 
   /** The thread, created with the person's first message; undefined while another request holds it. */
@@ -133,15 +130,16 @@ export class ChatThreads {
       onEvent: (next) => {
         listener = next;
       },
-      hasPurchase: async (toolCallId) =>
-        (await journal.findPurchase(threadId, toolCallId)) !== undefined,
-      purchaseResult: async (toolCallId) => {
-        const record = await journal.findPurchase(threadId, toolCallId);
-        return record === undefined ? undefined : (record.result ?? pendingResult(record));
-      },
+      purchaseResult: async (toolCallId) =>
+        resultOf(await journal.findPurchase(threadId, toolCallId)),
       release: () => store.release(key, lease),
     };
   }
+}
+
+/** What the purchase tool reports for a journaled purchase: its result, PENDING while it waits. */
+function resultOf(record: PurchaseRecord | undefined): PurchaseResult | undefined {
+  return record === undefined ? undefined : (record.result ?? pendingResult(record));
 }
 
 /**

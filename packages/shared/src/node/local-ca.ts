@@ -48,6 +48,11 @@ export function localCaToTrust(
 export function nodeExtraCaCertificates(
   env: Readonly<Record<string, string | undefined>>,
 ): string | undefined {
-  const file = env.NODE_EXTRA_CA_CERTS?.trim() ?? "";
-  return file !== "" && existsSync(file) ? readFileSync(file, "utf8") : undefined;
+  return readPemFile(env.NODE_EXTRA_CA_CERTS);
+}
+
+/** The text of a certificate file (PEM) named by a variable, if it names one that exists. */
+export function readPemFile(file: string | undefined): string | undefined {
+  const name = file?.trim() ?? "";
+  return name !== "" && existsSync(name) ? readFileSync(name, "utf8") : undefined;
 }
