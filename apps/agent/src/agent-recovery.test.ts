@@ -168,10 +168,11 @@ describe("a resume after a process stopped between approval and order", () => {
 describe("guards right before the order", () => {
   it("orders nothing once another process has claimed the thread", async () => {
     stubShop().catalog();
-    const auth0 = stubAuth0().bcAuthorize().pending().approve();
+    const auth0 = stubAuth0().bcAuthorize().pending();
     const store = createFileStore(dir);
     // While this one waits between polls, another process, whose clock says the lease has
-    // expired, claims the thread.
+    // expired, claims the thread. The journal write before the next poll is refused, so that
+    // poll never leaves.
     const fake = new ManualClock();
     const stealing: Clock = {
       now: () => fake.now(),
@@ -193,10 +194,45 @@ describe("guards right before the order", () => {
     const report = await agent.run("Buy an XYZ phone");
 
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "lease_lost" });
-    expect(auth0.count("/oauth/token")).toBe(2);
+    expect(auth0.count("/oauth/token")).toBe(1);
     // It wrote nothing after losing the thread: the new holder finds the request to poll.
     expect((await readJournal()).purchases[0]).not.toHaveProperty("approvedAt");
     expect(existsSync(path.join(dir, REQUEST_FILE))).toBe(true);
+  });
+
+  it("orders nothing when its last journal write lands after another process took the thread over", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().pending().approve();
+    const files = createFileStore(dir);
+    let taken: Awaited<ReturnType<ReturnType<typeof restart>["agent"]["resume"]>> | undefined;
+    // The write of `orderSentAt` is held up (a frozen process, a slow network to Redis) until
+    // the lease has expired, another process has resumed the thread and recorded its result.
+    const stalling: AgentStore = {
+      ...files,
+      put: async (key, value, options) => {
+        const purchases = (value as { purchases?: Record<string, unknown>[] }).purchases;
+        if (taken === undefined && purchases?.some((p) => p.orderSentAt !== undefined)) {
+          clock.advance(3_600_000);
+          taken = await restart().agent.resume("thread-1");
+        }
+        return files.put(key, value, options);
+      },
+    };
+    const { agent } = setup({
+      config: testConfig({ mode: "block", store: { kind: "file", dir } }),
+      store: stalling,
+      clock,
+    });
+
+    const report = await agent.run("Buy an XYZ phone", { threadId: "thread-1" });
+
+    expect(taken).toMatchObject({ outcome: "ERROR", error: "stopped_before_order" });
+    // No order stub: an order sent would have failed the run with another error.
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "lease_lost" });
+    expect(report.message).toContain("this one stopped and ordered nothing more");
+    const [purchase] = (await readJournal()).purchases;
+    expect(purchase).not.toHaveProperty("orderSentAt");
+    expect(purchase).toMatchObject({ result: { error: "stopped_before_order" } });
   });
 
   it("says what the shop answered when another process claimed the thread while the order was out", async () => {

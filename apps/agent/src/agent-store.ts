@@ -15,6 +15,11 @@ import { parseEntry, type EntrySchema } from "./store-entry.js";
 export interface AgentStore {
   /** The entry at `key` if it matches `schema`; throws StoreEntryError when it does not. */
   get<T>(key: string, schema: EntrySchema<T>): Promise<T | undefined>;
+  /**
+   * Writes `value` at `key`. With `options.heldBy`, only while that lease still holds its key,
+   * checked and written as one step: rejects with LeaseNotHeldError, writing nothing, once
+   * another process has claimed it (or it was released, or expired in a store that ends it).
+   */
   put(key: string, value: unknown, options?: PutOptions): Promise<void>;
   delete(key: string): Promise<void>;
   /**
@@ -41,6 +46,19 @@ export interface PutOptions {
    * Without it the store keeps the entry as long as it keeps anything.
    */
   keepUntil?: number;
+  /**
+   * The writer's lease and the key it holds: a holder that stalled past its lease (a frozen
+   * process, a slow network) cannot write over what the process that took over recorded.
+   */
+  heldBy?: { key: string; lease: Lease };
+}
+
+/** A write under a lease that no longer holds its key; nothing was written. */
+export class LeaseNotHeldError extends Error {
+  constructor(readonly key: string) {
+    super(`The lease ${key} is no longer held by this writer`);
+    this.name = "LeaseNotHeldError";
+  }
 }
 
 export function createMemoryStore(): AgentStore & { keys(): string[] } {
@@ -58,7 +76,11 @@ export function createMemoryStore(): AgentStore & { keys(): string[] } {
         const text = values.get(key);
         return text === undefined ? undefined : parseEntry(schema, text, place(key));
       }),
-    put: (key, value) => {
+    put: (key, value, options = {}) => {
+      const { heldBy } = options;
+      if (heldBy !== undefined && !sameLease(leases.get(heldBy.key)?.current, heldBy.lease)) {
+        return Promise.reject(new LeaseNotHeldError(heldBy.key));
+      }
       values.set(key, JSON.stringify(value));
       return Promise.resolve();
     },

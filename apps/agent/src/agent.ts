@@ -29,7 +29,7 @@ import { auth0Store, readAuthRequest } from "./auth0-store.js";
 import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost } from "./halt.js";
-import { leaseKey } from "./lease.js";
+import { leaseKey, type Lease } from "./lease.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
 import { expiryWarnings } from "./notification-channel.js";
 import { isTerminalFailure } from "./outcome.js";
@@ -111,8 +111,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
   const warnings = expiryWarnings(config.requestedExpiry);
-  /** Throws once another process has claimed the thread; set while this one holds it. */
-  const fences = new Map<string, () => Promise<void>>();
+  /** The lease of each thread this process works on, set while it holds it. */
+  const leases = new Map<string, Lease>();
 
   const purchaseToolFor = (threadId: string) =>
     createPurchaseTool({
@@ -120,20 +120,30 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       fetch: deps.fetch ?? globalThis.fetch,
       clock,
       store,
-      journal,
+      journal: writerOf(threadId),
       authorizer,
       emit,
       threadId,
       wait: config.mode === "block",
-      fence: () => fenceOf(threadId)(),
+      fence: () => fence(threadId),
       beforeOrder,
       beforeApprovalRequest,
     });
 
-  function fenceOf(threadId: string): () => Promise<void> {
-    const fence = fences.get(threadId);
-    if (fence === undefined) throw new Error(`Thread ${threadId} is worked on without its lease`);
-    return fence;
+  function leaseOf(threadId: string): Lease {
+    const lease = leases.get(threadId);
+    if (lease === undefined) throw new Error(`Thread ${threadId} is worked on without its lease`);
+    return lease;
+  }
+
+  /** Throws once another process has claimed the thread since this one did. */
+  async function fence(threadId: string): Promise<void> {
+    if (!(await store.holds(leaseKey(threadId), leaseOf(threadId)))) throw leaseLost(threadId);
+  }
+
+  /** The journal as this process writes it: only while it holds the thread's lease. */
+  function writerOf(threadId: string): ThreadJournal {
+    return journal.heldBy(threadId, leaseOf(threadId));
   }
 
   /**
@@ -177,16 +187,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       );
     }
     const { lease } = claim;
-    fences.set(threadId, async () => {
-      if (!(await store.holds(key, lease))) throw leaseLost(threadId);
-    });
+    leases.set(threadId, lease);
     try {
       return await work();
     } catch (error) {
       if (error instanceof AgentHalt) return haltReport(threadId, error, false, elapsed(startedAt));
       throw error;
     } finally {
-      fences.delete(threadId);
+      leases.delete(threadId);
       await store.release(key, lease);
     }
   }
@@ -233,7 +241,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         `Thread ${threadId} already exists: resume it, or choose another id.`,
       );
     }
-    await journal.put({
+    await writerOf(threadId).put({
       threadId,
       request,
       userId: config.userId,
@@ -314,14 +322,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
     const outcome = failure?.outcome ?? threadOutcome(thread);
     if (outcome !== "PENDING") {
-      await fenceOf(threadId)();
       thread.finished = {
         outcome,
         message: closingMessage(thread, outcome, modelText, failure),
         at: clock.now(),
         ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
       };
-      await journal.put(thread);
+      await writerOf(threadId).put(thread);
     }
     return threadReport(thread, elapsed(startedAt));
   }

@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { z } from "zod";
 
-import { sameLease, type AgentStore } from "./agent-store.js";
+import { LeaseNotHeldError, sameLease, type AgentStore } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease } from "./lease.js";
 import { entryError, parseEntry, shellQuote, type EntryPlace } from "./store-entry.js";
 
@@ -29,6 +29,11 @@ const MAX_CLAIM_ATTEMPTS = 100;
  * replaces a file, so of two processes that saw the same state exactly one makes the next, and
  * a reader never sees a generation before its content. The generation number is the fencing
  * token. Older generations are deleted; the highest never is, so it only ever grows.
+ *
+ * A write under a lease checks the lease once the new value is on disk, then renames it into
+ * place: between the two there is no wait on anything but the local disk. A holder on this
+ * host is taken over only once its process is gone or its lease has expired (minutes), so a
+ * write can only follow a takeover from a process frozen that long between those two steps.
  */
 export function createFileStore(dir: string): AgentStore & { keys(): Promise<string[]> } {
   const fileOf = (key: string) => path.join(dir, `${encodeURIComponent(key)}.json`);
@@ -68,6 +73,11 @@ export function createFileStore(dir: string): AgentStore & { keys(): Promise<str
     return { number, state };
   }
 
+  async function holds(key: string, lease: Lease): Promise<boolean> {
+    const top = await latest(key);
+    return top !== "moved" && !("released" in top.state) && sameLease(top.state, lease);
+  }
+
   return {
     get: (key, schema) =>
       serial(key, async () => {
@@ -85,12 +95,18 @@ export function createFileStore(dir: string): AgentStore & { keys(): Promise<str
           removal: `rm -- ${shellQuote(file)}`,
         });
       }),
-    put: (key, value) =>
+    put: (key, value, options = {}) =>
       serial(key, async () => {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const file = fileOf(key);
         const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
         await writeSynced(temporary, value);
+        // The lease is checked once the value is on disk, right before it replaces the old one.
+        const { heldBy } = options;
+        if (heldBy !== undefined && !(await holds(heldBy.key, heldBy.lease))) {
+          await rm(temporary, { force: true });
+          throw new LeaseNotHeldError(heldBy.key);
+        }
         await rename(temporary, file);
       }),
     delete: (key) => serial(key, () => rm(fileOf(key), { force: true })),
@@ -113,10 +129,7 @@ export function createFileStore(dir: string): AgentStore & { keys(): Promise<str
       }
       throw new Error(`The lease ${leaseDir} changed hands ${MAX_CLAIM_ATTEMPTS} times in a row`);
     },
-    holds: async (key, lease) => {
-      const top = await latest(key);
-      return top !== "moved" && !("released" in top.state) && sameLease(top.state, lease);
-    },
+    holds,
     release: async (key, lease) => {
       const top = await latest(key);
       if (top === "moved" || "released" in top.state || !sameLease(top.state, lease)) return;

@@ -82,6 +82,7 @@ export interface PurchaseToolContext {
   fetch: typeof fetch;
   clock: Clock;
   store: AgentStore;
+  /** The thread's journal under this process's lease (`ThreadJournal.heldBy`). */
   journal: ThreadJournal;
   authorizer: AuthorizerSource;
   emit: (event: AgentEvent) => void;
@@ -456,8 +457,10 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   async function finish(record: PurchaseRecord, verdict: OrderVerdict): Promise<PurchaseResult> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     if (latest.result !== undefined) return latest.result;
+    let result: PurchaseResult;
     try {
-      await context.fence();
+      // Written only while this process holds the thread (the journal's writes are fenced).
+      result = await journal.finishPurchase(threadId, latest, verdict, clock.now());
     } catch (error) {
       // The order went out: what the shop answered is not lost with the lease.
       if (
@@ -473,7 +476,6 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       }
       throw error;
     }
-    const result = await journal.finishPurchase(threadId, latest, verdict, clock.now());
     await discardAuthorization(store, threadId, record.toolCallId);
     context.emit({ type: "purchase-finished", result });
     return result;

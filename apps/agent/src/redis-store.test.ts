@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 
@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { LeaseNotHeldError } from "./agent-store.js";
 import { auth0Store, authRequestKey, credentialsKey, discardAuthorization } from "./auth0-store.js";
 import {
   LEASE_TTL_MS,
@@ -179,6 +180,58 @@ describe("Redis store", () => {
     });
   });
 
+  it("refuses a write under a lease that reaches Redis only after another holder took over", async () => {
+    // A's commands pass through a relay that can hold them, as a frozen process or a slow
+    // network does: its write arrives after its lease expired and B wrote the thread.
+    const relay = await holdingRelay(server.port);
+    const relayed = new URL(server.url(0));
+    relayed.port = String(relay.port);
+    try {
+      const a = createRedisStore({ location: location(relayed.href) });
+      await a.connect();
+      opened.push(a);
+      const b = await open();
+      const anything = z.unknown();
+      const claimA = await a.claim(
+        "leases/thr-1",
+        { ...lease("a"), host: "machine-a" },
+        Date.now(),
+      );
+      if (!claimA.granted) throw new Error("A was refused the lease");
+      const heldByA = { key: "leases/thr-1", lease: claimA.lease };
+      await a.put("threads/thr-1", { by: "a" }, { heldBy: heldByA });
+
+      relay.hold();
+      const late = a.put("threads/thr-1", { by: "a, late" }, { heldBy: heldByA });
+      await expect.poll(() => relay.heldBytes()).toBeGreaterThan(0);
+      // What Redis does when A's TTL runs out while A cannot renew it.
+      await admin.del(`${REDIS_KEY_PREFIX}lease:leases/thr-1`);
+      const claimB = await b.claim("leases/thr-1", lease("b"), Date.now());
+      if (!claimB.granted) throw new Error("B was refused the lease");
+      await b.put(
+        "threads/thr-1",
+        { by: "b" },
+        { heldBy: { key: "leases/thr-1", lease: claimB.lease } },
+      );
+      relay.release();
+
+      await expect(late).rejects.toBeInstanceOf(LeaseNotHeldError);
+      expect(await b.get("threads/thr-1", anything)).toEqual({ by: "b" });
+      // Nor may a holder write once its lease is released, or once Redis dropped it.
+      await b.release("leases/thr-1", claimB.lease);
+      await expect(
+        b.put(
+          "threads/thr-1",
+          { by: "b, released" },
+          { heldBy: { key: "leases/thr-1", lease: claimB.lease } },
+        ),
+      ).rejects.toBeInstanceOf(LeaseNotHeldError);
+      expect(await b.get("threads/thr-1", anything)).toEqual({ by: "b" });
+    } finally {
+      await relay.close();
+    }
+  });
+
   it.each([
     ["not JSON", '{"threadId": "t"'],
     ["of another shape", '{"threadId": 1}'],
@@ -268,3 +321,44 @@ describe("Redis store", () => {
     await store.close();
   });
 });
+
+/**
+ * A TCP relay to the Redis on `port` whose client-to-server direction can be held: what a
+ * client sends while held is kept and sent on `release()`.
+ */
+async function holdingRelay(port: number) {
+  let held: [Socket, Buffer][] | undefined;
+  const sockets = new Set<Socket>();
+  const relay = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    client.on("data", (chunk) => {
+      if (held === undefined) upstream.write(chunk);
+      else held.push([upstream, chunk]);
+    });
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (relay.address() as AddressInfo).port,
+    hold: () => {
+      held = [];
+    },
+    heldBytes: () => held?.reduce((sum, [, chunk]) => sum + chunk.length, 0) ?? 0,
+    release: () => {
+      const chunks = held ?? [];
+      held = undefined;
+      for (const [upstream, chunk] of chunks) upstream.write(chunk);
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    },
+  };
+}

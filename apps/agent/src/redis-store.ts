@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 
 import { Redis } from "ioredis";
 
-import { sameLease, type AgentStore, type PutOptions } from "./agent-store.js";
+import { LeaseNotHeldError, sameLease, type AgentStore, type PutOptions } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease, type LeaseRequest } from "./lease.js";
 import { redisCliCommand, type RedisLocation } from "./redis-url.js";
 import { DEFAULT_RETENTION_MS, THREAD_RETENTION_MS } from "./retention.js";
@@ -49,6 +49,15 @@ end
 `;
 const RENEW_SCRIPT = `${IF_HELD}return redis.call('PEXPIRE', KEYS[1], ARGV[3])`;
 const RELEASE_SCRIPT = `${IF_HELD}return redis.call('DEL', KEYS[1])`;
+/**
+ * A write under the lease KEYS[1]: sets the value KEYS[2] to ARGV[3] for ARGV[4] ms and the
+ * marker KEYS[3] to ARGV[5] if it has none, or writes nothing and returns 0 when the lease has
+ * another holder (or none) by the time Redis runs it, however late the command arrives.
+ */
+const PUT_IF_HELD_SCRIPT = `${IF_HELD}
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+redis.call('SET', KEYS[3], ARGV[5], 'NX')
+return 1`;
 
 interface LeaseCommands {
   claimLease(
@@ -61,6 +70,16 @@ interface LeaseCommands {
   ): Promise<[number, string]>;
   renewLease(lease: string, token: number, owner: string, ttlMs: number): Promise<number>;
   releaseLease(lease: string, token: number, owner: string): Promise<number>;
+  putIfHeld(
+    lease: string,
+    value: string,
+    marker: string,
+    token: number,
+    owner: string,
+    text: string,
+    ttlMs: number,
+    markerText: string,
+  ): Promise<number>;
 }
 
 export interface RedisStoreOptions {
@@ -93,7 +112,8 @@ export type RedisStore = AgentStore & {
  * - `store`: set with the first value, never expiring: a Redis without it has lost its data
  *   (or was never used), which is how a resume tells a lost thread from an unknown one.
  *
- * Claim, renewal and release are Lua scripts, so each is one atomic step in Redis.
+ * Claim, renewal, release and a write under a lease are Lua scripts, so each is one atomic step
+ * in Redis.
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { location } = options;
@@ -121,6 +141,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   redis.defineCommand("claimLease", { numberOfKeys: 2, lua: CLAIM_SCRIPT });
   redis.defineCommand("renewLease", { numberOfKeys: 1, lua: RENEW_SCRIPT });
   redis.defineCommand("releaseLease", { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  redis.defineCommand("putIfHeld", { numberOfKeys: 3, lua: PUT_IF_HELD_SCRIPT });
   const commands = redis as Redis & LeaseCommands;
 
   const valueKey = (key: string) => REDIS_KEY_PREFIX + key;
@@ -215,11 +236,24 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         putOptions.keepUntil === undefined
           ? DEFAULT_RETENTION_MS
           : Math.max(Math.ceil(putOptions.keepUntil - now()), MIN_TTL_MS);
-      await redis
-        .multi()
-        .set(valueKey(key), JSON.stringify(value), "PX", ttl)
-        .set(markerKey, JSON.stringify({ since: new Date(now()).toISOString() }), "NX")
-        .exec();
+      const text = JSON.stringify(value);
+      const marker = JSON.stringify({ since: new Date(now()).toISOString() });
+      const { heldBy } = putOptions;
+      if (heldBy === undefined) {
+        await redis.multi().set(valueKey(key), text, "PX", ttl).set(markerKey, marker, "NX").exec();
+        return;
+      }
+      const written = await commands.putIfHeld(
+        leaseKey(heldBy.key),
+        valueKey(key),
+        markerKey,
+        heldBy.lease.token,
+        heldBy.lease.owner,
+        text,
+        ttl,
+        marker,
+      );
+      if (written !== 1) throw new LeaseNotHeldError(heldBy.key);
     },
     delete: async (key) => {
       await redis.del(valueKey(key));

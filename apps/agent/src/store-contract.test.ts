@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 
-import { createMemoryStore, type AgentStore } from "./agent-store.js";
+import { LeaseNotHeldError, createMemoryStore, type AgentStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
 import { StoreEntryError } from "./halt.js";
 import type { LeaseRequest } from "./lease.js";
@@ -193,6 +193,49 @@ describe.each(STORES)("%s store leases", (_, makeStore) => {
     const store = await makeStore();
     const lease = await granted(store, "leases/t", request("a", { expiresAt: NOW + 1 }));
     expect(await store.holds("leases/t", lease)).toBe(true);
+  });
+
+  it("writes under a lease only while it holds the key: a holder taken over changes nothing", async () => {
+    const store = await makeStore();
+    const a = await granted(store, "leases/t", request("a", { expiresAt: NOW + 1 }));
+    await store.put("threads/t", { by: "a" }, { heldBy: { key: "leases/t", lease: a } });
+    const b = await granted(store, "leases/t", request("b"), NOW + 2);
+    await store.put("threads/t", { by: "b" }, { heldBy: { key: "leases/t", lease: b } });
+
+    const late = store.put("threads/t", { by: "a" }, { heldBy: { key: "leases/t", lease: a } });
+    await expect(late).rejects.toBeInstanceOf(LeaseNotHeldError);
+    await store.release("leases/t", b);
+    const released = store.put("threads/t", { by: "b" }, { heldBy: { key: "leases/t", lease: b } });
+    await expect(released).rejects.toBeInstanceOf(LeaseNotHeldError);
+    const unknown = store.put("threads/u", {}, { heldBy: { key: "leases/u", lease: b } });
+    await expect(unknown).rejects.toBeInstanceOf(LeaseNotHeldError);
+
+    expect(await store.get("threads/t", anything)).toEqual({ by: "b" });
+    expect(await store.get("threads/u", anything)).toBeUndefined();
+  });
+
+  it("writes a journal under a lease, and ends a holder taken over with lease_lost", async () => {
+    const store = await makeStore();
+    const a = await granted(store, "leases/thr-1", request("a", { expiresAt: NOW + 1 }));
+    const thread = {
+      threadId: "thr-1",
+      request: "Buy an XYZ phone",
+      userId: "auth0|testbed-user",
+      createdAt: NOW,
+      purchases: [],
+    };
+    const journal = new ThreadJournal(store).heldBy("thr-1", a);
+    await journal.put(thread);
+    await expect(journal.put({ ...thread, threadId: "thr-2" })).rejects.toThrow(
+      "Thread thr-2 written under the lease of thr-1",
+    );
+    await granted(store, "leases/thr-1", request("b"), NOW + 2);
+
+    await expect(journal.put({ ...thread, request: "late" })).rejects.toMatchObject({
+      name: "AgentHalt",
+      code: "lease_lost",
+    });
+    expect(await journal.get("thr-1")).toEqual(thread);
   });
 
   it("grants one of many simultaneous claims", async () => {

@@ -1,7 +1,9 @@
 import { purchaseRequestSchema } from "@ciba-testbed/shared";
 import { z } from "zod";
 
-import type { AgentStore } from "./agent-store.js";
+import { LeaseNotHeldError, type AgentStore } from "./agent-store.js";
+import { leaseLost } from "./halt.js";
+import { leaseKey, type Lease } from "./lease.js";
 import { OUTCOMES, type Outcome } from "./outcome.js";
 import { finishedResult, type PurchaseRecord } from "./purchase-record.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
@@ -91,9 +93,25 @@ const threadRecordSchema = z
   })
   .passthrough();
 
-/** Threads in an AgentStore: one key per thread, rewritten whole, so each write is atomic. */
+/**
+ * Threads in an AgentStore: one key per thread, rewritten whole, so each write is atomic.
+ *
+ * The agent writes a thread only through `heldBy(threadId, lease)`, the journal of the process
+ * holding the thread's lease: each of its writes lands only while that lease still holds, in
+ * the same step as the write. A process that stalled past its lease (frozen, or its command
+ * held up on the network) and then finds another process took the thread over gets lease_lost
+ * and writes nothing: it never overwrites what the other process recorded since.
+ */
 export class ThreadJournal {
-  constructor(private readonly store: AgentStore) {}
+  constructor(
+    private readonly store: AgentStore,
+    private readonly writer?: { threadId: string; lease: Lease },
+  ) {}
+
+  /** This journal, writing thread `threadId` only while `lease` holds it, and no other thread. */
+  heldBy(threadId: string, lease: Lease): ThreadJournal {
+    return new ThreadJournal(this.store, { threadId, lease });
+  }
 
   async get(threadId: string): Promise<ThreadRecord | undefined> {
     const schema = threadRecordSchema.refine((thread) => thread.threadId === threadId, {
@@ -105,9 +123,25 @@ export class ThreadJournal {
   }
 
   async put(thread: ThreadRecord): Promise<void> {
-    await this.store.put(threadKey(thread.threadId), thread, {
-      keepUntil: threadKeepUntil(thread),
-    });
+    const { writer } = this;
+    if (writer === undefined) {
+      await this.store.put(threadKey(thread.threadId), thread, {
+        keepUntil: threadKeepUntil(thread),
+      });
+      return;
+    }
+    if (thread.threadId !== writer.threadId) {
+      throw new Error(`Thread ${thread.threadId} written under the lease of ${writer.threadId}`);
+    }
+    try {
+      await this.store.put(threadKey(thread.threadId), thread, {
+        keepUntil: threadKeepUntil(thread),
+        heldBy: { key: leaseKey(writer.threadId), lease: writer.lease },
+      });
+    } catch (error) {
+      if (error instanceof LeaseNotHeldError) throw leaseLost(writer.threadId);
+      throw error;
+    }
   }
 
   async findPurchase(threadId: string, toolCallId: string): Promise<PurchaseRecord | undefined> {

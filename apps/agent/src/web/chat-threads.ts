@@ -86,9 +86,6 @@ export class ChatThreads {
   async open(sub: string, chatId: string, request: string): Promise<OpenThread | undefined> {
     const { store, journal, clock, config } = this.deps;
     const threadId = this.threadIdOf(sub, chatId);
-    if ((await journal.get(threadId)) === undefined) {
-      await journal.put({ threadId, request, userId: sub, createdAt: clock.now(), purchases: [] });
-    }
     const key = leaseKey(threadId);
     const claim = await store.claim(
       key,
@@ -102,6 +99,15 @@ export class ChatThreads {
     );
     if (!claim.granted) return undefined;
     const { lease } = claim;
+    const writer = journal.heldBy(threadId, lease);
+    try {
+      if ((await journal.get(threadId)) === undefined) {
+        await writer.put({ threadId, request, userId: sub, createdAt: clock.now(), purchases: [] });
+      }
+    } catch (error) {
+      await store.release(key, lease);
+      throw error;
+    }
 
     let listener: (event: AgentEvent) => void = () => undefined;
     const purchase = createPurchaseTool({
@@ -109,7 +115,7 @@ export class ChatThreads {
       fetch: this.deps.fetch,
       clock,
       store,
-      journal,
+      journal: writer,
       authorizer: this.deps.authorizer,
       emit: (event) => {
         listener(event);
