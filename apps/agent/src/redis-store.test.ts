@@ -275,10 +275,22 @@ describe("Redis store", () => {
       ),
     });
     await store.put("threads/thr-1", { threadId: "thr-1" });
+    // Written since its start: a thread sent before then is lost, or the id is mistyped.
     expect(await store.explainMissing()).toEqual({
       lost: false,
-      message: expect.stringContaining("has held agent threads since"),
+      message: expect.stringMatching(
+        /^Redis at \S+ has held agent threads since \S+Z; each is kept 7 days after its last request\. It keeps nothing across a restart \(appendonly no, no save points, up \d+ s\): a thread sent with this AGENT_STORE before it started at \S+Z was lost then\.$/,
+      ),
     });
+    await admin.config("SET", "appendonly", "yes");
+    try {
+      expect(await store.explainMissing()).toEqual({
+        lost: false,
+        message: expect.stringMatching(/ each is kept 7 days after its last request\.$/),
+      });
+    } finally {
+      await admin.config("SET", "appendonly", "no");
+    }
   });
 
   it("refuses a database number Redis does not have, instead of going on in database 0", async () => {
@@ -307,6 +319,55 @@ describe("Redis store", () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("says what to change when Redis wants a password, refuses it, speaks no TLS, or is not a Redis", async () => {
+    const guarded = await startRedisServer();
+    const sockets = new Set<Socket>();
+    const notRedis = createServer((socket) => {
+      sockets.add(socket);
+      socket.end("<html>Bad Request</html>\n");
+    });
+    await new Promise<void>((resolve) => notRedis.listen(0, "127.0.0.1", resolve));
+    try {
+      const setup = new Redis<"legacy">(guarded.url(0));
+      await setup.config("SET", "requirepass", "s3cret");
+      setup.disconnect();
+      const base = new URL(guarded.url(0));
+      const refusal = async (url: string) => {
+        const store = createRedisStore({ location: location(url), commandTimeoutMs: 300 });
+        try {
+          await store.connect();
+          return "connected";
+        } catch (error) {
+          return (error as Error).message;
+        } finally {
+          await store.close();
+        }
+      };
+      const at = `127.0.0.1:${base.port}`;
+
+      expect(await refusal(`redis://${at}/0`)).toBe(
+        `Redis at redis://${at}/0 (AGENT_STORE) asks for a password: NOAUTH Authentication required. Put it in the URL, redis://:<password>@${at}/0 (URL-encoded).`,
+      );
+      expect(await refusal(`redis://:wrong@${at}/0`)).toMatch(
+        new RegExp(
+          `^Redis at redis://:\\*\\*\\*@${at}/0 \\(AGENT_STORE\\) refused the password in AGENT_STORE: WRONGPASS .+ Check them; in the URL, @ : / % and # in a password are written %40 %3A %2F %25 %23\\.$`,
+        ),
+      );
+      expect(await refusal(`redis://:s3cret@${at}/0`)).toBe("connected");
+      expect(await refusal(`rediss://:s3cret@${at}/0`)).toMatch(
+        /over TLS: .+\. A Redis without TLS on that port never finishes the handshake: use redis:\/\/ for it, or the port where it takes TLS\.$/,
+      );
+      const other = `127.0.0.1:${String((notRedis.address() as AddressInfo).port)}`;
+      expect(await refusal(`redis://${other}/0`)).toBe(
+        `What answers at redis://${other}/0 (AGENT_STORE) is not a Redis: Unknown RESP type 60 "<". Point AGENT_STORE at the Redis server's port (6379 unless set otherwise).`,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => notRedis.close(resolve));
+      await guarded.stop();
     }
   });
 

@@ -88,7 +88,7 @@ export interface RedisStoreOptions {
   leaseTtlMs?: number;
   /** Epoch milliseconds, for the TTLs of values (Redis counts them from when it gets them). */
   now?: () => number;
-  /** How long a command may wait for Redis's answer; 2 s unless given. */
+  /** How long a connection or a command may wait for Redis's answer; 2 s unless given. */
   commandTimeoutMs?: number;
 }
 
@@ -124,7 +124,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     connectionName: "ciba-agent",
     // RESP2 is what every Redis and proxy speaks; the agent reads no RESP3-only reply.
     protocol: 2,
-    connectTimeout: 2_000,
+    connectTimeout: options.commandTimeoutMs ?? 2_000,
     // A Redis that takes connections and answers nothing (stopped, paused, a proxy whose other
     // side is gone) fails each command after 2 s as one that refuses them does: the run ends
     // with its report instead of waiting for ever.
@@ -184,7 +184,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   }
 
   /** What Redis says about keeping data across a restart; `volatile` when it keeps nothing. */
-  async function persistence(): Promise<{ facts: string; volatile: boolean }> {
+  async function persistence(): Promise<{
+    facts: string;
+    volatile: boolean;
+    upSeconds: number | undefined;
+  }> {
     const info = await redis.info("persistence").catch(() => "");
     const server = await redis.info("server").catch(() => "");
     const aof = /^aof_enabled:(\d)/m.exec(info)?.[1];
@@ -200,7 +204,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       savePoints === undefined ? undefined : savePoints === "" ? "no save points" : "RDB snapshots",
       uptime === undefined ? undefined : `up ${uptime} s`,
     ].filter((fact) => fact !== undefined);
-    return { facts: facts.join(", "), volatile: aof === "0" && savePoints === "" };
+    return {
+      facts: facts.join(", "),
+      volatile: aof === "0" && savePoints === "",
+      upSeconds: uptime === undefined ? undefined : Number(uptime),
+    };
   }
 
   return {
@@ -210,9 +218,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       } catch (error) {
         const reason = (lastError ?? (error as Error)).message;
         redis.disconnect();
-        throw new Error(
-          `Cannot reach Redis at ${location.display} (AGENT_STORE): ${reason}. Start it, or point AGENT_STORE at a running Redis.`,
-        );
+        throw new Error(connectionFailure(location, reason));
       }
       // ioredis selects the URL's database on connect but goes on in database 0 when Redis
       // refuses it (a number past its `databases`): stores meant apart would share one keyspace.
@@ -305,9 +311,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         };
       }
       const since = /"since":"([^"]+)"/.exec(marker)?.[1] ?? "an unknown time";
+      const held = `Redis at ${location.display} has held agent threads since ${since}; each is kept ${THREAD_RETENTION_MS / 86_400_000} days after its last request.`;
+      // Threads written since its last start are all it can hold: one sent before is gone, and
+      // nothing tells it from a mistyped id.
+      const { facts, volatile, upSeconds } = await persistence();
+      if (!volatile || upSeconds === undefined) return { lost: false, message: held };
+      const started = new Date(now() - upSeconds * 1000).toISOString();
       return {
         lost: false,
-        message: `Redis at ${location.display} has held agent threads since ${since}; each is kept ${THREAD_RETENTION_MS / 86_400_000} days after its last request.`,
+        message: `${held} It keeps nothing across a restart (${facts}): a thread sent with this AGENT_STORE before it started at ${started} was lost then.`,
       };
     },
     keys: async () => {
@@ -336,4 +348,30 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Why the store could not connect, and what to do about it: a Redis that wants a password, or
+ * another one, is running; one that does not speak TLS never finishes a `rediss://` handshake;
+ * something that is not a Redis answers in another protocol.
+ */
+export function connectionFailure(location: RedisLocation, reason: string): string {
+  const cause = reason.replace(/\s*Please report this\.?$/, "").replace(/\.+$/, "");
+  const where = `Redis at ${location.display} (AGENT_STORE)`;
+  if (/^NOAUTH\b/.test(cause)) {
+    return `${where} asks for a password: ${cause}. Put it in the URL, redis://:<password>@${location.host}:${location.port}/${location.db} (URL-encoded).`;
+  }
+  if (/^WRONGPASS\b/.test(cause)) {
+    return `${where} refused the ${location.username === undefined ? "password" : "user name or password"} in AGENT_STORE: ${cause}. Check them; in the URL, @ : / % and # in a password are written %40 %3A %2F %25 %23.`;
+  }
+  if (/^(Unknown RESP type|Protocol error)/.test(cause)) {
+    return `What answers at ${location.display} (AGENT_STORE) is not a Redis: ${cause}. Point AGENT_STORE at the Redis server's port (6379 unless set otherwise).`;
+  }
+  if (
+    location.tls &&
+    /ETIMEDOUT|ECONNRESET|wrong version number|SSL|TLS|socket disconnected/i.test(cause)
+  ) {
+    return `Cannot reach ${where} over TLS: ${cause}. A Redis without TLS on that port never finishes the handshake: use redis:// for it, or the port where it takes TLS.`;
+  }
+  return `Cannot reach ${where}: ${cause}. Start it, or point AGENT_STORE at a running Redis.`;
 }
