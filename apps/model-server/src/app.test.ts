@@ -102,6 +102,88 @@ describe("errors: OpenAI's shape, always 4xx", () => {
     expect((await errorOf(response)).param).toBe(param);
   });
 
+  it.each([
+    [
+      "chat/completions",
+      { temperature: 5 },
+      "temperature",
+      "decimal above maximum value. Expected a value <= 2, but got 5 instead",
+    ],
+    [
+      "chat/completions",
+      { top_p: -0.1 },
+      "top_p",
+      "decimal below minimum value. Expected a value >= 0, but got -0.1 instead",
+    ],
+    [
+      "chat/completions",
+      { presence_penalty: 2.5 },
+      "presence_penalty",
+      "decimal above maximum value. Expected a value <= 2, but got 2.5 instead",
+    ],
+    [
+      "chat/completions",
+      { max_tokens: 0 },
+      "max_tokens",
+      "integer below minimum value. Expected a value >= 1, but got 0 instead",
+    ],
+    [
+      "chat/completions",
+      { max_completion_tokens: 1.5 },
+      "max_completion_tokens",
+      "expected an integer, but got 1.5 instead",
+    ],
+    ["chat/completions", { temperature: "hot" }, "temperature", "Expected number, received string"],
+    [
+      "responses",
+      { max_output_tokens: 8 },
+      "max_output_tokens",
+      "integer below minimum value. Expected a value >= 16, but got 8 instead",
+    ],
+    [
+      "responses",
+      { top_logprobs: 21 },
+      "top_logprobs",
+      "integer above maximum value. Expected a value <= 20, but got 21 instead",
+    ],
+  ])(
+    "refuses a %s sampling parameter outside OpenAI's range: %j",
+    async (path, extra, param, problem) => {
+      const base = path === "responses" ? { model: "m", input: "hello" } : CHAT;
+      const response = await post(`${open.baseURL}/${path}`, { ...base, ...extra });
+      expect(response.status).toBe(400);
+      expect(await errorOf(response)).toEqual({
+        message: `Invalid value for '${param}': ${problem}.`,
+        type: "invalid_request_error",
+        param,
+        code: "invalid_request",
+      });
+    },
+  );
+
+  it("takes every sampling parameter at the ends of its range", async () => {
+    const chat = await post(`${open.baseURL}/chat/completions`, {
+      ...CHAT,
+      temperature: 2,
+      top_p: 0,
+      presence_penalty: -2,
+      frequency_penalty: 2,
+      max_tokens: 1,
+      max_completion_tokens: 1,
+      top_logprobs: 20,
+    });
+    expect(chat.status).toBe(200);
+    const responses = await post(`${open.baseURL}/responses`, {
+      model: "m",
+      input: "hello",
+      temperature: 0,
+      top_p: 1,
+      max_output_tokens: 16,
+      top_logprobs: 0,
+    });
+    expect(responses.status).toBe(200);
+  });
+
   it("names the body as JSON when the Content-Type is not", async () => {
     const response = await post(`${open.baseURL}/chat/completions`, JSON.stringify(CHAT), {
       "Content-Type": "text/plain",

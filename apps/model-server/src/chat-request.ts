@@ -3,6 +3,7 @@ import { z } from "zod";
 import { joinText, responseFormatOf } from "./conversation.js";
 import type { Conversation, FunctionTool, ToolChoice, Turn } from "./conversation.js";
 import { parseBody } from "./request-schema.js";
+import { chatSamplingShape } from "./sampling.js";
 
 /** Text and other parts (images, audio, files): only the text is read. */
 const partsSchema = z.array(
@@ -69,6 +70,7 @@ export const chatRequestSchema = z
     n: z
       .literal(1, { errorMap: () => ({ message: "this server answers one choice (n = 1)" }) })
       .nullish(),
+    ...chatSamplingShape,
   })
   .passthrough();
 

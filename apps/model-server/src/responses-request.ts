@@ -5,6 +5,7 @@ import type { Conversation, FunctionTool, ToolChoice, Turn } from "./conversatio
 import { errors } from "./errors.js";
 import { parseAt, parseBody } from "./request-schema.js";
 import type { ResponseStore } from "./response-store.js";
+import { responsesSamplingShape } from "./sampling.js";
 
 /** Input and output text parts, images and files: only the text is read. */
 const partsSchema = z.array(
@@ -74,6 +75,7 @@ export const responsesRequestSchema = z
       .nullish(),
     stream: z.boolean().nullish(),
     store: z.boolean().nullish(),
+    ...responsesSamplingShape,
   })
   .passthrough();
 
