@@ -260,6 +260,57 @@ describe("guards right before the order", () => {
     expect(report.fix).toMatch(/^Check the person's orders before asking again/);
   });
 
+  it("says what the shop answered when another process took over and recorded the purchase while the order was out", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().pending().approve();
+    const store = createFileStore(dir);
+    let taken: Awaited<ReturnType<ReturnType<typeof restart>["agent"]["resume"]>> | undefined;
+    stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" }, async () => {
+      // The other process finds the order sent but unanswered, and records that.
+      clock.advance(3_600_000);
+      taken = await restart().agent.resume("thread-1");
+    });
+    const { agent } = setup({
+      config: testConfig({ mode: "block", store: { kind: "file", dir } }),
+      store,
+      clock,
+    });
+
+    const report = await agent.run("Buy an XYZ phone", { threadId: "thread-1" });
+
+    expect(taken).toMatchObject({ outcome: "ERROR", error: "order_unconfirmed" });
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "lease_lost" });
+    expect(report.message).toContain(
+      "The shop answered: Ordered 1 x XYZ phone: order ord_1, total 499.00 USD.",
+    );
+    expect(report.message).not.toContain("ordered nothing");
+  });
+
+  it("ends the run with the store's failure, not as a wait, when the approval request cannot be kept", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize();
+    const files = createFileStore(dir);
+    const failing: AgentStore = {
+      ...files,
+      put: (key, value, options) =>
+        key.startsWith("ciba/AuthResponses/")
+          ? Promise.reject(
+              Object.assign(new Error("ENOSPC: no space left on device, open"), {
+                code: "ENOSPC",
+                syscall: "open",
+              }),
+            )
+          : files.put(key, value, options),
+    };
+
+    const run = restart({ store: failing }).agent.run("Buy an XYZ phone", { threadId: "thread-1" });
+
+    await expect(run).rejects.toMatchObject({
+      name: "StoreFailure",
+      message: "ENOSPC: no space left on device, open",
+    });
+  });
+
   it("orders nothing once the process that started the agent is gone", async () => {
     const auth0 = await pendingThread();
     auth0.approve();

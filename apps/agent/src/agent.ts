@@ -300,8 +300,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         break;
       }
     }
-    const halt = purchaseTool.halted();
-    if (halt !== undefined) throw halt;
+    const thrown = purchaseTool.failure();
+    if (thrown !== undefined) throw thrown.error;
     const report = await settle(
       threadId,
       startedAt,

@@ -10,6 +10,7 @@ import { tool, type Tool } from "ai";
 
 import type { AgentConfig } from "./config.js";
 import { AgentHalt } from "./halt.js";
+import { StoreFailure } from "./store-failure.js";
 import type { OrderVerdict } from "./order-step.js";
 import type { PurchaseRecord } from "./purchase-record.js";
 import { asRequestInterrupt, isPollInterrupt, type RequestInterrupt } from "./sdk-interrupt.js";
@@ -126,7 +127,7 @@ export function createApprovalPoll(options: {
         execute(input, { toolCallId, messages: [] }),
       );
     } catch (error) {
-      if (error instanceof AgentHalt) throw error;
+      if (error instanceof AgentHalt || error instanceof StoreFailure) throw error;
       const interrupt = asRequestInterrupt(error);
       if (interrupt !== undefined && isPollInterrupt(interrupt)) {
         return { kind: "waiting", interrupt };
@@ -135,7 +136,8 @@ export function createApprovalPoll(options: {
     }
     if (value instanceof AuthorizationFailure) {
       // The SDK hands on what failed while it read the store, a corrupt entry included.
-      if (value.error instanceof AgentHalt) throw value.error;
+      if (value.error instanceof AgentHalt || value.error instanceof StoreFailure)
+        throw value.error;
       return { kind: "refused", error: value.error };
     }
     return { kind: "ordered", verdict: value as OrderVerdict };

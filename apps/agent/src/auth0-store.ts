@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { AgentStore } from "./agent-store.js";
 import type { ApprovalRequest } from "./approval-request.js";
 import { authRequestKeepUntil } from "./retention.js";
+import { rethrowAsStoreFailure } from "./store-failure.js";
 
 /** The request `@auth0/ai` stores after `/bc-authorize` (its `AuthorizationRequest`). */
 export const authRequestSchema = z
@@ -35,7 +36,7 @@ export type StoredAuthRequest = z.infer<typeof authRequestSchema>;
  *   would stay on disk after a crash, and would let a later run buy again without consent.
  */
 export function auth0Store(store: AgentStore): Store {
-  return {
+  const sdkStore: Store = {
     get: (namespace, key) => {
       const entry = entryOf(namespace, key);
       if (entry.kind === "Credentials") return Promise.resolve(undefined);
@@ -65,6 +66,13 @@ export function auth0Store(store: AgentStore): Store {
       if (entry.kind === "Credentials" || entry.kind === "AuthResponses") return Promise.resolve();
       return store.delete(entry.key);
     },
+  };
+  // The SDK reports what its store throws as a failed authorization: mark it as the store's.
+  return {
+    get: (namespace, key) => sdkStore.get(namespace, key).catch(rethrowAsStoreFailure),
+    put: (namespace, key, value, options) =>
+      sdkStore.put(namespace, key, value, options).catch(rethrowAsStoreFailure),
+    delete: (namespace, key) => sdkStore.delete(namespace, key).catch(rethrowAsStoreFailure),
   };
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { runCli } from "./cli.js";
+import { afterStoreFailure, runCli } from "./cli.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -122,6 +122,45 @@ describe("a shop URL without its scheme", () => {
     expect(stderr.mock.calls.join("")).toBe(
       "Invalid agent configuration:\n" +
         '  - SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")\n',
+    );
+  });
+});
+
+describe("a store that fails mid-run", () => {
+  const sending = {
+    threadId: "thr-1",
+    toolCallId: "call_1",
+    bindingMessage: "Do you want to buy 1 XYZ phone",
+  };
+  const approval = {
+    type: "approval-requested" as const,
+    resumed: false,
+    ...sending,
+    authReqId: "req-1",
+    userId: "auth0|someone",
+    purchase: { product: "XYZ phone", qty: 1 },
+    expiresAt: 0,
+  };
+
+  it("says an order request may have left, never that nothing was ordered", () => {
+    const said = afterStoreFailure({ ordering: true, approval }, "auth0|someone", []);
+    expect(said).toBe(
+      "An order request may have left for the shop before the store failed: check the orders before asking again.",
+    );
+    expect(afterStoreFailure({ ordering: true }, "auth0|someone", ["ord_1"])).toBe(
+      "This run had placed order ord_1 before it; its record may be missing from the store. An order request may have left for the shop before the store failed: check the orders before asking again.",
+    );
+  });
+
+  it("names an approval request that went out and may not be kept", () => {
+    expect(afterStoreFailure({ ordering: false, sending }, "auth0|someone", [])).toBe(
+      "Nothing was ordered in this run. But the approval request 'Do you want to buy 1 XYZ phone' had been sent to Auth0, so auth0|someone may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.",
+    );
+    expect(afterStoreFailure({ ordering: false, approval }, "auth0|someone", [])).toContain(
+      "But the approval request req-1 ('Do you want to buy 1 XYZ phone') had been sent",
+    );
+    expect(afterStoreFailure({ ordering: false }, "auth0|someone", [])).toBe(
+      "Nothing was ordered in this run.",
     );
   });
 });

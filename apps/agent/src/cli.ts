@@ -18,6 +18,8 @@ import {
   type StoreLocation,
 } from "./config.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
+import { redisFailure } from "./redis-failure.js";
+import { isStoreFailure } from "./store-failure.js";
 
 interface CliOptions extends ConfigOverrides {
   json?: boolean;
@@ -210,8 +212,10 @@ async function execute(
     store = durable ? await openStore(config.store) : createMemoryStore();
   } catch (error) {
     ancestry.stop();
+    const fix = (error as { fix?: unknown }).fix;
     return fail("ERROR", error instanceof Error ? error.message : String(error), json, {
       error: "store_unreachable",
+      ...(typeof fix === "string" ? { fix } : {}),
     });
   }
   let model;
@@ -294,21 +298,25 @@ async function execute(
     const message = error instanceof Error ? error.message : String(error);
     if (!isStoreFailure(error)) return fail("ERROR", message, json);
     // The store broke mid-run (a full disk, a read-only folder, Redis gone): say so, with what
-    // this run already bought, so that nobody retries into a second approval and order.
-    const bought =
-      placed.length === 0
-        ? "Nothing was ordered in this run."
-        : `This run had placed order ${placed.join(", ")} before it; its record may be missing from the store, so check the orders before asking again.`;
+    // this run already bought or sent, so that nobody retries into a second approval and order.
+    const failure =
+      config.store.kind === "file"
+        ? {
+            message: `${message.replace(/\.+$/, "")}.`,
+            fix: `Check that ${config.store.dir} is a writable directory with free space.`,
+          }
+        : redisFailure(config.store.redis, message, "command");
+    const { approval, sending } = progress;
     return fail(
       placed.length === 0 ? "ERROR" : "PARTIAL",
-      `The agent's store (AGENT_STORE) failed: ${message}. ${bought}`,
+      `The agent's store (AGENT_STORE) failed: ${failure.message} ${afterStoreFailure(progress, config.userId, placed)}`,
       json,
       {
         error: "store_failed",
-        fix:
-          config.store.kind === "file"
-            ? `Check that ${config.store.dir} is a writable directory with free space.`
-            : `Check the Redis that AGENT_STORE names (${config.store.redis.display}).`,
+        fix: failure.fix,
+        threadId: approval?.threadId ?? sending?.threadId ?? threadId,
+        authReqId: approval?.authReqId,
+        bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
       },
     );
   } finally {
@@ -318,7 +326,7 @@ async function execute(
   }
 }
 
-interface RunProgress {
+export interface RunProgress {
   /** The approval request on its way to the tenant, until its answer names it. */
   sending?: ApprovalRequestSending | undefined;
   /** The approval request of the purchase under way, once the tenant has taken it. */
@@ -358,15 +366,34 @@ function stoppedWhere(
 }
 
 /**
- * A failure of the store itself: a file system error on its folder (no space, no permission,
- * read-only, a file where a folder should be), or Redis refusing or dropping a command.
+ * What a run that the store failed had done: orders placed, an order request that may have left,
+ * an approval request that went out and may not be kept (so `resume` may not find it).
  */
-function isStoreFailure(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const { code, syscall, name, message } = error as Record<string, unknown>;
-  if (typeof syscall === "string" && typeof code === "string") return true;
-  if (name === "ReplyError" || name === "MaxRetriesPerRequestError") return true;
-  return message === "Connection is closed.";
+export function afterStoreFailure(
+  progress: RunProgress,
+  userId: string,
+  placed: readonly string[],
+): string {
+  const earlier =
+    placed.length === 0
+      ? ""
+      : `This run had placed order ${placed.join(", ")} before it; its record may be missing from the store. `;
+  if (progress.ordering) {
+    return `${earlier}An order request may have left for the shop before the store failed: check the orders before asking again.`;
+  }
+  const ordered =
+    placed.length === 0
+      ? "Nothing was ordered in this run."
+      : `${earlier}Nothing else was ordered; check the orders before asking again.`;
+  const { approval, sending } = progress;
+  const request =
+    approval === undefined
+      ? sending === undefined
+        ? undefined
+        : `the approval request '${sending.bindingMessage}' had been sent to Auth0`
+      : `the approval request ${approval.authReqId} ('${approval.bindingMessage}') had been sent`;
+  if (request === undefined) return ordered;
+  return `${ordered} But ${request}, so ${userId} may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.`;
 }
 
 /** The store AGENT_STORE names, connected: a directory, or a Redis shared by several machines. */

@@ -115,6 +115,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     description: PURCHASE_TOOL_DESCRIPTION,
   });
   const announced = new Set<string>();
+  /** The purchases whose order request this process sent. */
+  const orderedHere = new Set<string>();
 
   /** Runs one purchase to its outcome; a decided purchase is returned, never repeated. */
   async function purchase(input: PurchaseRequest, toolCallId: string): Promise<PurchaseResult> {
@@ -451,23 +453,27 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     context.beforeOrder();
     await journal.markOrderSent(threadId, toolCallId, clock.now());
     context.beforeOrder();
+    orderedHere.add(toolCallId);
   }
 
   /** Records the result once, drops the SDK's record of the request, and says so. */
   async function finish(record: PurchaseRecord, verdict: OrderVerdict): Promise<PurchaseResult> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
-    if (latest.result !== undefined) return latest.result;
+    const sentHere = orderedHere.has(record.toolCallId);
+    if (latest.result !== undefined && !sentHere) return latest.result;
     let result: PurchaseResult;
     try {
+      if (latest.result !== undefined) {
+        // Recorded by another process while this one's order was out, unless this one still
+        // holds the thread: then the record is its own.
+        await context.fence();
+        return latest.result;
+      }
       // Written only while this process holds the thread (the journal's writes are fenced).
       result = await journal.finishPurchase(threadId, latest, verdict, clock.now());
     } catch (error) {
-      // The order went out: what the shop answered is not lost with the lease.
-      if (
-        error instanceof AgentHalt &&
-        error.code === "lease_lost" &&
-        latest.orderSentAt !== undefined
-      ) {
+      // This process's order went out: what the shop answered is not lost with the lease.
+      if (error instanceof AgentHalt && error.code === "lease_lost" && sentHere) {
         const answer =
           verdict.outcome === "ORDERED"
             ? describeResult({ ...verdict, purchase: latest.purchase })
@@ -487,7 +493,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     execute: (input, { toolCallId }) => turn.run(input, toolCallId),
   });
 
-  return { purchase, tool: purchaseTool, halted: turn.halted };
+  return { purchase, tool: purchaseTool, failure: turn.failure };
 }
 
 /** The id is the shop's Idempotency-Key: reusing it would return the other order. */

@@ -2,11 +2,13 @@ import { connect, createServer } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { hostname } from "node:os";
 
+import { freePort } from "@ciba-testbed/shared/node";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
 import { LeaseNotHeldError } from "./agent-store.js";
+import { redisFailure, type RedisConnectError } from "./redis-failure.js";
 import { auth0Store, authRequestKey, credentialsKey, discardAuthorization } from "./auth0-store.js";
 import {
   LEASE_TTL_MS,
@@ -312,9 +314,12 @@ describe("Redis store", () => {
     const url = `redis://127.0.0.1:${String((silent.address() as AddressInfo).port)}/0`;
     try {
       const store = createRedisStore({ location: location(url), commandTimeoutMs: 100 });
-      await expect(store.connect()).rejects.toThrow(
-        `Cannot reach Redis at ${url} (AGENT_STORE): Command timed out`,
-      );
+      await expect(store.connect()).rejects.toMatchObject({
+        message: `Redis at ${url} (AGENT_STORE) took the connection but did not answer in time: Command timed out.`,
+        fix: expect.stringMatching(
+          /^Check that it is running and not paused or overloaded \(redis-cli -h 127\.0\.0\.1 -p \d+ -n 0 PING\)\.$/,
+        ),
+      });
       await store.close();
     } finally {
       for (const socket of sockets) socket.destroy();
@@ -341,7 +346,8 @@ describe("Redis store", () => {
           await store.connect();
           return "connected";
         } catch (error) {
-          return (error as Error).message;
+          const { message, fix } = error as RedisConnectError;
+          return `${message} Fix: ${fix}`;
         } finally {
           await store.close();
         }
@@ -349,25 +355,80 @@ describe("Redis store", () => {
       const at = `127.0.0.1:${base.port}`;
 
       expect(await refusal(`redis://${at}/0`)).toBe(
-        `Redis at redis://${at}/0 (AGENT_STORE) asks for a password: NOAUTH Authentication required. Put it in the URL, redis://:<password>@${at}/0 (URL-encoded).`,
+        `Redis at redis://${at}/0 (AGENT_STORE) asks for a password: NOAUTH Authentication required. Fix: Put it in the URL, redis://:<password>@${at}/0 (URL-encoded).`,
       );
       expect(await refusal(`redis://:wrong@${at}/0`)).toMatch(
         new RegExp(
-          `^Redis at redis://:\\*\\*\\*@${at}/0 \\(AGENT_STORE\\) refused the password in AGENT_STORE: WRONGPASS .+ Check them; in the URL, @ : / % and # in a password are written %40 %3A %2F %25 %23\\.$`,
+          `^Redis at redis://:\\*\\*\\*@${at}/0 \\(AGENT_STORE\\) refused the password in AGENT_STORE: WRONGPASS .+ Fix: Check them; in the URL, @ : / % and # in a password are written %40 %3A %2F %25 %23\\.$`,
         ),
       );
       expect(await refusal(`redis://:s3cret@${at}/0`)).toBe("connected");
       expect(await refusal(`rediss://:s3cret@${at}/0`)).toMatch(
-        /over TLS: .+\. A Redis without TLS on that port never finishes the handshake: use redis:\/\/ for it, or the port where it takes TLS\.$/,
+        /over TLS: .+\. Fix: A Redis without TLS on that port never finishes the handshake: use redis:\/\/ for it, or the port where it takes TLS\.$/,
       );
       const other = `127.0.0.1:${String((notRedis.address() as AddressInfo).port)}`;
       expect(await refusal(`redis://${other}/0`)).toBe(
-        `What answers at redis://${other}/0 (AGENT_STORE) is not a Redis: Unknown RESP type 60 "<". Point AGENT_STORE at the Redis server's port (6379 unless set otherwise).`,
+        `What answers at redis://${other}/0 (AGENT_STORE) is not a Redis: Unknown RESP type 60 "<". Fix: Point AGENT_STORE at the Redis server's port (6379 unless set otherwise).`,
       );
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => notRedis.close(resolve));
       await guarded.stop();
+    }
+  });
+
+  it("says what to change when Redis refuses the store's commands: full, a replica, an ACL", async () => {
+    const refusing = await startRedisServer();
+    const setup = new Redis<"legacy">(refusing.url(0));
+    const where = `Redis at ${refusing.url(0)} (AGENT_STORE)`;
+    const failureOf = async (work: Promise<unknown>) => {
+      const error = await work.then(
+        () => new Error("it worked"),
+        (thrown: unknown) => thrown as Error,
+      );
+      return redisFailure(location(refusing.url(0)), error.message, "command");
+    };
+    try {
+      const store = createRedisStore({ location: location(refusing.url(0)) });
+      await store.connect();
+      opened.push(store);
+
+      await setup.config("SET", "maxmemory", "1");
+      const full = {
+        message: expect.stringContaining(
+          `${where} is full (maxmemory): OOM command not allowed when used memory > 'maxmemory'`,
+        ),
+        fix: "Raise its maxmemory or free memory: with maxmemory-policy noeviction, which the agent needs, a full Redis refuses every write.",
+      };
+      expect(await failureOf(store.put("threads/t", { n: 1 }))).toEqual(full);
+      expect(await failureOf(store.claim("leases/t", lease("a"), Date.now()))).toEqual(full);
+      await setup.config("SET", "maxmemory", "0");
+
+      // A replica of a primary that is not there: it refuses writes all the same.
+      await setup.replicaof("127.0.0.1", String(await freePort()));
+      expect(await failureOf(store.put("threads/t", { n: 1 }))).toMatchObject({
+        message: `${where} is a read-only replica: READONLY You can't write against a read only replica.`,
+        fix: "Point AGENT_STORE at its primary.",
+      });
+      await setup.replicaof("NO", "ONE");
+
+      await setup.acl("SETUSER", "agent", "on", ">pw", "~*", "+@all", "-eval", "-evalsha");
+      const limitedUrl = new URL(refusing.url(0));
+      limitedUrl.username = "agent";
+      limitedUrl.password = "pw";
+      const limited = createRedisStore({ location: location(limitedUrl.href) });
+      await limited.connect();
+      opened.push(limited);
+      const claim = limited.claim("leases/t", lease("a"), Date.now());
+      expect(await failureOf(claim)).toMatchObject({
+        message: expect.stringMatching(
+          /^Redis at \S+ \(AGENT_STORE\) does not allow this user what the store needs: NOPERM .*'eval' command\.$/,
+        ),
+        fix: "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:*.",
+      });
+    } finally {
+      setup.disconnect();
+      await refusing.stop();
     }
   });
 

@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 
 import { LeaseNotHeldError, sameLease, type AgentStore, type PutOptions } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease, type LeaseRequest } from "./lease.js";
+import { RedisConnectError, redisFailure } from "./redis-failure.js";
 import { redisCliCommand, type RedisLocation } from "./redis-url.js";
 import { DEFAULT_RETENTION_MS, THREAD_RETENTION_MS } from "./retention.js";
 import { parseEntry, type EntryPlace } from "./store-entry.js";
@@ -50,6 +51,15 @@ end
 const RENEW_SCRIPT = `${IF_HELD}return redis.call('PEXPIRE', KEYS[1], ARGV[3])`;
 const RELEASE_SCRIPT = `${IF_HELD}return redis.call('DEL', KEYS[1])`;
 /**
+ * A write: sets the value KEYS[1] to ARGV[1] for ARGV[2] ms, and the marker KEYS[2] to ARGV[3]
+ * if it has none. One step, like MULTI, but a refusal (a full Redis) comes back as Redis's own
+ * error rather than MULTI's EXECABORT.
+ */
+const PUT_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'NX')
+return 1`;
+/**
  * A write under the lease KEYS[1]: sets the value KEYS[2] to ARGV[3] for ARGV[4] ms and the
  * marker KEYS[3] to ARGV[5] if it has none, or writes nothing and returns 0 when the lease has
  * another holder (or none) by the time Redis runs it, however late the command arrives.
@@ -70,6 +80,13 @@ interface LeaseCommands {
   ): Promise<[number, string]>;
   renewLease(lease: string, token: number, owner: string, ttlMs: number): Promise<number>;
   releaseLease(lease: string, token: number, owner: string): Promise<number>;
+  putValue(
+    value: string,
+    marker: string,
+    text: string,
+    ttlMs: number,
+    markerText: string,
+  ): Promise<number>;
   putIfHeld(
     lease: string,
     value: string,
@@ -141,6 +158,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   redis.defineCommand("claimLease", { numberOfKeys: 2, lua: CLAIM_SCRIPT });
   redis.defineCommand("renewLease", { numberOfKeys: 1, lua: RENEW_SCRIPT });
   redis.defineCommand("releaseLease", { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  redis.defineCommand("putValue", { numberOfKeys: 2, lua: PUT_SCRIPT });
   redis.defineCommand("putIfHeld", { numberOfKeys: 3, lua: PUT_IF_HELD_SCRIPT });
   const commands = redis as Redis & LeaseCommands;
 
@@ -218,7 +236,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       } catch (error) {
         const reason = (lastError ?? (error as Error)).message;
         redis.disconnect();
-        throw new Error(connectionFailure(location, reason));
+        throw new RedisConnectError(redisFailure(location, reason, "connect"));
       }
       // ioredis selects the URL's database on connect but goes on in database 0 when Redis
       // refuses it (a number past its `databases`): stores meant apart would share one keyspace.
@@ -227,9 +245,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           await redis.select(location.db);
         } catch (error) {
           redis.disconnect();
-          throw new Error(
-            `Redis at ${location.display} (AGENT_STORE) has no database ${String(location.db)}: ${(error as Error).message}. Use a database number below its "databases" setting (16 by default).`,
-          );
+          throw new RedisConnectError({
+            message: `Redis at ${location.display} (AGENT_STORE) has no database ${String(location.db)}: ${(error as Error).message.replace(/\.+$/, "")}.`,
+            fix: 'Use a database number below its "databases" setting (16 by default).',
+          });
         }
       }
     },
@@ -246,7 +265,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const marker = JSON.stringify({ since: new Date(now()).toISOString() });
       const { heldBy } = putOptions;
       if (heldBy === undefined) {
-        await redis.multi().set(valueKey(key), text, "PX", ttl).set(markerKey, marker, "NX").exec();
+        await commands.putValue(valueKey(key), markerKey, text, ttl, marker);
         return;
       }
       const written = await commands.putIfHeld(
@@ -348,30 +367,4 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       redis.disconnect();
     },
   };
-}
-
-/**
- * Why the store could not connect, and what to do about it: a Redis that wants a password, or
- * another one, is running; one that does not speak TLS never finishes a `rediss://` handshake;
- * something that is not a Redis answers in another protocol.
- */
-export function connectionFailure(location: RedisLocation, reason: string): string {
-  const cause = reason.replace(/\s*Please report this\.?$/, "").replace(/\.+$/, "");
-  const where = `Redis at ${location.display} (AGENT_STORE)`;
-  if (/^NOAUTH\b/.test(cause)) {
-    return `${where} asks for a password: ${cause}. Put it in the URL, redis://:<password>@${location.host}:${location.port}/${location.db} (URL-encoded).`;
-  }
-  if (/^WRONGPASS\b/.test(cause)) {
-    return `${where} refused the ${location.username === undefined ? "password" : "user name or password"} in AGENT_STORE: ${cause}. Check them; in the URL, @ : / % and # in a password are written %40 %3A %2F %25 %23.`;
-  }
-  if (/^(Unknown RESP type|Protocol error)/.test(cause)) {
-    return `What answers at ${location.display} (AGENT_STORE) is not a Redis: ${cause}. Point AGENT_STORE at the Redis server's port (6379 unless set otherwise).`;
-  }
-  if (
-    location.tls &&
-    /ETIMEDOUT|ECONNRESET|wrong version number|SSL|TLS|socket disconnected/i.test(cause)
-  ) {
-    return `Cannot reach ${where} over TLS: ${cause}. A Redis without TLS on that port never finishes the handshake: use redis:// for it, or the port where it takes TLS.`;
-  }
-  return `Cannot reach ${where}: ${cause}. Start it, or point AGENT_STORE at a running Redis.`;
 }

@@ -1,6 +1,5 @@
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 
-import { AgentHalt } from "./halt.js";
 import { isTerminalFailure } from "./outcome.js";
 import type { PurchaseResult } from "./purchase-result.js";
 
@@ -9,26 +8,28 @@ type Purchase = (input: PurchaseRequest, toolCallId: string) => Promise<Purchase
 /**
  * The purchases of one turn: one consent at a time, and none after a purchase of this turn did
  * not go through, since a model that retries after a denial would otherwise push to the person
- * again. An AgentHalt stops every later call too, and stays readable by the agent: the AI SDK
- * turns a thrown error into a tool result the agent would not see.
+ * again. A purchase that throws (an AgentHalt, or a failure such as the store's) stops every
+ * later call too, and stays readable by the agent: the AI SDK turns a thrown error into a tool
+ * result the agent would not see, and the journal alone would make it look like a wait.
  */
 export function guardTurn(purchase: Purchase): {
   run: Purchase;
-  halted: () => AgentHalt | undefined;
+  /** What the first purchase that threw threw. */
+  failure: () => { error: unknown } | undefined;
 } {
   let queue: Promise<unknown> = Promise.resolve();
   let stopped: PurchaseResult | undefined;
-  let halted: AgentHalt | undefined;
+  let failure: { error: unknown } | undefined;
 
   const guarded = async (input: PurchaseRequest, toolCallId: string) => {
-    if (halted !== undefined) throw halted;
+    if (failure !== undefined) throw failure.error;
     if (stopped !== undefined) return turnEnded(input, stopped);
     try {
       const result = await purchase(input, toolCallId);
       if (isTerminalFailure(result.outcome)) stopped = result;
       return result;
     } catch (error) {
-      if (error instanceof AgentHalt) halted = error;
+      failure = { error };
       throw error;
     }
   };
@@ -42,7 +43,7 @@ export function guardTurn(purchase: Purchase): {
       queue = next.catch(() => undefined);
       return next;
     },
-    halted: () => halted,
+    failure: () => failure,
   };
 }
 

@@ -1,0 +1,36 @@
+import { AgentHalt } from "./halt.js";
+
+/**
+ * The agent's store failed a read or a write (a full disk, a read-only folder, Redis gone or
+ * refusing) while `@auth0/ai` used it. The SDK hands such an error on as if the authorization
+ * had failed; wrapped in this, the purchase tool lets it through instead of reporting the
+ * purchase refused, and the run ends saying the store failed.
+ */
+export class StoreFailure extends Error {
+  constructor(readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = "StoreFailure";
+  }
+}
+
+/** Rethrows a store's error as a StoreFailure; a corrupt entry's AgentHalt stays as it is. */
+export function rethrowAsStoreFailure(error: unknown): never {
+  throw error instanceof AgentHalt || error instanceof StoreFailure
+    ? error
+    : new StoreFailure(error);
+}
+
+/**
+ * A failure of the store itself: a file system error on its folder (no space, no permission,
+ * read-only, a file where a folder should be), or Redis refusing, dropping or not answering a
+ * command.
+ */
+export function isStoreFailure(error: unknown): boolean {
+  if (error instanceof StoreFailure) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { code, syscall, name, message } = error as Record<string, unknown>;
+  if (typeof syscall === "string" && typeof code === "string") return true;
+  if (name === "ReplyError" || name === "MaxRetriesPerRequestError") return true;
+  // ioredis: the connection dropped, or Redis stopped answering (commandTimeout).
+  return message === "Connection is closed." || message === "Command timed out";
+}
