@@ -452,6 +452,11 @@ describe("the chat web app", () => {
       new RegExp(`^${baseUrl}/?$`),
     );
     await chat.getByText("You are not logged in.").waitFor();
+    // Logged out, the page offers Log in only: no Log out, no message box to type into.
+    await expect(chat.getByRole("link", { name: "Log in" }).isVisible()).resolves.toBe(true);
+    await expect(chat.getByRole("button", { name: "Log out" }).isVisible()).resolves.toBe(false);
+    await expect(chat.getByLabel("Message").isVisible()).resolves.toBe(false);
+    await expect(chat.getByRole("button", { name: "Send" }).isVisible()).resolves.toBe(false);
     const session = await withCopy("/api/session");
     expect([session.status, await session.json()]).toEqual([
       401,
