@@ -18,6 +18,9 @@ const portsShape = {
   // Where each service listens (their own defaults): the ports are checked there.
   MOCK_AUTH0_HOST: z.string().trim().default("127.0.0.1"),
   SHOP_API_HOST: z.string().trim().default("127.0.0.1"),
+  // The quickstart's web app (`pnpm agent serve`), which `pnpm dev` runs too.
+  AGENT_PORT: portSchema.default(3000),
+  AGENT_HOST: z.string().trim().default("127.0.0.1"),
 } satisfies ZodRawShape;
 
 /** One line on stderr and the exit code: what a person reads, no stack trace. */
@@ -56,9 +59,11 @@ function portProblem(port: number, host: string): Promise<string | undefined> {
 }
 
 /** The next free port after `port`, to suggest one that works now. */
-async function freePortAfter(port: number, host: string, taken: number): Promise<number> {
+async function freePortAfter(port: number, host: string, taken: number[]): Promise<number> {
   for (let candidate = port + 1; candidate < port + 20 && candidate <= 65_535; candidate += 1) {
-    if (candidate !== taken && (await portProblem(candidate, host)) === undefined) return candidate;
+    if (!taken.includes(candidate) && (await portProblem(candidate, host)) === undefined) {
+      return candidate;
+    }
   }
   return 0;
 }
@@ -68,20 +73,24 @@ async function freePortAfter(port: number, host: string, taken: number): Promise
 const listeners = [
   { variable: "MOCK_AUTH0_PORT", port: ports.MOCK_AUTH0_PORT, host: ports.MOCK_AUTH0_HOST },
   { variable: "SHOP_API_PORT", port: ports.SHOP_API_PORT, host: ports.SHOP_API_HOST },
+  { variable: "AGENT_PORT", port: ports.AGENT_PORT, host: ports.AGENT_HOST },
 ] as const;
-if (ports.MOCK_AUTH0_PORT !== 0 && ports.MOCK_AUTH0_PORT === ports.SHOP_API_PORT) {
-  fail(
-    `MOCK_AUTH0_PORT and SHOP_API_PORT are both ${ports.SHOP_API_PORT}: give each service a port of its own`,
-    2,
-  );
+for (const [index, { variable, port }] of listeners.entries()) {
+  const same = listeners.slice(index + 1).find((other) => port !== 0 && other.port === port);
+  if (same !== undefined) {
+    fail(
+      `${variable} and ${same.variable} are both ${port}: give each service a port of its own`,
+      2,
+    );
+  }
 }
 for (const { variable, port, host } of listeners) {
   if (port === 0) continue;
   const problem = await portProblem(port, host);
   if (problem === undefined) continue;
-  const other = listeners.find((l) => l.variable !== variable)?.port ?? 0;
+  const others = listeners.filter((l) => l.variable !== variable).map((l) => l.port);
   if (problem === "EADDRINUSE") {
-    const suggestion = await freePortAfter(port, host, other);
+    const suggestion = await freePortAfter(port, host, others);
     const hint = suggestion === 0 ? "" : `, e.g. ${variable}=${suggestion} pnpm dev`;
     fail(
       `port ${port} (${variable}) on ${host} is in use by another process: stop it, or choose another port${hint}`,
@@ -101,8 +110,7 @@ const env = readEnv(
     MOCK_AUTH0_TENANT: z.string().optional(),
     MOCK_AUTH0_USERS: z.string().optional(),
     MOCK_AUTH0_SETTINGS: z.string().optional(),
-    // The web app's own variables, read here for the tenant's callback (see `tenantFiles`).
-    AGENT_PORT: z.string().trim().default("3000"),
+    // The web app's URL, read here for the tenant's callback (see `tenantFiles`).
     APP_BASE_URL: z.string().trim().optional(),
     LOG_LEVEL: logLevelSchema.default("info"),
   }),

@@ -262,7 +262,7 @@ describe("pnpm dev", () => {
     });
   });
 
-  it.each(["MOCK_AUTH0_PORT", "SHOP_API_PORT"] as const)(
+  it.each(["MOCK_AUTH0_PORT", "SHOP_API_PORT", "AGENT_PORT"] as const)(
     "stops at once with one line when %s is in use",
     async (variable) => {
       const held = await holdPort();
@@ -271,11 +271,16 @@ describe("pnpm dev", () => {
       // if the check failed.
       const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
       try {
-        const other = variable === "MOCK_AUTH0_PORT" ? "SHOP_API_PORT" : "MOCK_AUTH0_PORT";
+        const others = ["MOCK_AUTH0_PORT", "SHOP_API_PORT", "AGENT_PORT"].filter(
+          (name) => name !== variable,
+        );
+        const otherPorts = await Promise.all(
+          others.map(async (name) => [name, String(await freePort())]),
+        );
         const started = performance.now();
         const dev = runDev(DEV_SCRIPT, {
+          ...Object.fromEntries(otherPorts),
           [variable]: String(held.port),
-          [other]: String(await freePort()),
           SHOP_API_DATABASE: path.join(unused, "db"),
         });
         const code = await dev.exited;
