@@ -31,7 +31,9 @@ export interface AncestryOptions {
  * without this watch, the orphan would go on to place the order. The watched
  * ancestors are the parent and, above it, the processes of the same process group: the job
  * a shell started (`pnpm agent ...`), but not the shell itself, so `nohup pnpm agent ... &`
- * still outlives its terminal. A zombie counts as dead: nothing may reap it here.
+ * typed in a terminal still outlives it. A script's shell has no job control: its background
+ * commands share its process group, so it is watched (`setsid` starts one apart). A zombie
+ * counts as dead: nothing may reap it here.
  */
 export function watchAncestry(options: AncestryOptions): AncestryWatch {
   const read = options.read ?? readProcess;

@@ -1,0 +1,49 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { describe, expect, it } from "vitest";
+
+const exec = promisify(execFile);
+
+/** `pnpm <args>` as a person types it in `cwd`: its exit code and output. */
+async function pnpm(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const clean = { ...process.env, ...env };
+  // The scripts find the local CA themselves; the shell's bundle would slow every start.
+  delete clean.NODE_EXTRA_CA_CERTS;
+  try {
+    const { stdout, stderr } = await exec("pnpm", ["--silent", ...args], {
+      cwd,
+      env: clean,
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+// The README's one-service scripts, as a person runs them: the servers' own options, and paths
+// relative to the folder the command was typed in, not to the repository.
+describe("pnpm mock-auth0 and pnpm model-server", () => {
+  it("answer --help with their usage and refuse an unknown option, starting nothing", async () => {
+    const help = await pnpm(["mock-auth0", "--help"], REPO_ROOT);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: mock-auth0 \[--port <port>\] \[--ready-file <file>\]/);
+    const typo = await pnpm(["model-server", "--prot", "4031"], REPO_ROOT);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("--prot");
+  });
+
+  it("read a relative MOCK_AUTH0_TENANT from the folder the command was typed in", async () => {
+    const apps = path.join(REPO_ROOT, "apps");
+    const run = await pnpm(["mock-auth0"], apps, {
+      MOCK_AUTH0_TENANT: "no-such-tenant.yaml",
+      MOCK_AUTH0_PORT: "0",
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`open '${path.join(apps, "no-such-tenant.yaml")}'`);
+  });
+});
