@@ -47,6 +47,11 @@ describe("usage errors", () => {
     [["resume", "--bogus", "thr_1"], "Unknown option '--bogus'.", "pnpm agent resume --help"],
     [["--bogus", "Buy an XYZ phone"], "Unknown option '--bogus'.", "pnpm agent --help"],
     [
+      ["--mdoe", "interrupt", "Buy an XYZ phone"],
+      "Unknown option '--mdoe': did you mean --mode?",
+      "pnpm agent --help",
+    ],
+    [
       ["resume", "--expiry", "soon", "thr_1"],
       "Option '--expiry <seconds>' argument 'soon' is invalid. It must be a whole number of seconds.",
       "pnpm agent resume --help",

@@ -129,7 +129,11 @@ const HELP_CODES = new Set(["commander.helpDisplayed", "commander.help", "comman
 
 /** Commander's "error: unknown option '--x'" as a sentence: "Unknown option '--x'." */
 function usageMessage(message: string): string {
-  const text = message.replace(/^error:\s*/, "").trim();
+  // Commander puts its suggestion on a line of its own: "\n(Did you mean --mode?)".
+  const text = message
+    .replace(/^error:\s*/, "")
+    .replace(/\s*\n\(Did you mean (.+)\?\)$/, ": did you mean $1?")
+    .trim();
   const sentence = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.?!]$/.test(sentence) ? sentence : `${sentence}.`;
 }
@@ -455,7 +459,7 @@ function helpText(): string {
   return `
 Examples:
   pnpm agent "Buy 2 XYZ phones"
-  pnpm agent "buy two XYZ phones and a USB-C cable, max 300 dollars"
+  pnpm agent "Buy 2 XYZ phones under $1000 and a USB-C cable"
   pnpm agent "Could you order three XYZ phones for me? Keep it under 5000 dollars."
   pnpm agent --mode interrupt "Buy an XYZ phone under $900"    then: pnpm agent resume <thread>
   echo "buy a USB-C cable" | pnpm agent --json

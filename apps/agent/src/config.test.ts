@@ -186,6 +186,18 @@ describe("loadConfig", () => {
     expect(problems[0]).toMatch(/^AUTH0_CLIENT_SECRET is required/);
   });
 
+  it("reports a domain written as a URL alone, without asking for credentials it may not need", () => {
+    for (const domain of [
+      "https://localhost:4010",
+      "localhost:4010/",
+      "https://acme.us.auth0.com",
+    ]) {
+      const problems = problemsOf(() => loadConfig({ AUTH0_DOMAIN: domain }));
+      expect(problems, domain).toHaveLength(1);
+      expect(problems[0]).toMatch(/^AUTH0_DOMAIN must be a bare host\[:port\]/);
+    }
+  });
+
   it("uses OpenAI with a key: the Responses API, or Chat Completions for a compatible server", () => {
     expect(loadConfig({ OPENAI_API_KEY: "sk-1" }).model).toEqual({
       kind: "openai",

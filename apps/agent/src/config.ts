@@ -63,13 +63,16 @@ function httpUrlProblem(value: string, example: string): string | undefined {
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
 
+/** What AUTH0_DOMAIN holds: a host and maybe a port, no scheme, no path. */
+const BARE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
 const envSchema = z
   .object({
     AUTH0_DOMAIN: z
       .string()
       .trim()
       .regex(
-        /^[A-Za-z0-9.-]+(:\d{1,5})?$/,
+        BARE_HOST,
         "must be a bare host[:port] such as your-tenant.us.auth0.com or localhost:4010 (no https://, no path)",
       )
       .default(LOCAL_DEFAULTS.auth0Domain),
@@ -110,7 +113,9 @@ const envSchema = z
     NODE_EXTRA_CA_CERTS: z.string().trim().optional(),
   })
   .superRefine((env, ctx) => {
-    if (isLocalDomain(env.AUTH0_DOMAIN)) return;
+    // A domain that is not one (a typo, https:// in front) is reported alone: its fix may make
+    // it the local tenant, which needs no credentials.
+    if (!BARE_HOST.test(env.AUTH0_DOMAIN) || isLocalDomain(env.AUTH0_DOMAIN)) return;
     for (const name of ["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"] as const) {
       if (env[name] === undefined) {
         ctx.addIssue({

@@ -60,7 +60,7 @@ describe("the documented examples", () => {
 
   it("in pnpm agent --help are in the corpus and read as it says", async () => {
     const requests = requestsIn(await helpText());
-    expect(requests).toContain("buy two XYZ phones and a USB-C cable, max 300 dollars");
+    expect(requests).toContain("Buy 2 XYZ phones under $1000 and a USB-C cable");
     for (const request of requests) {
       expect(corpus.has(request), `--help: ${JSON.stringify(request)} is not in the corpus`).toBe(
         true,
