@@ -131,6 +131,21 @@ describe("waitForRequest", () => {
     );
   });
 
+  it("counts a request handed out and decided since by its status, not as handed out", async () => {
+    const taken = await ask("Do you want to buy 7 XYZ phone");
+    await approver.waitForRequest({ bindingMessage: "Do you want to buy 7 XYZ phone" });
+    await approver.approve(taken);
+    testTime = 0;
+
+    const waiting = approver.waitForRequest(
+      { bindingMessage: "Do you want to buy 7 XYZ phone" },
+      { timeoutMs: 200 },
+    );
+
+    await expect(waiting).rejects.toThrow(/ within 200 ms; 1 match but for the status: approved /);
+    await expect(waiting).rejects.not.toThrow(/handed out once/);
+  });
+
   it("with since, passes over requests created before that time", async () => {
     const before = await ask("Do you want to buy 5 XYZ phone");
     clock.advance(1_000);

@@ -140,10 +140,10 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
   const nearMisses = async (wanted: RequestFilter): Promise<string> => {
     const { status, ...anyStatus } = wanted;
     const near = await requests(status === undefined ? wanted : anyStatus);
-    const taken = near.filter((request) => handedOut.has(request.auth_req_id));
-    const otherStatus = near.filter(
-      (request) => !handedOut.has(request.auth_req_id) && !matches(request, wanted),
+    const taken = near.filter(
+      (request) => handedOut.has(request.auth_req_id) && matches(request, wanted),
     );
+    const otherStatus = near.filter((request) => !matches(request, wanted));
     let said = "";
     if (taken.length > 0) {
       const which = taken.map((r) => `${r.auth_req_id} "${r.binding_message}" (${r.status})`);
