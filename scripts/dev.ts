@@ -3,10 +3,11 @@
  * the environment names), restarted on change, with the approver in `manual` so a person
  * decides every consent request. It prints the exact command that points the agent at them.
  */
-import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { styleText } from "node:util";
+import { fileURLToPath } from "node:url";
+import { parseEnv as parseDotEnv, styleText } from "node:util";
 
 import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
 import type { ZodRawShape } from "zod";
@@ -29,10 +30,20 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+/**
+ * The web app reads its own variables from `<repo>/.env` too, under the real environment (the
+ * agent's `readEnvironment`): where it listens and the URL its login returns to.
+ */
+const WEB_APP_VARIABLES = ["AGENT_PORT", "AGENT_HOST", "APP_BASE_URL"] as const;
+const envFile = fileURLToPath(new URL("../.env", import.meta.url));
+const fromEnvFile = existsSync(envFile) ? parseDotEnv(readFileSync(envFile, "utf8")) : {};
+const environment: Record<string, string | undefined> = { ...process.env };
+for (const name of WEB_APP_VARIABLES) environment[name] ??= fromEnvFile[name];
+
 /** The environment by `schema`; a bad value stops here (exit 2), naming every variable. */
 function readEnv<T extends z.ZodTypeAny>(schema: T): z.output<T> {
   try {
-    return parseEnv(schema, process.env, { app: "pnpm dev" });
+    return parseEnv(schema, environment, { app: "pnpm dev" });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -1,5 +1,6 @@
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 
+import type { Outcome } from "./outcome.js";
 import type { PurchaseResult } from "./purchase-result.js";
 
 /** Something the person should know before a request goes out; it refuses nothing. */
@@ -41,4 +42,8 @@ export type AgentEvent =
       /** The last poll brought no answer (the tenant unreachable or busy): what happened. */
       problem?: string;
     }
+  /** The order request is about to leave for the shop: from here on the shop may have it. */
+  | { type: "order-sending"; toolCallId: string }
+  /** The shop's answer to it, before the agent records it. */
+  | { type: "order-answered"; toolCallId: string; outcome: Outcome; orderId?: string }
   | { type: "purchase-finished"; result: PurchaseResult };

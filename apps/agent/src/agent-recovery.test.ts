@@ -286,6 +286,55 @@ describe("guards right before the order", () => {
     expect(report.message).not.toContain("ordered nothing");
   });
 
+  it.each(["approvedAt", "orderSentAt", "result"] as const)(
+    "ends the run with the store's failure, not a refused purchase, when the journal cannot record %s",
+    async (step) => {
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize().pending().approve();
+      if (step === "result") stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" });
+      const files = createFileStore(dir);
+      const full = Object.assign(new Error("ENOSPC: no space left on device, write"), {
+        code: "ENOSPC",
+        syscall: "write",
+        path: path.join(dir, THREAD_FILE),
+      });
+      const failing: AgentStore = {
+        ...files,
+        put: (key, value, options) => {
+          const purchases = (value as { purchases?: Record<string, unknown>[] }).purchases;
+          return purchases?.some((p) => p[step] !== undefined)
+            ? Promise.reject(full)
+            : files.put(key, value, options);
+        },
+      };
+      const { agent, events } = setup({
+        config: testConfig({ mode: "block", store: { kind: "file", dir } }),
+        store: failing,
+        clock,
+      });
+
+      await expect(agent.run("Buy an XYZ phone", { threadId: "thread-1" })).rejects.toMatchObject({
+        message: "ENOSPC: no space left on device, write",
+      });
+      expect(auth0.count("/oauth/token")).toBe(2);
+      // Only once the order has left does the run say the shop may have it, and its answer.
+      expect(events.filter((event) => event.type.startsWith("order-"))).toEqual(
+        step === "result"
+          ? [
+              { type: "order-sending", toolCallId: "call_1" },
+              {
+                type: "order-answered",
+                toolCallId: "call_1",
+                outcome: "ORDERED",
+                orderId: "ord_1",
+              },
+            ]
+          : [],
+      );
+      expect((await readJournal()).purchases[0]).not.toHaveProperty("result");
+    },
+  );
+
   it("ends the run with the store's failure, not as a wait, when the approval request cannot be kept", async () => {
     stubShop().catalog();
     stubAuth0().bcAuthorize();
@@ -298,6 +347,7 @@ describe("guards right before the order", () => {
               Object.assign(new Error("ENOSPC: no space left on device, open"), {
                 code: "ENOSPC",
                 syscall: "open",
+                path: dir,
               }),
             )
           : files.put(key, value, options),

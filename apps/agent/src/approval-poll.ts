@@ -10,7 +10,7 @@ import { tool, type Tool } from "ai";
 
 import type { AgentConfig } from "./config.js";
 import { AgentHalt } from "./halt.js";
-import { StoreFailure } from "./store-failure.js";
+import { asStoreFailure, isStoreFailure } from "./store-failure.js";
 import type { OrderVerdict } from "./order-step.js";
 import type { PurchaseRecord } from "./purchase-record.js";
 import { asRequestInterrupt, isPollInterrupt, type RequestInterrupt } from "./sdk-interrupt.js";
@@ -127,7 +127,10 @@ export function createApprovalPoll(options: {
         execute(input, { toolCallId, messages: [] }),
       );
     } catch (error) {
-      if (error instanceof AgentHalt || error instanceof StoreFailure) throw error;
+      if (error instanceof AgentHalt) throw error;
+      // The journal, the lease check and the SDK's record are read and written inside the SDK's
+      // call: a failure of the store is the run's, not a refusal of the purchase.
+      if (isStoreFailure(error)) throw asStoreFailure(error);
       const interrupt = asRequestInterrupt(error);
       if (interrupt !== undefined && isPollInterrupt(interrupt)) {
         return { kind: "waiting", interrupt };
@@ -136,8 +139,8 @@ export function createApprovalPoll(options: {
     }
     if (value instanceof AuthorizationFailure) {
       // The SDK hands on what failed while it read the store, a corrupt entry included.
-      if (value.error instanceof AgentHalt || value.error instanceof StoreFailure)
-        throw value.error;
+      if (value.error instanceof AgentHalt) throw value.error;
+      if (isStoreFailure(value.error)) throw asStoreFailure(value.error);
       return { kind: "refused", error: value.error };
     }
     return { kind: "ordered", verdict: value as OrderVerdict };

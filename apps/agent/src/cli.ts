@@ -246,8 +246,14 @@ async function execute(
         progress.approval = event;
         progress.sending = undefined;
       }
+      if (event.type === "order-sending") progress.ordering = true;
+      if (event.type === "order-answered") {
+        // Counted when the shop answers: a store that fails before the answer is recorded
+        // must not make it look as if nothing was ordered.
+        if (event.outcome === "ORDERED") placed.push(event.orderId ?? "?");
+        progress.ordering = false;
+      }
       if (event.type === "purchase-finished") {
-        if (event.result.outcome === "ORDERED") placed.push(event.result.order?.id ?? "?");
         progress.approval = undefined;
         progress.sending = undefined;
         progress.ordering = false;
@@ -259,7 +265,6 @@ async function execute(
     },
     beforeOrder: () => {
       ancestry.check();
-      progress.ordering = true;
     },
   });
   // Ctrl-C, a CI job's timeout, a closed terminal: one report of where the run stopped, then

@@ -428,6 +428,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     stopPoint("approval-taken");
     if (accessToken === undefined) return NO_TOKEN;
     await clearToOrder(toolCallId);
+    context.emit({ type: "order-sending", toolCallId });
     const verdict = await orderPurchase({
       fetch: context.fetch,
       clock,
@@ -435,6 +436,12 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       accessToken,
       toolCallId,
       purchase: input,
+    });
+    context.emit({
+      type: "order-answered",
+      toolCallId,
+      outcome: verdict.outcome,
+      ...(typeof verdict.order?.id === "string" ? { orderId: verdict.order.id } : {}),
     });
     stopPoint("order-answered");
     return verdict;

@@ -54,7 +54,7 @@ export function redisFailure(
   if (/^NOPERM\b/.test(cause)) {
     return failure(
       `${where} does not allow this user what the store needs`,
-      "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:*.",
+      "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:* (and SELECT for a database other than 0).",
     );
   }
   if (/unknown command '(eval|evalsha|script)'/i.test(cause)) {
@@ -87,7 +87,7 @@ export function redisFailure(
   ) {
     return failure(
       `Cannot reach ${where} over TLS`,
-      "A Redis without TLS on that port never finishes the handshake: use redis:// for it, or the port where it takes TLS.",
+      "A Redis without TLS on that port never finishes the handshake: use redis:// for it, or the port where it takes TLS. If it does take TLS there, check that the host and port are reachable from here.",
     );
   }
   if (!location.tls && /ECONNRESET|EPIPE|Connection is closed/.test(cause)) {

@@ -364,7 +364,7 @@ describe("Redis store", () => {
       );
       expect(await refusal(`redis://:s3cret@${at}/0`)).toBe("connected");
       expect(await refusal(`rediss://:s3cret@${at}/0`)).toMatch(
-        /over TLS: .+\. Fix: A Redis without TLS on that port never finishes the handshake: use redis:\/\/ for it, or the port where it takes TLS\.$/,
+        /over TLS: .+\. Fix: A Redis without TLS on that port never finishes the handshake: use redis:\/\/ for it, or the port where it takes TLS\. If it does take TLS there, check that the host and port are reachable from here\.$/,
       );
       const other = `127.0.0.1:${String((notRedis.address() as AddressInfo).port)}`;
       expect(await refusal(`redis://${other}/0`)).toBe(
@@ -424,8 +424,21 @@ describe("Redis store", () => {
         message: expect.stringMatching(
           /^Redis at \S+ \(AGENT_STORE\) does not allow this user what the store needs: NOPERM .*'eval' command\.$/,
         ),
-        fix: "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:*.",
+        fix: "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:* (and SELECT for a database other than 0).",
       });
+
+      // Without SELECT, a database other than 0 is refused as the ACL's, not as a missing one.
+      await setup.acl("SETUSER", "onedb", "on", ">pw", "~*", "+@all", "-select");
+      const otherDb = new URL(refusing.url(1));
+      otherDb.username = "onedb";
+      otherDb.password = "pw";
+      const refused = createRedisStore({ location: location(otherDb.href) });
+      await expect(refused.connect()).rejects.toMatchObject({
+        message: expect.stringMatching(
+          /does not allow this user what the store needs: NOPERM .*'select' command\.$/,
+        ),
+      });
+      await refused.close();
     } finally {
       setup.disconnect();
       await refusing.stop();

@@ -245,8 +245,13 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           await redis.select(location.db);
         } catch (error) {
           redis.disconnect();
+          const reason = (error as Error).message;
+          // An ACL that forbids SELECT is a refusal like any other, not a missing database.
+          if (!/^ERR DB index/i.test(reason)) {
+            throw new RedisConnectError(redisFailure(location, reason, "connect"));
+          }
           throw new RedisConnectError({
-            message: `Redis at ${location.display} (AGENT_STORE) has no database ${String(location.db)}: ${(error as Error).message.replace(/\.+$/, "")}.`,
+            message: `Redis at ${location.display} (AGENT_STORE) has no database ${String(location.db)}: ${reason.replace(/\.+$/, "")}.`,
             fix: 'Use a database number below its "databases" setting (16 by default).',
           });
         }

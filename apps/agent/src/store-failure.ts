@@ -13,11 +13,15 @@ export class StoreFailure extends Error {
   }
 }
 
-/** Rethrows a store's error as a StoreFailure; a corrupt entry's AgentHalt stays as it is. */
-export function rethrowAsStoreFailure(error: unknown): never {
-  throw error instanceof AgentHalt || error instanceof StoreFailure
+/** A store's error as a StoreFailure; a corrupt entry's AgentHalt stays as it is. */
+export function asStoreFailure(error: unknown): Error {
+  return error instanceof AgentHalt || error instanceof StoreFailure
     ? error
     : new StoreFailure(error);
+}
+
+export function rethrowAsStoreFailure(error: unknown): never {
+  throw asStoreFailure(error);
 }
 
 /**
@@ -28,8 +32,11 @@ export function rethrowAsStoreFailure(error: unknown): never {
 export function isStoreFailure(error: unknown): boolean {
   if (error instanceof StoreFailure) return true;
   if (typeof error !== "object" || error === null) return false;
-  const { code, syscall, name, message } = error as Record<string, unknown>;
-  if (typeof syscall === "string" && typeof code === "string") return true;
+  const { code, syscall, path, name, message } = error as Record<string, unknown>;
+  // A file system error names its path; a socket's (the tenant's, the shop's) does not.
+  if (typeof syscall === "string" && typeof code === "string" && typeof path === "string") {
+    return true;
+  }
   if (name === "ReplyError" || name === "MaxRetriesPerRequestError") return true;
   // ioredis: the connection dropped, or Redis stopped answering (commandTimeout).
   return message === "Connection is closed." || message === "Command timed out";

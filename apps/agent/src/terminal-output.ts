@@ -91,6 +91,10 @@ export function createTerminalOutput(options: {
           }
           return;
         }
+        case "order-sending":
+        case "order-answered":
+          // Said once the purchase's result is recorded.
+          return;
         case "purchase-finished": {
           const text = `${describePurchase(event.result.purchase)}: ${event.result.outcome}`;
           if (spinner) stopSpinner(text, event.result.outcome === "ORDERED");
