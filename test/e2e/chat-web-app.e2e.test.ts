@@ -369,6 +369,9 @@ describe("the chat web app", () => {
     await page
       .getByText("Waiting for the person to approve… Your session ended: log in again to go on.")
       .waitFor();
+    // The header no longer says who is logged in, and offers Log in only.
+    await expect(page.getByText(/^Logged in as /).count()).resolves.toBe(0);
+    await expect(page.getByRole("button", { name: "Log out" }).isVisible()).resolves.toBe(false);
     await s.stack.control.approve(request.auth_req_id);
     expect(await s.ordersOf(BUYER)).toHaveLength(before);
     // The tenant's login session still holds: one click, and the page the login returns to
@@ -521,6 +524,32 @@ describe("the chat web app", () => {
       .waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     await blockContext.close();
+  });
+
+  it("warns the next page of a message sent from a page left before its answer came, once", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    // The answer never comes to this page, nor the request to the app (the route holds it): it
+    // is left before the purchase's card could show.
+    let sent!: () => void;
+    const reached = new Promise<void>((resolve) => (sent = resolve));
+    await page.route("**/api/chat", () => {
+      sent();
+    });
+    await ask(page, "Buy 9 XYZ phones");
+    await reached;
+
+    await page.reload();
+    await page
+      .getByText(
+        'The page was left before the agent answered "Buy 9 XYZ phones": a purchase it asked for may be waiting for your approval. Check the approver page before you ask again.',
+      )
+      .waitFor();
+    await page.reload();
+    await page.getByText(/^Logged in as /).waitFor();
+    await expect(page.getByText(/The page was left before/).count()).resolves.toBe(0);
+    await context.close();
   });
 
   it("follows a block-mode purchase whose connection broke while it waited: the app still orders, and the page says so", async () => {

@@ -93,6 +93,7 @@ class PageChat extends AbstractChat<UIMessage> {
   protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
     super.setStatus(update);
     // A request that ended without an interrupt decided the purchase (or made none).
+    if (update.status === "ready" || update.status === "error") forgetSentMessage();
     if (update.status === "ready") {
       failedResumes = 0;
       waitNote = undefined;
@@ -201,6 +202,48 @@ let chat: PageChat | undefined;
 const PENDING_CHAT_KEY = "shopping-agent.pending-chat";
 
 /**
+ * Where a page keeps a message it sent until the app's answer shows where it stands: a page
+ * left before the purchase's card came cannot follow that purchase (it never learnt its tool
+ * call), but the app goes on with it, and the next page must say so before the person asks
+ * again and approves a second purchase.
+ */
+const SENT_MESSAGE_KEY = "shopping-agent.sent-message";
+
+function keepSentMessage(text: string): void {
+  if (session === undefined) return;
+  try {
+    localStorage.setItem(
+      SENT_MESSAGE_KEY,
+      JSON.stringify({ sub: session.user.sub, text, at: Date.now() }),
+    );
+  } catch {
+    // Storage full or off: the next page cannot warn.
+  }
+}
+
+function forgetSentMessage(): void {
+  try {
+    localStorage.removeItem(SENT_MESSAGE_KEY);
+  } catch {
+    // Storage off: nothing was kept.
+  }
+}
+
+/** A message `sub` sent from a page left before its answer came, within the last hour. */
+function unansweredMessageOf(sub: string): string | undefined {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(localStorage.getItem(SENT_MESSAGE_KEY) ?? "null");
+  } catch {
+    saved = undefined;
+  }
+  forgetSentMessage();
+  if (!isRecord(saved) || saved.sub !== sub || typeof saved.text !== "string") return undefined;
+  if (typeof saved.at !== "number" || Date.now() - saved.at > 3_600_000) return undefined;
+  return saved.text;
+}
+
+/**
  * What the next page needs to go on with a waiting purchase: the chat and its tool call, and
  * either the interrupt it resumes (interrupt mode) or the approval it was showing (block mode).
  */
@@ -238,6 +281,8 @@ function saveBlockedChat(toolCallId: string, approval: ApprovalStatusData): void
 
 function keepPendingChat(waiting: Pick<PendingChat, "toolCall" | "interrupt" | "approval">): void {
   if (session === undefined || chat === undefined) return;
+  // The next page follows this purchase: it need not warn of an unanswered message.
+  forgetSentMessage();
   const saved: PendingChat = {
     sub: session.user.sub,
     chatId: chat.id,
@@ -340,7 +385,8 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     "div",
     { className: `approval ${pending ? "pending" : "decided"}` },
     element("strong", {
-      text: pending ? "Waiting for approval" : `Approval: ${data.status.toLowerCase()}`,
+      // Decided: the purchase's outcome, which is not the approval's when the order failed.
+      text: pending ? "Waiting for approval" : `Purchase: ${data.status.toLowerCase()}`,
     }),
     element("span", { className: "binding", text: data.bindingMessage ?? "" }),
     pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
@@ -464,7 +510,7 @@ function onChatError(error: Error): void {
       // login, and the page the login comes back to resumes it.
       interrupt = resumedInterrupt;
       waitNote = "Your session ended: log in again to go on.";
-      $("login").hidden = false;
+      loggedOut();
       render();
       return;
     }
@@ -573,7 +619,7 @@ async function followPurchase(chatId: string, toolCallId: string): Promise<void>
   if (answer.status === 401) {
     // The saved chat waits for the login; the page it returns to follows the purchase again.
     waitNote = "Your session ended: log in again to go on.";
-    $("login").hidden = false;
+    loggedOut();
     render();
     return;
   }
@@ -603,6 +649,13 @@ function resume(): void {
   });
 }
 
+/** The session ended under the page: the header offers Log in only. */
+function loggedOut(): void {
+  $("who").textContent = "Your session ended.";
+  $("logout").hidden = true;
+  $("login").hidden = false;
+}
+
 async function start(): Promise<void> {
   const answer = await fetch("/api/session", { headers: { accept: "application/json" } });
   const who = $("who");
@@ -619,6 +672,12 @@ async function start(): Promise<void> {
   input.focus();
   setInterval(tick, 1000);
   const pending = pendingChatOf(session.user.sub);
+  const unanswered = unansweredMessageOf(session.user.sub);
+  if (pending === undefined && unanswered !== undefined) {
+    notice =
+      `The page was left before the agent answered "${unanswered}": a purchase it asked for ` +
+      "may be waiting for your approval. Check the approver page before you ask again.";
+  }
   if (pending !== undefined) {
     state.messages = pending.messages;
     lastToolCall = pending.toolCall;
@@ -641,6 +700,7 @@ form.addEventListener("submit", (event) => {
   input.value = "";
   resumedInterrupt = undefined;
   notice = undefined;
+  keepSentMessage(text);
   void chat?.sendMessage({ text });
 });
 
