@@ -295,6 +295,29 @@ describe("the chat web app", () => {
     await closeAndExpectNewChat(next);
   });
 
+  it("shows the purchase on the card of a page opened after the wait was resumed", async () => {
+    const page = await openChat();
+    const resumed = page.waitForResponse(
+      (response) => response.url().endsWith("/api/chat") && response.request().method() === "POST",
+    );
+    const { request, before } = await askToWait(page, 8);
+    // The first answer is the interrupt; the page resumes after the interval, and the tool,
+    // still pending, comes back without its call: what the page then keeps must still say what
+    // is being bought.
+    await resumed;
+    await page.waitForResponse(
+      (response) => response.url().endsWith("/api/chat") && response.request().method() === "POST",
+    );
+    await page.reload();
+    await page
+      .locator(".approval.pending", { hasText: "Do you want to buy 8 XYZ phone" })
+      .waitFor();
+    await s.stack.control.deny(request.auth_req_id);
+    await page.locator(".message.assistant .text", { hasText: /was denied/ }).waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+    await closeAndExpectNewChat(page);
+  });
+
   it("keeps two pages of one waiting purchase to one order, and both say so", async () => {
     const first = await openChat();
     await ask(first, "Buy 2 ABC laptops");

@@ -527,7 +527,13 @@ function onChatError(error: Error): void {
   if (parsed.toolCall.id !== undefined && parsed.toolCall.name !== undefined) {
     lastToolCall = { id: parsed.toolCall.id, name: parsed.toolCall.name };
   } else if (lastToolCall !== undefined) {
-    parsed.toolCall = { ...parsed.toolCall, ...lastToolCall };
+    // Nor its arguments: the card (and the next page's) keeps the purchase it shows.
+    const args = parsed.toolCall.args ?? resumedInterrupt?.toolCall.args;
+    parsed.toolCall = {
+      ...parsed.toolCall,
+      ...lastToolCall,
+      ...(args === undefined ? {} : { args }),
+    };
   }
   interrupt = parsed;
   savePendingChat();
