@@ -109,6 +109,28 @@ describe("the approver page", () => {
     await page.locator(".history > li .outcome.denied").first().waitFor();
   });
 
+  it("says the tenant did not answer when a decision cannot reach it, and lets the person try again", async () => {
+    const agent = s.agent(["Buy 3 USB-C cables"]);
+    await card(/Do you want to buy 3 USB-C cable/).waitFor();
+    const decision = "**/approver/api/requests/*/approve";
+    await page.route(decision, (route) => route.abort("connectionrefused"));
+    const approve = page.getByRole("button", {
+      name: /^Approve: Do you want to buy 3 USB-C cable/,
+    });
+
+    await approve.click();
+    await card(/Do you want to buy 3 USB-C cable/)
+      .locator(".error", {
+        hasText:
+          "Could not approve: the tenant did not answer (is mock-auth0 still running?). The page shows the request as it stands once the tenant is back.",
+      })
+      .waitFor();
+    await page.unroute(decision);
+    await expect(approve.isEnabled()).resolves.toBe(true);
+    await page.getByRole("button", { name: /^Deny: Do you want to buy 3 USB-C cable/ }).click();
+    expect((await agent).json.outcome).toBe("DENIED");
+  });
+
   it("moves a request that expires while the page is open to history", async () => {
     // The shortest expiry the tenant accepts: the page still shows the request before it ends.
     const agent = s.agent(["Buy an ABC laptop", "--expiry", "1"]);

@@ -96,7 +96,12 @@ async function decide(request, decision, card) {
     const response = await fetch(
       `/approver/api/requests/${encodeURIComponent(request.auth_req_id)}/${decision}`,
       { method: "POST", headers: { "X-Requested-By": "approver-page" } },
-    );
+    ).catch(() => {
+      // The browser's own words ("Failed to fetch") do not say which end failed.
+      throw new Error(
+        "the tenant did not answer (is mock-auth0 still running?). The page shows the request as it stands once the tenant is back.",
+      );
+    });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       throw new Error(body.error_description ?? `The server answered ${response.status}`);
