@@ -209,34 +209,47 @@ const PENDING_CHAT_KEY = "shopping-agent.pending-chat";
  */
 const SENT_MESSAGE_KEY = "shopping-agent.sent-message";
 
-function keepSentMessage(text: string): void {
-  if (session === undefined) return;
+/**
+ * The page's localStorage, which may be full or off: the page works without it, and only
+ * this page can then go on with what it would have kept.
+ */
+function keep(key: string, value: unknown): void {
   try {
-    localStorage.setItem(
-      SENT_MESSAGE_KEY,
-      JSON.stringify({ sub: session.user.sub, text, at: Date.now() }),
-    );
+    localStorage.setItem(key, JSON.stringify(value));
   } catch {
-    // Storage full or off: the next page cannot warn.
+    // Storage full or off: nothing is kept for the next page.
   }
 }
 
-function forgetSentMessage(): void {
+function forget(key: string): void {
   try {
-    localStorage.removeItem(SENT_MESSAGE_KEY);
+    localStorage.removeItem(key);
   } catch {
     // Storage off: nothing was kept.
   }
 }
 
+/** What `key` holds, unchecked; null when nothing readable. */
+function readKept(key: string): unknown {
+  try {
+    return JSON.parse(localStorage.getItem(key) ?? "null");
+  } catch {
+    return null;
+  }
+}
+
+function keepSentMessage(text: string): void {
+  if (session === undefined) return;
+  keep(SENT_MESSAGE_KEY, { sub: session.user.sub, text, at: Date.now() });
+}
+
+function forgetSentMessage(): void {
+  forget(SENT_MESSAGE_KEY);
+}
+
 /** A message `sub` sent from a page left before its answer came, within the last hour. */
 function unansweredMessageOf(sub: string): string | undefined {
-  let saved: unknown;
-  try {
-    saved = JSON.parse(localStorage.getItem(SENT_MESSAGE_KEY) ?? "null");
-  } catch {
-    saved = undefined;
-  }
+  const saved = readKept(SENT_MESSAGE_KEY);
   forgetSentMessage();
   if (!isRecord(saved) || saved.sub !== sub || typeof saved.text !== "string") return undefined;
   if (typeof saved.at !== "number" || Date.now() - saved.at > 3_600_000) return undefined;
@@ -289,30 +302,16 @@ function keepPendingChat(waiting: Pick<PendingChat, "toolCall" | "interrupt" | "
     messages: state.messages,
     ...waiting,
   };
-  try {
-    localStorage.setItem(PENDING_CHAT_KEY, JSON.stringify(saved));
-  } catch {
-    // Storage full or off: the page still works, and only this page can resume the purchase.
-  }
+  keep(PENDING_CHAT_KEY, saved);
 }
 
 function forgetPendingChat(): void {
-  try {
-    localStorage.removeItem(PENDING_CHAT_KEY);
-  } catch {
-    // Storage off: nothing was kept.
-  }
+  forget(PENDING_CHAT_KEY);
 }
 
 /** What localStorage holds under PENDING_CHAT_KEY, unchecked; null when nothing readable. */
 function readPendingChat(): { [K in keyof PendingChat]?: unknown } | null {
-  try {
-    return JSON.parse(localStorage.getItem(PENDING_CHAT_KEY) ?? "null") as ReturnType<
-      typeof readPendingChat
-    >;
-  } catch {
-    return null;
-  }
+  return readKept(PENDING_CHAT_KEY) as ReturnType<typeof readPendingChat>;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
