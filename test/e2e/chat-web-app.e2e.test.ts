@@ -463,6 +463,42 @@ describe("the chat web app", () => {
     await s.stack.control.deny(pendingRequest.auth_req_id);
   });
 
+  it("keeps a purchase waiting at logout, without the conversation, for the same person's next login, which orders it once", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(page, "Buy 3 wireless headphones");
+    await page.locator(".approval.pending", { hasText: /buy 3 wireless headphones/i }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("3 Wireless headphones"),
+    );
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByText("You are not logged in.").waitFor();
+
+    // What the browser keeps while logged out: the purchase's call, not the words around it.
+    const kept = JSON.parse(
+      (await page.evaluate(
+        (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key),
+        "shopping-agent.pending-chat",
+      )) ?? "null",
+    ) as { keptAtLogout?: boolean; messages?: { parts: { type: string; input?: unknown }[] }[] };
+    expect(kept.keptAtLogout).toBe(true);
+    const parts = (kept.messages ?? []).flatMap((message) => message.parts);
+    expect(parts.map((part) => part.type)).toEqual(["tool-shop_online"]);
+    expect(parts[0]?.input).toEqual({ product: "Wireless headphones", qty: 3 });
+
+    // Approved while nobody is logged in: interrupt mode, nothing asks for the answer yet.
+    await s.stack.control.approve(request.auth_req_id);
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    await expectOrderedOnce(page, "3 x Wireless headphones", request, before);
+    await chatForgotten(page);
+    await own.close();
+  });
+
   it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL, ending the session for every copy of its cookie", async () => {
     // The session cookie as someone who copied it before the logout holds it.
     const copied = await cookieHeader();
@@ -547,6 +583,36 @@ describe("the chat web app", () => {
       .waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     await blockContext.close();
+  });
+
+  it("orders a block-mode purchase approved after the person logged out, and their next login shows it", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(page, "Buy 2 wireless headphones");
+    await page.locator(".approval.pending", { hasText: /buy 2 wireless headphones/i }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("2 Wireless headphones"),
+    );
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByText("You are not logged in.").waitFor();
+
+    // The person approves on their phone: the app, still waiting in block mode, orders.
+    await s.stack.control.approve(request.auth_req_id);
+    await expect.poll(async () => (await s.ordersOf(BUYER)).length).toBe(before + 1);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    await page.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    await expect(page.getByRole("status").last().textContent()).resolves.toBe(
+      `Ordered 2 x Wireless headphones: order ${String(orders[0]?.id)}, total ${(2 * 249.5).toFixed(2)} USD.`,
+    );
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    await chatForgotten(page);
+    await own.close();
   });
 
   it("warns the next page of a message sent from a page left before its answer came, once", async () => {

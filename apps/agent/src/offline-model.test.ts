@@ -93,6 +93,14 @@ describe("offline model", () => {
     ]);
   });
 
+  it("answers from the tool results of a chat that holds no message of the person's", async () => {
+    const result = await model.doGenerate(call(toolTurn("c1", ordered)));
+    expect(result.finishReason).toBe("stop");
+    expect(result.content).toEqual([
+      { type: "text", text: "Ordered 2 x XYZ phone: order ord_7, total 1998.00 USD." },
+    ]);
+  });
+
   it("does not go on after a failure and says what it left", async () => {
     const denied: PurchaseResult = { ...ordered, outcome: "DENIED", description: "denied" };
     const prompt = [user("Buy 2 XYZ phones and a USB-C cable"), ...toolTurn("c1", denied)];

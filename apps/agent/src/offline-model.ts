@@ -45,6 +45,12 @@ export function createOfflineModel(
       content: [{ type: "text", text: answer }],
       finishReason: "stop",
     });
+    // A chat that holds a purchase's call and result but not the person's words (the chat page
+    // keeps no more across a logout): the answer is what became of the purchases.
+    const results = toolResultsSince(call.prompt);
+    if (lastUserIndex(call.prompt) === -1 && results.length > 0) {
+      return text(results.map(describeResult).join(" "));
+    }
     const request = lastUserText(call.prompt);
     const toolName = call.tools?.find((tool) => tool.type === "function")?.name;
     const parsed = parsePurchaseRequest(request, await catalog());
@@ -55,7 +61,6 @@ export function createOfflineModel(
       return text(`${understood}${parsed.question} Nothing was bought.`);
     }
 
-    const results = toolResultsSince(call.prompt);
     const failed = results.find((result) => isTerminalFailure(result.outcome));
     const next = parsed.items[results.length];
     if (failed === undefined && next !== undefined && toolName !== undefined) {

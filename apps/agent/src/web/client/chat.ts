@@ -267,13 +267,15 @@ interface PendingChat {
   toolCall: { id: string; name: string };
   interrupt?: Interrupt;
   approval?: ApprovalStatusData;
+  /** Kept when the person logged out: `messages` then hold the purchase's call alone. */
+  keptAtLogout?: boolean;
 }
 
 /**
  * Keeps the chat while its purchase waits, in the browser's localStorage under the person's
- * `sub`: only then, and only until the purchase is decided or the person logs out. The
- * server keeps the thread under the same chat id, so the next page's resume polls the same
- * request instead of sending another push.
+ * `sub`: only then, and only until the purchase is decided (a logout keeps the purchase alone,
+ * see `keepPurchaseOnly`). The server keeps the thread under the same chat id, so the next
+ * page's resume polls the same request instead of sending another push.
  */
 function savePendingChat(): void {
   if (interrupt === undefined || lastToolCall === undefined) return;
@@ -696,7 +698,22 @@ async function start(): Promise<void> {
   else if (pending !== undefined) void followPurchase(pending.chatId, pending.toolCall.id);
 }
 
-$("logout").addEventListener("submit", forgetPendingChat);
+/**
+ * Logging out does not end a waiting purchase: the person may still approve it on their phone,
+ * and the app then orders it (block mode) or the next page resumes it (interrupt mode). So a
+ * logout keeps the purchase for the same person's next login, and drops the conversation
+ * around it: the words the person and the agent wrote stay out of a browser left logged out.
+ */
+function keepPurchaseOnly(): void {
+  const saved = session === undefined ? undefined : pendingChatOf(session.user.sub);
+  if (saved === undefined) return;
+  const messages = saved.messages
+    .map((message) => ({ ...message, parts: message.parts.filter(isToolUIPart) }))
+    .filter((message) => message.parts.length > 0);
+  keep(PENDING_CHAT_KEY, { ...saved, messages, keptAtLogout: true } satisfies PendingChat);
+}
+
+$("logout").addEventListener("submit", keepPurchaseOnly);
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
