@@ -203,6 +203,26 @@ describe("the chat web app", () => {
     expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
   };
 
+  /**
+   * In a browser of its own, the person asks for `qty` wireless headphones and logs out while
+   * the purchase waits: its consent request, and how many orders the buyer had before.
+   */
+  const logOutWhileWaiting = async (qty: number) => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(page, `Buy ${String(qty)} wireless headphones`);
+    const binding = `${String(qty)} Wireless headphones`;
+    await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes(binding),
+    );
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByText("You are not logged in.").waitFor();
+    return { own, page, request, before };
+  };
+
   const approverPage = async () => {
     const approver = await context.newPage();
     await approver.goto(`${s.stack.issuer}approver`);
@@ -464,17 +484,7 @@ describe("the chat web app", () => {
   });
 
   it("keeps a purchase waiting at logout, without the conversation, for the same person's next login, which orders it once", async () => {
-    const own = await browser.newContext();
-    const page = await own.newPage();
-    await logIn(page, baseUrl, /Test Buyer/);
-    const before = (await s.ordersOf(BUYER)).length;
-    await ask(page, "Buy 3 wireless headphones");
-    await page.locator(".approval.pending", { hasText: /buy 3 wireless headphones/i }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("3 Wireless headphones"),
-    );
-    await page.getByRole("button", { name: "Log out" }).click();
-    await page.getByText("You are not logged in.").waitFor();
+    const { own, page, request, before } = await logOutWhileWaiting(3);
 
     // What the browser keeps while logged out: the purchase's call, not the words around it.
     const kept = JSON.parse(
@@ -586,17 +596,7 @@ describe("the chat web app", () => {
   });
 
   it("orders a block-mode purchase approved after the person logged out, and their next login shows it", async () => {
-    const own = await browser.newContext();
-    const page = await own.newPage();
-    await logIn(page, baseUrl, /Test Buyer/);
-    const before = (await s.ordersOf(BUYER)).length;
-    await ask(page, "Buy 2 wireless headphones");
-    await page.locator(".approval.pending", { hasText: /buy 2 wireless headphones/i }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("2 Wireless headphones"),
-    );
-    await page.getByRole("button", { name: "Log out" }).click();
-    await page.getByText("You are not logged in.").waitFor();
+    const { own, page, request, before } = await logOutWhileWaiting(2);
 
     // The person approves on their phone: the app, still waiting in block mode, orders.
     await s.stack.control.approve(request.auth_req_id);
