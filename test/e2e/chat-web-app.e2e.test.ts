@@ -441,9 +441,22 @@ describe("the chat web app", () => {
     await next.getByText("Logged in as Test Buyer").waitFor();
     await next.getByText(/^Error: Chat .* has no purchase .* to resume/).waitFor();
     await expect(next.getByRole("status").last().textContent()).resolves.toMatch(
-      /the agent's web app restarted since and forgot it\. Nothing was sent or ordered; ask again in a new chat\.$/,
+      /the agent's web app restarted since and forgot it\. This resume asked Auth0 nothing and ordered nothing\. Start a new chat to ask again: .* approving it orders nothing\.$/,
     );
     expect(await s.consentRequests()).toHaveLength(consents);
+    // The page starts a new chat on the spot: empty, and it asks anew.
+    await next.getByRole("button", { name: "New chat" }).click();
+    await expect(next.locator(".message").count()).resolves.toBe(0);
+    await expect(next.getByRole("status").last().textContent()).resolves.toBe("");
+    await ask(next, "Buy 1 XYZ phone case");
+    await next.locator(".approval.pending", { hasText: "buy 1 XYZ phone case" }).waitFor();
+    await expect(next.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
+    const fresh = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("1 XYZ phone case"),
+    );
+    expect(await s.consentRequests()).toHaveLength(consents + 1);
+    await s.stack.control.deny(fresh.auth_req_id);
+    await next.locator(".message.assistant .text", { hasText: /was denied/ }).waitFor();
     await closeAndExpectNewChat(next);
   });
 

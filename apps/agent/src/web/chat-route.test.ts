@@ -234,7 +234,7 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
     expect(answer.body).toEqual({
       error: "purchase_unknown",
       error_description:
-        "Chat elsewhere1 has no purchase call_x1 to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. Nothing was sent or ordered; ask again in a new chat.",
+        "Chat elsewhere1 has no purchase call_x1 to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. This resume asked Auth0 nothing and ordered nothing. Start a new chat to ask again: a consent request of a purchase the app forgot may still show on the phone, and approving it orders nothing.",
     });
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
     expect((await chat.journal.get(chat.threadId("elsewhere1")))?.purchases).toEqual([]);

@@ -269,7 +269,10 @@ async function unknownResume(
   if (recorded === undefined) {
     return {
       error: "purchase_unknown",
-      error_description: `${unknownPurchaseText(id, toolCallId, "to resume")}. Nothing was sent or ordered; ask again in a new chat.`,
+      error_description:
+        `${unknownPurchaseText(id, toolCallId, "to resume")}. This resume asked Auth0 nothing and ` +
+        "ordered nothing. Start a new chat to ask again: a consent request of a purchase the app " +
+        "forgot may still show on the phone, and approving it orders nothing.",
     };
   }
   // The resume runs the call with the input as sent: another purchase under this call's id,

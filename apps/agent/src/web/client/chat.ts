@@ -454,6 +454,33 @@ function render(): void {
   form
     .querySelector("button")
     ?.toggleAttribute("disabled", busy || interrupt !== undefined || following !== undefined);
+  // A purchase still waiting must be followed to its end: not while one waits or a turn runs.
+  $("new-chat").toggleAttribute("disabled", busy || waiting || following !== undefined);
+}
+
+/**
+ * Starts a chat with nothing in it, under a new id: after a chat the app can no longer go on
+ * with (it forgot its purchase), or when the person wants a fresh start. Never while a purchase
+ * waits: the page must follow it to its end (see `render`).
+ */
+function newChat(): void {
+  clearTimeout(resumeTimer);
+  forgetPendingChat();
+  forgetSentMessage();
+  state.messages = [];
+  state.status = "ready";
+  state.error = undefined;
+  approvals.clear();
+  interrupt = undefined;
+  resumedInterrupt = undefined;
+  lastToolCall = undefined;
+  following = undefined;
+  failedResumes = 0;
+  waitNote = undefined;
+  notice = undefined;
+  chat = new PageChat(state, onChatError, undefined);
+  render();
+  input.focus();
 }
 
 /** The app's refusals that end a chat for good (see chat-route.ts). */
@@ -660,6 +687,7 @@ function resume(): void {
 function loggedOut(): void {
   $("who").textContent = "Your session ended.";
   $("logout").hidden = true;
+  $("new-chat").hidden = true;
   $("login").hidden = false;
 }
 
@@ -675,6 +703,7 @@ async function start(): Promise<void> {
   session = (await answer.json()) as Session;
   who.textContent = `Logged in as ${session.user.name ?? session.user.sub}`;
   $("logout").hidden = false;
+  $("new-chat").hidden = false;
   form.hidden = false;
   input.focus();
   setInterval(tick, 1000);
@@ -714,6 +743,7 @@ function keepPurchaseOnly(): void {
 }
 
 $("logout").addEventListener("submit", keepPurchaseOnly);
+$("new-chat").addEventListener("click", newChat);
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
