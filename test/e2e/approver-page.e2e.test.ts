@@ -17,6 +17,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
 import { AGENT_CLIENT, TenantClient } from "../support/tenant-client.js";
 
+/** What the tests read of a rendered element (the test's types have no DOM). */
+interface RenderedElement {
+  textContent: string;
+  ownerDocument: {
+    createRange(): {
+      selectNodeContents(node: unknown): void;
+      getClientRects(): Iterable<{ top: number; width: number }>;
+    };
+  };
+}
+
 // The approver page in a real browser, deciding requests that the real agent CLI is waiting on.
 describe("the approver page", () => {
   let s: Scenario;
@@ -526,6 +537,56 @@ describe("the approver page", () => {
         expect(errors).toEqual([]);
       } finally {
         for (const id of [padded, odd, neighbour]) tenant.store.decide(id, "deny", "control-api");
+      }
+    });
+
+    it("keeps every label and amount of a card on one line at a phone's width (360 px)", async () => {
+      clock.advance(60_000);
+      const phone = await browser.newPage({ viewport: { width: 360, height: 800 } });
+      const id = await askFor("Phone check", [
+        {
+          type: "product_purchase",
+          product: `XYZ phone ${"model-".repeat(12)}end`,
+          quantity: 1,
+          maximum_amount: 499,
+          currency: "USD",
+        },
+      ]);
+      try {
+        await phone.goto(`${tenant.issuer}approver`);
+        const pending = phone.locator(".card", { hasText: "Phone check" });
+        await pending.waitFor();
+        // The lines an element's text takes: one box per line of each of its text's fragments.
+        const linesOf = (elements: unknown[]) =>
+          (elements as RenderedElement[]).map((element) => {
+            const range = element.ownerDocument.createRange();
+            range.selectNodeContents(element);
+            const tops = Array.from(range.getClientRects())
+              .filter((box) => box.width > 0)
+              .map((box) => Math.round(box.top));
+            return { text: element.textContent, lines: new Set(tops).size };
+          });
+        const labels = await pending.locator("dt, th").evaluateAll(linesOf);
+        const amounts = await pending.locator("td.number").evaluateAll(linesOf);
+        expect(labels.map((l) => l.text)).toEqual(
+          expect.arrayContaining(["For", "Scopes", "Product", "Quantity", "Up to", "Currency"]),
+        );
+        expect(amounts.map((a) => a.text)).toEqual(["1", "$499.00"]);
+        expect([...labels, ...amounts].filter((l) => l.lines !== 1)).toEqual([]);
+        // The long product name wraps, within the card.
+        const product = await pending.locator("td", { hasText: "XYZ phone" }).evaluateAll(linesOf);
+        expect(product[0]!.lines).toBeGreaterThan(1);
+        const box = await pending.locator("article").evaluate((element) => {
+          const { scrollWidth, clientWidth } = element as unknown as {
+            scrollWidth: number;
+            clientWidth: number;
+          };
+          return { scrollWidth, clientWidth };
+        });
+        expect(box.scrollWidth).toBeLessThanOrEqual(box.clientWidth);
+      } finally {
+        tenant.store.decide(id, "deny", "control-api");
+        await phone.close();
       }
     });
 

@@ -63,7 +63,7 @@ function cell(value, expected, className) {
 }
 
 /**
- * The members a `product_purchase` entry has columns for, and `purchase_id` (the order's
+ * The members a `product_purchase` entry has rows for, and `purchase_id` (the order's
  * Idempotency-Key, for the shop); anything else is shown below it.
  */
 const PURCHASE_MEMBERS = new Set([
@@ -92,57 +92,61 @@ function limitCell(entry) {
   return cell(entry.maximum_amount, "number", "number");
 }
 
-/** An entry's members without a column, in a row under it: nothing the client sent is hidden. */
+/** A row of the entry: its label, then its value. */
+function field(label, value) {
+  const row = document.createElement("tr");
+  const th = document.createElement("th");
+  th.scope = "row";
+  th.textContent = label;
+  row.append(th, value);
+  return row;
+}
+
+/** An entry's members without a row of their own, under it: nothing the client sent is hidden. */
 function extraRow(entry) {
   const extra = Object.entries(entry).filter(([name]) => !PURCHASE_MEMBERS.has(name));
   if (extra.length === 0) return undefined;
   const row = document.createElement("tr");
   row.className = "extra";
   const td = cell(Object.fromEntries(extra), "object");
-  td.colSpan = 4;
+  td.colSpan = 2;
   td.textContent = `Also in this entry: ${td.textContent}`;
   row.append(td);
   return row;
 }
 
 /**
- * The entries as a table; purchases get named columns, other types their raw members. Total:
- * whatever the entries hold, it returns a table, so one request cannot blank a page.
+ * The entries as a table, a group of rows each: a purchase has a labelled row per member, other
+ * types their raw members. Labels beside values rather than columns side by side, so that a
+ * phone's width leaves each label and amount whole. Total: whatever the entries hold, it
+ * returns a table, so one request cannot blank a page.
  */
 export function detailsTable(details) {
   const table = document.createElement("table");
   const caption = document.createElement("caption");
   caption.textContent = "What you approve";
   table.append(caption);
-  const head = document.createElement("tr");
-  for (const title of ["Product", "Quantity", "Up to", "Currency"]) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = title;
-    if (title === "Quantity" || title === "Up to") th.className = "number";
-    head.append(th);
-  }
-  table.append(head);
   for (const entry of Array.isArray(details) ? details : [details]) {
-    const row = document.createElement("tr");
+    const group = document.createElement("tbody");
     const purchase =
       typeof entry === "object" && entry !== null && entry.type === "product_purchase";
     if (purchase) {
-      row.append(
-        cell(entry.product, "string"),
-        cell(entry.quantity, "number", "number"),
-        limitCell(entry),
-        cell(entry.currency, "string"),
+      group.append(
+        field("Product", cell(entry.product, "string")),
+        field("Quantity", cell(entry.quantity, "number", "number")),
+        field("Up to", limitCell(entry)),
+        field("Currency", cell(entry.currency, "string")),
       );
-      table.append(row);
       const extra = extraRow(entry);
-      if (extra) table.append(extra);
+      if (extra) group.append(extra);
     } else {
+      const row = document.createElement("tr");
       const other = cell(entry, "object");
-      other.colSpan = 4;
+      other.colSpan = 2;
       row.append(other);
-      table.append(row);
+      group.append(row);
     }
+    table.append(group);
   }
   return table;
 }
