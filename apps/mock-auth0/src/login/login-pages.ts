@@ -131,6 +131,7 @@ export function sendErrorPage(
   status: number,
   error: string,
   description: string,
+  link?: { href: string; text: string },
 ): void {
   secure(res);
   res
@@ -140,7 +141,11 @@ export function sendErrorPage(
       page(
         "Error",
         `<h1>Oops!, something went wrong</h1>
-<p class="error" role="alert"><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>`,
+<p class="error" role="alert"><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>${
+          link === undefined
+            ? ""
+            : `\n<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>`
+        }`,
       ),
     );
 }

@@ -143,12 +143,34 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     res.redirect(302, `/u/login?state=${encodeURIComponent(transaction.id)}`);
   });
 
-  const expired = (res: Response) => {
+  /**
+   * A login page whose transaction is gone (Back after the login, a bookmark, a restart). As
+   * Auth0 does (https://auth0.com/docs/authenticate/login/auth0-universal-login/configure-default-login-routes),
+   * the browser goes to the application's Application Login URI, with `iss` (OpenID Connect
+   * Core 1.0 section 4), to start a new login. Without one, where Auth0 shows an error page, the
+   * page links to the application's origin, the one of the redirect_uri the login was for
+   * (one of its Allowed Callback URLs): the callback itself expects a code.
+   */
+  const expired = (res: Response, transactionId: string) => {
+    const former = state.formerTransaction(transactionId);
+    const client = former === undefined ? undefined : directory.clients.get(former.clientId);
+    if (client?.initiateLoginUri !== undefined) {
+      const target = new URL(client.initiateLoginUri);
+      target.searchParams.set("iss", deps.issuer);
+      res.set("Cache-Control", "no-store");
+      res.redirect(302, target.href);
+      return;
+    }
+    const origin = former === undefined ? undefined : new URL(former.redirectUri);
+    const web = origin?.protocol === "http:" || origin?.protocol === "https:";
     sendErrorPage(
       res,
       400,
       "invalid_request",
       "This login has expired or was already used: start again from the application.",
+      client !== undefined && web
+        ? { href: `${origin.origin}/`, text: `Back to ${client.name}` }
+        : undefined,
     );
   };
 
@@ -156,7 +178,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     const id = typeof req.query.state === "string" ? req.query.state : "";
     const transaction = state.transaction(id);
     if (transaction === undefined) {
-      expired(res);
+      expired(res, id);
       return;
     }
     sendLoginPage(res, {
@@ -178,7 +200,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       const field = (name: string) => (typeof body[name] === "string" ? body[name] : undefined);
       const transaction = state.transaction(field("state") ?? "");
       if (transaction === undefined) {
-        expired(res);
+        expired(res, field("state") ?? "");
         return;
       }
       if (readCookie(req, BROWSER_COOKIE) !== transaction.browser) {

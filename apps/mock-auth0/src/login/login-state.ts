@@ -37,6 +37,17 @@ export interface LoginSession {
 /** RFC 6749 section 4.1.2: an authorization code lives 10 minutes at most. */
 const CODE_LIFETIME_MS = 600_000;
 const TRANSACTION_LIFETIME_MS = 1_800_000;
+/**
+ * What a transaction leaves behind once it ended or expired: the application it was for, so
+ * that its login page, opened again (Back after the login, a bookmark), can send the browser
+ * back there. Kept as long as a login session may last, for the same browser's history.
+ */
+export interface FormerTransaction {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly expiresAt: number;
+}
+
 /** Each map keeps at most this many entries; the oldest go first. */
 const MAX_ENTRIES = 10_000;
 
@@ -85,6 +96,7 @@ export class LoginState {
   private readonly transactions: ExpiringMap<LoginTransaction>;
   private readonly codes: ExpiringMap<IssuedCode>;
   private readonly sessions: ExpiringMap<LoginSession>;
+  private readonly former: ExpiringMap<FormerTransaction>;
 
   constructor(
     private readonly clock: Clock,
@@ -93,6 +105,7 @@ export class LoginState {
     this.transactions = new ExpiringMap(clock);
     this.codes = new ExpiringMap(clock);
     this.sessions = new ExpiringMap(clock);
+    this.former = new ExpiringMap(clock);
   }
 
   startTransaction(request: AuthorizeRequest, browser: string): LoginTransaction {
@@ -103,7 +116,17 @@ export class LoginState {
       expiresAt: this.clock.now() + TRANSACTION_LIFETIME_MS,
     };
     this.transactions.set(transaction.id, transaction);
+    this.former.set(transaction.id, {
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      expiresAt: this.clock.now() + Math.max(this.sessionLifetimeMs, TRANSACTION_LIFETIME_MS),
+    });
     return transaction;
+  }
+
+  /** The application of a transaction that is gone (or still open): see FormerTransaction. */
+  formerTransaction(id: string): FormerTransaction | undefined {
+    return this.former.get(id);
   }
 
   transaction(id: string): LoginTransaction | undefined {

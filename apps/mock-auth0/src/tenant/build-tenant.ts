@@ -134,6 +134,9 @@ function defaultGrantTypes(authentication: ClientAuthentication): string[] {
   return authentication === "none" ? grants : [...grants, CLIENT_CREDENTIALS_GRANT_TYPE];
 }
 
+const isWebUrl = (value: string) =>
+  URL.canParse(value) && ["http:", "https:"].includes(new URL(value).protocol);
+
 const isUrl = (value: string) => {
   try {
     // Auth0 allows a wildcard in a subdomain; a URL with it still parses with `*` replaced.
@@ -318,6 +321,13 @@ function mapClients(
         }
       });
     }
+    // Auth0 wants https and no localhost here; a local tenant serves local applications.
+    if (client.initiate_login_uri !== undefined && !isWebUrl(client.initiate_login_uri)) {
+      problems.asset({
+        path: at("initiate_login_uri"),
+        message: `${JSON.stringify(client.initiate_login_uri)} is not an http or https URL`,
+      });
+    }
 
     const assertionKeys =
       authentication === "private_key_jwt" ? assertionKeysOf(client, at, problems, notices) : [];
@@ -364,6 +374,7 @@ function mapClients(
       appType: client.app_type,
       callbacks: client.callbacks ?? [],
       allowedLogoutUrls: client.allowed_logout_urls ?? [],
+      initiateLoginUri: client.initiate_login_uri,
       refreshToken: "policy" in refresh ? refresh.policy : NON_EXPIRING_REFRESH_TOKENS,
       grants: [],
     };

@@ -140,6 +140,7 @@ export const clientSchema = z
       .optional(),
     callbacks: z.array(z.string()).optional(),
     allowed_logout_urls: z.array(z.string()).optional(),
+    initiate_login_uri: z.string().optional(),
   })
   .passthrough();
 
@@ -240,6 +241,7 @@ export const MODELLED_PROPERTIES = {
     "async_approval_notification_channels",
     "callbacks",
     "allowed_logout_urls",
+    "initiate_login_uri",
   ],
   resourceServers: [
     "name",

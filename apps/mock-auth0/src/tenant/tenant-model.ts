@@ -76,6 +76,11 @@ export interface TenantClient {
   readonly callbacks: readonly string[];
   /** Allowed Logout URLs (`allowed_logout_urls`): where logout may return the browser. */
   readonly allowedLogoutUrls: readonly string[];
+  /**
+   * Application Login URI (`initiate_login_uri`): the application's route that starts a login,
+   * where a login page whose transaction is gone sends the browser.
+   */
+  readonly initiateLoginUri: string | undefined;
   readonly refreshToken: RefreshTokenPolicy;
 }
 

@@ -1,0 +1,142 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import {
+  SigningKeys,
+  ensureLocalCertificates,
+  startMockAuth0,
+  tenantWith,
+} from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { launchChromium } from "@ciba-testbed/stack/browser";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { AGENT_CLIENT } from "../support/tenant-client.js";
+
+const VERIFIER = "a-code-verifier-of-this-test-long-enough-for-rfc-7636-pkce";
+const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
+
+/**
+ * The login page opened again once its login is over, as the Back button opens it: mock-auth0
+ * sends the browser back to the application, to its Application Login URI when the tenant has
+ * one (as Auth0 does), else by a link on the page.
+ */
+describe("a login page whose login is over", () => {
+  let certDir: string;
+  let keys: SigningKeys;
+  let browser: Browser;
+  let app: Server;
+  let appUrl: string;
+  let tenant: RunningMockAuth0 | undefined;
+  /** The paths and queries the application was asked for, in order. */
+  const appRequests: URL[] = [];
+
+  beforeAll(async () => {
+    certDir = mkdtempSync(path.join(tmpdir(), "expired-login-"));
+    keys = await SigningKeys.create();
+    // The application, in miniature: /login starts a login at the tenant, /auth/callback takes
+    // the code, / is its home page.
+    app = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", appUrl);
+      appRequests.push(url);
+      if (url.pathname === "/login" && tenant !== undefined) {
+        const authorize = new URL("authorize", tenant.issuer);
+        authorize.search = new URLSearchParams({
+          response_type: "code",
+          client_id: AGENT_CLIENT.client_id,
+          redirect_uri: `${appUrl}auth/callback`,
+          scope: "openid",
+          state: "app-state",
+          code_challenge: CHALLENGE,
+          code_challenge_method: "S256",
+        }).toString();
+        res.writeHead(302, { location: authorize.href }).end();
+        return;
+      }
+      const title = url.pathname === "/auth/callback" ? "Signed in" : "Shop home";
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<!doctype html><title>${title}</title><h1>${title}</h1>`);
+    });
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
+    // The certificate every tenant of this file serves, which the browser trusts.
+    await ensureLocalCertificates(certDir);
+    browser = await launchChromium(certDir);
+  });
+  afterEach(async () => {
+    await Promise.all(browser.contexts().map((context) => context.close()));
+    await tenant?.close();
+    tenant = undefined;
+    appRequests.length = 0;
+  });
+  afterAll(async () => {
+    await browser.close();
+    await new Promise((resolve) => app.close(resolve));
+    rmSync(certDir, { recursive: true, force: true });
+  });
+
+  /** A tenant whose agent client calls back to the application, with `extra` settings. */
+  async function startTenant(extra: Record<string, unknown> = {}): Promise<RunningMockAuth0> {
+    return startMockAuth0({
+      tenant: tenantWith({
+        assets: (assets) => ({
+          ...assets,
+          clients: (assets.clients as Record<string, unknown>[]).map((c) =>
+            c.name === "Shopping agent"
+              ? { ...c, callbacks: [`${appUrl}auth/callback`], ...extra }
+              : c,
+          ),
+        }),
+      }),
+      port: 0,
+      host: "127.0.0.1",
+      certDir,
+      keys,
+    });
+  }
+
+  /** Logs in as Test Buyer from the application's /login, then goes Back to the login page. */
+  async function logInThenBack(): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${appUrl}login`);
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.getByRole("heading", { name: "Signed in" }).waitFor();
+    await page.goBack();
+    return page;
+  }
+
+  it("links back to the application when its client has no Application Login URI", async () => {
+    tenant = await startTenant();
+    const page = await logInThenBack();
+
+    await page.getByText("This login has expired or was already used").waitFor();
+    expect(new URL(page.url()).pathname).toBe("/u/login");
+    const back = page.getByRole("link", { name: "Back to Shopping agent" });
+    await expect(back.getAttribute("href")).resolves.toBe(appUrl);
+    await back.click();
+    await page.getByRole("heading", { name: "Shop home" }).waitFor();
+    expect(page.url()).toBe(appUrl);
+  });
+
+  it("sends the browser to the client's Application Login URI (initiate_login_uri), with iss", async () => {
+    tenant = await startTenant({ initiate_login_uri: `${appUrl}login` });
+    const page = await logInThenBack();
+
+    // The application starts a new login; the browser's login session answers it at once.
+    await page.getByRole("heading", { name: "Signed in" }).waitFor();
+    const started = appRequests.filter((url) => url.pathname === "/login");
+    expect(started.map((url) => url.searchParams.get("iss"))).toEqual([null, tenant.issuer]);
+    const callbacks = appRequests.filter((url) => url.pathname === "/auth/callback");
+    expect(callbacks).toHaveLength(2);
+    const codes = callbacks.map((url) => url.searchParams.get("code"));
+    expect(codes[1]).toEqual(expect.any(String));
+    expect(codes[1]).not.toBe(codes[0]);
+  });
+});
