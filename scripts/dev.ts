@@ -13,6 +13,8 @@ import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed
 import type { ZodRawShape } from "zod";
 import { z } from "zod";
 
+import type { ServiceStop } from "@ciba-testbed/stack/supervisor";
+
 const portsShape = {
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
   SHOP_API_PORT: portSchema.default(LOCAL_DEFAULTS.shopApiPort),
@@ -127,7 +129,7 @@ const env = readEnv(
   }),
 );
 const { startStack } = await import("@ciba-testbed/stack");
-const { SupervisedChild } = await import("@ciba-testbed/stack/supervisor");
+const { SupervisedChild, ServiceStartError } = await import("@ciba-testbed/stack/supervisor");
 const { makeScratchFolder, resolveFromInvocation } = await import("@ciba-testbed/shared/node");
 const { REPO_ROOT } = await import("@ciba-testbed/stack");
 const { ENTRIES, watchBuild } = await import("./build.js");
@@ -226,8 +228,38 @@ try {
     output: process.stdout,
   });
 } catch (error) {
-  // The supervisor's message names the service and quotes its last words.
-  fail((error as Error).message, 1);
+  // The service's output is on the terminal above: the line names it and quotes its error.
+  if (error instanceof ServiceStartError) fail(stopLine(error.stop), 1);
+  fail((error as Error).message.split("\n")[0] ?? "", 1);
+}
+
+/** `shop-api exited (code 1): <its last error>`, in one line. */
+function stopLine({ name, why, lastError }: ServiceStop): string {
+  return lastError === undefined
+    ? `${name} ${why}, with no error message`
+    : `${name} ${why}: ${lastError}`;
+}
+
+// A service that stops on its own once the stack runs ends `pnpm dev` too, the others stopped
+// first: a half stack would answer with errors that do not say why. One that Node's watcher
+// started again with changed code and that failed to start with it waits for the next change,
+// as the watcher does: the developer is fixing it. A listener runs at once for a service that
+// stopped while the others started (`as boolean`: TypeScript does not see callbacks set it).
+let ending = false as boolean;
+for (const service of stack.services) {
+  service.onStop((stop) => {
+    if (stop.afterChange) {
+      process.stderr.write(
+        `pnpm dev: ${stopLine(stop)}; it starts again when its sources change\n`,
+      );
+      return;
+    }
+    if (ending) return;
+    ending = true;
+    void stack.stop().finally(() => {
+      fail(`${stopLine(stop)}; the other services are stopped`, 1);
+    });
+  });
 }
 
 /** A value as a POSIX shell word: quoted unless it is plainly safe. */
@@ -252,27 +284,30 @@ const bearer =
 const pageUrl = `${stack.issuer}approver${env.MOCK_AUTH0_CONTROL_TOKEN === undefined ? "" : "#token=<MOCK_AUTH0_CONTROL_TOKEN>"}`;
 const bold = (text: string) => styleText("bold", text);
 const dim = (text: string) => styleText("dim", text);
-process.stdout.write(
-  [
-    "",
-    bold("ciba-testbed is running"),
-    `  mock-auth0   ${stack.issuer}   (approver: ${env.MOCK_AUTH0_APPROVER})`,
-    `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.shopApiUrl}/api/products)`,
-    `  agent web    ${webUrl}   (the quickstart's chat)`,
-    "",
-    bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
-    "",
-    bold("1. Ask the agent to buy something, in another terminal:"),
-    agentCommand.map((part) => `  ${part}`).join(" \\\n"),
-    "",
-    bold("2. Answer the consent request on the approver page (what the phone would do):"),
-    `  ${pageUrl}`,
-    dim(`  (your browser must trust ${stack.caCertPath}, or accept the warning once)`),
-    "  or with the control API:",
-    `  curl -s --cacert ${shellWord(stack.caCertPath)}${bearer} '${stack.issuer}approver/api/requests?status=pending'`,
-    `  curl -s --cacert ${shellWord(stack.caCertPath)}${bearer} -X POST ${stack.issuer}approver/api/requests/<auth_req_id>/approve`,
-    "",
-    "Ctrl-C stops everything.",
-    "",
-  ].join("\n"),
-);
+// Not when a service stopped while the others started: that ends `pnpm dev` (above).
+if (!ending) {
+  process.stdout.write(
+    [
+      "",
+      bold("ciba-testbed is running"),
+      `  mock-auth0   ${stack.issuer}   (approver: ${env.MOCK_AUTH0_APPROVER})`,
+      `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.shopApiUrl}/api/products)`,
+      `  agent web    ${webUrl}   (the quickstart's chat)`,
+      "",
+      bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
+      "",
+      bold("1. Ask the agent to buy something, in another terminal:"),
+      agentCommand.map((part) => `  ${part}`).join(" \\\n"),
+      "",
+      bold("2. Answer the consent request on the approver page (what the phone would do):"),
+      `  ${pageUrl}`,
+      dim(`  (your browser must trust ${stack.caCertPath}, or accept the warning once)`),
+      "  or with the control API:",
+      `  curl -s --cacert ${shellWord(stack.caCertPath)}${bearer} '${stack.issuer}approver/api/requests?status=pending'`,
+      `  curl -s --cacert ${shellWord(stack.caCertPath)}${bearer} -X POST ${stack.issuer}approver/api/requests/<auth_req_id>/approve`,
+      "",
+      "Ctrl-C stops everything.",
+      "",
+    ].join("\n"),
+  );
+}

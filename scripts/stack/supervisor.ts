@@ -3,13 +3,14 @@ import type { ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
-import { styleText } from "node:util";
+import { stripVTControlCharacters, styleText } from "node:util";
 
 import { killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { prettyFactory } from "pino-pretty";
 
 import { builtFileOf, sourceMapFlags } from "../build.js";
+import { lastErrorOf } from "./last-error.js";
 import { REPO_ROOT } from "./repo-root.js";
 
 /** A `styleText` colour for a child's log prefix. */
@@ -52,6 +53,52 @@ export interface SuperviseOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * A service that stopped on its own: its process exited, or (watch mode) the app that Node's
+ * watcher runs ended, the watcher waiting for a change. `lastError` is the app's own last
+ * error (`lastErrorOf`); `afterChange` says the watcher had started it again with changed code
+ * and it ended before it was ready again.
+ */
+export interface ServiceStop {
+  name: string;
+  why: string;
+  lastError: string | undefined;
+  afterChange: boolean;
+}
+
+/** A service that did not get ready: the message quotes its last words, `stop` says why. */
+export class ServiceStartError extends Error {
+  constructor(
+    message: string,
+    readonly stop: ServiceStop,
+  ) {
+    super(message);
+    this.name = "ServiceStartError";
+  }
+}
+
+/**
+ * What Node's watch mode prints of the app it runs (`lib/internal/main/watch_mode.js`):
+ * `Restarting '<file>'` when a change starts it again, `Failed running '<file>'` or
+ * `Completed running '<file>'` (Node 22 adds `. Waiting for file changes...`) when it ended on
+ * its own. A restart ends the old app without either word. These lines are the watcher's only
+ * report, so they are read here: the watcher itself runs on and its exit says nothing.
+ */
+function watcherEvent(
+  line: string,
+  builtFile: string,
+): "restarting" | "failed" | "completed" | undefined {
+  const match = /^(Restarting|Failed running|Completed running) '(.*?)'/.exec(
+    stripVTControlCharacters(line),
+  );
+  if (match?.[2] !== builtFile) return undefined;
+  return match[1] === "Restarting"
+    ? "restarting"
+    : match[1] === "Failed running"
+      ? "failed"
+      : "completed";
+}
+
 /** A line test: the value the line carries, or undefined when it is not the awaited line. */
 export type LineParser<T> = (line: string) => T | undefined;
 
@@ -64,6 +111,8 @@ interface Waiter {
 
 const MAX_KEPT_LINES = 200;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** How long the app's last words on one pipe may trail the watcher's word on the other. */
+const LAST_WORDS_MS = 50;
 
 const prettify = prettyFactory({
   colorize: false,
@@ -134,6 +183,15 @@ export class SupervisedChild {
   private readonly waiters: Waiter[] = [];
   private readyRecord: ReadyRecord | undefined;
   private closed: string | undefined;
+  /** What the app printed since it last started, for `lastErrorOf`. */
+  private sinceStart: string[] = [];
+  /** Started again by the watcher after a change, and not ready since. */
+  private changed = false;
+  /** `stop()` was called: an end from now on is this supervisor's doing. */
+  private stopping = false;
+  /** The app's stop on its own that no ready record followed (watch mode: it may start again). */
+  private lastStop: ServiceStop | undefined;
+  private readonly stopListeners: ((stop: ServiceStop) => void)[] = [];
   /** Settles once the spawned process has exited. */
   readonly exited: Promise<void>;
 
@@ -141,6 +199,8 @@ export class SupervisedChild {
     readonly name: string,
     private readonly child: ChildProcess,
     private readonly output: SuperviseOptions["output"],
+    /** The built file Node's watcher runs, in watch mode. */
+    private readonly watchedFile: string | undefined,
   ) {
     this.exited = new Promise((resolve) => {
       child.once("exit", () => {
@@ -167,7 +227,13 @@ export class SupervisedChild {
       detached: true,
       stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
     });
-    const supervised = new SupervisedChild(options.name, child, options.output);
+    const watch = options.runner?.watch;
+    const supervised = new SupervisedChild(
+      options.name,
+      child,
+      options.output,
+      watch === undefined ? undefined : builtFileOf(options.script, watch.builtDir),
+    );
     live.add(supervised);
     child.once("exit", () => live.delete(supervised));
     killOnExit(child, () => {
@@ -245,7 +311,12 @@ export class SupervisedChild {
       };
       const fail = (why: string) => {
         settle();
-        reject(new Error(`${this.name} ${why}:\n${this.kept.join("\n")}`));
+        reject(
+          new ServiceStartError(`${this.name} ${why}:\n${this.kept.join("\n")}`, {
+            ...this.stopOf(why),
+            afterChange: this.changed,
+          }),
+        );
       };
       const timer = setTimeout(() => {
         fail(`did not print ${what} within ${timeoutMs} ms`);
@@ -253,6 +324,15 @@ export class SupervisedChild {
       this.waiters.push(waiter);
       if (this.closed !== undefined) waiter.ended(this.closed);
     });
+  }
+
+  /**
+   * Calls `listener` each time the service stops on its own (not by `stop()`, not for a
+   * watcher's restart on a change), and at once if it is stopped now.
+   */
+  onStop(listener: (stop: ServiceStop) => void): void {
+    this.stopListeners.push(listener);
+    if (this.lastStop !== undefined) listener(this.lastStop);
   }
 
   /** One line on the child's stdin (`stdin: "pipe"`). */
@@ -268,6 +348,7 @@ export class SupervisedChild {
 
   /** SIGTERM to the process group, then SIGKILL if it has not exited after `graceMs`. */
   async stop(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
     if (!this.running) return;
     this.child.stdin?.end();
     this.killGroup("SIGTERM");
@@ -291,8 +372,28 @@ export class SupervisedChild {
   }
 
   private take(line: string): void {
+    const event = this.watchedFile === undefined ? undefined : watcherEvent(line, this.watchedFile);
+    if (event === "restarting") {
+      this.sinceStart = [];
+      this.changed = true;
+      this.lastStop = undefined;
+    } else if (event !== undefined) {
+      // Node's watcher says no more than this of the app's exit. It says it on stdout, after the
+      // app's last words on stderr, another pipe: those are read in a moment.
+      const why = event === "failed" ? "exited with an error" : "exited (code 0)";
+      setTimeout(() => {
+        this.stoppedOnItsOwn(why);
+      }, LAST_WORDS_MS);
+    } else {
+      this.sinceStart.push(line);
+      if (this.sinceStart.length > MAX_KEPT_LINES) this.sinceStart.shift();
+    }
     const ready = parseReadyRecord(line);
-    if (ready !== undefined) this.readyRecord ??= ready;
+    if (ready !== undefined) {
+      this.readyRecord ??= ready;
+      this.changed = false;
+      this.lastStop = undefined;
+    }
     const text = ready === undefined ? readable(line) : line;
     this.kept.push(text);
     if (this.kept.length > MAX_KEPT_LINES) this.kept.shift();
@@ -306,6 +407,19 @@ export class SupervisedChild {
 
   private end(why: string): void {
     this.closed ??= why;
+    this.stoppedOnItsOwn(why);
+  }
+
+  private stopOf(why: string): Omit<ServiceStop, "afterChange"> {
+    return { name: this.name, why, lastError: lastErrorOf(this.sinceStart) };
+  }
+
+  /** The process exited, or the app its watcher runs ended: waiters and listeners hear it. */
+  private stoppedOnItsOwn(why: string): void {
     for (const waiter of [...this.waiters]) waiter.ended(why);
+    if (this.stopping || this.lastStop !== undefined) return;
+    const stop = { ...this.stopOf(why), afterChange: this.changed };
+    this.lastStop = stop;
+    for (const listener of this.stopListeners) listener(stop);
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
@@ -100,6 +100,10 @@ function runDev(
     detached: true,
   });
   child.stdin.end();
+  // A run that outlives its test (one that hangs) is ended with it: its own hooks stop the rest.
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGTERM");
+  });
   return { child, ...captureOutput(child) };
 }
 
@@ -116,9 +120,11 @@ function untilRunning(dev: DevRun): Promise<string> {
   });
 }
 
-/** SIGTERM to its process group, then waits for its ports to be free again. */
+/** SIGTERM to its process group (unless it is gone), then waits for its ports to be free again. */
 async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "SIGTERM") {
-  process.kill(-dev.child.pid!, signal);
+  if (dev.child.exitCode === null && dev.child.signalCode === null) {
+    process.kill(-dev.child.pid!, signal);
+  }
   await dev.exited;
   // The script stops the services on its way out; their sockets close right after. Through
   // pnpm, which does not wait for the script, this also covers the services' own stop (each up
@@ -127,6 +133,32 @@ async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "S
   while (!(await Promise.all(ports.map(portIsFree))).every(Boolean) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The processes a `pnpm dev` started for its services (Node's watchers and the apps they run):
+ * those whose command line names its scratch build folder, `ciba-dev-build-pid<its pid>.`.
+ */
+function servicesOf(dev: DevRun): { pid: number; args: string[] }[] {
+  const folder = `ciba-dev-build-pid${String(dev.child.pid)}.`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      let args: string[];
+      try {
+        args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      } catch {
+        return []; // Gone meanwhile.
+      }
+      return args.some((arg) => arg.includes(folder)) ? [{ pid: Number(entry), args }] : [];
+    });
+}
+
+/** Its last line on stderr, which must be its only `pnpm dev:` line. */
+function lastLine(dev: DevRun): string {
+  const lines = dev.stderr().trimEnd().split("\n");
+  expect(lines.filter((line) => line.startsWith("pnpm dev:"))).toHaveLength(1);
+  return lines.at(-1) ?? "";
 }
 
 /** One HTTPS GET trusting `ca`: its status and text. */
@@ -301,4 +333,72 @@ describe("pnpm dev", () => {
       }
     },
   );
+
+  // Ready within seconds, so 20 s is a hang: before, it waited 30 s for the service's ready
+  // record, and the watcher that ran the dead service kept waiting for a change.
+  describe("when a service stops on its own", () => {
+    it("exits 1 at once with mock-auth0's own error when MOCK_AUTH0_TENANT is not a valid tenant, and leaves no service running", async () => {
+      const folder = mkdtempSync(path.join(tmpdir(), "dev-bad-tenant-"));
+      try {
+        const tenantFile = path.join(folder, "tenant.yaml");
+        writeFileSync(tenantFile, "clients: [unclosed\n");
+        const { env } = await servicePorts();
+        const dev = runDev(DEV_SCRIPT, {
+          ...env,
+          MOCK_AUTH0_TENANT: tenantFile,
+          // mock-auth0 fails first: the shop never starts, so never makes this folder.
+          SHOP_API_DATABASE: path.join(folder, "db"),
+        });
+        expect(await dev.exited).toBe(1);
+        expect(lastLine(dev)).toMatch(
+          /^pnpm dev: mock-auth0 exited with an error before printing its ready record: Invalid tenant: \S*tenant\.yaml: not valid YAML: /,
+        );
+        expect(dev.stdout()).not.toContain("ciba-testbed is running");
+        expect(servicesOf(dev)).toEqual([]);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    }, 20_000);
+
+    it("exits 1 at once with the shop's own error when another pnpm dev's shop holds its database (the port check passes), and stops the services it started", async () => {
+      await whileRunning(DEV_SCRIPT, async () => {
+        // A second `pnpm dev` on free ports of its own, on the same data directory.
+        const { ports, env } = await servicePorts();
+        const second = runDev(DEV_SCRIPT, {
+          ...env,
+          SHOP_API_DATABASE: await sharedShopDatabase(),
+        });
+        expect(await second.exited).toBe(1);
+        expect(lastLine(second)).toMatch(
+          /^pnpm dev: shop-api exited with an error before printing its ready record: (shop-api cannot start: )?\S+ is in use by another shop-api process\. Stop it first/,
+        );
+        expect(second.stdout()).not.toContain("ciba-testbed is running");
+        expect(servicesOf(second)).toEqual([]);
+        for (const port of ports) expect(await portIsFree(port)).toBe(true);
+      });
+    }, 40_000);
+
+    it("exits 1 naming the service when one dies after the stack is ready, and stops the others", async () => {
+      const { ports, env } = await servicePorts();
+      const dev = runDev(DEV_SCRIPT, { ...env, SHOP_API_DATABASE: await sharedShopDatabase() });
+      try {
+        await untilRunning(dev);
+        // The shop itself, not the watcher that runs it: as a crash or the OOM killer would.
+        const shop = servicesOf(dev).find(
+          ({ args }) =>
+            args.some((arg) => arg.endsWith("/shop-api.js")) && !args.includes("--watch"),
+        );
+        expect(shop).toBeDefined();
+        process.kill(shop!.pid, "SIGKILL");
+        expect(await dev.exited).toBe(1);
+        expect(lastLine(dev)).toBe(
+          "pnpm dev: shop-api exited with an error, with no error message; the other services are stopped",
+        );
+        expect(servicesOf(dev)).toEqual([]);
+        for (const port of ports) expect(await portIsFree(port)).toBe(true);
+      } finally {
+        await stopDev(dev, ports);
+      }
+    }, 40_000);
+  });
 });
