@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+
+import { lastErrorOf } from "../scripts/stack/last-error.js";
+
+// `pnpm dev` quotes a service that stopped by the last error it printed (scripts/dev.ts).
+describe("lastErrorOf", () => {
+  it("takes the message of the last pino record at error or above, past later records", () => {
+    const lines = [
+      JSON.stringify({ level: 30, msg: "starting" }),
+      JSON.stringify({ level: 50, msg: "database locked" }),
+      JSON.stringify({ level: 30, msg: "closing" }),
+    ];
+    expect(lastErrorOf(lines)).toBe("database locked");
+  });
+
+  it("takes an uncaught error's line, not its stack, Node's trailer or a code frame", () => {
+    const lines = [
+      "/work/app/main.js:3",
+      "  3 | throw new Error('boom')",
+      "    ^",
+      "Error: boom",
+      "    at main (/work/app/main.js:3:9)",
+      "",
+      "Node.js v20.19.0",
+    ];
+    expect(lastErrorOf(lines)).toBe("Error: boom");
+  });
+
+  it("joins an item of a list to its heading", () => {
+    const lines = ["Invalid tenant: auth0/tenant.yaml", "  - clients[0].name is missing"];
+    expect(lastErrorOf(lines)).toBe("Invalid tenant: auth0/tenant.yaml clients[0].name is missing");
+  });
+
+  it("strips terminal colours and finds nothing in blank output", () => {
+    expect(lastErrorOf(["\u001b[31mfailed to bind\u001b[39m"])).toBe("failed to bind");
+    expect(lastErrorOf(["", "   "])).toBeUndefined();
+    expect(lastErrorOf([JSON.stringify({ level: 30, msg: "info only" })])).toBeUndefined();
+  });
+});
