@@ -233,6 +233,9 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
   };
 }
 
+/** PostgreSQL's SQLSTATE for a statement cancelled, by statement_timeout among others. */
+const QUERY_CANCELED = "57014";
+
 async function openPostgres(
   url: string,
   onConnectionError: (error: Error) => void,
@@ -256,12 +259,16 @@ async function openPostgres(
   try {
     await pool.query("select 1");
   } catch (error) {
-    await pool.end();
     const { code, message } = error as { code?: string; message: string };
-    throw new DatabaseOpenError(
-      `cannot reach PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ""}`,
-      { cause: error },
-    );
+    // Cancelled by the URL's own statement_timeout, however short (a loaded machine can take
+    // more than a millisecond even for this): PostgreSQL answered, so it is reachable.
+    if (code !== QUERY_CANCELED) {
+      await pool.end();
+      throw new DatabaseOpenError(
+        `cannot reach PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ""}`,
+        { cause: error },
+      );
+    }
   }
   const db = new Kysely<ShopTables>({ dialect: new PostgresDialect({ pool }) });
   return { db, where, close: () => db.destroy() };
