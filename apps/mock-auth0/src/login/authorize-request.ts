@@ -34,7 +34,13 @@ export interface ResponseTarget {
 export type AuthorizeCheck =
   | { kind: "ok"; request: AuthorizeRequest }
   /** RFC 6749 section 4.1.2.1: no client or no registered redirect_uri, so no redirect. */
-  | { kind: "page"; code: string; description: string }
+  | {
+      kind: "page";
+      code: string;
+      description: string;
+      /** What to change, for the developer who reads the page: mock-auth0's own, not Auth0's. */
+      hint?: string;
+    }
   | { kind: "redirect"; target: ResponseTarget; code: string; description: string };
 
 type Query = Record<string, unknown>;
@@ -97,6 +103,7 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       kind: "page",
       code: "invalid_request",
       description: `Callback URL mismatch. ${redirectUri} is not in the list of allowed callback URLs`,
+      hint: callbackHint(client.name, client.callbacks),
     };
   }
 
@@ -204,4 +211,20 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       maxAge,
     },
   };
+}
+
+/**
+ * Where a developer fixes a callback mismatch: the application's Allowed Callback URLs are the
+ * tenant's `callbacks`, and this repository's tenant names the web app's with a keyword.
+ */
+function callbackHint(clientName: string, callbacks: readonly string[]): string {
+  const allowed =
+    callbacks.length === 0
+      ? `${clientName} has no Allowed Callback URLs.`
+      : `${clientName}'s Allowed Callback URLs: ${callbacks.join(", ")}.`;
+  return (
+    `${allowed} Add this one to the application's callbacks in the tenant, or run the ` +
+    "application at one of them. With this repository's tenant, the agent's web app's callback " +
+    "comes from the AGENT_WEB_URL keyword, which pnpm dev sets from AGENT_PORT or APP_BASE_URL."
+  );
 }

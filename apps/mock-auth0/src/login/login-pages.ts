@@ -132,6 +132,7 @@ export function sendErrorPage(
   error: string,
   description: string,
   link?: { href: string; text: string },
+  hint?: string,
 ): void {
   secure(res);
   res
@@ -142,6 +143,8 @@ export function sendErrorPage(
         "Error",
         `<h1>Oops!, something went wrong</h1>
 <p class="error" role="alert"><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>${
+          hint === undefined ? "" : `\n<p class="hint">${escapeHtml(hint)}</p>`
+        }${
           link === undefined
             ? ""
             : `\n<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>`

@@ -269,8 +269,13 @@ describe("what /authorize refuses", () => {
     const answer = await new Browser().get(url);
     expect(answer.status).toBe(400);
     expect(answer.headers.get("location")).toBeNull();
-    await expect(answer.text()).resolves.toContain(
+    const page = await answer.text();
+    expect(page).toContain(
       "Callback URL mismatch. https://evil.example/callback is not in the list of allowed callback URLs",
+    );
+    // Beside Auth0's words, where a developer fixes it.
+    expect(page).toContain(
+      `Allowed Callback URLs: ${CALLBACK}. Add this one to the application&#39;s callbacks in the tenant`,
     );
   });
 
