@@ -67,6 +67,22 @@ describe("fetchProducts", () => {
     expect(await read()).toEqual({ ok: false, problem: "its answer is not a product list" });
   });
 
+  it("names a port that fetch refuses to connect to", async () => {
+    // What Node's fetch throws for one of the Fetch standard's bad ports (6000 here).
+    const refusing: typeof fetch = () =>
+      Promise.reject(new TypeError("fetch failed", { cause: new Error("bad port") }));
+    expect(
+      await fetchProducts({
+        fetch: refusing,
+        url: "http://localhost:6000/api/products",
+        timeoutMs: 2000,
+      }),
+    ).toEqual({
+      ok: false,
+      problem: "bad port: fetch refuses to connect to this port, as browsers do; use another port",
+    });
+  });
+
   it("counts a shop that does not answer in time as unreachable", async () => {
     // A shop that accepts the connection and never answers, until the request is aborted.
     const silent: typeof fetch = (_, init) =>

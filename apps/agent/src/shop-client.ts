@@ -1,5 +1,6 @@
 import { isOAuthErrorBody, type PurchaseRequest } from "@ciba-testbed/shared";
 import type { OrderJson, ProductJson, ShopApiErrorCode } from "@ciba-testbed/shop-api";
+import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 /** The shop's answer to an order: the order, or its OAuth-style error. */
 export type OrderAnswer =
@@ -65,6 +66,7 @@ export const NEVER_SENT: ReadonlySet<string> = new Set([
   "dns",
   "tls_untrusted",
   "tls_hostname",
+  "blocked_port",
 ]);
 
 /** How the purchase URL answered a request with no token: its status, or why none came. */
@@ -130,8 +132,8 @@ function networkProblem(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && error.name === "TimeoutError") {
     return `no answer within ${timeoutMs} ms`;
   }
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
-  if (typeof cause?.code === "string") return cause.code;
+  const network = classifyNetworkError(error);
+  if (network?.code !== undefined) return network.code;
   return error instanceof Error ? error.message : String(error);
 }
 

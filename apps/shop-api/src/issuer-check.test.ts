@@ -169,10 +169,20 @@ describe("checkIssuer", () => {
 
   it("falls back to the messages along the cause chain", async () => {
     const fetch: typeof globalThis.fetch = () =>
-      Promise.reject(new TypeError("fetch failed", { cause: new Error("bad port") }));
+      Promise.reject(new TypeError("fetch failed", { cause: new Error("other side closed") }));
     const error = await failure(checkIssuer({ issuer: "http://127.0.0.1:1/", fetch }));
     expect(error.problem).toBe("unreachable");
-    expect(error.message).toContain("is unreachable (fetch failed: bad port)");
+    expect(error.message).toContain("is unreachable (fetch failed: other side closed)");
+  });
+
+  it("names a port that fetch refuses to connect to, when the check runs on fetch", async () => {
+    const error = await failure(
+      checkIssuer({ issuer: "https://127.0.0.1:6000/", fetch: globalThis.fetch }),
+    );
+    expect(error.problem).toBe("unreachable");
+    expect(error.message).toBe(
+      "The issuer's metadata at https://127.0.0.1:6000/.well-known/openid-configuration is unreachable: fetch refuses to connect to port 6000 (one of the ports browsers and fetch block). Run the tenant on another port.",
+    );
   });
 
   it("reports a timeout", async () => {

@@ -168,7 +168,7 @@ export function describeFetchFailure(
   what: string,
   timeoutMs: number,
 ): IssuerCheckError {
-  const { host, hostname, origin } = new URL(url);
+  const { host, hostname, origin, port } = new URL(url);
   const { failure, code, detail } = classifyNetworkError(error) ?? {
     failure: "unreachable",
     detail: errorMessages(error),
@@ -212,6 +212,12 @@ export function describeFetchFailure(
         code === undefined
           ? `${what} at ${url} did not answer within ${timeoutMs} ms`
           : `${what} at ${url} did not answer in time (${code})`,
+      );
+    case "blocked_port":
+      return problem(
+        "unreachable",
+        `${what} at ${url} is unreachable: fetch refuses to connect to port ${port} ` +
+          "(one of the ports browsers and fetch block). Run the tenant on another port.",
       );
     case "connection_reset":
     case "unreachable":

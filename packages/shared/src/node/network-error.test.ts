@@ -32,9 +32,9 @@ describe("classifyNetworkError", () => {
   it("names a timeout and keeps every message of the chain", () => {
     const timeout = new DOMException("The operation was aborted due to timeout", "TimeoutError");
     expect(classifyNetworkError(timeout)).toMatchObject({ failure: "timeout" });
-    expect(classifyNetworkError(fetchFailed(new Error("bad port")))).toEqual({
+    expect(classifyNetworkError(fetchFailed(new Error("other side closed")))).toEqual({
       failure: "unreachable",
-      detail: "fetch failed: bad port",
+      detail: "fetch failed: other side closed",
     });
   });
 
@@ -56,5 +56,14 @@ describe("classifyNetworkError", () => {
     // The port was just freed: nothing listens there now.
     const refused = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
     expect(classifyNetworkError(refused)).toMatchObject({ failure: "connection_refused" });
+  });
+
+  it("names a port fetch refuses before it connects (the Fetch standard's bad ports)", async () => {
+    const blocked = await fetch("http://127.0.0.1:6000/").catch((e: unknown) => e);
+    expect(classifyNetworkError(blocked)).toEqual({
+      failure: "blocked_port",
+      code: "bad port: fetch refuses to connect to this port, as browsers do; use another port",
+      detail: "fetch failed: bad port",
+    });
   });
 });

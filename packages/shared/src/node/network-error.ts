@@ -16,6 +16,11 @@ export type NetworkFailure =
   | "connection_reset"
   | "dns"
   | "timeout"
+  /**
+   * A port that fetch refuses to connect to (the Fetch standard's "bad ports", as browsers
+   * refuse them: 6000, 6665-6669, 10080 and others): nothing was sent.
+   */
+  | "blocked_port"
   | "unreachable";
 
 export interface NetworkErrorInfo {
@@ -62,6 +67,9 @@ export function classifyNetworkError(error: unknown): NetworkErrorInfo | undefin
     if (code !== undefined) return { failure, code, detail };
   }
   if (hasTimeoutName(error)) return { failure: "timeout", detail };
+  if (isFetchFailure(error) && hasMessage(error, "bad port")) {
+    return { failure: "blocked_port", code: BLOCKED_PORT_TEXT, detail };
+  }
   if (isFetchFailure(error)) return { failure: "unreachable", detail };
   return undefined;
 }
@@ -91,6 +99,15 @@ function hasTimeoutName(error: unknown, depth = 0): boolean {
   if (!isRecord(error) || depth > 5) return false;
   if (error.name === "TimeoutError" || error.name === "AbortError") return true;
   return hasTimeoutName(error.cause, depth + 1);
+}
+
+/** What fetch's "bad port" means, in words a person can act on (used as the failure's code). */
+const BLOCKED_PORT_TEXT =
+  "bad port: fetch refuses to connect to this port, as browsers do; use another port";
+
+function hasMessage(error: unknown, message: string, depth = 0): boolean {
+  if (!isRecord(error) || depth > 5) return false;
+  return error.message === message || hasMessage(error.cause, message, depth + 1);
 }
 
 function isFetchFailure(error: unknown): boolean {
