@@ -147,7 +147,7 @@ export function sendErrorPage(
         }${
           link === undefined
             ? ""
-            : `\n<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></p>`
+            : `\n<p><a href="${escapeHtml(link.href)}"><bdi>${escapeHtml(link.text)}</bdi></a></p>`
         }`,
       ),
     );

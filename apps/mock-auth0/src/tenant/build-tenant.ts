@@ -134,6 +134,9 @@ function defaultGrantTypes(authentication: ClientAuthentication): string[] {
   return authentication === "none" ? grants : [...grants, CLIENT_CREDENTIALS_GRANT_TYPE];
 }
 
+/** Schemes no redirect may go to: script runs there, or nothing listens. */
+const SCRIPT_OR_LOCAL_SCHEMES = new Set(["javascript:", "data:", "vbscript:", "file:", "blob:"]);
+
 const isWebUrl = (value: string) =>
   URL.canParse(value) && ["http:", "https:"].includes(new URL(value).protocol);
 
@@ -318,6 +321,12 @@ function mapClients(
       (client[field] ?? []).forEach((url, j) => {
         if (!isUrl(url)) {
           problems.asset({ path: at(field, j), message: `${JSON.stringify(url)} is not a URL` });
+        } else if (SCRIPT_OR_LOCAL_SCHEMES.has(new URL(url).protocol)) {
+          // A code or a logout sent there would run as script, or go nowhere a client listens.
+          problems.asset({
+            path: at(field, j),
+            message: `${JSON.stringify(url)}: a ${new URL(url).protocol} URL cannot receive a redirect; use an http(s) URL or a native app's custom scheme`,
+          });
         }
       });
     }

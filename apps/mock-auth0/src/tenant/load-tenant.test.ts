@@ -258,7 +258,7 @@ clients:
   - name: SPA
     app_type: spa
     grant_types: [urn:openid:params:grant-type:ciba]
-    callbacks: ["not a url", "https://*.example.com/callback"]
+    callbacks: ["not a url", "https://*.example.com/callback", "javascript://x/%0aalert(1)", "com.example.app:/oauth2redirect"]
   - name: Third party
     is_first_party: false
     grant_types: [urn:openid:params:grant-type:ciba]
@@ -293,6 +293,9 @@ resourceServers:
         "clients[0].grant_types: the CIBA grant needs a confidential client: token_endpoint_auth_method must not be none (https://auth0.com/docs/get-started/applications/configure-client-initiated-backchannel-authentication)",
       ),
       at('clients[0].callbacks[0]: "not a url" is not a URL'),
+      at(
+        'clients[0].callbacks[2]: "javascript://x/%0aalert(1)": a javascript: URL cannot receive a redirect; use an http(s) URL or a native app\'s custom scheme',
+      ),
       at(
         "clients[1].is_first_party: the CIBA grant needs a first-party client (https://auth0.com/docs/get-started/applications/configure-client-initiated-backchannel-authentication)",
       ),
