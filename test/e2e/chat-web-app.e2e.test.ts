@@ -204,15 +204,16 @@ describe("the chat web app", () => {
   };
 
   /**
-   * In a browser of its own, the person asks for `qty` wireless headphones and logs out while
-   * the purchase waits: its consent request, and how many orders the buyer had before.
+   * In a browser of its own, the person asks for `qty` wireless headphones and as many USB-C
+   * cables, and logs out while the headphones wait: their consent request, and how many orders
+   * the buyer had before.
    */
   const logOutWhileWaiting = async (qty: number) => {
     const own = await browser.newContext();
     const page = await own.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
     const before = (await s.ordersOf(BUYER)).length;
-    await ask(page, `Buy ${String(qty)} wireless headphones`);
+    await ask(page, `Buy ${String(qty)} wireless headphones and ${String(qty)} USB-C cables`);
     const binding = `${String(qty)} Wireless headphones`;
     await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
     const request = await s.stack.control.waitForPending((c) =>
@@ -496,20 +497,30 @@ describe("the chat web app", () => {
     await s.stack.control.deny(pendingRequest.auth_req_id);
   });
 
-  it("keeps a purchase waiting at logout, without the conversation, for the same person's next login, which orders it once", async () => {
+  it("keeps a chat waiting at logout, without the agent's words, for the same person's next login, which goes on with it: one order per approval", async () => {
     const { own, page, request, before } = await logOutWhileWaiting(3);
 
-    // What the browser keeps while logged out: the purchase's call, not the words around it.
+    // What the browser keeps while logged out: the person's message and the purchase's call.
     const kept = JSON.parse(
       (await page.evaluate(
         (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key),
         "shopping-agent.pending-chat",
       )) ?? "null",
-    ) as { keptAtLogout?: boolean; messages?: { parts: { type: string; input?: unknown }[] }[] };
+    ) as {
+      keptAtLogout?: boolean;
+      messages?: { role: string; parts: { type: string; text?: string; input?: unknown }[] }[];
+    };
     expect(kept.keptAtLogout).toBe(true);
-    const parts = (kept.messages ?? []).flatMap((message) => message.parts);
-    expect(parts.map((part) => part.type)).toEqual(["tool-shop_online"]);
-    expect(parts[0]?.input).toEqual({ product: "Wireless headphones", qty: 3 });
+    expect(
+      (kept.messages ?? []).map((message) => [message.role, message.parts.map((p) => p.type)]),
+    ).toEqual([
+      ["user", ["text"]],
+      ["assistant", ["tool-shop_online"]],
+    ]);
+    expect(kept.messages?.[1]?.parts[0]?.input).toEqual({
+      product: "Wireless headphones",
+      qty: 3,
+    });
 
     // Approved while nobody is logged in: interrupt mode, nothing asks for the answer yet.
     await s.stack.control.approve(request.auth_req_id);
@@ -517,7 +528,19 @@ describe("the chat web app", () => {
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
     await page.waitForURL(`${baseUrl}/`);
-    await expectOrderedOnce(page, "3 x Wireless headphones", request, before);
+    // The headphones are ordered, and the chat goes on to the rest of the person's message.
+    await page.locator(".approval.pending", { hasText: "buy 3 USB-C cable" }).waitFor();
+    const cables = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("3 USB-C cable"),
+    );
+    await s.stack.control.approve(cables.auth_req_id);
+    await page
+      .locator(".message.assistant .text", { hasText: /Ordered 3 x USB-C cable/ })
+      .waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 2);
+    for (const id of [request.auth_req_id, cables.auth_req_id]) {
+      expect((await s.stack.control.request(id)).status).toBe("consumed");
+    }
     await chatForgotten(page);
     await own.close();
   });
@@ -608,23 +631,41 @@ describe("the chat web app", () => {
     await blockContext.close();
   });
 
-  it("orders a block-mode purchase approved after the person logged out, and their next login shows it", async () => {
+  it("orders a block-mode purchase approved after the person logged out, and their next login follows the chat to its end", async () => {
     const { own, page, request, before } = await logOutWhileWaiting(2);
 
-    // The person approves on their phone: the app, still waiting in block mode, orders.
+    // The person approves on their phone: the app, still waiting in block mode, orders the
+    // headphones and asks for the cables, the rest of the message.
     await s.stack.control.approve(request.auth_req_id);
-    await expect.poll(async () => (await s.ordersOf(BUYER)).length).toBe(before + 1);
+    const cables = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("2 USB-C cable"),
+    );
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
     await page.waitForURL(`${baseUrl}/`);
+    // The next page shows the cables waiting, a purchase it never saw asked: nothing new can
+    // be asked, in this chat or a new one, until it is decided.
     await page.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    await page.locator(".approval.pending", { hasText: "buy 2 USB-C cable" }).waitFor();
+    await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
+    await expect(page.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
+
+    await s.stack.control.approve(cables.auth_req_id);
+    await page.locator(".approval.decided[data-status=ORDERED]").nth(1).waitFor();
     const orders = (await s.ordersOf(BUYER)).slice(before);
-    expect(orders).toHaveLength(1);
+    expect(orders.map((order) => order.product.name)).toEqual([
+      "Wireless headphones",
+      "USB-C cable",
+    ]);
     await expect(page.getByRole("status").last().textContent()).resolves.toBe(
-      `Ordered 2 x Wireless headphones: order ${String(orders[0]?.id)}, total ${(2 * 249.5).toFixed(2)} USD.`,
+      `Ordered 2 x Wireless headphones: order ${String(orders[0]?.id)}, total ${(2 * 249.5).toFixed(2)} USD. ` +
+        `Ordered 2 x USB-C cable: order ${String(orders[1]?.id)}, total ${(2 * 9.99).toFixed(2)} USD.`,
     );
-    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("consumed");
+    for (const id of [request.auth_req_id, cables.auth_req_id]) {
+      expect((await s.stack.control.request(id)).status).toBe("consumed");
+    }
     await chatForgotten(page);
+    await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(false);
     await own.close();
   });
 

@@ -29,9 +29,10 @@ function loggedInChat(
     failOnce?: (thread: OpenThread) => OpenThread;
     model?: LanguageModel;
     heartbeat?: Heartbeat;
+    mode?: "block" | "interrupt" | undefined;
   } = {},
 ) {
-  const config = loadWebConfig({ AGENT_MODE: "interrupt" });
+  const config = loadWebConfig({ AGENT_MODE: options.mode ?? "interrupt" });
   const store = createMemoryStore();
   const journal = new ThreadJournal(store);
   const calls = { fetch: 0, authorizer: 0 };
@@ -84,7 +85,7 @@ function loggedInChat(
       as === SUB ? cookie : logIn(sessions, config.sessionSecret, { sub: as }).cookie,
     );
   };
-  return { app, cookie, post, get, store, journal, calls, threadId };
+  return { app, cookie, post, get, store, journal, calls, threadId, threads };
 }
 
 const hi: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] };
@@ -292,8 +293,8 @@ const record = {
 };
 
 /** The person's web app with chat c1 holding purchase call_p1 (decided as `result`, if given). */
-async function chatWith(result?: unknown) {
-  const chat = loggedInChat();
+async function chatWith(result?: unknown, mode?: "block" | "interrupt") {
+  const chat = loggedInChat({ mode });
   await chat.journal.put({
     threadId: chat.threadId("c1"),
     request: "Buy 2 XYZ phones",
@@ -342,6 +343,56 @@ describe("GET /api/chat/:id/purchases/:toolCallId", () => {
     expect(loggedOut.body.error).toBe("login_required");
     // Read only: nothing was sent, asked or ordered.
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+  });
+});
+
+describe("GET /api/chat/:id/purchases", () => {
+  it("lists every purchase of the person's chat and whether a request still runs on it, and nothing of anyone else's", async () => {
+    const chat = await chatWith(undefined, "block");
+    const listed = await chat.get("/api/chat/c1/purchases").expect(200);
+    expect(listed.headers["cache-control"]).toBe("no-store");
+    expect(listed.body).toEqual({
+      running: false,
+      purchases: [
+        {
+          toolCallId: "call_p1",
+          toolName: "shop_online",
+          result: expect.objectContaining({ outcome: "PENDING", purchase }),
+          summary: "Waiting for approval of 2 x XYZ phone; nothing is ordered yet.",
+        },
+      ],
+    });
+
+    // A chat request holds the thread: it may yet ask for another item.
+    const thread = await chat.threads.open(SUB, "c1", "Buy 2 XYZ phones");
+    expect((await chat.get("/api/chat/c1/purchases").expect(200)).body.running).toBe(true);
+    await thread?.release();
+    expect((await chat.get("/api/chat/c1/purchases").expect(200)).body.running).toBe(false);
+
+    for (const [path, as] of [
+      ["/api/chat/c2/purchases", SUB],
+      ["/api/chat/c1/purchases", "auth0|someone-else"],
+    ] as const) {
+      const unknown = await chat.get(path, as).expect(404);
+      expect(unknown.body.error).toBe("chat_unknown");
+      // Block mode: the app that forgot the chat may have ordered as it stopped.
+      expect(unknown.body.error_description).toMatch(/check your orders before asking again$/);
+    }
+    expect((await chat.get("/api/chat/c%2F1/purchases").expect(400)).body.error).toBe(
+      "invalid_request",
+    );
+    expect((await chat.get("/api/chat/c1/purchases", null).expect(401)).body.error).toBe(
+      "login_required",
+    );
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+  });
+
+  it("says nothing of an order the app may have placed as it stopped, in interrupt mode", async () => {
+    const chat = await chatWith(undefined, "interrupt");
+    const unknown = await chat.get("/api/chat/c2/purchases").expect(404);
+    expect(unknown.body.error_description).toBe(
+      "The agent's web app has no chat c2 of yours: it restarted since and forgot it, or the chat was never sent",
+    );
   });
 });
 

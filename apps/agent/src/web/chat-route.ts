@@ -20,7 +20,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { AgentEvent } from "../agent-event.js";
 import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
 import { StoreEntryError } from "../halt.js";
-import { describeResult, type PurchaseResult } from "../purchase-result.js";
+import { describeResult } from "../purchase-result.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
@@ -140,17 +140,28 @@ function unknownPurchaseText(id: string, toolCallId: string, toDo?: string): str
   return `Chat ${id} has no purchase ${what}: it was asked in another chat, or the agent's web app restarted since and forgot it`;
 }
 
+/**
+ * What a block-mode page that lost its chat's stream must know before it asks again: the app
+ * that forgot the chat may have ordered, as it stopped, a purchase approved before.
+ */
+function forgottenCaveat(threads: ChatThreads): string {
+  return threads.mode === "block"
+    ? ". A purchase approved before the app restarted may still have been ordered as it stopped: check your orders before asking again"
+    : "";
+}
+
 /** A tool call's id as models make them (`call_...`): visible ASCII, bounded. */
 const TOOL_CALL_ID = /^[\x21-\x7e]{1,256}$/;
 
 /**
- * `GET /api/chat/:id/purchases/:toolCallId`: what became of a purchase of the person's chat:
- * `{ result, summary }`, the purchase tool's result (PENDING while it waits, else its outcome
- * and order) and one sentence a person can read. Read from the journal, so it never waits for
- * the chat's lease and never asks Auth0: a page closed while block mode waited learns how the
- * turn it missed ended (the chat page's `followPurchase`).
+ * A read-only GET of the person's chat `:id` (and tool call `:toolCallId`, when the route has
+ * one), from the journal: never waits for the chat's lease and never asks Auth0. Answers 401
+ * without a session, 400 for a malformed id and 409 `thread_unreadable` for a journal entry it
+ * cannot read; `answer` gets the person's `sub` and answers the rest.
  */
-export function purchaseRoute(threads: ChatThreads): RequestHandler {
+function chatReadRoute(
+  answer: (res: Response, sub: string, ids: { id: string; toolCallId?: string }) => Promise<void>,
+): RequestHandler {
   return async (req, res) => {
     res.set("Cache-Control", "no-store");
     const sub = loggedInSub(req);
@@ -158,35 +169,76 @@ export function purchaseRoute(threads: ChatThreads): RequestHandler {
       refuseLoggedOut(res);
       return;
     }
-    const { id, toolCallId } = req.params as { id: string; toolCallId: string };
-    if (!CHAT_ID.test(id) || !TOOL_CALL_ID.test(toolCallId)) {
+    const ids = req.params as { id: string; toolCallId?: string };
+    if (
+      !CHAT_ID.test(ids.id) ||
+      (ids.toolCallId !== undefined && !TOOL_CALL_ID.test(ids.toolCallId))
+    ) {
       res.status(400).json({
         error: "invalid_request",
         error_description:
-          "The chat id must be 1-64 letters, digits, _ or -, and the tool call id 1-256 visible ASCII characters",
+          ids.toolCallId === undefined
+            ? "The chat id must be 1-64 letters, digits, _ or -"
+            : "The chat id must be 1-64 letters, digits, _ or -, and the tool call id 1-256 visible ASCII characters",
       });
       return;
     }
-    let result: PurchaseResult | undefined;
     try {
-      result = await threads.purchase(sub, id, toolCallId);
+      await answer(res, sub, ids);
     } catch (error) {
       if (!(error instanceof StoreEntryError)) throw error;
       res.status(409).json({
         error: "thread_unreadable",
-        error_description: `Chat ${id}: ${UNREADABLE_THREAD_TEXT}`,
+        error_description: `Chat ${ids.id}: ${UNREADABLE_THREAD_TEXT}`,
+      });
+    }
+  };
+}
+
+/**
+ * `GET /api/chat/:id/purchases`: every purchase of the person's chat, `{ running, purchases:
+ * [{ toolCallId, toolName, result, summary }] }`, and whether a chat request still runs on it.
+ * A block-mode page that lost its chat's stream (closed, reloaded, logged out, cut off) follows
+ * the chat with it until nothing waits and nothing runs: the request may go on to another item
+ * of the person's message, which the page never saw asked.
+ */
+export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
+  return chatReadRoute(async (res, sub, { id }) => {
+    const chat = await threads.purchases(sub, id);
+    if (chat === undefined) {
+      res.status(404).json({
+        error: "chat_unknown",
+        error_description: `The agent's web app has no chat ${id} of yours: it restarted since and forgot it, or the chat was never sent${forgottenCaveat(threads)}`,
       });
       return;
     }
+    res.json({
+      running: chat.running,
+      purchases: chat.purchases.map((purchase) => ({
+        ...purchase,
+        summary: describeResult(purchase.result),
+      })),
+    });
+  });
+}
+
+/**
+ * `GET /api/chat/:id/purchases/:toolCallId`: what became of a purchase of the person's chat:
+ * `{ result, summary }`, the purchase tool's result (PENDING while it waits, else its outcome
+ * and order) and one sentence a person can read.
+ */
+export function purchaseRoute(threads: ChatThreads): RequestHandler {
+  return chatReadRoute(async (res, sub, { id, toolCallId = "" }) => {
+    const result = await threads.purchase(sub, id, toolCallId);
     if (result === undefined) {
       res.status(404).json({
         error: "purchase_unknown",
-        error_description: unknownPurchaseText(id, toolCallId),
+        error_description: unknownPurchaseText(id, toolCallId) + forgottenCaveat(threads),
       });
       return;
     }
     res.json({ result, summary: describeResult(result) });
-  };
+  });
 }
 
 /**

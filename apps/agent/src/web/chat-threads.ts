@@ -61,8 +61,23 @@ const LEASE_MARGIN_S = 300;
  * gets the CLI's purchase tool for the logged-in person: the CIBA userID is the session's
  * `sub`, the purchase is journaled, priced and never repeated.
  */
+/** A purchase of a chat as `ChatThreads.purchases` lists it. */
+export interface ChatPurchase {
+  toolCallId: string;
+  toolName: typeof PURCHASE_TOOL_NAME;
+  result: PurchaseResult;
+}
+
 export class ChatThreads {
+  /** The threads a chat request holds right now: this process is the web app's only one. */
+  private readonly running = new Set<string>();
+
   constructor(private readonly deps: ChatThreadsDeps) {}
+
+  /** `block` or `interrupt`: whether a chat request waits for the person's answer. */
+  get mode(): AgentConfig["mode"] {
+    return this.deps.config.mode;
+  }
 
   /** `<hash of sub>.<chat id>`: within THREAD_ID_PATTERN, and unique to the person. */
   threadIdOf(sub: string, chatId: string): string {
@@ -80,6 +95,29 @@ export class ChatThreads {
     toolCallId: string,
   ): Promise<PurchaseResult | undefined> {
     return resultOf(await this.deps.journal.findPurchase(this.threadIdOf(sub, chatId), toolCallId));
+  }
+
+  /**
+   * Every purchase of the person's chat, in the order they were asked, and whether a chat
+   * request still runs on it (in block mode it may yet ask for another item of the person's
+   * message); undefined if the person has no such chat. Read from the journal, without the
+   * thread's lease.
+   */
+  async purchases(
+    sub: string,
+    chatId: string,
+  ): Promise<{ running: boolean; purchases: ChatPurchase[] } | undefined> {
+    const threadId = this.threadIdOf(sub, chatId);
+    const thread = await this.deps.journal.get(threadId);
+    if (thread === undefined) return undefined;
+    return {
+      running: this.running.has(threadId),
+      purchases: thread.purchases.map((record) => ({
+        toolCallId: record.toolCallId,
+        toolName: PURCHASE_TOOL_NAME,
+        result: record.result ?? pendingResult(record),
+      })),
+    };
   }
 
   /** The thread, created with the person's first message; undefined while another request holds it. */
@@ -108,6 +146,7 @@ export class ChatThreads {
       await store.release(key, lease);
       throw error;
     }
+    this.running.add(threadId);
 
     let listener: (event: AgentEvent) => void = () => undefined;
     const purchase = createPurchaseTool({
@@ -138,7 +177,10 @@ export class ChatThreads {
       },
       purchaseResult: async (toolCallId) =>
         resultOf(await journal.findPurchase(threadId, toolCallId)),
-      release: () => store.release(key, lease),
+      release: () => {
+        this.running.delete(threadId);
+        return store.release(key, lease);
+      },
     };
   }
 }

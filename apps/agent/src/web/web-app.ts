@@ -6,7 +6,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
 import type { LanguageModel } from "ai";
 
-import { chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
+import { chatPurchasesRoute, chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { Heartbeat } from "./event-stream.js";
 import type { LoginSessions } from "./login-sessions.js";
@@ -196,6 +196,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     }),
   );
 
+  app.get("/api/chat/:id/purchases", chatPurchasesRoute(deps.threads));
   app.get("/api/chat/:id/purchases/:toolCallId", purchaseRoute(deps.threads));
 
   app.use(errorHandler);

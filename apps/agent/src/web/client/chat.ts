@@ -267,14 +267,14 @@ interface PendingChat {
   toolCall: { id: string; name: string };
   interrupt?: Interrupt;
   approval?: ApprovalStatusData;
-  /** Kept when the person logged out: `messages` then hold the purchase's call alone. */
+  /** Kept when the person logged out: `messages` then hold no words of the agent's. */
   keptAtLogout?: boolean;
 }
 
 /**
  * Keeps the chat while its purchase waits, in the browser's localStorage under the person's
- * `sub`: only then, and only until the purchase is decided (a logout keeps the purchase alone,
- * see `keepPurchaseOnly`). The server keeps the thread under the same chat id, so the next
+ * `sub`: only then, and only until the purchase is decided (a logout keeps less, see
+ * `keepPurchaseOnly`). The server keeps the thread under the same chat id, so the next
  * page's resume polls the same request instead of sending another push.
  */
 function savePendingChat(): void {
@@ -598,53 +598,144 @@ function retryResume(pending: Interrupt, reason: string): void {
   scheduleResume(pending, seconds);
 }
 
+/** One purchase of the chat as `GET /api/chat/:id/purchases` lists it. */
+interface ListedPurchase {
+  toolCallId: string;
+  toolName: string;
+  summary: string;
+  result: {
+    outcome: string;
+    purchase?: { product?: string; qty?: number };
+    bindingMessage?: string;
+    authReqId?: string;
+    expiresAt?: string;
+  };
+}
+
+/** The chat's purchases from the app's answer, unchecked beyond their shape; undefined if not one. */
+function listedPurchases(
+  body: unknown,
+): { running: boolean; purchases: ListedPurchase[] } | undefined {
+  if (!isRecord(body) || typeof body.running !== "boolean" || !Array.isArray(body.purchases)) {
+    return undefined;
+  }
+  const purchases = body.purchases.filter(
+    (item: unknown): item is ListedPurchase =>
+      isRecord(item) &&
+      typeof item.toolCallId === "string" &&
+      typeof item.toolName === "string" &&
+      typeof item.summary === "string" &&
+      isRecord(item.result) &&
+      typeof item.result.outcome === "string",
+  );
+  return { running: body.running, purchases };
+}
+
+/** The tool calls this page shows decided. */
+function decidedCalls(): Set<string> {
+  return new Set(
+    state.messages.flatMap((message) =>
+      message.parts.flatMap((part) =>
+        isToolUIPart(part) && part.state === "output-available" ? [part.toolCallId] : [],
+      ),
+    ),
+  );
+}
+
 /**
- * A block-mode purchase whose request this page did not see end (the page that asked was
- * closed, or the connection broke): the app went on waiting for the answer and ordering. Asks
- * it how the purchase ended (`GET /api/chat/:id/purchases/:toolCallId`, from its journal) every
- * FOLLOW_SECONDS until it is decided; then shows the outcome and gives the tool call its
- * result, as the stream would have, so that the chat goes on from it.
+ * Shows a purchase of the chat as the app's journal has it: its card, and its tool call with
+ * the result once decided, as the stream would have. A purchase the page never saw asked (the
+ * request went on to another item of the person's message after the page lost it) gets a
+ * message of its own.
  */
-async function followPurchase(chatId: string, toolCallId: string): Promise<void> {
+function showPurchase({ toolCallId, toolName, result }: ListedPurchase): void {
+  const pending = result.outcome === "PENDING";
+  approvals.set(toolCallId, {
+    status: result.outcome,
+    ...(result.authReqId === undefined ? {} : { authReqId: result.authReqId }),
+    ...(pending && result.bindingMessage !== undefined
+      ? { bindingMessage: result.bindingMessage }
+      : {}),
+    ...(pending && result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}),
+  });
+  const shown = state.messages.some((message) =>
+    message.parts.some((part) => isToolUIPart(part) && part.toolCallId === toolCallId),
+  );
+  if (shown) {
+    if (pending) return;
+    state.messages = state.messages.map((message) => ({
+      ...message,
+      parts: message.parts.map((part) =>
+        isToolUIPart(part) && part.toolCallId === toolCallId
+          ? ({ ...part, state: "output-available", output: result } as typeof part)
+          : part,
+      ),
+    }));
+    return;
+  }
+  const part = {
+    type: `tool-${toolName}`,
+    toolCallId,
+    input: result.purchase ?? {},
+    ...(pending ? { state: "input-available" } : { state: "output-available", output: result }),
+  } as UIMessage["parts"][number];
+  state.messages = [
+    ...state.messages,
+    { id: `purchase-${toolCallId}`, role: "assistant", parts: [part] },
+  ];
+}
+
+/**
+ * A block-mode chat whose request this page did not see end (the page that asked was closed,
+ * reloaded or logged out, or its connection broke): the app went on waiting for the answer,
+ * ordering, and asking for the next item of the person's message. Asks it how the chat stands
+ * (`GET /api/chat/:id/purchases`, from its journal) every FOLLOW_SECONDS while a purchase waits
+ * or the request still runs, showing each purchase as it goes; then tells what this page had
+ * not seen decided and gives each tool call its result, as the stream would have, so that the
+ * chat goes on from them. `known`: the tool calls the page showed decided when it began.
+ */
+async function followPurchase(
+  chatId: string,
+  toolCallId: string,
+  known: ReadonlySet<string> = decidedCalls(),
+): Promise<void> {
   following = toolCallId;
   const askAgain = (note?: string) => {
     waitNote = note;
     render();
     clearTimeout(resumeTimer);
-    resumeTimer = setTimeout(() => void followPurchase(chatId, toolCallId), FOLLOW_SECONDS * 1000);
+    resumeTimer = setTimeout(
+      () => void followPurchase(chatId, following ?? toolCallId, known),
+      FOLLOW_SECONDS * 1000,
+    );
   };
   let answer: Response;
   try {
-    answer = await fetch(
-      `/api/chat/${encodeURIComponent(chatId)}/purchases/${encodeURIComponent(toolCallId)}`,
-      { headers: { accept: "application/json" } },
-    );
+    answer = await fetch(`/api/chat/${encodeURIComponent(chatId)}/purchases`, {
+      headers: { accept: "application/json" },
+    });
   } catch {
     askAgain("The agent's web app cannot be reached; asking again.");
     return;
   }
   const body: unknown = await answer.json().catch(() => undefined);
-  const followed = isRecord(body) && isRecord(body.result) ? body.result : undefined;
-  const summary = isRecord(body) && typeof body.summary === "string" ? body.summary : undefined;
-  if (answer.ok && followed !== undefined && typeof followed.outcome === "string") {
-    if (followed.outcome === "PENDING") {
+  const listed = answer.ok ? listedPurchases(body) : undefined;
+  if (listed !== undefined) {
+    for (const purchase of listed.purchases) showPurchase(purchase);
+    const waiting = listed.purchases.findLast((p) => p.result.outcome === "PENDING");
+    if (waiting !== undefined) {
+      // The next page follows the purchase that waits now, not the one this page began with.
+      following = waiting.toolCallId;
+      const approval = approvals.get(waiting.toolCallId);
+      if (approval !== undefined) saveBlockedChat(waiting.toolCallId, approval);
+    }
+    if (waiting !== undefined || listed.running) {
       askAgain();
       return;
     }
-    approvals.set(toolCallId, {
-      status: followed.outcome,
-      ...(typeof followed.authReqId === "string" ? { authReqId: followed.authReqId } : {}),
-    });
-    state.messages = state.messages.map((message) => ({
-      ...message,
-      parts: message.parts.map((part) =>
-        isToolUIPart(part) && part.toolCallId === toolCallId
-          ? ({ ...part, state: "output-available", output: followed } as typeof part)
-          : part,
-      ),
-    }));
+    const told = listed.purchases.filter((p) => !known.has(p.toolCallId)).map((p) => p.summary);
     waitNote = undefined;
-    notice = summary;
+    notice = told.length > 0 ? told.join(" ") : undefined;
     following = undefined;
     forgetPendingChat();
     render();
@@ -661,9 +752,9 @@ async function followPurchase(chatId: string, toolCallId: string): Promise<void>
     askAgain(`The agent's web app answered ${String(answer.status)}; asking again.`);
     return;
   }
-  // purchase_unknown, thread_unreadable: there is nothing to follow.
+  // chat_unknown, thread_unreadable: there is nothing to follow.
   forgetPendingChat();
-  approvals.delete(toolCallId);
+  for (const [id, approval] of approvals) if (approval.status === "PENDING") approvals.delete(id);
   waitNote = undefined;
   following = undefined;
   notice = `Error: ${refusalOf(body)?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
@@ -730,14 +821,18 @@ async function start(): Promise<void> {
 /**
  * Logging out does not end a waiting purchase: the person may still approve it on their phone,
  * and the app then orders it (block mode) or the next page resumes it (interrupt mode). So a
- * logout keeps the purchase for the same person's next login, and drops the conversation
- * around it: the words the person and the agent wrote stay out of a browser left logged out.
+ * logout keeps, for the same person's next login, what the chat needs to go on: the person's
+ * messages (the rest of what they asked for) and the purchases' calls and results. The agent's
+ * own words are dropped.
  */
 function keepPurchaseOnly(): void {
   const saved = session === undefined ? undefined : pendingChatOf(session.user.sub);
   if (saved === undefined) return;
   const messages = saved.messages
-    .map((message) => ({ ...message, parts: message.parts.filter(isToolUIPart) }))
+    .map((message) => ({
+      ...message,
+      parts: message.role === "user" ? message.parts : message.parts.filter(isToolUIPart),
+    }))
     .filter((message) => message.parts.length > 0);
   keep(PENDING_CHAT_KEY, { ...saved, messages, keptAtLogout: true } satisfies PendingChat);
 }
