@@ -236,7 +236,7 @@ try {
 /** `shop-api exited (code 1): <its last error>`, in one line. */
 function stopLine({ name, why, lastError }: ServiceStop): string {
   return lastError === undefined
-    ? `${name} ${why}, with no error message`
+    ? `${name} ${why}, with no error message (killed, or it crashed without one)`
     : `${name} ${why}: ${lastError}`;
 }
 

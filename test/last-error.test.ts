@@ -31,6 +31,21 @@ describe("lastErrorOf", () => {
     expect(lastErrorOf(lines)).toBe("Invalid tenant: auth0/tenant.yaml clients[0].name is missing");
   });
 
+  it("with errorsOnly, passes over a banner and notes for an uncaught error or an error record", () => {
+    const banner = ["mock-auth0 is serving https://localhost:4010/", "Approver page: /approver"];
+    expect(lastErrorOf(banner, { errorsOnly: true })).toBeUndefined();
+    expect(
+      lastErrorOf([...banner, "TypeError: x is not a function", "    at f (a.js:1:1)"], {
+        errorsOnly: true,
+      }),
+    ).toBe("TypeError: x is not a function");
+    expect(
+      lastErrorOf([JSON.stringify({ level: 60, msg: "out of memory" }), ...banner], {
+        errorsOnly: true,
+      }),
+    ).toBe("out of memory");
+  });
+
   it("strips terminal colours and finds nothing in blank output", () => {
     expect(lastErrorOf(["\u001b[31mfailed to bind\u001b[39m"])).toBe("failed to bind");
     expect(lastErrorOf(["", "   "])).toBeUndefined();

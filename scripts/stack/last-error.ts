@@ -9,6 +9,9 @@ const ERROR_LEVEL = 50;
  */
 const NOT_A_MESSAGE = [/^\s+at /, /^Node\.js v\d/, /^\s*\d+ \|/, /^\s*-*\^+\s*$/, /^\s*$/];
 
+/** An uncaught error's own line, as Node prints it: `Error: ...`, `TypeError: ...`. */
+const ERROR_LINE = /^\s*(?:Uncaught )?[A-Za-z]*Error\b/;
+
 /** The message of a pino record at `error` or above, undefined for any other line. */
 function errorRecordMessage(line: string): string | undefined {
   if (!line.startsWith("{")) return undefined;
@@ -29,8 +32,13 @@ function errorRecordMessage(line: string): string | undefined {
  * record's message, or the last line of text that is not a stack or code frame (an uncaught
  * error's `Error: ...`, a start-up check's sentence). An item of a list (`  - problem`) comes
  * with the heading it belongs to (`Invalid tenant: problem`). Other log records are not errors.
+ * With `errorsOnly` (a service that stopped after it was ready, whose banner and notes are not
+ * errors), only error records and uncaught errors' lines count.
  */
-export function lastErrorOf(lines: readonly string[]): string | undefined {
+export function lastErrorOf(
+  lines: readonly string[],
+  options: { errorsOnly?: boolean } = {},
+): string | undefined {
   for (let index = lines.length - 1; index >= 0; index -= 1) {
     const line = stripVTControlCharacters(lines[index] ?? "");
     if (line.startsWith("{")) {
@@ -39,6 +47,7 @@ export function lastErrorOf(lines: readonly string[]): string | undefined {
       continue;
     }
     if (NOT_A_MESSAGE.some((pattern) => pattern.test(line))) continue;
+    if (options.errorsOnly === true && !ERROR_LINE.test(line)) continue;
     const item = /^\s+- (.*)$/.exec(line)?.[1];
     if (item === undefined) return line.trim();
     const heading = lines

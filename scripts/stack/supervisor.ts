@@ -185,6 +185,8 @@ export class SupervisedChild {
   private closed: string | undefined;
   /** What the app printed since it last started, for `lastErrorOf`. */
   private sinceStart: string[] = [];
+  /** Since the app last printed its ready record: undefined until it has, since it last started. */
+  private sinceReady: string[] | undefined;
   /** Started again by the watcher after a change, and not ready since. */
   private changed = false;
   /** `stop()` was called: an end from now on is this supervisor's doing. */
@@ -375,6 +377,7 @@ export class SupervisedChild {
     const event = this.watchedFile === undefined ? undefined : watcherEvent(line, this.watchedFile);
     if (event === "restarting") {
       this.sinceStart = [];
+      this.sinceReady = undefined;
       this.changed = true;
       this.lastStop = undefined;
     } else if (event !== undefined) {
@@ -385,11 +388,14 @@ export class SupervisedChild {
         this.stoppedOnItsOwn(why);
       }, LAST_WORDS_MS);
     } else {
-      this.sinceStart.push(line);
-      if (this.sinceStart.length > MAX_KEPT_LINES) this.sinceStart.shift();
+      for (const kept of [this.sinceStart, this.sinceReady]) {
+        kept?.push(line);
+        if (kept !== undefined && kept.length > MAX_KEPT_LINES) kept.shift();
+      }
     }
     const ready = parseReadyRecord(line);
     if (ready !== undefined) {
+      this.sinceReady = [];
       this.readyRecord ??= ready;
       this.changed = false;
       this.lastStop = undefined;
@@ -411,7 +417,12 @@ export class SupervisedChild {
   }
 
   private stopOf(why: string): Omit<ServiceStop, "afterChange"> {
-    return { name: this.name, why, lastError: lastErrorOf(this.sinceStart) };
+    // Once ready, what the app printed is its banner and its logs, not a reason to stop.
+    const lastError =
+      this.sinceReady === undefined
+        ? lastErrorOf(this.sinceStart)
+        : lastErrorOf(this.sinceReady, { errorsOnly: true });
+    return { name: this.name, why, lastError };
   }
 
   /** The process exited, or the app its watcher runs ended: waiters and listeners hear it. */

@@ -383,16 +383,17 @@ describe("pnpm dev", () => {
       const dev = runDev(DEV_SCRIPT, { ...env, SHOP_API_DATABASE: await sharedShopDatabase() });
       try {
         await untilRunning(dev);
-        // The shop itself, not the watcher that runs it: as a crash or the OOM killer would.
-        const shop = servicesOf(dev).find(
+        // The tenant itself, not the watcher that runs it: as a crash or the OOM killer would.
+        // It printed a banner after its ready record, which is no error of its.
+        const tenant = servicesOf(dev).find(
           ({ args }) =>
-            args.some((arg) => arg.endsWith("/shop-api.js")) && !args.includes("--watch"),
+            args.some((arg) => arg.endsWith("/mock-auth0.js")) && !args.includes("--watch"),
         );
-        expect(shop).toBeDefined();
-        process.kill(shop!.pid, "SIGKILL");
+        expect(tenant).toBeDefined();
+        process.kill(tenant!.pid, "SIGKILL");
         expect(await dev.exited).toBe(1);
         expect(lastLine(dev)).toBe(
-          "pnpm dev: shop-api exited with an error, with no error message; the other services are stopped",
+          "pnpm dev: mock-auth0 exited with an error, with no error message (killed, or it crashed without one); the other services are stopped",
         );
         expect(servicesOf(dev)).toEqual([]);
         for (const port of ports) expect(await portIsFree(port)).toBe(true);
