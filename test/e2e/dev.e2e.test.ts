@@ -207,6 +207,7 @@ async function servicePorts(): Promise<{ ports: number[]; env: Record<string, st
 async function whileRunning(
   command: string[],
   use: (run: {
+    dev: DevRun;
     ports: number[];
     output: string;
     stop: (signal: NodeJS.Signals) => Promise<void>;
@@ -217,7 +218,7 @@ async function whileRunning(
   let stopping: Promise<void> | undefined;
   const stop = (signal: NodeJS.Signals) => (stopping ??= stopDev(dev, ports, signal));
   try {
-    await use({ ports, output: await untilRunning(dev), stop });
+    await use({ dev, ports, output: await untilRunning(dev), stop });
   } finally {
     await stop("SIGTERM");
   }
@@ -360,8 +361,10 @@ describe("pnpm dev", () => {
       }
     }, 20_000);
 
-    it("exits 1 at once with the shop's own error when another pnpm dev's shop holds its database (the port check passes), and stops the services it started", async () => {
-      await whileRunning(DEV_SCRIPT, async () => {
+    // Two checks on one running stack (each `pnpm dev` costs seconds of CPU): a second one that
+    // fails at start beside it, then this one's tenant killed under it.
+    it("exits 1 at once with the shop's own error when another pnpm dev's shop holds its database (the port check passes); one whose service dies once ready exits 1 naming it; each stops what it started", async () => {
+      await whileRunning(DEV_SCRIPT, async ({ dev, ports: running }) => {
         // A second `pnpm dev` on free ports of its own, on the same data directory.
         const { ports, env } = await servicePorts();
         const second = runDev(DEV_SCRIPT, {
@@ -375,16 +378,9 @@ describe("pnpm dev", () => {
         expect(second.stdout()).not.toContain("ciba-testbed is running");
         expect(servicesOf(second)).toEqual([]);
         for (const port of ports) expect(await portIsFree(port)).toBe(true);
-      });
-    }, 40_000);
 
-    it("exits 1 naming the service when one dies after the stack is ready, and stops the others", async () => {
-      const { ports, env } = await servicePorts();
-      const dev = runDev(DEV_SCRIPT, { ...env, SHOP_API_DATABASE: await sharedShopDatabase() });
-      try {
-        await untilRunning(dev);
-        // The tenant itself, not the watcher that runs it: as a crash or the OOM killer would.
-        // It printed a banner after its ready record, which is no error of its.
+        // The first one's tenant itself, not the watcher that runs it, as a crash or the OOM
+        // killer would end it. It printed a banner after its ready record, which is no error.
         const tenant = servicesOf(dev).find(
           ({ args }) =>
             args.some((arg) => arg.endsWith("/mock-auth0.js")) && !args.includes("--watch"),
@@ -396,10 +392,8 @@ describe("pnpm dev", () => {
           "pnpm dev: mock-auth0 exited with an error, with no error message (killed, or it crashed without one); the other services are stopped",
         );
         expect(servicesOf(dev)).toEqual([]);
-        for (const port of ports) expect(await portIsFree(port)).toBe(true);
-      } finally {
-        await stopDev(dev, ports);
-      }
+        for (const port of running) expect(await portIsFree(port)).toBe(true);
+      });
     }, 40_000);
   });
 });
