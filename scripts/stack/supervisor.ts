@@ -258,6 +258,12 @@ export class SupervisedChild {
   }
 
   /** The spawned process: the app itself, or Node's watcher that runs it (`watch`). */
+  /** How the process ended (its exit code, or the signal that ended it); undefined while it runs. */
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    const { exitCode: code, signalCode: signal } = this.child;
+    return code === null && signal === null ? undefined : { code, signal };
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }

@@ -669,6 +669,33 @@ describe("the chat web app", () => {
     await own.close();
   });
 
+  it("stops at once on SIGTERM while a block-mode purchase waits: the purchase goes with it, and its next page says the app forgot it", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    await ask(page, "Buy 5 USB-C cables");
+    await page.locator(".approval.pending", { hasText: "buy 5 USB-C cable" }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("5 USB-C cable"),
+    );
+    // Exits by itself (code 0), not killed after the grace: it did not wait for the person.
+    await web.stop(60_000);
+    expect(web.exitStatus).toEqual({ code: 0, signal: null });
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("pending");
+
+    web = await startWebApp(s, port, { AGENT_MODE: "block" });
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page
+      .getByText(/^Error: The agent's web app has no chat .* of yours: it restarted since/)
+      .waitFor();
+    await expect(page.getByRole("status").last().textContent()).resolves.toMatch(
+      /check your orders before asking again$/,
+    );
+    await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(false);
+    await s.stack.control.deny(request.auth_req_id);
+    await own.close();
+  });
+
   it("warns the next page of a message sent from a page left before its answer came, once", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

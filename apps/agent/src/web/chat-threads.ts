@@ -71,6 +71,9 @@ export interface ChatPurchase {
 export class ChatThreads {
   /** The threads a chat request holds right now: this process is the web app's only one. */
   private readonly running = new Set<string>();
+  /** Orders sent to the shop and not yet answered, by tool call: a stop lets them finish. */
+  private readonly ordering = new Set<string>();
+  private orderingSettled: (() => void) | undefined;
 
   constructor(private readonly deps: ChatThreadsDeps) {}
 
@@ -95,6 +98,22 @@ export class ChatThreads {
     toolCallId: string,
   ): Promise<PurchaseResult | undefined> {
     return resultOf(await this.deps.journal.findPurchase(this.threadIdOf(sub, chatId), toolCallId));
+  }
+
+  /**
+   * Resolves once no order is out at the shop, or after `maxMs`: what a stopping web app waits
+   * for. A purchase still waiting for the person is not waited for: it lives in this process's
+   * memory and goes with it (an approval given after orders nothing, and its page says the app
+   * forgot the chat); an order already sent is let finish, so the shop's answer is not cut.
+   */
+  async ordersSettled(maxMs: number): Promise<void> {
+    if (this.ordering.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.orderingSettled = resolve;
+      timer = setTimeout(resolve, maxMs);
+    });
+    clearTimeout(timer);
   }
 
   /**
@@ -157,6 +176,11 @@ export class ChatThreads {
       journal: writer,
       authorizer: this.deps.authorizer,
       emit: (event) => {
+        if (event.type === "order-sending") this.ordering.add(event.toolCallId);
+        if (event.type === "order-answered") {
+          this.ordering.delete(event.toolCallId);
+          if (this.ordering.size === 0) this.orderingSettled?.();
+        }
         listener(event);
       },
       threadId,

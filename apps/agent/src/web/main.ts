@@ -12,6 +12,8 @@ async function main(): Promise<number> {
   return runServe(env);
 }
 
+// Exits, not only sets the code: a purchase that was waiting for the person would keep the
+// process alive, polling, for minutes after the web app stopped (see `serve`).
 void main().then((code) => {
-  process.exitCode = code;
+  process.exit(code);
 });

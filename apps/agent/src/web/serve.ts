@@ -20,7 +20,8 @@ import { loadWebConfig, type WebConfig } from "./web-config.js";
  * `pnpm agent serve`: the web app on AGENT_PORT. Threads, approvals and login sessions live in
  * this process's memory (tokens never touch the disk); a restart forgets chats that wait for an
  * answer, and the person logs in again.
- * Prints the ready record once it listens; stops on SIGINT or SIGTERM.
+ * Prints the ready record once it listens; stops on SIGINT or SIGTERM: at once, but for an order
+ * already sent to the shop (see `ChatThreads.ordersSettled`). The caller exits with the code.
  */
 export async function serve(config: WebConfig): Promise<number> {
   const { agent } = config;
@@ -54,17 +55,28 @@ export async function serve(config: WebConfig): Promise<number> {
     `agent web app: ${url} (log in, then ask, e.g. "Buy 2 XYZ phones"; mode ${agent.mode})\n`,
   );
   announceReady({ service: "agent-web", url, port });
-  return new Promise<number>((resolve) => {
+  await new Promise<void>((resolve) => {
     const stop = () => {
       server.close(() => {
-        resolve(0);
+        resolve();
       });
       server.closeAllConnections();
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  // The chats' requests ended with their connections, but a block-mode purchase still polls
+  // Auth0 for the person's answer, for minutes: it goes with this process, which alone knew it.
+  // An order already at the shop is let finish first.
+  await threads.ordersSettled(ORDER_GRACE_MS);
+  return 0;
 }
+
+/**
+ * How long a stopping web app waits for orders already sent to the shop: the order step's
+ * attempts and pauses, with room to spare.
+ */
+const ORDER_GRACE_MS = 15_000;
 
 /** The `serve` command: a configuration problem exits 2 with every problem named. */
 export async function runServe(env: Record<string, string | undefined>): Promise<number> {
