@@ -20,6 +20,7 @@ import {
 import { pendingResult, type PurchaseRecord } from "../purchase-record.js";
 import type { PurchaseResult } from "../purchase-result.js";
 import type { ThreadJournal } from "../thread-journal.js";
+import { OrdersInFlight } from "./orders-in-flight.js";
 
 export interface ChatThreadsDeps {
   config: AgentConfig;
@@ -71,9 +72,8 @@ export interface ChatPurchase {
 export class ChatThreads {
   /** The threads a chat request holds right now: this process is the web app's only one. */
   private readonly running = new Set<string>();
-  /** Orders sent to the shop and not yet answered, by tool call: a stop lets them finish. */
-  private readonly ordering = new Set<string>();
-  private orderingSettled: (() => void) | undefined;
+  /** Orders sent to the shop and not yet answered: a stop lets them finish. */
+  private readonly orders = new OrdersInFlight();
 
   constructor(private readonly deps: ChatThreadsDeps) {}
 
@@ -106,14 +106,8 @@ export class ChatThreads {
    * memory and goes with it (an approval given after orders nothing, and its page says the app
    * forgot the chat); an order already sent is let finish, so the shop's answer is not cut.
    */
-  async ordersSettled(maxMs: number): Promise<void> {
-    if (this.ordering.size === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      this.orderingSettled = resolve;
-      timer = setTimeout(resolve, maxMs);
-    });
-    clearTimeout(timer);
+  ordersSettled(maxMs: number): Promise<void> {
+    return this.orders.settled(maxMs);
   }
 
   /**
@@ -176,11 +170,7 @@ export class ChatThreads {
       journal: writer,
       authorizer: this.deps.authorizer,
       emit: (event) => {
-        if (event.type === "order-sending") this.ordering.add(event.toolCallId);
-        if (event.type === "order-answered") {
-          this.ordering.delete(event.toolCallId);
-          if (this.ordering.size === 0) this.orderingSettled?.();
-        }
+        this.orders.note(event);
         listener(event);
       },
       threadId,
