@@ -554,12 +554,18 @@ describe("the chat web app", () => {
     ) => fetch(`${baseUrl}${route}`, { ...init, headers: { cookie: copied, ...init.headers } });
     expect((await withCopy("/api/session")).status).toBe(200);
 
-    const logout = chat.waitForRequest((request) => request.url().includes("/v2/logout"));
-    await chat.getByRole("button", { name: "Log out" }).click();
+    // Logged out in another tab: this one, with the chat of the tests before, clears too.
+    const leaver = await openChat();
+    await expect(chat.locator(".message").count()).resolves.toBeGreaterThan(0);
+    const logout = leaver.waitForRequest((request) => request.url().includes("/v2/logout"));
+    await leaver.getByRole("button", { name: "Log out" }).click();
     expect(new URL((await logout).url()).searchParams.get("returnTo")).toMatch(
       new RegExp(`^${baseUrl}/?$`),
     );
-    await chat.getByText("You are not logged in.").waitFor();
+    await leaver.getByText("You are not logged in.").waitFor();
+    await leaver.close();
+    await chat.getByText("You logged out in another tab.").waitFor();
+    await expect(chat.locator(".message").count()).resolves.toBe(0);
     // Logged out, the page offers Log in only: no Log out, no message box to type into.
     await expect(chat.getByRole("link", { name: "Log in" }).isVisible()).resolves.toBe(true);
     await expect(chat.getByRole("button", { name: "Log out" }).isVisible()).resolves.toBe(false);

@@ -837,7 +837,33 @@ function keepPurchaseOnly(): void {
   keep(PENDING_CHAT_KEY, { ...saved, messages, keptAtLogout: true } satisfies PendingChat);
 }
 
-$("logout").addEventListener("submit", keepPurchaseOnly);
+/** Set when the person logs out in one tab: the other tabs of the app hear it and clear. */
+const LOGGED_OUT_KEY = "shopping-agent.logged-out";
+
+$("logout").addEventListener("submit", () => {
+  keepPurchaseOnly();
+  keep(LOGGED_OUT_KEY, Date.now());
+});
+
+// Logged out in another tab: this one shows nothing of the chat any more, and asks nothing.
+// What a waiting purchase needs for the next login was kept by the tab that logged out.
+window.addEventListener("storage", (event) => {
+  if (event.key !== LOGGED_OUT_KEY || session === undefined) return;
+  clearTimeout(resumeTimer);
+  void chat?.stop();
+  session = undefined;
+  state.messages = [];
+  approvals.clear();
+  interrupt = undefined;
+  resumedInterrupt = undefined;
+  following = undefined;
+  waitNote = undefined;
+  notice = undefined;
+  loggedOut();
+  $("who").textContent = "You logged out in another tab.";
+  form.hidden = true;
+  render();
+});
 $("new-chat").addEventListener("click", newChat);
 
 form.addEventListener("submit", (event) => {
