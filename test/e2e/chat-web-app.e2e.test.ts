@@ -151,7 +151,7 @@ describe("the chat web app", () => {
   const chatForgotten = (page: Page) =>
     page.waitForFunction(
       (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key) === null,
-      "shopping-agent.pending-chat",
+      `shopping-agent.pending-chat:${BUYER}`,
     );
 
   /**
@@ -504,7 +504,7 @@ describe("the chat web app", () => {
     const kept = JSON.parse(
       (await page.evaluate(
         (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key),
-        "shopping-agent.pending-chat",
+        `shopping-agent.pending-chat:${BUYER}`,
       )) ?? "null",
     ) as {
       keptAtLogout?: boolean;
@@ -521,6 +521,15 @@ describe("the chat web app", () => {
       product: "Wireless headphones",
       qty: 3,
     });
+
+    // Another person logs in and out in the same browser meanwhile: they see nothing of it,
+    // and leave it for its owner.
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Second Buyer/ }).click();
+    await page.getByText("Logged in as Second Buyer").waitFor();
+    await expect(page.locator(".message").count()).resolves.toBe(0);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByText("You are not logged in.").waitFor();
 
     // Approved while nobody is logged in: interrupt mode, nothing asks for the answer yet.
     await s.stack.control.approve(request.auth_req_id);

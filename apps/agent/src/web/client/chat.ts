@@ -198,8 +198,12 @@ const state = new PageChatState(() => {
 /** Made once the person is known: a saved chat keeps its id (see `start`). */
 let chat: PageChat | undefined;
 
-/** Where a page keeps the chat whose purchase waits for the person, for the next page. */
-const PENDING_CHAT_KEY = "shopping-agent.pending-chat";
+/**
+ * Where a page keeps the chat whose purchase waits for the person, for the next page: one key
+ * per person (`<prefix><sub>`), so that another person's login in the same browser leaves it
+ * for its owner's next login.
+ */
+const PENDING_CHAT_PREFIX = "shopping-agent.pending-chat:";
 
 /**
  * Where a page keeps a message it sent until the app's answer shows where it stands: a page
@@ -207,7 +211,14 @@ const PENDING_CHAT_KEY = "shopping-agent.pending-chat";
  * call), but the app goes on with it, and the next page must say so before the person asks
  * again and approves a second purchase.
  */
-const SENT_MESSAGE_KEY = "shopping-agent.sent-message";
+const SENT_MESSAGE_PREFIX = "shopping-agent.sent-message:";
+
+/** How long a browser keeps what a person left there (a kept chat, a sent message). */
+const KEPT_FOR_MS = 86_400_000;
+
+/** The logged-in person's key under `prefix`; undefined while nobody is logged in. */
+const keyOf = (prefix: string) =>
+  session === undefined ? undefined : `${prefix}${session.user.sub}`;
 
 /**
  * The page's localStorage, which may be full or off: the page works without it, and only
@@ -221,7 +232,8 @@ function keep(key: string, value: unknown): void {
   }
 }
 
-function forget(key: string): void {
+function forget(key: string | undefined): void {
+  if (key === undefined) return;
   try {
     localStorage.removeItem(key);
   } catch {
@@ -230,7 +242,8 @@ function forget(key: string): void {
 }
 
 /** What `key` holds, unchecked; null when nothing readable. */
-function readKept(key: string): unknown {
+function readKept(key: string | undefined): unknown {
+  if (key === undefined) return null;
   try {
     return JSON.parse(localStorage.getItem(key) ?? "null");
   } catch {
@@ -239,21 +252,41 @@ function readKept(key: string): unknown {
 }
 
 function keepSentMessage(text: string): void {
-  if (session === undefined) return;
-  keep(SENT_MESSAGE_KEY, { sub: session.user.sub, text, at: Date.now() });
+  const key = keyOf(SENT_MESSAGE_PREFIX);
+  if (key !== undefined) keep(key, { text, at: Date.now() });
 }
 
 function forgetSentMessage(): void {
-  forget(SENT_MESSAGE_KEY);
+  forget(keyOf(SENT_MESSAGE_PREFIX));
 }
 
-/** A message `sub` sent from a page left before its answer came, within the last hour. */
-function unansweredMessageOf(sub: string): string | undefined {
-  const saved = readKept(SENT_MESSAGE_KEY);
+/** A message the person sent from a page left before its answer came, within the last hour. */
+function unansweredMessage(): string | undefined {
+  const saved = readKept(keyOf(SENT_MESSAGE_PREFIX));
   forgetSentMessage();
-  if (!isRecord(saved) || saved.sub !== sub || typeof saved.text !== "string") return undefined;
+  if (!isRecord(saved) || typeof saved.text !== "string") return undefined;
   if (typeof saved.at !== "number" || Date.now() - saved.at > 3_600_000) return undefined;
   return saved.text;
+}
+
+/**
+ * Drops what other people left in this browser more than KEPT_FOR_MS ago (their purchases
+ * have long been decided or expired), and anything unreadable under the page's keys.
+ */
+function dropStaleKept(): void {
+  try {
+    const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
+    for (const key of keys) {
+      if (key === null) continue;
+      if (!key.startsWith(PENDING_CHAT_PREFIX) && !key.startsWith(SENT_MESSAGE_PREFIX)) continue;
+      const saved = readKept(key);
+      if (!isRecord(saved) || typeof saved.at !== "number" || Date.now() - saved.at > KEPT_FOR_MS) {
+        forget(key);
+      }
+    }
+  } catch {
+    // Storage off: nothing was kept.
+  }
 }
 
 /**
@@ -262,6 +295,8 @@ function unansweredMessageOf(sub: string): string | undefined {
  */
 interface PendingChat {
   sub: string;
+  /** When it was kept (epoch ms). */
+  at: number;
   chatId: string;
   messages: UIMessage[];
   toolCall: { id: string; name: string };
@@ -300,30 +335,32 @@ function keepPendingChat(waiting: Pick<PendingChat, "toolCall" | "interrupt" | "
   forgetSentMessage();
   const saved: PendingChat = {
     sub: session.user.sub,
+    at: Date.now(),
     chatId: chat.id,
     messages: state.messages,
     ...waiting,
   };
-  keep(PENDING_CHAT_KEY, saved);
+  keep(`${PENDING_CHAT_PREFIX}${saved.sub}`, saved);
 }
 
 function forgetPendingChat(): void {
-  forget(PENDING_CHAT_KEY);
+  forget(keyOf(PENDING_CHAT_PREFIX));
 }
 
-/** What localStorage holds under PENDING_CHAT_KEY, unchecked; null when nothing readable. */
+/** What localStorage holds for the person, unchecked; null when nothing readable. */
 function readPendingChat(): { [K in keyof PendingChat]?: unknown } | null {
-  return readKept(PENDING_CHAT_KEY) as ReturnType<typeof readPendingChat>;
+  return readKept(keyOf(PENDING_CHAT_PREFIX)) as ReturnType<typeof readPendingChat>;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null;
 
-/** The chat a page left waiting for `sub`'s answer, if any; another person's is dropped. */
+/** The chat a page left waiting for `sub`'s answer, if any (`sub` is the logged-in person). */
 function pendingChatOf(sub: string): PendingChat | undefined {
   const saved = readPendingChat();
   const usable =
     saved?.sub === sub &&
+    typeof saved.at === "number" &&
     typeof saved.chatId === "string" &&
     Array.isArray(saved.messages) &&
     isRecord(saved.toolCall) &&
@@ -798,8 +835,9 @@ async function start(): Promise<void> {
   form.hidden = false;
   input.focus();
   setInterval(tick, 1000);
+  dropStaleKept();
   const pending = pendingChatOf(session.user.sub);
-  const unanswered = unansweredMessageOf(session.user.sub);
+  const unanswered = unansweredMessage();
   if (pending === undefined && unanswered !== undefined) {
     notice =
       `The page was left before the agent answered "${unanswered}": a purchase it asked for ` +
@@ -834,7 +872,12 @@ function keepPurchaseOnly(): void {
       parts: message.role === "user" ? message.parts : message.parts.filter(isToolUIPart),
     }))
     .filter((message) => message.parts.length > 0);
-  keep(PENDING_CHAT_KEY, { ...saved, messages, keptAtLogout: true } satisfies PendingChat);
+  keep(`${PENDING_CHAT_PREFIX}${saved.sub}`, {
+    ...saved,
+    messages,
+    at: Date.now(),
+    keptAtLogout: true,
+  } satisfies PendingChat);
 }
 
 /** Set when the person logs out in one tab: the other tabs of the app hear it and clear. */
