@@ -711,6 +711,37 @@ describe("the chat web app", () => {
     await own.close();
   });
 
+  it("follows a block-mode chat whose connection broke before its first card: the purchase the app asked for shows, and is ordered once", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const before = (await s.ordersOf(BUYER)).length;
+    // The message reaches the app; the page's connection breaks before any answer comes back.
+    let reachedApp: Promise<unknown> | undefined;
+    await page.route("**/api/chat", async (route) => {
+      reachedApp = route.fetch().catch(() => undefined);
+      await s.stack.control.waitForPending((c) => c.binding_message.includes("6 USB-C cable"));
+      await route.abort("connectionreset");
+    });
+    await ask(page, "Buy 6 USB-C cables");
+    const card = page.locator(".approval.pending", { hasText: "buy 6 USB-C cable" });
+    await card.waitFor();
+    await expect(page.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
+    await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("6 USB-C cable"),
+    );
+    await s.stack.control.approve(request.auth_req_id);
+    await page.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    await expect(page.getByRole("status").last().textContent()).resolves.toBe(
+      `Ordered 6 x USB-C cable: order ${String(orders[0]?.id)}, total ${(6 * 9.99).toFixed(2)} USD.`,
+    );
+    await reachedApp;
+    await own.close();
+  });
+
   it("warns the next page of a message sent from a page left before its answer came, once", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

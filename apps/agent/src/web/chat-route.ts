@@ -146,7 +146,7 @@ function unknownPurchaseText(id: string, toolCallId: string, toDo?: string): str
  */
 function forgottenCaveat(threads: ChatThreads): string {
   return threads.mode === "block"
-    ? ". A purchase approved before the app restarted may still have been ordered as it stopped: check your orders before asking again"
+    ? ". If it was asked before the app restarted, a purchase approved then may still have been ordered as the app stopped: check your orders before asking again"
     : "";
 }
 

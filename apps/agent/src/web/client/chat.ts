@@ -92,8 +92,15 @@ class PageChat extends AbstractChat<UIMessage> {
 
   protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
     super.setStatus(update);
-    // A request that ended without an interrupt decided the purchase (or made none).
-    if (update.status === "ready" || update.status === "error") forgetSentMessage();
+    // A request that ended without an interrupt decided the purchase (or made none). One that
+    // got no answer about the chat may have reached the app: the message stays kept (the next
+    // page warns of it) until the page learns where the chat stands.
+    if (
+      update.status === "ready" ||
+      (update.status === "error" && !(update.error instanceof ChatUnavailable))
+    ) {
+      forgetSentMessage();
+    }
     if (update.status === "ready") {
       failedResumes = 0;
       waitNote = undefined;
@@ -552,14 +559,11 @@ function onChatError(error: Error): void {
       retryResume(resumedInterrupt, error.message);
       return;
     }
-    const blocked = session === undefined ? undefined : pendingChatOf(session.user.sub);
-    if (
-      error instanceof ChatUnavailable &&
-      blocked?.approval !== undefined &&
-      blocked.chatId === chat?.id
-    ) {
-      // Block mode: the app goes on waiting and ordering without this request.
-      void followPurchase(blocked.chatId, blocked.toolCall.id);
+    if (error instanceof ChatUnavailable && session?.mode === "block" && chat !== undefined) {
+      // Block mode: the request may have reached the app, which then goes on asking, waiting
+      // and ordering without it, whether or not a card came first. The page follows the chat
+      // until nothing waits and nothing runs.
+      void followPurchase(chat.id, chat.id, undefined, error.message);
       return;
     }
     const code = refusalIn(error.message)?.code ?? "";
@@ -735,6 +739,7 @@ async function followPurchase(
   chatId: string,
   toolCallId: string,
   known: ReadonlySet<string> = decidedCalls(),
+  unanswered?: string,
 ): Promise<void> {
   following = toolCallId;
   const askAgain = (note?: string) => {
@@ -742,7 +747,7 @@ async function followPurchase(
     render();
     clearTimeout(resumeTimer);
     resumeTimer = setTimeout(
-      () => void followPurchase(chatId, following ?? toolCallId, known),
+      () => void followPurchase(chatId, following ?? toolCallId, known, unanswered),
       FOLLOW_SECONDS * 1000,
     );
   };
@@ -772,9 +777,16 @@ async function followPurchase(
     }
     const told = listed.purchases.filter((p) => !known.has(p.toolCallId)).map((p) => p.summary);
     waitNote = undefined;
-    notice = told.length > 0 ? told.join(" ") : undefined;
+    // Nothing new: the message that got no answer asked for nothing, or never reached the app.
+    notice =
+      told.length > 0
+        ? told.join(" ")
+        : unanswered === undefined
+          ? undefined
+          : `Error: ${unanswered}; nothing was asked or ordered. Send your message again.`;
     following = undefined;
     forgetPendingChat();
+    forgetSentMessage();
     render();
     return;
   }
@@ -791,6 +803,7 @@ async function followPurchase(
   }
   // chat_unknown, thread_unreadable: there is nothing to follow.
   forgetPendingChat();
+  forgetSentMessage();
   for (const [id, approval] of approvals) if (approval.status === "PENDING") approvals.delete(id);
   waitNote = undefined;
   following = undefined;
