@@ -140,8 +140,24 @@ describe("the chat web app", () => {
 
   /** What the predicate below reads of the page's window (this file is not type-checked with DOM). */
   interface BrowserWindow {
-    localStorage: { getItem(key: string): string | null };
+    localStorage: {
+      getItem(key: string): string | null;
+      key(index: number): string | null;
+      length: number;
+    };
   }
+
+  /** Where the page keeps the buyer's waiting chats: a key per chat under this prefix. */
+  const KEPT_CHATS = `shopping-agent.pending-chat:${BUYER}:`;
+
+  /** The buyer's kept chats, as the page's localStorage holds them (JSON text each). */
+  const keptChats = (page: Page) =>
+    page.evaluate((prefix) => {
+      const { localStorage } = globalThis as unknown as BrowserWindow;
+      return Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i))
+        .filter((key): key is string => key?.startsWith(prefix) === true)
+        .map((key) => localStorage.getItem(key) ?? "null");
+    }, KEPT_CHATS);
 
   /**
    * Resolves once no waiting purchase is kept in the browser for the next page. The predicate is
@@ -149,10 +165,12 @@ describe("the chat web app", () => {
    * string predicate that is false at first.
    */
   const chatForgotten = (page: Page) =>
-    page.waitForFunction(
-      (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key) === null,
-      `shopping-agent.pending-chat:${BUYER}`,
-    );
+    page.waitForFunction((prefix) => {
+      const { localStorage } = globalThis as unknown as BrowserWindow;
+      return Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).every(
+        (key) => key?.startsWith(prefix) !== true,
+      );
+    }, KEPT_CHATS);
 
   /**
    * Closes `page` once it has forgotten its chat (the purchase decided, or refused for good),
@@ -501,12 +519,9 @@ describe("the chat web app", () => {
     const { own, page, request, before } = await logOutWhileWaiting(3);
 
     // What the browser keeps while logged out: the person's message and the purchase's call.
-    const kept = JSON.parse(
-      (await page.evaluate(
-        (key) => (globalThis as unknown as BrowserWindow).localStorage.getItem(key),
-        `shopping-agent.pending-chat:${BUYER}`,
-      )) ?? "null",
-    ) as {
+    const chats = await keptChats(page);
+    expect(chats).toHaveLength(1);
+    const kept = JSON.parse(chats[0] ?? "null") as {
       keptAtLogout?: boolean;
       messages?: { role: string; parts: { type: string; text?: string; input?: unknown }[] }[];
     };
@@ -739,6 +754,45 @@ describe("the chat web app", () => {
       `Ordered 6 x USB-C cable: order ${String(orders[0]?.id)}, total ${(6 * 9.99).toFixed(2)} USD.`,
     );
     await reachedApp;
+    await own.close();
+  });
+
+  it("keeps the waiting chats of two tabs apart: a page reloaded follows the latest and names the other", async () => {
+    const own = await browser.newContext();
+    const first = await own.newPage();
+    await logIn(first, baseUrl, /Test Buyer/);
+    const second = await own.newPage();
+    await second.goto(baseUrl);
+    await second.getByText("Logged in as Test Buyer").waitFor();
+    await ask(first, "Buy 7 USB-C cables");
+    await first.locator(".approval.pending", { hasText: "buy 7 USB-C cable" }).waitFor();
+    await ask(second, "Buy 8 USB-C cables");
+    await second.locator(".approval.pending", { hasText: "buy 8 USB-C cable" }).waitFor();
+    expect(await keptChats(first)).toHaveLength(2);
+
+    await first.reload();
+    await first.locator(".approval.pending", { hasText: "buy 8 USB-C cable" }).waitFor();
+    await first
+      .getByRole("note")
+      .filter({
+        hasText: 'Your other chats wait for your approval too: "Do you want to buy 7 USB-C cables',
+      })
+      .waitFor();
+    await expect(first.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
+    const deny = async (binding: string) => {
+      const request = await s.stack.control.waitForPending((c) =>
+        c.binding_message.includes(binding),
+      );
+      await s.stack.control.deny(request.auth_req_id);
+    };
+    await deny("8 USB-C cable");
+    await first.locator(".approval.decided[data-status=DENIED]").waitFor();
+    // Decided, the other one's turn: the page reloaded follows it to its end.
+    await deny("7 USB-C cable");
+    await first.reload();
+    await first.locator(".approval.decided[data-status=DENIED]").waitFor();
+    await expect(first.getByRole("note").isVisible()).resolves.toBe(false);
+    await chatForgotten(first);
     await own.close();
   });
 

@@ -206,9 +206,9 @@ const state = new PageChatState(() => {
 let chat: PageChat | undefined;
 
 /**
- * Where a page keeps the chat whose purchase waits for the person, for the next page: one key
- * per person (`<prefix><sub>`), so that another person's login in the same browser leaves it
- * for its owner's next login.
+ * Where a page keeps a chat whose purchase waits for the person, for the next page: one key per
+ * person and chat (`<prefix><sub>:<chat id>`), so that another person's login in the same
+ * browser leaves it for its owner's next login, and a chat in another tab does not replace it.
  */
 const PENDING_CHAT_PREFIX = "shopping-agent.pending-chat:";
 
@@ -347,38 +347,63 @@ function keepPendingChat(waiting: Pick<PendingChat, "toolCall" | "interrupt" | "
     messages: state.messages,
     ...waiting,
   };
-  keep(`${PENDING_CHAT_PREFIX}${saved.sub}`, saved);
+  keep(pendingChatKey(saved.sub, saved.chatId), saved);
 }
 
+const pendingChatKey = (sub: string, chatId: string) => `${PENDING_CHAT_PREFIX}${sub}:${chatId}`;
+
+/** Forgets the page's chat: its purchase was decided, or the app can never go on with it. */
 function forgetPendingChat(): void {
-  forget(keyOf(PENDING_CHAT_PREFIX));
+  if (session !== undefined && chat !== undefined) {
+    forget(pendingChatKey(session.user.sub, chat.id));
+  }
 }
 
-/** What localStorage holds for the person, unchecked; null when nothing readable. */
-function readPendingChat(): { [K in keyof PendingChat]?: unknown } | null {
-  return readKept(keyOf(PENDING_CHAT_PREFIX)) as ReturnType<typeof readPendingChat>;
+/** The keys of every chat kept for `sub`, whatever they hold. */
+function pendingChatKeys(sub: string): string[] {
+  try {
+    return Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).filter(
+      (key): key is string => key?.startsWith(`${PENDING_CHAT_PREFIX}${sub}:`) === true,
+    );
+  } catch {
+    return [];
+  }
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null;
 
-/** The chat a page left waiting for `sub`'s answer, if any (`sub` is the logged-in person). */
-function pendingChatOf(sub: string): PendingChat | undefined {
-  const saved = readPendingChat();
-  const usable =
-    saved?.sub === sub &&
-    typeof saved.at === "number" &&
-    typeof saved.chatId === "string" &&
-    Array.isArray(saved.messages) &&
-    isRecord(saved.toolCall) &&
-    typeof saved.toolCall.id === "string" &&
-    typeof saved.toolCall.name === "string" &&
-    (isRecord(saved.interrupt) || isRecord(saved.approval));
-  if (!usable) {
-    forgetPendingChat();
-    return undefined;
+/**
+ * The chats pages left waiting for `sub`'s answer (`sub` is the logged-in person), the latest
+ * kept first; what is not a kept chat is dropped.
+ */
+function pendingChatsOf(sub: string): PendingChat[] {
+  const chats: PendingChat[] = [];
+  for (const key of pendingChatKeys(sub)) {
+    const saved = readKept(key) as { [K in keyof PendingChat]?: unknown } | null;
+    const usable =
+      saved?.sub === sub &&
+      typeof saved.at === "number" &&
+      typeof saved.chatId === "string" &&
+      key === pendingChatKey(sub, saved.chatId) &&
+      Array.isArray(saved.messages) &&
+      isRecord(saved.toolCall) &&
+      typeof saved.toolCall.id === "string" &&
+      typeof saved.toolCall.name === "string" &&
+      (isRecord(saved.interrupt) || isRecord(saved.approval));
+    if (usable) chats.push(saved as PendingChat);
+    else forget(key);
   }
-  return saved as PendingChat;
+  return chats.sort((a, b) => b.at - a.at);
+}
+
+/** What a kept chat waits for, in the consent request's words. */
+function waitingFor(kept: PendingChat): string {
+  const args = kept.interrupt?.toolCall.args;
+  return (
+    kept.approval?.bindingMessage ??
+    `Do you want to buy ${String(args?.qty ?? "")} ${args?.product ?? ""}`.trim()
+  );
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -849,8 +874,16 @@ async function start(): Promise<void> {
   input.focus();
   setInterval(tick, 1000);
   dropStaleKept();
-  const pending = pendingChatOf(session.user.sub);
+  const [pending, ...others] = pendingChatsOf(session.user.sub);
   const unanswered = unansweredMessage();
+  // This page follows the chat kept last; the others wait their turn, and the person must know.
+  const othersNote = $("others");
+  othersNote.hidden = others.length === 0;
+  othersNote.textContent =
+    others.length === 0
+      ? ""
+      : `Your other chats wait for your approval too: ${others.map((other) => `"${waitingFor(other)}"`).join(", ")}. ` +
+        "Reload this page once the purchase below is decided to follow the next.";
   if (pending === undefined && unanswered !== undefined) {
     notice =
       `The page was left before the agent answered "${unanswered}": a purchase it asked for ` +
@@ -877,20 +910,20 @@ async function start(): Promise<void> {
  * own words are dropped.
  */
 function keepPurchaseOnly(): void {
-  const saved = session === undefined ? undefined : pendingChatOf(session.user.sub);
-  if (saved === undefined) return;
-  const messages = saved.messages
-    .map((message) => ({
-      ...message,
-      parts: message.role === "user" ? message.parts : message.parts.filter(isToolUIPart),
-    }))
-    .filter((message) => message.parts.length > 0);
-  keep(`${PENDING_CHAT_PREFIX}${saved.sub}`, {
-    ...saved,
-    messages,
-    at: Date.now(),
-    keptAtLogout: true,
-  } satisfies PendingChat);
+  if (session === undefined) return;
+  for (const saved of pendingChatsOf(session.user.sub)) {
+    const messages = saved.messages
+      .map((message) => ({
+        ...message,
+        parts: message.role === "user" ? message.parts : message.parts.filter(isToolUIPart),
+      }))
+      .filter((message) => message.parts.length > 0);
+    keep(pendingChatKey(saved.sub, saved.chatId), {
+      ...saved,
+      messages,
+      keptAtLogout: true,
+    } satisfies PendingChat);
+  }
 }
 
 /** Set when the person logs out in one tab: the other tabs of the app hear it and clear. */
