@@ -424,6 +424,51 @@ describe("the chat web app", () => {
     await closeAndExpectNewChat(page);
   });
 
+  it("resumes a purchase the app asked for on a request whose answer was lost (a proxy's 502): one push, one order", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const before = (await s.ordersOf(BUYER)).length;
+    // A proxy's 502 for a message that never reached the app: nothing was asked, and the page
+    // says so.
+    await page.route(
+      "**/api/chat",
+      (route) => route.fulfill({ status: 502, contentType: "text/plain", body: "Bad gateway" }),
+      { times: 1 },
+    );
+    await ask(page, "Buy 4 wireless headphones");
+    await page
+      .getByText(
+        /^Error: The agent's web app answered 502.*; nothing was asked or ordered\. Send your message again\.$/,
+      )
+      .waitFor();
+    await page.getByRole("button", { name: "New chat" }).click();
+
+    // The message reaches the app, which asks for the purchase; the page gets a 502 instead.
+    await page.route(
+      "**/api/chat",
+      async (route) => {
+        await route.fetch().catch(() => undefined);
+        await route.fulfill({ status: 502, contentType: "text/plain", body: "Bad gateway" });
+      },
+      { times: 1 },
+    );
+    await ask(page, "Buy 4 wireless headphones");
+    await page.locator(".approval.pending", { hasText: "buy 4 Wireless headphones" }).waitFor();
+    await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("4 Wireless headphones"),
+    );
+    await s.stack.control.approve(request.auth_req_id);
+    await expectOrderedOnce(page, "4 x Wireless headphones", request, before);
+    const pushes = (await s.consentRequests()).filter((c) =>
+      c.binding_message.includes("4 Wireless headphones"),
+    );
+    expect(pushes).toHaveLength(1);
+    await chatForgotten(page);
+    await own.close();
+  });
+
   it("asks the person to log in again when the session ends while a purchase waits, and resumes it after the login", async () => {
     const { page, request, before } = await openWaitingPurchase(5);
 

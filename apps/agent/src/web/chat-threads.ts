@@ -67,6 +67,8 @@ export interface ChatPurchase {
   toolCallId: string;
   toolName: typeof PURCHASE_TOOL_NAME;
   result: PurchaseResult;
+  /** Seconds between polls of its approval request, once sent: when a page may resume it. */
+  interval?: number;
 }
 
 export class ChatThreads {
@@ -129,6 +131,7 @@ export class ChatThreads {
         toolCallId: record.toolCallId,
         toolName: PURCHASE_TOOL_NAME,
         result: record.result ?? pendingResult(record),
+        ...(record.request === undefined ? {} : { interval: record.request.interval }),
       })),
     };
   }

@@ -584,10 +584,11 @@ function onChatError(error: Error): void {
       retryResume(resumedInterrupt, error.message);
       return;
     }
-    if (error instanceof ChatUnavailable && session?.mode === "block" && chat !== undefined) {
-      // Block mode: the request may have reached the app, which then goes on asking, waiting
-      // and ordering without it, whether or not a card came first. The page follows the chat
-      // until nothing waits and nothing runs.
+    if (error instanceof ChatUnavailable && chat !== undefined) {
+      // The request may have reached the app, which may have asked for a purchase before the
+      // answer was lost, whether or not a card came first. The page follows the chat until
+      // nothing waits and nothing runs (block mode: the app goes on waiting and ordering), or
+      // resumes a purchase left waiting (interrupt mode).
       void followPurchase(chat.id, chat.id, undefined, error.message);
       return;
     }
@@ -669,6 +670,7 @@ interface ListedPurchase {
   toolCallId: string;
   toolName: string;
   summary: string;
+  interval?: number;
   result: {
     outcome: string;
     purchase?: { product?: string; qty?: number };
@@ -751,6 +753,31 @@ function showPurchase({ toolCallId, toolName, result }: ListedPurchase): void {
   ];
 }
 
+/** The interrupt a purchase listed as waiting stands for: what the page resumes. */
+function interruptOf({ toolCallId, toolName, result, interval }: ListedPurchase): Interrupt {
+  const now = Date.now();
+  const expiresAt = result.expiresAt === undefined ? Number.NaN : Date.parse(result.expiresAt);
+  return {
+    code: "ASYNC_AUTHORIZATION_AUTHORIZATION_PENDING",
+    message: `Waiting for the person to approve: ${result.bindingMessage ?? ""}`.trim(),
+    ...(result.authReqId === undefined || Number.isNaN(expiresAt)
+      ? {}
+      : {
+          request: {
+            id: result.authReqId,
+            requestedAt: now / 1000,
+            expiresIn: Math.max(0, (expiresAt - now) / 1000),
+            ...(typeof interval === "number" ? { interval } : {}),
+          },
+        }),
+    toolCall: {
+      id: toolCallId,
+      name: toolName,
+      ...(result.purchase ? { args: result.purchase } : {}),
+    },
+  };
+}
+
 /**
  * A block-mode chat whose request this page did not see end (the page that asked was closed,
  * reloaded or logged out, or its connection broke): the app went on waiting for the answer,
@@ -786,10 +813,24 @@ async function followPurchase(
     return;
   }
   const body: unknown = await answer.json().catch(() => undefined);
+  // Logged out in another tab meanwhile (or the session ended): this page shows no more.
+  if (session === undefined) return;
   const listed = answer.ok ? listedPurchases(body) : undefined;
   if (listed !== undefined) {
     for (const purchase of listed.purchases) showPurchase(purchase);
     const waiting = listed.purchases.findLast((p) => p.result.outcome === "PENDING");
+    if (session.mode === "interrupt" && waiting !== undefined && !listed.running) {
+      // Interrupt mode: nothing polls Auth0 until the page resumes the call, as after the
+      // interrupt that never reached it.
+      following = undefined;
+      waitNote = undefined;
+      lastToolCall = { id: waiting.toolCallId, name: waiting.toolName };
+      interrupt = interruptOf(waiting);
+      savePendingChat();
+      render();
+      scheduleResume(interrupt);
+      return;
+    }
     if (waiting !== undefined) {
       // The next page follows the purchase that waits now, not the one this page began with.
       following = waiting.toolCallId;
@@ -829,6 +870,14 @@ async function followPurchase(
   // chat_unknown, thread_unreadable: there is nothing to follow.
   forgetPendingChat();
   forgetSentMessage();
+  if (unanswered !== undefined && refusalOf(body)?.code === "chat_unknown") {
+    // A new chat whose first message never reached the app.
+    following = undefined;
+    waitNote = undefined;
+    notice = `Error: ${unanswered}; nothing was asked or ordered. Send your message again.`;
+    render();
+    return;
+  }
   for (const [id, approval] of approvals) if (approval.status === "PENDING") approvals.delete(id);
   waitNote = undefined;
   following = undefined;
