@@ -257,13 +257,13 @@ export class SupervisedChild {
     return supervised;
   }
 
-  /** The spawned process: the app itself, or Node's watcher that runs it (`watch`). */
   /** How the process ended (its exit code, or the signal that ended it); undefined while it runs. */
   get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
     const { exitCode: code, signalCode: signal } = this.child;
     return code === null && signal === null ? undefined : { code, signal };
   }
 
+  /** The spawned process: the app itself, or Node's watcher that runs it (`watch`). */
   get pid(): number | undefined {
     return this.child.pid;
   }

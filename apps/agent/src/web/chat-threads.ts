@@ -56,12 +56,6 @@ export const chatToolInputs = {
 /** Long enough for a block-mode wait, as the CLI's lease. */
 const LEASE_MARGIN_S = 300;
 
-/**
- * The agent's threads as the web app uses them: one per person and chat id, so no person can
- * reach another's thread by its id. Each request holds the thread's lease while it runs, and
- * gets the CLI's purchase tool for the logged-in person: the CIBA userID is the session's
- * `sub`, the purchase is journaled, priced and never repeated.
- */
 /** A purchase of a chat as `ChatThreads.purchases` lists it. */
 export interface ChatPurchase {
   toolCallId: string;
@@ -71,6 +65,12 @@ export interface ChatPurchase {
   interval?: number;
 }
 
+/**
+ * The agent's threads as the web app uses them: one per person and chat id, so no person can
+ * reach another's thread by its id. Each request holds the thread's lease while it runs, and
+ * gets the CLI's purchase tool for the logged-in person: the CIBA userID is the session's
+ * `sub`, the purchase is journaled, priced and never repeated.
+ */
 export class ChatThreads {
   /** The threads a chat request holds right now: this process is the web app's only one. */
   private readonly running = new Set<string>();
@@ -130,7 +130,7 @@ export class ChatThreads {
       purchases: thread.purchases.map((record) => ({
         toolCallId: record.toolCallId,
         toolName: PURCHASE_TOOL_NAME,
-        result: record.result ?? pendingResult(record),
+        result: resultOf(record),
         ...(record.request === undefined ? {} : { interval: record.request.interval }),
       })),
     };
@@ -203,6 +203,8 @@ export class ChatThreads {
 }
 
 /** What the purchase tool reports for a journaled purchase: its result, PENDING while it waits. */
+function resultOf(record: PurchaseRecord): PurchaseResult;
+function resultOf(record: PurchaseRecord | undefined): PurchaseResult | undefined;
 function resultOf(record: PurchaseRecord | undefined): PurchaseResult | undefined {
   return record === undefined ? undefined : (record.result ?? pendingResult(record));
 }

@@ -12,7 +12,7 @@ import pg from "pg";
 
 import { lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
-import { STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
+import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { migrateToLatest } from "./migrations.js";
 import type { ShopTables } from "./tables.js";
 
@@ -233,9 +233,6 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
   };
 }
 
-/** PostgreSQL's SQLSTATE for a statement cancelled, by statement_timeout among others. */
-const QUERY_CANCELED = "57014";
-
 async function openPostgres(
   url: string,
   onConnectionError: (error: Error) => void,
@@ -262,7 +259,7 @@ async function openPostgres(
     const { code, message } = error as { code?: string; message: string };
     // Cancelled by the URL's own statement_timeout, however short (a loaded machine can take
     // more than a millisecond even for this): PostgreSQL answered, so it is reachable.
-    if (code !== QUERY_CANCELED) {
+    if (!isStatementTimeout(error)) {
       await pool.end();
       throw new DatabaseOpenError(
         `cannot reach PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ""}`,

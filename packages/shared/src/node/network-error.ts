@@ -67,7 +67,8 @@ export function classifyNetworkError(error: unknown): NetworkErrorInfo | undefin
     if (code !== undefined) return { failure, code, detail };
   }
   if (hasTimeoutName(error)) return { failure: "timeout", detail };
-  if (isFetchFailure(error) && hasMessage(error, "bad port")) {
+  // Undici's own words, the last of the cause chain: "fetch failed: bad port".
+  if (isFetchFailure(error) && detail.endsWith(": bad port")) {
     return { failure: "blocked_port", code: BLOCKED_PORT_TEXT, detail };
   }
   if (isFetchFailure(error)) return { failure: "unreachable", detail };
@@ -104,11 +105,6 @@ function hasTimeoutName(error: unknown, depth = 0): boolean {
 /** What fetch's "bad port" means, in words a person can act on (used as the failure's code). */
 const BLOCKED_PORT_TEXT =
   "bad port: fetch refuses to connect to this port, as browsers do; use another port";
-
-function hasMessage(error: unknown, message: string, depth = 0): boolean {
-  if (!isRecord(error) || depth > 5) return false;
-  return error.message === message || hasMessage(error.cause, message, depth + 1);
-}
 
 function isFetchFailure(error: unknown): boolean {
   return error instanceof TypeError && error.message === "fetch failed";

@@ -281,18 +281,22 @@ function unansweredMessage(): string | undefined {
  * have long been decided or expired), and anything unreadable under the page's keys.
  */
 function dropStaleKept(): void {
-  try {
-    const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
-    for (const key of keys) {
-      if (key === null) continue;
-      if (!key.startsWith(PENDING_CHAT_PREFIX) && !key.startsWith(SENT_MESSAGE_PREFIX)) continue;
-      const saved = readKept(key);
-      if (!isRecord(saved) || typeof saved.at !== "number" || Date.now() - saved.at > KEPT_FOR_MS) {
-        forget(key);
-      }
+  for (const key of [...keptKeys(PENDING_CHAT_PREFIX), ...keptKeys(SENT_MESSAGE_PREFIX)]) {
+    const saved = readKept(key);
+    if (!isRecord(saved) || typeof saved.at !== "number" || Date.now() - saved.at > KEPT_FOR_MS) {
+      forget(key);
     }
+  }
+}
+
+/** The keys of localStorage that start with `prefix`; none when storage is off. */
+function keptKeys(prefix: string): string[] {
+  try {
+    return Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).filter(
+      (key): key is string => key?.startsWith(prefix) === true,
+    );
   } catch {
-    // Storage off: nothing was kept.
+    return [];
   }
 }
 
@@ -359,17 +363,6 @@ function forgetPendingChat(): void {
   }
 }
 
-/** The keys of every chat kept for `sub`, whatever they hold. */
-function pendingChatKeys(sub: string): string[] {
-  try {
-    return Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).filter(
-      (key): key is string => key?.startsWith(`${PENDING_CHAT_PREFIX}${sub}:`) === true,
-    );
-  } catch {
-    return [];
-  }
-}
-
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null;
 
@@ -379,7 +372,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  */
 function pendingChatsOf(sub: string): PendingChat[] {
   const chats: PendingChat[] = [];
-  for (const key of pendingChatKeys(sub)) {
+  for (const key of keptKeys(`${PENDING_CHAT_PREFIX}${sub}:`)) {
     const saved = readKept(key) as { [K in keyof PendingChat]?: unknown } | null;
     const usable =
       saved?.sub === sub &&
@@ -397,13 +390,14 @@ function pendingChatsOf(sub: string): PendingChat[] {
   return chats.sort((a, b) => b.at - a.at);
 }
 
+/** The consent request's words for a purchase whose binding message the page does not have. */
+function bindingOf(args: Interrupt["toolCall"]["args"] = {}): string {
+  return `Do you want to buy ${String(args.qty ?? "")} ${args.product ?? ""}`;
+}
+
 /** What a kept chat waits for, in the consent request's words. */
 function waitingFor(kept: PendingChat): string {
-  const args = kept.interrupt?.toolCall.args;
-  return (
-    kept.approval?.bindingMessage ??
-    `Do you want to buy ${String(args?.qty ?? "")} ${args?.product ?? ""}`.trim()
-  );
+  return kept.approval?.bindingMessage ?? bindingOf(kept.interrupt?.toolCall.args).trim();
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -469,10 +463,9 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
 
 function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
   const { request, toolCall } = pendingInterrupt;
-  const args = toolCall.args ?? {};
   return approvalCard({
     status: "PENDING",
-    bindingMessage: `Do you want to buy ${String(args.qty ?? "")} ${args.product ?? ""}`,
+    bindingMessage: bindingOf(toolCall.args),
     ...(request === undefined
       ? {}
       : {
