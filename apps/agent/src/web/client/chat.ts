@@ -515,7 +515,7 @@ function render(): void {
               : ""));
   form
     .querySelector("button")
-    ?.toggleAttribute("disabled", busy || interrupt !== undefined || following !== undefined);
+    ?.toggleAttribute("disabled", busy || waiting || following !== undefined);
   // A purchase still waiting must be followed to its end: not while one waits or a turn runs.
   $("new-chat").toggleAttribute("disabled", busy || waiting || following !== undefined);
 }
