@@ -99,11 +99,16 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * held-out-recall.json (100 clear orders, 60 to ask about, in new wordings) is the development
  * set of the recall rules (short names in lists, courtesies, reasons, price conditions, lists
  * under a heading, confirmations): worked against, so it shows recall kept, not recall proven.
+ * held-out-fresh-3.json (193 phrasings written after those rules: typos, slang, corrections,
+ * negations, limits per item and in total, quoted injections, other languages, emoji, long
+ * messages) found none; it read 125 as expected, but of the 88 it expected bought and nothing
+ * else it bought 20 as written and 1 with a lower count, and asked about 67.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
+  "held-out-fresh-3.json": [],
   "held-out-recall.json": [],
 };
 
@@ -111,6 +116,7 @@ describe.each([
   ["held-out-audit.json"],
   ["held-out-fresh.json"],
   ["held-out-fresh-2.json"],
+  ["held-out-fresh-3.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
