@@ -102,7 +102,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * held-out-fresh-3.json (193 phrasings written after those rules: typos, slang, corrections,
  * negations, limits per item and in total, quoted injections, other languages, emoji, long
  * messages) found none; it read 125 as expected, but of the 88 it expected bought and nothing
- * else it bought 20 as written and 1 with a lower count, and asked about 67.
+ * else it bought 20 as written and 1 with a lower count, and asked about 67. Its one wrong count
+ * ("Qty: 2." after one item, read as 1) showed counts written apart dropped or given to another
+ * item, which bought more than asked in wordings beside it; read or asked about since.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

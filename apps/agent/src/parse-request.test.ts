@@ -147,6 +147,31 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("gives a count written apart to the item right before it, and asks when it has another", () => {
+    const phones = (qty: number) => ({
+      kind: "purchases",
+      items: [{ product: "XYZ phone", qty }],
+    });
+    expect(read("Order: XYZ phone. Qty: 2.")).toEqual(phones(2));
+    expect(read("Buy XYZ phones. Quantity 2")).toEqual(phones(2));
+    expect(read("Buy 3 XYZ phones, qty 3")).toEqual(phones(3));
+    expect(read("Buy USB-C cables, 4 of them")).toMatchObject({ items: [{ qty: 4 }] });
+    // Another count is not dropped for the first one, nor given to an earlier item.
+    for (const request of [
+      "Buy 3 XYZ phones, qty 1",
+      "Buy 3 XYZ phones. Qty: 1.",
+      "Buy an XYZ phone. Max price: 1000. Quantity: 3",
+      "Buy 4 USB-C cables, 2 of them",
+      "Buy XYZ phone and 2 USB-C cables, 3 pieces",
+    ]) {
+      expect(read(request), request).toMatchObject({ kind: "unclear", reason: "quantity_missing" });
+    }
+    expect(read("Buy an XYZ phone and a USB-C cable. Qty: 3")).toMatchObject({
+      kind: "unclear",
+      reason: "ambiguous_change",
+    });
+  });
+
   it("reads a minus sign and an exponent as part of the number", () => {
     expect(read("Buy -2 XYZ phones")).toMatchObject({
       reason: "quantity_out_of_range",

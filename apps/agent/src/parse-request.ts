@@ -99,6 +99,11 @@ interface SentenceReading {
   uncounted: (Place & { quantity: QuantityPhrase }) | undefined;
   /** Counts that change the one asked before: "Actually, make it 3", "I mean one", "no, 3". */
   changes: (Place & { quantity: QuantityPhrase })[];
+  /**
+   * Counts written apart from any item, with none before them in their sentence: "Qty: 2."
+   * after "Order: XYZ phone." They count the one item asked before, if it has no count yet.
+   */
+  counts: (Place & { quantity: QuantityPhrase })[];
   /** Clauses that take back everything before them: "Never mind", "no wait, don't". */
   retractions: Place[];
   /**
@@ -551,11 +556,13 @@ function applyChanges(
   type Step =
     | { place: Place; draft: ItemDraft }
     | { place: Place; count: QuantityPhrase }
+    | { place: Place; fill: QuantityPhrase }
     | { place: Place; retraction: true }
     | { place: Place; exclusion: SentenceReading["exclusions"][number]; alone: boolean };
   const steps: Step[] = readings.flatMap((reading, index): Step[] => [
     ...draftsOf(reading, readings[index - 1]).map((draft) => ({ place: draft, draft })),
     ...reading.changes.map((change) => ({ place: change, count: change.quantity })),
+    ...reading.counts.map((count) => ({ place: count, fill: count.quantity })),
     ...reading.retractions.map((place) => ({ place, retraction: true as const })),
     ...reading.exclusions.map((exclusion) => ({
       place: exclusion,
@@ -587,6 +594,27 @@ function applyChanges(
         drafts = drafts.filter((d) => d.product.name !== product.name);
       } else if (step.alone && drafts.length > 0) {
         problems.push({ ...placeOf(step.place), unclear: questions.hesitant(step.exclusion.said) });
+      }
+      continue;
+    }
+    if ("fill" in step) {
+      // "Order: XYZ phone. Qty: 2.": the count of the one item asked so far, if it has none;
+      // "Buy 3 XYZ phones. Qty: 1." or several items before it is asked about.
+      const [only] = drafts;
+      if (only !== undefined && drafts.length === 1 && only.quantity === undefined) {
+        drafts[0] = { ...only, quantity: step.fill };
+      } else if (only !== undefined && drafts.length === 1) {
+        if (!sameCount(only.quantity, step.fill)) {
+          problems.push({
+            ...placeOf(step.place),
+            unclear: questions.quantityMissing(only.product),
+          });
+        }
+      } else if (drafts.length > 1) {
+        problems.push({
+          ...placeOf(step.place),
+          unclear: questions.ambiguousChange(drafts.map((d) => d.product)),
+        });
       }
       continue;
     }
@@ -676,6 +704,7 @@ function readSentence(
     mentioned: [],
     uncounted: undefined,
     changes: [],
+    counts: [],
     retractions: [],
     doubts: [],
     exclusions: [],
@@ -791,8 +820,19 @@ function readSentence(
         markConsumed(consumed, segment.start, segment.end);
       }
       if (object.kind === "count") {
-        const uncounted = reading.items.findLast((item) => item.quantity === undefined);
-        if (uncounted !== undefined) uncounted.quantity = object.quantity;
+        // "USB-C cables, 4 of them", "XYZ phone, qty 2": the count of the item right before
+        // it. Given to an earlier item ("an XYZ phone and 2 cables, 3 pieces": 3 phones?) or
+        // dropped beside another count ("3 XYZ phones, qty 1": 3?), it would buy what no one
+        // asked for; any count but the one already said is asked about.
+        const place = { sentence, start: segment.start, end: segment.end };
+        const last = reading.items.at(-1);
+        if (last === undefined) {
+          reading.counts.push({ ...place, quantity: object.quantity });
+        } else if (last.quantity === undefined) {
+          last.quantity = object.quantity;
+        } else if (!sameCount(last.quantity, object.quantity)) {
+          reading.problems.push({ ...place, unclear: questions.quantityMissing(last.product) });
+        }
       } else if (object.kind === "missing") {
         reading.asksToBuy = true;
         if (object.pronoun === true) {
@@ -1528,6 +1568,16 @@ function draftOf(
     plural: mention.plural,
     quantity,
   };
+}
+
+/** Whether two counts say the same number: "3 XYZ phones, qty 3". */
+function sameCount(a: QuantityPhrase | undefined, b: QuantityPhrase): boolean {
+  return (
+    a !== undefined &&
+    "value" in a.quantity &&
+    "value" in b.quantity &&
+    a.quantity.value === b.quantity.value
+  );
 }
 
 function placeOf(place: Place): Place {
