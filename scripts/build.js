@@ -65,8 +65,11 @@ export const ENTRIES = /** @type {const} */ ({
   bench: "scripts/bench/main.ts",
   "bench-shop-api": "scripts/bench/shop-api-bench-server.ts",
   "bench-gc-on-signal": "scripts/bench/gc-on-signal.ts",
+  // Loaded first into every process the stack's supervisor starts (scripts/stack/supervisor.ts).
+  "exit-with-supervisor": "scripts/stack/exit-with-supervisor.ts",
   // Started as processes by the tests.
   "test-supervised-server": "test/fixtures/supervised-server.ts",
+  "test-supervisor-launcher": "test/fixtures/supervisor-launcher.ts",
   "test-auth0-sdk-client": "test/fixtures/auth0-sdk-client.ts",
   "test-lease-claimer": "apps/agent/src/test-support/lease-claimer.ts",
 });

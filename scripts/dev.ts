@@ -129,7 +129,8 @@ const env = readEnv(
   }),
 );
 const { startStack } = await import("@ciba-testbed/stack");
-const { SupervisedChild, ServiceStartError } = await import("@ciba-testbed/stack/supervisor");
+const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES } =
+  await import("@ciba-testbed/stack/supervisor");
 const { makeScratchFolder, resolveFromInvocation } = await import("@ciba-testbed/shared/node");
 const { REPO_ROOT } = await import("@ciba-testbed/stack");
 const { ENTRIES, watchBuild } = await import("./build.js");
@@ -151,6 +152,7 @@ await watchBuild(
     "mock-auth0": ENTRIES["mock-auth0"],
     "shop-api": ENTRIES["shop-api"],
     "agent-web": ENTRIES["agent-web"],
+    ...SUPERVISED_ENTRIES,
   },
   builtDir,
   undefined,

@@ -179,8 +179,6 @@ export async function measureResourceServer(
       runner: {
         flags: options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : [],
       },
-      // It stops when its stdin closes, so it cannot outlive this process.
-      stdin: "pipe",
       env: {
         SHOP_BENCH_DATABASE_URL: options.databaseUrl ?? "",
         SHOP_BENCH_TOKENS_FILE: tokensFile,

@@ -5,7 +5,8 @@
  * verification and the verified-token cache at its default size, with verification and no cache,
  * and with the bench-only fixed identity. It writes `SHOP_BENCH_DISTINCT_TOKENS` distinct tokens
  * (a JSON array) to `SHOP_BENCH_TOKENS_FILE`; its ready record carries the URLs and one more
- * token. It then serves until the parent closes stdin or sends SIGTERM.
+ * token. It then serves until SIGTERM, which it also gets when the parent is gone (the
+ * supervisor's preload, scripts/stack/exit-with-supervisor.ts).
  */
 import { writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -108,5 +109,3 @@ const stop = () => {
 };
 process.once("SIGTERM", stop);
 process.once("SIGINT", stop);
-process.stdin.on("end", stop);
-process.stdin.resume();

@@ -9,7 +9,7 @@ import { killOnExit, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { prettyFactory } from "pino-pretty";
 
-import { builtFileOf, sourceMapFlags } from "../build.js";
+import { ENTRIES, builtFileOf, sourceMapFlags } from "../build.js";
 import { lastErrorOf } from "./last-error.js";
 import { REPO_ROOT } from "./repo-root.js";
 
@@ -21,18 +21,27 @@ export type OutputColor = Parameters<typeof styleText>[0];
  * of `script` (see scripts/build.js; without `--enable-source-maps` for an entry that maps its
  * stacks itself: `sourceMapFlags`), one process whose pid is the app's, so Node flags
  * (`--cpu-prof`, `--expose-gc`) and signals reach the app itself. `preload` scripts are built
- * entries too.
+ * entries too, loaded after `SUPERVISED_ENTRIES`' preload, which every child gets.
  *
- * `watch` (`pnpm dev`): the built file in `builtDir`, a build that `watchBuild` keeps current,
- * run in Node's watch mode: the app starts again, under the same watcher, whenever a file it
- * loaded changes, and prints a new ready record. The pid is the watcher's then, and the flags
- * reach the app through it.
+ * `watch` (`pnpm dev`): the built file in `builtDir`, a build that `watchBuild` keeps current
+ * (of `SUPERVISED_ENTRIES` too), run in Node's watch mode: the app starts again, under the same
+ * watcher, whenever a file it loaded changes, and prints a new ready record. The pid is the
+ * watcher's then, and the flags reach the app through it.
  */
 export interface Runner {
   flags?: string[];
   preload?: string[];
   watch?: { builtDir: string };
 }
+
+/**
+ * Built entries every supervised process loads besides its own: a `watch` build must include
+ * them. The preload that stops a child once this process is gone, however it ended (kill -9
+ * included): this process holds the other end of the child's stdin.
+ */
+export const SUPERVISED_ENTRIES = {
+  "exit-with-supervisor": ENTRIES["exit-with-supervisor"],
+} as const;
 
 export interface SuperviseOptions {
   /** Names the process in its log prefix and in errors. */
@@ -45,8 +54,11 @@ export interface SuperviseOptions {
   env?: Record<string, string>;
   /** `{}` (the build, no flags) unless given. */
   runner?: Runner;
-  /** `pipe` lets `write()` talk to the child; `ignore` (the default) gives it no input. */
-  stdin?: "ignore" | "pipe";
+  /**
+   * The child reads its stdin (lines from `write()`), and ends once it ends as a reader does:
+   * it gets no `SUPERVISED_ENTRIES` preload, whose reading would take lines from it.
+   */
+  readsStdin?: boolean;
   /** Where its output goes as it comes, prefixed with its name, JSON logs made readable. */
   output?: { stream: Writable; color: OutputColor };
   /** How long `start` waits for the ready record; 30 s unless given. */
@@ -137,7 +149,8 @@ function readable(line: string): string {
 const live = new Set<SupervisedChild>();
 let signalHooksInstalled = false;
 
-// Whatever ends this process, no supervised child outlives it (each is also `killOnExit`).
+// Whatever ends this process, no supervised child outlives it: each is also `killOnExit`, and
+// sees its stdin close when this process is gone, even by SIGKILL (`SUPERVISED_ENTRIES`).
 // Children lead their own process groups, so a Ctrl-C or a closed terminal reaches only this
 // process: it passes the end on, then exits as the signal would have made it.
 function installSignalHooks(): void {
@@ -152,12 +165,13 @@ function installSignalHooks(): void {
   }
 }
 
-function commandOf(runner: Runner, script: string, args: string[] = []): [string, string[]] {
+function commandOf(options: SuperviseOptions): [string, string[]] {
+  const { runner = {}, script, args = [] } = options;
   const dir = runner.watch?.builtDir;
-  const preload = (runner.preload ?? []).flatMap((module) => [
-    "--import",
-    builtFileOf(module, dir),
-  ]);
+  const preload = [
+    ...(options.readsStdin === true ? [] : [SUPERVISED_ENTRIES["exit-with-supervisor"]]),
+    ...(runner.preload ?? []),
+  ].flatMap((module) => ["--import", builtFileOf(module, dir)]);
   // The services share one terminal: a restart must not clear what the others printed.
   const watch = runner.watch ? ["--watch", "--watch-preserve-output"] : [];
   return [
@@ -222,12 +236,14 @@ export class SupervisedChild {
   /** Starts the process and returns at once, for a child that prints no ready record. */
   static spawn(options: SuperviseOptions): SupervisedChild {
     installSignalHooks();
-    const [command, args] = commandOf(options.runner ?? {}, options.script, options.args);
+    const [command, args] = commandOf(options);
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       detached: true,
-      stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+      // stdin: the pipe whose end tells the child this process is gone (`SUPERVISED_ENTRIES`),
+      // or the one it reads (`readsStdin`).
+      stdio: ["pipe", "pipe", "pipe"],
     });
     const watch = options.runner?.watch;
     const supervised = new SupervisedChild(
@@ -245,7 +261,7 @@ export class SupervisedChild {
       supervised.take(line);
     };
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on("line", onLine);
+      createInterface({ input: stream }).on("line", onLine);
     }
     child.once("error", (error) => {
       supervised.end(`could not start: ${error.message}`);
@@ -343,7 +359,7 @@ export class SupervisedChild {
     if (this.lastStop !== undefined) listener(this.lastStop);
   }
 
-  /** One line on the child's stdin (`stdin: "pipe"`). */
+  /** One line on the child's stdin (`readsStdin`). */
   write(line: string): void {
     if (!this.child.stdin) throw new Error(`${this.name} was started without stdin`);
     this.child.stdin.write(`${line}\n`);
@@ -358,7 +374,8 @@ export class SupervisedChild {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     if (!this.running) return;
-    this.child.stdin?.end();
+    // Its stdin stays open: its end would bring the child's own SIGTERM on top of this one, and
+    // a second SIGTERM ends an app that is still closing.
     this.killGroup("SIGTERM");
     const timer = setTimeout(() => {
       this.killGroup("SIGKILL");

@@ -80,7 +80,7 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
         AUTH0_CLIENT_ID: "ciba-testbed-agent",
         AUTH0_CLIENT_SECRET: "ciba-testbed-agent-secret",
       },
-      stdin: "pipe",
+      readsStdin: true,
     });
   });
 
@@ -226,7 +226,7 @@ describe("the auth0 SDK with private_key_jwt and refresh tokens against mock-aut
         AUTH0_CLIENT_ASSERTION_KEY_FILE: keyFile,
         AUTH0_CLIENT_ASSERTION_ALG: "PS256",
       },
-      stdin: "pipe",
+      readsStdin: true,
     });
   });
 

@@ -9,34 +9,13 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { AGENT_CLI, buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
-// The module itself, not the package: its index loads the whole agent (the AI SDK, Auth0's
-// SDK, Redis) into this worker for two functions that read /proc.
-import { isDead, readProcess } from "../../apps/agent/src/process-info.js";
+import { liveMembers, liveMembersAfter } from "../support/process-group.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 const STOP_POINTS = ["token-received", "approval-taken"] as const;
 type BuiltCli = Awaited<ReturnType<typeof buildAgentCli>>;
 const STOPPED_BEFORE_ORDER =
   "The approval was used by a process that stopped before ordering; ask again.";
-
-/** Live (not zombie) processes of a process group, read from /proc. */
-async function liveMembers(pgrp: number): Promise<number[]> {
-  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name)).map(Number);
-  return pids.filter((pid) => {
-    const info = readProcess(pid);
-    return info?.pgrp === pgrp && !isDead(info);
-  });
-}
-
-/** The live members of a process group once they are all gone, or after `timeoutMs`. */
-async function liveMembersAfter(pgrp: number, timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const members = await liveMembers(pgrp);
-    if (members.length === 0 || Date.now() > deadline) return members;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The ids in `after` that are not in `before`, whatever order the lists come in. */
 function newIds(before: string[], after: string[]): string[] {

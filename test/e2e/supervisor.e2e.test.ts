@@ -3,14 +3,22 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 
 import { makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
-import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
-import type { SuperviseOptions } from "@ciba-testbed/stack/supervisor";
+import type { ReadyRecord } from "@ciba-testbed/shared/node";
+import { SUPERVISED_ENTRIES, SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import type { LineParser, SuperviseOptions } from "@ciba-testbed/stack/supervisor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { ENTRIES, watchBuild } from "../../scripts/build.js";
 import { untilWatched } from "../support/inotify.js";
+import { liveMembers, liveMembersAfter } from "../support/process-group.js";
 
 const started: SupervisedChild[] = [];
+
+/** A line of test/fixtures/supervisor-launcher.ts: its server is ready (again). */
+const launched: LineParser<{ watcher: number; ready: ReadyRecord }> = (line) =>
+  line.startsWith('{"watcher":')
+    ? (JSON.parse(line) as { watcher: number; ready: ReadyRecord })
+    : undefined;
 
 function fixture(env: Record<string, string>, more: Partial<SuperviseOptions> = {}) {
   return {
@@ -98,7 +106,7 @@ describe("the process supervisor", () => {
     beforeAll(async () => {
       builtDir = await makeScratchFolder("ciba-dev-build-");
       devBuild = await watchBuild(
-        { "test-supervised-server": ENTRIES["test-supervised-server"] },
+        { "test-supervised-server": ENTRIES["test-supervised-server"], ...SUPERVISED_ENTRIES },
         builtDir,
       );
     });
@@ -128,6 +136,38 @@ describe("the process supervisor", () => {
         expect(shown()).toMatch(/fixture\s+\|.*Restarting '.*test-supervised-server\.js'/);
         // The server it replaced is gone, not left listening beside the new one.
         expect(() => process.kill(ready.pid, 0)).toThrow();
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    // `pnpm dev` killed by kill -9, an IDE's hard stop or the OOM killer: none of its hooks runs.
+    it("stops Node's watcher and the server it started again after a change once the supervisor is killed with SIGKILL", async () => {
+      const folder = await makeScratchFolder("ciba-watched-");
+      try {
+        const bodyModule = path.join(folder, "body.mjs");
+        await writeFile(bodyModule, 'export default "first version";\n');
+        const launcher = SupervisedChild.spawn({
+          name: "launcher",
+          script: "test/fixtures/supervisor-launcher.ts",
+          env: { LAUNCHER_BUILT_DIR: builtDir, FIXTURE_BODY_MODULE: bodyModule },
+        });
+        started.push(launcher);
+        const first = await launcher.waitForLine(launched, 20_000, "the server's start");
+        await untilWatched(first.watcher, bodyModule);
+        const restarted = launcher.waitForLine(launched, 20_000, "the server's restart");
+        await writeFile(bodyModule, 'export default "second version";\n');
+        const second = await restarted;
+        expect(second.ready.pid).not.toBe(first.ready.pid);
+        expect(await (await fetch(second.ready.url)).text()).toBe("second version");
+        // The watcher leads a process group of its own: the server it runs is in it.
+        expect(await liveMembers(first.watcher)).toEqual(
+          expect.arrayContaining([first.watcher, second.ready.pid]),
+        );
+
+        launcher.signal("SIGKILL");
+        expect(await liveMembersAfter(first.watcher, 10_000)).toEqual([]);
+        await expect(fetch(second.ready.url)).rejects.toThrow();
       } finally {
         await rm(folder, { recursive: true, force: true });
       }

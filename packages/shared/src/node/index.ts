@@ -9,6 +9,7 @@ export * from "./captured-output.js";
 export * from "./close-on-signals.js";
 export * from "./code-cache.js";
 export * from "./code-path.js";
+export * from "./exit-with-stdin.js";
 export * from "./scratch.js";
 export * from "./server-bin.js";
 export * from "./server-env.js";

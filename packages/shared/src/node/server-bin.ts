@@ -1,6 +1,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { stopWhenStdinCloses } from "./exit-with-stdin.js";
 import { writeReadyRecordTo } from "./ready-record.js";
 
 /** What a server's bin says about itself in `--help`. */
@@ -82,23 +83,4 @@ export async function runServerBin(bin: ServerBin, main: () => Promise<unknown>)
     ...flags.filter((flag) => values[flag] === true).map((f) => `--${f}`),
   );
   await main();
-}
-
-/**
- * `--exit-with-stdin`: once stdin ends (its other end closed: the parent that started this
- * server exited, was killed, or closed it on purpose), the process sends itself SIGTERM, so it
- * stops the way every server stops on a signal (`closeOnSignals`). A parent's exit hook cannot
- * do this when the parent dies of a signal or `kill -9`; the kernel closes its end of the pipe
- * whatever happens.
- */
-function stopWhenStdinCloses(): void {
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    process.kill(process.pid, "SIGTERM");
-  };
-  process.stdin.once("end", stop);
-  process.stdin.once("error", stop);
-  process.stdin.resume();
 }
