@@ -867,6 +867,58 @@ describe("the chat web app", () => {
     await context.close();
   });
 
+  it("shows a page whose message the app refused as its chat was busy the purchase another tab asked for, follows it to its end, and says its own message was not sent", async () => {
+    const own = await browser.newContext();
+    const first = await own.newPage();
+    await logIn(first, baseUrl, /Test Buyer/);
+    // Two tabs of one chat: the second opens while the first's purchase waits, and follows it.
+    await ask(first, "Buy 4 XYZ phone cases");
+    await first.locator(".approval.pending", { hasText: "buy 4 XYZ phone case" }).waitFor();
+    const second = await own.newPage();
+    await second.goto(baseUrl);
+    await second.locator(".approval.pending", { hasText: "buy 4 XYZ phone case" }).waitFor();
+    const denied = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("4 XYZ phone case"),
+    );
+    await s.stack.control.deny(denied.auth_req_id);
+    await first
+      .locator(".message.assistant .text", { hasText: /4 x XYZ phone case was denied/ })
+      .waitFor();
+    const status = second.locator("#status");
+    await status.filter({ hasText: /^The purchase of 4 x XYZ phone case was denied/ }).waitFor();
+
+    // The first tab asks again; the second, whose Send is on, sends while that purchase waits.
+    await ask(first, "Buy 5 XYZ phone cases");
+    await first.locator(".approval.pending", { hasText: "buy 5 XYZ phone case" }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("5 XYZ phone case"),
+    );
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(second, "Buy 9 USB-C cables");
+    await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
+    const unsent =
+      'Your message "Buy 9 USB-C cables" was not sent: this chat was busy with a request from another page';
+    await status.filter({ hasText: unsent }).waitFor();
+    await expect(second.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
+    await expect(second.getByText("Buy 9 USB-C cables", { exact: true }).count()).resolves.toBe(0);
+
+    await s.stack.control.approve(request.auth_req_id);
+    await second.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    await status
+      .filter({ hasText: `Ordered 5 x XYZ phone case: order ${String(orders[0]?.id)}` })
+      .filter({ hasText: unsent })
+      .waitFor();
+    await expect(second.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(false);
+    const cables = (await s.consentRequests()).filter((c) =>
+      c.binding_message.includes("9 USB-C cable"),
+    );
+    expect(cables).toHaveLength(0);
+    await chatForgotten(second);
+    await own.close();
+  });
+
   it("follows a block-mode purchase whose connection broke while it waited: the app still orders, and the page says so", async () => {
     // The page reaches the app through a proxy on the app's address, whose connections the test
     // cuts as a network would.

@@ -191,6 +191,11 @@ let waitNote: string | undefined;
 let notice: string | undefined;
 /** The tool call of the block-mode purchase this page follows (followPurchase), if any. */
 let following: string | undefined;
+/**
+ * A message of this page's the app refused because another page's request held the chat (see
+ * `onChatError`): its text, told until the person sends again.
+ */
+let unsent: string | undefined;
 /** How often a page asks how a block-mode purchase it follows ended. */
 const FOLLOW_SECONDS = 2;
 /** The longest wait between two resumes after failures. */
@@ -390,6 +395,14 @@ function pendingChatsOf(sub: string): PendingChat[] {
   return chats.sort((a, b) => b.at - a.at);
 }
 
+/** What the person wrote in `message`. */
+function textOf(message: UIMessage): string {
+  return message.parts
+    .map((part) => (part.type === "text" ? part.text : ""))
+    .join(" ")
+    .trim();
+}
+
 /** The consent request's words for a purchase whose binding message the page does not have. */
 function bindingOf(args: Interrupt["toolCall"]["args"] = {}): string {
   return `Do you want to buy ${String(args.qty ?? "")} ${args.product ?? ""}`;
@@ -501,18 +514,23 @@ function render(): void {
   const busy = chat?.status === "submitted" || chat?.status === "streaming";
   const waiting =
     interrupt !== undefined || [...approvals.values()].some((a) => a.status === "PENDING");
-  statusLine.textContent =
-    session === undefined
+  const standing = waiting
+    ? "Waiting for the person to approve…" + (waitNote === undefined ? "" : ` ${waitNote}`)
+    : busy
+      ? "The agent is working…"
+      : // A followed purchase's end, after the error that cut its request. A message the
+        // app refused as the chat was busy has a note of its own instead (`unsentNote`).
+        (notice ??
+        (chat?.status === "error" && chat.error !== undefined && unsent === undefined
+          ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
+          : ""));
+  const unsentNote =
+    unsent === undefined
       ? ""
-      : waiting
-        ? "Waiting for the person to approve…" + (waitNote === undefined ? "" : ` ${waitNote}`)
-        : busy
-          ? "The agent is working…"
-          : // A followed purchase's end, after the error that cut its request.
-            (notice ??
-            (chat?.status === "error" && chat.error !== undefined
-              ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
-              : ""));
+      : `Your message "${unsent}" was not sent: this chat was busy with a request from another ` +
+        "page (what it asks for shows above). Send yours again once that has ended, if you still want it.";
+  statusLine.textContent =
+    session === undefined ? "" : [standing, unsentNote].filter((text) => text !== "").join(" ");
   form
     .querySelector("button")
     ?.toggleAttribute("disabled", busy || waiting || following !== undefined);
@@ -540,6 +558,7 @@ function newChat(): void {
   failedResumes = 0;
   waitNote = undefined;
   notice = undefined;
+  unsent = undefined;
   chat = new PageChat(state, onChatError, undefined);
   render();
   input.focus();
@@ -547,6 +566,9 @@ function newChat(): void {
 
 /** The app's refusals that end a chat for good (see chat-route.ts). */
 const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
+
+/** The app's refusals of a message because another request holds the chat (see chat-route.ts). */
+const BUSY_REFUSALS = new Set(["thread_busy"]);
 
 /**
  * The app's own refusal of a chat request (`{ error, error_description }`, which the chat
@@ -591,6 +613,20 @@ function onChatError(error: Error): void {
       interrupt = resumedInterrupt;
       render();
       scheduleResume(interrupt);
+      return;
+    }
+    if (BUSY_REFUSALS.has(code) && resumedInterrupt === undefined && chat !== undefined) {
+      // Another page of this chat (a second tab) sent a message, and what it asked for may
+      // wait for the person right now: a page that showed only the refusal would have them
+      // ask again once it ended, and buy twice. This page shows that request's purchases and
+      // follows them to their end, as a page that lost its stream does, and tells the person
+      // that their own message was not sent (it leaves the chat: the app never read it).
+      const last = state.messages.at(-1);
+      if (last?.role === "user") {
+        unsent = textOf(last);
+        state.messages = state.messages.slice(0, -1);
+      }
+      void followPurchase(chat.id, chat.id);
       return;
     }
     if (code === "login_required" && resumedInterrupt !== undefined) {
@@ -990,6 +1026,7 @@ window.addEventListener("storage", (event) => {
   following = undefined;
   waitNote = undefined;
   notice = undefined;
+  unsent = undefined;
   loggedOut();
   $("who").textContent = "You logged out in another tab.";
   form.hidden = true;
@@ -1004,6 +1041,7 @@ form.addEventListener("submit", (event) => {
   input.value = "";
   resumedInterrupt = undefined;
   notice = undefined;
+  unsent = undefined;
   keepSentMessage(text);
   void chat?.sendMessage({ text });
 });
