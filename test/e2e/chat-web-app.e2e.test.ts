@@ -357,6 +357,31 @@ describe("the chat web app", () => {
     await closeAndExpectNewChat(page);
   });
 
+  it("rebuilds every card of a reloaded chat: the earlier item's outcome, and the waiting item's consent request as the phone words it, price limit included", async () => {
+    const page = await openChat();
+    await ask(page, "Buy 2 XYZ phone cases and 4 USB-C cables");
+    const cases = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("2 XYZ phone case"),
+    );
+    await s.stack.control.approve(cases.auth_req_id);
+    const cables = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("4 USB-C cable"),
+    );
+    expect(cables.binding_message).toMatch(/ for max [\d.]+ USD$/);
+    const ordered = page.locator(".approval.decided[data-status=ORDERED]");
+    const waiting = page.locator(".approval.pending", { hasText: cables.binding_message });
+    await ordered.waitFor();
+    await waiting.waitFor();
+
+    await page.reload();
+    await waiting.waitFor();
+    await ordered.waitFor();
+    await s.stack.control.deny(cables.auth_req_id);
+    await page.locator(".approval.decided[data-status=DENIED]").waitFor();
+    await expect(ordered.count()).resolves.toBe(1);
+    await closeAndExpectNewChat(page);
+  });
+
   it("keeps two pages of one waiting purchase to one order, and both say so", async () => {
     const first = await openChat();
     await ask(first, "Buy 2 ABC laptops");

@@ -20,6 +20,7 @@ import {
 import { pendingResult, type PurchaseRecord } from "../purchase-record.js";
 import type { PurchaseResult } from "../purchase-result.js";
 import type { ThreadJournal } from "../thread-journal.js";
+import { pendingInterruptText } from "./client/pending-interrupt-text.js";
 import { OrdersInFlight } from "./orders-in-flight.js";
 
 export interface ChatThreadsDeps {
@@ -230,15 +231,12 @@ function interrupting(
       if (result.outcome !== "PENDING") return result;
       const request = (await journal.findPurchase(threadId, options.toolCallId))?.request;
       if (request === undefined) return result;
-      throw new AuthorizationPendingInterrupt(
-        `Waiting for the person to approve: ${result.bindingMessage ?? ""}`.trim(),
-        {
-          id: request.id,
-          requestedAt: request.sentAt / 1000,
-          expiresIn: request.expiresIn,
-          interval: request.interval,
-        },
-      );
+      throw new AuthorizationPendingInterrupt(pendingInterruptText(result.bindingMessage), {
+        id: request.id,
+        requestedAt: request.sentAt / 1000,
+        expiresIn: request.expiresIn,
+        interval: request.interval,
+      });
     },
   };
 }

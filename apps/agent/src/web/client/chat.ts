@@ -23,6 +23,7 @@ import {
 
 import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
+import { bindingMessageIn, pendingInterruptText } from "./pending-interrupt-text.js";
 
 interface Session {
   user: { sub: string; name?: string; email?: string };
@@ -408,9 +409,20 @@ function bindingOf(args: Interrupt["toolCall"]["args"] = {}): string {
   return `Do you want to buy ${String(args.qty ?? "")} ${args.product ?? ""}`;
 }
 
+/**
+ * The consent request of an interrupt's purchase: its binding message as the app worded it
+ * (price limit included), which an interrupt carries in its message.
+ */
+function bindingOfInterrupt(pending: Interrupt): string {
+  return bindingMessageIn(pending.message) ?? bindingOf(pending.toolCall.args);
+}
+
 /** What a kept chat waits for, in the consent request's words. */
 function waitingFor(kept: PendingChat): string {
-  return kept.approval?.bindingMessage ?? bindingOf(kept.interrupt?.toolCall.args).trim();
+  return (
+    kept.approval?.bindingMessage ??
+    (kept.interrupt === undefined ? bindingOf() : bindingOfInterrupt(kept.interrupt)).trim()
+  );
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -475,10 +487,10 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
 }
 
 function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
-  const { request, toolCall } = pendingInterrupt;
+  const { request } = pendingInterrupt;
   return approvalCard({
     status: "PENDING",
-    bindingMessage: bindingOf(toolCall.args),
+    bindingMessage: bindingOfInterrupt(pendingInterrupt),
     ...(request === undefined
       ? {}
       : {
@@ -504,7 +516,33 @@ function renderMessage(message: UIMessage): HTMLElement {
   return item;
 }
 
+/**
+ * The approval of each purchase the chat shows decided, from its tool call's result, where the
+ * page has none (a reload, a kept chat: the stream's approval parts are not kept) or still shows
+ * it waiting (another page's resume decided it: this page's got the result alone). It is what
+ * the stream's last approval part of the purchase would have said: its outcome.
+ */
+function settleApprovals(): void {
+  for (const message of state.messages) {
+    for (const part of message.parts) {
+      if (!isToolUIPart(part) || part.state !== "output-available") continue;
+      const result: unknown = part.output;
+      if (!isRecord(result) || typeof result.outcome !== "string") continue;
+      const shown = approvals.get(part.toolCallId);
+      if (result.outcome === "PENDING" || (shown !== undefined && shown.status !== "PENDING")) {
+        continue;
+      }
+      approvals.set(part.toolCallId, {
+        status: result.outcome,
+        ...(typeof result.authReqId === "string" ? { authReqId: result.authReqId } : {}),
+        ...(typeof result.description === "string" ? { description: result.description } : {}),
+      });
+    }
+  }
+}
+
 function render(): void {
+  settleApprovals();
   messagesList.replaceChildren(...state.messages.map(renderMessage));
   const shown =
     interrupt?.toolCall.id === undefined ? undefined : approvals.get(interrupt.toolCall.id);
@@ -788,7 +826,7 @@ function interruptOf({ toolCallId, toolName, result, interval }: ListedPurchase)
   const expiresAt = result.expiresAt === undefined ? Number.NaN : Date.parse(result.expiresAt);
   return {
     code: "ASYNC_AUTHORIZATION_AUTHORIZATION_PENDING",
-    message: `Waiting for the person to approve: ${result.bindingMessage ?? ""}`.trim(),
+    message: pendingInterruptText(result.bindingMessage),
     ...(result.authReqId === undefined || Number.isNaN(expiresAt)
       ? {}
       : {
