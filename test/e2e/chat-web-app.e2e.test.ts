@@ -412,6 +412,53 @@ describe("the chat web app", () => {
     }
   });
 
+  it("shows a page whose message was refused while another tab's purchase waits that purchase, resumes it too, and says its own message was not sent: one push, one order", async () => {
+    // Two tabs of one chat: the second opens while the first's purchase waits, and resumes it.
+    const first = await openChat();
+    await ask(first, "Buy 6 XYZ phone cases");
+    await first.locator(".approval.pending", { hasText: "buy 6 XYZ phone case" }).waitFor();
+    const second = await openChat();
+    await second.getByText(/^Buy 6 XYZ phone cases$/).waitFor();
+    const denied = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("6 XYZ phone case"),
+    );
+    await s.stack.control.deny(denied.auth_req_id);
+    for (const page of [first, second]) {
+      await page
+        .locator(".message.assistant .text", { hasText: /6 x XYZ phone case was denied/ })
+        .waitFor();
+    }
+
+    // The first tab asks again; the second sends while that purchase waits.
+    await ask(first, "Buy 7 XYZ phone cases");
+    await first.locator(".approval.pending", { hasText: "buy 7 XYZ phone case" }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("7 XYZ phone case"),
+    );
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(second, "Buy 10 USB-C cables");
+    await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
+    const unsent =
+      'Your message "Buy 10 USB-C cables" was not sent: this chat was busy with a request from another page';
+    await second.locator("#status", { hasText: unsent }).waitFor();
+    await expect(second.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
+
+    await s.stack.control.approve(request.auth_req_id);
+    await first
+      .locator(".message.assistant .text", { hasText: /Ordered 7 x XYZ phone case/ })
+      .waitFor();
+    await second.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    await second.locator("#status", { hasText: unsent }).waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    const asked = (await s.consentRequests()).map((c) => c.binding_message);
+    expect(asked.filter((binding) => binding.includes("7 XYZ phone case"))).toHaveLength(1);
+    expect(asked.filter((binding) => binding.includes("10 USB-C cable"))).toHaveLength(0);
+    for (const page of [first, second]) {
+      await chatForgotten(page);
+      await page.close();
+    }
+  });
+
   it("keeps asking while the web app cannot be reached or fails, and orders once when the approval comes", async () => {
     const { page, request, before } = await openWaitingPurchase(4);
     // The page's next asks: refused connections, then a proxy's 503, then the app again.

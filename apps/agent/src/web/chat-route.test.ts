@@ -451,7 +451,8 @@ describe("POST /api/chat with a purchase the page still shows without its result
   });
 
   it("answers 409 purchase_pending while that purchase still waits: nothing sent, chat usable", async () => {
-    const chat = await chatWith();
+    // Block mode: the page whose stream broke sends the chat on before it learnt the result.
+    const chat = await chatWith(undefined, "block");
     const answer = await chat.post({ id: "c1", messages: [asked, waitingCall] });
     expect([answer.status, answer.body]).toEqual([
       409,
@@ -462,6 +463,39 @@ describe("POST /api/chat with a purchase the page still shows without its result
       },
     ]);
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    await expectUsable(chat, "c1");
+  });
+});
+
+describe("POST /api/chat in interrupt mode while a purchase of the chat waits for the person", () => {
+  const asked = { id: "u2", role: "user", parts: [{ type: "text", text: "Buy 2 XYZ phones" }] };
+
+  it("answers 409 purchase_pending to anything but its resume (another tab's message): nothing sent, and the chat goes on once it is decided", async () => {
+    const chat = await chatWith(undefined, "interrupt");
+    const answer = await chat.post({ id: "c1", messages: [hi, asked] });
+    expect([answer.status, answer.body]).toEqual([
+      409,
+      {
+        error: "purchase_pending",
+        error_description:
+          `Chat c1's purchase call_p1 ("Do you want to buy 2 XYZ phone") still waits for the person's answer, and only its resume goes on with the chat: ` +
+          "a message sent now would ask for another purchase beside it. GET /api/chat/c1/purchases shows it; send the message once it is decided. Nothing was sent or ordered.",
+      },
+    ]);
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    expect((await chat.journal.get(chat.threadId("c1")))?.purchases).toEqual([record]);
+    // Refused before anything ran: the chat is free for the resume.
+    const resumed = resume(purchase);
+    const resumeOfIt = {
+      ...resumed,
+      parts: resumed.parts.map((part) => ({ ...part, toolCallId: "call_p1" })),
+    };
+    expect((await chat.post({ id: "c1", messages: [asked, resumeOfIt] })).status).toBe(200);
+
+    await chat.journal.putPurchase(chat.threadId("c1"), {
+      ...record,
+      result: { outcome: "DENIED", purchase, description: "Denied." } as never,
+    });
     await expectUsable(chat, "c1");
   });
 });

@@ -12,6 +12,7 @@ import {
   type LanguageModel,
   type StepResult,
   type ToolSet,
+  type ToolUIPart,
   type UIMessage,
   type UIMessageStreamWriter,
 } from "ai";
@@ -268,7 +269,9 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       return;
     }
     try {
-      const unknown = await unknownResume(thread, id, messages);
+      const unknown =
+        (await unknownResume(thread, id, messages)) ??
+        (await waitingBeside(deps.threads, sub, id, messages));
       if (unknown !== undefined) {
         await thread.release();
         res.status(409).json(unknown);
@@ -291,6 +294,23 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
 }
 
 /**
+ * The tool part withInterruptions runs again, if the request is a resume: a last part whose
+ * output has a truthy `continueInterruption` (its own test).
+ */
+function resumedPart(messages: UIMessage[]): ToolUIPart | undefined {
+  const part = messages.at(-1)?.parts.at(-1);
+  if (part === undefined || !isToolUIPart(part) || part.state !== "output-available") {
+    return undefined;
+  }
+  const output: unknown = part.output;
+  const resumes =
+    typeof output === "object" &&
+    output !== null &&
+    Boolean((output as { continueInterruption?: unknown }).continueInterruption);
+  return resumes ? part : undefined;
+}
+
+/**
  * The 409 to answer when the page hands back a tool call this chat never made, or one whose
  * input is not the purchase this chat recorded under its id. A resume runs
  * the tool call again with its input as sent, and the purchase tool, finding no record of the
@@ -304,18 +324,8 @@ async function unknownResume(
   id: string,
   messages: UIMessage[],
 ): Promise<{ error: string; error_description: string } | undefined> {
-  const part = messages.at(-1)?.parts.at(-1);
-  if (part === undefined || !isToolUIPart(part) || part.state !== "output-available") {
-    return undefined;
-  }
-  // What withInterruptions runs again: a last part whose output has a truthy
-  // `continueInterruption` (its own test).
-  const output: unknown = part.output;
-  const resumes =
-    typeof output === "object" &&
-    output !== null &&
-    Boolean((output as { continueInterruption?: unknown }).continueInterruption);
-  if (!resumes) return undefined;
+  const part = resumedPart(messages);
+  if (part === undefined) return undefined;
   const { toolCallId } = part;
   const recorded = await thread.purchaseResult(toolCallId);
   if (recorded === undefined) {
@@ -339,6 +349,38 @@ async function unknownResume(
     };
   }
   return undefined;
+}
+
+/**
+ * Interrupt mode: the 409 `purchase_pending` to answer anything but the resume of a purchase of
+ * the chat that waits for the person. The turn that asked for it ended at its interrupt, so the
+ * chat is free, but only that resume may go on with it: another page of the chat (a second tab)
+ * that never saw it would have the model ask for its own purchase beside it, a second push, and
+ * for the same words a second order. That page follows the chat instead and shows the purchase.
+ * Block mode needs no such check: a waiting purchase holds the chat, which answers thread_busy.
+ */
+async function waitingBeside(
+  threads: ChatThreads,
+  sub: string,
+  id: string,
+  messages: UIMessage[],
+): Promise<{ error: string; error_description: string } | undefined> {
+  if (threads.mode !== "interrupt") return undefined;
+  const resumed = resumedPart(messages)?.toolCallId;
+  const waiting = (await threads.purchases(sub, id))?.purchases.find(
+    (purchase) => purchase.result.outcome === "PENDING" && purchase.toolCallId !== resumed,
+  );
+  if (waiting === undefined) return undefined;
+  const { toolCallId, result } = waiting;
+  const binding = result.bindingMessage === undefined ? "" : ` ("${result.bindingMessage}")`;
+  return {
+    error: "purchase_pending",
+    error_description:
+      `Chat ${id}'s purchase ${toolCallId}${binding} still waits for the person's answer, and ` +
+      "only its resume goes on with the chat: a message sent now would ask for another " +
+      `purchase beside it. GET /api/chat/${id}/purchases shows it; send the message once it ` +
+      "is decided. Nothing was sent or ordered.",
+  };
 }
 
 /**

@@ -606,7 +606,7 @@ function newChat(): void {
 const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
 
 /** The app's refusals of a message because another request holds the chat (see chat-route.ts). */
-const BUSY_REFUSALS = new Set(["thread_busy"]);
+const BUSY_REFUSALS = new Set(["thread_busy", "purchase_pending"]);
 
 /**
  * The app's own refusal of a chat request (`{ error, error_description }`, which the chat
