@@ -991,6 +991,33 @@ describe("the chat web app", () => {
     await own.close();
   });
 
+  it("shows a page that followed a block-mode message to its end the agent's answer: after a denial, that it did not try the rest", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    await ask(page, "Buy 8 XYZ phone cases and 4 ABC laptops");
+    const card = page.locator(".approval.pending", { hasText: "buy 8 XYZ phone case" });
+    await card.waitFor();
+    await page.reload();
+    await card.waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("8 XYZ phone case"),
+    );
+    await s.stack.control.deny(request.auth_req_id);
+    await page
+      .locator(".message.assistant .text", {
+        hasText:
+          "The purchase of 8 x XYZ phone case was denied; nothing was ordered. I did not try the rest (4 x ABC laptop).",
+      })
+      .waitFor();
+    const laptops = (await s.consentRequests()).filter((c) =>
+      c.binding_message.includes("4 ABC laptop"),
+    );
+    expect(laptops).toHaveLength(0);
+    await chatForgotten(page);
+    await own.close();
+  });
+
   it("follows a block-mode purchase whose connection broke while it waited: the app still orders, and the page says so", async () => {
     // The page reaches the app through a proxy on the app's address, whose connections the test
     // cuts as a network would.

@@ -387,6 +387,30 @@ describe("GET /api/chat/:id/purchases", () => {
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
   });
 
+  it("gives the model's last words in the chat's last request once it has ended, and none while one runs", async () => {
+    const chat = loggedInChat({ mode: "block" });
+    await expectUsable(chat, "r1");
+    const listed = await chat.get("/api/chat/r1/purchases").expect(200);
+    // The offline model's answer to "hi": a question, as the page that asked showed it.
+    expect(listed.body).toEqual({
+      running: false,
+      purchases: [],
+      reply: expect.stringMatching(/Nothing was bought\.$/) as unknown,
+    });
+
+    const thread = await chat.threads.open(SUB, "r1", "hi");
+    expect((await chat.get("/api/chat/r1/purchases").expect(200)).body).toEqual({
+      running: true,
+      purchases: [],
+    });
+    // That request ended without running the model: it said nothing.
+    await thread?.release();
+    expect((await chat.get("/api/chat/r1/purchases").expect(200)).body).toEqual({
+      running: false,
+      purchases: [],
+    });
+  });
+
   it("says nothing of an order the app may have placed as it stopped, in interrupt mode", async () => {
     const chat = await chatWith(undefined, "interrupt");
     const unknown = await chat.get("/api/chat/c2/purchases").expect(404);

@@ -198,10 +198,11 @@ function chatReadRoute(
 
 /**
  * `GET /api/chat/:id/purchases`: every purchase of the person's chat, `{ running, purchases:
- * [{ toolCallId, toolName, result, summary }] }`, and whether a chat request still runs on it.
- * A block-mode page that lost its chat's stream (closed, reloaded, logged out, cut off) follows
- * the chat with it until nothing waits and nothing runs: the request may go on to another item
- * of the person's message, which the page never saw asked.
+ * [{ toolCallId, toolName, result, summary, interval }], reply }`, whether a chat request still
+ * runs on it, and once none does, the model's last words in the last one (see
+ * `ChatThreads.purchases`). A block-mode page that lost its chat's stream (closed, reloaded,
+ * logged out, cut off) follows the chat with it until nothing waits and nothing runs: the
+ * request may go on to another item of the person's message, which the page never saw asked.
  */
 export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
   return chatReadRoute(async (res, sub, { id }) => {
@@ -219,6 +220,7 @@ export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
         ...purchase,
         summary: describeResult(purchase.result),
       })),
+      ...(chat.reply === undefined ? {} : { reply: chat.reply }),
     });
   });
 }
@@ -467,6 +469,8 @@ function answer(
   const { tools } = thread;
   const status = new ApprovalStatus(deps.approverUrl, resumedToolCall(messages));
   thread.onEvent(status.listener);
+  /** The model's last words, once its last step ended with no tool call left to run. */
+  let reply: string | undefined;
 
   // createUIMessageStream starts `execute` before it can still throw: nothing runs (no resumed
   // purchase) until the stream exists, so a failure here leaves nothing behind the lock.
@@ -490,6 +494,7 @@ function answer(
         // Auth0's samples for AI SDK 5: a tool call that ended in an interrupt becomes the
         // stream's error, which errorSerializer writes as the interrupt part.
         onFinish: (output) => {
+          if (output.finishReason !== "tool-calls") reply = output.text;
           const last = output.content.at(-1);
           if (output.finishReason === "tool-calls" && last?.type === "tool-error") {
             // eslint-disable-next-line @typescript-eslint/only-throw-error -- the shape errorSerializer reads
@@ -515,6 +520,7 @@ function answer(
     },
     onError: errorSerializer(clientErrorText),
     onFinish: () => {
+      thread.replied(reply);
       void thread.release();
     },
   });

@@ -43,6 +43,11 @@ export interface OpenThread {
    * undefined if this chat has no such purchase.
    */
   purchaseResult(toolCallId: string): Promise<PurchaseResult | undefined>;
+  /**
+   * The request ran the model to its end: `reply` is the model's last words (its last step's
+   * text), undefined when the request ended without any (at an interrupt, on an error).
+   */
+  replied(reply: string | undefined): void;
   release(): Promise<void>;
 }
 
@@ -77,6 +82,11 @@ export class ChatThreads {
   private readonly running = new Set<string>();
   /** Orders sent to the shop and not yet answered: a stop lets them finish. */
   private readonly orders = new OrdersInFlight();
+  /**
+   * The model's last words in each thread's last request, if it ended with some. Kept in memory
+   * beside the threads (the journal keeps purchases, not the model's text), for `purchases`.
+   */
+  private readonly replies = new Map<string, string>();
 
   constructor(private readonly deps: ChatThreadsDeps) {}
 
@@ -117,17 +127,23 @@ export class ChatThreads {
    * Every purchase of the person's chat, in the order they were asked, and whether a chat
    * request still runs on it (in block mode it may yet ask for another item of the person's
    * message); undefined if the person has no such chat. Read from the journal, without the
-   * thread's lease.
+   * thread's lease. Once no request runs, `reply` is what the model said last in the chat's
+   * last request, if it ended with words: what a page that did not see it end reads, as the page
+   * that asked did (it may say more than the purchases' outcomes, such as that the rest of the
+   * person's message was not tried).
    */
   async purchases(
     sub: string,
     chatId: string,
-  ): Promise<{ running: boolean; purchases: ChatPurchase[] } | undefined> {
+  ): Promise<{ running: boolean; purchases: ChatPurchase[]; reply?: string } | undefined> {
     const threadId = this.threadIdOf(sub, chatId);
     const thread = await this.deps.journal.get(threadId);
     if (thread === undefined) return undefined;
+    const running = this.running.has(threadId);
+    const reply = running ? undefined : this.replies.get(threadId);
     return {
-      running: this.running.has(threadId),
+      ...(reply === undefined ? {} : { reply }),
+      running,
       purchases: thread.purchases.map((record) => ({
         toolCallId: record.toolCallId,
         toolName: PURCHASE_TOOL_NAME,
@@ -164,6 +180,8 @@ export class ChatThreads {
       throw error;
     }
     this.running.add(threadId);
+    // What the model said in an earlier request answers nothing of this one.
+    this.replies.delete(threadId);
 
     let listener: (event: AgentEvent) => void = () => undefined;
     const purchase = createPurchaseTool({
@@ -195,6 +213,10 @@ export class ChatThreads {
       },
       purchaseResult: async (toolCallId) =>
         resultOf(await journal.findPurchase(threadId, toolCallId)),
+      replied: (reply) => {
+        if (reply === undefined || reply.trim() === "") this.replies.delete(threadId);
+        else this.replies.set(threadId, reply);
+      },
       release: () => {
         this.running.delete(threadId);
         return store.release(key, lease);

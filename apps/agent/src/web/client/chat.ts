@@ -750,7 +750,7 @@ interface ListedPurchase {
 /** The chat's purchases from the app's answer, unchecked beyond their shape; undefined if not one. */
 function listedPurchases(
   body: unknown,
-): { running: boolean; purchases: ListedPurchase[] } | undefined {
+): { running: boolean; purchases: ListedPurchase[]; reply?: string } | undefined {
   if (!isRecord(body) || typeof body.running !== "boolean" || !Array.isArray(body.purchases)) {
     return undefined;
   }
@@ -763,7 +763,11 @@ function listedPurchases(
       isRecord(item.result) &&
       typeof item.result.outcome === "string",
   );
-  return { running: body.running, purchases };
+  return {
+    running: body.running,
+    purchases,
+    ...(typeof body.reply === "string" ? { reply: body.reply } : {}),
+  };
 }
 
 /** The tool calls this page shows decided. */
@@ -851,8 +855,9 @@ function interruptOf({ toolCallId, toolName, result, interval }: ListedPurchase)
  * ordering, and asking for the next item of the person's message. Asks it how the chat stands
  * (`GET /api/chat/:id/purchases`, from its journal) every FOLLOW_SECONDS while a purchase waits
  * or the request still runs, showing each purchase as it goes; then tells what this page had
- * not seen decided and gives each tool call its result, as the stream would have, so that the
- * chat goes on from them. `known`: the tool calls the page showed decided when it began.
+ * not seen decided and gives each tool call its result, and shows the agent's answer, as the
+ * stream would have, so that the chat goes on from them. `known`: the tool calls the page
+ * showed decided when it began.
  */
 async function followPurchase(
   chatId: string,
@@ -909,6 +914,19 @@ async function followPurchase(
       return;
     }
     const told = listed.purchases.filter((p) => !known.has(p.toolCallId)).map((p) => p.summary);
+    const last = listed.purchases.at(-1);
+    if (told.length > 0 && listed.reply !== undefined && last !== undefined) {
+      // The agent's answer to the request that decided them, as the page that asked shows it:
+      // it may say more than the outcomes (that it did not try the rest of the message).
+      state.messages = [
+        ...state.messages,
+        {
+          id: `reply-${last.toolCallId}`,
+          role: "assistant",
+          parts: [{ type: "text", text: listed.reply }],
+        },
+      ];
+    }
     waitNote = undefined;
     // Nothing new: the message that got no answer asked for nothing, or never reached the app.
     notice =
