@@ -913,6 +913,46 @@ describe("the chat web app", () => {
     await own.close();
   });
 
+  it("takes a chat off the note of the person's other waiting chats once another tab sees its purchase decided", async () => {
+    const own = await browser.newContext();
+    const first = await own.newPage();
+    await logIn(first, baseUrl, /Test Buyer/);
+    const second = await own.newPage();
+    await second.goto(baseUrl);
+    await second.getByText("Logged in as Test Buyer").waitFor();
+    await ask(first, "Buy 9 XYZ phone cases");
+    await first.locator(".approval.pending", { hasText: "buy 9 XYZ phone case" }).waitFor();
+    await ask(second, "Buy 3 XYZ phone cases");
+    await second.locator(".approval.pending", { hasText: "buy 3 XYZ phone case" }).waitFor();
+    // A third page follows the chat kept last, and names the first tab's.
+    const third = await own.newPage();
+    await third.goto(baseUrl);
+    await third.locator(".approval.pending", { hasText: "buy 3 XYZ phone case" }).waitFor();
+    const note = third.getByRole("note");
+    await note
+      .filter({
+        hasText:
+          'Your other chats wait for your approval too: "Do you want to buy 9 XYZ phone cases',
+      })
+      .waitFor();
+
+    const deny = async (binding: string) => {
+      const request = await s.stack.control.waitForPending((c) =>
+        c.binding_message.includes(binding),
+      );
+      await s.stack.control.deny(request.auth_req_id);
+    };
+    await deny("9 XYZ phone case");
+    await first
+      .locator(".message.assistant .text", { hasText: /9 x XYZ phone case was denied/ })
+      .waitFor();
+    await note.waitFor({ state: "hidden" });
+    await deny("3 XYZ phone case");
+    await third.locator(".approval.decided[data-status=DENIED]").waitFor();
+    await chatForgotten(third);
+    await own.close();
+  });
+
   it("warns the next page of a message sent from a page left before its answer came, once", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

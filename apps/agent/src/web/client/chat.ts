@@ -109,6 +109,7 @@ class PageChat extends AbstractChat<UIMessage> {
         resumedInterrupt = undefined;
         forgetPendingChat();
       }
+      showOthers();
     }
     render();
   }
@@ -887,6 +888,7 @@ async function followPurchase(
   const body: unknown = await answer.json().catch(() => undefined);
   // Logged out in another tab meanwhile (or the session ended): this page shows no more.
   if (session === undefined) return;
+  showOthers();
   const listed = answer.ok ? listedPurchases(body) : undefined;
   if (listed !== undefined) {
     for (const purchase of listed.purchases) showPurchase(purchase);
@@ -938,6 +940,7 @@ async function followPurchase(
     following = undefined;
     forgetPendingChat();
     forgetSentMessage();
+    showOthers();
     render();
     return;
   }
@@ -991,6 +994,33 @@ function loggedOut(): void {
   $("login").hidden = false;
 }
 
+/**
+ * Names the person's other chats that wait for their approval (kept by other tabs, or left by
+ * pages since closed), or hides the note when none does: the person must know of them. Read
+ * again when the page starts, when another tab keeps or forgets a chat (the storage event), when
+ * this page's request ends and at each of its follow's polls, so a chat that ends in another tab
+ * leaves the note then, not at the next reload.
+ */
+function showOthers(): void {
+  const others =
+    session === undefined
+      ? []
+      : pendingChatsOf(session.user.sub).filter((kept) => kept.chatId !== chat?.id);
+  const waitsHere =
+    interrupt !== undefined ||
+    following !== undefined ||
+    [...approvals.values()].some((approval) => approval.status === "PENDING");
+  const note = $("others");
+  note.hidden = others.length === 0;
+  note.textContent =
+    others.length === 0
+      ? ""
+      : `Your other chats wait for your approval too: ${others.map((other) => `"${waitingFor(other)}"`).join(", ")}. ` +
+        (waitsHere
+          ? "Reload this page once the purchase below is decided to follow the next."
+          : "Reload this page to follow the next.");
+}
+
 async function start(): Promise<void> {
   const answer = await fetch("/api/session", { headers: { accept: "application/json" } });
   const who = $("who");
@@ -1008,16 +1038,9 @@ async function start(): Promise<void> {
   input.focus();
   setInterval(tick, 1000);
   dropStaleKept();
-  const [pending, ...others] = pendingChatsOf(session.user.sub);
+  // This page follows the chat kept last; the others wait their turn (see showOthers).
+  const [pending] = pendingChatsOf(session.user.sub);
   const unanswered = unansweredMessage();
-  // This page follows the chat kept last; the others wait their turn, and the person must know.
-  const othersNote = $("others");
-  othersNote.hidden = others.length === 0;
-  othersNote.textContent =
-    others.length === 0
-      ? ""
-      : `Your other chats wait for your approval too: ${others.map((other) => `"${waitingFor(other)}"`).join(", ")}. ` +
-        "Reload this page once the purchase below is decided to follow the next.";
   if (pending === undefined && unanswered !== undefined) {
     notice =
       `The page was left before the agent answered "${unanswered}": a purchase it asked for ` +
@@ -1031,6 +1054,7 @@ async function start(): Promise<void> {
   }
   chat = new PageChat(state, onChatError, pending?.chatId);
   render();
+  showOthers();
   // The answer may have come while no page was open: ask at once.
   if (pending?.interrupt !== undefined) resume();
   else if (pending !== undefined) void followPurchase(pending.chatId, pending.toolCall.id);
@@ -1087,6 +1111,10 @@ window.addEventListener("storage", (event) => {
   $("who").textContent = "You logged out in another tab.";
   form.hidden = true;
   render();
+});
+// Another tab kept or forgot a waiting chat (its purchase asked, or decided).
+window.addEventListener("storage", (event) => {
+  if (event.key === null || event.key.startsWith(PENDING_CHAT_PREFIX)) showOthers();
 });
 $("new-chat").addEventListener("click", newChat);
 
