@@ -370,19 +370,27 @@ export class SupervisedChild {
     this.child.kill(signal);
   }
 
-  /** SIGTERM to the process group, then SIGKILL if it has not exited after `graceMs`. */
+  /**
+   * SIGTERM to the spawned process alone, then SIGKILL to its whole process group: after
+   * `graceMs` if it has not exited by then, and at once when it has, for anything it left.
+   *
+   * The app gets one SIGTERM, and closes undisturbed: a second one ends an app that is still
+   * closing (the shop's embedded database not flushed, requests under way cut). In watch mode
+   * the spawned process is Node's watcher, which sends the app the signal it gets and exits once
+   * the app has, or at once when no app runs (Node 20's `lib/internal/main/watch_mode.js`,
+   * `signalHandler`): a SIGTERM to the group would reach the app twice, from here and from the
+   * watcher.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     if (!this.running) return;
-    // Its stdin stays open: its end would bring the child's own SIGTERM on top of this one, and
-    // a second SIGTERM ends an app that is still closing.
-    this.killGroup("SIGTERM");
+    // Its stdin stays open: its end would bring the child's own SIGTERM on top of this one.
+    this.signal("SIGTERM");
     const timer = setTimeout(() => {
       this.killGroup("SIGKILL");
     }, graceMs);
     await this.exited;
     clearTimeout(timer);
-    // The group may still hold the watched app for a moment.
     this.killGroup("SIGKILL");
   }
 

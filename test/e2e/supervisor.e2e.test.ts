@@ -20,6 +20,12 @@ const launched: LineParser<{ watcher: number; ready: ReadyRecord }> = (line) =>
     ? (JSON.parse(line) as { watcher: number; ready: ReadyRecord })
     : undefined;
 
+/** The fixture server's last line: how many SIGTERMs reached it (and its worker) as it closed. */
+const closedLine: LineParser<{ sigterms: number; workerSigterms?: number }> = (line) =>
+  line.startsWith('{"closed":')
+    ? (JSON.parse(line) as { closed: { sigterms: number; workerSigterms?: number } }).closed
+    : undefined;
+
 function fixture(env: Record<string, string>, more: Partial<SuperviseOptions> = {}) {
   return {
     name: "fixture",
@@ -90,9 +96,13 @@ describe("the process supervisor", () => {
     );
   });
 
-  it("runs a server as one node process, whose pid is the app's", async () => {
+  it("runs a server as one node process, whose pid is the app's, and stops it with one SIGTERM", async () => {
     const { child, ready } = await start(fixture({}, { runner: {} }));
     expect(ready.pid).toBe(child.pid);
+    const closed = child.waitForLine(closedLine, 10_000, "its close");
+    await child.stop();
+    expect(await closed).toEqual({ sigterms: 1 });
+    expect(child.exitStatus).toEqual({ code: 0, signal: null });
   });
 
   // What `pnpm dev` runs for each server: a change to any file the server loaded starts it
@@ -173,10 +183,21 @@ describe("the process supervisor", () => {
       }
     });
 
-    it("stops the whole process group: Node's watcher and the server it started", async () => {
-      const { child, ready } = await start(watched({}));
+    // Node's watcher passes a SIGTERM on to the server: one more, sent to the whole process
+    // group, would end a server that is still closing (the shop flushing its database). The
+    // server's own count cannot always show that one: two SIGTERMs that reach a process before
+    // it runs again are one to it. Its worker's can: the server ends it after closing, so a
+    // SIGTERM to the group is its only one.
+    it("stops the whole process group, Node's watcher and the server it started, with one SIGTERM, which the server gets once, from the watcher, and closes undisturbed", async () => {
+      const { child, ready } = await start(
+        watched({ FIXTURE_CLOSE_MS: "500", FIXTURE_WORKER: "yes" }),
+      );
       expect(ready.pid).not.toBe(child.pid);
+      const closed = child.waitForLine(closedLine, 10_000, "its close");
       await child.stop();
+      expect(await closed).toEqual({ sigterms: 1, workerSigterms: 0 });
+      expect(child.exitStatus).toEqual({ code: 0, signal: null });
+      expect(await liveMembers(child.pid!)).toEqual([]);
       await expect(fetch(ready.url)).rejects.toThrow();
     });
   });
