@@ -227,7 +227,8 @@ async function whileRunning(
 describe("pnpm dev", () => {
   // Each `pnpm dev` costs seconds of CPU (three servers, and their build when a source changed
   // since the last `pnpm dev`), so one run checks the printed command and then Ctrl-C; another
-  // ends with kill -9. (A closed terminal's SIGHUP and SIGTERM take Ctrl-C's way out.)
+  // ends with kill -9. (A closed terminal's SIGHUP and SIGTERM take Ctrl-C's way out, the
+  // supervisor's own; its test sends SIGHUP to a launcher much cheaper than this one.)
   it("lets a person log in to the web app on its port, and every service it started stops on its own once pnpm dev is killed with SIGKILL (kill -9, an IDE's hard stop, the OOM killer)", async () => {
     await whileRunning(DEV_SCRIPT, async ({ dev, ports, output }) => {
       expect(output).toContain(`https://localhost:${ports[0]}/approver`);

@@ -183,6 +183,27 @@ describe("the process supervisor", () => {
       }
     });
 
+    // A closed terminal sends `pnpm dev` SIGHUP (Ctrl-C and SIGTERM take the same way out); its
+    // services lead process groups of their own, so it must pass the end on to them itself.
+    it("stops Node's watcher and the server it runs before the supervisor exits on SIGHUP (a closed terminal), as SIGHUP would have ended it", async () => {
+      const launcher = SupervisedChild.spawn({
+        name: "launcher",
+        script: "test/fixtures/supervisor-launcher.ts",
+        env: { LAUNCHER_BUILT_DIR: builtDir },
+      });
+      started.push(launcher);
+      const { watcher, ready } = await launcher.waitForLine(launched, 20_000, "the server's start");
+      expect(await liveMembers(watcher)).toEqual(expect.arrayContaining([watcher, ready.pid]));
+
+      launcher.signal("SIGHUP");
+      await launcher.exited;
+      // 128 + 1, what a shell reports of a process that SIGHUP ended.
+      expect(launcher.exitStatus).toEqual({ code: 129, signal: null });
+      // Gone by then, not later: the next `pnpm dev` finds its ports free.
+      expect(await liveMembers(watcher)).toEqual([]);
+      await expect(fetch(ready.url)).rejects.toThrow();
+    });
+
     // Node's watcher passes a SIGTERM on to the server: one more, sent to the whole process
     // group, would end a server that is still closing (the shop flushing its database). The
     // server's own count cannot always show that one: two SIGTERMs that reach a process before
