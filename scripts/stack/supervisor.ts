@@ -204,7 +204,7 @@ export class SupervisedChild {
   /** Started again by the watcher after a change, and not ready since. */
   private changed = false;
   /** `stop()` was called: an end from now on is this supervisor's doing. */
-  private stopping = false;
+  private stopping: Promise<void> | undefined;
   /** The app's stop on its own that no ready record followed (watch mode: it may start again). */
   private lastStop: ServiceStop | undefined;
   private readonly stopListeners: ((stop: ServiceStop) => void)[] = [];
@@ -379,10 +379,15 @@ export class SupervisedChild {
    * the spawned process is Node's watcher, which sends the app the signal it gets and exits once
    * the app has, or at once when no app runs (Node 20's `lib/internal/main/watch_mode.js`,
    * `signalHandler`): a SIGTERM to the group would reach the app twice, from here and from the
-   * watcher.
+   * watcher. For the same reason a second call sends nothing: it waits for the first one's end
+   * (a service that stopped on its own, then Ctrl-C; Ctrl-C, then a closed terminal).
    */
-  async stop(graceMs = 5_000): Promise<void> {
-    this.stopping = true;
+  stop(graceMs = 5_000): Promise<void> {
+    this.stopping ??= this.stopOnce(graceMs);
+    return this.stopping;
+  }
+
+  private async stopOnce(graceMs: number): Promise<void> {
     if (!this.running) return;
     // Its stdin stays open: its end would bring the child's own SIGTERM on top of this one.
     this.signal("SIGTERM");
@@ -459,7 +464,7 @@ export class SupervisedChild {
   /** The process exited, or the app its watcher runs ended: waiters and listeners hear it. */
   private stoppedOnItsOwn(why: string): void {
     for (const waiter of [...this.waiters]) waiter.ended(why);
-    if (this.stopping || this.lastStop !== undefined) return;
+    if (this.stopping !== undefined || this.lastStop !== undefined) return;
     const stop = { ...this.stopOf(why), afterChange: this.changed };
     this.lastStop = stop;
     for (const listener of this.stopListeners) listener(stop);

@@ -26,6 +26,9 @@ const closedLine: LineParser<{ sigterms: number; workerSigterms?: number }> = (l
     ? (JSON.parse(line) as { closed: { sigterms: number; workerSigterms?: number } }).closed
     : undefined;
 
+/** The fixture server's line on its first SIGTERM. */
+const closingLine: LineParser<true> = (line) => (line === '{"closing":true}' ? true : undefined);
+
 function fixture(env: Record<string, string>, more: Partial<SuperviseOptions> = {}) {
   return {
     name: "fixture",
@@ -209,13 +212,19 @@ describe("the process supervisor", () => {
     // server's own count cannot always show that one: two SIGTERMs that reach a process before
     // it runs again are one to it. Its worker's can: the server ends it after closing, so a
     // SIGTERM to the group is its only one.
-    it("stops the whole process group, Node's watcher and the server it started, with one SIGTERM, which the server gets once, from the watcher, and closes undisturbed", async () => {
+    it("stops the whole process group, Node's watcher and the server it started, with one SIGTERM, which the server gets once, from the watcher, even when asked twice, and closes undisturbed", async () => {
       const { child, ready } = await start(
         watched({ FIXTURE_CLOSE_MS: "500", FIXTURE_WORKER: "yes" }),
       );
       expect(ready.pid).not.toBe(child.pid);
+      const closing = child.waitForLine(closingLine, 10_000, "its first SIGTERM");
       const closed = child.waitForLine(closedLine, 10_000, "its close");
+      const stopped = child.stop();
+      await closing;
+      // Asked again while the server closes, as a second signal to `pnpm dev` asks (Ctrl-C,
+      // then the terminal closed): it sends nothing more.
       await child.stop();
+      await stopped;
       expect(await closed).toEqual({ sigterms: 1, workerSigterms: 0 });
       expect(child.exitStatus).toEqual({ code: 0, signal: null });
       expect(await liveMembers(child.pid!)).toEqual([]);
