@@ -128,6 +128,15 @@ const env = readEnv(
     LOG_LEVEL: logLevelSchema.default("info"),
   }),
 );
+// `pnpm dev` runs this script as pnpm -> sh -> node: pnpm killed (kill -9, an IDE's stop, a
+// `kill` of its pid) leaves this process running, and every service with it. It stops then.
+const { stopWithPnpm } = await import("@ciba-testbed/stack/stop-with-pnpm");
+stopWithPnpm({
+  intervalMs: 500,
+  onGone: (pnpm) => {
+    process.stderr.write(`pnpm dev: pnpm (pid ${pnpm.pid}) is gone; stopping every service\n`);
+  },
+});
 const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES } =
   await import("@ciba-testbed/stack/supervisor");

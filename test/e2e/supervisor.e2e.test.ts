@@ -1,14 +1,17 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
 
-import { makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
+import { captureOutput, makeScratchFolder, parseReadyRecord } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 import { SUPERVISED_ENTRIES, SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { LineParser, SuperviseOptions } from "@ciba-testbed/stack/supervisor";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { ENTRIES, watchBuild } from "../../scripts/build.js";
+import { ENTRIES, builtFileOf, watchBuild } from "../../scripts/build.js";
 import { untilWatched } from "../support/inotify.js";
 import { liveMembers, liveMembersAfter } from "../support/process-group.js";
 
@@ -205,6 +208,59 @@ describe("the process supervisor", () => {
       // Gone by then, not later: the next `pnpm dev` finds its ports free.
       expect(await liveMembers(watcher)).toEqual([]);
       await expect(fetch(ready.url)).rejects.toThrow();
+    });
+
+    // `pnpm dev` runs as pnpm -> sh -> node: a kill -9 of pnpm (an IDE's hard stop) leaves the
+    // shell and the launcher running, and their services. A real pnpm here runs the launcher as
+    // a scratch folder's package script.
+    it("stops Node's watcher and the server it runs, and ends, once the pnpm that ran it as a package script is killed with SIGKILL", async () => {
+      const folder = await makeScratchFolder("ciba-pnpm-run-");
+      const launcherFile = builtFileOf("test/fixtures/supervisor-launcher.ts");
+      await writeFile(
+        path.join(folder, "package.json"),
+        JSON.stringify({
+          name: "launch",
+          private: true,
+          scripts: { launch: `node ${launcherFile}` },
+        }),
+      );
+      const pnpm = spawn("pnpm", ["--silent", "run", "launch"], {
+        cwd: folder,
+        env: { ...process.env, LAUNCHER_BUILT_DIR: builtDir },
+        stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group, as a terminal's job: pnpm, its shell and the launcher.
+        detached: true,
+      });
+      const output = captureOutput(pnpm);
+      try {
+        const first = await new Promise<{ watcher: number; ready: ReadyRecord }>(
+          (resolve, reject) => {
+            createInterface({ input: pnpm.stdout }).on("line", (line) => {
+              const value = launched(line);
+              if (value !== undefined) resolve(value);
+            });
+            pnpm.once("exit", () => {
+              reject(new Error(`pnpm exited before the server's start:\n${output.stderr()}`));
+            });
+          },
+        );
+
+        // Its output ends once the shell and the launcher are gone too.
+        const closed = once(pnpm, "close");
+        process.kill(pnpm.pid!, "SIGKILL");
+        expect(await liveMembersAfter(pnpm.pid!, 5_000)).toEqual([]);
+        expect(await liveMembersAfter(first.watcher, 5_000)).toEqual([]);
+        await expect(fetch(first.ready.url)).rejects.toThrow();
+        await closed;
+        expect(output.stderr()).toContain(`launcher: pnpm (pid ${pnpm.pid}) is gone`);
+      } finally {
+        try {
+          process.kill(-pnpm.pid!, "SIGTERM");
+        } catch {
+          // Gone, as it should be.
+        }
+        await rm(folder, { recursive: true, force: true });
+      }
     });
 
     // Node's watcher passes a SIGTERM on to the server: one more, sent to the whole process
