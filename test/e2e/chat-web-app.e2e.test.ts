@@ -242,6 +242,31 @@ describe("the chat web app", () => {
     return { own, page, request, before };
   };
 
+  /**
+   * One person's two tabs, each with a chat waiting for an approval: the first asked to buy
+   * `firstItem` ("7 USB-C cable"), the second `secondItem`.
+   */
+  const twoWaitingChats = async (firstItem: string, secondItem: string) => {
+    const own = await browser.newContext();
+    const first = await own.newPage();
+    await logIn(first, baseUrl, /Test Buyer/);
+    const second = await own.newPage();
+    await second.goto(baseUrl);
+    await second.getByText("Logged in as Test Buyer").waitFor();
+    await ask(first, `Buy ${firstItem}s`);
+    await first.locator(".approval.pending", { hasText: `buy ${firstItem}` }).waitFor();
+    await ask(second, `Buy ${secondItem}s`);
+    await second.locator(".approval.pending", { hasText: `buy ${secondItem}` }).waitFor();
+    return { own, first, second };
+  };
+  /** Denies the pending consent request whose binding message names `binding`. */
+  const deny = async (binding: string) => {
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes(binding),
+    );
+    await s.stack.control.deny(request.auth_req_id);
+  };
+
   const approverPage = async () => {
     const approver = await context.newPage();
     await approver.goto(`${s.stack.issuer}approver`);
@@ -875,16 +900,7 @@ describe("the chat web app", () => {
   });
 
   it("keeps the waiting chats of two tabs apart: a page reloaded follows the latest and names the other", async () => {
-    const own = await browser.newContext();
-    const first = await own.newPage();
-    await logIn(first, baseUrl, /Test Buyer/);
-    const second = await own.newPage();
-    await second.goto(baseUrl);
-    await second.getByText("Logged in as Test Buyer").waitFor();
-    await ask(first, "Buy 7 USB-C cables");
-    await first.locator(".approval.pending", { hasText: "buy 7 USB-C cable" }).waitFor();
-    await ask(second, "Buy 8 USB-C cables");
-    await second.locator(".approval.pending", { hasText: "buy 8 USB-C cable" }).waitFor();
+    const { own, first } = await twoWaitingChats("7 USB-C cable", "8 USB-C cable");
     expect(await keptChats(first)).toHaveLength(2);
 
     await first.reload();
@@ -896,12 +912,6 @@ describe("the chat web app", () => {
       })
       .waitFor();
     await expect(first.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
-    const deny = async (binding: string) => {
-      const request = await s.stack.control.waitForPending((c) =>
-        c.binding_message.includes(binding),
-      );
-      await s.stack.control.deny(request.auth_req_id);
-    };
     await deny("8 USB-C cable");
     await first.locator(".approval.decided[data-status=DENIED]").waitFor();
     // Decided, the other one's turn: the page reloaded follows it to its end.
@@ -914,16 +924,7 @@ describe("the chat web app", () => {
   });
 
   it("takes a chat off the note of the person's other waiting chats once another tab sees its purchase decided", async () => {
-    const own = await browser.newContext();
-    const first = await own.newPage();
-    await logIn(first, baseUrl, /Test Buyer/);
-    const second = await own.newPage();
-    await second.goto(baseUrl);
-    await second.getByText("Logged in as Test Buyer").waitFor();
-    await ask(first, "Buy 9 XYZ phone cases");
-    await first.locator(".approval.pending", { hasText: "buy 9 XYZ phone case" }).waitFor();
-    await ask(second, "Buy 3 XYZ phone cases");
-    await second.locator(".approval.pending", { hasText: "buy 3 XYZ phone case" }).waitFor();
+    const { own, first } = await twoWaitingChats("9 XYZ phone case", "3 XYZ phone case");
     // A third page follows the chat kept last, and names the first tab's.
     const third = await own.newPage();
     await third.goto(baseUrl);
@@ -936,12 +937,6 @@ describe("the chat web app", () => {
       })
       .waitFor();
 
-    const deny = async (binding: string) => {
-      const request = await s.stack.control.waitForPending((c) =>
-        c.binding_message.includes(binding),
-      );
-      await s.stack.control.deny(request.auth_req_id);
-    };
     await deny("9 XYZ phone case");
     await first
       .locator(".message.assistant .text", { hasText: /9 x XYZ phone case was denied/ })
