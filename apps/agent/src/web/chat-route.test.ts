@@ -30,6 +30,7 @@ function loggedInChat(
     model?: LanguageModel;
     heartbeat?: Heartbeat;
     mode?: "block" | "interrupt" | undefined;
+    keptReplies?: number;
   } = {},
 ) {
   const config = loadWebConfig({ AGENT_MODE: options.mode ?? "interrupt" });
@@ -51,6 +52,7 @@ function loggedInChat(
       return Promise.reject(new Error("no network in this test"));
     },
     clock: { now: () => 0, sleep: () => Promise.resolve() },
+    keptReplies: options.keptReplies,
   };
   let failOnce = options.failOnce;
   const threads = new (class extends ChatThreads {
@@ -409,6 +411,20 @@ describe("GET /api/chat/:id/purchases", () => {
       running: false,
       purchases: [],
     });
+  });
+
+  it("keeps the last replies of the latest chats only, so an app's memory does not grow with every chat", async () => {
+    const chat = loggedInChat({ mode: "block", keptReplies: 2 });
+    for (const id of ["k1", "k2", "k3"]) {
+      const thread = await chat.threads.open(SUB, id, "hi");
+      thread?.replied(`reply in ${id}`);
+      await thread?.release();
+    }
+    const replyOf = async (id: string) =>
+      ((await chat.get(`/api/chat/${id}/purchases`).expect(200)).body as { reply?: string }).reply;
+    expect(await replyOf("k1")).toBeUndefined();
+    expect(await replyOf("k2")).toBe("reply in k2");
+    expect(await replyOf("k3")).toBe("reply in k3");
   });
 
   it("says nothing of an order the app may have placed as it stopped, in interrupt mode", async () => {

@@ -30,6 +30,8 @@ export interface ChatThreadsDeps {
   authorizer: Authorizer;
   fetch: typeof fetch;
   clock: Clock;
+  /** How many chats' last replies are kept for `purchases` (the latest ones); 1,000 unless set. */
+  keptReplies?: number;
 }
 
 /** One chat request's hold on its thread: the shop tool for the person, and the way out. */
@@ -84,7 +86,9 @@ export class ChatThreads {
   private readonly orders = new OrdersInFlight();
   /**
    * The model's last words in each thread's last request, if it ended with some. Kept in memory
-   * beside the threads (the journal keeps purchases, not the model's text), for `purchases`.
+   * beside the threads (the journal keeps purchases, not the model's text), for `purchases`: the
+   * latest `keptReplies` chats' (a page follows a chat minutes after its request, not days),
+   * so a long-running app's memory does not grow with every chat it has served.
    */
   private readonly replies = new Map<string, string>();
 
@@ -215,7 +219,13 @@ export class ChatThreads {
         resultOf(await journal.findPurchase(threadId, toolCallId)),
       replied: (reply) => {
         if (reply === undefined || reply.trim() === "") this.replies.delete(threadId);
-        else this.replies.set(threadId, reply);
+        else {
+          this.replies.set(threadId, reply);
+          // A Map iterates in insertion order: the first key is the oldest reply.
+          if (this.replies.size > (this.deps.keptReplies ?? 1_000)) {
+            this.replies.delete(this.replies.keys().next().value!);
+          }
+        }
       },
       release: () => {
         this.running.delete(threadId);
