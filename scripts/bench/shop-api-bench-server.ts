@@ -65,7 +65,8 @@ function app(overrides: Partial<AppDeps>, configOverrides: Partial<ShopApiConfig
 /** Served as main.ts serves the shop: its `createHttpServer`. */
 function listen(handler: ReturnType<typeof app>): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createHttpServer(handler).listen(0, "127.0.0.1", () => {
+    const { server } = createHttpServer(handler);
+    server.listen(0, "127.0.0.1", () => {
       resolve(server);
     });
     server.once("error", reject);

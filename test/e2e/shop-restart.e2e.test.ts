@@ -1,3 +1,5 @@
+import { connect } from "node:net";
+
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +76,70 @@ describe("shop-api restarted on its embedded database", () => {
       await restart();
       expect(await shop.orders(reader)).toEqual(ordersBefore);
       expect((await shop.buy(approval, phone)).status).toBe(403);
+    },
+  );
+
+  // The audit's SIGTERM race: 50 purchases with one approval, then the stop. Most clients got
+  // ECONNRESET: their connections were still in the listening socket's queue.
+  it(
+    "answers every purchase sent before a SIGTERM: none reset, none a 500, one order",
+    { timeout: 300_000 },
+    async () => {
+      shop ??= await ShopApiProcess.start(tenant, { folder: database.folder });
+      const approval = await buyerToken(tenant, {
+        product: "USB-C cable",
+        quantity: 1,
+        maximumAmount: 10,
+      });
+      const reader = await buyerToken(tenant);
+      const ordersBefore = await shop.orders(reader);
+      const { port } = new URL(shop.url);
+      const body = JSON.stringify({ product: "USB-C cable", qty: 1 });
+      let written = 0;
+      let stopped: Promise<void> | undefined;
+      const stopping = shop;
+      const answers = await Promise.all(
+        Array.from(
+          { length: 50 },
+          (_, i) =>
+            new Promise<string>((resolve) => {
+              const socket = connect(Number(port), "127.0.0.1");
+              let text = "";
+              let failure: string | undefined;
+              socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+              socket.on("error", (error: NodeJS.ErrnoException) => (failure = error.code));
+              socket.on("close", () => {
+                resolve(failure ?? /^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? "no answer");
+              });
+              const request = [
+                "POST /api/purchases HTTP/1.1",
+                "Host: 127.0.0.1",
+                "Content-Type: application/json",
+                `Authorization: Bearer ${approval}`,
+                `Idempotency-Key: sigterm-${String(i)}`,
+                `Content-Length: ${String(body.length)}`,
+                "",
+                body,
+              ].join("\r\n");
+              // SIGTERM once every purchase is on its way (keep-alive connections, as clients
+              // with a pool send them).
+              socket.on("connect", () =>
+                socket.write(request, () => {
+                  if (++written === 50) stopped = stopping.stop();
+                }),
+              );
+            }),
+        ),
+      );
+      await stopped;
+      expect(stopping.child.exitStatus).toEqual({ code: 0, signal: null });
+
+      // Served (the order, or the approval already used) or refused for the stop.
+      expect(answers.filter((answer) => !["201", "403", "503"].includes(answer))).toEqual([]);
+      const placed = answers.filter((answer) => answer === "201").length;
+      expect(placed).toBeLessThanOrEqual(1);
+      await restart();
+      expect(await shop.orders(reader)).toHaveLength(ordersBefore.length + placed);
     },
   );
 });

@@ -112,7 +112,8 @@ export const errors = defineErrors({
     code: "temporarily_unavailable",
     when:
       "the issuer's metadata or signing keys cannot be fetched (`/ready`, and a token check " +
-      "that needs them), or the database cannot be reached (with `Retry-After`)",
+      "that needs them), the database cannot be reached (with `Retry-After`), or the shop is " +
+      "stopping and took no new request (with `Retry-After`)",
   },
 });
 

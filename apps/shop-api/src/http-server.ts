@@ -5,6 +5,7 @@ import type { Socket } from "node:net";
 import type { OAuthError } from "@ciba-testbed/shared";
 import { serverOptionsFor } from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
+import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
 import { errors } from "./errors.js";
 
@@ -48,19 +49,58 @@ function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Socket): v
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
+function answer(res: ServerResponse, error: OAuthError): void {
+  const body = JSON.stringify(error.toJSON());
+  res.writeHead(error.status, {
+    ...HEADERS,
+    ...error.headers,
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
 function answerUnmetExpectation(_req: unknown, res: ServerResponse): void {
   // RFC 9110 section 10.1.1: an expectation the server cannot meet gets 417.
-  const answer = errors.expectationFailed(
-    "The only Expect value this server meets is '100-continue'; send the request without it",
+  answer(
+    res,
+    errors.expectationFailed(
+      "The only Expect value this server meets is '100-continue'; send the request without it",
+    ),
   );
-  const body = JSON.stringify(answer.toJSON());
-  res.writeHead(answer.status, { ...HEADERS, "Content-Length": Buffer.byteLength(body) });
-  res.end(body);
+}
+
+/** How long a stop waits for the requests it took before closing their connections. */
+export const STOP_GRACE_MS = 3_000;
+
+/** A restarted shop is ready in about a second; another replica at once. */
+const STOPPING_RETRY_AFTER_SECONDS = 2;
+
+function answerStopping(_req: unknown, res: ServerResponse): void {
+  // Not a 500, whatever the request: nothing was done, and the same request may be sent again.
+  answer(
+    res,
+    errors.temporarilyUnavailable(
+      "This shop-api is stopping and took no new request: nothing was done. Send the same " +
+        "request again (with the same Idempotency-Key) in a moment",
+      { "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS) },
+    ),
+  );
 }
 
 const isExpressApp = (app: RequestListener): app is RequestListener & ExpressPrototypes =>
   typeof (app as Partial<ExpressPrototypes>).request === "object" &&
   typeof (app as Partial<ExpressPrototypes>).response === "object";
+
+export interface ShopHttpServer {
+  server: Server;
+  /**
+   * Stops serving without cutting off a request the server took (`serveUntilStopped`):
+   * requests under way are answered, later ones get `503 temporarily_unavailable` with
+   * `Retry-After`, all with `Connection: close`; resolves once every connection has closed,
+   * `graceMs` at most.
+   */
+  stop: () => Promise<void>;
+}
 
 /**
  * The HTTP server for the app. Node answers some requests itself, with an empty body: those its
@@ -71,12 +111,20 @@ const isExpressApp = (app: RequestListener): app is RequestListener & ExpressPro
  * An Express app gets requests and responses made with its own prototypes already
  * (`ExpressMessageClasses`), so that Express does not swap them at every request.
  */
-export function createHttpServer(app: RequestListener): Server {
-  const server = createServer(
-    { requireHostHeader: false, ...(isExpressApp(app) ? serverOptionsFor(app) : {}) },
-    app,
-  );
+export function createHttpServer(
+  app: RequestListener,
+  options: { stopGraceMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): ShopHttpServer {
+  const server = createServer({
+    requireHostHeader: false,
+    ...(isExpressApp(app) ? serverOptionsFor(app) : {}),
+  });
   server.on("clientError", answerMalformedRequest);
   server.on("checkExpectation", answerUnmetExpectation);
-  return server;
+  const stop = serveUntilStopped(server, app, {
+    graceMs: options.stopGraceMs ?? STOP_GRACE_MS,
+    refuse: answerStopping,
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+  });
+  return { server, stop };
 }

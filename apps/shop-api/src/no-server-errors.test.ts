@@ -76,7 +76,7 @@ beforeAll(async () => {
     products: [{ id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 1_000_000 }],
   });
   routes = routesOf(shop.app);
-  server = createHttpServer(shop.app);
+  ({ server } = createHttpServer(shop.app));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
 });

@@ -33,9 +33,6 @@ export function lateV8Flags(
   return config.shortLived && config.database.kind === "embedded" ? "--liftoff-only" : undefined;
 }
 
-/** How long a stop waits for requests under way before closing their connections. */
-const STOP_GRACE_MS = 3_000;
-
 /**
  * The server part of `main.ts`, loaded by it only once the process is to serve: checks the
  * issuer, opens the database, listens, prints the ready record, and closes in order on a
@@ -102,7 +99,7 @@ export async function serve(
   );
   const deps = createDeps(config, { catalog, store: opened.store, logger, tokenVerification });
 
-  const server = createHttpServer(createApp(config, deps));
+  const { server, stop } = createHttpServer(createApp(config, deps));
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(":") ? `[${address}]` : address;
@@ -125,21 +122,14 @@ export async function serve(
     process.exit(1);
   });
 
-  // In-flight orders finish (each is one transaction either way), then the database closes:
-  // the embedded one flushes and frees its folder for the next start.
+  // Every request the server took is answered (orders under way finish, each one transaction
+  // either way; later ones get 503), then the database closes: the embedded one flushes and
+  // frees its folder for the next start. A request still running when the grace ran out has
+  // lost its connection by then: nobody reads what it answers.
   closeOnSignals(
     async () => {
-      const closed = new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      server.closeIdleConnections();
-      setTimeout(() => {
-        server.closeAllConnections();
-      }, STOP_GRACE_MS).unref();
-      await closed;
-      // Waits for transactions under way; requests that had not begun one get a 500.
+      await stop();
+      // Waits for the transactions under way.
       await opened.close();
     },
     (signal) => {

@@ -12,6 +12,7 @@ export * from "./code-path.js";
 export * from "./exit-with-stdin.js";
 export * from "./scratch.js";
 export * from "./server-bin.js";
+export * from "./serve-until-stopped.js";
 export * from "./server-env.js";
 export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";
