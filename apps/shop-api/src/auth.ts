@@ -141,15 +141,39 @@ export function countHeader(rawHeaders: readonly string[], lowerName: string): n
 }
 
 /**
+ * A second Bearer credential in one Authorization value: after a comma (RFC 9110 section 5.3:
+ * a recipient may join repeated fields with commas, as proxies do), or after whitespace. A
+ * token68 (RFC 9110 section 11.4) holds neither, so no token can contain one.
+ */
+const SECOND_BEARER = /[\s,]Bearer\s/i;
+
+/** An Authorization value that is several credentials joined into one: two headers folded. */
+export function isFoldedAuthorization(value: string): boolean {
+  return SECOND_BEARER.test(value) || (/^Bearer\s/i.test(value) && value.includes(","));
+}
+
+/**
  * Authorization is a singleton field (RFC 9110 section 11.6.2): a request with two is refused
  * (400 invalid_request, RFC 6750 section 3.1). Node keeps the first and drops the rest, so a
- * proxy in front that reads the last would authorize one token and this API another.
+ * proxy in front that reads the last would authorize one token and this API another. Two
+ * joined into one value by a proxy are refused the same way: read as one token, they would be
+ * called a malformed or encrypted one.
  */
 export const refuseRepeatedAuthorization: Handler = (req, _res, next) => {
   const sent = countHeader(req.rawHeaders, "authorization");
   if (sent > 1) {
     next(
       new InvalidRequestError(`Send one Authorization header; this request had ${String(sent)}`),
+    );
+    return;
+  }
+  const { authorization } = req.headers;
+  if (authorization !== undefined && isFoldedAuthorization(authorization)) {
+    next(
+      new InvalidRequestError(
+        "Send one Authorization header with one token; this one holds several, joined by a " +
+          "comma as a proxy joins two Authorization headers",
+      ),
     );
     return;
   }

@@ -59,18 +59,43 @@ export const refuseNonCanonicalToken: Handler = (req, _res, next) => {
   next();
 };
 
+/** Whether a segment is the base64url of a JOSE header for encryption: a JSON object with `enc`. */
+function isJweHeader(segment: string): boolean {
+  if (!isCanonicalBase64url(segment)) return false;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    // RFC 7516 section 4.1.2: `enc` is required in a JWE header, and a JWS header has none.
+    return (
+      typeof header === "object" &&
+      header !== null &&
+      typeof (header as { enc?: unknown }).enc === "string"
+    );
+  } catch {
+    return false;
+  }
+}
+
 /**
- * A Bearer token in JWE compact form (five segments, RFC 7516 section 7.1): what Auth0 issues
- * when the token request names no audience, an encrypted token only the tenant's own /userinfo
- * reads. The library would answer `Unsupported algorithm "dir"` with its list of signing
- * algorithms; the fix is the audience, so the answer names it.
+ * A Bearer token of five segments. In JWE compact form (RFC 7516 section 7.1) it is what Auth0
+ * issues when the token request names no audience, an encrypted token only the tenant's own
+ * /userinfo reads. The library would answer `Unsupported algorithm "dir"` with its list of
+ * signing algorithms; the fix is the audience, so the answer names it. Five segments whose first
+ * is not a JWE header are no token at all: sending the person to the audience would be wrong.
  */
 export function encryptedTokenError(
   authorization: string | undefined,
   audience: string,
 ): InvalidTokenError | undefined {
   const token = authorization === undefined ? undefined : TOKEN_IN_HEADER.exec(authorization)?.[1];
-  if (token?.split(".").length !== 5) return undefined;
+  const segments = token?.split(".");
+  if (segments?.length !== 5) return undefined;
+  if (!isJweHeader(segments[0] ?? "")) {
+    return new InvalidTokenError(
+      "The access token is not a JWT: it has five segments, and its first is not the header of " +
+        "an encrypted token (JWE); send the access token exactly as the authorization server " +
+        "issued it",
+    );
+  }
   return new InvalidTokenError(
     "The access token is encrypted (JWE), the kind Auth0 issues when the token request names " +
       `no audience and only its /userinfo accepts: request it with audience=${audience} ` +

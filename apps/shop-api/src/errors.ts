@@ -17,7 +17,7 @@ export const errors = defineErrors({
     when:
       "the body breaks the purchase schema, is not JSON or does not decompress as its " +
       "`Content-Encoding` says; the path is not valid percent-encoded UTF-8; the " +
-      "`Idempotency-Key` is malformed; the Authorization header is not `Bearer <token>`, or comes twice; the " +
+      "`Idempotency-Key` is malformed; the Authorization header is not `Bearer <token>`, or comes twice (or twice in one, joined by a comma); the " +
       "token is in the URL query; or the HTTP request itself is malformed",
   },
   missingToken: {

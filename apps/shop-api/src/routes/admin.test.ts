@@ -80,6 +80,16 @@ describe("GET /admin/orders", () => {
     expect(asked).toEqual([]);
   });
 
+  it("refuses two admin tokens joined in one Authorization header, as a proxy joins two", async () => {
+    const { server, asked } = app();
+    const res = await request(server)
+      .get("/admin/orders?user=auth0%7Calice")
+      .set("Authorization", `Bearer ${TOKEN}, Bearer ${TOKEN}`);
+    expect([res.status, res.body.error]).toEqual([400, "invalid_request"]);
+    expect(res.body.error_description).toMatch(/^Send one Authorization header with one token;/);
+    expect(asked).toEqual([]);
+  });
+
   it("takes the scheme in any case (RFC 9110 section 11.1)", async () => {
     const { server } = app();
     const res = await request(server)

@@ -295,6 +295,45 @@ describe("POST /api/purchases refuses bad bodies", () => {
     await expectNothingWritten();
   });
 
+  // What a proxy makes of two Authorization headers (RFC 9110 section 5.3): one value, joined
+  // by a comma. Read as one token it has five segments, and was called an encrypted one.
+  it.each([
+    ["the same token twice", () => `Bearer ${token}, Bearer ${token}`],
+    ["without a space", () => `Bearer ${token},Bearer ${token}`],
+    ["a valid token, then another", () => `Bearer ${token}, Bearer a.b.c`],
+    ["another token, then a valid one", () => `Bearer a.b.c, Bearer ${token}`],
+    ["another scheme, then a token", () => `Basic YTpi, Bearer ${token}`],
+    ["a token and a trailing comma", () => `Bearer ${token},`],
+    ["two tokens joined by a space", () => `Bearer ${token} Bearer ${token}`],
+  ])(
+    "refuses two credentials in one Authorization header (%s), saying so",
+    async (_name, header) => {
+      for (const [method, path] of [
+        ["post", "/api/purchases"],
+        ["get", "/api/purchases"],
+      ] as const) {
+        const res = await request(shop.app)
+          [method](path)
+          .set("Authorization", header())
+          .set("Content-Type", "application/json")
+          .send(JSON.stringify({ product: "USB-C cable", qty: 1 }));
+        expect([res.status, res.body]).toEqual([
+          400,
+          {
+            error: "invalid_request",
+            error_description:
+              "Send one Authorization header with one token; this one holds several, joined by a " +
+              "comma as a proxy joins two Authorization headers",
+          },
+        ]);
+        expect(res.headers["www-authenticate"]).toMatch(
+          /^Bearer realm="api", error="invalid_request"/,
+        );
+      }
+      await expectNothingWritten();
+    },
+  );
+
   it.each([
     ["unknown product", { product: "Flux capacitor", qty: 1 }, 422, "unknown_product"],
     ["more than in stock", { product: "ABC laptop", qty: 11 }, 409, "insufficient_stock"],

@@ -9,6 +9,8 @@ import type { TestIssuer } from "../test-support/test-issuer.js";
 
 const BODY = { product: "XYZ phone", qty: 1 };
 const NO_CREDENTIALS = 'Bearer realm="api"';
+const NOT_A_JWT =
+  "The access token is not a JWT: it has five segments, and its first is not the header of an encrypted token (JWE); send the access token exactly as the authorization server issued it";
 const ENCRYPTED =
   "The access token is encrypted (JWE), the kind Auth0 issues when the token request names no audience and only its /userinfo accepts: request it with audience=sample-shop-api (withAsyncAuthorization's audience)";
 const challenge = (error: string, description: string, scope?: string) =>
@@ -246,6 +248,23 @@ const cases: BadTokenCase[] = [
     },
     status: 401,
     wwwAuthenticate: challenge("invalid_token", ENCRYPTED),
+    error: "invalid_token",
+  },
+  {
+    name: "five segments that are no token at all (a.b.c.d.e)",
+    send: () => Promise.resolve({ authorization: "Bearer a.b.c.d.e" }),
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", NOT_A_JWT),
+    error: "invalid_token",
+  },
+  {
+    name: "five segments whose first is a signed token's header (no enc)",
+    send: async () => {
+      const [header = "", payload = "", signature = ""] = (await issuer.mint()).split(".");
+      return { authorization: `Bearer ${header}.${payload}.${signature}.${payload}.${signature}` };
+    },
+    status: 401,
+    wwwAuthenticate: challenge("invalid_token", NOT_A_JWT),
     error: "invalid_token",
   },
   {
