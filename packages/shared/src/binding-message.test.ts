@@ -60,6 +60,17 @@ describe("purchaseBindingMessage", () => {
     );
   });
 
+  it.each([
+    [9.985, "9.98"],
+    [9.989999999, "9.98"],
+    [0.125, "0.12"],
+    [9.99, "9.99"],
+  ])("shows the limit %s as the shop applies it, rounded down to the cent: %s", (limit, shown) => {
+    expect(purchaseBindingMessage({ product: "USB-C cable", qty: 1, priceLimit: limit })).toBe(
+      `Do you want to buy 1 USB-C cable for max ${shown} USD`,
+    );
+  });
+
   it("drops the price limit, then shortens the name, to stay within 64 characters", () => {
     const message = purchaseBindingMessage({
       product: "Ultra Deluxe Professional Noise Cancelling Headphones, Midnight Edition",

@@ -1,3 +1,5 @@
+import { limitToCents } from "./purchase.js";
+
 /**
  * Auth0's rules for a CIBA `binding_message`: required, at most 64 characters, alphanumerics
  * and `+-_.,:#`. Auth0's own examples also use spaces, and Auth0 accepts them.
@@ -87,6 +89,10 @@ export function pluralize(name: string): string {
   return `${name}s`;
 }
 
+/**
+ * A limit as the shop applies it, in whole cents rounded down (`limitToCents`): 9.985 and
+ * 9.989999999 read "9.98", never the "9.99" that `toFixed` makes of the latter.
+ */
 function formatAmount(amount: number): string {
-  return Number.isInteger(amount) ? String(amount) : amount.toFixed(2);
+  return Number.isInteger(amount) ? String(amount) : (limitToCents(amount) / 100).toFixed(2);
 }

@@ -47,4 +47,39 @@ describe("limitToCents", () => {
     expect(limitToCents(0.1 + 0.2)).toBe(30);
     expect(limitToCents(1_000_000)).toBe(100_000_000);
   });
+
+  it("floors exactly: a limit a hair under a cent allows the cent below it", () => {
+    expect(limitToCents(9.989999999)).toBe(998);
+    expect(limitToCents(9.98999999999999)).toBe(998);
+    expect(limitToCents(0.0099999999)).toBe(0);
+    expect(limitToCents(123.4567)).toBe(12_345);
+    expect(limitToCents(999_999.999999)).toBe(99_999_999);
+  });
+
+  it("reads numbers JavaScript writes with an exponent", () => {
+    expect(String(1e-7)).toBe("1e-7");
+    expect(limitToCents(1e-7)).toBe(0);
+    expect(limitToCents(2.5e-2)).toBe(2);
+    expect(limitToCents(1.5e21)).toBe(1.5e23);
+  });
+
+  it("floors below zero away from zero, and leaves what is not finite as it is", () => {
+    expect(limitToCents(-9.985)).toBe(-999);
+    expect(limitToCents(-9.98)).toBe(-998);
+    expect(limitToCents(-1e-7)).toBe(-1);
+    expect(limitToCents(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+    expect(limitToCents(Number.NaN)).toBeNaN();
+  });
+
+  it("agrees with the exact floor of amount x 100 for amounts of up to 6 decimals", () => {
+    // Every amount of 3 decimals up to 100, and a spread of 6-decimal ones up to the maximum.
+    const millionths = [
+      ...Array.from({ length: 100_000 }, (_, i) => (i + 1) * 1_000),
+      ...Array.from({ length: 100_000 }, (_, i) => 1 + i * 9_999_991),
+    ];
+    const wrong = millionths.filter(
+      (m) => limitToCents(m / 1_000_000) !== (m - (m % 10_000)) / 10_000,
+    );
+    expect(wrong).toEqual([]);
+  });
 });

@@ -43,13 +43,29 @@ export function toCents(amount: number): number {
   return Math.round(amount * 100);
 }
 
+/** A number as JavaScript writes it: `9.99`, `-0.5`, `1e-7`, `1.5e+21`. */
+const NUMBER_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+
 /**
  * The most whole cents a limit allows: a limit of 9.985 allows 9.98, not the 9.99 rounding
- * would make of it. The product by 100 is first rounded to a millionth of a cent, so that
- * 9.99 (998.9999999999999 cents in floating point) stays 999.
+ * would make of it, and 9.989999999 allows 9.98 too. Floored from the decimal the number is
+ * written as (the shortest that reads back as it, as in the JSON it came from), not from
+ * `amount * 100` in floating point: 9.99 times 100 is 998.9999999999999, and rounding that
+ * product first to make it 999 also made 998.9999999 999.
  */
 export function limitToCents(amount: number): number {
-  return Math.floor(Number((amount * 100).toFixed(6)));
+  if (!Number.isFinite(amount)) return Math.floor(amount);
+  const match = NUMBER_TEXT.exec(String(amount));
+  if (!match) throw new RangeError(`Cannot read ${String(amount)} as a decimal`);
+  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
+  const digits = whole + fraction;
+  // The number is `digits` times 10 to the power `exponent - fraction.length`; in cents, two more.
+  const shift = Number(exponent) - fraction.length + 2;
+  if (shift >= 0) return Number(`${sign}${digits}${"0".repeat(shift)}`);
+  const kept = Number(digits.slice(0, Math.max(0, digits.length + shift)));
+  const dropped = /[1-9]/.test(digits.slice(Math.max(0, digits.length + shift)));
+  // Below zero, the floor is one cent further from zero when a fraction of a cent was dropped.
+  return sign === "-" ? -kept - (dropped ? 1 : 0) : kept;
 }
 
 export function fromCents(cents: number): number {

@@ -85,19 +85,25 @@ describe("POST /api/purchases", () => {
     expect(res.status).toBe(201);
   });
 
-  it("never rounds a limit up to the next cent: 9.985 does not allow 9.99", async () => {
-    const over = await buy({ product: "USB-C cable", qty: 1, priceLimit: 9.985 });
-    expect(over.status).toBe(422);
-    expect(over.body.error).toBe("price_limit_exceeded");
-    const approvedOver = await buy(
-      { product: "USB-C cable", qty: 1 },
-      withDetails(purchaseDetail({ product: "usb-c-cable", quantity: 1, maximum_amount: 9.985 })),
-    );
-    expect(approvedOver.status).toBe(403);
-    expect(approvedOver.body.error).toBe("insufficient_authorization_details");
-    expect(await shop.orderCount()).toBe(0);
-    expect((await buy({ product: "USB-C cable", qty: 1, priceLimit: 9.99 })).status).toBe(201);
-  });
+  it.each([9.985, 9.989999999])(
+    "never rounds a limit up to the next cent: %s does not allow 9.99",
+    async (limit) => {
+      const over = await buy({ product: "USB-C cable", qty: 1, priceLimit: limit });
+      expect(over.status).toBe(422);
+      expect(over.body).toEqual({
+        error: "price_limit_exceeded",
+        error_description: expect.stringContaining("above the priceLimit of 9.98 USD") as unknown,
+      });
+      const approvedOver = await buy(
+        { product: "USB-C cable", qty: 1 },
+        withDetails(purchaseDetail({ product: "usb-c-cable", quantity: 1, maximum_amount: limit })),
+      );
+      expect(approvedOver.status).toBe(403);
+      expect(approvedOver.body.error).toBe("insufficient_authorization_details");
+      expect(await shop.orderCount()).toBe(0);
+      expect((await buy({ product: "USB-C cable", qty: 1, priceLimit: 9.99 })).status).toBe(201);
+    },
+  );
 
   it("records a null azp when the token has none", async () => {
     const res = await buy({ product: "XYZ phone", qty: 1 }, { azp: null });
