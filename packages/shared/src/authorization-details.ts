@@ -3,8 +3,16 @@ import { z } from "zod";
 import { PURCHASE_AUTHORIZATION_DETAILS_TYPE, SHOP_CURRENCY } from "./constants.js";
 import { MAX_PRICE_LIMIT, MAX_PRODUCT_NAME_LENGTH, MAX_QUANTITY } from "./purchase.js";
 
-/** Idempotency-Key's alphabet (draft-ietf-httpapi-idempotency-key-header), as the shop accepts it. */
-export const PURCHASE_ID = /^[\x21-\x7e]{1,255}$/;
+/**
+ * What a `purchase_id` may hold: the Idempotency-Key its order will carry, in characters that
+ * read the same however a client sends the key. The draft (draft-ietf-httpapi-idempotency-key-
+ * header) makes the header an RFC 8941 sf-string, `"k"`, in which `"` and `\` are escaped; most
+ * clients send the key bare, `k`, and the shop takes both. A key holding `"` or `\` is spelled
+ * one way bare and another quoted, and sent bare between quotes it reads as the quoted key
+ * within (`"k"` is `k`): an approval naming it could miss its own order. So: visible ASCII but
+ * those two.
+ */
+export const PURCHASE_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
 
 /**
  * Characters a person cannot see for what they are (controls, format characters such as the
@@ -35,7 +43,11 @@ export const purchaseAuthorizationDetailSchema = z
     currency: z.literal(SHOP_CURRENCY),
     purchase_id: z
       .string()
-      .regex(PURCHASE_ID, "purchase_id must be 1 to 255 visible ASCII characters (no spaces)")
+      .regex(
+        PURCHASE_ID,
+        "purchase_id must be 1 to 255 visible ASCII characters other than '\"' and '\\' (no " +
+          "spaces): an Idempotency-Key sent bare or quoted then reads the same",
+      )
       .optional()
       .describe(
         "The Idempotency-Key the order will carry. It binds the approval to one purchase and " +

@@ -300,6 +300,27 @@ describe("authorization_details (RFC 9396)", () => {
     expect(await shop.stockList()).toEqual([50, 10, 500, 1]);
   });
 
+  it.each(['"order-7"', "order\\7"])(
+    "refuses an approval whose purchase_id (%s) would read otherwise as an Idempotency-Key, naming the rule",
+    async (purchaseId) => {
+      // Sent bare, as the agent sends its key: '"order-7"' would be the quoted key order-7.
+      const res = await buy(
+        { product: "XYZ phone", qty: 1 },
+        withDetails(purchaseDetail({ product: "XYZ phone", quantity: 1, purchase_id: purchaseId })),
+        purchaseId,
+      );
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({
+        error: "insufficient_authorization_details",
+        error_description:
+          "the order does not match the purchase the person approved: the approved purchase is " +
+          "malformed (purchase_id: purchase_id must be 1 to 255 visible ASCII characters other " +
+          "than '\"' and '\\' (no spaces): an Idempotency-Key sent bare or quoted then reads the same)",
+      });
+      expect(await shop.orderCount()).toBe(0);
+    },
+  );
+
   it("refuses a claim that is not an array", async () => {
     const res = await buy(
       { product: "XYZ phone", qty: 1 },

@@ -1,4 +1,4 @@
-import { PRODUCT_BUY_SCOPE, PURCHASE_ID, purchaseRequestSchema } from "@ciba-testbed/shared";
+import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
 import { requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
@@ -27,8 +27,12 @@ import {
   VerifiedTokenCache,
 } from "../verified-token-cache.js";
 
-/** draft-ietf-httpapi-idempotency-key-header: a string; kept to visible ASCII here. */
-const IDEMPOTENCY_KEY = PURCHASE_ID;
+/**
+ * draft-ietf-httpapi-idempotency-key-header: a string; kept to visible ASCII here. A
+ * `purchase_id` is narrower (`PURCHASE_ID`: no `"` or `\`), so it matches its key however the
+ * key is sent.
+ */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface PurchaseRouteOptions {
   config: Pick<
