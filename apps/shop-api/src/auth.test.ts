@@ -4,7 +4,7 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isMachineToken } from "./auth.js";
+import { notIssuedForAPerson } from "./auth.js";
 import { createTestApp } from "./test-support/test-app.js";
 import type { TestApp } from "./test-support/test-app.js";
 import { localTls, startTestIssuer } from "./test-support/test-issuer.js";
@@ -74,21 +74,33 @@ describe("an HTTPS issuer with a private CA", () => {
   });
 });
 
-describe("isMachineToken", () => {
+const CLIENT =
+  "This token was issued to a client (client_credentials), not for a user: orders need a token issued for the person who buys, e.g. through CIBA";
+const NOBODY =
+  "This token names no person (its sub claim is missing, empty or not a string): orders need a token issued for the person who buys, e.g. through CIBA";
+
+describe("notIssuedForAPerson", () => {
   it.each([
-    [{ sub: "auth0|testbed-user" }, false],
-    [{ sub: "google-oauth2|123", gty: "password" }, false],
-    [{ sub: "abc@clients", gty: "client-credentials" }, true],
-    [{ sub: "abc@clients" }, true],
-    [{ sub: "auth0|user", gty: "client-credentials" }, true],
-    [{ sub: "auth0|user", gty: "client_credentials" }, true],
-    [{}, true],
-    [{ sub: "" }, true],
-    [{ sub: 42 }, true],
+    [{ sub: "auth0|testbed-user" }, undefined],
+    [{ sub: "google-oauth2|123", gty: "password" }, undefined],
+    [{ sub: "auth0|user", gty: ["refresh_token", "password"] }, undefined],
+    [{ sub: "abc@clients", gty: "client-credentials" }, CLIENT],
+    [{ sub: "abc@clients" }, CLIENT],
+    [{ sub: "auth0|user", gty: "client-credentials" }, CLIENT],
+    [{ sub: "auth0|user", gty: "client_credentials" }, CLIENT],
+    // Several grants made the token: one of them a client's own is enough.
+    [{ sub: "auth0|user", gty: ["client-credentials"] }, CLIENT],
+    [{ sub: "auth0|user", gty: ["refresh_token", "client_credentials"] }, CLIENT],
+    [{ gty: ["client-credentials"] }, CLIENT],
+    // No sub: nobody to buy for, and nothing says a client.
+    [{}, NOBODY],
+    [{ sub: "" }, NOBODY],
+    [{ sub: 42 }, NOBODY],
+    [{ gty: "password" }, NOBODY],
     // RFC 9068 profile: the client's own token has sub = client_id; a person's has another sub.
-    [{ sub: "ciba-testbed-backoffice", client_id: "ciba-testbed-backoffice" }, true],
-    [{ sub: "auth0|testbed-user", client_id: "ciba-testbed-agent" }, false],
-  ] as [JWTPayload, boolean][])("%j -> %s", (payload, machine) => {
-    expect(isMachineToken(payload)).toBe(machine);
+    [{ sub: "ciba-testbed-backoffice", client_id: "ciba-testbed-backoffice" }, CLIENT],
+    [{ sub: "auth0|testbed-user", client_id: "ciba-testbed-agent" }, undefined],
+  ] as [JWTPayload, string | undefined][])("%j -> %s", (payload, refusal) => {
+    expect(notIssuedForAPerson(payload)).toBe(refusal);
   });
 });

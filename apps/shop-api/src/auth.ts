@@ -224,32 +224,37 @@ export function tokenPayload(req: { auth?: { payload: JWTPayload } }): JWTPayloa
   return payload;
 }
 
+const FOR_THE_BUYER = "orders need a token issued for the person who buys, e.g. through CIBA";
+
+/** Auth0's `gty` for a client's own token, in either spelling. */
+const CLIENT_GRANTS: readonly unknown[] = ["client-credentials", "client_credentials"];
+
 /**
- * Orders belong to a person, so the token must have been issued for one. Auth0 marks
- * client-credentials tokens with `gty: "client-credentials"` and `sub: "<client_id>@clients"`;
- * RFC 9068 (section 2.2, Auth0's RFC 9068 profile has no `gty`) makes `sub` the `client_id`.
+ * Why the token was not issued for a person, or undefined when it was. Orders belong to a
+ * person, so the token must have been issued for one. Auth0 marks client-credentials tokens with
+ * `gty: "client-credentials"` (a list when several grants made the token) and
+ * `sub: "<client_id>@clients"`; RFC 9068 (section 2.2, Auth0's RFC 9068 profile has no `gty`)
+ * makes `sub` the `client_id`. A token with no `sub` names nobody, whatever issued it.
  */
-export function isMachineToken(payload: JWTPayload): boolean {
+export function notIssuedForAPerson(payload: JWTPayload): string | undefined {
   const { gty, sub } = payload;
-  return (
-    gty === "client-credentials" ||
-    gty === "client_credentials" ||
-    typeof sub !== "string" ||
-    sub.length === 0 ||
-    sub.endsWith("@clients") ||
-    sub === payload.client_id
-  );
+  const grants: unknown[] = Array.isArray(gty) ? gty : [gty];
+  if (
+    grants.some((grant) => CLIENT_GRANTS.includes(grant)) ||
+    (typeof sub === "string" && (sub.endsWith("@clients") || sub === payload.client_id))
+  ) {
+    return `This token was issued to a client (client_credentials), not for a user: ${FOR_THE_BUYER}`;
+  }
+  if (typeof sub !== "string" || sub.length === 0) {
+    return `This token names no person (its sub claim is missing, empty or not a string): ${FOR_THE_BUYER}`;
+  }
+  return undefined;
 }
 
 export const requireUserToken: Handler = (req, _res, next) => {
-  if (isMachineToken(tokenPayload(req))) {
-    next(
-      new InsufficientScopeError(
-        undefined,
-        "This token was issued to a client (client_credentials), not for a user: " +
-          "orders need a token issued for the person who buys, e.g. through CIBA",
-      ),
-    );
+  const refusal = notIssuedForAPerson(tokenPayload(req));
+  if (refusal !== undefined) {
+    next(new InsufficientScopeError(undefined, refusal));
     return;
   }
   next();

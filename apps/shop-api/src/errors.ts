@@ -39,8 +39,8 @@ export const errors = defineErrors({
     status: 403,
     code: "insufficient_scope",
     when:
-      `the token lacks \`${PRODUCT_BUY_SCOPE}\`, or was issued to a client ` +
-      "(client_credentials) rather than for a person",
+      `the token lacks \`${PRODUCT_BUY_SCOPE}\`, was issued to a client ` +
+      "(client_credentials) rather than for a person, or names no person (no `sub`)",
   },
   insufficientAuthorizationDetails: {
     status: 403,

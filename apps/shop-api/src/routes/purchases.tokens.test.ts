@@ -234,6 +234,16 @@ const cases: BadTokenCase[] = [
     status: 403,
     wwwAuthenticate: challenge(
       "insufficient_scope",
+      "This token names no person (its sub claim is missing, empty or not a string): orders need a token issued for the person who buys, e.g. through CIBA",
+    ),
+    error: "insufficient_scope",
+  },
+  {
+    name: "token whose gty is a list holding client-credentials",
+    send: () => bearer(issuer.mint({ claims: { gty: ["client-credentials"] } })),
+    status: 403,
+    wwwAuthenticate: challenge(
+      "insufficient_scope",
       "This token was issued to a client (client_credentials), not for a user: orders need a token issued for the person who buys, e.g. through CIBA",
     ),
     error: "insufficient_scope",
