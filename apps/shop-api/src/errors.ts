@@ -55,6 +55,13 @@ export const errors = defineErrors({
     code: "not_found",
     when: "unknown route, product or order (another person's order is also 404)",
   },
+  methodNotAllowed: {
+    status: 405,
+    code: "method_not_allowed",
+    when:
+      "the path exists but does not serve the method (PUT on `/api/purchases`, say); the " +
+      "`Allow` header lists the methods it serves",
+  },
   requestTimeout: {
     status: 408,
     code: "invalid_request",

@@ -182,6 +182,7 @@ describe("the OpenAPI document", () => {
       "insufficient_scope",
       "insufficient_authorization_details",
       "not_found",
+      "method_not_allowed",
       "insufficient_stock",
       "unsupported_media_type",
       "unknown_product",

@@ -7,6 +7,7 @@ import type { Handler } from "express";
 import { refuseRepeatedAuthorization } from "../auth.js";
 import { errors } from "../errors.js";
 import type { OrderJson } from "../schemas.js";
+import { refuseOtherMethods } from "./method-not-allowed.js";
 
 export interface AdminRouteOptions {
   /** `SHOP_API_ADMIN_TOKEN`: the bearer secret an operator or a test harness sends. */
@@ -66,5 +67,6 @@ export function adminRoutes({ token, listOrders }: AdminRouteOptions): Router {
       res.json({ orders: await listOrders(user) });
     },
   );
+  refuseOtherMethods(router, "/admin/orders", ["GET"]);
   return router;
 }

@@ -108,8 +108,8 @@ describe("unknown routes", () => {
   it.each([
     ["get", "/"],
     ["get", "/api/nothing-here"],
-    ["delete", "/api/purchases"],
-    ["put", "/api/products"],
+    ["delete", "/api/nothing-here"],
+    ["put", "/api/purchases/ord-1/items"],
   ] as const)("%s %s -> 404 JSON", async (method, path) => {
     const shop = await createTestApp(issuer);
     const res = await request(shop.app)[method](path);

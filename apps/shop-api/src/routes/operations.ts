@@ -2,6 +2,7 @@ import { Router } from "express";
 
 import { errors } from "../errors.js";
 import type { Readiness } from "../readiness.js";
+import { refuseOtherMethods } from "./method-not-allowed.js";
 
 export function operationRoutes(
   readiness: () => Promise<Readiness>,
@@ -27,6 +28,9 @@ export function operationRoutes(
   router.get("/openapi.json", (_req, res) => {
     res.json(openApiDocument);
   });
+
+  for (const path of ["/health", "/ready", "/openapi.json"])
+    refuseOtherMethods(router, path, ["GET"]);
 
   return router;
 }

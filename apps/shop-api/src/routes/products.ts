@@ -4,6 +4,7 @@ import type { Catalog } from "../catalog.js";
 import { errors } from "../errors.js";
 import { toProductJson } from "../schemas.js";
 import type { ShopStore } from "../store/shop-store.js";
+import { refuseOtherMethods } from "./method-not-allowed.js";
 
 export function productRoutes(catalog: Catalog, store: Pick<ShopStore, "stock">): Router {
   const router = Router();
@@ -22,6 +23,9 @@ export function productRoutes(catalog: Catalog, store: Pick<ShopStore, "stock">)
     const stock = (await store.stock()).get(product.id) ?? 0;
     res.json(toProductJson({ ...product, stock }));
   });
+
+  refuseOtherMethods(router, "/api/products", ["GET"]);
+  refuseOtherMethods(router, "/api/products/:product", ["GET"]);
 
   return router;
 }

@@ -26,6 +26,7 @@ import {
   DEFAULT_TOKEN_CACHE_SIZE,
   VerifiedTokenCache,
 } from "../verified-token-cache.js";
+import { refuseOtherMethods } from "./method-not-allowed.js";
 
 /**
  * draft-ietf-httpapi-idempotency-key-header: a string; kept to visible ASCII here. A
@@ -226,6 +227,9 @@ export function purchaseRoutes({
     }
     res.json(toOrderJson(order));
   });
+
+  refuseOtherMethods(router, "/api/purchases", ["GET", "POST"]);
+  refuseOtherMethods(router, "/api/purchases/:id", ["GET"]);
 
   return router;
 }
