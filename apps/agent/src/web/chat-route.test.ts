@@ -52,7 +52,7 @@ function loggedInChat(
       return Promise.reject(new Error("no network in this test"));
     },
     clock: { now: () => 0, sleep: () => Promise.resolve() },
-    keptReplies: options.keptReplies,
+    ...(options.keptReplies === undefined ? {} : { keptReplies: options.keptReplies }),
   };
   let failOnce = options.failOnce;
   const threads = new (class extends ChatThreads {

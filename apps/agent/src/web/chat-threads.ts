@@ -221,9 +221,10 @@ export class ChatThreads {
         if (reply === undefined || reply.trim() === "") this.replies.delete(threadId);
         else {
           this.replies.set(threadId, reply);
-          // A Map iterates in insertion order: the first key is the oldest reply.
-          if (this.replies.size > (this.deps.keptReplies ?? 1_000)) {
-            this.replies.delete(this.replies.keys().next().value!);
+          // A Map iterates in insertion order: its first key is the oldest reply.
+          const [oldest] = this.replies.keys();
+          if (this.replies.size > (this.deps.keptReplies ?? 1_000) && oldest !== undefined) {
+            this.replies.delete(oldest);
           }
         }
       },
