@@ -71,6 +71,17 @@ describe("refusalBeforeAsking", () => {
     expect(refusalBeforeAsking(buy, catalog)).toMatchObject({ error });
   });
 
+  it("refuses a limit a hair under the total's last cent as the shop does, telling the limit as the shop applies it", () => {
+    const catalog: CatalogAnswer = { kind: "found", name: "XYZ phone case", total: 9.99, stock: 9 };
+    const item = { product: "XYZ phone case", qty: 1 };
+    expect(refusalBeforeAsking({ ...item, priceLimit: 9.989999999 }, catalog)).toMatchObject({
+      error: "price_limit_exceeded",
+      description:
+        "It costs 9.99 USD at today's price, above the limit of 9.98 USD; the person was not asked.",
+    });
+    expect(refusalBeforeAsking({ ...item, priceLimit: 9.99 }, catalog)).toBeUndefined();
+  });
+
   it("lets through what the shop would sell", () => {
     const catalog: CatalogAnswer = { kind: "found", name: "XYZ phone", total: 998, stock: 9 };
     expect(refusalBeforeAsking({ ...buy, priceLimit: 998 }, catalog)).toBeUndefined();

@@ -1,4 +1,5 @@
 import {
+  limitToCents,
   LOCAL_DEFAULTS,
   normalizeProductReference,
   productReferenceCandidates,
@@ -90,11 +91,14 @@ export function refusalBeforeAsking(
       description: `Only ${catalog.stock} x ${catalog.name} in stock, ${input.qty} wanted; the person was not asked.`,
     };
   }
-  if (input.priceLimit !== undefined && catalog.total > input.priceLimit) {
+  // The shop's own rule, in whole cents with the limit rounded down (limitToCents), and the
+  // limit told as the shop applies it, as the binding message does: 9.989999999 allows 9.98.
+  const limitCents = input.priceLimit === undefined ? undefined : limitToCents(input.priceLimit);
+  if (limitCents !== undefined && toCents(catalog.total) > limitCents) {
     return {
       outcome: "SHOP_REFUSED",
       error: "price_limit_exceeded",
-      description: `It costs ${catalog.total.toFixed(2)} USD at today's price, above the limit of ${input.priceLimit} USD; the person was not asked.`,
+      description: `It costs ${catalog.total.toFixed(2)} USD at today's price, above the limit of ${(limitCents / 100).toFixed(2)} USD; the person was not asked.`,
     };
   }
   return undefined;
