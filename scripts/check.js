@@ -9,10 +9,16 @@
  *
  * Incremental, and never stale: the type check is TypeScript's own incremental builder (as
  * `tsc --incremental`), which checks again every file whose text changed and every file that
- * uses a declaration whose type changed. ESLint lints again exactly those files, every file whose
- * text changed, and every file when its configuration, the lockfile or this script changed; it
- * reuses the last results of the rest. A typed rule's answer for a file depends only on that
- * file and the types it sees, so this is the set whose answers can differ. When nothing at all
+ * uses a declaration whose type changed. ESLint lints again every file whose text changed, every
+ * file that imports a changed file, directly or through others (re-exports and `import()` types
+ * included; TypeScript's dependency graph), every file when a file that declares globals or
+ * augments a module changed, when a tsconfig, the lint configuration, the lockfile or this
+ * script changed, and every file whose module format (a package.json's `type`) changed or whose
+ * imports now resolve elsewhere; it reuses the last results of the rest. A typed rule's answer
+ * for a file depends only on that file and the types it sees, which come from those files alone.
+ * (TypeScript's list of affected files is narrower than this: with `isolatedModules` it holds
+ * only the changed file.) So a change to a widely imported file lints its importers again: see
+ * typeDigests for the cost. When nothing at all
  * changed (every file the programs read, every linted file, the workspace's package.json files,
  * the configuration), the last verdict is printed again without building the programs, as
  * `tsc -b` finds a project up to date: about 1 s instead of 10 s. Both caches live in
@@ -38,7 +44,7 @@ import { TSCONFIGS } from "../eslint.config.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Bump when what the lint cache holds changes shape. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 /** What ESLint lints in a folder with this repository's config (`eslint .`). */
 const LINTED_EXTENSIONS = new Set([".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx"]);
 /** Besides the configuration file, what a lint result depends on (rules come from the lockfile). */
@@ -87,12 +93,10 @@ function checkProgram(
   });
   /** @type {Set<string>} */
   const affected = new Set();
-  let everyFile = false;
   for (;;) {
     const next = builder.getSemanticDiagnosticsOfNextAffectedFile();
     if (next === undefined) break;
     if ("fileName" in next.affected) affected.add(path.resolve(next.affected.fileName));
-    else everyFile = true;
   }
   // What `ts.getPreEmitDiagnostics` reports, from the builder's cache for unaffected files.
   const diagnostics = ts.sortAndDeduplicateDiagnostics([
@@ -104,9 +108,9 @@ function checkProgram(
   ]);
   // What this verdict depends on besides the lockfile: the config files and every file read.
   const configFile = /** @type {ts.TsConfigSourceFile | undefined} */ (parsed.options.configFile);
+  const configFiles = [configPath, ...(configFile?.extendedSourceFiles ?? [])];
   const inputs = [
-    configPath,
-    ...(configFile?.extendedSourceFiles ?? []),
+    ...configFiles,
     ...builder
       .getProgram()
       .getSourceFiles()
@@ -116,8 +120,71 @@ function checkProgram(
     builder,
     diagnostics: [...diagnostics],
     affected,
-    everyFile,
+    typeDigest: typeDigests(builder, configFiles),
     saved: { config: configPath, roots: parsed.fileNames, inputs: stamps(inputs) },
+  };
+}
+
+/**
+ * Whether a file's declarations reach files that do not import it: a script (no import or
+ * export, as lib.*.d.ts) declares globals, and `declare global` or `declare module "..."` adds to
+ * the globals or to another module. TypeScript's own test is a little narrower; erring wide only
+ * lints more.
+ */
+function reachesEveryFile(/** @type {ts.SourceFile} */ file) {
+  if (file.fileName.endsWith(".json")) return false;
+  if (!ts.isExternalModule(file)) return true;
+  return file.statements.some(
+    (statement) =>
+      ts.isModuleDeclaration(statement) &&
+      (ts.isStringLiteral(statement.name) ||
+        (statement.flags & ts.NodeFlags.GlobalAugmentation) !== 0),
+  );
+}
+
+/**
+ * For a file of the program, a digest of everything the types it sees come from, so that while
+ * the digest holds, a typed rule's answer for the file does: the text and module format (ESM or
+ * CommonJS, which package.json decides) of every file it depends on, directly or through others
+ * (TypeScript's own dependency graph, as `getAllDependencies` walks it: imports, re-exports,
+ * `import()` types, `/// <reference>`s, ambient modules), of every file that reaches every file
+ * (above), and the tsconfig files, which set the compiler options. Undefined for a file outside
+ * the program.
+ *
+ * TypeScript's incremental builder could not give this set: it checks again the files whose
+ * diagnostics may change, but lists as affected only the changed file when `isolatedModules` is
+ * on (as in this repository), and only the files whose declaration output changed otherwise, so a
+ * type that reaches a file through a re-export (`export * from`) or through a type named in
+ * another file's signature changed nothing it listed.
+ */
+function typeDigests(
+  /** @type {ts.EmitAndSemanticDiagnosticsBuilderProgram} */ builder,
+  /** @type {string[]} */ configFiles,
+) {
+  const program = builder.getProgram();
+  /** @type {Map<string, string>} */
+  const digests = new Map();
+  const fileDigest = (/** @type {string} */ fileName) => {
+    let digest = digests.get(fileName);
+    if (digest === undefined) {
+      const file = program.getSourceFile(fileName);
+      digest = file === undefined ? "gone" : `${sha1(file.text)}:${String(file.impliedNodeFormat)}`;
+      digests.set(fileName, digest);
+    }
+    return digest;
+  };
+  const everywhere = JSON.stringify([
+    configFiles.map((file) => [file, sha1(readFileSync(file))]),
+    program
+      .getSourceFiles()
+      .filter(reachesEveryFile)
+      .map((file) => [file.fileName, fileDigest(file.fileName)]),
+  ]);
+  return (/** @type {string} */ fileName) => {
+    const file = program.getSourceFile(fileName);
+    if (file === undefined) return undefined;
+    const dependencies = [...builder.getAllDependencies(file)].sort();
+    return sha1(JSON.stringify([everywhere, dependencies.map((name) => [name, fileDigest(name)])]));
   };
 }
 
@@ -197,7 +264,11 @@ async function workspaceFiles(/** @type {ESLint} */ eslint, /** @type {string} *
   return { linted: found.filter((_, i) => !ignored[i]).sort(), manifests: manifests.sort() };
 }
 
-/** @typedef {{ format: number; key: string; files: Record<string, { hash: string; result: ESLint.LintResult }> }} LintCache */
+/**
+ * `hash` is the file's text's, `types` its type digest when it was linted (null when the programs
+ * could not all be built, which nothing matches).
+ * @typedef {{ format: number; key: string; files: Record<string, { hash: string; types: string | null; result: ESLint.LintResult }> }} LintCache
+ */
 
 /** @template T @returns {T | undefined} */
 function readCache(/** @type {string} */ file) {
@@ -247,11 +318,9 @@ export async function check(
   const lintCache = readCache(lintCacheFile);
   const reusable =
     lintCache?.format === CACHE_FORMAT && lintCache.key === key ? lintCache.files : {};
-  const savedResult = (/** @type {string} */ file, /** @type {number} */ i) => {
+  const savedEntry = (/** @type {string} */ file, /** @type {number} */ i) => {
     const saved = reusable[path.relative(cwd, file)];
-    return saved !== undefined && saved.hash === hashes[i]
-      ? { ...saved.result, filePath: file }
-      : undefined;
+    return saved !== undefined && saved.hash === hashes[i] ? saved : undefined;
   };
 
   // Nothing changed since the last check (no file TypeScript read, no linted file, no
@@ -259,7 +328,7 @@ export async function check(
   /** @type {TypecheckCache | undefined} */
   const typecheckCache = readCache(typecheckCacheFile);
   const upToDate =
-    files.every((file, i) => savedResult(file, i) !== undefined) &&
+    files.every((file, i) => savedEntry(file, i) !== undefined) &&
     typecheckHolds(typecheckCache, configPaths);
 
   /** @type {ReturnType<typeof checkProgram>[]} */
@@ -305,16 +374,25 @@ export async function check(
           ]
         : [],
   });
-  const typesChanged = (/** @type {string} */ file) =>
-    checked.some((one) => one.everyFile === true || one.affected?.has(file) === true);
+  // A file's last result holds while its text and the types it sees are what they were: its type
+  // digest in each program (none for a file in no program). Unknown when a program could not be
+  // built, and then nothing is reused.
+  const digests = checked.flatMap((one) => (one.typeDigest ? [one.typeDigest] : []));
+  const types =
+    digests.length === configPaths.length
+      ? files.map((file) => digests.map((digest) => digest(file) ?? "").join(" "))
+      : files.map(() => null);
   /** @type {ESLint.LintResult[]} */
   const reused = [];
   /** @type {string[]} */
   const toLint = [];
   files.forEach((file, i) => {
-    const saved = savedResult(file, i);
-    if (saved !== undefined && !typesChanged(file)) reused.push(saved);
-    else toLint.push(file);
+    const saved = savedEntry(file, i);
+    if (saved !== undefined && (upToDate || (saved.types !== null && saved.types === types[i]))) {
+      reused.push({ ...saved.result, filePath: file });
+    } else {
+      toLint.push(file);
+    }
   });
   const linted = toLint.length > 0 ? await eslint.lintFiles(toLint) : [];
   const results = [...reused, ...linted].sort((a, b) => a.filePath.localeCompare(b.filePath));
@@ -325,14 +403,19 @@ export async function check(
   }
 
   // The lint results first, then TypeScript's state and verdict: stopped in between, the next
-  // check finds the same files affected and lints them again.
+  // check type-checks again what this one did.
   if (!upToDate) {
-    const hashOf = new Map(files.map((file, i) => [file, hashes[i]]));
+    const index = new Map(files.map((file, i) => [file, i]));
     /** @type {LintCache} */
     const saved = { format: CACHE_FORMAT, key, files: {} };
     for (const result of results) {
-      const hash = hashOf.get(result.filePath);
-      if (hash !== undefined) saved.files[path.relative(cwd, result.filePath)] = { hash, result };
+      const i = index.get(result.filePath);
+      if (i === undefined) continue;
+      saved.files[path.relative(cwd, result.filePath)] = {
+        hash: hashes[i] ?? "",
+        types: types[i] ?? null,
+        result,
+      };
     }
     writeAtomically(lintCacheFile, JSON.stringify(saved));
     for (const builder of builders) {

@@ -31,14 +31,14 @@ const TSCONFIG = JSON.stringify({
   include: ["*.ts"],
 });
 
-function project(files: Record<string, string>): string {
+function project(files: Record<string, string>, tsconfig = TSCONFIG): string {
   const parent = path.join(REPO_ROOT, "node_modules", ".cache");
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(path.join(parent, "check-test-"));
   dirs.push(dir);
   writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
   writeFileSync(path.join(dir, "eslint.config.js"), CONFIG);
-  writeFileSync(path.join(dir, "tsconfig.json"), TSCONFIG);
+  writeFileSync(path.join(dir, "tsconfig.json"), tsconfig);
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }
@@ -126,6 +126,49 @@ describe("pnpm check again: only what can answer differently is checked again", 
     expect(output).toContain("@typescript-eslint/no-floating-promises");
     expect(output).toMatch(/ 2 linted again/);
     expect(code).toBe(1);
+  });
+
+  it("lints again a file that a changed type reaches through a re-export", async () => {
+    // TypeScript checks use.ts again here, but lists only load.ts and index.ts as affected: the
+    // declarations index.ts exports (`export * from`) read the same.
+    const dir = project({
+      "load.ts": LOAD,
+      "index.ts": 'export * from "./load.js";\n',
+      "use.ts": USE.replace("./load.js", "./index.js"),
+    });
+    expect((await run(dir)).code).toBe(0);
+
+    writeFileSync(
+      path.join(dir, "load.ts"),
+      "export async function load(): Promise<number> {\n  return Promise.resolve(1);\n}\n",
+    );
+    const { code, output } = await run(dir);
+    expect(output).toContain("use.ts");
+    expect(output).toContain("@typescript-eslint/no-floating-promises");
+    expect(code).toBe(1);
+  });
+
+  it("with isolatedModules, lints again the files that import a changed file", async () => {
+    // As in this repository's tsconfig: TypeScript then lists only the changed file as affected.
+    const isolated = TSCONFIG.replace('"strict":true', '"strict":true,"isolatedModules":true');
+    const dir = project(
+      {
+        "load.ts":
+          "export async function load(): Promise<number> {\n  return Promise.resolve(1);\n}\n",
+        "use.ts": USE,
+      },
+      isolated,
+    );
+    const first = await run(dir);
+    expect(first.output).toContain("@typescript-eslint/no-floating-promises");
+    expect(first.code).toBe(1);
+
+    // The change to load.ts fixes use.ts, whose text is the same.
+    writeFileSync(path.join(dir, "load.ts"), LOAD);
+    const fixed = await run(dir);
+    expect(fixed.output).not.toContain("no-floating-promises");
+    expect(fixed.output).toMatch(/ 2 linted again/);
+    expect(fixed.code).toBe(0);
   });
 
   it("checks again when a file is added, or a package.json changes how modules load", async () => {
