@@ -17,8 +17,10 @@
  * imports now resolve elsewhere; it reuses the last results of the rest. A typed rule's answer
  * for a file depends only on that file and the types it sees, which come from those files alone.
  * (TypeScript's list of affected files is narrower than this: with `isolatedModules` it holds
- * only the changed file.) So a change to a widely imported file lints its importers again: see
- * typeDigests for the cost. When nothing at all
+ * only the changed file.) That costs lint time where a file has many importers: a line added to
+ * apps/shop-api/src/http-server.ts lints 148 files again (about 35 s of CPU for the check
+ * instead of 21 s), one added to packages/shared/src/clock.ts 291 (45 s instead of 25 s); a check
+ * of everything takes about 68 s. When nothing at all
  * changed (every file the programs read, every linted file, the workspace's package.json files,
  * the configuration), the last verdict is printed again without building the programs, as
  * `tsc -b` finds a project up to date: about 1 s instead of 10 s. Both caches live in
@@ -173,13 +175,15 @@ function typeDigests(
     }
     return digest;
   };
-  const everywhere = JSON.stringify([
-    configFiles.map((file) => [file, sha1(readFileSync(file))]),
-    program
-      .getSourceFiles()
-      .filter(reachesEveryFile)
-      .map((file) => [file.fileName, fileDigest(file.fileName)]),
-  ]);
+  const everywhere = sha1(
+    JSON.stringify([
+      configFiles.map((file) => [file, sha1(readFileSync(file))]),
+      program
+        .getSourceFiles()
+        .filter(reachesEveryFile)
+        .map((file) => [file.fileName, fileDigest(file.fileName)]),
+    ]),
+  );
   return (/** @type {string} */ fileName) => {
     const file = program.getSourceFile(fileName);
     if (file === undefined) return undefined;
