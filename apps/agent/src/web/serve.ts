@@ -1,9 +1,7 @@
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { Auth0AI } from "@auth0/ai-vercel";
 import { ConfigError, systemClock } from "@ciba-testbed/shared";
-import { serverOptionsFor } from "@ciba-testbed/shared/http";
 import { announceReady } from "@ciba-testbed/shared/node";
 
 import { createMemoryStore } from "../agent-store.js";
@@ -15,13 +13,16 @@ import { chatClientScript } from "./client-bundle.js";
 import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
+import { createWebServer } from "./web-server.js";
 
 /**
  * `pnpm agent serve`: the web app on AGENT_PORT. Threads, approvals and login sessions live in
  * this process's memory (tokens never touch the disk); a restart forgets chats that wait for an
  * answer, and the person logs in again.
- * Prints the ready record once it listens; stops on SIGINT or SIGTERM: at once, but for an order
- * already sent to the shop (see `ChatThreads.ordersSettled`). The caller exits with the code.
+ * Prints the ready record once it listens; stops on SIGINT or SIGTERM: at once, but for the
+ * requests it took (answered, or 503 once the stop has begun; a chat's event stream is cut, see
+ * `createWebServer`) and an order already sent to the shop (see `ChatThreads.ordersSettled`).
+ * The caller exits with the code.
  */
 export async function serve(config: WebConfig): Promise<number> {
   const { agent } = config;
@@ -40,8 +41,7 @@ export async function serve(config: WebConfig): Promise<number> {
     sessions: new LoginSessions(systemClock),
     clientScript: chatClientScript(),
   });
-  // Requests made with the app's prototypes already: Express need not swap them.
-  const server = createServer(serverOptionsFor(app), app);
+  const { server, stop } = createWebServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
@@ -56,14 +56,15 @@ export async function serve(config: WebConfig): Promise<number> {
   );
   announceReady({ service: "agent-web", url, port });
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      server.close(() => {
-        resolve();
-      });
-      server.closeAllConnections();
+    // Every signal is taken, not only the first: Node's --watch (`pnpm dev`) sends a SIGTERM to
+    // the whole process group, so the app gets two, and a second one left to Node's default
+    // would kill it while it answers the requests it took.
+    let stopping: Promise<void> | undefined;
+    const onSignal = () => {
+      stopping ??= stop().then(resolve);
     };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   });
   // The chats' requests ended with their connections, but a block-mode purchase still polls
   // Auth0 for the person's answer, for minutes: it goes with this process, which alone knew it.

@@ -1,4 +1,4 @@
-import type { RequestListener, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 export interface StopOptions {
@@ -12,6 +12,12 @@ export interface StopOptions {
    * says `Connection: close` already.
    */
   refuse: RequestListener;
+  /**
+   * Called as the stop begins with each request under way, to end one that would otherwise hold
+   * the stop for the whole grace: an event stream that stays open until its client leaves.
+   * Each server ends its own streams its own way; the others are left to finish.
+   */
+  endAtStop?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Resolves after `ms`: a test's own. The default's timer does not keep the process alive. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -54,7 +60,7 @@ export function serveUntilStopped(
   const sockets = new Set<Socket>();
   /** How many requests each connection has under way (more than one when pipelined). */
   const underWay = new Map<Socket, number>();
-  const unanswered = new Set<ServerResponse>();
+  const unanswered = new Map<ServerResponse, IncomingMessage>();
 
   // For TLS too: `connection` is the TCP connection, before the handshake.
   server.on("connection", (socket: Socket) => {
@@ -82,13 +88,14 @@ export function serveUntilStopped(
       options.refuse(req, res);
       return;
     }
-    unanswered.add(res);
+    unanswered.set(res, req);
     app(req, res);
   });
 
   return async () => {
     stopping = true;
-    for (const res of unanswered) if (!res.headersSent) res.setHeader("Connection", "close");
+    for (const res of unanswered.keys()) if (!res.headersSent) res.setHeader("Connection", "close");
+    if (options.endAtStop) for (const [res, req] of unanswered) options.endAtStop(req, res);
     const grace = { over: false };
     const graceOver = (options.sleep ?? unrefSleep)(options.graceMs).then(() => {
       grace.over = true;

@@ -1,0 +1,162 @@
+import { connect } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+
+import { systemClock } from "@ciba-testbed/shared";
+import express from "express";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { createMemoryStore } from "../agent-store.js";
+import { createOfflineModel } from "../offline-model.js";
+import { ThreadJournal } from "../thread-journal.js";
+import { ChatThreads } from "./chat-threads.js";
+import { sendEventStream } from "./event-stream.js";
+import { LoginSessions } from "./login-sessions.js";
+import { createWebApp } from "./web-app.js";
+import { loadWebConfig } from "./web-config.js";
+import { createWebServer } from "./web-server.js";
+import type { WebHttpServer } from "./web-server.js";
+
+// A SIGTERM (`pnpm dev` restarting the app after an edit) reset the page's requests: the app
+// stopped listening at once and closed every connection, and the connections still in the
+// listening socket's queue were reset too.
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A connection, open (the kernel has queued it for the server) and read raw. */
+function open(port: number): Promise<{
+  socket: Socket;
+  /** The answer, or the socket error's code; once the connection has closed. */
+  ended: Promise<Answer | string>;
+}> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    let failure: string | undefined;
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+    const ended = new Promise<Answer | string>((done) => {
+      socket.on("error", (error: NodeJS.ErrnoException) => (failure = error.code ?? error.message));
+      socket.on("close", () => {
+        const end = text.indexOf("\r\n\r\n");
+        if (failure !== undefined || end === -1) {
+          done(failure ?? `closed without an answer: ${JSON.stringify(text)}`);
+          return;
+        }
+        const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
+        done({
+          status: Number(statusLine.split(" ")[1]),
+          headers: Object.fromEntries(
+            lines.map((line) => [
+              line.slice(0, line.indexOf(":")).toLowerCase(),
+              line.slice(line.indexOf(":") + 1).trim(),
+            ]),
+          ),
+          body: text.slice(end + 4),
+        });
+      });
+    });
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve({ socket, ended });
+    });
+  });
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+function webApp() {
+  const config = loadWebConfig({});
+  const store = createMemoryStore();
+  const threads = new ChatThreads({
+    config: config.agent,
+    store,
+    journal: new ThreadJournal(store),
+    authorizer: { withAsyncAuthorization: () => ({}) } as never,
+    fetch: () => Promise.reject(new Error("no network in this test")),
+    clock: { now: () => 0, sleep: () => Promise.resolve() },
+  });
+  return createWebApp(config, {
+    threads,
+    model: createOfflineModel(),
+    sessions: new LoginSessions(systemClock),
+    clientScript: () => Promise.resolve("export {};"),
+  });
+}
+
+const stopping = {
+  status: 503,
+  headers: expect.objectContaining({ connection: "close", "retry-after": "2" }) as unknown,
+  body: JSON.stringify({
+    error: "temporarily_unavailable",
+    error_description:
+      "The agent's web app is stopping and took no new request: nothing was done. Send it " +
+      "again in a moment",
+  }),
+};
+
+const started: WebHttpServer[] = [];
+afterEach(() => {
+  for (const { server } of started.splice(0)) server.closeAllConnections();
+});
+
+/** Listens on a free port; the grace never ends by itself: a connection closes when answered. */
+async function listen(app: Parameters<typeof createWebServer>[0]) {
+  const web = createWebServer(app, { sleep: () => new Promise(() => undefined) });
+  started.push(web);
+  await new Promise<void>((resolve) => web.server.listen(0, "127.0.0.1", resolve));
+  return { web, port: (web.server.address() as AddressInfo).port };
+}
+
+describe("a stopping web app", () => {
+  it("answers every request it was sent, none reset: those under way, and 503 for the rest", async () => {
+    const { web, port } = await listen(webApp());
+    // The stop begins as the fifth request reaches the app: five under way, the rest not begun.
+    let begun = 0;
+    let stopped: Promise<void> | undefined;
+    web.server.on("request", () => {
+      if (++begun === 5) stopped = web.stop();
+    });
+    const connections = await Promise.all(Array.from({ length: 40 }, () => open(port)));
+    for (const { socket } of connections) socket.write(get("/"));
+    const answers = await Promise.all(connections.map(({ ended }) => ended));
+    await stopped;
+
+    expect(answers.filter((answer) => typeof answer === "string")).toEqual([]);
+    const refused = (answers as Answer[]).filter((answer) => answer.status === 503);
+    expect((answers as Answer[]).map((answer) => answer.status).filter((s) => s !== 503)).toEqual([
+      200, 200, 200, 200, 200,
+    ]);
+    expect(refused).toEqual(refused.map(() => stopping));
+  });
+
+  it("cuts a chat's event stream at the stop instead of waiting for it", async () => {
+    const app = express();
+    app.get("/stream", (_req, res) => {
+      // A purchase that waits for the person: the body never ends by itself.
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          controller.enqueue(new TextEncoder().encode("data: {}\n\n"));
+        },
+      });
+      const response = new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+      sendEventStream(res, response, () => () => undefined);
+    });
+    const { web, port } = await listen(app);
+    const stream = await open(port);
+    const first = new Promise((resolve) => stream.socket.once("data", resolve));
+    stream.socket.write(get("/stream"));
+    await first;
+
+    // Resolves though the grace never ends: the stream held no stop.
+    await web.stop();
+    const cut = (await stream.ended) as Answer;
+    expect(cut.status).toBe(200);
+    // Chunked, without the last chunk: the page reads a broken connection, not a finished answer.
+    expect(cut.body).toContain("data: {}");
+    expect(cut.body.endsWith("0\r\n\r\n")).toBe(false);
+  });
+});
