@@ -136,6 +136,11 @@ export const errors = defineErrors({
     code: "server_error",
     when: "an unexpected failure (no details are returned)",
   },
+  temporarilyUnavailable: {
+    status: 503,
+    code: "temporarily_unavailable",
+    when: "a request that begins once the tenant is stopping (nothing was done), with Retry-After",
+  },
 });
 
 /** Auth0's `slow_down` body carries the new interval as a number beside the description. */

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 
-import type { Express } from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
@@ -197,7 +196,7 @@ beforeAll(async () => {
   });
   client = rawHttpsClient(tenant.port, readFileSync(tenant.caCertPath, "utf8"));
   // The app that serves the listener, as it is.
-  routes = listRoutes(tenant.server.listeners("request")[0] as Express);
+  routes = listRoutes(tenant.app);
   const created = tenant.store.create(
     {
       authReqId: "known-request",

@@ -1,10 +1,13 @@
 import { createServer } from "node:https";
 import type { Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
 import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+import { serveUntilStopped } from "@ciba-testbed/shared/node";
 import type { Clock } from "@ciba-testbed/shared";
+import type { Express } from "express";
 import type { Logger } from "pino";
 
 import { createApp } from "./app.js";
@@ -14,6 +17,7 @@ import type { ApproverOutcome } from "./approver/outcome.js";
 import { BackchannelStore, monotonicPacingClock } from "./backchannel/backchannel-store.js";
 import { keepStoreCurrent } from "./backchannel/keep-current.js";
 import { ensureLocalCertificates } from "./certificates.js";
+import { errors } from "./errors.js";
 import { silentLogger } from "./logger.js";
 import type { EventStreamLimits } from "./routes/approver-events.js";
 import { SigningKeys } from "./signing-keys.js";
@@ -40,6 +44,47 @@ export interface StartOptions {
    * meanwhile and answers discovery; other requests wait for them.
    */
   keys?: SigningKeys | undefined;
+  /** Resolves after `ms`: a test's own, for the stop's grace (`STOP_GRACE_MS`). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How long `close()` waits for the requests the tenant took before closing their connections. */
+export const STOP_GRACE_MS = 3_000;
+
+/** A restarted tenant is ready in about half a second. */
+const STOPPING_RETRY_AFTER_SECONDS = 2;
+
+function answerStopping(_req: IncomingMessage, res: ServerResponse): void {
+  // Auth0's error body, as every other refusal of the tenant. Nothing was done: a client may send
+  // the same request again (a poll, a /bc-authorize) to the tenant that replaces this one.
+  const error = errors.temporarilyUnavailable(
+    "This tenant is stopping and took no new request: nothing was done. Send the same request " +
+      "again in a moment",
+    { "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS) },
+  );
+  const body = JSON.stringify(error.toJSON());
+  res.writeHead(error.status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    ...error.headers,
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * The approver page's event streams stay open until the page goes: ended at the stop, or they
+ * would hold it for the whole grace. The page's EventSource reconnects by itself, to the tenant
+ * that replaces this one.
+ */
+function endEventStream(_req: IncomingMessage, res: ServerResponse): void {
+  const type = res.getHeader("Content-Type");
+  if (!res.headersSent || typeof type !== "string" || !type.startsWith("text/event-stream")) {
+    return;
+  }
+  // A page that stopped reading would never take the end: it gets nothing more either way.
+  if (res.writableNeedDrain) res.destroy();
+  else res.end();
 }
 
 export interface RunningMockAuth0 {
@@ -51,6 +96,14 @@ export interface RunningMockAuth0 {
   approver: PolicyApprover;
   keys: SigningKeys;
   server: Server;
+  /** The app that serves `server`'s requests (through `serveUntilStopped`). */
+  app: Express;
+  /**
+   * Stops without cutting off a request the tenant took (`serveUntilStopped`): requests under
+   * way are answered, later ones get `503 temporarily_unavailable` with `Retry-After`, all with
+   * `Connection: close`; the approver page's event streams are ended. Resolves once every
+   * connection has closed, `STOP_GRACE_MS` at most.
+   */
   close(): Promise<void>;
 }
 
@@ -120,7 +173,12 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     deps,
   );
   messages.adopt(app);
-  server.on("request", app);
+  const stop = serveUntilStopped(server, app, {
+    graceMs: STOP_GRACE_MS,
+    refuse: answerStopping,
+    endAtStop: endEventStream,
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+  });
   const stopTime = keepStoreCurrent(store, clock, ticker);
 
   return {
@@ -131,14 +189,10 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     approver,
     keys,
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        stopTime();
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeAllConnections();
-      }),
+    app,
+    close: async () => {
+      stopTime();
+      await stop();
+    },
   };
 }

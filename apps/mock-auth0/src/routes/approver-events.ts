@@ -106,6 +106,8 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
     watcher.res.destroy();
   };
   const send = (watcher: Watcher, text: string) => {
+    // Ended by a stopping tenant (`startMockAuth0`), before its connection closes.
+    if (watcher.res.writableEnded) return;
     if (watcher.res.write(text)) return;
     watcher.behindSince ??= clock.now();
     if (watcher.res.writableLength > limits.maxBufferedBytes) drop(watcher);
