@@ -4,6 +4,7 @@ import path from "node:path";
 import { connect, createSecureContext } from "node:tls";
 import type { SecureContext } from "node:tls";
 
+import { rawAnswerOf, type RawAnswer } from "@ciba-testbed/shared/node/raw-answer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { ensureLocalCertificates } from "./certificates.js";
@@ -16,12 +17,6 @@ import { TickingClock } from "./test-support/ticking-clock.js";
 // A SIGTERM (`pnpm dev` restarting the tenant after an edit) reset the agents' polls: the
 // tenant stopped listening at once and closed every connection, and those still in the
 // listening socket's queue were reset too.
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 let certDir: string;
 let secureContext: SecureContext;
@@ -54,7 +49,7 @@ beforeEach(async () => {
  * Writes `request` on a connection of its own at once (the TLS handshake happens once the
  * tenant accepts it) and reads the raw answer, or the socket error's code, once it has closed.
  */
-function send(request: string): { ended: Promise<Answer | string>; firstBytes: Promise<void> } {
+function send(request: string): { ended: Promise<RawAnswer | string>; firstBytes: Promise<void> } {
   const socket = connect({
     host: "127.0.0.1",
     port: tenant.port,
@@ -62,35 +57,12 @@ function send(request: string): { ended: Promise<Answer | string>; firstBytes: P
     secureContext,
   });
   socket.write(request);
-  let text = "";
-  let failure: string | undefined;
   const firstBytes = new Promise<void>((resolve) =>
     socket.once("data", () => {
       resolve();
     }),
   );
-  socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
-  const ended = new Promise<Answer | string>((done) => {
-    socket.on("error", (error: NodeJS.ErrnoException) => (failure = error.code ?? error.message));
-    socket.on("close", () => {
-      const end = text.indexOf("\r\n\r\n");
-      if (failure !== undefined || end === -1) {
-        done(failure ?? `closed without an answer: ${JSON.stringify(text)}`);
-        return;
-      }
-      const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
-      done({
-        status: Number(statusLine.split(" ")[1]),
-        headers: Object.fromEntries(
-          lines.map((line) => [
-            line.slice(0, line.indexOf(":")).toLowerCase(),
-            line.slice(line.indexOf(":") + 1).trim(),
-          ]),
-        ),
-        body: text.slice(end + 4),
-      });
-    });
-  });
+  const ended = rawAnswerOf(socket);
   return { ended, firstBytes };
 }
 
@@ -109,9 +81,9 @@ describe("a stopping tenant", () => {
     await stopped;
 
     expect(answers.filter((answer) => typeof answer === "string")).toEqual([]);
-    const statuses = (answers as Answer[]).map((answer) => answer.status);
+    const statuses = (answers as RawAnswer[]).map((answer) => answer.status);
     expect(statuses.filter((status) => status !== 503)).toEqual([200, 200, 200, 200, 200]);
-    const refused = (answers as Answer[]).filter((answer) => answer.status === 503);
+    const refused = (answers as RawAnswer[]).filter((answer) => answer.status === 503);
     expect(refused).toEqual(
       refused.map(() => ({
         status: 503,
@@ -131,7 +103,7 @@ describe("a stopping tenant", () => {
     await stream.firstBytes;
     // Resolves though the grace never ends: the stream held no stop.
     await tenant.close();
-    const ended = (await stream.ended) as Answer;
+    const ended = (await stream.ended) as RawAnswer;
     expect(ended.status).toBe(200);
     expect(ended.body).toContain("event: snapshot");
     // Chunked, with its last chunk: ended, not cut.

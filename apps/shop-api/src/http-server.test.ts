@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 
+import { rawAnswerOf } from "@ciba-testbed/shared/node/raw-answer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { createHttpServer } from "./http-server.js";
@@ -34,30 +35,11 @@ function open(port: number): Promise<{
 }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
-    let text = "";
-    let failure: string | undefined;
-    socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
-    const ended = new Promise<Answer | string>((done) => {
-      socket.on("error", (error: NodeJS.ErrnoException) => (failure = error.code ?? error.message));
-      socket.on("close", () => {
-        const end = text.indexOf("\r\n\r\n");
-        if (failure !== undefined || end === -1) {
-          done(failure ?? `closed without an answer: ${JSON.stringify(text)}`);
-          return;
-        }
-        const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
-        done({
-          status: Number(statusLine.split(" ")[1]),
-          headers: Object.fromEntries(
-            lines.map((line) => [
-              line.slice(0, line.indexOf(":")).toLowerCase(),
-              line.slice(line.indexOf(":") + 1).trim(),
-            ]),
-          ),
-          body: JSON.parse(text.slice(end + 4)) as Record<string, unknown>,
-        });
-      });
-    });
+    const ended = rawAnswerOf(socket).then((answer) =>
+      typeof answer === "string"
+        ? answer
+        : { ...answer, body: JSON.parse(answer.body) as Record<string, unknown> },
+    );
     socket.once("error", reject);
     socket.once("connect", () => {
       socket.off("error", reject);

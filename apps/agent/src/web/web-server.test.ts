@@ -2,6 +2,7 @@ import { connect } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
+import { rawAnswerOf, type RawAnswer } from "@ciba-testbed/shared/node/raw-answer";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -20,44 +21,15 @@ import type { WebHttpServer } from "./web-server.js";
 // stopped listening at once and closed every connection, and the connections still in the
 // listening socket's queue were reset too.
 
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /** A connection, open (the kernel has queued it for the server) and read raw. */
 function open(port: number): Promise<{
   socket: Socket;
   /** The answer, or the socket error's code; once the connection has closed. */
-  ended: Promise<Answer | string>;
+  ended: Promise<RawAnswer | string>;
 }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
-    let text = "";
-    let failure: string | undefined;
-    socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
-    const ended = new Promise<Answer | string>((done) => {
-      socket.on("error", (error: NodeJS.ErrnoException) => (failure = error.code ?? error.message));
-      socket.on("close", () => {
-        const end = text.indexOf("\r\n\r\n");
-        if (failure !== undefined || end === -1) {
-          done(failure ?? `closed without an answer: ${JSON.stringify(text)}`);
-          return;
-        }
-        const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
-        done({
-          status: Number(statusLine.split(" ")[1]),
-          headers: Object.fromEntries(
-            lines.map((line) => [
-              line.slice(0, line.indexOf(":")).toLowerCase(),
-              line.slice(line.indexOf(":") + 1).trim(),
-            ]),
-          ),
-          body: text.slice(end + 4),
-        });
-      });
-    });
+    const ended = rawAnswerOf(socket);
     socket.once("error", reject);
     socket.once("connect", () => {
       socket.off("error", reject);
@@ -126,10 +98,10 @@ describe("a stopping web app", () => {
     await stopped;
 
     expect(answers.filter((answer) => typeof answer === "string")).toEqual([]);
-    const refused = (answers as Answer[]).filter((answer) => answer.status === 503);
-    expect((answers as Answer[]).map((answer) => answer.status).filter((s) => s !== 503)).toEqual([
-      200, 200, 200, 200, 200,
-    ]);
+    const refused = (answers as RawAnswer[]).filter((answer) => answer.status === 503);
+    expect(
+      (answers as RawAnswer[]).map((answer) => answer.status).filter((s) => s !== 503),
+    ).toEqual([200, 200, 200, 200, 200]);
     expect(refused).toEqual(refused.map(() => stopping));
   });
 
@@ -153,7 +125,7 @@ describe("a stopping web app", () => {
 
     // Resolves though the grace never ends: the stream held no stop.
     await web.stop();
-    const cut = (await stream.ended) as Answer;
+    const cut = (await stream.ended) as RawAnswer;
     expect(cut.status).toBe(200);
     // Chunked, without the last chunk: the page reads a broken connection, not a finished answer.
     expect(cut.body).toContain("data: {}");
