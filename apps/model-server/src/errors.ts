@@ -48,9 +48,10 @@ function defineApiErrors<const T extends Record<string, ErrorSpec>>(
 }
 
 /**
- * Every error this server answers with, in status order. All are 4xx: a request the offline
- * model cannot answer is refused with a message saying what to change, never guessed at. The
- * `type` values are OpenAI's, so clients classify them as they would OpenAI's own.
+ * Every error this server answers with, in status order. A request the offline model cannot
+ * answer is a 4xx with a message saying what to change, never guessed at; a 5xx is a bug, or a
+ * request that came while the server was stopping. The `type` values are OpenAI's, so clients
+ * classify them as they would OpenAI's own.
  */
 export const errors = defineApiErrors({
   invalidRequest: {
@@ -146,5 +147,11 @@ export const errors = defineApiErrors({
     type: "server_error",
     code: "server_error",
     when: "a bug in this server (logged; no details are returned)",
+  },
+  unavailable: {
+    status: 503,
+    type: "server_error",
+    code: "service_unavailable",
+    when: "a request that begins once the server is stopping (nothing was done), with Retry-After",
   },
 });

@@ -1,14 +1,16 @@
 import { createServer } from "node:http";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { serverOptionsFor } from "@ciba-testbed/shared/http";
+import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
 import type { ModelServerConfig } from "./config.js";
 import { DEFAULT_HOST } from "./config.js";
 import { createDeps } from "./deps.js";
 import type { ModelServerDeps } from "./deps.js";
+import { ApiError, errors } from "./errors.js";
 import { silentLogger } from "./logger.js";
 
 export interface StartModelServerOptions {
@@ -17,6 +19,37 @@ export interface StartModelServerOptions {
   host?: string;
   apiKey?: string | undefined;
   deps?: Partial<ModelServerDeps>;
+  /** Resolves after `ms`: a test's own, for the stop's grace (`STOP_GRACE_MS`). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How long `close()` waits for the requests the server took before closing their connections. */
+export const STOP_GRACE_MS = 3_000;
+
+/** A restarted model server is ready in well under a second. */
+const STOPPING_RETRY_AFTER_SECONDS = 2;
+
+function answerStopping(_req: IncomingMessage, res: ServerResponse): void {
+  // OpenAI's error body, as every other error of this server. A 503 is one the OpenAI SDK and
+  // the AI SDK retry by themselves: nothing was done, so the same request may go again to the
+  // server that replaces this one.
+  const { status, type, code } = errors.table.unavailable;
+  const error = new ApiError(
+    status,
+    type,
+    code,
+    "The model server is stopping and took no new request: nothing was done. Send the same " +
+      "request again in a moment",
+    null,
+    { "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS) },
+  );
+  const body = JSON.stringify(error.toJSON());
+  res.writeHead(error.status, {
+    "Content-Type": "application/json; charset=utf-8",
+    ...error.headers,
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
 }
 
 export interface RunningModelServer {
@@ -27,6 +60,12 @@ export interface RunningModelServer {
   port: number;
   deps: ModelServerDeps;
   server: Server;
+  /**
+   * Stops without cutting off a request the server took (`serveUntilStopped`): requests under
+   * way are answered, streamed ones whole, and later ones get `503 service_unavailable` with
+   * `Retry-After`, all with `Connection: close`. Resolves once every connection has closed,
+   * `STOP_GRACE_MS` at most.
+   */
   close(): Promise<void>;
 }
 
@@ -38,7 +77,16 @@ export async function startModelServer(
   const deps = createDeps({ logLevel: "silent" }, { logger: silentLogger, ...options.deps });
   const app = createApp(config, deps);
   // Requests made with the app's prototypes already: Express need not swap them.
-  const server = createServer(serverOptionsFor(app), app);
+  const server = createServer(serverOptionsFor(app));
+  // No `endAtStop`: a streamed reply is decided before its first byte and written whole in one
+  // `end` (`sendEventStream`), so no stream stays open waiting for anything; it holds a stop
+  // only while its client reads it, which the grace bounds. Ending it early could only cut a
+  // reply short, before its `[DONE]`, and fail the agent's step.
+  const stop = serveUntilStopped(server, app, {
+    graceMs: STOP_GRACE_MS,
+    refuse: answerStopping,
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, options.host ?? DEFAULT_HOST, () => {
@@ -54,13 +102,6 @@ export async function startModelServer(
     port,
     deps,
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeAllConnections();
-      }),
+    close: stop,
   };
 }

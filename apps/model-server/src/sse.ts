@@ -15,7 +15,8 @@ export function sendEventStream(res: Response, events: readonly SseEvent[], done
   res.status(200);
   res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
   res.setHeader("Cache-Control", "no-cache");
-  res.setHeader("Connection", "keep-alive");
+  // No `Connection` header of its own: Node says keep-alive when the connection stays, and a
+  // stopping server's `Connection: close` (`serveUntilStopped`) must stand.
   const lines = events.map(
     ({ event, data }) =>
       `${event === undefined ? "" : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`,
