@@ -1,7 +1,7 @@
-import type { ProcessInfo } from "@ciba-testbed/agent/process-info";
+import { isGone, type ProcessInfo } from "@ciba-testbed/agent/process-info";
 import { describe, expect, it } from "vitest";
 
-import { isGone, pnpmOf } from "../scripts/stack/stop-with-pnpm.js";
+import { pnpmOf } from "../scripts/stack/stop-with-pnpm.js";
 
 const SCRIPT = "node scripts/build.js dev";
 /** What pnpm puts in a script's environment (pnpm 10.34 on Linux). */

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { isDead, readProcess } from "@ciba-testbed/agent/process-info";
+import { isDead, isGone, readProcess } from "@ciba-testbed/agent/process-info";
 import type { ProcessInfo, ReadProcess } from "@ciba-testbed/agent/process-info";
 
 /** A process's command line, its arguments in order; undefined when it is gone or unknown. */
@@ -52,12 +52,6 @@ export function pnpmOf(
     current = parent;
   }
   return undefined;
-}
-
-/** `pnpm` has exited, or its pid now names another process. */
-export function isGone(pnpm: ProcessInfo, read: ReadProcess = readProcess): boolean {
-  const now = read(pnpm.pid);
-  return isDead(now) || now?.startTime !== pnpm.startTime;
 }
 
 export interface StopWithPnpmOptions {

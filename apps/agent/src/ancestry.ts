@@ -1,5 +1,5 @@
 import { AgentHalt } from "./halt.js";
-import { isDead, readProcess, type ReadProcess } from "./process-info.js";
+import { isDead, isGone, readProcess, type ReadProcess } from "./process-info.js";
 
 /** A process this one watches, as it was when this one started. */
 export interface Ancestor {
@@ -45,10 +45,7 @@ export function watchAncestry(options: AncestryOptions): AncestryWatch {
     if (ancestors === undefined) {
       return parentPid() === firstParent ? undefined : goneHalt({ pid: firstParent });
     }
-    const missing = ancestors.find((ancestor) => {
-      const now = read(ancestor.pid);
-      return isDead(now) || now?.startTime !== ancestor.startTime;
-    });
+    const missing = ancestors.find((ancestor) => isGone(ancestor, read));
     return missing === undefined ? undefined : goneHalt(missing);
   };
 

@@ -49,3 +49,12 @@ export function parseStat(line: string): ProcessInfo | undefined {
 export function isDead(info: ProcessInfo | undefined): boolean {
   return info === undefined || info.state === "Z" || info.state === "X";
 }
+
+/** A process seen before has exited, or its pid now names another process (another start). */
+export function isGone(
+  seen: Pick<ProcessInfo, "pid" | "startTime">,
+  read: ReadProcess = readProcess,
+): boolean {
+  const now = read(seen.pid);
+  return isDead(now) || now?.startTime !== seen.startTime;
+}

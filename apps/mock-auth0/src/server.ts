@@ -48,19 +48,12 @@ export interface StartOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** How long `close()` waits for the requests the tenant took before closing their connections. */
-export const STOP_GRACE_MS = 3_000;
-
-/** A restarted tenant is ready in about half a second. */
-const STOPPING_RETRY_AFTER_SECONDS = 2;
-
 function answerStopping(_req: IncomingMessage, res: ServerResponse): void {
   // Auth0's error body, as every other refusal of the tenant. Nothing was done: a client may send
   // the same request again (a poll, a /bc-authorize) to the tenant that replaces this one.
   const error = errors.temporarilyUnavailable(
     "This tenant is stopping and took no new request: nothing was done. Send the same request " +
       "again in a moment",
-    { "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS) },
   );
   const body = JSON.stringify(error.toJSON());
   res.writeHead(error.status, {
@@ -174,7 +167,6 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
   );
   messages.adopt(app);
   const stop = serveUntilStopped(server, app, {
-    graceMs: STOP_GRACE_MS,
     refuse: answerStopping,
     endAtStop: endEventStream,
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),

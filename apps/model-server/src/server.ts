@@ -23,12 +23,6 @@ export interface StartModelServerOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** How long `close()` waits for the requests the server took before closing their connections. */
-export const STOP_GRACE_MS = 3_000;
-
-/** A restarted model server is ready in well under a second. */
-const STOPPING_RETRY_AFTER_SECONDS = 2;
-
 function answerStopping(_req: IncomingMessage, res: ServerResponse): void {
   // OpenAI's error body, as every other error of this server. A 503 is one the OpenAI SDK and
   // the AI SDK retry by themselves: nothing was done, so the same request may go again to the
@@ -41,7 +35,6 @@ function answerStopping(_req: IncomingMessage, res: ServerResponse): void {
     "The model server is stopping and took no new request: nothing was done. Send the same " +
       "request again in a moment",
     null,
-    { "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS) },
   );
   const body = JSON.stringify(error.toJSON());
   res.writeHead(error.status, {
@@ -83,7 +76,6 @@ export async function startModelServer(
   // only while its client reads it, which the grace bounds. Ending it early could only cut a
   // reply short, before its `[DONE]`, and fail the agent's step.
   const stop = serveUntilStopped(server, app, {
-    graceMs: STOP_GRACE_MS,
     refuse: answerStopping,
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   });

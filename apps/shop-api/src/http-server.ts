@@ -69,12 +69,6 @@ function answerUnmetExpectation(_req: unknown, res: ServerResponse): void {
   );
 }
 
-/** How long a stop waits for the requests it took before closing their connections. */
-export const STOP_GRACE_MS = 3_000;
-
-/** A restarted shop is ready in about a second; another replica at once. */
-const STOPPING_RETRY_AFTER_SECONDS = 2;
-
 function answerStopping(_req: unknown, res: ServerResponse): void {
   // Not a 500, whatever the request: nothing was done, and the same request may be sent again.
   answer(
@@ -82,7 +76,6 @@ function answerStopping(_req: unknown, res: ServerResponse): void {
     errors.temporarilyUnavailable(
       "This shop-api is stopping and took no new request: nothing was done. Send the same " +
         "request again (with the same Idempotency-Key) in a moment",
-      { "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS) },
     ),
   );
 }
@@ -122,7 +115,7 @@ export function createHttpServer(
   server.on("clientError", answerMalformedRequest);
   server.on("checkExpectation", answerUnmetExpectation);
   const stop = serveUntilStopped(server, app, {
-    graceMs: options.stopGraceMs ?? STOP_GRACE_MS,
+    ...(options.stopGraceMs === undefined ? {} : { graceMs: options.stopGraceMs }),
     refuse: answerStopping,
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   });

@@ -5,15 +5,6 @@ import { serverOptionsFor } from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
-/**
- * How long a stop waits for the requests it took: the page's JSON requests take milliseconds.
- * A chat's event stream is not waited for (see `endChatStream`).
- */
-export const STOP_GRACE_MS = 3_000;
-
-/** A restarted web app (`pnpm dev` after an edit) is ready in about a second. */
-const STOPPING_RETRY_AFTER_SECONDS = 2;
-
 function answerStopping(_req: unknown, res: ServerResponse): void {
   // The app's own error body, as its other refusals.
   const body = JSON.stringify({
@@ -25,7 +16,6 @@ function answerStopping(_req: unknown, res: ServerResponse): void {
   res.writeHead(503, {
     "Content-Type": "application/json; charset=utf-8",
     "Cache-Control": "no-store",
-    "Retry-After": String(STOPPING_RETRY_AFTER_SECONDS),
     "Content-Length": Buffer.byteLength(body),
   });
   res.end(body);
@@ -64,7 +54,6 @@ export function createWebServer(
 ): WebHttpServer {
   const server = createServer(serverOptionsFor(app));
   const stop = serveUntilStopped(server, app, {
-    graceMs: STOP_GRACE_MS,
     refuse: answerStopping,
     endAtStop: endChatStream,
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),

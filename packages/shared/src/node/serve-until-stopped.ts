@@ -1,15 +1,28 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
+/**
+ * How long a stop waits, unless told otherwise, for the requests under way and those of the
+ * connections already accepted before it closes every connection: the servers' requests take
+ * milliseconds, an order or a token's signature at most a second under load.
+ */
+export const STOP_GRACE_MS = 3_000;
+
+/**
+ * The Retry-After of a request refused as the server stops: a restarted server (`pnpm dev`
+ * after an edit) is ready within about a second, another replica at once.
+ */
+export const STOP_RETRY_AFTER_SECONDS = 2;
+
 export interface StopOptions {
   /**
    * How long a stop waits for the requests under way, and for the requests of connections
-   * already accepted, before it closes every connection.
+   * already accepted, before it closes every connection; `STOP_GRACE_MS` unless set.
    */
-  graceMs: number;
+  graceMs?: number;
   /**
-   * Answers a request that begins once the stop has: a 503 with Retry-After, say. Its response
-   * says `Connection: close` already.
+   * Answers a request that begins once the stop has, in the server's own error shape: a 503.
+   * Its response says `Connection: close` and `Retry-After` already.
    */
   refuse: RequestListener;
   /**
@@ -39,7 +52,8 @@ const nextTurn = () =>
  *
  * - a request under way is answered, with `Connection: close` when its answer has not begun;
  *   a keep-alive connection whose answer had begun is closed after it;
- * - a request that begins once the stop has is answered by `refuse`, with `Connection: close`;
+ * - a request that begins once the stop has is answered by `refuse`, with `Connection: close`
+ *   and `Retry-After`;
  * - connections the kernel completed before the stop are accepted before the server stops
  *   listening. Closing the listening socket resets the ones still in its accept queue, whose
  *   clients have sent their requests: libuv accepts one connection per turn of the event
@@ -85,6 +99,7 @@ export function serveUntilStopped(
     });
     if (stopping) {
       res.setHeader("Connection", "close");
+      res.setHeader("Retry-After", String(STOP_RETRY_AFTER_SECONDS));
       options.refuse(req, res);
       return;
     }
@@ -97,7 +112,7 @@ export function serveUntilStopped(
     for (const res of unanswered.keys()) if (!res.headersSent) res.setHeader("Connection", "close");
     if (options.endAtStop) for (const [res, req] of unanswered) options.endAtStop(req, res);
     const grace = { over: false };
-    const graceOver = (options.sleep ?? unrefSleep)(options.graceMs).then(() => {
+    const graceOver = (options.sleep ?? unrefSleep)(options.graceMs ?? STOP_GRACE_MS).then(() => {
       grace.over = true;
     });
     // The signal that began the stop may have come in the same poll phase as the last accept:
