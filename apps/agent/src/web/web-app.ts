@@ -112,6 +112,28 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   res.status(code).type("text").send(`${description}\n\nStart again at /`);
 };
 
+/** The SDK's session cookie (its default name) and the chunks it splits its own cookie into. */
+const SESSION_COOKIE_CHUNK = /^appSession\.\d+$/;
+
+/**
+ * Drops `appSession.<n>` cookies before the SDK reads the session. The SDK joins such chunks
+ * for its own cookie store (a session too large for one cookie) and hands the result to a
+ * session store as it is: the signature `signSessionStoreCookie` asks for is checked on
+ * `appSession` alone, so `appSession.0=<id>`, a bare session id (from a store's keys or a log),
+ * was that person's session, and a new AUTH0_SECRET did not end it. With a store, the SDK
+ * never writes chunks: no browser of this app has one.
+ */
+const withoutSessionCookieChunks: RequestHandler = (req, _res, next) => {
+  const cookies = req.headers.cookie;
+  if (cookies?.includes("appSession.") === true) {
+    req.headers.cookie = cookies
+      .split(";")
+      .filter((pair) => !SESSION_COOKIE_CHUNK.test(pair.split("=", 1)[0]?.trim() ?? ""))
+      .join(";");
+  }
+  next();
+};
+
 /**
  * The agent as the quickstart's web app: Auth0's Express SDK (express-openid-connect) for the
  * login, the chat page at `/`, `POST /api/chat`, and `GET /api/session` for the page.
@@ -124,6 +146,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
+  app.use(withoutSessionCookieChunks);
   app.use(
     auth({
       issuerBaseURL: `https://${agent.auth0.domain}`,

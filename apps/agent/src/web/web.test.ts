@@ -132,6 +132,11 @@ describe("the web app", () => {
       `appSession=${id}.`,
       signedSessionCookie("t".repeat(32), id),
       `${cookie}x`,
+      // The SDK's chunks of its own cookie store, which it joins and hands to the store as
+      // they are: the bare id, whole or split, and beside a cookie that is no session.
+      `appSession.0=${id}`,
+      `appSession.0=${id.slice(0, 10)}; appSession.1=${id.slice(10)}`,
+      `other=1;appSession.0=${id}`,
     ]) {
       const refused = await session(forged).expect(401);
       expect(refused.body, forged).toEqual({
