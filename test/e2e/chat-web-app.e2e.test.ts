@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -72,6 +73,57 @@ async function logIn(page: Page, baseUrl: string, name: RegExp) {
 async function ask(page: Page, request: string) {
   await page.getByLabel("Message").fill(request);
   await page.getByRole("button", { name: "Send" }).click();
+}
+
+/**
+ * A proxy in front of the shop at `shopUrl` that passes every request on, and holds the shop's
+ * answer to an order: the shop places it, and the agent never hears so. `ordered` resolves once
+ * the shop has answered an order.
+ */
+async function orderAnswerHolder(shopUrl: string) {
+  let shopAnswered: () => void = () => undefined;
+  const ordered = new Promise<void>((resolve) => {
+    shopAnswered = resolve;
+  });
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const headers: Record<string, string> = {};
+      for (const name of ["authorization", "content-type", "accept", "idempotency-key"]) {
+        const value = req.headers[name];
+        if (typeof value === "string") headers[name] = value;
+      }
+      void fetch(new URL(req.url ?? "/", shopUrl), {
+        method: req.method ?? "GET",
+        headers,
+        ...(req.method === "POST" ? { body: Buffer.concat(chunks) } : {}),
+      }).then(async (answer) => {
+        const body = await answer.text();
+        // 201: the shop placed an order. Anything else passes (the web app probes the purchase
+        // URL with a POST that has no token, which the shop refuses).
+        if (answer.status === 201) {
+          shopAnswered();
+          return;
+        }
+        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "" });
+        res.end(body);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    ordered,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
 }
 
 describe("the chat web app", () => {
@@ -602,7 +654,7 @@ describe("the chat web app", () => {
     await next.getByText("Logged in as Test Buyer").waitFor();
     await next.getByText(/^Error: Chat .* has no purchase .* to resume/).waitFor();
     await expect(next.getByRole("status").last().textContent()).resolves.toMatch(
-      /the agent's web app restarted since and forgot it\. This resume asked Auth0 nothing and ordered nothing\. Start a new chat to ask again: .* approving it orders nothing\.$/,
+      /the agent's web app restarted since and forgot it\. This resume asked Auth0 nothing and ordered nothing\. A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again, in a new chat\. .* approving it orders nothing\.$/,
     );
     expect(await s.consentRequests()).toHaveLength(consents);
     // The page starts a new chat on the spot: empty, and it asks anew.
@@ -619,6 +671,47 @@ describe("the chat web app", () => {
     await s.stack.control.deny(fresh.auth_req_id);
     await next.locator(".message.assistant .text", { hasText: /was denied/ }).waitFor();
     await closeAndExpectNewChat(next);
+  });
+
+  it("says, after the web app was killed while an approved purchase was at the shop, that it may have been ordered: the shop has it, and nothing is asked again", async () => {
+    const shop = await orderAnswerHolder(s.stack.shopApiUrl);
+    onTestFinished(() => shop.close());
+    await web.stop();
+    web = await startWebApp(s, port, {
+      AGENT_MODE: "interrupt",
+      SHOP_API_URL: `${shop.url}/api/purchases`,
+    });
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    const before = (await s.ordersOf(BUYER)).length;
+    await ask(page, "Buy 11 USB-C cables");
+    await page.locator(".approval.pending", { hasText: "buy 11 USB-C cable" }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("11 USB-C cable"),
+    );
+    const consents = (await s.consentRequests()).length;
+
+    // The page's next resume takes the approval and orders; the app dies before it hears back.
+    await s.stack.control.approve(request.auth_req_id);
+    await shop.ordered;
+    web.killGroup("SIGKILL");
+    await web.exited;
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+
+    web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+    await page.goto(baseUrl);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    await page.getByText(/^Error: Chat .* has no purchase .* to resume/).waitFor();
+    // What this resume did, and the truth about the purchase: it was ordered.
+    await expect(page.getByRole("status").last().textContent()).resolves.toMatch(
+      /This resume asked Auth0 nothing and ordered nothing\. A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again, in a new chat\./,
+    );
+    expect(await s.consentRequests()).toHaveLength(consents);
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    await closeAndExpectNewChat(page);
   });
 
   it("streams /api/chat in the quickstart's format, read by ai's own chat transport", async () => {
@@ -861,7 +954,7 @@ describe("the chat web app", () => {
       .getByText(/^Error: The agent's web app has no chat .* of yours: it restarted since/)
       .waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toMatch(
-      /check your orders before asking again$/,
+      /check your orders with the shop before asking again$/,
     );
     await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(false);
     await s.stack.control.deny(request.auth_req_id);

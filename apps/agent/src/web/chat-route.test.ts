@@ -237,7 +237,7 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
     expect(answer.body).toEqual({
       error: "purchase_unknown",
       error_description:
-        "Chat elsewhere1 has no purchase call_x1 to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. This resume asked Auth0 nothing and ordered nothing. Start a new chat to ask again: a consent request of a purchase the app forgot may still show on the phone, and approving it orders nothing.",
+        "Chat elsewhere1 has no purchase call_x1 to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. This resume asked Auth0 nothing and ordered nothing. A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again, in a new chat. A consent request of a purchase the app forgot may still show on the phone, and approving it orders nothing.",
     });
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
     expect((await chat.journal.get(chat.threadId("elsewhere1")))?.purchases).toEqual([]);
@@ -377,8 +377,10 @@ describe("GET /api/chat/:id/purchases", () => {
     ] as const) {
       const unknown = await chat.get(path, as).expect(404);
       expect(unknown.body.error).toBe("chat_unknown");
-      // Block mode: the app that forgot the chat may have ordered as it stopped.
-      expect(unknown.body.error_description).toMatch(/check your orders before asking again$/);
+      // The app that forgot the chat may have ordered as it stopped.
+      expect(unknown.body.error_description).toMatch(
+        /check your orders with the shop before asking again$/,
+      );
     }
     expect((await chat.get("/api/chat/c%2F1/purchases").expect(400)).body.error).toBe(
       "invalid_request",
@@ -427,12 +429,28 @@ describe("GET /api/chat/:id/purchases", () => {
     expect(await replyOf("k3")).toBe("reply in k3");
   });
 
-  it("says nothing of an order the app may have placed as it stopped, in interrupt mode", async () => {
-    const chat = await chatWith(undefined, "interrupt");
-    const unknown = await chat.get("/api/chat/c2/purchases").expect(404);
-    expect(unknown.body.error_description).toBe(
-      "The agent's web app has no chat c2 of yours: it restarted since and forgot it, or the chat was never sent",
-    );
+  it("warns in either mode that a purchase the app forgot may have been ordered: never that nothing was", async () => {
+    // Interrupt mode too: a resume that took the approval may have been ordering when the app
+    // was killed.
+    for (const mode of ["block", "interrupt"] as const) {
+      const chat = await chatWith(undefined, mode);
+      const caveat =
+        "A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again";
+      const unknownChat = await chat.get("/api/chat/c2/purchases").expect(404);
+      expect(unknownChat.body.error_description).toBe(
+        `The agent's web app has no chat c2 of yours: it restarted since and forgot it, or the chat was never sent. ${caveat}`,
+      );
+      const unknownPurchase = await chat.get("/api/chat/c1/purchases/call_p2").expect(404);
+      expect(unknownPurchase.body.error_description).toBe(
+        `Chat c1 has no purchase call_p2: it was asked in another chat, or the agent's web app restarted since and forgot it. ${caveat}`,
+      );
+      const resumed = await chat.post({
+        id: "c3",
+        messages: [hi, resume({ product: "XYZ phone", qty: 1 })],
+      });
+      expect(resumed.status).toBe(409);
+      expect(resumed.body.error_description).toContain(`${caveat}, in a new chat.`);
+    }
   });
 });
 

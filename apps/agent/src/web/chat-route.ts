@@ -142,14 +142,14 @@ function unknownPurchaseText(id: string, toolCallId: string, toDo?: string): str
 }
 
 /**
- * What a block-mode page that lost its chat's stream must know before it asks again: the app
- * that forgot the chat may have ordered, as it stopped, a purchase approved before.
+ * What a page told that the app forgot its chat or purchase must know before it asks again, in
+ * either mode: a purchase approved before the app restarted may have been ordered as it went
+ * (block mode: the chat's own request may have ordered it as the app stopped; interrupt mode: a
+ * resume that took the approval may have been ordering when the app was killed). The app kept
+ * no record of it, and the page lists no orders, so the shop's are the ones to check.
  */
-function forgottenCaveat(threads: ChatThreads): string {
-  return threads.mode === "block"
-    ? ". If it was asked before the app restarted, a purchase approved then may still have been ordered as the app stopped: check your orders before asking again"
-    : "";
-}
+const FORGOTTEN_CAVEAT =
+  "A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again";
 
 /** A tool call's id as models make them (`call_...`): visible ASCII, bounded. */
 const TOOL_CALL_ID = /^[\x21-\x7e]{1,256}$/;
@@ -210,7 +210,7 @@ export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
     if (chat === undefined) {
       res.status(404).json({
         error: "chat_unknown",
-        error_description: `The agent's web app has no chat ${id} of yours: it restarted since and forgot it, or the chat was never sent${forgottenCaveat(threads)}`,
+        error_description: `The agent's web app has no chat ${id} of yours: it restarted since and forgot it, or the chat was never sent. ${FORGOTTEN_CAVEAT}`,
       });
       return;
     }
@@ -236,7 +236,7 @@ export function purchaseRoute(threads: ChatThreads): RequestHandler {
     if (result === undefined) {
       res.status(404).json({
         error: "purchase_unknown",
-        error_description: unknownPurchaseText(id, toolCallId) + forgottenCaveat(threads),
+        error_description: `${unknownPurchaseText(id, toolCallId)}. ${FORGOTTEN_CAVEAT}`,
       });
       return;
     }
@@ -335,8 +335,8 @@ async function unknownResume(
       error: "purchase_unknown",
       error_description:
         `${unknownPurchaseText(id, toolCallId, "to resume")}. This resume asked Auth0 nothing and ` +
-        "ordered nothing. Start a new chat to ask again: a consent request of a purchase the app " +
-        "forgot may still show on the phone, and approving it orders nothing.",
+        `ordered nothing. ${FORGOTTEN_CAVEAT}, in a new chat. A consent request of a purchase ` +
+        "the app forgot may still show on the phone, and approving it orders nothing.",
     };
   }
   // The resume runs the call with the input as sent: another purchase under this call's id,
