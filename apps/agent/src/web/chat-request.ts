@@ -125,9 +125,18 @@ function checkToolPart(
   if (message.role !== "assistant") {
     return { problem: `a tool call belongs in an assistant message, not a ${message.role} one` };
   }
+  // withInterruptions runs the tool that a resume's output names (`tools[output.toolName]`, a
+  // TypeError and a warning logged for each request when it names none), whatever the part's
+  // type says: a resume must name its own part's tool.
   const output: unknown = part.state === "output-available" ? part.output : undefined;
-  if (typeof output === "object" && output !== null && "toolName" in output) {
-    if (output.toolName !== name) {
+  if (typeof output === "object" && output !== null) {
+    const resumes = "continueInterruption" in output && Boolean(output.continueInterruption);
+    if (resumes && !("toolName" in output)) {
+      return {
+        problem: `a resume (output.continueInterruption) must name its tool as output.toolName, ${name}`,
+      };
+    }
+    if ("toolName" in output && output.toolName !== name) {
       return { problem: `output.toolName must be the part's own tool, ${name}` };
     }
   }

@@ -3,7 +3,7 @@ import { systemClock } from "@ciba-testbed/shared";
 import type { LanguageModel, UIMessage } from "ai";
 import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { AgentHalt } from "../halt.js";
@@ -175,6 +175,49 @@ describe("POST /api/chat checks what the client sends before anything runs", () 
     expect(answer.status).toBe(400);
     expect(answer.body.error_description).toMatch(/output\.toolName must be the part's own tool/);
     expect(chat.store.keys()).toEqual([]);
+  });
+
+  it("refuses a resume whose output names no tool, before withInterruptions looks it up", async () => {
+    // A purchase the chat made, resumed as sent: only the output's missing toolName is wrong.
+    const chat = loggedInChat();
+    await chat.journal.put({
+      threadId: chat.threadId("noname1"),
+      request: "Buy 1 XYZ phone",
+      userId: SUB,
+      createdAt: 0,
+      purchases: [
+        {
+          toolCallId: "call_x1",
+          purchase: { product: "XYZ phone", qty: 1 },
+          bindingMessage: "Do you want to buy 1 XYZ phone",
+          startedAt: 0,
+        },
+      ],
+    });
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    onTestFinished(() => {
+      warned.mockRestore();
+    });
+    const part = resume({ product: "XYZ phone", qty: 1 }).parts[0];
+    const answer = await chat.post({
+      id: "noname1",
+      messages: [
+        hi,
+        {
+          id: "a1",
+          role: "assistant",
+          parts: [{ ...part, output: { continueInterruption: true } }],
+        },
+      ],
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "messages[1].parts[0] (tool-shop_online): a resume (output.continueInterruption) must name its tool as output.toolName, shop_online",
+    });
+    expect(warned).not.toHaveBeenCalled();
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
   });
 
   it("refuses a body nested deeper than the limit before the AI SDK reads it", async () => {
