@@ -283,7 +283,10 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
         "Chat elsewhere1 has no purchase call_x1 to resume: it was asked in another chat, or the agent's web app restarted since and forgot it. This resume asked Auth0 nothing and ordered nothing. A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again, in a new chat. A consent request of a purchase the app forgot may still show on the phone, and approving it orders nothing.",
     });
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
-    expect((await chat.journal.get(chat.threadId("elsewhere1")))?.purchases).toEqual([]);
+    // Refused before anything is stored: the chat is still one the app does not have.
+    expect(chat.store.keys()).toEqual([]);
+    const listed = await chat.get("/api/chat/elsewhere1/purchases").expect(404);
+    expect(listed.body.error).toBe("chat_unknown");
     await expectUsable(chat, "elsewhere1");
 
     // A tool call handed back with its result, not to be continued, is history: not refused.
@@ -301,8 +304,9 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
   it("answers 409 thread_unreadable, not 500, for a chat whose record cannot be read", async () => {
     const chat = loggedInChat();
     await chat.store.put(threadKey(chat.threadId("broken1")), { not: "a thread" });
-    for (let i = 0; i < 2; i++) {
-      const answer = await chat.post({ id: "broken1", messages: [hi] });
+    // A message, and a resume (read before the thread is opened).
+    for (const messages of [[hi], [hi], [hi, resume({ product: "XYZ phone", qty: 1 })]]) {
+      const answer = await chat.post({ id: "broken1", messages });
       expect(answer.status).toBe(409);
       expect(answer.body.error).toBe("thread_unreadable");
       expect(answer.body.error_description).toMatch(/cannot continue.*Start a new chat/);

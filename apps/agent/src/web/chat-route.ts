@@ -265,15 +265,22 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       return;
     }
     const { id, messages } = parsed.request;
+    // Before the thread is opened: opening it stores the chat, which a refused resume must not
+    // leave behind (GET /api/chat/:id/purchases would then list an empty chat, not chat_unknown).
+    const unknownCall = await readingThread(id, () =>
+      unknownResume(deps.threads, sub, id, messages),
+    );
+    if (unknownCall !== undefined) {
+      res.status(409).json(unknownCall);
+      return;
+    }
     const thread = await openThread(deps.threads, sub, id, messages);
     if (!("threadId" in thread)) {
       res.status(409).json(thread);
       return;
     }
     try {
-      const unknown =
-        (await unknownResume(thread, id, messages)) ??
-        (await waitingBeside(deps.threads, sub, id, messages));
+      const unknown = await waitingBeside(deps.threads, sub, id, messages);
       if (unknown !== undefined) {
         await thread.release();
         res.status(409).json(unknown);
@@ -322,14 +329,16 @@ function resumedPart(messages: UIMessage[]): ToolUIPart | undefined {
  * names a call of another chat.
  */
 async function unknownResume(
-  thread: OpenThread,
+  threads: ChatThreads,
+  sub: string,
   id: string,
   messages: UIMessage[],
 ): Promise<{ error: string; error_description: string } | undefined> {
   const part = resumedPart(messages);
   if (part === undefined) return undefined;
   const { toolCallId } = part;
-  const recorded = await thread.purchaseResult(toolCallId);
+  // Read without the thread's lease: a purchase, once recorded, keeps its call and its input.
+  const recorded = await threads.purchase(sub, id, toolCallId);
   if (recorded === undefined) {
     return {
       error: "purchase_unknown",
@@ -429,19 +438,17 @@ async function withRecordedResults(
 }
 
 /**
- * The thread, or the 409 to answer. A thread entry that cannot be read answers 409 each time
- * rather than being discarded: it holds the chat's purchase records, which are what stops a
- * resume from asking twice or ordering twice, and the person loses nothing by a new chat.
+ * What `read` gives, or the 409 `thread_unreadable` to answer when chat `id`'s thread entry
+ * cannot be read. Such an entry answers 409 each time rather than being discarded: it holds the
+ * chat's purchase records, which are what stops a resume from asking twice or ordering twice,
+ * and the person loses nothing by a new chat.
  */
-async function openThread(
-  threads: ChatThreads,
-  sub: string,
+async function readingThread<T>(
   id: string,
-  messages: UIMessage[],
-): Promise<OpenThread | { error: string; error_description: string }> {
-  let thread: OpenThread | undefined;
+  read: () => Promise<T>,
+): Promise<T | { error: string; error_description: string }> {
   try {
-    thread = await threads.open(sub, id, lastUserText(messages));
+    return await read();
   } catch (error) {
     if (!(error instanceof StoreEntryError)) throw error;
     return {
@@ -449,6 +456,16 @@ async function openThread(
       error_description: `Chat ${id}: ${UNREADABLE_THREAD_TEXT}`,
     };
   }
+}
+
+/** The thread, or the 409 to answer (see `readingThread`). */
+async function openThread(
+  threads: ChatThreads,
+  sub: string,
+  id: string,
+  messages: UIMessage[],
+): Promise<OpenThread | { error: string; error_description: string }> {
+  const thread = await readingThread(id, () => threads.open(sub, id, lastUserText(messages)));
   return (
     thread ?? {
       error: "thread_busy",
