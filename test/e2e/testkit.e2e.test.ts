@@ -3,6 +3,8 @@
  * decisions as a CIBA client sees them, the approver and rate-limit options, and the shop's
  * orders read without a person's token. The packed build is tested in testkit-pack.e2e.test.ts.
  */
+import { setTimeout as wait } from "node:timers/promises";
+
 import { SECOND_BUYER } from "../support/scenario.js";
 import { TenantClient } from "../support/tenant-client.js";
 
@@ -129,4 +131,30 @@ describe("startTestbed", () => {
       /approve: 404 No backchannel request no-such-request/,
     );
   });
+});
+
+describe("startTestbed on its defaults", () => {
+  let testbed: Testbed | undefined;
+  afterAll(() => testbed?.stop());
+
+  it("paces polls as Auth0 does: an agent that polls every 2 s whatever the interval meets slow_down", async () => {
+    testbed = await startTestbed();
+    const tenant = new TenantClient(testbed.issuer, testbed.caCertPath);
+    const started = await tenant.bcAuthorize({
+      user: testbed.user,
+      scope: SCOPE,
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+    });
+    expect(started.body).toMatchObject({ expires_in: 300, interval: 5 });
+
+    // The agent's own fixed pace, not the test waiting for time: it ignores `interval`.
+    const id = String(started.body.auth_req_id);
+    const polls = [await tenant.grant(id)];
+    await wait(2_000);
+    polls.push(await tenant.grant(id));
+    expect(polls.map((poll) => [poll.status, poll.body.error])).toEqual([
+      [400, "authorization_pending"],
+      [429, "slow_down"],
+    ]);
+  }, 30_000);
 });

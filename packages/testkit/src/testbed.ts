@@ -49,7 +49,11 @@ export interface TestbedOptions {
   users?: string;
   /** Its `mock-auth0.json`; default: the one beside the tenant. */
   settingsFile?: string;
-  /** Changes to `mock-auth0.json` (objects merge, anything else replaces), e.g. `{ ciba: { intervalSeconds: 0.2 } }`. */
+  /**
+   * Changes to `mock-auth0.json` (objects merge, anything else replaces). With the reference
+   * tenant the poll interval is Auth0's 5 s unless changed here: `{ ciba: { intervalSeconds: 0.2 } }`
+   * makes tests faster, and lets an agent that ignores `interval` pass.
+   */
   settings?: Record<string, unknown>;
   /**
    * The approver from the first request on: a policy, or just its default outcome (`"manual"`,
@@ -203,13 +207,34 @@ function naming(error: unknown, settingsFile: string): unknown {
   return error;
 }
 
-/** mock-auth0.json changes from the options (`approver` is set through the control API). */
-function settingsChanges(options: TestbedOptions): Record<string, unknown> | undefined {
+/**
+ * Auth0's poll interval (`interval` in its `/bc-authorize` answer). The reference tenant's
+ * settings pick 1 s so that `pnpm dev` and the demo answer within seconds; a testbed polls at
+ * Auth0's pace unless its caller asks for faster, so that an agent which ignores `interval`
+ * meets `slow_down` here as it would at Auth0, instead of passing here and failing there.
+ */
+const AUTH0_INTERVAL_SECONDS = 5;
+
+/**
+ * mock-auth0.json changes from the options (`approver` is set through the control API).
+ * `auth0Pace` puts Auth0's interval under the caller's own settings.
+ */
+function settingsChanges(
+  options: TestbedOptions,
+  auth0Pace: boolean,
+): Record<string, unknown> | undefined {
   const { settings = {}, rateLimits = {} } = options;
   const { authenticationApiRequestsPerSecond, ...cibaLimits } = rateLimits;
   const changes: Record<string, unknown> = { ...settings };
-  if (Object.keys(cibaLimits).length > 0) {
-    changes.ciba = { ...(settings.ciba as object | undefined), ...cibaLimits };
+  const ciba: unknown = settings.ciba;
+  // A `ciba` that is no object is left for the tenant to refuse, naming it.
+  const cibaObject = ciba === undefined || (typeof ciba === "object" && ciba !== null);
+  if (cibaObject && (auth0Pace || Object.keys(cibaLimits).length > 0)) {
+    changes.ciba = {
+      ...(auth0Pace && { intervalSeconds: AUTH0_INTERVAL_SECONDS }),
+      ...ciba,
+      ...cibaLimits,
+    };
   }
   if (authenticationApiRequestsPerSecond !== undefined) {
     changes.rateLimits = {
@@ -284,7 +309,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   try {
     const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
     const tenant = path.resolve(options.tenant ?? referenceTenant(mockAuth0Dir));
-    const changes = settingsChanges(options);
+    // The reference tenant's own settings poll faster than Auth0 (see AUTH0_INTERVAL_SECONDS).
+    const auth0Pace = options.tenant === undefined && options.settingsFile === undefined;
+    const changes = settingsChanges(options, auth0Pace);
     let settingsFile =
       options.settingsFile === undefined ? undefined : path.resolve(options.settingsFile);
     if (changes !== undefined) {
