@@ -158,3 +158,32 @@ describe("startTestbed on its defaults", () => {
     ]);
   }, 30_000);
 });
+
+describe("startTestbed with an API identifier of the team's own", () => {
+  const AUDIENCE = "https://api.mycompany.example/shop";
+  let testbed: Testbed | undefined;
+  afterAll(() => testbed?.stop());
+
+  it("names the tenant's identifier as the audience, and its shop takes the tokens for it", async () => {
+    testbed = await startTestbed({
+      approver: "approve",
+      settings: { keywords: { SHOP_API_AUDIENCE: AUDIENCE }, ciba: { intervalSeconds: 0.1 } },
+    });
+    expect(testbed.audience).toBe(AUDIENCE);
+    expect(testbed.env().SHOP_API_AUDIENCE).toBe(AUDIENCE);
+
+    const tenant = new TenantClient(testbed.issuer, testbed.caCertPath);
+    const token = await tenant.userToken({
+      user: testbed.user,
+      scope: SCOPE,
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+      audience: testbed.audience,
+    });
+    const order = await fetch(testbed.purchasesUrl, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ product: "XYZ phone", qty: 1 }),
+    });
+    expect(order.status, await order.clone().text()).toBe(201);
+  }, 30_000);
+});

@@ -92,6 +92,7 @@ describe("mock-auth0's main", () => {
         port: expect.any(Number),
         issuer,
         caCertPath: path.join(certDir, "ca.pem"),
+        apis: [{ identifier: "sample-shop-api", scopes: ["product:buy"] }],
       });
       expect(ready?.port).toBeGreaterThan(0);
     },

@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     port: running.port,
     issuer: running.issuer,
     caCertPath: running.caCertPath,
+    // What a supervisor configures a resource server with: its audience, from the tenant.
+    apis: tenant.apis.map(({ identifier, scopes }) => ({ identifier, scopes })),
   });
   process.stderr.write(
     [

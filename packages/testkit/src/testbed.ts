@@ -4,7 +4,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 
-import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { LOCAL_DEFAULTS, PRODUCT_BUY_SCOPE } from "@ciba-testbed/shared";
 import {
   SHORT_LIVED_SHOP_ENV,
   WITHOUT_EXTRA_CA_CERTS,
@@ -123,7 +123,10 @@ export interface Testbed {
   /** The logged-in person's user id (`sub`): whom consent requests go to. */
   user: string;
   client: { id: string; secret: string };
-  /** The shop API's identifier (audience). */
+  /**
+   * The shop API's identifier (audience): the tenant's API with the `product:buy` scope,
+   * `sample-shop-api` in the reference tenant.
+   */
   audience: string;
   /**
    * The variables an agent process needs: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,
@@ -180,6 +183,29 @@ async function freshShopDatabase(
   const database = path.join(into, "shop-db");
   await copyFolder(template, database);
   return database;
+}
+
+/**
+ * The shop's audience: the identifier of the tenant's API that has the purchase scope, as the
+ * tenant loaded it (a Deploy CLI keyword such as ##SHOP_API_AUDIENCE## replaced), from
+ * mock-auth0's ready record. Undefined when no API of the tenant has that scope.
+ */
+function shopAudience(ready: ReadyRecord): string | undefined {
+  const apis: unknown = ready.apis;
+  if (!Array.isArray(apis)) {
+    throw new Error(`mock-auth0's ready record names no apis: ${JSON.stringify(ready)}`);
+  }
+  const shop = apis.find(
+    (api: unknown): api is { identifier: string } =>
+      typeof api === "object" &&
+      api !== null &&
+      "identifier" in api &&
+      typeof api.identifier === "string" &&
+      "scopes" in api &&
+      Array.isArray(api.scopes) &&
+      api.scopes.includes(PRODUCT_BUY_SCOPE),
+  );
+  return shop?.identifier;
 }
 
 /**
@@ -349,6 +375,14 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
     }
     const caCertPath = auth0.caCertPath;
+    const audience = shopAudience(auth0);
+    if (audience === undefined) {
+      throw new TestbedOptionsError([
+        `tenant: none of its APIs (resourceServers) has the ${PRODUCT_BUY_SCOPE} scope the shop ` +
+          `checks, so no token the agent gets could buy: add it to the shop's API, or leave ` +
+          `tenant out for the reference tenant`,
+      ]);
+    }
     const caPem = await readFile(caCertPath, "utf8");
     const approver = controlApiApprover({
       issuer,
@@ -367,7 +401,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       NODE_EXTRA_CA_CERTS: caCertPath,
       AUTH0_DOMAIN: auth0Domain,
       AUTH0_ISSUER_BASE_URL: "",
-      SHOP_API_AUDIENCE,
+      SHOP_API_AUDIENCE: audience,
       SHOP_API_ADMIN_TOKEN: adminToken,
       SHOP_API_DATABASE: database,
       SHOP_API_DATABASE_URL: "",
@@ -400,13 +434,13 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       openaiBaseUrl,
       user,
       client,
-      audience: SHOP_API_AUDIENCE,
+      audience,
       env: () => ({
         AUTH0_DOMAIN: auth0Domain,
         AUTH0_CLIENT_ID: client.id,
         AUTH0_CLIENT_SECRET: client.secret,
         SHOP_API_URL: purchasesUrl,
-        SHOP_API_AUDIENCE,
+        SHOP_API_AUDIENCE: audience,
         AGENT_USER_ID: user,
         NODE_EXTRA_CA_CERTS: caCertPath,
         ...(openaiBaseUrl === undefined
