@@ -3,9 +3,13 @@
  * option and the fix, never a temporary file the caller did not write or a variable a testkit
  * user never sets.
  */
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { startTestbed } from "@ciba-testbed/testkit";
 import type { ApproverOutcome } from "@ciba-testbed/testkit";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 describe("startTestbed with wrong options", () => {
   it("refuses an approver outcome and a person the tenant does not have, in one message", async () => {
@@ -35,6 +39,17 @@ describe("startTestbed with wrong options", () => {
         'with that secret (its token endpoint answered 401 access_denied "Unauthorized"), so it ' +
         "would refuse every consent request the agent sends; give an application of the tenant " +
         "and its secret, or leave client out for the reference tenant's agent (ciba-testbed-agent)",
+    );
+  });
+
+  it("names the certificate folder and the certDir option when the tenant cannot write there", async () => {
+    const dir = await makeScratchFolder("ciba-testkit-certdir-");
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, "a-file"), "");
+    const certDir = path.join(dir, "a-file", "certs");
+    await expect(startTestbed({ certDir })).rejects.toThrow(
+      `mock-auth0 cannot keep its local CA and signing keys in ${certDir} (ENOTDIR: not a ` +
+        `directory, mkdir '${certDir}'): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option)`,
     );
   });
 

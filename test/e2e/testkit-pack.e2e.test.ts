@@ -268,6 +268,10 @@ console.log(JSON.stringify({ orders, ready: JSON.parse(ready.slice(ready.indexOf
       migrated: [],
     });
     expect(orders).toEqual([]);
+    // The tenant's CA and keys are kept outside node_modules (read-only for some, cached by CI).
+    expect(existsSync(path.join(appDir, "node_modules/@ciba-testbed/mock-auth0/dist/.certs"))).toBe(
+      false,
+    );
   });
 
   it("the quickstart agent, tested with the testkit: approve, deny, expiry, no answer, interrupt", async () => {

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { connect } from "node:tls";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { ensureLocalCertificates } from "./certificates.js";
+import { CertDirError, ensureLocalCertificates } from "./certificates.js";
 
 function freshDir() {
   const dir = mkdtempSync(path.join(tmpdir(), "certs-"));
@@ -32,6 +32,25 @@ describe("local certificates", () => {
     expect(server.subjectAltName).toBe(
       "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1",
     );
+  });
+
+  it("names the folder and the setting that moves it when the folder cannot be made", async () => {
+    const blocked = path.join(freshDir(), "a-file");
+    writeFileSync(blocked, "");
+    const dir = path.join(blocked, "certs");
+    const failure = ensureLocalCertificates(dir);
+    await expect(failure).rejects.toBeInstanceOf(CertDirError);
+    await expect(failure).rejects.toThrow(
+      `mock-auth0 cannot keep its local CA and signing keys in ${dir} (ENOTDIR: not a ` +
+        `directory, mkdir '${dir}'): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) ` +
+        "to a folder this user may write",
+    );
+  });
+
+  it("makes its folder readable by its owner only", async () => {
+    const dir = path.join(freshDir(), "certs");
+    await ensureLocalCertificates(dir);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
   });
 
   it("reuses usable certificates", async () => {

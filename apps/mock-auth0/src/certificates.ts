@@ -26,16 +26,42 @@ const SERVER_KEY_FILE = "localhost-key.pem";
 /** Certificates this close to expiry are replaced at start. */
 const RENEW_BEFORE_MS = 7 * 86_400_000;
 
+/** The certificate folder cannot be made or written: the fix is another folder. */
+export class CertDirError extends Error {
+  override name = "CertDirError";
+
+  constructor(dir: string, cause: unknown) {
+    super(
+      `mock-auth0 cannot keep its local CA and signing keys in ${dir} ` +
+        `(${cause instanceof Error ? cause.message : String(cause)}): set MOCK_AUTH0_CERT_DIR ` +
+        `(the testkit's certDir option) to a folder this user may write`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Makes the certificate folder, readable by its owner only as the keys in it are (a folder
+ * already there is left as it is). Failing, it names the folder and the setting that moves it.
+ */
+export async function makeCertDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw new CertDirError(dir, error);
+  });
+}
+
 /** Reuses the certificates in `dir` when they are usable, else creates a fresh set. */
 export async function ensureLocalCertificates(
   dir: string,
   now: () => number = Date.now,
 ): Promise<LocalCertificates> {
-  await mkdir(dir, { recursive: true });
+  await makeCertDir(dir);
   return withDirectoryLock(path.join(dir, ".lock"), async () => {
     const existing = await readUsable(dir, now());
     if (existing) return existing;
-    await writeFresh(dir, now());
+    await writeFresh(dir, now()).catch((error: unknown) => {
+      throw new CertDirError(dir, error);
+    });
     const created = await readUsable(dir, now());
     if (!created) throw new Error(`Certificates written to ${dir} could not be read back`);
     return { ...created, created: true };
@@ -93,7 +119,9 @@ async function withDirectoryLock<T>(lock: string, work: () => Promise<T>): Promi
       await mkdir(lock);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new CertDirError(path.dirname(lock), error);
+      }
       const age = await stat(lock).then(
         (s) => Date.now() - s.mtimeMs,
         () => 0,

@@ -7,6 +7,7 @@ import {
   portInUseLine,
 } from "@ciba-testbed/shared/node";
 
+import { CertDirError, makeCertDir } from "./certificates.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startMockAuth0 } from "./server.js";
@@ -20,6 +21,9 @@ await main().catch(exitOnStartError);
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  // Before the signing keys, which are kept there by default: a folder that cannot be made is
+  // then named with the setting that moves it, not as an unreadable keys file.
+  await makeCertDir(config.certDir);
   // Read before anything listens. The first time, they are made in libuv's thread pool while
   // the tenant loads and starts listening; requests that need them wait for them (`createApp`).
   const signingKeys = await SigningKeys.persisted(config.signingKeysFile);
@@ -73,7 +77,8 @@ function exitOnStartError(error: unknown): never {
   if (
     error instanceof ConfigError ||
     error instanceof TenantFileError ||
-    error instanceof SigningKeysFileError
+    error instanceof SigningKeysFileError ||
+    error instanceof CertDirError
   ) {
     // Exit 2: the configuration is wrong, and starting again without changing it cannot help.
     process.stderr.write(`${error.message}\n`);

@@ -12,6 +12,7 @@ import {
   copyFolder,
   makeScratchFolder,
   onProcessEnd,
+  userTempPrefix,
 } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
@@ -94,8 +95,9 @@ export interface TestbedOptions {
   /** Fixed ports; 0 (free ports) unless given. A port another process holds fails at once. */
   ports?: { mockAuth0?: number; shopApi?: number; modelServer?: number };
   /**
-   * Where mock-auth0 keeps its local CA and its token-signing keys; default: its own default
-   * folder (kept and reused).
+   * Where mock-auth0 keeps its local CA and its token-signing keys (kept and reused); default:
+   * `ciba-testbed-<uid>-certs` in the system's temporary folder (`<repo>/.certs` inside the
+   * ciba-testbed repository).
    */
   certDir?: string;
   /** A bearer token the control API will need (MOCK_AUTH0_CONTROL_TOKEN); none unless given. */
@@ -173,10 +175,9 @@ async function freshShopDatabase(
 ): Promise<string> {
   const bin = entry.args.at(-1) ?? "";
   if (bin.endsWith(".ts")) return ":memory:";
-  const user = process.getuid?.() ?? "user";
   // Each build of the shop has its own template; making one removes the older builds' but two.
   const template = await cachedFolder(
-    `ciba-testbed-${String(user)}-shop-db-`,
+    `${userTempPrefix()}shop-db-`,
     await readFile(bin),
     makeTemplate,
   );

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { isLoopbackHost, localCaToTrust } from "./local-ca.js";
+import { defaultCertDir, isLoopbackHost, localCaToTrust, userTempPrefix } from "./local-ca.js";
 
 const CA = "-----BEGIN CERTIFICATE-----\nlocal\n-----END CERTIFICATE-----\n";
 const SYSTEM = "-----BEGIN CERTIFICATE-----\nsystem\n-----END CERTIFICATE-----\n";
@@ -18,6 +18,21 @@ async function files() {
   await writeFile(system, SYSTEM);
   return { dir, ca, system };
 }
+
+describe("defaultCertDir", () => {
+  it("is .certs in a checkout of the repository", async () => {
+    const { dir } = await files();
+    await writeFile(path.join(dir, "pnpm-workspace.yaml"), "packages: []\n");
+    expect(defaultCertDir(dir, "/tmp")).toBe(path.join(dir, ".certs"));
+  });
+
+  it("is a folder of the user's own in the temporary folder for an installed package, never inside it", async () => {
+    const { dir } = await files();
+    const installed = path.join(dir, "node_modules/@ciba-testbed/mock-auth0/dist");
+    expect(defaultCertDir(installed, "/tmp")).toBe(`/tmp/${userTempPrefix()}certs`);
+    expect(userTempPrefix()).toBe(`ciba-testbed-${String(process.getuid?.())}-`);
+  });
+});
 
 describe("localCaToTrust", () => {
   it("names the local CA when nothing else is trusted", async () => {

@@ -1,11 +1,35 @@
 import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { resolveFromInvocation } from "./invocation-dir.js";
 
+/**
+ * The name the testbed's files kept across runs in the temporary folder start with: the
+ * user's own, so that two users of one machine never share (or trip over) each other's.
+ */
+export function userTempPrefix(): string {
+  return `ciba-testbed-${String(process.getuid?.() ?? "user")}-`;
+}
+
+/**
+ * Where mock-auth0 keeps its local CA and signing keys unless MOCK_AUTH0_CERT_DIR says
+ * otherwise. In a checkout of the ciba-testbed repository (`codeRoot` holds its
+ * pnpm-workspace.yaml), `<repo>/.certs`. Installed as a package, the code's root is inside
+ * node_modules, which may be read-only (installed by another user) or cached by CI with the
+ * CA's private key in it: a folder of the user's own in the temporary folder instead.
+ */
+export function defaultCertDir(codeRoot: string, temp: string = tmpdir()): string {
+  return existsSync(path.join(codeRoot, "pnpm-workspace.yaml"))
+    ? path.join(codeRoot, ".certs")
+    : path.join(temp, `${userTempPrefix()}certs`);
+}
+
 /** Where mock-auth0 keeps its local CA and certificates unless MOCK_AUTH0_CERT_DIR says otherwise. */
-export const DEFAULT_CERT_DIR = fileURLToPath(new URL("../../../../.certs/", import.meta.url));
+export const DEFAULT_CERT_DIR = defaultCertDir(
+  fileURLToPath(new URL("../../../../", import.meta.url)),
+);
 
 /** The default local CA file. */
 export const LOCAL_CA_FILE = path.join(DEFAULT_CERT_DIR, "ca.pem");
