@@ -1,5 +1,15 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,7 +18,7 @@ import { connect } from "node:tls";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { CertDirError, ensureLocalCertificates } from "./certificates.js";
+import { CertDirError, ensureLocalCertificates, makeCertDir } from "./certificates.js";
 
 function freshDir() {
   const dir = mkdtempSync(path.join(tmpdir(), "certs-"));
@@ -51,6 +61,50 @@ describe("local certificates", () => {
     const dir = path.join(freshDir(), "certs");
     await ensureLocalCertificates(dir);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  describe("in the temporary folder, which every user may write", () => {
+    it("refuses a link put where its folder goes, and leaves what it points at alone", async () => {
+      const temp = freshDir();
+      const elsewhere = path.join(freshDir(), "theirs");
+      mkdirSync(elsewhere);
+      chmodSync(elsewhere, 0o777);
+      const dir = path.join(temp, "ciba-testbed-certs");
+      symlinkSync(elsewhere, dir);
+      await expect(makeCertDir(dir, temp)).rejects.toThrow(
+        `mock-auth0 cannot keep its local CA and signing keys in ${dir} (it is not a folder ` +
+          "of its own but a link or a file): set MOCK_AUTH0_CERT_DIR",
+      );
+      expect(statSync(elsewhere).mode & 0o777).toBe(0o777);
+    });
+
+    it("closes a folder of this user's that others may open", async () => {
+      const temp = freshDir();
+      const dir = path.join(temp, "ciba-testbed-certs");
+      mkdirSync(dir);
+      chmodSync(dir, 0o777);
+      await makeCertDir(dir, temp);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+    });
+
+    // Only root may give a folder to another user; CI runs the suite as root.
+    it.runIf(process.getuid?.() === 0)("refuses a folder another user made first", async () => {
+      const temp = freshDir();
+      const dir = path.join(temp, "ciba-testbed-certs");
+      mkdirSync(dir, { mode: 0o700 });
+      chownSync(dir, 65534, 65534);
+      await expect(makeCertDir(dir, temp)).rejects.toThrow(
+        `(it belongs to user 65534, not to this user (0)): set MOCK_AUTH0_CERT_DIR`,
+      );
+    });
+
+    it("leaves a folder outside it as it finds it", async () => {
+      const dir = path.join(freshDir(), "certs");
+      mkdirSync(dir);
+      chmodSync(dir, 0o755);
+      await makeCertDir(dir, path.join(freshDir(), "another-temp"));
+      expect(statSync(dir).mode & 0o777).toBe(0o755);
+    });
   });
 
   it("reuses usable certificates", async () => {

@@ -1,5 +1,16 @@
 import { X509Certificate as NodeX509Certificate } from "node:crypto";
-import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -43,11 +54,31 @@ export class CertDirError extends Error {
 /**
  * Makes the certificate folder, readable by its owner only as the keys in it are (a folder
  * already there is left as it is). Failing, it names the folder and the setting that moves it.
+ *
+ * A folder in the temporary folder (the default of an installed package) must be this user's:
+ * any user may make `/tmp/ciba-testbed-<uid>-certs` first, and would then read the CA's
+ * private key and the signing keys written into it, or plant their own. One owned by someone
+ * else, or a symbolic link, is refused; one of this user's that others may open is closed.
  */
-export async function makeCertDir(dir: string): Promise<void> {
+export async function makeCertDir(dir: string, temp: string = tmpdir()): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw new CertDirError(dir, error);
   });
+  const uid = process.getuid?.();
+  const inTemp = path.relative(path.resolve(temp), path.resolve(dir));
+  if (uid === undefined || inTemp.startsWith("..") || path.isAbsolute(inTemp)) return;
+  const found = await lstat(dir);
+  if (!found.isDirectory() || found.uid !== uid) {
+    throw new CertDirError(
+      dir,
+      new Error(
+        found.isDirectory()
+          ? `it belongs to user ${String(found.uid)}, not to this user (${String(uid)})`
+          : "it is not a folder of its own but a link or a file",
+      ),
+    );
+  }
+  if ((found.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }
 
 /** Reuses the certificates in `dir` when they are usable, else creates a fresh set. */
