@@ -6,3 +6,4 @@ export * from "./env.js";
 export * from "./oauth-error.js";
 export * from "./product-reference.js";
 export * from "./purchase.js";
+export * from "./token-buckets.js";

@@ -1,10 +1,8 @@
-import type { Clock } from "@ciba-testbed/shared";
+import { TokenBuckets, type BucketState, type Clock, type TakeResult } from "@ciba-testbed/shared";
 import type { RequestHandler, Response } from "express";
 
 import { tooManyRequests } from "../errors.js";
 import type { Tenant } from "../tenant/tenant-model.js";
-import { TokenBuckets } from "./token-buckets.js";
-import type { BucketState, TakeResult } from "./token-buckets.js";
 
 /**
  * The limits Auth0 puts on the endpoints mock-auth0 serves, each a tenant setting (`null`: off):

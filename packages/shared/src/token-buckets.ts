@@ -3,7 +3,8 @@
  * key whose size is the burst limit, refilled at the sustained rate. A limit counted per
  * second is refilled every millisecond, one counted per minute every second. Tokens are kept
  * as integers (a request costs `periodMs` units, the refill adds `sustained` units a
- * millisecond), so a refill never falls short by a rounding error.
+ * millisecond), so a refill never falls short by a rounding error. mock-auth0 limits with it as
+ * Auth0 does, and the agent's web app the new chats of each person.
  */
 export interface RateLimitPolicy {
   /** The bucket size: requests that may arrive at once. */
