@@ -12,6 +12,7 @@ import type { Authorizer } from "../approval-poll.js";
 import type { AgentConfig } from "../config.js";
 import { leaseLost } from "../halt.js";
 import { leaseKey } from "../lease.js";
+import { MAX_REQUEST_CHARACTERS } from "../parse-request.js";
 import {
   createPurchaseTool,
   PURCHASE_TOOL_NAME,
@@ -63,6 +64,29 @@ export const chatToolInputs = {
 
 /** Long enough for a block-mode wait, as the CLI's lease. */
 const LEASE_MARGIN_S = 300;
+
+/**
+ * The most a chat keeps of the person's message: as much as the offline model reads of it
+ * (MAX_REQUEST_CHARACTERS, 2,000 characters, 4 KB at most in memory).
+ */
+export const MAX_KEPT_REQUEST_CHARACTERS = MAX_REQUEST_CHARACTERS;
+
+/**
+ * What a chat's journal entry keeps of the message that started it (`ThreadRecord.request`):
+ * its beginning, cut between two characters, never inside one. It is enough because nothing in
+ * the web app reads it back: each chat request brings the whole conversation from the page,
+ * which is what the model reads. The one reader of a journal's `request` is `conversation`,
+ * for the CLI's resume, and it never meets a web app's chat (those live in the app's memory).
+ * Kept whole, a 1 MB message would cost 1 MB for as long as its chat is kept.
+ */
+export function keptRequest(text: string): string {
+  if (text.length <= MAX_KEPT_REQUEST_CHARACTERS) return text;
+  let end = MAX_KEPT_REQUEST_CHARACTERS - 1;
+  // A character beyond U+FFFF is two UTF-16 code units: keep both halves or neither.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
 
 /** A purchase of a chat as `ChatThreads.purchases` lists it. */
 export interface ChatPurchase {
@@ -157,7 +181,10 @@ export class ChatThreads {
     };
   }
 
-  /** The thread, created with the person's first message; undefined while another request holds it. */
+  /**
+   * The thread, created with the person's first message (its beginning, `keptRequest`);
+   * undefined while another request holds it.
+   */
   async open(sub: string, chatId: string, request: string): Promise<OpenThread | undefined> {
     const { store, journal, clock, config } = this.deps;
     const threadId = this.threadIdOf(sub, chatId);
@@ -177,7 +204,13 @@ export class ChatThreads {
     const writer = journal.heldBy(threadId, lease);
     try {
       if ((await journal.get(threadId)) === undefined) {
-        await writer.put({ threadId, request, userId: sub, createdAt: clock.now(), purchases: [] });
+        await writer.put({
+          threadId,
+          request: keptRequest(request),
+          userId: sub,
+          createdAt: clock.now(),
+          purchases: [],
+        });
       }
     } catch (error) {
       await store.release(key, lease);
