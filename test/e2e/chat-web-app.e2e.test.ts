@@ -851,6 +851,33 @@ describe("the chat web app", () => {
     await chat.getByRole("button", { name: /Test Buyer/ }).waitFor();
   });
 
+  it("tells a person who started too many chats in a minute that their message was not sent and when to send it, and keeps it in the box", async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Second Buyer/);
+    // Ten new chats within a minute, the most one person may start (sent as the page sends them).
+    for (let i = 0; i < 10; i++) {
+      const answer = await page.request.post(`${baseUrl}/api/chat`, {
+        headers: { origin: baseUrl },
+        data: {
+          id: `burst-${String(i)}`,
+          messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] }],
+        },
+      });
+      expect(answer.status()).toBe(200);
+    }
+    await ask(page, "Buy 2 XYZ phones");
+    await page
+      .getByText(
+        /^Your message was not sent: You have started 10 new chats within a minute, the most one person may: send this again in \d+ s\. Nothing was asked or ordered\.$/,
+      )
+      .waitFor();
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("Buy 2 XYZ phones");
+    await expect(page.locator("#messages > *").count()).resolves.toBe(0);
+    await expect(page.getByRole("button", { name: "Send" }).isEnabled()).resolves.toBe(true);
+    await own.close();
+  });
+
   it("tells the next page how a block-mode purchase ended whose page was closed while it waited, and the chat goes on", async () => {
     // Block mode, the quickstart's: the app waits for the answer within the chat request.
     await web.stop();

@@ -24,13 +24,22 @@ export interface AgentStore {
   delete(key: string): Promise<void>;
   /**
    * Takes `key` unless a live lease holds it (`isStale` says when one no longer does). A
-   * granted lease carries a fencing token larger than that of any earlier claim of `key`.
+   * granted lease carries a fencing token larger than that of any earlier claim of `key`
+   * (since `forgetLease`, in a store that has it).
    */
   claim(key: string, request: LeaseRequest, now: number): Promise<Claim>;
   /** True while `lease` is the latest claim of `key` and has not been released. */
   holds(key: string, lease: Lease): Promise<boolean>;
   /** Gives `key` up if `lease` still holds it. */
   release(key: string, lease: Lease): Promise<void>;
+  /**
+   * Drops what the store keeps of `key`'s lease, its fencing counter too, unless a lease holds
+   * the key: for a caller that forgets the data the lease guarded with it (the web app's chats,
+   * see KeptChats), so that forgetting leaves nothing behind. The next claim of `key` starts
+   * from the first token again, which lets no earlier holder in: they all released the key,
+   * and a lease is told apart by its owner as well as its token.
+   */
+  forgetLease?(key: string): Promise<void>;
   /**
    * Why a thread the agent was asked about is not in the store, when the store can tell:
    * `lost` when it holds no data at all (a Redis restarted without persistence).
@@ -61,7 +70,11 @@ export class LeaseNotHeldError extends Error {
   }
 }
 
-export function createMemoryStore(): AgentStore & { keys(): string[] } {
+export function createMemoryStore(): AgentStore & {
+  keys(): string[];
+  /** The keys whose lease the store keeps a record of, held or released. */
+  leaseKeys(): string[];
+} {
   const values = new Map<string, string>();
   const leases = new Map<string, { token: number; current: Lease | undefined }>();
   const place = (key: string) => ({
@@ -104,7 +117,12 @@ export function createMemoryStore(): AgentStore & { keys(): string[] } {
       if (entry !== undefined && sameLease(entry.current, lease)) entry.current = undefined;
       return Promise.resolve();
     },
+    forgetLease: (key) => {
+      if (leases.get(key)?.current === undefined) leases.delete(key);
+      return Promise.resolve();
+    },
     keys: () => [...values.keys()],
+    leaseKeys: () => [...leases.keys()],
   };
 }
 

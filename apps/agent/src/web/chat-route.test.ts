@@ -1,5 +1,5 @@
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
-import { systemClock } from "@ciba-testbed/shared";
+import { ManualClock, systemClock, type Clock } from "@ciba-testbed/shared";
 import type { LanguageModel, UIMessage } from "ai";
 import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
@@ -16,6 +16,7 @@ import { MAX_BODY_DEPTH, parseChatRequest } from "./chat-request.js";
 import { ChatThreads, chatToolInputs, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNEXPECTED_ERROR_TEXT } from "./client-error-text.js";
 import { HEARTBEAT } from "./event-stream.js";
+import type { ChatLimits } from "./kept-chats.js";
 import type { Heartbeat } from "./event-stream.js";
 import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
@@ -31,6 +32,8 @@ function loggedInChat(
     heartbeat?: Heartbeat;
     mode?: "block" | "interrupt" | undefined;
     keptReplies?: number;
+    limits?: Partial<ChatLimits>;
+    clock?: Clock;
   } = {},
 ) {
   const config = loadWebConfig({ AGENT_MODE: options.mode ?? "interrupt" });
@@ -51,8 +54,9 @@ function loggedInChat(
       calls.fetch++;
       return Promise.reject(new Error("no network in this test"));
     },
-    clock: { now: () => 0, sleep: () => Promise.resolve() },
+    clock: options.clock ?? { now: () => 0, sleep: () => Promise.resolve() },
     ...(options.keptReplies === undefined ? {} : { keptReplies: options.keptReplies }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
   let failOnce = options.failOnce;
   const threads = new (class extends ChatThreads {
@@ -72,10 +76,14 @@ function loggedInChat(
     heartbeat: options.heartbeat,
   });
   const { cookie } = logIn(sessions, config.sessionSecret, { sub: SUB });
-  const post = (body: unknown) =>
+  /** A chat posted by the logged-in person, or by `sub` (logged in for it). */
+  const post = (body: unknown, as = SUB) =>
     request(app)
       .post("/api/chat")
-      .set("Cookie", cookie)
+      .set(
+        "Cookie",
+        as === SUB ? cookie : logIn(sessions, config.sessionSecret, { sub: as }).cookie,
+      )
       .send(body as object);
   const threadId = (chatId: string) => threads.threadIdOf(SUB, chatId);
   /** A GET as the logged-in person, or as `sub` (logged in for it), or with no session (null). */
@@ -485,7 +493,7 @@ describe("GET /api/chat/:id/purchases", () => {
         "A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again";
       const unknownChat = await chat.get("/api/chat/c2/purchases").expect(404);
       expect(unknownChat.body.error_description).toBe(
-        `The agent's web app has no chat c2 of yours: it restarted since and forgot it, or the chat was never sent. ${caveat}`,
+        `The agent's web app has no chat c2 of yours: it restarted since and forgot it, or the chat was never sent, or it ended long ago (an ended chat is kept 7 days, less when the app keeps many). ${caveat}`,
       );
       const unknownPurchase = await chat.get("/api/chat/c1/purchases/call_p2").expect(404);
       expect(unknownPurchase.body.error_description).toBe(
@@ -602,6 +610,35 @@ describe("POST /api/chat in interrupt mode while a purchase of the chat waits fo
       result: { outcome: "DENIED", purchase, description: "Denied." } as never,
     });
     await expectUsable(chat, "c1");
+  });
+});
+
+describe("POST /api/chat and the app's memory", () => {
+  it("keeps a few KB of a 900 KB message, and refuses a person's new chats past their limit with 429 and Retry-After, letting others in", async () => {
+    const clock = new ManualClock();
+    const chat = loggedInChat({ mode: "block", clock, limits: { newChatsPerPersonPerMinute: 3 } });
+    const huge = { ...hi, parts: [{ type: "text", text: `hello ${"a".repeat(900_000)}` }] };
+    for (const id of ["m1", "m2", "m3"]) {
+      expect((await chat.post({ id, messages: [huge] })).status).toBe(200);
+      const thread = await chat.journal.get(chat.threadId(id));
+      expect(JSON.stringify(thread).length).toBeLessThan(3_000);
+    }
+
+    const refused = await chat.post({ id: "m4", messages: [huge] });
+    expect(refused.status).toBe(429);
+    expect(refused.headers["retry-after"]).toBe("20");
+    expect(refused.body).toEqual({
+      error: "too_many_new_chats",
+      error_description:
+        "You have started 3 new chats within a minute, the most one person may: send this again in 20 s. Nothing was asked or ordered.",
+    });
+    expect(chat.store.keys().filter((key) => key.includes(chat.threadId("m4")))).toEqual([]);
+    // Another person starts a chat, and this one goes on in a chat they have.
+    expect((await chat.post({ id: "m4", messages: [hi] }, "auth0|someone-else")).status).toBe(200);
+    await expectUsable(chat, "m1");
+    clock.advance(20_000);
+    await expectUsable(chat, "m4");
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
   });
 });
 

@@ -22,10 +22,12 @@ import type { AgentEvent } from "../agent-event.js";
 import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
 import { StoreEntryError } from "../halt.js";
 import { describeResult } from "../purchase-result.js";
+import { THREAD_RETENTION_MS } from "../retention.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
+import { NewChatRefused } from "./kept-chats.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
 import { resumedToolOutput, withResumedOutputs } from "./resumed-output.js";
 
@@ -210,7 +212,7 @@ export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
     if (chat === undefined) {
       res.status(404).json({
         error: "chat_unknown",
-        error_description: `The agent's web app has no chat ${id} of yours: it restarted since and forgot it, or the chat was never sent. ${FORGOTTEN_CAVEAT}`,
+        error_description: `The agent's web app has no chat ${id} of yours: it restarted since and forgot it, or the chat was never sent, or it ended long ago (an ended chat is kept ${String(THREAD_RETENTION_MS / 86_400_000)} days, less when the app keeps many). ${FORGOTTEN_CAVEAT}`,
       });
       return;
     }
@@ -275,6 +277,13 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       return;
     }
     const thread = await openThread(deps.threads, sub, id, messages);
+    if (thread instanceof NewChatRefused) {
+      res
+        .status(thread.status)
+        .set("Retry-After", String(thread.retryAfterSeconds))
+        .json(thread.body);
+      return;
+    }
     if (!("threadId" in thread)) {
       res.status(409).json(thread);
       return;
@@ -458,14 +467,23 @@ async function readingThread<T>(
   }
 }
 
-/** The thread, or the 409 to answer (see `readingThread`). */
+/**
+ * The thread, the 409 to answer (see `readingThread`), or why a new chat was refused (429 or
+ * 503, with Retry-After).
+ */
 async function openThread(
   threads: ChatThreads,
   sub: string,
   id: string,
   messages: UIMessage[],
-): Promise<OpenThread | { error: string; error_description: string }> {
-  const thread = await readingThread(id, () => threads.open(sub, id, lastUserText(messages)));
+): Promise<OpenThread | NewChatRefused | { error: string; error_description: string }> {
+  let thread: Awaited<ReturnType<typeof readingThread<OpenThread | undefined>>>;
+  try {
+    thread = await readingThread(id, () => threads.open(sub, id, lastUserText(messages)));
+  } catch (error) {
+    if (error instanceof NewChatRefused) return error;
+    throw error;
+  }
   return (
     thread ?? {
       error: "thread_busy",

@@ -9,9 +9,10 @@ import type { ZodType } from "zod";
 import type { AgentEvent } from "../agent-event.js";
 import type { AgentStore } from "../agent-store.js";
 import type { Authorizer } from "../approval-poll.js";
+import { discardAuthorization } from "../auth0-store.js";
 import type { AgentConfig } from "../config.js";
 import { leaseLost } from "../halt.js";
-import { leaseKey } from "../lease.js";
+import { leaseKey, type LeaseRequest } from "../lease.js";
 import { MAX_REQUEST_CHARACTERS } from "../parse-request.js";
 import {
   createPurchaseTool,
@@ -20,8 +21,9 @@ import {
 } from "../purchase-tool.js";
 import { pendingResult, type PurchaseRecord } from "../purchase-record.js";
 import type { PurchaseResult } from "../purchase-result.js";
-import type { ThreadJournal } from "../thread-journal.js";
+import { threadKey, type ThreadJournal, type ThreadRecord } from "../thread-journal.js";
 import { pendingInterruptText } from "./client/pending-interrupt-text.js";
+import { CHAT_LIMITS, KeptChats, NewChatRefused, type ChatLimits } from "./kept-chats.js";
 import { OrdersInFlight } from "./orders-in-flight.js";
 
 export interface ChatThreadsDeps {
@@ -33,6 +35,8 @@ export interface ChatThreadsDeps {
   clock: Clock;
   /** How many chats' last replies are kept for `purchases` (the latest ones); 1,000 unless set. */
   keptReplies?: number;
+  /** How many chats are kept, and how fast one person may start them; CHAT_LIMITS unless set. */
+  limits?: Partial<ChatLimits>;
 }
 
 /** One chat request's hold on its thread: the shop tool for the person, and the way out. */
@@ -104,8 +108,11 @@ export interface ChatPurchase {
  * `sub`, the purchase is journaled, priced and never repeated.
  */
 export class ChatThreads {
-  /** The threads a chat request holds right now: this process is the web app's only one. */
-  private readonly running = new Set<string>();
+  /**
+   * The chats this process keeps, which one a request holds right now (this process is the web
+   * app's only one), and which ones go to make room for a new chat.
+   */
+  private readonly kept: KeptChats;
   /** Orders sent to the shop and not yet answered: a stop lets them finish. */
   private readonly orders = new OrdersInFlight();
   /**
@@ -116,7 +123,18 @@ export class ChatThreads {
    */
   private readonly replies = new Map<string, string>();
 
-  constructor(private readonly deps: ChatThreadsDeps) {}
+  constructor(private readonly deps: ChatThreadsDeps) {
+    this.kept = new KeptChats(
+      deps.clock,
+      { ...CHAT_LIMITS, ...deps.limits },
+      deps.config.requestedExpiry * 1000,
+    );
+  }
+
+  /** How many chats the app keeps. */
+  get size(): number {
+    return this.kept.size;
+  }
 
   /** `block` or `interrupt`: whether a chat request waits for the person's answer. */
   get mode(): AgentConfig["mode"] {
@@ -167,7 +185,7 @@ export class ChatThreads {
     const threadId = this.threadIdOf(sub, chatId);
     const thread = await this.deps.journal.get(threadId);
     if (thread === undefined) return undefined;
-    const running = this.running.has(threadId);
+    const running = this.kept.isRunning(threadId);
     const reply = running ? undefined : this.replies.get(threadId);
     return {
       ...(reply === undefined ? {} : { reply }),
@@ -183,27 +201,20 @@ export class ChatThreads {
 
   /**
    * The thread, created with the person's first message (its beginning, `keptRequest`);
-   * undefined while another request holds it.
+   * undefined while another request holds it. A new chat is first admitted (see KeptChats): it
+   * may make the app forget chats nobody needs any more, or be refused with NewChatRefused.
    */
   async open(sub: string, chatId: string, request: string): Promise<OpenThread | undefined> {
     const { store, journal, clock, config } = this.deps;
     const threadId = this.threadIdOf(sub, chatId);
     const key = leaseKey(threadId);
-    const claim = await store.claim(
-      key,
-      {
-        owner: randomUUID(),
-        host: hostname(),
-        pid: process.pid,
-        expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
-      },
-      clock.now(),
-    );
+    const claim = await store.claim(key, this.leaseRequest(), clock.now());
     if (!claim.granted) return undefined;
     const { lease } = claim;
     const writer = journal.heldBy(threadId, lease);
     try {
       if ((await journal.get(threadId)) === undefined) {
+        await this.admit(sub);
         await writer.put({
           threadId,
           request: keptRequest(request),
@@ -214,9 +225,11 @@ export class ChatThreads {
       }
     } catch (error) {
       await store.release(key, lease);
+      // A chat refused before it began leaves nothing behind, not even its lease's record.
+      if (error instanceof NewChatRefused) await store.forgetLease?.(key);
       throw error;
     }
-    this.running.add(threadId);
+    this.kept.opened(threadId, sub, lease.expiresAt);
     // What the model said in an earlier request answers nothing of this one.
     this.replies.delete(threadId);
 
@@ -261,11 +274,79 @@ export class ChatThreads {
           }
         }
       },
-      release: () => {
-        this.running.delete(threadId);
-        return store.release(key, lease);
+      release: async () => {
+        // Read before the lease goes: until a request takes the chat again, nothing changes it.
+        const left = await this.readForKeeping(threadId);
+        if (left === "missing") this.kept.forgot(threadId);
+        else this.kept.released(threadId, left);
+        await store.release(key, lease);
       },
     };
+  }
+
+  /**
+   * Makes room for a new chat of `sub`, or throws NewChatRefused: see KeptChats. Called under
+   * the new chat's lease.
+   */
+  private async admit(sub: string): Promise<void> {
+    const admission = this.kept.admit(sub);
+    if ("refusal" in admission) throw admission.refusal;
+    for (const threadId of admission.forget) await this.forget(threadId);
+  }
+
+  /**
+   * Forgets a chat no one needs any more: its journal entry, what the Auth0 SDK kept for its
+   * purchases (a request that expired unanswered leaves one), its lease's record and its last
+   * reply. Under its lease, as every writer of a thread: a request that took the chat since it
+   * was picked keeps it, and the chat with it.
+   */
+  private async forget(threadId: string): Promise<void> {
+    const { store, clock } = this.deps;
+    const key = leaseKey(threadId);
+    const claim = await store.claim(key, this.leaseRequest(), clock.now());
+    if (!claim.granted) return;
+    try {
+      const thread = await this.readForKeeping(threadId);
+      if (thread === undefined) {
+        // Kept, as a request keeps it (thread_unreadable): its purchases may be in it.
+        this.kept.released(threadId, undefined);
+        return;
+      }
+      if (thread !== "missing") {
+        for (const { toolCallId } of thread.purchases) {
+          await discardAuthorization(store, threadId, toolCallId);
+        }
+      }
+      await store.delete(threadKey(threadId));
+    } finally {
+      await store.release(key, claim.lease);
+    }
+    await store.forgetLease?.(key);
+    this.kept.forgot(threadId);
+    this.replies.delete(threadId);
+  }
+
+  /** A claim of a chat's lease by this process, long enough for a block-mode wait. */
+  private leaseRequest(): LeaseRequest {
+    const { clock, config } = this.deps;
+    return {
+      owner: randomUUID(),
+      host: hostname(),
+      pid: process.pid,
+      expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
+    };
+  }
+
+  /**
+   * The chat's journal entry, "missing" when there is none, undefined when it cannot be read (a
+   * failed read included: such a chat is kept, never forgotten on a guess).
+   */
+  private async readForKeeping(threadId: string): Promise<ThreadRecord | undefined | "missing"> {
+    try {
+      return (await this.deps.journal.get(threadId)) ?? "missing";
+    } catch {
+      return undefined;
+    }
   }
 }
 

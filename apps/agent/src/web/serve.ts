@@ -17,8 +17,8 @@ import { createWebServer } from "./web-server.js";
 
 /**
  * `pnpm agent serve`: the web app on AGENT_PORT. Threads, approvals and login sessions live in
- * this process's memory (tokens never touch the disk); a restart forgets chats that wait for an
- * answer, and the person logs in again.
+ * this process's memory (tokens never touch the disk), bounded (see KeptChats and
+ * LoginSessions); a restart forgets chats that wait for an answer, and the person logs in again.
  * Prints the ready record once it listens; stops on SIGINT or SIGTERM: at once, but for the
  * requests it took (answered, or 503 once the stop has begun; a chat's event stream is cut, see
  * `createWebServer`) and an order already sent to the shop (see `ChatThreads.ordersSettled`).

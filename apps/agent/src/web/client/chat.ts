@@ -137,6 +137,11 @@ async function fetchChat(input: RequestInfo | URL, init?: RequestInit): Promise<
   }
   if (response.status >= 500 || response.status === 429) {
     const text = await response.text().catch(() => "");
+    // The app's own refusal to start the chat says all about it: it read nothing of the message.
+    if (NEW_CHAT_REFUSALS.has(refusalIn(text)?.code ?? "")) {
+      const { status, statusText, headers } = response;
+      return new Response(text, { status, statusText, headers });
+    }
     throw new ChatUnavailable(
       `The agent's web app answered ${String(response.status)}` +
         (text === "" ? "" : `: ${refusalIn(text)?.description ?? text.slice(0, 200)}`),
@@ -610,6 +615,17 @@ const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
 const BUSY_REFUSALS = new Set(["thread_busy", "purchase_pending"]);
 
 /**
+ * The app's refusals to start a new chat (429 and 503, see kept-chats.ts): the person started
+ * too many too fast, or too many of theirs (or everyone's) wait for an approval. Each says
+ * when to send again.
+ */
+const NEW_CHAT_REFUSALS = new Set([
+  "too_many_new_chats",
+  "too_many_waiting_chats",
+  "too_many_chats",
+]);
+
+/**
  * The app's own refusal of a chat request (`{ error, error_description }`, which the chat
  * transport passes on as the error's text), or undefined for any other text.
  */
@@ -646,7 +662,8 @@ function onChatError(error: Error): void {
       void followPurchase(chat.id, chat.id, undefined, error.message);
       return;
     }
-    const code = refusalIn(error.message)?.code ?? "";
+    const refusal = refusalIn(error.message);
+    const code = refusal?.code ?? "";
     if (code === "thread_busy" && resumedInterrupt !== undefined) {
       // Another page of this chat (a second tab) is asking right now: still waiting, ask again.
       interrupt = resumedInterrupt;
@@ -666,6 +683,19 @@ function onChatError(error: Error): void {
         state.messages = state.messages.slice(0, -1);
       }
       void followPurchase(chat.id, chat.id);
+      return;
+    }
+    if (refusal !== undefined && NEW_CHAT_REFUSALS.has(code)) {
+      // The app started no chat and read nothing of the message: it leaves the conversation
+      // and goes back in the box, so the person sends it again when the refusal says to
+      // instead of typing it anew.
+      const last = state.messages.at(-1);
+      if (last?.role === "user") {
+        state.messages = state.messages.slice(0, -1);
+        if (input.value === "") input.value = textOf(last);
+      }
+      notice = `Your message was not sent: ${refusal.description}`;
+      render();
       return;
     }
     if (code === "login_required" && resumedInterrupt !== undefined) {
