@@ -5,7 +5,7 @@
  */
 import { styleText } from "node:util";
 
-import { startStack } from "@ciba-testbed/stack";
+import { INTERACTIVE_TENANT_SETTINGS, startStack } from "@ciba-testbed/stack";
 import type { ConsentRecord, Stack } from "@ciba-testbed/stack";
 import { runAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
@@ -127,7 +127,8 @@ say(
   bold("ciba-testbed demo") +
     dim(": the agent asks, the person answers, the shop sells only with consent"),
 );
-const stack = await startStack();
+// The agent polls every 1 s, not at Auth0's 5 s: a person watches each step.
+const stack = await startStack({ tenantSettingsFile: INTERACTIVE_TENANT_SETTINGS });
 say(dim(`mock-auth0 at ${stack.issuer}, shop-api at ${stack.shopApiUrl}`));
 let failed = true;
 try {

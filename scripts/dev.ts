@@ -141,7 +141,7 @@ const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES } =
   await import("@ciba-testbed/stack/supervisor");
 const { makeScratchFolder, resolveFromInvocation } = await import("@ciba-testbed/shared/node");
-const { REPO_ROOT } = await import("@ciba-testbed/stack");
+const { INTERACTIVE_TENANT_SETTINGS, REPO_ROOT } = await import("@ciba-testbed/stack");
 const { ENTRIES, watchBuild } = await import("./build.js");
 
 /**
@@ -173,7 +173,9 @@ await watchBuild(
  * mock-auth0 reads them (relative to where the command was typed), with one keyword set by the
  * web app: the tenant's login callback and logout URL are `##AGENT_WEB_URL##` (auth0/tenant.yaml),
  * and they must name the URL the web app runs on, APP_BASE_URL or http://localhost:<AGENT_PORT>.
- * A settings file in the scratch folder extends the tenant's own with that keyword.
+ * A settings file in the scratch folder extends the tenant's own with that keyword. For the
+ * repository's tenant, unless MOCK_AUTH0_SETTINGS names others, those are
+ * INTERACTIVE_TENANT_SETTINGS: a person waits on each poll, so polls 1 s apart, not Auth0's 5 s.
  */
 function tenantFiles() {
   const resolved = (value: string | undefined) =>
@@ -184,7 +186,10 @@ function tenantFiles() {
   const beside = statSync(tenantFile, { throwIfNoEntry: false })?.isDirectory()
     ? tenantFile
     : path.dirname(tenantFile);
-  const settings = resolved(env.MOCK_AUTH0_SETTINGS) ?? path.join(beside, "mock-auth0.json");
+  const reference = path.resolve(beside) === path.dirname(INTERACTIVE_TENANT_SETTINGS);
+  const settings =
+    resolved(env.MOCK_AUTH0_SETTINGS) ??
+    (reference ? INTERACTIVE_TENANT_SETTINGS : path.join(beside, "mock-auth0.json"));
   const webAppUrl = (env.APP_BASE_URL ?? `http://localhost:${env.AGENT_PORT}`).replace(/\/+$/, "");
   const tenantSettingsFile = path.join(builtDir, "mock-auth0.dev.json");
   writeFileSync(

@@ -4,12 +4,16 @@
  */
 import path from "node:path";
 
-import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
+import { INTERACTIVE_TENANT_SETTINGS, REPO_ROOT, startStack } from "@ciba-testbed/stack";
 import { runAgent } from "@ciba-testbed/stack/agent-cli";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 
 const output = path.join(REPO_ROOT, "docs", "approver.png");
-const stack = await startStack({ approver: "manual" });
+// The page as `pnpm dev` shows it, with its 1 s interval.
+const stack = await startStack({
+  approver: "manual",
+  tenantSettingsFile: INTERACTIVE_TENANT_SETTINGS,
+});
 try {
   const browser = await launchChromium(path.dirname(stack.caCertPath));
   const denied = runAgent(["Buy a USB-C cable"], stack.agentEnv());

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
+import { INTERACTIVE_TENANT_SETTINGS, REPO_ROOT, startStack } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 
@@ -29,7 +29,8 @@ const settings = path.join(dir, "mock-auth0.json");
 writeFileSync(
   settings,
   JSON.stringify({
-    extends: path.relative(dir, path.join(REPO_ROOT, "auth0", "mock-auth0.json")),
+    // The chat as `pnpm dev` serves it, with its 1 s interval.
+    extends: path.relative(dir, INTERACTIVE_TENANT_SETTINGS),
     keywords: { AGENT_WEB_URL: `http://localhost:${port}` },
   }),
 );

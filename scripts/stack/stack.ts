@@ -85,6 +85,12 @@ export const DEFAULT_CLIENT = {
   SHOP_API_AUDIENCE,
 };
 
+/**
+ * The reference tenant's settings for a person watching (`pnpm dev`, `pnpm demo`): polls every
+ * 1 s, where `auth0/mock-auth0.json` keeps Auth0's 5 s for everything else (the file says why).
+ */
+export const INTERACTIVE_TENANT_SETTINGS = path.join(REPO_ROOT, "auth0", "dev.mock-auth0.json");
+
 /** The variables the agent (or any Node client) needs to use a stack: see `Stack.agentEnv`. */
 function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string) {
   return {

@@ -442,8 +442,9 @@ describe("the approver page", () => {
         "Live check",
       ]);
 
-      // Ten seconds on the tenant's clock (three intervals are 3 s); only one agent polls.
-      clock.advance(10_000);
+      // Sixteen seconds on the tenant's clock (three of Auth0's 5 s intervals are 15 s); only
+      // one agent polls.
+      clock.advance(16_000);
       expect((await client.grant(live)).body.error).toBe("authorization_pending");
 
       const staleCard = approver.locator(".card.stale", { hasText: "Stale check" });

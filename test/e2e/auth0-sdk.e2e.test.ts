@@ -97,7 +97,7 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
 
   it("approve: pending, then tokens that verify against the tenant's JWKS", async () => {
     const started = await authorize();
-    expect(started).toMatchObject({ ok: true, data: { expires_in: 300, interval: 1 } });
+    expect(started).toMatchObject({ ok: true, data: { expires_in: 300, interval: 5 } });
     const id = idOf(started);
     expect(await grant(id)).toMatchObject({
       ok: false,
@@ -107,7 +107,7 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
     expect(tenant.store.get(id)?.bindingMessage).toBe("Do you want to buy 2 XYZ phones");
 
     tenant.store.decide(id, "approve", "control-api");
-    clock.advance(1_000);
+    clock.advance(5_000);
     const tokens = await grant(id);
     expect(tokens).toMatchObject({
       ok: true,
@@ -156,7 +156,7 @@ describe("the auth0 SDK's CIBA client against mock-auth0 over HTTPS", () => {
     const id = idOf(await authorize());
     await grant(id);
     const tooFast = await grant(id);
-    expect(tooFast).toMatchObject({ ok: false, error: "slow_down", status: 429, retryAfter: "6" });
+    expect(tooFast).toMatchObject({ ok: false, error: "slow_down", status: 429, retryAfter: "10" });
   });
 
   it("Auth0's errors reach the SDK as Auth0 sends them", async () => {

@@ -78,7 +78,7 @@ describe("a tenant written by hand in the Deploy CLI's format", () => {
     const started = await startRequest("auth0|alice", {
       authorization_details: JSON.stringify(details),
     });
-    expect(started).toMatchObject({ status: 200, body: { expires_in: 300, interval: 1 } });
+    expect(started).toMatchObject({ status: 200, body: { expires_in: 300, interval: 5 } });
     const id = String(started.body.auth_req_id);
 
     const pending = await post("oauth/token", { grant_type: CIBA_GRANT_TYPE, auth_req_id: id });

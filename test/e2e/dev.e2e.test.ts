@@ -12,6 +12,8 @@ import { captureOutput } from "@ciba-testbed/shared/node";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
+import { TenantClient } from "../support/tenant-client.js";
+
 /**
  * What `pnpm dev` runs: the root package.json's script, so the test runs the same thing without
  * pnpm's own start (and its banner on stdout).
@@ -199,13 +201,14 @@ async function servicePorts(): Promise<{ ports: number[]; env: Record<string, st
 }
 
 /**
- * Starts `command` on ports of its own and the file's shop database, and hands `use` its ports,
- * its output once it runs, and `stop(signal)`, which sends the signal the test is about and
- * waits for every port to be free. Whatever `use` does, the run is stopped before this
+ * Starts `command` with `env`, on ports of its own and the file's shop database, and hands `use`
+ * its ports, its output once it runs, and `stop(signal)`, which sends the signal the test is
+ * about and waits for every port to be free. Whatever `use` does, the run is stopped before this
  * resolves: the next run opens the same database, so this one's shop must be gone first.
  */
 async function whileRunning(
   command: string[],
+  env: Record<string, string>,
   use: (run: {
     dev: DevRun;
     ports: number[];
@@ -213,8 +216,12 @@ async function whileRunning(
     stop: (signal: NodeJS.Signals) => Promise<void>;
   }) => Promise<void>,
 ): Promise<void> {
-  const { ports, env } = await servicePorts();
-  const dev = runDev(command, { ...env, SHOP_API_DATABASE: await sharedShopDatabase() });
+  const { ports, env: portsEnv } = await servicePorts();
+  const dev = runDev(command, {
+    ...env,
+    ...portsEnv,
+    SHOP_API_DATABASE: await sharedShopDatabase(),
+  });
   let stopping: Promise<void> | undefined;
   const stop = (signal: NodeJS.Signals) => (stopping ??= stopDev(dev, ports, signal));
   try {
@@ -229,8 +236,34 @@ describe("pnpm dev", () => {
   // since the last `pnpm dev`), so one run checks the printed command and then Ctrl-C; another
   // ends with kill -9. (A closed terminal's SIGHUP and SIGTERM take Ctrl-C's way out, the
   // supervisor's own; its test sends SIGHUP to a launcher much cheaper than this one.)
-  it("lets a person log in to the web app on its port, and every service it started stops on its own once pnpm dev is killed with SIGKILL (kill -9, an IDE's hard stop, the OOM killer)", async () => {
-    await whileRunning(DEV_SCRIPT, async ({ dev, ports, output }) => {
+  it("serves the person's own MOCK_AUTH0_SETTINGS, lets a person log in to the web app on its port, and every service it started stops on its own once pnpm dev is killed with SIGKILL (kill -9, an IDE's hard stop, the OOM killer)", async () => {
+    // Settings of the person's own: their interval wins over the 1 s that pnpm dev picks for
+    // the repository's tenant.
+    const settingsDir = mkdtempSync(path.join(tmpdir(), "dev-settings-"));
+    onTestFinished(() => {
+      rmSync(settingsDir, { recursive: true, force: true });
+    });
+    const settingsFile = path.join(settingsDir, "mock-auth0.json");
+    writeFileSync(
+      settingsFile,
+      JSON.stringify({
+        extends: path.join(REPO_ROOT, "auth0", "mock-auth0.json"),
+        ciba: { intervalSeconds: 2 },
+      }),
+    );
+    const ownSettings = { MOCK_AUTH0_SETTINGS: settingsFile };
+    await whileRunning(DEV_SCRIPT, ownSettings, async ({ dev, ports, output }) => {
+      const tenant = new TenantClient(
+        `https://localhost:${ports[0]}/`,
+        path.join(REPO_ROOT, ".certs", "ca.pem"),
+      );
+      const asked = await tenant.bcAuthorize({
+        user: "auth0|testbed-user",
+        scope: "openid product:buy",
+        bindingMessage: "Do you want to buy 1 XYZ phone",
+      });
+      expect(asked.body).toMatchObject({ expires_in: 300, interval: 2 });
+
       expect(output).toContain(`https://localhost:${ports[0]}/approver`);
       expect(output).toContain(`http://localhost:${ports[2]} `);
       for (const port of ports) expect(await portIsFree(port)).toBe(false);
@@ -275,7 +308,7 @@ describe("pnpm dev", () => {
 
   it("prints the exact agent command for the ports it uses, that command reaches this stack, and SIGINT (Ctrl-C) stops every service", async () => {
     // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
-    await whileRunning(PNPM_DEV, async ({ ports, output, stop }) => {
+    await whileRunning(PNPM_DEV, {}, async ({ ports, output, stop }) => {
       const command = agentCommand(output);
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
       expect(command).toContain(`AUTH0_DOMAIN=localhost:${ports[0]} `);
@@ -309,6 +342,9 @@ describe("pnpm dev", () => {
         (r) => r.binding_message.includes("XYZ phone"),
         30_000,
       );
+      // pnpm dev's own pace for the repository's tenant (auth0/dev.mock-auth0.json): a person
+      // waits on each poll, so 1 s where Auth0 (and pnpm mock-auth0) ask for 5 s.
+      expect(consent.interval).toBe(1);
       await control.approve(consent.auth_req_id);
       expect(await agentExit, agentOutput).toBe(0);
       expect((await control.request(consent.auth_req_id)).status).toBe("consumed");
@@ -388,7 +424,7 @@ describe("pnpm dev", () => {
     // Two checks on one running stack (each `pnpm dev` costs seconds of CPU): a second one that
     // fails at start beside it, then this one's tenant killed under it.
     it("exits 1 at once with the shop's own error when another pnpm dev's shop holds its database (the port check passes); one whose service dies once ready exits 1 naming it; each stops what it started", async () => {
-      await whileRunning(DEV_SCRIPT, async ({ dev, ports: running }) => {
+      await whileRunning(DEV_SCRIPT, {}, async ({ dev, ports: running }) => {
         // A second `pnpm dev` on free ports of its own, on the same data directory.
         const { ports, env } = await servicePorts();
         const second = runDev(DEV_SCRIPT, {

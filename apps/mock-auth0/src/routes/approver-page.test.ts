@@ -118,13 +118,13 @@ describe("approver events", () => {
     const created = (await next()).data.request;
     expect(created).toMatchObject({
       auth_req_id: id,
-      interval: 1,
+      interval: 5,
       polls: 0,
       last_polled_at: null,
       agent_polling: true,
     });
 
-    h.clock.advance(1_000);
+    h.clock.advance(5_000);
     await h.poll(id).expect(400, /authorization_pending/);
     const polledAt = new Date(h.clock.now()).toISOString();
     h.clock.advance(500);
@@ -134,18 +134,18 @@ describe("approver events", () => {
       data: {
         now: new Date(h.clock.now()).toISOString(),
         requests: [
-          { auth_req_id: id, polls: 1, interval: 1, last_polled_at: polledAt, agent_polling: true },
+          { auth_req_id: id, polls: 1, interval: 5, last_polled_at: polledAt, agent_polling: true },
         ],
       },
     });
 
-    // Three intervals (3 s) after the last poll the agent still counts as polling; then not.
-    h.clock.advance(2_500);
+    // Three intervals (15 s) after the last poll the agent still counts as polling; then not.
+    h.clock.advance(14_500);
     h.clock.advance(1);
     const quiet = await next();
     expect(quiet.event).toBe("polling");
     expect(quiet.data.requests).toEqual([
-      { auth_req_id: id, polls: 1, interval: 1, last_polled_at: polledAt, agent_polling: false },
+      { auth_req_id: id, polls: 1, interval: 5, last_polled_at: polledAt, agent_polling: false },
     ]);
     const shown = await request(h.app).get(`/approver/api/requests/${id}`).expect(200);
     expect(shown.body).toMatchObject({ last_polled_at: polledAt, agent_polling: false });

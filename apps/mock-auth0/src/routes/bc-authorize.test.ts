@@ -23,7 +23,7 @@ describe("POST /bc-authorize", () => {
     expect(response.headers.etag).toBeUndefined();
     const body = response.body as { auth_req_id: string; expires_in: number; interval: number };
     expect(body.expires_in).toBe(300);
-    expect(body.interval).toBe(1);
+    expect(body.interval).toBe(5);
     // CIBA Core 1.0 section 7.3: at least 128 bits of entropy, in A-Za-z0-9.-_
     expect(body.auth_req_id).toMatch(/^[A-Za-z0-9._-]{22,}$/);
     expect(h.store.get(body.auth_req_id)).toMatchObject({
@@ -349,12 +349,12 @@ describe("POST /bc-authorize", () => {
     await h.bcAuthorize().expect(429);
     h.decide(second, "approve");
     await h.bcAuthorize().expect(429);
-    h.clock.advance(1_000);
+    h.clock.advance(5_000);
     await h.poll(second).expect(200);
     await h.start();
     // Expiry frees slots too, without anyone polling.
     await h.bcAuthorize().expect(429);
-    h.clock.advance(89_000);
+    h.clock.advance(85_000);
     expect(h.store.get(third)?.status).toBe("expired");
     await h.start();
     expect(h.store.get(fourth)?.status).toBe("pending");
@@ -626,7 +626,8 @@ describe("POST /bc-authorize and /oauth/token: Auth0's rate limits", () => {
     const id = await h.start();
     const pending = await h.poll(id).expect(400);
     expect(xRateLimit(pending)).toMatchObject({ limit: "3", remaining: "1" });
-    h.clock.advance(1_000);
+    // One poll interval (Auth0's 5 s) later.
+    h.clock.advance(5_000);
     // The bucket is full again: 3 at once, the fourth waits a third of a second.
     await h.poll(id).expect(400);
     await h.bcAuthorize().expect(200);

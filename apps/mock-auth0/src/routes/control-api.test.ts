@@ -124,7 +124,7 @@ describe("control API", () => {
     const h = await createHarness();
     const id = await h.start();
     await h.poll(id);
-    h.clock.advance(1_000);
+    h.clock.advance(5_000);
     await request(h.app).post(`/approver/api/requests/${id}/approve`).expect(200);
     await h.poll(id).expect(200);
 

@@ -35,7 +35,8 @@ describe("POST /oauth/token with the CIBA grant", () => {
     });
 
     expect(h.decide(id, "approve").ok).toBe(true);
-    h.clock.advance(1_000);
+    // Auth0's interval, 5 s, before the next poll.
+    h.clock.advance(5_000);
     const granted = await h.poll(id).expect(200);
     expect(granted.headers["cache-control"]).toBe("no-store");
     expect(granted.headers["content-type"]).toBe("application/json");
@@ -76,7 +77,7 @@ describe("POST /oauth/token with the CIBA grant", () => {
     });
     expect(idToken.payload.sub).toBe(USER);
 
-    h.clock.advance(1_000);
+    h.clock.advance(5_000);
     const reused = await h.poll(id).expect(400);
     expect(reused.body.error).toBe("invalid_grant");
     expect(h.store.get(id)?.status).toBe("consumed");
@@ -230,7 +231,8 @@ describe("POST /oauth/token with the CIBA grant", () => {
     await h.poll(id);
     h.clock.advance(100);
     await h.poll(id);
-    h.clock.advance(6_000);
+    // The slow_down raised the interval from Auth0's 5 s to 10 s.
+    h.clock.advance(10_000);
     h.decide(id, "approve");
     await h.poll(id).expect(200);
     const record = h.store.get(id);
@@ -492,12 +494,12 @@ describe("POST /oauth/token with the CIBA grant", () => {
   });
 
   it("follows a scheduled approval from the approver policy", async () => {
-    const h = await createHarness(withApprover("approve-after:1500"));
+    const h = await createHarness(withApprover("approve-after:7500"));
     const id = await h.start();
     await h.poll(id).expect(400, /authorization_pending/);
-    h.clock.advance(1_000);
+    h.clock.advance(5_000);
     await h.poll(id).expect(400, /authorization_pending/);
-    h.clock.advance(1_000);
+    h.clock.advance(5_000);
     await h.poll(id).expect(200);
     expect(h.store.get(id)?.decision).toMatchObject({ decision: "approve", by: "rule" });
   });

@@ -150,9 +150,9 @@ describe("the repository's tenant (auth0/)", () => {
       },
     ]);
     expect(tenant.guardianPushEnabled).toBe(true);
-    // Auth0's answers and limits, with a faster poll interval (auth0/mock-auth0.json says why).
+    // Auth0's answers and limits, its 5 s poll interval included.
     expect(tenant.ciba).toMatchObject({
-      intervalSeconds: 1,
+      intervalSeconds: 5,
       maxExpiresInSeconds: 300,
       expiredError: "access_denied",
       perUserRequestsPerMinute: 5,
