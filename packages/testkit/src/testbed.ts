@@ -234,34 +234,13 @@ function naming(error: unknown, settingsFile: string): unknown {
   return error;
 }
 
-/**
- * Auth0's poll interval (`interval` in its `/bc-authorize` answer). The reference tenant's
- * settings pick 1 s so that `pnpm dev` and the demo answer within seconds; a testbed polls at
- * Auth0's pace unless its caller asks for faster, so that an agent which ignores `interval`
- * meets `slow_down` here as it would at Auth0, instead of passing here and failing there.
- */
-const AUTH0_INTERVAL_SECONDS = 5;
-
-/**
- * mock-auth0.json changes from the options (`approver` is set through the control API).
- * `auth0Pace` puts Auth0's interval under the caller's own settings.
- */
-function settingsChanges(
-  options: TestbedOptions,
-  auth0Pace: boolean,
-): Record<string, unknown> | undefined {
+/** mock-auth0.json changes from the options (`approver` is set through the control API). */
+function settingsChanges(options: TestbedOptions): Record<string, unknown> | undefined {
   const { settings = {}, rateLimits = {} } = options;
   const { authenticationApiRequestsPerSecond, ...cibaLimits } = rateLimits;
   const changes: Record<string, unknown> = { ...settings };
-  const ciba: unknown = settings.ciba;
-  // A `ciba` that is no object is left for the tenant to refuse, naming it.
-  const cibaObject = ciba === undefined || (typeof ciba === "object" && ciba !== null);
-  if (cibaObject && (auth0Pace || Object.keys(cibaLimits).length > 0)) {
-    changes.ciba = {
-      ...(auth0Pace && { intervalSeconds: AUTH0_INTERVAL_SECONDS }),
-      ...ciba,
-      ...cibaLimits,
-    };
+  if (Object.keys(cibaLimits).length > 0) {
+    changes.ciba = { ...(settings.ciba as object | undefined), ...cibaLimits };
   }
   if (authenticationApiRequestsPerSecond !== undefined) {
     changes.rateLimits = {
@@ -336,9 +315,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   try {
     const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
     const tenant = path.resolve(options.tenant ?? referenceTenant(mockAuth0Dir));
-    // The reference tenant's own settings poll faster than Auth0 (see AUTH0_INTERVAL_SECONDS).
-    const auth0Pace = options.tenant === undefined && options.settingsFile === undefined;
-    const changes = settingsChanges(options, auth0Pace);
+    const changes = settingsChanges(options);
     let settingsFile =
       options.settingsFile === undefined ? undefined : path.resolve(options.settingsFile);
     if (changes !== undefined) {
