@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -107,6 +116,45 @@ describe("cachedFolder", () => {
         .filter((name) => name.startsWith(family))
         .sort(),
     ).toEqual([path.basename(first), path.basename(other)].sort());
+  });
+
+  it("refuses a link another user put where its folder goes, and makes nothing from it", async () => {
+    const family = `temp-cache-link-${String(process.pid)}-`;
+    const theirs = scratch();
+    writeFileSync(path.join(theirs, "PG_VERSION"), "planted");
+    const key = "@electric-sql/pglite@0.3.4";
+    let made = 0;
+    const make = async (folder: string) => {
+      made++;
+      mkdirSync(folder);
+      await Promise.resolve();
+    };
+    // The name the cache would take: made once, then replaced by the link.
+    const name = await cachedFolder(family, key, make);
+    rmSync(name, { recursive: true });
+    symlinkSync(theirs, name);
+    dirs.push(name);
+    await expect(cachedFolder(family, key, make)).rejects.toThrow(
+      `${name} is not a folder of this user's (it is a link or a file): the testbed will not ` +
+        "use what another user may have put there. Remove it, or run with another temporary " +
+        "folder (TMPDIR)",
+    );
+    expect(made).toBe(1);
+  });
+
+  // Only root may give a folder to another user; CI runs the suite as root.
+  it.runIf(process.getuid?.() === 0)("refuses a folder another user made first", async () => {
+    const family = `temp-cache-owner-${String(process.pid)}-`;
+    const make = async (folder: string) => {
+      mkdirSync(folder);
+      await Promise.resolve();
+    };
+    const name = await cachedFolder(family, "key", make);
+    dirs.push(name);
+    chownSync(name, 65534, 65534);
+    await expect(cachedFolder(family, "key", make)).rejects.toThrow(
+      `${name} is not a folder of this user's (it belongs to user 65534)`,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { lstat, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,7 +102,7 @@ export async function cachedFolder(
 ): Promise<string> {
   const key = createHash("sha256").update(keyText).digest("hex").slice(0, 16);
   const folder = path.join(tmpdir(), `${family}${key}`);
-  if (existsSync(folder)) return folder;
+  if (existsSync(folder)) return ownFolder(folder);
   const building = `${folder}.${String(process.pid)}.${randomBytes(4).toString("hex")}`;
   try {
     await make(building);
@@ -112,5 +112,26 @@ export async function cachedFolder(
     await rm(building, { recursive: true, force: true });
   }
   pruneCacheFamily(family, folder);
+  return ownFolder(folder);
+}
+
+/**
+ * `folder`, once it is known to be a folder of this user's. Every user may write the temporary
+ * folder, so another could make a cache under this user's name first (or put a link there), and
+ * what the caller copies from it would be theirs: a shop database with their orders or their
+ * code in it. Such a folder is refused, named, for the person to remove.
+ */
+async function ownFolder(folder: string): Promise<string> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return folder;
+  const found = await lstat(folder);
+  if (!found.isDirectory() || found.uid !== uid) {
+    throw new Error(
+      `${folder} is not a folder of this user's (${
+        found.isDirectory() ? `it belongs to user ${String(found.uid)}` : "it is a link or a file"
+      }): the testbed will not use what another user may have put there. Remove it, or run ` +
+        "with another temporary folder (TMPDIR)",
+    );
+  }
   return folder;
 }
