@@ -1,18 +1,10 @@
 import { X509Certificate as NodeX509Certificate } from "node:crypto";
-import {
-  chmod,
-  lstat,
-  mkdir,
-  readFile,
-  rename,
-  rm,
-  rmdir,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+
+import { folderHolder } from "@ciba-testbed/shared/node";
 
 /**
  * A local certificate authority and a `localhost` server certificate it signed
@@ -64,21 +56,21 @@ export async function makeCertDir(dir: string, temp: string = tmpdir()): Promise
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw new CertDirError(dir, error);
   });
-  const uid = process.getuid?.();
   const inTemp = path.relative(path.resolve(temp), path.resolve(dir));
-  if (uid === undefined || inTemp.startsWith("..") || path.isAbsolute(inTemp)) return;
-  const found = await lstat(dir);
-  if (!found.isDirectory() || found.uid !== uid) {
+  if (inTemp.startsWith("..") || path.isAbsolute(inTemp)) return;
+  const holder = await folderHolder(dir);
+  if (holder === undefined) return;
+  if (!holder.mine) {
     throw new CertDirError(
       dir,
       new Error(
-        found.isDirectory()
-          ? `it belongs to user ${String(found.uid)}, not to this user (${String(uid)})`
-          : "it is not a folder of its own but a link or a file",
+        holder.uid === undefined
+          ? "it is not a folder of its own but a link or a file"
+          : `it belongs to user ${String(holder.uid)}, not to this user (${String(holder.me)})`,
       ),
     );
   }
-  if ((found.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  if ((holder.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }
 
 /** Reuses the certificates in `dir` when they are usable, else creates a fresh set. */

@@ -116,19 +116,35 @@ export async function cachedFolder(
 }
 
 /**
- * `folder`, once it is known to be a folder of this user's. Every user may write the temporary
- * folder, so another could make a cache under this user's name first (or put a link there), and
- * what the caller copies from it would be theirs: a shop database with their orders or their
- * code in it. Such a folder is refused, named, for the person to remove.
+ * Who holds `folder`: this user (`mine`, with its mode), or not (`uid`, the user it belongs to;
+ * none when it is a link or a file, not a folder of its own); undefined where the platform has
+ * no user ids. What matters in the temporary folder, which every user may write: another user
+ * can make a folder under this user's name first, or put a link there, and read or plant what
+ * the caller keeps in it.
+ */
+export async function folderHolder(
+  folder: string,
+): Promise<{ mine: true; mode: number } | { mine: false; me: number; uid?: number } | undefined> {
+  const me = process.getuid?.();
+  if (me === undefined) return undefined;
+  const found = await lstat(folder);
+  if (!found.isDirectory()) return { mine: false, me };
+  return found.uid === me ? { mine: true, mode: found.mode } : { mine: false, me, uid: found.uid };
+}
+
+/**
+ * `folder`, once it is known to be a folder of this user's (`folderHolder`): a cache another
+ * user made would be theirs, a shop database with their orders or their code in it. Such a
+ * folder is refused, named, for the person to remove.
  */
 async function ownFolder(folder: string): Promise<string> {
-  const uid = process.getuid?.();
-  if (uid === undefined) return folder;
-  const found = await lstat(folder);
-  if (!found.isDirectory() || found.uid !== uid) {
+  const holder = await folderHolder(folder);
+  if (holder?.mine === false) {
     throw new Error(
       `${folder} is not a folder of this user's (${
-        found.isDirectory() ? `it belongs to user ${String(found.uid)}` : "it is a link or a file"
+        holder.uid === undefined
+          ? "it is a link or a file"
+          : `it belongs to user ${String(holder.uid)}`
       }): the testbed will not use what another user may have put there. Remove it, or run ` +
         "with another temporary folder (TMPDIR)",
     );
