@@ -8,6 +8,7 @@ import {
   copyFolder,
   packageVersionKey,
   makeScratchFolder,
+  userTempPrefix,
 } from "@ciba-testbed/shared/node";
 
 import { REPO_ROOT } from "./repo-root.js";
@@ -34,9 +35,8 @@ export async function emptyShopDatabase(): Promise<{ folder: string; remove(): P
     "@electric-sql/pglite",
   );
   // Every clone with the same PGlite version and the same migrations shares one template.
-  const user = String(process.getuid?.() ?? "user");
   const template = await cachedFolder(
-    `ciba-testbed-${user}-pglite-`,
+    `${userTempPrefix()}pglite-`,
     `${packageVersionKey(pglite)}\n${await readFile(MIGRATIONS_SOURCE, "utf8")}`,
     async (folder) => {
       const { createEmptyDatabase } = await import("@ciba-testbed/shop-api");
