@@ -3,12 +3,19 @@ import { describe, expect, it } from "vitest";
 
 import {
   AGENT,
+  M2M,
   combine,
   createHarness,
   defaultAuthorizeParams,
   withClientAsset,
   withCredentials,
 } from "./test-support/harness.js";
+
+const basic = (client: { id: string; secret: string }) =>
+  `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString("base64")}`;
+
+/** Two Authorization headers, as superagent sends an array (its types allow arrays for Cookie only). */
+const twoHeaders = (first: string, second: string) => [first, second] as unknown as string;
 
 const withoutSecret = () => {
   const { client_secret: _secret, ...rest } = defaultAuthorizeParams();
@@ -62,6 +69,37 @@ describe("client authentication", () => {
       .send(defaultAuthorizeParams())
       .expect(400);
     expect(response.body.error_description).toMatch(/one client authentication method/);
+  });
+
+  it("refuses two Authorization headers, which Node would read as the first one's client: no request starts", async () => {
+    const h = await createHarness();
+    const response = await request(h.app)
+      .post("/bc-authorize")
+      .set("Authorization", twoHeaders(basic(AGENT), basic(M2M)))
+      .type("form")
+      .send(withoutSecret())
+      .expect(400);
+    expect(response.body).toEqual({
+      error: "invalid_request",
+      error_description: "Send one Authorization header; this request had 2",
+    });
+    expect(h.store.count()).toBe(0);
+  });
+
+  it("refuses a CIBA poll with two Authorization headers, and the approval still gives its tokens once", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    h.decide(id, "approve");
+    const poll = (authorization: string) =>
+      request(h.app)
+        .post("/oauth/token")
+        .set("Authorization", authorization)
+        .type("form")
+        .send({ grant_type: "urn:openid:params:grant-type:ciba", auth_req_id: id });
+    const twice = await poll(twoHeaders(basic(AGENT), basic(AGENT))).expect(400);
+    expect(twice.body.error_description).toBe("Send one Authorization header; this request had 2");
+    expect(h.store.get(id)?.status).toBe("approved");
+    expect((await poll(basic(AGENT)).expect(200)).body.access_token).toEqual(expect.any(String));
   });
 
   it("refuses a body client_id that differs from the Basic one", async () => {

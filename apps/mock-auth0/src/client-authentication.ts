@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
 import type { OAuthError } from "@ciba-testbed/shared";
+import { countHeader } from "@ciba-testbed/shared/http";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 
@@ -56,6 +57,19 @@ export function basicCredentials(
   }
 }
 
+/**
+ * Authorization is a singleton field (RFC 9110 section 11.6.2), and a client authenticates one
+ * way per request (RFC 6749 section 2.3). Node keeps the first of two Authorization headers and
+ * drops the second, so without this a request with two would be taken for the first client
+ * while a proxy in front that reads the last one logged the other.
+ */
+export function refuseRepeatedAuthorization(req: Request): void {
+  const sent = countHeader(req.rawHeaders, "authorization");
+  if (sent > 1) {
+    throw errors.invalidRequest(`Send one Authorization header; this request had ${String(sent)}`);
+  }
+}
+
 function decodeBasic(header: string): { clientId: string; clientSecret: string } {
   const credentials = basicCredentials(header);
   if (credentials === undefined) {
@@ -65,6 +79,7 @@ function decodeBasic(header: string): { clientId: string; clientSecret: string }
 }
 
 function readCredentials(req: Request): Credentials {
+  refuseRepeatedAuthorization(req);
   const authorization = req.get("authorization");
   const bodyClientId = param(req, "client_id");
   const bodySecret = param(req, "client_secret");

@@ -70,6 +70,21 @@ describe("the control token", () => {
     expect(approved.body.status).toBe("approved");
   });
 
+  it("refuses two Authorization headers, even two of the right token, and nothing changes", async () => {
+    const h = await createHarness({}, { controlToken: TOKEN });
+    const id = await h.start();
+    const response = await request(h.app)
+      .post(`/approver/api/requests/${id}/approve`)
+      // Two headers, as superagent sends an array (its types allow arrays for Cookie only).
+      .set("Authorization", [`Bearer ${TOKEN}`, `Bearer ${WRONG}`] as unknown as string)
+      .expect(400);
+    expect(response.body).toEqual({
+      error: "invalid_request",
+      error_description: "Send one Authorization header; this request had 2",
+    });
+    expect(h.store.get(id)?.status).toBe("pending");
+  });
+
   it("refuses a token in the query string or in another header", async () => {
     const h = await createHarness({}, { controlToken: TOKEN });
     await request(h.app).get(`/approver/api/requests?access_token=${TOKEN}`).expect(401);

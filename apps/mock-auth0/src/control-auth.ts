@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
 import type { OAuthError } from "@ciba-testbed/shared";
+import { countHeader } from "@ciba-testbed/shared/http";
 import type { Request, RequestHandler } from "express";
 
 import { errors } from "./errors.js";
@@ -60,6 +61,15 @@ export class ControlAuth {
   readonly check: RequestHandler = (req, _res, next) => {
     if (!this.expected) {
       next();
+      return;
+    }
+    // Node keeps the first of two Authorization headers: refused, as the tenant's other
+    // endpoints refuse it, rather than judged on one of them.
+    const sent = countHeader(req.rawHeaders, "authorization");
+    if (sent > 1) {
+      next(
+        errors.invalidRequest(`Send one Authorization header; this request had ${String(sent)}`),
+      );
       return;
     }
     const presented = bearer(req) ?? cookie(req);

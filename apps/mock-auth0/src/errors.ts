@@ -14,7 +14,7 @@ export const errors = defineErrors({
     status: 400,
     code: "invalid_request",
     when:
-      "a parameter is missing, repeated or malformed (login_hint, binding_message, " +
+      "a parameter or the Authorization header is missing, repeated or malformed (login_hint, binding_message, " +
       "requested_expiry, no openid scope); authorization_details over " +
       "Auth0's limits; no channel can notify the person (push unavailable and no e-mail to " +
       "fall back to, or an expiry over 300 s without e-mail); a control API query or policy " +

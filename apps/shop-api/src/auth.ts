@@ -2,6 +2,7 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 
 import { PURCHASE_AUTHORIZATION_DETAILS_TYPE } from "@ciba-testbed/shared";
+import { countHeader } from "@ciba-testbed/shared/http";
 import type { Handler, NextFunction, Request } from "express";
 import {
   InsufficientScopeError,
@@ -128,16 +129,6 @@ function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
     }
     next(error);
   };
-}
-
-/** How many times a header came in `rawHeaders` (Node keeps only the first of some, such as Authorization). */
-export function countHeader(rawHeaders: readonly string[], lowerName: string): number {
-  let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (name?.length === lowerName.length && name.toLowerCase() === lowerName) count += 1;
-  }
-  return count;
 }
 
 /**

@@ -69,6 +69,23 @@ describe("/userinfo", () => {
     expect(response.body).toEqual({ error: "invalid_token", error_description: "Invalid token" });
   });
 
+  it("refuses two Authorization headers (RFC 6750 section 3.1), even two of one person's token", async () => {
+    const h = await createHarness();
+    const token = await accessToken(h, {});
+    const response = await request(h.app)
+      .get("/userinfo")
+      // Two headers, as superagent sends an array (its types allow arrays for Cookie only).
+      .set("Authorization", [`Bearer ${token}`, `Bearer ${token}`] as unknown as string)
+      .expect(400);
+    expect(response.headers["www-authenticate"]).toBe(
+      'Bearer realm="Users", error="invalid_request"',
+    );
+    expect(response.body).toEqual({
+      error: "invalid_request",
+      error_description: "Send one Authorization header; this request had 2",
+    });
+  });
+
   it("says when a token has expired", async () => {
     const h = await createHarness();
     const opaque = await accessToken(h, { audience: undefined, scope: "openid" });

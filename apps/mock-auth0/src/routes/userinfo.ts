@@ -1,4 +1,5 @@
 import type { Clock } from "@ciba-testbed/shared";
+import { countHeader } from "@ciba-testbed/shared/http";
 import { Router } from "express";
 import type { RequestHandler } from "express";
 import { createLocalJWKSet, errors as joseErrors, jwtVerify } from "jose";
@@ -79,6 +80,17 @@ async function readToken(
  */
 export function userinfoRoutes(deps: UserinfoDeps): Router {
   const handler: RequestHandler = async (req, res) => {
+    // RFC 6750 section 3.1: two Authorization headers are a malformed request. Node keeps the
+    // first, so a proxy that reads the last would name another person than the answer does.
+    const sent = countHeader(req.rawHeaders, "authorization");
+    if (sent > 1) {
+      throw errors.invalidRequest(
+        `Send one Authorization header; this request had ${String(sent)}`,
+        {
+          "WWW-Authenticate": 'Bearer realm="Users", error="invalid_request"',
+        },
+      );
+    }
     const match = BEARER.exec(req.get("authorization") ?? "");
     if (!match?.[1]) {
       throw unauthorized(

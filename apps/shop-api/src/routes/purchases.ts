@@ -1,11 +1,10 @@
 import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
-import { requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
+import { countHeader, requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
 import { approvalKeyOf } from "../approval-key.js";
 import {
-  countHeader,
   refuseRepeatedAuthorization,
   refuseTokenInQuery,
   requireAuthorizationDetails,
