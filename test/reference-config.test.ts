@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { loadConfig as loadAgentConfig } from "@ciba-testbed/agent";
+import {
+  ENVIRONMENT_HELP,
+  WEB_ENVIRONMENT,
+  loadConfig as loadAgentConfig,
+} from "@ciba-testbed/agent";
 import { loadTenant } from "@ciba-testbed/mock-auth0";
 import {
   CIBA_GRANT_TYPE,
@@ -85,7 +89,16 @@ describe("the defaults agree with the tenant in auth0/", () => {
       AUTH0_CLIENT_SECRET: agent.auth0.clientSecret,
       AGENT_USER_ID: agent.userId,
       SHOP_API_AUDIENCE: shop.audience,
-      MOCK_AUTH0_PORT: String(LOCAL_DEFAULTS.mockAuth0Port),
     });
+    expect(agent.auth0.domain).toBe(`localhost:${String(LOCAL_DEFAULTS.mockAuth0Port)}`);
+  });
+
+  it(".env.example: names only variables the agent reads, the only program that reads .env", () => {
+    const text = readFileSync(path.join(REPO_ROOT, ".env.example"), "utf8");
+    // Set (`NAME=value`) or shown commented out (`# NAME=value`).
+    const named = [...text.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map(([, name]) => name);
+    const read = new Set([...ENVIRONMENT_HELP.map(([name]) => name), ...WEB_ENVIRONMENT]);
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((name) => name === undefined || !read.has(name))).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ export { createMemoryStore, type AgentStore } from "./agent-store.js";
 export type { Authorizer } from "./approval-poll.js";
 export { auth0Store } from "./auth0-store.js";
 export {
+  ENVIRONMENT_HELP,
   loadConfig,
   readEnvironment,
   type AgentConfig,
@@ -18,6 +19,7 @@ export {
   type StoreLocation,
 } from "./config.js";
 export { createFileStore } from "./file-store.js";
+export { WEB_ENVIRONMENT } from "./web/web-config.js";
 export { createRedisStore, type RedisStore } from "./redis-store.js";
 export { parseRedisUrl, type RedisLocation } from "./redis-url.js";
 export { AgentHalt, StoreEntryError } from "./halt.js";

@@ -25,6 +25,9 @@ const webEnvSchema = z
   })
   .passthrough();
 
+/** The variables `pnpm agent serve` reads besides the CLI's (ENVIRONMENT_HELP). */
+export const WEB_ENVIRONMENT: readonly string[] = Object.keys(webEnvSchema.shape);
+
 /** The web app's own settings, on top of the agent's (tenant, model, mode, shop). */
 export interface WebConfig {
   agent: AgentConfig;
