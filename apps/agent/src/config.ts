@@ -254,7 +254,10 @@ export const ENVIRONMENT_HELP: [string, string][] = [
     "AUTH0_DOMAIN",
     `tenant host[:port] (default ${LOCAL_DEFAULTS.auth0Domain}, the local mock tenant)`,
   ],
-  ["AUTH0_CLIENT_ID", "CIBA-enabled application (default for the local tenant)"],
+  [
+    "AUTH0_CLIENT_ID",
+    "CIBA-enabled application (default for the local tenant; required elsewhere)",
+  ],
   ["AUTH0_CLIENT_SECRET", "its secret (default for the local tenant; required elsewhere)"],
   ["AGENT_USER_ID", `the person the agent acts for (default ${LOCAL_DEFAULTS.userId})`],
   ["SHOP_API_AUDIENCE", `the shop API identifier (default ${SHOP_API_AUDIENCE})`],
