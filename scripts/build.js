@@ -52,7 +52,7 @@ export const ENTRIES = /** @type {const} */ ({
   "shop-api": "apps/shop-api/src/main.ts",
   "model-server": "apps/model-server/src/main.ts",
   "agent-web": "apps/agent/src/web/main.ts",
-  // The published bins (`--port`, `--ready-file`), as the testkit starts them in the workspace.
+  // The published bins (`--port`, `--ready-file`), as the testkit and `pnpm <server>` run them.
   "mock-auth0-bin": "apps/mock-auth0/src/bin.ts",
   "shop-api-bin": "apps/shop-api/src/bin.ts",
   "model-server-bin": "apps/model-server/src/bin.ts",
@@ -116,7 +116,7 @@ const [WRAPPER_START = "", WRAPPER_END = ""] = Module.wrap("\0").split("\0");
  * (`serializeError` in @ciba-testbed/shared/http).
  */
 export const LAZY_SOURCE_MAPS = /** @type {ReadonlySet<EntryName>} */ (
-  new Set(["agent", "shop-api", "mock-auth0", "mock-auth0-bin"])
+  new Set(["agent", "shop-api", "shop-api-bin", "mock-auth0", "mock-auth0-bin"])
 );
 
 /** Node's flags for the source maps of the built file that runs `script` (see LAZY_SOURCE_MAPS). */

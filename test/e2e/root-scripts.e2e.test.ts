@@ -27,7 +27,7 @@ async function pnpm(args: string[], cwd: string, env: Record<string, string> = {
 
 // The README's one-service scripts, as a person runs them: the servers' own options, and paths
 // relative to the folder the command was typed in, not to the repository.
-describe("pnpm mock-auth0 and pnpm model-server", () => {
+describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
   it("answer --help with their usage and refuse an unknown option, starting nothing", async () => {
     const help = await pnpm(["mock-auth0", "--help"], REPO_ROOT);
     expect(help.code).toBe(0);
@@ -35,6 +35,17 @@ describe("pnpm mock-auth0 and pnpm model-server", () => {
     const typo = await pnpm(["model-server", "--prot", "4031"], REPO_ROOT);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("--prot");
+  });
+
+  it("run the shop's bin: its usage with --reset, and --port sets SHOP_API_PORT", async () => {
+    const help = await pnpm(["shop-api", "--help"], REPO_ROOT);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(
+      /^Usage: shop-api \[--port <port>\] \[--ready-file <file>\] \[--exit-with-stdin\] \[--reset\]/,
+    );
+    // Refused by the configuration, before any server code loads or a tenant is needed.
+    const port = await pnpm(["shop-api", "--port", "not-a-port", "--reset"], REPO_ROOT);
+    expect(port.stderr).toContain('SHOP_API_PORT must be a port number (got "not-a-port")');
   });
 
   it("read a relative MOCK_AUTH0_TENANT from the folder the command was typed in", async () => {

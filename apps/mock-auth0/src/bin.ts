@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `mock-auth0`, the package's bin: `--port`, `--ready-file` and `--help`, then the tenant.
- * Built into `dist/bin.js` for the published package; the workspace runs `src/main.ts`.
+ * Built into `dist/bin.js` for the published package; in the repository `pnpm mock-auth0` runs it,
+ * and `pnpm dev` runs `src/main.ts`.
  */
 import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import { runServerBin } from "@ciba-testbed/shared/node";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `model-server`, the package's bin: `--port`, `--ready-file` and `--help`, then the server.
- * Built into `dist/bin.js` for the published package; the workspace runs `src/main.ts`.
+ * Built into `dist/bin.js` for the published package; in the repository `pnpm model-server` runs it.
  */
 import { runServerBin } from "@ciba-testbed/shared/node";
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `shop-api`, the package's bin: `--port`, `--ready-file` and `--help`, then the server.
- * Built into `dist/bin.js` for the published package; the workspace runs `src/main.ts`.
+ * Built into `dist/bin.js` for the published package; in the repository `pnpm shop-api` runs it,
+ * and `pnpm dev` runs `src/main.ts`.
  */
 import { runServerBin } from "@ciba-testbed/shared/node";
 
