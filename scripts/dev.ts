@@ -123,6 +123,8 @@ const env = readEnv(
     MOCK_AUTH0_TENANT: z.string().optional(),
     MOCK_AUTH0_USERS: z.string().optional(),
     MOCK_AUTH0_SETTINGS: z.string().optional(),
+    // The stack keeps the tenant's CA in <repo>/.certs unless told: the person's folder wins.
+    MOCK_AUTH0_CERT_DIR: z.string().optional(),
     // The web app's URL, read here for the tenant's callback (see `tenantFiles`).
     APP_BASE_URL: z.string().trim().optional(),
     LOG_LEVEL: logLevelSchema.default("info"),
@@ -168,6 +170,13 @@ await watchBuild(
   { cacheDir: path.join(REPO_ROOT, "node_modules", ".cache", "dev-build") },
 ).catch((error: unknown) => fail(`the build failed: ${(error as Error).message}`, 1));
 
+/** A path the person named, relative to where the command was typed; undefined when unset. */
+function resolved(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === ""
+    ? undefined
+    : resolveFromInvocation(value, process.env);
+}
+
 /**
  * The tenant the stack serves: MOCK_AUTH0_TENANT, MOCK_AUTH0_USERS and MOCK_AUTH0_SETTINGS as
  * mock-auth0 reads them (relative to where the command was typed), with one keyword set by the
@@ -178,10 +187,6 @@ await watchBuild(
  * INTERACTIVE_TENANT_SETTINGS: a person waits on each poll, so polls 1 s apart, not Auth0's 5 s.
  */
 function tenantFiles() {
-  const resolved = (value: string | undefined) =>
-    value === undefined || value.trim() === ""
-      ? undefined
-      : resolveFromInvocation(value, process.env);
   const tenantFile = resolved(env.MOCK_AUTH0_TENANT) ?? path.join(REPO_ROOT, "auth0/tenant.yaml");
   const beside = statSync(tenantFile, { throwIfNoEntry: false })?.isDirectory()
     ? tenantFile
@@ -207,6 +212,9 @@ function tenantFiles() {
   };
 }
 
+// The tenant's ready record names its CA in this folder, and the shop and the web app are
+// started trusting that file.
+const certDir = resolved(env.MOCK_AUTH0_CERT_DIR);
 let stack: Awaited<ReturnType<typeof startStack>>;
 let webUrl = "";
 try {
@@ -215,6 +223,7 @@ try {
       ? {}
       : { controlToken: env.MOCK_AUTH0_CONTROL_TOKEN }),
     mockAuth0Port: env.MOCK_AUTH0_PORT,
+    ...(certDir === undefined ? {} : { certDir }),
     shopApiPort: env.SHOP_API_PORT,
     approver: env.MOCK_AUTH0_APPROVER,
     ...tenantFiles(),

@@ -236,7 +236,7 @@ describe("pnpm dev", () => {
   // since the last `pnpm dev`), so one run checks the printed command and then Ctrl-C; another
   // ends with kill -9. (A closed terminal's SIGHUP and SIGTERM take Ctrl-C's way out, the
   // supervisor's own; its test sends SIGHUP to a launcher much cheaper than this one.)
-  it("serves the person's own MOCK_AUTH0_SETTINGS, lets a person log in to the web app on its port, and every service it started stops on its own once pnpm dev is killed with SIGKILL (kill -9, an IDE's hard stop, the OOM killer)", async () => {
+  it("serves the person's own MOCK_AUTH0_SETTINGS and MOCK_AUTH0_CERT_DIR, lets a person log in to the web app on its port, and every service it started stops on its own once pnpm dev is killed with SIGKILL (kill -9, an IDE's hard stop, the OOM killer)", async () => {
     // Settings of the person's own: their interval wins over the 1 s that pnpm dev picks for
     // the repository's tenant.
     const settingsDir = mkdtempSync(path.join(tmpdir(), "dev-settings-"));
@@ -251,12 +251,13 @@ describe("pnpm dev", () => {
         ciba: { intervalSeconds: 2 },
       }),
     );
-    const ownSettings = { MOCK_AUTH0_SETTINGS: settingsFile };
-    await whileRunning(DEV_SCRIPT, ownSettings, async ({ dev, ports, output }) => {
-      const tenant = new TenantClient(
-        `https://localhost:${ports[0]}/`,
-        path.join(REPO_ROOT, ".certs", "ca.pem"),
-      );
+    // A certificate folder of the person's own: the tenant's CA is there, not in <repo>/.certs,
+    // and the web app and the agent command trust it.
+    const ownCa = path.join(settingsDir, "certs", "ca.pem");
+    const own = { MOCK_AUTH0_SETTINGS: settingsFile, MOCK_AUTH0_CERT_DIR: path.dirname(ownCa) };
+    await whileRunning(DEV_SCRIPT, own, async ({ dev, ports, output }) => {
+      expect(output).toContain(`NODE_EXTRA_CA_CERTS=${ownCa}`);
+      const tenant = new TenantClient(`https://localhost:${ports[0]}/`, ownCa);
       const asked = await tenant.bcAuthorize({
         user: "auth0|testbed-user",
         scope: "openid product:buy",
@@ -274,7 +275,7 @@ describe("pnpm dev", () => {
       expect(authorize.searchParams.get("redirect_uri")).toBe(
         `http://localhost:${ports[2]}/auth/callback`,
       );
-      const page = await httpsText(authorize, readFileSync(path.join(REPO_ROOT, ".certs/ca.pem")));
+      const page = await httpsText(authorize, readFileSync(ownCa));
       expect(page.text).not.toContain("Callback URL mismatch");
       expect(page.status).toBeLessThan(400);
 
