@@ -1,7 +1,7 @@
 import path from "node:path";
 
 import { ConfigError, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
-import { DEFAULT_CERT_DIR, localCaFile } from "@ciba-testbed/shared/node";
+import { DEFAULT_CERT_DIR, loadServerConfig, localCaFile } from "@ciba-testbed/shared/node";
 import { describe, expect, it } from "vitest";
 
 import { isLoopbackAddress, loadConfig } from "./config.js";
@@ -170,6 +170,28 @@ describe("mock-auth0 exposure", () => {
       expect(problems[0]).toContain("MOCK_AUTH0_INSECURE_CONTROL=true");
     },
   );
+
+  it.each(["999.1.1.1", "not an ip", "localhost:4010"])(
+    "refuses %j as no address at all, not as one that exposes the tenant",
+    (host) => {
+      expect(problemsOf({ MOCK_AUTH0_HOST: host })).toEqual([
+        `MOCK_AUTH0_HOST must be an IP address (such as 127.0.0.1 or ::1) or a host name that resolves (such as localhost) (got ${JSON.stringify(host)})`,
+      ]);
+    },
+  );
+
+  it("refuses a host name that does not resolve as such, not as one that exposes the tenant", async () => {
+    const unknown = () =>
+      Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }));
+    const env = { MOCK_AUTH0_HOST: "not-an-ip" };
+    await expect(
+      loadServerConfig("mock-auth0", "MOCK_AUTH0_HOST", env, loadConfig, unknown),
+    ).rejects.toMatchObject({
+      problems: [
+        'MOCK_AUTH0_HOST must be an IP address (such as 127.0.0.1 or ::1) or a host name that resolves (such as localhost): "not-an-ip" does not resolve (ENOTFOUND)',
+      ],
+    });
+  });
 
   it("lists the exposure problem together with every other problem", () => {
     expect(problemsOf({ MOCK_AUTH0_HOST: "0.0.0.0", MOCK_AUTH0_PORT: "x" })).toEqual([

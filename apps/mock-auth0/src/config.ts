@@ -3,7 +3,13 @@ import path from "node:path";
 
 import { LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
-import { DEFAULT_CERT_DIR, invocationDir, resolveFromInvocation } from "@ciba-testbed/shared/node";
+import {
+  DEFAULT_CERT_DIR,
+  invocationDir,
+  isListenHost,
+  listenHostSchema,
+  resolveFromInvocation,
+} from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
@@ -33,7 +39,7 @@ export function isLoopbackAddress(host: string): boolean {
 
 const variablesSchema = z.object({
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
-  MOCK_AUTH0_HOST: z.string().default(DEFAULT_HOST),
+  MOCK_AUTH0_HOST: listenHostSchema(DEFAULT_HOST),
   MOCK_AUTH0_CERT_DIR: z.string().default(DEFAULT_CERT_DIR),
   MOCK_AUTH0_SIGNING_KEYS: z.string().optional(),
   MOCK_AUTH0_TENANT: z.string().default(DEFAULT_TENANT_FILE),
@@ -62,8 +68,10 @@ const variablesSchema = z.object({
 const exposureCheck = z
   .record(z.string())
   .superRefine((vars, ctx) => {
-    const host = vars.MOCK_AUTH0_HOST ?? DEFAULT_HOST;
-    if (isLoopbackAddress(host) || vars.MOCK_AUTH0_CONTROL_TOKEN !== undefined) return;
+    const host = (vars.MOCK_AUTH0_HOST ?? DEFAULT_HOST).trim();
+    // A value that is no address at all is refused as such (`listenHostSchema`), not as exposed.
+    if (!isListenHost(host) || isLoopbackAddress(host)) return;
+    if (vars.MOCK_AUTH0_CONTROL_TOKEN !== undefined) return;
     if (vars.MOCK_AUTH0_INSECURE_CONTROL === "true") return;
     ctx.addIssue({
       code: z.ZodIssueCode.custom,

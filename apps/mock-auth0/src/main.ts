@@ -3,8 +3,9 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
+  listenFailureLine,
+  loadServerConfig,
   mapStacksOfCrashes,
-  portInUseLine,
 } from "@ciba-testbed/shared/node";
 
 import { CertDirError, makeCertDir } from "./certificates.js";
@@ -20,7 +21,7 @@ mapStacksOfCrashes();
 await main().catch(exitOnStartError);
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = await loadServerConfig("mock-auth0", "MOCK_AUTH0_HOST", process.env, loadConfig);
   // Before the signing keys, which are kept there by default: a folder that cannot be made is
   // then named with the setting that moves it, not as an unreadable keys file.
   await makeCertDir(config.certDir);
@@ -85,7 +86,8 @@ function exitOnStartError(error: unknown): never {
     process.exit(2);
   } else {
     process.stderr.write(
-      portInUseLine(error, "MOCK_AUTH0_PORT") ?? `mock-auth0 failed to start: ${String(error)}\n`,
+      listenFailureLine(error, { port: "MOCK_AUTH0_PORT", host: "MOCK_AUTH0_HOST" }) ??
+        `mock-auth0 failed to start: ${String(error)}\n`,
     );
   }
   process.exit(1);

@@ -1,5 +1,6 @@
 import { parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
+import { listenHostSchema } from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
@@ -26,7 +27,7 @@ export const VARIABLES = {
 // Empty and blank variables never reach the schema: `parseEnv` counts them as unset.
 const envSchema = z.object({
   MODEL_SERVER_PORT: portSchema.default(DEFAULT_PORT),
-  MODEL_SERVER_HOST: z.string().trim().default(DEFAULT_HOST),
+  MODEL_SERVER_HOST: listenHostSchema(DEFAULT_HOST),
   MODEL_SERVER_API_KEY: z
     .string()
     // RFC 6750 section 2.1's b64token: what fits in a Bearer header as it is.

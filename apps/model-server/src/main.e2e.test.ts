@@ -38,8 +38,15 @@ describe("main.ts (a real process)", { timeout: 60_000 }, () => {
   });
 
   it("refuses a bad configuration, naming every variable, and exits 2", async () => {
-    const started = startMain([], { MODEL_SERVER_PORT: "99999", LOG_LEVEL: "loud" });
+    const started = startMain([], {
+      MODEL_SERVER_PORT: "99999",
+      LOG_LEVEL: "loud",
+      MODEL_SERVER_HOST: "999.1.1.1",
+    });
     expect(await started.exited).toBe(2);
+    expect(started.stderr()).toContain(
+      'MODEL_SERVER_HOST must be an IP address (such as 127.0.0.1 or ::1) or a host name that resolves (such as localhost) (got "999.1.1.1")',
+    );
     expect(started.stderr()).toContain("MODEL_SERVER_PORT must be 0 to 65535");
     expect(started.stderr()).toContain("LOG_LEVEL must be one of");
   });

@@ -1,7 +1,12 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
+import {
+  announceReady,
+  closeOnSignals,
+  listenFailureLine,
+  loadServerConfig,
+} from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 import { helpText } from "./help.js";
@@ -12,7 +17,12 @@ async function main(): Promise<void> {
     process.stdout.write(helpText());
     return;
   }
-  const config = loadConfig(process.env);
+  const config = await loadServerConfig(
+    "model-server",
+    "MODEL_SERVER_HOST",
+    process.env,
+    loadConfig,
+  );
   // Loaded after --help and the configuration, which then answer at once: the model reads
   // requests with the agent's parser, and the agent package takes most of a second to load.
   const { createLogger } = await import("./logger.js");
@@ -51,7 +61,7 @@ main().catch((error: unknown) => {
     process.exit(2);
   } else {
     process.stderr.write(
-      portInUseLine(error, "MODEL_SERVER_PORT") ??
+      listenFailureLine(error, { port: "MODEL_SERVER_PORT", host: "MODEL_SERVER_HOST" }) ??
         `model-server failed to start: ${String(error)}\n`,
     );
   }

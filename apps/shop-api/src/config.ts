@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 
 import { ConfigError, SHOP_API_AUDIENCE, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
-import { resolveFromInvocation } from "@ciba-testbed/shared/node";
+import { listenHostSchema, resolveFromInvocation } from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
@@ -56,7 +56,7 @@ const trueOrFalse = z
 // Empty and blank variables never reach the schema: `parseEnv` counts them as unset.
 const envSchema = z.object({
   SHOP_API_PORT: portSchema.default(DEFAULT_PORT),
-  SHOP_API_HOST: z.string().default(DEFAULT_HOST),
+  SHOP_API_HOST: listenHostSchema(DEFAULT_HOST),
   AUTH0_DOMAIN: z
     .string()
     .regex(

@@ -132,12 +132,19 @@ afterAll(async () => {
 
 // Every start opens a database: an in-memory one runs initdb (WebAssembly), seconds on a busy machine.
 describe("main.ts (a real process)", { timeout: 120_000 }, () => {
-  it("refuses a bad configuration, naming every variable, and exits 1", async () => {
-    const started = startMain({ SHOP_API_PORT: "http", LOG_LEVEL: "loud" });
-    expect(await started.exited).toBe(1);
+  it("refuses a bad configuration, naming every variable, and exits 2", async () => {
+    const started = startMain({
+      SHOP_API_PORT: "http",
+      LOG_LEVEL: "loud",
+      SHOP_API_HOST: "999.1.1.1",
+    });
+    expect(await started.exited).toBe(2);
     expect(started.stderr()).toContain("Invalid shop-api configuration:");
     expect(started.stderr()).toContain("SHOP_API_PORT must be a port number");
     expect(started.stderr()).toContain("LOG_LEVEL must be one of");
+    expect(started.stderr()).toContain(
+      'SHOP_API_HOST must be an IP address (such as 127.0.0.1 or ::1) or a host name that resolves (such as localhost) (got "999.1.1.1")',
+    );
   });
 
   it("exits 1 naming the cause when the issuer cannot be reached", async () => {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { localCaToTrust, mapStacksOfCrashes } from "@ciba-testbed/shared/node";
+import { loadServerConfig, localCaToTrust, mapStacksOfCrashes } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 
@@ -32,11 +32,12 @@ async function main(): Promise<void> {
   const options = parseOptions();
   let config;
   try {
-    config = loadConfig(process.env);
+    config = await loadServerConfig("shop-api", "SHOP_API_HOST", process.env, loadConfig);
   } catch (error) {
     if (error instanceof ConfigError) {
+      // Exit 2, as mock-auth0 and the model server: starting again unchanged cannot help.
       console.error(error.message);
-      process.exit(1);
+      process.exit(2);
     }
     throw error;
   }

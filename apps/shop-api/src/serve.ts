@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 
-import { announceReady, closeOnSignals, portInUseLine } from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals, listenFailureLine } from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
 import type { TokenVerificationOptions } from "./auth.js";
@@ -114,11 +114,11 @@ export async function serve(
     announceReady({ service: "shop-api", url, port });
   });
   server.on("error", (error) => {
-    // A taken port is the operator's to fix, not a fault: one line a person reads, as
-    // mock-auth0 and the model server print it, and no log record with a stack before it.
-    const portInUse = portInUseLine(error, "SHOP_API_PORT");
-    if (portInUse === undefined) logger.fatal({ err: error }, "shop-api could not listen");
-    process.stderr.write(portInUse ?? `shop-api could not listen: ${error.message}\n`);
+    // A taken port or a wrong address is the operator's to fix, not a fault: one line a person
+    // reads, as mock-auth0 and the model server print it, and no log record with a stack.
+    const line = listenFailureLine(error, { port: "SHOP_API_PORT", host: "SHOP_API_HOST" });
+    if (line === undefined) logger.fatal({ err: error }, "shop-api could not listen");
+    process.stderr.write(line ?? `shop-api could not listen: ${error.message}\n`);
     process.exit(1);
   });
 

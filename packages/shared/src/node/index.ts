@@ -17,3 +17,4 @@ export * from "./server-env.js";
 export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";
 export * from "./temp-cache.js";
+export * from "./listen-host.js";

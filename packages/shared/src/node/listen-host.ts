@@ -1,0 +1,91 @@
+import { lookup as dnsLookup } from "node:dns/promises";
+import { isIP } from "node:net";
+
+import { z } from "zod";
+
+import { ConfigError } from "../env.js";
+
+/** What a server's listen address must be, as every problem with one says. */
+const LISTEN_HOST =
+  "must be an IP address (such as 127.0.0.1 or ::1) or a host name that resolves (such as localhost)";
+
+/**
+ * A host name (RFC 1123 section 2.1: labels of letters, digits and inner hyphens). A last label
+ * of digits alone is refused, as in URLs: `999.1.1.1` is a mistyped IPv4 address, not a name
+ * (RFC 3696 section 2), and looking it up would only ask a DNS server about it.
+ */
+const HOST_NAME =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?!\d+$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** An IPv6 address as URLs write it, `[::1]`, without its brackets; anything else as it is. */
+function bareHost(value: string): string {
+  return value.replace(/^\[(.*)\]$/, "$1");
+}
+
+/** Whether `value` can be a listen address: an IP address (IPv6 bracketed or not), or a host name. */
+export function isListenHost(value: string): boolean {
+  if (bareHost(value) !== value) return isIP(bareHost(value)) === 6;
+  return isIP(value) !== 0 || HOST_NAME.test(value);
+}
+
+/**
+ * A server's `*_HOST` variable, trimmed, an IPv6 address's brackets dropped (Node's `listen`
+ * would look `[::1]` up as a name): refused at start unless `isListenHost`.
+ */
+export function listenHostSchema(defaultHost: string) {
+  return z
+    .string()
+    .trim()
+    .refine(isListenHost, LISTEN_HOST)
+    .transform(bareHost)
+    .default(defaultHost);
+}
+
+/** How a host name is looked up: `dns.promises.lookup`, or a stand-in in tests. */
+export type HostLookup = (host: string) => Promise<unknown>;
+
+/**
+ * The problem with `host`, the value of `variable`, when it is a host name that does not
+ * resolve: `listen` would fail with getaddrinfo's ENOTFOUND once everything else had started.
+ * Undefined for an IP address, an unset variable, or a value the schema refuses anyway.
+ */
+export async function unresolvedHostProblem(
+  variable: string,
+  host: string | undefined,
+  lookup: HostLookup = dnsLookup,
+): Promise<string | undefined> {
+  const name = host?.trim() ?? "";
+  if (name === "" || isIP(name) !== 0 || !HOST_NAME.test(name)) return undefined;
+  try {
+    await lookup(name);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return `${variable} ${LISTEN_HOST}: ${JSON.stringify(name)} does not resolve (${code})`;
+  }
+}
+
+/**
+ * A server's configuration by `load`, its listen host (`hostVariable`) looked up first: a name
+ * that does not resolve is one more configuration problem, listed with the others, instead of a
+ * getaddrinfo error at `listen`. It replaces what the schema says of the same variable (such as
+ * mock-auth0's warning that a name is not a loopback address), which is beside the point then.
+ */
+export async function loadServerConfig<T>(
+  app: string,
+  hostVariable: string,
+  env: Readonly<Record<string, string | undefined>>,
+  load: (env: Readonly<Record<string, string | undefined>>) => T,
+  lookup?: HostLookup,
+): Promise<T> {
+  const unresolved = await unresolvedHostProblem(hostVariable, env[hostVariable], lookup);
+  if (unresolved === undefined) return load(env);
+  let others: readonly string[] = [];
+  try {
+    load(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    others = error.problems.filter((problem) => !problem.startsWith(`${hostVariable} `));
+  }
+  throw new ConfigError(app, [unresolved, ...others]);
+}
