@@ -5,6 +5,9 @@ import { promisify } from "node:util";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
+import { VARIABLES as MOCK_AUTH0_VARIABLES } from "../../apps/mock-auth0/src/config.js";
+import { VARIABLES as SHOP_API_VARIABLES } from "../../apps/shop-api/src/config.js";
+
 const exec = promisify(execFile);
 
 /** `pnpm <args>` as a person types it in `cwd`: its exit code and output. */
@@ -32,6 +35,9 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     const help = await pnpm(["mock-auth0", "--help"], REPO_ROOT);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: mock-auth0 \[--port <port>\] \[--ready-file <file>\]/);
+    // Every variable its configuration reads (its schema has exactly these).
+    for (const name of Object.keys(MOCK_AUTH0_VARIABLES))
+      expect(help.stdout).toContain(`  ${name} `);
     const typo = await pnpm(["model-server", "--prot", "4031"], REPO_ROOT);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("--prot");
@@ -43,6 +49,9 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     expect(help.stdout).toMatch(
       /^Usage: shop-api \[--port <port>\] \[--ready-file <file>\] \[--exit-with-stdin\] \[--reset\]/,
     );
+    for (const name of [...Object.keys(SHOP_API_VARIABLES), "MOCK_AUTH0_CERT_DIR"]) {
+      expect(help.stdout).toContain(`  ${name} `);
+    }
     // Refused by the configuration, before any server code loads or a tenant is needed.
     const port = await pnpm(["shop-api", "--port", "not-a-port", "--reset"], REPO_ROOT);
     expect(port.stderr).toContain('SHOP_API_PORT must be a port number (got "not-a-port")');

@@ -37,6 +37,27 @@ export function isLoopbackAddress(host: string): boolean {
   return family !== 0 && loopback.check(address, family === 6 ? "ipv6" : "ipv4");
 }
 
+/**
+ * Each variable the configuration reads, with what it does: `--help` lists these, and the schema
+ * must have exactly these (`satisfies` below), so neither can name one the other lacks.
+ */
+export const VARIABLES = {
+  MOCK_AUTH0_PORT: `port to listen on; 0 picks a free one (default ${LOCAL_DEFAULTS.mockAuth0Port})`,
+  MOCK_AUTH0_HOST: `address to listen on, an IP address or a host name that resolves (default ${DEFAULT_HOST})`,
+  MOCK_AUTH0_CERT_DIR: "where the local CA and the server certificate are kept and reused",
+  MOCK_AUTH0_SIGNING_KEYS:
+    "where the token-signing keys are kept across restarts (default signing-keys.json there)",
+  MOCK_AUTH0_TENANT: "a Deploy CLI tenant.yaml or an a0deploy export folder",
+  MOCK_AUTH0_USERS: "the users, in Auth0's bulk import format (default users.json beside it)",
+  MOCK_AUTH0_SETTINGS: "mock-auth0.json: clients' secrets, approver, timings (default beside it)",
+  MOCK_AUTH0_APPROVER:
+    "the approver's default outcome: manual, approve, deny, ignore, approve-after:<ms>, ...",
+  MOCK_AUTH0_CONTROL_TOKEN: "when set, the control API and approver page need this bearer token",
+  MOCK_AUTH0_INSECURE_CONTROL:
+    "true lets a host that is not loopback start without a control token, its control API open to anyone who reaches it (default false)",
+  LOG_LEVEL: "pino level or 'silent' (default info)",
+} as const;
+
 const variablesSchema = z.object({
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
   MOCK_AUTH0_HOST: listenHostSchema(DEFAULT_HOST),
@@ -56,7 +77,7 @@ const variablesSchema = z.object({
     .enum(["true", "false"], { errorMap: () => ({ message: 'must be "true" or "false"' }) })
     .default("false"),
   LOG_LEVEL: logLevelSchema.default("info"),
-});
+} satisfies Record<keyof typeof VARIABLES, z.ZodTypeAny>);
 
 /**
  * The control API approves purchases, so it must not be open to the network unnoticed: off

@@ -6,7 +6,7 @@
  */
 import { runServerBin } from "@ciba-testbed/shared/node";
 
-import { DEFAULT_AUTH0_DOMAIN, DEFAULT_HOST, DEFAULT_PORT } from "./config.js";
+import { DEFAULT_HOST, DEFAULT_PORT, VARIABLES } from "./config.js";
 
 await runServerBin(
   {
@@ -20,22 +20,11 @@ await runServerBin(
     portVariable: "SHOP_API_PORT",
     readyExample: `{"ready":true,"pid":1234,"service":"shop-api","url":"http://${DEFAULT_HOST}:${DEFAULT_PORT}","port":${DEFAULT_PORT}}`,
     variables: {
-      AUTH0_DOMAIN: `the tenant, bare host[:port] (default ${DEFAULT_AUTH0_DOMAIN}); the issuer is https://<domain>/`,
-      AUTH0_ISSUER_BASE_URL: "the exact issuer URL, when it is not https://<domain>/",
-      SHOP_API_AUDIENCE: "the API identifier tokens must be issued for (default sample-shop-api)",
-      SHOP_API_PORT: `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`,
-      SHOP_API_HOST: `address to listen on (default ${DEFAULT_HOST})`,
-      SHOP_API_REQUIRE_AUTHORIZATION_DETAILS:
-        "true (the default) refuses purchase tokens without product_purchase authorization_details; false also takes product:buy alone, for a tenant without Rich Authorization Requests",
-      SHOP_API_ADMIN_TOKEN:
-        "when set, GET /admin/orders?user=<sub> lists a person's orders for 'Authorization: Bearer <token>' (default: no such route)",
+      ...VARIABLES,
+      // Read beside the configuration, for a local tenant's CA (main.ts).
       NODE_EXTRA_CA_CERTS: "the CA file that makes Node trust a local tenant",
-      SHOP_API_DATABASE:
-        "the embedded database (PGlite): a folder, or :memory: (default: .data/shop-api in the package)",
-      SHOP_API_DATABASE_URL: "PostgreSQL instead, e.g. postgres://shop:secret@db:5432/shop",
-      LOG_LEVEL: "pino level or 'silent' (default info)",
-      SHOP_API_SHORT_LIVED:
-        "true for a shop that lives for a test or a demo: PGlite's WebAssembly gets V8's baseline compiler alone (default false)",
+      MOCK_AUTH0_CERT_DIR:
+        "a local tenant's certificate folder: its ca.pem is trusted when NODE_EXTRA_CA_CERTS does not hold it",
     },
     flags: {
       reset:

@@ -47,6 +47,29 @@ export const DEFAULT_DATABASE_DIR = fileURLToPath(
 const BARE_DOMAIN =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$/;
 
+/**
+ * Each variable the configuration reads, with what it does: `--help` lists these, and the schema
+ * must have exactly these (`satisfies` below), so neither can name one the other lacks.
+ */
+export const VARIABLES = {
+  AUTH0_DOMAIN: `the tenant, bare host[:port] (default ${DEFAULT_AUTH0_DOMAIN}); the issuer is https://<domain>/`,
+  AUTH0_ISSUER_BASE_URL: "the exact issuer URL, when it is not https://<domain>/",
+  SHOP_API_AUDIENCE: "the API identifier tokens must be issued for (default sample-shop-api)",
+  SHOP_API_PORT: `port to listen on; 0 picks a free one (default ${DEFAULT_PORT})`,
+  SHOP_API_HOST: `address to listen on, an IP address or a host name that resolves (default ${DEFAULT_HOST})`,
+  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS:
+    "true (the default) refuses purchase tokens without product_purchase authorization_details; false also takes product:buy alone, for a tenant without Rich Authorization Requests",
+  SHOP_API_ADMIN_TOKEN:
+    "when set, GET /admin/orders?user=<sub> lists a person's orders for 'Authorization: Bearer <token>' (default: no such route)",
+  SHOP_API_DATABASE:
+    "the embedded database (PGlite): a folder, or :memory: (default: .data/shop-api in the package)",
+  SHOP_API_DATABASE_URL: "PostgreSQL instead, e.g. postgres://shop:secret@db:5432/shop",
+  SHOP_API_TOKEN_CACHE_SIZE: `how many verified access tokens are remembered; 0 verifies every request afresh (default ${DEFAULT_TOKEN_CACHE_SIZE})`,
+  LOG_LEVEL: "pino level or 'silent' (default info)",
+  SHOP_API_SHORT_LIVED:
+    "true for a shop that lives for a test or a demo: PGlite's WebAssembly gets V8's baseline compiler alone (default false)",
+} as const;
+
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const trueOrFalse = z
@@ -95,7 +118,7 @@ const envSchema = z.object({
     .transform(Number)
     .refine((size) => size <= 1_000_000, "must be a whole number from 0 (no cache) to 1000000")
     .default(String(DEFAULT_TOKEN_CACHE_SIZE)),
-});
+} satisfies Record<keyof typeof VARIABLES, z.ZodTypeAny>);
 
 function databaseUrlProblem(value: string): string | undefined {
   let url: URL;
