@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 import { SHORT_LIVED_SHOP_NODE_FLAGS } from "./packages/shared/src/node/short-lived-shop.js";
+import { maxWorkers } from "./test/support/max-workers.js";
 
 /**
  * Every worker collects garbage on its own thread: with one worker per core, V8's parallel
@@ -37,7 +38,7 @@ export default defineConfig({
     // every file waited for the one before. One worker per core; more thrashes a loaded
     // machine (the servers and agents each file starts need the cores too).
     // VITEST_MAX_WORKERS (or --maxWorkers) overrides it.
-    maxWorkers: Number(process.env.VITEST_MAX_WORKERS ?? availableParallelism()),
+    maxWorkers: maxWorkers(process.env.VITEST_MAX_WORKERS, availableParallelism()),
     // `isolate: false`: a worker keeps its modules from one file to the next instead of
     // importing Express, jose, the stack and the app again for every file: half the CPU time of
     // the unit tests, 8 of the end-to-end project's 174 s. Each file builds its own apps,
