@@ -97,20 +97,36 @@ for (const [index, { variable, port }] of listeners.entries()) {
     );
   }
 }
+const busy: { variable: string; port: number; host: string; suggestion: number }[] = [];
 for (const { variable, port, host } of listeners) {
   if (port === 0) continue;
   const problem = await portProblem(port, host);
   if (problem === undefined) continue;
-  const others = listeners.filter((l) => l.variable !== variable).map((l) => l.port);
-  if (problem === "EADDRINUSE") {
-    const suggestion = await freePortAfter(port, host, others);
-    const hint = suggestion === 0 ? "" : `, e.g. ${variable}=${suggestion} pnpm dev`;
-    fail(
-      `port ${port} (${variable}) on ${host} is in use by another process: stop it, or choose another port${hint}`,
-      1,
-    );
+  if (problem !== "EADDRINUSE") {
+    fail(`cannot listen on port ${port} (${variable}) on ${host}: ${problem}`, 1);
   }
-  fail(`cannot listen on port ${port} (${variable}) on ${host}: ${problem}`, 1);
+  // Not a port another service uses or another suggestion names: the command must work as is.
+  const taken = [...listeners.map((l) => l.port), ...busy.map((b) => b.suggestion)];
+  busy.push({ variable, port, host, suggestion: await freePortAfter(port, host, taken) });
+}
+if (busy.length > 0) fail(busyPortsLine(busy), 1);
+
+/**
+ * Every busy port in one line, and a command that starts `pnpm dev` now: the variables the
+ * person set (the same environment, the other ports), each busy port moved to a free one.
+ */
+function busyPortsLine(ports: typeof busy): string {
+  const which = ports.map(({ variable, port, host }) => `port ${port} (${variable}) on ${host}`);
+  const suggestions = new Map(ports.map(({ variable, suggestion }) => [variable, suggestion]));
+  const fixable = ports.every(({ suggestion }) => suggestion !== 0);
+  const command = Object.keys(portsShape).flatMap((name) => {
+    const value = suggestions.has(name) ? String(suggestions.get(name)) : environment[name]?.trim();
+    return value === undefined || value === "" ? [] : [`${name}=${shellWord(value)}`];
+  });
+  const hint = fixable ? `, e.g. ${[...command, "pnpm dev"].join(" ")}` : "";
+  return ports.length === 1
+    ? `${which.join("")} is in use by another process: stop it, or choose another port${hint}`
+    : `${which.join(", ")} are in use by other processes: stop them, or choose other ports${hint}`;
 }
 
 // Loaded once the ports are known to be free: the supervisor and its log formatting take time.

@@ -26,6 +26,9 @@ const DEV_SCRIPT = (
 /** `pnpm dev` as a person types it. */
 const PNPM_DEV = ["pnpm", "dev"];
 
+/** The ports `pnpm dev` listens on, in the order its messages name them. */
+const PORT_VARIABLES = ["MOCK_AUTH0_PORT", "SHOP_API_PORT", "AGENT_PORT"] as const;
+
 /** Variables that would point the agent somewhere: the printed command must set them itself. */
 const AGENT_TARGETING = /^(AUTH0_|SHOP_|AGENT_|MOCK_AUTH0_|NODE_EXTRA_CA_CERTS$|OPENAI_)/;
 
@@ -356,45 +359,74 @@ describe("pnpm dev", () => {
     });
   });
 
-  it.each(["MOCK_AUTH0_PORT", "SHOP_API_PORT", "AGENT_PORT"] as const)(
-    "stops at once with one line when %s is in use",
-    async (variable) => {
-      const held = await holdPort();
-      // It stops before it starts the shop, so it gets no database copy: a folder that does not
-      // exist, which the shop would make for itself (away from the repository's .data/) only
-      // if the check failed.
-      const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
-      try {
-        const others = ["MOCK_AUTH0_PORT", "SHOP_API_PORT", "AGENT_PORT"].filter(
-          (name) => name !== variable,
-        );
-        const otherPorts = await Promise.all(
-          others.map(async (name) => [name, String(await freePort())]),
-        );
-        const started = performance.now();
-        const dev = runDev(DEV_SCRIPT, {
-          ...Object.fromEntries(otherPorts),
-          [variable]: String(held.port),
-          SHOP_API_DATABASE: path.join(unused, "db"),
-        });
-        const code = await dev.exited;
-        const elapsedMs = Math.round(performance.now() - started);
-        expect(code).toBe(1);
-        expect(dev.stdout()).toBe("");
-        const lines = dev.stderr().trimEnd().split("\n");
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(
-          new RegExp(
-            `^pnpm dev: port ${held.port} \\(${variable}\\) on 127\\.0\\.0\\.1 is in use by another process: stop it, or choose another port, e\\.g\\. ${variable}=\\d+ pnpm dev$`,
-          ),
-        );
-        process.stdout.write(`pnpm dev with ${variable} in use: exit 1 after ${elapsedMs} ms\n`);
-      } finally {
-        held.server.close();
-        rmSync(unused, { recursive: true, force: true });
-      }
-    },
-  );
+  it("names every busy port at once, with a command that moves each to a free one and keeps the others", async () => {
+    const mockAuth0 = await holdPort();
+    const shop = await holdPort();
+    const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
+    try {
+      const agentPort = String(await freePort());
+      const dev = runDev(DEV_SCRIPT, {
+        MOCK_AUTH0_PORT: String(mockAuth0.port),
+        SHOP_API_PORT: String(shop.port),
+        AGENT_PORT: agentPort,
+        SHOP_API_DATABASE: path.join(unused, "db"),
+      });
+      expect(await dev.exited).toBe(1);
+      const lines = dev.stderr().trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      const found = new RegExp(
+        `^pnpm dev: port ${mockAuth0.port} \\(MOCK_AUTH0_PORT\\) on 127\\.0\\.0\\.1, port ${shop.port} \\(SHOP_API_PORT\\) on 127\\.0\\.0\\.1 are in use by other processes: stop them, or choose other ports, e\\.g\\. MOCK_AUTH0_PORT=(\\d+) SHOP_API_PORT=(\\d+) AGENT_PORT=${agentPort} pnpm dev$`,
+      ).exec(lines[0] ?? "");
+      expect(found, lines[0]).not.toBeNull();
+      // Each suggestion is free, and no two services are given the same port.
+      const suggested = [Number(found?.[1]), Number(found?.[2])];
+      expect(new Set([...suggested, Number(agentPort)]).size).toBe(3);
+      for (const port of suggested) expect(await portIsFree(port)).toBe(true);
+    } finally {
+      mockAuth0.server.close();
+      shop.server.close();
+      rmSync(unused, { recursive: true, force: true });
+    }
+  });
+
+  it.each(PORT_VARIABLES)("stops at once with one line when %s is in use", async (variable) => {
+    const held = await holdPort();
+    // It stops before it starts the shop, so it gets no database copy: a folder that does not
+    // exist, which the shop would make for itself (away from the repository's .data/) only
+    // if the check failed.
+    const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
+    try {
+      const others = PORT_VARIABLES.filter((name) => name !== variable);
+      const otherPorts = await Promise.all(
+        others.map(async (name) => [name, String(await freePort())]),
+      );
+      const started = performance.now();
+      const dev = runDev(DEV_SCRIPT, {
+        ...Object.fromEntries(otherPorts),
+        [variable]: String(held.port),
+        SHOP_API_DATABASE: path.join(unused, "db"),
+      });
+      const code = await dev.exited;
+      const elapsedMs = Math.round(performance.now() - started);
+      expect(code).toBe(1);
+      expect(dev.stdout()).toBe("");
+      const lines = dev.stderr().trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      // The command keeps the ports the person set for the other services.
+      const command = PORT_VARIABLES.map((name) =>
+        name === variable ? `${name}=\\d+` : `${name}=${Object.fromEntries(otherPorts)[name]}`,
+      ).join(" ");
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^pnpm dev: port ${held.port} \\(${variable}\\) on 127\\.0\\.0\\.1 is in use by another process: stop it, or choose another port, e\\.g\\. ${command} pnpm dev$`,
+        ),
+      );
+      process.stdout.write(`pnpm dev with ${variable} in use: exit 1 after ${elapsedMs} ms\n`);
+    } finally {
+      held.server.close();
+      rmSync(unused, { recursive: true, force: true });
+    }
+  });
 
   // Ready within seconds, so 20 s is a hang: before, it waited 30 s for the service's ready
   // record, and the watcher that ran the dead service kept waiting for a change.
