@@ -14,6 +14,10 @@ const oauth = (error: string, description = "d") =>
 const fetchFailed = (cause: unknown) =>
   Object.assign(new Error("request failed"), { cause: new TypeError("fetch failed", { cause }) });
 const network = (code: string) => fetchFailed({ code });
+const status = (statusCode: number, error: Error) => Object.assign(error, { statusCode });
+/** The `auth0` SDK's error for an answer whose body is not JSON. */
+const responseError = (statusCode: number, body: string) =>
+  Object.assign(new Error("Response returned an error code"), { statusCode, body });
 /** What Node throws for a host with several addresses when every one refuses. */
 const refusedEverywhere = () =>
   fetchFailed(
@@ -82,6 +86,15 @@ describe("classifyAuthorizationError", () => {
     ],
     [network("ECONNREFUSED"), false, "ERROR", "ECONNREFUSED"],
     [network("ENOTFOUND"), false, "ERROR", "ENOTFOUND"],
+    [network("UND_ERR_CONNECT_TIMEOUT"), false, "ERROR", "UND_ERR_CONNECT_TIMEOUT"],
+    // /bc-authorize may have reached the tenant, which may have pushed it: no refusal, and the
+    // tenant was reached.
+    [status(500, oauth("server_error")), false, "ERROR", "request_unconfirmed"],
+    [status(503, oauth("temporarily_unavailable")), false, "ERROR", "request_unconfirmed"],
+    [responseError(502, "<html>Bad gateway</html>"), false, "ERROR", "request_unconfirmed"],
+    [network("ECONNRESET"), false, "ERROR", "request_unconfirmed"],
+    [network("UND_ERR_SOCKET"), false, "ERROR", "request_unconfirmed"],
+    [network("ETIMEDOUT"), false, "ERROR", "request_unconfirmed"],
     [refusedEverywhere(), false, "ERROR", "ECONNREFUSED"],
     [new Error("boom"), false, "ERROR", undefined],
   ] as const)("%o (expired: %s) -> %s %s", (error, expired, outcome, code) => {
@@ -114,10 +127,23 @@ describe("classifyAuthorizationError", () => {
     [network("CERT_UNTRUSTED"), "ca.pem"],
     [network("ECONNREFUSED"), "pnpm mock-auth0"],
     [refusedEverywhere(), "pnpm mock-auth0"],
+    [status(500, oauth("server_error")), "Ask again"],
+    [network("UND_ERR_SOCKET"), "Ask again"],
   ])("gives a one-sentence fix for %o", (error, mention) => {
     const { fix } = classify(error);
     expect(fix).toContain(mention);
     expect(fix?.match(/\. |\.$/g)).toHaveLength(1);
+  });
+});
+
+describe("a /bc-authorize whose answer was lost", () => {
+  it.each([
+    [status(500, oauth("server_error", "injected")), '500 server_error: "injected"'],
+    [network("UND_ERR_SOCKET"), "connection_reset (UND_ERR_SOCKET)"],
+  ])("says that the person may have a push that buys nothing (%o)", (error, answer) => {
+    expect(classify(error).description).toBe(
+      `The tenant at https://localhost:4010/ may have taken the approval request, but its answer did not arrive (${answer}), so auth0|testbed-user may be asked to approve it; approving it buys nothing, since the agent never learnt its id. Nothing was ordered; ask again.`,
+    );
   });
 });
 

@@ -199,6 +199,10 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   if (statusOf(err) === 429 || oauthError === "too_many_requests") {
     return rateLimited(err, context);
   }
+  if (!context.requestSent) {
+    const lost = lostAnswer(err, context.now);
+    if (lost !== undefined) return requestUnconfirmed(lost, config);
+  }
   if (oauthError !== undefined) {
     const description = stringField(err, "error_description") ?? message;
     switch (oauthError) {
@@ -260,6 +264,44 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   return {
     outcome: "ERROR",
     description: status === undefined ? message : `Auth0 answered ${status} with no OAuth error.`,
+  };
+}
+
+/**
+ * Network failures of a connection that was made: the request may have been sent on it before it
+ * broke or went quiet.
+ */
+const AFTER_CONNECTING: ReadonlySet<NetworkFailure> = new Set(["connection_reset", "timeout"]);
+
+/**
+ * Why `/bc-authorize` brought no answer although the request may have reached the tenant: a 5xx
+ * (the tenant, or a proxy in front of it, failed after it read the request), or a connection
+ * that broke or timed out once made. Undefined when it never left (a refused connection, a name
+ * that did not resolve, a connect timeout, a certificate): the tenant was not reached at all.
+ */
+function lostAnswer(err: unknown, now: number): PollFailure | undefined {
+  const failure = pollFailure(err, now);
+  if (failure === undefined || neverReachedTenant(failure)) return undefined;
+  const network = classifyNetworkError(err);
+  if (network !== undefined) return AFTER_CONNECTING.has(network.failure) ? failure : undefined;
+  const said = stringField(err, "error_description");
+  return said === undefined
+    ? failure
+    : { ...failure, description: `${failure.description}: "${said}"` };
+}
+
+/**
+ * The tenant may have created the request and pushed it to the person, but the agent never
+ * learnt its id: nothing can poll it, so approving it orders nothing. This is no refusal, and
+ * the tenant was reached: the person may have a push for it already.
+ */
+function requestUnconfirmed(lost: PollFailure, config: AgentConfig): Verdict {
+  const { domain } = config.auth0;
+  return {
+    outcome: "ERROR",
+    error: "request_unconfirmed",
+    description: `The tenant at https://${domain}/ may have taken the approval request, but its answer did not arrive (${lost.description}), so ${config.userId} may be asked to approve it; approving it buys nothing, since the agent never learnt its id. Nothing was ordered; ask again.`,
+    fix: `Ask again once the tenant ${domain} answers; approve the new request, not the earlier one, which orders nothing.`,
   };
 }
 

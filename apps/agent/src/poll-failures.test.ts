@@ -201,16 +201,45 @@ describe("a poll that brings no answer", () => {
     expect(report.message).toContain("after a poll sent at 2026-01-01T00:00:01.000Z got no answer");
   });
 
-  it("still ends the run when /bc-authorize itself fails: sending it again could push twice", async () => {
+  it.each([
+    ["a 500 with an OAuth error", () => stubAuth0().bcAuthorizeError(500, "server_error", "boom")],
+    ["a 503 with no OAuth error", () => stubAuth0().bcAuthorizeReply(503, "Service Unavailable")],
+    [
+      "a connection lost after it was sent",
+      () => {
+        nock(TENANT).post("/bc-authorize").replyWithError(socketError("UND_ERR_SOCKET"));
+        return stubAuth0();
+      },
+    ],
+  ])(
+    "still ends the run when /bc-authorize itself fails (%s): sending it again could push twice, and the person may have the first push",
+    async (_, stub) => {
+      stubShop().catalog();
+      const auth0 = stub();
+      const { agent } = setup();
+
+      const report = await agent.run("Buy an XYZ phone");
+
+      expect(report).toMatchObject({
+        outcome: "ERROR",
+        exitCode: 1,
+        error: "request_unconfirmed",
+        fix: expect.stringContaining("Ask again") as unknown,
+      });
+      expect(report.message).toContain("may be asked to approve it; approving it buys nothing");
+      expect(auth0.count("/oauth/token")).toBe(0);
+    },
+  );
+
+  it("says the tenant cannot be reached when /bc-authorize was refused a connection", async () => {
     stubShop().catalog();
-    const auth0 = stubAuth0().bcAuthorizeReply(503, "Service Unavailable");
+    nock(TENANT).post("/bc-authorize").replyWithError(socketError("ECONNREFUSED"));
     const { agent } = setup();
 
     const report = await agent.run("Buy an XYZ phone");
 
-    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1 });
-    expect(auth0.count("/bc-authorize")).toBe(1);
-    expect(auth0.count("/oauth/token")).toBe(0);
+    expect(report).toMatchObject({ outcome: "ERROR", error: "ECONNREFUSED" });
+    expect(report.message).toContain("Cannot reach the tenant");
   });
 
   it("does not outlast a certificate the process does not trust", async () => {
@@ -243,6 +272,20 @@ describe("in interrupt mode", () => {
       store: createFileStore(dir),
       clock,
     });
+
+  it("a /bc-authorize answered 500 is reported as block mode reports it, by the run and by a resume", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorizeError(500, "server_error", "boom");
+
+    const sent = await restart().agent.run("Buy an XYZ phone");
+    const resumed = await restart().agent.resume("thread-1");
+
+    for (const report of [sent, resumed]) {
+      expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "request_unconfirmed" });
+      expect(report.fix).toContain("Ask again");
+    }
+    expect(auth0.count("/bc-authorize")).toBe(1);
+  });
 
   it("a failed poll leaves the thread waiting, and a later resume orders", async () => {
     stubShop().catalog();
