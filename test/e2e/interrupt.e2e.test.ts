@@ -335,7 +335,9 @@ describe("interrupt mode across two processes", () => {
 
     expect(run.code).toBe(2);
     expect(run.stdout).toContain(`The record of thread thr-bad (${file}) cannot be read`);
-    expect(run.stderr).toContain(`Fix: Run rm -- '${file}' to forget thread thr-bad`);
+    expect(run.stderr).toContain(
+      `Fix: Check the person's orders at the shop before asking again (thread thr-bad may have placed some, and they stay there); then run rm -- '${file}' to forget the thread.`,
+    );
     expect(await readdir(store)).toEqual(["threads%2Fthr-bad.json"]);
     expect(await readFile(file, "utf8")).toBe(text);
   });

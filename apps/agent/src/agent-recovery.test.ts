@@ -431,12 +431,43 @@ describe("corrupt store entries", () => {
       expect(report.message).toContain("thread thread-1");
       expect(report.message).toContain("Nothing was changed.");
       expect(report.fix).toMatch(
-        /^(Run|If no agent process is working on thread thread-1, run) rm /,
+        file === THREAD_FILE
+          ? /^Check the person's orders at the shop before asking again \(thread thread-1 may have placed some, and they stay there\); then run rm /
+          : /^(Run|If no agent process is working on thread thread-1, run) rm /,
       );
       expect(report.fix).toContain(file.endsWith("2") ? path.dirname(target) : target);
       expect(await filesIn(dir)).toEqual(before);
     },
   );
+
+  it("says which orders a thread record that is still partly readable names", async () => {
+    const auth0 = await pendingThread();
+    auth0.approve();
+    stubShop().order();
+    expect((await restart().agent.resume("thread-1")).outcome).toBe("ORDERED");
+    const target = path.join(dir, THREAD_FILE);
+    const journal = JSON.parse(await readFile(target, "utf8")) as Record<string, unknown>;
+    await writeFile(target, JSON.stringify({ ...journal, createdAt: "yesterday" }));
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "CONFIG_ERROR", error: "store_corrupt" });
+    expect(report.message).toContain(
+      "What can still be read of it: order ord_1 placed for 1 x XYZ phone.",
+    );
+    expect(report.fix).toMatch(/^Check the person's orders at the shop before asking again/);
+  });
+
+  it("says so when what can still be read of a thread record names no order", async () => {
+    await pendingThread();
+    const target = path.join(dir, THREAD_FILE);
+    const journal = JSON.parse(await readFile(target, "utf8")) as Record<string, unknown>;
+    await writeFile(target, JSON.stringify({ ...journal, createdAt: "yesterday" }));
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report.message).toContain("What can still be read of it names no order placed or sent.");
+  });
 });
 
 describe("invalid_grant", () => {

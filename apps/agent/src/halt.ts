@@ -23,6 +23,8 @@ export class StoreEntryError extends AgentHalt {
     readonly problem: string,
     /** How to remove it, e.g. `rm -- '<file>'`. */
     readonly removal: string,
+    /** The entry's JSON, when it was valid JSON of another shape: what can still be read of it. */
+    readonly content?: unknown,
   ) {
     super("store_corrupt", `${location} cannot be read: ${problem}`);
     this.name = "StoreEntryError";

@@ -16,7 +16,9 @@ export function describeStoreEntryError(
   const [what, fix] = isThreadKey(key)
     ? [
         `The record of thread ${threadId}`,
-        `Run ${removal} to forget thread ${threadId} (orders it placed stay in the shop), then ask again.`,
+        // The record is what says whether the thread ordered: without it, asking again may buy
+        // the same things twice.
+        `Check the person's orders at the shop before asking again (thread ${threadId} may have placed some, and they stay there); then run ${removal} to forget the thread.`,
       ]
     : isLeaseKey(key)
       ? [
@@ -33,5 +35,39 @@ export function describeStoreEntryError(
             `Run ${removal}, then resume thread ${threadId}.`,
           ];
   const unchanged = untouched ? " Nothing was changed." : "";
-  return { message: `${what} (${location}) cannot be read: ${problem}.${unchanged}`, fix };
+  const shown = isThreadKey(key) ? ordersShown(error.content, threadId) : undefined;
+  const still = shown === undefined ? "" : ` ${shown}`;
+  return { message: `${what} (${location}) cannot be read: ${problem}.${unchanged}${still}`, fix };
+}
+
+/**
+ * The orders a thread record that is valid JSON, but not of the agent's shape, still names: read
+ * loosely, member by member, and only from the thread's own record (another thread's says
+ * nothing about this one). Undefined when nothing of it can be read.
+ */
+function ordersShown(content: unknown, threadId: string): string | undefined {
+  if (!isRecord(content) || content.threadId !== threadId) return undefined;
+  if (!Array.isArray(content.purchases)) return undefined;
+  const orders = content.purchases.flatMap((entry: unknown) => {
+    if (!isRecord(entry) || !isRecord(entry.purchase)) return [];
+    const { product, qty } = entry.purchase;
+    if (typeof product !== "string" || typeof qty !== "number") return [];
+    const what = `${qty} x ${product}`;
+    const result = isRecord(entry.result) ? entry.result : undefined;
+    if (result?.outcome === "ORDERED") {
+      const id = isRecord(result.order) ? result.order.id : undefined;
+      return [typeof id === "string" ? `order ${id} placed for ${what}` : `${what} ordered`];
+    }
+    const unconfirmed =
+      result === undefined ? entry.orderSentAt !== undefined : result.error === "order_unconfirmed";
+    if (unconfirmed) return [`an order for ${what} that the shop may have`];
+    return [];
+  });
+  return orders.length === 0
+    ? "What can still be read of it names no order placed or sent."
+    : `What can still be read of it: ${orders.join("; ")}.`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
 }

@@ -30,11 +30,11 @@ export function parseEntry<T>(schema: EntrySchema<T>, text: string, place: Entry
     .map(
       (issue) => `${issue.path.length > 0 ? issue.path.join(".") : "the entry"}: ${issue.message}`,
     );
-  throw entryError(place, `it is not what the agent wrote there (${issues.join("; ")})`);
+  throw entryError(place, `it is not what the agent wrote there (${issues.join("; ")})`, json);
 }
 
-export function entryError(place: EntryPlace, problem: string): StoreEntryError {
-  return new StoreEntryError(place.key, place.location, problem, place.removal);
+export function entryError(place: EntryPlace, problem: string, content?: unknown): StoreEntryError {
+  return new StoreEntryError(place.key, place.location, problem, place.removal, content);
 }
 
 /** A path quoted for a POSIX shell. */
