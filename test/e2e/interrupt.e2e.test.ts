@@ -219,6 +219,7 @@ describe("interrupt mode across two processes", () => {
       exitCode: 130,
       error: "interrupted",
       message: `Stopped by SIGINT. Nothing was ordered. The approval request ${request.auth_req_id} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`,
+      fix: "Ask again if the purchase is still wanted, and approve the new request: approving the earlier one orders nothing.",
       // The ids the message names, as --json members.
       authReqId: request.auth_req_id,
       bindingMessage: request.binding_message,

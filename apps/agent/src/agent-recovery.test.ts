@@ -125,6 +125,7 @@ describe("a resume after a process stopped between approval and order", () => {
     const report = await restart().agent.resume("thread-1");
 
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "stopped_before_order" });
+    expect(report.fix).toMatch(/^Ask again/);
     expect(report.message).toContain(
       "The approval was used by a process that stopped before ordering; ask again.",
     );
@@ -160,7 +161,11 @@ describe("a resume after a process stopped between approval and order", () => {
 
     const report = await restart().agent.resume("thread-1");
 
-    expect(report).toMatchObject({ outcome: "ERROR", error: "order_unconfirmed" });
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "order_unconfirmed",
+      fix: "Check the person's orders at the shop before asking for this purchase again.",
+    });
     expect(report.message).toContain("the shop may have it");
   });
 });

@@ -657,6 +657,13 @@ describe("interrupt mode", () => {
     const report = await restart(clock).agent.resume("thread-1");
 
     expect(report).toMatchObject({ outcome: "ERROR", error: "request_lost" });
+    // The first push may still be on the person's phone; asking again sends a second beside it.
+    expect(report.message).toContain(
+      "the person may still be asked to approve it, and approving it orders nothing",
+    );
+    expect(report.fix).toBe(
+      "Ask again if the purchase is still wanted, and approve the new request: approving the earlier one orders nothing.",
+    );
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 

@@ -130,6 +130,7 @@ export function approvalLost(unansweredSince: number, err: unknown): Verdict {
     outcome: "ERROR",
     error: "approval_lost",
     description: `The tenant answered invalid_grant${said === "" ? "" : ` ("${said}")`} after a poll sent at ${new Date(unansweredSince).toISOString()} got no answer: it may have issued the approval to that poll, which never arrived. Nothing was ordered; ask again.`,
+    fix: "Ask again if the purchase is still wanted: the earlier approval cannot be used any more.",
   };
 }
 
@@ -146,6 +147,7 @@ export function requestForgotten(authReqId: string, err: unknown): Verdict {
     outcome: "ERROR",
     error: "invalid_grant",
     description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though every poll of it that reached it was answered "pending": it issued no approval for it to anyone, and most likely restarted or dropped it. Nothing was ordered; ask again.`,
+    fix: "Ask again if the purchase is still wanted: the tenant cannot answer the earlier request any more.",
   };
 }
 

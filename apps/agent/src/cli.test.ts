@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { afterStoreFailure, runCli } from "./cli.js";
+import { afterStoreFailure, runCli, stoppedWhere } from "./cli.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -131,22 +131,22 @@ describe("a shop URL without its scheme", () => {
   });
 });
 
-describe("a store that fails mid-run", () => {
-  const sending = {
-    threadId: "thr-1",
-    toolCallId: "call_1",
-    bindingMessage: "Do you want to buy 1 XYZ phone",
-  };
-  const approval = {
-    type: "approval-requested" as const,
-    resumed: false,
-    ...sending,
-    authReqId: "req-1",
-    userId: "auth0|someone",
-    purchase: { product: "XYZ phone", qty: 1 },
-    expiresAt: 0,
-  };
+const sending = {
+  threadId: "thr-1",
+  toolCallId: "call_1",
+  bindingMessage: "Do you want to buy 1 XYZ phone",
+};
+const approval = {
+  type: "approval-requested" as const,
+  resumed: false,
+  ...sending,
+  authReqId: "req-1",
+  userId: "auth0|someone",
+  purchase: { product: "XYZ phone", qty: 1 },
+  expiresAt: 0,
+};
 
+describe("a store that fails mid-run", () => {
   it("says an order request may have left, never that nothing was ordered", () => {
     const said = afterStoreFailure({ ordering: true, approval }, "auth0|someone", []);
     expect(said).toBe(
@@ -167,5 +167,28 @@ describe("a store that fails mid-run", () => {
     expect(afterStoreFailure({ ordering: false }, "auth0|someone", [])).toBe(
       "Nothing was ordered in this run.",
     );
+  });
+});
+
+describe("a run stopped by a signal", () => {
+  it.each([
+    ["an order on its way", { ordering: true, approval }, true, /^Check the person's orders/],
+    ["nothing sent", { ordering: false }, false, /^Ask again .*nobody was asked/],
+    ["a request on its way, block mode", { ordering: false, sending }, false, /^Ask again/],
+    [
+      "a request on its way, interrupt mode",
+      { ordering: false, sending },
+      true,
+      /^Run pnpm agent resume thr-1/,
+    ],
+    ["a request out, block mode", { ordering: false, approval }, false, /^Ask again/],
+    [
+      "a request out, interrupt mode",
+      { ordering: false, approval },
+      true,
+      /^Run pnpm agent resume thr-1/,
+    ],
+  ] as const)("a signal with %s says what to do next", (_, progress, durable, fix) => {
+    expect(stoppedWhere(progress, { durable, userId: "auth0|someone" }, []).fix).toMatch(fix);
   });
 });

@@ -17,6 +17,7 @@ import {
   type ConfigOverrides,
   type StoreLocation,
 } from "./config.js";
+import { ASK_AGAIN_FIX, CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
 import { isStoreFailure } from "./store-failure.js";
@@ -275,8 +276,9 @@ async function execute(
     const exitCode = 128 + constants.signals[signal];
     // The ids the message names, for a caller that reads --json.
     const { approval, sending } = progress;
-    fail("ERROR", `Stopped by ${signal}. ${where}`, json, {
+    fail("ERROR", `Stopped by ${signal}. ${where.message}`, json, {
       error: "interrupted",
+      fix: where.fix,
       exitCode,
       threadId: approval?.threadId ?? sending?.threadId ?? threadId,
       authReqId: approval?.authReqId,
@@ -344,17 +346,20 @@ export interface RunProgress {
   ordering: boolean;
 }
 
-/** What a signal left behind, for the person who stopped the run. */
-function stoppedWhere(
+/** What a signal left behind, for the person who stopped the run, and what they do next. */
+export function stoppedWhere(
   progress: RunProgress,
   run: { durable: boolean; userId: string },
   placed: readonly string[],
-): string {
+): { message: string; fix: string } {
   const { durable } = run;
   const earlier = `This run had placed order ${placed.join(", ")} before it`;
   if (progress.ordering) {
     const before = placed.length === 0 ? "" : `${earlier}. `;
-    return `${before}The order had been sent, so the shop may have it: check the orders before asking again.`;
+    return {
+      message: `${before}The order had been sent, so the shop may have it: check the orders before asking again.`,
+      fix: CHECK_ORDERS_FIX,
+    };
   }
   const ordered =
     placed.length === 0 ? "Nothing was ordered." : `${earlier}; nothing else was ordered.`;
@@ -364,14 +369,34 @@ function stoppedWhere(
     // The tenant may have taken the request and pushed it before its answer came back.
     const sent = `${ordered} The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${run.userId} may be asked to approve it`;
     return durable
-      ? `${sent}: ${RESUME_COMMAND(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`
-      : `${sent}; an approval given to it buys nothing: no process waits for it any more.`;
+      ? {
+          message: `${sent}: ${RESUME_COMMAND(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`,
+          fix: `Run ${RESUME_COMMAND(sending.threadId)}: it finishes the request, or says it was lost, without a second push.`,
+        }
+      : {
+          message: `${sent}; an approval given to it buys nothing: no process waits for it any more.`,
+          fix: ASK_AGAIN_FIX,
+        };
   }
-  if (approval === undefined) return ordered;
+  if (approval === undefined) {
+    return {
+      message: ordered,
+      fix:
+        placed.length === 0
+          ? "Ask again if the purchase is still wanted: nobody was asked to approve it."
+          : "Ask again for what this run did not order, if it is still wanted: nobody was asked to approve it.",
+    };
+  }
   if (durable) {
-    return `${ordered} The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`;
+    return {
+      message: `${ordered} The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`,
+      fix: `Run ${RESUME_COMMAND(approval.threadId)} to finish it.`,
+    };
   }
-  return `${ordered} The approval request ${approval.authReqId} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`;
+  return {
+    message: `${ordered} The approval request ${approval.authReqId} stays open until it expires, and an approval given now buys nothing: no process waits for it any more.`,
+    fix: ASK_AGAIN_FIX,
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import { PURCHASE_URL_FIX } from "./catalog-check.js";
 import { AgentHalt } from "./halt.js";
+import { CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
 import { NEVER_SENT, placeOrder, type OrderAnswer } from "./shop-client.js";
 
@@ -87,7 +88,7 @@ export async function orderPurchase(options: {
     outcome: "ERROR",
     error: "order_unconfirmed",
     description: `The shop did not confirm the order after ${retry.attempts} attempts (last: ${last}), so it may have it. Its Idempotency-Key is ${toolCallId}: an order sent again with it is answered with the first, never placed twice.`,
-    fix: "Check the person's orders at the shop before asking for this purchase again.",
+    fix: CHECK_ORDERS_FIX,
   };
 }
 

@@ -161,6 +161,7 @@ describe("a poll that brings no answer", () => {
     const report = await agent.run("Buy an XYZ phone");
 
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "approval_lost" });
+    expect(report.fix).toMatch(/^Ask again/);
     expect(report.message).toContain(
       "after a poll sent at 2026-01-01T00:00:01.000Z got no answer: it may have issued the approval to that poll, which never arrived. Nothing was ordered; ask again.",
     );
