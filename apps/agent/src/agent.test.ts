@@ -709,6 +709,45 @@ describe("interrupt mode", () => {
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 
+  it("refuses a thread sent for another person, changing and showing nothing", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().pending().approve();
+    const shop = stubShop().order();
+    const clock = new ManualClock();
+    const other = () =>
+      setup({
+        config: { ...interrupt(), userId: "auth0|second-user" },
+        store: createFileStore(dir),
+        clock,
+      }).agent;
+    await restart(clock).agent.run("Buy an XYZ phone");
+    clock.advance(10_000);
+    const before = await filesIn(dir);
+
+    const approved = await other().resume("thread-1");
+
+    const refusal = {
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "thread_other_user",
+      fix: expect.stringContaining("--user"),
+      purchases: [],
+    };
+    expect(approved).toMatchObject(refusal);
+    expect(approved.message).toContain("another person than auth0|second-user");
+    expect(auth0.count("/oauth/token")).toBe(1);
+    expect(shop.calls).toHaveLength(0);
+    expect(await filesIn(dir)).toEqual(before);
+
+    expect(await restart(clock).agent.resume("thread-1")).toMatchObject({ outcome: "ORDERED" });
+    const ordered = await filesIn(dir);
+    const shown = await other().resume("thread-1");
+    expect(shown).toMatchObject(refusal);
+    expect(shown).not.toHaveProperty("order");
+    expect(JSON.stringify(shown)).not.toContain("ord_1");
+    expect(await filesIn(dir)).toEqual(ordered);
+  });
+
   it("names an unknown thread as a usage error", async () => {
     const report = await restart(new ManualClock()).agent.resume("no-such-thread");
     expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2 });

@@ -36,7 +36,7 @@ import { isTerminalFailure } from "./outcome.js";
 import { readProcess } from "./process-info.js";
 import { isPurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
-import { THREAD_ID_PATTERN, ThreadJournal } from "./thread-journal.js";
+import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
 
 export interface AgentDeps {
   model: LanguageModel;
@@ -149,17 +149,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   /**
    * Runs `work` as the only process on this thread; a second one is told to come back. The
    * thread's entries are read before the claim, so a corrupt one is reported with nothing
-   * changed, not even the lease.
+   * changed, not even the lease; so is a thread that `refusal` turns away.
    */
   async function exclusively(
     threadId: string,
     startedAt: number,
     work: () => Promise<AgentReport>,
+    refusal: (thread: ThreadRecord | undefined) => AgentReport | undefined = () => undefined,
   ): Promise<AgentReport> {
     const key = leaseKey(threadId);
     let claim;
     try {
-      await readThread(threadId);
+      const refused = refusal(await readThread(threadId));
+      if (refused !== undefined) return refused;
       claim = await store.claim(
         key,
         {
@@ -200,13 +202,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   /** Reads every entry of the thread the agent is about to use, checking each one. */
-  async function readThread(threadId: string): Promise<void> {
+  async function readThread(threadId: string): Promise<ThreadRecord | undefined> {
     const thread = await journal.get(threadId);
     for (const purchase of thread?.purchases ?? []) {
       if (purchase.result === undefined) {
         await readAuthRequest(store, threadId, purchase.toolCallId);
       }
     }
+    return thread;
   }
 
   /** Says what the person should know before anything is sent, and puts it in the report. */
@@ -256,7 +259,35 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (!THREAD_ID_PATTERN.test(threadId)) {
       return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);
     }
-    return exclusively(threadId, startedAt, () => continueThread(threadId, startedAt));
+    return exclusively(
+      threadId,
+      startedAt,
+      () => continueThread(threadId, startedAt),
+      (thread) => othersThread(threadId, thread, startedAt),
+    );
+  }
+
+  /**
+   * A thread sent for another person is theirs: resuming it would poll their approval, order
+   * with their token, ask them for the rest of their request, or show their order. With a
+   * store that agents of several people share (Redis), its id is all another agent needs.
+   */
+  function othersThread(
+    threadId: string,
+    thread: ThreadRecord | undefined,
+    startedAt: number,
+  ): AgentReport | undefined {
+    if (thread === undefined || thread.userId === config.userId) return undefined;
+    return reportWithoutPurchases(
+      "CONFIG_ERROR",
+      threadId,
+      `Thread ${threadId} was sent for another person than ${config.userId} (AGENT_USER_ID, --user), the person this agent acts for: it is not resumed, and nothing was changed.`,
+      elapsed(startedAt),
+      {
+        error: "thread_other_user",
+        fix: "Check the thread id, or resume the thread as the person it was sent for (the same --user or AGENT_USER_ID as when it was sent).",
+      },
+    );
   }
 
   async function continueThread(threadId: string, startedAt: number) {
