@@ -748,9 +748,56 @@ describe("interrupt mode", () => {
     expect(await filesIn(dir)).toEqual(ordered);
   });
 
-  it("names an unknown thread as a usage error", async () => {
-    const report = await restart(new ManualClock()).agent.resume("no-such-thread");
-    expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2 });
+  it("names an unknown thread, the store it looked in and the fix, and takes no lease", async () => {
+    const clock = new ManualClock();
+    const unknown = {
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "thread_unknown",
+      fix: expect.stringContaining("AGENT_STORE"),
+    };
+
+    const reports = await Promise.all(
+      [1, 2, 3].map(() => restart(clock).agent.resume("no-such-thread")),
+    );
+
+    for (const report of reports) {
+      expect(report).toMatchObject({
+        ...unknown,
+        message: `No thread no-such-thread in the agent's store. The agent's store is the folder ${dir} (AGENT_STORE).`,
+      });
+    }
+    expect(await filesIn(dir)).toEqual({});
+    expect(await restart(clock).agent.resume("no/such")).toMatchObject(unknown);
+
+    const elsewhere = path.join(dir, "elsewhere");
+    const lost = setup({
+      config: testConfig({ mode: "interrupt", store: { kind: "file", dir: elsewhere } }),
+      store: createFileStore(elsewhere),
+      clock,
+    });
+    expect((await lost.agent.resume("no-such-thread")).message).toBe(
+      `No thread no-such-thread in the agent's store. The agent's store is the folder ${elsewhere} (AGENT_STORE), which does not exist: no thread was kept there.`,
+    );
+  });
+
+  it("names a --thread it cannot start as a usage error with its fix", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().pending();
+    const clock = new ManualClock();
+    await restart(clock).agent.run("Buy an XYZ phone");
+
+    const usage = { outcome: "CONFIG_ERROR", exitCode: 2, error: "usage" };
+    expect(
+      await restart(clock).agent.run("Buy an XYZ phone", { threadId: "thread-1" }),
+    ).toMatchObject({
+      ...usage,
+      fix: "Run pnpm agent resume thread-1, or give --thread another id.",
+    });
+    expect(await restart(clock).agent.run("Buy an XYZ phone", { threadId: "a b" })).toMatchObject({
+      ...usage,
+      fix: expect.stringContaining("--thread"),
+    });
   });
 });
 

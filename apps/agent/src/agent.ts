@@ -149,18 +149,21 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   /**
    * Runs `work` as the only process on this thread; a second one is told to come back. The
    * thread's entries are read before the claim, so a corrupt one is reported with nothing
-   * changed, not even the lease; so is a thread that `refusal` turns away.
+   * changed, not even the lease; so is a thread that `refusal` turns away (one that does not
+   * exist included: a lease taken for it would make concurrent resumes of a mistyped id wait
+   * for each other, and leave its traces in the store).
    */
   async function exclusively(
     threadId: string,
     startedAt: number,
     work: () => Promise<AgentReport>,
-    refusal: (thread: ThreadRecord | undefined) => AgentReport | undefined = () => undefined,
+    refusal: (thread: ThreadRecord | undefined) => Promise<AgentReport | undefined> = () =>
+      Promise.resolve(undefined),
   ): Promise<AgentReport> {
     const key = leaseKey(threadId);
     let claim;
     try {
-      const refused = refusal(await readThread(threadId));
+      const refused = await refusal(await readThread(threadId));
       if (refused !== undefined) return refused;
       claim = await store.claim(
         key,
@@ -231,7 +234,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const startedAt = clock.now();
     const threadId = options.threadId ?? newThreadId();
     if (!THREAD_ID_PATTERN.test(threadId)) {
-      return usageError(threadId, startedAt, "A thread id is 1-100 letters, digits, . _ or -.");
+      return usageError(
+        threadId,
+        startedAt,
+        "A thread id is 1-100 letters, digits, . _ or -.",
+        "Give --thread such an id, or leave it out for a new one.",
+      );
     }
     return exclusively(threadId, startedAt, () => start(threadId, request, startedAt));
   }
@@ -242,6 +250,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         threadId,
         startedAt,
         `Thread ${threadId} already exists: resume it, or choose another id.`,
+        `Run pnpm agent resume ${threadId}, or give --thread another id.`,
       );
     }
     await writerOf(threadId).put({
@@ -257,13 +266,20 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   async function resumeThread(threadId: string) {
     const startedAt = clock.now();
     if (!THREAD_ID_PATTERN.test(threadId)) {
-      return usageError(threadId, startedAt, `No thread ${threadId} in the agent's store.`);
+      return unknownThread(
+        threadId,
+        startedAt,
+        `No thread ${threadId} in the agent's store: a thread id is 1-100 letters, digits, . _ or -.`,
+      );
     }
     return exclusively(
       threadId,
       startedAt,
       () => continueThread(threadId, startedAt),
-      (thread) => othersThread(threadId, thread, startedAt),
+      (thread) =>
+        thread === undefined
+          ? missingThread(threadId, startedAt)
+          : Promise.resolve(othersThread(threadId, thread, startedAt)),
     );
   }
 
@@ -274,10 +290,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
    */
   function othersThread(
     threadId: string,
-    thread: ThreadRecord | undefined,
+    thread: ThreadRecord,
     startedAt: number,
   ): AgentReport | undefined {
-    if (thread === undefined || thread.userId === config.userId) return undefined;
+    if (thread.userId === config.userId) return undefined;
     return reportWithoutPurchases(
       "CONFIG_ERROR",
       threadId,
@@ -383,15 +399,32 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         },
       );
     }
-    return usageError(
+    return unknownThread(
       threadId,
       startedAt,
       absence === undefined ? message : `${message} ${absence.message}`,
     );
   }
 
-  function usageError(threadId: string, startedAt: number, message: string): AgentReport {
-    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(startedAt));
+  /** A thread id that names no thread: mistyped, or looked for in another store. */
+  function unknownThread(threadId: string, startedAt: number, message: string): AgentReport {
+    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(startedAt), {
+      error: "thread_unknown",
+      fix: "Check the thread id (the one printed when the request was sent), and that AGENT_STORE names the store it was sent with: a relative folder is resolved from the directory the command runs in.",
+    });
+  }
+
+  /** The command line is wrong (`--thread`'s id): error `usage`, as the CLI's own. */
+  function usageError(
+    threadId: string,
+    startedAt: number,
+    message: string,
+    fix: string,
+  ): AgentReport {
+    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(startedAt), {
+      error: "usage",
+      fix,
+    });
   }
 
   function elapsed(startedAt: number): number {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
+import { link, mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 
@@ -137,6 +137,20 @@ export function createFileStore(dir: string): AgentStore & { keys(): Promise<str
       const token = lease.token + 1;
       // Lost only to a takeover, which ends this lease as well.
       if (await publish(leaseDir, token, { token, released: true })) await collect(leaseDir, token);
+    },
+    // A relative AGENT_STORE used from another directory names another folder: the path shows it.
+    explainMissing: async () => {
+      const where = `The agent's store is the folder ${dir} (AGENT_STORE)`;
+      try {
+        await stat(dir);
+        return { lost: false, message: `${where}.` };
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        return {
+          lost: false,
+          message: `${where}, which does not exist: no thread was kept there.`,
+        };
+      }
     },
     keys: async () => {
       try {
