@@ -153,6 +153,7 @@ describe("haltReport and its JSON", () => {
       order: null,
       fix: "Resume.",
       warnings: [],
+      finishedEarlier: null,
       purchases: [],
       timings: { totalMs: 3 },
     });

@@ -28,6 +28,11 @@ export interface AgentReport {
   fix?: string;
   /** What the person was told before anything was sent (an expiry that means email). */
   warnings?: AgentWarning[];
+  /**
+   * When the thread had already finished (epoch ms), for a resume that found it so: this run
+   * only told its outcome again, and ordered nothing.
+   */
+  finishedEarlier?: number;
   purchases: PurchaseResult[];
   timings: ReportTimings;
 }
@@ -57,6 +62,8 @@ export interface AgentReportJson {
   order: Order | null;
   fix: string | null;
   warnings: AgentWarning[];
+  /** ISO time the thread had finished before this run, which ordered nothing; else null. */
+  finishedEarlier: string | null;
   purchases: PurchaseResult[];
   timings: AgentReport["timings"];
 }
@@ -73,6 +80,8 @@ export function toAgentReportJson(report: AgentReport): AgentReportJson {
     order: report.order ?? null,
     fix: report.fix ?? null,
     warnings: report.warnings ?? [],
+    finishedEarlier:
+      report.finishedEarlier === undefined ? null : new Date(report.finishedEarlier).toISOString(),
     purchases: report.purchases,
     timings: report.timings,
   };
@@ -107,6 +116,25 @@ export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport
     ...(fix === undefined ? {} : { fix }),
     purchases: open === undefined || focus === undefined ? results : [...results, focus],
     timings: { totalMs, ...focus?.timings },
+  };
+}
+
+/**
+ * The report of a thread that had finished before this run: the same outcome and exit code (a
+ * script reads them), but said to be an earlier run's, with when and which orders, so that
+ * nobody counts its order a second time.
+ */
+export function earlierReport(thread: ThreadRecord, at: number, totalMs: number): AgentReport {
+  const report = threadReport(thread, totalMs);
+  const orders = decidedResults(thread).flatMap((result) =>
+    result.order === undefined ? [] : [result.order.id],
+  );
+  const placed =
+    orders.length === 0 ? "" : ` with order${orders.length === 1 ? "" : "s"} ${orders.join(", ")}`;
+  return {
+    ...report,
+    message: `Thread ${thread.threadId} had already finished, at ${new Date(at).toISOString()}${placed}; this run ordered nothing and asked nobody. It reported then: ${report.message}`,
+    finishedEarlier: at,
   };
 }
 

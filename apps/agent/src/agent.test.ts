@@ -6,6 +6,7 @@ import type { LanguageModelV2 } from "@ai-sdk/provider";
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { toAgentReportJson } from "./agent-report.js";
 import { createFileStore } from "./file-store.js";
 import { createOfflineModel } from "./offline-model.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
@@ -609,9 +610,17 @@ describe("interrupt mode", () => {
     clock.advance(10_000);
     const ordered = await restart(clock).agent.resume("thread-1");
     expect(ordered).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
+    expect(toAgentReportJson(ordered).finishedEarlier).toBeNull();
+    const orderedAt = new Date(clock.now()).toISOString();
 
+    // A script that counts exit 0 as "bought" can tell the order was this earlier run's.
+    clock.advance(60_000);
     const again = await restart(clock).agent.resume("thread-1");
-    expect(again).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
+    expect(again).toMatchObject({ outcome: "ORDERED", exitCode: 0, order: { id: "ord_1" } });
+    expect(toAgentReportJson(again).finishedEarlier).toBe(orderedAt);
+    expect(again.message).toBe(
+      `Thread thread-1 had already finished, at ${orderedAt} with order ord_1; this run ordered nothing and asked nobody. It reported then: ${ordered.message}`,
+    );
 
     expect(auth0.count("/bc-authorize")).toBe(1);
     expect(shop.calls).toHaveLength(1);

@@ -17,6 +17,7 @@ import { systemClock, type Clock } from "@ciba-testbed/shared";
 import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import {
   closingMessage,
+  earlierReport,
   haltReport,
   reportWithoutPurchases,
   threadOutcome,
@@ -309,7 +310,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   async function continueThread(threadId: string, startedAt: number) {
     const thread = await journal.get(threadId);
     if (thread === undefined) return missingThread(threadId, startedAt);
-    if (thread.finished !== undefined) return threadReport(thread, elapsed(startedAt));
+    if (thread.finished !== undefined) {
+      return earlierReport(thread, thread.finished.at, elapsed(startedAt));
+    }
 
     const open = thread.purchases.find((purchase) => purchase.result === undefined);
     if (open !== undefined) {

@@ -93,6 +93,7 @@ describe("terminal output", () => {
       order: null,
       fix: null,
       warnings: [],
+      finishedEarlier: null,
       purchases: [],
       timings: { totalMs: 12 },
     });
