@@ -1,7 +1,7 @@
 import { isAscii } from "node:buffer";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -92,6 +92,23 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     );
     expect(stderr).toContain("Outcome: ERROR (exit 1)");
     expect(`${stdout}${stderr}`).not.toMatch(/ELIFECYCLE|^> /m);
+  });
+
+  it("names AGENT_PORT and the fix when the web app's port is taken, as no unexpected error", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const { code, stdout, stderr } = await run(`AGENT_PORT=${port} pnpm agent serve`);
+
+      expect(code).toBe(1);
+      expect(stderr).toContain(
+        `The web app cannot listen on 127.0.0.1:${port}: another process holds port ${port} (AGENT_PORT, EADDRINUSE).\nFix: Stop that process, or set AGENT_PORT to a free port.`,
+      );
+      expect(`${stdout}${stderr}`).not.toMatch(/Unexpected error|ELIFECYCLE/);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it("exits with the outcome's code when it asks a question", async () => {

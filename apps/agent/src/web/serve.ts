@@ -10,6 +10,7 @@ import { createModel } from "../model.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { ChatThreads } from "./chat-threads.js";
 import { chatClientScript } from "./client-bundle.js";
+import { listenFailure } from "./listen-failure.js";
 import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
@@ -42,13 +43,22 @@ export async function serve(config: WebConfig): Promise<number> {
     clientScript: chatClientScript(),
   });
   const { server, stop } = createWebServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // A port or host that cannot be used is the operator's to change: the variable and the fix,
+    // as mock-auth0 and shop-api say it, not an "Unexpected error" with Node's words alone.
+    const failure = listenFailure(error, config);
+    if (failure === undefined) throw error;
+    process.stderr.write(`${failure.message}\nFix: ${failure.fix}\n`);
+    return failure.exitCode;
+  }
   const { port } = server.address() as AddressInfo;
   const url = config.baseUrl;
   process.stderr.write(

@@ -1,0 +1,94 @@
+import { createServer, type Server } from "node:net";
+
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { listenFailure } from "./listen-failure.js";
+import { serve } from "./serve.js";
+import { loadWebConfig } from "./web-config.js";
+
+let holder: Server | undefined;
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  const server = holder;
+  holder = undefined;
+  if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+});
+
+/** A loopback port another server holds. */
+async function heldPort(): Promise<number> {
+  const server = createServer();
+  holder = server;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** `serve`'s exit code and what it wrote on stderr, for a start that fails. */
+async function start(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  let stderr = "";
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const code = await serve(loadWebConfig(env));
+  return { code, stderr };
+}
+
+describe("pnpm agent serve's start", () => {
+  it("names AGENT_PORT, what to do and the callback a new port needs when the port is taken", async () => {
+    const port = await heldPort();
+
+    const { code, stderr } = await start({ AGENT_PORT: String(port) });
+
+    // 1, as mock-auth0 and shop-api exit for it: the port may be free later.
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `The web app cannot listen on 127.0.0.1:${port}: another process holds port ${port} (AGENT_PORT, EADDRINUSE).\n` +
+        "Fix: Stop that process, or set AGENT_PORT to a free port. The login callback, http://localhost:<AGENT_PORT>/auth/callback, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_PORT), the application's Allowed Callback URLs for a real one.\n",
+    );
+  });
+
+  it("keeps APP_BASE_URL as the browser's URL when it is set", async () => {
+    const port = await heldPort();
+
+    const { stderr } = await start({
+      AGENT_PORT: String(port),
+      APP_BASE_URL: "https://shop-agent.example",
+    });
+
+    expect(stderr).toContain(
+      "Fix: Stop that process, or set AGENT_PORT to a free port. APP_BASE_URL (https://shop-agent.example) stays the URL the browser uses: point it at the new port.\n",
+    );
+  });
+
+  it("names AGENT_HOST and exits 2 when it is not an address of this machine", async () => {
+    // TEST-NET-1 (RFC 5737): never this machine's, and binding to it sends nothing.
+    const { code, stderr } = await start({ AGENT_PORT: "0", AGENT_HOST: "192.0.2.1" });
+
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      "AGENT_HOST 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL), so the web app cannot listen on it.\n" +
+        "Fix: Set AGENT_HOST to a name or address of this machine, such as 127.0.0.1 (the default).\n",
+    );
+  });
+
+  it("names AGENT_HOST and exits 2 when it does not resolve", () => {
+    // Node's own error for a name the resolver does not know; no lookup is made here.
+    const error = Object.assign(new Error("getaddrinfo ENOTFOUND 999.1.1.1"), {
+      code: "ENOTFOUND",
+      syscall: "getaddrinfo",
+      hostname: "999.1.1.1",
+    });
+    const config = { host: "999.1.1.1", port: 3000, baseUrl: "http://localhost:3000" };
+
+    expect(listenFailure(error, config)).toEqual({
+      message:
+        "AGENT_HOST 999.1.1.1 does not resolve to an address (ENOTFOUND), so the web app cannot listen on it.",
+      fix: "Set AGENT_HOST to a name or address of this machine, such as 127.0.0.1 (the default).",
+      exitCode: 2,
+    });
+    expect(listenFailure(new Error("something else"), config)).toBeUndefined();
+  });
+});
