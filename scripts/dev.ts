@@ -42,6 +42,11 @@ const fromEnvFile = existsSync(envFile) ? parseDotEnv(readFileSync(envFile, "utf
 const environment: Record<string, string | undefined> = { ...process.env };
 for (const name of WEB_APP_VARIABLES) environment[name] ??= fromEnvFile[name];
 
+/** The variables `pnpm dev` and the services it starts read, beside the ports. */
+const SERVICE_VARIABLE = /^(?:MOCK_AUTH0_|SHOP_API_|AGENT_|APP_BASE_URL$|LOG_LEVEL$)/;
+/** Values not to print: a terminal's scrollback and a CI log keep them. */
+const SECRET_VARIABLE = /TOKEN|SECRET/;
+
 /** The environment by `schema`; a bad value stops here (exit 2), naming every variable. */
 function readEnv<T extends z.ZodTypeAny>(schema: T): z.output<T> {
   try {
@@ -113,17 +118,32 @@ if (busy.length > 0) fail(busyPortsLine(busy), 1);
 
 /**
  * Every busy port in one line, and a command that starts `pnpm dev` now: the variables the
- * person set (the same environment, the other ports), each busy port moved to a free one.
+ * person set (the same environment: the other ports, and the rest, such as a second stack's
+ * SHOP_API_DATABASE, which a command of ports alone would lose when they were set on the
+ * command line), each busy port moved to a free one. A secret is named, not printed.
  */
 function busyPortsLine(ports: typeof busy): string {
   const which = ports.map(({ variable, port, host }) => `port ${port} (${variable}) on ${host}`);
   const suggestions = new Map(ports.map(({ variable, suggestion }) => [variable, suggestion]));
   const fixable = ports.every(({ suggestion }) => suggestion !== 0);
-  const command = Object.keys(portsShape).flatMap((name) => {
-    const value = suggestions.has(name) ? String(suggestions.get(name)) : environment[name]?.trim();
-    return value === undefined || value === "" ? [] : [`${name}=${shellWord(value)}`];
-  });
-  const hint = fixable ? `, e.g. ${[...command, "pnpm dev"].join(" ")}` : "";
+  const set = (name: string) => {
+    const value = environment[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const portNames = Object.keys(portsShape);
+  const others = Object.keys(environment)
+    .filter((name) => SERVICE_VARIABLE.test(name) && !portNames.includes(name))
+    .filter((name) => set(name) !== undefined)
+    .sort();
+  const command = [...portNames, ...others.filter((name) => !SECRET_VARIABLE.test(name))].flatMap(
+    (name) => {
+      const value = suggestions.has(name) ? String(suggestions.get(name)) : set(name);
+      return value === undefined ? [] : [`${name}=${shellWord(value)}`];
+    },
+  );
+  const secrets = others.filter((name) => SECRET_VARIABLE.test(name));
+  const kept = secrets.length === 0 ? "" : ` (with ${secrets.join(" and ")} set as now)`;
+  const hint = fixable ? `, e.g. ${[...command, "pnpm dev"].join(" ")}${kept}` : "";
   return ports.length === 1
     ? `${which.join("")} is in use by another process: stop it, or choose another port${hint}`
     : `${which.join(", ")} are in use by other processes: stop them, or choose other ports${hint}`;

@@ -23,6 +23,9 @@ const DEV_SCRIPT = (
     scripts: Record<string, string>;
   }
 ).scripts.dev!.split(" ");
+/** `text` matched literally in a RegExp. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 /** `pnpm dev` as a person types it. */
 const PNPM_DEV = ["pnpm", "dev"];
 
@@ -369,13 +372,18 @@ describe("pnpm dev", () => {
         MOCK_AUTH0_PORT: String(mockAuth0.port),
         SHOP_API_PORT: String(shop.port),
         AGENT_PORT: agentPort,
+        // Set on the command line as much as the ports: the suggestion keeps them, and names
+        // the secret without printing it.
         SHOP_API_DATABASE: path.join(unused, "db"),
+        MOCK_AUTH0_APPROVER: "approve",
+        MOCK_AUTH0_CONTROL_TOKEN: "a-control-token-of-32-characters",
       });
       expect(await dev.exited).toBe(1);
+      expect(dev.stderr()).not.toContain("a-control-token-of-32-characters");
       const lines = dev.stderr().trimEnd().split("\n");
       expect(lines).toHaveLength(1);
       const found = new RegExp(
-        `^pnpm dev: port ${mockAuth0.port} \\(MOCK_AUTH0_PORT\\) on 127\\.0\\.0\\.1, port ${shop.port} \\(SHOP_API_PORT\\) on 127\\.0\\.0\\.1 are in use by other processes: stop them, or choose other ports, e\\.g\\. MOCK_AUTH0_PORT=(\\d+) SHOP_API_PORT=(\\d+) AGENT_PORT=${agentPort} pnpm dev$`,
+        `^pnpm dev: port ${mockAuth0.port} \\(MOCK_AUTH0_PORT\\) on 127\\.0\\.0\\.1, port ${shop.port} \\(SHOP_API_PORT\\) on 127\\.0\\.0\\.1 are in use by other processes: stop them, or choose other ports, e\\.g\\. MOCK_AUTH0_PORT=(\\d+) SHOP_API_PORT=(\\d+) AGENT_PORT=${agentPort} LOG_LEVEL=warn MOCK_AUTH0_APPROVER=approve SHOP_API_DATABASE=${escapeRegExp(path.join(unused, "db"))} pnpm dev \\(with MOCK_AUTH0_CONTROL_TOKEN set as now\\)$`,
       ).exec(lines[0] ?? "");
       expect(found, lines[0]).not.toBeNull();
       // Each suggestion is free, and no two services are given the same port.
@@ -416,9 +424,10 @@ describe("pnpm dev", () => {
       const command = PORT_VARIABLES.map((name) =>
         name === variable ? `${name}=\\d+` : `${name}=${Object.fromEntries(otherPorts)[name]}`,
       ).join(" ");
+      const database = `SHOP_API_DATABASE=${escapeRegExp(path.join(unused, "db"))}`;
       expect(lines[0]).toMatch(
         new RegExp(
-          `^pnpm dev: port ${held.port} \\(${variable}\\) on 127\\.0\\.0\\.1 is in use by another process: stop it, or choose another port, e\\.g\\. ${command} pnpm dev$`,
+          `^pnpm dev: port ${held.port} \\(${variable}\\) on 127\\.0\\.0\\.1 is in use by another process: stop it, or choose another port, e\\.g\\. ${command} LOG_LEVEL=warn ${database} pnpm dev$`,
         ),
       );
       process.stdout.write(`pnpm dev with ${variable} in use: exit 1 after ${elapsedMs} ms\n`);
