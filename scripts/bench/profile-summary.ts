@@ -1,5 +1,5 @@
 /**
- * `tsx scripts/bench/profile-summary.ts <file.cpuprofile> [rows]`: where a V8 CPU profile
+ * `pnpm exec tsx scripts/bench/profile-summary.ts <file.cpuprofile> [rows]`: where a V8 CPU profile
  * (from `pnpm bench --profile <dir>`) spends its time, by package and by function, self and
  * inclusive.
  */
@@ -20,9 +20,14 @@ const profileSchema = z.object({
 });
 type CallFrame = z.infer<typeof profileSchema>["nodes"][number]["callFrame"];
 
+const USAGE = "usage: pnpm exec tsx scripts/bench/profile-summary.ts <file.cpuprofile> [rows]\n";
 const [file, rowsArg] = process.argv.slice(2);
+if (file === "--help" || file === "-h") {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 if (file === undefined) {
-  process.stderr.write("usage: tsx scripts/bench/profile-summary.ts <file.cpuprofile> [rows]\n");
+  process.stderr.write(USAGE);
   process.exit(2);
 }
 const rows = Number(rowsArg ?? 25);

@@ -62,7 +62,7 @@ export const VARIABLES = {
   SHOP_API_ADMIN_TOKEN:
     "when set, GET /admin/orders?user=<sub> lists a person's orders for 'Authorization: Bearer <token>' (default: no such route)",
   SHOP_API_DATABASE:
-    "the embedded database (PGlite): a folder, or :memory: (default: .data/shop-api in the package)",
+    "the embedded database (PGlite): a folder, or :memory: (default: <repo>/.data/shop-api; installed: .data/shop-api in the package's dist/)",
   SHOP_API_DATABASE_URL: "PostgreSQL instead, e.g. postgres://shop:secret@db:5432/shop",
   SHOP_API_TOKEN_CACHE_SIZE: `how many verified access tokens are remembered; 0 verifies every request afresh (default ${DEFAULT_TOKEN_CACHE_SIZE})`,
   LOG_LEVEL: "pino level or 'silent' (default info)",
