@@ -1,3 +1,5 @@
+import { isRecord } from "@ciba-testbed/shared";
+
 import { isAuthRequestKey } from "./auth0-store.js";
 import type { StoreEntryError } from "./halt.js";
 import { isLeaseKey } from "./lease.js";
@@ -66,8 +68,4 @@ function ordersShown(content: unknown, threadId: string): string | undefined {
   return orders.length === 0
     ? "What can still be read of it names no order placed or sent."
     : `What can still be read of it: ${orders.join("; ")}.`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }

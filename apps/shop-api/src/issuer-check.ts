@@ -1,6 +1,7 @@
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 
+import { isRecord } from "@ciba-testbed/shared";
 import { classifyNetworkError, errorMessages } from "@ciba-testbed/shared/node";
 
 import { fetchThrough } from "./issuer-transport.js";
@@ -223,8 +224,4 @@ export function describeFetchFailure(
     case "unreachable":
       return problem("unreachable", `${what} at ${url} is unreachable (${code ?? detail})`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }

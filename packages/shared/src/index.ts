@@ -3,6 +3,7 @@ export * from "./binding-message.js";
 export * from "./clock.js";
 export * from "./constants.js";
 export * from "./env.js";
+export * from "./is-record.js";
 export * from "./oauth-error.js";
 export * from "./product-reference.js";
 export * from "./purchase.js";

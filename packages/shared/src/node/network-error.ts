@@ -5,6 +5,9 @@
  * SDK wraps that again, and a host with several addresses fails with an `AggregateError`, so
  * the codes are collected from the whole tree.
  */
+
+import { isRecord } from "../is-record.js";
+
 export type NetworkFailure =
   /** The certificate chain does not end in a CA this process trusts. */
   | "tls_untrusted"
@@ -108,8 +111,4 @@ const BLOCKED_PORT_TEXT =
 
 function isFetchFailure(error: unknown): boolean {
   return error instanceof TypeError && error.message === "fetch failed";
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
