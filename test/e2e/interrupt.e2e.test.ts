@@ -316,7 +316,7 @@ describe("interrupt mode across two processes", () => {
       message: expect.stringMatching(
         /^The agent's store \(AGENT_STORE\) failed: ENOTDIR.*Nothing was ordered in this run\.$/,
       ) as unknown,
-      fix: `Check that ${store} is a writable directory with free space.`,
+      fix: `Check that ${store} is a writable directory with free space, or set AGENT_STORE to one.`,
     });
     expect(await consentIds(s)).toEqual(before);
   });

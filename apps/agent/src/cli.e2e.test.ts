@@ -111,6 +111,25 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     }
   });
 
+  // Node 20's recursive mkdir spins forever under /proc; `timeout` makes a hang exit 124.
+  it.runIf(process.platform === "linux")(
+    "names AGENT_STORE, the folder and a fix when the store's folder cannot be made (/proc; Linux only)",
+    async () => {
+      const { code, stdout } = await run(
+        `AGENT_STORE=/proc/agent-store timeout 20 node build/agent.cjs --json --mode interrupt "Buy a USB-C cable"`,
+      );
+
+      expect(code).toBe(1);
+      expect(JSON.parse(stdout)).toMatchObject({
+        outcome: "ERROR",
+        error: "store_failed",
+        message:
+          "The agent's store (AGENT_STORE) failed: ENOENT: cannot make the folder /proc/agent-store: /proc exists but takes no new folders. Nothing was ordered in this run.",
+        fix: "Check that /proc/agent-store is a writable directory with free space, or set AGENT_STORE to one.",
+      });
+    },
+  );
+
   it("exits with the outcome's code when it asks a question", async () => {
     const { code, stdout } = await run(`pnpm agent "Buy a phone"`);
 

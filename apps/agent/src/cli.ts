@@ -314,7 +314,7 @@ async function execute(
       config.store.kind === "file"
         ? {
             message: `${message.replace(/\.+$/, "")}.`,
-            fix: `Check that ${config.store.dir} is a writable directory with free space.`,
+            fix: `Check that ${config.store.dir} is a writable directory with free space, or set AGENT_STORE to one.`,
           }
         : redisFailure(config.store.redis, message, "command");
     const { approval, sending } = progress;

@@ -9,6 +9,7 @@ import type { AgentStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
 import { StoreEntryError } from "./halt.js";
 import type { Lease, LeaseRequest } from "./lease.js";
+import { isStoreFailure } from "./store-failure.js";
 
 const anything = z.unknown();
 /** A fresh directory, removed when the test finishes. */
@@ -59,6 +60,23 @@ describe("file store", () => {
     });
     expect(await readFile(file, "utf8")).toBe(text);
   });
+
+  // Node 20's recursive mkdir spins forever there; the store must fail, naming the folder.
+  it.runIf(process.platform === "linux")(
+    "fails at once in a folder it cannot make under /proc (Linux only), as a store failure",
+    { timeout: 5_000 },
+    async () => {
+      const store = createFileStore("/proc/agent-store");
+
+      for (const attempt of [
+        store.claim("leases/t", request("a"), NOW),
+        store.put("threads/t", { n: 1 }),
+      ]) {
+        await expect(attempt).rejects.toMatchObject({ code: "ENOENT", path: "/proc/agent-store" });
+        expect(isStoreFailure(await attempt.catch((error: unknown) => error))).toBe(true);
+      }
+    },
+  );
 });
 
 const NOW = 1_000_000;

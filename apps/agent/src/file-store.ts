@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { link, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 
@@ -8,6 +8,7 @@ import { z } from "zod";
 import { LeaseNotHeldError, sameLease, type AgentStore } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease } from "./lease.js";
 import { entryError, parseEntry, shellQuote, type EntryPlace } from "./store-entry.js";
+import { makeFolder } from "./store-folder.js";
 
 const releasedSchema = z.object({ token: z.number().int().positive(), released: z.literal(true) });
 const generationSchema = z.union([leaseSchema, releasedSchema.strict()]);
@@ -97,7 +98,7 @@ export function createFileStore(dir: string): AgentStore & { keys(): Promise<str
       }),
     put: (key, value, options = {}) =>
       serial(key, async () => {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await makeFolder(dir, 0o700);
         const file = fileOf(key);
         const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
         await writeSynced(temporary, value);
@@ -112,7 +113,7 @@ export function createFileStore(dir: string): AgentStore & { keys(): Promise<str
     delete: (key) => serial(key, () => rm(fileOf(key), { force: true })),
     claim: async (key, request, now) => {
       const leaseDir = leaseDirOf(key);
-      await mkdir(leaseDir, { recursive: true, mode: 0o700 });
+      await makeFolder(leaseDir, 0o700);
       for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
         const top = await latest(key);
         if (top === "moved") continue;
