@@ -302,9 +302,9 @@ describe("agents on several machines, sharing only Redis", () => {
           expect(resumed.exitCode).toBe(1);
           expect(resumed.json).toMatchObject({ outcome: "ERROR", error: "thread_lost", threadId });
           expect(resumed.json.message).toBe(
-            `No thread ${threadId} in the agent's store. Redis at ${volatile.url(0)} holds no agent threads at all, and it keeps nothing across a restart (appendonly no, no save points, up ${/up (\d+) s/.exec(resumed.json.message)?.[1]} s): a thread sent with this AGENT_STORE was lost when Redis restarted.`,
+            `No thread ${threadId} in the agent's store. Redis at ${volatile.url(0)} holds no agent threads at all, and it keeps nothing across a restart (appendonly no, no save points, up ${/up (\d+) s/.exec(resumed.json.message)?.[1]} s). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted (it last started at ${/started at (\S+Z)\)/.exec(resumed.json.message)?.[1]}).`,
           );
-          expect(resumed.json.fix).toContain("Check the shop's orders, then ask again");
+          expect(resumed.json.fix).toContain("check the shop's orders, then ask again");
         }
         expect((await s.stack.control.request(authReqId)).status).toBe("approved");
         expect(added(consentsBefore, await consentIds())).toEqual([authReqId]);

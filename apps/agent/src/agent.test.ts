@@ -790,6 +790,25 @@ describe("interrupt mode", () => {
     );
   });
 
+  it("has the id and AGENT_STORE checked first when the store holds no threads at all (a Redis that lost its data)", async () => {
+    // In a store with no threads a mistyped id misses as a lost thread does: nothing tells them apart.
+    const emptied = {
+      ...createFileStore(dir),
+      explainMissing: () => Promise.resolve({ lost: true, message: "It holds no threads." }),
+    };
+    const { agent } = setup({ config: interrupt(), store: emptied, clock: new ManualClock() });
+
+    const report = await agent.resume("thr-mistyped");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "thread_lost",
+      message: "No thread thr-mistyped in the agent's store. It holds no threads.",
+      fix: "Check the thread id and that AGENT_STORE names the store it was sent with; if both are right, the thread is lost: check the shop's orders, then ask again. This run ordered nothing and sent no approval request, and no agent can use an approval the person gives for a lost thread.",
+    });
+    expect(await filesIn(dir)).toEqual({});
+  });
+
   it("names a --thread it cannot start as a usage error with its fix", async () => {
     stubShop().catalog();
     stubAuth0().bcAuthorize().pending();

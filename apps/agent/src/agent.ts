@@ -384,8 +384,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   /**
-   * An unknown thread is a usage error, unless the store shows it lost its data: then nothing
-   * of the thread can be known, and the person must hear that, not "check the id".
+   * An unknown thread is a usage error, unless the store holds no threads at all (a Redis that
+   * lost its data, or was never written with this AGENT_STORE): then any id misses, a right one
+   * as well as a mistyped one, and the person must hear that a thread sent there is lost.
    */
   async function missingThread(threadId: string, startedAt: number): Promise<AgentReport> {
     const message = `No thread ${threadId} in the agent's store.`;
@@ -398,7 +399,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         elapsed(startedAt),
         {
           error: "thread_lost",
-          fix: "Check the shop's orders, then ask again: this run ordered nothing and sent no approval request, and no agent can use an approval the person gives for the lost thread.",
+          fix: "Check the thread id and that AGENT_STORE names the store it was sent with; if both are right, the thread is lost: check the shop's orders, then ask again. This run ordered nothing and sent no approval request, and no agent can use an approval the person gives for a lost thread.",
         },
       );
     }

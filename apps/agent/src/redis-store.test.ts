@@ -268,27 +268,32 @@ describe("Redis store", () => {
 
   it("tells a Redis that holds no threads at all (and keeps nothing across a restart) from one that does", async () => {
     const store = await open();
+    const url = server.url(0).replaceAll(".", "\\.");
+    // Any id misses in an empty Redis: a mistyped one as well as one lost in a restart, so the
+    // message says what is known and leaves the rest as a condition.
     expect(await store.explainMissing()).toEqual({
       lost: true,
       message: expect.stringMatching(
         new RegExp(
-          `^Redis at ${server.url(0).replaceAll(".", "\\.")} holds no agent threads at all, and it keeps nothing across a restart \\(appendonly no, no save points, up \\d+ s\\): a thread sent with this AGENT_STORE was lost when Redis restarted\\.$`,
+          `^Redis at ${url} holds no agent threads at all, and it keeps nothing across a restart \\(appendonly no, no save points, up \\d+ s\\)\\. The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted \\(it last started at \\S+Z\\)\\.$`,
         ),
       ),
     });
     await store.put("threads/thr-1", { threadId: "thr-1" });
+    const listing = `Run redis-cli -h 127.0.0.1 -p ${server.port} -n 0 --scan --pattern 'ciba-agent:threads/*' to see the ids it holds.`;
     // Written since its start: a thread sent before then is lost, or the id is mistyped.
     expect(await store.explainMissing()).toEqual({
       lost: false,
       message: expect.stringMatching(
-        /^Redis at \S+ has held agent threads since \S+Z; each is kept 7 days after its last request\. It keeps nothing across a restart \(appendonly no, no save points, up \d+ s\): a thread sent with this AGENT_STORE before it started at \S+Z was lost then\.$/,
+        /^Redis at \S+ has held agent threads since \S+Z; each is kept 7 days after its last request\. It keeps nothing across a restart \(appendonly no, no save points, up \d+ s\): a thread sent with this AGENT_STORE before it started at \S+Z was lost then\. Run /,
       ),
     });
+    expect((await store.explainMissing()).message.endsWith(` ${listing}`)).toBe(true);
     await admin.config("SET", "appendonly", "yes");
     try {
       expect(await store.explainMissing()).toEqual({
         lost: false,
-        message: expect.stringMatching(/ each is kept 7 days after its last request\.$/),
+        message: expect.stringMatching(/ each is kept 7 days after its last request\. Run /),
       });
     } finally {
       await admin.config("SET", "appendonly", "no");

@@ -8,6 +8,7 @@ import { RedisConnectError, redisFailure } from "./redis-failure.js";
 import { redisCliCommand, type RedisLocation } from "./redis-url.js";
 import { DEFAULT_RETENTION_MS, THREAD_RETENTION_MS } from "./retention.js";
 import { parseEntry, type EntryPlace } from "./store-entry.js";
+import { threadKey } from "./thread-journal.js";
 
 export const REDIS_KEY_PREFIX = "ciba-agent:";
 
@@ -324,26 +325,31 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     renew,
     explainMissing: async () => {
       const marker = await redis.get(markerKey);
+      const { facts, volatile, upSeconds } = await persistence();
+      const started =
+        upSeconds === undefined ? undefined : new Date(now() - upSeconds * 1000).toISOString();
       if (marker === null) {
-        const { facts, volatile } = await persistence();
+        // Any thread id misses here, so nothing tells a lost thread from a mistyped id.
         const where = `Redis at ${location.display} holds no agent threads at all`;
         return {
           lost: true,
           message: volatile
-            ? `${where}, and it keeps nothing across a restart (${facts}): a thread sent with this AGENT_STORE was lost when Redis restarted.`
-            : `${where}${facts === "" ? "" : ` (${facts})`}: a thread sent with this AGENT_STORE was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot), or it was sent to another Redis or database.`,
+            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.`
+            : `${where}${facts === "" ? "" : ` (${facts})`}. The id may be mistyped, or the thread sent to another Redis or database; if it was sent here, it was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot).`,
         };
       }
       const since = /"since":"([^"]+)"/.exec(marker)?.[1] ?? "an unknown time";
       const held = `Redis at ${location.display} has held agent threads since ${since}; each is kept ${THREAD_RETENTION_MS / 86_400_000} days after its last request.`;
       // Threads written since its last start are all it can hold: one sent before is gone, and
       // nothing tells it from a mistyped id.
-      const { facts, volatile, upSeconds } = await persistence();
-      if (!volatile || upSeconds === undefined) return { lost: false, message: held };
-      const started = new Date(now() - upSeconds * 1000).toISOString();
+      const restarted =
+        volatile && started !== undefined
+          ? ` It keeps nothing across a restart (${facts}): a thread sent with this AGENT_STORE before it started at ${started} was lost then.`
+          : "";
+      const listing = redisCliCommand(location, ["--scan", "--pattern", valueKey(threadKey("*"))]);
       return {
         lost: false,
-        message: `${held} It keeps nothing across a restart (${facts}): a thread sent with this AGENT_STORE before it started at ${started} was lost then.`,
+        message: `${held}${restarted} Run ${listing} to see the ids it holds.`,
       };
     },
     keys: async () => {
