@@ -82,6 +82,9 @@ describe("CIBA scenarios across real processes", () => {
 
     expect(run.json.outcome).toBe("EXPIRED");
     expect(run.exitCode).toBe(4);
+    expect(run.json.fix).toBe(
+      "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (this one allowed 2 s; --expiry or AGENT_REQUESTED_EXPIRY, now 2 s, sets how long, up to 300 s for a push).",
+    );
     expect(run.wallMs).toBeGreaterThanOrEqual(2_000);
     expect(await newOrders()).toEqual([]);
     expect((await newRequests()).map((c) => c.polls > 0)).toEqual([true]);
@@ -110,6 +113,7 @@ describe("CIBA scenarios across real processes", () => {
     expect(run.json.outcome).toBe("REQUEST_REFUSED");
     expect(run.exitCode).toBe(7);
     expect(run.json.message).toContain("not enrolled in push notifications");
+    expect(run.json.fix).toMatch(/^Enroll auth0\|no-push-user in Guardian push notifications/);
     expect(await newRequests()).toEqual([]);
   });
 

@@ -244,6 +244,10 @@ describe("block mode", () => {
     const report = await agent.run("Buy an XYZ phone");
 
     expect(report).toMatchObject({ outcome: "EXPIRED", exitCode: 4 });
+    // --json's fix says what to do, with how long the tenant gave the person.
+    expect(toAgentReportJson(report).fix).toBe(
+      "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (this one allowed 3 s; --expiry or AGENT_REQUESTED_EXPIRY, now 300 s, sets how long, up to 300 s for a push).",
+    );
     expect(clock.sleeps).toEqual([1000, 1000, 1000]);
     expect(auth0.count("/oauth/token")).toBe(3);
     expect(auth0.count("/bc-authorize")).toBe(1);
@@ -260,6 +264,7 @@ describe("block mode", () => {
 
     expect(report.outcome).toBe("EXPIRED");
     expect(report.purchases[0]).toMatchObject({ outcome: "EXPIRED", error: "expired_token" });
+    expect(toAgentReportJson(report).fix).toMatch(/^Ask again if the purchase is still wanted/);
   });
 
   it("honours slow_down: waits Retry-After and keeps the longer interval", async () => {
@@ -307,6 +312,9 @@ describe("block mode", () => {
       error: "invalid_request",
       description: "The user is not enrolled in push notifications",
     });
+    expect(toAgentReportJson(report).fix).toBe(
+      "Enroll auth0|no-push-user in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.",
+    );
     expect(auth0.count("/oauth/token")).toBe(0);
   });
 
@@ -322,6 +330,7 @@ describe("block mode", () => {
       error: "invalid_request",
       description: "binding_message is too long",
     });
+    expect(toAgentReportJson(report).fix).toContain("binding message");
   });
 
   it("turns a wrong client secret into a configuration error with its fix", async () => {

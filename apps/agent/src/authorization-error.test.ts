@@ -27,6 +27,15 @@ const refusedEverywhere = () =>
     ]),
   );
 
+/** An `AuthApiError` of the auth0 SDK as `@auth0/ai` hands it to onUnauthorized. */
+const tooManyRequests = (headers: Record<string, string>, description?: string) =>
+  Object.assign(new Error(description ?? "too_many_requests"), {
+    error: "too_many_requests",
+    ...(description === undefined ? {} : { error_description: description }),
+    statusCode: 429,
+    headers: new Headers(headers),
+  });
+
 describe("classifyAuthorizationError", () => {
   it.each([
     [interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED"), false, "DENIED", "access_denied"],
@@ -103,6 +112,81 @@ describe("classifyAuthorizationError", () => {
     expect(classified.error).toBe(code);
   });
 
+  it.each([
+    [interrupt("ASYNC_AUTHORIZATION_AUTHORIZATION_REQUEST_EXPIRED"), false],
+    [interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED"), true],
+    [oauth("expired_token"), false],
+    [interrupt("ASYNC_AUTHORIZATION_INVALID_GRANT"), true],
+  ])("gives an expiry (%o, expired: %s) the fix of answering in time", (error, expired) => {
+    expect(classify(error, expired).fix).toBe(
+      "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (--expiry or AGENT_REQUESTED_EXPIRY, now 300 s, sets how long, up to 300 s for a push).",
+    );
+  });
+
+  it("names how long the tenant gave, and the email, in an expiry's fix", () => {
+    const email = { ...config, requestedExpiry: 3600 };
+    const context = { config: email, expired: true, requestSent: true, now: NOW, expiresIn: 3600 };
+    expect(classifyAuthorizationError(oauth("access_denied"), context).fix).toBe(
+      "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it from Auth0's email before it expires (this one allowed 3600 s; --expiry or AGENT_REQUESTED_EXPIRY, now 3600 s, sets how long).",
+    );
+  });
+
+  it.each([
+    // @auth0/ai's name for every invalid_request; the description tells the causes apart.
+    [
+      interrupt(
+        "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
+        "User auth0|testbed-user is not enrolled in push notifications (Guardian), and there is no email to fall back to",
+      ),
+      "Enroll auth0|testbed-user in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.",
+    ],
+    [
+      interrupt(
+        "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
+        "requested_expiry 3600 is over 300 s, which Auth0 sends by email, but client c has no email channel",
+      ),
+      "Set --expiry or AGENT_REQUESTED_EXPIRY (now 300 s) to 1-300 s for a push, or keep 301-259200 s and enable the email channel for the application and a verified email address for auth0|testbed-user.",
+    ],
+    [
+      interrupt(
+        "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
+        "binding_message contains invalid characters",
+      ),
+      "Make the tenant localhost:4010 accept the binding message the agent writes (at most 64 letters, digits, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.",
+    ],
+    [
+      interrupt(
+        "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
+        "openid scope must be requested",
+      ),
+      "Check the tenant localhost:4010's CIBA settings for the application ciba-testbed-agent (AUTH0_CLIENT_ID) against what Auth0 names, then ask again.",
+    ],
+    [
+      oauth(
+        "unauthorized_client",
+        "Grant type 'urn:openid:params:grant-type:ciba' not allowed for the client.",
+      ),
+      "Allow the CIBA grant (urn:openid:params:grant-type:ciba) for the application ciba-testbed-agent (AUTH0_CLIENT_ID) on localhost:4010.",
+    ],
+    [
+      oauth(
+        "invalid_authorization_details",
+        "authorization_details type x is not allowed on API y",
+      ),
+      "Allow the authorization_details type that Auth0 names on the API sample-shop-api (SHOP_API_AUDIENCE) and in the application's client grant for it.",
+    ],
+    [
+      oauth("some_new_error"),
+      "Change what Auth0's answer (some_new_error) names in the tenant localhost:4010's settings for the application ciba-testbed-agent (AUTH0_CLIENT_ID), then ask again.",
+    ],
+    [
+      tooManyRequests({}),
+      "Ask again in a minute, as Auth0 sends auth0|testbed-user at most 5 approval requests a minute.",
+    ],
+  ])("gives a refused request (%o) a fix from Auth0's error", (error, fix) => {
+    expect(classify(error)).toMatchObject({ outcome: "REQUEST_REFUSED", fix });
+  });
+
   it("keeps Auth0's own description of a refused request", () => {
     const error = interrupt(
       "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
@@ -173,18 +257,10 @@ describe("access_denied and expiry", () => {
       error: "access_denied",
       description:
         "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the person most likely did not answer in time.",
+      fix: "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (--expiry or AGENT_REQUESTED_EXPIRY, now 300 s, sets how long, up to 300 s for a push).",
     });
   });
 });
-
-/** An `AuthApiError` of the auth0 SDK as `@auth0/ai` hands it to onUnauthorized. */
-const tooManyRequests = (headers: Record<string, string>, description?: string) =>
-  Object.assign(new Error(description ?? "too_many_requests"), {
-    error: "too_many_requests",
-    ...(description === undefined ? {} : { error_description: description }),
-    statusCode: 429,
-    headers: new Headers(headers),
-  });
 
 describe("a 429 from /bc-authorize", () => {
   it("is REQUEST_REFUSED naming Auth0's per-user limit, the user and when to try again", () => {
@@ -197,6 +273,7 @@ describe("a 429 from /bc-authorize", () => {
       retryAt: "2026-01-01T00:00:42.000Z",
       description:
         'Auth0 refused the approval request (429 too_many_requests: "Too many requests for this user"), most likely for its per-user limit of 5 backchannel authentication requests a minute for auth0|testbed-user; try again in 42 s (at 2026-01-01T00:00:42.000Z).',
+      fix: "Ask again after 2026-01-01T00:00:42.000Z, as Auth0 sends auth0|testbed-user at most 5 approval requests a minute.",
     });
   });
 

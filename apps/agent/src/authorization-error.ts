@@ -3,6 +3,7 @@ import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/
 import { isLocalDomain, type AgentConfig } from "./config.js";
 import type { Verdict } from "./purchase-result.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE, retryAt } from "./rate-limit.js";
+import { expiredFix, refusedRequestFix } from "./refusal-fix.js";
 import { INTERRUPT } from "./sdk-interrupt.js";
 
 /** The tenant's certificate is not one this process accepts: a setup problem. */
@@ -21,6 +22,8 @@ export interface RefusalContext {
   requestSent: boolean;
   /** The agent's clock (epoch ms) when the refusal arrived. */
   now: number;
+  /** Seconds the tenant gave the request to be answered in, once it accepted one. */
+  expiresIn?: number | undefined;
 }
 
 const EXPIRED_AS_DENIED =
@@ -180,20 +183,20 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   }
   if (code === INTERRUPT.denied) {
     return context.expired
-      ? expired("access_denied", EXPIRED_AS_DENIED)
+      ? expired(context, "access_denied", EXPIRED_AS_DENIED)
       : { outcome: "DENIED", error: "access_denied", description: message };
   }
   if (code === INTERRUPT.expired) {
-    return expired(undefined, "The approval request expired before the person answered.");
+    return expired(context, undefined, EXPIRED_DESCRIPTION);
   }
   if (code === INTERRUPT.invalidRequest) {
     // The SDK names every invalid_request "no push notifications"; its message is Auth0's own.
     if (SERVICE_NOT_FOUND.test(message)) return unknownAudience("invalid_request", message, config);
-    return { outcome: "REQUEST_REFUSED", error: "invalid_request", description: message };
+    return refused("invalid_request", message, config);
   }
   if (code === INTERRUPT.invalidGrant) {
     return context.expired
-      ? expired("invalid_grant", message)
+      ? expired(context, "invalid_grant", message)
       : { outcome: "ERROR", error: "invalid_grant", description: message };
   }
 
@@ -209,10 +212,10 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     const description = stringField(err, "error_description") ?? message;
     switch (oauthError) {
       case "expired_token":
-        return expired("expired_token", description);
+        return expired(context, "expired_token", description);
       case "access_denied":
         return context.expired
-          ? expired("access_denied", EXPIRED_AS_DENIED)
+          ? expired(context, "access_denied", EXPIRED_AS_DENIED)
           : { outcome: "DENIED", error: oauthError, description };
       case "invalid_client":
         return {
@@ -238,7 +241,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
           fix: `Check SHOP_API_AUDIENCE: "${config.audience}" must be an API on the tenant that grants product:buy to this application.`,
         };
       default:
-        return { outcome: "REQUEST_REFUSED", error: oauthError, description };
+        return refused(oauthError, description, config);
     }
   }
 
@@ -331,6 +334,12 @@ function rateLimited(err: unknown, context: RefusalContext): Verdict {
       outcome: "REQUEST_REFUSED",
       ...common,
       description: `Auth0 refused the approval request (${answer}), most likely for its per-user limit of ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} backchannel authentication requests a minute for ${context.config.userId}; ${when}.`,
+      fix: refusedRequestFix(
+        "too_many_requests",
+        answer,
+        context.config,
+        at === undefined ? undefined : new Date(at).toISOString(),
+      ),
     };
   }
   return {
@@ -345,8 +354,30 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-function expired(error: string | undefined, description: string): Verdict {
-  return { outcome: "EXPIRED", description, ...(error === undefined ? {} : { error }) };
+/** The request expired unanswered (by the agent's clock, or as the tenant's answer says). */
+export function expired(
+  context: { config: AgentConfig; expiresIn?: number | undefined },
+  error: string | undefined,
+  description: string,
+): Verdict {
+  return {
+    outcome: "EXPIRED",
+    description,
+    ...(error === undefined ? {} : { error }),
+    fix: expiredFix(context.config, context.expiresIn),
+  };
+}
+
+export const EXPIRED_DESCRIPTION = "The approval request expired before the person answered.";
+
+/** Auth0 refused `/bc-authorize` for a reason `refusedRequestFix` knows what to do about. */
+function refused(error: string, description: string, config: AgentConfig): Verdict {
+  return {
+    outcome: "REQUEST_REFUSED",
+    error,
+    description,
+    fix: refusedRequestFix(error, description, config),
+  };
 }
 
 function stringField(value: unknown, name: string): string | undefined {

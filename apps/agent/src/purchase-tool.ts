@@ -26,6 +26,8 @@ import { discardAuthorization, readAuthRequest, restoreAuthRequest } from "./aut
 import {
   approvalLost,
   classifyAuthorizationError,
+  expired,
+  EXPIRED_DESCRIPTION,
   neverReachedTenant,
   pollFailure,
   requestForgotten,
@@ -65,11 +67,6 @@ const PURCHASE_TOOL_DESCRIPTION =
 export const purchaseToolDeclaration = {
   description: PURCHASE_TOOL_DESCRIPTION,
   inputSchema: purchaseRequestSchema,
-};
-
-const EXPIRED: Verdict = {
-  outcome: "EXPIRED",
-  description: "The approval request expired before the person answered.",
 };
 
 const NO_TOKEN: Verdict = {
@@ -187,7 +184,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         return finish(
           record,
           failedSince === undefined || lastFailure === undefined
-            ? EXPIRED
+            ? expired({ config, expiresIn: request.expiresIn }, undefined, EXPIRED_DESCRIPTION)
             : unansweredUntilExpiry(lastFailure, failedSince, expiresAt(request), config),
         );
       }
@@ -415,6 +412,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       expired: request !== undefined && answeredAtExpiry(request, now),
       requestSent,
       now,
+      expiresIn: request?.expiresIn,
     });
   }
 

@@ -1,0 +1,66 @@
+import {
+  BINDING_MESSAGE_MAX_LENGTH,
+  MAX_PUSH_EXPIRY_SECONDS,
+  MAX_REQUESTED_EXPIRY_SECONDS,
+} from "@ciba-testbed/shared";
+
+import type { AgentConfig } from "./config.js";
+import { channelFor } from "./notification-channel.js";
+import { AUTH0_REQUESTS_PER_USER_PER_MINUTE } from "./rate-limit.js";
+
+/**
+ * What to do after an approval request expired unanswered: ask again and answer in time, with
+ * how long the person had (`expiresIn`, the tenant's seconds, when known; a tenant may give
+ * less than was asked) and the setting that decides it.
+ */
+export function expiredFix(config: AgentConfig, expiresIn?: number): string {
+  const { requestedExpiry, userId } = config;
+  const allowed = expiresIn === undefined ? "" : `this one allowed ${expiresIn} s; `;
+  const setting = `--expiry or AGENT_REQUESTED_EXPIRY, now ${requestedExpiry} s, sets how long`;
+  return channelFor(requestedExpiry) === "push"
+    ? `Ask again if the purchase is still wanted, and have ${userId} approve it on their device before it expires (${allowed}${setting}, up to ${MAX_PUSH_EXPIRY_SECONDS} s for a push).`
+    : `Ask again if the purchase is still wanted, and have ${userId} approve it from Auth0's email before it expires (${allowed}${setting}).`;
+}
+
+/**
+ * What to change after Auth0 refused `/bc-authorize` with `error` (its OAuth code) and
+ * `description` (its words). `invalid_request` covers several causes, which only Auth0's
+ * description tells apart.
+ */
+export function refusedRequestFix(
+  error: string,
+  description: string,
+  config: AgentConfig,
+  retryAt?: string,
+): string {
+  const { domain, clientId } = config.auth0;
+  const { userId } = config;
+  switch (error) {
+    case "too_many_requests":
+      return `Ask again ${retryAt === undefined ? "in a minute" : `after ${retryAt}`}, as Auth0 sends ${userId} at most ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} approval requests a minute.`;
+    case "unauthorized_client":
+      return `Allow the CIBA grant (urn:openid:params:grant-type:ciba) for the application ${clientId} (AUTH0_CLIENT_ID) on ${domain}.`;
+    case "invalid_authorization_details":
+      return `Allow the authorization_details type that Auth0 names on the API ${config.audience} (SHOP_API_AUDIENCE) and in the application's client grant for it.`;
+    case "invalid_request":
+      return invalidRequestFix(description, config);
+    default:
+      return `Change what Auth0's answer (${error}) names in the tenant ${domain}'s settings for the application ${clientId} (AUTH0_CLIENT_ID), then ask again.`;
+  }
+}
+
+function invalidRequestFix(description: string, config: AgentConfig): string {
+  const { userId, requestedExpiry } = config;
+  const { domain, clientId } = config.auth0;
+  if (/requested_expiry/i.test(description)) {
+    return `Set --expiry or AGENT_REQUESTED_EXPIRY (now ${requestedExpiry} s) to 1-${MAX_PUSH_EXPIRY_SECONDS} s for a push, or keep ${MAX_PUSH_EXPIRY_SECONDS + 1}-${MAX_REQUESTED_EXPIRY_SECONDS} s and enable the email channel for the application and a verified email address for ${userId}.`;
+  }
+  // What @auth0/ai takes every invalid_request for (UserDoesNotHavePushNotificationsInterrupt).
+  if (/push|enrol|guardian|notification/i.test(description)) {
+    return `Enroll ${userId} in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.`;
+  }
+  if (/binding_message/i.test(description)) {
+    return `Make the tenant ${domain} accept the binding message the agent writes (at most ${BINDING_MESSAGE_MAX_LENGTH} letters, digits, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.`;
+  }
+  return `Check the tenant ${domain}'s CIBA settings for the application ${clientId} (AUTH0_CLIENT_ID) against what Auth0 names, then ask again.`;
+}
