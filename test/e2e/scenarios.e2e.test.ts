@@ -76,6 +76,20 @@ describe("CIBA scenarios across real processes", () => {
     expect(consents.map((c) => c.status)).toEqual(["denied"]);
   });
 
+  it("deny the first of two items: the second is named as not tried, and nobody is asked for it", async () => {
+    await s.policy("deny-after:300");
+    const run = await s.agent(["Buy 2 XYZ phones and 1 USB-C cable"]);
+
+    expect(run.json).toMatchObject({
+      outcome: "DENIED",
+      message:
+        "The purchase of 2 x XYZ phone was denied; nothing was ordered. 1 x USB-C cable was not tried: nobody was asked to approve it, and nothing was ordered.",
+      notTried: [{ product: "USB-C cable", qty: 1 }],
+    });
+    expect(await newOrders()).toEqual([]);
+    expect((await newRequests()).map((c) => c.status)).toEqual(["denied"]);
+  });
+
   it("never answered: the agent gives up at the expiry it asked for", async () => {
     await s.policy("ignore");
     const run = await s.agent(["Buy an XYZ phone", "--expiry", "2"]);

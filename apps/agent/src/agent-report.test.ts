@@ -99,8 +99,14 @@ describe("closingMessage", () => {
 
   it("is the model's answer after an order, the results after a failure", () => {
     expect(closingMessage(thread(purchase("a", {})), "ORDERED", "Done!")).toBe("Done!");
-    expect(closingMessage(denied, "DENIED", "Sorry!")).toBe(
+    expect(closingMessage(denied, "DENIED", "Sorry!", undefined, [])).toBe(
       "The purchase of 1 x XYZ phone was denied; nothing was ordered.",
+    );
+    expect(
+      closingMessage(denied, "DENIED", "Sorry!", undefined, [{ product: "USB-C cable", qty: 2 }]),
+    ).toBe(
+      "The purchase of 1 x XYZ phone was denied; nothing was ordered. 2 x USB-C cable was not " +
+        "tried: nobody was asked to approve it, and nothing was ordered.",
     );
     expect(
       closingMessage(denied, "ERROR", "", { outcome: "ERROR", message: "The model failed" }),
@@ -155,6 +161,7 @@ describe("haltReport and its JSON", () => {
       warnings: [],
       finishedEarlier: null,
       purchases: [],
+      notTried: null,
       timings: { totalMs: 3 },
     });
   });

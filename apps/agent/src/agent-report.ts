@@ -1,3 +1,5 @@
+import type { PurchaseRequest } from "@ciba-testbed/shared";
+
 import type { AgentWarning } from "./agent-event.js";
 import { type AgentHalt, StoreEntryError } from "./halt.js";
 import type { ModelFailure } from "./model-error.js";
@@ -5,6 +7,7 @@ import { exitCodeOf, type Outcome } from "./outcome.js";
 import { pendingResult } from "./purchase-record.js";
 import {
   describeAfterOrders,
+  describePurchase,
   describeResult,
   type Order,
   type PurchaseResult,
@@ -34,6 +37,13 @@ export interface AgentReport {
    */
   finishedEarlier?: number;
   purchases: PurchaseResult[];
+  /**
+   * What the request asked for after the purchase that ended the turn (denied, expired,
+   * refused, failed): never asked for and never ordered. Set when a failure ended the turn and
+   * the model's reading of the request is known (the built-in model), empty when nothing was
+   * left.
+   */
+  notTried?: PurchaseRequest[];
   timings: ReportTimings;
 }
 
@@ -65,6 +75,8 @@ export interface AgentReportJson {
   /** ISO time the thread had finished before this run, which ordered nothing; else null. */
   finishedEarlier: string | null;
   purchases: PurchaseResult[];
+  /** See AgentReport; null when no failure ended the turn, or what it left is not known. */
+  notTried: PurchaseRequest[] | null;
   timings: AgentReport["timings"];
 }
 
@@ -83,6 +95,7 @@ export function toAgentReportJson(report: AgentReport): AgentReportJson {
     finishedEarlier:
       report.finishedEarlier === undefined ? null : new Date(report.finishedEarlier).toISOString(),
     purchases: report.purchases,
+    notTried: report.notTried ?? null,
     timings: report.timings,
   };
 }
@@ -104,6 +117,7 @@ export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport
         ].join(" ")
       : "Nothing happened yet.");
   const fix = thread.finished?.fix ?? focus?.fix;
+  const notTried = thread.finished?.notTried;
   return {
     outcome,
     exitCode: exitCodeOf(outcome),
@@ -115,6 +129,7 @@ export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport
     ...(focus?.order === undefined ? {} : { order: focus.order }),
     ...(fix === undefined ? {} : { fix }),
     purchases: open === undefined || focus === undefined ? results : [...results, focus],
+    ...(notTried === undefined ? {} : { notTried }),
     timings: { totalMs, ...focus?.timings },
   };
 }
@@ -153,13 +168,15 @@ export function threadOutcome(thread: ThreadRecord): Outcome {
 
 /**
  * What a finished thread says: the model's answer when it had the last word, else what the
- * results say (after a failure the turn ended before the model could answer).
+ * results say (after a failure the turn ended before the model could answer), and what the
+ * failure left untried: `notTried` when the model's reading of the request is known.
  */
 export function closingMessage(
   thread: ThreadRecord,
   outcome: Outcome,
   modelText: string,
   failure?: ModelFailure,
+  notTried?: readonly PurchaseRequest[],
 ): string {
   const results = decidedResults(thread);
   if (failure !== undefined) {
@@ -167,15 +184,44 @@ export function closingMessage(
     const ordered = results.filter((result) => result.outcome === "ORDERED");
     return [...ordered.map(describeResult), failure.message].join(" ");
   }
-  const fromResults = results.map(describeResult).join(" ");
-  if (outcome === "PARTIAL") return `${fromResults} ${NOT_TRIED}`;
-  return outcome === "ORDERED" || outcome === "NO_PURCHASE"
-    ? modelText || fromResults
-    : fromResults;
+  if (outcome === "ORDERED" || outcome === "NO_PURCHASE") {
+    return modelText || results.map(describeResult).join(" ");
+  }
+  const untried = notTried === undefined ? NOT_TRIED : describeNotTried(notTried);
+  return [...results.map(describeResult), untried].filter((text) => text !== "").join(" ");
 }
 
-/** The turn ends at the first purchase that does not go through (see the README's rule). */
+/**
+ * The turn ends at the first purchase that does not go through (see the README's rule): what
+ * is said of the rest when the model's reading of the request is not known.
+ */
 const NOT_TRIED = "Anything asked for after it was not tried.";
+
+/** The purchases a failure left untried, as a sentence; empty when there are none. */
+export function describeNotTried(notTried: readonly PurchaseRequest[]): string {
+  if (notTried.length === 0) return "";
+  const items = notTried.map(describePurchase);
+  const listed =
+    items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+  const them = items.length === 1 ? "it" : "them";
+  return `${listed} ${items.length === 1 ? "was" : "were"} not tried: nobody was asked to approve ${them}, and nothing was ordered.`;
+}
+
+/**
+ * What the request asked for after the purchases of the turn (`tried`, in order), by
+ * `planned`, the model's reading of it: undefined when the purchases made are not the first
+ * ones it read (the model read the request otherwise), so nothing can be said item by item.
+ */
+export function itemsNotTried(
+  planned: readonly PurchaseRequest[],
+  tried: readonly PurchaseRequest[],
+): PurchaseRequest[] | undefined {
+  // Member by member, so that a member set to undefined counts as one left out.
+  const same = (a: PurchaseRequest, b: PurchaseRequest | undefined) =>
+    a.product === b?.product && a.qty === b.qty && a.priceLimit === b.priceLimit;
+  if (!tried.every((purchase, index) => same(purchase, planned[index]))) return undefined;
+  return planned.slice(tried.length);
+}
 
 /** A run that ended before any purchase: a usage error, a busy thread, a failed start. */
 export function reportWithoutPurchases(

@@ -452,11 +452,12 @@ describe("block mode", () => {
       ["XYZ phone", "ORDERED"],
       ["USB-C cable", "SHOP_REFUSED"],
     ]);
+    // Nothing was asked for after the cable, so nothing is said to be left untried.
     expect(report.message).toBe(
       "Ordered 2 x XYZ phone: order ord_1, total 998.00 USD. Could not buy 600 x USB-C cable: " +
-        "Only 500 x USB-C cable in stock, 600 wanted; the person was not asked. " +
-        "Anything asked for after it was not tried.",
+        "Only 500 x USB-C cable in stock, 600 wanted; the person was not asked.",
     );
+    expect(toAgentReportJson(report).notTried).toEqual([]);
     expect(auth0.count("/bc-authorize")).toBe(1);
     expect(shop.calls).toHaveLength(1);
   });
@@ -471,7 +472,59 @@ describe("block mode", () => {
 
     expect(report.outcome).toBe("PARTIAL");
     expect(report.purchases.map((p) => p.outcome)).toEqual(["ORDERED", "SHOP_REFUSED"]);
+    expect(report.notTried).toEqual([{ product: "USB-C cable", qty: 1 }]);
+    expect(report.message).toMatch(
+      / 1 x USB-C cable was not tried: nobody was asked to approve it, and nothing was ordered\.$/,
+    );
     expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it.each([
+    ["denied", () => stubAuth0().bcAuthorize().deny(), "DENIED", "was denied"],
+    [
+      "expired",
+      () => stubAuth0().bcAuthorize({ expires_in: 2, interval: 1 }).pending(2),
+      "EXPIRED",
+      "expired unanswered",
+    ],
+  ])(
+    "names the purchases it did not try when the first one is %s, in the message and --json",
+    async (_, tenant, outcome, said) => {
+      stubShop().catalog();
+      const auth0 = tenant();
+      const { agent } = setup();
+
+      const report = await agent.run(
+        "Buy 2 XYZ phones, an ABC laptop under $2000 and 1 USB-C cable",
+      );
+
+      expect(report.outcome).toBe(outcome);
+      expect(report.purchases).toHaveLength(1);
+      expect(report.message).toBe(
+        `The ${outcome === "DENIED" ? "purchase of" : "approval request for"} 2 x XYZ phone ${said}; nothing was ordered. ` +
+          "1 x ABC laptop (at most 2000 USD) and 1 x USB-C cable were not tried: nobody was asked to approve them, and nothing was ordered.",
+      );
+      expect(toAgentReportJson(report).notTried).toEqual([
+        { product: "ABC laptop", qty: 1, priceLimit: 2000 },
+        { product: "USB-C cable", qty: 1 },
+      ]);
+      expect(auth0.count("/bc-authorize")).toBe(1);
+    },
+  );
+
+  it("says only that the rest was not tried when the model's reading of the request is not known", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().deny();
+    const model = createOfflineModel({ generateId: () => "call_x" });
+    // A model with no reading of its own, as OpenAI's.
+    const { agent } = setup({ model: { ...model, readItems: undefined } as LanguageModelV2 });
+
+    const report = await agent.run("Buy 2 XYZ phones and 1 USB-C cable");
+
+    expect(report.message).toBe(
+      "The purchase of 2 x XYZ phone was denied; nothing was ordered. Anything asked for after it was not tried.",
+    );
+    expect(toAgentReportJson(report).notTried).toBeNull();
   });
 });
 

@@ -12,13 +12,14 @@ import {
   type ToolSet,
 } from "ai";
 
-import { systemClock, type Clock } from "@ciba-testbed/shared";
+import { systemClock, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
 
 import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import {
   closingMessage,
   earlierReport,
   haltReport,
+  itemsNotTried,
   reportWithoutPurchases,
   threadOutcome,
   threadReport,
@@ -33,7 +34,8 @@ import { AgentHalt, leaseLost } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
 import { expiryWarnings } from "./notification-channel.js";
-import { isTerminalFailure } from "./outcome.js";
+import type { OfflineModel } from "./offline-model.js";
+import { isTerminalFailure, type Outcome } from "./outcome.js";
 import { readProcess } from "./process-info.js";
 import { isPurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
@@ -60,6 +62,12 @@ export interface AgentDeps {
    * request that this process cannot name yet; the CLI says so when it is stopped then.
    */
   beforeApprovalRequest?: (request: ApprovalRequestSending) => void;
+  /**
+   * The purchases the model reads a request as, in order, when that can be known without
+   * asking it: the report of a turn that a failure ended then names what it left untried. By
+   * default the model's own `readItems` (the built-in model has one; OpenAI does not).
+   */
+  readItems?: OfflineModel["readItems"] | undefined;
 }
 
 export interface Agent {
@@ -109,6 +117,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         ({ Auth0AI }) => new Auth0AI({ auth0: { ...config.auth0 }, store: auth0Store(store) }),
       )));
 
+  const readItems = deps.readItems ?? itemsReaderOf(deps.model);
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
   const warnings = expiryWarnings(config.requestedExpiry);
@@ -372,15 +381,36 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
     const outcome = failure?.outcome ?? threadOutcome(thread);
     if (outcome !== "PENDING") {
+      const notTried = failure === undefined ? await untried(thread, outcome) : undefined;
       thread.finished = {
         outcome,
-        message: closingMessage(thread, outcome, modelText, failure),
+        message: closingMessage(thread, outcome, modelText, failure, notTried),
         at: clock.now(),
         ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
+        ...(notTried === undefined ? {} : { notTried }),
       };
       await writerOf(threadId).put(thread);
     }
     return threadReport(thread, elapsed(startedAt));
+  }
+
+  /**
+   * What the request asked for after the purchase that ended the turn, when a failure ended it
+   * and the model's reading of the request is known; undefined otherwise.
+   */
+  async function untried(
+    thread: ThreadRecord,
+    outcome: Outcome,
+  ): Promise<PurchaseRequest[] | undefined> {
+    if (outcome === "ORDERED" || outcome === "NO_PURCHASE" || readItems === undefined) {
+      return undefined;
+    }
+    const planned = await readItems(thread.request);
+    if (planned === undefined) return undefined;
+    return itemsNotTried(
+      planned,
+      thread.purchases.map((purchase) => purchase.purchase),
+    );
   }
 
   /**
@@ -459,6 +489,13 @@ function timed(model: LanguageModel, clock: Clock, add: (ms: number) => void): L
       },
     },
   });
+}
+
+/** The model's own reading of requests, when it has one (the built-in model). */
+function itemsReaderOf(model: LanguageModel): OfflineModel["readItems"] | undefined {
+  if (typeof model !== "object") return undefined;
+  const { readItems } = model as Partial<OfflineModel>;
+  return typeof readItems === "function" ? readItems : undefined;
 }
 
 function ownStartTime(): { startTime?: string } {

@@ -10,6 +10,8 @@ import type {
   LanguageModelV2Usage,
 } from "@ai-sdk/provider";
 
+import type { PurchaseRequest } from "@ciba-testbed/shared";
+
 import { builtInCatalog, type CatalogSource } from "./catalog-source.js";
 import { isTerminalFailure } from "./outcome.js";
 import { parsePurchaseRequest } from "./parse-request.js";
@@ -28,6 +30,15 @@ interface Reply {
   finishReason: LanguageModelV2FinishReason;
 }
 
+/** The offline model, which can also say how it reads a request without being asked to answer. */
+export type OfflineModel = LanguageModelV2 & {
+  /**
+   * The purchases it reads `request` as, in the order it asks for them (one tool call each);
+   * undefined when it would ask a question instead.
+   */
+  readItems(request: string): Promise<PurchaseRequest[] | undefined>;
+};
+
 /**
  * A deterministic model that needs no key. It reads the last user message as a purchase
  * request against the shop's catalog (`catalog`; by default the shop's default catalog), asks
@@ -36,7 +47,7 @@ interface Reply {
  */
 export function createOfflineModel(
   options: { generateId?: () => string; catalog?: CatalogSource } = {},
-): LanguageModelV2 {
+): OfflineModel {
   const generateId = options.generateId ?? (() => `call_${randomUUID()}`);
   const catalog = options.catalog ?? builtInCatalog;
 
@@ -83,6 +94,10 @@ export function createOfflineModel(
   };
 
   return {
+    readItems: async (request) => {
+      const parsed = parsePurchaseRequest(request, await catalog());
+      return parsed.kind === "purchases" ? parsed.items : undefined;
+    },
     specificationVersion: "v2",
     provider: "ciba-testbed",
     modelId: OFFLINE_MODEL_ID,

@@ -95,6 +95,7 @@ describe("terminal output", () => {
       warnings: [],
       finishedEarlier: null,
       purchases: [],
+      notTried: null,
       timings: { totalMs: 12 },
     });
   });

@@ -1,4 +1,4 @@
-import { purchaseRequestSchema } from "@ciba-testbed/shared";
+import { purchaseRequestSchema, type PurchaseRequest } from "@ciba-testbed/shared";
 import { z } from "zod";
 
 import { LeaseNotHeldError, type AgentStore } from "./agent-store.js";
@@ -15,7 +15,14 @@ export interface ThreadRecord {
   userId: string;
   createdAt: number;
   purchases: PurchaseRecord[];
-  finished?: { outcome: Outcome; message: string; at: number; fix?: string };
+  finished?: {
+    outcome: Outcome;
+    message: string;
+    at: number;
+    fix?: string;
+    /** What the request asked for after the failure that ended the turn (see AgentReport). */
+    notTried?: PurchaseRequest[];
+  };
 }
 
 export const THREAD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -88,6 +95,7 @@ const threadRecordSchema = z
         message: z.string(),
         at: z.number(),
         fix: z.string().optional(),
+        notTried: z.array(purchaseRequestSchema).optional(),
       })
       .optional(),
   })
