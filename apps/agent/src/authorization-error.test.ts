@@ -262,6 +262,33 @@ describe("access_denied and expiry", () => {
   });
 });
 
+describe("access_denied from /bc-authorize", () => {
+  // mock-auth0's answer, and Auth0's wording, for an API whose user access policy refuses the
+  // application (deny_all, or require_client_grant without a user client grant).
+  const policy = () =>
+    status(
+      403,
+      oauth(
+        "access_denied",
+        'Client "ciba-testbed-agent" is not authorized to access "sample-shop-api" on behalf of a user: the API\'s user access policy is deny_all',
+      ),
+    );
+
+  it("is a refused request with the tenant's words and the policy to change: nobody was asked", () => {
+    expect(classify(policy())).toEqual({
+      outcome: "REQUEST_REFUSED",
+      error: "access_denied",
+      description:
+        'Client "ciba-testbed-agent" is not authorized to access "sample-shop-api" on behalf of a user: the API\'s user access policy is deny_all',
+      fix: 'Let the application ciba-testbed-agent (AUTH0_CLIENT_ID) act for users on the API sample-shop-api (SHOP_API_AUDIENCE) on localhost:4010: the API\'s user access policy, and a client grant for it with subject_type "user" and the scopes the agent asks for.',
+    });
+  });
+
+  it("is the person's denial once the request was sent", () => {
+    expect(classify(oauth("access_denied"), false, true)).toMatchObject({ outcome: "DENIED" });
+  });
+});
+
 describe("a 429 from /bc-authorize", () => {
   it("is REQUEST_REFUSED naming Auth0's per-user limit, the user and when to try again", () => {
     const verdict = classify(

@@ -181,6 +181,11 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   if (stringField(err, "error") === "access_denied" && SERVICE_NOT_FOUND.test(said)) {
     return unknownAudience("access_denied", said, config);
   }
+  // Auth0's /bc-authorize refuses an application the API's user access policy does not let act
+  // for people with 403 access_denied, which the SDK hands on as it came: nobody was asked.
+  if (stringField(err, "error") === "access_denied" && !context.requestSent) {
+    return refused("access_denied", said, config);
+  }
   if (code === INTERRUPT.denied) {
     return context.expired
       ? expired(context, "access_denied", EXPIRED_AS_DENIED)

@@ -40,6 +40,8 @@ export function refusedRequestFix(
       return `Ask again ${retryAt === undefined ? "in a minute" : `after ${retryAt}`}, as Auth0 sends ${userId} at most ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} approval requests a minute.`;
     case "unauthorized_client":
       return `Allow the CIBA grant (urn:openid:params:grant-type:ciba) for the application ${clientId} (AUTH0_CLIENT_ID) on ${domain}.`;
+    case "access_denied":
+      return `Let the application ${clientId} (AUTH0_CLIENT_ID) act for users on the API ${config.audience} (SHOP_API_AUDIENCE) on ${domain}: the API's user access policy, and a client grant for it with subject_type "user" and the scopes the agent asks for.`;
     case "invalid_authorization_details":
       return `Allow the authorization_details type that Auth0 names on the API ${config.audience} (SHOP_API_AUDIENCE) and in the application's client grant for it.`;
     case "invalid_request":
