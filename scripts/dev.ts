@@ -343,6 +343,15 @@ const bearer =
     ? ""
     : ' -H "Authorization: Bearer $MOCK_AUTH0_CONTROL_TOKEN"';
 const pageUrl = `${stack.issuer}approver${env.MOCK_AUTH0_CONTROL_TOKEN === undefined ? "" : "#token=<MOCK_AUTH0_CONTROL_TOKEN>"}`;
+/**
+ * The shell's own tenant settings, named and never shown (a secret among them): the stack is
+ * always the local tenant, so its services were given its values instead.
+ */
+function ignoredLine(names: string[]): string[] {
+  if (names.length === 0) return [];
+  const verb = names.length === 1 ? "is" : "are";
+  return [`  your shell's ${names.join(", ")} ${verb} ignored: this stack uses its local tenant`];
+}
 const bold = (text: string) => styleText("bold", text);
 const dim = (text: string) => styleText("dim", text);
 // Not when a service stopped while the others started: that ends `pnpm dev` (above).
@@ -354,6 +363,7 @@ if (!ending) {
       `  mock-auth0   ${stack.issuer}   (approver: ${env.MOCK_AUTH0_APPROVER})`,
       `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.shopApiUrl}/api/products)`,
       `  agent web    ${webUrl}   (the quickstart's chat)`,
+      ...ignoredLine(stack.overridden),
       "",
       bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
       "",

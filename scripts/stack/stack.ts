@@ -75,6 +75,11 @@ export interface Stack {
   services: SupervisedChild[];
   /** The variables the agent (or any Node client) needs to use this stack. */
   agentEnv(): Record<string, string>;
+  /**
+   * The variables of this process's environment that the stack's services were given other
+   * values for (`overriddenVariables`): the shell's tenant, which they do not use.
+   */
+  overridden: string[];
   stop(): Promise<void>;
 }
 
@@ -99,6 +104,40 @@ function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string)
     SHOP_API_URL: `${shopApiUrl}/api/purchases`,
     NODE_EXTRA_CA_CERTS: caCertPath,
   };
+}
+
+/**
+ * Every variable that decides which tenant shop-api trusts, set to the stack's own: the shop
+ * inherits this process's environment, and a shell set up for a real tenant (its
+ * AUTH0_ISSUER_BASE_URL above all, which wins over AUTH0_DOMAIN) would have it trust that tenant
+ * and refuse every token of this one with a 401.
+ */
+export function shopTenantEnv(issuer: string, caCertPath: string) {
+  return {
+    NODE_EXTRA_CA_CERTS: caCertPath,
+    AUTH0_DOMAIN: new URL(issuer).host,
+    AUTH0_ISSUER_BASE_URL: issuer,
+    SHOP_API_AUDIENCE,
+  };
+}
+
+/**
+ * The variables `inherited` sets (not blank) that `given` (what the stack sets on its services)
+ * overrides with another value: a tenant, client, audience or shop of the shell's that the stack
+ * does not use. NODE_EXTRA_CA_CERTS is not one: it is the machine's choice of CAs, not of a tenant.
+ */
+export function overriddenVariables(
+  inherited: Readonly<Record<string, string | undefined>>,
+  given: readonly Readonly<Record<string, string>>[],
+): string[] {
+  const names = new Set(given.flatMap((env) => Object.keys(env)));
+  names.delete("NODE_EXTRA_CA_CERTS");
+  return [...names]
+    .filter((name) => {
+      const value = inherited[name]?.trim() ?? "";
+      return value !== "" && given.some((env) => env[name] !== undefined && env[name] !== value);
+    })
+    .sort();
 }
 
 /**
@@ -169,11 +208,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const database = await shopDatabase;
     // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
     const shortLived = options.shopApiShortLived ?? options.shopApiData !== "persistent";
+    const shopTenant = shopTenantEnv(issuer, caCertPath);
     const shop = await start("shop-api", "cyan", {
-      NODE_EXTRA_CA_CERTS: caCertPath,
-      AUTH0_DOMAIN: auth0Domain,
+      ...shopTenant,
       SHOP_API_PORT: String(options.shopApiPort ?? 0),
-      SHOP_API_AUDIENCE,
       // Set or blank (unset), as the control token: the shell's must not reach a test's shop.
       ...(options.shopApiData === "persistent"
         ? {}
@@ -199,6 +237,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       control,
       services,
       agentEnv,
+      overridden: overriddenVariables(process.env, [shopTenant, agentEnv()]),
       stop,
     };
   } catch (error) {

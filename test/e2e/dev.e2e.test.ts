@@ -313,9 +313,20 @@ describe("pnpm dev", () => {
     });
   });
 
-  it("prints the exact agent command for the ports it uses, that command reaches this stack, and SIGINT (Ctrl-C) stops every service", async () => {
+  it("prints the exact agent command for the ports it uses, that command reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service", async () => {
+    // A shell set up for a real tenant (here one on loopback that nothing answers, so that no
+    // request leaves the machine): the stack is the local tenant all the same, and says so.
+    const realTenant = {
+      AUTH0_ISSUER_BASE_URL: "https://127.0.0.1:1/",
+      AUTH0_DOMAIN: "127.0.0.1:1",
+      AUTH0_CLIENT_SECRET: "secret-of-the-real-tenant",
+    };
     // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
-    await whileRunning(PNPM_DEV, {}, async ({ ports, output, stop }) => {
+    await whileRunning(PNPM_DEV, realTenant, async ({ ports, output, stop }) => {
+      expect(stripVTControlCharacters(output)).toContain(
+        "\n  your shell's AUTH0_CLIENT_SECRET, AUTH0_DOMAIN, AUTH0_ISSUER_BASE_URL are ignored: this stack uses its local tenant\n",
+      );
+      expect(output).not.toContain(realTenant.AUTH0_CLIENT_SECRET);
       const command = agentCommand(output);
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
       expect(command).toContain(`AUTH0_DOMAIN=localhost:${ports[0]} `);
