@@ -1,12 +1,14 @@
 import { randomBytes, webcrypto } from "node:crypto";
+import { isIP } from "node:net";
 
 import * as x509 from "@peculiar/x509";
 
 /**
- * Makes a local certificate authority and a `localhost` server certificate it signs, with
- * `@peculiar/x509` on Node's WebCrypto: no OpenSSL binary, same result on every OS. Loaded
- * only when certificates must be made (`certificates.ts` imports it on demand): most starts
- * reuse them, and Node's own X509Certificate reads them without this library.
+ * Makes a local certificate authority and a `localhost` server certificate it signs (and a server
+ * certificate for one more host, signed by a CA made before), with `@peculiar/x509` on Node's
+ * WebCrypto: no OpenSSL binary, same result on every OS. Loaded only when certificates must be
+ * made (`certificates.ts` imports it on demand): most starts reuse them, and Node's own
+ * X509Certificate reads them without this library.
  */
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -30,14 +32,18 @@ export interface MadeCertificates {
   serverKey: string;
 }
 
-export async function makeLocalCertificates(now: number): Promise<MadeCertificates> {
-  const crypto = webcrypto.subtle;
-  const notBefore = new Date(now - DAY_MS);
+const crypto = webcrypto.subtle;
+
+/** A CA and a server certificate it signed for the loopback names and `host` (a URL's host). */
+export async function makeLocalCertificates(
+  now: number,
+  host = "localhost",
+): Promise<MadeCertificates> {
   const caKeys = await crypto.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: "CN=ciba-testbed local CA, O=ciba-testbed",
-    notBefore,
+    notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + CA_VALIDITY_DAYS * DAY_MS),
     keys: caKeys,
     signingAlgorithm: ALGORITHM,
@@ -50,35 +56,80 @@ export async function makeLocalCertificates(now: number): Promise<MadeCertificat
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
+  return {
+    caCert: ca.toString("pem"),
+    caKey: await privatePem(caKeys.privateKey),
+    ...(await makeServerCertificate(ca, caKeys.privateKey, withHost(SERVER_NAMES, host), now)),
+  };
+}
 
+/**
+ * A server certificate, signed by the CA made before (so whatever trusts it trusts this one), for
+ * the names `previous` (the server certificate it replaces) covers and `host`: a tenant that
+ * listens on another loopback address (127.0.0.2) is reached at it, and tenants started on two
+ * such addresses keep each other's covered.
+ */
+export async function makeServerCertificateFor(
+  host: string,
+  made: { caCert: string; caKey: string; previous: string },
+  now: number,
+): Promise<Pick<MadeCertificates, "serverCert" | "serverKey">> {
+  const ca = new x509.X509Certificate(made.caCert);
+  const caKey = await crypto.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(made.caKey),
+    ALGORITHM,
+    false,
+    ["sign"],
+  );
+  const previous = new x509.X509Certificate(made.previous)
+    .getExtension(x509.SubjectAlternativeNameExtension)
+    ?.names.toJSON();
+  return makeServerCertificate(ca, caKey, withHost(previous ?? SERVER_NAMES, host), now);
+}
+
+async function makeServerCertificate(
+  ca: x509.X509Certificate,
+  caKey: webcrypto.CryptoKey,
+  names: x509.JsonGeneralName[],
+  now: number,
+): Promise<Pick<MadeCertificates, "serverCert" | "serverKey">> {
   const serverKeys = await crypto.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const server = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: "CN=localhost",
     issuer: ca.subject,
-    notBefore,
+    notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + SERVER_VALIDITY_DAYS * DAY_MS),
     publicKey: serverKeys.publicKey,
-    signingKey: caKeys.privateKey,
+    signingKey: caKey,
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(SERVER_NAMES),
+      new x509.SubjectAlternativeNameExtension(names),
       await x509.SubjectKeyIdentifierExtension.create(serverKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(await ca.publicKey.export()),
     ],
   });
-
-  const privatePem = async (key: webcrypto.CryptoKey) =>
-    x509.PemConverter.encode(await crypto.exportKey("pkcs8", key), "PRIVATE KEY");
   return {
-    caCert: ca.toString("pem"),
-    caKey: await privatePem(caKeys.privateKey),
     serverCert: server.toString("pem"),
     serverKey: await privatePem(serverKeys.privateKey),
   };
+}
+
+/** `names` and `host` (a URL's host: an IPv6 address in brackets), unless they name it. */
+function withHost(names: x509.JsonGeneralName[], host: string): x509.JsonGeneralName[] {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const name: x509.JsonGeneralName = { type: isIP(bare) === 0 ? "dns" : "ip", value: bare };
+  return names.some((other) => other.type === name.type && other.value === name.value)
+    ? names
+    : [...names, name];
+}
+
+async function privatePem(key: webcrypto.CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await crypto.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
 function serial(): string {

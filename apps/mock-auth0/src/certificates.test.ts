@@ -127,6 +127,21 @@ describe("local certificates", () => {
     expect((await ensureLocalCertificates(dir)).created).toBe(true);
   });
 
+  it("covers another host with a server certificate of the same CA, keeping the hosts it covered", async () => {
+    const dir = freshDir();
+    const first = await ensureLocalCertificates(dir);
+    const other = await ensureLocalCertificates(dir, undefined, "127.0.0.2");
+    expect(other.created).toBe(true);
+    expect(other.caCert).toBe(first.caCert);
+    const third = await ensureLocalCertificates(dir, undefined, "[fd00::3]");
+    expect(new X509Certificate(third.cert).subjectAltName).toBe(
+      "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:127.0.0.2, IP Address:FD00:0:0:0:0:0:0:3",
+    );
+    const again = await ensureLocalCertificates(dir, undefined, "127.0.0.2");
+    expect([again.created, again.cert]).toEqual([false, third.cert]);
+    expect((await ensureLocalCertificates(dir, undefined, "localhost")).created).toBe(false);
+  });
+
   it("gives every concurrent starter the same set", async () => {
     const dir = freshDir();
     const all = await Promise.all([1, 2, 3, 4].map(() => ensureLocalCertificates(dir)));

@@ -1,5 +1,6 @@
 import { X509Certificate as NodeX509Certificate } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -73,22 +74,39 @@ export async function makeCertDir(dir: string, temp: string = tmpdir()): Promise
   if ((holder.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }
 
-/** Reuses the certificates in `dir` when they are usable, else creates a fresh set. */
+/**
+ * Reuses the certificates in `dir` when they are usable, else creates a fresh set. `host` is the
+ * host of the tenant's URLs (`urlHostOf` its listen address): a server certificate that does not
+ * cover it is replaced by one that does, signed by the same CA, which stays trusted.
+ */
 export async function ensureLocalCertificates(
   dir: string,
   now: () => number = Date.now,
+  host = "localhost",
 ): Promise<LocalCertificates> {
   await makeCertDir(dir);
   return withDirectoryLock(path.join(dir, ".lock"), async () => {
     const existing = await readUsable(dir, now());
-    if (existing) return existing;
-    await writeFresh(dir, now()).catch((error: unknown) => {
+    if (existing && covers(existing.cert, host)) return existing;
+    const write = existing
+      ? writeServerFor(dir, host, existing, now())
+      : writeFresh(dir, now(), host);
+    await write.catch((error: unknown) => {
       throw new CertDirError(dir, error);
     });
     const created = await readUsable(dir, now());
-    if (!created) throw new Error(`Certificates written to ${dir} could not be read back`);
+    if (!created || !covers(created.cert, host)) {
+      throw new Error(`Certificates written to ${dir} could not be read back`);
+    }
     return { ...created, created: true };
   });
+}
+
+/** Whether the server certificate `cert` is valid for `host` (a URL's host). */
+function covers(cert: string, host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1");
+  const server = new NodeX509Certificate(cert);
+  return (isIP(bare) === 0 ? server.checkHost(bare) : server.checkIP(bare)) !== undefined;
 }
 
 async function readUsable(dir: string, now: number): Promise<LocalCertificates | undefined> {
@@ -115,14 +133,33 @@ async function readUsable(dir: string, now: number): Promise<LocalCertificates |
   return { caCert, caCertPath: path.join(dir, CA_CERT_FILE), cert, key, created: false };
 }
 
-async function writeFresh(dir: string, now: number): Promise<void> {
+async function writeFresh(dir: string, now: number, host: string): Promise<void> {
   const { makeLocalCertificates } = await import("./certificate-authority.js");
-  const made = await makeLocalCertificates(now);
+  const made = await makeLocalCertificates(now, host);
   // The CA key signs nothing after this, but keeping it lets a person issue more local certs.
   await writeAtomically(path.join(dir, CA_KEY_FILE), made.caKey, 0o600);
   await writeAtomically(path.join(dir, SERVER_KEY_FILE), made.serverKey, 0o600);
   await writeAtomically(path.join(dir, SERVER_CERT_FILE), made.serverCert, 0o644);
   await writeAtomically(path.join(dir, CA_CERT_FILE), made.caCert, 0o644);
+}
+
+/** A server certificate for `host` too, by the CA in `dir`; without its key, a fresh set. */
+async function writeServerFor(
+  dir: string,
+  host: string,
+  existing: LocalCertificates,
+  now: number,
+): Promise<void> {
+  const caKey = await readFile(path.join(dir, CA_KEY_FILE), "utf8").catch(() => undefined);
+  if (caKey === undefined) return writeFresh(dir, now, host);
+  const { makeServerCertificateFor } = await import("./certificate-authority.js");
+  const made = await makeServerCertificateFor(
+    host,
+    { caCert: existing.caCert, caKey, previous: existing.cert },
+    now,
+  );
+  await writeAtomically(path.join(dir, SERVER_KEY_FILE), made.serverKey, 0o600);
+  await writeAtomically(path.join(dir, SERVER_CERT_FILE), made.serverCert, 0o644);
 }
 
 async function writeAtomically(file: string, content: string, mode: number): Promise<void> {

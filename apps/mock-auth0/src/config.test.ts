@@ -1,10 +1,15 @@
 import path from "node:path";
 
 import { ConfigError, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
-import { DEFAULT_CERT_DIR, loadServerConfig, localCaFile } from "@ciba-testbed/shared/node";
+import {
+  DEFAULT_CERT_DIR,
+  isLoopbackAddress,
+  loadServerConfig,
+  localCaFile,
+} from "@ciba-testbed/shared/node";
 import { describe, expect, it } from "vitest";
 
-import { isLoopbackAddress, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import { DEFAULT_TENANT_FILE } from "./tenant/load-tenant.js";
 
 const TOKEN = "c0ntrol-token-of-32-characters-x";

@@ -1,4 +1,3 @@
-import { BlockList, isIP } from "node:net";
 import path from "node:path";
 
 import { LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
@@ -7,6 +6,7 @@ import {
   DEFAULT_CERT_DIR,
   invocationDir,
   isListenHost,
+  isLoopbackAddress,
   listenHostSchema,
   resolveFromInvocation,
 } from "@ciba-testbed/shared/node";
@@ -21,21 +21,6 @@ import type { TenantLocation } from "./tenant/load-tenant.js";
 const DEFAULT_HOST = "127.0.0.1";
 /** The signing-keys file's name in the certificate folder, unless MOCK_AUTH0_SIGNING_KEYS says. */
 export const SIGNING_KEYS_FILE = "signing-keys.json";
-
-const loopback = new BlockList();
-loopback.addSubnet("127.0.0.0", 8, "ipv4");
-loopback.addAddress("::1", "ipv6");
-
-/** Whether a listen address is reachable from this machine only. A name other than localhost may resolve anywhere. */
-export function isLoopbackAddress(host: string): boolean {
-  const address = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, "$1");
-  if (address === "localhost") return true;
-  const family = isIP(address);
-  return family !== 0 && loopback.check(address, family === 6 ? "ipv6" : "ipv4");
-}
 
 /**
  * Each variable the configuration reads, with what it does: `--help` lists these, and the schema

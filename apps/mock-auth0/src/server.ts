@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
 import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
-import { serveUntilStopped } from "@ciba-testbed/shared/node";
+import { serveUntilStopped, serverUrl, urlHostOf } from "@ciba-testbed/shared/node";
 import type { Clock } from "@ciba-testbed/shared";
 import type { Express } from "express";
 import type { Logger } from "pino";
@@ -101,13 +101,15 @@ export interface RunningMockAuth0 {
 }
 
 /**
- * Starts the tenant over HTTPS. Port 0 picks a free port; the issuer always names
- * `localhost`, which the server certificate covers.
+ * Starts the tenant over HTTPS. Port 0 picks a free port. The issuer names `localhost` on the
+ * default 127.0.0.1 and on every address (0.0.0.0, ::), and the address or name listened on
+ * otherwise (`urlHostOf`: https://127.0.0.2:4010/), which the server certificate then covers too.
  */
 export async function startMockAuth0(options: StartOptions): Promise<RunningMockAuth0> {
+  const host = urlHostOf(options.host);
   // Two RSA key pairs and (on a first start) the certificates: made at once, in the thread pool.
   const [certificates, keys] = await Promise.all([
-    ensureLocalCertificates(options.certDir),
+    ensureLocalCertificates(options.certDir, undefined, host),
     options.keys ?? SigningKeys.create(),
   ]);
   const tenant: Tenant = options.approverDefault
@@ -146,7 +148,7 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     });
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `https://localhost:${port}/`;
+  const issuer = `${serverUrl("https", options.host, port)}/`;
   const ticker = options.ticker ?? systemTicker;
   const deps: MockAuth0Deps = {
     keys,

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
 import { ConfigError, parseEnv } from "../env.js";
-import { listenHostSchema, loadServerConfig, unresolvedHostProblem } from "./listen-host.js";
+import {
+  listenHostSchema,
+  loadServerConfig,
+  serverUrl,
+  unresolvedHostProblem,
+  urlHostOf,
+} from "./listen-host.js";
 
 const schema = z.object({ HOST: listenHostSchema("127.0.0.1") });
 const hostOf = (value: string) => parseEnv(schema, { HOST: value }, { app: "server" }).HOST;
@@ -89,5 +95,29 @@ describe("loadServerConfig", () => {
         "PORT must be a port number",
       ],
     });
+  });
+});
+
+describe("urlHostOf", () => {
+  it.each(["127.0.0.1", "localhost", "0.0.0.0", "::", "[::]"])(
+    "names localhost for %j, which it reaches",
+    (host) => {
+      expect(urlHostOf(host)).toBe("localhost");
+    },
+  );
+
+  it.each([
+    ["127.0.0.2", "127.0.0.2"],
+    ["::1", "[::1]"],
+    ["[::1]", "[::1]"],
+    ["192.168.1.20", "192.168.1.20"],
+    ["Shop-1.internal", "shop-1.internal"],
+  ])("names %j where localhost does not reach it: %j", (host, urlHost) => {
+    expect(urlHostOf(host)).toBe(urlHost);
+  });
+
+  it("makes a server's URL of it", () => {
+    expect(serverUrl("https", "127.0.0.1", 4010)).toBe("https://localhost:4010");
+    expect(serverUrl("http", "127.0.0.2", 4020)).toBe("http://127.0.0.2:4020");
   });
 });

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from "node:dns/promises";
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 
 import { z } from "zod";
 
@@ -39,6 +39,41 @@ export function listenHostSchema(defaultHost: string) {
     .refine(isListenHost, LISTEN_HOST)
     .transform(bareHost)
     .default(defaultHost);
+}
+
+const loopback = new BlockList();
+loopback.addSubnet("127.0.0.0", 8, "ipv4");
+loopback.addAddress("::1", "ipv6");
+
+/**
+ * Whether an address (IPv6 bracketed or not) is this machine's alone: localhost, 127.0.0.0/8
+ * or ::1. A name other than localhost may resolve anywhere.
+ */
+export function isLoopbackAddress(host: string): boolean {
+  const address = bareHost(host.trim().toLowerCase());
+  if (address === "localhost") return true;
+  const family = isIP(address);
+  return family !== 0 && loopback.check(address, family === 6 ? "ipv6" : "ipv4");
+}
+
+/** Listen addresses a URL names `localhost`: the default, and every address, which it reaches. */
+const LOCALHOST_REACHES = new Set(["127.0.0.1", "localhost", "0.0.0.0", "::"]);
+
+/**
+ * The host a URL names to reach a server listening on `listenHost`: `localhost` for the default
+ * 127.0.0.1 (the name Auth0's quickstart and the local certificate use) and for every address
+ * (0.0.0.0, ::), which localhost reaches; any other address or name as it is, IPv6 in brackets.
+ * A server on 127.0.0.2 alone is not reached at localhost.
+ */
+export function urlHostOf(listenHost: string): string {
+  const host = bareHost(listenHost.trim()).toLowerCase();
+  if (LOCALHOST_REACHES.has(host)) return "localhost";
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+/** `<scheme>://<host>:<port>` of a server listening on `listenHost` (`urlHostOf`), no slash. */
+export function serverUrl(scheme: "http" | "https", listenHost: string, port: number): string {
+  return `${scheme}://${urlHostOf(listenHost)}:${String(port)}`;
 }
 
 /** How a host name is looked up: `dns.promises.lookup`, or a stand-in in tests. */
