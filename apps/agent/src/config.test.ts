@@ -36,6 +36,17 @@ describe("loadConfig", () => {
     expect(config.store).toEqual({ kind: "file", dir: path.join(REPO_ROOT, ".agent-store") });
   });
 
+  it.each(["127.0.0.2:4010", "[::1]:4010"])(
+    "takes a tenant on another loopback address, %s, as the local tenant, with its client",
+    (domain) => {
+      expect(loadConfig({ AUTH0_DOMAIN: domain }).auth0).toEqual({
+        domain,
+        clientId: LOCAL_DEFAULTS.clientId,
+        clientSecret: LOCAL_DEFAULTS.clientSecret,
+      });
+    },
+  );
+
   it("treats an empty variable as unset, as `X=` in .env means", () => {
     const blank = loadConfig({
       AUTH0_DOMAIN: "",

@@ -63,8 +63,11 @@ function httpUrlProblem(value: string, example: string): string | undefined {
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
 
-/** What AUTH0_DOMAIN holds: a host and maybe a port, no scheme, no path. */
-const BARE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+/**
+ * What AUTH0_DOMAIN holds: a host and maybe a port, no scheme, no path. An IPv6 address in
+ * brackets, as a URL writes it (a local tenant on `::1`: `[::1]:4010`).
+ */
+const BARE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
 const envSchema = z
   .object({

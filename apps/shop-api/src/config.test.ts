@@ -63,6 +63,8 @@ describe("loadConfig", () => {
     expect(loadConfig({ AUTH0_DOMAIN: "acme.us.auth0.com" }).issuer).toBe(
       "https://acme.us.auth0.com/",
     );
+    // A local tenant on an IPv6 address, written as a URL writes it.
+    expect(loadConfig({ AUTH0_DOMAIN: "[::1]:4010" }).issuer).toBe("https://[::1]:4010/");
   });
 
   it("prefers an explicit AUTH0_ISSUER_BASE_URL, kept byte for byte", () => {
@@ -161,7 +163,7 @@ describe("loadConfig", () => {
     expect(problems({ SHOP_API_PORT: port })[0]).toMatch(/^SHOP_API_PORT must be/);
   });
 
-  it.each(["acme.us.auth0.com/", "acme.us.auth0.com/path", "user@host", "host:port"])(
+  it.each(["acme.us.auth0.com/", "acme.us.auth0.com/path", "user@host", "host:port", "::1:4010"])(
     "refuses AUTH0_DOMAIN=%s",
     (domain) => {
       expect(problems({ AUTH0_DOMAIN: domain })[0]).toMatch(/^AUTH0_DOMAIN must be a bare host/);

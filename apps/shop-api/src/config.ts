@@ -43,9 +43,12 @@ export const DEFAULT_DATABASE_DIR = fileURLToPath(
   new URL("../../../.data/shop-api", import.meta.url),
 );
 
-/** A bare `host[:port]`, as Auth0's SDKs take `AUTH0_DOMAIN`: no scheme, path or trailing slash. */
+/**
+ * A bare `host[:port]`, as Auth0's SDKs take `AUTH0_DOMAIN`: no scheme, path or trailing slash.
+ * An IPv6 address in brackets, as a URL writes it (a local tenant on `::1`: `[::1]:4010`).
+ */
 const BARE_DOMAIN =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$/;
+  /^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * Each variable the configuration reads, with what it does: `--help` lists these, and the schema

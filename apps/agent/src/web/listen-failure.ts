@@ -1,4 +1,4 @@
-import type { WebConfig } from "./web-config.js";
+import { defaultBaseUrl, type WebConfig } from "./web-config.js";
 
 /** Why the web app could not listen, naming the variable to change, and what to exit with. */
 export interface ListenFailure {
@@ -56,8 +56,8 @@ export function listenFailure(
  * The login callback is `<APP_BASE_URL>/auth/callback`, and APP_BASE_URL names AGENT_PORT unless
  * it is set: the tenant must then allow the new port's callback, or the login fails there.
  */
-function newPort(config: Pick<WebConfig, "port" | "baseUrl">): string {
-  if (config.baseUrl !== `http://localhost:${config.port}`) {
+function newPort(config: Pick<WebConfig, "host" | "port" | "baseUrl">): string {
+  if (config.baseUrl !== defaultBaseUrl(config.host, config.port)) {
     return `APP_BASE_URL (${config.baseUrl}) stays the URL the browser uses: point it at the new port.`;
   }
   return "The login callback, http://localhost:<AGENT_PORT>/auth/callback, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_PORT), the application's Allowed Callback URLs for a real one.";

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 import { parseEnv, portSchema } from "@ciba-testbed/shared";
+import { serverUrl } from "@ciba-testbed/shared/node";
 import { z } from "zod";
 
 import { isLocalDomain, loadConfig, type AgentConfig } from "../config.js";
@@ -42,6 +43,14 @@ export interface WebConfig {
 }
 
 /**
+ * The web app's URL unless APP_BASE_URL says: http://localhost:<AGENT_PORT> as in Auth0's
+ * quickstart, or the address it listens on when localhost does not reach it (`urlHostOf`).
+ */
+export function defaultBaseUrl(host: string, port: number): string {
+  return serverUrl("http", host, port);
+}
+
+/**
  * Reads `pnpm agent serve`'s configuration: the agent's (`loadConfig`, the same variables as
  * the CLI) plus the port, the public URL, the session secret and the approver page's URL. A
  * real tenant needs AUTH0_SECRET, as the quickstart does: one key for every start and instance of
@@ -66,7 +75,7 @@ export function loadWebConfig(env: Readonly<Record<string, string | undefined>>)
     agent,
     port: e.AGENT_PORT,
     host: e.AGENT_HOST,
-    baseUrl: e.APP_BASE_URL ?? `http://localhost:${e.AGENT_PORT}`,
+    baseUrl: e.APP_BASE_URL ?? defaultBaseUrl(e.AGENT_HOST, e.AGENT_PORT),
     sessionSecret: e.AUTH0_SECRET ?? randomBytes(32).toString("hex"),
     approverUrl:
       e.AGENT_APPROVER_URL ?? (local ? `https://${agent.auth0.domain}/approver` : undefined),

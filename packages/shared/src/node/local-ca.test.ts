@@ -65,6 +65,7 @@ describe("isLoopbackHost", () => {
   it.each([
     ["localhost:4010", true],
     ["127.0.0.1", true],
+    ["127.0.0.2:4010", true],
     ["[::1]:4010", true],
     ["tenant.localhost", true],
     ["acme.us.auth0.com", false],

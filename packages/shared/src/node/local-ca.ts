@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { resolveFromInvocation } from "./invocation-dir.js";
+import { isLoopbackAddress } from "./listen-host.js";
 
 /**
  * The name the testbed's files kept across runs in the temporary folder start with: the
@@ -40,15 +41,10 @@ export function localCaFile(env: Readonly<Record<string, string | undefined>>): 
   return dir ? path.join(resolveFromInvocation(dir, env), "ca.pem") : LOCAL_CA_FILE;
 }
 
-/** `localhost`, `127.0.0.1`, `[::1]` or `*.localhost`, with or without a port. */
+/** `localhost`, `127.0.0.0/8`, `[::1]` or `*.localhost`, with or without a port. */
 export function isLoopbackHost(hostWithPort: string): boolean {
-  const host = hostWithPort
-    .toLowerCase()
-    .replace(/:\d+$/, "")
-    .replace(/^\[(.*)\]$/, "$1");
-  return (
-    host === "localhost" || host === "127.0.0.1" || host === "::1" || host.endsWith(".localhost")
-  );
+  const host = hostWithPort.toLowerCase().replace(/:\d+$/, "");
+  return isLoopbackAddress(host) || host.endsWith(".localhost");
 }
 
 /**
