@@ -178,7 +178,8 @@ stopWithPnpm({
 const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES } =
   await import("@ciba-testbed/stack/supervisor");
-const { makeScratchFolder, resolveFromInvocation } = await import("@ciba-testbed/shared/node");
+const { makeScratchFolder, resolveFromInvocation, serverUrl } =
+  await import("@ciba-testbed/shared/node");
 const { INTERACTIVE_TENANT_SETTINGS, REPO_ROOT } = await import("@ciba-testbed/stack");
 const { ENTRIES, watchBuild } = await import("./build.js");
 
@@ -217,7 +218,8 @@ function resolved(value: string | undefined): string | undefined {
  * The tenant the stack serves: MOCK_AUTH0_TENANT, MOCK_AUTH0_USERS and MOCK_AUTH0_SETTINGS as
  * mock-auth0 reads them (relative to where the command was typed), with one keyword set by the
  * web app: the tenant's login callback and logout URL are `##AGENT_WEB_URL##` (auth0/tenant.yaml),
- * and they must name the URL the web app runs on, APP_BASE_URL or http://localhost:<AGENT_PORT>.
+ * and they must name the URL the web app runs on, APP_BASE_URL or http://localhost:<AGENT_PORT>
+ * (the address of AGENT_HOST when localhost does not reach it, as the web app's own default).
  * A settings file in the scratch folder extends the tenant's own with that keyword. For the
  * repository's tenant, unless MOCK_AUTH0_SETTINGS names others, those are
  * INTERACTIVE_TENANT_SETTINGS: a person waits on each poll, so polls 1 s apart, not Auth0's 5 s.
@@ -231,7 +233,10 @@ function tenantFiles() {
   const settings =
     resolved(env.MOCK_AUTH0_SETTINGS) ??
     (reference ? INTERACTIVE_TENANT_SETTINGS : path.join(beside, "mock-auth0.json"));
-  const webAppUrl = (env.APP_BASE_URL ?? `http://localhost:${env.AGENT_PORT}`).replace(/\/+$/, "");
+  const webAppUrl = (env.APP_BASE_URL ?? serverUrl("http", env.AGENT_HOST, env.AGENT_PORT)).replace(
+    /\/+$/,
+    "",
+  );
   const tenantSettingsFile = path.join(builtDir, "mock-auth0.dev.json");
   writeFileSync(
     tenantSettingsFile,
@@ -259,8 +264,10 @@ try {
       ? {}
       : { controlToken: env.MOCK_AUTH0_CONTROL_TOKEN }),
     mockAuth0Port: env.MOCK_AUTH0_PORT,
+    mockAuth0Host: env.MOCK_AUTH0_HOST,
     ...(certDir === undefined ? {} : { certDir }),
     shopApiPort: env.SHOP_API_PORT,
+    shopApiHost: env.SHOP_API_HOST,
     approver: env.MOCK_AUTH0_APPROVER,
     ...tenantFiles(),
     logLevel: env.LOG_LEVEL,

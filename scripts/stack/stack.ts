@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_ENV, WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_ENV, WITHOUT_EXTRA_CA_CERTS, serverUrl } from "@ciba-testbed/shared/node";
 
 import { ControlClient } from "./control-client.js";
 import { REPO_ROOT } from "./repo-root.js";
@@ -15,6 +15,12 @@ export interface StackOptions {
   /** 0 (the default) picks free ports; `pnpm dev` uses the documented 4010 and 4020. */
   mockAuth0Port?: number;
   shopApiPort?: number;
+  /**
+   * Where each listens (MOCK_AUTH0_HOST, SHOP_API_HOST), 127.0.0.1 unless given. The URLs name
+   * `localhost` there, and the address itself elsewhere on loopback (`urlHostOf`).
+   */
+  mockAuth0Host?: string;
+  shopApiHost?: string;
   /** The approver's default outcome, e.g. `manual` or `approve-after:1000`. */
   approver?: string;
   /**
@@ -66,7 +72,7 @@ export interface StackOptions {
 
 export interface Stack {
   issuer: string;
-  /** `localhost:<port>`: what AUTH0_DOMAIN must be. */
+  /** `localhost:<port>` (or where it listens: `127.0.0.2:<port>`): what AUTH0_DOMAIN must be. */
   auth0Domain: string;
   caCertPath: string;
   shopApiUrl: string;
@@ -175,6 +181,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // It opens no TLS connection: the caller's extra CAs would only slow its start.
       ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
+      // Set, as the port: one inherited from the shell would move it where the URLs do not lead.
+      MOCK_AUTH0_HOST: options.mockAuth0Host ?? "127.0.0.1",
       MOCK_AUTH0_CERT_DIR: options.certDir ?? path.join(REPO_ROOT, ".certs"),
       // Set or blank (unset): one inherited from the shell would lock the stack's own client out.
       MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
@@ -199,10 +207,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Beside the shop when its address is known now; their children are stopped with the stack
     // even when the shop fails to start.
     const shopPort = options.shopApiPort ?? 0;
+    const shopHost = options.shopApiHost ?? "127.0.0.1";
     joined =
       shopPort === 0
         ? undefined
-        : startAlso(agentEnvOf(auth0Domain, `http://localhost:${shopPort}`, caCertPath));
+        : startAlso(agentEnvOf(auth0Domain, serverUrl("http", shopHost, shopPort), caCertPath));
     joined?.catch(() => undefined);
 
     const database = await shopDatabase;
@@ -212,6 +221,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const shop = await start("shop-api", "cyan", {
       ...shopTenant,
       SHOP_API_PORT: String(options.shopApiPort ?? 0),
+      SHOP_API_HOST: shopHost,
       // Set or blank (unset), as the control token: the shell's must not reach a test's shop.
       ...(options.shopApiData === "persistent"
         ? {}
@@ -219,7 +229,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(shortLived ? SHORT_LIVED_SHOP_ENV : {}),
       ...options.shopApiEnv,
     });
-    const shopApiUrl = `http://localhost:${shop.port}`;
+    const shopApiUrl = serverUrl("http", shopHost, shop.port);
     const agentEnv = () => agentEnvOf(auth0Domain, shopApiUrl, caCertPath);
     await (joined ?? startAlso(agentEnv()));
     const control = new ControlClient(

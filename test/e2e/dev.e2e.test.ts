@@ -31,17 +31,19 @@ const PNPM_DEV = ["pnpm", "dev"];
 
 /** The ports `pnpm dev` listens on, in the order its messages name them. */
 const PORT_VARIABLES = ["MOCK_AUTH0_PORT", "SHOP_API_PORT", "AGENT_PORT"] as const;
+/** Where each of them listens, in the same order. */
+const HOST_VARIABLES = ["MOCK_AUTH0_HOST", "SHOP_API_HOST", "AGENT_HOST"] as const;
 
 /** Variables that would point the agent somewhere: the printed command must set them itself. */
 const AGENT_TARGETING = /^(AUTH0_|SHOP_|AGENT_|MOCK_AUTH0_|NODE_EXTRA_CA_CERTS$|OPENAI_)/;
 
-function portIsFree(port: number): Promise<boolean> {
+function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once("error", () => {
       resolve(false);
     });
-    probe.listen(port, "127.0.0.1", () =>
+    probe.listen(port, host, () =>
       probe.close(() => {
         resolve(true);
       }),
@@ -128,8 +130,17 @@ function untilRunning(dev: DevRun): Promise<string> {
   });
 }
 
-/** SIGTERM to its process group (unless it is gone), then waits for its ports to be free again. */
-async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "SIGTERM") {
+/**
+ * SIGTERM to its process group (unless it is gone), then waits for its ports (on `hosts`, in the
+ * same order) to be free again.
+ */
+async function stopDev(
+  dev: DevRun,
+  ports: number[],
+  signal: NodeJS.Signals = "SIGTERM",
+  hosts: string[] = [],
+) {
+  const free = () => Promise.all(ports.map((port, i) => portIsFree(port, hosts[i])));
   if (dev.child.exitCode === null && dev.child.signalCode === null) {
     process.kill(-dev.child.pid!, signal);
   }
@@ -138,7 +149,7 @@ async function stopDev(dev: DevRun, ports: number[], signal: NodeJS.Signals = "S
   // pnpm, which does not wait for the script, this also covers the services' own stop (each up
   // to 3 s before a SIGKILL) on a loaded machine.
   const deadline = Date.now() + 20_000;
-  while (!(await Promise.all(ports.map(portIsFree))).every(Boolean) && Date.now() < deadline) {
+  while (!(await free()).every(Boolean) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -218,20 +229,23 @@ async function whileRunning(
   use: (run: {
     dev: DevRun;
     ports: number[];
+    /** Where each port listens: `env`'s *_HOST, or 127.0.0.1. */
+    hosts: string[];
     output: string;
     stop: (signal: NodeJS.Signals) => Promise<void>;
   }) => Promise<void>,
 ): Promise<void> {
   const { ports, env: portsEnv } = await servicePorts();
+  const hosts = HOST_VARIABLES.map((name) => env[name] ?? "127.0.0.1");
   const dev = runDev(command, {
     ...env,
     ...portsEnv,
     SHOP_API_DATABASE: await sharedShopDatabase(),
   });
   let stopping: Promise<void> | undefined;
-  const stop = (signal: NodeJS.Signals) => (stopping ??= stopDev(dev, ports, signal));
+  const stop = (signal: NodeJS.Signals) => (stopping ??= stopDev(dev, ports, signal, hosts));
   try {
-    await use({ dev, ports, output: await untilRunning(dev), stop });
+    await use({ dev, ports, hosts, output: await untilRunning(dev), stop });
   } finally {
     await stop("SIGTERM");
   }
@@ -296,7 +310,7 @@ describe("pnpm dev", () => {
       // line on the pipe to the gone script (EPIPE) may end it too, by chance.
       let held = ports;
       while (held.length > 0 && performance.now() < deadline) {
-        const free = await Promise.all(held.map(portIsFree));
+        const free = await Promise.all(held.map((port) => portIsFree(port)));
         held = held.filter((_, index) => !free[index]);
         if (held.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -313,7 +327,7 @@ describe("pnpm dev", () => {
     });
   });
 
-  it("prints the exact agent command for the ports it uses, that command reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service", async () => {
+  it("prints the exact agent command and URLs for the ports and loopback addresses it uses, each reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service", async () => {
     // A shell set up for a real tenant (here one on loopback that nothing answers, so that no
     // request leaves the machine): the stack is the local tenant all the same, and says so.
     const realTenant = {
@@ -321,16 +335,45 @@ describe("pnpm dev", () => {
       AUTH0_DOMAIN: "127.0.0.1:1",
       AUTH0_CLIENT_SECRET: "secret-of-the-real-tenant",
     };
+    // Loopback addresses that localhost does not reach: the URLs must name them.
+    const hostsEnv = {
+      MOCK_AUTH0_HOST: "127.0.0.2",
+      SHOP_API_HOST: "127.0.0.3",
+      AGENT_HOST: "127.0.0.4",
+    };
+    const ca = readFileSync(path.join(REPO_ROOT, ".certs", "ca.pem"));
     // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
-    await whileRunning(PNPM_DEV, realTenant, async ({ ports, output, stop }) => {
-      expect(stripVTControlCharacters(output)).toContain(
+    const env = { ...realTenant, ...hostsEnv };
+    await whileRunning(PNPM_DEV, env, async ({ ports, hosts, output, stop }) => {
+      const shown = stripVTControlCharacters(output);
+      expect(shown).toContain(
         "\n  your shell's AUTH0_CLIENT_SECRET, AUTH0_DOMAIN, AUTH0_ISSUER_BASE_URL are ignored: this stack uses its local tenant\n",
       );
       expect(output).not.toContain(realTenant.AUTH0_CLIENT_SECRET);
+      const issuer = `https://127.0.0.2:${ports[0]}/`;
+      const shopUrl = `http://127.0.0.3:${ports[1]}`;
+      const webUrl = `http://127.0.0.4:${ports[2]}`;
+      expect(shown).toContain(`\n  mock-auth0   ${issuer}   (approver: manual)\n`);
+      expect(shown).toContain(`\n  shop-api     ${shopUrl}   (catalog: ${shopUrl}/api/products)\n`);
+      expect(shown).toContain(`\n  agent web    ${webUrl}   (the quickstart's chat)\n`);
+      expect(shown).toContain(`\n  ${issuer}approver\n`);
+      // Each answers there, the tenant over TLS that its CA alone makes trusted.
+      expect((await httpsText(new URL(`${issuer}approver`), ca)).status).toBe(200);
+      expect((await fetch(`${shopUrl}/api/products`)).status).toBe(200);
+      expect((await fetch(webUrl)).status).toBe(200);
+      // The web app's login returns to it there, and the tenant takes that callback.
+      const login = await fetch(`${webUrl}/auth/login`, { redirect: "manual" });
+      const authorize = new URL(login.headers.get("location") ?? "");
+      expect(authorize.origin).toBe(new URL(issuer).origin);
+      expect(authorize.searchParams.get("redirect_uri")).toBe(`${webUrl}/auth/callback`);
+      const page = await httpsText(authorize, ca);
+      expect(page.text).not.toContain("Callback URL mismatch");
+      expect(page.status).toBeLessThan(400);
+
       const command = agentCommand(output);
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
-      expect(command).toContain(`AUTH0_DOMAIN=localhost:${ports[0]} `);
-      expect(command).toContain(`SHOP_API_URL=http://localhost:${ports[1]}/api/purchases `);
+      expect(command).toContain(`AUTH0_DOMAIN=127.0.0.2:${ports[0]} `);
+      expect(command).toContain(`SHOP_API_URL=${shopUrl}/api/purchases `);
       expect(command).toContain(`NODE_EXTRA_CA_CERTS=${path.join(REPO_ROOT, ".certs", "ca.pem")}`);
 
       // Run exactly what was printed, in a shell whose environment points nowhere.
@@ -351,11 +394,7 @@ describe("pnpm dev", () => {
       agent.stderr.on("data", (chunk: Buffer) => (agentOutput += chunk.toString()));
       const agentExit = new Promise<number | null>((resolve) => agent.once("exit", resolve));
 
-      const issuer = `https://localhost:${ports[0]}/`;
-      const control = new ControlClient(
-        issuer,
-        readFileSync(path.join(REPO_ROOT, ".certs", "ca.pem"), "utf8"),
-      );
+      const control = new ControlClient(issuer, ca.toString());
       const consent = await control.waitForPending(
         (r) => r.binding_message.includes("XYZ phone"),
         30_000,
@@ -367,9 +406,10 @@ describe("pnpm dev", () => {
       expect(await agentExit, agentOutput).toBe(0);
       expect((await control.request(consent.auth_req_id)).status).toBe("consumed");
 
-      for (const port of ports) expect(await portIsFree(port)).toBe(false);
+      const listening = () => Promise.all(ports.map((port, i) => portIsFree(port, hosts[i])));
+      expect(await listening()).toEqual([false, false, false]);
       await stop("SIGINT");
-      for (const port of ports) expect(await portIsFree(port)).toBe(true);
+      expect(await listening()).toEqual([true, true, true]);
     });
   });
 
