@@ -10,7 +10,7 @@ import { TenantClient } from "../support/tenant-client.js";
 
 import { startTestbed } from "@ciba-testbed/testkit";
 import type { Testbed } from "@ciba-testbed/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 const SCOPE = "openid product:buy";
 
@@ -19,15 +19,23 @@ describe("startTestbed", () => {
   let tenant: TenantClient;
 
   beforeAll(async () => {
-    testbed = await startTestbed({
-      approver: {
-        default: "manual",
-        rules: [{ when: { bindingMessage: "^auto" }, outcome: "approve" }],
-      },
-      // Room for the seven requests the tests make for the first person, not for more.
-      rateLimits: { perUserRequestsPerMinute: 7 },
-      settings: { ciba: { intervalSeconds: 0.1 } },
-    });
+    // A CI shell's own listen addresses, on loopback but not where localhost leads: the
+    // testbed's servers must not take them, or its URLs would reach nothing.
+    vi.stubEnv("MOCK_AUTH0_HOST", "127.0.0.2");
+    vi.stubEnv("SHOP_API_HOST", "127.0.0.2");
+    try {
+      testbed = await startTestbed({
+        approver: {
+          default: "manual",
+          rules: [{ when: { bindingMessage: "^auto" }, outcome: "approve" }],
+        },
+        // Room for the seven requests the tests make for the first person, not for more.
+        rateLimits: { perUserRequestsPerMinute: 7 },
+        settings: { ciba: { intervalSeconds: 0.1 } },
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
     tenant = new TenantClient(testbed.issuer, testbed.caCertPath);
   });
   afterAll(async () => {
@@ -40,8 +48,9 @@ describe("startTestbed", () => {
     return String(answer.body.auth_req_id);
   };
 
-  it("names everything an agent needs in env(), and serves on free ports", () => {
+  it("names everything an agent needs in env(), and serves on free ports of localhost whatever the shell's *_HOST", () => {
     expect(testbed.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
+    expect(testbed.shopApiUrl).toMatch(/^http:\/\/localhost:\d+$/);
     expect(testbed.env()).toEqual({
       AUTH0_DOMAIN: testbed.auth0Domain,
       AUTH0_CLIENT_ID: "ciba-testbed-agent",
@@ -84,11 +93,11 @@ describe("startTestbed", () => {
     await testbed.approver.setPolicy({ default: "manual" });
   });
 
-  it("reads the shop's orders of one person, without their token", async () => {
+  it("buys at env()'s SHOP_API_URL, and reads the shop's orders of one person, without their token", async () => {
     const id = await ask("Do you want to buy 1 XYZ phone");
     await testbed.approver.approve(id);
     const { body } = await tenant.grant(id);
-    const order = await fetch(testbed.purchasesUrl, {
+    const order = await fetch(testbed.env().SHOP_API_URL ?? "", {
       method: "POST",
       headers: {
         authorization: `Bearer ${String(body.access_token)}`,
@@ -159,7 +168,7 @@ describe("startTestbed on its defaults", () => {
   }, 30_000);
 });
 
-describe("startTestbed with an API identifier of the team's own", () => {
+describe("startTestbed with an API identifier and a shop address of the team's own", () => {
   const AUDIENCE = "https://api.mycompany.example/shop";
   let testbed: Testbed | undefined;
   afterAll(() => testbed?.stop());
@@ -168,7 +177,10 @@ describe("startTestbed with an API identifier of the team's own", () => {
     testbed = await startTestbed({
       approver: "approve",
       settings: { keywords: { SHOP_API_AUDIENCE: AUDIENCE }, ciba: { intervalSeconds: 0.1 } },
+      // The shop's own address, given as its variable: the URLs name where it listens.
+      shop: { env: { SHOP_API_HOST: "127.0.0.2" } },
     });
+    expect(testbed.purchasesUrl).toMatch(/^http:\/\/127\.0\.0\.2:\d+\/api\/purchases$/);
     expect(testbed.audience).toBe(AUDIENCE);
     expect(testbed.env().SHOP_API_AUDIENCE).toBe(AUDIENCE);
 

@@ -6,12 +6,12 @@ import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, PRODUCT_BUY_SCOPE } from "@ciba-testbed/shared";
 import {
-  SHORT_LIVED_SHOP_ENV,
   WITHOUT_EXTRA_CA_CERTS,
   cachedFolder,
   copyFolder,
   makeScratchFolder,
   onProcessEnd,
+  serverUrl,
   userTempPrefix,
 } from "@ciba-testbed/shared/node";
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
@@ -27,7 +27,8 @@ import {
 import type { LogLevel } from "./option-problems.js";
 import type { Approver } from "./approver.js";
 import { serverEntry } from "./server-entry.js";
-import type { ServerEntry } from "./server-entry.js";
+import type { ServerEntry, ServerName } from "./server-entry.js";
+import { serverEnv } from "./server-env.js";
 import { ServerProcess } from "./server-process.js";
 import { adminShop } from "./shop.js";
 import type { Shop } from "./shop.js";
@@ -117,6 +118,7 @@ export interface Testbed {
   auth0Domain: string;
   /** The tenant's CA: a Node process that calls the tenant must start with NODE_EXTRA_CA_CERTS set to it. */
   caCertPath: string;
+  /** `http://localhost:<port>`: the shop API. */
   shopApiUrl: string;
   /** `POST` here to buy: what SHOP_API_URL must be. */
   purchasesUrl: string;
@@ -280,13 +282,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     await rm(tempDir, { recursive: true, force: true });
     forgetTempDir();
   };
-  type ServerName = "mock-auth0" | "shop-api" | "model-server";
   const launch = (name: ServerName, env: Record<string, string>) =>
     ServerProcess.start({
       name,
       entry: serverEntry(name),
-      // A testbed's shop lives for a test file (SHORT_LIVED_SHOP_ENV).
-      env: { LOG_LEVEL: logLevel, ...(name === "shop-api" ? SHORT_LIVED_SHOP_ENV : {}), ...env },
+      env: serverEnv(name, logLevel, env),
       logs: options.logs,
       timeoutMs,
     });
@@ -393,7 +393,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ...shopEnv(await database),
       SHOP_API_PORT: String(options.ports?.shopApi ?? 0),
     });
-    const shopApiUrl = `http://localhost:${shop.port}`;
+    // Where it listens, as its ready record says, named as the issuer names the tenant's
+    // address (`urlHostOf`): localhost for 127.0.0.1.
+    const shopApiUrl = serverUrl("http", new URL(shop.url).hostname, shop.port);
     const modelReady = await model;
     const openaiBaseUrl = typeof modelReady?.baseURL === "string" ? modelReady.baseURL : undefined;
 
