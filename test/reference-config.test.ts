@@ -14,7 +14,7 @@ import {
   purchaseAuthorizationDetail,
 } from "@ciba-testbed/shared";
 import { buildOpenApiDocument, loadConfig as loadShopConfig } from "@ciba-testbed/shop-api";
-import { REPO_ROOT } from "@ciba-testbed/stack";
+import { REPO_ROOT, agentEnvOf } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -91,6 +91,28 @@ describe("the defaults agree with the tenant in auth0/", () => {
       SHOP_API_AUDIENCE: shop.audience,
     });
     expect(agent.auth0.domain).toBe(`localhost:${String(LOCAL_DEFAULTS.mockAuth0Port)}`);
+  });
+
+  it(".env.example and README.md name exactly the variables pnpm dev gives its web app over .env", () => {
+    // The agent's variables; the CA file is no setting of .env.
+    const given = Object.keys(agentEnvOf("localhost:4010", "http://localhost:4020", "ca.pem"))
+      .filter((name) => name !== "NODE_EXTRA_CA_CERTS")
+      .sort();
+    /** The variables a text lists (`A`, `B` and `C`, backquoted or not) in its one `pattern`. */
+    const listed = (file: string, pattern: RegExp) => {
+      const text = readFileSync(path.join(REPO_ROOT, file), "utf8").replace(/\n(?:# )?/g, " ");
+      const list = pattern.exec(text)?.[1] ?? "";
+      return list
+        .split(/,\s*|\s+and\s+/)
+        .map((name) => name.replaceAll("`", "").trim())
+        .sort();
+    };
+    expect(listed(".env.example", /web app gets the local tenant's (.+?) from `pnpm dev`/)).toEqual(
+      given,
+    );
+    expect(listed("README.md", /its web app the tenant's (.+?),\s+whatever the shell/)).toEqual(
+      given,
+    );
   });
 
   it(".env.example: names only variables the agent reads, the only program that reads .env", () => {

@@ -102,8 +102,11 @@ export const DEFAULT_CLIENT = {
  */
 export const INTERACTIVE_TENANT_SETTINGS = path.join(REPO_ROOT, "auth0", "dev.mock-auth0.json");
 
-/** The variables the agent (or any Node client) needs to use a stack: see `Stack.agentEnv`. */
-function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string) {
+/**
+ * The variables the agent (or any Node client) needs to use a stack: see `Stack.agentEnv`.
+ * `pnpm dev` gives its web app these, over the shell's and `.env`'s.
+ */
+export function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string) {
   return {
     ...DEFAULT_CLIENT,
     AUTH0_DOMAIN: auth0Domain,
