@@ -65,7 +65,7 @@ describe("pnpm agent serve's start", () => {
 
   it("names AGENT_HOST and exits 2 when it is not an address of this machine", async () => {
     // TEST-NET-1 (RFC 5737): never this machine's, and binding to it sends nothing.
-    const { code, stderr } = await start({ AGENT_PORT: "0", AGENT_HOST: "192.0.2.1" });
+    const { code, stderr } = await start({ AGENT_HOST: "192.0.2.1" });
 
     expect(code).toBe(2);
     expect(stderr).toBe(

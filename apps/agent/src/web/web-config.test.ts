@@ -25,4 +25,25 @@ describe("loadWebConfig", () => {
     });
     expect(config.approverUrl).toBe("https://127.0.0.2:4010/approver");
   });
+
+  it("refuses AGENT_PORT=0 without APP_BASE_URL: the login callback must name a port the tenant allows", () => {
+    const refusal = (problems: string[]) =>
+      expect.objectContaining({ name: "ConfigError", problems }) as Error;
+    const port0 =
+      'AGENT_PORT must not be 0 (any free port) unless APP_BASE_URL is set: the login callback, <APP_BASE_URL>/auth/callback, names the port, and the tenant must allow it before the app listens; give a port, such as 3000, or set APP_BASE_URL to the URL the browser uses (got "0")';
+
+    expect(() => loadWebConfig({ AGENT_PORT: "0" })).toThrow(refusal([port0]));
+    // With the other problems of the same start, in one message.
+    expect(() =>
+      loadWebConfig({
+        AGENT_PORT: "0",
+        AUTH0_DOMAIN: "tenant.example.com",
+        AUTH0_CLIENT_ID: "id",
+        AUTH0_CLIENT_SECRET: "secret",
+      }),
+    ).toThrow(refusal(["AUTH0_SECRET is required for a real tenant: openssl rand -hex 32", port0]));
+    expect(
+      loadWebConfig({ AGENT_PORT: "0", APP_BASE_URL: "https://shop-agent.example" }).baseUrl,
+    ).toBe("https://shop-agent.example");
+  });
 });

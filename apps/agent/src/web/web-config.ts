@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-import { parseEnv, portSchema } from "@ciba-testbed/shared";
+import { ConfigError, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { serverUrl } from "@ciba-testbed/shared/node";
 import { z } from "zod";
 
@@ -60,17 +60,22 @@ export function loadWebConfig(env: Readonly<Record<string, string | undefined>>)
   const agent = loadConfig(env);
   const e = parseEnv(webEnvSchema, env, { app: "agent serve" });
   const local = isLocalDomain(agent.auth0.domain);
-  if (!local && e.AUTH0_SECRET === undefined) {
-    parseEnv(
-      z.object({
-        AUTH0_SECRET: z.string({
-          required_error: "is required for a real tenant: openssl rand -hex 32",
-        }),
-      }),
-      {},
-      { app: "agent serve" },
-    );
-  }
+  const problems = [
+    ...(!local && e.AUTH0_SECRET === undefined
+      ? ["AUTH0_SECRET is required for a real tenant: openssl rand -hex 32"]
+      : []),
+    // A URL found once listening would come too late: the tenant (AGENT_WEB_URL for the local
+    // one, Allowed Callback URLs for Auth0) must allow the callback before the login.
+    ...(e.AGENT_PORT === 0 && e.APP_BASE_URL === undefined
+      ? [
+          "AGENT_PORT must not be 0 (any free port) unless APP_BASE_URL is set: the login " +
+            "callback, <APP_BASE_URL>/auth/callback, names the port, and the tenant must allow " +
+            `it before the app listens; give a port, such as ${DEFAULT_AGENT_PORT}, or set ` +
+            'APP_BASE_URL to the URL the browser uses (got "0")',
+        ]
+      : []),
+  ];
+  if (problems.length > 0) throw new ConfigError("agent serve", problems);
   return {
     agent,
     port: e.AGENT_PORT,
