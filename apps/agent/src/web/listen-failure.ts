@@ -1,3 +1,5 @@
+import { urlHostOf } from "@ciba-testbed/shared/node";
+
 import { defaultBaseUrl, type WebConfig } from "./web-config.js";
 
 /** Why the web app could not listen, naming the variable to change, and what to exit with. */
@@ -60,5 +62,7 @@ function newPort(config: Pick<WebConfig, "host" | "port" | "baseUrl">): string {
   if (config.baseUrl !== defaultBaseUrl(config.host, config.port)) {
     return `APP_BASE_URL (${config.baseUrl}) stays the URL the browser uses: point it at the new port.`;
   }
-  return "The login callback, http://localhost:<AGENT_PORT>/auth/callback, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_PORT), the application's Allowed Callback URLs for a real one.";
+  // The default URL's host (`defaultBaseUrl`), with the port left for the person to choose.
+  const callback = `http://${urlHostOf(config.host)}:<AGENT_PORT>/auth/callback`;
+  return `The login callback, ${callback}, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_HOST and AGENT_PORT), the application's Allowed Callback URLs for a real one.`;
 }

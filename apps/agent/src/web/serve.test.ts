@@ -46,7 +46,7 @@ describe("pnpm agent serve's start", () => {
     expect(code).toBe(1);
     expect(stderr).toBe(
       `The web app cannot listen on 127.0.0.1:${port}: another process holds port ${port} (AGENT_PORT, EADDRINUSE).\n` +
-        "Fix: Stop that process, or set AGENT_PORT to a free port. The login callback, http://localhost:<AGENT_PORT>/auth/callback, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_PORT), the application's Allowed Callback URLs for a real one.\n",
+        "Fix: Stop that process, or set AGENT_PORT to a free port. The login callback, http://localhost:<AGENT_PORT>/auth/callback, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_HOST and AGENT_PORT), the application's Allowed Callback URLs for a real one.\n",
     );
   });
 
@@ -60,6 +60,15 @@ describe("pnpm agent serve's start", () => {
 
     expect(stderr).toContain(
       "Fix: Stop that process, or set AGENT_PORT to a free port. APP_BASE_URL (https://shop-agent.example) stays the URL the browser uses: point it at the new port.\n",
+    );
+  });
+
+  it("names the callback at AGENT_HOST's address when localhost does not reach it", () => {
+    const error = Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" });
+    const config = { host: "127.0.0.4", port: 3000, baseUrl: "http://127.0.0.4:3000" };
+
+    expect(listenFailure(error, config)?.fix).toBe(
+      "Stop that process, or set AGENT_PORT to a free port. The login callback, http://127.0.0.4:<AGENT_PORT>/auth/callback, then names the new port, and the tenant must allow it: the AGENT_WEB_URL keyword of auth0/mock-auth0.json for the local tenant (pnpm dev sets it from AGENT_HOST and AGENT_PORT), the application's Allowed Callback URLs for a real one.",
     );
   });
 
