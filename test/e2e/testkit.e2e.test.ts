@@ -23,6 +23,10 @@ describe("startTestbed", () => {
     // testbed's servers must not take them, or its URLs would reach nothing.
     vi.stubEnv("MOCK_AUTH0_HOST", "127.0.0.2");
     vi.stubEnv("SHOP_API_HOST", "127.0.0.2");
+    // And settings of the servers' own that would stop them: the testbed's servers do what
+    // startTestbed's options say, nothing the shell says.
+    vi.stubEnv("MOCK_AUTH0_SIGNING_KEYS", "/nonexistent/signing-keys.json");
+    vi.stubEnv("SHOP_API_TOKEN_CACHE_SIZE", "many");
     try {
       testbed = await startTestbed({
         approver: {
@@ -48,7 +52,7 @@ describe("startTestbed", () => {
     return String(answer.body.auth_req_id);
   };
 
-  it("names everything an agent needs in env(), and serves on free ports of localhost whatever the shell's *_HOST", () => {
+  it("names everything an agent needs in env(), and serves on free ports of localhost whatever the shell's *_HOST and other server settings", () => {
     expect(testbed.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
     expect(testbed.shopApiUrl).toMatch(/^http:\/\/localhost:\d+$/);
     expect(testbed.env()).toEqual({

@@ -12,18 +12,34 @@ const HOST_VARIABLES: Readonly<Record<ServerName, string>> = {
   "model-server": "MODEL_SERVER_HOST",
 };
 
+/** The start of the names of the variables each server reads as its settings. */
+const SETTING_PREFIXES: Readonly<Record<ServerName, readonly string[]>> = {
+  "mock-auth0": ["MOCK_AUTH0_"],
+  "shop-api": ["SHOP_API_", "AUTH0_"],
+  "model-server": ["MODEL_SERVER_"],
+};
+
 /**
- * What a testbed sets for a server on top of the caller's environment: its log level and, as
- * its port, its listen address (TESTBED_HOST). A shell's own SHOP_API_HOST (127.0.0.2, or
- * 0.0.0.0 open to the network) must not move a test's server. `env`, the testbed's own
+ * What a testbed sets for a server on top of the caller's environment (`inherited`): its log
+ * level, its listen address (TESTBED_HOST), and every other setting of that server in
+ * `inherited` blanked (an empty variable is an unset one to the servers). A shell's own
+ * SHOP_API_HOST (127.0.0.2, or 0.0.0.0 open to the network), MODEL_SERVER_API_KEY (which would
+ * refuse the key env() hands out) or MOCK_AUTH0_SIGNING_KEYS must not change a test's server:
+ * what a testbed's servers do comes from startTestbed's options alone. `env`, the testbed's own
  * variables for it, comes last.
  */
 export function serverEnv(
   name: ServerName,
   logLevel: string,
   env: Readonly<Record<string, string>>,
+  inherited: Readonly<Record<string, string | undefined>> = process.env,
 ): Record<string, string> {
+  const prefixes = SETTING_PREFIXES[name];
+  const blanked = Object.keys(inherited)
+    .filter((variable) => prefixes.some((prefix) => variable.startsWith(prefix)))
+    .map((variable) => [variable, ""] as const);
   return {
+    ...Object.fromEntries(blanked),
     LOG_LEVEL: logLevel,
     [HOST_VARIABLES[name]]: TESTBED_HOST,
     // A testbed's shop lives for a test file (SHORT_LIVED_SHOP_ENV).
