@@ -56,14 +56,24 @@ const issuesIn = (value: unknown): Issue[] => (Array.isArray(value) ? value.filt
 
 /**
  * `path: problem` for each issue of `ai`'s UI message schema (the ZodError that
- * safeValidateUIMessages gives as the cause), under `messages`. A part matches one of several
- * shapes (a union, by its `type`): its problems are those of the shape its `type` names, or,
- * when it names none, that its `type` is unknown. Never the value itself: the client has it.
+ * safeValidateUIMessages gives as the cause) for the `pieces` it was given, named by where
+ * each is in the body. A part matches one of several shapes (a union, by its `type`): its
+ * problems are those of the shape its `type` names, or, when it names none, that its `type` is
+ * unknown. Never the value itself: the client has it.
  */
-function describeValidation(cause: unknown): string {
+function describeValidation(cause: unknown, pieces: readonly Piece[]): string {
   const issues =
     typeof cause === "object" && cause !== null && "issues" in cause ? issuesIn(cause.issues) : [];
-  const described = describeIssues(issues, ["messages"]);
+  const described = issues.flatMap((issue) => {
+    const [k, field, p, ...rest] = issue.path;
+    const piece = typeof k === "number" ? pieces[k] : undefined;
+    if (piece === undefined) return describeIssues([issue], ["messages"]);
+    const path: Path =
+      field === "parts" && typeof p === "number"
+        ? [field, p + piece.offset, ...rest]
+        : issue.path.slice(1);
+    return describeIssues([{ ...issue, path }], ["messages", piece.index]);
+  });
   if (described.length === 0) return "they do not match ai's UIMessage type";
   const named = described.slice(0, MAX_ISSUES_NAMED);
   const more = described.length - named.length;
@@ -86,16 +96,106 @@ function describeIssues(issues: Issue[], prefix: Path): string[] {
   });
 }
 
-/** Where `value` first nests deeper than `max` levels. A loop, not recursion: it cannot overflow. */
-function tooDeepAt(value: unknown, max: number): Path | undefined {
-  const pending: { value: unknown; path: Path }[] = [{ value, path: [] }];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value: node, path } = next;
-    if (typeof node !== "object" || node === null) continue;
-    if (path.length >= max) return path;
-    const isArray = Array.isArray(node);
-    for (const [key, child] of Object.entries(node)) {
-      pending.push({ value: child, path: [...path, isArray ? Number(key) : key] });
+/**
+ * How many array elements and object members a chat body may hold in all. A chat of MAX_PARTS
+ * parts holds some ten a part (a tool call's input and output, the provider's metadata). Each
+ * costs JSON.parse an allocation, and `ai` validates some of them value by value (a part's
+ * `providerMetadata`: 1 MB of empty arrays there costs it a third of a second of CPU).
+ */
+export const MAX_BODY_ELEMENTS = 20_000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+
+/**
+ * Why the JSON text `body` holds more than MAX_BODY_ELEMENTS elements, or undefined, counted
+ * from its bytes before anything is parsed: each array and object, and each comma between two
+ * elements or members, outside strings. A UTF-8 byte of a character past ASCII is never one of
+ * those, so the bytes need no decoding.
+ */
+export function elementsPastBound(body: Uint8Array): string | undefined {
+  let elements = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === COMMA || byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+      elements++;
+      if (elements > MAX_BODY_ELEMENTS) {
+        return `the body holds more than the ${String(MAX_BODY_ELEMENTS)} array elements and object members a chat request may: start a new chat`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where `value` first nests deeper than `max` levels. It recurses at most `max` levels, so it
+ * cannot overflow, and builds a path only for the place it reports.
+ */
+function tooDeepAt(value: unknown, max: number, depth = 0): Path | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (depth >= max) return [];
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const below = tooDeepAt(value[i], max, depth + 1);
+      if (below !== undefined) return [i, ...below];
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const below = tooDeepAt((value as Record<string, unknown>)[key], max, depth + 1);
+    if (below !== undefined) return [key, ...below];
+  }
+  return undefined;
+}
+
+/**
+ * How many messages a chat request may hold, how many parts one message may, and how many
+ * parts all of them together. The page sends the whole conversation with each message, and an
+ * assistant message holds a few parts a step (at most MAX_STEPS steps): a chat of hundreds of
+ * turns stays well within them. They bound what the UI message validation walks, which
+ * collects every problem of every element (1 MB of empty arrays as messages costs it seconds).
+ */
+export const MAX_MESSAGES = 1_000;
+export const MAX_PARTS_PER_MESSAGE = 500;
+export const MAX_PARTS = 2_000;
+
+/** Whether `message` is an object with a list of parts. */
+const hasParts = (message: unknown): message is { parts: unknown[] } =>
+  typeof message === "object" &&
+  message !== null &&
+  "parts" in message &&
+  Array.isArray(message.parts);
+
+/**
+ * The first bound the body's messages go past, read from array lengths alone (no element of a
+ * message list or a parts list past a bound is looked at); undefined when within them. Shapes
+ * that are not arrays are left to the validation, which names them.
+ */
+function pastBounds(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null || !("messages" in body)) return undefined;
+  const { messages } = body;
+  if (!Array.isArray(messages)) return undefined;
+  if (messages.length > MAX_MESSAGES) {
+    return `messages holds ${String(messages.length)} messages, more than the ${String(MAX_MESSAGES)} a chat request may: start a new chat`;
+  }
+  let parts = 0;
+  for (const [m, message] of messages.entries()) {
+    const count = hasParts(message) ? message.parts.length : 0;
+    if (count > MAX_PARTS_PER_MESSAGE) {
+      return `messages[${String(m)}].parts holds ${String(count)} parts, more than the ${String(MAX_PARTS_PER_MESSAGE)} a message may`;
+    }
+    parts += count;
+    if (parts > MAX_PARTS) {
+      return `messages[0] to messages[${String(m)}] hold more than the ${String(MAX_PARTS)} parts a chat request may: start a new chat`;
     }
   }
   return undefined;
@@ -151,20 +251,106 @@ function checkToolPart(
   return { part: { ...part, input: input.data } };
 }
 
+/** Why the body is refused: 413 for one past a bound (MAX_MESSAGES, ...), else 400. */
+export interface ChatRequestRefusal {
+  ok: false;
+  status: 400 | 413;
+  description: string;
+}
+
+/**
+ * How many parts (a message without parts counting as one) one call of `ai`'s UI message
+ * validation is given. It collects every problem of what it is given, about half a
+ * millisecond of CPU for each part it refuses, where a part it takes costs a microsecond and a
+ * call some tens: so the messages go to it a few parts at a time, and the first call that finds
+ * a problem ends the check.
+ */
+export const PARTS_PER_VALIDATION = 16;
+
+/** A message of the body, or some of its parts (those from `offset`) in a copy of it. */
+interface Piece {
+  index: number;
+  offset: number;
+  message: unknown;
+}
+
+/** The messages, each cut into pieces of at most PARTS_PER_VALIDATION parts. */
+function piecesOf(messages: readonly unknown[]): Piece[] {
+  return messages.flatMap((message, index) => {
+    if (!hasParts(message) || message.parts.length <= PARTS_PER_VALIDATION) {
+      return [{ index, offset: 0, message }];
+    }
+    const pieces: Piece[] = [];
+    for (let offset = 0; offset < message.parts.length; offset += PARTS_PER_VALIDATION) {
+      const some = message.parts.slice(offset, offset + PARTS_PER_VALIDATION);
+      pieces.push({ index, offset, message: { ...message, parts: some } });
+    }
+    return pieces;
+  });
+}
+
+/** The pieces, in order, gathered in batches of at most PARTS_PER_VALIDATION parts. */
+function* batchesOf(pieces: readonly Piece[]): Generator<Piece[]> {
+  let batch: Piece[] = [];
+  let weight = 0;
+  for (const piece of pieces) {
+    const pieceWeight = hasParts(piece.message) ? Math.max(1, piece.message.parts.length) : 1;
+    if (batch.length > 0 && weight + pieceWeight > PARTS_PER_VALIDATION) {
+      yield batch;
+      batch = [];
+      weight = 0;
+    }
+    batch.push(piece);
+    weight += pieceWeight;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * The body's messages as `ai`'s UI message validation takes them, given to it a few parts at
+ * a time (PARTS_PER_VALIDATION) and stopping at the first call that refuses any: 1 MB of parts
+ * it refuses would cost it seconds, and the first few problems are enough to name.
+ */
+async function validateMessages(
+  messages: readonly unknown[],
+): Promise<{ ok: true; messages: UIMessage[] } | ChatRequestRefusal> {
+  const validated: UIMessage[] = [];
+  for (const batch of batchesOf(piecesOf(messages))) {
+    const checked = await safeValidateUIMessages({ messages: batch.map((piece) => piece.message) });
+    if (!checked.success) {
+      return {
+        ok: false,
+        status: 400,
+        description: `messages are not UI messages: ${describeValidation(checked.error.cause, batch)}`,
+      };
+    }
+    // A piece past a message's first goes on with the message before it.
+    for (const [k, message] of checked.data.entries()) {
+      const last = validated.at(-1);
+      if (batch[k]?.offset !== 0 && last !== undefined) last.parts.push(...message.parts);
+      else validated.push(message);
+    }
+  }
+  return { ok: true, messages: validated };
+}
+
 /**
  * The quickstart's contract, `{ id, messages: UIMessage[] }` (what `ai`'s DefaultChatTransport
- * posts), checked with `ai`'s own UI message validation, after a bound on nesting and before
- * every tool part is checked against `tools`. Other members (`trigger`, `messageId`) are
- * allowed and not read.
+ * posts), checked against bounds on its size first (from array lengths) and on its nesting,
+ * then with `ai`'s own UI message validation, and then every tool part against `tools`. The
+ * route counts the body's elements (`elementsPastBound`) before it is even parsed. Other members (`trigger`, `messageId`) are allowed and not read.
  */
 export async function parseChatRequest(
   body: unknown,
   tools: ToolInputs,
-): Promise<{ ok: true; request: ChatRequest } | { ok: false; description: string }> {
+): Promise<{ ok: true; request: ChatRequest } | ChatRequestRefusal> {
+  const past = pastBounds(body);
+  if (past !== undefined) return { ok: false, status: 413, description: past };
   const deep = tooDeepAt(body, MAX_BODY_DEPTH);
   if (deep !== undefined) {
     return {
       ok: false,
+      status: 400,
       description: `${formatPath(deep.slice(0, 4)) || "body"} nests deeper than ${MAX_BODY_DEPTH} levels: send a flatter body`,
     };
   }
@@ -172,24 +358,21 @@ export async function parseChatRequest(
   if (!parsed.success) {
     return {
       ok: false,
+      status: 400,
       description: parsed.error.issues
         .map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)
         .join("; "),
     };
   }
-  const validated = await safeValidateUIMessages({ messages: parsed.data.messages });
-  if (!validated.success) {
-    return {
-      ok: false,
-      description: `messages are not UI messages: ${describeValidation(validated.error.cause)}`,
-    };
-  }
+  const validated = await validateMessages(parsed.data.messages);
+  if (!validated.ok) return validated;
   const messages: UIMessage[] = [];
-  for (const [m, message] of validated.data.entries()) {
+  for (const [m, message] of validated.messages.entries()) {
     // The app gives the model its instructions: a page cannot add its own.
     if (message.role === "system") {
       return {
         ok: false,
+        status: 400,
         description: `messages[${m}]: a system message comes from the app, not the page; send the person's messages and the assistant's`,
       };
     }
@@ -199,6 +382,7 @@ export async function parseChatRequest(
       if ("problem" in checked) {
         return {
           ok: false,
+          status: 400,
           description: `messages[${m}].parts[${p}] (${part.type}): ${checked.problem}`,
         };
       }

@@ -12,7 +12,15 @@ import { bodyReader, listenOnLoopback, uiChunksOf } from "../test-support/event-
 import { logIn } from "../test-support/login-session.js";
 import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
 import { ThreadJournal, threadKey } from "../thread-journal.js";
-import { MAX_BODY_DEPTH, parseChatRequest } from "./chat-request.js";
+import {
+  MAX_BODY_ELEMENTS,
+  MAX_BODY_DEPTH,
+  MAX_MESSAGES,
+  MAX_PARTS,
+  MAX_PARTS_PER_MESSAGE,
+  PARTS_PER_VALIDATION,
+  parseChatRequest,
+} from "./chat-request.js";
 import { ChatThreads, chatToolInputs, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNEXPECTED_ERROR_TEXT } from "./client-error-text.js";
 import { HEARTBEAT } from "./event-stream.js";
@@ -256,6 +264,133 @@ describe("POST /api/chat checks what the client sends before anything runs", () 
       ok: false,
       description: expect.stringMatching(/^trigger\.a\.a\.a nests deeper/) as unknown,
     });
+  });
+});
+
+/** `items` behind a proxy that records which of them are read. */
+function readCounted<T>(items: T[]): { items: T[]; read: Set<number> } {
+  const read = new Set<number>();
+  const proxy = new Proxy(items, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && /^\d+$/.test(key)) read.add(Number(key));
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+  return { items: proxy, read };
+}
+
+/** `count` copies of `item` in JSON, as the elements of a list. */
+const jsonList = (item: string, count: number) => Array<string>(count).fill(item).join(",");
+
+describe("POST /api/chat refuses a body past its bounds before anything costly reads it", () => {
+  const TOO_MANY_ELEMENTS = `the body holds more than the ${String(MAX_BODY_ELEMENTS)} array elements and object members a chat request may: start a new chat`;
+
+  it.each([
+    {
+      what: "1 MB of empty arrays as messages",
+      body: `{"id":"big1","messages":[${jsonList("[]", 349_000)}]}`,
+      says: TOO_MANY_ELEMENTS,
+    },
+    {
+      what: "1 MB of empty arrays in a member the app does not read",
+      body: `{"id":"big2","messages":[],"trigger":[${jsonList("[]", 349_000)}]}`,
+      says: TOO_MANY_ELEMENTS,
+    },
+    {
+      what: "a part's metadata of empty arrays",
+      body: `{"id":"big3","messages":[{"id":"m","role":"user","parts":[{"type":"text","text":"hi","providerMetadata":{"x":{"y":[${jsonList("[]", MAX_BODY_ELEMENTS)}]}}}]}]}`,
+      says: TOO_MANY_ELEMENTS,
+    },
+    {
+      what: "more messages than a chat may hold",
+      body: `{"id":"big4","messages":[${jsonList("[]", MAX_MESSAGES + 1)}]}`,
+      says: `messages holds ${String(MAX_MESSAGES + 1)} messages, more than the ${String(MAX_MESSAGES)} a chat request may: start a new chat`,
+    },
+    {
+      what: "a message of too many parts",
+      body: `{"id":"big5","messages":[{"id":"m","role":"user","parts":[${jsonList("[]", MAX_PARTS_PER_MESSAGE + 1)}]}]}`,
+      says: `messages[0].parts holds ${String(MAX_PARTS_PER_MESSAGE + 1)} parts, more than the ${String(MAX_PARTS_PER_MESSAGE)} a message may`,
+    },
+    {
+      what: "messages of too many parts in all",
+      body: `{"id":"big6","messages":[${jsonList(`{"id":"m","role":"user","parts":[${jsonList("[]", MAX_PARTS_PER_MESSAGE)}]}`, 5)}]}`,
+      says: `messages[0] to messages[4] hold more than the ${String(MAX_PARTS)} parts a chat request may: start a new chat`,
+    },
+  ])("answers $what with 413 naming the bound; nothing stored", async ({ body, says }) => {
+    const chat = loggedInChat();
+    const parse = vi.spyOn(JSON, "parse");
+    onTestFinished(() => {
+      parse.mockRestore();
+    });
+    const answer = await request(chat.app)
+      .post("/api/chat")
+      .set("Cookie", chat.cookie)
+      .set("Content-Type", "application/json")
+      .send(body);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toEqual({ error: "invalid_request", error_description: says });
+    expect(chat.store.keys()).toEqual([]);
+    // Past the body's elements, refused from its bytes: JSON.parse never built it.
+    const parsed = parse.mock.calls.map(([text]) => text);
+    expect(parsed.includes(body)).toBe(says !== TOO_MANY_ELEMENTS);
+  });
+
+  it("reads no message or part past a bound before it refuses the body", async () => {
+    const messages = readCounted(Array.from({ length: MAX_MESSAGES + 1 }, () => hi));
+    await expect(
+      parseChatRequest({ id: "c1", messages: messages.items }, chatToolInputs),
+    ).resolves.toMatchObject({ ok: false, status: 413 });
+    expect(messages.read.size).toBe(0);
+
+    const parts = readCounted(Array.from({ length: MAX_PARTS_PER_MESSAGE + 1 }, () => []));
+    const message = { id: "m", role: "user", parts: parts.items };
+    await expect(
+      parseChatRequest({ id: "c1", messages: [message] }, chatToolInputs),
+    ).resolves.toMatchObject({ ok: false, status: 413 });
+    expect(parts.read.size).toBe(0);
+  });
+
+  it("stops ai's validation at the first few parts it refuses, and names them", async () => {
+    const touched = new Set<number>();
+    const parts = Array.from(
+      { length: MAX_PARTS_PER_MESSAGE },
+      (_, i) =>
+        new Proxy(
+          {},
+          {
+            get(target, key, receiver) {
+              touched.add(i);
+              return Reflect.get(target, key, receiver) as unknown;
+            },
+          },
+        ),
+    );
+    const parsed = await parseChatRequest(
+      { id: "c2", messages: [hi, { id: "m", role: "user", parts }] },
+      chatToolInputs,
+    );
+    expect(parsed.ok ? "" : parsed.description).toMatch(
+      /^messages are not UI messages: messages\[1\]\.parts\[0\]: .*; and \d+ more$/,
+    );
+    expect(touched.size).toBeGreaterThan(0);
+    expect(touched.size).toBeLessThanOrEqual(PARTS_PER_VALIDATION);
+  });
+
+  it("names a refused part past the first few by its place in the message", async () => {
+    const parts = Array.from({ length: 40 }, () => ({ type: "text", text: "ok" }));
+    parts[37] = { type: "text", text: 1 } as never;
+    const parsed = await parseChatRequest(
+      { id: "c3", messages: [hi, { id: "m", role: "user", parts }] },
+      chatToolInputs,
+    );
+    expect(parsed.ok ? "" : parsed.description).toMatch(
+      /^messages are not UI messages: messages\[1\]\.parts\[37\]\.text: .*expected string, received number$/,
+    );
+    const valid = await parseChatRequest(
+      { id: "c3", messages: [hi, { id: "m", role: "user", parts: parts.slice(0, 37) }, hi] },
+      chatToolInputs,
+    );
+    expect(valid.ok && valid.request.messages.map((m) => m.parts.length)).toEqual([1, 37, 1]);
   });
 });
 

@@ -263,7 +263,9 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
     // Checked in full before anything is stored, locked, sent or run.
     const parsed = await parseChatRequest(req.body, chatToolInputs);
     if (!parsed.ok) {
-      res.status(400).json({ error: "invalid_request", error_description: parsed.description });
+      res
+        .status(parsed.status)
+        .json({ error: "invalid_request", error_description: parsed.description });
       return;
     }
     const { id, messages } = parsed.request;

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 
 import { requestReadError, requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
@@ -6,6 +7,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
 import type { LanguageModel } from "ai";
 
+import { elementsPastBound } from "./chat-request.js";
 import { chatPurchasesRoute, chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { Heartbeat } from "./event-stream.js";
@@ -88,8 +90,27 @@ const requireChatJson: RequestHandler = (req, res, next) => {
   });
 };
 
+/** The error `type` of a chat body with more elements than a chat may hold. */
+const TOO_MANY_ELEMENTS = "chat.too_many_elements";
+
+/**
+ * body-parser's `verify` for a chat: its bytes are UTF-8 (verifyUtf8), and it holds no more
+ * elements than a chat may, counted before JSON.parse builds them (`elementsPastBound`).
+ */
+function verifyChatBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  verifyUtf8(req, res, body);
+  const past = elementsPastBound(body);
+  if (past !== undefined) {
+    throw Object.assign(new Error(past), { status: 413, type: TOO_MANY_ELEMENTS });
+  }
+}
+
 /** What goes wrong outside the chat's own answers: a bad body, a failed login callback. */
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  if ((error as { type?: unknown }).type === TOO_MANY_ELEMENTS) {
+    res.status(413).json({ error: "invalid_request", error_description: (error as Error).message });
+    return;
+  }
   const read = requestReadError(error, CHAT_BODY_LIMIT);
   if (read !== undefined && req.path.startsWith("/api/")) {
     res.status(read.status).json({
@@ -210,7 +231,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     requireLogin,
     requireChatJson,
     requireUtf8Body,
-    json({ limit: CHAT_BODY_LIMIT, verify: verifyUtf8 }),
+    json({ limit: CHAT_BODY_LIMIT, verify: verifyChatBody }),
     chatRoute({
       threads: deps.threads,
       model: deps.model,
