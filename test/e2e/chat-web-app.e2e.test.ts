@@ -489,46 +489,103 @@ describe("the chat web app", () => {
     }
   });
 
-  it("shows a page whose message was refused while another tab's purchase waits that purchase, resumes it too, and says its own message was not sent: one push, one order", async () => {
+  /**
+   * Two pages of one chat: `second` sends `sent`, which is still on its way to the app when
+   * `first` asks for `qty` XYZ phone cases. The app refuses it, as that purchase holds the chat,
+   * and `second` shows the purchase. Returns its consent request, how many orders the buyer had
+   * before, and what `second` says of its own message.
+   */
+  const sendWhileAnotherPageAsks = async (first: Page, second: Page, sent: string, qty: number) => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await second.route(
+      "**/api/chat",
+      async (route) => {
+        await released;
+        await route.continue();
+      },
+      { times: 1 },
+    );
+    await ask(second, sent);
+    const binding = `${String(qty)} XYZ phone case`;
+    await ask(first, `Buy ${binding}s`);
+    await first.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes(binding),
+    );
+    const before = (await s.ordersOf(BUYER)).length;
+    release();
+    await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
+    const unsent = `Your message "${sent}" was not sent: this chat was busy with a request from another page`;
+    return { request, before, unsent };
+  };
+
+  it("keeps one conversation in two pages of one chat: each shows the other's turns and takes up the purchase it asks for, and the chat kept for the next page holds them all", async () => {
     // Two tabs of one chat: the second opens while the first's purchase waits, and resumes it.
     const first = await openChat();
     await ask(first, "Buy 6 XYZ phone cases");
     await first.locator(".approval.pending", { hasText: "buy 6 XYZ phone case" }).waitFor();
     const second = await openChat();
     await second.getByText(/^Buy 6 XYZ phone cases$/).waitFor();
-    const denied = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("6 XYZ phone case"),
-    );
-    await s.stack.control.deny(denied.auth_req_id);
+    await deny("6 XYZ phone case");
     for (const page of [first, second]) {
       await page
         .locator(".message.assistant .text", { hasText: /6 x XYZ phone case was denied/ })
         .waitFor();
     }
 
-    // The first tab asks again; the second sends while that purchase waits.
-    await ask(first, "Buy 7 XYZ phone cases");
+    // A turn of the first tab that asks for nothing shows in the second.
+    await ask(first, "What do you sell?");
+    await second.getByText("What do you sell?", { exact: true }).waitFor();
+    await second.locator(".message.assistant .text", { hasText: /Nothing was bought/ }).waitFor();
+
+    // A purchase the second tab asks for shows in the first at once, which goes on with it too.
+    await ask(second, "Buy 7 XYZ phone cases");
+    await first.getByText(/^Buy 7 XYZ phone cases$/).waitFor();
     await first.locator(".approval.pending", { hasText: "buy 7 XYZ phone case" }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
+    await expect(first.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
+    // The chat kept for the next page has both tabs' turns: neither tab wrote over the other's.
+    const [kept = ""] = await keptChats(first);
+    expect(kept).toContain("What do you sell?");
+    expect(kept).toContain("Buy 7 XYZ phone cases");
+    const sevenCases = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes("7 XYZ phone case"),
     );
-    const before = (await s.ordersOf(BUYER)).length;
-    await ask(second, "Buy 10 USB-C cables");
-    await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
-    const unsent =
-      'Your message "Buy 10 USB-C cables" was not sent: this chat was busy with a request from another page';
+    const beforeSeven = (await s.ordersOf(BUYER)).length;
+    await s.stack.control.approve(sevenCases.auth_req_id);
+    for (const page of [first, second]) {
+      await page
+        .locator(".message.assistant .text", { hasText: /Ordered 7 x XYZ phone case/ })
+        .waitFor();
+    }
+    expect(await s.ordersOf(BUYER)).toHaveLength(beforeSeven + 1);
+
+    // A message of the second tab already on its way when the first asks: the app refuses it
+    // while the first tab's purchase waits, and the second shows that purchase and the first
+    // tab's message, resumes it too, and says its own message was not sent: one push, one order.
+    const { request, before, unsent } = await sendWhileAnotherPageAsks(
+      first,
+      second,
+      "Buy 10 USB-C cables",
+      8,
+    );
     await second.locator("#status", { hasText: unsent }).waitFor();
+    await second.getByText(/^Buy 8 XYZ phone cases$/).waitFor();
+    await expect(second.getByText("Buy 10 USB-C cables", { exact: true }).count()).resolves.toBe(0);
     await expect(second.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
 
     await s.stack.control.approve(request.auth_req_id);
     await first
-      .locator(".message.assistant .text", { hasText: /Ordered 7 x XYZ phone case/ })
+      .locator(".message.assistant .text", { hasText: /Ordered 8 x XYZ phone case/ })
       .waitFor();
-    await second.locator(".approval.decided[data-status=ORDERED]").waitFor();
+    // Its card, after the one of the seven cases.
+    await second.locator(".approval.decided[data-status=ORDERED]").nth(1).waitFor();
     await second.locator("#status", { hasText: unsent }).waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     const asked = (await s.consentRequests()).map((c) => c.binding_message);
-    expect(asked.filter((binding) => binding.includes("7 XYZ phone case"))).toHaveLength(1);
+    expect(asked.filter((binding) => binding.includes("8 XYZ phone case"))).toHaveLength(1);
     expect(asked.filter((binding) => binding.includes("10 USB-C cable"))).toHaveLength(0);
     for (const page of [first, second]) {
       await chatForgotten(page);
@@ -1099,9 +1156,14 @@ describe("the chat web app", () => {
     const first = await own.newPage();
     await logIn(first, baseUrl, /Test Buyer/);
     // Two tabs of one chat: the second opens while the first's purchase waits, and follows it.
+    // It hears nothing the first tells its other pages (a browser without BroadcastChannel): it
+    // learns the first tab's turns from the chat that tab keeps for the next page.
     await ask(first, "Buy 4 XYZ phone cases");
     await first.locator(".approval.pending", { hasText: "buy 4 XYZ phone case" }).waitFor();
     const second = await own.newPage();
+    await second.addInitScript(() => {
+      delete (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel;
+    });
     await second.goto(baseUrl);
     await second.locator(".approval.pending", { hasText: "buy 4 XYZ phone case" }).waitFor();
     const denied = await s.stack.control.waitForPending((c) =>
@@ -1114,18 +1176,19 @@ describe("the chat web app", () => {
     const status = second.locator("#status");
     await status.filter({ hasText: /^The purchase of 4 x XYZ phone case was denied/ }).waitFor();
 
-    // The first tab asks again; the second, whose Send is on, sends while that purchase waits.
-    await ask(first, "Buy 5 XYZ phone cases");
-    await first.locator(".approval.pending", { hasText: "buy 5 XYZ phone case" }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("5 XYZ phone case"),
+    // The first tab asks again while a message of the second, whose Send is on, is on its way:
+    // the app refuses it, as that purchase holds the chat.
+    const { request, before, unsent } = await sendWhileAnotherPageAsks(
+      first,
+      second,
+      "Buy 9 USB-C cables",
+      5,
     );
-    const before = (await s.ordersOf(BUYER)).length;
-    await ask(second, "Buy 9 USB-C cables");
-    await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
-    const unsent =
-      'Your message "Buy 9 USB-C cables" was not sent: this chat was busy with a request from another page';
     await status.filter({ hasText: unsent }).waitFor();
+    // It kept the chat with the first tab's turn, which it shows, not over it.
+    await second.getByText(/^Buy 5 XYZ phone cases$/).waitFor();
+    const [kept = ""] = await keptChats(second);
+    expect(kept).toContain("Buy 5 XYZ phone cases");
     await expect(second.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
     await expect(second.getByText("Buy 9 USB-C cables", { exact: true }).count()).resolves.toBe(0);
 

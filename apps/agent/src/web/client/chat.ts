@@ -8,7 +8,8 @@
  * A purchase waiting for the person outlives the page (see `savePendingChat`): a page opened
  * after the tab was closed resumes it at once (interrupt mode), so an approval given meanwhile
  * still places the order, or learns how the turn it missed ended (block mode: the app went on
- * waiting, see `followPurchase`); a denial or an expiry is told.
+ * waiting, see `followPurchase`); a denial or an expiry is told. Two pages of one chat (two
+ * tabs) show one conversation (see `shareChat` and `keepPendingChat`).
  */
 import {
   AbstractChat,
@@ -23,6 +24,7 @@ import {
 
 import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
+import { mergeChatViews, standInPurchaseId, standInReplyId } from "./merge-chat-views.js";
 import { bindingMessageIn, pendingInterruptText } from "./pending-interrupt-text.js";
 
 interface Session {
@@ -110,6 +112,13 @@ class PageChat extends AbstractChat<UIMessage> {
         forgetPendingChat();
       }
       showOthers();
+    }
+    if (update.status === "ready" || update.status === "error") {
+      // What another page of the chat shared while this one's request ran, then this page's turn.
+      const later = sharedLater;
+      sharedLater = undefined;
+      if (later !== undefined) takeUpShared(later);
+      shareChat();
     }
     render();
   }
@@ -334,7 +343,131 @@ interface PendingChat {
   approval?: ApprovalStatusData;
   /** Kept when the person logged out: `messages` then hold no words of the agent's. */
   keptAtLogout?: boolean;
+  /** Which page kept it, and how many times that page had kept a chat (see `keepPendingChat`). */
+  revision?: string;
 }
+
+/** What a page waits for in its chat: a purchase's tool call, and its interrupt or approval. */
+type Waiting = Pick<PendingChat, "toolCall" | "interrupt" | "approval">;
+
+/** Whether `value` is what a page waits for (a kept chat's, or a shared one's). */
+function isWaiting(value: unknown): value is Waiting {
+  return (
+    isRecord(value) &&
+    isRecord(value.toolCall) &&
+    typeof value.toolCall.id === "string" &&
+    typeof value.toolCall.name === "string" &&
+    (isRecord(value.interrupt) || isRecord(value.approval))
+  );
+}
+
+/** This page among the browser's pages of the app: it names the chats it keeps. */
+const PAGE_ID = Math.random().toString(36).slice(2);
+let keptCount = 0;
+/** The revision of the kept chat this page's view holds: the one it kept or took up last. */
+let keptRevision: string | undefined;
+
+/**
+ * How the pages of the app in this browser tell each other their chat's conversation, at the
+ * end of each request and each time they keep it (see `shareChat`). Nothing is stored.
+ */
+const chatChannel =
+  typeof BroadcastChannel === "function" ? new BroadcastChannel("shopping-agent.chat") : undefined;
+
+/** A page's chat as it tells the other pages: the conversation, and what it waits for. */
+interface SharedChat {
+  sub: string;
+  chatId: string;
+  messages: UIMessage[];
+  waiting?: Waiting;
+}
+
+/** What another page of this chat shared while this page's own request ran. */
+let sharedLater: SharedChat | undefined;
+/** What this page shared last: its conversation, and the tool call it waited for. */
+let sharedLast: { messages: UIMessage[]; waitingFor: string | undefined } | undefined;
+
+/** Whether a request of this page's runs on its chat. */
+const isBusy = () => chat?.status === "submitted" || chat?.status === "streaming";
+
+/** What this page waits for in its chat, if anything. */
+function waitingHere(): Waiting | undefined {
+  if (interrupt !== undefined && lastToolCall !== undefined) {
+    return { toolCall: lastToolCall, interrupt };
+  }
+  for (const [toolCallId, approval] of approvals) {
+    const toolCall = approval.status === "PENDING" ? toolCallShown(toolCallId) : undefined;
+    if (toolCall !== undefined) return { toolCall, approval };
+  }
+  return undefined;
+}
+
+/**
+ * Tells the other pages of this browser the chat's conversation as this page has it, and what
+ * it waits for: a page of the same person and chat (a second tab) takes it up.
+ */
+function shareChat(): void {
+  if (chatChannel === undefined || session === undefined || chat === undefined) return;
+  const waiting = waitingHere();
+  const waitingFor = waiting?.toolCall.id;
+  if (sharedLast?.messages === state.messages && sharedLast.waitingFor === waitingFor) return;
+  sharedLast = { messages: state.messages, waitingFor };
+  const shared: SharedChat = {
+    sub: session.user.sub,
+    chatId: chat.id,
+    messages: state.messages,
+    ...(waiting === undefined ? {} : { waiting }),
+  };
+  chatChannel.postMessage(shared);
+}
+
+/**
+ * Another page of this chat (a second tab) shared it: this page shows the turns it had not
+ * seen (`mergeChatViews`: none of its own is lost), and goes on with a purchase that page
+ * waits for as a page opened now would (interrupt mode: resumes it after its interval; block
+ * mode: follows it), unless it waits for one itself. While its own request runs, it does so
+ * once that has ended.
+ */
+function takeUpShared(shared: SharedChat): void {
+  if (session === undefined || chat === undefined) return;
+  if (shared.sub !== session.user.sub || shared.chatId !== chat.id) return;
+  if (isBusy()) {
+    sharedLater = shared;
+    return;
+  }
+  const { waiting } = shared;
+  const ownWaiting = waitingHere()?.toolCall.id;
+  state.messages = mergeChatViews(
+    state.messages,
+    shared.messages,
+    ownWaiting ?? waiting?.toolCall.id,
+  );
+  if (waiting !== undefined && ownWaiting === undefined && following === undefined) {
+    lastToolCall = waiting.toolCall;
+    if (waiting.interrupt !== undefined) {
+      interrupt = waiting.interrupt;
+      scheduleResume(interrupt);
+    } else if (waiting.approval !== undefined) {
+      approvals.set(waiting.toolCall.id, waiting.approval);
+      void followPurchase(chat.id, waiting.toolCall.id);
+    }
+  }
+  render();
+}
+
+function isSharedChat(value: unknown): value is SharedChat {
+  return (
+    isRecord(value) &&
+    typeof value.sub === "string" &&
+    typeof value.chatId === "string" &&
+    Array.isArray(value.messages) &&
+    (value.waiting === undefined || isWaiting(value.waiting))
+  );
+}
+
+chatChannel?.addEventListener("message", (event: MessageEvent<unknown>) => {
+  if (isSharedChat(event.data)) takeUpShared(event.data);
+});
 
 /**
  * Keeps the chat while its purchase waits, in the browser's localStorage under the person's
@@ -352,25 +485,50 @@ function savePendingChat(): void {
  * messages, which hold it from the moment the call streamed) and the approval on its card.
  */
 function saveBlockedChat(toolCallId: string, approval: ApprovalStatusData): void {
+  const toolCall = toolCallShown(toolCallId);
+  if (toolCall !== undefined) keepPendingChat({ toolCall, approval });
+}
+
+/** The tool call `toolCallId` as the page's messages show it, if they do. */
+function toolCallShown(toolCallId: string): { id: string; name: string } | undefined {
   const part = state.messages
     .flatMap((message) => message.parts)
     .find((candidate) => isToolUIPart(candidate) && candidate.toolCallId === toolCallId);
-  if (part === undefined || !isToolUIPart(part)) return;
-  keepPendingChat({ toolCall: { id: toolCallId, name: getToolName(part) }, approval });
+  return part !== undefined && isToolUIPart(part)
+    ? { id: toolCallId, name: getToolName(part) }
+    : undefined;
 }
 
-function keepPendingChat(waiting: Pick<PendingChat, "toolCall" | "interrupt" | "approval">): void {
+function keepPendingChat(waiting: Waiting): void {
   if (session === undefined || chat === undefined) return;
   // The next page follows this purchase: it need not warn of an unanswered message.
   forgetSentMessage();
+  const { sub } = session.user;
+  // Another page of the chat (a second tab) kept it since this one did: its turns are kept with
+  // this page's, never written over, and this page shows them too (once its request ends).
+  const kept = pendingChatsOf(sub).find((other) => other.chatId === chat?.id);
+  const messages =
+    kept !== undefined && kept.revision !== keptRevision
+      ? mergeChatViews(state.messages, kept.messages, waiting.toolCall.id)
+      : state.messages;
+  keptCount += 1;
+  const revision = `${PAGE_ID}.${String(keptCount)}`;
+  // While this page's request streams, its view changes only with it: it takes up the other
+  // page's turns after (that page shares them), and merges them again at its next keep.
+  if (!isBusy()) {
+    state.messages = messages;
+    keptRevision = revision;
+  }
   const saved: PendingChat = {
-    sub: session.user.sub,
+    sub,
     at: Date.now(),
     chatId: chat.id,
-    messages: state.messages,
+    messages,
     ...waiting,
+    revision,
   };
   keep(pendingChatKey(saved.sub, saved.chatId), saved);
+  shareChat();
 }
 
 const pendingChatKey = (sub: string, chatId: string) => `${PENDING_CHAT_PREFIX}${sub}:${chatId}`;
@@ -399,10 +557,7 @@ function pendingChatsOf(sub: string): PendingChat[] {
       typeof saved.chatId === "string" &&
       key === pendingChatKey(sub, saved.chatId) &&
       Array.isArray(saved.messages) &&
-      isRecord(saved.toolCall) &&
-      typeof saved.toolCall.id === "string" &&
-      typeof saved.toolCall.name === "string" &&
-      (isRecord(saved.interrupt) || isRecord(saved.approval));
+      isWaiting(saved);
     if (usable) chats.push(saved as PendingChat);
     else forget(key);
   }
@@ -610,6 +765,8 @@ function newChat(): void {
   waitNote = undefined;
   notice = undefined;
   unsent = undefined;
+  keptRevision = undefined;
+  sharedLater = undefined;
   chat = new PageChat(state, onChatError, undefined);
   render();
   input.focus();
@@ -858,7 +1015,7 @@ function showPurchase({ toolCallId, toolName, result }: ListedPurchase): void {
   } as UIMessage["parts"][number];
   state.messages = [
     ...state.messages,
-    { id: `purchase-${toolCallId}`, role: "assistant", parts: [part] },
+    { id: standInPurchaseId(toolCallId), role: "assistant", parts: [part] },
   ];
 }
 
@@ -958,15 +1115,23 @@ async function followPurchase(
     }
     const told = listed.purchases.filter((p) => !known.has(p.toolCallId)).map((p) => p.summary);
     const last = listed.purchases.at(-1);
-    if (told.length > 0 && listed.reply !== undefined && last !== undefined) {
+    const { reply } = listed;
+    // Unless the chat shows it with the last purchase's call: another page of the chat (a
+    // second tab) shared the turn that asked for it.
+    const shown = state.messages.some(
+      (message) =>
+        message.parts.some((part) => isToolUIPart(part) && part.toolCallId === last?.toolCallId) &&
+        message.parts.some((part) => part.type === "text" && part.text === reply),
+    );
+    if (told.length > 0 && reply !== undefined && last !== undefined && !shown) {
       // The agent's answer to the request that decided them, as the page that asked shows it:
       // it may say more than the outcomes (that it did not try the rest of the message).
       state.messages = [
         ...state.messages,
         {
-          id: `reply-${last.toolCallId}`,
+          id: standInReplyId(last.toolCallId),
           role: "assistant",
-          parts: [{ type: "text", text: listed.reply }],
+          parts: [{ type: "text", text: reply }],
         },
       ];
     }
@@ -982,6 +1147,7 @@ async function followPurchase(
     forgetPendingChat();
     forgetSentMessage();
     showOthers();
+    shareChat();
     render();
     return;
   }
@@ -1089,6 +1255,7 @@ async function start(): Promise<void> {
   }
   if (pending !== undefined) {
     state.messages = pending.messages;
+    keptRevision = pending.revision;
     lastToolCall = pending.toolCall;
     interrupt = pending.interrupt;
     if (pending.approval !== undefined) approvals.set(pending.toolCall.id, pending.approval);
@@ -1148,6 +1315,7 @@ window.addEventListener("storage", (event) => {
   waitNote = undefined;
   notice = undefined;
   unsent = undefined;
+  sharedLater = undefined;
   loggedOut();
   $("who").textContent = "You logged out in another tab.";
   form.hidden = true;
