@@ -225,6 +225,7 @@ function callbackHint(clientName: string, callbacks: readonly string[]): string 
   return (
     `${allowed} Add this one to the application's callbacks in the tenant, or run the ` +
     "application at one of them. With this repository's tenant, the agent's web app's callback " +
-    "comes from the AGENT_WEB_URL keyword, which pnpm dev sets from AGENT_PORT or APP_BASE_URL."
+    "comes from the AGENT_WEB_URL keyword, which pnpm dev sets to APP_BASE_URL, or else from " +
+    "AGENT_HOST and AGENT_PORT."
   );
 }

@@ -277,6 +277,10 @@ describe("what /authorize refuses", () => {
     expect(page).toContain(
       `Allowed Callback URLs: ${CALLBACK}. Add this one to the application&#39;s callbacks in the tenant`,
     );
+    // And what pnpm dev names the web app's callback from (scripts/dev.ts `tenantFiles`).
+    expect(page).toContain(
+      "comes from the AGENT_WEB_URL keyword, which pnpm dev sets to APP_BASE_URL, or else from AGENT_HOST and AGENT_PORT.",
+    );
   });
 
   it("shows an unknown client an error page", async () => {
