@@ -13,6 +13,7 @@ import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed
 import type { ZodRawShape } from "zod";
 import { z } from "zod";
 
+import type { AgentEnv } from "@ciba-testbed/stack";
 import type { ServiceStop } from "@ciba-testbed/stack/supervisor";
 
 const portsShape = {
@@ -166,6 +167,22 @@ const env = readEnv(
     LOG_LEVEL: logLevelSchema.default("info"),
   }),
 );
+const {
+  INTERACTIVE_TENANT_SETTINGS,
+  REPO_ROOT,
+  ignoredLine,
+  ignoredSettings,
+  shopTenantEnv,
+  startStack,
+  webAppEnvOf,
+} = await import("@ciba-testbed/stack");
+const { makeScratchFolder, resolveFromInvocation, serverUrl } =
+  await import("@ciba-testbed/shared/node");
+const { readEnvironment } = await import("@ciba-testbed/agent/config");
+
+/** What the web app gets over the shell and `.env`: this stack's tenant, shop and approver page. */
+const webAppEnv = (agentEnv: AgentEnv) => ({ ...webAppEnvOf(agentEnv), LOG_LEVEL: env.LOG_LEVEL });
+
 // `pnpm dev` runs this script as pnpm -> sh -> node: pnpm killed (kill -9, an IDE's stop, a
 // `kill` of its pid) leaves this process running, and every service with it. It stops then.
 const { stopWithPnpm } = await import("@ciba-testbed/stack/stop-with-pnpm");
@@ -175,12 +192,8 @@ stopWithPnpm({
     process.stderr.write(`pnpm dev: pnpm (pid ${pnpm.pid}) is gone; stopping every service\n`);
   },
 });
-const { startStack } = await import("@ciba-testbed/stack");
 const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES } =
   await import("@ciba-testbed/stack/supervisor");
-const { makeScratchFolder, resolveFromInvocation, serverUrl } =
-  await import("@ciba-testbed/shared/node");
-const { INTERACTIVE_TENANT_SETTINGS, REPO_ROOT } = await import("@ciba-testbed/stack");
 const { ENTRIES, watchBuild } = await import("./build.js");
 
 /**
@@ -286,7 +299,7 @@ try {
       const web = await SupervisedChild.start({
         name: "agent-web",
         script: "apps/agent/src/web/main.ts",
-        env: { ...agentEnv, LOG_LEVEL: env.LOG_LEVEL },
+        env: webAppEnv(agentEnv),
         runner: { watch: { builtDir } },
         output: { stream: process.stdout, color: "green" },
       });
@@ -350,15 +363,14 @@ const bearer =
     ? ""
     : ' -H "Authorization: Bearer $MOCK_AUTH0_CONTROL_TOKEN"';
 const pageUrl = `${stack.issuer}approver${env.MOCK_AUTH0_CONTROL_TOKEN === undefined ? "" : "#token=<MOCK_AUTH0_CONTROL_TOKEN>"}`;
-/**
- * The shell's own tenant settings, named and never shown (a secret among them): the stack is
- * always the local tenant, so its services were given its values instead.
- */
-function ignoredLine(names: string[]): string[] {
-  if (names.length === 0) return [];
-  const verb = names.length === 1 ? "is" : "are";
-  return [`  your shell's ${names.join(", ")} ${verb} ignored: this stack uses its local tenant`];
-}
+// The shell's and .env's own tenant and shop settings, named and never shown (a secret among
+// them): the stack is always the local tenant, so its services were given its values instead.
+const ignored = ignoredSettings({
+  shell: process.env,
+  envFile: readEnvironment({}),
+  shop: shopTenantEnv(stack.issuer, stack.caCertPath),
+  webApp: webAppEnvOf(stack.agentEnv()),
+});
 const bold = (text: string) => styleText("bold", text);
 const dim = (text: string) => styleText("dim", text);
 // Not when a service stopped while the others started: that ends `pnpm dev` (above).
@@ -368,9 +380,9 @@ if (!ending) {
       "",
       bold("ciba-testbed is running"),
       `  mock-auth0   ${stack.issuer}   (approver: ${env.MOCK_AUTH0_APPROVER})`,
-      `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.shopApiUrl}/api/products)`,
+      `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.agentEnv().SHOP_CATALOG_URL})`,
       `  agent web    ${webUrl}   (the quickstart's chat)`,
-      ...ignoredLine(stack.overridden),
+      ...ignoredLine(ignored),
       "",
       bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
       "",

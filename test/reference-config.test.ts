@@ -14,7 +14,7 @@ import {
   purchaseAuthorizationDetail,
 } from "@ciba-testbed/shared";
 import { buildOpenApiDocument, loadConfig as loadShopConfig } from "@ciba-testbed/shop-api";
-import { REPO_ROOT, agentEnvOf } from "@ciba-testbed/stack";
+import { REPO_ROOT, agentEnvOf, webAppEnvOf } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -94,8 +94,10 @@ describe("the defaults agree with the tenant in auth0/", () => {
   });
 
   it(".env.example and README.md name exactly the variables pnpm dev gives its web app over .env", () => {
-    // The agent's variables; the CA file is no setting of .env.
-    const given = Object.keys(agentEnvOf("localhost:4010", "http://localhost:4020", "ca.pem"))
+    // The web app's variables; the CA file is no setting of .env.
+    const given = Object.keys(
+      webAppEnvOf(agentEnvOf("localhost:4010", "http://localhost:4020", "ca.pem")),
+    )
       .filter((name) => name !== "NODE_EXTRA_CA_CERTS")
       .sort();
     /** The variables a text lists (`A`, `B` and `C`, backquoted or not) in its one `pattern`. */

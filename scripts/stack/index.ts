@@ -8,6 +8,14 @@ export type { ApproverPolicyText, ConsentRecord } from "./control-client.js";
 export { httpsJson } from "./https-json.js";
 export type { JsonAnswer, JsonRequest } from "./https-json.js";
 export { REPO_ROOT, TSX_BIN } from "./repo-root.js";
-export { DEFAULT_CLIENT, INTERACTIVE_TENANT_SETTINGS, agentEnvOf, startStack } from "./stack.js";
-export type { Stack, StackOptions } from "./stack.js";
+export {
+  DEFAULT_CLIENT,
+  INTERACTIVE_TENANT_SETTINGS,
+  agentEnvOf,
+  shopTenantEnv,
+  startStack,
+  webAppEnvOf,
+} from "./stack.js";
+export type { AgentEnv, Stack, StackOptions } from "./stack.js";
+export { ignoredLine, ignoredSettings } from "./ignored-settings.js";
 export { emptyShopDatabase } from "./shop-database.js";

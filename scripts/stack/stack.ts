@@ -67,7 +67,7 @@ export interface StackOptions {
    * exists); with port 0, once the shop is ready. They join `services` and stop with the stack;
    * the stack is ready when they are.
    */
-  alsoStart?: (agentEnv: Record<string, string>) => Promise<SupervisedChild[]>;
+  alsoStart?: (agentEnv: AgentEnv) => Promise<SupervisedChild[]>;
 }
 
 export interface Stack {
@@ -80,12 +80,7 @@ export interface Stack {
   control: ControlClient;
   services: SupervisedChild[];
   /** The variables the agent (or any Node client) needs to use this stack. */
-  agentEnv(): Record<string, string>;
-  /**
-   * The variables of this process's environment that the stack's services were given other
-   * values for (`overriddenVariables`): the shell's tenant, which they do not use.
-   */
-  overridden: string[];
+  agentEnv(): AgentEnv;
   stop(): Promise<void>;
 }
 
@@ -104,15 +99,30 @@ export const INTERACTIVE_TENANT_SETTINGS = path.join(REPO_ROOT, "auth0", "dev.mo
 
 /**
  * The variables the agent (or any Node client) needs to use a stack: see `Stack.agentEnv`.
- * `pnpm dev` gives its web app these, over the shell's and `.env`'s.
+ * `pnpm dev` gives its web app these (`webAppEnvOf`), over the shell's and `.env`'s, and prints
+ * them in the agent's command: a `.env` written for another run would otherwise have the agent
+ * read another shop's catalog.
  */
 export function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string) {
   return {
     ...DEFAULT_CLIENT,
     AUTH0_DOMAIN: auth0Domain,
     SHOP_API_URL: `${shopApiUrl}/api/purchases`,
+    SHOP_CATALOG_URL: `${shopApiUrl}/api/products`,
     NODE_EXTRA_CA_CERTS: caCertPath,
   };
+}
+
+/** `agentEnvOf`'s variables, each a string. */
+export type AgentEnv = Record<keyof ReturnType<typeof agentEnvOf>, string>;
+
+/**
+ * What `pnpm dev` gives its web app, over the shell's and `.env`'s: the agent's variables and
+ * the link a pending purchase shows, the stack's approver page (not another tenant's). The
+ * agent's command needs no such link.
+ */
+export function webAppEnvOf(agentEnv: AgentEnv) {
+  return { ...agentEnv, AGENT_APPROVER_URL: `https://${agentEnv.AUTH0_DOMAIN}/approver` };
 }
 
 /**
@@ -128,25 +138,6 @@ export function shopTenantEnv(issuer: string, caCertPath: string) {
     AUTH0_ISSUER_BASE_URL: issuer,
     SHOP_API_AUDIENCE,
   };
-}
-
-/**
- * The variables `inherited` sets (not blank) that `given` (what the stack sets on its services)
- * overrides with another value: a tenant, client, audience or shop of the shell's that the stack
- * does not use. NODE_EXTRA_CA_CERTS is not one: it is the machine's choice of CAs, not of a tenant.
- */
-export function overriddenVariables(
-  inherited: Readonly<Record<string, string | undefined>>,
-  given: readonly Readonly<Record<string, string>>[],
-): string[] {
-  const names = new Set(given.flatMap((env) => Object.keys(env)));
-  names.delete("NODE_EXTRA_CA_CERTS");
-  return [...names]
-    .filter((name) => {
-      const value = inherited[name]?.trim() ?? "";
-      return value !== "" && given.some((env) => env[name] !== undefined && env[name] !== value);
-    })
-    .sort();
 }
 
 /**
@@ -203,7 +194,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     /** `alsoStart`'s services, joined to the stack's once they run. */
-    const startAlso = (agentEnv: Record<string, string>) =>
+    const startAlso = (agentEnv: AgentEnv) =>
       options.alsoStart?.(agentEnv).then((children) => {
         services.push(...children);
       });
@@ -220,9 +211,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const database = await shopDatabase;
     // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
     const shortLived = options.shopApiShortLived ?? options.shopApiData !== "persistent";
-    const shopTenant = shopTenantEnv(issuer, caCertPath);
     const shop = await start("shop-api", "cyan", {
-      ...shopTenant,
+      ...shopTenantEnv(issuer, caCertPath),
       SHOP_API_PORT: String(options.shopApiPort ?? 0),
       SHOP_API_HOST: shopHost,
       // Set or blank (unset), as the control token: the shell's must not reach a test's shop.
@@ -250,7 +240,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       control,
       services,
       agentEnv,
-      overridden: overriddenVariables(process.env, [shopTenant, agentEnv()]),
       stop,
     };
   } catch (error) {

@@ -329,11 +329,14 @@ describe("pnpm dev", () => {
 
   it("prints the exact agent command and URLs for the ports and loopback addresses it uses, each reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service", async () => {
     // A shell set up for a real tenant (here one on loopback that nothing answers, so that no
-    // request leaves the machine): the stack is the local tenant all the same, and says so.
+    // request leaves the machine), and its shop: the stack is the local tenant and shop all the
+    // same, and says so.
     const realTenant = {
       AUTH0_ISSUER_BASE_URL: "https://127.0.0.1:1/",
       AUTH0_DOMAIN: "127.0.0.1:1",
       AUTH0_CLIENT_SECRET: "secret-of-the-real-tenant",
+      AGENT_APPROVER_URL: "https://127.0.0.1:1/approver",
+      SHOP_CATALOG_URL: "http://127.0.0.1:1/api/products",
     };
     // Loopback addresses that localhost does not reach: the URLs must name them.
     const hostsEnv = {
@@ -341,13 +344,14 @@ describe("pnpm dev", () => {
       SHOP_API_HOST: "127.0.0.3",
       AGENT_HOST: "127.0.0.4",
     };
-    const ca = readFileSync(path.join(REPO_ROOT, ".certs", "ca.pem"));
     // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
     const env = { ...realTenant, ...hostsEnv };
     await whileRunning(PNPM_DEV, env, async ({ ports, hosts, output, stop }) => {
+      // Read once the tenant runs: its first start in a fresh clone makes it.
+      const ca = readFileSync(path.join(REPO_ROOT, ".certs", "ca.pem"));
       const shown = stripVTControlCharacters(output);
       expect(shown).toContain(
-        "\n  your shell's AUTH0_CLIENT_SECRET, AUTH0_DOMAIN, AUTH0_ISSUER_BASE_URL are ignored: this stack uses its local tenant\n",
+        "\n  your shell's AGENT_APPROVER_URL, AUTH0_CLIENT_SECRET, AUTH0_DOMAIN, AUTH0_ISSUER_BASE_URL, SHOP_CATALOG_URL are ignored: this stack uses its local tenant and shop\n",
       );
       expect(output).not.toContain(realTenant.AUTH0_CLIENT_SECRET);
       const issuer = `https://127.0.0.2:${ports[0]}/`;
@@ -374,6 +378,7 @@ describe("pnpm dev", () => {
       expect(command).toMatch(/ pnpm agent "Buy 2 XYZ phones"$/);
       expect(command).toContain(`AUTH0_DOMAIN=127.0.0.2:${ports[0]} `);
       expect(command).toContain(`SHOP_API_URL=${shopUrl}/api/purchases `);
+      expect(command).toContain(`SHOP_CATALOG_URL=${shopUrl}/api/products `);
       expect(command).toContain(`NODE_EXTRA_CA_CERTS=${path.join(REPO_ROOT, ".certs", "ca.pem")}`);
 
       // Run exactly what was printed, in a shell whose environment points nowhere.

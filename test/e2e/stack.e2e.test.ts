@@ -144,7 +144,7 @@ describe("the stack launcher", () => {
       alsoStart: async (agentEnv) => {
         given = agentEnv;
         await released;
-        return [await startFixture({ SHOP_API_URL: agentEnv.SHOP_API_URL! })];
+        return [await startFixture({ SHOP_API_URL: agentEnv.SHOP_API_URL })];
       },
     });
     let resolved = false;
