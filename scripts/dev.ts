@@ -48,15 +48,20 @@ const SERVICE_VARIABLE = /^(?:MOCK_AUTH0_|SHOP_API_|AGENT_|APP_BASE_URL$|LOG_LEV
 /** Values not to print: a terminal's scrollback and a CI log keep them. */
 const SECRET_VARIABLE = /TOKEN|SECRET/;
 
-/** The environment by `schema`; a bad value stops here (exit 2), naming every variable. */
-function readEnv<T extends z.ZodTypeAny>(schema: T): z.output<T> {
+/** What `read` reads; a bad value stops here (exit 2) with its message, naming every variable. */
+function configured<T>(read: () => T): T {
   try {
-    return parseEnv(schema, environment, { app: "pnpm dev" });
+    return read();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
+}
+
+/** The environment by `schema`, `configured`. */
+function readEnv<T extends z.ZodTypeAny>(schema: T): z.output<T> {
+  return configured(() => parseEnv(schema, environment, { app: "pnpm dev" }));
 }
 
 // The ports first, with as little loaded as possible: a port in use is reported at once.
@@ -170,6 +175,7 @@ const env = readEnv(
 const {
   INTERACTIVE_TENANT_SETTINGS,
   REPO_ROOT,
+  agentEnvOf,
   ignoredLine,
   ignoredSettings,
   shopTenantEnv,
@@ -183,6 +189,24 @@ const { readEnvironment } = await import("@ciba-testbed/agent/config");
 /** What the web app gets over the shell and `.env`: this stack's tenant, shop and approver page. */
 const webAppEnv = (agentEnv: AgentEnv) => ({ ...webAppEnvOf(agentEnv), LOG_LEVEL: env.LOG_LEVEL });
 
+// The web app's own check of its configuration, on what it will read (the shell over `.env`,
+// under `webAppEnv`: the tenant's and the shop's addresses follow from their hosts and ports, and
+// the CA file, not made yet, is no setting it checks): a setting it would stop on (AGENT_PORT=0
+// without APP_BASE_URL, a bad AGENT_MODE in .env) stops `pnpm dev` here, exit 2 with the web
+// app's message, before the tenant and the shop start.
+const { loadWebConfig } = await import("@ciba-testbed/agent/web-config");
+configured(() =>
+  loadWebConfig({
+    ...readEnvironment(),
+    ...webAppEnv(
+      agentEnvOf(
+        new URL(serverUrl("https", env.MOCK_AUTH0_HOST, env.MOCK_AUTH0_PORT)).host,
+        serverUrl("http", env.SHOP_API_HOST, env.SHOP_API_PORT),
+        "",
+      ),
+    ),
+  }),
+);
 // `pnpm dev` runs this script as pnpm -> sh -> node: pnpm killed (kill -9, an IDE's stop, a
 // `kill` of its pid) leaves this process running, and every service with it. It stops then.
 const { stopWithPnpm } = await import("@ciba-testbed/stack/stop-with-pnpm");

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
+import { loadWebConfig } from "@ciba-testbed/agent/web-config";
 import { captureOutput } from "@ciba-testbed/shared/node";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
@@ -489,6 +490,39 @@ describe("pnpm dev", () => {
       process.stdout.write(`pnpm dev with ${variable} in use: exit 1 after ${elapsedMs} ms\n`);
     } finally {
       held.server.close();
+      rmSync(unused, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses AGENT_PORT=0 without APP_BASE_URL before it starts anything, with the web app's own message and exit 2", async () => {
+    // What the web app answers to it (`pnpm agent serve` exits 2 with this).
+    const refused = (() => {
+      try {
+        loadWebConfig({ AGENT_PORT: "0" });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "accepted";
+    })();
+    expect(refused).toContain("AGENT_PORT must not be 0");
+    const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
+    try {
+      const { env } = await servicePorts();
+      const started = performance.now();
+      const dev = runDev(DEV_SCRIPT, {
+        ...env,
+        AGENT_PORT: "0",
+        // Blank, over any .env's: unset.
+        APP_BASE_URL: "",
+        SHOP_API_DATABASE: path.join(unused, "db"),
+      });
+      expect(await dev.exited).toBe(2);
+      const elapsedMs = Math.round(performance.now() - started);
+      expect(dev.stderr()).toBe(`${refused}\n`);
+      expect(dev.stdout()).toBe("");
+      expect(servicesOf(dev)).toEqual([]);
+      process.stdout.write(`pnpm dev with AGENT_PORT=0: exit 2 after ${elapsedMs} ms\n`);
+    } finally {
       rmSync(unused, { recursive: true, force: true });
     }
   });
