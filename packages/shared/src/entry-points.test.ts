@@ -15,7 +15,14 @@ describe("the package's entry points", () => {
     [
       "@ciba-testbed/shared/http",
       http,
-      ["defineErrors", "createErrorHandler", "requestReadError", "logLevelSchema", "LOG_LEVELS"],
+      [
+        "defineErrors",
+        "createErrorHandler",
+        "requestReadError",
+        "verifyJsonBody",
+        "logLevelSchema",
+        "LOG_LEVELS",
+      ],
     ],
     ["@ciba-testbed/shared/node", node, ["classifyNetworkError", "localCaToTrust"]],
   ])("%s exports what the apps import", (_name, entry, names) => {

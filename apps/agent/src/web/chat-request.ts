@@ -104,37 +104,8 @@ function describeIssues(issues: Issue[], prefix: Path): string[] {
  */
 export const MAX_BODY_ELEMENTS = 20_000;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACKET = 0x5b;
-const OPEN_BRACE = 0x7b;
-
-/**
- * Why the JSON text `body` holds more than MAX_BODY_ELEMENTS elements, or undefined, counted
- * from its bytes before anything is parsed: each array and object, and each comma between two
- * elements or members, outside strings. A UTF-8 byte of a character past ASCII is never one of
- * those, so the bytes need no decoding.
- */
-export function elementsPastBound(body: Uint8Array): string | undefined {
-  let elements = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
-    } else if (byte === COMMA || byte === OPEN_BRACKET || byte === OPEN_BRACE) {
-      elements++;
-      if (elements > MAX_BODY_ELEMENTS) {
-        return `the body holds more than the ${String(MAX_BODY_ELEMENTS)} array elements and object members a chat request may: start a new chat`;
-      }
-    }
-  }
-  return undefined;
-}
+/** Why a chat body past MAX_BODY_ELEMENTS is refused (413), counted before it is parsed. */
+export const TOO_MANY_ELEMENTS = `the body holds more than the ${String(MAX_BODY_ELEMENTS)} array elements and object members a chat request may: start a new chat`;
 
 /**
  * Where `value` first nests deeper than `max` levels. It recurses at most `max` levels, so it
@@ -338,7 +309,8 @@ async function validateMessages(
  * The quickstart's contract, `{ id, messages: UIMessage[] }` (what `ai`'s DefaultChatTransport
  * posts), checked against bounds on its size first (from array lengths) and on its nesting,
  * then with `ai`'s own UI message validation, and then every tool part against `tools`. The
- * route counts the body's elements (`elementsPastBound`) before it is even parsed. Other members (`trigger`, `messageId`) are allowed and not read.
+ * route counts the body's elements (`verifyJsonBody`, MAX_BODY_ELEMENTS) before it is even
+ * parsed. Other members (`trigger`, `messageId`) are allowed and not read.
  */
 export async function parseChatRequest(
   body: unknown,

@@ -1,13 +1,12 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 
-import { requestReadError, requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
+import { requestReadError, requireUtf8Body, verifyJsonBody } from "@ciba-testbed/shared/http";
 import express, { json } from "express";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
 import type { LanguageModel } from "ai";
 
-import { elementsPastBound } from "./chat-request.js";
+import { MAX_BODY_ELEMENTS, TOO_MANY_ELEMENTS } from "./chat-request.js";
 import { chatPurchasesRoute, chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { Heartbeat } from "./event-stream.js";
@@ -90,27 +89,17 @@ const requireChatJson: RequestHandler = (req, res, next) => {
   });
 };
 
-/** The error `type` of a chat body with more elements than a chat may hold. */
-const TOO_MANY_ELEMENTS = "chat.too_many_elements";
-
 /**
- * body-parser's `verify` for a chat: its bytes are UTF-8 (verifyUtf8), and it holds no more
- * elements than a chat may, counted before JSON.parse builds them (`elementsPastBound`).
+ * body-parser's `verify` for a chat: its bytes are UTF-8, and it holds no more elements than a
+ * chat may, counted before JSON.parse builds them; past that, 413 (`requestReadError`).
  */
-function verifyChatBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-  verifyUtf8(req, res, body);
-  const past = elementsPastBound(body);
-  if (past !== undefined) {
-    throw Object.assign(new Error(past), { status: 413, type: TOO_MANY_ELEMENTS });
-  }
-}
+const verifyChatBody = verifyJsonBody({ maxElements: MAX_BODY_ELEMENTS }, () => ({
+  status: 413,
+  message: TOO_MANY_ELEMENTS,
+}));
 
 /** What goes wrong outside the chat's own answers: a bad body, a failed login callback. */
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  if ((error as { type?: unknown }).type === TOO_MANY_ELEMENTS) {
-    res.status(413).json({ error: "invalid_request", error_description: (error as Error).message });
-    return;
-  }
   const read = requestReadError(error, CHAT_BODY_LIMIT);
   if (read !== undefined && req.path.startsWith("/api/")) {
     res.status(read.status).json({

@@ -13,7 +13,14 @@ interface HttpErrorLike {
 }
 
 /**
+ * The error `type` of a JSON body past the bounds of its `verifyJsonBody`: answered with the
+ * status and message it carries.
+ */
+export const JSON_BODY_PAST_BOUNDS = "entity.bounds.exceeded";
+
+/**
  * Errors raised while reading a request, before any handler ran: body-parser's typed errors,
+ * a body past the bounds of its `verifyJsonBody` (with the status and message it carries),
  * Express 5's malformed percent-encoding in a path (status 400, no `type`), and zlib failures
  * on a bad `Content-Encoding` body (status 400, no `type`). Each becomes a 4xx
  * `invalid_request` (RFC 6749 section 5.2: the request is malformed) with a message that says
@@ -23,6 +30,10 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
   if (typeof error !== "object" || error === null) return undefined;
   const { type, errno } = error as HttpErrorLike;
   const status = statusOf(error);
+  const bounded = type === JSON_BODY_PAST_BOUNDS && error instanceof Error;
+  if (bounded && status !== undefined && status >= 400 && status < 500) {
+    return new OAuthError(status, "invalid_request", error.message);
+  }
   const known = typeof type === "string" ? BODY_READ_ERRORS[type] : undefined;
   if (known !== undefined) {
     const [knownStatus, description] = known;
