@@ -1,13 +1,14 @@
 import express from "express";
 import type { Express } from "express";
-import { verifyUtf8 } from "@ciba-testbed/shared/http";
+import { verifyJsonBody } from "@ciba-testbed/shared/http";
+import type { JsonBodyRefusal } from "@ciba-testbed/shared/http";
 
 import type { ModelServerConfig } from "./config.js";
 import type { ModelServerDeps } from "./deps.js";
 import { requireApiKey } from "./auth.js";
 import { errorHandler } from "./error-handler.js";
 import { errors } from "./errors.js";
-import { JSON_BODY_LIMIT } from "./limits.js";
+import { JSON_BODY_LIMIT, MAX_BODY_DEPTH, MAX_BODY_ELEMENTS } from "./limits.js";
 import { chatCompletionsRoutes } from "./routes/chat-completions.js";
 import { modelsRoutes } from "./routes/models.js";
 import { responsesRoutes } from "./routes/responses.js";
@@ -16,6 +17,24 @@ import { testingRoutes } from "./routes/testing.js";
 const SERVED =
   "POST /v1/chat/completions, POST /v1/responses, GET /v1/models, and /v1/testing/script " +
   "and /v1/testing/requests";
+
+/** Why a body past MAX_BODY_ELEMENTS (413, as one too large) or MAX_BODY_DEPTH (400) is refused. */
+const bodyRefusal: JsonBodyRefusal = (excess) => {
+  if (excess === "elements") {
+    return {
+      status: errors.table.payloadTooLarge.status,
+      message:
+        `The request body holds more than the ${MAX_BODY_ELEMENTS} array elements and object ` +
+        "members this server reads; send fewer messages, content parts or tools",
+    };
+  }
+  return {
+    status: errors.table.invalidRequest.status,
+    message:
+      `The request body nests arrays and objects more than ${MAX_BODY_DEPTH} levels deep, ` +
+      "deeper than this server reads; send a flatter body (tool schemas included)",
+  };
+};
 
 /** The model server as an Express app. It never listens: `main.ts`, `startModelServer` or a test does. */
 export function createApp(
@@ -49,7 +68,15 @@ export function createApp(
     const testing = req.path === "/testing" || req.path.startsWith("/testing/");
     (testing ? testingKey : modelKey)(req, res, next);
   });
-  app.use(express.json({ limit: JSON_BODY_LIMIT, verify: verifyUtf8 }));
+  app.use(
+    express.json({
+      limit: JSON_BODY_LIMIT,
+      verify: verifyJsonBody(
+        { maxElements: MAX_BODY_ELEMENTS, maxDepth: MAX_BODY_DEPTH },
+        bodyRefusal,
+      ),
+    }),
+  );
   app.use(chatCompletionsRoutes(deps));
   app.use(responsesRoutes(deps));
   app.use(modelsRoutes());

@@ -58,7 +58,9 @@ export const errors = defineApiErrors({
     status: 400,
     type: "invalid_request_error",
     code: "invalid_request",
-    when: "the body is not JSON, or breaks the endpoint's schema (the message names the field)",
+    when:
+      "the body is not JSON, breaks the endpoint's schema (the message names the field), or " +
+      "nests deeper than MAX_BODY_DEPTH levels",
   },
   invalidConversation: {
     status: 400,
@@ -134,7 +136,9 @@ export const errors = defineApiErrors({
     status: 413,
     type: "invalid_request_error",
     code: "request_too_large",
-    when: "the body is larger than the server reads",
+    when:
+      "the body is larger than the server reads (JSON_BODY_LIMIT), or holds more array " +
+      "elements and object members (MAX_BODY_ELEMENTS)",
   },
   unsupportedMediaType: {
     status: 415,
