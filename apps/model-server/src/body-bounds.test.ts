@@ -2,9 +2,24 @@ import request from "supertest";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 
 import { createApp } from "./app.js";
+import { readChatRequest } from "./chat-request.js";
 import { createDeps } from "./deps.js";
-import { MAX_BODY_DEPTH, MAX_BODY_ELEMENTS } from "./limits.js";
+import { ApiError } from "./errors.js";
+import {
+  MAX_BODY_DEPTH,
+  MAX_BODY_ELEMENTS,
+  MAX_CONTENT_PARTS,
+  MAX_INPUT_ITEMS,
+  MAX_MESSAGES,
+  MAX_SCRIPTED_REPLIES,
+  MAX_TOOL_CALLS,
+  MAX_TOOLS,
+} from "./limits.js";
 import { silentLogger } from "./logger.js";
+import { parseBody } from "./request-schema.js";
+import { ResponseStore } from "./response-store.js";
+import { readResponsesRequest } from "./responses-request.js";
+import { scriptBodySchema } from "./script.js";
 
 function modelServer() {
   const deps = createDeps({ logLevel: "silent" }, { logger: silentLogger });
@@ -94,5 +109,186 @@ describe("a body past the bounds of its shape is refused from its bytes, before 
       .set("Authorization", "Bearer any");
     expect(requests.status).toBe(200);
     expect(requests.body.requests).toHaveLength(1);
+  });
+});
+
+/** `items` behind a proxy that records which of them are read. */
+function readCounted<T>(items: T[]): { items: T[]; read: Set<number> } {
+  const read = new Set<number>();
+  const proxy = new Proxy(items, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && /^\d+$/.test(key)) read.add(Number(key));
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+  return { items: proxy, read };
+}
+
+const TOOL = { type: "function", function: { name: "t", parameters: {} } };
+const RESPONSES_TOOL = { type: "function", name: "t", parameters: {} };
+const PART = { type: "text", text: "hello" };
+const SCRIPTED = { text: "a" };
+const copies = <T>(item: T, count: number) => Array.from({ length: count }, () => item);
+
+describe("an array past its bound is refused as OpenAI refuses it, before any element is read", () => {
+  const chat = (extra: object) => ({
+    model: "m",
+    messages: [{ role: "user", content: "hello" }],
+    ...extra,
+  });
+  it.each([
+    [
+      "chat/completions",
+      "messages",
+      MAX_MESSAGES,
+      (n: number) => ({ model: "m", messages: copies({ role: "user", content: "hello" }, n) }),
+    ],
+    ["chat/completions", "tools", MAX_TOOLS, (n: number) => chat({ tools: copies(TOOL, n) })],
+    [
+      "chat/completions",
+      "messages[0].content",
+      MAX_CONTENT_PARTS,
+      (n: number) => ({ model: "m", messages: [{ role: "user", content: copies(PART, n) }] }),
+    ],
+    [
+      "chat/completions",
+      "messages[1].tool_calls",
+      MAX_TOOL_CALLS,
+      (n: number) => ({
+        model: "m",
+        messages: [
+          { role: "user", content: "hello" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: Array.from({ length: n }, (_, i) => ({
+              id: `c${i}`,
+              type: "function",
+              function: { name: "t", arguments: "{}" },
+            })),
+          },
+          ...Array.from({ length: n }, (_, i) => ({
+            role: "tool",
+            tool_call_id: `c${i}`,
+            content: "ok",
+          })),
+        ],
+      }),
+    ],
+    [
+      "responses",
+      "input",
+      MAX_INPUT_ITEMS,
+      (n: number) => ({ model: "m", input: copies({ role: "user", content: "hello" }, n) }),
+    ],
+    [
+      "responses",
+      "input[0].content",
+      MAX_CONTENT_PARTS,
+      (n: number) => ({
+        model: "m",
+        input: [{ role: "user", content: copies({ type: "input_text", text: "hello" }, n) }],
+      }),
+    ],
+    [
+      "responses",
+      "tools",
+      MAX_TOOLS,
+      (n: number) => ({ model: "m", input: "hello", tools: copies(RESPONSES_TOOL, n) }),
+    ],
+    [
+      "testing/script",
+      "replies",
+      MAX_SCRIPTED_REPLIES,
+      (n: number) => ({ replies: copies(SCRIPTED, n) }),
+    ],
+    [
+      "testing/script",
+      "replies[0].toolCalls",
+      MAX_TOOL_CALLS,
+      (n: number) => ({ replies: [{ toolCalls: copies({ name: "t" }, n) }] }),
+    ],
+  ])(
+    "%s: %s takes %i, and one more is 400 array_above_max_length",
+    async (path, param, max, body) => {
+      const app = modelServer();
+      const atBound = await post(app, path, JSON.stringify(body(max)));
+      expect(atBound.status, JSON.stringify(atBound.body)).toBeLessThan(300);
+      const past = await post(app, path, JSON.stringify(body(max + 1)));
+      expect(past.status).toBe(400);
+      expect(past.body).toEqual({
+        error: {
+          message: `Invalid '${param}': array too long. Expected an array with maximum length ${max}, but got an array with length ${max + 1} instead.`,
+          type: "invalid_request_error",
+          param,
+          code: "array_above_max_length",
+        },
+      });
+    },
+  );
+
+  it("reads no element of an array past its bound", () => {
+    const messages = readCounted(copies({ role: "user", content: "hello" }, MAX_MESSAGES + 1));
+    expect(() => readChatRequest({ model: "m", messages: messages.items })).toThrow(
+      /array too long/,
+    );
+    expect(messages.read.size).toBe(0);
+
+    const parts = readCounted(copies(PART, MAX_CONTENT_PARTS + 1));
+    expect(() =>
+      readChatRequest({ model: "m", messages: [{ role: "user", content: parts.items }] }),
+    ).toThrow(/array too long/);
+    expect(parts.read.size).toBe(0);
+
+    const input = readCounted(copies({ role: "user", content: "hello" }, MAX_INPUT_ITEMS + 1));
+    expect(() =>
+      readResponsesRequest({ model: "m", input: input.items }, new ResponseStore()),
+    ).toThrow(/array too long/);
+    expect(input.read.size).toBe(0);
+
+    const replies = readCounted(copies(SCRIPTED, MAX_SCRIPTED_REPLIES + 1));
+    expect(() => parseBody(scriptBodySchema, { replies: replies.items })).toThrow(/array too long/);
+    expect(replies.read.size).toBe(0);
+  });
+
+  it("stops at the first element it refuses, and names it", () => {
+    const refusedAt = (read: () => unknown) => {
+      try {
+        read();
+      } catch (error) {
+        return error instanceof ApiError ? error.toJSON().error : error;
+      }
+      return undefined;
+    };
+    const messages = readCounted([
+      { role: "user", content: "hello" },
+      [],
+      ...copies([], MAX_MESSAGES - 2),
+    ]);
+    expect(refusedAt(() => readChatRequest({ model: "m", messages: messages.items }))).toEqual({
+      message: "Invalid value for 'messages[1]': Expected object, received array.",
+      type: "invalid_request_error",
+      param: "messages[1]",
+      code: "invalid_request",
+    });
+    expect([...messages.read]).toEqual([0, 1]);
+
+    const tools = readCounted(copies([], MAX_TOOLS));
+    expect(
+      refusedAt(() =>
+        readChatRequest({
+          model: "m",
+          messages: [{ role: "user", content: "hi" }],
+          tools: tools.items,
+        }),
+      ),
+    ).toMatchObject({ param: "tools[0]" });
+    expect([...tools.read]).toEqual([0]);
+
+    const replies = readCounted(copies({}, MAX_SCRIPTED_REPLIES));
+    expect(refusedAt(() => parseBody(scriptBodySchema, { replies: replies.items }))).toMatchObject({
+      param: "replies[0]",
+    });
+    expect([...replies.read]).toEqual([0]);
   });
 });

@@ -2,12 +2,14 @@ import { z } from "zod";
 
 import { joinText, responseFormatOf } from "./conversation.js";
 import type { Conversation, FunctionTool, ToolChoice, Turn } from "./conversation.js";
-import { parseBody } from "./request-schema.js";
+import { MAX_CONTENT_PARTS, MAX_MESSAGES, MAX_TOOL_CALLS, MAX_TOOLS } from "./limits.js";
+import { boundedArray, parseBody } from "./request-schema.js";
 import { chatSamplingShape } from "./sampling.js";
 
 /** Text and other parts (images, audio, files): only the text is read. */
-const partsSchema = z.array(
+const partsSchema = boundedArray(
   z.object({ type: z.string(), text: z.string().optional() }).passthrough(),
+  MAX_CONTENT_PARTS,
 );
 const contentSchema = z.union([z.string(), partsSchema]);
 
@@ -27,7 +29,7 @@ const messageSchema = z.discriminatedUnion("role", [
     .object({
       role: z.literal("assistant"),
       content: contentSchema.nullish(),
-      tool_calls: z.array(toolCallSchema).nullish(),
+      tool_calls: boundedArray(toolCallSchema, MAX_TOOL_CALLS).nullish(),
     })
     .passthrough(),
   z
@@ -61,8 +63,10 @@ const toolChoiceSchema = z.union([
 export const chatRequestSchema = z
   .object({
     model: z.string().min(1, "must not be empty"),
-    messages: z.array(messageSchema).min(1, "must hold at least one message"),
-    tools: z.array(toolSchema).nullish(),
+    messages: boundedArray(messageSchema, MAX_MESSAGES).refine((messages) => messages.length > 0, {
+      message: "must hold at least one message",
+    }),
+    tools: boundedArray(toolSchema, MAX_TOOLS).nullish(),
     tool_choice: toolChoiceSchema.nullish(),
     response_format: z.object({ type: z.string() }).passthrough().nullish(),
     stream: z.boolean().nullish(),

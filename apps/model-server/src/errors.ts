@@ -62,6 +62,14 @@ export const errors = defineApiErrors({
       "the body is not JSON, breaks the endpoint's schema (the message names the field), or " +
       "nests deeper than MAX_BODY_DEPTH levels",
   },
+  arrayTooLong: {
+    status: 400,
+    type: "invalid_request_error",
+    code: "array_above_max_length",
+    when:
+      "an array is longer than OpenAI takes (messages, tools, an assistant's tool_calls) or " +
+      "than this server reads (Responses input, content parts, scripted replies): `src/limits.ts`",
+  },
   invalidConversation: {
     status: 400,
     type: "invalid_request_error",

@@ -17,6 +17,23 @@ export const MAX_BODY_ELEMENTS = 100_000;
  */
 export const MAX_BODY_DEPTH = 64;
 
+/**
+ * OpenAI's bounds on a Chat Completions request: messages, tools, and an assistant message's
+ * tool calls. Past one, OpenAI answers 400 `array_above_max_length`, and so does this server:
+ * an agent that sends 129 tools must not pass here and fail there.
+ */
+export const MAX_MESSAGES = 2048;
+export const MAX_TOOLS = 128;
+export const MAX_TOOL_CALLS = 128;
+
+/**
+ * This server's bounds on what it reads: a Responses request's input items (as many as Chat
+ * Completions' messages) and the content parts of one message or item (text, images, files).
+ * Each is validated on its own, in order, so they bound the CPU a body costs to read.
+ */
+export const MAX_INPUT_ITEMS = 2048;
+export const MAX_CONTENT_PARTS = 500;
+
 /** Responses (and their items) kept for `previous_response_id` and `item_reference`. */
 export const MAX_STORED_RESPONSES = 1_000;
 

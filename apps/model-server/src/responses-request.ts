@@ -3,13 +3,15 @@ import { z } from "zod";
 import { joinText, responseFormatOf } from "./conversation.js";
 import type { Conversation, FunctionTool, ToolChoice, Turn } from "./conversation.js";
 import { errors } from "./errors.js";
-import { parseAt, parseBody } from "./request-schema.js";
+import { MAX_CONTENT_PARTS, MAX_INPUT_ITEMS, MAX_TOOLS } from "./limits.js";
+import { boundedArray, parseAt, parseBody } from "./request-schema.js";
 import type { ResponseStore } from "./response-store.js";
 import { responsesSamplingShape } from "./sampling.js";
 
 /** Input and output text parts, images and files: only the text is read. */
-const partsSchema = z.array(
+const partsSchema = boundedArray(
   z.object({ type: z.string(), text: z.string().optional() }).passthrough(),
+  MAX_CONTENT_PARTS,
 );
 const contentSchema = z.union([z.string(), partsSchema]);
 
@@ -64,10 +66,10 @@ const toolChoiceSchema = z.union([
 export const responsesRequestSchema = z
   .object({
     model: z.string().min(1, "must not be empty"),
-    input: z.union([z.string(), z.array(z.record(z.unknown()))]),
+    input: z.union([z.string(), boundedArray(z.record(z.unknown()), MAX_INPUT_ITEMS)]),
     instructions: z.string().nullish(),
     previous_response_id: z.string().nullish(),
-    tools: z.array(toolSchema).nullish(),
+    tools: boundedArray(toolSchema, MAX_TOOLS).nullish(),
     tool_choice: toolChoiceSchema.nullish(),
     text: z
       .object({ format: z.object({ type: z.string() }).passthrough().nullish() })

@@ -2,7 +2,8 @@ import { z } from "zod";
 
 import type { Reply } from "./conversation.js";
 import { ApiError } from "./errors.js";
-import { MAX_SCRIPTED_REPLIES } from "./limits.js";
+import { MAX_SCRIPTED_REPLIES, MAX_TOOL_CALLS } from "./limits.js";
+import { boundedArray } from "./request-schema.js";
 
 const scriptedToolCallSchema = z
   .object({
@@ -25,7 +26,10 @@ const scriptedErrorSchema = z
 /** One reply a test queues: text, tool calls (or both), or an error answer. */
 export const scriptedReplySchema = z.union([
   z
-    .object({ text: z.string().optional(), toolCalls: z.array(scriptedToolCallSchema).optional() })
+    .object({
+      text: z.string().optional(),
+      toolCalls: boundedArray(scriptedToolCallSchema, MAX_TOOL_CALLS).optional(),
+    })
     .strict()
     .refine((reply) => reply.text !== undefined || (reply.toolCalls?.length ?? 0) > 0, {
       message: "a reply needs text, toolCalls, or both",
@@ -34,7 +38,12 @@ export const scriptedReplySchema = z.union([
 ]);
 
 export const scriptBodySchema = z
-  .object({ replies: z.array(scriptedReplySchema).min(1, "replies must not be empty") })
+  .object({
+    replies: boundedArray(scriptedReplySchema, MAX_SCRIPTED_REPLIES).refine(
+      (replies) => replies.length > 0,
+      { message: "replies must not be empty" },
+    ),
+  })
   .strict();
 
 export type ScriptedReply = z.infer<typeof scriptedReplySchema>;
