@@ -1,6 +1,7 @@
 import request from "supertest";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 
+import { jsonList, readCounted } from "../../../test/support/bounded-bodies.js";
 import { createApp } from "./app.js";
 import { readChatRequest } from "./chat-request.js";
 import { createDeps } from "./deps.js";
@@ -33,9 +34,6 @@ function post(app: ReturnType<typeof createApp>, path: string, body: string) {
     .set("Content-Type", "application/json")
     .send(body);
 }
-
-/** `count` copies of `item` in JSON, as the elements of a list. */
-const jsonList = (item: string, count: number) => Array<string>(count).fill(item).join(",");
 
 /** `levels` arrays, each inside the one before. */
 const nested = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
@@ -111,18 +109,6 @@ describe("a body past the bounds of its shape is refused from its bytes, before 
     expect(requests.body.requests).toHaveLength(1);
   });
 });
-
-/** `items` behind a proxy that records which of them are read. */
-function readCounted<T>(items: T[]): { items: T[]; read: Set<number> } {
-  const read = new Set<number>();
-  const proxy = new Proxy(items, {
-    get(target, key, receiver) {
-      if (typeof key === "string" && /^\d+$/.test(key)) read.add(Number(key));
-      return Reflect.get(target, key, receiver) as unknown;
-    },
-  });
-  return { items: proxy, read };
-}
 
 const TOOL = { type: "function", function: { name: "t", parameters: {} } };
 const RESPONSES_TOOL = { type: "function", name: "t", parameters: {} };

@@ -5,6 +5,7 @@ import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 
+import { jsonList, readCounted } from "../../../../test/support/bounded-bodies.js";
 import { createMemoryStore } from "../agent-store.js";
 import { AgentHalt } from "../halt.js";
 import { createOfflineModel } from "../offline-model.js";
@@ -266,21 +267,6 @@ describe("POST /api/chat checks what the client sends before anything runs", () 
     });
   });
 });
-
-/** `items` behind a proxy that records which of them are read. */
-function readCounted<T>(items: T[]): { items: T[]; read: Set<number> } {
-  const read = new Set<number>();
-  const proxy = new Proxy(items, {
-    get(target, key, receiver) {
-      if (typeof key === "string" && /^\d+$/.test(key)) read.add(Number(key));
-      return Reflect.get(target, key, receiver) as unknown;
-    },
-  });
-  return { items: proxy, read };
-}
-
-/** `count` copies of `item` in JSON, as the elements of a list. */
-const jsonList = (item: string, count: number) => Array<string>(count).fill(item).join(",");
 
 describe("POST /api/chat refuses a body past its bounds before anything costly reads it", () => {
   const TOO_MANY_ELEMENTS = `the body holds more than the ${String(MAX_BODY_ELEMENTS)} array elements and object members a chat request may: start a new chat`;
