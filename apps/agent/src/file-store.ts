@@ -3,12 +3,12 @@ import { link, open, readFile, readdir, rename, rm, stat } from "node:fs/promise
 import { hostname } from "node:os";
 import path from "node:path";
 
+import { makeFolder } from "@ciba-testbed/shared/node";
 import { z } from "zod";
 
 import { LeaseNotHeldError, sameLease, type AgentStore } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease } from "./lease.js";
 import { entryError, parseEntry, shellQuote, type EntryPlace } from "./store-entry.js";
-import { makeFolder } from "./store-folder.js";
 
 const releasedSchema = z.object({ token: z.number().int().positive(), released: z.literal(true) });
 const generationSchema = z.union([leaseSchema, releasedSchema.strict()]);

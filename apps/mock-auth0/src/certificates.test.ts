@@ -52,10 +52,23 @@ describe("local certificates", () => {
     await expect(failure).rejects.toBeInstanceOf(CertDirError);
     await expect(failure).rejects.toThrow(
       `mock-auth0 cannot keep its local CA and signing keys in ${dir} (ENOTDIR: not a ` +
-        `directory, mkdir '${dir}'): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) ` +
+        `directory, stat '${dir}'): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) ` +
         "to a folder this user may write",
     );
   });
+
+  // Node 20's recursive mkdir never ends there; /proc is Linux's.
+  it.runIf(process.platform === "linux")(
+    "names the folder at once when it is under /proc, which takes no new folders",
+    async () => {
+      await expect(ensureLocalCertificates("/proc/certs")).rejects.toThrow(
+        "mock-auth0 cannot keep its local CA and signing keys in /proc/certs (ENOENT: cannot " +
+          "make the folder /proc/certs: /proc exists but takes no new folders): set " +
+          "MOCK_AUTH0_CERT_DIR (the testkit's certDir option) to a folder this user may write",
+      );
+    },
+    5_000,
+  );
 
   it("makes its folder readable by its owner only", async () => {
     const dir = path.join(freshDir(), "certs");

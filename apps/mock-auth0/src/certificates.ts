@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 
-import { folderHolder } from "@ciba-testbed/shared/node";
+import { folderHolder, makeFolder } from "@ciba-testbed/shared/node";
 
 /**
  * A local certificate authority and a `localhost` server certificate it signed
@@ -54,7 +54,7 @@ export class CertDirError extends Error {
  * else, or a symbolic link, is refused; one of this user's that others may open is closed.
  */
 export async function makeCertDir(dir: string, temp: string = tmpdir()): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+  await makeFolder(dir, 0o700).catch((error: unknown) => {
     throw new CertDirError(dir, error);
   });
   const inTemp = path.relative(path.resolve(temp), path.resolve(dir));

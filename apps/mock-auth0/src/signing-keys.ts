@@ -1,8 +1,9 @@
 import { KeyObject, createPrivateKey, createPublicKey, randomUUID } from "node:crypto";
 import type { JsonWebKey } from "node:crypto";
-import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { makeFolder } from "@ciba-testbed/shared/node";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { JWK, JWTPayload } from "jose";
 import { z } from "zod";
@@ -148,7 +149,7 @@ const KEYS_FILE_MODE = 0o600;
 async function writeKeysFile(file: string, text: string, replace: boolean): Promise<boolean> {
   const partial = `${file}.${randomUUID()}.partial`;
   try {
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeFolder(path.dirname(file));
     await writeFile(partial, text, { mode: KEYS_FILE_MODE });
     if (replace) {
       await rename(partial, file);

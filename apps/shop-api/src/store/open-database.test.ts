@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
 
-import { openDatabase, type ShopDatabase } from "./open-database.js";
+import { DatabaseOpenError, openDatabase, type ShopDatabase } from "./open-database.js";
 import { SqlShopStore } from "./sql-shop-store.js";
 
 describe("the embedded database", () => {
@@ -87,4 +87,33 @@ describe("the embedded database of a short-lived shop", () => {
     expect(orders.every((order) => order.authorization.sub === "auth0|buyer-3")).toBe(true);
     expect(await store.findByApprovalId("approval-19993")).toMatchObject({ id: "order-19993" });
   });
+});
+
+describe("an embedded database folder that cannot be made", () => {
+  it("is a DatabaseOpenError naming the folder and SHOP_API_DATABASE, for a file in the way", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      const location = path.join(copy.folder, "postgresql.conf", "shop");
+      await expect(openDatabase({ kind: "embedded", location })).rejects.toThrow(
+        new DatabaseOpenError(
+          `cannot make the embedded database's folder ${location} (ENOTDIR: not a directory, stat '${location}'): set SHOP_API_DATABASE to a folder this user may write`,
+        ),
+      );
+    } finally {
+      await copy.remove();
+    }
+  });
+
+  // Node 20's recursive mkdir never ends there; /proc is Linux's.
+  it.runIf(process.platform === "linux")(
+    "is a DatabaseOpenError at once under /proc, which takes no new folders",
+    async () => {
+      await expect(openDatabase({ kind: "embedded", location: "/proc/shop" })).rejects.toThrow(
+        new DatabaseOpenError(
+          "cannot make the embedded database's folder /proc/shop (ENOENT: cannot make the folder /proc/shop: /proc exists but takes no new folders): set SHOP_API_DATABASE to a folder this user may write",
+        ),
+      );
+    },
+    5_000,
+  );
 });

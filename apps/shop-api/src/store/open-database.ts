@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { installedPackageOf } from "@ciba-testbed/shared/node";
+import { installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteOptions } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
@@ -180,7 +180,14 @@ function startingCluster(location: string, inMemory: boolean): string | undefine
 
 async function openEmbedded(location: string, shortLived: boolean): Promise<ShopDatabase> {
   const inMemory = location === IN_MEMORY;
-  if (!inMemory) mkdirSync(location, { recursive: true });
+  if (!inMemory) {
+    await makeFolder(location).catch((error: unknown) => {
+      throw new DatabaseOpenError(
+        `cannot make the embedded database's folder ${location} (${(error as Error).message}): set SHOP_API_DATABASE to a folder this user may write`,
+        { cause: error },
+      );
+    });
+  }
   const lock = inMemory ? undefined : await lockDataDir(location);
   let lite: PGlite;
   let createdFrom: string | undefined;

@@ -18,3 +18,4 @@ export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";
 export * from "./temp-cache.js";
 export * from "./listen-host.js";
+export * from "./make-folder.js";

@@ -4,10 +4,10 @@ import path from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { makeFolder } from "./store-folder.js";
+import { makeFolder } from "./make-folder.js";
 
 async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "store-folder-"));
+  const dir = await mkdtemp(path.join(tmpdir(), "make-folder-"));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }

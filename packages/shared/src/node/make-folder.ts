@@ -2,14 +2,16 @@ import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 
 /**
- * Makes the folder `dir` and the folders missing above it, one level at a time, or fails with
- * a file system error that names the level it could not make. Node 20's `mkdir(dir, {
+ * Makes the folder `dir` and the folders missing above it, one level at a time (each with
+ * `mode`, before the umask, as `mkdir` takes it), or fails with a file system error that names
+ * the level it could not make: where a user's setting names a folder (a store, a certificate
+ * folder, a database). Node 20's `mkdir(dir, {
  * recursive: true })` never ends on a path whose parent exists but refuses new entries with
  * ENOENT (under /proc): it makes the parent again (EEXIST) and retries the child, forever. Here
  * the nearest existing level is found first, each missing level is made once, and any error
  * ends it.
  */
-export async function makeFolder(dir: string, mode: number): Promise<void> {
+export async function makeFolder(dir: string, mode = 0o777): Promise<void> {
   const missing: string[] = [];
   let level = path.resolve(dir);
   for (;;) {
@@ -42,7 +44,7 @@ async function kindOf(level: string): Promise<"folder" | "other" | "missing"> {
   }
 }
 
-/** An error shaped as Node's (code, syscall, path), which is what `isStoreFailure` reads. */
+/** An error shaped as Node's own (code, syscall, path), as callers that sort errors read them. */
 function notAFolder(level: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOTDIR: ${level} is a file, not a folder`), {
     code: "ENOTDIR",
