@@ -6,6 +6,7 @@ import type { JsonBodyRefusal } from "@ciba-testbed/shared/http";
 import type { ModelServerConfig } from "./config.js";
 import type { ModelServerDeps } from "./deps.js";
 import { requireApiKey } from "./auth.js";
+import { noteBodyBytes } from "./body-bytes.js";
 import { errorHandler } from "./error-handler.js";
 import { errors } from "./errors.js";
 import { JSON_BODY_LIMIT, MAX_BODY_DEPTH, MAX_BODY_ELEMENTS } from "./limits.js";
@@ -68,13 +69,17 @@ export function createApp(
     const testing = req.path === "/testing" || req.path.startsWith("/testing/");
     (testing ? testingKey : modelKey)(req, res, next);
   });
+  const verifyBody = verifyJsonBody(
+    { maxElements: MAX_BODY_ELEMENTS, maxDepth: MAX_BODY_DEPTH },
+    bodyRefusal,
+  );
   app.use(
     express.json({
       limit: JSON_BODY_LIMIT,
-      verify: verifyJsonBody(
-        { maxElements: MAX_BODY_ELEMENTS, maxDepth: MAX_BODY_DEPTH },
-        bodyRefusal,
-      ),
+      verify: (req, res, body) => {
+        verifyBody(req, res, body);
+        noteBodyBytes(req, body);
+      },
     }),
   );
   app.use(chatCompletionsRoutes(deps));

@@ -1,3 +1,5 @@
+import type { StoreBudget } from "./bounded-map.js";
+
 /** The largest JSON body read: conversations with a few inline images still fit. */
 export const JSON_BODY_LIMIT = "10mb";
 
@@ -37,8 +39,13 @@ export const MAX_CONTENT_PARTS = 500;
 /** Responses (and their items) kept for `previous_response_id` and `item_reference`. */
 export const MAX_STORED_RESPONSES = 1_000;
 
-/** Requests kept for `GET /v1/testing/requests`, newest last. */
-export const MAX_RECORDED_REQUESTS = 100;
+/**
+ * Requests kept for `GET /v1/testing/requests`, newest last, each measured by its body's bytes
+ * and its answer's. A count alone let 100 bodies of 10 MB hold 1 GB, and the answer, the whole
+ * log as one JSON text, failed with 500 past V8's largest string (512 MB; seen with 60 requests
+ * of 9.5 MB). An agent's request with a dozen tools is tens of KB: 100 of them fit many times.
+ */
+export const REQUEST_LOG_BUDGET: StoreBudget = { entries: 100, bytes: 64 * 1024 * 1024 };
 
 /** Replies a test may queue at once. */
 export const MAX_SCRIPTED_REPLIES = 1_000;

@@ -1,7 +1,7 @@
 import type { Conversation, Reply } from "./conversation.js";
 import { ApiError } from "./errors.js";
 import { offlineReply } from "./offline-reply.js";
-import type { RecordedRequest, RequestLog } from "./request-log.js";
+import type { LoggedRequest, RequestLog } from "./request-log.js";
 import { errorAnswer } from "./request-log.js";
 import type { ReplyScript } from "./script.js";
 
@@ -15,17 +15,12 @@ export interface ModelDeps {
  * The model behind both endpoints: the next scripted reply if a test queued one, else the
  * offline logic. Every request is recorded with its answer, refusals included.
  */
-export function answer(
-  deps: ModelDeps,
-  endpoint: RecordedRequest["endpoint"],
-  stream: boolean,
-  conversation: Conversation,
-): Reply {
+export function answer(deps: ModelDeps, request: LoggedRequest, conversation: Conversation): Reply {
   const newCallId = () => deps.newId("call_");
   try {
     const scripted = deps.script.take(newCallId);
     const reply = scripted ?? offlineReply(conversation, newCallId);
-    deps.requests.record(endpoint, stream, conversation, {
+    deps.requests.record(request, conversation, {
       source: scripted === undefined ? "offline" : "script",
       text: reply.text,
       toolCalls: reply.toolCalls,
@@ -33,7 +28,7 @@ export function answer(
     return reply;
   } catch (error) {
     if (error instanceof ApiError) {
-      deps.requests.record(endpoint, stream, conversation, errorAnswer(error));
+      deps.requests.record(request, conversation, errorAnswer(error));
     }
     throw error;
   }

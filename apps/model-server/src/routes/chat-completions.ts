@@ -1,6 +1,7 @@
 import { Router } from "express";
 
 import { chatCompletion, chatCompletionChunks, chatUsage } from "../chat-response.js";
+import { bodyBytesOf } from "../body-bytes.js";
 import { readChatRequest } from "../chat-request.js";
 import type { ModelServerDeps } from "../deps.js";
 import { answer } from "../model.js";
@@ -12,7 +13,11 @@ export function chatCompletionsRoutes(deps: ModelServerDeps): Router {
   router.post("/v1/chat/completions", (req, res) => {
     const { request, conversation } = readChatRequest(req.body);
     const stream = request.stream === true;
-    const reply = answer(deps, "chat.completions", stream, conversation);
+    const reply = answer(
+      deps,
+      { endpoint: "chat.completions", stream, bodyBytes: bodyBytesOf(req) },
+      conversation,
+    );
     const identity = {
       id: deps.newId("chatcmpl-"),
       created: Math.floor(deps.clock.now() / 1000),

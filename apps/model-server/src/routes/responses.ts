@@ -1,5 +1,6 @@
 import { Router } from "express";
 
+import { bodyBytesOf } from "../body-bytes.js";
 import type { ModelServerDeps } from "../deps.js";
 import { answer } from "../model.js";
 import { readResponsesRequest } from "../responses-request.js";
@@ -12,7 +13,11 @@ export function responsesRoutes(deps: ModelServerDeps): Router {
   router.post("/v1/responses", (req, res) => {
     const { request, conversation, history } = readResponsesRequest(req.body, deps.responses);
     const stream = request.stream === true;
-    const reply = answer(deps, "responses", stream, conversation);
+    const reply = answer(
+      deps,
+      { endpoint: "responses", stream, bodyBytes: bodyBytesOf(req) },
+      conversation,
+    );
     const identity = {
       id: deps.newId("resp_"),
       createdAt: Math.floor(deps.clock.now() / 1000),
