@@ -114,13 +114,17 @@ export const errors = defineApiErrors({
     status: 400,
     type: "invalid_request_error",
     code: "item_not_found",
-    when: "an `item_reference` names an item this server did not produce (or no longer keeps)",
+    when:
+      "an `item_reference` names an item this server did not produce, or no longer keeps (its " +
+      "response was dropped past RESPONSE_STORE_BUDGET)",
   },
   unknownPreviousResponse: {
     status: 400,
     type: "invalid_request_error",
     code: "previous_response_not_found",
-    when: "`previous_response_id` names a response this server does not keep",
+    when:
+      "`previous_response_id` names a response this server does not keep: never stored, or " +
+      "dropped past RESPONSE_STORE_BUDGET",
   },
   missingApiKey: {
     status: 401,

@@ -36,9 +36,6 @@ export const MAX_TOOL_CALLS = 128;
 export const MAX_INPUT_ITEMS = 2048;
 export const MAX_CONTENT_PARTS = 500;
 
-/** Responses (and their items) kept for `previous_response_id` and `item_reference`. */
-export const MAX_STORED_RESPONSES = 1_000;
-
 /**
  * Requests kept for `GET /v1/testing/requests`, newest last, each measured by its body's bytes
  * and its answer's. A count alone let 100 bodies of 10 MB hold 1 GB, and the answer, the whole
@@ -46,6 +43,14 @@ export const MAX_STORED_RESPONSES = 1_000;
  * of 9.5 MB). An agent's request with a dozen tools is tens of KB: 100 of them fit many times.
  */
 export const REQUEST_LOG_BUDGET: StoreBudget = { entries: 100, bytes: 64 * 1024 * 1024 };
+
+/**
+ * Responses (and their items) kept for `previous_response_id` and `item_reference`, each
+ * measured by the bytes of the conversation it holds (see `ResponseStore`). A count alone let
+ * 1,000 bodies of 10 MB hold 10 GB, more than Node's heap. A test suite continues the
+ * responses of its last few steps: 1,000 requests of 100 KB are 100 MB, within the budget.
+ */
+export const RESPONSE_STORE_BUDGET: StoreBudget = { entries: 1_000, bytes: 256 * 1024 * 1024 };
 
 /** Replies a test may queue at once. */
 export const MAX_SCRIPTED_REPLIES = 1_000;

@@ -1,11 +1,12 @@
 import { z } from "zod";
 
+import { formatBytes } from "./bounded-map.js";
 import { joinText, responseFormatOf } from "./conversation.js";
 import type { Conversation, FunctionTool, ToolChoice, Turn } from "./conversation.js";
 import { errors } from "./errors.js";
 import { MAX_CONTENT_PARTS, MAX_INPUT_ITEMS, MAX_TOOLS } from "./limits.js";
 import { boundedArray, parseAt, parseBody } from "./request-schema.js";
-import type { ResponseStore } from "./response-store.js";
+import type { ResponseStore, StoredConversation, StoredItem } from "./response-store.js";
 import { responsesSamplingShape } from "./sampling.js";
 
 /** Input and output text parts, images and files: only the text is read. */
@@ -88,21 +89,28 @@ export interface ReadResponsesRequest {
   conversation: Conversation;
   /** The conversation without `instructions`: what a later `previous_response_id` continues. */
   history: Turn[];
+  /**
+   * The size of the part of `history` the request's body does not hold: the stored
+   * conversation it continues and the items it references, as the store measured them.
+   */
+  storedBytes: number;
 }
 
 /** Reads a Responses request (OpenAI's `POST /v1/responses` body). */
 export function readResponsesRequest(body: unknown, store: ResponseStore): ReadResponsesRequest {
   const request = parseBody(responsesRequestSchema, body);
-  const previous = previousTurns(request.previous_response_id, store);
+  const previous = previousConversation(request.previous_response_id, store);
+  const referenced: StoredItem[] = [];
   const input =
     typeof request.input === "string"
       ? [{ role: "user" as const, text: request.input }]
-      : request.input.flatMap((item, index) => turnsOf(item, index, store));
-  const history = [...previous, ...input];
+      : request.input.flatMap((item, index) => turnsOf(item, index, store, referenced));
+  const history = [...previous.turns, ...input];
   const instructions = request.instructions?.trim() ?? "";
   return {
     request,
     history,
+    storedBytes: referenced.reduce((sum, item) => sum + item.bytes, previous.bytes),
     conversation: {
       model: request.model,
       tools: (request.tools ?? []).flatMap((tool): FunctionTool[] =>
@@ -123,20 +131,37 @@ export function readResponsesRequest(body: unknown, store: ResponseStore): ReadR
   };
 }
 
-function previousTurns(id: string | null | undefined, store: ResponseStore): Turn[] {
-  if (id === undefined || id === null) return [];
-  const turns = store.conversation(id);
-  if (turns === undefined) {
+/** What the store keeps, for the messages of ids it does not know. */
+function kept(store: ResponseStore): string {
+  const { entries, bytes } = store.budget;
+  return (
+    `in memory only, for its lifetime (the newest ${String(entries)} of them, ` +
+    `${formatBytes(bytes)} at most), and not those sent with store: false`
+  );
+}
+
+function previousConversation(
+  id: string | null | undefined,
+  store: ResponseStore,
+): StoredConversation {
+  if (id === undefined || id === null) return { turns: [], bytes: 0 };
+  const stored = store.conversation(id);
+  if (stored === undefined) {
     throw errors.unknownPreviousResponse(
-      `Previous response with id '${id}' not found: this server keeps responses in memory only, ` +
-        "for its lifetime, and not those sent with store: false",
+      `Previous response with id '${id}' not found: this server keeps responses ${kept(store)}; ` +
+        "send the whole conversation as input instead",
       "previous_response_id",
     );
   }
-  return turns;
+  return stored;
 }
 
-function turnsOf(item: Record<string, unknown>, index: number, store: ResponseStore): Turn[] {
+function turnsOf(
+  item: Record<string, unknown>,
+  index: number,
+  store: ResponseStore,
+  referenced: StoredItem[],
+): Turn[] {
   const path = ["input", index];
   switch (item.type) {
     case undefined:
@@ -162,15 +187,16 @@ function turnsOf(item: Record<string, unknown>, index: number, store: ResponseSt
     }
     case "item_reference": {
       const { id } = parseAt(itemReferenceSchema, item, path);
-      const turn = store.item(id);
-      if (turn === undefined) {
+      const stored = store.item(id);
+      if (stored === undefined) {
         throw errors.unknownItem(
           `Item with id '${id}' not found: this server keeps the items of its own responses ` +
-            "in memory only, for its lifetime, and not those sent with store: false",
+            `${kept(store)}; send the item itself instead of its reference`,
           `input[${index}].id`,
         );
       }
-      return [turn];
+      referenced.push(stored);
+      return [stored.turn];
     }
     default:
       // Reasoning items and built-in tool calls carry nothing the offline model reads.

@@ -7,12 +7,17 @@ import { createDeps } from "./deps.js";
 import { silentLogger } from "./logger.js";
 import { RequestLog } from "./request-log.js";
 import type { RecordedRequest } from "./request-log.js";
+import { ResponseStore } from "./response-store.js";
 
 /** A model server whose stores have small budgets, so that a few KB fill them. */
-function modelServer(budgets: { log?: StoreBudget }) {
+function modelServer(budgets: { log?: StoreBudget; responses?: StoreBudget }) {
   const deps = createDeps(
     { logLevel: "silent" },
-    { logger: silentLogger, requests: new RequestLog(budgets.log) },
+    {
+      logger: silentLogger,
+      requests: new RequestLog(budgets.log),
+      responses: new ResponseStore(budgets.responses),
+    },
   );
   return createApp({ apiKey: undefined }, deps);
 }
@@ -93,5 +98,89 @@ describe("the request log keeps the last requests within a byte budget", () => {
       answer: { source: "offline", text: expect.any(String) as string, toolCalls: [] },
       omitted: `lastUserText and tools are left out: this request's body (${String(bytes)} bytes) and its answer are more than the 2000 bytes the request log keeps`,
     });
+  });
+});
+
+interface ResponseBody {
+  id: string;
+  store: boolean;
+  output: { id: string; type: string }[];
+}
+
+async function respond(app: App, body: Record<string, unknown>): Promise<ResponseBody> {
+  const answer = await post(app, "responses", { model: "m", ...body });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body as ResponseBody;
+}
+
+const UNKNOWN_PREVIOUS = (id: string, kept: string) => ({
+  error: {
+    message: `Previous response with id '${id}' not found: this server keeps responses in memory only, for its lifetime (the newest ${kept}), and not those sent with store: false; send the whole conversation as input instead`,
+    type: "invalid_request_error",
+    param: "previous_response_id",
+    code: "previous_response_not_found",
+  },
+});
+
+describe("the stored responses are kept within a byte budget", () => {
+  const budget = { entries: 1_000, bytes: 20_000 };
+
+  it("drops the oldest responses, and answers a continuation of one as of an unknown id", async () => {
+    const app = modelServer({ responses: budget });
+    const [a, b, c] = [
+      await respond(app, { input: padded("a", 8_000) }),
+      await respond(app, { input: padded("b", 8_000) }),
+      await respond(app, { input: padded("c", 8_000) }),
+    ];
+    const continueA = await post(app, "responses", {
+      model: "m",
+      previous_response_id: a.id,
+      input: "x",
+    });
+    expect(continueA.status).toBe(400);
+    expect(continueA.body).toEqual(UNKNOWN_PREVIOUS(a.id, "1000 of them, 20000 bytes at most"));
+    await respond(app, { previous_response_id: b.id, input: "x" });
+    expect(c.store).toBe(true);
+  });
+
+  it("counts the stored conversation a response continues", async () => {
+    const app = modelServer({ responses: budget });
+    const a = await respond(app, { input: padded("a", 8_000) });
+    // Each holds a's 8 KB: a, b and c together are over the budget, though b's and c's bodies are small.
+    const b = await respond(app, { previous_response_id: a.id, input: "b" });
+    const c = await respond(app, { previous_response_id: b.id, input: "c" });
+    expect(
+      (await post(app, "responses", { model: "m", previous_response_id: a.id, input: "x" })).body,
+    ).toEqual(UNKNOWN_PREVIOUS(a.id, "1000 of them, 20000 bytes at most"));
+    await respond(app, { previous_response_id: c.id, input: "x" });
+  });
+
+  it("counts the stored items a response references", async () => {
+    const app = modelServer({ responses: budget });
+    await post(app, "testing/script", { replies: [{ text: padded("scripted", 8_000) }] });
+    const made = await respond(app, { input: "hello" });
+    const item = made.output[0]?.id;
+    await respond(app, { input: [{ type: "item_reference", id: item }] });
+    await respond(app, { input: [{ type: "item_reference", id: item }] });
+    const gone = await post(app, "responses", {
+      model: "m",
+      input: [{ type: "item_reference", id: item }],
+    });
+    expect(gone.status).toBe(400);
+    expect(gone.body.error).toMatchObject({ code: "item_not_found", param: "input[0].id" });
+  });
+
+  it("answers a response larger than the whole budget, says it was not stored, and keeps the others", async () => {
+    const app = modelServer({ responses: budget });
+    const kept = await respond(app, { input: padded("a", 8_000) });
+    const large = await respond(app, { input: padded("b", 30_000) });
+    expect(large.store).toBe(false);
+    const continued = await post(app, "responses", {
+      model: "m",
+      previous_response_id: large.id,
+      input: "x",
+    });
+    expect(continued.body).toEqual(UNKNOWN_PREVIOUS(large.id, "1000 of them, 20000 bytes at most"));
+    await respond(app, { previous_response_id: kept.id, input: "x" });
   });
 });

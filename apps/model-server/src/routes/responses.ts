@@ -11,13 +11,13 @@ import { sendEventStream } from "../sse.js";
 export function responsesRoutes(deps: ModelServerDeps): Router {
   const router = Router();
   router.post("/v1/responses", (req, res) => {
-    const { request, conversation, history } = readResponsesRequest(req.body, deps.responses);
-    const stream = request.stream === true;
-    const reply = answer(
-      deps,
-      { endpoint: "responses", stream, bodyBytes: bodyBytesOf(req) },
-      conversation,
+    const { request, conversation, history, storedBytes } = readResponsesRequest(
+      req.body,
+      deps.responses,
     );
+    const stream = request.stream === true;
+    const bodyBytes = bodyBytesOf(req);
+    const reply = answer(deps, { endpoint: "responses", stream, bodyBytes }, conversation);
     const identity = {
       id: deps.newId("resp_"),
       createdAt: Math.floor(deps.clock.now() / 1000),
@@ -28,15 +28,19 @@ export function responsesRoutes(deps: ModelServerDeps): Router {
       },
     };
     const output = outputItems(identity, reply);
+    let stored = false;
     if (request.store !== false) {
       const produced = outputTurns(output);
-      deps.responses.save(identity.id, [...history, ...produced.map(([, turn]) => turn)], produced);
+      const turns = [...history, ...produced.map(([, turn]) => turn)];
+      stored = deps.responses.save(identity.id, turns, produced, bodyBytes + storedBytes);
     }
+    // A response larger than the store's whole budget is answered, and says it was not stored.
+    const answered = stored ? request : { ...request, store: false };
     if (!stream) {
-      res.json(responseObject(identity, request, conversation, output));
+      res.json(responseObject(identity, answered, conversation, output));
       return;
     }
-    sendEventStream(res, responseEvents(identity, request, conversation, output), false);
+    sendEventStream(res, responseEvents(identity, answered, conversation, output), false);
   });
   return router;
 }
