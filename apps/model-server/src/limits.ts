@@ -54,3 +54,13 @@ export const RESPONSE_STORE_BUDGET: StoreBudget = { entries: 1_000, bytes: 256 *
 
 /** Replies a test may queue at once. */
 export const MAX_SCRIPTED_REPLIES = 1_000;
+
+/**
+ * The replies waiting in `/v1/testing/script`, by count and by the bytes of the bodies that
+ * queued them: by count alone, 1,000 bodies of 10 MB would have held 10 GB. A scripted reply
+ * is a few hundred bytes of text or tool calls.
+ */
+export const SCRIPT_BUDGET: StoreBudget = {
+  entries: MAX_SCRIPTED_REPLIES,
+  bytes: 64 * 1024 * 1024,
+};

@@ -8,15 +8,21 @@ import { silentLogger } from "./logger.js";
 import { RequestLog } from "./request-log.js";
 import type { RecordedRequest } from "./request-log.js";
 import { ResponseStore } from "./response-store.js";
+import { ReplyScript } from "./script.js";
 
 /** A model server whose stores have small budgets, so that a few KB fill them. */
-function modelServer(budgets: { log?: StoreBudget; responses?: StoreBudget }) {
+function modelServer(budgets: {
+  log?: StoreBudget;
+  responses?: StoreBudget;
+  script?: StoreBudget;
+}) {
   const deps = createDeps(
     { logLevel: "silent" },
     {
       logger: silentLogger,
       requests: new RequestLog(budgets.log),
       responses: new ResponseStore(budgets.responses),
+      script: new ReplyScript(budgets.script),
     },
   );
   return createApp({ apiKey: undefined }, deps);
@@ -182,5 +188,32 @@ describe("the stored responses are kept within a byte budget", () => {
     });
     expect(continued.body).toEqual(UNKNOWN_PREVIOUS(large.id, "1000 of them, 20000 bytes at most"));
     await respond(app, { previous_response_id: kept.id, input: "x" });
+  });
+});
+
+describe("the scripted replies waiting are kept within a byte budget", () => {
+  it("refuses replies that would take them past it, and takes more once some were answered", async () => {
+    const app = modelServer({ script: { entries: 1_000, bytes: 10_000 } });
+    const reply = (text: string) => ({ replies: [{ text: padded(text, 6_000) }] });
+    expect((await post(app, "testing/script", reply("first"))).status).toBe(201);
+    const refused = await post(app, "testing/script", reply("second"));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: {
+        message:
+          "At most 1000 replies, 10000 bytes of request bodies in all, may wait at once; DELETE /v1/testing/script clears them",
+        type: "invalid_request_error",
+        param: "replies",
+        code: "invalid_request",
+      },
+    });
+    const waiting = await request(app).get("/v1/testing/script").set("Authorization", "Bearer any");
+    expect(waiting.body).toEqual({ replies: [{ text: padded("first", 6_000) }] });
+
+    await post(app, "chat/completions", {
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect((await post(app, "testing/script", reply("second"))).status).toBe(201);
   });
 });

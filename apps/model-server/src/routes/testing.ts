@@ -1,8 +1,9 @@
 import { Router } from "express";
 
+import { bodyBytesOf } from "../body-bytes.js";
+import { formatBytes } from "../bounded-map.js";
 import type { ModelServerDeps } from "../deps.js";
 import { errors } from "../errors.js";
-import { MAX_SCRIPTED_REPLIES } from "../limits.js";
 import { parseBody } from "../request-schema.js";
 import { scriptBodySchema } from "../script.js";
 
@@ -14,9 +15,11 @@ export function testingRoutes(deps: ModelServerDeps): Router {
   const router = Router();
   router.post("/v1/testing/script", (req, res) => {
     const { replies } = parseBody(scriptBodySchema, req.body);
-    if (!deps.script.add(replies)) {
+    if (!deps.script.add(replies, bodyBytesOf(req))) {
+      const { entries, bytes } = deps.script.budget;
       throw errors.invalidRequest(
-        `At most ${MAX_SCRIPTED_REPLIES} replies may wait at once; DELETE /v1/testing/script clears them`,
+        `At most ${String(entries)} replies, ${formatBytes(bytes)} of request bodies in all, ` +
+          "may wait at once; DELETE /v1/testing/script clears them",
         "replies",
       );
     }
