@@ -48,8 +48,8 @@ describe("startTestbed with wrong options", () => {
     await writeFile(path.join(dir, "a-file"), "");
     const certDir = path.join(dir, "a-file", "certs");
     await expect(startTestbed({ certDir })).rejects.toThrow(
-      `mock-auth0 cannot keep its local CA and signing keys in ${certDir} (ENOTDIR: not a ` +
-        `directory, mkdir '${certDir}'): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option)`,
+      `mock-auth0 cannot keep its local CA and signing keys in ${certDir} (ENOTDIR: ${path.join(dir, "a-file")} is a ` +
+        `file, not a folder): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option)`,
     );
   });
 

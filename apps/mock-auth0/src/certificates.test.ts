@@ -51,8 +51,8 @@ describe("local certificates", () => {
     const failure = ensureLocalCertificates(dir);
     await expect(failure).rejects.toBeInstanceOf(CertDirError);
     await expect(failure).rejects.toThrow(
-      `mock-auth0 cannot keep its local CA and signing keys in ${dir} (ENOTDIR: not a ` +
-        `directory, stat '${dir}'): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) ` +
+      `mock-auth0 cannot keep its local CA and signing keys in ${dir} (ENOTDIR: ${blocked} is a ` +
+        `file, not a folder): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) ` +
         "to a folder this user may write",
     );
   });

@@ -96,7 +96,7 @@ describe("an embedded database folder that cannot be made", () => {
       const location = path.join(copy.folder, "postgresql.conf", "shop");
       await expect(openDatabase({ kind: "embedded", location })).rejects.toThrow(
         new DatabaseOpenError(
-          `cannot make the embedded database's folder ${location} (ENOTDIR: not a directory, stat '${location}'): set SHOP_API_DATABASE to a folder this user may write`,
+          `cannot make the embedded database's folder ${location} (ENOTDIR: ${path.join(copy.folder, "postgresql.conf")} is a file, not a folder): set SHOP_API_DATABASE to a folder this user may write`,
         ),
       );
     } finally {

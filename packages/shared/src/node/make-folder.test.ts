@@ -35,8 +35,10 @@ describe("makeFolder", () => {
       path: file,
       message: `ENOTDIR: ${file} is a file, not a folder`,
     });
-    await expect(makeFolder(path.join(file, "store"), 0o700)).rejects.toMatchObject({
+    await expect(makeFolder(path.join(file, "store", "threads"), 0o700)).rejects.toMatchObject({
       code: "ENOTDIR",
+      path: file,
+      message: `ENOTDIR: ${file} is a file, not a folder`,
     });
   });
 

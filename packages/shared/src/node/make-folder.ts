@@ -39,7 +39,8 @@ async function kindOf(level: string): Promise<"folder" | "other" | "missing"> {
   try {
     return (await stat(level)).isDirectory() ? "folder" : "other";
   } catch (error) {
-    if (codeOf(error) === "ENOENT") return "missing";
+    // ENOTDIR: a file stands on the way; the walk up finds it and names it (notAFolder).
+    if (codeOf(error) === "ENOENT" || codeOf(error) === "ENOTDIR") return "missing";
     throw error;
   }
 }
