@@ -5,15 +5,11 @@ import type { ServerName } from "./server-entry.js";
 /** Where a testbed's servers listen, whatever the shell says: it is a test fixture on loopback. */
 export const TESTBED_HOST = "127.0.0.1";
 
-/** Each server's listen address variable. */
-const HOST_VARIABLES: Readonly<Record<ServerName, string>> = {
-  "mock-auth0": "MOCK_AUTH0_HOST",
-  "shop-api": "SHOP_API_HOST",
-  "model-server": "MODEL_SERVER_HOST",
-};
-
-/** The start of the names of the variables each server reads as its settings. */
-const SETTING_PREFIXES: Readonly<Record<ServerName, readonly string[]>> = {
+/**
+ * The start of the names of the variables each server reads as its settings; the first is its
+ * own (`<prefix>HOST` is its listen address).
+ */
+const SETTING_PREFIXES: Readonly<Record<ServerName, readonly [string, ...string[]]>> = {
   "mock-auth0": ["MOCK_AUTH0_"],
   "shop-api": ["SHOP_API_", "AUTH0_"],
   "model-server": ["MODEL_SERVER_"],
@@ -41,7 +37,7 @@ export function serverEnv(
   return {
     ...Object.fromEntries(blanked),
     LOG_LEVEL: logLevel,
-    [HOST_VARIABLES[name]]: TESTBED_HOST,
+    [`${prefixes[0]}HOST`]: TESTBED_HOST,
     // A testbed's shop lives for a test file (SHORT_LIVED_SHOP_ENV).
     ...(name === "shop-api" ? SHORT_LIVED_SHOP_ENV : {}),
     ...env,

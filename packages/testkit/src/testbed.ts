@@ -334,7 +334,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       : Promise.resolve(undefined);
     // Its failure is thrown where it is awaited, below; not an unhandled rejection meanwhile.
     model.catch(() => undefined);
-    // Set or blank (unset), so the shell's own MOCK_AUTH0_* cannot pick another tenant.
+    // The shell's own MOCK_AUTH0_* are blanked (serverEnv): these alone pick the tenant.
     const { server: auth0Server, ready: auth0 } = await start("mock-auth0", {
       ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.ports?.mockAuth0 ?? 0),
@@ -343,7 +343,6 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       MOCK_AUTH0_SETTINGS: settingsFile ?? "",
       MOCK_AUTH0_CERT_DIR: options.certDir === undefined ? "" : path.resolve(options.certDir),
       MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
-      MOCK_AUTH0_APPROVER: "",
     }).catch((error: unknown) => {
       throw settingsFile === undefined ? error : naming(error, settingsFile);
     });
@@ -378,11 +377,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const shopEnv = (database: string) => ({
       NODE_EXTRA_CA_CERTS: caCertPath,
       AUTH0_DOMAIN: auth0Domain,
-      AUTH0_ISSUER_BASE_URL: "",
       SHOP_API_AUDIENCE: audience,
       SHOP_API_ADMIN_TOKEN: adminToken,
       SHOP_API_DATABASE: database,
-      SHOP_API_DATABASE_URL: "",
       SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: String(
         options.shop?.requireAuthorizationDetails ?? false,
       ),
