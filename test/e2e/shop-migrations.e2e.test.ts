@@ -51,15 +51,30 @@ describe("shop-api's migrations on PostgreSQL", () => {
     const url = new URL(await postgres.createDatabase());
     // 1 ms: more than no statement of a request needs, less than migrating does.
     url.searchParams.set("statement_timeout", "1");
+    // The URL's own start options are kept.
+    url.searchParams.set("options", "-c lock_timeout=2000");
     const opened = await openShopStore(postgresql(url.href), catalog);
+    const settingsOf = (db: typeof opened.database.db) =>
+      db
+        .selectNoFrom((eb) => [
+          eb.fn<string>("current_setting", [eb.val("statement_timeout")]).as("statement"),
+          eb.fn<string>("current_setting", [eb.val("lock_timeout")]).as("lock"),
+        ])
+        .executeTakeFirstOrThrow();
+    const sleep = (db: typeof opened.database.db) =>
+      db.selectNoFrom((eb) => eb.fn("pg_sleep", [eb.val(0.05)]).as("slept")).execute();
     try {
       expect(opened.migrated).toEqual(Object.keys(MIGRATIONS));
-      const settings = await opened.database.db
-        .selectNoFrom((eb) =>
-          eb.fn<string>("current_setting", [eb.val("statement_timeout")]).as("t"),
-        )
-        .executeTakeFirstOrThrow();
-      expect(settings.t).toBe("1ms");
+      // A request's statement still has the URL's timeout.
+      await expect(sleep(opened.database.db)).rejects.toMatchObject({ code: "57014" });
+      // Starting had none from the connection's start: no statement of its own (a `set
+      // statement_timeout`, which a loaded machine can take more than 1 ms for) ran first.
+      const untimed = await opened.database.withoutStatementTimeout(async (db) => {
+        const first = await settingsOf(db);
+        await sleep(db);
+        return first;
+      });
+      expect(untimed).toEqual({ statement: "0", lock: "2s" });
     } finally {
       await opened.close();
     }

@@ -9,6 +9,7 @@ import type { PGliteOptions } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { parse as parseConnectionString, toClientConfig } from "pg-connection-string";
 
 import { lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
@@ -27,6 +28,12 @@ export interface ShopDatabase {
   where: string;
   /** The file a new embedded database was loaded from (`emptyClusterFile`), if it was. */
   createdFrom?: string;
+  /**
+   * Runs `work` on one connection that has no statement timeout from its first statement on
+   * (`STATEMENT_TIMEOUT_MS` is for requests): a migration may take long on a large table, and a
+   * replica waits for another's migrations to end before it runs its own.
+   */
+  withoutStatementTimeout<T>(work: (db: Kysely<ShopTables>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -233,6 +240,8 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
   return {
     db,
     where,
+    // Nothing sets a statement timeout on PGlite's one connection.
+    withoutStatementTimeout: (work) => work(db),
     close: async () => {
       await db.destroy();
       await lite.close();
@@ -275,5 +284,40 @@ async function openPostgres(
     }
   }
   const db = new Kysely<ShopTables>({ dialect: new PostgresDialect({ pool }) });
-  return { db, where, close: () => db.destroy() };
+  return {
+    db,
+    where,
+    withoutStatementTimeout: async (work) => {
+      const untimed = new pg.Pool({ ...untimedConnection(url), max: 1 });
+      untimed.on("error", onConnectionError);
+      untimed.on("connect", (client) => {
+        client.on("error", onConnectionError);
+      });
+      const untimedDb = new Kysely<ShopTables>({ dialect: new PostgresDialect({ pool: untimed }) });
+      try {
+        return await untimedDb.connection().execute(work);
+      } finally {
+        await untimedDb.destroy();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * How to connect to `url` with no statement timeout: as node-postgres reads the URL, but with
+ * `-c statement_timeout=0` among the options PostgreSQL reads at the connection's start, and
+ * not the URL's own `statement_timeout` (which PostgreSQL would apply after the options). A
+ * `set statement_timeout = 0` would itself run under the URL's timeout, and a loaded machine
+ * can take more than a short one (`?statement_timeout=1`) for it.
+ */
+function untimedConnection(url: string): pg.PoolConfig {
+  // The URL's settings, parsed by the parser node-postgres uses for `connectionString`.
+  const { statement_timeout: _requests, options, ...settings } = parseConnectionString(url);
+  const startOptions = (options ?? process.env.PGOPTIONS ?? "").trim();
+  return {
+    ...toClientConfig(settings),
+    options: `${startOptions} -c statement_timeout=0`.trimStart(),
+    connectionTimeoutMillis: 10_000,
+  };
 }

@@ -1,6 +1,3 @@
-import { sql } from "kysely";
-import type { Kysely } from "kysely";
-
 import type { Catalog } from "../catalog.js";
 import { migrateToLatest, resetDatabase } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
@@ -34,34 +31,17 @@ export async function openShopStore(
 ): Promise<OpenedShopStore> {
   const database = await openDatabase(config, options.onConnectionError);
   try {
-    const migrated = await withoutStatementTimeout(database.db, async (db) => {
+    // Starting is not a request: the requests' statement timeout is not for it.
+    const migrated = await database.withoutStatementTimeout(async (db) => {
       if (options.reset === true) await resetDatabase(db);
-      return migrateToLatest(db);
+      const ran = await migrateToLatest(db);
+      await new SqlShopStore(db).addProducts(catalog.seed);
+      return ran;
     });
     const store = new SqlShopStore(database.db);
-    await store.addProducts(catalog.seed);
     return { store, database, migrated, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
   }
-}
-
-/**
- * Runs `work` on one connection with no statement timeout (`STATEMENT_TIMEOUT_MS` is for
- * requests): a migration may take long on a large table, and a replica waits for another's
- * migrations to end before it runs its own.
- */
-async function withoutStatementTimeout<DB, T>(
-  db: Kysely<DB>,
-  work: (db: Kysely<DB>) => Promise<T>,
-): Promise<T> {
-  return db.connection().execute(async (connection) => {
-    await sql`set statement_timeout = 0`.execute(connection);
-    try {
-      return await work(connection);
-    } finally {
-      await sql`reset statement_timeout`.execute(connection);
-    }
-  });
 }
