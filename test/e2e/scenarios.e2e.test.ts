@@ -184,12 +184,13 @@ describe("a tenant that answers expiry with the CIBA spec's expired_token", () =
 
     expect(run.json.outcome).toBe("EXPIRED");
     expect(run.exitCode).toBe(4);
-    expect(run.wallMs).toBeLessThan(15_000);
     expect(await s.ordersOf(BUYER)).toHaveLength(ordersBefore.length);
+    // The tenant's answer ended it, long before the agent's own 30 s: its first expired_token
+    // was its last poll.
     const consent = await s.stack.control.request(String(run.json.authReqId));
-    expect(consent.timeline?.some((e) => e.type === "poll" && e.answer === "expired_token")).toBe(
-      true,
-    );
+    const answers = (consent.timeline ?? []).filter((e) => e.type === "poll").map((e) => e.answer);
+    expect(answers.at(-1)).toBe("expired_token");
+    expect(answers.filter((answer) => answer === "expired_token")).toHaveLength(1);
   });
 });
 
