@@ -131,11 +131,9 @@ describe("mock-auth0's main", () => {
     },
   );
 
-  it("exits 2 before listening on a signing-keys file that holds no keys, naming it", () => {
-    const dir = ownTempDir("main-keys-");
-    const file = path.join(dir, "keys.json");
-    writeFileSync(file, "[]");
-    const run = spawnSync(process.execPath, [...NODE_FLAGS, MAIN], {
+  /** A start with the certificates in `dir` and the keys in `file`, to its exit. */
+  const startWithKeys = (dir: string, file: string) =>
+    spawnSync(process.execPath, [...NODE_FLAGS, MAIN], {
       cwd: APP_DIR,
       env: {
         ...BASE_ENV,
@@ -146,6 +144,12 @@ describe("mock-auth0's main", () => {
       encoding: "utf8",
       timeout: 30_000,
     });
+
+  it("exits 2 before listening on a signing-keys file that holds no keys, naming it", () => {
+    const dir = ownTempDir("main-keys-");
+    const file = path.join(dir, "keys.json");
+    writeFileSync(file, "[]");
+    const run = startWithKeys(dir, file);
     expect(run.status).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toBe(
@@ -154,6 +158,16 @@ describe("mock-auth0's main", () => {
         "signed with the old ones stop verifying).\n",
     );
     expect(readFileSync(file, "utf8")).toBe("[]");
+  });
+
+  it("exits 2 before listening, and before it says it serves, where no keys file can be written", () => {
+    // A folder that exists, and where even root can make no file.
+    const run = startWithKeys(ownTempDir("main-keys-"), "/proc/ciba-testbed-signing-keys.json");
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(
+      /^MOCK_AUTH0_SIGNING_KEYS: cannot write \/proc\/ciba-testbed-signing-keys\.json: ENOENT: no such file or directory, open '\/proc\/ciba-testbed-signing-keys\.json\.[0-9a-f-]+\.partial'\n$/,
+    );
   });
 });
 

@@ -165,11 +165,32 @@ async function writeKeysFile(file: string, text: string, replace: boolean): Prom
     return true;
   } catch (error) {
     if (!replace && (error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw new SigningKeysFileError(
-      `MOCK_AUTH0_SIGNING_KEYS: cannot write ${file}: ${(error as Error).message}`,
-    );
+    throw cannotWrite(file, error);
   } finally {
     await rm(partial, { force: true });
+  }
+}
+
+function cannotWrite(file: string, error: unknown): SigningKeysFileError {
+  return new SigningKeysFileError(
+    `MOCK_AUTH0_SIGNING_KEYS: cannot write ${file}: ${(error as Error).message}`,
+  );
+}
+
+/**
+ * Fails as writing the keys would, if `file` cannot be written (its folder cannot be made, is
+ * read-only, or is not a folder): found out before the tenant listens, not once the keys are
+ * made, after it said it serves. An empty file is written beside it, and removed.
+ */
+async function checkWritable(file: string): Promise<void> {
+  const probe = `${file}.${randomUUID()}.partial`;
+  try {
+    await makeFolder(path.dirname(file));
+    await writeFile(probe, "", { mode: KEYS_FILE_MODE, flag: "wx" });
+  } catch (error) {
+    throw cannotWrite(file, error);
+  } finally {
+    await rm(probe, { force: true });
   }
 }
 
@@ -216,15 +237,17 @@ export class SigningKeys {
    * restart signs with the same key and publishes the same JWKS, so tokens issued before it and
    * the JWKS a resource server cached still verify. A rotation is written back.
    *
-   * Settles once the file is read: a file that holds no usable keys rejects with a
-   * `SigningKeysFileError`, so a tenant can refuse it before it listens. When there is no file
-   * yet, the keys are made as `start` makes them (`ready` says when) and written owner-only;
+   * Settles once the file is read: a file that holds no usable keys, or none and a place that
+   * cannot take one, rejects with a `SigningKeysFileError`, so a tenant can refuse it before it
+   * listens. When there is no file yet, the keys are made as `start` makes them (`ready` says
+   * when) and written owner-only;
    * when two tenants start at once on a new file, both end up with the keys of the one that
    * wrote it first.
    */
   static async persisted(file: string): Promise<SigningKeys> {
     const kept = await readKeysFile(file);
     if (kept !== undefined) return new SigningKeys(Promise.resolve(kept), file);
+    await checkWritable(file);
     const making = async (): Promise<[SigningKey, SigningKey, SigningKey?]> => {
       const made = await Promise.all([createSigningKey(), createSigningKey()]);
       const wrote = await writeKeysFile(file, keysFileText(made), false);
