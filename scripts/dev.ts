@@ -3,12 +3,12 @@
  * the environment names), restarted on change, with the approver in `manual` so a person
  * decides every consent request. It prints the exact command that points the agent at them.
  */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseEnv as parseDotEnv, styleText } from "node:util";
+import { styleText } from "node:util";
 
+import { readEnvironment } from "@ciba-testbed/agent/config";
 import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
 import type { ZodRawShape } from "zod";
 import { z } from "zod";
@@ -38,10 +38,10 @@ function fail(message: string, code: number): never {
  * agent's `readEnvironment`): where it listens and the URL its login returns to.
  */
 const WEB_APP_VARIABLES = ["AGENT_PORT", "AGENT_HOST", "APP_BASE_URL"] as const;
-const envFile = fileURLToPath(new URL("../.env", import.meta.url));
-const fromEnvFile = existsSync(envFile) ? parseDotEnv(readFileSync(envFile, "utf8")) : {};
+// Read by the web app's own reader (dotenv), so that both find the same values in any `.env`.
+const webAppEnvironment = readEnvironment(process.env);
 const environment: Record<string, string | undefined> = { ...process.env };
-for (const name of WEB_APP_VARIABLES) environment[name] ??= fromEnvFile[name];
+for (const name of WEB_APP_VARIABLES) environment[name] = webAppEnvironment[name];
 
 /** The variables `pnpm dev` and the services it starts read, beside the ports. */
 const SERVICE_VARIABLE = /^(?:MOCK_AUTH0_|SHOP_API_|AGENT_|APP_BASE_URL$|LOG_LEVEL$)/;
@@ -184,7 +184,6 @@ const {
 } = await import("@ciba-testbed/stack");
 const { makeScratchFolder, resolveFromInvocation, serverUrl } =
   await import("@ciba-testbed/shared/node");
-const { readEnvironment } = await import("@ciba-testbed/agent/config");
 
 /** What the web app gets over the shell and `.env`: this stack's tenant, shop and approver page. */
 const webAppEnv = (agentEnv: AgentEnv) => ({ ...webAppEnvOf(agentEnv), LOG_LEVEL: env.LOG_LEVEL });
