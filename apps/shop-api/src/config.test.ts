@@ -79,12 +79,24 @@ describe("loadConfig", () => {
     expect(loadConfig({ AUTH0_ISSUER_BASE_URL: "http://127.0.0.1:4010/" }).issuer).toBe(
       "http://127.0.0.1:4010/",
     );
-    expect(loadConfig({ AUTH0_ISSUER_BASE_URL: "http://localhost:4010/" }).issuer).toBe(
+    for (const issuer of [
       "http://localhost:4010/",
-    );
-    expect(problems({ AUTH0_ISSUER_BASE_URL: "http://tenant.example/" })).toEqual([
-      'AUTH0_ISSUER_BASE_URL must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1]) (got "http://tenant.example/")',
-    ]);
+      "http://127.0.0.2:4010/",
+      "http://[::1]:4010/",
+      "http://[0:0:0:0:0:0:0:1]:4010/",
+    ]) {
+      expect(loadConfig({ AUTH0_ISSUER_BASE_URL: issuer }).issuer).toBe(issuer);
+    }
+    for (const issuer of [
+      "http://tenant.example/",
+      "http://128.0.0.1/",
+      "http://localhost.example/",
+      "http://[::2]/",
+    ]) {
+      expect(problems({ AUTH0_ISSUER_BASE_URL: issuer })).toEqual([
+        `AUTH0_ISSUER_BASE_URL must use https (plain http is allowed only for a loopback address: localhost, 127.0.0.0/8 or [::1]) (got "${issuer}")`,
+      ]);
+    }
   });
 
   it("reads every variable", () => {

@@ -2,7 +2,11 @@ import { fileURLToPath } from "node:url";
 
 import { ConfigError, SHOP_API_AUDIENCE, parseEnv, portSchema } from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
-import { listenHostSchema, resolveFromInvocation } from "@ciba-testbed/shared/node";
+import {
+  isLoopbackAddress,
+  listenHostSchema,
+  resolveFromInvocation,
+} from "@ciba-testbed/shared/node";
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
@@ -73,8 +77,6 @@ export const VARIABLES = {
     "true for a shop that lives for a test or a demo: PGlite's WebAssembly gets V8's baseline compiler alone (default false)",
 } as const;
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 const trueOrFalse = z
   .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
   .default("false");
@@ -143,8 +145,9 @@ function issuerUrlProblem(value: string): string | undefined {
   } catch {
     return "must be an absolute URL such as 'https://your-tenant.us.auth0.com/'";
   }
-  if (url.protocol === "http:" && !LOOPBACK_HOSTS.has(url.hostname)) {
-    return "must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])";
+  // The loopback addresses the tenant may listen on (MOCK_AUTH0_HOST): nothing leaves the machine.
+  if (url.protocol === "http:" && !isLoopbackAddress(url.hostname)) {
+    return "must use https (plain http is allowed only for a loopback address: localhost, 127.0.0.0/8 or [::1])";
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must use https";
   if (url.username || url.password) return "must not contain a user name or password";
