@@ -36,6 +36,12 @@ describe("listenHostSchema", () => {
     [" localhost ", "localhost"],
     ["0.0.0.0", "0.0.0.0"],
     ["shop-1.internal", "shop-1.internal"],
+    // IPv4-mapped: the IPv4 address a client reaches, which the URLs and certificate name.
+    ["::ffff:127.0.0.3", "127.0.0.3"],
+    ["[::FFFF:7f00:3]", "127.0.0.3"],
+    ["0:0:0:0:0:ffff:c0a8:1", "192.168.0.1"],
+    ["::ffff:1", "::ffff:1"],
+    ["::1:ffff:7f00:3", "::1:ffff:7f00:3"],
   ])("takes %j as %j", (value, host) => {
     expect(hostOf(value)).toBe(host);
   });

@@ -29,15 +29,32 @@ export function isListenHost(value: string): boolean {
 }
 
 /**
+ * An IPv4-mapped IPv6 address (`::ffff:127.0.0.3`, `::ffff:7f00:3`) as the IPv4 address it
+ * stands for, which is where a server listening on it answers; any other value as it is.
+ */
+export function unmappedAddress(value: string): string {
+  if (isIP(value) !== 6) return value;
+  // WHATWG URLs write every IPv6 address one way: a mapped one as `::ffff:7f00:3`.
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(
+    new URL(`http://[${value}]/`).hostname,
+  );
+  if (mapped === null) return value;
+  const [high, low] = mapped.slice(1).map((group) => parseInt(group, 16)) as [number, number];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
+
+/**
  * A server's `*_HOST` variable, trimmed, an IPv6 address's brackets dropped (Node's `listen`
- * would look `[::1]` up as a name): refused at start unless `isListenHost`.
+ * would look `[::1]` up as a name) and an IPv4-mapped one written as IPv4 (so that the URLs and
+ * the local certificate name the address clients reach): refused at start unless
+ * `isListenHost`.
  */
 export function listenHostSchema(defaultHost: string) {
   return z
     .string()
     .trim()
     .refine(isListenHost, LISTEN_HOST)
-    .transform(bareHost)
+    .transform((value) => unmappedAddress(bareHost(value)))
     .default(defaultHost);
 }
 
