@@ -16,6 +16,14 @@ import { maxWorkers } from "./test/support/max-workers.js";
  */
 const WORKER_NODE_FLAGS = ["--single-threaded-gc", "--max-semi-space-size=32"];
 
+/**
+ * How long `expect.poll` waits for what it polls (a process to end, a socket to close, a
+ * server's state after a browser's click) before the test fails: Vitest's default is 1 s, which a
+ * machine loaded by the other worker and the processes both start can take for any of them. A
+ * test that passes is not slower for it; only a failure takes longer to report.
+ */
+const EXPECT = { poll: { timeout: 10_000 } };
+
 // JUNIT_REPORT=<file> adds a JUnit XML report for CI systems, next to the usual output.
 const junit = process.env.JUNIT_REPORT;
 
@@ -70,6 +78,7 @@ export default defineConfig({
           // files' processes share the two cores, Vitest's 5 s default measures the machine,
           // not the code.
           testTimeout: 20_000,
+          expect: EXPECT,
           isolate: false,
           setupFiles,
           // The shop-api's files open PGlite; a worker lives no longer than a throw-away shop.
@@ -83,6 +92,7 @@ export default defineConfig({
           include: ["apps/agent/src/**/*.test.ts"],
           sequence: { groupOrder: 1 },
           testTimeout: 20_000,
+          expect: EXPECT,
           isolate: false,
           setupFiles,
           execArgv: WORKER_NODE_FLAGS,
@@ -98,6 +108,7 @@ export default defineConfig({
           setupFiles,
           execArgv: WORKER_NODE_FLAGS,
           testTimeout: 60_000,
+          expect: EXPECT,
           hookTimeout: 60_000,
         },
       },

@@ -17,6 +17,9 @@ import { TickingClock } from "../test-support/ticking-clock.js";
 import type { EventStreamLimits } from "./approver-events.js";
 import { DEFAULT_EVENT_STREAM_LIMITS } from "./approver-events.js";
 
+/** How long `vi.waitFor` waits: its 1 s default is less than a loaded machine may take. */
+const WAIT = { timeout: 10_000 };
+
 const TOKEN = "c0ntrol-token-of-32-characters-x";
 let certDir: string;
 let ca: string;
@@ -153,7 +156,7 @@ describe("approver events over HTTPS", () => {
       const again = await openStream(t.issuer);
       again.close();
       expect(again.response.statusCode).toBe(200);
-    });
+    }, WAIT);
     for (const stream of open) stream.close();
   });
 
@@ -179,7 +182,7 @@ describe("approver events over HTTPS", () => {
       await vi.waitFor(() => {
         expect(t.store.listenerCount("change")).toBe(baseline);
         expect(t.store.listenerCount("poll")).toBe(0);
-      });
+      }, WAIT);
     } finally {
       process.off("warning", onWarning);
     }
@@ -238,7 +241,7 @@ describe("approver events over HTTPS", () => {
     await expect(openStream(t.issuer)).resolves.toMatchObject({ response: { statusCode: 429 } });
     await vi.waitFor(async () => {
       expect(await connections()).toBe(2);
-    });
+    }, WAIT);
 
     // Loopback's socket buffers take a few MB before the slow client's share queues up.
     let published = 0;
@@ -272,7 +275,7 @@ describe("approver events over HTTPS", () => {
     t.clock.advance(1);
     await vi.waitFor(async () => {
       expect(await connections()).toBe(1);
-    });
+    }, WAIT);
     await publish();
     healthy.close();
     slow.destroy();

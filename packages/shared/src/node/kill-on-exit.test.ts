@@ -3,6 +3,9 @@ import { readFileSync } from "node:fs";
 
 import { describe, expect, it, vi } from "vitest";
 
+/** How long `vi.waitFor` waits: its 1 s default is less than a loaded machine may take. */
+const WAIT = { timeout: 10_000 };
+
 // A parent that exits without stopping its child: the child must go with it.
 const PARENT = `
   import { spawn } from "node:child_process";
@@ -36,6 +39,6 @@ describe("killOnExit", () => {
     expect(pid, parent.stderr).toBeGreaterThan(0);
     await vi.waitFor(() => {
       expect(isRunning(pid)).toBe(false);
-    });
+    }, WAIT);
   });
 });
