@@ -42,6 +42,7 @@ describe("listenHostSchema", () => {
     ["0:0:0:0:0:ffff:c0a8:1", "192.168.0.1"],
     ["::ffff:1", "::ffff:1"],
     ["::1:ffff:7f00:3", "::1:ffff:7f00:3"],
+    ["fe80::1%eth0", "fe80::1%eth0"],
   ])("takes %j as %j", (value, host) => {
     expect(hostOf(value)).toBe(host);
   });

@@ -33,7 +33,8 @@ export function isListenHost(value: string): boolean {
  * stands for, which is where a server listening on it answers; any other value as it is.
  */
 export function unmappedAddress(value: string): string {
-  if (isIP(value) !== 6) return value;
+  // A scoped address (`fe80::1%eth0`) is no mapped one, and URLs cannot hold its zone.
+  if (isIP(value) !== 6 || value.includes("%")) return value;
   // WHATWG URLs write every IPv6 address one way: a mapped one as `::ffff:7f00:3`.
   const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(
     new URL(`http://[${value}]/`).hostname,
