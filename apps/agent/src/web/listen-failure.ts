@@ -43,6 +43,13 @@ export function listenFailure(
         fix: otherHost,
         exitCode: 2,
       };
+    case "EAI_AGAIN":
+      // The resolver did not answer: starting again once it does may work as it is.
+      return {
+        message: `AGENT_HOST ${host} could not be looked up (EAI_AGAIN: the resolver did not answer), so the web app cannot listen on it.`,
+        fix: `Start again once names resolve, or set AGENT_HOST to an IP address of this machine, such as 127.0.0.1 (the default), which needs no lookup.`,
+        exitCode: 1,
+      };
     case "EADDRNOTAVAIL":
       return {
         message: `AGENT_HOST ${host} is not an address of this machine (EADDRNOTAVAIL), so the web app cannot listen on it.`,

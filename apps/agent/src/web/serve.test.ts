@@ -83,21 +83,34 @@ describe("pnpm agent serve's start", () => {
     );
   });
 
-  it("names AGENT_HOST and exits 2 when it does not resolve", () => {
-    // Node's own error for a name the resolver does not know; no lookup is made here.
-    const error = Object.assign(new Error("getaddrinfo ENOTFOUND 999.1.1.1"), {
+  // Node's own errors for a name the resolver does not know, and for one it did not answer
+  // about (which may pass: exit 1); no lookup is made here.
+  it.each([
+    {
       code: "ENOTFOUND",
-      syscall: "getaddrinfo",
-      hostname: "999.1.1.1",
-    });
-    const config = { host: "999.1.1.1", port: 3000, baseUrl: "http://localhost:3000" };
-
-    expect(listenFailure(error, config)).toEqual({
+      host: "999.1.1.1",
       message:
         "AGENT_HOST 999.1.1.1 does not resolve to an address (ENOTFOUND), so the web app cannot listen on it.",
       fix: "Set AGENT_HOST to a name or address of this machine, such as 127.0.0.1 (the default).",
       exitCode: 2,
+    },
+    {
+      code: "EAI_AGAIN",
+      host: "shop-agent.internal",
+      message:
+        "AGENT_HOST shop-agent.internal could not be looked up (EAI_AGAIN: the resolver did not answer), so the web app cannot listen on it.",
+      fix: "Start again once names resolve, or set AGENT_HOST to an IP address of this machine, such as 127.0.0.1 (the default), which needs no lookup.",
+      exitCode: 1,
+    },
+  ])("names AGENT_HOST and exits $exitCode on $code", ({ code, host, ...failure }) => {
+    const error = Object.assign(new Error(`getaddrinfo ${code} ${host}`), {
+      code,
+      syscall: "getaddrinfo",
+      hostname: host,
     });
+    const config = { host, port: 3000, baseUrl: "http://localhost:3000" };
+
+    expect(listenFailure(error, config)).toEqual(failure);
     expect(listenFailure(new Error("something else"), config)).toBeUndefined();
   });
 });
