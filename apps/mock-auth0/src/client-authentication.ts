@@ -24,7 +24,8 @@ const assertedClients = new WeakMap<Request, TenantClient>();
 interface Credentials {
   method: "client_secret_post" | "client_secret_basic";
   clientId: string;
-  clientSecret: string;
+  /** Undefined when the body names a client but sends no (or an empty) `client_secret`. */
+  clientSecret: string | undefined;
 }
 
 function invalidClient(description: string, method?: Credentials["method"]): OAuthError {
@@ -100,13 +101,17 @@ function readCredentials(req: Request): Credentials {
   if (bodyClientId === undefined || bodyClientId === "") {
     throw invalidClient("Client authentication is required: send client_id and client_secret");
   }
-  if (bodySecret === undefined || bodySecret === "") {
-    throw invalidClient(
-      `Client ${bodyClientId} must authenticate: send client_secret (client_secret_post) or use HTTP Basic (client_secret_basic)`,
-    );
-  }
-  return { method: "client_secret_post", clientId: bodyClientId, clientSecret: bodySecret };
+  return {
+    method: "client_secret_post",
+    clientId: bodyClientId,
+    clientSecret: bodySecret === "" ? undefined : bodySecret,
+  };
 }
+
+const mustAuthenticate = (clientId: string) =>
+  invalidClient(
+    `Client ${clientId} must authenticate: send client_secret (client_secret_post) or use HTTP Basic (client_secret_basic)`,
+  );
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest();
 
@@ -183,8 +188,9 @@ export function authenticateClient(
   clients: ReadonlyMap<string, TenantClient>,
   options: {
     /**
-     * For `/oauth/token`: an unknown client or a wrong secret is Auth0's `401 access_denied`
-     * "Unauthorized" there, not the `invalid_client` of `/bc-authorize`; `logger` says which.
+     * For `/oauth/token`: an unknown client, a wrong secret or none from a client that has one
+     * is Auth0's `401 access_denied` "Unauthorized" there, not the `invalid_client` of
+     * `/bc-authorize`; `logger` says which.
      */
     tokenEndpoint?: { logger: Logger };
   } = {},
@@ -197,6 +203,16 @@ export function authenticateClient(
   }
   const credentials = readCredentials(req);
   const client = clients.get(credentials.clientId);
+  const { clientSecret } = credentials;
+  if (clientSecret === undefined) {
+    // Auth0's token endpoint answers a client that has a secret and sent none as it answers a
+    // wrong secret (auth0/auth0-spa-js#539: a confidential application called without its
+    // secret gets 401 access_denied "Unauthorized").
+    if (options.tokenEndpoint === undefined || client?.clientSecret === undefined) {
+      throw mustAuthenticate(credentials.clientId);
+    }
+    throw tokenEndpointUnauthorized(options.tokenEndpoint.logger, credentials, "no client_secret");
+  }
   if (client !== undefined && client.clientSecret === undefined) {
     const reason = {
       none: "is a public application (token_endpoint_auth_method none): it cannot authenticate with a client secret",
@@ -207,15 +223,13 @@ export function authenticateClient(
     }[client.authentication];
     throw invalidClient(`Client ${client.clientId} ${reason}`, credentials.method);
   }
-  if (!client?.clientSecret || !sameSecret(credentials.clientSecret, client, client.clientSecret)) {
+  if (!client?.clientSecret || !sameSecret(clientSecret, client, client.clientSecret)) {
     if (options.tokenEndpoint !== undefined) {
-      options.tokenEndpoint.logger.warn(
-        { client_id: credentials.clientId, method: credentials.method },
-        client === undefined
-          ? "/oauth/token: unknown client_id, answered as Auth0 does (401 access_denied Unauthorized)"
-          : "/oauth/token: wrong client_secret, answered as Auth0 does (401 access_denied Unauthorized)",
+      throw tokenEndpointUnauthorized(
+        options.tokenEndpoint.logger,
+        credentials,
+        client === undefined ? "unknown client_id" : "wrong client_secret",
       );
-      throw errors.clientUnauthorized("Unauthorized", basicChallenge(credentials.method));
     }
     throw invalidClient(
       "Client authentication failed: unknown client_id or wrong client_secret",
@@ -223,4 +237,20 @@ export function authenticateClient(
     );
   }
   return client;
+}
+
+/**
+ * `/oauth/token`'s one answer to a client that fails to authenticate with a secret, whatever
+ * the reason: Auth0's 401 `access_denied` "Unauthorized". The log line says which.
+ */
+function tokenEndpointUnauthorized(
+  logger: Logger,
+  credentials: Credentials,
+  reason: "unknown client_id" | "wrong client_secret" | "no client_secret",
+): OAuthError {
+  logger.warn(
+    { client_id: credentials.clientId, method: credentials.method },
+    `/oauth/token: ${reason}, answered as Auth0 does (401 access_denied Unauthorized)`,
+  );
+  return errors.clientUnauthorized("Unauthorized", basicChallenge(credentials.method));
 }

@@ -64,7 +64,8 @@ export const errors = defineErrors({
     status: 401,
     code: "access_denied",
     when:
-      "`/oauth/token` with an unknown client_id or a wrong client_secret: Auth0's answer there, " +
+      "`/oauth/token` with an unknown client_id, a wrong client_secret or none from a client " +
+      "that has one: Auth0's answer there, " +
       'described "Unauthorized" (the log line says which)',
   },
   invalidToken: {

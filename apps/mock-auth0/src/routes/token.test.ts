@@ -290,10 +290,19 @@ describe("POST /oauth/token with the CIBA grant", () => {
     expect(wrong.body).toEqual({ error: "access_denied", error_description: "Unauthorized" });
     const unknown = await h.poll(id, { client_id: "nobody", client_secret: "x" }).expect(401);
     expect(unknown.body).toEqual({ error: "access_denied", error_description: "Unauthorized" });
+    // No secret from a client that has one gets the same answer: a confidential application
+    // called without its secret gets 401 access_denied "Unauthorized" from Auth0's token
+    // endpoint (auth0/auth0-spa-js#539 and #488, auth0-samples/auth0-angular-samples#201,
+    // auth0/docs#9117), not invalid_client.
+    const empty = await h.poll(id, { client_secret: "" }).expect(401);
+    expect(empty.body).toEqual({ error: "access_denied", error_description: "Unauthorized" });
+    const none = await request(h.app)
+      .post("/oauth/token")
+      .type("form")
+      .send({ client_id: AGENT.id, grant_type: CIBA_GRANT_TYPE, auth_req_id: id })
+      .expect(401);
+    expect(none.body).toEqual({ error: "access_denied", error_description: "Unauthorized" });
     expect(h.store.get(id)?.polls).toBe(0);
-    // No secret at all is a malformed request, still invalid_client.
-    const none = await h.poll(id, { client_secret: "" }).expect(401);
-    expect(none.body.error).toBe("invalid_client");
   });
 
   /** `POST /oauth/token` with `grant_type` and the agent's own credentials, nothing else. */
