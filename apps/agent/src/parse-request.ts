@@ -775,7 +775,17 @@ function readSentence(
   // followed an "and" ("2 XYZ phones and, actually, 3 cables" adds the cables).
   let opened = false;
   let lastEnd = 0;
-  for (const segment of segmentsOf(tokens, plain, isBoundary)) {
+  for (const whole of segmentsOf(tokens, plain, isBoundary)) {
+    // "buy 2 XYZ phones never mind", "... - forget it": a take-back that ends a clause naming a
+    // product, with no comma before it, takes back what the clause asked, as after a comma.
+    const tail = mentions.some((m) => m.start >= whole.start && m.end <= whole.end)
+      ? retractionTailOf(plain, whole.start, whole.end)
+      : undefined;
+    if (tail !== undefined) {
+      reading.retractions.push({ sentence, start: tail, end: whole.end });
+      markConsumed(consumed, tail, whole.end);
+    }
+    const segment = tail === undefined ? whole : { ...whole, end: tail };
     const adds = plain
       .slice(lastEnd, segment.start)
       .some((word) => ["and", "plus", "also", "with", "&", "+"].includes(word));
@@ -1549,6 +1559,22 @@ function isBoundaryWord(words: readonly string[], index: number): boolean {
     (previous === "hundred" || previous === "thousand") &&
     isNumberWord(words[index + 1] ?? "")
   );
+}
+
+/**
+ * Where a take-back starts that ends the clause `start` to `end` after something else: "buy 2
+ * XYZ phones never mind" (the hyphen of "- never mind" is dropped, so no comma splits them);
+ * `undefined` when the clause does not end with one, or is nothing but one.
+ */
+function retractionTailOf(
+  words: readonly string[],
+  start: number,
+  end: number,
+): number | undefined {
+  for (let at = start + 1; at < end; at += 1) {
+    if (isRetraction(words, at, end) && !isRetraction(words, start, end)) return at;
+  }
+  return undefined;
 }
 
 function markConsumed(consumed: boolean[], start: number, end: number): void {
