@@ -363,6 +363,10 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 xyz phones never mind", "? negated"],
     ["buy 2 xyz phones - forget it", "? negated"],
     ["Buy a USB-C cable cancel that", "? negated"],
+    // Thanks for what was bought before, the message after a purchase.
+    ["Thanks for the 2 XYZ phones!", "? hesitant"],
+    ["Thank you so much for ordering the ABC laptop", "? hesitant"],
+    ["Thanks for the help yesterday! Buy 2 XYZ phones", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -741,6 +741,14 @@ function readSentence(
           : questions.reported(said);
     reading.doubts.push({ sentence, start: doubt.start, end: doubt.end, unclear });
   }
+  const thanks = thanksForItem(words, mentions);
+  if (thanks !== undefined) {
+    const said = tokens
+      .slice(thanks.start, thanks.end)
+      .map((token) => token.text)
+      .join(" ");
+    reading.doubts.push({ sentence, ...thanks, unclear: questions.hesitant(said) });
+  }
   if (isMereQuestion(words, asked, opening)) {
     // "Have a nice day!" opens like a question but is a courtesy.
     const courtesy = words.map(() => false);
@@ -1045,6 +1053,38 @@ function readSentence(
     reading.problems = [];
   }
   return reading;
+}
+
+/** Words that thank: "thanks for", "thank you for". */
+const THANKS = new Set(["thanks", "thank", "thx", "ty"]);
+
+/**
+ * "Thanks for the 2 XYZ phones!", "Thank you for ordering an ABC laptop": thanks for what was
+ * bought before, often the next message after a purchase, which asks to buy nothing more. The
+ * words from the thanks to its "for", when a product's name follows that with only harmless
+ * words ("the", "ordering") or a count between; undefined when it thanks for no product.
+ */
+function thanksForItem(
+  words: readonly string[],
+  mentions: readonly ProductMention[],
+): { start: number; end: number } | undefined {
+  for (let at = 0; at < words.length; at += 1) {
+    if (!THANKS.has(words[at] ?? "")) continue;
+    // "thanks for", "thank you so much for".
+    const forAt = words.indexOf("for", at + 1);
+    if (forAt < 0 || forAt > at + 4) continue;
+    const next = mentions.find((mention) => mention.start > forAt);
+    if (
+      next !== undefined &&
+      next.start - forAt <= 4 &&
+      words
+        .slice(forAt + 1, next.start)
+        .every((word) => isHarmlessWord(word) || isNumberWord(word) || /^\d/.test(word))
+    ) {
+      return { start: at, end: forAt + 1 };
+    }
+  }
+  return undefined;
 }
 
 /**
