@@ -367,6 +367,11 @@ describe("phrasings once read wrongly", () => {
     ["Thanks for the 2 XYZ phones!", "? hesitant"],
     ["Thank you so much for ordering the ABC laptop", "? hesitant"],
     ["Thanks for the help yesterday! Buy 2 XYZ phones", "2 x XYZ phone"],
+    // An example, a trial or a question before the request, in a sentence of its own.
+    ["e.g. buy 2 XYZ phones", "? not_now"],
+    ["This is just an example. Buy 2 XYZ phones", "? not_now"],
+    ["Dry run. Buy 2 XYZ phones", "? not_now"],
+    ["Just asking. Buy 2 XYZ phones?", "? hesitant"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

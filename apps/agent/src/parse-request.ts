@@ -1439,19 +1439,23 @@ const INJECTED = [
   /(<\/?\s*[a-z][\w-]*\s*\/?>)/i,
   /\b(ignore\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|other)\b)/i,
 ];
+/** "e.g. buy 2 XYZ phones": an example, whose dots split it from the words after it. */
+const EXAMPLE = /\b(e\.\s?g\.)/i;
 const QUOTES = [/(["\u201c\u201d\u201e\u00ab\u00bb])/u, /(?:^|[\s:([])(['\u2018]\p{L}+)/u];
 const FOREIGN_MONEY =
   /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d))/u;
 
 /**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
- * "Assistant:"), a quotation (someone else's words), money the reader cannot read (£, €, "<",
- * "1.000" which is a thousand in some countries and one in others).
+ * "Assistant:"), an example ("e.g."), a quotation (someone else's words), money the reader
+ * cannot read (£, €, "<", "1.000" which is a thousand in some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
   const found = (pattern: RegExp) => pattern.exec(text)?.[1]?.trim();
   const injected = INJECTED.map(found).find((match) => match !== undefined);
   if (injected !== undefined) return [{ ...BEFORE_ALL, unclear: questions.injected(injected) }];
+  const example = found(EXAMPLE);
+  if (example !== undefined) return [{ ...BEFORE_ALL, unclear: questions.notNow(example) }];
   const quoted = QUOTES.map(found).find((match) => match !== undefined);
   if (quoted !== undefined) return [{ ...BEFORE_ALL, unclear: questions.reported(quoted) }];
   const money = found(FOREIGN_MONEY);

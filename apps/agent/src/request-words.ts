@@ -297,7 +297,7 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "just checking, just looking, not now, not yet, not today, avoid, avoiding, " +
         "refrain, hate, hates, dislike, wouldn't, wouldnt, shouldn't, shouldnt, mustn't, " +
         "didn't, under any circumstances, said no, second thought, second thoughts, leave out, " +
-        "only if, too many, too much, is plenty, is enough, is fine",
+        "only if, too many, too much, is plenty, is enough, is fine, just asking, curious",
     ),
   ],
   [
@@ -308,7 +308,9 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "weekend, payday, wishlist, wish list, remind, probably, how to, " +
         "should i, should we, would buy, would order, would get, would purchase, i'd buy, " +
         "i'd order, i'd get, i'd purchase, we'd buy, we'd get, would you buy, in stock, " +
-        "back in stock, goes on sale, on sale, price drops, cheaper",
+        "back in stock, goes on sale, on sale, price drops, cheaper, " +
+        // An example or a trial run: "This is just an example. Buy 2 XYZ phones", "Dry run."
+        "example, for instance, hypothetical, dry run, simulate, simulation, pretend",
     ),
   ],
   [
