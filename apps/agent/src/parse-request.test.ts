@@ -372,6 +372,10 @@ describe("phrasings once read wrongly", () => {
     ["This is just an example. Buy 2 XYZ phones", "? not_now"],
     ["Dry run. Buy 2 XYZ phones", "? not_now"],
     ["Just asking. Buy 2 XYZ phones?", "? hesitant"],
+    // A bare "don't" before a purchase, with nothing before it to take back.
+    ["Don't. Buy 2 XYZ phones", "? hesitant"],
+    ["Don't, buy an XYZ phone", "? hesitant"],
+    ["Buy 2 XYZ phones. Don't. Buy 3 USB-C cables", "3 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

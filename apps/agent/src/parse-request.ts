@@ -19,6 +19,7 @@ import {
   doubtIn,
   isChangeOpening,
   courtesyAt,
+  isBareDenial,
   isDenial,
   isHarmlessWord,
   isIntentVerb,
@@ -574,12 +575,24 @@ function applyChanges(
   const problems: Problem[] = [];
   let repeats: Problem[] = [];
   let from: Place | undefined;
-  for (const step of steps.sort((a, b) => byPlace(a.place, b.place))) {
+  steps.sort((a, b) => byPlace(a.place, b.place));
+  for (const [index, step] of steps.entries()) {
     if ("retraction" in step) {
+      // "Don't. Buy 2 XYZ phones": a bare "don't" that takes back nothing asked before it, and
+      // is followed by a purchase, may deny that purchase. Asked.
+      const words = readings[step.place.sentence]?.words ?? [];
+      const denies =
+        drafts.length === 0 &&
+        isBareDenial(words, step.place.start, step.place.end) &&
+        steps.slice(index + 1).some((later) => "draft" in later);
       drafts = [];
       problems.length = 0;
       repeats = [];
       from = step.place;
+      if (denies) {
+        const said = words.slice(step.place.start, step.place.end).join(" ");
+        problems.push({ ...placeOf(step.place), unclear: questions.hesitant(said) });
+      }
       continue;
     }
     if ("exclusion" in step) {

@@ -235,6 +235,21 @@ export function isRetraction(list: readonly string[], start: number, end: number
   );
 }
 
+/** Take-backs that may as well deny what follows them: "Don't, buy a phone" is "don't buy". */
+const BARE_DENIALS = [["don't"], ["dont"], ["do", "not"]];
+
+/**
+ * Whether the take-back `start` to `end` is a bare "don't" ("Don't. Buy 2 XYZ phones", "Don't,
+ * buy an XYZ phone"): with nothing asked before it to take back, it may deny what follows.
+ */
+export function isBareDenial(list: readonly string[], start: number, end: number): boolean {
+  let at = start;
+  while (at < end && CHANGE_OPENERS.has(list[at] ?? "")) at += 1;
+  return BARE_DENIALS.some(
+    (phrase) => at + phrase.length === end && phrase.every((word, i) => list[at + i] === word),
+  );
+}
+
 /**
  * Where a clause that changes what was just asked says what it changes to, past its opening
  * ("no wait", "actually", "I mean", "make it", "sorry", then a verb of buying: "no wait, buy
