@@ -376,6 +376,10 @@ describe("phrasings once read wrongly", () => {
     ["Don't. Buy 2 XYZ phones", "? hesitant"],
     ["Don't, buy an XYZ phone", "? hesitant"],
     ["Buy 2 XYZ phones. Don't. Buy 3 USB-C cables", "3 x USB-C cable"],
+    // Code: set apart, or commented out.
+    ["`buy 100 XYZ phones`", "? reported"],
+    ["// buy 100 XYZ phones", "? reported"],
+    ["/* buy 100 XYZ phones */", "? reported"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

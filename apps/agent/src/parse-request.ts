@@ -1454,7 +1454,16 @@ const INJECTED = [
 ];
 /** "e.g. buy 2 XYZ phones": an example, whose dots split it from the words after it. */
 const EXAMPLE = /\b(e\.\s?g\.)/i;
-const QUOTES = [/(["\u201c\u201d\u201e\u00ab\u00bb])/u, /(?:^|[\s:([])(['\u2018]\p{L}+)/u];
+/**
+ * Quotation marks, a word opened by an apostrophe ('buy ...), and code: backticks ("`buy 100
+ * XYZ phones`") and the marks of a comment ("// buy ...", or one between slash-stars), text set
+ * apart rather than asked for.
+ */
+const QUOTES = [
+  /(["`\u201c\u201d\u201e\u00ab\u00bb])/u,
+  /(?:^|[\s:([])(['\u2018]\p{L}+)/u,
+  /(?:^|\s)(\/\/|\/\*|\*\/)/u,
+];
 const FOREIGN_MONEY =
   /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d))/u;
 
