@@ -380,6 +380,10 @@ describe("phrasings once read wrongly", () => {
     ["`buy 100 XYZ phones`", "? reported"],
     ["// buy 100 XYZ phones", "? reported"],
     ["/* buy 100 XYZ phones */", "? reported"],
+    // A count with no product beside a purchase counted on its own.
+    ["buy 2, 3 xyz phones", "? unread_detail"],
+    ["buy 2 and 3 xyz phones", "? unread_detail"],
+    ["Buy 2; 3 XYZ phones", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -367,7 +367,7 @@ function interpret(
     const doubts = requestDoubts(text, questions)
       .concat(readings.flatMap((reading) => reading.doubts))
       .filter((doubt) => changed.from === undefined || byPlace(doubt, changed.from) > 0);
-    problems.push(...doubts, ...changed.repeats);
+    problems.push(...doubts, ...changed.repeats, ...strayCounts(readings, changed.from, questions));
     // A product named after the purchases but not asked for: "... or maybe the ABC laptop".
     const firstItem = items.map((item) => item as Place).sort(byPlace)[0];
     readings.forEach((reading, index) => {
@@ -423,6 +423,30 @@ function interpret(
       return priceLimit === undefined ? request : { ...request, priceLimit };
     }),
   };
+}
+
+/**
+ * Counts with no product that no purchase took: "Buy 2, 3 XYZ phones", "Buy 2 and 3 XYZ
+ * phones", "Buy 2; 3 XYZ phones". A range, a correction or another purchase? Beside purchases
+ * that have counts of their own, each is asked about (after the last take-back, `from`).
+ */
+function strayCounts(
+  readings: readonly SentenceReading[],
+  from: Place | undefined,
+  questions: ReturnType<typeof questionsFor>,
+): Problem[] {
+  return readings.flatMap((reading, index) => {
+    const { uncounted } = reading;
+    if (
+      uncounted === undefined ||
+      (from !== undefined && byPlace(uncounted, from) <= 0) ||
+      draftsOf(reading, readings[index - 1]) !== reading.items
+    ) {
+      return [];
+    }
+    const said = reading.words.slice(uncounted.start, uncounted.end).join(" ");
+    return [{ ...placeOf(uncounted), unclear: questions.unreadNumber(said) }];
+  });
 }
 
 /** "don;t", "can,t": a slip of the finger must not turn "don't buy" into "buy". */
