@@ -384,6 +384,9 @@ describe("phrasings once read wrongly", () => {
     ["buy 2, 3 xyz phones", "? unread_detail"],
     ["buy 2 and 3 xyz phones", "? unread_detail"],
     ["Buy 2; 3 XYZ phones", "? unread_detail"],
+    // A superscript after a count: a footnote or a power, not more digits of the count.
+    ["Buy 2¹ XYZ phones", "? quantity_missing"],
+    ["buy 2² usb-c cables", "? quantity_missing"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

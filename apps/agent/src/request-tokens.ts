@@ -20,11 +20,18 @@ export interface Sentence {
 const TOKEN =
   /(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
+/**
+ * Superscript and subscript digits: NFKC makes them plain digits, which would join the number
+ * they follow ("2¹" would be 21, "1²" 12). Set apart, they are a number of their own, which the
+ * reader asks about.
+ */
+const RAISED_DIGITS = /[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+/gu;
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   for (const line of text
+    .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
     .normalize("NFKC")
     .replace(/[\u2018\u2019`]/g, "'")
     .split(/\r?\n/)) {
