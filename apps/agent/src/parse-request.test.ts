@@ -387,6 +387,9 @@ describe("phrasings once read wrongly", () => {
     // A superscript after a count: a footnote or a power, not more digits of the count.
     ["Buy 2¹ XYZ phones", "? quantity_missing"],
     ["buy 2² usb-c cables", "? quantity_missing"],
+    // Cents, and an amount with no digit before its point: not 50 dollars.
+    ["buy an xyz phone under $.50", "? unread_price"],
+    ["buy an xyz phone under 50¢", "? unread_price"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1488,8 +1488,13 @@ const QUOTES = [
   /(?:^|[\s:([])(['\u2018]\p{L}+)/u,
   /(?:^|\s)(\/\/|\/\*|\*\/)/u,
 ];
+/**
+ * Money the reader cannot read as dollars: other currencies, comparison signs, "1.000", cents
+ * ("50¢") and an amount with no digit before its point ("$.50"), which read without the
+ * point or the sign would be 50 dollars.
+ */
 const FOREIGN_MONEY =
-  /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d))/u;
+  /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+)/u;
 
 /**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
