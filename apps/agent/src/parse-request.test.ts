@@ -390,6 +390,9 @@ describe("phrasings once read wrongly", () => {
     // Cents, and an amount with no digit before its point: not 50 dollars.
     ["buy an xyz phone under $.50", "? unread_price"],
     ["buy an xyz phone under 50¢", "? unread_price"],
+    // About so many: no one number.
+    ["Buy ~5 XYZ phones", "? unread_detail"],
+    ["Buy ≈5 XYZ phones", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -25,6 +25,8 @@ const SENTENCE_END = new Set([".", "!", "?", ";"]);
  * they follow ("2¹" would be 21, "1²" 12). Set apart, they are a number of their own, which the
  * reader asks about.
  */
+/** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
+const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
 const RAISED_DIGITS = /[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+/gu;
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
@@ -32,6 +34,7 @@ export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   for (const line of text
     .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
+    .replace(ABOUT, " about ")
     .normalize("NFKC")
     .replace(/[\u2018\u2019`]/g, "'")
     .split(/\r?\n/)) {
