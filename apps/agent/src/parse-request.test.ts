@@ -393,6 +393,9 @@ describe("phrasings once read wrongly", () => {
     // About so many: no one number.
     ["Buy ~5 XYZ phones", "? unread_detail"],
     ["Buy ≈5 XYZ phones", "? unread_detail"],
+    // A count for each of several people: how many in all?
+    ["buy 3 xyz phones for each of us", "? unread_detail"],
+    ["buy an xyz phone for each", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

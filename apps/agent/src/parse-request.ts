@@ -1457,6 +1457,10 @@ function unreadWords({
     if (end < plain.length && !isBoundaryWord(plain, end) && plain[end] !== "") return;
     for (let at = index; at < end; at += 1) accounted[at] = true;
   });
+  // "3 XYZ phones for each of us", "an XYZ phone for each": a count per person, times how many?
+  plain.forEach((word, index) => {
+    if (word === "each" && plain[index - 1] === "for") accounted[index] = false;
+  });
   return plain.flatMap((_, index) =>
     accounted[index] === true ? [] : [tokens[index]?.text ?? ""],
   );
