@@ -396,6 +396,9 @@ describe("phrasings once read wrongly", () => {
     // A count for each of several people: how many in all?
     ["buy 3 xyz phones for each of us", "? unread_detail"],
     ["buy an xyz phone for each", "? unread_detail"],
+    // A slash between products: one or the other?
+    ["buy an xyz phone/usb-c cable", "? ambiguous_product"],
+    ["buy an xyz phone / abc laptop", "? ambiguous_product"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

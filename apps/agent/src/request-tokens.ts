@@ -27,6 +27,11 @@ const SENTENCE_END = new Set([".", "!", "?", ";"]);
  */
 /** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
 const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
+/**
+ * A slash between words: "an XYZ phone/USB-C cable" is one or the other (or both?), which the
+ * reader asks about as it asks about "or"; dropped, it would buy both. Not "w/" (with).
+ */
+const SLASH = /(?<=\p{L}{2})\s*\/\s*(?=\p{L})/gu;
 const RAISED_DIGITS = /[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+/gu;
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
@@ -35,6 +40,7 @@ export function readSentences(text: string): Sentence[] {
   for (const line of text
     .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
     .replace(ABOUT, " about ")
+    .replace(SLASH, " or ")
     .normalize("NFKC")
     .replace(/[\u2018\u2019`]/g, "'")
     .split(/\r?\n/)) {
