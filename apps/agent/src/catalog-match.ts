@@ -136,6 +136,9 @@ export function findMentions(
       const [best] = near;
       if (best === undefined) continue;
       if (best.form.short === true && shortAt?.(start) !== true) continue;
+      // "XYZ phone w/ case", "XYZ phone n case": a word of one letter the name does not have is
+      // a word of its own ("with", "and"), no typo in the name: not the XYZ phone case.
+      if (run.some((word) => word.length === 1 && !best.form.tokens.includes(word))) continue;
       // Equally close to two products: a guess either way, so not a mention.
       if (near.some(({ form }) => form.product.id !== best.form.product.id)) continue;
       const nameLast = best.form.tokens.at(-1) ?? "";

@@ -399,6 +399,10 @@ describe("phrasings once read wrongly", () => {
     // A slash between products: one or the other?
     ["buy an xyz phone/usb-c cable", "? ambiguous_product"],
     ["buy an xyz phone / abc laptop", "? ambiguous_product"],
+    // A word of one letter inside a name: "with", "and", not a typo of the XYZ phone case.
+    ["buy an xyz phone w/ case", "? unread_detail"],
+    ["buy an xyz phone n case", "? unread_detail"],
+    ["buy a usb c cable", "1 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });
