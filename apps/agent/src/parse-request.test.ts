@@ -403,6 +403,11 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone w/ case", "? unread_detail"],
     ["buy an xyz phone n case", "? unread_detail"],
     ["buy a usb c cable", "1 x USB-C cable"],
+    // A verb of buying with a word that makes it something else.
+    ["Take away the XYZ phone", "? unread_detail"],
+    ["Take the XYZ phone away", "? unread_detail"],
+    ["Add up 2 XYZ phones and an ABC laptop", "? unread_detail"],
+    ["Buy 2 XYZ phones right away", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1458,8 +1458,17 @@ function unreadWords({
     for (let at = index; at < end; at += 1) accounted[at] = true;
   });
   // "3 XYZ phones for each of us", "an XYZ phone for each": a count per person, times how many?
+  // "Take away the XYZ phone", "Add up 2 XYZ phones and ...": no purchase but for the verb's
+  // harmless words ("right away", "pick up").
   plain.forEach((word, index) => {
-    if (word === "each" && plain[index - 1] === "for") accounted[index] = false;
+    const previous = plain[index - 1];
+    if (
+      (word === "each" && previous === "for") ||
+      (word === "away" && previous !== "right") ||
+      (word === "up" && previous === "add")
+    ) {
+      accounted[index] = false;
+    }
   });
   return plain.flatMap((_, index) =>
     accounted[index] === true ? [] : [tokens[index]?.text ?? ""],
