@@ -408,6 +408,9 @@ describe("phrasings once read wrongly", () => {
     ["Take the XYZ phone away", "? unread_detail"],
     ["Add up 2 XYZ phones and an ABC laptop", "? unread_detail"],
     ["Buy 2 XYZ phones right away", "2 x XYZ phone"],
+    // Thousands set apart by a space: not a limit of 1 dollar.
+    ["buy an xyz phone under 1 200 dollars", "? unread_price"],
+    ["buy an xyz phone under $1 200", "? unread_price"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

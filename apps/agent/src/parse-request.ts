@@ -1504,10 +1504,11 @@ const QUOTES = [
 /**
  * Money the reader cannot read as dollars: other currencies, comparison signs, "1.000", cents
  * ("50¢") and an amount with no digit before its point ("$.50"), which read without the
- * point or the sign would be 50 dollars.
+ * point or the sign would be 50 dollars; thousands set apart by a space ("1 200 dollars"),
+ * which would be a limit of 1.
  */
 const FOREIGN_MONEY =
-  /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+)/u;
+  /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))/u;
 
 /**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
