@@ -396,6 +396,10 @@ describe("phrasings once read wrongly", () => {
     // A count for each of several people: how many in all?
     ["buy 3 xyz phones for each of us", "? unread_detail"],
     ["buy an xyz phone for each", "? unread_detail"],
+    ["buy them an xyz phone each", "? unread_detail"],
+    ["buy us both an xyz phone", "? unread_detail"],
+    ["buy an xyz phone for all of them", "? unread_detail"],
+    ["Buy 3 USB-C cables at $9.99 each", "3 x USB-C cable <= 29.97"],
     // A slash between products: one or the other?
     ["buy an xyz phone/usb-c cable", "? ambiguous_product"],
     ["buy an xyz phone / abc laptop", "? ambiguous_product"],

@@ -1457,13 +1457,18 @@ function unreadWords({
     if (end < plain.length && !isBoundaryWord(plain, end) && plain[end] !== "") return;
     for (let at = index; at < end; at += 1) accounted[at] = true;
   });
-  // "3 XYZ phones for each of us", "an XYZ phone for each": a count per person, times how many?
-  // "Take away the XYZ phone", "Add up 2 XYZ phones and ...": no purchase but for the verb's
-  // harmless words ("right away", "pick up").
+  // "3 XYZ phones for each of us", "an XYZ phone each", "buy us both an XYZ phone": a count per
+  // person, times how many? (A price's "each" was read with it.) "Take away the XYZ phone",
+  // "Add up 2 XYZ phones and ...": no purchase but for the verb's harmless words ("right away",
+  // "pick up").
   plain.forEach((word, index) => {
-    const previous = plain[index - 1];
+    const previous = plain[index - 1] ?? "";
+    const perPerson =
+      (["each", "apiece"].includes(word) && consumed[index] !== true) ||
+      (word === "both" && ["us", "them", "you", "for"].includes(previous)) ||
+      (word === "all" && (previous === "for" || plain[index + 1] === "of"));
     if (
-      (word === "each" && previous === "for") ||
+      perPerson ||
       (word === "away" && previous !== "right") ||
       (word === "up" && previous === "add")
     ) {
