@@ -415,6 +415,11 @@ describe("phrasings once read wrongly", () => {
     // Thousands set apart by a space: not a limit of 1 dollar.
     ["buy an xyz phone under 1 200 dollars", "? unread_price"],
     ["buy an xyz phone under $1 200", "? unread_price"],
+    // What the person could do, or a choice left to the reader: no request.
+    ["We could buy an XYZ phone", "? not_now"],
+    ["I can buy an XYZ phone", "? not_now"],
+    ["Buy an XYZ phone, up to you", "? hesitant"],
+    ["buy xyz phone, I can spend 500 at most", "1 x XYZ phone <= 500"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -312,7 +312,8 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "just checking, just looking, not now, not yet, not today, avoid, avoiding, " +
         "refrain, hate, hates, dislike, wouldn't, wouldnt, shouldn't, shouldnt, mustn't, " +
         "didn't, under any circumstances, said no, second thought, second thoughts, leave out, " +
-        "only if, too many, too much, is plenty, is enough, is fine, just asking, curious",
+        "only if, too many, too much, is plenty, is enough, is fine, just asking, curious, " +
+        "up to you, your call, your choice",
     ),
   ],
   [
@@ -325,7 +326,11 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "i'd order, i'd get, i'd purchase, we'd buy, we'd get, would you buy, in stock, " +
         "back in stock, goes on sale, on sale, price drops, cheaper, " +
         // An example or a trial run: "This is just an example. Buy 2 XYZ phones", "Dry run."
-        "example, for instance, hypothetical, dry run, simulate, simulation, pretend",
+        "example, for instance, hypothetical, dry run, simulate, simulation, pretend, " +
+        // What the person could do: a possibility, no request to buy now.
+        "i can buy, i can get, i can order, i can purchase, we can buy, we can get, " +
+        "we can order, we can purchase, i could buy, i could get, i could order, " +
+        "i could purchase, we could buy, we could get, we could order, we could purchase",
     ),
   ],
   [
