@@ -38,10 +38,10 @@ function fail(message: string, code: number): never {
  * agent's `readEnvironment`): where it listens and the URL its login returns to.
  */
 const WEB_APP_VARIABLES = ["AGENT_PORT", "AGENT_HOST", "APP_BASE_URL"] as const;
-// Read by the web app's own reader (dotenv), so that both find the same values in any `.env`.
-const webAppEnvironment = readEnvironment(process.env);
+// `.env` alone, read once by the web app's own reader (dotenv), so that both find the same values.
+const fromEnvFile = readEnvironment({});
 const environment: Record<string, string | undefined> = { ...process.env };
-for (const name of WEB_APP_VARIABLES) environment[name] = webAppEnvironment[name];
+for (const name of WEB_APP_VARIABLES) environment[name] ??= fromEnvFile[name];
 
 /** The variables `pnpm dev` and the services it starts read, beside the ports. */
 const SERVICE_VARIABLE = /^(?:MOCK_AUTH0_|SHOP_API_|AGENT_|APP_BASE_URL$|LOG_LEVEL$)/;
@@ -196,7 +196,8 @@ const webAppEnv = (agentEnv: AgentEnv) => ({ ...webAppEnvOf(agentEnv), LOG_LEVEL
 const { loadWebConfig } = await import("@ciba-testbed/agent/web-config");
 configured(() =>
   loadWebConfig({
-    ...readEnvironment(),
+    ...fromEnvFile,
+    ...process.env,
     ...webAppEnv(
       agentEnvOf(
         new URL(serverUrl("https", env.MOCK_AUTH0_HOST, env.MOCK_AUTH0_PORT)).host,
@@ -390,7 +391,7 @@ const pageUrl = `${stack.issuer}approver${env.MOCK_AUTH0_CONTROL_TOKEN === undef
 // them): the stack is always the local tenant, so its services were given its values instead.
 const ignored = ignoredSettings({
   shell: process.env,
-  envFile: readEnvironment({}),
+  envFile: fromEnvFile,
   shop: shopTenantEnv(stack.issuer, stack.caCertPath),
   webApp: webAppEnvOf(stack.agentEnv()),
 });

@@ -1685,8 +1685,9 @@ function retractionTailOf(
   start: number,
   end: number,
 ): number | undefined {
+  if (isRetraction(words, start, end)) return undefined;
   for (let at = start + 1; at < end; at += 1) {
-    if (isRetraction(words, at, end) && !isRetraction(words, start, end)) return at;
+    if (isRetraction(words, at, end)) return at;
   }
   return undefined;
 }

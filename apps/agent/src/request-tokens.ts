@@ -20,11 +20,6 @@ export interface Sentence {
 const TOKEN =
   /(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
-/**
- * Superscript and subscript digits: NFKC makes them plain digits, which would join the number
- * they follow ("2¹" would be 21, "1²" 12). Set apart, they are a number of their own, which the
- * reader asks about.
- */
 /** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
 const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
 /**
@@ -32,6 +27,11 @@ const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
  * reader asks about as it asks about "or"; dropped, it would buy both. Not "w/" (with).
  */
 const SLASH = /(?<=\p{L}{2})\s*\/\s*(?=\p{L})/gu;
+/**
+ * Superscript and subscript digits: NFKC makes them plain digits, which would join the number
+ * they follow ("2¹" would be 21, "1²" 12). Set apart, they are a number of their own, which the
+ * reader asks about.
+ */
 const RAISED_DIGITS = /[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+/gu;
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
