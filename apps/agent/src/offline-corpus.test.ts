@@ -105,12 +105,30 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * else it bought 20 as written and 1 with a lower count, and asked about 67. Its one wrong count
  * ("Qty: 2." after one item, read as 1) showed counts written apart dropped or given to another
  * item, which bought more than asked in wordings beside it; read or asked about since.
+ * held-out-fresh-4.json (672 phrasings written after those: counts as words, ordinals, ranges and
+ * sums, conditions, quotes, checklists, pasted mail and product pages, links, markup, returns,
+ * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
   "held-out-fresh-3.json": [],
+  "held-out-fresh-4.json": [
+    "buy #3 usb-c cables -> 3 x USB-C cable",
+    "buy 1e3 usb-c cables -> 1000 x USB-C cable",
+    "buy wireless earphones -> 1 x Wireless headphones",
+    "buy 2 xyz phones 👎 -> 2 x XYZ phone",
+    "buy 2 xyz phones 🤔 -> 2 x XYZ phone",
+    "buy 2 xyz phones? 😅 -> 2 x XYZ phone",
+    "to buy:\n- [x] xyz phone\n- [ ] abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
+    "buy a usb-c cable for my 2 xyz phones -> 1 x USB-C cable + 2 x XYZ phone",
+    "you could buy 2 usb-c cables -> 2 x USB-C cable",
+    "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
+    "buy 2 xyz phone usb-c cable -> 2 x XYZ phone + 1 x USB-C cable",
+    "buy the 499 xyz phone -> 499 x XYZ phone",
+    "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
+  ],
   "held-out-recall.json": [],
 };
 
@@ -119,6 +137,7 @@ describe.each([
   ["held-out-fresh.json"],
   ["held-out-fresh-2.json"],
   ["held-out-fresh-3.json"],
+  ["held-out-fresh-4.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
