@@ -107,7 +107,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * item, which bought more than asked in wordings beside it; read or asked about since.
  * held-out-fresh-4.json (672 phrasings written after those: counts as words, ordinals, ranges and
  * sums, conditions, quotes, checklists, pasted mail and product pages, links, markup, returns,
- * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times.
+ * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times:
+ * fixed since, a count of the person's own things ("a cable for my 2 XYZ phones") bought them.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -122,7 +123,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy 2 xyz phones 🤔 -> 2 x XYZ phone",
     "buy 2 xyz phones? 😅 -> 2 x XYZ phone",
     "to buy:\n- [x] xyz phone\n- [ ] abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
-    "buy a usb-c cable for my 2 xyz phones -> 1 x USB-C cable + 2 x XYZ phone",
     "you could buy 2 usb-c cables -> 2 x USB-C cable",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy 2 xyz phone usb-c cable -> 2 x XYZ phone + 1 x USB-C cable",

@@ -420,6 +420,10 @@ describe("phrasings once read wrongly", () => {
     ["I can buy an XYZ phone", "? not_now"],
     ["Buy an XYZ phone, up to you", "? hesitant"],
     ["buy xyz phone, I can spend 500 at most", "1 x XYZ phone <= 500"],
+    // A count of the person's own things: how many they have, not how many to buy.
+    ["buy a usb-c cable for my 2 xyz phones", "? unread_detail"],
+    ["buy a usb-c cable for our three abc laptops", "? unread_detail"],
+    ["buy her 2 xyz phones", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -864,8 +864,7 @@ function readSentence(
       markConsumed(consumed, mention.start, mention.end);
     });
     const named = inSegment.filter(
-      (mention) =>
-        negated[mention.start] !== true && !POSSESSIVES.has(plain[mention.start - 1] ?? ""),
+      (mention) => negated[mention.start] !== true && !ownedAt(tokens, mention.start),
     );
     if (named.length === 0) {
       const object = readObject(segment, intent, negated, catalog);
@@ -1690,6 +1689,20 @@ function retractionTailOf(
     if (isRetraction(words, at, end)) return at;
   }
   return undefined;
+}
+
+/**
+ * Whether the product named at `start` is someone's own: "my XYZ phone", and counted, "a cable
+ * for my 2 XYZ phones", "cases for our four XYZ phones". The count says how many they have, not
+ * how many to buy. "her 2 XYZ phones" may be "buy her 2 XYZ phones", 2 for her: that is read.
+ */
+function ownedAt(tokens: Sentence["tokens"], start: number): boolean {
+  const before = tokens[start - 1]?.word ?? "";
+  if (POSSESSIVES.has(before)) return true;
+  let at = start - 1;
+  while (at >= 0 && (isNumeral(tokens[at]) || isNumberWord(tokens[at]?.word ?? ""))) at -= 1;
+  const owner = tokens[at]?.word ?? "";
+  return at < start - 1 && owner !== "her" && POSSESSIVES.has(owner);
 }
 
 function markConsumed(consumed: boolean[], start: number, end: number): void {
