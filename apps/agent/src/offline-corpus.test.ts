@@ -108,7 +108,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * held-out-fresh-4.json (672 phrasings written after those: counts as words, ordinals, ranges and
  * sums, conditions, quotes, checklists, pasted mail and product pages, links, markup, returns,
  * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times:
- * fixed since, a count of the person's own things ("a cable for my 2 XYZ phones") bought them.
+ * fixed since, a count of the person's own things ("a cable for my 2 XYZ phones") bought them,
+ * and a number between "the" and a singular name ("the 499 XYZ phone") was read as a count.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -126,7 +127,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "you could buy 2 usb-c cables -> 2 x USB-C cable",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy 2 xyz phone usb-c cable -> 2 x XYZ phone + 1 x USB-C cable",
-    "buy the 499 xyz phone -> 499 x XYZ phone",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
   "held-out-recall.json": [],

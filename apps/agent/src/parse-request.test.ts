@@ -424,6 +424,10 @@ describe("phrasings once read wrongly", () => {
     ["buy a usb-c cable for my 2 xyz phones", "? unread_detail"],
     ["buy a usb-c cable for our three abc laptops", "? unread_detail"],
     ["buy her 2 xyz phones", "2 x XYZ phone"],
+    // A number between "the" and a singular name: a price or a model, not a count.
+    ["buy the 499 xyz phone", "? unread_detail"],
+    ["buy that 20 usb-c cable", "? unread_detail"],
+    ["buy the 2 xyz phones", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

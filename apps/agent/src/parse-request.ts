@@ -204,6 +204,8 @@ const BEFORE_NAME = new Set(
     "then but instead and or with plus more mean meant wants needs"
   ).split(" "),
 );
+/** Words before a count that make it one thing: "the 499 XYZ phone", "that 20 cable". */
+const SINGLE_DETERMINERS = new Set(["the", "this", "that"]);
 /** Whose a thing is: "my phone", "our old laptop". */
 const OWNERS = new Set(["my", "our", "old", "current"]);
 /** Words that say a thing of the person's broke or went missing: the reason for an order. */
@@ -1227,6 +1229,19 @@ function detailDoubts(
     }
   }
   for (const item of reading.items) {
+    // "the 499 XYZ phone", "that 20 USB-C cable": one thing, named with a number (a price, a
+    // model, a size), not a count of them, which would be written "the 2 XYZ phones".
+    const count = item.quantity;
+    if (
+      count !== undefined &&
+      "value" in count.quantity &&
+      count.quantity.value > 1 &&
+      !item.plural &&
+      !hasPluralName(item.product) &&
+      SINGLE_DETERMINERS.has(plain[count.start - 1] ?? "")
+    ) {
+      at(count.start - 1, item.end, questions.unreadNumber(text(count.start - 1, item.end)));
+    }
     const after = plain[item.end] ?? "";
     if (
       /^\p{L}/u.test(after) &&
