@@ -109,7 +109,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * sums, conditions, quotes, checklists, pasted mail and product pages, links, markup, returns,
  * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times:
  * fixed since, a count of the person's own things ("a cable for my 2 XYZ phones") bought them,
- * and a number between "the" and a singular name ("the 499 XYZ phone") was read as a count.
+ * a number between "the" and a singular name ("the 499 XYZ phone") was read as a count, and two
+ * names with nothing between ("2 XYZ phone USB-C cable") were two purchases.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -126,7 +127,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "to buy:\n- [x] xyz phone\n- [ ] abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
     "you could buy 2 usb-c cables -> 2 x USB-C cable",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
-    "buy 2 xyz phone usb-c cable -> 2 x XYZ phone + 1 x USB-C cable",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
   "held-out-recall.json": [],

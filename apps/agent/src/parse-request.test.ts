@@ -428,6 +428,10 @@ describe("phrasings once read wrongly", () => {
     ["buy the 499 xyz phone", "? unread_detail"],
     ["buy that 20 usb-c cable", "? unread_detail"],
     ["buy the 2 xyz phones", "2 x XYZ phone"],
+    // Two names with nothing between: the first may say what the second is for.
+    ["buy 2 xyz phone usb-c cable", "? unread_detail"],
+    ["buy an xyz phone usb-c cable", "? unread_detail"],
+    ["buy an xyz phone, usb-c cable", "1 x XYZ phone + 1 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1242,6 +1242,8 @@ function detailDoubts(
     ) {
       at(count.start - 1, item.end, questions.unreadNumber(text(count.start - 1, item.end)));
     }
+    // Another product's name right after, with nothing between, is a word beside this one too:
+    // "2 XYZ phone USB-C cable" may be 2 cables for the phone, not 2 phones and a cable.
     const after = plain[item.end] ?? "";
     if (
       /^\p{L}/u.test(after) &&
@@ -1249,8 +1251,7 @@ function detailDoubts(
       !BOUNDARIES.has(after) &&
       !FILLERS.has(after) &&
       !OBJECT_END.has(after) &&
-      !isDenial(after) &&
-      !reading.items.some((other) => other.start === item.end)
+      !isDenial(after)
     ) {
       at(
         item.end,
