@@ -110,7 +110,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times:
  * fixed since, a count of the person's own things ("a cable for my 2 XYZ phones") bought them,
  * a number between "the" and a singular name ("the 499 XYZ phone") was read as a count, and two
- * names with nothing between ("2 XYZ phone USB-C cable") were two purchases.
+ * names with nothing between ("2 XYZ phone USB-C cable") were two purchases, and every line of a
+ * task list ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -124,7 +125,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy 2 xyz phones 👎 -> 2 x XYZ phone",
     "buy 2 xyz phones 🤔 -> 2 x XYZ phone",
     "buy 2 xyz phones? 😅 -> 2 x XYZ phone",
-    "to buy:\n- [x] xyz phone\n- [ ] abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
     "you could buy 2 usb-c cables -> 2 x USB-C cable",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",

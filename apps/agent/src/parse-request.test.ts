@@ -432,6 +432,9 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 xyz phone usb-c cable", "? unread_detail"],
     ["buy an xyz phone usb-c cable", "? unread_detail"],
     ["buy an xyz phone, usb-c cable", "1 x XYZ phone + 1 x USB-C cable"],
+    // The boxes of a task list: done or to do, chosen or left out?
+    ["to buy:\n- [x] xyz phone\n- [ ] abc laptop", "? hesitant"],
+    ["Shopping list:\n[ ] 2 usb-c cables\n[x] xyz phone case", "? hesitant"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1531,9 +1531,18 @@ const FOREIGN_MONEY =
   /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))/u;
 
 /**
+ * The box of a task list's line, ticked or not: "- [x] XYZ phone", "- [ ] ABC laptop". A ticked
+ * line may be done (bought already) or chosen, an empty one still to do or left out; read as a
+ * plain list, every line was bought.
+ */
+const TASK_BOX =
+  /^[ \t]*(?:[-*+\u2022][ \t]*|\d+[.)][ \t]*)?(\[[ \t]*[xX\u2713\u2714\u2717\u2718]?[ \t]*\])/mu;
+
+/**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
- * "Assistant:"), an example ("e.g."), a quotation (someone else's words), money the reader
- * cannot read (£, €, "<", "1.000" which is a thousand in some countries and one in others).
+ * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
+ * list, money the reader cannot read (£, €, "<", "1.000" which is a thousand in some countries
+ * and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
   const found = (pattern: RegExp) => pattern.exec(text)?.[1]?.trim();
@@ -1543,6 +1552,8 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (example !== undefined) return [{ ...BEFORE_ALL, unclear: questions.notNow(example) }];
   const quoted = QUOTES.map(found).find((match) => match !== undefined);
   if (quoted !== undefined) return [{ ...BEFORE_ALL, unclear: questions.reported(quoted) }];
+  const box = found(TASK_BOX);
+  if (box !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(box) }];
   const money = found(FOREIGN_MONEY);
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
