@@ -107,11 +107,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * item, which bought more than asked in wordings beside it; read or asked about since.
  * held-out-fresh-4.json (672 phrasings written after those: counts as words, ordinals, ranges and
  * sums, conditions, quotes, checklists, pasted mail and product pages, links, markup, returns,
- * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times:
- * fixed since, a count of the person's own things ("a cable for my 2 XYZ phones") bought them,
- * a number between "the" and a singular name ("the 499 XYZ phone") was read as a count, and two
- * names with nothing between ("2 XYZ phone USB-C cable") were two purchases, and every line of a
- * task list ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not.
+ * near-miss names, other languages, emoji) read 656 as expected and bought wrongly 13 times.
+ * Fixed since: a count of the person's own things ("a cable for my 2 XYZ phones") bought them; a
+ * number between "the" and a singular name ("the 499 XYZ phone") was a count; two names with
+ * nothing between ("2 XYZ phone USB-C cable") were two purchases; every line of a task list
+ * ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not; "#3" was a count.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -119,7 +119,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-2.json": [],
   "held-out-fresh-3.json": [],
   "held-out-fresh-4.json": [
-    "buy #3 usb-c cables -> 3 x USB-C cable",
     "buy 1e3 usb-c cables -> 1000 x USB-C cable",
     "buy wireless earphones -> 1 x Wireless headphones",
     "buy 2 xyz phones 👎 -> 2 x XYZ phone",

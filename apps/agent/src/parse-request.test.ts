@@ -435,6 +435,9 @@ describe("phrasings once read wrongly", () => {
     // The boxes of a task list: done or to do, chosen or left out?
     ["to buy:\n- [x] xyz phone\n- [ ] abc laptop", "? hesitant"],
     ["Shopping list:\n[ ] 2 usb-c cables\n[x] xyz phone case", "? hesitant"],
+    // A number after "#": a place in a list or an order's number, not a count.
+    ["buy #3 usb-c cables", "? quantity_missing"],
+    ["buy #2 xyz phone", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -16,9 +16,10 @@ export interface Sentence {
 
 // Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five". A minus sign
 // before a numeral that starts a word is kept ("-2", "$-5"), and so is an exponent ("1e3"): read
-// without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3".
+// without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3". A number after
+// "#" is a number of its own ("#3", an item's place or an order's), no count: one word, no numeral.
 const TOKEN =
-  /(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
+  /#\d+|(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
 /** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
 const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
