@@ -139,6 +139,15 @@ export function findMentions(
       // "XYZ phone w/ case", "XYZ phone n case": a word of one letter the name does not have is
       // a word of its own ("with", "and"), no typo in the name: not the XYZ phone case.
       if (run.some((word) => word.length === 1 && !best.form.tokens.includes(word))) continue;
+      // "wireless earphones": a word that starts with another letter than the name's word in its
+      // place is another word (earphones are not headphones), no typo in the name.
+      if (
+        best.distance > 0 &&
+        run.length === best.form.tokens.length &&
+        run.some((word, index) => !word.startsWith(best.form.tokens[index]?.slice(0, 1) ?? ""))
+      ) {
+        continue;
+      }
       // Equally close to two products: a guess either way, so not a mention.
       if (near.some(({ form }) => form.product.id !== best.form.product.id)) continue;
       const nameLast = best.form.tokens.at(-1) ?? "";

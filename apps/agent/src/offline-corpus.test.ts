@@ -111,7 +111,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * Fixed since: a count of the person's own things ("a cable for my 2 XYZ phones") bought them; a
  * number between "the" and a singular name ("the 499 XYZ phone") was a count; two names with
  * nothing between ("2 XYZ phone USB-C cable") were two purchases; every line of a task list
- * ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not; "#3" was a count.
+ * ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not; "#3" was a count;
+ * "wireless earphones" were the wireless headphones, two letters off.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -120,7 +121,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-3.json": [],
   "held-out-fresh-4.json": [
     "buy 1e3 usb-c cables -> 1000 x USB-C cable",
-    "buy wireless earphones -> 1 x Wireless headphones",
     "buy 2 xyz phones 👎 -> 2 x XYZ phone",
     "buy 2 xyz phones 🤔 -> 2 x XYZ phone",
     "buy 2 xyz phones? 😅 -> 2 x XYZ phone",

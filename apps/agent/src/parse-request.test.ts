@@ -438,6 +438,9 @@ describe("phrasings once read wrongly", () => {
     // A number after "#": a place in a list or an order's number, not a count.
     ["buy #3 usb-c cables", "? quantity_missing"],
     ["buy #2 xyz phone", "? unread_detail"],
+    // A word that starts with another letter than the name's: another word, not a typo.
+    ["buy wireless earphones", "? ambiguous_product"],
+    ["buy wirless headphnoes", "1 x Wireless headphones"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });
