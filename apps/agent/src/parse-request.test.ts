@@ -441,6 +441,10 @@ describe("phrasings once read wrongly", () => {
     // A word that starts with another letter than the name's: another word, not a typo.
     ["buy wireless earphones", "? ambiguous_product"],
     ["buy wirless headphnoes", "1 x Wireless headphones"],
+    // A suggestion, not a request.
+    ["you could buy 2 usb-c cables", "? not_now"],
+    ["You could order an XYZ phone, I guess", "? not_now"],
+    ["Could you buy 2 usb-c cables?", "2 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -330,7 +330,9 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         // What the person could do: a possibility, no request to buy now.
         "i can buy, i can get, i can order, i can purchase, we can buy, we can get, " +
         "we can order, we can purchase, i could buy, i could get, i could order, " +
-        "i could purchase, we could buy, we could get, we could order, we could purchase",
+        "i could purchase, we could buy, we could get, we could order, we could purchase, " +
+        // A suggestion to the reader, not a request ("Could you buy ..." is one).
+        "you could buy, you could get, you could order, you could purchase",
     ),
   ],
   [
