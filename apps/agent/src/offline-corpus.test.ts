@@ -112,7 +112,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * number between "the" and a singular name ("the 499 XYZ phone") was a count; two names with
  * nothing between ("2 XYZ phone USB-C cable") were two purchases; every line of a task list
  * ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not; "#3" was a count;
- * "wireless earphones" were the wireless headphones, two letters off; "you could buy" was a request.
+ * "wireless earphones" were the wireless headphones, two letters off; "you could buy" was a request;
+ * emoji of doubt ("🤔", "👎") were dropped.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -121,9 +122,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-3.json": [],
   "held-out-fresh-4.json": [
     "buy 1e3 usb-c cables -> 1000 x USB-C cable",
-    "buy 2 xyz phones 👎 -> 2 x XYZ phone",
-    "buy 2 xyz phones 🤔 -> 2 x XYZ phone",
-    "buy 2 xyz phones? 😅 -> 2 x XYZ phone",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],

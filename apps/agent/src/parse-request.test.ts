@@ -445,6 +445,11 @@ describe("phrasings once read wrongly", () => {
     ["you could buy 2 usb-c cables", "? not_now"],
     ["You could order an XYZ phone, I guess", "? not_now"],
     ["Could you buy 2 usb-c cables?", "2 x USB-C cable"],
+    // Emoji of doubt or refusal, which the reader drops with other signs.
+    ["buy 2 xyz phones 🤔", "? hesitant"],
+    ["buy 2 xyz phones 👎", "? hesitant"],
+    ["🤷 buy an xyz phone", "? hesitant"],
+    ["buy 2 xyz phones 👍", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1539,10 +1539,17 @@ const TASK_BOX =
   /^[ \t]*(?:[-*+\u2022][ \t]*|\d+[.)][ \t]*)?(\[[ \t]*[xX\u2713\u2714\u2717\u2718]?[ \t]*\])/mu;
 
 /**
+ * Emoji of doubt or refusal: "buy 2 XYZ phones 🤔", "... 👎", "...? 😅". The reader drops emoji
+ * with the other signs it does not read, so these would leave a request that reads as sure.
+ */
+const DOUBTFUL_EMOJI =
+  /([\u{1F914}\u{1F44E}\u{1F937}\u{1F645}\u{1F62C}\u{1F615}\u{1FAE4}\u{1F61F}\u{1F605}\u274C\u{1F6AB}\u26D4])/u;
+
+/**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
  * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, money the reader cannot read (£, €, "<", "1.000" which is a thousand in some countries
- * and one in others).
+ * list, emoji of doubt, money the reader cannot read (£, €, "<", "1.000" which is a thousand in
+ * some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
   const found = (pattern: RegExp) => pattern.exec(text)?.[1]?.trim();
@@ -1554,6 +1561,8 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (quoted !== undefined) return [{ ...BEFORE_ALL, unclear: questions.reported(quoted) }];
   const box = found(TASK_BOX);
   if (box !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(box) }];
+  const emoji = found(DOUBTFUL_EMOJI);
+  if (emoji !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(emoji) }];
   const money = found(FOREIGN_MONEY);
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
