@@ -4,27 +4,13 @@
  * each step prints must be what the README says it prints.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { promisify } from "node:util";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { beforeAll, describe, expect, it } from "vitest";
 
+import { readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
-
-const HEADING = "## A CIBA flow with curl";
-
-/** The first `sh` block after the heading, as the README has it. */
-function readmeBlock(): string {
-  const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf(HEADING));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!section.startsWith(HEADING) || block === undefined) {
-    throw new Error(`README.md has no sh block under "${HEADING}"`);
-  }
-  return block;
-}
 
 describe.runIf(spawnSync("curl", ["--version"]).status === 0)("the README's curl flow", () => {
   let s: Scenario;
@@ -34,7 +20,7 @@ describe.runIf(spawnSync("curl", ["--version"]).status === 0)("the README's curl
   });
 
   it("asks, waits, is approved, buys once and is refused a second purchase", async () => {
-    const block = readmeBlock();
+    const block = readmeBlockUnder("README.md", "## A CIBA flow with curl", "sh");
     const tenant = s.stack.issuer.replace(/\/$/, "");
     const shop = new URL(s.stack.purchasesUrl).origin;
     // Only the addresses change; every command is the README's.

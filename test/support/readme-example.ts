@@ -30,3 +30,14 @@ export function readmeExampleFiles(readmePath: string): Map<string, string> {
   if (files.size === 0) throw new Error(`${readmePath} has no <!-- example: <file> --> blocks`);
   return files;
 }
+
+/** The first fenced block of `lang` under `heading` in a README of the repository, as written. */
+export function readmeBlockUnder(readmePath: string, heading: string, lang: "sh" | "ts"): string {
+  const readme = readFileSync(path.join(REPO_ROOT, readmePath), "utf8");
+  const section = readme.slice(readme.indexOf(heading));
+  const block = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(section)?.[1];
+  if (!section.startsWith(heading) || block === undefined) {
+    throw new Error(`${readmePath} has no ${lang} block under "${heading}"`);
+  }
+  return block;
+}
