@@ -31,11 +31,20 @@ export function readmeExampleFiles(readmePath: string): Map<string, string> {
   return files;
 }
 
-/** The first fenced block of `lang` under `heading` in a README of the repository, as written. */
-export function readmeBlockUnder(readmePath: string, heading: string, lang: "sh" | "ts"): string {
+/**
+ * A fenced block of `lang` under `heading` in a README of the repository, as written: the first,
+ * or the one `nth` (from 0) of that language after the heading.
+ */
+export function readmeBlockUnder(
+  readmePath: string,
+  heading: string,
+  lang: "sh" | "ts",
+  nth = 0,
+): string {
   const readme = readFileSync(path.join(REPO_ROOT, readmePath), "utf8");
   const section = readme.slice(readme.indexOf(heading));
-  const block = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(section)?.[1];
+  const blocks = [...section.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))];
+  const block = blocks[nth]?.[1];
   if (!section.startsWith(heading) || block === undefined) {
     throw new Error(`${readmePath} has no ${lang} block under "${heading}"`);
   }
