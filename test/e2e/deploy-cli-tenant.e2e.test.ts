@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { loadTenant } from "@ciba-testbed/mock-auth0";
 import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
 import { REPO_ROOT, httpsJson } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
@@ -11,6 +12,7 @@ import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { builtFileOf, sourceMapFlags } from "../../scripts/build.js";
+import { readmeBlockUnder } from "../support/readme-example.js";
 
 /**
  * The acceptance test of mock-auth0's tenant files: a tenant written by hand in the Auth0
@@ -23,6 +25,8 @@ const MAIN = "apps/mock-auth0/src/main.ts";
 const API = "https://calendar.example.com/api";
 const CLIENT = { id: "calendar-assistant", secret: "calendar-assistant-secret" };
 const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString("base64")}`;
+
+const hasCurlAndJq = ["curl", "jq"].every((tool) => spawnSync(tool, ["--version"]).status === 0);
 
 let child: SupervisedChild;
 let issuer: string;
@@ -147,40 +151,64 @@ describe("a tenant written by hand in the Deploy CLI's format", () => {
     expect(discovery.body).not.toHaveProperty("authorization_details_types_supported");
   });
 
-  it.runIf(spawnSync("curl", ["--version"]).status === 0)(
-    "works with curl alone, as in mock-auth0's README",
-    () => {
-      const curl = (...args: string[]) =>
-        JSON.parse(
-          execFileSync("curl", ["-s", "--cacert", caCertPath, ...args], { encoding: "utf8" }),
-        ) as Record<string, unknown>;
-      const started = curl(
-        `${issuer}bc-authorize`,
-        "-u",
-        `${CLIENT.id}:${CLIENT.secret}`,
-        "-d",
-        "scope=openid calendar:write",
-        "--data-urlencode",
-        `audience=${API}`,
-        "--data-urlencode",
-        `login_hint={"format":"iss_sub","iss":"${issuer}","sub":"auth0|alice"}`,
-        "--data-urlencode",
-        "binding_message=Add Dentist on Tuesday at 10:00",
-      );
-      const id = String(started.auth_req_id);
-      curl("-X", "POST", `${issuer}approver/api/requests/${id}/approve`);
-      const granted = curl(
-        `${issuer}oauth/token`,
-        "-u",
-        `${CLIENT.id}:${CLIENT.secret}`,
-        "-d",
-        `grant_type=${CIBA_GRANT_TYPE}`,
-        "-d",
-        `auth_req_id=${id}`,
-      );
-      expect(granted).toMatchObject({ token_type: "Bearer", scope: "openid calendar:write" });
-    },
-  );
+  it.runIf(hasCurlAndJq)("works with curl alone: mock-auth0's README example, as written", () => {
+    const block = readmeBlockUnder(
+      "apps/mock-auth0/README.md",
+      "### A tenant of your own, with curl",
+      "sh",
+    );
+    // This file's tenant is the one the example starts, on the same file and CA folder: the
+    // lines that start one go, and only its port changes.
+    const script = block
+      .replace(/^MOCK_AUTH0_TENANT=.*\n/gm, "")
+      .replaceAll("https://localhost:4010/", issuer)
+      .replaceAll("https://localhost:4010", issuer.replace(/\/$/, ""));
+    expect(script).not.toMatch(/mock-auth0/);
+    expect(script).toContain(`CA=${path.relative(REPO_ROOT, caCertPath)} `);
+    const stdout = execFileSync("bash", ["--norc", "-euo", "pipefail", "-c", script], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    const [asked, approved, granted, ...rest] = stdout
+      .replace(/}\s*{/g, "}\n{")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rest).toEqual([]);
+    expect(asked).toEqual({
+      auth_req_id: expect.any(String),
+      expires_in: 300,
+      interval: 5,
+    });
+    expect(approved).toMatchObject({ auth_req_id: asked?.auth_req_id, status: "approved" });
+    expect(granted).toEqual({
+      access_token: expect.stringMatching(/^eyJ/),
+      id_token: expect.stringMatching(/^eyJ/),
+      token_type: "Bearer",
+      expires_in: 86400,
+      scope: "openid calendar:write",
+    });
+  });
+
+  it("is the README's tenant.yaml, with more", () => {
+    // The README shows the file shortened; what it shows must load and be the fixture's.
+    const dir = mkdtempSync(path.join(tmpdir(), "readme-tenant-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const yaml = readmeBlockUnder("apps/mock-auth0/README.md", "### A tenant of your own", "yaml");
+    writeFileSync(path.join(dir, "tenant.yaml"), yaml);
+    const shown = loadTenant({
+      tenant: path.join(dir, "tenant.yaml"),
+      users: path.join(path.dirname(TENANT), "users.json"),
+      settings: path.join(path.dirname(TENANT), "mock-auth0.json"),
+    });
+    const fixture = loadTenant(TENANT);
+    expect(shown.apis).toEqual(fixture.apis);
+    expect(shown.clients.map((c) => [c.clientId, c.grantTypes])).toEqual(
+      fixture.clients.map((c) => [c.clientId, c.grantTypes]),
+    );
+  });
 });
 
 describe("a tenant file with a typo", () => {
