@@ -143,6 +143,36 @@ describe.runIf(hasCurl)("the apps' README examples on the worker's stack", () =>
     });
   });
 
+  it("README: Control API recipes list, approve, refuse a second decision, and set the policy", async () => {
+    const block = readmeBlockUnder("README.md", "### Control API recipes", "sh");
+    const script = pointed(block).replace(/=\.certs\/ca\.pem\b/, `=${s.stack.caCertPath}`);
+    expect(script).toContain(`CURL_CA_BUNDLE=${s.stack.caCertPath} `);
+    // `$ID` is a request the reader saw pending: one of this test's own.
+    const asked = await s.tenant.bcAuthorize({
+      user: BUYER,
+      scope: "openid product:buy",
+      bindingMessage: "Do you want to buy 1 USB-C cable",
+    });
+    const id = String(asked.body.auth_req_id);
+
+    const [pending, approved, denied, expired, refusals, policy, ...rest] = answers(
+      await sh(script, { ID: id }),
+    );
+    expect(rest).toEqual([]);
+    expect(pending).toMatchObject({
+      requests: expect.arrayContaining([expect.objectContaining({ auth_req_id: id })]),
+    });
+    expect(approved).toMatchObject({ auth_req_id: id, status: "approved" });
+    // Once decided, the request takes no other decision.
+    expect(denied).toMatchObject({ error: "conflict" });
+    expect(expired).toMatchObject({ error: "conflict" });
+    expect(refusals).toHaveProperty("refusals");
+    expect(policy).toMatchObject({
+      default: "manual",
+      rules: [{ when: { bindingMessage: "laptop" }, outcome: "deny" }],
+    });
+  });
+
   it("mock-auth0: As a library starts a tenant in-process and closes it", async () => {
     const block = readmeBlockUnder("apps/mock-auth0/README.md", "## As a library", "ts");
     const printed = await tsModule("apps/mock-auth0", block);
