@@ -4,13 +4,13 @@
  * its own beside the app it imports. What each prints must be what its README says it prints.
  */
 import { execFile, spawnSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
@@ -43,21 +43,22 @@ function answers(stdout: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** tsx's loader, by path: a block may run in a folder whose own node_modules has no tsx. */
+const TSX = pathToFileURL(path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+
 /**
- * Runs a TypeScript block as a module in `app`'s folder, where the app's own name and its
- * dependencies resolve as they do for its reader; what it prints.
+ * Runs a TypeScript block as a module whose imports resolve from `folder` (the repository, or
+ * an app's folder, where the app's own name and its dependencies resolve as they do for its
+ * reader); what it prints. The block is handed to Node as it is, not written to a file: a file
+ * in the work tree would be found by the type check, the lint and Prettier, which `pnpm test`
+ * runs beside these tests.
  */
-async function tsModule(app: string, text: string, env: Record<string, string> = {}) {
-  const file = path.join(REPO_ROOT, app, `.readme-example-${process.pid}.ts`);
-  writeFileSync(file, text);
-  onTestFinished(() => {
-    rmSync(file, { force: true });
-  });
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", file], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, ...env },
-    timeout: 60_000,
-  });
+async function tsModule(folder: string, text: string, env: Record<string, string> = {}) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", TSX, "--input-type=module", "-e", text],
+    { cwd: path.join(REPO_ROOT, folder), env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
+  );
   return stdout;
 }
 
@@ -175,7 +176,7 @@ describe.runIf(hasCurl)("the apps' README examples on the worker's stack", () =>
 
   it("mock-auth0: As a library starts a tenant in-process and closes it", async () => {
     const block = readmeBlockUnder("apps/mock-auth0/README.md", "## As a library", "ts");
-    const printed = await tsModule("apps/mock-auth0", block);
+    const printed = await tsModule(".", block);
     expect(printed).toMatch(/^https:\/\/localhost:\d+\/ \.certs\/ca\.pem\n$/);
   });
 
