@@ -121,7 +121,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-2.json": [],
   "held-out-fresh-3.json": [],
   "held-out-fresh-4.json": [
-    "buy 1e3 usb-c cables -> 1000 x USB-C cable",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],

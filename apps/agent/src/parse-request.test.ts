@@ -450,6 +450,10 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 xyz phones 👎", "? hesitant"],
     ["🤷 buy an xyz phone", "? hesitant"],
     ["buy 2 xyz phones 👍", "2 x XYZ phone"],
+    // A number with an exponent: 1000, or a model's or a code's name?
+    ["buy 1e3 usb-c cables", "? unread_detail"],
+    ["buy 2E1 xyz phone cases", "? unread_detail"],
+    ["buy 1.5e2 usb-c cables under $1e3", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

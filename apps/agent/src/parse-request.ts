@@ -1546,9 +1546,16 @@ const DOUBTFUL_EMOJI =
   /([\u{1F914}\u{1F44E}\u{1F937}\u{1F645}\u{1F62C}\u{1F615}\u{1FAE4}\u{1F61F}\u{1F605}\u274C\u{1F6AB}\u26D4])/u;
 
 /**
+ * A number written with an exponent: "1e3 USB-C cables". Read as JavaScript reads it, that is
+ * 1000; a shopper who typed it may mean 1000, or "1e3" may be a model or a code. Whether it is
+ * a count at all is for the person to say.
+ */
+const EXPONENT_NUMBER = /(?<![\p{L}\p{N}.])(\d+(?:\.\d+)?[eE][+-]?\d+)(?![\p{L}\p{N}])/u;
+
+/**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
  * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, emoji of doubt, money the reader cannot read (£, €, "<", "1.000" which is a thousand in
+ * list, emoji of doubt, a number with an exponent ("1e3"), money the reader cannot read (£, €, "<", "1.000" which is a thousand in
  * some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
@@ -1563,6 +1570,8 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (box !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(box) }];
   const emoji = found(DOUBTFUL_EMOJI);
   if (emoji !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(emoji) }];
+  const exponent = found(EXPONENT_NUMBER);
+  if (exponent !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(exponent) }];
   const money = found(FOREIGN_MONEY);
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
