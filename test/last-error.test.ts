@@ -31,6 +31,23 @@ describe("lastErrorOf", () => {
     expect(lastErrorOf(lines)).toBe("Invalid tenant: auth0/tenant.yaml clients[0].name is missing");
   });
 
+  it("quotes a list by its first item, the one to fix first, and counts the others", () => {
+    const lines = [
+      "Loading the tenant",
+      "Invalid tenant: auth0/tenant.yaml",
+      "  - clients[0].name is missing",
+      "  - clients[0].grant_types[1] is not a grant type",
+      "",
+      "  - resource_servers[0].identifier is missing",
+    ];
+    expect(lastErrorOf(lines)).toBe(
+      "Invalid tenant: auth0/tenant.yaml clients[0].name is missing (and 2 more above)",
+    );
+    expect(lastErrorOf(["  - port 4010 is taken", "  - port 4020 is taken"])).toBe(
+      "port 4010 is taken (and 1 more above)",
+    );
+  });
+
   it("with errorsOnly, passes over a banner and notes for an uncaught error or an error record", () => {
     const banner = ["mock-auth0 is serving https://localhost:4010/", "Approver page: /approver"];
     expect(lastErrorOf(banner, { errorsOnly: true })).toBeUndefined();

@@ -30,8 +30,9 @@ function errorRecordMessage(line: string): string | undefined {
 /**
  * A service's own last error, in one line, from what it printed (oldest first): the last error
  * record's message, or the last line of text that is not a stack or code frame (an uncaught
- * error's `Error: ...`, a start-up check's sentence). An item of a list (`  - problem`) comes
- * with the heading it belongs to (`Invalid tenant: problem`). Other log records are not errors.
+ * error's `Error: ...`, a start-up check's sentence). A list of problems (`  - problem`) is
+ * quoted by its heading and first item, with how many more it has (`Invalid tenant: problem
+ * (and 2 more above)`). Other log records are not errors.
  * With `errorsOnly` (a service that stopped after it was ready, whose banner and notes are not
  * errors), only error records and uncaught errors' lines count.
  */
@@ -48,14 +49,31 @@ export function lastErrorOf(
     }
     if (NOT_A_MESSAGE.some((pattern) => pattern.test(line))) continue;
     if (options.errorsOnly === true && !ERROR_LINE.test(line)) continue;
-    const item = /^\s+- (.*)$/.exec(line)?.[1];
-    if (item === undefined) return line.trim();
-    const heading = lines
-      .slice(0, index)
-      .reverse()
-      .map((earlier) => stripVTControlCharacters(earlier))
-      .find((earlier) => /^\S/.test(earlier));
-    return heading === undefined ? item : `${heading.trim()} ${item}`;
+    if (LIST_ITEM.exec(line) === null) return line.trim();
+    return listQuoted(lines, index);
   }
   return undefined;
+}
+
+/** An item of a list under a heading: `  - clients[0].name is missing`. */
+const LIST_ITEM = /^\s+- (.*)$/;
+
+/**
+ * The list whose last item is `lines[last]`, in one line: its heading and its first item (the
+ * first problem is the one to fix first; a later one may follow from it), and how many more
+ * items the list has.
+ */
+function listQuoted(lines: readonly string[], last: number): string {
+  const items: string[] = [];
+  let at = last;
+  for (; at >= 0; at -= 1) {
+    const line = stripVTControlCharacters(lines[at] ?? "");
+    const item = LIST_ITEM.exec(line)?.[1];
+    if (item !== undefined) items.unshift(item);
+    else if (/^\S/.test(line)) break;
+  }
+  const heading = at >= 0 ? stripVTControlCharacters(lines[at] ?? "").trim() : undefined;
+  const [first = ""] = items;
+  const more = items.length > 1 ? ` (and ${String(items.length - 1)} more above)` : "";
+  return `${heading === undefined ? first : `${heading} ${first}`}${more}`;
 }
