@@ -1555,8 +1555,8 @@ const EXPONENT_NUMBER = /(?<![\p{L}\p{N}.])(\d+(?:\.\d+)?[eE][+-]?\d+)(?![\p{L}\
 /**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
  * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, emoji of doubt, a number with an exponent ("1e3"), money the reader cannot read (£, €, "<", "1.000" which is a thousand in
- * some countries and one in others).
+ * list, emoji of doubt, a number with an exponent ("1e3"), money the reader cannot read (£, €,
+ * "<", "1.000" which is a thousand in some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
   const found = (pattern: RegExp) => pattern.exec(text)?.[1]?.trim();
