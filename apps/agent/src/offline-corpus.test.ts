@@ -114,6 +114,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * ("- [x] XYZ phone", "- [ ] ABC laptop") was bought, ticked or not; "#3" was a count;
  * "wireless earphones" were the wireless headphones, two letters off; "you could buy" was a request;
  * emoji of doubt ("🤔", "👎") were dropped.
+ * held-out-fresh-5.json (658 phrasings written after those: price limits each, in total and for
+ * both, limits before, between and after items, corrections, counts for others, replies to a
+ * question never asked, courtesies, times and conditions) read 628 as expected and bought
+ * wrongly 5 times.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -124,6 +128,13 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
+  "held-out-fresh-5.json": [
+    "Buy an XYZ phone and an XYZ phone case for $520 both -> 1 x XYZ phone <= 520 + 1 x XYZ phone case <= 520",
+    "Buy 10 USB-C cables and 10 XYZ phone cases, $10 and $20 each -> 10 x USB-C cable <= 200 + 10 x XYZ phone case <= 10",
+    "Buy an XYZ phone and a USB-C cable. Never mind the cable. -> 1 x XYZ phone + 1 x USB-C cable",
+    "Buy an XYZ phone and, under $20, 2 USB-C cables -> 1 x XYZ phone <= 20 + 2 x USB-C cable",
+    "Buy an XYZ phone and an ABC laptop for $1800 the pair -> 1 x XYZ phone <= 1800 + 1 x ABC laptop <= 1800",
+  ],
   "held-out-recall.json": [],
 };
 
@@ -133,6 +144,7 @@ describe.each([
   ["held-out-fresh-2.json"],
   ["held-out-fresh-3.json"],
   ["held-out-fresh-4.json"],
+  ["held-out-fresh-5.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
