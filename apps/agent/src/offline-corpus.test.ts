@@ -129,11 +129,9 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
   "held-out-fresh-5.json": [
-    "Buy an XYZ phone and an XYZ phone case for $520 both -> 1 x XYZ phone <= 520 + 1 x XYZ phone case <= 520",
     "Buy 10 USB-C cables and 10 XYZ phone cases, $10 and $20 each -> 10 x USB-C cable <= 200 + 10 x XYZ phone case <= 10",
     "Buy an XYZ phone and a USB-C cable. Never mind the cable. -> 1 x XYZ phone + 1 x USB-C cable",
     "Buy an XYZ phone and, under $20, 2 USB-C cables -> 1 x XYZ phone <= 20 + 2 x USB-C cable",
-    "Buy an XYZ phone and an ABC laptop for $1800 the pair -> 1 x XYZ phone <= 1800 + 1 x ABC laptop <= 1800",
   ],
   "held-out-recall.json": [],
 };

@@ -454,6 +454,18 @@ describe("phrasings once read wrongly", () => {
     ["buy 1e3 usb-c cables", "? unread_detail"],
     ["buy 2E1 xyz phone cases", "? unread_detail"],
     ["buy 1.5e2 usb-c cables under $1e3", "? unread_detail"],
+    // A group named right after a limit: the limit is for them together, which no one purchase
+    // can keep.
+    ["buy an xyz phone and an xyz phone case for $520 both", "? total_limit"],
+    ["buy an xyz phone and an abc laptop for $1800 the pair", "? total_limit"],
+    ["buy an xyz phone and an abc laptop, $1800 for the lot", "? total_limit"],
+    ["buy an xyz phone and an abc laptop, $1800 for them", "? total_limit"],
+    ["buy an xyz phone and an abc laptop for a sum of $1800", "? total_limit"],
+    ["buy 2 xyz phones, $1000 for both", "2 x XYZ phone <= 1000"],
+    [
+      "buy an xyz phone and an abc laptop, both under $1300",
+      "1 x XYZ phone <= 1300 + 1 x ABC laptop <= 1300",
+    ],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -179,7 +179,9 @@ const EVERY = new Set(["everything", "each"]);
 /** Words that take a product out of "everything": "but the laptop", "except the case". */
 const TAKE_OUT_WORDS = new Set("but except minus besides excluding without not no".split(" "));
 /** Words that make one limit cover several purchases together: "$2000 for everything". */
-const TOTAL_WORDS = new Set("total everything altogether combined overall together all".split(" "));
+const TOTAL_WORDS = new Set(
+  "total everything altogether combined overall together all sum".split(" "),
+);
 /** Words of money: left unread beside a purchase, they are a limit the reader missed. */
 const MONEY_WORDS = new Set(
   (
@@ -802,7 +804,11 @@ function readSentence(
   }
 
   const total = words.some((word) => TOTAL_WORDS.has(word));
-  reading.prices = prices.map((price) => ({ ...price, sentence, total }));
+  reading.prices = prices.map((price) => ({
+    ...price,
+    sentence,
+    total: total || price.together,
+  }));
   // Price phrases are read: what is left is read as if they were not there.
   const plain = words.map((word, index) => (inPrice[index] ? "" : word));
   const isBoundary = (index: number) => inPrice[index] === true || isBoundaryWord(plain, index);

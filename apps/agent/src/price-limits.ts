@@ -9,6 +9,8 @@ export interface PricePhrase {
   limit: number | undefined;
   /** "$500 each": the limit is per unit, times the quantity. */
   perUnit: boolean;
+  /** "$520 for both", "$1800 the pair": one limit for several things together. */
+  together: boolean;
 }
 
 const phrases = (list: string): string[][] => list.split(",").map((p) => p.trim().split(" "));
@@ -54,6 +56,17 @@ const NOT_MONEY = new Set(
   "day days week weeks hour hours minute minutes month months year years % percent".split(" "),
 );
 const HALF = phrases("and a half, and half");
+/**
+ * A group named right after an amount: "an XYZ phone and a case for $520 both" is $520 for the
+ * two together, not $520 for each, and so is "$1800 for them" (or, if "them" are people, for
+ * what they get together).
+ */
+const TOGETHER = phrases(
+  "both, for both, the pair, for the pair, the two, for the two, for the two of them, the lot, " +
+    "for the lot, the set, for the set, the bundle, for the bundle, for the order, " +
+    "for the whole order, for the whole thing, for all of them, for them all, for all, " +
+    "for them, for these, for those",
+);
 const LIMIT_AFTER = phrases(
   "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in",
 );
@@ -139,11 +152,14 @@ function phraseAt(
     perUnitLength = matchAt(words, end, PER_UNIT);
     end += perUnitLength;
   }
+  const together = perUnitLength > 0 ? 0 : matchAt(words, end, TOGETHER);
+  end += together;
   return {
     start,
     end,
     limit: cue === "minimum" ? undefined : amount.value,
     perUnit: perUnitLength > 0,
+    together: together > 0,
   };
 }
 
