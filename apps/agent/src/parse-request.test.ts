@@ -466,6 +466,11 @@ describe("phrasings once read wrongly", () => {
       "buy an xyz phone and an abc laptop, both under $1300",
       "1 x XYZ phone <= 1300 + 1 x ABC laptop <= 1300",
     ],
+    // "Never mind" before a product asked for takes that product out, as "forget" does.
+    ["buy an xyz phone and a usb-c cable. never mind the cable.", "1 x XYZ phone"],
+    ["buy an xyz phone and a usb-c cable, never mind the phone", "1 x USB-C cable"],
+    ["buy 2 usb-c cables. never mind the cables.", "? product_missing"],
+    ["never mind the case, buy an xyz phone", "1 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -159,6 +159,9 @@ export function negatedWords(
     } else if (
       scope === "none" &&
       (ITEM_NEGATIONS.has(word) ||
+        // "Buy an XYZ phone and a cable. Never mind the cable.": the cable is taken out.
+        (word === "never" && list[at + 1] === "mind") ||
+        word === "nevermind" ||
         (word === "instead" && list[at + 1] === "of") ||
         (word === "rather" && list[at + 1] === "than"))
     ) {
