@@ -130,7 +130,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   ],
   "held-out-fresh-5.json": [
     "Buy 10 USB-C cables and 10 XYZ phone cases, $10 and $20 each -> 10 x USB-C cable <= 200 + 10 x XYZ phone case <= 10",
-    "Buy an XYZ phone and, under $20, 2 USB-C cables -> 1 x XYZ phone <= 20 + 2 x USB-C cable",
   ],
   "held-out-recall.json": [],
 };

@@ -471,6 +471,17 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone and a usb-c cable, never mind the phone", "1 x USB-C cable"],
     ["buy 2 usb-c cables. never mind the cables.", "? product_missing"],
     ["never mind the case, buy an xyz phone", "1 x XYZ phone"],
+    // A limit set off after a list's joiner is the next item's, not the one before it.
+    ["buy an xyz phone and, under $20, 2 usb-c cables", "1 x XYZ phone + 2 x USB-C cable <= 20"],
+    [
+      "buy an xyz phone, plus, for under $20, 2 usb-c cables",
+      "1 x XYZ phone + 2 x USB-C cable <= 20",
+    ],
+    ["buy an xyz phone and, max $20, a case", "1 x XYZ phone + 1 x XYZ phone case <= 20"],
+    [
+      "buy an xyz phone, and keep it under $600, and a usb-c cable",
+      "1 x XYZ phone <= 600 + 1 x USB-C cable",
+    ],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

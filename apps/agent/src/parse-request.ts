@@ -72,7 +72,12 @@ interface Item extends Place {
   request: PurchaseRequest;
 }
 
-type Price = PricePhrase & Place & { total: boolean };
+type Price = PricePhrase &
+  Place & {
+    total: boolean;
+    /** Set off between a list's joiner and the next item: "an XYZ phone and, under $20, 2 cables". */
+    opensItem: boolean;
+  };
 
 interface Problem extends Place {
   unclear: Unclear;
@@ -804,10 +809,23 @@ function readSentence(
   }
 
   const total = words.some((word) => TOTAL_WORDS.has(word));
+  // "an XYZ phone and, under $20, 2 USB-C cables": the limit comes after the joiner, so it is
+  // the cables', not the phone's, as it would be right after the phone.
+  const opensItem = (price: PricePhrase) => {
+    let before = price.start - 1;
+    while (words[before] === ",") before -= 1;
+    let after = price.end;
+    while (words[after] === ",") after += 1;
+    const joined =
+      ITEM_JOINERS.has(words[before] ?? "") || ITEM_JOINERS.has(words[price.start] ?? "");
+    // Not "..., and keep it under $600, and a cable": another joiner ends the phone's clause.
+    return joined && !ITEM_JOINERS.has(words[after] ?? "") && startsItem(after);
+  };
   reading.prices = prices.map((price) => ({
     ...price,
     sentence,
     total: total || price.together,
+    opensItem: opensItem(price),
   }));
   // Price phrases are read: what is left is read as if they were not there.
   const plain = words.map((word, index) => (inPrice[index] ? "" : word));
@@ -1361,6 +1379,8 @@ const NOT_ITEM_BEFORE = new Set(
   ),
 );
 const LIST_SEPARATORS = new Set([",", "and", "+", "&", "plus"]);
+/** Words that join an item to the list before it: "..., and 2 cables", "plus a case". */
+const ITEM_JOINERS = new Set(["and", "+", "&", "plus", "also", "then"]);
 /** What may stand between a short name and the word that says what it is: "for my 2". */
 const ITEM_LEAD = new Set("a an the one this that these those".split(" "));
 
@@ -1795,7 +1815,8 @@ function byPlace(a: Place, b: Place): number {
 
 /**
  * The price limit of each item. A limit between two items of a sentence, or right after an item
- * when the request has several limits, is that item's ("2 XYZ phones under $1000 and a cable").
+ * when the request has several limits, is that item's ("2 XYZ phones under $1000 and a cable"),
+ * but one after the joiner is the next item's ("an XYZ phone and, under $20, 2 cables").
  * Any other limit is the request's ("..., max 300 dollars", "My budget is $1200.") and caps
  * each item that has none of its own; of several, the lowest. "$10 each" is per unit.
  */
@@ -1807,6 +1828,11 @@ function priceLimitsOf(
   const own = new Map<number, Price>();
   const shared: Price[] = [];
   for (const price of limits) {
+    const next = items.findIndex((i) => i.sentence === price.sentence && i.start >= price.end);
+    if (price.opensItem && next >= 0 && !own.has(next)) {
+      own.set(next, price);
+      continue;
+    }
     const before = items.findLastIndex(
       (i) => i.sentence === price.sentence && i.end <= price.start,
     );
