@@ -128,9 +128,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
-  "held-out-fresh-5.json": [
-    "Buy 10 USB-C cables and 10 XYZ phone cases, $10 and $20 each -> 10 x USB-C cable <= 200 + 10 x XYZ phone case <= 10",
-  ],
+  "held-out-fresh-5.json": [],
   "held-out-recall.json": [],
 };
 

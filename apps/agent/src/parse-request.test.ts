@@ -482,6 +482,14 @@ describe("phrasings once read wrongly", () => {
       "buy an xyz phone, and keep it under $600, and a usb-c cable",
       "1 x XYZ phone <= 600 + 1 x USB-C cable",
     ],
+    // A list of limits after a list of items: which is whose is asked, not guessed in order.
+    ["buy 10 usb-c cables and 10 xyz phone cases, $10 and $20 each", "? unread_price"],
+    ["buy 10 usb-c cables and 10 xyz phone cases for $100 and $200", "? unread_price"],
+    [
+      "buy an xyz phone under $550 and a usb-c cable under $15, max $600",
+      "1 x XYZ phone <= 550 + 1 x USB-C cable <= 15",
+    ],
+    ["buy 3 usb-c cables, $9 each max, $25 total", "3 x USB-C cable <= 25"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -407,6 +407,7 @@ function interpret(
     const total = readings.flatMap((reading) => reading.prices).find((price) => price.total);
     return { kind: "unclear", understood, ...questions.totalLimit(total?.limit ?? 0) };
   }
+  if (limits === "unpaired") return { kind: "unclear", understood, ...questions.unpairedLimits() };
   const invalid = limits.find(
     (limit) => limit !== undefined && !(limit > 0 && limit <= MAX_PRICE_LIMIT),
   );
@@ -1823,10 +1824,11 @@ function byPlace(a: Place, b: Place): number {
 function priceLimitsOf(
   items: readonly Item[],
   prices: readonly Price[],
-): (number | undefined)[] | "total" {
+): (number | undefined)[] | "total" | "unpaired" {
   const limits = prices.filter((price) => price.limit !== undefined);
   const own = new Map<number, Price>();
   const shared: Price[] = [];
+  let unpaired = false;
   for (const price of limits) {
     const next = items.findIndex((i) => i.sentence === price.sentence && i.start >= price.end);
     if (price.opensItem && next >= 0 && !own.has(next)) {
@@ -1839,7 +1841,15 @@ function priceLimitsOf(
     const after = items.some((i) => i.sentence === price.sentence && i.start >= price.end);
     if (before >= 0 && (after || limits.length > 1) && !own.has(before)) own.set(before, price);
     else shared.push(price);
+    // "10 cables and 10 cases, $10 and $20 each": a list of limits after a list of items, the
+    // first of them without one. Which is whose? Read in order, the cables got $20 each.
+    const earlier = items.findIndex((i, index) => index < before && !own.has(index));
+    const sameSentence = own.get(before)?.sentence === price.sentence;
+    if (own.get(before) !== price && sameSentence && items[earlier]?.sentence === price.sentence) {
+      unpaired = true;
+    }
   }
+  if (unpaired) return "unpaired";
   // Each purchase is approved on its own: one limit for several together cannot be kept.
   if (items.length > 1 && limits.some((price) => price.total && !price.perUnit)) return "total";
   const forItem = (price: Price | undefined, item: Item) => {

@@ -162,6 +162,13 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `You mentioned money ("${words}") that I could not read as a limit in ${SHOP_CURRENCY}. What is the most you want to pay, for example "under $500"?`,
       };
     },
+    unpairedLimits(): Unclear {
+      return {
+        reason: "unread_price",
+        needed: "a limit right after each item: a list of limits after a list of items",
+        question: `Which limit is for which item? Say each right after its item, for example "2 XYZ phones under $1000 and a USB-C cable under $15".`,
+      };
+    },
     unreadDetail(words: string, product: string): Unclear {
       return {
         reason: "unread_detail",
