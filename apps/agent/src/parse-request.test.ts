@@ -461,6 +461,11 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone and an abc laptop, $1800 for the lot", "? total_limit"],
     ["buy an xyz phone and an abc laptop, $1800 for them", "? total_limit"],
     ["buy an xyz phone and an abc laptop for a sum of $1800", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable. both for $510.", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable, $510 for my order", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable, spend $510 on both", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable, $510 between them", "? total_limit"],
+    ["buy 2 xyz phones, both for $1000", "2 x XYZ phone <= 1000"],
     ["buy 2 xyz phones, $1000 for both", "2 x XYZ phone <= 1000"],
     [
       "buy an xyz phone and an abc laptop, both under $1300",

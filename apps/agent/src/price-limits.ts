@@ -65,8 +65,11 @@ const TOGETHER = phrases(
   "both, for both, the pair, for the pair, the two, for the two, for the two of them, the lot, " +
     "for the lot, the set, for the set, the bundle, for the bundle, for the order, " +
     "for the whole order, for the whole thing, for all of them, for them all, for all, " +
-    "for them, for these, for those",
+    "for them, for these, for those, for my order, for our order, for my whole order, " +
+    "on both, on the two, on them, on the pair, between them, between the two, between both",
 );
+/** A group named right before "for" and an amount: "Both for $510.", "the two for $510". */
+const TOGETHER_BEFORE = phrases("both, the two, the pair, the lot, the set, the bundle");
 const LIMIT_AFTER = phrases(
   "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in",
 );
@@ -154,12 +157,18 @@ function phraseAt(
   }
   const together = perUnitLength > 0 ? 0 : matchAt(words, end, TOGETHER);
   end += together;
+  const groupBefore =
+    perUnitLength === 0 &&
+    words[start] === "for" &&
+    TOGETHER_BEFORE.some((group) =>
+      group.every((word, i) => words[start - group.length + i] === word),
+    );
   return {
     start,
     end,
     limit: cue === "minimum" ? undefined : amount.value,
     perUnit: perUnitLength > 0,
-    together: together > 0,
+    together: together > 0 || groupBefore,
   };
 }
 
