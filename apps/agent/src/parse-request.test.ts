@@ -495,6 +495,16 @@ describe("phrasings once read wrongly", () => {
       "1 x XYZ phone <= 550 + 1 x USB-C cable <= 15",
     ],
     ["buy 3 usb-c cables, $9 each max, $25 total", "3 x USB-C cable <= 25"],
+    // "the" before a product asked for already names that one, not a second of it.
+    ["buy an xyz phone and an abc laptop, the laptop under $1300", "? unread_detail"],
+    [
+      "buy an xyz phone and a usb-c cable, the cable max $10, the phone max $500",
+      "? unread_detail",
+    ],
+    [
+      "buy an xyz phone under $500 and another xyz phone under $600",
+      "1 x XYZ phone <= 500 + 1 x XYZ phone <= 600",
+    ],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

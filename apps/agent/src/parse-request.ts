@@ -678,12 +678,16 @@ function applyChanges(
       // "2 cables, and 2 cables" in one sentence too, unless told apart: "2 more", a limit each.
       const ownLimit = (d: ItemDraft) =>
         readings[d.sentence]?.prices.some((p) => p.start >= d.end && p.start <= d.end + 1) === true;
+      // "an XYZ phone and an ABC laptop, the laptop under $1300": "the" names the laptop asked
+      // for, with its limit, not a second laptop, though the limit is its own.
+      const referred = (d: ItemDraft) =>
+        SINGLE_DETERMINERS.has(readings[d.sentence]?.words[d.start - 1] ?? "");
       if (
         drafts.some(
           (d) =>
             d.product.name === draft.product.name &&
             (d.sentence !== draft.sentence ||
-              (draft.more !== true && !ownLimit(d) && !ownLimit(draft))),
+              (draft.more !== true && (referred(draft) || (!ownLimit(d) && !ownLimit(draft))))),
         )
       ) {
         repeats.push({ ...placeOf(draft), unclear: questions.repeated(draft.product) });
