@@ -117,7 +117,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * held-out-fresh-5.json (658 phrasings written after those: price limits each, in total and for
  * both, limits before, between and after items, corrections, counts for others, replies to a
  * question never asked, courtesies, times and conditions) read 628 as expected and bought
- * wrongly 5 times.
+ * wrongly 5 times, all fixed since: a limit for two items together ("for $520 both", "for $1800
+ * the pair") capped each; "Never mind the cable." after an order of a phone and a cable bought
+ * both; "an XYZ phone and, under $20, 2 USB-C cables" capped the phone; "$10 and $20 each" after
+ * two items gave the first $20 each.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
