@@ -12,7 +12,7 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { readmeBlockUnder } from "../support/readme-example.js";
+import { printedAnswers as answers, readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 const DEFAULT_TENANT = "https://localhost:4010";
@@ -32,15 +32,6 @@ async function sh(script: string, env: Record<string, string> = {}): Promise<str
     },
   );
   return stdout;
-}
-
-/** The JSON answers of a run that prints one after another, without newlines between them. */
-function answers(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .replace(/}\s*{/g, "}\n{")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** tsx's loader, by path: a block may run in a folder whose own node_modules has no tsx. */

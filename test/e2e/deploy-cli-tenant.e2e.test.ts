@@ -12,7 +12,7 @@ import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { builtFileOf, sourceMapFlags } from "../../scripts/build.js";
-import { readmeBlockUnder } from "../support/readme-example.js";
+import { printedAnswers, readmeBlockUnder } from "../support/readme-example.js";
 
 /**
  * The acceptance test of mock-auth0's tenant files: a tenant written by hand in the Auth0
@@ -169,11 +169,7 @@ describe("a tenant written by hand in the Deploy CLI's format", () => {
       cwd: REPO_ROOT,
       encoding: "utf8",
     });
-    const [asked, approved, granted, ...rest] = stdout
-      .replace(/}\s*{/g, "}\n{")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [asked, approved, granted, ...rest] = printedAnswers(stdout);
     expect(rest).toEqual([]);
     expect(asked).toEqual({
       auth_req_id: expect.any(String),

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { readmeBlockUnder } from "../support/readme-example.js";
+import { printedAnswers, readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 describe.runIf(spawnSync("curl", ["--version"]).status === 0)("the README's curl flow", () => {
@@ -35,11 +35,7 @@ describe.runIf(spawnSync("curl", ["--version"]).status === 0)("the README's curl
       cwd: REPO_ROOT,
     });
     // One answer per printing step: pending, approved, the order, the refusal.
-    const answers = stdout
-      .replace(/}\s*{/g, "}\n{")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const answers = printedAnswers(stdout);
     expect(answers).toMatchObject([
       { error: "authorization_pending" },
       { status: "approved" },

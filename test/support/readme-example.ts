@@ -50,3 +50,15 @@ export function readmeBlockUnder(
   }
   return block;
 }
+
+/**
+ * The JSON answers a README's shell example prints, one after another (curl prints no newline
+ * after a body, so they may share a line).
+ */
+export function printedAnswers(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .replace(/}\s*{/g, "}\n{")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

@@ -160,9 +160,7 @@ function phraseAt(
   const groupBefore =
     perUnitLength === 0 &&
     words[start] === "for" &&
-    TOGETHER_BEFORE.some((group) =>
-      group.every((word, i) => words[start - group.length + i] === word),
-    );
+    TOGETHER_BEFORE.some((group) => matchAt(words, start - group.length, [group]) > 0);
   return {
     start,
     end,
