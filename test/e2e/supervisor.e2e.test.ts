@@ -87,6 +87,11 @@ describe("the process supervisor", () => {
       fixture({ FIXTURE_LOG: "mock-auth0 listening", FIXTURE_READY: "no" }),
     );
     started.push(child);
+    // Its log line first, however slow the machine: the wait for the ready record starts then.
+    await child.waitForLine(
+      (line) => (line.includes("mock-auth0 listening") ? true : undefined),
+      30_000,
+    );
     const error = await child.waitForReady(1_500).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(
