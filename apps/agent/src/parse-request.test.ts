@@ -465,6 +465,22 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone and a usb-c cable, $510 for my order", "? total_limit"],
     ["buy an xyz phone and a usb-c cable, spend $510 on both", "? total_limit"],
     ["buy an xyz phone and a usb-c cable, $510 between them", "? total_limit"],
+    // A budget, or a sum to spend, said apart from every item is what they cost together.
+    ["buy an xyz phone and a usb-c cable. spend $510.", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable; my budget's $510", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable, my budget is $510", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable with a budget of $510", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable, i can spend up to $510", "? total_limit"],
+    ["buy an xyz phone and a usb-c cable, don't pay more than $510", "? total_limit"],
+    ["buy 2 xyz phones. spend up to $1000.", "2 x XYZ phone <= 1000"],
+    [
+      "buy an xyz phone with a budget of $510 and a usb-c cable",
+      "1 x XYZ phone <= 510 + 1 x USB-C cable",
+    ],
+    [
+      "buy 10 usb-c cables and 10 xyz phone cases, spend at most $10 each",
+      "10 x USB-C cable <= 100 + 10 x XYZ phone case <= 100",
+    ],
     ["buy 2 xyz phones, both for $1000", "2 x XYZ phone <= 1000"],
     ["buy 2 xyz phones, $1000 for both", "2 x XYZ phone <= 1000"],
     [

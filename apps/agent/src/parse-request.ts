@@ -232,19 +232,19 @@ const NOT_DENYING = new Set("forget worry problem rush hurry matter mind".split(
 const COUNT_WORDS = new Set(["of", "them", "pieces", "units", "pcs", "please"]);
 
 /**
- * Reads a purchase request against the shop's catalog: which products it names (as the catalog
- * names them), how many of each, and the most the person will pay. Anything it is not sure
- * of (a product the shop does not sell, a word that could mean two products, a plural without
- * a number) makes it ask one question instead of guessing. Negations and questions that ask
- * for nothing are not purchases.
- */
-/**
  * The longest request the offline model reads: a shopping request is a few sentences, and the
  * reading of a long one grows faster than its length (a 300 KB one took seconds, holding the
  * agent's connections until they went stale).
  */
 export const MAX_REQUEST_CHARACTERS = 2_000;
 
+/**
+ * Reads a purchase request against the shop's catalog: which products it names (as the catalog
+ * names them), how many of each, and the most the person will pay. Anything it is not sure
+ * of (a product the shop does not sell, a word that could mean two products, a plural without
+ * a number) makes it ask one question instead of guessing. Negations and questions that ask
+ * for nothing are not purchases.
+ */
 export function parsePurchaseRequest(
   text: string,
   catalog: readonly CatalogProduct[],
@@ -403,9 +403,8 @@ function interpret(
     items,
     readings.flatMap((reading) => reading.prices),
   );
-  if (limits === "total") {
-    const total = readings.flatMap((reading) => reading.prices).find((price) => price.total);
-    return { kind: "unclear", understood, ...questions.totalLimit(total?.limit ?? 0) };
+  if (typeof limits === "object" && "total" in limits) {
+    return { kind: "unclear", understood, ...questions.totalLimit(limits.total) };
   }
   if (limits === "unpaired") return { kind: "unclear", understood, ...questions.unpairedLimits() };
   const invalid = limits.find(
@@ -1822,13 +1821,15 @@ function byPlace(a: Place, b: Place): number {
  * The price limit of each item. A limit between two items of a sentence, or right after an item
  * when the request has several limits, is that item's ("2 XYZ phones under $1000 and a cable"),
  * but one after the joiner is the next item's ("an XYZ phone and, under $20, 2 cables").
- * Any other limit is the request's ("..., max 300 dollars", "My budget is $1200.") and caps
- * each item that has none of its own; of several, the lowest. "$10 each" is per unit.
+ * Any other limit is the request's ("..., max 300 dollars") and caps each item that has none of
+ * its own; of several, the lowest. "$10 each" is per unit. A limit for several items together
+ * ("$520 for both", or a budget said apart from each: "My budget is $1200.") is returned as
+ * `total`, for a question: each purchase is approved on its own.
  */
 function priceLimitsOf(
   items: readonly Item[],
   prices: readonly Price[],
-): (number | undefined)[] | "total" | "unpaired" {
+): (number | undefined)[] | { total: number } | "unpaired" {
   const limits = prices.filter((price) => price.limit !== undefined);
   const own = new Map<number, Price>();
   const shared: Price[] = [];
@@ -1854,8 +1855,12 @@ function priceLimitsOf(
     }
   }
   if (unpaired) return "unpaired";
-  // Each purchase is approved on its own: one limit for several together cannot be kept.
-  if (items.length > 1 && limits.some((price) => price.total && !price.perUnit)) return "total";
+  // Each purchase is approved on its own: one limit for several together cannot be kept. A
+  // budget said apart from every item ("Spend $510.", "my budget is $510") is for all of them.
+  const together = limits.find(
+    (price) => (price.total || (price.budget && shared.includes(price))) && !price.perUnit,
+  );
+  if (items.length > 1 && together?.limit !== undefined) return { total: together.limit };
   const forItem = (price: Price | undefined, item: Item) => {
     if (price?.limit === undefined) return undefined;
     const total = price.perUnit ? price.limit * item.request.qty : price.limit;

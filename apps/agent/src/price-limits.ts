@@ -11,6 +11,11 @@ export interface PricePhrase {
   perUnit: boolean;
   /** "$520 for both", "$1800 the pair": one limit for several things together. */
   together: boolean;
+  /**
+   * "my budget is $510", "spend up to $510", "don't pay more than $510": what the person will
+   * spend, which for several purchases said apart from each of them is their total.
+   */
+  budget: boolean;
 }
 
 const phrases = (list: string): string[][] => list.split(",").map((p) => p.trim().split(" "));
@@ -33,6 +38,8 @@ const NEGATIONS = phrases(
     "won't, will not, mustn't, must not, i can't, we can't",
 );
 const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost", "costs"]);
+/** Words of a cue that make its amount what is spent in all: "budget", "spend", "pay". */
+const BUDGET_WORDS = new Set(["budget", "budget's", "budgets", "spend", "spending", "pay"]);
 /** What may come between "unless" and "more than": "unless it costs", "unless they're". */
 const UNLESS_SUBJECT = new Set(
   "it they it's they's they're its the total price cost costs is are goes go comes come to".split(
@@ -167,6 +174,10 @@ function phraseAt(
     limit: cue === "minimum" ? undefined : amount.value,
     perUnit: perUnitLength > 0,
     together: together > 0 || groupBefore,
+    // The word before counts too: "my budget's $510" is read from its amount.
+    budget:
+      perUnitLength === 0 &&
+      words.slice(Math.max(0, start - 1), at).some((word) => BUDGET_WORDS.has(word)),
   };
 }
 
