@@ -148,6 +148,15 @@ export function findMentions(
       ) {
         continue;
       }
+      // "USB cable" for the USB-C cable: the name without one of its words is something less
+      // specific (a USB cable of any kind), no typo of it.
+      if (
+        best.distance > 0 &&
+        run.length < best.form.tokens.length &&
+        dropsAWord(compact, best.form)
+      ) {
+        continue;
+      }
       // Equally close to two products: a guess either way, so not a mention.
       if (near.some(({ form }) => form.product.id !== best.form.product.id)) continue;
       const nameLast = best.form.tokens.at(-1) ?? "";
@@ -172,6 +181,17 @@ export function findMentions(
     chosen.push(candidate);
   }
   return chosen.sort((a, b) => a.start - b.start);
+}
+
+/** Whether `compact` is the form's name without one of its words. */
+function dropsAWord(compact: string, form: NameForm): boolean {
+  return form.tokens.some(
+    (_, index) =>
+      form.tokens
+        .filter((_, other) => other !== index)
+        .map(singular)
+        .join("") === compact,
+  );
 }
 
 function nearestForms(

@@ -465,6 +465,11 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone and a usb-c cable, $510 for my order", "? total_limit"],
     ["buy an xyz phone and a usb-c cable, spend $510 on both", "? total_limit"],
     ["buy an xyz phone and a usb-c cable, $510 between them", "? total_limit"],
+    // A name without one of its words is something less specific, no typo of it.
+    ["buy a usb cable", "? ambiguous_product"],
+    ["buy an xyz phone and 2 usb cables", "? ambiguous_product"],
+    ["buy a usb c cabel", "1 x USB-C cable"],
+    ["buy 2 usbc cables", "2 x USB-C cable"],
     // A budget, or a sum to spend, said apart from every item is what they cost together.
     ["buy an xyz phone and a usb-c cable. spend $510.", "? total_limit"],
     ["buy an xyz phone and a usb-c cable; my budget's $510", "? total_limit"],
