@@ -32,6 +32,7 @@ import { approverPage } from "./routes/approver-page.js";
 import { bcAuthorize } from "./routes/bc-authorize.js";
 import { controlApi } from "./routes/control-api.js";
 import { emailConsent } from "./routes/email-consent.js";
+import { revoke } from "./routes/revoke.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
 import { userinfoRoutes } from "./routes/userinfo.js";
@@ -172,7 +173,16 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
       logger,
     }),
   );
-  // After the two busiest routes, which it cannot concern: a path they match has no `%`.
+  app.post(
+    "/oauth/revoke",
+    tokenEndpointJson,
+    noStore,
+    authenticationApi,
+    form,
+    assertionAuth(`${issuer}oauth/revoke`),
+    revoke({ directory, refreshTokens, clock, logger }),
+  );
+  // After the busiest routes, which it cannot concern: a path they match has no `%`.
   app.use(rejectMalformedPath);
   app.use(discoveryRoutes(issuer, keys));
   // The login endpoints and /userinfo are Authentication API endpoints too: the tenant's limit.

@@ -178,6 +178,22 @@ export function clientAssertionAuthentication(options: {
 }
 
 /**
+ * A public client (`token_endpoint_auth_method: none`) that sends its client_id and nothing
+ * to authenticate with: it is identified, not authenticated. Undefined for any other request,
+ * which goes through `authenticateClient`.
+ */
+export function publicClient(
+  req: Request,
+  clients: ReadonlyMap<string, TenantClient>,
+): TenantClient | undefined {
+  if (req.get("authorization") !== undefined) return undefined;
+  if (param(req, "client_secret") !== undefined) return undefined;
+  if (param(req, "client_assertion") !== undefined) return undefined;
+  const client = clients.get(param(req, "client_id") ?? "");
+  return client?.authentication === "none" ? client : undefined;
+}
+
+/**
  * Authenticates the calling client: the client `clientAssertionAuthentication` verified, or
  * one that sends its secret with `client_secret_post` or `client_secret_basic` (mock-auth0
  * does not tell those two apart). A public client (`none`) and one that uses Private Key JWT

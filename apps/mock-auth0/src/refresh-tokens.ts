@@ -148,6 +148,25 @@ export class RefreshTokenStore {
     return { ok: true, grant: family.grant, refreshToken: family.id + secret };
   }
 
+  /**
+   * RFC 7009 section 2.2 as Auth0 answers `/oauth/revoke`: the client's own live token ends its
+   * family (and every token rotated from it); a token that is unknown, already exchanged,
+   * expired or another client's changes nothing. Whether anything was revoked, for the log.
+   */
+  revokeToken(token: string, clientId: string, now: number): boolean {
+    this.purge(now);
+    if (!TOKEN_PATTERN.test(token)) return false;
+    const family = this.families.get(token.slice(0, FAMILY_ID_CHARS));
+    if (family?.grant.clientId !== clientId) return false;
+    const presented = digest(token.slice(FAMILY_ID_CHARS));
+    const live =
+      same(presented, family.current) ||
+      (family.previous !== undefined && same(presented, family.previous));
+    if (!live) return false;
+    this.revoke(family.id);
+    return true;
+  }
+
   private expiresAt(family: Family): number {
     const { absoluteLifetimeSeconds: absolute, idleLifetimeSeconds: idle } = family.policy;
     return Math.min(

@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Request } from "express";
 
 import { issueApprovedTokens } from "../approved-tokens.js";
+import { publicClient } from "../client-authentication.js";
 import { errors } from "../errors.js";
 import { param, requiredParam } from "../request-params.js";
 import type { TokenDeps } from "../routes/token.js";
@@ -32,11 +33,7 @@ export function publicCodeClient(
   clients: ReadonlyMap<string, TenantClient>,
 ): TenantClient | undefined {
   if (param(req, "grant_type") !== AUTHORIZATION_CODE_GRANT_TYPE) return undefined;
-  if (req.get("authorization") !== undefined) return undefined;
-  if (param(req, "client_secret") !== undefined) return undefined;
-  if (param(req, "client_assertion") !== undefined) return undefined;
-  const client = clients.get(param(req, "client_id") ?? "");
-  return client?.authentication === "none" ? client : undefined;
+  return publicClient(req, clients);
 }
 
 /**

@@ -18,6 +18,7 @@ describe("discovery", () => {
       token_endpoint: `${ISSUER}oauth/token`,
       userinfo_endpoint: `${ISSUER}userinfo`,
       jwks_uri: `${ISSUER}.well-known/jwks.json`,
+      revocation_endpoint: `${ISSUER}oauth/revoke`,
       scopes_supported: ["openid", "profile", "offline_access", "email"],
       response_types_supported: [
         "code",
@@ -78,7 +79,7 @@ describe("discovery", () => {
     expect(endpoints.length).toBeGreaterThanOrEqual(4);
     for (const [name, url] of endpoints) {
       const path = new URL(String(url)).pathname;
-      const method = name === "token_endpoint" || name.startsWith("backchannel") ? "post" : "get";
+      const method = /^(token|revocation|backchannel)/.test(name) ? "post" : "get";
       const response = await request(h.app)[method](path);
       expect(response.status, `${name} ${path}`).not.toBe(404);
     }

@@ -12,7 +12,7 @@ import { ASSERTION_ALGS, oidcScopes } from "../tenant/tenant-model.js";
  * CIBA in poll mode, the client authentication methods and the OIDC scopes and claims it
  * issues. Auth0 lists no `grant_types_supported` and, as its RAR docs say, no
  * `authorization_details_types_supported`; the endpoints it has and mock-auth0 does not
- * (device code, MFA, registration, revocation) are left out, so no client is sent to a route
+ * (device code, MFA, registration) are left out, so no client is sent to a route
  * that 404s. Login (`/authorize`, `/oidc/logout`) is in src/login/. docs/auth0-fidelity.md has a row for each member.
  */
 function discoveryDocument(issuer: string) {
@@ -22,6 +22,7 @@ function discoveryDocument(issuer: string) {
     token_endpoint: `${issuer}oauth/token`,
     userinfo_endpoint: `${issuer}userinfo`,
     jwks_uri: `${issuer}.well-known/jwks.json`,
+    revocation_endpoint: `${issuer}oauth/revoke`,
     // Auth0's order, without its legacy claim-named scopes and phone/address, which it does not serve.
     scopes_supported: ["openid", "profile", "offline_access", "email"].filter((scope) =>
       oidcScopes.has(scope),
