@@ -36,6 +36,8 @@ export type AuthorizeCheck =
   /** RFC 6749 section 4.1.2.1: no client or no registered redirect_uri, so no redirect. */
   | {
       kind: "page";
+      /** 400 unless Auth0 answers another status. */
+      status?: number;
       code: string;
       description: string;
       /** What to change, for the developer who reads the page: mock-auth0's own, not Auth0's. */
@@ -127,6 +129,22 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
   const responseType = get("response_type");
   if (responseType === undefined) {
     return refuse("invalid_request", "Missing required parameter: response_type");
+  }
+  // Auth0 files every response_type that returns a token from /authorize (token, id_token
+  // and the hybrids) under the implicit grant; a client without it gets a 403 page, not a
+  // redirect (a real tenant's answers to response_type=token and id_token, recorded in
+  // pnitijarasrat/bookmark-manager docs/research/auth0-tenant-facts.md).
+  const types = responseType.split(" ");
+  if (
+    (types.includes("token") || types.includes("id_token")) &&
+    !client.grantTypes.includes("implicit")
+  ) {
+    return {
+      kind: "page",
+      status: 403,
+      code: "unauthorized_client",
+      description: "Grant type 'implicit' not allowed for the client.",
+    };
   }
   if (responseType !== "code") {
     return refuse(

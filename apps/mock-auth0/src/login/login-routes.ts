@@ -104,7 +104,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   router.get("/authorize", (req, res) => {
     const check = checkAuthorizeRequest(req.query, directory);
     if (check.kind === "page") {
-      sendErrorPage(res, 400, check.code, check.description, undefined, check.hint);
+      sendErrorPage(res, check.status ?? 400, check.code, check.description, undefined, check.hint);
       return;
     }
     if (check.kind === "redirect") {

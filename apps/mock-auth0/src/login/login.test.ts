@@ -302,6 +302,22 @@ describe("what /authorize refuses", () => {
     expect(back.searchParams.get("state")).toBe("s");
   });
 
+  it.each([["token"], ["id_token"]])(
+    "answers response_type=%s from a client without the implicit grant as Auth0 does: a 403 page, no redirect",
+    async (responseType) => {
+      // A real tenant's answers, recorded in pnitijarasrat/bookmark-manager
+      // docs/research/auth0-tenant-facts.md: 403 "unauthorized_client: Grant type 'implicit'
+      // not allowed for the client." to response_type=token and to id_token.
+      const url = authorizeUrl(confidential, { response_type: responseType, nonce: "n" });
+      const answer = await new Browser().get(url);
+      expect(answer.status).toBe(403);
+      expect(answer.headers.get("location")).toBeNull();
+      await expect(answer.text()).resolves.toContain(
+        "Grant type &#39;implicit&#39; not allowed for the client.",
+      );
+    },
+  );
+
   it("refuses a plain PKCE challenge and an unknown audience", async () => {
     const plain = authorizeUrl(confidential, { code_challenge: "x".repeat(43) });
     const back = location(await new Browser().get(plain));
