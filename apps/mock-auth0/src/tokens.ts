@@ -33,6 +33,11 @@ export interface UserTokenRequest {
   refreshToken?: string | undefined;
   /** OIDC Core 3.1.2.1: the `/authorize` request's nonce, echoed in the ID token. */
   nonce?: string | undefined;
+  /**
+   * The login session's id, for a login's ID token: "During user authentication, the Auth0
+   * tenant adds the sid to the ID token" (Auth0's OIDC Back-Channel Logout page).
+   */
+  sid?: string | undefined;
 }
 
 export interface TokenResponse {
@@ -128,6 +133,7 @@ export async function issueUserTokens(
           exp: iat + ID_TOKEN_LIFETIME_SECONDS,
           auth_time: authTime,
           ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+          ...(request.sid === undefined ? {} : { sid: request.sid }),
         })
       : undefined,
   ]);

@@ -86,6 +86,7 @@ export async function authorizationCodeGrant(
     authorizationDetails: undefined,
     authTime: issued.authTime,
     nonce: issued.nonce,
+    sid: issued.sid,
   });
   logger.info({ user: user.sub, client: client.clientId }, "authorization code exchanged");
   return tokens;

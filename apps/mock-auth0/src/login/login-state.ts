@@ -23,6 +23,8 @@ export interface IssuedCode {
   readonly sub: string;
   /** Seconds since the epoch: when the person logged in. */
   readonly authTime: number;
+  /** The login session's `sid`, for the ID token. */
+  readonly sid: string;
   readonly expiresAt: number;
 }
 
@@ -31,6 +33,11 @@ export interface LoginSession {
   readonly sub: string;
   /** Seconds since the epoch. */
   readonly authTime: number;
+  /**
+   * The session's public id, Auth0's `sid` claim: not the cookie's secret, which an ID token
+   * passed around must never reveal.
+   */
+  readonly sid: string;
   readonly expiresAt: number;
 }
 
@@ -148,6 +155,7 @@ export class LoginState {
       audience: request.audience,
       sub: session.sub,
       authTime: session.authTime,
+      sid: session.sid,
       expiresAt: this.clock.now() + CODE_LIFETIME_MS,
     });
     return code;
@@ -163,6 +171,7 @@ export class LoginState {
     const session = {
       sub,
       authTime: Math.floor(now / 1000),
+      sid: randomId(24),
       expiresAt: now + this.sessionLifetimeMs,
     };
     const id = newSecret();

@@ -29,6 +29,10 @@ let publicClient: oidc.Configuration;
 class Browser {
   private readonly cookies = new Map<string, string>();
 
+  cookieValues(): string[] {
+    return [...this.cookies.values()];
+  }
+
   async get(url: string | URL): Promise<Response> {
     return this.send(new URL(url), { method: "GET" });
   }
@@ -189,6 +193,14 @@ describe("authorization code with PKCE, through the login page", () => {
     expect(claims?.nonce).toBe(nonce);
     expect(claims?.aud).toBe(APP.id);
     expect(claims?.name).toBe("Test Buyer");
+    // A login's ID token carries the session's sid: "During user authentication, the Auth0
+    // tenant adds the sid to the ID token" (auth0/docs-v2
+    // main/docs/authenticate/login/logout/back-channel-logout.mdx); a real tenant's claims in
+    // pnitijarasrat/bookmark-manager docs/research/first-real-sign-in.md include it. It is not
+    // the session cookie's secret.
+    const sid = claims?.sid;
+    expect(sid).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(browser.cookieValues().join(" ")).not.toContain(typeof sid === "string" ? sid : "");
     expect(tokens.token_type.toLowerCase()).toBe("bearer");
 
     // The code is good once: Auth0 answers 403 invalid_grant "Invalid authorization code".
