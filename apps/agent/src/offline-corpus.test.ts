@@ -121,6 +121,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * the pair") capped each; "Never mind the cable." after an order of a phone and a cable bought
  * both; "an XYZ phone and, under $20, 2 USB-C cables" capped the phone; "$10 and $20 each" after
  * two items gave the first $20 each.
+ * held-out-fresh-6.json (698 phrasings written after those: text as it really arrives, fullwidth,
+ * superscript, Arabic-Indic and emoji digits, homoglyphs, invisible and bidirectional characters,
+ * fractions, Roman numerals, hex and exponents, multiplication signs, model numbers and sizes that
+ * look like counts, variants and accessories not sold, pasted markup and JSON, odd currencies and
+ * separators in limits) read 678 as expected and bought wrongly 19 times.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -132,6 +137,27 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
   "held-out-fresh-5.json": [],
+  "held-out-fresh-6.json": [
+    "buy ² XYZ phones -> 2 x XYZ phone",
+    "buy ₂ XYZ phones -> 2 x XYZ phone",
+    "buy USB-C cables ×² -> 2 x USB-C cable",
+    "buy \u202e21\u202c USB-C cables -> 21 x USB-C cable",
+    "buy 3 USB-C cables ~~and an XYZ phone~~ -> 3 x USB-C cable + 1 x XYZ phone",
+    "buy #\ufe0f\u20e32 XYZ phone -> 2 x XYZ phone",
+    "buy one 2 USB-C cables -> 2 x USB-C cable",
+    "buy a 2 XYZ phones -> 2 x XYZ phone",
+    "buy an 8 USB-C cables -> 8 x USB-C cable",
+    "buy XYZ phone x-2 -> 2 x XYZ phone",
+    "buy ±2 XYZ phones -> 2 x XYZ phone",
+    "buy 100% XYZ phone -> 100 x XYZ phone",
+    "buy 200% XYZ phones -> 200 x XYZ phone",
+    "buy 20% XYZ phones -> 20 x XYZ phone",
+    "buy an XYZ phone Plus -> 1 x XYZ phone",
+    "buy a case for the ABC laptop -> 1 x XYZ phone case + 1 x ABC laptop",
+    "buy a case for the XYZ phone -> 1 x XYZ phone case + 1 x XYZ phone",
+    "buy a case for the wireless headphones -> 1 x XYZ phone case + 1 x Wireless headphones",
+    "buy 2 XYZ phones # 3 USB-C cables -> 2 x XYZ phone + 3 x USB-C cable",
+  ],
   "held-out-recall.json": [],
 };
 
@@ -142,6 +168,7 @@ describe.each([
   ["held-out-fresh-3.json"],
   ["held-out-fresh-4.json"],
   ["held-out-fresh-5.json"],
+  ["held-out-fresh-6.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
