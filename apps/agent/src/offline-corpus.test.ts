@@ -125,7 +125,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * superscript, Arabic-Indic and emoji digits, homoglyphs, invisible and bidirectional characters,
  * fractions, Roman numerals, hex and exponents, multiplication signs, model numbers and sizes that
  * look like counts, variants and accessories not sold, pasted markup and JSON, odd currencies and
- * separators in limits) read 678 as expected and bought wrongly 19 times.
+ * separators in limits) read 678 as expected and bought wrongly 19 times. Fixed since: a product
+ * after "for" and another thing ("a case for the ABC laptop") was bought with it.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -153,9 +154,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy 200% XYZ phones -> 200 x XYZ phone",
     "buy 20% XYZ phones -> 20 x XYZ phone",
     "buy an XYZ phone Plus -> 1 x XYZ phone",
-    "buy a case for the ABC laptop -> 1 x XYZ phone case + 1 x ABC laptop",
-    "buy a case for the XYZ phone -> 1 x XYZ phone case + 1 x XYZ phone",
-    "buy a case for the wireless headphones -> 1 x XYZ phone case + 1 x Wireless headphones",
     "buy 2 XYZ phones # 3 USB-C cables -> 2 x XYZ phone + 3 x USB-C cable",
   ],
   "held-out-recall.json": [],

@@ -526,6 +526,12 @@ describe("phrasings once read wrongly", () => {
       "buy an xyz phone under $500 and another xyz phone under $600",
       "1 x XYZ phone <= 500 + 1 x XYZ phone <= 600",
     ],
+    // A product after "for" and another thing is what that thing is for, not an item.
+    ["buy a case for the abc laptop", "? ambiguous_product"],
+    ["buy a case for the xyz phone", "? ambiguous_product"],
+    ["buy a usb-c cable for the abc laptop", "1 x USB-C cable"],
+    ["buy 2 usb-c cables for 2 xyz phones", "? unread_detail"],
+    ["buy an xyz phone and a case for the abc laptop", "? ambiguous_product"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -766,11 +766,19 @@ function readSentence(
   };
   const words = tokens.map((token) => token.word);
   const opening = openingOf(words);
-  const mentions = findMentions(
+  const found = findMentions(
     words,
     (index) => /^\p{L}/u.test(words[index] ?? ""),
     catalog,
     shortNames ? (start) => standsAsItem(tokens, start) : undefined,
+  );
+  // "an XYZ phone and a case for the ABC laptop": a short name right before what it is for
+  // names a thing for that product, not the product whose name it ends (the XYZ phone case).
+  // Not read as a name, it is asked about.
+  const mentions = found.filter(
+    (mention) =>
+      mention.short !== true ||
+      !found.some((other) => forBefore(tokens, other.start) === mention.end),
   );
   reading.mentioned = mentions.map((mention) => mention.product);
   const startsItem = (index: number) =>
@@ -894,7 +902,10 @@ function readSentence(
       markConsumed(consumed, mention.start, mention.end);
     });
     const named = inSegment.filter(
-      (mention) => negated[mention.start] !== true && !ownedAt(tokens, mention.start),
+      (mention) =>
+        negated[mention.start] !== true &&
+        !ownedAt(tokens, mention.start) &&
+        !purposeAt(tokens, mention.start, mentions),
     );
     if (named.length === 0) {
       const object = readObject(segment, intent, negated, catalog);
@@ -1778,6 +1789,48 @@ function ownedAt(tokens: Sentence["tokens"], start: number): boolean {
   while (at >= 0 && (isNumeral(tokens[at]) || isNumberWord(tokens[at]?.word ?? ""))) at -= 1;
   const owner = tokens[at]?.word ?? "";
   return at < start - 1 && owner !== "her" && POSSESSIVES.has(owner);
+}
+
+/**
+ * Whether the product named at `start` is what another named before it is for: "a case for the
+ * XYZ phone", "a USB-C cable for the ABC laptop", "cables for 2 XYZ phones". The person has it or
+ * is getting it elsewhere; read as an item, the laptop was bought with its cable.
+ */
+function purposeAt(
+  tokens: Sentence["tokens"],
+  start: number,
+  mentions: readonly ProductMention[],
+): boolean {
+  const at = forBefore(tokens, start);
+  // Another thing is counted before the "for": a product, or a word the shop may not sell ("a
+  // case", "2 chargers"), which is then asked about. Not "an order for 2 XYZ phones".
+  const counted = tokens.slice(0, at).some((token, index) => {
+    const next = tokens[index + 1]?.word ?? "";
+    return (
+      (ITEM_LEAD.has(token.word) || isNumeral(token)) &&
+      index + 1 < at &&
+      /^\p{L}/u.test(next) &&
+      !NO_PRODUCT.has(next)
+    );
+  });
+  return at >= 0 && (counted || mentions.some((mention) => mention.end <= at));
+}
+
+/** Where the "for" is that the name at `start` follows, with only a count or "the" between. */
+function forBefore(tokens: Sentence["tokens"], start: number): number {
+  let at = start - 1;
+  while (at >= 0) {
+    const token = tokens[at];
+    if (!(
+      ITEM_LEAD.has(token?.word ?? "") ||
+      isNumeral(token) ||
+      isNumberWord(token?.word ?? "")
+    )) {
+      break;
+    }
+    at -= 1;
+  }
+  return tokens[at]?.word === "for" ? at : -1;
 }
 
 function markConsumed(consumed: boolean[], start: number, end: number): void {
