@@ -126,7 +126,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * fractions, Roman numerals, hex and exponents, multiplication signs, model numbers and sizes that
  * look like counts, variants and accessories not sold, pasted markup and JSON, odd currencies and
  * separators in limits) read 678 as expected and bought wrongly 19 times. Fixed since: a product
- * after "for" and another thing ("a case for the ABC laptop") was bought with it.
+ * after "for" and another thing ("a case for the ABC laptop") was bought with it; a percentage
+ * was a count ("100% XYZ phone").
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -150,9 +151,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy an 8 USB-C cables -> 8 x USB-C cable",
     "buy XYZ phone x-2 -> 2 x XYZ phone",
     "buy ±2 XYZ phones -> 2 x XYZ phone",
-    "buy 100% XYZ phone -> 100 x XYZ phone",
-    "buy 200% XYZ phones -> 200 x XYZ phone",
-    "buy 20% XYZ phones -> 20 x XYZ phone",
     "buy an XYZ phone Plus -> 1 x XYZ phone",
     "buy 2 XYZ phones # 3 USB-C cables -> 2 x XYZ phone + 3 x USB-C cable",
   ],

@@ -532,6 +532,10 @@ describe("phrasings once read wrongly", () => {
     ["buy a usb-c cable for the abc laptop", "1 x USB-C cable"],
     ["buy 2 usb-c cables for 2 xyz phones", "? unread_detail"],
     ["buy an xyz phone and a case for the abc laptop", "? ambiguous_product"],
+    // A percentage is no count: read without its sign, "100%" bought 100.
+    ["buy 100% xyz phone", "? unread_detail"],
+    ["buy 20 % xyz phones", "? quantity_missing"],
+    ["buy 200% usb-c cables", "? quantity_missing"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

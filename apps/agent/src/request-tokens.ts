@@ -18,8 +18,9 @@ export interface Sentence {
 // before a numeral that starts a word is kept ("-2", "$-5"), and so is an exponent ("1e3"): read
 // without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3". A number after
 // "#" is a number of its own ("#3", an item's place or an order's), no count: one word, no numeral.
+// So is a percentage ("100%", "20 %"): with its sign dropped, "buy 100% XYZ phone" bought 100.
 const TOKEN =
-  /#\d+|(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
+  /#\d+|\d+(?:[.,]\d+)?\s*%|(?:(?<![\p{L}\d])[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
 /** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
 const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
@@ -75,7 +76,7 @@ export function isNumeral(token: Token | undefined): token is Token & { number: 
 
 function toToken(text: string): Token {
   const word = text.toLowerCase().replace("\u2212", "-");
-  if (!/^-?\d/.test(word)) return { text, word };
+  if (!/^-?\d/.test(word) || word.endsWith("%")) return { text, word };
   const thousands = word.endsWith("k");
   const value = Number(word.replace(/[,k]/g, ""));
   return { text, word, number: thousands ? Math.round(value * 1000) : value };
