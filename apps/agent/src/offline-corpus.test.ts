@@ -127,7 +127,7 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * look like counts, variants and accessories not sold, pasted markup and JSON, odd currencies and
  * separators in limits) read 678 as expected and bought wrongly 19 times. Fixed since: a product
  * after "for" and another thing ("a case for the ABC laptop") was bought with it; a percentage
- * was a count ("100% XYZ phone").
+ * was a count ("100% XYZ phone"); a sign before a count was dropped ("±2", "x-2").
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -149,8 +149,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy one 2 USB-C cables -> 2 x USB-C cable",
     "buy a 2 XYZ phones -> 2 x XYZ phone",
     "buy an 8 USB-C cables -> 8 x USB-C cable",
-    "buy XYZ phone x-2 -> 2 x XYZ phone",
-    "buy ±2 XYZ phones -> 2 x XYZ phone",
     "buy an XYZ phone Plus -> 1 x XYZ phone",
     "buy 2 XYZ phones # 3 USB-C cables -> 2 x XYZ phone + 3 x USB-C cable",
   ],

@@ -536,6 +536,9 @@ describe("phrasings once read wrongly", () => {
     ["buy 100% xyz phone", "? unread_detail"],
     ["buy 20 % xyz phones", "? quantity_missing"],
     ["buy 200% usb-c cables", "? quantity_missing"],
+    // A sign the reader dropped made another count: "±2" is none, "x-2" is minus two.
+    ["buy ±2 xyz phones", "? quantity_missing"],
+    ["buy xyz phone x-2", "? quantity_out_of_range"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });
