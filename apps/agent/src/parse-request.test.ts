@@ -539,6 +539,10 @@ describe("phrasings once read wrongly", () => {
     // A sign the reader dropped made another count: "±2" is none, "x-2" is minus two.
     ["buy ±2 xyz phones", "? quantity_missing"],
     ["buy xyz phone x-2", "? quantity_out_of_range"],
+    // A superscript or subscript digit alone is no count: a power, a footnote, a base?
+    ["buy ² xyz phones", "? unread_detail"],
+    ["buy ₂ xyz phones", "? unread_detail"],
+    ["buy usb-c cables ×²", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1594,9 +1594,15 @@ const DOUBTFUL_EMOJI =
 const EXPONENT_NUMBER = /(?<![\p{L}\p{N}.])(\d+(?:\.\d+)?[eE][+-]?\d+)(?![\p{L}\p{N}])/u;
 
 /**
+ * A superscript or subscript digit: "² XYZ phones", "USB-C cables ×²", "₂". The reader makes it
+ * a plain digit of its own, so alone it was a count; it may be a power, a footnote or a base.
+ */
+const RAISED_NUMBER = /([\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+)/u;
+
+/**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
  * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, emoji of doubt, a number with an exponent ("1e3"), money the reader cannot read (£, €,
+ * list, emoji of doubt, a number with an exponent ("1e3") or raised ("²"), money the reader cannot read (£, €,
  * "<", "1.000" which is a thousand in some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
@@ -1613,6 +1619,8 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (emoji !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(emoji) }];
   const exponent = found(EXPONENT_NUMBER);
   if (exponent !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(exponent) }];
+  const raised = found(RAISED_NUMBER);
+  if (raised !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(raised) }];
   const money = found(FOREIGN_MONEY);
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
