@@ -543,6 +543,9 @@ describe("phrasings once read wrongly", () => {
     ["buy ² xyz phones", "? unread_detail"],
     ["buy ₂ xyz phones", "? unread_detail"],
     ["buy usb-c cables ×²", "? unread_detail"],
+    // A number in a direction override shows reversed: read as typed, it is not what was seen.
+    ["buy \u202e21\u202c usb-c cables", "? unread_detail"],
+    ["buy 2 xyz phones \u202eunder $0001\u202c", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1600,9 +1600,16 @@ const EXPONENT_NUMBER = /(?<![\p{L}\p{N}.])(\d+(?:\.\d+)?[eE][+-]?\d+)(?![\p{L}\
 const RAISED_NUMBER = /([\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+)/u;
 
 /**
+ * A number inside a direction override (U+202D, U+202E): the screen shows its digits in the
+ * other order, "buy \u202e21\u202c USB-C cables" as "buy 12 USB-C cables", while the reader,
+ * which drops the marks, read 21. Which one the person meant, the reader cannot know.
+ */
+const OVERRIDDEN_NUMBER = /[\u202d\u202e]([^\u202c\u2069\n]*\d[^\u202c\u2069\n]*)/u;
+
+/**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
  * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, emoji of doubt, a number with an exponent ("1e3") or raised ("²"), money the reader cannot read (£, €,
+ * list, emoji of doubt, a number with an exponent ("1e3"), raised ("²") or shown reversed, money the reader cannot read (£, €,
  * "<", "1.000" which is a thousand in some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
@@ -1621,6 +1628,10 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (exponent !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(exponent) }];
   const raised = found(RAISED_NUMBER);
   if (raised !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(raised) }];
+  const overridden = found(OVERRIDDEN_NUMBER);
+  if (overridden !== undefined) {
+    return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(overridden) }];
+  }
   const money = found(FOREIGN_MONEY);
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
