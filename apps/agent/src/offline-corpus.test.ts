@@ -129,7 +129,7 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * after "for" and another thing ("a case for the ABC laptop") was bought with it; a percentage
  * was a count ("100% XYZ phone"); a sign before a count was dropped ("±2", "x-2"); a
  * superscript digit alone was a count ("² XYZ phones"); a number in a direction override, shown
- * reversed, was read as typed.
+ * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -142,7 +142,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   ],
   "held-out-fresh-5.json": [],
   "held-out-fresh-6.json": [
-    "buy 3 USB-C cables ~~and an XYZ phone~~ -> 3 x USB-C cable + 1 x XYZ phone",
     "buy #\ufe0f\u20e32 XYZ phone -> 2 x XYZ phone",
     "buy one 2 USB-C cables -> 2 x USB-C cable",
     "buy a 2 XYZ phones -> 2 x XYZ phone",

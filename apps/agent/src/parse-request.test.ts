@@ -546,6 +546,9 @@ describe("phrasings once read wrongly", () => {
     // A number in a direction override shows reversed: read as typed, it is not what was seen.
     ["buy \u202e21\u202c usb-c cables", "? unread_detail"],
     ["buy 2 xyz phones \u202eunder $0001\u202c", "? unread_detail"],
+    // Struck-through text is crossed out, not asked for.
+    ["buy 3 usb-c cables ~~and an xyz phone~~", "? hesitant"],
+    ["buy 3 usb-c cables a\u0336n\u0336d\u0336 an xyz phone", "? hesitant"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1607,9 +1607,16 @@ const RAISED_NUMBER = /([\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+)/u;
 const OVERRIDDEN_NUMBER = /[\u202d\u202e]([^\u202c\u2069\n]*\d[^\u202c\u2069\n]*)/u;
 
 /**
+ * Text struck through, in Markdown ("~~and an XYZ phone~~") or with combining strokes
+ * ("X\u0336Y\u0336Z\u0336"): shown crossed out, it is taken back, or kept to be seen; the reader drops
+ * the marks and read it as asked.
+ */
+const STRUCK = /(~~[^~\n]+~~|\S*[\u0335-\u0338]\S*)/u;
+
+/**
  * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
  * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, emoji of doubt, a number with an exponent ("1e3"), raised ("²") or shown reversed, money the reader cannot read (£, €,
+ * list, emoji of doubt, struck text, a number with an exponent ("1e3"), raised ("²") or shown reversed, money the reader cannot read (£, €,
  * "<", "1.000" which is a thousand in some countries and one in others).
  */
 function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
@@ -1624,6 +1631,8 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (box !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(box) }];
   const emoji = found(DOUBTFUL_EMOJI);
   if (emoji !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(emoji) }];
+  const struck = found(STRUCK);
+  if (struck !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(struck) }];
   const exponent = found(EXPONENT_NUMBER);
   if (exponent !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(exponent) }];
   const raised = found(RAISED_NUMBER);
