@@ -129,7 +129,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * after "for" and another thing ("a case for the ABC laptop") was bought with it; a percentage
  * was a count ("100% XYZ phone"); a sign before a count was dropped ("±2", "x-2"); a
  * superscript digit alone was a count ("² XYZ phones"); a number in a direction override, shown
- * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought.
+ * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought; "an XYZ
+ * phone Plus" bought the XYZ phone, "plus" read as a joiner with nothing after it.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -146,7 +147,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy one 2 USB-C cables -> 2 x USB-C cable",
     "buy a 2 XYZ phones -> 2 x XYZ phone",
     "buy an 8 USB-C cables -> 8 x USB-C cable",
-    "buy an XYZ phone Plus -> 1 x XYZ phone",
     "buy 2 XYZ phones # 3 USB-C cables -> 2 x XYZ phone + 3 x USB-C cable",
   ],
   "held-out-recall.json": [],

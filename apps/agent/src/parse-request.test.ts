@@ -549,6 +549,11 @@ describe("phrasings once read wrongly", () => {
     // Struck-through text is crossed out, not asked for.
     ["buy 3 usb-c cables ~~and an xyz phone~~", "? hesitant"],
     ["buy 3 usb-c cables a\u0336n\u0336d\u0336 an xyz phone", "? hesitant"],
+    // A joiner with nothing after it leaves something unsaid: a model's name, or the rest.
+    ["buy an xyz phone plus", "? unread_detail"],
+    ["buy 2 usb-c cables and", "? unread_detail"],
+    ["buy an abc laptop +", "? unread_detail"],
+    ["buy 2 xyz phones please and thank you", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

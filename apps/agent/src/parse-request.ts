@@ -1444,6 +1444,13 @@ const IN_NEGATION = new Set("a an the any more of my our this that these those".
 const RECIPIENT_OPENERS = new Set([...POSSESSIVES, "the", "a", "an", "our"]);
 
 /**
+ * Words that join one more thing to a list: at the end of a sentence, with nothing after them,
+ * something is left unsaid, a model's name ("an XYZ phone Plus") or the rest of a message sent
+ * too soon ("2 USB-C cables and").
+ */
+const TRAILING_JOINERS = new Set(["plus", "and", "&", "+", "with"]);
+
+/**
  * The words of a sentence the reader did not account for: not part of a read item, count,
  * limit, change or take-back, not a courtesy or the grammar of a request ("could you please
  * ... for me"), not who it is for ("for my mom"). What is left may change what to buy ("in
@@ -1526,7 +1533,8 @@ function unreadWords({
     if (
       perPerson ||
       (word === "away" && previous !== "right") ||
-      (word === "up" && previous === "add")
+      (word === "up" && previous === "add") ||
+      (TRAILING_JOINERS.has(word) && plain.slice(index + 1).every((w) => /^[,.!]?$/u.test(w)))
     ) {
       accounted[index] = false;
     }
