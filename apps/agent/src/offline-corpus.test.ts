@@ -130,7 +130,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * was a count ("100% XYZ phone"); a sign before a count was dropped ("±2", "x-2"); a
  * superscript digit alone was a count ("² XYZ phones"); a number in a direction override, shown
  * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought; "an XYZ
- * phone Plus" bought the XYZ phone, "plus" read as a joiner with nothing after it.
+ * phone Plus" bought the XYZ phone, "plus" read as a joiner with nothing after it; "# 3" and the
+ * keycap "#️⃣2" were counts.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -143,11 +144,9 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   ],
   "held-out-fresh-5.json": [],
   "held-out-fresh-6.json": [
-    "buy #\ufe0f\u20e32 XYZ phone -> 2 x XYZ phone",
     "buy one 2 USB-C cables -> 2 x USB-C cable",
     "buy a 2 XYZ phones -> 2 x XYZ phone",
     "buy an 8 USB-C cables -> 8 x USB-C cable",
-    "buy 2 XYZ phones # 3 USB-C cables -> 2 x XYZ phone + 3 x USB-C cable",
   ],
   "held-out-recall.json": [],
 };

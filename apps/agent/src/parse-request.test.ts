@@ -554,6 +554,9 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 usb-c cables and", "? unread_detail"],
     ["buy an abc laptop +", "? unread_detail"],
     ["buy 2 xyz phones please and thank you", "2 x XYZ phone"],
+    // "#" with a space or a keycap's marks before its number is still no count.
+    ["buy 2 xyz phones # 3 usb-c cables", "? unread_detail"],
+    ["buy #\ufe0f\u20e32 xyz phone", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -17,12 +17,13 @@ export interface Sentence {
 // Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five". A minus sign
 // before a numeral that starts a word is kept ("-2", "$-5"), and so is an exponent ("1e3"): read
 // without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3". A number after
-// "#" is a number of its own ("#3", an item's place or an order's), no count: one word, no numeral.
+// "#" is a number of its own ("#3", an item's place or an order's), no count: one word, no numeral,
+// also with a space or the keycap's marks between ("# 3", "#\ufe0f\u20e32"), which were dropped.
 // So is a percentage ("100%", "20 %"): with its sign dropped, "buy 100% XYZ phone" bought 100.
 // And so is a number after "±": "±2" is no count. The minus after a lone "x" is kept too: "XYZ
 // phone x-2" is minus two, which is asked about, not 2.
 const TOKEN =
-  /#\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
+  /#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
 /** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
 const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
