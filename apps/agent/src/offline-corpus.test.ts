@@ -131,7 +131,7 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * superscript digit alone was a count ("² XYZ phones"); a number in a direction override, shown
  * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought; "an XYZ
  * phone Plus" bought the XYZ phone, "plus" read as a joiner with nothing after it; "# 3" and the
- * keycap "#️⃣2" were counts.
+ * keycap "#️⃣2" were counts; "a 2 XYZ phones" bought 2, the article unread.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -143,11 +143,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
   ],
   "held-out-fresh-5.json": [],
-  "held-out-fresh-6.json": [
-    "buy one 2 USB-C cables -> 2 x USB-C cable",
-    "buy a 2 XYZ phones -> 2 x XYZ phone",
-    "buy an 8 USB-C cables -> 8 x USB-C cable",
-  ],
+  "held-out-fresh-6.json": [],
   "held-out-recall.json": [],
 };
 

@@ -557,6 +557,10 @@ describe("phrasings once read wrongly", () => {
     // "#" with a space or a keycap's marks before its number is still no count.
     ["buy 2 xyz phones # 3 usb-c cables", "? unread_detail"],
     ["buy #\ufe0f\u20e32 xyz phone", "? unread_detail"],
+    // An article or "one" before another number: one, or the number?
+    ["buy a 2 xyz phones", "? quantity_missing"],
+    ["buy an 8 usb-c cables", "? quantity_missing"],
+    ["buy one 2 usb-c cables", "? quantity_missing"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -101,7 +101,10 @@ export function quantityBefore(
     if (phrase !== undefined && onlyBetween(tokens, phrase.end, productStart)) found = phrase;
     if (NOT_BETWEEN.has(tokens[at]?.word ?? "")) break;
   }
-  if (found !== undefined && endsRange(tokens, found.start, pairIsOne)) {
+  if (
+    found !== undefined &&
+    (endsRange(tokens, found.start, pairIsOne) || countsTwice(tokens, found))
+  ) {
     return { ...found, quantity: { vague: true } };
   }
   return found;
@@ -123,6 +126,20 @@ function endsRange(tokens: readonly Token[], start: number, pairIsOne: boolean):
     }
   }
   return false;
+}
+
+/**
+ * Whether an article or "one" stands right before a numeral of another count: "a 2 XYZ phones",
+ * "an 8 USB-C cables", "one 2 cables". One, or the number? Read by the numeral alone, it bought 2.
+ */
+function countsTwice(tokens: readonly Token[], found: QuantityPhrase): boolean {
+  const before = tokens[found.start - 1]?.word ?? "";
+  return (
+    isNumeral(tokens[found.start]) &&
+    ["a", "an", "one"].includes(before) &&
+    "value" in found.quantity &&
+    found.quantity.value !== 1
+  );
 }
 
 function onlyBetween(tokens: readonly Token[], from: number, to: number): boolean {
