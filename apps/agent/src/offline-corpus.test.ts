@@ -131,7 +131,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * superscript digit alone was a count ("² XYZ phones"); a number in a direction override, shown
  * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought; "an XYZ
  * phone Plus" bought the XYZ phone, "plus" read as a joiner with nothing after it; "# 3" and the
- * keycap "#️⃣2" were counts; "a 2 XYZ phones" bought 2, the article unread.
+ * keycap "#️⃣2" were counts; "a 2 XYZ phones" bought 2, the article unread. "2 hundred USB-C
+ * cables", read as 2 (fewer, so not dangerous), is read as 200 since.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

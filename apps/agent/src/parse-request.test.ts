@@ -561,6 +561,8 @@ describe("phrasings once read wrongly", () => {
     ["buy a 2 xyz phones", "? quantity_missing"],
     ["buy an 8 usb-c cables", "? quantity_missing"],
     ["buy one 2 usb-c cables", "? quantity_missing"],
+    // A numeral and a scale word are one count.
+    ["buy 2 hundred usb-c cables", "200 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -24,6 +24,7 @@ const VAGUE = [
   ["multiple"],
   ["any"],
 ];
+const SCALE_WORDS: Record<string, number> = { hundred: 100, thousand: 1000 };
 /** Words allowed between a quantity and its product: "2 of the", "two more", "3 x". */
 const BETWEEN = new Set(
   (
@@ -56,6 +57,9 @@ export function quantityAt(
     words[at + length] === "dozen" ? phrase(value * 12, length + 1) : phrase(value, length);
 
   const numeral = tokens[at];
+  // "2 hundred", "3 thousand": a numeral times the word after it, not the numeral alone.
+  const scale = SCALE_WORDS[words[at + 1] ?? ""];
+  if (isNumeral(numeral) && scale !== undefined) return phrase(numeral.number * scale, 2);
   if (isNumeral(numeral)) return dozens(numeral.number, 1);
   const vague = matchAt(words, at, VAGUE);
   if (vague > 0) return phrase("vague", vague);
