@@ -125,14 +125,15 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * superscript, Arabic-Indic and emoji digits, homoglyphs, invisible and bidirectional characters,
  * fractions, Roman numerals, hex and exponents, multiplication signs, model numbers and sizes that
  * look like counts, variants and accessories not sold, pasted markup and JSON, odd currencies and
- * separators in limits) read 678 as expected and bought wrongly 19 times. Fixed since: a product
- * after "for" and another thing ("a case for the ABC laptop") was bought with it; a percentage
- * was a count ("100% XYZ phone"); a sign before a count was dropped ("±2", "x-2"); a
- * superscript digit alone was a count ("² XYZ phones"); a number in a direction override, shown
- * reversed, was read as typed; struck-through text ("~~and an XYZ phone~~") was bought; "an XYZ
- * phone Plus" bought the XYZ phone, "plus" read as a joiner with nothing after it; "# 3" and the
- * keycap "#️⃣2" were counts; "a 2 XYZ phones" bought 2, the article unread. "2 hundred USB-C
- * cables", read as 2 (fewer, so not dangerous), is read as 200 since.
+ * separators in limits) read 678 as expected (252 of them a question where a purchase was also
+ * accepted) and bought wrongly 19 times. Fixed since: a product after "for" and another thing ("a
+ * case for the ABC laptop") was bought with it; a percentage was a count ("100% XYZ phone"); a sign
+ * before a count was dropped ("±2", "x-2"); a superscript digit alone was a count ("² XYZ phones");
+ * a number in a direction override, shown reversed, was read as typed; struck-through text ("~~and
+ * an XYZ phone~~") was bought; "an XYZ phone Plus" bought the XYZ phone, "plus" read as a joiner
+ * with nothing after it; "# 3" and the keycap "#️⃣2" were counts; "a 2 XYZ phones" bought 2, the
+ * article unread. "2 hundred USB-C cables", read as 2 (fewer, so not dangerous), is read as 200
+ * since.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
