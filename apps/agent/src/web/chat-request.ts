@@ -308,7 +308,8 @@ async function validateMessages(
 /**
  * The quickstart's contract, `{ id, messages: UIMessage[] }` (what `ai`'s DefaultChatTransport
  * posts), checked against bounds on its size first (from array lengths) and on its nesting,
- * then with `ai`'s own UI message validation, and then every tool part against `tools`. The
+ * then with `ai`'s own UI message validation, then for file parts (refused), and every tool part
+ * against `tools`. The
  * route counts the body's elements (`verifyJsonBody`, MAX_BODY_ELEMENTS) before it is even
  * parsed. Other members (`trigger`, `messageId`) are allowed and not read.
  */
@@ -350,6 +351,16 @@ export async function parseChatRequest(
     }
     const parts: UIMessage["parts"] = [];
     for (const [p, part] of message.parts.entries()) {
+      // The page sends the person's words as text. `ai` downloads a file part's URL for a model
+      // that does not take it as a URL (the built-in one, and OpenAI for most media types), up
+      // to 2 GB each, before the model is asked: a chat must not make the app fetch anything.
+      if (part.type === "file") {
+        return {
+          ok: false,
+          status: 400,
+          description: `messages[${m}].parts[${p}] (file): this chat takes no files; send the person's words as text parts`,
+        };
+      }
       const checked = checkToolPart(message, part, tools);
       if ("problem" in checked) {
         return {

@@ -228,6 +228,23 @@ describe("the web app's chat body", () => {
     },
   );
 
+  it("refuses a file part with 400 before anything runs: the app never fetches its URL", async () => {
+    const file = { type: "file", mediaType: "image/png", url: "https://files.example/huge.png" };
+    const answer = await request(web)
+      .post("/api/chat")
+      .set("Cookie", cookie)
+      .send({
+        id: "c-file",
+        messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "Buy this" }, file] }],
+      })
+      .expect(400);
+    expect(answer.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "messages[0].parts[1] (file): this chat takes no files; send the person's words as text parts",
+    });
+  });
+
   it("answers 401 without a session before it reads the body", async () => {
     const answer = await request(web)
       .post("/api/chat")
@@ -269,6 +286,15 @@ describe("the chat request", () => {
         ],
       },
       /^messages\[0\]: a system message comes from the app, not the page/,
+    ],
+    [
+      {
+        id: "a",
+        messages: [
+          { id: "m", role: "user", parts: [{ type: "file", mediaType: "text/plain", url: "x:" }] },
+        ],
+      },
+      /^messages\[0\]\.parts\[0\] \(file\): this chat takes no files/,
     ],
   ])("refuses %j", async (body, message) => {
     const parsed = await parseChatRequest(body, chatToolInputs);
