@@ -36,7 +36,6 @@ function pageSecurityHeaders(tenantOrigin: string): RequestHandler {
   const headers = {
     "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self' ${tenantOrigin}; frame-ancestors 'none'`,
     "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
   };
@@ -45,6 +44,15 @@ function pageSecurityHeaders(tenantOrigin: string): RequestHandler {
     next();
   };
 }
+
+/**
+ * Every answer, the pages' and the API's, its error texts among them (some quote what the request
+ * sent): a browser reads each as the type it names, never as a script or a page it guessed.
+ */
+const noSniff: RequestHandler = (_req, res, next) => {
+  res.set("X-Content-Type-Options", "nosniff");
+  next();
+};
 
 /**
  * Browsers mark a request from another page with `Sec-Fetch-Site` and `Origin`: a chat sent
@@ -156,6 +164,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
+  app.use(noSniff);
   app.use(withoutSessionCookieChunks);
   app.use(
     auth({

@@ -73,6 +73,23 @@ describe("the web app", () => {
     expect(bundles).toBe(2);
   });
 
+  it("has every answer read as the type it names (nosniff): the API's, its errors and the pages'", async () => {
+    const web = app();
+    const answers = {
+      "GET /": await request(web).get("/").expect(200),
+      "GET /assets/chat.js": await request(web).get("/assets/chat.js").expect(200),
+      "GET /api/session": await request(web).get("/api/session").expect(401),
+      "GET a purchase": await request(web).get("/api/chat/c1/purchases/%3Cscript%3E").expect(401),
+      "POST /api/chat": await request(web).post("/api/chat").send({}).expect(401),
+      "GET /auth/logout": await request(web).get("/auth/logout").expect(405),
+      "a path that does not decode": await request(web).get("/api/chat/%ZZ/purchases").expect(400),
+      "no route": await request(web).get("/no/such/page").expect(404),
+    };
+    for (const [what, answer] of Object.entries(answers)) {
+      expect(answer.headers["x-content-type-options"], what).toBe("nosniff");
+    }
+  });
+
   it("answers /api/chat and /api/session 401 without a session", async () => {
     const chat = await request(app())
       .post("/api/chat")
