@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 
 import { requestReadError, requireUtf8Body, verifyJsonBody } from "@ciba-testbed/shared/http";
+import { classifyNetworkError } from "@ciba-testbed/shared/node";
 import express, { json } from "express";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
@@ -106,29 +107,58 @@ const verifyChatBody = verifyJsonBody({ maxElements: MAX_BODY_ELEMENTS }, () => 
   message: TOO_MANY_ELEMENTS,
 }));
 
-/** What goes wrong outside the chat's own answers: a bad body, a failed login callback. */
-const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  const read = requestReadError(error, CHAT_BODY_LIMIT);
-  if (read !== undefined && req.path.startsWith("/api/")) {
-    res.status(read.status).json({
-      error: read.status === 415 ? "unsupported_media_type" : read.code,
-      error_description: read.description,
-    });
-    return;
+/** An error as the web app answers it: its status, OAuth error code and description. */
+interface ErrorAnswer {
+  status: number;
+  code: string;
+  description: string;
+}
+
+/**
+ * A login that cannot reach the tenant (`tenantOrigin`) is 503: the SDK's discovery and token
+ * calls fail with fetch's bare "fetch failed", which names neither the tenant nor the fix. A 4xx
+ * keeps its message (a failed callback's), and anything else is one plain line.
+ */
+function errorAnswer(error: unknown, tenantOrigin: string): ErrorAnswer {
+  const network = classifyNetworkError(error);
+  if (network !== undefined) {
+    const cause = [network.failure, network.code].filter(Boolean).join(": ");
+    return {
+      status: 503,
+      code: "temporarily_unavailable",
+      description: `The login cannot reach the Auth0 tenant at ${tenantOrigin} (${cause}): check that it is running and that AUTH0_DOMAIN names it, then try again`,
+    };
   }
   const status = (error as { status?: unknown }).status;
-  const code = typeof status === "number" && status >= 400 && status < 500 ? status : 500;
-  const description =
-    code === 500 ? "Something went wrong in the agent's web app" : (error as Error).message;
-  if (req.path.startsWith("/api/")) {
-    res.status(code).json({
-      error: code === 500 ? "server_error" : "invalid_request",
-      error_description: description,
-    });
-    return;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return { status, code: "invalid_request", description: (error as Error).message };
   }
-  res.status(code).type("text").send(`${description}\n\nStart again at /`);
-};
+  return {
+    status: 500,
+    code: "server_error",
+    description: "Something went wrong in the agent's web app",
+  };
+}
+
+/** What goes wrong outside the chat's own answers: a bad body, a login or its callback. */
+function errorHandlerFor(tenantOrigin: string): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const read = requestReadError(error, CHAT_BODY_LIMIT);
+    if (read !== undefined && req.path.startsWith("/api/")) {
+      res.status(read.status).json({
+        error: read.status === 415 ? "unsupported_media_type" : read.code,
+        error_description: read.description,
+      });
+      return;
+    }
+    const { status, code, description } = errorAnswer(error, tenantOrigin);
+    if (req.path.startsWith("/api/")) {
+      res.status(status).json({ error: code, error_description: description });
+      return;
+    }
+    res.status(status).type("text").send(`${description}\n\nStart again at /`);
+  };
+}
 
 /** The SDK's session cookie (its default name) and the chunks it splits its own cookie into. */
 const SESSION_COOKIE_CHUNK = /^appSession\.\d+$/;
@@ -160,7 +190,8 @@ const withoutSessionCookieChunks: RequestHandler = (req, _res, next) => {
 export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   const { agent } = config;
   const app = express();
-  const pageHeaders = pageSecurityHeaders(`https://${agent.auth0.domain}`);
+  const tenantOrigin = `https://${agent.auth0.domain}`;
+  const pageHeaders = pageSecurityHeaders(tenantOrigin);
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
@@ -168,7 +199,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.use(withoutSessionCookieChunks);
   app.use(
     auth({
-      issuerBaseURL: `https://${agent.auth0.domain}`,
+      issuerBaseURL: tenantOrigin,
       baseURL: config.baseUrl,
       clientID: agent.auth0.clientId,
       clientSecret: agent.auth0.clientSecret,
@@ -241,6 +272,6 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.get("/api/chat/:id/purchases", chatPurchasesRoute(deps.threads));
   app.get("/api/chat/:id/purchases/:toolCallId", purchaseRoute(deps.threads));
 
-  app.use(errorHandler);
+  app.use(errorHandlerFor(tenantOrigin));
   return app;
 }

@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from "node:net";
+
 import { InterruptionPrefix } from "@auth0/ai-vercel/interrupts";
 import { systemClock } from "@ciba-testbed/shared";
 import type { UIMessage } from "ai";
@@ -88,6 +90,19 @@ describe("the web app", () => {
     for (const [what, answer] of Object.entries(answers)) {
       expect(answer.headers["x-content-type-options"], what).toBe("nosniff");
     }
+  });
+
+  it("answers a login that cannot reach the tenant with 503 naming the tenant and the fix", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const config = loadWebConfig({ AUTH0_DOMAIN: `localhost:${String(port)}` });
+    const answer = await request(app(undefined, { config })).get("/auth/login").expect(503);
+    expect(answer.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(answer.text).toBe(
+      `The login cannot reach the Auth0 tenant at https://localhost:${String(port)} (connection_refused: ECONNREFUSED): check that it is running and that AUTH0_DOMAIN names it, then try again\n\nStart again at /`,
+    );
   });
 
   it("answers /api/chat and /api/session 401 without a session", async () => {
