@@ -32,6 +32,7 @@ import { approverPage } from "./routes/approver-page.js";
 import { bcAuthorize } from "./routes/bc-authorize.js";
 import { controlApi } from "./routes/control-api.js";
 import { emailConsent } from "./routes/email-consent.js";
+import { noSniff } from "./routes/page-security.js";
 import { revoke } from "./routes/revoke.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
@@ -108,6 +109,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  app.use(noSniff);
   const logging = requestLogging(logger);
   if (logging.first) app.use(logging.first);
   if (!keys.isReady) {

@@ -56,7 +56,6 @@ function secure(res: Response, options: { formTargets?: string[]; script?: boole
       "frame-ancestors 'none'",
     ].join("; "),
     "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
     // Not no-referrer: then the browser sends `Origin: null` with the page's own form.
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",

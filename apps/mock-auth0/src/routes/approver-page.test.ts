@@ -27,6 +27,26 @@ describe("approver page", () => {
     await request(h.app).get("/approver/assets/../../src/app.ts").expect(404);
   });
 
+  it("has every answer read as the type it names (nosniff), the JSON errors that quote the request too", async () => {
+    const h = await createHarness();
+    const answers = {
+      "the page": await request(h.app).get("/approver").expect(200),
+      "an unknown request": await request(h.app)
+        .get("/approver/api/requests/%3Cscript%3E")
+        .expect(404),
+      "no route": await request(h.app).get("/no-such-route").expect(404),
+      discovery: await request(h.app).get("/.well-known/openid-configuration").expect(200),
+      "a token refused": await request(h.app)
+        .post("/oauth/token")
+        .send("grant_type=password")
+        .expect(401),
+      "an unknown client": await request(h.app).get("/authorize?client_id=%3Cb%3E").expect(400),
+    };
+    for (const [what, answer] of Object.entries(answers)) {
+      expect(answer.headers["x-content-type-options"], what).toBe("nosniff");
+    }
+  });
+
   it("records a decision made on the page as such", async () => {
     const h = await createHarness();
     const id = await h.start();

@@ -8,6 +8,16 @@ import { errors } from "../errors.js";
 export const PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.url));
 
 /**
+ * Every answer of the tenant, its JSON errors among them (some quote what the request sent: "No
+ * backchannel request <script>..."): a browser reads each as the type it names, never as a
+ * script or a page it guessed.
+ */
+export const noSniff: RequestHandler = (_req, res, next) => {
+  res.set("X-Content-Type-Options", "nosniff");
+  next();
+};
+
+/**
  * A page that can approve a purchase (the approver page, the email consent page) must not be
  * framed by another site (clickjacking) nor run anything but its own script. Neither page
  * submits forms: they send their decisions with `fetch`.
@@ -17,7 +27,6 @@ export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
     "Content-Security-Policy":
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
   });
