@@ -278,7 +278,7 @@ describe("the chat web app", () => {
    * cables, and logs out while the headphones wait: their consent request, and how many orders
    * the buyer had before.
    */
-  const logOutWhileWaiting = async (qty: number) => {
+  const logOutWhileWaiting = async (qty: number, { holdForResume = false } = {}) => {
     const own = await browser.newContext();
     const page = await own.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
@@ -289,8 +289,33 @@ describe("the chat web app", () => {
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes(binding),
     );
+    // Interrupt mode: the page asks again after the tenant's interval, and may while the logout
+    // is on its way. Here its next resume is held until the logout was sent, and the logout
+    // until that resume's answer (still waiting) is in: the page must keep no more of the chat
+    // after the logout than the logout did.
+    if (holdForResume) {
+      let logoutSent!: () => void;
+      const loggingOut = new Promise<void>((resolve) => (logoutSent = resolve));
+      let resumeAnswered!: () => void;
+      const answered = new Promise<void>((resolve) => (resumeAnswered = resolve));
+      let held!: () => void;
+      const resumeHeld = new Promise<void>((resolve) => (held = resolve));
+      await page.route(`${baseUrl}/api/chat`, async (route) => {
+        held();
+        await loggingOut;
+        await route.fulfill({ response: await route.fetch() });
+        resumeAnswered();
+      });
+      await page.route(`${baseUrl}/auth/logout`, async (route) => {
+        logoutSent();
+        await answered;
+        await route.continue();
+      });
+      await resumeHeld;
+    }
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByText("You are not logged in.").waitFor();
+    await page.unrouteAll();
     return { own, page, request, before };
   };
 
@@ -808,7 +833,7 @@ describe("the chat web app", () => {
   });
 
   it("keeps a chat waiting at logout, without the agent's words, for the same person's next login, which goes on with it: one order per approval", async () => {
-    const { own, page, request, before } = await logOutWhileWaiting(3);
+    const { own, page, request, before } = await logOutWhileWaiting(3, { holdForResume: true });
 
     // What the browser keeps while logged out: the person's message and the purchase's call.
     const chats = await keptChats(page);

@@ -199,6 +199,8 @@ let interrupt: Interrupt | undefined;
 /** The interrupt the last resume answers: still the one waiting if that resume is refused. */
 let resumedInterrupt: Interrupt | undefined;
 let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+/** Set once the person logs out in this page: it keeps nothing more of the chat. */
+let loggingOut = false;
 /** Resumes in a row that got no answer (ChatUnavailable). */
 let failedResumes = 0;
 /** Why the page is not asking right now while the purchase waits, shown after the status. */
@@ -500,7 +502,7 @@ function toolCallShown(toolCallId: string): { id: string; name: string } | undef
 }
 
 function keepPendingChat(waiting: Waiting): void {
-  if (session === undefined || chat === undefined) return;
+  if (loggingOut || session === undefined || chat === undefined) return;
   // The next page follows this purchase: it need not warn of an unanswered message.
   forgetSentMessage();
   const { sub } = session.user;
@@ -1296,7 +1298,14 @@ function keepPurchaseOnly(): void {
 const LOGGED_OUT_KEY = "shopping-agent.logged-out";
 
 $("logout").addEventListener("submit", () => {
+  // What this page waits for, kept now if it was not yet, so that the logout keeps its purchase.
+  const waiting = waitingHere();
+  if (waiting !== undefined) keepPendingChat(waiting);
   keepPurchaseOnly();
+  // The page lives on until the logout's answer comes: a resume answered meanwhile (the purchase
+  // still waits) would keep the whole chat again, the agent's words with it.
+  loggingOut = true;
+  clearTimeout(resumeTimer);
   keep(LOGGED_OUT_KEY, Date.now());
 });
 
