@@ -475,6 +475,18 @@ describe("one approval, one purchase", () => {
     expect((await buyWith(plain, { product: "XYZ phone", qty: 1 })).status).toBe(201);
   });
 
+  it("refuses a purchase approval whose scope is a list holding offline_access, as the library reads it", async () => {
+    const refreshable = await issuer.mint({
+      ...approvedTwo,
+      claims: { ...approvedTwo.claims, scope: ["openid", "offline_access", "product:buy"] },
+    });
+    const res = await buyWith(refreshable, { product: "XYZ phone", qty: 1 });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe("insufficient_authorization_details");
+    expect(res.body.error_description).toMatch(/came with offline_access/);
+    expect(await shop.orderCount()).toBe(0);
+  });
+
   it("leaves tokens without authorization_details reusable, as scopes alone approve no purchase", async () => {
     const bearer = await issuer.mint();
     expect((await buyWith(bearer, { product: "XYZ phone", qty: 1 })).status).toBe(201);
