@@ -1,6 +1,7 @@
 import express from "express";
 import type { Express } from "express";
 
+import { acceptAbsoluteForm } from "./absolute-form.js";
 import type { ShopApiConfig } from "./config.js";
 import type { AppDeps } from "./deps.js";
 import { errorHandler } from "./error-handler.js";
@@ -29,6 +30,7 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
     }
     next();
   });
+  app.use(acceptAbsoluteForm);
   app.use((_req, res, next) => {
     // Orders and errors are per caller: no shared cache may keep them.
     res.setHeader("Cache-Control", "no-store");
