@@ -60,7 +60,8 @@ export const errors = defineErrors({
     code: "method_not_allowed",
     when:
       "the path exists but does not serve the method (PUT on `/api/purchases`, say); the " +
-      "`Allow` header lists the methods it serves",
+      "`Allow` header lists the methods it serves; or a CONNECT, which asks for a proxy's " +
+      "tunnel (an empty `Allow`)",
   },
   requestTimeout: {
     status: 408,

@@ -127,3 +127,24 @@ describe("a stopping shop", () => {
     expect(await shop.orderCount()).toBe(0);
   });
 });
+
+describe("a CONNECT request", () => {
+  it.each(["127.0.0.1:1", "/api/purchases"])(
+    "to %s gets 405 method_not_allowed in the JSON error body, not a closed connection",
+    async (target) => {
+      const { socket, ended } = await open(port);
+      socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      expect(await ended).toEqual({
+        status: 405,
+        headers: expect.objectContaining({ allow: "", connection: "close" }) as unknown,
+        body: {
+          error: "method_not_allowed",
+          error_description:
+            "CONNECT is not served: this is the shop's API, not a proxy. Send GET or POST to a " +
+            "path such as /api/purchases (GET /openapi.json lists them)",
+        },
+      });
+      await http.stop();
+    },
+  );
+});

@@ -1,6 +1,7 @@
 import { STATUS_CODES, createServer } from "node:http";
-import type { RequestListener, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 import type { OAuthError } from "@ciba-testbed/shared";
 import { serverOptionsFor } from "@ciba-testbed/shared/http";
@@ -32,21 +33,44 @@ function refusal(code: string | undefined): OAuthError {
   }
 }
 
+/** The error as a whole HTTP/1.1 answer written straight to the socket, which then closes. */
+function endWith(socket: Duplex, answer: OAuthError): void {
+  const body = JSON.stringify(answer.toJSON());
+  const head = [
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}`,
+    ...Object.entries({ ...HEADERS, ...answer.headers }).map(
+      ([name, value]) => `${name}: ${value}`,
+    ),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "Connection: close",
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
+
 function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Socket): void {
   // Node's own handler writes only on a socket that is writable and has sent nothing yet.
   if (error.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
     socket.destroy();
     return;
   }
-  const answer = refusal(error.code);
-  const body = JSON.stringify(answer.toJSON());
-  const head = [
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ""}`,
-    ...Object.entries(HEADERS).map(([name, value]) => `${name}: ${value}`),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    "Connection: close",
-  ];
-  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+  endWith(socket, refusal(error.code));
+}
+
+/**
+ * CONNECT asks a proxy for a tunnel (RFC 9110 section 9.3.6); this origin server serves no
+ * resource with it. Without a listener Node closes the connection with no answer at all.
+ * `Allow` is empty: the target of a CONNECT is no resource here, so no method applies to it.
+ */
+function answerConnect(req: IncomingMessage, socket: Duplex): void {
+  endWith(
+    socket,
+    errors.methodNotAllowed(
+      "CONNECT is not served: this is the shop's API, not a proxy. Send GET or POST to a path " +
+        "such as /api/purchases (GET /openapi.json lists them)",
+      { Allow: "" },
+    ),
+  );
+  req.resume();
 }
 
 function answer(res: ServerResponse, error: OAuthError): void {
@@ -99,7 +123,7 @@ export interface ShopHttpServer {
  * The HTTP server for the app. Node answers some requests itself, with an empty body: those its
  * parser refuses, an `Expect` other than `100-continue`, and an HTTP/1.1 request without `Host`.
  * Here the first two get the API's JSON error, and the last is left to the app, which refuses it
- * the same way (RFC 9112 section 3.2).
+ * the same way (RFC 9112 section 3.2). A CONNECT, which Node would close unanswered, is `405`.
  *
  * An Express app gets requests and responses made with its own prototypes already
  * (`ExpressMessageClasses`), so that Express does not swap them at every request.
@@ -114,6 +138,7 @@ export function createHttpServer(
   });
   server.on("clientError", answerMalformedRequest);
   server.on("checkExpectation", answerUnmetExpectation);
+  server.on("connect", answerConnect);
   const stop = serveUntilStopped(server, app, {
     ...(options.stopGraceMs === undefined ? {} : { graceMs: options.stopGraceMs }),
     refuse: answerStopping,
