@@ -563,6 +563,15 @@ describe("phrasings once read wrongly", () => {
     ["buy one 2 usb-c cables", "? quantity_missing"],
     // A numeral and a scale word are one count.
     ["buy 2 hundred usb-c cables", "200 x USB-C cable"],
+    // Decimal digits of any script are counts and amounts: NFKC leaves them as typed.
+    ["buy \u0662 xyz phones", "2 x XYZ phone"],
+    ["buy \u06f2 xyz phones", "2 x XYZ phone"],
+    ["buy \u0968 xyz phones", "2 x XYZ phone"],
+    ["buy \u0e53 usb-c cables", "3 x USB-C cable"],
+    ["buy \u09e7\u09e6 usb-c cables", "10 x USB-C cable"],
+    ["buy \u0663 usb-c cables under $\u0665\u0660", "3 x USB-C cable <= 50"],
+    ["buy 2\u0663 usb-c cables", "? quantity_missing"],
+    ["buy \u06623 usb-c cables", "? quantity_missing"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -39,6 +39,31 @@ const SLASH = /(?<=\p{L}{2})\s*\/\s*(?=\p{L})/gu;
  */
 const RAISED_DIGITS = /[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]+/gu;
 
+/**
+ * Decimal digits of other scripts ("٢", "۲", "२", "๓", "২"), which NFKC leaves as they are. Unicode
+ * keeps each script's digits as a run of ten code points from 0 to 9, and runs that touch are
+ * whole runs, so a digit's value is how many digits stand right before it, modulo 10.
+ */
+const OTHER_DIGITS = /\p{Nd}+/gu;
+
+function digitValue(digit: string): number {
+  const code = digit.codePointAt(0) ?? 0;
+  let before = 0;
+  while (/\p{Nd}/u.test(String.fromCodePoint(code - before - 1))) before += 1;
+  return before % 10;
+}
+
+/**
+ * Writes a number of one script's digits in ASCII digits: "٢" is 2. Digits of several scripts
+ * ("2٣") are set apart, numbers side by side, which the reader asks about: left as typed, the
+ * other script's digit was dropped and "2٣" bought 2.
+ */
+function asciiDigits(digits: string): string {
+  const chars = digits.match(/\p{Nd}/gu) ?? [];
+  const zeros = new Set(chars.map((char) => (char.codePointAt(0) ?? 0) - digitValue(char)));
+  return chars.map((char) => String(digitValue(char))).join(zeros.size > 1 ? " " : "");
+}
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
@@ -47,6 +72,7 @@ export function readSentences(text: string): Sentence[] {
     .replace(ABOUT, " about ")
     .replace(SLASH, " or ")
     .normalize("NFKC")
+    .replace(OTHER_DIGITS, asciiDigits)
     .replace(/[\u2018\u2019`]/g, "'")
     .split(/\r?\n/)) {
     const tokens = [...line.matchAll(TOKEN)].map(([text]) => toToken(text));
