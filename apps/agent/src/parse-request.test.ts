@@ -572,6 +572,9 @@ describe("phrasings once read wrongly", () => {
     ["buy \u0663 usb-c cables under $\u0665\u0660", "3 x USB-C cable <= 50"],
     ["buy 2\u0663 usb-c cables", "? quantity_missing"],
     ["buy \u06623 usb-c cables", "? quantity_missing"],
+    // "US$" before an amount is dollars, as "$" and "USD" are.
+    ["buy 2 xyz phones under us$500", "2 x XYZ phone <= 500"],
+    ["buy an abc laptop, max us $1300", "1 x ABC laptop <= 1300"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -56,7 +56,8 @@ const LEADS = phrases(
     "spend, spending, pay, for, at, and, but",
 );
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
-const CURRENCY_BEFORE = phrases("usd, us$, $");
+// "US$500": NFKC and the reader keep "US" and "$" apart.
+const CURRENCY_BEFORE = phrases("usd, us $, $");
 const PER_UNIT = phrases("each, apiece, a piece, per unit, per item, per piece, per one");
 /** "within 2 days": a bare number before one of these is no amount of money. */
 const NOT_MONEY = new Set(
