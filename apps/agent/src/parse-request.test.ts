@@ -575,6 +575,21 @@ describe("phrasings once read wrongly", () => {
     // "US$" before an amount is dollars, as "$" and "USD" are.
     ["buy 2 xyz phones under us$500", "2 x XYZ phone <= 500"],
     ["buy an abc laptop, max us $1300", "1 x ABC laptop <= 1300"],
+    // A comparison sign before an amount of dollars is a limit; "<" is below it, a cent less.
+    ["buy 2 xyz phones \u2264 $500", "2 x XYZ phone <= 500"],
+    ["buy 2 xyz phones <= $500", "2 x XYZ phone <= 500"],
+    ["buy an abc laptop =< 1300 usd", "1 x ABC laptop <= 1300"],
+    ["buy 2 xyz phones, \u2264$500 each", "2 x XYZ phone <= 1000"],
+    ["buy 2 xyz phones < $500", "2 x XYZ phone <= 499.99"],
+    ["buy an abc laptop < 1300 dollars", "1 x ABC laptop <= 1299.99"],
+    ["buy 2 xyz phones < us$500", "2 x XYZ phone <= 499.99"],
+    ["buy an xyz phone \uff1c $500", "1 x XYZ phone <= 499.99"],
+    ["buy 2 xyz phones \u2264 500", "? unread_price"],
+    ["buy an xyz phone <3", "? unread_price"],
+    ["buy <3 xyz phones", "? unread_price"],
+    ["buy \u2264 3 xyz phones", "? unread_price"],
+    ["buy 2 xyz phones >= $500", "? unread_price"],
+    ["buy 2 xyz phones << $500", "? unread_price"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

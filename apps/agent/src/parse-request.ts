@@ -13,7 +13,7 @@ import { isNumberWord } from "./number-words.js";
 import { findPricePhrases, type PricePhrase } from "./price-limits.js";
 import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
 import { questionsFor, type Unclear } from "./request-questions.js";
-import { isNumeral, readSentences, type Sentence } from "./request-tokens.js";
+import { isNumeral, readSentences, SIGNED_AMOUNT, type Sentence } from "./request-tokens.js";
 import {
   changeBodyAt,
   doubtIn,
@@ -1571,13 +1571,16 @@ const QUOTES = [
   /(?:^|\s)(\/\/|\/\*|\*\/)/u,
 ];
 /**
- * Money the reader cannot read as dollars: other currencies, comparison signs, "1.000", cents
+ * Money the reader cannot read as dollars: other currencies, comparison signs but "<", "≤" and
+ * "<=" before an amount of dollars (which it reads as limits), "1.000", cents
  * ("50¢") and an amount with no digit before its point ("$.50"), which read without the
  * point or the sign would be 50 dollars; thousands set apart by a space ("1 200 dollars"),
  * which would be a limit of 1.
  */
-const FOREIGN_MONEY =
-  /([\u00a3\u20ac\u00a5\u20b9]\s*\d*|[<>\u2264\u2265]=?\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))/u;
+const FOREIGN_MONEY = new RegExp(
+  String.raw`([\u00a3\u20ac\u00a5\u20b9]\s*\d*|(?:[>\u2265]=?|(?:<(?!=)|<=|=<|[\u2264\u2a7d])(?!${SIGNED_AMOUNT}))\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))`,
+  "u",
+);
 
 /**
  * The box of a task list's line, ticked or not: "- [x] XYZ phone", "- [ ] ABC laptop". A ticked

@@ -29,7 +29,7 @@ const LIMIT_CUES = phrases(
     "price ceiling, price cap, max price, maximum price, top price, highest price, " +
     "spend at most, spend no more than, spend up to, pay at most, pay no more than, pay up to, " +
     "capped at, cap it at, ceiling of, ceiling, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
-    "limit, cap, under, below, beneath, within, maximum, max",
+    "limit, cap, under, below, beneath, within, maximum, max, <",
 ).sort((a, b) => b.length - a.length);
 const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
 /** "don't spend more than", "do not go over", "never pay above", "don't exceed". */
@@ -169,10 +169,17 @@ function phraseAt(
     perUnitLength === 0 &&
     words[start] === "for" &&
     TOGETHER_BEFORE.some((group) => matchAt(words, start - group.length, [group]) > 0);
+  // "< $500" is below $500: the most it allows is a cent less, not $500 itself.
+  const below = words.slice(start, at).includes("<");
   return {
     start,
     end,
-    limit: cue === "minimum" ? undefined : amount.value,
+    limit:
+      cue === "minimum"
+        ? undefined
+        : below
+          ? Math.round(amount.value * 100 - 1) / 100
+          : amount.value,
     perUnit: perUnitLength > 0,
     together: together > 0 || groupBefore,
     // The word before counts too: "my budget's $510" is read from its amount.

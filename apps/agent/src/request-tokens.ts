@@ -14,6 +14,17 @@ export interface Sentence {
   asked: boolean;
 }
 
+/**
+ * An amount of money right after a comparison sign: "$500", "USD 500", "500 dollars", "1.3k
+ * USD". The sign is read as a limit word only there; before a bare number ("<3", "≤ 2") it may be
+ * a heart or a count, which the reader asks about.
+ */
+export const SIGNED_AMOUNT = String.raw`(?=\s*(?:(?:[uU][sS]\$|\$|[uU][sS][dD])\s*\d|\d[\d,.]*[kK]?\s*(?:\$|(?:[uU][sS][dD]|[dD]ollars?|[bB]ucks)(?!\p{L}))))`;
+/** "≤ $500", "<= $500", "=< $500": at most that amount, as the words say it. */
+const AT_MOST_SIGN = new RegExp(String.raw`(?:<=|=<|[\u2264\u2a7d])${SIGNED_AMOUNT}`, "gu");
+/** "< $500": below that amount, which the price reader takes a cent off. */
+const BELOW_SIGN = `<(?!=)${SIGNED_AMOUNT}`;
+
 // Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five". A minus sign
 // before a numeral that starts a word is kept ("-2", "$-5"), and so is an exponent ("1e3"): read
 // without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3". A number after
@@ -22,8 +33,11 @@ export interface Sentence {
 // So is a percentage ("100%", "20 %"): with its sign dropped, "buy 100% XYZ phone" bought 100.
 // And so is a number after "±": "±2" is no count. The minus after a lone "x" is kept too: "XYZ
 // phone x-2" is minus two, which is asked about, not 2.
-const TOKEN =
-  /#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]/gu;
+const TOKEN = new RegExp(
+  `${BELOW_SIGN}|` +
+    String.raw`#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]`,
+  "gu",
+);
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
 /** "~5", "≈ $500": about so much, which the reader asks about like the word ("about 5"). */
 const ABOUT = /[~\u2248\u223c]\s*(?=[$\d])/gu;
@@ -73,6 +87,7 @@ export function readSentences(text: string): Sentence[] {
     .replace(SLASH, " or ")
     .normalize("NFKC")
     .replace(OTHER_DIGITS, asciiDigits)
+    .replace(AT_MOST_SIGN, " at most ")
     .replace(/[\u2018\u2019`]/g, "'")
     .split(/\r?\n/)) {
     const tokens = [...line.matchAll(TOKEN)].map(([text]) => toToken(text));
