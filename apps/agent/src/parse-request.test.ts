@@ -590,6 +590,19 @@ describe("phrasings once read wrongly", () => {
     ["buy \u2264 3 xyz phones", "? unread_price"],
     ["buy 2 xyz phones >= $500", "? unread_price"],
     ["buy 2 xyz phones << $500", "? unread_price"],
+    // A count after the name with its marker or its unit, with no comma or brackets between.
+    ["buy usb-c cable qty 3", "3 x USB-C cable"],
+    ["usb-c cable qty=3", "3 x USB-C cable"],
+    ["buy xyz phone quantity: 2", "2 x XYZ phone"],
+    ["usb-c cable 3pcs", "3 x USB-C cable"],
+    ["buy usb-c cables 3 pieces", "3 x USB-C cable"],
+    ["buy usb-c cable 3 pcs under $30", "3 x USB-C cable <= 30"],
+    ["buy usb-c cable 3 pcs and an xyz phone", "3 x USB-C cable + 1 x XYZ phone"],
+    ["buy xyz phone 3pcs 2", "? unread_detail"],
+    ["buy 2 xyz phones 3 pcs", "? unread_detail"],
+    ["buy 2 usb-c cables qty 3", "? unread_detail"],
+    ["buy usb-c cable qty", "? unread_detail"],
+    ["buy usb-c cable 2 m", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

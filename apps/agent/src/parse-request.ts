@@ -978,7 +978,7 @@ function readSentence(
       const to = named[index + 1]?.start ?? segment.end;
       const quantity =
         quantityBefore(tokens, from, mention.start, hasPluralName(mention.product)) ??
-        quantityAfter(tokens, mention.end, to);
+        quantityAfter(tokens, mention.end, to, named[index + 1] !== undefined);
       if (quantity !== undefined) {
         listed = true;
         markConsumed(
@@ -1284,8 +1284,14 @@ function detailDoubts(
     // Another product's name right after, with nothing between, is a word beside this one too:
     // "2 XYZ phone USB-C cable" may be 2 cables for the phone, not 2 phones and a cable.
     const after = plain[item.end] ?? "";
+    // "USB-C cable qty 3": the count's own marker, read with it.
+    const countAfter =
+      item.quantity !== undefined &&
+      item.end >= item.quantity.start &&
+      item.end < item.quantity.end;
     if (
       /^\p{L}/u.test(after) &&
+      !countAfter &&
       !AFTER_NAME.has(after) &&
       !BOUNDARIES.has(after) &&
       !FILLERS.has(after) &&

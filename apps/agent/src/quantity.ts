@@ -157,13 +157,31 @@ function onlyBetween(tokens: readonly Token[], from: number, to: number): boolea
   return others <= 1;
 }
 
-/** A quantity written after the product: "XYZ phone x2", "x 3", "(qty 5)", "quantity: 4". */
+/** Units a count is written in, right after it: "USB-C cable 3 pcs", "3pcs", "3 pieces". */
+const COUNT_UNITS = new Set("pcs pc pieces units".split(" "));
+
+/**
+ * A quantity written after the product: "XYZ phone x2", "x 3", "(qty 5)", "quantity: 4", or a
+ * count in units ("USB-C cable 3 pcs"): the unit says the number counts, not costs or names.
+ * Not units right before another product's name (`to` is where it starts, when `beforeProduct`):
+ * "USB-C cable 3 pcs XYZ phone" may count either, and both took the 3.
+ */
 export function quantityAfter(
   tokens: readonly Token[],
   productEnd: number,
   to: number,
+  beforeProduct = false,
 ): QuantityPhrase | undefined {
   const words = tokens.map((token) => token.word);
+  const counted = tokens[productEnd];
+  const unitsEnd = productEnd + 2;
+  if (
+    isNumeral(counted) &&
+    COUNT_UNITS.has(words[productEnd + 1] ?? "") &&
+    (unitsEnd < to || (unitsEnd === to && !beforeProduct))
+  ) {
+    return { quantity: { value: counted.number }, start: productEnd, end: unitsEnd };
+  }
   let at = productEnd;
   if (words[at] === "(") at += 1;
   const marker = matchAt(words, at, [["x"], ["×"], ["*"], ["times"], ["qty"], ["quantity"]]);
