@@ -603,6 +603,20 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 usb-c cables qty 3", "? unread_detail"],
     ["buy usb-c cable qty", "? unread_detail"],
     ["buy usb-c cable 2 m", "? unread_detail"],
+    // A count before the name with its sign, or in brackets.
+    ["3\u00d7 usb-c cable", "3 x USB-C cable"],
+    ["buy 3 * usb-c cables", "3 x USB-C cable"],
+    ["buy 3\u00d7 usb-c cable and 2\u00d7 xyz phone", "3 x USB-C cable + 2 x XYZ phone"],
+    ["(2) xyz phones", "2 x XYZ phone"],
+    ["buy two (2) xyz phones", "2 x XYZ phone"],
+    ["buy (2) xyz phones and (3) usb-c cables", "2 x XYZ phone + 3 x USB-C cable"],
+    ["buy two (3) xyz phones", "? unread_detail"],
+    ["buy 3 (2) xyz phones", "? unread_detail"],
+    ["buy 2 \u00d7 3 usb-c cables", "? unread_detail"],
+    ["buy xyz phone \u00d7 usb-c cable", "? unread_detail"],
+    ["buy * usb-c cable", "? unread_detail"],
+    ["buy a (2) xyz phones", "? quantity_missing"],
+    ["buy my (2) xyz phones", "? ambiguous_product"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -13,7 +13,13 @@ import { isNumberWord } from "./number-words.js";
 import { findPricePhrases, type PricePhrase } from "./price-limits.js";
 import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
 import { questionsFor, type Unclear } from "./request-questions.js";
-import { isNumeral, readSentences, SIGNED_AMOUNT, type Sentence } from "./request-tokens.js";
+import {
+  isNumeral,
+  readSentences,
+  SIGNED_AMOUNT,
+  type Sentence,
+  type Token,
+} from "./request-tokens.js";
 import {
   changeBodyAt,
   doubtIn,
@@ -1308,10 +1314,15 @@ function detailDoubts(
     // "a box of USB-C cables": what the "of" is about.
     while (["of", "the"].includes(plain[beforeAt] ?? "") && beforeAt > 0) beforeAt -= 1;
     const before = plain[beforeAt] ?? "";
+    // "3× USB-C cable", "3 * USB-C cables": the sign of its count, after the count. Not between
+    // two names ("an XYZ phone × USB-C cable"), where it says nothing the reader knows.
+    const countSign =
+      ["×", "*"].includes(before) && item.quantity?.end === beforeAt && beforeAt > 0;
     const inQuantity =
-      item.quantity !== undefined &&
-      beforeAt >= item.quantity.start &&
-      beforeAt < item.quantity.end;
+      countSign ||
+      (item.quantity !== undefined &&
+        beforeAt >= item.quantity.start &&
+        beforeAt < item.quantity.end);
     if (
       beforeAt >= 0 &&
       before !== "" &&
@@ -1831,7 +1842,10 @@ function ownedAt(tokens: Sentence["tokens"], start: number): boolean {
   const before = tokens[start - 1]?.word ?? "";
   if (POSSESSIVES.has(before)) return true;
   let at = start - 1;
-  while (at >= 0 && (isNumeral(tokens[at]) || isNumberWord(tokens[at]?.word ?? ""))) at -= 1;
+  // "my (2) XYZ phones": a count's brackets are part of the count.
+  const inCount = (token: Token | undefined) =>
+    isNumeral(token) || isNumberWord(token?.word ?? "") || ["(", ")"].includes(token?.word ?? "");
+  while (at >= 0 && inCount(tokens[at])) at -= 1;
   const owner = tokens[at]?.word ?? "";
   return at < start - 1 && owner !== "her" && POSSESSIVES.has(owner);
 }

@@ -57,6 +57,11 @@ export function quantityAt(
     words[at + length] === "dozen" ? phrase(value * 12, length + 1) : phrase(value, length);
 
   const numeral = tokens[at];
+  // "(2) XYZ phones": a count in brackets, as lists and forms write it.
+  const bracketed = tokens[at + 1];
+  if (words[at] === "(" && isNumeral(bracketed) && words[at + 2] === ")") {
+    return phrase(bracketed.number, 3);
+  }
   // "2 hundred", "3 thousand": a numeral times the word after it, not the numeral alone.
   const scale = SCALE_WORDS[words[at + 1] ?? ""];
   if (isNumeral(numeral) && scale !== undefined) return phrase(numeral.number * scale, 2);
@@ -77,6 +82,17 @@ export function quantityAt(
     if (next === "single") return phrase(1, 2);
   }
   const spelled = readNumberWords(words, at);
+  // "two (2) XYZ phones": the count in words, then in digits, as contracts write it. The same
+  // number twice is one count; another number ("two (3)") is read as two counts, and asked.
+  const repeated = spelled === undefined ? undefined : tokens[at + spelled.length + 1];
+  if (
+    spelled !== undefined &&
+    words[at + spelled.length] === "(" &&
+    repeated?.number === spelled.value &&
+    words[at + spelled.length + 2] === ")"
+  ) {
+    return phrase(spelled.value, spelled.length + 3);
+  }
   if (spelled !== undefined) return dozens(spelled.value, spelled.length);
   if (word === "a" || word === "an") return phrase(1, 1);
   return undefined;
@@ -139,7 +155,7 @@ function endsRange(tokens: readonly Token[], start: number, pairIsOne: boolean):
 function countsTwice(tokens: readonly Token[], found: QuantityPhrase): boolean {
   const before = tokens[found.start - 1]?.word ?? "";
   return (
-    isNumeral(tokens[found.start]) &&
+    (isNumeral(tokens[found.start]) || tokens[found.start]?.word === "(") &&
     ["a", "an", "one"].includes(before) &&
     "value" in found.quantity &&
     found.quantity.value !== 1
