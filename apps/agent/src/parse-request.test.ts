@@ -617,6 +617,14 @@ describe("phrasings once read wrongly", () => {
     ["buy * usb-c cable", "? unread_detail"],
     ["buy a (2) xyz phones", "? quantity_missing"],
     ["buy my (2) xyz phones", "? ambiguous_product"],
+    // Half a dozen, said the other ways.
+    ["buy \u00bd dozen usb-c cables", "6 x USB-C cable"],
+    ["buy a half dozen usb-c cables", "6 x USB-C cable"],
+    ["buy half dozen usb-c cables", "6 x USB-C cable"],
+    ["buy 1\u00bd dozen usb-c cables", "? quantity_missing"],
+    ["buy 2 \u00bd dozen usb-c cables", "? unread_detail"],
+    ["buy 2 half dozen usb-c cables", "? unread_detail"],
+    ["buy a half usb-c cable", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -38,7 +38,7 @@ const NOT_BETWEEN = new Set(
 );
 
 /**
- * Reads a quantity at `at`: "2", "two", "twenty five", "a", "a dozen", "half a dozen", "two
+ * Reads a quantity at `at`: "2", "two", "twenty five", "a", "a dozen", "half a dozen", "½ dozen", "two
  * dozen", "a couple (of)", "a pair of" (one of a product that is a pair, like headphones),
  * "another", or a vague "some", "a few", "several".
  */
@@ -71,6 +71,11 @@ export function quantityAt(
   const word = words[at];
   const next = words[at + 1];
   if (word === "half" && next === "a" && words[at + 2] === "dozen") return phrase(6, 3);
+  // "half dozen", "a half dozen": six, as "half a dozen" is.
+  if (word === "half" && next === "dozen") return phrase(6, 2);
+  if ((word === "a" || word === "an") && next === "half" && words[at + 2] === "dozen") {
+    return phrase(6, 3);
+  }
   if (word === "dozen") return phrase(12, 1);
   if (word === "another" || word === "single") return phrase(1, 1);
   if (word === "couple") return phrase(2, next === "of" ? 2 : 1);

@@ -78,10 +78,17 @@ function asciiDigits(digits: string): string {
   return chars.map((char) => String(digitValue(char))).join(zeros.size > 1 ? " " : "");
 }
 
+/**
+ * "½ dozen": half a dozen. NFKC makes "½" the digits 1 and 2 around a fraction slash, which the
+ * reader takes for two numbers; after a digit ("1½ dozen") it stays a fraction, asked about.
+ */
+const HALF_DOZEN = /(?<![\p{L}\p{N}])\u00bd\s*(?=dozen(?!\p{L}))/giu;
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   for (const line of text
+    .replace(HALF_DOZEN, "half ")
     .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
     .replace(ABOUT, " about ")
     .replace(SLASH, " or ")
