@@ -412,9 +412,9 @@ describe("phrasings once read wrongly", () => {
     ["Take the XYZ phone away", "? unread_detail"],
     ["Add up 2 XYZ phones and an ABC laptop", "? unread_detail"],
     ["Buy 2 XYZ phones right away", "2 x XYZ phone"],
-    // Thousands set apart by a space: not a limit of 1 dollar.
-    ["buy an xyz phone under 1 200 dollars", "? unread_price"],
-    ["buy an xyz phone under $1 200", "? unread_price"],
+    // Thousands set apart by a space: not a limit of 1 dollar, but 1200 (asked where unsure, below).
+    ["buy an xyz phone under 1 200 dollars", "1 x XYZ phone <= 1200"],
+    ["buy an xyz phone under $1 200", "1 x XYZ phone <= 1200"],
     // What the person could do, or a choice left to the reader: no request.
     ["We could buy an XYZ phone", "? not_now"],
     ["I can buy an XYZ phone", "? not_now"],
@@ -625,6 +625,17 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 \u00bd dozen usb-c cables", "? unread_detail"],
     ["buy 2 half dozen usb-c cables", "? unread_detail"],
     ["buy a half usb-c cable", "? unread_detail"],
+    // Thousands set apart by a space are one amount where nothing else can be meant.
+    ["buy an abc laptop under $1 300", "1 x ABC laptop <= 1300"],
+    ["buy an abc laptop under $1\u202f300", "1 x ABC laptop <= 1300"],
+    ["buy an abc laptop under 1\u00a0300 usd", "1 x ABC laptop <= 1300"],
+    ["buy an abc laptop, max usd 1 300", "1 x ABC laptop <= 1300"],
+    ["buy 2 abc laptops under $1 300 each", "2 x ABC laptop <= 2600"],
+    ["buy 2 300 usb-c cables", "? quantity_missing"],
+    ["buy an abc laptop under 1 300", "? unread_price"],
+    ["buy an xyz phone for $500 300", "? unread_price"],
+    ["buy an xyz phone under $1 500 usb-c cables", "? unread_price"],
+    ["buy an abc laptop under $1 300 and a usb-c cable", "? unread_price"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

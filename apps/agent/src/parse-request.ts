@@ -15,6 +15,7 @@ import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "
 import { questionsFor, type Unclear } from "./request-questions.js";
 import {
   isNumeral,
+  joinThousands,
   readSentences,
   SIGNED_AMOUNT,
   type Sentence,
@@ -1592,7 +1593,7 @@ const QUOTES = [
  * "<=" before an amount of dollars (which it reads as limits), "1.000", cents
  * ("50¢") and an amount with no digit before its point ("$.50"), which read without the
  * point or the sign would be 50 dollars; thousands set apart by a space ("1 200 dollars"),
- * which would be a limit of 1.
+ * which would be a limit of 1, but where `joinThousands` reads them as one amount.
  */
 const FOREIGN_MONEY = new RegExp(
   String.raw`([\u00a3\u20ac\u00a5\u20b9]\s*\d*|(?:[>\u2265]=?|(?:<(?!=)|<=|=<|[\u2264\u2a7d])(?!${SIGNED_AMOUNT}))\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))`,
@@ -1669,7 +1670,7 @@ function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>)
   if (overridden !== undefined) {
     return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(overridden) }];
   }
-  const money = found(FOREIGN_MONEY);
+  const money = FOREIGN_MONEY.exec(joinThousands(text))?.[1]?.trim();
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
 }

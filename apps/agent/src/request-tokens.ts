@@ -79,6 +79,35 @@ function asciiDigits(digits: string): string {
 }
 
 /**
+ * Thousands set apart by a space, a non-breaking or a thin one: "$1 300", "USD 1 300", "under
+ * 1 300 dollars". Joined only where the digits can be nothing but one amount under 100,000:
+ * after "$" or "USD" with nothing after but the end, a sign or a word of price ("each", "max",
+ * "USD"), or after a limit word with a currency after. Elsewhere ("buy 2 300 USB-C cables": 2,
+ * 300 or 2300? "$500 300 cables", "for $500 300": $500 and 300 of something?) they stay apart,
+ * and the reader asks.
+ */
+const THOUSANDS = String.raw`\d{1,2}(?:[ \u00a0\u2009\u202f]\d{3})+`;
+const SPACED_THOUSANDS = [
+  new RegExp(
+    String.raw`(?<=(?:\$|\bus\$|\busd)\s?)${THOUSANDS}(?=(?:\.\d\d)?\s*(?:$|[.,;!?)]|(?:each|apiece|max|maximum|tops|total|usd|dollars|bucks)(?!\p{L})))`,
+    "giu",
+  ),
+  new RegExp(
+    String.raw`(?<=\b(?:under|below|max|maximum|most|to|budget|limit|cap|than)\s)${THOUSANDS}(?=\s*(?:usd|dollars|bucks|\$)(?!\p{L}))`,
+    "giu",
+  ),
+];
+
+/** Writes amounts with thousands set apart by spaces as one number, where they are one. */
+export function joinThousands(text: string): string {
+  return SPACED_THOUSANDS.reduce(
+    (joined, pattern) =>
+      joined.replace(pattern, (amount) => amount.replace(/[ \u00a0\u2009\u202f]/gu, "")),
+    text,
+  );
+}
+
+/**
  * "½ dozen": half a dozen. NFKC makes "½" the digits 1 and 2 around a fraction slash, which the
  * reader takes for two numbers; after a digit ("1½ dozen") it stays a fraction, asked about.
  */
@@ -87,7 +116,7 @@ const HALF_DOZEN = /(?<![\p{L}\p{N}])\u00bd\s*(?=dozen(?!\p{L}))/giu;
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
-  for (const line of text
+  for (const line of joinThousands(text)
     .replace(HALF_DOZEN, "half ")
     .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
     .replace(ABOUT, " about ")
