@@ -55,14 +55,32 @@ export function singular(word: string): string {
   return word;
 }
 
+/**
+ * "USB Type-C" is the standard's full name for USB-C: a name with "USB-C" in it is also read with
+ * it ("a USB type-C cable"), as written only, with no typo forgiven: "type-A" is one letter from
+ * "type-C" and another plug. "Type-C" alone names a plug, which other cables have at one end
+ * too: asked about.
+ */
+function typeCForms(tokens: readonly string[]): string[][] {
+  const at = tokens.findIndex((token, index) => token === "usb" && tokens[index + 1] === "c");
+  if (at < 0) return [];
+  return [[...tokens.slice(0, at), "usb", "type", "c", ...tokens.slice(at + 2)]];
+}
+
 function formsOf(catalog: readonly CatalogProduct[]): NameForm[] {
   const forms: NameForm[] = [];
+  const add = (product: CatalogProduct, tokens: string[], bound: number) => {
+    const compact = tokens.map(singular).join("");
+    if (compact === "" || forms.some((form) => form.compact === compact)) return;
+    forms.push({ product, compact, tokens, bound });
+  };
   for (const product of catalog) {
     for (const tokens of [nameTokens(product.name), nameTokens(product.id)]) {
-      const compact = tokens.map(singular).join("");
-      if (compact === "" || forms.some((form) => form.compact === compact)) continue;
-      forms.push({ product, compact, tokens, bound: compact.length >= LONG_NAME ? 2 : 1 });
+      add(product, tokens, tokens.map(singular).join("").length >= LONG_NAME ? 2 : 1);
     }
+  }
+  for (const product of catalog) {
+    for (const tokens of typeCForms(nameTokens(product.name))) add(product, tokens, 0);
   }
   return forms;
 }

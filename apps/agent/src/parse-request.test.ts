@@ -636,6 +636,16 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone for $500 300", "? unread_price"],
     ["buy an xyz phone under $1 500 usb-c cables", "? unread_price"],
     ["buy an abc laptop under $1 300 and a usb-c cable", "? unread_price"],
+    // "USB Type-C" is USB-C's full name, read only as written; "type-C" alone is asked about.
+    ["buy a usb type-c cable", "1 x USB-C cable"],
+    ["buy 2 usb type-c cables", "2 x USB-C cable"],
+    ["buy an xyz phone and a usb type c cable", "1 x XYZ phone + 1 x USB-C cable"],
+    ["buy a type-c cable", "? ambiguous_product"],
+    ["buy a type-a cable", "? ambiguous_product"],
+    ["buy a usb type-a cable", "? ambiguous_product"],
+    ["buy a tipe-c cable", "? ambiguous_product"],
+    ["buy a type-c charger", "? unknown_product"],
+    ["buy a type-c", "? unknown_product"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });
