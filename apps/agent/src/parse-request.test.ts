@@ -646,6 +646,16 @@ describe("phrasings once read wrongly", () => {
     ["buy a tipe-c cable", "? ambiguous_product"],
     ["buy a type-c charger", "? unknown_product"],
     ["buy a type-c", "? unknown_product"],
+    // A short name for a product of the person's own that it completes: the case of that phone.
+    ["buy a case for my xyz phone", "1 x XYZ phone case"],
+    ["i need a new case for my xyz phone", "1 x XYZ phone case"],
+    ["buy 2 cases for our xyz phones", "2 x XYZ phone case"],
+    ["buy a case for my xyz phone and a usb-c cable", "1 x XYZ phone case + 1 x USB-C cable"],
+    ["buy a case for my abc laptop", "? ambiguous_product"],
+    ["buy a case for my 2 xyz phones", "? ambiguous_product"],
+    ["buy a cable for my xyz phone", "? ambiguous_product"],
+    ["buy a case for my samsung", "? ambiguous_product"],
+    ["buy a case for my xyz phone x2", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

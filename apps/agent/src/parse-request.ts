@@ -782,10 +782,14 @@ function readSentence(
   // "an XYZ phone and a case for the ABC laptop": a short name right before what it is for
   // names a thing for that product, not the product whose name it ends (the XYZ phone case).
   // Not read as a name, it is asked about.
-  const mentions = found.filter(
-    (mention) =>
-      mention.short !== true ||
-      !found.some((other) => forBefore(tokens, other.start) === mention.end),
+  const mentions = withAccessoriesFor(
+    tokens,
+    found.filter(
+      (mention) =>
+        mention.short !== true ||
+        !found.some((other) => forBefore(tokens, other.start) === mention.end),
+    ),
+    catalog,
   );
   reading.mentioned = mentions.map((mention) => mention.product);
   const startsItem = (index: number) =>
@@ -1874,6 +1878,44 @@ function purposeAt(
     );
   });
   return at >= 0 && (counted || mentions.some((mention) => mention.end <= at));
+}
+
+/**
+ * "a case for my XYZ phone": the words before "for" and a product of the person's own after it
+ * ("my", "our", ...) make another product's name (the XYZ phone case), which is what is asked
+ * for, named the other way round; the phone is theirs, not bought. Not "a case for the ABC
+ * laptop" (no "ABC laptop case" is sold), nor "for the XYZ phone" or "for my 2 XYZ phones",
+ * where the product may be one to buy or the count may be the cases'.
+ */
+function withAccessoriesFor(
+  tokens: Sentence["tokens"],
+  mentions: ProductMention[],
+  catalog: readonly CatalogProduct[],
+): ProductMention[] {
+  const added: ProductMention[] = [];
+  for (const owned of mentions) {
+    const at = owned.start - 2;
+    if (!POSSESSIVES.has(tokens[at + 1]?.word ?? "") || tokens[at]?.word !== "for") continue;
+    const ownedName = nameTokens(owned.product.name);
+    for (const product of catalog) {
+      const name = nameTokens(product.name);
+      const rest = name.slice(ownedName.length);
+      const start = at - rest.length;
+      const typed = tokens.slice(Math.max(0, start), at).map((token) => token.word);
+      if (
+        rest.length === 0 ||
+        start < 0 ||
+        !ownedName.every((word, index) => name[index] === word) ||
+        !typed.every((word, index) => singular(word) === rest[index]) ||
+        mentions.some((other) => other.start < at && start < other.end)
+      ) {
+        continue;
+      }
+      const last = typed.at(-1) ?? "";
+      added.push({ start, end: at, product, plural: singular(last) !== last });
+    }
+  }
+  return [...mentions, ...added].sort((a, b) => a.start - b.start);
 }
 
 /** Where the "for" is that the name at `start` follows, with only a count or "the" between. */
