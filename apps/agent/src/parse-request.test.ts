@@ -656,6 +656,13 @@ describe("phrasings once read wrongly", () => {
     ["buy a cable for my xyz phone", "? ambiguous_product"],
     ["buy a case for my samsung", "? ambiguous_product"],
     ["buy a case for my xyz phone x2", "? unread_detail"],
+    // A limit's word after its amount.
+    ["buy 2 xyz phones, $500 limit", "2 x XYZ phone <= 500"],
+    ["buy 2 xyz phones, $500 cap", "2 x XYZ phone <= 500"],
+    ["buy 2 xyz phones, $500 limit each", "2 x XYZ phone <= 1000"],
+    ["buy an xyz phone, $500 limit, and a usb-c cable", "1 x XYZ phone <= 500 + 1 x USB-C cable"],
+    ["buy an xyz phone and a usb-c cable, $600 budget", "? total_limit"],
+    ["buy 2 xyz phones limit", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

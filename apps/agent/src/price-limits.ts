@@ -79,7 +79,9 @@ const TOGETHER = phrases(
 /** A group named right before "for" and an amount: "Both for $510.", "the two for $510". */
 const TOGETHER_BEFORE = phrases("both, the two, the pair, the lot, the set, the bundle");
 const LIMIT_AFTER = phrases(
-  "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in",
+  "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in, " +
+    // "$500 limit", "a $500 budget": the word of a limit after its amount.
+    "limit, cap, budget",
 );
 
 /**
@@ -185,7 +187,9 @@ function phraseAt(
     // The word before counts too: "my budget's $510" is read from its amount.
     budget:
       perUnitLength === 0 &&
-      words.slice(Math.max(0, start - 1), at).some((word) => BUDGET_WORDS.has(word)),
+      [...words.slice(Math.max(0, start - 1), at), ...words.slice(amount.end, end)].some((word) =>
+        BUDGET_WORDS.has(word),
+      ),
   };
 }
 
