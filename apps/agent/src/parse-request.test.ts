@@ -663,6 +663,12 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone, $500 limit, and a usb-c cable", "1 x XYZ phone <= 500 + 1 x USB-C cable"],
     ["buy an xyz phone and a usb-c cable, $600 budget", "? total_limit"],
     ["buy 2 xyz phones limit", "? unread_detail"],
+    // "price" before a limit's word says what the limit is of.
+    ["buy an xyz phone, price under $500", "1 x XYZ phone <= 500"],
+    ["buy an abc laptop, price <= $1300", "1 x ABC laptop <= 1300"],
+    ["buy an xyz phone, the price max $500", "1 x XYZ phone <= 500"],
+    ["buy an abc laptop, price: $1300", "? unread_detail"],
+    ["buy an xyz phone, price over $500", "? unread_price"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -53,7 +53,8 @@ const LEADS = phrases(
     "as long as the price is, as long as it costs, so long as it's, so long as it is, " +
     "provided it's, provided it is, provided that it's, only if it's, only if it is, " +
     "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
-    "spend, spending, pay, for, at, and, but",
+    // "price under $500", "the price ≤ $500": what the limit is of, said before its word.
+    "spend, spending, pay, for, at, and, but, price, the price",
 );
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 // "US$500": NFKC and the reader keep "US" and "$" apart.
