@@ -669,6 +669,11 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone, the price max $500", "1 x XYZ phone <= 500"],
     ["buy an abc laptop, price: $1300", "? unread_detail"],
     ["buy an xyz phone, price over $500", "? unread_price"],
+    // "ea" is each; "cap at" is a cap.
+    ["buy 2 xyz phones under $500/ea", "2 x XYZ phone <= 1000"],
+    ["buy 3 usb-c cables at $10 ea", "3 x USB-C cable <= 30"],
+    ["buy 2 xyz phones, cap at $500", "2 x XYZ phone <= 500"],
+    ["buy 3 ea usb-c cables", "? unread_detail"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -28,7 +28,7 @@ const LIMIT_CUES = phrases(
     "budget is, limit of, limit is, price limit, spending limit, maximum of, max of, cap of, " +
     "price ceiling, price cap, max price, maximum price, top price, highest price, " +
     "spend at most, spend no more than, spend up to, pay at most, pay no more than, pay up to, " +
-    "capped at, cap it at, ceiling of, ceiling, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
+    "capped at, cap it at, cap at, ceiling of, ceiling, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
     "limit, cap, under, below, beneath, within, maximum, max, <",
 ).sort((a, b) => b.length - a.length);
 const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
@@ -59,7 +59,8 @@ const LEADS = phrases(
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 // "US$500": NFKC and the reader keep "US" and "$" apart.
 const CURRENCY_BEFORE = phrases("usd, us $, $");
-const PER_UNIT = phrases("each, apiece, a piece, per unit, per item, per piece, per one");
+// "ea": each, as price lists write it ("$500/ea").
+const PER_UNIT = phrases("each, ea, apiece, a piece, per unit, per item, per piece, per one");
 /** "within 2 days": a bare number before one of these is no amount of money. */
 const NOT_MONEY = new Set(
   "day days week weeks hour hours minute minutes month months year years % percent".split(" "),
