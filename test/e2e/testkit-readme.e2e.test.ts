@@ -87,6 +87,6 @@ describe("the testkit README", () => {
       throw new Error(`${message}\n${stdout}\n${stderr}`);
     });
     expect(stdout).toMatch(/Test Files\s+2 passed/);
-    expect(stdout).toMatch(/Tests\s+4 passed/);
+    expect(stdout).toMatch(/Tests\s+5 passed/);
   });
 });

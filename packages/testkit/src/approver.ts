@@ -1,6 +1,8 @@
 import { httpsJson } from "./https-json.js";
 import { matches } from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
+import { waitForAgent } from "./wait-for-agent.js";
+import type { AgentWaitOptions } from "./wait-for-agent.js";
 import { waitForRequest } from "./wait-for-request.js";
 import type { WaitOptions } from "./wait-for-request.js";
 import type {
@@ -25,6 +27,13 @@ export interface Approver {
    * `/bc-authorize`, or the agent (`options.agent`) failed or finished first.
    */
   waitForRequest(filter?: RequestFilter, options?: WaitOptions): Promise<ConsentRequest>;
+  /**
+   * Waits for the agent's run (the promise of its child process or function) and resolves or
+   * rejects as it does; when it has not finished within `timeoutMs` (15 s unless given), fails
+   * saying how it polled `authReqId` meanwhile: too fast for the tenant (`slow_down` after
+   * `slow_down`), not since the person answered, or never.
+   */
+  waitForAgent<T>(agent: PromiseLike<T>, authReqId: string, options?: AgentWaitOptions): Promise<T>;
   /** The `/bc-authorize` calls the tenant refused lately (its newest 100), newest first. */
   refusals(): Promise<TenantRefusal[]>;
   /** The person approves: the agent's next poll gets its tokens. */
@@ -168,18 +177,26 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
       )
     ).refusals;
 
+  const request = (authReqId: string) =>
+    call<ConsentRequest & { timeline: ConsentEvent[] }>(
+      "GET",
+      `approver/api/requests/${id(authReqId)}`,
+    );
+
   const expire = (authReqId: string) =>
     call<ConsentRequest>("POST", `approver/api/requests/${id(authReqId)}/expire`);
 
   return {
     requests,
-    request: (authReqId) => call("GET", `approver/api/requests/${id(authReqId)}`),
+    request,
     waitForRequest: (filter = {}, waitOptions = {}) =>
       waitForRequest(
         { requests, refusals, handedOut, nearMisses, now, delay },
         filter,
         waitOptions,
       ),
+    waitForAgent: (agent, authReqId, agentOptions) =>
+      waitForAgent({ request, now, delay }, agent, authReqId, agentOptions),
     refusals: () => refusals(),
     approve: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/approve`),
     deny: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/deny`),

@@ -9,6 +9,7 @@ export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
 export type { LogLevel } from "./option-problems.js";
 export type { Approver } from "./approver.js";
 export type { WaitOptions } from "./wait-for-request.js";
+export type { AgentWaitOptions } from "./wait-for-agent.js";
 export type { RequestFilter } from "./request-filter.js";
 export type { Shop } from "./shop.js";
 export type {
