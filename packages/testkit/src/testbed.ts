@@ -425,7 +425,13 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
           : { OPENAI_BASE_URL: openaiBaseUrl, OPENAI_API_KEY: "testbed" }),
       }),
       approver,
-      shop: adminShop(shopApiUrl, adminToken, user, whyUnreachable(shopServer)),
+      shop: adminShop(
+        shopApiUrl,
+        adminToken,
+        user,
+        async () => (await approver.users()).map((person) => person.user_id),
+        whyUnreachable(shopServer),
+      ),
       stop,
     };
   } catch (error) {
