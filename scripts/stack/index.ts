@@ -11,6 +11,7 @@ export { REPO_ROOT, TSX_BIN } from "./repo-root.js";
 export {
   DEFAULT_CLIENT,
   INTERACTIVE_TENANT_SETTINGS,
+  WATCHED_SHOP_ENV,
   agentEnvOf,
   shopTenantEnv,
   startStack,

@@ -141,6 +141,17 @@ export function shopTenantEnv(issuer: string, caCertPath: string) {
 }
 
 /**
+ * What a watched stack's shop gets (`pnpm dev`): a change to code the tenant and the shop are
+ * both built from (packages/shared) starts both again at once, and the shop's start-up issuer
+ * check may come before the tenant listens again. It tries again for up to 30 s instead of
+ * exiting until the next change; any other problem with the issuer still stops it at once. The
+ * shop waits, rather than the stack starting it again: only the shop knows why it stopped (a
+ * refused connection, not a wrong issuer), and Node's watcher starts an app again on a change
+ * alone.
+ */
+export const WATCHED_SHOP_ENV = { SHOP_API_ISSUER_WAIT_MS: "30000" } as const;
+
+/**
  * Starts mock-auth0 and then shop-api (which checks the issuer at start), each as its own
  * process group, and resolves once both are ready (and `alsoStart`'s services). `stop()` ends
  * them all; so does the exit of this process, however it ends.
@@ -220,6 +231,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ? {}
         : { SHOP_API_DATABASE: database?.folder ?? "", SHOP_API_DATABASE_URL: "" }),
       ...(shortLived ? SHORT_LIVED_SHOP_ENV : {}),
+      ...(options.watch ? WATCHED_SHOP_ENV : {}),
       ...options.shopApiEnv,
     });
     const shopApiUrl = serverUrl("http", shopHost, shop.port);

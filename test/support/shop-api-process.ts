@@ -18,16 +18,17 @@ export type ShopData = { folder: string } | { url: string };
 
 /**
  * mock-auth0 in this process, on the repository's tenant with the end-to-end speed settings
- * (no per-user request limit: these tests ask for dozens of approvals), approving at once.
- * Its certificates are the repository's (.certs), which shop-api trusts without restarting.
+ * (no per-user request limit: these tests ask for dozens of approvals), approving at once, on
+ * `port` (0: a free one). Its certificates are the repository's (.certs), which shop-api trusts
+ * without restarting.
  */
-export function startTenant(): Promise<RunningMockAuth0> {
+export function startTenant(port = 0): Promise<RunningMockAuth0> {
   return startMockAuth0({
     tenant: loadTenant({
       tenant: DEFAULT_TENANT_FILE,
       settings: path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json"),
     }),
-    port: 0,
+    port,
     host: "127.0.0.1",
     certDir: DEFAULT_CERT_DIR,
     approverDefault: { action: "approve", afterMs: 0 },

@@ -28,7 +28,17 @@ describe("loadConfig", () => {
       database: { kind: "embedded", location: DEFAULT_DATABASE_DIR },
       tokenCacheSize: 10_000,
       shortLived: false,
+      issuerWaitMs: 0,
     });
+  });
+
+  it("waits for a refusing issuer at start only as long as SHOP_API_ISSUER_WAIT_MS says", () => {
+    expect(loadConfig({ SHOP_API_ISSUER_WAIT_MS: " 30000 " }).issuerWaitMs).toBe(30_000);
+    for (const bad of ["-1", "1.5", "30s", "600001"]) {
+      expect(() => loadConfig({ SHOP_API_ISSUER_WAIT_MS: bad })).toThrow(
+        /SHOP_API_ISSUER_WAIT_MS must be a whole number of milliseconds from 0 \(no wait\) to 600000/,
+      );
+    }
   });
 
   it("marks a shop short-lived with SHOP_API_SHORT_LIVED=true, and refuses another word", () => {

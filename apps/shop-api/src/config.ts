@@ -37,6 +37,11 @@ export interface ShopApiConfig {
    * database gets a small shared memory (`database.shortLived`).
    */
   shortLived: boolean;
+  /**
+   * `SHOP_API_ISSUER_WAIT_MS`: how long a start that finds the issuer refusing connections tries
+   * again before it exits (`checkIssuerWaiting`); unset or 0: it exits at once.
+   */
+  issuerWaitMs?: number | undefined;
 }
 
 export const DEFAULT_AUTH0_DOMAIN = "localhost:4010";
@@ -75,11 +80,15 @@ export const VARIABLES = {
   LOG_LEVEL: "pino level or 'silent' (default info)",
   SHOP_API_SHORT_LIVED:
     "true for a shop that lives for a test or a demo: PGlite's WebAssembly gets V8's baseline compiler alone (default false)",
+  SHOP_API_ISSUER_WAIT_MS:
+    "at start, how long to keep trying an issuer that refuses connections (one that is starting) before exiting; other problems exit at once (default 0: exit at once)",
 } as const;
 
 const trueOrFalse = z
   .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
   .default("false");
+
+const ISSUER_WAIT_RANGE = "must be a whole number of milliseconds from 0 (no wait) to 600000";
 
 // Empty and blank variables never reach the schema: `parseEnv` counts them as unset.
 const envSchema = z.object({
@@ -123,6 +132,13 @@ const envSchema = z.object({
     .transform(Number)
     .refine((size) => size <= 1_000_000, "must be a whole number from 0 (no cache) to 1000000")
     .default(String(DEFAULT_TOKEN_CACHE_SIZE)),
+  SHOP_API_ISSUER_WAIT_MS: z
+    .string()
+    .trim()
+    .regex(/^\d{1,6}$/, ISSUER_WAIT_RANGE)
+    .transform(Number)
+    .refine((ms) => ms <= 600_000, ISSUER_WAIT_RANGE)
+    .default("0"),
 } satisfies Record<keyof typeof VARIABLES, z.ZodTypeAny>);
 
 function databaseUrlProblem(value: string): string | undefined {
@@ -191,6 +207,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     database: databaseOf(vars, env, shortLived),
     tokenCacheSize: vars.SHOP_API_TOKEN_CACHE_SIZE,
     shortLived,
+    issuerWaitMs: vars.SHOP_API_ISSUER_WAIT_MS,
   };
 }
 

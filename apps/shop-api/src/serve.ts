@@ -10,6 +10,7 @@ import type { ShopApiConfig } from "./config.js";
 import { createDeps, issuerCheck } from "./deps.js";
 import { createHttpServer } from "./http-server.js";
 import { IssuerCheckError } from "./issuer-check.js";
+import { checkIssuerWaiting } from "./issuer-wait.js";
 import { agentTrusting } from "./issuer-transport.js";
 import { createLogger } from "./logging.js";
 import { DataDirInUseError } from "./store/data-dir-lock.js";
@@ -36,7 +37,8 @@ export function lateV8Flags(
 /**
  * The server part of `main.ts`, loaded by it only once the process is to serve: checks the
  * issuer, opens the database, listens, prints the ready record, and closes in order on a
- * signal. Exits 1 with one line when the issuer or the database stops it. `localCa`: a CA the
+ * signal. Exits 1 with one line when the issuer or the database stops it (an issuer that refuses
+ * connections once `issuerWaitMs` is over). `localCa`: a CA the
  * issuer's certificate needs that Node does not trust by itself (`localCaToTrust`).
  */
 export async function serve(
@@ -47,7 +49,16 @@ export async function serve(
   const tokenVerification: TokenVerificationOptions =
     options.localCa === undefined ? {} : { agent: agentTrusting([options.localCa]) };
   try {
-    const issuer = await issuerCheck(config, tokenVerification)();
+    const waitMs = config.issuerWaitMs ?? 0;
+    const issuer = await checkIssuerWaiting(issuerCheck(config, tokenVerification), {
+      waitMs,
+      onWait: (error) => {
+        logger.warn(
+          { problem: error.problem, waitMs },
+          `the issuer refuses connections: trying again for up to ${waitMs} ms (SHOP_API_ISSUER_WAIT_MS)`,
+        );
+      },
+    });
     logger.info(
       { issuer: issuer.issuer, jwksKeys: issuer.keyCount },
       "issuer reachable and trusted",
