@@ -5,32 +5,20 @@ import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { DEFAULT_TENANT_FILE, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { BackchannelRequest, RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
-import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
-import { REPO_ROOT } from "@ciba-testbed/stack";
 import { buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { startTenant } from "../support/shop-api-process.js";
+
+/** The person's answer is left to the test. */
+const MANUAL = { action: "manual" } as const;
 
 const CATALOG = [{ id: "xyz-phone", name: "XYZ phone", price: 499, currency: "USD", stock: 50 }];
 
 // The tenant goes away while the agent waits for the person: the agent is a real process,
 // the tenant runs in this one so that the test can stop and start it on the same port, and the
 // shop is a stand-in that answers as shop-api does and records the orders it takes.
-
-/** The tenant on `port` (0: a free one), the person's answer left to the test. */
-function startTenant(port = 0): Promise<RunningMockAuth0> {
-  return startMockAuth0({
-    tenant: loadTenant({
-      tenant: DEFAULT_TENANT_FILE,
-      settings: path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json"),
-    }),
-    port,
-    host: "127.0.0.1",
-    certDir: DEFAULT_CERT_DIR,
-    approverDefault: { action: "manual" },
-  });
-}
 
 /** The shop as the agent sees it: its catalog, 401 without a token, and orders with one. */
 async function startShop() {
@@ -128,7 +116,7 @@ describe("a tenant that goes away while a request waits for the person", () => {
   });
   beforeEach(async () => {
     shop.orders.length = 0;
-    tenant = await startTenant();
+    tenant = await startTenant(0, MANUAL);
     store = await mkdtemp(path.join(tmpdir(), "agent-store-"));
   });
   afterEach(async () => {
@@ -179,7 +167,7 @@ describe("a tenant that goes away while a request waits for the person", () => {
     // A restart of a tenant that keeps its requests in memory, as the local one does.
     const { port } = tenant;
     await tenant.close();
-    tenant = await startTenant(port);
+    tenant = await startTenant(port, MANUAL);
 
     const resumed = await agent(["resume", sent.json.threadId]);
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 
 import { loadTenant, startMockAuth0, DEFAULT_TENANT_FILE } from "@ciba-testbed/mock-auth0";
-import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import type { ApproverOutcome, RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { DEFAULT_CERT_DIR, SHORT_LIVED_SHOP_ENV } from "@ciba-testbed/shared/node";
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import type { OrderJson, OrderListJson, ProductListJson } from "@ciba-testbed/shop-api";
@@ -18,11 +18,14 @@ export type ShopData = { folder: string } | { url: string };
 
 /**
  * mock-auth0 in this process, on the repository's tenant with the end-to-end speed settings
- * (no per-user request limit: these tests ask for dozens of approvals), approving at once, on
- * `port` (0: a free one). Its certificates are the repository's (.certs), which shop-api trusts
- * without restarting.
+ * (no per-user request limit: these tests ask for dozens of approvals), on `port` (0: a free
+ * one), approving at once unless `approverDefault` says otherwise. Its certificates are the
+ * repository's (.certs), which shop-api trusts without restarting.
  */
-export function startTenant(port = 0): Promise<RunningMockAuth0> {
+export function startTenant(
+  port = 0,
+  approverDefault: ApproverOutcome = { action: "approve", afterMs: 0 },
+): Promise<RunningMockAuth0> {
   return startMockAuth0({
     tenant: loadTenant({
       tenant: DEFAULT_TENANT_FILE,
@@ -31,7 +34,7 @@ export function startTenant(port = 0): Promise<RunningMockAuth0> {
     port,
     host: "127.0.0.1",
     certDir: DEFAULT_CERT_DIR,
-    approverDefault: { action: "approve", afterMs: 0 },
+    approverDefault,
   });
 }
 

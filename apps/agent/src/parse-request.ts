@@ -1646,33 +1646,35 @@ const OVERRIDDEN_NUMBER = /[\u202d\u202e]([^\u202c\u2069\n]*\d[^\u202c\u2069\n]*
  */
 const STRUCK = /(~~[^~\n]+~~|\S*[\u0335-\u0338]\S*)/u;
 
+type Questions = ReturnType<typeof questionsFor>;
+
 /**
- * Doubts the words alone do not show: text that plays another role ("SYSTEM:", "</request>",
- * "Assistant:"), an example ("e.g."), a quotation (someone else's words), the boxes of a task
- * list, emoji of doubt, struck text, a number with an exponent ("1e3"), raised ("²") or shown reversed, money the reader cannot read (£, €,
- * "<", "1.000" which is a thousand in some countries and one in others).
+ * Doubts the words alone do not show, in the order they are looked for, and what each asks:
+ * text that plays another role ("SYSTEM:", "</request>", "Assistant:"), an example ("e.g."), a
+ * quotation (someone else's words), the boxes of a task list, emoji of doubt, struck text, and a
+ * number with an exponent ("1e3"), raised ("²") or shown reversed.
  */
-function requestDoubts(text: string, questions: ReturnType<typeof questionsFor>): Problem[] {
-  const found = (pattern: RegExp) => pattern.exec(text)?.[1]?.trim();
-  const injected = INJECTED.map(found).find((match) => match !== undefined);
-  if (injected !== undefined) return [{ ...BEFORE_ALL, unclear: questions.injected(injected) }];
-  const example = found(EXAMPLE);
-  if (example !== undefined) return [{ ...BEFORE_ALL, unclear: questions.notNow(example) }];
-  const quoted = QUOTES.map(found).find((match) => match !== undefined);
-  if (quoted !== undefined) return [{ ...BEFORE_ALL, unclear: questions.reported(quoted) }];
-  const box = found(TASK_BOX);
-  if (box !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(box) }];
-  const emoji = found(DOUBTFUL_EMOJI);
-  if (emoji !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(emoji) }];
-  const struck = found(STRUCK);
-  if (struck !== undefined) return [{ ...BEFORE_ALL, unclear: questions.hesitant(struck) }];
-  const exponent = found(EXPONENT_NUMBER);
-  if (exponent !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(exponent) }];
-  const raised = found(RAISED_NUMBER);
-  if (raised !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(raised) }];
-  const overridden = found(OVERRIDDEN_NUMBER);
-  if (overridden !== undefined) {
-    return [{ ...BEFORE_ALL, unclear: questions.unreadNumber(overridden) }];
+const TEXT_DOUBTS: [readonly RegExp[], (questions: Questions, said: string) => Unclear][] = [
+  [INJECTED, (questions, said) => questions.injected(said)],
+  [[EXAMPLE], (questions, said) => questions.notNow(said)],
+  [QUOTES, (questions, said) => questions.reported(said)],
+  [[TASK_BOX, DOUBTFUL_EMOJI, STRUCK], (questions, said) => questions.hesitant(said)],
+  [
+    [EXPONENT_NUMBER, RAISED_NUMBER, OVERRIDDEN_NUMBER],
+    (questions, said) => questions.unreadNumber(said),
+  ],
+];
+
+/**
+ * The first of `TEXT_DOUBTS` the text shows, else money the reader cannot read (£, €, "<",
+ * "1.000" which is a thousand in some countries and one in others).
+ */
+function requestDoubts(text: string, questions: Questions): Problem[] {
+  for (const [patterns, ask] of TEXT_DOUBTS) {
+    for (const pattern of patterns) {
+      const said = pattern.exec(text)?.[1]?.trim();
+      if (said !== undefined) return [{ ...BEFORE_ALL, unclear: ask(questions, said) }];
+    }
   }
   const money = FOREIGN_MONEY.exec(joinThousands(text))?.[1]?.trim();
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
