@@ -9,12 +9,12 @@ import type { Browser } from "playwright-core";
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /**
- * The `--disable-features` list Playwright passes (playwright-core 1.65.1, its
+ * The `--disable-features` list Playwright passes (playwright-core 1.65.2, its
  * chromiumSwitches.ts). Chromium keeps only the last `--disable-features` switch of its command
  * line, so disabling one more feature means repeating Playwright's list in place of its switch.
  */
 const PLAYWRIGHT_DISABLED_FEATURES = {
-  version: "1.65.1",
+  version: "1.65.2",
   features: [
     "AvoidUnnecessaryBeforeUnloadCheckSync",
     "DestroyProfileOnBrowserClose",
