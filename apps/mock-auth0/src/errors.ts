@@ -94,7 +94,7 @@ export const errors = defineErrors({
     code: "invalid_grant",
     when:
       "an authorization code that is unknown, used, expired or another client's, or a " +
-      "redirect_uri or code_verifier that does not match its request (Auth0 answers 403)",
+      "redirect_uri or code_verifier missing or not matching its request (Auth0 answers 403)",
   },
   invalidRefreshToken: {
     status: 403,

@@ -37,8 +37,9 @@ export function publicCodeClient(
 }
 
 /**
- * RFC 6749 section 4.1.3 with RFC 7636 section 4.6, as guard clauses in that order: the code
- * (unknown, used, expired or another client's), the redirect_uri it was issued for, the
+ * RFC 6749 section 4.1.3 with RFC 7636 section 4.6, as guard clauses in that order: a
+ * redirect_uri sent, the code (unknown, used, expired or another client's), the redirect_uri it
+ * was issued for, the
  * code_verifier, then tokens once. Auth0 answers every refusal 403 `invalid_grant`.
  */
 export async function authorizationCodeGrant(
@@ -48,12 +49,20 @@ export async function authorizationCodeGrant(
   context: TokenContext,
 ): Promise<TokenResponse> {
   const { directory, clock, logger, login } = deps;
-  const issued = login.takeCode(requiredParam(req, "code"));
+  const code = requiredParam(req, "code");
+  // Every code was issued to a request with a redirect_uri (`/authorize` requires one), so
+  // every exchange must send it (RFC 6749 section 4.1.3): refused before the code is spent.
+  const redirectUri = param(req, "redirect_uri");
+  if (redirectUri === undefined) {
+    throw errors.invalidAuthorizationCode(
+      "redirect_uri is required: send the redirect_uri of the authorization request that issued the code",
+    );
+  }
+  const issued = login.takeCode(code);
   if (issued?.clientId !== client.clientId) {
     throw errors.invalidAuthorizationCode(INVALID_CODE);
   }
-  const redirectUri = param(req, "redirect_uri");
-  if (redirectUri !== undefined && redirectUri !== issued.redirectUri) {
+  if (redirectUri !== issued.redirectUri) {
     throw errors.invalidAuthorizationCode(
       "redirect_uri is not the one the authorization code was issued for",
     );

@@ -95,6 +95,24 @@ function authorizeUrl(
   });
 }
 
+/** `POST /oauth/token` with a form body. */
+const postToken = (form: Record<string, string>) =>
+  fetchTenant(new URL("oauth/token", tenant.issuer), {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form).toString(),
+  });
+
+/** A code for the public client with PKCE, the hinted user logged in at once. */
+async function publicClientCode(verifier: string): Promise<string> {
+  const url = authorizeUrl(
+    publicClient,
+    { redirect_uri: SPA.callback, login_hint: BUYER },
+    { challenge: await oidc.calculatePKCECodeChallenge(verifier) },
+  );
+  return location(await new Browser().get(url)).searchParams.get("code") ?? "";
+}
+
 let certDir: string;
 
 beforeAll(async () => {
@@ -204,17 +222,13 @@ describe("authorization code with PKCE, through the login page", () => {
     expect(tokens.token_type.toLowerCase()).toBe("bearer");
 
     // The code is good once: Auth0 answers 403 invalid_grant "Invalid authorization code".
-    const again = await fetchTenant(new URL("oauth/token", tenant.issuer), {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        client_id: APP.id,
-        client_secret: APP.secret,
-        code: callback.searchParams.get("code") ?? "",
-        code_verifier: verifier,
-        redirect_uri: CALLBACK,
-      }).toString(),
+    const again = await postToken({
+      grant_type: "authorization_code",
+      client_id: APP.id,
+      client_secret: APP.secret,
+      code: callback.searchParams.get("code") ?? "",
+      code_verifier: verifier,
+      redirect_uri: CALLBACK,
     });
     expect(again.status).toBe(403);
     await expect(again.json()).resolves.toEqual({
@@ -374,15 +388,12 @@ describe("a public client with login_hint and response_mode=form_post", () => {
     });
 
     // A code the tenant never issued: Auth0 answers 403 invalid_grant.
-    const stolen = await fetchTenant(new URL("oauth/token", tenant.issuer), {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        client_id: SPA.id,
-        code: "not-the-code",
-        code_verifier: oidc.randomPKCECodeVerifier(),
-      }).toString(),
+    const stolen = await postToken({
+      grant_type: "authorization_code",
+      client_id: SPA.id,
+      code: "not-the-code",
+      code_verifier: oidc.randomPKCECodeVerifier(),
+      redirect_uri: SPA.callback,
     });
     expect(stolen.status).toBe(403);
 
@@ -416,24 +427,39 @@ describe("a public client with login_hint and response_mode=form_post", () => {
     expect(location(promptLogin).pathname).toBe("/u/login");
   });
 
-  it("refuses the exchange with another code_verifier", async () => {
+  it("refuses an exchange that leaves out the redirect_uri the code was issued for", async () => {
+    // RFC 6749 section 4.1.3: the server MUST ensure redirect_uri is present when the
+    // authorization request had one; Auth0's Get Token: "required only if it was set at the
+    // GET /authorize endpoint. The values from /authorize must match".
     const verifier = oidc.randomPKCECodeVerifier();
-    const url = authorizeUrl(
-      publicClient,
-      { redirect_uri: SPA.callback, login_hint: BUYER },
-      { challenge: await oidc.calculatePKCECodeChallenge(verifier) },
-    );
-    const code = location(await new Browser().get(url)).searchParams.get("code") ?? "";
-    const answer = await fetchTenant(new URL("oauth/token", tenant.issuer), {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
+    const code = await publicClientCode(verifier);
+    const exchange = (redirectUri?: string) =>
+      postToken({
         grant_type: "authorization_code",
         client_id: SPA.id,
         code,
-        code_verifier: oidc.randomPKCECodeVerifier(),
-        redirect_uri: SPA.callback,
-      }).toString(),
+        code_verifier: verifier,
+        ...(redirectUri === undefined ? {} : { redirect_uri: redirectUri }),
+      });
+    const answer = await exchange();
+    expect(answer.status).toBe(403);
+    await expect(answer.json()).resolves.toEqual({
+      error: "invalid_grant",
+      error_description:
+        "redirect_uri is required: send the redirect_uri of the authorization request that issued the code",
+    });
+    // The code was refused, not spent: the exchange the client meant still works.
+    expect((await exchange(SPA.callback)).status).toBe(200);
+  });
+
+  it("refuses the exchange with another code_verifier", async () => {
+    const code = await publicClientCode(oidc.randomPKCECodeVerifier());
+    const answer = await postToken({
+      grant_type: "authorization_code",
+      client_id: SPA.id,
+      code,
+      code_verifier: oidc.randomPKCECodeVerifier(),
+      redirect_uri: SPA.callback,
     });
     expect(answer.status).toBe(403);
     await expect(answer.json()).resolves.toEqual({
