@@ -3,7 +3,6 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Request } from "express";
 
 import { issueApprovedTokens } from "../approved-tokens.js";
-import { publicClient } from "../client-authentication.js";
 import { errors } from "../errors.js";
 import { param, requiredParam } from "../request-params.js";
 import type { TokenDeps } from "../routes/token.js";
@@ -21,19 +20,6 @@ const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 function sameText(a: string, b: string): boolean {
   const digest = (value: string) => createHash("sha256").update(value).digest();
   return timingSafeEqual(digest(a), digest(b));
-}
-
-/**
- * A public client (`token_endpoint_auth_method: none`) redeeming a code with PKCE sends its
- * client_id and no secret (go-auth0's recorded TestLoginWithAuthCodeWithPKCE): it is
- * identified, not authenticated. Any other request goes through client authentication.
- */
-export function publicCodeClient(
-  req: Request,
-  clients: ReadonlyMap<string, TenantClient>,
-): TenantClient | undefined {
-  if (param(req, "grant_type") !== AUTHORIZATION_CODE_GRANT_TYPE) return undefined;
-  return publicClient(req, clients);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from "node:crypto";
+
 import { CIBA_GRANT_TYPE } from "@ciba-testbed/shared";
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import request from "supertest";
@@ -230,6 +232,65 @@ describe("POST /oauth/token with grant_type=refresh_token", () => {
       })
       .expect(status);
     expect(response.body.error).toBe(error);
+  });
+
+  it("exchanges a public client's refresh token for its client_id alone, and only for that client", async () => {
+    // Auth0's Refresh Access Token: client_secret is "Required when the Token Endpoint
+    // Authentication Method is set to Post or Basic"; the SPA SDK refreshes with client_id alone
+    // (Use Refresh Token Rotation).
+    const SPA = { id: "browser-app", callback: "http://localhost:5173/callback" };
+    const h = await createHarness(
+      withExtraClient(
+        {
+          name: "Browser app",
+          app_type: "spa",
+          token_endpoint_auth_method: "none",
+          grant_types: ["authorization_code", "refresh_token"],
+          callbacks: [SPA.callback],
+          refresh_token: { rotation_type: "rotating", expiration_type: "expiring" },
+        },
+        { client_id: SPA.id },
+      ),
+    );
+    const verifier = randomBytes(32).toString("base64url");
+    const authorize = await request(h.app)
+      .get("/authorize")
+      .query({
+        client_id: SPA.id,
+        redirect_uri: SPA.callback,
+        response_type: "code",
+        scope: "openid offline_access",
+        login_hint: USER,
+        code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+        code_challenge_method: "S256",
+      })
+      .expect(302);
+    const code = new URL(String(authorize.headers.location)).searchParams.get("code") ?? "";
+    const tokens = await request(h.app)
+      .post("/oauth/token")
+      .type("form")
+      .send({
+        grant_type: "authorization_code",
+        client_id: SPA.id,
+        code,
+        code_verifier: verifier,
+        redirect_uri: SPA.callback,
+      })
+      .expect(200);
+    const publicRefresh = (refreshToken: unknown) =>
+      request(h.app)
+        .post("/oauth/token")
+        .type("form")
+        .send({
+          grant_type: "refresh_token",
+          client_id: SPA.id,
+          refresh_token: String(refreshToken),
+        });
+
+    const refreshed = await publicRefresh(tokens.body.refresh_token).expect(200);
+    expect(refreshed.body.refresh_token).not.toBe(tokens.body.refresh_token);
+    expect((await refresh(h, refreshed.body.refresh_token).expect(403)).body).toEqual(INVALID);
+    await publicRefresh(refreshed.body.refresh_token).expect(200);
   });
 
   it("refuses the grant to a client that may not use it", async () => {

@@ -6,12 +6,11 @@ import { sendJson } from "@ciba-testbed/shared/http";
 
 import { issueApprovedTokens, REFRESH_TOKEN_GRANT_TYPE } from "../approved-tokens.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
-import { authenticateClient } from "../client-authentication.js";
+import { authenticateClient, publicClient } from "../client-authentication.js";
 import { errors, slowDown } from "../errors.js";
 import {
   AUTHORIZATION_CODE_GRANT_TYPE,
   authorizationCodeGrant,
-  publicCodeClient,
 } from "../login/authorization-code-grant.js";
 import type { LoginState } from "../login/login-state.js";
 import type { OpaqueAccessTokens } from "../opaque-tokens.js";
@@ -69,6 +68,24 @@ const GRANTS = new Map<string, GrantHandler>([
 const isAuth0TokenGrant = (grantType: string) =>
   grantType !== "implicit" && AUTH0_GRANT_TYPES.has(grantType);
 
+/**
+ * A public client (`token_endpoint_auth_method: none`) sends its client_id and no secret to
+ * redeem a code with PKCE (go-auth0's recorded TestLoginWithAuthCodeWithPKCE) and to refresh
+ * (Auth0's Refresh Access Token: `client_secret` is "Required when the Token Endpoint
+ * Authentication Method is set to Post or Basic"): it is identified, not authenticated. Any
+ * other request goes through client authentication.
+ */
+function publicTokenClient(
+  req: Request,
+  clients: ReadonlyMap<string, TenantClient>,
+): TenantClient | undefined {
+  const grantType = param(req, "grant_type");
+  if (grantType !== AUTHORIZATION_CODE_GRANT_TYPE && grantType !== REFRESH_TOKEN_GRANT_TYPE) {
+    return undefined;
+  }
+  return publicClient(req, clients);
+}
+
 /** `POST /oauth/token` for the CIBA grant, `authorization_code`, `refresh_token` and `client_credentials`. */
 export function token(deps: TokenDeps): RequestHandler {
   const { directory, clock } = deps;
@@ -76,7 +93,7 @@ export function token(deps: TokenDeps): RequestHandler {
 
   return async (req, res) => {
     const client =
-      publicCodeClient(req, directory.clients) ??
+      publicTokenClient(req, directory.clients) ??
       authenticateClient(req, directory.clients, { tokenEndpoint: { logger: deps.logger } });
     const grantType = requiredParam(req, "grant_type");
     const implemented = supported.includes(grantType);
