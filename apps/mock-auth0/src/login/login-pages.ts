@@ -152,6 +152,15 @@ export function sendErrorPage(
     );
 }
 
+function hiddenInputs(params: Record<string, string>): string {
+  return Object.entries(params)
+    .map(
+      ([name, value]) =>
+        `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`,
+    )
+    .join("\n");
+}
+
 /** OAuth 2.0 Form Post Response Mode: the parameters as a form the browser posts at once. */
 export function sendFormPost(
   res: Response,
@@ -159,12 +168,7 @@ export function sendFormPost(
   params: Record<string, string>,
 ): void {
   secure(res, { formTargets: [new URL(redirectUri).origin], script: true });
-  const inputs = Object.entries(params)
-    .map(
-      ([name, value]) =>
-        `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`,
-    )
-    .join("\n");
+  const inputs = hiddenInputs(params);
   res
     .status(200)
     .type("html")
@@ -176,6 +180,38 @@ ${inputs}
 <noscript><button type="submit">Continue</button></noscript>
 </form>
 <script>${SUBMIT_SCRIPT}</script>`,
+      ),
+    );
+}
+
+export interface LogoutPromptView {
+  tenantName: string;
+  /** The application that asked, when the request named one. */
+  clientName: string | undefined;
+  /** The request's parameters, sent again with the confirmation. */
+  params: Record<string, string>;
+  /** Where the logout will redirect, when that is an Allowed Logout URL: a form target. */
+  redirectOrigin: string | undefined;
+}
+
+/** Auth0's logout consent prompt: the session ends only when the person says so. */
+export function sendLogoutPrompt(res: Response, view: LogoutPromptView): void {
+  secure(res, view.redirectOrigin === undefined ? {} : { formTargets: [view.redirectOrigin] });
+  const inputs = hiddenInputs(view.params);
+  const from =
+    view.clientName === undefined ? "" : ` ${escapeHtml(view.clientName)} asks to log you out.`;
+  res
+    .status(200)
+    .type("html")
+    .send(
+      page(
+        `Log out | ${view.tenantName}`,
+        `<h1>Log out</h1>
+<p class="lead">Do you want to log out of ${escapeHtml(view.tenantName)}?${from}</p>
+<form method="get" action="/oidc/logout">
+${inputs}
+<button type="submit">Log out</button>
+</form>`,
       ),
     );
 }

@@ -13,7 +13,7 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 import { checkAuthorizeRequest } from "./authorize-request.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
-import { sendErrorPage, sendFormPost, sendLoginPage } from "./login-pages.js";
+import { sendErrorPage, sendFormPost, sendLoginPage, sendLogoutPrompt } from "./login-pages.js";
 import { newSecret } from "./login-state.js";
 import type { LoginSession, LoginState } from "./login-state.js";
 
@@ -37,6 +37,9 @@ function readCookie(req: Request, name: string): string | undefined {
   }
   return undefined;
 }
+
+/** What a logout prompt sends again with the person's confirmation. */
+const LOGOUT_PARAMS = ["client_id", "post_logout_redirect_uri", "state", "ui_locales"];
 
 const cookieOptions = { httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
 
@@ -296,6 +299,47 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     }
   };
 
+  /**
+   * Auth0's OIDC Logout without `id_token_hint` ends the session only with the person's consent,
+   * or when `logout_hint` is the session's `sid`. A browser without a session has nothing to
+   * end. The consent is a one-time token for this browser's session (`confirm`).
+   */
+  const confirmedLogout = (
+    req: Request,
+    logoutHint: string | undefined,
+    confirm: string | undefined,
+  ): boolean => {
+    const cookie = readCookie(req, SESSION_COOKIE);
+    const session = state.session(cookie);
+    if (session === undefined && confirm === undefined) return true;
+    if (session !== undefined && logoutHint === session.sid) return true;
+    return confirm !== undefined && state.takeLogoutConfirmation(confirm, cookie);
+  };
+
+  const askToLogOut = (
+    req: Request,
+    res: Response,
+    client: TenantClient | undefined,
+    query: Record<string, unknown>,
+  ) => {
+    const params: Record<string, string> = {};
+    for (const name of LOGOUT_PARAMS) {
+      const value = query[name];
+      if (typeof value === "string") params[name] = value;
+    }
+    params.confirm = state.askLogoutConfirmation(readCookie(req, SESSION_COOKIE));
+    const target = params.post_logout_redirect_uri;
+    sendLogoutPrompt(res, {
+      tenantName: directory.tenant.name,
+      clientName: client?.name,
+      params,
+      redirectOrigin:
+        target !== undefined && client?.allowedLogoutUrls.includes(target)
+          ? new URL(target).origin
+          : undefined,
+    });
+  };
+
   // OpenID Connect RP-Initiated Logout 1.0 (discovery's end_session_endpoint).
   router.get("/oidc/logout", async (req, res) => {
     const query = req.query as Record<string, unknown>;
@@ -314,6 +358,20 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     const client = hinted ?? (clientId === undefined ? undefined : directory.clients.get(clientId));
     if (clientId !== undefined && client === undefined) {
       sendErrorPage(res, 400, "invalid_request", `Unknown client: ${clientId}`);
+      return;
+    }
+    if (hinted === undefined && !confirmedLogout(req, text("logout_hint"), text("confirm"))) {
+      const confirm = text("confirm");
+      if (confirm !== undefined) {
+        sendErrorPage(
+          res,
+          400,
+          "invalid_request",
+          "This logout confirmation has expired, was already used or is another browser's: log out again from the application.",
+        );
+        return;
+      }
+      askToLogOut(req, res, client, query);
       return;
     }
     endSession(req, res);

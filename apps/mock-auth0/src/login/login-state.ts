@@ -55,6 +55,18 @@ export interface FormerTransaction {
   readonly expiresAt: number;
 }
 
+/**
+ * A logout the person is asked to confirm (`/oidc/logout` without `id_token_hint`): good once,
+ * for the browser whose login session it would end.
+ */
+export interface LogoutConfirmation {
+  /** The session cookie of the browser that was asked; undefined when it had none. */
+  readonly session: string | undefined;
+  readonly expiresAt: number;
+}
+
+const LOGOUT_CONFIRMATION_LIFETIME_MS = 600_000;
+
 /** Each map keeps at most this many entries; the oldest go first. */
 const MAX_ENTRIES = 10_000;
 
@@ -104,6 +116,7 @@ export class LoginState {
   private readonly codes: ExpiringMap<IssuedCode>;
   private readonly sessions: ExpiringMap<LoginSession>;
   private readonly former: ExpiringMap<FormerTransaction>;
+  private readonly logoutConfirmations: ExpiringMap<LogoutConfirmation>;
 
   constructor(
     private readonly clock: Clock,
@@ -113,6 +126,7 @@ export class LoginState {
     this.codes = new ExpiringMap(clock);
     this.sessions = new ExpiringMap(clock);
     this.former = new ExpiringMap(clock);
+    this.logoutConfirmations = new ExpiringMap(clock);
   }
 
   startTransaction(request: AuthorizeRequest, browser: string): LoginTransaction {
@@ -185,5 +199,26 @@ export class LoginState {
 
   endSession(id: string | undefined): void {
     if (id !== undefined) this.sessions.delete(id);
+  }
+
+  /** A one-time token that confirms the logout of the browser with this session cookie. */
+  askLogoutConfirmation(session: string | undefined): string {
+    const token = newSecret();
+    this.logoutConfirmations.set(token, {
+      session,
+      expiresAt: this.clock.now() + LOGOUT_CONFIRMATION_LIFETIME_MS,
+    });
+    return token;
+  }
+
+  /**
+   * Whether `token` confirms a logout for this session cookie, using it up; another browser's
+   * attempt leaves it to the browser it was made for.
+   */
+  takeLogoutConfirmation(token: string, session: string | undefined): boolean {
+    const confirmation = this.logoutConfirmations.get(token);
+    if (confirmation === undefined || confirmation.session !== session) return false;
+    this.logoutConfirmations.delete(token);
+    return true;
   }
 }

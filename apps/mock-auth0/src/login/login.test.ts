@@ -502,4 +502,69 @@ describe("logout", () => {
     );
     expect(v2.headers.get("location")).toBe("http://localhost:3000");
   });
+
+  it("asks the person before an /oidc/logout without id_token_hint ends the session, as Auth0 does", async () => {
+    // Auth0's OIDC Logout: "If id_token_hint is not provided, then the user will be prompted
+    // for consent unless a logout_hint that matches the user's session ID is provided."
+    const logIn = async (browser: Browser) => {
+      const start = await browser.get(authorizeUrl(confidential, { nonce: "n" }));
+      const done = await pick(browser, await browser.get(location(start)), BUYER);
+      const tokens = await oidc.authorizationCodeGrant(confidential, location(done), {
+        expectedNonce: "n",
+        idTokenExpected: true,
+      });
+      const sid = tokens.claims()?.sid;
+      if (typeof sid !== "string") throw new Error("the ID token has no sid");
+      return sid;
+    };
+    const loggedIn = async (browser: Browser) =>
+      location(await browser.get(authorizeUrl(confidential, { prompt: "none" }))).searchParams.has(
+        "code",
+      );
+    const logoutUrl = new URL("oidc/logout", tenant.issuer);
+    logoutUrl.search = new URLSearchParams({
+      client_id: APP.id,
+      post_logout_redirect_uri: "http://localhost:3000",
+      state: "bye",
+    }).toString();
+
+    const browser = new Browser();
+    await logIn(browser);
+    const prompt = await browser.get(logoutUrl);
+    expect(prompt.status).toBe(200);
+    expect(prompt.headers.get("content-security-policy")).toContain(
+      "form-action 'self' http://localhost:3000",
+    );
+    const html = await prompt.text();
+    expect(html).toContain('<form method="get" action="/oidc/logout">');
+    expect(await loggedIn(browser)).toBe(true);
+
+    const confirmUrl = new URL("oidc/logout", tenant.issuer);
+    confirmUrl.search = new URLSearchParams(
+      [...html.matchAll(/name="([^"]+)" value="([^"]+)"/g)].map((m): [string, string] => [
+        m[1] ?? "",
+        m[2] ?? "",
+      ]),
+    ).toString();
+    // The confirmation is this browser's: another one, with a session of its own, cannot use it.
+    const other = new Browser();
+    await logIn(other);
+    const stolen = await other.get(confirmUrl);
+    expect(stolen.status).toBe(400);
+    await expect(stolen.text()).resolves.toContain("This logout confirmation has expired");
+    expect(await loggedIn(other)).toBe(true);
+
+    const out = await browser.get(confirmUrl);
+    expect(out.status).toBe(302);
+    expect(out.headers.get("location")).toBe("http://localhost:3000/?state=bye");
+    expect(await loggedIn(browser)).toBe(false);
+
+    // A logout_hint naming the session's sid needs no confirmation.
+    const hinted = new Browser();
+    const sid = await logIn(hinted);
+    const withHint = new URL(logoutUrl);
+    withHint.searchParams.set("logout_hint", sid);
+    expect((await hinted.get(withHint)).status).toBe(302);
+    expect(await loggedIn(hinted)).toBe(false);
+  });
 });
