@@ -375,7 +375,11 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       return;
     }
     endSession(req, res);
-    const target = text("post_logout_redirect_uri");
+    // Without id_token_hint, a client_id alone returns to its first Allowed Logout URL (Auth0's
+    // OIDC Logout).
+    const target =
+      text("post_logout_redirect_uri") ??
+      (hinted === undefined ? client?.allowedLogoutUrls[0] : undefined);
     if (target === undefined) {
       loggedOut(res);
       return;

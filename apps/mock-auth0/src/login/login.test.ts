@@ -503,6 +503,17 @@ describe("logout", () => {
     expect(v2.headers.get("location")).toBe("http://localhost:3000");
   });
 
+  it("sends an /oidc/logout with client_id and no post_logout_redirect_uri to the client's first Allowed Logout URL", async () => {
+    // Auth0's OIDC Logout: without id_token_hint, "If the client_id parameter is included and
+    // the post_logout_redirect_uri URL is NOT set, the server returns the user to the first
+    // Allowed Logout URLs set in Auth0 Dashboard."
+    const out = await new Browser().get(
+      new URL(`oidc/logout?client_id=${APP.id}&state=s`, tenant.issuer),
+    );
+    expect(out.status).toBe(302);
+    expect(out.headers.get("location")).toBe("http://localhost:3000/?state=s");
+  });
+
   it("asks the person before an /oidc/logout without id_token_hint ends the session, as Auth0 does", async () => {
     // Auth0's OIDC Logout: "If id_token_hint is not provided, then the user will be prompted
     // for consent unless a logout_hint that matches the user's session ID is provided."
