@@ -22,12 +22,8 @@ import { AGENT_CLIENT } from "../support/tenant-client.js";
 const VERIFIER = "a-code-verifier-of-this-test-long-enough-for-rfc-7636-pkce";
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
 
-/**
- * The login page opened again once its login is over, as the Back button opens it: mock-auth0
- * sends the browser back to the application, to its Application Login URI when the tenant has
- * one (as Auth0 does), else by a link on the page.
- */
-describe("a login page whose login is over", () => {
+/** The tenant's login and logout pages in Chromium, with a miniature application beside it. */
+describe("the tenant's login pages", () => {
   let certDir: string;
   let keys: SigningKeys;
   let browser: Browser;
@@ -38,7 +34,7 @@ describe("a login page whose login is over", () => {
   const appRequests: URL[] = [];
 
   beforeAll(async () => {
-    certDir = mkdtempSync(path.join(tmpdir(), "expired-login-"));
+    certDir = mkdtempSync(path.join(tmpdir(), "tenant-login-pages-"));
     keys = await SigningKeys.create();
     // The application, in miniature: /login starts a login at the tenant, /auth/callback takes
     // the code, / is its home page.
@@ -101,17 +97,28 @@ describe("a login page whose login is over", () => {
     });
   }
 
-  /** Logs in as Test Buyer from the application's /login, then goes Back to the login page. */
-  async function logInThenBack(): Promise<Page> {
+  /** Logs in as Test Buyer from the application's /login. */
+  async function logIn(): Promise<Page> {
     const page = await browser.newPage();
     await page.goto(`${appUrl}login`);
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
     await page.getByRole("heading", { name: "Signed in" }).waitFor();
+    return page;
+  }
+
+  /** Logs in as Test Buyer from the application's /login, then goes Back to the login page. */
+  async function logInThenBack(): Promise<Page> {
+    const page = await logIn();
     await page.goBack();
     return page;
   }
 
+  /**
+   * The login page opened again once its login is over, as the Back button opens it: mock-auth0
+   * sends the browser back to the application, to its Application Login URI when the tenant has
+   * one (as Auth0 does), else by a link on the page.
+   */
   it("links back to the application when its client has no Application Login URI", async () => {
     tenant = await startTenant();
     const page = await logInThenBack();
@@ -138,5 +145,45 @@ describe("a login page whose login is over", () => {
     const codes = callbacks.map((url) => url.searchParams.get("code"));
     expect(codes[1]).toEqual(expect.any(String));
     expect(codes[1]).not.toBe(codes[0]);
+  });
+
+  /** Whether the browser's login session would log in without a page (prompt=none). */
+  async function loggedIn(page: Page): Promise<boolean> {
+    if (tenant === undefined) throw new Error("no tenant");
+    const authorize = new URL("authorize", tenant.issuer);
+    authorize.search = new URLSearchParams({
+      response_type: "code",
+      client_id: AGENT_CLIENT.client_id,
+      redirect_uri: `${appUrl}auth/callback`,
+      scope: "openid",
+      prompt: "none",
+      code_challenge: CHALLENGE,
+      code_challenge_method: "S256",
+    }).toString();
+    await page.goto(authorize.href);
+    return new URL(page.url()).searchParams.has("code");
+  }
+
+  it("asks before a logout link without id_token_hint ends the session, then returns to the app", async () => {
+    tenant = await startTenant({ allowed_logout_urls: [appUrl] });
+    const page = await logIn();
+    const logout = new URL("oidc/logout", tenant.issuer);
+    logout.search = new URLSearchParams({
+      client_id: AGENT_CLIENT.client_id,
+      post_logout_redirect_uri: appUrl,
+      state: "bye",
+    }).toString();
+
+    // A link alone, as another site could send, shows the question and ends nothing.
+    await page.goto(logout.href);
+    await page.getByRole("heading", { name: "Log out" }).waitFor();
+    await page.getByText("Do you want to log out of").waitFor();
+    expect(await loggedIn(page)).toBe(true);
+
+    await page.goto(logout.href);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("heading", { name: "Shop home" }).waitFor();
+    expect(page.url()).toBe(`${appUrl}?state=bye`);
+    expect(await loggedIn(page)).toBe(false);
   });
 });
