@@ -154,9 +154,12 @@ describe("the chat web app", () => {
     rmSync(settingsDir, { recursive: true, force: true });
   });
 
-  /** A new page of the chat, with the person logged in (the context's session). */
-  const openChat = async (prepare?: (page: Page) => Promise<unknown>) => {
-    const page = await context.newPage();
+  /** A new page of the chat in `into`, with the person logged in (that context's session). */
+  const openChat = async (
+    prepare?: (page: Page) => Promise<unknown>,
+    into: BrowserContext = context,
+  ) => {
+    const page = await into.newPage();
     await prepare?.(page);
     await page.goto(baseUrl);
     await page.getByText("Logged in as Test Buyer").waitFor();
@@ -231,7 +234,7 @@ describe("the chat web app", () => {
   const closeAndExpectNewChat = async (page: Page) => {
     await chatForgotten(page);
     await page.close();
-    const next = await openChat();
+    const next = await openChat(undefined, page.context());
     await expect(next.locator(".message").count()).resolves.toBe(0);
     await next.close();
   };
@@ -701,9 +704,31 @@ describe("the chat web app", () => {
   });
 
   it("asks the person to log in again when the session ends while a purchase waits, and resumes it after the login", async () => {
-    const { page, request, before } = await openWaitingPurchase(5);
+    const own = await browser.newContext();
+    onTestFinished(() => own.close());
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const { request, before } = await askToWait(page, 5);
 
-    await context.clearCookies({ name: "appSession" });
+    // The session ends between two of the page's resumes, as when it expires: its cookie goes
+    // while the next resume is held in the page. A resume already on its way would bring the
+    // cookie back with its answer (the SDK sets it on every answer of a living session).
+    let held!: () => void;
+    const resumeHeld = new Promise<void>((resolve) => (held = resolve));
+    let ended!: () => void;
+    const sessionEnded = new Promise<void>((resolve) => (ended = resolve));
+    await page.route(
+      `${baseUrl}/api/chat`,
+      async (route) => {
+        held();
+        await sessionEnded;
+        await route.continue();
+      },
+      { times: 1 },
+    );
+    await resumeHeld;
+    await own.clearCookies({ name: "appSession" });
+    ended();
     await page
       .getByText("Waiting for the person to approve… Your session ended: log in again to go on.")
       .waitFor();
