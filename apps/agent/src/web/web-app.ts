@@ -12,6 +12,12 @@ import { chatPurchasesRoute, chatRoute, purchaseRoute, requireLogin } from "./ch
 import type { ChatThreads } from "./chat-threads.js";
 import type { Heartbeat } from "./event-stream.js";
 import type { LoginSessions } from "./login-sessions.js";
+import {
+  refuseOtherMethods,
+  refuseUnknownPaths,
+  sendError,
+  type ErrorAnswer,
+} from "./served-methods.js";
 import type { WebConfig } from "./web-config.js";
 
 const PUBLIC_DIR = fileURLToPath(new URL("public/", import.meta.url));
@@ -107,13 +113,6 @@ const verifyChatBody = verifyJsonBody({ maxElements: MAX_BODY_ELEMENTS }, () => 
   message: TOO_MANY_ELEMENTS,
 }));
 
-/** An error as the web app answers it: its status, OAuth error code and description. */
-interface ErrorAnswer {
-  status: number;
-  code: string;
-  description: string;
-}
-
 /**
  * A login that cannot reach the tenant (`tenantOrigin`) is 503: the SDK's discovery and token
  * calls fail with fetch's bare "fetch failed", which names neither the tenant nor the fix. A 4xx
@@ -151,12 +150,7 @@ function errorHandlerFor(tenantOrigin: string): ErrorRequestHandler {
       });
       return;
     }
-    const { status, code, description } = errorAnswer(error, tenantOrigin);
-    if (req.path.startsWith("/api/")) {
-      res.status(status).json({ error: code, error_description: description });
-      return;
-    }
-    res.status(status).type("text").send(`${description}\n\nStart again at /`);
+    sendError(req, res, errorAnswer(error, tenantOrigin));
   };
 }
 
@@ -196,6 +190,14 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.set("trust proxy", false);
 
   app.use(noSniff);
+  app.get("/auth/logout", (_req, res) => {
+    res
+      .status(405)
+      .set("Allow", "POST, OPTIONS")
+      .type("text")
+      .send("Log out with the page's Log out button (POST /auth/logout).\n\nStart again at /");
+  });
+  refuseOtherMethods(app);
   app.use(withoutSessionCookieChunks);
   app.use(
     auth({
@@ -221,13 +223,6 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
 
   app.post("/auth/logout", sameOriginOnly(config.baseUrl), (_req, res, next) => {
     res.oidc.logout({ returnTo: config.baseUrl }).catch(next);
-  });
-  app.get("/auth/logout", (_req, res) => {
-    res
-      .status(405)
-      .set("Allow", "POST")
-      .type("text")
-      .send("Log out with the page's Log out button (POST /auth/logout).\n\nStart again at /");
   });
 
   app.get("/", pageHeaders, (_req, res) => {
@@ -272,6 +267,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.get("/api/chat/:id/purchases", chatPurchasesRoute(deps.threads));
   app.get("/api/chat/:id/purchases/:toolCallId", purchaseRoute(deps.threads));
 
+  refuseUnknownPaths(app);
   app.use(errorHandlerFor(tenantOrigin));
   return app;
 }

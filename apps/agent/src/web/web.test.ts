@@ -19,6 +19,7 @@ import { logIn, signedSessionCookie } from "../test-support/login-session.js";
 import { withResumedOutputs } from "./resumed-output.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig } from "./web-config.js";
+import { SERVED_METHODS } from "./served-methods.js";
 
 const user = (text: string): UIMessage => ({
   id: "u1",
@@ -92,6 +93,67 @@ describe("the web app", () => {
     }
   });
 
+  it("answers PUT and DELETE on /api/chat 405 with Allow and the app's JSON error, not Express's HTML 404", async () => {
+    const web = app();
+    for (const method of ["put", "delete", "patch"] as const) {
+      const answer = await request(web)[method]("/api/chat").expect(405);
+      expect(answer.headers.allow).toBe("POST, OPTIONS");
+      expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+      expect(answer.body).toEqual({
+        error: "method_not_allowed",
+        error_description: `${method.toUpperCase()} is not served at /api/chat; it serves POST, OPTIONS`,
+      });
+    }
+    // Refused before the session is read: a logged-in person's cookie is neither read nor set.
+    const sessions = new LoginSessions(systemClock);
+    const config = loadWebConfig({});
+    const { cookie } = logIn(sessions, config.sessionSecret, { sub: "auth0|buyer" });
+    const put = await request(app(undefined, { config, sessions }))
+      .put("/api/chat")
+      .set("Cookie", cookie)
+      .expect(405);
+    expect(put.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("answers 405 with Allow on every path for a method it does not serve, OPTIONS with 204, and HEAD as GET", async () => {
+    const web = app();
+    for (const [route, served] of Object.entries(SERVED_METHODS)) {
+      const path = route.replace(":id", "c1").replace(":toolCallId", "t1");
+      const allow = [...served.flatMap((m) => (m === "GET" ? ["GET", "HEAD"] : [m])), "OPTIONS"];
+      const answer = await request(web).delete(path).expect(405);
+      expect(answer.headers.allow, path).toBe(allow.join(", "));
+      const description = `DELETE is not served at ${path}; it serves ${allow.join(", ")}`;
+      if (path.startsWith("/api/")) {
+        expect(answer.body, path).toEqual({
+          error: "method_not_allowed",
+          error_description: description,
+        });
+      } else {
+        expect(answer.headers["content-type"], path).toMatch(/^text\/plain/);
+        expect(answer.text, path).toBe(`${description}\n\nStart again at /`);
+      }
+      const options = await request(web).options(path).expect(204);
+      expect(options.headers.allow, path).toBe(allow.join(", "));
+    }
+    await request(web).head("/").expect(200);
+    await request(web).head("/assets/chat.css").expect(200);
+    await request(web).head("/api/session").expect(401);
+    await request(web).head("/api/chat/c1/purchases").expect(401);
+    await request(web).head("/api/chat").expect(405).expect("Allow", "POST, OPTIONS");
+  });
+
+  it("answers a path it does not have 404: JSON under /api/, a plain line elsewhere", async () => {
+    const web = app();
+    const api = await request(web).put("/api/chats").expect(404);
+    expect(api.body).toEqual({
+      error: "not_found",
+      error_description: "No route for PUT /api/chats",
+    });
+    const page = await request(web).get("/no/such/page").expect(404);
+    expect(page.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(page.text).toBe("No route for GET /no/such/page\n\nStart again at /");
+  });
+
   it("answers a login that cannot reach the tenant with 503 naming the tenant and the fix", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -127,7 +189,7 @@ describe("the web app", () => {
   it("logs out with a POST from its own page only: no other site can log the person out", async () => {
     const web = app();
     const get = await request(web).get("/auth/logout").expect(405);
-    expect(get.headers.allow).toBe("POST");
+    expect(get.headers.allow).toBe("POST, OPTIONS");
     const crossSite = await request(web)
       .post("/auth/logout")
       .set("Origin", "https://evil.example")
