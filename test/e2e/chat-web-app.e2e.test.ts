@@ -154,7 +154,11 @@ describe("the chat web app", () => {
     rmSync(settingsDir, { recursive: true, force: true });
   });
 
-  /** A new page of the chat in `into`, with the person logged in (that context's session). */
+  /**
+   * A new page of the chat in `into`, with the person logged in: that context's session, or a
+   * login (a test run alone, or after the web app restarted), through the tenant's page unless
+   * the tenant's own session still holds.
+   */
   const openChat = async (
     prepare?: (page: Page) => Promise<unknown>,
     into: BrowserContext = context,
@@ -162,8 +166,27 @@ describe("the chat web app", () => {
     const page = await into.newPage();
     await prepare?.(page);
     await page.goto(baseUrl);
-    await page.getByText("Logged in as Test Buyer").waitFor();
+    const loggedIn = page.getByText("Logged in as Test Buyer");
+    await loggedIn.or(page.getByRole("link", { name: "Log in" })).waitFor();
+    if (await loggedIn.isVisible()) return page;
+    await page.getByRole("link", { name: "Log in" }).click();
+    const pick = page.getByRole("button", { name: /Test Buyer/ });
+    await loggedIn.or(pick).waitFor();
+    if (await pick.isVisible()) await pick.click();
+    await loggedIn.waitFor();
     return page;
+  };
+
+  let webMode: "interrupt" | "block" | undefined = "interrupt";
+  /**
+   * The web app in `mode`, restarted only if it runs in the other: the tests of a mode follow
+   * one another, and one run alone (`-t`) finds the app as `beforeAll` started it.
+   */
+  const webIn = async (mode: "interrupt" | "block") => {
+    if (webMode === mode) return;
+    await web.stop();
+    web = await startWebApp(s, port, { AGENT_MODE: mode });
+    webMode = mode;
   };
 
   /**
@@ -788,10 +811,7 @@ describe("the chat web app", () => {
       AGENT_MODE: "interrupt",
       SHOP_API_URL: `${shop.url}/api/purchases`,
     });
-    const page = await context.newPage();
-    await page.goto(baseUrl);
-    await page.getByRole("link", { name: "Log in" }).click();
-    await page.getByText("Logged in as Test Buyer").waitFor();
+    const page = await openChat();
     const before = (await s.ordersOf(BUYER)).length;
     await ask(page, "Buy 11 USB-C cables");
     await page.locator(".approval.pending", { hasText: "buy 11 USB-C cable" }).waitFor();
@@ -987,8 +1007,7 @@ describe("the chat web app", () => {
 
   it("tells the next page how a block-mode purchase ended whose page was closed while it waited, and the chat goes on", async () => {
     // Block mode, the quickstart's: the app waits for the answer within the chat request.
-    await web.stop();
-    web = await startWebApp(s, port, { AGENT_MODE: "block" });
+    await webIn("block");
     const blockContext = await browser.newContext();
     const page = await blockContext.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
@@ -1031,6 +1050,7 @@ describe("the chat web app", () => {
   });
 
   it("orders a block-mode purchase approved after the person logged out, and their next login follows the chat to its end", async () => {
+    await webIn("block");
     const { own, page, request, before } = await logOutWhileWaiting(2);
 
     // The person approves on their phone: the app, still waiting in block mode, orders the
@@ -1069,6 +1089,7 @@ describe("the chat web app", () => {
   });
 
   it("stops at once on SIGTERM while a block-mode purchase waits: the purchase goes with it, and its next page says the app forgot it", async () => {
+    await webIn("block");
     const own = await browser.newContext();
     const page = await own.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
@@ -1096,6 +1117,7 @@ describe("the chat web app", () => {
   });
 
   it("follows a block-mode chat whose connection broke before its first card: the purchase the app asked for shows, and is ordered once", async () => {
+    await webIn("block");
     const own = await browser.newContext();
     const page = await own.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
@@ -1127,6 +1149,7 @@ describe("the chat web app", () => {
   });
 
   it("keeps the waiting chats of two tabs apart: a page reloaded follows the latest and names the other", async () => {
+    await webIn("block");
     const { own, first } = await twoWaitingChats("7 USB-C cable", "8 USB-C cable");
     expect(await keptChats(first)).toHaveLength(2);
 
@@ -1151,6 +1174,7 @@ describe("the chat web app", () => {
   });
 
   it("takes a chat off the note of the person's other waiting chats once another tab sees its purchase decided", async () => {
+    await webIn("block");
     const { own, first } = await twoWaitingChats("9 XYZ phone case", "3 XYZ phone case");
     // A third page follows the chat kept last, and names the first tab's.
     const third = await own.newPage();
@@ -1176,6 +1200,7 @@ describe("the chat web app", () => {
   });
 
   it("warns the next page of a message sent from a page left before its answer came, once", async () => {
+    await webIn("block");
     const context = await browser.newContext();
     const page = await context.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
@@ -1202,6 +1227,7 @@ describe("the chat web app", () => {
   });
 
   it("shows a page whose message the app refused as its chat was busy the purchase another tab asked for, follows it to its end, and says its own message was not sent", async () => {
+    await webIn("block");
     const own = await browser.newContext();
     const first = await own.newPage();
     await logIn(first, baseUrl, /Test Buyer/);
@@ -1260,6 +1286,7 @@ describe("the chat web app", () => {
   });
 
   it("shows a page that followed a block-mode message to its end the agent's answer: after a denial, that it did not try the rest", async () => {
+    await webIn("block");
     const own = await browser.newContext();
     const page = await own.newPage();
     await logIn(page, baseUrl, /Test Buyer/);
@@ -1292,6 +1319,8 @@ describe("the chat web app", () => {
     await web.stop();
     const appPort = await freePort();
     web = await startWebApp(s, appPort, { AGENT_MODE: "block", APP_BASE_URL: baseUrl });
+    // Behind this test's proxy: a later test's webIn starts the app anew.
+    webMode = undefined;
     const open = new Set<Socket>();
     const proxy = createServer((client) => {
       const upstream = connect(appPort, "127.0.0.1");
