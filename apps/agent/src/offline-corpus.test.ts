@@ -4,7 +4,7 @@ import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
 import { describe, expect, it } from "vitest";
 
 import { parsePurchaseRequest } from "./parse-request.js";
-import { readCorpus, understand } from "./test-support/corpus.js";
+import { readCorpus, understand, understandReply } from "./test-support/corpus.js";
 
 const REQUIRED_ACCURACY = 0.97;
 
@@ -174,6 +174,42 @@ describe.each([
     const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
     expect(dangerous.map(({ request, got }) => `${request} -> ${got}`)).toEqual(
       KNOWN_DANGEROUS[file],
+    );
+  });
+});
+
+/**
+ * held-out-follow-up.json: replies to the model's own question (or to text a client put in
+ * the history as if it were one), written before the model read replies with their question.
+ */
+interface HeldOutReply {
+  previous: string;
+  assistant?: string;
+  reply: string;
+  expected: string[];
+}
+
+describe("the held-out held-out-follow-up.json", () => {
+  const rows = JSON.parse(
+    readFileSync(new URL("./offline-corpus/held-out-follow-up.json", import.meta.url), "utf8"),
+  ) as HeldOutReply[];
+  const judged = rows.map((row) => ({
+    ...row,
+    got: understandReply(row.previous, row.reply, row.assistant),
+  }));
+  const verdicts = judged.map((row) => judge(row.expected, row.got));
+  const count = (verdict: string) => verdicts.filter((v) => v === verdict).length;
+
+  it("buys nothing the person did not mean", () => {
+    const asked = judged.filter((row) => row.got.startsWith("?")).length;
+    console.info(
+      `held-out-follow-up.json: ${count("understood")}/${rows.length} understood, ${asked} asked, ` +
+        `${count("dangerous")} dangerous`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(120);
+    const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
+    expect(dangerous.map(({ previous, reply, got }) => `${previous} / ${reply} -> ${got}`)).toEqual(
+      [],
     );
   });
 });

@@ -14,7 +14,7 @@ import type { PurchaseRequest } from "@ciba-testbed/shared";
 
 import { builtInCatalog, type CatalogSource } from "./catalog-source.js";
 import { isTerminalFailure } from "./outcome.js";
-import { parsePurchaseRequest } from "./parse-request.js";
+import { askingAnswer, readReply, type Exchange } from "./follow-up.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 
 export const OFFLINE_MODEL_ID = "offline-shopper";
@@ -36,13 +36,14 @@ export type OfflineModel = LanguageModelV2 & {
    * The purchases it reads `request` as, in the order it asks for them (one tool call each);
    * undefined when it would ask a question instead.
    */
-  readItems(request: string): Promise<PurchaseRequest[] | undefined>;
+  readItems(request: string, earlier?: readonly Exchange[]): Promise<PurchaseRequest[] | undefined>;
 };
 
 /**
  * A deterministic model that needs no key. It reads the last user message as a purchase
- * request against the shop's catalog (`catalog`; by default the shop's default catalog), asks
- * one question when it is unsure, calls the purchase tool once per item, one item per step so
+ * request against the shop's catalog (`catalog`; by default the shop's default catalog), or as
+ * the answer to its own question just before it (follow-up.ts), asks one question when it is
+ * unsure, calls the purchase tool once per item, one item per step so
  * each gets its own consent, and writes the final answer from the tool results.
  */
 export function createOfflineModel(
@@ -62,15 +63,14 @@ export function createOfflineModel(
     if (lastUserIndex(call.prompt) === -1 && results.length > 0) {
       return text(results.map(describeResult).join(" "));
     }
-    const request = lastUserText(call.prompt);
     const toolName = call.tools?.find((tool) => tool.type === "function")?.name;
-    const parsed = parsePurchaseRequest(request, await catalog());
+    const { parsed } = readReply(
+      userText(call.prompt[lastUserIndex(call.prompt)]),
+      exchangesBefore(call.prompt),
+      await catalog(),
+    );
 
-    if (parsed.kind === "unclear") {
-      const understood =
-        parsed.understood.length > 0 ? `I understood: ${parsed.understood.join("; ")}. ` : "";
-      return text(`${understood}${parsed.question} Nothing was bought.`);
-    }
+    if (parsed.kind === "unclear") return text(askingAnswer(parsed));
 
     const failed = results.find((result) => isTerminalFailure(result.outcome));
     const next = parsed.items[results.length];
@@ -94,8 +94,8 @@ export function createOfflineModel(
   };
 
   return {
-    readItems: async (request) => {
-      const parsed = parsePurchaseRequest(request, await catalog());
+    readItems: async (request, earlier = []) => {
+      const { parsed } = readReply(request, earlier, await catalog());
       return parsed.kind === "purchases" ? parsed.items : undefined;
     },
     specificationVersion: "v2",
@@ -141,13 +141,28 @@ function lastUserIndex(prompt: LanguageModelV2Prompt): number {
   return prompt.findLastIndex((message) => message.role === "user");
 }
 
-function lastUserText(prompt: LanguageModelV2Prompt): string {
-  const message = prompt[lastUserIndex(prompt)];
+function userText(message: LanguageModelV2Prompt[number] | undefined): string {
   if (message?.role !== "user") return "";
   return message.content
     .map((part) => (part.type === "text" ? part.text : ""))
     .join(" ")
     .trim();
+}
+
+/**
+ * The turns before the last user message, oldest first, as far back as each is a user message
+ * answered by text alone: a turn that bought something (tool calls) ends what a reply can answer.
+ */
+function exchangesBefore(prompt: LanguageModelV2Prompt): Exchange[] {
+  const exchanges: Exchange[] = [];
+  for (let at = lastUserIndex(prompt); at >= 2; at -= 2) {
+    const [request, answer] = [prompt[at - 2], prompt[at - 1]];
+    if (request?.role !== "user" || answer?.role !== "assistant") break;
+    const texts = answer.content.map((part) => (part.type === "text" ? part.text : undefined));
+    if (texts.includes(undefined)) break;
+    exchanges.unshift({ request: userText(request), answer: texts.join("").trim() });
+  }
+  return exchanges;
 }
 
 function toolResultsSince(prompt: LanguageModelV2Prompt): PurchaseResult[] {

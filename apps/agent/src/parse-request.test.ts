@@ -54,6 +54,14 @@ describe("parsePurchaseRequest", () => {
       understood: ["2 x USB-C cable"],
       needed: 'which product "XYZ" means (XYZ phone or XYZ phone case)',
       question: 'Which do you mean by "XYZ": XYZ phone or XYZ phone case?',
+      fills: {
+        kind: "product",
+        word: "XYZ",
+        products: [
+          expect.objectContaining({ name: "XYZ phone" }),
+          expect.objectContaining({ name: "XYZ phone case" }),
+        ],
+      },
     });
     expect(read("Buy XYZ phones")).toMatchObject({
       reason: "quantity_missing",

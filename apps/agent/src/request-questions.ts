@@ -23,12 +23,23 @@ export type UnclearReason =
   | "total_limit"
   | "too_long";
 
+/**
+ * What a short reply to a question can fill in, for the questions such a reply answers on its
+ * own (follow-up.ts): the product a word means, a count, a price limit.
+ */
+export type Fill =
+  | { kind: "product"; word: string; products: readonly CatalogProduct[] }
+  | { kind: "quantity"; product: CatalogProduct; got?: number }
+  | { kind: "limit"; got: number };
+
 export interface Unclear {
   reason: UnclearReason;
   /** What is missing, to follow "I need ...". */
   needed: string;
   /** The one clarifying question to ask the person. */
   question: string;
+  /** What a reply can fill in; absent when only a new request answers the question. */
+  fills?: Fill;
 }
 
 /** The clarifying questions, worded with the catalog the request was read against. */
@@ -81,6 +92,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
           candidates.length === 1
             ? `By "${word}", do you mean ${choices}?`
             : `Which do you mean by "${word}": ${choices}?`,
+        fills: { kind: "product", word, products: candidates },
       };
     },
     eitherOr(products: readonly CatalogProduct[]): Unclear {
@@ -104,6 +116,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "quantity_missing",
         needed: `the number of ${plural(product)} to buy`,
         question: `How many ${plural(product)} do you want?`,
+        fills: { kind: "quantity", product },
       };
     },
     quantityOutOfRange(product: CatalogProduct, got: number): Unclear {
@@ -111,6 +124,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "quantity_out_of_range",
         needed: `a quantity between 1 and ${MAX_QUANTITY} for ${product.name} (got ${got})`,
         question: `How many ${plural(product)} do you want? I can buy 1 to ${MAX_QUANTITY} at a time.`,
+        fills: { kind: "quantity", product, got },
       };
     },
     priceOutOfRange(got: number): Unclear {
@@ -118,6 +132,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "price_out_of_range",
         needed: `a price limit between 0 and ${MAX_PRICE_LIMIT} ${SHOP_CURRENCY} (got ${got})`,
         question: `What is the most you want to pay? A limit must be above 0 and at most ${MAX_PRICE_LIMIT} ${SHOP_CURRENCY}.`,
+        fills: { kind: "limit", got },
       };
     },
     hesitant(words: string): Unclear {
@@ -214,7 +229,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
   };
 }
 
-function plural(product: CatalogProduct): string {
+export function plural(product: CatalogProduct): string {
   if (hasPluralName(product)) return product.name;
   return /(?:s|x|z|ch|sh)$/i.test(product.name) ? `${product.name}es` : `${product.name}s`;
 }

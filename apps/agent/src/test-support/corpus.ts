@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 
 import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
 
+import { askingAnswer, readReply } from "../follow-up.js";
 import { parsePurchaseRequest, type ParsedRequest } from "../parse-request.js";
 
 /** One phrasing of the corpus and how it must be understood. */
@@ -41,4 +42,15 @@ export function summarize(parsed: ParsedRequest): string {
 /** How the offline model reads a request against the shop's default catalog. */
 export function understand(request: string): string {
   return summarize(parsePurchaseRequest(request, DEFAULT_PRODUCTS));
+}
+
+/**
+ * How the offline model reads `reply` after `previous`, to which it answered `answer` (by
+ * default what it answers to `previous` on its own: its question, or no text for a purchase).
+ */
+export function understandReply(previous: string, reply: string, answer?: string): string {
+  const asked = parsePurchaseRequest(previous, DEFAULT_PRODUCTS);
+  const own = asked.kind === "unclear" ? askingAnswer(asked) : undefined;
+  const earlier = [{ request: previous, answer: answer ?? own }];
+  return summarize(readReply(reply, earlier, DEFAULT_PRODUCTS).parsed);
 }

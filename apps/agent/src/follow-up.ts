@@ -1,0 +1,296 @@
+import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testbed/shared";
+
+import { nameTokens, singular, type CatalogProduct } from "./catalog-match.js";
+import { readNumberWords } from "./number-words.js";
+import { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
+import { plural, questionsFor, type Fill } from "./request-questions.js";
+
+/** One earlier turn of a chat: what the person wrote, and the model's answer if it was text alone. */
+export interface Exchange {
+  request: string;
+  answer: string | undefined;
+}
+
+/** A request as read in its chat: its text, completed by any answer, and what it asks for. */
+export interface Reading {
+  request: string;
+  parsed: ParsedRequest;
+}
+
+type Asking = Extract<ParsedRequest, { kind: "unclear" }>;
+
+/** What the offline model says when it asks its question instead of buying. */
+export function askingAnswer(parsed: Asking): string {
+  const understood =
+    parsed.understood.length > 0 ? `I understood: ${parsed.understood.join("; ")}. ` : "";
+  return `${understood}${parsed.question} Nothing was bought.`;
+}
+
+/**
+ * How far back a reply is read with what it answers: a reply to the model's question about
+ * an earlier reply ("buy 2 phones" / "maybe" / "XYZ phone") is read against the first request,
+ * each step checked the same way; two steps are enough for a person who hesitated once, and a
+ * chat's length then never changes how long a reading takes.
+ */
+const MAX_STEPS_BACK = 2;
+
+/**
+ * Reads `reply`, the person's last message, in its chat (`earlier`, oldest first). When the
+ * model's answer just before it is the very question the model asks about the request before
+ * (re-read here: the chat's text is the client's, so an answer that only looks like a question
+ * counts for nothing), and the question is one a short reply answers (`Unclear.fills`: which
+ * product a word means, a count, a price limit), the reply completes that request and the
+ * completed request is read again with every check, keeping all else it said. Other questions
+ * (a doubt, a wish for later, a quote, a total limit, an unknown product, words it could not
+ * read) are answered only by saying what to buy, so there the reply is read on its own, as is a
+ * reply that is itself a clear purchase. A reply that answers nothing gets the question again;
+ * "no" to "By X, do you mean Y?" asks what to buy.
+ */
+export function readReply(
+  reply: string,
+  earlier: readonly Exchange[],
+  catalog: readonly CatalogProduct[],
+): Reading {
+  return readWithin(reply, earlier, catalog, MAX_STEPS_BACK);
+}
+
+function readWithin(
+  reply: string,
+  earlier: readonly Exchange[],
+  catalog: readonly CatalogProduct[],
+  steps: number,
+): Reading {
+  const alone: Reading = { request: reply, parsed: parsePurchaseRequest(reply, catalog) };
+  const before = earlier.at(-1);
+  if (steps === 0 || before === undefined || alone.parsed.kind === "purchases") return alone;
+  const asked = readWithin(before.request, earlier.slice(0, -1), catalog, steps - 1);
+  if (asked.parsed.kind !== "unclear" || before.answer !== askingAnswer(asked.parsed)) return alone;
+  const fill = asked.parsed.fills;
+  if (fill === undefined) return alone;
+  return answered({ request: asked.request, parsed: asked.parsed, fill }, reply, alone, catalog);
+}
+
+interface Question {
+  request: string;
+  parsed: Asking;
+  fill: Fill;
+}
+
+function answered(
+  question: Question,
+  reply: string,
+  alone: Reading,
+  catalog: readonly CatalogProduct[],
+): Reading {
+  const again: Reading = { request: question.request, parsed: question.parsed };
+  const words = replyWords(reply);
+  const { fill } = question;
+  if (fill.kind === "product" && NO.test(words)) {
+    return {
+      request: reply,
+      parsed: { kind: "unclear", understood: [], ...questionsFor(catalog).productMissing() },
+    };
+  }
+  const completion = complete(question, words);
+  if (completion === undefined) {
+    // Not an answer: a reply that says nothing the model reads gets the question again; one
+    // it has its own question about (a doubt, an unknown product) gets that one.
+    const reason = alone.parsed.kind === "unclear" ? alone.parsed.reason : undefined;
+    return reason === "not_a_purchase" || reason === "product_missing" ? again : alone;
+  }
+  const parsed = parsePurchaseRequest(completion.request, catalog);
+  if (parsed.kind === "purchases" && !keepsTheRest(question.parsed, parsed.items, completion.is)) {
+    return again;
+  }
+  return { request: completion.request, parsed };
+}
+
+const YES = /^(?:yes|yeah|yep|yup|correct|right|exactly|sure|ok|okay)(?: please)?$/;
+const NO = /^(?:no|nope|nah)(?: thanks| thank you)?$/;
+
+/** The reply in lower case, without the punctuation and courtesies around its answer. */
+function replyWords(reply: string): string {
+  return reply
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[.!]+$/u, "")
+    .replace(/\s+/gu, " ")
+    .trim()
+    .replace(/^(?:i mean|i meant) /u, "")
+    .replace(/^the /u, "")
+    .replace(/,? please$/u, "");
+}
+
+interface Completion {
+  request: string;
+  /** Whether an item of the completed request is the answer. */
+  is: (item: PurchaseRequest) => boolean;
+}
+
+function complete({ request, fill }: Question, words: string): Completion | undefined {
+  switch (fill.kind) {
+    case "product": {
+      const product = chosenProduct(words, fill.products);
+      if (product === undefined) return undefined;
+      const text = namedIn(request, fill.word, product);
+      return text === undefined
+        ? undefined
+        : { request: text, is: (item) => item.product === product.name };
+    }
+    case "quantity": {
+      const count = countIn(words);
+      if (count === undefined) return undefined;
+      const text = countedIn(request, fill.product, fill.got, count);
+      return text === undefined
+        ? undefined
+        : { request: text, is: (item) => item.product === fill.product.name && item.qty === count };
+    }
+    case "limit": {
+      const limit = limitIn(words);
+      const text =
+        limit === undefined ? undefined : replacedOnce(request, String(fill.got), String(limit));
+      return text === undefined
+        ? undefined
+        : { request: text, is: (item) => item.priceLimit === limit };
+    }
+  }
+}
+
+/**
+ * The offered product the reply names: "yes" when one was offered, or words that name one
+ * offered product only ("the case" of the XYZ phone and its case; "the phone" names both).
+ * Never one that was not offered, nor one by its place in the list.
+ */
+function chosenProduct(
+  words: string,
+  offered: readonly CatalogProduct[],
+): CatalogProduct | undefined {
+  const [only] = offered;
+  if (offered.length === 1 && YES.test(words)) return only;
+  const named = tokensOf(words.replace(/^(?:yes|yeah|yep),? (?:the )?/u, ""));
+  if (named.length === 0) return undefined;
+  const exact = offered.filter((product) => sameTokens(tokensOf(product.name), named));
+  if (exact.length === 1) return exact[0];
+  const containing = offered.filter((product) => {
+    const tokens = tokensOf(product.name);
+    return named.every((token) => tokens.includes(token));
+  });
+  return containing.length === 1 ? containing[0] : undefined;
+}
+
+function tokensOf(text: string): string[] {
+  return nameTokens(text).map(singular);
+}
+
+function sameTokens(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((token, index) => b[index] === token);
+}
+
+/**
+ * The request with the asked-about word (and the words of the product's name after it: "USB
+ * cable") replaced by the product's name, plural if the word was. Undefined unless the word is
+ * there once.
+ */
+function namedIn(request: string, word: string, product: CatalogProduct): string | undefined {
+  const at = onlyMatch(request, escape(word));
+  if (at === undefined) return undefined;
+  const tokens = tokensOf(product.name);
+  let end = at.index + at.text.length;
+  let last = at.text;
+  for (let next = /^\s+([\p{L}\p{N}-]+)/u.exec(request.slice(end)); next !== null;) {
+    const [spaced, following = ""] = next;
+    if (!tokensOf(following).every((token) => tokens.includes(token))) break;
+    end += spaced.length;
+    last = following;
+    next = /^\s+([\p{L}\p{N}-]+)/u.exec(request.slice(end));
+  }
+  const isPlural = singular(last.toLowerCase()) !== last.toLowerCase();
+  const name = isPlural ? plural(product) : product.name;
+  return `${request.slice(0, at.index)}${name}${request.slice(end)}`;
+}
+
+const VAGUE_COUNT = /(?:^|\s)(?:some|several|any|many|a few|a couple of)\s+$/iu;
+
+/**
+ * The request with the count: in place of the one out of range (`got`), or before the product's
+ * name in place of a vague one ("some"). Undefined unless the number or the name is there once.
+ */
+function countedIn(
+  request: string,
+  product: CatalogProduct,
+  got: number | undefined,
+  count: number,
+): string | undefined {
+  if (got !== undefined) return replacedOnce(request, String(got), String(count));
+  const at = onlyMatch(request, `${escape(product.name)}(?:s|es)?`);
+  if (at === undefined) return undefined;
+  const head = request
+    .slice(0, at.index)
+    .replace(VAGUE_COUNT, (vague) => (vague.startsWith(" ") ? " " : ""));
+  return `${head}${String(count)} ${request.slice(at.index)}`;
+}
+
+const COUNT_WORDS = /^(?:just |only )?(.+?)(?: of them| in all| in total)?$/u;
+
+/** A count from 1 to the most the shop sells at once, in digits or words, and nothing else. */
+function countIn(words: string): number | undefined {
+  const body = COUNT_WORDS.exec(words)?.[1] ?? "";
+  const list = body.split(" ");
+  const value = /^\d+$/u.test(body)
+    ? Number(body)
+    : readNumberWords(list, 0)?.length === list.length
+      ? readNumberWords(list, 0)?.value
+      : undefined;
+  return value !== undefined && value >= 1 && value <= MAX_QUANTITY ? value : undefined;
+}
+
+const LIMIT_WORDS =
+  /^(?:(?:under|below|at most|up to|max|maximum|no more than|less than) )?\$ ?(\d+(?:\.\d{1,2})?)$|^(\d+(?:\.\d{1,2})?)(?: dollars| usd)?$/u;
+
+/** A price limit in dollars, above 0 and at most the most a limit may be, and nothing else. */
+function limitIn(words: string): number | undefined {
+  const [, withSign, bare] = LIMIT_WORDS.exec(words) ?? [];
+  const limit = Number(withSign ?? bare ?? Number.NaN);
+  return limit > 0 && limit <= MAX_PRICE_LIMIT ? limit : undefined;
+}
+
+/** The completed request buys what the question's request understood and the answer, no more. */
+function keepsTheRest(
+  asked: Asking,
+  items: readonly PurchaseRequest[],
+  isAnswer: (item: PurchaseRequest) => boolean,
+): boolean {
+  const rest = [...items];
+  for (const understood of asked.understood) {
+    const at = rest.findIndex((item) => `${item.qty} x ${item.product}` === understood);
+    if (at === -1) return false;
+    rest.splice(at, 1);
+  }
+  // A limit fills in an item that was understood; a product or a count, the one that was not.
+  const added = asked.fills?.kind === "limit" ? items : rest;
+  return rest.length === (asked.fills?.kind === "limit" ? 0 : 1) && added.some(isAnswer);
+}
+
+function replacedOnce(request: string, from: string, to: string): string | undefined {
+  const at = onlyMatch(request, escape(from));
+  return at === undefined
+    ? undefined
+    : `${request.slice(0, at.index)}${to}${request.slice(at.index + at.text.length)}`;
+}
+
+/** Where `pattern` is in `text` as whole words, if it is there exactly once. */
+function onlyMatch(text: string, pattern: string): { index: number; text: string } | undefined {
+  const matches = [
+    ...text.matchAll(
+      new RegExp(`(?<![\\p{L}\\p{N}.,-])${pattern}(?![\\p{L}\\p{N}-]|[.,]\\d)`, "giu"),
+    ),
+  ];
+  const [only] = matches;
+  return matches.length === 1 && only !== undefined
+    ? { index: only.index, text: only[0] }
+    : undefined;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/gu, "\\$&");
+}
