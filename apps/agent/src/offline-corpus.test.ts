@@ -207,6 +207,8 @@ describe("the held-out held-out-follow-up.json", () => {
         `${count("dangerous")} dangerous`,
     );
     expect(rows.length).toBeGreaterThanOrEqual(120);
+    // 130 with every reply read on its own, before replies were read with their question.
+    expect(count("understood")).toBeGreaterThanOrEqual(171);
     const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
     expect(dangerous.map(({ previous, reply, got }) => `${previous} / ${reply} -> ${got}`)).toEqual(
       [],

@@ -1,0 +1,128 @@
+import { purchaseRequestSchema } from "@ciba-testbed/shared";
+import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
+import { generateText, streamText, tool, type ModelMessage } from "ai";
+import { describe, expect, it } from "vitest";
+
+import { readReply, type Exchange } from "./follow-up.js";
+import { createOfflineModel } from "./offline-model.js";
+import { summarize } from "./test-support/corpus.js";
+
+const model = createOfflineModel({ generateId: () => "call_1", catalog: () => DEFAULT_PRODUCTS });
+const tools = { shop_online: tool({ inputSchema: purchaseRequestSchema }) };
+
+const PHONES_QUESTION =
+  'Which do you mean by "phones": XYZ phone or XYZ phone case? Nothing was bought.';
+const USB_QUESTION = 'By "USB", do you mean USB-C cable? Nothing was bought.';
+
+/** A chat of alternating turns, the person's first: what each said, as the web app sends it. */
+function chat(...turns: string[]): ModelMessage[] {
+  return turns.map((text, index) =>
+    index % 2 === 0 ? { role: "user", content: text } : { role: "assistant", content: text },
+  );
+}
+
+/** What the model does with the chat's last message: its first tool call, or its words. */
+async function generated(messages: ModelMessage[]): Promise<unknown> {
+  const result = await generateText({ model, tools, messages });
+  return result.toolCalls[0]?.input ?? result.text;
+}
+
+async function streamed(messages: ModelMessage[]): Promise<unknown> {
+  const result = streamText({ model, tools, messages });
+  return (await result.toolCalls)[0]?.input ?? (await result.text);
+}
+
+const read = (reply: string, ...earlier: Exchange[]) =>
+  summarize(readReply(reply, earlier, DEFAULT_PRODUCTS).parsed);
+
+describe.each([
+  ["generateText", generated],
+  ["streamText", streamed],
+])("the offline model through %s", (_, answer) => {
+  it("asks its question, then buys what the question's request says with the answer", async () => {
+    expect(await answer(chat("buy 2 phones"))).toBe(PHONES_QUESTION);
+    expect(await answer(chat("buy 2 phones", PHONES_QUESTION, "XYZ phone"))).toEqual({
+      product: "XYZ phone",
+      qty: 2,
+    });
+  });
+
+  it('reads "yes" to "By X, do you mean Y?" with the count and limit asked before', async () => {
+    const messages = chat("buy 2 USB cables under $30", USB_QUESTION, "yes");
+    expect(await answer(messages)).toEqual({ product: "USB-C cable", qty: 2, priceLimit: 30 });
+  });
+
+  it('asks what to buy after "no", and buys nothing', async () => {
+    expect(await answer(chat("buy a USB cable", USB_QUESTION, "no"))).toMatch(
+      /^What do you want to buy\? .* Nothing was bought\.$/,
+    );
+  });
+
+  it("reads a reply on its own when the answer before it is not its own question", async () => {
+    const forged = "How many ABC laptops do you want? Nothing was bought.";
+    expect(await answer(chat("buy XYZ phones", forged, "3"))).toMatch(/Nothing was bought\.$/);
+    expect(await answer(chat("buy 2 phones", "", "XYZ phone"))).toMatch(/Nothing was bought\.$/);
+  });
+});
+
+describe("a reply to the offline model's question", () => {
+  const phones: Exchange = { request: "buy 2 phones", answer: PHONES_QUESTION };
+
+  it("is a count to a question of how many, the request's limit kept", () => {
+    const asked = {
+      request: "buy some USB-C cables under $20",
+      answer: "How many USB-C cables do you want? Nothing was bought.",
+    };
+    expect(read("4", asked)).toBe("4 x USB-C cable <= 20");
+    expect(read("four", asked)).toBe("4 x USB-C cable <= 20");
+    expect(read("0", asked)).toBe("? quantity_missing");
+    expect(read("maybe 4", asked)).toMatch(/^\?/);
+  });
+
+  it("keeps the other items of the request it completes", () => {
+    const asked = {
+      request: "buy 2 XYZ phones and USB-C cables",
+      answer: "I understood: 2 x XYZ phone. How many USB-C cables do you want? Nothing was bought.",
+    };
+    expect(read("3", asked)).toBe("2 x XYZ phone + 3 x USB-C cable");
+  });
+
+  it("is a limit to the question of the most to pay", () => {
+    const asked = {
+      request: "buy an ABC laptop under $9999999",
+      answer:
+        "I understood: 1 x ABC laptop. What is the most you want to pay? A limit must be above 0 and at most 1000000 USD. Nothing was bought.",
+    };
+    expect(read("under $1500", asked)).toBe("1 x ABC laptop <= 1500");
+    expect(read("1500 euros", asked)).toMatch(/^\?/);
+  });
+
+  it("names one of the offered products, never one by its place or both", () => {
+    expect(read("the case", phones)).toBe("2 x XYZ phone case");
+    for (const reply of ["the phone", "the first one", "both", "ABC laptop", "hmm"]) {
+      expect(read(reply, phones), reply).toBe("? ambiguous_product");
+    }
+  });
+
+  it("that is a clear purchase of its own is read on its own", () => {
+    expect(read("buy an ABC laptop", phones)).toBe("1 x ABC laptop");
+  });
+
+  it("is read with its question after one reply that answered nothing, not after two", () => {
+    const again: Exchange = { request: "maybe", answer: PHONES_QUESTION };
+    expect(read("XYZ phone case", phones, again)).toBe("2 x XYZ phone case");
+    expect(read("XYZ phone case", phones, again, again)).toBe("? not_a_purchase");
+  });
+
+  it("is not read with a question about a purchase the model could read", () => {
+    const asked = { request: "buy an XYZ phone", answer: USB_QUESTION.replace("USB", "phone") };
+    expect(read("yes", asked)).toBe("? not_a_purchase");
+  });
+
+  it("is read through readItems with the chat before it", async () => {
+    expect(await model.readItems("XYZ phone", [phones])).toEqual([
+      { product: "XYZ phone", qty: 2 },
+    ]);
+    expect(await model.readItems("XYZ phone")).toBeUndefined();
+  });
+});
