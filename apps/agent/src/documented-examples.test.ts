@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { runCli } from "./cli.js";
-import { readCorpus, understand } from "./test-support/corpus.js";
+import { readCorpus, understand, understandReply } from "./test-support/corpus.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
@@ -80,6 +80,19 @@ describe("the documented examples", () => {
     for (const [, request = "", documented = ""] of rows) {
       expect(understand(request), request).toBe(documented);
       expect(corpus.get(request), `${request} is not in the corpus as documented`).toBe(documented);
+    }
+  });
+
+  it("in the agent README's table of replies read as the table says", () => {
+    // Rows of a request, the person's reply to the model's question about it, and a reading.
+    const rows = [
+      ...read("apps/agent/README.md").matchAll(
+        /^\| `([^`]+)` +\| `([^`]+)` +\| ((?:\d+ x [^|]+?)|(?:\? [a-z_]+)) +\|$/gm,
+      ),
+    ];
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    for (const [, request = "", reply = "", documented = ""] of rows) {
+      expect(understandReply(request, reply), `${request} / ${reply}`).toBe(documented);
     }
   });
 });
