@@ -44,8 +44,7 @@ describe("the chat web app, when the person answers the model's question", () =>
     page = await browser.newPage();
   });
   afterAll(async () => {
-    await browser.close();
-    await web.stop();
+    await Promise.all([browser.close(), web.stop()]);
     await s.stop();
     rmSync(tenantDir, { recursive: true, force: true });
   });

@@ -1,14 +1,15 @@
-import { purchaseRequestSchema } from "@ciba-testbed/shared";
 import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
-import { generateText, streamText, tool, type ModelMessage } from "ai";
+import { generateText, streamText, tool, type ModelMessage, type ToolSet } from "ai";
 import { describe, expect, it } from "vitest";
 
 import { readReply, type Exchange } from "./follow-up.js";
 import { createOfflineModel } from "./offline-model.js";
+import { PURCHASE_TOOL_NAME, purchaseToolDeclaration } from "./purchase-tool.js";
 import { summarize } from "./test-support/corpus.js";
 
-const model = createOfflineModel({ generateId: () => "call_1", catalog: () => DEFAULT_PRODUCTS });
-const tools = { shop_online: tool({ inputSchema: purchaseRequestSchema }) };
+const model = createOfflineModel({ generateId: () => "call_1" });
+// The tool as the model is told of it; its calls are read, not run.
+const tools: ToolSet = { [PURCHASE_TOOL_NAME]: tool(purchaseToolDeclaration) };
 
 const PHONES_QUESTION =
   'Which do you mean by "phones": XYZ phone or XYZ phone case? Nothing was bought.';
