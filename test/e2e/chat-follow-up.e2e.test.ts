@@ -36,10 +36,11 @@ describe("the chat web app, when the person answers the model's question", () =>
       { when: { bindingMessage: "^Do you want to buy 2 XYZ phone cases for" }, outcome: "approve" },
     ]);
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
+    // Interrupt mode: the page sends the chat again to resume the purchase, question included.
     ({ child: web } = await SupervisedChild.start({
       name: "agent-web",
       script: "apps/agent/src/web/main.ts",
-      env: { ...s.agentEnv(), AGENT_PORT: String(port) },
+      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "interrupt" },
     }));
     page = await browser.newPage();
   });
