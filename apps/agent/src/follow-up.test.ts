@@ -105,6 +105,13 @@ describe("a reply to the offline model's question", () => {
     }
   });
 
+  it("asks again when the completed request reads as more than was understood and answered", () => {
+    // Completed, "buy 2 XYZ phone cases and a phone" reads "a phone" as the XYZ phone, a short
+    // name in a list: an item nobody answered for.
+    const asked = { request: "buy 2 phones and a phone", answer: PHONES_QUESTION };
+    expect(read("the case", asked)).toBe("? ambiguous_product");
+  });
+
   it("that is a clear purchase of its own is read on its own", () => {
     expect(read("buy an ABC laptop", phones)).toBe("1 x ABC laptop");
   });
