@@ -682,6 +682,16 @@ describe("phrasings once read wrongly", () => {
     ["buy 3 usb-c cables at $10 ea", "3 x USB-C cable <= 30"],
     ["buy 2 xyz phones, cap at $500", "2 x XYZ phone <= 500"],
     ["buy 3 ea usb-c cables", "? unread_detail"],
+    // A sentence of items after the purchase asks about a name the shop does not sell or knows
+    // only in part, instead of dropping it: the limit after it is not the first item's.
+    ["buy 3 xyz phones. also a toaster", "? unknown_product"],
+    ["buy 3 xyz phones. and a toaster.", "? unknown_product"],
+    ["buy 3 xyz phones. a toaster too", "? unknown_product"],
+    ["buy 3 xyz phones. also a usb cable", "? ambiguous_product"],
+    ["buy an xyz phone. also 3 usb cables under $500", "? ambiguous_product"],
+    ["buy 3 xyz phones. also a usb-c cable", "3 x XYZ phone + 1 x USB-C cable"],
+    ["buy 3 xyz phones. cheers!", "3 x XYZ phone"],
+    ["buy 3 xyz phones. my toaster broke.", "3 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

@@ -1133,15 +1133,31 @@ function readSentence(
   if (underHeading && !reading.asksToBuy) {
     reading.unread = tokens.filter((token) => !isHarmlessWord(token.word)).map((t) => t.text);
   }
+  // "Buy 3 XYZ phones. Also a toaster.", "... And a USB cable.": a sentence that would be a list
+  // of items but for a name the shop does not sell, or knows only in part, still asks about the
+  // name; read as no purchase, it was dropped without a word.
+  const listButForNames =
+    intent < 0 &&
+    reading.items.length === 0 &&
+    reading.problems.length > 0 &&
+    reading.problems.every((problem) => NAME_REASONS.has(problem.unclear.reason)) &&
+    plain.every(
+      (word, index) =>
+        readOrHarmless(word, index) ||
+        reading.problems.some((problem) => index >= problem.start && index < problem.end),
+    );
   if (!reading.asksToBuy) {
     reading.mentioned = mentions
       .filter((mention) => negated[mention.start] !== true)
       .map((mention) => mention.product);
     reading.items = [];
-    reading.problems = [];
+    if (!listButForNames) reading.problems = [];
   }
   return reading;
 }
+
+/** The questions about a product's name: one the shop does not sell, or a part of a name. */
+const NAME_REASONS: ReadonlySet<string> = new Set(["unknown_product", "ambiguous_product"]);
 
 /** Words that thank: "thanks for", "thank you for". */
 const THANKS = new Set(["thanks", "thank", "thx", "ty"]);
