@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import { CONTROL_COOKIE } from "./control-auth.js";
 import { createHarness } from "./test-support/harness.js";
-import { fillPath, listRoutes } from "./test-support/routes.js";
+import { fillPath, listRoutes } from "@ciba-testbed/shared/http/express-routes";
 
 const TOKEN = "c0ntrol-token-of-32-characters-x";
 const WRONG = "c0ntrol-token-of-32-characters-y";

@@ -13,8 +13,8 @@ import { testKeys } from "./test-support/harness.js";
 import { rawHttpsClient, rawRequest } from "./test-support/raw-https.js";
 import { TickingClock } from "./test-support/ticking-clock.js";
 import type { RawAnswer, RawClient } from "./test-support/raw-https.js";
-import { fillPath, listRoutes } from "./test-support/routes.js";
-import type { RouteInfo } from "./test-support/routes.js";
+import { fillPath, listRoutes } from "@ciba-testbed/shared/http/express-routes";
+import type { RouteInfo } from "@ciba-testbed/shared/http/express-routes";
 
 // Issue 10: no request, however malformed, may get a 5xx. Every route is found in the app's
 // own router and attacked over the real HTTPS listener with bytes written by hand.

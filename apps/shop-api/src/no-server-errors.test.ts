@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 
 import type { Express } from "express";
+import { listRoutes } from "@ciba-testbed/shared/http/express-routes";
+import type { RouteInfo } from "@ciba-testbed/shared/http/express-routes";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -19,31 +21,10 @@ import type { TestIssuer } from "./test-support/test-issuer.js";
 // (supertest included) would fix or refuse much of this before sending it. The answer is always
 // below 500 and, for an error, the API's JSON error body.
 
-interface Route {
-  method: string;
-  /** Express syntax: `/api/products/:product`. */
-  path: string;
-}
-
-interface ExpressLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: ExpressLayer[] };
-}
-
 /** Every route the app serves, read from its router: a new route is covered without edits. */
-function routesOf(app: Express): Route[] {
-  const walk = (stack: ExpressLayer[]): Route[] =>
-    stack.flatMap((layer) => {
-      if (layer.route) {
-        const { path, methods } = layer.route;
-        // `_all`: a path's refusal of the methods it does not serve (405), not a route.
-        return Object.keys(methods)
-          .filter((method) => method !== "_all")
-          .map((method) => ({ method: method.toUpperCase(), path }));
-      }
-      return layer.handle?.stack ? walk(layer.handle.stack) : [];
-    });
-  return walk((app as unknown as { router: { stack: ExpressLayer[] } }).router.stack);
+function routesOf(app: Express): RouteInfo[] {
+  // `_ALL`: a path's refusal of the methods it does not serve (405), not a route.
+  return listRoutes(app).filter((route) => route.method !== "_ALL" && !route.mount);
 }
 
 const SAMPLE_PARAMS: Record<string, string> = { product: "xyz-phone", id: "ord-0001" };
@@ -70,7 +51,7 @@ let shop: TestApp;
 let server: Server;
 let port: number;
 let token: string;
-let routes: Route[];
+let routes: RouteInfo[];
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
@@ -199,7 +180,7 @@ const PARAM_VALUES = [
 ];
 
 /** Malformed paths for one route: its parameters replaced, or text added after it. */
-function pathCases(route: Route): [string, string][] {
+function pathCases(route: RouteInfo): [string, string][] {
   const base = withParams(route.path);
   const replaced = route.path.includes(":")
     ? PARAM_VALUES.map((value): [string, string] => [

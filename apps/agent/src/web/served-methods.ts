@@ -47,7 +47,7 @@ export function refuseOtherMethods(app: Express): void {
   for (const [path, served] of Object.entries(SERVED_METHODS)) {
     const methods = served.flatMap((method) => (method === "GET" ? ["GET", "HEAD"] : [method]));
     const allow = [...methods, "OPTIONS"].join(", ");
-    app.all(path, (req, res, next) => {
+    app.route(path).all((req, res, next) => {
       if (methods.includes(req.method)) {
         next();
         return;

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo } from "node:net";
 
 import { InterruptionPrefix } from "@auth0/ai-vercel/interrupts";
 import { systemClock } from "@ciba-testbed/shared";
+import { listRoutes } from "@ciba-testbed/shared/http/express-routes";
 import type { UIMessage } from "ai";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
@@ -140,6 +141,26 @@ describe("the web app", () => {
     await request(web).head("/api/session").expect(401);
     await request(web).head("/api/chat/c1/purchases").expect(401);
     await request(web).head("/api/chat").expect(405).expect("Allow", "POST, OPTIONS");
+  });
+
+  it("lists every route it serves in SERVED_METHODS, the login routes of Auth0's SDK among them", () => {
+    // Read from the app's router: a route added without its entry would answer other methods
+    // 404 instead of 405 with Allow.
+    const served = new Map<string, Set<string>>();
+    for (const route of listRoutes(app())) {
+      // `_ALL`: the refusals of SERVED_METHODS themselves; HEAD is GET's; GET /auth/logout is
+      // a refusal too, its 405 saying how to log out.
+      if (route.method === "_ALL" || route.method === "HEAD") continue;
+      if (route.method === "GET" && route.path === "/auth/logout") continue;
+      served.set(route.path, (served.get(route.path) ?? new Set()).add(route.method));
+    }
+    expect(
+      Object.fromEntries([...served].map(([path, methods]) => [path, [...methods].sort()])),
+    ).toEqual(
+      Object.fromEntries(
+        Object.entries(SERVED_METHODS).map(([path, methods]) => [path, [...methods].sort()]),
+      ),
+    );
   });
 
   it("answers a path it does not have 404: JSON under /api/, a plain line elsewhere", async () => {

@@ -1,3 +1,4 @@
+import { listRoutes } from "@ciba-testbed/shared/http/express-routes";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -6,30 +7,16 @@ import type { TestApp } from "../test-support/test-app.js";
 import { startTestIssuer } from "../test-support/test-issuer.js";
 import type { TestIssuer } from "../test-support/test-issuer.js";
 
-interface ExpressLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: ExpressLayer[] };
-}
-
 /** The methods each path serves, read from the app's router: a new route is covered as it comes. */
 function servedMethods(shop: TestApp): Map<string, Set<string>> {
   const served = new Map<string, Set<string>>();
-  const walk = (stack: ExpressLayer[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        const methods = Object.keys(layer.route.methods)
-          .filter((method) => method !== "_all")
-          .map((method) => method.toUpperCase());
-        if (methods.length === 0) continue;
-        const known = served.get(layer.route.path) ?? new Set<string>();
-        for (const method of methods) known.add(method);
-        served.set(layer.route.path, known);
-      } else if (layer.handle?.stack) {
-        walk(layer.handle.stack);
-      }
-    }
-  };
-  walk((shop.app as unknown as { router: { stack: ExpressLayer[] } }).router.stack);
+  // `_ALL`: a path's refusal of the methods it does not serve (405), not a route.
+  for (const route of listRoutes(shop.app)) {
+    if (route.method === "_ALL" || route.mount) continue;
+    const known = served.get(route.path) ?? new Set<string>();
+    known.add(route.method);
+    served.set(route.path, known);
+  }
   return served;
 }
 
