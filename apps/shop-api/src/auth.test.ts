@@ -104,3 +104,34 @@ describe("notIssuedForAPerson", () => {
     expect(notIssuedForAPerson(payload)).toBe(refusal);
   });
 });
+
+describe("an issuer whose access tokens use another algorithm than its ID tokens", () => {
+  // oidc-provider signs a resource server's JWT access tokens with that server's `jwt.sign.alg`,
+  // whatever `id_token_signing_alg_values_supported` says: a real tenant's token, refused by
+  // the library's default of reading that list as the algorithms of access tokens.
+  let issuer: TestIssuer;
+  beforeAll(async () => {
+    issuer = await startTestIssuer({
+      metadata: { id_token_signing_alg_values_supported: ["RS256"] },
+      jwkAlg: null,
+    });
+  });
+  afterAll(async () => {
+    await issuer.close();
+  });
+
+  const buyWith = async (shop: TestApp, token: string) =>
+    request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${token}`)
+      .send({ product: "XYZ phone", qty: 1 });
+
+  it("buys with a PS256 access token when ID tokens are RS256 only", async () => {
+    const shop = await createTestApp(issuer);
+    const res = await buyWith(shop, await issuer.mint({ alg: "PS256" }));
+    expect(res.headers["www-authenticate"]).toBeUndefined();
+    expect(res.status).toBe(201);
+    expect(await shop.orderCount()).toBe(1);
+  });
+
+});

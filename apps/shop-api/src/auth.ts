@@ -29,8 +29,31 @@ export interface TokenVerificationOptions {
 }
 
 /**
+ * The JWS algorithms (RFC 7518 section 3.1, RFC 8037) an access token may be signed with: the
+ * asymmetric ones the library verifies against a JWKS. Left alone, the library takes the
+ * metadata's `id_token_signing_alg_values_supported` as the list, which describes ID tokens, not
+ * access tokens: an issuer that signs ID tokens RS256 and access tokens ES256 or PS256
+ * (oidc-provider's resource-server `jwt.sign.alg`) would see every token refused. The key is
+ * still the JWKS's and must fit the algorithm (jose checks both); `none` and HMAC are refused
+ * before this runs.
+ */
+export const ACCESS_TOKEN_ALGORITHMS: readonly string[] = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES256K",
+  "ES384",
+  "ES512",
+  "EdDSA",
+];
+
+/**
  * Verifies the Bearer token: canonical base64url segments (see `refuseNonCanonicalToken`),
- * signature against the issuer's JWKS, `iss` equal to the configured issuer byte for byte, `aud`
+ * signature against the issuer's JWKS with an asymmetric algorithm (`ACCESS_TOKEN_ALGORITHMS`), `iss` equal to the configured issuer byte for byte, `aud`
  * containing the audience, `exp`/`nbf` with 5 s of tolerance.
  *
  * With `cache`, a token the library accepted is not verified again while the cache holds its
@@ -57,6 +80,9 @@ export function verifyAccessToken(
     // Bearer tokens only: with DPoP on, every challenge would also advertise `DPoP algs=...`.
     dpop: { enabled: false },
     authRequired: true,
+    validators: {
+      alg: (alg: unknown) => typeof alg === "string" && ACCESS_TOKEN_ALGORITHMS.includes(alg),
+    },
   });
   // One handler, so no route can run the library without the spelling check in front of it.
   const verifyCanonical: Handler = (req, res, next) => {

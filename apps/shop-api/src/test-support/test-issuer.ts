@@ -1,3 +1,4 @@
+import { KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -96,6 +97,8 @@ export async function startTestIssuer(
     audience?: string;
     metadata?: Record<string, unknown>;
     tls?: { key: string; cert: string };
+    /** The JWK's `alg` member (default RS256); `null` leaves it out, so PS256 may use the key. */
+    jwkAlg?: string | null;
   } = {},
 ): Promise<TestIssuer> {
   const audience = options.audience ?? SHOP_API_AUDIENCE;
@@ -104,7 +107,8 @@ export async function startTestIssuer(
   let foreign: Promise<GenerateKeyPairResult> | undefined;
   const publicJwk = await exportJWK(keys.publicKey);
   const kid = `test-${base64url.encode(crypto.getRandomValues(new Uint8Array(6)))}`;
-  const jwks = { keys: [{ ...publicJwk, kid, alg: "RS256", use: "sig" }] };
+  const jwkAlg = options.jwkAlg === undefined ? "RS256" : options.jwkAlg;
+  const jwks = { keys: [withoutNulls({ ...publicJwk, kid, alg: jwkAlg, use: "sig" })] };
   const publicKeyPem = await exportSPKI(keys.publicKey);
 
   const requests: string[] = [];
@@ -162,7 +166,10 @@ export async function startTestIssuer(
         : o.foreignKey
           ? (await (foreign ??= takeKeyPair())).privateKey
           : keys.privateKey;
-    return new SignJWT(payload).setProtectedHeader({ ...header, alg }).sign(key);
+    // A WebCrypto key is bound to one algorithm (RSASSA-PKCS1-v1_5 here): PS256 signs with the
+    // same RSA key as a Node KeyObject.
+    const signWith = alg === "PS256" && !(key instanceof Uint8Array) ? KeyObject.from(key) : key;
+    return new SignJWT(payload).setProtectedHeader({ ...header, alg }).sign(signWith);
   };
 
   return {
