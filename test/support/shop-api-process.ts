@@ -70,11 +70,15 @@ export function buyerToken(
   });
 }
 
+/** The issuer a shop-api process trusts: mock-auth0, or any other issuer over HTTPS. */
+export type ShopIssuer = Pick<RunningMockAuth0, "issuer" | "caCertPath">;
+
 /** The environment of a shop-api process for `tenant`, keeping its data where `data` says. */
-export function shopApiEnv(tenant: RunningMockAuth0, data: ShopData): Record<string, string> {
+export function shopApiEnv(tenant: ShopIssuer, data: ShopData): Record<string, string> {
   return {
     NODE_EXTRA_CA_CERTS: tenant.caCertPath,
-    AUTH0_DOMAIN: new URL(tenant.issuer).host,
+    // The exact issuer, trailing slash or none, as the tenant's tokens carry it.
+    AUTH0_ISSUER_BASE_URL: tenant.issuer,
     SHOP_API_PORT: "0",
     SHOP_API_AUDIENCE,
     LOG_LEVEL: "warn",
@@ -98,7 +102,7 @@ export class ShopApiProcess {
   ) {}
 
   static async start(
-    tenant: RunningMockAuth0,
+    tenant: ShopIssuer,
     data: ShopData,
     name = "shop-api",
   ): Promise<ShopApiProcess> {

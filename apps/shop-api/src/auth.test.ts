@@ -133,5 +133,4 @@ describe("an issuer whose access tokens use another algorithm than its ID tokens
     expect(res.status).toBe(201);
     expect(await shop.orderCount()).toBe(1);
   });
-
 });
