@@ -53,8 +53,9 @@ export const ACCESS_TOKEN_ALGORITHMS: readonly string[] = [
 
 /**
  * Verifies the Bearer token: canonical base64url segments (see `refuseNonCanonicalToken`),
- * signature against the issuer's JWKS with an asymmetric algorithm (`ACCESS_TOKEN_ALGORITHMS`), `iss` equal to the configured issuer byte for byte, `aud`
- * containing the audience, `exp`/`nbf` with 5 s of tolerance.
+ * signature against the issuer's JWKS with an asymmetric algorithm (`ACCESS_TOKEN_ALGORITHMS`),
+ * `iss` equal to the configured issuer byte for byte, `aud` containing the audience, `exp`/`nbf`
+ * with 5 s of tolerance.
  *
  * With `cache`, a token the library accepted is not verified again while the cache holds its
  * verdict (see `VerifiedTokenCache`): the same token string, in a request the library would
