@@ -67,6 +67,8 @@ export const ENTRIES = /** @type {const} */ ({
   "bench-gc-on-signal": "scripts/bench/gc-on-signal.ts",
   // Loaded first into every process the stack's supervisor starts (scripts/stack/supervisor.ts).
   "exit-with-supervisor": "scripts/stack/exit-with-supervisor.ts",
+  // Loaded first into every server `pnpm dev` runs in Node's watch mode (scripts/stack/supervisor.ts).
+  "watch-without-dependencies": "scripts/stack/watch-without-dependencies.ts",
   // Started as processes by the tests.
   "test-supervised-server": "test/fixtures/supervised-server.ts",
   "test-supervisor-launcher": "test/fixtures/supervisor-launcher.ts",

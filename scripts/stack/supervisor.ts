@@ -35,12 +35,15 @@ export interface Runner {
 }
 
 /**
- * Built entries every supervised process loads besides its own: a `watch` build must include
- * them. The preload that stops a child once this process is gone, however it ended (kill -9
- * included): this process holds the other end of the child's stdin.
+ * Built entries supervised processes load besides their own: a `watch` build must include them.
+ * The preload that stops a child once this process is gone, however it ended (kill -9
+ * included): this process holds the other end of the child's stdin. And, in watch mode, the
+ * one that keeps Node's watcher off the installed packages' files, which another checkout's
+ * `pnpm install` touches.
  */
 export const SUPERVISED_ENTRIES = {
   "exit-with-supervisor": ENTRIES["exit-with-supervisor"],
+  "watch-without-dependencies": ENTRIES["watch-without-dependencies"],
 } as const;
 
 export interface SuperviseOptions {
@@ -169,6 +172,7 @@ function commandOf(options: SuperviseOptions): [string, string[]] {
   const { runner = {}, script, args = [] } = options;
   const dir = runner.watch?.builtDir;
   const preload = [
+    ...(dir === undefined ? [] : [SUPERVISED_ENTRIES["watch-without-dependencies"]]),
     ...(options.readsStdin === true ? [] : [SUPERVISED_ENTRIES["exit-with-supervisor"]]),
     ...(runner.preload ?? []),
   ].flatMap((module) => ["--import", builtFileOf(module, dir)]);

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
@@ -12,7 +12,7 @@ import type { LineParser, SuperviseOptions } from "@ciba-testbed/stack/superviso
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { ENTRIES, builtFileOf, watchBuild } from "../../scripts/build.js";
-import { untilWatched } from "../support/inotify.js";
+import { untilWatched, watches } from "../support/inotify.js";
 import { liveMembers, liveMembersAfter } from "../support/process-group.js";
 
 const started: SupervisedChild[] = [];
@@ -157,6 +157,35 @@ describe("the process supervisor", () => {
         expect(shown()).toMatch(/fixture\s+\|.*Restarting '.*test-supervised-server\.js'/);
         // The server it replaced is gone, not left listening beside the new one.
         expect(() => process.kill(ready.pid, 0)).toThrow();
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    // pnpm links an installed package's files from a store every checkout on the machine shares:
+    // another clone's `pnpm install` changes their link count, which Node's watcher took for a
+    // change, and `pnpm dev` started all its services again (pending requests and logins lost).
+    it("does not watch the files of installed packages a watched server loads, only its own", async () => {
+      const folder = await makeScratchFolder("ciba-watched-");
+      try {
+        const installed = path.join(folder, "node_modules", "dep", "index.mjs");
+        await mkdir(path.dirname(installed), { recursive: true });
+        await writeFile(installed, 'export default "from an installed package";\n');
+        const loadedLast = path.join(folder, "last.mjs");
+        await writeFile(loadedLast, "export default 0;\n");
+        const bodyModule = path.join(folder, "body.mjs");
+        // The installed file is loaded, and reported to the watcher, before `last.mjs` is.
+        await writeFile(
+          bodyModule,
+          'const { default: body } = await import("./node_modules/dep/index.mjs");\n' +
+            'await import("./last.mjs");\nexport default body;\n',
+        );
+        const { child, ready } = await start(watched({ FIXTURE_BODY_MODULE: bodyModule }));
+        expect(await (await fetch(ready.url)).text()).toBe("from an installed package");
+        await untilWatched(child.pid, loadedLast);
+
+        expect(await watches(child.pid!, bodyModule)).toBe(true);
+        expect(await watches(child.pid!, installed)).toBe(false);
       } finally {
         await rm(folder, { recursive: true, force: true });
       }

@@ -7,7 +7,7 @@ import { vi } from "vitest";
  * Whether process `pid` has an inotify watch on `file` (Linux: each watch is a line of the
  * inotify descriptor's fdinfo, naming the watched inode in hex).
  */
-async function watches(pid: number, file: string): Promise<boolean> {
+export async function watches(pid: number, file: string): Promise<boolean> {
   const inode = `ino:${(await stat(file)).ino.toString(16)} `;
   for (const fd of await readdir(`/proc/${String(pid)}/fd`)) {
     const target = await readlink(`/proc/${String(pid)}/fd/${fd}`).catch(() => "");
