@@ -737,8 +737,11 @@ function render(): void {
       ? ""
       : `Your message "${unsent}" was not sent: this chat was busy with a request from another ` +
         "page (what it asks for shows above). Send yours again once that has ended, if you still want it.";
+  // Logged out, the page shows no chat: only what a logout left waiting (`leftWaitingNote`).
   statusLine.textContent =
-    session === undefined ? "" : [standing, unsentNote].filter((text) => text !== "").join(" ");
+    session === undefined
+      ? (notice ?? "")
+      : [standing, unsentNote].filter((text) => text !== "").join(" ");
   form
     .querySelector("button")
     ?.toggleAttribute("disabled", busy || waiting || following !== undefined);
@@ -1237,8 +1240,11 @@ async function start(): Promise<void> {
     who.textContent = "You are not logged in.";
     $("login").hidden = false;
     form.hidden = true;
+    notice = leftWaitingNote();
+    render();
     return;
   }
+  forget(LEFT_WAITING_KEY);
   session = (await answer.json()) as Session;
   who.textContent = `Logged in as ${session.user.name ?? session.user.sub}`;
   $("logout").hidden = false;
@@ -1297,11 +1303,32 @@ function keepPurchaseOnly(): void {
 /** Set when the person logs out in one tab: the other tabs of the app hear it and clear. */
 const LOGGED_OUT_KEY = "shopping-agent.logged-out";
 
+/**
+ * What the purchases a logout left waiting ask, in the consent requests' words, until the next
+ * login: a logged-out page says they still wait, or the person would take the logout for their
+ * end and be surprised by an order they approve later.
+ */
+const LEFT_WAITING_KEY = "shopping-agent.left-waiting";
+
+/** The logged-out page's note on the purchases the logout left waiting; none when it left none. */
+function leftWaitingNote(): string | undefined {
+  const left = readKept(LEFT_WAITING_KEY);
+  if (!Array.isArray(left) || left.length === 0) return undefined;
+  const asked = left.map((binding) => `"${String(binding)}"`).join(", ");
+  return (
+    `Logging out ended no purchase: ${asked} still ${left.length === 1 ? "waits" : "wait"} for ` +
+    "your approval, and approving it orders it. Log in to follow it."
+  );
+}
+
 $("logout").addEventListener("submit", () => {
   // What this page waits for, kept now if it was not yet, so that the logout keeps its purchase.
   const waiting = waitingHere();
   if (waiting !== undefined) keepPendingChat(waiting);
   keepPurchaseOnly();
+  const left = session === undefined ? [] : pendingChatsOf(session.user.sub).map(waitingFor);
+  if (left.length > 0) keep(LEFT_WAITING_KEY, left);
+  else forget(LEFT_WAITING_KEY);
   // The page lives on until the logout's answer comes: a resume answered meanwhile (the purchase
   // still waits) would keep the whole chat again, the agent's words with it.
   loggingOut = true;
@@ -1322,7 +1349,7 @@ window.addEventListener("storage", (event) => {
   resumedInterrupt = undefined;
   following = undefined;
   waitNote = undefined;
-  notice = undefined;
+  notice = leftWaitingNote();
   unsent = undefined;
   sharedLater = undefined;
   loggedOut();

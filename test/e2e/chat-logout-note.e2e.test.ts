@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { freePort } from "@ciba-testbed/shared/node";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { launchChromium } from "@ciba-testbed/stack/browser";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { BUYER, Scenario } from "../support/scenario.js";
+
+// Logging out does not end a purchase that waits (the person may still approve it on their
+// phone, and the web app then orders it). The logged-out page must say so: a person who took
+// the logout for the purchase's end would be surprised by the order an approval then places.
+describe("the chat page after a logout that left a purchase waiting", () => {
+  let s: Scenario;
+  let browser: Browser;
+  let web: SupervisedChild;
+  let appUrl: string;
+  let settingsDir: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    appUrl = `http://localhost:${String(port)}`;
+    // The repository's e2e tenant, its login calling back to this web app's port.
+    settingsDir = mkdtempSync(path.join(tmpdir(), "chat-logout-tenant-"));
+    const settings = path.join(settingsDir, "mock-auth0.json");
+    const extended = path.relative(
+      settingsDir,
+      `${REPO_ROOT}/test/fixtures/e2e-tenant.mock-auth0.json`,
+    );
+    writeFileSync(
+      settings,
+      JSON.stringify({ extends: extended, keywords: { AGENT_WEB_URL: appUrl } }),
+    );
+    s = await Scenario.start(path.relative(REPO_ROOT, settings));
+    await s.policy("manual");
+    browser = await launchChromium(path.dirname(s.stack.caCertPath));
+    ({ child: web } = await SupervisedChild.start({
+      name: "agent-web",
+      script: "apps/agent/src/web/main.ts",
+      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "block" },
+    }));
+  });
+  afterAll(async () => {
+    await browser.close();
+    await web.stop();
+    await s.stop();
+    rmSync(settingsDir, { recursive: true, force: true });
+  });
+
+  it("says the purchase still waits and that approving it orders it, in the tab that logged out and in the others, until the next login", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(appUrl);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    await page.getByLabel("Message").fill("Buy 2 XYZ phones");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.locator(".approval.pending", { hasText: "buy 2 XYZ phones" }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("2 XYZ phones"),
+    );
+    const other = await context.newPage();
+    await other.goto(appUrl);
+    await other.locator(".approval.pending", { hasText: "buy 2 XYZ phones" }).waitFor();
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByText("You are not logged in.").waitFor();
+    const note =
+      `Logging out ended no purchase: "${request.binding_message}" still waits for your ` +
+      "approval, and approving it orders it. Log in to follow it.";
+    await expect(page.getByRole("status").textContent()).resolves.toBe(note);
+    await other.getByText("You logged out in another tab.").waitFor();
+    await expect(other.getByRole("status").textContent()).resolves.toBe(note);
+
+    // As it says: approved while nobody is logged in, the purchase is ordered.
+    const before = (await s.ordersOf(BUYER)).length;
+    await s.stack.control.approve(request.auth_req_id);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ }).waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+
+    // Logged out again with nothing waiting: the page says nothing of purchases.
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByText("You are not logged in.").waitFor();
+    await expect(page.getByRole("status").textContent()).resolves.toBe("");
+    await context.close();
+  });
+});
