@@ -64,7 +64,7 @@ describe("the web app", () => {
       bundles += 1;
       return bundles === 1
         ? Promise.reject(new Error("esbuild: syntax error"))
-        : Promise.resolve(`console.log(${String(bundles)});`);
+        : Promise.resolve({ text: `console.log(${String(bundles)});`, sources: [] });
     });
     const web = app(script);
     expect(bundles).toBe(0);
@@ -75,6 +75,33 @@ describe("the web app", () => {
       expect(served.text).toBe("console.log(2);");
     }
     expect(bundles).toBe(2);
+  });
+
+  it("bundles the chat page's script again once a file it was built from changed, and only then", async () => {
+    let bundles = 0;
+    const changedAt = new Map([
+      ["/repo/client/chat.ts", 1],
+      ["/repo/shared/purchase.ts", 1],
+    ]);
+    const script = chatClientScript(
+      () => {
+        bundles += 1;
+        return Promise.resolve({
+          text: `console.log(${String(bundles)});`,
+          sources: [...changedAt.keys()],
+        });
+      },
+      (file) => Promise.resolve(changedAt.get(file)),
+    );
+    const web = app(script);
+    const served = async () => (await request(web).get("/assets/chat.js").expect(200)).text;
+    expect([await served(), await served()]).toEqual(["console.log(1);", "console.log(1);"]);
+    changedAt.set("/repo/shared/purchase.ts", 2);
+    expect([await served(), await served()]).toEqual(["console.log(2);", "console.log(2);"]);
+    // A source gone (renamed, or deleted mid-edit) is a change too.
+    changedAt.delete("/repo/client/chat.ts");
+    expect(await served()).toBe("console.log(3);");
+    expect(bundles).toBe(3);
   });
 
   it("has every answer read as the type it names (nosniff): the API's, its errors and the pages'", async () => {
