@@ -446,8 +446,9 @@ describe("phrasings once read wrongly", () => {
     // A number after "#": a place in a list or an order's number, not a count.
     ["buy #3 usb-c cables", "? quantity_missing"],
     ["buy #2 xyz phone", "? unread_detail"],
-    // A word that starts with another letter than the name's: another word, not a typo.
-    ["buy wireless earphones", "? ambiguous_product"],
+    // A word that starts with another letter than the name's: another word, not a typo, and so
+    // another thing than the product whose name shares "wireless".
+    ["buy wireless earphones", "? unknown_product"],
     ["buy wirless headphnoes", "1 x Wireless headphones"],
     // A suggestion, not a request.
     ["you could buy 2 usb-c cables", "? not_now"],
@@ -692,6 +693,15 @@ describe("phrasings once read wrongly", () => {
     ["buy 3 xyz phones. also a usb-c cable", "3 x XYZ phone + 1 x USB-C cable"],
     ["buy 3 xyz phones. cheers!", "3 x XYZ phone"],
     ["buy 3 xyz phones. my toaster broke.", "3 x XYZ phone"],
+    // A word of some products' names before a thing none of them is names that thing: the shop
+    // does not sell it, rather than "which of those products do you mean?".
+    ["buy 3 xyz tablets", "? unknown_product"],
+    ["buy a usb-c charger", "? unknown_product"],
+    ["buy a wireless mouse", "? unknown_product"],
+    ["buy an xyz phone and 2 usb chargers", "? unknown_product"],
+    ["buy 2 xyz please", "? ambiguous_product"],
+    ["buy a usb c", "? ambiguous_product"],
+    ["buy 2 xyz cases", "? ambiguous_product"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

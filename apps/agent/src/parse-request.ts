@@ -1773,9 +1773,18 @@ function readObject(
   ) {
     return { kind: "count", quantity };
   }
-  const partialAt = object.find(
-    (index) => productsWithWord(words[index] ?? "", catalog).length > 0,
-  );
+  let partialAt = object.find((index) => productsWithWord(words[index] ?? "", catalog).length > 0);
+  // "3 XYZ tablets", "a USB-C charger", "a wireless mouse": before a last word that is in none of
+  // their names, a word of some products' names names another thing, which the shop does not
+  // sell. Asking which of those products it means would offer what was not asked for.
+  const head = object.findLast((index) => !isHarmlessWord(words[index] ?? ""));
+  if (partialAt !== undefined && head !== undefined && head > partialAt) {
+    const thing = singular(words[head] ?? "");
+    const named = productsWithWord(words[partialAt] ?? "", catalog).some((product) =>
+      nameTokens(product.name).some((token) => singular(token) === thing),
+    );
+    if (!named) partialAt = undefined;
+  }
   if (partialAt === undefined && NO_PRODUCT.has(objectWords[0] ?? "")) {
     return { kind: "missing", quantity };
   }
