@@ -25,6 +25,7 @@ import {
 import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 import { mergeChatViews, standInPurchaseId, standInReplyId } from "./merge-chat-views.js";
+import { patchChildren } from "./patch-children.js";
 import { bindingMessageIn, pendingInterruptText } from "./pending-interrupt-text.js";
 
 interface Session {
@@ -713,12 +714,13 @@ function settleApprovals(): void {
 
 function render(): void {
   settleApprovals();
-  messagesList.replaceChildren(...state.messages.map(renderMessage));
+  const rendered = state.messages.map(renderMessage);
   const shown =
     interrupt?.toolCall.id === undefined ? undefined : approvals.get(interrupt.toolCall.id);
   if (interrupt !== undefined && shown?.status !== "PENDING") {
-    messagesList.lastElementChild?.append(interruptCard(interrupt));
+    rendered.at(-1)?.append(interruptCard(interrupt));
   }
+  patchChildren(messagesList, rendered);
   const busy = chat?.status === "submitted" || chat?.status === "streaming";
   const waiting =
     interrupt !== undefined || [...approvals.values()].some((a) => a.status === "PENDING");

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { freePort } from "@ciba-testbed/shared/node";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { launchChromium } from "@ciba-testbed/stack/browser";
+import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import type { Browser, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { Scenario } from "../support/scenario.js";
+
+/** What the tests read of a rendered element (the test's types have no DOM). */
+interface StyledElement {
+  parentElement: StyledElement | null;
+  ownerDocument: {
+    activeElement: unknown;
+    defaultView: { getComputedStyle(element: StyledElement): Record<string, string> };
+  };
+  closest(selector: string): { getAttribute(name: string): string | null } | null;
+}
+
+/** `rgb(r, g, b)` or `rgba(r, g, b, a)` as its channels, alpha last. */
+function channels(color: string): [number, number, number, number] {
+  const [r = 0, g = 0, b = 0, a = 1] = (color.match(/[\d.]+/g) ?? []).map(Number);
+  return [r, g, b, a];
+}
+
+/** WCAG 2.2's contrast ratio of two opaque colors (its definition of relative luminance). */
+function contrast(foreground: string, background: string): number {
+  const luminance = (color: string) => {
+    const [r, g, b] = channels(color).map((c) => {
+      const s = c / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
+  };
+  const [light, dark] = [luminance(foreground), luminance(background)].sort((x, y) => y - x);
+  return ((light ?? 0) + 0.05) / ((dark ?? 0) + 0.05);
+}
+
+/**
+ * The contrast of `property` (a color of the element: its text, a border) against what is
+ * behind the element: the first ancestor's own background (the pages use no images and no
+ * translucent backgrounds there), with the element's and its ancestors' opacity applied.
+ */
+async function contrastOf(target: Locator, property = "color"): Promise<number> {
+  const [color, behind, opacity] = await target.evaluate((element: StyledElement, name) => {
+    const style = (e: StyledElement) => e.ownerDocument.defaultView.getComputedStyle(e);
+    let seen = 1;
+    for (let e: StyledElement | null = element; e !== null; e = e.parentElement) {
+      seen *= Number(style(e).opacity);
+    }
+    const start = name === "color" ? element : element.parentElement;
+    for (let e = start; e !== null; e = e.parentElement) {
+      const background = style(e).backgroundColor ?? "";
+      if (channels(background)[3] > 0) return [style(element)[name] ?? "", background, seen];
+    }
+    return [style(element)[name] ?? "", "rgb(255, 255, 255)", seen];
+
+    function channels(text: string) {
+      return (text.match(/[\d.]+/g) ?? []).map(Number).concat([1, 1, 1, 1]).slice(0, 4);
+    }
+  }, property);
+  const [r, g, b, a] = channels(color);
+  const [br, bg, bb] = channels(behind);
+  const mix = (c: number, under: number) => c * a * opacity + under * (1 - a * opacity);
+  return contrast(`rgb(${mix(r, br)}, ${mix(g, bg)}, ${mix(b, bb)})`, behind);
+}
+
+/**
+ * The pages a person approves or buys on, in Chromium, with a keyboard and a screen reader in
+ * mind (WCAG 2.2 AA): the chat web app, the tenant's login page and its approver page.
+ */
+describe("the pages, for keyboard and screen-reader users", () => {
+  let s: Scenario;
+  let browser: Browser;
+  let web: SupervisedChild;
+  let baseUrl: string;
+  let settingsDir: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    baseUrl = `http://localhost:${String(port)}`;
+    // The repository's tenant, its agent client calling back to this web app.
+    settingsDir = mkdtempSync(path.join(tmpdir(), "page-accessibility-"));
+    const settings = path.join(settingsDir, "mock-auth0.json");
+    const base = path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json");
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        extends: path.relative(settingsDir, base),
+        keywords: { AGENT_WEB_URL: baseUrl },
+      }),
+    );
+    s = await Scenario.start(path.relative(REPO_ROOT, settings));
+    await s.policy("manual");
+    browser = await launchChromium(path.dirname(s.stack.caCertPath));
+    ({ child: web } = await SupervisedChild.start({
+      name: "agent-web",
+      script: "apps/agent/src/web/main.ts",
+      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "interrupt" },
+    }));
+  });
+  afterAll(async () => {
+    await browser.close();
+    await web.stop();
+    await s.stop();
+    rmSync(settingsDir, { recursive: true, force: true });
+  });
+
+  describe("the chat, while a purchase asked for by keyboard waits", () => {
+    let chat: Page;
+
+    beforeAll(async () => {
+      chat = await browser.newPage();
+      await chat.goto(baseUrl);
+      await chat.getByRole("link", { name: "Log in" }).click();
+      await chat.getByRole("button", { name: /Test Buyer/ }).click();
+      await chat.getByText(/^Logged in as /).waitFor();
+      await chat.getByRole("textbox", { name: "Message" }).focus();
+      await chat.keyboard.type("Buy 2 XYZ phones");
+      await chat.keyboard.press("Enter");
+      await chat.getByRole("link", { name: "Open the approver page" }).waitFor();
+    });
+
+    it("keeps its elements as it updates: the focus stays on the approver link, the chat is not read again", async () => {
+      const link = chat.getByRole("link", { name: "Open the approver page" });
+      await link.focus();
+      const asked = chat.locator("#messages > li").first();
+      await asked.evaluate((element) => {
+        (element as { kept?: boolean }).kept = true;
+      });
+      // A second on the clock: the page has rendered the waiting chat again several times.
+      const shown = await chat.locator(".countdown").textContent();
+      await chat
+        .locator(".countdown")
+        .filter({ hasNotText: shown ?? "" })
+        .waitFor();
+      await expect(
+        link.evaluate((element: StyledElement) => element.ownerDocument.activeElement === element),
+      ).resolves.toBe(true);
+
+      const [pending] = await s.stack.control.requests("pending");
+      await s.stack.control.approve(String(pending?.auth_req_id));
+      await chat.getByText("Purchase: ordered").waitFor();
+      await expect(asked.evaluate((element) => (element as { kept?: boolean }).kept)).resolves.toBe(
+        true,
+      );
+      await expect(chat.getByRole("textbox", { name: "Message" }).isEditable()).resolves.toBe(true);
+    });
+  });
+});
