@@ -125,6 +125,15 @@ describe("the pages, for keyboard and screen-reader users", () => {
       await chat.getByRole("link", { name: "Open the approver page" }).waitFor();
     });
 
+    it("announces its card once, not its countdown every second", async () => {
+      const live = await chat
+        .locator(".countdown")
+        .evaluate((element: StyledElement) =>
+          element.closest("[aria-live]")?.getAttribute("aria-live"),
+        );
+      expect(live).toBe("off");
+    });
+
     it("keeps its elements as it updates: the focus stays on the approver link, the chat is not read again", async () => {
       const link = chat.getByRole("link", { name: "Open the approver page" });
       await link.focus();

@@ -628,6 +628,8 @@ function countdownOf(expiresAt: number): HTMLElement {
     text: `Expires in ${countdown(expiresAt)}`,
   });
   span.dataset.expiresAt = String(expiresAt);
+  // Inside the card's status: without this, a screen reader reads the whole card every second.
+  span.setAttribute("aria-live", "off");
   return span;
 }
 
