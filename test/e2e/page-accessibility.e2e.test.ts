@@ -9,7 +9,7 @@ import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { Scenario } from "../support/scenario.js";
+import { BUYER, Scenario } from "../support/scenario.js";
 
 /** What the tests read of a rendered element (the test's types have no DOM). */
 interface StyledElement {
@@ -159,5 +159,26 @@ describe("the pages, for keyboard and screen-reader users", () => {
       );
       await expect(chat.getByRole("textbox", { name: "Message" }).isEditable()).resolves.toBe(true);
     });
+  });
+  it("shows the approver page's buttons and outcomes at 4.5:1 in the dark scheme too", async () => {
+    const context = await browser.newContext({ colorScheme: "dark" });
+    const page = await context.newPage();
+    await page.goto(`${s.stack.issuer}approver`);
+    await page.getByText("Live", { exact: true }).waitFor();
+    await s.tenant.bcAuthorize({
+      user: BUYER,
+      scope: "openid product:buy",
+      bindingMessage: "Dark scheme check",
+    });
+    const approve = page.getByRole("button", { name: /^Approve: Dark scheme check/ });
+    await approve.waitFor();
+    expect(await contrastOf(approve)).toBeGreaterThanOrEqual(4.5);
+
+    await page.getByRole("button", { name: /^Deny: Dark scheme check/ }).focus();
+    await page.keyboard.press("Enter");
+    const denied = page.locator(".history .outcome.denied");
+    await denied.waitFor();
+    expect(await contrastOf(denied)).toBeGreaterThanOrEqual(4.5);
+    await context.close();
   });
 });
