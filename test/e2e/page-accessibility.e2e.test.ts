@@ -181,4 +181,13 @@ describe("the pages, for keyboard and screen-reader users", () => {
     expect(await contrastOf(denied)).toBeGreaterThanOrEqual(4.5);
     await context.close();
   });
+  it("shows the login page's email addresses at 4.5:1 on their buttons", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await page.getByRole("link", { name: "Log in" }).click();
+    const email = page.getByRole("button", { name: /Test Buyer/ }).locator(".email");
+    expect(await contrastOf(email)).toBeGreaterThanOrEqual(4.5);
+    await context.close();
+  });
 });
