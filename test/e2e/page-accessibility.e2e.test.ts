@@ -125,6 +125,11 @@ describe("the pages, for keyboard and screen-reader users", () => {
       await chat.getByRole("link", { name: "Open the approver page" }).waitFor();
     });
 
+    it("draws the message box's border at 3:1 against the page", async () => {
+      const box = chat.getByRole("textbox", { name: "Message" });
+      expect(await contrastOf(box, "borderTopColor")).toBeGreaterThanOrEqual(3);
+    });
+
     it("announces its card once, not its countdown every second", async () => {
       const live = await chat
         .locator(".countdown")
