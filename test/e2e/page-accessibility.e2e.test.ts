@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { freePort } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
@@ -9,7 +11,11 @@ import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { BUYER, Scenario } from "../support/scenario.js";
+import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
+import { AGENT_CLIENT } from "../support/tenant-client.js";
+
+/** bcrypt (cost 4) of "right-password", for a user the login page asks for a password. */
+const PASSWORD_HASH = "$2b$04$SnIdh9lr.Y0XNP2bNypNIeI.ZkbhvKPTMPVdz7gsC2elOrkezY.sW";
 
 /** What the tests read of a rendered element (the test's types have no DOM). */
 interface StyledElement {
@@ -194,5 +200,46 @@ describe("the pages, for keyboard and screen-reader users", () => {
     const email = page.getByRole("button", { name: /Test Buyer/ }).locator(".email");
     expect(await contrastOf(email)).toBeGreaterThanOrEqual(4.5);
     await context.close();
+  });
+  describe("the login page of a user with a password", () => {
+    let tenant: RunningMockAuth0;
+    let page: Page;
+    const password = () =>
+      page.getByRole("listitem").filter({ hasText: "Second Buyer" }).getByLabel("Password");
+
+    beforeAll(async () => {
+      // A tenant of its own, with the stack's certificate: the stack's users have no password.
+      tenant = await startMockAuth0({
+        tenant: tenantWith({
+          users: (users) =>
+            users.map((user) =>
+              `auth0|${String(user.user_id)}` === SECOND_BUYER
+                ? { ...user, password_hash: PASSWORD_HASH }
+                : user,
+            ),
+        }),
+        port: 0,
+        host: "127.0.0.1",
+        certDir: path.dirname(s.stack.caCertPath),
+      });
+      page = await browser.newPage();
+      const authorize = new URL("authorize", tenant.issuer);
+      authorize.search = new URLSearchParams({
+        response_type: "code",
+        client_id: AGENT_CLIENT.client_id,
+        redirect_uri: "http://localhost:3000/auth/callback",
+        scope: "openid",
+        state: "page-accessibility",
+      }).toString();
+      await page.goto(authorize.href);
+    });
+    afterAll(async () => {
+      await page.context().close();
+      await tenant.close();
+    });
+
+    it("draws the password box's border at 3:1 against the card", async () => {
+      expect(await contrastOf(password(), "borderTopColor")).toBeGreaterThanOrEqual(3);
+    });
   });
 });

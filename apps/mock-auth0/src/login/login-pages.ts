@@ -19,7 +19,7 @@ button:focus-visible { outline: 3px solid #111827; outline-offset: 2px; }
 .name { font-weight: 600; display: block; }
 .email { font-size: 0.85rem; }
 label { font-size: 0.85rem; display: grid; gap: 0.25rem; }
-input[type=password] { font: inherit; padding: 0.4rem; border: 1px solid #9ca3af; border-radius: 0.3rem; }
+input[type=password] { font: inherit; padding: 0.4rem; border: 1px solid #6b7280; border-radius: 0.3rem; }
 .error { background: #fef2f2; color: #991b1b; border-radius: 0.4rem; padding: 0.6rem; margin: 0 0 1rem; }
 code { font-size: 0.85rem; word-break: break-all; }
 `;
