@@ -204,6 +204,8 @@ describe("the pages, for keyboard and screen-reader users", () => {
   describe("the login page of a user with a password", () => {
     let tenant: RunningMockAuth0;
     let page: Page;
+    /** The agent client's callback in the repository's tenant (never reached: no login ends). */
+    const CALLBACK = "http://localhost:3000/auth/callback";
     const password = () =>
       page.getByRole("listitem").filter({ hasText: "Second Buyer" }).getByLabel("Password");
 
@@ -227,7 +229,7 @@ describe("the pages, for keyboard and screen-reader users", () => {
       authorize.search = new URLSearchParams({
         response_type: "code",
         client_id: AGENT_CLIENT.client_id,
-        redirect_uri: "http://localhost:3000/auth/callback",
+        redirect_uri: CALLBACK,
         scope: "openid",
         state: "page-accessibility",
       }).toString();
@@ -240,6 +242,22 @@ describe("the pages, for keyboard and screen-reader users", () => {
 
     it("draws the password box's border at 3:1 against the card", async () => {
       expect(await contrastOf(password(), "borderTopColor")).toBeGreaterThanOrEqual(3);
+    });
+
+    it("ties a wrong password's error to the box it was typed in, and puts the focus there", async () => {
+      await password().fill("wrong-password");
+      await password().press("Enter");
+      await page.getByRole("alert").waitFor();
+      await expect(password().getAttribute("aria-invalid")).resolves.toBe("true");
+      const describedBy = await password().getAttribute("aria-describedby");
+      await expect(page.locator(`[id="${String(describedBy)}"]`).textContent()).resolves.toBe(
+        "Wrong email or password.",
+      );
+      await expect(
+        password().evaluate(
+          (element: StyledElement) => element.ownerDocument.activeElement === element,
+        ),
+      ).resolves.toBe(true);
     });
   });
 });

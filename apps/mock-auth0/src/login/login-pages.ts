@@ -89,17 +89,25 @@ export interface LoginPageView {
   redirectUri: string;
   users: readonly TenantUser[];
   error?: string | undefined;
+  /** The user whose password was wrong: their box is marked invalid, described by the error. */
+  failedUser?: string | undefined;
 }
+
+const LOGIN_ERROR_ID = "login-error";
 
 /** Universal Login as mock-auth0 plays it: the tenant's users, one button each. */
 export function sendLoginPage(res: Response, view: LoginPageView, status = 200): void {
   secure(res, { formTargets: [new URL(view.redirectUri).origin] });
   const users = view.users
     .map((user) => {
+      const invalid =
+        user.sub === view.failedUser
+          ? ` aria-invalid="true" aria-describedby="${LOGIN_ERROR_ID}" autofocus`
+          : "";
       const password =
         user.passwordHash === undefined
           ? ""
-          : `<label>Password<input type="password" name="password" autocomplete="current-password" required></label>`;
+          : `<label>Password<input type="password" name="password" autocomplete="current-password" required${invalid}></label>`;
       return `<li><form class="user" method="post" action="/u/login">
 <input type="hidden" name="state" value="${escapeHtml(view.transactionId)}">
 <input type="hidden" name="user" value="${escapeHtml(user.sub)}">
@@ -109,7 +117,9 @@ ${password}
     })
     .join("\n");
   const error =
-    view.error === undefined ? "" : `<p class="error" role="alert">${escapeHtml(view.error)}</p>`;
+    view.error === undefined
+      ? ""
+      : `<p class="error" id="${LOGIN_ERROR_ID}" role="alert">${escapeHtml(view.error)}</p>`;
   res
     .status(status)
     .type("html")

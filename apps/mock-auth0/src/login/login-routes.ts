@@ -230,6 +230,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
             redirectUri: request.redirectUri,
             users: directory.tenant.users,
             error: "Wrong email or password.",
+            failedUser: user?.sub,
           },
           400,
         );
