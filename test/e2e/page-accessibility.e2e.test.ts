@@ -61,7 +61,7 @@ async function contrastOf(target: Locator, property = "color"): Promise<number> 
     const start = name === "color" ? element : element.parentElement;
     for (let e = start; e !== null; e = e.parentElement) {
       const background = style(e).backgroundColor ?? "";
-      if (channels(background)[3] > 0) return [style(element)[name] ?? "", background, seen];
+      if ((channels(background)[3] ?? 1) > 0) return [style(element)[name] ?? "", background, seen];
     }
     return [style(element)[name] ?? "", "rgb(255, 255, 255)", seen];
 
