@@ -1,53 +1,37 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { freePort } from "@ciba-testbed/shared/node";
-import { REPO_ROOT } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
-import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { BUYER, Scenario } from "../support/scenario.js";
+import { startChatStack } from "../support/chat-stack.js";
+import type { ChatStack } from "../support/chat-stack.js";
+import { BUYER } from "../support/scenario.js";
+import type { Scenario } from "../support/scenario.js";
 
 // A person in the web app's chat answers the offline model's question, and the purchase goes
 // through with what the first message asked for, completed by the answer.
 describe("the chat web app, when the person answers the model's question", () => {
   let s: Scenario;
+  let stack: ChatStack;
   let browser: Browser;
-  let web: SupervisedChild;
   let page: Page;
   let baseUrl: string;
-  let tenantDir: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://localhost:${String(port)}`;
-    // The repository's tenant, with this web app's address as its login callback.
-    tenantDir = mkdtempSync(path.join(tmpdir(), "chat-follow-up-tenant-"));
-    const tenant = path.join(tenantDir, "mock-auth0.json");
-    const base = path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json");
-    const keywords = { AGENT_WEB_URL: baseUrl };
-    writeFileSync(tenant, JSON.stringify({ extends: path.relative(tenantDir, base), keywords }));
-    s = await Scenario.start(path.relative(REPO_ROOT, tenant));
+    // Interrupt mode: the page sends the chat again to resume the purchase, question included.
+    stack = await startChatStack("chat-follow-up");
+    ({ s, baseUrl } = stack);
     // The simulated person approves only the purchase they meant: 2 XYZ phone cases.
     await s.policy("deny", [
       { when: { bindingMessage: "^Do you want to buy 2 XYZ phone cases for" }, outcome: "approve" },
     ]);
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
-    // Interrupt mode: the page sends the chat again to resume the purchase, question included.
-    ({ child: web } = await SupervisedChild.start({
-      name: "agent-web",
-      script: "apps/agent/src/web/main.ts",
-      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "interrupt" },
-    }));
     page = await browser.newPage();
   });
   afterAll(async () => {
-    await Promise.all([browser.close(), web.stop()]);
-    await s.stop();
-    rmSync(tenantDir, { recursive: true, force: true });
+    await browser.close();
+    await stack.stop();
   });
 
   const say = async (message: string) => {

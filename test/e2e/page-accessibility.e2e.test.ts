@@ -1,17 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
-import { freePort } from "@ciba-testbed/shared/node";
-import { REPO_ROOT } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
-import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
+import { startChatStack } from "../support/chat-stack.js";
+import type { ChatStack } from "../support/chat-stack.js";
+import { BUYER, SECOND_BUYER } from "../support/scenario.js";
+import type { Scenario } from "../support/scenario.js";
 import { AGENT_CLIENT } from "../support/tenant-client.js";
 
 /** bcrypt (cost 4) of "right-password", for a user the login page asks for a password. */
@@ -81,39 +79,19 @@ async function contrastOf(target: Locator, property = "color"): Promise<number> 
  */
 describe("the pages, for keyboard and screen-reader users", () => {
   let s: Scenario;
-  let browser: Browser;
-  let web: SupervisedChild;
+  let stack: ChatStack;
   let baseUrl: string;
-  let settingsDir: string;
+  let browser: Browser;
 
   beforeAll(async () => {
-    const port = await freePort();
-    baseUrl = `http://localhost:${String(port)}`;
-    // The repository's tenant, its agent client calling back to this web app.
-    settingsDir = mkdtempSync(path.join(tmpdir(), "page-accessibility-"));
-    const settings = path.join(settingsDir, "mock-auth0.json");
-    const base = path.join(REPO_ROOT, "test/fixtures/e2e-tenant.mock-auth0.json");
-    writeFileSync(
-      settings,
-      JSON.stringify({
-        extends: path.relative(settingsDir, base),
-        keywords: { AGENT_WEB_URL: baseUrl },
-      }),
-    );
-    s = await Scenario.start(path.relative(REPO_ROOT, settings));
+    stack = await startChatStack("page-accessibility");
+    ({ s, baseUrl } = stack);
     await s.policy("manual");
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
-    ({ child: web } = await SupervisedChild.start({
-      name: "agent-web",
-      script: "apps/agent/src/web/main.ts",
-      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "interrupt" },
-    }));
   });
   afterAll(async () => {
     await browser.close();
-    await web.stop();
-    await s.stop();
-    rmSync(settingsDir, { recursive: true, force: true });
+    await stack.stop();
   });
 
   describe("the chat, while a purchase asked for by keyboard waits", () => {
