@@ -42,17 +42,7 @@ describe("the tenant's login pages", () => {
       const url = new URL(req.url ?? "/", appUrl);
       appRequests.push(url);
       if (url.pathname === "/login" && tenant !== undefined) {
-        const authorize = new URL("authorize", tenant.issuer);
-        authorize.search = new URLSearchParams({
-          response_type: "code",
-          client_id: AGENT_CLIENT.client_id,
-          redirect_uri: `${appUrl}auth/callback`,
-          scope: "openid",
-          state: "app-state",
-          code_challenge: CHALLENGE,
-          code_challenge_method: "S256",
-        }).toString();
-        res.writeHead(302, { location: authorize.href }).end();
+        res.writeHead(302, { location: authorizeUrl(tenant, { state: "app-state" }) }).end();
         return;
       }
       const title = url.pathname === "/auth/callback" ? "Signed in" : "Shop home";
@@ -76,6 +66,21 @@ describe("the tenant's login pages", () => {
     await new Promise((resolve) => app.close(resolve));
     rmSync(certDir, { recursive: true, force: true });
   });
+
+  /** The application's login at `tenant`: a code flow with PKCE back to its /auth/callback. */
+  function authorizeUrl(tenant: RunningMockAuth0, extra: Record<string, string>): string {
+    const authorize = new URL("authorize", tenant.issuer);
+    authorize.search = new URLSearchParams({
+      response_type: "code",
+      client_id: AGENT_CLIENT.client_id,
+      redirect_uri: `${appUrl}auth/callback`,
+      scope: "openid",
+      code_challenge: CHALLENGE,
+      code_challenge_method: "S256",
+      ...extra,
+    }).toString();
+    return authorize.href;
+  }
 
   /** A tenant whose agent client calls back to the application, with `extra` settings. */
   async function startTenant(extra: Record<string, unknown> = {}): Promise<RunningMockAuth0> {
@@ -150,17 +155,7 @@ describe("the tenant's login pages", () => {
   /** Whether the browser's login session would log in without a page (prompt=none). */
   async function loggedIn(page: Page): Promise<boolean> {
     if (tenant === undefined) throw new Error("no tenant");
-    const authorize = new URL("authorize", tenant.issuer);
-    authorize.search = new URLSearchParams({
-      response_type: "code",
-      client_id: AGENT_CLIENT.client_id,
-      redirect_uri: `${appUrl}auth/callback`,
-      scope: "openid",
-      prompt: "none",
-      code_challenge: CHALLENGE,
-      code_challenge_method: "S256",
-    }).toString();
-    await page.goto(authorize.href);
+    await page.goto(authorizeUrl(tenant, { prompt: "none" }));
     return new URL(page.url()).searchParams.has("code");
   }
 
