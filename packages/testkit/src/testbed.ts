@@ -107,7 +107,11 @@ export interface TestbedOptions {
   logLevel?: LogLevel;
   /** Where the servers' log lines go, each prefixed with its name; nowhere unless given. */
   logs?: Writable;
-  /** How long each server may take to start; 30 s unless given. */
+  /**
+   * How long each server may take to start; 60 s unless given, as Playwright's `webServer`. A
+   * CI job's other work can slow a start many times over, and a start that fails there fails
+   * the whole job; a server that cannot start at all says so at once (its exit is reported).
+   */
   startTimeoutMs?: number;
 }
 
@@ -262,7 +266,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   // Checked as the caller wrote them: a JavaScript caller gets no type check.
   const misnamed = optionShapeProblems(options as Readonly<Record<string, unknown>>);
   if (misnamed.length > 0) throw new TestbedOptionsError(misnamed);
-  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
   const logLevel = options.logLevel ?? "warn";
   const { modelServer: modelServerPort, ...serverPorts } = options.ports ?? {};
   const busy = await portProblems({
