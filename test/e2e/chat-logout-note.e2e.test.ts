@@ -82,8 +82,15 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await s.stack.control.approve(request.auth_req_id);
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
-    await page.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ }).waitFor();
-    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    const answer = page.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ });
+    await answer.waitFor();
+    const orders = (await s.ordersOf(BUYER)).slice(before);
+    expect(orders).toHaveLength(1);
+    await expect(answer.textContent()).resolves.toBe(
+      `Ordered 2 x XYZ phone: order ${String(orders[0]?.id)}, total 998.00 USD.`,
+    );
+    // The agent's answer tells the outcome: the status line does not tell it again.
+    await expect(page.getByRole("status").last().textContent()).resolves.toBe("");
 
     // Logged out again with nothing waiting: the page says nothing of purchases.
     await page.getByRole("button", { name: "Log out" }).click();

@@ -1132,7 +1132,8 @@ async function followPurchase(
         message.parts.some((part) => isToolUIPart(part) && part.toolCallId === last?.toolCallId) &&
         message.parts.some((part) => part.type === "text" && part.text === reply),
     );
-    if (told.length > 0 && reply !== undefined && last !== undefined && !shown) {
+    const answered = told.length > 0 && reply !== undefined && last !== undefined;
+    if (answered && !shown) {
       // The agent's answer to the request that decided them, as the page that asked shows it:
       // it may say more than the outcomes (that it did not try the rest of the message).
       state.messages = [
@@ -1145,10 +1146,14 @@ async function followPurchase(
       ];
     }
     waitNote = undefined;
+    // The agent's answer, shown above, tells each outcome it words as the summary does: the
+    // status line tells only the others, or the person reads the same outcome twice. Told, the
+    // outcomes leave no error of the request that lost them to show.
+    const untold = answered ? told.filter((summary) => !reply.includes(summary)) : told;
     // Nothing new: the message that got no answer asked for nothing, or never reached the app.
     notice =
       told.length > 0
-        ? told.join(" ")
+        ? untold.join(" ")
         : unanswered === undefined
           ? undefined
           : `Error: ${unanswered}; nothing was asked or ordered. Send your message again.`;
