@@ -812,6 +812,31 @@ describe("the chat web app", () => {
     await closeAndExpectNewChat(next);
   });
 
+  it("keeps on the card of a purchase the app forgot as it restarted what is known, after the person's next message too: it waited, and approving it now orders nothing", async () => {
+    await webIn("interrupt");
+    const own = await browser.newContext();
+    onTestFinished(() => own.close());
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const { request } = await askToWait(page, 3);
+    await web.stop();
+    web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+    await page.getByText("Your session ended: log in again to go on.").waitFor();
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    const forgotten = page
+      .locator(".approval.decided[data-status=UNKNOWN]", { hasText: request.binding_message })
+      .filter({ hasText: "restarted while this purchase waited and forgot it" });
+    await forgotten.waitFor();
+
+    await ask(page, "Buy 1 USB-C cable");
+    await page.locator(".approval.pending", { hasText: "buy 1 USB-C cable" }).waitFor();
+    await expect(forgotten.count()).resolves.toBe(1);
+    await s.stack.control.deny(request.auth_req_id);
+    await deny("1 USB-C cable");
+    await page.locator(".approval.decided[data-status=DENIED]").waitFor();
+  });
+
   it("says, after the web app was killed while an approved purchase was at the shop, that it may have been ordered: the shop has it, and nothing is asked again", async () => {
     const shop = await orderAnswerHolder(s.stack.shopApiUrl);
     onTestFinished(() => shop.close());
@@ -1118,6 +1143,10 @@ describe("the chat web app", () => {
     await page.getByRole("link", { name: "Log in" }).click();
     await page
       .getByText(/^Error: The agent's web app has no chat .* of yours: it restarted since/)
+      .waitFor();
+    await page
+      .locator(".approval.decided[data-status=UNKNOWN]", { hasText: request.binding_message })
+      .filter({ hasText: "approving it now orders nothing" })
       .waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toMatch(
       /check your orders with the shop before asking again$/,

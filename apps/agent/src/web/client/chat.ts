@@ -640,9 +640,27 @@ function tick(): void {
   }
 }
 
+/**
+ * The status of a purchase the app forgot while it waited (the app restarted): the page knows
+ * it waited, and that approving it now orders nothing, but not whether it was approved before.
+ */
+const FORGOTTEN = "UNKNOWN";
+
+/** What the card of a purchase the app forgot says, in place of the approval it showed. */
+function forgottenApproval(bindingMessage: string | undefined): ApprovalStatusData {
+  return {
+    status: FORGOTTEN,
+    ...(bindingMessage === undefined ? {} : { bindingMessage }),
+    description:
+      "The agent's web app restarted while this purchase waited and forgot it: approving it " +
+      "now orders nothing. If you approved it before, check your orders with the shop.",
+  };
+}
+
 /** The card of one purchase waiting for (or past) the person's answer. */
 function approvalCard(data: ApprovalStatusData): HTMLElement {
   const pending = data.status === "PENDING";
+  const forgotten = data.status === FORGOTTEN;
   const card = element(
     "div",
     { className: `approval ${pending ? "pending" : "decided"}` },
@@ -653,6 +671,7 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     element("span", { className: "binding", text: data.bindingMessage ?? "" }),
     pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
     pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
+    forgotten ? element("span", { text: data.description ?? "" }) : undefined,
   );
   card.dataset.status = data.status;
   card.setAttribute("role", "status");
@@ -882,6 +901,15 @@ function onChatError(error: Error): void {
     }
     // A chat the app can never go on with: no later page should resume it.
     if (FINAL_REFUSALS.has(code)) forgetPendingChat();
+    const forgottenCall = resumedInterrupt?.toolCall.id;
+    if (
+      code === "purchase_unknown" &&
+      resumedInterrupt !== undefined &&
+      forgottenCall !== undefined
+    ) {
+      // Its card says so for as long as the chat shows it, not only until the next message.
+      approvals.set(forgottenCall, forgottenApproval(bindingOfInterrupt(resumedInterrupt)));
+    }
     render();
     return;
   }
@@ -1187,7 +1215,13 @@ async function followPurchase(
     render();
     return;
   }
-  for (const [id, approval] of approvals) if (approval.status === "PENDING") approvals.delete(id);
+  // The app restarted and forgot the chat: the card of what waited says so from now on.
+  const forgot = refusalOf(body)?.code === "chat_unknown";
+  for (const [id, approval] of approvals) {
+    if (approval.status !== "PENDING") continue;
+    if (forgot) approvals.set(id, forgottenApproval(approval.bindingMessage));
+    else approvals.delete(id);
+  }
   waitNote = undefined;
   following = undefined;
   notice = `Error: ${refusalOf(body)?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
