@@ -79,9 +79,12 @@ export const MAX_KEPT_REQUEST_CHARACTERS = MAX_REQUEST_CHARACTERS;
  * What a chat's journal entry keeps of the message that started it (`ThreadRecord.request`):
  * its beginning, cut between two characters, never inside one. It is enough because nothing in
  * the web app reads it back: each chat request brings the whole conversation from the page,
- * which is what the model reads. The one reader of a journal's `request` is `conversation`,
- * for the CLI's resume, and it never meets a web app's chat (those live in the app's memory).
- * Kept whole, a 1 MB message would cost 1 MB for as long as its chat is kept.
+ * which is what the model reads (a reply together with the question it answers, and the later
+ * messages of the chat, none of which `request` holds). The readers of a journal's `request`
+ * are the CLI's, for a thread of one request: `conversation` (its resume) and the agent's
+ * reading of what a failed turn left untried. Neither meets a web app's chat, which lives in
+ * the app's own memory store. Kept whole, a 1 MB message would cost 1 MB for as long as its
+ * chat is kept.
  */
 export function keptRequest(text: string): string {
   if (text.length <= MAX_KEPT_REQUEST_CHARACTERS) return text;
