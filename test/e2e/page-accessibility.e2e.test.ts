@@ -114,6 +114,31 @@ describe("the pages, for keyboard and screen-reader users", () => {
       expect(await contrastOf(box, "borderTopColor")).toBeGreaterThanOrEqual(3);
     });
 
+    it("shows the message box's label on the screen at 4.5:1, in the light and the dark scheme, down to a 320 px wide screen", async () => {
+      const label = chat.locator('label[for="prompt"]');
+      const parts = [label, chat.getByLabel("Message"), chat.getByRole("button", { name: "Send" })];
+      try {
+        for (const colorScheme of ["light", "dark"] as const) {
+          for (const width of [1280, 320]) {
+            await chat.emulateMedia({ colorScheme });
+            await chat.setViewportSize({ width, height: 720 });
+            await expect(label.textContent()).resolves.toBe("Message");
+            // Each wholly on the screen, without scrolling sideways (WCAG 1.4.10 at 320 px).
+            for (const part of parts) {
+              const box = await part.boundingBox();
+              expect(box?.x).toBeGreaterThanOrEqual(0);
+              expect((box?.x ?? -1) + (box?.width ?? 0)).toBeLessThanOrEqual(width);
+              expect(box?.height).toBeGreaterThan(0);
+            }
+            expect(await contrastOf(label)).toBeGreaterThanOrEqual(4.5);
+          }
+        }
+      } finally {
+        await chat.emulateMedia({ colorScheme: null });
+        await chat.setViewportSize({ width: 1280, height: 720 });
+      }
+    });
+
     it("announces its card once, not its countdown every second", async () => {
       const live = await chat
         .locator(".countdown")
