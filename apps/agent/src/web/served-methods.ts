@@ -1,3 +1,6 @@
+import { STATUS_CODES } from "node:http";
+
+import { escapeHtml } from "@ciba-testbed/shared/http";
 import type { Express, Request, Response } from "express";
 
 /**
@@ -26,7 +29,8 @@ export interface ErrorAnswer {
 
 /**
  * Writes `answer` as the web app answers errors: `{ error, error_description }` under `/api/`,
- * where the page reads it, and one plain line elsewhere, where a person does.
+ * where the page reads it, and elsewhere, where a person's browser lands (a failed login), a
+ * page of its own (`errorPage`).
  */
 export function sendError(req: Request, res: Response, answer: ErrorAnswer): void {
   const { status, code, description } = answer;
@@ -34,7 +38,39 @@ export function sendError(req: Request, res: Response, answer: ErrorAnswer): voi
     res.status(status).json({ error: code, error_description: description });
     return;
   }
-  res.status(status).type("text").send(`${description}\n\nStart again at /`);
+  res
+    .status(status)
+    .set("Content-Security-Policy", ERROR_PAGE_POLICY)
+    .type("html")
+    .send(errorPage(status, description));
+}
+
+/** An error page loads nothing, runs nothing, posts nothing and is never framed. */
+const ERROR_PAGE_POLICY =
+  "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * The page of an error outside `/api/`: the status's name as its title and heading, what went
+ * wrong and what to do (`description`, which may quote the request: escaped), and the way back.
+ */
+export function errorPage(status: number, description: string): string {
+  const name = escapeHtml(STATUS_CODES[status] ?? "Error");
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>${name} - Shopping agent</title>
+  </head>
+  <body>
+    <main>
+      <h1>${name}</h1>
+      <p>${escapeHtml(description)}</p>
+      <p><a href="/">Start again</a></p>
+    </main>
+  </body>
+</html>
+`;
 }
 
 /**

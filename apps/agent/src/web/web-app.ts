@@ -190,12 +190,12 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.set("trust proxy", false);
 
   app.use(noSniff);
-  app.get("/auth/logout", (_req, res) => {
-    res
-      .status(405)
-      .set("Allow", "POST, OPTIONS")
-      .type("text")
-      .send("Log out with the page's Log out button (POST /auth/logout).\n\nStart again at /");
+  app.get("/auth/logout", (req, res) => {
+    sendError(req, res.set("Allow", "POST, OPTIONS"), {
+      status: 405,
+      code: "method_not_allowed",
+      description: "Log out with the page's Log out button (POST /auth/logout).",
+    });
   });
   refuseOtherMethods(app);
   app.use(withoutSessionCookieChunks);

@@ -20,7 +20,7 @@ import { logIn, signedSessionCookie } from "../test-support/login-session.js";
 import { withResumedOutputs } from "./resumed-output.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig } from "./web-config.js";
-import { SERVED_METHODS } from "./served-methods.js";
+import { errorPage, SERVED_METHODS } from "./served-methods.js";
 
 const user = (text: string): UIMessage => ({
   id: "u1",
@@ -157,8 +157,8 @@ describe("the web app", () => {
           error_description: description,
         });
       } else {
-        expect(answer.headers["content-type"], path).toMatch(/^text\/plain/);
-        expect(answer.text, path).toBe(`${description}\n\nStart again at /`);
+        expect(answer.headers["content-type"], path).toMatch(/^text\/html/);
+        expect(answer.text, path).toBe(errorPage(405, description));
       }
       const options = await request(web).options(path).expect(204);
       expect(options.headers.allow, path).toBe(allow.join(", "));
@@ -190,7 +190,7 @@ describe("the web app", () => {
     );
   });
 
-  it("answers a path it does not have 404: JSON under /api/, a plain line elsewhere", async () => {
+  it("answers a path it does not have 404: JSON under /api/, a page elsewhere", async () => {
     const web = app();
     const api = await request(web).put("/api/chats").expect(404);
     expect(api.body).toEqual({
@@ -198,8 +198,18 @@ describe("the web app", () => {
       error_description: "No route for PUT /api/chats",
     });
     const page = await request(web).get("/no/such/page").expect(404);
-    expect(page.headers["content-type"]).toMatch(/^text\/plain/);
-    expect(page.text).toBe("No route for GET /no/such/page\n\nStart again at /");
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.headers["content-security-policy"]).toMatch(/^default-src 'none';/);
+    expect(page.text).toContain("<title>Not Found - Shopping agent</title>");
+    expect(page.text).toContain("<h1>Not Found</h1>");
+    expect(page.text).toContain("<p>No route for GET /no/such/page</p>");
+    expect(page.text).toContain('<a href="/">Start again</a>');
+    // What the request sent is shown as text, never as markup.
+    const quoted = errorPage(400, `No route for GET /x/<img src=x onerror=alert(1)>"'&`);
+    expect(quoted).toContain(
+      "<p>No route for GET /x/&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;</p>",
+    );
+    expect(quoted).not.toContain("<img");
   });
 
   it("answers a login that cannot reach the tenant with 503 naming the tenant and the fix", async () => {
@@ -209,9 +219,12 @@ describe("the web app", () => {
     await new Promise((resolve) => closed.close(resolve));
     const config = loadWebConfig({ AUTH0_DOMAIN: `localhost:${String(port)}` });
     const answer = await request(app(undefined, { config })).get("/auth/login").expect(503);
-    expect(answer.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(answer.headers["content-type"]).toMatch(/^text\/html/);
     expect(answer.text).toBe(
-      `The login cannot reach the Auth0 tenant at https://localhost:${String(port)} (connection_refused: ECONNREFUSED): check that it is running and that AUTH0_DOMAIN names it, then try again\n\nStart again at /`,
+      errorPage(
+        503,
+        `The login cannot reach the Auth0 tenant at https://localhost:${String(port)} (connection_refused: ECONNREFUSED): check that it is running and that AUTH0_DOMAIN names it, then try again`,
+      ),
     );
   });
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 
+import { escapeHtml } from "@ciba-testbed/shared/http";
 import type { Response } from "express";
 
 import type { TenantUser } from "../tenant/tenant-model.js";
@@ -30,13 +31,6 @@ const SUBMIT_SCRIPT = "document.forms[0].submit();";
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
 const STYLE_HASH = sha256(STYLE);
 const SCRIPT_HASH = sha256(SUBMIT_SCRIPT);
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
-}
 
 /**
  * The approver page's bar for every login page: nothing but its own inline style (and, for

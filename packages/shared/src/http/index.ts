@@ -7,3 +7,4 @@ export * from "./json-body-bounds.js";
 export * from "./log-level.js";
 export * from "./send-json.js";
 export * from "./express-messages.js";
+export * from "./escape-html.js";
