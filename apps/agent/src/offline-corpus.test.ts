@@ -160,7 +160,6 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-5.json": [],
   "held-out-fresh-6.json": [],
   "held-out-fresh-7.json": [
-    "buy 499 XYZ phone -> 499 x XYZ phone",
     "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
     "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
   ],

@@ -702,6 +702,11 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 xyz please", "? ambiguous_product"],
     ["buy a usb c", "? ambiguous_product"],
     ["buy 2 xyz cases", "? ambiguous_product"],
+    // A number of three digits before a singular name: its price, more likely than a count.
+    ["buy 499 XYZ phone", "? unread_detail"],
+    ["buy 100 USB-C cable", "? unread_detail"],
+    ["buy 499 XYZ phones", "499 x XYZ phone"],
+    ["buy 12 USB-C cable", "12 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

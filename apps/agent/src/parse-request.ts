@@ -220,6 +220,8 @@ const BEFORE_NAME = new Set(
 );
 /** Words before a count that make it one thing: "the 499 XYZ phone", "that 20 cable". */
 const SINGLE_DETERMINERS = new Set(["the", "this", "that"]);
+/** A bare count this high before a singular name reads as its price: "buy 499 XYZ phone". */
+const PRICE_LIKE_COUNT = 100;
 /** Whose a thing is: "my phone", "our old laptop". */
 const OWNERS = new Set(["my", "our", "old", "current"]);
 /** Words that say a thing of the person's broke or went missing: the reason for an order. */
@@ -1296,17 +1298,24 @@ function detailDoubts(
   }
   for (const item of reading.items) {
     // "the 499 XYZ phone", "that 20 USB-C cable": one thing, named with a number (a price, a
-    // model, a size), not a count of them, which would be written "the 2 XYZ phones".
+    // model, a size), not a count of them, which would be written "the 2 XYZ phones". So is a
+    // number of three digits or more before a singular name ("buy 499 XYZ phone"): a price
+    // tag more likely than a count whose plural was forgotten, as it is in "2 XYZ phone".
     const count = item.quantity;
     if (
       count !== undefined &&
       "value" in count.quantity &&
       count.quantity.value > 1 &&
       !item.plural &&
-      !hasPluralName(item.product) &&
-      SINGLE_DETERMINERS.has(plain[count.start - 1] ?? "")
+      !hasPluralName(item.product)
     ) {
-      at(count.start - 1, item.end, questions.unreadNumber(text(count.start - 1, item.end)));
+      const determiner = SINGLE_DETERMINERS.has(plain[count.start - 1] ?? "");
+      const from = determiner ? count.start - 1 : count.start;
+      const priceLike =
+        count.quantity.value >= PRICE_LIKE_COUNT &&
+        isNumeral(tokens[count.start]) &&
+        count.end <= item.start;
+      if (determiner || priceLike) at(from, item.end, questions.unreadNumber(text(from, item.end)));
     }
     // Another product's name right after, with nothing between, is a word beside this one too:
     // "2 XYZ phone USB-C cable" may be 2 cables for the phone, not 2 phones and a cable.
