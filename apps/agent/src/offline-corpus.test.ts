@@ -146,23 +146,19 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * "<= 1000"). With those 6 expectations corrected and 3 rows added for a courtesy said after a
  * purchase in the same message ("Buy an XYZ phone. Thanks mate"): 298 of 303 (86 of them a
  * question where a purchase was also accepted), 3 dangerous: "buy 499 XYZ phone" bought 499, and
- * held-out-fresh-4.json's two known misses.
+ * held-out-fresh-4.json's two known misses. Fixed since: three digits before a singular name
+ * are asked about; so is a count after the last item of a list whose items before it have none
+ * ("xyz phone + case x2": two of each, or two cases?).
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
   "held-out-fresh-3.json": [],
-  "held-out-fresh-4.json": [
-    "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
-    "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
-  ],
+  "held-out-fresh-4.json": ["buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable"],
   "held-out-fresh-5.json": [],
   "held-out-fresh-6.json": [],
-  "held-out-fresh-7.json": [
-    "buy xyz phone + case x2 -> 1 x XYZ phone + 2 x XYZ phone case",
-    "buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable",
-  ],
+  "held-out-fresh-7.json": ["buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable"],
   "held-out-recall.json": [],
 };
 

@@ -707,6 +707,10 @@ describe("phrasings once read wrongly", () => {
     ["buy 100 USB-C cable", "? unread_detail"],
     ["buy 499 XYZ phones", "499 x XYZ phone"],
     ["buy 12 USB-C cable", "12 x USB-C cable"],
+    // A count after the last item of a list whose items before it have none: for all, or one?
+    ["buy xyz phone + case x2", "? unread_detail"],
+    ["buy xyz phone and usb-c cable x3", "? quantity_missing"],
+    ["buy an xyz phone + case x2", "1 x XYZ phone + 2 x XYZ phone case"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

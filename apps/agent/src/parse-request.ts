@@ -1317,6 +1317,14 @@ function detailDoubts(
         count.end <= item.start;
       if (determiner || priceLike) at(from, item.end, questions.unreadNumber(text(from, item.end)));
     }
+    // A count written after the last of several items, the ones before it counted by nothing:
+    // "xyz phone + case x2" may be two of each (the pair twice), or two cases and one phone.
+    const uncounted = reading.items.find(
+      (other) => other.end <= item.start && other.quantity === undefined,
+    );
+    if (uncounted !== undefined && item.quantity !== undefined && item.quantity.start >= item.end) {
+      at(item.start, item.quantity.end, questions.quantityMissing(uncounted.product));
+    }
     // Another product's name right after, with nothing between, is a word beside this one too:
     // "2 XYZ phone USB-C cable" may be 2 cables for the phone, not 2 phones and a cable.
     const after = plain[item.end] ?? "";
