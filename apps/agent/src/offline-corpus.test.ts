@@ -148,17 +148,18 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * question where a purchase was also accepted), 3 dangerous: "buy 499 XYZ phone" bought 499, and
  * held-out-fresh-4.json's two known misses. Fixed since: three digits before a singular name
  * are asked about; so is a count after the last item of a list whose items before it have none
- * ("xyz phone + case x2": two of each, or two cases?).
+ * ("xyz phone + case x2": two of each, or two cases?), and another item's count right after a
+ * singular name ("xyz phone 2 usb-c cable": an "XYZ phone 2"?).
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
   "held-out-fresh-3.json": [],
-  "held-out-fresh-4.json": ["buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable"],
+  "held-out-fresh-4.json": [],
   "held-out-fresh-5.json": [],
   "held-out-fresh-6.json": [],
-  "held-out-fresh-7.json": ["buy xyz phone 2 usb-c cable -> 1 x XYZ phone + 2 x USB-C cable"],
+  "held-out-fresh-7.json": [],
   "held-out-recall.json": [],
 };
 

@@ -711,6 +711,11 @@ describe("phrasings once read wrongly", () => {
     ["buy xyz phone + case x2", "? unread_detail"],
     ["buy xyz phone and usb-c cable x3", "? quantity_missing"],
     ["buy an xyz phone + case x2", "1 x XYZ phone + 2 x XYZ phone case"],
+    // Another item's count right after a singular name: a model's number, or a list's?
+    ["buy xyz phone 2 usb-c cable", "? unread_detail"],
+    ["buy an xyz phone 2 usb-c cables", "? unread_detail"],
+    ["buy 2 xyz phones 3 usb-c cables", "2 x XYZ phone + 3 x USB-C cable"],
+    ["buy usb-c cable 3 pcs", "3 x USB-C cable"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

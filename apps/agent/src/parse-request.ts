@@ -1325,6 +1325,15 @@ function detailDoubts(
     if (uncounted !== undefined && item.quantity !== undefined && item.quantity.start >= item.end) {
       at(item.start, item.quantity.end, questions.quantityMissing(uncounted.product));
     }
+    // Another item's count right after a singular name, with nothing between: "xyz phone 2
+    // usb-c cable" may name an "XYZ phone 2", or a list whose separator was left out.
+    if (
+      !item.plural &&
+      isNumeral(tokens[item.end]) &&
+      reading.items.some((other) => other !== item && other.quantity?.start === item.end)
+    ) {
+      at(item.start, item.end + 1, questions.unreadNumber(text(item.start, item.end + 1)));
+    }
     // Another product's name right after, with nothing between, is a word beside this one too:
     // "2 XYZ phone USB-C cable" may be 2 cables for the phone, not 2 phones and a cable.
     const after = plain[item.end] ?? "";
