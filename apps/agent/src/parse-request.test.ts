@@ -716,6 +716,11 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone 2 usb-c cables", "? unread_detail"],
     ["buy 2 xyz phones 3 usb-c cables", "2 x XYZ phone + 3 x USB-C cable"],
     ["buy usb-c cable 3 pcs", "3 x USB-C cable"],
+    // British and Australian courtesies, in the request or in a sentence after it.
+    ["Buy an XYZ phone. Thanks mate", "1 x XYZ phone"],
+    ["Buy 2 XYZ phones. Love the shop!", "2 x XYZ phone"],
+    ["Grab us a USB-C cable, mate", "1 x USB-C cable"],
+    ["I'd like 2 XYZ phones, ta", "2 x XYZ phone"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

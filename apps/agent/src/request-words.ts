@@ -420,7 +420,10 @@ const COURTESIES = phraseList(
     "good morning, good afternoon, good evening, morning, thanks a ton, thanks a bunch, " +
     "thanks a lot, thanks so much, thank you so much, thanks very much, thank you very much, " +
     "many thanks, you're the best, you are the best, you're a lifesaver, you're a star, " +
-    "you rock, have a nice day, have a good day, have a great day, much appreciated",
+    "you rock, have a nice day, have a good day, have a great day, much appreciated, " +
+    // British and Australian courtesies: "Thanks mate", "Cheers, love the shop".
+    "mate, ta, love the shop, love this shop, love your shop, love the store, love this store, " +
+    "love your store",
 );
 /** Phrases that set no price limit: "price doesn't matter", "whatever it costs". */
 const NO_LIMIT = phraseList(
