@@ -115,6 +115,26 @@ describe("parsePurchaseRequest", () => {
       needed: "the number of phones to buy",
     });
     expect(asNamed("Don't buy AA batteries")).toMatchObject({ reason: "negated" });
+    expect(asNamed("Buy an XYZ phone and a toaster too")).toEqual({
+      kind: "purchases",
+      items: [
+        { product: "XYZ phone", qty: 1 },
+        { product: "toaster", qty: 1 },
+      ],
+    });
+  });
+
+  it("names a thing the shop does not sell without the words after it", () => {
+    for (const text of [
+      "Buy an XYZ phone and a toaster too",
+      "buy a toaster as well, please",
+      "buy a toaster also",
+    ]) {
+      expect(read(text), text).toMatchObject({
+        reason: "unknown_product",
+        needed: expect.stringMatching(/^a product the shop sells instead of "toaster" \(/),
+      });
+    }
   });
 
   it("drops what a take-back takes back, questions included, and keeps what follows it", () => {

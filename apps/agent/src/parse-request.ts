@@ -172,6 +172,8 @@ const OBJECT_END = new Set(
     " ",
   ),
 );
+/** Words that may end an object and are not part of it: "a toaster too, please". */
+const AFTER_OBJECT = new Set("too also please pls plz thanks thx again".split(" "));
 /** Objects that name no product: "buy something", "order it". */
 const NO_PRODUCT = new Set(
   "something anything stuff things thing it them one that this these those order items item".split(
@@ -1784,6 +1786,17 @@ function readObject(
   const object: number[] = [];
   for (; at < segment.end && !OBJECT_END.has(words[at] ?? ""); at += 1) {
     if ((words[at] ?? "") !== "") object.push(at);
+  }
+  // "a toaster too", "a toaster as well, please": the words after the thing say it is more, or
+  // ask nicely; the question names the toaster, and the model server buys a "toaster".
+  for (;;) {
+    const last = words[object.at(-1) ?? -1] ?? "";
+    const asWell = last === "well" && words[object.at(-2) ?? -1] === "as";
+    if (object.length > (asWell ? 2 : 1) && (asWell || AFTER_OBJECT.has(last))) {
+      object.splice(asWell ? -2 : -1);
+    } else {
+      break;
+    }
   }
   const objectWords = object
     .map((index) => words[index] ?? "")
