@@ -736,6 +736,10 @@ describe("phrasings once read wrongly", () => {
     ["buy an xyz phone 2 usb-c cables", "? unread_detail"],
     ["buy 2 xyz phones 3 usb-c cables", "2 x XYZ phone + 3 x USB-C cable"],
     ["buy usb-c cable 3 pcs", "3 x USB-C cable"],
+    // Fullwidth signs and digits in a limit, read as the sentence reads them.
+    ["buy an XYZ phone for ≤ ＄５００", "1 x XYZ phone <= 500"],
+    ["buy an XYZ phone ≤ ＄５００", "1 x XYZ phone <= 500"],
+    ["buy an XYZ phone under ￡500", "? unread_price"],
     // British and Australian courtesies, in the request or in a sentence after it.
     ["Buy an XYZ phone. Thanks mate", "1 x XYZ phone"],
     ["Buy 2 XYZ phones. Love the shop!", "2 x XYZ phone"],

@@ -1720,7 +1720,8 @@ function requestDoubts(text: string, questions: Questions): Problem[] {
       if (said !== undefined) return [{ ...BEFORE_ALL, unclear: ask(questions, said) }];
     }
   }
-  const money = FOREIGN_MONEY.exec(joinThousands(text))?.[1]?.trim();
+  // Read as the sentences are, after NFKC: "≤ ＄５００" is "≤ $500", a limit in dollars.
+  const money = FOREIGN_MONEY.exec(joinThousands(text.normalize("NFKC")))?.[1]?.trim();
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
 }
