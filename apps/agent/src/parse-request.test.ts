@@ -613,10 +613,10 @@ describe("phrasings once read wrongly", () => {
     ["buy an abc laptop < 1300 dollars", "1 x ABC laptop <= 1299.99"],
     ["buy 2 xyz phones < us$500", "2 x XYZ phone <= 499.99"],
     ["buy an xyz phone \uff1c $500", "1 x XYZ phone <= 499.99"],
-    ["buy 2 xyz phones \u2264 500", "? unread_price"],
+    ["buy 2 xyz phones \u2264 500", "2 x XYZ phone <= 500"],
     ["buy an xyz phone <3", "? unread_price"],
     ["buy <3 xyz phones", "? unread_price"],
-    ["buy \u2264 3 xyz phones", "? unread_price"],
+    ["buy \u2264 3 xyz phones", "3 x XYZ phone"],
     ["buy 2 xyz phones >= $500", "? unread_price"],
     ["buy 2 xyz phones << $500", "? unread_price"],
     // A count after the name with its marker or its unit, with no comma or brackets between.
@@ -740,6 +740,10 @@ describe("phrasings once read wrongly", () => {
     ["buy an XYZ phone for ≤ ＄５００", "1 x XYZ phone <= 500"],
     ["buy an XYZ phone ≤ ＄５００", "1 x XYZ phone <= 500"],
     ["buy an XYZ phone under ￡500", "? unread_price"],
+    // "≤" and "<=" before a bare number: at most so many, or so much. "<3" may be a heart.
+    ["buy ≤ 2 XYZ phones", "2 x XYZ phone"],
+    ["buy <= 2 XYZ phones", "2 x XYZ phone"],
+    ["buy xyz phone <= 500", "1 x XYZ phone <= 500"],
     // British and Australian courtesies, in the request or in a sentence after it.
     ["Buy an XYZ phone. Thanks mate", "1 x XYZ phone"],
     ["Buy 2 XYZ phones. Love the shop!", "2 x XYZ phone"],

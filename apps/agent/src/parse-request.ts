@@ -1644,7 +1644,7 @@ const QUOTES = [
  * which would be a limit of 1, but where `joinThousands` reads them as one amount.
  */
 const FOREIGN_MONEY = new RegExp(
-  String.raw`([\u00a3\u20ac\u00a5\u20b9]\s*\d*|(?:[>\u2265]=?|(?:<(?!=)|<=|=<|[\u2264\u2a7d])(?!${SIGNED_AMOUNT}))\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))`,
+  String.raw`([\u00a3\u20ac\u00a5\u20b9]\s*\d*|(?:[>\u2265]=?|<(?!=)(?!${SIGNED_AMOUNT})|(?:<=|=<|[\u2264\u2a7d])(?!${SIGNED_AMOUNT})(?!\s*\d))\s*\$?\d*|\d+\.\d{3}(?!\d)|\d*\s*\u00a2|(?<![\p{L}\p{N}.])\.\d+|(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.,]))`,
   "u",
 );
 

@@ -20,8 +20,14 @@ export interface Sentence {
  * a heart or a count, which the reader asks about.
  */
 export const SIGNED_AMOUNT = String.raw`(?=\s*(?:(?:[uU][sS]\$|\$|[uU][sS][dD])\s*\d|\d[\d,.]*[kK]?\s*(?:\$|(?:[uU][sS][dD]|[dD]ollars?|[bB]ucks)(?!\p{L}))))`;
-/** "≤ $500", "<= $500", "=< $500": at most that amount, as the words say it. */
-const AT_MOST_SIGN = new RegExp(String.raw`(?:<=|=<|[\u2264\u2a7d])${SIGNED_AMOUNT}`, "gu");
+/**
+ * "≤ $500", "<= $500", "=< $500": at most that amount, as the words say it; and before a bare
+ * number, "≤ 2 XYZ phones", at most so many, as "at most 2" is read. No heart is written so.
+ */
+const AT_MOST_SIGN = new RegExp(
+  String.raw`(?:<=|=<|[\u2264\u2a7d])(?:${SIGNED_AMOUNT}|(?=\s*\d))`,
+  "gu",
+);
 /** "< $500": below that amount, which the price reader takes a cent off. */
 const BELOW_SIGN = `<(?!=)${SIGNED_AMOUNT}`;
 
