@@ -115,15 +115,22 @@ export function joinThousands(text: string): string {
 
 /**
  * "½ dozen": half a dozen. NFKC makes "½" the digits 1 and 2 around a fraction slash, which the
- * reader takes for two numbers; after a digit ("1½ dozen") it stays a fraction, asked about.
+ * reader takes for two numbers.
  */
 const HALF_DOZEN = /(?<![\p{L}\p{N}])\u00bd\s*(?=dozen(?!\p{L}))/giu;
+
+/**
+ * "1½ dozen": one dozen and a half, 18, written as the number it is. Left to NFKC, "1½" would
+ * be "11⁄2", which the reader asks about.
+ */
+const DOZENS_AND_A_HALF = /(?<![\p{L}\p{N}.,])(\d{1,2})\u00bd\s*dozen(?!\p{L})/giu;
 
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   for (const line of joinThousands(text)
     .replace(HALF_DOZEN, "half ")
+    .replace(DOZENS_AND_A_HALF, (_, dozens: string) => String(Number(dozens) * 12 + 6))
     .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
     .replace(ABOUT, " about ")
     .replace(SLASH, " or ")
