@@ -746,6 +746,10 @@ describe("phrasings once read wrongly", () => {
     ["buy ≤ 2 XYZ phones", "2 x XYZ phone"],
     ["buy <= 2 XYZ phones", "2 x XYZ phone"],
     ["buy xyz phone <= 500", "1 x XYZ phone <= 500"],
+    // "no more than" and "not more than" before a count: at most so many, no denial.
+    ["buy no more than 2 XYZ phones", "2 x XYZ phone"],
+    ["buy not more than 3 USB-C cables", "3 x USB-C cable"],
+    ["don't buy more than 2 XYZ phones", "? negated"],
     // British and Australian courtesies, in the request or in a sentence after it.
     ["Buy an XYZ phone. Thanks mate", "1 x XYZ phone"],
     ["Buy 2 XYZ phones. Love the shop!", "2 x XYZ phone"],

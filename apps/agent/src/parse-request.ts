@@ -1248,7 +1248,9 @@ function detailDoubts(
       isDenial(word) &&
       negated[index] !== true &&
       !(word === "forget" && isDenial(plain[index - 1] ?? "")) &&
-      !NOT_DENYING.has(plain[index + 1] ?? "")
+      !NOT_DENYING.has(plain[index + 1] ?? "") &&
+      // "no more than 2 XYZ phones": at most so many.
+      !(plain[index + 1] === "more" && plain[index + 2] === "than")
     ) {
       at(index, index + 1, questions.hesitant(text(index, index + 2)));
     }

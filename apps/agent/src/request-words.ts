@@ -146,6 +146,13 @@ export function negatedWords(
       scope = "none";
     }
     if (scope === "item" && isBoundary(at)) scope = "none";
+    // "no more than 2 XYZ phones", "not more than 3": at most so many, no denial.
+    const atMost =
+      ["no", "not"].includes(word) && list[at + 1] === "more" && list[at + 2] === "than";
+    if (atMost) {
+      negated[at] = scope !== "none";
+      return;
+    }
     if (remind || (NEGATIONS.has(word) && list[at + 1] === "forget")) {
       scope = "none";
     } else if (
@@ -409,7 +416,7 @@ const COURTESIES = phraseList(
   "may i, may we, if possible, if you can, if you could, if it's possible, when possible, " +
     "don't forget to, dont forget to, do not forget to, remember to, make sure to, be sure to, " +
     "don't worry about the price, don't worry about price, don't worry about the cost, " +
-    "don't worry, no rush, no hurry, rather than, at most, up to, no more than, " +
+    "don't worry, no rush, no hurry, rather than, at most, up to, no more than, not more than, " +
     "in my cart, to my cart, in the cart, to the cart, in my basket, to my basket, " +
     "in the basket, to the basket, in my order, to my order, " +
     "charge my card, charge it to my card, use my card, bill me, bill my account, " +
