@@ -1,6 +1,3 @@
-import path from "node:path";
-
-import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -21,16 +18,14 @@ describe("the chat web app, when the person answers the model's question", () =>
   beforeAll(async () => {
     // Interrupt mode: the page sends the chat again to resume the purchase, question included.
     stack = await startChatStack("chat-follow-up");
-    ({ s, baseUrl } = stack);
+    ({ s, baseUrl, browser } = stack);
     // The simulated person approves only the purchase they meant: 2 XYZ phone cases.
     await s.policy("deny", [
       { when: { bindingMessage: "^Do you want to buy 2 XYZ phone cases for" }, outcome: "approve" },
     ]);
-    browser = await launchChromium(path.dirname(s.stack.caCertPath));
     page = await browser.newPage();
   });
   afterAll(async () => {
-    await browser.close();
     await stack.stop();
   });
 

@@ -1,54 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
-import { freePort } from "@ciba-testbed/shared/node";
-import { REPO_ROOT } from "@ciba-testbed/stack";
-import { launchChromium } from "@ciba-testbed/stack/browser";
-import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { BUYER, Scenario } from "../support/scenario.js";
+import { startChatStack } from "../support/chat-stack.js";
+import type { ChatStack } from "../support/chat-stack.js";
+import { BUYER } from "../support/scenario.js";
+import type { Scenario } from "../support/scenario.js";
 
 // Logging out does not end a purchase that waits (the person may still approve it on their
 // phone, and the web app then orders it). The logged-out page must say so: a person who took
 // the logout for the purchase's end would be surprised by the order an approval then places.
 describe("the chat page after a logout that left a purchase waiting", () => {
   let s: Scenario;
+  let stack: ChatStack;
   let browser: Browser;
-  let web: SupervisedChild;
   let appUrl: string;
-  let settingsDir: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    appUrl = `http://localhost:${String(port)}`;
-    // The repository's e2e tenant, its login calling back to this web app's port.
-    settingsDir = mkdtempSync(path.join(tmpdir(), "chat-logout-tenant-"));
-    const settings = path.join(settingsDir, "mock-auth0.json");
-    const extended = path.relative(
-      settingsDir,
-      `${REPO_ROOT}/test/fixtures/e2e-tenant.mock-auth0.json`,
-    );
-    writeFileSync(
-      settings,
-      JSON.stringify({ extends: extended, keywords: { AGENT_WEB_URL: appUrl } }),
-    );
-    s = await Scenario.start(path.relative(REPO_ROOT, settings));
+    // Block mode: the chat request itself waits for the person's answer.
+    stack = await startChatStack("chat-logout", "block");
+    ({ s, baseUrl: appUrl, browser } = stack);
     await s.policy("manual");
-    browser = await launchChromium(path.dirname(s.stack.caCertPath));
-    ({ child: web } = await SupervisedChild.start({
-      name: "agent-web",
-      script: "apps/agent/src/web/main.ts",
-      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "block" },
-    }));
   });
   afterAll(async () => {
-    await browser.close();
-    await web.stop();
-    await s.stop();
-    rmSync(settingsDir, { recursive: true, force: true });
+    await stack.stop();
   });
 
   it("says the purchase still waits and that approving it orders it, in the tab that logged out and in the others, until the next login", async () => {

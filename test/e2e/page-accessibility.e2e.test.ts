@@ -2,7 +2,6 @@ import path from "node:path";
 
 import { startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
-import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -85,12 +84,10 @@ describe("the pages, for keyboard and screen-reader users", () => {
 
   beforeAll(async () => {
     stack = await startChatStack("page-accessibility");
-    ({ s, baseUrl } = stack);
+    ({ s, baseUrl, browser } = stack);
     await s.policy("manual");
-    browser = await launchChromium(path.dirname(s.stack.caCertPath));
   });
   afterAll(async () => {
-    await browser.close();
     await stack.stop();
   });
 

@@ -4,24 +4,32 @@ import path from "node:path";
 
 import { freePort } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
+import { launchChromium } from "@ciba-testbed/stack/browser";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import type { Browser } from "playwright-core";
 
 import { Scenario } from "./scenario.js";
 
-/** A stack and the chat web app beside it, as `startChatStack` starts them. */
+/** A stack, the chat web app beside it and a browser, as `startChatStack` starts them. */
 export interface ChatStack {
   s: Scenario;
   /** Where the web app listens: `http://localhost:<port>`. */
   baseUrl: string;
+  /** Chromium, trusting the tenant's CA. */
+  browser: Browser;
   stop(): Promise<void>;
 }
 
 /**
  * A stack on the repository's e2e tenant, with the chat web app's address as its login
- * callback, and the web app (its own entry, in interrupt mode: the page sends the chat again to
- * resume a purchase). `name` names the tenant's scratch folder.
+ * callback, the web app (its own entry) and Chromium to open its pages. In `interrupt` mode,
+ * the default, the page sends the chat again to resume a purchase; in `block` mode the chat
+ * request waits for the person's answer. `name` names the tenant's scratch folder.
  */
-export async function startChatStack(name: string): Promise<ChatStack> {
+export async function startChatStack(
+  name: string,
+  mode: "interrupt" | "block" = "interrupt",
+): Promise<ChatStack> {
   const port = await freePort();
   const baseUrl = `http://localhost:${String(port)}`;
   const tenantDir = mkdtempSync(path.join(tmpdir(), `${name}-tenant-`));
@@ -33,12 +41,15 @@ export async function startChatStack(name: string): Promise<ChatStack> {
   const { child: web } = await SupervisedChild.start({
     name: "agent-web",
     script: "apps/agent/src/web/main.ts",
-    env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: "interrupt" },
+    env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: mode },
   });
+  const browser = await launchChromium(path.dirname(s.stack.caCertPath));
   return {
     s,
     baseUrl,
+    browser,
     async stop() {
+      await browser.close();
       await web.stop();
       await s.stop();
       rmSync(tenantDir, { recursive: true, force: true });
