@@ -203,6 +203,24 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     },
   );
 
+  it("the installed testkit's ensureTestbedCa makes the tenant's CA with the installed bin (--make-ca), and finds it again", async () => {
+    writeFileSync(
+      path.join(appDir, "make-ca.js"),
+      `import { ensureTestbedCa } from "@ciba-testbed/testkit";
+
+const certDir = "packed-certs";
+console.log(JSON.stringify([await ensureTestbedCa({ certDir }), await ensureTestbedCa({ certDir })]));
+`,
+    );
+    const { stdout } = await node(["make-ca.js"]);
+    const caCertPath = path.join(appDir, "packed-certs", "ca.pem");
+    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual([
+      { caCertPath, created: true },
+      { caCertPath, created: false },
+    ]);
+    expect(readFileSync(caCertPath, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
   it("model-server: its bin writes the ready record to --ready-file", async () => {
     await withReadyBin("model-server", async (ready, pid) => {
       expect(ready).toMatchObject({ ready: true, service: "model-server", pid });

@@ -3,13 +3,18 @@
  * decisions as a CIBA client sees them, the approver and rate-limit options, and the shop's
  * orders read without a person's token. The packed build is tested in testkit-pack.e2e.test.ts.
  */
+import { readFileSync, rmSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import { setTimeout as wait } from "node:timers/promises";
+
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
+import { httpsJson } from "@ciba-testbed/stack";
 
 import { SECOND_BUYER } from "../support/scenario.js";
 import { TenantClient } from "../support/tenant-client.js";
 
-import { startTestbed } from "@ciba-testbed/testkit";
-import type { Testbed } from "@ciba-testbed/testkit";
+import { ensureTestbedCa, startTestbed } from "@ciba-testbed/testkit";
+import type { Testbed, TestbedCa } from "@ciba-testbed/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 const SCOPE = "openid product:buy";
@@ -17,8 +22,13 @@ const SCOPE = "openid product:buy";
 describe("startTestbed", () => {
   let testbed: Testbed;
   let tenant: TenantClient;
+  // A CA made first by ensureTestbedCa, as a globalSetup makes it, in a folder of this file's.
+  let certDir: string;
+  let made: TestbedCa;
+  let madePem: string;
 
   beforeAll(async () => {
+    certDir = await makeScratchFolder("ciba-testkit-certs-");
     // A CI shell's own listen addresses, on loopback but not where localhost leads: the
     // testbed's servers must not take them, or its URLs would reach nothing.
     vi.stubEnv("MOCK_AUTH0_HOST", "127.0.0.2");
@@ -28,7 +38,10 @@ describe("startTestbed", () => {
     vi.stubEnv("MOCK_AUTH0_SIGNING_KEYS", "/nonexistent/signing-keys.json");
     vi.stubEnv("SHOP_API_TOKEN_CACHE_SIZE", "many");
     try {
+      made = await ensureTestbedCa({ certDir });
+      madePem = readFileSync(made.caCertPath, "utf8");
       testbed = await startTestbed({
+        certDir,
         approver: {
           default: "manual",
           rules: [{ when: { bindingMessage: "^auto" }, outcome: "approve" }],
@@ -44,6 +57,7 @@ describe("startTestbed", () => {
   });
   afterAll(async () => {
     await testbed.stop();
+    rmSync(certDir, { recursive: true, force: true });
   });
 
   const ask = async (bindingMessage: string, user = testbed.user) => {
@@ -64,6 +78,26 @@ describe("startTestbed", () => {
       AGENT_USER_ID: "auth0|testbed-user",
       NODE_EXTRA_CA_CERTS: testbed.caCertPath,
     });
+  });
+
+  it("ensureTestbedCa makes the CA a testbed with the same certDir then serves under, and finds it again", async () => {
+    expect(made).toEqual({ caCertPath: testbed.caCertPath, created: true });
+    expect(new X509Certificate(madePem).ca).toBe(true);
+    // The tenant kept it, and its TLS answers verify against it alone.
+    expect(readFileSync(testbed.caCertPath, "utf8")).toBe(madePem);
+    const discovery = await httpsJson(new URL(".well-known/openid-configuration", testbed.issuer), {
+      ca: madePem,
+    });
+    expect(discovery.status).toBe(200);
+    // Made once: a later run of the setup reuses it, so the processes that trust it keep doing so.
+    expect(await ensureTestbedCa({ certDir })).toEqual({ ...made, created: false });
+    expect(readFileSync(made.caCertPath, "utf8")).toBe(madePem);
+  });
+
+  it("ensureTestbedCa fails naming a certDir mock-auth0 cannot use, and the option that moves it", async () => {
+    await expect(ensureTestbedCa({ certDir: "/proc/ciba-testbed-certs" })).rejects.toThrow(
+      /^mock-auth0 could not make its CA: mock-auth0 cannot keep its local CA and signing keys in \/proc\/ciba-testbed-certs .*the testkit's certDir option/,
+    );
   });
 
   it("approve, deny and expire decide what the client's next poll gets", async () => {

@@ -24,6 +24,9 @@ await runServerBin(
     portVariable: "MOCK_AUTH0_PORT",
     readyExample: `{"ready":true,"pid":1234,"service":"mock-auth0","url":"https://localhost:${port}/","port":${port},"issuer":"https://localhost:${port}/","caCertPath":"/.../ca.pem"}`,
     variables: VARIABLES,
+    flags: {
+      "make-ca": 'make or reuse the CA in MOCK_AUTH0_CERT_DIR, print {"caCertPath":...}, exit',
+    },
   },
-  () => import("./main.js"),
+  () => (process.argv.includes("--make-ca") ? import("./make-ca.js") : import("./main.js")),
 );

@@ -1,0 +1,68 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+
+import { WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
+
+import { serverEntry } from "./server-entry.js";
+import { serverEnv } from "./server-env.js";
+
+export interface TestbedCaOptions {
+  /** The folder the testbeds of the run use (`startTestbed`'s `certDir`), with its default. */
+  certDir?: string;
+  /** How long making it may take; 60 s unless given, as a testbed's start. */
+  timeoutMs?: number;
+}
+
+export interface TestbedCa {
+  /** What NODE_EXTRA_CA_CERTS must name: the CA every testbed with that `certDir` serves under. */
+  caCertPath: string;
+  /** True when this call made the CA, false when one in the folder was reused. */
+  created: boolean;
+}
+
+/**
+ * Makes the tenant's local CA in `certDir`, or finds the one made before, without starting a
+ * testbed: `mock-auth0 --make-ca`, which writes what a tenant's first start would and exits.
+ * For a run that sets NODE_EXTRA_CA_CERTS before its test processes start (a Vitest
+ * `globalSetup`); the testbeds started later with the same `certDir` serve with this CA.
+ * A folder mock-auth0 cannot use fails with its reason, as `startTestbed` would.
+ */
+export function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<TestbedCa> {
+  const entry = serverEntry("mock-auth0");
+  const env = serverEnv("mock-auth0", "warn", {
+    ...WITHOUT_EXTRA_CA_CERTS,
+    MOCK_AUTH0_CERT_DIR: options.certDir === undefined ? "" : path.resolve(options.certDir),
+  });
+  return new Promise((resolve, reject) => {
+    execFile(
+      entry.command,
+      [...entry.args, "--make-ca"],
+      { env: { ...process.env, ...env }, timeout: options.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => {
+        const said = stderr.trim();
+        if (error !== null) {
+          const how = error.killed
+            ? `ran over ${String(options.timeoutMs ?? 60_000)} ms`
+            : error.message.split("\n")[0];
+          reject(
+            new Error(`mock-auth0 could not make its CA: ${said === "" ? how : said}`, {
+              cause: error,
+            }),
+          );
+          return;
+        }
+        try {
+          const made = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Partial<TestbedCa>;
+          if (typeof made.caCertPath !== "string" || typeof made.created !== "boolean") {
+            throw new Error("no caCertPath");
+          }
+          resolve({ caCertPath: made.caCertPath, created: made.created });
+        } catch {
+          reject(
+            new Error(`mock-auth0 --make-ca printed no CA: ${JSON.stringify(stdout)} ${said}`),
+          );
+        }
+      },
+    );
+  });
+}
