@@ -219,6 +219,11 @@ console.log(JSON.stringify([await ensureTestbedCa({ certDir }), await ensureTest
       { caCertPath, created: false },
     ]);
     expect(readFileSync(caCertPath, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    // The README's way before `node --test`, which has no global setup: the bin itself.
+    const bin = await node(["node_modules/.bin/mock-auth0", "--make-ca"], {
+      MOCK_AUTH0_CERT_DIR: "packed-certs",
+    });
+    expect(JSON.parse(bin.stdout)).toEqual({ caCertPath, created: false });
   });
 
   it("model-server: its bin writes the ready record to --ready-file", async () => {
