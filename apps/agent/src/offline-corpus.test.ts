@@ -150,6 +150,16 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * are asked about; so is a count after the last item of a list whose items before it have none
  * ("xyz phone + case x2": two of each, or two cases?), and another item's count right after a
  * singular name ("xyz phone 2 usb-c cable": an "XYZ phone 2"?).
+ * held-out-fresh-8.json (78 phrasings written after those: a limit said as what the thing costs,
+ * in a relative clause, a participle, a negated verb or a condition: "an XYZ phone that doesn't
+ * exceed $500", "costing under $500", "priced at most $500", "if it isn't more than $500", "that
+ * costs less than $30 altogether"; with minimums, and purchases taken back, beside them) read all
+ * 78 safely, but asked 56 times where a purchase was expected. Read since: a negated verb of
+ * cost with what leads it ("if it doesn't", "that isn't", "not costing"), what the thing costs
+ * said before a limit word ("that costs", "costing", "priced", "that's"), and "together" after
+ * an amount. 2 are still asked ("if the XYZ phone is under $500, buy one", "one that doesn't
+ * exceed $500"), and "a USB-C cable and an XYZ phone that costs less than $500" gives the cable
+ * the phone's limit too, as a limit after a list does.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -160,6 +170,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-5.json": [],
   "held-out-fresh-6.json": [],
   "held-out-fresh-7.json": [],
+  "held-out-fresh-8.json": [],
   "held-out-recall.json": [],
 };
 
@@ -172,6 +183,7 @@ describe.each([
   ["held-out-fresh-5.json"],
   ["held-out-fresh-6.json"],
   ["held-out-fresh-7.json"],
+  ["held-out-fresh-8.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

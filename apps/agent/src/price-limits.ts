@@ -32,12 +32,40 @@ const LIMIT_CUES = phrases(
     "limit, cap, under, below, beneath, within, maximum, max, <",
 ).sort((a, b) => b.length - a.length);
 const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
-/** "don't spend more than", "do not go over", "never pay above", "don't exceed". */
+/**
+ * "don't spend more than", "do not go over", "never pay above", "don't exceed", "doesn't cost
+ * more than", "isn't over", "not costing more than".
+ */
 const NEGATIONS = phrases(
-  "do not, does not, don't, dont, never, not to, can't, cannot, can not, shouldn't, should not, " +
-    "won't, will not, mustn't, must not, i can't, we can't",
+  "do not, does not, don't, dont, doesn't, doesnt, does'nt, never, not to, not, can't, cannot, " +
+    "can not, shouldn't, should not, won't, will not, wouldn't, would not, mustn't, must not, " +
+    "i can't, we can't, isn't, isnt, is not, aren't, arent, are not",
 );
-const SPENDING = new Set(["spend", "pay", "go", "exceed", "cost", "costs"]);
+/** What a negation is of, before the most: "don't spend", "doesn't cost", "can't be". */
+const SPENDING = new Set([
+  "spend",
+  "pay",
+  "go",
+  "exceed",
+  "cost",
+  "costs",
+  "costing",
+  "exceeding",
+  "priced",
+  "be",
+  "come",
+]);
+/**
+ * What may come before a negated limit and belongs to it: "if it doesn't exceed $500", "as long
+ * as it's not more than $500", "an XYZ phone that doesn't cost more than $500".
+ */
+const NEGATION_LEADS = phrases(
+  "if it, if it's, if they, if they're, if the price, if the total, if the cost, as long as it, " +
+    "as long as it's, as long as they, as long as they're, as long as the price, so long as it, " +
+    "so long as it's, so long as they, provided it, provided it's, provided they, provided that it, " +
+    "provided that it's, provided that they, only if it, only if it's, only if they, that, which, " +
+    "it, it's, they, they're, but it, but it's, but they, and it, and it's",
+);
 /** Words of a cue that make its amount what is spent in all: "budget", "spend", "pay". */
 const BUDGET_WORDS = new Set(["budget", "budget's", "budgets", "spend", "spending", "pay"]);
 /** What may come between "unless" and "more than": "unless it costs", "unless they're". */
@@ -53,6 +81,13 @@ const LEADS = phrases(
     "as long as the price is, as long as it costs, so long as it's, so long as it is, " +
     "provided it's, provided it is, provided that it's, only if it's, only if it is, " +
     "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
+    "only if it costs, only if they cost, if it sells for, as long as it sells for, " +
+    // "an XYZ phone that costs less than $500", "costing under $500", "priced at most $500": a
+    // limit said as what the thing costs.
+    "that costs, that cost, which costs, which cost, it costs, they cost, costing, " +
+    "that is priced at, that's priced at, which is priced at, that is priced, that's priced, " +
+    "which is priced, priced at, priced, that sells for, which sells for, that sell for, " +
+    "selling for, that is, that's, which is, that are, which are, " +
     // "price under $500", "the price ≤ $500": what the limit is of, said before its word.
     "spend, spending, pay, for, at, and, but, price, the price",
 );
@@ -72,7 +107,7 @@ const HALF = phrases("and a half, and half");
  * what they get together).
  */
 const TOGETHER = phrases(
-  "both, for both, the pair, for the pair, the two, for the two, for the two of them, the lot, " +
+  "together, all together, altogether, combined, in all, both, for both, the pair, for the pair, the two, for the two, for the two of them, the lot, " +
     "for the lot, the set, for the set, the bundle, for the bundle, for the order, " +
     "for the whole order, for the whole thing, for all of them, for them all, for all, " +
     "for them, for these, for those, for my order, for our order, for my whole order, " +
@@ -118,11 +153,20 @@ function phraseAt(
 ): PricePhrase | undefined {
   let at = start;
   let cue: "limit" | "minimum" | undefined;
-  const negation = matchAt(words, at, NEGATIONS);
-  if (negation > 0 && SPENDING.has(words[at + negation] ?? "")) {
-    at += negation + 1;
-    // "don't exceed $500", "don't spend more than $500": a limit either way.
-    at += matchAt(words, at, MINIMUM_CUES);
+  const negationLead = matchAt(words, at, NEGATION_LEADS);
+  const negated = negationLead + matchAt(words, at + negationLead, NEGATIONS);
+  const spending = negated > negationLead && SPENDING.has(words[at + negated] ?? "") ? 1 : 0;
+  const negatedMinimum =
+    negated > negationLead ? matchAt(words, at + negated + spending, MINIMUM_CUES) : 0;
+  const negatedLimit =
+    spending > 0 && negatedMinimum === 0 ? matchAt(words, at + negated + 1, LIMIT_CUES) : 0;
+  if (negatedLimit > 0) {
+    // "doesn't cost less than $400", "don't go below $400": the least it costs, not the most.
+    at += negated + 1 + negatedLimit;
+    cue = "minimum";
+  } else if (negated > negationLead && spending + negatedMinimum > 0) {
+    at += negated + spending + negatedMinimum;
+    // "don't exceed $500", "don't spend more than $500", "isn't over $500": a limit either way.
     cue = "limit";
   } else if (words[at] === "unless") {
     // "unless it costs more than $500": a limit, said the other way round.
@@ -133,8 +177,13 @@ function phraseAt(
     at = next + minimum;
     cue = "limit";
   } else {
-    // A lead ("keep it", "for") counts only before a cue: "at most" is a cue, not "at".
-    const lead = matchAt(words, at, LEADS);
+    // A lead ("keep it", "for") counts only before a cue: "at most" is a cue, not "at". Of the
+    // leads that start here, the longest before a cue: "priced at most $500" is "priced" and
+    // "at most", not "priced at" and "most".
+    const leads = LEADS.filter((phrase) => matchAt(words, at, [phrase]) > 0).map((p) => p.length);
+    const lead =
+      Math.max(0, ...leads.filter((length) => matchAt(words, at + length, LIMIT_CUES) > 0)) ||
+      Math.max(0, ...leads);
     if (matchAt(words, at + lead, LIMIT_CUES) > 0 || matchAt(words, at, LIMIT_CUES) === 0) {
       at += lead;
     }
