@@ -157,9 +157,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * 78 safely, but asked 56 times where a purchase was expected. Read since: a negated verb of
  * cost with what leads it ("if it doesn't", "that isn't", "not costing"), what the thing costs
  * said before a limit word ("that costs", "costing", "priced", "that's"), and "together" after
- * an amount. 2 are still asked ("if the XYZ phone is under $500, buy one", "one that doesn't
- * exceed $500"), and "a USB-C cable and an XYZ phone that costs less than $500" gives the cable
- * the phone's limit too, as a limit after a list does.
+ * an amount; and, from held-out-fresh-7.json's rows, a range of prices ("between $400 and $500",
+ * "$400 to $500"), whose top is the limit. 2 are still asked ("if the XYZ phone is under $500,
+ * buy one", "one that doesn't exceed $500"), and "a USB-C cable and an XYZ phone that costs less
+ * than $500" gives the cable the phone's limit too, as a limit after a list does.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

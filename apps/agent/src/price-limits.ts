@@ -113,6 +113,12 @@ const TOGETHER = phrases(
     "for them, for these, for those, for my order, for our order, for my whole order, " +
     "on both, on the two, on them, on the pair, between them, between the two, between both",
 );
+/** What opens a range of prices: "between $400 and $500", "priced from $400 to $500". */
+const RANGE_LEADS = phrases(
+  "between, from, for between, for anywhere between, anywhere between, priced between, " +
+    "priced from, priced at between, costing between, that costs between, which costs between, " +
+    "in the range of, in the range, range of",
+);
 /** A group named right before "for" and an amount: "Both for $510.", "the two for $510". */
 const TOGETHER_BEFORE = phrases("both, the two, the pair, the lot, the set, the bundle");
 const LIMIT_AFTER = phrases(
@@ -153,6 +159,12 @@ function phraseAt(
 ): PricePhrase | undefined {
   let at = start;
   let cue: "limit" | "minimum" | undefined;
+  // "between $400 and $500": read only as a range; "from $400" alone is read from its amount on.
+  const rangeLead = matchAt(words, at, RANGE_LEADS);
+  if (rangeLead > 0) {
+    const low = amountAt(tokens, words, at + rangeLead, true);
+    if (low === undefined || rangeTop(tokens, words, low, true) === undefined) return undefined;
+  }
   const negationLead = matchAt(words, at, NEGATION_LEADS);
   const negated = negationLead + matchAt(words, at + negationLead, NEGATIONS);
   const spending = negated > negationLead && SPENDING.has(words[at + negated] ?? "") ? 1 : 0;
@@ -167,6 +179,9 @@ function phraseAt(
   } else if (negated > negationLead && spending + negatedMinimum > 0) {
     at += negated + spending + negatedMinimum;
     // "don't exceed $500", "don't spend more than $500", "isn't over $500": a limit either way.
+    cue = "limit";
+  } else if (rangeLead > 0) {
+    at += rangeLead;
     cue = "limit";
   } else if (words[at] === "unless") {
     // "unless it costs more than $500": a limit, said the other way round.
@@ -201,8 +216,13 @@ function phraseAt(
   }
   // "for 500 each", "at 499 apiece": a price per unit, though no word says it is a limit.
   const perUnitPrice = at > start && isNumeral(tokens[at]) && matchAt(words, at + 1, PER_UNIT) > 0;
-  const amount = amountAt(tokens, words, at, cue !== undefined || perUnitPrice);
-  if (amount === undefined) return undefined;
+  // "$400 to $500", "between $400 and $500", "400 to 500 dollars": the most is the range's top.
+  const bare = amountAt(tokens, words, at, true);
+  const top = bare === undefined ? undefined : rangeTop(tokens, words, bare, rangeLead > 0);
+  const low =
+    top === undefined ? amountAt(tokens, words, at, cue !== undefined || perUnitPrice) : bare;
+  if (low === undefined) return undefined;
+  const amount = top ?? low;
   if (!amount.currency && (startsItem(amount.end) || NOT_MONEY.has(words[amount.end] ?? ""))) {
     return undefined;
   }
@@ -242,6 +262,26 @@ function phraseAt(
         BUDGET_WORDS.has(word),
       ),
   };
+}
+
+/**
+ * The top of a range of prices that starts with `low`: "to" and a second amount ("$400 to
+ * $500", "400 to 500 dollars"), or "and" one after "between". One of the two names a currency,
+ * and the top is not below the bottom; otherwise there is no range.
+ */
+function rangeTop(
+  tokens: readonly Token[],
+  words: readonly string[],
+  low: { value: number; end: number; currency: boolean },
+  between: boolean,
+): { value: number; end: number; currency: boolean } | undefined {
+  const joiner = words[low.end];
+  if (joiner !== "to" && !(between && joiner === "and")) return undefined;
+  const top = amountAt(tokens, words, low.end + 1, true);
+  if (top === undefined || !(top.currency || low.currency) || top.value < low.value) {
+    return undefined;
+  }
+  return { ...top, currency: true };
 }
 
 function amountAt(
