@@ -364,6 +364,18 @@ describe("parsePurchaseRequest", () => {
     expect(read("Buy an XYZ phone. Yes, an XYZ phone case.")).toMatchObject({ kind: "unclear" });
   });
 
+  it("reads an ordered list's numbers as no count, only where they run 1, 2, 3", () => {
+    expect(summarize(read("Please buy:\n1. an XYZ phone\n2. 3 USB-C cables"))).toBe(
+      "1 x XYZ phone + 3 x USB-C cable",
+    );
+    expect(summarize(read("shopping list:\n 1) 2 xyz phones\n 2) abc laptop"))).toBe(
+      "2 x XYZ phone + 1 x ABC laptop",
+    );
+    // A number alone, or numbers out of order, may be counts: asked about.
+    expect(read("Buy:\n2. XYZ phones")).toMatchObject({ kind: "unclear" });
+    expect(read("Buy:\n1. XYZ phone\n3. USB-C cables")).toMatchObject({ kind: "unclear" });
+  });
+
   it("buys what someone else wants once the person asks for it", () => {
     expect(read("My son wants a USB-C cable. Please order it for him.")).toEqual({
       kind: "purchases",

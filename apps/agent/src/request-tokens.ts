@@ -125,20 +125,41 @@ const HALF_DOZEN = /(?<![\p{L}\p{N}])\u00bd\s*(?=dozen(?!\p{L}))/giu;
  */
 const DOZENS_AND_A_HALF = /(?<![\p{L}\p{N}.,])(\d{1,2})\u00bd\s*dozen(?!\p{L})/giu;
 
+/** An ordered list's number at the start of a line: "1. an XYZ phone", "2) a USB-C cable". */
+const LIST_NUMBER = /^(\s*)(\d{1,2})[.)](?=[ \t]+\S)/;
+
+/**
+ * The lines of a request without the numbers of an ordered list, where they are one: two or
+ * more lines that start "1.", "2.", ... (or "1)", "2)") in order, as a bullet list's "-" is no
+ * word either. Numbers that do not run 1, 2, 3 are left where they are: "2. XYZ phones" alone
+ * may be a count, and the reader asks about it.
+ */
+function withoutListNumbers(lines: string[]): string[] {
+  const numbers = lines.flatMap((line) => {
+    const number = LIST_NUMBER.exec(line)?.[2];
+    return number === undefined ? [] : [Number(number)];
+  });
+  const list = numbers.length >= 2 && numbers.every((number, index) => number === index + 1);
+  return list ? lines.map((line) => line.replace(LIST_NUMBER, "$1")) : lines;
+}
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
-  for (const line of joinThousands(text)
-    .replace(HALF_DOZEN, "half ")
-    .replace(DOZENS_AND_A_HALF, (_, dozens: string) => String(Number(dozens) * 12 + 6))
-    .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
-    .replace(ABOUT, " about ")
-    .replace(SLASH, " or ")
-    .normalize("NFKC")
-    .replace(OTHER_DIGITS, asciiDigits)
-    .replace(AT_MOST_SIGN, " at most ")
-    .replace(/[\u2018\u2019`]/g, "'")
-    .split(/\r?\n/)) {
+  const lines = withoutListNumbers(
+    joinThousands(text)
+      .replace(HALF_DOZEN, "half ")
+      .replace(DOZENS_AND_A_HALF, (_, dozens: string) => String(Number(dozens) * 12 + 6))
+      .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
+      .replace(ABOUT, " about ")
+      .replace(SLASH, " or ")
+      .normalize("NFKC")
+      .replace(OTHER_DIGITS, asciiDigits)
+      .replace(AT_MOST_SIGN, " at most ")
+      .replace(/[\u2018\u2019`]/g, "'")
+      .split(/\r?\n/),
+  );
+  for (const line of lines) {
     const tokens = [...line.matchAll(TOKEN)].map(([text]) => toToken(text));
     let current: Token[] = [];
     let asked = false;
