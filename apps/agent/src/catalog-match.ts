@@ -29,6 +29,17 @@ interface NameForm {
 const LONG_NAME = 10;
 
 /** Words that are part of a mention only where they are part of a product's name. */
+/**
+ * Everyday words an edit or two from a word of the shop's names, with its first letter: each is
+ * itself, never a typo of the name ("cash" and "care" are not "case", "prone" is not "phone").
+ */
+const NOT_TYPOS = new Set(
+  (
+    "cash cast care cars card cards came cake cage cafe cave cane cape cost costs coat code " +
+    "prone phony photo photos phase"
+  ).split(" "),
+);
+
 const NOT_NAME_WORDS = new Set(
   (
     "a an the of and or to for me my us our your his her their its it them with without no not " +
@@ -163,6 +174,25 @@ export function findMentions(
         best.distance > 0 &&
         run.length === best.form.tokens.length &&
         run.some((word, index) => !word.startsWith(best.form.tokens[index]?.slice(0, 1) ?? ""))
+      ) {
+        continue;
+      }
+      // "The XYZ phone costs $499": two edits in one short word make another word ("cost" is
+      // not "case"), no typo in the name. A word of the name shorter than SHORT_TYPO letters
+      // takes one edit, a longer one two, whatever the whole name allows; and an everyday word
+      // an edit away ("XYZ phone cash on delivery", "care plan") is that word, not a typo.
+      if (
+        best.distance > 0 &&
+        run.length === best.form.tokens.length &&
+        run.some((word, index) => {
+          const token = singular(best.form.tokens[index] ?? "");
+          const typed = singular(word);
+          const allowed = token.length < SHORT_TYPO ? 1 : 2;
+          return (
+            typed !== token &&
+            (NOT_TYPOS.has(word) || damerauLevenshtein(typed, token).steps > allowed)
+          );
+        })
       ) {
         continue;
       }

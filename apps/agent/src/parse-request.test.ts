@@ -399,6 +399,16 @@ describe("parsePurchaseRequest", () => {
  */
 describe("phrasings once read wrongly", () => {
   it.each([
+    // "costs" two edits from "case": the XYZ phone's price, not an XYZ phone case.
+    ["The XYZ phone costs $499. Buy one", "? unread_price"],
+    ["XYZ phone costs under $500? Buy one", "1 x XYZ phone <= 500"],
+    // An everyday word an edit from a name's word is that word.
+    ["buy an XYZ phone cash on delivery", "? unread_detail"],
+    ["buy the XYZ phone care plan", "? unread_detail"],
+    ["buy an xyz phone cse", "1 x XYZ phone case"],
+    // The most a question names is the most the purchase after it may cost.
+    ["Is the XYZ phone under $500? Then buy one", "1 x XYZ phone <= 500"],
+    ["Is the XYZ phone still $499? Buy one", "1 x XYZ phone <= 499"],
     // A take-back that ends the clause of the purchase, with no comma before it.
     ["buy 2 xyz phones never mind", "? negated"],
     ["buy 2 xyz phones - forget it", "? negated"],

@@ -832,6 +832,11 @@ function readSentence(
     reading.unread = tokens
       .filter((token, index) => !isHarmlessWord(token.word) && courtesy[index] !== true)
       .map((token) => token.text);
+    // "Is the XYZ phone under $500? Then buy one": the most the question names is the most the
+    // purchase after it may cost, as a limit said in a sentence of its own is.
+    reading.prices = prices
+      .filter((price) => price.limit !== undefined)
+      .map((price) => ({ ...price, sentence, total: price.together, opensItem: false }));
     return reading;
   }
 
