@@ -161,6 +161,12 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * "$400 to $500"), whose top is the limit. 2 are still asked ("if the XYZ phone is under $500,
  * buy one", "one that doesn't exceed $500"), and "a USB-C cable and an XYZ phone that costs less
  * than $500" gives the cable the phone's limit too, as a limit after a list does.
+ * held-out-fresh-9.json (68 phrasings written while probing for wrong purchases, after the
+ * changes above: words an edit from a name's word, a limit asked about before the purchase,
+ * what a case is for, counts that are not counts, things near the shop's names, ordered lists
+ * and ranges): at 93847c7, 6 dangerous ("The XYZ phone costs $499. Buy one" bought an XYZ phone
+ * case, "costs" read as a typo of "case"; "Is the XYZ phone under $500? Then buy one" bought it
+ * with no limit), fixed since. Written after its fixes, it guards them; it proves no recall.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -172,6 +178,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-6.json": [],
   "held-out-fresh-7.json": [],
   "held-out-fresh-8.json": [],
+  "held-out-fresh-9.json": [],
   "held-out-recall.json": [],
 };
 
@@ -185,6 +192,7 @@ describe.each([
   ["held-out-fresh-6.json"],
   ["held-out-fresh-7.json"],
   ["held-out-fresh-8.json"],
+  ["held-out-fresh-9.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
