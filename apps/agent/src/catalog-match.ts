@@ -28,7 +28,6 @@ interface NameForm {
 
 const LONG_NAME = 10;
 
-/** Words that are part of a mention only where they are part of a product's name. */
 /**
  * Everyday words an edit or two from a word of the shop's names, with its first letter: each is
  * itself, never a typo of the name ("cash" and "care" are not "case", "prone" is not "phone").
@@ -40,6 +39,7 @@ const NOT_TYPOS = new Set(
   ).split(" "),
 );
 
+/** Words that are part of a mention only where they are part of a product's name. */
 const NOT_NAME_WORDS = new Set(
   (
     "a an the of and or to for me my us our your his her their its it them with without no not " +

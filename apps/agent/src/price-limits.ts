@@ -107,8 +107,8 @@ const HALF = phrases("and a half, and half");
  * what they get together).
  */
 const TOGETHER = phrases(
-  "together, all together, altogether, combined, in all, both, for both, the pair, for the pair, the two, for the two, for the two of them, the lot, " +
-    "for the lot, the set, for the set, the bundle, for the bundle, for the order, " +
+  "together, all together, altogether, combined, in all, both, for both, the pair, " +
+    "for the pair, the two, for the two, for the two of them, the lot, for the lot, the set, for the set, the bundle, for the bundle, for the order, " +
     "for the whole order, for the whole thing, for all of them, for them all, for all, " +
     "for them, for these, for those, for my order, for our order, for my whole order, " +
     "on both, on the two, on them, on the pair, between them, between the two, between both",
@@ -195,7 +195,7 @@ function phraseAt(
     // A lead ("keep it", "for") counts only before a cue: "at most" is a cue, not "at". Of the
     // leads that start here, the longest before a cue: "priced at most $500" is "priced" and
     // "at most", not "priced at" and "most".
-    const leads = LEADS.filter((phrase) => matchAt(words, at, [phrase]) > 0).map((p) => p.length);
+    const leads = LEADS.filter((phrase) => startsWith(words, at, phrase)).map((p) => p.length);
     const lead =
       Math.max(0, ...leads.filter((length) => matchAt(words, at + length, LIMIT_CUES) > 0)) ||
       Math.max(0, ...leads);
@@ -217,10 +217,11 @@ function phraseAt(
   // "for 500 each", "at 499 apiece": a price per unit, though no word says it is a limit.
   const perUnitPrice = at > start && isNumeral(tokens[at]) && matchAt(words, at + 1, PER_UNIT) > 0;
   // "$400 to $500", "between $400 and $500", "400 to 500 dollars": the most is the range's top.
+  // A bare number is an amount only after a cue or in a range (`amountAt`'s `cued`).
   const bare = amountAt(tokens, words, at, true);
   const top = bare === undefined ? undefined : rangeTop(tokens, words, bare, rangeLead > 0);
-  const low =
-    top === undefined ? amountAt(tokens, words, at, cue !== undefined || perUnitPrice) : bare;
+  const cued = cue !== undefined || perUnitPrice || top !== undefined;
+  const low = cued || bare?.currency === true ? bare : undefined;
   if (low === undefined) return undefined;
   const amount = top ?? low;
   if (!amount.currency && (startsItem(amount.end) || NOT_MONEY.has(words[amount.end] ?? ""))) {
@@ -336,9 +337,12 @@ function grandAt(
 export function matchAt(words: readonly string[], at: number, list: readonly string[][]): number {
   let longest = 0;
   for (const phrase of list) {
-    if (phrase.length > longest && phrase.every((word, offset) => words[at + offset] === word)) {
-      longest = phrase.length;
-    }
+    if (phrase.length > longest && startsWith(words, at, phrase)) longest = phrase.length;
   }
   return longest;
+}
+
+/** Whether `phrase` starts at `words[at]`. */
+function startsWith(words: readonly string[], at: number, phrase: readonly string[]): boolean {
+  return phrase.every((word, offset) => words[at + offset] === word);
 }

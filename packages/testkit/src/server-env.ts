@@ -1,3 +1,5 @@
+import path from "node:path";
+
 import { SHORT_LIVED_SHOP_ENV } from "@ciba-testbed/shared/node";
 
 import type { ServerName } from "./server-entry.js";
@@ -42,4 +44,12 @@ export function serverEnv(
     ...(name === "shop-api" ? SHORT_LIVED_SHOP_ENV : {}),
     ...env,
   };
+}
+
+/**
+ * MOCK_AUTH0_CERT_DIR for a `certDir` option: the folder, absolute, or blank for mock-auth0's
+ * default. `startTestbed` and `ensureTestbedCa` both set it so, and so name the same CA.
+ */
+export function certDirSetting(certDir: string | undefined): string {
+  return certDir === undefined ? "" : path.resolve(certDir);
 }

@@ -1,10 +1,9 @@
 import { execFile } from "node:child_process";
-import path from "node:path";
 
 import { WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
 
 import { serverEntry } from "./server-entry.js";
-import { serverEnv } from "./server-env.js";
+import { certDirSetting, serverEnv } from "./server-env.js";
 
 export interface TestbedCaOptions {
   /** The folder the testbeds of the run use (`startTestbed`'s `certDir`), with its default. */
@@ -29,20 +28,21 @@ export interface TestbedCa {
  */
 export function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<TestbedCa> {
   const entry = serverEntry("mock-auth0");
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const env = serverEnv("mock-auth0", "warn", {
     ...WITHOUT_EXTRA_CA_CERTS,
-    MOCK_AUTH0_CERT_DIR: options.certDir === undefined ? "" : path.resolve(options.certDir),
+    MOCK_AUTH0_CERT_DIR: certDirSetting(options.certDir),
   });
   return new Promise((resolve, reject) => {
     execFile(
       entry.command,
       [...entry.args, "--make-ca"],
-      { env: { ...process.env, ...env }, timeout: options.timeoutMs ?? 60_000 },
+      { env: { ...process.env, ...env }, timeout: timeoutMs },
       (error, stdout, stderr) => {
         const said = stderr.trim();
         if (error !== null) {
           const how = error.killed
-            ? `ran over ${String(options.timeoutMs ?? 60_000)} ms`
+            ? `ran over ${String(timeoutMs)} ms`
             : error.message.split("\n")[0];
           reject(
             new Error(`mock-auth0 could not make its CA: ${said === "" ? how : said}`, {

@@ -28,7 +28,7 @@ import type { LogLevel } from "./option-problems.js";
 import type { Approver } from "./approver.js";
 import { serverEntry } from "./server-entry.js";
 import type { ServerEntry, ServerName } from "./server-entry.js";
-import { serverEnv } from "./server-env.js";
+import { certDirSetting, serverEnv } from "./server-env.js";
 import { ServerProcess } from "./server-process.js";
 import { adminShop } from "./shop.js";
 import type { Shop } from "./shop.js";
@@ -345,7 +345,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       MOCK_AUTH0_TENANT: tenant,
       MOCK_AUTH0_USERS: options.users === undefined ? "" : path.resolve(options.users),
       MOCK_AUTH0_SETTINGS: settingsFile ?? "",
-      MOCK_AUTH0_CERT_DIR: options.certDir === undefined ? "" : path.resolve(options.certDir),
+      MOCK_AUTH0_CERT_DIR: certDirSetting(options.certDir),
       MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
     }).catch((error: unknown) => {
       throw settingsFile === undefined ? error : naming(error, settingsFile);
