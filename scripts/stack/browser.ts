@@ -6,7 +6,27 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/**
+ * Debian's two builds of Chromium, the lighter first. chromium-headless-shell is Chromium's own
+ * headless build (the one Playwright downloads for headless runs): the same Blink, V8 and
+ * network stack, without the browser's window, tabs and profile machinery, which a headless
+ * page never shows. The browser files' Chromium took 72-77 s of CPU with it against 102-120 s
+ * with the full browser (`docs/performance.md`), for the same results.
+ */
+export const DEBIAN_CHROMIUMS = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"] as const;
+
+/**
+ * The Chromium the tests and scripts drive: CHROMIUM_PATH when set, else the first of Debian's
+ * builds that is installed (the headless shell when both are), else undefined.
+ */
+export function chromiumPath(
+  env: NodeJS.ProcessEnv = process.env,
+  installed: (file: string) => boolean = existsSync,
+): string | undefined {
+  const chosen = env.CHROMIUM_PATH;
+  if (chosen !== undefined && chosen !== "") return chosen;
+  return DEBIAN_CHROMIUMS.find((file) => installed(file));
+}
 
 /**
  * The `--disable-features` list Playwright passes (playwright-core 1.65.2, its
@@ -36,10 +56,10 @@ const PLAYWRIGHT_DISABLED_FEATURES = {
 };
 
 /**
- * Chromium 156 gives every window (each browser context opens one) two renderer processes for
- * the omnibox's WebUI popups, although a headless window never shows its address bar: about
- * 0.6 s of CPU per context, twice what the page itself costs. Pages render and behave the same
- * without them.
+ * The full browser (Chromium 156) gives every window (each browser context opens one) two
+ * renderer processes for the omnibox's WebUI popups, although a headless window never shows its
+ * address bar: about 0.6 s of CPU per context, twice what the page itself costs. Pages render and
+ * behave the same without them. The headless shell has no omnibox and ignores the switch.
  */
 const UNUSED_BROWSER_UI = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"];
 
@@ -69,14 +89,18 @@ function featureSwitches(): { args: string[]; ignoreDefaultArgs?: string[] } {
 const SHARED_RENDERERS = ["--disable-site-isolation-trials"];
 
 /**
- * Debian's Chromium, headless, trusting exactly the local tenant's server key (by its SPKI
+ * Debian's Chromium (`chromiumPath`), headless, trusting exactly the local tenant's server key (by its SPKI
  * hash) rather than ignoring certificate errors wholesale.
  */
 export async function launchChromium(certDir: string): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
+  const executablePath = chromiumPath();
+  if (executablePath === undefined) {
     throw new Error(
-      `No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set CHROMIUM_PATH`,
+      `No Chromium at ${DEBIAN_CHROMIUMS.join(" or ")}: install Debian's chromium-headless-shell package (.ci/run does) or set CHROMIUM_PATH`,
     );
+  }
+  if (!existsSync(executablePath)) {
+    throw new Error(`No Chromium at CHROMIUM_PATH (${executablePath}): point it at a Chromium`);
   }
   const cert = new X509Certificate(readFileSync(path.join(certDir, "localhost.pem")));
   const spki = createHash("sha256")
@@ -84,7 +108,7 @@ export async function launchChromium(certDir: string): Promise<Browser> {
     .digest("base64");
   const features = featureSwitches();
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     ...(features.ignoreDefaultArgs ? { ignoreDefaultArgs: features.ignoreDefaultArgs } : {}),
     args: [
       "--no-sandbox",
