@@ -38,11 +38,17 @@ import Module from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+import {
+  PREBUILT_CHAT_CLIENT_FILE,
+  PREBUILT_CHAT_CLIENT_FORMAT,
+  chatClientBuildOptions,
+} from "../apps/agent/src/web/chat-client-build.js";
+
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const BUILD_DIR = path.join(REPO_ROOT, "build");
 const STATE_FILE = path.join(BUILD_DIR, "state.json");
 /** Bump when the build's options change in a way the inputs do not show. */
-const FORMAT = 4;
+const FORMAT = 5;
 
 /** What runs as a process: output name -> source, relative to the repository. */
 export const ENTRIES = /** @type {const} */ ({
@@ -733,6 +739,38 @@ export async function installBuild(/** @type {string} */ folder, link = BUILD_DI
   await Promise.all(stale.map((file) => rm(file, { recursive: true, force: true })));
 }
 
+/** The chat page's script, bundled for the browser: the web app serves it (client-bundle.ts). */
+const CHAT_CLIENT_SOURCE = "apps/agent/src/web/client/chat.ts";
+
+/**
+ * What the web app reads of the chat page's script the build bundled (`readPrebuiltChatClient`
+ * in client-bundle.ts): its text, and each file of the repository it was built from with its
+ * modification time as the build read it (`read`), the lockfile among them for the packages it
+ * bundles (`always`). The web app serves it while every file still has that time, and bundles
+ * the script itself once one changed. A file whose time the build did not see gets -1, which no
+ * file has: the web app bundles again.
+ */
+function prebuiltChatClient(
+  /** @type {import("esbuild").BuildResult<{ write: false; metafile: true }>} */ result,
+  /** @type {Fingerprints} */ read,
+  /** @type {Record<string, [number, number]>} */ always,
+) {
+  const [output] = result.outputFiles;
+  if (output === undefined) throw new Error("esbuild wrote no chat page script");
+  const files = Object.keys(result.metafile.inputs)
+    .map((file) => path.resolve(REPO_ROOT, file))
+    .filter((file) => !file.split(path.sep).includes("node_modules"));
+  const lockfile = always["pnpm-lock.yaml"];
+  return {
+    format: PREBUILT_CHAT_CLIENT_FORMAT,
+    text: output.text,
+    sources: [
+      ...files.map((file) => ({ file, modifiedAt: read.get(file)?.[1] ?? -1 })),
+      { file: path.join(REPO_ROOT, "pnpm-lock.yaml"), modifiedAt: lockfile?.[1] ?? -1 },
+    ],
+  };
+}
+
 /** The builds of `build()`, written into `staging`, and the record of what they read. */
 async function buildInto(
   /** @type {typeof import("esbuild")} */ esbuild,
@@ -784,7 +822,13 @@ async function buildInto(
     };
   };
   const [modules, commonJs] = partitionEntries(ENTRIES);
-  const results = await Promise.all([
+  const chatClientRead = recorded();
+  const [chatClient, ...results] = await Promise.all([
+    esbuild.build({
+      ...chatClientBuildOptions(path.join(REPO_ROOT, CHAT_CLIENT_SOURCE)),
+      absWorkingDir: REPO_ROOT,
+      plugins: [workspaceModules(BUILD_DIR, chatClientRead)],
+    }),
     esbuild.build({ ...moduleOptions(modules, BUILD_DIR, recorded()), outdir: staging }),
     ...Object.entries(commonJs).map(([name, source]) =>
       esbuild.build({
@@ -802,13 +846,17 @@ async function buildInto(
     ),
     esbuild.build(script(AGENT_SERVE_BUNDLE.source, AGENT_SERVE_BUNDLE.file)),
   ]);
-  const sources = results
+  const sources = [...results, chatClient]
     .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
     .map((file) => path.resolve(REPO_ROOT, file))
     .filter(isWorkspaceSource);
   /** @type {BuildState} */
   const state = { format: FORMAT, root: REPO_ROOT, entries: ENTRIES, inputs: always };
   Object.assign(state.inputs, inputsAsRead(new Set(sources), reads));
+  await writeFile(
+    path.join(staging, PREBUILT_CHAT_CLIENT_FILE),
+    JSON.stringify(prebuiltChatClient(chatClient, chatClientRead, always)),
+  );
   await writeFile(path.join(staging, "state.json"), `${JSON.stringify(state)}\n`);
   await writeFile(path.join(staging, "package.json"), '{ "type": "module" }\n');
 }

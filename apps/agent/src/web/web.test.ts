@@ -28,6 +28,9 @@ const user = (text: string): UIMessage => ({
   parts: [{ type: "text", text }],
 });
 
+/** No bundle of the chat page's script made by the build (client-bundle.test.ts tests one). */
+const noPrebuiltScript = () => Promise.resolve(undefined);
+
 function app(
   clientScript = () => Promise.resolve("export {};"),
   { config = loadWebConfig({}), sessions = new LoginSessions(systemClock) } = {},
@@ -60,12 +63,16 @@ describe("the web app", () => {
 
   it("bundles the chat page's script at its first request, once, and again after a failure", async () => {
     let bundles = 0;
-    const script = chatClientScript(() => {
-      bundles += 1;
-      return bundles === 1
-        ? Promise.reject(new Error("esbuild: syntax error"))
-        : Promise.resolve({ text: `console.log(${String(bundles)});`, sources: [] });
-    });
+    const script = chatClientScript(
+      () => {
+        bundles += 1;
+        return bundles === 1
+          ? Promise.reject(new Error("esbuild: syntax error"))
+          : Promise.resolve({ text: `console.log(${String(bundles)});`, sources: [] });
+      },
+      undefined,
+      noPrebuiltScript,
+    );
     const web = app(script);
     expect(bundles).toBe(0);
     await request(web).get("/assets/chat.js").expect(500);
@@ -92,6 +99,7 @@ describe("the web app", () => {
         });
       },
       (file) => Promise.resolve(changedAt.get(file)),
+      noPrebuiltScript,
     );
     const web = app(script);
     const served = async () => (await request(web).get("/assets/chat.js").expect(200)).text;
