@@ -167,6 +167,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * and ranges): at 93847c7, 6 dangerous ("The XYZ phone costs $499. Buy one" bought an XYZ phone
  * case, "costs" read as a typo of "case"; "Is the XYZ phone under $500? Then buy one" bought it
  * with no limit), fixed since. Written after its fixes, it guards them; it proves no recall.
+ * held-out-fresh-10.json (56 phrasings from a probe at 8cf9d96: purchases taken back or
+ * corrected, questions about price, counts in words and shapes, other currencies, limits each
+ * and in all, budgets, negations, returns and cancellations): none dangerous, nothing changed for
+ * it; 33 bought as meant, 23 asked, 7 of those needlessly ("Don't buy the case, just the XYZ
+ * phone", "no more than $450 per phone", "max 1.000 dollars", "Buy XYZ phones: 2").
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -179,6 +184,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-7.json": [],
   "held-out-fresh-8.json": [],
   "held-out-fresh-9.json": [],
+  "held-out-fresh-10.json": [],
   "held-out-recall.json": [],
 };
 
@@ -193,6 +199,7 @@ describe.each([
   ["held-out-fresh-7.json"],
   ["held-out-fresh-8.json"],
   ["held-out-fresh-9.json"],
+  ["held-out-fresh-10.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
