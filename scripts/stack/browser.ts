@@ -89,8 +89,8 @@ function featureSwitches(): { args: string[]; ignoreDefaultArgs?: string[] } {
 const SHARED_RENDERERS = ["--disable-site-isolation-trials"];
 
 /**
- * Debian's Chromium (`chromiumPath`), headless, trusting exactly the local tenant's server key (by its SPKI
- * hash) rather than ignoring certificate errors wholesale.
+ * Debian's Chromium (`chromiumPath`), headless, trusting exactly the local tenant's server key
+ * (by its SPKI hash) rather than ignoring certificate errors wholesale.
  */
 export async function launchChromium(certDir: string): Promise<Browser> {
   const executablePath = chromiumPath();
