@@ -42,6 +42,7 @@ import {
   PREBUILT_CHAT_CLIENT_FILE,
   PREBUILT_CHAT_CLIENT_FORMAT,
   chatClientBuildOptions,
+  chatClientSources,
 } from "../apps/agent/src/web/chat-client-build.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -757,9 +758,7 @@ function prebuiltChatClient(
 ) {
   const [output] = result.outputFiles;
   if (output === undefined) throw new Error("esbuild wrote no chat page script");
-  const files = Object.keys(result.metafile.inputs)
-    .map((file) => path.resolve(REPO_ROOT, file))
-    .filter((file) => !file.split(path.sep).includes("node_modules"));
+  const files = chatClientSources(result.metafile.inputs, REPO_ROOT);
   const lockfile = always["pnpm-lock.yaml"];
   return {
     format: PREBUILT_CHAT_CLIENT_FORMAT,

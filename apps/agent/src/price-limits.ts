@@ -108,7 +108,8 @@ const HALF = phrases("and a half, and half");
  */
 const TOGETHER = phrases(
   "together, all together, altogether, combined, in all, both, for both, the pair, " +
-    "for the pair, the two, for the two, for the two of them, the lot, for the lot, the set, for the set, the bundle, for the bundle, for the order, " +
+    "for the pair, the two, for the two, for the two of them, the lot, for the lot, the set, " +
+    "for the set, the bundle, for the bundle, for the order, " +
     "for the whole order, for the whole thing, for all of them, for them all, for all, " +
     "for them, for these, for those, for my order, for our order, for my whole order, " +
     "on both, on the two, on them, on the pair, between them, between the two, between both",
@@ -195,10 +196,14 @@ function phraseAt(
     // A lead ("keep it", "for") counts only before a cue: "at most" is a cue, not "at". Of the
     // leads that start here, the longest before a cue: "priced at most $500" is "priced" and
     // "at most", not "priced at" and "most".
-    const leads = LEADS.filter((phrase) => startsWith(words, at, phrase)).map((p) => p.length);
-    const lead =
-      Math.max(0, ...leads.filter((length) => matchAt(words, at + length, LIMIT_CUES) > 0)) ||
-      Math.max(0, ...leads);
+    let longest = 0;
+    let longestBeforeCue = 0;
+    for (const phrase of LEADS) {
+      if (phrase.length <= longestBeforeCue || !startsWith(words, at, phrase)) continue;
+      longest = Math.max(longest, phrase.length);
+      if (matchAt(words, at + phrase.length, LIMIT_CUES) > 0) longestBeforeCue = phrase.length;
+    }
+    const lead = longestBeforeCue || longest;
     if (matchAt(words, at + lead, LIMIT_CUES) > 0 || matchAt(words, at, LIMIT_CUES) === 0) {
       at += lead;
     }

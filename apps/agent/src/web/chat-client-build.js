@@ -6,6 +6,8 @@
  * that the build (itself plain JavaScript) can import it.
  */
 
+import path from "node:path";
+
 /** The file the build writes the bundle and its record to, in `build/`. */
 export const PREBUILT_CHAT_CLIENT_FILE = "chat-client.json";
 
@@ -31,4 +33,17 @@ export function chatClientBuildOptions(/** @type {string} */ entry) {
     legalComments: "none",
     logLevel: "silent",
   };
+}
+
+/**
+ * The files of this repository a bundle was made from: the inputs of its metafile (`inputs`,
+ * named relative to `workingDir`), absolute, without the installed packages'.
+ */
+export function chatClientSources(
+  /** @type {Record<string, unknown>} */ inputs,
+  /** @type {string} */ workingDir,
+) {
+  return Object.keys(inputs)
+    .map((input) => path.resolve(workingDir, input))
+    .filter((file) => !file.split(path.sep).includes("node_modules"));
 }

@@ -8,6 +8,7 @@ import {
   PREBUILT_CHAT_CLIENT_FILE,
   PREBUILT_CHAT_CLIENT_FORMAT,
   chatClientBuildOptions,
+  chatClientSources,
 } from "./chat-client-build.js";
 
 const ENTRY = fileURLToPath(new URL("client/chat.ts", import.meta.url));
@@ -37,10 +38,7 @@ export async function bundleChatClient(): Promise<ChatClientBundle> {
   const [output] = result.outputFiles;
   if (output === undefined) throw new Error("esbuild produced no chat client");
   // An installed package changes only with a new install, which restarts the app anyway.
-  const sources = Object.keys(result.metafile.inputs)
-    .map((input) => path.resolve(workingDir, input))
-    .filter((file) => !file.split(path.sep).includes("node_modules"));
-  return { text: output.text, sources };
+  return { text: output.text, sources: chatClientSources(result.metafile.inputs, workingDir) };
 }
 
 const prebuiltRecord = z.object({
