@@ -777,6 +777,30 @@ describe("phrasings once read wrongly", () => {
     ["Buy 2 XYZ phones. Love the shop!", "2 x XYZ phone"],
     ["Grab us a USB-C cable, mate", "1 x USB-C cable"],
     ["I'd like 2 XYZ phones, ta", "2 x XYZ phone"],
+    // A count after the name and a colon, as a list writes it, when nothing else follows it.
+    ["Buy XYZ phones: 2", "2 x XYZ phone"],
+    ["Buy XYZ phone: qty 2", "2 x XYZ phone"],
+    ["XYZ phones: 2, USB-C cables: 3", "2 x XYZ phone + 3 x USB-C cable"],
+    ["Order: XYZ phone: 1", "1 x XYZ phone"],
+    ["XYZ phone: 2 cases", "? not_a_purchase"],
+    ["Buy XYZ phones: 2 please", "? quantity_missing"],
+    // "per" and a product's name: per unit, for the items whose name ends with that word.
+    ["Buy 2 XYZ phones, no more than $450 per phone", "2 x XYZ phone <= 900"],
+    ["Buy 3 USB-C cables under $20 per cable", "3 x USB-C cable <= 60"],
+    ["Buy 2 XYZ phones at $499 per XYZ phone", "2 x XYZ phone <= 998"],
+    [
+      "Buy 2 XYZ phones and 2 cases, max $450 per phone",
+      "2 x XYZ phone <= 900 + 2 x XYZ phone case",
+    ],
+    ["Buy 2 XYZ phones and 2 cases, max $30 per case", "2 x XYZ phone + 2 x XYZ phone case <= 60"],
+    ["Buy 3 USB-C cables, $20 per phone max", "3 x USB-C cable <= 60"],
+    ["Buy 2 XYZ phones under $50 per month", "? unread_detail"],
+    ["Buy 2 XYZ phones, $900 per order", "? unread_detail"],
+    // Two amounts joined by a dash: the top, or the bottom of "under $500-600"? Asked.
+    ["Buy an XYZ phone for $400-$500", "? unread_price"],
+    ["Buy an XYZ phone, $400 \u2013 500", "? unread_price"],
+    ["Buy 2 XYZ phones, 400-500 dollars each", "? unread_price"],
+    ["Buy 2 XYZ phones for $500 to $600", "2 x XYZ phone <= 600"],
   ])("%j is read as %s", (text, expected) => {
     expect(summarize(read(text))).toBe(expected);
   });

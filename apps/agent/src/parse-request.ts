@@ -798,7 +798,10 @@ function readSentence(
   reading.mentioned = mentions.map((mention) => mention.product);
   const startsItem = (index: number) =>
     mentions.some((mention) => mention.start >= index && mention.start <= index + 2);
-  const prices = findPricePhrases(tokens, startsItem);
+  // "$450 per phone": a word of a product's name after "per" says the price is per unit.
+  const namesProduct = (index: number) =>
+    /^\p{L}/u.test(words[index] ?? "") && productsWithWord(words[index] ?? "", catalog).length > 0;
+  const prices = findPricePhrases(tokens, startsItem, namesProduct);
   const inPrice = words.map((_, index) => prices.some((p) => index >= p.start && index < p.end));
   const doubt = doubtIn(words, (index) => inPrice[index] === true);
   if (doubt !== undefined) {
@@ -1656,6 +1659,17 @@ const FOREIGN_MONEY = new RegExp(
 );
 
 /**
+ * Two amounts of money joined by a dash, one of them in dollars: "$400-$500", "$500 – 600",
+ * "400-500 dollars". Which is the most to pay: the top, or the bottom of "under $500-600"? Asked,
+ * with the question of any unread price ("What is the most you want to pay?"): dropped, the dash
+ * left "$400 $500", which was asked about as a count. Not "2-3 XYZ phones", no money.
+ */
+const DASHED_PRICE_RANGE = new RegExp(
+  String.raw`((?:\$\s*\d[\d,.]*[kK]?\s*[-\u2010-\u2015\u2212]\s*\$?\s*\d[\d,.]*[kK]?)|(?:\d[\d,.]*[kK]?\s*[-\u2010-\u2015\u2212]${SIGNED_AMOUNT}\s*\$?\s*\d[\d,.]*[kK]?))`,
+  "u",
+);
+
+/**
  * The box of a task list's line, ticked or not: "- [x] XYZ phone", "- [ ] ABC laptop". A ticked
  * line may be done (bought already) or chosen, an empty one still to do or left out; read as a
  * plain list, every line was bought.
@@ -1728,7 +1742,9 @@ function requestDoubts(text: string, questions: Questions): Problem[] {
     }
   }
   // Read as the sentences are, after NFKC: "≤ ＄５００" is "≤ $500", a limit in dollars.
-  const money = FOREIGN_MONEY.exec(joinThousands(text.normalize("NFKC")))?.[1]?.trim();
+  const normalized = joinThousands(text.normalize("NFKC"));
+  const money = (FOREIGN_MONEY.exec(normalized) ??
+    DASHED_PRICE_RANGE.exec(normalized))?.[1]?.trim();
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];
   return [];
 }
@@ -2090,8 +2106,15 @@ function priceLimitsOf(
     (price) => (price.total || (price.budget && shared.includes(price))) && !price.perUnit,
   );
   if (items.length > 1 && together?.limit !== undefined) return { total: together.limit };
+  // "2 XYZ phones and 2 cases, max $450 per phone": for the items whose name ends with "phone",
+  // when one does; otherwise for each, as "each" is.
+  const lastWord = (item: Item) => singular(nameTokens(item.request.product).at(-1) ?? "");
+  const isFor = (price: Price, item: Item) =>
+    price.perName === undefined ||
+    lastWord(item) === price.perName ||
+    !items.some((other) => lastWord(other) === price.perName);
   const forItem = (price: Price | undefined, item: Item) => {
-    if (price?.limit === undefined) return undefined;
+    if (price?.limit === undefined || !isFor(price, item)) return undefined;
     const total = price.perUnit ? price.limit * item.request.qty : price.limit;
     return Math.round(total * 100) / 100;
   };

@@ -1,3 +1,4 @@
+import { singular } from "./catalog-match.js";
 import { readNumberWords } from "./number-words.js";
 import { isNumeral, type Token } from "./request-tokens.js";
 
@@ -9,6 +10,11 @@ export interface PricePhrase {
   limit: number | undefined;
   /** "$500 each": the limit is per unit, times the quantity. */
   perUnit: boolean;
+  /**
+   * "$450 per phone": the last word of the product name said after "per", singular ("phone"):
+   * the products whose name ends with it are the ones the limit is for.
+   */
+  perName?: string;
   /** "$520 for both", "$1800 the pair": one limit for several things together. */
   together: boolean;
   /**
@@ -96,6 +102,23 @@ const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 const CURRENCY_BEFORE = phrases("usd, us $, $");
 // "ea": each, as price lists write it ("$500/ea").
 const PER_UNIT = phrases("each, ea, apiece, a piece, per unit, per item, per piece, per one");
+
+/**
+ * The length of what says a price is per unit at `words[at]`: `PER_UNIT`, or "per" and the words
+ * of a product's name (`namesProduct`): "$450 per phone", "$20 per XYZ phone case". Not "per"
+ * and anything else: "$50 per month" is a rate, "$900 per order" a total.
+ */
+function perUnitAt(
+  words: readonly string[],
+  at: number,
+  namesProduct: (index: number) => boolean,
+): number {
+  const said = matchAt(words, at, PER_UNIT);
+  if (said > 0 || words[at] !== "per") return said;
+  let end = at + 1;
+  while (namesProduct(end)) end += 1;
+  return end > at + 1 ? end - at : 0;
+}
 /** "within 2 days": a bare number before one of these is no amount of money. */
 const NOT_MONEY = new Set(
   "day days week weeks hour hours minute minutes month months year years % percent".split(" "),
@@ -137,11 +160,12 @@ const LIMIT_AFTER = phrases(
 export function findPricePhrases(
   tokens: readonly Token[],
   startsItem: (index: number) => boolean,
+  namesProduct: (index: number) => boolean = () => false,
 ): PricePhrase[] {
   const words = tokens.map((token) => token.word);
   const found: PricePhrase[] = [];
   for (let index = 0; index < tokens.length;) {
-    const phrase = phraseAt(tokens, words, index, startsItem);
+    const phrase = phraseAt(tokens, words, index, startsItem, namesProduct);
     if (phrase === undefined) {
       index += 1;
     } else {
@@ -157,6 +181,7 @@ function phraseAt(
   words: readonly string[],
   start: number,
   startsItem: (index: number) => boolean,
+  namesProduct: (index: number) => boolean,
 ): PricePhrase | undefined {
   let at = start;
   let cue: "limit" | "minimum" | undefined;
@@ -220,7 +245,8 @@ function phraseAt(
     cue = "limit";
   }
   // "for 500 each", "at 499 apiece": a price per unit, though no word says it is a limit.
-  const perUnitPrice = at > start && isNumeral(tokens[at]) && matchAt(words, at + 1, PER_UNIT) > 0;
+  const perUnitPrice =
+    at > start && isNumeral(tokens[at]) && perUnitAt(words, at + 1, namesProduct) > 0;
   // "$400 to $500", "between $400 and $500", "400 to 500 dollars": the most is the range's top.
   // A bare number is an amount only after a cue or in a range (`amountAt`'s `cued`).
   const bare = amountAt(tokens, words, at, true);
@@ -233,15 +259,16 @@ function phraseAt(
     return undefined;
   }
   let end = amount.end;
-  let perUnitLength = matchAt(words, end, PER_UNIT);
+  let perUnitLength = perUnitAt(words, end, namesProduct);
   end += perUnitLength;
   const after = matchAt(words, end, LIMIT_AFTER);
   end += after;
   // "800 tops each": per unit after the limit word too.
   if (perUnitLength === 0 && after > 0) {
-    perUnitLength = matchAt(words, end, PER_UNIT);
+    perUnitLength = perUnitAt(words, end, namesProduct);
     end += perUnitLength;
   }
+  const perName = perNameOf(words, end - perUnitLength, perUnitLength);
   const together = perUnitLength > 0 ? 0 : matchAt(words, end, TOGETHER);
   end += together;
   const groupBefore =
@@ -260,6 +287,7 @@ function phraseAt(
           ? Math.round(amount.value * 100 - 1) / 100
           : amount.value,
     perUnit: perUnitLength > 0,
+    ...(perName === undefined ? {} : { perName }),
     together: together > 0 || groupBefore,
     // The word before counts too: "my budget's $510" is read from its amount.
     budget:
@@ -268,6 +296,12 @@ function phraseAt(
         BUDGET_WORDS.has(word),
       ),
   };
+}
+
+/** The name's last word of a per-unit phrase "per <name>" of `length` words at `at`, singular. */
+function perNameOf(words: readonly string[], at: number, length: number): string | undefined {
+  if (length < 2 || words[at] !== "per" || matchAt(words, at, PER_UNIT) > 0) return undefined;
+  return singular(words[at + length - 1] ?? "");
 }
 
 /**

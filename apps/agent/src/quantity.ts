@@ -185,7 +185,9 @@ const COUNT_UNITS = new Set("pcs pc pieces units".split(" "));
  * A quantity written after the product: "XYZ phone x2", "x 3", "(qty 5)", "quantity: 4", or a
  * count in units ("USB-C cable 3 pcs"): the unit says the number counts, not costs or names.
  * Not units right before another product's name (`to` is where it starts, when `beforeProduct`):
- * "USB-C cable 3 pcs XYZ phone" may count either, and both took the 3.
+ * "USB-C cable 3 pcs XYZ phone" may count either, and both took the 3. A colon after the name
+ * also marks its count, as a list writes one ("XYZ phones: 2", "XYZ phone: qty 2"), when the
+ * count ends what is said of the product: "XYZ phone: 2 cases" is not 2 phones.
  */
 export function quantityAfter(
   tokens: readonly Token[],
@@ -205,10 +207,12 @@ export function quantityAfter(
   }
   let at = productEnd;
   if (words[at] === "(") at += 1;
+  const colon = at === productEnd && words[at] === ":" ? 1 : 0;
+  at += colon;
   const marker = matchAt(words, at, [["x"], ["×"], ["*"], ["times"], ["qty"], ["quantity"]]);
   if (marker === 0 && at === productEnd) return undefined;
   at += marker;
-  if (words[at] === ":" || words[at] === "of") at += 1;
+  if (colon + marker > 0 && (words[at] === ":" || words[at] === "of")) at += 1;
   if (at >= to) return undefined;
   const numeral = tokens[at];
   const spelled = isNumeral(numeral) ? undefined : readNumberWords(words, at);
@@ -216,5 +220,6 @@ export function quantityAfter(
   if (value === undefined) return undefined;
   let end = at + (spelled?.length ?? 1);
   if (words[end] === ")") end += 1;
+  if (marker === 0 && colon > 0 && (end !== to || beforeProduct)) return undefined;
   return { quantity: { value }, start: productEnd, end };
 }
