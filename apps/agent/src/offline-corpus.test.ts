@@ -173,7 +173,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * it; 33 bought as meant, 23 asked, 7 of those needlessly ("Don't buy the case, just the XYZ
  * phone", "no more than $450 per phone", "max 1.000 dollars", "Buy XYZ phones: 2"). The last
  * two led to counts after a colon and "per" with a product's name: 35 bought since, 5 asked
- * needlessly; and 8 rows of fresh-4 to fresh-7 bought as first expected, none read for it.
+ * needlessly; 8 rows of fresh-4 to fresh-7 now read as first expected, none read for it, and
+ * 3 more ("@ $499", a known miss) with "@" read as a price of one.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

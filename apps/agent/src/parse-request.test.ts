@@ -796,6 +796,16 @@ describe("phrasings once read wrongly", () => {
     ["Buy 3 USB-C cables, $20 per phone max", "3 x USB-C cable <= 60"],
     ["Buy 2 XYZ phones under $50 per month", "? unread_detail"],
     ["Buy 2 XYZ phones, $900 per order", "? unread_detail"],
+    // "@" before an amount: a price list's price of one.
+    ["Buy 2 XYZ phones @ $499", "2 x XYZ phone <= 998"],
+    ["Buy 3 USB-C cables @9.99", "3 x USB-C cable <= 29.97"],
+    [
+      "Buy 2 XYZ phones @ $499 and a USB-C cable @ $20",
+      "2 x XYZ phone <= 998 + 1 x USB-C cable <= 20",
+    ],
+    ["Buy 2 ABC laptops @ 1300 max each", "2 x ABC laptop <= 2600"],
+    ["buy 2 XYZ phones @ $998 for both", "2 x XYZ phone <= 998"],
+    ["buy an xyz phone, mail the receipt to bob@corp.org", "? unread_detail"],
     // Two amounts joined by a dash: the top, or the bottom of "under $500-600"? Asked.
     ["Buy an XYZ phone for $400-$500", "? unread_price"],
     ["Buy an XYZ phone, $400 \u2013 500", "? unread_price"],

@@ -185,6 +185,9 @@ function phraseAt(
 ): PricePhrase | undefined {
   let at = start;
   let cue: "limit" | "minimum" | undefined;
+  // "2 XYZ phones @ $499", "@ 1300 max": a price list's price of one, so much each.
+  const atSign = words[at] === "@" ? 1 : 0;
+  at += atSign;
   // "between $400 and $500": read only as a range; "from $400" alone is read from its amount on.
   const rangeLead = matchAt(words, at, RANGE_LEADS);
   if (rangeLead > 0) {
@@ -208,6 +211,8 @@ function phraseAt(
     cue = "limit";
   } else if (rangeLead > 0) {
     at += rangeLead;
+    cue = "limit";
+  } else if (atSign > 0) {
     cue = "limit";
   } else if (words[at] === "unless") {
     // "unless it costs more than $500": a limit, said the other way round.
@@ -271,6 +276,8 @@ function phraseAt(
   const perName = perNameOf(words, end - perUnitLength, perUnitLength);
   const together = perUnitLength > 0 ? 0 : matchAt(words, end, TOGETHER);
   end += together;
+  // "@ $499" is each, unless what follows says otherwise ("@ $998 for both").
+  const perUnit = perUnitLength > 0 || (atSign > 0 && together === 0);
   const groupBefore =
     perUnitLength === 0 &&
     words[start] === "for" &&
@@ -286,12 +293,12 @@ function phraseAt(
         : below
           ? Math.round(amount.value * 100 - 1) / 100
           : amount.value,
-    perUnit: perUnitLength > 0,
+    perUnit,
     ...(perName === undefined ? {} : { perName }),
     together: together > 0 || groupBefore,
     // The word before counts too: "my budget's $510" is read from its amount.
     budget:
-      perUnitLength === 0 &&
+      !perUnit &&
       [...words.slice(Math.max(0, start - 1), at), ...words.slice(amount.end, end)].some((word) =>
         BUDGET_WORDS.has(word),
       ),

@@ -38,10 +38,11 @@ const BELOW_SIGN = `<(?!=)${SIGNED_AMOUNT}`;
 // also with a space or the keycap's marks between ("# 3", "#\ufe0f\u20e32"), which were dropped.
 // So is a percentage ("100%", "20 %"): with its sign dropped, "buy 100% XYZ phone" bought 100.
 // And so is a number after "±": "±2" is no count. The minus after a lone "x" is kept too: "XYZ
-// phone x-2" is minus two, which is asked about, not 2.
+// phone x-2" is minus two, which is asked about, not 2. An "@" before an amount is a word, the
+// price list's "at so much each" ("2 XYZ phones @ $499"); any other "@" is dropped ("bob@...").
 const TOKEN = new RegExp(
-  `${BELOW_SIGN}|` +
-    String.raw`#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]`,
+  `${BELOW_SIGN}|@${SIGNED_AMOUNT}|` +
+    String.raw`@(?=\s*\d)|#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]`,
   "gu",
 );
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
