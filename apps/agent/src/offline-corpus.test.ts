@@ -171,10 +171,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * corrected, questions about price, counts in words and shapes, other currencies, limits each
  * and in all, budgets, negations, returns and cancellations): none dangerous, nothing changed for
  * it; 33 bought as meant, 23 asked, 7 of those needlessly ("Don't buy the case, just the XYZ
- * phone", "no more than $450 per phone", "max 1.000 dollars", "Buy XYZ phones: 2"). The last
- * two led to counts after a colon and "per" with a product's name: 35 bought since, 5 asked
- * needlessly; 8 rows of fresh-4 to fresh-7 now read as first expected, none read for it, and
- * 3 more ("@ $499", a known miss) with "@" read as a price of one.
+ * phone", "no more than $450 per phone", "max 1.000 dollars", "Buy XYZ phones: 2"). Three of
+ * them led to counts after a colon, "per" with a product's name, and "just" after a denied
+ * purchase: 36 bought since, 4 asked needlessly. With them, 8 rows of fresh-4 to fresh-7, 2 of
+ * the audit and 1 of fresh-3 now read as first expected, none read for it; and 3 more ("@
+ * $499", a known miss) with "@" read as a price of one.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

@@ -796,6 +796,13 @@ describe("phrasings once read wrongly", () => {
     ["Buy 3 USB-C cables, $20 per phone max", "3 x USB-C cable <= 60"],
     ["Buy 2 XYZ phones under $50 per month", "? unread_detail"],
     ["Buy 2 XYZ phones, $900 per order", "? unread_detail"],
+    // "just" or "only" after a denied purchase: what it sets apart is asked, the rest left out.
+    ["Don't buy the case, just the XYZ phone", "1 x XYZ phone"],
+    ["don't get a case, only 2 xyz phones", "2 x XYZ phone"],
+    ["Don't buy the XYZ phone, just the case", "1 x XYZ phone case"],
+    ["Don't buy the case. Just the XYZ phone.", "? negated"],
+    ["Don't buy it, just the price of the XYZ phone", "? negated"],
+    ["Don't buy the case, just the XYZ phone?", "? not_a_purchase"],
     // "@" before an amount: a price list's price of one.
     ["Buy 2 XYZ phones @ $499", "2 x XYZ phone <= 998"],
     ["Buy 3 USB-C cables @9.99", "3 x USB-C cable <= 29.97"],

@@ -1111,10 +1111,22 @@ function readSentence(
   const afterRetraction = reading.retractions.some((retraction) =>
     reading.items.some((item) => item.start >= retraction.end),
   );
+  // "Don't buy the case, just the XYZ phone": what "just" or "only" sets apart after a denied
+  // purchase is what is asked, the denied verb's object left out.
+  const onlyAfterDenial =
+    verbNegated &&
+    reading.items.some((item) => {
+      let at = item.start - 1;
+      while (at > 0 && ["the", "a", "an", "one"].includes(plain[at] ?? "")) at -= 1;
+      return (
+        ["just", "only"].includes(plain[at] ?? "") && isBoundary(at - 1) && negated[at - 2] === true
+      );
+    });
   reading.asksToBuy ||=
     intent >= 0 ||
     itemList ||
     afterRetraction ||
+    onlyAfterDenial ||
     (reading.confirms && reading.items.length > 0) ||
     reading.changes.length > 0 ||
     reading.items.some((item) => item.change === true);

@@ -142,7 +142,12 @@ export function negatedWords(
   list.forEach((word, at) => {
     // "Don't forget to buy" asks to buy.
     const remind = word === "forget" && NEGATIONS.has(list[at - 1] ?? "");
-    if (scope === "verb" && (TURNS.has(word) || (isPurchaseVerb(word) && at - lastNegation > 4))) {
+    // "Don't buy the case, just the XYZ phone": "just" or "only" after the clause turns too.
+    const turnsToOnly = isBoundary(at) && ["just", "only"].includes(list[at + 1] ?? "");
+    if (
+      scope === "verb" &&
+      (TURNS.has(word) || turnsToOnly || (isPurchaseVerb(word) && at - lastNegation > 4))
+    ) {
       scope = "none";
     }
     if (scope === "item" && isBoundary(at)) scope = "none";
