@@ -176,6 +176,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * purchase: 36 bought since, 4 asked needlessly. With them, 8 rows of fresh-4 to fresh-7, 2 of
  * the audit and 1 of fresh-3 now read as first expected, none read for it; and 3 more ("@
  * $499", a known miss) with "@" read as a price of one.
+ * held-out-fresh-11.json (50 phrasings written after those changes, before running them, at
+ * 7079f97: counts after a colon, "per", "@", dashes, "just" after a denial, conditions): one
+ * dangerous, "Buy 2 XYZ phones @ $1000 total" read as $1000 each, fixed since; 36 read as first
+ * expected, 12 asked or read safely otherwise ("Buy wireless headphones: 2 pairs" bought 1).
+ * Written by the author of those changes, it proves little recall; it guards them.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -189,6 +194,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-8.json": [],
   "held-out-fresh-9.json": [],
   "held-out-fresh-10.json": [],
+  "held-out-fresh-11.json": [],
   "held-out-recall.json": [],
 };
 
@@ -204,6 +210,7 @@ describe.each([
   ["held-out-fresh-8.json"],
   ["held-out-fresh-9.json"],
   ["held-out-fresh-10.json"],
+  ["held-out-fresh-11.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

@@ -812,6 +812,8 @@ describe("phrasings once read wrongly", () => {
     ],
     ["Buy 2 ABC laptops @ 1300 max each", "2 x ABC laptop <= 2600"],
     ["buy 2 XYZ phones @ $998 for both", "2 x XYZ phone <= 998"],
+    ["Buy 2 XYZ phones @ $1000 total", "2 x XYZ phone <= 1000"],
+    ["Buy 2 XYZ phones @ $1000 in all", "2 x XYZ phone <= 1000"],
     ["buy an xyz phone, mail the receipt to bob@corp.org", "? unread_detail"],
     // Two amounts joined by a dash: the top, or the bottom of "under $500-600"? Asked.
     ["Buy an XYZ phone for $400-$500", "? unread_price"],
