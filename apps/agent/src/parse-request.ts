@@ -10,7 +10,7 @@ import {
   type ProductMention,
 } from "./catalog-match.js";
 import { isNumberWord } from "./number-words.js";
-import { findPricePhrases, type PricePhrase } from "./price-limits.js";
+import { TOTAL_WORDS, findPricePhrases, type PricePhrase } from "./price-limits.js";
 import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
 import { questionsFor, type Unclear } from "./request-questions.js";
 import {
@@ -36,6 +36,7 @@ import {
   isPurchaseVerb,
   negatedWords,
   noLimitAt,
+  ONLY,
   openingOf,
 } from "./request-words.js";
 
@@ -192,10 +193,6 @@ const AFFIRMATIONS = new Set("yes yep yeah yup confirmed correct".split(" "));
 const EVERY = new Set(["everything", "each"]);
 /** Words that take a product out of "everything": "but the laptop", "except the case". */
 const TAKE_OUT_WORDS = new Set("but except minus besides excluding without not no".split(" "));
-/** Words that make one limit cover several purchases together: "$2000 for everything". */
-const TOTAL_WORDS = new Set(
-  "total everything altogether combined overall together all sum".split(" "),
-);
 /** Words of money: left unread beside a purchase, they are a limit the reader missed. */
 const MONEY_WORDS = new Set(
   (
@@ -1014,7 +1011,7 @@ function readSentence(
       if (plain.slice(from, mention.start).some((w) => MORE_WORDS.has(w))) draft.more = true;
       if (body !== undefined && mention.start >= body) {
         draft.change = true;
-        if (plain.slice(segment.start, mention.start).some((w) => w === "just" || w === "only")) {
+        if (plain.slice(segment.start, mention.start).some((w) => ONLY.has(w))) {
           draft.only = true;
         }
       }
@@ -1118,9 +1115,7 @@ function readSentence(
     reading.items.some((item) => {
       let at = item.start - 1;
       while (at > 0 && ["the", "a", "an", "one"].includes(plain[at] ?? "")) at -= 1;
-      return (
-        ["just", "only"].includes(plain[at] ?? "") && isBoundary(at - 1) && negated[at - 2] === true
-      );
+      return ONLY.has(plain[at] ?? "") && isBoundary(at - 1) && negated[at - 2] === true;
     });
   reading.asksToBuy ||=
     intent >= 0 ||

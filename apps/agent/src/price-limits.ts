@@ -137,9 +137,12 @@ const TOGETHER = phrases(
     "for them, for these, for those, for my order, for our order, for my whole order, " +
     "on both, on the two, on them, on the pair, between them, between the two, between both",
 );
-/** Words that make an amount said with "@" one for several: "@ $1000 total", "in all". */
-const ALL = new Set(
-  "total everything altogether combined overall together all sum both".split(" "),
+/**
+ * Words that make one limit cover several purchases together: "$2000 for everything", and an
+ * amount said with "@" one for several ("@ $1000 total", "in all").
+ */
+export const TOTAL_WORDS: ReadonlySet<string> = new Set(
+  "total everything altogether combined overall together all sum".split(" "),
 );
 /** What opens a range of prices: "between $400 and $500", "priced from $400 to $500". */
 const RANGE_LEADS = phrases(
@@ -283,7 +286,8 @@ function phraseAt(
   // "@ $499" is each, unless the sentence says it is for several: "@ $998 for both", "@ $1000
   // total", "..., $1000 in all". Read as each, such a limit would be twice what was said.
   const perUnit =
-    perUnitLength > 0 || (atSign > 0 && together === 0 && !words.some((w) => ALL.has(w)));
+    perUnitLength > 0 ||
+    (atSign > 0 && together === 0 && !words.some((w) => TOTAL_WORDS.has(w) || w === "both"));
   const groupBefore =
     perUnitLength === 0 &&
     words[start] === "for" &&

@@ -46,6 +46,8 @@ const TAKING_BACK = words("cancel forget skip remove drop scratch");
 const ITEM_NEGATIONS = words("no not without except minus nor neither none");
 /** What ends a "don't buy" and turns the sentence positive again. */
 const TURNS = words("but instead rather");
+/** Words that set one thing apart from the rest: "just the laptop", "only the XYZ phone". */
+export const ONLY = words("just only");
 const PUNCTUATION = /^[^\p{L}\p{N}]+$/u;
 
 export function isPurchaseVerb(word: string): boolean {
@@ -143,7 +145,7 @@ export function negatedWords(
     // "Don't forget to buy" asks to buy.
     const remind = word === "forget" && NEGATIONS.has(list[at - 1] ?? "");
     // "Don't buy the case, just the XYZ phone": "just" or "only" after the clause turns too.
-    const turnsToOnly = isBoundary(at) && ["just", "only"].includes(list[at + 1] ?? "");
+    const turnsToOnly = isBoundary(at) && ONLY.has(list[at + 1] ?? "");
     if (
       scope === "verb" &&
       (TURNS.has(word) || turnsToOnly || (isPurchaseVerb(word) && at - lastNegation > 4))
