@@ -794,6 +794,10 @@ describe("phrasings once read wrongly", () => {
     ],
     ["Buy 2 XYZ phones and 2 cases, max $30 per case", "2 x XYZ phone + 2 x XYZ phone case <= 60"],
     ["Buy 3 USB-C cables, $20 per phone max", "3 x USB-C cable <= 60"],
+    [
+      "Buy 2 XYZ phones and 2 cases, $450 per phone max",
+      "2 x XYZ phone <= 900 + 2 x XYZ phone case",
+    ],
     ["Buy 2 XYZ phones under $50 per month", "? unread_detail"],
     ["Buy 2 XYZ phones, $900 per order", "? unread_detail"],
     // "just" or "only" after a denied purchase: what it sets apart is asked, the rest left out.

@@ -104,20 +104,23 @@ const CURRENCY_BEFORE = phrases("usd, us $, $");
 const PER_UNIT = phrases("each, ea, apiece, a piece, per unit, per item, per piece, per one");
 
 /**
- * The length of what says a price is per unit at `words[at]`: `PER_UNIT`, or "per" and the words
- * of a product's name (`namesProduct`): "$450 per phone", "$20 per XYZ phone case". Not "per"
- * and anything else: "$50 per month" is a rate, "$900 per order" a total.
+ * What says a price is per unit at `words[at]`, and its length (0: nothing does): `PER_UNIT`,
+ * or "per" and the words of a product's name (`namesProduct`): "$450 per phone", "$20 per XYZ
+ * phone case", whose name's last word, singular, is `perName`. Not "per" and anything else:
+ * "$50 per month" is a rate, "$900 per order" a total.
  */
 function perUnitAt(
   words: readonly string[],
   at: number,
   namesProduct: (index: number) => boolean,
-): number {
+): { length: number; perName?: string } {
   const said = matchAt(words, at, PER_UNIT);
-  if (said > 0 || words[at] !== "per") return said;
+  if (said > 0 || words[at] !== "per") return { length: said };
   let end = at + 1;
   while (namesProduct(end)) end += 1;
-  return end > at + 1 ? end - at : 0;
+  return end > at + 1
+    ? { length: end - at, perName: singular(words[end - 1] ?? "") }
+    : { length: 0 };
 }
 /** "within 2 days": a bare number before one of these is no amount of money. */
 const NOT_MONEY = new Set(
@@ -258,7 +261,7 @@ function phraseAt(
   }
   // "for 500 each", "at 499 apiece": a price per unit, though no word says it is a limit.
   const perUnitPrice =
-    at > start && isNumeral(tokens[at]) && perUnitAt(words, at + 1, namesProduct) > 0;
+    at > start && isNumeral(tokens[at]) && perUnitAt(words, at + 1, namesProduct).length > 0;
   // "$400 to $500", "between $400 and $500", "400 to 500 dollars": the most is the range's top.
   // A bare number is an amount only after a cue or in a range (`amountAt`'s `cued`).
   const bare = amountAt(tokens, words, at, true);
@@ -271,16 +274,16 @@ function phraseAt(
     return undefined;
   }
   let end = amount.end;
-  let perUnitLength = perUnitAt(words, end, namesProduct);
-  end += perUnitLength;
+  let perUnitSaid = perUnitAt(words, end, namesProduct);
+  end += perUnitSaid.length;
   const after = matchAt(words, end, LIMIT_AFTER);
   end += after;
   // "800 tops each": per unit after the limit word too.
-  if (perUnitLength === 0 && after > 0) {
-    perUnitLength = perUnitAt(words, end, namesProduct);
-    end += perUnitLength;
+  if (perUnitSaid.length === 0 && after > 0) {
+    perUnitSaid = perUnitAt(words, end, namesProduct);
+    end += perUnitSaid.length;
   }
-  const perName = perNameOf(words, end - perUnitLength, perUnitLength);
+  const { length: perUnitLength, perName } = perUnitSaid;
   const together = perUnitLength > 0 ? 0 : matchAt(words, end, TOGETHER);
   end += together;
   // "@ $499" is each, unless the sentence says it is for several: "@ $998 for both", "@ $1000
@@ -313,12 +316,6 @@ function phraseAt(
         BUDGET_WORDS.has(word),
       ),
   };
-}
-
-/** The name's last word of a per-unit phrase "per <name>" of `length` words at `at`, singular. */
-function perNameOf(words: readonly string[], at: number, length: number): string | undefined {
-  if (length < 2 || words[at] !== "per" || matchAt(words, at, PER_UNIT) > 0) return undefined;
-  return singular(words[at + length - 1] ?? "");
 }
 
 /**
