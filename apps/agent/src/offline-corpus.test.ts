@@ -179,7 +179,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * held-out-fresh-11.json (50 phrasings written after those changes, before running them, at
  * 7079f97: counts after a colon, "per", "@", dashes, "just" after a denial, conditions): one
  * dangerous, "Buy 2 XYZ phones @ $1000 total" read as $1000 each, fixed since; 36 read as first
- * expected, 12 asked or read safely otherwise ("Buy wireless headphones: 2 pairs" bought 1).
+ * expected, 12 asked or read safely otherwise ("Buy wireless headphones: 2 pairs" bought 1, a
+ * count before "pairs" taken as read wherever it stood; counts in pairs are read since).
  * Written by the author of those changes, it proves little recall; it guards them.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {

@@ -908,7 +908,8 @@ function readSentence(
     opened = false;
     const inSegment = mentions.filter((m) => m.start >= segment.start && m.end <= segment.end);
     if (body !== undefined && body < segment.end && inSegment.length === 0) {
-      const count = quantityAt(tokens, body, false);
+      // "Sorry, two pairs.": the new count of the item before, pairs or not, as it was.
+      const count = quantityAt(tokens, body, true);
       if (
         count !== undefined &&
         plain.slice(count.end, segment.end).every((word) => AFTER_CHANGED_COUNT.has(word))
@@ -998,7 +999,13 @@ function readSentence(
       const to = named[index + 1]?.start ?? segment.end;
       const quantity =
         quantityBefore(tokens, from, mention.start, hasPluralName(mention.product)) ??
-        quantityAfter(tokens, mention.end, to, named[index + 1] !== undefined);
+        quantityAfter(
+          tokens,
+          mention.end,
+          to,
+          hasPluralName(mention.product),
+          named[index + 1] !== undefined,
+        );
       if (quantity !== undefined) {
         listed = true;
         markConsumed(
@@ -1283,8 +1290,7 @@ function detailDoubts(
     if (
       (isNumeral(tokens[index]) || spelled) &&
       consumed[index] !== true &&
-      negated[index] !== true &&
-      !["pair", "pairs"].includes(plain[index + 1] ?? "")
+      negated[index] !== true
     ) {
       at(index, index + 1, questions.unreadNumber(text(index, index + 2)));
     }
@@ -1561,9 +1567,6 @@ function unreadWords({
       consumed[index] === true ||
       isHarmlessWord(word) ||
       index === intent ||
-      // "1 pair of wireless headphones": the count of pairs is the count.
-      ((isNumeral(tokens[index]) || isNumberWord(word)) &&
-        ["pair", "pairs"].includes(plain[index + 1] ?? "")) ||
       // "Never mind the case, buy ...": a name's word in a take-back of nothing asked.
       (productsWithWord(word, catalog).length > 0 &&
         plain.slice(index - 3, index).includes("mind")) ||

@@ -53,8 +53,12 @@ export function quantityAt(
     start: at,
     end: at + length,
   });
-  const dozens = (value: number, length: number) =>
-    words[at + length] === "dozen" ? phrase(value * 12, length + 1) : phrase(value, length);
+  // "two dozen", "2 pairs of": a number and the unit it counts in.
+  const dozens = (value: number, length: number) => {
+    if (words[at + length] === "dozen") return phrase(value * 12, length + 1);
+    const pairs = pairsAt(words, at + length, value, pairIsOne);
+    return pairs === undefined ? phrase(value, length) : phrase(pairs.value, length + pairs.length);
+  };
 
   const numeral = tokens[at];
   // "(2) XYZ phones": a count in brackets, as lists and forms write it.
@@ -167,6 +171,24 @@ function countsTwice(tokens: readonly Token[], found: QuantityPhrase): boolean {
   );
 }
 
+/**
+ * "pairs" after a count of `count` at `at`, with its "of": "two pair of wireless headphones" is
+ * two, "a pair of" having been read as one before. A pair of a product that is not one is two
+ * ("one pair of USB-C cables"); more pairs of it ("2 pairs of cables") are asked about, since
+ * whether the number counts pairs or cables is not said.
+ */
+function pairsAt(
+  words: readonly string[],
+  at: number,
+  count: number,
+  pairIsOne: boolean,
+): { value: number | "vague"; length: number } | undefined {
+  if (words[at] !== "pair" && words[at] !== "pairs") return undefined;
+  const length = words[at + 1] === "of" ? 2 : 1;
+  if (pairIsOne) return { value: count, length };
+  return { value: count === 1 ? 2 : "vague", length };
+}
+
 function onlyBetween(tokens: readonly Token[], from: number, to: number): boolean {
   let others = 0;
   for (let at = from; at < to; at += 1) {
@@ -193,17 +215,23 @@ export function quantityAfter(
   tokens: readonly Token[],
   productEnd: number,
   to: number,
+  pairIsOne: boolean,
   beforeProduct = false,
 ): QuantityPhrase | undefined {
   const words = tokens.map((token) => token.word);
   const counted = tokens[productEnd];
   const unitsEnd = productEnd + 2;
-  if (
-    isNumeral(counted) &&
-    COUNT_UNITS.has(words[productEnd + 1] ?? "") &&
-    (unitsEnd < to || (unitsEnd === to && !beforeProduct))
-  ) {
+  const unitsFit = unitsEnd < to || (unitsEnd === to && !beforeProduct);
+  if (isNumeral(counted) && COUNT_UNITS.has(words[productEnd + 1] ?? "") && unitsFit) {
     return { quantity: { value: counted.number }, start: productEnd, end: unitsEnd };
+  }
+  // "wireless headphones 2 pairs": counted in pairs, as "2 pairs of wireless headphones" is.
+  const pairs = isNumeral(counted)
+    ? pairsAt(words, productEnd + 1, counted.number, pairIsOne)
+    : undefined;
+  if (pairs?.length === 1 && unitsFit) {
+    const quantity = pairs.value === "vague" ? { vague: true as const } : { value: pairs.value };
+    return { quantity, start: productEnd, end: unitsEnd };
   }
   let at = productEnd;
   if (words[at] === "(") at += 1;
@@ -219,7 +247,13 @@ export function quantityAfter(
   const value = isNumeral(numeral) ? numeral.number : spelled?.value;
   if (value === undefined) return undefined;
   let end = at + (spelled?.length ?? 1);
+  // "XYZ phone cases x 2 pairs", "wireless headphones: 2 pairs".
+  const counting = pairsAt(words, end, value, pairIsOne);
+  if (counting?.length === 1) end += 1;
   if (words[end] === ")") end += 1;
   if (marker === 0 && colon > 0 && (end !== to || beforeProduct)) return undefined;
-  return { quantity: { value }, start: productEnd, end };
+  const count =
+    counting?.length !== 1 ? value : counting.value === "vague" ? undefined : counting.value;
+  const quantity = count === undefined ? { vague: true as const } : { value: count };
+  return { quantity, start: productEnd, end };
 }
