@@ -182,6 +182,13 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * expected, 12 asked or read safely otherwise ("Buy wireless headphones: 2 pairs" bought 1, a
  * count before "pairs" taken as read wherever it stood; counts in pairs are read since).
  * Written by the author of those changes, it proves little recall; it guards them.
+ * held-out-fresh-12.json (186 phrasings written at b485695 before running them: counts in units,
+ * pairs and sets, sums and products, counts for others, limits in many words, extra details,
+ * second thoughts, counts taken back): two dangerous then, "Buy 3 XYZ phones, no, scratch one"
+ * (bought 3) and "Buy 2 sets of USB-C cables" (bought 2; a set's size is not said), both asked
+ * about since; "two pair of wireless headphones", "wireless headphones 2 pairs" and "2 USB-C
+ * cables for me, and the same for my wife" bought fewer than asked, now read or asked. Written
+ * by the author of those fixes, it guards them and proves little recall.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -196,6 +203,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-9.json": [],
   "held-out-fresh-10.json": [],
   "held-out-fresh-11.json": [],
+  "held-out-fresh-12.json": [],
   "held-out-recall.json": [],
 };
 
@@ -212,6 +220,7 @@ describe.each([
   ["held-out-fresh-9.json"],
   ["held-out-fresh-10.json"],
   ["held-out-fresh-11.json"],
+  ["held-out-fresh-12.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

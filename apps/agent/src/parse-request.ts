@@ -32,6 +32,7 @@ import {
   isIntentVerb,
   isNegationWord,
   isMereQuestion,
+  isTakingBack,
   isRetraction,
   isPurchaseVerb,
   negatedWords,
@@ -1286,6 +1287,28 @@ function detailDoubts(
     ) {
       at(index, index + 1, questions.hesitant(text(index, index + 3)));
     }
+    // "2 USB-C cables for me, and the same for my wife": as many again, or the one order for
+    // both? Read as nothing, half of it was bought.
+    const repeatedItem = reading.items.findLast((item) => item.end <= index);
+    if (
+      (word === "ditto" ||
+        (word === "same" && ["for", "again", "too", "also"].includes(plain[index + 1] ?? ""))) &&
+      repeatedItem !== undefined &&
+      !namesProductAfter(plain, index + 1, catalog)
+    ) {
+      at(index, index + 1, questions.repeated(repeatedItem.product));
+    }
+    // "Buy 3 XYZ phones, remove one", "..., minus one": a count taken off that names nothing
+    // after it. One fewer, or which one? Read as nothing taken back, all 3 were bought.
+    const count = isNumeral(tokens[index]) || isNumberWord(word);
+    const before = plain[index - 1] ?? "";
+    if (
+      count &&
+      (isTakingBack(before) || before === "minus") &&
+      !namesProductAfter(plain, index + 1, catalog)
+    ) {
+      at(index, index + 1, questions.hesitant(text(Math.max(0, index - 1), index + 1)));
+    }
     const spelled = isNumberWord(word) && word !== "one";
     if (
       (isNumeral(tokens[index]) || spelled) &&
@@ -1906,6 +1929,20 @@ function segmentsOf(
     start = index + 1;
   }
   return segments;
+}
+
+/** Whether a product's word comes within three words of `from`, in the same clause. */
+function namesProductAfter(
+  plain: readonly string[],
+  from: number,
+  catalog: readonly CatalogProduct[],
+): boolean {
+  for (let at = from; at < Math.min(plain.length, from + 4); at += 1) {
+    const word = plain[at] ?? "";
+    if (/^[^\p{L}\p{N}]+$/u.test(word)) return false;
+    if (productsWithWord(word, catalog).length > 0) return true;
+  }
+  return false;
 }
 
 function isBoundaryWord(words: readonly string[], index: number): boolean {

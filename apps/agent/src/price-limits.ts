@@ -29,6 +29,11 @@ const phrases = (list: string): string[][] => list.split(",").map((p) => p.trim(
 // Longest first, so "no more than" is read before "more than".
 const LIMIT_CUES = phrases(
   "nothing more than, nothing over, nothing above, with a budget of, on a budget of, with a limit of, a maximum of, my budget is, our budget is, " +
+    // "with a spending limit of $1000": the article and "with" are the cue's, not a count.
+    "with a spending limit of, a spending limit of, with a price limit of, a price limit of, " +
+    "with a spending cap of, a spending cap of, with a price cap of, a price cap of, " +
+    "with a cap of, with a maximum of, with a max of, a max of, spending cap of, spending cap, " +
+    "price cap of, " +
     "the budget is, the limit is, price limit of, price limit is, spending limit of, no more than, " +
     "not more than, no higher than, not exceeding, a budget of, a limit of, a cap of, budget of, " +
     "budget is, limit of, limit is, price limit, spending limit, maximum of, max of, cap of, " +
@@ -86,6 +91,9 @@ const LEADS = phrases(
     "as long as it's, as long as it is, as long as they're, as long as they are, " +
     "as long as the price is, as long as it costs, so long as it's, so long as it is, " +
     "provided it's, provided it is, provided that it's, only if it's, only if it is, " +
+    "provided it costs, provided they cost, provided that it costs, provided they're, " +
+    "provided they are, assuming it's, assuming it is, assuming it costs, assuming they're, " +
+    "assuming they are, assuming they cost, so long as it costs, as long as they cost, " +
     "keep it, keep the total, keep the price, keep the cost, keep everything, keep, stay, " +
     "only if it costs, only if they cost, if it sells for, as long as it sells for, " +
     // "an XYZ phone that costs less than $500", "costing under $500", "priced at most $500": a

@@ -53,7 +53,7 @@ export function quantityAt(
     start: at,
     end: at + length,
   });
-  // "two dozen", "2 pairs of": a number and the unit it counts in.
+  // "two dozen", "2 pairs of", "3 sets of": a number and the unit it counts in.
   const dozens = (value: number, length: number) => {
     if (words[at + length] === "dozen") return phrase(value * 12, length + 1);
     const pairs = pairsAt(words, at + length, value, pairIsOne);
@@ -172,10 +172,12 @@ function countsTwice(tokens: readonly Token[], found: QuantityPhrase): boolean {
 }
 
 /**
- * "pairs" after a count of `count` at `at`, with its "of": "two pair of wireless headphones" is
- * two, "a pair of" having been read as one before. A pair of a product that is not one is two
- * ("one pair of USB-C cables"); more pairs of it ("2 pairs of cables") are asked about, since
- * whether the number counts pairs or cables is not said.
+ * "pairs" or "sets" after a count of `count` at `at`, with its "of": "two pair of wireless
+ * headphones" is two, "a pair of" having been read as one before, and so is "two sets of" a
+ * product that is itself a pair. A pair of another product is two ("one pair of USB-C
+ * cables"); more pairs of it ("2 pairs of cables") are asked about, since whether the number
+ * counts pairs or cables is not said, and so are sets of it ("2 sets of USB-C cables"), whose
+ * size is not said at all. Read as the count alone, each bought fewer than meant.
  */
 function pairsAt(
   words: readonly string[],
@@ -183,9 +185,11 @@ function pairsAt(
   count: number,
   pairIsOne: boolean,
 ): { value: number | "vague"; length: number } | undefined {
-  if (words[at] !== "pair" && words[at] !== "pairs") return undefined;
+  const unit = words[at];
+  if (unit !== "pair" && unit !== "pairs" && unit !== "set" && unit !== "sets") return undefined;
   const length = words[at + 1] === "of" ? 2 : 1;
   if (pairIsOne) return { value: count, length };
+  if (unit === "set" || unit === "sets") return { value: "vague", length };
   return { value: count === 1 ? 2 : "vague", length };
 }
 

@@ -471,6 +471,11 @@ export function isHarmlessWord(word: string): boolean {
 }
 
 /** Words that negate or take back: "no", "not", "without", "forget", "cancel", "don't". */
+/** A verb that takes a purchase back: "cancel", "forget", "skip", "remove", "drop", "scratch". */
+export function isTakingBack(word: string): boolean {
+  return TAKING_BACK.has(word);
+}
+
 export function isNegationWord(word: string): boolean {
   return NEGATIONS.has(word) || TAKING_BACK.has(word) || ITEM_NEGATIONS.has(word);
 }
