@@ -125,7 +125,8 @@ interface SentenceReading {
    * Products taken out by name, "but not the laptop", "forget the phone", "minus the cable":
    * the ones the words may mean (a word of several names, "phone", may mean several).
    */
-  exclusions: (Place & { products: CatalogProduct[]; said: string })[];
+  /** Taken out by name: "but not the laptop", "remove a case" (`count`: how many it says). */
+  exclusions: (Place & { products: CatalogProduct[]; said: string; count?: number })[];
   /** Words of the sentence read as nothing: no item, count, limit, change or courtesy. */
   unread: string[];
   /**
@@ -646,6 +647,18 @@ function applyChanges(
       if (asked.length > 1) {
         problems.push({ ...placeOf(step.place), unclear: questions.ambiguousChange(asked) });
       } else if (product !== undefined) {
+        // "2 XYZ phones and 2 cases, remove a case": one case fewer, or none? Asked; read as
+        // the cases taken out, both were dropped.
+        const { count } = step.exclusion;
+        const asked = drafts
+          .filter((d) => d.product.name === product.name)
+          .reduce((sum, d) => sum + countOf(d.quantity), 0);
+        if (count !== undefined && count < asked) {
+          problems.push({
+            ...placeOf(step.place),
+            unclear: questions.hesitant(step.exclusion.said),
+          });
+        }
         drafts = drafts.filter((d) => d.product.name !== product.name);
       } else if (step.alone && drafts.length > 0) {
         problems.push({ ...placeOf(step.place), unclear: questions.hesitant(step.exclusion.said) });
@@ -1467,7 +1480,10 @@ function exclusionsOf({
     const products = new Map<string, CatalogProduct>();
     // Words of names together name the products that have them all: "phone case".
     let partial: CatalogProduct[] | undefined;
+    let count: number | undefined;
     for (let index = start; index < end; index += 1) {
+      const counted = count === undefined ? quantityAt(tokens, index, true) : undefined;
+      if (counted !== undefined && "value" in counted.quantity) count = counted.quantity.value;
       const mention = mentions.find((m) => m.start === index);
       if (mention !== undefined) {
         products.set(mention.product.name, mention.product);
@@ -1488,7 +1504,8 @@ function exclusionsOf({
         .slice(start, end)
         .map((token) => token.text)
         .join(" ");
-      exclusions.push({ sentence, start, end, products: [...products.values()], said });
+      const exclusion = { sentence, start, end, products: [...products.values()], said };
+      exclusions.push(count === undefined ? exclusion : { ...exclusion, count });
     }
     start = end;
   }
@@ -1929,6 +1946,12 @@ function segmentsOf(
     start = index + 1;
   }
   return segments;
+}
+
+/** How many an item's count says: 1 when it says none ("the XYZ phone"); "some" has no end. */
+function countOf(quantity: QuantityPhrase | undefined): number {
+  if (quantity === undefined) return 1;
+  return "value" in quantity.quantity ? quantity.quantity.value : Number.POSITIVE_INFINITY;
 }
 
 /** Whether a product's word comes within three words of `from`, in the same clause. */
