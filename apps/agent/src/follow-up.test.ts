@@ -88,6 +88,24 @@ describe("a reply to the offline model's question", () => {
     expect(read("3", asked)).toBe("2 x XYZ phone + 3 x USB-C cable");
   });
 
+  it("is the total to a question of how many in all, when the request asked for nothing else", () => {
+    const asked = {
+      request: "Buy 2 USB-C cables for me, and the same for my wife",
+      answer:
+        "I understood: 2 x USB-C cable. You asked for USB-C cables more than once. How many do you want in all? Nothing was bought.",
+    };
+    expect(read("4", asked)).toBe("4 x USB-C cable");
+    expect(read("four in all", asked)).toBe("4 x USB-C cable");
+    expect(read("yes", asked)).toBe("? repeated");
+    // A limit the count alone would drop: the count is no answer, and nothing is bought.
+    const limited = {
+      request: "Buy 2 USB-C cables under $20. And 2 more.",
+      answer:
+        "I understood: 2 x USB-C cable; 2 x USB-C cable. You asked for USB-C cables more than once. How many do you want in all? Nothing was bought.",
+    };
+    expect(read("4", limited)).toMatch(/^\?/);
+  });
+
   it("is a limit to the question of the most to pay", () => {
     const asked = {
       request: "buy an ABC laptop under $9999999",

@@ -39,7 +39,7 @@ const MAX_STEPS_BACK = 2;
  * model's answer just before it is the very question the model asks about the request before
  * (re-read here: the chat's text is the client's, so an answer that only looks like a question
  * counts for nothing), and the question is one a short reply answers (`Unclear.fills`: which
- * product a word means, a count, a price limit), the reply completes that request and the
+ * product a word means, a count, a price limit, how many in all), the reply completes that request and the
  * completed request is read again with every check, keeping all else it said. Other questions
  * (a doubt, a wish for later, a quote, a total limit, an unknown product, words it could not
  * read) are answered only by saying what to buy, so there the reply is read on its own, as is a
@@ -144,6 +144,16 @@ function complete({ request, fill }: Question, words: string): Completion | unde
       return text === undefined
         ? undefined
         : { request: text, is: (item) => item.product === fill.product.name && item.qty === count };
+    }
+    case "total": {
+      // "How many do you want in all?" of a request that asked for nothing else: its answer.
+      const count = countIn(words);
+      if (count === undefined) return undefined;
+      const name = count === 1 ? fill.product.name : plural(fill.product);
+      return {
+        request: `Buy ${String(count)} ${name}`,
+        is: (item) => item.product === fill.product.name && item.qty === count,
+      };
     }
     case "limit": {
       const limit = limitIn(words);
@@ -260,6 +270,8 @@ function keepsTheRest(
   items: readonly PurchaseRequest[],
   isAnswer: (item: PurchaseRequest) => boolean,
 ): boolean {
+  // A total replaces every item of its product, the only product asked for.
+  if (asked.fills?.kind === "total") return items.length === 1 && items.every(isAnswer);
   const rest = [...items];
   for (const understood of asked.understood) {
     const at = rest.findIndex((item) => `${item.qty} x ${item.product}` === understood);

@@ -336,6 +336,29 @@ const HEADING_WORDS = new Set(
   "shopping list to buy order get purchase please these the following items i need want".split(" "),
 );
 
+/**
+ * The product a bare count answers "How many do you want in all?" for: when the one doubt is
+ * that product asked for more than once ("Buy an XYZ phone. And another one.", "2 USB-C cables
+ * for me, and the same for my wife"), every item is of it, and nothing else was said that a
+ * count alone would drop: no price, no word left unread.
+ */
+function totalAsked(
+  problems: readonly Problem[],
+  drafts: readonly ItemDraft[],
+  readings: readonly SentenceReading[],
+): CatalogProduct | undefined {
+  const [first] = drafts;
+  if (
+    first === undefined ||
+    !problems.every((problem) => problem.unclear.reason === "repeated") ||
+    !drafts.every((draft) => draft.product.name === first.product.name) ||
+    readings.some((reading) => reading.prices.length > 0 || reading.unread.length > 0)
+  ) {
+    return undefined;
+  }
+  return first.product;
+}
+
 /** A line that heads a list of what to buy: "To buy:", "Shopping list:", "Order these:". */
 function isHeading({ tokens }: Sentence): boolean {
   const words = tokens.map((token) => token.word);
@@ -398,7 +421,11 @@ function interpret(
     });
   }
   const [problem] = problems.sort(byPlace);
-  if (problem !== undefined) return { kind: "unclear", understood, ...problem.unclear };
+  if (problem !== undefined) {
+    const total = totalAsked(problems, changed.drafts, readings);
+    const fills = total === undefined ? {} : { fills: { kind: "total" as const, product: total } };
+    return { kind: "unclear", understood, ...problem.unclear, ...fills };
+  }
 
   if (items.length === 0) {
     const unclear = readings.some((reading) => reading.negation || reading.retractions.length > 0)

@@ -30,7 +30,9 @@ export type UnclearReason =
 export type Fill =
   | { kind: "product"; word: string; products: readonly CatalogProduct[] }
   | { kind: "quantity"; product: CatalogProduct; got?: number }
-  | { kind: "limit"; got: number };
+  | { kind: "limit"; got: number }
+  /** How many of `product` in all, for a request whose every item is of it: "And 2 more.". */
+  | { kind: "total"; product: CatalogProduct };
 
 export interface Unclear {
   reason: UnclearReason;
