@@ -187,8 +187,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * second thoughts, counts taken back): two dangerous then, "Buy 3 XYZ phones, no, scratch one"
  * (bought 3) and "Buy 2 sets of USB-C cables" (bought 2; a set's size is not said), both asked
  * about since; "two pair of wireless headphones", "wireless headphones 2 pairs" and "2 USB-C
- * cables for me, and the same for my wife" bought fewer than asked, now read or asked. Written
- * by the author of those fixes, it guards them and proves little recall.
+ * cables for me, and the same for my wife" bought fewer than asked, now read or asked. One
+ * expectation was corrected once "each" before a limit was read: "order 3 phone cases and 1
+ * phone, each under 500" says which and how much, and expected only a question. Written by the
+ * author of those fixes, it guards them and proves little recall.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

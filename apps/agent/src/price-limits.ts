@@ -108,6 +108,8 @@ const LEADS = phrases(
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 // "US$500": NFKC and the reader keep "US" and "$" apart.
 const CURRENCY_BEFORE = phrases("usd, us $, $");
+/** Each, before a limit: "each under $500", "each one at most $20". */
+const EACH_BEFORE = phrases("each, each one, each item, each of them, each at");
 // "ea": each, as price lists write it ("$500/ea").
 const PER_UNIT = phrases("each, ea, apiece, a piece, per unit, per item, per piece, per one");
 
@@ -206,6 +208,17 @@ function phraseAt(
   // "2 XYZ phones @ $499", "@ 1300 max": a price list's price of one, so much each.
   const atSign = words[at] === "@" ? 1 : 0;
   at += atSign;
+  // "an XYZ phone and a case, each under $500": each, said before the limit's cue. Not in a
+  // sentence that also says "total": each, or in all? Left unread, and asked.
+  const eachBefore = atSign === 0 ? matchAt(words, at, EACH_BEFORE) : 0;
+  if (
+    eachBefore > 0 &&
+    matchAt(words, at + eachBefore, LIMIT_CUES) > 0 &&
+    !words.some((word) => TOTAL_WORDS.has(word))
+  ) {
+    at += eachBefore;
+  }
+  const perUnitBefore = at > start && atSign === 0;
   // "between $400 and $500": read only as a range; "from $400" alone is read from its amount on.
   const rangeLead = matchAt(words, at, RANGE_LEADS);
   if (rangeLead > 0) {
@@ -298,6 +311,7 @@ function phraseAt(
   // total", "..., $1000 in all". Read as each, such a limit would be twice what was said.
   const perUnit =
     perUnitLength > 0 ||
+    perUnitBefore ||
     (atSign > 0 && together === 0 && !words.some((w) => TOTAL_WORDS.has(w) || w === "both"));
   const groupBefore =
     perUnitLength === 0 &&
