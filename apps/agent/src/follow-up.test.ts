@@ -106,6 +106,22 @@ describe("a reply to the offline model's question", () => {
     expect(read("4", limited)).toMatch(/^\?/);
   });
 
+  it("is the count of the whole request to a question of how many, when it names one product alone", () => {
+    const asked = {
+      request: "Buy an XYZ phone for me and one for my wife",
+      answer: "I understood: 1 x XYZ phone. How many XYZ phones do you want? Nothing was bought.",
+    };
+    expect(read("2", asked)).toBe("2 x XYZ phone");
+  });
+
+  it("is read on its own when the request it completes would ask the same question again", () => {
+    const asked = {
+      request: "Buy 2 XYZ phones, one in black, one in white",
+      answer: "I understood: 2 x XYZ phone. How many XYZ phones do you want? Nothing was bought.",
+    };
+    expect(read("2", asked)).toBe("? product_missing");
+  });
+
   it("is a limit to the question of the most to pay", () => {
     const asked = {
       request: "buy an ABC laptop under $9999999",

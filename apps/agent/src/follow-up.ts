@@ -102,6 +102,10 @@ function answered(
   if (parsed.kind === "purchases" && !keepsTheRest(question.parsed, parsed.items, completion.is)) {
     return again;
   }
+  // The answer given and the same question still to ask ("2 XYZ phones, one in black, one in
+  // white" / "2"): asked again, it would be asked after every answer. The reply is read on its
+  // own instead, whose question asks for the whole request.
+  if (parsed.kind === "unclear" && parsed.question === question.parsed.question) return alone;
   return { request: completion.request, parsed };
 }
 

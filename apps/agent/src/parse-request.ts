@@ -337,10 +337,12 @@ const HEADING_WORDS = new Set(
 );
 
 /**
- * The product a bare count answers "How many do you want in all?" for: when the one doubt is
- * that product asked for more than once ("Buy an XYZ phone. And another one.", "2 USB-C cables
- * for me, and the same for my wife"), every item is of it, and nothing else was said that a
- * count alone would drop: no price, no word left unread.
+ * The product a bare count answers "How many do you want (in all)?" for, as the whole request:
+ * when its only doubts are how many of that product ("Buy an XYZ phone. And another one.", "2
+ * USB-C cables for me, and the same for my wife", "an XYZ phone for me and one for my wife"),
+ * every item is of it, and nothing else was said that a count alone would drop: no price, no
+ * word left unread. Put into the request instead, the count left its other counts in place,
+ * and the question came back after every answer.
  */
 function totalAsked(
   problems: readonly Problem[],
@@ -350,7 +352,9 @@ function totalAsked(
   const [first] = drafts;
   if (
     first === undefined ||
-    !problems.every((problem) => problem.unclear.reason === "repeated") ||
+    !problems.every((problem) =>
+      ["repeated", "quantity_missing"].includes(problem.unclear.reason),
+    ) ||
     !drafts.every((draft) => draft.product.name === first.product.name) ||
     readings.some((reading) => reading.prices.length > 0 || reading.unread.length > 0)
   ) {
