@@ -39,8 +39,9 @@ const MAX_STEPS_BACK = 2;
  * model's answer just before it is the very question the model asks about the request before
  * (re-read here: the chat's text is the client's, so an answer that only looks like a question
  * counts for nothing), and the question is one a short reply answers (`Unclear.fills`: which
- * product a word means, a count, a price limit, how many in all), the reply completes that request and the
- * completed request is read again with every check, keeping all else it said. Other questions
+ * product a word means, a count, a price limit, how many in all), the reply completes that
+ * request and the completed request is read again with every check, keeping all else it said
+ * (a count of the whole request replaces it: parse-request.ts, `totalAsked`). Other questions
  * (a doubt, a wish for later, a quote, a total limit, an unknown product, words it could not
  * read) are answered only by saying what to buy, so there the reply is read on its own, as is a
  * reply that is itself a clear purchase. A reply that answers nothing gets the question again;

@@ -32,6 +32,7 @@ import {
   isIntentVerb,
   isNegationWord,
   isMereQuestion,
+  isPunctuation,
   isTakingBack,
   isRetraction,
   isPurchaseVerb,
@@ -123,9 +124,9 @@ interface SentenceReading {
   retractions: Place[];
   /**
    * Products taken out by name, "but not the laptop", "forget the phone", "minus the cable":
-   * the ones the words may mean (a word of several names, "phone", may mean several).
+   * the ones the words may mean (a word of several names, "phone", may mean several), and the
+   * count said with them, if any ("remove one case").
    */
-  /** Taken out by name: "but not the laptop", "remove a case" (`count`: how many it says). */
   exclusions: (Place & { products: CatalogProduct[]; said: string; count?: number })[];
   /** Words of the sentence read as nothing: no item, count, limit, change or courtesy. */
   unread: string[];
@@ -1153,7 +1154,7 @@ function readSentence(
   // "Yes, one ABC laptop.", "Just one XYZ phone case, to confirm.": it says again what was asked.
   reading.confirms =
     intent < 0 &&
-    (AFFIRMATIONS.has(plain.find((word) => !/^[^\p{L}\p{N}]+$/u.test(word)) ?? "") ||
+    (AFFIRMATIONS.has(plain.find((word) => !isPunctuation(word)) ?? "") ||
       plain.some((word, index) => word === "confirm" && plain[index - 1] === "to") ||
       plain.includes("confirming"));
   // "Never mind, just the laptop": what follows a take-back is what is asked now.
@@ -1366,7 +1367,7 @@ function detailDoubts(
     }
   });
   // A denial with nothing after it to deny: "buy 2 XYZ phones, not!", "..., or not".
-  const last = plain.findLastIndex((word) => word !== "" && !/^[^\p{L}\p{N}]+$/u.test(word));
+  const last = plain.findLastIndex((word) => word !== "" && !isPunctuation(word));
   if (last >= 0 && isDenial(plain[last] ?? "") && !changes) {
     at(last, last + 1, questions.hesitant(text(last, last + 1)));
   }
@@ -1905,7 +1906,7 @@ function readObject(
   }
   const objectWords = object
     .map((index) => words[index] ?? "")
-    .filter((word) => !/^[^\p{L}\p{N}]+$/u.test(word));
+    .filter((word) => !isPunctuation(word));
   if (objectWords.length === 0) return { kind: "missing", quantity };
   if (quantity === undefined && objectWords.length === 1 && PRONOUNS.has(objectWords[0] ?? "")) {
     return { kind: "missing", quantity, pronoun: true };
@@ -1993,7 +1994,7 @@ function namesProductAfter(
 ): boolean {
   for (let at = from; at < Math.min(plain.length, from + 4); at += 1) {
     const word = plain[at] ?? "";
-    if (/^[^\p{L}\p{N}]+$/u.test(word)) return false;
+    if (isPunctuation(word)) return false;
     if (productsWithWord(word, catalog).length > 0) return true;
   }
   return false;

@@ -109,7 +109,7 @@ const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 // "US$500": NFKC and the reader keep "US" and "$" apart.
 const CURRENCY_BEFORE = phrases("usd, us $, $");
 /** Each, before a limit: "each under $500", "each one at most $20". */
-const EACH_BEFORE = phrases("each, each one, each item, each of them, each at");
+const EACH_BEFORE = phrases("each, each one, each item, each of them");
 // "ea": each, as price lists write it ("$500/ea").
 const PER_UNIT = phrases("each, ea, apiece, a piece, per unit, per item, per piece, per one");
 
@@ -211,14 +211,11 @@ function phraseAt(
   // "an XYZ phone and a case, each under $500": each, said before the limit's cue. Not in a
   // sentence that also says "total": each, or in all? Left unread, and asked.
   const eachBefore = atSign === 0 ? matchAt(words, at, EACH_BEFORE) : 0;
-  if (
+  const eachSaid =
     eachBefore > 0 &&
     matchAt(words, at + eachBefore, LIMIT_CUES) > 0 &&
-    !words.some((word) => TOTAL_WORDS.has(word))
-  ) {
-    at += eachBefore;
-  }
-  const perUnitBefore = at > start && atSign === 0;
+    !words.some((word) => TOTAL_WORDS.has(word));
+  if (eachSaid) at += eachBefore;
   // "between $400 and $500": read only as a range; "from $400" alone is read from its amount on.
   const rangeLead = matchAt(words, at, RANGE_LEADS);
   if (rangeLead > 0) {
@@ -311,7 +308,7 @@ function phraseAt(
   // total", "..., $1000 in all". Read as each, such a limit would be twice what was said.
   const perUnit =
     perUnitLength > 0 ||
-    perUnitBefore ||
+    eachSaid ||
     (atSign > 0 && together === 0 && !words.some((w) => TOTAL_WORDS.has(w) || w === "both"));
   const groupBefore =
     perUnitLength === 0 &&

@@ -54,7 +54,7 @@ export function quantityAt(
     end: at + length,
   });
   // "two dozen", "2 pairs of", "3 sets of": a number and the unit it counts in.
-  const dozens = (value: number, length: number) => {
+  const inUnits = (value: number, length: number) => {
     if (words[at + length] === "dozen") return phrase(value * 12, length + 1);
     const pairs = pairsAt(words, at + length, value, pairIsOne);
     return pairs === undefined ? phrase(value, length) : phrase(pairs.value, length + pairs.length);
@@ -69,7 +69,7 @@ export function quantityAt(
   // "2 hundred", "3 thousand": a numeral times the word after it, not the numeral alone.
   const scale = SCALE_WORDS[words[at + 1] ?? ""];
   if (isNumeral(numeral) && scale !== undefined) return phrase(numeral.number * scale, 2);
-  if (isNumeral(numeral)) return dozens(numeral.number, 1);
+  if (isNumeral(numeral)) return inUnits(numeral.number, 1);
   const vague = matchAt(words, at, VAGUE);
   if (vague > 0) return phrase("vague", vague);
   const word = words[at];
@@ -102,7 +102,7 @@ export function quantityAt(
   ) {
     return phrase(spelled.value, spelled.length + 3);
   }
-  if (spelled !== undefined) return dozens(spelled.value, spelled.length);
+  if (spelled !== undefined) return inUnits(spelled.value, spelled.length);
   if (word === "a" || word === "an") return phrase(1, 1);
   return undefined;
 }

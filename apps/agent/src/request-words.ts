@@ -471,6 +471,11 @@ export function isHarmlessWord(word: string): boolean {
 }
 
 /** Words that negate or take back: "no", "not", "without", "forget", "cancel", "don't". */
+/** Whether a word is punctuation only: ",", "...", "—". */
+export function isPunctuation(word: string): boolean {
+  return PUNCTUATION.test(word);
+}
+
 /** A verb that takes a purchase back: "cancel", "forget", "skip", "remove", "drop", "scratch". */
 export function isTakingBack(word: string): boolean {
   return TAKING_BACK.has(word);
