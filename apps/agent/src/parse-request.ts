@@ -556,10 +556,6 @@ function dropConfirmations(
   readings: readonly SentenceReading[],
   questions: ReturnType<typeof questionsFor>,
 ): void {
-  const count = (draft: ItemDraft) => {
-    const quantity = draft.quantity?.quantity;
-    return quantity === undefined ? 1 : "value" in quantity ? quantity.value : undefined;
-  };
   readings.forEach((reading, index) => {
     if (!reading.confirms || reading.items.length === 0) return;
     const asked = readings.slice(0, index).flatMap((r) => r.items);
@@ -567,8 +563,8 @@ function dropConfirmations(
       asked.some(
         (other) =>
           other.product.name === item.product.name &&
-          count(other) !== undefined &&
-          count(other) === count(item),
+          countOf(other.quantity) !== undefined &&
+          countOf(other.quantity) === countOf(item.quantity),
       ),
     );
     if (same) {
@@ -684,7 +680,7 @@ function applyChanges(
         const { count } = step.exclusion;
         const asked = drafts
           .filter((d) => d.product.name === product.name)
-          .reduce((sum, d) => sum + countOf(d.quantity), 0);
+          .reduce((sum, d) => sum + (countOf(d.quantity) ?? Number.POSITIVE_INFINITY), 0);
         if (count !== undefined && count < asked) {
           problems.push({
             ...placeOf(step.place),
@@ -1334,13 +1330,13 @@ function detailDoubts(
     }
     // "2 USB-C cables for me, and the same for my wife": as many again, or the one order for
     // both? Read as nothing, half of it was bought.
-    const repeatedItem = reading.items.findLast((item) => item.end <= index);
-    if (
-      (word === "ditto" ||
-        (word === "same" && ["for", "again", "too", "also"].includes(plain[index + 1] ?? ""))) &&
-      repeatedItem !== undefined &&
-      !namesProductAfter(plain, index + 1, catalog)
-    ) {
+    const sameAgain =
+      word === "ditto" ||
+      (word === "same" && ["for", "again", "too", "also"].includes(plain[index + 1] ?? ""));
+    const repeatedItem = sameAgain
+      ? reading.items.findLast((item) => item.end <= index)
+      : undefined;
+    if (repeatedItem !== undefined && !namesProductAfter(plain, index + 1, catalog)) {
       at(index, index + 1, questions.repeated(repeatedItem.product));
     }
     // "Buy 3 XYZ phones, remove one", "..., minus one": a count taken off that names nothing
@@ -1980,10 +1976,10 @@ function segmentsOf(
   return segments;
 }
 
-/** How many an item's count says: 1 when it says none ("the XYZ phone"); "some" has no end. */
-function countOf(quantity: QuantityPhrase | undefined): number {
+/** How many an item's count says: 1 when it says none ("the XYZ phone"), none for "some". */
+function countOf(quantity: QuantityPhrase | undefined): number | undefined {
   if (quantity === undefined) return 1;
-  return "value" in quantity.quantity ? quantity.quantity.value : Number.POSITIVE_INFINITY;
+  return "value" in quantity.quantity ? quantity.quantity.value : undefined;
 }
 
 /** Whether a product's word comes within three words of `from`, in the same clause. */

@@ -56,7 +56,7 @@ export function quantityAt(
   // "two dozen", "2 pairs of", "3 sets of": a number and the unit it counts in.
   const inUnits = (value: number, length: number) => {
     if (words[at + length] === "dozen") return phrase(value * 12, length + 1);
-    const pairs = pairsAt(words, at + length, value, pairIsOne);
+    const pairs = pairsOrSetsAt(words, at + length, value, pairIsOne);
     return pairs === undefined ? phrase(value, length) : phrase(pairs.value, length + pairs.length);
   };
 
@@ -179,7 +179,7 @@ function countsTwice(tokens: readonly Token[], found: QuantityPhrase): boolean {
  * counts pairs or cables is not said, and so are sets of it ("2 sets of USB-C cables"), whose
  * size is not said at all. Read as the count alone, each bought fewer than meant.
  */
-function pairsAt(
+function pairsOrSetsAt(
   words: readonly string[],
   at: number,
   count: number,
@@ -231,7 +231,7 @@ export function quantityAfter(
   }
   // "wireless headphones 2 pairs": counted in pairs, as "2 pairs of wireless headphones" is.
   const pairs = isNumeral(counted)
-    ? pairsAt(words, productEnd + 1, counted.number, pairIsOne)
+    ? pairsOrSetsAt(words, productEnd + 1, counted.number, pairIsOne)
     : undefined;
   if (pairs?.length === 1 && unitsFit) {
     const quantity = pairs.value === "vague" ? { vague: true as const } : { value: pairs.value };
@@ -252,7 +252,7 @@ export function quantityAfter(
   if (value === undefined) return undefined;
   let end = at + (spelled?.length ?? 1);
   // "XYZ phone cases x 2 pairs", "wireless headphones: 2 pairs".
-  const counting = pairsAt(words, end, value, pairIsOne);
+  const counting = pairsOrSetsAt(words, end, value, pairIsOne);
   if (counting?.length === 1) end += 1;
   if (words[end] === ")") end += 1;
   if (marker === 0 && colon > 0 && (end !== to || beforeProduct)) return undefined;
