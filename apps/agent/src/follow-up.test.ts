@@ -13,6 +13,7 @@ const tools: ToolSet = { [PURCHASE_TOOL_NAME]: tool(purchaseToolDeclaration) };
 
 const PHONES_QUESTION =
   'Which do you mean by "phones": XYZ phone or XYZ phone case? Nothing was bought.';
+const PHONE_QUESTION = PHONES_QUESTION.replace('"phones"', '"phone"');
 const USB_QUESTION = 'By "USB", do you mean USB-C cable? Nothing was bought.';
 
 /** A chat of alternating turns, the person's first: what each said, as the web app sends it. */
@@ -137,6 +138,33 @@ describe("a reply to the offline model's question", () => {
     for (const reply of ["the phone", "the first one", "both", "ABC laptop", "hmm"]) {
       expect(read(reply, phones), reply).toBe("? ambiguous_product");
     }
+  });
+
+  it("names a product with a limit, which is the item's in place of the request's", () => {
+    const limited = { request: "buy a phone under $500", answer: PHONE_QUESTION };
+    expect(read("XYZ phone under $400", limited)).toBe("1 x XYZ phone <= 400");
+    // The person's last word raises it: the consent shows the limit they approve.
+    expect(read("XYZ phone under $600", limited)).toBe("1 x XYZ phone <= 600");
+    expect(read("the XYZ phone, but keep it below $450", limited)).toBe("1 x XYZ phone <= 450");
+    expect(read("the cases $20 each", phones)).toBe("2 x XYZ phone case <= 40");
+    expect(read("XYZ phones for 900 dollars", phones)).toBe("2 x XYZ phone <= 900");
+    const usb = { request: "buy 2 USB cables under $30", answer: USB_QUESTION };
+    expect(read("yes, under $50", usb)).toBe("2 x USB-C cable <= 50");
+  });
+
+  it("names a product with words that are no limit: the completed request's question, never a purchase", () => {
+    const asked = { request: "buy a phone", answer: PHONE_QUESTION };
+    // Before, each of these got "Which do you mean by "phone"...?" again, however often it was said.
+    expect(readReply("the XYZ phone in black", [asked], DEFAULT_PRODUCTS).parsed).toMatchObject({
+      kind: "unclear",
+      understood: ["1 x XYZ phone"],
+      question: expect.stringContaining('"in black"') as string,
+    });
+    expect(read("XYZ phone 2", asked)).toBe("? unread_detail");
+    expect(read("the case, 3 of them", phones)).toBe("? unread_detail");
+    expect(read("XYZ phone, but don't buy it yet", phones)).toBe("? negated");
+    expect(read("the case and a USB-C cable", asked)).toMatch(/^\?/);
+    expect(read("XYZ phone around $500", asked)).toMatch(/^\?/);
   });
 
   it("asks again when the completed request reads as more than was understood and answered", () => {

@@ -3,7 +3,7 @@ import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testb
 import { nameTokens, singular, type CatalogProduct } from "./catalog-match.js";
 import { readNumberWords } from "./number-words.js";
 import { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
-import { plural, questionsFor, type Fill } from "./request-questions.js";
+import { plural, questionsFor, type Fill, type UnclearReason } from "./request-questions.js";
 
 /** One earlier turn of a chat: what the person wrote, and the model's answer if it was text alone. */
 export interface Exchange {
@@ -92,14 +92,24 @@ function answered(
       parsed: { kind: "unclear", understood: [], ...questionsFor(catalog).productMissing() },
     };
   }
-  const completion = complete(question, words);
-  if (completion === undefined) {
+  const completion = complete(question, words, catalog);
+  const parsed =
+    completion === undefined ? undefined : parsePurchaseRequest(completion.request, catalog);
+  if (
+    completion === undefined ||
+    parsed === undefined ||
+    (completion.asks && parsed.kind === "purchases")
+  ) {
     // Not an answer: a reply that says nothing the model reads gets the question again; one
     // it has its own question about (a doubt, an unknown product) gets that one.
     const reason = alone.parsed.kind === "unclear" ? alone.parsed.reason : undefined;
     return reason === "not_a_purchase" || reason === "product_missing" ? again : alone;
   }
-  const parsed = parsePurchaseRequest(completion.request, catalog);
+  // A doubt in the words after the choice ("XYZ phone, but don't buy it yet") is asked as the
+  // reply's own reading words it.
+  if (completion.asks && alone.parsed.kind === "unclear" && DOUBTS.has(alone.parsed.reason)) {
+    return alone;
+  }
   if (parsed.kind === "purchases" && !keepsTheRest(question.parsed, parsed.items, completion.is)) {
     return again;
   }
@@ -107,8 +117,43 @@ function answered(
   // white" / "2"): asked again, it would be asked after every answer. The reply is read on its
   // own instead, whose question asks for the whole request.
   if (parsed.kind === "unclear" && parsed.question === question.parsed.question) return alone;
-  return { request: completion.request, parsed };
+  const { limit } = completion;
+  if (parsed.kind !== "purchases" || limit === undefined) {
+    return { request: completion.request, parsed };
+  }
+  // The parser keeps the lower of the request's limit and the reply's ("buy 2 USB cables under
+  // $30" / "yes, under $50"); the reply is the person's last word on it.
+  const items = parsed.items.map((item) => {
+    if (!completion.is(item)) return item;
+    const priceLimit = limitFor(limit.product, item.qty, limit.text, catalog);
+    return priceLimit === undefined ? item : { ...item, priceLimit };
+  });
+  return { request: completion.request, parsed: { kind: "purchases", items } };
 }
+
+/**
+ * The limit `text` sets for `qty` of `product`, as the parser reads "Buy <qty> <product> <text>"
+ * ("$20 each" of 2 is 40); undefined unless it reads that one purchase and a limit.
+ */
+function limitFor(
+  product: CatalogProduct,
+  qty: number,
+  text: string,
+  catalog: readonly CatalogProduct[],
+): number | undefined {
+  const name = qty === 1 ? product.name : plural(product);
+  const read = parsePurchaseRequest(`Buy ${String(qty)} ${name} ${text}`, catalog);
+  const [only] = read.kind === "purchases" && read.items.length === 1 ? read.items : [];
+  return only?.product === product.name && only.qty === qty ? only.priceLimit : undefined;
+}
+
+const DOUBTS: ReadonlySet<UnclearReason> = new Set([
+  "negated",
+  "hesitant",
+  "not_now",
+  "reported",
+  "injected",
+]);
 
 const YES = /^(?:yes|yeah|yep|yup|correct|right|exactly|sure|ok|okay)(?: please)?$/;
 const NO = /^(?:no|nope|nah)(?: thanks| thank you)?$/;
@@ -130,17 +175,37 @@ interface Completion {
   request: string;
   /** Whether an item of the completed request is the answer. */
   is: (item: PurchaseRequest) => boolean;
+  /**
+   * The answer came with words that are no limit ("the case in black"): the completed
+   * request's question is asked about them, and a completed request that buys is no answer.
+   */
+  asks?: boolean;
+  /** A limit said with the chosen product, which replaces any the request gave that item. */
+  limit?: { product: CatalogProduct; text: string };
 }
 
-function complete({ request, fill }: Question, words: string): Completion | undefined {
+function complete(
+  { request, fill }: Question,
+  words: string,
+  catalog: readonly CatalogProduct[],
+): Completion | undefined {
   switch (fill.kind) {
     case "product": {
-      const product = chosenProduct(words, fill.products);
-      if (product === undefined) return undefined;
-      const text = namedIn(request, fill.word, product);
+      const choice = choiceIn(words, fill.products, catalog);
+      if (choice === undefined) return undefined;
+      const { product, after } = choice;
+      const text = namedIn(request, fill.word, product, after?.text);
+      // A limit said with the choice is the chosen item's.
       return text === undefined
         ? undefined
-        : { request: text, is: (item) => item.product === product.name };
+        : {
+            request: text,
+            is: (item) =>
+              item.product === product.name &&
+              (after === undefined || item.priceLimit !== undefined),
+            asks: after !== undefined && !after.isLimit,
+            ...(after?.isLimit === true ? { limit: { product, text: after.text } } : {}),
+          };
     }
     case "quantity": {
       const count = countIn(words);
@@ -193,6 +258,34 @@ function chosenProduct(
   return containing.length === 1 ? containing[0] : undefined;
 }
 
+/**
+ * The offered product the reply chooses, and what it says after the choice ("XYZ phone under
+ * $600", "the case in black"), which goes beside the product's name in the request. What
+ * follows is a limit when the parser reads "Buy 1 <product> <it>" as that one product with a
+ * limit and nothing more ("XYZ phone 2" is no limit of $2).
+ */
+function choiceIn(
+  words: string,
+  offered: readonly CatalogProduct[],
+  catalog: readonly CatalogProduct[],
+): { product: CatalogProduct; after?: { text: string; isLimit: boolean } } | undefined {
+  const whole = chosenProduct(words, offered);
+  if (whole !== undefined) return { product: whole };
+  const list = words.split(" ");
+  for (let end = list.length - 1; end > 0; end--) {
+    const product = chosenProduct(list.slice(0, end).join(" ").replace(/,$/u, ""), offered);
+    if (product === undefined) continue;
+    const said = list.slice(end).join(" ");
+    const limit = said.replace(LIMIT_LEAD, "");
+    const isLimit = limitFor(product, 1, limit, catalog) !== undefined;
+    return { product, after: isLimit ? { text: limit, isLimit } : { text: said, isLimit } };
+  }
+  return undefined;
+}
+
+/** Words between a chosen product and its limit: "XYZ phone, but make it under $600". */
+const LIMIT_LEAD = /^(?:(?:,|and|but|make it|keep it)\s*)+/u;
+
 function tokensOf(text: string): string[] {
   return nameTokens(text).map(singular);
 }
@@ -206,7 +299,12 @@ function sameTokens(a: readonly string[], b: readonly string[]): boolean {
  * cable") replaced by the product's name, plural if the word was. Undefined unless the word is
  * there once.
  */
-function namedIn(request: string, word: string, product: CatalogProduct): string | undefined {
+function namedIn(
+  request: string,
+  word: string,
+  product: CatalogProduct,
+  after?: string,
+): string | undefined {
   const at = onlyMatch(request, escape(word));
   if (at === undefined) return undefined;
   const tokens = tokensOf(product.name);
@@ -221,7 +319,8 @@ function namedIn(request: string, word: string, product: CatalogProduct): string
   }
   const isPlural = singular(last.toLowerCase()) !== last.toLowerCase();
   const name = isPlural ? plural(product) : product.name;
-  return `${request.slice(0, at.index)}${name}${request.slice(end)}`;
+  const said = after === undefined ? name : `${name} ${after}`;
+  return `${request.slice(0, at.index)}${said}${request.slice(end)}`;
 }
 
 const VAGUE_COUNT = /(?:^|\s)(?:some|several|any|many|a few|a couple of)\s+$/iu;
