@@ -167,6 +167,36 @@ describe("a reply to the offline model's question", () => {
     expect(read("XYZ phone around $500", asked)).toMatch(/^\?/);
   });
 
+  it("that is a purchase of its own keeps the request's limit for as many, and asks for more", () => {
+    const limited = { request: "buy 2 phones under $900", answer: PHONES_QUESTION };
+    expect(read("buy 2 XYZ phones", limited)).toBe("2 x XYZ phone <= 900");
+    expect(read("2 XYZ phones under $1000", limited)).toBe("2 x XYZ phone <= 1000");
+    expect(read("buy an ABC laptop", limited)).toBe("1 x ABC laptop");
+    // Bought 3 with no limit before: $900 for 3, or $450 each, is not said.
+    expect(readReply("XYZ phones, actually make it 3", [limited], DEFAULT_PRODUCTS).parsed).toEqual(
+      {
+        kind: "unclear",
+        understood: ["3 x XYZ phone"],
+        reason: "limit_not_said",
+        needed:
+          "the most to pay for 3 XYZ phones: the request before said 900 USD for 2 XYZ phones",
+        question:
+          'You said at most 900 USD for 2 XYZ phones. What is the most you want to pay for 3 XYZ phones? Say it with what to buy, for example "Buy 3 XYZ phones under $900".',
+      },
+    );
+    const counted = {
+      request: "buy some USB-C cables under $20",
+      answer: "How many USB-C cables do you want? Nothing was bought.",
+    };
+    expect(read("3 USB-C cables", counted)).toBe("3 x USB-C cable <= 20");
+  });
+
+  it("naming both offered products is no choice", () => {
+    // It bought the cases: every word of the reply was a word of "XYZ phone case".
+    expect(read("XYZ phone, XYZ phone case", phones)).toMatch(/^\?/);
+    expect(read("XYZ phone case", phones)).toBe("2 x XYZ phone case");
+  });
+
   it("asks again when the completed request reads as more than was understood and answered", () => {
     // Completed, "buy 2 XYZ phone cases and a phone" reads "a phone" as the XYZ phone, a short
     // name in a list: an item nobody answered for.

@@ -63,12 +63,74 @@ function readWithin(
 ): Reading {
   const alone: Reading = { request: reply, parsed: parsePurchaseRequest(reply, catalog) };
   const before = earlier.at(-1);
-  if (steps === 0 || before === undefined || alone.parsed.kind === "purchases") return alone;
+  if (steps === 0 || before === undefined) return alone;
   const asked = readWithin(before.request, earlier.slice(0, -1), catalog, steps - 1);
   if (asked.parsed.kind !== "unclear" || before.answer !== askingAnswer(asked.parsed)) return alone;
   const fill = asked.parsed.fills;
   if (fill === undefined) return alone;
-  return answered({ request: asked.request, parsed: asked.parsed, fill }, reply, alone, catalog);
+  const question = { request: asked.request, parsed: asked.parsed, fill };
+  if (alone.parsed.kind === "purchases") {
+    return limitsKept(question, alone.request, alone.parsed.items, catalog);
+  }
+  return answered(question, reply, alone, catalog);
+}
+
+/**
+ * A reply that is a purchase of its own ("3 XYZ phones", "buy 2 XYZ phones"), read against the
+ * question it answers: a limit the request gave an item, which the reply says nothing of, is not
+ * dropped. It is kept when the reply asks for as many as the request ("buy 2 phones under $900"
+ * / "buy 2 XYZ phones": at most $900); for another count, what the limit comes to is not said
+ * ($900 for 3, or $450 each?), so the model asks. Items the question was not about, and items
+ * the reply gives a limit of their own, are read as the reply says.
+ */
+function limitsKept(
+  question: Question,
+  request: string,
+  items: readonly PurchaseRequest[],
+  catalog: readonly CatalogProduct[],
+): Reading {
+  const kept: PurchaseRequest[] = [];
+  for (const item of items) {
+    const before = item.priceLimit === undefined ? limitBefore(question, item, catalog) : undefined;
+    const product = catalog.find((one) => one.name === item.product);
+    if (before?.priceLimit === undefined || product === undefined) {
+      kept.push(item);
+    } else if (before.qty === item.qty) {
+      kept.push({ ...item, priceLimit: before.priceLimit });
+    } else {
+      const understood = items.map((one) => `${String(one.qty)} x ${one.product}`);
+      const unclear = questionsFor(catalog).limitNotSaid(product, item.qty, {
+        qty: before.qty,
+        priceLimit: before.priceLimit,
+      });
+      return { request, parsed: { kind: "unclear", understood, ...unclear } };
+    }
+  }
+  return { request, parsed: { kind: "purchases", items: kept } };
+}
+
+/** The limit the question's request gives `item`'s product, completed as a short reply would. */
+function limitBefore(
+  question: Question,
+  item: PurchaseRequest,
+  catalog: readonly CatalogProduct[],
+): PurchaseRequest | undefined {
+  const { fill } = question;
+  const answer =
+    fill.kind === "product"
+      ? fill.products.some((product) => product.name === item.product)
+        ? item.product.toLowerCase()
+        : undefined
+      : fill.kind !== "limit" && fill.product.name === item.product
+        ? String(item.qty)
+        : undefined;
+  const completion = answer === undefined ? undefined : complete(question, answer, catalog);
+  if (completion === undefined) return undefined;
+  const read = parsePurchaseRequest(completion.request, catalog);
+  const items = read.kind === "purchases" ? read.items : [];
+  const same = items.filter((one) => one.product === item.product);
+  const [only] = same;
+  return same.length === 1 && only?.priceLimit !== undefined ? only : undefined;
 }
 
 interface Question {
@@ -251,9 +313,14 @@ function chosenProduct(
   if (named.length === 0) return undefined;
   const exact = offered.filter((product) => sameTokens(tokensOf(product.name), named));
   if (exact.length === 1) return exact[0];
+  // Each word of the reply a word of the name, once: "XYZ phone, XYZ phone case" names both.
   const containing = offered.filter((product) => {
     const tokens = tokensOf(product.name);
-    return named.every((token) => tokens.includes(token));
+    return named.every((token) => {
+      const at = tokens.indexOf(token);
+      if (at !== -1) tokens.splice(at, 1);
+      return at !== -1;
+    });
   });
   return containing.length === 1 ? containing[0] : undefined;
 }

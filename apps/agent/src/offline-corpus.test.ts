@@ -253,6 +253,14 @@ describe.each([
 /**
  * held-out-follow-up.json: replies to the model's own question (or to text a client put in
  * the history as if it were one), written before the model read replies with their question.
+ * held-out-follow-up-2.json: 100 more, written at 312c5b3 before running them (choices with a
+ * limit, a count or a doubt after them, "yes" with more words, counts and limits in other
+ * words, whole requests as replies, histories a client made up). At d5813d6 it read 53 as first
+ * expected and 2 dangerously: "buy 2 phones under $900" / "XYZ phones, actually make it 3"
+ * bought 3 with no limit (a reply that is a purchase of its own dropped the request's limit),
+ * and "buy 2 phones" / "XYZ phone, XYZ phone case" bought the cases (a word of the reply named
+ * twice counted once). Both ask since; 67 read as first expected. Written by the author of
+ * those changes, it guards them and proves little recall.
  */
 interface HeldOutReply {
   previous: string;
@@ -261,9 +269,15 @@ interface HeldOutReply {
   expected: string[];
 }
 
-describe("the held-out held-out-follow-up.json", () => {
+describe.each([
+  // [file, fewest rows, fewest understood (as expected, or asked where a question is)]
+  // held-out-follow-up.json: 130 with every reply read on its own, before replies were read
+  // with their question.
+  ["held-out-follow-up.json", 120, 171],
+  ["held-out-follow-up-2.json", 100, 98],
+])("the held-out %s", (file, fewestRows, fewestUnderstood) => {
   const rows = JSON.parse(
-    readFileSync(new URL("./offline-corpus/held-out-follow-up.json", import.meta.url), "utf8"),
+    readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),
   ) as HeldOutReply[];
   const judged = rows.map((row) => ({
     ...row,
@@ -275,12 +289,11 @@ describe("the held-out held-out-follow-up.json", () => {
   it("buys nothing the person did not mean", () => {
     const asked = judged.filter((row) => row.got.startsWith("?")).length;
     console.info(
-      `held-out-follow-up.json: ${count("understood")}/${rows.length} understood, ${asked} asked, ` +
+      `${file}: ${count("understood")}/${rows.length} understood, ${asked} asked, ` +
         `${count("dangerous")} dangerous`,
     );
-    expect(rows.length).toBeGreaterThanOrEqual(120);
-    // 130 with every reply read on its own, before replies were read with their question.
-    expect(count("understood")).toBeGreaterThanOrEqual(171);
+    expect(rows.length).toBeGreaterThanOrEqual(fewestRows);
+    expect(count("understood")).toBeGreaterThanOrEqual(fewestUnderstood);
     const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
     expect(dangerous.map(({ previous, reply, got }) => `${previous} / ${reply} -> ${got}`)).toEqual(
       [],

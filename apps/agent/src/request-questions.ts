@@ -21,6 +21,7 @@ export type UnclearReason =
   | "unread_detail"
   | "repeated"
   | "total_limit"
+  | "limit_not_said"
   | "too_long";
 
 /**
@@ -219,6 +220,20 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "repeated",
         needed: `how many ${plural(product)} in all: the request names them more than once`,
         question: `You asked for ${plural(product)} more than once. How many do you want in all?`,
+      };
+    },
+    /** A reply to a question asks for another count than its request, without its limit. */
+    limitNotSaid(
+      product: CatalogProduct,
+      qty: number,
+      before: { qty: number; priceLimit: number },
+    ): Unclear {
+      const named = (count: number) =>
+        `${String(count)} ${count === 1 ? product.name : plural(product)}`;
+      return {
+        reason: "limit_not_said",
+        needed: `the most to pay for ${named(qty)}: the request before said ${String(before.priceLimit)} ${SHOP_CURRENCY} for ${named(before.qty)}`,
+        question: `You said at most ${String(before.priceLimit)} ${SHOP_CURRENCY} for ${named(before.qty)}. What is the most you want to pay for ${named(qty)}? Say it with what to buy, for example "Buy ${named(qty)} under $${String(before.priceLimit)}".`,
       };
     },
     totalLimit(limit: number): Unclear {
