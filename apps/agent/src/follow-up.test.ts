@@ -181,8 +181,23 @@ describe("a reply to the offline model's question", () => {
         needed:
           "the most to pay for 3 XYZ phones: the request before said 900 USD for 2 XYZ phones",
         question:
-          'You said at most 900 USD for 2 XYZ phones. What is the most you want to pay for 3 XYZ phones? Say it with what to buy, for example "Buy 3 XYZ phones under $900".',
+          'You said at most 900 USD for 2 XYZ phones. What is the most you want to pay for 3 XYZ phones, for example "under $900"?',
+        fills: {
+          kind: "limit",
+          product: expect.objectContaining({ name: "XYZ phone" }) as unknown,
+        },
       },
+    );
+    // Its answer is the limit of the purchase the reply asked for, and of no other item.
+    const third: Exchange = {
+      request: "3 XYZ phones and a USB-C cable",
+      answer:
+        'I understood: 3 x XYZ phone; 1 x USB-C cable. You said at most 900 USD for 2 XYZ phones. What is the most you want to pay for 3 XYZ phones, for example "under $900"? Nothing was bought.',
+    };
+    expect(read("$1300", limited, third)).toBe("3 x XYZ phone <= 1300 + 1 x USB-C cable");
+    expect(read("no limit", limited, third)).toBe("? limit_not_said");
+    expect(read("Buy 3 XYZ phones and a USB-C cable", limited, third)).toBe(
+      "3 x XYZ phone + 1 x USB-C cable",
     );
     const counted = {
       request: "buy some USB-C cables under $20",

@@ -290,7 +290,11 @@ function complete(
     case "limit": {
       const limit = limitIn(words);
       const text =
-        limit === undefined ? undefined : replacedOnce(request, String(fill.got), String(limit));
+        limit === undefined
+          ? undefined
+          : "got" in fill
+            ? replacedOnce(request, String(fill.got), String(limit))
+            : limitedIn(request, fill.product, limit);
       return text === undefined
         ? undefined
         : { request: text, is: (item) => item.priceLimit === limit };
@@ -388,6 +392,14 @@ function namedIn(
   const name = isPlural ? plural(product) : product.name;
   const said = after === undefined ? name : `${name} ${after}`;
   return `${request.slice(0, at.index)}${said}${request.slice(end)}`;
+}
+
+/** The request with "under $<limit>" after the product's name, if the name is there once. */
+function limitedIn(request: string, product: CatalogProduct, limit: number): string | undefined {
+  const at = onlyMatch(request, `${escape(product.name)}(?:s|es)?`);
+  if (at === undefined) return undefined;
+  const end = at.index + at.text.length;
+  return `${request.slice(0, end)} under $${String(limit)}${request.slice(end)}`;
 }
 
 const VAGUE_COUNT = /(?:^|\s)(?:some|several|any|many|a few|a couple of)\s+$/iu;

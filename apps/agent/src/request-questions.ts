@@ -31,7 +31,12 @@ export type UnclearReason =
 export type Fill =
   | { kind: "product"; word: string; products: readonly CatalogProduct[] }
   | { kind: "quantity"; product: CatalogProduct; got?: number }
+  /**
+   * The most to pay: in place of `got`, the limit out of range, or, without one, after the
+   * name of `product`, whose limit was not said.
+   */
   | { kind: "limit"; got: number }
+  | { kind: "limit"; product: CatalogProduct }
   /** How many of `product` in all, for a request whose every item is of it: "And 2 more.". */
   | { kind: "total"; product: CatalogProduct };
 
@@ -233,7 +238,8 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       return {
         reason: "limit_not_said",
         needed: `the most to pay for ${named(qty)}: the request before said ${String(before.priceLimit)} ${SHOP_CURRENCY} for ${named(before.qty)}`,
-        question: `You said at most ${String(before.priceLimit)} ${SHOP_CURRENCY} for ${named(before.qty)}. What is the most you want to pay for ${named(qty)}? Say it with what to buy, for example "Buy ${named(qty)} under $${String(before.priceLimit)}".`,
+        question: `You said at most ${String(before.priceLimit)} ${SHOP_CURRENCY} for ${named(before.qty)}. What is the most you want to pay for ${named(qty)}, for example "under $${String(before.priceLimit)}"?`,
+        fills: { kind: "limit", product },
       };
     },
     totalLimit(limit: number): Unclear {
