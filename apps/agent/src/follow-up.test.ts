@@ -69,16 +69,32 @@ describe.each([
 
 describe("a reply to the offline model's question", () => {
   const phones: Exchange = { request: "buy 2 phones", answer: PHONES_QUESTION };
+  const cables: Exchange = {
+    request: "buy some USB-C cables",
+    answer: "How many USB-C cables do you want? Nothing was bought.",
+  };
 
   it("is a count to a question of how many, the request's limit kept", () => {
-    const asked = {
-      request: "buy some USB-C cables under $20",
-      answer: "How many USB-C cables do you want? Nothing was bought.",
-    };
+    const asked = { ...cables, request: "buy some USB-C cables under $20" };
     expect(read("4", asked)).toBe("4 x USB-C cable <= 20");
     expect(read("four", asked)).toBe("4 x USB-C cable <= 20");
     expect(read("0", asked)).toBe("? quantity_missing");
     expect(read("maybe 4", asked)).toMatch(/^\?/);
+  });
+
+  it("is a count with the product's words, thanks or a limit after it, every word read", () => {
+    const asked = cables;
+    // Each asked again, or was read as a product the shop does not sell ("thanks").
+    expect(read("3 thanks", asked)).toBe("3 x USB-C cable");
+    expect(read("3 cables", asked)).toBe("3 x USB-C cable");
+    expect(read("a dozen", asked)).toBe("12 x USB-C cable");
+    expect(read("3, under $30", asked)).toBe("3 x USB-C cable <= 30");
+    expect(read("3 USB-C cables at most $10 each", asked)).toBe("3 x USB-C cable <= 30");
+    const limited = { ...asked, request: "buy some USB-C cables under $50" };
+    expect(read("3, $10 each", limited)).toBe("3 x USB-C cable <= 30");
+    for (const reply of ["3 maybe", "3 or 4", "3 for now, maybe more", "3 cables in black"]) {
+      expect(read(reply, asked), reply).toMatch(/^\?/);
+    }
   });
 
   it("keeps the other items of the request it completes", () => {
@@ -199,10 +215,7 @@ describe("a reply to the offline model's question", () => {
     expect(read("Buy 3 XYZ phones and a USB-C cable", limited, third)).toBe(
       "3 x XYZ phone + 1 x USB-C cable",
     );
-    const counted = {
-      request: "buy some USB-C cables under $20",
-      answer: "How many USB-C cables do you want? Nothing was bought.",
-    };
+    const counted = { ...cables, request: "buy some USB-C cables under $20" };
     expect(read("3 USB-C cables", counted)).toBe("3 x USB-C cable <= 20");
   });
 

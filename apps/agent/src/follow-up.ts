@@ -179,15 +179,15 @@ function answered(
   // white" / "2"): asked again, it would be asked after every answer. The reply is read on its
   // own instead, whose question asks for the whole request.
   if (parsed.kind === "unclear" && parsed.question === question.parsed.question) return alone;
-  const { limit } = completion;
-  if (parsed.kind !== "purchases" || limit === undefined) {
+  const { limitOf } = completion;
+  if (parsed.kind !== "purchases" || limitOf === undefined) {
     return { request: completion.request, parsed };
   }
   // The parser keeps the lower of the request's limit and the reply's ("buy 2 USB cables under
   // $30" / "yes, under $50"); the reply is the person's last word on it.
   const items = parsed.items.map((item) => {
     if (!completion.is(item)) return item;
-    const priceLimit = limitFor(limit.product, item.qty, limit.text, catalog);
+    const priceLimit = limitOf(item.qty);
     return priceLimit === undefined ? item : { ...item, priceLimit };
   });
   return { request: completion.request, parsed: { kind: "purchases", items } };
@@ -242,8 +242,11 @@ interface Completion {
    * request's question is asked about them, and a completed request that buys is no answer.
    */
   asks?: boolean;
-  /** A limit said with the chosen product, which replaces any the request gave that item. */
-  limit?: { product: CatalogProduct; text: string };
+  /**
+   * The limit the reply said with its answer, for that many of the item answered: it replaces
+   * any the request gave that item.
+   */
+  limitOf?: (qty: number) => number | undefined;
 }
 
 function complete(
@@ -266,25 +269,34 @@ function complete(
               item.product === product.name &&
               (after === undefined || item.priceLimit !== undefined),
             asks: after !== undefined && !after.isLimit,
-            ...(after?.isLimit === true ? { limit: { product, text: after.text } } : {}),
+            ...(after?.isLimit === true
+              ? { limitOf: (qty: number) => limitFor(product, qty, after.text, catalog) }
+              : {}),
           };
     }
     case "quantity": {
-      const count = countIn(words);
-      if (count === undefined) return undefined;
+      const answer = countAnswerIn(words, fill.product, catalog);
+      if (answer === undefined) return undefined;
+      const { count, limit } = answer;
       const text = countedIn(request, fill.product, fill.got, count);
       return text === undefined
         ? undefined
-        : { request: text, is: (item) => item.product === fill.product.name && item.qty === count };
+        : {
+            request: text,
+            is: (item) => item.product === fill.product.name && item.qty === count,
+            ...(limit === undefined ? {} : { limitOf: () => limit }),
+          };
     }
     case "total": {
       // "How many do you want in all?" of a request that asked for nothing else: its answer.
-      const count = countIn(words);
-      if (count === undefined) return undefined;
+      const answer = countAnswerIn(words, fill.product, catalog);
+      if (answer === undefined) return undefined;
+      const { count, limit } = answer;
       const name = count === 1 ? fill.product.name : plural(fill.product);
       return {
         request: `Buy ${String(count)} ${name}`,
         is: (item) => item.product === fill.product.name && item.qty === count,
+        ...(limit === undefined ? {} : { limitOf: () => limit }),
       };
     }
     case "limit": {
@@ -421,6 +433,50 @@ function countedIn(
     .slice(0, at.index)
     .replace(VAGUE_COUNT, (vague) => (vague.startsWith(" ") ? " " : ""));
   return `${head}${String(count)} ${request.slice(at.index)}`;
+}
+
+/** Thanks after an answer: "3 thanks", "3, thank you". */
+const THANKS = /,? (?:thanks|thank you|thx|ty|cheers)$/u;
+
+/**
+ * A count answering "How many <product> do you want?": a count alone ("3", "just one"), with
+ * the product's words and a limit after it ("3 cables", "3, under $30", "2 USB-C cables at most
+ * $10 each"), or a count the parser reads before a name ("a dozen"). Beyond a count alone, the
+ * parser reads "Buy <count> <product> <the rest>" and must find that one purchase and nothing
+ * else, so every word is read; the product's own words after the count are dropped first.
+ */
+function countAnswerIn(
+  words: string,
+  product: CatalogProduct,
+  catalog: readonly CatalogProduct[],
+): { count: number; limit?: number } | undefined {
+  const said = words.replace(THANKS, "");
+  const count = countIn(said);
+  if (count !== undefined) return { count };
+  const list = said.split(" ");
+  const names = tokensOf(product.name);
+  const isName = (word: string) => {
+    const tokens = tokensOf(word);
+    return tokens.length > 0 && tokens.every((token) => names.includes(token));
+  };
+  for (let end = list.length; end > 0; end--) {
+    // The count, then what follows it; or the whole reply as a count the parser reads before
+    // a name ("a dozen", "half a dozen").
+    const counted = list.slice(0, end).join(" ").replace(/,$/u, "");
+    if (end < list.length && countIn(counted) === undefined) continue;
+    let from = end;
+    while (from < list.length && isName(list[from] ?? "")) from++;
+    const rest = list.slice(from).join(" ").replace(LIMIT_LEAD, "");
+    const text = `Buy ${counted} ${plural(product)} ${rest}`;
+    const read = parsePurchaseRequest(text.trim(), catalog);
+    const [only] = read.kind === "purchases" && read.items.length === 1 ? read.items : [];
+    if (only?.product === product.name) {
+      return only.priceLimit === undefined
+        ? { count: only.qty }
+        : { count: only.qty, limit: only.priceLimit };
+    }
+  }
+  return undefined;
 }
 
 const COUNT_WORDS = /^(?:just |only )?(.+?)(?: of them| in all| in total)?$/u;

@@ -170,6 +170,8 @@ const LEADING = new Set(
     "please pls also then and hi hey ok okay so like want need is it possible maybe perhaps"
   ).split(" "),
 );
+/** Words of doubt among `LEADING`'s. */
+const HEDGES = new Set(["maybe", "perhaps"]);
 /** Words after which an object has ended: "a toaster for my mother". */
 const OBJECT_END = new Set(
   "for to from in on at please pls asap now today tomorrow right by because if when that which who".split(
@@ -1464,7 +1466,9 @@ function detailDoubts(
       before !== "" &&
       !inQuantity &&
       !BEFORE_NAME.has(before) &&
-      !LEADING.has(before) &&
+      // "maybe" may open a request ("Can you maybe order ..."), not stand before a name: "2
+      // maybe XYZ phones" is in doubt.
+      (!LEADING.has(before) || HEDGES.has(before)) &&
       !FILLERS.has(before) &&
       !BOUNDARIES.has(before) &&
       !POSSESSIVES.has(before) &&
