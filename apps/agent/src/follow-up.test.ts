@@ -234,6 +234,13 @@ describe("a reply to the offline model's question", () => {
 
   it("that is a clear purchase of its own is read on its own", () => {
     expect(read("buy an ABC laptop", phones)).toBe("1 x ABC laptop");
+    expect(read("I mean an XYZ phone", phones)).toBe("1 x XYZ phone");
+  });
+
+  it("that reads as a purchase of one, but says no count, answers the question", () => {
+    // Each bought one XYZ phone of the two asked for.
+    expect(read("I mean the XYZ phone", phones)).toBe("2 x XYZ phone");
+    expect(read("i meant the XYZ phone, sorry", phones)).toBe("2 x XYZ phone");
   });
 
   it("is read with its question after one reply that answered nothing, not after two", () => {

@@ -1,7 +1,7 @@
 import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testbed/shared";
 
 import { nameTokens, singular, type CatalogProduct } from "./catalog-match.js";
-import { readNumberWords } from "./number-words.js";
+import { isNumberWord, readNumberWords } from "./number-words.js";
 import { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
 import { plural, questionsFor, type Fill, type UnclearReason } from "./request-questions.js";
 
@@ -70,10 +70,24 @@ function readWithin(
   if (fill === undefined) return alone;
   const question = { request: asked.request, parsed: asked.parsed, fill };
   if (alone.parsed.kind === "purchases") {
+    // "I mean the XYZ phone" is a purchase of its own, of one. Said with no count, it answers
+    // the question, whose request says how many.
+    const answer = saysCount(reply) ? alone : answered(question, reply, alone, catalog);
+    if (answer !== alone && answer.parsed.kind === "purchases") return answer;
     return limitsKept(question, alone.request, alone.parsed.items, catalog);
   }
   return answered(question, reply, alone, catalog);
 }
+
+/** Whether `text` says a count: digits, a number in words, "a", "an", "single", "dozen". */
+function saysCount(text: string): boolean {
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .some((word) => /\d/u.test(word) || isNumberWord(word) || COUNT_WORD.test(word));
+}
+
+const COUNT_WORD = /^(?:a|an|single|couple|pair|dozen|several|some|few|many)$/u;
 
 /**
  * A reply that is a purchase of its own ("3 XYZ phones", "buy 2 XYZ phones"), read against the
@@ -230,7 +244,7 @@ function replyWords(reply: string): string {
     .trim()
     .replace(/^(?:i mean|i meant) /u, "")
     .replace(/^the /u, "")
-    .replace(/,? please$/u, "");
+    .replace(/,? (?:please|sorry|thanks|thank you|thx|ty|cheers)$/u, "");
 }
 
 interface Completion {
@@ -435,9 +449,6 @@ function countedIn(
   return `${head}${String(count)} ${request.slice(at.index)}`;
 }
 
-/** Thanks after an answer: "3 thanks", "3, thank you". */
-const THANKS = /,? (?:thanks|thank you|thx|ty|cheers)$/u;
-
 /**
  * A count answering "How many <product> do you want?": a count alone ("3", "just one"), with
  * the product's words and a limit after it ("3 cables", "3, under $30", "2 USB-C cables at most
@@ -450,10 +461,9 @@ function countAnswerIn(
   product: CatalogProduct,
   catalog: readonly CatalogProduct[],
 ): { count: number; limit?: number } | undefined {
-  const said = words.replace(THANKS, "");
-  const count = countIn(said);
+  const count = countIn(words);
   if (count !== undefined) return { count };
-  const list = said.split(" ");
+  const list = words.split(" ");
   const names = tokensOf(product.name);
   const isName = (word: string) => {
     const tokens = tokensOf(word);

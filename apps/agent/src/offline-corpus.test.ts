@@ -259,7 +259,7 @@ describe.each([
  * expected and 2 dangerously: "buy 2 phones under $900" / "XYZ phones, actually make it 3"
  * bought 3 with no limit (a reply that is a purchase of its own dropped the request's limit),
  * and "buy 2 phones" / "XYZ phone, XYZ phone case" bought the cases (a word of the reply named
- * twice counted once). Both ask since; 72 read as first expected. Written by the author of
+ * twice counted once). Both ask since; 73 read as first expected. Written by the author of
  * those changes, it guards them and proves little recall.
  */
 interface HeldOutReply {
@@ -273,8 +273,8 @@ describe.each([
   // [file, fewest rows, fewest understood (as expected, or asked where a question is)]
   // held-out-follow-up.json: 130 with every reply read on its own, before replies were read
   // with their question.
-  ["held-out-follow-up.json", 120, 171],
-  ["held-out-follow-up-2.json", 100, 98],
+  ["held-out-follow-up.json", 120, 172],
+  ["held-out-follow-up-2.json", 100, 99],
 ])("the held-out %s", (file, fewestRows, fewestUnderstood) => {
   const rows = JSON.parse(
     readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),
