@@ -177,7 +177,6 @@ describe("a reply to the offline model's question", () => {
       question: expect.stringContaining('"in black"') as string,
     });
     expect(read("XYZ phone 2", asked)).toBe("? unread_detail");
-    expect(read("the case, 3 of them", phones)).toBe("? unread_detail");
     expect(read("XYZ phone, but don't buy it yet", phones)).toBe("? negated");
     expect(read("the case and a USB-C cable", asked)).toMatch(/^\?/);
     expect(read("XYZ phone around $500", asked)).toMatch(/^\?/);
@@ -217,6 +216,40 @@ describe("a reply to the offline model's question", () => {
     );
     const counted = { ...cables, request: "buy some USB-C cables under $20" };
     expect(read("3 USB-C cables", counted)).toBe("3 x USB-C cable <= 20");
+  });
+
+  it("names a product with a count set apart after it, which is the item's new count", () => {
+    const usb: Exchange = { request: "buy a USB cable", answer: USB_QUESTION };
+    // Each asked again, or asked what "3 of" counts.
+    expect(read("yes, 3 of them", usb)).toBe("3 x USB-C cable");
+    expect(read("the case, 3 of them", phones)).toBe("3 x XYZ phone case");
+    expect(read("XYZ phone, just 1", phones)).toBe("1 x XYZ phone");
+    expect(read("XYZ phone, 3", phones)).toBe("3 x XYZ phone");
+    // "XYZ phone 2" may be a model's name; "the ABC one" is a pronoun.
+    expect(read("XYZ phone 2", phones)).toBe("? unread_detail");
+    const laptops: Exchange = {
+      request: "buy 3 laptops",
+      answer: 'By "laptops", do you mean ABC laptop? Nothing was bought.',
+    };
+    expect(read("yes, the ABC one", laptops)).toMatch(/^\?/);
+    expect(read("yes, but just one", laptops)).toBe("1 x ABC laptop");
+  });
+
+  it("asks the most to pay when a new count leaves the request's limit unsaid", () => {
+    const usb: Exchange = { request: "buy a USB cable under $10", answer: USB_QUESTION };
+    expect(read("yes, 2 of them", usb)).toBe("? limit_not_said");
+    expect(read("yes, 2 of them, $9 each", usb)).toBe("2 x USB-C cable <= 18");
+    const limit: Exchange = {
+      request: "yes, 2 of them",
+      answer:
+        'I understood: 2 x USB-C cable. You said at most 10 USD for 1 USB-C cable. What is the most you want to pay for 2 USB-C cables, for example "under $10"? Nothing was bought.',
+    };
+    expect(read("$18", usb, limit)).toBe("2 x USB-C cable <= 18");
+  });
+
+  it("names a product with words that change nothing the parser reads", () => {
+    expect(read("XYZ phone, for my son", phones)).toBe("2 x XYZ phone");
+    expect(read("the XYZ phone, and a case too", phones)).toMatch(/^\?/);
   });
 
   it("naming both offered products is no choice", () => {

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+
 import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testbed/shared";
 
 import { nameTokens, singular, type CatalogProduct } from "./catalog-match.js";
@@ -43,9 +45,10 @@ const MAX_STEPS_BACK = 2;
  * request and the completed request is read again with every check, keeping all else it said
  * (a count of the whole request replaces it: parse-request.ts, `totalAsked`). Other questions
  * (a doubt, a wish for later, a quote, a total limit, an unknown product, words it could not
- * read) are answered only by saying what to buy, so there the reply is read on its own, as is a
- * reply that is itself a clear purchase. A reply that answers nothing gets the question again;
- * "no" to "By X, do you mean Y?" asks what to buy.
+ * read) are answered only by saying what to buy, so there the reply is read on its own. So is a
+ * reply that is itself a clear purchase, unless it says no count and answers the question ("I
+ * mean the XYZ phone"), and keeping the limit the request gave (`limitsKept`). A reply that
+ * answers nothing gets the question again; "no" to "By X, do you mean Y?" asks what to buy.
  */
 export function readReply(
   reply: string,
@@ -86,6 +89,9 @@ function saysCount(text: string): boolean {
     .split(/[^\p{L}\p{N}]+/u)
     .some((word) => /\d/u.test(word) || isNumberWord(word) || COUNT_WORD.test(word));
 }
+
+/** Words of a count the parser reads before a name: "a dozen", "half a dozen", "a couple". */
+const COUNTING = new Set(["a", "an", "half", "dozen", "couple", "pair", "of", "and"]);
 
 const COUNT_WORD = /^(?:a|an|single|couple|pair|dozen|several|some|few|many)$/u;
 
@@ -174,7 +180,9 @@ function answered(
   if (
     completion === undefined ||
     parsed === undefined ||
-    (completion.asks && parsed.kind === "purchases")
+    (completion.asks !== undefined &&
+      parsed.kind === "purchases" &&
+      !isDeepStrictEqual(parsePurchaseRequest(completion.asks, catalog), parsed))
   ) {
     // Not an answer: a reply that says nothing the model reads gets the question again; one
     // it has its own question about (a doubt, an unknown product) gets that one.
@@ -183,7 +191,11 @@ function answered(
   }
   // A doubt in the words after the choice ("XYZ phone, but don't buy it yet") is asked as the
   // reply's own reading words it.
-  if (completion.asks && alone.parsed.kind === "unclear" && DOUBTS.has(alone.parsed.reason)) {
+  if (
+    completion.asks !== undefined &&
+    alone.parsed.kind === "unclear" &&
+    DOUBTS.has(alone.parsed.reason)
+  ) {
     return alone;
   }
   if (parsed.kind === "purchases" && !keepsTheRest(question.parsed, parsed.items, completion.is)) {
@@ -193,18 +205,53 @@ function answered(
   // white" / "2"): asked again, it would be asked after every answer. The reply is read on its
   // own instead, whose question asks for the whole request.
   if (parsed.kind === "unclear" && parsed.question === question.parsed.question) return alone;
-  const { limitOf } = completion;
-  if (parsed.kind !== "purchases" || limitOf === undefined) {
+  const { limitOf, qty } = completion;
+  if (parsed.kind !== "purchases" || (limitOf === undefined && qty === undefined)) {
     return { request: completion.request, parsed };
+  }
+  const answer = parsed.items.find(completion.is);
+  const product = catalog.find((one) => one.name === answer?.product);
+  // A new count leaves a limit the request gave for the old one unsaid ("buy a USB cable under
+  // $10" / "yes, 2 of them": $10 for both, or each?), unless the reply says one.
+  if (
+    answer?.priceLimit !== undefined &&
+    product !== undefined &&
+    qty !== undefined &&
+    qty !== answer.qty &&
+    limitOf === undefined
+  ) {
+    const asked = parsed.items.map((item) =>
+      item === answer ? { product: item.product, qty } : item,
+    );
+    const understood = asked.map((item) => `${String(item.qty)} x ${item.product}`);
+    const unclear = questionsFor(catalog).limitNotSaid(product, qty, {
+      qty: answer.qty,
+      priceLimit: answer.priceLimit,
+    });
+    // The request as it now stands, which a limit alone completes.
+    const request = requestOf(asked, catalog);
+    return { request, parsed: { kind: "unclear", understood, ...unclear } };
   }
   // The parser keeps the lower of the request's limit and the reply's ("buy 2 USB cables under
   // $30" / "yes, under $50"); the reply is the person's last word on it.
   const items = parsed.items.map((item) => {
-    if (!completion.is(item)) return item;
-    const priceLimit = limitOf(item.qty);
-    return priceLimit === undefined ? item : { ...item, priceLimit };
+    if (item !== answer) return item;
+    const counted = qty === undefined ? item : { ...item, qty };
+    const priceLimit = limitOf?.(counted.qty);
+    return priceLimit === undefined ? counted : { ...counted, priceLimit };
   });
   return { request: completion.request, parsed: { kind: "purchases", items } };
+}
+
+/** A request that buys `items`: "Buy 2 XYZ phones under $900 and 1 USB-C cable". */
+function requestOf(items: readonly PurchaseRequest[], catalog: readonly CatalogProduct[]): string {
+  const said = items.map(({ product: name, qty, priceLimit }) => {
+    const product = catalog.find((one) => one.name === name);
+    const named = qty === 1 || product === undefined ? name : plural(product);
+    const limit = priceLimit === undefined ? "" : ` under $${String(priceLimit)}`;
+    return `${String(qty)} ${named}${limit}`;
+  });
+  return `Buy ${said.join(" and ")}`;
 }
 
 /**
@@ -252,10 +299,14 @@ interface Completion {
   /** Whether an item of the completed request is the answer. */
   is: (item: PurchaseRequest) => boolean;
   /**
-   * The answer came with words that are no limit ("the case in black"): the completed
-   * request's question is asked about them, and a completed request that buys is no answer.
+   * The answer came with words that are no limit or count ("the case in black"): the
+   * completed request's question is asked about them, and a completed request that buys is no
+   * answer, unless it buys what the request completed without them (`asks`, the request so
+   * completed) does: "XYZ phone, for my son".
    */
-  asks?: boolean;
+  asks?: string;
+  /** The count said with the answer, in place of the request's for the item answered. */
+  qty?: number;
   /**
    * The limit the reply said with its answer, for that many of the item answered: it replaces
    * any the request gave that item.
@@ -269,25 +320,8 @@ function complete(
   catalog: readonly CatalogProduct[],
 ): Completion | undefined {
   switch (fill.kind) {
-    case "product": {
-      const choice = choiceIn(words, fill.products, catalog);
-      if (choice === undefined) return undefined;
-      const { product, after } = choice;
-      const text = namedIn(request, fill.word, product, after?.text);
-      // A limit said with the choice is the chosen item's.
-      return text === undefined
-        ? undefined
-        : {
-            request: text,
-            is: (item) =>
-              item.product === product.name &&
-              (after === undefined || item.priceLimit !== undefined),
-            asks: after !== undefined && !after.isLimit,
-            ...(after?.isLimit === true
-              ? { limitOf: (qty: number) => limitFor(product, qty, after.text, catalog) }
-              : {}),
-          };
-    }
+    case "product":
+      return chosenIn({ request, fill }, words, catalog);
     case "quantity": {
       const answer = countAnswerIn(words, fill.product, catalog);
       if (answer === undefined) return undefined;
@@ -355,17 +389,65 @@ function chosenProduct(
   return containing.length === 1 ? containing[0] : undefined;
 }
 
+/** The request completed by the product a reply chooses, and what it said after the choice. */
+function chosenIn(
+  { request, fill }: { request: string; fill: Extract<Fill, { kind: "product" }> },
+  words: string,
+  catalog: readonly CatalogProduct[],
+): Completion | undefined {
+  const choice = choiceIn(words, fill.products, catalog);
+  if (choice === undefined) return undefined;
+  const { product, after } = choice;
+  const named = namedIn(request, fill.word, product);
+  const text =
+    after === undefined || after.kind === "count"
+      ? named
+      : namedIn(request, fill.word, product, after.text);
+  if (text === undefined || named === undefined) return undefined;
+  const is = (item: PurchaseRequest) => item.product === product.name;
+  switch (after?.kind) {
+    case undefined:
+      return { request: text, is };
+    case "limit":
+      // A limit said with the choice is the chosen item's.
+      return {
+        request: text,
+        is: (item) => is(item) && item.priceLimit !== undefined,
+        limitOf: (qty) => limitFor(product, qty, after.text, catalog),
+      };
+    case "count":
+      return {
+        request: text,
+        is,
+        qty: after.count,
+        ...(after.limit === undefined ? {} : { limitOf: () => after.limit }),
+      };
+    case "other":
+      return { request: text, is, asks: named };
+  }
+}
+
+/** What a reply says after the product it chooses. */
+type AfterChoice =
+  /** A limit: "XYZ phone under $600", "the cases, $20 each". */
+  | { kind: "limit"; text: string }
+  /** A count, and a limit with it: "the case, 3 of them", "yes, but just one", "yes, 2 cases". */
+  | { kind: "count"; count: number; limit?: number }
+  /** Anything else, which goes beside the product's name in the request: "the case in black". */
+  | { kind: "other"; text: string };
+
 /**
- * The offered product the reply chooses, and what it says after the choice ("XYZ phone under
- * $600", "the case in black"), which goes beside the product's name in the request. What
- * follows is a limit when the parser reads "Buy 1 <product> <it>" as that one product with a
- * limit and nothing more ("XYZ phone 2" is no limit of $2).
+ * The offered product the reply chooses, and what it says after the choice. What follows is a
+ * limit when the parser reads "Buy 1 <product> <it>" as that one product with a limit and
+ * nothing more ("XYZ phone 2" is no limit of $2), and a count when it answers "How many?" of
+ * the product (`countAnswerIn`), set apart from the name: "XYZ phone 2" may be a model's name,
+ * "XYZ phone, 2" and "XYZ phone, 2 of them" are not.
  */
 function choiceIn(
   words: string,
   offered: readonly CatalogProduct[],
   catalog: readonly CatalogProduct[],
-): { product: CatalogProduct; after?: { text: string; isLimit: boolean } } | undefined {
+): { product: CatalogProduct; after?: AfterChoice } | undefined {
   const whole = chosenProduct(words, offered);
   if (whole !== undefined) return { product: whole };
   const list = words.split(" ");
@@ -373,9 +455,17 @@ function choiceIn(
     const product = chosenProduct(list.slice(0, end).join(" ").replace(/,$/u, ""), offered);
     if (product === undefined) continue;
     const said = list.slice(end).join(" ");
-    const limit = said.replace(LIMIT_LEAD, "");
-    const isLimit = limitFor(product, 1, limit, catalog) !== undefined;
-    return { product, after: isLimit ? { text: limit, isLimit } : { text: said, isLimit } };
+    const rest = said.replace(LIMIT_LEAD, "");
+    if (limitFor(product, 1, rest, catalog) !== undefined) {
+      return { product, after: { kind: "limit", text: rest } };
+    }
+    // "the ABC one": a pronoun, not a count.
+    const setApart =
+      rest !== "one" &&
+      ((list[end - 1] ?? "").endsWith(",") || rest !== said || !/^\d+$/u.test(rest));
+    const counted = setApart ? countAnswerIn(rest, product, catalog) : undefined;
+    if (counted !== undefined) return { product, after: { kind: "count", ...counted } };
+    return { product, after: { kind: "other", text: said } };
   }
   return undefined;
 }
@@ -473,7 +563,11 @@ function countAnswerIn(
     // The count, then what follows it; or the whole reply as a count the parser reads before
     // a name ("a dozen", "half a dozen").
     const counted = list.slice(0, end).join(" ").replace(/,$/u, "");
-    if (end < list.length && countIn(counted) === undefined) continue;
+    const isCount =
+      end < list.length
+        ? countIn(counted) !== undefined
+        : list.every((word) => /^\d+$/u.test(word) || isNumberWord(word) || COUNTING.has(word));
+    if (!isCount) continue;
     let from = end;
     while (from < list.length && isName(list[from] ?? "")) from++;
     const rest = list.slice(from).join(" ").replace(LIMIT_LEAD, "");

@@ -259,7 +259,7 @@ describe.each([
  * expected and 2 dangerously: "buy 2 phones under $900" / "XYZ phones, actually make it 3"
  * bought 3 with no limit (a reply that is a purchase of its own dropped the request's limit),
  * and "buy 2 phones" / "XYZ phone, XYZ phone case" bought the cases (a word of the reply named
- * twice counted once). Both ask since; 73 read as first expected. Written by the author of
+ * twice counted once). Both ask since; 77 read as first expected. Written by the author of
  * those changes, it guards them and proves little recall.
  */
 interface HeldOutReply {
