@@ -87,13 +87,14 @@ function saysCount(text: string): boolean {
   return text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
-    .some((word) => /\d/u.test(word) || isNumberWord(word) || COUNT_WORD.test(word));
+    .some((word) => /\d/u.test(word) || isNumberWord(word) || SAYS_COUNT.test(word));
 }
 
-/** Words of a count the parser reads before a name: "a dozen", "half a dozen", "a couple". */
-const COUNTING = new Set(["a", "an", "half", "dozen", "couple", "pair", "of", "and"]);
+/** The words of a count the parser reads before a name: "a dozen", "half a dozen", "a couple". */
+const COUNT_PHRASE_WORDS = new Set(["a", "an", "half", "dozen", "couple", "pair", "of", "and"]);
 
-const COUNT_WORD = /^(?:a|an|single|couple|pair|dozen|several|some|few|many)$/u;
+/** Words that say how many on their own, beside digits and numbers in words. */
+const SAYS_COUNT = /^(?:a|an|single|couple|pair|dozen|several|some|few|many)$/u;
 
 /**
  * A reply that is a purchase of its own ("3 XYZ phones", "buy 2 XYZ phones"), read against the
@@ -113,17 +114,14 @@ function limitsKept(
   for (const item of items) {
     const before = item.priceLimit === undefined ? limitBefore(question, item, catalog) : undefined;
     const product = catalog.find((one) => one.name === item.product);
-    if (before?.priceLimit === undefined || product === undefined) {
+    const priceLimit = before?.priceLimit;
+    if (before === undefined || priceLimit === undefined || product === undefined) {
       kept.push(item);
     } else if (before.qty === item.qty) {
-      kept.push({ ...item, priceLimit: before.priceLimit });
+      kept.push({ ...item, priceLimit });
     } else {
-      const understood = items.map((one) => `${String(one.qty)} x ${one.product}`);
-      const unclear = questionsFor(catalog).limitNotSaid(product, item.qty, {
-        qty: before.qty,
-        priceLimit: before.priceLimit,
-      });
-      return { request, parsed: { kind: "unclear", understood, ...unclear } };
+      const said = { qty: before.qty, priceLimit };
+      return limitAsked(request, items, product, item.qty, said, catalog);
     }
   }
   return { request, parsed: { kind: "purchases", items: kept } };
@@ -223,14 +221,9 @@ function answered(
     const asked = parsed.items.map((item) =>
       item === answer ? { product: item.product, qty } : item,
     );
-    const understood = asked.map((item) => `${String(item.qty)} x ${item.product}`);
-    const unclear = questionsFor(catalog).limitNotSaid(product, qty, {
-      qty: answer.qty,
-      priceLimit: answer.priceLimit,
-    });
     // The request as it now stands, which a limit alone completes.
-    const request = requestOf(asked, catalog);
-    return { request, parsed: { kind: "unclear", understood, ...unclear } };
+    const before = { qty: answer.qty, priceLimit: answer.priceLimit };
+    return limitAsked(requestOf(asked, catalog), asked, product, qty, before, catalog);
   }
   // The parser keeps the lower of the request's limit and the reply's ("buy 2 USB cables under
   // $30" / "yes, under $50"); the reply is the person's last word on it.
@@ -241,6 +234,23 @@ function answered(
     return priceLimit === undefined ? counted : { ...counted, priceLimit };
   });
   return { request: completion.request, parsed: { kind: "purchases", items } };
+}
+
+/**
+ * The question of the most to pay for `qty` of `product` (`limit_not_said`), of `request`, which
+ * buys `items`: the request said a limit for another count (`before`).
+ */
+function limitAsked(
+  request: string,
+  items: readonly PurchaseRequest[],
+  product: CatalogProduct,
+  qty: number,
+  before: { qty: number; priceLimit: number },
+  catalog: readonly CatalogProduct[],
+): Reading {
+  const understood = items.map((item) => `${String(item.qty)} x ${item.product}`);
+  const unclear = questionsFor(catalog).limitNotSaid(product, qty, before);
+  return { request, parsed: { kind: "unclear", understood, ...unclear } };
 }
 
 /** A request that buys `items`: "Buy 2 XYZ phones under $900 and 1 USB-C cable". */
@@ -566,7 +576,9 @@ function countAnswerIn(
     const isCount =
       end < list.length
         ? countIn(counted) !== undefined
-        : list.every((word) => /^\d+$/u.test(word) || isNumberWord(word) || COUNTING.has(word));
+        : list.every(
+            (word) => /^\d+$/u.test(word) || isNumberWord(word) || COUNT_PHRASE_WORDS.has(word),
+          );
     if (!isCount) continue;
     let from = end;
     while (from < list.length && isName(list[from] ?? "")) from++;
