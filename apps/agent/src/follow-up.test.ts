@@ -2,8 +2,9 @@ import { DEFAULT_PRODUCTS } from "@ciba-testbed/shop-api";
 import { generateText, streamText, tool, type ModelMessage, type ToolSet } from "ai";
 import { describe, expect, it } from "vitest";
 
-import { readReply, type Exchange } from "./follow-up.js";
+import { askingAnswer, readReply, type Exchange } from "./follow-up.js";
 import { createOfflineModel } from "./offline-model.js";
+import { parsePurchaseRequest } from "./parse-request.js";
 import { PURCHASE_TOOL_NAME, purchaseToolDeclaration } from "./purchase-tool.js";
 import { summarize } from "./test-support/corpus.js";
 
@@ -36,6 +37,13 @@ async function streamed(messages: ModelMessage[]): Promise<unknown> {
 
 const read = (reply: string, ...earlier: Exchange[]) =>
   summarize(readReply(reply, earlier, DEFAULT_PRODUCTS).parsed);
+
+/** `request` with the question the model asks about it. */
+function asked(request: string): Exchange {
+  const parsed = parsePurchaseRequest(request, DEFAULT_PRODUCTS);
+  if (parsed.kind !== "unclear") throw new Error(`${request} asks nothing`);
+  return { request, answer: askingAnswer(parsed) };
+}
 
 describe.each([
   ["generateText", generated],
@@ -285,6 +293,71 @@ describe("a reply to the offline model's question", () => {
   it("is not read with a question about a purchase the model could read", () => {
     const asked = { request: "buy an XYZ phone", answer: USB_QUESTION.replace("USB", "phone") };
     expect(read("yes", asked)).toBe("? not_a_purchase");
+  });
+
+  it("to a question of a limit for all together, is a limit for each item, each named once", () => {
+    const total = asked("Buy 2 XYZ phones and a USB-C cable. Keep the total under $1100.");
+    expect(total.answer).toMatch(/say a limit for each item\. Nothing was bought\.$/);
+    expect(read("phones under $500 each, cable under $10", total)).toBe(
+      "2 x XYZ phone <= 1000 + 1 x USB-C cable <= 10",
+    );
+    expect(read("$1000 for the phones and $15 for the cable", total)).toBe(
+      "2 x XYZ phone <= 1000 + 1 x USB-C cable <= 15",
+    );
+    expect(read("the cable under $15, the XYZ phones under $1000", total)).toBe(
+      "1 x USB-C cable <= 15 + 2 x XYZ phone <= 1000",
+    );
+    for (const reply of [
+      "yes",
+      // An item without a limit would be bought with none, beyond the total said.
+      "phones under $1000",
+      "$1090 / $10",
+      "phones under $1000, phones under $900, cable under $10",
+      // Another count, another item: more than was understood.
+      "3 phones under $1500, cable under $10",
+      "phones under $1000, cable under $10, and a laptop under $1300",
+    ]) {
+      expect(read(reply, total), reply).toMatch(/^\?/);
+    }
+    // "phone" is a word of both names; "XYZ phone" is one whole.
+    const pair = asked("Buy 3 USB-C cables and 2 XYZ phone cases, $80 for everything");
+    expect(read("3 cables under $30 and the cases under $40", pair)).toBe(
+      "3 x USB-C cable <= 30 + 2 x XYZ phone case <= 40",
+    );
+    const phoneAndCase = asked("Buy an XYZ phone and an XYZ phone case, $520 total");
+    expect(read("XYZ phone $500, phone case $20", phoneAndCase)).toBe(
+      "1 x XYZ phone <= 500 + 1 x XYZ phone case <= 20",
+    );
+    expect(read("phone $500, case $20", phoneAndCase)).toMatch(/^\?/);
+  });
+
+  it("to a question of a word beside a product's name, is yes to the product itself", () => {
+    const charger = asked("I want an XYZ phone charger");
+    expect(charger.answer).toMatch(/do you want the XYZ phone itself\? Nothing was bought\.$/);
+    for (const reply of ["yes", "the phone itself", "yes, just the XYZ phone", "Yes please."]) {
+      expect(read(reply, charger), reply).toBe("1 x XYZ phone");
+    }
+    expect(read("yes, the phone itself, under $499", charger)).toBe("1 x XYZ phone <= 499");
+    for (const reply of ["yes, the charger", "no", "no, a charger", "the case", "hmm"]) {
+      expect(read(reply, charger), reply).toMatch(/^\?/);
+    }
+    // The request's limit and its other items are kept; its count too, as "I understood" says.
+    expect(read("yes", asked("buy a refurbished XYZ phone under $300"))).toBe(
+      "1 x XYZ phone <= 300",
+    );
+    expect(read("yes", asked("buy an XYZ phone charger and 2 USB-C cables"))).toBe(
+      "1 x XYZ phone + 2 x USB-C cable",
+    );
+    // "a box of": how many a yes would buy is not said.
+    expect(read("yes", asked("buy a box of USB-C cables"))).toMatch(/^\?/);
+  });
+
+  it("opens an answer with words that say nothing of it", () => {
+    const tooMany = asked("buy 1500 USB-C cables");
+    expect(read("fine, 500", tooMany)).toBe("500 x USB-C cable");
+    expect(read("oops I meant 15, under $150", tooMany)).toBe("15 x USB-C cable <= 150");
+    expect(read("ok, 1500", tooMany)).toMatch(/^\?/);
+    expect(read("yes, two pairs", asked("buy headphones"))).toBe("2 x Wireless headphones");
   });
 
   it("is read through readItems with the chat before it", async () => {

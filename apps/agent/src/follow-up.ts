@@ -139,9 +139,13 @@ function limitBefore(
       ? fill.products.some((product) => product.name === item.product)
         ? item.product.toLowerCase()
         : undefined
-      : fill.kind !== "limit" && fill.product.name === item.product
-        ? String(item.qty)
-        : undefined;
+      : fill.kind === "detail"
+        ? fill.product.name === item.product
+          ? "yes"
+          : undefined
+        : (fill.kind === "quantity" || fill.kind === "total") && fill.product.name === item.product
+          ? String(item.qty)
+          : undefined;
   const completion = answer === undefined ? undefined : complete(question, answer, catalog);
   if (completion === undefined) return undefined;
   const read = parsePurchaseRequest(completion.request, catalog);
@@ -291,6 +295,13 @@ const DOUBTS: ReadonlySet<UnclearReason> = new Set([
 const YES = /^(?:yes|yeah|yep|yup|correct|right|exactly|sure|ok|okay)(?: please)?$/;
 const NO = /^(?:no|nope|nah)(?: thanks| thank you)?$/;
 
+/**
+ * Words before an answer that say nothing of it: "fine, 500", "oops, I meant 15". Not "ok" or
+ * "sure" alone, which say yes.
+ */
+const LEAD_FILLERS =
+  /^(?:(?:ok|okay|fine|alright|all right|oops|oh|ah|um|uh|hmm|well|sorry)[,.!]? )+/u;
+
 /** The reply in lower case, without the punctuation and courtesies around its answer. */
 function replyWords(reply: string): string {
   return reply
@@ -299,6 +310,7 @@ function replyWords(reply: string): string {
     .replace(/[.!]+$/u, "")
     .replace(/\s+/gu, " ")
     .trim()
+    .replace(LEAD_FILLERS, "")
     .replace(/^(?:i mean|i meant) /u, "")
     .replace(/^the /u, "")
     .replace(/,? (?:please|sorry|thanks|thank you|thx|ty|cheers)$/u, "");
@@ -356,6 +368,29 @@ function complete(
         is: (item) => item.product === fill.product.name && item.qty === count,
         ...(limit === undefined ? {} : { limitOf: () => limit }),
       };
+    }
+    case "detail": {
+      const answer = itselfIn(words, fill.product, catalog);
+      const without = answer === undefined ? undefined : removedOnce(request, fill.detail);
+      if (answer === undefined || without === undefined) return undefined;
+      const is = (item: PurchaseRequest) => item.product === fill.product.name;
+      const { limit } = answer;
+      if (limit === undefined) return { request: without, is };
+      // A limit said with the "yes" is the item's, as after a chosen product.
+      const text = afterName(without, fill.product, limit);
+      return text === undefined
+        ? undefined
+        : {
+            request: text,
+            is: (item) => is(item) && item.priceLimit !== undefined,
+            limitOf: (qty) => limitFor(fill.product, qty, limit, catalog),
+          };
+    }
+    case "limits": {
+      const text = limitsIn(words, fill.items, catalog);
+      return text === undefined
+        ? undefined
+        : { request: text, is: (item) => item.priceLimit !== undefined };
     }
     case "limit": {
       const limit = limitIn(words);
@@ -583,7 +618,10 @@ function countAnswerIn(
     let from = end;
     while (from < list.length && isName(list[from] ?? "")) from++;
     const rest = list.slice(from).join(" ").replace(LIMIT_LEAD, "");
-    const text = `Buy ${counted} ${plural(product)} ${rest}`;
+    // "2 pairs": of the product, as the parser reads "2 pairs of Wireless headphones".
+    const text = /^pairs?$/u.test(rest)
+      ? `Buy ${counted} ${rest} of ${plural(product)}`
+      : `Buy ${counted} ${plural(product)} ${rest}`;
     const read = parsePurchaseRequest(text.trim(), catalog);
     const [only] = read.kind === "purchases" && read.items.length === 1 ? read.items : [];
     if (only?.product === product.name) {
@@ -633,9 +671,150 @@ function keepsTheRest(
     if (at === -1) return false;
     rest.splice(at, 1);
   }
-  // A limit fills in an item that was understood; a product or a count, the one that was not.
-  const added = asked.fills?.kind === "limit" ? items : rest;
-  return rest.length === (asked.fills?.kind === "limit" ? 0 : 1) && added.some(isAnswer);
+  // A limit for each item: every item has one, and none was added.
+  if (asked.fills?.kind === "limits") return rest.length === 0 && items.every(isAnswer);
+  // A limit, or a "yes" to the product itself, fills in an item that was understood; a product
+  // or a count, the one that was not.
+  const understoodOnly = asked.fills?.kind === "limit" || asked.fills?.kind === "detail";
+  const added = understoodOnly ? items : rest;
+  return rest.length === (understoodOnly ? 0 : 1) && added.some(isAnswer);
+}
+
+/**
+ * A reply that says yes to the product itself: "yes", "the phone itself", "yes, just the XYZ
+ * phone", each word of a name a word of the product's; and a limit after it ("yes, under
+ * $499"), as the parser reads it after the name.
+ */
+function itselfIn(
+  words: string,
+  product: CatalogProduct,
+  catalog: readonly CatalogProduct[],
+): { limit?: string } | undefined {
+  if (wantsItself(words, product)) return {};
+  const list = words.split(" ");
+  for (let end = list.length - 1; end > 0; end--) {
+    if (!wantsItself(list.slice(0, end).join(" ").replace(/,$/u, ""), product)) continue;
+    const limit = list.slice(end).join(" ").replace(LIMIT_LEAD, "");
+    return limitFor(product, 1, limit, catalog) === undefined ? undefined : { limit };
+  }
+  return undefined;
+}
+
+const ITSELF =
+  /^(?:(?:yes|yeah|yep|yup|sure|ok|okay|correct|right)[,.!]? )?(?:just |only )?(?:the )?(.*?)(?:,? (?:itself|alone|only|on its own))?$/u;
+
+function wantsItself(words: string, product: CatalogProduct): boolean {
+  if (YES.test(words)) return true;
+  const named = tokensOf(ITSELF.exec(words)?.[1] ?? "");
+  const tokens = tokensOf(product.name);
+  return named.length > 0 && named.every((token) => tokens.includes(token));
+}
+
+/** The request without `detail` (a word beside a product's name), if it is there once. */
+function removedOnce(request: string, detail: string): string | undefined {
+  const at = onlyMatch(request, escape(detail));
+  if (at === undefined) return undefined;
+  const rest = `${request.slice(0, at.index)} ${request.slice(at.index + at.text.length)}`;
+  return rest
+    .replace(/[ \t]+/gu, " ")
+    .replace(/ ([,.!?;:])/gu, "$1")
+    .trim();
+}
+
+/** The request with `text` after the product's name, if the name is there once. */
+function afterName(request: string, product: CatalogProduct, text: string): string | undefined {
+  const at = onlyMatch(request, `${escape(product.name)}(?:s|es)?`);
+  if (at === undefined) return undefined;
+  const end = at.index + at.text.length;
+  return `${request.slice(0, end)} ${text}${request.slice(end)}`;
+}
+
+/**
+ * The request a reply makes of `items` (a request whose limit was for all of them together)
+ * when it names each item once, by a word of its name, with the limit it says for it:
+ * "phones under $500 each, cable under $10" is "Buy 2 XYZ phones under $500 each, 1 USB-C
+ * cable under $10", and "$1000 for the phones" is "2 XYZ phones for $1000". The parser reads
+ * it with every check; a count said beside a name is the reply's.
+ */
+function limitsIn(
+  words: string,
+  items: readonly PurchaseRequest[],
+  catalog: readonly CatalogProduct[],
+): string | undefined {
+  const products = items.map((item) => catalog.find((product) => product.name === item.product));
+  const list = words.split(" ");
+  const said: (string | { item: number; text: string })[] = [];
+  const named = new Set<number>();
+  for (let start = 0; start < list.length;) {
+    let found: { end: number; item: number } | undefined;
+    for (let end = list.length; end > start && found === undefined; end--) {
+      const item = itemNamed(
+        list
+          .slice(start, end)
+          .join(" ")
+          .replace(/[,:;.]+$/u, ""),
+        products,
+      );
+      if (item !== undefined) found = { end, item };
+    }
+    if (found === undefined) {
+      said.push(list[start] ?? "");
+      start += 1;
+      continue;
+    }
+    const { item: index, end } = found;
+    const product = products[index];
+    const item = items[index];
+    if (named.has(index) || product === undefined || item === undefined) return undefined;
+    named.add(index);
+    const run = list.slice(start, end).join(" ");
+    const mark = /[,:;.]+$/u.exec(run)?.[0] ?? "";
+    const last =
+      run
+        .slice(0, run.length - mark.length)
+        .split(" ")
+        .at(-1) ?? "";
+    if (said.at(-1) === "the") said.pop();
+    const before = said.at(-1);
+    const counted = typeof before === "string" && (/^\d+$/u.test(before) || isNumberWord(before));
+    const isPlural = counted ? singular(last) !== last : item.qty !== 1;
+    const name = isPlural ? plural(product) : product.name;
+    said.push({ item: index, text: `${counted ? "" : `${String(item.qty)} `}${name}${mark}` });
+    start = end;
+  }
+  if (named.size !== items.length) return undefined;
+  // "$1000 for the phones": the limit after the name, where the parser reads it.
+  for (let at = 2; at < said.length; at++) {
+    const money = said[at - 2];
+    if (said[at - 1] === "for" && typeof money === "string" && MONEY.test(money)) {
+      said.splice(at - 2, 3, said[at] ?? "", "for", money);
+    }
+  }
+  const text = said.map((part) => (typeof part === "string" ? part : part.text)).join(" ");
+  return `Buy ${text}`;
+}
+
+const MONEY = /^\$ ?\d[\d,]*(?:\.\d+)?k?$/u;
+
+/**
+ * Which of `products` the words name: the one whose whole name they are, or the only one with
+ * every word of them in its name ("phone" names two).
+ */
+function itemNamed(
+  words: string,
+  products: readonly (CatalogProduct | undefined)[],
+): number | undefined {
+  const named = tokensOf(words);
+  if (named.length === 0 || words.split(" ").some((word) => tokensOf(word).length === 0)) {
+    return undefined;
+  }
+  const names = products.map((product) => (product === undefined ? [] : tokensOf(product.name)));
+  const exact = names.flatMap((tokens, index) => (sameTokens(tokens, named) ? [index] : []));
+  if (exact.length === 1) return exact[0];
+  const containing = names.flatMap((tokens, index) =>
+    named.every((token) => tokens.includes(token)) ? [index] : [],
+  );
+  return containing.length === 1 ? containing[0] : undefined;
 }
 
 function replacedOnce(request: string, from: string, to: string): string | undefined {

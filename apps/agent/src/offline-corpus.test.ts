@@ -191,6 +191,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * expectation was corrected once "each" before a limit was read: "order 3 phone cases and 1
  * phone, each under 500" says which and how much, and expected only a question. Written by the
  * author of those fixes, it guards them and proves little recall.
+ * held-out-fresh-13.json (160 phrasings written at 91e13b0 without reading the model's code or
+ * corpus, before running them: requests relayed by another assistant, JSON and tool-call text,
+ * lists, addresses, dates and phone numbers beside an order, products named by price, counts
+ * after names, other languages, conditions, returns, limits in many words and totals): none
+ * dangerous; 120 read as expected, the other 40 asked about.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -206,6 +211,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-10.json": [],
   "held-out-fresh-11.json": [],
   "held-out-fresh-12.json": [],
+  "held-out-fresh-13.json": [],
   "held-out-recall.json": [],
 };
 
@@ -223,6 +229,7 @@ describe.each([
   ["held-out-fresh-10.json"],
   ["held-out-fresh-11.json"],
   ["held-out-fresh-12.json"],
+  ["held-out-fresh-13.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
@@ -261,6 +268,10 @@ describe.each([
  * and "buy 2 phones" / "XYZ phone, XYZ phone case" bought the cases (a word of the reply named
  * twice counted once). Both ask since; 77 read as first expected. Written by the author of
  * those changes, it guards them and proves little recall.
+ * held-out-follow-up-3.json: 90 replies to 13 of the model's real questions, written at 91e13b0
+ * without reading the model's code or corpus, before running them: 77 understood, 0
+ * dangerous. 84 since "yes" to the product itself and a limit for each item to the question of
+ * a total took a reply (follow-up.ts).
  */
 interface HeldOutReply {
   previous: string;
@@ -275,6 +286,7 @@ describe.each([
   // with their question.
   ["held-out-follow-up.json", 120, 172],
   ["held-out-follow-up-2.json", 100, 99],
+  ["held-out-follow-up-3.json", 90, 84],
 ])("the held-out %s", (file, fewestRows, fewestUnderstood) => {
   const rows = JSON.parse(
     readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),

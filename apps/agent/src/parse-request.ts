@@ -448,7 +448,14 @@ function interpret(
     readings.flatMap((reading) => reading.prices),
   );
   if (typeof limits === "object" && "total" in limits) {
-    return { kind: "unclear", understood, ...questions.totalLimit(limits.total) };
+    return {
+      kind: "unclear",
+      understood,
+      ...questions.totalLimit(
+        limits.total,
+        items.map((item) => item.request),
+      ),
+    };
   }
   if (limits === "unpaired") return { kind: "unclear", understood, ...questions.unpairedLimits() };
   const invalid = limits.find(
@@ -1445,7 +1452,11 @@ function detailDoubts(
       at(
         item.end,
         item.end + 1,
-        questions.unreadDetail(text(item.start, item.end + 1), item.product.name),
+        questions.unreadDetail(
+          text(item.start, item.end + 1),
+          item.product,
+          text(item.end, item.end + 1),
+        ),
       );
     }
     let beforeAt = item.start - 1;
@@ -1478,7 +1489,14 @@ function detailDoubts(
       !isDenial(before) &&
       !reading.items.some((other) => other.end === item.start)
     ) {
-      at(beforeAt, item.start, questions.unreadDetail(text(beforeAt, item.end), item.product.name));
+      // One word before the name ("a refurbished XYZ phone") is what a "yes" leaves out; not
+      // "a box of", whose count a "yes" would leave unsaid.
+      const detail = beforeAt === item.start - 1 ? text(beforeAt, item.start) : undefined;
+      at(
+        beforeAt,
+        item.start,
+        questions.unreadDetail(text(beforeAt, item.end), item.product, detail),
+      );
     }
   }
   return doubts;

@@ -1,4 +1,9 @@
-import { MAX_PRICE_LIMIT, MAX_QUANTITY, SHOP_CURRENCY } from "@ciba-testbed/shared";
+import {
+  MAX_PRICE_LIMIT,
+  MAX_QUANTITY,
+  SHOP_CURRENCY,
+  type PurchaseRequest,
+} from "@ciba-testbed/shared";
 
 import { hasPluralName, type CatalogProduct } from "./catalog-match.js";
 
@@ -38,7 +43,14 @@ export type Fill =
   | { kind: "limit"; got: number }
   | { kind: "limit"; product: CatalogProduct }
   /** How many of `product` in all, for a request whose every item is of it: "And 2 more.". */
-  | { kind: "total"; product: CatalogProduct };
+  | { kind: "total"; product: CatalogProduct }
+  /**
+   * Whether `product` itself is wanted without the word beside its name (`detail`, "charger"
+   * in "an XYZ phone charger"): "yes", "the phone itself".
+   */
+  | { kind: "detail"; detail: string; product: CatalogProduct }
+  /** A limit for each of `items`, for a request that gave one limit for all of them together. */
+  | { kind: "limits"; items: readonly PurchaseRequest[] };
 
 export interface Unclear {
   reason: UnclearReason;
@@ -192,11 +204,13 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `Which limit is for which item? Say each right after its item, for example "2 XYZ phones under $1000 and a USB-C cable under $15".`,
       };
     },
-    unreadDetail(words: string, product: string): Unclear {
+    /** `detail`, when given, is the word beside the name that a "yes" leaves out. */
+    unreadDetail(words: string, product: CatalogProduct, detail?: string): Unclear {
       return {
         reason: "unread_detail",
-        needed: `what "${words}" means next to ${product}`,
-        question: `What do you mean by "${words}" with ${product}? The shop sells only ${sold}, without variants or accessories: do you want the ${product} itself?`,
+        needed: `what "${words}" means next to ${product.name}`,
+        question: `What do you mean by "${words}" with ${product.name}? The shop sells only ${sold}, without variants or accessories: do you want the ${product.name} itself?`,
+        ...(detail === undefined ? {} : { fills: { kind: "detail", detail, product } }),
       };
     },
     unreadNumber(words: string): Unclear {
@@ -242,11 +256,12 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         fills: { kind: "limit", product },
       };
     },
-    totalLimit(limit: number): Unclear {
+    totalLimit(limit: number, items: readonly PurchaseRequest[]): Unclear {
       return {
         reason: "total_limit",
         needed: `a limit for each purchase: ${limit} ${SHOP_CURRENCY} is for all of them together`,
         question: `Is ${limit} ${SHOP_CURRENCY} for everything together? Each purchase is approved on its own, so I cannot keep a total: say a limit for each item.`,
+        fills: { kind: "limits", items },
       };
     },
   };
