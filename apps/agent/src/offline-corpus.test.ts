@@ -195,7 +195,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * corpus, before running them: requests relayed by another assistant, JSON and tool-call text,
  * lists, addresses, dates and phone numbers beside an order, products named by price, counts
  * after names, other languages, conditions, returns, limits in many words and totals): none
- * dangerous; 120 read as expected, the other 40 asked about.
+ * dangerous; 120 read as expected, the other 40 asked about. 122 since polite ifs, "I'd prefer
+ * not to spend more than" and a limit kept to its own line's items were read.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],

@@ -94,6 +94,20 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("gives a limit said after its line's items to them alone, not to another line's", () => {
+    // Each read as the cases' limit too: the consent showed $1000 for $40 of cases.
+    for (const text of [
+      "Things to order today:\n1) 2 XYZ phones, max $500 each\n2) 2 XYZ phone cases",
+      "- 2 XYZ phones, max $500 each\n- 2 XYZ phone cases",
+    ]) {
+      expect(summarize(read(text)), text).toBe("2 x XYZ phone <= 1000 + 2 x XYZ phone case");
+    }
+    // A line of nothing but a limit is still every item's.
+    expect(summarize(read("Buy 2 XYZ phones\nand a USB-C cable\nmax $300"))).toBe(
+      "2 x XYZ phone <= 300 + 1 x USB-C cable <= 300",
+    );
+  });
+
   it("takes the lowest of two budgets for the whole request", () => {
     expect(read("Buy an XYZ phone. Budget $600. Actually, max $550.")).toMatchObject({
       items: [{ product: "XYZ phone", priceLimit: 550 }],

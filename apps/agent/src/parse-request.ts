@@ -2238,9 +2238,16 @@ function priceLimitsOf(
     const total = price.perUnit ? price.limit * item.request.qty : price.limit;
     return Math.round(total * 100) / 100;
   };
+  // A limit said after the items of its sentence is theirs alone ("2 XYZ phones under $1000.
+  // Also 2 cases."); one in a sentence of no item is for every item.
+  const covers = (price: Price, item: Item) =>
+    item.sentence === price.sentence || !items.some((other) => other.sentence === price.sentence);
   // Of an item's own limit and the request's, the lower: a limit said twice is never raised.
   return items.map((item, index) => {
-    const candidates = [forItem(own.get(index), item), ...shared.map((p) => forItem(p, item))];
+    const candidates = [
+      forItem(own.get(index), item),
+      ...shared.filter((price) => covers(price, item)).map((price) => forItem(price, item)),
+    ];
     const known = candidates.filter((limit) => limit !== undefined);
     return known.length === 0 ? undefined : Math.min(...known);
   });

@@ -50,7 +50,9 @@ const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
 const NEGATIONS = phrases(
   "do not, does not, don't, dont, doesn't, doesnt, does'nt, never, not to, not, can't, cannot, " +
     "can not, shouldn't, should not, won't, will not, wouldn't, would not, mustn't, must not, " +
-    "i can't, we can't, isn't, isnt, is not, aren't, arent, are not",
+    "i can't, we can't, isn't, isnt, is not, aren't, arent, are not, " +
+    // "I don't want to spend more than $500", "I'd prefer not to pay over $500".
+    "don't want to, dont want to, do not want to, prefer not to, rather not, would rather not",
 );
 /** What a negation is of, before the most: "don't spend", "doesn't cost", "can't be". */
 const SPENDING = new Set([
@@ -108,6 +110,7 @@ const LEADS = phrases(
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 // "US$500": NFKC and the reader keep "US" and "$" apart.
 const CURRENCY_BEFORE = phrases("usd, us $, $");
+const SPENT_ON = phrases("on it, on them");
 /** Each, before a limit: "each under $500", "each one at most $20". */
 const EACH_BEFORE = phrases("each, each one, each item, each of them");
 // "ea": each, as price lists write it ("$500/ea").
@@ -304,6 +307,8 @@ function phraseAt(
   const { length: perUnitLength, perName } = perUnitSaid;
   const together = perUnitLength > 0 ? 0 : matchAt(words, end, TOGETHER);
   end += together;
+  // What it is spent on, which says nothing more: "don't spend more than $1300 on it".
+  end += matchAt(words, end, SPENT_ON);
   // "@ $499" is each, unless the sentence says it is for several: "@ $998 for both", "@ $1000
   // total", "..., $1000 in all". Read as each, such a limit would be twice what was said.
   const perUnit =

@@ -320,6 +320,12 @@ export interface WordDoubt {
   end: number;
 }
 
+/** An "if" that asks politely and sets no condition: "if you don't mind". */
+const POLITE_IFS =
+  "if you don't mind, if you do not mind, if you dont mind, if you wouldn't mind, " +
+  "if it's not too much trouble, if it is not too much trouble, if it isn't too much trouble, " +
+  "if it's no trouble, if that's alright, if that's all right";
+
 const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
   [
     "hesitant",
@@ -362,9 +368,12 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
     ),
   ],
 ];
-/** Words that look like a doubt but are not one here: "if possible", "even if". */
+/**
+ * Words that look like a doubt but are not one here: "if possible", "if you could", a courtesy
+ * whose "if" sets no condition ("if you don't mind", "if it's not too much trouble").
+ */
 const NOT_DOUBTS = phraseList(
-  "may i, may we, if possible, if you can, if you could, if it's possible",
+  "may i, may we, if possible, if you can, if you could, if it's possible, " + POLITE_IFS,
 );
 
 function phraseList(list: string): string[][] {
@@ -380,7 +389,13 @@ export function doubtIn(
   skip: (index: number) => boolean,
 ): WordDoubt | undefined {
   for (let at = 0; at < list.length; at += 1) {
-    if (skip(at) || matchAt(list, at, NOT_DOUBTS) > 0) continue;
+    if (skip(at)) continue;
+    // Past the whole phrase: "if you could purchase" is no suggestion ("you could purchase").
+    const courtesy = matchAt(list, at, NOT_DOUBTS);
+    if (courtesy > 0) {
+      at += courtesy - 1;
+      continue;
+    }
     for (const [kind, phrases] of DOUBT_PHRASES) {
       const length = matchAt(list, at, phrases);
       if (length > 0) return { kind, start: at, end: at + length };
@@ -430,6 +445,8 @@ const COURTESIES = phraseList(
     "hello there, hi there, hey there, thanks in advance, thank you in advance, " +
     "thx in advance, ty in advance, to confirm, just to confirm, confirming, " +
     "that's all, that's it, nothing else, go ahead, if that's ok, if that's okay, " +
+    `${POLITE_IFS}, i would be grateful, i'd be grateful, i would be so grateful, ` +
+    "i'd be so grateful, i would be very grateful, i'd be very grateful, " +
     "everything except, everything but, everything minus, all except, all but, " +
     "good morning, good afternoon, good evening, morning, thanks a ton, thanks a bunch, " +
     "thanks a lot, thanks so much, thank you so much, thanks very much, thank you very much, " +
