@@ -785,9 +785,14 @@ function limitsIn(
   if (named.size !== items.length) return undefined;
   // "$1000 for the phones": the limit after the name, where the parser reads it.
   for (let at = 2; at < said.length; at++) {
-    const money = said[at - 2];
-    if (said[at - 1] === "for" && typeof money === "string" && MONEY.test(money)) {
-      said.splice(at - 2, 3, said[at] ?? "", "for", money);
+    const [money, word, item] = said.slice(at - 2, at + 1);
+    if (
+      typeof money === "string" &&
+      MONEY.test(money) &&
+      word === "for" &&
+      typeof item === "object"
+    ) {
+      said.splice(at - 2, 3, item, "for", money);
     }
   }
   const text = said.map((part) => (typeof part === "string" ? part : part.text)).join(" ");
