@@ -197,6 +197,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * after names, other languages, conditions, returns, limits in many words and totals): none
  * dangerous; 120 read as expected, the other 40 asked about. 122 since polite ifs, "I'd prefer
  * not to spend more than" and a limit kept to its own line's items were read.
+ * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
+ * parser into buying wrongly: numbers that count something else, take-backs and negations in
+ * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
+ * lines not to buy, odd counts): none dangerous; 149 read as expected, "Get 5 USB-C cables at
+ * $9.99" with $9.99 for the five (a lower limit, which the price check refuses).
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-audit.json": [],
@@ -213,6 +218,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-11.json": [],
   "held-out-fresh-12.json": [],
   "held-out-fresh-13.json": [],
+  "held-out-adversarial.json": [],
   "held-out-recall.json": [],
 };
 
@@ -231,6 +237,7 @@ describe.each([
   ["held-out-fresh-11.json"],
   ["held-out-fresh-12.json"],
   ["held-out-fresh-13.json"],
+  ["held-out-adversarial.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
