@@ -329,6 +329,17 @@ describe("a reply to the offline model's question", () => {
       "1 x XYZ phone <= 500 + 1 x XYZ phone case <= 20",
     );
     expect(read("phone $500, case $20", phoneAndCase)).toMatch(/^\?/);
+    const laptop = asked("Buy 3 XYZ phone cases and an ABC laptop, $1400 for everything");
+    expect(read("$20 each for the cases, $1300 for the laptop", laptop)).toBe(
+      "3 x XYZ phone case <= 60 + 1 x ABC laptop <= 1300",
+    );
+  });
+
+  it("is no answer when it asks a question back", () => {
+    // Each chose the product it asked about.
+    expect(read("ABC? is that a good brand?", asked("buy a laptop"))).toBe("? ambiguous_product");
+    expect(read("the case?", phones)).toBe("? ambiguous_product");
+    expect(read("4?", cables)).toMatch(/^\?/);
   });
 
   it("to a question of a word beside a product's name, is yes to the product itself", () => {

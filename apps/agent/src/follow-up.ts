@@ -168,6 +168,8 @@ function answered(
   catalog: readonly CatalogProduct[],
 ): Reading {
   const again: Reading = { request: question.request, parsed: question.parsed };
+  // A question back is no answer: "ABC? is that a good brand?" chose the laptop.
+  if (/[?\uFF1F]/u.test(reply)) return notAnswered(again, alone);
   const words = replyWords(reply);
   const { fill } = question;
   if (fill.kind === "product" && NO.test(words)) {
@@ -186,10 +188,7 @@ function answered(
       parsed.kind === "purchases" &&
       !isDeepStrictEqual(parsePurchaseRequest(completion.asks, catalog), parsed))
   ) {
-    // Not an answer: a reply that says nothing the model reads gets the question again; one
-    // it has its own question about (a doubt, an unknown product) gets that one.
-    const reason = alone.parsed.kind === "unclear" ? alone.parsed.reason : undefined;
-    return reason === "not_a_purchase" || reason === "product_missing" ? again : alone;
+    return notAnswered(again, alone);
   }
   // A doubt in the words after the choice ("XYZ phone, but don't buy it yet") is asked as the
   // reply's own reading words it.
@@ -238,6 +237,16 @@ function answered(
     return priceLimit === undefined ? counted : { ...counted, priceLimit };
   });
   return { request: completion.request, parsed: { kind: "purchases", items } };
+}
+
+/**
+ * What a reply that is no answer gets: a reply that says nothing the model reads gets the
+ * question again; one it has its own question about (a doubt, an unknown product) gets that
+ * one; one that is a purchase of its own is read as one.
+ */
+function notAnswered(again: Reading, alone: Reading): Reading {
+  const reason = alone.parsed.kind === "unclear" ? alone.parsed.reason : undefined;
+  return reason === "not_a_purchase" || reason === "product_missing" ? again : alone;
 }
 
 /**
@@ -783,16 +792,20 @@ function limitsIn(
     start = end;
   }
   if (named.size !== items.length) return undefined;
-  // "$1000 for the phones": the limit after the name, where the parser reads it.
+  // "$1000 for the phones", "$20 each for the cases": the limit after the name, where the
+  // parser reads it.
   for (let at = 2; at < said.length; at++) {
-    const [money, word, item] = said.slice(at - 2, at + 1);
+    const [money, each, word, item] = said.slice(at - 2, at + 2);
+    const perUnit = each === "each" || each === "apiece" ? 1 : 0;
+    const [cue, named] = perUnit === 1 ? [word, item] : [each, word];
     if (
       typeof money === "string" &&
       MONEY.test(money) &&
-      word === "for" &&
-      typeof item === "object"
+      cue === "for" &&
+      typeof named === "object"
     ) {
-      said.splice(at - 2, 3, item, "for", money);
+      const limit = perUnit === 1 ? [money, each ?? ""] : [money];
+      said.splice(at - 2, 3 + perUnit, named, "for", ...limit);
     }
   }
   const text = said.map((part) => (typeof part === "string" ? part : part.text)).join(" ");

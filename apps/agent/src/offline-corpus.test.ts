@@ -276,6 +276,14 @@ describe.each([
  * and "buy 2 phones" / "XYZ phone, XYZ phone case" bought the cases (a word of the reply named
  * twice counted once). Both ask since; 77 read as first expected. Written by the author of
  * those changes, it guards them and proves little recall.
+ * held-out-adversarial-follow-up.json: 100 replies to 10 real questions, written at 57685d2
+ * the same way, each made to trick a reader into buying wrongly (a yes with a change or a doubt,
+ * the wrong product, counts in other numbers, limits in other currencies, for one item of two,
+ * swapped, questions back, quotes of the model): 2 dangerous then. "ABC? is that a good
+ * brand?" to "By "laptop", do you mean ABC laptop?" bought the laptop: a reply with a question
+ * mark is no answer since. "$10 for the phones and $1090 for the cable" is read as it says
+ * (known, below), and so, since "$20 each for the cases" is read, is the other swap. 83 read
+ * as expected.
  * held-out-follow-up-3.json: 90 replies to 13 of the model's real questions, written at 91e13b0
  * without reading the model's code or corpus, before running them: 77 understood, 0
  * dangerous. 84 since "yes" to the product itself and a limit for each item to the question of
@@ -288,14 +296,27 @@ interface HeldOutReply {
   expected: string[];
 }
 
+/**
+ * Dangerous by their file's expectations, and known: limits swapped between two items, as the
+ * reply says them ("$10 for the phones and $1090 for the cable" to "say a limit for each item").
+ * The reader knows the products' names, not their prices; the agent's price check refuses the
+ * item whose limit is below its price before anyone is asked, and the other is charged its
+ * price, within what the person said for all of them together.
+ */
+const SWAPPED_LIMITS = [
+  "Buy 2 XYZ phones and a USB-C cable. Keep the total under $1100. / $10 for the phones and $1090 for the cable -> 2 x XYZ phone <= 10 + 1 x USB-C cable <= 1090",
+  "Buy 3 XYZ phone cases and an ABC laptop, $1400 for everything / $1300 for the cases and $20 each for the laptop -> 3 x XYZ phone case <= 1300 + 1 x ABC laptop <= 20",
+];
+
 describe.each([
-  // [file, fewest rows, fewest understood (as expected, or asked where a question is)]
+  // [file, fewest rows, fewest understood (as expected, or asked where a question is), known]
   // held-out-follow-up.json: 130 with every reply read on its own, before replies were read
   // with their question.
-  ["held-out-follow-up.json", 120, 172],
-  ["held-out-follow-up-2.json", 100, 99],
-  ["held-out-follow-up-3.json", 90, 84],
-])("the held-out %s", (file, fewestRows, fewestUnderstood) => {
+  ["held-out-follow-up.json", 120, 172, []],
+  ["held-out-follow-up-2.json", 100, 99, []],
+  ["held-out-follow-up-3.json", 90, 84, []],
+  ["held-out-adversarial-follow-up.json", 100, 83, SWAPPED_LIMITS],
+])("the held-out %s", (file, fewestRows, fewestUnderstood, known) => {
   const rows = JSON.parse(
     readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),
   ) as HeldOutReply[];
@@ -316,7 +337,7 @@ describe.each([
     expect(count("understood")).toBeGreaterThanOrEqual(fewestUnderstood);
     const dangerous = judged.filter((_, index) => verdicts[index] === "dangerous");
     expect(dangerous.map(({ previous, reply, got }) => `${previous} / ${reply} -> ${got}`)).toEqual(
-      [],
+      known,
     );
   });
 });
