@@ -65,6 +65,37 @@ describe("approver policy", () => {
     expect(chooseOutcome(policy, { ...base, clientId: "robot" })).toEqual({ action: "ignore" });
   });
 
+  it("matches a binding message in time linear in it, whatever the pattern", () => {
+    // With JavaScript's backtracking engine this pattern took 2.5 s for a message of 29
+    // characters, doubling with each one more, and the tenant answered nothing meanwhile.
+    const nested = policySchema.parse({
+      default: "approve",
+      rules: [{ when: { bindingMessage: "^(a+)+$" }, outcome: "deny" }],
+    });
+    const message = `${"a".repeat(63)}#`;
+    expect(chooseOutcome(nested, { ...base, bindingMessage: message })).toEqual({
+      action: "approve",
+      afterMs: 0,
+    });
+    expect(chooseOutcome(nested, { ...base, bindingMessage: "AAA" })).toEqual({
+      action: "deny",
+      afterMs: 0,
+    });
+  });
+
+  it("refuses a pattern RE2 does not run, saying why", () => {
+    for (const pattern of ["(", "(a)\\1", "(?<=buy )phone"]) {
+      const parsed = policySchema.safeParse({
+        default: "manual",
+        rules: [{ when: { bindingMessage: pattern }, outcome: "deny" }],
+      });
+      expect(parsed.success, pattern).toBe(false);
+      expect(parsed.error?.issues[0]?.message, pattern).toMatch(
+        /^not a regular expression this tenant runs \(RE2 syntax: no backreferences or lookaround\): error parsing regexp/,
+      );
+    }
+  });
+
   it("matches the channel the person is asked on", () => {
     const byChannel = policySchema.parse({
       default: "manual",

@@ -219,7 +219,7 @@ describe("control API", () => {
       /default: "approve-later" is not an approver outcome/,
     );
     expect(response.body.error_description).toMatch(
-      /rules\.0\.when\.bindingMessage: not a valid regular expression/,
+      /rules\.0\.when\.bindingMessage: not a regular expression this tenant runs/,
     );
     expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
   });

@@ -197,7 +197,7 @@ export const settingsSchema = z
     approver: policySchema
       .default({ default: "manual", rules: [] })
       .describe(
-        "The simulated approver: a default outcome and rules by user, clientId, audience, channel (guardian-push or email) or bindingMessage (a regular expression).",
+        "The simulated approver: a default outcome and rules by user, clientId, audience, channel (guardian-push or email) or bindingMessage (a case-insensitive RE2 regular expression: no backreferences or lookaround).",
       ),
   })
   .strict();
