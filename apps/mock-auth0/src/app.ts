@@ -112,6 +112,15 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.use(noSniff);
   const logging = requestLogging(logger);
   if (logging.first) app.use(logging.first);
+  app.use((req, _res, next) => {
+    // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400, here rather
+    // than by Node (server.ts), whose answer has no body.
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+      next(errors.invalidRequest("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"));
+      return;
+    }
+    next();
+  });
   if (!keys.isReady) {
     // Started with its keys still being made: discovery answers at once, the rest waits.
     app.use((req, _res, next) => {

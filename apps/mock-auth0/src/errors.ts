@@ -104,6 +104,16 @@ export const errors = defineErrors({
       'family) or another client\'s: Auth0 answers 403 "Unknown or invalid refresh token."',
   },
   notFound: { status: 404, code: "not_found", when: "an unknown route or auth_req_id" },
+  methodNotAllowed: {
+    status: 405,
+    code: "invalid_request",
+    when: "a CONNECT, which asks for a proxy's tunnel (an empty `Allow`)",
+  },
+  requestTimeout: {
+    status: 408,
+    code: "invalid_request",
+    when: "the request took too long to arrive",
+  },
   conflict: {
     status: 409,
     code: "conflict",
@@ -119,6 +129,11 @@ export const errors = defineErrors({
     code: "invalid_request",
     when: "a body in another charset than UTF-8, or a Content-Encoding other than gzip, deflate, br",
   },
+  expectationFailed: {
+    status: 417,
+    code: "invalid_request",
+    when: "an `Expect` other than `100-continue`",
+  },
   slowDown: {
     status: 429,
     code: "slow_down",
@@ -131,6 +146,11 @@ export const errors = defineErrors({
       "a rate limit (the Authentication API's for the tenant, /bc-authorize's per IP address " +
       "or per user, /userinfo's per user), the tenant's open requests or the event streams are " +
       "at their limit, with Retry-After",
+  },
+  headersTooLarge: {
+    status: 431,
+    code: "invalid_request",
+    when: "a request line and headers over 16 KB",
   },
   serverError: {
     status: 500,

@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get } from "node:https";
+import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -51,5 +52,75 @@ describe("startMockAuth0's issuer", () => {
     for (const { issuer } of [usual, other]) {
       expect(await discovery(issuer, ca)).toMatchObject({ issuer });
     }
+  });
+});
+
+/** `request` sent as written over TLS, and the answer read until the tenant closes. */
+function rawAnswer(
+  port: number,
+  ca: string,
+  request: string,
+): Promise<{ status: number; headers: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, ca, servername: "localhost" }, () => {
+      socket.end(request);
+    });
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (text += chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = text.split("\r\n\r\n");
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]),
+        headers: head.toLowerCase(),
+        body: body === "" ? undefined : (JSON.parse(body) as unknown),
+      });
+    });
+  });
+}
+
+describe("what Node answers or drops itself", () => {
+  it("gets the tenant's JSON error, over TLS: a malformed request, too many headers, no Host, an unmet Expect, a CONNECT", async () => {
+    const certDir = mkdtempSync(path.join(tmpdir(), "server-certs-"));
+    onTestFinished(() => {
+      rmSync(certDir, { recursive: true, force: true });
+    });
+    const { port, caCertPath } = await tenantOn("127.0.0.1", certDir);
+    const ca = readFileSync(caCertPath, "utf8");
+    const send = (request: string) => rawAnswer(port, ca, request);
+    const invalid = (description: string | RegExp) => ({
+      error: "invalid_request",
+      error_description:
+        typeof description === "string" ? description : expect.stringMatching(description),
+    });
+    // Each was an empty body, or (CONNECT) a connection closed unanswered.
+    expect(
+      await send(
+        "POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n" +
+          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      ),
+    ).toMatchObject({ status: 400, body: invalid(/^The HTTP request is malformed/) });
+    expect(
+      await send(
+        `GET /.well-known/jwks.json HTTP/1.1\r\nHost: localhost\r\nX: ${"a".repeat(20_000)}\r\n\r\n`,
+      ),
+    ).toMatchObject({ status: 431, body: invalid(/larger than this tenant accepts \(16 KB\)/) });
+    expect(
+      await send("POST /oauth/token HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b"),
+    ).toMatchObject({
+      status: 400,
+      body: invalid("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"),
+    });
+    expect(
+      await send(
+        "POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nExpect: foo\r\nContent-Length: 3\r\n" +
+          "Connection: close\r\n\r\na=b",
+      ),
+    ).toMatchObject({ status: 417, body: invalid(/^The only Expect value this tenant meets/) });
+    const tunnel = await send("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n");
+    expect(tunnel).toMatchObject({ status: 405, body: invalid(/^CONNECT is not served/) });
+    expect(tunnel.headers).toMatch(/\r\nallow: \r\n/);
+    expect(tunnel.headers).toContain("content-type: application/json; charset=utf-8");
   });
 });

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
-import { ExpressMessageClasses } from "@ciba-testbed/shared/http";
+import { ExpressMessageClasses, answerNodeRefusals, answerWith } from "@ciba-testbed/shared/http";
 import { serveUntilStopped, serverUrl, urlHostOf } from "@ciba-testbed/shared/node";
 import type { Clock } from "@ciba-testbed/shared";
 import type { Express } from "express";
@@ -51,18 +51,13 @@ export interface StartOptions {
 function answerStopping(_req: IncomingMessage, res: ServerResponse): void {
   // Auth0's error body, as every other refusal of the tenant. Nothing was done: a client may send
   // the same request again (a poll, a /bc-authorize) to the tenant that replaces this one.
-  const error = errors.temporarilyUnavailable(
-    "This tenant is stopping and took no new request: nothing was done. Send the same request " +
-      "again in a moment",
+  answerWith(
+    res,
+    errors.temporarilyUnavailable(
+      "This tenant is stopping and took no new request: nothing was done. Send the same " +
+        "request again in a moment",
+    ),
   );
-  const body = JSON.stringify(error.toJSON());
-  res.writeHead(error.status, {
-    "Content-Type": "application/json; charset=utf-8",
-    "Cache-Control": "no-store",
-    ...error.headers,
-    "Content-Length": Buffer.byteLength(body),
-  });
-  res.end(body);
 }
 
 /**
@@ -136,9 +131,18 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     // was ready in 391 ms for 423 ms of CPU with it, in 355 ms for 387 ms without (median of 12
     // alternating starts, 2-core AMD EPYC).
     ca: [],
+    // Answered by the app, as a JSON error: Node's own 400 has an empty body.
+    requireHostHeader: false,
     ...messages.serverOptions,
   });
   server.keepAliveTimeout = 5_000;
+  // What Node answers itself with an empty body, or drops, gets the tenant's JSON error.
+  answerNodeRefusals(server, errors, {
+    server: "tenant",
+    connectHint:
+      "this is an Auth0 tenant, not a proxy. Send POST /oauth/token, POST /bc-authorize or " +
+      "GET /.well-known/openid-configuration",
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -8,3 +8,4 @@ export * from "./log-level.js";
 export * from "./send-json.js";
 export * from "./express-messages.js";
 export * from "./escape-html.js";
+export * from "./node-refusals.js";

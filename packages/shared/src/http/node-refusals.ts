@@ -1,0 +1,109 @@
+import { STATUS_CODES } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+
+import type { OAuthError } from "../oauth-error.js";
+
+/** The errors of a server's table (`defineErrors`) that answer what Node refuses. */
+export interface RefusalErrors {
+  invalidRequest(description: string): OAuthError;
+  methodNotAllowed(description: string, headers: Record<string, string>): OAuthError;
+  requestTimeout(description: string): OAuthError;
+  expectationFailed(description: string): OAuthError;
+  headersTooLarge(description: string): OAuthError;
+}
+
+export interface RefusalWords {
+  /** What the server is, in "larger than this <server> accepts": "server", "tenant". */
+  server: string;
+  /** After "CONNECT is not served: ": what the server is, and what to send it instead. */
+  connectHint: string;
+}
+
+export const ERROR_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Type": "application/json; charset=utf-8",
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+};
+
+/** The error as its JSON answer: the status, the headers it needs, `{error, error_description}`. */
+export function answerWith(res: ServerResponse, error: OAuthError): void {
+  const body = JSON.stringify(error.toJSON());
+  res.writeHead(error.status, {
+    ...ERROR_HEADERS,
+    ...error.headers,
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** The error as a whole HTTP/1.1 answer written straight to the socket, which then closes. */
+function endWith(socket: Duplex, error: OAuthError): void {
+  const body = JSON.stringify(error.toJSON());
+  const head = [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ""}`,
+    ...Object.entries({ ...ERROR_HEADERS, ...error.headers }).map(
+      ([name, value]) => `${name}: ${value}`,
+    ),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "Connection: close",
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
+
+/**
+ * Gives the requests Node answers itself with an empty body and the CONNECT it closes
+ * unanswered the server's own JSON error: a request its parser refuses (`400`; request line and
+ * headers over the limit, `431`; too slow to arrive, `408`), an `Expect` other than
+ * `100-continue` (`417`, RFC 9110 section 10.1.1), and a CONNECT (`405` with an empty `Allow`:
+ * its target is no resource here, RFC 9110 section 9.3.6). Over TLS as over plain HTTP: the
+ * answer goes through the connection's socket.
+ */
+export function answerNodeRefusals(
+  server: Server | HttpsServer,
+  errors: RefusalErrors,
+  words: RefusalWords,
+): void {
+  const malformed = (code: string | undefined): OAuthError => {
+    switch (code) {
+      case "HPE_HEADER_OVERFLOW":
+        return errors.headersTooLarge(
+          `The request line and headers are larger than this ${words.server} accepts (16 KB); ` +
+            "shorten the URL or the headers",
+        );
+      case "ERR_HTTP_REQUEST_TIMEOUT":
+        return errors.requestTimeout("The request took too long to arrive");
+      default:
+        return errors.invalidRequest(
+          "The HTTP request is malformed (request line, header syntax, Content-Length or " +
+            "Transfer-Encoding) and was not processed",
+        );
+    }
+  };
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    // Node's own handler writes only on a socket that is writable and has sent nothing yet.
+    if (error.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
+      socket.destroy();
+      return;
+    }
+    endWith(socket, malformed(error.code));
+  });
+  server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => {
+    answerWith(
+      res,
+      errors.expectationFailed(
+        `The only Expect value this ${words.server} meets is '100-continue'; send the request ` +
+          "without it",
+      ),
+    );
+  });
+  server.on("connect", (req: IncomingMessage, socket: Duplex) => {
+    endWith(
+      socket,
+      errors.methodNotAllowed(`CONNECT is not served: ${words.connectHint}`, { Allow: "" }),
+    );
+    req.resume();
+  });
+}
