@@ -566,10 +566,7 @@ function namedIn(
 
 /** The request with "under $<limit>" after the product's name, if the name is there once. */
 function limitedIn(request: string, product: CatalogProduct, limit: number): string | undefined {
-  const at = onlyMatch(request, `${escape(product.name)}(?:s|es)?`);
-  if (at === undefined) return undefined;
-  const end = at.index + at.text.length;
-  return `${request.slice(0, end)} under $${String(limit)}${request.slice(end)}`;
+  return afterName(request, product, `under $${String(limit)}`);
 }
 
 const VAGUE_COUNT = /(?:^|\s)(?:some|several|any|many|a few|a couple of)\s+$/iu;
@@ -797,15 +794,15 @@ function limitsIn(
   for (let at = 2; at < said.length; at++) {
     const [money, each, word, item] = said.slice(at - 2, at + 2);
     const perUnit = each === "each" || each === "apiece" ? 1 : 0;
-    const [cue, named] = perUnit === 1 ? [word, item] : [each, word];
+    const [cue, target] = perUnit === 1 ? [word, item] : [each, word];
     if (
       typeof money === "string" &&
       MONEY.test(money) &&
       cue === "for" &&
-      typeof named === "object"
+      typeof target === "object"
     ) {
       const limit = perUnit === 1 ? [money, each ?? ""] : [money];
-      said.splice(at - 2, 3 + perUnit, named, "for", ...limit);
+      said.splice(at - 2, 3 + perUnit, target, "for", ...limit);
     }
   }
   const text = said.map((part) => (typeof part === "string" ? part : part.text)).join(" ");
