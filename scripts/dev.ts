@@ -126,7 +126,8 @@ if (busy.length > 0) fail(busyPortsLine(busy), 1);
  * Every busy port in one line, and a command that starts `pnpm dev` now: the variables the
  * person set (the same environment: the other ports, and the rest, such as a second stack's
  * SHOP_API_DATABASE, which a command of ports alone would lose when they were set on the
- * command line), each busy port moved to a free one. A secret is named, not printed.
+ * command line), each busy port moved to a free one, and a database of its own for a shop
+ * moved off a busy port. A secret is named, not printed.
  */
 function busyPortsLine(ports: typeof busy): string {
   const which = ports.map(({ variable, port, host }) => `port ${port} (${variable}) on ${host}`);
@@ -147,6 +148,12 @@ function busyPortsLine(ports: typeof busy): string {
       return value === undefined ? [] : [`${name}=${shellWord(value)}`];
     },
   );
+  // A shop on another port is most likely a second stack's, whose database this one's default
+  // (.data/shop-api) is: a second shop needs a database of its own, or it stops at start.
+  const shopPort = suggestions.get("SHOP_API_PORT");
+  if (shopPort !== undefined && set("SHOP_API_DATABASE") === undefined) {
+    command.push(`SHOP_API_DATABASE=.data/shop-api-${String(shopPort)}`);
+  }
   const secrets = others.filter((name) => SECRET_VARIABLE.test(name));
   const kept = secrets.length === 0 ? "" : ` (with ${secrets.join(" and ")} set as now)`;
   const hint = fixable ? `, e.g. ${[...command, "pnpm dev"].join(" ")}${kept}` : "";

@@ -494,6 +494,34 @@ describe("pnpm dev", () => {
     }
   });
 
+  it("names a database of its own for a shop it moves off a busy port, when none is set", async () => {
+    // The suggested command, run beside the first stack, stopped at the shop's start: the
+    // default database (.data/shop-api) was the first shop's.
+    const held = await holdPort();
+    try {
+      const [mockAuth0Port, agentPort] = [String(await freePort()), String(await freePort())];
+      // Empty is unset. It stops before it starts anything, the shop's port being held.
+      const dev = runDev(DEV_SCRIPT, {
+        MOCK_AUTH0_PORT: mockAuth0Port,
+        SHOP_API_PORT: String(held.port),
+        AGENT_PORT: agentPort,
+        SHOP_API_DATABASE: "",
+      });
+      expect(await dev.exited).toBe(1);
+      const [line = "", ...rest] = dev.stderr().trimEnd().split("\n");
+      expect(rest).toEqual([]);
+      const [, suggested] = /SHOP_API_PORT=(\d+) AGENT_PORT/.exec(line) ?? [];
+      expect(suggested).toMatch(/^\d+$/);
+      expect(line).toMatch(
+        new RegExp(
+          `, e\\.g\\. MOCK_AUTH0_PORT=${mockAuth0Port} SHOP_API_PORT=${suggested ?? ""} AGENT_PORT=${agentPort} LOG_LEVEL=warn SHOP_API_DATABASE=\\.data/shop-api-${suggested ?? ""} pnpm dev$`,
+        ),
+      );
+    } finally {
+      held.server.close();
+    }
+  });
+
   it("refuses AGENT_PORT=0 without APP_BASE_URL before it starts anything, with the web app's own message and exit 2", async () => {
     // What the web app answers to it (`pnpm agent serve` exits 2 with this).
     const refused = (() => {

@@ -201,6 +201,60 @@ describe("interrupt mode across two processes", () => {
     }
   });
 
+  it("says where the purchase stood, as one JSON object with the fix, when the script that started it in the background ends while it waits", async () => {
+    const before = (await s.ordersOf(BUYER)).length;
+    const requestsBefore = await consentIds(s);
+    const dir = await mkdtemp(path.join(tmpdir(), "parent-gone-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const [out, err] = [path.join(dir, "out.json"), path.join(dir, "err.txt")];
+    // A script that starts the agent in the background, and ends when its stdin closes.
+    const script = spawn(
+      "bash",
+      ["-c", '"$@" --json "Buy 2 USB-C cables" > "$OUT" 2> "$ERR" & read -r _', "bash"].concat([
+        cli.command,
+        ...cli.args,
+      ]),
+      {
+        env: { ...process.env, ...s.agentEnv(), OUT: out, ERR: err },
+        stdio: ["pipe", "ignore", "ignore"],
+        detached: true,
+      },
+    );
+    const group = script.pid!;
+    onTestFinished(() => {
+      try {
+        process.kill(-group, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    });
+    const consent = await s.stack.control.waitForPending(
+      (c) =>
+        !requestsBefore.includes(c.auth_req_id) &&
+        c.binding_message.startsWith("Do you want to buy 2 USB-C cables"),
+    );
+    script.stdin.end();
+    await once(script, "exit");
+    // The agent, left in the script's process group, notices within its 250 ms check and exits.
+    expect(await liveMembersAfter(group, 10_000)).toEqual([]);
+    // It printed only its stderr line before: nothing under --json, and no fix.
+    const report = JSON.parse(await readFile(out, "utf8")) as Record<string, unknown>;
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "parent_gone",
+      exitCode: 1,
+      authReqId: consent.auth_req_id,
+    });
+    expect(report.message).toMatch(
+      /which started this agent, is gone, so the agent stopped; it places no order after that\. Nothing was ordered\. The approval request \S+ stays open until it expires, and an approval given now buys nothing/,
+    );
+    expect(report.fix).toMatch(
+      /^Ask again if the purchase is still wanted.* setsid nohup pnpm agent \.\.\. &\.$/,
+    );
+    await s.stack.control.approve(consent.auth_req_id);
+    expect(await s.ordersOf(BUYER)).toHaveLength(before);
+  });
+
   it("says where it stopped on SIGINT in block mode, exits 130, and a later approval buys nothing", async () => {
     const orders = await orderIds(s);
     const waiting = startAgent(["--json", "Buy 3 USB-C cables"], s.agentEnv(), cli);

@@ -28,6 +28,10 @@ interface CliOptions extends ConfigOverrides {
 }
 
 const RESUME_COMMAND = (threadId: string) => `pnpm agent resume ${threadId}`;
+
+/** How an agent started from a script outlives it (the parent it watches is the script's). */
+const OUTLIVE_FIX =
+  "To let the agent outlive the script or shell that starts it in the background, start it with setsid nohup pnpm agent ... &.";
 /** How soon an orphaned agent notices; right before an order it also looks, synchronously. */
 const ANCESTRY_CHECK_MS = 250;
 
@@ -202,16 +206,32 @@ async function execute(
     clock: systemClock,
     resumeCommand: RESUME_COMMAND,
   });
+  // Block mode needs nothing to outlive the process, so no token ever touches the disk.
+  const durable = config.mode === "interrupt" || command === "resume";
+  /** The orders this run placed, for a report of a failure that comes after them. */
+  const placed: string[] = [];
+  /** Where the purchase under way is, for a report of a signal that stops the run. */
+  const progress: RunProgress = { ordering: false };
   const ancestry = watchAncestry({
     intervalMs: ANCESTRY_CHECK_MS,
     onGone: (halt) => {
-      // Its parent is gone, so nobody may read this; the exit is what matters.
-      process.stderr.write(`agent: ${halt.code}: ${halt.message}\n`);
+      // Its parent is gone, so nobody may read this, and the exit is what matters; a person
+      // who started it from a script that ended reads the log. Said as a signal's stop is:
+      // where the purchase stood and what to do, one JSON object under --json.
+      terminal.stop();
+      const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
+      const message = `${halt.message} ${where.message}`;
+      const { approval, sending } = progress;
+      fail("ERROR", json ? message : `agent: ${halt.code}: ${message}`, json, {
+        error: halt.code,
+        fix: `${where.fix} ${OUTLIVE_FIX}`,
+        threadId: approval?.threadId ?? sending?.threadId ?? threadId,
+        authReqId: approval?.authReqId,
+        bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
+      });
       process.exit(exitCodeOf("ERROR"));
     },
   });
-  // Block mode needs nothing to outlive the process, so no token ever touches the disk.
-  const durable = config.mode === "interrupt" || command === "resume";
   let store: AgentStore;
   try {
     store = durable ? await openStore(config.store) : createMemoryStore();
@@ -234,10 +254,6 @@ async function execute(
     await store.close?.();
     return fail("ERROR", error instanceof Error ? error.message : String(error), json);
   }
-  /** The orders this run placed, for a report of a failure that comes after them. */
-  const placed: string[] = [];
-  /** Where the purchase under way is, for a report of a signal that stops the run. */
-  const progress: RunProgress = { ordering: false };
   const agent = createAgent(config, {
     model,
     clock: systemClock,
