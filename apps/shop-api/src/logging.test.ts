@@ -40,6 +40,20 @@ describe("request logs", () => {
     },
   );
 
+  it("log the Bearer challenge to a request without credentials at info, a refused token at warn", async () => {
+    const shop = await createTestApp(issuer);
+    const level = () => (JSON.parse(shop.logs.at(-1) ?? "{}") as { level?: number }).level;
+    await request(shop.app).post("/api/purchases").send({}).expect(401);
+    // An agent makes this request before each consent request: it logged a warning each time.
+    expect(level()).toBe(30);
+    await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", "Bearer not-a-token")
+      .send({})
+      .expect(401);
+    expect(level()).toBe(40);
+  });
+
   it("generate an id when none is sent", async () => {
     const shop = await createTestApp(issuer);
     const a = await request(shop.app).get("/health");

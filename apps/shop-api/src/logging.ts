@@ -75,8 +75,12 @@ export function httpLogger(logger: Logger): HttpLogger {
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       err: serializeError,
     },
-    customLogLevel: (_req, res, error) => {
+    customLogLevel: (req, res, error) => {
       if (error || res.statusCode >= 500) return "error";
+      // A request with no credentials gets the Bearer challenge (RFC 6750 section 3): the
+      // protocol's first step, which an agent's check of the purchase URL takes before each
+      // consent request, not a warning. A token refused is one.
+      if (res.statusCode === 401 && req.headers.authorization === undefined) return "info";
       if (res.statusCode >= 400) return "warn";
       return "info";
     },
