@@ -212,24 +212,35 @@ async function execute(
   const placed: string[] = [];
   /** Where the purchase under way is, for a report of a signal that stops the run. */
   const progress: RunProgress = { ordering: false };
+  /**
+   * Ends the run at once with one report of where the purchase stood and what to do, one JSON
+   * object under --json (with the ids the message names), then exits with `exitCode`.
+   */
+  const stopNow = (stop: { cause: string; error: string; fixAfter?: string; exitCode: number }) => {
+    terminal.stop();
+    const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
+    const { approval, sending } = progress;
+    fail("ERROR", `${stop.cause} ${where.message}`, json, {
+      error: stop.error,
+      fix: stop.fixAfter === undefined ? where.fix : `${where.fix} ${stop.fixAfter}`,
+      exitCode: stop.exitCode,
+      threadId: approval?.threadId ?? sending?.threadId ?? threadId,
+      authReqId: approval?.authReqId,
+      bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
+    });
+    process.exit(stop.exitCode);
+  };
   const ancestry = watchAncestry({
     intervalMs: ANCESTRY_CHECK_MS,
+    // Its parent is gone, so nobody may read this, and the exit is what matters; a person who
+    // started it from a script that ended reads the log. Said as a signal's stop is.
     onGone: (halt) => {
-      // Its parent is gone, so nobody may read this, and the exit is what matters; a person
-      // who started it from a script that ended reads the log. Said as a signal's stop is:
-      // where the purchase stood and what to do, one JSON object under --json.
-      terminal.stop();
-      const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
-      const message = `${halt.message} ${where.message}`;
-      const { approval, sending } = progress;
-      fail("ERROR", json ? message : `agent: ${halt.code}: ${message}`, json, {
+      stopNow({
+        cause: json ? halt.message : `agent: ${halt.code}: ${halt.message}`,
         error: halt.code,
-        fix: `${where.fix} ${OUTLIVE_FIX}`,
-        threadId: approval?.threadId ?? sending?.threadId ?? threadId,
-        authReqId: approval?.authReqId,
-        bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
+        fixAfter: OUTLIVE_FIX,
+        exitCode: exitCodeOf("ERROR"),
       });
-      process.exit(exitCodeOf("ERROR"));
     },
   });
   let store: AgentStore;
@@ -287,21 +298,13 @@ async function execute(
   // Ctrl-C, a CI job's timeout, a closed terminal: one report of where the run stopped, then
   // the shell's exit code for the signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
   const stopOnSignal = (signal: NodeJS.Signals) => {
-    terminal.stop();
-    const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
-    const exitCode = 128 + constants.signals[signal];
-    // The ids the message names, for a caller that reads --json.
-    const { approval, sending } = progress;
-    fail("ERROR", `Stopped by ${signal}. ${where.message}`, json, {
+    stopNow({
+      cause: `Stopped by ${signal}.`,
       error: "interrupted",
-      fix: where.fix,
-      exitCode,
-      threadId: approval?.threadId ?? sending?.threadId ?? threadId,
-      authReqId: approval?.authReqId,
-      bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
+      exitCode: 128 + constants.signals[signal],
     });
-    process.exit(exitCode);
   };
+
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const signal of signals) process.once(signal, stopOnSignal);
   try {

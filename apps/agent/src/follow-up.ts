@@ -709,11 +709,9 @@ function itselfIn(
 const ITSELF =
   /^(?:(?:yes|yeah|yep|yup|sure|ok|okay|correct|right)[,.!]? )?(?:just |only )?(?:the )?(.*?)(?:,? (?:itself|alone|only|on its own))?$/u;
 
+/** "yes", or the product named as a reply names an offered one (`chosenProduct`). */
 function wantsItself(words: string, product: CatalogProduct): boolean {
-  if (YES.test(words)) return true;
-  const named = tokensOf(ITSELF.exec(words)?.[1] ?? "");
-  const tokens = tokensOf(product.name);
-  return named.length > 0 && named.every((token) => tokens.includes(token));
+  return YES.test(words) || chosenProduct(ITSELF.exec(words)?.[1] ?? "", [product]) !== undefined;
 }
 
 /** The request without `detail` (a word beside a product's name), if it is there once. */
@@ -812,24 +810,19 @@ function limitsIn(
 const MONEY = /^\$ ?\d[\d,]*(?:\.\d+)?k?$/u;
 
 /**
- * Which of `products` the words name: the one whose whole name they are, or the only one with
- * every word of them in its name ("phone" names two).
+ * Which of `products` the words name, as a reply names an offered product (`chosenProduct`):
+ * "phone" names two. A word with nothing of a name in it ("/", "-") names nothing.
  */
 function itemNamed(
   words: string,
   products: readonly (CatalogProduct | undefined)[],
 ): number | undefined {
-  const named = tokensOf(words);
-  if (named.length === 0 || words.split(" ").some((word) => tokensOf(word).length === 0)) {
-    return undefined;
-  }
-  const names = products.map((product) => (product === undefined ? [] : tokensOf(product.name)));
-  const exact = names.flatMap((tokens, index) => (sameTokens(tokens, named) ? [index] : []));
-  if (exact.length === 1) return exact[0];
-  const containing = names.flatMap((tokens, index) =>
-    named.every((token) => tokens.includes(token)) ? [index] : [],
+  if (words.split(" ").some((word) => tokensOf(word).length === 0)) return undefined;
+  const product = chosenProduct(
+    words,
+    products.filter((one) => one !== undefined),
   );
-  return containing.length === 1 ? containing[0] : undefined;
+  return product === undefined ? undefined : products.indexOf(product);
 }
 
 function replacedOnce(request: string, from: string, to: string): string | undefined {
