@@ -258,7 +258,6 @@ console.log(JSON.stringify([await ensureTestbedCa({ certDir }), await ensureTest
     writeFileSync(
       path.join(appDir, "new-shop-database.js"),
       `import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { startTestbed } from "@ciba-testbed/testkit";
@@ -266,7 +265,8 @@ import { startTestbed } from "@ciba-testbed/testkit";
 const logs = new PassThrough();
 let text = "";
 logs.on("data", (chunk) => (text += chunk));
-const database = path.join(mkdtempSync(path.join(tmpdir(), "ciba-new-shop-")), "db");
+// In the project's own folder, which the test removes afterwards.
+const database = path.join(mkdtempSync("new-shop-"), "db");
 const testbed = await startTestbed({ logLevel: "info", logs, shop: { database } });
 const orders = await testbed.shop.orders();
 await testbed.stop();
