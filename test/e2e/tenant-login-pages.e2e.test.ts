@@ -159,6 +159,32 @@ describe("the tenant's login pages", () => {
     return new URL(page.url()).searchParams.has("code");
   }
 
+  it("takes a login_hint from a link on another site as Auth0 does: the page, that user first and focused", async () => {
+    tenant = await startTenant();
+    const page = await browser.newPage();
+    await page.goto(appUrl);
+    // What any site can send a browser to: it must not log the browser in as whoever it names.
+    await page.evaluate(
+      (href) => {
+        window.location.href = href;
+      },
+      authorizeUrl(tenant, { login_hint: "auth0|second-user", state: "from-elsewhere" }),
+    );
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    expect(appRequests.some((url) => url.pathname === "/auth/callback")).toBe(false);
+    const buttons = page.locator("form.user button");
+    await expect(buttons.first().textContent()).resolves.toContain("Second Buyer");
+    // The focus is in the hinted user's form: Enter picks them.
+    await expect(
+      page.locator("form.user:has(:focus) [name=user]").getAttribute("value"),
+    ).resolves.toBe("auth0|second-user");
+    // The person's own key press is what logs them in.
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Signed in" }).waitFor();
+    const [callback] = appRequests.filter((url) => url.pathname === "/auth/callback");
+    expect(callback?.searchParams.get("state")).toBe("from-elsewhere");
+  });
+
   it("asks before a logout link without id_token_hint ends the session, then returns to the app", async () => {
     tenant = await startTenant({ allowed_logout_urls: [appUrl] });
     const page = await logIn();

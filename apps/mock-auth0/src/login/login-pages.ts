@@ -85,6 +85,11 @@ export interface LoginPageView {
   error?: string | undefined;
   /** The user whose password was wrong: their box is marked invalid, described by the error. */
   failedUser?: string | undefined;
+  /**
+   * The user the request's `login_hint` names: listed first, with the focus, as Auth0's page
+   * comes with that user's e-mail filled in. Choosing them still takes the person's click.
+   */
+  hintedUser?: string | undefined;
 }
 
 const LOGIN_ERROR_ID = "login-error";
@@ -92,21 +97,27 @@ const LOGIN_ERROR_ID = "login-error";
 /** Universal Login as mock-auth0 plays it: the tenant's users, one button each. */
 export function sendLoginPage(res: Response, view: LoginPageView, status = 200): void {
   secure(res, { formTargets: [new URL(view.redirectUri).origin] });
-  const users = view.users
+  const hinted = view.users.find((user) => user.sub === view.hintedUser);
+  const focused = view.failedUser === undefined ? hinted?.sub : undefined;
+  const users = (
+    hinted === undefined ? view.users : [hinted, ...view.users.filter((u) => u !== hinted)]
+  )
     .map((user) => {
       const invalid =
         user.sub === view.failedUser
           ? ` aria-invalid="true" aria-describedby="${LOGIN_ERROR_ID}" autofocus`
           : "";
+      const focus = user.sub === focused ? " autofocus" : "";
       const password =
         user.passwordHash === undefined
           ? ""
-          : `<label>Password<input type="password" name="password" autocomplete="current-password" required${invalid}></label>`;
+          : `<label>Password<input type="password" name="password" autocomplete="current-password" required${invalid}${focus}></label>`;
+      const buttonFocus = user.passwordHash === undefined ? focus : "";
       return `<li><form class="user" method="post" action="/u/login">
 <input type="hidden" name="state" value="${escapeHtml(view.transactionId)}">
 <input type="hidden" name="user" value="${escapeHtml(user.sub)}">
 ${password}
-<button type="submit"><span class="name">${escapeHtml(user.name)}</span><span class="email">${escapeHtml(user.email)}</span></button>
+<button type="submit"${buttonFocus}><span class="name">${escapeHtml(user.name)}</span><span class="email">${escapeHtml(user.email)}</span></button>
 </form></li>`;
     })
     .join("\n");

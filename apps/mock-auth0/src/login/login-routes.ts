@@ -124,13 +124,16 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       respond(res, request, { error: "login_required", error_description: "Login required" });
       return;
     }
-    // For CI: a login_hint that names a user, or the tenant's autoSelectUser, logs in at once.
-    // Never a user with a password, who must type it, and never when prompt=login asks for the
-    // page (OpenID Connect Core 1.0 section 3.1.2.1): otherwise any site could log a browser
-    // in as whoever it names (login CSRF).
+    // For CI, only where the tenant's settings ask for it: the tenant's autoSelectUser, or the
+    // user a login_hint names (login.loginHintLogsIn), logs in at once. Auth0 only pre-fills the
+    // form with a login_hint: a link that logged in whoever it named would let any site log a
+    // browser in as an account of its choosing (login CSRF). Never a user with a password, who
+    // must type it, and never when prompt=login asks for the page (OpenID Connect Core 1.0
+    // section 3.1.2.1).
     const shortcut = request.prompt.has("login")
       ? undefined
-      : (findUser(request.loginHint) ?? findUser(login.autoSelectUser ?? undefined));
+      : ((login.loginHintLogsIn ? findUser(request.loginHint) : undefined) ??
+        findUser(login.autoSelectUser ?? undefined));
     const picked = shortcut?.passwordHash === undefined ? shortcut : undefined;
     if (picked !== undefined) {
       sendCode(res, request, logIn(res, picked));
@@ -190,6 +193,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       transactionId: transaction.id,
       redirectUri: transaction.request.redirectUri,
       users: directory.tenant.users,
+      hintedUser: findUser(transaction.request.loginHint)?.sub,
     });
   });
 
@@ -231,6 +235,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
             users: directory.tenant.users,
             error: "Wrong email or password.",
             failedUser: user?.sub,
+            hintedUser: findUser(request.loginHint)?.sub,
           },
           400,
         );

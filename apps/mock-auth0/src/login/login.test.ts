@@ -4,12 +4,13 @@ import path from "node:path";
 
 import { hashSync } from "bcryptjs";
 import * as oidc from "openid-client";
+import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startMockAuth0 } from "../server.js";
 import type { RunningMockAuth0 } from "../server.js";
 import { tenantWith } from "../tenant/load-tenant.js";
-import { testKeys } from "../test-support/harness.js";
+import { ISSUER, createHarness, testKeys } from "../test-support/harness.js";
 import { httpsFetch } from "../test-support/https-fetch.js";
 
 // The login endpoints against a real relying party library, openid-client 6, over HTTPS.
@@ -143,6 +144,9 @@ beforeAll(async () => {
           ...(settings.clients as Record<string, unknown>),
           "Browser app": { client_id: SPA.id },
         },
+        // CI's shortcut, which the public client's tests below use; the tenant's default (a
+        // login_hint only puts its user first on the page) is tested at the end of this file.
+        login: { ...(settings.login as Record<string, unknown>), loginHintLogsIn: true },
       }),
     }),
     port: 0,
@@ -356,7 +360,7 @@ describe("what /authorize refuses", () => {
   });
 });
 
-describe("a public client with login_hint and response_mode=form_post", () => {
+describe("a public client with login_hint (login.loginHintLogsIn) and response_mode=form_post", () => {
   it("logs the hinted user in without a page and posts the code back", async () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const nonce = oidc.randomNonce();
@@ -577,5 +581,48 @@ describe("logout", () => {
     withHint.searchParams.set("logout_hint", sid);
     expect((await hinted.get(withHint)).status).toBe(302);
     expect(await loggedIn(hinted)).toBe(false);
+  });
+});
+
+describe("a login_hint, with the tenant's default settings", () => {
+  /** The users of the login page `/authorize` leads to, in order, and the one with the focus. */
+  async function loginPageFor(hint: string | undefined) {
+    const h = await createHarness();
+    const authorize = await request(h.app)
+      .get("/authorize")
+      .query({
+        client_id: APP.id,
+        redirect_uri: CALLBACK,
+        response_type: "code",
+        scope: "openid",
+        ...(hint === undefined ? {} : { login_hint: hint }),
+      })
+      .expect(302);
+    const target = new URL(String(authorize.headers.location), ISSUER);
+    expect(target.pathname).toBe("/u/login");
+    const page = await request(h.app).get(`${target.pathname}${target.search}`).expect(200);
+    const forms = page.text.split('<form class="user"').slice(1);
+    return {
+      users: forms.map((form) => /name="user" value="([^"]+)"/.exec(form)?.[1]),
+      focused: forms
+        .filter((form) => form.includes("autofocus"))
+        .map((form) => /name="user" value="([^"]+)"/.exec(form)?.[1]),
+    };
+  }
+
+  it("logs nobody in: it shows the page with that user first and focused, as Auth0 fills in the form", async () => {
+    // Otherwise any site could log the browser in as a user of its choosing (login CSRF) with
+    // a link to /authorize: the person's click on the page is what logs them in.
+    const plain = await loginPageFor(undefined);
+    expect(plain.users.slice(0, 2)).toEqual([BUYER, SECOND]);
+    expect(plain.focused).toEqual([]);
+    const bySub = await loginPageFor(SECOND);
+    expect(bySub.users[0]).toBe(SECOND);
+    expect(bySub.users.slice(1)).toContain(BUYER);
+    expect(bySub.users).toHaveLength(plain.users.length);
+    expect(bySub.focused).toEqual([SECOND]);
+    expect((await loginPageFor("Second@Example.com")).focused).toEqual([SECOND]);
+    // A hint that names nobody leaves the page as it is.
+    expect(await loginPageFor("nobody@example.com")).toEqual(plain);
   });
 });

@@ -10,6 +10,7 @@ import {
   ISSUER,
   USER,
   combine,
+  withLoginHintLogin,
   createHarness,
   withClientAsset,
   withExtraClient,
@@ -240,16 +241,19 @@ describe("POST /oauth/token with grant_type=refresh_token", () => {
     // (Use Refresh Token Rotation).
     const SPA = { id: "browser-app", callback: "http://localhost:5173/callback" };
     const h = await createHarness(
-      withExtraClient(
-        {
-          name: "Browser app",
-          app_type: "spa",
-          token_endpoint_auth_method: "none",
-          grant_types: ["authorization_code", "refresh_token"],
-          callbacks: [SPA.callback],
-          refresh_token: { rotation_type: "rotating", expiration_type: "expiring" },
-        },
-        { client_id: SPA.id },
+      combine(
+        withExtraClient(
+          {
+            name: "Browser app",
+            app_type: "spa",
+            token_endpoint_auth_method: "none",
+            grant_types: ["authorization_code", "refresh_token"],
+            callbacks: [SPA.callback],
+            refresh_token: { rotation_type: "rotating", expiration_type: "expiring" },
+          },
+          { client_id: SPA.id },
+        ),
+        withLoginHintLogin,
       ),
     );
     const verifier = randomBytes(32).toString("base64url");

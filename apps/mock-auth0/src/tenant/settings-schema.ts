@@ -117,7 +117,13 @@ const loginSettingsSchema = z
       .nullable()
       .default(null)
       .describe(
-        "A user id (auth0|…) that /authorize logs in with no login page, as if they had picked themselves: for CI. A login_hint that names a user does the same for one request. Never a user with a password_hash, nor with prompt=login: the page is shown then. null: the page is shown.",
+        "A user id (auth0|…) that /authorize logs in with no login page, as if they had picked themselves: for CI. Never a user with a password_hash, nor with prompt=login: the page is shown then. While it is set, any page the browser opens can log it in as this user. null: the page is shown.",
+      ),
+    loginHintLogsIn: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Whether a login_hint that names a user (auth0|… id or e-mail) logs that user in with no login page: for CI that picks its user per login. Never a user with a password_hash, nor with prompt=login. While it is true, any page the browser opens can log it in as whoever it names (login CSRF). false (Auth0's answer): the page is shown, the hinted user first.",
       ),
     sessionLifetimeSeconds: z
       .number()

@@ -99,6 +99,14 @@ export const combine = (...all: TenantChanges[]): TenantChanges => ({
   settings: (settings) => all.reduce((s, c) => (c.settings ? c.settings(s) : s), settings),
 });
 
+/** mock-auth0.json's CI shortcut: a login_hint that names a user logs them in with no page. */
+export const withLoginHintLogin: TenantChanges = {
+  settings: (settings) => ({
+    ...settings,
+    login: { ...(settings.login as Json | undefined), loginHintLogsIn: true },
+  }),
+};
+
 /** A change to one Deploy CLI client of tenant.yaml, by name. */
 export const withClientAsset = (name: string, change: (client: Json) => Json): TenantChanges => ({
   assets: (assets) => ({
