@@ -3,7 +3,7 @@ import { Router, static as serveStatic } from "express";
 import type { ControlAuth } from "../control-auth.js";
 import { approverEvents } from "./approver-events.js";
 import type { ApproverEventsDeps } from "./approver-events.js";
-import { PUBLIC_DIR, pageSecurityHeaders } from "./page-security.js";
+import { PUBLIC_DIR, pageSecurityHeaders, sameOriginOnly } from "./page-security.js";
 
 export interface ApproverPageDeps extends ApproverEventsDeps {
   auth: ControlAuth;
@@ -19,6 +19,12 @@ export function approverPage(deps: ApproverPageDeps): Router {
     res.sendFile("approver.html", { root: PUBLIC_DIR });
   });
   router.use("/approver/assets", pageSecurityHeaders, serveStatic(PUBLIC_DIR, { index: false }));
-  router.get("/approver/api/events", deps.auth.check, approverEvents(deps));
+  // Part of the control API: only the page's own origin (or a client that is no browser).
+  router.get(
+    "/approver/api/events",
+    sameOriginOnly("the control API", { reads: true }),
+    deps.auth.check,
+    approverEvents(deps),
+  );
   return router;
 }

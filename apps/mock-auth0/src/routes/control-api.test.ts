@@ -247,6 +247,40 @@ describe("control API", () => {
       .expect(200);
   });
 
+  it("refuses reads from a page on another origin too: the lists, the policy, the event stream", async () => {
+    const h = await createHarness();
+    await h.start();
+    for (const path of [
+      "/approver/api/requests",
+      "/approver/api/users",
+      "/approver/api/policy",
+      "/approver/api/events",
+    ]) {
+      for (const [header, value] of [
+        ["Origin", "https://evil.example"],
+        ["Sec-Fetch-Site", "cross-site"],
+        ["Sec-Fetch-Site", "same-site"],
+      ] as const) {
+        const refused = await request(h.app).get(path).set(header, value);
+        expect([path, value, refused.status, refused.body]).toEqual([
+          path,
+          value,
+          403,
+          {
+            error: "access_denied",
+            error_description: "Cross-site requests to the control API are refused",
+          },
+        ]);
+      }
+    }
+    // The approver page's own reads, and those of a client that is no browser, are answered.
+    const own = await request(h.app)
+      .get("/approver/api/requests")
+      .set("Sec-Fetch-Site", "same-origin");
+    expect(own.status).toBe(200);
+    expect((await request(h.app).get("/approver/api/users")).status).toBe(200);
+  });
+
   it("answers unknown routes with a JSON 404", async () => {
     const h = await createHarness();
     const response = await request(h.app).get("/nope").expect(404);

@@ -199,7 +199,7 @@ export function controlApi(deps: ControlApiDeps): Router {
   // control API's CSRF refusal, body parser and Cache-Control.
   router.use(
     CONTROL_API_PATHS,
-    sameOriginOnly("the control API"),
+    sameOriginOnly("the control API", { reads: true }),
     // Its answers hold consent links, which work as credentials: nobody may keep a copy.
     (_req, res, next) => {
       res.set("Cache-Control", "no-store");

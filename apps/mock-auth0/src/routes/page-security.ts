@@ -36,9 +36,12 @@ export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
 /**
  * Browsers send `Sec-Fetch-Site` and `Origin` with cross-site requests: refusing those keeps
  * a page on another origin from deciding consent requests (CSRF). curl and test clients
- * send neither and are let through. `what` names the refused routes in the error.
+ * send neither and are let through. `what` names the refused routes in the error. Reads
+ * (GET, HEAD) are let through unless `reads` says to refuse them too: a page's own address
+ * must open from a link on another site, an API's need not (another site's page would hold
+ * the control API's event streams open, or time its answers).
  */
-export function sameOriginOnly(what: string): RequestHandler {
+export function sameOriginOnly(what: string, { reads = false } = {}): RequestHandler {
   return (req, _res, next) => {
     const site = req.get("sec-fetch-site");
     const origin = req.get("origin");
@@ -46,7 +49,8 @@ export function sameOriginOnly(what: string): RequestHandler {
     const crossSite =
       (site !== undefined && site !== "same-origin" && site !== "none") ||
       (origin !== undefined && origin !== self);
-    if (req.method !== "GET" && req.method !== "HEAD" && crossSite) {
+    const read = req.method === "GET" || req.method === "HEAD";
+    if (crossSite && (reads || !read)) {
       next(errors.forbidden(`Cross-site requests to ${what} are refused`));
       return;
     }
