@@ -395,6 +395,19 @@ describe("the chat web app", () => {
     expect(answer.status).toBe(401);
   });
 
+  it("answers a login callback without the login's cookie with a page that says to log in again", async () => {
+    // A callback URL opened again, or one from a login that another browser or site started:
+    // the SDK's own words are for the app's developer (its cookie names and settings).
+    const answer = await fetch(`${baseUrl}/auth/callback?code=c&state=s`);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("content-type")).toMatch(/^text\/html/);
+    const text = await answer.text();
+    expect(text).toContain(
+      "This login was not started in this browser, or it was started too long ago: log in again from the chat page",
+    );
+    expect(text).not.toContain("cookie not found");
+  });
+
   it("logs in, buys after an approval on the approver page, and shows the order", async () => {
     await logIn(chat, baseUrl, /Test Buyer/);
     await expect(chat.getByText("Logged in as Test Buyer").count()).resolves.toBe(1);

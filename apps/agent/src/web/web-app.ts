@@ -130,7 +130,16 @@ function errorAnswer(error: unknown, tenantOrigin: string): ErrorAnswer {
   }
   const status = (error as { status?: unknown }).status;
   if (typeof status === "number" && status >= 400 && status < 500) {
-    return { status, code: "invalid_request", description: (error as Error).message };
+    const { message } = error as Error;
+    return {
+      status,
+      code: "invalid_request",
+      // The SDK's words for a callback without its login cookie speak to the app's developer
+      // (its cookie names and settings); the person only needs to log in again.
+      description: message.startsWith(LOGIN_COOKIE_MISSING)
+        ? "This login was not started in this browser, or it was started too long ago: log in again from the chat page"
+        : message,
+    };
   }
   return {
     status: 500,
@@ -138,6 +147,12 @@ function errorAnswer(error: unknown, tenantOrigin: string): ErrorAnswer {
     description: "Something went wrong in the agent's web app",
   };
 }
+
+/**
+ * express-openid-connect's error for a callback that comes without the cookie its login set:
+ * a callback URL opened again, or one from a login another browser (or another site) started.
+ */
+const LOGIN_COOKIE_MISSING = '"auth_verification" cookie not found.';
 
 /** What goes wrong outside the chat's own answers: a bad body, a login or its callback. */
 function errorHandlerFor(tenantOrigin: string): ErrorRequestHandler {
@@ -190,6 +205,19 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.set("trust proxy", false);
 
   app.use(noSniff);
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400 (here rather
+  // than by Node, whose answer has no body: createWebServer lets it through).
+  app.use((req, res, next) => {
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+      sendError(req, res, {
+        status: 400,
+        code: "invalid_request",
+        description: "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)",
+      });
+      return;
+    }
+    next();
+  });
   app.get("/auth/logout", (req, res) => {
     sendError(req, res.set("Allow", "POST, OPTIONS"), {
       status: 405,

@@ -132,3 +132,80 @@ describe("a stopping web app", () => {
     expect(cut.body.endsWith("0\r\n\r\n")).toBe(false);
   });
 });
+
+describe("what Node refuses before the app sees it", () => {
+  /** The raw answer to `request`, sent on a connection of its own. */
+  async function answerTo(request: string): Promise<RawAnswer> {
+    const { port } = await listen(webApp());
+    const { socket, ended } = await open(port);
+    socket.write(request);
+    return (await ended) as RawAnswer;
+  }
+  const error = (status: number, code: string, description: string) => ({
+    status,
+    headers: expect.objectContaining({
+      "content-type": "application/json; charset=utf-8",
+      "x-content-type-options": "nosniff",
+      connection: "close",
+    }) as unknown,
+    body: JSON.stringify({ error: code, error_description: description }),
+  });
+
+  it("gets the app's JSON error with nosniff, not Node's empty answer or a closed connection", async () => {
+    expect(
+      await answerTo(
+        "POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+      ),
+    ).toEqual(
+      error(
+        400,
+        "invalid_request",
+        "The HTTP request is malformed (request line, header syntax, Content-Length or Transfer-Encoding) and was not processed",
+      ),
+    );
+    expect(
+      await answerTo(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(17_000)}\r\n\r\n`),
+    ).toEqual(
+      error(
+        431,
+        "invalid_request",
+        "The request line and headers are larger than this web app accepts (16 KB); shorten the URL or the headers",
+      ),
+    );
+    const expectation = await answerTo(
+      "POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: foo\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    expect(expectation).toEqual(
+      error(
+        417,
+        "invalid_request",
+        "The only Expect value this web app meets is '100-continue'; send the request without it",
+      ),
+    );
+    expect(await answerTo("CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).toEqual({
+      ...error(
+        405,
+        "method_not_allowed",
+        "CONNECT is not served: this is the agent's web app, not a proxy. Open / in a browser, or send POST /api/chat",
+      ),
+      headers: expect.objectContaining({
+        allow: "",
+        "x-content-type-options": "nosniff",
+      }) as unknown,
+    });
+  });
+
+  it("leaves an HTTP/1.1 request without Host to the app, which refuses it with 400 and nosniff", async () => {
+    const api = await answerTo("GET /api/session HTTP/1.1\r\nConnection: close\r\n\r\n");
+    expect(api.status).toBe(400);
+    expect(api.headers["x-content-type-options"]).toBe("nosniff");
+    expect(JSON.parse(api.body)).toEqual({
+      error: "invalid_request",
+      error_description: "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)",
+    });
+    const page = await answerTo("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+    expect(page.status).toBe(400);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body).toContain("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)");
+  });
+});

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { RequestListener, Server, ServerResponse } from "node:http";
 
-import { serverOptionsFor } from "@ciba-testbed/shared/http";
+import { answerNodeRefusals, defineErrors, serverOptionsFor } from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
@@ -33,6 +33,35 @@ function endChatStream(_req: unknown, res: ServerResponse): void {
   }
 }
 
+/**
+ * What the web app answers for the requests Node refuses before the app sees them (a malformed
+ * request, headers over 16 KB, a slow one, an `Expect` other than `100-continue`) and the CONNECT
+ * it would close unanswered: the app's JSON error, with nosniff like every answer of the app.
+ */
+const refusals = defineErrors({
+  invalidRequest: {
+    status: 400,
+    code: "invalid_request",
+    when: "a request Node's HTTP parser refuses",
+  },
+  methodNotAllowed: { status: 405, code: "method_not_allowed", when: "a CONNECT" },
+  requestTimeout: {
+    status: 408,
+    code: "invalid_request",
+    when: "a request that took too long to arrive",
+  },
+  expectationFailed: {
+    status: 417,
+    code: "invalid_request",
+    when: "an `Expect` other than `100-continue`",
+  },
+  headersTooLarge: {
+    status: 431,
+    code: "invalid_request",
+    when: "a request line and headers over 16 KB",
+  },
+});
+
 export interface WebHttpServer {
   server: Server;
   /**
@@ -46,13 +75,19 @@ export interface WebHttpServer {
 
 /**
  * The web app's HTTP server. Requests are made with the app's prototypes already: Express need
- * not swap them.
+ * not swap them. What Node would answer itself with an empty body, or drop, gets the app's JSON
+ * error; an HTTP/1.1 request without `Host` is left to the app, which refuses it the same way.
  */
 export function createWebServer(
   app: RequestListener & ExpressPrototypes,
   options: { sleep?: (ms: number) => Promise<void> } = {},
 ): WebHttpServer {
-  const server = createServer(serverOptionsFor(app));
+  const server = createServer({ requireHostHeader: false, ...serverOptionsFor(app) });
+  answerNodeRefusals(server, refusals, {
+    server: "web app",
+    connectHint:
+      "this is the agent's web app, not a proxy. Open / in a browser, or send POST /api/chat",
+  });
   const stop = serveUntilStopped(server, app, {
     refuse: answerStopping,
     endAtStop: endChatStream,
