@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
 import { httpsJson } from "./https-json.js";
+import { UNTRUSTED_CA_FIX } from "./wait-for-request.js";
 
 const USER = LOCAL_DEFAULTS.userId;
 const SECOND_USER = "auth0|second-user";
@@ -240,6 +241,36 @@ describe("waitForRequest, when no request will come", () => {
       }),
     );
     expect(testTime).toBeLessThanOrEqual(50);
+  });
+
+  it("names what fetch's bare 'fetch failed' hides, and the fix for a CA the agent does not trust", async () => {
+    testTime = 0;
+    // What undici throws for a tenant whose CA the agent's process was not started with.
+    const tls = Object.assign(new Error("unable to verify the first certificate"), {
+      code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    });
+    const crash = new TypeError("fetch failed", { cause: tls });
+    await expect(
+      approver.waitForRequest({ user: USER }, { agent: Promise.reject(crash) }),
+    ).rejects.toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining(
+          `: the agent failed first: fetch failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate (${UNTRUSTED_CA_FIX})`,
+        ) as string,
+      }),
+    );
+    // Another cause is named, with no word of the CA.
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4010"), {
+      code: "ECONNREFUSED",
+    });
+    const failed = approver.waitForRequest(
+      { user: USER },
+      { agent: Promise.reject(new TypeError("fetch failed", { cause: refused })) },
+    );
+    await expect(failed).rejects.toThrow(
+      /: the agent failed first: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:4010(;|$)/,
+    );
+    await expect(failed).rejects.not.toThrow(/NODE_EXTRA_CA_CERTS/);
   });
 
   it("says what the agent answered when it finished without a request", async () => {

@@ -60,7 +60,45 @@ function shortJson(value: unknown): string {
   return text.length > 500 ? `${text.slice(0, 500)}...` : text;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : shortJson(error));
+/**
+ * Node's codes for a certificate chain it does not trust: an agent in a process that was started
+ * without the tenant's CA in `NODE_EXTRA_CA_CERTS` gets one of these under fetch's bare
+ * "fetch failed".
+ */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+]);
+
+export const UNTRUSTED_CA_FIX =
+  "the agent does not trust the tenant's CA: its process must start with NODE_EXTRA_CA_CERTS " +
+  "set to testbed.caCertPath (for an agent in the test process, set it in a Vitest globalSetup " +
+  'with ensureTestbedCa: the testkit README\'s "The agent in the test process")';
+
+/**
+ * The agent's error as one line of text: its message, then its causes' ("fetch failed" says
+ * nothing of what failed), and the fix when a cause is a certificate Node did not trust.
+ */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return shortJson(error);
+  const parts = [error.message];
+  let untrusted = false;
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 5 && cause instanceof Error; depth++, cause = cause.cause) {
+    const { code } = cause as NodeJS.ErrnoException;
+    if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) untrusted = true;
+    const text =
+      code === undefined || cause.message.includes(code)
+        ? cause.message
+        : `${code}: ${cause.message}`;
+    if (!parts.includes(text)) parts.push(text);
+  }
+  return `${parts.join(": ")}${untrusted ? ` (${UNTRUSTED_CA_FIX})` : ""}`;
+}
 
 /**
  * Looks at the tenant every 50 ms until a request matches that was not handed out before, and
