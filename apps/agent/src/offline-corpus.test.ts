@@ -196,7 +196,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * lists, addresses, dates and phone numbers beside an order, products named by price, counts
  * after names, other languages, conditions, returns, limits in many words and totals): none
  * dangerous; 120 read as expected, the other 40 asked about. 122 since polite ifs, "I'd prefer
- * not to spend more than" and a limit kept to its own line's items were read.
+ * not to spend more than" and a limit kept to its own line's items were read; 123 since numbers
+ * that say when, where or how old are words ("deliver by Dec 24", "my 10-year-old", "the 3rd
+ * floor"), with one more row of the audit, two of fresh-4 and one of fresh-12.
  * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
  * parser into buying wrongly: numbers that count something else, take-backs and negations in
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with

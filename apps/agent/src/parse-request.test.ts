@@ -252,6 +252,31 @@ describe("parsePurchaseRequest", () => {
     }
   });
 
+  it("reads a number that says when, where or how old as a word, never as a count", () => {
+    for (const [text, summary] of [
+      ["buy an ABC laptop for my 10-year-old", "1 x ABC laptop"],
+      ["Order 2 XYZ phones for the 3rd floor office", "2 x XYZ phone"],
+      ["Get my wife an XYZ phone by Dec 24", "1 x XYZ phone"],
+      ["buy 2 xyz phones under $500 by 6 pm", "2 x XYZ phone <= 500"],
+      ["buy 2 xyz phones by 10:30", "2 x XYZ phone"],
+    ]) {
+      expect(summarize(read(text!)), text).toBe(summary);
+    }
+    // What else they say is asked about as words, quoted as written, not as a number's count.
+    expect(read("Buy 2 XYZ phones for my son, he turns 16")).toMatchObject({
+      needed: 'what "he turns 16" means for the purchase',
+    });
+    expect(read("buy 2 XYZ phones for room 404")).toMatchObject({
+      needed: 'what "room 404" means for the purchase',
+    });
+    // A number that may count is still a count, or asked about.
+    expect(summarize(read("Buy XYZ phones for my 3 kids"))).toBe("? quantity_missing");
+    expect(read("Buy 2 XYZ phones by 5")).toMatchObject({
+      needed: 'what the number in "5" counts or costs',
+    });
+    expect(summarize(read("Buy by dec 3 XYZ phones"))).toBe("? quantity_missing");
+  });
+
   it("takes out a product named in a take-back or an exclusion, and asks when unsure which", () => {
     const cable = { kind: "purchases", items: [{ product: "USB-C cable", qty: 1 }] };
     for (const text of [

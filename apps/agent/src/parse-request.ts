@@ -14,6 +14,7 @@ import { TOTAL_WORDS, findPricePhrases, type PricePhrase } from "./price-limits.
 import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
 import { questionsFor, type Unclear } from "./request-questions.js";
 import {
+  isContextNumber,
   isNumeral,
   joinThousands,
   readSentences,
@@ -1680,10 +1681,12 @@ function unreadWords({
     }
   }
   plain.forEach((word, index) => {
-    // "for my mom", "to my office": up to three words, no number, to the clause's end.
+    // "for my mom", "to my office": up to three words, no number, to the clause's end. A number
+    // that counts nothing is a word there ("for my 10-year-old", "for the 3rd floor office").
     if (!["for", "to"].includes(word) || !RECIPIENT_OPENERS.has(plain[index + 1] ?? "")) return;
     let end = index + 2;
-    while (end < plain.length && end <= index + 4 && /^\p{L}/u.test(plain[end] ?? "")) {
+    const wordAt = (at: number) => /^\p{L}/u.test(plain[at] ?? "") || isContextNumber(tokens[at]);
+    while (end < plain.length && end <= index + 4 && wordAt(end)) {
       const next = plain[end] ?? "";
       // "for my mom and dad": one more word after an "and" that ends the sentence.
       if (next === "and" && end + 2 === plain.length && /^\p{L}/u.test(plain[end + 1] ?? "")) {

@@ -144,6 +144,87 @@ function withoutListNumbers(lines: string[]): string[] {
   return list ? lines.map((line) => line.replace(LIST_NUMBER, "$1")) : lines;
 }
 
+/** An ordinal's ending: "3rd", "24th" (also typed "3 rd"). */
+const ORDINAL_ENDINGS = new Set(["st", "nd", "rd", "th"]);
+/** After a time's number: "5pm", "5 am", "6 o'clock". */
+const TIME_ENDINGS = new Set(["am", "pm", "o'clock"]);
+/** Units of an age before "old": "10 year old" ("10-year-old", with the hyphens dropped). */
+const AGE_UNITS = new Set(["year", "years", "yr", "yrs", "month", "months", "week", "weeks"]);
+/** Before an age: "turns 16", "aged 12". */
+const AGE_WORDS = new Set(["turns", "turned", "turning", "aged", "age"]);
+/** Before the number of a place: "room 404", "apt. 12", "floor 3". */
+const PLACE_WORDS = new Set([
+  "room",
+  "rm",
+  "apartment",
+  "apt",
+  "suite",
+  "ste",
+  "unit",
+  "floor",
+  "flat",
+  "building",
+  "bldg",
+]);
+/** Before or after a day of the month: "December 24", "24 Dec". "May" only as a name. */
+export const MONTHS = new Set(
+  "january february march april june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec".split(
+    " ",
+  ),
+);
+const isMonth = (token: Token | undefined) =>
+  token !== undefined && (MONTHS.has(token.word) || token.text === "May");
+
+/**
+ * Numbers that say when, where or how old, never how many or how much: an ordinal ("the 3rd
+ * floor", "on the 24th"), a time ("by 5pm", "10:30"), an age ("my 10-year-old", "turns 16"), a
+ * place's number ("room 404", "apt. 12") and a day of the month ("December 24"). Each becomes a
+ * word with no numeral, as "#3" is: a reader that took it for a count would ask what "16"
+ * counts or costs in "a phone for my son, who turns 16". Only whole numbers without a sign;
+ * an amount ("$24") is never one.
+ */
+function contextNumbers(tokens: Token[]): Token[] {
+  const read: Token[] = [];
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index];
+    const before = tokens[index - 1];
+    const next = tokens[index + 1];
+    if (token === undefined) continue;
+    if (
+      !isNumeral(token) ||
+      !/^\d+$/.test(token.word) ||
+      before?.word === "$" ||
+      next?.word === "$"
+    ) {
+      read.push(token);
+      continue;
+    }
+    const word = (text: string): Token => ({ text, word: text.toLowerCase() });
+    if (next !== undefined && (ORDINAL_ENDINGS.has(next.word) || TIME_ENDINGS.has(next.word))) {
+      read.push(word(`${token.text}${next.text}`));
+      index += 1;
+      continue;
+    }
+    const after = tokens[index + 2];
+    if (next?.word === ":" && isNumeral(after) && /^\d\d$/.test(after.word) && token.number <= 24) {
+      read.push(word(`${token.text}:${after.text}`));
+      index += 2;
+      continue;
+    }
+    const day = token.number >= 1 && token.number <= 31 && (isMonth(before) || isMonth(next));
+    if (
+      day ||
+      (next !== undefined && AGE_UNITS.has(next.word) && after?.word === "old") ||
+      (before !== undefined && (AGE_WORDS.has(before.word) || PLACE_WORDS.has(before.word)))
+    ) {
+      read.push(word(token.text));
+      continue;
+    }
+    read.push(token);
+  }
+  return read;
+}
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
@@ -161,7 +242,7 @@ export function readSentences(text: string): Sentence[] {
       .split(/\r?\n/),
   );
   for (const line of lines) {
-    const tokens = [...line.matchAll(TOKEN)].map(([text]) => toToken(text));
+    const tokens = contextNumbers([...line.matchAll(TOKEN)].map(([text]) => toToken(text)));
     let current: Token[] = [];
     let asked = false;
     tokens.forEach((token, index) => {
@@ -183,6 +264,11 @@ export function readSentences(text: string): Sentence[] {
     if (current.length > 0) sentences.push({ tokens: current, asked });
   }
   return sentences;
+}
+
+/** A number that says when, where or how old ("3rd", "5pm", "404" of "room 404"): a word. */
+export function isContextNumber(token: Token | undefined): boolean {
+  return token !== undefined && token.number === undefined && /^\d/.test(token.word);
 }
 
 export function isNumeral(token: Token | undefined): token is Token & { number: number } {

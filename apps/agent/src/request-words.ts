@@ -1,6 +1,7 @@
 import damerauLevenshtein from "damerau-levenshtein";
 
 import { matchAt } from "./price-limits.js";
+import { MONTHS } from "./request-tokens.js";
 
 const words = (list: string) => new Set(list.split(" "));
 
@@ -468,13 +469,23 @@ const DAYS = words(
   "monday tuesday wednesday thursday friday saturday sunday today tonight tomorrow noon",
 );
 
+/** A time of day, as the reader makes it one word: "5pm", "6o'clock", "10:30", "9:15am". */
+const TIME_OF_DAY = /^\d{1,2}(?::\d\d)?(?:am|pm|o'clock)$|^\d{1,2}:\d\d$/;
+/** A day of the month: "24", "24th". */
+const DAY_OF_MONTH = /^\d{1,2}(?:st|nd|rd|th)?$/;
+
 /**
- * How many words a courtesy at `at` covers: "if possible", "charge my card", "by Friday"; a
- * reason ("in case one breaks", "because mine broke") covers the rest of the sentence.
+ * How many words a courtesy at `at` covers: "if possible", "charge my card", "by Friday", "by
+ * 5pm", "by Dec 24", "by the 24th"; a reason ("in case one breaks", "because mine broke")
+ * covers the rest of the sentence.
  */
 export function courtesyAt(list: readonly string[], at: number): number {
   if (matchAt(list, at, REASONS) > 0) return list.length - at;
-  if (list[at] === "by" && DAYS.has(list[at + 1] ?? "")) return 2;
+  if (list[at] === "by") {
+    const [next = "", after = ""] = list.slice(at + 1, at + 3);
+    if (DAYS.has(next) || TIME_OF_DAY.test(next)) return 2;
+    if ((MONTHS.has(next) || next === "the") && DAY_OF_MONTH.test(after)) return 3;
+  }
   return Math.max(matchAt(list, at, COURTESIES), noLimitAt(list, at));
 }
 
