@@ -166,7 +166,7 @@ describe("the tenant's login pages", () => {
     // What any site can send a browser to: it must not log the browser in as whoever it names.
     await page.evaluate(
       (href) => {
-        window.location.href = href;
+        (globalThis as unknown as { location: { href: string } }).location.href = href;
       },
       authorizeUrl(tenant, { login_hint: "auth0|second-user", state: "from-elsewhere" }),
     );
