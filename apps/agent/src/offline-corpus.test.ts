@@ -204,8 +204,16 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
  * lines not to buy, odd counts): none dangerous; 149 read as expected, "Get 5 USB-C cables at
  * $9.99" with $9.99 for the five (a lower limit, which the price check refuses).
+ * held-out-context-numbers.json (120 requests written without reading the model's code, with
+ * numbers that count or price nothing beside purchases: dates, times, ages, addresses, rooms,
+ * ordinals, order and phone numbers, percentages, counts of people; and real counts beside
+ * them): at 3923d05, before numbers that say when, where or how old were read as words, 52
+ * read as expected and one dangerous, "3 days shipping ok? then buy 1 xyz phone" (bought: the
+ * purchase hangs on the answer to the question before it, asked about since); 56 since, the
+ * other 64 asked about.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
+  "held-out-context-numbers.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -240,6 +248,7 @@ describe.each([
   ["held-out-fresh-12.json"],
   ["held-out-fresh-13.json"],
   ["held-out-adversarial.json"],
+  ["held-out-context-numbers.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

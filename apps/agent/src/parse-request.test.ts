@@ -277,6 +277,24 @@ describe("parsePurchaseRequest", () => {
     expect(summarize(read("Buy by dec 3 XYZ phones"))).toBe("? quantity_missing");
   });
 
+  it("asks about a purchase that hangs on the answer to the person's question before it", () => {
+    expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
+      reason: "not_now",
+      needed:
+        'a purchase for now: "3 days shipping ok? then" speaks of another time, a wish or a condition I cannot check',
+      understood: ["1 x XYZ phone"],
+    });
+    expect(read("Is shipping free? OK, in that case buy 2 USB-C cables")).toMatchObject({
+      reason: "not_now",
+    });
+    // A question that names the limit is read as the limit; one that asks nothing of the
+    // purchase ("Ready?") does not hold it back.
+    expect(summarize(read("Is the XYZ phone under $500? Then buy one"))).toBe(
+      "1 x XYZ phone <= 500",
+    );
+    expect(summarize(read("Ready? Buy 2 XYZ phones"))).toBe("2 x XYZ phone");
+  });
+
   it("takes out a product named in a take-back or an exclusion, and asks when unsure which", () => {
     const cable = { kind: "purchases", items: [{ product: "USB-C cable", qty: 1 }] };
     for (const text of [

@@ -112,6 +112,8 @@ interface SentenceReading {
   pronoun: Place | undefined;
   /** It confirms what was asked: "Yes, one ABC laptop.", "..., to confirm." */
   confirms: boolean;
+  /** A question of the person's, as typed, when the sentence asks only that: "Is shipping free?" */
+  question?: string;
   /** A count with no product: "I'd like 2." */
   uncounted: (Place & { quantity: QuantityPhrase }) | undefined;
   /** Counts that change the one asked before: "Actually, make it 3", "I mean one", "no, 3". */
@@ -385,6 +387,7 @@ function interpret(
   questions: ReturnType<typeof questionsFor>,
 ): ParsedRequest {
   adoptNamed(readings);
+  hangOnQuestions(readings, questions);
   dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
@@ -555,6 +558,58 @@ function adoptNamed(readings: readonly SentenceReading[]): void {
     reading.uncounted = undefined;
     before.items = [];
     before.doubts = before.doubts.filter((doubt) => doubt.unclear.reason !== "reported");
+  });
+}
+
+/** What opens a purchase that hangs on the answer to the question before it. */
+const ANSWER_OPENERS = [
+  ["then"],
+  ["if", "so"],
+  ["if", "yes"],
+  ["if", "not"],
+  ["if", "it", "is"],
+  ["if", "they", "are"],
+  ["if", "it's"],
+  ["if", "they're"],
+  ["in", "that", "case"],
+  ["if", "that's", "the", "case"],
+  ["if", "that", "is", "the", "case"],
+];
+/** Before such an opener: "ok, then buy ...", "and if so, ...". */
+const BEFORE_OPENER = new Set(["ok", "okay", "and", "so", ",", "great", "good"]);
+
+/**
+ * "Is shipping free? Then buy an XYZ phone", "3 day shipping ok? If so, 2 cables": a purchase
+ * that opens with "then" or "if so" right after a question of the person's hangs on its
+ * answer, which the agent does not give: asked about, as a condition is. A question that names
+ * a limit ("Is the XYZ phone under $500? Then buy one") is read as that limit instead.
+ */
+function hangOnQuestions(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  readings.forEach((reading, index) => {
+    const before = readings[index - 1];
+    if (
+      before?.question === undefined ||
+      before.prices.length > 0 ||
+      before.unread.length === 0 ||
+      reading.items.length === 0
+    ) {
+      return;
+    }
+    let start = 0;
+    while (BEFORE_OPENER.has(reading.words[start] ?? "")) start += 1;
+    const opener = ANSWER_OPENERS.find((phrase) =>
+      phrase.every((word, at) => reading.words[start + at] === word),
+    );
+    if (opener === undefined) return;
+    reading.doubts.push({
+      sentence: index,
+      start,
+      end: start + opener.length,
+      unclear: questions.notNow(`${before.question} ${opener.join(" ")}`),
+    });
   });
 }
 
@@ -884,6 +939,7 @@ function readSentence(
     reading.unread = tokens
       .filter((token, index) => !isHarmlessWord(token.word) && courtesy[index] !== true)
       .map((token) => token.text);
+    reading.question = `${tokens.map((token) => token.text).join(" ")}?`;
     // "Is the XYZ phone under $500? Then buy one": the most the question names is the most the
     // purchase after it may cost, as a limit said in a sentence of its own is.
     reading.prices = prices
