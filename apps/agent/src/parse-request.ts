@@ -562,19 +562,12 @@ function adoptNamed(readings: readonly SentenceReading[]): void {
 }
 
 /** What opens a purchase that hangs on the answer to the question before it. */
-const ANSWER_OPENERS = [
-  ["then"],
-  ["if", "so"],
-  ["if", "yes"],
-  ["if", "not"],
-  ["if", "it", "is"],
-  ["if", "they", "are"],
-  ["if", "it's"],
-  ["if", "they're"],
-  ["in", "that", "case"],
-  ["if", "that's", "the", "case"],
-  ["if", "that", "is", "the", "case"],
-];
+const ANSWER_OPENERS = (
+  "then, if so, if yes, if not, if it is, if they are, if it's, if they're, in that case, " +
+  "if that's the case, if that is the case"
+)
+  .split(", ")
+  .map((phrase) => phrase.split(" "));
 /** Before such an opener: "ok, then buy ...", "and if so, ...". */
 const BEFORE_OPENER = new Set(["ok", "okay", "and", "so", ",", "great", "good"]);
 
