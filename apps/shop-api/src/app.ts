@@ -21,6 +21,13 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
   app.disable("x-powered-by");
 
   app.use(httpLogger(deps.logger));
+  app.use((_req, res, next) => {
+    // Orders and errors are per caller: no shared cache may keep them. First, so that every
+    // answer has them, the refusals below included.
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
   app.use((req, _res, next) => {
     // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400 (here rather
     // than by Node, see http-server.ts, so the answer is the usual JSON error).
@@ -31,12 +38,6 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
     next();
   });
   app.use(acceptAbsoluteForm);
-  app.use((_req, res, next) => {
-    // Orders and errors are per caller: no shared cache may keep them.
-    res.setHeader("Cache-Control", "no-store");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    next();
-  });
 
   app.use(
     operationRoutes(

@@ -147,6 +147,13 @@ function problemWith(request: RawRequest, answer: RawAnswer): string | undefined
   if (!(answer.headers["content-type"] ?? "").startsWith("application/json")) {
     return `answered ${answer.status} as ${answer.headers["content-type"]}: ${answer.body}`;
   }
+  // Read as the JSON it is, and kept by no cache, as every answer of the shop.
+  if (
+    answer.headers["x-content-type-options"] !== "nosniff" ||
+    answer.headers["cache-control"] !== "no-store"
+  ) {
+    return `answered ${answer.status} without nosniff and no-store: ${JSON.stringify(answer.headers)}`;
+  }
   try {
     const body = JSON.parse(answer.body) as Record<string, unknown>;
     const { error, error_description: description } = body;
