@@ -86,8 +86,9 @@ export interface LoginPageView {
   /** The user whose password was wrong: their box is marked invalid, described by the error. */
   failedUser?: string | undefined;
   /**
-   * The user the request's `login_hint` names: listed first, with the focus, as Auth0's page
-   * comes with that user's e-mail filled in. Choosing them still takes the person's click.
+   * The user the request's `login_hint` names: listed first, as Auth0's page comes with that
+   * user's e-mail filled in. Not focused: a page that another site opened with a hint of its
+   * choosing must not log that user in at a press of Enter. Choosing takes the person's click.
    */
   hintedUser?: string | undefined;
 }
@@ -98,7 +99,6 @@ const LOGIN_ERROR_ID = "login-error";
 export function sendLoginPage(res: Response, view: LoginPageView, status = 200): void {
   secure(res, { formTargets: [new URL(view.redirectUri).origin] });
   const hinted = view.users.find((user) => user.sub === view.hintedUser);
-  const focused = view.failedUser === undefined ? hinted?.sub : undefined;
   const users = (
     hinted === undefined ? view.users : [hinted, ...view.users.filter((u) => u !== hinted)]
   )
@@ -107,17 +107,15 @@ export function sendLoginPage(res: Response, view: LoginPageView, status = 200):
         user.sub === view.failedUser
           ? ` aria-invalid="true" aria-describedby="${LOGIN_ERROR_ID}" autofocus`
           : "";
-      const focus = user.sub === focused ? " autofocus" : "";
       const password =
         user.passwordHash === undefined
           ? ""
-          : `<label>Password<input type="password" name="password" autocomplete="current-password" required${invalid}${focus}></label>`;
-      const buttonFocus = user.passwordHash === undefined ? focus : "";
+          : `<label>Password<input type="password" name="password" autocomplete="current-password" required${invalid}></label>`;
       return `<li><form class="user" method="post" action="/u/login">
 <input type="hidden" name="state" value="${escapeHtml(view.transactionId)}">
 <input type="hidden" name="user" value="${escapeHtml(user.sub)}">
 ${password}
-<button type="submit"${buttonFocus}><span class="name">${escapeHtml(user.name)}</span><span class="email">${escapeHtml(user.email)}</span></button>
+<button type="submit"><span class="name">${escapeHtml(user.name)}</span><span class="email">${escapeHtml(user.email)}</span></button>
 </form></li>`;
     })
     .join("\n");

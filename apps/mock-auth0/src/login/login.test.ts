@@ -610,7 +610,7 @@ describe("a login_hint, with the tenant's default settings", () => {
     };
   }
 
-  it("logs nobody in: it shows the page with that user first and focused, as Auth0 fills in the form", async () => {
+  it("logs nobody in: it shows the page with that user first, not focused, as Auth0 fills in the form", async () => {
     // Otherwise any site could log the browser in as a user of its choosing (login CSRF) with
     // a link to /authorize: the person's click on the page is what logs them in.
     const plain = await loginPageFor(undefined);
@@ -620,8 +620,10 @@ describe("a login_hint, with the tenant's default settings", () => {
     expect(bySub.users[0]).toBe(SECOND);
     expect(bySub.users.slice(1)).toContain(BUYER);
     expect(bySub.users).toHaveLength(plain.users.length);
-    expect(bySub.focused).toEqual([SECOND]);
-    expect((await loginPageFor("Second@Example.com")).focused).toEqual([SECOND]);
+    // No focus on it: a page another site opened with a hint of its choosing must not log
+    // that user in at a press of Enter.
+    expect(bySub.focused).toEqual([]);
+    expect((await loginPageFor("Second@Example.com")).users[0]).toBe(SECOND);
     // A hint that names nobody leaves the page as it is.
     expect(await loginPageFor("nobody@example.com")).toEqual(plain);
   });
