@@ -395,7 +395,7 @@ describe("the chat web app", () => {
     expect(answer.status).toBe(401);
   });
 
-  it("answers a login callback without the login's cookie with a page that says to log in again", async () => {
+  it("answers a login callback it refuses with a page that says to log in again", async () => {
     // A callback URL opened again, or one from a login that another browser or site started:
     // the SDK's own words are for the app's developer (its cookie names and settings).
     const answer = await fetch(`${baseUrl}/auth/callback?code=c&state=s`);
@@ -406,6 +406,19 @@ describe("the chat web app", () => {
       "This login was not started in this browser, or it was started too long ago: log in again from the chat page",
     );
     expect(text).not.toContain("cookie not found");
+    // With its cookie but another login's state: the SDK's words in brackets, and what to do.
+    const login = await fetch(`${baseUrl}/auth/login`, { redirect: "manual" });
+    const cookies = login.headers
+      .getSetCookie()
+      .map((line) => line.split(";")[0])
+      .join("; ");
+    const stale = await fetch(`${baseUrl}/auth/callback?code=c&state=another-login`, {
+      headers: { cookie: cookies },
+    });
+    expect(stale.status).toBe(400);
+    expect(await stale.text()).toMatch(
+      /This login could not be finished \([^)]+\): log in again from the chat page/,
+    );
   });
 
   it("logs in, buys after an approval on the approver page, and shows the order", async () => {

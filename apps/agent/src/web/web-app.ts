@@ -78,9 +78,11 @@ function sameOriginOnly(baseUrl: string): RequestHandler {
       (site !== undefined && site !== "same-origin" && site !== "none") ||
       (origin !== undefined && origin !== self && !hiddenOrigin)
     ) {
-      res.status(403).json({
-        error: "access_denied",
-        error_description: `Cross-site requests to ${req.path} are refused`,
+      // A page where a person's browser lands (a form another site posted), JSON under /api/.
+      sendError(req, res, {
+        status: 403,
+        code: "access_denied",
+        description: `Cross-site requests to ${req.path} are refused`,
       });
       return;
     }
@@ -118,7 +120,7 @@ const verifyChatBody = verifyJsonBody({ maxElements: MAX_BODY_ELEMENTS }, () => 
  * calls fail with fetch's bare "fetch failed", which names neither the tenant nor the fix. A 4xx
  * keeps its message (a failed callback's), and anything else is one plain line.
  */
-function errorAnswer(error: unknown, tenantOrigin: string): ErrorAnswer {
+function errorAnswer(error: unknown, tenantOrigin: string, callback: boolean): ErrorAnswer {
   const network = classifyNetworkError(error);
   if (network !== undefined) {
     const cause = [network.failure, network.code].filter(Boolean).join(": ");
@@ -131,15 +133,15 @@ function errorAnswer(error: unknown, tenantOrigin: string): ErrorAnswer {
   const status = (error as { status?: unknown }).status;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const { message } = error as Error;
-    return {
-      status,
-      code: "invalid_request",
-      // The SDK's words for a callback without its login cookie speak to the app's developer
-      // (its cookie names and settings); the person only needs to log in again.
-      description: message.startsWith(LOGIN_COOKIE_MISSING)
-        ? "This login was not started in this browser, or it was started too long ago: log in again from the chat page"
-        : message,
-    };
+    // The SDK's words for a callback it refused speak to the app's developer ("invalid response
+    // encountered", its cookie names and settings); the person needs to log in again. Kept in
+    // brackets, for whoever reads it to them.
+    const description = message.startsWith(LOGIN_COOKIE_MISSING)
+      ? "This login was not started in this browser, or it was started too long ago: log in again from the chat page"
+      : callback
+        ? `This login could not be finished (${message}): log in again from the chat page`
+        : message;
+    return { status, code: "invalid_request", description };
   }
   return {
     status: 500,
@@ -165,7 +167,7 @@ function errorHandlerFor(tenantOrigin: string): ErrorRequestHandler {
       });
       return;
     }
-    sendError(req, res, errorAnswer(error, tenantOrigin));
+    sendError(req, res, errorAnswer(error, tenantOrigin, req.path === "/auth/callback"));
   };
 }
 

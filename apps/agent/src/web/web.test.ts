@@ -264,10 +264,9 @@ describe("the web app", () => {
       .set("Origin", "https://evil.example")
       .set("Sec-Fetch-Site", "cross-site")
       .expect(403);
-    expect(crossSite.body).toEqual({
-      error: "access_denied",
-      error_description: "Cross-site requests to /auth/logout are refused",
-    });
+    // The person's browser lands there: a page, as every error outside /api/.
+    expect(crossSite.headers["content-type"]).toMatch(/^text\/html/);
+    expect(crossSite.text).toBe(errorPage(403, "Cross-site requests to /auth/logout are refused"));
     // A page that hides its origin is still refused when the browser says it is another site.
     await request(web)
       .post("/auth/logout")
