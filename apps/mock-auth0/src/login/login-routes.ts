@@ -1,4 +1,4 @@
-import type { Clock } from "@ciba-testbed/shared";
+import { OAuthError, type Clock } from "@ciba-testbed/shared";
 import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { compare } from "bcryptjs";
 import { Router, urlencoded } from "express";
@@ -197,9 +197,19 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     });
   });
 
+  // A form another site posted lands the person's browser on the answer: the error page.
+  const refuseCrossSite = sameOriginOnly("the login page");
   router.post(
     "/u/login",
-    sameOriginOnly("the login page"),
+    (req, res, next) => {
+      refuseCrossSite(req, res, (error?: unknown) => {
+        if (error instanceof OAuthError) {
+          sendErrorPage(res, error.status, error.code, error.description);
+          return;
+        }
+        next(error);
+      });
+    },
     requireUtf8Body,
     form,
     async (req, res) => {

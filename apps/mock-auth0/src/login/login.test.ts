@@ -287,6 +287,9 @@ describe("authorization code with PKCE, through the login page", () => {
     const crossSite = await browser.post(loginUrl, { state, user: BUYER }, "https://evil.example");
     expect(crossSite.status).toBe(403);
     expect(crossSite.headers.get("location")).toBeNull();
+    // The browser lands on it: the tenant's error page, not a JSON body.
+    expect(crossSite.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await crossSite.text()).toContain("Cross-site requests to the login page are refused");
     const otherBrowser = await new Browser().post(loginUrl, { state, user: BUYER });
     expect(otherBrowser.status).toBe(403);
     expect(otherBrowser.headers.get("location")).toBeNull();
