@@ -259,6 +259,8 @@ describe("parsePurchaseRequest", () => {
       ["Get my wife an XYZ phone by Dec 24", "1 x XYZ phone"],
       ["buy 2 xyz phones under $500 by 6 pm", "2 x XYZ phone <= 500"],
       ["buy 2 xyz phones by 10:30", "2 x XYZ phone"],
+      ["buy 2 xyz phones by 9:15am", "2 x XYZ phone"],
+      ["Get my wife an XYZ phone by the 24th", "1 x XYZ phone"],
     ]) {
       expect(summarize(read(text!)), text).toBe(summary);
     }
@@ -275,6 +277,9 @@ describe("parsePurchaseRequest", () => {
       needed: 'what the number in "5" counts or costs',
     });
     expect(summarize(read("Buy by dec 3 XYZ phones"))).toBe("? quantity_missing");
+    expect(read("buy 2 xyz phones by the 24")).toMatchObject({
+      needed: 'what the number in "24" counts or costs',
+    });
   });
 
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {

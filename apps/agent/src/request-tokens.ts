@@ -207,8 +207,11 @@ function contextNumbers(tokens: Token[]): Token[] {
     }
     const after = tokens[index + 2];
     if (next?.word === ":" && isNumeral(after) && /^\d\d$/.test(after.word) && token.number <= 24) {
-      read.push(word(`${token.text}:${after.text}`));
-      index += 2;
+      // "9:15am": the hour, the minutes and the half of the day as one word.
+      const half = tokens[index + 3];
+      const ending = half !== undefined && TIME_ENDINGS.has(half.word) ? half.text : "";
+      read.push(word(`${token.text}:${after.text}${ending}`));
+      index += ending === "" ? 2 : 3;
       continue;
     }
     const day = token.number >= 1 && token.number <= 31 && (isMonth(before) || isMonth(next));

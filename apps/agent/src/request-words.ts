@@ -471,8 +471,9 @@ const DAYS = words(
 
 /** A time of day, as the reader makes it one word: "5pm", "6o'clock", "10:30", "9:15am". */
 const TIME_OF_DAY = /^\d{1,2}(?::\d\d)?(?:am|pm|o'clock)$|^\d{1,2}:\d\d$/;
-/** A day of the month: "24", "24th". */
+/** A day of the month after its month ("Dec 24", "Dec 24th"), or after "the" ("the 24th"). */
 const DAY_OF_MONTH = /^\d{1,2}(?:st|nd|rd|th)?$/;
+const NTH_DAY = /^\d{1,2}(?:st|nd|rd|th)$/;
 
 /**
  * How many words a courtesy at `at` covers: "if possible", "charge my card", "by Friday", "by
@@ -484,7 +485,9 @@ export function courtesyAt(list: readonly string[], at: number): number {
   if (list[at] === "by") {
     const [next = "", after = ""] = list.slice(at + 1, at + 3);
     if (DAYS.has(next) || TIME_OF_DAY.test(next)) return 2;
-    if ((MONTHS.has(next) || next === "the") && DAY_OF_MONTH.test(after)) return 3;
+    if ((MONTHS.has(next) && DAY_OF_MONTH.test(after)) || (next === "the" && NTH_DAY.test(after))) {
+      return 3;
+    }
   }
   return Math.max(matchAt(list, at, COURTESIES), noLimitAt(list, at));
 }
