@@ -118,7 +118,8 @@ const verifyChatBody = verifyJsonBody({ maxElements: MAX_BODY_ELEMENTS }, () => 
 /**
  * A login that cannot reach the tenant (`tenantOrigin`) is 503: the SDK's discovery and token
  * calls fail with fetch's bare "fetch failed", which names neither the tenant nor the fix. A 4xx
- * keeps its message (a failed callback's), and anything else is one plain line.
+ * of the login's callback (`callback`) says to log in again, with the SDK's words in brackets;
+ * another 4xx keeps its message, and anything else is one plain line.
  */
 function errorAnswer(error: unknown, tenantOrigin: string, callback: boolean): ErrorAnswer {
   const network = classifyNetworkError(error);
