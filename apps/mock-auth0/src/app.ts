@@ -1,5 +1,6 @@
 import { systemClock } from "@ciba-testbed/shared";
 import type { Clock } from "@ciba-testbed/shared";
+import { refuseWithoutHost } from "@ciba-testbed/shared/http";
 import express from "express";
 import type { Express, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -112,15 +113,9 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.use(noSniff);
   const logging = requestLogging(logger);
   if (logging.first) app.use(logging.first);
-  app.use((req, _res, next) => {
-    // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400, here rather
-    // than by Node (server.ts), whose answer has no body.
-    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
-      next(errors.invalidRequest("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"));
-      return;
-    }
-    next();
-  });
+  // An HTTP/1.1 request without Host gets 400 here rather than from Node (server.ts), whose
+  // answer has no body.
+  app.use(refuseWithoutHost(errors));
   if (!keys.isReady) {
     // Started with its keys still being made: discovery answers at once, the rest waits.
     app.use((req, _res, next) => {

@@ -1,3 +1,4 @@
+import { refuseWithoutHost } from "@ciba-testbed/shared/http";
 import express from "express";
 import type { Express } from "express";
 
@@ -28,15 +29,9 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
-  app.use((req, _res, next) => {
-    // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400 (here rather
-    // than by Node, see http-server.ts, so the answer is the usual JSON error).
-    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
-      next(errors.invalidRequest("An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"));
-      return;
-    }
-    next();
-  });
+  // An HTTP/1.1 request without Host gets 400 here rather than from Node (see http-server.ts),
+  // so the answer is the usual JSON error.
+  app.use(refuseWithoutHost(errors));
   app.use(acceptAbsoluteForm);
 
   app.use(

@@ -1,3 +1,5 @@
+import { classifyNetworkError } from "@ciba-testbed/shared/node";
+
 import { describeFilter, describeRefusal, mayBeRefusalOf, sinceMs } from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
 import type { ConsentRequest, TenantRefusal } from "./wire.js";
@@ -60,20 +62,6 @@ function shortJson(value: unknown): string {
   return text.length > 500 ? `${text.slice(0, 500)}...` : text;
 }
 
-/**
- * Node's codes for a certificate chain it does not trust: an agent in a process that was started
- * without the tenant's CA in `NODE_EXTRA_CA_CERTS` gets one of these under fetch's bare
- * "fetch failed".
- */
-const UNTRUSTED_CERTIFICATE = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_UNTRUSTED",
-]);
-
 export const UNTRUSTED_CA_FIX =
   "the agent does not trust the tenant's CA: its process must start with NODE_EXTRA_CA_CERTS " +
   "set to testbed.caCertPath (for an agent in the test process, set it in a Vitest globalSetup " +
@@ -86,17 +74,17 @@ export const UNTRUSTED_CA_FIX =
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return shortJson(error);
   const parts = [error.message];
-  let untrusted = false;
   let cause: unknown = error.cause;
   for (let depth = 0; depth < 5 && cause instanceof Error; depth++, cause = cause.cause) {
     const { code } = cause as NodeJS.ErrnoException;
-    if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) untrusted = true;
     const text =
       code === undefined || cause.message.includes(code)
         ? cause.message
         : `${code}: ${cause.message}`;
     if (!parts.includes(text)) parts.push(text);
   }
+  // The project's one sorting of network failures says whether the chain was not trusted.
+  const untrusted = classifyNetworkError(error)?.failure === "tls_untrusted";
   return `${parts.join(": ")}${untrusted ? ` (${UNTRUSTED_CA_FIX})` : ""}`;
 }
 

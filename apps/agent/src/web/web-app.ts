@@ -1,6 +1,12 @@
 import { fileURLToPath } from "node:url";
 
-import { requestReadError, requireUtf8Body, verifyJsonBody } from "@ciba-testbed/shared/http";
+import {
+  lacksHost,
+  MISSING_HOST,
+  requestReadError,
+  requireUtf8Body,
+  verifyJsonBody,
+} from "@ciba-testbed/shared/http";
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 import express, { json } from "express";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
@@ -208,15 +214,11 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.set("trust proxy", false);
 
   app.use(noSniff);
-  // RFC 9112 section 3.2: an HTTP/1.1 request without Host is refused with 400 (here rather
-  // than by Node, whose answer has no body: createWebServer lets it through).
+  // An HTTP/1.1 request without Host gets 400 here rather than from Node, whose answer has no
+  // body (createWebServer lets it through): a page, or JSON under /api/, as the app's errors.
   app.use((req, res, next) => {
-    if (req.httpVersion === "1.1" && req.headers.host === undefined) {
-      sendError(req, res, {
-        status: 400,
-        code: "invalid_request",
-        description: "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)",
-      });
+    if (lacksHost(req)) {
+      sendError(req, res, { status: 400, code: "invalid_request", description: MISSING_HOST });
       return;
     }
     next();

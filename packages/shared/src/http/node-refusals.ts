@@ -4,6 +4,8 @@ import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 
+import type { RequestHandler } from "express";
+
 import type { OAuthError } from "../oauth-error.js";
 
 /** The errors of a server's table (`defineErrors`) that answer what Node refuses. */
@@ -106,4 +108,23 @@ export function answerNodeRefusals(
     );
     req.resume();
   });
+}
+
+/** RFC 9112 section 3.2's reason to refuse an HTTP/1.1 request without `Host` with 400. */
+export const MISSING_HOST = "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)";
+
+/**
+ * Whether `req` is an HTTP/1.1 request without `Host`. Node refuses one itself, with an empty
+ * body; a server created with `requireHostHeader: false` lets it through for its app to refuse
+ * with its own error (`refuseWithoutHost`, or the app's own answer).
+ */
+export function lacksHost(req: IncomingMessage): boolean {
+  return req.httpVersion === "1.1" && req.headers.host === undefined;
+}
+
+/** Refuses an HTTP/1.1 request without `Host` with the app's `invalidRequest` error. */
+export function refuseWithoutHost(errors: Pick<RefusalErrors, "invalidRequest">): RequestHandler {
+  return (req, _res, next) => {
+    next(lacksHost(req) ? errors.invalidRequest(MISSING_HOST) : undefined);
+  };
 }
