@@ -158,16 +158,20 @@ export function findMentions(
       if (!usable(end - 1)) break;
       const run = words.slice(start, end);
       const last = run.at(-1) ?? "";
-      // "a XYZ phone" is "a" and a mention; "XYZ phones in case" names no "XYZ phone case".
-      if (NOT_NAME_WORDS.has(last) && !nameWords.has(last)) break;
+      // "a XYZ phone" is "a" and a mention; "XYZ phones in case" names no "XYZ phone case". A
+      // letter may start a name spelled out ("a b c laptop", "x y z phone": see below).
+      if (NOT_NAME_WORDS.has(last) && !nameWords.has(last) && last.length > 1) break;
       const compact = run.map(singular).join("");
       const near = nearestForms(compact, forms);
       const [best] = near;
       if (best === undefined) continue;
       if (best.form.short === true && shortAt?.(start) !== true) continue;
       // "XYZ phone w/ case", "XYZ phone n case": a word of one letter the name does not have is
-      // a word of its own ("with", "and"), no typo in the name: not the XYZ phone case.
-      if (run.some((word) => word.length === 1 && !best.form.tokens.includes(word))) continue;
+      // a word of its own ("with", "and"), no typo in the name: not the XYZ phone case. Letters
+      // that spell words of the name, as dictation writes them ("x y z phone", "u s b c cable"),
+      // are the name, written exactly.
+      const spelled = spellsNameWords(run, best.form.tokens);
+      if (spelled === undefined || (spelled && best.distance > 0)) continue;
       // "wireless earphones": a word that starts with another letter than the name's word in its
       // place is another word (earphones are not headphones), no typo in the name.
       if (
@@ -229,6 +233,29 @@ export function findMentions(
     chosen.push(candidate);
   }
   return chosen.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * How a run's words of one letter stand to a name's words (`tokens`): `false` when it has none
+ * or only letters the name has as words ("c" in "USB C"), `true` when each stretch of them spells
+ * whole words of the name in order ("x y z", "u s b c": XYZ, USB C), `undefined` otherwise.
+ */
+function spellsNameWords(run: readonly string[], tokens: readonly string[]): boolean | undefined {
+  let spelled = false;
+  for (let at = 0; at < run.length; at += 1) {
+    if (run[at]?.length !== 1) continue;
+    let end = at;
+    while (run[end]?.length === 1) end += 1;
+    const letters = run.slice(at, end).join("");
+    if (end - at === 1 && tokens.includes(letters)) continue;
+    const spellsWords = tokens.some((_, from) =>
+      tokens.some((__, to) => to >= from && tokens.slice(from, to + 1).join("") === letters),
+    );
+    if (!spellsWords) return undefined;
+    spelled = true;
+    at = end - 1;
+  }
+  return spelled;
 }
 
 /** Whether `compact` is the form's name without one of its words. */

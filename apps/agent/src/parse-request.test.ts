@@ -402,6 +402,69 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("reads names spelled letter by letter, as dictation writes them, and only whole", () => {
+    expect(read("buy two x y z phones")).toEqual({
+      kind: "purchases",
+      items: [{ product: "XYZ phone", qty: 2 }],
+    });
+    expect(read("get me an a b c laptop")).toMatchObject({
+      items: [{ product: "ABC laptop", qty: 1 }],
+    });
+    expect(read("order 4 u s b c cables")).toMatchObject({
+      items: [{ product: "USB-C cable", qty: 4 }],
+    });
+    expect(read("buy 2 x xyz phones")).toMatchObject({ items: [{ product: "XYZ phone", qty: 2 }] });
+    // Letters that spell part of a word, or another word, are no name; nor is a typo in them.
+    for (const text of ["buy two x y phones", "buy two x y zz phones", "buy an a b laptop"]) {
+      expect(read(text), text).toMatchObject({ kind: "unclear" });
+    }
+    expect(read("buy xyz phone x case")).not.toMatchObject({
+      items: [{ product: "XYZ phone case" }],
+    });
+  });
+
+  it("reads chat's and dictation's shorthand for words and signs", () => {
+    const cables = { kind: "purchases", items: [{ product: "USB-C cable", qty: 3 }] };
+    for (const text of [
+      "order three usb c cables period",
+      "order three usb c cables full stop",
+      "order three usb c cables period thank you period",
+      "k order three usb c cables thx",
+      "order 3 usb c cables and thats it",
+    ]) {
+      expect(read(text), text).toEqual(cables);
+    }
+    expect(read("buy 2 usb c cables n a xyz phone case")).toMatchObject({
+      items: [
+        { product: "USB-C cable", qty: 2 },
+        { product: "XYZ phone case", qty: 1 },
+      ],
+    });
+    expect(read("buy 2 xyz phone cases $20 ea")).toMatchObject({
+      items: [{ product: "XYZ phone case", qty: 2, priceLimit: 40 }],
+    });
+    expect(read("buy one wireless headphones comma budget $250")).toMatchObject({
+      items: [{ product: "Wireless headphones", priceLimit: 250 }],
+    });
+    expect(read("buy xyz phone w/o case")).toEqual({
+      kind: "purchases",
+      items: [{ product: "XYZ phone", qty: 1 }],
+    });
+    // "with" a case names the case, which is asked about, as "with a case" is.
+    expect(read("buy xyz phone w/ a case")).toMatchObject({ kind: "unclear" });
+    // Elsewhere they are words, which are asked about: "period" in the middle of a sentence or
+    // after a word it ends, "k" after a number (thousands, "1.3 k"), "comma" at the end.
+    for (const text of [
+      "buy an xyz phone period of two weeks",
+      "buy an xyz phone with a return period",
+      "buy abc laptop under 1.3 k",
+      "buy 2 xyz phones comma",
+      "n buy 2 xyz phones",
+    ]) {
+      expect(read(text), text).toMatchObject({ kind: "unclear" });
+    }
+  });
+
   it("reads lists under a heading, one of everything but a product, and a confirmation", () => {
     expect(read("To buy:\n2 usb-c cables\nxyz phone case")).toMatchObject({
       items: [
@@ -515,9 +578,11 @@ describe("phrasings once read wrongly", () => {
     // A slash between products: one or the other?
     ["buy an xyz phone/usb-c cable", "? ambiguous_product"],
     ["buy an xyz phone / abc laptop", "? ambiguous_product"],
-    // A word of one letter inside a name: "with", "and", not a typo of the XYZ phone case.
+    // A word of one letter inside a name: "with", "and", not a typo of the XYZ phone case. "w/"
+    // is "with" ("with case" is asked about) and "n" between words "and", as "an XYZ phone and
+    // case" is read.
     ["buy an xyz phone w/ case", "? unread_detail"],
-    ["buy an xyz phone n case", "? unread_detail"],
+    ["buy an xyz phone n case", "1 x XYZ phone + 1 x XYZ phone case"],
     ["buy a usb c cable", "1 x USB-C cable"],
     // A verb of buying with a word that makes it something else.
     ["Take away the XYZ phone", "? unread_detail"],

@@ -228,11 +228,62 @@ function contextNumbers(tokens: Token[]): Token[] {
   return read;
 }
 
+/** "w/o case", "w/ a case": chat's shorthand for "without" and "with", as words. */
+const WITHOUT_SHORT = /(?<![\p{L}\d])w\/o(?![\p{L}\d])/giu;
+const WITH_SHORT = /(?<![\p{L}\d])w\/(?![\p{L}\d/])/giu;
+const LETTER_OR_DIGIT = /^[\p{L}\d]/u;
+/** Words a dictated "period" may stand before and still end its sentence: "period thank you". */
+const AFTER_PERIOD = new Set(["thanks", "thank", "thx", "period"]);
+/** Words after which "period" is the word: "the trial period", "a billing period". */
+const BEFORE_PERIOD_WORD = new Set(
+  "the a an this that each per any same whole trial return grace warranty billing sale".split(" "),
+);
+
+/**
+ * Shorthand of chat and of dictation that stands for a word or a sign: "ea" is "each" ("$20
+ * ea"); "k" opening a line is "ok" (after a number it is thousands: "1.3 k"); a lone "n" between two words is "and" ("2 cables n a case"); a dictated "comma" between
+ * two words is a comma; and a dictated "period" (or "full stop") that ends the line, or stands
+ * before thanks, is a full stop ("order three USB-C cables period"). Elsewhere, and after a
+ * word it often ends ("the trial period"), "period" is the word, which the reader asks about.
+ */
+function spelledOut(tokens: Token[]): Token[] {
+  const read: Token[] = [];
+  const wordAt = (index: number) => LETTER_OR_DIGIT.test(tokens[index]?.word ?? "");
+  const endsLine = (index: number) =>
+    index >= tokens.length || AFTER_PERIOD.has(tokens[index]?.word ?? "");
+  for (let index = 0; index < tokens.length; index += 1) {
+    const token = tokens[index];
+    if (token === undefined) continue;
+    const next = tokens[index + 1];
+    const as = (word: string): Token => ({ text: token.text, word });
+    const between = wordAt(index - 1) && wordAt(index + 1);
+    if (token.word === "ea") read.push(as("each"));
+    else if ((token.word === "k" || token.word === "kk") && index === 0 && wordAt(1)) {
+      read.push(as("ok"));
+    } else if (token.word === "n" && between) read.push(as("and"));
+    else if (token.word === "comma" && between) read.push(as(","));
+    else if (
+      token.word === "period" &&
+      wordAt(index - 1) &&
+      !BEFORE_PERIOD_WORD.has(tokens[index - 1]?.word ?? "") &&
+      endsLine(index + 1)
+    ) {
+      read.push(as("."));
+    } else if (token.word === "full" && next?.word === "stop" && index > 0 && endsLine(index + 2)) {
+      read.push({ text: `${token.text} ${next.text}`, word: "." });
+      index += 1;
+    } else read.push(token);
+  }
+  return read;
+}
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   const lines = withoutListNumbers(
     joinThousands(text)
+      .replace(WITHOUT_SHORT, " without ")
+      .replace(WITH_SHORT, " with ")
       .replace(HALF_DOZEN, "half ")
       .replace(DOZENS_AND_A_HALF, (_, dozens: string) => String(Number(dozens) * 12 + 6))
       .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
@@ -245,7 +296,9 @@ export function readSentences(text: string): Sentence[] {
       .split(/\r?\n/),
   );
   for (const line of lines) {
-    const tokens = contextNumbers([...line.matchAll(TOKEN)].map(([text]) => toToken(text)));
+    const tokens = contextNumbers(
+      spelledOut([...line.matchAll(TOKEN)].map(([text]) => toToken(text))),
+    );
     let current: Token[] = [];
     let asked = false;
     tokens.forEach((token, index) => {

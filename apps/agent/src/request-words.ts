@@ -445,7 +445,8 @@ const COURTESIES = phraseList(
     "charge my card, charge it to my card, use my card, bill me, bill my account, " +
     "hello there, hi there, hey there, thanks in advance, thank you in advance, " +
     "thx in advance, ty in advance, to confirm, just to confirm, confirming, " +
-    "that's all, that's it, nothing else, go ahead, if that's ok, if that's okay, " +
+    "that's all, that's it, thats all, thats it, nothing else, go ahead, if that's ok, " +
+    "if that's okay, " +
     `${POLITE_IFS}, i would be grateful, i'd be grateful, i would be so grateful, ` +
     "i'd be so grateful, i would be very grateful, i'd be very grateful, " +
     "everything except, everything but, everything minus, all except, all but, " +
