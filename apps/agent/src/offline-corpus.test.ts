@@ -220,10 +220,16 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * 134 since names spelled letter by letter, dictated punctuation at a sentence's end and chat's
  * shorthand are read (catalog-match.ts, request-tokens.ts); most of the other 26 are names
  * spoken letter by letter ("ex why zee"), messages without a verb and corrections, asked about.
+ * held-out-adversarial-shorthand.json (80 requests written at 988f927 from a description of
+ * those forms only, each made to trick a reader of them into buying wrongly: letters that are
+ * grades, sizes or labels, "n", "k" and "ea" in other senses, "period", "comma" and "full stop"
+ * as words, "w/" and "w/o" in negations, and 21 clear orders in those forms): none dangerous
+ * before or after; 44 read as expected before, 56 after.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
   "held-out-voice-typed.json": [],
+  "held-out-adversarial-shorthand.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -260,6 +266,7 @@ describe.each([
   ["held-out-adversarial.json"],
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],
+  ["held-out-adversarial-shorthand.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
