@@ -135,6 +135,30 @@ describe("offline model", () => {
     ]);
   });
 
+  it("reads a request again when its words or the catalog changed since the last step", async () => {
+    const catalogs = [
+      [{ id: "gift-box", name: "Gift box" }],
+      [{ id: "gift-bag", name: "Gift bag" }],
+    ];
+    let served = catalogs[0] ?? [];
+    const shop = createOfflineModel({
+      generateId: () => "call_g",
+      catalog: () => Promise.resolve(served),
+    });
+    const first = await shop.doGenerate(call([user("Buy 2 gift boxes")]));
+    expect(first.content[0]).toMatchObject({
+      input: JSON.stringify({ product: "Gift box", qty: 2 }),
+    });
+    // The same words, another catalog: read against the new one.
+    served = catalogs[1] ?? [];
+    const again = await shop.doGenerate(call([user("Buy 2 gift boxes")]));
+    expect(again.content[0]).toMatchObject({ type: "text" });
+    expect(await shop.readItems("Buy 3 gift bags")).toEqual([{ product: "Gift bag", qty: 3 }]);
+    // Another request after it, and the first once more, each read as written.
+    expect(await shop.readItems("Buy 1 gift bag")).toEqual([{ product: "Gift bag", qty: 1 }]);
+    expect(await shop.readItems("Buy 3 gift bags")).toEqual([{ product: "Gift bag", qty: 3 }]);
+  });
+
   it("streams the same answer it generates", async () => {
     for (const prompt of [
       [user("Buy 2 XYZ phones")],

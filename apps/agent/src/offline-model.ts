@@ -12,9 +12,10 @@ import type {
 
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 
+import type { CatalogProduct } from "./catalog-match.js";
 import { builtInCatalog, type CatalogSource } from "./catalog-source.js";
 import { isTerminalFailure } from "./outcome.js";
-import { askingAnswer, readReply, type Exchange } from "./follow-up.js";
+import { askingAnswer, readReply, type Exchange, type Reading } from "./follow-up.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 
 export const OFFLINE_MODEL_ID = "offline-shopper";
@@ -51,6 +52,20 @@ export function createOfflineModel(
 ): OfflineModel {
   const generateId = options.generateId ?? (() => `call_${randomUUID()}`);
   const catalog = options.catalog ?? builtInCatalog;
+  // Each step of a turn reads the same words (the purchase's call, then the next item's or the
+  // answer): the last reading is kept, for the same words against the same catalog.
+  let last: { key: string; products: readonly CatalogProduct[]; reading: Reading } | undefined;
+  const read = (
+    request: string,
+    earlier: readonly Exchange[],
+    products: readonly CatalogProduct[],
+  ): Reading => {
+    const key = JSON.stringify([request, earlier]);
+    if (last?.key === key && last.products === products) return last.reading;
+    const reading = readReply(request, earlier, products);
+    last = { key, products, reading };
+    return reading;
+  };
 
   const reply = async (call: LanguageModelV2CallOptions): Promise<Reply> => {
     const text = (answer: string): Reply => ({
@@ -64,7 +79,7 @@ export function createOfflineModel(
       return text(results.map(describeResult).join(" "));
     }
     const toolName = call.tools?.find((tool) => tool.type === "function")?.name;
-    const { parsed } = readReply(
+    const { parsed } = read(
       userText(call.prompt[lastUserIndex(call.prompt)]),
       exchangesBefore(call.prompt),
       await catalog(),
@@ -95,7 +110,7 @@ export function createOfflineModel(
 
   return {
     readItems: async (request, earlier = []) => {
-      const { parsed } = readReply(request, earlier, await catalog());
+      const { parsed } = read(request, earlier, await catalog());
       return parsed.kind === "purchases" ? parsed.items : undefined;
     },
     specificationVersion: "v2",
