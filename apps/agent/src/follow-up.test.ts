@@ -62,6 +62,17 @@ describe.each([
     expect(await answer(messages)).toEqual({ product: "USB-C cable", qty: 2, priceLimit: 30 });
   });
 
+  it('reads a chat\'s "k" and "ya" as "yes"', async () => {
+    for (const reply of ["k", "kk", "ya", "yea pls"]) {
+      const messages = chat("buy 2 USB cables under $30", USB_QUESTION, reply);
+      expect(await answer(messages), reply).toEqual({
+        product: "USB-C cable",
+        qty: 2,
+        priceLimit: 30,
+      });
+    }
+  });
+
   it('asks what to buy after "no", and buys nothing', async () => {
     expect(await answer(chat("buy a USB cable", USB_QUESTION, "no"))).toMatch(
       /^What do you want to buy\? .* Nothing was bought\.$/,

@@ -301,7 +301,8 @@ const DOUBTS: ReadonlySet<UnclearReason> = new Set([
   "injected",
 ]);
 
-const YES = /^(?:yes|yeah|yep|yup|correct|right|exactly|sure|ok|okay)(?: please)?$/;
+const YES =
+  /^(?:yes|yeah|yea|ya|yep|yup|correct|right|exactly|sure|ok|okay|k|kk)(?: please| pls)?$/;
 const NO = /^(?:no|nope|nah)(?: thanks| thank you)?$/;
 
 /**
