@@ -236,6 +236,21 @@ export function findMentions(
 }
 
 /**
+ * The words of a name (`name`, its words in order) that `letters` spells, run together: "xyz" of
+ * ["xyz", "phone"], "usbc" of ["usb", "c", "cable"]; `undefined` when it spells no run of them.
+ */
+export function spelledNameWords(letters: string, name: readonly string[]): string[] | undefined {
+  for (let from = 0; from < name.length; from += 1) {
+    let joined = "";
+    for (let to = from; to < name.length && joined.length < letters.length; to += 1) {
+      joined += name[to] ?? "";
+      if (joined === letters) return name.slice(from, to + 1);
+    }
+  }
+  return undefined;
+}
+
+/**
  * How a run's words of one letter stand to a name's words (`tokens`): `false` when it has none
  * or only letters the name has as words ("c" in "USB C"), `true` when each stretch of them spells
  * whole words of the name in order ("x y z", "u s b c": XYZ, USB C), `undefined` otherwise.
@@ -248,10 +263,7 @@ function spellsNameWords(run: readonly string[], tokens: readonly string[]): boo
     while (run[end]?.length === 1) end += 1;
     const letters = run.slice(at, end).join("");
     if (end - at === 1 && tokens.includes(letters)) continue;
-    const spellsWords = tokens.some((_, from) =>
-      tokens.some((__, to) => to >= from && tokens.slice(from, to + 1).join("") === letters),
-    );
-    if (!spellsWords) return undefined;
+    if (spelledNameWords(letters, tokens) === undefined) return undefined;
     spelled = true;
     at = end - 1;
   }

@@ -201,6 +201,39 @@ describe("a reply to the offline model's question", () => {
     expect(read("XYZ phone around $500", asked)).toMatch(/^\?/);
   });
 
+  it("that takes both products offered asks how the request's one limit is split", () => {
+    const limited = { request: "buy 3 phones under $1500", answer: PHONES_QUESTION };
+    // Each given the whole $1500, the two could cost more than it together.
+    const both = readReply("3 phones and 3 cases", [limited], DEFAULT_PRODUCTS);
+    expect(both.parsed).toMatchObject({
+      kind: "unclear",
+      understood: ["3 x XYZ phone", "3 x XYZ phone case"],
+      reason: "total_limit",
+    });
+    if (both.parsed.kind !== "unclear") throw new Error("expected a question");
+    const asked = { request: "3 phones and 3 cases", answer: askingAnswer(both.parsed) };
+    expect(read("$1450 for the xyz phones and $50 for the cases", limited, asked)).toBe(
+      "3 x XYZ phone <= 1450 + 3 x XYZ phone case <= 50",
+    );
+    expect(read("3 xyz phones", limited)).toBe("3 x XYZ phone <= 1500");
+  });
+
+  it("names the product offered spelled letter by letter, and says yes as chats do", () => {
+    expect(read("the x y z phone", phones)).toBe("2 x XYZ phone");
+    expect(read("x y z phone case", phones)).toBe("2 x XYZ phone case");
+    expect(read("x y phone", phones)).toMatch(/^\?/);
+    const laptop = {
+      request: "buy a laptop",
+      answer: 'By "laptop", do you mean ABC laptop? Nothing was bought.',
+    };
+    for (const reply of ["y", "yess", "ofc", "sure thing", "\u{1F44D}", "\u{1F44D}\u{1F3FD}"]) {
+      expect(read(reply, laptop), reply).toBe("1 x ABC laptop");
+    }
+    for (const reply of ["\u{1F44E}", "n", "yes?"]) {
+      expect(read(reply, laptop), reply).toMatch(/^\?/);
+    }
+  });
+
   it("that is a purchase of its own keeps the request's limit for as many, and asks for more", () => {
     const limited = { request: "buy 2 phones under $900", answer: PHONES_QUESTION };
     expect(read("buy 2 XYZ phones", limited)).toBe("2 x XYZ phone <= 900");

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 
 import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testbed/shared";
 
-import { nameTokens, singular, type CatalogProduct } from "./catalog-match.js";
+import { nameTokens, singular, spelledNameWords, type CatalogProduct } from "./catalog-match.js";
 import { isNumberWord, readNumberWords } from "./number-words.js";
 import { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
 import { plural, questionsFor, type Fill, type UnclearReason } from "./request-questions.js";
@@ -110,17 +110,34 @@ function limitsKept(
   items: readonly PurchaseRequest[],
   catalog: readonly CatalogProduct[],
 ): Reading {
+  const before = items.map((item) =>
+    item.priceLimit === undefined ? limitBefore(question, item, catalog) : undefined,
+  );
+  // "buy 3 phones under $1500" / "3 phones and 3 cases": the request's limit was for the one
+  // purchase the question was about. Given to each of two, they could cost more than it together;
+  // what each may cost is not said, so the model asks, as it does of a limit for everything.
+  const limits = before.flatMap((one) => (one?.priceLimit === undefined ? [] : [one.priceLimit]));
+  const [shared] = limits;
+  if (limits.length > 1 && shared !== undefined) {
+    const understood = items.map((item) => `${String(item.qty)} x ${item.product}`);
+    const unclear = questionsFor(catalog).totalLimit(shared, items);
+    // The request as it now stands, which a limit for each item completes.
+    return {
+      request: requestOf(items, catalog),
+      parsed: { kind: "unclear", understood, ...unclear },
+    };
+  }
   const kept: PurchaseRequest[] = [];
-  for (const item of items) {
-    const before = item.priceLimit === undefined ? limitBefore(question, item, catalog) : undefined;
+  for (const [index, item] of items.entries()) {
     const product = catalog.find((one) => one.name === item.product);
-    const priceLimit = before?.priceLimit;
-    if (before === undefined || priceLimit === undefined || product === undefined) {
+    const asked = before[index];
+    const priceLimit = asked?.priceLimit;
+    if (asked === undefined || priceLimit === undefined || product === undefined) {
       kept.push(item);
-    } else if (before.qty === item.qty) {
+    } else if (asked.qty === item.qty) {
       kept.push({ ...item, priceLimit });
     } else {
-      const said = { qty: before.qty, priceLimit };
+      const said = { qty: asked.qty, priceLimit };
       return limitAsked(request, items, product, item.qty, said, catalog);
     }
   }
@@ -302,7 +319,7 @@ const DOUBTS: ReadonlySet<UnclearReason> = new Set([
 ]);
 
 const YES =
-  /^(?:yes|yeah|yea|ya|yep|yup|correct|right|exactly|sure|ok|okay|k|kk)(?: please| pls)?$/;
+  /^(?:yes+|yeah|yea|ya|y|yep|yup|correct|right|exactly|sure|sure thing|of course|ofc|ok|okay|k|kk|\u{1F44D}[\u{1F3FB}-\u{1F3FF}]?)(?: please| pls)?$/u;
 const NO = /^(?:no|nope|nah)(?: thanks| thank you)?$/;
 
 /**
@@ -428,7 +445,10 @@ function chosenProduct(
 ): CatalogProduct | undefined {
   const [only] = offered;
   if (offered.length === 1 && YES.test(words)) return only;
-  const named = tokensOf(words.replace(/^(?:yes|yeah|yep),? (?:the )?/u, ""));
+  const named = spelledJoined(
+    tokensOf(words.replace(/^(?:yes|yeah|yea|ya|yep),? (?:the )?/u, "")),
+    offered,
+  );
   if (named.length === 0) return undefined;
   const exact = offered.filter((product) => sameTokens(tokensOf(product.name), named));
   if (exact.length === 1) return exact[0];
@@ -442,6 +462,32 @@ function chosenProduct(
     });
   });
   return containing.length === 1 ? containing[0] : undefined;
+}
+
+/**
+ * Letters that spell words of an offered name, as dictation writes them ("the x y z phone", "u
+ * s b c"), as those words; any other letters as they are.
+ */
+function spelledJoined(tokens: readonly string[], offered: readonly CatalogProduct[]): string[] {
+  const names = offered.map((product) => tokensOf(product.name));
+  const joined: string[] = [];
+  for (let at = 0; at < tokens.length;) {
+    let end = at;
+    while (tokens[end]?.length === 1) end += 1;
+    const letters = tokens.slice(at, end).join("");
+    const spelled =
+      end - at < 2
+        ? undefined
+        : names.map((name) => spelledNameWords(letters, name)).find((words) => words !== undefined);
+    if (spelled === undefined) {
+      joined.push(tokens[at] ?? "");
+      at += 1;
+    } else {
+      joined.push(...spelled);
+      at = end;
+    }
+  }
+  return joined;
 }
 
 /** The request completed by the product a reply chooses, and what it said after the choice. */

@@ -317,6 +317,12 @@ describe.each([
  * without reading the model's code or corpus, before running them: 77 understood, 0
  * dangerous. 84 since "yes" to the product itself and a limit for each item to the question of
  * a total took a reply (follow-up.ts).
+ * held-out-follow-up-chat.json: 90 replies to 7 of the model's real questions as people type or
+ * dictate them (k, ya, ofc, a thumbs-up, typos, names spelled letter by letter, money written
+ * quickly), written at ec30197 without reading the model's code, before running them: 58
+ * understood and 1 dangerous, "buy 3 phones under $1500" / "3 phones and 3 cases" (each given
+ * the whole $1500: asked since how it is split). 67 since names spelled letter by letter and a
+ * chat's yes were read in replies.
  */
 interface HeldOutReply {
   previous: string;
@@ -344,6 +350,7 @@ describe.each([
   ["held-out-follow-up.json", 120, 172, []],
   ["held-out-follow-up-2.json", 100, 99, []],
   ["held-out-follow-up-3.json", 90, 84, []],
+  ["held-out-follow-up-chat.json", 90, 67, []],
   ["held-out-adversarial-follow-up.json", 100, 83, SWAPPED_LIMITS],
 ])("the held-out %s", (file, fewestRows, fewestUnderstood, known) => {
   const rows = JSON.parse(
