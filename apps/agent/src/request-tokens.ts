@@ -241,12 +241,13 @@ const BEFORE_PERIOD_WORD = new Set(
 
 /**
  * Shorthand of chat and of dictation that stands for a word or a sign: "ea" is "each" ("$20
- * ea"); "k" opening a line is "ok" (after a number it is thousands: "1.3 k"); a lone "n" between two words is "and" ("2 cables n a case"); a dictated "comma" between
- * two words is a comma; and a dictated "period" (or "full stop") that ends the line, or stands
- * before thanks, is a full stop ("order three USB-C cables period"). Elsewhere, and after a
- * word it often ends ("the trial period"), "period" is the word, which the reader asks about.
+ * ea"); "k" opening a line is "ok" (after a number it is thousands: "1.3 k"); a lone "n"
+ * between two words is "and" ("2 cables n a case"); a dictated "comma" between two words is a
+ * comma; and a dictated "period" (or "full stop") that ends the line, or stands before thanks,
+ * is a full stop ("order three USB-C cables period"). Elsewhere, and after a word it often ends
+ * ("the trial period"), "period" is the word, which the reader asks about.
  */
-function spelledOut(tokens: Token[]): Token[] {
+function shorthandRead(tokens: Token[]): Token[] {
   const read: Token[] = [];
   const wordAt = (index: number) => LETTER_OR_DIGIT.test(tokens[index]?.word ?? "");
   const endsLine = (index: number) =>
@@ -297,7 +298,7 @@ export function readSentences(text: string): Sentence[] {
   );
   for (const line of lines) {
     const tokens = contextNumbers(
-      spelledOut([...line.matchAll(TOKEN)].map(([text]) => toToken(text))),
+      shorthandRead([...line.matchAll(TOKEN)].map(([text]) => toToken(text))),
     );
     let current: Token[] = [];
     let asked = false;
