@@ -218,8 +218,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * Eight whose limit is below the price were written as questions only; the model reads the
  * limit as said and the agent's price check refuses it before anyone is asked, so both count.
  * 134 since names spelled letter by letter, dictated punctuation at a sentence's end and chat's
- * shorthand are read (catalog-match.ts, request-tokens.ts); most of the other 26 are names
- * spoken letter by letter ("ex why zee"), messages without a verb and corrections, asked about.
+ * shorthand are read (catalog-match.ts, request-tokens.ts), 135 since a change typed without
+ * its comma is; most of the other 25 are names spoken letter by letter ("ex why zee") and
+ * messages without a verb, asked about.
  * held-out-adversarial-shorthand.json (80 requests written at 988f927 from a description of
  * those forms only, each made to trick a reader of them into buying wrongly: letters that are
  * grades, sizes or labels, "n", "k" and "ea" in other senses, "period", "comma" and "full stop"

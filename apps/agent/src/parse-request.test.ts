@@ -450,6 +450,21 @@ describe("parsePurchaseRequest", () => {
       kind: "purchases",
       items: [{ product: "XYZ phone", qty: 1 }],
     });
+    // A change typed without its comma is read as after one.
+    for (const text of [
+      "buy 2 xyz phones actually make it 3",
+      "buy 2 xyz phones no wait make it 3",
+      "buy 2 xyz phones sorry i mean 3",
+    ]) {
+      expect(read(text), text).toEqual({
+        kind: "purchases",
+        items: [{ product: "XYZ phone", qty: 3 }],
+      });
+    }
+    expect(read("buy 2 xyz phones actually i mean the abc laptop")).toEqual(
+      read("buy 2 xyz phones, actually i mean the abc laptop"),
+    );
+    expect(read("dont buy 2 xyz phones actually make it 3")).toMatchObject({ kind: "unclear" });
     // "with" a case names the case, which is asked about, as "with a case" is.
     expect(read("buy xyz phone w/ a case")).toMatchObject({ kind: "unclear" });
     // Elsewhere they are words, which are asked about: "period" in the middle of a sentence or

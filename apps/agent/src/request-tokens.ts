@@ -228,6 +228,13 @@ function contextNumbers(tokens: Token[]): Token[] {
   return read;
 }
 
+/**
+ * A change of what was just asked, typed without its comma: "buy 2 XYZ phones actually make it
+ * 3" is "..., actually make it 3", as the parser reads a change after a comma (an opening such
+ * as "actually" or "no wait", then "make it", "I mean" or "change it to": request-words.ts).
+ */
+const CHANGE_WITHOUT_COMMA =
+  /(?<=[\p{L}\d])[ \t]+(?=(?:(?:actually|sorry|oops|no|wait)[ \t]+)+(?:make (?:it|that)|i mean|i meant|change (?:it |that )?to)(?![\p{L}\d]))/giu;
 /** "w/o case", "w/ a case": chat's shorthand for "without" and "with", as words. */
 const WITHOUT_SHORT = /(?<![\p{L}\d])w\/o(?![\p{L}\d])/giu;
 const WITH_SHORT = /(?<![\p{L}\d])w\/(?![\p{L}\d/])/giu;
@@ -283,6 +290,7 @@ export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   const lines = withoutListNumbers(
     joinThousands(text)
+      .replace(CHANGE_WITHOUT_COMMA, ", ")
       .replace(WITHOUT_SHORT, " without ")
       .replace(WITH_SHORT, " with ")
       .replace(HALF_DOZEN, "half ")
