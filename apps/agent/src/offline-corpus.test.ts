@@ -226,11 +226,17 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * grades, sizes or labels, "n", "k" and "ea" in other senses, "period", "comma" and "full stop"
  * as words, "w/" and "w/o" in negations, and 21 clear orders in those forms): none dangerous
  * before or after; 44 read as expected before, 56 after.
+ * held-out-adversarial-corrections.json (70 requests written at f60cf5c from a description of
+ * changes typed without their comma only, each made to trick a reader of them: "make it" and
+ * "I mean" in other senses, "sorry" and "wait" as words, changes that lower a count or a limit,
+ * two in a row, doubts after them, and 15 clear changes): none dangerous before or after that
+ * change; 46 read as expected before it, 61 after.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
   "held-out-voice-typed.json": [],
   "held-out-adversarial-shorthand.json": [],
+  "held-out-adversarial-corrections.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -268,6 +274,7 @@ describe.each([
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],
   ["held-out-adversarial-shorthand.json"],
+  ["held-out-adversarial-corrections.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
