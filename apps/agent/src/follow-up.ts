@@ -5,7 +5,13 @@ import { MAX_PRICE_LIMIT, MAX_QUANTITY, type PurchaseRequest } from "@ciba-testb
 import { nameTokens, singular, spelledNameWords, type CatalogProduct } from "./catalog-match.js";
 import { isNumberWord, readNumberWords } from "./number-words.js";
 import { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
-import { plural, questionsFor, type Fill, type UnclearReason } from "./request-questions.js";
+import {
+  plural,
+  questionsFor,
+  type Fill,
+  type Unclear,
+  type UnclearReason,
+} from "./request-questions.js";
 
 /** One earlier turn of a chat: what the person wrote, and the model's answer if it was text alone. */
 export interface Exchange {
@@ -119,13 +125,9 @@ function limitsKept(
   const limits = before.flatMap((one) => (one?.priceLimit === undefined ? [] : [one.priceLimit]));
   const [shared] = limits;
   if (limits.length > 1 && shared !== undefined) {
-    const understood = items.map((item) => `${String(item.qty)} x ${item.product}`);
-    const unclear = questionsFor(catalog).totalLimit(shared, items);
     // The request as it now stands, which a limit for each item completes.
-    return {
-      request: requestOf(items, catalog),
-      parsed: { kind: "unclear", understood, ...unclear },
-    };
+    const unclear = questionsFor(catalog).totalLimit(shared, items);
+    return askedOf(requestOf(items, catalog), items, unclear);
   }
   const kept: PurchaseRequest[] = [];
   for (const [index, item] of items.entries()) {
@@ -278,8 +280,12 @@ function limitAsked(
   before: { qty: number; priceLimit: number },
   catalog: readonly CatalogProduct[],
 ): Reading {
+  return askedOf(request, items, questionsFor(catalog).limitNotSaid(product, qty, before));
+}
+
+/** The model's question `unclear` of `request`, which buys `items`, as the model asks it. */
+function askedOf(request: string, items: readonly PurchaseRequest[], unclear: Unclear): Reading {
   const understood = items.map((item) => `${String(item.qty)} x ${item.product}`);
-  const unclear = questionsFor(catalog).limitNotSaid(product, qty, before);
   return { request, parsed: { kind: "unclear", understood, ...unclear } };
 }
 
