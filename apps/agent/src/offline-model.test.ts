@@ -121,6 +121,16 @@ describe("offline model", () => {
     ]);
   });
 
+  it("names what it understood once, and says once that nothing was bought, when a word is unread", async () => {
+    const result = await model.doGenerate(call([user("Buy an XYZ phone under 2000 CAD")]));
+    expect(result.content).toEqual([
+      {
+        type: "text",
+        text: 'I understood: 1 x XYZ phone. I did not read "CAD", which may change what you want. If that is all, say just what to buy, for example "Buy 2 XYZ phones under $500". Nothing was bought.',
+      },
+    ]);
+  });
+
   it("reads requests against the catalog it is given", async () => {
     const catalog = () => Promise.resolve([{ id: "gift-box", name: "Gift box" }]);
     const shop = createOfflineModel({ generateId: () => "call_g", catalog });

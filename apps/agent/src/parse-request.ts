@@ -478,7 +478,7 @@ function interpret(
   );
   if (unread !== undefined) {
     const said = unread.unread.join(" ");
-    return { kind: "unclear", understood, ...questions.unreadWords(said, understood.join(", ")) };
+    return { kind: "unclear", understood, ...questions.unreadWords(said) };
   }
   return {
     kind: "purchases",

@@ -220,11 +220,12 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `I did not understand what "${words}" counts or costs. Say how many of what you want, and the most you want to pay, for example ${example}.`,
       };
     },
-    unreadWords(words: string, understood: string): Unclear {
+    /** The answer names what was understood before this question, and ends "Nothing was bought." */
+    unreadWords(words: string): Unclear {
       return {
         reason: "unread_detail",
         needed: `what "${words}" means for the purchase`,
-        question: `I read ${understood}, but not "${words}", which may change what you want. Nothing was bought: if that is all, say just what to buy, for example ${example}.`,
+        question: `I did not read "${words}", which may change what you want. If that is all, say just what to buy, for example ${example}.`,
       };
     },
     alsoMentioned(product: CatalogProduct): Unclear {
