@@ -405,6 +405,12 @@ describe("a reply to the offline model's question", () => {
     );
     // "a box of": how many a yes would buy is not said.
     expect(read("yes", asked("buy a box of USB-C cables"))).toMatch(/^\?/);
+    // A product with a plural name: "themselves", in the question and in a reply.
+    const headphones = asked("buy 2 wireless headphones foo");
+    expect(headphones.answer).toMatch(/do you want the Wireless headphones themselves\?/);
+    for (const reply of ["the headphones themselves", "just the headphones on their own"]) {
+      expect(read(reply, headphones), reply).toBe("2 x Wireless headphones");
+    }
   });
 
   it("opens an answer with words that say nothing of it", () => {

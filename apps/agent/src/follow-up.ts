@@ -740,9 +740,9 @@ function keepsTheRest(
 }
 
 /**
- * A reply that says yes to the product itself: "yes", "the phone itself", "yes, just the XYZ
- * phone", each word of a name a word of the product's; and a limit after it ("yes, under
- * $499"), as the parser reads it after the name.
+ * A reply that says yes to the product itself: "yes", "the phone itself", "the headphones
+ * themselves", "yes, just the XYZ phone", each word of a name a word of the product's; and a
+ * limit after it ("yes, under $499"), as the parser reads it after the name.
  */
 function itselfIn(
   words: string,
@@ -760,7 +760,7 @@ function itselfIn(
 }
 
 const ITSELF =
-  /^(?:(?:yes|yeah|yep|yup|sure|ok|okay|correct|right)[,.!]? )?(?:just |only )?(?:the )?(.*?)(?:,? (?:itself|alone|only|on its own))?$/u;
+  /^(?:(?:yes|yeah|yep|yup|sure|ok|okay|correct|right)[,.!]? )?(?:just |only )?(?:the )?(.*?)(?:,? (?:itself|themselves|alone|only|on its own|on their own))?$/u;
 
 /** "yes", or the product named as a reply names an offered one (`chosenProduct`). */
 function wantsItself(words: string, product: CatalogProduct): boolean {

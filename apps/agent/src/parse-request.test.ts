@@ -25,6 +25,25 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("shows what was quoted, not the quotation mark, when it asks about someone else's words", () => {
+    const question = (text: string) => {
+      const parsed = read(text);
+      return parsed.kind === "unclear" ? parsed.question.split(":")[0] : parsed.kind;
+    };
+    expect(question('my friend said "buy 5 xyz phones"')).toBe('You wrote "buy 5 xyz phones"');
+    expect(question("My wife said 'buy 2 ABC laptops' but I think one is plenty")).toBe(
+      'You wrote "buy 2 ABC laptops"',
+    );
+    expect(question("tell them 'I'm buying an ABC laptop' ok")).toBe(
+      `You wrote "I'm buying an ABC laptop"`,
+    );
+    expect(question("```\nbuy 2 xyz phones\n```")).toBe('You wrote "buy 2 xyz phones"');
+    expect(question('buy an ABC laptop 16"')).toBe('You wrote a quotation mark (")');
+    expect(question(`buy an XYZ phone, "${"very ".repeat(20)}nice"`)).toBe(
+      `You wrote "${"very ".repeat(12).trimEnd()}…"`,
+    );
+  });
+
   it("forgives one edit in a short name and two in a long one, no more", () => {
     expect(read("Buy 2 XYZ phnoes")).toMatchObject({ items: [{ product: "XYZ phone" }] });
     expect(read("Buy 2 XY phnoes")).toMatchObject({ kind: "unclear" });

@@ -1791,11 +1791,12 @@ const EXAMPLE = /\b(e\.\s?g\.)/i;
 /**
  * Quotation marks, a word opened by an apostrophe ('buy ...), and code: backticks ("`buy 100
  * XYZ phones`") and the marks of a comment ("// buy ...", or one between slash-stars), text set
- * apart rather than asked for.
+ * apart rather than asked for. A mark is taken with what follows it up to the next mark (an
+ * apostrophe's to one that ends a word): the question shows what was quoted, not the mark alone.
  */
 const QUOTES = [
-  /(["`\u201c\u201d\u201e\u00ab\u00bb])/u,
-  /(?:^|[\s:([])(['\u2018]\p{L}+)/u,
+  /(["`\u201c\u201d\u201e\u00ab\u00bb]+[^"`\u201c\u201d\u201e\u00ab\u00bb]*)/u,
+  /(?:^|[\s:([])(['\u2018]\p{L}(?:[^'\u2019\n]|['\u2019](?=\p{L}))*)/u,
   /(?:^|\s)(\/\/|\/\*|\*\/)/u,
 ];
 /**

@@ -169,11 +169,14 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `You wrote "${words}": that sounds like a wish, a plan for later or a condition I cannot check. Do you want me to buy it now? Then say just what to buy.`,
       };
     },
+    /** `words`: a word opened by an apostrophe, a comment's mark, or a quotation mark and what follows it. */
     reported(words: string): Unclear {
+      const quoted = quotation(words);
+      const said = quoted === "" ? `a quotation mark (${words.slice(0, 1)})` : `"${quoted}"`;
       return {
         reason: "reported",
-        needed: `your own request: "${words}" reads as someone else's words or a quote`,
-        question: `You wrote "${words}": that reads as someone else's words or a quote, and I buy only what you ask for yourself. What do you want me to buy?`,
+        needed: `your own request: ${said} reads as someone else's words or a quote`,
+        question: `You wrote ${said}: that reads as someone else's words or a quote, and I buy only what you ask for yourself. What do you want me to buy?`,
       };
     },
     tooLong(characters: number, most: number): Unclear {
@@ -209,7 +212,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       return {
         reason: "unread_detail",
         needed: `what "${words}" means next to ${product.name}`,
-        question: `What do you mean by "${words}" with ${product.name}? The shop sells only ${sold}, without variants or accessories: do you want the ${product.name} itself?`,
+        question: `What do you mean by "${words}" with ${product.name}? The shop sells only ${sold}, without variants or accessories: do you want the ${product.name} ${hasPluralName(product) ? "themselves" : "itself"}?`,
         ...(detail === undefined ? {} : { fills: { kind: "detail", detail, product } }),
       };
     },
@@ -277,4 +280,22 @@ function oneOf(names: readonly string[]): string {
   return names.length <= 1
     ? (names[0] ?? "")
     : `${names.slice(0, -1).join(", ")} or ${names.at(-1) ?? ""}`;
+}
+
+/** Marks that open or close a quotation, a run of them ("```") as one. */
+const QUOTATION_MARKS = /^["`'\u2018\u201c\u201d\u201e\u00ab\u00bb]+/u;
+
+/** The longest quotation a question shows in full; a longer one is cut, with "…". */
+const MOST_QUOTED = 60;
+
+/**
+ * What a quotation holds, from its opening mark (`"no wait make it 10`): the text without the
+ * mark, on one line, cut to `MOST_QUOTED` characters. Other words set apart (//) as they are; ""
+ * for a mark with nothing after it.
+ */
+function quotation(words: string): string {
+  const mark = QUOTATION_MARKS.exec(words)?.[0];
+  if (mark === undefined) return words;
+  const inner = words.slice(mark.length).replace(/\s+/gu, " ").trim();
+  return inner.length > MOST_QUOTED ? `${inner.slice(0, MOST_QUOTED).trimEnd()}…` : inner;
 }
