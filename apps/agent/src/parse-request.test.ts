@@ -44,6 +44,15 @@ describe("parsePurchaseRequest", () => {
     );
   });
 
+  it("ends a thing it does not know before a time, which is no part of its name", () => {
+    expect(read("buy a toaster later")).toMatchObject({
+      question: expect.stringMatching(/^The shop does not sell "toaster"\./) as unknown,
+    });
+    expect(read("I might buy a laptop next month")).toMatchObject({
+      question: 'By "laptop", do you mean ABC laptop?',
+    });
+  });
+
   it("forgives one edit in a short name and two in a long one, no more", () => {
     expect(read("Buy 2 XYZ phnoes")).toMatchObject({ items: [{ product: "XYZ phone" }] });
     expect(read("Buy 2 XY phnoes")).toMatchObject({ kind: "unclear" });

@@ -175,9 +175,12 @@ const LEADING = new Set(
 );
 /** Words of doubt among `LEADING`'s. */
 const HEDGES = new Set(["maybe", "perhaps"]);
-/** Words after which an object has ended: "a toaster for my mother". */
+/**
+ * Words after which an object has ended: "a toaster for my mother", and a time, which is no
+ * part of a thing's name ("a toaster later", "a laptop next month").
+ */
 const OBJECT_END = new Set(
-  "for to from in on at please pls asap now today tomorrow right by because if when that which who".split(
+  "for to from in on at please pls asap now today tomorrow tonight tonite later soon next until unless after before right by because if when that which who".split(
     " ",
   ),
 );
