@@ -44,6 +44,18 @@ describe("parsePurchaseRequest", () => {
     );
   });
 
+  it("says it understood an item without the number it asks about, not that number of them", () => {
+    expect(read("Buy the 128GB XYZ phone")).toMatchObject({
+      understood: ["XYZ phone"],
+      question: expect.stringMatching(
+        /^I did not understand what "the 128 GB XYZ phone"/,
+      ) as unknown,
+    });
+    expect(read("buy 2 usb-c cables and 499 xyz phone")).toMatchObject({
+      understood: ["2 x USB-C cable", "XYZ phone"],
+    });
+  });
+
   it("ends a thing it does not know before a time, which is no part of its name", () => {
     expect(read("buy a toaster later")).toMatchObject({
       question: expect.stringMatching(/^The shop does not sell "toaster"\./) as unknown,

@@ -92,6 +92,11 @@ type Price = PricePhrase &
 
 interface Problem extends Place {
   unclear: Unclear;
+  /**
+   * What it asks is the count of the items it spans ("the 128GB XYZ phone"): the answer's "I
+   * understood" names them without the number it did not read as a count.
+   */
+  uncounts?: true;
 }
 
 interface SentenceReading {
@@ -418,7 +423,7 @@ function interpret(
     }
     items.push({ ...placeOf(draft), request: { product: draft.product.name, qty } });
   }
-  const understood = items.map(({ request }) => `${request.qty} x ${request.product}`);
+  const understood = items.map(understoodAs);
   if (items.length > 0) {
     const doubts = requestDoubts(text, questions)
       .concat(readings.flatMap((reading) => reading.doubts))
@@ -438,7 +443,13 @@ function interpret(
   if (problem !== undefined) {
     const total = totalAsked(problems, changed.drafts, readings);
     const fills = total === undefined ? {} : { fills: { kind: "total" as const, product: total } };
-    return { kind: "unclear", understood, ...problem.unclear, ...fills };
+    const spanned = (item: Item) =>
+      problem.uncounts === true &&
+      item.sentence === problem.sentence &&
+      item.start >= problem.start &&
+      item.end <= problem.end;
+    const shown = items.map((item) => (spanned(item) ? item.request.product : understoodAs(item)));
+    return { kind: "unclear", understood: shown, ...problem.unclear, ...fills };
   }
 
   if (items.length === 0) {
@@ -1350,8 +1361,8 @@ function detailDoubts(
   reading: SentenceReading,
 ): Problem[] {
   const doubts: Problem[] = [];
-  const at = (start: number, end: number, unclear: Unclear) =>
-    doubts.push({ sentence, start, end, unclear });
+  const at = (start: number, end: number, unclear: Unclear, uncounts?: true) =>
+    doubts.push({ sentence, start, end, unclear, ...(uncounts ? { uncounts } : {}) });
   const text = (start: number, end: number) =>
     tokens
       .slice(start, end)
@@ -1466,7 +1477,9 @@ function detailDoubts(
         count.quantity.value >= PRICE_LIKE_COUNT &&
         isNumeral(tokens[count.start]) &&
         count.end <= item.start;
-      if (determiner || priceLike) at(from, item.end, questions.unreadNumber(text(from, item.end)));
+      if (determiner || priceLike) {
+        at(from, item.end, questions.unreadNumber(text(from, item.end)), true);
+      }
     }
     // A count written after the last of several items, the ones before it counted by nothing:
     // "xyz phone + case x2" may be two of each (the pair twice), or two cases and one phone.
@@ -2228,6 +2241,11 @@ function sameCount(a: QuantityPhrase | undefined, b: QuantityPhrase): boolean {
     "value" in b.quantity &&
     a.quantity.value === b.quantity.value
   );
+}
+
+/** An item as the answer's "I understood" names it: "2 x XYZ phone". */
+function understoodAs({ request }: Item): string {
+  return `${request.qty} x ${request.product}`;
 }
 
 function placeOf(place: Place): Place {
