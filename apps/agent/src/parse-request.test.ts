@@ -322,6 +322,15 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("asks whether a purchase said for later is wanted now, in words for one item or several", () => {
+    expect(read("Order 2 XYZ phones now and 2 XYZ phone cases later")).toMatchObject({
+      understood: ["2 x XYZ phone", "2 x XYZ phone case"],
+      question: expect.stringMatching(
+        /Do you want this bought now\? Then say just what to buy\.$/,
+      ) as unknown,
+    });
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

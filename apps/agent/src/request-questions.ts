@@ -166,7 +166,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       return {
         reason: "not_now",
         needed: `a purchase for now: "${words}" speaks of another time, a wish or a condition I cannot check`,
-        question: `You wrote "${words}": that sounds like a wish, a plan for later or a condition I cannot check. Do you want me to buy it now? Then say just what to buy.`,
+        question: `You wrote "${words}": that sounds like a wish, a plan for later or a condition I cannot check. Do you want this bought now? Then say just what to buy.`,
       };
     },
     /** `words`: a word opened by an apostrophe, a comment's mark, or a quotation mark and what follows it. */
