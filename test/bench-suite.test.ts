@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import { describeMachine } from "../scripts/bench/machine.js";
 import { renderTable } from "../scripts/bench/report.js";
-import { waitedChildrenCpuSeconds } from "../scripts/bench/rss.js";
+import { machineBusySeconds, waitedChildrenCpuSeconds } from "../scripts/bench/rss.js";
 import { SUITE_TARGET_SECONDS, summarizeSuite, timed } from "../scripts/bench/suite-time.js";
 import type { SuiteResult, SuiteRun } from "../scripts/bench/suite-time.js";
 import type { FileCpu } from "./support/cpu-per-file.js";
@@ -18,10 +19,12 @@ function run(
   totalSeconds: number,
   exitCodes: Record<string, number> = {},
   cpuSeconds = totalSeconds * 1.8,
+  machineBusySeconds = cpuSeconds,
 ): SuiteRun {
   return {
     totalSeconds,
     cpuSeconds,
+    machineBusySeconds,
     steps: { build: 0.5, check: 5, "format:check": 4, vitest: totalSeconds - 0.5 },
     exitCodes: { build: 0, check: 0, "format:check": 0, vitest: 0, ...exitCodes },
     tests: { passed: 10, failed: 0, files: 2 },
@@ -81,32 +84,38 @@ describe("pnpm bench --with-suite", () => {
     expect(verdictOf(fast)).toBe("<= 60: met");
   });
 
-  it("reports the CPU of every process of the runs, and the shortest run that CPU allows", () => {
-    const result = summarizeSuite([run(100, {}, 180), run(120, {}, 192), run(90, {}, 171)], 2);
-    expect(result.cpuSeconds).toMatchObject({ median: 180, min: 171, max: 192 });
-    expect(cellsOf(result, "   CPU s, every process of the run")).toEqual([
+  it("reports the CPU of the runs' processes and of the machine, and the shortest run that allows", () => {
+    const result = summarizeSuite(
+      [run(100, {}, 150, 180), run(120, {}, 160, 192), run(90, {}, 140, 171)],
+      2,
+    );
+    expect(result.cpuSeconds).toMatchObject({ median: 150, min: 140, max: 160 });
+    expect(cellsOf(result, "   CPU s, every process of the run waited for")).toEqual([
+      "150.0",
+      "140.0",
+      "160.0",
+      "",
+    ]);
+    expect(cellsOf(result, "   CPU s, the whole machine busy during the run")).toEqual([
       "180.0",
       "171.0",
       "192.0",
       "",
     ]);
-    expect(cellsOf(result, "   CPU s / 2 cores: the shortest this work can run here")).toEqual([
-      "90.0",
-      "85.5",
-      "96.0",
-      "",
-    ]);
-    expect(cellsOf(result, "   cores busy (CPU / (total x 2))")).toEqual([
+    expect(
+      cellsOf(result, "   machine's CPU s / 2 cores: the shortest this work can run here"),
+    ).toEqual(["90.0", "85.5", "96.0", ""]);
+    expect(cellsOf(result, "   cores busy (machine's CPU / (total x 2))")).toEqual([
       "0.90",
       "0.80",
       "0.95",
       "",
     ]);
     // Where it goes: the test files' share, and the heaviest files of the median run.
-    expect(cellsOf(result, "   test files' CPU s")).toEqual(["144.0", "136.8", "153.6", ""]);
+    expect(cellsOf(result, "   test files' CPU s")).toEqual(["120.0", "112.0", "128.0", ""]);
     expect(
-      cellsOf(result, "   heavy file: test/100-heavy.test.ts, CPU s (36.0 in its processes)"),
-    ).toEqual(["45.0", "", "", ""]);
+      cellsOf(result, "   heavy file: test/100-heavy.test.ts, CPU s (30.0 in its processes)"),
+    ).toEqual(["37.5", "", "", ""]);
   });
 
   it("counts the CPU of a step's processes and of the processes they waited for", async () => {
@@ -115,6 +124,25 @@ describe("pnpm bench --with-suite", () => {
     const used = waitedChildrenCpuSeconds() - before;
     expect(step).toMatchObject({ exitCode: 0, timedOut: false });
     expect(used).toBeGreaterThanOrEqual(0.4);
+  });
+
+  it("counts on the machine the CPU of a process no one waited for, which the waited count misses", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "bench-orphan-"));
+    try {
+      const done = path.join(dir, "done");
+      // The step starts a process of its own and ends at once, without waiting for it: that
+      // process then uses 300 ms of CPU, and says so in a file.
+      const orphan = `const t = process.cpuUsage(); for (let u = process.cpuUsage(t); u.user + u.system < 300000; u = process.cpuUsage(t)); require("node:fs").writeFileSync(${JSON.stringify(done)}, "")`;
+      const starter = `require("node:child_process").spawn(process.execPath, ["-e", ${JSON.stringify(orphan)}], { detached: true, stdio: "ignore" }).unref()`;
+      const waitedBefore = waitedChildrenCpuSeconds();
+      const machineBefore = machineBusySeconds();
+      expect(await timed(process.execPath, ["-e", starter])).toMatchObject({ exitCode: 0 });
+      await expect.poll(() => existsSync(done)).toBe(true);
+      expect(machineBusySeconds() - machineBefore).toBeGreaterThanOrEqual(0.3);
+      expect(waitedChildrenCpuSeconds() - waitedBefore).toBeLessThan(0.3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("counts each test file's CPU: its worker's, and its processes' once the file stopped them", async () => {

@@ -38,13 +38,37 @@ export async function cpuSecondsOf(pid: number | undefined): Promise<number> {
 /**
  * CPU seconds (user + system) of every process this one has started and waited for, and of
  * the processes those waited for in turn, from /proc/self/stat (Linux); NaN elsewhere. Node
- * waits for each child it spawns, so around a `pnpm test` it counts the whole tree: the
- * checks, Vitest and its workers, and every server, agent and browser the tests started.
+ * waits for each child it spawns, so around a `pnpm test` it counts the checks, Vitest and its
+ * workers, and the servers, agents and browsers the tests started and waited for. Not a process
+ * whose parent ended first (killed on purpose, or a server that leaves its starter behind): the
+ * kernel gives it to another parent, and its time to no one here (`machineBusySeconds`).
  */
 export function waitedChildrenCpuSeconds(): number {
   try {
     // cutime and cstime.
     return statSeconds(readFileSync("/proc/self/stat", "utf8"), 16, 17);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU seconds the whole machine has been busy so far, every core (the first line of
+ * /proc/stat: user, nice, system, irq, softirq and steal; not idle or iowait), whoever used
+ * them; NaN where /proc cannot tell.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const [, ...ticks] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = ticks;
+    const busy = [user, nice, system, irq, softirq, steal].reduce<number>(
+      (sum, value) => sum + (value ?? Number.NaN),
+      0,
+    );
+    return busy / USER_HZ;
   } catch {
     return Number.NaN;
   }

@@ -8,7 +8,7 @@ import { z } from "zod";
 
 import type { FileCpu } from "../../test/support/cpu-per-file.js";
 import { TEST_CHECKS, scriptStep, withWorkspaceBinaries } from "../test-steps.js";
-import { waitedChildrenCpuSeconds } from "./rss.js";
+import { machineBusySeconds, waitedChildrenCpuSeconds } from "./rss.js";
 import { round, spread } from "./stats.js";
 import type { Spread } from "./stats.js";
 
@@ -35,10 +35,16 @@ export interface SuiteFileCpu {
 export interface SuiteRun {
   totalSeconds: number;
   /**
-   * CPU seconds of every process of the run (the build check, the checks, Vitest, its workers
-   * and everything the tests started); NaN where /proc cannot tell.
+   * CPU seconds of every process of the run that its parent waited for (the build check, the
+   * checks, Vitest, its workers and most of what the tests started); NaN where /proc cannot
+   * tell.
    */
   cpuSeconds: number;
+  /**
+   * CPU seconds the whole machine was busy during the run (/proc/stat): the run's processes,
+   * those no one waited for too, and anything else the machine ran; NaN where /proc cannot tell.
+   */
+  machineBusySeconds: number;
   steps: Record<string, number>;
   exitCodes: Record<string, number>;
   tests: { passed: number; failed: number; files: number };
@@ -58,6 +64,8 @@ export interface SuiteResult {
   totalSeconds: Spread;
   /** The runs' CPU seconds (`SuiteRun.cpuSeconds`). */
   cpuSeconds: Spread;
+  /** The machine's busy CPU seconds during each run (`SuiteRun.machineBusySeconds`). */
+  machineBusySeconds: Spread;
   /** The machine's cores: a run's CPU seconds over these is the least time it could take. */
   cores: number;
   /** Met when every run passed and the median run took at most `atMostSeconds`. */
@@ -190,6 +198,7 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   const cpuFile = path.join(dir, "cpu-per-file.jsonl");
   await Promise.all([reportFile, cpuFile].map((file) => rm(file, { force: true })));
   const cpuBefore = waitedChildrenCpuSeconds();
+  const machineBefore = machineBusySeconds();
   const started = performance.now();
   const build = await timed("pnpm", ["build"]);
   const [checks, tests] = await Promise.all([
@@ -205,6 +214,7 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   ]);
   const totalSeconds = round((performance.now() - started) / 1000, 1);
   const cpuSeconds = round(waitedChildrenCpuSeconds() - cpuBefore, 1);
+  const machineBusy = round(machineBusySeconds() - machineBefore, 1);
   for (const step of [{ name: "build", ...build }, ...checks, { name: "vitest", ...tests }]) {
     steps[step.name] = step.seconds;
     exitCodes[step.name] = step.exitCode;
@@ -217,6 +227,7 @@ async function oneRun(options: SuiteOptions, dir: string): Promise<SuiteRun> {
   const measured = {
     totalSeconds,
     cpuSeconds,
+    machineBusySeconds: machineBusy,
     filesCpuSeconds: filesCpu.total,
     heaviestFiles: filesCpu.heaviest,
     steps,
@@ -271,6 +282,7 @@ export function summarizeSuite(runs: SuiteRun[], cores = availableParallelism())
   return {
     totalSeconds: totals,
     cpuSeconds: spread(runs.map((r) => r.cpuSeconds)),
+    machineBusySeconds: spread(runs.map((r) => r.machineBusySeconds)),
     cores,
     targets: {
       atMostSeconds: SUITE_TARGET_SECONDS,
@@ -300,7 +312,7 @@ export async function measureSuite(options: SuiteOptions): Promise<SuiteResult> 
           .map(([name, seconds]) => `${name} ${seconds} s`)
           .join(
             ", ",
-          )}), ${run.cpuSeconds} s of CPU, ${run.tests.passed} tests passed, ${run.tests.failed} failed`,
+          )}), ${run.cpuSeconds} s of CPU (the machine busy ${run.machineBusySeconds} s), ${run.tests.passed} tests passed, ${run.tests.failed} failed`,
       );
       for (const failure of run.failures) options.log(`    failed: ${failure}`);
     }
