@@ -231,12 +231,23 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * "I mean" in other senses, "sorry" and "wait" as words, changes that lower a count or a limit,
  * two in a row, doubts after them, and 15 clear changes): none dangerous before or after that
  * change; 46 read as expected before it, 61 after.
+ * held-out-esl-packs.json (120 requests written at c66d702 without reading the model's code: 60
+ * as people write English as a second language ("buy for me 2 pieces of xyz phone", "until 500
+ * dollars" for at most, names word for word from another order, "make order of"), 60 counting
+ * in packs, pairs, units and measures ("a pack of 3", "2 nos", "10 ft"), 35 of them to be asked
+ * about): none dangerous, 87 read as expected. 94 since "until" or "till" before an amount of
+ * money is a limit and counts are read in pieces, units and "nos", in words too (price-limits.ts,
+ * quantity.ts). The other 26 are asked about: names in another word order ("laptop ABC", 5),
+ * verbs it does not read as buying ("give me", "make order of", 7), courtesies it does not know
+ * ("could you be so kind", "do the needful", 4), limits in words it does not read ("not more
+ * 1250 dollars", "not more expensive than") and a few more.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
   "held-out-voice-typed.json": [],
   "held-out-adversarial-shorthand.json": [],
   "held-out-adversarial-corrections.json": [],
+  "held-out-esl-packs.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -275,6 +286,7 @@ describe.each([
   ["held-out-voice-typed.json"],
   ["held-out-adversarial-shorthand.json"],
   ["held-out-adversarial-corrections.json"],
+  ["held-out-esl-packs.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

@@ -845,6 +845,20 @@ describe("phrasings once read wrongly", () => {
     ["buy 2 usb-c cables qty 3", "? unread_detail"],
     ["buy usb-c cable qty", "? unread_detail"],
     ["buy usb-c cable 2 m", "? unread_detail"],
+    // In words, in one piece or unit, in "nos", or said apart after a comma.
+    ["buy xyz phone one unit and usb-c cable two units", "1 x XYZ phone + 2 x USB-C cable"],
+    ["buy xyz phone case 2 nos", "2 x XYZ phone case"],
+    ["pls buy abc laptop, one pc", "1 x ABC laptop"],
+    ["buy an xyz phone, 2 pcs", "? quantity_missing"],
+    // Units before "of" are the next thing's.
+    ["buy xyz phone 2 pcs of usb-c cable", "? unread_detail"],
+    // "Until" an amount of money is up to it, as "bis" and "hasta" say; until a bare number, a
+    // time.
+    ["buy xyz phone until 500 dollars", "1 x XYZ phone <= 500"],
+    ["buy 2 usb-c cables till $20", "2 x USB-C cable <= 20"],
+    ["buy 6 usb-c cables, each until 10 dollar", "6 x USB-C cable <= 60"],
+    ["buy 2 xyz phones until 2026", "? not_now"],
+    ["buy an xyz phone until the price drops", "? not_now"],
     // A count before the name with its sign, or in brackets.
     ["3\u00d7 usb-c cable", "3 x USB-C cable"],
     ["buy 3 * usb-c cables", "3 x USB-C cable"],

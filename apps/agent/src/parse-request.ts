@@ -253,7 +253,18 @@ const NOT_REASON = new Set(
 /** Words after a denial that take nothing back: "don't worry", "no rush", "not a problem". */
 const NOT_DENYING = new Set("forget worry problem rush hurry matter mind".split(" "));
 /** What may follow a count written apart from its product: "USB-C cables, 4 of them". */
-const COUNT_WORDS = new Set(["of", "them", "pieces", "units", "pcs", "please"]);
+const COUNT_WORDS = new Set([
+  "of",
+  "them",
+  "pieces",
+  "piece",
+  "units",
+  "unit",
+  "pcs",
+  "pc",
+  "nos",
+  "please",
+]);
 
 /**
  * The longest request the offline model reads: a shopping request is a few sentences, and the

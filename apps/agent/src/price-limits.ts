@@ -44,6 +44,12 @@ const LIMIT_CUES = phrases(
 ).sort((a, b) => b.length - a.length);
 const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
 /**
+ * Cues of a limit only before an amount said as money: "until 500 dollars", "till $30", as
+ * "bis" and "hasta" say "up to" in German and Spanish. Before a bare number "until" is a time
+ * ("until 2026").
+ */
+const MONEY_CUES = phrases("up until, until, till");
+/**
  * "don't spend more than", "do not go over", "never pay above", "don't exceed", "doesn't cost
  * more than", "isn't over", "not costing more than".
  */
@@ -208,6 +214,8 @@ function phraseAt(
 ): PricePhrase | undefined {
   let at = start;
   let cue: "limit" | "minimum" | undefined;
+  // The cue is one of `MONEY_CUES`: no limit unless the amount names its currency.
+  let moneyOnly = false;
   // "2 XYZ phones @ $499", "@ 1300 max": a price list's price of one, so much each.
   const atSign = words[at] === "@" ? 1 : 0;
   at += atSign;
@@ -216,7 +224,8 @@ function phraseAt(
   const eachBefore = atSign === 0 ? matchAt(words, at, EACH_BEFORE) : 0;
   const eachSaid =
     eachBefore > 0 &&
-    matchAt(words, at + eachBefore, LIMIT_CUES) > 0 &&
+    (matchAt(words, at + eachBefore, LIMIT_CUES) > 0 ||
+      matchAt(words, at + eachBefore, MONEY_CUES) > 0) &&
     !words.some((word) => TOTAL_WORDS.has(word));
   if (eachSaid) at += eachBefore;
   // "between $400 and $500": read only as a range; "from $400" alone is read from its amount on.
@@ -268,8 +277,9 @@ function phraseAt(
     if (matchAt(words, at + lead, LIMIT_CUES) > 0 || matchAt(words, at, LIMIT_CUES) === 0) {
       at += lead;
     }
-    const limit = matchAt(words, at, LIMIT_CUES);
+    const limit = matchAt(words, at, LIMIT_CUES) || matchAt(words, at, MONEY_CUES);
     const minimum = limit > 0 ? 0 : matchAt(words, at, MINIMUM_CUES);
+    moneyOnly = limit > 0 && matchAt(words, at, LIMIT_CUES) === 0;
     if (limit > 0) cue = "limit";
     else if (minimum > 0) cue = "minimum";
     at += limit + minimum;
@@ -288,7 +298,7 @@ function phraseAt(
   const bare = amountAt(tokens, words, at, true);
   const top = bare === undefined ? undefined : rangeTop(tokens, words, bare, rangeLead > 0);
   const cued = cue !== undefined || perUnitPrice || top !== undefined;
-  const low = cued || bare?.currency === true ? bare : undefined;
+  const low = (cued && !moneyOnly) || bare?.currency === true ? bare : undefined;
   if (low === undefined) return undefined;
   const amount = top ?? low;
   if (!amount.currency && (startsItem(amount.end) || NOT_MONEY.has(words[amount.end] ?? ""))) {

@@ -204,8 +204,11 @@ function onlyBetween(tokens: readonly Token[], from: number, to: number): boolea
   return others <= 1;
 }
 
-/** Units a count is written in, right after it: "USB-C cable 3 pcs", "3pcs", "3 pieces". */
-const COUNT_UNITS = new Set("pcs pc pieces units".split(" "));
+/**
+ * Units a count is written in, right after it: "USB-C cable 3 pcs", "3pcs", "3 pieces", "one
+ * piece", "2 nos" (numbers, as Indian English writes it).
+ */
+const COUNT_UNITS = new Set("pcs pc pieces piece units unit nos".split(" "));
 
 /**
  * A quantity written after the product: "XYZ phone x2", "x 3", "(qty 5)", "quantity: 4", or a
@@ -226,8 +229,20 @@ export function quantityAfter(
   const counted = tokens[productEnd];
   const unitsEnd = productEnd + 2;
   const unitsFit = unitsEnd < to || (unitsEnd === to && !beforeProduct);
-  if (isNumeral(counted) && COUNT_UNITS.has(words[productEnd + 1] ?? "") && unitsFit) {
-    return { quantity: { value: counted.number }, start: productEnd, end: unitsEnd };
+  // In digits or words ("ABC laptop one pc"); not before "of", where the units are the next
+  // thing's ("XYZ phone 2 pcs of USB-C cable").
+  const inUnits = isNumeral(counted)
+    ? { value: counted.number, length: 1 }
+    : readNumberWords(words, productEnd);
+  const unitsWord = productEnd + (inUnits?.length ?? 0);
+  const countedEnd = unitsWord + 1;
+  if (
+    inUnits !== undefined &&
+    COUNT_UNITS.has(words[unitsWord] ?? "") &&
+    words[countedEnd] !== "of" &&
+    (countedEnd < to || (countedEnd === to && !beforeProduct))
+  ) {
+    return { quantity: { value: inUnits.value }, start: productEnd, end: countedEnd };
   }
   // "wireless headphones 2 pairs": counted in pairs, as "2 pairs of wireless headphones" is.
   const pairs = isNumeral(counted)
