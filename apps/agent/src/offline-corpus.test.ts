@@ -241,6 +241,14 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * verbs it does not read as buying ("give me", "make order of", 7), courtesies it does not know
  * ("could you be so kind", "do the needful", 4), limits in words it does not read ("not more
  * 1250 dollars", "not more expensive than") and a few more.
+ * held-out-adversarial-until-units.json (60 requests written at 1586943 from a description of
+ * those two rules only, each made to trick a reader of them: "until" with money as a time ("wait
+ * until $500 is in my account"), after a negation, in a range, "till" as a cash register; unit
+ * words that are no count ("one piece of advice", "a 3-piece set", "pc" for a computer, "nos"
+ * in French), counts that belong to the next product; and 15 clear uses): 47 read as expected
+ * before the rules, none dangerous; 59 with them, one dangerous: "Buy the XYZ phone case 3-piece
+ * set." bought 3 cases, as "3 pieces set" already did before. Units before "set", "pack",
+ * "kit", "bundle", "box" and the like describe it since, and count nothing: 60.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
@@ -248,6 +256,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-adversarial-shorthand.json": [],
   "held-out-adversarial-corrections.json": [],
   "held-out-esl-packs.json": [],
+  "held-out-adversarial-until-units.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -287,6 +296,7 @@ describe.each([
   ["held-out-adversarial-shorthand.json"],
   ["held-out-adversarial-corrections.json"],
   ["held-out-esl-packs.json"],
+  ["held-out-adversarial-until-units.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

@@ -850,8 +850,10 @@ describe("phrasings once read wrongly", () => {
     ["buy xyz phone case 2 nos", "2 x XYZ phone case"],
     ["pls buy abc laptop, one pc", "1 x ABC laptop"],
     ["buy an xyz phone, 2 pcs", "? quantity_missing"],
-    // Units before "of" are the next thing's.
+    // Units before "of" are the next thing's, and before a set or a pack they describe it.
     ["buy xyz phone 2 pcs of usb-c cable", "? unread_detail"],
+    ["Buy the XYZ phone case 3-piece set.", "? unread_detail"],
+    ["buy xyz phone case 3 pieces set", "? unread_detail"],
     // "Until" an amount of money is up to it, as "bis" and "hasta" say; until a bare number, a
     // time.
     ["buy xyz phone until 500 dollars", "1 x XYZ phone <= 500"],

@@ -209,6 +209,15 @@ function onlyBetween(tokens: readonly Token[], from: number, to: number): boolea
  * piece", "2 nos" (numbers, as Indian English writes it).
  */
 const COUNT_UNITS = new Set("pcs pc pieces piece units unit nos".split(" "));
+/**
+ * What units before it describe rather than count: "an XYZ phone case 3-piece set" is one set of
+ * three pieces, or three sets, not three cases.
+ */
+const PACKAGINGS = new Set(
+  "set sets pack packs kit kits bundle bundles box boxes combo combos package packages bag bags".split(
+    " ",
+  ),
+);
 
 /**
  * A quantity written after the product: "XYZ phone x2", "x 3", "(qty 5)", "quantity: 4", or a
@@ -240,6 +249,7 @@ export function quantityAfter(
     inUnits !== undefined &&
     COUNT_UNITS.has(words[unitsWord] ?? "") &&
     words[countedEnd] !== "of" &&
+    !PACKAGINGS.has(words[countedEnd] ?? "") &&
     (countedEnd < to || (countedEnd === to && !beforeProduct))
   ) {
     return { quantity: { value: inUnits.value }, start: productEnd, end: countedEnd };
