@@ -237,8 +237,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * in packs, pairs, units and measures ("a pack of 3", "2 nos", "10 ft"), 35 of them to be asked
  * about): none dangerous, 87 read as expected. 94 since "until" or "till" before an amount of
  * money is a limit and counts are read in pieces, units and "nos", in words too (price-limits.ts,
- * quantity.ts). The other 26 are asked about: names in another word order ("laptop ABC", 5),
- * verbs it does not read as buying ("give me", "make order of", 7), courtesies it does not know
+ * quantity.ts), 96 since "give me" and "give us" ask to buy (request-words.ts). The other 24
+ * are asked about: names in another word order ("laptop ABC", 5), verbs it does not read as
+ * buying ("make order of", "do purchase of", 5), courtesies it does not know
  * ("could you be so kind", "do the needful", 4), limits in words it does not read ("not more
  * 1250 dollars", "not more expensive than") and a few more.
  * held-out-adversarial-until-units.json (60 requests written at 1586943 from a description of

@@ -861,6 +861,13 @@ describe("phrasings once read wrongly", () => {
     ["buy 6 usb-c cables, each until 10 dollar", "6 x USB-C cable <= 60"],
     ["buy 2 xyz phones until 2026", "? not_now"],
     ["buy an xyz phone until the price drops", "? not_now"],
+    // "Give me" or "give us" asks to buy, as "gimme" does; "give" to someone else does not.
+    ["give me 2 xyz phones", "2 x XYZ phone"],
+    ["Give me please usb-c cable 5 pieces", "5 x USB-C cable"],
+    ["give us 3 usb-c cables", "3 x USB-C cable"],
+    ["give my sister an xyz phone", "? not_a_purchase"],
+    ["give me the price of the xyz phone", "? unread_detail"],
+    ["don't give me 2 xyz phones", "? negated"],
     // A count before the name with its sign, or in brackets.
     ["3\u00d7 usb-c cable", "3 x USB-C cable"],
     ["buy 3 * usb-c cables", "3 x USB-C cable"],

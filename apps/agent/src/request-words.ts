@@ -7,7 +7,7 @@ const words = (list: string) => new Set(list.split(" "));
 
 const PURCHASE_VERBS = words(
   "buy buying order ordering purchase purchasing get getting grab fetch acquire procure reorder " +
-    "send ship add pick take need want like place gimme have put looking shopping",
+    "send ship add pick take need want like place gimme give have put looking shopping",
 );
 /** Verbs whose misspelling ("purchse", "ordr") still reads as a request at a sentence's start. */
 const LONG_VERBS = ["purchase", "order", "reorder"];
@@ -69,6 +69,9 @@ export function isIntentVerb(list: readonly string[], at: number, opening: numbe
       return next !== "to";
     case "take":
       return at === opening || previous === "i'll" || previous === "we'll" || previous === "will";
+    case "give":
+      // "give me 2 XYZ phones", as "gimme" is; not "give my sister an XYZ phone".
+      return next === "me" || next === "us";
     case "pick":
       return next === "up" || list[at + 2] === "up";
     case "have":
