@@ -250,6 +250,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * before the rules, none dangerous; 59 with them, one dangerous: "Buy the XYZ phone case 3-piece
  * set." bought 3 cases, as "3 pieces set" already did before. Units before "set", "pack",
  * "kit", "bundle", "box" and the like describe it since, and count nothing: 60.
+ * held-out-adversarial-give-me.json (45 requests written at 4a01031 from a description of "give
+ * me" and "give us" asking to buy only: "give me" asking for information, a refund, a discount
+ * or time, in quotes, negated, hedged, on a condition, in sayings ("give me five") next to a
+ * product, to someone else; and 15 clear uses): 30 read as expected before that rule (the clear
+ * uses asked about), 45 with it, none dangerous either way.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
@@ -258,6 +263,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-adversarial-corrections.json": [],
   "held-out-esl-packs.json": [],
   "held-out-adversarial-until-units.json": [],
+  "held-out-adversarial-give-me.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -298,6 +304,7 @@ describe.each([
   ["held-out-adversarial-corrections.json"],
   ["held-out-esl-packs.json"],
   ["held-out-adversarial-until-units.json"],
+  ["held-out-adversarial-give-me.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(
