@@ -93,6 +93,13 @@ function formsOf(catalog: readonly CatalogProduct[]): NameForm[] {
   for (const product of catalog) {
     for (const tokens of typeCForms(nameTokens(product.name))) add(product, tokens, 0);
   }
+  // A name's last word first, as other languages order them: "laptop ABC", "phone XYZ",
+  // "headphones wireless", "cable USB-C". Exactly, with no typo forgiven.
+  for (const product of catalog) {
+    const tokens = nameTokens(product.name);
+    const last = tokens.at(-1);
+    if (tokens.length >= 2 && last !== undefined) add(product, [last, ...tokens.slice(0, -1)], 0);
+  }
   return forms;
 }
 

@@ -237,24 +237,31 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * in packs, pairs, units and measures ("a pack of 3", "2 nos", "10 ft"), 35 of them to be asked
  * about): none dangerous, 87 read as expected. 94 since "until" or "till" before an amount of
  * money is a limit and counts are read in pieces, units and "nos", in words too (price-limits.ts,
- * quantity.ts), 96 since "give me" and "give us" ask to buy (request-words.ts). The other 24
- * are asked about: names in another word order ("laptop ABC", 5), verbs it does not read as
- * buying ("make order of", "do purchase of", 5), courtesies it does not know
- * ("could you be so kind", "do the needful", 4), limits in words it does not read ("not more
- * 1250 dollars", "not more expensive than") and a few more.
+ * quantity.ts), 96 since "give me" and "give us" ask to buy (request-words.ts), 100 since a
+ * name may have its last word first ("laptop ABC", catalog-match.ts). The other 20 are asked
+ * about: verbs it does not read as buying ("make order of", "do purchase of", 5), courtesies
+ * it does not know ("could you be so kind", "do the needful", "I am wanting", 5), limits in
+ * words it does not read ("not more 1250 dollars", "not more expensive than", 6) and a few
+ * more.
  * held-out-adversarial-until-units.json (60 requests written at 1586943 from a description of
  * those two rules only, each made to trick a reader of them: "until" with money as a time ("wait
  * until $500 is in my account"), after a negation, in a range, "till" as a cash register; unit
  * words that are no count ("one piece of advice", "a 3-piece set", "pc" for a computer, "nos"
  * in French), counts that belong to the next product; and 15 clear uses): 47 read as expected
- * before the rules, none dangerous; 59 with them, one dangerous: "Buy the XYZ phone case 3-piece
+ * before the rules (at b3c0bc3), none dangerous; 59 with them, one dangerous: "Buy the XYZ phone case 3-piece
  * set." bought 3 cases, as "3 pieces set" already did before. Units before "set", "pack",
  * "kit", "bundle", "box" and the like describe it since, and count nothing: 60.
  * held-out-adversarial-give-me.json (45 requests written at 4a01031 from a description of "give
  * me" and "give us" asking to buy only: "give me" asking for information, a refund, a discount
  * or time, in quotes, negated, hedged, on a condition, in sayings ("give me five") next to a
  * product, to someone else; and 15 clear uses): 30 read as expected before that rule (the clear
- * uses asked about), 45 with it, none dangerous either way.
+ * uses asked about, read at b3c0bc3), 45 with it, none dangerous either way.
+ * held-out-adversarial-reversed-names.json (50 requests written at 3dd2649 from a description of
+ * names read with their last word first only: "phone" beside "XYZ" by chance ("the phone XYZ
+ * sold me"), things the shop does not sell ("cable USB-C to lightning", "tablet XYZ"), variants,
+ * choices, questions, quotes, negations, plans, typos ("laptop ABD"), and 15 clear uses): 35 read
+ * as expected before that rule (the clear uses asked about, read at b3c0bc3), 50 with it, none dangerous either
+ * way.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
@@ -264,6 +271,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-esl-packs.json": [],
   "held-out-adversarial-until-units.json": [],
   "held-out-adversarial-give-me.json": [],
+  "held-out-adversarial-reversed-names.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -305,6 +313,7 @@ describe.each([
   ["held-out-esl-packs.json"],
   ["held-out-adversarial-until-units.json"],
   ["held-out-adversarial-give-me.json"],
+  ["held-out-adversarial-reversed-names.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

@@ -861,6 +861,12 @@ describe("phrasings once read wrongly", () => {
     ["buy 6 usb-c cables, each until 10 dollar", "6 x USB-C cable <= 60"],
     ["buy 2 xyz phones until 2026", "? not_now"],
     ["buy an xyz phone until the price drops", "? not_now"],
+    // A name with its last word first, as another language orders it: exactly, no typo.
+    ["buy one laptop ABC", "1 x ABC laptop"],
+    ["buy 2 headphones wireless", "2 x Wireless headphones"],
+    ["buy two cable usb-c", "2 x USB-C cable"],
+    ["buy a case XYZ phone", "1 x XYZ phone case"],
+    ["buy one laptop ABD", "? unknown_product"],
     // "Give me" or "give us" asks to buy, as "gimme" does; "give" to someone else does not.
     ["give me 2 xyz phones", "2 x XYZ phone"],
     ["Give me please usb-c cable 5 pieces", "5 x USB-C cable"],
