@@ -248,9 +248,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * until $500 is in my account"), after a negation, in a range, "till" as a cash register; unit
  * words that are no count ("one piece of advice", "a 3-piece set", "pc" for a computer, "nos"
  * in French), counts that belong to the next product; and 15 clear uses): 47 read as expected
- * before the rules (at b3c0bc3), none dangerous; 59 with them, one dangerous: "Buy the XYZ phone case 3-piece
- * set." bought 3 cases, as "3 pieces set" already did before. Units before "set", "pack",
- * "kit", "bundle", "box" and the like describe it since, and count nothing: 60.
+ * before the rules (at b3c0bc3), none dangerous; 59 with them, one dangerous: "Buy the XYZ
+ * phone case 3-piece set." bought 3 cases, as "3 pieces set" already did before. Units before
+ * "set", "pack", "kit", "bundle", "box" and the like describe it since, and count nothing: 60.
  * held-out-adversarial-give-me.json (45 requests written at 4a01031 from a description of "give
  * me" and "give us" asking to buy only: "give me" asking for information, a refund, a discount
  * or time, in quotes, negated, hedged, on a condition, in sayings ("give me five") next to a
@@ -260,8 +260,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * names read with their last word first only: "phone" beside "XYZ" by chance ("the phone XYZ
  * sold me"), things the shop does not sell ("cable USB-C to lightning", "tablet XYZ"), variants,
  * choices, questions, quotes, negations, plans, typos ("laptop ABD"), and 15 clear uses): 35 read
- * as expected before that rule (the clear uses asked about, read at b3c0bc3), 50 with it, none dangerous either
- * way.
+ * as expected before that rule (the clear uses asked about, read at b3c0bc3), 50 with it, none
+ * dangerous either way.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
