@@ -94,11 +94,15 @@ function formsOf(catalog: readonly CatalogProduct[]): NameForm[] {
     for (const tokens of typeCForms(nameTokens(product.name))) add(product, tokens, 0);
   }
   // A name's last word first, as other languages order them: "laptop ABC", "phone XYZ",
-  // "headphones wireless", "cable USB-C". Exactly, with no typo forgiven.
+  // "headphones wireless", "cable USB-C". Exactly, with no typo forgiven. Only a word of two
+  // letters or more moves: a "Phone X" read as "x phone" would take "2 x phone" (two of a
+  // "Phone" in the same catalog) for two of it, and a "Phone 15" is no word order.
   for (const product of catalog) {
     const tokens = nameTokens(product.name);
-    const last = tokens.at(-1);
-    if (tokens.length >= 2 && last !== undefined) add(product, [last, ...tokens.slice(0, -1)], 0);
+    const last = tokens.at(-1) ?? "";
+    if (tokens.length >= 2 && /^\p{L}{2,}$/u.test(last)) {
+      add(product, [last, ...tokens.slice(0, -1)], 0);
+    }
   }
   return forms;
 }

@@ -25,6 +25,18 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("reads a name with its last word first only when that word is a word, not a letter or a number", () => {
+    const catalog = [
+      { id: "phone", name: "Phone" },
+      { id: "phone-x", name: "Phone X" },
+      { id: "case-pro", name: "Case Pro" },
+    ];
+    expect(summarize(read("buy 2 x phone", catalog))).toBe("2 x Phone");
+    expect(summarize(read("buy x phone", catalog))).toBe("1 x Phone");
+    expect(summarize(read("buy a phone x", catalog))).toBe("1 x Phone X");
+    expect(summarize(read("buy 2 pro case", catalog))).toBe("2 x Case Pro");
+  });
+
   it("shows what was quoted, not the quotation mark, when it asks about someone else's words", () => {
     const question = (text: string) => {
       const parsed = read(text);
