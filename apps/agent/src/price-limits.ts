@@ -277,9 +277,11 @@ function phraseAt(
     if (matchAt(words, at + lead, LIMIT_CUES) > 0 || matchAt(words, at, LIMIT_CUES) === 0) {
       at += lead;
     }
-    const limit = matchAt(words, at, LIMIT_CUES) || matchAt(words, at, MONEY_CUES);
+    const limitCue = matchAt(words, at, LIMIT_CUES);
+    const moneyCue = limitCue > 0 ? 0 : matchAt(words, at, MONEY_CUES);
+    const limit = limitCue + moneyCue;
     const minimum = limit > 0 ? 0 : matchAt(words, at, MINIMUM_CUES);
-    moneyOnly = limit > 0 && matchAt(words, at, LIMIT_CUES) === 0;
+    moneyOnly = moneyCue > 0;
     if (limit > 0) cue = "limit";
     else if (minimum > 0) cue = "minimum";
     at += limit + minimum;

@@ -169,7 +169,10 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `You wrote "${words}": that sounds like a wish, a plan for later or a condition I cannot check. Do you want this bought now? Then say just what to buy.`,
       };
     },
-    /** `words`: a word opened by an apostrophe, a comment's mark, or a quotation mark and what follows it. */
+    /**
+     * `words`: a quotation mark and what follows it, a word opened by an apostrophe, or a
+     * comment's mark.
+     */
     reported(words: string): Unclear {
       const quoted = quotation(words);
       const said = quoted === "" ? `a quotation mark (${words.slice(0, 1)})` : `"${quoted}"`;
