@@ -11,7 +11,13 @@ import {
 } from "./catalog-match.js";
 import { isNumberWord } from "./number-words.js";
 import { TOTAL_WORDS, findPricePhrases, type PricePhrase } from "./price-limits.js";
-import { quantityAfter, quantityAt, quantityBefore, type QuantityPhrase } from "./quantity.js";
+import {
+  COUNT_UNITS,
+  quantityAfter,
+  quantityAt,
+  quantityBefore,
+  type QuantityPhrase,
+} from "./quantity.js";
 import { questionsFor, type Unclear } from "./request-questions.js";
 import {
   isContextNumber,
@@ -253,18 +259,7 @@ const NOT_REASON = new Set(
 /** Words after a denial that take nothing back: "don't worry", "no rush", "not a problem". */
 const NOT_DENYING = new Set("forget worry problem rush hurry matter mind".split(" "));
 /** What may follow a count written apart from its product: "USB-C cables, 4 of them". */
-const COUNT_WORDS = new Set([
-  "of",
-  "them",
-  "pieces",
-  "piece",
-  "units",
-  "unit",
-  "pcs",
-  "pc",
-  "nos",
-  "please",
-]);
+const COUNT_WORDS = new Set(["of", "them", "please", ...COUNT_UNITS]);
 
 /**
  * The longest request the offline model reads: a shopping request is a few sentences, and the

@@ -224,8 +224,7 @@ function phraseAt(
   const eachBefore = atSign === 0 ? matchAt(words, at, EACH_BEFORE) : 0;
   const eachSaid =
     eachBefore > 0 &&
-    (matchAt(words, at + eachBefore, LIMIT_CUES) > 0 ||
-      matchAt(words, at + eachBefore, MONEY_CUES) > 0) &&
+    limitCueAt(words, at + eachBefore).length > 0 &&
     !words.some((word) => TOTAL_WORDS.has(word));
   if (eachSaid) at += eachBefore;
   // "between $400 and $500": read only as a range; "from $400" alone is read from its amount on.
@@ -277,11 +276,10 @@ function phraseAt(
     if (matchAt(words, at + lead, LIMIT_CUES) > 0 || matchAt(words, at, LIMIT_CUES) === 0) {
       at += lead;
     }
-    const limitCue = matchAt(words, at, LIMIT_CUES);
-    const moneyCue = limitCue > 0 ? 0 : matchAt(words, at, MONEY_CUES);
-    const limit = limitCue + moneyCue;
+    const limitCue = limitCueAt(words, at);
+    const limit = limitCue.length;
     const minimum = limit > 0 ? 0 : matchAt(words, at, MINIMUM_CUES);
-    moneyOnly = moneyCue > 0;
+    moneyOnly = limitCue.moneyOnly;
     if (limit > 0) cue = "limit";
     else if (minimum > 0) cue = "minimum";
     at += limit + minimum;
@@ -352,6 +350,17 @@ function phraseAt(
         BUDGET_WORDS.has(word),
       ),
   };
+}
+
+/**
+ * The limit's cue at `at` and its length (0: none), `LIMIT_CUES` first; `moneyOnly` when it is
+ * one of `MONEY_CUES`, which only an amount of money follows.
+ */
+function limitCueAt(words: readonly string[], at: number): { length: number; moneyOnly: boolean } {
+  const cue = matchAt(words, at, LIMIT_CUES);
+  if (cue > 0) return { length: cue, moneyOnly: false };
+  const money = matchAt(words, at, MONEY_CUES);
+  return { length: money, moneyOnly: money > 0 };
 }
 
 /**

@@ -208,7 +208,7 @@ function onlyBetween(tokens: readonly Token[], from: number, to: number): boolea
  * Units a count is written in, right after it: "USB-C cable 3 pcs", "3pcs", "3 pieces", "one
  * piece", "2 nos" (numbers, as Indian English writes it).
  */
-const COUNT_UNITS = new Set("pcs pc pieces piece units unit nos".split(" "));
+export const COUNT_UNITS = new Set("pcs pc pieces piece units unit nos".split(" "));
 /**
  * What units before it describe rather than count: "an XYZ phone case 3-piece set" is one set of
  * three pieces, or three sets, not three cases.
