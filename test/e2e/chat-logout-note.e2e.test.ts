@@ -63,7 +63,9 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await expect(answer.textContent()).resolves.toBe(
       `Ordered 2 x XYZ phone: order ${String(orders[0]?.id)}, total 998.00 USD.`,
     );
-    // The agent's answer tells the outcome: the status line does not tell it again.
+    // The agent's answer tells the outcome: the status line does not tell it again, once the
+    // answer's stream has ended and Send is back (until then it says the agent is working).
+    await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toBe("");
 
     // Logged out again with nothing waiting: the page says nothing of purchases.

@@ -305,6 +305,16 @@ describe("the chat web app", () => {
    */
   const expectAnswered = async (page: Page, text: string) => {
     await page.locator(".message.assistant .text", { hasText: text }).waitFor();
+    await expectIdle(page);
+  };
+
+  /**
+   * Resolves once `page`'s turn has ended, and checks that its status line is then empty. The
+   * answer's text shows while its stream still runs, and the line says "The agent is working…"
+   * until the stream ends; the Send button comes back with the line's last word.
+   */
+  const expectIdle = async (page: Page) => {
+    await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toBe("");
   };
 
@@ -692,7 +702,6 @@ describe("the chat web app", () => {
       }
       return route.abort(failure);
     });
-    const status = page.getByRole("status").last();
     await page
       .getByText(
         /^Waiting for the person to approve\u2026 The agent's web app cannot be reached; asking again in \d+ s\.$/,
@@ -705,8 +714,7 @@ describe("the chat web app", () => {
       .waitFor();
 
     await s.stack.control.approve(request.auth_req_id);
-    await page.locator(".message.assistant .text", { hasText: /Ordered 4 x XYZ phone/ }).waitFor();
-    await expect(status.textContent()).resolves.toBe("");
+    await expectAnswered(page, "Ordered 4 x XYZ phone");
     expect(failed).toBeGreaterThan(failures.length);
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     const asked = (await s.consentRequests()).filter((c) =>
