@@ -1092,7 +1092,8 @@ describe("the chat web app", () => {
     await expect(send.isDisabled()).resolves.toBe(true);
     await s.stack.control.approve(request.auth_req_id);
     await next.locator(".approval.decided[data-status=ORDERED]").waitFor();
-    await expect(send.isDisabled()).resolves.toBe(false);
+    // Send comes back once the turn that follows the purchase has ended.
+    await next.getByRole("button", { name: "Send", disabled: false }).waitFor();
     const orders = (await s.ordersOf(BUYER)).slice(before);
     expect(orders).toHaveLength(1);
     await expectAnswered(
@@ -1355,11 +1356,12 @@ describe("the chat web app", () => {
         hasText: `Ordered 5 x XYZ phone case: order ${String(orders[0]?.id)}`,
       })
       .waitFor();
-    // The agent's answer tells the outcome; the status line, that the page's message was not sent.
+    // The agent's answer tells the outcome; the status line, once the turn has ended (Send is
+    // back), that the page's message was not sent.
+    await second.getByRole("button", { name: "Send", disabled: false }).waitFor();
     const told = (await status.textContent()) ?? "";
     expect(told.startsWith(unsent)).toBe(true);
     expect(told).not.toContain("Ordered");
-    await expect(second.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(false);
     const cables = (await s.consentRequests()).filter((c) =>
       c.binding_message.includes("9 USB-C cable"),
     );
