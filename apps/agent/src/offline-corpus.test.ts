@@ -238,11 +238,14 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * about): none dangerous, 87 read as expected. 94 since "until" or "till" before an amount of
  * money is a limit and counts are read in pieces, units and "nos", in words too (price-limits.ts,
  * quantity.ts), 96 since "give me" and "give us" ask to buy (request-words.ts), 100 since a
- * name may have its last word first ("laptop ABC", catalog-match.ts). The other 20 are asked
- * about: verbs it does not read as buying ("make order of", "do purchase of", 5), courtesies
- * it does not know ("could you be so kind", "do the needful", "I am wanting", 5), limits in
- * words it does not read ("not more 1250 dollars", "not more expensive than", 6) and a few
- * more.
+ * name may have its last word first ("laptop ABC", catalog-match.ts), 112 since orders made,
+ * submitted or put in ask to buy ("make order of", "do purchase of", request-words.ts), with
+ * the courtesies of English as a second language ("could you be so kind", "do the needful",
+ * "I am wanting", "sir"), and the most is read said of the price or the total ("not more
+ * expensive than", "total not over", "not more 1250 dollars", price-limits.ts). The other 8
+ * are asked about: limits of one item of several said apart from it ("the laptop not more
+ * than 1300"), "dolars", "1 (one)", "3 no.", and lists of fields ("quantity: two. product:
+ * ...").
  * held-out-adversarial-until-units.json (60 requests written at 1586943 from a description of
  * those two rules only, each made to trick a reader of them: "until" with money as a time ("wait
  * until $500 is in my account"), after a negation, in a range, "till" as a cash register; unit
@@ -262,6 +265,17 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * choices, questions, quotes, negations, plans, typos ("laptop ABD"), and 15 clear uses): 35 read
  * as expected before that rule (the clear uses asked about, read at b3c0bc3), 50 with it, none
  * dangerous either way.
+ * held-out-adversarial-order-makers.json (60 requests written at 7424883 from a description of
+ * orders made, submitted, created or put in asking to buy, the most said of the price or the
+ * total, and the courtesies above, each made to trick a reader of them: orders made already,
+ * asked about, negated, hedged, on a condition, in quotes, for someone else; "make a case for",
+ * "submit a review", "make sure the order ... is cancelled", "an order summary"; "more expensive
+ * than $200" (the least), "not more expensive than the ABC laptop", "not more 3", other
+ * currencies, "a total of 3 items"; "sir" and "kind" in other senses; and 15 clear uses): 45
+ * read as expected before (the clear uses asked about), none dangerous; 59 with the rules, one
+ * dangerous: "do a purchase of xyz phones for the whole team" bought one XYZ phone, the "a" of
+ * "a purchase" read as its count. A count before "purchase" counts nothing since, as before
+ * "order" (quantity.ts): 60.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
@@ -272,6 +286,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-adversarial-until-units.json": [],
   "held-out-adversarial-give-me.json": [],
   "held-out-adversarial-reversed-names.json": [],
+  "held-out-adversarial-order-makers.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -314,6 +329,7 @@ describe.each([
   ["held-out-adversarial-until-units.json"],
   ["held-out-adversarial-give-me.json"],
   ["held-out-adversarial-reversed-names.json"],
+  ["held-out-adversarial-order-makers.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

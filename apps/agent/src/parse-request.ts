@@ -43,6 +43,7 @@ import {
   isTakingBack,
   isRetraction,
   isPurchaseVerb,
+  orderPhraseAt,
   negatedWords,
   noLimitAt,
   ONLY,
@@ -1691,6 +1692,14 @@ function standsAsItem(tokens: Sentence["tokens"], start: number): boolean {
 
 /** Determiners and the like that may stand in a read negation: "not the laptop", "no more". */
 const IN_NEGATION = new Set("a an the any more of my our this that these those".split(" "));
+/**
+ * "not more 400", "no more 2": at most that, a count or an amount, with no "than" and no
+ * currency (read as a limit with one: `price-limits.ts`). Not a number taken back: the number
+ * says something unread.
+ */
+function notMoreBefore(plain: readonly string[], index: number): boolean {
+  return plain[index - 1] === "more" && ["no", "not"].includes(plain[index - 2] ?? "");
+}
 /** What may name who a purchase is for: "for my mom", "for the office", "for us". */
 const RECIPIENT_OPENERS = new Set([...POSSESSIVES, "the", "a", "an", "our"]);
 
@@ -1735,12 +1744,12 @@ function unreadWords({
       (negated[index] === true &&
         (isNegationWord(word) ||
           IN_NEGATION.has(word) ||
-          isNumberWord(word) ||
-          isNumeral(tokens[index]) ||
+          ((isNumberWord(word) || isNumeral(tokens[index])) && !notMoreBefore(plain, index)) ||
           productsWithWord(word, catalog).length > 0)),
   );
   for (let index = 0; index < plain.length; index += 1) {
-    const length = courtesyAt(plain, index);
+    // "make an order for", "put in an order for": the grammar of a verb of buying.
+    const length = Math.max(courtesyAt(plain, index), orderPhraseAt(plain, index));
     for (let at = index; at < index + length; at += 1) accounted[at] = true;
     // "never mind the case", "get my wife an XYZ phone": whose it is, right after the verb.
     if (

@@ -39,16 +39,21 @@ const LIMIT_CUES = phrases(
     "budget is, limit of, limit is, price limit, spending limit, maximum of, max of, cap of, " +
     "price ceiling, price cap, max price, maximum price, top price, highest price, " +
     "spend at most, spend no more than, spend up to, pay at most, pay no more than, pay up to, " +
+    // "no more expensive than $500", "nothing pricier than $500": at most, said of the price.
+    "no more expensive than, not more expensive than, nothing more expensive than, " +
+    "no pricier than, not pricier than, nothing pricier than, no costlier than, " +
+    "not costlier than, less expensive than, " +
     "capped at, cap it at, cap at, ceiling of, ceiling, less than, lower than, cheaper than, at most, up to, not over, not above, budget, " +
     "limit, cap, under, below, beneath, within, maximum, max, <",
 ).sort((a, b) => b.length - a.length);
 const MINIMUM_CUES = phrases("more than, at least, over, above, beyond");
 /**
  * Cues of a limit only before an amount said as money: "until 500 dollars", "till $30", as
- * "bis" and "hasta" say "up to" in German and Spanish. Before a bare number "until" is a time
- * ("until 2026").
+ * "bis" and "hasta" say "up to" in German and Spanish, and "not more 1250 dollars", as
+ * "nicht mehr als" says it without its "than". Before a bare number "until" is a time ("until
+ * 2026"), and "no more" a count ("no more 2 phones").
  */
-const MONEY_CUES = phrases("up until, until, till");
+const MONEY_CUES = phrases("up until, until, till, not more, no more");
 /**
  * "don't spend more than", "do not go over", "never pay above", "don't exceed", "doesn't cost
  * more than", "isn't over", "not costing more than".
@@ -111,7 +116,11 @@ const LEADS = phrases(
     "which is priced, priced at, priced, that sells for, which sells for, that sell for, " +
     "selling for, that is, that's, which is, that are, which are, " +
     // "price under $500", "the price ≤ $500": what the limit is of, said before its word.
-    "spend, spending, pay, for, at, and, but, price, the price",
+    "spend, spending, pay, for, at, and, but, price, the price, " +
+    // "total under $1000", "in total not over 100 USD": the whole order's, before its cue.
+    "total, in total, the total, total price, the total price, total cost, the total cost, " +
+    // "with price maximum 480", "with a total under $1000".
+    "with price, with a price, with the price, with total, with a total, with the total",
 );
 const CURRENCY_AFTER = phrases("us dollars, dollars, dollar, bucks, usd, $");
 // "US$500": NFKC and the reader keep "US" and "$" apart.
@@ -176,6 +185,9 @@ const RANGE_LEADS = phrases(
 const TOGETHER_BEFORE = phrases("both, the two, the pair, the lot, the set, the bundle");
 const LIMIT_AFTER = phrases(
   "or less, or under, or below, or cheaper, at most, at the most, maximum, max, tops, in total, total, all in, " +
+    // "$1000 total max", "$1000 max in total".
+    "total max, total maximum, max total, maximum total, max in total, maximum in total, " +
+    "in total max, total tops, tops in total, " +
     // "$500 limit", "a $500 budget": the word of a limit after its amount.
     "limit, cap, budget",
 );

@@ -32,9 +32,14 @@ const BETWEEN = new Set(
     "pieces piece pcs single spare identical same"
   ).split(" "),
 );
-/** Words that end a quantity's reach: another clause has begun. */
+/**
+ * Words that end a quantity's reach: another clause has begun, or the count is an order's ("a
+ * purchase of XYZ phones" counts no phone).
+ */
 const NOT_BETWEEN = new Set(
-  "and or but for to from with without no not my your his her our their buy order get".split(" "),
+  "and or but for to from with without no not my your his her our their buy order get purchase".split(
+    " ",
+  ),
 );
 
 /**

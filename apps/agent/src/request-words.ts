@@ -15,9 +15,16 @@ const DETERMINERS = words("a an the my your our his her their this that");
 const WOULD = words("would i'd we'd id");
 /** Words a sentence may open with before what it is about: "Hi, ok so please buy ...". */
 const OPENERS = words(
-  "hi hey hello ok okay so well please pls plz yes oh um and also then , ! good morning " +
-    "afternoon evening there thx thanks haha lol : ) (",
+  "hi hey hello ok okay so well please pls plz kindly yes oh um and also then , ! good morning " +
+    "afternoon evening day there dear sir madam ma'am assistant thx thanks haha lol : ) (",
 );
+/**
+ * Verbs that ask to buy with "order" or "purchase" after them, a noun there: "make an order
+ * for", "submit an order for", "create an order for", "put in an order for", "put an order in
+ * for", "do a purchase of", and without an article, as English as a second language says it:
+ * "make order of", "do purchase of". "place an order" is read as "place" itself.
+ */
+const ORDER_MAKERS = words("make submit create put do");
 const QUESTION_WORDS = words(
   "what what's whats how how's why when where which who whose is are was were do does did will " +
     "would can could should shall may might have has am isn't aren't",
@@ -85,7 +92,7 @@ export function isIntentVerb(list: readonly string[], at: number, opening: numbe
     case "place":
       return list[at + 2] === "order";
     case "order":
-      return !DETERMINERS.has(previous);
+      return !DETERMINERS.has(previous) || orderMakerOf(list, at) >= 0;
     default:
       // "thinking about buying", "thinking of ordering", "I was going to buy": thought of, not
       // asked for.
@@ -112,6 +119,37 @@ function isMisspeltVerb(word: string): boolean {
   );
 }
 
+/**
+ * How many words an order made with one of `ORDER_MAKERS` at `at` takes, up to its noun
+ * ("make an order", "put in an order", "do purchase"), with the "in" of "put an order in
+ * for"; 0 when the words there make no order ("make sure", "put in order", "do an order
+ * form").
+ */
+export function orderPhraseAt(list: readonly string[], at: number): number {
+  const maker = list[at] ?? "";
+  if (!ORDER_MAKERS.has(maker)) return 0;
+  let next = at + 1;
+  const putIn = maker === "put" && list[next] === "in";
+  if (putIn) next += 1;
+  const article = ["a", "an", "the"].includes(list[next] ?? "");
+  if (article) next += 1;
+  const noun = list[next] ?? "";
+  // "put in order" arranges; "an order form", "a purchase order" are things, not the order.
+  if ((noun !== "order" && noun !== "purchase") || (putIn && !article)) return 0;
+  if (!["for", "of", "in", ":", ",", undefined].includes(list[next + 1])) return 0;
+  const putOrderIn = maker === "put" && !putIn && list[next + 1] === "in";
+  return next + 1 - at + (putOrderIn ? 1 : 0);
+}
+
+/** Where the maker of an order whose noun is at `at` stands ("make" of "make an order"), or -1. */
+function orderMakerOf(list: readonly string[], at: number): number {
+  for (let maker = at - 1; maker >= at - 3 && maker >= 0; maker -= 1) {
+    const length = orderPhraseAt(list, maker);
+    if (length > 0 && maker + length > at) return maker;
+  }
+  return -1;
+}
+
 /** Where the sentence starts saying something: past "Hi", "ok so", "please". */
 export function openingOf(list: readonly string[]): number {
   let at = 0;
@@ -123,12 +161,17 @@ export function openingOf(list: readonly string[]): number {
  * A question that is not a request: "How much is an XYZ phone?", "Should I buy one?". A request
  * phrased as a question ("Could you order ...?", "Can I get ...?", "Buy 2 XYZ phones?") is not.
  */
-export function isMereQuestion(list: readonly string[], asked: boolean, opening: number): boolean {
+export function isMereQuestion(list: readonly string[], asked: boolean, start: number): boolean {
+  // "Kindly do the needful and buy ...": a courtesy, though "do" opens it.
+  const needful =
+    list[start] === "do" && list[start + 1] === "the" && list[start + 2] === "needful";
+  const opening = needful ? start + (list[start + 3] === "and" ? 4 : 3) : start;
   const first = list[opening] ?? "";
   // "Do not order a cable" tells, it does not ask.
   if (!asked && (!QUESTION_WORDS.has(first) || list[opening + 1] === "not")) return false;
   if (matchAt(list, opening, REQUEST_OPENINGS) > 0) return false;
-  return !isIntentVerb(list, opening, opening);
+  // "Do a purchase of 2 XYZ phones" asks to buy, though "do" opens it.
+  return !isIntentVerb(list, opening, opening) && orderPhraseAt(list, opening) === 0;
 }
 
 /**
@@ -195,7 +238,8 @@ function verbFollows(list: readonly string[], at: number): boolean {
   for (let next = at + 1; next <= at + 3 && next < list.length; next += 1) {
     const word = list[next] ?? "";
     if (PUNCTUATION.test(word)) return false;
-    if (isPurchaseVerb(word)) return true;
+    // "don't put in an order for": the order, four words on, is the verb's.
+    if (isPurchaseVerb(word) || orderPhraseAt(list, next) > 0) return true;
   }
   return false;
 }
@@ -459,7 +503,12 @@ const COURTESIES = phraseList(
     "you rock, have a nice day, have a good day, have a great day, much appreciated, " +
     // British and Australian courtesies: "Thanks mate", "Cheers, love the shop".
     "mate, ta, love the shop, love this shop, love your shop, love the store, love this store, " +
-    "love your store",
+    "love your store, " +
+    // As English as a second language and Indian English say them: "Dear assistant, kindly do
+    // the needful and buy ...", "Could you be so kind to order ...", "I am wanting to order".
+    "on my behalf, on our behalf, sir, madam, ma'am, dear sir, dear madam, dear assistant, " +
+    "good day, be so kind as to, be so kind to, be so kind and, do the needful and, " +
+    "do the needful, i am wanting to, i'm wanting to, we are wanting to, we're wanting to",
 );
 /** Phrases that set no price limit: "price doesn't matter", "whatever it costs". */
 const NO_LIMIT = phraseList(
