@@ -276,6 +276,15 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * dangerous: "do a purchase of xyz phones for the whole team" bought one XYZ phone, the "a" of
  * "a purchase" read as its count. A count before "purchase" counts nothing since, as before
  * "order" (quantity.ts): 60.
+ * held-out-email-pasted.json (80 messages written at 11e7dcd without reading the model's code,
+ * as people paste emails, tickets and chat threads: greetings, signatures with phone numbers,
+ * addresses and employee numbers, "Sent from my iPhone", quoted and forwarded messages, ticket
+ * fields, Slack mentions and emoji codes, PO and order numbers, dates; 40 requests to read
+ * through all that and 40 traps whose numbers or quoted words must buy nothing): 41 read as
+ * expected, none dangerous. Every trap is asked about, and so are 39 of the 40 requests: the
+ * model reads no signature or quoted history apart from the request, and asks about what it
+ * does not read, as it is made to. A line quoted with ">" was asked about as money (">") until
+ * it was read as a quotation (parse-request.ts).
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
@@ -287,6 +296,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-adversarial-give-me.json": [],
   "held-out-adversarial-reversed-names.json": [],
   "held-out-adversarial-order-makers.json": [],
+  "held-out-email-pasted.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -330,6 +340,7 @@ describe.each([
   ["held-out-adversarial-give-me.json"],
   ["held-out-adversarial-reversed-names.json"],
   ["held-out-adversarial-order-makers.json"],
+  ["held-out-email-pasted.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

@@ -51,6 +51,19 @@ describe("parsePurchaseRequest", () => {
     );
     expect(question("```\nbuy 2 xyz phones\n```")).toBe('You wrote "buy 2 xyz phones"');
     expect(question('buy an ABC laptop 16"')).toBe('You wrote a quotation mark (")');
+    // Email's quoted lines, one or more ">" deep, are shown without their marks.
+    const asked = (text: string) => {
+      const parsed = read(text);
+      return parsed.kind === "unclear" ? parsed.question : parsed.kind;
+    };
+    expect(asked("> On Mon, Bob wrote:\n> buy 3 xyz phones")).toMatch(
+      /^You wrote "On Mon, Bob wrote:": that reads as someone else's words/,
+    );
+    expect(question("yes, order 3 usb-c cables\n\n> > Can someone order cables?")).toBe(
+      'You wrote "Can someone order cables?"',
+    );
+    // At a line's start before an amount, ">" is more than it, asked about as money.
+    expect(asked("buy an xyz phone\n> $400")).toMatch(/^You mentioned money \("> \$400"\)/);
     expect(question(`buy an XYZ phone, "${"very ".repeat(20)}nice"`)).toBe(
       `You wrote "${"very ".repeat(12).trimEnd()}…"`,
     );

@@ -1827,6 +1827,9 @@ const EXAMPLE = /\b(e\.\s?g\.)/i;
  */
 const QUOTES = [
   /(["`\u201c\u201d\u201e\u00ab\u00bb]+[^"`\u201c\u201d\u201e\u00ab\u00bb]*)/u,
+  // A line quoted as an email or Markdown quotes it ("> On Mon, Bob wrote:", "> > buy 3"), not
+  // "> $500" (more than $500, asked about as money).
+  /(?:^|\n)[ \t]*((?:>[ \t]*)+\p{L}[^\n]*)/u,
   /(?:^|[\s:([])(['\u2018]\p{L}(?:[^'\u2019\n]|['\u2019](?=\p{L}))*)/u,
   /(?:^|\s)(\/\/|\/\*|\*\/)/u,
 ];

@@ -170,8 +170,8 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       };
     },
     /**
-     * `words`: a quotation mark and what follows it, a word opened by an apostrophe, or a
-     * comment's mark.
+     * `words`: a quotation mark and what follows it, a word opened by an apostrophe, a line an
+     * email quotes ("> On Mon, Bob wrote:"), or a comment's mark.
      */
     reported(words: string): Unclear {
       const quoted = quotation(words);
@@ -285,8 +285,11 @@ function oneOf(names: readonly string[]): string {
     : `${names.slice(0, -1).join(", ")} or ${names.at(-1) ?? ""}`;
 }
 
-/** Marks that open or close a quotation, a run of them ("```") as one. */
-const QUOTATION_MARKS = /^["`'\u2018\u201c\u201d\u201e\u00ab\u00bb]+/u;
+/**
+ * Marks that open or close a quotation, a run of them ("```") as one, and the ">" of a line an
+ * email quotes ("> > buy 3").
+ */
+const QUOTATION_MARKS = /^(?:["`'\u2018\u201c\u201d\u201e\u00ab\u00bb]+|(?:>[ \t]*)+)/u;
 
 /** The longest quotation a question shows in full; a longer one is cut, with "…". */
 const MOST_QUOTED = 60;
