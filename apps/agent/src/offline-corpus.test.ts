@@ -281,10 +281,22 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * addresses and employee numbers, "Sent from my iPhone", quoted and forwarded messages, ticket
  * fields, Slack mentions and emoji codes, PO and order numbers, dates; 40 requests to read
  * through all that and 40 traps whose numbers or quoted words must buy nothing): 41 read as
- * expected, none dangerous. Every trap is asked about, and so are 39 of the 40 requests: the
- * model reads no signature or quoted history apart from the request, and asks about what it
- * does not read, as it is made to. A line quoted with ">" was asked about as money (">") until
- * it was read as a quotation (parse-request.ts).
+ * expected, none dangerous; every trap was asked about, and so were 39 of the 40 requests. A
+ * line quoted with ">" was asked about as money (">") until it was read as a quotation
+ * (parse-request.ts). 58 since a signature, an agent's handle and friendly emoji codes are
+ * read as no part of the request (message-envelope.ts), "Please order the following:" heads a
+ * list and "* " is a bullet; the other 22 are asked about (forwarded and quoted history, "RE:"
+ * and "Subject:" lines, ticket fields, "As discussed in the 2:30 call").
+ * held-out-adversarial-envelope.json (60 messages written at 44d2ce4 from a description of
+ * those envelope rules alone, each made to trick a reader of them: corrections, items, limits,
+ * conditions and "wrong chat, sorry" under a sign-off in words the rules did not list, "P.P.S.",
+ * a disclaimer that holds the purchase, other people's handles ("@abbott", "@shopping-team",
+ * "@finance-bot"), emoji codes of doubt (":x:", ":-1:"); and 15 clear uses): 44 read as
+ * expected before the rules, one dangerous (":x:" after a purchase, read as no word); with the
+ * first draft of the rules, which took any line of a signature that held none of a list of
+ * words, 33, and 22 dangerous. A signature's line is since one of names, titles, contacts or
+ * places, a notice names no purchase or condition, a handle is a shopping agent's, and emoji
+ * codes of doubt are their emoji: 60.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-context-numbers.json": [],
@@ -297,6 +309,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-adversarial-reversed-names.json": [],
   "held-out-adversarial-order-makers.json": [],
   "held-out-email-pasted.json": [],
+  "held-out-adversarial-envelope.json": [],
   "held-out-audit.json": [],
   "held-out-fresh.json": [],
   "held-out-fresh-2.json": [],
@@ -341,6 +354,7 @@ describe.each([
   ["held-out-adversarial-reversed-names.json"],
   ["held-out-adversarial-order-makers.json"],
   ["held-out-email-pasted.json"],
+  ["held-out-adversarial-envelope.json"],
   ["held-out-recall.json"],
 ])("the held-out %s", (file) => {
   const rows = JSON.parse(

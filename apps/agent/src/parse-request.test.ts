@@ -938,6 +938,26 @@ describe("phrasings once read wrongly", () => {
     ["Hello sir, please buy 2 xyz phones on my behalf", "2 x XYZ phone"],
     ["Dear assistant, kindly take for me one XYZ phone", "1 x XYZ phone"],
     ["buy the kind of phone sir Tim uses", "? unknown_product"],
+    // A list's heading that points at the lines after it, and Markdown's "*" bullets.
+    [
+      "Please order the following:\n- 2 XYZ phones\n- 1 USB-C cable",
+      "2 x XYZ phone + 1 x USB-C cable",
+    ],
+    ["please order the items below\n2 XYZ phones", "2 x XYZ phone"],
+    ["Please order the following", "? product_missing"],
+    ["buy the following 2 xyz phones", "? unread_detail"],
+    ["Please order:\n* XYZ phone x1\n* USB-C cable x2", "1 x XYZ phone + 2 x USB-C cable"],
+    ["buy 3 * usb-c cables", "3 x USB-C cable"],
+    // A message pasted from an email or a chat tool: its signature and the agent's handle.
+    [
+      "Hi,\nplease order four XYZ phone cases.\n\nThanks in advance,\nLinda Chen\nHR Coordinator, Building 7, Floor 3",
+      "4 x XYZ phone case",
+    ],
+    ["@shopbot order 2 XYZ phone cases :pray:", "2 x XYZ phone case"],
+    ["Please order 2 xyz phones\nThanks,\nBob\nActually make it 3", "? unread_detail"],
+    ["@bob buy 2 xyz phones", "? unread_detail"],
+    ["Buy 2 wireless headphones\n\nThx\nwrong chat, sorry", "? unread_detail"],
+    ["buy 3 USB-C cables :x:", "? hesitant"],
     // A count before the name with its sign, or in brackets.
     ["3\u00d7 usb-c cable", "3 x USB-C cable"],
     ["buy 3 * usb-c cables", "3 x USB-C cable"],

@@ -10,6 +10,7 @@ import {
   type ProductMention,
 } from "./catalog-match.js";
 import { isNumberWord } from "./number-words.js";
+import { withoutEnvelope } from "./message-envelope.js";
 import { TOTAL_WORDS, findPricePhrases, type PricePhrase } from "./price-limits.js";
 import {
   COUNT_UNITS,
@@ -204,6 +205,8 @@ const NO_PRODUCT = new Set(
     " ",
   ),
 );
+/** What stands for what the lines after name: "Please order the following:". */
+const POINTING_AHEAD = new Set(["following", "below", "follows", "listed"]);
 /** What stands for what the sentence before named: "Please order them for her." */
 const PRONOUNS = new Set(["them", "it", "those", "these", "that"]);
 /** Words that add to what was said: "Order one for me too". */
@@ -289,10 +292,12 @@ export function parsePurchaseRequest(
       ...questions.tooLong(text.length, MAX_REQUEST_CHARACTERS),
     };
   }
+  // A message pasted from an email or a chat tool: its request, without its signature.
+  const request = withoutEnvelope(text, catalog);
   // A short name ("case", "laptop") is read only in a list of several purchases, where the
   // catalog's full names stand beside it ("an XYZ phone and a case"); alone ("Buy a laptop")
   // the person may not know the shop sells one kind, so it is asked about as before.
-  const listed = parseWith(text, catalog, options, true);
+  const listed = parseWith(request, catalog, options, true);
   if (
     listed.parsed.kind === "purchases" &&
     listed.named >= 2 &&
@@ -300,7 +305,7 @@ export function parsePurchaseRequest(
   ) {
     return listed.parsed;
   }
-  return parseWith(text, catalog, options, false).parsed;
+  return parseWith(request, catalog, options, false).parsed;
 }
 
 /**
@@ -2014,6 +2019,14 @@ function readObject(
     .filter((word) => !isPunctuation(word));
   if (objectWords.length === 0) return { kind: "missing", quantity };
   if (quantity === undefined && objectWords.length === 1 && PRONOUNS.has(objectWords[0] ?? "")) {
+    return { kind: "missing", quantity, pronoun: true };
+  }
+  // "Please order the following:", "the items below", "as follows": what the lines after name.
+  if (
+    quantity === undefined &&
+    objectWords.some((word) => POINTING_AHEAD.has(word)) &&
+    objectWords.every((word) => POINTING_AHEAD.has(word) || NO_PRODUCT.has(word) || word === "as")
+  ) {
     return { kind: "missing", quantity, pronoun: true };
   }
   if (

@@ -126,16 +126,20 @@ const HALF_DOZEN = /(?<![\p{L}\p{N}])\u00bd\s*(?=dozen(?!\p{L}))/giu;
  */
 const DOZENS_AND_A_HALF = /(?<![\p{L}\p{N}.,])(\d{1,2})\u00bd\s*dozen(?!\p{L})/giu;
 
+/** A bullet written "*" at the start of a line, as Markdown writes one: "* 2 XYZ phones". */
+const STAR_BULLET = /^(\s*)\*(?=[ \t]+\S)/;
 /** An ordered list's number at the start of a line: "1. an XYZ phone", "2) a USB-C cable". */
 const LIST_NUMBER = /^(\s*)(\d{1,2})[.)](?=[ \t]+\S)/;
 
 /**
- * The lines of a request without the numbers of an ordered list, where they are one: two or
- * more lines that start "1.", "2.", ... (or "1)", "2)") in order, as a bullet list's "-" is no
- * word either. Numbers that do not run 1, 2, 3 are left where they are: "2. XYZ phones" alone
- * may be a count, and the reader asks about it.
+ * The lines of a request without a "*" bullet's star, and without the numbers of an ordered
+ * list, where they are one: two or more lines that start "1.", "2.", ... (or "1)", "2)") in
+ * order, as a bullet list's "-" is no word either. Numbers that do not run 1, 2, 3 are left
+ * where they are: "2. XYZ phones" alone may be a count, and the reader asks about it.
  */
-function withoutListNumbers(lines: string[]): string[] {
+function withoutListNumbers(given: readonly string[]): string[] {
+  // A Markdown bullet ("* XYZ phone x1") is no count's sign either ("3 * USB-C cables").
+  const lines = given.map((line) => line.replace(STAR_BULLET, "$1"));
   const numbers = lines.flatMap((line) => {
     const number = LIST_NUMBER.exec(line)?.[2];
     return number === undefined ? [] : [Number(number)];
