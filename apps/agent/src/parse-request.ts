@@ -2027,7 +2027,7 @@ function readObject(
     objectWords.some((word) => POINTING_AHEAD.has(word)) &&
     objectWords.every((word) => POINTING_AHEAD.has(word) || NO_PRODUCT.has(word) || word === "as")
   ) {
-    return { kind: "missing", quantity, pronoun: true };
+    return { kind: "missing", quantity };
   }
   if (
     quantity !== undefined &&

@@ -238,7 +238,7 @@ function verbFollows(list: readonly string[], at: number): boolean {
   for (let next = at + 1; next <= at + 3 && next < list.length; next += 1) {
     const word = list[next] ?? "";
     if (PUNCTUATION.test(word)) return false;
-    // "don't put in an order for": the order, four words on, is the verb's.
+    // "don't ever submit an order for": the order, four words on, is the verb's.
     if (isPurchaseVerb(word) || orderPhraseAt(list, next) > 0) return true;
   }
   return false;
