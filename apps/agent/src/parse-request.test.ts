@@ -945,6 +945,7 @@ describe("phrasings once read wrongly", () => {
     ],
     ["please order the items below\n2 XYZ phones", "2 x XYZ phone"],
     ["Please order the following", "? product_missing"],
+    ["My wife wants wireless headphones. Please order the following:", "? product_missing"],
     ["buy the following 2 xyz phones", "? unread_detail"],
     ["Please order:\n* XYZ phone x1\n* USB-C cable x2", "1 x XYZ phone + 2 x USB-C cable"],
     ["buy 3 * usb-c cables", "3 x USB-C cable"],
