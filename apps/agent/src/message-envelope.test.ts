@@ -38,6 +38,8 @@ describe("withoutEnvelope", () => {
       "Buy 2 wireless headphones\n\nThx\nwrong chat, sorry",
       "Buy 2 XYZ phones\nCheers,\nAnn\nthree would be better",
       "Buy 2 XYZ phones\nThx\nFour",
+      "Buy 2 XYZ phones\nThanks,\nBob\nDOUBLE IT",
+      "Buy 1 XYZ phone case\n--\nSame For Leo",
       "Buy 1 XYZ phone\nThanks,\nBob\nP.P.S. scrap the whole thing",
       "Buy 2 wireless headphones.\n\nDISCLAIMER: this request is subject to approval by finance.",
     ]) {

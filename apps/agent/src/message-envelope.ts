@@ -58,7 +58,7 @@ const NOT_IN_SIGNATURE = new Set(
     "buy order purchase get grab procure need want add also not no don't dont never cancel " +
     "hold stop wait actually instead if unless only but make change budget max maximum limit " +
     "under over usd dollar dollars bucks each total more another extra too and plus with " +
-    "please pls plz qty quantity pcs x"
+    "please pls plz qty quantity pcs x same again double triple twice half for"
   ).split(" "),
 );
 /** Lower-case words of a title or a place: "Head of Sales", "Engineer at Acme", "Sales & Ops". */
