@@ -1,4 +1,5 @@
 import { productsWithWord, type CatalogProduct } from "./catalog-match.js";
+import { DOUBTFUL_EMOJI_BY_CODE } from "./doubtful-emoji.js";
 import { isNumberWord } from "./number-words.js";
 
 /**
@@ -29,7 +30,7 @@ export function withoutEnvelope(text: string, catalog: readonly CatalogProduct[]
     .replace(EMOJI_CODE, (code: string, name: string) => {
       const lower = name.toLowerCase();
       if (FRIENDLY_EMOJI.has(lower)) return "";
-      const doubt = DOUBTFUL_CODES.get(lower);
+      const doubt = DOUBTFUL_EMOJI_BY_CODE.get(lower);
       return doubt === undefined ? code : ` ${doubt}`;
     })
     .trimEnd();
@@ -83,32 +84,6 @@ const FRIENDLY_EMOJI = new Set(
     "slightly_smiling_face blush wave zap tada rocket raised_hands clap ok_hand heart fire star " +
     "sparkles muscle bow"
   ).split(" "),
-);
-/**
- * Emoji codes of doubt, as the emoji they stand for, which the reader asks about as it does the
- * emoji themselves: ":x:" is a cross, ":-1:" a thumbs down, not a count of -1.
- */
-const DOUBTFUL_CODES = new Map(
-  Object.entries({
-    thinking_face: "\u{1F914}",
-    thinking: "\u{1F914}",
-    "-1": "\u{1F44E}",
-    thumbsdown: "\u{1F44E}",
-    thumbs_down: "\u{1F44E}",
-    shrug: "\u{1F937}",
-    person_shrugging: "\u{1F937}",
-    man_shrugging: "\u{1F937}",
-    woman_shrugging: "\u{1F937}",
-    no_good: "\u{1F645}",
-    grimacing: "\u{1F62C}",
-    confused: "\u{1F615}",
-    face_with_diagonal_mouth: "\u{1FAE4}",
-    worried: "\u{1F61F}",
-    sweat_smile: "\u{1F605}",
-    x: "\u274C",
-    no_entry_sign: "\u{1F6AB}",
-    no_entry: "\u26D4",
-  }),
 );
 /** An emoji code with the space before it: " :pray:", or one that opens a line. */
 const EMOJI_CODE = /(?:^|[ \t]+):([a-z0-9_+-]+):(?=\s|$|[,.!?])/gimu;

@@ -9,6 +9,7 @@ import {
   type CatalogProduct,
   type ProductMention,
 } from "./catalog-match.js";
+import { DOUBTFUL_EMOJI_BY_CODE } from "./doubtful-emoji.js";
 import { isNumberWord } from "./number-words.js";
 import { withoutEnvelope } from "./message-envelope.js";
 import { TOTAL_WORDS, findPricePhrases, type PricePhrase } from "./price-limits.js";
@@ -1873,8 +1874,10 @@ const TASK_BOX =
  * Emoji of doubt or refusal: "buy 2 XYZ phones 🤔", "... 👎", "...? 😅". The reader drops emoji
  * with the other signs it does not read, so these would leave a request that reads as sure.
  */
-const DOUBTFUL_EMOJI =
-  /([\u{1F914}\u{1F44E}\u{1F937}\u{1F645}\u{1F62C}\u{1F615}\u{1FAE4}\u{1F61F}\u{1F605}\u274C\u{1F6AB}\u26D4])/u;
+const DOUBTFUL_EMOJI = new RegExp(
+  `([${[...new Set(DOUBTFUL_EMOJI_BY_CODE.values())].join("")}])`,
+  "u",
+);
 
 /**
  * A number written with an exponent: "1e3 USB-C cables". Read as JavaScript reads it, that is

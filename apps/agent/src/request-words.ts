@@ -163,9 +163,7 @@ export function openingOf(list: readonly string[]): number {
  */
 export function isMereQuestion(list: readonly string[], asked: boolean, start: number): boolean {
   // "Kindly do the needful and buy ...": a courtesy, though "do" opens it.
-  const needful =
-    list[start] === "do" && list[start + 1] === "the" && list[start + 2] === "needful";
-  const opening = needful ? start + (list[start + 3] === "and" ? 4 : 3) : start;
+  const opening = start + matchAt(list, start, NEEDFUL);
   const first = list[opening] ?? "";
   // "Do not order a cable" tells, it does not ask.
   if (!asked && (!QUESTION_WORDS.has(first) || list[opening + 1] === "not")) return false;
@@ -478,6 +476,10 @@ const HARMLESS = words(
     "lol haha hehe lmao xd exactly item items qty quantity",
 );
 
+/** "Kindly do the needful and buy ...", as Indian English asks: a courtesy, no question. */
+const NEEDFUL_PHRASES = "do the needful and, do the needful";
+const NEEDFUL = phraseList(NEEDFUL_PHRASES);
+
 /**
  * Phrases that say nothing about what to buy: courtesies, where it goes, how to pay, why.
  * "in case" and "because" give a reason: the rest of the sentence is the reason's.
@@ -507,8 +509,8 @@ const COURTESIES = phraseList(
     // As English as a second language and Indian English say them: "Dear assistant, kindly do
     // the needful and buy ...", "Could you be so kind to order ...", "I am wanting to order".
     "on my behalf, on our behalf, sir, madam, ma'am, dear sir, dear madam, dear assistant, " +
-    "good day, be so kind as to, be so kind to, be so kind and, do the needful and, " +
-    "do the needful, i am wanting to, i'm wanting to, we are wanting to, we're wanting to",
+    "good day, be so kind as to, be so kind to, be so kind and, " +
+    `${NEEDFUL_PHRASES}, i am wanting to, i'm wanting to, we are wanting to, we're wanting to`,
 );
 /** Phrases that set no price limit: "price doesn't matter", "whatever it costs". */
 const NO_LIMIT = phraseList(
