@@ -116,6 +116,26 @@ describe("a reply to the offline model's question", () => {
     }
   });
 
+  it("is a count with its verdict that it will do, and no answer when the verdict is doubt", () => {
+    // Each was read as a product the shop does not sell ("should be enough").
+    expect(read("3 should be enough", cables)).toBe("3 x USB-C cable");
+    expect(read("three\u2019s fine", cables)).toBe("3 x USB-C cable");
+    expect(read("2 will do", cables)).toBe("2 x USB-C cable");
+    expect(read("two'll do", cables)).toBe("2 x USB-C cable");
+    expect(read("2 ought to do it", cables)).toBe("2 x USB-C cable");
+    expect(read("3 cables is plenty", cables)).toBe("3 x USB-C cable");
+    expect(read("just 2, under $30 would be fine", cables)).toBe("2 x USB-C cable <= 30");
+    for (const reply of [
+      "3 is too many",
+      "3 is not enough",
+      "3 should be enough, right?",
+      "3 would be fine if they are cheap",
+      "is 3 enough",
+    ]) {
+      expect(read(reply, cables), reply).toMatch(/^\?/);
+    }
+  });
+
   it("keeps the other items of the request it completes", () => {
     const asked = {
       request: "buy 2 XYZ phones and USB-C cables",

@@ -646,7 +646,8 @@ function countedIn(
 /**
  * A count answering "How many <product> do you want?": a count alone ("3", "just one"), with
  * the product's words and a limit after it ("3 cables", "3, under $30", "2 USB-C cables at most
- * $10 each"), or a count the parser reads before a name ("a dozen"). Beyond a count alone, the
+ * $10 each"), or a count the parser reads before a name ("a dozen"), each maybe with its verdict
+ * that it will do ("3 cables should be enough"). Beyond a count alone, the
  * parser reads "Buy <count> <product> <the rest>" and must find that one purchase and nothing
  * else, so every word is read; the product's own words after the count are dropped first.
  */
@@ -657,7 +658,7 @@ function countAnswerIn(
 ): { count: number; limit?: number } | undefined {
   const count = countIn(words);
   if (count !== undefined) return { count };
-  const list = words.split(" ");
+  const list = words.replace(SUFFICES, "").split(" ");
   const names = tokensOf(product.name);
   const isName = (word: string) => {
     const tokens = tokensOf(word);
@@ -692,11 +693,23 @@ function countAnswerIn(
   return undefined;
 }
 
+/**
+ * A count's own verdict that it will do, after it: "3 should be enough", "three's fine", "2 will
+ * do". Only words that keep the count as said: "3 is too many", "3 is not enough" and "3 should
+ * be enough, right?" are no answer.
+ */
+const SUFFICES = new RegExp(
+  "(?:(?:,? (?:is|are|should be|would be|will be|ought to be)|['\u2019](?:s|re|ll be)) " +
+    "(?:plenty|enough|more than enough|fine|sufficient|good|good enough|ok|okay)" +
+    "|(?:,? (?:will|would|should|ought to)|['\u2019]ll) (?:do(?: it| the trick)?|suffice))$",
+  "u",
+);
+
 const COUNT_WORDS = /^(?:just |only )?(.+?)(?: of them| in all| in total)?$/u;
 
 /** A count from 1 to the most the shop sells at once, in digits or words, and nothing else. */
 function countIn(words: string): number | undefined {
-  const body = COUNT_WORDS.exec(words)?.[1] ?? "";
+  const body = COUNT_WORDS.exec(words.replace(SUFFICES, ""))?.[1] ?? "";
   const list = body.split(" ");
   const value = /^\d+$/u.test(body)
     ? Number(body)
