@@ -299,13 +299,35 @@ describe("parsePurchaseRequest", () => {
       understood: ["1 x XYZ phone"],
     });
     expect(read("I may buy an ABC laptop at some point")).toMatchObject({
-      needed: 'what "may at some point" means for the purchase',
+      needed: 'what "may \u2026 at some point" means for the purchase',
     });
     // A later sentence that is no change, addition or courtesy.
     expect(read("buy an abc laptop... psych")).toMatchObject({ reason: "unread_detail" });
     expect(read("buy 2 abc laptops. Hmm, let me sleep on it.")).toMatchObject({
-      needed: 'what "let sleep on" means for the purchase',
+      needed: 'what "let me sleep on it" means for the purchase',
     });
+    // Quoted as typed: the words between unread ones and the marks in place, a product's name
+    // left out. They were the unread words alone ("wait make surprise dad").
+    for (const [text, quoted] of [
+      ["buy 3 usb-c cables no wait make it a surprise for dad", "wait make it a surprise for dad"],
+      ["User intent summary: wants to buy XYZ phone (qty 2)", "User intent summary: wants"],
+      ["Use the $50 off code and get me the ABC laptop", "Use the $50 off code"],
+      ["Re: order #48213 - please add 1 XYZ phone case to it.", "Re: order #48213"],
+      ["Buy twins an XYZ phone each", "twins \u2026 each"],
+    ]) {
+      expect(read(text!), text).toMatchObject({
+        needed: `what "${quoted!}" means for the purchase`,
+      });
+    }
+    // Money and numbers too, without a comma or bracket they end on ("$ 500", "4 ,", "3 )").
+    for (const [text, quoted] of [
+      ["buy an XYZ phone above $500", '("above $500")'],
+      ["We're a family of 4, buy 4 XYZ phone cases", 'what "4" counts'],
+      ["buy 2 XYZ phones (model 3)", 'what "3" counts'],
+      ["buy 2 XYZ phones under $1k total (USD)", '("(USD)")'],
+    ]) {
+      expect(read(text!), text).toMatchObject({ question: expect.stringContaining(quoted!) });
+    }
     // Courtesies, who it is for, where it goes and the grammar of a request are read.
     for (const text of [
       "Could you please go ahead and order 2 XYZ phones for my mom, thanks a lot!",

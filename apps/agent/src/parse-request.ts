@@ -122,6 +122,10 @@ interface SentenceReading {
   heard: ItemDraft[];
   /** Its words, lower case. */
   words: string[];
+  /** Its words as the person typed them. */
+  typed: string[];
+  /** Whether each word is a word of a product's name. */
+  named: boolean[];
   /** A pronoun ordered: "Please order them", what the sentence before named. */
   pronoun: Place | undefined;
   /** It confirms what was asked: "Yes, one ABC laptop.", "..., to confirm." */
@@ -145,8 +149,8 @@ interface SentenceReading {
    * count said with them, if any ("remove one case").
    */
   exclusions: (Place & { products: CatalogProduct[]; said: string; count?: number })[];
-  /** Words of the sentence read as nothing: no item, count, limit, change or courtesy. */
-  unread: string[];
+  /** Where the words read as nothing are: no item, count, limit, change or courtesy. */
+  unread: number[];
   /**
    * What makes buying now doubtful though items were read: hesitation, another time, someone
    * else's words, a denial the reader did not follow, a word beside a product it did not read,
@@ -504,7 +508,7 @@ function interpret(
       (changed.from === undefined || index >= changed.from.sentence),
   );
   if (unread !== undefined) {
-    const said = unread.unread.join(" ");
+    const said = quotedWords(unread);
     return { kind: "unclear", understood, ...questions.unreadWords(said) };
   }
   return {
@@ -896,6 +900,8 @@ function readSentence(
     unread: [],
     heard: [],
     words: tokens.map((token) => token.word),
+    typed: tokens.map((token) => token.text),
+    named: tokens.map((token) => productsWithWord(token.word, catalog).length > 0),
     pronoun: undefined,
     confirms: false,
   };
@@ -929,10 +935,7 @@ function readSentence(
   const inPrice = words.map((_, index) => prices.some((p) => index >= p.start && index < p.end));
   const doubt = doubtIn(words, (index) => inPrice[index] === true);
   if (doubt !== undefined) {
-    const said = tokens
-      .slice(doubt.start, doubt.end)
-      .map((token) => token.text)
-      .join(" ");
+    const said = typedText(tokens.slice(doubt.start, doubt.end));
     const unclear =
       doubt.kind === "hesitant"
         ? questions.hesitant(said)
@@ -943,10 +946,7 @@ function readSentence(
   }
   const thanks = thanksForItem(words, mentions);
   if (thanks !== undefined) {
-    const said = tokens
-      .slice(thanks.start, thanks.end)
-      .map((token) => token.text)
-      .join(" ");
+    const said = typedText(tokens.slice(thanks.start, thanks.end));
     reading.doubts.push({ sentence, ...thanks, unclear: questions.hesitant(said) });
   }
   if (isMereQuestion(words, asked, opening)) {
@@ -956,9 +956,10 @@ function readSentence(
       const length = courtesyAt(words, index);
       for (let at = index; at < index + length; at += 1) courtesy[at] = true;
     });
-    reading.unread = tokens
-      .filter((token, index) => !isHarmlessWord(token.word) && courtesy[index] !== true)
-      .map((token) => token.text);
+    reading.unread = indicesWhere(
+      tokens,
+      (token, index) => !isHarmlessWord(token.word) && courtesy[index] !== true,
+    );
     reading.question = `${tokens.map((token) => token.text).join(" ")}?`;
     // "Is the XYZ phone under $500? Then buy one": the most the question names is the most the
     // purchase after it may cost, as a limit said in a sentence of its own is.
@@ -1180,10 +1181,7 @@ function readSentence(
     plain.slice(every + 1, item.start).some((word) => TAKE_OUT_WORDS.has(word));
   if (every >= 0 && reading.items.every(takeOut)) {
     for (const item of reading.items) {
-      const said = tokens
-        .slice(item.start, item.end)
-        .map((token) => token.text)
-        .join(" ");
+      const said = typedText(tokens.slice(item.start, item.end));
       reading.exclusions.push({ ...placeOf(item), products: [item.product], said });
       markConsumed(consumed, item.start, item.end);
     }
@@ -1281,11 +1279,11 @@ function readSentence(
   if (reason) reading.unread = [];
   // "Cancel the cables actually": a change or take-out said with "actually".
   if (reading.exclusions.length > 0 || reading.changes.length > 0) {
-    reading.unread = reading.unread.filter((word) => word.toLowerCase() !== "actually");
+    reading.unread = reading.unread.filter((index) => plain[index] !== "actually");
   }
   // A line under "To buy:" that is no item of the list ("maybe a case") is read as nothing.
   if (underHeading && !reading.asksToBuy) {
-    reading.unread = tokens.filter((token) => !isHarmlessWord(token.word)).map((t) => t.text);
+    reading.unread = indicesWhere(tokens, (token) => !isHarmlessWord(token.word));
   }
   // "Buy 3 XYZ phones. Also a toaster.", "... And a USB cable.": a sentence that would be a list
   // of items but for a name the shop does not sell, or knows only in part, still asks about the
@@ -1376,11 +1374,7 @@ function detailDoubts(
   const doubts: Problem[] = [];
   const at = (start: number, end: number, unclear: Unclear, uncounts?: true) =>
     doubts.push({ sentence, start, end, unclear, ...(uncounts ? { uncounts } : {}) });
-  const text = (start: number, end: number) =>
-    tokens
-      .slice(start, end)
-      .map((token) => token.text)
-      .join(" ");
+  const text = (start: number, end: number) => typedText(tokens.slice(start, end));
   // "price doesn't matter", "whatever it costs": no limit, and no denial.
   const noLimit = plain.map(() => false);
   plain.forEach((_, index) => {
@@ -1629,10 +1623,7 @@ function exclusionsOf({
     }
     for (const product of partial ?? []) products.set(product.name, product);
     if (products.size > 0) {
-      const said = tokens
-        .slice(start, end)
-        .map((token) => token.text)
-        .join(" ");
+      const said = typedText(tokens.slice(start, end));
       const exclusion = { sentence, start, end, products: [...products.values()], said };
       exclusions.push(count === undefined ? exclusion : { ...exclusion, count });
     }
@@ -1737,7 +1728,7 @@ function unreadWords({
   catalog: readonly CatalogProduct[];
   /** Where the verb of buying is, misspelt or not ("Purchse 2 XYZ phones"). */
   intent: number;
-}): string[] {
+}): number[] {
   const accounted = plain.map(
     (word, index) =>
       word === "" ||
@@ -1804,8 +1795,96 @@ function unreadWords({
       accounted[index] = false;
     }
   });
-  return plain.flatMap((_, index) =>
-    accounted[index] === true ? [] : [tokens[index]?.text ?? ""],
+  return indicesWhere(plain, (_, index) => accounted[index] !== true);
+}
+
+/** The whole numbers from `from` up to, not including, `to`. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, at) => from + at);
+}
+
+function indicesWhere<T>(list: readonly T[], keep: (item: T, index: number) => boolean): number[] {
+  return list.flatMap((item, index) => (keep(item, index) ? [index] : []));
+}
+
+/**
+ * Words read between two unread ones that a quote of them keeps ("a surprise for dad"), unless
+ * one is of a product's name; and harmless words after the last that end the sentence ("let me
+ * sleep on it").
+ */
+const QUOTE_GAP = 3;
+/** Marks written against the word before them, and after which the next word follows at once. */
+const CLOSING_MARKS = new Set([",", ".", ":", ";", "!", "?", ")"]);
+const OPENING_MARKS = new Set(["(", "$", "#"]);
+
+/**
+ * The words read as nothing, as the person typed them, for a question to quote: each run of
+ * them with the few words between ("make it a surprise for dad", not "make surprise dad"; "User
+ * intent summary: wants"), and runs further apart joined by "…" ("twins … each").
+ */
+function quotedWords({
+  typed,
+  words,
+  named,
+  unread,
+}: Pick<SentenceReading, "typed" | "words" | "named" | "unread">): string {
+  const runs: number[][] = [];
+  for (const index of unread) {
+    const run = runs.at(-1);
+    const last = run?.at(-1);
+    const between = last === undefined ? [] : range(last + 1, index);
+    if (
+      run !== undefined &&
+      between.length <= QUOTE_GAP &&
+      !between.some((at) => named[at] === true)
+    ) {
+      run.push(...between, index);
+    } else {
+      runs.push([index]);
+    }
+  }
+  const final = runs.at(-1);
+  const tail = words.slice((final?.at(-1) ?? words.length) + 1);
+  const ending = tail.findIndex((word) => CLOSING_MARKS.has(word));
+  const rest = ending === -1 ? tail : tail.slice(0, ending);
+  if (final !== undefined && rest.length <= QUOTE_GAP && rest.every((w) => isHarmlessWord(w))) {
+    const from = (final.at(-1) ?? 0) + 1;
+    final.push(...range(from, from + rest.length));
+  }
+  return runs
+    .map((run) => typedText(run.map((index) => ({ text: typed[index] ?? "" }))))
+    .join(" \u2026 ");
+}
+
+/** Marks that a quote neither opens nor ends with. */
+const EDGE_MARKS = new Set([",", ".", ":", ";"]);
+
+/**
+ * Words as the person typed them, for a question to quote: "under $500", "Re: order #48213",
+ * "(USD)"; a comma, colon or bracket the words end or open with but do not close is left out.
+ */
+function typedText(words: readonly Pick<Token, "text">[]): string {
+  const texts = words.map(({ text }) => text);
+  let from = 0;
+  let to = texts.length;
+  const unclosed = (at: number) => texts[at] === "(" && !texts.slice(at, to).includes(")");
+  const unopened = (at: number) => texts[at] === ")" && !texts.slice(from, at).includes("(");
+  while (from < to && (EDGE_MARKS.has(texts[from] ?? "") || unclosed(from) || unopened(from))) {
+    from += 1;
+  }
+  while (
+    to > from &&
+    (EDGE_MARKS.has(texts[to - 1] ?? "") || unopened(to - 1) || unclosed(to - 1))
+  ) {
+    to -= 1;
+  }
+  const tokens = words.slice(from, to);
+  return tokens.reduce(
+    (text, { text: word }, at) =>
+      at === 0 || CLOSING_MARKS.has(word) || OPENING_MARKS.has(tokens[at - 1]?.text ?? "")
+        ? text + word
+        : `${text} ${word}`,
+    "",
   );
 }
 
