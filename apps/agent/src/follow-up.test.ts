@@ -136,6 +136,37 @@ describe("a reply to the offline model's question", () => {
     }
   });
 
+  it("is a limit in place of money the request said in another currency or as a minimum", () => {
+    const euros = asked("Buy the XYZ phone under 500 euros");
+    // Each was read on its own: "$450" was asked what to buy.
+    expect(read("$450", euros)).toBe("1 x XYZ phone <= 450");
+    expect(read("under $1,200", asked("buy an ABC laptop, max 1,300 AUD"))).toBe(
+      "1 x ABC laptop <= 1200",
+    );
+    expect(read("$1300", asked("Buy an ABC laptop that costs at least $1000"))).toBe(
+      "1 x ABC laptop <= 1300",
+    );
+    // The dollar alone keeps the amount said in another currency, and only that.
+    expect(read("sorry, USD", euros)).toBe("1 x XYZ phone <= 500");
+    expect(read("dollars", asked("buy an xyz phone, 600 eur max"))).toBe("1 x XYZ phone <= 600");
+    expect(read("dollars", asked("Buy 2 XYZ phones, max \u00a3900"))).toBe("2 x XYZ phone <= 900");
+    for (const [request, reply] of [
+      ["Buy an ABC laptop that costs at least $1000", "USD"],
+      ["Buy 2 USB-C cables, 20 euros each", "dollars"],
+      ["Buy the XYZ phone under 500 euros", "sure"],
+      ["Buy the XYZ phone under 500 euros", "450 euros"],
+    ]) {
+      // The question again, not "What would you like to buy?".
+      const question = asked(request!);
+      const again = readReply(reply!, [question], DEFAULT_PRODUCTS).parsed;
+      expect(again.kind === "unclear" && askingAnswer(again), reply).toBe(question.answer);
+    }
+    // What else the request asks is asked next.
+    expect(read("$450", asked("Buy 2 XYZ phones under 500 euros and a case under 20 euros"))).toBe(
+      "? ambiguous_product",
+    );
+  });
+
   it("keeps the other items of the request it completes", () => {
     const asked = {
       request: "buy 2 XYZ phones and USB-C cables",

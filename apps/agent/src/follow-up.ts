@@ -12,6 +12,7 @@ import {
   type Unclear,
   type UnclearReason,
 } from "./request-questions.js";
+import { FOREIGN_CURRENCIES } from "./request-words.js";
 
 /** One earlier turn of a chat: what the person wrote, and the model's answer if it was text alone. */
 export interface Exchange {
@@ -425,6 +426,13 @@ function complete(
         ? undefined
         : { request: text, is: (item) => item.priceLimit !== undefined };
     }
+    case "money": {
+      const limit = limitIn(words) ?? (SAYS_DOLLARS.test(words) ? amountIn(fill.said) : undefined);
+      const text = limit === undefined ? undefined : inPlaceOfMoney(request, fill.said, limit);
+      return text === undefined
+        ? undefined
+        : { request: text, is: (item) => item.priceLimit === limit };
+    }
     case "limit": {
       const limit = limitIn(words);
       const text =
@@ -719,14 +727,54 @@ function countIn(words: string): number | undefined {
   return value !== undefined && value >= 1 && value <= MAX_QUANTITY ? value : undefined;
 }
 
-const LIMIT_WORDS =
-  /^(?:(?:under|below|at most|up to|max|maximum|no more than|less than) )?\$ ?(\d+(?:\.\d{1,2})?)$|^(\d+(?:\.\d{1,2})?)(?: dollars| usd)?$/u;
+/** An amount, with or without commas between its thousands: "1,300", "1300", "9.99". */
+const AMOUNT = String.raw`(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)`;
+const LIMIT_WORDS = new RegExp(
+  String.raw`^(?:(?:under|below|at most|up to|max|maximum|no more than|less than) )?(?:\$ ?${AMOUNT}|${AMOUNT}(?: dollars| usd)?)$`,
+  "u",
+);
 
 /** A price limit in dollars, above 0 and at most the most a limit may be, and nothing else. */
 function limitIn(words: string): number | undefined {
-  const [, withSign, bare] = LIMIT_WORDS.exec(words) ?? [];
-  const limit = Number(withSign ?? bare ?? Number.NaN);
-  return limit > 0 && limit <= MAX_PRICE_LIMIT ? limit : undefined;
+  return amountOf(LIMIT_WORDS.exec(words));
+}
+
+/** The amount an AMOUNT pattern found, above 0 and at most the most a limit may be. */
+function amountOf(match: RegExpExecArray | null): number | undefined {
+  const amount = Number((match?.[1] ?? match?.[2] ?? "").replaceAll(",", "") || Number.NaN);
+  return amount > 0 && amount <= MAX_PRICE_LIMIT ? amount : undefined;
+}
+
+/** A reply that names the shop's currency alone: the amount was said, in another currency. */
+const SAYS_DOLLARS = /^(?:in )?(?:\$|usd|(?:us |american )?dollars?|bucks)$/u;
+/**
+ * An amount in another currency and nothing else ("500 euros", "£200", "1,000 CAD", "600 EUR
+ * max"), whose number a reply of "dollars" keeps; not "at least $1000" nor "500 euros each".
+ */
+const FOREIGN_AMOUNT = new RegExp(
+  String.raw`^(?:[\u00a3\u20ac\u00a5\u20b9] ?${AMOUNT}|${AMOUNT} ?(?:[\u00a3\u20ac\u00a5\u20b9]|${[...FOREIGN_CURRENCIES].join("|")}))(?: max| maximum| tops| at most| or less)?$`,
+  "iu",
+);
+
+function amountIn(said: string): number | undefined {
+  return amountOf(FOREIGN_AMOUNT.exec(said));
+}
+
+/** Words before an amount that make it the most to pay: "under 500 euros", "budget: £200". */
+const LIMIT_BEFORE =
+  /(?:^|[\s(])(?:under|below|max|maximum|up to|at most|less than|no more than|not more than|within|budget:?|cap:?|ceiling:?|limit:?|tops)\s*$/iu;
+
+/**
+ * The request with `limit` in place of the money it said that was not read (`said`): "$<limit>"
+ * after words that make it a limit ("under 500 euros" -> "under $450"), "under $<limit>" in
+ * place of any other ("that costs at least $1000" -> "under $1300"). Undefined unless `said` is
+ * there once.
+ */
+function inPlaceOfMoney(request: string, said: string, limit: number): string | undefined {
+  const at = onlyMatch(request, escape(said));
+  if (at === undefined) return undefined;
+  const lead = LIMIT_BEFORE.test(request.slice(0, at.index)) ? "" : "under ";
+  return replacedOnce(request, said, `${lead}$${String(limit)}`);
 }
 
 /** The completed request buys what the question's request understood and the answer, no more. */
@@ -747,7 +795,10 @@ function keepsTheRest(
   if (asked.fills?.kind === "limits") return rest.length === 0 && items.every(isAnswer);
   // A limit, or a "yes" to the product itself, fills in an item that was understood; a product
   // or a count, the one that was not.
-  const understoodOnly = asked.fills?.kind === "limit" || asked.fills?.kind === "detail";
+  const understoodOnly =
+    asked.fills?.kind === "limit" ||
+    asked.fills?.kind === "money" ||
+    asked.fills?.kind === "detail";
   const added = understoodOnly ? items : rest;
   return rest.length === (understoodOnly ? 0 : 1) && added.some(isAnswer);
 }

@@ -122,11 +122,11 @@ describe("offline model", () => {
   });
 
   it("names what it understood once, and says once that nothing was bought, when a word is unread", async () => {
-    const result = await model.doGenerate(call([user("Buy an XYZ phone under 2000 CAD")]));
+    const result = await model.doGenerate(call([user("Buy an XYZ phone in blue")]));
     expect(result.content).toEqual([
       {
         type: "text",
-        text: 'I understood: 1 x XYZ phone. I did not read "CAD", which may change what you want. If that is all, say just what to buy, for example "Buy 2 XYZ phones under $500". Nothing was bought.',
+        text: 'I understood: 1 x XYZ phone. I did not read "in blue", which may change what you want. If that is all, say just what to buy, for example "Buy 2 XYZ phones under $500". Nothing was bought.',
       },
     ]);
   });

@@ -446,6 +446,20 @@ describe("parsePurchaseRequest", () => {
     for (const text of ["buy an abc laptop under 500 quid", "buy an abc laptop under €500"]) {
       expect(read(text), text).toMatchObject({ reason: "unread_price" });
     }
+    // Currency codes were asked about as words ('I did not read "CAD"'); an amount said as a
+    // count, as a product the shop does not sell ("euros max"). The money is quoted whole.
+    for (const [text, said] of [
+      ["buy an XYZ phone under 500 CAD", "500 CAD"],
+      ["Buy an XYZ phone for under AUD 700", "under AUD 700"],
+      ["buy an xyz phone, 600 euros max", "600 euros max"],
+      ["Buy 2 XYZ phones under 500 euros and a case under 20 euros", "500 euros"],
+    ]) {
+      expect(read(text!), text).toMatchObject({
+        reason: "unread_price",
+        fills: { kind: "money", said },
+      });
+    }
+    expect(read("buy a budget phone")).toMatchObject({ reason: "ambiguous_product" });
   });
 
   it("reads a short name in a list of several, or for a product named in full, not alone", () => {

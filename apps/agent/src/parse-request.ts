@@ -38,6 +38,7 @@ import {
   isBareDenial,
   isDenial,
   isHarmlessWord,
+  FOREIGN_CURRENCIES,
   isIntentVerb,
   isNegationWord,
   isMereQuestion,
@@ -225,12 +226,16 @@ const EVERY = new Set(["everything", "each"]);
 /** Words that take a product out of "everything": "but the laptop", "except the case". */
 const TAKE_OUT_WORDS = new Set("but except minus besides excluding without not no".split(" "));
 /** Words of money: left unread beside a purchase, they are a limit the reader missed. */
-const MONEY_WORDS = new Set(
-  (
-    "$ dollars dollar bucks usd budget spend spending afford ceiling cap max maximum cost costs " +
-    "grand quid pound pounds gbp euro euros eur yen cents"
-  ).split(" "),
-);
+const MONEY_WORDS = new Set([
+  ..."$ dollars dollar bucks usd budget spend spending afford ceiling cap max maximum cost costs grand cents".split(
+    " ",
+  ),
+  ...FOREIGN_CURRENCIES,
+]);
+/** Money's names after an amount: "600 euros max" is no product "euros max". */
+const AMOUNT_NAMES = new Set(["dollars", "dollar", "bucks", "usd", "cents", ...FOREIGN_CURRENCIES]);
+/** Words that join what follows to the money before them, no part of it: "500 euros and a case". */
+const AFTER_MONEY_JOINERS = new Set(["and", "or", "but", "then", "plus", ",", ";"]);
 /** Words that may follow a product's name and say nothing about it: "XYZ phone, please". */
 const AFTER_NAME = new Set(
   (
@@ -1110,12 +1115,19 @@ function readSentence(
         previousItems = [draft];
         continue;
       } else {
+        // "600 euros max": an amount the reader could not read, not a product the shop lacks.
+        const counted = object.quantity;
+        const amount =
+          counted !== undefined &&
+          isNumeral(tokens[counted.start]) &&
+          AMOUNT_NAMES.has(object.text.split(" ")[0]?.toLowerCase() ?? "");
         reading.problems.push({
           sentence,
           start: segment.start,
           end: segment.end,
-          unclear:
-            object.partial === undefined
+          unclear: amount
+            ? questions.unreadPrice(typedText(tokens.slice(counted.start, segment.end)))
+            : object.partial === undefined
               ? questions.unknownProduct(object.text)
               : questions.partialName(object.partial.word, object.partial.candidates),
         });
@@ -1439,7 +1451,8 @@ function detailDoubts(
       at(index, index + 1, questions.unreadNumber(text(index, index + 2)));
     }
     if (MONEY_WORDS.has(word) && consumed[index] !== true) {
-      at(index, index + 1, questions.unreadPrice(text(Math.max(0, index - 1), index + 2)));
+      const end = AFTER_MONEY_JOINERS.has(plain[index + 1] ?? "") ? index + 1 : index + 2;
+      at(index, index + 1, questions.unreadPrice(text(Math.max(0, index - 1), end)));
     }
   });
   // A denial with nothing after it to deny: "buy 2 XYZ phones, not!", "..., or not".

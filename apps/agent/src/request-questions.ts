@@ -50,7 +50,12 @@ export type Fill =
    */
   | { kind: "detail"; detail: string; product: CatalogProduct }
   /** A limit for each of `items`, for a request that gave one limit for all of them together. */
-  | { kind: "limits"; items: readonly PurchaseRequest[] };
+  | { kind: "limits"; items: readonly PurchaseRequest[] }
+  /**
+   * The most to pay, in place of money the request said but the reader could not read as a
+   * limit in the shop's currency (`said`, as quoted: "500 euros", "at least $1000").
+   */
+  | { kind: "money"; said: string };
 
 export interface Unclear {
   reason: UnclearReason;
@@ -201,6 +206,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         reason: "unread_price",
         needed: `a price limit I can read: "${words}" mentions money I could not read as USD`,
         question: `You mentioned money ("${words}") that I could not read as a limit in ${SHOP_CURRENCY}. What is the most you want to pay, for example "under $500"?`,
+        fills: { kind: "money", said: words },
       };
     },
     unpairedLimits(): Unclear {

@@ -56,6 +56,14 @@ const ITEM_NEGATIONS = words("no not without except minus nor neither none");
 const TURNS = words("but instead rather");
 /** Words that set one thing apart from the rest: "just the laptop", "only the XYZ phone". */
 export const ONLY = words("just only");
+/**
+ * Other currencies' names and codes, which the reader cannot read as the shop's: "500 euros",
+ * "1,000 CAD". Not "won" nor "rand", which are English words and names too.
+ */
+export const FOREIGN_CURRENCIES = words(
+  "quid pound pounds gbp euro euros eur yen jpy cad aud nzd chf inr rupee rupees cny rmb yuan " +
+    "mxn peso pesos sek nok dkk sgd hkd zar brl",
+);
 const PUNCTUATION = /^[^\p{L}\p{N}]+$/u;
 
 export function isPurchaseVerb(word: string): boolean {
