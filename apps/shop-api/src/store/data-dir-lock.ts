@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import type { Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,26 +13,36 @@ export interface DataDirLock {
   release(): Promise<void>;
 }
 
+/** The lock's socket, in the folder it locks. */
+export const LOCK_SOCKET_NAME = ".shop-api.lock";
+/**
+ * The longest path a Unix socket may be bound or reached by (`sun_path`: 108 bytes on Linux,
+ * 104 on macOS, with its final NUL).
+ */
+const MAX_SOCKET_PATH = 100;
+
 /**
  * One process at a time on an embedded database folder: PGlite takes no lock of its own, and
  * two processes writing one folder corrupt it. The lock is a Unix socket that this process
- * listens on, named after the folder's real path: a live holder accepts a connection, and a
- * dead one (even after `kill -9`, even a zombie) refuses it, so a stale lock never blocks a
- * restart and needs no timeout. The folder must exist.
+ * listens on, in the folder itself: a live holder accepts a connection, and a dead one (even
+ * after `kill -9`, even a zombie) refuses it, so a stale lock never blocks a restart and needs no
+ * timeout. Every process that sees the folder sees its lock, whatever its temporary folder
+ * (`TMPDIR`, systemd's `PrivateTmp`, a container's own `/tmp` over a shared volume); a lock named
+ * after the folder in the temporary folder let two shops with different `TMPDIR`s open one
+ * folder, and one approval buy once in each. The folder must exist.
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  const digest = createHash("sha256").update(realpathSync(dataDir)).digest("hex").slice(0, 24);
-  // In the temporary folder: a socket path must be short (about 100 bytes), a data folder's
-  // path need not be.
-  const socketPath = path.join(tmpdir(), `shop-api-db-${digest}.lock`);
+  const socketPath = path.join(realpathSync(dataDir), LOCK_SOCKET_NAME);
   for (let attempt = 0; ; attempt++) {
     try {
-      const server = await listenOn(socketPath);
-      return { release: () => close(server) };
+      const server = await reaching(socketPath, listenOn);
+      // The socket's own file: on release, removed only if no later holder replaced it.
+      const { ino } = statSync(socketPath);
+      return { release: () => close(server, socketPath, ino) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt > 0) throw error;
     }
-    if (await answers(socketPath)) {
+    if (await reaching(socketPath, answers)) {
       throw new DataDirInUseError(
         `${dataDir} is in use by another shop-api process. Stop it first, or give this one ` +
           "another SHOP_API_DATABASE; several shop-api processes share one database through " +
@@ -42,6 +51,22 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     }
     // Left behind by a process that died: nobody listens any more.
     rmSync(socketPath, { force: true });
+  }
+}
+
+/**
+ * `use` given a path to `socketPath` short enough for a Unix socket: the path itself, or, for a
+ * folder with a long path, the path through a link to the folder made in the temporary folder
+ * for this call. Binding through the link makes the socket in the folder itself.
+ */
+async function reaching<T>(socketPath: string, use: (shortPath: string) => Promise<T>): Promise<T> {
+  if (Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH) return use(socketPath);
+  const links = mkdtempSync(path.join(tmpdir(), "shop-api-lock-"));
+  try {
+    symlinkSync(path.dirname(socketPath), path.join(links, "d"));
+    return await use(path.join(links, "d", path.basename(socketPath)));
+  } finally {
+    rmSync(links, { recursive: true, force: true });
   }
 }
 
@@ -71,9 +96,19 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-function close(server: Server): Promise<void> {
+/**
+ * Stops listening, and removes the socket's file if it is still the one this holder made: the
+ * server removes it itself only by the path it was bound by, which for a long folder path was a
+ * link already gone.
+ */
+function close(server: Server, socketPath: string, ino: number): Promise<void> {
   return new Promise((resolve) =>
     server.close(() => {
+      try {
+        if (statSync(socketPath).ino === ino) rmSync(socketPath, { force: true });
+      } catch {
+        // Already removed.
+      }
       resolve();
     }),
   );
