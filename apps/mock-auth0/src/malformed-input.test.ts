@@ -317,6 +317,38 @@ describe("malformed input", () => {
     },
   );
 
+  it("answers JSON nested too deep with 400 invalid_request, before client authentication", async () => {
+    // 9,000 levels in 18 KB parsed, then overflowed JSON.stringify reading the parameter: a 500.
+    const deep = (levels: number) => `${"[".repeat(levels)}"x"${"]".repeat(levels)}`;
+    for (const [method, endpoint, name] of [
+      ["POST", "/bc-authorize", "authorization_details"],
+      ["POST", "/oauth/token", "client_id"],
+      ["POST", "/oauth/revoke", "token"],
+      ["PUT", "/approver/api/policy", "rules"],
+    ]) {
+      const answer = await client.send(
+        rawRequest(
+          method!,
+          endpoint!,
+          { "Content-Type": JSON_TYPE },
+          `{"${name!}":${deep(9_000)}}`,
+        ),
+      );
+      expect(answer.status, endpoint).toBe(400);
+      expect(JSON.parse(answer.body), endpoint).toEqual({
+        error: "invalid_request",
+        error_description:
+          "The request body nests arrays and objects more than 32 levels deep; no parameter " +
+          "needs that many: send a flatter body",
+      });
+    }
+    // 32 levels are read, and refused for what they say: here, no client.
+    const answer = await client.send(
+      rawRequest("POST", "/oauth/token", { "Content-Type": JSON_TYPE }, `{"a":${deep(31)}}`),
+    );
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "invalid_client" });
+  });
+
   it.each([["gzip"], ["deflate"], ["br"]])(
     "answers a body that is not valid %s with 400 invalid_request that says what to change",
     async (encoding) => {

@@ -1,6 +1,6 @@
 import { json, urlencoded } from "express";
 import type { Request, RequestHandler } from "express";
-import { requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
+import { requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
 import qs from "qs";
 
 /** Options of body-parser's `urlencoded({ extended: false })`, which `parseForm` matches. */
@@ -23,7 +23,7 @@ export function oauthBody(limitBytes: number): RequestHandler {
     limit: limitBytes,
     parameterLimit: PARAMETER_LIMIT,
   });
-  const jsonBody: RequestHandler = json({ limit: limitBytes, verify: verifyUtf8 });
+  const jsonBody: RequestHandler = json({ limit: limitBytes, verify: verifyJsonDepth });
   return (req, res, next) => {
     const length = plainFormLength(req, limitBytes);
     if (length === undefined) {

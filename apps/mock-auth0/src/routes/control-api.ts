@@ -1,5 +1,5 @@
 import type { Clock } from "@ciba-testbed/shared";
-import { requireUtf8Body } from "@ciba-testbed/shared/http";
+import { requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -206,7 +206,7 @@ export function controlApi(deps: ControlApiDeps): Router {
       next();
     },
     requireUtf8Body,
-    json({ limit: CONTROL_BODY_LIMIT }),
+    json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonDepth }),
   );
 
   router.post("/approver/api/session", auth.check, auth.startSession);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 import type { Clock } from "@ciba-testbed/shared";
-import { requireUtf8Body } from "@ciba-testbed/shared/http";
+import { requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -114,7 +114,7 @@ export function emailConsent(deps: EmailConsentDeps): Router {
     noStore,
     sameOriginOnly("the consent page"),
     requireUtf8Body,
-    json({ limit: CONTROL_BODY_LIMIT }),
+    json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonDepth }),
     (req, res) => {
       const parsed = decisionSchema.safeParse(req.body);
       if (!parsed.success) {

@@ -160,6 +160,20 @@ describe("POST /api/purchases refuses bad bodies", () => {
     await expectNothingWritten();
   });
 
+  it("JSON nested deeper than 32 levels -> 400 invalid_request, nothing written", async () => {
+    const res = await post(
+      `{"product":"XYZ phone","qty":1,"note":${"[".repeat(33)}${"]".repeat(33)}}`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "The request body nests arrays and objects more than 32 levels deep; no parameter " +
+        "needs that many: send a flatter body",
+    });
+    await expectNothingWritten();
+  });
+
   it("no body at all -> 400", async () => {
     const res = await request(shop.app)
       .post("/api/purchases")

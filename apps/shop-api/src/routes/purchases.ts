@@ -1,5 +1,5 @@
 import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
-import { countHeader, requireUtf8Body, verifyUtf8 } from "@ciba-testbed/shared/http";
+import { countHeader, requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
@@ -202,7 +202,7 @@ export function purchaseRoutes({
     ...approvalPolicy,
     requireJsonBody,
     requireUtf8Body,
-    express.json({ limit: JSON_BODY_LIMIT, verify: verifyUtf8 }),
+    express.json({ limit: JSON_BODY_LIMIT, verify: verifyJsonDepth }),
     async (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);
       if (!parsed.success) {

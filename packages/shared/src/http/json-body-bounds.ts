@@ -86,3 +86,24 @@ export function verifyJsonBody(
     throw Object.assign(new Error(message), { status, type: JSON_BODY_PAST_BOUNDS });
   };
 }
+
+/**
+ * The deepest nesting of arrays and objects the testbed's servers read in a JSON body: RFC 9396
+ * `authorization_details` and a purchase nest a few levels. 9,000 levels (18 KB, within the
+ * OAuth endpoints' limit) parsed, then overflowed JSON.stringify reading a parameter: a 500.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * body-parser's `verify` for a JSON body of bounded size whose nesting is bounded too: UTF-8,
+ * and no deeper than MAX_JSON_DEPTH, else 400 (`requestReadError`'s `invalid_request`).
+ */
+export const verifyJsonDepth = verifyJsonBody(
+  { maxElements: Infinity, maxDepth: MAX_JSON_DEPTH },
+  () => ({
+    status: 400,
+    message:
+      `The request body nests arrays and objects more than ${String(MAX_JSON_DEPTH)} levels ` +
+      "deep; no parameter needs that many: send a flatter body",
+  }),
+);
