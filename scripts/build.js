@@ -375,9 +375,13 @@ export function deferredPackages(
         const resolved = await resolveAsUsual(build, args, "deferred");
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         // One stand-in per installed file (named relative to the repository, as the bundle's
-        // other modules are), so importers of two installed versions keep them apart.
+        // other modules are), so importers of two installed versions keep them apart. Named
+        // .cjs: esbuild takes a .mjs name for an ES module whatever it holds, and then the
+        // stand-in's getters went on the bundle's own exports, and its importers read
+        // undefined (`ai` reads @ai-sdk/gateway's errors, from its index.mjs, when a model call
+        // fails: "Cannot read properties of undefined (reading 'isInstance')").
         return {
-          path: posixRelative(REPO_ROOT, resolved.path),
+          path: `${posixRelative(REPO_ROOT, resolved.path)}.deferred.cjs`,
           namespace: "deferred",
           pluginData: { file: resolved.path, resolveDir: args.resolveDir, name: args.path },
         };

@@ -63,9 +63,10 @@ beforeAll(async () => {
   mkdirSync(esmPkg, { recursive: true });
   writeFileSync(
     path.join(esmPkg, "package.json"),
-    JSON.stringify({ name: "counted-esm", type: "module", exports: "./index.js" }),
+    // An ES module named .mjs, as @ai-sdk/gateway's entry for `import` is.
+    JSON.stringify({ name: "counted-esm", type: "module", exports: "./index.mjs" }),
   );
-  writeFileSync(path.join(esmPkg, "index.js"), ESM_PACKAGE);
+  writeFileSync(path.join(esmPkg, "index.mjs"), ESM_PACKAGE);
   writeFileSync(path.join(dir, "esm-user.mjs"), ESM_USER);
   writeFileSync(path.join(dir, "named.mjs"), NAMED);
   writeFileSync(path.join(dir, "star.mjs"), STAR);

@@ -1,3 +1,4 @@
+import { startModelServer } from "@ciba-testbed/model-server";
 import type { OrderJson } from "@ciba-testbed/shop-api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -139,6 +140,33 @@ describe("CIBA scenarios across real processes", () => {
     expect(run.exitCode).toBe(2);
     expect(run.json.message).toContain("Service not found: sample-shop-apii");
     expect(run.json.fix).toContain("SHOP_API_AUDIENCE");
+    expect(await newOrders()).toEqual([]);
+  });
+
+  it("an OpenAI-compatible model that refuses the key or the URL: the fix, nobody asked", async () => {
+    // The built CLI read every model error as "Cannot read properties of undefined (reading
+    // 'isInstance')", exit 1: `ai` checks @ai-sdk/gateway's errors, which the bundle lost.
+    const model = await startModelServer({ apiKey: "the-right-key" });
+    try {
+      for (const [env, fix] of [
+        [
+          { OPENAI_API_KEY: "a-wrong-key", OPENAI_BASE_URL: model.baseURL },
+          "Check OPENAI_API_KEY.",
+        ],
+        [
+          { OPENAI_API_KEY: "the-right-key", OPENAI_BASE_URL: model.url, OPENAI_API: "chat" },
+          "Check AGENT_MODEL (or --model) and OPENAI_BASE_URL.",
+        ],
+      ] as const) {
+        const run = await s.agent(["Buy an XYZ phone"], env);
+        expect(run.json, JSON.stringify(env)).toMatchObject({ outcome: "CONFIG_ERROR", fix });
+        expect(run.json.message).toMatch(/^The model failed: /);
+        expect(run.exitCode).toBe(2);
+      }
+    } finally {
+      await model.close();
+    }
+    expect(await newRequests()).toEqual([]);
     expect(await newOrders()).toEqual([]);
   });
 
