@@ -630,6 +630,16 @@ describe("the approver page", () => {
           /^This request moved on the page as you clicked/,
         );
         expect(tenant.store.get(aimed)?.status).toBe("pending");
+        // Nor one on the new card, which took the place the pointer aimed at: sent as the
+        // person clicked the card below, it was approved unread.
+        const arrived = approver.locator(".card", { hasText: "Arrived check" });
+        await arrived
+          .getByRole("button", { name: /^Approve: Arrived check/ })
+          .click({ force: true });
+        await expect(arrived.locator(".error").textContent()).resolves.toMatch(
+          /^This request appeared on the page as you clicked/,
+        );
+        expect(tenant.store.get(above)?.status).toBe("pending");
 
         // Once it has stood still, it is.
         await approver.clock.runFor(1_000);

@@ -10,8 +10,9 @@ const PAGE_SIZE = 50;
 const RECENT = 25;
 /**
  * How long after a card moved on the page (a newer request arrived above it, one above it was
- * decided) a pointer click on its buttons is not taken: the person aimed at what was there
- * before. A keyboard press is taken at once: focus stays on the card it was on.
+ * decided), or arrived above a card that was there, a pointer click on its buttons is not
+ * taken: the person aimed at what was there before. A keyboard press is taken at once: focus
+ * stays on the card it was on.
  */
 const MOVED_GRACE_MS = 800;
 
@@ -75,8 +76,7 @@ function onDecision(request, decision, card) {
   return (event) => {
     if (event.detail > 0 && justMoved(card)) {
       const error = card.querySelector(".error");
-      error.textContent =
-        "This request moved on the page as you clicked: check that it is the one you mean, then click again.";
+      error.textContent = `This request ${card.dataset.arrived === "true" ? "appeared" : "moved"} on the page as you clicked: check that it is the one you mean, then click again.`;
       error.hidden = false;
       return;
     }
@@ -215,7 +215,9 @@ const liveThenStale = (a, b) =>
  * and the others moved only when their place changed. A moved element loses focus in the
  * browser; it gets it back. Focus on an item that goes (its request was decided) moves to the
  * item that takes its place, not to the page's start. An item whose place on the page changed
- * is marked (`movedAt`): a pointer click right after is not taken (`onDecision`).
+ * is marked (`movedAt`): a pointer click right after is not taken (`onDecision`). So is a new
+ * item put above one that was there: its buttons took the place the person aimed at (a request
+ * sent as the person clicks the one below it would be approved unread).
  */
 function placeInOrder(list, requests, render) {
   const focused = document.activeElement;
@@ -248,6 +250,18 @@ function placeInOrder(list, requests, render) {
   const now = String(performance.now());
   for (const [node, top] of tops) {
     if (node.isConnected && node.offsetTop !== top) node.dataset.movedAt = now;
+  }
+  for (const node of list.children) {
+    if (tops.has(node)) continue;
+    // Above a node that was there: in the place the person may have aimed at.
+    const above = [...tops.keys()].some(
+      (old) =>
+        old.isConnected && node.compareDocumentPosition(old) & Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+    if (above) {
+      node.dataset.movedAt = now;
+      node.dataset.arrived = "true";
+    }
   }
   if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) {
     focused.focus();
