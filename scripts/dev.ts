@@ -4,7 +4,7 @@
  * decides every consent request. It prints the exact command that points the agent at them.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createConnection, createServer } from "node:net";
 import path from "node:path";
 import { styleText } from "node:util";
 
@@ -82,6 +82,24 @@ function portProblem(port: number, host: string): Promise<string | undefined> {
   });
 }
 
+/**
+ * Whether a running shop-api holds the embedded database folder `folder`: its lock, a socket in
+ * the folder, answers (apps/shop-api's data-dir-lock.ts).
+ */
+function shopHolds(folder: string | undefined): Promise<boolean> {
+  if (folder === undefined || folder.trim() === "") return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = createConnection(path.join(path.resolve(folder.trim()), ".shop-api.lock"));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      resolve(false);
+    });
+  });
+}
+
 /** The next free port after `port`, to suggest one that works now. */
 async function freePortAfter(port: number, host: string, taken: number[]): Promise<number> {
   for (let candidate = port + 1; candidate < port + 20 && candidate <= 65_535; candidate += 1) {
@@ -113,6 +131,14 @@ for (const { variable, port, host } of listeners) {
   if (port === 0) continue;
   const problem = await portProblem(port, host);
   if (problem === undefined) continue;
+  if (problem === "EADDRNOTAVAIL") {
+    // The host is the one to change, not the port.
+    const hostVariable = variable.replace(/_PORT$/, "_HOST");
+    fail(
+      `cannot listen on ${host} (${hostVariable}): it is no address of this machine (EADDRNOTAVAIL); set ${hostVariable} to one, such as 127.0.0.1`,
+      1,
+    );
+  }
   if (problem !== "EADDRINUSE") {
     fail(`cannot listen on port ${port} (${variable}) on ${host}: ${problem}`, 1);
   }
@@ -120,7 +146,7 @@ for (const { variable, port, host } of listeners) {
   const taken = [...listeners.map((l) => l.port), ...busy.map((b) => b.suggestion)];
   busy.push({ variable, port, host, suggestion: await freePortAfter(port, host, taken) });
 }
-if (busy.length > 0) fail(busyPortsLine(busy), 1);
+if (busy.length > 0) fail(busyPortsLine(busy, await shopHolds(environment.SHOP_API_DATABASE)), 1);
 
 /**
  * Every busy port in one line, and a command that starts `pnpm dev` now: the variables the
@@ -129,7 +155,7 @@ if (busy.length > 0) fail(busyPortsLine(busy), 1);
  * command line), each busy port moved to a free one, and a database of its own for a shop
  * moved off a busy port. A secret is named, not printed.
  */
-function busyPortsLine(ports: typeof busy): string {
+function busyPortsLine(ports: typeof busy, databaseHeld: boolean): string {
   const which = ports.map(({ variable, port, host }) => `port ${port} (${variable}) on ${host}`);
   const suggestions = new Map(ports.map(({ variable, suggestion }) => [variable, suggestion]));
   const fixable = ports.every(({ suggestion }) => suggestion !== 0);
@@ -142,17 +168,32 @@ function busyPortsLine(ports: typeof busy): string {
     .filter((name) => SERVICE_VARIABLE.test(name) && !portNames.includes(name))
     .filter((name) => set(name) !== undefined)
     .sort();
+  // A shop on another port is most likely a second stack's, whose database this one's default
+  // (.data/shop-api) is: a second shop needs a database of its own, or it stops at start. So
+  // does one whose SHOP_API_DATABASE a running shop holds: "<it>-<port>".
+  const shopPort = suggestions.get("SHOP_API_PORT");
+  const database = set("SHOP_API_DATABASE");
+  const ownDatabase =
+    shopPort === undefined
+      ? undefined
+      : database === undefined
+        ? `.data/shop-api-${String(shopPort)}`
+        : databaseHeld
+          ? `${database.replace(/\/+$/, "")}-${String(shopPort)}`
+          : undefined;
   const command = [...portNames, ...others.filter((name) => !SECRET_VARIABLE.test(name))].flatMap(
     (name) => {
-      const value = suggestions.has(name) ? String(suggestions.get(name)) : set(name);
+      const value =
+        name === "SHOP_API_DATABASE" && ownDatabase !== undefined
+          ? ownDatabase
+          : suggestions.has(name)
+            ? String(suggestions.get(name))
+            : set(name);
       return value === undefined ? [] : [`${name}=${shellWord(value)}`];
     },
   );
-  // A shop on another port is most likely a second stack's, whose database this one's default
-  // (.data/shop-api) is: a second shop needs a database of its own, or it stops at start.
-  const shopPort = suggestions.get("SHOP_API_PORT");
-  if (shopPort !== undefined && set("SHOP_API_DATABASE") === undefined) {
-    command.push(`SHOP_API_DATABASE=.data/shop-api-${String(shopPort)}`);
+  if (ownDatabase !== undefined && database === undefined) {
+    command.push(`SHOP_API_DATABASE=${ownDatabase}`);
   }
   const secrets = others.filter((name) => SECRET_VARIABLE.test(name));
   const kept = secrets.length === 0 ? "" : ` (with ${secrets.join(" and ")} set as now)`;

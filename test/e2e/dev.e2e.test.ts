@@ -65,6 +65,30 @@ function freePort(): Promise<number> {
 }
 
 /** A port held by another process's listener (this one's), as a busy machine has. */
+/**
+ * `pnpm dev`'s one line with the shop's port held, stopped before it starts anything: the port
+ * it suggests for the shop, and the other two ports it was given.
+ */
+async function shopMovedOffBusyPort(database: string) {
+  const held = await holdPort();
+  try {
+    const [mockAuth0Port, agentPort] = [String(await freePort()), String(await freePort())];
+    const dev = runDev(DEV_SCRIPT, {
+      MOCK_AUTH0_PORT: mockAuth0Port,
+      SHOP_API_PORT: String(held.port),
+      AGENT_PORT: agentPort,
+      SHOP_API_DATABASE: database,
+    });
+    expect(await dev.exited).toBe(1);
+    const [line = "", ...rest] = dev.stderr().trimEnd().split("\n");
+    expect(rest).toEqual([]);
+    const [, suggested = ""] = /SHOP_API_PORT=(\d+) AGENT_PORT/.exec(line) ?? [];
+    return { line, suggested, mockAuth0Port, agentPort };
+  } finally {
+    held.server.close();
+  }
+}
+
 async function holdPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -497,28 +521,51 @@ describe("pnpm dev", () => {
   it("names a database of its own for a shop it moves off a busy port, when none is set", async () => {
     // The suggested command, run beside the first stack, stopped at the shop's start: the
     // default database (.data/shop-api) was the first shop's.
-    const held = await holdPort();
+    // Empty is unset.
+    const { line, suggested, mockAuth0Port, agentPort } = await shopMovedOffBusyPort("");
+    expect(suggested).toMatch(/^\d+$/);
+    expect(line).toMatch(
+      new RegExp(
+        `, e\\.g\\. MOCK_AUTH0_PORT=${mockAuth0Port} SHOP_API_PORT=${suggested} AGENT_PORT=${agentPort} LOG_LEVEL=warn SHOP_API_DATABASE=\\.data/shop-api-${suggested} pnpm dev$`,
+      ),
+    );
+  });
+
+  it("names a database of its own for a shop it moves off a busy port, when a running shop holds the one set", async () => {
+    // A second stack as README's example starts it, beside the first: the command kept the
+    // first stack's SHOP_API_DATABASE, and its shop stopped at start ("is in use").
+    const folder = mkdtempSync(path.join(tmpdir(), "dev-held-shop-"));
+    // What a running shop listens on in its database folder (shop-api's data-dir-lock.ts).
+    const lock = createServer();
+    await new Promise<void>((resolve) => lock.listen(path.join(folder, ".shop-api.lock"), resolve));
     try {
-      const [mockAuth0Port, agentPort] = [String(await freePort()), String(await freePort())];
-      // Empty is unset. It stops before it starts anything, the shop's port being held.
-      const dev = runDev(DEV_SCRIPT, {
-        MOCK_AUTH0_PORT: mockAuth0Port,
-        SHOP_API_PORT: String(held.port),
-        AGENT_PORT: agentPort,
-        SHOP_API_DATABASE: "",
-      });
-      expect(await dev.exited).toBe(1);
-      const [line = "", ...rest] = dev.stderr().trimEnd().split("\n");
-      expect(rest).toEqual([]);
-      const [, suggested] = /SHOP_API_PORT=(\d+) AGENT_PORT/.exec(line) ?? [];
-      expect(suggested).toMatch(/^\d+$/);
+      const { line, suggested } = await shopMovedOffBusyPort(folder);
       expect(line).toMatch(
-        new RegExp(
-          `, e\\.g\\. MOCK_AUTH0_PORT=${mockAuth0Port} SHOP_API_PORT=${suggested ?? ""} AGENT_PORT=${agentPort} LOG_LEVEL=warn SHOP_API_DATABASE=\\.data/shop-api-${suggested ?? ""} pnpm dev$`,
-        ),
+        new RegExp(` SHOP_API_DATABASE=${escapeRegExp(`${folder}-${suggested}`)} pnpm dev$`),
       );
     } finally {
-      held.server.close();
+      lock.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("names the host variable, not the port's, for a host that is no address of this machine", async () => {
+    const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
+    try {
+      const { env } = await servicePorts();
+      // TEST-NET-1 (RFC 5737): bound to nowhere here, and never sent anything.
+      const dev = runDev(DEV_SCRIPT, {
+        ...env,
+        MOCK_AUTH0_HOST: "192.0.2.1",
+        SHOP_API_DATABASE: path.join(unused, "db"),
+      });
+      expect(await dev.exited).toBe(1);
+      expect(dev.stderr()).toBe(
+        "pnpm dev: cannot listen on 192.0.2.1 (MOCK_AUTH0_HOST): it is no address of this " +
+          "machine (EADDRNOTAVAIL); set MOCK_AUTH0_HOST to one, such as 127.0.0.1\n",
+      );
+    } finally {
+      rmSync(unused, { recursive: true, force: true });
     }
   });
 
