@@ -187,6 +187,26 @@ describe("classifyAuthorizationError", () => {
     expect(classify(error)).toMatchObject({ outcome: "REQUEST_REFUSED", fix });
   });
 
+  it("names the user id's form for a login_hint whose sub Auth0 refuses", () => {
+    // "--user testbed-user" for auth0|testbed-user: the fix said to check the CIBA settings.
+    const refusal = interrupt(
+      "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
+      'login_hint parameter validation failed: "sub" contains unsupported format',
+    );
+    const context = { expired: false, requestSent: false, now: NOW };
+    expect(
+      classifyAuthorizationError(refusal, {
+        ...context,
+        config: { ...config, userId: "testbed-user" },
+      }).fix,
+    ).toBe(
+      'Check AGENT_USER_ID (or --user): "testbed-user" must be an Auth0 user id, the connection and the id joined by "|" (such as auth0|testbed-user).',
+    );
+    expect(classifyAuthorizationError(refusal, { ...context, config }).fix).toMatch(
+      /^Check AGENT_USER_ID \(or --user\): "auth0\|testbed-user" must be an Auth0 user id, .*\(such as auth0\|<id>\)\.$/,
+    );
+  });
+
   it("keeps Auth0's own description of a refused request", () => {
     const error = interrupt(
       "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",

@@ -61,6 +61,10 @@ function invalidRequestFix(description: string, config: AgentConfig): string {
   if (/push|enrol|guardian|notification/i.test(description)) {
     return `Enroll ${userId} in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.`;
   }
+  // Auth0's words for a login_hint whose sub is no user id ("testbed-user" for "auth0|testbed-user").
+  if (/login_hint|"sub"/i.test(description)) {
+    return `Check AGENT_USER_ID (or --user): "${userId}" must be an Auth0 user id, the connection and the id joined by "|" (such as auth0|${userId.includes("|") ? "<id>" : userId}).`;
+  }
   if (/binding_message/i.test(description)) {
     return `Make the tenant ${domain} accept the binding message the agent writes (at most ${BINDING_MESSAGE_MAX_LENGTH} letters, digits, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.`;
   }
