@@ -178,6 +178,23 @@ describe("startTestbed", () => {
       /approve: 404 No backchannel request no-such-request/,
     );
   });
+
+  it("waits and times out on real time under a test's fake timers", async () => {
+    // A team fakes timers to skip its agent's poll interval: the wait never ended nor timed
+    // out, and the test failed at Vitest's own timeout without a word of why.
+    vi.useFakeTimers();
+    try {
+      const asked = ask("Under fake timers");
+      await expect(
+        testbed.approver.waitForRequest({ bindingMessage: /^Under fake timers$/ }),
+      ).resolves.toMatchObject({ auth_req_id: await asked });
+      await expect(
+        testbed.approver.waitForRequest({ user: "auth0|nobody" }, { timeoutMs: 200 }),
+      ).rejects.toThrow(/No consent request matching .* within 200 ms/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe("startTestbed on its defaults", () => {

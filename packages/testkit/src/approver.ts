@@ -1,3 +1,6 @@
+import { performance as realClock } from "node:perf_hooks";
+import * as realTimers from "node:timers";
+
 import { httpsJson } from "./https-json.js";
 import { matches } from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
@@ -73,7 +76,11 @@ export interface ControlApiOptions {
   /** The tenant's CA certificate (PEM), trusted for these calls only. */
   caPem: string;
   controlToken?: string | undefined;
-  /** The time in ms, for timeouts; `Date.now` unless given. */
+  /**
+   * The time in ms, for timeouts; Node's monotonic clock unless given. Neither it nor the timer
+   * below is the global one that `vi.useFakeTimers()` replaces: with fake timers, a wait never
+   * ended nor timed out, and the test failed at Vitest's own timeout without a word of why.
+   */
   now?: () => number;
   /** Waits between two looks at the tenant; a timer unless given. */
   delay?: (ms: number) => Promise<void>;
@@ -95,12 +102,13 @@ export class ControlApiError extends Error {
 
 const realDelay = (ms: number) =>
   new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
+    realTimers.setTimeout(resolve, ms);
   });
+const realNow = () => realClock.now();
 
 /** The approver over mock-auth0's control API (`/approver/api/...`), trusting the tenant's CA. */
 export function controlApiApprover(options: ControlApiOptions): Approver {
-  const { issuer, caPem, controlToken, now = Date.now, delay = realDelay } = options;
+  const { issuer, caPem, controlToken, now = realNow, delay = realDelay } = options;
   const unreachable = options.unreachable ?? ((error: unknown) => Promise.resolve(error));
   /** What `waitForRequest` has handed out: never again. */
   const handedOut = new Set<string>();
