@@ -4,7 +4,7 @@ import { ManualClock, SigningKeys, startMockAuth0, tenantWith } from "@ciba-test
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
 import { DEFAULT_CERT_DIR } from "@ciba-testbed/shared/node";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
@@ -271,6 +271,42 @@ describe("waitForRequest, when no request will come", () => {
       /: the agent failed first: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:4010(;|$)/,
     );
     await expect(failed).rejects.not.toThrow(/NODE_EXTRA_CA_CERTS/);
+  });
+
+  it("names both CA files when this process trusts another than the testbed's", async () => {
+    // A globalSetup's ensureTestbedCa({ certDir }) and a startTestbed() without it: the fix
+    // said to use ensureTestbedCa, which the team had done.
+    testTime = 0;
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", "/work/team/.testbed-certs/ca.pem");
+    try {
+      const tls = Object.assign(new Error("unable to verify the first certificate"), {
+        code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      });
+      const withPath = controlApiApprover({
+        issuer: tenant.issuer,
+        caPem,
+        caCertPath: "/tmp/ciba-testbed-0-certs/ca.pem",
+        now: () => testTime,
+        delay: (ms) => {
+          testTime += ms;
+          return Promise.resolve();
+        },
+      });
+      await expect(
+        withPath.waitForRequest(
+          { user: USER },
+          { agent: Promise.reject(new TypeError("fetch failed", { cause: tls })) },
+        ),
+      ).rejects.toThrow(
+        "(the agent does not trust the tenant's CA: this process trusts NODE_EXTRA_CA_CERTS=" +
+          "/work/team/.testbed-certs/ca.pem, and this testbed's CA is " +
+          "/tmp/ciba-testbed-0-certs/ca.pem; give ensureTestbedCa and startTestbed the same " +
+          "certDir (or none), or start the agent with NODE_EXTRA_CA_CERTS set to " +
+          "testbed.caCertPath)",
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("says what the agent answered when it finished without a request", async () => {

@@ -75,6 +75,8 @@ export interface ControlApiOptions {
   issuer: string;
   /** The tenant's CA certificate (PEM), trusted for these calls only. */
   caPem: string;
+  /** Where that certificate is: a wait's failure names it when the agent trusts another. */
+  caCertPath?: string;
   controlToken?: string | undefined;
   /**
    * The time in ms, for timeouts; Node's monotonic clock unless given. Neither it nor the timer
@@ -199,7 +201,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     request,
     waitForRequest: (filter = {}, waitOptions = {}) =>
       waitForRequest(
-        { requests, refusals, handedOut, nearMisses, now, delay },
+        { requests, refusals, handedOut, nearMisses, now, delay, caCertPath: options.caCertPath },
         filter,
         waitOptions,
       ),

@@ -368,6 +368,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const approver = controlApiApprover({
       issuer,
       caPem,
+      caCertPath,
       controlToken: options.controlToken,
       unreachable: whyUnreachable(auth0Server),
     });

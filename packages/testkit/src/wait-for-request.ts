@@ -1,3 +1,5 @@
+import path from "node:path";
+
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import { describeFilter, describeRefusal, mayBeRefusalOf, sinceMs } from "./request-filter.js";
@@ -36,6 +38,8 @@ export interface WaitDeps {
   nearMisses(wanted: RequestFilter): Promise<string>;
   now(): number;
   delay(ms: number): Promise<void>;
+  /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
+  caCertPath?: string | undefined;
 }
 
 /** How often a wait looks at the tenant. */
@@ -71,7 +75,7 @@ export const UNTRUSTED_CA_FIX =
  * The agent's error as one line of text: its message, then its causes' ("fetch failed" says
  * nothing of what failed), and the fix when a cause is a certificate Node did not trust.
  */
-function errorText(error: unknown): string {
+function errorText(error: unknown, caCertPath?: string): string {
   if (!(error instanceof Error)) return shortJson(error);
   const parts = [error.message];
   let cause: unknown = error.cause;
@@ -85,7 +89,22 @@ function errorText(error: unknown): string {
   }
   // The project's one sorting of network failures says whether the chain was not trusted.
   const untrusted = classifyNetworkError(error)?.failure === "tls_untrusted";
-  return `${parts.join(": ")}${untrusted ? ` (${UNTRUSTED_CA_FIX})` : ""}`;
+  return `${parts.join(": ")}${untrusted ? ` (${untrustedFix(caCertPath)})` : ""}`;
+}
+
+/**
+ * UNTRUSTED_CA_FIX, or, when this process trusts another CA file than the testbed's (a
+ * globalSetup's ensureTestbedCa and startTestbed given different certDirs), the two files.
+ */
+function untrustedFix(caCertPath: string | undefined): string {
+  const trusted = process.env.NODE_EXTRA_CA_CERTS;
+  if (caCertPath === undefined || trusted === undefined || trusted === "") return UNTRUSTED_CA_FIX;
+  if (path.resolve(trusted) === path.resolve(caCertPath)) return UNTRUSTED_CA_FIX;
+  return (
+    `the agent does not trust the tenant's CA: this process trusts NODE_EXTRA_CA_CERTS=${trusted}, ` +
+    `and this testbed's CA is ${caCertPath}; give ensureTestbedCa and startTestbed the same ` +
+    "certDir (or none), or start the agent with NODE_EXTRA_CA_CERTS set to testbed.caCertPath"
+  );
 }
 
 /**
@@ -176,7 +195,7 @@ export async function waitForRequest(
       if (agentBefore.settled) {
         throw agentBefore.failed
           ? failure(
-              `: the agent failed first: ${errorText(agentBefore.value)}${refusedText}`,
+              `: the agent failed first: ${errorText(agentBefore.value, deps.caCertPath)}${refusedText}`,
               agentBefore.value,
             )
           : failure(
