@@ -326,7 +326,11 @@ function tenantFiles() {
   writeFileSync(
     tenantSettingsFile,
     JSON.stringify({
-      ...(existsSync(settings) ? { extends: settings } : {}),
+      // A file MOCK_AUTH0_SETTINGS names is extended even if missing, for mock-auth0 to say it
+      // cannot read it: dropped, the tenant's keywords were named as missing instead.
+      ...(existsSync(settings) || resolved(env.MOCK_AUTH0_SETTINGS) !== undefined
+        ? { extends: settings }
+        : {}),
       keywords: { AGENT_WEB_URL: webAppUrl },
     }),
   );

@@ -605,7 +605,7 @@ describe("pnpm dev", () => {
   // Ready within seconds, so 20 s is a hang: before, it waited 30 s for the service's ready
   // record, and the watcher that ran the dead service kept waiting for a change.
   describe("when a service stops on its own", () => {
-    it("exits 1 at once with mock-auth0's own error when MOCK_AUTH0_TENANT is not a valid tenant, and leaves no service running", async () => {
+    it("exits 1 at once with mock-auth0's own error when MOCK_AUTH0_TENANT is not a valid tenant or MOCK_AUTH0_SETTINGS names no file, and leaves no service running", async () => {
       const folder = mkdtempSync(path.join(tmpdir(), "dev-bad-tenant-"));
       try {
         const tenantFile = path.join(folder, "tenant.yaml");
@@ -623,10 +623,24 @@ describe("pnpm dev", () => {
         );
         expect(dev.stdout()).not.toContain("ciba-testbed is running");
         expect(servicesOf(dev)).toEqual([]);
+
+        // A settings file MOCK_AUTH0_SETTINGS names that is not there is named alone: it was
+        // dropped, and the repository tenant's keywords were named as missing instead.
+        const missing = path.join(folder, "no-such-settings.json");
+        const unread = runDev(DEV_SCRIPT, {
+          ...(await servicePorts()).env,
+          MOCK_AUTH0_SETTINGS: missing,
+          SHOP_API_DATABASE: path.join(folder, "db"),
+        });
+        expect(await unread.exited).toBe(1);
+        expect(lastLine(unread)).toBe(
+          `pnpm dev: mock-auth0 exited with an error before printing its ready record: Invalid tenant: ${path.relative(REPO_ROOT, missing)}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
+        );
+        expect(servicesOf(unread)).toEqual([]);
       } finally {
         rmSync(folder, { recursive: true, force: true });
       }
-    }, 20_000);
+    }, 30_000);
 
     // Two checks on one running stack (each `pnpm dev` costs seconds of CPU): a second one that
     // fails at start beside it, then this one's tenant killed under it.

@@ -340,6 +340,12 @@ resourceServers:
     expect(problemsOf(path.join(tmpdir(), "no-such-tenant.yaml"))[0]).toMatch(
       /no-such-tenant\.yaml: cannot read the tenant file/,
     );
+    // A settings file named and missing is the one problem: the tenant's keywords are its, and
+    // each was named as missing after it.
+    const missing = path.join(tmpdir(), "no-such-settings.json");
+    expect(problemsOf({ tenant: file, settings: missing })).toEqual([
+      `${path.relative(process.cwd(), missing)}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
+    ]);
   });
 
   it("replaces keywords as the Deploy CLI does: ##KEY## as text, @@KEY@@ as JSON", () => {

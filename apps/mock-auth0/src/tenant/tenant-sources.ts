@@ -57,7 +57,6 @@ const DIRECTORY_ASSETS: Record<string, string> = {
 /** `##KEY##` or `@@KEY@@` left after replacement: a keyword the file uses with no value. */
 const LEFT_OVER_KEYWORD = /##[A-Z0-9_]+##|@@[A-Z0-9_]+@@/g;
 
-/** A file as messages name it: relative to where the command was run. */
 export const shownFrom = (dir: string) => (file: string) => path.relative(dir, file) || file;
 
 function isDirectory(file: string): boolean {
@@ -271,6 +270,9 @@ export function readTenantSources(location: TenantLocation): TenantSources {
   const resolved = resolveLocation(location);
   const reader = new Reader(resolved);
   const { settings, files: settingsFiles } = readSettings(reader, resolved);
+  // The tenant's keywords are the settings': read without them, every keyword of the tenant
+  // file was named as missing after a settings file that could not be read.
+  if (reader.problems.length > 0) throw new TenantFileError(reader.problems);
   const keywords = isObject(settings.keywords) ? settings.keywords : {};
 
   const format = isDirectory(resolved.tenant) ? "directory" : "yaml";
