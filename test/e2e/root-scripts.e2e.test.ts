@@ -41,6 +41,17 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     const typo = await pnpm(["model-server", "--prot", "4031"], REPO_ROOT);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("--prot");
+    // A ready file in no folder is refused before the server starts: it started, then failed
+    // naming the temporary file it writes first ("x.json.16479.tmp").
+    const folder = path.join(REPO_ROOT, "no-such-folder");
+    const ready = await pnpm(
+      ["model-server", "--port", "0", "--ready-file", "no-such-folder/ready.json"],
+      REPO_ROOT,
+    );
+    expect(ready.code).toBe(2);
+    expect(ready.stderr).toBe(
+      `--ready-file no-such-folder/ready.json: the folder ${folder} does not exist; make it first, or name a file in a folder that does\n`,
+    );
   });
 
   it("run the shop's bin: its usage with --reset, and --port sets SHOP_API_PORT", async () => {

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -75,7 +76,18 @@ export async function runServerBin(bin: ServerBin, main: () => Promise<unknown>)
   }
   if (typeof values.port === "string") process.env[bin.portVariable] = values.port;
   const readyFile = values["ready-file"];
-  if (typeof readyFile === "string") writeReadyRecordTo(path.resolve(readyFile));
+  if (typeof readyFile === "string") {
+    // Checked before the server starts: found missing once it listened, the error named the
+    // temporary file the record is written to first, and a server that had started.
+    const folder = path.dirname(path.resolve(readyFile));
+    if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+      process.stderr.write(
+        `--ready-file ${readyFile}: the folder ${folder} does not exist; make it first, or name a file in a folder that does\n`,
+      );
+      process.exit(2);
+    }
+    writeReadyRecordTo(path.resolve(readyFile));
+  }
   if (values["exit-with-stdin"] === true) stopWhenStdinCloses();
   process.argv.splice(
     2,
