@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     [
       "",
       `mock-auth0 (tenant "${tenant.name}") is serving ${running.issuer}`,
-      "Node processes that call it must trust its local CA; start them with:",
+      "The testbed's shop and agent trust its local CA by themselves; any other Node process",
+      "that calls it must be started with:",
       `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
       `Control API: ${running.issuer}approver/api/requests`,
       config.controlToken === undefined
