@@ -270,6 +270,16 @@ describe("POST /bc-authorize", () => {
       /may not have a member named __proto__/,
     ],
     [
+      "an authorization_details number past a double, which would be kept as null",
+      {
+        authorization_details:
+          '[{"type":"product_purchase","product":"XYZ phone","quantity":1e400,"maximum_amount":-1e400}]',
+      },
+      400,
+      "invalid_authorization_details",
+      /member "quantity" holds a number too large to keep as sent \(it would be null\)/,
+    ],
+    [
       "requested_expiry in exponent notation",
       { requested_expiry: "1e2" },
       400,

@@ -115,10 +115,12 @@ function parseAuthorizationDetails(
   const tooBig = authorizationDetailsSizeProblem(raw);
   if (tooBig !== undefined) throw errors.invalidRequest(tooBig);
   let value: unknown;
-  const seen = { protoMember: false };
+  const seen = { protoMember: false, unkeptNumber: undefined as string | undefined };
   try {
     value = JSON.parse(raw, (key, member: unknown) => {
       seen.protoMember ||= key === "__proto__";
+      // 1e400 is Infinity to JSON.parse, and null once written again.
+      if (typeof member === "number" && !Number.isFinite(member)) seen.unkeptNumber ??= key;
       return member;
     });
   } catch {
@@ -129,6 +131,12 @@ function parseAuthorizationDetails(
   if (seen.protoMember) {
     throw errors.invalidAuthorizationDetails(
       "authorization_details may not have a member named __proto__: it cannot be kept as sent",
+    );
+  }
+  // A number past what a double holds ("quantity": 1e400) was approved and issued as null.
+  if (seen.unkeptNumber !== undefined) {
+    throw errors.invalidAuthorizationDetails(
+      `authorization_details member ${seen.unkeptNumber === "" ? "" : `"${seen.unkeptNumber}" `}holds a number too large to keep as sent (it would be null): send it within +-1.7e308`,
     );
   }
   const parsed = authorizationDetailsSchema.safeParse(value);
