@@ -169,7 +169,7 @@ describe("waitForRequest", () => {
 describe("expirePending", () => {
   it("ends the pending requests that match, and leaves the rest", async () => {
     const mine = await ask("Do you want to buy 7 XYZ phone");
-    const decided = await ask("Do you want to buy 8 XYZ phone");
+    const decided = await ask("Decided before the agent finished");
     await approver.approve(decided);
     const theirs = await ask("Do you want to buy 9 XYZ phone", SECOND_USER);
 
@@ -316,6 +316,20 @@ describe("waitForRequest, when no request will come", () => {
         { agent: Promise.resolve({ text: "Nothing to buy" }) },
       ),
     ).rejects.toThrow(': the agent finished first, with {"text":"Nothing to buy"}');
+  });
+
+  it("says what came close when the agent finished first: its request decided at once", async () => {
+    // An approver that approves at once: the agent is done, its request no longer pending.
+    const decided = await ask("Decided before the agent finished");
+    await approver.approve(decided);
+    await expect(
+      approver.waitForRequest(
+        { bindingMessage: "Decided before the agent finished" },
+        { agent: Promise.resolve({ outcome: "ORDERED" }) },
+      ),
+    ).rejects.toThrow(
+      /: the agent finished first, with \{"outcome":"ORDERED"\}; \d+ match but for the status: approved /,
+    );
   });
 
   it("still hands out the request an agent made before it finished", async () => {

@@ -193,14 +193,15 @@ export async function waitForRequest(
             ? `; the tenant refused /bc-authorize before the wait began: ${listRefusals(refusedBefore)}`
             : "";
       if (agentBefore.settled) {
+        // What came close too: with an approver that decides at once, the agent's request is
+        // already approved or consumed, which only the near misses say.
+        const missed = `${await deps.nearMisses(wanted)}${refusedText}`;
         throw agentBefore.failed
           ? failure(
-              `: the agent failed first: ${errorText(agentBefore.value, deps.caCertPath)}${refusedText}`,
+              `: the agent failed first: ${errorText(agentBefore.value, deps.caCertPath)}${missed}`,
               agentBefore.value,
             )
-          : failure(
-              `: the agent finished first, with ${shortJson(agentBefore.value)}${refusedText}`,
-            );
+          : failure(`: the agent finished first, with ${shortJson(agentBefore.value)}${missed}`);
       }
       if (deps.now() - started >= timeoutMs) {
         throw failure(` within ${timeoutMs} ms${await deps.nearMisses(wanted)}${refusedText}`);
