@@ -178,23 +178,6 @@ describe("startTestbed", () => {
       /approve: 404 No backchannel request no-such-request/,
     );
   });
-
-  it("waits and times out on real time under a test's fake timers", async () => {
-    // A team fakes timers to skip its agent's poll interval: the wait never ended nor timed
-    // out, and the test failed at Vitest's own timeout without a word of why.
-    vi.useFakeTimers();
-    try {
-      const asked = ask("Under fake timers");
-      await expect(
-        testbed.approver.waitForRequest({ bindingMessage: /^Under fake timers$/ }),
-      ).resolves.toMatchObject({ auth_req_id: await asked });
-      await expect(
-        testbed.approver.waitForRequest({ user: "auth0|nobody" }, { timeoutMs: 200 }),
-      ).rejects.toThrow(/No consent request matching .* within 200 ms/);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
 });
 
 describe("startTestbed on its defaults", () => {
@@ -220,6 +203,29 @@ describe("startTestbed on its defaults", () => {
       [400, "authorization_pending"],
       [429, "slow_down"],
     ]);
+  }, 30_000);
+
+  it("waits and times out on real time under a test's fake timers", async () => {
+    // A team fakes timers to skip its agent's poll interval: the wait never ended nor timed
+    // out, and the test failed at Vitest's own timeout without a word of why.
+    testbed ??= await startTestbed();
+    const tenant = new TenantClient(testbed.issuer, testbed.caCertPath);
+    vi.useFakeTimers();
+    try {
+      const asked = tenant.bcAuthorize({
+        user: testbed.user,
+        scope: SCOPE,
+        bindingMessage: "Under fake timers",
+      });
+      await expect(
+        testbed.approver.waitForRequest({ bindingMessage: /^Under fake timers$/ }),
+      ).resolves.toMatchObject({ auth_req_id: (await asked).body.auth_req_id });
+      await expect(
+        testbed.approver.waitForRequest({ user: "auth0|nobody" }, { timeoutMs: 200 }),
+      ).rejects.toThrow(/No consent request matching .* within 200 ms/);
+    } finally {
+      vi.useRealTimers();
+    }
   }, 30_000);
 });
 
