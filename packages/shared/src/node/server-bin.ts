@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { portSchema } from "../env.js";
 import { stopWhenStdinCloses } from "./exit-with-stdin.js";
 import { writeReadyRecordTo } from "./ready-record.js";
 
@@ -74,7 +75,17 @@ export async function runServerBin(bin: ServerBin, main: () => Promise<unknown>)
     process.stdout.write(serverBinHelp(bin));
     return;
   }
-  if (typeof values.port === "string") process.env[bin.portVariable] = values.port;
+  if (typeof values.port === "string") {
+    // Checked here to name the option typed: the configuration names the variable it sets.
+    const port = portSchema.safeParse(values.port);
+    if (!port.success || values.port.trim() === "") {
+      process.stderr.write(
+        `--port must be a port number from 0 to 65535 (got "${values.port}"); 0 takes any free port\n`,
+      );
+      process.exit(2);
+    }
+    process.env[bin.portVariable] = values.port;
+  }
   const readyFile = values["ready-file"];
   if (typeof readyFile === "string") {
     // Checked before the server starts: found missing once it listened, the error named the
