@@ -46,4 +46,5 @@ export type AgentEvent =
   | { type: "order-sending"; toolCallId: string }
   /** The shop's answer to it, before the agent records it. */
   | { type: "order-answered"; toolCallId: string; outcome: Outcome; orderId?: string }
-  | { type: "purchase-finished"; result: PurchaseResult };
+  /** `toolCallId`: the purchase's own tool call, which a result without `authReqId` cannot name. */
+  | { type: "purchase-finished"; toolCallId: string; result: PurchaseResult };

@@ -488,7 +488,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       throw error;
     }
     await discardAuthorization(store, threadId, record.toolCallId);
-    context.emit({ type: "purchase-finished", result });
+    context.emit({ type: "purchase-finished", toolCallId: record.toolCallId, result });
     return result;
   }
 

@@ -28,6 +28,7 @@ import { HEARTBEAT } from "./event-stream.js";
 import type { ChatLimits } from "./kept-chats.js";
 import type { Heartbeat } from "./event-stream.js";
 import { LoginSessions } from "./login-sessions.js";
+import { ApprovalStatus } from "./chat-route.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig } from "./web-config.js";
 
@@ -830,5 +831,50 @@ describe("POST /api/chat keeps a waiting answer's connection from going idle", (
     await expect.poll(() => heartbeat.state).toEqual({ started: 1, stopped: 1 });
     // The chat was released with the stream: it answers the next message.
     await expectUsable(chat, "c1");
+  });
+});
+
+describe("the page's live approval status", () => {
+  it("puts each purchase's end on its own tool call, also one refused before any request", () => {
+    // An order's card read "request_refused": the next item's refusal (the tenant's per-user
+    // limit, before it had an auth_req_id) was written under the tool call the page resumed.
+    const parts: unknown[] = [];
+    const status = new ApprovalStatus(undefined);
+    status.attach({ write: (part: unknown) => parts.push(part) } as never);
+    const purchase = { product: "USB-C cable", qty: 1 };
+    status.listener({
+      type: "approval-requested",
+      resumed: true,
+      threadId: "t",
+      toolCallId: "call_cable",
+      authReqId: "req_cable",
+      userId: SUB,
+      bindingMessage: "Do you want to buy 1 USB-C cable",
+      purchase,
+      expiresAt: 0,
+    });
+    status.listener({
+      type: "purchase-finished",
+      toolCallId: "call_cable",
+      result: { outcome: "ORDERED", purchase, authReqId: "req_cable", description: "Ordered" },
+    });
+    status.listener({
+      type: "purchase-finished",
+      toolCallId: "call_case",
+      result: {
+        outcome: "REQUEST_REFUSED",
+        purchase: { product: "XYZ phone case", qty: 1 },
+        description: "Too many backchannel authentication requests",
+      },
+    });
+    expect(parts).toMatchObject([
+      { type: "data-approval", id: "call_cable", data: { status: "PENDING" } },
+      { type: "data-approval", id: "call_cable", data: { status: "ORDERED" } },
+      {
+        type: "data-approval",
+        id: "call_case",
+        data: { status: "REQUEST_REFUSED", authReqId: "" },
+      },
+    ]);
   });
 });

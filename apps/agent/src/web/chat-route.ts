@@ -61,16 +61,11 @@ function lastUserText(messages: UIMessage[]): string {
  * Transient (not kept in the message): withInterruptions resumes only a message whose last
  * part is the tool call.
  */
-class ApprovalStatus {
-  private readonly toolCallOf = new Map<string, string>();
+export class ApprovalStatus {
   private writer: UIMessageStreamWriter | undefined;
   private readonly early: AgentEvent[] = [];
 
-  /** `resumed`: the tool call withInterruptions runs again, before the writer exists. */
-  constructor(
-    private readonly approverUrl: string | undefined,
-    private readonly resumed: string | undefined,
-  ) {}
+  constructor(private readonly approverUrl: string | undefined) {}
 
   readonly listener = (event: AgentEvent) => {
     if (this.writer === undefined) this.early.push(event);
@@ -83,9 +78,8 @@ class ApprovalStatus {
   }
 
   private write(writer: UIMessageStreamWriter, event: AgentEvent): void {
-    const { toolCallOf, approverUrl } = this;
+    const { approverUrl } = this;
     if (event.type === "approval-requested") {
-      toolCallOf.set(event.authReqId, event.toolCallId);
       const data: ApprovalStatusData = {
         status: "PENDING",
         authReqId: event.authReqId,
@@ -95,11 +89,9 @@ class ApprovalStatus {
       };
       writer.write({ type: "data-approval", id: event.toolCallId, data, transient: true });
     } else if (event.type === "purchase-finished") {
-      const { result } = event;
-      const id =
-        (result.authReqId === undefined ? undefined : toolCallOf.get(result.authReqId)) ??
-        this.resumed;
-      if (id === undefined) return;
+      // Its own tool call: a purchase refused before any approval request (no authReqId) was
+      // written under the call the page resumed, another item's, whose card then said refused.
+      const { result, toolCallId: id } = event;
       const data: ApprovalStatusData = {
         status: result.outcome,
         authReqId: result.authReqId ?? "",
@@ -108,14 +100,6 @@ class ApprovalStatus {
       writer.write({ type: "data-approval", id, data, transient: true });
     }
   }
-}
-
-/** The tool call a resume (the page's addToolResult) asks to run again, if this is one. */
-function resumedToolCall(messages: UIMessage[]): string | undefined {
-  const part = messages.at(-1)?.parts.at(-1);
-  return part !== undefined && isToolUIPart(part) && part.state === "output-available"
-    ? part.toolCallId
-    : undefined;
 }
 
 /** The logged-in person's `sub`, or undefined without a session. */
@@ -504,7 +488,7 @@ function answer(
 ): void {
   setAIContext({ threadID: id });
   const { tools } = thread;
-  const status = new ApprovalStatus(deps.approverUrl, resumedToolCall(messages));
+  const status = new ApprovalStatus(deps.approverUrl);
   thread.onEvent(status.listener);
   /** The model's last words, once its last step ended with no tool call left to run. */
   let reply: string | undefined;
