@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 
@@ -75,6 +76,27 @@ describe("file store", () => {
         await expect(attempt).rejects.toMatchObject({ code: "ENOENT", path: "/proc/agent-store" });
         expect(isStoreFailure(await attempt.catch((error: unknown) => error))).toBe(true);
       }
+    },
+  );
+});
+
+describe("isStoreFailure", () => {
+  // A full disk's write names no path: the run ended with the bare "ENOSPC ..." line, its
+  // outcome ERROR with no error code, even after the order had gone out.
+  it.runIf(existsSync("/dev/full"))(
+    "takes a write to a full disk for one, not a socket's error",
+    async () => {
+      const full = await open("/dev/full", "w");
+      const error = await full.write("x").catch((failure: unknown) => failure);
+      await full.close();
+      expect(error).toMatchObject({ code: "ENOSPC", syscall: "write" });
+      expect(error).not.toHaveProperty("path");
+      expect(isStoreFailure(error)).toBe(true);
+      const reset = Object.assign(new Error("read ECONNRESET"), {
+        code: "ECONNRESET",
+        syscall: "read",
+      });
+      expect(isStoreFailure(reset)).toBe(false);
     },
   );
 });

@@ -24,6 +24,9 @@ export function rethrowAsStoreFailure(error: unknown): never {
   throw asStoreFailure(error);
 }
 
+/** File system errors of a disk, never of a socket: full, over quota, failing, read-only. */
+const DISK_CODES = new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EFBIG"]);
+
 /**
  * A failure of the store itself: a file system error on its folder (no space, no permission,
  * read-only, a file where a folder should be), or Redis refusing, dropping or not answering a
@@ -37,6 +40,10 @@ export function isStoreFailure(error: unknown): boolean {
   if (typeof syscall === "string" && typeof code === "string" && typeof path === "string") {
     return true;
   }
+  // A write to an open file names no path ("ENOSPC: no space left on device, write"): these
+  // codes are a disk's, never a socket's. It ended the run with the bare line, error null, even
+  // after the order had gone out.
+  if (typeof code === "string" && DISK_CODES.has(code) && typeof syscall === "string") return true;
   if (name === "ReplyError" || name === "MaxRetriesPerRequestError") return true;
   // ioredis: the connection dropped, or Redis stopped answering (commandTimeout).
   return message === "Connection is closed." || message === "Command timed out";
