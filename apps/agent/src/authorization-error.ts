@@ -139,8 +139,9 @@ export function approvalLost(unansweredSince: number, err: unknown): Verdict {
 
 /**
  * Auth0's invalid_grant for a request of which every poll that reached the tenant was answered
- * "no decision yet" (the others were refused a connection): no token was ever issued for it, so
- * no process took an approval. The tenant no longer knows
+ * "no decision yet" (the others were refused a connection): no token was issued to this thread's
+ * polls, so no process of it took an approval; a copy of the thread's store (two machines on one
+ * folder, a restored backup) may have. The tenant no longer knows
  * the request (a tenant that keeps requests in memory, as the local one does, forgets them when
  * it restarts); the person's answer to it, if any, cannot be used.
  */
@@ -149,8 +150,8 @@ export function requestForgotten(authReqId: string, err: unknown): Verdict {
   return {
     outcome: "ERROR",
     error: "invalid_grant",
-    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though every poll of it that reached it was answered "pending": it issued no approval for it to anyone, and most likely restarted or dropped it. Nothing was ordered; ask again.`,
-    fix: "Ask again if the purchase is still wanted: the tenant cannot answer the earlier request any more.",
+    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though every poll of this thread's that reached it was answered "pending": it most likely restarted or dropped it, unless another copy of this thread (a copied or restored store) collected its approval. Nothing was ordered by this run; check the person's orders before asking again.`,
+    fix: "Ask again if the purchase is still wanted and not among the person's orders: the tenant cannot answer the earlier request any more.",
   };
 }
 

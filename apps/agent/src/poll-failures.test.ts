@@ -182,7 +182,7 @@ describe("a poll that brings no answer", () => {
 
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "invalid_grant" });
     expect(report.message).toContain(
-      'though every poll of it that reached it was answered "pending": it issued no approval for it to anyone, and most likely restarted or dropped it.',
+      'though every poll of this thread\'s that reached it was answered "pending": it most likely restarted or dropped it, unless another copy of this thread (a copied or restored store) collected its approval.',
     );
     expect(shop.calls).toHaveLength(0);
   });
