@@ -1073,6 +1073,25 @@ describe("the chat web app", () => {
     await own.close();
   });
 
+  it("takes a message the app refuses as too large out of the chat and back into the box, and the chat goes on", async () => {
+    // Kept in the chat, it went with every later message, each refused the same way.
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    // A person of its own: the other tests count the chats the first two start each minute.
+    await logIn(page, baseUrl, /No Push/);
+    const huge = `Buy a USB-C cable ${"x".repeat(1_100_000)}`;
+    await page.getByLabel("Message").fill(huge);
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText(/^Your message was not sent: The request body is larger than/).waitFor();
+    await expect(page.locator("#messages > *").count()).resolves.toBe(0);
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe(huge);
+    await page.getByLabel("Message").fill("");
+    await ask(page, "hello");
+    await page.locator(".message.assistant").first().waitFor();
+    await expect(page.getByText(/larger than/).count()).resolves.toBe(0);
+    await own.close();
+  });
+
   it("tells the next page how a block-mode purchase ended whose page was closed while it waited, and the chat goes on", async () => {
     // Block mode, the quickstart's: the app waits for the answer within the chat request.
     await webIn("block");

@@ -877,10 +877,15 @@ function onChatError(error: Error): void {
       void followPurchase(chat.id, chat.id);
       return;
     }
-    if (refusal !== undefined && NEW_CHAT_REFUSALS.has(code)) {
+    if (
+      refusal !== undefined &&
+      (NEW_CHAT_REFUSALS.has(code) ||
+        (code === "invalid_request" && resumedInterrupt === undefined))
+    ) {
       // The app started no chat and read nothing of the message: it leaves the conversation
       // and goes back in the box, so the person sends it again when the refusal says to
-      // instead of typing it anew.
+      // instead of typing it anew. So for a request the app refused as it stands (a message
+      // over the body limit): kept in the chat, every later message sent it again, refused.
       const last = state.messages.at(-1);
       if (last?.role === "user") {
         state.messages = state.messages.slice(0, -1);
