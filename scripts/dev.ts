@@ -4,12 +4,13 @@
  * decides every consent request. It prints the exact command that points the agent at them.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createServer } from "node:net";
 import path from "node:path";
 import { styleText } from "node:util";
 
 import { readEnvironment } from "@ciba-testbed/agent/config";
 import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
+import { isDataDirHeld } from "@ciba-testbed/shop-api/data-dir-lock";
 import type { ZodRawShape } from "zod";
 import { z } from "zod";
 
@@ -82,24 +83,6 @@ function portProblem(port: number, host: string): Promise<string | undefined> {
   });
 }
 
-/**
- * Whether a running shop-api holds the embedded database folder `folder`: its lock, a socket in
- * the folder, answers (apps/shop-api's data-dir-lock.ts).
- */
-function shopHolds(folder: string | undefined): Promise<boolean> {
-  if (folder === undefined || folder.trim() === "") return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const socket = createConnection(path.join(path.resolve(folder.trim()), ".shop-api.lock"));
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => {
-      resolve(false);
-    });
-  });
-}
-
 /** The next free port after `port`, to suggest one that works now. */
 async function freePortAfter(port: number, host: string, taken: number[]): Promise<number> {
   for (let candidate = port + 1; candidate < port + 20 && candidate <= 65_535; candidate += 1) {
@@ -146,7 +129,12 @@ for (const { variable, port, host } of listeners) {
   const taken = [...listeners.map((l) => l.port), ...busy.map((b) => b.suggestion)];
   busy.push({ variable, port, host, suggestion: await freePortAfter(port, host, taken) });
 }
-if (busy.length > 0) fail(busyPortsLine(busy, await shopHolds(environment.SHOP_API_DATABASE)), 1);
+if (busy.length > 0) {
+  // A running shop's database folder: the suggested command gives the shop another.
+  const database = environment.SHOP_API_DATABASE?.trim();
+  const held = database !== undefined && database !== "" && (await isDataDirHeld(database));
+  fail(busyPortsLine(busy, held), 1);
+}
 
 /**
  * Every busy port in one line, and a command that starts `pnpm dev` now: the variables the

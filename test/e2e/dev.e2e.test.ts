@@ -10,6 +10,7 @@ import { stripVTControlCharacters } from "node:util";
 
 import { loadWebConfig } from "@ciba-testbed/agent/web-config";
 import { captureOutput } from "@ciba-testbed/shared/node";
+import { lockDataDir } from "@ciba-testbed/shop-api/data-dir-lock";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
@@ -535,16 +536,15 @@ describe("pnpm dev", () => {
     // A second stack as README's example starts it, beside the first: the command kept the
     // first stack's SHOP_API_DATABASE, and its shop stopped at start ("is in use").
     const folder = mkdtempSync(path.join(tmpdir(), "dev-held-shop-"));
-    // What a running shop listens on in its database folder (shop-api's data-dir-lock.ts).
-    const lock = createServer();
-    await new Promise<void>((resolve) => lock.listen(path.join(folder, ".shop-api.lock"), resolve));
+    // The folder's lock, as a running shop holds it.
+    const lock = await lockDataDir(folder);
     try {
       const { line, suggested } = await shopMovedOffBusyPort(folder);
       expect(line).toMatch(
         new RegExp(` SHOP_API_DATABASE=${escapeRegExp(`${folder}-${suggested}`)} pnpm dev$`),
       );
     } finally {
-      lock.close();
+      await lock.release();
       rmSync(folder, { recursive: true, force: true });
     }
   });

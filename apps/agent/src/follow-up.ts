@@ -773,8 +773,9 @@ const LIMIT_BEFORE =
 function inPlaceOfMoney(request: string, said: string, limit: number): string | undefined {
   const at = onlyMatch(request, escape(said));
   if (at === undefined) return undefined;
-  const lead = LIMIT_BEFORE.test(request.slice(0, at.index)) ? "" : "under ";
-  return replacedOnce(request, said, `${lead}$${String(limit)}`);
+  const before = request.slice(0, at.index);
+  const lead = LIMIT_BEFORE.test(before) ? "" : "under ";
+  return `${before}${lead}$${String(limit)}${request.slice(at.index + at.text.length)}`;
 }
 
 /** The completed request buys what the question's request understood and the answer, no more. */

@@ -251,17 +251,13 @@ function placeInOrder(list, requests, render) {
   for (const [node, top] of tops) {
     if (node.isConnected && node.offsetTop !== top) node.dataset.movedAt = now;
   }
-  for (const node of list.children) {
+  // A new node above the last one that was there: in the place the person may have aimed at.
+  const lastKept = [...list.children].findLast((node) => tops.has(node));
+  for (const node of lastKept === undefined ? [] : list.children) {
+    if (node === lastKept) break;
     if (tops.has(node)) continue;
-    // Above a node that was there: in the place the person may have aimed at.
-    const above = [...tops.keys()].some(
-      (old) =>
-        old.isConnected && node.compareDocumentPosition(old) & Node.DOCUMENT_POSITION_FOLLOWING,
-    );
-    if (above) {
-      node.dataset.movedAt = now;
-      node.dataset.arrived = "true";
-    }
+    node.dataset.movedAt = now;
+    node.dataset.arrived = "true";
   }
   if (focused instanceof HTMLElement && focused.isConnected && document.activeElement !== focused) {
     focused.focus();

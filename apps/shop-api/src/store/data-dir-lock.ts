@@ -55,6 +55,21 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
 }
 
 /**
+ * Whether a live process holds `dataDir`'s lock (its socket answers), as `lockDataDir` finds
+ * before it refuses; false for a folder that does not exist. For a supervisor's advice (`pnpm
+ * dev`'s suggested command), not for taking the folder: only `lockDataDir` does that.
+ */
+export async function isDataDirHeld(dataDir: string): Promise<boolean> {
+  let real: string;
+  try {
+    real = realpathSync(dataDir);
+  } catch {
+    return false;
+  }
+  return reaching(path.join(real, LOCK_SOCKET_NAME), answers);
+}
+
+/**
  * `use` given a path to `socketPath` short enough for a Unix socket: the path itself, or, for a
  * folder with a long path, the path through a link to the folder made in the temporary folder
  * for this call. Binding through the link makes the socket in the folder itself.
