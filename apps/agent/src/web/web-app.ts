@@ -7,7 +7,7 @@ import {
   requireUtf8Body,
   verifyJsonBody,
 } from "@ciba-testbed/shared/http";
-import { classifyNetworkError } from "@ciba-testbed/shared/node";
+import { classifyNetworkError, type NetworkErrorInfo } from "@ciba-testbed/shared/node";
 import express, { json } from "express";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import { auth } from "express-openid-connect";
@@ -37,6 +37,8 @@ export interface WebDeps {
   clientScript: () => Promise<string>;
   /** When an open chat stream sends a comment line (every `HEARTBEAT_MS` unless set). */
   heartbeat?: Heartbeat | undefined;
+  /** How the login reaches the tenant: its discovery, token and key requests (`fetch` unless set). */
+  tenantFetch?: typeof fetch | undefined;
 }
 
 /**
@@ -121,16 +123,57 @@ const verifyChatBody = verifyJsonBody({ maxElements: MAX_BODY_ELEMENTS }, () => 
   message: TOO_MANY_ELEMENTS,
 }));
 
+const TENANT_UNREACHABLE = "tenant_unreachable";
+
 /**
- * A login that cannot reach the tenant (`tenantOrigin`) is 503: the SDK's discovery and token
- * calls fail with fetch's bare "fetch failed", which names neither the tenant nor the fix. A 4xx
+ * A request of the login that did not reach the tenant. express-openid-connect turns any error
+ * of the callback's token exchange into a 400 that keeps only its message and its `error`, and
+ * openid-client passes a fetch's `TypeError` on as it is (fetch's own kind for a network
+ * failure), where another error would become "something went wrong": so this is a `TypeError`
+ * whose message is what went wrong ("connection_refused: ECONNREFUSED") and whose `error` marks
+ * it as this app's.
+ */
+class TenantUnreachable extends TypeError {
+  readonly error = TENANT_UNREACHABLE;
+
+  constructor(network: NetworkErrorInfo, cause: unknown) {
+    super([network.failure, network.code].filter(Boolean).join(": "), { cause });
+    this.name = "TenantUnreachable";
+  }
+}
+
+/** `fetchFn` for the login's SDK, its network failures (a timeout among them) `TenantUnreachable`. */
+function loginFetch(fetchFn: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetchFn(input, init);
+    } catch (error) {
+      const network = classifyNetworkError(error);
+      throw network === undefined ? error : new TenantUnreachable(network, error);
+    }
+  };
+}
+
+/** Whether `error` is a login's request that did not reach the tenant, as it is or as the SDK's 400. */
+function unreachableCause(error: unknown): string | undefined {
+  if (error instanceof TenantUnreachable) return error.message;
+  if ((error as { error?: unknown } | null)?.error === TENANT_UNREACHABLE) {
+    return (error as Error).message;
+  }
+  const network = classifyNetworkError(error);
+  return network && [network.failure, network.code].filter(Boolean).join(": ");
+}
+
+/**
+ * A login that cannot reach the tenant (`tenantOrigin`) is 503, at its start as at its callback
+ * (where the SDK would answer 400, "log in again"): the SDK's discovery and token calls fail with
+ * fetch's bare "fetch failed", which names neither the tenant nor the fix. A 4xx
  * of the login's callback (`callback`) says to log in again, with the SDK's words in brackets;
  * another 4xx keeps its message, and anything else is one plain line.
  */
 function errorAnswer(error: unknown, tenantOrigin: string, callback: boolean): ErrorAnswer {
-  const network = classifyNetworkError(error);
-  if (network !== undefined) {
-    const cause = [network.failure, network.code].filter(Boolean).join(": ");
+  const cause = unreachableCause(error);
+  if (cause !== undefined) {
     return {
       status: 503,
       code: "temporarily_unavailable",
@@ -240,6 +283,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
       clientSecret: agent.auth0.clientSecret,
       // The tenant's token_endpoint_auth_method for this application.
       clientAuthMethod: "client_secret_post",
+      customFetch: loginFetch(deps.tenantFetch ?? fetch),
       secret: config.sessionSecret,
       // The session server-side, the cookie its signed id (see LoginSessions); a cookie that
       // is not signed with AUTH0_SECRET is no session.

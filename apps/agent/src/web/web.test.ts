@@ -33,7 +33,11 @@ const noPrebuiltScript = () => Promise.resolve(undefined);
 
 function app(
   clientScript = () => Promise.resolve("export {};"),
-  { config = loadWebConfig({}), sessions = new LoginSessions(systemClock) } = {},
+  {
+    config = loadWebConfig({}),
+    sessions = new LoginSessions(systemClock),
+    tenantFetch = undefined as typeof fetch | undefined,
+  } = {},
 ) {
   const store = createMemoryStore();
   const threads = new ChatThreads({
@@ -49,6 +53,7 @@ function app(
     model: createOfflineModel(),
     sessions,
     clientScript,
+    tenantFetch,
   });
 }
 
@@ -234,6 +239,46 @@ describe("the web app", () => {
         `The login cannot reach the Auth0 tenant at https://localhost:${String(port)} (connection_refused: ECONNREFUSED): check that it is running and that AUTH0_DOMAIN names it, then try again`,
       ),
     );
+  });
+
+  it("answers a callback whose token request cannot reach the tenant with 503, not 'log in again'", async () => {
+    const config = loadWebConfig({});
+    const origin = `https://${config.agent.auth0.domain}`;
+    const failures = [
+      {
+        thrown: new TypeError("fetch failed", {
+          cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4010"), {
+            code: "ECONNREFUSED",
+          }),
+        }),
+        cause: "connection_refused: ECONNREFUSED",
+      },
+      // What fetch throws when the SDK's time for a request (5 s) runs out: a tenant that hangs.
+      {
+        thrown: new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+        cause: "timeout",
+      },
+    ];
+    for (const { thrown, cause } of failures) {
+      // The tenant answers the login's discovery, then is gone by the time of the callback.
+      const tenantFetch = (input: string | URL | Request) =>
+        new Request(input).url.endsWith("/.well-known/openid-configuration")
+          ? Promise.resolve(Response.json(discovery(origin)))
+          : Promise.reject(thrown);
+      const web = app(undefined, { config, tenantFetch });
+      const login = await request(web).get("/auth/login").expect(302);
+      const state = new URL(login.headers.location!).searchParams.get("state");
+      const answer = await request(web)
+        .get(`/auth/callback?code=a-code&state=${String(state)}`)
+        .set("Cookie", login.headers["set-cookie"] as unknown as string[])
+        .expect(503);
+      expect(answer.text).toBe(
+        errorPage(
+          503,
+          `The login cannot reach the Auth0 tenant at ${origin} (${cause}): check that it is running and that AUTH0_DOMAIN names it, then try again`,
+        ),
+      );
+    }
   });
 
   it("answers /api/chat and /api/session 401 without a session", async () => {
@@ -507,3 +552,16 @@ describe("interrupts", () => {
     expect(threads.threadIdOf("auth0|b", "chat1")).not.toBe(a);
   });
 });
+
+/** An OpenID Provider's discovery document for `origin`, with what the login's SDK reads. */
+function discovery(origin: string) {
+  return {
+    issuer: `${origin}/`,
+    authorization_endpoint: `${origin}/authorize`,
+    token_endpoint: `${origin}/oauth/token`,
+    jwks_uri: `${origin}/.well-known/jwks.json`,
+    response_types_supported: ["code"],
+    id_token_signing_alg_values_supported: ["RS256"],
+    token_endpoint_auth_methods_supported: ["client_secret_post"],
+  };
+}
