@@ -634,7 +634,7 @@ describe("pnpm dev", () => {
         });
         expect(await unread.exited).toBe(1);
         expect(lastLine(unread)).toBe(
-          `pnpm dev: mock-auth0 exited with an error before printing its ready record: Invalid tenant: ${path.relative(REPO_ROOT, missing)}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
+          `pnpm dev: mock-auth0 exited with an error before printing its ready record: Invalid tenant: ${missing}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
         );
         expect(servicesOf(unread)).toEqual([]);
       } finally {

@@ -216,7 +216,7 @@ describe("the repository's tenant (auth0/)", () => {
     const api = JSON.parse(readFileSync(file, "utf8")) as { scopes: object[] };
     writeFileSync(file, JSON.stringify({ ...api, scopes: [{ description: "no value" }] }));
     expect(problemsOf({ tenant: dir, settings: path.join(AUTH0_DIR, "mock-auth0.json") })).toEqual([
-      `${path.relative(process.cwd(), file)}: scopes[0].value: a scope needs "value"`,
+      `${file}: scopes[0].value: a scope needs "value"`,
     ]);
   });
 });
@@ -241,7 +241,9 @@ resourceServer: []
 `,
       users: ONE_USER,
     });
-    const shown = path.relative(process.cwd(), file);
+    // The file is outside the working folder: named whole, not "../../tmp/...".
+    const shown = path.resolve(file);
+    expect(path.relative(process.cwd(), shown)).toMatch(/^\.\./);
     expect(problemsOf(file)).toEqual([
       `${shown}: resourceServer: unknown property (the Deploy CLI's schema does not allow it here)`,
       `${shown}: clients[0].async_approval_notification_channels[1]: must be one of "guardian-push", "email"`,
@@ -285,8 +287,8 @@ resourceServers:
         guardian: { pushEnrolled: ["auth0|u1", "u1"] },
       },
     });
-    const at = (where: string) => `${path.relative(process.cwd(), file)}: ${where}`;
-    const settings = path.relative(process.cwd(), path.join(path.dirname(file), "mock-auth0.json"));
+    const at = (where: string) => `${file}: ${where}`;
+    const settings = path.join(path.dirname(file), "mock-auth0.json");
     expect(problemsOf(file)).toEqual([
       `${settings}: clients.Unknown: the tenant has no client named "Unknown"`,
       at(
@@ -321,7 +323,7 @@ resourceServers:
       users: ONE_USER,
     });
     expect(problemsOf(file)).toEqual([
-      `${path.relative(process.cwd(), file)}: resourceServers[0].token_dialect: must be one of access_token, access_token_authz, rfc9068_profile, rfc9068_profile_authz (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles)`,
+      `${file}: resourceServers[0].token_dialect: must be one of access_token, access_token_authz, rfc9068_profile, rfc9068_profile_authz (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles)`,
     ]);
   });
 
@@ -330,7 +332,9 @@ resourceServers:
       yaml: "clients:\n  - name: Agent\n    callbacks: @@CALLBACKS@@\n    logo_uri: ##LOGO##\n",
       settings: { keywords: { OTHER: "x" } },
     });
-    const shown = path.relative(process.cwd(), file);
+    // The file is outside the working folder: named whole, not "../../tmp/...".
+    const shown = path.resolve(file);
+    expect(path.relative(process.cwd(), shown)).toMatch(/^\.\./);
     expect(problemsOf(file)).toEqual([
       `${shown}:3: keyword @@CALLBACKS@@ has no value: add CALLBACKS to "keywords" in mock-auth0.json (the Deploy CLI's AUTH0_KEYWORD_REPLACE_MAPPINGS)`,
       `${shown}:4: keyword ##LOGO## has no value: add LOGO to "keywords" in mock-auth0.json (the Deploy CLI's AUTH0_KEYWORD_REPLACE_MAPPINGS)`,
@@ -344,7 +348,7 @@ resourceServers:
     // each was named as missing after it.
     const missing = path.join(tmpdir(), "no-such-settings.json");
     expect(problemsOf({ tenant: file, settings: missing })).toEqual([
-      `${path.relative(process.cwd(), missing)}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
+      `${missing}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
     ]);
   });
 
@@ -474,7 +478,7 @@ describe("users.json (Auth0's bulk user import format)", () => {
         { user_id: "b", email: "b@example.com", app_metadata: { email: "x" } },
       ],
     });
-    const users = path.relative(process.cwd(), path.join(path.dirname(bad), "users.json"));
+    const users = path.join(path.dirname(bad), "users.json");
     expect(problemsOf(bad)).toEqual([
       `${users}: [0].pushEnrolled: unknown property (Auth0's import schema does not allow it here)`,
       `${users}: [0].email: must match format "email"`,
@@ -489,7 +493,7 @@ describe("users.json (Auth0's bulk user import format)", () => {
         { user_id: "a", email: "b@example.com" },
       ],
     });
-    const users = path.relative(process.cwd(), path.join(path.dirname(file), "users.json"));
+    const users = path.join(path.dirname(file), "users.json");
     expect(problemsOf(file)).toEqual([
       `${users}: [0].app_metadata.email: Auth0 does not allow this property in app_metadata`,
     ]);
@@ -501,7 +505,7 @@ describe("users.json (Auth0's bulk user import format)", () => {
         { user_id: "auth0|b", email: "c@example.com" },
       ],
     });
-    const shown = path.relative(process.cwd(), path.join(path.dirname(twice), "users.json"));
+    const shown = path.join(path.dirname(twice), "users.json");
     expect(problemsOf(twice)).toEqual([
       `${shown}: [2].user_id: Auth0's import adds the auth0| prefix itself (https://auth0.com/docs/manage-users/user-migration/bulk-user-imports): write "b"`,
     ]);
@@ -513,7 +517,7 @@ describe("users.json (Auth0's bulk user import format)", () => {
       ],
     });
     expect(problemsOf(again)).toEqual([
-      `${path.relative(process.cwd(), path.join(path.dirname(again), "users.json"))}: [1].user_id: a second user with the id auth0|a`,
+      `${path.join(path.dirname(again), "users.json")}: [1].user_id: a second user with the id auth0|a`,
     ]);
   });
 });
@@ -581,7 +585,7 @@ describe("mock-auth0.json", () => {
     });
     const dir = path.dirname(file);
     writeFileSync(path.join(dir, "base.json"), JSON.stringify({ ciba: { intervalSeconds: -1 } }));
-    const shown = (name: string) => path.relative(process.cwd(), path.join(dir, name));
+    const shown = (name: string) => path.join(dir, name);
     expect(problemsOf(file)).toEqual([
       `${shown("mock-auth0.json")} (with ${shown("base.json")}): ciba.intervalSeconds: Number must be greater than 0`,
     ]);
@@ -597,7 +601,7 @@ describe("mock-auth0.json", () => {
       users: ONE_USER,
       settings: { ciba: { intervalSeconds: 0 }, approver: { default: "sometimes" }, extra: true },
     });
-    const settings = path.relative(process.cwd(), path.join(path.dirname(file), "mock-auth0.json"));
+    const settings = path.join(path.dirname(file), "mock-auth0.json");
     expect(problemsOf(file)).toEqual([
       `${settings}: ciba.intervalSeconds: Number must be greater than 0`,
       `${settings}: approver.default: "sometimes" is not an approver outcome: use one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms>`,

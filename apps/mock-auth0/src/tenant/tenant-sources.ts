@@ -57,7 +57,16 @@ const DIRECTORY_ASSETS: Record<string, string> = {
 /** `##KEY##` or `@@KEY@@` left after replacement: a keyword the file uses with no value. */
 const LEFT_OVER_KEYWORD = /##[A-Z0-9_]+##|@@[A-Z0-9_]+@@/g;
 
-export const shownFrom = (dir: string) => (file: string) => path.relative(dir, file) || file;
+/**
+ * How a message names `file` to a person in `dir`: relative to it when it is inside it
+ * ("auth0/tenant.yaml"), whole otherwise ("/tmp/t/tenant.yaml", not "../../tmp/t/tenant.yaml").
+ */
+export const shownFrom = (dir: string) => (file: string) => {
+  const relative = path.relative(dir, file);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative)
+    ? path.resolve(dir, file)
+    : relative;
+};
 
 function isDirectory(file: string): boolean {
   try {
