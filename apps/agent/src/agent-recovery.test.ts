@@ -152,6 +152,22 @@ describe("a resume after a process stopped between approval and order", () => {
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 
+  it("orders a purchase an earlier version recorded with the key its approval names, the tool call id", async () => {
+    const auth0 = await pendingThread();
+    // Before purchase ids, the record had none, and the request named the tool call id.
+    const journal = await readJournal();
+    expect(journal.purchases[0]).toMatchObject({ purchaseId: "pur_1" });
+    delete journal.purchases[0]!.purchaseId;
+    await writeFile(path.join(dir, THREAD_FILE), JSON.stringify(journal));
+    auth0.approve();
+    const shop = stubShop().order();
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ORDERED" });
+    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_1");
+  });
+
   it("says the shop may have the order when the process stopped while sending it", async () => {
     const auth0 = await pendingThread();
     auth0.approve();

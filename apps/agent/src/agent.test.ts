@@ -6,6 +6,7 @@ import type { LanguageModelV2 } from "@ai-sdk/provider";
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { createAgent } from "./agent.js";
 import { toAgentReportJson } from "./agent-report.js";
 import { createFileStore } from "./file-store.js";
 import { createOfflineModel } from "./offline-model.js";
@@ -64,13 +65,14 @@ describe("block mode", () => {
         quantity: 2,
         maximum_amount: 2500,
         currency: "USD",
-        purchase_id: "call_1",
+        // The agent's own id for the purchase, not the model's tool call id (call_1).
+        purchase_id: "pur_1",
       },
     ]);
     expect(clock.sleeps).toEqual([2000, 2000]);
     expect(shop.calls).toHaveLength(1);
     expect(shop.calls[0]!.headers.get("authorization")).toBe("Bearer at-1");
-    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_1");
+    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("pur_1");
     expect(shop.calls[0]!.body).toEqual({ product: "XYZ phone", qty: 2, priceLimit: 2500 });
     expect(events.filter((e) => e.type === "approval-requested")).toHaveLength(1);
   });
@@ -84,6 +86,33 @@ describe("block mode", () => {
 
     expect(report).toMatchObject({ outcome: "DENIED", exitCode: 3, authReqId: "req-1" });
     expect(auth0.count("/bc-authorize")).toBe(1);
+  });
+
+  it("gives each purchase an id of its own, whatever tool call ids the model gives", async () => {
+    // A model server that numbers tool calls per answer gives every thread call_0: as the
+    // approval's purchase_id and the order's Idempotency-Key, which the shop keeps per person
+    // across threads, the second thread's approved order was refused as a reused key.
+    const auth0 = stubAuth0().bcAuthorize().approve("at-1").bcAuthorize().approve("at-2");
+    stubShop().catalog();
+    const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+    const agent = createAgent(testConfig(), {
+      model: createOfflineModel({ generateId: () => "call_0" }),
+      clock: new ManualClock(),
+    });
+
+    const first = await agent.run("Buy 1 USB-C cable", { threadId: "thread-a" });
+    const second = await agent.run("Buy 1 USB-C cable", { threadId: "thread-b" });
+
+    expect([first, second]).toMatchObject([{ outcome: "ORDERED" }, { outcome: "ORDERED" }]);
+    const keys = shop.calls.map((call) => call.headers.get("idempotency-key"));
+    expect(keys).toEqual([expect.stringMatching(/^pur_[0-9a-f-]{36}$/), expect.anything()]);
+    expect(keys[1]).not.toBe(keys[0]);
+    const approved = auth0.calls
+      .filter((call) => call.path === "/bc-authorize")
+      .map(
+        (call) => (JSON.parse(call.body.authorization_details!) as [{ purchase_id: string }])[0],
+      );
+    expect(approved.map((detail) => detail.purchase_id)).toEqual(keys);
   });
 
   it("puts the catalog total in the consent when the person set no limit", async () => {
@@ -401,8 +430,8 @@ describe("block mode", () => {
       "Bearer at-2",
     ]);
     expect(shop.calls.map((call) => call.headers.get("idempotency-key"))).toEqual([
-      "call_1",
-      "call_2",
+      "pur_1",
+      "pur_2",
     ]);
     expect(report.purchases.map((p) => p.order)).toEqual([{ id: "ord_1" }, { id: "ord_2" }]);
   });

@@ -51,6 +51,8 @@ export interface AgentDeps {
   authorizer?: Authorizer;
   output?: (event: AgentEvent) => void;
   newThreadId?: () => string;
+  /** A new purchase's `purchase_id` and Idempotency-Key (`pur_<random UUID>` unless set). */
+  newPurchaseId?: () => string;
   /**
    * Called synchronously right before each order request leaves; it throws (an AgentHalt) to
    * stop the order. The CLI checks that the processes that started it are still there.
@@ -138,6 +140,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       fence: () => fence(threadId),
       beforeOrder,
       beforeApprovalRequest,
+      newPurchaseId: deps.newPurchaseId,
     });
 
   function leaseOf(threadId: string): Lease {

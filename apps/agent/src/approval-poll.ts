@@ -12,7 +12,7 @@ import type { AgentConfig } from "./config.js";
 import { AgentHalt } from "./halt.js";
 import { asStoreFailure, isStoreFailure } from "./store-failure.js";
 import type { OrderVerdict } from "./order-step.js";
-import type { PurchaseRecord } from "./purchase-record.js";
+import { purchaseIdOf, type PurchaseRecord } from "./purchase-record.js";
 import { asRequestInterrupt, isPollInterrupt, type RequestInterrupt } from "./sdk-interrupt.js";
 import { stopPoint } from "./stop-point.js";
 
@@ -99,16 +99,19 @@ export function createApprovalPoll(options: {
         authorizationDetails: async (
           input: PurchaseRequest,
           { toolCallId }: { toolCallId: string },
-        ) => [
-          purchaseAuthorizationDetail({
-            product: input.product,
-            quantity: input.qty,
-            maximumAmount: (await findRecord(toolCallId))?.maximumAmount ?? input.priceLimit,
-            // The order's Idempotency-Key: this approval buys this purchase and no other, and
-            // two identical purchases approved in one second still get different tokens.
-            purchaseId: toolCallId,
-          }),
-        ],
+        ) => {
+          const record = await findRecord(toolCallId);
+          return [
+            purchaseAuthorizationDetail({
+              product: input.product,
+              quantity: input.qty,
+              maximumAmount: record?.maximumAmount ?? input.priceLimit,
+              // The order's Idempotency-Key: this approval buys this purchase and no other,
+              // and two identical purchases approved in one second still get different tokens.
+              purchaseId: purchaseIdOf(record ?? { toolCallId }),
+            }),
+          ];
+        },
         requestedExpiry: config.requestedExpiry,
         onAuthorizationRequest: "interrupt",
         onUnauthorized: (error: unknown) => new AuthorizationFailure(error),

@@ -100,7 +100,11 @@ describe("OpenAI model", () => {
     });
     expect(texts).toEqual(["Your 2 XYZ phones ", "are ordered (ord_1)."]);
     expect(auth0.count("/bc-authorize")).toBe(1);
-    expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_openai_1");
+    // The agent's own id for the purchase (pur_<uuid>), not the model's tool call id.
+    expect(shop.calls[0]!.headers.get("idempotency-key")).toMatch(/^pur_[0-9a-f-]{36}$/);
+    expect(JSON.parse(auth0.calls[0]!.body.authorization_details!)).toMatchObject([
+      { purchase_id: shop.calls[0]!.headers.get("idempotency-key") },
+    ]);
 
     expect(requests[0]).toMatchObject({
       model: "gpt-4o-mini",

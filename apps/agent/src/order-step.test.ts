@@ -36,7 +36,7 @@ function order(clock = new ManualClock(), fetchImpl: typeof fetch = fetch) {
     clock,
     shopApiUrl: `${SHOP}/api/purchases`,
     accessToken: "at",
-    toolCallId: "call_1",
+    idempotencyKey: "call_1",
     purchase: { product: "XYZ phone", qty: 1 },
     retry: { attempts: 4, answerTimeoutMs: 200, maxPauseMs: 5_000 },
   });

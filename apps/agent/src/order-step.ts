@@ -33,11 +33,12 @@ export async function orderPurchase(options: {
   clock: Clock;
   shopApiUrl: string;
   accessToken: string;
-  toolCallId: string;
+  /** The order's Idempotency-Key, the approval's `purchase_id`. */
+  idempotencyKey: string;
   purchase: PurchaseRequest;
   retry?: { attempts: number; answerTimeoutMs: number; maxPauseMs: number };
 }): Promise<OrderVerdict> {
-  const { shopApiUrl, toolCallId } = options;
+  const { shopApiUrl, idempotencyKey } = options;
   const retry = options.retry ?? ORDER_RETRY;
   let mayHaveReached = false;
   let last = "";
@@ -48,7 +49,7 @@ export async function orderPurchase(options: {
         fetch: options.fetch,
         url: shopApiUrl,
         accessToken: options.accessToken,
-        idempotencyKey: toolCallId,
+        idempotencyKey,
         purchase: options.purchase,
         timeoutMs: retry.answerTimeoutMs,
       });
@@ -87,7 +88,7 @@ export async function orderPurchase(options: {
   return {
     outcome: "ERROR",
     error: "order_unconfirmed",
-    description: `The shop did not confirm the order after ${retry.attempts} attempts (last: ${last}), so it may have it. Its Idempotency-Key is ${toolCallId}: an order sent again with it is answered with the first, never placed twice.`,
+    description: `The shop did not confirm the order after ${retry.attempts} attempts (last: ${last}), so it may have it. Its Idempotency-Key is ${idempotencyKey}: an order sent again with it is answered with the first, never placed twice.`,
     fix: CHECK_ORDERS_FIX,
   };
 }

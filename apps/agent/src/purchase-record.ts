@@ -6,6 +6,13 @@ import type { PurchaseResult, Verdict } from "./purchase-result.js";
 /** One purchase of a thread, written before the approval request is sent. */
 export interface PurchaseRecord {
   toolCallId: string;
+  /**
+   * The approval's `purchase_id` and the order's Idempotency-Key, made by the agent for this
+   * purchase: a tool call id is the model's, unique only where the model makes it so (a server
+   * that numbers calls per answer gives every thread `call_0`), and the shop keeps a person's
+   * keys across threads. Records written before it had none: their tool call id was the key.
+   */
+  purchaseId?: string;
   purchase: PurchaseRequest;
   bindingMessage: string;
   /** The cap the person approves: their price limit, else the catalog total when known. */
@@ -70,4 +77,9 @@ export function finishedResult(
       ...(record.approvedAt === undefined ? {} : { orderMs: finishedAt - record.approvedAt }),
     },
   };
+}
+
+/** The purchase's `purchase_id` and Idempotency-Key (see `PurchaseRecord.purchaseId`). */
+export function purchaseIdOf(record: Pick<PurchaseRecord, "purchaseId" | "toolCallId">): string {
+  return record.purchaseId ?? record.toolCallId;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 
 import {
@@ -44,7 +45,7 @@ import type { AgentConfig } from "./config.js";
 import { AgentHalt, leaseLostAfterOrder } from "./halt.js";
 import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
-import { pendingResult, type PurchaseRecord } from "./purchase-record.js";
+import { pendingResult, purchaseIdOf, type PurchaseRecord } from "./purchase-record.js";
 import { describeResult, type PurchaseResult, type Verdict } from "./purchase-result.js";
 import { asRequestInterrupt, INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
 import { probePurchaseEndpoint } from "./shop-client.js";
@@ -92,6 +93,8 @@ export interface PurchaseToolContext {
   beforeOrder: () => void;
   /** Called right before the purchase's approval request (`/bc-authorize`) leaves. */
   beforeApprovalRequest: (request: ApprovalRequestSending) => void;
+  /** A new purchase's `purchase_id` and Idempotency-Key (`pur_<random UUID>` unless set). */
+  newPurchaseId?: (() => string) | undefined;
 }
 
 /**
@@ -102,6 +105,7 @@ export interface PurchaseToolContext {
  */
 export function createPurchaseTool(context: PurchaseToolContext) {
   const { config, clock, store, journal, threadId } = context;
+  const newPurchaseId = context.newPurchaseId ?? (() => `pur_${randomUUID()}`);
   const findRecord = (toolCallId: string) => journal.findPurchase(threadId, toolCallId);
   const poll = createApprovalPoll({
     authorizer: context.authorizer,
@@ -158,6 +162,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       input.priceLimit ?? (catalog.kind === "found" ? catalog.total : undefined);
     const record: PurchaseRecord = {
       toolCallId,
+      purchaseId: newPurchaseId(),
       purchase: input,
       bindingMessage: purchaseBindingMessage({ ...input, priceLimit: maximumAmount }),
       ...(maximumAmount === undefined ? {} : { maximumAmount }),
@@ -422,6 +427,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     toolCallId: string,
     accessToken: string | undefined,
   ): Promise<OrderVerdict> {
+    // The key the approval names (its purchase_id), from the record the request was sent with.
+    const record = await findRecord(toolCallId);
     await takeApproval(toolCallId);
     stopPoint("approval-taken");
     if (accessToken === undefined) return NO_TOKEN;
@@ -432,7 +439,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       clock,
       shopApiUrl: config.shopApiUrl,
       accessToken,
-      toolCallId,
+      idempotencyKey: purchaseIdOf(record ?? { toolCallId }),
       purchase: input,
     });
     context.emit({

@@ -16,8 +16,9 @@ export type OrderAnswer =
     };
 
 /**
- * Places the order with the approved access token. The Idempotency-Key is the tool call id, so
- * a purchase repeated after a crash is the same order to the shop, not a second one.
+ * Places the order with the approved access token. The Idempotency-Key is the purchase's own
+ * (the journal's `purchaseId`), so a purchase repeated after a crash is the same order to the
+ * shop, not a second one.
  */
 export async function placeOrder(options: {
   fetch: typeof fetch;

@@ -1,4 +1,4 @@
-import { purchaseRequestSchema, type PurchaseRequest } from "@ciba-testbed/shared";
+import { PURCHASE_ID, purchaseRequestSchema, type PurchaseRequest } from "@ciba-testbed/shared";
 import { z } from "zod";
 
 import { LeaseNotHeldError, type AgentStore } from "./agent-store.js";
@@ -55,6 +55,7 @@ const purchaseResultSchema = z
 const purchaseRecordSchema = z
   .object({
     toolCallId: z.string().min(1),
+    purchaseId: z.string().regex(PURCHASE_ID).optional(),
     purchase: purchaseRequestSchema,
     bindingMessage: z.string(),
     maximumAmount: z.number().optional(),

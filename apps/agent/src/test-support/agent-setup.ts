@@ -10,11 +10,13 @@ import type { AgentConfig } from "../config.js";
 import { createOfflineModel } from "../offline-model.js";
 import { recordEvents, testConfig } from "./stubs.js";
 
-// Tool call ids continue across restarts, as a real model's do.
+// Tool call ids continue across restarts, as a real model's do; so do purchase ids.
 let toolCalls = 0;
+let purchaseIds = 0;
 
 export function resetToolCalls(): void {
   toolCalls = 0;
+  purchaseIds = 0;
 }
 
 /** An agent on thread `thread-1` with the offline model, a fake clock and recorded events. */
@@ -36,6 +38,7 @@ export function setup<C extends Clock = ManualClock>(
     clock,
     output: recorder.output,
     newThreadId: () => "thread-1",
+    newPurchaseId: () => `pur_${++purchaseIds}`,
     ...(options.store ? { store: options.store } : {}),
     ...(options.beforeOrder ? { beforeOrder: options.beforeOrder } : {}),
     ...(options.beforeApprovalRequest

@@ -319,7 +319,7 @@ function resumedPart(messages: UIMessage[]): ToolUIPart | undefined {
  * input is not the purchase this chat recorded under its id. A resume runs
  * the tool call again with its input as sent, and the purchase tool, finding no record of the
  * call in the chat, would ask the person anew (a second push for a purchase the page thinks is
- * waiting), under a tool call id the shop may already know as another order's Idempotency-Key.
+ * waiting).
  * It happens when the web app restarted since (it keeps chats in memory), or when a client
  * names a call of another chat.
  */
