@@ -117,13 +117,14 @@ export function threadReport(thread: ThreadRecord, totalMs: number): AgentReport
         ].join(" ")
       : "Nothing happened yet.");
   const fix = thread.finished?.fix ?? focus?.fix;
+  const error = thread.finished?.error ?? focus?.error;
   const notTried = thread.finished?.notTried;
   return {
     outcome,
     exitCode: exitCodeOf(outcome),
     message,
     threadId: thread.threadId,
-    ...(focus?.error === undefined || outcome === "ORDERED" ? {} : { error: focus.error }),
+    ...(error === undefined || outcome === "ORDERED" ? {} : { error }),
     ...(focus?.authReqId === undefined ? {} : { authReqId: focus.authReqId }),
     ...(focus?.bindingMessage === undefined ? {} : { bindingMessage: focus.bindingMessage }),
     ...(focus?.order === undefined ? {} : { order: focus.order }),

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import type { LanguageModelV2 } from "@ai-sdk/provider";
+import type { LanguageModelV2, LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -594,6 +594,128 @@ function stubbornModel(callsPerStep = 1): LanguageModelV2 & { calls: number } {
   };
   return model;
 }
+
+/** One step of a scripted model: its tool calls, or its answer. */
+type ScriptedStep = { calls: { id: string; input: unknown; tool?: string }[] } | { text: string };
+
+/** A model that answers each call with the next step of `steps`, and keeps the prompts. */
+function scriptedModel(steps: ScriptedStep[]): LanguageModelV2 & { prompts: unknown[] } {
+  const prompts: unknown[] = [];
+  const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+  return {
+    specificationVersion: "v2",
+    provider: "test",
+    modelId: "scripted",
+    supportedUrls: {},
+    prompts,
+    doGenerate: () => Promise.reject(new Error("streams only")),
+    doStream: (options) => {
+      prompts.push(options.prompt);
+      const step = steps[prompts.length - 1] ?? { text: "" };
+      const parts: LanguageModelV2StreamPart[] = [{ type: "stream-start", warnings: [] }];
+      if ("calls" in step) {
+        for (const call of step.calls) {
+          parts.push({
+            type: "tool-call",
+            toolCallId: call.id,
+            toolName: call.tool ?? PURCHASE_TOOL_NAME,
+            input: JSON.stringify(call.input),
+          });
+        }
+      } else {
+        parts.push(
+          { type: "text-start", id: "t" },
+          { type: "text-delta", id: "t", delta: step.text },
+        );
+        parts.push({ type: "text-end", id: "t" });
+      }
+      parts.push({ type: "finish", finishReason: "calls" in step ? "tool-calls" : "stop", usage });
+      return Promise.resolve({
+        stream: new ReadableStream({
+          start(controller) {
+            for (const part of parts) controller.enqueue(part);
+            controller.close();
+          },
+        }),
+      });
+    },
+  };
+}
+
+describe("tool calls the purchase tool cannot take as they are", () => {
+  it("hands a call the tool's schema refuses back to the model, which may call again", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    const shop = stubShop().order();
+    const model = scriptedModel([
+      { calls: [{ id: "call_a", input: { product: "USB-C cable", qty: 0 } }] },
+      { calls: [{ id: "call_b", input: { product: "USB-C cable", qty: 1 } }] },
+      { text: "Ordered one USB-C cable." },
+    ]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy a USB-C cable");
+
+    expect(report).toMatchObject({ outcome: "ORDERED", message: "Ordered one USB-C cable." });
+    expect(shop.calls.map((call) => call.body)).toEqual([{ product: "USB-C cable", qty: 1 }]);
+    // The second call's prompt holds the first call's error, as the model's tool result.
+    expect(JSON.stringify(model.prompts[1])).toMatch(
+      /"call_a".*Invalid input for tool shop_online/,
+    );
+  });
+
+  it("says what the model's last, invalid call was when the turn ends on it", async () => {
+    const model = scriptedModel([
+      { calls: [{ id: "call_a", input: { product: "USB-C cable", qty: -1 } }] },
+      { calls: [{ id: "call_b", input: { product: "USB-C cable" }, tool: "buy_now" }] },
+    ]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy a USB-C cable");
+
+    expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "invalid_tool_call" });
+    expect(report.message).toMatch(
+      /^The model's last call of buy_now could not run, with the input \{"product":"USB-C cable"\} \(.*buy_now.*\); nobody was asked to approve anything for it, and nothing was ordered for it\.$/,
+    );
+    expect(report.purchases).toEqual([]);
+  });
+
+  it("reports a second purchase under an ordered call's id, beside the order", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    const shop = stubShop().order(201, { id: "ord_1" });
+    const model = scriptedModel([
+      { calls: [{ id: "call_a", input: { product: "USB-C cable", qty: 1 } }] },
+      { calls: [{ id: "call_a", input: { product: "USB-C cable", qty: 9 } }] },
+      { text: "Done." },
+    ]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy a USB-C cable, then 9 more");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "tool_call_id_reused" });
+    expect(report.message).toBe(
+      'Ordered 1 x USB-C cable: order ord_1. The model reused the tool call id "call_a" for a different purchase (9 x USB-C cable): nobody was asked to approve it, and nothing was ordered for it.',
+    );
+    expect(shop.calls).toHaveLength(1);
+    expect(model.prompts).toHaveLength(2);
+  });
+
+  it("asks nobody for a call without an id, and says so", async () => {
+    const { agent } = setup({
+      model: scriptedModel([{ calls: [{ id: "", input: { product: "USB-C cable", qty: 1 } }] }]),
+    });
+
+    const report = await agent.run("Buy a USB-C cable");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "invalid_tool_call",
+      message:
+        "The model asked for 1 x USB-C cable in a tool call without an id, which the agent cannot keep track of: nobody was asked to approve it, and nothing was ordered.",
+    });
+  });
+});
 
 describe("loop control", () => {
   it.each([

@@ -3,7 +3,6 @@ import { hostname } from "node:os";
 
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import {
-  InvalidToolInputError,
   stepCountIs,
   streamText,
   wrapLanguageModel,
@@ -37,9 +36,10 @@ import { expiryWarnings } from "./notification-channel.js";
 import type { OfflineModel } from "./offline-model.js";
 import { isTerminalFailure, type Outcome } from "./outcome.js";
 import { readProcess } from "./process-info.js";
-import { isPurchaseResult } from "./purchase-result.js";
+import { isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
+import { hasToolErrorThatRan } from "./turn-guard.js";
 
 export interface AgentDeps {
   model: LanguageModel;
@@ -89,18 +89,19 @@ export const SYSTEM_PROMPT =
 export const MAX_STEPS = 20;
 const LEASE_MARGIN_S = 300;
 
-/** Ends the turn once a purchase did not go through, before the model is asked again. */
+/**
+ * Ends the turn once a purchase did not go through, before the model is asked again; a call the
+ * SDK found invalid goes back to the model instead (`hasToolErrorThatRan`).
+ */
 function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[] }): boolean {
+  const content = steps.at(-1)?.content ?? [];
   return (
-    steps
-      .at(-1)
-      ?.content.some(
-        (part) =>
-          (part.type === "tool-result" &&
-            isPurchaseResult(part.output) &&
-            isTerminalFailure(part.output.outcome)) ||
-          (part.type === "tool-error" && !InvalidToolInputError.isInstance(part.error)),
-      ) ?? false
+    content.some(
+      (part) =>
+        part.type === "tool-result" &&
+        isPurchaseResult(part.output) &&
+        isTerminalFailure(part.output.outcome),
+    ) || hasToolErrorThatRan(content)
   );
 }
 
@@ -353,10 +354,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
     let text = "";
     let failure: ModelFailure | undefined;
+    /** The last call the SDK found invalid, and why: the turn may end on it. */
+    let invalidCall: string | undefined;
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
         text += part.text;
         emit({ type: "text", text: part.text });
+      } else if (part.type === "tool-call") {
+        invalidCall = part.invalid === true ? invalidCallText(part) : undefined;
       } else if (part.type === "error") {
         failure = classifyModelError(part.error);
         break;
@@ -364,6 +369,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     }
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw thrown.error;
+    failure ??= refusedCallFailure(purchaseTool.unrecorded());
+    if (failure === undefined && invalidCall !== undefined && text.trim() === "") {
+      // The model's last word was a call that could not run: the report says which.
+      failure = {
+        outcome: "ERROR",
+        error: "invalid_tool_call",
+        message: `${invalidCall}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
+      };
+    }
     const report = await settle(
       threadId,
       startedAt,
@@ -390,6 +404,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         message: closingMessage(thread, outcome, modelText, failure, notTried),
         at: clock.now(),
         ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
+        ...(failure?.error === undefined ? {} : { error: failure.error }),
         ...(notTried === undefined ? {} : { notTried }),
       };
       await writerOf(threadId).put(thread);
@@ -504,4 +519,21 @@ function itemsReaderOf(model: LanguageModel): OfflineModel["readItems"] | undefi
 function ownStartTime(): { startTime?: string } {
   const startTime = readProcess(process.pid)?.startTime;
   return startTime === undefined ? {} : { startTime };
+}
+
+/** A tool call the SDK found invalid, in a sentence: the tool, the input, and why. */
+function invalidCallText(call: { toolName: string; input: unknown; error?: unknown }): string {
+  const why = call.error instanceof Error ? call.error.message : String(call.error);
+  return `The model's last call of ${call.toolName} could not run, with the input ${JSON.stringify(call.input)} (${why})`;
+}
+
+/** A tool call the purchase tool refused before it had a record: the turn's failure. */
+function refusedCallFailure(refused: PurchaseResult | undefined): ModelFailure | undefined {
+  return refused === undefined
+    ? undefined
+    : {
+        outcome: refused.outcome,
+        message: refused.description,
+        ...(refused.error === undefined ? {} : { error: refused.error }),
+      };
 }

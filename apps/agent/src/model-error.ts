@@ -6,6 +6,8 @@ export interface ModelFailure {
   outcome: Outcome;
   message: string;
   fix?: string;
+  /** The report's `error`, when the failure has a code of its own. */
+  error?: string;
 }
 
 /** A failed model call, with the one thing to change when it is a setup problem. */

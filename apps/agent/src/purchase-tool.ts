@@ -46,7 +46,12 @@ import { AgentHalt, leaseLostAfterOrder } from "./halt.js";
 import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
 import { pendingResult, purchaseIdOf, type PurchaseRecord } from "./purchase-record.js";
-import { describeResult, type PurchaseResult, type Verdict } from "./purchase-result.js";
+import {
+  describePurchase,
+  describeResult,
+  type PurchaseResult,
+  type Verdict,
+} from "./purchase-result.js";
 import { asRequestInterrupt, INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
 import { probePurchaseEndpoint } from "./shop-client.js";
 import { stopPoint } from "./stop-point.js";
@@ -115,18 +120,28 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     onApproved: orderApproved,
     description: PURCHASE_TOOL_DESCRIPTION,
   });
+  /** Tool calls refused before any record was written: only the turn's report can say them. */
+  const unrecorded: PurchaseResult[] = [];
+  const refuseCall = (result: PurchaseResult) => {
+    unrecorded.push(result);
+    return result;
+  };
   const announced = new Set<string>();
   /** The purchases whose order request this process sent. */
   const orderedHere = new Set<string>();
 
   /** Runs one purchase to its outcome; a decided purchase is returned, never repeated. */
   async function purchase(input: PurchaseRequest, toolCallId: string): Promise<PurchaseResult> {
+    // The journal keeps a purchase under its call's id: a call without one cannot be kept.
+    if (toolCallId === "") return refuseCall(toolCallWithoutId(input));
     const known = await findRecord(toolCallId);
     if (known === undefined) {
       const { record, refusal } = await begin(input, toolCallId);
       return refusal === undefined ? untilDecided(record, true) : finish(record, refusal);
     }
-    if (!isDeepStrictEqual(known.purchase, input)) return toolCallIdReused(input, toolCallId);
+    if (!isDeepStrictEqual(known.purchase, input)) {
+      return refuseCall(toolCallIdReused(input, toolCallId));
+    }
     if (known.result !== undefined) return known.result;
     if (known.approvedAt !== undefined) return finish(known, stoppedAfterApproval(known));
     return untilDecided(known, false);
@@ -505,16 +520,34 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     execute: (input, { toolCallId }) => turn.run(input, toolCallId),
   });
 
-  return { purchase, tool: purchaseTool, failure: turn.failure };
+  return {
+    purchase,
+    tool: purchaseTool,
+    failure: turn.failure,
+    /** The first tool call of the turn refused before it had a record, if any. */
+    unrecorded: (): PurchaseResult | undefined => unrecorded[0],
+  };
 }
 
-/** The id is the shop's Idempotency-Key: reusing it would return the other order. */
+/**
+ * The journal keeps each purchase under its tool call id: a second purchase under one id would
+ * be taken for the first by every resume.
+ */
 function toolCallIdReused(input: PurchaseRequest, toolCallId: string): PurchaseResult {
   return {
     outcome: "ERROR",
     purchase: input,
     error: "tool_call_id_reused",
-    description: `The model reused the tool call id ${toolCallId} for a different purchase.`,
+    description: `The model reused the tool call id ${JSON.stringify(toolCallId)} for a different purchase (${describePurchase(input)}): nobody was asked to approve it, and nothing was ordered for it.`,
+  };
+}
+
+function toolCallWithoutId(input: PurchaseRequest): PurchaseResult {
+  return {
+    outcome: "ERROR",
+    purchase: input,
+    error: "invalid_tool_call",
+    description: `The model asked for ${describePurchase(input)} in a tool call without an id, which the agent cannot keep track of: nobody was asked to approve it, and nothing was ordered.`,
   };
 }
 

@@ -20,6 +20,8 @@ export interface ThreadRecord {
     message: string;
     at: number;
     fix?: string;
+    /** The code of a failure that no purchase of the thread holds (`invalid_tool_call`). */
+    error?: string;
     /** What the request asked for after the failure that ended the turn (see AgentReport). */
     notTried?: PurchaseRequest[];
   };
@@ -96,6 +98,7 @@ const threadRecordSchema = z
         message: z.string(),
         at: z.number(),
         fix: z.string().optional(),
+        error: z.string().optional(),
         notTried: z.array(purchaseRequestSchema).optional(),
       })
       .optional(),

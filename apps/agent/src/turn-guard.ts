@@ -1,4 +1,5 @@
 import type { PurchaseRequest } from "@ciba-testbed/shared";
+import type { StepResult, ToolSet } from "ai";
 
 import { isTerminalFailure } from "./outcome.js";
 import type { PurchaseResult } from "./purchase-result.js";
@@ -54,4 +55,22 @@ function turnEnded(input: PurchaseRequest, stopped: PurchaseResult): PurchaseRes
     error: "turn_ended",
     description: `Not attempted: an earlier purchase ended ${stopped.outcome}. Report that to the person instead of trying again.`,
   };
+}
+
+/**
+ * Whether a step holds the error of a tool call that ran: one the tool threw (a refusal, an
+ * interrupt). A call the SDK found invalid (input the tool's schema refuses, a tool there is
+ * not) ran nothing, and its error goes back to the model, which may call again as it should.
+ * Its `tool-error` carries only the error's message, so it is told by its call, which the SDK
+ * marks `invalid`.
+ */
+export function hasToolErrorThatRan<TOOLS extends ToolSet>(
+  content: StepResult<TOOLS>["content"],
+): boolean {
+  const invalid = new Set(
+    content.flatMap((part) =>
+      part.type === "tool-call" && part.invalid === true ? [part.toolCallId] : [],
+    ),
+  );
+  return content.some((part) => part.type === "tool-error" && !invalid.has(part.toolCallId));
 }

@@ -446,6 +446,56 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
   });
 });
 
+describe("POST /api/chat with a tool call the model got wrong", () => {
+  it("hands a call the tool's schema refuses back to the model, and shows its next answer", async () => {
+    const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
+    const prompts: unknown[] = [];
+    const model = new MockLanguageModelV2({
+      doStream: ({ prompt }) => {
+        prompts.push(prompt);
+        const parts: LanguageModelV2StreamPart[] =
+          prompts.length === 1
+            ? [
+                {
+                  type: "tool-call",
+                  toolCallId: "call_bad",
+                  toolName: "shop_online",
+                  input: JSON.stringify({ product: "XYZ phone", qty: 0 }),
+                },
+                { type: "finish", finishReason: "tool-calls", usage },
+              ]
+            : [
+                { type: "text-start", id: "t1" },
+                { type: "text-delta", id: "t1", delta: "How many XYZ phones?" },
+                { type: "text-end", id: "t1" },
+                { type: "finish", finishReason: "stop", usage },
+              ];
+        return Promise.resolve({
+          stream: new ReadableStream<LanguageModelV2StreamPart>({
+            start(controller) {
+              controller.enqueue({ type: "stream-start", warnings: [] });
+              for (const part of parts) controller.enqueue(part);
+              controller.close();
+            },
+          }),
+        });
+      },
+    });
+    const chat = loggedInChat({ model });
+
+    const answer = await chat.post({ id: "c1", messages: [hi] });
+
+    expect(answer.status).toBe(200);
+    expect(prompts).toHaveLength(2);
+    expect(JSON.stringify(prompts[1])).toMatch(/"call_bad".*Invalid input for tool shop_online/);
+    const parts = await uiChunksOf(answer.text);
+    expect(parts).toContainEqual(
+      expect.objectContaining({ type: "text-delta", delta: "How many XYZ phones?" }),
+    );
+    expect(chat.calls.fetch).toBe(0);
+  });
+});
+
 describe("the text a chat's stream shows for an error", () => {
   it("never passes an internal error's text on", () => {
     const text = clientErrorText(new TypeError("reference.normalize is not a function"));

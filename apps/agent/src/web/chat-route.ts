@@ -23,6 +23,7 @@ import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
 import { StoreEntryError } from "../halt.js";
 import { describeResult } from "../purchase-result.js";
 import { THREAD_RETENTION_MS } from "../retention.js";
+import { hasToolErrorThatRan } from "../turn-guard.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
@@ -41,11 +42,12 @@ export interface ChatRouteDeps {
 }
 
 /**
- * Ends the step loop once a tool call ended in an error (an interrupt): asking the model again
- * would make it call the tool anew, which is a new approval request and a second push.
+ * Ends the step loop once a tool call that ran ended in an error (an interrupt): asking the
+ * model again would make it call the tool anew, which is a new approval request and a second
+ * push. A call the SDK found invalid ran nothing, and goes back to the model.
  */
 function interrupted<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[] }): boolean {
-  return steps.at(-1)?.content.some((part) => part.type === "tool-error") ?? false;
+  return hasToolErrorThatRan(steps.at(-1)?.content ?? []);
 }
 
 function lastUserText(messages: UIMessage[]): string {
