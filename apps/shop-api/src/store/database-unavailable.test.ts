@@ -20,6 +20,8 @@ describe("isDatabaseUnavailable", () => {
     ["the server shutting down (57P01)", withCode("57P01")],
     ["the server starting up (57P03)", withCode("57P03")],
     ["too many connections (53300)", withCode("53300")],
+    ["a full disk (53100)", withCode("53100")],
+    ["a write on a server that is read-only now (25006)", withCode("25006")],
     ["pg's ended connection", new Error("Connection terminated unexpectedly")],
     ["pg-pool's connect timeout", new Error("timeout exceeded when trying to connect")],
     ["one wrapped as a cause", new Error("query failed", { cause: withCode("ECONNREFUSED") })],

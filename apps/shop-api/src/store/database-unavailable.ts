@@ -9,9 +9,11 @@ import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
  *
  * Read from what node-postgres hands on: a socket error's `code` (ECONNREFUSED, ECONNRESET,
  * ...; for `localhost`, Node 20 wraps one per address in an AggregateError), a server's SQLSTATE
- * (class 08, connection exception; 57P01-57P03, the server shutting down or starting; 53300, too
- * many connections; 57014, a statement cancelled at the statement timeout), or pg-pool's own
- * messages for a connection that ended or never came.
+ * (class 08, connection exception; 57P01-57P03, the server shutting down or starting; class 53,
+ * insufficient resources: a full disk, out of memory, too many connections; 25006, a write on a
+ * server that is read-only now, as a primary becomes during a failover; 57014, a statement
+ * cancelled at the statement timeout), or pg-pool's own messages for a connection that ended or
+ * never came.
  */
 
 const SOCKET_CODES: ReadonlySet<string> = new Set([
@@ -26,7 +28,7 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
   "EAI_AGAIN",
 ]);
 
-const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53300|57014)$/;
+const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53...|25006|57014)$/;
 
 /** query_canceled: here only ever the statement timeout (a lock held elsewhere, an overload). */
 const STATEMENT_TIMEOUT = "57014";

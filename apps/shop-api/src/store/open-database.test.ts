@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { sql } from "kysely";
@@ -116,4 +116,26 @@ describe("an embedded database folder that cannot be made", () => {
     },
     5_000,
   );
+});
+
+describe("an embedded database folder without PG_VERSION", () => {
+  it("is refused when it holds anything, and left as it was: a new database would write over it", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      // A database that lost its PG_VERSION: opened as a new one, it started empty, and every
+      // approval its orders had spent bought again.
+      rmSync(path.join(copy.folder, "PG_VERSION"));
+      const before = readdirSync(copy.folder).sort();
+      const refused = openDatabase({ kind: "embedded", location: copy.folder });
+      await expect(refused).rejects.toThrow(DatabaseOpenError);
+      await expect(refused).rejects.toThrow(
+        new RegExp(
+          `^cannot open the embedded database in ${copy.folder}: it holds files \\(.+, \\.\\.\\.\\) but no PG_VERSION, .* Set SHOP_API_DATABASE to a new folder, or restore this one from a backup`,
+        ),
+      );
+      expect(readdirSync(copy.folder).sort()).toEqual(before);
+    } finally {
+      await copy.remove();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +11,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { parse as parseConnectionString, toClientConfig } from "pg-connection-string";
 
-import { lockDataDir } from "./data-dir-lock.js";
+import { LOCK_SOCKET_NAME, lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { migrateToLatest } from "./migrations.js";
@@ -181,8 +181,24 @@ async function withNewDatabase(
 /** The empty cluster a database at `location` starts from, when it is new and one is shipped. */
 function startingCluster(location: string, inMemory: boolean): string | undefined {
   if (!inMemory && existsSync(path.join(location, "PG_VERSION"))) return undefined;
+  if (!inMemory) refuseUnknownContent(location);
   const file = emptyClusterFile();
   return file !== undefined && existsSync(file) ? file : undefined;
+}
+
+/**
+ * A folder with no `PG_VERSION` is made a new database, which writes over what is in it: a
+ * damaged database (its `PG_VERSION` lost) would start empty, its orders and its record of the
+ * approvals already spent gone, and each of those approvals would buy again. So only a folder
+ * holding nothing but the shop's lock is made a database.
+ */
+function refuseUnknownContent(location: string): void {
+  const held = readdirSync(location).filter((name) => name !== LOCK_SOCKET_NAME);
+  if (held.length === 0) return;
+  const shown = held.slice(0, 3).join(", ") + (held.length > 3 ? ", ..." : "");
+  throw new Error(
+    `it holds files (${shown}) but no PG_VERSION, so it is not an embedded database, or a damaged one: the shop makes a new database only in an empty folder, since making one here would write over them (and a damaged database's orders, and the approvals they spent, would be forgotten). Set SHOP_API_DATABASE to a new folder, or restore this one from a backup; remove it only if it was never a database that took orders`,
+  );
 }
 
 async function openEmbedded(location: string, shortLived: boolean): Promise<ShopDatabase> {
