@@ -80,7 +80,11 @@ async function buildLibrary(): Promise<Metafile[]> {
     outExtension: { ".js": ".cjs" },
     // The same source finds its files from `import.meta.url` in both builds.
     define: { "import.meta.url": "__moduleUrl" },
-    banner: { js: 'const __moduleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    // Strict, as the ES build is: a directive counts only before the first statement, and
+    // esbuild's own comes after the banner.
+    banner: {
+      js: '"use strict";\nconst __moduleUrl = require("node:url").pathToFileURL(__filename).href;',
+    },
   });
   // The package's compiler options with `noCheck`: the generator type-checks the sources before
   // it emits their declarations, a quarter of its CPU, and the workspace's `tsc` (pnpm check)

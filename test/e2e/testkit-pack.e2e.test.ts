@@ -191,6 +191,9 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     for (const file of ["index.js", "index.cjs", "index.d.ts", "index.d.cts"]) {
       expect(existsSync(path.join(installed("testkit"), "dist", file)), file).toBe(true);
     }
+    // Strict, as the ES build is: a "use strict" after the banner's statement counts for nothing.
+    const cjs = readFileSync(path.join(installed("testkit"), "dist", "index.cjs"), "utf8");
+    expect(cjs.startsWith('"use strict";\n')).toBe(true);
     expect(existsSync(path.join(appDir, "node_modules/tsx"))).toBe(false);
     expect(existsSync(path.join(appDir, "node_modules/@ciba-testbed/shared"))).toBe(false);
   });

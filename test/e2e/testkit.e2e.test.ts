@@ -6,6 +6,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { setTimeout as wait } from "node:timers/promises";
+import { syncBuiltinESMExports } from "node:module";
+import { mock } from "node:test";
 
 import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { httpsJson } from "@ciba-testbed/stack";
@@ -225,6 +227,19 @@ describe("startTestbed on its defaults", () => {
       ).rejects.toThrow(/No consent request matching .* within 200 ms/);
     } finally {
       vi.useRealTimers();
+    }
+    // node:test's mock timers replace node:timers' own setTimeout too, which the wait read at
+    // each wait: the CommonJS build's never ended. This module is ES, whose view of node:timers
+    // follows the CommonJS one only when synced: synced, it sees what the CommonJS build does.
+    mock.timers.enable({ apis: ["setTimeout"] });
+    syncBuiltinESMExports();
+    try {
+      await expect(
+        testbed.approver.waitForRequest({ user: "auth0|nobody" }, { timeoutMs: 200 }),
+      ).rejects.toThrow(/No consent request matching .* within 200 ms/);
+    } finally {
+      mock.timers.reset();
+      syncBuiltinESMExports();
     }
   }, 30_000);
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { runInNewContext } from "node:vm";
 
 import { ManualClock, SigningKeys, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
@@ -271,6 +272,20 @@ describe("waitForRequest, when no request will come", () => {
       /: the agent failed first: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:4010(;|$)/,
     );
     await expect(failed).rejects.not.toThrow(/NODE_EXTRA_CA_CERTS/);
+  });
+
+  it("reads an error made in another realm (a Jest test file's context) as an error", async () => {
+    testTime = 0;
+    // Node's own errors, seen from a context whose Error is another: not instanceof Error.
+    const crash = runInNewContext(
+      'new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4010"), { code: "ECONNREFUSED" }) })',
+    ) as Error;
+    expect(crash instanceof Error).toBe(false);
+    await expect(
+      approver.waitForRequest({ user: USER }, { agent: Promise.reject(crash) }),
+    ).rejects.toThrow(
+      /: the agent failed first: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:4010(;|$)/,
+    );
   });
 
   it("names both CA files when this process trusts another than the testbed's", async () => {

@@ -1,5 +1,5 @@
 import { performance as realClock } from "node:perf_hooks";
-import * as realTimers from "node:timers";
+import * as timers from "node:timers";
 
 import { httpsJson } from "./https-json.js";
 import { matches } from "./request-filter.js";
@@ -102,9 +102,17 @@ export class ControlApiError extends Error {
   }
 }
 
+/**
+ * Node's own `setTimeout`, taken when this module loads: fake timers replace the global one
+ * (Vitest's, Jest's), and node:test's `mock.timers` replaces `node:timers`' own property too, which
+ * a call read at each wait would find (the CommonJS build's, or any build loaded after they were
+ * enabled).
+ */
+const realSetTimeout = timers.setTimeout;
+
 const realDelay = (ms: number) =>
   new Promise<void>((resolve) => {
-    realTimers.setTimeout(resolve, ms);
+    realSetTimeout(resolve, ms);
   });
 const realNow = () => realClock.now();
 

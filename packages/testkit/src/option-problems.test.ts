@@ -35,6 +35,15 @@ describe("portProblems", () => {
     ]);
   });
 
+  it("names one port asked of two servers as that, before asking whether it is free", async () => {
+    const free = 0;
+    expect(await portProblems({ mockAuth0: port, shopApi: port, modelServer: free })).toEqual([
+      `ports.mockAuth0 and ports.shopApi are both ${String(port)}: give each server a port of its own`,
+      `ports.mockAuth0 is ${String(port)}, and another process holds it: choose another, or leave ports.mockAuth0 out for a free one`,
+      `ports.shopApi is ${String(port)}, and another process holds it: choose another, or leave ports.shopApi out for a free one`,
+    ]);
+  });
+
   it("names a port that is no port, and passes free ones", async () => {
     expect(
       await portProblems({ modelServer: 70_000, mockAuth0: 1.5, shopApi: "4000" as never }),

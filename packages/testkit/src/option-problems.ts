@@ -169,7 +169,17 @@ export async function portProblems(
         : `ports.${name} is ${String(port)}, and ${refusal}: choose another, or leave ports.${name} out for a free one`;
     }),
   );
-  return problems.filter((problem) => problem !== undefined);
+  // One port asked of two servers: the second's start would blame "another process".
+  const byPort = new Map<unknown, string[]>();
+  for (const [name, port] of Object.entries(ports)) {
+    if (port !== 0) byPort.set(port, [...(byPort.get(port) ?? []), `ports.${name}`]);
+  }
+  const shared = [...byPort].flatMap(([port, names]) =>
+    names.length < 2
+      ? []
+      : [`${names.join(" and ")} are both ${shown(port)}: give each server a port of its own`],
+  );
+  return [...shared, ...problems.filter((problem) => problem !== undefined)];
 }
 
 /**

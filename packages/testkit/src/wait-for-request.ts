@@ -1,4 +1,5 @@
 import path from "node:path";
+import { types } from "node:util";
 
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
@@ -76,10 +77,10 @@ export const UNTRUSTED_CA_FIX =
  * nothing of what failed), and the fix when a cause is a certificate Node did not trust.
  */
 function errorText(error: unknown, caCertPath?: string): string {
-  if (!(error instanceof Error)) return shortJson(error);
+  if (!isError(error)) return shortJson(error);
   const parts = [error.message];
   let cause: unknown = error.cause;
-  for (let depth = 0; depth < 5 && cause instanceof Error; depth++, cause = cause.cause) {
+  for (let depth = 0; depth < 5 && isError(cause); depth++, cause = cause.cause) {
     const { code } = cause as NodeJS.ErrnoException;
     const text =
       code === undefined || cause.message.includes(code)
@@ -211,4 +212,12 @@ export async function waitForRequest(
   } finally {
     signal?.removeEventListener("abort", wake);
   }
+}
+
+/**
+ * An error of any realm: Jest runs a test file in a context of its own, whose `Error` is not the
+ * one Node's own errors (fetch's, child_process') are made from, so `instanceof` misses them.
+ */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
 }
