@@ -207,6 +207,19 @@ describe("classifyAuthorizationError", () => {
     );
   });
 
+  it("names AUTH0_DOMAIN for a login_hint whose issuer the tenant does not issue under", () => {
+    // A tenant on another host than AUTH0_DOMAIN names (a custom domain): the fix said to check
+    // the user id.
+    const refusal = interrupt(
+      "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
+      "login_hint iss must be https://vm:45010/ (got https://localhost:4010/)",
+    );
+    const context = { expired: false, requestSent: false, now: NOW };
+    expect(classifyAuthorizationError(refusal, { ...context, config }).fix).toBe(
+      "Set AUTH0_DOMAIN to the host the tenant issues its tokens under (the issuer Auth0 names): the agent names https://localhost:4010/ as the person's issuer, and the shop checks tokens against that issuer too.",
+    );
+  });
+
   it("keeps Auth0's own description of a refused request", () => {
     const error = interrupt(
       "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",

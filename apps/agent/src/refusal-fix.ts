@@ -61,6 +61,11 @@ function invalidRequestFix(description: string, config: AgentConfig): string {
   if (/push|enrol|guardian|notification/i.test(description)) {
     return `Enroll ${userId} in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.`;
   }
+  // The login_hint names the issuer of the domain the agent was given (AUTH0_DOMAIN); a tenant
+  // that issues under another host (its custom domain, or another name of this machine) refuses it.
+  if (/login_hint.*\biss\b|\biss\b.*login_hint/i.test(description)) {
+    return `Set AUTH0_DOMAIN to the host the tenant issues its tokens under (the issuer Auth0 names): the agent names https://${domain}/ as the person's issuer, and the shop checks tokens against that issuer too.`;
+  }
   // Auth0's words for a login_hint whose sub is no user id ("testbed-user" for "auth0|testbed-user").
   if (/login_hint|"sub"/i.test(description)) {
     return `Check AGENT_USER_ID (or --user): "${userId}" must be an Auth0 user id, the connection and the id joined by "|" (such as auth0|${userId.includes("|") ? "<id>" : userId}).`;
