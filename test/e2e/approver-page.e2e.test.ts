@@ -514,6 +514,17 @@ describe("the approver page", () => {
           note: "<b>hi</b>",
         },
       ]);
+      const tricks = await askFor("Trick check", [
+        {
+          type: "product_purchase",
+          product: `XYZ phone${"\u3164".repeat(3)}`,
+          quantity: 2,
+          maximum_amount: 99999,
+          // Reversed by the override, it read "Up to 99999 each: 99 USD".
+          currency: "\u202EDSU 99 :hcae",
+          purchase_id: "pur_1",
+        },
+      ]);
       const neighbour = await ask("Neighbour check");
       try {
         const pad = approver.locator(".card", { hasText: "Pad check" });
@@ -535,9 +546,22 @@ describe("the approver page", () => {
           'Also in this entry: {"note":"<b>hi</b>"}',
         ]);
         await expect(oddCard.locator("td.odd").count()).resolves.toBe(4);
+        // Blank letters written out; a currency that is no code stays in its own row, written
+        // out, and the amount is shown alone; the purchase id has its row.
+        const trickCard = approver.locator(".card", { hasText: "Trick check" });
+        await expect(trickCard.locator("td").allTextContents()).resolves.toEqual([
+          `"XYZ phone${"\\u{3164}".repeat(3)}"`,
+          "2",
+          "99999",
+          '"\\u{202E}DSU 99 :hcae"',
+          "pur_1",
+        ]);
+        await expect(trickCard.locator("td.odd").count()).resolves.toBe(2);
         expect(errors).toEqual([]);
       } finally {
-        for (const id of [padded, odd, neighbour]) tenant.store.decide(id, "deny", "control-api");
+        for (const id of [padded, odd, tricks, neighbour]) {
+          tenant.store.decide(id, "deny", "control-api");
+        }
       }
     });
 

@@ -701,6 +701,26 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(model.prompts).toHaveLength(2);
   });
 
+  it("asks nobody for a purchase whose approval the shop would refuse as unreadable", async () => {
+    // The catalog's lookup reads past a zero-width no-break space, and the binding message
+    // leaves it out: the person approved "1 XYZ phone", and the shop refused the approval.
+    stubShop().catalog();
+    const auth0 = stubAuth0();
+    const { agent } = setup({
+      model: scriptedModel([
+        { calls: [{ id: "call_a", input: { product: "XYZ\uFEFFphone", qty: 1 } }] },
+      ]),
+    });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_tool_call" });
+    expect(report.message).toMatch(
+      /: The model asked for 1 x "XYZ\\u\{FEFF\}phone", which the shop would refuse to sell on any approval \(product holds characters a person cannot see .*\); the person was not asked\./,
+    );
+    expect(auth0.calls).toEqual([]);
+  });
+
   it("asks nobody for a call without an id, and says so", async () => {
     const { agent } = setup({
       model: scriptedModel([{ calls: [{ id: "", input: { product: "USB-C cable", qty: 1 } }] }]),

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 
 import {
+  purchaseAuthorizationDetail,
+  purchaseAuthorizationDetailSchema,
   purchaseBindingMessage,
   purchaseRequestSchema,
   type Clock,
@@ -170,11 +172,14 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       product: input.product,
       qty: input.qty,
     });
-    // The shop would refuse these after the person approved: do not ask them at all. After
-    // the catalog's answer, one at a time: both requests share one connection to the shop.
-    const refusal = refusalBeforeAsking(input, catalog) ?? (await checkPurchaseUrl());
     const maximumAmount =
       input.priceLimit ?? (catalog.kind === "found" ? catalog.total : undefined);
+    // The shop would refuse these after the person approved: do not ask them at all. After
+    // the catalog's answer, one at a time: both requests share one connection to the shop.
+    const refusal =
+      unshowableApproval(input, maximumAmount) ??
+      refusalBeforeAsking(input, catalog) ??
+      (await checkPurchaseUrl());
     const record: PurchaseRecord = {
       toolCallId,
       purchaseId: newPurchaseId(),
@@ -555,4 +560,38 @@ function codeOf(error: unknown): unknown {
   return typeof error === "object" && error !== null
     ? (error as { code?: unknown }).code
     : undefined;
+}
+
+/**
+ * The approval the shop would refuse as malformed, whatever the person decided: a product name
+ * with characters a consent screen cannot show as they are (the catalog's lookup reads past a
+ * zero-width no-break space, and the binding message leaves it out, so the person would approve
+ * a purchase that reads right and can never be placed).
+ */
+function unshowableApproval(
+  input: PurchaseRequest,
+  maximumAmount: number | undefined,
+): Verdict | undefined {
+  const detail = purchaseAuthorizationDetail({
+    product: input.product,
+    quantity: input.qty,
+    maximumAmount,
+  });
+  const checked = purchaseAuthorizationDetailSchema.safeParse(detail);
+  if (checked.success) return undefined;
+  const why = checked.error.issues.map((issue) => issue.message).join("; ");
+  return {
+    outcome: "ERROR",
+    error: "invalid_tool_call",
+    description: `The model asked for ${input.qty} x ${writtenOut(input.product)}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
+  };
+}
+
+/** `text` quoted, with every character but printable ASCII written out (`\u{FEFF}`). */
+function writtenOut(text: string): string {
+  return `"${text.replace(/[^\x20-\x7e]|["\\]/gu, (char) =>
+    /["\\]/.test(char)
+      ? `\\${char}`
+      : `\\u{${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`,
+  )}"`;
 }

@@ -2,29 +2,40 @@
 // cards and the email consent page. Everything in them is the client's: the person must see it
 // as it is, whatever it holds, and no value may hide another.
 
+/** A currency code as ISO 4217 writes one: anything else is the Currency row's to show. */
+const CURRENCY_CODE = /^[A-Z]{3}$/;
+
 export function formatAmount(value, currency) {
   if (typeof value !== "number") return "";
+  if (typeof currency !== "string" || !CURRENCY_CODE.test(currency)) return String(value);
   try {
     return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
   } catch {
-    return `${value} ${currency ?? ""}`.trim();
+    return `${value} ${currency}`;
   }
 }
 
 /**
  * Characters a person cannot see for what they are: controls, format characters (the
- * right-to-left override among them), line and paragraph separators, and every space but the
- * plain one (no-break, figure and ideographic spaces among them).
+ * right-to-left override among them), line and paragraph separators, every space but the plain
+ * one (no-break, figure and ideographic spaces among them), the letters and marks that draw
+ * nothing (the combining grapheme joiner, the Hangul fillers, the blank braille pattern, the
+ * Khmer and Mongolian invisibles, variation selectors), and a run of three or more combining
+ * marks, which draws over the rows around it. The shop's rule (`UNSEEN` in packages/shared).
  */
-const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]/u;
+const HIDDEN =
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u2800\u3164\uFFA0]|\u034F|\u17B4|\u17B5|[\u180B-\u180F]|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}]|[^\P{Zs} ]|\p{M}{3,}/u;
 const HIDDEN_ALL = new RegExp(HIDDEN.source, "gu");
 const UNUSUAL_SPACING = /^ | $| {2}/;
 
-/** `\u{2007}` for a character HIDDEN matches, so that it shows instead of hiding. */
+/** `\u{2007}` for each character HIDDEN matches, so that it shows instead of hiding. */
 const escaped = (text) =>
-  text.replace(
-    HIDDEN_ALL,
-    (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`,
+  text.replace(HIDDEN_ALL, (run) =>
+    [...run]
+      .map(
+        (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`,
+      )
+      .join(""),
   );
 
 /**
@@ -63,8 +74,8 @@ function cell(value, expected, className) {
 }
 
 /**
- * The members a `product_purchase` entry has rows for, and `purchase_id` (the order's
- * Idempotency-Key, for the shop); anything else is shown below it.
+ * The members a `product_purchase` entry has rows for, `purchase_id` (the order's
+ * Idempotency-Key) when it names one; anything else is shown below it.
  */
 const PURCHASE_MEMBERS = new Set([
   "type",
@@ -83,7 +94,9 @@ function limitCell(entry) {
     td.textContent = "no limit";
     return td;
   }
-  if (typeof entry.maximum_amount === "number" && typeof entry.currency === "string") {
+  // An amount with a currency code; another currency (any text the client sent) stays in the
+  // Currency row, written out and marked there, and the amount is shown alone.
+  if (typeof entry.maximum_amount === "number" && CURRENCY_CODE.test(String(entry.currency))) {
     const td = document.createElement("td");
     td.className = "number";
     td.textContent = formatAmount(entry.maximum_amount, entry.currency);
@@ -137,6 +150,8 @@ export function detailsTable(details) {
         field("Up to", limitCell(entry)),
         field("Currency", cell(entry.currency, "string")),
       );
+      if ("purchase_id" in entry)
+        group.append(field("Purchase id", cell(entry.purchase_id, "string")));
       const extra = extraRow(entry);
       if (extra) group.append(extra);
     } else {

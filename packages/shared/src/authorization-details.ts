@@ -16,11 +16,15 @@ export const PURCHASE_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
 
 /**
  * Characters a person cannot see for what they are (controls, format characters such as the
- * right-to-left override, line and paragraph separators, every space but the plain one), and
- * spacing that hides (leading, trailing, doubled): a consent screen cannot show the person such
- * a product name as it is.
+ * right-to-left override, line and paragraph separators, every space but the plain one, the
+ * letters and marks that draw nothing: the combining grapheme joiner, the Hangul fillers, the
+ * blank braille pattern, the Khmer and Mongolian invisibles, variation selectors), a run of three
+ * or more combining marks (drawn over what is around it), and spacing that hides (leading,
+ * trailing, doubled): a consent screen cannot show the person such a product name as it is. The
+ * approver page marks the same (`HIDDEN` in apps/mock-auth0/public/details.js).
  */
-const UNSEEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]|^ | $| {2}/u;
+const UNSEEN =
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u2800\u3164\uFFA0]|\u034F|\u17B4|\u17B5|[\u180B-\u180F]|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}]|[^\P{Zs} ]|\p{M}{3,}|^ | $| {2}/u;
 
 /**
  * One RFC 9396 `authorization_details` entry describing a purchase the person is asked to

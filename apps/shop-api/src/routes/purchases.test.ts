@@ -275,6 +275,24 @@ describe("authorization_details (RFC 9396)", () => {
       "the order does not match the purchase the person approved: the approved purchase is malformed (product: product holds characters a person cannot see on the consent screen (invisible or unusual spacing, control or direction characters): name it as a person reads it)",
     ],
     [
+      "a product name with Hangul fillers, which draw nothing",
+      { product: "XYZ phone", qty: 1 },
+      [purchaseDetail({ product: `XYZ phone${"\u3164".repeat(40)}actually 1000`, quantity: 1 })],
+      "the order does not match the purchase the person approved: the approved purchase is malformed (product: product holds characters a person cannot see on the consent screen (invisible or unusual spacing, control or direction characters): name it as a person reads it)",
+    ],
+    [
+      "a product name with a combining grapheme joiner, which draws nothing",
+      { product: "XYZ phone", qty: 1 },
+      [purchaseDetail({ product: "XYZ phone\u034F", quantity: 1 })],
+      "the order does not match the purchase the person approved: the approved purchase is malformed (product: product holds characters a person cannot see on the consent screen (invisible or unusual spacing, control or direction characters): name it as a person reads it)",
+    ],
+    [
+      "a product name with a stack of combining marks, drawn over the rows around it",
+      { product: "XYZ phone", qty: 1 },
+      [purchaseDetail({ product: `XYZ phone${"\u0327".repeat(30)}`, quantity: 1 })],
+      "the order does not match the purchase the person approved: the approved purchase is malformed (product: product holds characters a person cannot see on the consent screen (invisible or unusual spacing, control or direction characters): name it as a person reads it)",
+    ],
+    [
       "another currency",
       { product: "XYZ phone", qty: 1 },
       [purchaseDetail({ product: "XYZ phone", quantity: 1, currency: "EUR" })],
