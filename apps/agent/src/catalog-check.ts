@@ -1,8 +1,7 @@
 import {
+  findProductByReference,
   limitToCents,
   LOCAL_DEFAULTS,
-  normalizeProductReference,
-  productReferenceCandidates,
   toCents,
   type PurchaseRequest,
 } from "@ciba-testbed/shared";
@@ -28,8 +27,8 @@ export const CATALOG_CHECK_TIMEOUT_MS = 5000;
 /**
  * What the shop's catalog says about a purchase before the person is asked: whether the
  * product exists, what it costs in total today (a real `maximum_amount` for the consent) and
- * the stock. Matching mirrors the shop's lookup: by id, or by name ignoring case and spacing,
- * and a simple plural.
+ * the stock. Matching is the shop's own (`findProductByReference`): by id, or by name ignoring
+ * case and spacing, and a simple plural.
  */
 export async function lookUpCatalog(options: {
   fetch: typeof fetch;
@@ -40,22 +39,18 @@ export async function lookUpCatalog(options: {
   const read = await fetchProducts({ ...options, timeoutMs: CATALOG_CHECK_TIMEOUT_MS });
   if (!read.ok) return { kind: "unavailable", url: options.url, problem: read.problem };
 
-  const wanted = productReferenceCandidates(options.product);
-  for (const item of read.products) {
-    const names = [item.id, item.name].filter((v): v is string => typeof v === "string");
-    if (!names.some((name) => wanted.includes(normalizeProductReference(name)))) continue;
-    const name = typeof item.name === "string" ? item.name : options.product;
-    if (typeof item.price !== "number") {
-      return { kind: "unavailable", url: options.url, problem: `it lists ${name} without a price` };
-    }
-    return {
-      kind: "found",
-      name,
-      total: toCents(item.price * options.qty) / 100,
-      stock: typeof item.stock === "number" ? item.stock : undefined,
-    };
+  const item = findProductByReference(options.product, read.products);
+  if (item === undefined) return { kind: "unknown" };
+  const name = typeof item.name === "string" ? item.name : options.product;
+  if (typeof item.price !== "number") {
+    return { kind: "unavailable", url: options.url, problem: `it lists ${name} without a price` };
   }
-  return { kind: "unknown" };
+  return {
+    kind: "found",
+    name,
+    total: toCents(item.price * options.qty) / 100,
+    stock: typeof item.stock === "number" ? item.stock : undefined,
+  };
 }
 
 /**

@@ -1,8 +1,4 @@
-import {
-  SHOP_CURRENCY,
-  normalizeProductReference,
-  productReferenceCandidates,
-} from "@ciba-testbed/shared";
+import { SHOP_CURRENCY, findProductByReference } from "@ciba-testbed/shared";
 
 /** A product on sale: what it is and what it costs. Its stock lives in the database. */
 export interface CatalogProduct {
@@ -39,6 +35,8 @@ export const DEFAULT_PRODUCTS: readonly ProductSeed[] = [
  */
 export class Catalog {
   private readonly products = new Map<string, CatalogProduct>();
+  /** The same products in their order, for the reference resolver. */
+  private readonly ordered: CatalogProduct[] = [];
   /** The configured products, for the store to give a new database its starting stock. */
   readonly seed: readonly ProductSeed[];
 
@@ -52,7 +50,9 @@ export class Catalog {
       }
       if (this.products.has(product.id)) throw new Error(`duplicate product id ${product.id}`);
       const { id, name, unitPriceCents } = product;
-      this.products.set(id, { id, name, unitPriceCents, currency: SHOP_CURRENCY });
+      const entry: CatalogProduct = { id, name, unitPriceCents, currency: SHOP_CURRENCY };
+      this.products.set(id, entry);
+      this.ordered.push(entry);
     }
     this.seed = seed.map((product) => ({ ...product }));
   }
@@ -73,15 +73,6 @@ export class Catalog {
   }
 
   private lookup(reference: string): CatalogProduct | undefined {
-    const byId = this.products.get(reference.trim());
-    if (byId) return byId;
-    for (const candidate of productReferenceCandidates(reference)) {
-      for (const product of this.products.values()) {
-        if (candidate === product.id || candidate === normalizeProductReference(product.name)) {
-          return product;
-        }
-      }
-    }
-    return undefined;
+    return this.products.get(reference.trim()) ?? findProductByReference(reference, this.ordered);
   }
 }

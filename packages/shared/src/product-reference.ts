@@ -14,3 +14,27 @@ export function productReferenceCandidates(reference: string): string[] {
   if (normalized.endsWith("s")) out.push(normalized.slice(0, -1));
   return out;
 }
+
+/**
+ * The product `reference` names among `products`, as the shop sells it: by its exact id first,
+ * then by each candidate in turn (the reference, then its singulars) against every product's id
+ * and normalized name. The agent prices the consent with the same rule, so both pick the same
+ * product when two could match ("Glasses": a product "Glasses" before one named "Glass").
+ */
+export function findProductByReference<P extends { id?: unknown; name?: unknown }>(
+  reference: string,
+  products: readonly P[],
+): P | undefined {
+  const trimmed = reference.trim();
+  const byId = products.find((product) => product.id === trimmed);
+  if (byId !== undefined) return byId;
+  for (const candidate of productReferenceCandidates(reference)) {
+    const found = products.find(
+      (product) =>
+        candidate === product.id ||
+        (typeof product.name === "string" && candidate === normalizeProductReference(product.name)),
+    );
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
