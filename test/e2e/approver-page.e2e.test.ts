@@ -89,6 +89,8 @@ describe("the approver page", () => {
       "2",
       "$998.00",
       "USD",
+      // The agent's own id for the purchase, its order's Idempotency-Key.
+      expect.stringMatching(/^pur_[0-9a-f-]{36}$/),
     ]);
     await expect(pending.locator(".unbound").isHidden()).resolves.toBe(true);
     await expect(pending.locator(".countdown").textContent()).resolves.toMatch(
@@ -237,6 +239,7 @@ describe("the approver page", () => {
 
   it("asks for the control token when the tenant has one, and keeps it out of the URL", async () => {
     const token = "e2e-control-token-0123456789";
+    let relocked: RunningMockAuth0 | undefined;
     const locked = await startMockAuth0({
       tenant: loadTenant(),
       port: 0,
@@ -283,9 +286,29 @@ describe("the approver page", () => {
       await owner.getByRole("button", { name: /^Approve: Do you want to sign in/ }).click();
       await owner.locator(".history > li .outcome.approved").waitFor();
       expect(locked.store.get("locked-request")?.decision).toMatchObject({ by: "approver-page" });
+
+      // The tenant starts again on its port with another token: the page's session is no
+      // longer taken, and the page says so (it said "Reconnecting…" for ever, cards and all).
+      const { port } = new URL(locked.issuer);
+      await locked.close();
+      relocked = await startMockAuth0({
+        tenant: loadTenant(),
+        port: Number(port),
+        host: "127.0.0.1",
+        certDir: path.dirname(s.stack.caCertPath),
+        controlToken: `${token}-another`,
+        keys: await signingKeys(),
+      });
+      await owner
+        .getByText(
+          "The tenant no longer takes this page's session (it started again with another control token): unlock it again.",
+        )
+        .waitFor();
+      await expect(owner.locator("#connection").textContent()).resolves.toBe("Locked");
       await owner.close();
     } finally {
       await locked.close();
+      await relocked?.close();
     }
   });
 
@@ -716,6 +739,47 @@ describe("the approver page", () => {
         "Order check 1",
       ]);
       for (const id of ids) tenant.store.decide(id, "deny", "control-api");
+    });
+
+    it("says a decision failed even when its card went while it was out, and keeps a message's spaces", async () => {
+      clock.advance(60_000);
+      const approver = await approverPage();
+      const id = await ask("Gone  check");
+      try {
+        const card = approver.locator(".card", { hasText: "Gone" });
+        await card.waitFor();
+        // Two spaces stay two: the message the person compares with the agent's, as sent.
+        // The width of the message's text when it reads `t` (put back after).
+        const width = (text: string) =>
+          card.locator(".message").evaluate((node, t): number => {
+            const element = node as unknown as RenderedElement;
+            const sent = element.textContent;
+            element.textContent = t;
+            const range = element.ownerDocument.createRange();
+            range.selectNodeContents(element);
+            const boxes = Array.from(range.getClientRects());
+            element.textContent = sent;
+            return boxes.reduce((sum, box) => sum + box.width, 0);
+          }, text);
+        expect(await width("Gone  check")).toBeGreaterThan(await width("Gone check"));
+        // The Approve leaves; the control API denies the request before the tenant reads it.
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        await approver.route("**/approve", async (route) => {
+          await held;
+          await route.continue();
+        });
+        await card.getByRole("button", { name: /^Approve: Gone +check/ }).click();
+        tenant.store.decide(id, "deny", "control-api");
+        await card.waitFor({ state: "detached" });
+        release();
+        await approver
+          .getByRole("alert")
+          .filter({ hasText: /^Gone {2}check \(request \u2026\w+\): Could not approve: / })
+          .waitFor();
+      } finally {
+        await approver.close();
+      }
     });
   });
 });

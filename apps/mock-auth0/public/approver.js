@@ -89,6 +89,7 @@ async function decide(request, decision, card) {
   // Its buttons are disabled now, which takes the focus off them: once the card goes, the
   // focus goes to the one after it (placeInOrder).
   card.dataset.decidedHere = "true";
+  $("decision-error").hidden = true;
   const error = card.querySelector(".error");
   buttons.forEach((button) => (button.disabled = true));
   error.hidden = true;
@@ -107,9 +108,18 @@ async function decide(request, decision, card) {
       throw new Error(body.error_description ?? `The server answered ${response.status}`);
     }
   } catch (e) {
-    error.textContent = `Could not ${decision}: ${e.message}`;
-    error.hidden = false;
-    buttons.forEach((button) => (button.disabled = false));
+    const text = `Could not ${decision}: ${e.message}`;
+    if (card.isConnected) {
+      error.textContent = text;
+      error.hidden = false;
+      buttons.forEach((button) => (button.disabled = false));
+    } else {
+      // The card went while the decision was out (decided elsewhere, or expired): say it where
+      // the person still looks, naming the request.
+      const pageError = $("decision-error");
+      pageError.textContent = `${request.binding_message} (request ${idTail(request.auth_req_id)}): ${text}`;
+      pageError.hidden = false;
+    }
   }
 }
 
@@ -360,6 +370,19 @@ function connect() {
   });
   events.addEventListener("error", () => {
     $("connection").textContent = "Reconnecting…";
+    // A tenant started again with another control token refuses this page's session: the
+    // stream would retry for ever, its cards still showing.
+    void fetch("/approver/api/session")
+      .then((session) => {
+        if (session.status !== 401) return;
+        events.close();
+        pending.clear();
+        render();
+        showLocked(
+          "The tenant no longer takes this page's session (it started again with another control token): unlock it again.",
+        );
+      })
+      .catch(() => undefined);
   });
   events.addEventListener("snapshot", (event) => {
     const data = JSON.parse(event.data);
