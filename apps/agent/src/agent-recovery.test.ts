@@ -382,6 +382,38 @@ describe("guards right before the order", () => {
     });
   });
 
+  it("says the thread went from the store, and what to check, when it goes while the run works on it", async () => {
+    // A Redis emptied mid-run: the run's next write finds no thread. It said "Thread ... is not
+    // in the store", with no code, no fix and no thread id.
+    const auth0 = await pendingThread();
+    auth0.approve();
+    const files = createFileStore(dir);
+    let emptied = false;
+    const emptying: AgentStore = {
+      ...files,
+      get: (key, schema) =>
+        emptied && key === "threads/thread-1" ? Promise.resolve(undefined) : files.get(key, schema),
+    };
+    const shop = stubShop();
+
+    const report = await restart({
+      store: emptying,
+      beforeOrder: () => {
+        emptied = true;
+      },
+    }).agent.resume("thread-1");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "thread_lost",
+      threadId: "thread-1",
+      message:
+        "Thread thread-1 went from the agent's store while this run worked on it (the store lost its data, or its record was removed), so this run cannot record what it did.",
+      fix: "Check the shop's orders for the person before asking again: an order this run placed is there, not in the store.",
+    });
+    expect(shop.calls).toHaveLength(0);
+  });
+
   it("orders nothing once the process that started the agent is gone", async () => {
     const auth0 = await pendingThread();
     auth0.approve();

@@ -29,7 +29,7 @@ import type { Authorizer, AuthorizerSource } from "./approval-poll.js";
 import { auth0Store, readAuthRequest } from "./auth0-store.js";
 import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
-import { AgentHalt, leaseLost } from "./halt.js";
+import { AgentHalt, leaseLost, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
 import { expiryWarnings } from "./notification-channel.js";
@@ -337,7 +337,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   async function turn(threadId: string, startedAt: number): Promise<AgentReport> {
     const thread = await journal.get(threadId);
-    if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
+    if (thread === undefined) throw threadGone(threadId);
 
     const purchaseTool = purchaseToolFor(threadId);
     let modelMs = 0;
@@ -395,7 +395,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     failure?: ModelFailure,
   ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
-    if (thread === undefined) throw new Error(`Thread ${threadId} vanished from the store`);
+    if (thread === undefined) throw threadGone(threadId);
     const outcome = failure?.outcome ?? threadOutcome(thread);
     if (outcome !== "PENDING") {
       const notTried = failure === undefined ? await untried(thread, outcome) : undefined;

@@ -52,3 +52,16 @@ export function leaseLost(threadId: string): AgentHalt {
     `Resume thread ${threadId} once the other process has ended to see where it stands.`,
   );
 }
+
+/**
+ * The thread went from the store while a run worked on it: the store lost its data (a Redis
+ * emptied or restarted without persistence) or someone removed the record. What the run did is
+ * in the shop and the tenant, not in the store.
+ */
+export function threadGone(threadId: string): AgentHalt {
+  return new AgentHalt(
+    "thread_lost",
+    `Thread ${threadId} went from the agent's store while this run worked on it (the store lost its data, or its record was removed), so this run cannot record what it did.`,
+    "Check the shop's orders for the person before asking again: an order this run placed is there, not in the store.",
+  );
+}

@@ -2,7 +2,7 @@ import { PURCHASE_ID, purchaseRequestSchema, type PurchaseRequest } from "@ciba-
 import { z } from "zod";
 
 import { LeaseNotHeldError, type AgentStore } from "./agent-store.js";
-import { leaseLost } from "./halt.js";
+import { leaseLost, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { OUTCOMES, type Outcome } from "./outcome.js";
 import { finishedResult, type PurchaseRecord } from "./purchase-record.js";
@@ -162,7 +162,7 @@ export class ThreadJournal {
 
   async putPurchase(threadId: string, record: PurchaseRecord): Promise<void> {
     const thread = await this.get(threadId);
-    if (thread === undefined) throw new Error(`Thread ${threadId} is not in the store`);
+    if (thread === undefined) throw threadGone(threadId);
     const index = thread.purchases.findIndex((p) => p.toolCallId === record.toolCallId);
     if (index === -1) thread.purchases.push(record);
     else thread.purchases[index] = record;
@@ -198,7 +198,10 @@ export class ThreadJournal {
     step: "approvedAt" | "orderSentAt",
     at: number,
   ): Promise<void> {
-    const record = await this.findPurchase(threadId, toolCallId);
+    // A thread gone from the store stops the run here, before the order it would let leave.
+    const thread = await this.get(threadId);
+    if (thread === undefined) throw threadGone(threadId);
+    const record = thread.purchases.find((p) => p.toolCallId === toolCallId);
     if (record === undefined || record[step] !== undefined) return;
     await this.putPurchase(threadId, { ...record, [step]: at });
   }
