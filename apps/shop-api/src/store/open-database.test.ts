@@ -118,6 +118,21 @@ describe("an embedded database folder that cannot be made", () => {
   );
 });
 
+describe("an embedded database folder this user may not write", () => {
+  // /proc/sys is one even for root; for another user, a folder a run with sudo made. It was a
+  // stack trace from the lock's socket ("listen EACCES") or from PostgreSQL's files.
+  it.runIf(process.platform === "linux")(
+    "is a DatabaseOpenError in one line naming the folder and the fix",
+    async () => {
+      await expect(openDatabase({ kind: "embedded", location: "/proc/sys" })).rejects.toThrow(
+        new DatabaseOpenError(
+          "cannot write the embedded database's folder /proc/sys (EACCES): set SHOP_API_DATABASE to a folder this user may write, or give this user the folder (one made by another user, such as a run with sudo, is theirs)",
+        ),
+      );
+    },
+  );
+});
+
 describe("an embedded database folder without PG_VERSION", () => {
   it("is refused when it holds anything, and left as it was: a new database would write over it", async () => {
     const copy = await emptyShopDatabase();

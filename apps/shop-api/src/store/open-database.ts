@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -210,6 +218,16 @@ async function openEmbedded(location: string, shortLived: boolean): Promise<Shop
         { cause: error },
       );
     });
+    // Said here, in one line: past this, the lock's socket and PostgreSQL's files fail with a
+    // stack trace ("listen EACCES", 'could not open file "base/5/16384"').
+    try {
+      accessSync(location, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
+    } catch (error) {
+      throw new DatabaseOpenError(
+        `cannot write the embedded database's folder ${location} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): set SHOP_API_DATABASE to a folder this user may write, or give this user the folder (one made by another user, such as a run with sudo, is theirs)`,
+        { cause: error },
+      );
+    }
   }
   const lock = inMemory ? undefined : await lockDataDir(location);
   let lite: PGlite;
