@@ -112,6 +112,10 @@ describe("shop-api when its PostgreSQL stops", () => {
         headers: { authorization: `Bearer ${approval}` },
       });
       expect([path, answer.status, answer.headers.get("retry-after")]).toEqual([path, 503, "5"]);
+      // A read is told to come again, with no word of an Idempotency-Key it never had.
+      expect(((await answer.json()) as { error_description: string }).error_description).toBe(
+        "The shop's database cannot be reached right now. Retry after the Retry-After seconds",
+      );
     }
     const ready = await fetch(`${shop.url}/ready`);
     expect(ready.status).toBe(503);

@@ -47,17 +47,23 @@ function unsupportedBody(error: unknown): OAuthError | undefined {
     : undefined;
 }
 
-/** The database down or unreachable: 503 with Retry-After, never a 500 (`isDatabaseUnavailable`). */
-function databaseUnavailable(error: unknown): OAuthError | undefined {
+/**
+ * The database down or unreachable: 503 with Retry-After, never a 500 (`isDatabaseUnavailable`).
+ * An order is told to come again with its Idempotency-Key; a read, just to come again.
+ */
+function databaseUnavailable(error: unknown, method: string): OAuthError | undefined {
   if (!isDatabaseUnavailable(error)) return undefined;
   const why = isStatementTimeout(error)
     ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
     : "The shop's database cannot be reached right now.";
-  return errors.temporarilyUnavailable(
-    `${why} Retry after the Retry-After seconds with the same Idempotency-Key: an order that ` +
-      "was placed is answered, never placed twice",
-    { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
-  );
+  const retry =
+    method === "POST"
+      ? " Retry after the Retry-After seconds with the same Idempotency-Key: an order that " +
+        "was placed is answered, never placed twice"
+      : " Retry after the Retry-After seconds";
+  return errors.temporarilyUnavailable(`${why}${retry}`, {
+    "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS),
+  });
 }
 
 /** The shared serializer, placed last, with this API's translations tried first. */
@@ -65,7 +71,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return createErrorHandler({
     logger,
     bodyLimit: JSON_BODY_LIMIT,
-    translate: (error) =>
-      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error),
+    translate: (error, req) =>
+      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error, req.method),
   });
 }

@@ -11,7 +11,7 @@ export interface ErrorHandlerOptions {
   /** The JSON body limit, named in the 413's description. */
   bodyLimit: string;
   /** The app's own translations, tried first (e.g. a token library's error classes). */
-  translate?: (error: unknown) => OAuthError | undefined;
+  translate?: (error: unknown, req: Request) => OAuthError | undefined;
   /** Told of every error answer as it is sent, a 500 as `server_error` (e.g. to keep a record). */
   onAnswer?: (req: Request, error: OAuthError) => void;
 }
@@ -38,7 +38,7 @@ export function createErrorHandler(options: ErrorHandlerOptions): ErrorRequestHa
     const known =
       error instanceof OAuthError
         ? error
-        : (options.translate?.(error) ?? requestReadError(error, options.bodyLimit));
+        : (options.translate?.(error, req) ?? requestReadError(error, options.bodyLimit));
     if (known === undefined) {
       loggerOf(req, options.logger).error({ err: error }, "unexpected error");
     }
