@@ -254,6 +254,8 @@ describe("the approver page", () => {
       await visitor.goto(`${locked.issuer}approver`);
       await visitor.getByText("This tenant needs its control token").waitFor();
       await expect(visitor.locator("#connection").textContent()).resolves.toBe("Locked");
+      // The focus is in the token's box, the one thing to do here.
+      await expect(visitor.locator("#token:focus").count()).resolves.toBe(1);
       await visitor
         .getByLabel("Control token", { exact: true })
         .fill("not-the-control-token-at-all");

@@ -437,6 +437,8 @@ function showLocked(message) {
   const error = $("unlock-error");
   error.textContent = message ?? "";
   error.hidden = !message;
+  // The one thing to do here: type the token.
+  $("token").focus();
 }
 
 async function start() {

@@ -17,7 +17,8 @@ export type ApproverOutcome =
 const OUTCOME_PATTERN = /^(?:(approve|deny|ignore|manual)|(approve|deny|expire)-after:(\d{1,9}))$/;
 
 const OUTCOME_SYNTAX =
-  "one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms>";
+  "one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms> " +
+  "(<ms>: 0 to 999999999, whole milliseconds)";
 
 /** Parses the text form used in tenant files, `MOCK_AUTH0_APPROVER` and the policy API. */
 export function parseOutcome(text: string): ApproverOutcome | undefined {

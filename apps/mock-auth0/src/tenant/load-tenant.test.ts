@@ -604,7 +604,7 @@ describe("mock-auth0.json", () => {
     const settings = path.join(path.dirname(file), "mock-auth0.json");
     expect(problemsOf(file)).toEqual([
       `${settings}: ciba.intervalSeconds: Number must be greater than 0`,
-      `${settings}: approver.default: "sometimes" is not an approver outcome: use one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms>`,
+      `${settings}: approver.default: "sometimes" is not an approver outcome: use one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms> (<ms>: 0 to 999999999, whole milliseconds)`,
       `${settings}: extra: unknown property`,
     ]);
   });
