@@ -21,7 +21,8 @@ describe("startTestbed with wrong options", () => {
     await expect(started).rejects.toThrow(
       'Invalid startTestbed options:\n  - approver: Invalid policy: default: "sometimes" is not an ' +
         "approver outcome: use one of manual, approve, deny, ignore, approve-after:<ms>, " +
-        'deny-after:<ms>, expire-after:<ms>\n  - user: "auth0|nobody" is not one of the ' +
+        "deny-after:<ms>, expire-after:<ms> (<ms>: 0 to 999999999, whole milliseconds)\n" +
+        '  - user: "auth0|nobody" is not one of the ' +
         "tenant's people, so each of its consent requests would be refused (unknown_user_id); " +
         "they are auth0|testbed-user, auth0|second-user, auth0|no-push-user (not enrolled in " +
         "push), or add the person to the users file (the users option)\n  - client: " +
