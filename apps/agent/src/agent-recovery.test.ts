@@ -168,6 +168,31 @@ describe("a resume after a process stopped between approval and order", () => {
     expect(shop.calls[0]!.headers.get("idempotency-key")).toBe("call_1");
   });
 
+  it("reports an order an earlier run placed as that run's when the thread's end was never recorded", async () => {
+    // The earlier run ordered, then its store failed at its last write (the thread's end): the
+    // next resume said "Ordered ..." with finishedEarlier null, as if it had ordered.
+    const auth0 = await pendingThread();
+    auth0.approve();
+    stubShop().order(201, { id: "ord_1" });
+    expect(await restart().agent.resume("thread-1")).toMatchObject({ outcome: "ORDERED" });
+    const journal = (await readJournal()) as Record<string, unknown> & {
+      purchases: { finishedAt?: number }[];
+    };
+    const orderedAt = journal.purchases[0]!.finishedAt!;
+    delete journal.finished;
+    await writeFile(path.join(dir, THREAD_FILE), JSON.stringify(journal));
+    clock.advance(60_000);
+    const shop = stubShop();
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ORDERED", exitCode: 0, finishedEarlier: orderedAt });
+    expect(report.message).toMatch(
+      /^Thread thread-1 had already finished, at .* with order ord_1; this run ordered nothing and asked nobody\./,
+    );
+    expect(shop.calls).toHaveLength(0);
+  });
+
   it("says the shop may have the order when the process stopped while sending it", async () => {
     const auth0 = await pendingThread();
     auth0.approve();

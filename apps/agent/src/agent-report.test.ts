@@ -9,7 +9,7 @@ import {
 } from "./agent-report.js";
 import { AgentHalt, StoreEntryError } from "./halt.js";
 import type { PurchaseRecord } from "./purchase-record.js";
-import type { PurchaseResult } from "./purchase-result.js";
+import { describeResult, type PurchaseResult } from "./purchase-result.js";
 import type { ThreadRecord } from "./thread-journal.js";
 
 const phone = { product: "XYZ phone", qty: 1 };
@@ -125,6 +125,23 @@ describe("closingMessage", () => {
     expect(
       closingMessage(partial, "ERROR", "", { outcome: "ERROR", message: "The model failed." }),
     ).toBe("Ordered 1 x XYZ phone: order ord_1. The model failed.");
+  });
+});
+
+describe("describeResult", () => {
+  it("ends a refusal in a sentence, whatever its description ends with", () => {
+    // The shop's words end without a stop, and the report goes on after them.
+    const refused = (description: string): PurchaseResult => ({
+      outcome: "SHOP_REFUSED",
+      purchase: { product: "ABC laptop", qty: 4 },
+      description,
+    });
+    expect(describeResult(refused("Only 3 x ABC laptop left in stock; 4 requested"))).toBe(
+      "Could not buy 4 x ABC laptop: Only 3 x ABC laptop left in stock; 4 requested.",
+    );
+    expect(describeResult(refused("It is sold out."))).toBe(
+      "Could not buy 4 x ABC laptop: It is sold out.",
+    );
   });
 });
 

@@ -331,8 +331,18 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (open !== undefined) {
       const result = await purchaseToolFor(threadId).purchase(open.purchase, open.toolCallId);
       if (isTerminalFailure(result.outcome)) return settle(threadId, startedAt, "");
+      return turn(threadId, startedAt);
     }
-    return turn(threadId, startedAt);
+    // Every purchase decided by earlier runs, and the thread's end not recorded (the store
+    // failed at that last write): a turn that adds no purchase reports their orders as an
+    // earlier run's, or a script counting this run's orders would count them again.
+    const decidedAt = Math.max(...thread.purchases.map((purchase) => purchase.finishedAt ?? 0));
+    const report = await turn(threadId, startedAt);
+    const after = await journal.get(threadId);
+    if (thread.purchases.length === 0 || after?.purchases.length !== thread.purchases.length) {
+      return report;
+    }
+    return { ...earlierReport(after, decidedAt, elapsed(startedAt)), timings: report.timings };
   }
 
   async function turn(threadId: string, startedAt: number): Promise<AgentReport> {

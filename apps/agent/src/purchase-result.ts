@@ -92,7 +92,9 @@ function describeAs(result: PurchaseResult, earlierOrdered: boolean): string {
     case "EXPIRED":
       return `The approval request for ${what} expired unanswered; nothing was ordered.`;
     default:
-      return `Could not buy ${what}: ${result.description}`;
+      // A sentence, whatever the description's source: the shop's words may end without a stop
+      // ("... left in stock; 4 requested"), and more may follow in the report.
+      return `Could not buy ${what}: ${result.description}${/[.!?)]$/.test(result.description) ? "" : "."}`;
   }
 }
 

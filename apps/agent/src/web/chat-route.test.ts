@@ -1,6 +1,6 @@
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { ManualClock, systemClock, type Clock } from "@ciba-testbed/shared";
-import type { LanguageModel, UIMessage } from "ai";
+import { APICallError, type LanguageModel, type UIMessage } from "ai";
 import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
@@ -493,6 +493,32 @@ describe("POST /api/chat with a tool call the model got wrong", () => {
       expect.objectContaining({ type: "text-delta", delta: "How many XYZ phones?" }),
     );
     expect(chat.calls.fetch).toBe(0);
+  });
+});
+
+describe("POST /api/chat when the model fails", () => {
+  it("says what failed, as the CLI does, not the SDK's 'An error occurred.'", async () => {
+    const model = new MockLanguageModelV2({
+      doStream: () =>
+        Promise.reject(
+          new APICallError({
+            message: "Upstream boom",
+            url: "http://127.0.0.1:4030/v1/responses",
+            requestBodyValues: {},
+            statusCode: 400,
+            isRetryable: false,
+          }),
+        ),
+    });
+    const chat = loggedInChat({ model });
+
+    const answer = await chat.post({ id: "c1", messages: [hi] });
+
+    expect(answer.status).toBe(200);
+    expect(await uiChunksOf(answer.text)).toContainEqual({
+      type: "error",
+      errorText: "The model failed: Upstream boom",
+    });
   });
 });
 

@@ -531,7 +531,10 @@ function answer(
         },
         onError: () => undefined,
       });
-      writer.merge(result.toUIMessageStream());
+      // A failed model call arrives as the stream's error part, which the SDK would write as
+      // "An error occurred." (after an order, an invitation to ask, and buy, again): it is
+      // written as the CLI says it, by the same words.
+      writer.merge(result.toUIMessageStream({ onError: clientErrorText }));
     },
     { messages, tools },
   );
