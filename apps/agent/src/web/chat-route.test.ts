@@ -932,7 +932,13 @@ describe("the page's live approval status", () => {
     status.listener({
       type: "purchase-finished",
       toolCallId: "call_cable",
-      result: { outcome: "ORDERED", purchase, authReqId: "req_cable", description: "Ordered" },
+      result: {
+        outcome: "ORDERED",
+        purchase,
+        authReqId: "req_cable",
+        bindingMessage: "Do you want to buy 1 USB-C cable",
+        description: "Ordered",
+      },
     });
     status.listener({
       type: "purchase-finished",
@@ -945,7 +951,12 @@ describe("the page's live approval status", () => {
     });
     expect(parts).toMatchObject([
       { type: "data-approval", id: "call_cable", data: { status: "PENDING" } },
-      { type: "data-approval", id: "call_cable", data: { status: "ORDERED" } },
+      // The decided card keeps what was asked.
+      {
+        type: "data-approval",
+        id: "call_cable",
+        data: { status: "ORDERED", bindingMessage: "Do you want to buy 1 USB-C cable" },
+      },
       {
         type: "data-approval",
         id: "call_case",

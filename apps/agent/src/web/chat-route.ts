@@ -94,9 +94,11 @@ export class ApprovalStatus {
       // Its own tool call: a purchase refused before any approval request (no authReqId) was
       // written under the call the page resumed, another item's, whose card then said refused.
       const { result, toolCallId: id } = event;
+      // What was asked stays on the decided card: "Purchase: denied" alone does not say which.
       const data: ApprovalStatusData = {
         status: result.outcome,
         authReqId: result.authReqId ?? "",
+        ...(result.bindingMessage === undefined ? {} : { bindingMessage: result.bindingMessage }),
         description: result.description,
       };
       writer.write({ type: "data-approval", id, data, transient: true });

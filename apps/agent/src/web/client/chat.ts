@@ -660,7 +660,6 @@ function forgottenApproval(bindingMessage: string | undefined): ApprovalStatusDa
 /** The card of one purchase waiting for (or past) the person's answer. */
 function approvalCard(data: ApprovalStatusData): HTMLElement {
   const pending = data.status === "PENDING";
-  const forgotten = data.status === FORGOTTEN;
   const card = element(
     "div",
     { className: `approval ${pending ? "pending" : "decided"}` },
@@ -671,7 +670,10 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     element("span", { className: "binding", text: data.bindingMessage ?? "" }),
     pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
     pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
-    forgotten ? element("span", { text: data.description ?? "" }) : undefined,
+    // Why it did not go through: an ordered card says what was ordered in the answer below.
+    !pending && data.status !== "ORDERED" && data.description !== undefined
+      ? element("span", { className: "why", text: data.description })
+      : undefined,
   );
   card.dataset.status = data.status;
   card.setAttribute("role", "status");
