@@ -107,6 +107,15 @@ describe("shop-api when its PostgreSQL stops", () => {
         error_description: expect.stringContaining("same Idempotency-Key"),
       },
     });
+    // An order sent without a key is not told to send the same key again.
+    const keyless = await shop.buy(approval, { product: "USB-C cable", qty: 1 });
+    expect(keyless).toMatchObject({
+      status: 503,
+      body: {
+        error_description:
+          "The shop's database cannot be reached right now. Retry after the Retry-After seconds",
+      },
+    });
     for (const path of ["/api/products", "/api/products/usb-c-cable", "/api/purchases"]) {
       const answer = await fetch(`${shop.url}${path}`, {
         headers: { authorization: `Bearer ${approval}` },

@@ -1,6 +1,6 @@
 import { OAuthError } from "@ciba-testbed/shared";
 import { createErrorHandler, requestReadError } from "@ciba-testbed/shared/http";
-import type { ErrorRequestHandler } from "express";
+import type { ErrorRequestHandler, Request } from "express";
 import { UnauthorizedError } from "express-oauth2-jwt-bearer";
 import type { Logger } from "pino";
 
@@ -49,15 +49,16 @@ function unsupportedBody(error: unknown): OAuthError | undefined {
 
 /**
  * The database down or unreachable: 503 with Retry-After, never a 500 (`isDatabaseUnavailable`).
- * An order is told to come again with its Idempotency-Key; a read, just to come again.
+ * An order is told to come again with its Idempotency-Key; a read, or an order sent without
+ * one, just to come again.
  */
-function databaseUnavailable(error: unknown, method: string): OAuthError | undefined {
+function databaseUnavailable(error: unknown, req: Request): OAuthError | undefined {
   if (!isDatabaseUnavailable(error)) return undefined;
   const why = isStatementTimeout(error)
     ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
     : "The shop's database cannot be reached right now.";
   const retry =
-    method === "POST"
+    req.method === "POST" && req.headers["idempotency-key"] !== undefined
       ? " Retry after the Retry-After seconds with the same Idempotency-Key: an order that " +
         "was placed is answered, never placed twice"
       : " Retry after the Retry-After seconds";
@@ -72,6 +73,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     logger,
     bodyLimit: JSON_BODY_LIMIT,
     translate: (error, req) =>
-      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error, req.method),
+      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error, req),
   });
 }

@@ -205,7 +205,7 @@ function refuseUnknownContent(location: string): void {
   if (held.length === 0) return;
   const shown = held.slice(0, 3).join(", ") + (held.length > 3 ? ", ..." : "");
   throw new Error(
-    `it holds files (${shown}) but no PG_VERSION, so it is not an embedded database, or a damaged one: the shop makes a new database only in an empty folder, since making one here would write over them (and a damaged database's orders, and the approvals they spent, would be forgotten). Set SHOP_API_DATABASE to a new folder, or restore this one from a backup; remove it only if it was never a database that took orders`,
+    `it holds files (${shown}) but no PG_VERSION, so it is not an embedded database, or a damaged one: the shop makes a new database only in an empty folder, since making one here would write over them (and a damaged database's orders, and the approvals they spent, would be forgotten). Set SHOP_API_DATABASE to a new folder, or restore this one from a backup (a backup forgets the approvals spent after it was made, which can then buy again until their tokens expire); remove it only if it was never a database that took orders`,
   );
 }
 
