@@ -721,6 +721,24 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(auth0.calls).toEqual([]);
   });
 
+  it("asks with the limit the shop applies, whole cents rounded down, in the details as in the message", async () => {
+    // 19.989 went into maximum_amount as it was, which a consent screen shows as $19.99.
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().deny();
+    const model = scriptedModel([
+      {
+        calls: [{ id: "call_a", input: { product: "USB-C cable", qty: 2, priceLimit: 19.989 } }],
+      },
+    ]);
+    const { agent } = setup({ model });
+
+    await agent.run("Buy 2 USB-C cables, at most 19.989 dollars");
+
+    const asked = auth0.calls[0]!.body;
+    expect(asked.binding_message).toBe("Do you want to buy 2 USB-C cables for max 19.98 USD");
+    expect(JSON.parse(asked.authorization_details!)).toMatchObject([{ maximum_amount: 19.98 }]);
+  });
+
   it("asks nobody for a call without an id, and says so", async () => {
     const { agent } = setup({
       model: scriptedModel([{ calls: [{ id: "", input: { product: "USB-C cable", qty: 1 } }] }]),

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 
 import {
+  limitToCents,
   purchaseAuthorizationDetail,
   purchaseAuthorizationDetailSchema,
   purchaseBindingMessage,
@@ -172,8 +173,14 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       product: input.product,
       qty: input.qty,
     });
+    // The limit as the shop applies it, whole cents rounded down, as the binding message says
+    // it: 19.989 was sent as is, which a consent screen shows rounded up ($19.99).
     const maximumAmount =
-      input.priceLimit ?? (catalog.kind === "found" ? catalog.total : undefined);
+      input.priceLimit === undefined
+        ? catalog.kind === "found"
+          ? catalog.total
+          : undefined
+        : limitToCents(input.priceLimit) / 100;
     // The shop would refuse these after the person approved: do not ask them at all. After
     // the catalog's answer, one at a time: both requests share one connection to the shop.
     const refusal =
