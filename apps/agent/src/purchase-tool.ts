@@ -184,8 +184,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     // The shop would refuse these after the person approved: do not ask them at all. After
     // the catalog's answer, one at a time: both requests share one connection to the shop.
     const refusal =
-      unshowableApproval(input, maximumAmount) ??
       refusalBeforeAsking(input, catalog) ??
+      unshowableApproval(input, maximumAmount) ??
       (await checkPurchaseUrl());
     const record: PurchaseRecord = {
       toolCallId,

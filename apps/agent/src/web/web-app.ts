@@ -137,7 +137,7 @@ class TenantUnreachable extends TypeError {
   readonly error = TENANT_UNREACHABLE;
 
   constructor(network: NetworkErrorInfo, cause: unknown) {
-    super([network.failure, network.code].filter(Boolean).join(": "), { cause });
+    super(causeText(network), { cause });
     this.name = "TenantUnreachable";
   }
 }
@@ -161,7 +161,12 @@ function unreachableCause(error: unknown): string | undefined {
     return (error as Error).message;
   }
   const network = classifyNetworkError(error);
-  return network && [network.failure, network.code].filter(Boolean).join(": ");
+  return network && causeText(network);
+}
+
+/** A network failure in brackets' words: "connection_refused: ECONNREFUSED", "timeout". */
+function causeText(network: NetworkErrorInfo): string {
+  return [network.failure, network.code].filter(Boolean).join(": ");
 }
 
 /**

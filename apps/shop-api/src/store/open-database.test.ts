@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { sql } from "kysely";
@@ -153,4 +154,16 @@ describe("an embedded database folder without PG_VERSION", () => {
       await copy.remove();
     }
   });
+
+  it("is made a new database when it holds hidden files only (a .gitkeep)", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "shop-db-gitkeep-"));
+    try {
+      writeFileSync(path.join(folder, ".gitkeep"), "");
+      const database = await openDatabase({ kind: "embedded", location: folder });
+      await database.close();
+      expect(readdirSync(folder)).toContain("PG_VERSION");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

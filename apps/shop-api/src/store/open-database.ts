@@ -19,7 +19,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { parse as parseConnectionString, toClientConfig } from "pg-connection-string";
 
-import { LOCK_SOCKET_NAME, lockDataDir } from "./data-dir-lock.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { migrateToLatest } from "./migrations.js";
@@ -198,14 +198,15 @@ function startingCluster(location: string, inMemory: boolean): string | undefine
  * A folder with no `PG_VERSION` is made a new database, which writes over what is in it: a
  * damaged database (its `PG_VERSION` lost) would start empty, its orders and its record of the
  * approvals already spent gone, and each of those approvals would buy again. So only a folder
- * holding nothing but the shop's lock is made a database.
+ * holding nothing but hidden files (the shop's lock, a `.gitkeep`) is made a database: a
+ * database's own files are never hidden.
  */
 function refuseUnknownContent(location: string): void {
-  const held = readdirSync(location).filter((name) => name !== LOCK_SOCKET_NAME);
+  const held = readdirSync(location).filter((name) => !name.startsWith("."));
   if (held.length === 0) return;
   const shown = held.slice(0, 3).join(", ") + (held.length > 3 ? ", ..." : "");
   throw new Error(
-    `it holds files (${shown}) but no PG_VERSION, so it is not an embedded database, or a damaged one: the shop makes a new database only in an empty folder, since making one here would write over them (and a damaged database's orders, and the approvals they spent, would be forgotten). Set SHOP_API_DATABASE to a new folder, or restore this one from a backup (a backup forgets the approvals spent after it was made, which can then buy again until their tokens expire); remove it only if it was never a database that took orders`,
+    `it holds files (${shown}) but no PG_VERSION, so it is not an embedded database, or a damaged one: the shop makes a new database only in a folder with no files but hidden ones, since making one here would write over them (and a damaged database's orders, and the approvals they spent, would be forgotten). Set SHOP_API_DATABASE to a new folder, or restore this one from a backup (a backup forgets the approvals spent after it was made, which can then buy again until their tokens expire); remove it only if it was never a database that took orders`,
   );
 }
 
