@@ -455,8 +455,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     accessToken: string | undefined,
   ): Promise<OrderVerdict> {
     // The key the approval names (its purchase_id), from the record the request was sent with.
-    const record = await findRecord(toolCallId);
-    await takeApproval(toolCallId);
+    const record = await takeApproval(toolCallId);
     stopPoint("approval-taken");
     if (accessToken === undefined) return NO_TOKEN;
     await clearToOrder(toolCallId);
@@ -479,11 +478,15 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return verdict;
   }
 
-  /** The approval is spent: say so in the journal, then drop the SDK's record of it. */
-  async function takeApproval(toolCallId: string): Promise<void> {
+  /**
+   * The approval is spent: say so in the journal, then drop the SDK's record of it. Returns the
+   * purchase's record.
+   */
+  async function takeApproval(toolCallId: string): Promise<PurchaseRecord | undefined> {
     await context.fence();
-    await journal.markApproved(threadId, toolCallId, clock.now());
+    const record = await journal.markApproved(threadId, toolCallId, clock.now());
     await discardAuthorization(store, threadId, toolCallId);
+    return record;
   }
 
   /** The last checks; between the final one and the request leaving, nothing is awaited. */

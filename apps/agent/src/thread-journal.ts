@@ -169,14 +169,18 @@ export class ThreadJournal {
     await this.put(thread);
   }
 
-  /** The token was taken: from here on the approval is spent. */
-  markApproved(threadId: string, toolCallId: string, at: number): Promise<void> {
+  /** The token was taken: from here on the approval is spent. Returns the purchase's record. */
+  markApproved(
+    threadId: string,
+    toolCallId: string,
+    at: number,
+  ): Promise<PurchaseRecord | undefined> {
     return this.mark(threadId, toolCallId, "approvedAt", at);
   }
 
   /** The order request is about to leave: from here on the shop may have the order. */
-  markOrderSent(threadId: string, toolCallId: string, at: number): Promise<void> {
-    return this.mark(threadId, toolCallId, "orderSentAt", at);
+  async markOrderSent(threadId: string, toolCallId: string, at: number): Promise<void> {
+    await this.mark(threadId, toolCallId, "orderSentAt", at);
   }
 
   /** Writes the purchase's result, which no later run changes, and returns it. */
@@ -191,19 +195,27 @@ export class ThreadJournal {
     return result;
   }
 
-  /** Records a step of the way from approval to order once, so a stop in between is known. */
+  /**
+   * Records a step of the way from approval to order once, so a stop in between is known.
+   * Returns the purchase's record as it now stands (none for a call the thread does not have).
+   */
   private async mark(
     threadId: string,
     toolCallId: string,
     step: "approvedAt" | "orderSentAt",
     at: number,
-  ): Promise<void> {
+  ): Promise<PurchaseRecord | undefined> {
     // A thread gone from the store stops the run here, before the order it would let leave.
     const thread = await this.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
-    const record = thread.purchases.find((p) => p.toolCallId === toolCallId);
-    if (record === undefined || record[step] !== undefined) return;
-    await this.putPurchase(threadId, { ...record, [step]: at });
+    const index = thread.purchases.findIndex((p) => p.toolCallId === toolCallId);
+    const record = thread.purchases[index];
+    if (record === undefined || record[step] !== undefined) return record;
+    // The thread just read, written back: no second read of the store.
+    const marked = { ...record, [step]: at };
+    thread.purchases[index] = marked;
+    await this.put(thread);
+    return marked;
   }
 }
 

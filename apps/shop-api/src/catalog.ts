@@ -73,6 +73,6 @@ export class Catalog {
   }
 
   private lookup(reference: string): CatalogProduct | undefined {
-    return this.products.get(reference.trim()) ?? findProductByReference(reference, this.ordered);
+    return findProductByReference(reference, this.ordered);
   }
 }
