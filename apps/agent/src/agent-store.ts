@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 
+import type { AgentWarning } from "./agent-event.js";
 import { isStale, type Claim, type Lease, type LeaseRequest } from "./lease.js";
 import { parseEntry, type EntrySchema } from "./store-entry.js";
 
@@ -45,6 +46,11 @@ export interface AgentStore {
    * `lost` when it holds no data at all (a Redis restarted without persistence).
    */
   explainMissing?(): Promise<{ lost: boolean; message: string }>;
+  /**
+   * What the person should know about the store before a run relies on it (a Redis that evicts
+   * keys when full); it refuses nothing.
+   */
+  warnings?(): Promise<AgentWarning[]>;
   /** Ends the store's connections; nothing is written after it. */
   close?(): Promise<void>;
 }

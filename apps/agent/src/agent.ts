@@ -231,9 +231,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   /** Says what the person should know before anything is sent, and puts it in the report. */
   async function warned(work: () => Promise<AgentReport>): Promise<AgentReport> {
-    for (const warning of warnings) emit({ type: "warning", warning });
+    const all = [...warnings, ...((await store.warnings?.()) ?? [])];
+    for (const warning of all) emit({ type: "warning", warning });
     const report = await work();
-    return warnings.length === 0 ? report : { ...report, warnings };
+    return all.length === 0 ? report : { ...report, warnings: all };
   }
 
   function run(request: string, options: { threadId?: string } = {}) {

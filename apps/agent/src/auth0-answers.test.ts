@@ -1,6 +1,7 @@
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { createMemoryStore } from "./agent-store.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
   expectAllStubsUsed,
@@ -189,6 +190,24 @@ describe("a long --expiry", () => {
       warnings: [{ code: "email_channel" }],
     });
     expect(report.purchases[0]?.description).toBe("Email notifications are not enabled");
+  });
+
+  it("joins the store's warnings (a Redis that evicts), said before anything is sent", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize({ expires_in: 3600 }).approve();
+    stubShop().order();
+    const evicting = { code: "redis_eviction", message: "Redis drops keys." };
+    const store = { ...createMemoryStore(), warnings: () => Promise.resolve([evicting]) };
+    const { agent, events } = setup({ config: testConfig({ requestedExpiry: 3600 }), store });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.warnings?.map((warning) => warning.code)).toEqual([
+      "email_channel",
+      "redis_eviction",
+    ]);
+    expect(events.slice(0, 2).map((event) => event.type)).toEqual(["warning", "warning"]);
+    expect(events[1]).toEqual({ type: "warning", warning: evicting });
   });
 
   it.each([1, 300])("gives no warning at %i s, where Auth0 pushes", async (requestedExpiry) => {

@@ -43,6 +43,14 @@ afterAll(async () => {
   await server.stop();
 });
 
+async function memoryUse(): Promise<{ used: number; human: string }> {
+  const info = await admin.info("memory");
+  return {
+    used: Number(/^used_memory:(\d+)/m.exec(info)?.[1]),
+    human: /^maxmemory_human:(\S+)/m.exec(info)?.[1] ?? "",
+  };
+}
+
 function location(url = server.url(0)): RedisLocation {
   const parsed = parseRedisUrl(url);
   if ("problem" in parsed) throw new Error(parsed.problem);
@@ -298,6 +306,44 @@ describe("Redis store", () => {
     } finally {
       await admin.config("SET", "appendonly", "no");
     }
+  });
+
+  it("warns of a Redis that evicts keys when full, and counts its evictions when a thread is missing", async () => {
+    const store = await open();
+    await admin.config("SET", "maxmemory-policy", "volatile-lru");
+    try {
+      // No limit: nothing is ever evicted, whatever the policy.
+      expect(await store.warnings()).toEqual([]);
+      const { used } = await memoryUse();
+      await admin.config("SET", "maxmemory", String(used + 4 * 1024 * 1024));
+      const limit = (await memoryUse()).human;
+      expect(await store.warnings()).toEqual([
+        {
+          code: "redis_eviction",
+          message: `Redis at ${server.url(0)} drops keys when it reaches its maxmemory (maxmemory-policy volatile-lru, maxmemory ${limit}): a thread it drops is lost, with the approval it waits for. Set maxmemory-policy noeviction, with which a full Redis refuses writes instead.`,
+        },
+      ]);
+      await store.put("threads/thr-1", { threadId: "thr-1" }, { keepUntil: Date.now() });
+      // Values with a TTL, as the threads have, until Redis has to drop some.
+      const filler = "x".repeat(64 * 1024);
+      for (let index = 0; index < 200; index++) {
+        await admin.set(`filler:${String(index)}`, filler, "PX", 600_000);
+      }
+      const evicted = Number(/^evicted_keys:(\d+)/m.exec(await admin.info("stats"))?.[1]);
+      expect(evicted).toBeGreaterThan(0);
+      const absence = await store.explainMissing();
+      // The store key has no TTL, so volatile-lru keeps it while it drops threads.
+      expect(absence.lost).toBe(false);
+      expect(absence.message).toContain(
+        ` It has evicted ${String(evicted)} keys since it started (maxmemory-policy volatile-lru, maxmemory ${limit}), and a thread it evicted is lost. Run `,
+      );
+    } finally {
+      await admin.config("SET", "maxmemory", "0");
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      await admin.config("RESETSTAT");
+    }
+    expect(await store.warnings()).toEqual([]);
+    expect((await store.explainMissing()).message).not.toContain("evicted");
   });
 
   it("refuses a database number Redis does not have, instead of going on in database 0", async () => {

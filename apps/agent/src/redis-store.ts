@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 
 import { Redis } from "ioredis";
 
+import type { AgentWarning } from "./agent-event.js";
 import { LeaseNotHeldError, sameLease, type AgentStore, type PutOptions } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease, type LeaseRequest } from "./lease.js";
 import { RedisConnectError, redisFailure } from "./redis-failure.js";
@@ -117,6 +118,7 @@ export type RedisStore = AgentStore & {
   /** Extends `lease` by the lease TTL; false when it no longer holds the key. */
   renew(key: string, lease: Lease): Promise<boolean>;
   explainMissing(): Promise<{ lost: boolean; message: string }>;
+  warnings(): Promise<AgentWarning[]>;
   close(): Promise<void>;
 };
 
@@ -230,6 +232,27 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     };
   }
 
+  /**
+   * Whether Redis drops keys when it reaches maxmemory: every policy but `noeviction` may drop
+   * a thread (each has a TTL, so the `volatile-*` policies take them too).
+   */
+  async function eviction(): Promise<
+    { policy: string; limit: string; evicted: number } | undefined
+  > {
+    const [memory, stats] = await Promise.all([
+      redis.info("memory").catch(() => ""),
+      redis.info("stats").catch(() => ""),
+    ]);
+    const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
+    const limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
+    if (policy === undefined || policy === "noeviction" || limit === 0) return undefined;
+    return {
+      policy,
+      limit: /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes`,
+      evicted: Number(/^evicted_keys:(\d+)/m.exec(stats)?.[1] ?? 0),
+    };
+  }
+
   return {
     connect: async () => {
       try {
@@ -323,9 +346,24 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       await commands.releaseLease(leaseKey(key), lease.token, lease.owner);
     },
     renew,
+    warnings: async () => {
+      const evicts = await eviction();
+      if (evicts === undefined) return [];
+      return [
+        {
+          code: "redis_eviction",
+          message: `Redis at ${location.display} drops keys when it reaches its maxmemory (maxmemory-policy ${evicts.policy}, maxmemory ${evicts.limit}): a thread it drops is lost, with the approval it waits for. Set maxmemory-policy noeviction, with which a full Redis refuses writes instead.`,
+        },
+      ];
+    },
     explainMissing: async () => {
       const marker = await redis.get(markerKey);
       const { facts, volatile, upSeconds } = await persistence();
+      const evicts = await eviction();
+      const evicted =
+        evicts === undefined || evicts.evicted === 0
+          ? ""
+          : ` It has evicted ${evicts.evicted} keys since it started (maxmemory-policy ${evicts.policy}, maxmemory ${evicts.limit}), and a thread it evicted is lost.`;
       const started =
         upSeconds === undefined ? undefined : new Date(now() - upSeconds * 1000).toISOString();
       if (marker === null) {
@@ -334,8 +372,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         return {
           lost: true,
           message: volatile
-            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.`
-            : `${where}${facts === "" ? "" : ` (${facts})`}. The id may be mistyped, or the thread sent to another Redis or database; if it was sent here, it was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot).`,
+            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.${evicted}`
+            : `${where}${facts === "" ? "" : ` (${facts})`}. The id may be mistyped, or the thread sent to another Redis or database; if it was sent here, it was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot).${evicted}`,
         };
       }
       const since = /"since":"([^"]+)"/.exec(marker)?.[1] ?? "an unknown time";
@@ -349,7 +387,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const listing = redisCliCommand(location, ["--scan", "--pattern", valueKey(threadKey("*"))]);
       return {
         lost: false,
-        message: `${held}${restarted} Run ${listing} to see the ids it holds.`,
+        message: `${held}${restarted}${evicted} Run ${listing} to see the ids it holds.`,
       };
     },
     keys: async () => {
