@@ -104,8 +104,12 @@ export async function runCli(
         "(AGENT_PORT, APP_BASE_URL, AUTH0_SECRET; the agent's variables as above)",
     )
     .action(async () => {
-      const { trustLocalTenant } = await import("./local-tenant-trust.js");
-      trustLocalTenant(env);
+      const { trustLocalTenantToServe } = await import("./local-tenant-trust.js");
+      const refused = trustLocalTenantToServe(env);
+      if (refused !== undefined) {
+        exitCode = refused;
+        return;
+      }
       const { runServe } = await import("./web/serve.js");
       exitCode = await runServe(env);
     });

@@ -88,3 +88,19 @@ export function trustLocalTenant(env: Readonly<Record<string, string | undefined
   const certificates = localTenantCertificates(env);
   if (certificates !== undefined) trustCertificates(certificates);
 }
+
+/**
+ * `trustLocalTenant` at the web app's start: a local CA it cannot read is said in one line,
+ * and the exit code (2: starting again unchanged cannot help) returned; undefined when trusted.
+ */
+export function trustLocalTenantToServe(
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  try {
+    trustLocalTenant(env);
+    return undefined;
+  } catch (error) {
+    process.stderr.write(`agent serve: ${(error as Error).message}\n`);
+    return 2;
+  }
+}

@@ -44,8 +44,13 @@ async function main(): Promise<void> {
   // Against the local tenant, trust its CA without asking, in this process: the issuer's agent
   // gets it (serve.ts), since Node reads NODE_EXTRA_CA_CERTS only at start.
   const issuer = new URL(config.issuer);
-  const localCa =
-    issuer.protocol === "https:" ? localCaToTrust(process.env, issuer.host) : undefined;
+  let localCa: string | undefined;
+  try {
+    localCa = issuer.protocol === "https:" ? localCaToTrust(process.env, issuer.host) : undefined;
+  } catch (error) {
+    console.error(`shop-api cannot start: ${(error as Error).message}`);
+    process.exit(2);
+  }
   // Loaded only now: `--help` and a configuration error load none of the server (Express, the
   // token verifier, PGlite), a fifth of a second of CPU.
   const { serve } = await import("./serve.js");

@@ -1,5 +1,5 @@
 import { readEnvironment } from "../config.js";
-import { trustLocalTenant } from "../local-tenant-trust.js";
+import { trustLocalTenantToServe } from "../local-tenant-trust.js";
 
 /**
  * The web app's process (`pnpm agent serve`, and what supervisors start): against the local
@@ -7,7 +7,8 @@ import { trustLocalTenant } from "../local-tenant-trust.js";
  */
 async function main(): Promise<number> {
   const env = readEnvironment();
-  trustLocalTenant(env);
+  const refused = trustLocalTenantToServe(env);
+  if (refused !== undefined) return refused;
   const { runServe } = await import("./serve.js");
   return runServe(env);
 }

@@ -134,6 +134,39 @@ describe("an embedded database folder this user may not write", () => {
   );
 });
 
+describe("a damaged embedded database", () => {
+  it.each([
+    [
+      "global/pg_control",
+      / PostgreSQL did not start on it \(.+\): the folder is damaged, it has no global\/pg_control\. Restore/,
+    ],
+    [
+      "pg_wal",
+      / PostgreSQL did not start on it \(.+\): the folder is damaged, it has no pg_wal\. Restore/,
+    ],
+    // The shop's own database's folder: nothing tells it is missing but PostgreSQL.
+    [
+      "base/5",
+      / PostgreSQL did not start on it \(.+\): the folder is damaged, or a database of another PostgreSQL version than this PGlite's \(its PG_VERSION says \d+\)\. Restore/,
+    ],
+  ])("without %s is refused, saying what is missing and what to do", async (damage, said) => {
+    const copy = await emptyShopDatabase();
+    try {
+      rmSync(path.join(copy.folder, damage), { recursive: true });
+      const refused = openDatabase({ kind: "embedded", location: copy.folder });
+      await expect(refused).rejects.toThrow(DatabaseOpenError);
+      await expect(refused).rejects.toThrow(
+        new RegExp(`^cannot open the embedded database in ${copy.folder}:${said.source}`),
+      );
+      await expect(refused).rejects.toThrow(
+        /Restore the folder from a backup \(.+\), or set SHOP_API_DATABASE to a new folder$/,
+      );
+    } finally {
+      await copy.remove();
+    }
+  });
+});
+
 describe("an embedded database folder without PG_VERSION", () => {
   it("is refused when it holds anything, and left as it was: a new database would write over it", async () => {
     const copy = await emptyShopDatabase();

@@ -210,6 +210,51 @@ function refuseUnknownContent(location: string): void {
   );
 }
 
+const RESTORE =
+  "Restore the folder from a backup (a backup forgets the approvals spent after it was made, which can then buy again until their tokens expire), or set SHOP_API_DATABASE to a new folder";
+
+/** What PostgreSQL cannot start without, in a cluster's folder. */
+const CLUSTER_ESSENTIALS = ["global/pg_control", "base", "pg_wal", "pg_xact", "pg_multixact"];
+
+/**
+ * Why PostgreSQL may have failed on an existing database folder, as far as the files tell:
+ * PGlite says only "Aborted()" or "PGlite failed to initialize properly". Looked for only
+ * after a failure: it reads every file's permissions.
+ */
+function whatIsWrong(location: string): string {
+  const missing = CLUSTER_ESSENTIALS.filter((name) => !existsSync(path.join(location, name)));
+  if (missing.length > 0)
+    return `: the folder is damaged, it has no ${missing.join(", ")}. ${RESTORE}`;
+  const refused: string[] = [];
+  const walk = (folder: string): void => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (refused.length === 3) return;
+      const file = path.join(folder, entry.name);
+      try {
+        accessSync(file, fsConstants.R_OK | fsConstants.W_OK);
+        if (entry.isDirectory()) walk(file);
+      } catch {
+        refused.push(path.relative(location, file));
+      }
+    }
+  };
+  try {
+    walk(location);
+  } catch {
+    // A folder that cannot be listed is one of the refused.
+  }
+  if (refused.length > 0) {
+    return `: this user may not read or write ${refused.join(", ")}${refused.length === 3 ? ", ..." : ""}. Give this user the folder and every file in it (files another user made, such as a run with sudo, are theirs)`;
+  }
+  let version = "";
+  try {
+    version = readFileSync(path.join(location, "PG_VERSION"), "utf8").trim();
+  } catch {
+    // Said without it.
+  }
+  return `: the folder is damaged, or a database of another PostgreSQL version than this PGlite's${version === "" ? "" : ` (its PG_VERSION says ${version.slice(0, 20)})`}. ${RESTORE}`;
+}
+
 async function openEmbedded(location: string, shortLived: boolean): Promise<ShopDatabase> {
   const inMemory = location === IN_MEMORY;
   if (!inMemory) {
@@ -245,8 +290,11 @@ async function openEmbedded(location: string, shortLived: boolean): Promise<Shop
     );
   } catch (error) {
     await lock?.release();
+    const { message } = error as Error;
     throw new DatabaseOpenError(
-      `cannot open the embedded database in ${location}: ${(error as Error).message}`,
+      !inMemory && createdFrom === undefined && existsSync(path.join(location, "PG_VERSION"))
+        ? `cannot open the embedded database in ${location}: PostgreSQL did not start on it (${message})${whatIsWrong(location)}`
+        : `cannot open the embedded database in ${location}: ${message}`,
       { cause: error },
     );
   }

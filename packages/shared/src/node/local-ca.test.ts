@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -47,6 +47,19 @@ describe("localCaToTrust", () => {
     await writeFile(bundle, `${SYSTEM}${CA}`);
     expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: bundle }, "localhost:4010", ca)).toBeUndefined();
     expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: ca }, "localhost:4010", ca)).toBeUndefined();
+  });
+
+  it("is nothing to add before the tenant has made one, and a clear error when it cannot be read", async () => {
+    const { dir } = await files();
+    expect(localCaToTrust({}, "localhost:4010", path.join(dir, "none/ca.pem"))).toBeUndefined();
+    // A folder in its place: what a file this user may not read (EACCES) is, to a root user.
+    const folder = path.join(dir, "folder.pem");
+    await mkdir(folder);
+    expect(() => localCaToTrust({}, "localhost:4010", folder)).toThrow(
+      `cannot read the local tenant's CA ${folder} (EISDIR): this process must trust it to reach the tenant at localhost:4010. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
+    );
+    // A remote tenant's trust is Node's own: the local file is not read.
+    expect(localCaToTrust({}, "tenant.auth0.com", folder)).toBeUndefined();
   });
 
   it("reads the CA from MOCK_AUTH0_CERT_DIR, where mock-auth0 makes it", async () => {

@@ -59,8 +59,19 @@ export function localCaToTrust(
   tenantHost: string,
   caFile: string = localCaFile(env),
 ): string | undefined {
-  if (!isLoopbackHost(tenantHost) || !existsSync(caFile)) return undefined;
-  const ca = readFileSync(caFile, "utf8").trim();
+  if (!isLoopbackHost(tenantHost)) return undefined;
+  let ca: string;
+  try {
+    ca = readFileSync(caFile, "utf8").trim();
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    // Said as what it is: left out, the tenant's certificate was later called untrusted.
+    throw new Error(
+      `cannot read the local tenant's CA ${caFile} (${code ?? message}): this process must trust it to reach the tenant at ${tenantHost}. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
+      { cause: error },
+    );
+  }
   return nodeExtraCaCertificates(env)?.includes(ca) === true ? undefined : ca;
 }
 
