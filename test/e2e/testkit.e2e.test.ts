@@ -175,7 +175,7 @@ describe("startTestbed", () => {
     await testbed.approver.approve(await ask("Answered before the wait"));
     await expect(
       testbed.approver.waitForRequest({ bindingMessage: /^Answered before/ }, { timeoutMs: 100 }),
-    ).rejects.toThrow(/; 1 match but for the status: approved \(an approver policy that decides/);
+    ).rejects.toThrow(/; 1 match but for the status: approved \(decided before the wait began: /);
     await expect(testbed.approver.approve("no-such-request")).rejects.toThrow(
       /approve: 404 No backchannel request no-such-request/,
     );

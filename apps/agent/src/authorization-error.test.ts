@@ -152,7 +152,7 @@ describe("classifyAuthorizationError", () => {
         "ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS",
         "binding_message contains invalid characters",
       ),
-      "Make the tenant localhost:4010 accept the binding message the agent writes (at most 64 letters, digits, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.",
+      "Make the tenant localhost:4010 accept the binding message the agent writes (at most 64 characters: A-Z, a-z, 0-9, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.",
     ],
     [
       interrupt(

@@ -71,7 +71,7 @@ function invalidRequestFix(description: string, config: AgentConfig): string {
     return `Check AGENT_USER_ID (or --user): "${userId}" must be an Auth0 user id, the connection and the id joined by "|" (such as auth0|${userId.includes("|") ? "<id>" : userId}).`;
   }
   if (/binding_message/i.test(description)) {
-    return `Make the tenant ${domain} accept the binding message the agent writes (at most ${BINDING_MESSAGE_MAX_LENGTH} letters, digits, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.`;
+    return `Make the tenant ${domain} accept the binding message the agent writes (at most ${BINDING_MESSAGE_MAX_LENGTH} characters: A-Z, a-z, 0-9, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.`;
   }
   return `Check the tenant ${domain}'s CIBA settings for the application ${clientId} (AUTH0_CLIENT_ID) against what Auth0 names, then ask again.`;
 }

@@ -21,7 +21,7 @@ export function bindingMessageProblems(message: string): string[] {
   if (message.length > 0 && !ALLOWED.test(message)) {
     const bad = [...new Set(message.match(DISALLOWED_CHAR) ?? [])].join("");
     problems.push(
-      `binding_message may only contain letters, digits, spaces and +-_.,:# (found ${JSON.stringify(bad)})`,
+      `binding_message may only contain A-Z, a-z, 0-9, spaces and +-_.,:# (found ${JSON.stringify(bad)})`,
     );
   }
   return problems;

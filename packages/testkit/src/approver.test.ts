@@ -148,6 +148,49 @@ describe("waitForRequest", () => {
     await expect(waiting).rejects.not.toThrow(/handed out once/);
   });
 
+  it("says, when it times out, which request came before the wait and which was decided during it", async () => {
+    const earlier = await ask("Do you want to buy 8 XYZ phone");
+    await approver.approve(earlier);
+    testTime = 0;
+    // Another test's request, decided before this wait: not the approver policy's doing.
+    await expect(
+      approver.waitForRequest(
+        { bindingMessage: "Do you want to buy 8 XYZ phone" },
+        { timeoutMs: 200 },
+      ),
+    ).rejects.toThrow(
+      `; 1 match but for the status: approved (decided before the wait began: at once by an approver policy, or another test's request, which a filter with since leaves out): ${earlier} "Do you want to buy 8 XYZ phone" (approved), there before the wait began`,
+    );
+
+    let during = "";
+    const waiting = approverOnTestTime(async () => {
+      during = await ask("Do you want to buy 8 XYZ phone");
+      await approver.deny(during);
+    }).waitForRequest({ bindingMessage: "Do you want to buy 8 XYZ phone" }, { timeoutMs: 200 });
+    await expect(waiting).rejects.toThrow(
+      /; 2 match but for the status: approved, denied \(an approver policy that decides at once\?\): \S+ "Do you want to buy 8 XYZ phone" \(denied\), \S+ "Do you want to buy 8 XYZ phone" \(approved\), there before the wait began$/,
+    );
+    await expect(waiting).rejects.toThrow(
+      `: ${during} "Do you want to buy 8 XYZ phone" (denied), `,
+    );
+  });
+
+  it("names, when it times out, a pending request that differs only in its user or binding message", async () => {
+    const otherUser = await ask("Do you want to buy 9 XYZ phone", SECOND_USER);
+    const otherWords = await ask("Do you want to buy 9 XYZ phones");
+    testTime = 0;
+
+    await expect(
+      approver.waitForRequest(
+        { user: USER, bindingMessage: "Do you want to buy 9 XYZ phone" },
+        { timeoutMs: 200 },
+      ),
+    ).rejects.toThrow(
+      `within 200 ms; 1 match but for the user: ${otherUser} for ${SECOND_USER} "Do you want to buy 9 XYZ phone" (pending), there before the wait began` +
+        `; 1 match but for the binding message: ${otherWords} "Do you want to buy 9 XYZ phones" (pending), there before the wait began`,
+    );
+  });
+
   it("with since, passes over requests created before that time", async () => {
     const before = await ask("Do you want to buy 5 XYZ phone");
     clock.advance(1_000);

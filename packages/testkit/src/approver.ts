@@ -116,6 +116,9 @@ const realDelay = (ms: number) =>
   });
 const realNow = () => realClock.now();
 
+/** Near misses a timeout names of each kind, newest first, at most. */
+const NAMED_NEAR_MISSES = 3;
+
 /** The approver over mock-auth0's control API (`/approver/api/...`), trusting the tenant's CA. */
 export function controlApiApprover(options: ControlApiOptions): Approver {
   const { issuer, caPem, controlToken, now = realNow, delay = realDelay } = options;
@@ -161,28 +164,66 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
   };
 
   /**
-   * For a timeout: the requests that match but were handed out already, or match but for their
-   * status (an approver policy that decided at once, a request answered before the wait began).
+   * For a timeout: the requests that match but were handed out already, match but for their
+   * status (an approver policy that decided at once, a request answered before the wait began,
+   * another test's), or are waited for but for one of the filter's user, client or binding
+   * message (an agent that words its message otherwise, or asks for another person).
    */
-  const nearMisses = async (wanted: RequestFilter): Promise<string> => {
-    const { status, ...anyStatus } = wanted;
-    const near = await requests(status === undefined ? wanted : anyStatus);
-    const taken = near.filter(
+  const nearMisses = async (
+    wanted: RequestFilter,
+    before: ReadonlySet<string>,
+  ): Promise<string> => {
+    const all = await requests();
+    const close = (filter: RequestFilter) =>
+      all.filter((request) => matches(request, filter) && !matches(request, wanted));
+    const named = (found: readonly ConsentRequest[], say: (request: ConsentRequest) => string) =>
+      found
+        .slice(-NAMED_NEAR_MISSES)
+        .reverse()
+        .map(
+          (request) =>
+            `${request.auth_req_id} ${say(request)}${before.has(request.auth_req_id) ? ", there before the wait began" : ""}`,
+        )
+        .join(", ") +
+      (found.length > NAMED_NEAR_MISSES ? `, and ${found.length - NAMED_NEAR_MISSES} more` : "");
+    let said = "";
+    const taken = all.filter(
       (request) => handedOut.has(request.auth_req_id) && matches(request, wanted),
     );
-    const otherStatus = near.filter((request) => !matches(request, wanted));
-    let said = "";
     if (taken.length > 0) {
       const which = taken.map((r) => `${r.auth_req_id} "${r.binding_message}" (${r.status})`);
       said +=
         `; ${taken.length} match but an earlier waitForRequest had them already, and each ` +
         `request is handed out once: ${which.join(", ")}`;
     }
+    const { status, ...anyStatus } = wanted;
+    const otherStatus = status === undefined ? [] : close(anyStatus);
     if (otherStatus.length > 0) {
       const statuses = [...new Set(otherStatus.map((request) => request.status))].join(", ");
+      const hint = otherStatus.every((request) => before.has(request.auth_req_id))
+        ? "decided before the wait began: at once by an approver policy, or another test's request, which a filter with since leaves out"
+        : "an approver policy that decides at once?";
       said +=
-        `; ${otherStatus.length} match but for the status: ${statuses} (an approver policy ` +
-        `that decides at once, or a request answered before the wait began?)`;
+        `; ${otherStatus.length} match but for the status: ${statuses} (${hint}): ` +
+        named(otherStatus, (request) => `"${request.binding_message}" (${request.status})`);
+    }
+    const fields = [
+      ["user", "user", (request: ConsentRequest) => `for ${request.user}`],
+      ["clientId", "client", (request: ConsentRequest) => `from ${request.client_id}`],
+      ["bindingMessage", "binding message", () => ""],
+    ] as const;
+    for (const [field, name, whose] of fields) {
+      if (wanted[field] === undefined) continue;
+      const { [field]: _left, ...loosened } = wanted;
+      const found = close(loosened).filter((request) => !handedOut.has(request.auth_req_id));
+      if (found.length === 0) continue;
+      said +=
+        `; ${found.length} match but for the ${name}: ` +
+        named(found, (request) =>
+          [whose(request), `"${request.binding_message}" (${request.status})`]
+            .filter((part) => part !== "")
+            .join(" "),
+        );
     }
     return said;
   };

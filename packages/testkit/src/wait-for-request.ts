@@ -3,7 +3,13 @@ import { types } from "node:util";
 
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
-import { describeFilter, describeRefusal, mayBeRefusalOf, sinceMs } from "./request-filter.js";
+import {
+  describeFilter,
+  describeRefusal,
+  matches,
+  mayBeRefusalOf,
+  sinceMs,
+} from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
 import type { ConsentRequest, TenantRefusal } from "./wire.js";
 
@@ -29,14 +35,17 @@ export interface WaitOptions {
 
 /** What a wait reads and how it keeps time. */
 export interface WaitDeps {
-  /** The matching requests, oldest first. */
+  /** The matching requests, oldest first; every request for `{}`. */
   requests(filter: RequestFilter): Promise<ConsentRequest[]>;
   /** The tenant's refused `/bc-authorize` calls after `afterSeq`, newest first. */
   refusals(afterSeq: number): Promise<TenantRefusal[]>;
   /** The requests handed out already, never again; the wait adds the one it returns. */
   handedOut: Set<string>;
-  /** For a timeout: what the wanted requests missed by (handed out, another status). */
-  nearMisses(wanted: RequestFilter): Promise<string>;
+  /**
+   * For a timeout: what came close to `wanted` (handed out, another status, another user,
+   * client or binding message); `before` holds the requests there when the wait began.
+   */
+  nearMisses(wanted: RequestFilter, before: ReadonlySet<string>): Promise<string>;
   now(): number;
   delay(ms: number): Promise<void>;
   /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
@@ -123,6 +132,7 @@ export async function waitForRequest(
   const wanted: RequestFilter = { status: "pending", ...filter };
   const started = deps.now();
   const since = wanted.since === undefined ? undefined : sinceMs(wanted.since);
+  let before: ReadonlySet<string> | undefined;
 
   const run: { state: AgentState } = { state: { settled: false } };
   let wake: () => void = () => undefined;
@@ -175,8 +185,12 @@ export async function waitForRequest(
       }
       // The agent's state as of before this look: a request it made before it ended is found.
       const agentBefore = run.state;
-      const [found] = (await deps.requests(wanted)).filter(
-        (request) => !deps.handedOut.has(request.auth_req_id),
+      // Every request, read once a look (the tenant lists them all anyway): those there at the
+      // first look are the ones a near miss may say came before the wait.
+      const all = await deps.requests({});
+      before ??= new Set(all.map((request) => request.auth_req_id));
+      const [found] = all.filter(
+        (request) => matches(request, wanted) && !deps.handedOut.has(request.auth_req_id),
       );
       if (found !== undefined) {
         deps.handedOut.add(found.auth_req_id);
@@ -196,7 +210,7 @@ export async function waitForRequest(
       if (agentBefore.settled) {
         // What came close too: with an approver that decides at once, the agent's request is
         // already approved or consumed, which only the near misses say.
-        const missed = `${await deps.nearMisses(wanted)}${refusedText}`;
+        const missed = `${await deps.nearMisses(wanted, before)}${refusedText}`;
         throw agentBefore.failed
           ? failure(
               `: the agent failed first: ${errorText(agentBefore.value, deps.caCertPath)}${missed}`,
@@ -205,7 +219,9 @@ export async function waitForRequest(
           : failure(`: the agent finished first, with ${shortJson(agentBefore.value)}${missed}`);
       }
       if (deps.now() - started >= timeoutMs) {
-        throw failure(` within ${timeoutMs} ms${await deps.nearMisses(wanted)}${refusedText}`);
+        throw failure(
+          ` within ${timeoutMs} ms${await deps.nearMisses(wanted, before)}${refusedText}`,
+        );
       }
       await Promise.race([deps.delay(STEP_MS), woken]);
     }
