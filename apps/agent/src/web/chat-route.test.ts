@@ -911,6 +911,52 @@ describe("POST /api/chat keeps a waiting answer's connection from going idle", (
 });
 
 describe("the page's live approval status", () => {
+  it("says on the waiting card when Auth0 gives no answer, and stops saying it once one comes", () => {
+    const parts: { data: unknown }[] = [];
+    const status = new ApprovalStatus("https://localhost:4010/approver");
+    status.attach({ write: (part: { data: unknown }) => parts.push(part) } as never);
+    const waiting = (problem?: string) => {
+      status.listener({
+        type: "approval-waiting",
+        authReqId: "req_phone",
+        nextPollAt: 0,
+        slowDown: false,
+        ...(problem === undefined ? {} : { problem }),
+      });
+    };
+    waiting();
+    status.listener({
+      type: "approval-requested",
+      resumed: false,
+      threadId: "t",
+      toolCallId: "call_phone",
+      authReqId: "req_phone",
+      userId: SUB,
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+      purchase: { product: "XYZ phone", qty: 1 },
+      expiresAt: 0,
+    });
+    waiting();
+    waiting("connection_refused (ECONNREFUSED)");
+    waiting("connection_refused (ECONNREFUSED)");
+    waiting("503 temporarily_unavailable");
+    waiting();
+    const card = {
+      status: "PENDING",
+      authReqId: "req_phone",
+      bindingMessage: "Do you want to buy 1 XYZ phone",
+      expiresAt: new Date(0).toISOString(),
+      approverUrl: "https://localhost:4010/approver",
+    };
+    // Only changes are written: a poll answered "pending" again changes nothing.
+    expect(parts.map((part) => part.data)).toEqual([
+      card,
+      { ...card, problem: "connection_refused (ECONNREFUSED)" },
+      { ...card, problem: "503 temporarily_unavailable" },
+      card,
+    ]);
+  });
+
   it("puts each purchase's end on its own tool call, also one refused before any request", () => {
     // An order's card read "request_refused": the next item's refusal (the tenant's per-user
     // limit, before it had an auth_req_id) was written under the tool call the page resumed.

@@ -66,6 +66,8 @@ function lastUserText(messages: UIMessage[]): string {
 export class ApprovalStatus {
   private writer: UIMessageStreamWriter | undefined;
   private readonly early: AgentEvent[] = [];
+  /** The pending cards this stream shows, by approval request. */
+  private readonly waiting = new Map<string, { id: string; data: ApprovalStatusData }>();
 
   constructor(private readonly approverUrl: string | undefined) {}
 
@@ -89,7 +91,16 @@ export class ApprovalStatus {
         expiresAt: new Date(event.expiresAt).toISOString(),
         ...(approverUrl === undefined ? {} : { approverUrl }),
       };
+      this.waiting.set(event.authReqId, { id: event.toolCallId, data });
       writer.write({ type: "data-approval", id: event.toolCallId, data, transient: true });
+    } else if (event.type === "approval-waiting") {
+      // The card says when Auth0 cannot be reached, and stops saying it once a poll is answered.
+      const shown = this.waiting.get(event.authReqId);
+      if (shown === undefined || shown.data.problem === event.problem) return;
+      const { problem: _was, ...rest } = shown.data;
+      const data = event.problem === undefined ? rest : { ...rest, problem: event.problem };
+      this.waiting.set(event.authReqId, { id: shown.id, data });
+      writer.write({ type: "data-approval", id: shown.id, data, transient: true });
     } else if (event.type === "purchase-finished") {
       // Its own tool call: a purchase refused before any approval request (no authReqId) was
       // written under the call the page resumed, another item's, whose card then said refused.

@@ -9,4 +9,6 @@ export interface ApprovalStatusData {
   expiresAt?: string;
   approverUrl?: string;
   description?: string;
+  /** Pending: the last poll of Auth0 brought no answer (the tenant unreachable or busy). */
+  problem?: string;
 }

@@ -669,6 +669,12 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     }),
     element("span", { className: "binding", text: data.bindingMessage ?? "" }),
     pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
+    pending && data.problem !== undefined
+      ? element("span", {
+          className: "why",
+          text: `The agent gets no answer from Auth0 (${data.problem}); it keeps asking until the request expires.`,
+        })
+      : undefined,
     pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
     // Why it did not go through: an ordered card says what was ordered in the answer below.
     !pending && data.status !== "ORDERED" && data.description !== undefined
