@@ -1,11 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { get } from "node:https";
+import { createServer, get } from "node:https";
+import { connect as netConnect } from "node:net";
+import type { AddressInfo } from "node:net";
 import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { describe, expect, it, onTestFinished } from "vitest";
 
+import { answerNodeRefusals } from "@ciba-testbed/shared/http";
+
+import { ensureLocalCertificates } from "./certificates.js";
+import { errors } from "./errors.js";
 import { startMockAuth0 } from "./server.js";
 import { loadTenant } from "./tenant/load-tenant.js";
 import { testKeys } from "./test-support/harness.js";
@@ -81,6 +87,44 @@ function rawAnswer(
 }
 
 describe("what Node answers or drops itself", () => {
+  it("closes a connection whose TLS handshake never comes, as Node does: it holds no file descriptor after", async () => {
+    const certDir = mkdtempSync(path.join(tmpdir(), "server-certs-"));
+    const certificates = await ensureLocalCertificates(certDir);
+    // The tenant's server and its refusals, with a handshake timeout of 0.2 s instead of 120 s.
+    const server = createServer({
+      key: certificates.key,
+      cert: certificates.cert,
+      handshakeTimeout: 200,
+    });
+    answerNodeRefusals(server, errors, { server: "tenant", connectHint: "" });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    onTestFinished(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(certDir, { recursive: true, force: true });
+    });
+    const refused: string[] = [];
+    server.on("clientError", (error: NodeJS.ErrnoException) => refused.push(error.code ?? ""));
+
+    // A client that connects and sends nothing (a port forward that carries nothing, a probe).
+    const silent = netConnect((server.address() as AddressInfo).port, "127.0.0.1");
+    const closed = new Promise<void>((resolve) =>
+      silent.on("close", () => {
+        resolve();
+      }),
+    );
+    silent.on("error", () => undefined);
+    await closed;
+
+    expect(refused).toEqual(["ERR_TLS_HANDSHAKE_TIMEOUT"]);
+    const open = await new Promise<number>((resolve, reject) =>
+      server.getConnections((error, count) => {
+        if (error) reject(error);
+        else resolve(count);
+      }),
+    );
+    expect(open).toBe(0);
+  });
+
   it("gets the tenant's JSON error, over TLS: a malformed request, too many headers, no Host, an unmet Expect, a CONNECT", async () => {
     const certDir = mkdtempSync(path.join(tmpdir(), "server-certs-"));
     onTestFinished(() => {

@@ -86,7 +86,15 @@ export function answerNodeRefusals(
   };
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     // Node's own handler writes only on a socket that is writable and has sent nothing yet.
-    if (error.code === "ECONNRESET" || !socket.writable || socket.bytesWritten > 0) {
+    // A TLS connection whose handshake never ended (ERR_TLS_HANDSHAKE_TIMEOUT: a client that
+    // connected and sent nothing) cannot carry an answer: written, it waited unsent for ever,
+    // and the connection held its file descriptor after the client had gone.
+    if (
+      error.code === "ECONNRESET" ||
+      error.code?.startsWith("ERR_TLS_") === true ||
+      !socket.writable ||
+      socket.bytesWritten > 0
+    ) {
       socket.destroy();
       return;
     }
