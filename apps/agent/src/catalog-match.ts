@@ -35,7 +35,7 @@ const LONG_NAME = 10;
 const NOT_TYPOS = new Set(
   (
     "cash cast care cars card cards came cake cage cafe cave cane cape cost costs coat code " +
-    "prone phony photo photos phase"
+    "prone phony phoney photo photos phase"
   ).split(" "),
 );
 
@@ -111,6 +111,8 @@ function formsOf(catalog: readonly CatalogProduct[]): NameForm[] {
 const SHORT_NAME = 4;
 /** Typos are forgiven in a short name of this many letters or more ("cabel", "labtop"). */
 const SHORT_TYPO = 5;
+/** A word of a name this short is a code, typed exactly or not at all. */
+const CODE_LENGTH = 3;
 
 /**
  * The ends of names that one product's name alone ends with: "phone" (XYZ phone), "case" and
@@ -202,7 +204,10 @@ export function findMentions(
         run.some((word, index) => {
           const token = singular(best.form.tokens[index] ?? "");
           const typed = singular(word);
-          const allowed = token.length < SHORT_TYPO ? 1 : 2;
+          // A word of three letters or fewer is a model's or a brand's code ("XYZ", "ABC",
+          // "USB"): one letter off names another model ("ABD laptop", "XYW phone"), which the
+          // shop does not sell, no typo of this one.
+          const allowed = token.length <= CODE_LENGTH ? 0 : token.length < SHORT_TYPO ? 1 : 2;
           return (
             typed !== token &&
             (NOT_TYPOS.has(word) || damerauLevenshtein(typed, token).steps > allowed)

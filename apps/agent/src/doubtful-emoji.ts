@@ -1,5 +1,6 @@
 /**
- * Emoji of doubt or refusal ("buy 2 XYZ phones 🤔", "... 👎", "...? 😅"), by the codes chat
+ * Emoji of doubt, refusal, stopping or sarcasm ("buy 2 XYZ phones 🤔", "... 👎", "...? 😅",
+ * "... 🛑", "... 🙄"), by the codes chat
  * tools write them with (":thinking_face:", ":-1:", ":x:"). The reader asks about a request
  * with one of them (`parse-request.ts`), and reads a code of one as the emoji itself
  * (`message-envelope.ts`).
@@ -24,5 +25,38 @@ export const DOUBTFUL_EMOJI_BY_CODE: ReadonlyMap<string, string> = new Map(
     x: "\u274C",
     no_entry_sign: "\u{1F6AB}",
     no_entry: "\u26D4",
+    // Stop and warning signs: "buy 2 XYZ phones 🛑" says stop, whatever the words say.
+    octagonal_sign: "\u{1F6D1}",
+    raised_hand: "\u270B",
+    hand: "\u270B",
+    raised_back_of_hand: "\u{1F91A}",
+    rotating_light: "\u{1F6A8}",
+    warning: "\u26A0",
+    heavy_multiplication_x: "\u2716",
+    double_vertical_bar: "\u23F8",
+    pause_button: "\u23F8",
+    black_square_for_stop: "\u23F9",
+    stop_button: "\u23F9",
+    // Sarcasm, disbelief and jokes: "buy 2 XYZ phones 🙄" is no request to take at its word.
+    roll_eyes: "\u{1F644}",
+    face_with_rolling_eyes: "\u{1F644}",
+    joy: "\u{1F602}",
+    rofl: "\u{1F923}",
+    smirk: "\u{1F60F}",
+    wink: "\u{1F609}",
+    upside_down_face: "\u{1F643}",
+    stuck_out_tongue_winking_eye: "\u{1F61C}",
+    zany_face: "\u{1F92A}",
+    see_no_evil: "\u{1F648}",
+    clown_face: "\u{1F921}",
+    lying_face: "\u{1F925}",
+    skull: "\u{1F480}",
+    face_with_raised_eyebrow: "\u{1F928}",
+    raised_eyebrow: "\u{1F928}",
+    unamused: "\u{1F612}",
+    expressionless: "\u{1F611}",
+    neutral_face: "\u{1F610}",
+    facepalm: "\u{1F926}",
+    face_palm: "\u{1F926}",
   }),
 );

@@ -199,6 +199,14 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * not to spend more than" and a limit kept to its own line's items were read; 123 since numbers
  * that say when, where or how old are words ("deliver by Dec 24", "my 10-year-old", "the 3rd
  * floor"), with one more row of the audit, two of fresh-4 and one of fresh-12.
+ * held-out-fresh-14.json (40 rows: the purchases an outside audit of 774 phrasings, written at
+ * bf280c1 without reading the model's code or corpus, found made though not asked for): 34
+ * bought at f67dbe2 ("buy 2 XYZ phones, no go", "..., skip it", "... 🛑", "... ✋", "... 🙄",
+ * "..., really?", "yeah right, ...", "an ABD laptop" for the ABC laptop, "an XYZ phoney",
+ * "–2 XYZ phones"), none since: take-backs and tag questions in request-words.ts and
+ * parse-request.ts, emoji of stopping and sarcasm in doubtful-emoji.ts, codes of three letters
+ * typed exactly in catalog-match.ts, dashes as minus signs in request-tokens.ts. Six accept a
+ * purchase or a question, as a request ending in "?" does.
  * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
  * parser into buying wrongly: numbers that count something else, take-backs and negations in
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
@@ -324,6 +332,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-11.json": [],
   "held-out-fresh-12.json": [],
   "held-out-fresh-13.json": [],
+  "held-out-fresh-14.json": [],
   "held-out-adversarial.json": [],
   "held-out-recall.json": [],
 };
@@ -343,6 +352,7 @@ describe.each([
   ["held-out-fresh-11.json"],
   ["held-out-fresh-12.json"],
   ["held-out-fresh-13.json"],
+  ["held-out-fresh-14.json"],
   ["held-out-adversarial.json"],
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],

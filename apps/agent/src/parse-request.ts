@@ -1998,6 +1998,14 @@ const OVERRIDDEN_NUMBER = /[\u202d\u202e]([^\u202c\u2069\n]*\d[^\u202c\u2069\n]*
  */
 const STRUCK = /(~~[^~\n]+~~|\S*[\u0335-\u0338]\S*)/u;
 
+/**
+ * A tag that turns a request into a question, or doubts it: "buy 2 XYZ phones, right?",
+ * "..., really?", "..., is it?". A question mark alone after a request ("buy 2 XYZ phones?")
+ * asks for it, as "Can I get 2 XYZ phones?" does.
+ */
+const TAG_QUESTION =
+  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no)\s*[?\uff1f])/iu;
+
 type Questions = ReturnType<typeof questionsFor>;
 
 /**
@@ -2010,7 +2018,7 @@ const TEXT_DOUBTS: [readonly RegExp[], (questions: Questions, said: string) => U
   [INJECTED, (questions, said) => questions.injected(said)],
   [[EXAMPLE], (questions, said) => questions.notNow(said)],
   [QUOTES, (questions, said) => questions.reported(said)],
-  [[TASK_BOX, DOUBTFUL_EMOJI, STRUCK], (questions, said) => questions.hesitant(said)],
+  [[TASK_BOX, DOUBTFUL_EMOJI, STRUCK, TAG_QUESTION], (questions, said) => questions.hesitant(said)],
   [
     [EXPONENT_NUMBER, RAISED_NUMBER, OVERRIDDEN_NUMBER],
     (questions, said) => questions.unreadNumber(said),

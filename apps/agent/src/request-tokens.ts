@@ -32,7 +32,7 @@ const AT_MOST_SIGN = new RegExp(
 const BELOW_SIGN = `<(?!=)${SIGNED_AMOUNT}`;
 
 // Hyphens are dropped: "USB-C" is "usb c" and "twenty-five" is "twenty five". A minus sign
-// before a numeral that starts a word is kept ("-2", "$-5"), and so is an exponent ("1e3"): read
+// before a numeral that starts a word is kept ("-2", "$-5"), a dash typed for one too ("\u20132"), and so is an exponent ("1e3"): read
 // without them, "buy -2 phones" would buy 2, and "1e3" would be "1", "e" and "3". A number after
 // "#" is a number of its own ("#3", an item's place or an order's), no count: one word, no numeral,
 // also with a space or the keycap's marks between ("# 3", "#\ufe0f\u20e32"), which were dropped.
@@ -42,7 +42,7 @@ const BELOW_SIGN = `<(?!=)${SIGNED_AMOUNT}`;
 // price list's "at so much each" ("2 XYZ phones @ $499"); any other "@" is dropped ("bob@...").
 const TOKEN = new RegExp(
   `${BELOW_SIGN}|@${SIGNED_AMOUNT}|` +
-    String.raw`@(?=\s*\d)|#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]`,
+    String.raw`@(?=\s*\d)|#[\s\ufe0f\u20e3]*\d+|\d+(?:[.,]\d+)?\s*%|[\u00b1\u2213]\s*\d+|(?:(?:(?<![\p{L}\d])|(?<=(?<![\p{L}\d])[x\u00d7*]))[-\u2010-\u2015\u2212])?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][+-]?\d+|[kK])?(?![\p{L}\d])|\d+|\p{L}+(?:'\p{L}+)*|[$&+\u00d7*():;,!?.]`,
   "gu",
 );
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
@@ -345,7 +345,7 @@ export function isNumeral(token: Token | undefined): token is Token & { number: 
 }
 
 function toToken(text: string): Token {
-  const word = text.toLowerCase().replace("\u2212", "-");
+  const word = text.toLowerCase().replace(/^[\u2010-\u2015\u2212]/u, "-");
   if (!/^-?\d/.test(word) || word.endsWith("%")) return { text, word };
   const thousands = word.endsWith("k");
   const value = Number(word.replace(/[,k]/g, ""));

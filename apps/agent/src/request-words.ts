@@ -390,7 +390,8 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "refrain, hate, hates, dislike, wouldn't, wouldnt, shouldn't, shouldnt, mustn't, " +
         "didn't, under any circumstances, said no, second thought, second thoughts, leave out, " +
         "only if, too many, too much, is plenty, is enough, is fine, just asking, curious, " +
-        "up to you, your call, your choice",
+        "up to you, your call, your choice, no go, no-go, skip it, skip that, skip this, " +
+        "yeah right",
     ),
   ],
   [
