@@ -19,6 +19,30 @@ describe("parseEnv", () => {
     });
   });
 
+  it("shows no secret's value, nor a URL's password: a terminal and a CI log keep the message", () => {
+    const schema = z.object({
+      AUTH0_SECRET: z.string().min(32, "must be at least 32 characters"),
+      SHOP_API_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
+      SHOP_API_DATABASE: z.string().startsWith("file:", "must be a folder"),
+    });
+    expect(() =>
+      parseEnv(
+        schema,
+        {
+          AUTH0_SECRET: "0123456789abcdef0123456789abcde",
+          SHOP_API_ADMIN_TOKEN: "short",
+          SHOP_API_DATABASE: "postgres://shop:hunter2@db.example/shop",
+        },
+        { app: "app" },
+      ),
+    ).toThrow(
+      "Invalid app configuration:\n" +
+        "  - AUTH0_SECRET must be at least 32 characters (got 31 characters, not shown)\n" +
+        "  - SHOP_API_ADMIN_TOKEN must be at least 16 characters (got 5 characters, not shown)\n" +
+        '  - SHOP_API_DATABASE must be a folder (got "postgres://shop:***@db.example/shop")',
+    );
+  });
+
   it("lists every problem, naming the variable, the option and the value", () => {
     const attempt = () =>
       parseEnv(

@@ -51,8 +51,30 @@ export function parseEnv<T extends z.ZodTypeAny>(
       const got = set[name];
       return (
         `${name}${option ? ` (or ${option})` : ""} ${issue.message}` +
-        (got === undefined ? "" : ` (got ${JSON.stringify(got)})`)
+        (got === undefined ? "" : ` (got ${shownValue(name, got)})`)
       );
     }),
   );
+}
+
+/** A variable that holds a secret: its value never appears in a message (which logs keep). */
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE/i;
+
+/**
+ * A value as a problem shows it: a secret by its length only, and a URL's password as `***`
+ * (`postgres://shop:***@db/shop`); anything else as typed.
+ */
+function shownValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return `${String(value.length)} characters, not shown`;
+  let url: URL | undefined;
+  try {
+    url = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? new URL(value) : undefined;
+  } catch {
+    // Not a URL: shown as typed.
+  }
+  if (url !== undefined && url.password !== "") {
+    url.password = "***";
+    return JSON.stringify(url.toString());
+  }
+  return JSON.stringify(value);
 }
