@@ -449,6 +449,9 @@ if (!ending) {
       ...ignoredLine(ignored),
       "",
       bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
+      dim(
+        `  (Log in opens the tenant at ${stack.issuer}: your browser must trust ${stack.caCertPath}, or accept the warning once)`,
+      ),
       "",
       bold("1. Ask the agent to buy something, in another terminal:"),
       agentCommand.map((part) => `  ${part}`).join(" \\\n"),

@@ -5,7 +5,7 @@ import type { PurchaseResult } from "./purchase-result.js";
 
 /** Something the person should know before a request goes out; it refuses nothing. */
 export interface AgentWarning {
-  /** Stable, for scripts: `email_channel`, `redis_eviction`. */
+  /** Stable, for scripts: `email_channel`, `model_server_unused`, `redis_eviction`. */
   code: string;
   message: string;
 }

@@ -173,7 +173,7 @@ describe("block mode", () => {
     expect(report.message).toMatch(problem);
     expect(report.message).toContain("the person was not asked");
     expect(report.fix).toBe(
-      "Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
+      "Start the local stack with pnpm dev (the shop alone: pnpm shop-api, with pnpm mock-auth0 running), or point SHOP_API_URL (or SHOP_CATALOG_URL) at the shop.",
     );
   });
 

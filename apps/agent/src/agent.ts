@@ -32,6 +32,7 @@ import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
+import { modelWarnings } from "./model-warnings.js";
 import { expiryWarnings } from "./notification-channel.js";
 import type { OfflineModel } from "./offline-model.js";
 import { isTerminalFailure, type Outcome } from "./outcome.js";
@@ -123,7 +124,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const readItems = deps.readItems ?? itemsReaderOf(deps.model);
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
-  const warnings = expiryWarnings(config.requestedExpiry);
+  const warnings = [...expiryWarnings(config.requestedExpiry), ...modelWarnings(config.model)];
   /** The lease of each thread this process works on, set while it holds it. */
   const leases = new Map<string, Lease>();
 

@@ -210,6 +210,24 @@ describe("a long --expiry", () => {
     expect(events[1]).toEqual({ type: "warning", warning: evicting });
   });
 
+  it("warns that OPENAI_BASE_URL without OPENAI_API_KEY is not used: the offline model answers", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order();
+    const model = { kind: "offline" as const, unusedBaseURL: "http://127.0.0.1:4030/v1" };
+    const { agent, events } = setup({ config: testConfig({ model }) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    const warning = {
+      code: "model_server_unused",
+      message:
+        "OPENAI_BASE_URL is set (http://127.0.0.1:4030/v1) but OPENAI_API_KEY is not, so the built-in offline model answers and that server is not asked. Set OPENAI_API_KEY too (any value for a local server that checks none) to use it.",
+    };
+    expect(report).toMatchObject({ outcome: "ORDERED", warnings: [warning] });
+    expect(events[0]).toEqual({ type: "warning", warning });
+  });
+
   it.each([1, 300])("gives no warning at %i s, where Auth0 pushes", async (requestedExpiry) => {
     stubShop().catalog();
     stubAuth0().bcAuthorize({ expires_in: requestedExpiry }).approve();

@@ -68,7 +68,7 @@ export function refusalBeforeAsking(
         outcome: "ERROR",
         error: "catalog_unavailable",
         description: `Cannot read the shop's catalog at ${catalog.url} (${catalog.problem}), so the purchase cannot be checked; the person was not asked.`,
-        fix: "Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
+        fix: "Start the local stack with pnpm dev (the shop alone: pnpm shop-api, with pnpm mock-auth0 running), or point SHOP_API_URL (or SHOP_CATALOG_URL) at the shop.",
       };
     case "unknown":
       return {

@@ -88,7 +88,7 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     expect(stdout).toMatch(/^Could not buy 2 x XYZ phone: Cannot read the shop's catalog at http/);
     expect(stdout).toContain("the person was not asked");
     expect(stderr).toContain(
-      "Fix: Start the shop with pnpm shop-api, or point SHOP_API_URL (or SHOP_CATALOG_URL) at it.",
+      "Fix: Start the local stack with pnpm dev (the shop alone: pnpm shop-api, with pnpm mock-auth0 running), or point SHOP_API_URL (or SHOP_CATALOG_URL) at the shop.",
     );
     expect(stderr).toContain("Outcome: ERROR (exit 1)");
     expect(`${stdout}${stderr}`).not.toMatch(/ELIFECYCLE|^> /m);

@@ -223,6 +223,11 @@ describe("loadConfig", () => {
         { model: "llama3.2" },
       ).model,
     ).toMatchObject({ api: "chat", name: "llama3.2", baseURL: "http://localhost:11434/v1" });
+    // Without a key the offline model answers; the server is kept to say it is not used.
+    expect(loadConfig({ OPENAI_BASE_URL: "http://localhost:11434/v1" }).model).toEqual({
+      kind: "offline",
+      unusedBaseURL: "http://localhost:11434/v1",
+    });
   });
 });
 

@@ -147,7 +147,11 @@ export interface AgentConfig {
    */
   store: StoreLocation;
   model:
-    | { kind: "offline" }
+    | {
+        kind: "offline";
+        /** OPENAI_BASE_URL, set without OPENAI_API_KEY: not used, which the person is told. */
+        unusedBaseURL?: string;
+      }
     | {
         kind: "openai";
         apiKey: string;
@@ -222,7 +226,10 @@ export function loadConfig(
           : { kind: "redis", redis: withPassword(e.AGENT_STORE, storeValue) },
     model:
       e.OPENAI_API_KEY === undefined
-        ? { kind: "offline" }
+        ? {
+            kind: "offline",
+            ...(e.OPENAI_BASE_URL === undefined ? {} : { unusedBaseURL: e.OPENAI_BASE_URL }),
+          }
         : {
             kind: "openai",
             apiKey: e.OPENAI_API_KEY,
@@ -279,7 +286,10 @@ export const ENVIRONMENT_HELP: [string, string][] = [
     `where interrupt-mode threads are kept: a directory (default <repo>/.agent-store; relative to where you ran the command), or a Redis shared by agents on several machines, e.g. ${REDIS_URL_EXAMPLE}`,
   ],
   ["OPENAI_API_KEY", "use OpenAI instead of the built-in offline model"],
-  ["OPENAI_BASE_URL", "an OpenAI-compatible server (then Chat Completions is used)"],
+  [
+    "OPENAI_BASE_URL",
+    "an OpenAI-compatible server, with OPENAI_API_KEY (any value for a local one; then Chat Completions is used)",
+  ],
   ["OPENAI_API", "responses or chat (default responses, chat with OPENAI_BASE_URL)"],
   ["AGENT_MODEL", "model name with OPENAI_API_KEY (default gpt-4o-mini)"],
   ["NODE_EXTRA_CA_CERTS", "CA file Node trusts; set automatically for the local tenant"],
