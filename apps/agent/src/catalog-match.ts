@@ -115,6 +115,30 @@ const SHORT_TYPO = 5;
 const CODE_LENGTH = 3;
 
 /**
+ * Whether the codes a name starts with ("xyz", "usb c", "abc") are in `run` as typed: a typed
+ * word read as one of them by its plural ("xyzs") is another model, and so is a run whose
+ * letters, run together, do not start with them when it is not the name exactly ("xywphone").
+ */
+function codesTypedExactly(run: readonly string[], tokens: readonly string[], distance: number) {
+  const codes: string[] = [];
+  for (const token of tokens) {
+    if (token.length > CODE_LENGTH) break;
+    codes.push(token);
+  }
+  const next = tokens[codes.length];
+  if (codes.length === 0 || next === undefined) return true;
+  const pluralCode = run.some(
+    (word, index) =>
+      index < run.length - 1 &&
+      word !== singular(word) &&
+      (codes.includes(singular(word)) || singular(word) === codes.join("")),
+  );
+  if (pluralCode) return false;
+  // The code, then the next word's first letter: "XYZSphone" has a letter more between them.
+  return distance === 0 || run.join("").startsWith(codes.join("") + next.slice(0, 1));
+}
+
+/**
  * The ends of names that one product's name alone ends with: "phone" (XYZ phone), "case" and
  * "phone case" (XYZ phone case), "laptop", "cable", "headphones". A word several names end
  * with, or any name's start ("XYZ"), is no short name.
@@ -216,6 +240,10 @@ export function findMentions(
       ) {
         continue;
       }
+      // A code is typed exactly, run together with the rest of the name too ("XYWphone",
+      // "ABDlaptop": one letter off another model), and never as a plural before the name's
+      // other words ("XYZS phone", "ABCS laptop": another model, not more of this one).
+      if (!codesTypedExactly(run, best.form.tokens, best.distance)) continue;
       // "USB cable" for the USB-C cable: the name without one of its words is something less
       // specific (a USB cable of any kind), no typo of it.
       if (

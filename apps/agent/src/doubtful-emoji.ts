@@ -33,6 +33,10 @@ export const DOUBTFUL_EMOJI_BY_CODE: ReadonlyMap<string, string> = new Map(
     rotating_light: "\u{1F6A8}",
     warning: "\u26A0",
     heavy_multiplication_x: "\u2716",
+    ballot_x: "\u2717",
+    heavy_ballot_x: "\u2718",
+    ballot_box_with_x: "\u2612",
+    prohibited: "\u{1F6C7}",
     double_vertical_bar: "\u23F8",
     pause_button: "\u23F8",
     black_square_for_stop: "\u23F9",
@@ -60,3 +64,22 @@ export const DOUBTFUL_EMOJI_BY_CODE: ReadonlyMap<string, string> = new Map(
     face_palm: "\u{1F926}",
   }),
 );
+
+/**
+ * Emoji said with a request meant as written: thanks, joy, approval, and the things bought or
+ * what comes with buying them (a phone, a laptop, headphones, a cable, a cart, a parcel, a
+ * card), and ©, ®, ™ after a name. The reader asks about a request with any other emoji.
+ */
+export const GLAD_EMOJI = [
+  // Thanks, approval, cheer.
+  "\u{1F44D}\u{1F44C}\u{1F64F}\u{1F44F}\u{1F64C}\u{1F4AA}\u{1F91E}\u{1F91D}\u270C",
+  "\u{1F60A}\u{1F642}\u{1F600}\u{1F603}\u{1F604}\u{1F601}\u263A\u{1F60D}\u{1F970}\u{1F929}",
+  "\u{1F60E}\u{1F917}\u{1F607}\u{1F60C}\u{1F619}\u{1F618}\u{1F973}",
+  "\u2705\u2714\u2611\u2728\u{1F389}\u{1F38A}\u{1F381}\u{1F4AF}\u{1F525}\u2B50\u{1F31F}",
+  "\u2764\u{1F499}\u{1F49A}\u{1F49C}\u{1F9E1}\u{1F49B}\u{1F5A4}\u{1F90D}\u{1F90E}\u{1F495}\u{1F496}",
+  // What the shop sells, and shopping.
+  "\u{1F4F1}\u{1F4F2}\u{1F4BB}\u{1F5A5}\u2328\u{1F3A7}\u{1F50C}\u{1F50B}\u260E\u{1F4DE}",
+  "\u{1F6D2}\u{1F6CD}\u{1F4E6}\u{1F69A}\u{1F4B3}\u{1F4B0}\u{1F4B5}\u{1F4B2}\u26A1",
+  // Signs after a name.
+  "\u00A9\u00AE\u2122",
+].join("");

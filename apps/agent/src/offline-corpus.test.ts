@@ -207,6 +207,15 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * parse-request.ts, emoji of stopping and sarcasm in doubtful-emoji.ts, codes of three letters
  * typed exactly in catalog-match.ts, dashes as minus signs in request-tokens.ts. Six accept a
  * purchase or a question, as a request ending in "?" does.
+ * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
+ * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
+ * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
+ * letters, emoji no list had, codes run together or as plurals: "XYWphone", "XYZS phone"),
+ * none since: any emoji but glad, thankful and plain ones (GLAD_EMOJI) asks, as do text
+ * emoticons, "yeah, right" and tag questions read more widely; a code is typed exactly run
+ * together with the name too. 59 of the 60 clear orders were and are bought. One row's
+ * expectation was widened: "buy 2 XYZ phones lol" may be bought, "lol" being laughter as often
+ * as a joke ("Mine just cracked lol" in held-out-recall.json).
  * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
  * parser into buying wrongly: numbers that count something else, take-backs and negations in
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
@@ -333,6 +342,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-12.json": [],
   "held-out-fresh-13.json": [],
   "held-out-fresh-14.json": [],
+  "held-out-adversarial-new-rules.json": [],
   "held-out-adversarial.json": [],
   "held-out-recall.json": [],
 };
@@ -353,6 +363,7 @@ describe.each([
   ["held-out-fresh-12.json"],
   ["held-out-fresh-13.json"],
   ["held-out-fresh-14.json"],
+  ["held-out-adversarial-new-rules.json"],
   ["held-out-adversarial.json"],
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],

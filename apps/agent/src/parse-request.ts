@@ -9,7 +9,7 @@ import {
   type CatalogProduct,
   type ProductMention,
 } from "./catalog-match.js";
-import { DOUBTFUL_EMOJI_BY_CODE } from "./doubtful-emoji.js";
+import { DOUBTFUL_EMOJI_BY_CODE, GLAD_EMOJI } from "./doubtful-emoji.js";
 import { isNumberWord } from "./number-words.js";
 import { withoutEnvelope } from "./message-envelope.js";
 import { TOTAL_WORDS, findPricePhrases, type PricePhrase } from "./price-limits.js";
@@ -1972,6 +1972,14 @@ const DOUBTFUL_EMOJI = new RegExp(
 );
 
 /**
+ * An emoji the reader knows no glad or plain sense of: "buy 2 XYZ phones 🧢" (a lie), "... 🫸"
+ * (stop), "... ☠️". Emoji say more than their names, often the opposite of the words (sarcasm,
+ * a joke, a stop sign), and no list of doubtful ones is whole: the reader buys beside the glad,
+ * thankful and plain ones (`GLAD_EMOJI`, and ©, ®, ™ after a name) and asks about any other.
+ */
+const UNREAD_EMOJI = new RegExp(`((?![${GLAD_EMOJI}])\\p{Extended_Pictographic})`, "u");
+
+/**
  * A number written with an exponent: "1e3 USB-C cables". Read as JavaScript reads it, that is
  * 1000; a shopper who typed it may mean 1000, or "1e3" may be a model or a code. Whether it is
  * a count at all is for the person to say.
@@ -2004,7 +2012,16 @@ const STRUCK = /(~~[^~\n]+~~|\S*[\u0335-\u0338]\S*)/u;
  * asks for it, as "Can I get 2 XYZ phones?" does.
  */
 const TAG_QUESTION =
-  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no)\s*[?\uff1f])/iu;
+  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no|thoughts)[\s\p{P}\p{S}\u200b-\u200d\u2060]*[?\u037e\u061f\u203d\u2047-\u2049\u2e2e\ufe56\uff1f])/iu;
+
+/**
+ * "Yeah, right": disbelief, said before or after the request ("buy 2 XYZ phones, yeah…
+ * right"), not "yeah, right away".
+ */
+const YEAH_RIGHT = /\b(yeah[\s,.\u2026]*right)\b(?![\s,]+(?:away|now|then|here|there|after))/iu;
+
+/** Emoticons typed as text: a sceptical ":/", a wink ";)", a flat "-_-". */
+const DOUBTFUL_EMOTICON = /(?<!\S)(:-?[/\\]|;-?\)|-_-)(?!\S)/u;
 
 type Questions = ReturnType<typeof questionsFor>;
 
@@ -2018,7 +2035,10 @@ const TEXT_DOUBTS: [readonly RegExp[], (questions: Questions, said: string) => U
   [INJECTED, (questions, said) => questions.injected(said)],
   [[EXAMPLE], (questions, said) => questions.notNow(said)],
   [QUOTES, (questions, said) => questions.reported(said)],
-  [[TASK_BOX, DOUBTFUL_EMOJI, STRUCK, TAG_QUESTION], (questions, said) => questions.hesitant(said)],
+  [
+    [TASK_BOX, DOUBTFUL_EMOJI, UNREAD_EMOJI, DOUBTFUL_EMOTICON, STRUCK, TAG_QUESTION, YEAH_RIGHT],
+    (questions, said) => questions.hesitant(said),
+  ],
   [
     [EXPONENT_NUMBER, RAISED_NUMBER, OVERRIDDEN_NUMBER],
     (questions, said) => questions.unreadNumber(said),
@@ -2030,9 +2050,11 @@ const TEXT_DOUBTS: [readonly RegExp[], (questions: Questions, said: string) => U
  * "1.000" which is a thousand in some countries and one in others).
  */
 function requestDoubts(text: string, questions: Questions): Problem[] {
+  // Fullwidth letters read as letters ("ｒｅａｌｌｙ?"); what is found is shown as typed.
+  const folded = text.normalize("NFKC") === text ? undefined : text.normalize("NFKC");
   for (const [patterns, ask] of TEXT_DOUBTS) {
     for (const pattern of patterns) {
-      const said = pattern.exec(text)?.[1]?.trim();
+      const said = (pattern.exec(text) ?? (folded && pattern.exec(folded)))?.[1]?.trim();
       if (said !== undefined) return [{ ...BEFORE_ALL, unclear: ask(questions, said) }];
     }
   }

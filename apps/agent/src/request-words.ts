@@ -391,7 +391,7 @@ const DOUBT_PHRASES: [DoubtKind, string[][]][] = [
         "didn't, under any circumstances, said no, second thought, second thoughts, leave out, " +
         "only if, too many, too much, is plenty, is enough, is fine, just asking, curious, " +
         "up to you, your call, your choice, no go, no-go, skip it, skip that, skip this, " +
-        "yeah right",
+        "skip them, skip those, skip all that, skip all, skip everything, yeah right",
     ),
   ],
   [
