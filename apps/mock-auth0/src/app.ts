@@ -193,7 +193,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.use(discoveryRoutes(issuer, keys));
   // The login endpoints and /userinfo are Authentication API endpoints too: the tenant's limit.
   app.use(["/authorize", "/u/login", "/v2/logout", "/oidc/logout", "/userinfo"], authenticationApi);
-  app.use(loginRoutes({ issuer, directory, state: login, keys, clock, logger }));
+  app.use(loginRoutes({ issuer, directory, state: login, keys, clock, logger, profileUpdatedAt }));
   app.use(
     userinfoRoutes({
       issuer,

@@ -109,6 +109,26 @@ async function userAccessToken(
   return { token, expiresIn };
 }
 
+/** A person's ID token: audience the client, the `profile` and `email` claims of `scope`. */
+export function issueIdToken(
+  context: Pick<TokenContext, "issuer" | "keys" | "nowSeconds" | "profileUpdatedAt">,
+  request: Pick<UserTokenRequest, "client" | "user" | "scope" | "authTime" | "nonce" | "sid">,
+): Promise<string> {
+  const { issuer, keys, nowSeconds: iat, profileUpdatedAt } = context;
+  const { client, user, scope, authTime } = request;
+  return keys.sign({
+    ...userClaims(user, scope, profileUpdatedAt),
+    iss: issuer,
+    sub: user.sub,
+    aud: client.clientId,
+    iat,
+    exp: iat + ID_TOKEN_LIFETIME_SECONDS,
+    auth_time: authTime,
+    ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+    ...(request.sid === undefined ? {} : { sid: request.sid }),
+  });
+}
+
 /**
  * Tokens for a person, as Auth0 issues them after CIBA or a refresh: the access token, an ID
  * token for `openid` (audience the client) carrying the `profile` and `email` claims of the
@@ -118,24 +138,11 @@ export async function issueUserTokens(
   context: TokenContext,
   request: UserTokenRequest,
 ): Promise<TokenResponse> {
-  const { issuer, keys, nowSeconds: iat, profileUpdatedAt } = context;
-  const { client, user, scope, authorizationDetails, authTime, refreshToken } = request;
+  const { scope, authorizationDetails, refreshToken } = request;
   // The two signatures at once, on the thread pool (`SigningKeys.sign`): one wait, not two.
   const [access, idToken] = await Promise.all([
     userAccessToken(context, request),
-    scope.includes("openid")
-      ? keys.sign({
-          ...userClaims(user, scope, profileUpdatedAt),
-          iss: issuer,
-          sub: user.sub,
-          aud: client.clientId,
-          iat,
-          exp: iat + ID_TOKEN_LIFETIME_SECONDS,
-          auth_time: authTime,
-          ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
-          ...(request.sid === undefined ? {} : { sid: request.sid }),
-        })
-      : undefined,
+    scope.includes("openid") ? issueIdToken(context, request) : undefined,
   ]);
   return {
     access_token: access.token,

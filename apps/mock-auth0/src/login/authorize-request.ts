@@ -10,6 +10,11 @@ const PROMPTS = new Set(["none", "login", "consent", "select_account"]);
 /** An `/authorize` request that passed every check. */
 export interface AuthorizeRequest {
   readonly client: TenantClient;
+  /**
+   * `code` (the authorization code flow), or `id_token`: the implicit flow with form post,
+   * which Auth0's Express quickstart (express-openid-connect) uses by default for login only.
+   */
+  readonly responseType: "code" | "id_token";
   readonly redirectUri: string;
   readonly responseMode: ResponseMode;
   readonly state: string | undefined;
@@ -111,7 +116,13 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
 
   const state = get("state");
   const modeParam = get("response_mode");
-  const responseMode = RESPONSE_MODES.find((mode) => mode === (modeParam ?? "query"));
+  const responseType = get("response_type");
+  // OIDC Core 3.2.2.5: tokens from /authorize go back in the fragment unless the client asks
+  // for form_post; a code goes in the query.
+  const tokensBack = responseType?.split(" ").some((type) => type !== "code") === true;
+  const responseMode = RESPONSE_MODES.find(
+    (mode) => mode === (modeParam ?? (tokensBack ? "fragment" : "query")),
+  );
   const target: ResponseTarget = { redirectUri, responseMode: responseMode ?? "query", state };
   const refuse = (code: string, description: string): AuthorizeCheck => ({
     kind: "redirect",
@@ -126,7 +137,6 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
     );
   }
 
-  const responseType = get("response_type");
   if (responseType === undefined) {
     return refuse("invalid_request", "Missing required parameter: response_type");
   }
@@ -146,13 +156,25 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       description: "Grant type 'implicit' not allowed for the client.",
     };
   }
-  if (responseType !== "code") {
+  if (responseType !== "code" && responseType !== "id_token") {
     return refuse(
       "unsupported_response_type",
-      `Unsupported response type: ${responseType} (mock-auth0 supports the authorization code flow, response_type=code)`,
+      `Unsupported response type: ${responseType} (mock-auth0 supports the authorization code flow, response_type=code, and the implicit flow with form post, response_type=id_token)`,
     );
   }
-  if (!client.grantTypes.includes("authorization_code")) {
+  if (responseType === "id_token") {
+    // OIDC Core 3.2.2.5: a token is never sent in the query, where logs and Referer keep it.
+    if (responseMode === "query") {
+      return refuse(
+        "invalid_request",
+        "response_mode=query cannot carry an id_token: use form_post (or fragment)",
+      );
+    }
+    // OIDC Core 3.2.2.1: required, so that a token replayed to the client is told apart.
+    if (get("nonce") === undefined) {
+      return refuse("invalid_request", "Missing required parameter: nonce");
+    }
+  } else if (!client.grantTypes.includes("authorization_code")) {
     return refuse(
       "unauthorized_client",
       "Grant type 'authorization_code' not allowed for the client.",
@@ -184,9 +206,12 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
     (value) => oidcScopes.has(value) || (api?.scopes.includes(value) ?? false),
   );
 
-  const codeChallenge = get("code_challenge");
-  const method = get("code_challenge_method");
-  if (codeChallenge === undefined) {
+  // PKCE protects a code; an id_token comes back itself.
+  const codeChallenge = responseType === "code" ? get("code_challenge") : undefined;
+  const method = responseType === "code" ? get("code_challenge_method") : undefined;
+  if (responseType === "id_token") {
+    // Nothing to check.
+  } else if (codeChallenge === undefined) {
     if (method !== undefined) {
       return refuse("invalid_request", "code_challenge_method was sent without code_challenge");
     }
@@ -217,6 +242,7 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
     kind: "ok",
     request: {
       client,
+      responseType,
       redirectUri,
       responseMode,
       state,

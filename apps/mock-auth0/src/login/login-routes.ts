@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { OAUTH_BODY_LIMIT } from "../limits.js";
 import { sameOriginOnly } from "../routes/page-security.js";
 import type { SigningKeys } from "../signing-keys.js";
+import { issueIdToken } from "../tokens.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 import { checkAuthorizeRequest } from "./authorize-request.js";
@@ -28,6 +29,8 @@ export interface LoginRoutesDeps {
   keys: SigningKeys;
   clock: Clock;
   logger: Logger;
+  /** The profiles' `updated_at`, in an ID token from /authorize. */
+  profileUpdatedAt: string;
 }
 
 function readCookie(req: Request, name: string): string | undefined {
@@ -100,8 +103,42 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     return session;
   };
 
+  /** What /authorize answers once the person is logged in: a code, or (implicit) an ID token. */
   const sendCode = (res: Response, request: AuthorizeRequest, session: LoginSession): void => {
-    respond(res, request, { code: state.issueCode(request, session) });
+    if (request.responseType === "code") {
+      respond(res, request, { code: state.issueCode(request, session) });
+      return;
+    }
+    const user = directory.users.get(session.sub);
+    if (user === undefined) {
+      respond(res, request, { error: "login_required", error_description: "Login required" });
+      return;
+    }
+    issueIdToken(
+      {
+        issuer: deps.issuer,
+        keys: deps.keys,
+        nowSeconds: Math.floor(clock.now() / 1000),
+        profileUpdatedAt: deps.profileUpdatedAt,
+      },
+      {
+        client: request.client,
+        user,
+        scope: request.scope,
+        authTime: session.authTime,
+        nonce: request.nonce,
+        sid: session.sid,
+      },
+    ).then(
+      (idToken) => {
+        logger.info({ user: user.sub, client: request.client.clientId }, "ID token issued");
+        respond(res, request, { id_token: idToken });
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "ID token not signed");
+        sendErrorPage(res, 500, "server_error", "The ID token could not be signed");
+      },
+    );
   };
 
   router.get("/authorize", (req, res) => {

@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { hashSync } from "bcryptjs";
 import * as oidc from "openid-client";
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -17,6 +18,8 @@ import { httpsFetch } from "../test-support/https-fetch.js";
 const APP = { id: "ciba-testbed-agent", secret: "ciba-testbed-agent-secret" };
 const CALLBACK = "http://localhost:3000/auth/callback";
 const SPA = { id: "browser-app", callback: "http://localhost:5173/callback" };
+/** A Regular Web Application as the dashboard makes one: the implicit grant among its defaults. */
+const QUICKSTART = { id: "quickstart-app", callback: "http://localhost:3001/callback" };
 const BUYER = "auth0|testbed-user";
 const SECOND = "auth0|second-user";
 const PASSWORD = "correct horse battery staple";
@@ -132,6 +135,12 @@ beforeAll(async () => {
             callbacks: [SPA.callback],
             allowed_logout_urls: ["http://localhost:5173"],
           },
+          {
+            name: "Quickstart app",
+            app_type: "regular_web",
+            grant_types: ["implicit", "authorization_code", "refresh_token"],
+            callbacks: [QUICKSTART.callback],
+          },
         ],
       }),
       users: (users) =>
@@ -143,6 +152,7 @@ beforeAll(async () => {
         clients: {
           ...(settings.clients as Record<string, unknown>),
           "Browser app": { client_id: SPA.id },
+          "Quickstart app": { client_id: QUICKSTART.id, client_secret: "quickstart-app-secret" },
         },
         // CI's shortcut, which the public client's tests below use; the tenant's default (a
         // login_hint only puts its user first on the page) is tested at the end of this file.
@@ -293,6 +303,99 @@ describe("authorization code with PKCE, through the login page", () => {
     const otherBrowser = await new Browser().post(loginUrl, { state, user: BUYER });
     expect(otherBrowser.status).toBe(403);
     expect(otherBrowser.headers.get("location")).toBeNull();
+  });
+});
+
+describe("the implicit flow with form post (response_type=id_token)", () => {
+  /** `/authorize` for the quickstart app, as express-openid-connect's defaults send it. */
+  const implicitUrl = (params: Record<string, string>) => {
+    const url = new URL("authorize", tenant.issuer);
+    for (const [name, value] of Object.entries({
+      client_id: QUICKSTART.id,
+      redirect_uri: QUICKSTART.callback,
+      scope: "openid profile email",
+      response_type: "id_token",
+      ...params,
+    })) {
+      url.searchParams.set(name, value);
+    }
+    return url;
+  };
+  const postedFields = async (answer: Response): Promise<Record<string, string>> => {
+    const html = await answer.text();
+    expect(html).toContain(`action="${QUICKSTART.callback}"`);
+    return Object.fromEntries(
+      [...html.matchAll(/name="([^"]+)" value="([^"]+)"/g)].map((m) => [m[1] ?? "", m[2] ?? ""]),
+    );
+  };
+
+  it("posts an ID token for the user picked back to the app, with the request's nonce and state", async () => {
+    const browser = new Browser();
+    const nonce = oidc.randomNonce();
+    const loginPage = await browser.get(
+      location(
+        await browser.get(implicitUrl({ response_mode: "form_post", nonce, state: "qs-1" })),
+      ),
+    );
+    const done = await pick(browser, loginPage, BUYER);
+    expect(done.status).toBe(200);
+    const fields = await postedFields(done);
+    expect(Object.keys(fields).sort()).toEqual(["id_token", "state"]);
+    expect(fields.state).toBe("qs-1");
+
+    const jwks = (await (
+      await fetchTenant(new URL(".well-known/jwks.json", tenant.issuer))
+    ).json()) as JSONWebKeySet;
+    const { payload } = await jwtVerify(fields.id_token ?? "", createLocalJWKSet(jwks), {
+      issuer: tenant.issuer,
+      audience: QUICKSTART.id,
+    });
+    expect(payload).toMatchObject({
+      sub: BUYER,
+      nonce,
+      name: "Test Buyer",
+      email: "buyer@example.com",
+    });
+    expect(payload.sid).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(typeof payload.auth_time).toBe("number");
+
+    // The login session holds: the next one skips the page; without response_mode, the
+    // token goes back in the fragment, never in the query.
+    const again = await browser.get(implicitUrl({ nonce: "n-2", state: "qs-2" }));
+    expect(again.status).toBe(302);
+    const back = location(again);
+    expect(back.search).toBe("");
+    const fragment = new URLSearchParams(back.hash.slice(1));
+    expect(fragment.get("state")).toBe("qs-2");
+    expect(decodeJwt(fragment.get("id_token") ?? "")).toMatchObject({ sub: BUYER, nonce: "n-2" });
+  });
+
+  it("refuses one without a nonce, one asked back in the query, and the types it does not serve", async () => {
+    const browser = new Browser();
+    const error = async (params: Record<string, string>) => {
+      const answer = await browser.get(implicitUrl(params));
+      expect(answer.status).toBe(302);
+      const back = location(answer);
+      const found = back.hash === "" ? back.searchParams : new URLSearchParams(back.hash.slice(1));
+      return [found.get("error"), found.get("error_description")];
+    };
+    expect(await error({ state: "s" })).toEqual([
+      "invalid_request",
+      "Missing required parameter: nonce",
+    ]);
+    expect(await error({ nonce: "n", response_mode: "query" })).toEqual([
+      "invalid_request",
+      "response_mode=query cannot carry an id_token: use form_post (or fragment)",
+    ]);
+    expect(await error({ nonce: "n", response_type: "code id_token" })).toEqual([
+      "unsupported_response_type",
+      "Unsupported response type: code id_token (mock-auth0 supports the authorization code flow, response_type=code, and the implicit flow with form post, response_type=id_token)",
+    ]);
+    // A client without the implicit grant: Auth0's 403 page, as before.
+    const page = await browser.get(
+      implicitUrl({ client_id: APP.id, redirect_uri: CALLBACK, nonce: "n" }),
+    );
+    expect(page.status).toBe(403);
   });
 });
 
