@@ -85,6 +85,21 @@ describe("discovery", () => {
     }
   });
 
+  it("sends no CORS headers and answers no preflight: a browser page on another origin is not served", async () => {
+    const h = await createHarness();
+    const origin = "http://localhost:5173";
+    for (const path of ["/.well-known/openid-configuration", "/.well-known/jwks.json"]) {
+      const answer = await request(h.app).get(path).set("origin", origin).expect(200);
+      expect(answer.headers).not.toHaveProperty("access-control-allow-origin");
+    }
+    const preflight = await request(h.app)
+      .options("/oauth/token")
+      .set("origin", origin)
+      .set("access-control-request-method", "POST");
+    expect(preflight.status).toBe(404);
+    expect(preflight.headers).not.toHaveProperty("access-control-allow-origin");
+  });
+
   it("refuses an issuer without the trailing slash Auth0 issuers have", async () => {
     const keys = await testKeys();
     expect(() =>
