@@ -184,6 +184,17 @@ describe("loadConfig", () => {
       'SHOP_CATALOG_URL must start with http:// or https://: write it as http://shop.example.com/api/products (or https:// for TLS) (got "shop.example.com/api/products")',
       'OPENAI_BASE_URL must start with http:// or https://: write it as http://127.0.0.1:11434/v1 (or https:// for TLS) (got "127.0.0.1:11434")',
     ]);
+    // fetch refuses a URL with credentials, and a message would have shown the password.
+    const withCredentials = problemsOf(() =>
+      loadConfig({
+        SHOP_API_URL: "http://u:hunter2@127.0.0.1:4020/api/purchases",
+        OPENAI_BASE_URL: "http://u:hunter2@127.0.0.1:4030/v1",
+      }),
+    );
+    expect(withCredentials).toEqual([
+      'SHOP_API_URL must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server) (got "http://u:***@127.0.0.1:4020/api/purchases")',
+      'OPENAI_BASE_URL must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server) (got "http://u:***@127.0.0.1:4030/v1")',
+    ]);
     expect(problemsOf(() => loadConfig({ SHOP_API_URL: "ftp://shop/api/purchases" }))).toEqual([
       'SHOP_API_URL must be an http:// or https:// URL such as http://localhost:4020/api/purchases (got "ftp://shop/api/purchases")',
     ]);

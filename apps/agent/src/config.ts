@@ -48,7 +48,12 @@ function httpUrlProblem(value: string, example: string): string | undefined {
     url = undefined;
   }
   if (url !== undefined && (url.protocol === "http:" || url.protocol === "https:")) {
-    return url.hostname === "" ? `names no host: write it as ${example}` : undefined;
+    if (url.hostname === "") return `names no host: write it as ${example}`;
+    // fetch refuses such a URL ("Request cannot be constructed from a URL that includes
+    // credentials"), and messages would show the password.
+    return url.username !== "" || url.password !== ""
+      ? "must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server)"
+      : undefined;
   }
   // `localhost:4520`, `shop.example.com/api/purchases`: a host (and port, path) with no scheme.
   const bare = /^(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?(?:\/\S*)?$/.exec(value);

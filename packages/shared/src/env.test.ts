@@ -31,7 +31,7 @@ describe("parseEnv", () => {
         {
           AUTH0_SECRET: "0123456789abcdef0123456789abcde",
           SHOP_API_ADMIN_TOKEN: "short",
-          SHOP_API_DATABASE: "postgres://shop:hunter2@db.example/shop",
+          SHOP_API_DATABASE: "postgres://shop:hunter2@db.example/shop?sslpassword=hunter3",
         },
         { app: "app" },
       ),
@@ -39,7 +39,7 @@ describe("parseEnv", () => {
       "Invalid app configuration:\n" +
         "  - AUTH0_SECRET must be at least 32 characters (got 31 characters, not shown)\n" +
         "  - SHOP_API_ADMIN_TOKEN must be at least 16 characters (got 5 characters, not shown)\n" +
-        '  - SHOP_API_DATABASE must be a folder (got "postgres://shop:***@db.example/shop")',
+        '  - SHOP_API_DATABASE must be a folder (got "postgres://shop:***@db.example/shop?sslpassword=***")',
     );
   });
 

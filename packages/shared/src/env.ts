@@ -62,7 +62,7 @@ const SECRET_NAME = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE/i;
 
 /**
  * A value as a problem shows it: a secret by its length only, and a URL's password as `***`
- * (`postgres://shop:***@db/shop`); anything else as typed.
+ * (`postgres://shop:***@db/shop`, `?password=***`); anything else as typed.
  */
 function shownValue(name: string, value: string): string {
   if (SECRET_NAME.test(name)) return `${String(value.length)} characters, not shown`;
@@ -72,8 +72,10 @@ function shownValue(name: string, value: string): string {
   } catch {
     // Not a URL: shown as typed.
   }
-  if (url !== undefined && url.password !== "") {
-    url.password = "***";
+  const queryPasswords = ["password", "sslpassword"].filter((key) => url?.searchParams.has(key));
+  if (url !== undefined && (url.password !== "" || queryPasswords.length > 0)) {
+    if (url.password !== "") url.password = "***";
+    for (const key of queryPasswords) url.searchParams.set(key, "***");
     return JSON.stringify(url.toString());
   }
   return JSON.stringify(value);

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
 
-import { DatabaseOpenError, openDatabase, type ShopDatabase } from "./open-database.js";
+import {
+  DatabaseOpenError,
+  openDatabase,
+  redactDatabaseUrl,
+  type ShopDatabase,
+} from "./open-database.js";
 import { SqlShopStore } from "./sql-shop-store.js";
 
 describe("the embedded database", () => {
@@ -87,6 +92,19 @@ describe("the embedded database of a short-lived shop", () => {
     expect(orders).toHaveLength(2_000);
     expect(orders.every((order) => order.authorization.sub === "auth0|buyer-3")).toBe(true);
     expect(await store.findByApprovalId("approval-19993")).toMatchObject({ id: "order-19993" });
+  });
+});
+
+describe("redactDatabaseUrl", () => {
+  it("hides a password in the user part and in the query, which node-postgres reads too", () => {
+    expect(
+      redactDatabaseUrl(
+        "postgres://shop:hunter2@db.example:5432/shop?password=hunter3&sslmode=require",
+      ),
+    ).toBe("postgres://shop:***@db.example:5432/shop?password=***&sslmode=require");
+    expect(redactDatabaseUrl("postgres://shop@db.example/shop")).toBe(
+      "postgres://shop@db.example/shop",
+    );
   });
 });
 

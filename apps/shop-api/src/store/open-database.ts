@@ -45,11 +45,17 @@ export interface ShopDatabase {
   close(): Promise<void>;
 }
 
-/** A PostgreSQL URL fit for logs and messages: the password replaced. */
+/**
+ * A PostgreSQL URL fit for logs and messages: the password replaced, in the user part and in
+ * the query (`?password=`, `?sslpassword=`, which node-postgres and libpq read too).
+ */
 export function redactDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== "") parsed.password = "***";
+    for (const name of ["password", "sslpassword"]) {
+      if (parsed.searchParams.has(name)) parsed.searchParams.set(name, "***");
+    }
     return parsed.toString();
   } catch {
     return "(an unparsable URL)";
