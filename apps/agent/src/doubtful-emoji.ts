@@ -74,12 +74,19 @@ export const GLAD_EMOJI = [
   // Thanks, approval, cheer.
   "\u{1F44D}\u{1F44C}\u{1F64F}\u{1F44F}\u{1F64C}\u{1F4AA}\u{1F91E}\u{1F91D}\u270C",
   "\u{1F60A}\u{1F642}\u{1F600}\u{1F603}\u{1F604}\u{1F601}\u263A\u{1F60D}\u{1F970}\u{1F929}",
-  "\u{1F60E}\u{1F917}\u{1F607}\u{1F60C}\u{1F619}\u{1F618}\u{1F973}",
+  "\u{1F60E}\u{1F917}\u{1F607}\u{1F60C}\u{1F619}\u{1F618}\u{1F973}\u{1F911}\u{1F979}",
+  "\u{1F60B}\u{1F44B}\u{1F919}\u{1FAE1}\u{1FAF6}\u{1FAF0}\u{1F646}",
+  // People, whose sequences ("👩‍💻", "🧑‍🎓") are read by their first emoji, and flags.
+  "\u{1F469}\u{1F468}\u{1F9D1}\u{1F467}\u{1F466}\u{1F3F3}\u{1F3F4}",
+  // Celebrations and good things.
+  "\u{1F382}\u{1F384}\u{1F388}\u{1F380}\u{1F680}\u{1F3B6}\u{1F3B5}\u{1F3C6}\u{1F308}\u2600",
   "\u2705\u2714\u2611\u2728\u{1F389}\u{1F38A}\u{1F381}\u{1F4AF}\u{1F525}\u2B50\u{1F31F}",
-  "\u2764\u{1F499}\u{1F49A}\u{1F49C}\u{1F9E1}\u{1F49B}\u{1F5A4}\u{1F90D}\u{1F90E}\u{1F495}\u{1F496}",
+  "\u2764\u2665\u{1F499}\u{1F49A}\u{1F49C}\u{1F9E1}\u{1F49B}\u{1F5A4}\u{1F90D}\u{1F90E}\u{1F495}\u{1F496}",
+  "\u{1F497}\u{1F493}\u{1F49D}\u{1F49E}\u{1F498}\u{1FA77}",
   // What the shop sells, and shopping.
   "\u{1F4F1}\u{1F4F2}\u{1F4BB}\u{1F5A5}\u2328\u{1F3A7}\u{1F50C}\u{1F50B}\u260E\u{1F4DE}",
   "\u{1F6D2}\u{1F6CD}\u{1F4E6}\u{1F69A}\u{1F4B3}\u{1F4B0}\u{1F4B5}\u{1F4B2}\u26A1",
+  "\u{1F4BC}\u231A\u{1F4F7}\u{1F5B1}\u{1F393}",
   // Signs after a name.
   "\u00A9\u00AE\u2122",
 ].join("");

@@ -216,6 +216,14 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * together with the name too. 59 of the 60 clear orders were and are bought. One row's
  * expectation was widened: "buy 2 XYZ phones lol" may be bought, "lol" being laughter as often
  * as a joke ("Mine just cracked lol" in held-out-recall.json).
+ * held-out-recall-emoji.json (120 rows written at a46c1e4 without reading the model's code, 80
+ * clear orders as people type them in chat, with emoji, and 40 to ask about): 92 read as
+ * expected then, 28 clear orders asked about needlessly (glad emoji not in GLAD_EMOJI, such as
+ * 🎂 🚀 🫶 💗; sequences read piece by piece, "👩‍💻", "🙂‍↕️", "🏳️‍🌈"; "XYZ™ phone" read as
+ * "XYZTM"; ":D" and "<3"), none bought wrongly; 109 since the list grew, a sequence is read by
+ * its first emoji, and ™, ":D" and "^_^" are spaces ("<3" may be "fewer than 3": asked). Of the other 10, laughter ("😆",
+ * "😅") is asked about on purpose (it may be at a joke: held-out-adversarial-new-rules.json),
+ * "<3" is asked about as it was, and the rest ask about words ("omg", "finally payday", "on sale").
  * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
  * parser into buying wrongly: numbers that count something else, take-backs and negations in
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
@@ -343,6 +351,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-13.json": [],
   "held-out-fresh-14.json": [],
   "held-out-adversarial-new-rules.json": [],
+  "held-out-recall-emoji.json": [],
   "held-out-adversarial.json": [],
   "held-out-recall.json": [],
 };
@@ -364,6 +373,7 @@ describe.each([
   ["held-out-fresh-13.json"],
   ["held-out-fresh-14.json"],
   ["held-out-adversarial-new-rules.json"],
+  ["held-out-recall-emoji.json"],
   ["held-out-adversarial.json"],
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],

@@ -28,6 +28,7 @@ import {
   readSentences,
   SIGNED_AMOUNT,
   type Sentence,
+  withoutGladSigns,
   type Token,
 } from "./request-tokens.js";
 import {
@@ -1976,8 +1977,9 @@ const DOUBTFUL_EMOJI = new RegExp(
  * (stop), "... ☠️". Emoji say more than their names, often the opposite of the words (sarcasm,
  * a joke, a stop sign), and no list of doubtful ones is whole: the reader buys beside the glad,
  * thankful and plain ones (`GLAD_EMOJI`, and ©, ®, ™ after a name) and asks about any other.
+ * A sequence joined by zero-width joiners ("👩‍💻", "🙂‍↕️", "🏳️‍🌈") is read by its first emoji.
  */
-const UNREAD_EMOJI = new RegExp(`((?![${GLAD_EMOJI}])\\p{Extended_Pictographic})`, "u");
+const UNREAD_EMOJI = new RegExp(`((?<!\\u200d)(?![${GLAD_EMOJI}])\\p{Extended_Pictographic})`, "u");
 
 /**
  * A number written with an exponent: "1e3 USB-C cables". Read as JavaScript reads it, that is
@@ -2059,7 +2061,7 @@ function requestDoubts(text: string, questions: Questions): Problem[] {
     }
   }
   // Read as the sentences are, after NFKC: "≤ ＄５００" is "≤ $500", a limit in dollars.
-  const normalized = joinThousands(text.normalize("NFKC"));
+  const normalized = joinThousands(withoutGladSigns(text).normalize("NFKC"));
   const money = (FOREIGN_MONEY.exec(normalized) ??
     DASHED_PRICE_RANGE.exec(normalized))?.[1]?.trim();
   if (money !== undefined) return [{ ...BEFORE_ALL, unclear: questions.unreadPrice(money) }];

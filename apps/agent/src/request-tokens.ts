@@ -289,11 +289,22 @@ function shorthandRead(tokens: Token[]): Token[] {
   return read;
 }
 
+/**
+ * Glad emoticons typed as text (":D", "^_^"; laughter, "xD" or "😆", may be at a joke and is
+ * asked about, and "<3" may be "fewer than 3") and the trademark sign, which NFKC
+ * makes "TM" ("XYZ™ phone" read as "XYZTM phone"): spaces to the reader, as ":)" already is.
+ */
+const GLAD_SIGNS = /(?<!\S)(?::-?D|\^_?\^)(?!\S)|\u2122/gu;
+
+export function withoutGladSigns(text: string): string {
+  return text.replace(GLAD_SIGNS, " ");
+}
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
   const lines = withoutListNumbers(
-    joinThousands(text)
+    joinThousands(withoutGladSigns(text))
       .replace(CHANGE_WITHOUT_COMMA, ", ")
       .replace(WITHOUT_SHORT, " without ")
       .replace(WITH_SHORT, " with ")

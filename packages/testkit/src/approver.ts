@@ -171,7 +171,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
    */
   const nearMisses = async (
     wanted: RequestFilter,
-    before: ReadonlySet<string>,
+    before: ReadonlyMap<string, string>,
   ): Promise<string> => {
     const all = await requests();
     const close = (filter: RequestFilter) =>
@@ -200,7 +200,10 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     const otherStatus = status === undefined ? [] : close(anyStatus);
     if (otherStatus.length > 0) {
       const statuses = [...new Set(otherStatus.map((request) => request.status))].join(", ");
-      const hint = otherStatus.every((request) => before.has(request.auth_req_id))
+      // Decided before the wait began: each had the status it has now at the wait's first look.
+      const hint = otherStatus.every(
+        (request) => before.get(request.auth_req_id) === request.status,
+      )
         ? "decided before the wait began: at once by an approver policy, or another test's request, which a filter with since leaves out"
         : "an approver policy that decides at once?";
       said +=
@@ -214,8 +217,17 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     ] as const;
     for (const [field, name, whose] of fields) {
       if (wanted[field] === undefined) continue;
-      const { [field]: _left, ...loosened } = wanted;
-      const found = close(loosened).filter((request) => !handedOut.has(request.auth_req_id));
+      const loosened: RequestFilter = { ...wanted, [field]: undefined };
+      // With nothing else left to tell requests apart, every pending request of the testbed
+      // (other tests', other people's) would differ from the filter in that field: only those
+      // made during the wait are named.
+      const telling = (["user", "clientId", "bindingMessage", "since", "where"] as const).some(
+        (name) => loosened[name] !== undefined,
+      );
+      const found = close(loosened).filter(
+        (request) =>
+          !handedOut.has(request.auth_req_id) && (telling || !before.has(request.auth_req_id)),
+      );
       if (found.length === 0) continue;
       said +=
         `; ${found.length} match but for the ${name}: ` +

@@ -43,9 +43,10 @@ export interface WaitDeps {
   handedOut: Set<string>;
   /**
    * For a timeout: what came close to `wanted` (handed out, another status, another user,
-   * client or binding message); `before` holds the requests there when the wait began.
+   * client or binding message); `before` holds the requests there when the wait began, with
+   * their status then.
    */
-  nearMisses(wanted: RequestFilter, before: ReadonlySet<string>): Promise<string>;
+  nearMisses(wanted: RequestFilter, before: ReadonlyMap<string, string>): Promise<string>;
   now(): number;
   delay(ms: number): Promise<void>;
   /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
@@ -132,7 +133,7 @@ export async function waitForRequest(
   const wanted: RequestFilter = { status: "pending", ...filter };
   const started = deps.now();
   const since = wanted.since === undefined ? undefined : sinceMs(wanted.since);
-  let before: ReadonlySet<string> | undefined;
+  let before: ReadonlyMap<string, string> | undefined;
 
   const run: { state: AgentState } = { state: { settled: false } };
   let wake: () => void = () => undefined;
@@ -188,7 +189,7 @@ export async function waitForRequest(
       // Every request, read once a look (the tenant lists them all anyway): those there at the
       // first look are the ones a near miss may say came before the wait.
       const all = await deps.requests({});
-      before ??= new Set(all.map((request) => request.auth_req_id));
+      before ??= new Map(all.map((request) => [request.auth_req_id, request.status]));
       const [found] = all.filter(
         (request) => matches(request, wanted) && !deps.handedOut.has(request.auth_req_id),
       );

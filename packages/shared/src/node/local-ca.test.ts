@@ -56,8 +56,13 @@ describe("localCaToTrust", () => {
     const folder = path.join(dir, "folder.pem");
     await mkdir(folder);
     expect(() => localCaToTrust({}, "localhost:4010", folder)).toThrow(
-      `cannot read the local tenant's CA ${folder} (EISDIR): this process must trust it to reach the tenant at localhost:4010. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
+      `cannot read the local tenant's CA ${folder} (EISDIR): this process must trust it to reach the tenant at localhost:4010. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), set NODE_EXTRA_CA_CERTS to a copy of it this user may read, or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
     );
+    // With a NODE_EXTRA_CA_CERTS of its own (a copy), there is nothing to add or refuse.
+    const { system } = await files();
+    expect(
+      localCaToTrust({ NODE_EXTRA_CA_CERTS: system }, "localhost:4010", folder),
+    ).toBeUndefined();
     // A remote tenant's trust is Node's own: the local file is not read.
     expect(localCaToTrust({}, "tenant.auth0.com", folder)).toBeUndefined();
   });

@@ -66,9 +66,11 @@ export function localCaToTrust(
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    // A NODE_EXTRA_CA_CERTS of this user's own (a copy of the CA) is what the fix says: trusted.
+    if (nodeExtraCaCertificates(env) !== undefined) return undefined;
     // Said as what it is: left out, the tenant's certificate was later called untrusted.
     throw new Error(
-      `cannot read the local tenant's CA ${caFile} (${code ?? message}): this process must trust it to reach the tenant at ${tenantHost}. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
+      `cannot read the local tenant's CA ${caFile} (${code ?? message}): this process must trust it to reach the tenant at ${tenantHost}. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), set NODE_EXTRA_CA_CERTS to a copy of it this user may read, or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
       { cause: error },
     );
   }
