@@ -337,6 +337,12 @@ describe("Redis store", () => {
       expect(absence.message).toContain(
         ` It has evicted ${String(evicted)} keys since it started (maxmemory-policy volatile-lru, maxmemory ${limit}), and a thread it evicted is lost. Run `,
       );
+      // The limit lifted since: what was evicted is still said.
+      await admin.config("SET", "maxmemory", "0");
+      expect(await store.warnings()).toEqual([]);
+      expect((await store.explainMissing()).message).toContain(
+        ` It has evicted ${String(evicted)} keys since it started, and a thread it evicted is lost. Run `,
+      );
     } finally {
       await admin.config("SET", "maxmemory", "0");
       await admin.config("SET", "maxmemory-policy", "noeviction");

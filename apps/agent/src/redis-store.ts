@@ -236,21 +236,22 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    * Whether Redis drops keys when it reaches maxmemory: every policy but `noeviction` may drop
    * a thread (each has a TTL, so the `volatile-*` policies take them too).
    */
-  async function eviction(): Promise<
-    { policy: string; limit: string; evicted: number } | undefined
-  > {
+  async function eviction(): Promise<{
+    /** Set when Redis drops keys now: its policy and limit. */
+    evicts?: { policy: string; limit: string };
+    /** Keys it has evicted since it started, under any settings it had. */
+    evicted: number;
+  }> {
     const [memory, stats] = await Promise.all([
       redis.info("memory").catch(() => ""),
       redis.info("stats").catch(() => ""),
     ]);
     const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
     const limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
-    if (policy === undefined || policy === "noeviction" || limit === 0) return undefined;
-    return {
-      policy,
-      limit: /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes`,
-      evicted: Number(/^evicted_keys:(\d+)/m.exec(stats)?.[1] ?? 0),
-    };
+    const evicted = Number(/^evicted_keys:(\d+)/m.exec(stats)?.[1] ?? 0);
+    if (policy === undefined || policy === "noeviction" || limit === 0) return { evicted };
+    const human = /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes`;
+    return { evicts: { policy, limit: human }, evicted };
   }
 
   return {
@@ -347,7 +348,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
     renew,
     warnings: async () => {
-      const evicts = await eviction();
+      const { evicts } = await eviction();
       if (evicts === undefined) return [];
       return [
         {
@@ -359,11 +360,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     explainMissing: async () => {
       const marker = await redis.get(markerKey);
       const { facts, volatile, upSeconds } = await persistence();
-      const evicts = await eviction();
-      const evicted =
-        evicts === undefined || evicts.evicted === 0
+      const drops = await eviction();
+      const settings =
+        drops.evicts === undefined
           ? ""
-          : ` It has evicted ${evicts.evicted} keys since it started (maxmemory-policy ${evicts.policy}, maxmemory ${evicts.limit}), and a thread it evicted is lost.`;
+          : ` (maxmemory-policy ${drops.evicts.policy}, maxmemory ${drops.evicts.limit})`;
+      const evicted =
+        drops.evicted === 0
+          ? ""
+          : ` It has evicted ${drops.evicted} keys since it started${settings}, and a thread it evicted is lost.`;
       const started =
         upSeconds === undefined ? undefined : new Date(now() - upSeconds * 1000).toISOString();
       if (marker === null) {
@@ -372,7 +377,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         return {
           lost: true,
           message: volatile
-            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.${evicted}`
+            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was ${drops.evicted === 0 ? "" : "evicted, or "}lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.${evicted}`
             : `${where}${facts === "" ? "" : ` (${facts})`}. The id may be mistyped, or the thread sent to another Redis or database; if it was sent here, it was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot).${evicted}`,
         };
       }
