@@ -2053,7 +2053,8 @@ const TEXT_DOUBTS: [readonly RegExp[], (questions: Questions, said: string) => U
  */
 function requestDoubts(text: string, questions: Questions): Problem[] {
   // Fullwidth letters read as letters ("ｒｅａｌｌｙ?"); what is found is shown as typed.
-  const folded = text.normalize("NFKC") === text ? undefined : text.normalize("NFKC");
+  const nfkc = text.normalize("NFKC");
+  const folded = nfkc === text ? undefined : nfkc;
   for (const [patterns, ask] of TEXT_DOUBTS) {
     for (const pattern of patterns) {
       const said = (pattern.exec(text) ?? (folded && pattern.exec(folded)))?.[1]?.trim();

@@ -236,22 +236,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    * Whether Redis drops keys when it reaches maxmemory: every policy but `noeviction` may drop
    * a thread (each has a TTL, so the `volatile-*` policies take them too).
    */
-  async function eviction(): Promise<{
-    /** Set when Redis drops keys now: its policy and limit. */
-    evicts?: { policy: string; limit: string };
-    /** Keys it has evicted since it started, under any settings it had. */
-    evicted: number;
-  }> {
-    const [memory, stats] = await Promise.all([
-      redis.info("memory").catch(() => ""),
-      redis.info("stats").catch(() => ""),
-    ]);
+  async function evictionPolicy(): Promise<{ policy: string; limit: string } | undefined> {
+    const memory = await redis.info("memory").catch(() => "");
     const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
     const limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
-    const evicted = Number(/^evicted_keys:(\d+)/m.exec(stats)?.[1] ?? 0);
-    if (policy === undefined || policy === "noeviction" || limit === 0) return { evicted };
-    const human = /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes`;
-    return { evicts: { policy, limit: human }, evicted };
+    if (policy === undefined || policy === "noeviction" || limit === 0) return undefined;
+    return { policy, limit: /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes` };
+  }
+
+  /** Keys Redis has evicted since it started, under any settings it had. */
+  async function evictedKeys(): Promise<number> {
+    const stats = await redis.info("stats").catch(() => "");
+    return Number(/^evicted_keys:(\d+)/m.exec(stats)?.[1] ?? 0);
   }
 
   return {
@@ -348,7 +344,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
     renew,
     warnings: async () => {
-      const { evicts } = await eviction();
+      // Once a run, so one INFO section: the policy, not the count.
+      const evicts = await evictionPolicy();
       if (evicts === undefined) return [];
       return [
         {
@@ -360,15 +357,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     explainMissing: async () => {
       const marker = await redis.get(markerKey);
       const { facts, volatile, upSeconds } = await persistence();
-      const drops = await eviction();
+      const [evicts, evictedCount] = await Promise.all([evictionPolicy(), evictedKeys()]);
       const settings =
-        drops.evicts === undefined
+        evicts === undefined
           ? ""
-          : ` (maxmemory-policy ${drops.evicts.policy}, maxmemory ${drops.evicts.limit})`;
+          : ` (maxmemory-policy ${evicts.policy}, maxmemory ${evicts.limit})`;
       const evicted =
-        drops.evicted === 0
+        evictedCount === 0
           ? ""
-          : ` It has evicted ${drops.evicted} keys since it started${settings}, and a thread it evicted is lost.`;
+          : ` It has evicted ${evictedCount} keys since it started${settings}, and a thread it evicted is lost.`;
       const started =
         upSeconds === undefined ? undefined : new Date(now() - upSeconds * 1000).toISOString();
       if (marker === null) {
@@ -377,7 +374,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         return {
           lost: true,
           message: volatile
-            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was ${drops.evicted === 0 ? "" : "evicted, or "}lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.${evicted}`
+            ? `${where}, and it keeps nothing across a restart (${facts}). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was ${evictedCount === 0 ? "" : "evicted, or "}lost when Redis restarted${started === undefined ? "" : ` (it last started at ${started})`}.${evicted}`
             : `${where}${facts === "" ? "" : ` (${facts})`}. The id may be mistyped, or the thread sent to another Redis or database; if it was sent here, it was lost (a FLUSHALL, eviction under maxmemory, or a restart from an older snapshot).${evicted}`,
         };
       }

@@ -61,6 +61,18 @@ export function parseEnv<T extends z.ZodTypeAny>(
 const SECRET_NAME = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE/i;
 
 /**
+ * Replaces a URL's passwords with `***`, in the user part and in the query (`?password=`,
+ * `?sslpassword=`, which node-postgres and libpq read too); true when it hid any.
+ */
+export function hideUrlPasswords(url: URL): boolean {
+  const inQuery = ["password", "sslpassword"].filter((key) => url.searchParams.has(key));
+  if (url.password === "" && inQuery.length === 0) return false;
+  if (url.password !== "") url.password = "***";
+  for (const key of inQuery) url.searchParams.set(key, "***");
+  return true;
+}
+
+/**
  * A value as a problem shows it: a secret by its length only, and a URL's password as `***`
  * (`postgres://shop:***@db/shop`, `?password=***`); anything else as typed.
  */
@@ -72,11 +84,5 @@ function shownValue(name: string, value: string): string {
   } catch {
     // Not a URL: shown as typed.
   }
-  const queryPasswords = ["password", "sslpassword"].filter((key) => url?.searchParams.has(key));
-  if (url !== undefined && (url.password !== "" || queryPasswords.length > 0)) {
-    if (url.password !== "") url.password = "***";
-    for (const key of queryPasswords) url.searchParams.set(key, "***");
-    return JSON.stringify(url.toString());
-  }
-  return JSON.stringify(value);
+  return JSON.stringify(url !== undefined && hideUrlPasswords(url) ? url.toString() : value);
 }

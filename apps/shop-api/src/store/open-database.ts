@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { hideUrlPasswords } from "@ciba-testbed/shared";
 import { installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteOptions } from "@electric-sql/pglite";
@@ -45,17 +46,11 @@ export interface ShopDatabase {
   close(): Promise<void>;
 }
 
-/**
- * A PostgreSQL URL fit for logs and messages: the password replaced, in the user part and in
- * the query (`?password=`, `?sslpassword=`, which node-postgres and libpq read too).
- */
+/** A PostgreSQL URL fit for logs and messages: its passwords replaced (`hideUrlPasswords`). */
 export function redactDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    for (const name of ["password", "sslpassword"]) {
-      if (parsed.searchParams.has(name)) parsed.searchParams.set(name, "***");
-    }
+    hideUrlPasswords(parsed);
     return parsed.toString();
   } catch {
     return "(an unparsable URL)";
