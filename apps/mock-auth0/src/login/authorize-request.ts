@@ -191,8 +191,14 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
   }
 
   const maxAgeParam = get("max_age");
-  const maxAge = maxAgeParam === undefined ? undefined : Number(maxAgeParam);
-  if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0)) {
+  // Seconds in decimal digits (OIDC Core 3.1.2.1); Number() would also read "1e3", "0x10", " ".
+  const maxAge =
+    maxAgeParam === undefined
+      ? undefined
+      : /^[0-9]+$/.test(maxAgeParam)
+        ? Number(maxAgeParam)
+        : NaN;
+  if (maxAge !== undefined && !Number.isInteger(maxAge)) {
     return refuse("invalid_request", "max_age must be a whole number of seconds");
   }
 

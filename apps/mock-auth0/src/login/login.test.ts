@@ -454,6 +454,19 @@ describe("what /authorize refuses", () => {
     },
   );
 
+  it.each([["1e3"], ["0x10"], [" 5"], ["-1"], ["2.5"]])(
+    "refuses max_age=%j: whole seconds in decimal digits only",
+    async (maxAge) => {
+      const back = location(
+        await new Browser().get(authorizeUrl(confidential, { max_age: maxAge })),
+      );
+      expect(Object.fromEntries(back.searchParams)).toEqual({
+        error: "invalid_request",
+        error_description: "max_age must be a whole number of seconds",
+      });
+    },
+  );
+
   it("refuses a plain PKCE challenge and an unknown audience", async () => {
     const plain = authorizeUrl(confidential, { code_challenge: "x".repeat(43) });
     const back = location(await new Browser().get(plain));
