@@ -214,7 +214,7 @@ describe("a long --expiry", () => {
     stubShop().catalog();
     stubAuth0().bcAuthorize().approve();
     stubShop().order();
-    const model = { kind: "offline" as const, unusedBaseURL: "http://127.0.0.1:4030/v1" };
+    const model = { kind: "offline" as const, unusedBaseURL: "http://127.0.0.1:4030/v1?key=sk-1" };
     const { agent, events } = setup({ config: testConfig({ model }) });
 
     const report = await agent.run("Buy an XYZ phone");
@@ -222,7 +222,7 @@ describe("a long --expiry", () => {
     const warning = {
       code: "model_server_unused",
       message:
-        "OPENAI_BASE_URL is set (http://127.0.0.1:4030/v1) but OPENAI_API_KEY is not, so the built-in offline model answers and that server is not asked. Set OPENAI_API_KEY too (any value for a local server that checks none) to use it.",
+        "OPENAI_BASE_URL is set (http://127.0.0.1:4030/v1?key=***) but OPENAI_API_KEY is not, so the built-in offline model answers and that server is not asked. Set OPENAI_API_KEY too (any value for a local server that checks none) to use it.",
     };
     expect(report).toMatchObject({ outcome: "ORDERED", warnings: [warning] });
     expect(events[0]).toEqual({ type: "warning", warning });

@@ -125,12 +125,12 @@ describe("loadConfig", () => {
 
   it("never shows a Redis password in a configuration error", () => {
     const attempt = () => loadConfig({ AGENT_STORE: "redis://agent:s3cret@localhost:6379/x" });
-    expect(attempt).toThrow('(got "redis://agent:***@localhost:6379/x")');
+    expect(attempt).toThrow('(got "redis://***@localhost:6379/x")');
     expect(attempt).not.toThrow("s3cret");
     // Not URL-encoded: the password's own @, / and : are hidden with the rest of it.
     const unencoded = () =>
       loadConfig({ AGENT_STORE: "redis://:p@ss:w/rd%secret@127.0.0.1:6379/x" });
-    expect(unencoded).toThrow('(got "redis://:***@127.0.0.1:6379/x")');
+    expect(unencoded).toThrow('(got "redis://***@127.0.0.1:6379/x")');
     expect(unencoded).not.toThrow("secret");
   });
 
@@ -192,8 +192,8 @@ describe("loadConfig", () => {
       }),
     );
     expect(withCredentials).toEqual([
-      'SHOP_API_URL must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server) (got "http://u:***@127.0.0.1:4020/api/purchases")',
-      'OPENAI_BASE_URL must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server) (got "http://u:***@127.0.0.1:4030/v1")',
+      'SHOP_API_URL must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server) (got "http://***@127.0.0.1:4020/api/purchases")',
+      'OPENAI_BASE_URL must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server) (got "http://***@127.0.0.1:4030/v1")',
     ]);
     expect(problemsOf(() => loadConfig({ SHOP_API_URL: "ftp://shop/api/purchases" }))).toEqual([
       'SHOP_API_URL must be an http:// or https:// URL such as http://localhost:4020/api/purchases (got "ftp://shop/api/purchases")',

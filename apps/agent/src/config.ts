@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import {
+  hideCredentials,
   LOCAL_DEFAULTS,
   MAX_REQUESTED_EXPIRY_SECONDS,
   parseEnv,
@@ -12,13 +13,7 @@ import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbe
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 
-import {
-  hidePassword,
-  isStoreUrl,
-  parseRedisUrl,
-  REDIS_URL_EXAMPLE,
-  type RedisLocation,
-} from "./redis-url.js";
+import { isStoreUrl, parseRedisUrl, REDIS_URL_EXAMPLE, type RedisLocation } from "./redis-url.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -59,7 +54,7 @@ function httpUrlProblem(value: string, example: string): string | undefined {
   const bare = /^(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?(?:\/\S*)?$/.exec(value);
   if (bare !== null) {
     const path = new URL(example).pathname;
-    const written = value.includes("/") ? value : `${value}${path}`;
+    const written = hideCredentials(value.includes("/") ? value : `${value}${path}`);
     return `must start with http:// or https://: write it as http://${written} (or https:// for TLS)`;
   }
   return `must be an http:// or https:// URL such as ${example}`;
@@ -205,9 +200,6 @@ export function loadConfig(
     const value = overrides[option as keyof ConfigOverrides];
     if (value !== undefined) merged[variable] = value;
   }
-  // A bad AGENT_STORE is shown in the error: never with its password.
-  const storeValue = merged.AGENT_STORE;
-  if (storeValue !== undefined) merged.AGENT_STORE = hidePassword(storeValue);
   const e = parseEnv(envSchema, merged, { app: "agent", optionOf: OPTION_OF });
 
   const local = isLocalDomain(e.AUTH0_DOMAIN);
@@ -228,7 +220,7 @@ export function loadConfig(
         ? { kind: "file", dir: path.join(REPO_ROOT, ".agent-store") }
         : typeof e.AGENT_STORE === "string"
           ? { kind: "file", dir: resolveFromInvocation(e.AGENT_STORE, env) }
-          : { kind: "redis", redis: withPassword(e.AGENT_STORE, storeValue) },
+          : { kind: "redis", redis: e.AGENT_STORE },
     model:
       e.OPENAI_API_KEY === undefined
         ? {
@@ -246,12 +238,6 @@ export function loadConfig(
     extraCaCerts: e.NODE_EXTRA_CA_CERTS,
     localCaFile: localCaFile(env),
   };
-}
-
-/** The location parsed from the value with its password hidden, with the password back. */
-function withPassword(parsed: RedisLocation, value: string | undefined): RedisLocation {
-  const real = value === undefined ? parsed : parseRedisUrl(value.trim());
-  return "problem" in real ? parsed : real;
 }
 
 /** The real environment over the optional `<repo>/.env`, which never overrides it. */

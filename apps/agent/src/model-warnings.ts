@@ -1,3 +1,5 @@
+import { hideCredentials } from "@ciba-testbed/shared";
+
 import type { AgentWarning } from "./agent-event.js";
 import type { AgentConfig } from "./config.js";
 
@@ -11,7 +13,7 @@ export function modelWarnings(model: AgentConfig["model"]): AgentWarning[] {
     {
       code: "model_server_unused",
       message:
-        `OPENAI_BASE_URL is set (${model.unusedBaseURL}) but OPENAI_API_KEY is not, so the built-in offline model answers and that server is not asked. ` +
+        `OPENAI_BASE_URL is set (${hideCredentials(model.unusedBaseURL)}) but OPENAI_API_KEY is not, so the built-in offline model answers and that server is not asked. ` +
         "Set OPENAI_API_KEY too (any value for a local server that checks none) to use it.",
     },
   ];

@@ -82,11 +82,3 @@ export function redisCliCommand(location: RedisLocation, args: string[]): string
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_./:=@-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
-
-/**
- * The value with the password of a `scheme://user:password@host` URL replaced by `***`: all of
- * it, to the last `@`, since a password typed without URL-encoding may hold `@`, `/` and `:`.
- */
-export function hidePassword(value: string): string {
-  return value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/@]*:).*@(?=[^@]*$)/, "$1***@");
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
-import { ConfigError, parseEnv, portSchema } from "./env.js";
+import { ConfigError, hideCredentials, parseEnv, portSchema } from "./env.js";
 import { logLevelSchema } from "./http/log-level.js";
 
 const schema = z.object({
@@ -39,7 +39,7 @@ describe("parseEnv", () => {
       "Invalid app configuration:\n" +
         "  - AUTH0_SECRET must be at least 32 characters (got 31 characters, not shown)\n" +
         "  - SHOP_API_ADMIN_TOKEN must be at least 16 characters (got 5 characters, not shown)\n" +
-        '  - SHOP_API_DATABASE must be a folder (got "postgres://shop:***@db.example/shop?sslpassword=***")',
+        '  - SHOP_API_DATABASE must be a folder (got "postgres://***@db.example/shop?sslpassword=***")',
     );
   });
 
@@ -58,5 +58,46 @@ describe("parseEnv", () => {
         '  - LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "loud")',
       ].join("\n"),
     );
+  });
+
+  it("shows a number whose name merely holds TOKEN", () => {
+    const schema = z.object({
+      SHOP_API_TOKEN_CACHE_SIZE: z.coerce.number({ invalid_type_error: "must be a count" }),
+    });
+    expect(() => parseEnv(schema, { SHOP_API_TOKEN_CACHE_SIZE: "abc" }, { app: "app" })).toThrow(
+      'SHOP_API_TOKEN_CACHE_SIZE must be a count (got "abc")',
+    );
+  });
+});
+
+describe("hideCredentials", () => {
+  it.each([
+    ["ftp://host/v1?api_key=SECRET", "ftp://host/v1?api_key=***"],
+    ["https://SECRET@api.example.com/v1", "https://***@api.example.com/v1"],
+    ["https://u:SECRET@api.example.com:99999/v1", "https://***@api.example.com:99999/v1"],
+    ["https://u:SE@C/RET@[::1/api", "https://***@[::1/api"],
+    ["localhost:5898/api?token=SECRET", "localhost:5898/api?token=***"],
+    ["redis://localhost/0?pass=SECRET&db=2", "redis://localhost/0?pass=***&db=***"],
+    ["redis://localhost/0#SECRET", "redis://localhost/0#***"],
+    ["rediss://[::1]:5880/0?SECRET#SECRET", "rediss://[::1]:5880/0?***#***"],
+    ["u:SECRET@host", "***@host"],
+    ["approver?token=SECRET/", "approver?token=***"],
+    [
+      "postgres://shop:pw@db/shop?sslmode=require&password=SECRET",
+      "postgres://***@db/shop?sslmode=***&password=***",
+    ],
+  ])("hides what could be a credential in %j", (value, shown) => {
+    expect(hideCredentials(value)).toBe(shown);
+    expect(hideCredentials(value)).not.toContain("SECRET");
+  });
+
+  it.each([
+    ["http://localhost:4520/api/purchases"],
+    ["/tmp/agent-store"],
+    ["70000"],
+    ["loud"],
+    ["https://h/?"],
+  ])("returns %j as typed: nothing in it could be a credential", (value) => {
+    expect(hideCredentials(value)).toBe(value);
   });
 });

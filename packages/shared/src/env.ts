@@ -57,8 +57,11 @@ export function parseEnv<T extends z.ZodTypeAny>(
   );
 }
 
-/** A variable that holds a secret: its value never appears in a message (which logs keep). */
-const SECRET_NAME = /SECRET|TOKEN|PASSWORD|API_KEY|PRIVATE/i;
+/**
+ * A variable that holds a secret: its value never appears in a message (which logs keep).
+ * Matched at the end of the name, so that SHOP_API_TOKEN_CACHE_SIZE, a number, is shown.
+ */
+const SECRET_NAME = /(?:SECRET|TOKEN|PASSWORD|KEY|CREDENTIALS?)$/i;
 
 /**
  * Replaces a URL's passwords with `***`, in the user part and in the query (`?password=`,
@@ -73,16 +76,35 @@ export function hideUrlPasswords(url: URL): boolean {
 }
 
 /**
- * A value as a problem shows it: a secret by its length only, and a URL's password as `***`
- * (`postgres://shop:***@db/shop`, `?password=***`); anything else as typed.
+ * A value as a message may show it, parsed as a URL or not: whatever could carry a credential
+ * is `***`. That is the user part, to the last `@` (a password typed without encoding may hold
+ * `@`, `/` or `:`; a token may stand alone, `https://TOKEN@host`), every query value (`?token=`,
+ * `?api_key=`, `?password=`) and the fragment. The scheme, host, port and path are kept, so the
+ * message still shows what is wrong; a value with none of these parts is returned as typed.
  */
+export function hideCredentials(value: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
+  let rest = value.slice(scheme.length);
+  const at = rest.lastIndexOf("@");
+  if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
+  const hash = rest.indexOf("#");
+  if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
+  const query = rest.indexOf("?");
+  if (query === -1) return scheme + rest;
+  const end = rest.includes("#", query) ? rest.indexOf("#", query) : rest.length;
+  const pairs = rest
+    .slice(query + 1, end)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq === -1) return pair === "" ? "" : "***";
+      return eq === pair.length - 1 ? pair : `${pair.slice(0, eq + 1)}***`;
+    });
+  return `${scheme}${rest.slice(0, query)}?${pairs.join("&")}${rest.slice(end)}`;
+}
+
+/** A value as a problem shows it: a secret by its length only, anything else `hideCredentials`. */
 function shownValue(name: string, value: string): string {
   if (SECRET_NAME.test(name)) return `${String(value.length)} characters, not shown`;
-  let url: URL | undefined;
-  try {
-    url = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? new URL(value) : undefined;
-  } catch {
-    // Not a URL: shown as typed.
-  }
-  return JSON.stringify(url !== undefined && hideUrlPasswords(url) ? url.toString() : value);
+  return JSON.stringify(hideCredentials(value));
 }

@@ -46,4 +46,28 @@ describe("loadWebConfig", () => {
       loadWebConfig({ AGENT_PORT: "0", APP_BASE_URL: "https://shop-agent.example" }).baseUrl,
     ).toBe("https://shop-agent.example");
   });
+
+  it.each([
+    ["APP_BASE_URL", "http://u:SECRET@localhost:5899", "must not hold a user name or password"],
+    ["APP_BASE_URL", "http://localhost:5899/?token=SECRET", "must not have a query or fragment"],
+    ["APP_BASE_URL", "ftp://localhost:5899", "must be an absolute http:// or https:// URL"],
+    ["APP_BASE_URL", "http://localhost:5899/", "must not end with /"],
+    ["AGENT_APPROVER_URL", "https://u:SECRET@[::1", "must be an absolute http:// or https:// URL"],
+    ["AGENT_APPROVER_URL", "https://SECRET@tenant.example/approver", "must not hold a user name"],
+    ["AGENT_APPROVER_URL", "approver?token=SECRET", "must be an absolute http:// or https:// URL"],
+  ])("refuses %s=%j, and never shows what could be a credential", (name, value, problem) => {
+    let message = "";
+    try {
+      loadWebConfig({ [name]: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${name} ${problem}`);
+    expect(message).not.toContain("SECRET");
+  });
+
+  it("keeps the approver page's own fragment in AGENT_APPROVER_URL", () => {
+    const url = "https://tenant.example/approver#token=abc";
+    expect(loadWebConfig({ AGENT_APPROVER_URL: url }).approverUrl).toBe(url);
+  });
 });

@@ -8,21 +8,60 @@ import { isLocalDomain, loadConfig, type AgentConfig } from "../config.js";
 
 export const DEFAULT_AGENT_PORT = 3000;
 
+/** A zod check from a function that names a value's problem (undefined when there is none). */
+function refuseWith(problem: (value: string) => string | undefined) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  };
+}
+
+/**
+ * What is wrong with a link the app shows the person (the approver page), or undefined: an
+ * http(s) URL with no user name or password, which the browser would put in its history and
+ * the app in every page. A query or fragment is the page's own (`#token=` unlocks the approver).
+ */
+function linkProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute http:// or https:// URL";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return "must be an absolute http:// or https:// URL";
+  }
+  if (url.username !== "" || url.password !== "") {
+    return "must not hold a user name or password (user:password@): the app shows it on its pages";
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with the URL the browser uses to reach the app, or undefined: the login
+ * callback is `<APP_BASE_URL>/auth/callback`, so no query, fragment or trailing slash.
+ */
+function baseUrlProblem(value: string): string | undefined {
+  const link = linkProblem(value);
+  if (link !== undefined) return `${link}, such as http://localhost:3000`;
+  const url = new URL(value);
+  if (url.search !== "" || url.hash !== "" || value.endsWith("?") || value.endsWith("#")) {
+    return "must not have a query or fragment: the login callback is <APP_BASE_URL>/auth/callback";
+  }
+  if (value.endsWith("/")) return "must not end with /, as in http://localhost:3000";
+  return undefined;
+}
+
 const webEnvSchema = z
   .object({
     AGENT_PORT: portSchema.default(DEFAULT_AGENT_PORT),
     AGENT_HOST: z.string().trim().default("127.0.0.1"),
-    APP_BASE_URL: z
-      .string()
-      .trim()
-      .url("must be an absolute URL such as http://localhost:3000")
-      .refine((url) => !url.endsWith("/"), "must not end with /, as in http://localhost:3000")
-      .optional(),
+    APP_BASE_URL: z.string().trim().superRefine(refuseWith(baseUrlProblem)).optional(),
     AUTH0_SECRET: z
       .string()
       .min(32, "must be at least 32 characters (openssl rand -hex 32)")
       .optional(),
-    AGENT_APPROVER_URL: z.string().trim().url("must be an absolute URL").optional(),
+    AGENT_APPROVER_URL: z.string().trim().superRefine(refuseWith(linkProblem)).optional(),
   })
   .passthrough();
 
