@@ -224,6 +224,16 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * its first emoji, and ™, ":D" and "^_^" are spaces ("<3" may be "fewer than 3": asked). Of the other 10, laughter ("😆",
  * "😅") is asked about on purpose (it may be at a joke: held-out-adversarial-new-rules.json),
  * "<3" is asked about as it was, and the rest ask about words ("omg", "finally payday", "on sale").
+ * held-out-adversarial-neighbours.json (244 rows written at dcd1da3 against those rules, without
+ * reading the model's code: close neighbours of each, clear orders with emoji and polite tags):
+ * 15 bought wrongly then (sad and flat faces typed as text, ":(", ":-|", "._.", "¬_¬",
+ * "(╯°□°)╯"; tags after a comma, "..., yeah?", "..., yes?", "..., hm?"; "... hmm"; "sure,
+ * sure"; "… really"), none since: any text face but a glad one asks (unreadEmoticon), as any
+ * emoji does, and so do those tags and a request that trails off in doubt. "..., ok?", "🤞",
+ * "phon" and a request ending in "?" read as a purchase or a question: "ok?" asks as politely
+ * as "please", and held-out-adversarial-new-rules.json and held-out-recall-emoji.json hold them
+ * as clear orders. 9 clear orders are still asked about, as they were ("no need to hurry",
+ * "don't forget", "(the black one is fine)").
  * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
  * parser into buying wrongly: numbers that count something else, take-backs and negations in
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
@@ -352,6 +362,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-14.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
+  "held-out-adversarial-neighbours.json": [],
   "held-out-adversarial.json": [],
   "held-out-recall.json": [],
 };
@@ -374,6 +385,7 @@ describe.each([
   ["held-out-fresh-14.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
+  ["held-out-adversarial-neighbours.json"],
   ["held-out-adversarial.json"],
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],

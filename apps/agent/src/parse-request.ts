@@ -2010,20 +2010,79 @@ const STRUCK = /(~~[^~\n]+~~|\S*[\u0335-\u0338]\S*)/u;
 
 /**
  * A tag that turns a request into a question, or doubts it: "buy 2 XYZ phones, right?",
- * "..., really?", "..., is it?". A question mark alone after a request ("buy 2 XYZ phones?")
- * asks for it, as "Can I get 2 XYZ phones?" does.
+ * "..., really?", "..., is it?", and after a comma "..., yeah?", "..., yes?", "..., hm?". "...,
+ * ok?" asks politely, as "please" does. A question mark alone
+ * after a request ("buy 2 XYZ phones?") asks for it, as "Can I get 2 XYZ phones?" does.
  */
 const TAG_QUESTION =
-  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no|thoughts)[\s\p{P}\p{S}\u200b-\u200d\u2060]*[?\u037e\u061f\u203d\u2047-\u2049\u2e2e\ufe56\uff1f])/iu;
+  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no|thoughts|(?<=,\s*)(?:yeah|yea|yes|yep|no|eh|huh|h+m+))[\s\p{P}\p{S}\u200b-\u200d\u2060]*[?\u037e\u061f\u203d\u2047-\u2049\u2e2e\ufe56\uff1f])/iu;
 
 /**
- * "Yeah, right": disbelief, said before or after the request ("buy 2 XYZ phones, yeah…
- * right"), not "yeah, right away".
+ * "Yeah, right" and "sure, sure": disbelief, said before or after the request ("buy 2 XYZ
+ * phones, yeah… right"), not "yeah, right away".
  */
-const YEAH_RIGHT = /\b(yeah[\s,.\u2026]*right)\b(?![\s,]+(?:away|now|then|here|there|after))/iu;
+const YEAH_RIGHT =
+  /\b(yeah[\s,.\u2026]*right|sure[\s,.\u2026]+sure)\b(?![\s,]+(?:away|now|then|here|there|after))/iu;
 
-/** Emoticons typed as text: a sceptical ":/", a wink ";)", a flat "-_-". */
-const DOUBTFUL_EMOTICON = /(?<!\S)(:-?[/\\]|;-?\)|-_-)(?!\S)/u;
+/**
+ * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "buy an XYZ phone…
+ * really", "... sure". Said at the start ("hmm, buy an XYZ phone") it is thinking aloud before
+ * the request, and the request stands.
+ */
+const TRAILING_DOUBT =
+  /(?:^|[\s,.;:!\u2026\u2013\u2014-])((?:h+m+|u+m+|e+r+m+)[\s.!\u2026]*|(?<=(?:\u2026|\.\.\.)\s*)(?:really|sure)[\s.!\u2026]*)$/iu;
+
+/**
+ * Emoticons typed as text the reader reads as glad: a smile, ":D", "^_^". Any other face asks
+ * (`unreadEmoticon`).
+ */
+const GLAD_EMOTICONS = new Set([
+  ":)",
+  ":-)",
+  ":]",
+  ":-]",
+  "=)",
+  "=]",
+  "(:",
+  "(-:",
+  ":D",
+  ":-D",
+  "=D",
+  "^_^",
+  "^^",
+  "^-^",
+  "(^_^)",
+  "(^^)",
+]);
+
+/**
+ * An emoticon typed as text, other than the glad ones (`GLAD_EMOTICONS`): a sad ":(", ":[",
+ * "D:", a flat ":|", "-_-", "._.", a sceptical ":/", "¬_¬", a wink ";)", a tongue ":P", a flipped
+ * table "(╯°□°)╯", a shrug. Like an emoji, a face says more than the words (sadness, a joke, a
+ * shrug), and no list of doubtful ones is whole, so the reader asks about any face it does not
+ * read as glad. A face is a word of signs with eyes (":", ";", "=", "_", "°", "¬" and the like)
+ * and at most two of the letters faces are drawn with ("T_T", "o_O", "D:"); "?!", "..." and
+ * "--" are punctuation, "re:" a word.
+ */
+function unreadEmoticon(text: string): string | undefined {
+  for (const word of text.split(/\s+/u)) {
+    // "<=", ">=", "=<": a limit, read with the price.
+    if (word.length < 2 || GLAD_EMOTICONS.has(word) || /^[<>=!]+$/u.test(word)) continue;
+    const letters = word.match(/\p{L}/gu) ?? [];
+    if (/\p{N}/u.test(word) || letters.length > 2) continue;
+    if (letters.some((letter) => !"DPpOoTtXxVvUu".includes(letter))) continue;
+    if (/[:;=_\u00ac\u00b0\u00af\u256f\u253b\u25a1\u0ca0\u30c4\u2312]/u.test(word)) return word;
+  }
+  return undefined;
+}
+
+/** `unreadEmoticon` as the other doubts are looked for: a pattern whose first group is said. */
+const UNREAD_EMOTICON = {
+  exec: (text: string): [string, string] | null => {
+    const face = unreadEmoticon(text);
+    return face === undefined ? null : [face, face];
+  },
+};
 
 type Questions = ReturnType<typeof questionsFor>;
 
@@ -2033,12 +2092,24 @@ type Questions = ReturnType<typeof questionsFor>;
  * quotation (someone else's words), the boxes of a task list, emoji of doubt, struck text, and a
  * number with an exponent ("1e3"), raised ("²") or shown reversed.
  */
-const TEXT_DOUBTS: [readonly RegExp[], (questions: Questions, said: string) => Unclear][] = [
+const TEXT_DOUBTS: [
+  readonly { exec: (text: string) => readonly (string | undefined)[] | null }[],
+  (questions: Questions, said: string) => Unclear,
+][] = [
   [INJECTED, (questions, said) => questions.injected(said)],
   [[EXAMPLE], (questions, said) => questions.notNow(said)],
   [QUOTES, (questions, said) => questions.reported(said)],
   [
-    [TASK_BOX, DOUBTFUL_EMOJI, UNREAD_EMOJI, DOUBTFUL_EMOTICON, STRUCK, TAG_QUESTION, YEAH_RIGHT],
+    [
+      TASK_BOX,
+      DOUBTFUL_EMOJI,
+      UNREAD_EMOJI,
+      UNREAD_EMOTICON,
+      STRUCK,
+      TAG_QUESTION,
+      YEAH_RIGHT,
+      TRAILING_DOUBT,
+    ],
     (questions, said) => questions.hesitant(said),
   ],
   [
