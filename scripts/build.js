@@ -74,6 +74,8 @@ export const ENTRIES = /** @type {const} */ ({
   "bench-gc-on-signal": "scripts/bench/gc-on-signal.ts",
   // Loaded first into every process the stack's supervisor starts (scripts/stack/supervisor.ts).
   "exit-with-supervisor": "scripts/stack/exit-with-supervisor.ts",
+  // Loaded first into `pnpm mock-auth0`, `pnpm shop-api` and `pnpm model-server` (STOPPED_WITH_PNPM).
+  "stop-with-pnpm": "scripts/stack/stop-with-pnpm-main.ts",
   // Loaded first into every server `pnpm dev` runs in Node's watch mode (scripts/stack/supervisor.ts).
   "watch-without-dependencies": "scripts/stack/watch-without-dependencies.ts",
   // Started as processes by the tests.
@@ -1198,6 +1200,14 @@ async function buildUnlessCurrent(/** @type {{ quiet: boolean }} */ options) {
  */
 const FROM_SOURCE_WHEN_STALE = /** @type {ReadonlySet<EntryName>} */ (new Set(["dev"]));
 
+/**
+ * The servers a package script runs for a person, which stop once the pnpm that runs them is gone
+ * (`kill <pnpm's pid>` leaves them running, their ports held): `pnpm dev` does it itself.
+ */
+const STOPPED_WITH_PNPM = /** @type {ReadonlySet<EntryName>} */ (
+  new Set(["mock-auth0-bin", "shop-api-bin", "model-server-bin"])
+);
+
 /** Runs the TypeScript of an entry in this process, compiled by tsx as it is imported. */
 async function runSource(/** @type {EntryName} */ name, /** @type {string[]} */ args) {
   // tsx's hooks for every module loaded from now on, as `node --import tsx` sets them.
@@ -1226,6 +1236,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const entry = /** @type {EntryName} */ (name);
     if (!FROM_SOURCE_WHEN_STALE.has(entry)) {
       await ensureBuilt();
+      if (STOPPED_WITH_PNPM.has(entry))
+        await import(pathToFileURL(builtEntry("stop-with-pnpm")).href);
       await runEntry(entry, args);
     } else if (await isBuildCurrent()) {
       await runEntry(entry, args);

@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -70,6 +71,44 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     expect(port.stderr).toBe(
       '--port must be a port number from 0 to 65535 (got "not-a-port"); 0 takes any free port\n',
     );
+  });
+
+  it("stop once the pnpm that runs them is gone: `kill <pnpm's pid>` left the server on its port", async () => {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const child = spawn("pnpm", ["--silent", "model-server", "--port", "0"], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const ready = await new Promise<{ pid: number }>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const line = stdout.split("\n").find((text) => text.startsWith('{"ready":true'));
+        if (line !== undefined) resolve(JSON.parse(line) as { pid: number });
+      });
+      child.once("exit", () => {
+        reject(new Error(`pnpm exited first:\n${stdout}${stderr}`));
+      });
+    });
+    try {
+      expect(ready.pid).not.toBe(child.pid);
+      // pnpm alone, as `kill <pid>` does: its script's process is left with no parent.
+      process.kill(child.pid!, "SIGTERM");
+      const deadline = Date.now() + 20_000;
+      while (existsSync(`/proc/${String(ready.pid)}`) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(existsSync(`/proc/${String(ready.pid)}`)).toBe(false);
+      expect(stderr).toContain("pnpm model-server: pnpm (pid ");
+      expect(stderr).toContain(") is gone; stopping");
+    } finally {
+      if (existsSync(`/proc/${String(ready.pid)}`)) process.kill(ready.pid, "SIGKILL");
+    }
   });
 
   it("read a relative MOCK_AUTH0_TENANT from the folder the command was typed in", async () => {
