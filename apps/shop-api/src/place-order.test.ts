@@ -98,6 +98,21 @@ describe("placeOrder", () => {
     expect(error).toMatchObject({ status: 403, code: "insufficient_authorization_details" });
   });
 
+  it("answers a retry that names the product another way with the first order: the same purchase", async () => {
+    const shared = await deps();
+    const order = {
+      request: { product: "XYZ phone", qty: 1 },
+      buyer: buyer(approval(1)),
+      idempotencyKey: "call-1",
+    };
+    const first = await placeOrder(order, shared);
+    const again = { ...order, request: { product: "xyz-phone", qty: 1 } };
+    await expect(placeOrder(again, shared)).resolves.toEqual({
+      order: first.order,
+      replayed: true,
+    });
+  });
+
   it("knows nothing of Express or the token library (the HTTP glue does)", () => {
     const source = readFileSync(new URL("./place-order.ts", import.meta.url), "utf8");
     expect(source).not.toMatch(/express/);

@@ -52,7 +52,6 @@ export async function placeOrder(
 ): Promise<PlacedOrder> {
   const { request, buyer, idempotencyKey } = input;
   const { catalog, store } = deps;
-  const fingerprint = JSON.stringify([request.product, request.qty, request.priceLimit ?? null]);
   const earlier =
     idempotencyKey === undefined
       ? undefined
@@ -65,6 +64,13 @@ export async function placeOrder(
     );
   }
   const totalCents = product.unitPriceCents * request.qty;
+  // What a retry must repeat: the product (however it is named: "usb-c-cable", "USB-C cable"),
+  // the quantity and the limit. Keys stored before products were compared by id hold the
+  // product as it was typed, and still match a retry that types it the same way.
+  const fingerprints = [
+    JSON.stringify([product.id, request.qty, request.priceLimit ?? null]),
+    JSON.stringify([request.product, request.qty, request.priceLimit ?? null]),
+  ] as const;
 
   const approval = checkPurchaseAuthorizationDetails(
     buyer.authorizationDetails,
@@ -87,12 +93,12 @@ export async function placeOrder(
   const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
   // A retry is answered with the first order only once the token has passed every check a new
   // order would: a key names a request, and the approval it carried is part of it.
-  if (earlier) return replay(earlier, fingerprint, approvalId);
+  if (earlier) return replay(earlier, fingerprints, approvalId);
   // The person approved one purchase: a second, different order with the same approval (an
   // agent re-running an approved tool call) needs a new consent. Retries with the same
   // Idempotency-Key were answered above with the first order.
   const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
-  if (spent) return spentOrRetried(spent, idempotencyKey, fingerprint, approvalId);
+  if (spent) return spentOrRetried(spent, idempotencyKey, fingerprints, approvalId);
 
   if (request.priceLimit !== undefined && totalCents > limitToCents(request.priceLimit)) {
     throw errors.priceLimitExceeded(
@@ -117,16 +123,18 @@ export async function placeOrder(
       authorizationDetailsMatched: approval.outcome === "matched",
       approvalId,
     },
-    ...(idempotencyKey === undefined ? {} : { idempotency: { key: idempotencyKey, fingerprint } }),
+    ...(idempotencyKey === undefined
+      ? {}
+      : { idempotency: { key: idempotencyKey, fingerprint: fingerprints[0] } }),
   };
   const placed = await store.place(order);
   switch (placed.outcome) {
     case "placed":
       return { order, replayed: false };
     case "idempotency-key-taken":
-      return replay(placed.earlier, fingerprint, approvalId);
+      return replay(placed.earlier, fingerprints, approvalId);
     case "approval-spent":
-      return spentOrRetried(placed.earlier, idempotencyKey, fingerprint, approvalId);
+      return spentOrRetried(placed.earlier, idempotencyKey, fingerprints, approvalId);
     case "out-of-stock":
       throw errors.insufficientStock(
         `Only ${placed.left} x ${product.name} left in stock; ${request.qty} requested`,
@@ -141,8 +149,12 @@ export async function placeOrder(
  * an agent using one key for two purchases, and answering it with the first order would report
  * a purchase done that the other approval never paid for, and leave that approval unspent.
  */
-function replay(earlier: Order, fingerprint: string, approvalId: string | null): PlacedOrder {
-  if (earlier.idempotency?.fingerprint !== fingerprint) {
+function replay(
+  earlier: Order,
+  fingerprints: readonly string[],
+  approvalId: string | null,
+): PlacedOrder {
+  if (!fingerprints.includes(earlier.idempotency?.fingerprint ?? "")) {
     throw errors.idempotencyKeyReused(
       "This Idempotency-Key was already used for a different purchase; " +
         "send a new key for a new purchase, or repeat the first body exactly to retry it",
@@ -166,11 +178,11 @@ function replay(earlier: Order, fingerprint: string, approvalId: string | null):
 function spentOrRetried(
   earlier: Order,
   idempotencyKey: string | undefined,
-  fingerprint: string,
+  fingerprints: readonly string[],
   approvalId: string | null,
 ): PlacedOrder {
   if (idempotencyKey !== undefined && earlier.idempotency?.key === idempotencyKey) {
-    return replay(earlier, fingerprint, approvalId);
+    return replay(earlier, fingerprints, approvalId);
   }
   throw approvalSpent(earlier);
 }
