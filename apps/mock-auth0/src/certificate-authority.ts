@@ -3,6 +3,8 @@ import { isIP } from "node:net";
 
 import * as x509 from "@peculiar/x509";
 
+import { LOCAL_CA_SUBJECT } from "@ciba-testbed/shared/node";
+
 /**
  * Makes a local certificate authority and a `localhost` server certificate it signs (and a server
  * certificate for one more host, signed by a CA made before), with `@peculiar/x509` on Node's
@@ -42,7 +44,7 @@ export async function makeLocalCertificates(
   const caKeys = await crypto.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: "CN=ciba-testbed local CA, O=ciba-testbed",
+    name: LOCAL_CA_SUBJECT,
     notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + CA_VALIDITY_DAYS * DAY_MS),
     keys: caKeys,

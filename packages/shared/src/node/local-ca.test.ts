@@ -1,13 +1,29 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { rootCertificates } from "node:tls";
 
-import { describe, expect, it, onTestFinished } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
-import { defaultCertDir, isLoopbackHost, localCaToTrust, userTempPrefix } from "./local-ca.js";
+// The local tenant's own CA, as mock-auth0 makes it.
+import { ensureLocalCertificates } from "../../../../apps/mock-auth0/src/certificates.js";
+import {
+  defaultCertDir,
+  isLoopbackHost,
+  localCaToTrust,
+  readPemFile,
+  userTempPrefix,
+} from "./local-ca.js";
 
-const CA = "-----BEGIN CERTIFICATE-----\nlocal\n-----END CERTIFICATE-----\n";
-const SYSTEM = "-----BEGIN CERTIFICATE-----\nsystem\n-----END CERTIFICATE-----\n";
+let CA = "";
+/** A CA of Node's own: a system bundle holds such ones, and no testbed CA. */
+const SYSTEM = `${rootCertificates[0] ?? ""}\n`;
+
+beforeAll(async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "local-ca-made-"));
+  CA = `${(await ensureLocalCertificates(dir)).caCert.trim()}\n`;
+  await rm(dir, { recursive: true, force: true });
+});
 
 async function files() {
   const dir = await mkdtemp(path.join(tmpdir(), "local-ca-"));
@@ -58,13 +74,37 @@ describe("localCaToTrust", () => {
     expect(() => localCaToTrust({}, "localhost:4010", folder)).toThrow(
       `cannot read the local tenant's CA ${folder} (EISDIR): this process must trust it to reach the tenant at localhost:4010. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), set NODE_EXTRA_CA_CERTS to a copy of it this user may read, or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
     );
-    // With a NODE_EXTRA_CA_CERTS of its own (a copy), there is nothing to add or refuse.
-    const { system } = await files();
-    expect(
-      localCaToTrust({ NODE_EXTRA_CA_CERTS: system }, "localhost:4010", folder),
-    ).toBeUndefined();
+    // With a NODE_EXTRA_CA_CERTS of its own that holds a copy, there is nothing to add or refuse.
+    const { ca, system } = await files();
+    expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: ca }, "localhost:4010", folder)).toBeUndefined();
+    // Any other bundle (the system's) is no copy of it: still refused.
+    expect(() => localCaToTrust({ NODE_EXTRA_CA_CERTS: system }, "localhost:4010", folder)).toThrow(
+      `cannot read the local tenant's CA ${folder} (EISDIR)`,
+    );
     // A remote tenant's trust is Node's own: the local file is not read.
     expect(localCaToTrust({}, "tenant.auth0.com", folder)).toBeUndefined();
+  });
+
+  it("says a CA file that holds no certificate is empty or damaged, and how to make a new one", async () => {
+    const { dir } = await files();
+    for (const text of [
+      "",
+      "not a certificate\n",
+      "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+    ]) {
+      const damaged = path.join(dir, "damaged.pem");
+      await writeFile(damaged, text);
+      expect(() => localCaToTrust({}, "localhost:4010", damaged)).toThrow(
+        `the local tenant's CA ${damaged} holds no certificate (it is empty or damaged): stop the tenant, delete the files in its folder (${dir}), and start it again, which makes a new CA`,
+      );
+    }
+  });
+
+  it("reads no certificates from a NODE_EXTRA_CA_CERTS that names a folder, as Node goes on without them", async () => {
+    const { dir, ca } = await files();
+    expect(readPemFile(dir)).toBeUndefined();
+    expect(readPemFile(` ${ca} `)).toBe(CA);
+    expect(localCaToTrust({ NODE_EXTRA_CA_CERTS: dir }, "localhost:4010", ca)).toBe(CA.trim());
   });
 
   it("reads the CA from MOCK_AUTH0_CERT_DIR, where mock-auth0 makes it", async () => {

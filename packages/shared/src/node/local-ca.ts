@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -66,15 +67,42 @@ export function localCaToTrust(
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    // A NODE_EXTRA_CA_CERTS of this user's own (a copy of the CA) is what the fix says: trusted.
-    if (nodeExtraCaCertificates(env) !== undefined) return undefined;
+    // A NODE_EXTRA_CA_CERTS of this user's own that holds a copy of a testbed CA is what the
+    // fix says: trusted. Any other bundle (the system's) is no copy of it.
+    if (holdsLocalCa(nodeExtraCaCertificates(env))) return undefined;
     // Said as what it is: left out, the tenant's certificate was later called untrusted.
     throw new Error(
       `cannot read the local tenant's CA ${caFile} (${code ?? message}): this process must trust it to reach the tenant at ${tenantHost}. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), set NODE_EXTRA_CA_CERTS to a copy of it this user may read, or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
       { cause: error },
     );
   }
+  if (pemCertificates(ca).length === 0) {
+    throw new Error(
+      `the local tenant's CA ${caFile} holds no certificate (it is empty or damaged): stop the tenant, delete the files in its folder (${path.dirname(caFile)}), and start it again, which makes a new CA`,
+    );
+  }
   return nodeExtraCaCertificates(env)?.includes(ca) === true ? undefined : ca;
+}
+
+/** The subject mock-auth0 gives every local CA it makes (`makeLocalCertificates`). */
+export const LOCAL_CA_SUBJECT = "CN=ciba-testbed local CA, O=ciba-testbed";
+
+/** The certificates a PEM text holds, those that parse; none for text that holds none. */
+function pemCertificates(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.flatMap((block) => {
+    try {
+      return [new X509Certificate(block)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Whether a PEM bundle holds a certificate with the subject of the testbed's local CA. */
+function holdsLocalCa(bundle: string | undefined): boolean {
+  const subject = LOCAL_CA_SUBJECT.split(", ").join("\n");
+  return pemCertificates(bundle ?? "").some((certificate) => certificate.subject === subject);
 }
 
 /** The text of the NODE_EXTRA_CA_CERTS file (PEM), if it names one that exists. */
@@ -84,8 +112,17 @@ export function nodeExtraCaCertificates(
   return readPemFile(env.NODE_EXTRA_CA_CERTS);
 }
 
-/** The text of a certificate file (PEM) named by a variable, if it names one that exists. */
+/**
+ * The text of a certificate file (PEM) named by a variable, if it names one this process can
+ * read. A folder or a file it may not read is no certificate, as Node itself takes such a
+ * NODE_EXTRA_CA_CERTS: it warns, and goes on without.
+ */
 export function readPemFile(file: string | undefined): string | undefined {
   const name = file?.trim() ?? "";
-  return name !== "" && existsSync(name) ? readFileSync(name, "utf8") : undefined;
+  if (name === "") return undefined;
+  try {
+    return readFileSync(name, "utf8");
+  } catch {
+    return undefined;
+  }
 }
