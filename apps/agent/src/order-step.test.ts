@@ -133,4 +133,29 @@ describe("orderPurchase: an answer that does not settle the order is asked again
       fix: expect.stringMatching(/SHOP_API_URL/) as unknown,
     });
   });
+
+  it("names the clocks when the shop refuses the token's time claims, the tenant otherwise", async () => {
+    nock(SHOP)
+      .post("/api/purchases")
+      .reply(401, {
+        error: "invalid_token",
+        error_description: "'exp' claim timestamp check failed",
+      })
+      .post("/api/purchases")
+      .reply(401, {
+        error: "invalid_token",
+        error_description: '"nbf" claim timestamp check failed',
+      })
+      .post("/api/purchases")
+      .reply(401, { error: "invalid_token", error_description: "signature verification failed" });
+    const clocks = expect.stringMatching(
+      /expired or not yet valid.*clocks of the shop and the tenant \(NTP\)/,
+    ) as unknown;
+    await expect(order()).resolves.toMatchObject({ outcome: "ERROR", fix: clocks });
+    await expect(order()).resolves.toMatchObject({ outcome: "ERROR", fix: clocks });
+    await expect(order()).resolves.toMatchObject({
+      outcome: "ERROR",
+      fix: expect.stringMatching(/trusts this tenant/) as unknown,
+    });
+  });
 });

@@ -100,6 +100,12 @@ function pause(attempt: number, retryAfterSeconds: number | undefined, maxPauseM
   return Math.min(Math.max(wanted, 0), maxPauseMs);
 }
 
+/**
+ * A refusal of the token's time claims: jose (under express-oauth2-jwt-bearer) says `"exp" claim
+ * timestamp check failed`, and the same of `iat` and `nbf`.
+ */
+const TIME_CLAIM = /\b(?:exp|iat|nbf)\b["']? claim/;
+
 /** A 4xx: the shop judged the order, or refused the token or the request. */
 function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string): OrderVerdict {
   // RFC 9396: the approval does not cover this order. That is the shop judging the purchase;
@@ -110,7 +116,9 @@ function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string
       outcome: "ERROR",
       error: answer.error,
       description: `The shop refused the approved token (${answer.status}): ${answer.description}`,
-      fix: "Check that the shop trusts this tenant (AUTH0_DOMAIN) and expects SHOP_API_AUDIENCE.",
+      fix: TIME_CLAIM.test(answer.description)
+        ? "The shop refused the token as expired or not yet valid, which a fresh token is only when the shop's clock and the tenant's disagree: check the clocks of the shop and the tenant (NTP), then ask again."
+        : "Check that the shop trusts this tenant (AUTH0_DOMAIN) and expects SHOP_API_AUDIENCE.",
     };
   }
   if (answer.status === 404 || answer.status === 405) {
