@@ -44,6 +44,7 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
         },
         deps.clock,
         deps.readinessTtlMs,
+        deps.monotonicMs,
       ),
       buildOpenApiDocument(config),
     ),

@@ -29,6 +29,11 @@ export interface AppDeps {
   checkIssuer: () => Promise<IssuerCheckResult>;
   readinessTtlMs: number;
   /**
+   * Milliseconds that only move forward (`performance.now()`), for ages that a wall clock step
+   * must not stretch or freeze: how long GET /ready keeps its last answer.
+   */
+  monotonicMs: () => number;
+  /**
    * Benchmarks only: every purchase route accepts any caller as this user, with no token.
    * Configuration never sets it (neither `loadConfig` nor `main.ts` knows it); only code that
    * builds deps can, so the benchmark can compare the app with and without token verification.
@@ -63,6 +68,7 @@ export function createDeps(
     tokenVerification,
     checkIssuer: issuerCheck(config, tokenVerification),
     readinessTtlMs: 5_000,
+    monotonicMs: () => performance.now(),
     ...overrides,
   };
 }

@@ -17,14 +17,17 @@ export type Readiness =
  * GET /ready runs the start-up check again (the issuer, and the database answering), but at
  * most once per `ttlMs`: a load balancer
  * polling every second must not turn into a request to the issuer every second. Concurrent
- * callers share one check.
+ * callers share one check. The answer's age is measured on `monotonicMs` (milliseconds that
+ * only move forward): on the wall clock a step back would keep the last answer for as long as
+ * the step. `clock` only dates the answer (`checked_at`).
  */
 export function cachedReadiness(
   check: () => Promise<IssuerCheckResult>,
   clock: Clock,
-  ttlMs = 5_000,
+  ttlMs: number,
+  monotonicMs: () => number,
 ): () => Promise<Readiness> {
-  let last: Readiness | undefined;
+  let last: { readiness: Readiness; at: number } | undefined;
   let running: Promise<Readiness> | undefined;
 
   const run = async (): Promise<Readiness> => {
@@ -46,11 +49,11 @@ export function cachedReadiness(
   };
 
   return () => {
-    if (last && clock.now() - last.checkedAt < ttlMs) {
-      return Promise.resolve(last);
+    if (last && monotonicMs() - last.at < ttlMs) {
+      return Promise.resolve(last.readiness);
     }
     running ??= run().then((readiness) => {
-      last = readiness;
+      last = { readiness, at: monotonicMs() };
       running = undefined;
       return readiness;
     });

@@ -85,6 +85,7 @@ describe("GET /ready", () => {
     const shop = await createTestApp(issuer, {
       deps: {
         clock,
+        monotonicMs: () => clock.now(),
         readinessTtlMs: 5_000,
         checkIssuer: () => {
           checks += 1;
