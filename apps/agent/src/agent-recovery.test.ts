@@ -211,6 +211,36 @@ describe("a resume after a process stopped between approval and order", () => {
   });
 });
 
+describe("the resume's lease", () => {
+  it("lasts as long as the thread's request may wait, not this process's AGENT_REQUESTED_EXPIRY", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
+    expect((await restart().agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
+    auth0.pending();
+    const store = createFileStore(dir);
+    const claimed: number[] = [];
+    const worker = setup({
+      config: testConfig({
+        mode: "interrupt",
+        requestedExpiry: 259_200,
+        store: { kind: "file", dir },
+      }),
+      store: {
+        ...store,
+        claim: (key, request, now) => {
+          claimed.push(request.expiresAt - now);
+          return store.claim(key, request, now);
+        },
+      },
+      clock,
+    });
+
+    expect((await worker.agent.resume("thread-1")).outcome).toBe("PENDING");
+    // The request's 60 s and the lease's margin of 300 s, not 72 hours.
+    expect(claimed).toEqual([360_000]);
+  });
+});
+
 describe("guards right before the order", () => {
   it("orders nothing once another process has claimed the thread", async () => {
     stubShop().catalog();

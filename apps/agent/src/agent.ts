@@ -178,7 +178,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const key = leaseKey(threadId);
     let claim;
     try {
-      const refused = await refusal(await readThread(threadId));
+      const thread = await readThread(threadId);
+      const refused = await refusal(thread);
       if (refused !== undefined) return refused;
       claim = await store.claim(
         key,
@@ -187,8 +188,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           host: hostname(),
           pid: process.pid,
           ...ownStartTime(),
-          // Long enough for a block-mode wait; a crashed holder on this host is seen at once.
-          expiresAt: clock.now() + (config.requestedExpiry + LEASE_MARGIN_S) * 1000,
+          // Long enough for a block-mode wait on the request the thread waits for (the one it
+          // was sent with, not this process's AGENT_REQUESTED_EXPIRY); a crashed holder on this
+          // host is seen at once.
+          expiresAt: clock.now() + (waitSeconds(thread) + LEASE_MARGIN_S) * 1000,
         },
         clock.now(),
       );
@@ -217,6 +220,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       leases.delete(threadId);
       await store.release(key, lease);
     }
+  }
+
+  /**
+   * How long a run of the thread may wait for an answer: the expiry of the request its open
+   * purchase was sent with, else (a new request is to be sent) this process's own.
+   */
+  function waitSeconds(thread: ThreadRecord | undefined): number {
+    const open = thread?.purchases.find((purchase) => purchase.result === undefined);
+    return open?.request?.expiresIn ?? config.requestedExpiry;
   }
 
   /** Reads every entry of the thread the agent is about to use, checking each one. */
