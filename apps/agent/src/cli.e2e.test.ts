@@ -130,6 +130,29 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     },
   );
 
+  it("refuses a block-mode run under the id of a thread in the store, as an interrupt-mode one", async () => {
+    // The shop is stopped: the interrupt-mode run records its thread and fails at the catalog.
+    const first = await run(
+      `pnpm agent --json --mode interrupt --thread twice "buy a USB-C cable"`,
+    );
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      threadId: "twice",
+      error: "catalog_unavailable",
+    });
+
+    const { code, stdout } = await run(`pnpm agent --json --thread twice "buy a USB-C cable"`);
+
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      error: "usage",
+      threadId: "twice",
+      message: "Thread twice already exists: resume it, or choose another id.",
+      fix: "Run pnpm agent resume twice, or give --thread another id.",
+      purchases: [],
+    });
+  });
+
   it("exits with the outcome's code when it asks a question", async () => {
     const { code, stdout } = await run(`pnpm agent "Buy a phone"`);
 

@@ -249,6 +249,13 @@ async function execute(
   });
   let store: AgentStore;
   try {
+    if (!durable && threadId !== undefined) {
+      const taken = await threadTaken(config.store, threadId);
+      if (taken !== undefined) {
+        ancestry.stop();
+        return fail("CONFIG_ERROR", taken.message, json, { ...taken, error: "usage", threadId });
+      }
+    }
     store = durable ? await openStore(config.store) : createMemoryStore();
   } catch (error) {
     ancestry.stop();
@@ -464,6 +471,40 @@ async function openStore(location: StoreLocation): Promise<AgentStore> {
   const store = createRedisStore({ location: location.redis });
   await store.connect();
   return store;
+}
+
+/**
+ * Why `--thread <id>` cannot name a new block-mode run, if it cannot: a thread of that id in the
+ * store (AGENT_STORE), which a block-mode run keeps nothing in. Checked in the store that
+ * interrupt mode and `resume` use, so an id names one thread whatever the mode: a block-mode
+ * run under the id of a waiting thread would buy beside it, and its resume buy again.
+ */
+async function threadTaken(
+  location: StoreLocation,
+  threadId: string,
+): Promise<{ message: string; fix: string } | undefined> {
+  const store = await openStore(location);
+  try {
+    const [{ ThreadJournal }, { StoreEntryError }] = await Promise.all([
+      import("./thread-journal.js"),
+      import("./halt.js"),
+    ]);
+    // An entry that cannot be read is a thread all the same.
+    const exists = await new ThreadJournal(store).get(threadId).then(
+      (thread) => thread !== undefined,
+      (error: unknown) => {
+        if (error instanceof StoreEntryError) return true;
+        throw error;
+      },
+    );
+    if (!exists) return undefined;
+    return {
+      message: `Thread ${threadId} already exists: resume it, or choose another id.`,
+      fix: `Run pnpm agent resume ${threadId}, or give --thread another id.`,
+    };
+  } finally {
+    await store.close?.();
+  }
 }
 
 /** Reports a failure that happened before the agent could; `--json` still gets its object. */
