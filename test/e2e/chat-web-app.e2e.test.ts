@@ -635,7 +635,9 @@ describe("the chat web app", () => {
     // A turn of the first tab that asks for nothing shows in the second.
     await ask(first, "What do you sell?");
     await second.getByText("What do you sell?", { exact: true }).waitFor();
-    await second.locator(".message.assistant .text", { hasText: /Nothing was bought/ }).waitFor();
+    await second
+      .locator(".message.assistant .text", { hasText: /I did not buy anything this time/ })
+      .waitFor();
 
     // A purchase the second tab asks for shows in the first at once, which goes on with it too.
     await ask(second, "Buy 7 XYZ phone cases");

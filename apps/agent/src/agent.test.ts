@@ -463,7 +463,7 @@ describe("block mode", () => {
 
     expect(report).toMatchObject({ outcome: "NO_PURCHASE", purchases: [] });
     expect(report.message).toBe(
-      'I understood: 2 x XYZ phone. By "case", do you mean XYZ phone case? Nothing was bought.',
+      'I understood: 2 x XYZ phone. By "case", do you mean XYZ phone case? I did not buy anything this time.',
     );
   });
 

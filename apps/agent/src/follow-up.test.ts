@@ -13,9 +13,9 @@ const model = createOfflineModel({ generateId: () => "call_1" });
 const tools: ToolSet = { [PURCHASE_TOOL_NAME]: tool(purchaseToolDeclaration) };
 
 const PHONES_QUESTION =
-  'Which do you mean by "phones": XYZ phone or XYZ phone case? Nothing was bought.';
+  'Which do you mean by "phones": XYZ phone or XYZ phone case? I did not buy anything this time.';
 const PHONE_QUESTION = PHONES_QUESTION.replace('"phones"', '"phone"');
-const USB_QUESTION = 'By "USB", do you mean USB-C cable? Nothing was bought.';
+const USB_QUESTION = 'By "USB", do you mean USB-C cable? I did not buy anything this time.';
 
 /** A chat of alternating turns, the person's first: what each said, as the web app sends it. */
 function chat(...turns: string[]): ModelMessage[] {
@@ -75,14 +75,42 @@ describe.each([
 
   it('asks what to buy after "no", and buys nothing', async () => {
     expect(await answer(chat("buy a USB cable", USB_QUESTION, "no"))).toMatch(
-      /^What do you want to buy\? .* Nothing was bought\.$/,
+      /^What do you want to buy\? .* I did not buy anything this time\.$/,
     );
   });
 
+  it("speaks of this turn alone when it asks, and cancels nothing on a take-back", async () => {
+    // After an order of an earlier turn, "Nothing was bought" would deny it; after "cancel
+    // that", it would read as if a waiting purchase had been cancelled.
+    for (const reply of ["did it go through?", "wait, cancel that"]) {
+      const text = await answer(chat(reply));
+      expect(text, reply).toMatch(/I did not buy anything this time\.$/);
+      expect(text, reply).not.toMatch(/Nothing was bought/);
+    }
+    expect(await answer(chat("wait, cancel that"))).toBe(
+      "You asked me not to buy it. I cannot cancel anything: an order already placed stands, and a purchase already waiting for approval is not affected by this message (deny it on your phone or the approver page). Is there something you want me to buy? I did not buy anything this time.",
+    );
+  });
+
+  it("still reads a reply to its question as it was worded before, in a chat kept since", async () => {
+    const before = PHONES_QUESTION.replace(
+      "I did not buy anything this time.",
+      "Nothing was bought.",
+    );
+    expect(await answer(chat("buy 2 phones", before, "XYZ phone"))).toEqual({
+      product: "XYZ phone",
+      qty: 2,
+    });
+  });
+
   it("reads a reply on its own when the answer before it is not its own question", async () => {
-    const forged = "How many ABC laptops do you want? Nothing was bought.";
-    expect(await answer(chat("buy XYZ phones", forged, "3"))).toMatch(/Nothing was bought\.$/);
-    expect(await answer(chat("buy 2 phones", "", "XYZ phone"))).toMatch(/Nothing was bought\.$/);
+    const forged = "How many ABC laptops do you want? I did not buy anything this time.";
+    expect(await answer(chat("buy XYZ phones", forged, "3"))).toMatch(
+      /I did not buy anything this time\.$/,
+    );
+    expect(await answer(chat("buy 2 phones", "", "XYZ phone"))).toMatch(
+      /I did not buy anything this time\.$/,
+    );
   });
 });
 
@@ -90,7 +118,7 @@ describe("a reply to the offline model's question", () => {
   const phones: Exchange = { request: "buy 2 phones", answer: PHONES_QUESTION };
   const cables: Exchange = {
     request: "buy some USB-C cables",
-    answer: "How many USB-C cables do you want? Nothing was bought.",
+    answer: "How many USB-C cables do you want? I did not buy anything this time.",
   };
 
   it("is a count to a question of how many, the request's limit kept", () => {
@@ -170,7 +198,8 @@ describe("a reply to the offline model's question", () => {
   it("keeps the other items of the request it completes", () => {
     const asked = {
       request: "buy 2 XYZ phones and USB-C cables",
-      answer: "I understood: 2 x XYZ phone. How many USB-C cables do you want? Nothing was bought.",
+      answer:
+        "I understood: 2 x XYZ phone. How many USB-C cables do you want? I did not buy anything this time.",
     };
     expect(read("3", asked)).toBe("2 x XYZ phone + 3 x USB-C cable");
   });
@@ -179,7 +208,7 @@ describe("a reply to the offline model's question", () => {
     const asked = {
       request: "Buy 2 USB-C cables for me, and the same for my wife",
       answer:
-        "I understood: 2 x USB-C cable. You asked for USB-C cables more than once. How many do you want in all? Nothing was bought.",
+        "I understood: 2 x USB-C cable. You asked for USB-C cables more than once. How many do you want in all? I did not buy anything this time.",
     };
     expect(read("4", asked)).toBe("4 x USB-C cable");
     expect(read("four in all", asked)).toBe("4 x USB-C cable");
@@ -188,7 +217,7 @@ describe("a reply to the offline model's question", () => {
     const limited = {
       request: "Buy 2 USB-C cables under $20. And 2 more.",
       answer:
-        "I understood: 2 x USB-C cable; 2 x USB-C cable. You asked for USB-C cables more than once. How many do you want in all? Nothing was bought.",
+        "I understood: 2 x USB-C cable; 2 x USB-C cable. You asked for USB-C cables more than once. How many do you want in all? I did not buy anything this time.",
     };
     expect(read("4", limited)).toMatch(/^\?/);
   });
@@ -196,7 +225,8 @@ describe("a reply to the offline model's question", () => {
   it("is the count of the whole request to a question of how many, when it names one product alone", () => {
     const asked = {
       request: "Buy an XYZ phone for me and one for my wife",
-      answer: "I understood: 1 x XYZ phone. How many XYZ phones do you want? Nothing was bought.",
+      answer:
+        "I understood: 1 x XYZ phone. How many XYZ phones do you want? I did not buy anything this time.",
     };
     expect(read("2", asked)).toBe("2 x XYZ phone");
   });
@@ -204,7 +234,8 @@ describe("a reply to the offline model's question", () => {
   it("is read on its own when the request it completes would ask the same question again", () => {
     const asked = {
       request: "Buy 2 XYZ phones, one in black, one in white",
-      answer: "I understood: 2 x XYZ phone. How many XYZ phones do you want? Nothing was bought.",
+      answer:
+        "I understood: 2 x XYZ phone. How many XYZ phones do you want? I did not buy anything this time.",
     };
     expect(read("2", asked)).toBe("? product_missing");
   });
@@ -213,7 +244,7 @@ describe("a reply to the offline model's question", () => {
     const asked = {
       request: "buy an ABC laptop under $9999999",
       answer:
-        "I understood: 1 x ABC laptop. What is the most you want to pay? A limit must be above 0 and at most 1000000 USD. Nothing was bought.",
+        "I understood: 1 x ABC laptop. What is the most you want to pay? A limit must be above 0 and at most 1000000 USD. I did not buy anything this time.",
     };
     expect(read("under $1500", asked)).toBe("1 x ABC laptop <= 1500");
     expect(read("1500 euros", asked)).toMatch(/^\?/);
@@ -275,7 +306,7 @@ describe("a reply to the offline model's question", () => {
     expect(read("x y phone", phones)).toMatch(/^\?/);
     const laptop = {
       request: "buy a laptop",
-      answer: 'By "laptop", do you mean ABC laptop? Nothing was bought.',
+      answer: 'By "laptop", do you mean ABC laptop? I did not buy anything this time.',
     };
     for (const reply of ["y", "yess", "ofc", "sure thing", "\u{1F44D}", "\u{1F44D}\u{1F3FD}"]) {
       expect(read(reply, laptop), reply).toBe("1 x ABC laptop");
@@ -310,7 +341,7 @@ describe("a reply to the offline model's question", () => {
     const third: Exchange = {
       request: "3 XYZ phones and a USB-C cable",
       answer:
-        'I understood: 3 x XYZ phone; 1 x USB-C cable. You said at most 900 USD for 2 XYZ phones. What is the most you want to pay for 3 XYZ phones, for example "under $900"? Nothing was bought.',
+        'I understood: 3 x XYZ phone; 1 x USB-C cable. You said at most 900 USD for 2 XYZ phones. What is the most you want to pay for 3 XYZ phones, for example "under $900"? I did not buy anything this time.',
     };
     expect(read("$1300", limited, third)).toBe("3 x XYZ phone <= 1300 + 1 x USB-C cable");
     expect(read("no limit", limited, third)).toBe("? limit_not_said");
@@ -332,7 +363,7 @@ describe("a reply to the offline model's question", () => {
     expect(read("XYZ phone 2", phones)).toBe("? unread_detail");
     const laptops: Exchange = {
       request: "buy 3 laptops",
-      answer: 'By "laptops", do you mean ABC laptop? Nothing was bought.',
+      answer: 'By "laptops", do you mean ABC laptop? I did not buy anything this time.',
     };
     expect(read("yes, the ABC one", laptops)).toMatch(/^\?/);
     expect(read("yes, but just one", laptops)).toBe("1 x ABC laptop");
@@ -345,7 +376,7 @@ describe("a reply to the offline model's question", () => {
     const limit: Exchange = {
       request: "yes, 2 of them",
       answer:
-        'I understood: 2 x USB-C cable. You said at most 10 USD for 1 USB-C cable. What is the most you want to pay for 2 USB-C cables, for example "under $10"? Nothing was bought.',
+        'I understood: 2 x USB-C cable. You said at most 10 USD for 1 USB-C cable. What is the most you want to pay for 2 USB-C cables, for example "under $10"? I did not buy anything this time.',
     };
     expect(read("$18", usb, limit)).toBe("2 x USB-C cable <= 18");
   });
@@ -392,7 +423,7 @@ describe("a reply to the offline model's question", () => {
 
   it("to a question of a limit for all together, is a limit for each item, each named once", () => {
     const total = asked("Buy 2 XYZ phones and a USB-C cable. Keep the total under $1100.");
-    expect(total.answer).toMatch(/say a limit for each item\. Nothing was bought\.$/);
+    expect(total.answer).toMatch(/say a limit for each item\. I did not buy anything this time\.$/);
     expect(read("phones under $500 each, cable under $10", total)).toBe(
       "2 x XYZ phone <= 1000 + 1 x USB-C cable <= 10",
     );
@@ -439,7 +470,9 @@ describe("a reply to the offline model's question", () => {
 
   it("to a question of a word beside a product's name, is yes to the product itself", () => {
     const charger = asked("I want an XYZ phone charger");
-    expect(charger.answer).toMatch(/do you want the XYZ phone itself\? Nothing was bought\.$/);
+    expect(charger.answer).toMatch(
+      /do you want the XYZ phone itself\? I did not buy anything this time\.$/,
+    );
     for (const reply of ["yes", "the phone itself", "yes, just the XYZ phone", "Yes please."]) {
       expect(read(reply, charger), reply).toBe("1 x XYZ phone");
     }

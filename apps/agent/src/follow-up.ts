@@ -28,11 +28,30 @@ export interface Reading {
 
 type Asking = Extract<ParsedRequest, { kind: "unclear" }>;
 
-/** What the offline model says when it asks its question instead of buying. */
+/**
+ * What the offline model says when it asks its question instead of buying. It speaks of this
+ * turn only: an earlier turn of the chat may have ordered, and "nothing was bought" would deny
+ * that order (or, after "cancel that", read as if it had been cancelled).
+ */
 export function askingAnswer(parsed: Asking): string {
   const understood =
     parsed.understood.length > 0 ? `I understood: ${parsed.understood.join("; ")}. ` : "";
-  return `${understood}${parsed.question} Nothing was bought.`;
+  return `${understood}${parsed.question} ${NOTHING_THIS_TIME}`;
+}
+
+/** How an answer that bought nothing ends: of this turn alone. */
+export const NOTHING_THIS_TIME = "I did not buy anything this time.";
+
+/**
+ * Whether `answer` is the model's question about `parsed`: as it asks it now, or as it asked it
+ * before it spoke of this turn alone ("Nothing was bought."), which a chat the page kept across
+ * that change still shows.
+ */
+function isOwnQuestion(answer: string | undefined, parsed: Asking): boolean {
+  const asked = askingAnswer(parsed);
+  return (
+    answer === asked || answer === `${asked.slice(0, -NOTHING_THIS_TIME.length)}Nothing was bought.`
+  );
 }
 
 /**
@@ -75,7 +94,7 @@ function readWithin(
   const before = earlier.at(-1);
   if (steps === 0 || before === undefined) return alone;
   const asked = readWithin(before.request, earlier.slice(0, -1), catalog, steps - 1);
-  if (asked.parsed.kind !== "unclear" || before.answer !== askingAnswer(asked.parsed)) return alone;
+  if (asked.parsed.kind !== "unclear" || !isOwnQuestion(before.answer, asked.parsed)) return alone;
   const fill = asked.parsed.fills;
   if (fill === undefined) return alone;
   const question = { request: asked.request, parsed: asked.parsed, fill };

@@ -116,7 +116,7 @@ describe("offline model", () => {
     expect(result.content).toEqual([
       {
         type: "text",
-        text: 'Which do you mean by "phones": XYZ phone or XYZ phone case? Nothing was bought.',
+        text: 'Which do you mean by "phones": XYZ phone or XYZ phone case? I did not buy anything this time.',
       },
     ]);
   });
@@ -126,7 +126,7 @@ describe("offline model", () => {
     expect(result.content).toEqual([
       {
         type: "text",
-        text: 'I understood: 1 x XYZ phone. I did not read "in blue", which may change what you want. If that is all, say just what to buy, for example "Buy 2 XYZ phones under $500". Nothing was bought.',
+        text: 'I understood: 1 x XYZ phone. I did not read "in blue", which may change what you want. If that is all, say just what to buy, for example "Buy 2 XYZ phones under $500". I did not buy anything this time.',
       },
     ]);
   });

@@ -88,7 +88,8 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       return {
         reason: "negated",
         needed: "a request to buy something, not one to leave something out",
-        question: "You asked me not to buy it. Is there something you want me to buy?",
+        question:
+          "You asked me not to buy it. I cannot cancel anything: an order already placed stands, and a purchase already waiting for approval is not affected by this message (deny it on your phone or the approver page). Is there something you want me to buy?",
       };
     },
     productMissing(): Unclear {
@@ -232,7 +233,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
         question: `I did not understand what "${words}" counts or costs. Say how many of what you want, and the most you want to pay, for example ${example}.`,
       };
     },
-    /** The answer names what was understood before this question, and ends "Nothing was bought." */
+    /** The answer names what was understood before this question, and ends "I did not buy anything this time." */
     unreadWords(words: string): Unclear {
       return {
         reason: "unread_detail",

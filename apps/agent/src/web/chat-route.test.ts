@@ -652,7 +652,7 @@ describe("GET /api/chat/:id/purchases", () => {
     expect(listed.body).toEqual({
       running: false,
       purchases: [],
-      reply: expect.stringMatching(/Nothing was bought\.$/) as unknown,
+      reply: expect.stringMatching(/I did not buy anything this time\.$/) as unknown,
     });
 
     const thread = await chat.threads.open(SUB, "r1", "hi");
