@@ -735,6 +735,31 @@ describe("POST /api/chat with a purchase the page still shows without its result
     await expectUsable(chat, "c1");
   });
 
+  it("says the chat's earlier order stands, and asks before it orders the same again", async () => {
+    const order = { id: "o-1", total: 998, currency: "USD" };
+    const chat = await chatWith({ outcome: "ORDERED", purchase, description: "Ordered.", order });
+    const said = (text: string) => ({ id: "u9", role: "user", parts: [{ type: "text", text }] });
+
+    const again = await chat.post({
+      id: "c1",
+      messages: [asked, waitingCall, said("Buy 2 XYZ phones")],
+    });
+    expect(again.status).toBe(200);
+    expect(again.text).toContain(
+      "You already ordered 2 x XYZ phone in this chat (order o-1). Buy another 2? I did not buy anything this time.",
+    );
+    expect(again.text).not.toContain('"type":"tool-input-start"');
+
+    const asking = await chat.post({
+      id: "c1",
+      messages: [asked, waitingCall, said("did it go through?")],
+    });
+    expect(asking.text).toContain(
+      "I did not buy anything this time. Your earlier order o-1 of 2 x XYZ phone stands; the agent cannot cancel orders.",
+    );
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+  });
+
   it("answers 409 purchase_mismatch to a resume of its call with another input: nothing sent, chat usable", async () => {
     const chat = await chatWith();
     const resumed = (input: unknown) => ({

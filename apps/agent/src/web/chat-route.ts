@@ -1,3 +1,4 @@
+import { withEarlierOrders, type EarlierOrder } from "../earlier-orders.js";
 import { isDeepStrictEqual } from "node:util";
 
 import { setAIContext } from "@auth0/ai-vercel";
@@ -302,7 +303,7 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
         res.status(409).json(recorded);
         return;
       }
-      answer(deps, thread, id, recorded, res);
+      answer(deps, thread, id, recorded, res, await thread.orders());
     } catch (error) {
       // The stream never started, so its onFinish never releases the thread: do it here, or
       // the chat answers thread_busy until the lease runs out. Express answers server_error.
@@ -500,6 +501,7 @@ function answer(
   id: string,
   messages: UIMessage[],
   res: Response,
+  orders: readonly EarlierOrder[],
 ): void {
   setAIContext({ threadID: id });
   const { tools } = thread;
@@ -520,7 +522,8 @@ function answer(
       const resumed = resumedToolOutput(messages);
       if (resumed !== undefined) writer.write({ type: "tool-output-available", ...resumed });
       const result = streamText({
-        model: deps.model,
+        // What the chat ordered before stands, and is not ordered again unasked.
+        model: withEarlierOrders(deps.model, orders),
         system: SYSTEM_PROMPT,
         // After withInterruptions ran a resumed tool: the model reads its own result.
         messages: convertToModelMessages(withResumedOutputs(messages)),

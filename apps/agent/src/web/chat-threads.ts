@@ -1,3 +1,4 @@
+import type { EarlierOrder } from "../earlier-orders.js";
 import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 
@@ -50,6 +51,8 @@ export interface OpenThread {
    * undefined if this chat has no such purchase.
    */
   purchaseResult(toolCallId: string): Promise<PurchaseResult | undefined>;
+  /** The orders this chat has placed, as its record keeps them. */
+  orders(): Promise<EarlierOrder[]>;
   /**
    * The request ran the model to its end: `reply` is the model's last words (its last step's
    * text), undefined when the request ended without any (at an interrupt, on an error).
@@ -266,6 +269,12 @@ export class ChatThreads {
       },
       purchaseResult: async (toolCallId) =>
         resultOf(await journal.findPurchase(threadId, toolCallId)),
+      orders: async () =>
+        ((await journal.get(threadId))?.purchases ?? []).flatMap(({ toolCallId, result }) =>
+          result?.outcome === "ORDERED"
+            ? [{ toolCallId, purchase: result.purchase, order: result.order }]
+            : [],
+        ),
       replied: (reply) => {
         if (reply === undefined || reply.trim() === "") this.replies.delete(threadId);
         else {
