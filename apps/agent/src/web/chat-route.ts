@@ -31,6 +31,7 @@ import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js"
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
+import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./client/shown-person.js";
 import { resumedToolOutput, withResumedOutputs } from "./resumed-output.js";
 
 export interface ChatRouteDeps {
@@ -136,6 +137,36 @@ export const requireLogin: RequestHandler = (req, res, next) => {
   if (loggedInSub(req) === undefined) refuseLoggedOut(res);
   else next();
 };
+
+/**
+ * 409 `session_changed` when the page that sends the chat was loaded for another person than
+ * the session's: the browser's session ended without a logout in this page (the cookie cleared
+ * or expired, the app restarted) and another person logged in since, in another tab. Run as the
+ * session's person, the chat would ask that person for the page's purchase (a push to their
+ * phone) and put the page's conversation in their chat. A client that sends no such header (the
+ * API's own, curl) speaks for the session.
+ */
+export const requireShownPerson: RequestHandler = (req, res, next) => {
+  const shown = req.get(SHOWN_PERSON_HEADER);
+  if (shown === undefined || safeDecode(shown) === loggedInSub(req)) {
+    next();
+    return;
+  }
+  res.status(409).json({
+    error: SESSION_CHANGED,
+    error_description:
+      "This browser is now logged in as another person than the one this page shows (the " +
+      "session ended and another login followed): reload the page. Nothing was sent or ordered.",
+  });
+};
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Why chat `id` has no purchase of tool call `toolCallId` (the 404 and 409 `purchase_unknown`). */
 function unknownPurchaseText(id: string, toolCallId: string, toDo?: string): string {

@@ -14,7 +14,13 @@ import { auth } from "express-openid-connect";
 import type { LanguageModel } from "ai";
 
 import { MAX_BODY_ELEMENTS, TOO_MANY_ELEMENTS } from "./chat-request.js";
-import { chatPurchasesRoute, chatRoute, purchaseRoute, requireLogin } from "./chat-route.js";
+import {
+  chatPurchasesRoute,
+  chatRoute,
+  purchaseRoute,
+  requireLogin,
+  requireShownPerson,
+} from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { Heartbeat } from "./event-stream.js";
 import type { LoginSessions } from "./login-sessions.js";
@@ -335,6 +341,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     "/api/chat",
     sameOriginOnly(config.baseUrl),
     requireLogin,
+    requireShownPerson,
     requireChatJson,
     requireUtf8Body,
     json({ limit: CHAT_BODY_LIMIT, verify: verifyChatBody }),

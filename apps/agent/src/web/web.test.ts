@@ -435,6 +435,26 @@ describe("the web app's chat body", () => {
     },
   );
 
+  it("refuses a chat from a page loaded for another person than the session's: 409 session_changed, nothing stored", async () => {
+    const chat = { id: "shown1", messages: [user("Buy 1 ABC laptop")] };
+    // The page still shows the person whose session ended; the browser's session is another's.
+    const refused = await request(web)
+      .post("/api/chat")
+      .set("Cookie", cookie)
+      .set("X-Shown-Sub", encodeURIComponent("auth0|test-user"))
+      .send(chat)
+      .expect(409);
+    expect(refused.body).toMatchObject({ error: "session_changed" });
+    expect(refused.body.error_description).toMatch(/reload the page/);
+    await request(web).get("/api/chat/shown1/purchases").set("Cookie", cookie).expect(404);
+    // The page of the session's own person, and a client that names no one, go on.
+    for (const shown of [encodeURIComponent("auth0|buyer"), undefined]) {
+      const sent = request(web).post("/api/chat").set("Cookie", cookie);
+      if (shown !== undefined) void sent.set("X-Shown-Sub", shown);
+      await sent.send({ ...chat, messages: [user("hi")] }).expect(200);
+    }
+  });
+
   it("refuses a file part with 400 before anything runs: the app never fetches its URL", async () => {
     const file = { type: "file", mediaType: "image/png", url: "https://files.example/huge.png" };
     const answer = await request(web)

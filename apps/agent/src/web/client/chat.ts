@@ -26,6 +26,7 @@ import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 import { mergeChatViews, standInPurchaseId, standInReplyId } from "./merge-chat-views.js";
 import { patchChildren } from "./patch-children.js";
+import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./shown-person.js";
 import { bindingMessageIn, pendingInterruptText } from "./pending-interrupt-text.js";
 
 interface Session {
@@ -76,7 +77,15 @@ class PageChat extends AbstractChat<UIMessage> {
     super({
       ...(id === undefined ? {} : { id }),
       state: pageState,
-      transport: new DefaultChatTransport({ api: "/api/chat", fetch: fetchChat }),
+      transport: new DefaultChatTransport({
+        api: "/api/chat",
+        fetch: fetchChat,
+        // The person this page shows: the app refuses the chat if the session is another's.
+        headers: (): Record<string, string> =>
+          session === undefined
+            ? {}
+            : { [SHOWN_PERSON_HEADER]: encodeURIComponent(session.user.sub) },
+      }),
       sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
       onError,
       onData: (part) => {
@@ -883,6 +892,27 @@ function onChatError(error: Error): void {
         state.messages = state.messages.slice(0, -1);
       }
       void followPurchase(chat.id, chat.id);
+      return;
+    }
+    if (refusal !== undefined && code === SESSION_CHANGED) {
+      // This page's session ended without a logout here, and another person logged in since (in
+      // another tab): nothing was sent. A waiting purchase stays kept for its own person's next
+      // login; a message goes back in the box.
+      if (resumedInterrupt === undefined) {
+        const last = state.messages.at(-1);
+        if (last?.role === "user") {
+          state.messages = state.messages.slice(0, -1);
+          if (input.value === "") input.value = textOf(last);
+        }
+        notice = `Your message was not sent: ${refusal.description}`;
+      } else {
+        interrupt = resumedInterrupt;
+        waitNote = refusal.description;
+      }
+      $("who").textContent = "This browser is now logged in as another person: reload the page.";
+      $("logout").hidden = true;
+      $("new-chat").hidden = true;
+      render();
       return;
     }
     if (
