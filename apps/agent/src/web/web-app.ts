@@ -48,7 +48,11 @@ export interface WebDeps {
 }
 
 /**
- * The approver page's bar: only its own script and style, never framed, no referrer. The page's
+ * The approver page's bar: only its own script and style, never framed, no referrer to another
+ * origin. `same-origin` rather than `no-referrer`: under `no-referrer` a browser sends
+ * `Origin: null` with the page's own form posts (Fetch, "serializing a request origin"), and the
+ * Log out button's POST would then pass `sameOriginOnly` only where the browser also sends
+ * `Sec-Fetch-Site`; under `same-origin` it names the page's origin. The page's
  * forms may go to its own origin and the tenant's: the Log out button posts to `/auth/logout`,
  * which redirects to the tenant's `/v2/logout`, and a browser holds every hop of a form's
  * redirects to `form-action`.
@@ -57,7 +61,7 @@ function pageSecurityHeaders(tenantOrigin: string): RequestHandler {
   const headers = {
     "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self' ${tenantOrigin}; frame-ancestors 'none'`,
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-cache",
   };
   return (_req, res, next) => {
@@ -78,9 +82,9 @@ const noSniff: RequestHandler = (_req, res, next) => {
 /**
  * Browsers mark a request from another page with `Sec-Fetch-Site` and `Origin`: a chat sent
  * from another site (CSRF with the person's session) is refused, as mock-auth0 refuses
- * cross-site decisions. A form the page posts itself comes with `Origin: null` (the page's
- * `Referrer-Policy: no-referrer` has the browser hide it) and `Sec-Fetch-Site: same-origin`,
- * which the browser sets and no page can: taken as the page's own.
+ * cross-site decisions. The page's own posts carry its origin (its `Referrer-Policy:
+ * same-origin`). `Origin: null` with `Sec-Fetch-Site: same-origin`, which the browser sets and
+ * no page can, is taken as the page's own too (a page served before, under `no-referrer`).
  */
 function sameOriginOnly(baseUrl: string): RequestHandler {
   const self = new URL(baseUrl).origin;

@@ -1,18 +1,12 @@
 import { connect } from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 
-import { systemClock } from "@ciba-testbed/shared";
 import { rawAnswerOf, type RawAnswer } from "@ciba-testbed/shared/node/raw-answer";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 
-import { createMemoryStore } from "../agent-store.js";
-import { createOfflineModel } from "../offline-model.js";
-import { ThreadJournal } from "../thread-journal.js";
-import { ChatThreads } from "./chat-threads.js";
 import { sendEventStream } from "./event-stream.js";
-import { LoginSessions } from "./login-sessions.js";
-import { createWebApp } from "./web-app.js";
+import { offlineWebApp } from "./offline-web-app.js";
 import { loadWebConfig } from "./web-config.js";
 import { createWebServer } from "./web-server.js";
 import type { WebHttpServer } from "./web-server.js";
@@ -41,22 +35,7 @@ function open(port: number): Promise<{
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 
 function webApp() {
-  const config = loadWebConfig({});
-  const store = createMemoryStore();
-  const threads = new ChatThreads({
-    config: config.agent,
-    store,
-    journal: new ThreadJournal(store),
-    authorizer: { withAsyncAuthorization: () => ({}) } as never,
-    fetch: () => Promise.reject(new Error("no network in this test")),
-    clock: { now: () => 0, sleep: () => Promise.resolve() },
-  });
-  return createWebApp(config, {
-    threads,
-    model: createOfflineModel(),
-    sessions: new LoginSessions(systemClock),
-    clientScript: () => Promise.resolve("export {};"),
-  });
+  return offlineWebApp(loadWebConfig({}));
 }
 
 const stopping = {

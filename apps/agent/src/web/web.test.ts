@@ -9,7 +9,6 @@ import { describe, expect, it } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { loadConfig } from "../config.js";
-import { createOfflineModel } from "../offline-model.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { parseChatRequest } from "./chat-request.js";
 import { ChatThreads, chatToolInputs } from "./chat-threads.js";
@@ -18,7 +17,7 @@ import { INTERRUPTION_PREFIX } from "./client/interruption-prefix.js";
 import { LoginSessions } from "./login-sessions.js";
 import { logIn, signedSessionCookie } from "../test-support/login-session.js";
 import { withResumedOutputs } from "./resumed-output.js";
-import { createWebApp } from "./web-app.js";
+import { offlineWebApp } from "./offline-web-app.js";
 import { loadWebConfig } from "./web-config.js";
 import { errorPage, SERVED_METHODS } from "./served-methods.js";
 
@@ -39,22 +38,7 @@ function app(
     tenantFetch = undefined as typeof fetch | undefined,
   } = {},
 ) {
-  const store = createMemoryStore();
-  const threads = new ChatThreads({
-    config: config.agent,
-    store,
-    journal: new ThreadJournal(store),
-    authorizer: { withAsyncAuthorization: () => ({}) } as never,
-    fetch: () => Promise.reject(new Error("no network in this test")),
-    clock: { now: () => 0, sleep: () => Promise.resolve() },
-  });
-  return createWebApp(config, {
-    threads,
-    model: createOfflineModel(),
-    sessions,
-    clientScript,
-    tenantFetch,
-  });
+  return offlineWebApp(config, { sessions, clientScript, tenantFetch });
 }
 
 describe("the web app", () => {
@@ -319,6 +303,10 @@ describe("the web app", () => {
       .set("Sec-Fetch-Site", "cross-site")
       .expect(403);
     const page = await request(web).get("/").expect(200);
+    // Its own posts name its origin, which a browser without Sec-Fetch-Site sends alone.
+    expect(page.headers["referrer-policy"]).toBe("same-origin");
+    const own = await request(web).post("/auth/logout").set("Origin", "http://localhost:3000");
+    expect(own.status).not.toBe(403);
     // The page's form posts there, and may follow the redirect to the tenant's /v2/logout.
     expect(page.text).toMatch(/<form id="logout" method="post" action="\/auth\/logout"/);
     expect(page.headers["content-security-policy"]).toContain(

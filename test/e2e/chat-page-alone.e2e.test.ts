@@ -1,0 +1,91 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { systemClock } from "@ciba-testbed/shared";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { logIn } from "../../apps/agent/src/test-support/login-session.js";
+import { chatClientScript } from "../../apps/agent/src/web/client-bundle.js";
+import { LoginSessions } from "../../apps/agent/src/web/login-sessions.js";
+import { offlineWebApp } from "../../apps/agent/src/web/offline-web-app.js";
+import { loadWebConfig } from "../../apps/agent/src/web/web-config.js";
+import { chromiumPath } from "../../scripts/stack/browser.js";
+
+const TENANT = "https://localhost:4010";
+
+/** The tenant's discovery document, all the login SDK asks of it before a logout. */
+const tenantDiscovery: typeof fetch = (input) =>
+  Promise.resolve(
+    (input instanceof Request ? input.url : input.toString()) ===
+      `${TENANT}/.well-known/openid-configuration`
+      ? Response.json({
+          issuer: `${TENANT}/`,
+          authorization_endpoint: `${TENANT}/authorize`,
+          token_endpoint: `${TENANT}/oauth/token`,
+          jwks_uri: `${TENANT}/.well-known/jwks.json`,
+          response_types_supported: ["code"],
+          id_token_signing_alg_values_supported: ["RS256"],
+        })
+      : new Response("not found", { status: 404 }),
+  );
+
+/**
+ * The chat page in Chromium against the web app alone, in this process: no tenant, no shop. A
+ * person is logged in by a session put in the app's store, as the SDK leaves one.
+ */
+describe("the chat page against the web app alone", () => {
+  let server: Server;
+  let browser: Browser;
+  let baseUrl: string;
+  const sessions = new LoginSessions(systemClock);
+  const secret = "s".repeat(32);
+
+  beforeAll(async () => {
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    baseUrl = `http://localhost:${String(port)}`;
+    const config = loadWebConfig({ AUTH0_SECRET: secret, AGENT_PORT: "0", APP_BASE_URL: baseUrl });
+    const app = offlineWebApp(config, {
+      clock: systemClock,
+      sessions,
+      clientScript: chatClientScript(),
+      tenantFetch: tenantDiscovery,
+    });
+    server.on("request", app);
+    browser = await chromium.launch({
+      executablePath: chromiumPath() ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function loggedInPage() {
+    const context = await browser.newContext();
+    const { cookie } = logIn(sessions, secret, { sub: "auth0|test-user" });
+    const [name = "", value = ""] = cookie.split(/=(.*)/s);
+    await context.addCookies([{ name, value, url: baseUrl }]);
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    return page;
+  }
+
+  it("logs out with the page's own button, which names the page's origin: no Sec-Fetch-Site needed", async () => {
+    const page = await loggedInPage();
+    const logout = page.waitForRequest((request) => request.url() === `${baseUrl}/auth/logout`);
+    await page.getByRole("button", { name: "Log out" }).click();
+    const request = await logout;
+    expect(await request.headerValue("origin")).toBe(baseUrl);
+    // Auth0's /v2/logout next (no tenant runs here: the redirect is what counts).
+    const response = await request.response();
+    expect(response?.status()).toBe(302);
+    expect(response?.headers().location).toMatch(/^https:\/\/localhost:4010\/v2\/logout\?/);
+    await page.context().close();
+  });
+});
