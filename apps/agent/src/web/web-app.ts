@@ -108,6 +108,30 @@ function sameOriginOnly(baseUrl: string): RequestHandler {
   };
 }
 
+/** A loopback host name as URLs give it: `localhost`, 127.0.0.0/8 or `[::1]`. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * The chat page and the login's start, opened on another host name of this machine than
+ * APP_BASE_URL's (`127.0.0.1` for `localhost`), redirect to APP_BASE_URL: the login's
+ * `auth_verification` cookie is kept per host name, and the tenant returns the person to
+ * APP_BASE_URL's, whose callback would find no such cookie ("This login was not started in
+ * this browser"). Only for a loopback APP_BASE_URL: behind a proxy that does not pass the Host
+ * on, every request names another host, and a public APP_BASE_URL is the one the person opened.
+ * The API's paths answer on any host (clients such as curl use the address).
+ */
+function onBaseHost(baseUrl: string): RequestHandler {
+  const base = new URL(baseUrl);
+  const loopback = LOOPBACK_HOST.test(base.hostname);
+  return (req, res, next) => {
+    if (!loopback || req.hostname === base.hostname) {
+      next();
+      return;
+    }
+    res.redirect(302, `${base.origin}${req.originalUrl}`);
+  };
+}
+
 /** The largest chat body `/api/chat` reads. */
 const CHAT_BODY_LIMIT = "1mb";
 
@@ -289,6 +313,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     });
   });
   refuseOtherMethods(app);
+  app.get(["/", "/auth/login"], onBaseHost(config.baseUrl));
   app.use(withoutSessionCookieChunks);
   app.use(
     auth({

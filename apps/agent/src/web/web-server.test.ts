@@ -35,7 +35,7 @@ function open(port: number): Promise<{
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 
 function webApp() {
-  return offlineWebApp(loadWebConfig({}));
+  return offlineWebApp(loadWebConfig({ APP_BASE_URL: "http://127.0.0.1:3000" }));
 }
 
 const stopping = {

@@ -27,13 +27,20 @@ const user = (text: string): UIMessage => ({
   parts: [{ type: "text", text }],
 });
 
+/**
+ * The app's config for `env`, at supertest's host name: the chat page and the login redirect
+ * to APP_BASE_URL's host name from another one of this machine.
+ */
+const webConfig = (env: Record<string, string> = {}) =>
+  loadWebConfig({ APP_BASE_URL: "http://127.0.0.1:3000", ...env });
+
 /** No bundle of the chat page's script made by the build (client-bundle.test.ts tests one). */
 const noPrebuiltScript = () => Promise.resolve(undefined);
 
 function app(
   clientScript = () => Promise.resolve("export {};"),
   {
-    config = loadWebConfig({}),
+    config = webConfig(),
     sessions = new LoginSessions(systemClock),
     tenantFetch = undefined as typeof fetch | undefined,
   } = {},
@@ -131,7 +138,7 @@ describe("the web app", () => {
     }
     // Refused before the session is read: a logged-in person's cookie is neither read nor set.
     const sessions = new LoginSessions(systemClock);
-    const config = loadWebConfig({});
+    const config = webConfig();
     const { cookie } = logIn(sessions, config.sessionSecret, { sub: "auth0|buyer" });
     const put = await request(app(undefined, { config, sessions }))
       .put("/api/chat")
@@ -214,7 +221,7 @@ describe("the web app", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
-    const config = loadWebConfig({ AUTH0_DOMAIN: `localhost:${String(port)}` });
+    const config = webConfig({ AUTH0_DOMAIN: `localhost:${String(port)}` });
     const answer = await request(app(undefined, { config })).get("/auth/login").expect(503);
     expect(answer.headers["content-type"]).toMatch(/^text\/html/);
     expect(answer.text).toBe(
@@ -226,7 +233,7 @@ describe("the web app", () => {
   });
 
   it("answers a callback whose token request cannot reach the tenant with 503, not 'log in again'", async () => {
-    const config = loadWebConfig({});
+    const config = webConfig();
     const origin = `https://${config.agent.auth0.domain}`;
     const failures = [
       {
@@ -263,6 +270,25 @@ describe("the web app", () => {
         ),
       );
     }
+  });
+
+  it("sends the chat page and the login opened on another host name of this machine to APP_BASE_URL's, where the login's cookie is kept; the API answers on any", async () => {
+    // supertest's requests name 127.0.0.1: another host name than APP_BASE_URL's.
+    const web = app(undefined, {
+      config: loadWebConfig({ APP_BASE_URL: "http://localhost:3000" }),
+    });
+    const page = await request(web).get("/?x=1").expect(302);
+    expect(page.headers.location).toBe("http://localhost:3000/?x=1");
+    const login = await request(web).get("/auth/login").expect(302);
+    expect(login.headers.location).toBe("http://localhost:3000/auth/login");
+    await request(web).head("/").expect(302);
+    await request(web).get("/").set("Host", "localhost:3000").expect(200);
+    await request(web).get("/api/session").expect(401);
+    // A public APP_BASE_URL, behind a proxy that may not pass the Host on: no redirect.
+    const proxied = app(undefined, {
+      config: loadWebConfig({ APP_BASE_URL: "https://shop.example" }),
+    });
+    await request(proxied).get("/").expect(200);
   });
 
   it("answers /api/chat and /api/session 401 without a session", async () => {
@@ -305,7 +331,7 @@ describe("the web app", () => {
     const page = await request(web).get("/").expect(200);
     // Its own posts name its origin, which a browser without Sec-Fetch-Site sends alone.
     expect(page.headers["referrer-policy"]).toBe("same-origin");
-    const own = await request(web).post("/auth/logout").set("Origin", "http://localhost:3000");
+    const own = await request(web).post("/auth/logout").set("Origin", "http://127.0.0.1:3000");
     expect(own.status).not.toBe(403);
     // The page's form posts there, and may follow the redirect to the tenant's /v2/logout.
     expect(page.text).toMatch(/<form id="logout" method="post" action="\/auth\/logout"/);
@@ -315,7 +341,7 @@ describe("the web app", () => {
   });
 
   it("reads the person from a session cookie signed with its AUTH0_SECRET only, and only while the session is kept", async () => {
-    const config = loadWebConfig({ AUTH0_SECRET: "s".repeat(32) });
+    const config = webConfig({ AUTH0_SECRET: "s".repeat(32) });
     const sessions = new LoginSessions(systemClock);
     const web = app(undefined, { config, sessions });
     const { id, cookie } = logIn(sessions, config.sessionSecret, { sub: "auth0|buyer" });
@@ -347,7 +373,7 @@ describe("the web app", () => {
 });
 
 describe("the web app's chat body", () => {
-  const config = loadWebConfig({ AUTH0_SECRET: "s".repeat(32) });
+  const config = webConfig({ AUTH0_SECRET: "s".repeat(32) });
   const sessions = new LoginSessions(systemClock);
   const web = app(undefined, { config, sessions });
   const { cookie } = logIn(sessions, config.sessionSecret, { sub: "auth0|buyer" });
