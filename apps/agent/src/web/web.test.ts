@@ -232,6 +232,24 @@ describe("the web app", () => {
     );
   });
 
+  it("starts a login from the tenant's discovery it keeps: a tenant gone since is not asked, and the browser meets it", async () => {
+    const config = webConfig();
+    const origin = `https://${config.agent.auth0.domain}`;
+    let asked = 0;
+    const tenantFetch = () => {
+      asked += 1;
+      return asked === 1
+        ? Promise.resolve(Response.json(discovery(origin)))
+        : Promise.reject(new TypeError("fetch failed"));
+    };
+    const web = app(undefined, { config, tenantFetch });
+    for (let i = 0; i < 2; i += 1) {
+      const login = await request(web).get("/auth/login").expect(302);
+      expect(login.headers.location).toMatch(new RegExp(`^${origin}/authorize\\?`));
+    }
+    expect(asked).toBe(1);
+  });
+
   it("answers a callback whose token request cannot reach the tenant with 503, not 'log in again'", async () => {
     const config = webConfig();
     const origin = `https://${config.agent.auth0.domain}`;
