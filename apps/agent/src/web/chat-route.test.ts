@@ -1,3 +1,4 @@
+import { AuthorizationPendingInterrupt } from "@auth0/ai/interrupts";
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { ManualClock, systemClock, type Clock } from "@ciba-testbed/shared";
 import { APICallError, type LanguageModel, type UIMessage } from "ai";
@@ -527,6 +528,16 @@ describe("the text a chat's stream shows for an error", () => {
     const text = clientErrorText(new TypeError("reference.normalize is not a function"));
     expect(text).toBe(UNEXPECTED_ERROR_TEXT);
     expect(clientErrorText({ cause: new TypeError("x") })).toBe(UNEXPECTED_ERROR_TEXT);
+  });
+
+  it("passes on an Auth0 interrupt's own message, also when wrapped: a waiting purchase's tool part says it waits", () => {
+    const pending = new AuthorizationPendingInterrupt(
+      "Waiting for the person to approve: Buy 1 ABC laptop",
+      { id: "req1", requestedAt: 0, expiresIn: 300, interval: 5 },
+    );
+    for (const error of [pending, new Error("wrapped", { cause: pending })]) {
+      expect(clientErrorText(error)).toBe("Waiting for the person to approve: Buy 1 ABC laptop");
+    }
   });
 
   it("passes on the agent's own halts, written for people, also when wrapped", () => {

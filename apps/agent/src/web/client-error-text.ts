@@ -2,6 +2,7 @@ import { APICallError, RetryError } from "ai";
 
 import { AgentHalt, StoreEntryError } from "../halt.js";
 import { classifyModelError } from "../model-error.js";
+import { INTERRUPT } from "../sdk-interrupt.js";
 
 export const UNEXPECTED_ERROR_TEXT =
   "Something went wrong in the agent's web app. Send your message again, or start a new chat.";
@@ -18,13 +19,21 @@ function* causes(error: unknown): Generator {
   }
 }
 
+const INTERRUPT_CODES = new Set<unknown>(Object.values(INTERRUPT));
+
 /**
- * The text a chat's stream shows for an error that is not an Auth0 interrupt. Only what is
- * written for people reaches the page: a failed model call with its fix, and the agent's own
- * halts. Anything else (a TypeError's text names the code, not the problem) is one plain line.
+ * The text a chat's stream shows for an error. Only what is written for people reaches the page:
+ * an Auth0 interrupt's own message (in interrupt mode a waiting purchase ends its tool call with
+ * one, "Waiting for the person to approve: ...", which a client that shows tool errors shows;
+ * the stream's error part is the interrupt itself, see errorSerializer), a failed model call
+ * with its fix, and the agent's own halts. Anything else (a TypeError's text names the code, not
+ * the problem) is one plain line.
  */
 export function clientErrorText(error: unknown): string {
   for (const cause of causes(error)) {
+    if (cause instanceof Error && INTERRUPT_CODES.has((cause as { code?: unknown }).code)) {
+      return cause.message;
+    }
     if (cause instanceof StoreEntryError) return UNREADABLE_THREAD_TEXT;
     if (cause instanceof AgentHalt) return [cause.message, cause.fix].filter(Boolean).join(" ");
     if (RetryError.isInstance(cause) || APICallError.isInstance(cause)) {
