@@ -225,11 +225,14 @@ function errorAnswer(error: unknown, tenantOrigin: string, callback: boolean): E
     // The SDK's words for a callback it refused speak to the app's developer ("invalid response
     // encountered", its cookie names and settings); the person needs to log in again. Kept in
     // brackets, for whoever reads it to them.
+    const tenantError = callback ? tenantEndedLogin(error) : undefined;
     const description = message.startsWith(LOGIN_COOKIE_MISSING)
       ? "This login was not started in this browser, or it was started too long ago: log in again from the chat page"
-      : callback
-        ? `This login could not be finished (${message}): log in again from the chat page`
-        : message;
+      : tenantError !== undefined
+        ? `The Auth0 tenant ended this login: ${tenantError}: log in again from the chat page`
+        : callback
+          ? `This login could not be finished (${message}): log in again from the chat page`
+          : message;
     return { status, code: "invalid_request", description };
   }
   return {
@@ -237,6 +240,31 @@ function errorAnswer(error: unknown, tenantOrigin: string, callback: boolean): E
     code: "server_error",
     description: "Something went wrong in the agent's web app",
   };
+}
+
+/**
+ * The SDK's message for a callback that brings the tenant's error (RFC 6749 section 4.1.2.1:
+ * `error`, `error_description`), which it keeps beside it.
+ */
+const AUTHORIZATION_ERROR = "authorization response from the server is an error";
+
+/**
+ * The tenant's error and its description ("access_denied (The user cancelled)"), at most 300
+ * characters of it, when `error` is the SDK's for a callback that brought one.
+ */
+function tenantEndedLogin(error: unknown): string | undefined {
+  const {
+    message,
+    error: code,
+    error_description: text,
+  } = error as {
+    message?: unknown;
+    error?: unknown;
+    error_description?: unknown;
+  };
+  if (message !== AUTHORIZATION_ERROR || typeof code !== "string") return undefined;
+  const said = typeof text === "string" && text !== "" ? `${code} (${text})` : code;
+  return said.slice(0, 300);
 }
 
 /**

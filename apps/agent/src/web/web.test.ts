@@ -250,6 +250,31 @@ describe("the web app", () => {
     expect(asked).toBe(1);
   });
 
+  it("shows the tenant's own error and description on a login the tenant ended, escaped", async () => {
+    const config = webConfig();
+    const origin = `https://${config.agent.auth0.domain}`;
+    const tenantFetch = () => Promise.resolve(Response.json(discovery(origin)));
+    const web = app(undefined, { config, tenantFetch });
+    const login = await request(web).get("/auth/login").expect(302);
+    const state = new URL(login.headers.location!).searchParams.get("state");
+    const query = new URLSearchParams({
+      state: String(state),
+      error: "access_denied",
+      error_description: "The user <b>cancelled</b>",
+    });
+    const answer = await request(web)
+      .get(`/auth/callback?${query.toString()}`)
+      .set("Cookie", login.headers["set-cookie"] as unknown as string[])
+      .expect(400);
+    expect(answer.text).toBe(
+      errorPage(
+        400,
+        "The Auth0 tenant ended this login: access_denied (The user <b>cancelled</b>): log in again from the chat page",
+      ),
+    );
+    expect(answer.text).not.toContain("<b>");
+  });
+
   it("answers a callback whose token request cannot reach the tenant with 503, not 'log in again'", async () => {
     const config = webConfig();
     const origin = `https://${config.agent.auth0.domain}`;
