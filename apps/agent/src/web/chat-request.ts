@@ -373,5 +373,16 @@ export async function parseChatRequest(
     }
     messages.push({ ...message, parts });
   }
+  // A message with no words asks nothing: the app would start a chat (one of the person's new
+  // chats a minute) for it.
+  const last = messages.at(-1);
+  const words = last?.parts.some((part) => part.type === "text" && part.text.trim() !== "");
+  if (last?.role === "user" && words !== true) {
+    return {
+      ok: false,
+      status: 400,
+      description: `messages[${messages.length - 1}]: the person's message is empty; type what to ask`,
+    };
+  }
   return { ok: true, request: { id: parsed.data.id, messages } };
 }

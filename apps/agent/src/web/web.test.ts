@@ -492,6 +492,19 @@ describe("the web app's chat body", () => {
     },
   );
 
+  it("refuses an empty message with 400 and starts no chat", async () => {
+    const answer = await request(web)
+      .post("/api/chat")
+      .set("Cookie", cookie)
+      .send({ id: "empty1", messages: [user("   ")] })
+      .expect(400);
+    expect(answer.body).toEqual({
+      error: "invalid_request",
+      error_description: "messages[0]: the person's message is empty; type what to ask",
+    });
+    await request(web).get("/api/chat/empty1/purchases").set("Cookie", cookie).expect(404);
+  });
+
   it("refuses a chat from a page loaded for another person than the session's: 409 session_changed, nothing stored", async () => {
     const chat = { id: "shown1", messages: [user("Buy 1 ABC laptop")] };
     // The page still shows the person whose session ended; the browser's session is another's.
@@ -580,6 +593,8 @@ describe("the chat request", () => {
       },
       /^messages\[0\]\.parts\[0\] \(file\): this chat takes no files/,
     ],
+    [{ id: "a", messages: [user("")] }, /^messages\[0\]: the person's message is empty/],
+    [{ id: "a", messages: [user(" \n\t ")] }, /^messages\[0\]: the person's message is empty/],
   ])("refuses %j", async (body, message) => {
     const parsed = await parseChatRequest(body, chatToolInputs);
     expect(parsed.ok).toBe(false);
