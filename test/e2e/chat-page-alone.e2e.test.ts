@@ -76,6 +76,26 @@ describe("the chat page against the web app alone", () => {
     return page;
   }
 
+  it("names the person it shows with each chat, and keeps a message another person's login in the browser since would have sent as theirs", async () => {
+    const page = await loggedInPage();
+    const sent = page.waitForRequest((request) => request.url() === `${baseUrl}/api/chat`);
+    await page.getByLabel("Message").fill("hi");
+    await page.getByRole("button", { name: "Send" }).click();
+    expect(await (await sent).headerValue("x-shown-sub")).toBe("auth0%7Ctest-user");
+    // The session ends without a logout here, and Second Buyer logs in (in another tab).
+    const { cookie } = logIn(sessions, secret, { sub: "auth0|second-user", name: "Second" });
+    const [name = "", value = ""] = cookie.split(/=(.*)/s);
+    await page.context().addCookies([{ name, value, url: baseUrl }]);
+    await page.getByLabel("Message").fill("Buy 1 ABC laptop");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page
+      .getByText("This browser is now logged in as another person: reload the page.")
+      .waitFor();
+    await page.getByText(/Your message was not sent: .*reload the page/).waitFor();
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("Buy 1 ABC laptop");
+    await page.context().close();
+  });
+
   it("logs out with the page's own button, which names the page's origin: no Sec-Fetch-Site needed", async () => {
     const page = await loggedInPage();
     const logout = page.waitForRequest((request) => request.url() === `${baseUrl}/auth/logout`);
