@@ -97,7 +97,7 @@ describe("the approver page", () => {
       /^Expires in [0-5]:\d\d$/,
     );
 
-    await page.getByRole("button", { name: /^Approve: Do you want to buy 2 XYZ phone/ }).click();
+    await page.getByRole("button", { name: /^Approve: 2 \u00d7 XYZ phone,/ }).click();
     const run = await agent;
     expect(run.json.outcome).toBe("ORDERED");
     expect((await s.ordersOf(BUYER)).slice(before).map((o) => o.id)).toEqual([run.json.order?.id]);
@@ -114,7 +114,7 @@ describe("the approver page", () => {
     const agent = s.agent(["Buy a USB-C cable"]);
     await card(/Do you want to buy 1 USB-C cable/).waitFor();
 
-    await page.getByRole("button", { name: /^Deny: Do you want to buy 1 USB-C cable/ }).focus();
+    await page.getByRole("button", { name: /^Deny: 1 \u00d7 USB-C cable,/ }).focus();
     await page.keyboard.press("Enter");
     const run = await agent;
     expect(run.json.outcome).toBe("DENIED");
@@ -128,7 +128,7 @@ describe("the approver page", () => {
     const decision = "**/approver/api/requests/*/approve";
     await page.route(decision, (route) => route.abort("connectionrefused"));
     const approve = page.getByRole("button", {
-      name: /^Approve: Do you want to buy 3 USB-C cable/,
+      name: /^Approve: 3 \u00d7 USB-C cable,/,
     });
 
     await approve.click();
@@ -140,7 +140,7 @@ describe("the approver page", () => {
       .waitFor();
     await page.unroute(decision);
     await expect(approve.isEnabled()).resolves.toBe(true);
-    await page.getByRole("button", { name: /^Deny: Do you want to buy 3 USB-C cable/ }).click();
+    await page.getByRole("button", { name: /^Deny: 3 \u00d7 USB-C cable,/ }).click();
     expect((await agent).json.outcome).toBe("DENIED");
   });
 
@@ -183,7 +183,7 @@ describe("the approver page", () => {
       evil.close();
     }
     expect((await s.stack.control.request(consent.auth_req_id)).status).toBe("pending");
-    await page.getByRole("button", { name: /^Deny: Do you want to buy 1 XYZ phone/ }).click();
+    await page.getByRole("button", { name: /^Deny: 1 \u00d7 XYZ phone,/ }).click();
     expect((await agent).json.outcome).toBe("DENIED");
   });
 

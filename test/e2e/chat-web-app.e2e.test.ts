@@ -444,9 +444,7 @@ describe("the chat web app", () => {
     ).resolves.toBe(`${s.stack.issuer}approver`);
 
     const approver = await approverPage();
-    await approver
-      .getByRole("button", { name: /^Approve: Do you want to buy 2 XYZ phone/ })
-      .click();
+    await approver.getByRole("button", { name: /^Approve: 2 \u00d7 XYZ phone,/ }).click();
 
     const answer = chat.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ });
     await answer.waitFor();
@@ -472,7 +470,7 @@ describe("the chat web app", () => {
     expect(earlier?.output).toMatchObject({ outcome: "ORDERED" });
     await chat.locator(".approval.pending", { hasText: /buy 1 USB-C cable/ }).waitFor();
     const approver = await approverPage();
-    await approver.getByRole("button", { name: /^Deny: Do you want to buy 1 USB-C cable/ }).click();
+    await approver.getByRole("button", { name: /^Deny: 1 \u00d7 USB-C cable,/ }).click();
     await chat
       .locator(".message.assistant .text", {
         hasText: /USB-C cable was denied; nothing was ordered/,

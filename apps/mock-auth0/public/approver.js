@@ -4,7 +4,7 @@
 // It holds one page of pending requests at a time (more on demand) and the recent others,
 // never the tenant's whole history.
 
-import { detailsTable } from "./details.js";
+import { approvalSummary, detailsTable } from "./details.js";
 
 const PAGE_SIZE = 50;
 const RECENT = 25;
@@ -128,6 +128,21 @@ function renderCard(request) {
   card.dataset.id = request.auth_req_id;
   card.querySelector(".client").textContent = request.client_name ?? request.client_id;
   card.querySelector(".message").textContent = request.binding_message;
+  // The card leads with what the token will carry: Guardian shows a custom type's message
+  // alone, and an agent whose message says one thing and whose details another is wrong.
+  const summary = approvalSummary(request.authorization_details);
+  if (summary !== undefined) {
+    const headline = card.querySelector(".headline");
+    headline.textContent = summary;
+    headline.hidden = false;
+    card.querySelector(".message-label").hidden = false;
+    card.querySelector(".message").classList.add("secondary");
+  }
+  if (request.message_mismatch) {
+    const mismatch = card.querySelector(".mismatch");
+    mismatch.textContent = `Check before you approve: ${request.message_mismatch}`;
+    mismatch.hidden = false;
+  }
   card.querySelector(".user").textContent = request.user_name
     ? `${request.user_name} (${request.user})`
     : request.user;
@@ -142,7 +157,7 @@ function renderCard(request) {
   const approve = card.querySelector(".approve");
   const deny = card.querySelector(".deny");
   // Two requests with one message still get buttons of their own names.
-  const named = `${request.binding_message} (request ${idTail(request.auth_req_id)})`;
+  const named = `${summary ?? request.binding_message} (request ${idTail(request.auth_req_id)})`;
   approve.setAttribute("aria-label", `Approve: ${named}`);
   deny.setAttribute("aria-label", `Deny: ${named}`);
   approve.addEventListener("click", onDecision(request, "approve", card));

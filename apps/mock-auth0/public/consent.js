@@ -2,7 +2,7 @@
 // request as Auth0's consent screen would and sends the person's answer. The link's token is
 // the page's only credential; the tenant uses it up with the answer.
 
-import { detailsTable } from "./details.js";
+import { approvalSummary, detailsTable } from "./details.js";
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("consent");
@@ -31,8 +31,18 @@ function fill(consent) {
   }
   $("expires").textContent =
     `This request expires at ${new Date(consent.expires_at * 1000).toLocaleString()}.`;
-  $("approve").setAttribute("aria-label", `Approve: ${asked.binding_message}`);
-  $("deny").setAttribute("aria-label", `Deny: ${asked.binding_message}`);
+  // What the token will carry leads, as on the approver page's cards.
+  const summary = approvalSummary(asked.authorization_details);
+  if (summary !== undefined) {
+    $("headline").textContent = summary;
+    $("headline").hidden = false;
+  }
+  if (consent.message_mismatch) {
+    $("mismatch").textContent = `Check before you approve: ${consent.message_mismatch}`;
+    $("mismatch").hidden = false;
+  }
+  $("approve").setAttribute("aria-label", `Approve: ${summary ?? asked.binding_message}`);
+  $("deny").setAttribute("aria-label", `Deny: ${summary ?? asked.binding_message}`);
   $("approve").addEventListener("click", () => decide("approve", client));
   $("deny").addEventListener("click", () => decide("deny", client));
   show("consent");

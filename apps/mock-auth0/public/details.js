@@ -86,23 +86,45 @@ const PURCHASE_MEMBERS = new Set([
   "purchase_id",
 ]);
 
-/** The upper limit, "no limit" when the entry names none. */
-function limitCell(entry) {
-  if (entry.maximum_amount === undefined) {
-    const td = document.createElement("td");
-    td.className = "number";
-    td.textContent = "no limit";
-    return td;
-  }
+/** The upper limit's text and whether it is odd: "no limit" when the entry names none. */
+function limitShown(entry) {
+  if (entry.maximum_amount === undefined) return { text: "no limit", odd: false };
   // An amount with a currency code; another currency (any text the client sent) stays in the
   // Currency row, written out and marked there, and the amount is shown alone.
   if (typeof entry.maximum_amount === "number" && CURRENCY_CODE.test(String(entry.currency))) {
-    const td = document.createElement("td");
-    td.className = "number";
-    td.textContent = formatAmount(entry.maximum_amount, entry.currency);
-    return td;
+    return { text: formatAmount(entry.maximum_amount, entry.currency), odd: false };
   }
-  return cell(entry.maximum_amount, "number", "number");
+  return shown(entry.maximum_amount, "number");
+}
+
+function limitCell(entry) {
+  const td = document.createElement("td");
+  const { text, odd } = limitShown(entry);
+  td.textContent = text;
+  td.className = odd ? "number odd" : "number";
+  if (odd) td.title = ODD_TITLE;
+  return td;
+}
+
+const isPurchase = (entry) =>
+  typeof entry === "object" && entry !== null && entry.type === "product_purchase";
+
+/**
+ * What an approval authorizes, in one line, from its `authorization_details` (what the token
+ * will carry, whatever the binding message says): "5 × ABC laptop, no limit", entries joined
+ * by "; ". `undefined` without entries.
+ */
+export function approvalSummary(details) {
+  if (!Array.isArray(details) || details.length === 0) return undefined;
+  return details
+    .map((entry) => {
+      if (!isPurchase(entry)) return shown(entry, "object").text;
+      const quantity = shown(entry.quantity, "number").text;
+      const product = shown(entry.product, "string").text;
+      const limit = limitShown(entry).text;
+      return `${quantity} × ${product}, ${limit === "no limit" ? limit : `up to ${limit}`}`;
+    })
+    .join("; ");
 }
 
 /** A row of the entry: its label, then its value. */
@@ -141,9 +163,7 @@ export function detailsTable(details) {
   table.append(caption);
   for (const entry of Array.isArray(details) ? details : [details]) {
     const group = document.createElement("tbody");
-    const purchase =
-      typeof entry === "object" && entry !== null && entry.type === "product_purchase";
-    if (purchase) {
+    if (isPurchase(entry)) {
       group.append(
         field("Product", cell(entry.product, "string")),
         field("Quantity", cell(entry.quantity, "number", "number")),

@@ -11,6 +11,25 @@ import {
 } from "../test-support/harness.js";
 
 describe("control API", () => {
+  it("says when the binding message names another product or quantity than authorization_details", async () => {
+    const h = await createHarness();
+    const details = (product: string, quantity: number) =>
+      JSON.stringify([{ type: "product_purchase", product, quantity, currency: "USD" }]);
+    const disagreeing = await h.start({
+      binding_message: "Buy 1 XYZ phone case for 19.99 USD",
+      authorization_details: details("ABC laptop", 5),
+    });
+    const agreeing = await h.start({ authorization_details: details("XYZ phone", 2) });
+    const shown = async (id: string) =>
+      (await request(h.app).get(`/approver/api/requests/${id}`).expect(200)).body as {
+        message_mismatch: string | null;
+      };
+    expect((await shown(disagreeing)).message_mismatch).toBe(
+      'The binding message does not name the product "ABC laptop" or the quantity 5 of authorization_details: the person would approve the message while the token authorizes the details.',
+    );
+    expect((await shown(agreeing)).message_mismatch).toBe(null);
+  });
+
   it("lists requests newest first with the fields a test suite asserts on, filtered by status", async () => {
     const h = await createHarness();
     const pending = await h.start();

@@ -16,6 +16,7 @@ import type {
 } from "../backchannel/backchannel-request.js";
 import type { BackchannelStore, ListPage, ListQuery } from "../backchannel/backchannel-store.js";
 import { agentPolling } from "../backchannel/agent-polling.js";
+import { messageMismatch } from "../backchannel/message-mismatch.js";
 import type { Refusal, RefusalLog } from "../backchannel/refusal-log.js";
 import type { ControlAuth } from "../control-auth.js";
 import type { ConsentEmails } from "../email/consent-emails.js";
@@ -65,6 +66,8 @@ export function serializeRequest(request: BackchannelRequest, view: RequestView)
     scope: request.scope.join(" "),
     audience: request.audience ?? null,
     authorization_details: request.authorizationDetails ?? null,
+    // Where the message names another product or quantity than the details authorize.
+    message_mismatch: messageMismatch(request.bindingMessage, request.authorizationDetails) ?? null,
     channel: request.channel,
     user_email: request.userEmail,
     approver_outcome: formatOutcome(request.approverOutcome),

@@ -97,6 +97,7 @@ describe("the email channel", () => {
         },
         created_at: Math.floor(created / 1000),
         expires_at: Math.floor(created / 1000) + 3600,
+        message_mismatch: null,
         client: { client_id: "ciba-testbed-agent", name: "Shopping agent" },
         user: { user_id: "auth0|testbed-user", name: "Test Buyer", email: "buyer@example.com" },
       });

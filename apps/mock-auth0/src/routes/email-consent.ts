@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 
 import type { BackchannelRequest } from "../backchannel/backchannel-request.js";
+import { messageMismatch } from "../backchannel/message-mismatch.js";
 import { CONSENT_PATH } from "../email/consent-emails.js";
 import type { ConsentEmails } from "../email/consent-emails.js";
 import { errors } from "../errors.js";
@@ -47,7 +48,8 @@ function consentToken(req: Request): string {
 /**
  * The consent details, in the shape of Auth0's Consent API answer (`id`, `requested_details`
  * with `audience`, `scope` and `binding_message`, epoch-second `created_at` and `expires_at`),
- * plus what the page shows that Auth0's login would know: the application and the person.
+ * plus what the page shows that Auth0's login would know: the application and the person, and
+ * the testbed's own `message_mismatch`.
  */
 function consentJson(
   request: BackchannelRequest,
@@ -68,6 +70,7 @@ function consentJson(
     },
     created_at: epochSeconds(request.createdAt),
     expires_at: epochSeconds(request.expiresAt),
+    message_mismatch: messageMismatch(request.bindingMessage, request.authorizationDetails) ?? null,
     client: {
       client_id: request.clientId,
       name: directory.clients.get(request.clientId)?.name ?? null,

@@ -1,0 +1,117 @@
+import path from "node:path";
+
+import { ManualClock, SigningKeys, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
+import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { launchChromium } from "@ciba-testbed/stack/browser";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { BUYER } from "../support/scenario.js";
+
+const CERT_DIR = path.resolve(".certs");
+
+/** A pending request put straight into the tenant's store, as `/bc-authorize` would. */
+function ask(
+  tenant: RunningMockAuth0,
+  id: string,
+  bindingMessage: string,
+  options: { details?: Record<string, unknown>[]; outcome?: string; channel?: "email" } = {},
+) {
+  const outcome = options.outcome?.split("-after:") ?? ["manual"];
+  const action = outcome[0] as "manual";
+  const created = tenant.store.create({
+    authReqId: id,
+    clientId: "ciba-testbed-agent",
+    userId: BUYER,
+    scope: ["openid", "product:buy"],
+    audience: "sample-shop-api",
+    bindingMessage,
+    authorizationDetails: options.details as never,
+    requestedExpiry: undefined,
+    channel: options.channel ?? "guardian-push",
+    userEmail: "buyer@example.com",
+    approverOutcome:
+      outcome[1] === undefined
+        ? { action }
+        : ({ action, afterMs: Number(outcome[1]) } as unknown as { action: "manual" }),
+    expiresInSeconds: 300,
+  });
+  expect(created.ok).toBe(true);
+}
+
+// The approver page's cards in a real browser, on a tenant of their own on a manual clock.
+describe("the approver page's cards", () => {
+  let browser: Browser;
+  let tenant: RunningMockAuth0;
+  let page: Page;
+  const clock = new ManualClock(Date.parse("2026-01-02T10:00:00Z"));
+
+  beforeAll(async () => {
+    tenant = await startMockAuth0({
+      tenant: loadTenant(),
+      port: 0,
+      host: "127.0.0.1",
+      certDir: CERT_DIR,
+      clock,
+      keys: await SigningKeys.create(),
+    });
+    browser = await launchChromium(CERT_DIR);
+    page = await browser.newPage({ viewport: { width: 420, height: 900 }, timezoneId: "UTC" });
+  });
+  afterAll(async () => {
+    await browser.close();
+    await tenant.close();
+  });
+
+  async function open() {
+    await page.goto(`${tenant.issuer}approver`);
+    await page.getByText("Live", { exact: true }).waitFor();
+  }
+
+  it("leads with what the approval authorizes, names it on both buttons, and warns when the message says otherwise", async () => {
+    ask(tenant, "mismatch-request", "Buy 1 XYZ phone case for 19.99 USD", {
+      details: [{ type: "product_purchase", product: "ABC laptop", quantity: 5, currency: "USD" }],
+    });
+    await open();
+    const card = page.locator(".card", { hasText: "Buy 1 XYZ phone case" });
+    await expect(card.locator(".headline").textContent()).resolves.toBe("5 × ABC laptop, no limit");
+    await expect(card.locator(".mismatch").textContent()).resolves.toBe(
+      'Check before you approve: The binding message does not name the product "ABC laptop" or the quantity 5 of authorization_details: the person would approve the message while the token authorizes the details.',
+    );
+    await expect(
+      page
+        .getByRole("button", { name: "Approve: 5 × ABC laptop, no limit (request …equest)" })
+        .count(),
+    ).resolves.toBe(1);
+    await expect(
+      page
+        .getByRole("button", { name: "Deny: 5 × ABC laptop, no limit (request …equest)" })
+        .count(),
+    ).resolves.toBe(1);
+  });
+
+  it("leads the email's consent page with what it authorizes too, and warns there", async () => {
+    ask(tenant, "mismatch-email", "Email mismatch check", {
+      details: [{ type: "product_purchase", product: "ABC laptop", quantity: 5, currency: "USD" }],
+      channel: "email",
+    });
+    await open();
+    const link = page.locator("#emails .mail", { hasText: "Email mismatch check" }).locator("a");
+    const consent = await browser.newPage();
+    try {
+      await consent.goto(String(await link.getAttribute("href")));
+      await consent.getByText("Shopping agent asks for your approval").waitFor();
+      await expect(consent.locator("#headline").textContent()).resolves.toBe(
+        "5 × ABC laptop, no limit",
+      );
+      await expect(consent.locator("#mismatch").textContent()).resolves.toMatch(
+        /^Check before you approve: The binding message does not name the product "ABC laptop"/,
+      );
+      await expect(
+        consent.getByRole("button", { name: "Approve: 5 × ABC laptop, no limit" }).count(),
+      ).resolves.toBe(1);
+    } finally {
+      await consent.close();
+    }
+  });
+});
