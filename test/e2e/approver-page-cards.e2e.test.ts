@@ -114,4 +114,26 @@ describe("the approver page's cards", () => {
       await consent.close();
     }
   });
+
+  it("shows the limit as the shop applies it, rounded down to the cent, and no warning when the message agrees", async () => {
+    ask(tenant, "agreeing-request", "Do you want to buy 1 XYZ phone", {
+      details: [
+        {
+          type: "product_purchase",
+          product: "XYZ phone",
+          quantity: 1,
+          maximum_amount: 498.999,
+          currency: "USD",
+        },
+      ],
+    });
+    await open();
+    const card = page.locator(".card", { hasText: "Do you want to buy 1 XYZ phone" });
+    // The shop takes 498.999 as 498.99 and refuses a 499.00 phone: never "$499.00".
+    await expect(card.locator(".headline").textContent()).resolves.toBe(
+      "1 × XYZ phone, up to $498.99",
+    );
+    await expect(card.locator("td").nth(2).textContent()).resolves.toBe("$498.99");
+    await expect(card.locator(".mismatch").isHidden()).resolves.toBe(true);
+  });
 });

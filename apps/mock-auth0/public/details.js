@@ -5,13 +5,29 @@
 /** A currency code as ISO 4217 writes one: anything else is the Currency row's to show. */
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
+/**
+ * A limit as the shop applies it: in whole cents, rounded down (`limitToCents` in
+ * packages/shared), never up to a cent it would refuse: 498.999 is "$498.99", not "$499.00".
+ * The twelve digits undo the binary fraction (19.99 * 100 is 1998.9999999999998).
+ */
+const toCents = (value) => Math.floor(Number((value * 100).toPrecision(12)));
+
 export function formatAmount(value, currency) {
   if (typeof value !== "number") return "";
   if (typeof currency !== "string" || !CURRENCY_CODE.test(currency)) return String(value);
+  const amount = Number.isFinite(value) ? toCents(value) / 100 : value;
   try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
+    // At most two decimals, as the shop keeps: a currency of none (JPY) still shows its cents,
+    // and one of three (KWD) shows no third digit the shop would not apply.
+    const usual = new Intl.NumberFormat(undefined, { style: "currency", currency });
+    return new Intl.NumberFormat(undefined, {
+      style: "currency",
+      currency,
+      minimumFractionDigits: Math.min(2, usual.resolvedOptions().minimumFractionDigits ?? 2),
+      maximumFractionDigits: 2,
+    }).format(amount);
   } catch {
-    return `${value} ${currency}`;
+    return `${amount} ${currency}`;
   }
 }
 
