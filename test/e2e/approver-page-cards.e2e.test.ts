@@ -135,5 +135,22 @@ describe("the approver page's cards", () => {
     );
     await expect(card.locator("td").nth(2).textContent()).resolves.toBe("$498.99");
     await expect(card.locator(".mismatch").isHidden()).resolves.toBe(true);
+    await expect(card.locator(".by-rule").isHidden()).resolves.toBe(true);
+  });
+
+  it("says when a rule decides a waiting request, and when", async () => {
+    ask(tenant, "rule-request", "Rule check", { outcome: "approve-after:90000" });
+    ask(tenant, "ignored-request", "Ignore check", { outcome: "ignore" });
+    await open();
+    await expect(
+      page.locator(".card", { hasText: "Rule check" }).locator(".by-rule").textContent(),
+    ).resolves.toBe(
+      "A rule of the approver's policy approves this request at 10:01:30 AM, unless you answer it first.",
+    );
+    await expect(
+      page.locator(".card", { hasText: "Ignore check" }).locator(".by-rule").textContent(),
+    ).resolves.toBe(
+      "The approver's policy leaves this request unanswered: it expires unless you answer it here.",
+    );
   });
 });

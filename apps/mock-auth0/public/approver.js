@@ -143,6 +143,12 @@ function renderCard(request) {
     mismatch.textContent = `Check before you approve: ${request.message_mismatch}`;
     mismatch.hidden = false;
   }
+  const byRule = ruleNote(request);
+  if (byRule !== undefined) {
+    const note = card.querySelector(".by-rule");
+    note.textContent = byRule;
+    note.hidden = false;
+  }
   card.querySelector(".user").textContent = request.user_name
     ? `${request.user_name} (${request.user})`
     : request.user;
@@ -163,6 +169,21 @@ function renderCard(request) {
   approve.addEventListener("click", onDecision(request, "approve", card));
   deny.addEventListener("click", onDecision(request, "deny", card));
   return card;
+}
+
+/**
+ * What the approver's policy does with a request that waits, from its `approver_outcome`:
+ * `undefined` when it waits for a person (`manual`).
+ */
+function ruleNote(request) {
+  const [action, afterMs] = String(request.approver_outcome ?? "manual").split("-after:");
+  if (action === "manual") return undefined;
+  if (action === "ignore") {
+    return "The approver's policy leaves this request unanswered: it expires unless you answer it here.";
+  }
+  const at = new Date(Date.parse(request.created_at) + Number(afterMs ?? 0)).toLocaleTimeString();
+  const verb = { approve: "approves", deny: "denies", expire: "ends" }[action] ?? action;
+  return `A rule of the approver's policy ${verb} this request at ${at}, unless you answer it first.`;
 }
 
 /** A request on the email channel, as the email Auth0 would send. */
