@@ -118,8 +118,10 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
   const modeParam = get("response_mode");
   const responseType = get("response_type");
   // OIDC Core 3.2.2.5: tokens from /authorize go back in the fragment unless the client asks
-  // for form_post; a code goes in the query.
-  const tokensBack = responseType?.split(" ").some((type) => type !== "code") === true;
+  // for form_post; a code, and any answer to a type that asks for no token (`Code`, `none`, a
+  // typo), goes in the query, where a server-side app reads its error.
+  const tokensBack =
+    responseType?.split(" ").some((type) => type === "token" || type === "id_token") === true;
   const responseMode = RESPONSE_MODES.find(
     (mode) => mode === (modeParam ?? (tokensBack ? "fragment" : "query")),
   );
