@@ -492,6 +492,20 @@ describe("POST /oauth/token with the CIBA grant", () => {
     expect(Object.keys(bare).sort()).toEqual(["aud", "auth_time", "exp", "iat", "iss", "sub"]);
   });
 
+  it("sets auth_time to when the person approved, not to when the token was polled", async () => {
+    const h = await createHarness();
+    const id = await h.start();
+    h.clock.advance(3_000);
+    const approvedAt = h.clock.now() / 1000;
+    h.decide(id, "approve");
+    h.clock.advance(7_000);
+    const response = await h.poll(id).expect(200);
+    expect(decodeJwt(response.body.id_token as string)).toMatchObject({
+      iat: approvedAt + 7,
+      auth_time: approvedAt,
+    });
+  });
+
   it("gives email_verified as the users file has it", async () => {
     const h = await createHarness(
       withUser("testbed-user", (u) => ({ ...u, email_verified: false })),

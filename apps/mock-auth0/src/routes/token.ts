@@ -173,7 +173,8 @@ async function cibaGrant(
     api: request.audience === undefined ? undefined : directory.apis.get(request.audience),
     scope: request.scope,
     authorizationDetails: request.authorizationDetails,
-    authTime: context.nowSeconds,
+    // OIDC Core 2: auth_time is when the person authenticated; in CIBA, when they approved.
+    authTime: Math.floor((request.decision?.at ?? clock.now()) / 1000),
   });
   logger.info(
     {
