@@ -127,7 +127,7 @@ export const errors = defineErrors({
   unsupportedMediaType: {
     status: 415,
     code: "invalid_request",
-    when: "a body in another charset than UTF-8, or a Content-Encoding other than gzip, deflate, br",
+    when: "a body in another charset than UTF-8, a Content-Encoding other than gzip, deflate, br, or a policy not sent as application/json",
   },
   expectationFailed: {
     status: 417,

@@ -34,7 +34,8 @@ const regexSource = z.string().superRefine((source, ctx) => {
       code: z.ZodIssueCode.custom,
       message:
         `not a regular expression this tenant runs (RE2 syntax: no backreferences or ` +
-        `lookaround): ${(error as Error).message}`,
+        // RE2JS quotes the pattern with its case-insensitive flag in front: quote the user's.
+        `lookaround): ${(error as Error).message.replaceAll("`(?i)", "`")}`,
     });
   }
 });

@@ -238,8 +238,24 @@ describe("control API", () => {
       /default: "approve-later" is not an approver outcome/,
     );
     expect(response.body.error_description).toMatch(
-      /rules\.0\.when\.bindingMessage: not a regular expression this tenant runs/,
+      /rules\.0\.when\.bindingMessage: not a regular expression this tenant runs \(RE2 syntax: no backreferences or lookaround\): error parsing regexp: missing closing \): `\(`$/,
     );
+    expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
+  });
+
+  it("refuses a policy not sent as application/json with 415, saying what to send", async () => {
+    const h = await createHarness();
+    const body = JSON.stringify({ default: "approve" });
+    for (const type of ["text/plain", "application/merge-patch+json", undefined]) {
+      const put = request(h.app).put("/approver/api/policy");
+      const response = await (
+        type === undefined ? put : put.set("Content-Type", type).send(body)
+      ).expect(415);
+      expect(response.body, type).toEqual({
+        error: "invalid_request",
+        error_description: `Send the policy as JSON, with Content-Type: application/json (got ${type ?? "no Content-Type"})`,
+      });
+    }
     expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
   });
 

@@ -282,6 +282,12 @@ export function controlApi(deps: ControlApiDeps): Router {
   });
 
   router.put("/approver/api/policy", auth.check, (req, res) => {
+    // Any other type leaves the body unread, which read as a policy with nothing in it.
+    if (req.is("application/json") !== "application/json") {
+      throw errors.unsupportedMediaType(
+        `Send the policy as JSON, with Content-Type: application/json (got ${req.get("content-type") ?? "no Content-Type"})`,
+      );
+    }
     const parsed = policySchema.safeParse(req.body);
     if (!parsed.success)
       throw errors.invalidRequest(
