@@ -259,6 +259,35 @@ describe("control API", () => {
     expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
   });
 
+  it("refuses rules that can never match: a user, client or audience the tenant lacks, and no condition", async () => {
+    const h = await createHarness();
+    const refused = async (when: Record<string, string>) =>
+      (
+        await request(h.app)
+          .put("/approver/api/policy")
+          .send({ default: "manual", rules: [{ when, outcome: "deny" }] })
+          .expect(400)
+      ).body as { error: string; error_description: string };
+    expect(await refused({ user: "second-user" })).toEqual({
+      error: "invalid_request",
+      error_description:
+        'Invalid policy: rules.0.when.user: "second-user" is not in this tenant, so the rule never matches; did you mean "auth0|second-user"?',
+    });
+    expect((await refused({ user: "auth0|second-usr" })).error_description).toMatch(
+      /rules\.0\.when\.user: "auth0\|second-usr" is not in this tenant, so the rule never matches; the tenant has "auth0\|testbed-user", .*"auth0\|second-user"/,
+    );
+    expect((await refused({ clientId: "ciba-testbed-agnet" })).error_description).toMatch(
+      /rules\.0\.when\.clientId: "ciba-testbed-agnet" is not in this tenant, .*"ciba-testbed-agent"/,
+    );
+    expect((await refused({ audience: "sample-shop" })).error_description).toMatch(
+      /rules\.0\.when\.audience: "sample-shop" is not in this tenant, .*"sample-shop-api"/,
+    );
+    expect((await refused({})).error_description).toBe(
+      "Invalid policy: rules.0.when: names no condition, so it matches every request and no later rule or the default is ever used; make it the default instead",
+    );
+    expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
+  });
+
   it("refuses decisions from a page on another origin (CSRF)", async () => {
     const h = await createHarness();
     const id = await h.start();

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { PolicyApprover } from "../approver/approver.js";
 import { formatOutcome } from "../approver/outcome.js";
 import { policySchema } from "../approver/policy.js";
+import { policyProblems } from "../approver/policy-references.js";
 import type { ApproverPolicy } from "../approver/policy.js";
 import { BACKCHANNEL_STATUSES } from "../backchannel/backchannel-request.js";
 import type {
@@ -293,6 +294,8 @@ export function controlApi(deps: ControlApiDeps): Router {
       throw errors.invalidRequest(
         `Invalid policy: ${formatIssues(parsed.error.issues).join("; ")}`,
       );
+    const problems = policyProblems(parsed.data, directory);
+    if (problems.length > 0) throw errors.invalidRequest(`Invalid policy: ${problems.join("; ")}`);
     approver.setPolicy(parsed.data);
     logger.info({ policy: serializePolicy(parsed.data) }, "approver policy replaced");
     res.json(serializePolicy(parsed.data));
