@@ -153,4 +153,31 @@ describe("the approver page's cards", () => {
       "The approver's policy leaves this request unanswered: it expires unless you answer it here.",
     );
   });
+
+  it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
+    const token = "cards-control-token-0123456789";
+    const locked = await startMockAuth0({
+      tenant: loadTenant(),
+      port: 0,
+      host: "127.0.0.1",
+      certDir: CERT_DIR,
+      controlToken: token,
+      keys: await SigningKeys.create(),
+    });
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${locked.issuer}approver`);
+      await tab.getByText("This tenant needs its control token").waitFor();
+      // A string, run in the page: the test's types have no DOM.
+      await tab.evaluate('location.hash = "#token=not-the-control-token-at-all"');
+      await tab.getByText("That is not this tenant's control token.").waitFor();
+      expect(tab.url()).toBe(`${locked.issuer}approver`);
+      await tab.evaluate(`location.hash = "#token=${token}"`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      expect(tab.url()).toBe(`${locked.issuer}approver`);
+    } finally {
+      await tab.close();
+      await locked.close();
+    }
+  });
 });

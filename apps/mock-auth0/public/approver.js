@@ -477,12 +477,23 @@ function showLocked(message) {
   $("token").focus();
 }
 
-async function start() {
+/** `#token=` of the address, taken out of the address bar (and its history entry) once read. */
+function tokenFromFragment() {
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (token) {
-    history.replaceState(null, "", location.pathname + location.search);
-    await startSession(token);
-  }
+  if (token) history.replaceState(null, "", location.pathname + location.search);
+  return token;
+}
+
+function unlocked() {
+  $("locked").hidden = true;
+  $("pending-section").hidden = false;
+  $("history-section").hidden = false;
+  connect();
+}
+
+async function start() {
+  const token = tokenFromFragment();
+  if (token) await startSession(token);
   const session = await fetch("/approver/api/session");
   if (session.status === 401) {
     showLocked(token ? "That is not this tenant's control token." : undefined);
@@ -490,6 +501,15 @@ async function start() {
   }
   connect();
 }
+
+// `#token=` typed into the address bar of a page already open (and locked): a fragment alone
+// does not load the page again.
+window.addEventListener("hashchange", async () => {
+  const token = tokenFromFragment();
+  if (!token || $("locked").hidden) return;
+  if (await startSession(token)) unlocked();
+  else showLocked("That is not this tenant's control token.");
+});
 
 $("unlock").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -501,10 +521,7 @@ $("unlock").addEventListener("submit", async (event) => {
     return;
   }
   input.value = "";
-  $("locked").hidden = true;
-  $("pending-section").hidden = false;
-  $("history-section").hidden = false;
-  connect();
+  unlocked();
 });
 $("pending-more").addEventListener("click", () => void loadOlder());
 
