@@ -1,8 +1,8 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
-import { CONTROL_COOKIE } from "./control-auth.js";
-import { createHarness } from "./test-support/harness.js";
+import { MAX_SESSIONS, SESSION_MS, controlCookieName } from "./control-auth.js";
+import { ISSUER, createHarness } from "./test-support/harness.js";
 import { fillPath, listRoutes } from "@ciba-testbed/shared/http/express-routes";
 
 const TOKEN = "c0ntrol-token-of-32-characters-x";
@@ -107,7 +107,16 @@ describe("the control token", () => {
       .set("Authorization", `Bearer ${TOKEN}`)
       .expect(204);
     const cookie = String(session.headers["set-cookie"]);
-    expect(cookie).toBe(`${CONTROL_COOKIE}=${TOKEN}; Path=/; HttpOnly; Secure; SameSite=Strict`);
+    // Named for the tenant's port, holding a random session id: never the secret, which a
+    // browser would send to every server on localhost.
+    const name = controlCookieName(ISSUER);
+    expect(name).toBe(`__Host-mock-auth0-control-${new URL(ISSUER).port}`);
+    expect(cookie).toMatch(
+      new RegExp(
+        `^${name}=[A-Za-z0-9_-]{43}; Max-Age=43200; Path=/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$`,
+      ),
+    );
+    expect(cookie).not.toContain(TOKEN);
 
     const pair = cookie.split(";")[0]!;
     await request(h.app).get("/approver/api/session").set("Cookie", pair).expect(204);
@@ -117,10 +126,38 @@ describe("the control token", () => {
       .set("X-Requested-By", "approver-page")
       .set("Sec-Fetch-Site", "same-origin")
       .expect(200);
+    // The secret itself in the cookie is no session; nor is the cookie of another port.
     await request(h.app)
       .get("/approver/api/requests")
-      .set("Cookie", `${CONTROL_COOKIE}=${WRONG}`)
+      .set("Cookie", `${name}=${TOKEN}`)
       .expect(401);
+    await request(h.app)
+      .get("/approver/api/requests")
+      .set("Cookie", `__Host-mock-auth0-control-1=${pair.split("=")[1]!}`)
+      .expect(401);
+    // A session ends, on the tenant's clock.
+    h.clock.advance(SESSION_MS);
+    await request(h.app).get("/approver/api/session").set("Cookie", pair).expect(401);
+  });
+
+  it("keeps at most MAX_SESSIONS sessions, the oldest going first", async () => {
+    const h = await createHarness({}, { controlToken: TOKEN });
+    const start = async () =>
+      String(
+        (
+          await request(h.app)
+            .post("/approver/api/session")
+            .set("Authorization", `Bearer ${TOKEN}`)
+            .expect(204)
+        ).headers["set-cookie"],
+      ).split(";")[0]!;
+    const first = await start();
+    const second = await start();
+    for (let i = 2; i < MAX_SESSIONS; i += 1) await start();
+    await request(h.app).get("/approver/api/session").set("Cookie", first).expect(204);
+    await start();
+    await request(h.app).get("/approver/api/session").set("Cookie", first).expect(401);
+    await request(h.app).get("/approver/api/session").set("Cookie", second).expect(204);
   });
 
   it("still refuses a cross-site decision that carries the cookie (CSRF)", async () => {
@@ -128,7 +165,7 @@ describe("the control token", () => {
     const id = await h.start();
     await request(h.app)
       .post(`/approver/api/requests/${id}/approve`)
-      .set("Cookie", `${CONTROL_COOKIE}=${TOKEN}`)
+      .set("Cookie", `${controlCookieName(ISSUER)}=${TOKEN}`)
       .set("Sec-Fetch-Site", "cross-site")
       .expect(403);
     expect(h.store.get(id)?.status).toBe("pending");
