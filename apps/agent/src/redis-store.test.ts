@@ -308,6 +308,40 @@ describe("Redis store", () => {
     }
   });
 
+  it("warns of eviction on a Redis whose ACL refuses INFO, from CONFIG GET", async () => {
+    await admin.call(
+      "ACL",
+      "SETUSER",
+      "no-info",
+      "on",
+      ">no-info-pw",
+      "~*",
+      "&*",
+      "+@all",
+      "-info",
+    );
+    await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+    await admin.config("SET", "maxmemory", String(1024 * 1024 * 1024));
+    const url = new URL(server.url(0));
+    url.username = "no-info";
+    url.password = "no-info-pw";
+    const store = createRedisStore({ location: location(url.href) });
+    try {
+      await store.connect();
+      expect(await store.warnings()).toEqual([
+        {
+          code: "redis_eviction",
+          message: `Redis at ${location(url.href).display} drops keys when it reaches its maxmemory (maxmemory-policy allkeys-lru, maxmemory 1073741824 bytes): a thread it drops is lost, with the approval it waits for. Set maxmemory-policy noeviction, with which a full Redis refuses writes instead.`,
+        },
+      ]);
+    } finally {
+      await store.close();
+      await admin.config("SET", "maxmemory", "0");
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      await admin.call("ACL", "DELUSER", "no-info");
+    }
+  });
+
   it("warns of a Redis that evicts keys when full, and counts its evictions when a thread is missing", async () => {
     const store = await open();
     await admin.config("SET", "maxmemory-policy", "volatile-lru");

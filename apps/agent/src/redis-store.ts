@@ -238,8 +238,15 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    */
   async function evictionPolicy(): Promise<{ policy: string; limit: string } | undefined> {
     const memory = await redis.info("memory").catch(() => "");
-    const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
-    const limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
+    let policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
+    let limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
+    // A Redis that refuses INFO (an ACL without it) may still answer CONFIG GET.
+    if (policy === undefined) {
+      const config = await redis.config("GET", "maxmemory*").catch((): string[] => []);
+      const value = (name: string) => config[config.indexOf(name) + 1];
+      policy = config.includes("maxmemory-policy") ? value("maxmemory-policy") : undefined;
+      limit = Number(config.includes("maxmemory") ? value("maxmemory") : 0);
+    }
     if (policy === undefined || policy === "noeviction" || limit === 0) return undefined;
     return { policy, limit: /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes` };
   }
