@@ -265,7 +265,7 @@ describe("block mode", () => {
     expect(report).toMatchObject({ outcome: "DENIED", authReqId: "req-quick" });
   });
 
-  it("reports expiry by its own clock and stops polling", async () => {
+  it("reports expiry by its own clock and stops polling, its last poll just before the expiry", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 3, interval: 1 }).pending(3);
     const { agent, clock } = setup();
@@ -277,7 +277,8 @@ describe("block mode", () => {
     expect(toAgentReportJson(report).fix).toBe(
       "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (this one allowed 3 s; --expiry or AGENT_REQUESTED_EXPIRY, now 300 s, sets how long, up to 300 s for a push).",
     );
-    expect(clock.sleeps).toEqual([1000, 1000, 1000]);
+    // Polls at 0, 1 and 2.5 s (half a second before the expiry), then the expiry at 3 s.
+    expect(clock.sleeps).toEqual([1000, 1500, 500]);
     expect(auth0.count("/oauth/token")).toBe(3);
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
@@ -884,18 +885,19 @@ describe("interrupt mode", () => {
     expect(Object.values(files).join("\n")).not.toContain("at-secret");
   });
 
-  it("reports an expired request as expired and never sends it again", async () => {
+  it("asks the tenant about a request its clock says expired, and never sends it again", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
     const clock = new ManualClock();
 
     expect((await restart(clock).agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
     clock.advance(61_000);
+    auth0.token(400, { error: "expired_token", error_description: "The request has expired" });
     const report = await restart(clock).agent.resume("thread-1");
 
     expect(report).toMatchObject({ outcome: "EXPIRED", exitCode: 4 });
     expect(auth0.count("/bc-authorize")).toBe(1);
-    expect(auth0.count("/oauth/token")).toBe(1);
+    expect(auth0.count("/oauth/token")).toBe(2);
   });
 
   it("refuses to send again when the request it was sending was never stored", async () => {

@@ -46,6 +46,11 @@ export interface AgentDeps {
   model: LanguageModel;
   fetch?: typeof fetch;
   clock?: Clock;
+  /**
+   * Milliseconds that only move forward, for how long a wait has lasted: `performance.now()`,
+   * or, when only `clock` is given (tests), that clock's time.
+   */
+  monotonicMs?: () => number;
   /** Threads and approval requests; a file store makes interrupt mode survive restarts. */
   store?: AgentStore;
   /** `@auth0/ai-vercel`'s Auth0AI, or a stand-in; built from the config by default. */
@@ -108,6 +113,8 @@ function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[]
 
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const clock = deps.clock ?? systemClock;
+  const monotonicMs =
+    deps.monotonicMs ?? (deps.clock === undefined ? () => performance.now() : () => clock.now());
   const store = deps.store ?? createMemoryStore();
   const journal = new ThreadJournal(store);
   const emit = deps.output ?? (() => undefined);
@@ -133,6 +140,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       config,
       fetch: deps.fetch ?? globalThis.fetch,
       clock,
+      monotonicMs,
       store,
       journal: writerOf(threadId),
       authorizer,

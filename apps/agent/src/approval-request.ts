@@ -63,6 +63,9 @@ export function isExpired(request: ApprovalRequest, now: number): boolean {
  */
 export const EXPIRY_MARGIN_MS = 1000;
 
+/** How long before the expiry a wait makes its last poll: late, but before the tenant ends it. */
+export const LAST_POLL_LEAD_MS = 500;
+
 /**
  * Whether an answer received at `now` (the agent's clock, read once the answer arrived) may be
  * Auth0 expiring the request. Auth0 answers an expired request with the `access_denied` of a

@@ -69,7 +69,7 @@ describe("access_denied, which Auth0 also sends for an expired request", () => {
 
     const report = await agent.run("Buy an XYZ phone");
 
-    expect(clock.sleeps).toEqual([1000, 1000]);
+    expect(clock.sleeps).toEqual([1000, 1500]);
     expect(report).toMatchObject({ outcome: "EXPIRED", error: "access_denied" });
   });
 });

@@ -40,7 +40,13 @@ export function auth0Store(store: AgentStore): Store {
     get: (namespace, key) => {
       const entry = entryOf(namespace, key);
       if (entry.kind === "Credentials") return Promise.resolve(undefined);
-      if (entry.kind === "AuthResponses") return store.get(entry.key, authRequestSchema);
+      if (entry.kind === "AuthResponses") {
+        // The SDK ends a request by its own wall clock before polling it, against the sender's:
+        // a clock ahead would expire it unasked. The agent and the tenant decide expiry instead.
+        return store
+          .get(entry.key, authRequestSchema)
+          .then((request) => request && { ...request, requestedAt: Date.now() / 1000 });
+      }
       return store.get(entry.key, z.unknown());
     },
     put: (namespace, key, value, options) => {

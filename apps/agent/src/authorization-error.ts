@@ -13,17 +13,29 @@ const UNTRUSTED: ReadonlySet<NetworkFailure> = new Set(["tls_untrusted", "tls_ho
 export interface RefusalContext {
   config: AgentConfig;
   /**
-   * The answer arrived at or after the request's expiry by the agent's clock
-   * (`answeredAtExpiry`): Auth0 folds expiry into `access_denied`, and the SDK does not map the
-   * spec's `expired_token` at all.
+   * The answer arrived at or after the request's expiry, as the waiting process measured it;
+   * undefined when it cannot tell (it did not send the request, and its wall clock cannot be
+   * compared with the sender's). Auth0 folds expiry into `access_denied`, and the SDK does not
+   * map the spec's `expired_token` at all.
    */
-  expired: boolean;
+  expired: boolean | undefined;
   /** Auth0 had accepted the request (`/bc-authorize` answered 200): the refusal came from a poll. */
   requestSent: boolean;
   /** The agent's clock (epoch ms) when the refusal arrived. */
   now: number;
   /** Seconds the tenant gave the request to be answered in, once it accepted one. */
   expiresIn?: number | undefined;
+}
+
+const DENIED_OR_EXPIRED =
+  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, and this run cannot tell which: it did not send the request, and its clock cannot be compared with the clock of the process that did. The person denied the purchase or did not answer in time; nothing was ordered.";
+
+/** access_denied: a denial, an expiry, or, when the waiting process cannot tell, either. */
+function deniedOrExpired(context: RefusalContext, description: string): Verdict {
+  if (context.expired === true) return expired(context, "access_denied", EXPIRED_AS_DENIED);
+  return context.expired === false
+    ? { outcome: "DENIED", error: "access_denied", description }
+    : { outcome: "DENIED", error: "denied_or_expired", description: DENIED_OR_EXPIRED };
 }
 
 const EXPIRED_AS_DENIED =
@@ -187,11 +199,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   if (stringField(err, "error") === "access_denied" && !context.requestSent) {
     return refused("access_denied", said, config);
   }
-  if (code === INTERRUPT.denied) {
-    return context.expired
-      ? expired(context, "access_denied", EXPIRED_AS_DENIED)
-      : { outcome: "DENIED", error: "access_denied", description: message };
-  }
+  if (code === INTERRUPT.denied) return deniedOrExpired(context, message);
   if (code === INTERRUPT.expired) {
     return expired(context, undefined, EXPIRED_DESCRIPTION);
   }
@@ -201,7 +209,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     return refused("invalid_request", message, config);
   }
   if (code === INTERRUPT.invalidGrant) {
-    return context.expired
+    return context.expired === true
       ? expired(context, "invalid_grant", message)
       : { outcome: "ERROR", error: "invalid_grant", description: message };
   }
@@ -220,9 +228,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
       case "expired_token":
         return expired(context, "expired_token", description);
       case "access_denied":
-        return context.expired
-          ? expired(context, "access_denied", EXPIRED_AS_DENIED)
-          : { outcome: "DENIED", error: oauthError, description };
+        return deniedOrExpired(context, description);
       case "invalid_client":
         return {
           outcome: "CONFIG_ERROR",

@@ -110,7 +110,7 @@ describe("a poll that brings no answer", () => {
       "Start the local tenant with pnpm mock-auth0 (or check AUTH0_DOMAIN), then ask again.",
     );
     // Polls at 0, 2 and 4 s; the wait after the last ends at the expiry, never past it.
-    expect(clock.sleeps).toEqual([2000, 2000, 2000]);
+    expect(clock.sleeps).toEqual([2000, 3500, 500]);
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 
@@ -317,6 +317,7 @@ describe("in interrupt mode", () => {
     expect((await restart().agent.resume("thread-1")).outcome).toBe("PENDING");
 
     clock.advance(60_000);
+    failedPolls("ECONNREFUSED");
     const report = await restart().agent.resume("thread-1");
 
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 1, error: "ECONNREFUSED" });
@@ -338,6 +339,7 @@ describe("in interrupt mode", () => {
     expect((await restart().agent.resume("thread-1")).outcome).toBe("PENDING");
 
     clock.advance(60_000);
+    auth0.token(400, { error: "expired_token", error_description: "The request has expired" });
     expect(await restart().agent.resume("thread-1")).toMatchObject({
       outcome: "EXPIRED",
       exitCode: 4,

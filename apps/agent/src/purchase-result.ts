@@ -88,7 +88,9 @@ function describeAs(result: PurchaseResult, earlierOrdered: boolean): string {
       return `Waiting for approval of ${what}${until}; ${notYet}.`;
     }
     case "DENIED":
-      return `The purchase of ${what} was denied; nothing was ordered.`;
+      return result.error === "denied_or_expired"
+        ? `The purchase of ${what} was denied, or its approval request expired unanswered (Auth0 answers both alike); nothing was ordered.`
+        : `The purchase of ${what} was denied; nothing was ordered.`;
     case "EXPIRED":
       return `The approval request for ${what} expired unanswered; nothing was ordered.`;
     default:

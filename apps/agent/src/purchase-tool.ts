@@ -16,12 +16,12 @@ import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import type { AgentStore } from "./agent-store.js";
 import { createApprovalPoll, type AuthorizerSource } from "./approval-poll.js";
 import {
-  answeredAtExpiry,
+  EXPIRY_MARGIN_MS,
   expiresAt,
-  isExpired,
   firstPollAt,
+  isExpired,
+  LAST_POLL_LEAD_MS,
   mayHaveBeenIssued,
-  nextPollAt,
   requestFromInterrupt,
   withPollSent,
   type ApprovalRequest,
@@ -87,6 +87,11 @@ export interface PurchaseToolContext {
   config: AgentConfig;
   fetch: typeof fetch;
   clock: Clock;
+  /**
+   * Milliseconds that only move forward (`performance.now()`): how long this process has
+   * waited, which a step of the wall clock must not change. The clock's own time when absent.
+   */
+  monotonicMs?: (() => number) | undefined;
   store: AgentStore;
   /** The thread's journal under this process's lease (`ThreadJournal.heldBy`). */
   journal: ThreadJournal;
@@ -206,11 +211,13 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function untilDecided(start: PurchaseRecord, sends: boolean): Promise<PurchaseResult> {
     let record = start;
+    const wait = waitTimes(sends);
     for (let first = true; ; first = false) {
-      if (record.request !== undefined && isExpired(record.request, clock.now())) {
+      // The tenant decides expiry: every process polls at least once, and stops on its own only
+      // once the request cannot be open any more by its own monotonic clock.
+      if (!first && record.request !== undefined && wait.over(record.request)) {
         // The journal says whether every poll since the last answer failed, and how the last
-        // one did: this process's polls, or an earlier process's when this one was resumed
-        // after the expiry.
+        // one did.
         const { request } = record;
         const { failedSince, lastFailure } = request;
         return finish(
@@ -229,9 +236,13 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       await poll.ready();
       if (!(sends && first) && record.request !== undefined) {
         // A process resuming the thread waits an interval after the last poll any process
-        // made, as that process would have: polling sooner earns a slow_down, which lengthens
-        // every later wait.
-        if (first) await clock.sleep(Math.max(0, firstPollAt(record.request) - clock.now()));
+        // made, as that process would have (polling sooner earns a slow_down), but never more
+        // than an interval from now: the last poll's time is another clock's, maybe ahead.
+        if (first) {
+          const intervalMs = record.request.interval * 1000;
+          const due = firstPollAt(record.request) - clock.now();
+          await clock.sleep(Math.max(0, Math.min(due, intervalMs)));
+        }
         record = await notePoll(record, record.request);
       }
       if (sends && first) {
@@ -242,6 +253,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         });
       }
       const polledAt = clock.now();
+      wait.polled();
       const answer = await poll(record.purchase, record.toolCallId);
       if (answer.kind === "ordered") return finish(record, answer.verdict);
       if (answer.kind === "refused") {
@@ -250,16 +262,27 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         const failure = pollFailure(answer.error, clock.now());
         const polled = failure && (await noteFailedPoll(record, sends && first, polledAt, failure));
         if (failure === undefined || polled === undefined) {
-          return finish(record, await refusal(record, answer.error, !sends && first));
+          return finish(record, await refusal(record, answer.error, !sends && first, wait));
         }
-        if (!context.wait) return pendingResult(polled);
-        await waitToPoll(polled.request, {
+        if (!context.wait) {
+          // No answer from the tenant, and the request past its expiry by this clock: the
+          // journal's failed polls are all there is to go on.
+          const { failedSince, lastFailure } = polled.request;
+          if (isExpired(polled.request, clock.now()) && lastFailure !== undefined) {
+            const since = failedSince ?? polledAt;
+            const ended = expiresAt(polled.request);
+            return finish(polled, unansweredUntilExpiry(lastFailure, since, ended, config));
+          }
+          return pendingResult(polled);
+        }
+        await waitToPoll(polled.request, wait, {
           retryAt: failure.retryAt,
           problem: failure.description,
         });
         record = polled;
         continue;
       }
+      wait.pending();
       const now = clock.now();
       // The request's first poll follows /bc-authorize in the same call: answered now.
       const waiting = await noteRequest(
@@ -269,9 +292,55 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         sends && first ? { polledAt: now, answeredAt: now } : { answeredAt: now },
       );
       if (!context.wait) return pendingResult(waiting);
-      await waitToPoll(waiting.request, { slowDown: answer.interrupt.code === INTERRUPT.slowDown });
+      await waitToPoll(waiting.request, wait, {
+        slowDown: answer.interrupt.code === INTERRUPT.slowDown,
+      });
       record = waiting;
     }
+  }
+
+  /**
+   * One process's wait for a request, on its monotonic clock. A request this process sent
+   * expires `expiresIn` after it was sent; one an earlier process sent, at the latest
+   * `expiresIn` after this process began to wait for it, whatever the wall clocks say.
+   */
+  function waitTimes(sends: boolean) {
+    const mono = context.monotonicMs ?? (() => clock.now());
+    const began = mono();
+    let lastPoll: number | undefined;
+    let lastPending: number | undefined;
+    const latestExpiry = (request: ApprovalRequest) => began + request.expiresIn * 1000;
+    return {
+      now: mono,
+      polled: () => {
+        lastPoll = mono();
+      },
+      /** The last poll was answered "no decision yet": the request was open when it was sent. */
+      pending: () => {
+        lastPending = lastPoll;
+      },
+      over: (request: ApprovalRequest) => mono() >= latestExpiry(request),
+      /** When (monotonic) the request can be open no longer. */
+      latestExpiry,
+      /**
+       * Whether an answer arriving now came at the request's expiry: true or false when this
+       * process can tell, undefined when it cannot (it did not send the request, and its wall
+       * clock cannot be compared with the sender's).
+       */
+      atExpiry: (request: ApprovalRequest): boolean | undefined => {
+        const at = mono();
+        if (at >= latestExpiry(request) - EXPIRY_MARGIN_MS) return true;
+        if (sends) return false;
+        // The wall clock's reckoning of the expiry, trusted only when it falls after this
+        // process's last "no decision yet" and by now: a skewed clock rarely lands there.
+        const reckoned = at + expiresAt(request) - clock.now();
+        const bracketed =
+          lastPending !== undefined &&
+          reckoned >= lastPending - EXPIRY_MARGIN_MS &&
+          reckoned <= at + EXPIRY_MARGIN_MS;
+        return bracketed ? true : undefined;
+      },
+    };
   }
 
   /**
@@ -383,21 +452,27 @@ export function createPurchaseTool(context: PurchaseToolContext) {
 
   /**
    * Waits an interval, or until the tenant's Retry-After after a failed poll when that is later,
-   * and never past the expiry.
+   * on the monotonic clock. When the poll after the next one would come too late, the next one
+   * waits until just before the expiry instead: an approval given in the request's last
+   * interval is still collected, and no two polls are closer than an interval.
    */
   async function waitToPoll(
     request: ApprovalRequest,
+    wait: ReturnType<typeof waitTimes>,
     reason: { slowDown?: boolean; retryAt?: number | undefined; problem?: string },
   ): Promise<void> {
-    const now = clock.now();
-    const at = Math.min(
-      Math.max(nextPollAt(request, now), reason.retryAt ?? 0),
-      expiresAt(request),
-    );
+    const now = wait.now();
+    const wall = clock.now();
+    const intervalMs = request.interval * 1000;
+    const expiry = wait.latestExpiry(request);
+    const retry = reason.retryAt === undefined ? 0 : reason.retryAt - wall;
+    let at = now + Math.max(intervalMs, retry);
+    if (at + intervalMs > expiry - LAST_POLL_LEAD_MS) at = Math.max(at, expiry - LAST_POLL_LEAD_MS);
+    at = Math.min(at, expiry);
     context.emit({
       type: "approval-waiting",
       authReqId: request.id,
-      nextPollAt: at,
+      nextPollAt: wall + (at - now),
       slowDown: reason.slowDown ?? false,
       ...(reason.problem === undefined ? {} : { problem: reason.problem }),
     });
@@ -409,6 +484,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     record: PurchaseRecord,
     error: unknown,
     resumedFirstPoll: boolean,
+    wait: ReturnType<typeof waitTimes>,
   ): Promise<Verdict> {
     const journaled = record.request;
     // Auth0 issues a token once and then answers invalid_grant; a tenant that lost the request
@@ -424,7 +500,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       // Else, at the first poll of a request an earlier process sent, that process stopped
       // while a poll was out, and may have had the token.
       if (resumedFirstPoll && unanswered) return INTERRUPTED.beforeOrder;
-      if (!unanswered && !answeredAtExpiry(journaled, clock.now())) {
+      if (!unanswered && wait.atExpiry(journaled) !== true) {
         return requestForgotten(journaled.id, error);
       }
     }
@@ -441,7 +517,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       (await readAuthRequest(store, threadId, record.toolCallId)) !== undefined;
     return classifyAuthorizationError(error, {
       config,
-      expired: request !== undefined && answeredAtExpiry(request, now),
+      expired: request === undefined ? false : wait.atExpiry(request),
       requestSent,
       now,
       expiresIn: request?.expiresIn,

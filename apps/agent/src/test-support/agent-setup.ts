@@ -25,6 +25,8 @@ export function setup<C extends Clock = ManualClock>(
     config?: AgentConfig;
     store?: AgentStore;
     clock?: C;
+    /** The monotonic clock, when a test moves it apart from `clock`. */
+    monotonicMs?: () => number;
     model?: LanguageModelV2;
     beforeOrder?: AgentDeps["beforeOrder"];
     beforeApprovalRequest?: AgentDeps["beforeApprovalRequest"];
@@ -40,6 +42,7 @@ export function setup<C extends Clock = ManualClock>(
     newThreadId: () => "thread-1",
     newPurchaseId: () => `pur_${++purchaseIds}`,
     ...(options.store ? { store: options.store } : {}),
+    ...(options.monotonicMs ? { monotonicMs: options.monotonicMs } : {}),
     ...(options.beforeOrder ? { beforeOrder: options.beforeOrder } : {}),
     ...(options.beforeApprovalRequest
       ? { beforeApprovalRequest: options.beforeApprovalRequest }
