@@ -2,6 +2,7 @@ import { ManualClock, type Clock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
+import { AgentHalt } from "./halt.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
 import * as stubs from "./test-support/stubs.js";
 
@@ -84,6 +85,30 @@ describe("a clock behind", () => {
     const behind = new ManualClock(sender.now() - 60_000);
     expect((await onHost(behind).agent.resume("thread-1")).outcome).toBe("PENDING");
     expect(behind.sleeps).toEqual([5_000]);
+  });
+
+  it("says which request is out before a resume's first wait, so a run stopped then names it", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize({ expires_in: 300, interval: 5 }).pending();
+    const sender = new ManualClock();
+    expect((await onHost(sender).agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
+
+    // SIGTERM during the wait before the first poll: the CLI halts the run there.
+    const stopped: Clock = {
+      now: () => sender.now() - 60_000,
+      sleep: () => Promise.reject(new AgentHalt("signal", "Stopped by SIGTERM")),
+    };
+    const resumer = setup({
+      config: testConfig({ mode: "interrupt" }),
+      store: shared,
+      clock: stopped,
+    });
+    const report = await resumer.agent.resume("thread-1");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "signal" });
+    expect(resumer.events).toContainEqual(
+      expect.objectContaining({ type: "approval-requested", resumed: true, authReqId: "req-1" }),
+    );
   });
 
   it("says denied or expired when a resume gets access_denied and cannot tell which", async () => {

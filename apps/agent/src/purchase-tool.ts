@@ -239,6 +239,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         // made, as that process would have (polling sooner earns a slow_down), but never more
         // than an interval from now: the last poll's time is another clock's, maybe ahead.
         if (first) {
+          announce(record, record.request, true);
           const intervalMs = record.request.interval * 1000;
           const due = firstPollAt(record.request) - clock.now();
           await clock.sleep(Math.max(0, Math.min(due, intervalMs)));
@@ -432,22 +433,28 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const request = requestFromInterrupt(interrupt, known, latest.startedAt, poll);
     const updated = { ...latest, ...sent, request };
     await journal.putPurchase(threadId, updated);
-    // Announced once per process, so a resumed wait shows its countdown too.
-    if (!announced.has(request.id)) {
-      announced.add(request.id);
-      context.emit({
-        type: "approval-requested",
-        resumed: known !== undefined,
-        threadId,
-        toolCallId: latest.toolCallId,
-        authReqId: request.id,
-        userId: config.userId,
-        bindingMessage: latest.bindingMessage,
-        purchase: latest.purchase,
-        expiresAt: expiresAt(request),
-      });
-    }
+    announce(latest, request, known !== undefined);
     return updated;
+  }
+
+  /**
+   * Says once per process that the person was asked, so a resumed wait shows its countdown too,
+   * and a run stopped while it waits says which request is out.
+   */
+  function announce(record: PurchaseRecord, request: ApprovalRequest, resumed: boolean): void {
+    if (announced.has(request.id)) return;
+    announced.add(request.id);
+    context.emit({
+      type: "approval-requested",
+      resumed,
+      threadId,
+      toolCallId: record.toolCallId,
+      authReqId: request.id,
+      userId: config.userId,
+      bindingMessage: record.bindingMessage,
+      purchase: record.purchase,
+      expiresAt: expiresAt(request),
+    });
   }
 
   /**
