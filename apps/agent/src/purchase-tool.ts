@@ -56,6 +56,7 @@ import {
   type Verdict,
 } from "./purchase-result.js";
 import { asRequestInterrupt, INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
+import type { SentRequests } from "./sent-requests.js";
 import { probePurchaseEndpoint } from "./shop-client.js";
 import { stopPoint } from "./stop-point.js";
 import type { ThreadJournal } from "./thread-journal.js";
@@ -92,6 +93,11 @@ export interface PurchaseToolContext {
    * waited, which a step of the wall clock must not change. The clock's own time when absent.
    */
   monotonicMs?: (() => number) | undefined;
+  /**
+   * The approval requests this process sent, shared by its purchase tools: a resume in the
+   * process that sent the request measures its expiry from the send. None when absent.
+   */
+  sentRequests?: SentRequests | undefined;
   store: AgentStore;
   /** The thread's journal under this process's lease (`ThreadJournal.heldBy`). */
   journal: ThreadJournal;
@@ -211,7 +217,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function untilDecided(start: PurchaseRecord, sends: boolean): Promise<PurchaseResult> {
     let record = start;
-    const wait = waitTimes(sends);
+    const wait = waitTimes(sends, start.request);
     for (let first = true; ; first = false) {
       // The tenant decides expiry: every process polls at least once, and stops on its own only
       // once the request cannot be open any more by its own monotonic clock.
@@ -292,6 +298,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         sends && first ? { bcAuthorizeMs: now - polledAt, acceptedAt: now } : {},
         sends && first ? { polledAt: now, answeredAt: now } : { answeredAt: now },
       );
+      if (sends && first) wait.sent(waiting.request);
       if (!context.wait) return pendingResult(waiting);
       await waitToPoll(waiting.request, wait, {
         slowDown: answer.interrupt.code === INTERRUPT.slowDown,
@@ -302,17 +309,24 @@ export function createPurchaseTool(context: PurchaseToolContext) {
 
   /**
    * One process's wait for a request, on its monotonic clock. A request this process sent
-   * expires `expiresIn` after it was sent; one an earlier process sent, at the latest
-   * `expiresIn` after this process began to wait for it, whatever the wall clocks say.
+   * (in this call, or in an earlier one that `sentRequests` remembers) expires `expiresIn` after
+   * it was sent; one an earlier process sent, at the latest `expiresIn` after this process began
+   * to wait for it, whatever the wall clocks say.
    */
-  function waitTimes(sends: boolean) {
+  function waitTimes(sends: boolean, known: ApprovalRequest | undefined) {
     const mono = context.monotonicMs ?? (() => clock.now());
-    const began = mono();
+    const sentHere = known === undefined ? undefined : context.sentRequests?.sentAt(known.id);
+    const began = sentHere ?? mono();
+    const sender = sends || sentHere !== undefined;
     let lastPoll: number | undefined;
     let lastPending: number | undefined;
     const latestExpiry = (request: ApprovalRequest) => began + request.expiresIn * 1000;
     return {
       now: mono,
+      /** This call sent `request`: later calls of this process measure from the send. */
+      sent: (request: ApprovalRequest) => {
+        context.sentRequests?.note(request.id, began, request.expiresIn);
+      },
       polled: () => {
         lastPoll = mono();
       },
@@ -331,7 +345,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       atExpiry: (request: ApprovalRequest): boolean | undefined => {
         const at = mono();
         if (at >= latestExpiry(request) - EXPIRY_MARGIN_MS) return true;
-        if (sends) return false;
+        if (sender) return false;
         // The wall clock's reckoning of the expiry, trusted only when it falls after this
         // process's last "no decision yet" and by now: a skewed clock rarely lands there.
         const reckoned = at + expiresAt(request) - clock.now();

@@ -22,6 +22,7 @@ import {
 } from "../purchase-tool.js";
 import { pendingResult, type PurchaseRecord } from "../purchase-record.js";
 import type { PurchaseResult } from "../purchase-result.js";
+import { SentRequests } from "../sent-requests.js";
 import { threadKey, type ThreadJournal, type ThreadRecord } from "../thread-journal.js";
 import { pendingInterruptText } from "./client/pending-interrupt-text.js";
 import { CHAT_LIMITS, KeptChats, NewChatRefused, type ChatLimits } from "./kept-chats.js";
@@ -34,6 +35,11 @@ export interface ChatThreadsDeps {
   authorizer: Authorizer;
   fetch: typeof fetch;
   clock: Clock;
+  /**
+   * Milliseconds that only move forward, for how long an approval has been waited for:
+   * `performance.now()` in `serve`; the clock's time when absent (tests).
+   */
+  monotonicMs?: () => number;
   /** How many chats' last replies are kept for `purchases` (the latest ones); 1,000 unless set. */
   keptReplies?: number;
   /** How many chats are kept, and how fast one person may start them; CHAT_LIMITS unless set. */
@@ -128,6 +134,11 @@ export class ChatThreads {
    * so a long-running app's memory does not grow with every chat it has served.
    */
   private readonly replies = new Map<string, string>();
+  /**
+   * The approval requests this process sent: the chat request that resumes one (the page's
+   * next) measures its expiry from the send, and tells a denial from an expiry.
+   */
+  private readonly sentRequests = new SentRequests();
 
   constructor(private readonly deps: ChatThreadsDeps) {
     this.kept = new KeptChats(
@@ -244,6 +255,8 @@ export class ChatThreads {
       config: { ...config, userId: sub },
       fetch: this.deps.fetch,
       clock,
+      monotonicMs: this.deps.monotonicMs ?? (() => clock.now()),
+      sentRequests: this.sentRequests,
       store,
       journal: writer,
       authorizer: this.deps.authorizer,

@@ -35,6 +35,7 @@ export async function serve(config: WebConfig): Promise<number> {
     authorizer: new Auth0AI({ auth0: { ...agent.auth0 }, store: auth0Store(store) }),
     fetch: globalThis.fetch,
     clock: systemClock,
+    monotonicMs: () => performance.now(),
   });
   const app = createWebApp(config, {
     threads,
