@@ -7,6 +7,7 @@ import {
   LOCAL_DEFAULTS,
   MAX_REQUESTED_EXPIRY_SECONDS,
   parseEnv,
+  refuseWith,
   SHOP_API_AUDIENCE,
 } from "@ciba-testbed/shared";
 import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbed/shared/node";
@@ -29,10 +30,7 @@ function httpUrl(example: string) {
   return z
     .string()
     .trim()
-    .superRefine((value, ctx) => {
-      const problem = httpUrlProblem(value, example);
-      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-    });
+    .superRefine(refuseWith((value) => httpUrlProblem(value, example)));
 }
 
 function httpUrlProblem(value: string, example: string): string | undefined {

@@ -1,6 +1,12 @@
 import { fileURLToPath } from "node:url";
 
-import { ConfigError, SHOP_API_AUDIENCE, parseEnv, portSchema } from "@ciba-testbed/shared";
+import {
+  ConfigError,
+  SHOP_API_AUDIENCE,
+  parseEnv,
+  portSchema,
+  refuseWith,
+} from "@ciba-testbed/shared";
 import { logLevelSchema } from "@ciba-testbed/shared/http";
 import {
   isLoopbackAddress,
@@ -102,13 +108,7 @@ const envSchema = z.object({
         "(no https://, no path, no trailing slash); set AUTH0_ISSUER_BASE_URL for a full URL",
     )
     .default(DEFAULT_AUTH0_DOMAIN),
-  AUTH0_ISSUER_BASE_URL: z
-    .string()
-    .superRefine((value, ctx) => {
-      const problem = issuerUrlProblem(value);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .optional(),
+  AUTH0_ISSUER_BASE_URL: z.string().superRefine(refuseWith(issuerUrlProblem)).optional(),
   SHOP_API_AUDIENCE: z.string().trim().default(SHOP_API_AUDIENCE),
   // A scope alone says the person may buy, not what: only a token carrying the purchase the
   // person approved buys, unless the tenant cannot issue authorization_details (RAR).

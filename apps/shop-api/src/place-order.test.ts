@@ -76,13 +76,16 @@ describe("placeOrder", () => {
     expect((error as OAuthError).description).toContain("already used for order ord-1");
   });
 
+  /** One XYZ phone, approved, sent with the Idempotency-Key "call-1". */
+  const keyedOrder = () => ({
+    request: { product: "XYZ phone", qty: 1 },
+    buyer: buyer(approval(1)),
+    idempotencyKey: "call-1",
+  });
+
   it("answers a retry that raced its first request with the first order, not a spent approval", async () => {
     const shared = await deps();
-    const order = {
-      request: { product: "XYZ phone", qty: 1 },
-      buyer: buyer(approval(1)),
-      idempotencyKey: "call-1",
-    };
+    const order = keyedOrder();
     const first = await placeOrder(order, shared);
     // The retry read no order under its key: the first had not committed yet, on another replica.
     const raced: PlaceOrderDeps = {
@@ -100,11 +103,7 @@ describe("placeOrder", () => {
 
   it("answers a retry that names the product another way with the first order: the same purchase", async () => {
     const shared = await deps();
-    const order = {
-      request: { product: "XYZ phone", qty: 1 },
-      buyer: buyer(approval(1)),
-      idempotencyKey: "call-1",
-    };
+    const order = keyedOrder();
     const first = await placeOrder(order, shared);
     const again = { ...order, request: { product: "xyz-phone", qty: 1 } };
     await expect(placeOrder(again, shared)).resolves.toEqual({

@@ -14,6 +14,18 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A zod check from a function that names what is wrong with a value, or undefined when nothing
+ * is: `z.string().superRefine(refuseWith(issuerUrlProblem))`. The problem reads after the
+ * variable's name ("AUTH0_ISSUER_BASE_URL must use https").
+ */
+export function refuseWith(problem: (value: string) => string | undefined) {
+  return (value: string, ctx: z.RefinementCtx): void => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  };
+}
+
 /** A TCP port, 0 (any free port) to 65535, from an environment string. */
 export const portSchema = z.coerce
   .number({ invalid_type_error: "must be a port number" })

@@ -1,20 +1,12 @@
 import { randomBytes } from "node:crypto";
 
-import { ConfigError, parseEnv, portSchema } from "@ciba-testbed/shared";
+import { ConfigError, parseEnv, portSchema, refuseWith } from "@ciba-testbed/shared";
 import { serverUrl } from "@ciba-testbed/shared/node";
 import { z } from "zod";
 
 import { isLocalDomain, loadConfig, type AgentConfig } from "../config.js";
 
 export const DEFAULT_AGENT_PORT = 3000;
-
-/** A zod check from a function that names a value's problem (undefined when there is none). */
-function refuseWith(problem: (value: string) => string | undefined) {
-  return (value: string, ctx: z.RefinementCtx) => {
-    const message = problem(value);
-    if (message !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
-  };
-}
 
 /**
  * What is wrong with a link the app shows the person (the approver page), or undefined: an
