@@ -1,11 +1,20 @@
-import type { TenantDirectory } from "../tenant/tenant-directory.js";
+import type { Problem } from "../tenant/problems.js";
 
+import { matchesEveryMessage } from "./policy.js";
 import type { ApproverPolicy } from "./policy.js";
 
 const SHOWN = 10;
 
+/** What a policy's rules may name: the tenant's user ids, client ids and API identifiers. */
+export interface PolicyReferents {
+  readonly user: readonly string[];
+  readonly clientId: readonly string[];
+  readonly audience: readonly string[];
+}
+
 /** The known values, or the one meant when the value lacks only its `auth0|` prefix. */
 function hint(value: string, known: readonly string[]): string {
+  if (known.length === 0) return "the tenant has none";
   const prefixed = known.find((id) => id.endsWith(`|${value}`));
   if (prefixed !== undefined) return `did you mean ${JSON.stringify(prefixed)}?`;
   const listed = known.slice(0, SHOWN).map((id) => JSON.stringify(id));
@@ -17,28 +26,32 @@ function hint(value: string, known: readonly string[]): string {
  * What in a policy can never match this tenant: a rule naming a user, client or audience it
  * does not have (a tester meaning "deny second-user" would silently get the default), and a
  * rule with no condition, which matches every request and shadows the later rules and the
- * default. Each problem names the rule's path, as the schema's do.
+ * default. Each problem is at its path in the policy (`rules[0].when.user`). The control API
+ * checks a policy sent at run time, and the tenant's loader the one in mock-auth0.json.
  */
-export function policyProblems(policy: ApproverPolicy, directory: TenantDirectory): string[] {
-  const problems: string[] = [];
-  const fields = {
-    user: [...directory.users.keys()],
-    clientId: [...directory.clients.keys()],
-    audience: [...directory.apis.keys()],
-  };
+export function policyProblems(policy: ApproverPolicy, known: PolicyReferents): Problem[] {
+  const problems: Problem[] = [];
   policy.rules.forEach((rule, index) => {
-    const at = `rules.${index}.when`;
-    if (Object.keys(rule.when).length === 0) {
-      problems.push(
-        `${at}: names no condition, so it matches every request and no later rule or the default is ever used; make it the default instead`,
-      );
+    const at = ["rules", index, "when"];
+    const { bindingMessage, ...others } = rule.when;
+    const everyMessage = bindingMessage !== undefined && matchesEveryMessage(bindingMessage);
+    if (Object.keys(others).length === 0 && (bindingMessage === undefined || everyMessage)) {
+      const why =
+        bindingMessage === undefined
+          ? "names no condition"
+          : `names only bindingMessage ${JSON.stringify(bindingMessage)}, which is found in every message`;
+      problems.push({
+        path: at,
+        message: `${why}, so it matches every request and no later rule or the default is ever used; make it the default instead`,
+      });
     }
-    for (const [field, known] of Object.entries(fields)) {
-      const value = rule.when[field as keyof typeof fields];
-      if (value === undefined || known.includes(value)) continue;
-      problems.push(
-        `${at}.${field}: ${JSON.stringify(value)} is not in this tenant, so the rule never matches; ${hint(value, known)}`,
-      );
+    for (const field of ["user", "clientId", "audience"] as const) {
+      const value = rule.when[field];
+      if (value === undefined || known[field].includes(value)) continue;
+      problems.push({
+        path: [...at, field],
+        message: `${JSON.stringify(value)} is not in this tenant, so the rule never matches; ${hint(value, known[field])}`,
+      });
     }
   });
   return problems;

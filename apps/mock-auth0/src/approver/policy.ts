@@ -26,6 +26,11 @@ function bindingPattern(source: string): RE2JS {
   return pattern;
 }
 
+/** Whether a pattern is found in every message: one that matches the empty string (`.*`, ``). */
+export function matchesEveryMessage(source: string): boolean {
+  return bindingPattern(source).test("");
+}
+
 const regexSource = z.string().superRefine((source, ctx) => {
   try {
     bindingPattern(source);

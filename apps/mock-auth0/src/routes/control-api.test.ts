@@ -285,6 +285,22 @@ describe("control API", () => {
     expect((await refused({})).error_description).toBe(
       "Invalid policy: rules.0.when: names no condition, so it matches every request and no later rule or the default is ever used; make it the default instead",
     );
+    for (const pattern of ["", ".*", "x*", "(phone)?"]) {
+      expect((await refused({ bindingMessage: pattern })).error_description).toBe(
+        `Invalid policy: rules.0.when: names only bindingMessage ${JSON.stringify(pattern)}, which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
+      );
+    }
+    // The same pattern beside another condition narrows nothing but hides nothing either.
+    await request(h.app)
+      .put("/approver/api/policy")
+      .send({
+        default: "manual",
+        rules: [
+          { when: { bindingMessage: "phone" }, outcome: "deny" },
+          { when: { user: "auth0|second-user", bindingMessage: ".*" }, outcome: "deny" },
+        ],
+      })
+      .expect(200);
     expect((await request(h.app).get("/approver/api/policy")).body.default).toBe("manual");
   });
 

@@ -3,6 +3,8 @@ import path from "node:path";
 
 import { CIBA_GRANT_TYPE, CLIENT_CREDENTIALS_GRANT_TYPE } from "@ciba-testbed/shared";
 
+import { policyProblems } from "../approver/policy-references.js";
+
 import { MODELLED_PROPERTIES, modelledAssetsSchema } from "./deploy-cli-assets.js";
 import type { ClientAsset, ModelledAssets, ResourceServerAsset } from "./deploy-cli-assets.js";
 import { deployCliSchemaProblems } from "./deploy-cli-schema.js";
@@ -533,6 +535,14 @@ export function buildTenant(
   const { clients, notices } = mapClients(assets, settings, apis, problems);
   const importUsers = (sources.users ?? []) as ImportUser[];
   const users = mapUsers(importUsers, settings, problems);
+  const referents = {
+    user: users.map((user) => user.sub),
+    clientId: clients.map((client) => client.clientId),
+    audience: apiList.map((api) => api.identifier),
+  };
+  for (const problem of policyProblems(settings.approver, referents)) {
+    problems.settings({ path: ["approver", ...problem.path], message: problem.message });
+  }
   problems.throwIfAny();
 
   const pushFactor = assets.guardianFactors?.find((f) => f.name === "push-notification");

@@ -609,6 +609,57 @@ describe("mock-auth0.json", () => {
     ]);
   });
 
+  it("refuses approver rules that can never match the tenant, as the control API does", () => {
+    const rules = [
+      { when: { user: "u1" }, outcome: "deny" },
+      { when: { clientId: "agent" }, outcome: "deny" },
+      { when: { audience: "https://api.example.com" }, outcome: "deny" },
+      { when: { bindingMessage: ".*" }, outcome: "deny" },
+    ];
+    const file = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: ONE_USER,
+      settings: { approver: { default: "manual", rules } },
+    });
+    const settings = path.join(path.dirname(file), "mock-auth0.json");
+    const problems = problemsOf(file);
+    expect(problems).toEqual([
+      `${settings}: approver.rules[0].when.user: "u1" is not in this tenant, so the rule never matches; did you mean "auth0|u1"?`,
+      expect.stringMatching(
+        /approver\.rules\[1\]\.when\.clientId: "agent" is not in this tenant, so the rule never matches; the tenant has "[^"]+"$/,
+      ),
+      `${settings}: approver.rules[2].when.audience: "https://api.example.com" is not in this tenant, so the rule never matches; the tenant has "https://api.example.com/"`,
+      `${settings}: approver.rules[3].when: names only bindingMessage ".*", which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
+    ]);
+
+    const [client] = loadTenant(writeTenant({ yaml: CIBA_CLIENT, users: ONE_USER })).clients;
+    const fixed = writeTenant({
+      yaml: CIBA_CLIENT,
+      users: ONE_USER,
+      settings: {
+        approver: {
+          default: "manual",
+          rules: [
+            { when: { user: "auth0|u1", clientId: client?.clientId }, outcome: "deny" },
+            {
+              when: { audience: "https://api.example.com/", bindingMessage: ".*" },
+              outcome: "deny",
+            },
+          ],
+        },
+      },
+    });
+    expect(loadTenant(fixed).approver.rules).toHaveLength(2);
+    // With no users file, a rule naming a user can never match either.
+    const noUsers = writeTenant({
+      yaml: CIBA_CLIENT,
+      settings: { approver: { default: "manual", rules: [rules[0]] } },
+    });
+    expect(problemsOf(noUsers)).toEqual([
+      `${path.join(path.dirname(noUsers), "mock-auth0.json")}: approver.rules[0].when.user: "u1" is not in this tenant, so the rule never matches; the tenant has none`,
+    ]);
+  });
+
   it("has a JSON Schema for editors that is generated from its zod schema and up to date", () => {
     // Compared as JSON: the committed file is formatted by Prettier.
     expect(
