@@ -120,6 +120,23 @@ describe("purchaseUrlRefusal", () => {
     });
   });
 
+  it("shows the purchase URL with its credentials hidden: the report may reach a chat or a CI log", () => {
+    const secret = `http://shop:pw@localhost:4020/api/purchases?api_key=s3cret`;
+    const shown = "http://***@localhost:4020/api/purchases?api_key=***";
+    const refused = purchaseUrlRefusal({ ok: true, status: 404 }, secret);
+    const unreachable = purchaseUrlRefusal({ ok: false, error: network("ECONNREFUSED") }, secret);
+    expect(refused?.description.startsWith(`${shown} takes no orders`)).toBe(true);
+    expect(unreachable?.description).toContain(`Cannot reach the shop at ${shown} (`);
+    const catalog: CatalogAnswer = { kind: "unavailable", url: secret, problem: "ECONNREFUSED" };
+    const unread = refusalBeforeAsking({ product: "XYZ phone", qty: 1 }, catalog);
+    expect(unread?.description).toContain(
+      `Cannot read the shop's catalog at ${shown} (ECONNREFUSED)`,
+    );
+    for (const verdict of [refused, unreachable, unread]) {
+      expect(JSON.stringify(verdict)).not.toMatch(/s3cret|pw@/);
+    }
+  });
+
   it("asks when the answer is only slow or cut off: it may come by the order", () => {
     const timeout = new DOMException("The operation was aborted due to timeout", "TimeoutError");
     expect(purchaseUrlRefusal({ ok: false, error: timeout }, url)).toBeUndefined();

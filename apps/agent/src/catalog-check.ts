@@ -1,5 +1,6 @@
 import {
   findProductByReference,
+  hideCredentials,
   limitToCents,
   LOCAL_DEFAULTS,
   toCents,
@@ -67,7 +68,7 @@ export function refusalBeforeAsking(
       return {
         outcome: "ERROR",
         error: "catalog_unavailable",
-        description: `Cannot read the shop's catalog at ${catalog.url} (${catalog.problem}), so the purchase cannot be checked; the person was not asked.`,
+        description: `Cannot read the shop's catalog at ${hideCredentials(catalog.url)} (${catalog.problem}), so the purchase cannot be checked; the person was not asked.`,
         fix: "Start the local stack with pnpm dev (the shop alone: pnpm shop-api, with pnpm mock-auth0 running), or point SHOP_API_URL (or SHOP_CATALOG_URL) at the shop.",
       };
     case "unknown":
@@ -114,7 +115,7 @@ export function purchaseUrlRefusal(probe: EndpointProbe, url: string): Verdict |
     return {
       outcome: "CONFIG_ERROR",
       error: "no_purchase_endpoint",
-      description: `${url} takes no orders: it answered ${probe.status} to a POST, so no order sent there could be placed; the person was not asked.`,
+      description: `${hideCredentials(url)} takes no orders: it answered ${probe.status} to a POST, so no order sent there could be placed; the person was not asked.`,
       fix: PURCHASE_URL_FIX,
     };
   }
@@ -123,7 +124,7 @@ export function purchaseUrlRefusal(probe: EndpointProbe, url: string): Verdict |
   return {
     outcome: "ERROR",
     error: "shop_unreachable",
-    description: `Cannot reach the shop at ${url} (${network.code ?? network.failure}), so no order could be placed; the person was not asked.`,
+    description: `Cannot reach the shop at ${hideCredentials(url)} (${network.code ?? network.failure}), so no order could be placed; the person was not asked.`,
     fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
   };
 }

@@ -99,6 +99,27 @@ describe("orderPurchase: an answer that does not settle the order is asked again
     expect(shop.calls).toBe(4);
   });
 
+  it("shows SHOP_API_URL with its credentials hidden", async () => {
+    const refused = () => socketError("ECONNREFUSED");
+    const notFound = Response.json({ error: "not_found" }, { status: 404 });
+    for (const shop of [
+      fetchSequence(refused(), refused(), refused(), refused()),
+      fetchSequence(notFound),
+    ]) {
+      const verdict = await orderPurchase({
+        fetch: shop,
+        clock: new ManualClock(),
+        shopApiUrl: `http://:pw@localhost:4020/api/purchases?api_key=s3cret`,
+        accessToken: "at",
+        idempotencyKey: "call_1",
+        purchase: { product: "XYZ phone", qty: 1 },
+        retry: { attempts: 4, answerTimeoutMs: 200, maxPauseMs: 5_000 },
+      });
+      expect(verdict.description).toContain("http://***@localhost:4020/api/purchases?api_key=***");
+      expect(JSON.stringify(verdict)).not.toMatch(/s3cret|pw@/);
+    }
+  });
+
   it("counts an order as maybe placed once any attempt may have reached the shop", async () => {
     const shop = fetchSequence(
       socketError("ECONNRESET"),

@@ -1,4 +1,4 @@
-import type { Clock, PurchaseRequest } from "@ciba-testbed/shared";
+import { hideCredentials, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import { PURCHASE_URL_FIX } from "./catalog-check.js";
@@ -81,7 +81,7 @@ export async function orderPurchase(options: {
     return {
       outcome: "ERROR",
       error: "shop_unreachable",
-      description: `Cannot reach the shop at ${shopApiUrl} (${last}); nothing was ordered.`,
+      description: `Cannot reach the shop at ${hideCredentials(shopApiUrl)} (${last}); nothing was ordered.`,
       fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
     };
   }
@@ -125,7 +125,7 @@ function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string
     return {
       outcome: "CONFIG_ERROR",
       error: answer.error,
-      description: `${shopApiUrl} takes no orders (${answer.status}): ${answer.description}`,
+      description: `${hideCredentials(shopApiUrl)} takes no orders (${answer.status}): ${answer.description}`,
       fix: PURCHASE_URL_FIX,
     };
   }
