@@ -229,6 +229,22 @@ describe("loadConfig: the database", () => {
     expect(problems({ SHOP_API_DATABASE_URL: "shop:hunter2@db" }).join()).not.toContain("hunter2");
   });
 
+  it("refuses a URL in SHOP_API_DATABASE, which would otherwise become a folder named after it", () => {
+    for (const value of [
+      "postgres://shop:pw@localhost/shop",
+      "postgresql://db/shop",
+      "file:///tmp/x",
+    ]) {
+      const shown = value.replace("shop:pw@", "***@");
+      expect(problems({ SHOP_API_DATABASE: value })).toEqual([
+        `SHOP_API_DATABASE is the embedded database's folder, not a URL (got "${shown}"): for PostgreSQL set SHOP_API_DATABASE_URL instead`,
+      ]);
+    }
+    expect(loadConfig({ SHOP_API_DATABASE: "data/postgres:5432" }).database).toMatchObject({
+      kind: "embedded",
+    });
+  });
+
   it("refuses both variables at once, with the other problems", () => {
     expect(
       problems({

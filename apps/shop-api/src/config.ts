@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 
 import {
   ConfigError,
+  hideCredentials,
   SHOP_API_AUDIENCE,
   parseEnv,
   portSchema,
@@ -187,7 +188,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   const url = env.SHOP_API_DATABASE_URL?.trim() ?? "";
   const urlProblem = url === "" ? undefined : databaseUrlProblem(url);
   if (urlProblem !== undefined) problems.push(`SHOP_API_DATABASE_URL ${urlProblem}`);
-  if (url !== "" && (env.SHOP_API_DATABASE?.trim() ?? "") !== "") {
+  const folder = env.SHOP_API_DATABASE?.trim() ?? "";
+  // A URL here would become a folder named after it (`./postgres:/db/shop`), silently embedded.
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(folder)) {
+    problems.push(
+      `SHOP_API_DATABASE is the embedded database's folder, not a URL (got ${JSON.stringify(hideCredentials(folder))}): ` +
+        "for PostgreSQL set SHOP_API_DATABASE_URL instead",
+    );
+  } else if (url !== "" && folder !== "") {
     problems.push(
       "SHOP_API_DATABASE and SHOP_API_DATABASE_URL are both set: set SHOP_API_DATABASE for the " +
         "embedded database, or SHOP_API_DATABASE_URL for PostgreSQL, not both",
