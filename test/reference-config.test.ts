@@ -3,6 +3,7 @@ import path from "node:path";
 
 import {
   ENVIRONMENT_HELP,
+  SERVE_ENVIRONMENT_HELP,
   WEB_ENVIRONMENT,
   loadConfig as loadAgentConfig,
 } from "@ciba-testbed/agent";
@@ -114,6 +115,12 @@ describe("the defaults agree with the tenant in auth0/", () => {
     );
     expect(listed("README.md", /its web app the tenant's (.+?),\s+whatever the shell/)).toEqual(
       given,
+    );
+  });
+
+  it("agent serve --help lists every variable its web app reads besides the CLI's", () => {
+    expect(SERVE_ENVIRONMENT_HELP.map(([name]) => name).sort()).toEqual(
+      [...WEB_ENVIRONMENT].sort(),
     );
   });
 

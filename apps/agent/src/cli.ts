@@ -13,6 +13,7 @@ import { watchAncestry } from "./ancestry.js";
 import {
   AGENT_MODES,
   ENVIRONMENT_HELP,
+  SERVE_ENVIRONMENT_HELP,
   loadConfig,
   type ConfigOverrides,
   type StoreLocation,
@@ -101,8 +102,9 @@ export async function runCli(
     .command("serve")
     .description(
       "the web app of Auth0's quickstart: log in at http://localhost:3000, chat, approve " +
-        "(AGENT_PORT, APP_BASE_URL, AUTH0_SECRET; the agent's variables as above)",
+        "(its variables below, and the agent's: agent --help)",
     )
+    .addHelpText("after", `\nEnvironment:\n${variableList(SERVE_ENVIRONMENT_HELP)}`)
     .action(async () => {
       const { trustLocalTenantToServe } = await import("./local-tenant-trust.js");
       const refused = trustLocalTenantToServe(env);
@@ -539,11 +541,13 @@ async function readStdin(): Promise<string> {
   return (await text(process.stdin)).trim();
 }
 
+function variableList(variables: readonly [string, string][]): string {
+  const width = Math.max(...variables.map(([name]) => name.length));
+  return variables.map(([name, help]) => `  ${name.padEnd(width)}  ${help}`).join("\n");
+}
+
 function helpText(): string {
-  const width = Math.max(...ENVIRONMENT_HELP.map(([name]) => name.length));
-  const variables = ENVIRONMENT_HELP.map(([name, help]) => `  ${name.padEnd(width)}  ${help}`).join(
-    "\n",
-  );
+  const variables = variableList(ENVIRONMENT_HELP);
   const codes = Object.entries(OUTCOMES)
     .map(
       ([name, { exitCode, summary }]) =>

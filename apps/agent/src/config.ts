@@ -281,5 +281,24 @@ export const ENVIRONMENT_HELP: [string, string][] = [
   ],
   ["OPENAI_API", "responses or chat (default responses, chat with OPENAI_BASE_URL)"],
   ["AGENT_MODEL", "model name with OPENAI_API_KEY (default gpt-4o-mini)"],
+  [
+    "MOCK_AUTH0_CERT_DIR",
+    "the local tenant's certificate folder, whose ca.pem the agent trusts (default <repo>/.certs)",
+  ],
   ["NODE_EXTRA_CA_CERTS", "CA file Node trusts; set automatically for the local tenant"],
+];
+
+/** The variables `agent serve --help` documents besides the CLI's (its web app's own). */
+export const SERVE_ENVIRONMENT_HELP: [string, string][] = [
+  ["AGENT_PORT", "the port the web app listens on (default 3000; 0 for any, with APP_BASE_URL)"],
+  ["AGENT_HOST", "the address it listens on (default 127.0.0.1)"],
+  ["APP_BASE_URL", "the URL the browser uses (default http://localhost:<AGENT_PORT>)"],
+  [
+    "AUTH0_SECRET",
+    "signs the session cookie, 32+ characters (random at each start for the local tenant; required for another)",
+  ],
+  [
+    "AGENT_APPROVER_URL",
+    "the approval link the chat shows with a pending purchase (default the local tenant's /approver)",
+  ],
 ];

@@ -11,6 +11,7 @@ export type { Authorizer } from "./approval-poll.js";
 export { auth0Store } from "./auth0-store.js";
 export {
   ENVIRONMENT_HELP,
+  SERVE_ENVIRONMENT_HELP,
   loadConfig,
   readEnvironment,
   type AgentConfig,
