@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { RE2JS } from "re2js";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 
 import { formatOutcome, parseOutcome } from "./outcome.js";
 import { chooseOutcome, policySchema } from "./policy.js";
@@ -81,6 +82,27 @@ describe("approver policy", () => {
       action: "deny",
       afterMs: 0,
     });
+  });
+
+  it("compiles each rule's pattern once, however many rules the policy holds", () => {
+    // The control API takes a policy of up to 64 KB: about a thousand such rules.
+    const many = policySchema.parse({
+      default: "approve",
+      rules: Array.from({ length: 600 }, (_, n) => ({
+        when: { bindingMessage: `^order number ${String(n)} of [a-z]+ items?$` },
+        outcome: "deny",
+      })),
+    });
+    const compile = vi.spyOn(RE2JS, "compile");
+    onTestFinished(() => {
+      compile.mockRestore();
+    });
+    const ask = (bindingMessage: string) => chooseOutcome(many, { ...base, bindingMessage });
+    expect(ask("order number 599 of blue items")).toEqual({ action: "deny", afterMs: 0 });
+    expect(compile).toHaveBeenCalledTimes(600);
+    expect(ask("order number 598 of red item")).toEqual({ action: "deny", afterMs: 0 });
+    expect(ask("nothing to order")).toEqual({ action: "approve", afterMs: 0 });
+    expect(compile).toHaveBeenCalledTimes(600);
   });
 
   it("refuses a pattern RE2 does not run, saying why", () => {

@@ -7,33 +7,40 @@ import { outcomeSchema } from "./outcome.js";
 import type { ApproverOutcome } from "./outcome.js";
 
 /**
- * A rule's binding-message pattern, compiled once. It runs on every `/bc-authorize`, against
- * the message the client under test sent: with JavaScript's backtracking engine a pattern such
- * as `^(a+)+$` took 2.5 s for 29 characters, the whole tenant waiting, and doubled with each
- * character more. RE2 matches in time linear in the message, whatever the pattern; it has no
- * backreferences or lookaround, and such a pattern is refused when the policy is set.
+ * A binding-message pattern. It runs on every `/bc-authorize`, against the message the client
+ * under test sent: with JavaScript's backtracking engine a pattern such as `^(a+)+$` took 2.5 s
+ * for 29 characters, the whole tenant waiting, and doubled with each character more. RE2 matches
+ * in time linear in the message, whatever the pattern; it has no backreferences or lookaround,
+ * and such a pattern is refused when the policy is set.
  */
-const compiled = new Map<string, RE2JS>();
+function compilePattern(source: string): RE2JS {
+  return RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+}
 
-function bindingPattern(source: string): RE2JS {
-  let pattern = compiled.get(source);
+/**
+ * Each rule's pattern, compiled at its first match and kept as long as the rule: a policy of
+ * any size is compiled once (a bounded cache shared by all rules recompiled every pattern on
+ * every request once a policy held more patterns than it), and a replaced policy's go with it.
+ */
+const compiledByRule = new WeakMap<ApproverRule, RE2JS>();
+
+function rulePattern(rule: ApproverRule, source: string): RE2JS {
+  let pattern = compiledByRule.get(rule);
   if (pattern === undefined) {
-    pattern = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
-    // Policies hold a few patterns; a long run of control API calls may set many.
-    if (compiled.size >= 256) compiled.clear();
-    compiled.set(source, pattern);
+    pattern = compilePattern(source);
+    compiledByRule.set(rule, pattern);
   }
   return pattern;
 }
 
 /** Whether a pattern is found in every message: one that matches the empty string (`.*`, ``). */
 export function matchesEveryMessage(source: string): boolean {
-  return bindingPattern(source).test("");
+  return compilePattern(source).test("");
 }
 
 const regexSource = z.string().superRefine((source, ctx) => {
   try {
-    bindingPattern(source);
+    compilePattern(source);
   } catch (error) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
@@ -94,7 +101,7 @@ function matches(rule: ApproverRule, request: ConsentRequest): boolean {
   if (channel !== undefined && channel !== request.channel) return false;
   if (
     bindingMessage !== undefined &&
-    !bindingPattern(bindingMessage).test(request.bindingMessage)
+    !rulePattern(rule, bindingMessage).test(request.bindingMessage)
   ) {
     return false;
   }
