@@ -45,9 +45,32 @@ describe("agent polling", () => {
     expect(agentPolling(request, clock.now())).toBeUndefined();
   });
 
+  it("does not report requests already quiet when the watch starts, until they are polled again", () => {
+    const { clock, store, ids } = storeWithRequests(4);
+    const interval = store.get(ids[0]!)!.intervalMs;
+    store.poll(ids[3]!, "ciba-testbed-agent");
+    clock.advance(3 * interval + 1);
+    store.poll(ids[0]!, "ciba-testbed-agent");
+    // ids[1], ids[2] were never polled and ids[3] not since: all three are quiet already.
+    const watch = new PollingWatch(
+      ids.map((id) => store.get(id)!),
+      clock.now(),
+    );
+    clock.advance(3 * interval + 1);
+    expect(watch.take(clock.now(), 10).map((r) => r.authReqId)).toEqual([ids[0]]);
+    store.poll(ids[1]!, "ciba-testbed-agent");
+    watch.polledNow(store.get(ids[1]!)!);
+    expect(watch.take(clock.now(), 10).map((r) => r.authReqId)).toEqual([ids[1]]);
+    clock.advance(3 * interval + 1);
+    expect(watch.take(clock.now(), 10).map((r) => r.authReqId)).toEqual([ids[1]]);
+  });
+
   it("reports the polled and the quiet requests in batches of at most `limit`", () => {
     const { clock, store, ids } = storeWithRequests(5);
-    const watch = new PollingWatch(ids.map((id) => store.get(id)!));
+    const watch = new PollingWatch(
+      ids.map((id) => store.get(id)!),
+      clock.now(),
+    );
     expect(watch.take(clock.now(), 10)).toEqual([]);
 
     const interval = store.get(ids[0]!)!.intervalMs;

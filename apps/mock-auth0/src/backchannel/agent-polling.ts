@@ -29,9 +29,16 @@ export class PollingWatch {
   private readonly deadlines = new TimerQueue<BackchannelRequest>();
   private readonly polled = new Map<string, BackchannelRequest>();
 
-  /** Starts from the pending requests the tenant holds now. */
-  constructor(pending: Iterable<BackchannelRequest>) {
-    for (const request of pending) this.track(request);
+  /**
+   * Starts from the pending requests the tenant holds at `now`. Those already quiet are not
+   * watched until they are polled again: the snapshot a watcher starts from says so of them
+   * (`agent_polling: false`), and reporting each as just gone quiet would send a page opened
+   * beside thousands of abandoned requests all of them again.
+   */
+  constructor(pending: Iterable<BackchannelRequest>, now: number) {
+    for (const request of pending) {
+      if (agentPolling(request, now) === true) this.track(request);
+    }
   }
 
   /** A request was created or changed status. */

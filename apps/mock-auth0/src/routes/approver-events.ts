@@ -80,6 +80,7 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
       const pending = store.count(["pending"]);
       polling = new PollingWatch(
         pending === 0 ? [] : store.list({ statuses: ["pending"], limit: pending }).requests,
+        clock.now(),
       );
       store.on("change", onChange);
       store.on("poll", onPoll);
