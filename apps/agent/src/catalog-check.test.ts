@@ -71,6 +71,16 @@ describe("refusalBeforeAsking", () => {
     expect(refusalBeforeAsking(buy, catalog)).toMatchObject({ error });
   });
 
+  it("says how to restock the testbed's shop when the stock is short", () => {
+    const catalog: CatalogAnswer = { kind: "found", name: "XYZ phone", total: 998, stock: 0 };
+    expect(refusalBeforeAsking(buy, catalog)).toEqual({
+      outcome: "SHOP_REFUSED",
+      error: "insufficient_stock",
+      description: "Only 0 x XYZ phone in stock, 2 wanted; the person was not asked.",
+      fix: "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders.",
+    });
+  });
+
   it("refuses a limit a hair under the total's last cent as the shop does, telling the limit as the shop applies it", () => {
     const catalog: CatalogAnswer = { kind: "found", name: "XYZ phone case", total: 9.99, stock: 9 };
     const item = { product: "XYZ phone case", qty: 1 };

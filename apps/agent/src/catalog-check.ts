@@ -85,6 +85,7 @@ export function refusalBeforeAsking(
       outcome: "SHOP_REFUSED",
       error: "insufficient_stock",
       description: `Only ${catalog.stock} x ${catalog.name} in stock, ${input.qty} wanted; the person was not asked.`,
+      fix: STOCK_FIX,
     };
   }
   // The shop's own rule, in whole cents with the limit rounded down (limitToCents), and the
@@ -99,6 +100,13 @@ export function refusalBeforeAsking(
   }
   return undefined;
 }
+
+/**
+ * What to do when the shop has too few: nothing restocks a shop, and the testbed's keeps its
+ * stock across restarts (`.data/shop-api`), so a quick start repeated often runs out.
+ */
+export const STOCK_FIX =
+  "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders.";
 
 /** What to set when SHOP_API_URL takes no orders. */
 export const PURCHASE_URL_FIX = `Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases.`;

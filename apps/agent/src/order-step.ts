@@ -1,7 +1,7 @@
 import { hideCredentials, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
-import { PURCHASE_URL_FIX } from "./catalog-check.js";
+import { PURCHASE_URL_FIX, STOCK_FIX } from "./catalog-check.js";
 import { AgentHalt } from "./halt.js";
 import { CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
@@ -129,5 +129,10 @@ function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string
       fix: PURCHASE_URL_FIX,
     };
   }
-  return { outcome: "SHOP_REFUSED", error: answer.error, description: answer.description };
+  return {
+    outcome: "SHOP_REFUSED",
+    error: answer.error,
+    description: answer.description,
+    ...(answer.error === "insufficient_stock" ? { fix: STOCK_FIX } : {}),
+  };
 }
