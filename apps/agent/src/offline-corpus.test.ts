@@ -234,6 +234,13 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * as "please", and held-out-adversarial-new-rules.json and held-out-recall-emoji.json hold them
  * as clear orders. 9 clear orders are still asked about, as they were ("no need to hurry",
  * "don't forget", "(the black one is fine)").
+ * held-out-reaudit-doubts.json (21 rows from a re-audit of those rules at e6ff2fd): the same
+ * doubts typed otherwise, 13 bought wrongly then: a face against the word before it
+ * ("phones:(", "phones;)", "phones.:/"), a tag after other punctuation ("...; yes?", "... yeah?",
+ * "(yeah?)", ", uh?", ". hm?") and "yeah yeah". None since: a face typed against a word asks as
+ * one typed alone (ATTACHED_FACE), tags ask after any punctuation that sets them off, and "yeah
+ * yeah" asks as "sure, sure" does. Its 8 clear orders ("phones:)", "; thanks", ", yes please")
+ * are bought; written by the author of those changes, it guards them and proves little recall.
  * held-out-adversarial.json (150 requests written at ebe0a2a the same way, each made to trick a
  * parser into buying wrongly: numbers that count something else, take-backs and negations in
  * slang, limits in other currencies, per month or off a price, questions, quotes, lists with
@@ -363,6 +370,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
+  "held-out-reaudit-doubts.json": [],
   "held-out-adversarial.json": [],
   "held-out-recall.json": [],
 };
@@ -386,6 +394,7 @@ describe.each([
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],
+  ["held-out-reaudit-doubts.json"],
   ["held-out-adversarial.json"],
   ["held-out-context-numbers.json"],
   ["held-out-voice-typed.json"],

@@ -2010,19 +2010,19 @@ const STRUCK = /(~~[^~\n]+~~|\S*[\u0335-\u0338]\S*)/u;
 
 /**
  * A tag that turns a request into a question, or doubts it: "buy 2 XYZ phones, right?",
- * "..., really?", "..., is it?", and after a comma "..., yeah?", "..., yes?", "..., hm?". "...,
- * ok?" asks politely, as "please" does. A question mark alone
+ * "..., really?", "..., is it?", and set off by punctuation "..., yeah?", "...; yes?", "... hm?",
+ * "(yeah?)", "... - uh?". "..., ok?" asks politely, as "please" does. A question mark alone
  * after a request ("buy 2 XYZ phones?") asks for it, as "Can I get 2 XYZ phones?" does.
  */
 const TAG_QUESTION =
-  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no|thoughts|(?<=,\s*)(?:yeah|yea|yes|yep|no|eh|huh|h+m+))[\s\p{P}\p{S}\u200b-\u200d\u2060]*[?\u037e\u061f\u203d\u2047-\u2049\u2e2e\ufe56\uff1f])/iu;
+  /(?<![\p{L}\p{N}'\u2019])((?:really|right|is it|isn'?t it|is that right|seriously|sure|correct|ok or not|yes or no|thoughts|(?<=[,;.(\u2026\u2013\u2014-]\s*)(?:yeah|yea|yes|yep|no|eh|uh|huh|h+m+))[\s\p{P}\p{S}\u200b-\u200d\u2060]*[?\u037e\u061f\u203d\u2047-\u2049\u2e2e\ufe56\uff1f])/iu;
 
 /**
- * "Yeah, right" and "sure, sure": disbelief, said before or after the request ("buy 2 XYZ
- * phones, yeah… right"), not "yeah, right away".
+ * "Yeah, right", "sure, sure" and "yeah, yeah": disbelief or a shrug, said before or after the
+ * request ("buy 2 XYZ phones, yeah… right"), not "yeah, right away".
  */
 const YEAH_RIGHT =
-  /\b(yeah[\s,.\u2026]*right|sure[\s,.\u2026]+sure)\b(?![\s,]+(?:away|now|then|here|there|after))/iu;
+  /\b(yeah[\s,.\u2026]*right|sure[\s,.\u2026]+sure|yeah?[\s,.\u2026]+yeah?)\b(?![\s,]+(?:away|now|then|here|there|after))/iu;
 
 /**
  * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "buy an XYZ phone…
@@ -2056,6 +2056,12 @@ const GLAD_EMOTICONS = new Set([
 ]);
 
 /**
+ * A face at the end of a word, typed with no space before it: eyes (":", ";", "="), maybe a
+ * nose, and a mouth. After a letter or punctuation only: "10:30" and "1:1" are numbers.
+ */
+const ATTACHED_FACE = /(?<=[\p{L}\p{P}])([:;=]['-]?[()[\]/\\|PpOoDd])$/u;
+
+/**
  * An emoticon typed as text, other than the glad ones (`GLAD_EMOTICONS`): a sad ":(", ":[",
  * "D:", a flat ":|", "-_-", "._.", a sceptical ":/", "¬_¬", a wink ";)", a tongue ":P", a flipped
  * table "(╯°□°)╯", a shrug. Like an emoji, a face says more than the words (sadness, a joke, a
@@ -2066,6 +2072,9 @@ const GLAD_EMOTICONS = new Set([
  */
 function unreadEmoticon(text: string): string | undefined {
   for (const word of text.split(/\s+/u)) {
+    // Typed against the word before it: "phones:(", "phones;)", "phones.:/".
+    const attached = ATTACHED_FACE.exec(word)?.[1];
+    if (attached !== undefined && !GLAD_EMOTICONS.has(attached)) return attached;
     // "<=", ">=", "=<": a limit, read with the price.
     if (word.length < 2 || GLAD_EMOTICONS.has(word) || /^[<>=!]+$/u.test(word)) continue;
     const letters = word.match(/\p{L}/gu) ?? [];
