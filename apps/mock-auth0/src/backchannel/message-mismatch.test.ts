@@ -1,3 +1,4 @@
+import { purchaseBindingMessage } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
 import { messageMismatch } from "./message-mismatch.js";
@@ -36,6 +37,39 @@ describe("messageMismatch", () => {
         purchase("Extraordinarily long product name that goes on", 1),
       ),
     ).toBe(undefined);
+  });
+
+  it("takes the shared builder's messages for names with characters Auth0 refuses", () => {
+    const names: [string, string][] = [
+      ["Kid's toy", "Do you want to buy 2 Kids toys"],
+      ["AT&T SIM card", "Do you want to buy 2 AT and T SIM cards"],
+      ["Levi\u2019s jeans", "Do you want to buy 2 Levis jeans"],
+      ["Jack@home lamp", "Do you want to buy 2 Jack at home lamps"],
+    ];
+    for (const [product, message] of names) {
+      expect(purchaseBindingMessage({ product, qty: 2 })).toBe(message);
+      expect(messageMismatch(message, purchase(product, 2)), product).toBe(undefined);
+    }
+    // A name the builder cut short keeps its first word, as the builder wrote it.
+    const long = "Kid's extraordinarily long wooden toy train with twelve carriages";
+    const cut = purchaseBindingMessage({ product: long, qty: 1 });
+    expect(cut).toMatch(/^Do you want to buy 1 Kids .*\.\.\.$/);
+    expect(messageMismatch(cut, purchase(long, 1))).toBe(undefined);
+  });
+
+  it("still names another product or quantity when the name has such characters", () => {
+    expect(messageMismatch("Do you want to buy 2 Kids toys", purchase("Kid's game", 2))).toMatch(
+      /does not name the product "Kid's game" of/,
+    );
+    expect(
+      messageMismatch("Do you want to buy 2 AT and T SIM cards", purchase("AT&T phone", 2)),
+    ).toMatch(/does not name the product "AT&T phone" of/);
+    expect(
+      messageMismatch("Do you want to buy 2 Jack at home lamps", purchase("Jack@home lamp", 3)),
+    ).toMatch(/does not name the quantity 3 of/);
+    expect(
+      messageMismatch("Do you want to buy 2 Levis jeans", purchase("Lee\u2019s jeans", 5)),
+    ).toMatch(/does not name the product "Lee\u2019s jeans" or the quantity 5 of/);
   });
 
   it("has nothing to compare without purchase entries", () => {

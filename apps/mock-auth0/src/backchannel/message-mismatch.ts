@@ -1,3 +1,4 @@
+import { sanitizeBindingText } from "@ciba-testbed/shared";
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
 /**
@@ -16,17 +17,22 @@ function words(text: string): string {
 
 /**
  * Whether the message names the product: its words in a row, the last one maybe in the plural
- * ("battery" in "2 batteries") or cut short where a long message ends in "...".
+ * ("battery" in "2 batteries") or cut short where a long message ends in "...". The name is
+ * taken as written and as the shared builder writes it into a binding message, which Auth0
+ * limits to `A-Za-z0-9+-_.,:#` and spaces: "AT&T SIM card" as "AT and T SIM card", "Kid's
+ * toy" as "Kids toy" (`sanitizeBindingText`).
  */
 function namesProduct(message: string, product: string): boolean {
-  const name = words(product).trim();
-  if (name === "") return true;
   const said = words(message);
-  const stem = name.replace(/y$/, "");
-  if (said.includes(` ${stem}`)) return true;
-  if (!message.trimEnd().endsWith("...")) return false;
-  const firstWord = name.split(" ")[0] ?? name;
-  return said.includes(` ${firstWord}`);
+  const names = [words(product).trim(), words(sanitizeBindingText(product)).trim()];
+  return names.some((name) => {
+    if (name === "") return true;
+    const stem = name.replace(/y$/, "");
+    if (said.includes(` ${stem}`)) return true;
+    if (!message.trimEnd().endsWith("...")) return false;
+    const firstWord = name.split(" ")[0] ?? name;
+    return said.includes(` ${firstWord}`);
+  });
 }
 
 /** The numbers the message writes, each whole: "19.99 USD" holds 19.99, not 19 or 99. */
