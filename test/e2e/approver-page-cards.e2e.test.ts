@@ -2,6 +2,7 @@ import path from "node:path";
 
 import { ManualClock, SigningKeys, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { limitToCents } from "@ciba-testbed/shared";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +137,24 @@ describe("the approver page's cards", () => {
     await expect(card.locator("td").nth(2).textContent()).resolves.toBe("$498.99");
     await expect(card.locator(".mismatch").isHidden()).resolves.toBe(true);
     await expect(card.locator(".by-rule").isHidden()).resolves.toBe(true);
+  });
+
+  it("rounds every limit down to the cent the shop applies, from the decimal the number is written as", async () => {
+    await open();
+    // The cards' own module, against the shop's limitToCents: a limit just under a cent, the
+    // values a product of prices gives (0.7 * 3 is 2.0999999999999996, 4.35 * 3 is
+    // 13.049999999999999), and a sweep.
+    const values = [498.99999999999, 0.7 * 3, 4.35 * 3, 19.99, 9.985, 0.1 + 0.2, 1e-7, 1.5e21];
+    for (let i = 1; i <= 500; i += 1) {
+      values.push((i * 7919) / 1000, ((i % 97) / 100 + i) * 3, (i * 104_729) / 1_000_000);
+    }
+    const shown = await page.evaluate(
+      `import("/approver/assets/details.js").then((details) =>
+        ${JSON.stringify(values)}.map((value) => details.formatAmount(value, "USD")))`,
+    );
+    const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+    expect(shown).toEqual(values.map((value) => usd.format(limitToCents(value) / 100)));
+    expect((shown as string[]).slice(0, 3)).toEqual(["$498.99", "$2.09", "$13.04"]);
   });
 
   it("says when a rule decides a waiting request, and when", async () => {

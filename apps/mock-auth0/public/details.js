@@ -5,12 +5,28 @@
 /** A currency code as ISO 4217 writes one: anything else is the Currency row's to show. */
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
+/** A number as JavaScript writes it: `9.99`, `-0.5`, `1e-7`, `1.5e+21`. */
+const NUMBER_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+
 /**
- * A limit as the shop applies it: in whole cents, rounded down (`limitToCents` in
- * packages/shared), never up to a cent it would refuse: 498.999 is "$498.99", not "$499.00".
- * The twelve digits undo the binary fraction (19.99 * 100 is 1998.9999999999998).
+ * A finite limit as the shop applies it: in whole cents, rounded down, never up to a cent it
+ * would refuse: 498.999 and 498.99999999999 are "$498.99", not "$499.00". The steps of
+ * `limitToCents` in packages/shared, which this page cannot import: floored from the decimal
+ * the number is written as (the shortest that reads back as it, as in the JSON it came from),
+ * not from `value * 100` in floating point, where 19.99 is 1998.9999999999998 and
+ * 2.0999999999999996 (0.7 * 3) rounds to 210.
  */
-const toCents = (value) => Math.floor(Number((value * 100).toPrecision(12)));
+function toCents(value) {
+  const match = NUMBER_TEXT.exec(String(value));
+  if (!match) return Math.floor(value * 100);
+  const [, sign, whole, fraction = "", exponent = "0"] = match;
+  const digits = whole + fraction;
+  const shift = Number(exponent) - fraction.length + 2;
+  if (shift >= 0) return Number(`${sign}${digits}${"0".repeat(shift)}`);
+  const kept = Number(digits.slice(0, Math.max(0, digits.length + shift)));
+  const dropped = /[1-9]/.test(digits.slice(Math.max(0, digits.length + shift)));
+  return sign === "-" ? -kept - (dropped ? 1 : 0) : kept;
+}
 
 export function formatAmount(value, currency) {
   if (typeof value !== "number") return "";

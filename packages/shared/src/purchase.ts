@@ -51,7 +51,8 @@ const NUMBER_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
  * would make of it, and 9.989999999 allows 9.98 too. Floored from the decimal the number is
  * written as (the shortest that reads back as it, as in the JSON it came from), not from
  * `amount * 100` in floating point: 9.99 times 100 is 998.9999999999999, and rounding that
- * product first to make it 999 also made 998.9999999 999.
+ * product first to make it 999 also made 998.9999999 999. The approver page, which has no
+ * build step, takes the same steps in its own `details.js` (its tests compare the two).
  */
 export function limitToCents(amount: number): number {
   if (!Number.isFinite(amount)) return Math.floor(amount);
