@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -10,6 +11,7 @@ import {
   tenantWith,
 } from "@ciba-testbed/mock-auth0";
 import type { RunningMockAuth0 } from "@ciba-testbed/mock-auth0";
+import { httpsJson } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -74,6 +76,40 @@ describe("the approver page", () => {
   });
 
   const card = (message: RegExp) => page.locator(".card", { hasText: message });
+
+  /** A pending sign-in request put straight into `tenant`'s store, as `/bc-authorize` would. */
+  function createSignIn(
+    tenant: RunningMockAuth0,
+    authReqId: string,
+    bindingMessage = "Do you want to sign in",
+  ) {
+    const created = tenant.store.create({
+      authReqId,
+      clientId: "ciba-testbed-agent",
+      userId: BUYER,
+      scope: ["openid"],
+      audience: undefined,
+      bindingMessage,
+      authorizationDetails: undefined,
+      requestedExpiry: undefined,
+      channel: "guardian-push",
+      userEmail: "buyer@example.com",
+      approverOutcome: { action: "manual" },
+      expiresInSeconds: 60,
+    });
+    expect(created.ok).toBe(true);
+  }
+
+  /** A tenant in this process that wants `controlToken`, on `port` (0: any free one). */
+  const startLocked = async (controlToken: string, port = 0) =>
+    startMockAuth0({
+      tenant: loadTenant(),
+      port,
+      host: "127.0.0.1",
+      certDir: path.dirname(s.stack.caCertPath),
+      controlToken,
+      keys: await signingKeys(),
+    });
 
   it("shows the request with its details and places the order on Approve", async () => {
     const before = (await s.ordersOf(BUYER)).length;
@@ -239,17 +275,9 @@ describe("the approver page", () => {
 
   it("asks for the control token when the tenant has one, and keeps it out of the URL", async () => {
     const token = "e2e-control-token-0123456789";
-    let relocked: RunningMockAuth0 | undefined;
-    const locked = await startMockAuth0({
-      tenant: loadTenant(),
-      port: 0,
-      host: "127.0.0.1",
-      certDir: path.dirname(s.stack.caCertPath),
-      controlToken: token,
-      keys: await signingKeys(),
-    });
+    const locked = await startLocked(token);
     try {
-      // Each page has a context of its own: no cookie is shared between them.
+      // Each page has a context of its own: nothing the page keeps is shared between them.
       const visitor = await browser.newPage();
       await visitor.goto(`${locked.issuer}approver`);
       await visitor.getByText("This tenant needs its control token").waitFor();
@@ -270,47 +298,79 @@ describe("the approver page", () => {
       await owner.goto(`${locked.issuer}approver#token=${token}`);
       await owner.getByText("Live", { exact: true }).waitFor();
       expect(owner.url()).toBe(`${locked.issuer}approver`);
-      const created = locked.store.create({
-        authReqId: "locked-request",
-        clientId: "ciba-testbed-agent",
-        userId: BUYER,
-        scope: ["openid"],
-        audience: undefined,
-        bindingMessage: "Do you want to sign in",
-        authorizationDetails: undefined,
-        requestedExpiry: undefined,
-        channel: "guardian-push",
-        userEmail: "buyer@example.com",
-        approverOutcome: { action: "manual" },
-        expiresInSeconds: 60,
-      });
-      expect(created.ok).toBe(true);
+      // A request made now reaches the open page through its event stream.
+      createSignIn(locked, "locked-request");
       await owner.getByRole("button", { name: /^Approve: Do you want to sign in/ }).click();
       await owner.locator(".history > li .outcome.approved").waitFor();
       expect(locked.store.get("locked-request")?.decision).toMatchObject({ by: "approver-page" });
-
-      // The tenant starts again on its port with another token: the page's session is no
-      // longer taken, and the page says so (it said "Reconnecting…" for ever, cards and all).
-      const { port } = new URL(locked.issuer);
+    } finally {
       await locked.close();
-      relocked = await startMockAuth0({
-        tenant: loadTenant(),
-        port: Number(port),
-        host: "127.0.0.1",
-        certDir: path.dirname(s.stack.caCertPath),
-        controlToken: `${token}-another`,
-        keys: await signingKeys(),
-      });
+    }
+  });
+
+  it("leaves no cookie a server on another port of localhost could replay, and takes none", async () => {
+    const token = "e2e-control-token-0123456789";
+    let tenant = await startLocked(token);
+    const { port } = new URL(tenant.issuer);
+    /** The tenant started again on its port, with `controlToken`. */
+    const restart = async (controlToken: string) => {
+      await tenant.close();
+      tenant = await startLocked(controlToken, Number(port));
+    };
+    try {
+      const owner = await browser.newPage();
+      await owner.goto(`${tenant.issuer}approver#token=${token}`);
+      await owner.getByText("Live", { exact: true }).waitFor();
+      createSignIn(tenant, "cookie-check");
+      await owner.locator(".card", { hasText: "Do you want to sign in" }).waitFor();
+
+      // The browser holds no cookie for localhost: nothing another local server is sent.
+      await expect(owner.context().cookies()).resolves.toEqual([]);
+      // A request with cookies alone, the token's among them, is refused, and changes nothing.
+      const ca = readFileSync(tenant.caCertPath);
+      const cookie = `__Host-mock-auth0-control-${port}=${token}; token=${token}`;
+      for (const [method, endpoint] of [
+        ["GET", "approver/api/requests"],
+        ["GET", "approver/api/policy"],
+        ["POST", "approver/api/requests/cookie-check/approve"],
+      ] as const) {
+        const answer = await httpsJson(new URL(endpoint, tenant.issuer), {
+          method,
+          ca,
+          headers: { Cookie: cookie },
+        });
+        expect(answer.status, endpoint).toBe(401);
+      }
+      expect(tenant.store.get("cookie-check")?.status).toBe("pending");
+
+      // A reload keeps the token for this tab, with no #token= in the address.
+      await owner.reload();
+      await owner.getByText("Live", { exact: true }).waitFor();
+      await owner.locator(".card", { hasText: "Do you want to sign in" }).waitFor();
+
+      // The tenant starts again with the same token: the page reconnects after a pause and reads
+      // a new snapshot, in which the old tenant's request is gone and the new one's is.
+      await restart(token);
+      createSignIn(tenant, "after-restart", "Do you want to sign in again");
+      await owner.locator(".card", { hasText: "Do you want to sign in again" }).waitFor();
+      await expect(owner.locator(".card").count()).resolves.toBe(1);
+      await owner.getByText("Live", { exact: true }).waitFor();
+      await owner.getByRole("button", { name: /^Deny: Do you want to sign in again/ }).click();
+      await owner.locator(".history > li .outcome.denied").waitFor();
+      expect(tenant.store.get("after-restart")?.decision).toMatchObject({ by: "approver-page" });
+
+      // The tenant starts again with another token: the page's token is no longer taken, and
+      // the page says so (it would say "Reconnecting…" for ever, cards and all).
+      await restart(`${token}-another`);
       await owner
         .getByText(
-          "The tenant no longer takes this page's session (it started again with another control token): unlock it again.",
+          "The tenant no longer takes this page's control token (it started again with another one): unlock it again.",
         )
         .waitFor();
       await expect(owner.locator("#connection").textContent()).resolves.toBe("Locked");
       await owner.close();
     } finally {
-      await locked.close();
-      await relocked?.close();
+      await tenant.close();
     }
   });
 

@@ -5,6 +5,7 @@
 // never the tenant's whole history.
 
 import { approvalSummary, detailsTable } from "./details.js";
+import { readEventStream } from "./event-stream.js";
 
 const PAGE_SIZE = 50;
 const RECENT = 25;
@@ -94,7 +95,7 @@ async function decide(request, decision, card) {
   buttons.forEach((button) => (button.disabled = true));
   error.hidden = true;
   try {
-    const response = await fetch(
+    const response = await controlFetch(
       `/approver/api/requests/${encodeURIComponent(request.auth_req_id)}/${decision}`,
       { method: "POST", headers: { "X-Requested-By": "approver-page" } },
     ).catch(() => {
@@ -365,7 +366,7 @@ async function loadOlder() {
   try {
     const query = new URLSearchParams({ status: "pending", limit: String(PAGE_SIZE) });
     query.set("cursor", nextCursor);
-    const response = await fetch(`/approver/api/requests?${query}`);
+    const response = await controlFetch(`/approver/api/requests?${query}`);
     if (!response.ok) throw new Error(`The server answered ${response.status}`);
     const page = await response.json();
     for (const request of page.requests) remember(request);
@@ -399,29 +400,9 @@ function syncClock(now) {
   clockOffsetMs = Date.parse(now) - Date.now();
 }
 
-function connect() {
-  const events = new EventSource("/approver/api/events");
-  events.addEventListener("open", () => {
-    $("connection").textContent = "Live";
-  });
-  events.addEventListener("error", () => {
-    $("connection").textContent = "Reconnecting…";
-    // A tenant started again with another control token refuses this page's session: the
-    // stream would retry for ever, its cards still showing.
-    void fetch("/approver/api/session")
-      .then((session) => {
-        if (session.status !== 401) return;
-        events.close();
-        pending.clear();
-        render();
-        showLocked(
-          "The tenant no longer takes this page's session (it started again with another control token): unlock it again.",
-        );
-      })
-      .catch(() => undefined);
-  });
-  events.addEventListener("snapshot", (event) => {
-    const data = JSON.parse(event.data);
+/** What the stream's events do to the page. */
+const ON_EVENT = {
+  snapshot(data) {
     syncClock(data.now);
     pending.clear();
     recent.clear();
@@ -430,17 +411,15 @@ function connect() {
     pendingTotal = data.pending.total;
     nextCursor = data.pending.next_cursor;
     render();
-  });
-  events.addEventListener("request", (event) => {
-    const data = JSON.parse(event.data);
+  },
+  request(data) {
     syncClock(data.now);
     pendingTotal = data.pending;
     remember(data.request);
     render();
-  });
+  },
   // Polls, and requests whose agent stopped polling: judged on the tenant's clock.
-  events.addEventListener("polling", (event) => {
-    const data = JSON.parse(event.data);
+  polling(data) {
     syncClock(data.now);
     for (const update of data.requests) {
       const request = pending.get(update.auth_req_id);
@@ -448,23 +427,99 @@ function connect() {
     }
     // Polls change no history: an open timeline stays open.
     renderWaiting();
-  });
+  },
+};
+
+/**
+ * With MOCK_AUTH0_CONTROL_TOKEN set, the tenant wants its token on every control request, as
+ * `Authorization: Bearer`. The page keeps it for this tab only, in sessionStorage, which is
+ * this origin's (this tenant's port) alone; never in a cookie, which a browser would send to
+ * every server on localhost.
+ */
+const TOKEN_KEY = "mock-auth0-control-token";
+const storedToken = () => sessionStorage.getItem(TOKEN_KEY);
+
+function controlFetch(url, init = {}) {
+  const token = storedToken();
+  const headers = new Headers(init.headers);
+  if (token !== null) headers.set("Authorization", `Bearer ${token}`);
+  return fetch(url, { ...init, headers });
 }
 
 /**
- * With MOCK_AUTH0_CONTROL_TOKEN set, the tenant wants its token: the page takes it from its
- * URL fragment (`#token=`, never sent to any server) or from the form, and trades it for an
- * HttpOnly session cookie that its event stream and decisions then carry.
+ * Whether the tenant refuses `token` (with `null`, whether it wants one). A tenant that does
+ * not answer refuses nothing yet: the event stream says so, and asks again once it is back.
  */
-async function startSession(token) {
-  const response = await fetch("/approver/api/session", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}` },
+async function tokenRefused(token) {
+  const headers = token === null ? {} : { Authorization: `Bearer ${token}` };
+  const answer = await fetch("/approver/api/session", { headers }).catch(() => undefined);
+  return answer?.status === 401;
+}
+
+const TOKEN_RETIRED =
+  "The tenant no longer takes this page's control token (it started again with another one): unlock it again.";
+
+/** EventSource's pause before it opens a stream again, until the server's `retry:` says otherwise. */
+let retryMs = 3000;
+/** Ends the open event stream, and its reconnections. */
+let stream = new AbortController();
+
+const pause = (ms, signal) =>
+  new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
   });
-  return response.ok;
+
+/**
+ * Reads the event stream with fetch(), which can send the token (EventSource cannot), and
+ * reconnects as EventSource would: after a pause, from a new snapshot. A 401 means the tenant
+ * started again with another token: the stream would retry for ever, its cards still showing.
+ */
+async function connect() {
+  stream.abort();
+  const { signal } = (stream = new AbortController());
+  while (!signal.aborted) {
+    let wait = retryMs;
+    try {
+      const response = await controlFetch("/approver/api/events", {
+        headers: { Accept: "text/event-stream" },
+        cache: "no-store",
+        signal,
+      });
+      if (response.status === 401) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        pending.clear();
+        render();
+        showLocked(TOKEN_RETIRED);
+        return;
+      }
+      const retryAfter = Number(response.headers.get("retry-after"));
+      if (retryAfter > 0) wait = retryAfter * 1000;
+      if (response.ok && response.body) {
+        $("connection").textContent = "Live";
+        await readEventStream(response.body, {
+          onEvent: (event) => {
+            if (Object.hasOwn(ON_EVENT, event.type)) ON_EVENT[event.type](JSON.parse(event.data));
+          },
+          onRetry: (ms) => (retryMs = ms),
+        });
+      }
+    } catch {
+      // A connection lost or refused: tried again below, unless the page ended it.
+    }
+    if (signal.aborted) return;
+    $("connection").textContent = "Reconnecting…";
+    await pause(wait, signal);
+  }
 }
 
 function showLocked(message) {
+  stream.abort();
   $("connection").textContent = "Locked";
   $("locked").hidden = false;
   $("pending-section").hidden = true;
@@ -484,44 +539,48 @@ function tokenFromFragment() {
   return token;
 }
 
-function unlocked() {
+/** Keeps `token` for this tab and opens the page when the tenant takes it. */
+async function unlock(token) {
+  if (await tokenRefused(token)) {
+    showLocked("That is not this tenant's control token.");
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
   $("locked").hidden = true;
   $("pending-section").hidden = false;
   $("history-section").hidden = false;
-  connect();
+  void connect();
 }
 
 async function start() {
   const token = tokenFromFragment();
-  if (token) await startSession(token);
-  const session = await fetch("/approver/api/session");
-  if (session.status === 401) {
-    showLocked(token ? "That is not this tenant's control token." : undefined);
+  if (token) {
+    await unlock(token);
     return;
   }
-  connect();
+  const stored = storedToken();
+  if (await tokenRefused(stored)) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLocked(stored === null ? undefined : TOKEN_RETIRED);
+    return;
+  }
+  void connect();
 }
 
 // `#token=` typed into the address bar of a page already open (and locked): a fragment alone
 // does not load the page again.
-window.addEventListener("hashchange", async () => {
+window.addEventListener("hashchange", () => {
   const token = tokenFromFragment();
-  if (!token || $("locked").hidden) return;
-  if (await startSession(token)) unlocked();
-  else showLocked("That is not this tenant's control token.");
+  if (token && !$("locked").hidden) void unlock(token);
 });
 
 $("unlock").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = $("token");
-  if (!(await startSession(input.value))) {
-    // Not kept in the field: a wrong secret is still a secret.
-    input.value = "";
-    showLocked("That is not this tenant's control token.");
-    return;
-  }
+  const token = input.value;
+  // Not kept in the field, right or wrong: a wrong secret is still a secret.
   input.value = "";
-  unlocked();
+  await unlock(token);
 });
 $("pending-more").addEventListener("click", () => void loadOlder());
 

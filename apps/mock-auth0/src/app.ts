@@ -99,7 +99,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const logger = deps.logger ?? silentLogger;
   const directory = tenantDirectory(config.tenant);
   const { store } = deps;
-  const auth = new ControlAuth(config.controlToken, { issuer: config.issuer, clock });
+  const auth = new ControlAuth(config.controlToken);
   const approver = deps.approver ?? new PolicyApprover(config.tenant.approver);
   const refusals = deps.refusals ?? new RefusalLog();
   const emails = new ConsentEmails(config.issuer, directory, store);

@@ -1,7 +1,6 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
-import { MAX_SESSIONS, SESSION_MS, controlCookieName } from "./control-auth.js";
 import { ISSUER, createHarness } from "./test-support/harness.js";
 import { fillPath, listRoutes } from "@ciba-testbed/shared/http/express-routes";
 
@@ -30,7 +29,6 @@ describe("the control token", () => {
         "POST /admin/signing-keys/rotate",
         "GET /approver/api/events",
         "GET /approver/api/session",
-        "POST /approver/api/session",
       ]),
     );
     for (const route of control) {
@@ -95,78 +93,68 @@ describe("the control token", () => {
       .expect(401);
   });
 
-  it("gives the approver page an HttpOnly, Secure, SameSite=Strict cookie that then works alone", async () => {
+  it("takes no cookie for the token: what a browser would send to every port of localhost", async () => {
     const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
+    // What the approver page's token once bought, the token itself as a cookie: a server on
+    // another port of localhost receives every such cookie from the person's browser, and
+    // could replay it.
+    const trade = await request(h.app)
+      .post("/approver/api/session")
+      .set("Authorization", `Bearer ${TOKEN}`);
+    const bought = ([] as string[]).concat(trade.headers["set-cookie"] ?? []);
+    const port = new URL(ISSUER).port;
+    for (const cookie of [
+      ...bought.map((header) => header.split(";")[0]!),
+      `__Host-mock-auth0-control-${port}=${TOKEN}`,
+      `token=${TOKEN}; authorization=Bearer%20${TOKEN}`,
+    ]) {
+      for (const send of [
+        () => request(h.app).get("/approver/api/session"),
+        () => request(h.app).get("/approver/api/requests"),
+        () => request(h.app).get("/approver/api/events"),
+        () => request(h.app).get("/approver/api/policy"),
+        () =>
+          request(h.app)
+            .post(`/approver/api/requests/${id}/approve`)
+            .set("X-Requested-By", "approver-page")
+            .set("Sec-Fetch-Site", "same-origin"),
+      ]) {
+        const answer = await send().set("Cookie", cookie);
+        expect(answer.status, cookie).toBe(401);
+        expect(answer.headers["www-authenticate"]).toBe('Bearer realm="mock-auth0 control"');
+        expect(answer.headers["set-cookie"]).toBeUndefined();
+      }
+    }
+    expect(h.store.get(id)?.status).toBe("pending");
+    // Nothing trades the token for a cookie.
+    expect([trade.status, bought]).toEqual([404, []]);
+  });
+
+  it("tells the approver page whether the tenant takes its token", async () => {
+    const h = await createHarness({}, { controlToken: TOKEN });
     await request(h.app)
-      .post("/approver/api/session")
-      .set("Authorization", `Bearer ${WRONG}`)
-      .expect(401);
-    const session = await request(h.app)
-      .post("/approver/api/session")
+      .get("/approver/api/session")
       .set("Authorization", `Bearer ${TOKEN}`)
       .expect(204);
-    const cookie = String(session.headers["set-cookie"]);
-    // Named for the tenant's port, holding a random session id: never the secret, which a
-    // browser would send to every server on localhost.
-    const name = controlCookieName(ISSUER);
-    expect(name).toBe(`__Host-mock-auth0-control-${new URL(ISSUER).port}`);
-    expect(cookie).toMatch(
-      new RegExp(
-        `^${name}=[A-Za-z0-9_-]{43}; Max-Age=43200; Path=/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$`,
-      ),
-    );
-    expect(cookie).not.toContain(TOKEN);
-
-    const pair = cookie.split(";")[0]!;
-    await request(h.app).get("/approver/api/session").set("Cookie", pair).expect(204);
     await request(h.app)
-      .post(`/approver/api/requests/${id}/deny`)
-      .set("Cookie", `theme=dark; ${pair}`)
-      .set("X-Requested-By", "approver-page")
-      .set("Sec-Fetch-Site", "same-origin")
-      .expect(200);
-    // The secret itself in the cookie is no session; nor is the cookie of another port.
-    await request(h.app)
-      .get("/approver/api/requests")
-      .set("Cookie", `${name}=${TOKEN}`)
+      .get("/approver/api/session")
+      .set("Authorization", `Bearer ${WRONG}`)
       .expect(401);
-    await request(h.app)
-      .get("/approver/api/requests")
-      .set("Cookie", `__Host-mock-auth0-control-1=${pair.split("=")[1]!}`)
-      .expect(401);
-    // A session ends, on the tenant's clock.
-    h.clock.advance(SESSION_MS);
-    await request(h.app).get("/approver/api/session").set("Cookie", pair).expect(401);
   });
 
-  it("keeps at most MAX_SESSIONS sessions, the oldest going first", async () => {
-    const h = await createHarness({}, { controlToken: TOKEN });
-    const start = async () =>
-      String(
-        (
-          await request(h.app)
-            .post("/approver/api/session")
-            .set("Authorization", `Bearer ${TOKEN}`)
-            .expect(204)
-        ).headers["set-cookie"],
-      ).split(";")[0]!;
-    const first = await start();
-    const second = await start();
-    for (let i = 2; i < MAX_SESSIONS; i += 1) await start();
-    await request(h.app).get("/approver/api/session").set("Cookie", first).expect(204);
-    await start();
-    await request(h.app).get("/approver/api/session").set("Cookie", first).expect(401);
-    await request(h.app).get("/approver/api/session").set("Cookie", second).expect(204);
-  });
-
-  it("still refuses a cross-site decision that carries the cookie (CSRF)", async () => {
+  it("still refuses a cross-site decision that carries the token (CSRF)", async () => {
     const h = await createHarness({}, { controlToken: TOKEN });
     const id = await h.start();
     await request(h.app)
       .post(`/approver/api/requests/${id}/approve`)
-      .set("Cookie", `${controlCookieName(ISSUER)}=${TOKEN}`)
+      .set("Authorization", `Bearer ${TOKEN}`)
       .set("Sec-Fetch-Site", "cross-site")
+      .expect(403);
+    await request(h.app)
+      .get("/approver/api/requests")
+      .set("Authorization", `Bearer ${TOKEN}`)
+      .set("Origin", "https://localhost:1")
       .expect(403);
     expect(h.store.get(id)?.status).toBe("pending");
   });
@@ -185,8 +173,6 @@ describe("the control token", () => {
   it("is not needed when the tenant has none", async () => {
     const h = await createHarness();
     await request(h.app).get("/approver/api/session").expect(204);
-    const session = await request(h.app).post("/approver/api/session").expect(204);
-    expect(session.headers["set-cookie"]).toBeUndefined();
     await request(h.app).get("/approver/api/requests").expect(200);
   });
 });

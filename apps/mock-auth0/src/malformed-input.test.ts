@@ -121,7 +121,7 @@ function headerProbes(method: string, target: string): Probe[] {
     { Authorization: basic(":") },
     { Authorization: basic("%ZZ:%E0%A4%A") },
     { Authorization: basic("ciba-testbed-agent") },
-    { Cookie: "__Host-mock-auth0-control-4010=%ZZ; =; ;;" },
+    { Cookie: "__Host-mock-auth0-session=%ZZ; =; ;;" },
     { Origin: "null" },
     { "Sec-Fetch-Site": "cross-site" },
     { Accept: "text/event-stream" },

@@ -213,7 +213,7 @@ export function controlApi(deps: ControlApiDeps): Router {
     json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonDepth }),
   );
 
-  router.post("/approver/api/session", auth.check, auth.startSession);
+  // The approver page asks whether the tenant takes the token it was given.
   router.get("/approver/api/session", auth.check, (_req, res) => {
     res.status(204).end();
   });
