@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { logIn } from "../../apps/agent/src/test-support/login-session.js";
@@ -65,11 +65,17 @@ describe("the chat page against the web app alone", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  async function loggedInPage() {
-    const context = await browser.newContext();
-    const { cookie } = logIn(sessions, secret, { sub: "auth0|test-user" });
+  /** Logs `claims.sub` in, in `context`; returns the session's id. */
+  async function logInTo(context: BrowserContext, claims: { sub: string; name?: string }) {
+    const { id, cookie } = logIn(sessions, secret, claims);
     const [name = "", value = ""] = cookie.split(/=(.*)/s);
     await context.addCookies([{ name, value, url: baseUrl }]);
+    return id;
+  }
+
+  async function loggedInPage() {
+    const context = await browser.newContext();
+    await logInTo(context, { sub: "auth0|test-user" });
     const page = await context.newPage();
     await page.goto(baseUrl);
     await page.getByText("Logged in as Test Buyer").waitFor();
@@ -83,9 +89,7 @@ describe("the chat page against the web app alone", () => {
     await page.getByRole("button", { name: "Send" }).click();
     expect(await (await sent).headerValue("x-shown-sub")).toBe("auth0%7Ctest-user");
     // The session ends without a logout here, and Second Buyer logs in (in another tab).
-    const { cookie } = logIn(sessions, secret, { sub: "auth0|second-user", name: "Second" });
-    const [name = "", value = ""] = cookie.split(/=(.*)/s);
-    await page.context().addCookies([{ name, value, url: baseUrl }]);
+    await logInTo(page.context(), { sub: "auth0|second-user", name: "Second" });
     await page.getByLabel("Message").fill("Buy 1 ABC laptop");
     await page.getByRole("button", { name: "Send" }).click();
     await page
@@ -94,6 +98,32 @@ describe("the chat page against the web app alone", () => {
     await page.getByText(/Your message was not sent: .*reload the page/).waitFor();
     await expect(page.getByLabel("Message").inputValue()).resolves.toBe("Buy 1 ABC laptop");
     await page.context().close();
+  });
+
+  it("shows the Log in link when the session ended before a message was sent, and puts the message back in the box, there again after the login", async () => {
+    const context = await browser.newContext();
+    const first = await logInTo(context, { sub: "auth0|test-user" });
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    // The app forgets the session, as when it restarts: the page still shows the person.
+    sessions.destroy(first);
+    await page.getByLabel("Message").fill("What can you buy?");
+    await page.getByLabel("Message").press("Enter");
+    await page
+      .getByText("Your message was not sent: your session ended. Log in again, then send it.")
+      .waitFor();
+    await expect(page.locator("#who").textContent()).resolves.toBe("Your session ended.");
+    await expect(page.getByRole("link", { name: "Log in" }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole("button", { name: "Log out" }).isVisible()).resolves.toBe(false);
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("What can you buy?");
+    await expect(page.locator(".message").count()).resolves.toBe(0);
+    // The login leaves the page; the page it comes back to has the message in the box.
+    await logInTo(context, { sub: "auth0|test-user" });
+    await page.goto(baseUrl);
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("What can you buy?");
+    await context.close();
   });
 
   it("logs out with the page's own button, which names the page's origin: no Sec-Fetch-Site needed", async () => {

@@ -260,6 +260,13 @@ const PENDING_CHAT_PREFIX = "shopping-agent.pending-chat:";
  */
 const SENT_MESSAGE_PREFIX = "shopping-agent.sent-message:";
 
+/**
+ * Where a page keeps a message the app refused because the session had ended: the login the
+ * person goes through leaves the page, and the page it returns to puts the message back in the
+ * box, so the person sends it instead of typing it anew.
+ */
+const UNSENT_MESSAGE_PREFIX = "shopping-agent.unsent-message:";
+
 /** How long a browser keeps what a person left there (a kept chat, a sent message). */
 const KEPT_FOR_MS = 86_400_000;
 
@@ -316,12 +323,27 @@ function unansweredMessage(): string | undefined {
   return saved.text;
 }
 
+/** Keeps `text`, a message not sent as the session had ended, for the person's next login. */
+function keepUnsentMessage(text: string): void {
+  const key = keyOf(UNSENT_MESSAGE_PREFIX);
+  if (key !== undefined) keep(key, { text, at: Date.now() });
+}
+
+/** The message the person's last session ended before it was sent, if one is kept; forgotten. */
+function takeUnsentMessage(): string | undefined {
+  const key = keyOf(UNSENT_MESSAGE_PREFIX);
+  const saved = readKept(key);
+  forget(key);
+  return isRecord(saved) && typeof saved.text === "string" ? saved.text : undefined;
+}
+
 /**
  * Drops what other people left in this browser more than KEPT_FOR_MS ago (their purchases
  * have long been decided or expired), and anything unreadable under the page's keys.
  */
 function dropStaleKept(): void {
-  for (const key of [...keptKeys(PENDING_CHAT_PREFIX), ...keptKeys(SENT_MESSAGE_PREFIX)]) {
+  const prefixes = [PENDING_CHAT_PREFIX, SENT_MESSAGE_PREFIX, UNSENT_MESSAGE_PREFIX];
+  for (const key of prefixes.flatMap(keptKeys)) {
     const saved = readKept(key);
     if (!isRecord(saved) || typeof saved.at !== "number" || Date.now() - saved.at > KEPT_FOR_MS) {
       forget(key);
@@ -817,6 +839,20 @@ function newChat(): void {
   input.focus();
 }
 
+/**
+ * Takes the person's last message, which the app refused without reading it, out of the
+ * conversation and puts it back in the box (unless the person typed anew there meanwhile).
+ * Returns its text, if the conversation ended with one.
+ */
+function takeBackMessage(): string | undefined {
+  const last = state.messages.at(-1);
+  if (last?.role !== "user") return undefined;
+  state.messages = state.messages.slice(0, -1);
+  const text = textOf(last);
+  if (input.value === "") input.value = text;
+  return text;
+}
+
 /** The app's refusals that end a chat for good (see chat-route.ts). */
 const FINAL_REFUSALS = new Set(["purchase_unknown", "thread_unreadable"]);
 
@@ -899,11 +935,7 @@ function onChatError(error: Error): void {
       // another tab): nothing was sent. A waiting purchase stays kept for its own person's next
       // login; a message goes back in the box.
       if (resumedInterrupt === undefined) {
-        const last = state.messages.at(-1);
-        if (last?.role === "user") {
-          state.messages = state.messages.slice(0, -1);
-          if (input.value === "") input.value = textOf(last);
-        }
+        takeBackMessage();
         notice = `Your message was not sent: ${refusal.description}`;
       } else {
         interrupt = resumedInterrupt;
@@ -924,20 +956,24 @@ function onChatError(error: Error): void {
       // and goes back in the box, so the person sends it again when the refusal says to
       // instead of typing it anew. So for a request the app refused as it stands (a message
       // over the body limit): kept in the chat, every later message sent it again, refused.
-      const last = state.messages.at(-1);
-      if (last?.role === "user") {
-        state.messages = state.messages.slice(0, -1);
-        if (input.value === "") input.value = textOf(last);
-      }
+      takeBackMessage();
       notice = `Your message was not sent: ${refusal.description}`;
       render();
       return;
     }
-    if (code === "login_required" && resumedInterrupt !== undefined) {
-      // The session ended (it expired, or the app restarted): the saved chat waits for the
-      // login, and the page the login comes back to resumes it.
-      interrupt = resumedInterrupt;
-      waitNote = "Your session ended: log in again to go on.";
+    if (code === "login_required") {
+      // The session ended (it expired, or the app restarted). A resume: the saved chat waits for
+      // the login, and the page the login comes back to resumes it. A message: the app read
+      // nothing of it; it goes back in the box, and the page the login comes back to puts it
+      // there again.
+      if (resumedInterrupt === undefined) {
+        const text = takeBackMessage();
+        if (text !== undefined) keepUnsentMessage(text);
+        notice = "Your message was not sent: your session ended. Log in again, then send it.";
+      } else {
+        interrupt = resumedInterrupt;
+        waitNote = "Your session ended: log in again to go on.";
+      }
       loggedOut();
       render();
       return;
@@ -1342,6 +1378,8 @@ async function start(): Promise<void> {
   // This page follows the chat kept last; the others wait their turn (see showOthers).
   const [pending] = pendingChatsOf(session.user.sub);
   const unanswered = unansweredMessage();
+  const unsentMessage = takeUnsentMessage();
+  if (unsentMessage !== undefined) input.value = unsentMessage;
   if (pending === undefined && unanswered !== undefined) {
     notice =
       `The page was left before the agent answered "${unanswered}": a purchase it asked for ` +
