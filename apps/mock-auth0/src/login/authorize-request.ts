@@ -2,6 +2,8 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
 
+import { callbackHint } from "./callback-hint.js";
+
 export const RESPONSE_MODES = ["query", "fragment", "form_post"] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
 
@@ -110,7 +112,7 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       kind: "page",
       code: "invalid_request",
       description: `Callback URL mismatch. ${redirectUri} is not in the list of allowed callback URLs`,
-      hint: callbackHint(client.name, client.callbacks),
+      hint: callbackHint(client, directory.tenant.keywords),
     };
   }
 
@@ -263,21 +265,4 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       maxAge,
     },
   };
-}
-
-/**
- * Where a developer fixes a callback mismatch: the application's Allowed Callback URLs are the
- * tenant's `callbacks`, and this repository's tenant names the web app's with a keyword.
- */
-function callbackHint(clientName: string, callbacks: readonly string[]): string {
-  const allowed =
-    callbacks.length === 0
-      ? `${clientName} has no Allowed Callback URLs.`
-      : `${clientName}'s Allowed Callback URLs: ${callbacks.join(", ")}.`;
-  return (
-    `${allowed} Add this one to the application's callbacks in the tenant, or run the ` +
-    "application at one of them. With this repository's tenant, the agent's web app's callback " +
-    "comes from the AGENT_WEB_URL keyword, which pnpm dev sets to APP_BASE_URL, or else from " +
-    "AGENT_HOST and AGENT_PORT."
-  );
 }

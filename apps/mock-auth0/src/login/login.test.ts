@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startMockAuth0 } from "../server.js";
 import type { RunningMockAuth0 } from "../server.js";
-import { tenantWith } from "../tenant/load-tenant.js";
+import { DEFAULT_TENANT_FILE, tenantWith } from "../tenant/load-tenant.js";
 import { ISSUER, createHarness, testKeys } from "../test-support/harness.js";
 import { httpsFetch } from "../test-support/https-fetch.js";
 
@@ -420,10 +420,12 @@ describe("what /authorize refuses", () => {
     expect(page).toContain(
       `Allowed Callback URLs: ${CALLBACK}. Add this one to the application&#39;s callbacks in the tenant`,
     );
-    // And what pnpm dev names the web app's callback from (scripts/dev.ts `tenantFiles`).
+    // And what wrote it: the settings file the tenant read, and pnpm dev's variables.
+    const settings = path.join(path.dirname(DEFAULT_TENANT_FILE), "mock-auth0.json");
     expect(page).toContain(
-      "comes from the AGENT_WEB_URL keyword, which pnpm dev sets to APP_BASE_URL, or else from AGENT_HOST and AGENT_PORT.",
+      `http://localhost:3000 in them is the AGENT_WEB_URL keyword of the tenant&#39;s settings, &quot;keywords&quot; in ${settings}: change it there and start the tenant again.`,
     );
+    expect(page).toContain("set AGENT_WEB_URL to APP_BASE_URL, or else to the web app&#39;s");
   });
 
   it("shows an unknown client an error page", async () => {

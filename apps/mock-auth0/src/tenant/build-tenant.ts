@@ -609,6 +609,11 @@ export function buildTenant(
       login: settings.login,
       rateLimits: settings.rateLimits,
       approver: settings.approver,
+      keywords: Object.entries(settings.keywords).map(([name, value]) => ({
+        name,
+        value,
+        file: sources.keywordFiles[name] ?? sources.settingsFiles[0] ?? sources.location.settings,
+      })),
     },
     ignored,
     notices,

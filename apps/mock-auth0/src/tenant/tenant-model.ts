@@ -137,6 +137,14 @@ export interface TenantApi {
   readonly accessTokenProfile: AccessTokenProfile;
 }
 
+/** A keyword of mock-auth0.json (`keywords`), and the settings file that set it. */
+export interface TenantKeyword {
+  readonly name: string;
+  readonly value: unknown;
+  /** The settings file whose own `keywords` hold the value, as its path on disk. */
+  readonly file: string;
+}
+
 /** The tenant the request handlers serve, mapped from the Deploy CLI files and mock-auth0.json. */
 export interface Tenant {
   readonly name: string;
@@ -154,4 +162,6 @@ export interface Tenant {
   readonly login: LoginSettings;
   readonly rateLimits: RateLimitSettings;
   readonly approver: ApproverPolicy;
+  /** The keywords the tenant's files were read with: where a developer changes a value. */
+  readonly keywords: readonly TenantKeyword[];
 }

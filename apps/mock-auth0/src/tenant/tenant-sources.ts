@@ -44,6 +44,8 @@ export interface TenantSources {
   settings: Record<string, unknown>;
   /** The settings files read, the named one first. */
   settingsFiles: string[];
+  /** The settings file whose own `keywords` set each keyword (the first of the chain that has it). */
+  keywordFiles: Record<string, string>;
 }
 
 /** The Deploy CLI's folder names (lib/tools/constants.js) for the assets mock-auth0 models. */
@@ -177,7 +179,16 @@ function readSettings(reader: Reader, location: ResolvedLocation) {
     {},
   );
   delete merged.extends;
-  return { settings: chain.length > 0 ? merged : {}, files: files.slice(0, chain.length) };
+  const keywordFiles: Record<string, string> = {};
+  chain.forEach((data, i) => {
+    const own = isObject(data.keywords) ? Object.keys(data.keywords) : [];
+    for (const name of own) keywordFiles[name] ??= files[i] ?? location.settings;
+  });
+  return {
+    settings: chain.length > 0 ? merged : {},
+    files: files.slice(0, chain.length),
+    keywordFiles,
+  };
 }
 
 function exists(file: string): boolean {
@@ -278,7 +289,7 @@ function readDirectory(reader: Reader, dir: string, keywords: KeywordMappings) {
 export function readTenantSources(location: TenantLocation): TenantSources {
   const resolved = resolveLocation(location);
   const reader = new Reader(resolved);
-  const { settings, files: settingsFiles } = readSettings(reader, resolved);
+  const { settings, files: settingsFiles, keywordFiles } = readSettings(reader, resolved);
   // The tenant's keywords are the settings': read without them, every keyword of the tenant
   // file was named as missing after a settings file that could not be read.
   if (reader.problems.length > 0) throw new TenantFileError(reader.problems);
@@ -310,5 +321,6 @@ export function readTenantSources(location: TenantLocation): TenantSources {
     users,
     settings,
     settingsFiles,
+    keywordFiles,
   };
 }

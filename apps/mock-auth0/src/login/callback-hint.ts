@@ -1,0 +1,38 @@
+import type { TenantClient, TenantKeyword } from "../tenant/tenant-model.js";
+
+/** The keyword `pnpm dev` sets to its web app's URL (scripts/dev.ts `tenantFiles`). */
+const WEB_APP_KEYWORD = "AGENT_WEB_URL";
+
+/**
+ * Where a developer fixes a callback mismatch: the application's Allowed Callback URLs are the
+ * tenant's `callbacks`, and a keyword of the settings (this repository's tenant names the web
+ * app's callback `##AGENT_WEB_URL##/auth/callback`) may write part of them: the hint names the
+ * settings file whose `keywords` hold that part, and how `pnpm dev` sets AGENT_WEB_URL.
+ */
+export function callbackHint(client: TenantClient, keywords: readonly TenantKeyword[]): string {
+  const { name, callbacks } = client;
+  const allowed =
+    callbacks.length === 0
+      ? `${name} has no Allowed Callback URLs.`
+      : `${name}'s Allowed Callback URLs: ${callbacks.join(", ")}.`;
+  const written = keywords.filter(
+    (keyword) =>
+      typeof keyword.value === "string" &&
+      keyword.value !== "" &&
+      callbacks.some((callback) => callback.includes(keyword.value as string)),
+  );
+  const sources = written.map(
+    (keyword) =>
+      ` ${String(keyword.value)} in them is the ${keyword.name} keyword of the tenant's ` +
+      `settings, "keywords" in ${keyword.file}: change it there and start the tenant again.`,
+  );
+  const dev = written.some((keyword) => keyword.name === WEB_APP_KEYWORD)
+    ? ` pnpm dev starts the tenant with settings of its own, which extend these and set ` +
+      `${WEB_APP_KEYWORD} to APP_BASE_URL, or else to the web app's address from AGENT_HOST ` +
+      "and AGENT_PORT (http://localhost:3000 when none of them is set): with pnpm dev, set those."
+    : "";
+  return (
+    `${allowed} Add this one to the application's callbacks in the tenant, or run the ` +
+    `application at one of them.${sources.join("")}${dev}`
+  );
+}
