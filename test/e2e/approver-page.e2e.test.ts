@@ -803,6 +803,62 @@ describe("the approver page", () => {
       for (const id of ids) tenant.store.decide(id, "deny", "control-api");
     });
 
+    /** The heading or alert that has the focus in `consent`, inside a region of `role`. */
+    const focusedIn = (consent: Page, role: "status" | "alert") =>
+      consent.locator(`[role=${role}] h2:focus, [role=${role}]:focus`);
+
+    it("announces an answer given through the consent link and gives it the focus, keyboard only, and so a link used up meanwhile", async () => {
+      clock.advance(60_000);
+      const approver = await approverPage();
+      await ask("Focus check one", BUYER, true);
+      const consent = await openLink(approver, "Focus check one");
+      // The same link in a second browser, answered after the first.
+      const again = await browser.newPage();
+      await again.goto(consent.url());
+      await again.getByText("Shopping agent asks for your approval").waitFor();
+
+      await consent.getByRole("button", { name: "Approve: Focus check one" }).focus();
+      await consent.keyboard.press("Enter");
+      await consent.getByRole("heading", { name: "Request approved" }).waitFor();
+      await expect(focusedIn(consent, "status").textContent()).resolves.toBe("Request approved");
+
+      await again.getByRole("button", { name: "Deny: Focus check one" }).focus();
+      await again.keyboard.press("Enter");
+      await again.getByRole("heading", { name: "Nothing to approve" }).waitFor();
+      await expect(focusedIn(again, "status").textContent()).resolves.toBe("Nothing to approve");
+      await again.close();
+      await consent.close();
+    });
+
+    it("announces a consent answer the tenant refused and gives it the focus, then the denial sent again", async () => {
+      const approver = await approverPage();
+      const id = await ask("Focus check two", SECOND_BUYER, true);
+      const consent = await openLink(approver, "Focus check two");
+      await consent.route(
+        "**/bc-verify/api/consent",
+        (route) =>
+          route.fulfill({
+            status: 500,
+            json: { error: "server_error", error_description: "The tenant failed" },
+          }),
+        { times: 1 },
+      );
+      const deny = consent.getByRole("button", { name: "Deny: Focus check two" });
+      await deny.focus();
+      await consent.keyboard.press("Enter");
+      await expect(focusedIn(consent, "alert").textContent()).resolves.toBe(
+        "Could not deny: The tenant failed",
+      );
+      expect(tenant.store.get(id)?.status).toBe("pending");
+
+      await deny.focus();
+      await consent.keyboard.press("Enter");
+      await consent.getByRole("heading", { name: "Request denied" }).waitFor();
+      await expect(focusedIn(consent, "status").textContent()).resolves.toBe("Request denied");
+      expect(tenant.store.get(id)?.decision).toMatchObject({ decision: "deny", by: "email-link" });
+      await consent.close();
+    });
+
     it("says a decision failed even when its card went while it was out, and keeps a message's spaces", async () => {
       clock.advance(60_000);
       const approver = await approverPage();

@@ -53,6 +53,9 @@ async function answerOf(response) {
   return body.error_description ?? `The server answered ${response.status}`;
 }
 
+// The pressed button is disabled, then hidden with the form: focus would fall to the page's
+// body and a screen reader would hear nothing. The answer takes the focus (WCAG 2.2 SC 2.4.3)
+// in a status region or an alert (SC 4.1.3).
 async function decide(decision, client) {
   const buttons = [$("approve"), $("deny")];
   buttons.forEach((button) => (button.disabled = true));
@@ -63,7 +66,11 @@ async function decide(decision, client) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ consent: token, decision }),
     });
-    if (response.status === 404) return gone(await answerOf(response));
+    if (response.status === 404) {
+      gone(await answerOf(response));
+      $("gone-title").focus();
+      return;
+    }
     if (!response.ok) throw new Error(await answerOf(response));
     const approved = decision === "approve";
     $("done-title").textContent = approved ? "Request approved" : "Request denied";
@@ -71,10 +78,12 @@ async function decide(decision, client) {
       ? `You approved the request. ${client} can go ahead; you can close this window.`
       : `You denied the request. ${client} is told so; you can close this window.`;
     show("done");
+    $("done-title").focus();
   } catch (e) {
     $("error").textContent = `Could not ${decision}: ${e.message}`;
     $("error").hidden = false;
     buttons.forEach((button) => (button.disabled = false));
+    $("error").focus();
   }
 }
 
