@@ -87,6 +87,30 @@ describe("interrupt mode across two processes", () => {
     expect(answers).toEqual(["authorization_pending", "authorization_pending", "token"]);
   });
 
+  // Auth0 answers both with access_denied: a resume on the machine that sent the request measures
+  // the expiry from the send, on the clock the two processes share.
+  it.each([
+    ["nobody answers in 2 s", "2", "expired", "EXPIRED", 4],
+    ["the person denies it", "30", "denied", "DENIED", 3],
+  ] as const)(
+    "tells a resume on the sending machine when %s",
+    async (_, expiry, status, outcome, exitCode) => {
+      const before = await orderIds(s);
+      const requestsBefore = await consentIds(s);
+      const sent = await agent(["--mode", "interrupt", "--expiry", expiry, "Buy an XYZ phone"]);
+      expect(sent.exitCode).toBe(5);
+      const authReqId = String(sent.json.authReqId);
+      if (status === "denied") await s.stack.control.deny(authReqId);
+      await s.stack.control.waitForStatus(authReqId, status);
+
+      const resumed = await agent(["resume", sent.json.threadId, "--mode", "interrupt"]);
+      expect(resumed.json).toMatchObject({ outcome, error: "access_denied" });
+      expect(resumed.exitCode).toBe(exitCode);
+      expect(newIds(requestsBefore, await consentIds(s))).toEqual([authReqId]);
+      expect(newIds(before, await orderIds(s))).toEqual([]);
+    },
+  );
+
   it("survives the waiting process being killed: the next resume finishes with no second push", async () => {
     const before = await orderIds(s);
     const requestsBefore = await consentIds(s);

@@ -27,6 +27,7 @@ import {
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import type { Authorizer, AuthorizerSource } from "./approval-poll.js";
 import { auth0Store, readAuthRequest } from "./auth0-store.js";
+import { systemBootClock, type BootClock } from "./boot-clock.js";
 import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost, threadGone } from "./halt.js";
@@ -48,9 +49,15 @@ export interface AgentDeps {
   clock?: Clock;
   /**
    * Milliseconds that only move forward, for how long a wait has lasted: `performance.now()`,
-   * or, when only `clock` is given (tests), that clock's time.
+   * or, when only a clock other than the system's is given (tests), that clock's time.
    */
   monotonicMs?: () => number;
+  /**
+   * The machine's monotonic clock named by its boot, journaled with each approval request so
+   * that a resume on the same boot can tell an expiry from a denial: the machine's, or none
+   * when only a clock other than the system's is given (tests).
+   */
+  bootClock?: BootClock;
   /** Threads and approval requests; a file store makes interrupt mode survive restarts. */
   store?: AgentStore;
   /** `@auth0/ai-vercel`'s Auth0AI, or a stand-in; built from the config by default. */
@@ -113,8 +120,10 @@ function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[]
 
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const clock = deps.clock ?? systemClock;
+  const onThisMachine = deps.clock === undefined || deps.clock === systemClock;
   const monotonicMs =
-    deps.monotonicMs ?? (deps.clock === undefined ? () => performance.now() : () => clock.now());
+    deps.monotonicMs ?? (onThisMachine ? () => performance.now() : () => clock.now());
+  const bootClock = deps.bootClock ?? (onThisMachine ? systemBootClock : undefined);
   const store = deps.store ?? createMemoryStore();
   const journal = new ThreadJournal(store);
   const emit = deps.output ?? (() => undefined);
@@ -141,6 +150,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       fetch: deps.fetch ?? globalThis.fetch,
       clock,
       monotonicMs,
+      bootClock,
       store,
       journal: writerOf(threadId),
       authorizer,

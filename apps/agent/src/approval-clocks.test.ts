@@ -2,6 +2,7 @@ import { ManualClock, type Clock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
+import type { BootClock, BootReading } from "./boot-clock.js";
 import { AgentHalt } from "./halt.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
 import * as stubs from "./test-support/stubs.js";
@@ -41,9 +42,33 @@ function steppingClock(stepMs: number) {
   return { clock, monotonicMs: () => monotonic };
 }
 
-/** An agent over the shared store with its own clock: a process on a host of its own. */
-const onHost = (clock: ManualClock) =>
-  setup({ config: testConfig({ mode: "interrupt" }), store: shared, clock });
+/**
+ * An agent over the shared store with its own clock: a process on a host of its own, or on the
+ * boot `bootClock` reads.
+ */
+const onHost = (clock: ManualClock, bootClock?: BootClock) =>
+  setup({
+    config: testConfig({ mode: "interrupt" }),
+    store: shared,
+    clock,
+    ...(bootClock === undefined ? {} : { bootClock }),
+  });
+
+/** One boot of a machine: its monotonic clock, which tests move, and how long it has slept. */
+function machineBoot(bootId = "8c1f3e0a-boot-1") {
+  const state = { monotonicMs: 7_200_000, suspendedMs: 0 };
+  return {
+    clock: (): BootReading => ({ bootId, ...state }),
+    /** Time passes, the machine awake. */
+    run: (ms: number) => {
+      state.monotonicMs += ms;
+    },
+    /** The machine is suspended for `ms`: its monotonic clock stands still. */
+    suspend: (ms: number) => {
+      state.suspendedMs += ms;
+    },
+  };
+}
 
 describe("a clock ahead", () => {
   it("resumes an approved request its clock says expired, and orders: the tenant decides", async () => {
@@ -136,6 +161,88 @@ describe("a clock behind", () => {
 
     expect(await agent.run("Buy an XYZ phone")).toMatchObject({ outcome: "EXPIRED", exitCode: 4 });
   });
+});
+
+describe("a resume on the boot that sent the request", () => {
+  const HOUR = 3_600_000;
+  const wallSteps = [
+    ["right", 0],
+    ["an hour behind", -HOUR],
+    ["an hour ahead", HOUR],
+  ] as const;
+
+  /**
+   * Sends the request (expires_in 60 s) on `boot`; `resume` runs the thread `afterMs` later by
+   * the wall clock (plus `stepMs`, a step of it), on `resumedOn`.
+   */
+  async function sendOn(boot: ReturnType<typeof machineBoot>) {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
+    const sender = new ManualClock();
+    const sent = await onHost(sender, boot.clock).agent.run("Buy an XYZ phone");
+    expect(sent.outcome).toBe("PENDING");
+    const resume = (afterMs: number, stepMs = 0, resumedOn = boot) =>
+      onHost(new ManualClock(sender.now() + afterMs + stepMs), resumedOn.clock).agent.resume(
+        "thread-1",
+      );
+    return { auth0, resume };
+  }
+
+  // Nobody answered in the 60 s, or the person said no at 10 s: Auth0 answers both alike.
+  it.each(
+    wallSteps.flatMap(([wall, stepMs]) => [
+      { afterMs: 61_000, wall, stepMs, outcome: "EXPIRED", exitCode: 4 },
+      { afterMs: 10_000, wall, stepMs, outcome: "DENIED", exitCode: 3 },
+    ]),
+  )(
+    "calls access_denied $afterMs ms after the send $outcome, its wall clock $wall",
+    async ({ afterMs, stepMs, outcome, exitCode }) => {
+      const boot = machineBoot();
+      const { auth0, resume } = await sendOn(boot);
+
+      boot.run(afterMs);
+      auth0.token(400, DENIED_OR_EXPIRED);
+
+      expect(await resume(afterMs, stepMs)).toMatchObject({
+        outcome,
+        exitCode,
+        error: "access_denied",
+      });
+    },
+  );
+
+  it("cannot tell on another boot: denied_or_expired, with what to do", async () => {
+    const { auth0, resume } = await sendOn(machineBoot("8c1f3e0a-boot-1"));
+
+    // The machine restarted: its new boot's clock began again.
+    auth0.token(400, DENIED_OR_EXPIRED);
+
+    expect(await resume(61_000, 0, machineBoot("5d27b9c4-boot-2"))).toMatchObject({
+      outcome: "DENIED",
+      exitCode: 3,
+      error: "denied_or_expired",
+      fix: 'Ask again if the purchase is still wanted, and have auth0|testbed-user approve it in time. To tell a denial from an expiry, set "ciba": { "expiredError": "expired_token" } in the local tenant\'s mock-auth0.json (or the file MOCK_AUTH0_SETTINGS names) and restart it: it then answers an expired request with expired_token.',
+    });
+  });
+
+  // Its monotonic clock stood still while the machine was suspended: it tells an expiry it
+  // proves, never a denial.
+  it.each([
+    [10_000, "DENIED", "denied_or_expired"],
+    [61_000, "EXPIRED", "access_denied"],
+  ])(
+    "after %i ms awake and 10 minutes suspended since the send, says %s (%s)",
+    async (awakeMs, outcome, error) => {
+      const boot = machineBoot();
+      const { auth0, resume } = await sendOn(boot);
+
+      boot.run(awakeMs);
+      boot.suspend(600_000);
+      auth0.token(400, DENIED_OR_EXPIRED);
+
+      expect(await resume(awakeMs + 600_000)).toMatchObject({ outcome, error });
+    },
+  );
 });
 
 describe("the request's last interval", () => {

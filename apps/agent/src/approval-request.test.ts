@@ -82,6 +82,19 @@ describe("requestFromInterrupt", () => {
     expect(requestFromInterrupt(other, known, 500)).toMatchObject({ interval: 1, sentAt: 500 });
   });
 
+  it("records the boot clock's reading at the send once, and keeps the journal's", () => {
+    const sentOn = { bootId: "boot-1", monotonicMs: 5_000, suspendedMs: 0 };
+    const sent = requestFromInterrupt(interrupt(INTERRUPT.pending), undefined, 500, { sentOn });
+    expect(sent).toEqual({ id: "req-1", expiresIn: 60, interval: 5, sentAt: 500, sentOn });
+    expect(requestFromInterrupt(interrupt(INTERRUPT.slowDown), sent, 900)).toMatchObject({
+      sentOn,
+    });
+    // A request journaled before the reading was kept stays without one.
+    expect(requestFromInterrupt(interrupt(INTERRUPT.pending), request, 500)).not.toHaveProperty(
+      "sentOn",
+    );
+  });
+
   it("slows down to Retry-After, or by CIBA's 5 s without it, and never speeds up", () => {
     const slowDown = (retryAfter?: number) =>
       requestFromInterrupt(interrupt(INTERRUPT.slowDown, undefined, retryAfter), request, 0)

@@ -1,3 +1,4 @@
+import type { BootReading } from "./boot-clock.js";
 import { INTERRUPT, type RequestInterrupt } from "./sdk-interrupt.js";
 
 /** CIBA Core 1.0, section 7.3: a missing `interval` means 5 seconds. */
@@ -16,6 +17,13 @@ export interface ApprovalRequest {
   /** Seconds between polls, lengthened by every `slow_down`. */
   interval: number;
   sentAt: number;
+  /**
+   * The boot clock's reading when the request was sent (taken before it was, as `sentAt` is):
+   * a process that resumes the request on the same boot measures the time since the send on
+   * the sender's own monotonic clock. Absent where the boot has no name (not Linux), and in
+   * journals written before it was kept.
+   */
+  sentOn?: BootReading;
   /**
    * When the last poll was sent (epoch ms, the agent's clock; journaled before it is sent), so
    * that a later process resuming the thread waits an interval from it too.
@@ -113,8 +121,9 @@ export function mayHaveBeenIssued(request: ApprovalRequest): boolean {
 
 /**
  * The request an SDK interrupt names, merged with what the journal already knew of the same
- * request (its send time, interval and last poll win over the SDK's copy). A `slow_down` lengthens the
- * interval for this and every later poll: to Auth0's Retry-After, else by CIBA's 5 s.
+ * request (its send time and boot clock reading, interval and last poll win over the SDK's
+ * copy). A `slow_down` lengthens the interval for this and every later poll: to Auth0's
+ * Retry-After, else by CIBA's 5 s.
  */
 export function requestFromInterrupt(
   interrupt: RequestInterrupt,
@@ -125,6 +134,8 @@ export function requestFromInterrupt(
     polledAt?: number;
     /** When its "no decision yet" arrived: every poll sent so far has its answer. */
     answeredAt?: number;
+    /** The boot clock's reading when the request was sent, if the journal does not know it yet. */
+    sentOn?: BootReading | undefined;
   } = {},
 ): ApprovalRequest {
   const same = known?.id === interrupt.request.id ? known : undefined;
@@ -134,12 +145,14 @@ export function requestFromInterrupt(
   const unansweredSince = poll.answeredAt === undefined ? same?.unansweredSince : undefined;
   const failedSince = poll.answeredAt === undefined ? same?.failedSince : undefined;
   const lastFailure = poll.answeredAt === undefined ? same?.lastFailure : undefined;
+  const sentOn = same?.sentOn ?? poll.sentOn;
   return {
     id: interrupt.request.id,
     expiresIn: interrupt.request.expiresIn,
     interval:
       interrupt.code === INTERRUPT.slowDown ? slowedDown(interval, interrupt.retryAfter) : interval,
     sentAt: same?.sentAt ?? startedAt,
+    ...(sentOn === undefined ? {} : { sentOn }),
     ...(lastPoll === undefined ? {} : { polledAt: lastPoll }),
     ...(answeredAt === undefined ? {} : { answeredAt }),
     ...(unansweredSince === undefined ? {} : { unansweredSince }),

@@ -295,6 +295,30 @@ describe("access_denied and expiry", () => {
   });
 });
 
+describe("access_denied that may be a denial or an expiry", () => {
+  const unsure = (domain: string) =>
+    classifyAuthorizationError(oauth("access_denied"), {
+      config: { ...config, auth0: { ...config.auth0, domain } },
+      expired: undefined,
+      requestSent: true,
+      now: NOW,
+    });
+
+  it("says to ask again, and against the local tenant how to make it tell the two apart", () => {
+    expect(unsure("localhost:4010")).toMatchObject({
+      outcome: "DENIED",
+      error: "denied_or_expired",
+      fix: 'Ask again if the purchase is still wanted, and have auth0|testbed-user approve it in time. To tell a denial from an expiry, set "ciba": { "expiredError": "expired_token" } in the local tenant\'s mock-auth0.json (or the file MOCK_AUTH0_SETTINGS names) and restart it: it then answers an expired request with expired_token.',
+    });
+  });
+
+  it("says only to ask again against Auth0, which always answers an expiry this way", () => {
+    expect(unsure("example.eu.auth0.com").fix).toBe(
+      "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it in time.",
+    );
+  });
+});
+
 describe("access_denied from /bc-authorize", () => {
   // mock-auth0's answer, and Auth0's wording, for an API whose user access policy refuses the
   // application (deny_all, or require_client_grant without a user client grant).

@@ -3,7 +3,7 @@ import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/
 import { isLocalDomain, type AgentConfig } from "./config.js";
 import type { Verdict } from "./purchase-result.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE, retryAt } from "./rate-limit.js";
-import { expiredFix, refusedRequestFix } from "./refusal-fix.js";
+import { deniedOrExpiredFix, expiredFix, refusedRequestFix } from "./refusal-fix.js";
 import { INTERRUPT } from "./sdk-interrupt.js";
 
 /** The tenant's certificate is not one this process accepts: a setup problem. */
@@ -14,9 +14,9 @@ export interface RefusalContext {
   config: AgentConfig;
   /**
    * The answer arrived at or after the request's expiry, as the waiting process measured it;
-   * undefined when it cannot tell (it did not send the request, and its wall clock cannot be
-   * compared with the sender's). Auth0 folds expiry into `access_denied`, and the SDK does not
-   * map the spec's `expired_token` at all.
+   * undefined when it cannot tell (the request was sent on another machine or boot, and the
+   * wall clocks of the two processes cannot be compared). Auth0 folds expiry into
+   * `access_denied`, and the SDK does not map the spec's `expired_token` at all.
    */
   expired: boolean | undefined;
   /** Auth0 had accepted the request (`/bc-authorize` answered 200): the refusal came from a poll. */
@@ -28,14 +28,19 @@ export interface RefusalContext {
 }
 
 const DENIED_OR_EXPIRED =
-  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, and this run cannot tell which: it did not send the request, and its clock cannot be compared with the clock of the process that did. The person denied the purchase or did not answer in time; nothing was ordered.";
+  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, and this run cannot tell which: it did not send the request, and its clock cannot be compared with the clock of the process that did (on another machine, or before this one restarted or slept). The person denied the purchase or did not answer in time; nothing was ordered.";
 
 /** access_denied: a denial, an expiry, or, when the waiting process cannot tell, either. */
 function deniedOrExpired(context: RefusalContext, description: string): Verdict {
   if (context.expired === true) return expired(context, "access_denied", EXPIRED_AS_DENIED);
   return context.expired === false
     ? { outcome: "DENIED", error: "access_denied", description }
-    : { outcome: "DENIED", error: "denied_or_expired", description: DENIED_OR_EXPIRED };
+    : {
+        outcome: "DENIED",
+        error: "denied_or_expired",
+        description: DENIED_OR_EXPIRED,
+        fix: deniedOrExpiredFix(context.config),
+      };
 }
 
 const EXPIRED_AS_DENIED =

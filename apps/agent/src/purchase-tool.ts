@@ -27,6 +27,7 @@ import {
   type ApprovalRequest,
 } from "./approval-request.js";
 import { discardAuthorization, readAuthRequest, restoreAuthRequest } from "./auth0-store.js";
+import { elapsedSince, type BootClock, type BootReading } from "./boot-clock.js";
 import {
   approvalLost,
   classifyAuthorizationError,
@@ -79,6 +80,11 @@ export const purchaseToolDeclaration = {
   inputSchema: purchaseRequestSchema,
 };
 
+/** The poll was this call's first, which sent the request: the boot clock's reading then. */
+interface SentNow {
+  sentOn: BootReading | undefined;
+}
+
 const NO_TOKEN: Verdict = {
   outcome: "ERROR",
   description: "Approved, but Auth0 returned no access token.",
@@ -98,6 +104,12 @@ export interface PurchaseToolContext {
    * process that sent the request measures its expiry from the send. None when absent.
    */
   sentRequests?: SentRequests | undefined;
+  /**
+   * The machine's monotonic clock, named by its boot, journaled with each request sent: a
+   * process that resumes the request on the same boot measures from the send too. None when
+   * absent: a resume then knows only its own wait.
+   */
+  bootClock?: BootClock | undefined;
   store: AgentStore;
   /** The thread's journal under this process's lease (`ThreadJournal.heldBy`). */
   journal: ThreadJournal;
@@ -217,6 +229,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function untilDecided(start: PurchaseRecord, sends: boolean): Promise<PurchaseResult> {
     let record = start;
+    // Read before the request is sent, as `began` is: a resume on this boot measures from here.
+    const sentOn = sends ? context.bootClock?.() : undefined;
     const wait = waitTimes(sends, start.request);
     for (let first = true; ; first = false) {
       // The tenant decides expiry: every process polls at least once, and stops on its own only
@@ -267,7 +281,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         // A poll that failed on its way, or at a tenant that could not answer it then, says
         // nothing about the request: it is still out, and the person may still answer.
         const failure = pollFailure(answer.error, clock.now());
-        const polled = failure && (await noteFailedPoll(record, sends && first, polledAt, failure));
+        const sentNow = sends && first ? { sentOn } : undefined;
+        const polled = failure && (await noteFailedPoll(record, sentNow, polledAt, failure));
         if (failure === undefined || polled === undefined) {
           return finish(record, await refusal(record, answer.error, !sends && first, wait));
         }
@@ -296,7 +311,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         record,
         answer.interrupt,
         sends && first ? { bcAuthorizeMs: now - polledAt, acceptedAt: now } : {},
-        sends && first ? { polledAt: now, answeredAt: now } : { answeredAt: now },
+        sends && first ? { polledAt: now, answeredAt: now, sentOn } : { answeredAt: now },
       );
       if (sends && first) wait.sent(waiting.request);
       if (!context.wait) return pendingResult(waiting);
@@ -309,15 +324,24 @@ export function createPurchaseTool(context: PurchaseToolContext) {
 
   /**
    * One process's wait for a request, on its monotonic clock. A request this process sent
-   * (in this call, or in an earlier one that `sentRequests` remembers) expires `expiresIn` after
-   * it was sent; one an earlier process sent, at the latest `expiresIn` after this process began
-   * to wait for it, whatever the wall clocks say.
+   * (in this call, or in an earlier one that `sentRequests` remembers), or another process sent
+   * on this boot (`sentOn`), expires `expiresIn` after it was sent; one sent elsewhere, at the
+   * latest `expiresIn` after this process began to wait for it, whatever the wall clocks say.
    */
   function waitTimes(sends: boolean, known: ApprovalRequest | undefined) {
     const mono = context.monotonicMs ?? (() => clock.now());
+    const now = mono();
     const sentHere = known === undefined ? undefined : context.sentRequests?.sentAt(known.id);
-    const began = sentHere ?? mono();
-    const sender = sends || sentHere !== undefined;
+    const sinceSend =
+      sentHere === undefined && known?.sentOn !== undefined
+        ? elapsedSince(known.sentOn, context.bootClock?.())
+        : undefined;
+    // Sent on this boot, by whichever process: its send is on this process's clock too, unless
+    // the machine slept since (more time passed than the clock says).
+    const began = sentHere ?? (sinceSend?.exact === true ? now - sinceSend.ms : now);
+    const sender = sends || sentHere !== undefined || sinceSend?.exact === true;
+    /** The latest the request can have been sent (monotonic): a sleep since only moves it back. */
+    const sentBy = sinceSend === undefined ? began : now - sinceSend.ms;
     let lastPoll: number | undefined;
     let lastPending: number | undefined;
     const latestExpiry = (request: ApprovalRequest) => began + request.expiresIn * 1000;
@@ -339,12 +363,13 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       latestExpiry,
       /**
        * Whether an answer arriving now came at the request's expiry: true or false when this
-       * process can tell, undefined when it cannot (it did not send the request, and its wall
-       * clock cannot be compared with the sender's).
+       * process can tell, undefined when it cannot (the request was sent by a process on
+       * another machine or boot, or before the machine slept, and the wall clocks of the two
+       * cannot be compared).
        */
       atExpiry: (request: ApprovalRequest): boolean | undefined => {
         const at = mono();
-        if (at >= latestExpiry(request) - EXPIRY_MARGIN_MS) return true;
+        if (at >= sentBy + request.expiresIn * 1000 - EXPIRY_MARGIN_MS) return true;
         if (sender) return false;
         // The wall clock's reckoning of the expiry, trusted only when it falls after this
         // process's last "no decision yet" and by now: a skewed clock rarely lands there.
@@ -367,7 +392,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function noteFailedPoll(
     record: PurchaseRecord,
-    sentNow: boolean,
+    sentNow: SentNow | undefined,
     polledAt: number,
     failure: PollFailure,
   ): Promise<(PurchaseRecord & { request: ApprovalRequest }) | undefined> {
@@ -390,7 +415,11 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   }
 
   /** The SDK's record of a request Auth0 accepted, journaled and announced. */
-  async function storedRequest(record: PurchaseRecord, sentNow: boolean, polledAt: number) {
+  async function storedRequest(
+    record: PurchaseRecord,
+    sentNow: SentNow | undefined,
+    polledAt: number,
+  ) {
     const stored = await readAuthRequest(store, threadId, record.toolCallId);
     if (stored === undefined) return undefined;
     const accepted: RequestInterrupt = {
@@ -401,7 +430,10 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         ...(stored.interval === undefined ? {} : { interval: stored.interval }),
       },
     };
-    return noteRequest(record, accepted, sentNow ? { acceptedAt: clock.now() } : {}, { polledAt });
+    return noteRequest(record, accepted, sentNow ? { acceptedAt: clock.now() } : {}, {
+      polledAt,
+      sentOn: sentNow?.sentOn,
+    });
   }
 
   /**
@@ -440,7 +472,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     record: PurchaseRecord,
     interrupt: RequestInterrupt,
     sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt">,
-    poll: { polledAt?: number; answeredAt?: number },
+    poll: { polledAt?: number; answeredAt?: number; sentOn?: BootReading | undefined },
   ): Promise<PurchaseRecord & { request: ApprovalRequest }> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     const known = latest.request?.id === interrupt.request.id ? latest.request : undefined;

@@ -4,7 +4,7 @@ import {
   MAX_REQUESTED_EXPIRY_SECONDS,
 } from "@ciba-testbed/shared";
 
-import type { AgentConfig } from "./config.js";
+import { isLocalDomain, type AgentConfig } from "./config.js";
 import { channelFor } from "./notification-channel.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE } from "./rate-limit.js";
 
@@ -20,6 +20,18 @@ export function expiredFix(config: AgentConfig, expiresIn?: number): string {
   return channelFor(requestedExpiry) === "push"
     ? `Ask again if the purchase is still wanted, and have ${userId} approve it on their device before it expires (${allowed}${setting}, up to ${MAX_PUSH_EXPIRY_SECONDS} s for a push).`
     : `Ask again if the purchase is still wanted, and have ${userId} approve it from Auth0's email before it expires (${allowed}${setting}).`;
+}
+
+/**
+ * What to do after an `access_denied` that may be a denial or an expiry: ask again if the
+ * purchase is still wanted; against the local tenant, which can answer an expiry with the CIBA
+ * spec's `expired_token` instead, how to make the two tell apart.
+ */
+export function deniedOrExpiredFix(config: AgentConfig): string {
+  const again = `Ask again if the purchase is still wanted, and have ${config.userId} approve it in time.`;
+  return isLocalDomain(config.auth0.domain)
+    ? `${again} To tell a denial from an expiry, set "ciba": { "expiredError": "expired_token" } in the local tenant's mock-auth0.json (or the file MOCK_AUTH0_SETTINGS names) and restart it: it then answers an expired request with expired_token.`
+    : again;
 }
 
 /**

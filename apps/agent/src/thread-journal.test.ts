@@ -42,6 +42,16 @@ describe("ThreadJournal", () => {
     expect((await journal.get("thr-1"))?.purchases).toHaveLength(1);
   });
 
+  it("keeps the boot clock's reading of a request's send, and reads requests without one", async () => {
+    const { journal, record } = await journalWithPurchase();
+    expect((await journal.findPurchase("thr-1", "call_1"))?.request).toEqual(record.request);
+
+    const sentOn = { bootId: "7c57302c-398e-415a", monotonicMs: 2_079_878.1, suspendedMs: 12.5 };
+    const request = { id: "req-1", expiresIn: 300, interval: 5, sentAt: 1_000, sentOn };
+    await journal.putPurchase("thr-1", { ...record, request });
+    expect((await journal.findPurchase("thr-1", "call_1"))?.request).toEqual(request);
+  });
+
   it("finishes a purchase with its result and timings", async () => {
     const { journal } = await journalWithPurchase();
     await journal.markApproved("thr-1", "call_1", 5_000);

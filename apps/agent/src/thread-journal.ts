@@ -71,6 +71,9 @@ const purchaseRecordSchema = z
         expiresIn: z.number(),
         interval: z.number(),
         sentAt: z.number(),
+        sentOn: z
+          .object({ bootId: z.string().min(1), monotonicMs: z.number(), suspendedMs: z.number() })
+          .optional(),
         polledAt: z.number().optional(),
         answeredAt: z.number().optional(),
         unansweredSince: z.number().optional(),

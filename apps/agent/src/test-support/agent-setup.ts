@@ -5,6 +5,7 @@ import type { LanguageModelV2 } from "@ai-sdk/provider";
 import { ManualClock, type Clock } from "@ciba-testbed/shared";
 
 import { createAgent, type AgentDeps } from "../agent.js";
+import type { BootClock } from "../boot-clock.js";
 import type { AgentStore } from "../agent-store.js";
 import type { AgentConfig } from "../config.js";
 import { createOfflineModel } from "../offline-model.js";
@@ -27,6 +28,8 @@ export function setup<C extends Clock = ManualClock>(
     clock?: C;
     /** The monotonic clock, when a test moves it apart from `clock`. */
     monotonicMs?: () => number;
+    /** The machine's boot clock; none unless given, as on a machine that names no boot. */
+    bootClock?: BootClock;
     model?: LanguageModelV2;
     beforeOrder?: AgentDeps["beforeOrder"];
     beforeApprovalRequest?: AgentDeps["beforeApprovalRequest"];
@@ -43,6 +46,7 @@ export function setup<C extends Clock = ManualClock>(
     newPurchaseId: () => `pur_${++purchaseIds}`,
     ...(options.store ? { store: options.store } : {}),
     ...(options.monotonicMs ? { monotonicMs: options.monotonicMs } : {}),
+    ...(options.bootClock ? { bootClock: options.bootClock } : {}),
     ...(options.beforeOrder ? { beforeOrder: options.beforeOrder } : {}),
     ...(options.beforeApprovalRequest
       ? { beforeApprovalRequest: options.beforeApprovalRequest }

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from "node:fs";
+
+import { describe, expect, it } from "vitest";
+
+import { elapsedSince, systemBootClock, type BootReading } from "./boot-clock.js";
+
+const BOOT_ID = "/proc/sys/kernel/random/boot_id";
+
+const reading = (monotonicMs: number, suspendedMs = 0, bootId = "boot-1"): BootReading => ({
+  bootId,
+  monotonicMs,
+  suspendedMs,
+});
+
+describe("the boot clock", () => {
+  it.runIf(existsSync(BOOT_ID))(
+    "reads this machine's boot id and its monotonic clock, which Node's hrtime reads",
+    () => {
+      const before = Number(process.hrtime.bigint()) / 1e6;
+      const now = systemBootClock();
+      const after = Number(process.hrtime.bigint()) / 1e6;
+
+      expect(now?.bootId).toBe(readFileSync(BOOT_ID, "utf8").trim());
+      expect(now?.monotonicMs).toBeGreaterThanOrEqual(before);
+      expect(now?.monotonicMs).toBeLessThanOrEqual(after);
+      expect(Number.isFinite(now?.suspendedMs)).toBe(true);
+    },
+  );
+
+  it.runIf(!existsSync(BOOT_ID))("reads nothing where the boot has no name", () => {
+    expect(systemBootClock()).toBeUndefined();
+  });
+
+  it("measures between two readings of one boot, whichever processes took them", () => {
+    expect(elapsedSince(reading(5_000), reading(65_000))).toEqual({ ms: 60_000, exact: true });
+  });
+
+  it("cannot measure across boots, nor back in time", () => {
+    expect(elapsedSince(reading(5_000), reading(65_000, 0, "boot-2"))).toBeUndefined();
+    expect(elapsedSince(reading(5_000), undefined)).toBeUndefined();
+    expect(elapsedSince(reading(65_000), reading(5_000))).toBeUndefined();
+  });
+
+  it("is a lower bound once the machine slept in between", () => {
+    expect(elapsedSince(reading(5_000, 40), reading(15_000, 600_040))).toEqual({
+      ms: 10_000,
+      exact: false,
+    });
+    // /proc/uptime's hundredths of a second are not a sleep.
+    expect(elapsedSince(reading(5_000, 40), reading(15_000, 50))?.exact).toBe(true);
+  });
+});
