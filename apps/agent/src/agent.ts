@@ -398,16 +398,23 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     let failure: ModelFailure | undefined;
     /** The last call the SDK found invalid, and why: the turn may end on it. */
     let invalidCall: string | undefined;
-    for await (const part of result.fullStream) {
-      if (part.type === "text-delta") {
-        text += part.text;
-        emit({ type: "text", text: part.text });
-      } else if (part.type === "tool-call") {
-        invalidCall = part.invalid === true ? invalidCallText(part) : undefined;
-      } else if (part.type === "error") {
-        failure = classifyModelError(part.error);
-        break;
+    try {
+      for await (const part of result.fullStream) {
+        if (part.type === "text-delta") {
+          text += part.text;
+          emit({ type: "text", text: part.text });
+        } else if (part.type === "tool-call") {
+          invalidCall = part.invalid === true ? invalidCallText(part) : undefined;
+        } else if (part.type === "error") {
+          failure = classifyModelError(part.error);
+          break;
+        }
       }
+    } catch (error) {
+      // A model stream that breaks once it has started (a connection cut mid-answer) is thrown
+      // here rather than sent as an error part: it is the same failure, and the turn's orders
+      // must be reported all the same. A halt or a store failure of the tool wins below.
+      failure = classifyModelError(error);
     }
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw thrown.error;
