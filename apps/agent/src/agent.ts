@@ -32,6 +32,7 @@ import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
+import { withModelDeadline } from "./model-deadline.js";
 import { classifyModelError, type ModelFailure } from "./model-error.js";
 import { modelWarnings } from "./model-warnings.js";
 import { expiryWarnings } from "./notification-channel.js";
@@ -384,7 +385,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const purchaseTool = purchaseToolFor(threadId);
     let modelMs = 0;
     const result = streamText({
-      model: timed(deps.model, clock, (ms) => (modelMs += ms)),
+      model: timed(withModelDeadline(deps.model), clock, (ms) => (modelMs += ms)),
       system: SYSTEM_PROMPT,
       messages: conversation(thread),
       tools: { [PURCHASE_TOOL_NAME]: purchaseTool.tool },
@@ -406,7 +407,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         } else if (part.type === "tool-call") {
           invalidCall = part.invalid === true ? invalidCallText(part) : undefined;
         } else if (part.type === "error") {
-          failure = classifyModelError(part.error);
+          failure = classifyModelError(part.error, clock.now());
           break;
         }
       }
@@ -414,7 +415,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       // A model stream that breaks once it has started (a connection cut mid-answer) is thrown
       // here rather than sent as an error part: it is the same failure, and the turn's orders
       // must be reported all the same. A halt or a store failure of the tool wins below.
-      failure = classifyModelError(error);
+      failure = classifyModelError(error, clock.now());
     }
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw thrown.error;

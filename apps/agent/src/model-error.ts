@@ -1,6 +1,8 @@
 import { APICallError, RetryError } from "ai";
 
+import { ModelTimeoutError } from "./model-deadline.js";
 import type { Outcome } from "./outcome.js";
+import { retryAt } from "./rate-limit.js";
 
 export interface ModelFailure {
   outcome: Outcome;
@@ -10,19 +12,29 @@ export interface ModelFailure {
   error?: string;
 }
 
-/** A failed model call, with the one thing to change when it is a setup problem. */
-export function classifyModelError(error: unknown): ModelFailure {
+const CHECK_SERVER = "Check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network";
+
+/**
+ * A failed model call, with the one thing to change when it is a setup problem. `now` (epoch
+ * ms) dates a rate limit's end.
+ */
+export function classifyModelError(error: unknown, now = Date.now()): ModelFailure {
   const cause = RetryError.isInstance(error) ? error.lastError : error;
+  const timeout = timeoutIn(error);
+  if (timeout !== undefined) {
+    return {
+      outcome: "ERROR",
+      error: "model_timeout",
+      message: `${timeout.message}; its request was abandoned.`,
+      fix: `${CHECK_SERVER}: a server that answers no request within ${String(timeout.ms / 1000)} s is down or overloaded.`,
+    };
+  }
   const message = `The model failed: ${errorText(cause)}`;
   if (!APICallError.isInstance(cause)) return { outcome: "ERROR", message };
   switch (cause.statusCode) {
     case 200:
       // The answer had begun: its stream broke off (the connection cut, the server stopped).
-      return {
-        outcome: "ERROR",
-        message,
-        fix: "Check the model server (OPENAI_BASE_URL) and the network.",
-      };
+      return { outcome: "ERROR", message, fix: `${CHECK_SERVER}.` };
     case 401:
     case 403:
       return { outcome: "CONFIG_ERROR", message, fix: "Check OPENAI_API_KEY." };
@@ -32,11 +44,46 @@ export function classifyModelError(error: unknown): ModelFailure {
         message,
         fix: "Check AGENT_MODEL (or --model) and OPENAI_BASE_URL.",
       };
+    case 429:
+      return rateLimited(cause, message, now);
     case undefined:
       return { outcome: "ERROR", message, fix: "Check OPENAI_BASE_URL and the network." };
     default:
       return { outcome: "ERROR", message };
   }
+}
+
+/**
+ * The model server's 429 (a rate limit, or a quota spent): when it lets the agent try again,
+ * from its `Retry-After` or `X-RateLimit-Reset`. The AI SDK waits out at most 60 s of it.
+ */
+function rateLimited(cause: APICallError, message: string, now: number): ModelFailure {
+  const at = retryAt(cause.responseHeaders, now);
+  const when = at === undefined ? undefined : new Date(at).toISOString();
+  return {
+    outcome: "ERROR",
+    error: "model_rate_limited",
+    message:
+      when === undefined
+        ? `${message} (rate limited, 429).`
+        : `${message} (rate limited, 429): it takes requests again at ${when}.`,
+    fix:
+      when === undefined
+        ? "Ask again later, or check the plan and quota of OPENAI_API_KEY."
+        : `Ask again after ${when}, or check the plan and quota of OPENAI_API_KEY.`,
+  };
+}
+
+/** The request timeout the error is, or wraps (the SDK wraps what a stream breaks with). */
+function timeoutIn(error: unknown): ModelTimeoutError | undefined {
+  let current = error;
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    if (current instanceof ModelTimeoutError) return current;
+    current = RetryError.isInstance(current)
+      ? current.lastError
+      : (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** An error's message, and what it wraps when that says more ("... response (terminated)"). */

@@ -1,8 +1,9 @@
 import type { LanguageModelV2, LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { APICallError } from "ai";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createMemoryStore } from "./agent-store.js";
+import { MODEL_IDLE_TIMEOUT_MS } from "./model-deadline.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
@@ -130,6 +131,119 @@ describe("a model whose stream breaks", () => {
     });
     expect(report.message).toBe(
       "The model failed: Failed to process successful response (terminated)",
+    );
+  });
+});
+
+/**
+ * A model whose call `hangAt` (counted from 1) never answers, or whose stream stops after
+ * `parts`; it records the abort signal of each call.
+ */
+function hangingModel(steps: Step[], hang: { parts?: LanguageModelV2StreamPart[] }) {
+  const scripted = modelOf(steps);
+  const signals: (AbortSignal | undefined)[] = [];
+  const model: LanguageModelV2 = {
+    ...scripted,
+    doStream: (options) => {
+      signals.push(options.abortSignal);
+      if (signals.length <= steps.length) return scripted.doStream(options);
+      const { parts } = hang;
+      if (parts === undefined) return new Promise(() => undefined);
+      return Promise.resolve({
+        stream: new ReadableStream<LanguageModelV2StreamPart>({
+          start(controller) {
+            controller.enqueue({ type: "stream-start", warnings: [] });
+            for (const part of parts) controller.enqueue(part);
+          },
+        }),
+      });
+    },
+  };
+  return { model, signals };
+}
+
+describe("a model that does not answer", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("gives up on a request with no answer after the timeout, aborting it", async () => {
+    const { model, signals } = hangingModel([], {});
+    const { agent } = setup({ model });
+    let report: Awaited<ReturnType<typeof agent.run>> | undefined;
+    const running = agent.run("Buy an XYZ phone").then((done) => (report = done));
+
+    await vi.advanceTimersByTimeAsync(MODEL_IDLE_TIMEOUT_MS - 1);
+    expect(report).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await running;
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      exitCode: 1,
+      error: "model_timeout",
+      message: "The model did not answer within 120 s; its request was abandoned.",
+      purchases: [],
+    });
+    expect(report?.fix).toContain("OPENAI_BASE_URL");
+    // One request, not tried again, and its connection let go.
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it("gives up on a stream that stops mid-answer, after the order it placed", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1" });
+    const { model, signals } = hangingModel([buyCall()], { parts: words("Your XYZ phone is ord") });
+    const { agent } = setup({ model });
+    const running = agent.run("Buy an XYZ phone");
+    // The order is placed (its requests on real time), and the model is asked for its answer.
+    while (signals.length < 2) await new Promise((resolve) => setImmediate(resolve));
+
+    await vi.advanceTimersByTimeAsync(MODEL_IDLE_TIMEOUT_MS);
+    const report = await running;
+
+    expect(report).toMatchObject({
+      error: "model_timeout",
+      purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
+    });
+    expect(report.message).toMatch(
+      /^Ordered 1 x XYZ phone: order ord_1\b.* The model's answer stopped: no part of it came for 120 s; its request was abandoned\.$/,
+    );
+    expect(signals.at(-1)?.aborted).toBe(true);
+  });
+
+  it("says when a model server that answers 429 takes requests again, and the fix", async () => {
+    const limited = () =>
+      new APICallError({
+        message: "Rate limit reached for requests",
+        url: "https://api.openai.com/v1/responses",
+        requestBodyValues: {},
+        statusCode: 429,
+        responseHeaders: { "retry-after": "3600" },
+        isRetryable: true,
+      });
+    const model: LanguageModelV2 = {
+      ...modelOf([]),
+      doStream: () => Promise.reject(limited()),
+    };
+    const { agent, clock } = setup({ model });
+    const running = agent.run("Buy an XYZ phone");
+    // The AI SDK's own two tries again (2 s, then 4 s: it waits out no Retry-After over 60 s).
+    await vi.advanceTimersByTimeAsync(6000);
+    const report = await running;
+
+    const at = new Date(clock.now() + 3_600_000).toISOString();
+    expect(report).toMatchObject({ outcome: "ERROR", error: "model_rate_limited" });
+    expect(report.message).toBe(
+      `The model failed: Rate limit reached for requests (rate limited, 429): it takes requests again at ${at}.`,
+    );
+    expect(report.fix).toBe(
+      `Ask again after ${at}, or check the plan and quota of OPENAI_API_KEY.`,
     );
   });
 });

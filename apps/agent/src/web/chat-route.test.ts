@@ -946,6 +946,60 @@ describe("POST /api/chat keeps a waiting answer's connection from going idle", (
   });
 });
 
+describe("POST /api/chat when the page goes away", () => {
+  const servers: { close: () => void }[] = [];
+  afterEach(() => {
+    for (const server of servers.splice(0)) server.close();
+  });
+
+  it("aborts a model call that has not answered when no purchase was asked, and frees the chat", async () => {
+    const signals: AbortSignal[] = [];
+    const model = new MockLanguageModelV2({
+      doStream: ({ abortSignal }) => {
+        signals.push(abortSignal!);
+        if (signals.length > 1) {
+          return Promise.resolve({
+            stream: new ReadableStream<LanguageModelV2StreamPart>({
+              start(controller) {
+                controller.enqueue({ type: "stream-start", warnings: [] });
+                controller.enqueue({
+                  type: "finish",
+                  finishReason: "stop",
+                  usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+                });
+                controller.close();
+              },
+            }),
+          });
+        }
+        // A hung server: nothing until the request is aborted, as fetch does.
+        return new Promise((_, reject) => {
+          abortSignal!.addEventListener("abort", () => {
+            reject(abortSignal!.reason as Error);
+          });
+        });
+      },
+    });
+    const chat = loggedInChat({ model, mode: "block" });
+    const { baseUrl, server } = await listenOnLoopback(chat.app);
+    servers.push(server);
+    const page = new AbortController();
+    await fetch(`${baseUrl}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: chat.cookie },
+      body: JSON.stringify({ id: "c1", messages: [hi] }),
+      signal: page.signal,
+    });
+    await expect.poll(() => signals.length).toBe(1);
+
+    page.abort();
+
+    await expect.poll(() => signals[0]!.aborted).toBe(true);
+    // Not thread_busy until the model's timeout: the chat answers its next message.
+    await expect.poll(async () => (await chat.post({ id: "c1", messages: [hi] })).status).toBe(200);
+  });
+});
+
 describe("the page's live approval status", () => {
   it("says on the waiting card when Auth0 gives no answer, and stops saying it once one comes", () => {
     const parts: { data: unknown }[] = [];

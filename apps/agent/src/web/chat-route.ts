@@ -22,6 +22,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type { AgentEvent } from "../agent-event.js";
 import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
 import { StoreEntryError } from "../halt.js";
+import { withModelDeadline } from "../model-deadline.js";
 import { describeResult } from "../purchase-result.js";
 import { THREAD_RETENTION_MS } from "../retention.js";
 import { hasToolErrorThatRan } from "../turn-guard.js";
@@ -540,6 +541,15 @@ function answer(
   thread.onEvent(status.listener);
   /** The model's last words, once its last step ended with no tool call left to run. */
   let reply: string | undefined;
+  // A page that goes away before the turn asked for any purchase leaves nothing to follow: the
+  // model's calls are aborted, and the chat is free at once rather than after the model's
+  // timeout. Once a purchase is under way the turn goes on without the page (it follows the
+  // chat from GET /api/chat/:id/purchases), ordering on approval and going on to the rest.
+  const pageGone = new AbortController();
+  let purchaseAsked = false;
+  res.once("close", () => {
+    if (!res.writableFinished && !purchaseAsked) pageGone.abort();
+  });
 
   // createUIMessageStream starts `execute` before it can still throw: nothing runs (no resumed
   // purchase) until the stream exists, so a failure here leaves nothing behind the lock.
@@ -552,9 +562,14 @@ function answer(
       status.attach(writer);
       const resumed = resumedToolOutput(messages);
       if (resumed !== undefined) writer.write({ type: "tool-output-available", ...resumed });
+      purchaseAsked ||= resumed !== undefined;
       const result = streamText({
         // What the chat ordered before stands, and is not ordered again unasked.
-        model: withEarlierOrders(deps.model, orders),
+        model: withEarlierOrders(withModelDeadline(deps.model), orders),
+        abortSignal: pageGone.signal,
+        onChunk: ({ chunk }) => {
+          purchaseAsked ||= chunk.type === "tool-call" || chunk.type === "tool-input-start";
+        },
         system: SYSTEM_PROMPT,
         // After withInterruptions ran a resumed tool: the model reads its own result.
         messages: convertToModelMessages(withResumedOutputs(messages)),
