@@ -1,4 +1,12 @@
-import { APICallError, RetryError } from "ai";
+import {
+  APICallError,
+  EmptyResponseBodyError,
+  InvalidResponseDataError,
+  JSONParseError,
+  NoContentGeneratedError,
+  RetryError,
+  TypeValidationError,
+} from "ai";
 
 import { ModelTimeoutError } from "./model-deadline.js";
 import type { Outcome } from "./outcome.js";
@@ -30,6 +38,13 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
     };
   }
   const message = `The model failed: ${errorText(cause)}`;
+  if (isUnreadableOutput(cause)) {
+    return {
+      outcome: "ERROR",
+      message,
+      fix: "Check that the model server (OPENAI_BASE_URL) speaks OpenAI's API as OPENAI_API names it; its answer could not be read.",
+    };
+  }
   if (!APICallError.isInstance(cause)) return { outcome: "ERROR", message };
   switch (cause.statusCode) {
     case 200:
@@ -93,4 +108,25 @@ function errorText(error: unknown): string {
   return cause instanceof Error && cause.message !== "" && !error.message.includes(cause.message)
     ? `${error.message} (${cause.message})`
     : error.message;
+}
+
+/** Output of the model's server that the AI SDK cannot read (malformed JSON, a wrong shape). */
+function isUnreadableOutput(error: unknown): boolean {
+  return (
+    JSONParseError.isInstance(error) ||
+    TypeValidationError.isInstance(error) ||
+    InvalidResponseDataError.isInstance(error) ||
+    EmptyResponseBodyError.isInstance(error) ||
+    NoContentGeneratedError.isInstance(error)
+  );
+}
+
+/** The model's failure: a failed call, one that timed out, or output that cannot be read. */
+export function isModelError(error: unknown): boolean {
+  return (
+    RetryError.isInstance(error) ||
+    APICallError.isInstance(error) ||
+    error instanceof ModelTimeoutError ||
+    isUnreadableOutput(error)
+  );
 }

@@ -1,7 +1,13 @@
 import { AuthorizationPendingInterrupt } from "@auth0/ai/interrupts";
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { ManualClock, systemClock, type Clock } from "@ciba-testbed/shared";
-import { APICallError, type LanguageModel, type UIMessage } from "ai";
+import {
+  APICallError,
+  JSONParseError,
+  TypeValidationError,
+  type LanguageModel,
+  type UIMessage,
+} from "ai";
 import { MockLanguageModelV2 } from "ai/test";
 import request from "supertest";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
@@ -523,7 +529,50 @@ describe("POST /api/chat when the model fails", () => {
   });
 });
 
+describe("POST /api/chat when the model's output cannot be read", () => {
+  it("says the model failed, as the CLI does, not that the web app did", async () => {
+    const model = new MockLanguageModelV2({
+      doStream: () =>
+        Promise.resolve({
+          stream: new ReadableStream<LanguageModelV2StreamPart>({
+            start(controller) {
+              controller.enqueue({ type: "stream-start", warnings: [] });
+              controller.enqueue({
+                type: "error",
+                error: new JSONParseError({ text: "{oops", cause: new SyntaxError("Bad JSON") }),
+              });
+              controller.close();
+            },
+          }),
+        }),
+    });
+    const chat = loggedInChat({ model });
+
+    const answer = await chat.post({ id: "c1", messages: [hi] });
+
+    const error = (await uiChunksOf(answer.text)).find(
+      (part) => (part as { type?: unknown }).type === "error",
+    );
+    expect(error).toMatchObject({
+      errorText: expect.stringMatching(/^The model failed: JSON parsing failed/),
+    });
+    expect(JSON.stringify(error)).not.toMatch(/Send your message again|new chat/);
+  });
+});
+
 describe("the text a chat's stream shows for an error", () => {
+  it("says that what the turn ordered stands, and invites no new message, after an order", () => {
+    const ordered = ["Ordered 1 x XYZ phone: order ord_1, total 499.00 USD."];
+    const unreadable = new TypeValidationError({ value: { choices: 5 }, cause: new Error("x") });
+
+    expect(clientErrorText(unreadable, ordered)).toMatch(
+      /^The model failed: Type validation failed.* Ordered 1 x XYZ phone: order ord_1, total 499\.00 USD\. That order stands: ask only for what is still missing\.$/s,
+    );
+    expect(clientErrorText(new TypeError("x"), ordered)).toBe(
+      "Something went wrong in the agent's web app. Ordered 1 x XYZ phone: order ord_1, total 499.00 USD. That order stands: ask only for what is still missing.",
+    );
+  });
+
   it("never passes an internal error's text on", () => {
     const text = clientErrorText(new TypeError("reference.normalize is not a function"));
     expect(text).toBe(UNEXPECTED_ERROR_TEXT);

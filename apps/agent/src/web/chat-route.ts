@@ -538,7 +538,15 @@ function answer(
   setAIContext({ threadID: id });
   const { tools } = thread;
   const status = new ApprovalStatus(deps.approverUrl);
-  thread.onEvent(status.listener);
+  /** What this request ordered, each in a sentence: an error after it must say it stands. */
+  const ordered: string[] = [];
+  thread.onEvent((event) => {
+    if (event.type === "purchase-finished" && event.result.outcome === "ORDERED") {
+      ordered.push(describeResult(event.result));
+    }
+    status.listener(event);
+  });
+  const errorText = (error: unknown) => clientErrorText(error, ordered);
   /** The model's last words, once its last step ended with no tool call left to run. */
   let reply: string | undefined;
   // A page that goes away before the turn asked for any purchase leaves nothing to follow: the
@@ -596,7 +604,7 @@ function answer(
       // A failed model call arrives as the stream's error part, which the SDK would write as
       // "An error occurred." (after an order, an invitation to ask, and buy, again): it is
       // written as the CLI says it, by the same words.
-      writer.merge(result.toUIMessageStream({ onError: clientErrorText }));
+      writer.merge(result.toUIMessageStream({ onError: errorText }));
     },
     { messages, tools },
   );
@@ -606,7 +614,7 @@ function answer(
       await begun;
       await execute(options);
     },
-    onError: errorSerializer(clientErrorText),
+    onError: errorSerializer(errorText),
     onFinish: () => {
       thread.replied(reply);
       void thread.release();

@@ -1,7 +1,5 @@
-import { APICallError, RetryError } from "ai";
-
 import { AgentHalt, StoreEntryError } from "../halt.js";
-import { classifyModelError } from "../model-error.js";
+import { classifyModelError, isModelError } from "../model-error.js";
 import { INTERRUPT } from "../sdk-interrupt.js";
 
 export const UNEXPECTED_ERROR_TEXT =
@@ -25,18 +23,31 @@ const INTERRUPT_CODES = new Set<unknown>(Object.values(INTERRUPT));
  * The text a chat's stream shows for an error. Only what is written for people reaches the page:
  * an Auth0 interrupt's own message (in interrupt mode a waiting purchase ends its tool call with
  * one, "Waiting for the person to approve: ...", which a client that shows tool errors shows;
- * the stream's error part is the interrupt itself, see errorSerializer), a failed model call
- * with its fix, and the agent's own halts. Anything else (a TypeError's text names the code, not
- * the problem) is one plain line.
+ * the stream's error part is the interrupt itself, see errorSerializer), a failed model call or
+ * output the model's server sent that cannot be read, with its fix, and the agent's own halts.
+ * Anything else (a TypeError's text names the code, not the problem) is one plain line. After
+ * `ordered` (what the turn ordered, each in a sentence) it never invites a new message or chat:
+ * it says that those orders stand.
  */
-export function clientErrorText(error: unknown): string {
+export function clientErrorText(error: unknown, ordered: readonly string[] = []): string {
   for (const cause of causes(error)) {
     if (cause instanceof Error && INTERRUPT_CODES.has((cause as { code?: unknown }).code)) {
       return cause.message;
     }
+  }
+  const text = failureText(error);
+  if (ordered.length === 0) return text;
+  const failed = text === UNEXPECTED_ERROR_TEXT ? UNEXPECTED_ERROR : text;
+  return `${failed} ${ordered.join(" ")} ${ordered.length === 1 ? "That order stands" : "Those orders stand"}: ask only for what is still missing.`;
+}
+
+const UNEXPECTED_ERROR = "Something went wrong in the agent's web app.";
+
+function failureText(error: unknown): string {
+  for (const cause of causes(error)) {
     if (cause instanceof StoreEntryError) return UNREADABLE_THREAD_TEXT;
     if (cause instanceof AgentHalt) return [cause.message, cause.fix].filter(Boolean).join(" ");
-    if (RetryError.isInstance(cause) || APICallError.isInstance(cause)) {
+    if (isModelError(cause)) {
       const failure = classifyModelError(cause);
       return [failure.message, failure.fix].filter(Boolean).join(" ");
     }
