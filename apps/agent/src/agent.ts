@@ -6,6 +6,7 @@ import {
   stepCountIs,
   streamText,
   wrapLanguageModel,
+  type FinishReason,
   type LanguageModel,
   type StepResult,
   type ToolSet,
@@ -33,7 +34,7 @@ import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { withModelDeadline } from "./model-deadline.js";
-import { classifyModelError, type ModelFailure } from "./model-error.js";
+import { classifyModelError, incompleteAnswer, type ModelFailure } from "./model-error.js";
 import { modelWarnings } from "./model-warnings.js";
 import { expiryWarnings } from "./notification-channel.js";
 import type { OfflineModel } from "./offline-model.js";
@@ -399,13 +400,26 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     let failure: ModelFailure | undefined;
     /** The last call the SDK found invalid, and why: the turn may end on it. */
     let invalidCall: string | undefined;
+    /** How the model's last step ended, and the calls it began and never completed. */
+    let finishReason: FinishReason | undefined;
+    const begunCalls = new Map<string, { toolName: string; input: string }>();
     try {
       for await (const part of result.fullStream) {
         if (part.type === "text-delta") {
           text += part.text;
           emit({ type: "text", text: part.text });
+        } else if (part.type === "start-step") {
+          begunCalls.clear();
+        } else if (part.type === "tool-input-start") {
+          begunCalls.set(part.id, { toolName: part.toolName, input: "" });
+        } else if (part.type === "tool-input-delta") {
+          const call = begunCalls.get(part.id);
+          if (call !== undefined) call.input += part.delta;
         } else if (part.type === "tool-call") {
+          begunCalls.delete(part.toolCallId);
           invalidCall = part.invalid === true ? invalidCallText(part) : undefined;
+        } else if (part.type === "finish-step") {
+          finishReason = part.finishReason;
         } else if (part.type === "error") {
           failure = classifyModelError(part.error, clock.now());
           break;
@@ -420,6 +434,17 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw thrown.error;
     failure ??= refusedCallFailure(purchaseTool.unrecorded());
+    // A call whose input never came whole (cut by a token limit, or not JSON): the provider
+    // drops it without a tool-call, and the model's turn would end as if it had said nothing.
+    const [cutCall] = begunCalls.values();
+    if (failure === undefined && cutCall !== undefined) {
+      failure = {
+        outcome: "ERROR",
+        error: "invalid_tool_call",
+        message: `The model's last call of ${cutCall.toolName} could not run: its input ${JSON.stringify(cutCall.input)} is not whole JSON (cut off by the model's output token limit, or its server); nobody was asked to approve anything for it, and nothing was ordered for it.`,
+      };
+    }
+    failure ??= incompleteAnswer(finishReason, text.trim());
     if (failure === undefined && invalidCall !== undefined && text.trim() === "") {
       // The model's last word was a call that could not run: the report says which.
       failure = {

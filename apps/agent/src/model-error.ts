@@ -1,5 +1,6 @@
 import {
   APICallError,
+  type FinishReason,
   EmptyResponseBodyError,
   InvalidResponseDataError,
   JSONParseError,
@@ -129,4 +130,40 @@ export function isModelError(error: unknown): boolean {
     error instanceof ModelTimeoutError ||
     isUnreadableOutput(error)
   );
+}
+
+/**
+ * The failure of a turn whose last model step ended without a complete answer: cut at the
+ * model's output token limit, withheld by a content filter, or a stream that ended without
+ * saying how (a tool call in it is not run). Undefined for an answer ("stop") or tool calls.
+ */
+export function incompleteAnswer(
+  finishReason: FinishReason | undefined,
+  text: string,
+): ModelFailure | undefined {
+  if (finishReason === undefined || finishReason === "stop" || finishReason === "tool-calls") {
+    return undefined;
+  }
+  const said = text === "" ? "" : `, after "${text}"`;
+  const failure = { outcome: "ERROR", error: "model_incomplete" } as const;
+  switch (finishReason) {
+    case "length":
+      return {
+        ...failure,
+        message: `The model's answer was cut off at its output token limit (finish reason length)${said}.`,
+        fix: "Ask again; if it recurs, raise the model server's output token limit or choose another model (AGENT_MODEL, --model).",
+      };
+    case "content-filter":
+      return {
+        ...failure,
+        message: `The model's answer was withheld by its server's content filter (finish reason content-filter)${said}.`,
+        fix: "Ask again in other words; if it recurs, check the model server's content policy (OPENAI_BASE_URL).",
+      };
+    default:
+      return {
+        ...failure,
+        message: `The model's answer ended without saying it was complete (finish reason ${finishReason})${said}: its server stopped streaming mid-answer, and nothing in it was run.`,
+        fix: `${CHECK_SERVER}.`,
+      };
+  }
 }

@@ -247,3 +247,64 @@ describe("a model that does not answer", () => {
     );
   });
 });
+
+describe("a model whose answer is not complete", () => {
+  const ending = (finishReason: "length" | "content-filter" | "unknown", text: string): Step => ({
+    parts: [...(text === "" ? [] : words(text)), { type: "finish", finishReason, usage }],
+  });
+
+  it.each([
+    [
+      "cut at its output token limit",
+      ending("length", "I would be happy to buy it, but first let me"),
+      'The model\'s answer was cut off at its output token limit (finish reason length), after "I would be happy to buy it, but first let me".',
+    ],
+    [
+      "withheld by a content filter",
+      ending("content-filter", ""),
+      "The model's answer was withheld by its server's content filter (finish reason content-filter).",
+    ],
+    [
+      "ended without a finish reason",
+      ending("unknown", "I will now buy the XY"),
+      'The model\'s answer ended without saying it was complete (finish reason unknown), after "I will now buy the XY": its server stopped streaming mid-answer, and nothing in it was run.',
+    ],
+  ])(
+    "reports an answer %s as the model's failure, not as nothing to buy",
+    async (_, step, message) => {
+      const { agent } = setup({ model: modelOf([step]) });
+
+      const report = await agent.run("Buy an XYZ phone");
+
+      expect(report).toMatchObject({
+        outcome: "ERROR",
+        exitCode: 1,
+        error: "model_incomplete",
+        message,
+      });
+      expect(report.fix).toMatch(/\S/);
+    },
+  );
+
+  it("reports a tool call whose input was cut off, which the provider dropped", async () => {
+    const cut = '{"product":"XYZ phone","qty":';
+    const { agent } = setup({
+      model: modelOf([
+        {
+          parts: [
+            { type: "tool-input-start", id: "call_1", toolName: PURCHASE_TOOL_NAME },
+            { type: "tool-input-delta", id: "call_1", delta: cut },
+            { type: "finish", finishReason: "tool-calls", usage },
+          ],
+        },
+      ]),
+    });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_tool_call", purchases: [] });
+    expect(report.message).toBe(
+      `The model's last call of shop_online could not run: its input ${JSON.stringify(cut)} is not whole JSON (cut off by the model's output token limit, or its server); nobody was asked to approve anything for it, and nothing was ordered for it.`,
+    );
+  });
+});
