@@ -694,7 +694,12 @@ describe("tool calls the purchase tool cannot take as they are", () => {
 
     const report = await agent.run("Buy a USB-C cable, then 9 more");
 
-    expect(report).toMatchObject({ outcome: "ERROR", error: "tool_call_id_reused" });
+    // The order stands and the turn did not end as asked: PARTIAL, as after any failure.
+    expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      exitCode: 10,
+      error: "tool_call_id_reused",
+    });
     expect(report.message).toBe(
       'Ordered 1 x USB-C cable: order ord_1. The model reused the tool call id "call_a" for a different purchase (9 x USB-C cable): nobody was asked to approve it, and nothing was ordered for it.',
     );

@@ -471,7 +471,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
-    const outcome = failure?.outcome ?? threadOutcome(thread);
+    // A failure after an order (the model's, or a call it got wrong) is PARTIAL, as a purchase
+    // that did not go through after one that did: the order stands, and the turn did not end
+    // as asked, so neither ORDERED (all done) nor ERROR (a script would ask, and buy, again).
+    const ordered = thread.purchases.some((purchase) => purchase.result?.outcome === "ORDERED");
+    const outcome =
+      failure === undefined ? threadOutcome(thread) : ordered ? "PARTIAL" : failure.outcome;
     if (outcome !== "PENDING") {
       const notTried = failure === undefined ? await untried(thread, outcome) : undefined;
       thread.finished = {

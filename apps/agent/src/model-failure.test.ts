@@ -87,6 +87,8 @@ describe("a model whose stream breaks", () => {
     const report = await agent.run("Buy an XYZ phone");
 
     expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      exitCode: 10,
       threadId: "thread-1",
       order: { id: "ord_1" },
       purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
@@ -110,6 +112,8 @@ describe("a model whose stream breaks", () => {
     const report = await setup({ config, store, model }).agent.resume(sent.threadId);
 
     expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      exitCode: 10,
       threadId: "thread-1",
       purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
     });
@@ -208,6 +212,8 @@ describe("a model that does not answer", () => {
     const report = await running;
 
     expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      exitCode: 10,
       error: "model_timeout",
       purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
     });

@@ -13,7 +13,10 @@ export const OUTCOMES = {
   REQUEST_REFUSED: { exitCode: 7, summary: "Auth0 refused the approval request" },
   NO_PURCHASE: { exitCode: 8, summary: "no purchase was understood or attempted" },
   IN_PROGRESS: { exitCode: 9, summary: "another agent process is working on this thread" },
-  PARTIAL: { exitCode: 10, summary: "some purchases were ordered, then one did not go through" },
+  PARTIAL: {
+    exitCode: 10,
+    summary: "some purchases were ordered, then one did not go through or the model failed",
+  },
 } as const;
 
 export type Outcome = keyof typeof OUTCOMES;
