@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
-import { elapsedSince, systemBootClock, type BootReading } from "./boot-clock.js";
+import { bootClockFrom, elapsedSince, systemBootClock, type BootReading } from "./boot-clock.js";
 
 const BOOT_ID = "/proc/sys/kernel/random/boot_id";
 
@@ -27,8 +29,24 @@ describe("the boot clock", () => {
     },
   );
 
-  it.runIf(!existsSync(BOOT_ID))("reads nothing where the boot has no name", () => {
-    expect(systemBootClock()).toBeUndefined();
+  it("reads nothing where the boot has no name, or the uptime cannot be read", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "boot-clock-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const file = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const uptime = file("uptime", "3600.25 7000.50\n");
+    const missing = path.join(dir, "missing");
+    expect(bootClockFrom({ bootId: missing, uptime })()).toBeUndefined();
+    expect(bootClockFrom({ bootId: file("empty", "\n"), uptime })()).toBeUndefined();
+    const bootId = file("boot_id", "8f0c2a1e-0000-4000-8000-000000000001\n");
+    expect(bootClockFrom({ bootId, uptime: missing })()).toBeUndefined();
+    const reading = bootClockFrom({ bootId, uptime })();
+    expect(reading?.bootId).toBe("8f0c2a1e-0000-4000-8000-000000000001");
+    expect(reading!.suspendedMs + reading!.monotonicMs).toBeCloseTo(3_600_250, 6);
   });
 
   it("measures between two readings of one boot, whichever processes took them", () => {

@@ -28,17 +28,26 @@ const UPTIME_FILE = "/proc/uptime";
 /** /proc/uptime has hundredths of a second; a suspend shorter than this is not told from none. */
 const SUSPEND_TOLERANCE_MS = 1000;
 
-let bootId: string | null | undefined;
+/**
+ * The clock that `files` describe: the boot id and uptime files of Linux by default. The boot
+ * id is read once; it names the boot for as long as the process runs.
+ */
+export function bootClockFrom(
+  files: { bootId: string; uptime: string } = { bootId: BOOT_ID_FILE, uptime: UPTIME_FILE },
+): BootClock {
+  let bootId: string | null | undefined;
+  return () => {
+    bootId ??= readProcFile(files.bootId) ?? null;
+    if (bootId === null) return undefined;
+    const monotonicMs = Number(process.hrtime.bigint()) / 1e6;
+    const uptimeS = Number.parseFloat(readProcFile(files.uptime) ?? "");
+    if (!Number.isFinite(uptimeS)) return undefined;
+    return { bootId, monotonicMs, suspendedMs: uptimeS * 1000 - monotonicMs };
+  };
+}
 
 /** The clock of the machine this process runs on. */
-export const systemBootClock: BootClock = () => {
-  bootId ??= readProcFile(BOOT_ID_FILE) ?? null;
-  if (bootId === null) return undefined;
-  const monotonicMs = Number(process.hrtime.bigint()) / 1e6;
-  const uptimeS = Number.parseFloat(readProcFile(UPTIME_FILE) ?? "");
-  if (!Number.isFinite(uptimeS)) return undefined;
-  return { bootId, monotonicMs, suspendedMs: uptimeS * 1000 - monotonicMs };
-};
+export const systemBootClock: BootClock = bootClockFrom();
 
 function readProcFile(file: string): string | undefined {
   try {
