@@ -9,7 +9,13 @@ import path from "node:path";
 import { styleText } from "node:util";
 
 import { readEnvironment } from "@ciba-testbed/agent/config";
-import { ConfigError, LOCAL_DEFAULTS, parseEnv, portSchema } from "@ciba-testbed/shared";
+import {
+  ConfigError,
+  DEV_TENANT_SETTINGS_FILE,
+  LOCAL_DEFAULTS,
+  parseEnv,
+  portSchema,
+} from "@ciba-testbed/shared";
 import { isDataDirHeld } from "@ciba-testbed/shop-api/data-dir-lock";
 import type { ZodRawShape } from "zod";
 import { z } from "zod";
@@ -310,7 +316,7 @@ function tenantFiles() {
     /\/+$/,
     "",
   );
-  const tenantSettingsFile = path.join(builtDir, "mock-auth0.dev.json");
+  const tenantSettingsFile = path.join(builtDir, DEV_TENANT_SETTINGS_FILE);
   writeFileSync(
     tenantSettingsFile,
     JSON.stringify({

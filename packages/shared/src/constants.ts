@@ -38,3 +38,10 @@ export const LOCAL_DEFAULTS = {
   clientSecret: "ciba-testbed-agent-secret",
   userId: "auth0|testbed-user",
 } as const;
+
+/**
+ * The settings file `pnpm dev` writes for its tenant at each start (and removes at its end):
+ * it extends the tenant's own and sets AGENT_WEB_URL to the web app's address. mock-auth0's
+ * hints name `pnpm dev`'s variables for a value that came from it, never the file.
+ */
+export const DEV_TENANT_SETTINGS_FILE = "mock-auth0.dev.json";

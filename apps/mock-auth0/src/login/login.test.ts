@@ -425,7 +425,7 @@ describe("what /authorize refuses", () => {
     expect(page).toContain(
       `http://localhost:3000 in them is the AGENT_WEB_URL keyword of the tenant&#39;s settings, &quot;keywords&quot; in ${settings}: change it there and start the tenant again.`,
     );
-    expect(page).toContain("set AGENT_WEB_URL to APP_BASE_URL, or else to the web app&#39;s");
+    expect(page).toContain("set AGENT_WEB_URL: APP_BASE_URL, or else the web app&#39;s");
   });
 
   it("shows an unknown client an error page", async () => {
