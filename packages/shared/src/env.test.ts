@@ -86,6 +86,14 @@ describe("hideCredentials", () => {
       "postgres://shop:pw@db/shop?sslmode=require&password=SECRET",
       "postgres://***@db/shop?sslmode=***&password=***",
     ],
+    // An "@" in the query or the fragment is theirs, not the end of a user part.
+    [
+      "http://127.0.0.1:5899/api/products?notify=ops@example.com&api_key=SECRET",
+      "http://127.0.0.1:5899/api/products?notify=***&api_key=***",
+    ],
+    ["http://h/api/purchases?api_key=SE@CRET", "http://h/api/purchases?api_key=***"],
+    ["http://u:SECRET@host/a#tok@en", "http://***@host/a#***"],
+    ["http://u:SE@CRET@host/a?to=x@y", "http://***@host/a?to=***"],
   ])("hides what could be a credential in %j", (value, shown) => {
     expect(hideCredentials(value)).toBe(shown);
     expect(hideCredentials(value)).not.toContain("SECRET");

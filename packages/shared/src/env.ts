@@ -89,15 +89,19 @@ export function hideUrlPasswords(url: URL): boolean {
 
 /**
  * A value as a message may show it, parsed as a URL or not: whatever could carry a credential
- * is `***`. That is the user part, to the last `@` (a password typed without encoding may hold
- * `@`, `/` or `:`; a token may stand alone, `https://TOKEN@host`), every query value (`?token=`,
+ * is `***`. That is the user part, to the last `@` before the query or fragment (a password
+ * typed without encoding may hold `@`, `/` or `:`; a token may stand alone, `https://TOKEN@host`;
+ * a query value may hold an `@`, `?notify=ops@example.com`), every query value (`?token=`,
  * `?api_key=`, `?password=`) and the fragment. The scheme, host, port and path are kept, so the
  * message still shows what is wrong; a value with none of these parts is returned as typed.
  */
 export function hideCredentials(value: string): string {
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
   let rest = value.slice(scheme.length);
-  const at = rest.lastIndexOf("@");
+  // The user part ends before the query and the fragment, which may hold an "@" of their own
+  // (`?notify=ops@example.com`).
+  const authorityEnd = rest.search(/[?#]/u);
+  const at = rest.lastIndexOf("@", authorityEnd === -1 ? rest.length : authorityEnd - 1);
   if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
   const hash = rest.indexOf("#");
   if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
