@@ -33,9 +33,23 @@ function rulePattern(rule: ApproverRule, source: string): RE2JS {
   return pattern;
 }
 
-/** Whether a pattern is found in every message: one that matches the empty string (`.*`, ``). */
+/**
+ * Every message `/bc-authorize` takes holds at least one of these characters (Auth0's binding
+ * message alphabet, which allows no message of spaces alone), and a typical one.
+ */
+const EVERY_MESSAGE_SAMPLES = [
+  ...Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-_.,:#"),
+  "Do you want to buy 2 XYZ phones",
+];
+
+/**
+ * Whether a pattern is found in every message the tenant takes: in each one-character message
+ * of the binding message's alphabet and in a typical one (`.*`, `.`, `.+`, `\S`, `^.`, ``).
+ * Only a pattern made to tell one-character messages apart from longer ones escapes this.
+ */
 export function matchesEveryMessage(source: string): boolean {
-  return compilePattern(source).test("");
+  const pattern = compilePattern(source);
+  return EVERY_MESSAGE_SAMPLES.every((message) => pattern.test(message));
 }
 
 const regexSource = z.string().superRefine((source, ctx) => {

@@ -285,10 +285,31 @@ describe("control API", () => {
     expect((await refused({})).error_description).toBe(
       "Invalid policy: rules.0.when: names no condition, so it matches every request and no later rule or the default is ever used; make it the default instead",
     );
-    for (const pattern of ["", ".*", "x*", "(phone)?"]) {
+    for (const pattern of [
+      "",
+      ".*",
+      "x*",
+      "(phone)?",
+      ".",
+      ".+",
+      "^.",
+      "\\S",
+      "[\\s\\S]",
+      "\\w|\\W",
+    ]) {
       expect((await refused({ bindingMessage: pattern })).error_description).toBe(
         `Invalid policy: rules.0.when: names only bindingMessage ${JSON.stringify(pattern)}, which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
       );
+    }
+    // A pattern most messages hold, but not every one, is a condition.
+    for (const pattern of ["[a-z]", "\\d", "o", "^Do you"]) {
+      await request(h.app)
+        .put("/approver/api/policy")
+        .send({
+          default: "manual",
+          rules: [{ when: { bindingMessage: pattern }, outcome: "deny" }],
+        })
+        .expect(200);
     }
     // The same pattern beside another condition narrows nothing but hides nothing either.
     await request(h.app)
