@@ -17,7 +17,13 @@ import { fileURLToPath } from "node:url";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { copyFolder, makeScratchFolder, scratchRoot, sweepScratch } from "./scratch.js";
+import {
+  copyFolder,
+  makeScratchFolder,
+  processExists,
+  scratchRoot,
+  sweepScratch,
+} from "./scratch.js";
 
 const TMPFS = 0x01021994;
 const EXT4 = 0xef53;
@@ -170,4 +176,33 @@ setInterval(() => {}, 60_000);`,
     expect(existsSync(left)).toBe(false);
     expect(readdirSync(root)).toEqual([path.basename(mine)]);
   });
+});
+
+describe("processExists", () => {
+  it("is true for a running process and false for one that ended", () => {
+    expect(processExists(process.pid)).toBe(true);
+    expect(processExists(spawnSync(process.execPath, ["-e", "0"]).pid)).toBe(false);
+  });
+
+  // A child whose parent never waits for it stays a zombie, as a killed worker does where PID 1
+  // reaps no orphans: `sleep 0` is such a child of the shell, which has become `sleep 30`.
+  it.runIf(process.platform === "linux")(
+    "is false for a zombie, which kill(pid, 0) finds",
+    async () => {
+      const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      try {
+        const [line] = (await once(createInterface({ input: parent.stdout }), "line")) as [string];
+        const zombie = Number(line);
+        await expect
+          .poll(() => readFileSync(`/proc/${String(zombie)}/stat`, "utf8").split(") ")[1]?.[0])
+          .toBe("Z");
+        expect(() => process.kill(zombie, 0)).not.toThrow();
+        expect(processExists(zombie)).toBe(false);
+      } finally {
+        parent.kill("SIGKILL");
+      }
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readlinkSync, statfsSync } from "node:fs";
+import { readFileSync, readlinkSync, statfsSync } from "node:fs";
 import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -54,7 +54,7 @@ const OWNED = /^ciba-[a-z0-9-]*-pid(\d+)\.(\d+)-[A-Za-z0-9]{6}$/;
  * within its namespace, and containers that share a folder may each have a process 1234.
  * "0" where there is no /proc (macOS: one namespace per machine).
  */
-function pidNamespace(): string {
+export function pidNamespace(): string {
   try {
     return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
   } catch {
@@ -62,13 +62,27 @@ function pidNamespace(): string {
   }
 }
 
-/** Whether a process `pid` exists (EPERM: it does, as another user's). */
+/**
+ * Whether a process `pid` runs (EPERM: it does, as another user's). A zombie does not: a process
+ * killed with its parent stays one where PID 1 reaps no orphans (a container whose first
+ * process is not an init), and `kill(pid, 0)` still succeeds on it.
+ */
 export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return !isZombie(pid);
+}
+
+/** proc(5): the state follows the command, which is in parentheses and may hold any character. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
+    return /^\) [ZX] /.test(stat.slice(stat.lastIndexOf(")")));
+  } catch {
+    return false; // No /proc (macOS), or gone meanwhile: kill(2) answered.
   }
 }
 

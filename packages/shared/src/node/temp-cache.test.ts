@@ -1,8 +1,11 @@
+import { spawnSync } from "node:child_process";
 import {
   chownSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   utimesSync,
@@ -19,6 +22,7 @@ import {
   installedPackageOf,
   packageVersionKey,
   pruneCacheFamily,
+  sweepAbandonedBuilds,
 } from "./temp-cache.js";
 
 const dirs: string[] = [];
@@ -59,6 +63,7 @@ describe("pruneCacheFamily", () => {
     const removed = pruneCacheFamily("shop-db-", path.join(dir, `shop-db-${key(6)}`), {
       dir,
       now: NOW,
+      alive: (pid) => pid === 123,
     });
 
     expect(removed.map((file) => path.basename(file)).sort()).toEqual([
@@ -86,6 +91,108 @@ describe("pruneCacheFamily", () => {
       `cluster-${key(3)}.tar.gz`,
       `cluster-${key(4)}.tar.gz`,
     ]);
+  });
+});
+
+/** This process's PID namespace, as a building folder's name carries it. */
+const namespace = (() => {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "0";
+  } catch {
+    return "0";
+  }
+})();
+/** The PID of a process that has ended. */
+const endedPid = () => spawnSync(process.execPath, ["-e", "0"]).pid;
+
+describe("sweepAbandonedBuilds", () => {
+  it("removes the folders a process that ended mid-build left, and none a build still fills", () => {
+    const dir = scratch();
+    const building = (pid: number, suffix: string) => `shop-db-${key(1)}.${String(pid)}.${suffix}`;
+    const names = {
+      ended: building(200, `${namespace}.0000aaaa`),
+      endedLongAgo: building(200, `${namespace}.0000bbbb`),
+      running: building(201, `${namespace}.0000cccc`),
+      otherNamespace: building(200, "4026531999.0000dddd"),
+      // Named by an earlier version, without its namespace: gone once no build could last so long.
+      unnamespacedOld: building(200, "0000eeee"),
+      unnamespacedRecent: building(200, "0000ffff"),
+      otherFamily: `pglite-${key(1)}.200.${namespace}.0000aaaa`,
+      cache: `shop-db-${key(1)}`,
+    };
+    entry(dir, names.ended, 0);
+    entry(dir, names.endedLongAgo, 30 * HOUR);
+    entry(dir, names.running, 5 * HOUR);
+    entry(dir, names.otherNamespace, 5 * HOUR);
+    entry(dir, names.unnamespacedOld, 11 * 60_000);
+    entry(dir, names.unnamespacedRecent, 9 * 60_000);
+    entry(dir, names.otherFamily, 5 * HOUR);
+    entry(dir, names.cache, 5 * HOUR);
+
+    const removed = sweepAbandonedBuilds("shop-db-", {
+      dir,
+      now: NOW,
+      namespace,
+      alive: (pid) => pid === 201,
+    });
+
+    expect(removed.map((file) => path.basename(file)).sort()).toEqual(
+      [names.ended, names.endedLongAgo, names.unnamespacedOld].sort(),
+    );
+    expect(readdirSync(dir).sort()).toEqual(
+      [
+        names.running,
+        names.otherNamespace,
+        names.unnamespacedRecent,
+        names.otherFamily,
+        names.cache,
+      ].sort(),
+    );
+  });
+
+  // Only root may give a folder to another user; CI runs the suite as root.
+  it.runIf(process.getuid?.() === 0)("leaves another user's building folder alone", () => {
+    const dir = scratch();
+    const name = `shop-db-${key(1)}.200.${namespace}.0000aaaa`;
+    entry(dir, name, HOUR);
+    chownSync(path.join(dir, name), 65534, 65534);
+
+    expect(
+      sweepAbandonedBuilds("shop-db-", { dir, now: NOW, namespace, alive: () => false }),
+    ).toEqual([]);
+    expect(readdirSync(dir)).toEqual([name]);
+  });
+
+  it("is what making a cache and finding it both do: a killed run's partial copies go", async () => {
+    const family = `temp-cache-killed-${String(process.pid)}-`;
+    const make = async (folder: string) => {
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, "PG_VERSION"), "17");
+      await Promise.resolve();
+    };
+    const cache = await cachedFolder(family, "key", make);
+    dirs.push(cache);
+    // Two workers of a run killed while they built it, as a SIGKILL leaves them.
+    const leftovers = [
+      `${cache}.${String(endedPid())}.${namespace}.0000aaaa`,
+      `${cache}.${String(endedPid())}.${namespace}.0000bbbb`,
+    ];
+    const fill = () => {
+      for (const leftover of leftovers) {
+        mkdirSync(path.join(leftover, "base"), { recursive: true });
+        dirs.push(leftover);
+      }
+    };
+    fill();
+
+    expect(await cachedFolder(family, "key", make)).toBe(cache);
+    expect(leftovers.filter((leftover) => existsSync(leftover))).toEqual([]);
+
+    // With no cache yet, the run that makes it removes them as well.
+    rmSync(cache, { recursive: true });
+    fill();
+    expect(await cachedFolder(family, "key", make)).toBe(cache);
+    expect(leftovers.filter((leftover) => existsSync(leftover))).toEqual([]);
   });
 });
 

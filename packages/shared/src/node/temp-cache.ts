@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { lstat, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { pidNamespace, processExists } from "./scratch.js";
 
 /**
  * The name and version of the installed package a file belongs to, from the first
@@ -45,13 +47,76 @@ export function packageVersionKey(resolvedFile: string): string {
   return installed === undefined ? resolvedFile : `${installed.name}@${installed.version}`;
 }
 
-export interface PruneOptions {
+export interface BuildSweepOptions {
+  dir?: string;
+  now?: number;
+  /** This process's PID namespace; read from /proc unless given. */
+  namespace?: string;
+  /** Whether process `pid` of this namespace still runs; `processExists` unless given. */
+  alive?: (pid: number) => boolean;
+}
+
+export interface PruneOptions extends BuildSweepOptions {
   /** How many of the others to keep, the most recently made first. */
   keep?: number;
   /** Younger than this, an entry stays: a run of another build may be reading it right now. */
   minAgeMs?: number;
-  dir?: string;
-  now?: number;
+}
+
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Older than this, a building folder named without its namespace is no build still going. */
+const UNNAMESPACED_BUILD_MAX_AGE_MS = 10 * 60_000;
+
+/**
+ * Removes the folders `cachedFolder` was filling for processes that ended before they renamed
+ * them into place or removed them: a run killed with SIGKILL (a CI job's timeout) or ended by
+ * `process.exit()` mid-build leaves one per process, up to tens of MB, that no later run would
+ * touch. Such a folder is `<family><16 hex digits>.<PID>.<namespace>.<8 hex digits>`; it goes
+ * when it is this user's, was made in this PID namespace and its process no longer runs. One
+ * named without its namespace (`.<PID>.<8 hex digits>`, made by an earlier version) goes once
+ * its process no longer runs here and it is ten minutes old, longer than any build takes.
+ * Returns what it removed; never throws.
+ */
+export function sweepAbandonedBuilds(
+  family: string,
+  {
+    dir = tmpdir(),
+    now = Date.now(),
+    namespace = pidNamespace(),
+    alive = processExists,
+  }: BuildSweepOptions = {},
+): string[] {
+  const pattern = new RegExp(
+    `^${escaped(family)}[0-9a-f]{16}\\.(\\d+)\\.(?:(\\d+)\\.)?[0-9a-f]{8}$`,
+  );
+  const me = process.getuid?.();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const build = pattern.exec(name);
+    if (build === null) continue;
+    const file = path.join(dir, name);
+    try {
+      const found = lstatSync(file);
+      if (me !== undefined && found.uid !== me) continue;
+      const sameNamespace =
+        build[2] === undefined
+          ? now - found.mtimeMs >= UNNAMESPACED_BUILD_MAX_AGE_MS
+          : build[2] === namespace;
+      if (!sameNamespace || alive(Number(build[1]))) continue;
+      rmSync(file, { recursive: true, force: true });
+      removed.push(file);
+    } catch {
+      // Gone meanwhile, or not ours to remove: left as it is.
+    }
+  }
+  return removed;
 }
 
 /**
@@ -60,16 +125,16 @@ export interface PruneOptions {
  * another PGlite) would leave every earlier one behind, tens of MB each, for as long as the
  * machine lives. Called after making `current`, this removes the family's others but the
  * `keep` most recent, and none younger than `minAgeMs`; what is being built (a name with a
- * suffix after the key) is never touched. Returns what it removed.
+ * suffix after the key) is left to its process, and removed once that has ended
+ * (`sweepAbandonedBuilds`). Returns what it removed.
  */
 export function pruneCacheFamily(
   family: string,
   current: string,
-  { keep = 2, minAgeMs = 10 * 60_000, dir = tmpdir(), now = Date.now() }: PruneOptions = {},
+  { keep = 2, minAgeMs = 10 * 60_000, ...sweep }: PruneOptions = {},
 ): string[] {
-  const pattern = new RegExp(
-    `^${family.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[0-9a-f]{16}(\\.tar\\.gz)?$`,
-  );
+  const { dir = tmpdir(), now = Date.now() } = sweep;
+  const pattern = new RegExp(`^${escaped(family)}[0-9a-f]{16}(\\.tar\\.gz)?$`);
   const others = readdirSync(dir)
     .filter((name) => pattern.test(name) && name !== path.basename(current))
     .flatMap((name) => {
@@ -80,7 +145,7 @@ export function pruneCacheFamily(
       }
     })
     .sort((a, b) => b.made - a.made);
-  const removed: string[] = [];
+  const removed = sweepAbandonedBuilds(family, sweep);
   for (const { file, made } of others.slice(keep)) {
     if (now - made < minAgeMs) continue;
     rmSync(file, { recursive: true, force: true });
@@ -93,7 +158,8 @@ export function pruneCacheFamily(
  * The folder `<tmpdir>/<family><16 hex digits of keyText's hash>`, made once by `make` (which
  * fills the folder it is given) and kept for later runs. Processes that make it at once each
  * fill a folder of their own; whoever renames theirs into place first wins and the others'
- * go. Making one prunes the family's older ones (`pruneCacheFamily`).
+ * go. Making one prunes the family's older ones (`pruneCacheFamily`); finding it removes what
+ * processes that ended mid-build left (`sweepAbandonedBuilds`).
  */
 export async function cachedFolder(
   family: string,
@@ -102,8 +168,11 @@ export async function cachedFolder(
 ): Promise<string> {
   const key = createHash("sha256").update(keyText).digest("hex").slice(0, 16);
   const folder = path.join(tmpdir(), `${family}${key}`);
-  if (existsSync(folder)) return ownFolder(folder);
-  const building = `${folder}.${String(process.pid)}.${randomBytes(4).toString("hex")}`;
+  if (existsSync(folder)) {
+    sweepAbandonedBuilds(family);
+    return ownFolder(folder);
+  }
+  const building = `${folder}.${String(process.pid)}.${pidNamespace()}.${randomBytes(4).toString("hex")}`;
   try {
     await make(building);
     // A later rename onto a folder already there fails: that process's copy goes.
