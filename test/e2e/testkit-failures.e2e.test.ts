@@ -4,7 +4,8 @@
  * call that meets it; a crash leaves no folder of the testbed behind.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { once } from "node:events";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -12,7 +13,7 @@ import { createInterface } from "node:readline";
 import { scratchRoot } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { startTestbed } from "@ciba-testbed/testkit";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 /** The pid of this process's child whose command line names `server`. */
 function childPid(server: string): number {
@@ -80,4 +81,39 @@ describe("a test process that crashes or is interrupted", () => {
       expect(existsSync(path.join(scratchRoot(), folder ?? ""))).toBe(false);
     },
   );
+});
+
+describe("the cached empty shop database", () => {
+  it("is this user's alone, and when damaged, is named with the fix: delete it", async () => {
+    // A temporary folder of this test's own, so that the cache is made here, and damaged here.
+    const temp = mkdtempSync(path.join(tmpdir(), "testkit-cache-"));
+    vi.stubEnv("TMPDIR", temp);
+    try {
+      const testbed = await startTestbed();
+      const [copyFolder] = foldersOf(process.pid).map((name) => path.join(scratchRoot(), name));
+      const copyMode = statSync(path.join(copyFolder ?? "", "shop-db")).mode;
+      await testbed.stop();
+      const [cacheName] = readdirSync(temp).filter((name) => /-shop-db-[0-9a-f]{16}$/.test(name));
+      const cache = path.join(temp, cacheName ?? "");
+      // Folders others may not open, and no file of PGlite's (written 0666) others may write.
+      expect(statSync(cache).mode & 0o777).toBe(0o700);
+      expect(copyMode & 0o077).toBe(0);
+      const writable = readdirSync(cache, { recursive: true }).filter(
+        (name) => (statSync(path.join(cache, String(name))).mode & 0o022) !== 0,
+      );
+      expect(writable).toEqual([]);
+
+      truncateSync(path.join(cache, "PG_VERSION"));
+      const failed = startTestbed();
+
+      await expect(failed).rejects.toThrow(
+        `The testbed's shop cannot open its copy of the cached empty shop database ${cache}: ` +
+          `that folder is damaged. Delete it (rm -rf ${cache}); the next testbed makes it anew.`,
+      );
+      await expect(failed).rejects.not.toThrow("SHOP_API_DATABASE");
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(temp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ import {
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
+import { namingTheCache } from "./damaged-copy.js";
 import {
   TestbedOptionsError,
   clientProblems,
@@ -178,9 +179,9 @@ async function freshShopDatabase(
   entry: ServerEntry,
   into: string,
   makeTemplate: (folder: string) => Promise<void>,
-): Promise<string> {
+): Promise<{ database: string; template?: string }> {
   const bin = entry.args.at(-1) ?? "";
-  if (bin.endsWith(".ts")) return ":memory:";
+  if (bin.endsWith(".ts")) return { database: ":memory:" };
   // Each build of the shop has its own template; making one removes the older builds' but two.
   const template = await cachedFolder(
     `${userTempPrefix()}shop-db-`,
@@ -189,7 +190,7 @@ async function freshShopDatabase(
   );
   const database = path.join(into, "shop-db");
   await copyFolder(template, database);
-  return database;
+  return { database, template };
 }
 
 /**
@@ -307,14 +308,14 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   // The shop's empty database, copied into the testbed's folder while the tenant starts (a
   // template made the first time needs the tenant, and waits for it). Like `model`, awaited
   // below and by a failure before it stops the testbed.
-  const database: Promise<string> =
+  const database: Promise<{ database: string; template?: string }> =
     options.shop?.database === undefined
       ? freshShopDatabase(serverEntry("shop-api"), tempDir, async (folder) => {
           const shopEnv = await tenantChecked.promise;
           const { server } = await launch("shop-api", { ...shopEnv(folder), SHOP_API_PORT: "0" });
           await server.stop();
         })
-      : Promise.resolve(options.shop.database);
+      : Promise.resolve({ database: options.shop.database });
   database.catch(() => undefined);
   try {
     const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
@@ -391,9 +392,12 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ...options.shop?.env,
     });
     tenantChecked.resolve(shopEnv);
+    const { database: shopDatabase, template } = await database;
     const { server: shopServer, ready: shop } = await start("shop-api", {
-      ...shopEnv(await database),
+      ...shopEnv(shopDatabase),
       SHOP_API_PORT: String(options.ports?.shopApi ?? 0),
+    }).catch((error: unknown) => {
+      throw template === undefined ? error : namingTheCache(error, shopDatabase, template);
     });
     // Where it listens, as its ready record says, named as the issuer names the tenant's
     // address (`urlHostOf`): localhost for 127.0.0.1.

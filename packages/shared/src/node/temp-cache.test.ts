@@ -1,12 +1,15 @@
 import { spawnSync } from "node:child_process";
 import {
+  chmodSync,
   chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -166,7 +169,6 @@ describe("sweepAbandonedBuilds", () => {
   it("is what making a cache and finding it both do: a killed run's partial copies go", async () => {
     const family = `temp-cache-killed-${String(process.pid)}-`;
     const make = async (folder: string) => {
-      mkdirSync(folder);
       writeFileSync(path.join(folder, "PG_VERSION"), "17");
       await Promise.resolve();
     };
@@ -196,16 +198,23 @@ describe("sweepAbandonedBuilds", () => {
   });
 });
 
+/** A `make` that writes a PG_VERSION, and how many times it ran. */
+function countedMake(): { make: (folder: string) => Promise<void>; made: () => number } {
+  let runs = 0;
+  return {
+    make: async (folder) => {
+      runs++;
+      writeFileSync(path.join(folder, "PG_VERSION"), "17");
+      await Promise.resolve();
+    },
+    made: () => runs,
+  };
+}
+
 describe("cachedFolder", () => {
   it("makes the folder once, for later calls and processes, under a key of what made it", async () => {
     const family = `temp-cache-test-${String(process.pid)}-`;
-    let made = 0;
-    const make = async (folder: string) => {
-      made++;
-      mkdirSync(folder);
-      writeFileSync(path.join(folder, "PG_VERSION"), "17");
-      await Promise.resolve();
-    };
+    const { make, made } = countedMake();
     const first = await cachedFolder(family, "@electric-sql/pglite@0.3.4", make);
     dirs.push(first);
     const again = await cachedFolder(family, "@electric-sql/pglite@0.3.4", make);
@@ -214,7 +223,7 @@ describe("cachedFolder", () => {
 
     expect(again).toBe(first);
     expect(other).not.toBe(first);
-    expect(made).toBe(2);
+    expect(made()).toBe(2);
     expect(path.basename(first)).toMatch(new RegExp(`^${family}[0-9a-f]{16}$`));
     expect(readdirSync(first)).toEqual(["PG_VERSION"]);
     // Nothing of the building is left beside them.
@@ -225,15 +234,84 @@ describe("cachedFolder", () => {
     ).toEqual([path.basename(first), path.basename(other)].sort());
   });
 
+  it("keeps what it makes from other users: its folder 0700, no file others may write", async () => {
+    const family = `temp-cache-private-${String(process.pid)}-`;
+    const folders: string[] = [];
+    // As PGlite writes them, whatever the umask.
+    const make = async (folder: string) => {
+      folders.push(folder);
+      mkdirSync(path.join(folder, "base", "5"), { recursive: true, mode: 0o777 });
+      for (const file of ["PG_VERSION", "base/5/16384"]) {
+        writeFileSync(path.join(folder, file), "17");
+        chmodSync(path.join(folder, file), 0o666);
+      }
+      chmodSync(path.join(folder, "base"), 0o777);
+      await Promise.resolve();
+    };
+    const cache = await cachedFolder(family, "key", make);
+    dirs.push(cache);
+
+    // Given to `make` closed already, before anything is in it.
+    expect(folders).toHaveLength(1);
+    const mode = (file: string) => statSync(path.join(cache, file)).mode & 0o777;
+    expect(mode(".")).toBe(0o700);
+    expect(mode("base")).toBe(0o755);
+    expect(mode("base/5") & 0o022).toBe(0);
+    expect(mode("PG_VERSION")).toBe(0o644);
+    expect(mode("base/5/16384")).toBe(0o644);
+  });
+
+  it("makes anew a cache it finds open to other users, as an earlier version left it", async () => {
+    const family = `temp-cache-open-${String(process.pid)}-`;
+    const { make, made } = countedMake();
+    const cache = await cachedFolder(family, "key", make);
+    dirs.push(cache);
+    // As earlier versions left it, and another user then changed it.
+    chmodSync(cache, 0o755);
+    writeFileSync(path.join(cache, "PG_VERSION"), "");
+    chmodSync(path.join(cache, "PG_VERSION"), 0o666);
+
+    expect(await cachedFolder(family, "key", make)).toBe(cache);
+
+    expect(made()).toBe(2);
+    expect(readFileSync(path.join(cache, "PG_VERSION"), "utf8")).toBe("17");
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    // Nothing of the old one is left beside it.
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith(family))).toEqual([
+      path.basename(cache),
+    ]);
+  });
+
+  it("refuses, naming the folder to delete, a cache an earlier version keeps putting back open", async () => {
+    const family = `temp-cache-reopened-${String(process.pid)}-`;
+    let cache = "";
+    // Each build loses the race to a process that puts an open copy in place.
+    const make = async (folder: string) => {
+      cache = folder.replace(/\.\d+\.\d+\.[0-9a-f]{8}$/, "");
+      mkdirSync(cache, { mode: 0o755 });
+      chmodSync(cache, 0o755);
+      writeFileSync(path.join(cache, "PG_VERSION"), "17");
+      dirs.push(cache);
+      await Promise.resolve();
+    };
+    await expect(cachedFolder(family, "key", make)).rejects.toThrow(
+      new RegExp(
+        String.raw`^(\S+) is open to other users \(mode 0755\), who could change what every ` +
+          String.raw`testbed starts from: the testbed will not use it. Delete it \(rm -rf \1\); ` +
+          "the next testbed makes it anew, for this user only$",
+      ),
+    );
+    expect(cache).not.toBe("");
+  });
+
   it("refuses a link another user put where its folder goes, and makes nothing from it", async () => {
     const family = `temp-cache-link-${String(process.pid)}-`;
     const theirs = scratch();
     writeFileSync(path.join(theirs, "PG_VERSION"), "planted");
     const key = "@electric-sql/pglite@0.3.4";
     let made = 0;
-    const make = async (folder: string) => {
+    const make = async () => {
       made++;
-      mkdirSync(folder);
       await Promise.resolve();
     };
     // The name the cache would take: made once, then replaced by the link.
@@ -252,10 +330,7 @@ describe("cachedFolder", () => {
   // Only root may give a folder to another user; CI runs the suite as root.
   it.runIf(process.getuid?.() === 0)("refuses a folder another user made first", async () => {
     const family = `temp-cache-owner-${String(process.pid)}-`;
-    const make = async (folder: string) => {
-      mkdirSync(folder);
-      await Promise.resolve();
-    };
+    const make = () => Promise.resolve();
     const name = await cachedFolder(family, "key", make);
     dirs.push(name);
     chownSync(name, 65534, 65534);

@@ -1,6 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { lstat, rename, rm } from "node:fs/promises";
+import {
+  constants,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { chmod, lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -156,32 +164,83 @@ export function pruneCacheFamily(
 
 /**
  * The folder `<tmpdir>/<family><16 hex digits of keyText's hash>`, made once by `make` (which
- * fills the folder it is given) and kept for later runs. Processes that make it at once each
- * fill a folder of their own; whoever renames theirs into place first wins and the others'
- * go. Making one prunes the family's older ones (`pruneCacheFamily`); finding it removes what
- * processes that ended mid-build left (`sweepAbandonedBuilds`).
+ * fills the folder it is given, empty and this user's alone) and kept for later runs. Processes
+ * that make it at once each fill a folder of their own; whoever renames theirs into place first
+ * wins and the others' go. Making one prunes the family's older ones (`pruneCacheFamily`);
+ * finding it removes what processes that ended mid-build left (`sweepAbandonedBuilds`).
+ *
+ * What it holds is this user's alone: the folder is made 0700 and what `make` wrote loses its
+ * group and other write bits (PGlite writes its files 0666, whatever the umask), since another
+ * user who could write in it would change what every later run starts from. One found open to
+ * others (made so by an earlier version) is set aside and made anew.
  */
-export async function cachedFolder(
+export function cachedFolder(
   family: string,
   keyText: string | Buffer,
   make: (folder: string) => Promise<void>,
 ): Promise<string> {
+  return cachedFolderTrying(family, keyText, make, 1);
+}
+
+async function cachedFolderTrying(
+  family: string,
+  keyText: string | Buffer,
+  make: (folder: string) => Promise<void>,
+  retries: number,
+): Promise<string> {
   const key = createHash("sha256").update(keyText).digest("hex").slice(0, 16);
   const folder = path.join(tmpdir(), `${family}${key}`);
+  const buildingName = () =>
+    `${folder}.${String(process.pid)}.${pidNamespace()}.${randomBytes(4).toString("hex")}`;
+  let setAside: string | undefined;
   if (existsSync(folder)) {
     sweepAbandonedBuilds(family);
-    return ownFolder(folder);
+    if (await ownFolder(folder)) return folder;
+    // Named as a build of this process: removed below, or by a later sweep if this one is killed.
+    const aside = buildingName();
+    setAside = await rename(folder, aside).then(
+      () => aside,
+      () => undefined, // Another process set it aside first.
+    );
   }
-  const building = `${folder}.${String(process.pid)}.${pidNamespace()}.${randomBytes(4).toString("hex")}`;
+  const building = buildingName();
   try {
+    await mkdir(building, { mode: 0o700 });
     await make(building);
+    await makePrivate(building);
     // A later rename onto a folder already there fails: that process's copy goes.
     await rename(building, folder).catch(() => undefined);
   } finally {
-    await rm(building, { recursive: true, force: true });
+    const left = setAside === undefined ? [building] : [building, setAside];
+    await Promise.all(left.map((leftover) => rm(leftover, { recursive: true, force: true })));
   }
   pruneCacheFamily(family, folder);
-  return ownFolder(folder);
+  if (await ownFolder(folder)) return folder;
+  // A process of an earlier version put its open copy in place first.
+  if (retries > 0) return cachedFolderTrying(family, keyText, make, retries - 1);
+  throw new Error(
+    `${folder} is open to other users (${modeOf((await lstat(folder)).mode)}), who could change ` +
+      "what every testbed starts from: the testbed will not use it. Delete it " +
+      `(rm -rf ${folder}); the next testbed makes it anew, for this user only`,
+  );
+}
+
+const modeOf = (mode: number) => `mode ${(mode & 0o777).toString(8).padStart(4, "0")}`;
+
+/** Takes group and other write from everything in `folder`, and closes `folder` to others. */
+async function makePrivate(folder: string): Promise<void> {
+  if (process.platform === "win32") return;
+  const names = await readdir(folder, { recursive: true });
+  await Promise.all(
+    names.map(async (name) => {
+      const file = path.join(folder, name);
+      const { mode } = await lstat(file);
+      if ((mode & 0o022) !== 0 && (mode & constants.S_IFMT) !== constants.S_IFLNK) {
+        await chmod(file, mode & 0o7755);
+      }
+    }),
+  );
+  await chmod(folder, 0o700);
 }
 
 /**
@@ -202,11 +261,11 @@ export async function folderHolder(
 }
 
 /**
- * `folder`, once it is known to be a folder of this user's (`folderHolder`): a cache another
- * user made would be theirs, a shop database with their orders or their code in it. Such a
- * folder is refused, named, for the person to remove.
+ * Whether `folder`, a folder of this user's (`folderHolder`), is closed to other users. A cache
+ * another user made would be theirs, a shop database with their orders or their code in it:
+ * such a folder is refused, named, for the person to remove.
  */
-async function ownFolder(folder: string): Promise<string> {
+async function ownFolder(folder: string): Promise<boolean> {
   const holder = await folderHolder(folder);
   if (holder?.mine === false) {
     throw new Error(
@@ -218,5 +277,5 @@ async function ownFolder(folder: string): Promise<string> {
         "with another temporary folder (TMPDIR)",
     );
   }
-  return folder;
+  return holder === undefined || (holder.mode & 0o077) === 0;
 }
