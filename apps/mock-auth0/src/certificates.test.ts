@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import {
   chmodSync,
   chownSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -12,10 +14,11 @@ import {
 } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 
+import { pidNamespace } from "@ciba-testbed/shared/node";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 import { CertDirError, ensureLocalCertificates, makeCertDir } from "./certificates.js";
@@ -153,6 +156,28 @@ describe("local certificates", () => {
     const again = await ensureLocalCertificates(dir, undefined, "127.0.0.2");
     expect([again.created, again.cert]).toEqual([false, third.cert]);
     expect((await ensureLocalCertificates(dir, undefined, "localhost")).created).toBe(false);
+  });
+
+  it("takes over at once the lock of a tenant killed while it made them, and reuses what is there", async () => {
+    const dir = freshDir();
+    const made = await ensureLocalCertificates(dir);
+    // What a tenant killed with SIGKILL inside the lock leaves: the lock, naming its process.
+    const lock = path.join(dir, ".lock");
+    mkdirSync(lock);
+    writeFileSync(
+      path.join(lock, "holder.json"),
+      JSON.stringify({
+        pid: spawnSync(process.execPath, ["-e", "0"]).pid,
+        host: hostname(),
+        namespace: pidNamespace(),
+      }),
+    );
+
+    // Within this test's default 5 s, where a lock was waited for until it was 30 s old.
+    const reused = await ensureLocalCertificates(dir);
+
+    expect(reused).toEqual({ ...made, created: false });
+    expect(existsSync(lock)).toBe(false);
   });
 
   it("gives every concurrent starter the same set", async () => {

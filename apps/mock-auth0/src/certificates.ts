@@ -1,11 +1,15 @@
 import { X509Certificate as NodeX509Certificate } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 
-import { folderHolder, makeFolder } from "@ciba-testbed/shared/node";
+import {
+  LockFolderError,
+  folderHolder,
+  makeFolder,
+  withHolderLock,
+} from "@ciba-testbed/shared/node";
 
 /**
  * A local certificate authority and a `localhost` server certificate it signed
@@ -169,32 +173,14 @@ async function writeAtomically(file: string, content: string, mode: number): Pro
 }
 
 /**
- * Several tenants may start at once (test workers, `pnpm dev`): a lock directory makes the
- * first one create the certificates and the others reuse them.
+ * Several tenants may start at once (test workers, `pnpm dev`): a lock makes the first one
+ * create the certificates and the others reuse them. A lock left by a tenant killed while it
+ * made them is taken over at once once that process is gone (`withHolderLock`).
  */
-async function withDirectoryLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new CertDirError(path.dirname(lock), error);
-      }
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      // A lock left by a process that died mid-way is taken over.
-      if (age > 30_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for the lock ${lock}`);
-      await delay(25);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    await rmdir(lock).catch(() => undefined);
-  }
+function withDirectoryLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  return withHolderLock(lock, work).catch((error: unknown) => {
+    throw error instanceof LockFolderError
+      ? new CertDirError(path.dirname(lock), error.cause)
+      : error;
+  });
 }

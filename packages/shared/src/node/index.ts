@@ -19,3 +19,4 @@ export * from "./short-lived-shop.js";
 export * from "./temp-cache.js";
 export * from "./listen-host.js";
 export * from "./make-folder.js";
+export * from "./holder-lock.js";
