@@ -9,7 +9,7 @@ import path from "node:path";
 import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { startTestbed } from "@ciba-testbed/testkit";
 import type { ApproverOutcome } from "@ciba-testbed/testkit";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 
 describe("startTestbed with wrong options", () => {
   it("refuses an approver outcome and a person the tenant does not have, in one message", async () => {
@@ -52,6 +52,26 @@ describe("startTestbed with wrong options", () => {
       `mock-auth0 cannot keep its local CA and signing keys in ${certDir} (ENOTDIR: ${path.join(dir, "a-file")} is a ` +
         `file, not a folder): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option)`,
     );
+  });
+
+  it("names TMPDIR and the shop.database option, not SHOP_API_DATABASE, when the temporary folder cannot be written", async () => {
+    const dir = await makeScratchFolder("ciba-testkit-tmpdir-");
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const temp = path.join(dir, "a-file");
+    await writeFile(temp, "");
+    vi.stubEnv("TMPDIR", temp);
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    const failed = startTestbed();
+    await expect(failed).rejects.toThrow(
+      new RegExp(
+        `^startTestbed cannot make its files in the temporary folder ${temp} \\(ENOTDIR: .*\\): ` +
+          "set TMPDIR to a folder this user may write, or give the shop a database of its own " +
+          'with the shop.database option \\(a folder, or ":memory:"\\)$',
+      ),
+    );
+    await expect(failed).rejects.not.toThrow("SHOP_API_DATABASE");
   });
 
   it("names the settings option, not the file it wrote, when the tenant refuses a setting", async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, rmSync, statSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Writable } from "node:stream";
 
@@ -18,6 +19,7 @@ import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import { namingTheCache } from "./damaged-copy.js";
+import { namingTempFolder } from "./temp-folder-error.js";
 import {
   TestbedOptionsError,
   clientProblems,
@@ -187,7 +189,9 @@ async function freshShopDatabase(
     `${userTempPrefix()}shop-db-`,
     await readFile(bin),
     makeTemplate,
-  );
+  ).catch((error: unknown) => {
+    throw namingTempFolder(error, tmpdir());
+  });
   const database = path.join(into, "shop-db");
   await copyFolder(template, database);
   return { database, template };
