@@ -4,6 +4,7 @@ import type { AddressInfo, Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { LOG_LEVELS as SERVER_LOG_LEVELS } from "@ciba-testbed/shared/http";
+import { freePort } from "@ciba-testbed/shared/node";
 
 import {
   LOG_LEVELS,
@@ -41,6 +42,13 @@ describe("portProblems", () => {
       `ports.mockAuth0 and ports.shopApi are both ${String(port)}: give each server a port of its own`,
       `ports.mockAuth0 is ${String(port)}, and another process holds it: choose another, or leave ports.mockAuth0 out for a free one`,
       `ports.shopApi is ${String(port)}, and another process holds it: choose another, or leave ports.shopApi out for a free one`,
+    ]);
+  });
+
+  it("says only that, for a free port asked of two servers: no probe takes it from the other", async () => {
+    const free = await freePort();
+    expect(await portProblems({ shopApi: free, mockAuth0: free })).toEqual([
+      `ports.shopApi and ports.mockAuth0 are both ${String(free)}: give each server a port of its own`,
     ]);
   });
 

@@ -157,13 +157,20 @@ function portRefusal(port: number): Promise<string | undefined> {
 export async function portProblems(
   ports: Partial<Record<"mockAuth0" | "shopApi" | "modelServer", number>> = {},
 ): Promise<string[]> {
+  // Each port probed once: two probes of one port at once would see each other's listen.
+  const probes = new Map<number, Promise<string | undefined>>();
+  const probe = (port: number) => {
+    const refusal = probes.get(port) ?? portRefusal(port);
+    probes.set(port, refusal);
+    return refusal;
+  };
   const problems = await Promise.all(
     Object.entries(ports).map(async ([name, port]) => {
       if (port === 0) return undefined;
       if (!Number.isInteger(port) || port < 0 || port > 65_535) {
         return `ports.${name} must be a whole number from 0 to 65535 (0: a free port), not ${shown(port)}`;
       }
-      const refusal = await portRefusal(port);
+      const refusal = await probe(port);
       return refusal === undefined
         ? undefined
         : `ports.${name} is ${String(port)}, and ${refusal}: choose another, or leave ports.${name} out for a free one`;
