@@ -173,6 +173,71 @@ describe("the approver page's cards", () => {
     );
   });
 
+  it("keeps the Recent list as it grows: an open timeline stays open with the focus on it, and only the new decision is added to the live region", async () => {
+    // A full Recent list (25), the newest on the tenant's clock last.
+    const recentIds = Array.from(
+      { length: 26 },
+      (_, i) => `recent-${String(i + 1).padStart(2, "0")}`,
+    );
+    for (const id of recentIds.slice(0, 25)) {
+      clock.advance(1_000);
+      ask(tenant, id, `Recent check ${id.slice(-2)}`);
+      tenant.store.decide(id, "deny", "control-api");
+    }
+    await open();
+    const item = (n: string) => page.locator(".history > li", { hasText: `Recent check ${n}` });
+    await item("25").waitFor();
+    await expect(page.locator(".history > li").count()).resolves.toBe(25);
+
+    // A keyboard user opens a decision's timeline.
+    await item("24").getByText("Timeline").focus();
+    await page.keyboard.press("Enter");
+    await expect(item("24").locator("details").getAttribute("open")).resolves.toBe("");
+    // What a screen reader is told of: nodes added to the live region, or text changed in it,
+    // outside the parts marked aria-live="off".
+    await page.evaluate(`{
+      const history = document.getElementById("history");
+      for (const li of history.children) li.kept = true;
+      window.announced = [];
+      const quiet = (node) => (node.nodeType === 1 ? node : node.parentElement)?.closest("[aria-live]") !== history;
+      new MutationObserver((records) => {
+        for (const record of records) {
+          if (quiet(record.target)) continue;
+          if (record.type === "characterData") window.announced.push("text: " + record.target.data);
+          for (const node of record.addedNodes) window.announced.push("added: " + node.textContent);
+        }
+      }).observe(history, { childList: true, subtree: true, characterData: true });
+    }`);
+
+    // A new request, then its approval, then the token it issues: three events.
+    clock.advance(1_000);
+    ask(tenant, "recent-26", "Recent check 26");
+    await page.locator(".card", { hasText: "Recent check 26" }).waitFor();
+    tenant.store.decide("recent-26", "approve", "control-api");
+    await item("26").waitFor();
+    tenant.store.poll("recent-26", "ciba-testbed-agent");
+    await item("26").locator(".outcome", { hasText: "Approved · token issued" }).waitFor();
+
+    await expect(page.locator(".history > li").count()).resolves.toBe(25);
+    await expect(item("01").count()).resolves.toBe(0);
+    await expect(item("24").locator("details").getAttribute("open")).resolves.toBe("");
+    await expect(
+      page.evaluate(
+        `document.activeElement === document.querySelector("#history details[open] summary")`,
+      ),
+    ).resolves.toBe(true);
+    await expect(
+      page.evaluate(
+        `[...document.getElementById("history").children].filter((li) => !li.kept).map((li) => li.dataset.id)`,
+      ),
+    ).resolves.toEqual(["recent-26"]);
+    const announced = await page.evaluate<string[]>("window.announced");
+    expect(announced).toEqual([
+      expect.stringMatching(/^added: ApprovedRecent check 26/),
+      "added: Approved · token issued",
+    ]);
+  });
+
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
     const token = "cards-control-token-0123456789";
     const locked = await startMockAuth0({

@@ -229,27 +229,52 @@ function renderHistoryItem(request) {
   const item = document.createElement("li");
   item.dataset.id = request.auth_req_id;
   const badge = document.createElement("span");
-  badge.className = `outcome ${request.status}`;
-  badge.textContent = OUTCOME_LABEL[request.status] ?? request.status;
+  badge.className = "outcome";
   const message = document.createElement("strong");
   message.textContent = request.binding_message;
+  // What changes later (the polls, the timeline) is not announced again: only a new decision,
+  // and a token issued for one, are (updateHistoryItem).
   const who = document.createElement("div");
-  const by = request.decision ? ` · ${DECIDED_BY[request.decision.by] ?? request.decision.by}` : "";
-  who.textContent = `${request.user} · ${request.client_name ?? request.client_id}${by} · ${request.polls} polls`;
+  who.className = "who";
+  who.setAttribute("aria-live", "off");
   const details = document.createElement("details");
+  details.setAttribute("aria-live", "off");
   const summary = document.createElement("summary");
   summary.textContent = "Timeline";
-  const list = document.createElement("ol");
-  for (const event of request.timeline ?? []) {
-    const li = document.createElement("li");
+  details.append(summary, document.createElement("ol"));
+  item.append(badge, message, who, details);
+  updateHistoryItem(item, request);
+  return item;
+}
+
+const setText = (node, text) => {
+  if (node.textContent !== text) node.textContent = text;
+};
+
+/**
+ * A Recent item brought up to date in place: its nodes stay, and with them an open timeline and
+ * the focus; only what differs is written.
+ */
+function updateHistoryItem(item, request) {
+  const badge = item.querySelector(".outcome");
+  badge.className = `outcome ${request.status}`;
+  setText(badge, OUTCOME_LABEL[request.status] ?? request.status);
+  const by = request.decision ? ` · ${DECIDED_BY[request.decision.by] ?? request.decision.by}` : "";
+  setText(
+    item.querySelector(".who"),
+    `${request.user} · ${request.client_name ?? request.client_id}${by} · ${request.polls} polls`,
+  );
+  const list = item.querySelector("details ol");
+  const events = (request.timeline ?? []).map((event) => {
     const time = new Date(event.at).toLocaleTimeString();
     const extra = event.answer ?? event.by ?? "";
-    li.textContent = `${time} ${event.type.replace("_", " ")}${extra ? `: ${extra}` : ""}`;
-    list.append(li);
-  }
-  details.append(summary, list);
-  item.append(badge, message, who, details);
-  return item;
+    return `${time} ${event.type.replace("_", " ")}${extra ? `: ${extra}` : ""}`;
+  });
+  events.forEach((text, index) => {
+    const li = list.children[index] ?? list.appendChild(document.createElement("li"));
+    setText(li, text);
+  });
+  while (list.children.length > events.length) list.lastElementChild.remove();
 }
 
 const newestFirst = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
@@ -259,14 +284,15 @@ const liveThenStale = (a, b) =>
 
 /**
  * Puts `list`'s items in the order of `requests`: new ones are rendered, gone ones removed,
- * and the others moved only when their place changed. A moved element loses focus in the
- * browser; it gets it back. Focus on an item that goes (its request was decided) moves to the
- * item that takes its place, not to the page's start. An item whose place on the page changed
- * is marked (`movedAt`): a pointer click right after is not taken (`onDecision`). So is a new
- * item put above one that was there: its buttons took the place the person aimed at (a request
- * sent as the person clicks the one below it would be approved unread).
+ * the others brought up to date (`update`) and moved only when their place changed. A moved
+ * element loses focus in the browser; it gets it back. Focus on an item that goes (its request
+ * was decided) moves to the item that takes its place, not to the page's start. An item whose
+ * place on the page changed is marked (`movedAt`): a pointer click right after is not taken
+ * (`onDecision`). So is a new item put above one that was there: its buttons took the place the
+ * person aimed at (a request sent as the person clicks the one below it would be approved
+ * unread).
  */
-function placeInOrder(list, requests, render) {
+function placeInOrder(list, requests, render, update = updateLiveness) {
   const focused = document.activeElement;
   const shown = new Set(requests.map((r) => r.auth_req_id));
   const tops = new Map([...list.children].map((node) => [node, node.offsetTop]));
@@ -291,7 +317,7 @@ function placeInOrder(list, requests, render) {
       if (previous) previous.after(node);
       else list.prepend(node);
     }
-    updateLiveness(node, request);
+    update(node, request);
     previous = node;
   }
   const now = String(performance.now());
@@ -339,7 +365,9 @@ function renderWaiting() {
 
 function render() {
   const finished = [...recent.values()].sort(newestFirst);
-  $("history").replaceChildren(...finished.map(renderHistoryItem));
+  // In place, as the cards: an open timeline stays open, the focus stays where it was, and the
+  // live region announces the decision that is new, not the whole list again.
+  placeInOrder($("history"), finished, renderHistoryItem, updateHistoryItem);
   $("history-empty").hidden = finished.length > 0;
   renderWaiting();
 }
