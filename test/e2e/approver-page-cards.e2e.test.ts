@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 import { ManualClock, SigningKeys, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
@@ -10,6 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUYER } from "../support/scenario.js";
 
 const CERT_DIR = path.resolve(".certs");
+/** axe-core, run in the page as a string: the page's Content-Security-Policy does not apply. */
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** What axe finds of color contrast on `page`, failed or not decidable: each element and why. */
+async function contrastViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  return page.evaluate<string[]>(`axe
+    .run(document, { runOnly: { type: "rule", values: ["color-contrast"] } })
+    .then((results) => [...results.violations, ...results.incomplete].flatMap((rule) => rule.nodes.map((node) => node.target.join(" ") + ": " + node.failureSummary)))`);
+}
 
 /** A pending request put straight into the tenant's store, as `/bc-authorize` would. */
 function ask(
@@ -236,6 +248,57 @@ describe("the approver page's cards", () => {
       expect.stringMatching(/^added: ApprovedRecent check 26/),
       "added: Approved · token issued",
     ]);
+  });
+
+  it("shows every text of the approver page at 4.5:1 in the dark scheme, flagged values and marks included", async () => {
+    ask(tenant, "dark-odd", "Dark odd check", {
+      details: [
+        {
+          type: "product_purchase",
+          product: "XYZ phone\u2007\u2007",
+          quantity: "1",
+          maximum_amount: 499,
+          currency: "USD",
+          purchase_id: "pur_dark",
+          note: "extra",
+        },
+      ],
+    });
+    ask(tenant, "dark-unbound", "Dark unbound check", { outcome: "deny-after:90000" });
+    ask(tenant, "dark-email", "Dark email check", { channel: "email" });
+    for (const [id, decide] of [
+      ["dark-approved", "approve"],
+      ["dark-denied", "deny"],
+      ["dark-consumed", "approve"],
+    ] as const) {
+      ask(tenant, id, `Dark ${id.slice(5)} check`);
+      tenant.store.decide(id, decide, "control-api");
+    }
+    tenant.store.poll("dark-consumed", "ciba-testbed-agent");
+    ask(tenant, "dark-expired", "Dark expired check");
+    tenant.store.expire("dark-expired");
+    const context = await browser.newContext({ colorScheme: "dark", timezoneId: "UTC" });
+    const dark = await context.newPage();
+    try {
+      await dark.goto(`${tenant.issuer}approver`);
+      await dark.getByText("Live", { exact: true }).waitFor();
+      // Nobody polls: the older cards are marked "Agent not polling".
+      clock.advance(16_000);
+      await dark.locator(".card.stale", { hasText: "Dark odd check" }).waitFor();
+      await dark.locator("#emails .mail", { hasText: "Dark email check" }).waitFor();
+      await dark.locator(".history .outcome.consumed").first().waitFor();
+      await dark.locator(".history .outcome.expired").first().waitFor();
+      // A decision that fails, said on its card.
+      await dark.route("**/approve", (route) => route.abort("connectionrefused"));
+      const odd = dark.locator(".card", { hasText: "Dark odd check" });
+      await odd.getByRole("button", { name: /^Approve: / }).focus();
+      await dark.keyboard.press("Enter");
+      await odd.locator(".error").waitFor();
+      await expect(odd.locator("td.odd").count()).resolves.toBe(3);
+      await expect(contrastViolations(dark)).resolves.toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
