@@ -301,6 +301,52 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("says it needs JavaScript when it cannot run, and that nothing waits only once it knows", async () => {
+    ask(tenant, "script-check", "Script check");
+    const off = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const tab = await off.newPage();
+      await tab.goto(`${tenant.issuer}approver`);
+      await tab.getByRole("heading", { name: "This page needs JavaScript" }).waitFor();
+      const api = tab.locator(".noscript code", { hasText: "/approver/api/requests" });
+      await expect(api.allTextContents()).resolves.toEqual([
+        "GET /approver/api/requests?status=pending",
+        "POST /approver/api/requests/<auth_req_id>/approve",
+      ]);
+      await expect(api.first().isVisible()).resolves.toBe(true);
+      // Nothing it cannot know: no "Connecting…", no count, no empty list.
+      await expect(tab.locator("#connection").textContent()).resolves.toBe("");
+      for (const selector of ["#pending-count", "#pending-empty", "#history-empty"]) {
+        await expect(tab.locator(selector).isHidden(), selector).resolves.toBe(true);
+      }
+    } finally {
+      await off.close();
+    }
+
+    // With JavaScript, while the snapshot is held back: connecting, and no claim either.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route("**/approver/api/events", async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${tenant.issuer}approver`);
+      await page.getByText("Connecting…", { exact: true }).waitFor();
+      await expect(page.getByText("This page needs JavaScript").count()).resolves.toBe(0);
+      for (const selector of ["#pending-count", "#pending-empty", "#history-empty"]) {
+        await expect(page.locator(selector).isHidden(), selector).resolves.toBe(true);
+      }
+      release();
+      await page.locator(".card", { hasText: "Script check" }).waitFor();
+      await expect(page.locator("#pending-count").isVisible()).resolves.toBe(true);
+      await expect(page.locator("#pending-empty").isHidden()).resolves.toBe(true);
+    } finally {
+      release();
+      await page.unroute("**/approver/api/events");
+    }
+  });
+
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
     const token = "cards-control-token-0123456789";
     const locked = await startMockAuth0({

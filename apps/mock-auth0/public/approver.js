@@ -28,6 +28,11 @@ let loadingOlder = false;
 /** Cleared by a failed load, so that only the button retries it. */
 let loadOlderByItself = true;
 let clockOffsetMs = 0;
+/**
+ * Whether the tenant's first snapshot has come: until then the page knows of no request, and
+ * says neither that none waits nor how many do.
+ */
+let snapshotRead = false;
 
 const $ = (id) => document.getElementById(id);
 const serverNow = () => Date.now() + clockOffsetMs;
@@ -352,7 +357,8 @@ function renderWaiting() {
 
   placeInOrder($("pending"), cards, renderCard);
   $("pending-count").textContent = String(Math.max(pendingTotal, waiting.length));
-  $("pending-empty").hidden = waiting.length > 0 || pendingTotal > 0;
+  $("pending-count").hidden = !snapshotRead;
+  $("pending-empty").hidden = !snapshotRead || waiting.length > 0 || pendingTotal > 0;
   $("pending-more").hidden = nextCursor === null;
 
   placeInOrder($("emails"), emails, renderEmail);
@@ -368,7 +374,7 @@ function render() {
   // In place, as the cards: an open timeline stays open, the focus stays where it was, and the
   // live region announces the decision that is new, not the whole list again.
   placeInOrder($("history"), finished, renderHistoryItem, updateHistoryItem);
-  $("history-empty").hidden = finished.length > 0;
+  $("history-empty").hidden = !snapshotRead || finished.length > 0;
   renderWaiting();
 }
 
@@ -438,6 +444,7 @@ const ON_EVENT = {
     for (const request of data.recent) remember(request);
     pendingTotal = data.pending.total;
     nextCursor = data.pending.next_cursor;
+    snapshotRead = true;
     render();
   },
   request(data) {
@@ -581,6 +588,7 @@ async function unlock(token) {
 }
 
 async function start() {
+  $("connection").textContent = "Connecting…";
   const token = tokenFromFragment();
   if (token) {
     await unlock(token);
