@@ -347,6 +347,31 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("counts under Waiting for you only the requests it lists there, and says when they are all under Email", async () => {
+    for (const request of tenant.store.list({ statuses: ["pending"], limit: 50 }).requests) {
+      tenant.store.decide(request.authReqId, "deny", "control-api");
+    }
+    ask(tenant, "mail-one", "Mail check one", { channel: "email" });
+    ask(tenant, "mail-two", "Mail check two", { channel: "email" });
+    await open();
+    await page.locator("#emails .mail", { hasText: "Mail check two" }).waitFor();
+    await expect(page.locator("#pending-count").textContent()).resolves.toBe("0");
+    await expect(page.locator("#pending-empty").textContent()).resolves.toBe(
+      "No consent request waits here: the 2 that wait are on the email channel, under Email below.",
+    );
+    await expect(page.locator("#pending-empty").isVisible()).resolves.toBe(true);
+    await expect(page.locator("#email-count").textContent()).resolves.toBe("2");
+
+    // A card besides: counted, and nothing said to be empty.
+    ask(tenant, "card-beside", "Card beside check");
+    await page.locator(".card", { hasText: "Card beside check" }).waitFor();
+    await expect(page.locator("#pending-count").textContent()).resolves.toBe("1");
+    await expect(page.locator("#pending-empty").isHidden()).resolves.toBe(true);
+    for (const id of ["mail-one", "mail-two", "card-beside"]) {
+      tenant.store.decide(id, "deny", "control-api");
+    }
+  });
+
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
     const token = "cards-control-token-0123456789";
     const locked = await startMockAuth0({

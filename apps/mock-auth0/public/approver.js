@@ -35,6 +35,7 @@ let clockOffsetMs = 0;
 let snapshotRead = false;
 
 const $ = (id) => document.getElementById(id);
+const NOTHING_WAITING = $("pending-empty").textContent;
 const serverNow = () => Date.now() + clockOffsetMs;
 
 const OUTCOME_LABEL = {
@@ -356,9 +357,17 @@ function renderWaiting() {
   const emails = waiting.filter(isEmail);
 
   placeInOrder($("pending"), cards, renderCard);
-  $("pending-count").textContent = String(Math.max(pendingTotal, waiting.length));
+  // What this section lists: its cards and the older requests not loaded yet, which its button
+  // brings. The emails are counted, and listed, under Email.
+  const notLoaded = Math.max(0, pendingTotal - waiting.length);
+  $("pending-count").textContent = String(cards.length + notLoaded);
   $("pending-count").hidden = !snapshotRead;
-  $("pending-empty").hidden = !snapshotRead || waiting.length > 0 || pendingTotal > 0;
+  const empty = $("pending-empty");
+  empty.hidden = !snapshotRead || cards.length > 0 || notLoaded > 0;
+  empty.textContent =
+    emails.length === 0
+      ? NOTHING_WAITING
+      : `No consent request waits here: ${emails.length === 1 ? "the one that waits is" : `the ${emails.length} that wait are`} on the email channel, under Email below.`;
   $("pending-more").hidden = nextCursor === null;
 
   placeInOrder($("emails"), emails, renderEmail);
