@@ -23,6 +23,14 @@ async function contrastViolations(page: Page): Promise<string[]> {
     .then((results) => [...results.violations, ...results.incomplete].flatMap((rule) => rule.nodes.map((node) => node.target.join(" ") + ": " + node.failureSummary)))`);
 }
 
+/** A `product_purchase` entry of XYZ phones in USD, with `fields` besides. */
+const purchase = (fields: Record<string, unknown>) => ({
+  type: "product_purchase",
+  product: "XYZ phone",
+  currency: "USD",
+  ...fields,
+});
+
 /** A pending request put straight into the tenant's store, as `/bc-authorize` would. */
 function ask(
   tenant: RunningMockAuth0,
@@ -130,15 +138,7 @@ describe("the approver page's cards", () => {
 
   it("shows the limit as the shop applies it, rounded down to the cent, and no warning when the message agrees", async () => {
     ask(tenant, "agreeing-request", "Do you want to buy 1 XYZ phone", {
-      details: [
-        {
-          type: "product_purchase",
-          product: "XYZ phone",
-          quantity: 1,
-          maximum_amount: 498.999,
-          currency: "USD",
-        },
-      ],
+      details: [purchase({ quantity: 1, maximum_amount: 498.999 })],
     });
     await open();
     const card = page.locator(".card", { hasText: "Do you want to buy 1 XYZ phone" });
@@ -370,6 +370,72 @@ describe("the approver page's cards", () => {
     for (const id of ["mail-one", "mail-two", "card-beside"]) {
       tenant.store.decide(id, "deny", "control-api");
     }
+  });
+
+  it("keeps each label of a card's details in its own cell with WCAG's text spacing at 320 px, and at 200% text", async () => {
+    ask(tenant, "spacing-check", "Spacing check", {
+      details: [
+        purchase({
+          quantity: 2,
+          maximum_amount: 998,
+          purchase_id: "pur_0123abcd-4567-89ef-0123-456789abcdef",
+        }),
+      ],
+    });
+    // WCAG 2.2 SC 1.4.12's spacing; 200% text alone, the page's rem-sized layout as it was.
+    const spacing =
+      "* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }";
+    for (const [width, css] of [
+      [320, spacing],
+      [420, "body { font-size: 200% !important; }"],
+    ] as const) {
+      // The overrides are the person's own style sheet: the page's policy does not apply to it.
+      const context = await browser.newContext({
+        bypassCSP: true,
+        viewport: { width, height: 900 },
+      });
+      try {
+        const tab = await context.newPage();
+        await tab.goto(`${tenant.issuer}approver`);
+        await tab.addStyleTag({ content: css });
+        const table = tab.locator(".card", { hasText: "Spacing check" }).locator("table");
+        await table.waitFor();
+        // Each row's label, and the text of label and value: the label's text within its cell,
+        // the value's after it, both within the table.
+        const rows = await tab.evaluate(`[...document.querySelectorAll(".card table tr")]
+          .filter((row) => row.closest(".card").textContent.includes("Spacing check"))
+          .map((row) => {
+          const [th, td] = row.children;
+          const text = (cell) => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return [...range.getClientRects()].filter((r) => r.width > 0);
+          };
+          const cell = th.getBoundingClientRect();
+          const tableBox = row.closest("table").getBoundingClientRect();
+          const labelRight = Math.max(...text(th).map((r) => r.right));
+          const valueLeft = Math.min(...text(td).map((r) => r.left));
+          const right = Math.max(...[...text(th), ...text(td)].map((r) => r.right));
+          return {
+            label: th.textContent,
+            inCell: labelRight <= cell.right + 0.5,
+            beforeValue: labelRight <= valueLeft + 0.5,
+            inTable: right <= tableBox.right + 0.5,
+          };
+        })`);
+        const fits = { inCell: true, beforeValue: true, inTable: true };
+        expect(rows, `${width} px, ${css}`).toEqual([
+          { label: "Product", ...fits },
+          { label: "Quantity", ...fits },
+          { label: "Up to", ...fits },
+          { label: "Currency", ...fits },
+          { label: "Purchase id", ...fits },
+        ]);
+      } finally {
+        await context.close();
+      }
+    }
+    tenant.store.decide("spacing-check", "deny", "control-api");
   });
 
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
