@@ -274,7 +274,8 @@ describe("the approver page", () => {
   });
 
   it("asks for the control token when the tenant has one, and keeps it out of the URL", async () => {
-    const token = "e2e-control-token-0123456789";
+    // "+", "/" and "=", as a base64 secret holds them: "#token=" reads them as written.
+    const token = "e2e+control/token-0123456789==";
     const locked = await startLocked(token);
     try {
       // Each page has a context of its own: nothing the page keeps is shared between them.
@@ -289,6 +290,14 @@ describe("the approver page", () => {
         .fill("not-the-control-token-at-all");
       await visitor.getByRole("button", { name: "Unlock" }).click();
       await visitor.getByText("That is not this tenant's control token.").waitFor();
+      // A character no header can carry (an em dash a paste brought) is refused as well, and
+      // kept nowhere: the page does not try it again on a reload.
+      await visitor
+        .getByLabel("Control token", { exact: true })
+        .fill("e2e+control/token\u20140123456789==");
+      await visitor.getByRole("button", { name: "Unlock" }).click();
+      await visitor.getByText("That is not this tenant's control token.").waitFor();
+      await expect(visitor.evaluate("sessionStorage.length")).resolves.toBe(0);
       await visitor.getByLabel("Control token", { exact: true }).fill(token);
       await visitor.getByRole("button", { name: "Unlock" }).click();
       await visitor.getByText("Live", { exact: true }).waitFor();

@@ -495,7 +495,13 @@ function controlFetch(url, init = {}) {
  * not answer refuses nothing yet: the event stream says so, and asks again once it is back.
  */
 async function tokenRefused(token) {
-  const headers = token === null ? {} : { Authorization: `Bearer ${token}` };
+  let headers;
+  try {
+    headers = new Headers(token === null ? {} : { Authorization: `Bearer ${token}` });
+  } catch {
+    // A character no header carries (an em dash pasted from a chat): no tenant's token.
+    return true;
+  }
   const answer = await fetch("/approver/api/session", { headers }).catch(() => undefined);
   return answer?.status === 401;
 }
@@ -578,7 +584,14 @@ function showLocked(message) {
 
 /** `#token=` of the address, taken out of the address bar (and its history entry) once read. */
 function tokenFromFragment() {
-  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  // Read as written: URLSearchParams would read a token's "+" as a space.
+  const written = /(?:^|&)token=([^&]*)/.exec(location.hash.slice(1))?.[1];
+  let token = written;
+  try {
+    token = written === undefined ? undefined : decodeURIComponent(written);
+  } catch {
+    // Not percent-encoding ("%" alone): the token as typed.
+  }
   if (token) history.replaceState(null, "", location.pathname + location.search);
   return token;
 }
