@@ -2,8 +2,9 @@ import { AgentHalt, StoreEntryError } from "../halt.js";
 import { classifyModelError, isModelError } from "../model-error.js";
 import { INTERRUPT } from "../sdk-interrupt.js";
 
-export const UNEXPECTED_ERROR_TEXT =
-  "Something went wrong in the agent's web app. Send your message again, or start a new chat.";
+const UNEXPECTED_ERROR = "Something went wrong in the agent's web app.";
+
+export const UNEXPECTED_ERROR_TEXT = `${UNEXPECTED_ERROR} Send your message again, or start a new chat.`;
 
 export const UNREADABLE_THREAD_TEXT =
   "This chat cannot continue: the agent cannot read its record of it. Start a new chat (reload the page).";
@@ -40,8 +41,6 @@ export function clientErrorText(error: unknown, ordered: readonly string[] = [])
   const failed = text === UNEXPECTED_ERROR_TEXT ? UNEXPECTED_ERROR : text;
   return `${failed} ${ordered.join(" ")} ${ordered.length === 1 ? "That order stands" : "Those orders stand"}: ask only for what is still missing.`;
 }
-
-const UNEXPECTED_ERROR = "Something went wrong in the agent's web app.";
 
 function failureText(error: unknown): string {
   for (const cause of causes(error)) {

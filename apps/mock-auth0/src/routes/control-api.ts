@@ -294,11 +294,13 @@ export function controlApi(deps: ControlApiDeps): Router {
       throw errors.invalidRequest(
         `Invalid policy: ${formatIssues(parsed.error.issues).join("; ")}`,
       );
-    const problems = policyProblems(parsed.data, {
-      user: [...directory.users.keys()],
-      clientId: [...directory.clients.keys()],
-      audience: [...directory.apis.keys()],
-    }).map((problem) => `${problem.path.join(".")}: ${problem.message}`);
+    const problems = formatIssues(
+      policyProblems(parsed.data, {
+        user: [...directory.users.keys()],
+        clientId: [...directory.clients.keys()],
+        audience: [...directory.apis.keys()],
+      }),
+    );
     if (problems.length > 0) throw errors.invalidRequest(`Invalid policy: ${problems.join("; ")}`);
     approver.setPolicy(parsed.data);
     logger.info({ policy: serializePolicy(parsed.data) }, "approver policy replaced");

@@ -1,7 +1,5 @@
 import { fileURLToPath } from "node:url";
 
-import type { z } from "zod";
-
 import { buildTenant } from "./build-tenant.js";
 import type { LoadedTenant } from "./build-tenant.js";
 import type { Tenant } from "./tenant-model.js";
@@ -17,7 +15,10 @@ export const DEFAULT_TENANT_FILE = fileURLToPath(
   new URL("../../../../auth0/tenant.yaml", import.meta.url),
 );
 
-export function formatIssues(issues: z.ZodIssue[]): string[] {
+/** Zod's issues, or problems shaped like them (`policyProblems`), as "path.to.it: message". */
+export function formatIssues(
+  issues: readonly { path: readonly (string | number)[]; message: string }[],
+): string[] {
   return issues.map((issue) => {
     const where = issue.path.length > 0 ? issue.path.join(".") : "(root)";
     return `${where}: ${issue.message}`;
