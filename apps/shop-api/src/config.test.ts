@@ -234,6 +234,9 @@ describe("loadConfig: the database", () => {
       "postgres://shop:pw@localhost/shop",
       "postgresql://db/shop",
       "file:///tmp/x",
+      "postgresql:/db.internal/shop",
+      "postgres:shop",
+      "POSTGRES://db/shop",
     ]) {
       const shown = value.replace("shop:pw@", "***@");
       expect(problems({ SHOP_API_DATABASE: value })).toEqual([

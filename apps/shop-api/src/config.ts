@@ -189,8 +189,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   const urlProblem = url === "" ? undefined : databaseUrlProblem(url);
   if (urlProblem !== undefined) problems.push(`SHOP_API_DATABASE_URL ${urlProblem}`);
   const folder = env.SHOP_API_DATABASE?.trim() ?? "";
-  // A URL here would become a folder named after it (`./postgres:/db/shop`), silently embedded.
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(folder)) {
+  // A URL here would become a folder named after it (`./postgres:/db/shop`), silently embedded:
+  // any `scheme://`, and PostgreSQL's scheme however few slashes follow it (`postgresql:/h/db`).
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/|^postgres(?:ql)?:/i.test(folder)) {
     problems.push(
       `SHOP_API_DATABASE is the embedded database's folder, not a URL (got ${JSON.stringify(hideCredentials(folder))}): ` +
         "for PostgreSQL set SHOP_API_DATABASE_URL instead",
