@@ -72,6 +72,29 @@ describe("messageMismatch", () => {
     ).toMatch(/does not name the product "Lee\u2019s jeans" or the quantity 5 of/);
   });
 
+  it("takes a name only as words of its own, not the start of other words", () => {
+    expect(messageMismatch("Do you want to buy 2 tomatoes", purchase("toy", 2))).toMatch(
+      /does not name the product "toy" of/,
+    );
+    expect(messageMismatch("Do you want to buy 1 phonebook", purchase("phone", 1))).toMatch(
+      /does not name the product "phone" of/,
+    );
+    expect(messageMismatch("Do you want to buy 1 XYZ phone case", purchase("XYZ phone", 1))).toBe(
+      undefined,
+    );
+    for (const [product, qty] of [
+      ["toy", 2],
+      ["box", 3],
+      ["XYZ phone", 2],
+      ["battery", 4],
+      ["TV", 2],
+      ["phone", 1],
+    ] as const) {
+      const message = purchaseBindingMessage({ product, qty });
+      expect(messageMismatch(message, purchase(product, qty)), message).toBe(undefined);
+    }
+  });
+
   it("has nothing to compare without purchase entries", () => {
     expect(messageMismatch("Sign in", undefined)).toBe(undefined);
     expect(messageMismatch("Sign in", [{ type: "other", product: "ABC laptop" }])).toBe(undefined);

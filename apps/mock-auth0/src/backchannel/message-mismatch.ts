@@ -16,19 +16,20 @@ function words(text: string): string {
 }
 
 /**
- * Whether the message names the product: its words in a row, the last one maybe in the plural
- * ("battery" in "2 batteries") or cut short where a long message ends in "...". The name is
- * taken as written and as the shared builder writes it into a binding message, which Auth0
- * limits to `A-Za-z0-9+-_.,:#` and spaces: "AT&T SIM card" as "AT and T SIM card", "Kid's
- * toy" as "Kids toy" (`sanitizeBindingText`).
+ * Whether the message names the product: its words in a row, whole, the last one maybe in the
+ * plural ("battery" in "2 batteries", "box" in "3 boxes"), or cut short where a long message
+ * ends in "...". A name is a word of its own: "toy" is not named by "Do you want to buy a
+ * tomato", nor "phone" by "phonebook". The name is taken as written and as the shared builder
+ * writes it into a binding message, which Auth0 limits to `A-Za-z0-9+-_.,:#` and spaces: "AT&T
+ * SIM card" as "AT and T SIM card", "Kid's toy" as "Kids toy" (`sanitizeBindingText`).
  */
 function namesProduct(message: string, product: string): boolean {
   const said = words(message);
   const names = [words(product).trim(), words(sanitizeBindingText(product)).trim()];
   return names.some((name) => {
     if (name === "") return true;
-    const stem = name.replace(/y$/, "");
-    if (said.includes(` ${stem}`)) return true;
+    const forms = [name, `${name}s`, `${name}es`, `${name.replace(/y$/, "")}ies`];
+    if (forms.some((form) => said.includes(` ${form} `))) return true;
     if (!message.trimEnd().endsWith("...")) return false;
     const firstWord = name.split(" ")[0] ?? name;
     return said.includes(` ${firstWord}`);
