@@ -727,6 +727,32 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(auth0.calls).toEqual([]);
   });
 
+  // Written in Auth0's characters, "½ dozen eggs" read "3 1 2 dozen eggs" and "Телефон XYZ"
+  // read "XYZ": the person approves the message, which named something else.
+  it.each([
+    ["½ dozen eggs", '"½" it would read "1 2 dozen eggs"'],
+    ["Телефон XYZ", '"Т", "е", "л", "ф", "о", "н" it would read "XYZ"'],
+    ["Phone ٢٤", '"٢", "٤" it would read "Phone"'],
+  ])(
+    "asks nobody for a product whose name a binding message cannot carry: %s",
+    async (product, read) => {
+      stubShop().catalog(200, [{ id: "p-1", name: product, price: 3, stock: 10 }]);
+      const auth0 = stubAuth0();
+      const { agent } = setup({
+        model: scriptedModel([{ calls: [{ id: "call_a", input: { product, qty: 3 } }] }]),
+      });
+
+      const report = await agent.run(`Buy 3 ${product}`);
+
+      expect(report).toMatchObject({ outcome: "CONFIG_ERROR", error: "unwritable_product_name" });
+      expect(report.message).toContain(
+        `A binding message cannot name ${JSON.stringify(product)}: Auth0 allows only A-Z, a-z, 0-9, spaces and +-_.,:# in it, and without ${read}, which names another product; the person was not asked.`,
+      );
+      expect(report.fix).toMatch(/^Name the product in the shop's catalog in Latin letters/);
+      expect(auth0.calls).toEqual([]);
+    },
+  );
+
   it("asks with the limit the shop applies, whole cents rounded down, in the details as in the message", async () => {
     // 19.989 went into maximum_amount as it was, which a consent screen shows as $19.99.
     stubShop().catalog();

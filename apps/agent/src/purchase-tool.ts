@@ -7,6 +7,8 @@ import {
   purchaseAuthorizationDetailSchema,
   purchaseBindingMessage,
   purchaseRequestSchema,
+  sanitizeBindingText,
+  unwritableInBindingText,
   type Clock,
   type PurchaseRequest,
 } from "@ciba-testbed/shared";
@@ -208,6 +210,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     // the catalog's answer, one at a time: both requests share one connection to the shop.
     const refusal =
       refusalBeforeAsking(input, catalog) ??
+      unwritableName(input) ??
       unshowableApproval(input, maximumAmount) ??
       (await checkPurchaseUrl());
     const record: PurchaseRecord = {
@@ -724,6 +727,28 @@ function unshowableApproval(
     error: "invalid_tool_call",
     description: `The model asked for ${input.qty} x ${writtenOut(input.product)}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
   };
+}
+
+/**
+ * Why not to ask for a product whose name a binding message cannot carry. The person approves
+ * the message, written in Auth0's characters only, and it would name something else:
+ * "Телефон XYZ" as "XYZ", "½ dozen eggs" as "1 2 dozen eggs", "Phone ٢٤" as "Phone".
+ */
+function unwritableName(input: PurchaseRequest): Verdict | undefined {
+  const lost = unwritableInBindingText(input.product);
+  if (lost.length === 0) return undefined;
+  const written = sanitizeBindingText(input.product);
+  return {
+    outcome: "CONFIG_ERROR",
+    error: "unwritable_product_name",
+    description: `A binding message cannot name ${readable(input.product)}: Auth0 allows only A-Z, a-z, 0-9, spaces and +-_.,:# in it, and without ${lost.map(readable).join(", ")} it would read ${written === "" ? "no name at all" : `"${written}"`}, which names another product; the person was not asked.`,
+    fix: "Name the product in the shop's catalog in Latin letters (accents are fine) and the digits 0-9, which a consent on the person's phone can show.",
+  };
+}
+
+/** `text` quoted as a person reads it, or written out where it holds a character none can see. */
+function readable(text: string): string {
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u.test(text) ? JSON.stringify(text) : writtenOut(text);
 }
 
 /** `text` quoted, with every character but printable ASCII written out (`\u{FEFF}`). */

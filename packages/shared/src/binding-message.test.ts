@@ -6,6 +6,7 @@ import {
   isValidBindingMessage,
   purchaseBindingMessage,
   sanitizeBindingText,
+  unwritableInBindingText,
 } from "./binding-message.js";
 
 describe("bindingMessageProblems", () => {
@@ -110,5 +111,38 @@ describe("purchaseBindingMessage", () => {
         expect(bindingMessageProblems(message), message).toEqual([]);
       }
     }
+  });
+});
+
+describe("unwritableInBindingText", () => {
+  it("finds the letters and digits a binding message would lose, each once", () => {
+    expect(unwritableInBindingText("Телефон XYZ")).toEqual(["Т", "е", "л", "ф", "о", "н"]);
+    expect(unwritableInBindingText("½ dozen eggs")).toEqual(["½"]);
+    expect(unwritableInBindingText("Phone ٢٤")).toEqual(["٢", "٤"]);
+    expect(unwritableInBindingText("XYZ ph\u03bfne")).toEqual(["\u03bf"]);
+    expect(unwritableInBindingText("スマホ")).toEqual(["ス", "マ", "ホ"]);
+  });
+
+  it("finds nothing in what is written in Latin letters, accents and all", () => {
+    for (const name of [
+      "XYZ phone",
+      "Café crème",
+      "Straße lamp",
+      "Smørrebrød plate",
+      "Łódź mug",
+      "ＸＹＺ phone ２",
+      "Kid's toy",
+      "AT&T SIM card",
+      "🙂 mug (50% off!)",
+      "Ⅻ clock",
+    ]) {
+      expect(unwritableInBindingText(name), name).toEqual([]);
+    }
+  });
+
+  it("writes Latin letters that have no decomposition as they are usually written", () => {
+    expect(sanitizeBindingText("Straße Smørrebrød Łódź Æsir")).toBe(
+      "Strasse Smorrebrod Lodz AEsir",
+    );
   });
 });

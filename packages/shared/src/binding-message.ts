@@ -39,11 +39,56 @@ const REPLACEMENTS: [RegExp, string][] = [
   [/[/\\|]/g, "-"],
 ];
 
+/** Latin letters that no decomposition takes to A-Z, as they are usually written in it. */
+const LATIN_LETTERS: Readonly<Record<string, string>> = {
+  "\u00df": "ss", // ß
+  "\u1e9e": "SS", // ẞ
+  "\u00e6": "ae", // æ
+  "\u00c6": "AE", // Æ
+  "\u0153": "oe", // œ
+  "\u0152": "OE", // Œ
+  "\u00f8": "o", // ø
+  "\u00d8": "O", // Ø
+  "\u0142": "l", // ł
+  "\u0141": "L", // Ł
+  "\u0111": "d", // đ
+  "\u0110": "D", // Đ
+  "\u00f0": "d", // ð
+  "\u00d0": "D", // Ð
+  "\u00fe": "th", // þ
+  "\u00de": "TH", // Þ
+  "\u0131": "i", // ı
+};
+const LATIN_LETTER = new RegExp(`[${Object.keys(LATIN_LETTERS).join("")}]`, "g");
+
+/** The text in Latin letters where it has them: accents dropped, "ß" as "ss", "Ｘ" as "X". */
+function latin(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(LATIN_LETTER, (char) => LATIN_LETTERS[char] ?? char);
+}
+
 /** Turns any text into characters Auth0 accepts; it does not shorten. */
 export function sanitizeBindingText(text: string): string {
-  let out = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  let out = latin(text);
   for (const [pattern, replacement] of REPLACEMENTS) out = out.replace(pattern, replacement);
   return out.replace(DISALLOWED_CHAR, " ").replace(/\s+/g, " ").trim();
+}
+
+/**
+ * The letters and digits of `text` that `sanitizeBindingText` cannot write in a binding
+ * message, each once: letters of other scripts ("Телефон"), digits other than 0-9 ("٢٤"), and
+ * fractions ("½", which would read "1 2"). A message written without them names something
+ * else, and the person approves the message. Symbols, emoji and punctuation are not counted:
+ * they become spaces, and the words and numbers stay.
+ */
+export function unwritableInBindingText(text: string): string[] {
+  const lost = new Set<string>();
+  for (const char of text) {
+    if (/[\p{L}\p{N}]/u.test(char) && !/^[A-Za-z0-9]+$/.test(latin(char))) lost.add(char);
+  }
+  return [...lost];
 }
 
 function shorten(text: string, max: number): string {
