@@ -9,6 +9,8 @@ import { INTERACTIVE_TENANT_SETTINGS, startStack } from "@ciba-testbed/stack";
 import type { ConsentRecord, Stack } from "@ciba-testbed/stack";
 import { runAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
+import { ServiceStartError, stopLine } from "@ciba-testbed/stack/supervisor";
+import { resolveFromInvocation } from "@ciba-testbed/shared/node";
 
 interface Step {
   title: string;
@@ -127,8 +129,29 @@ say(
   bold("ciba-testbed demo") +
     dim(": the agent asks, the person answers, the shop sells only with consent"),
 );
-// The agent polls every 1 s, not at Auth0's 5 s: a person watches each step.
-const stack = await startStack({ tenantSettingsFile: INTERACTIVE_TENANT_SETTINGS });
+/** One line on stderr and exit 1: what a person reads, no stack trace. */
+function fail(message: string): never {
+  process.stderr.write(`pnpm demo: ${bad(message)}\n`);
+  process.exit(1);
+}
+
+// Where the tenant keeps its CA and keys, as pnpm dev takes it: the repository's .certs
+// cannot be written in a read-only checkout, and the tenant's error says to set this.
+const certDir = process.env.MOCK_AUTH0_CERT_DIR?.trim() ?? "";
+let stack: Stack;
+try {
+  // The agent polls every 1 s, not at Auth0's 5 s: a person watches each step.
+  stack = await startStack({
+    tenantSettingsFile: INTERACTIVE_TENANT_SETTINGS,
+    ...(certDir === "" ? {} : { certDir: resolveFromInvocation(certDir, process.env) }),
+  });
+} catch (error) {
+  fail(
+    error instanceof ServiceStartError
+      ? stopLine(error.stop)
+      : ((error as Error).message.split("\n")[0] ?? String(error)),
+  );
+}
 say(dim(`mock-auth0 at ${stack.issuer}, shop-api at ${stack.shopApiUrl}`));
 let failed = true;
 try {

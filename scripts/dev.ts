@@ -21,7 +21,6 @@ import type { ZodRawShape } from "zod";
 import { z } from "zod";
 
 import type { AgentEnv } from "@ciba-testbed/stack";
-import type { ServiceStop } from "@ciba-testbed/stack/supervisor";
 
 const portsShape = {
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),
@@ -258,7 +257,7 @@ stopWithPnpm({
     process.stderr.write(`pnpm dev: pnpm (pid ${pnpm.pid}) is gone; stopping every service\n`);
   },
 });
-const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES } =
+const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES, stopLine } =
   await import("@ciba-testbed/stack/supervisor");
 const { ENTRIES, watchBuild } = await import("./build.js");
 
@@ -382,13 +381,6 @@ try {
   // The service's output is on the terminal above: the line names it and quotes its error.
   if (error instanceof ServiceStartError) fail(stopLine(error.stop), 1);
   fail((error as Error).message.split("\n")[0] ?? "", 1);
-}
-
-/** `shop-api exited (code 1): <its last error>`, in one line. */
-function stopLine({ name, why, lastError }: ServiceStop): string {
-  return lastError === undefined
-    ? `${name} ${why}, with no error message (killed, or it crashed without one)`
-    : `${name} ${why}: ${lastError}`;
 }
 
 // A service that stops on its own once the stack runs ends `pnpm dev` too, the others stopped

@@ -81,6 +81,13 @@ export interface ServiceStop {
   afterChange: boolean;
 }
 
+/** `shop-api exited (code 1): <its last error>`, in one line. */
+export function stopLine({ name, why, lastError }: ServiceStop): string {
+  return lastError === undefined
+    ? `${name} ${why}, with no error message (killed, or it crashed without one)`
+    : `${name} ${why}: ${lastError}`;
+}
+
 /** A service that did not get ready: the message quotes its last words, `stop` says why. */
 export class ServiceStartError extends Error {
   constructor(
