@@ -94,6 +94,14 @@ describe("hideCredentials", () => {
     ["http://h/api/purchases?api_key=SE@CRET", "http://h/api/purchases?api_key=***"],
     ["http://u:SECRET@host/a#tok@en", "http://***@host/a#***"],
     ["http://u:SE@CRET@host/a?to=x@y", "http://***@host/a?to=***"],
+    // A password typed without encoding may hold a "?" or "#" before the "@" that ends it.
+    [
+      "http://buyer:SECRET?x@127.0.0.1:5120/api/purchases",
+      "http://***@127.0.0.1:5120/api/purchases",
+    ],
+    ["http://buyer:SE#CRET@127.0.0.1:5899/api/products", "http://***@127.0.0.1:5899/api/products"],
+    ["redis://:SECRET?#x@redis.internal", "redis://***@redis.internal"],
+    ["http://h?api_key=SE@CRET", "http://h?api_key=***"],
   ])("hides what could be a credential in %j", (value, shown) => {
     expect(hideCredentials(value)).toBe(shown);
     expect(hideCredentials(value)).not.toContain("SECRET");

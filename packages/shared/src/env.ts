@@ -98,10 +98,7 @@ export function hideUrlPasswords(url: URL): boolean {
 export function hideCredentials(value: string): string {
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
   let rest = value.slice(scheme.length);
-  // The user part ends before the query and the fragment, which may hold an "@" of their own
-  // (`?notify=ops@example.com`).
-  const authorityEnd = rest.search(/[?#]/u);
-  const at = rest.lastIndexOf("@", authorityEnd === -1 ? rest.length : authorityEnd - 1);
+  const at = userPartEnd(rest);
   if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
   const hash = rest.indexOf("#");
   if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
@@ -117,6 +114,30 @@ export function hideCredentials(value: string): string {
       return eq === pair.length - 1 ? pair : `${pair.slice(0, eq + 1)}***`;
     });
   return `${scheme}${rest.slice(0, query)}?${pairs.join("&")}${rest.slice(end)}`;
+}
+
+/**
+ * Where the user part of a URL without its scheme ends: its last "@" before the query and the
+ * fragment, which may hold an "@" of their own (`?notify=ops@example.com`); or, when there is
+ * none, an "@" after a "?" or "#" that a password typed without encoding holds
+ * (`buyer:hunter2?x@db:5432/shop`): one after a `user:password`-like start with no "/" in it,
+ * and before a host. -1 when there is no user part.
+ */
+function userPartEnd(rest: string): number {
+  const authorityEnd = rest.search(/[?#]/u);
+  const at = rest.lastIndexOf("@", authorityEnd === -1 ? rest.length : authorityEnd - 1);
+  if (at !== -1 || authorityEnd === -1) return at;
+  let found = -1;
+  for (
+    let next = rest.indexOf("@", authorityEnd);
+    next !== -1;
+    next = rest.indexOf("@", next + 1)
+  ) {
+    const before = rest.slice(0, next);
+    if (before.includes("/") || !before.includes(":")) break;
+    if (/^[^@/?#&\s]+(?:[/?#]|$)/u.test(rest.slice(next + 1))) found = next;
+  }
+  return found;
 }
 
 /** A value as a problem shows it: a secret by its length only, anything else `hideCredentials`. */
