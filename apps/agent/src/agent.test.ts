@@ -597,7 +597,8 @@ function stubbornModel(callsPerStep = 1): LanguageModelV2 & { calls: number } {
 }
 
 /** One step of a scripted model: its tool calls, or its answer. */
-type ScriptedStep = { calls: { id: string; input: unknown; tool?: string }[] } | { text: string };
+type ScriptedStep =
+  { calls: { id: string; input: unknown; tool?: string }[]; said?: string } | { text: string };
 
 /** A model that answers each call with the next step of `steps`, and keeps the prompts. */
 function scriptedModel(steps: ScriptedStep[]): LanguageModelV2 & { prompts: unknown[] } {
@@ -615,6 +616,13 @@ function scriptedModel(steps: ScriptedStep[]): LanguageModelV2 & { prompts: unkn
       const step = steps[prompts.length - 1] ?? { text: "" };
       const parts: LanguageModelV2StreamPart[] = [{ type: "stream-start", warnings: [] }];
       if ("calls" in step) {
+        if (step.said !== undefined) {
+          parts.push(
+            { type: "text-start", id: "t" },
+            { type: "text-delta", id: "t", delta: step.said },
+            { type: "text-end", id: "t" },
+          );
+        }
         for (const call of step.calls) {
           parts.push({
             type: "tool-call",
@@ -705,6 +713,27 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     );
     expect(shop.calls).toHaveLength(1);
     expect(model.prompts).toHaveLength(2);
+  });
+
+  it("ends PARTIAL on an invalid last call after an order, whatever the model said before it", async () => {
+    // The words before the first call were taken for the answer, and the turn ended ORDERED.
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1" });
+    const model = scriptedModel([
+      {
+        said: "Sure, ordering it now.",
+        calls: [{ id: "call_a", input: { product: "XYZ phone", qty: 1 } }],
+      },
+      { calls: [{ id: "call_b", input: { product: "ABC laptop", qty: 0 } }] },
+    ]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "PARTIAL", exitCode: 10, error: "invalid_tool_call" });
+    expect(report.message).toMatch(/^Ordered 1 x XYZ phone: order ord_1\b/);
+    expect(report.message).not.toContain("Sure, ordering it now.");
   });
 
   it("asks nobody for a purchase whose approval the shop would refuse as unreadable", async () => {

@@ -396,6 +396,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       onError: () => undefined,
     });
 
+    /** The model's words in its last step: its answer, once no call is left to run. */
     let text = "";
     let failure: ModelFailure | undefined;
     /** The last call the SDK found invalid, and why: the turn may end on it. */
@@ -409,6 +410,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           text += part.text;
           emit({ type: "text", text: part.text });
         } else if (part.type === "start-step") {
+          // Words said before a call ("Sure, ordering it now.") are not the answer: a last step
+          // of an invalid call, or of nothing, must not end the turn on them.
+          text = "";
           begunCalls.clear();
         } else if (part.type === "tool-input-start") {
           begunCalls.set(part.id, { toolName: part.toolName, input: "" });
