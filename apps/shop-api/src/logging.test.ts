@@ -92,9 +92,16 @@ describe("request logs", () => {
 });
 
 describe("redactUrl", () => {
-  it("replaces token-bearing query values and keeps the rest", () => {
+  it("replaces every query value but those of the shop's own parameters", () => {
     expect(redactUrl("/api/purchases?access_token=abc&x=1")).toBe(
-      "/api/purchases?access_token=%5BRedacted%5D&x=1",
+      "/api/purchases?access_token=%5BRedacted%5D&x=%5BRedacted%5D",
+    );
+    // A password or an API key for another service, put in the URL by mistake.
+    expect(redactUrl("/api/products?password=PWa6&api_key=K3y")).toBe(
+      "/api/products?password=%5BRedacted%5D&api_key=%5BRedacted%5D",
+    );
+    expect(redactUrl("/admin/purchases?user=auth0%7Ctestbed-user")).toBe(
+      "/admin/purchases?user=auth0%7Ctestbed-user",
     );
     expect(redactUrl("/p?Access_Token=a&access_token=b")).toBe(
       "/p?Access_Token=%5BRedacted%5D&access_token=%5BRedacted%5D",

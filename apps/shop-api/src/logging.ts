@@ -31,23 +31,20 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
 /** A caller's request id is reused when it is short and plain; anything else is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const SECRET_QUERY_PARAMS = new Set([
-  "access_token",
-  "id_token",
-  "refresh_token",
-  "token",
-  "code",
-  "client_secret",
-  "auth_req_id",
-]);
+/**
+ * The query parameters whose values a log keeps: the shop's own, which carry no secret. Any
+ * other value is replaced, since a caller may put anything in a URL: `?access_token=` (RFC 6750
+ * section 2.3, which the shop refuses), a `?password=` or an `?api_key=` meant for another API.
+ */
+const KEPT_QUERY_PARAMS = new Set(["user"]);
 
-/** The URL with the values of token-bearing query parameters replaced. */
+/** The URL with the values of every query parameter but the shop's own replaced. */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf("?");
   if (queryStart === -1) return url;
   const params = new URLSearchParams(url.slice(queryStart + 1));
   for (const name of new Set(params.keys())) {
-    if (SECRET_QUERY_PARAMS.has(name.toLowerCase())) params.set(name, "[Redacted]");
+    if (!KEPT_QUERY_PARAMS.has(name)) params.set(name, "[Redacted]");
   }
   return `${url.slice(0, queryStart)}?${params.toString()}`;
 }
