@@ -169,7 +169,7 @@ describe("the OpenAPI document", () => {
       additionalProperties: false,
       properties: {
         qty: { type: "integer", minimum: 1, maximum: 1000 },
-        priceLimit: { type: "number", exclusiveMinimum: 0 },
+        priceLimit: { type: "number", minimum: 0.01 },
       },
     });
   });

@@ -22,7 +22,9 @@ describe("purchaseRequestSchema", () => {
     [{ product: "XYZ", qty: 1e9 }, "qty must be at most 1000"],
     [{ product: "", qty: 1 }, "product must not be empty"],
     [{ qty: 1 }, "product is required"],
-    [{ product: "XYZ", qty: 1, priceLimit: -1 }, "priceLimit must be greater than 0"],
+    [{ product: "XYZ", qty: 1, priceLimit: -1 }, "priceLimit must be at least 0.01 (one cent)"],
+    // Below a cent it allows nothing, and a consent would read "for max 0 USD".
+    [{ product: "XYZ", qty: 1, priceLimit: 0.001 }, "priceLimit must be at least 0.01 (one cent)"],
     [{ product: "XYZ", qty: 1, color: "red" }, "Unrecognized key(s) in object: 'color'"],
   ])("refuses %j with %s", (body, message) => {
     const result = purchaseRequestSchema.safeParse(body);

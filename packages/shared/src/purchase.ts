@@ -29,7 +29,8 @@ export const purchaseRequestSchema = z
       .describe("How many units to buy"),
     priceLimit: z
       .number({ invalid_type_error: "priceLimit must be a number" })
-      .positive("priceLimit must be greater than 0")
+      // A limit below one cent allows nothing the shop sells, and reads "for max 0 USD".
+      .min(0.01, "priceLimit must be at least 0.01 (one cent)")
       .max(MAX_PRICE_LIMIT, `priceLimit must be at most ${MAX_PRICE_LIMIT}`)
       .optional()
       .describe("The most the person will pay for the whole order, in USD"),

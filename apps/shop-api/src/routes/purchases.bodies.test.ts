@@ -64,7 +64,7 @@ describe("POST /api/purchases refuses bad bodies", () => {
     [
       "negative priceLimit",
       { product: "XYZ phone", qty: 1, priceLimit: -5 },
-      "priceLimit must be greater than 0",
+      "priceLimit must be at least 0.01 (one cent)",
     ],
     [
       "extra field",
