@@ -3,8 +3,14 @@ import { describe, expect, it } from "vitest";
 
 import { messageMismatch } from "./message-mismatch.js";
 
-const purchase = (product: unknown, quantity: unknown) => [
-  { type: "product_purchase", product, quantity, currency: "USD" },
+const purchase = (product: unknown, quantity: unknown, maximumAmount?: number) => [
+  {
+    type: "product_purchase",
+    product,
+    quantity,
+    currency: "USD",
+    ...(maximumAmount === undefined ? {} : { maximum_amount: maximumAmount }),
+  },
 ];
 
 describe("messageMismatch", () => {
@@ -79,9 +85,9 @@ describe("messageMismatch", () => {
     expect(messageMismatch("Do you want to buy 1 phonebook", purchase("phone", 1))).toMatch(
       /does not name the product "phone" of/,
     );
-    expect(messageMismatch("Do you want to buy 1 XYZ phone case", purchase("XYZ phone", 1))).toBe(
-      undefined,
-    );
+    expect(
+      messageMismatch("Do you want to buy 1 XYZ phone case", purchase("XYZ phone", 1)),
+    ).toMatch(/does not name the product "XYZ phone" of/);
     for (const [product, qty] of [
       ["toy", 2],
       ["box", 3],
@@ -92,6 +98,90 @@ describe("messageMismatch", () => {
     ] as const) {
       const message = purchaseBindingMessage({ product, qty });
       expect(messageMismatch(message, purchase(product, qty)), message).toBe(undefined);
+    }
+  });
+
+  // [message, product, quantity, maximum_amount, what the check says (undefined: they agree)]
+  const table: [string, string, number, number | undefined, RegExp | undefined][] = [
+    // A longer product that starts with the details' product is another product.
+    ["Do you want to buy 2 XYZ phone cases", "XYZ phone", 2, undefined, /the product "XYZ phone"/],
+    ["Buy 2 XYZ phones cases", "XYZ phone", 2, undefined, /the product "XYZ phone"/],
+    ["Buy 1 XYZ phone charger for 19 USD", "XYZ phone", 1, undefined, /the product "XYZ phone"/],
+    // A price is not the quantity.
+    ["Do you want to buy 2 XYZ phones for max 20 USD", "XYZ phone", 20, 20, /the quantity 20 of/],
+    ["Buy 2 XYZ phones for 20 USD", "XYZ phone", 20, undefined, /the quantity 20 of/],
+    ["Buy 2 XYZ phones up to 20", "XYZ phone", 20, 20, /the quantity 20 of/],
+    ["Buy XYZ phone for USD 3", "XYZ phone", 3, undefined, /the quantity 3 of/],
+    // A stated maximum must be the details' maximum_amount, in whole cents.
+    [
+      "Do you want to buy 2 XYZ phones for max 20 USD",
+      "XYZ phone",
+      2,
+      998,
+      /the maximum_amount 998 \(it says max 20\)/,
+    ],
+    ["Buy 2 XYZ phones for up to 9.99 USD", "XYZ phone", 2, 9.98, /the maximum_amount 9\.98 /],
+    [
+      "Do you want to buy 2 XYZ phones for max 998 USD",
+      "XYZ phone",
+      2,
+      undefined,
+      /states a maximum of 998 that authorization_details do not set/,
+    ],
+    // A name with no letter or digit a binding message may hold is named by none.
+    [
+      "Do you want to buy 2 items",
+      "\u03c4\u03b7\u03bb\u03ad\u03c6\u03c9\u03bd\u03bf",
+      2,
+      undefined,
+      /the product "\u03c4\u03b7\u03bb/,
+    ],
+    ["Do you want to buy 2 XYZ phones", "\u0416\u0416", 2, undefined, /the product/],
+    // What an agent writes in its own words.
+    ["Buy 2 XYZ phones", "XYZ phone", 2, undefined, undefined],
+    ["Approve purchase of 2 XYZ phones for up to 998 USD", "XYZ phone", 2, 998, undefined],
+    ["XYZ phone x2", "XYZ phone", 2, undefined, undefined],
+    ["2x XYZ phone at 499 USD each", "XYZ phone", 2, 998, undefined],
+    ["Buy 2 XYZ phones, max 998.00 USD", "XYZ phone", 2, 998, undefined],
+    ["Buy 2 XYZ phones for max 998 USD", "XYZ phone", 2, 998.004, undefined],
+    ["Order 12: buy 2 XYZ phones", "XYZ phone", 2, undefined, undefined],
+    ["Buy 1 Model 3 charger", "Model 3 charger", 1, undefined, undefined],
+    ["Buy 3 Model 3 chargers", "Model 3 charger", 1, undefined, /the quantity 1 of/],
+    ["Buy 1,000 USB-C cables", "USB-C cable", 1000, undefined, undefined],
+    ["Buy 2 \uff38\uff39\uff3a phones", "XYZ phone", 2, undefined, undefined],
+  ];
+
+  it.each(table)(
+    "%s | %s, quantity %d, maximum_amount %s",
+    (message, product, quantity, maximum, says) => {
+      const found = messageMismatch(message, purchase(product, quantity, maximum));
+      if (says === undefined) expect(found).toBe(undefined);
+      else expect(found).toMatch(says);
+    },
+  );
+
+  it("takes every message the shared builder writes, with and without the limit, cut short or not", () => {
+    const products = [
+      "XYZ phone",
+      "battery",
+      "box",
+      "TV",
+      "USB-C cable",
+      "Kid's toy",
+      "AT&T SIM card",
+      "Caf\u00e9 mug",
+      "Model 3 charger",
+      "Extraordinarily long product name that goes on and on for a while",
+    ];
+    for (const product of products) {
+      for (const qty of [1, 2, 20, 1000]) {
+        for (const priceLimit of [undefined, 20, 998, 9.985, 123456.78]) {
+          const message = purchaseBindingMessage({ product, qty, priceLimit });
+          expect(messageMismatch(message, purchase(product, qty, priceLimit)), message).toBe(
+            undefined,
+          );
+        }
+      }
     }
   });
 
