@@ -8,3 +8,4 @@ export * from "./oauth-error.js";
 export * from "./product-reference.js";
 export * from "./purchase.js";
 export * from "./token-buckets.js";
+export * from "./written-out.js";

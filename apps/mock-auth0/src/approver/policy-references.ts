@@ -1,6 +1,8 @@
+import { quotedWrittenOut, writtenOut } from "@ciba-testbed/shared";
+
 import type { Problem } from "../tenant/problems.js";
 
-import { matchesEveryMessage } from "./policy.js";
+import { matchesEveryMessage, matchesSomeMessage } from "./policy.js";
 import type { ApproverPolicy } from "./policy.js";
 
 const SHOWN = 10;
@@ -23,9 +25,33 @@ function hint(value: string, known: readonly string[]): string {
 }
 
 /**
+ * Why a `bindingMessage` pattern is found in no message the tenant takes, and what to write
+ * instead: the pattern as an agent writes its message (accents dropped, full-width letters made
+ * plain, as the shared builder does) when that one can match.
+ */
+function unmatchableMessage(source: string): string {
+  const needed = [...new Set(Array.from(source).filter((char) => char > "~" || char < " "))];
+  const why =
+    needed.length > 0
+      ? `needs ${needed.map((char) => writtenOut(char)).join(", ")}, ${needed.length > 1 ? "characters" : "a character"}`
+      : "matches only characters";
+  const plain = source.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  let fix = "make it find text in those characters, as the agent writes its message";
+  try {
+    if (plain !== source && matchesSomeMessage(plain)) {
+      fix = `write it as the agent's message does: ${quotedWrittenOut(plain)}`;
+    }
+  } catch {
+    // The plain pattern is not one RE2 takes: keep the general advice.
+  }
+  return `${quotedWrittenOut(source)} ${why} no binding_message holds (Auth0 allows only A-Z, a-z, 0-9, spaces and +-_.,:#), so the rule never matches; ${fix}`;
+}
+
+/**
  * What in a policy can never match this tenant: a rule naming a user, client or audience it
- * does not have (a tester meaning "deny second-user" would silently get the default), and a
- * rule with no condition, which matches every request and shadows the later rules and the
+ * does not have (a tester meaning "deny second-user" would silently get the default), a rule
+ * whose `bindingMessage` needs a character Auth0's binding messages may not hold (`téléphone`:
+ * `/bc-authorize` refuses every message it could be found in), and a rule with no condition, which matches every request and shadows the later rules and the
  * default. Each problem is at its path in the policy (`rules[0].when.user`). The control API
  * checks a policy sent at run time, and the tenant's loader the one in mock-auth0.json.
  */
@@ -34,6 +60,12 @@ export function policyProblems(policy: ApproverPolicy, known: PolicyReferents): 
   policy.rules.forEach((rule, index) => {
     const at = ["rules", index, "when"];
     const { bindingMessage, ...others } = rule.when;
+    if (bindingMessage !== undefined && !matchesSomeMessage(bindingMessage)) {
+      problems.push({
+        path: [...at, "bindingMessage"],
+        message: unmatchableMessage(bindingMessage),
+      });
+    }
     const everyMessage = bindingMessage !== undefined && matchesEveryMessage(bindingMessage);
     if (Object.keys(others).length === 0 && (bindingMessage === undefined || everyMessage)) {
       const why =

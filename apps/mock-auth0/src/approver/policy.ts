@@ -52,6 +52,76 @@ export function matchesEveryMessage(source: string): boolean {
   return EVERY_MESSAGE_SAMPLES.every((message) => pattern.test(message));
 }
 
+/** Auth0's binding message alphabet, as code points. */
+const MESSAGE_RUNES = Array.from(
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-_.,:# ",
+).map((char) => char.codePointAt(0) ?? 0);
+
+/** An instruction of the program RE2 compiles a pattern to (re2js's `Inst`), and its kinds. */
+interface Instruction {
+  op: number;
+  out: number;
+  arg: number;
+  matchRune(rune: number): boolean;
+}
+const ALT = 1;
+const ALT_MATCH = 2;
+const CAPTURE = 3;
+const EMPTY_WIDTH = 4;
+const FAIL = 5;
+const MATCH = 6;
+const NOP = 7;
+const RUNE = 8;
+const RUNE1 = 9;
+const RUNE_ANY = 10;
+const RUNE_ANY_NOT_NL = 11;
+
+/**
+ * Whether some message of Auth0's binding message alphabet holds the pattern. RE2 compiles a
+ * pattern to a program of steps, each taking one character or none: the pattern is found in such
+ * a message when the program can reach its end taking only characters of the alphabet (case
+ * folded as the pattern is: `(?i)\x{212A}`, the Kelvin sign, takes "k"). `phöne`, `ＸＹＺ`,
+ * `\p{Greek}` or `\x{202E}` cannot: `/bc-authorize` refuses every message holding them.
+ * Conditions that take no character (`^`, `$`, `\b`) are taken as met, so a pattern is never
+ * called unmatchable for them.
+ */
+export function matchesSomeMessage(source: string): boolean {
+  const program = compilePattern(source).re2().prog as { inst: Instruction[]; start: number };
+  const seen = new Set<number>();
+  const pending = [program.start];
+  for (let pc = pending.pop(); pc !== undefined; pc = pending.pop()) {
+    if (seen.has(pc)) continue;
+    seen.add(pc);
+    const step = program.inst[pc];
+    switch (step?.op) {
+      case MATCH:
+        return true;
+      case ALT:
+      case ALT_MATCH:
+        pending.push(step.out, step.arg);
+        break;
+      case CAPTURE:
+      case EMPTY_WIDTH:
+      case NOP:
+      case RUNE_ANY:
+      case RUNE_ANY_NOT_NL:
+        pending.push(step.out);
+        break;
+      case RUNE:
+      case RUNE1:
+        if (MESSAGE_RUNES.some((rune) => step.matchRune(rune))) pending.push(step.out);
+        break;
+      case FAIL:
+        break;
+      default:
+        throw new Error(
+          `re2js compiled ${JSON.stringify(source)} to an unknown step ${String(step?.op)}`,
+        );
+    }
+  }
+  return false;
+}
+
 const regexSource = z.string().superRefine((source, ctx) => {
   try {
     compilePattern(source);

@@ -301,8 +301,52 @@ describe("control API", () => {
         `Invalid policy: rules.0.when: names only bindingMessage ${JSON.stringify(pattern)}, which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
       );
     }
-    // A pattern most messages hold, but not every one, is a condition.
-    for (const pattern of ["[a-z]", "\\d", "o", "^Do you"]) {
+    // A pattern that needs a character no binding message may hold is found in none.
+    const alphabet =
+      "no binding_message holds (Auth0 allows only A-Z, a-z, 0-9, spaces and +-_.,:#), so the rule never matches";
+    for (const [pattern, says] of [
+      [
+        "\uff38\uff39\uff3a",
+        `"\\u{FF38}\\u{FF39}\\u{FF3A}" needs \\u{FF38}, \\u{FF39}, \\u{FF3A}, characters ${alphabet}; write it as the agent's message does: "XYZ"`,
+      ],
+      [
+        "t\u00e9l\u00e9phone",
+        `"t\\u{00E9}l\\u{00E9}phone" needs \\u{00E9}, a character ${alphabet}; write it as the agent's message does: "telephone"`,
+      ],
+      [
+        "(?i)ph\u00f6ne",
+        `"(?i)ph\\u{00F6}ne" needs \\u{00F6}, a character ${alphabet}; write it as the agent's message does: "(?i)phone"`,
+      ],
+      [
+        "\u202e",
+        `"\\u{202E}" needs \\u{202E}, a character ${alphabet}; make it find text in those characters, as the agent writes its message`,
+      ],
+      [
+        "\\p{Greek}",
+        `"\\p{Greek}" matches only characters ${alphabet}; make it find text in those characters, as the agent writes its message`,
+      ],
+      [
+        "phone\\x{202E}",
+        expect.stringContaining(`"phone\\x{202E}" matches only characters ${alphabet}`),
+      ],
+    ] as const) {
+      expect((await refused({ bindingMessage: pattern })).error_description, pattern).toEqual(
+        typeof says === "string" ? `Invalid policy: rules.0.when.bindingMessage: ${says}` : says,
+      );
+    }
+    // A pattern most messages hold, but not every one, is a condition, and so is one whose
+    // other characters a message may hold (`\x{212A}`, the Kelvin sign, folds to "k").
+    for (const pattern of [
+      "[a-z]",
+      "\\d",
+      "o",
+      "^Do you",
+      "phone|t\u00e9l\u00e9phone",
+      "(t\u00e9l\u00e9)?phone",
+      "\\x{212A}ey",
+      "[^\\x00-\\x7f]*phone",
+      "^phone$",
+    ]) {
       await request(h.app)
         .put("/approver/api/policy")
         .send({

@@ -615,6 +615,7 @@ describe("mock-auth0.json", () => {
       { when: { clientId: "agent" }, outcome: "deny" },
       { when: { audience: "https://api.example.com" }, outcome: "deny" },
       { when: { bindingMessage: ".*" }, outcome: "deny" },
+      { when: { bindingMessage: "t\u00e9l\u00e9phone" }, outcome: "deny" },
     ];
     const file = writeTenant({
       yaml: CIBA_CLIENT,
@@ -630,6 +631,7 @@ describe("mock-auth0.json", () => {
       ),
       `${settings}: approver.rules[2].when.audience: "https://api.example.com" is not in this tenant, so the rule never matches; the tenant has "https://api.example.com/"`,
       `${settings}: approver.rules[3].when: names only bindingMessage ".*", which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
+      `${settings}: approver.rules[4].when.bindingMessage: "t\\u{00E9}l\\u{00E9}phone" needs \\u{00E9}, a character no binding_message holds (Auth0 allows only A-Z, a-z, 0-9, spaces and +-_.,:#), so the rule never matches; write it as the agent's message does: "telephone"`,
     ]);
 
     const [client] = loadTenant(writeTenant({ yaml: CIBA_CLIENT, users: ONE_USER })).clients;
