@@ -1,6 +1,7 @@
-import { OAuthError } from "@ciba-testbed/shared";
+import { OAuthError, writtenOut } from "@ciba-testbed/shared";
 import type { OAuthErrorBody } from "@ciba-testbed/shared";
 import { defineErrors } from "@ciba-testbed/shared/http";
+import type { ErrorFactory } from "@ciba-testbed/shared/http";
 
 /**
  * Every error this tenant answers with, in status order: one table that makes the factories
@@ -9,7 +10,7 @@ import { defineErrors } from "@ciba-testbed/shared/http";
  * RFC 9396 section 5, with Auth0's statuses where Auth0 differs from the specs. Rows the tenant
  * never builds itself (the shared request reader's 415, the 500) are here so the list is whole.
  */
-export const errors = defineErrors({
+const table = defineErrors({
   invalidRequest: {
     status: 400,
     code: "invalid_request",
@@ -163,6 +164,23 @@ export const errors = defineErrors({
     when: "a request that begins once the tenant is stopping (nothing was done), with Retry-After",
   },
 });
+
+/**
+ * The table's factories, each description written out (`writtenOut`): a value the request sent
+ * is quoted in many of them, and a zero-width space, a direction control or an accent in it
+ * would otherwise be copied as it is, invisible or turning the text around
+ * ("Service not found: sample-shop-api\u{202E}"). RFC 6749 section 5.2 allows only printable
+ * ASCII in `error_description`.
+ */
+export const errors: typeof table = Object.fromEntries(
+  Object.entries(table).map(([name, factory]) => [
+    name,
+    typeof factory === "function"
+      ? (((description, headers) =>
+          factory(writtenOut(description), headers)) satisfies ErrorFactory)
+      : factory,
+  ]),
+) as typeof table;
 
 /** Auth0's `slow_down` body carries the new interval as a number beside the description. */
 class SlowDownError extends OAuthError {

@@ -26,3 +26,34 @@ export function requiredParam(req: Request, name: string): string {
   if (value === undefined || value === "") throw errors.invalidRequest(`${name} is required`);
   return value;
 }
+
+/** A run of percent-encoded bytes. */
+const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a form parameter is not text: its percent-encoded bytes are not UTF-8 (`Buy%FF%FE2`). A
+ * form value that does not decode is kept as written (as body-parser keeps it), so without this
+ * the parameter's own checks would speak of a "%" the client never sent, or of JSON that is not
+ * an array. `undefined` for any other value, and for a JSON body, whose strings are text.
+ */
+export function notUtf8(req: Request, name: string, value: string | undefined): string | undefined {
+  if (value === undefined || !value.includes("%") || req.is("urlencoded") !== "urlencoded") {
+    return undefined;
+  }
+  for (const [run] of value.matchAll(PERCENT_RUN)) {
+    if (!isUtf8(Buffer.from(run.replaceAll("%", ""), "hex"))) {
+      const shown = run.length > 30 ? `${run.slice(0, 30)}...` : run;
+      return `${name} is not valid UTF-8: it holds the bytes ${shown}, which are not UTF-8 text; percent-encode the parameter's text from UTF-8`;
+    }
+  }
+  return undefined;
+}

@@ -1,4 +1,5 @@
 import { limitToCents } from "./purchase.js";
+import { foundCharacters } from "./written-out.js";
 
 /**
  * Auth0's rules for a CIBA `binding_message`: required, at most 64 characters, alphanumerics
@@ -19,9 +20,8 @@ export function bindingMessageProblems(message: string): string[] {
     );
   }
   if (message.length > 0 && !ALLOWED.test(message)) {
-    const bad = [...new Set(message.match(DISALLOWED_CHAR) ?? [])].join("");
     problems.push(
-      `binding_message may only contain A-Z, a-z, 0-9, spaces and +-_.,:# (found ${JSON.stringify(bad)})`,
+      `binding_message may only contain A-Z, a-z, 0-9, spaces and +-_.,:# (found ${foundCharacters(message, ALLOWED)})`,
     );
   }
   return problems;

@@ -20,3 +20,13 @@ export function writtenOut(text: string): string {
 
 /** `text` in double quotes, written out: `"auth0|alice\u{200B}"`. */
 export const quotedWrittenOut = (text: string): string => `"${writtenOut(text)}"`;
+
+/**
+ * The characters of `text` that `allowed` (a pattern for a whole text of allowed characters)
+ * refuses, each once, quoted and written out: `"\u{1F600}\u{1F601}"`. Taken by code point, so
+ * an emoji is not split into two halves.
+ */
+export function foundCharacters(text: string, allowed: RegExp): string {
+  const found = new Set(Array.from(text).filter((char) => !allowed.test(char)));
+  return quotedWrittenOut([...found].join(""));
+}

@@ -18,8 +18,8 @@ export interface PolicyReferents {
 function hint(value: string, known: readonly string[]): string {
   if (known.length === 0) return "the tenant has none";
   const prefixed = known.find((id) => id.endsWith(`|${value}`));
-  if (prefixed !== undefined) return `did you mean ${JSON.stringify(prefixed)}?`;
-  const listed = known.slice(0, SHOWN).map((id) => JSON.stringify(id));
+  if (prefixed !== undefined) return `did you mean ${quotedWrittenOut(prefixed)}?`;
+  const listed = known.slice(0, SHOWN).map((id) => quotedWrittenOut(id));
   const more = known.length > SHOWN ? `, and ${known.length - SHOWN} more` : "";
   return `the tenant has ${listed.join(", ")}${more}`;
 }
@@ -71,7 +71,7 @@ export function policyProblems(policy: ApproverPolicy, known: PolicyReferents): 
       const why =
         bindingMessage === undefined
           ? "names no condition"
-          : `names only bindingMessage ${JSON.stringify(bindingMessage)}, which is found in every message`;
+          : `names only bindingMessage ${quotedWrittenOut(bindingMessage)}, which is found in every message`;
       problems.push({
         path: at,
         message: `${why}, so it matches every request and no later rule or the default is ever used; make it the default instead`,
@@ -82,7 +82,7 @@ export function policyProblems(policy: ApproverPolicy, known: PolicyReferents): 
       if (value === undefined || known[field].includes(value)) continue;
       problems.push({
         path: [...at, field],
-        message: `${JSON.stringify(value)} is not in this tenant, so the rule never matches; ${hint(value, known[field])}`,
+        message: `${quotedWrittenOut(value)} is not in this tenant, so the rule never matches; ${hint(value, known[field])}`,
       });
     }
   });

@@ -1,4 +1,4 @@
-import { OAuthError, type Clock } from "@ciba-testbed/shared";
+import { OAuthError, writtenOut, type Clock } from "@ciba-testbed/shared";
 import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { compare } from "bcryptjs";
 import { Router, urlencoded } from "express";
@@ -144,11 +144,21 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   router.get("/authorize", (req, res) => {
     const check = checkAuthorizeRequest(req.query, directory);
     if (check.kind === "page") {
-      sendErrorPage(res, check.status ?? 400, check.code, check.description, undefined, check.hint);
+      sendErrorPage(
+        res,
+        check.status ?? 400,
+        check.code,
+        writtenOut(check.description),
+        undefined,
+        check.hint,
+      );
       return;
     }
     if (check.kind === "redirect") {
-      respond(res, check.target, { error: check.code, error_description: check.description });
+      respond(res, check.target, {
+        error: check.code,
+        error_description: writtenOut(check.description),
+      });
       return;
     }
     const { request } = check;

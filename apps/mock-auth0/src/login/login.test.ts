@@ -485,6 +485,11 @@ describe("what /authorize refuses", () => {
       error: "access_denied",
       error_description: "Service not found: no-such-api",
     });
+    // What the browser sent is written out, not turned around.
+    const reversed = authorizeUrl(confidential, { audience: "sample-shop-api\u202e" });
+    expect(location(await new Browser().get(reversed)).searchParams.get("error_description")).toBe(
+      "Service not found: sample-shop-api\\u{202E}",
+    );
   });
 });
 

@@ -336,6 +336,69 @@ describe("POST /bc-authorize", () => {
     });
   });
 
+  it("writes out in error_description what a person could not see or read", async () => {
+    const h = await createHarness();
+    const described = async (params: Record<string, string>, status = 400) =>
+      ((await h.bcAuthorize(params).expect(status)).body as { error_description: string })
+        .error_description;
+    const refused = "binding_message may only contain A-Z, a-z, 0-9, spaces and +-_.,:#";
+    expect(await described({ binding_message: "Buy 2 XYZ phones\u200b" })).toBe(
+      `${refused} (found "\\u{200B}")`,
+    );
+    expect(await described({ binding_message: "Buy 2 XYZ phone\u0301s" })).toBe(
+      `${refused} (found "\\u{0301}")`,
+    );
+    // An emoji is one character, however JavaScript stores it.
+    expect(await described({ binding_message: "Buy 2 XYZ phones \u{1F600}\u{1F601}" })).toBe(
+      `${refused} (found "\\u{1F600}\\u{1F601}")`,
+    );
+    expect(await described({ audience: "sample-shop-api\u202e" }, 403)).toBe(
+      "Service not found: sample-shop-api\\u{202E}",
+    );
+    // Every description keeps to the characters RFC 6749 (5.2) allows, bar the quotes.
+    for (const params of [
+      { binding_message: "\u202eYUB OT 02" },
+      { login_hint: "\u202e" },
+      { authorization_details: '[{"type":"\u202eproduct_purchase"}]' },
+    ]) {
+      expect(await described(params), JSON.stringify(params)).toMatch(/^[\x20-\x7e]+$/);
+    }
+  });
+
+  it("says a form parameter is not valid UTF-8 where its bytes are not", async () => {
+    const h = await createHarness();
+    const { default: request } = await import("supertest");
+    const send = async (name: string, encoded: string) => {
+      const form = new URLSearchParams(defaultAuthorizeParams());
+      form.delete(name);
+      return (
+        await request(h.app)
+          .post("/bc-authorize")
+          .type("form")
+          .send(`${form.toString()}&${name}=${encoded}`)
+          .expect(400)
+      ).body as { error: string; error_description: string };
+    };
+    expect(await send("binding_message", "Buy%FF%FE2")).toEqual({
+      error: "invalid_request",
+      error_description:
+        "binding_message is not valid UTF-8: it holds the bytes %FF%FE, which are not UTF-8 text; percent-encode the parameter's text from UTF-8",
+    });
+    const details = encodeURIComponent('[{"type":"product_purchase","product":"XYZ phone"}]');
+    expect(await send("authorization_details", details.replace("XYZ", "XYZ%C3"))).toEqual({
+      error: "invalid_authorization_details",
+      error_description:
+        "authorization_details is not valid UTF-8: it holds the bytes %C3%20, which are not UTF-8 text; percent-encode the parameter's text from UTF-8",
+    });
+    // A "%" sent bare is a character of the message, named as such.
+    expect((await send("binding_message", "100%")).error_description).toMatch(/found "%"/);
+    // Percent-encoded UTF-8 is text, refused for what it holds.
+    expect((await send("binding_message", "t%C3%A9l%C3%A9phone")).error_description).toMatch(
+      /found "\\u\{00E9\}"/,
+    );
+    expect(h.store.size).toBe(0);
+  });
+
   it("caps the requests a tenant holds open: 429 at once past it, and the open ones keep working", async () => {
     // More requests for one person than Auth0's 5 a minute: the per-user limit is not the point.
     const h = await createHarness(withCiba({ maxOpenRequests: 3, perUserRequestsPerMinute: null }));

@@ -21,7 +21,7 @@ import { authenticateClient } from "../client-authentication.js";
 import { errors, tooManyRequests } from "../errors.js";
 import { enforce, perUserRefusal, reportRateLimit } from "../rate-limit/rate-limits.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
-import { param } from "../request-params.js";
+import { notUtf8, param } from "../request-params.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
@@ -255,14 +255,16 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
     if (bindingMessage === undefined || bindingMessage === "") {
       throw errors.invalidRequest("binding_message is required");
     }
+    const notText = notUtf8(req, "binding_message", bindingMessage);
+    if (notText !== undefined) throw errors.invalidRequest(notText);
     const problems = bindingMessageProblems(bindingMessage);
     if (problems.length > 0) throw errors.invalidRequest(problems.join("; "));
 
     const requestedExpiry = parseRequestedExpiry(param(req, "requested_expiry"));
-    const authorizationDetails = parseAuthorizationDetails(
-      param(req, "authorization_details"),
-      api,
-    );
+    const rawDetails = param(req, "authorization_details");
+    const detailsNotText = notUtf8(req, "authorization_details", rawDetails);
+    if (detailsNotText !== undefined) throw errors.invalidAuthorizationDetails(detailsNotText);
+    const authorizationDetails = parseAuthorizationDetails(rawDetails, api);
     if (api) checkUserAccess(client, api, scope, authorizationDetails);
     const channel = chooseChannel({
       client,

@@ -276,6 +276,10 @@ describe("control API", () => {
     expect((await refused({ user: "auth0|second-usr" })).error_description).toMatch(
       /rules\.0\.when\.user: "auth0\|second-usr" is not in this tenant, so the rule never matches; the tenant has "auth0\|testbed-user", .*"auth0\|second-user"/,
     );
+    // Two ids that look the same are told apart.
+    expect((await refused({ user: "auth0|second-user\u200b" })).error_description).toMatch(
+      /^Invalid policy: rules\.0\.when\.user: "auth0\|second-user\\u\{200B\}" is not in this tenant, so the rule never matches; the tenant has .*"auth0\|second-user"/,
+    );
     expect((await refused({ clientId: "ciba-testbed-agnet" })).error_description).toMatch(
       /rules\.0\.when\.clientId: "ciba-testbed-agnet" is not in this tenant, .*"ciba-testbed-agent"/,
     );
@@ -298,7 +302,7 @@ describe("control API", () => {
       "\\w|\\W",
     ]) {
       expect((await refused({ bindingMessage: pattern })).error_description).toBe(
-        `Invalid policy: rules.0.when: names only bindingMessage ${JSON.stringify(pattern)}, which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
+        `Invalid policy: rules.0.when: names only bindingMessage "${pattern}", which is found in every message, so it matches every request and no later rule or the default is ever used; make it the default instead`,
       );
     }
     // A pattern that needs a character no binding message may hold is found in none.
