@@ -4,7 +4,7 @@
 // It holds one page of pending requests at a time (more on demand) and the recent others,
 // never the tenant's whole history.
 
-import { approvalSummary, detailsTable } from "./details.js";
+import { approvalSummary, detailsTable, escaped } from "./details.js";
 import { readEventStream } from "./event-stream.js";
 
 const PAGE_SIZE = 50;
@@ -124,7 +124,7 @@ async function decide(request, decision, card) {
       // The card went while the decision was out (decided elsewhere, or expired): say it where
       // the person still looks, naming the request.
       const pageError = $("decision-error");
-      pageError.textContent = `${request.binding_message} (request ${idTail(request.auth_req_id)}): ${text}`;
+      pageError.textContent = `${escaped(request.binding_message)} (request ${idTail(request.auth_req_id)}): ${text}`;
       pageError.hidden = false;
     }
   }
@@ -133,8 +133,8 @@ async function decide(request, decision, card) {
 function renderCard(request) {
   const card = $("card-template").content.firstElementChild.cloneNode(true);
   card.dataset.id = request.auth_req_id;
-  card.querySelector(".client").textContent = request.client_name ?? request.client_id;
-  card.querySelector(".message").textContent = request.binding_message;
+  card.querySelector(".client").textContent = escaped(request.client_name ?? request.client_id);
+  card.querySelector(".message").textContent = escaped(request.binding_message);
   // The card leads with what the token will carry: Guardian shows a custom type's message
   // alone, and an agent whose message says one thing and whose details another is wrong.
   const summary = approvalSummary(request.authorization_details);
@@ -147,7 +147,7 @@ function renderCard(request) {
   }
   if (request.message_mismatch) {
     const mismatch = card.querySelector(".mismatch");
-    mismatch.textContent = `Check before you approve: ${request.message_mismatch}`;
+    mismatch.textContent = `Check before you approve: ${escaped(request.message_mismatch)}`;
     mismatch.hidden = false;
   }
   const byRule = ruleNote(request);
@@ -157,10 +157,13 @@ function renderCard(request) {
     note.hidden = false;
   }
   card.querySelector(".user").textContent = request.user_name
-    ? `${request.user_name} (${request.user})`
-    : request.user;
-  card.querySelector(".audience").textContent = request.audience ?? "none (sign-in only)";
-  card.querySelector(".scope").textContent = request.scope;
+    ? `${escaped(request.user_name)} (${escaped(request.user)})`
+    : escaped(request.user);
+  card.querySelector(".audience").textContent =
+    request.audience === undefined || request.audience === null
+      ? "none (sign-in only)"
+      : escaped(request.audience);
+  card.querySelector(".scope").textContent = escaped(request.scope);
   if (request.authorization_details?.length) {
     card.querySelector(".details").append(detailsTable(request.authorization_details));
   } else if (request.audience) {
@@ -170,7 +173,7 @@ function renderCard(request) {
   const approve = card.querySelector(".approve");
   const deny = card.querySelector(".deny");
   // Two requests with one message still get buttons of their own names.
-  const named = `${summary ?? request.binding_message} (request ${idTail(request.auth_req_id)})`;
+  const named = `${summary ?? escaped(request.binding_message)} (request ${idTail(request.auth_req_id)})`;
   approve.setAttribute("aria-label", `Approve: ${named}`);
   deny.setAttribute("aria-label", `Deny: ${named}`);
   approve.addEventListener("click", onDecision(request, "approve", card));
@@ -198,18 +201,18 @@ function renderEmail(request) {
   const mail = $("email-template").content.firstElementChild.cloneNode(true);
   mail.dataset.id = request.auth_req_id;
   const email = request.email ?? {};
-  mail.querySelector(".to").textContent = email.to ?? request.user;
-  mail.querySelector(".subject").textContent = email.subject ?? "";
+  mail.querySelector(".to").textContent = escaped(email.to ?? request.user);
+  mail.querySelector(".subject").textContent = escaped(email.subject ?? "");
   mail.querySelector(".sent").textContent = new Date(
     email.sent_at ?? request.created_at,
   ).toLocaleString();
-  mail.querySelector(".client").textContent = request.client_name ?? request.client_id;
-  mail.querySelector(".code").textContent = email.request_code ?? request.binding_message;
+  mail.querySelector(".client").textContent = escaped(request.client_name ?? request.client_id);
+  mail.querySelector(".code").textContent = escaped(email.request_code ?? request.binding_message);
   mail.querySelector(".expires").textContent = new Date(request.expires_at).toLocaleString();
   const link = mail.querySelector(".link");
   if (email.link) {
     link.href = email.link;
-    link.setAttribute("aria-label", `Review the request: ${request.binding_message}`);
+    link.setAttribute("aria-label", `Review the request: ${escaped(request.binding_message)}`);
   } else {
     link.replaceWith("(the link can no longer be used)");
   }
@@ -237,7 +240,7 @@ function renderHistoryItem(request) {
   const badge = document.createElement("span");
   badge.className = "outcome";
   const message = document.createElement("strong");
-  message.textContent = request.binding_message;
+  message.textContent = escaped(request.binding_message);
   // What changes later (the polls, the timeline) is not announced again: only a new decision,
   // and a token issued for one, are (updateHistoryItem).
   const who = document.createElement("div");
@@ -268,7 +271,7 @@ function updateHistoryItem(item, request) {
   const by = request.decision ? ` · ${DECIDED_BY[request.decision.by] ?? request.decision.by}` : "";
   setText(
     item.querySelector(".who"),
-    `${request.user} · ${request.client_name ?? request.client_id}${by} · ${request.polls} polls`,
+    `${escaped(request.user)} · ${escaped(request.client_name ?? request.client_id)}${by} · ${request.polls} polls`,
   );
   const list = item.querySelector("details ol");
   const events = (request.timeline ?? []).map((event) => {

@@ -2,7 +2,7 @@
 // request as Auth0's consent screen would and sends the person's answer. The link's token is
 // the page's only credential; the tenant uses it up with the answer.
 
-import { approvalSummary, detailsTable } from "./details.js";
+import { approvalSummary, detailsTable, escaped } from "./details.js";
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("consent");
@@ -18,14 +18,16 @@ function gone(message) {
 
 function fill(consent) {
   const asked = consent.requested_details;
-  const client = consent.client.name ?? consent.client.client_id;
+  // Every text from the tenant or the request is shown with its hidden characters written out.
+  const client = escaped(consent.client.name ?? consent.client.client_id);
+  const message = escaped(asked.binding_message);
   $("client").textContent = client;
-  $("code").textContent = asked.binding_message;
+  $("code").textContent = message;
   $("user").textContent = consent.user.name
-    ? `${consent.user.name} (${consent.user.email})`
-    : consent.user.email;
-  $("audience").textContent = asked.audience;
-  $("scope").textContent = asked.scope.join(" ");
+    ? `${escaped(consent.user.name)} (${escaped(consent.user.email)})`
+    : escaped(consent.user.email);
+  $("audience").textContent = escaped(asked.audience);
+  $("scope").textContent = escaped(asked.scope.join(" "));
   if (asked.authorization_details?.length) {
     $("details").replaceChildren(detailsTable(asked.authorization_details));
   }
@@ -38,11 +40,11 @@ function fill(consent) {
     $("headline").hidden = false;
   }
   if (consent.message_mismatch) {
-    $("mismatch").textContent = `Check before you approve: ${consent.message_mismatch}`;
+    $("mismatch").textContent = `Check before you approve: ${escaped(consent.message_mismatch)}`;
     $("mismatch").hidden = false;
   }
-  $("approve").setAttribute("aria-label", `Approve: ${summary ?? asked.binding_message}`);
-  $("deny").setAttribute("aria-label", `Deny: ${summary ?? asked.binding_message}`);
+  $("approve").setAttribute("aria-label", `Approve: ${summary ?? message}`);
+  $("deny").setAttribute("aria-label", `Deny: ${summary ?? message}`);
   $("approve").addEventListener("click", () => decide("approve", client));
   $("deny").addEventListener("click", () => decide("deny", client));
   show("consent");

@@ -60,8 +60,13 @@ const HIDDEN =
 const HIDDEN_ALL = new RegExp(HIDDEN.source, "gu");
 const UNUSUAL_SPACING = /^ | $| {2}/;
 
-/** `\u{2007}` for each character HIDDEN matches, so that it shows instead of hiding. */
-const escaped = (text) =>
+/**
+ * `\u{2007}` for each character HIDDEN matches, so that it shows instead of hiding: the pages
+ * show every text that comes from the tenant's configuration or a request through it (a user's
+ * name, an email, a client's name, an audience, a scope, a binding message), so that a
+ * right-to-left override in a user's name cannot turn the rest of a row around.
+ */
+export const escaped = (text) =>
   text.replace(HIDDEN_ALL, (run) =>
     [...run]
       .map(

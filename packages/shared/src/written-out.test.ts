@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { quotedWrittenOut, writtenOut } from "./written-out.js";
+import { hiddenWrittenOut, quotedWrittenOut, writtenOut } from "./written-out.js";
 
 describe("writtenOut", () => {
   it("writes each character outside printable ASCII as its code point", () => {
@@ -22,5 +22,17 @@ describe("writtenOut", () => {
     );
     expect(writtenOut(ascii)).toBe(ascii);
     expect(quotedWrittenOut("auth0|alice\u200b")).toBe('"auth0|alice\\u{200B}"');
+  });
+});
+
+describe("hiddenWrittenOut", () => {
+  it("writes out what a page cannot show, and leaves accents and other scripts", () => {
+    expect(hiddenWrittenOut("Alice \u202eYUB OT 02\u202c Smith")).toBe(
+      "Alice \\u{202E}YUB OT 02\\u{202C} Smith",
+    );
+    expect(hiddenWrittenOut("Zo\u00eb \u03a6 caf\u00e9\u200b")).toBe(
+      "Zo\u00eb \u03a6 caf\u00e9\\u{200B}",
+    );
+    expect(hiddenWrittenOut("a\u00a0b")).toBe("a\\u{00A0}b");
   });
 });

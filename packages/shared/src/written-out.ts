@@ -30,3 +30,21 @@ export function foundCharacters(text: string, allowed: RegExp): string {
   const found = new Set(Array.from(text).filter((char) => !allowed.test(char)));
   return quotedWrittenOut([...found].join(""));
 }
+
+/**
+ * Characters a page cannot show for what they are: controls, format characters (the
+ * right-to-left override, zero-width spaces), line and paragraph separators, every space but the
+ * plain one, the letters and marks that draw nothing, and a run of three or more combining marks.
+ * The approver page writes out the same (`HIDDEN` in apps/mock-auth0/public/details.js, which
+ * cannot import this).
+ */
+const HIDDEN =
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115F\u1160\u2800\u3164\uFFA0]|\u034F|\u17B4|\u17B5|[\u180B-\u180F]|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}]|[^\P{Zs} ]|\p{M}{3,}/gu;
+
+/**
+ * Text for a page: what `HIDDEN` matches written out as `\u{202E}`, the rest (accents, other
+ * scripts) as it is. A user named "Alice <U+202E>YUB OT 02" is shown so, not as "Alice 20 TO BUY"
+ * with the rest of the line turned around.
+ */
+export const hiddenWrittenOut = (text: string): string =>
+  text.replace(HIDDEN, (run) => writtenOut(run));

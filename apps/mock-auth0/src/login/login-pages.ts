@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 
+import { hiddenWrittenOut } from "@ciba-testbed/shared";
 import { escapeHtml } from "@ciba-testbed/shared/http";
 import type { Response } from "express";
 
@@ -19,6 +20,7 @@ button { font: inherit; cursor: pointer; border: 0; border-radius: 0.4rem; paddi
 button:focus-visible { outline: 3px solid #111827; outline-offset: 2px; }
 .name { font-weight: 600; display: block; }
 .email { font-size: 0.85rem; }
+.name, .email, .lead { overflow-wrap: anywhere; }
 label { font-size: 0.85rem; display: grid; gap: 0.25rem; }
 input[type=password] { font: inherit; padding: 0.4rem; border: 1px solid #6b7280; border-radius: 0.3rem; }
 .error { background: #fef2f2; color: #991b1b; border-radius: 0.4rem; padding: 0.6rem; margin: 0 0 1rem; }
@@ -57,13 +59,20 @@ function secure(res: Response, options: { formTargets?: string[]; script?: boole
   });
 }
 
+/**
+ * A text from the tenant's configuration or the request, for a page: escaped for HTML, with
+ * what would hide or turn the line around (a right-to-left override in a user's name) written
+ * out as `\u{202E}`, as the approver page writes it.
+ */
+const shown = (text: string): string => escapeHtml(hiddenWrittenOut(text));
+
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+<title>${shown(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
@@ -115,14 +124,14 @@ export function sendLoginPage(res: Response, view: LoginPageView, status = 200):
 <input type="hidden" name="state" value="${escapeHtml(view.transactionId)}">
 <input type="hidden" name="user" value="${escapeHtml(user.sub)}">
 ${password}
-<button type="submit"><span class="name">${escapeHtml(user.name)}</span><span class="email">${escapeHtml(user.email)}</span></button>
+<button type="submit"><span class="name">${shown(user.name)}</span><span class="email">${shown(user.email)}</span></button>
 </form></li>`;
     })
     .join("\n");
   const error =
     view.error === undefined
       ? ""
-      : `<p class="error" id="${LOGIN_ERROR_ID}" role="alert">${escapeHtml(view.error)}</p>`;
+      : `<p class="error" id="${LOGIN_ERROR_ID}" role="alert">${shown(view.error)}</p>`;
   res
     .status(status)
     .type("html")
@@ -130,7 +139,7 @@ ${password}
       page(
         `Log in | ${view.tenantName}`,
         `<h1>Log in</h1>
-<p class="lead">to ${escapeHtml(view.tenantName)} to continue to ${escapeHtml(view.clientName)}. Choose who you are.</p>
+<p class="lead">to ${shown(view.tenantName)} to continue to ${shown(view.clientName)}. Choose who you are.</p>
 ${error}
 ${users.length > 0 ? `<ul>${users}</ul>` : "<p>This tenant has no users: add some to its users file.</p>"}`,
       ),
@@ -212,7 +221,7 @@ export function sendLogoutPrompt(res: Response, view: LogoutPromptView): void {
   secure(res, view.redirectOrigin === undefined ? {} : { formTargets: [view.redirectOrigin] });
   const inputs = hiddenInputs(view.params);
   const from =
-    view.clientName === undefined ? "" : ` ${escapeHtml(view.clientName)} asks to log you out.`;
+    view.clientName === undefined ? "" : ` ${shown(view.clientName)} asks to log you out.`;
   res
     .status(200)
     .type("html")
@@ -220,7 +229,7 @@ export function sendLogoutPrompt(res: Response, view: LogoutPromptView): void {
       page(
         `Log out | ${view.tenantName}`,
         `<h1>Log out</h1>
-<p class="lead">Do you want to log out of ${escapeHtml(view.tenantName)}?${from}</p>
+<p class="lead">Do you want to log out of ${shown(view.tenantName)}?${from}</p>
 <form method="get" action="/oidc/logout">
 ${inputs}
 <button type="submit">Log out</button>
