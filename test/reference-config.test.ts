@@ -75,10 +75,24 @@ describe("the defaults agree with the tenant in auth0/", () => {
     expect(user, `no user ${agent.userId} in auth0/users.json`).toBeDefined();
     expect(user?.pushEnrolled).toBe(true);
     // What the agent asks for: its scope and the type of the purchase's authorization_details.
-    expect(api?.userPolicy).toBe("allow_all");
     expect(api?.scopes).toContain(PRODUCT_BUY_SCOPE);
     const detail = purchaseAuthorizationDetail({ product: "XYZ phone", quantity: 1 });
     expect(api?.authorizationDetailsTypes).toContain(detail.type);
+    // Least privilege, as Auth0 recommends: only a client with a user grant for the shop API
+    // may get a token for it in a user flow (CIBA), and only the agent has one, for exactly
+    // what it asks for.
+    expect(api?.userPolicy).toBe("require_client_grant");
+    expect(client?.clientGrants.filter((g) => g.audience === shop.audience)).toContainEqual({
+      audience: shop.audience,
+      subjectType: "user",
+      scopes: [PRODUCT_BUY_SCOPE],
+      allowAllScopes: false,
+      authorizationDetailsTypes: [detail.type],
+    });
+    const userGrantees = tenant.clients.filter((c) =>
+      c.clientGrants.some((g) => g.audience === shop.audience && g.subjectType === "user"),
+    );
+    expect(userGrantees.map((c) => c.clientId)).toEqual([agent.auth0.clientId]);
     expect(agent.auth0.domain).toBe(`localhost:${LOCAL_DEFAULTS.mockAuth0Port}`);
   });
 

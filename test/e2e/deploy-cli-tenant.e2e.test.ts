@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -244,4 +245,124 @@ describe("a tenant file with a typo", () => {
       ].join("\n"),
     );
   });
+});
+
+/** What the pinned Deploy CLI sends to the Management API, by resource kind. */
+interface Imported {
+  resourceServers: Record<string, unknown>[];
+  clients: Record<string, unknown>[];
+  clientGrants: Record<string, unknown>[];
+  other: unknown[][];
+}
+
+/**
+ * `a0deploy import` of auth0/tenant.yaml with auth0/config.example.json, as the root README's
+ * real-tenant steps run it, into an empty tenant: the pinned Deploy CLI's own YAML loader and
+ * handlers, with an in-memory Management API in place of Auth0's. Its schema validation is left
+ * out (it compiles for half a minute; the tenant's unit test validates against the same schema).
+ */
+async function importIntoEmptyTenant(): Promise<Imported> {
+  const requireDeployCli = createRequire(
+    createRequire(path.join(REPO_ROOT, "apps/mock-auth0/package.json")).resolve(
+      "auth0-deploy-cli/package.json",
+    ),
+  );
+  const { default: YamlContext } = requireDeployCli("./lib/context/yaml") as {
+    default: new (
+      config: Record<string, unknown>,
+      client: object,
+    ) => {
+      assets: object;
+      loadAssetsFromLocal(): Promise<void>;
+    };
+  };
+  const { default: Auth0 } = requireDeployCli("./lib/tools/auth0") as {
+    default: new (
+      client: object,
+      assets: object,
+      config: (key: string) => unknown,
+    ) => { processChanges(): Promise<void> };
+  };
+  const { default: pagedClient } = requireDeployCli("./lib/tools/auth0/client") as {
+    default: (client: object) => object;
+  };
+  const example = JSON.parse(
+    readFileSync(path.join(REPO_ROOT, "auth0/config.example.json"), "utf8"),
+  ) as Record<string, unknown>;
+  const config: Record<string, unknown> = {
+    ...example,
+    AUTH0_CLIENT_ID: "management-api-client",
+    AUTH0_INPUT_FILE: path.join(REPO_ROOT, "auth0/tenant.yaml"),
+  };
+  const imported: Imported = { resourceServers: [], clients: [], clientGrants: [], other: [] };
+  let ids = 0;
+  const manager = (kind: "resourceServers" | "clients" | "clientGrants") => ({
+    list: () => Promise.resolve({ data: imported[kind], hasNextPage: () => false }),
+    create: (body: Record<string, unknown>) => {
+      ids += 1;
+      const created = { ...body, [kind === "clients" ? "client_id" : "id"]: `${kind}-${ids}` };
+      imported[kind].push(created);
+      return Promise.resolve(created);
+    },
+    update: (...args: unknown[]) => {
+      imported.other.push(["update", kind, ...args]);
+      return Promise.resolve(args[1]);
+    },
+    delete: (...args: unknown[]) => {
+      imported.other.push(["delete", kind, ...args]);
+      return Promise.resolve();
+    },
+  });
+  const managementApi = {
+    resourceServers: manager("resourceServers"),
+    clients: manager("clients"),
+    clientGrants: manager("clientGrants"),
+    guardian: {
+      factors: {
+        list: () => Promise.resolve([{ name: "push-notification", enabled: false }]),
+        set: (...args: unknown[]) => {
+          imported.other.push(["set", "guardian.factors", ...args]);
+          return Promise.resolve(args[1]);
+        },
+      },
+    },
+  };
+  const context = new YamlContext(config, {});
+  await context.loadAssetsFromLocal();
+  await new Auth0(
+    pagedClient(managementApi),
+    context.assets,
+    (key) => config[key],
+  ).processChanges();
+  return imported;
+}
+
+describe("auth0/tenant.yaml imported into a real tenant (the pinned Deploy CLI, config.example.json)", () => {
+  it("lets only the shopping agent act for a person on the shop API, within its client grant", async () => {
+    const imported = await importIntoEmptyTenant();
+    expect(imported.resourceServers).toEqual([
+      expect.objectContaining({
+        identifier: "sample-shop-api",
+        subject_type_authorization: {
+          user: { policy: "require_client_grant" },
+          client: { policy: "require_client_grant" },
+        },
+      }),
+    ]);
+    const agent = imported.clients.find((c) => c.name === "Shopping agent");
+    expect(agent?.grant_types).toContain(CIBA_GRANT_TYPE);
+    expect(imported.clientGrants.filter((g) => g.subject_type === "user")).toEqual([
+      {
+        id: expect.any(String),
+        client_id: agent?.client_id,
+        audience: "sample-shop-api",
+        subject_type: "user",
+        scope: ["product:buy"],
+        authorization_details_types: ["product_purchase"],
+      },
+    ]);
+    expect(imported.other).toEqual([
+      ["set", "guardian.factors", "push-notification", { enabled: true }],
+    ]);
+  }, 120_000);
 });
