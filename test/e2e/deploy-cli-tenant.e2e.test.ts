@@ -338,9 +338,13 @@ async function importIntoEmptyTenant(): Promise<Imported> {
 }
 
 describe("auth0/tenant.yaml imported into a real tenant (the pinned Deploy CLI, config.example.json)", () => {
+  // One import (half a minute of CPU to load the Deploy CLI) for both tests.
+  let importing: Promise<Imported> | undefined;
+  const imported = () => (importing ??= importIntoEmptyTenant());
+
   it("lets only the shopping agent act for a person on the shop API, within its client grant", async () => {
-    const imported = await importIntoEmptyTenant();
-    expect(imported.resourceServers).toEqual([
+    const result = await imported();
+    expect(result.resourceServers).toEqual([
       expect.objectContaining({
         identifier: "sample-shop-api",
         subject_type_authorization: {
@@ -349,9 +353,9 @@ describe("auth0/tenant.yaml imported into a real tenant (the pinned Deploy CLI, 
         },
       }),
     ]);
-    const agent = imported.clients.find((c) => c.name === "Shopping agent");
+    const agent = result.clients.find((c) => c.name === "Shopping agent");
     expect(agent?.grant_types).toContain(CIBA_GRANT_TYPE);
-    expect(imported.clientGrants.filter((g) => g.subject_type === "user")).toEqual([
+    expect(result.clientGrants.filter((g) => g.subject_type === "user")).toEqual([
       {
         id: expect.any(String),
         client_id: agent?.client_id,
@@ -361,8 +365,14 @@ describe("auth0/tenant.yaml imported into a real tenant (the pinned Deploy CLI, 
         authorization_details_types: ["product_purchase"],
       },
     ]);
-    expect(imported.other).toEqual([
+    expect(result.other).toEqual([
       ["set", "guardian.factors", "push-notification", { enabled: true }],
     ]);
+  }, 120_000);
+
+  it("creates no machine-to-machine client: the testbed's Back-office service stays out", async () => {
+    const { clients, clientGrants } = await imported();
+    expect(clients.map((c) => c.name)).toEqual(["Shopping agent"]);
+    expect(clientGrants.map((g) => g.client_id)).toEqual([clients[0]?.client_id]);
   }, 120_000);
 });
