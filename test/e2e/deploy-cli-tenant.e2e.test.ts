@@ -10,7 +10,7 @@ import { REPO_ROOT, httpsJson } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import type { JSONWebKeySet } from "jose";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 
 import { builtFileOf, sourceMapFlags } from "../../scripts/build.js";
 import { printedAnswers, readmeBlockUnder } from "../support/readme-example.js";
@@ -247,6 +247,13 @@ describe("a tenant file with a typo", () => {
   });
 });
 
+/** Requires a module of the pinned Deploy CLI (mock-auth0's dependency) by its path in it. */
+const requireDeployCli = createRequire(
+  createRequire(path.join(REPO_ROOT, "apps/mock-auth0/package.json")).resolve(
+    "auth0-deploy-cli/package.json",
+  ),
+);
+
 /** What the pinned Deploy CLI sends to the Management API, by resource kind. */
 interface Imported {
   resourceServers: Record<string, unknown>[];
@@ -262,11 +269,6 @@ interface Imported {
  * out (it compiles for half a minute; the tenant's unit test validates against the same schema).
  */
 async function importIntoEmptyTenant(): Promise<Imported> {
-  const requireDeployCli = createRequire(
-    createRequire(path.join(REPO_ROOT, "apps/mock-auth0/package.json")).resolve(
-      "auth0-deploy-cli/package.json",
-    ),
-  );
   const { default: YamlContext } = requireDeployCli("./lib/context/yaml") as {
     default: new (
       config: Record<string, unknown>,
@@ -374,5 +376,55 @@ describe("auth0/tenant.yaml imported into a real tenant (the pinned Deploy CLI, 
     const { clients, clientGrants } = await imported();
     expect(clients.map((c) => c.name)).toEqual(["Shopping agent"]);
     expect(clientGrants.map((g) => g.client_id)).toEqual([clients[0]?.client_id]);
+  }, 120_000);
+});
+
+describe("the root README's import command (step 2), run by the pinned Deploy CLI", () => {
+  const step = (() => {
+    const text = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    const start = text.indexOf("2. **Import the tenant**");
+    return text.slice(start, text.indexOf("3. **The plan**", start)).replace(/\s+/g, " ");
+  })();
+  const { default: importCommand } = requireDeployCli("./lib/commands/import") as {
+    default: (params: Record<string, unknown>) => Promise<unknown>;
+  };
+  /** `a0deploy import` with config.example.json filled in, against a port nothing answers. */
+  const runImport = (params: Record<string, unknown>) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "deploy-cli-config-"));
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const { AUTH0_CLIENT_SECRET: _deleted, ...example } = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, "auth0/config.example.json"), "utf8"),
+    ) as Record<string, unknown>;
+    const configFile = path.join(dir, "config.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({ ...example, AUTH0_DOMAIN: "localhost:6199", AUTH0_CLIENT_ID: "deploy" }),
+    );
+    return importCommand({
+      input_file: path.join(REPO_ROOT, "auth0/tenant.yaml"),
+      config_file: configFile,
+      ...params,
+    });
+  };
+
+  it("with --env=false, takes the secret from --secret, never from the environment", async () => {
+    const missing = /parameters were missing.*AUTH0_CLIENT_SECRET/;
+    vi.stubEnv("AUTH0_CLIENT_SECRET", "the-management-client-secret");
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    await expect(runImport({ env: false })).rejects.toThrow(missing);
+    // Past its configuration: the secret is taken, and the token request finds nobody.
+    const error = await runImport({ env: false, secret: "the-management-client-secret" }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).not.toMatch(missing);
+    // So the README gives the secret to an --env=false import as --secret.
+    expect(step).toContain("`--env=false`");
+    expect(step).toMatch(/`--env=false`[^.]*`--secret` \(`-x`\)/);
   }, 120_000);
 });
