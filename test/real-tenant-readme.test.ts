@@ -32,4 +32,17 @@ describe("README: the real-tenant steps", () => {
     expect(guardian).toMatch(/`product_purchase` [^.]*is not documented by Auth0/);
     expect(guardian).not.toMatch(/approves on the binding message alone/);
   });
+
+  it("step 8 says that an e-mail approval needs the person's password, which imported people lack", () => {
+    const users = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, "auth0/users.json"), "utf8"),
+    ) as Record<string, unknown>[];
+    expect(users.filter((u) => "password" in u || "custom_password_hash" in u)).toEqual([]);
+    const email = step(8);
+    expect(email).toContain(
+      "https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-initiated-backchannel-authentication-flow/email-notifications-with-ciba",
+    );
+    expect(email).toMatch(/signs in with that verified address and their password/);
+    expect(email).toMatch(/`users\.json` have no password until they reset it/);
+  });
 });
