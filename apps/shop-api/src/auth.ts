@@ -16,6 +16,7 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 import { encryptedTokenError, refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
 import { errors, insufficientAuthorizationDetails } from "./errors.js";
+import { NO_MATCHING_KEY, unknownKeyError } from "./unknown-key.js";
 import { CacheableRequests } from "./verified-token-cache.js";
 import type { VerifiedTokenCache } from "./verified-token-cache.js";
 
@@ -93,8 +94,9 @@ export function verifyAccessToken(
       return;
     }
     refuseNonCanonicalToken(req, res, (error?: unknown) => {
-      if (error === undefined) void verify(req, res, logIssuerFailure(req, next));
-      else next(error);
+      if (error === undefined) {
+        void verify(req, res, logIssuerFailure(req, nameOtherIssuer(req, config.issuer, next)));
+      } else next(error);
     });
   };
   return cache === undefined ? verifyCanonical : withVerifiedTokenCache(verifyCanonical, cache);
@@ -152,6 +154,21 @@ function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
             `later. GET /ready names the cause`,
         ),
       );
+      return;
+    }
+    next(error);
+  };
+}
+
+/**
+ * jose's "no applicable key found in the JSON Web Key Set" for a token whose `iss` is not this
+ * API's issuer says the token may be another issuer's, naming both (`unknownKeyError`); the
+ * code and challenge stay RFC 6750's `invalid_token`.
+ */
+function nameOtherIssuer(req: Request, issuer: string, next: NextFunction): NextFunction {
+  return (error?: unknown) => {
+    if (error instanceof UnauthorizedError && error.message === NO_MATCHING_KEY) {
+      next(unknownKeyError(req.headers.authorization, issuer) ?? error);
       return;
     }
     next(error);

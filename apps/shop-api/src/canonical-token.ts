@@ -6,6 +6,11 @@ import { InvalidTokenError } from "express-oauth2-jwt-bearer";
  * scheme in any case. Node has already trimmed the value's leading and trailing whitespace.
  */
 const TOKEN_IN_HEADER = /^(?:Bearer|DPoP) (.+)$/i;
+
+/** The token of an Authorization value, as the library reads it. */
+export function tokenInHeader(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : TOKEN_IN_HEADER.exec(authorization)?.[1];
+}
 const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
 const SEGMENTS = ["header", "payload", "signature"] as const;
 
@@ -44,7 +49,7 @@ export const refuseNonCanonicalToken: Handler = (req, _res, next) => {
     next();
     return;
   }
-  const token = TOKEN_IN_HEADER.exec(authorization)?.[1];
+  const token = tokenInHeader(authorization);
   const segment = token === undefined ? undefined : nonCanonicalSegment(token);
   if (segment !== undefined) {
     next(
@@ -86,8 +91,7 @@ export function encryptedTokenError(
   authorization: string | undefined,
   audience: string,
 ): InvalidTokenError | undefined {
-  const token = authorization === undefined ? undefined : TOKEN_IN_HEADER.exec(authorization)?.[1];
-  const segments = token?.split(".");
+  const segments = tokenInHeader(authorization)?.split(".");
   if (segments?.length !== 5) return undefined;
   if (!isJweHeader(segments[0] ?? "")) {
     return new InvalidTokenError(

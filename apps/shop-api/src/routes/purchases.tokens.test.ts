@@ -302,6 +302,52 @@ const cases: BadTokenCase[] = [
   },
 ];
 
+describe("POST /api/purchases: a token signed with a key the issuer does not publish", () => {
+  const refusal = async (token: string) => {
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${token}`)
+      .send(BODY)
+      .expect(401);
+    expect(res.body.error).toBe("invalid_token");
+    expect(res.headers["www-authenticate"]).toBe(
+      challenge("invalid_token", String(res.body.error_description)),
+    );
+    expect(await shop.orderCount()).toBe(0);
+    return String(res.body.error_description);
+  };
+  const otherIssuer = (named: string) =>
+    `no applicable key found in the JSON Web Key Set: the token ${named}, and this API ` +
+    `accepts tokens of '${issuer.issuer}' only, none of whose keys signed it; it may be from ` +
+    `another issuer (another Auth0 tenant): request it from '${issuer.issuer}', or point this ` +
+    "API at the issuer that issued it (AUTH0_DOMAIN, AUTH0_ISSUER_BASE_URL)";
+
+  it("from another tenant (its iss, its kid): names both issuers", async () => {
+    const token = await issuer.mint({ iss: "https://other-tenant.us.auth0.com/", kid: "k-other" });
+    expect(await refusal(token)).toBe(
+      otherIssuer("names the issuer 'https://other-tenant.us.auth0.com/'"),
+    );
+  });
+
+  it("naming no issuer: says so", async () => {
+    expect(await refusal(await issuer.mint({ iss: null, kid: "k-other" }))).toBe(
+      otherIssuer("names no issuer (iss)"),
+    );
+  });
+
+  it("quotes an unverified iss only in part, and header-safe", async () => {
+    const iss = `https://x"y\\z'é\n${"a".repeat(200)}`;
+    const description = await refusal(await issuer.mint({ iss, kid: "k-other" }));
+    expect(description).toContain(`names the issuer 'https://x?y?z???${"a".repeat(104)}...'`);
+  });
+
+  it("of this issuer: a key not published yet, as the library says", async () => {
+    expect(await refusal(await issuer.mint({ kid: "not-in-the-jwks" }))).toBe(
+      "no applicable key found in the JSON Web Key Set",
+    );
+  });
+});
+
 describe("POST /api/purchases refuses bad tokens", () => {
   it("has at least 15 cases", () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);
