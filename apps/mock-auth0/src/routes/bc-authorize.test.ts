@@ -478,17 +478,24 @@ describe("POST /bc-authorize: the API's user access policy (subject_type_authori
       ...api,
       subject_type_authorization: { user: { policy }, client: { policy: "require_client_grant" } },
     }));
-  const userGrant = (grant: Record<string, unknown>) => ({
+  /** The repository's tenant gives the agent a user grant; each test sets its own instead. */
+  const userGrant = (grant?: Record<string, unknown>) => ({
     assets: (assets: Record<string, unknown>) => ({
       ...assets,
       clientGrants: [
-        ...(assets.clientGrants as object[]),
-        {
-          client_id: "Shopping agent",
-          audience: "sample-shop-api",
-          subject_type: "user",
-          ...grant,
-        },
+        ...(assets.clientGrants as { subject_type?: string }[]).filter(
+          (g) => g.subject_type !== "user",
+        ),
+        ...(grant === undefined
+          ? []
+          : [
+              {
+                client_id: "Shopping agent",
+                audience: "sample-shop-api",
+                subject_type: "user",
+                ...grant,
+              },
+            ]),
       ],
     }),
   });
@@ -502,7 +509,7 @@ describe("POST /bc-authorize: the API's user access policy (subject_type_authori
   });
 
   it("needs a user client grant under require_client_grant, with its scopes and types", async () => {
-    const without = await createHarness(userPolicy("require_client_grant"));
+    const without = await createHarness(combine(userPolicy("require_client_grant"), userGrant()));
     const refused = await without.bcAuthorize().expect(403);
     expect(refused.body.error_description).toMatch(/needs a client grant with subject_type "user"/);
 

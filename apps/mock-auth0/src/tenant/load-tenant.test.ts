@@ -122,6 +122,15 @@ describe("the repository's tenant (auth0/)", () => {
         grantTypes: ["client_credentials"],
       },
     ]);
+    expect(tenant.clients[0]?.clientGrants).toEqual([
+      {
+        audience: "sample-shop-api",
+        subjectType: "user",
+        scopes: ["product:buy"],
+        allowAllScopes: false,
+        authorizationDetailsTypes: ["product_purchase"],
+      },
+    ]);
     expect(tenant.clients[1]?.clientGrants).toEqual([
       {
         audience: "sample-shop-api",
@@ -144,7 +153,7 @@ describe("the repository's tenant (auth0/)", () => {
         authorizationDetailsTypes: ["product_purchase"],
         tokenLifetimeSeconds: 86_400,
         allowOfflineAccess: false,
-        userPolicy: "allow_all",
+        userPolicy: "require_client_grant",
         clientPolicy: "require_client_grant",
         accessTokenProfile: "auth0",
       },
