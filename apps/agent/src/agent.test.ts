@@ -689,30 +689,34 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(report.purchases).toEqual([]);
   });
 
-  it("reports a second purchase under an ordered call's id, beside the order", async () => {
+  it("takes a call under an ordered call's id for a new purchase, with its own consent", async () => {
+    // A server that numbers calls per response sends call_0 in every step: taken for the first
+    // call, the second got the first's ORDERED (or, with other input, tool_call_id_reused).
     stubShop().catalog();
-    stubAuth0().bcAuthorize().approve();
-    const shop = stubShop().order(201, { id: "ord_1" });
+    const auth0 = stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+    const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
     const model = scriptedModel([
-      { calls: [{ id: "call_a", input: { product: "USB-C cable", qty: 1 } }] },
-      { calls: [{ id: "call_a", input: { product: "USB-C cable", qty: 9 } }] },
-      { text: "Done." },
+      { calls: [{ id: "call_0", input: { product: "XYZ phone", qty: 1 } }] },
+      { calls: [{ id: "call_0", input: { product: "USB-C cable", qty: 3 } }] },
+      { text: "Bought a phone and 3 cables." },
     ]);
     const { agent } = setup({ model });
 
-    const report = await agent.run("Buy a USB-C cable, then 9 more");
+    const report = await agent.run("Buy an XYZ phone, then 3 USB-C cables");
 
-    // The order stands and the turn did not end as asked: PARTIAL, as after any failure.
-    expect(report).toMatchObject({
-      outcome: "PARTIAL",
-      exitCode: 10,
-      error: "tool_call_id_reused",
-    });
-    expect(report.message).toBe(
-      'Ordered 1 x USB-C cable: order ord_1. The model reused the tool call id "call_a" for a different purchase (9 x USB-C cable): nobody was asked to approve it, and nothing was ordered for it.',
-    );
-    expect(shop.calls).toHaveLength(1);
-    expect(model.prompts).toHaveLength(2);
+    expect(report).toMatchObject({ outcome: "ORDERED", message: "Bought a phone and 3 cables." });
+    expect(auth0.count("/bc-authorize")).toBe(2);
+    expect(auth0.calls.map((call) => call.body.binding_message).filter(Boolean)).toEqual([
+      "Do you want to buy 1 XYZ phone for max 499 USD",
+      "Do you want to buy 3 USB-C cables for max 29.97 USD",
+    ]);
+    expect(shop.calls.map((call) => call.body)).toEqual([
+      { product: "XYZ phone", qty: 1 },
+      { product: "USB-C cable", qty: 3 },
+    ]);
+    expect(report.purchases.map((purchase) => purchase.order?.id)).toEqual(["ord_1", "ord_2"]);
+    // The model reads the second call under its new id, with its own result.
+    expect(JSON.stringify(model.prompts[2])).toMatch(/"call_0-2".*"call_0-2".*"ord_2"/);
   });
 
   it("ends PARTIAL on an invalid last call after an order, whatever the model said before it", async () => {

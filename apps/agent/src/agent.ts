@@ -42,6 +42,7 @@ import { isTerminalFailure, type Outcome } from "./outcome.js";
 import { readProcess } from "./process-info.js";
 import { isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
+import { withFreshToolCallIds } from "./tool-call-ids.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
 import { hasToolErrorThatRan } from "./turn-guard.js";
 
@@ -386,7 +387,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const purchaseTool = purchaseToolFor(threadId);
     let modelMs = 0;
     const result = streamText({
-      model: timed(withModelDeadline(deps.model), clock, (ms) => (modelMs += ms)),
+      model: timed(
+        withModelDeadline(withFreshToolCallIds(deps.model)),
+        clock,
+        (ms) => (modelMs += ms),
+      ),
       system: SYSTEM_PROMPT,
       messages: conversation(thread),
       tools: { [PURCHASE_TOOL_NAME]: purchaseTool.tool },

@@ -66,8 +66,28 @@ const answerEvents = [
 
 const SSE = { "content-type": "text/event-stream" };
 
+/** A model server answering its requests at `path` with `replies` in turn; its requests' bodies. */
+function stubModelServer(origin: string, path: string, replies: string[]) {
+  const requests: Record<string, unknown>[] = [];
+  nock(origin)
+    .post(path)
+    .times(replies.length)
+    .reply(async (request: Request) => {
+      requests.push((await request.json()) as Record<string, unknown>);
+      return [200, replies[requests.length - 1], SSE];
+    });
+  return requests;
+}
+
 describe("OpenAI model", () => {
   const config = loadConfig({ OPENAI_API_KEY: "sk-test", AGENT_STORE: "/nonexistent" });
+  /** An OpenAI-compatible server, spoken to in Chat Completions. */
+  const local = loadConfig({
+    OPENAI_API_KEY: "sk-local",
+    OPENAI_BASE_URL: "http://localhost:11434/v1",
+    AGENT_MODEL: "llama3.2",
+    AGENT_STORE: "/nonexistent",
+  });
 
   it("uses the Responses API: a tool call, then the final answer", async () => {
     stubShop().catalog();
@@ -123,14 +143,10 @@ describe("OpenAI model", () => {
 
   it("continues an interrupted thread in a new agent from the stored conversation", async () => {
     stubShop().catalog();
-    const requests: Record<string, unknown>[] = [];
-    nock("https://api.openai.com")
-      .post("/v1/responses")
-      .times(2)
-      .reply(async (request: Request) => {
-        requests.push((await request.json()) as Record<string, unknown>);
-        return [200, sse(requests.length === 1 ? toolCallEvents : answerEvents), SSE];
-      });
+    const requests = stubModelServer("https://api.openai.com", "/v1/responses", [
+      sse(toolCallEvents),
+      sse(answerEvents),
+    ]);
     const auth0 = stubAuth0().bcAuthorize().pending().approve();
     stubShop().order();
     const interrupt = { ...config, mode: "interrupt" as const };
@@ -161,6 +177,129 @@ describe("OpenAI model", () => {
     expect(JSON.parse(output!.output as string)).toMatchObject({ outcome: "ORDERED" });
   });
 
+  it("takes two calls of one response under one call_id for two purchases (Responses API)", async () => {
+    // A server that numbers calls per response: the second call was taken for the first, and
+    // got its result, ORDERED, with nobody asked and nothing ordered.
+    stubShop().catalog();
+    const item = (id: string, args: Record<string, unknown>, index: number) => {
+      const call = { ...functionCall, id, call_id: "call_0", arguments: JSON.stringify(args) };
+      return [
+        {
+          type: "response.output_item.added",
+          output_index: index,
+          item: { ...call, arguments: "" },
+        },
+        {
+          type: "response.function_call_arguments.delta",
+          item_id: id,
+          output_index: index,
+          delta: call.arguments,
+        },
+        {
+          type: "response.output_item.done",
+          output_index: index,
+          item: { ...call, status: "completed" },
+        },
+      ];
+    };
+    const twoCalls = [
+      created("resp_1"),
+      ...item("fc_1", { product: "XYZ phone", qty: 1 }, 0),
+      ...item("fc_2", { product: "USB-C cable", qty: 3 }, 1),
+      completed,
+    ];
+    const requests = stubModelServer("https://api.openai.com", "/v1/responses", [
+      sse(twoCalls),
+      sse(answerEvents),
+    ]);
+    const auth0 = stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+    const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+
+    const agent = createAgent(config, {
+      model: await createModel(config),
+      clock: new ManualClock(),
+    });
+    const report = await agent.run("Buy an XYZ phone and 3 USB-C cables");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(auth0.count("/bc-authorize")).toBe(2);
+    expect(shop.calls.map((call) => call.body)).toEqual([
+      { product: "XYZ phone", qty: 1 },
+      { product: "USB-C cable", qty: 3 },
+    ]);
+    // Sent back coherently: the first call as the stored item, the second in full under its
+    // new id (a reference to fc_2 would name call_0), each with its own result.
+    const input = requests[1]!.input as Record<string, unknown>[];
+    const items = input.filter((entry) => entry.role === undefined);
+    expect(items).toEqual([
+      { type: "item_reference", id: "fc_1" },
+      {
+        type: "function_call",
+        call_id: "call_0-2",
+        name: "shop_online",
+        arguments: JSON.stringify({ product: "USB-C cable", qty: 3 }),
+      },
+      expect.objectContaining({ type: "function_call_output", call_id: "call_0" }),
+      expect.objectContaining({ type: "function_call_output", call_id: "call_0-2" }),
+    ]);
+    const outputs = input.filter((entry) => entry.type === "function_call_output");
+    expect(outputs.map((entry) => JSON.parse(entry.output as string) as unknown)).toMatchObject([
+      { outcome: "ORDERED", order: { id: "ord_1" } },
+      { outcome: "ORDERED", order: { id: "ord_2" } },
+    ]);
+  });
+
+  it("takes a call under an earlier step's id for a new purchase (Chat Completions)", async () => {
+    stubShop().catalog();
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1767225600,
+      model: "llama3.2",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    const callOf = (args: Record<string, unknown>) =>
+      sse([
+        chunk({
+          role: "assistant",
+          tool_calls: [
+            {
+              index: 0,
+              id: "call_0",
+              type: "function",
+              function: { name: "shop_online", arguments: JSON.stringify(args) },
+            },
+          ],
+        }),
+        chunk({}, "tool_calls"),
+      ]) + "data: [DONE]\n\n";
+    const replies = [
+      callOf({ product: "XYZ phone", qty: 1 }),
+      callOf({ product: "XYZ phone", qty: 2 }),
+      sse([
+        chunk({ role: "assistant", content: "Bought 1, then 2 XYZ phones." }),
+        chunk({}, "stop"),
+      ]) + "data: [DONE]\n\n",
+    ];
+    const requests = stubModelServer("http://localhost:11434", "/v1/chat/completions", replies);
+    const auth0 = stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+    const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+
+    const agent = createAgent(local, { model: await createModel(local), clock: new ManualClock() });
+    const report = await agent.run("Buy 1 XYZ phone, then 2 more");
+
+    expect(report).toMatchObject({ outcome: "ORDERED", message: "Bought 1, then 2 XYZ phones." });
+    expect(auth0.count("/bc-authorize")).toBe(2);
+    expect(shop.calls.map((call) => call.body)).toEqual([
+      { product: "XYZ phone", qty: 1 },
+      { product: "XYZ phone", qty: 2 },
+    ]);
+    const tools = (requests[2]!.messages as Record<string, unknown>[]).filter(
+      (message) => message.role === "tool",
+    );
+    expect(tools.map((message) => message.tool_call_id)).toEqual(["call_0", "call_0-2"]);
+  });
+
   it("names the key as the fix when OpenAI refuses it, and asks no one", async () => {
     nock("https://api.openai.com")
       .post("/v1/responses")
@@ -183,12 +322,6 @@ describe("OpenAI model", () => {
   });
 
   it("speaks Chat Completions to an OpenAI-compatible server", async () => {
-    const local = loadConfig({
-      OPENAI_API_KEY: "sk-local",
-      OPENAI_BASE_URL: "http://localhost:11434/v1",
-      AGENT_MODEL: "llama3.2",
-      AGENT_STORE: "/nonexistent",
-    });
     const server = nock("http://localhost:11434")
       .post("/v1/chat/completions")
       .reply(200, {

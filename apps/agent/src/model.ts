@@ -3,10 +3,12 @@ import type { LanguageModelV2 } from "@ai-sdk/provider";
 import { shopCatalog } from "./catalog-source.js";
 import type { AgentConfig } from "./config.js";
 import { createOfflineModel } from "./offline-model.js";
+import { withFreshToolCallIds } from "./tool-call-ids.js";
 
 /**
  * The offline model with no OPENAI_API_KEY, reading requests against the shop's catalog;
- * otherwise OpenAI or a compatible server. `fetch` is for the catalog and OpenAI. OpenAI's
+ * otherwise OpenAI or a compatible server, whose tool calls under ids the conversation already
+ * holds get new ids (`withFreshToolCallIds`). `fetch` is for the catalog and OpenAI. OpenAI's
  * provider is loaded only when it is used.
  */
 export async function createModel(
@@ -27,5 +29,7 @@ export async function createModel(
     ...(baseURL === undefined ? {} : { baseURL }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
-  return api === "chat" ? openai.chat(name) : openai.responses(name);
+  return withFreshToolCallIds(
+    api === "chat" ? openai.chat(name) : openai.responses(name),
+  ) as LanguageModelV2;
 }
