@@ -10,6 +10,7 @@ import type { AgentStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
 import { AgentHalt } from "./halt.js";
 import { INTERRUPTED } from "./interrupted-purchase.js";
+import { JOURNAL_FORMAT } from "./thread-journal.js";
 import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
   expectAllStubsUsed,
@@ -547,6 +548,46 @@ describe("corrupt store entries", () => {
       expect(await filesIn(dir)).toEqual(before);
     },
   );
+
+  it("writes its journal format into the thread record, and reads a record without one", async () => {
+    const auth0 = await pendingThread();
+    const target = path.join(dir, THREAD_FILE);
+    const journal = JSON.parse(await readFile(target, "utf8")) as Record<string, unknown>;
+    expect(journal.formatVersion).toBe(JOURNAL_FORMAT);
+    // As agents wrote it before formats had numbers.
+    delete journal.formatVersion;
+    await writeFile(target, JSON.stringify(journal));
+    auth0.approve();
+    stubShop().order();
+
+    expect((await restart().agent.resume("thread-1")).outcome).toBe("ORDERED");
+  });
+
+  it("refuses a thread record of a newer journal format, saying to upgrade, and changes nothing", async () => {
+    // An older agent read a newer record as far as it knew it, and spent the approval for an
+    // order the shop refused (it knew no purchaseId).
+    await pendingThread();
+    const target = path.join(dir, THREAD_FILE);
+    const journal = JSON.parse(await readFile(target, "utf8")) as Record<string, unknown>;
+    const newer = JOURNAL_FORMAT + 1;
+    await writeFile(target, JSON.stringify({ ...journal, formatVersion: newer, more: {} }));
+    const before = await filesIn(dir);
+
+    const report = await restart().agent.resume("thread-1");
+
+    expect([report.outcome, report.exitCode, report.error]).toEqual([
+      "CONFIG_ERROR",
+      2,
+      "store_newer_format",
+    ]);
+    expect(report.message).toBe(
+      `The record of thread thread-1 (${target}) cannot be read: it was written by a newer version of the agent, in journal format ${String(newer)}, and this agent reads formats up to ${String(JOURNAL_FORMAT)}. It is not resumed, and nothing was changed: read in an older format, it could be taken for something it does not say.`,
+    );
+    expect(report.fix).toBe(
+      "Upgrade the agent (git pull, then pnpm install) and resume thread thread-1 with it. Do not remove the record: it may hold an approval the person gave, or an order placed.",
+    );
+    expect(await filesIn(dir)).toEqual(before);
+  });
 
   it("says which orders a thread record that is still partly readable names", async () => {
     const auth0 = await pendingThread();

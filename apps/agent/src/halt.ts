@@ -25,9 +25,36 @@ export class StoreEntryError extends AgentHalt {
     readonly removal: string,
     /** The entry's JSON, when it was valid JSON of another shape: what can still be read of it. */
     readonly content?: unknown,
+    code = "store_corrupt",
   ) {
-    super("store_corrupt", `${location} cannot be read: ${problem}`);
+    super(code, `${location} cannot be read: ${problem}`);
     this.name = "StoreEntryError";
+  }
+}
+
+/**
+ * A thread record written by a newer agent, in a journal format this one does not know: read as
+ * far as this agent knows it, it could miss what the newer format adds (an agent that knew no
+ * `purchaseId` spent the person's approval on an order the shop refused). Nothing is wrong with
+ * the entry, and it must not be removed: the agent that wrote it can resume it.
+ */
+export class NewerFormatError extends StoreEntryError {
+  constructor(
+    entry: StoreEntryError,
+    /** The format the entry was written in. */
+    readonly formatVersion: number,
+    /** The newest format this agent reads. */
+    readonly known: number,
+  ) {
+    super(
+      entry.key,
+      entry.location,
+      `it was written by a newer version of the agent, in journal format ${String(formatVersion)}, and this agent reads formats up to ${String(known)}`,
+      entry.removal,
+      entry.content,
+      "store_newer_format",
+    );
+    this.name = "NewerFormatError";
   }
 }
 

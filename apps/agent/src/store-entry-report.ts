@@ -1,7 +1,7 @@
 import { isRecord } from "@ciba-testbed/shared";
 
 import { isAuthRequestKey } from "./auth0-store.js";
-import type { StoreEntryError } from "./halt.js";
+import { NewerFormatError, type StoreEntryError } from "./halt.js";
 import { isLeaseKey } from "./lease.js";
 import { isThreadKey } from "./thread-journal.js";
 
@@ -15,6 +15,12 @@ export function describeStoreEntryError(
   untouched: boolean,
 ): { message: string; fix: string } {
   const { key, location, problem, removal } = error;
+  if (error instanceof NewerFormatError) {
+    return {
+      message: `The record of thread ${threadId} (${location}) cannot be read: ${problem}. It is not resumed, and nothing was changed: read in an older format, it could be taken for something it does not say.`,
+      fix: `Upgrade the agent (git pull, then pnpm install) and resume thread ${threadId} with it. Do not remove the record: it may hold an approval the person gave, or an order placed.`,
+    };
+  }
   const [what, fix] = isThreadKey(key)
     ? [
         `The record of thread ${threadId}`,

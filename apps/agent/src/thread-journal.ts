@@ -1,15 +1,30 @@
-import { PURCHASE_ID, purchaseRequestSchema, type PurchaseRequest } from "@ciba-testbed/shared";
+import {
+  isRecord,
+  PURCHASE_ID,
+  purchaseRequestSchema,
+  type PurchaseRequest,
+} from "@ciba-testbed/shared";
 import { z } from "zod";
 
 import { LeaseNotHeldError, type AgentStore } from "./agent-store.js";
-import { leaseLost, threadGone } from "./halt.js";
+import { leaseLost, NewerFormatError, StoreEntryError, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { OUTCOMES, type Outcome } from "./outcome.js";
 import { finishedResult, type PurchaseRecord } from "./purchase-record.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
 import { threadKeepUntil } from "./retention.js";
 
+/**
+ * The journal format this agent writes, in each thread record's `formatVersion`, and the newest
+ * it reads: a record of a newer format is refused (`store_newer_format`), not read as far as
+ * this agent knows it. A record without one is of format 1, as agents wrote before formats had
+ * numbers. Raise it whenever a record may hold something an older agent must not ignore.
+ */
+export const JOURNAL_FORMAT = 1;
+
 export interface ThreadRecord {
+  /** The journal format the record was written in (`JOURNAL_FORMAT`); none is format 1. */
+  formatVersion?: number;
   threadId: string;
   request: string;
   userId: string;
@@ -90,6 +105,7 @@ const purchaseRecordSchema = z
 
 const threadRecordSchema = z
   .object({
+    formatVersion: z.number().int().min(1).max(JOURNAL_FORMAT).optional(),
     threadId: z.string().regex(THREAD_ID_PATTERN),
     request: z.string(),
     userId: z.string(),
@@ -133,11 +149,16 @@ export class ThreadJournal {
       message: `this is not the record of thread ${threadId}`,
       path: ["threadId"],
     });
-    // JSON has no `undefined`, so zod's `?: T | undefined` members are the `?: T` of the types.
-    return (await this.store.get(threadKey(threadId), schema)) as ThreadRecord | undefined;
+    try {
+      // JSON has no `undefined`, so zod's `?: T | undefined` members are the `?: T` of the types.
+      return (await this.store.get(threadKey(threadId), schema)) as ThreadRecord | undefined;
+    } catch (error) {
+      throw newerFormat(error) ?? error;
+    }
   }
 
-  async put(thread: ThreadRecord): Promise<void> {
+  async put(record: ThreadRecord): Promise<void> {
+    const thread = { ...record, formatVersion: JOURNAL_FORMAT };
     const { writer } = this;
     if (writer === undefined) {
       await this.store.put(threadKey(thread.threadId), thread, {
@@ -220,6 +241,15 @@ export class ThreadJournal {
     await this.put(thread);
     return marked;
   }
+}
+
+/** A thread record refused because it is of a journal format newer than this agent's. */
+function newerFormat(error: unknown): NewerFormatError | undefined {
+  if (!(error instanceof StoreEntryError) || !isRecord(error.content)) return undefined;
+  const version = error.content.formatVersion;
+  return typeof version === "number" && version > JOURNAL_FORMAT
+    ? new NewerFormatError(error, version, JOURNAL_FORMAT)
+    : undefined;
 }
 
 export function threadKey(threadId: string): string {
