@@ -876,6 +876,54 @@ describe("interrupt mode", () => {
   const restart = (clock: ManualClock) =>
     setup({ config: interrupt(), store: createFileStore(dir), clock });
 
+  it("says that a second call of the step was not tried, on the run and on its resume, and tells the model", async () => {
+    // A server that ignores parallel_tool_calls: false. The cables were dropped without a word,
+    // and the resume said ORDERED with the model's "Ordered the phone and 3 cables."
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().pending().approve();
+    const shop = stubShop().order(201, { id: "ord_1" });
+    const model = scriptedModel([
+      {
+        calls: [
+          { id: "call_a", input: { product: "XYZ phone", qty: 1 } },
+          { id: "call_b", input: { product: "USB-C cable", qty: 3 } },
+        ],
+      },
+      { text: "Ordered the phone and 3 cables." },
+    ]);
+    const clock = new ManualClock();
+    const agent = () =>
+      setup({ config: interrupt(), store: createFileStore(dir), clock, model }).agent;
+    const cables = { product: "USB-C cable", qty: 3 };
+    const notTried =
+      "3 x USB-C cable was not tried: nobody was asked to approve it, and nothing was ordered.";
+
+    const sent = await agent().run("Buy an XYZ phone and 3 USB-C cables");
+
+    expect(sent).toMatchObject({ outcome: "PENDING", notTried: [cables] });
+    expect(sent.message).toMatch(
+      /^Waiting for approval of 1 x XYZ phone .* 3 x USB-C cable was not tried/,
+    );
+    expect(sent.message.endsWith(notTried)).toBe(true);
+    expect(toAgentReportJson(sent).notTried).toEqual([cables]);
+
+    const resumed = await agent().resume("thread-1");
+
+    expect(resumed).toMatchObject({
+      outcome: "PARTIAL",
+      exitCode: 10,
+      message: `Ordered 1 x XYZ phone: order ord_1. ${notTried}`,
+      notTried: [cables],
+    });
+    expect(resumed.purchases.map((purchase) => purchase.outcome)).toEqual(["ORDERED"]);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(shop.calls).toHaveLength(1);
+    // The resumed model reads what became of both calls.
+    expect(JSON.stringify(model.prompts[1])).toMatch(/"call_b".*"NO_PURCHASE".*"turn_ended"/);
+    // Resumed again, the thread says the same.
+    expect((await agent().resume("thread-1")).message).toContain(notTried);
+  });
+
   it("says before the approval request leaves, once a purchase, and not on a resume", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().pending();

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { isDeepStrictEqual } from "node:util";
 
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import {
@@ -17,6 +18,7 @@ import { systemClock, type Clock, type PurchaseRequest } from "@ciba-testbed/sha
 import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import {
   closingMessage,
+  describeNotTried,
   earlierReport,
   haltReport,
   itemsNotTried,
@@ -164,6 +166,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       beforeOrder,
       beforeApprovalRequest,
       newPurchaseId: deps.newPurchaseId,
+      journalsUntried: true,
     });
 
   function leaseOf(threadId: string): Lease {
@@ -484,10 +487,28 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     // that did not go through after one that did: the order stands, and the turn did not end
     // as asked, so neither ORDERED (all done) nor ERROR (a script would ask, and buy, again).
     const ordered = thread.purchases.some((purchase) => purchase.result?.outcome === "ORDERED");
+    // Calls the turn did not try (one beside a purchase that waits): what it ordered is not all.
+    const skipped = skippedCalls(thread);
+    const whole = threadOutcome(thread);
     const outcome =
-      failure === undefined ? threadOutcome(thread) : ordered ? "PARTIAL" : failure.outcome;
+      failure !== undefined
+        ? ordered
+          ? "PARTIAL"
+          : failure.outcome
+        : whole === "ORDERED" && skipped.length > 0
+          ? "PARTIAL"
+          : whole;
+    if (outcome === "PENDING" && skipped.length > 0) {
+      const report = threadReport(thread, elapsed(startedAt));
+      return {
+        ...report,
+        message: `${report.message} ${describeNotTried(skipped)}`,
+        notTried: skipped,
+      };
+    }
     if (outcome !== "PENDING") {
-      const notTried = failure === undefined ? await untried(thread, outcome) : undefined;
+      const notTried =
+        failure === undefined ? withSkipped(skipped, await untried(thread, outcome)) : undefined;
       thread.finished = {
         outcome,
         message: closingMessage(thread, outcome, modelText, failure, notTried),
@@ -573,6 +594,32 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   return { run, resume };
+}
+
+/**
+ * The purchases of the calls the turn did not try, less those a later purchase of the thread
+ * made after all (the model asked again once the one it waited for was decided).
+ */
+function skippedCalls(thread: ThreadRecord): PurchaseRequest[] {
+  return (thread.untried ?? []).flatMap(({ purchase, afterPurchases }) =>
+    thread.purchases
+      .slice(afterPurchases)
+      .some((later) => isDeepStrictEqual(later.purchase, purchase))
+      ? []
+      : [purchase],
+  );
+}
+
+/** The calls not tried, then what the model's reading of the request left (not twice). */
+function withSkipped(
+  skipped: PurchaseRequest[],
+  left: PurchaseRequest[] | undefined,
+): PurchaseRequest[] | undefined {
+  if (skipped.length === 0) return left;
+  const rest = (left ?? []).filter(
+    (purchase) => !skipped.some((call) => isDeepStrictEqual(call, purchase)),
+  );
+  return [...skipped, ...rest];
 }
 
 /**

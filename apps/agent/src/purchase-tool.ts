@@ -128,6 +128,11 @@ export interface PurchaseToolContext {
   beforeApprovalRequest: (request: ApprovalRequestSending) => void;
   /** A new purchase's `purchase_id` and Idempotency-Key (`pur_<random UUID>` unless set). */
   newPurchaseId?: (() => string) | undefined;
+  /**
+   * Journals each call the turn does not try (`ThreadRecord.untried`), for a thread that is one
+   * turn, whose report must name them (the CLI's). Not by default.
+   */
+  journalsUntried?: boolean | undefined;
 }
 
 /**
@@ -661,7 +666,18 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return result;
   }
 
-  const turn = guardTurn(purchase);
+  const turn = guardTurn(purchase, {
+    notTried: async ({ toolCallId, purchase: input }, result) => {
+      if (context.journalsUntried !== true) return;
+      await context.fence();
+      await journal.noteUntried(threadId, {
+        toolCallId,
+        purchase: input,
+        error: result.error ?? "",
+        description: result.description,
+      });
+    },
+  });
   const purchaseTool = tool({
     ...purchaseToolDeclaration,
     execute: (input, { toolCallId }) => turn.run(input, toolCallId),

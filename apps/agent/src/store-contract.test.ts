@@ -14,7 +14,7 @@ import { readProcess } from "./process-info.js";
 import { createRedisStore } from "./redis-store.js";
 import { parseRedisUrl, type RedisLocation } from "./redis-url.js";
 import { startRedisServer, type RedisServer } from "./test-support/redis-server.js";
-import { JOURNAL_FORMAT, ThreadJournal } from "./thread-journal.js";
+import { ThreadJournal } from "./thread-journal.js";
 
 // One contract, every store: what the agent relies on, checked against the file store, the
 // Redis store (a real redis-server) and the in-memory one.
@@ -235,7 +235,7 @@ describe.each(STORES)("%s store leases", (_, makeStore) => {
       name: "AgentHalt",
       code: "lease_lost",
     });
-    expect(await journal.get("thr-1")).toEqual({ ...thread, formatVersion: JOURNAL_FORMAT });
+    expect(await journal.get("thr-1")).toEqual({ ...thread, formatVersion: 1 });
   });
 
   it("grants one of many simultaneous claims", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "./agent-store.js";
 import type { PurchaseRecord } from "./purchase-record.js";
 import type { Order } from "./purchase-result.js";
-import { ThreadJournal } from "./thread-journal.js";
+import { JOURNAL_FORMAT, ThreadJournal } from "./thread-journal.js";
 
 async function journalWithPurchase() {
   const journal = new ThreadJournal(createMemoryStore());
@@ -26,6 +26,35 @@ async function journalWithPurchase() {
 }
 
 describe("ThreadJournal", () => {
+  it("writes the oldest format that holds the record: 2 once it names a call not tried", async () => {
+    const store = createMemoryStore();
+    const journal = new ThreadJournal(store);
+    await journal.put({
+      threadId: "thr-1",
+      request: "r",
+      userId: "u",
+      createdAt: 0,
+      purchases: [],
+    });
+    expect(await journal.get("thr-1")).toMatchObject({ formatVersion: 1 });
+    const call = { product: "USB-C cable", qty: 3 };
+    const untried = {
+      toolCallId: "call_b",
+      purchase: call,
+      error: "turn_ended",
+      description: "Not",
+    };
+
+    await journal.noteUntried("thr-1", untried);
+    await journal.noteUntried("thr-1", untried);
+
+    expect(await journal.get("thr-1")).toMatchObject({
+      formatVersion: 2,
+      untried: [{ ...untried, afterPurchases: 0 }],
+    });
+    expect(JOURNAL_FORMAT).toBe(2);
+  });
+
   it("marks each step from approval to order once, keeping the first instant", async () => {
     const { journal } = await journalWithPurchase();
 

@@ -20,7 +20,21 @@ import { threadKeepUntil } from "./retention.js";
  * this agent knows it. A record without one is of format 1, as agents wrote before formats had
  * numbers. Raise it whenever a record may hold something an older agent must not ignore.
  */
-export const JOURNAL_FORMAT = 1;
+export const JOURNAL_FORMAT = 2;
+
+/**
+ * A call the turn did not try (asked for after the turn had ended at a purchase that did not
+ * go through, or waits for the person in interrupt mode): nobody was asked and nothing ordered.
+ */
+export interface UntriedCall {
+  toolCallId: string;
+  purchase: PurchaseRequest;
+  /** Why, as the model was told: the result's `error` and `description`. */
+  error: string;
+  description: string;
+  /** How many purchases the thread had journaled when it was not tried. */
+  afterPurchases: number;
+}
 
 export interface ThreadRecord {
   /** The journal format the record was written in (`JOURNAL_FORMAT`); none is format 1. */
@@ -30,6 +44,8 @@ export interface ThreadRecord {
   userId: string;
   createdAt: number;
   purchases: PurchaseRecord[];
+  /** The calls the turn did not try, in order (journal format 2). */
+  untried?: UntriedCall[];
   finished?: {
     outcome: Outcome;
     message: string;
@@ -111,6 +127,19 @@ const threadRecordSchema = z
     userId: z.string(),
     createdAt: z.number(),
     purchases: z.array(purchaseRecordSchema),
+    untried: z
+      .array(
+        z
+          .object({
+            toolCallId: z.string().min(1),
+            purchase: purchaseRequestSchema,
+            error: z.string(),
+            description: z.string(),
+            afterPurchases: z.number().int().min(0),
+          })
+          .passthrough(),
+      )
+      .optional(),
     finished: z
       .object({
         outcome: outcomeSchema,
@@ -158,7 +187,9 @@ export class ThreadJournal {
   }
 
   async put(record: ThreadRecord): Promise<void> {
-    const thread = { ...record, formatVersion: JOURNAL_FORMAT };
+    // The oldest format that holds the record, so an agent that knows only format 1 still
+    // reads a record that needs nothing newer.
+    const thread = { ...record, formatVersion: record.untried?.length ? 2 : 1 };
     const { writer } = this;
     if (writer === undefined) {
       await this.store.put(threadKey(thread.threadId), thread, {
@@ -191,6 +222,16 @@ export class ThreadJournal {
     if (index === -1) thread.purchases.push(record);
     else thread.purchases[index] = record;
     await this.put(thread);
+  }
+
+  /** Records a call the turn did not try, once. */
+  async noteUntried(threadId: string, call: Omit<UntriedCall, "afterPurchases">): Promise<void> {
+    const thread = await this.get(threadId);
+    if (thread === undefined) throw threadGone(threadId);
+    const untried = thread.untried ?? [];
+    if (untried.some((known) => known.toolCallId === call.toolCallId)) return;
+    untried.push({ ...call, afterPurchases: thread.purchases.length });
+    await this.put({ ...thread, untried });
   }
 
   /** The token was taken: from here on the approval is spent. Returns the purchase's record. */

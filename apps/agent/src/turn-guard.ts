@@ -6,14 +6,26 @@ import type { PurchaseResult } from "./purchase-result.js";
 
 type Purchase = (input: PurchaseRequest, toolCallId: string) => Promise<PurchaseResult>;
 
+/** A call of the turn: its id and what it asked for. */
+export interface TurnCall {
+  toolCallId: string;
+  purchase: PurchaseRequest;
+}
+
 /**
  * The purchases of one turn: one consent at a time, and none after a purchase of this turn did
  * not go through, since a model that retries after a denial would otherwise push to the person
  * again. A purchase that throws (an AgentHalt, or a failure such as the store's) stops every
  * later call too, and stays readable by the agent: the AI SDK turns a thrown error into a tool
  * result the agent would not see, and the journal alone would make it look like a wait.
+ * `notTried` hears of every call not tried.
  */
-export function guardTurn(purchase: Purchase): {
+export function guardTurn(
+  purchase: Purchase,
+  options: {
+    notTried?: (call: TurnCall, result: PurchaseResult) => Promise<void>;
+  } = {},
+): {
   run: Purchase;
   /** What the first purchase that threw threw. */
   failure: () => { error: unknown } | undefined;
@@ -22,10 +34,16 @@ export function guardTurn(purchase: Purchase): {
   let stopped: PurchaseResult | undefined;
   let failure: { error: unknown } | undefined;
 
+  const notTried = async (input: PurchaseRequest, toolCallId: string, result: PurchaseResult) => {
+    await options.notTried?.({ toolCallId, purchase: input }, result);
+    return result;
+  };
+
   const guarded = async (input: PurchaseRequest, toolCallId: string) => {
     if (failure !== undefined) throw failure.error;
-    if (stopped !== undefined) return turnEnded(input, stopped);
     try {
+      if (stopped !== undefined)
+        return await notTried(input, toolCallId, turnEnded(input, stopped));
       const result = await purchase(input, toolCallId);
       if (isTerminalFailure(result.outcome)) stopped = result;
       return result;
@@ -48,11 +66,13 @@ export function guardTurn(purchase: Purchase): {
   };
 }
 
+const TURN_ENDED = "turn_ended";
+
 function turnEnded(input: PurchaseRequest, stopped: PurchaseResult): PurchaseResult {
   return {
     outcome: "NO_PURCHASE",
     purchase: input,
-    error: "turn_ended",
+    error: TURN_ENDED,
     description: `Not attempted: an earlier purchase ended ${stopped.outcome}. Report that to the person instead of trying again.`,
   };
 }
