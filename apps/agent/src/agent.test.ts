@@ -740,6 +740,77 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(report.message).not.toContain("Sure, ordering it now.");
   });
 
+  it.each([
+    [
+      "in a later step, under a reused id",
+      [
+        { calls: [{ id: "call_0", input: { product: "XYZ phone", qty: 1 } }] },
+        { calls: [{ id: "call_0", input: { product: "XYZ phone", qty: 1 } }] },
+      ],
+    ],
+    [
+      "twice in one step",
+      [
+        {
+          calls: [
+            { id: "call_a", input: { product: "XYZ phone", qty: 1 } },
+            { id: "call_b", input: { product: "XYZ phone", qty: 1 } },
+          ],
+        },
+      ],
+    ],
+  ])(
+    "asks for the same purchase once in a turn, and says the repeat was not tried: %s",
+    async (_, calls: ScriptedStep[]) => {
+      // Two pushes both read 'Do you want to buy 1 XYZ phone for max 499 USD', and two orders.
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize().approve();
+      const shop = stubShop().order(201, { id: "ord_1" });
+      const model = scriptedModel([...calls, { text: "Bought two phones." }]);
+      const { agent } = setup({ model });
+
+      const report = await agent.run("Buy 2 XYZ phones, one at a time");
+
+      expect(auth0.count("/bc-authorize")).toBe(1);
+      expect(shop.calls).toHaveLength(1);
+      expect(report).toMatchObject({
+        outcome: "PARTIAL",
+        exitCode: 10,
+        message:
+          "Ordered 1 x XYZ phone: order ord_1. 1 x XYZ phone was not tried: nobody was asked to approve it, and nothing was ordered.",
+        notTried: [{ product: "XYZ phone", qty: 1 }],
+      });
+      // The model heard why, and that the person can ask again.
+      expect(JSON.stringify(model.prompts.at(-1))).toContain(
+        "Not tried: 1 x XYZ phone was already asked for in this turn",
+      );
+    },
+  );
+
+  it("goes on with the turn's other purchases after a repeat", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+    const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+    const model = scriptedModel([
+      { calls: [{ id: "call_a", input: { product: "XYZ phone", qty: 1 } }] },
+      { calls: [{ id: "call_b", input: { product: "XYZ phone", qty: 1 } }] },
+      { calls: [{ id: "call_c", input: { product: "XYZ phone", qty: 2 } }] },
+      { text: "Done." },
+    ]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy an XYZ phone, then 2 more");
+
+    expect(shop.calls.map((call) => call.body)).toEqual([
+      { product: "XYZ phone", qty: 1 },
+      { product: "XYZ phone", qty: 2 },
+    ]);
+    expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      notTried: [{ product: "XYZ phone", qty: 1 }],
+    });
+  });
+
   it("asks nobody for a purchase whose approval the shop would refuse as unreadable", async () => {
     // The catalog's lookup reads past a zero-width no-break space, and the binding message
     // leaves it out: the person approved "1 XYZ phone", and the shop refused the approval.

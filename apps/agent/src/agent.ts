@@ -46,7 +46,7 @@ import { isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { withFreshToolCallIds } from "./tool-call-ids.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
-import { hasToolErrorThatRan } from "./turn-guard.js";
+import { hasToolErrorThatRan, REPEATED_PURCHASE, type TurnCall } from "./turn-guard.js";
 
 export interface AgentDeps {
   model: LanguageModel;
@@ -118,7 +118,8 @@ function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[]
       (part) =>
         part.type === "tool-result" &&
         isPurchaseResult(part.output) &&
-        isTerminalFailure(part.output.outcome),
+        isTerminalFailure(part.output.outcome) &&
+        part.output.error !== REPEATED_PURCHASE,
     ) || hasToolErrorThatRan(content)
   );
 }
@@ -149,7 +150,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   /** The lease of each thread this process works on, set while it holds it. */
   const leases = new Map<string, Lease>();
 
-  const purchaseToolFor = (threadId: string) =>
+  const purchaseToolFor = (threadId: string, earlierCalls?: readonly TurnCall[]) =>
     createPurchaseTool({
       config,
       fetch: deps.fetch ?? globalThis.fetch,
@@ -167,6 +168,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       beforeApprovalRequest,
       newPurchaseId: deps.newPurchaseId,
       journalsUntried: true,
+      earlierCalls,
     });
 
   function leaseOf(threadId: string): Lease {
@@ -387,7 +389,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
 
-    const purchaseTool = purchaseToolFor(threadId);
+    // A thread is one turn: a resumed one's purchases are this turn's too.
+    const purchaseTool = purchaseToolFor(threadId, thread.purchases);
     let modelMs = 0;
     const result = streamText({
       model: timed(

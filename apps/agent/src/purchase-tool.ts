@@ -63,7 +63,7 @@ import type { SentRequests } from "./sent-requests.js";
 import { probePurchaseEndpoint } from "./shop-client.js";
 import { stopPoint } from "./stop-point.js";
 import type { ThreadJournal } from "./thread-journal.js";
-import { guardTurn } from "./turn-guard.js";
+import { guardTurn, type TurnCall } from "./turn-guard.js";
 
 /** The name the model calls the purchase tool by. */
 export const PURCHASE_TOOL_NAME = "shop_online";
@@ -133,6 +133,8 @@ export interface PurchaseToolContext {
    * turn, whose report must name them (the CLI's). Not by default.
    */
   journalsUntried?: boolean | undefined;
+  /** The calls the turn made before this tool was made (a resumed thread's purchases). */
+  earlierCalls?: readonly TurnCall[] | undefined;
 }
 
 /**
@@ -667,6 +669,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   }
 
   const turn = guardTurn(purchase, {
+    earlier: context.earlierCalls ?? [],
     notTried: async ({ toolCallId, purchase: input }, result) => {
       if (context.journalsUntried !== true) return;
       await context.fence();

@@ -2,7 +2,7 @@ import type { PurchaseRequest } from "@ciba-testbed/shared";
 import type { StepResult, ToolSet } from "ai";
 
 import { isTerminalFailure } from "./outcome.js";
-import type { PurchaseResult } from "./purchase-result.js";
+import { describePurchase, type PurchaseResult } from "./purchase-result.js";
 
 type Purchase = (input: PurchaseRequest, toolCallId: string) => Promise<PurchaseResult>;
 
@@ -12,17 +12,26 @@ export interface TurnCall {
   purchase: PurchaseRequest;
 }
 
+/** The error of a purchase asked for again in the same turn, which is not tried. */
+export const REPEATED_PURCHASE = "repeated_purchase";
+
 /**
  * The purchases of one turn: one consent at a time, and none after a purchase of this turn did
  * not go through, since a model that retries after a denial would otherwise push to the person
  * again. A purchase that throws (an AgentHalt, or a failure such as the store's) stops every
  * later call too, and stays readable by the agent: the AI SDK turns a thrown error into a tool
  * result the agent would not see, and the journal alone would make it look like a wait.
- * `notTried` hears of every call not tried.
+ *
+ * A purchase the same as one the turn asked for already (product, quantity and limit), under
+ * another call, is not tried either: the person would see the same consent twice and could
+ * not tell a second purchase from a repeated push. It does not end the turn (other purchases
+ * go on), and the model is told that the person can ask for another. `earlier`: the calls the
+ * turn made before (a resumed thread's). `notTried` hears of every call not tried.
  */
 export function guardTurn(
   purchase: Purchase,
   options: {
+    earlier?: readonly TurnCall[];
     notTried?: (call: TurnCall, result: PurchaseResult) => Promise<void>;
   } = {},
 ): {
@@ -33,6 +42,7 @@ export function guardTurn(
   let queue: Promise<unknown> = Promise.resolve();
   let stopped: PurchaseResult | undefined;
   let failure: { error: unknown } | undefined;
+  const calls: TurnCall[] = [...(options.earlier ?? [])];
 
   const notTried = async (input: PurchaseRequest, toolCallId: string, result: PurchaseResult) => {
     await options.notTried?.({ toolCallId, purchase: input }, result);
@@ -41,7 +51,14 @@ export function guardTurn(
 
   const guarded = async (input: PurchaseRequest, toolCallId: string) => {
     if (failure !== undefined) throw failure.error;
+    const repeated = calls.find(
+      (call) => call.toolCallId !== toolCallId && samePurchase(call.purchase, input),
+    );
+    if (!calls.some((call) => call.toolCallId === toolCallId)) {
+      calls.push({ toolCallId, purchase: input });
+    }
     try {
+      if (repeated !== undefined) return await notTried(input, toolCallId, askedAgain(input));
       if (stopped !== undefined)
         return await notTried(input, toolCallId, turnEnded(input, stopped));
       const result = await purchase(input, toolCallId);
@@ -67,6 +84,19 @@ export function guardTurn(
 }
 
 const TURN_ENDED = "turn_ended";
+
+function samePurchase(a: PurchaseRequest, b: PurchaseRequest): boolean {
+  return a.product === b.product && a.qty === b.qty && a.priceLimit === b.priceLimit;
+}
+
+function askedAgain(input: PurchaseRequest): PurchaseResult {
+  return {
+    outcome: "NO_PURCHASE",
+    purchase: input,
+    error: REPEATED_PURCHASE,
+    description: `Not tried: ${describePurchase(input)} was already asked for in this turn, and the same purchase is not asked for twice in one turn; nobody was asked again, and nothing more was ordered. Tell the person; if they want another, they can ask for it again.`,
+  };
+}
 
 function turnEnded(input: PurchaseRequest, stopped: PurchaseResult): PurchaseResult {
   return {
