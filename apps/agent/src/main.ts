@@ -22,10 +22,11 @@ mapStacksOfCrashes();
 // purchase, not two each (fetch-on-next-turn.ts).
 globalThis.fetch = fetchOnNextTurn(globalThis.fetch);
 
-// A reader that has gone (`pnpm agent --help | head -1`) is not the agent's error.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
-});
+// What cannot be written is lost, and nothing else: a reader that has gone (`pnpm agent --help |
+// head -1`, `2>&1 >out | head -1`), a full disk (ENOSPC), on stdout or stderr. The run goes on
+// and ends with its outcome's code, which a script reads to know what was ordered: a crash's
+// exit 1 after an order would have a job that retries on 1 ask the person again, and buy twice.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 
 // Exits once everything written to stdout and stderr is out, with the code set. Ending with the
 // event loop instead also frees the whole heap first: from the report to the process's end took
