@@ -1,9 +1,11 @@
-import { spawn, type StdioOptions } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { request } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { DEFAULT_CERT_DIR, parseReadyRecord, type ReadyRecord } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -18,16 +20,21 @@ interface Ended {
   stderr: string;
 }
 
+interface Started {
+  child: ChildProcess;
+  ended: Promise<Ended>;
+}
+
 /**
- * Runs `node <file> ...args` with its stdout and stderr sent where `sinks` says: `full` is
+ * Starts `node <file> ...args` with its stdout and stderr sent where `sinks` says: `full` is
  * /dev/full (every write fails with ENOSPC), `gone` a pipe whose reader closed at once (EPIPE).
  */
-function run(
+function start(
   file: string,
   args: string[],
   env: Record<string, string>,
   sinks: { stdout: Sink; stderr: Sink },
-): Promise<Ended> {
+): Started {
   const full = openSync("/dev/full", "w");
   const clean: Record<string, string | undefined> = { ...process.env, ...env };
   delete clean.NODE_EXTRA_CA_CERTS;
@@ -38,24 +45,25 @@ function run(
   ];
   const child = spawn(process.execPath, [file, ...args], { cwd: REPO_ROOT, env: clean, stdio });
   closeSync(full);
-  const ended: Ended = { code: null, stdout: "", stderr: "" };
+  const output = { stdout: "", stderr: "" };
   for (const name of ["stdout", "stderr"] as const) {
     const stream = child[name];
     if (stream === null) continue;
     if (sinks[name] === "gone") stream.destroy();
-    else stream.on("data", (chunk: Buffer) => (ended[name] += chunk.toString()));
+    else stream.on("data", (chunk: Buffer) => (output[name] += chunk.toString()));
   }
-  return new Promise((resolve) => {
+  const ended = new Promise<Ended>((resolve) => {
     child.on("close", (code) => {
-      resolve({ ...ended, code });
+      resolve({ ...output, code });
     });
   });
+  return { child, ended };
 }
 
 describe("the agent's exit code when an output stream cannot be written", () => {
   let store: string;
   const agent = (args: string[], sinks: { stdout: Sink; stderr: Sink }) =>
-    run(builtEntry("agent"), args, { AGENT_STORE: store }, sinks);
+    start(builtEntry("agent"), args, { AGENT_STORE: store }, sinks).ended;
 
   beforeAll(async () => {
     store = await mkdtemp(path.join(tmpdir(), "output-streams-e2e-"));
@@ -86,4 +94,97 @@ describe("the agent's exit code when an output stream cannot be written", () => 
     expect(ended.stdout).toContain("I did not buy anything this time.");
     expect(ended.code).toBe(8);
   }, 30_000);
+});
+
+/** The ready record once `file` holds it; rejects if the server ends first. */
+async function readyRecordIn(file: string, server: Started): Promise<ReadyRecord> {
+  const state = { ended: false };
+  void server.ended.then(() => (state.ended = true));
+  for (;;) {
+    const record = parseReadyRecord((await readFile(file, "utf8").catch(() => "")).trimEnd());
+    if (record !== undefined) return record;
+    if (state.ended)
+      throw new Error(
+        `the server ended before it was ready: ${JSON.stringify(await server.ended)}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The status of a GET of `url`, over HTTPS trusting the tenant's CA. */
+function statusOf(url: string, ca?: string): Promise<number> {
+  if (!url.startsWith("https:")) return fetch(url).then((answer) => answer.status);
+  return new Promise((resolve, reject) => {
+    request(url, { ca }, (answer) => {
+      answer.resume();
+      resolve(answer.statusCode ?? 0);
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
+const SERVERS = [
+  {
+    service: "mock-auth0",
+    path: ".well-known/openid-configuration",
+    env: { MOCK_AUTH0_PORT: "0", MOCK_AUTH0_CERT_DIR: DEFAULT_CERT_DIR },
+  },
+  { service: "model-server", path: "health", env: { MODEL_SERVER_PORT: "0" } },
+] as const;
+
+const SINKS = [
+  { stdout: "gone", stderr: "read" },
+  { stdout: "full", stderr: "read" },
+  { stdout: "read", stderr: "full" },
+] as const;
+
+describe.each(SERVERS)("$service, when an output stream cannot be written", (server) => {
+  let scratch: string;
+  beforeAll(async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), "output-streams-e2e-"));
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it.each(SINKS)(
+    "with stdout $stdout and stderr $stderr, keeps serving and stops on SIGTERM with 0",
+    async (sinks) => {
+      const readyFile = path.join(scratch, `${sinks.stdout}-${sinks.stderr}.json`);
+      const started = start(
+        builtEntry(`${server.service}-bin`),
+        ["--ready-file", readyFile],
+        server.env,
+        sinks,
+      );
+      try {
+        const record = await readyRecordIn(readyFile, started);
+        const ca =
+          typeof record.caCertPath === "string"
+            ? readFileSync(record.caCertPath, "utf8")
+            : undefined;
+        // Requests are logged on stdout: each one fails to be written, and the server goes on.
+        for (let i = 0; i < 3; i++) {
+          expect(
+            await statusOf(new URL(server.path, record.url.replace(/\/?$/, "/")).href, ca),
+          ).toBe(200);
+        }
+        expect(started.child.exitCode).toBeNull();
+      } finally {
+        started.child.kill("SIGTERM");
+      }
+      const ended = await started.ended;
+      expect(ended.code).toBe(0);
+      if (sinks.stderr === "read") {
+        expect(ended.stderr).not.toMatch(/^\s+at /m);
+        expect(ended.stderr).toContain(
+          `${server.service}: stdout cannot be written (${sinks.stdout === "full" ? "ENOSPC" : "EPIPE"})`,
+        );
+      } else {
+        expect(ended.stdout).toContain(`"service":"${server.service}"`);
+      }
+    },
+    60_000,
+  );
 });

@@ -3,6 +3,8 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
+  dropLogWhenUnwritable,
+  keepServingWithoutOutput,
   listenFailureLine,
   loadServerConfig,
   mapStacksOfCrashes,
@@ -18,6 +20,8 @@ import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
 // Started without --enable-source-maps (LAZY_SOURCE_MAPS in scripts/build.js): a crash's stack
 // is mapped to the TypeScript sources when it is printed, as the stacks the tenant logs are.
 mapStacksOfCrashes();
+// A reader of its output that has gone, or a full disk, is no reason to stop serving.
+keepServingWithoutOutput("mock-auth0");
 await main().catch(exitOnStartError);
 
 async function main(): Promise<void> {
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
   const signingKeys = await SigningKeys.persisted(config.signingKeysFile);
   signingKeys.ready.catch(exitOnStartError);
   const logger = createLogger(config.logLevel);
+  dropLogWhenUnwritable(logger);
   for (const warning of config.warnings) process.stderr.write(`WARNING: ${warning}\n`);
   const { tenant, ignored, notices, warnings } = loadTenantReport(config.tenant);
   for (const warning of warnings) process.stderr.write(`WARNING: ${warning}\n`);

@@ -4,6 +4,8 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
+  dropLogWhenUnwritable,
+  keepServingWithoutOutput,
   listenFailureLine,
   loadServerConfig,
 } from "@ciba-testbed/shared/node";
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   const { createLogger } = await import("./logger.js");
   const { startModelServer } = await import("./server.js");
   const logger = createLogger(config.logLevel);
+  dropLogWhenUnwritable(logger);
   const running = await startModelServer({
     port: config.port,
     host: config.host,
@@ -51,6 +54,8 @@ async function main(): Promise<void> {
   );
 }
 
+// A reader of its output that has gone, or a full disk, is no reason to stop serving.
+keepServingWithoutOutput("model-server");
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     // Exit 2: the configuration is wrong, and starting again without changing it cannot help.

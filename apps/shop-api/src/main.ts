@@ -1,7 +1,12 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
-import { loadServerConfig, localCaToTrust, mapStacksOfCrashes } from "@ciba-testbed/shared/node";
+import {
+  keepServingWithoutOutput,
+  loadServerConfig,
+  localCaToTrust,
+  mapStacksOfCrashes,
+} from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
 
@@ -60,4 +65,6 @@ async function main(): Promise<void> {
 // Started without --enable-source-maps (LAZY_SOURCE_MAPS in scripts/build.js): a crash's stack
 // is mapped to the TypeScript sources when it is printed, as the stacks the shop logs are.
 mapStacksOfCrashes();
+// A reader of its output that has gone, or a full disk, is no reason to stop serving.
+keepServingWithoutOutput("shop-api");
 await main();

@@ -1,7 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 
-import { announceReady, closeOnSignals, listenFailureLine } from "@ciba-testbed/shared/node";
+import {
+  announceReady,
+  closeOnSignals,
+  dropLogWhenUnwritable,
+  listenFailureLine,
+} from "@ciba-testbed/shared/node";
 
 import { createApp } from "./app.js";
 import type { TokenVerificationOptions } from "./auth.js";
@@ -46,6 +51,7 @@ export async function serve(
   options: { reset: boolean; localCa?: string | undefined },
 ): Promise<void> {
   const logger = createLogger(config.logLevel);
+  dropLogWhenUnwritable(logger);
   const tokenVerification: TokenVerificationOptions =
     options.localCa === undefined ? {} : { agent: agentTrusting([options.localCa]) };
   try {

@@ -2,6 +2,7 @@ export * from "./free-port.js";
 export * from "./invocation-dir.js";
 export * from "./kill-on-exit.js";
 export * from "./local-ca.js";
+export * from "./lost-output.js";
 export * from "./network-error.js";
 export * from "./on-process-end.js";
 export * from "./ready-record.js";
