@@ -25,6 +25,12 @@ export function failingStep(order: Order): never {
 
 if (process.argv[2] === "crash") {
   mapStacksOfCrashes();
+  // As pino's flush at exit does when stdout is on a full disk.
+  if (process.argv[3] === "exit-listener-throws") {
+    process.on("exit", () => {
+      throw new Error("ENOSPC: no space left on device, write");
+    });
+  }
   setTimeout(() => failingStep({ id: "o-1" }), 1);
 }
 `;
@@ -97,6 +103,18 @@ describe("sourceMappedStack", () => {
     expect(run.stderr).toContain("Error: order o-1 failed");
     expect(run.stderr).toContain(`${source}:${String(THROW_LINE)}:${String(THROW_COLUMN)}`);
     expect(run.stderr).not.toContain(`${built}:`);
+  });
+
+  it("exits 1 with the crash's stack alone when an exit listener throws", () => {
+    const run = spawnSync(process.execPath, [built, "crash", "exit-listener-throws"], {
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${source}:${String(THROW_LINE)}:${String(THROW_COLUMN)}`);
+    // Node's fatal path for a throw in the handler (exit 7) printed the built line and the
+    // listener's error.
+    expect(run.stderr).not.toContain("ENOSPC");
+    expect(run.stderr).not.toContain("throw new Error");
   });
 
   it("leaves Node's own mapping alone under --enable-source-maps", () => {

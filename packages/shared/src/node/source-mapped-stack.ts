@@ -52,16 +52,28 @@ export function sourceMappedStack(stack: string, load: SourceMapLoader = sourceM
 /**
  * Prints an uncaught exception or unhandled rejection with its stack mapped to the TypeScript
  * sources (see sourceMappedStack) and exits 1, as Node would. For a process started without
- * `--enable-source-maps`; with it, Node's own mapping is left in place.
+ * `--enable-source-maps`; with it, Node's own mapping is left in place. What cannot be written
+ * to stderr is lost, and an `exit` listener that throws (pino's last flush to a full disk) does
+ * not make it Node's exit 7 with a page of the bundle's source: it still exits 1, and the
+ * listeners after that one do not run.
  */
 export function mapStacksOfCrashes(): void {
   if (process.sourceMapsEnabled) return;
   process.on("uncaughtException", (error: unknown) => {
-    const text =
-      error instanceof Error && typeof error.stack === "string"
-        ? sourceMappedStack(error.stack)
-        : `Uncaught ${String(error)}`;
-    process.stderr.write(`${text}\n\nNode.js ${process.version}\n`);
-    process.exit(1);
+    try {
+      const text =
+        error instanceof Error && typeof error.stack === "string"
+          ? sourceMappedStack(error.stack)
+          : `Uncaught ${String(error)}`;
+      process.stderr.write(`${text}\n\nNode.js ${process.version}\n`);
+    } catch {
+      // Nothing more can be said.
+    }
+    try {
+      process.exit(1);
+    } catch {
+      // Thrown by an `exit` listener: called again, process.exit does not run them again.
+      process.exit(1);
+    }
   });
 }
