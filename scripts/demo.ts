@@ -10,7 +10,7 @@ import type { ConsentRecord, Stack } from "@ciba-testbed/stack";
 import { runAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
 import { ServiceStartError, stopLine } from "@ciba-testbed/stack/supervisor";
-import { resolveFromInvocation } from "@ciba-testbed/shared/node";
+import { loseWhatCannotBeWritten, resolveFromInvocation } from "@ciba-testbed/shared/node";
 
 interface Step {
   title: string;
@@ -53,6 +53,9 @@ const bold = (text: string) => styleText("bold", text);
 const good = (text: string) => styleText("green", text);
 const bad = (text: string) => styleText("red", text);
 const say = (line = "") => process.stdout.write(`${line}\n`);
+// A reader that goes away (`pnpm demo | head -2`) or a full disk does not end the demo: what
+// cannot be written is lost, and it runs on to the end and exits with its result's code.
+loseWhatCannotBeWritten();
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function narrateConsent(consent: ConsentRecord, startedAt: number) {

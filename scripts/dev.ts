@@ -223,8 +223,11 @@ const {
   startStack,
   webAppEnvOf,
 } = await import("@ciba-testbed/stack");
-const { makeScratchFolder, resolveFromInvocation, serverUrl } =
+const { keepServingWithoutOutput, makeScratchFolder, resolveFromInvocation, serverUrl } =
   await import("@ciba-testbed/shared/node");
+// A reader that goes away (a crashed `| tee`, a log shipper) or a full disk does not take the
+// stack down: the services' lines are lost from then on, and the stack goes on.
+keepServingWithoutOutput("pnpm dev");
 
 /** What the web app gets over the shell and `.env`: this stack's tenant, shop and approver page. */
 const webAppEnv = (agentEnv: AgentEnv) => ({ ...webAppEnvOf(agentEnv), LOG_LEVEL: env.LOG_LEVEL });

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -54,6 +54,27 @@ describe("pnpm demo", () => {
     expect(run.stdout).toMatch(/All three outcomes as expected, in \d+\.\d s\./);
     // The variable its error names was ignored: the tenant wrote <repo>/.certs whatever it said.
     expect(existsSync(path.join(certDir, "ca.pem"))).toBe(true);
+  }, 120_000);
+
+  it("runs to the end and exits with its result's code when its reader goes away (`| head -2`)", async () => {
+    // The root package.json's script without pnpm, which makes any code 0 once stdout closes.
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      MOCK_AUTH0_CERT_DIR: path.join(scratch, "certs"),
+    };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const child = spawn(process.execPath, ["scripts/build.js", "demo"], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // Gone once the first line is read.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   }, 120_000);
 
   it("says in one line why the stack did not start, with no stack trace", async () => {

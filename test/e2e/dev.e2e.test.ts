@@ -444,6 +444,25 @@ describe("pnpm dev", () => {
     });
   });
 
+  it("goes on serving when the reader of its output goes away (a crashed `| tee`), and says so on stderr", async () => {
+    // At info the shop logs every request, and pnpm dev passes each line on to its stdout.
+    await whileRunning(DEV_SCRIPT, { LOG_LEVEL: "info" }, async ({ dev, ports }) => {
+      dev.child.stdout.destroy();
+      const said = "pnpm dev: stdout cannot be written (EPIPE)";
+      const deadline = Date.now() + 20_000;
+      while (!dev.stderr().includes(said) && Date.now() < deadline) {
+        expect((await fetch(`http://127.0.0.1:${ports[1]}/api/products`)).status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(dev.stderr()).toContain(said);
+      expect(dev.child.exitCode).toBeNull();
+      // Every service still answers, the web app and the shop alike.
+      expect((await fetch(`http://127.0.0.1:${ports[2]}`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${ports[1]}/api/products`)).status).toBe(200);
+      expect(dev.stderr()).not.toMatch(/^\s+at /m);
+    });
+  }, 120_000);
+
   it("names every busy port at once, with a command that moves each to a free one and keeps the others", async () => {
     const mockAuth0 = await holdPort();
     const shop = await holdPort();
