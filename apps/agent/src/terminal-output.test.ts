@@ -1,11 +1,12 @@
 import { PassThrough } from "node:stream";
 
 import { ManualClock } from "@ciba-testbed/shared";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import yoctoSpinner from "yocto-spinner";
 
+import type { AgentEvent } from "./agent-event.js";
 import type { AgentReport } from "./agent-report.js";
-import { createTerminalOutput } from "./terminal-output.js";
+import { createTerminalOutput, type TerminalOutput } from "./terminal-output.js";
 
 function terminal(json: boolean) {
   const clock = new ManualClock();
@@ -37,17 +38,7 @@ const pending: AgentReport = {
 describe("terminal output", () => {
   it("prints the approval line with a countdown, and how to resume", () => {
     const t = terminal(false);
-    t.output.output({
-      type: "approval-requested",
-      resumed: false,
-      threadId: "thr_1",
-      toolCallId: "call_1",
-      authReqId: "req-1",
-      userId: "auth0|testbed-user",
-      bindingMessage: "Do you want to buy 2 XYZ phone",
-      purchase: { product: "XYZ phone", qty: 2 },
-      expiresAt: t.clock.now() + 292_000,
-    });
+    t.output.output(approvalRequested(t.clock.now() + 292_000));
     t.output.finish(pending);
 
     expect(t.err()).toContain(
@@ -60,17 +51,7 @@ describe("terminal output", () => {
 
   it("says it is waiting, not sending, when a resumed run waits for an earlier request", () => {
     const t = terminal(false);
-    t.output.output({
-      type: "approval-requested",
-      resumed: true,
-      threadId: "thr_1",
-      toolCallId: "call_1",
-      authReqId: "req-1",
-      userId: "auth0|testbed-user",
-      bindingMessage: "Do you want to buy 2 XYZ phone",
-      purchase: { product: "XYZ phone", qty: 2 },
-      expiresAt: t.clock.now() + 61_500,
-    });
+    t.output.output(approvalRequested(t.clock.now() + 61_500, true));
     expect(t.err()).toBe(
       "Waiting for auth0|testbed-user to approve 'Do you want to buy 2 XYZ phone' - expires in 1:02\n",
     );
@@ -142,17 +123,7 @@ describe("terminal output", () => {
       clock,
       resumeCommand: (id) => `pnpm agent resume ${id}`,
     });
-    output.output({
-      type: "approval-requested",
-      resumed: false,
-      threadId: "thr_1",
-      toolCallId: "call_1",
-      authReqId: "req-1",
-      userId: "auth0|testbed-user",
-      bindingMessage: "Do you want to buy 2 XYZ phone",
-      purchase: { product: "XYZ phone", qty: 2 },
-      expiresAt: clock.now() + 60_000,
-    });
+    output.output(approvalRequested(clock.now() + 60_000));
     output.finish(pending);
 
     expect(texts).toEqual([
@@ -165,15 +136,7 @@ describe("terminal output", () => {
 describe("polls that bring no answer", () => {
   it("are said once in a log when they start failing, not at every poll", () => {
     const t = terminal(false);
-    const waiting = (problem?: string) => {
-      t.output.output({
-        type: "approval-waiting",
-        authReqId: "req-1",
-        nextPollAt: 0,
-        slowDown: false,
-        ...(problem === undefined ? {} : { problem }),
-      });
-    };
+    const waiting = waitingOf(t.output);
     waiting();
     waiting("connection_refused (ECONNREFUSED)");
     waiting("connection_refused (ECONNREFUSED)");
@@ -186,3 +149,96 @@ describe("polls that bring no answer", () => {
     );
   });
 });
+
+describe("the approval's spinner where a line cannot be redrawn (TERM=dumb, CI)", () => {
+  function spinnerTerminal(redraws?: boolean) {
+    const clock = new ManualClock();
+    let err = "";
+    // Not a TTY: yocto-spinner writes each text as a line of its own, as under TERM=dumb.
+    const stderr = new PassThrough();
+    stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const output = createTerminalOutput({
+      stdout: { write: () => true },
+      stderr,
+      spinner: yoctoSpinner,
+      ...(redraws === undefined ? {} : { redraws }),
+      json: false,
+      clock,
+      resumeCommand: (id) => `pnpm agent resume ${id}`,
+    });
+    output.output(approvalRequested(clock.now() + 300_000));
+    return {
+      output,
+      waiting: waitingOf(output),
+      lines: () => err.split("\n").filter((line) => line !== ""),
+    };
+  }
+
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+  });
+
+  it("writes the approval's line once, and again only when the polls start and stop failing", () => {
+    vi.useFakeTimers();
+    const t = spinnerTerminal(false);
+    vi.advanceTimersByTime(5_000);
+    t.waiting();
+    t.waiting("503 temporarily_unavailable");
+    vi.advanceTimersByTime(5_000);
+    t.waiting("503 temporarily_unavailable");
+    t.waiting();
+    vi.advanceTimersByTime(5_000);
+    const lines = t.lines();
+    t.output.stop();
+
+    const approval =
+      /Approval request sent to auth0\|testbed-user: 'Do you want to buy 2 XYZ phone' - expires in 5:00$/;
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(approval);
+    expect(lines[1]).toMatch(
+      /expires in 5:00 \(no answer from the tenant: 503 temporarily_unavailable\)$/,
+    );
+    expect(lines[2]).toMatch(approval);
+  });
+
+  it("is taken to be so under TERM=dumb", () => {
+    vi.useFakeTimers();
+    vi.stubEnv("TERM", "dumb");
+    const t = spinnerTerminal();
+    vi.advanceTimersByTime(5_000);
+    expect(t.lines()).toHaveLength(1);
+    t.output.stop();
+  });
+});
+
+/**
+ * The approval request of 2 XYZ phones to the testbed's user, expiring at `expiresAt`; `resumed`
+ * for one an earlier run sent.
+ */
+function approvalRequested(expiresAt: number, resumed = false): AgentEvent {
+  return {
+    type: "approval-requested",
+    resumed,
+    threadId: "thr_1",
+    toolCallId: "call_1",
+    authReqId: "req-1",
+    userId: "auth0|testbed-user",
+    bindingMessage: "Do you want to buy 2 XYZ phone",
+    purchase: { product: "XYZ phone", qty: 2 },
+    expiresAt,
+  };
+}
+
+/** Gives `output` a poll's result: no answer yet, or the `problem` that kept it from one. */
+function waitingOf(output: TerminalOutput): (problem?: string) => void {
+  return (problem) => {
+    output.output({
+      type: "approval-waiting",
+      authReqId: "req-1",
+      nextPollAt: 0,
+      slowDown: false,
+      ...(problem === undefined ? {} : { problem }),
+    });
+  };
+}

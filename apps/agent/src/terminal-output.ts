@@ -30,6 +30,12 @@ export function createTerminalOutput(options: {
    * interactive; without it, progress is written as plain lines.
    */
   spinner?: (options: SpinnerOptions) => Spinner;
+  /**
+   * Whether the spinner's line is redrawn in place: not under TERM=dumb or in CI (yocto-spinner's
+   * own test), where it writes each new text as a line of its own. There the approval's line is
+   * written once, and again only when the polls start or stop bringing no answer.
+   */
+  redraws?: boolean;
   json: boolean;
   clock: Clock;
   resumeCommand: (threadId: string) => string;
@@ -40,6 +46,9 @@ export function createTerminalOutput(options: {
   let streamed = "";
   /** What kept the last poll from an answer, while the polls keep failing. */
   let pollProblem: string | undefined;
+  const redraws = options.redraws ?? (process.env.TERM !== "dumb" && !("CI" in process.env));
+  /** The spinner's line of the approval it shows, as it reads now. */
+  let spinnerLine: (() => string) | undefined;
 
   const stopSpinner = (finalText?: string, ok = true) => {
     if (ticker !== undefined) clearInterval(ticker);
@@ -71,6 +80,8 @@ export function createTerminalOutput(options: {
             return;
           }
           spinner = options.spinner({ text: line(), stream: stderr }).start();
+          spinnerLine = line;
+          if (!redraws) return;
           ticker = setInterval(() => {
             if (spinner) spinner.text = line();
           }, 1000);
@@ -82,7 +93,9 @@ export function createTerminalOutput(options: {
           return;
         case "approval-waiting": {
           const started = pollProblem === undefined && event.problem !== undefined;
+          const changed = started || (pollProblem !== undefined && event.problem === undefined);
           pollProblem = event.problem;
+          if (changed && !redraws && spinner && spinnerLine) spinner.text = spinnerLine();
           // On a terminal the spinner's line says it; in a log, once when the polls start failing.
           if (started && options.spinner === undefined) {
             stderr.write(
