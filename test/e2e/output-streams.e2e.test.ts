@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:https";
@@ -187,4 +187,33 @@ describe.each(SERVERS)("$service, when an output stream cannot be written", (ser
     },
     60_000,
   );
+});
+
+describe("the READMEs on output streams", () => {
+  const readme = (file: string) =>
+    readFileSync(path.join(REPO_ROOT, file), "utf8").replace(/\s+/g, " ");
+  /** The exit code of `command`'s first process, run by bash with stdout to `| true`. */
+  const codeInPipe = (command: string) => {
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    return spawnSync("bash", ["-c", `${command} 2>/dev/null | true; exit \${PIPESTATUS[0]}`], {
+      cwd: REPO_ROOT,
+      env,
+    }).status;
+  };
+
+  it("are right that a root script's code is lost in a pipeline and a built entry point's kept", () => {
+    expect(readme("README.md")).toContain(
+      "a stdout closed early turns any exit code into 0 (`pnpm mock-auth0 --port abc | true` exits 0, and 2 with `>/dev/null`); `node build/…` keeps it.",
+    );
+    expect(codeInPipe("pnpm mock-auth0 --port abc")).toBe(0);
+    expect(codeInPipe("pnpm mock-auth0 --port abc >/dev/null")).toBe(2);
+    expect(codeInPipe("node build/mock-auth0-bin.js --port abc")).toBe(2);
+  }, 30_000);
+
+  it("say which stream mock-auth0's log line is on", () => {
+    expect(readme("apps/mock-auth0/README.md")).toContain(
+      "The log line `mock-auth0 listening` on stdout and the summary on stderr",
+    );
+  });
 });
