@@ -223,11 +223,21 @@ const {
   startStack,
   webAppEnvOf,
 } = await import("@ciba-testbed/stack");
-const { keepServingWithoutOutput, makeScratchFolder, resolveFromInvocation, serverUrl } =
+const { loseWhatCannotBeWritten, makeScratchFolder, resolveFromInvocation, serverUrl } =
   await import("@ciba-testbed/shared/node");
-// A reader that goes away (a crashed `| tee`, a log shipper) or a full disk does not take the
-// stack down: the services' lines are lost from then on, and the stack goes on.
-keepServingWithoutOutput("pnpm dev");
+/** The stack once it runs: what a stdout that cannot be written stops. */
+const running: { stack?: { stop: () => Promise<void> } } = {};
+// A reader that goes away (`| head`, a crashed `| tee`) or a full disk stops the stack, in order
+// and saying why, rather than with an unhandled write error. Serving on would leave it with
+// nobody to stop it: pnpm, which ran this, exits 0 at its own write error to that pipe, often
+// before stopWithPnpm has found it, and the services would hold their ports for good.
+process.stdout.once("error", (error: NodeJS.ErrnoException) => {
+  process.stderr.write(
+    `pnpm dev: stdout cannot be written (${error.code ?? error.message}): nothing would show what the services do, and the pnpm that ran it may be gone; stopping every service\n`,
+  );
+  void (running.stack?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+});
+loseWhatCannotBeWritten();
 
 /** What the web app gets over the shell and `.env`: this stack's tenant, shop and approver page. */
 const webAppEnv = (agentEnv: AgentEnv) => ({ ...webAppEnvOf(agentEnv), LOG_LEVEL: env.LOG_LEVEL });
@@ -385,6 +395,7 @@ try {
   if (error instanceof ServiceStartError) fail(stopLine(error.stop), 1);
   fail((error as Error).message.split("\n")[0] ?? "", 1);
 }
+running.stack = stack;
 
 // A service that stops on its own once the stack runs ends `pnpm dev` too, the others stopped
 // first: a half stack would answer with errors that do not say why. One that Node's watcher
