@@ -188,6 +188,19 @@ export function closingMessage(
   if (outcome === "ORDERED" || outcome === "NO_PURCHASE") {
     return modelText || results.map(describeResult).join(" ");
   }
+  return endedTurnMessage(results, notTried);
+}
+
+/**
+ * What a turn that a purchase ended says (one that did not go through: denied, expired,
+ * refused, an error), the CLI's and the web app's alike: each purchase of the turn as its result
+ * says it, then what the failure left untried, `notTried` when the model's reading of the
+ * request is known. The model is not asked again after such a purchase, so it never writes this.
+ */
+export function endedTurnMessage(
+  results: readonly PurchaseResult[],
+  notTried?: readonly PurchaseRequest[],
+): string {
   const untried = notTried === undefined ? NOT_TRIED : describeNotTried(notTried);
   return [...results.map(describeResult), untried].filter((text) => text !== "").join(" ");
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import type { LanguageModelV2, LanguageModelV2StreamPart } from "@ai-sdk/provider";
+import type { LanguageModelV2 } from "@ai-sdk/provider";
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -12,6 +12,7 @@ import { createFileStore } from "./file-store.js";
 import { createOfflineModel } from "./offline-model.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
+import { scriptedModel, type ModelStep } from "./test-support/scripted-model.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
@@ -596,61 +597,6 @@ function stubbornModel(callsPerStep = 1): LanguageModelV2 & { calls: number } {
   return model;
 }
 
-/** One step of a scripted model: its tool calls, or its answer. */
-type ScriptedStep =
-  { calls: { id: string; input: unknown; tool?: string }[]; said?: string } | { text: string };
-
-/** A model that answers each call with the next step of `steps`, and keeps the prompts. */
-function scriptedModel(steps: ScriptedStep[]): LanguageModelV2 & { prompts: unknown[] } {
-  const prompts: unknown[] = [];
-  const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
-  return {
-    specificationVersion: "v2",
-    provider: "test",
-    modelId: "scripted",
-    supportedUrls: {},
-    prompts,
-    doGenerate: () => Promise.reject(new Error("streams only")),
-    doStream: (options) => {
-      prompts.push(options.prompt);
-      const step = steps[prompts.length - 1] ?? { text: "" };
-      const parts: LanguageModelV2StreamPart[] = [{ type: "stream-start", warnings: [] }];
-      if ("calls" in step) {
-        if (step.said !== undefined) {
-          parts.push(
-            { type: "text-start", id: "t" },
-            { type: "text-delta", id: "t", delta: step.said },
-            { type: "text-end", id: "t" },
-          );
-        }
-        for (const call of step.calls) {
-          parts.push({
-            type: "tool-call",
-            toolCallId: call.id,
-            toolName: call.tool ?? PURCHASE_TOOL_NAME,
-            input: JSON.stringify(call.input),
-          });
-        }
-      } else {
-        parts.push(
-          { type: "text-start", id: "t" },
-          { type: "text-delta", id: "t", delta: step.text },
-        );
-        parts.push({ type: "text-end", id: "t" });
-      }
-      parts.push({ type: "finish", finishReason: "calls" in step ? "tool-calls" : "stop", usage });
-      return Promise.resolve({
-        stream: new ReadableStream({
-          start(controller) {
-            for (const part of parts) controller.enqueue(part);
-            controller.close();
-          },
-        }),
-      });
-    },
-  };
-}
-
 describe("tool calls the purchase tool cannot take as they are", () => {
   it("hands a call the tool's schema refuses back to the model, which may call again", async () => {
     stubShop().catalog();
@@ -761,7 +707,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     ],
   ])(
     "asks for the same purchase once in a turn, and says the repeat was not tried: %s",
-    async (_, calls: ScriptedStep[]) => {
+    async (_, calls: ModelStep[]) => {
       // Two pushes both read 'Do you want to buy 1 XYZ phone for max 499 USD', and two orders.
       stubShop().catalog();
       const auth0 = stubAuth0().bcAuthorize().approve();

@@ -9,8 +9,6 @@ import {
   wrapLanguageModel,
   type FinishReason,
   type LanguageModel,
-  type StepResult,
-  type ToolSet,
 } from "ai";
 
 import { systemClock, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
@@ -42,11 +40,12 @@ import { expiryWarnings } from "./notification-channel.js";
 import type { OfflineModel } from "./offline-model.js";
 import { isTerminalFailure, type Outcome } from "./outcome.js";
 import { readProcess } from "./process-info.js";
-import { isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
+import type { PurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { withFreshToolCallIds } from "./tool-call-ids.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
-import { hasToolErrorThatRan, REPEATED_PURCHASE, type TurnCall } from "./turn-guard.js";
+import { endsTurn } from "./turn-end.js";
+import type { TurnCall } from "./turn-guard.js";
 
 export interface AgentDeps {
   model: LanguageModel;
@@ -106,23 +105,6 @@ export const SYSTEM_PROMPT =
 
 export const MAX_STEPS = 20;
 const LEASE_MARGIN_S = 300;
-
-/**
- * Ends the turn once a purchase did not go through, before the model is asked again; a call the
- * SDK found invalid goes back to the model instead (`hasToolErrorThatRan`).
- */
-function endsTurn<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[] }): boolean {
-  const content = steps.at(-1)?.content ?? [];
-  return (
-    content.some(
-      (part) =>
-        part.type === "tool-result" &&
-        isPurchaseResult(part.output) &&
-        isTerminalFailure(part.output.outcome) &&
-        part.output.error !== REPEATED_PURCHASE,
-    ) || hasToolErrorThatRan(content)
-  );
-}
 
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const clock = deps.clock ?? systemClock;

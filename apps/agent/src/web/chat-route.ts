@@ -11,10 +11,9 @@ import {
   stepCountIs,
   streamText,
   type LanguageModel,
-  type StepResult,
-  type ToolSet,
   type ToolUIPart,
   type UIMessage,
+  type UIMessageChunk,
   type UIMessageStreamWriter,
 } from "ai";
 import type { Request, RequestHandler, Response } from "express";
@@ -25,7 +24,7 @@ import { StoreEntryError } from "../halt.js";
 import { withModelDeadline } from "../model-deadline.js";
 import { describeResult } from "../purchase-result.js";
 import { THREAD_RETENTION_MS } from "../retention.js";
-import { hasToolErrorThatRan } from "../turn-guard.js";
+import { endsTurn } from "../turn-end.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
@@ -34,6 +33,7 @@ import { NewChatRefused } from "./kept-chats.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./client/shown-person.js";
 import { resumedToolOutput, withResumedOutputs } from "./resumed-output.js";
+import { TurnAnswer } from "./turn-answer.js";
 
 export interface ChatRouteDeps {
   threads: ChatThreads;
@@ -42,15 +42,6 @@ export interface ChatRouteDeps {
   approverUrl: string | undefined;
   /** When an open chat stream sends a comment line (every `HEARTBEAT_MS` unless set). */
   heartbeat?: Heartbeat | undefined;
-}
-
-/**
- * Ends the step loop once a tool call that ran ended in an error (an interrupt): asking the
- * model again would make it call the tool anew, which is a new approval request and a second
- * push. A call the SDK found invalid ran nothing, and goes back to the model.
- */
-function interrupted<TOOLS extends ToolSet>({ steps }: { steps: StepResult<TOOLS>[] }): boolean {
-  return hasToolErrorThatRan(steps.at(-1)?.content ?? []);
 }
 
 function lastUserText(messages: UIMessage[]): string {
@@ -549,6 +540,8 @@ function answer(
   const errorText = (error: unknown) => clientErrorText(error, ordered);
   /** The model's last words, once its last step ended with no tool call left to run. */
   let reply: string | undefined;
+  /** The answer the request ends with when the model does not write it. */
+  let turnAnswer: TurnAnswer | undefined;
   // A page that goes away before the turn asked for any purchase leaves nothing to follow: the
   // model's calls are aborted, and the chat is free at once rather than after the model's
   // timeout. Once a purchase is under way the turn goes on without the page (it follows the
@@ -571,6 +564,17 @@ function answer(
       const resumed = resumedToolOutput(messages);
       if (resumed !== undefined) writer.write({ type: "tool-output-available", ...resumed });
       purchaseAsked ||= resumed !== undefined;
+      turnAnswer = new TurnAnswer(resumed?.output);
+      if (turnAnswer.endedBeforeModel) {
+        // The resumed purchase did not go through: the turn ends there, as the CLI's does.
+        const ended: UIMessageChunk[] = [
+          { type: "start" },
+          ...turnAnswer.chunks(),
+          { type: "finish" },
+        ];
+        for (const chunk of ended) writer.write(chunk);
+        return;
+      }
       const result = streamText({
         // What the chat ordered before stands, and is not ordered again unasked.
         model: withEarlierOrders(withModelDeadline(deps.model), orders),
@@ -582,7 +586,8 @@ function answer(
         // After withInterruptions ran a resumed tool: the model reads its own result.
         messages: convertToModelMessages(withResumedOutputs(messages)),
         tools,
-        stopWhen: [stepCountIs(MAX_STEPS), interrupted],
+        // As the CLI's: no model step after a purchase that did not go through.
+        stopWhen: [stepCountIs(MAX_STEPS), endsTurn],
         providerOptions: { openai: { parallelToolCalls: false } },
         // Auth0's samples for AI SDK 5: a tool call that ended in an interrupt becomes the
         // stream's error, which errorSerializer writes as the interrupt part.
@@ -604,7 +609,7 @@ function answer(
       // A failed model call arrives as the stream's error part, which the SDK would write as
       // "An error occurred." (after an order, an invitation to ask, and buy, again): it is
       // written as the CLI says it, by the same words.
-      writer.merge(result.toUIMessageStream({ onError: errorText }));
+      writer.merge(turnAnswer.around(result.toUIMessageStream({ onError: errorText })));
     },
     { messages, tools },
   );
@@ -616,7 +621,7 @@ function answer(
     },
     onError: errorSerializer(errorText),
     onFinish: () => {
-      thread.replied(reply);
+      thread.replied(turnAnswer?.answer ?? reply);
       void thread.release();
     },
   });

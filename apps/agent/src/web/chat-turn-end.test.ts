@@ -1,0 +1,145 @@
+import { Auth0AI } from "@auth0/ai-vercel";
+import { ManualClock, systemClock } from "@ciba-testbed/shared";
+import type { LanguageModelV2 } from "@ai-sdk/provider";
+import type { UIMessage } from "ai";
+import request from "supertest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { createMemoryStore } from "../agent-store.js";
+import { auth0Store } from "../auth0-store.js";
+import { PURCHASE_TOOL_NAME } from "../purchase-tool.js";
+import { uiChunksOf } from "../test-support/event-stream-reading.js";
+import { logIn } from "../test-support/login-session.js";
+import { callOf, scriptedModel } from "../test-support/scripted-model.js";
+import * as stubs from "../test-support/stubs.js";
+import { ThreadJournal } from "../thread-journal.js";
+import { ChatThreads } from "./chat-threads.js";
+import { LoginSessions } from "./login-sessions.js";
+import { createWebApp } from "./web-app.js";
+import { loadWebConfig } from "./web-config.js";
+
+const { nock, stubAuth0, stubShop } = stubs;
+stubs.isolateNetwork();
+// supertest's own server listens on loopback; Auth0 and the shop are stubs.
+beforeEach(() => {
+  nock.enableNetConnect("127.0.0.1");
+});
+afterEach(stubs.expectAllStubsUsed);
+
+const SUB = "auth0|buyer";
+const BUY = { product: "XYZ phone", qty: 1 };
+const CLAIM = "Great news: your XYZ phone has been ordered!";
+const DENIAL =
+  "The purchase of 1 x XYZ phone was denied; nothing was ordered. Anything asked for after it was not tried.";
+
+/** The web app with the real Auth0 SDK against stubs, the person logged in, and `model`. */
+function chatApp(mode: "block" | "interrupt", model: LanguageModelV2) {
+  const config = loadWebConfig({ AGENT_MODE: mode });
+  const store = createMemoryStore();
+  const threads = new ChatThreads({
+    config: config.agent,
+    store,
+    journal: new ThreadJournal(store),
+    authorizer: new Auth0AI({ auth0: { ...config.agent.auth0 }, store: auth0Store(store) }),
+    fetch: globalThis.fetch,
+    clock: new ManualClock(),
+  });
+  const sessions = new LoginSessions(systemClock);
+  const app = createWebApp(config, {
+    threads,
+    model,
+    sessions,
+    clientScript: () => Promise.resolve("export {};"),
+  });
+  const { cookie } = logIn(sessions, config.sessionSecret, { sub: SUB });
+  const post = async (messages: unknown[]) => {
+    const answer = await request(app)
+      .post("/api/chat")
+      .set("Cookie", cookie)
+      .send({ id: "c1", messages });
+    expect(answer.status).toBe(200);
+    return uiChunksOf(answer.text);
+  };
+  const reply = async () =>
+    (await request(app).get("/api/chat/c1/purchases").set("Cookie", cookie)).body as {
+      reply?: string;
+    };
+  return { post, reply };
+}
+
+const asked: UIMessage = {
+  id: "u1",
+  role: "user",
+  parts: [{ type: "text", text: "Buy an XYZ phone" }],
+};
+
+/** The text the page shows from a stream's chunks. */
+function shownText(chunks: unknown[]): string {
+  return chunks
+    .flatMap((chunk) => {
+      const { type, delta } = chunk as { type: string; delta?: string };
+      return type === "text-delta" ? [delta] : [];
+    })
+    .join("");
+}
+
+describe("a chat turn whose purchase did not go through", () => {
+  it("ends as the CLI's does: the model is not asked again, and the answer is the purchase's own sentence", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().deny();
+    const model = scriptedModel([callOf(BUY), { text: CLAIM }]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    expect(model.prompts).toHaveLength(1);
+    expect(chunks).toContainEqual(
+      expect.objectContaining({
+        type: "tool-output-available",
+        output: expect.objectContaining({ outcome: "DENIED" }),
+      }),
+    );
+    expect(shownText(chunks)).toBe(DENIAL);
+    expect(chunks.at(-1)).toMatchObject({ type: "finish" });
+    // A page that follows the chat reads the same answer.
+    expect((await chat.reply()).reply).toBe(DENIAL);
+  });
+
+  it("ends the same way when the page resumes a purchase that was denied meanwhile", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().pending();
+    const model = scriptedModel([callOf(BUY), { text: CLAIM }]);
+    const chat = chatApp("interrupt", model);
+    const first = await chat.post([asked]);
+    expect(first).toContainEqual(expect.objectContaining({ type: "tool-output-error" }));
+
+    auth0.deny();
+    const resumed = await chat.post([
+      asked,
+      {
+        id: "a1",
+        role: "assistant",
+        parts: [
+          {
+            type: `tool-${PURCHASE_TOOL_NAME}`,
+            toolCallId: "call_1",
+            state: "output-available",
+            input: BUY,
+            output: { continueInterruption: true, toolName: PURCHASE_TOOL_NAME },
+          },
+        ],
+      },
+    ]);
+
+    expect(model.prompts).toHaveLength(1);
+    expect(resumed).toContainEqual(
+      expect.objectContaining({
+        type: "tool-output-available",
+        toolCallId: "call_1",
+        output: expect.objectContaining({ outcome: "DENIED" }),
+      }),
+    );
+    expect(shownText(resumed)).toBe(DENIAL);
+    expect((await chat.reply()).reply).toBe(DENIAL);
+  });
+});
