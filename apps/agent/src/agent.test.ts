@@ -12,7 +12,7 @@ import { createFileStore } from "./file-store.js";
 import { createOfflineModel } from "./offline-model.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
-import { scriptedModel, type ModelStep } from "./test-support/scripted-model.js";
+import { callOf, scriptedModel, type ModelStep } from "./test-support/scripted-model.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
@@ -634,6 +634,36 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     );
     expect(report.purchases).toEqual([]);
   });
+
+  it.each([
+    [{ product: "XYZ phone", qty: "2" }, "qty must be a number"],
+    [{ product: "XYZ phone", qty: "two" }, "qty must be a number"],
+    [{ product: "XYZ phone", qty: 0 }, "qty must be at least 1"],
+    [{ product: "XYZ phone", qty: -2 }, "qty must be at least 1"],
+    [{ product: "XYZ phone", qty: 1e12 }, "qty must be at most 1000"],
+    [{ product: "XYZ phone", qty: 2, color: "black" }, "Unrecognized key(s) in object: 'color'"],
+    [{ product: "XYZ phone" }, "qty is required"],
+    [{ product: "XYZ phone", qty: 2, priceLimit: "500" }, "priceLimit must be a number"],
+  ])(
+    "reports a refused call %j as such, not the model's claim written after it",
+    async (input, why) => {
+      const claim = "I have ordered 2 XYZ phones for you.";
+      const { agent } = setup({ model: scriptedModel([callOf(input), { text: claim }]) });
+
+      const report = await agent.run("Buy 2 XYZ phones");
+
+      expect(report).toMatchObject({
+        outcome: "ERROR",
+        exitCode: 1,
+        error: "invalid_tool_call",
+        fix: expect.stringMatching(/^Ask again, naming the product and a whole quantity/),
+        purchases: [],
+      });
+      expect(report.message).toBe(
+        `The model's last call of shop_online could not run, with the input ${JSON.stringify(input)} (input the tool refuses: ${why}); nobody was asked to approve anything for it, and nothing was ordered for it. The model then wrote: ${JSON.stringify(claim)}`,
+      );
+    },
+  );
 
   it("takes a call under an ordered call's id for a new purchase, with its own consent", async () => {
     // A server that numbers calls per response sends call_0 in every step: taken for the first

@@ -34,7 +34,13 @@ import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { withModelDeadline } from "./model-deadline.js";
-import { classifyModelError, incompleteAnswer, type ModelFailure } from "./model-error.js";
+import {
+  classifyModelError,
+  incompleteAnswer,
+  invalidCallFailure,
+  invalidCallText,
+  type ModelFailure,
+} from "./model-error.js";
 import { modelWarnings } from "./model-warnings.js";
 import { expiryWarnings } from "./notification-channel.js";
 import type { OfflineModel } from "./offline-model.js";
@@ -414,7 +420,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           if (call !== undefined) call.input += part.delta;
         } else if (part.type === "tool-call") {
           begunCalls.delete(part.toolCallId);
-          invalidCall = part.invalid === true ? invalidCallText(part) : undefined;
+          invalidCall = part.invalid === true ? invalidCallText(part, "last call") : undefined;
         } else if (part.type === "finish-step") {
           finishReason = part.finishReason;
         } else if (part.type === "error") {
@@ -442,13 +448,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       };
     }
     failure ??= incompleteAnswer(finishReason, text.trim());
-    if (failure === undefined && invalidCall !== undefined && text.trim() === "") {
-      // The model's last word was a call that could not run: the report says which.
-      failure = {
-        outcome: "ERROR",
-        error: "invalid_tool_call",
-        message: `${invalidCall}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
-      };
+    // The model's last call could not run: the report says which, whatever the model wrote
+    // after it ("I have ordered 2 XYZ phones for you." with nothing ordered).
+    if (failure === undefined && invalidCall !== undefined) {
+      failure = invalidCallFailure(invalidCall, text.trim());
     }
     const report = await settle(
       threadId,
@@ -640,12 +643,6 @@ function itemsReaderOf(model: LanguageModel): OfflineModel["readItems"] | undefi
 function ownStartTime(): { startTime?: string } {
   const startTime = readProcess(process.pid)?.startTime;
   return startTime === undefined ? {} : { startTime };
-}
-
-/** A tool call the SDK found invalid, in a sentence: the tool, the input, and why. */
-function invalidCallText(call: { toolName: string; input: unknown; error?: unknown }): string {
-  const why = call.error instanceof Error ? call.error.message : String(call.error);
-  return `The model's last call of ${call.toolName} could not run, with the input ${JSON.stringify(call.input)} (${why})`;
 }
 
 /** A tool call the purchase tool refused before it had a record: the turn's failure. */

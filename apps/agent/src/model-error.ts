@@ -3,8 +3,10 @@ import {
   type FinishReason,
   EmptyResponseBodyError,
   InvalidResponseDataError,
+  InvalidToolInputError,
   JSONParseError,
   NoContentGeneratedError,
+  NoSuchToolError,
   RetryError,
   TypeValidationError,
 } from "ai";
@@ -166,4 +168,76 @@ export function incompleteAnswer(
         fix: `${CHECK_SERVER}.`,
       };
   }
+}
+
+/** What to do after the model's tool call could not run. */
+export const INVALID_CALL_FIX =
+  "Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool's input schema (AGENT_MODEL, --model).";
+
+/** The SDK refused the model's tool call before it ran: input its schema refuses, or no such tool. */
+export function isInvalidCallError(
+  error: unknown,
+): error is InvalidToolInputError | NoSuchToolError {
+  return InvalidToolInputError.isInstance(error) || NoSuchToolError.isInstance(error);
+}
+
+/**
+ * A tool call the SDK found invalid, in a sentence: the tool, the input, and why (the schema's
+ * own words, "qty must be a number", rather than the SDK's dump of the validation).
+ */
+export function invalidCallText(
+  call: { toolName: string; input?: unknown; error?: unknown },
+  which: "last call" | "call" = "call",
+): string {
+  const input = call.input === undefined ? "" : `, with the input ${JSON.stringify(call.input)}`;
+  return `The model's ${which} of ${call.toolName} could not run${input} (${whyInvalid(call.error)})`;
+}
+
+/** `invalidCallText` of a call the SDK refused with `error`, and that nothing was done for it. */
+export function invalidCallErrorText(error: InvalidToolInputError | NoSuchToolError): string {
+  const input = InvalidToolInputError.isInstance(error) ? parsedInput(error.toolInput) : undefined;
+  return invalidCallFailure(invalidCallText({ toolName: error.toolName, input, error }), "")
+    .message;
+}
+
+/** A tool call's input as the model wrote it: its JSON's value, or the text when it is none. */
+function parsedInput(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** What the model wrote after a call that could not run, quoted: never the answer itself. */
+export function modelThenWrote(said: string): string {
+  return said === "" ? "" : `The model then wrote: ${JSON.stringify(said)}`;
+}
+
+function whyInvalid(error: unknown): string {
+  if (InvalidToolInputError.isInstance(error)) {
+    const { issues } = (TypeValidationError.isInstance(error.cause) ? error.cause.cause : {}) as {
+      issues?: unknown;
+    };
+    if (Array.isArray(issues) && issues.length > 0) {
+      const said = issues.map((issue) => String((issue as { message?: unknown }).message));
+      return `input the tool refuses: ${said.join("; ")}`;
+    }
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The failure of a turn whose last tool call could not run (`invalidCallText`): nothing was
+ * asked or ordered for it, whatever the model wrote after it (`said`, quoted, never the answer:
+ * "I have ordered 2 XYZ phones for you." after a call the schema refused).
+ */
+export function invalidCallFailure(call: string, said: string): ModelFailure {
+  const then = modelThenWrote(said);
+  return {
+    outcome: "ERROR",
+    error: "invalid_tool_call",
+    message: `${call}; nobody was asked to approve anything for it, and nothing was ordered for it.${then === "" ? "" : ` ${then}`}`,
+    fix: INVALID_CALL_FIX,
+  };
 }

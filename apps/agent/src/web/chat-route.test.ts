@@ -454,7 +454,7 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
 });
 
 describe("POST /api/chat with a tool call the model got wrong", () => {
-  it("hands a call the tool's schema refuses back to the model, and shows its next answer", async () => {
+  it("hands a call the tool's schema refuses back to the model, and answers with the call and the model's next words", async () => {
     const usage = { inputTokens: 1, outputTokens: 1, totalTokens: 2 };
     const prompts: unknown[] = [];
     const model = new MockLanguageModelV2({
@@ -497,7 +497,12 @@ describe("POST /api/chat with a tool call the model got wrong", () => {
     expect(JSON.stringify(prompts[1])).toMatch(/"call_bad".*Invalid input for tool shop_online/);
     const parts = await uiChunksOf(answer.text);
     expect(parts).toContainEqual(
-      expect.objectContaining({ type: "text-delta", delta: "How many XYZ phones?" }),
+      expect.objectContaining({
+        type: "text-delta",
+        delta: expect.stringMatching(
+          /^The model's call of shop_online could not run, with the input \{"product":"XYZ phone","qty":0\} \(input the tool refuses: qty must be at least 1\); nobody was asked .* The model then wrote: "How many XYZ phones\?" Ask again/,
+        ),
+      }),
     );
     expect(chat.calls.fetch).toBe(0);
   });

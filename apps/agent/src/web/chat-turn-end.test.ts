@@ -143,3 +143,46 @@ describe("a chat turn whose purchase did not go through", () => {
     expect((await chat.reply()).reply).toBe(DENIAL);
   });
 });
+
+describe("a chat turn whose purchase call could not run", () => {
+  const invalid = { product: "XYZ phone", qty: "1" };
+  const refused =
+    'The model\'s call of shop_online could not run, with the input {"product":"XYZ phone","qty":"1"} (input the tool refuses: qty must be a number); nobody was asked to approve anything for it, and nothing was ordered for it.';
+
+  it("names the call and why, and never shows the model's claim after it as the answer", async () => {
+    const claim = "Your XYZ phone has been ordered!";
+    const model = scriptedModel([callOf(invalid), { text: claim }]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    expect(model.prompts).toHaveLength(2);
+    const errors = chunks.filter((chunk) =>
+      ["tool-input-error", "tool-output-error"].includes((chunk as { type: string }).type),
+    );
+    expect(errors).toMatchObject([
+      { type: "tool-input-error", toolCallId: "call_1", errorText: refused },
+      { type: "tool-output-error", toolCallId: "call_1", errorText: refused },
+    ]);
+    const answer = `${refused} The model then wrote: "${claim}" Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool's input schema (AGENT_MODEL, --model).`;
+    expect(shownText(chunks)).toBe(answer);
+    expect((await chat.reply()).reply).toBe(answer);
+  });
+
+  it("shows the model's answer when it called again as it should and bought", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" });
+    const model = scriptedModel([
+      callOf(invalid, "call_1"),
+      callOf(BUY, "call_2"),
+      { text: "Ordered your XYZ phone." },
+    ]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    expect(shownText(chunks)).toBe("Ordered your XYZ phone.");
+    expect((await chat.reply()).reply).toBe("Ordered your XYZ phone.");
+  });
+});

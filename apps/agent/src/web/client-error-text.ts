@@ -1,5 +1,10 @@
 import { AgentHalt, StoreEntryError } from "../halt.js";
-import { classifyModelError, isModelError } from "../model-error.js";
+import {
+  classifyModelError,
+  invalidCallErrorText,
+  isInvalidCallError,
+  isModelError,
+} from "../model-error.js";
 import { INTERRUPT } from "../sdk-interrupt.js";
 
 const UNEXPECTED_ERROR = "Something went wrong in the agent's web app.";
@@ -25,7 +30,8 @@ const INTERRUPT_CODES = new Set<unknown>(Object.values(INTERRUPT));
  * an Auth0 interrupt's own message (in interrupt mode a waiting purchase ends its tool call with
  * one, "Waiting for the person to approve: ...", which a client that shows tool errors shows;
  * the stream's error part is the interrupt itself, see errorSerializer), a failed model call or
- * output the model's server sent that cannot be read, with its fix, and the agent's own halts.
+ * output the model's server sent that cannot be read, with its fix, a tool call of the model's
+ * that could not run (what it was and why), and the agent's own halts.
  * Anything else (a TypeError's text names the code, not the problem) is one plain line. After
  * `ordered` (what the turn ordered, each in a sentence) it never invites a new message or chat:
  * it says that those orders stand.
@@ -46,6 +52,8 @@ function failureText(error: unknown): string {
   for (const cause of causes(error)) {
     if (cause instanceof StoreEntryError) return UNREADABLE_THREAD_TEXT;
     if (cause instanceof AgentHalt) return [cause.message, cause.fix].filter(Boolean).join(" ");
+    // A call the SDK refused before it ran: the model did not fail, and nothing was done.
+    if (isInvalidCallError(cause)) return invalidCallErrorText(cause);
     if (isModelError(cause)) {
       const failure = classifyModelError(cause);
       return [failure.message, failure.fix].filter(Boolean).join(" ");

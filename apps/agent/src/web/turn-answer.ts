@@ -1,21 +1,34 @@
 import type { UIMessageChunk } from "ai";
 
 import { endedTurnMessage } from "../agent-report.js";
-import { isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
+import { INVALID_CALL_FIX, modelThenWrote } from "../model-error.js";
+import { describeResult, isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
 import { turnEndingResult } from "../turn-end.js";
 
+type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "text-end" }>;
+
 /**
- * The answer a chat request ends with when the model does not write it, as the CLI's report
- * says it: after a purchase that did not go through (denied, expired, refused, an error) the
- * turn ends before the model is asked again (`endsTurn`), and the page's answer is the
- * purchase's own sentence ("The purchase of 1 x XYZ phone was denied; nothing was ordered."),
- * never what a model would write after the fact.
+ * The answer a chat request ends with when the model's own would not tell the truth, as the
+ * CLI's report says it:
+ * - after a purchase that did not go through (denied, expired, refused, an error) the turn ends
+ *   before the model is asked again (`endsTurn`), and the answer is the purchase's own sentence
+ *   ("The purchase of 1 x XYZ phone was denied; nothing was ordered.");
+ * - when the model's last tool call could not run (input the tool's schema refuses, a tool there
+ *   is not), the answer names that call and why, and quotes what the model wrote after it, which
+ *   is held back until it is known not to be its last word: "I have ordered 2 XYZ phones for
+ *   you." after a refused call, with nothing ordered, is never shown as the answer.
  */
 export class TurnAnswer {
   /** The purchase results of this request, in order: the resumed one first. */
   private readonly results: PurchaseResult[] = [];
   /** The purchase that ended the turn, once one did. */
   private ending: PurchaseResult | undefined;
+  /** What each call that could not run was, and why, by its id. */
+  private readonly invalidCalls = new Map<string, string>();
+  /** The model's last call, when it could not run: what it was and why. */
+  private lastInvalid: string | undefined;
+  /** The model's text since that call, held back. */
+  private held: TextChunk[] = [];
   /** The answer written into the stream, once it was. */
   private written: string | undefined;
 
@@ -34,10 +47,10 @@ export class TurnAnswer {
     return this.written;
   }
 
-  /** The answer's chunks, written once the turn has ended on a purchase; none otherwise. */
+  /** The answer's chunks, when the turn must end with one of its own; none otherwise. */
   chunks(): UIMessageChunk[] {
-    if (this.ending === undefined || this.written !== undefined) return [];
-    const text = endedTurnMessage(this.results);
+    const text = this.written === undefined ? this.ownAnswer() : undefined;
+    if (text === undefined) return [];
     this.written = text;
     const id = "turn-answer";
     return [
@@ -47,17 +60,71 @@ export class TurnAnswer {
     ];
   }
 
-  /** The model's stream, read for the purchases' results, with the answer before its finish. */
+  /** The model's stream, read for the purchases and the calls, with the answer before its end. */
   around(stream: ReadableStream<UIMessageChunk>): ReadableStream<UIMessageChunk> {
     return stream.pipeThrough(
       new TransformStream<UIMessageChunk, UIMessageChunk>({
         transform: (chunk, controller) => {
-          if (chunk.type === "tool-output-available") this.take(chunk.output);
-          if (chunk.type === "finish") for (const part of this.chunks()) controller.enqueue(part);
-          controller.enqueue(chunk);
+          for (const out of this.read(chunk)) controller.enqueue(out);
         },
       }),
     );
+  }
+
+  private read(chunk: UIMessageChunk): UIMessageChunk[] {
+    switch (chunk.type) {
+      case "tool-output-available":
+        this.take(chunk.output);
+        return [chunk];
+      case "tool-input-error":
+        this.invalidCalls.set(chunk.toolCallId, chunk.errorText);
+        this.lastInvalid = chunk.errorText;
+        return [chunk];
+      case "tool-output-error": {
+        // The SDK hands the model the call's error as a tool error, whose text would be the app's
+        // "Something went wrong": it is the same call that could not run.
+        const invalid = this.invalidCalls.get(chunk.toolCallId);
+        return [invalid === undefined ? chunk : { ...chunk, errorText: invalid }];
+      }
+      case "tool-input-start":
+      case "tool-input-available": {
+        // Another call: what the model wrote after the one that could not run was not its last.
+        if (this.invalidCalls.has(chunk.toolCallId)) return [chunk];
+        const held = this.held;
+        this.held = [];
+        this.lastInvalid = undefined;
+        return [...held, chunk];
+      }
+      case "text-start":
+      case "text-delta":
+      case "text-end":
+        if (this.lastInvalid === undefined) return [chunk];
+        this.held.push(chunk);
+        return [];
+      case "finish":
+        return [...this.chunks(), chunk];
+      default:
+        return [chunk];
+    }
+  }
+
+  /** The answer the turn must end with instead of the model's, if any. */
+  private ownAnswer(): string | undefined {
+    if (this.ending !== undefined) return endedTurnMessage(this.results);
+    if (this.lastInvalid === undefined) return undefined;
+    const said = this.held
+      .map((chunk) => (chunk.type === "text-delta" ? chunk.delta : ""))
+      .join("")
+      .trim();
+    const ordered = this.results.filter((result) => result.outcome === "ORDERED");
+    return [
+      ...ordered.map(describeResult),
+      this.lastInvalid,
+      modelThenWrote(said),
+      INVALID_CALL_FIX,
+    ]
+      .filter((text) => text !== "")
+      .join(" ");
   }
 
   private take(output: unknown): void {
