@@ -867,6 +867,36 @@ describe("tool calls the purchase tool cannot take as they are", () => {
   });
 });
 
+describe("a model that gives no answer", () => {
+  it.each([
+    ["whitespace", { text: " \n " }],
+    [
+      "reasoning and no text",
+      {
+        parts: [
+          { type: "reasoning-start", id: "r" },
+          { type: "reasoning-delta", id: "r", delta: "The person wants a phone." },
+          { type: "reasoning-end", id: "r" },
+        ],
+      },
+    ],
+    // A refusal, once OpenAI's provider has dropped its text: nothing but the finish.
+    ["a refusal", { parts: [] }],
+  ] as const)("says so with a fix after %s, rather than an empty message", async (_, step) => {
+    const { agent } = setup({ model: scriptedModel([step as ModelStep]) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "NO_PURCHASE",
+      exitCode: 8,
+      error: "model_no_answer",
+      message: expect.stringMatching(/^The model gave no answer: .*nothing was ordered\.$/),
+      fix: expect.stringMatching(/^Ask again in other words/),
+    });
+  });
+});
+
 describe("loop control", () => {
   it.each([
     ["a denial", () => stubAuth0().bcAuthorize().token(400, DENIED), "DENIED"],

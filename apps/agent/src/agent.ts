@@ -39,6 +39,7 @@ import {
   incompleteAnswer,
   invalidCallFailure,
   invalidCallText,
+  NO_ANSWER,
   type ModelFailure,
 } from "./model-error.js";
 import { modelWarnings } from "./model-warnings.js";
@@ -471,6 +472,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
+    // No words and no purchase: the report says so, and what to do, rather than nothing.
+    if (failure === undefined && modelText === "" && thread.purchases.length === 0) {
+      failure = NO_ANSWER;
+    }
     // A failure after an order (the model's, or a call it got wrong) is PARTIAL, as a purchase
     // that did not go through after one that did: the order stands, and the turn did not end
     // as asked, so neither ORDERED (all done) nor ERROR (a script would ask, and buy, again).

@@ -241,3 +241,15 @@ export function invalidCallFailure(call: string, said: string): ModelFailure {
     fix: INVALID_CALL_FIX,
   };
 }
+
+/**
+ * A turn whose model ended with no words (empty, or whitespace, or reasoning alone) and asked
+ * for no purchase. A refusal looks the same: OpenAI's provider drops its `refusal` text.
+ */
+export const NO_ANSWER: ModelFailure = {
+  outcome: "NO_PURCHASE",
+  error: "model_no_answer",
+  message:
+    "The model gave no answer: its reply held no text and asked for no purchase (a model that refuses the request looks the same, as OpenAI's provider drops a refusal's text). Nobody was asked to approve anything, and nothing was ordered.",
+  fix: "Ask again in other words, naming the product and the quantity; if it recurs, check the model server's log for a refusal, or choose another model (AGENT_MODEL, --model).",
+};

@@ -10,7 +10,7 @@ import { auth0Store } from "../auth0-store.js";
 import { PURCHASE_TOOL_NAME } from "../purchase-tool.js";
 import { uiChunksOf } from "../test-support/event-stream-reading.js";
 import { logIn } from "../test-support/login-session.js";
-import { callOf, scriptedModel } from "../test-support/scripted-model.js";
+import { callOf, scriptedModel, type ModelStep } from "../test-support/scripted-model.js";
 import * as stubs from "../test-support/stubs.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { ChatThreads } from "./chat-threads.js";
@@ -184,5 +184,21 @@ describe("a chat turn whose purchase call could not run", () => {
 
     expect(shownText(chunks)).toBe("Ordered your XYZ phone.");
     expect((await chat.reply()).reply).toBe("Ordered your XYZ phone.");
+  });
+});
+
+describe("a chat turn whose model gives no answer", () => {
+  it.each([
+    ["whitespace", { text: "  " }],
+    ["a refusal the provider dropped", { parts: [] }],
+  ] as const)("says so with what to do after %s", async (_, step) => {
+    const chat = chatApp("block", scriptedModel([step as ModelStep]));
+
+    const chunks = await chat.post([asked]);
+
+    expect(shownText(chunks)).toMatch(
+      /^ *The model gave no answer: .*nothing was ordered\. Ask again in other words/,
+    );
+    expect((await chat.reply()).reply).toMatch(/^The model gave no answer: /);
   });
 });

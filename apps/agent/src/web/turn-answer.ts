@@ -1,7 +1,7 @@
 import type { UIMessageChunk } from "ai";
 
 import { endedTurnMessage } from "../agent-report.js";
-import { INVALID_CALL_FIX, modelThenWrote } from "../model-error.js";
+import { INVALID_CALL_FIX, modelThenWrote, NO_ANSWER } from "../model-error.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
 import { turnEndingResult } from "../turn-end.js";
 
@@ -16,7 +16,10 @@ type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "
  * - when the model's last tool call could not run (input the tool's schema refuses, a tool there
  *   is not), the answer names that call and why, and quotes what the model wrote after it, which
  *   is held back until it is known not to be its last word: "I have ordered 2 XYZ phones for
- *   you." after a refused call, with nothing ordered, is never shown as the answer.
+ *   you." after a refused call, with nothing ordered, is never shown as the answer;
+ * - when the model's last step ended with no words and no call (whitespace, reasoning alone, a
+ *   refusal, which OpenAI's provider drops), the answer is what this request ordered, or that the
+ *   model gave no answer, with what to do.
  */
 export class TurnAnswer {
   /** The purchase results of this request, in order: the resumed one first. */
@@ -29,6 +32,11 @@ export class TurnAnswer {
   private lastInvalid: string | undefined;
   /** The model's text since that call, held back. */
   private held: TextChunk[] = [];
+  /** The model's text in its current step, and whether the step called a tool. */
+  private stepText = "";
+  private stepCalled = false;
+  /** The model's stream ended in an error or was aborted: it says so itself. */
+  private broken = false;
   /** The answer written into the stream, once it was. */
   private written: string | undefined;
 
@@ -72,6 +80,16 @@ export class TurnAnswer {
   }
 
   private read(chunk: UIMessageChunk): UIMessageChunk[] {
+    if (chunk.type === "start-step") {
+      this.stepText = "";
+      this.stepCalled = false;
+    } else if (chunk.type === "text-delta") {
+      this.stepText += chunk.delta;
+    } else if (chunk.type.startsWith("tool-")) {
+      this.stepCalled = true;
+    } else if (chunk.type === "error" || chunk.type === "abort") {
+      this.broken = true;
+    }
     switch (chunk.type) {
       case "tool-output-available":
         this.take(chunk.output);
@@ -111,7 +129,7 @@ export class TurnAnswer {
   /** The answer the turn must end with instead of the model's, if any. */
   private ownAnswer(): string | undefined {
     if (this.ending !== undefined) return endedTurnMessage(this.results);
-    if (this.lastInvalid === undefined) return undefined;
+    if (this.lastInvalid === undefined) return this.silentAnswer();
     const said = this.held
       .map((chunk) => (chunk.type === "text-delta" ? chunk.delta : ""))
       .join("")
@@ -125,6 +143,13 @@ export class TurnAnswer {
     ]
       .filter((text) => text !== "")
       .join(" ");
+  }
+
+  /** The answer to a last step with no words and no call, as the CLI's report gives it. */
+  private silentAnswer(): string | undefined {
+    if (this.broken || this.stepCalled || this.stepText.trim() !== "") return undefined;
+    if (this.results.length > 0) return this.results.map(describeResult).join(" ");
+    return `${NO_ANSWER.message} ${NO_ANSWER.fix ?? ""}`.trim();
   }
 
   private take(output: unknown): void {
