@@ -148,6 +148,29 @@ describe("polls that bring no answer", () => {
         "No answer from the tenant to a poll (503 temporarily_unavailable); polling again until the request expires.\n",
     );
   });
+
+  it("ends the model's text with a line break before the agent's own lines, on one terminal", () => {
+    let screen = "";
+    const stderr = new PassThrough();
+    stderr.on("data", (chunk: Buffer) => (screen += chunk.toString()));
+    const clock = new ManualClock();
+    const output = createTerminalOutput({
+      stdout: { write: (text: string) => (screen += text) },
+      stderr,
+      json: false,
+      clock,
+      resumeCommand: (id) => `pnpm agent resume ${id}`,
+    });
+    output.output({ type: "text", text: "I will order an XYZ phone " });
+    output.output({ type: "text", text: "for you!" });
+    output.output(approvalRequested(clock.now() + 60_000));
+    output.finish(pending);
+
+    expect(screen).toMatch(
+      /^I will order an XYZ phone for you!\nApproval request sent to auth0\|testbed-user: /,
+    );
+    expect(screen).not.toContain("\n\n");
+  });
 });
 
 describe("the approval's spinner where a line cannot be redrawn (TERM=dumb, CI)", () => {

@@ -44,6 +44,12 @@ export function createTerminalOutput(options: {
   let spinner: Spinner | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let streamed = "";
+  /** The model's text ends mid-line on stdout: the agent's next line must not run on from it. */
+  let lineOpen = false;
+  const endModelLine = () => {
+    if (lineOpen) stdout.write("\n");
+    lineOpen = false;
+  };
   /** What kept the last poll from an answer, while the polls keep failing. */
   let pollProblem: string | undefined;
   const redraws = options.redraws ?? (process.env.TERM !== "dumb" && !("CI" in process.env));
@@ -62,11 +68,14 @@ export function createTerminalOutput(options: {
   return {
     output(event) {
       if (options.json) return;
+      // Each line of the agent's own (on stderr, on the same terminal) starts a line.
+      if (event.type !== "text") endModelLine();
       switch (event.type) {
         case "text":
           if (streamed === "") stopSpinner();
           streamed += event.text;
           stdout.write(event.text);
+          if (event.text !== "") lineOpen = !event.text.endsWith("\n");
           return;
         case "approval-requested": {
           const what = event.resumed
@@ -125,7 +134,7 @@ export function createTerminalOutput(options: {
         stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
         return;
       }
-      if (streamed !== "") stdout.write("\n");
+      endModelLine();
       if (streamed.trim() !== report.message) stdout.write(`${report.message}\n`);
       if (report.fix !== undefined) stderr.write(`Fix: ${report.fix}\n`);
       if (report.outcome === "PENDING") {
