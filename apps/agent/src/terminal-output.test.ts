@@ -171,6 +171,30 @@ describe("polls that bring no answer", () => {
     );
     expect(screen).not.toContain("\n\n");
   });
+
+  it("writes out direction controls and escapes, which would turn the terminal's line around", () => {
+    const product = "XYZ phone\u202e";
+    const report: AgentReport = {
+      ...pending,
+      outcome: "SHOP_REFUSED",
+      exitCode: 6,
+      message: `Could not buy 1 x ${product}: unknown.`,
+      fix: "Ask for \u001b[2Jit",
+    };
+    const t = terminal(false);
+    t.output.output({ type: "text", text: `Buying ${product}` });
+    t.output.finish(report);
+    expect(t.out()).toBe(
+      "Buying XYZ phone\\u{202E}\nCould not buy 1 x XYZ phone\\u{202E}: unknown.\n",
+    );
+    expect(t.err()).toContain("Fix: Ask for \\u{001B}[2Jit\n");
+
+    const json = terminal(true);
+    json.output.finish(report);
+    expect(json.out()).not.toContain("\u202e");
+    expect(json.out()).not.toContain("\u001b");
+    expect((JSON.parse(json.out()) as { message: string }).message).toBe(report.message);
+  });
 });
 
 describe("the approval's spinner where a line cannot be redrawn (TERM=dumb, CI)", () => {

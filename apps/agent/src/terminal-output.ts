@@ -6,6 +6,7 @@ import type { Spinner, Options as SpinnerOptions } from "yocto-spinner";
 import type { AgentEvent } from "./agent-event.js";
 import { toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { describePurchase } from "./purchase-result.js";
+import { terminalJson, terminalText } from "./terminal-text.js";
 
 export interface TerminalOutput {
   output(event: AgentEvent): void;
@@ -40,7 +41,11 @@ export function createTerminalOutput(options: {
   clock: Clock;
   resumeCommand: (threadId: string) => string;
 }): TerminalOutput {
-  const { stdout, stderr, clock } = options;
+  const { clock } = options;
+  // What the model, the shop's catalog or the person wrote is shown, never obeyed: a direction
+  // control in a product's name would turn the rest of the line around.
+  const stdout = { write: (text: string) => options.stdout.write(terminalText(text)) };
+  const stderr = { write: (text: string) => options.stderr.write(terminalText(text)) };
   let spinner: Spinner | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let streamed = "";
@@ -88,11 +93,11 @@ export function createTerminalOutput(options: {
             stderr.write(`${line()}\n`);
             return;
           }
-          spinner = options.spinner({ text: line(), stream: stderr }).start();
+          spinner = options.spinner({ text: terminalText(line()), stream: options.stderr }).start();
           spinnerLine = line;
           if (!redraws) return;
           ticker = setInterval(() => {
-            if (spinner) spinner.text = line();
+            if (spinner) spinner.text = terminalText(line());
           }, 1000);
           ticker.unref();
           return;
@@ -104,7 +109,8 @@ export function createTerminalOutput(options: {
           const started = pollProblem === undefined && event.problem !== undefined;
           const changed = started || (pollProblem !== undefined && event.problem === undefined);
           pollProblem = event.problem;
-          if (changed && !redraws && spinner && spinnerLine) spinner.text = spinnerLine();
+          if (changed && !redraws && spinner && spinnerLine)
+            spinner.text = terminalText(spinnerLine());
           // On a terminal the spinner's line says it; in a log, once when the polls start failing.
           if (started && options.spinner === undefined) {
             stderr.write(
@@ -119,7 +125,7 @@ export function createTerminalOutput(options: {
           return;
         case "purchase-finished": {
           const text = `${describePurchase(event.result.purchase)}: ${event.result.outcome}`;
-          if (spinner) stopSpinner(text, event.result.outcome === "ORDERED");
+          if (spinner) stopSpinner(terminalText(text), event.result.outcome === "ORDERED");
           else stderr.write(`${text}\n`);
           return;
         }
@@ -131,7 +137,7 @@ export function createTerminalOutput(options: {
     finish(report) {
       stopSpinner();
       if (options.json) {
-        stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
+        options.stdout.write(`${terminalJson(JSON.stringify(toAgentReportJson(report)))}\n`);
         return;
       }
       endModelLine();
