@@ -324,7 +324,9 @@ async function execute(
     // From the process's start (Node's time origin) to the agent beginning the request.
     const startMs = Math.round(performance.now());
     const done = await work(agent);
-    const report = { ...done, timings: { ...done.timings, startMs } };
+    // A refusal's fix, where its result names none (loaded with the agent, not for --help).
+    const { withFix } = await import("./report-fix.js");
+    const report = withFix({ ...done, timings: { ...done.timings, startMs } }, config);
     // The path this run took, for the code cache build/agent.cjs runs the CLI with (launch.ts).
     recordCodePath(
       [
