@@ -21,6 +21,7 @@ import { createLogger } from "./logging.js";
 import { DataDirInUseError } from "./store/data-dir-lock.js";
 import { MigrationError } from "./store/migrations.js";
 import { DatabaseOpenError } from "./store/open-database.js";
+import { modeText } from "./store/private-folder.js";
 import { openShopStore } from "./store/open-shop-store.js";
 
 /**
@@ -102,6 +103,13 @@ export async function serve(
       process.exit(1);
     }
     throw error;
+  }
+  const { closedToOthers } = opened.database;
+  if (closedToOthers !== undefined) {
+    logger.warn(
+      { database: opened.database.where, mode: modeText(closedToOthers) },
+      `the database's folder was open to other users (mode ${modeText(closedToOthers)}, as earlier versions made it): it is now this user's alone (0700), and its files lost their group and other permissions`,
+    );
   }
   logger.info(
     {

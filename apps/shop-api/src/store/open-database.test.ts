@@ -1,4 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  constants,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -218,3 +229,83 @@ describe("an embedded database folder without PG_VERSION", () => {
     }
   }, 60_000);
 });
+
+describe.runIf(process.platform !== "win32")(
+  "the embedded database's folder and other users",
+  () => {
+    const modes = (folder: string) =>
+      [
+        folder,
+        ...readdirSync(folder, { recursive: true, encoding: "utf8" }).map((name) =>
+          path.join(folder, name),
+        ),
+      ]
+        .map((file) => {
+          const { ino, mode } = lstatSync(file);
+          return { file, ino, mode };
+        })
+        .filter(({ mode }) => (mode & constants.S_IFMT) !== constants.S_IFLNK);
+
+    it("is made 0700, whatever the umask: PGlite writes its files 0666", async () => {
+      const parent = mkdtempSync(path.join(tmpdir(), "shop-db-private-"));
+      const before = process.umask(0o022);
+      try {
+        const folder = path.join(parent, "a", "shop-api");
+        const database = await openDatabase({ kind: "embedded", location: folder });
+        expect(database.closedToOthers).toBeUndefined();
+        await database.close();
+        expect(statSync(folder).mode & 0o777).toBe(0o700);
+        expect(statSync(path.join(parent, "a")).mode & 0o777).toBe(0o700);
+      } finally {
+        process.umask(before);
+        rmSync(parent, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    it("is closed to others at start when an earlier version left it open, naming the mode it had", async () => {
+      const copy = await emptyShopDatabase();
+      try {
+        // As earlier versions left it: a 0755 folder of 0666 files and 0777 folders.
+        for (const { file, mode } of modes(copy.folder)) {
+          chmodSync(file, (mode & constants.S_IFMT) === constants.S_IFDIR ? 0o777 : 0o666);
+        }
+        chmodSync(copy.folder, 0o755);
+        const earlier = new Map(modes(copy.folder).map(({ file, ino }) => [file, ino]));
+        const database = await openDatabase({ kind: "embedded", location: copy.folder });
+        expect(database.closedToOthers).toBe(0o755);
+        await database.close();
+        // Every file that was there (PostgreSQL writes some anew, following the umask, in a folder
+        // nobody else may enter).
+        const open = modes(copy.folder).filter(
+          ({ file, ino, mode }) => earlier.get(file) === ino && (mode & 0o077) !== 0,
+        );
+        expect(open.map(({ file }) => file)).toEqual([]);
+        expect(statSync(copy.folder).mode & 0o777).toBe(0o700);
+
+        const again = await openDatabase({ kind: "embedded", location: copy.folder });
+        expect(again.closedToOthers).toBeUndefined();
+        await again.close();
+      } finally {
+        await copy.remove();
+      }
+    }, 60_000);
+
+    it.runIf(process.getuid?.() === 0)(
+      "is left as it is when it is another user's",
+      async () => {
+        const copy = await emptyShopDatabase();
+        try {
+          chmodSync(copy.folder, 0o755);
+          chownSync(copy.folder, 65534, 65534);
+          const database = await openDatabase({ kind: "embedded", location: copy.folder });
+          expect(database.closedToOthers).toBeUndefined();
+          await database.close();
+          expect(statSync(copy.folder).mode & 0o777).toBe(0o755);
+        } finally {
+          await copy.remove();
+        }
+      },
+      60_000,
+    );
+  },
+);

@@ -24,6 +24,7 @@ import { lockDataDir } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { migrateToLatest } from "./migrations.js";
+import { closeToOthers } from "./private-folder.js";
 import type { ShopTables } from "./tables.js";
 
 /** The database could not be opened; the message says which and why. */
@@ -37,6 +38,11 @@ export interface ShopDatabase {
   where: string;
   /** The file a new embedded database was loaded from (`emptyClusterFile`), if it was. */
   createdFrom?: string;
+  /**
+   * The mode the embedded database's folder had when this start closed it to other users
+   * (`closeToOthers`): made open by an earlier version. Undefined when it was closed already.
+   */
+  closedToOthers?: number;
   /**
    * Runs `work` on one connection that has no statement timeout from its first statement on
    * (`STATEMENT_TIMEOUT_MS` is for requests): a migration may take long on a large table, and a
@@ -259,7 +265,8 @@ function whatIsWrong(location: string): string {
 async function openEmbedded(location: string, shortLived: boolean): Promise<ShopDatabase> {
   const inMemory = location === IN_MEMORY;
   if (!inMemory) {
-    await makeFolder(location).catch((error: unknown) => {
+    // This user's alone: PGlite writes its files 0666, whatever the umask (`closeToOthers`).
+    await makeFolder(location, 0o700).catch((error: unknown) => {
       throw new DatabaseOpenError(
         `cannot make the embedded database's folder ${location} (${(error as Error).message}): set SHOP_API_DATABASE to a folder this user may write`,
         { cause: error },
@@ -277,6 +284,16 @@ async function openEmbedded(location: string, shortLived: boolean): Promise<Shop
     }
   }
   const lock = inMemory ? undefined : await lockDataDir(location);
+  let closedToOthers: number | undefined;
+  try {
+    if (!inMemory) closedToOthers = await closeToOthers(location);
+  } catch (error) {
+    await lock?.release();
+    throw new DatabaseOpenError(
+      `cannot close the embedded database's folder ${location} to other users (${(error as Error).message}): give this user the folder and every file in it`,
+      { cause: error },
+    );
+  }
   let lite: PGlite;
   let createdFrom: string | undefined;
   try {
@@ -303,6 +320,7 @@ async function openEmbedded(location: string, shortLived: boolean): Promise<Shop
   return {
     ...database,
     ...(createdFrom === undefined ? {} : { createdFrom }),
+    ...(closedToOthers === undefined ? {} : { closedToOthers }),
     close: async () => {
       await database.close();
       await lock?.release();
