@@ -1,11 +1,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { DataDirInUseError, LOCK_SOCKET_NAME, lockDataDir } from "./data-dir-lock.js";
+import {
+  DataDirInUseError,
+  isDataDirHeld,
+  LOCK_SOCKET_NAME,
+  lockDataDir,
+  socketAnswers,
+} from "./data-dir-lock.js";
 
 const made: string[] = [];
 const folder = () => {
@@ -17,17 +25,22 @@ afterAll(() => {
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
+/** `lockDataDir(dir)` is refused, saying the folder is in use and what to do. */
+async function expectInUse(dir: string): Promise<void> {
+  const refused = await lockDataDir(dir).catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(DataDirInUseError);
+  expect((refused as Error).message).toBe(
+    `${dir} is in use by another shop-api process. Stop it first, or give this one another ` +
+      "SHOP_API_DATABASE; several shop-api processes share one database through " +
+      "SHOP_API_DATABASE_URL (PostgreSQL)",
+  );
+}
+
 describe("lockDataDir", () => {
   it("lets one holder at a time have a folder, and the next one after release", async () => {
     const dir = folder();
     const first = await lockDataDir(dir);
-    const second = await lockDataDir(dir).catch((error: unknown) => error);
-    expect(second).toBeInstanceOf(DataDirInUseError);
-    expect((second as Error).message).toBe(
-      `${dir} is in use by another shop-api process. Stop it first, or give this one another ` +
-        "SHOP_API_DATABASE; several shop-api processes share one database through " +
-        "SHOP_API_DATABASE_URL (PostgreSQL)",
-    );
+    await expectInUse(dir);
     await first.release();
     const third = await lockDataDir(dir);
     await third.release();
@@ -78,6 +91,80 @@ describe("lockDataDir", () => {
     await lock.release();
   });
 });
+
+describe("lockDataDir and a shop of a version before the lock moved into the folder", () => {
+  // Such a shop locked the folder with a socket in its temporary folder, named after the
+  // folder's real path, and saw no other lock: an older and a newer shop on one folder each
+  // bought once with one approval, and after both stopped one shop's orders were gone.
+  it("refuses a folder an older shop holds, with the same message, and isDataDirHeld says so", async () => {
+    const dir = folder();
+    const old = await oldShopHolding(dir);
+    try {
+      expect(await isDataDirHeld(dir)).toBe(true);
+      await expectInUse(dir);
+      // Refused whole: the folder's own lock is not left held.
+      expect(existsSync(path.join(dir, LOCK_SOCKET_NAME))).toBe(false);
+    } finally {
+      await killed(old);
+    }
+    // Killed, its socket is left behind; nobody answers it, so the folder is free.
+    expect(existsSync(oldLockSocket(dir))).toBe(true);
+    expect(await isDataDirHeld(dir)).toBe(false);
+    const lock = await lockDataDir(dir);
+    await lock.release();
+  });
+
+  it("holds the older shop's socket while it holds the folder, so an older shop is refused", async () => {
+    const dir = folder();
+    const lock = await lockDataDir(dir);
+    // What an older shop did: listen on its socket, and on EADDRINUSE see whether it answers.
+    expect(await oldShopListens(dir)).toBe("EADDRINUSE");
+    expect(await socketAnswers(oldLockSocket(dir))).toBe(true);
+    await lock.release();
+    expect(existsSync(oldLockSocket(dir))).toBe(false);
+    expect(await oldShopListens(dir)).toBe("listening");
+  });
+});
+
+/** The lock's socket of a shop before it moved into the folder, as that version named it. */
+function oldLockSocket(dir: string): string {
+  const digest = createHash("sha256").update(realpathSync(dir)).digest("hex").slice(0, 24);
+  return path.join(tmpdir(), `shop-api-db-${digest}.lock`);
+}
+
+/** Whether an older shop could listen on its socket for `dir`, or the error code. */
+function oldShopListens(dir: string): Promise<string> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      resolve(error.code ?? error.message);
+    });
+    server.listen(oldLockSocket(dir), () => {
+      server.close(() => {
+        resolve("listening");
+      });
+    });
+  });
+}
+
+/** Another process that holds `dir` as an older shop did, once it holds it. */
+async function oldShopHolding(dir: string): Promise<ChildProcess> {
+  const holder = spawn(
+    process.execPath,
+    [
+      "-e",
+      `require("node:net").createServer((socket) => socket.destroy())
+         .listen(${JSON.stringify(oldLockSocket(dir))}, () => console.log("locked"));`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve) =>
+    holder.stdout.once("data", () => {
+      resolve();
+    }),
+  );
+  return holder;
+}
 
 /** Another process that takes the lock of `dir`, once it has it. */
 async function holderOf(dir: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import type { Server } from "node:net";
@@ -16,6 +17,17 @@ export interface DataDirLock {
 /** The lock's socket, in the folder it locks. */
 export const LOCK_SOCKET_NAME = ".shop-api.lock";
 /**
+ * The lock's socket as shop-api versions before the lock moved into the folder named it: in the
+ * temporary folder, after the folder's real path. Such a shop sees no other lock, so the current
+ * one checks and holds this one too: an older and a newer shop on one folder each bought once
+ * with one approval, and one's orders were lost.
+ */
+export function legacyLockSocket(realDataDir: string, temp: string = tmpdir()): string {
+  const digest = createHash("sha256").update(realDataDir).digest("hex").slice(0, 24);
+  return path.join(temp, `shop-api-db-${digest}.lock`);
+}
+
+/**
  * The longest path a Unix socket may be bound or reached by (`sun_path`: 108 bytes on Linux,
  * 104 on macOS, with its final NUL).
  */
@@ -29,33 +41,75 @@ const MAX_SOCKET_PATH = 100;
  * timeout. Every process that sees the folder sees its lock, whatever its temporary folder
  * (`TMPDIR`, systemd's `PrivateTmp`, a container's own `/tmp` over a shared volume); a lock named
  * after the folder in the temporary folder let two shops with different `TMPDIR`s open one
- * folder, and one approval buy once in each. The folder must exist.
+ * folder, and one approval buy once in each. A shop of a version from before that sees only
+ * that lock (`legacyLockSocket`), so it is checked and held too: an older shop is refused the
+ * folder a current one holds, and the other way round. The folder must exist.
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  const socketPath = path.join(realpathSync(dataDir), LOCK_SOCKET_NAME);
+  const real = realpathSync(dataDir);
+  const held = await holding(path.join(real, LOCK_SOCKET_NAME), dataDir, true);
+  let legacy: DataDirLock | undefined;
+  try {
+    legacy = await holding(legacyLockSocket(real), dataDir, false);
+  } catch (error) {
+    await held?.release();
+    throw error;
+  }
+  return {
+    release: async () => {
+      await Promise.all([held?.release(), legacy?.release()]);
+    },
+  };
+}
+
+/**
+ * Holds the lock socket `socketPath`, or throws `DataDirInUseError` when a live process holds
+ * it. A socket left by a process that died is taken over. `required`: a socket that cannot be
+ * made for any other reason fails the lock; the legacy socket (`legacyLockSocket`) is held when
+ * it can be, and otherwise (a temporary folder this user may not write, another user's dead
+ * socket) only checked: no older shop holds it then either.
+ */
+async function holding(
+  socketPath: string,
+  dataDir: string,
+  required: boolean,
+): Promise<DataDirLock | undefined> {
   for (let attempt = 0; ; attempt++) {
+    let failure: unknown;
     try {
       const server = await reaching(socketPath, listenOn);
       // The socket's own file: on release, removed only if no later holder replaced it.
       const { ino } = statSync(socketPath);
       return { release: () => close(server, socketPath, ino) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt > 0) throw error;
+      failure = error;
     }
-    if (await reaching(socketPath, answers)) {
-      throw new DataDirInUseError(
-        `${dataDir} is in use by another shop-api process. Stop it first, or give this one ` +
-          "another SHOP_API_DATABASE; several shop-api processes share one database through " +
-          "SHOP_API_DATABASE_URL (PostgreSQL)",
-      );
+    if (await reaching(socketPath, socketAnswers)) throw inUseError(dataDir);
+    if ((failure as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt > 0) {
+      if (required) throw failure;
+      return undefined;
     }
     // Left behind by a process that died: nobody listens any more.
-    rmSync(socketPath, { force: true });
+    try {
+      rmSync(socketPath, { force: true });
+    } catch (error) {
+      if (required) throw error;
+      return undefined;
+    }
   }
 }
 
+function inUseError(dataDir: string): DataDirInUseError {
+  return new DataDirInUseError(
+    `${dataDir} is in use by another shop-api process. Stop it first, or give this one ` +
+      "another SHOP_API_DATABASE; several shop-api processes share one database through " +
+      "SHOP_API_DATABASE_URL (PostgreSQL)",
+  );
+}
+
 /**
- * Whether a live process holds `dataDir`'s lock (its socket answers), as `lockDataDir` finds
+ * Whether a live process holds `dataDir`'s lock (its socket, or the socket an older shop holds
+ * in the temporary folder, answers), as `lockDataDir` finds
  * before it refuses; false for a folder that does not exist. For a supervisor's advice (`pnpm
  * dev`'s suggested command), not for taking the folder: only `lockDataDir` does that.
  */
@@ -66,7 +120,10 @@ export async function isDataDirHeld(dataDir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return reaching(path.join(real, LOCK_SOCKET_NAME), answers);
+  return (
+    (await reaching(path.join(real, LOCK_SOCKET_NAME), socketAnswers)) ||
+    (await reaching(legacyLockSocket(real), socketAnswers))
+  );
 }
 
 /**
@@ -98,7 +155,8 @@ function listenOn(socketPath: string): Promise<Server> {
   });
 }
 
-function answers(socketPath: string): Promise<boolean> {
+/** Whether a process listens on the Unix socket `socketPath` (a short enough path). */
+export function socketAnswers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection(socketPath);
     socket.once("connect", () => {
