@@ -111,6 +111,12 @@ export async function serve(
       `the database's folder was open to other users (mode ${modeText(closedToOthers)}, as earlier versions made it): it is now this user's alone (0700), and its files lost their group and other permissions`,
     );
   }
+  if (opened.database.remadeBecause !== undefined) {
+    logger.warn(
+      { database: opened.database.where, problem: opened.database.remadeBecause },
+      "--reset: PostgreSQL did not start on the database's folder, so it was emptied and made anew",
+    );
+  }
   logger.info(
     {
       database: opened.database.where,

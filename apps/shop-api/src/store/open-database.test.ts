@@ -2,6 +2,7 @@ import {
   chmodSync,
   chownSync,
   constants,
+  existsSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
@@ -17,6 +18,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
+import { Catalog } from "../catalog.js";
 
 import {
   DatabaseOpenError,
@@ -24,6 +26,7 @@ import {
   redactDatabaseUrl,
   type ShopDatabase,
 } from "./open-database.js";
+import { openShopStore } from "./open-shop-store.js";
 import { SqlShopStore } from "./sql-shop-store.js";
 
 describe("the embedded database", () => {
@@ -194,6 +197,63 @@ describe("a damaged embedded database", () => {
       await copy.remove();
     }
   });
+});
+
+describe("shop-api --reset on an embedded database PostgreSQL does not start on", () => {
+  // It said "Restore the folder from a backup ...", though the person had asked to empty it.
+  it("empties it and makes it anew, saying why", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      rmSync(path.join(copy.folder, "global/pg_control"));
+      writeFileSync(path.join(copy.folder, ".gitkeep"), "");
+      const opened = await openShopStore(
+        { kind: "embedded", location: copy.folder },
+        new Catalog(),
+        { reset: true },
+      );
+      try {
+        expect(opened.database.remadeBecause).toMatch(
+          new RegExp(
+            `^cannot open the embedded database in ${copy.folder}: PostgreSQL did not start on it \\(.+\\): the folder is damaged, it has no global/pg_control\\.`,
+          ),
+        );
+        expect(await opened.store.listByOwner("someone")).toEqual([]);
+        expect(existsSync(path.join(copy.folder, "global/pg_control"))).toBe(true);
+        // Hidden files are not the database's: left as they were.
+        expect(existsSync(path.join(copy.folder, ".gitkeep"))).toBe(true);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await copy.remove();
+    }
+  }, 60_000);
+
+  it("still refuses, and leaves as it was, a folder with files but no PG_VERSION", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "shop-db-not-a-database-"));
+    try {
+      writeFileSync(path.join(folder, "notes.txt"), "not a database");
+      await expect(
+        openShopStore({ kind: "embedded", location: folder }, new Catalog(), { reset: true }),
+      ).rejects.toThrow(/it holds files \(notes\.txt\) but no PG_VERSION/);
+      expect(readdirSync(folder)).toEqual(["notes.txt"]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("is refused as before without --reset", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      rmSync(path.join(copy.folder, "global/pg_control"));
+      await expect(
+        openShopStore({ kind: "embedded", location: copy.folder }, new Catalog()),
+      ).rejects.toThrow(/Restore the folder from a backup/);
+      expect(existsSync(path.join(copy.folder, "PG_VERSION"))).toBe(true);
+    } finally {
+      await copy.remove();
+    }
+  }, 60_000);
 });
 
 describe("an embedded database folder without PG_VERSION", () => {

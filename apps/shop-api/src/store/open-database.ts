@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
@@ -44,6 +45,11 @@ export interface ShopDatabase {
    */
   closedToOthers?: number;
   /**
+   * Why PostgreSQL did not start on the embedded database `--reset` emptied and made anew
+   * (`OpenDatabaseOptions.remakeDamaged`); undefined when it started.
+   */
+  remadeBecause?: string;
+  /**
    * Runs `work` on one connection that has no statement timeout from its first statement on
    * (`STATEMENT_TIMEOUT_MS` is for requests): a migration may take long on a large table, and a
    * replica waits for another's migrations to end before it runs its own.
@@ -72,10 +78,20 @@ export function redactDatabaseUrl(url: string): string {
 export async function openDatabase(
   config: DatabaseConfig,
   onConnectionError: (error: Error) => void = () => undefined,
+  { remakeDamaged = false }: OpenDatabaseOptions = {},
 ): Promise<ShopDatabase> {
   return config.kind === "embedded"
-    ? openEmbedded(config.location, config.shortLived === true)
+    ? openEmbedded(config.location, config.shortLived === true, remakeDamaged)
     : openPostgres(config.url, onConnectionError);
+}
+
+export interface OpenDatabaseOptions {
+  /**
+   * For `--reset`, which empties the database anyway: an embedded database of this user's that
+   * PostgreSQL does not start on (damaged, or of another PostgreSQL version) is emptied and made
+   * anew instead of refused (`ShopDatabase.remadeBecause` says why).
+   */
+  remakeDamaged?: boolean;
 }
 
 /**
@@ -224,14 +240,10 @@ const RESTORE =
 const CLUSTER_ESSENTIALS = ["global/pg_control", "base", "pg_wal", "pg_xact", "pg_multixact"];
 
 /**
- * Why PostgreSQL may have failed on an existing database folder, as far as the files tell:
- * PGlite says only "Aborted()" or "PGlite failed to initialize properly". Looked for only
- * after a failure: it reads every file's permissions.
+ * Up to three files or folders in `location` this user may not read or write (made by a run
+ * with sudo), as paths relative to it. Reads every file's permissions.
  */
-function whatIsWrong(location: string): string {
-  const missing = CLUSTER_ESSENTIALS.filter((name) => !existsSync(path.join(location, name)));
-  if (missing.length > 0)
-    return `: the folder is damaged, it has no ${missing.join(", ")}. ${RESTORE}`;
+function filesRefused(location: string): string[] {
   const refused: string[] = [];
   const walk = (folder: string): void => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -250,6 +262,19 @@ function whatIsWrong(location: string): string {
   } catch {
     // A folder that cannot be listed is one of the refused.
   }
+  return refused;
+}
+
+/**
+ * Why PostgreSQL may have failed on an existing database folder, as far as the files tell:
+ * PGlite says only "Aborted()" or "PGlite failed to initialize properly". Looked for only
+ * after a failure: it reads every file's permissions.
+ */
+function whatIsWrong(location: string): string {
+  const missing = CLUSTER_ESSENTIALS.filter((name) => !existsSync(path.join(location, name)));
+  if (missing.length > 0)
+    return `: the folder is damaged, it has no ${missing.join(", ")}. ${RESTORE}`;
+  const refused = filesRefused(location);
   if (refused.length > 0) {
     return `: this user may not read or write ${refused.join(", ")}${refused.length === 3 ? ", ..." : ""}. Give this user the folder and every file in it (files another user made, such as a run with sudo, are theirs)`;
   }
@@ -262,7 +287,11 @@ function whatIsWrong(location: string): string {
   return `: the folder is damaged, or a database of another PostgreSQL version than this PGlite's${version === "" ? "" : ` (its PG_VERSION says ${version.slice(0, 20)})`}. ${RESTORE}`;
 }
 
-async function openEmbedded(location: string, shortLived: boolean): Promise<ShopDatabase> {
+async function openEmbedded(
+  location: string,
+  shortLived: boolean,
+  remakeDamaged: boolean,
+): Promise<ShopDatabase> {
   const inMemory = location === IN_MEMORY;
   if (!inMemory) {
     // This user's alone: PGlite writes its files 0666, whatever the umask (`closeToOthers`).
@@ -294,20 +323,67 @@ async function openEmbedded(location: string, shortLived: boolean): Promise<Shop
       { cause: error },
     );
   }
-  let lite: PGlite;
+  const startParams = [...(shortLived ? SHORT_LIVED_START_PARAMS : EMBEDDED_START_PARAMS)];
+  let started: { lite: PGlite; createdFrom: string | undefined };
+  let remadeBecause: string | undefined;
+  try {
+    started = await startEmbedded(location, inMemory, startParams);
+  } catch (error) {
+    if (!(error instanceof DatabaseOpenError) || !remakeDamaged || !isRemakeable(location)) {
+      await lock?.release();
+      throw error;
+    }
+    // `--reset` on a database PostgreSQL does not start on: emptied, as the person asked, and
+    // made anew. Only a folder of this user's that holds a database (PG_VERSION) gets here.
+    remadeBecause = error.message;
+    try {
+      removeDatabaseFiles(location);
+      started = await startEmbedded(location, inMemory, startParams);
+    } catch (remakeError) {
+      await lock?.release();
+      throw remakeError instanceof DatabaseOpenError
+        ? remakeError
+        : new DatabaseOpenError(
+            `cannot empty the embedded database in ${location} for --reset (${(remakeError as Error).message}): stop every shop-api and delete the folder`,
+            { cause: remakeError },
+          );
+    }
+  }
+  const { lite, createdFrom } = started;
+  const database = embeddedDatabase(lite, location);
+  return {
+    ...database,
+    ...(createdFrom === undefined ? {} : { createdFrom }),
+    ...(closedToOthers === undefined ? {} : { closedToOthers }),
+    ...(remadeBecause === undefined ? {} : { remadeBecause }),
+    close: async () => {
+      await database.close();
+      await lock?.release();
+    },
+  };
+}
+
+/**
+ * PGlite started on `location` (or in memory), from the shipped empty cluster when the database
+ * is new; a failure is a `DatabaseOpenError` saying what is wrong where the files tell.
+ */
+async function startEmbedded(
+  location: string,
+  inMemory: boolean,
+  startParams: string[],
+): Promise<{ lite: PGlite; createdFrom: string | undefined }> {
   let createdFrom: string | undefined;
   try {
-    const startParams = [...(shortLived ? SHORT_LIVED_START_PARAMS : EMBEDDED_START_PARAMS)];
     createdFrom = startingCluster(location, inMemory);
     const loadDataDir =
       createdFrom === undefined ? {} : { loadDataDir: new Blob([readFileSync(createdFrom)]) };
-    lite = await PGlite.create(
+    const lite = await PGlite.create(
       inMemory
         ? { startParams, ...loadDataDir }
         : { dataDir: location, startParams, ...loadDataDir },
     );
+    return { lite, createdFrom };
   } catch (error) {
-    await lock?.release();
     const { message } = error as Error;
     throw new DatabaseOpenError(
       !inMemory && createdFrom === undefined && existsSync(path.join(location, "PG_VERSION"))
@@ -316,16 +392,26 @@ async function openEmbedded(location: string, shortLived: boolean): Promise<Shop
       { cause: error },
     );
   }
-  const database = embeddedDatabase(lite, location);
-  return {
-    ...database,
-    ...(createdFrom === undefined ? {} : { createdFrom }),
-    ...(closedToOthers === undefined ? {} : { closedToOthers }),
-    close: async () => {
-      await database.close();
-      await lock?.release();
-    },
-  };
+}
+
+/**
+ * Whether `--reset` may empty `location`, a folder PostgreSQL did not start on: it holds a
+ * database (PG_VERSION), and every file in it is this user's to remove. A folder without
+ * PG_VERSION may be anything (a home folder named by mistake) and is refused as at any start;
+ * files of another user's (a run with sudo) would leave it half removed.
+ */
+function isRemakeable(location: string): boolean {
+  return existsSync(path.join(location, "PG_VERSION")) && filesRefused(location).length === 0;
+}
+
+/**
+ * Removes the database's files from `location`: everything but the hidden files (the shop's
+ * lock, a `.gitkeep`), as `refuseUnknownContent` counts them; a database's own are never hidden.
+ */
+function removeDatabaseFiles(location: string): void {
+  for (const name of readdirSync(location)) {
+    if (!name.startsWith(".")) rmSync(path.join(location, name), { recursive: true, force: true });
+  }
 }
 
 /**

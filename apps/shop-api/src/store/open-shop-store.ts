@@ -6,7 +6,10 @@ import type { ShopDatabase } from "./open-database.js";
 import { SqlShopStore } from "./sql-shop-store.js";
 
 export interface OpenShopStoreOptions {
-  /** Undo every migration first: the orders are gone and the stock is the catalog's again. */
+  /**
+   * Undo every migration first: the orders are gone and the stock is the catalog's again. An
+   * embedded database PostgreSQL does not start on is emptied and made anew (`remakeDamaged`).
+   */
   reset?: boolean;
   /** See `openDatabase`. */
   onConnectionError?: (error: Error) => void;
@@ -29,7 +32,9 @@ export async function openShopStore(
   catalog: Catalog,
   options: OpenShopStoreOptions = {},
 ): Promise<OpenedShopStore> {
-  const database = await openDatabase(config, options.onConnectionError);
+  const database = await openDatabase(config, options.onConnectionError, {
+    remakeDamaged: options.reset === true,
+  });
   try {
     // Starting is not a request: the requests' statement timeout is not for it.
     const migrated = await database.withoutStatementTimeout(async (db) => {
