@@ -1,11 +1,9 @@
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 
 import { PGlite } from "@electric-sql/pglite";
-import { packageVersionKey, pruneCacheFamily } from "@ciba-testbed/shared/node";
+import { cachedFolder, packageVersionKey, userTempPrefix } from "@ciba-testbed/shared/node";
 
 import { EMBEDDED_START_PARAMS } from "../store/open-database.js";
 
@@ -20,49 +18,53 @@ let emptyCluster: Blob | undefined;
 /**
  * A fresh PGlite cluster. `initdb` in WebAssembly costs seconds of CPU; loading a saved empty
  * cluster costs a fraction, so the first test file to need one saves it in the temporary
- * folder, named after the PGlite build, for the others (and later runs) to load.
+ * folder, named after the PGlite build, for the others (and later runs) to load. The saved
+ * cluster is this user's alone, as the testkit's caches are (`cachedFolder`: a folder of this
+ * user's, 0700, named with the user id): another user's file is never loaded, and a folder in
+ * its place that is not this user's is left alone, the cluster then made afresh each time.
  */
 export async function freshCluster(): Promise<PGlite> {
-  emptyCluster ??= savedCluster();
-  if (emptyCluster) {
+  if (emptyCluster === undefined) {
+    const made = await loadSavedCluster();
+    if (made !== undefined) return made;
+  }
+  if (emptyCluster !== undefined) {
     try {
       return await PGlite.create({
         loadDataDir: emptyCluster,
         startParams: [...EMBEDDED_START_PARAMS],
       });
     } catch {
-      // A damaged file: make the cluster afresh and save it again.
+      // A damaged file: this cluster is made afresh.
       emptyCluster = undefined;
     }
   }
-  const lite = await PGlite.create({ startParams: [...EMBEDDED_START_PARAMS] });
-  const dump = Buffer.from(await (await lite.dumpDataDir("gzip")).arrayBuffer());
-  const file = savedClusterFile();
-  const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, dump);
-  renameSync(partial, file);
-  pruneCacheFamily(CLUSTER_FAMILY, file);
-  emptyCluster = new Blob([gunzipSync(dump)]);
-  return lite;
+  return PGlite.create({ startParams: [...EMBEDDED_START_PARAMS] });
 }
 
-const CLUSTER_FAMILY = "shop-api-test-pglite-";
-
-/** Named after the PGlite version: every clone that installed it shares the file. */
-function savedClusterFile(): string {
-  const build = createHash("sha256")
-    .update(packageVersionKey(import.meta.resolve("@electric-sql/pglite")))
-    .digest("hex")
-    .slice(0, 16);
-  return path.join(tmpdir(), `${CLUSTER_FAMILY}${build}.tar.gz`);
-}
-
-function savedCluster(): Blob | undefined {
-  const file = savedClusterFile();
-  if (!existsSync(file)) return undefined;
+/**
+ * Reads the saved empty cluster into `emptyCluster`, saving it first when there is none; returns
+ * the cluster made to save it, if this call made one (it is as fresh as any).
+ */
+async function loadSavedCluster(): Promise<PGlite | undefined> {
+  let made: PGlite | undefined;
   try {
-    return new Blob([gunzipSync(readFileSync(file))]);
+    const folder = await cachedFolder(
+      CLUSTER_FAMILY,
+      packageVersionKey(import.meta.resolve("@electric-sql/pglite")),
+      async (building) => {
+        made = await PGlite.create({ startParams: [...EMBEDDED_START_PARAMS] });
+        const dump = Buffer.from(await (await made.dumpDataDir("gzip")).arrayBuffer());
+        writeFileSync(path.join(building, CLUSTER_FILE), dump);
+      },
+    );
+    emptyCluster = new Blob([gunzipSync(readFileSync(path.join(folder, CLUSTER_FILE)))]);
   } catch {
-    return undefined;
+    // Not this user's, unwritable or unreadable: the clusters are made afresh.
   }
+  return made;
 }
+
+/** The saved clusters' folders: `<tmpdir>/ciba-testbed-<uid>-shop-api-test-pglite-<key>`. */
+const CLUSTER_FAMILY = `${userTempPrefix()}shop-api-test-pglite-`;
+const CLUSTER_FILE = "cluster.tar.gz";
