@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigError } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
-import { DEFAULT_DATABASE_DIR, loadConfig } from "./config.js";
+import { defaultDatabaseDir, loadConfig } from "./config.js";
 
 function problems(env: Record<string, string>): readonly string[] {
   try {
@@ -25,7 +25,7 @@ describe("loadConfig", () => {
       audience: "sample-shop-api",
       requireAuthorizationDetails: true,
       logLevel: "info",
-      database: { kind: "embedded", location: DEFAULT_DATABASE_DIR },
+      database: { kind: "embedded", location: defaultDatabaseDir({}) },
       tokenCacheSize: 10_000,
       shortLived: false,
       issuerWaitMs: 0,
@@ -201,10 +201,31 @@ describe("loadConfig", () => {
 
 describe("loadConfig: the database", () => {
   it("keeps the embedded database in the repository's git-ignored .data folder by default", () => {
-    expect(DEFAULT_DATABASE_DIR).toBe(
-      path.join(fileURLToPath(new URL("../../..", import.meta.url)), ".data", "shop-api"),
-    );
+    const repo = fileURLToPath(new URL("../../..", import.meta.url));
+    expect(loadConfig({ XDG_DATA_HOME: "/data/me" }).database).toEqual({
+      kind: "embedded",
+      location: path.join(repo, ".data", "shop-api"),
+    });
   });
+
+  // Installed, the default was dist/.data/shop-api inside node_modules: a reinstall deleted it,
+  // and an approval already spent bought again.
+  it.runIf(process.platform !== "win32")(
+    "keeps it in the user's data folder, outside node_modules, when installed",
+    () => {
+      const installed = "/work/app/node_modules/@ciba-testbed/shop-api/dist";
+      expect(defaultDatabaseDir({ HOME: "/home/me" }, installed)).toBe(
+        "/home/me/.local/share/ciba-testbed/shop-api",
+      );
+      expect(defaultDatabaseDir({ HOME: "/home/me", XDG_DATA_HOME: "/data/me" }, installed)).toBe(
+        "/data/me/ciba-testbed/shop-api",
+      );
+      // The XDG Base Directory specification: a relative path is ignored.
+      expect(defaultDatabaseDir({ HOME: "/home/me", XDG_DATA_HOME: "data" }, installed)).toBe(
+        "/home/me/.local/share/ciba-testbed/shop-api",
+      );
+    },
+  );
 
   it("takes :memory: as it is, and a folder relative to where the command was run", () => {
     expect(loadConfig({ SHOP_API_DATABASE: ":memory:" }).database).toEqual({

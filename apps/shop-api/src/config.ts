@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import {
@@ -54,10 +57,42 @@ export interface ShopApiConfig {
 export const DEFAULT_AUTH0_DOMAIN = "localhost:4010";
 export const DEFAULT_PORT = 4020;
 export const DEFAULT_HOST = "127.0.0.1";
-/** The embedded database's folder unless SHOP_API_DATABASE says otherwise (git-ignored). */
-export const DEFAULT_DATABASE_DIR = fileURLToPath(
-  new URL("../../../.data/shop-api", import.meta.url),
-);
+/** The code's root: the repository's in a checkout, the package's `dist/` installed. */
+const CODE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/**
+ * The embedded database's folder unless SHOP_API_DATABASE says otherwise. In a checkout of the
+ * repository (`codeRoot` holds its pnpm-workspace.yaml), `<repo>/.data/shop-api`, git-ignored.
+ * Installed as a package, the code's root is inside node_modules, which an upgrade, `npm ci` or
+ * `rm -rf node_modules` replaces: the database went with it, and with it the record of the
+ * approvals already spent, which then bought again. So the user's data folder instead, as the
+ * XDG Base Directory specification names it: `$XDG_DATA_HOME/ciba-testbed/shop-api` (an
+ * absolute XDG_DATA_HOME; a relative one is ignored, as the specification says), else
+ * `~/.local/share/ciba-testbed/shop-api`; on Windows under `%LOCALAPPDATA%`.
+ */
+export function defaultDatabaseDir(
+  env: Readonly<Record<string, string | undefined>>,
+  codeRoot: string = CODE_ROOT,
+): string {
+  if (existsSync(path.join(codeRoot, "pnpm-workspace.yaml"))) {
+    return path.join(codeRoot, ".data", "shop-api");
+  }
+  return path.join(userDataDir(env), "ciba-testbed", "shop-api");
+}
+
+function userDataDir(env: Readonly<Record<string, string | undefined>>): string {
+  // An empty variable counts as unset, as everywhere in the configuration.
+  const set = (name: string) => {
+    const value = env[name]?.trim();
+    return value === "" ? undefined : value;
+  };
+  const home = set("HOME") ?? homedir();
+  if (process.platform === "win32") {
+    return set("LOCALAPPDATA") ?? path.join(set("USERPROFILE") ?? home, "AppData", "Local");
+  }
+  const xdg = set("XDG_DATA_HOME");
+  return xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(home, ".local", "share");
+}
 
 /**
  * A bare `host[:port]`, as Auth0's SDKs take `AUTH0_DOMAIN`: no scheme, path or trailing slash.
@@ -81,7 +116,7 @@ export const VARIABLES = {
   SHOP_API_ADMIN_TOKEN:
     "when set, GET /admin/orders?user=<sub> lists a person's orders for 'Authorization: Bearer <token>' (default: no such route)",
   SHOP_API_DATABASE:
-    "the embedded database (PGlite): a folder, or :memory: (default: <repo>/.data/shop-api; installed: .data/shop-api in the package's dist/)",
+    "the embedded database (PGlite): a folder, or :memory: (default: <repo>/.data/shop-api; installed: $XDG_DATA_HOME/ciba-testbed/shop-api, else ~/.local/share/ciba-testbed/shop-api)",
   SHOP_API_DATABASE_URL: "PostgreSQL instead, e.g. postgres://shop:secret@db:5432/shop",
   SHOP_API_TOKEN_CACHE_SIZE: `how many verified access tokens are remembered; 0 verifies every request afresh (default ${DEFAULT_TOKEN_CACHE_SIZE})`,
   LOG_LEVEL: "pino level or 'silent' (default info)",
@@ -234,6 +269,7 @@ function databaseOf(
   return {
     kind: "embedded",
     ...lifetime,
-    location: location === undefined ? DEFAULT_DATABASE_DIR : resolveFromInvocation(location, env),
+    location:
+      location === undefined ? defaultDatabaseDir(env) : resolveFromInvocation(location, env),
   };
 }

@@ -7,7 +7,7 @@ export type { AppDeps } from "./deps.js";
 export { Catalog, DEFAULT_PRODUCTS } from "./catalog.js";
 export type { CatalogProduct, Product, ProductSeed } from "./catalog.js";
 export type { Order } from "./order.js";
-export { DEFAULT_DATABASE_DIR } from "./config.js";
+export { defaultDatabaseDir } from "./config.js";
 export { openShopStore } from "./store/open-shop-store.js";
 export type { OpenShopStoreOptions, OpenedShopStore } from "./store/open-shop-store.js";
 export { IN_MEMORY, type DatabaseConfig } from "./store/database-config.js";
