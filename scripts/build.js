@@ -1181,8 +1181,40 @@ export function ensureBuilt(options = { quiet: false }) {
   return ensuring;
 }
 
+/** No build can be written in the checkout: its message says so, and what to do, in one line. */
+export class BuildFolderError extends Error {
+  /** @override */
+  name = "BuildFolderError";
+}
+
+/**
+ * Fails with a `BuildFolderError` when no build can be written beside `link` (`build/`): a
+ * read-only checkout (a container's image, a mount with `ro`), or one another user owns, whose
+ * `build/` is not current for it (made at another path, or before a source changed). esbuild
+ * would otherwise fail with its own words and a stack.
+ */
+export async function checkBuildWritable(link = BUILD_DIR) {
+  const parent = path.dirname(link);
+  // A folder made and removed: what the build does first, whoever runs it (root included).
+  const probe = newBuildFolder(link);
+  try {
+    await mkdir(probe);
+    await rm(probe, { recursive: true, force: true });
+  } catch (error) {
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code ?? String(error);
+    throw new BuildFolderError(
+      `cannot write the build into ${parent} (${code}): its build/ was made for another path ` +
+        "or older sources, and this user may not write the checkout to make it again. Run from " +
+        `a copy this user may write (cp -a ${parent} <a folder of yours>), or give this user ` +
+        "the checkout",
+      { cause: error },
+    );
+  }
+}
+
 async function buildUnlessCurrent(/** @type {{ quiet: boolean }} */ options) {
   if (await isBuildCurrent()) return false;
+  await checkBuildWritable();
   const started = performance.now();
   if (!options.quiet) process.stderr.write("building build/ (sources changed) ...\n");
   await mkdir(path.dirname(BUILD_DIR), { recursive: true });
@@ -1227,15 +1259,28 @@ export async function runEntry(/** @type {EntryName} */ name, /** @type {string[
   await import(pathToFileURL(file).href);
 }
 
+/** `ensureBuilt()`, or one line and exit code 1 when the checkout cannot take the build. */
+async function ensureBuiltOrSay() {
+  try {
+    await ensureBuilt();
+    return true;
+  } catch (error) {
+    if (!(error instanceof BuildFolderError)) throw error;
+    process.stderr.write(`scripts/build.js: ${error.message}\n`);
+    process.exitCode = 1;
+    return false;
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [name, ...args] = process.argv.slice(2);
   if (name === undefined || name === "--force") {
     if (name === "--force") await build();
-    else await ensureBuilt();
+    else await ensureBuiltOrSay();
   } else if (Object.hasOwn(ENTRIES, name)) {
     const entry = /** @type {EntryName} */ (name);
     if (!FROM_SOURCE_WHEN_STALE.has(entry)) {
-      await ensureBuilt();
+      if (!(await ensureBuiltOrSay())) process.exit();
       if (STOPPED_WITH_PNPM.has(entry))
         await import(pathToFileURL(builtEntry("stop-with-pnpm")).href);
       await runEntry(entry, args);

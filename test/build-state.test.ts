@@ -17,6 +17,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import {
   BUILD_DIR,
+  BuildFolderError,
+  checkBuildWritable,
   inputsAsRead,
   installBuild,
   isBuildCurrent,
@@ -54,6 +56,30 @@ describe("the build's record of its sources", () => {
     expect(sources).toEqual(expect.arrayContaining(["scripts/build.js", "pnpm-lock.yaml"]));
     expect(sources.filter((source) => state.inputs[source]![0] < 0)).toEqual([]);
     expect(await isBuildCurrent()).toBe(true);
+  });
+});
+
+// A checkout this user may not write (read-only, another user's) whose build/ is not current:
+// one line saying so and what to do, instead of esbuild's "Failed to create output directory".
+describe("a checkout the build cannot be written into", () => {
+  it("is named, with what to do, before esbuild runs", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "build-folder-"));
+    try {
+      // A file where the checkout would be: not writable as a folder, whoever runs the test.
+      const checkout = path.join(dir, "checkout");
+      await writeFile(checkout, "");
+      const failed = await checkBuildWritable(path.join(checkout, "build")).catch(
+        (error: unknown) => error,
+      );
+      expect(failed).toBeInstanceOf(BuildFolderError);
+      const { message } = failed as Error;
+      expect(message).toMatch(new RegExp(`^cannot write the build into ${checkout} \\(ENOTDIR\\)`));
+      expect(message).toContain(`cp -a ${checkout} <a folder of yours>`);
+      expect(message).not.toContain("\n");
+      await expect(checkBuildWritable(path.join(dir, "build"))).resolves.toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
