@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { hostname, tmpdir } from "node:os";
+import { hostname, tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
 
@@ -73,6 +73,24 @@ describe("local certificates", () => {
     5_000,
   );
 
+  // Root may write any folder: the suite run as another user checks this.
+  it.runIf(process.getuid?.() !== 0)(
+    "says to give this user a folder it may not write (one a run with sudo made), before any key is read",
+    async () => {
+      const dir = path.join(freshDir(), ".certs");
+      mkdirSync(dir, { mode: 0o500 });
+      onTestFinished(() => {
+        chmodSync(dir, 0o700);
+      });
+      await expect(makeCertDir(dir)).rejects.toThrow(
+        `mock-auth0 cannot keep its local CA and signing keys in ${dir} (EACCES: permission ` +
+          `denied, access '${dir}'): give this user the folder (one made by another user, such ` +
+          `as a run with sudo, is theirs: sudo chown -R ${userInfo().username} ${dir}), or set ` +
+          "MOCK_AUTH0_CERT_DIR (the testkit's certDir option) to a folder this user may write",
+      );
+    },
+  );
+
   it("makes its folder readable by its owner only", async () => {
     const dir = path.join(freshDir(), "certs");
     await ensureLocalCertificates(dir);
@@ -89,7 +107,8 @@ describe("local certificates", () => {
       symlinkSync(elsewhere, dir);
       await expect(makeCertDir(dir, temp)).rejects.toThrow(
         `mock-auth0 cannot keep its local CA and signing keys in ${dir} (it is not a folder ` +
-          "of its own but a link or a file): set MOCK_AUTH0_CERT_DIR",
+          `of its own but a link or a file, which this user cannot remove from ${temp}): set ` +
+          "MOCK_AUTH0_CERT_DIR",
       );
       expect(statSync(elsewhere).mode & 0o777).toBe(0o777);
     });
@@ -110,7 +129,9 @@ describe("local certificates", () => {
       mkdirSync(dir, { mode: 0o700 });
       chownSync(dir, 65534, 65534);
       await expect(makeCertDir(dir, temp)).rejects.toThrow(
-        `(it belongs to user 65534, not to this user (0)): set MOCK_AUTH0_CERT_DIR`,
+        `(it belongs to user 65534, not to this user (0), which this user cannot remove from ` +
+          `${temp}): set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) to a folder of ` +
+          "this user's own",
       );
     });
 

@@ -1,7 +1,8 @@
 import { X509Certificate as NodeX509Certificate } from "node:crypto";
-import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 
 import {
@@ -38,13 +39,34 @@ const RENEW_BEFORE_MS = 7 * 86_400_000;
 export class CertDirError extends Error {
   override name = "CertDirError";
 
-  constructor(dir: string, cause: unknown) {
+  constructor(
+    dir: string,
+    cause: unknown,
+    advice = PERMISSION_CODES.has((cause as NodeJS.ErrnoException | undefined)?.code ?? "")
+      ? `give this user the folder (one made by another user, such as a run with sudo, is ` +
+        `theirs: sudo chown -R ${userName()} ${dir}), or ${MOVE_IT}`
+      : MOVE_IT,
+  ) {
     super(
       `mock-auth0 cannot keep its local CA and signing keys in ${dir} ` +
-        `(${cause instanceof Error ? cause.message : String(cause)}): set MOCK_AUTH0_CERT_DIR ` +
-        `(the testkit's certDir option) to a folder this user may write`,
+        `(${cause instanceof Error ? cause.message : String(cause)}): ${advice}`,
       { cause },
     );
+  }
+}
+
+/** The way out of any certificate folder: another one. */
+const MOVE_IT =
+  "set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) to a folder this user may write";
+/** A folder this user may not use as it is (another user's, a run with sudo's). */
+const PERMISSION_CODES: ReadonlySet<string> = new Set(["EACCES", "EPERM"]);
+
+/** This user's name, for a command that gives them a file; `$USER` where it has none. */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "$USER";
   }
 }
 
@@ -62,20 +84,26 @@ export async function makeCertDir(dir: string, temp: string = tmpdir()): Promise
     throw new CertDirError(dir, error);
   });
   const inTemp = path.relative(path.resolve(temp), path.resolve(dir));
-  if (inTemp.startsWith("..") || path.isAbsolute(inTemp)) return;
-  const holder = await folderHolder(dir);
-  if (holder === undefined) return;
-  if (!holder.mine) {
-    throw new CertDirError(
-      dir,
-      new Error(
+  if (!inTemp.startsWith("..") && !path.isAbsolute(inTemp)) {
+    const holder = await folderHolder(dir);
+    if (holder?.mine === false) {
+      // The temporary folder lets only an entry's owner remove it (its sticky bit).
+      const theirs =
         holder.uid === undefined
           ? "it is not a folder of its own but a link or a file"
-          : `it belongs to user ${String(holder.uid)}, not to this user (${String(holder.me)})`,
-      ),
-    );
+          : `it belongs to user ${String(holder.uid)}, not to this user (${String(holder.me)})`;
+      throw new CertDirError(
+        dir,
+        new Error(`${theirs}, which this user cannot remove from ${temp}`),
+        "set MOCK_AUTH0_CERT_DIR (the testkit's certDir option) to a folder of this user's own",
+      );
+    }
+    if (holder !== undefined && (holder.mode & 0o077) !== 0) await chmod(dir, 0o700);
   }
-  if ((holder.mode & 0o077) !== 0) await chmod(dir, 0o700);
+  // A folder made by another user (a run with sudo) would fail later, as an unreadable keys file.
+  await access(dir, constants.R_OK | constants.W_OK | constants.X_OK).catch((error: unknown) => {
+    throw new CertDirError(dir, error);
+  });
 }
 
 /**

@@ -212,4 +212,22 @@ describe("SigningKeys kept in a file (MOCK_AUTH0_SIGNING_KEYS)", () => {
       expect(readFileSync(file, "utf8")).toBe(content);
     }
   });
+
+  it("names where the file's path comes from, and the fix, when it cannot be read", async () => {
+    // A folder where the file goes: unreadable as a file to any user, root included.
+    const file = keysFile();
+    mkdirSync(file, { recursive: true });
+    const error = await SigningKeys.persisted(file).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SigningKeysFileError);
+    expect((error as Error).message).toBe(
+      `mock-auth0 cannot read its token-signing keys ${file} (EISDIR: illegal operation on a ` +
+        "directory, read), kept where MOCK_AUTH0_SIGNING_KEYS says, else as signing-keys.json " +
+        "in the certificate folder (MOCK_AUTH0_CERT_DIR, or its default): give this user the " +
+        "file (one made by another user, such as a run with sudo, is theirs), or set " +
+        "MOCK_AUTH0_CERT_DIR to a folder this user may write",
+    );
+  });
 });

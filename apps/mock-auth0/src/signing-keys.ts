@@ -93,7 +93,11 @@ async function readKeysFile(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new SigningKeysFileError(
-      `MOCK_AUTH0_SIGNING_KEYS: cannot read ${file}: ${(error as Error).message}`,
+      `mock-auth0 cannot read its token-signing keys ${file} (${(error as Error).message}), ` +
+        "kept where MOCK_AUTH0_SIGNING_KEYS says, else as signing-keys.json in the certificate " +
+        "folder (MOCK_AUTH0_CERT_DIR, or its default): give this user the file (one made by " +
+        "another user, such as a run with sudo, is theirs), or set MOCK_AUTH0_CERT_DIR to a " +
+        "folder this user may write",
     );
   }
   const unusable = (why: string) =>
