@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { SHORT_LIVED_SHOP_ENV } from "@ciba-testbed/shared/node";
+import { SHORT_LIVED_SHOP_ENV, userTempFolder, userTempPrefix } from "@ciba-testbed/shared/node";
 
 import type { ServerName } from "./server-entry.js";
 
@@ -47,9 +49,27 @@ export function serverEnv(
 }
 
 /**
- * MOCK_AUTH0_CERT_DIR for a `certDir` option: the folder, absolute, or blank for mock-auth0's
- * default. `startTestbed` and `ensureTestbedCa` both set it so, and so name the same CA.
+ * MOCK_AUTH0_CERT_DIR for a `certDir` option: the folder, absolute. Without one, inside the
+ * ciba-testbed repository (`mockAuth0Dir`, the mock-auth0 package's folder, is in it), blank for
+ * mock-auth0's default, `<repo>/.certs`; installed, `ciba-testbed-<uid>-certs` in the temporary
+ * folder, made here for this user alone, or, when another user took that name first, a folder of
+ * that name in this user's own private one there (`userTempFolder`): no other user can keep a
+ * testbed from its CA. `startTestbed` and `ensureTestbedCa` both set it so, and so name the same
+ * CA. A temporary folder this user cannot write fails naming TMPDIR and the certDir option.
  */
-export function certDirSetting(certDir: string | undefined): string {
-  return certDir === undefined ? "" : path.resolve(certDir);
+export async function certDirSetting(
+  certDir: string | undefined,
+  mockAuth0Dir: string,
+): Promise<string> {
+  if (certDir !== undefined) return path.resolve(certDir);
+  if (existsSync(path.join(mockAuth0Dir, "..", "..", "pnpm-workspace.yaml"))) return "";
+  const temp = tmpdir();
+  return userTempFolder(`${userTempPrefix()}certs`, temp).catch((error: unknown) => {
+    throw new Error(
+      `the testbed cannot make its certificate folder in the temporary folder ${temp} ` +
+        `(${(error as Error).message}): set TMPDIR to a folder this user may write, or give ` +
+        "the certDir option a folder of this user's own",
+      { cause: error },
+    );
+  });
 }

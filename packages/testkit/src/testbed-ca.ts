@@ -26,12 +26,12 @@ export interface TestbedCa {
  * `globalSetup`); the testbeds started later with the same `certDir` serve with this CA.
  * A folder mock-auth0 cannot use fails with its reason, as `startTestbed` would.
  */
-export function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<TestbedCa> {
+export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<TestbedCa> {
   const entry = serverEntry("mock-auth0");
   const timeoutMs = options.timeoutMs ?? 60_000;
   const env = serverEnv("mock-auth0", "warn", {
     ...WITHOUT_EXTRA_CA_CERTS,
-    MOCK_AUTH0_CERT_DIR: certDirSetting(options.certDir),
+    MOCK_AUTH0_CERT_DIR: await certDirSetting(options.certDir, entry.packageDir),
   });
   return new Promise((resolve, reject) => {
     execFile(

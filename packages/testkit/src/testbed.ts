@@ -100,7 +100,8 @@ export interface TestbedOptions {
   ports?: { mockAuth0?: number; shopApi?: number; modelServer?: number };
   /**
    * Where mock-auth0 keeps its local CA and its token-signing keys (kept and reused); default:
-   * `ciba-testbed-<uid>-certs` in the system's temporary folder (`<repo>/.certs` inside the
+   * `ciba-testbed-<uid>-certs` in the system's temporary folder, or in a private folder of this
+   * user's there when another user took that name first (`<repo>/.certs` inside the
    * ciba-testbed repository).
    */
   certDir?: string;
@@ -350,7 +351,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       MOCK_AUTH0_TENANT: tenant,
       MOCK_AUTH0_USERS: options.users === undefined ? "" : path.resolve(options.users),
       MOCK_AUTH0_SETTINGS: settingsFile ?? "",
-      MOCK_AUTH0_CERT_DIR: certDirSetting(options.certDir),
+      MOCK_AUTH0_CERT_DIR: await certDirSetting(options.certDir, mockAuth0Dir),
       MOCK_AUTH0_CONTROL_TOKEN: options.controlToken ?? "",
     }).catch((error: unknown) => {
       throw settingsFile === undefined ? error : naming(error, settingsFile);

@@ -14,18 +14,22 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 
+import { userTempPrefix } from "./local-ca.js";
 import {
   cachedFolder,
   installedPackageOf,
   packageVersionKey,
+  privateTempFolder,
   pruneCacheFamily,
   sweepAbandonedBuilds,
+  userTempFolder,
 } from "./temp-cache.js";
 
 const dirs: string[] = [];
@@ -36,6 +40,19 @@ function scratch(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "temp-cache-"));
   dirs.push(dir);
   return dir;
+}
+
+/** A temporary folder of the test's own (TMPDIR), every user's to write as /tmp is. */
+function ownTemp(): string {
+  const temp = scratch();
+  chmodSync(temp, 0o1777);
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = temp;
+  onTestFinished(() => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+  });
+  return temp;
 }
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
@@ -304,39 +321,75 @@ describe("cachedFolder", () => {
     expect(cache).not.toBe("");
   });
 
-  it("refuses a link another user put where its folder goes, and makes nothing from it", async () => {
-    const family = `temp-cache-link-${String(process.pid)}-`;
+  it("leaves alone a link another user put where its folder goes, and keeps the cache in a folder of this user's", async () => {
+    const temp = ownTemp();
+    const family = "temp-cache-link-";
     const theirs = scratch();
     writeFileSync(path.join(theirs, "PG_VERSION"), "planted");
     const key = "@electric-sql/pglite@0.3.4";
     let made = 0;
-    const make = async () => {
+    const make = async (folder: string) => {
       made++;
-      await Promise.resolve();
+      await writeFile(path.join(folder, "PG_VERSION"), "17");
     };
     // The name the cache would take: made once, then replaced by the link.
     const name = await cachedFolder(family, key, make);
+    expect(path.dirname(name)).toBe(temp);
     rmSync(name, { recursive: true });
     symlinkSync(theirs, name);
-    dirs.push(name);
-    await expect(cachedFolder(family, key, make)).rejects.toThrow(
-      `${name} is not a folder of this user's (it is a link or a file): the testbed will not ` +
-        "use what another user may have put there. Remove it, or run with another temporary " +
-        "folder (TMPDIR)",
-    );
-    expect(made).toBe(1);
+
+    const own = await cachedFolder(family, key, make);
+
+    expect(made).toBe(2);
+    expect(path.basename(own)).toBe(path.basename(name));
+    expect(path.dirname(own)).toMatch(new RegExp(`^${temp}/${userTempPrefix()}private\\.\\w{6}$`));
+    expect(statSync(path.dirname(own)).mode & 0o777).toBe(0o700);
+    expect(readFileSync(path.join(own, "PG_VERSION"), "utf8")).toBe("17");
+    expect(readFileSync(path.join(theirs, "PG_VERSION"), "utf8")).toBe("planted");
+    // Found again by the next run, not made again.
+    expect(await cachedFolder(family, key, make)).toBe(own);
+    expect(made).toBe(2);
   });
 
   // Only root may give a folder to another user; CI runs the suite as root.
-  it.runIf(process.getuid?.() === 0)("refuses a folder another user made first", async () => {
-    const family = `temp-cache-owner-${String(process.pid)}-`;
-    const make = () => Promise.resolve();
-    const name = await cachedFolder(family, "key", make);
-    dirs.push(name);
-    chownSync(name, 65534, 65534);
-    await expect(cachedFolder(family, "key", make)).rejects.toThrow(
-      `${name} is not a folder of this user's (it belongs to user 65534)`,
-    );
+  it.runIf(process.getuid?.() === 0)(
+    "keeps its cache in a folder of this user's when another user made its folder first",
+    async () => {
+      const temp = ownTemp();
+      const family = "temp-cache-owner-";
+      const make = () => Promise.resolve();
+      const name = await cachedFolder(family, "key", make);
+      chownSync(name, 65534, 65534);
+      // Another user's folder named as this user's private one is passed over too.
+      const planted = path.join(temp, `${userTempPrefix()}private.aaaaaa`);
+      mkdirSync(planted, { mode: 0o700 });
+      chownSync(planted, 65534, 65534);
+
+      const own = await cachedFolder(family, "key", make);
+
+      expect(path.dirname(own)).not.toBe(temp);
+      expect(path.dirname(own)).not.toBe(planted);
+      expect(statSync(path.dirname(own)).uid).toBe(0);
+      expect(statSync(name).uid).toBe(65534);
+    },
+  );
+});
+
+describe("userTempFolder", () => {
+  it("is the named folder, made for this user alone, while no other user holds the name", async () => {
+    const temp = ownTemp();
+    const folder = await userTempFolder("ciba-testbed-x-certs");
+    expect(folder).toBe(path.join(temp, "ciba-testbed-x-certs"));
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(await userTempFolder("ciba-testbed-x-certs")).toBe(folder);
+  });
+
+  it("is a folder of this user's private one when another user put a link or a file there", async () => {
+    const temp = ownTemp();
+    symlinkSync(scratch(), path.join(temp, "ciba-testbed-x-certs"));
+    const folder = await userTempFolder("ciba-testbed-x-certs");
+    expect(folder).toBe(path.join(await privateTempFolder(temp), "ciba-testbed-x-certs"));
+    expect(await userTempFolder("ciba-testbed-x-certs")).toBe(folder);
   });
 });
 

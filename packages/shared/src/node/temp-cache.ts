@@ -8,11 +8,12 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { chmod, lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { userTempPrefix } from "./local-ca.js";
 import { pidNamespace, processExists } from "./scratch.js";
 
 /**
@@ -174,12 +175,19 @@ export function pruneCacheFamily(
  * user who could write in it would change what every later run starts from. One found open to
  * others (made so by an earlier version) is set aside and made anew.
  */
-export function cachedFolder(
+export async function cachedFolder(
   family: string,
   keyText: string | Buffer,
   make: (folder: string) => Promise<void>,
 ): Promise<string> {
-  return cachedFolderTrying(family, keyText, make, 1);
+  const temp = tmpdir();
+  try {
+    return await cachedFolderTrying(family, keyText, make, 1, temp);
+  } catch (error) {
+    if (!(error instanceof HeldByAnotherError)) throw error;
+    // Another user took its name first (a folder, a link): this user's own folder instead.
+    return cachedFolderTrying(family, keyText, make, 1, await privateTempFolder(temp));
+  }
 }
 
 async function cachedFolderTrying(
@@ -187,14 +195,15 @@ async function cachedFolderTrying(
   keyText: string | Buffer,
   make: (folder: string) => Promise<void>,
   retries: number,
+  dir: string,
 ): Promise<string> {
   const key = createHash("sha256").update(keyText).digest("hex").slice(0, 16);
-  const folder = path.join(tmpdir(), `${family}${key}`);
+  const folder = path.join(dir, `${family}${key}`);
   const buildingName = () =>
     `${folder}.${String(process.pid)}.${pidNamespace()}.${randomBytes(4).toString("hex")}`;
   let setAside: string | undefined;
-  if (existsSync(folder)) {
-    sweepAbandonedBuilds(family);
+  if (existsSync(folder) || (await lstat(folder).catch(() => undefined)) !== undefined) {
+    sweepAbandonedBuilds(family, { dir });
     if (await ownFolder(folder)) return folder;
     // Named as a build of this process: removed below, or by a later sweep if this one is killed.
     const aside = buildingName();
@@ -214,10 +223,10 @@ async function cachedFolderTrying(
     const left = setAside === undefined ? [building] : [building, setAside];
     await Promise.all(left.map((leftover) => rm(leftover, { recursive: true, force: true })));
   }
-  pruneCacheFamily(family, folder);
+  pruneCacheFamily(family, folder, { dir });
   if (await ownFolder(folder)) return folder;
   // A process of an earlier version put its open copy in place first.
-  if (retries > 0) return cachedFolderTrying(family, keyText, make, retries - 1);
+  if (retries > 0) return cachedFolderTrying(family, keyText, make, retries - 1, dir);
   throw new Error(
     `${folder} is open to other users (${modeOf((await lstat(folder)).mode)}), who could change ` +
       "what every testbed starts from: the testbed will not use it. Delete it " +
@@ -260,22 +269,72 @@ export async function folderHolder(
   return found.uid === me ? { mine: true, mode: found.mode } : { mine: false, me, uid: found.uid };
 }
 
+/** A name in the temporary folder another user holds: this user's things go elsewhere. */
+class HeldByAnotherError extends Error {
+  override name = "HeldByAnotherError";
+}
+
 /**
  * Whether `folder`, a folder of this user's (`folderHolder`), is closed to other users. A cache
  * another user made would be theirs, a shop database with their orders or their code in it:
- * such a folder is refused, named, for the person to remove.
+ * such a folder is never used (`HeldByAnotherError`); `cachedFolder` then keeps its cache in a
+ * folder of this user's own (`privateTempFolder`).
  */
 async function ownFolder(folder: string): Promise<boolean> {
   const holder = await folderHolder(folder);
   if (holder?.mine === false) {
-    throw new Error(
+    throw new HeldByAnotherError(
       `${folder} is not a folder of this user's (${
         holder.uid === undefined
           ? "it is a link or a file"
           : `it belongs to user ${String(holder.uid)}`
-      }): the testbed will not use what another user may have put there. Remove it, or run ` +
-        "with another temporary folder (TMPDIR)",
+      }), and this user cannot remove it from ${path.dirname(folder)}: the testbed will not ` +
+        "use what another user may have put there. Set TMPDIR to a folder of this user's own",
     );
   }
   return holder === undefined || (holder.mode & 0o077) === 0;
+}
+
+/**
+ * A folder of this user's alone in the temporary folder `dir`, for what would go under a name
+ * another user took first (`/tmp` is everyone's, and the names of this user's caches are
+ * known): `ciba-testbed-<uid>-private.<6 random characters>`, made by `mkdtemp` (0700), which no
+ * one can guess. Later runs find it again by its owner and mode, not its name: the first such
+ * folder that is a folder of this user's closed to others, else a new one.
+ */
+export async function privateTempFolder(dir: string = tmpdir()): Promise<string> {
+  const base = `${userTempPrefix()}private.`;
+  const me = process.getuid?.();
+  const names = (await readdir(dir))
+    .filter((name) => name.startsWith(base) && name.length === base.length + 6)
+    .sort();
+  for (const name of names) {
+    const found = await lstat(path.join(dir, name)).catch(() => undefined);
+    if (found?.isDirectory() === true && found.uid === me && (found.mode & 0o077) === 0) {
+      return path.join(dir, name);
+    }
+  }
+  return mkdtemp(path.join(dir, base));
+}
+
+/**
+ * `<dir>/<name>`, a folder of this user's kept across runs (made 0700 when missing), or, when
+ * another user holds that name (a folder, a link or a file of theirs, which this user cannot
+ * remove from a temporary folder with the sticky bit), `<name>` in this user's
+ * `privateTempFolder`: another user can never keep this user from having it.
+ */
+export async function userTempFolder(name: string, dir: string = tmpdir()): Promise<string> {
+  const folder = path.join(dir, name);
+  try {
+    await mkdir(folder, { mode: 0o700 });
+    return folder;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  if ((await folderHolder(folder))?.mine !== false) return folder;
+  const own = path.join(await privateTempFolder(dir), name);
+  await mkdir(own, { mode: 0o700 }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  });
+  return own;
 }
