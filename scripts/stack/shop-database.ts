@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import {
@@ -18,6 +19,20 @@ let exitHookInstalled = false;
 
 /** The shop's schema: what the template's key names besides the PGlite that made it. */
 const MIGRATIONS_SOURCE = path.join(REPO_ROOT, "apps/shop-api/src/store/migrations.ts");
+
+/**
+ * A file system error making the template in the temporary folder (`TMPDIR` names one this user
+ * may not write, or a file), told in one line with the fix; any other error as it is.
+ */
+function namingTempFolder(error: unknown): unknown {
+  const { code, syscall, message } = error as Partial<NodeJS.ErrnoException>;
+  if (typeof code !== "string" || typeof syscall !== "string") return error;
+  return new Error(
+    `the stack cannot make the empty shop database it starts each shop from in the temporary ` +
+      `folder ${tmpdir()} (${String(message)}): set TMPDIR to a folder this user may write`,
+    { cause: error },
+  );
+}
 
 /**
  * An empty embedded database folder for one stack's shop-api, removed by `remove()` (or when
@@ -42,7 +57,9 @@ export async function emptyShopDatabase(): Promise<{ folder: string; remove(): P
       const { createEmptyDatabase } = await import("@ciba-testbed/shop-api");
       await createEmptyDatabase(folder);
     },
-  );
+  ).catch((error: unknown) => {
+    throw namingTempFolder(error);
+  });
   const dir = await makeScratchFolder("ciba-testbed-shop-");
   copies.add(dir);
   if (!exitHookInstalled) {
