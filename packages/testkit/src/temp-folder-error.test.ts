@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { namingTempFolder } from "./temp-folder-error.js";
+import { namingDatabaseOption, namingTempFolder } from "./temp-folder-error.js";
 
 const TEMP = "/read-only/tmp";
 const FIX =
@@ -33,5 +33,27 @@ describe("namingTempFolder", () => {
   it("leaves any other error as it is", () => {
     const other = new Error("mock-auth0 exited (code 2) before it was ready");
     expect(namingTempFolder(other, TEMP)).toBe(other);
+  });
+});
+
+describe("namingDatabaseOption", () => {
+  it("names the shop.database option, not SHOP_API_DATABASE, in one line", () => {
+    // As startTestbed got it from a shop started on { shop: { database: "/proc/x" } }.
+    const why =
+      "cannot make the embedded database's folder /proc/x (ENOENT: cannot make the folder " +
+      "/proc/x: /proc exists but takes no new folders)";
+    const shop = new Error(
+      `shop-api exited (code 1) before it was ready:\n{"level":60,"msg":"${why}: set SHOP_API_DATABASE to a folder this user may write"}\nshop-api cannot start: ${why}: set SHOP_API_DATABASE to a folder this user may write, or give this user the folder (one made by another user, such as a run with sudo, is theirs)`,
+    );
+    const error = namingDatabaseOption(shop) as Error;
+    expect(error.message).toBe(
+      `the testbed's shop cannot use its shop.database folder: ${why}: give the shop.database option a folder this user may write, or give this user the folder (one made by another user, such as a run with sudo, is theirs)`,
+    );
+    expect(error.cause).toBe(shop);
+  });
+
+  it("leaves any other error as it is", () => {
+    const other = new Error("shop-api exited (code 1) before it was ready:\nport 1 in use");
+    expect(namingDatabaseOption(other)).toBe(other);
   });
 });

@@ -19,7 +19,7 @@ import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
 import { namingTheCache } from "./damaged-copy.js";
-import { namingTempFolder } from "./temp-folder-error.js";
+import { namingDatabaseOption, namingTempFolder } from "./temp-folder-error.js";
 import {
   TestbedOptionsError,
   clientProblems,
@@ -402,7 +402,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ...shopEnv(shopDatabase),
       SHOP_API_PORT: String(options.ports?.shopApi ?? 0),
     }).catch((error: unknown) => {
-      throw template === undefined ? error : namingTheCache(error, shopDatabase, template);
+      if (template !== undefined) throw namingTheCache(error, shopDatabase, template);
+      throw options.shop?.database === undefined ? error : namingDatabaseOption(error);
     });
     // Where it listens, as its ready record says, named as the issuer names the tenant's
     // address (`urlHostOf`): localhost for 127.0.0.1.
