@@ -48,6 +48,22 @@ describe("ServerProcess", () => {
     expect(logged).toContain("fake        | exited (SIGKILL) after start\n");
   });
 
+  it("says that a server which never got ready printed nothing, rather than leave its lines empty", async () => {
+    const failed = ServerProcess.start({
+      name: "fake",
+      entry: {
+        command: process.execPath,
+        args: ["-e", "setInterval(() => {}, 60_000)", "--"],
+        packageDir: ".",
+      },
+      env: {},
+      timeoutMs: 300,
+    });
+    await expect(failed).rejects.toThrow(
+      /^fake printed no ready record within 300 ms, printing nothing$/,
+    );
+  });
+
   it("says a server its testbed stopped was stopped", async () => {
     const { server } = await startFake();
     await server.stop();

@@ -91,7 +91,10 @@ export class ServerProcess {
       const fail = (why: string) => {
         clearTimeout(timer);
         child.kill("SIGKILL");
-        reject(new Error(`${options.name} ${why}:\n${server.kept.join("\n")}`));
+        // Said, not left as an empty list: a start that waited in silence is told apart.
+        const said =
+          server.kept.length === 0 ? ", printing nothing" : `:\n${server.kept.join("\n")}`;
+        reject(new Error(`${options.name} ${why}${said}`));
       };
       const timer = setTimeout(() => {
         fail(`printed no ready record within ${options.timeoutMs} ms`);
