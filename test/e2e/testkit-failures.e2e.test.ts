@@ -83,6 +83,39 @@ describe("a test process that crashes or is interrupted", () => {
   );
 });
 
+/** This process's children that are a server of a testbed. */
+const serverChildren = () =>
+  execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" })
+    .split("\n")
+    .filter((row) => /(mock-auth0|shop-api|model-server)-bin/.test(row));
+
+describe("a start its caller aborts", () => {
+  it.each(["mock-auth0", "shop-api"])(
+    "(while %s starts) stops what it started, removes its folder, and rejects with the reason",
+    async (server) => {
+      const controller = new AbortController();
+      const reason = new Error("the hook's timeout");
+      const started = startTestbed({ modelServer: true, signal: controller.signal });
+      const outcome = started.catch((error: unknown) => error);
+      while (!serverChildren().some((row) => row.includes(`${server}-bin`))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      controller.abort(reason);
+
+      expect(await outcome).toBe(reason);
+      expect(serverChildren()).toEqual([]);
+      expect(foldersOf(process.pid)).toEqual([]);
+    },
+  );
+
+  it("starts nothing when the signal is aborted already", async () => {
+    const reason = new Error("aborted before");
+    await expect(startTestbed({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(serverChildren()).toEqual([]);
+    expect(foldersOf(process.pid)).toEqual([]);
+  });
+});
+
 describe("the cached empty shop database", () => {
   it("is this user's alone, and when damaged, is named with the fix: delete it", async () => {
     // A temporary folder of this test's own, so that the cache is made here, and damaged here.

@@ -88,12 +88,14 @@ describe("optionShapeProblems", () => {
         startTimeoutMs: "x",
         modelServer: "yes",
         ports: 4010,
+        signal: 30_000,
       }),
     ).toEqual([
       "ports must be an object, not 4010",
       'startTimeoutMs must be a number of milliseconds above 0, not "x"',
       'logLevel must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"',
       'controlToken must be a string of at least 16 characters, e.g. randomBytes(24).toString("base64url")',
+      "signal must be an AbortSignal (new AbortController().signal, or node:test's t.signal), not 30000",
       'modelServer must be true or false, not "yes"',
     ]);
     expect(optionShapeProblems({ controlToken: "a token with spaces in it" })).toEqual([
@@ -113,6 +115,7 @@ describe("optionShapeProblems", () => {
         controlToken: "0123456789abcdef",
         logLevel: "silent",
         startTimeoutMs: 60_000,
+        signal: new AbortController().signal,
       }),
     ).toEqual([]);
   });

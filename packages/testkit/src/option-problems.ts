@@ -53,6 +53,7 @@ const KNOWN_OPTIONS = {
     logLevel: true,
     logs: true,
     startTimeoutMs: true,
+    signal: true,
   }),
   rateLimits: namesOf<RateLimits>({
     perUserRequestsPerMinute: true,
@@ -100,7 +101,7 @@ export function optionShapeProblems(options: Readonly<Record<string, unknown>>):
       problems.push(...unknownNames(value, KNOWN_OPTIONS[group], `${group}.`));
     }
   }
-  const { startTimeoutMs, logLevel, controlToken, modelServer } = options;
+  const { startTimeoutMs, logLevel, controlToken, modelServer, signal } = options;
   if (
     startTimeoutMs !== undefined &&
     !(typeof startTimeoutMs === "number" && Number.isFinite(startTimeoutMs) && startTimeoutMs > 0)
@@ -123,10 +124,30 @@ export function optionShapeProblems(options: Readonly<Record<string, unknown>>):
       problems.push("controlToken may hold only A-Z a-z 0-9 - . _ ~ + / and trailing =");
     }
   }
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    problems.push(
+      `signal must be an AbortSignal (new AbortController().signal, or node:test's t.signal), ` +
+        `not ${shown(signal)}`,
+    );
+  }
   if (modelServer !== undefined && typeof modelServer !== "boolean") {
     problems.push(`modelServer must be true or false, not ${shown(modelServer)}`);
   }
   return problems;
+}
+
+/** An AbortSignal of any realm (a Jest test file's context has its own). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "aborted" in value &&
+    typeof value.aborted === "boolean" &&
+    "addEventListener" in value &&
+    typeof value.addEventListener === "function" &&
+    "throwIfAborted" in value &&
+    typeof value.throwIfAborted === "function"
+  );
 }
 
 /** Why `port` cannot be listened on at the servers' host, or undefined when it can. */

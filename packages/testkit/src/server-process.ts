@@ -23,6 +23,8 @@ export interface StartServerOptions {
   /** Where its log lines go, prefixed with its name; nowhere unless given. */
   logs?: Writable | undefined;
   timeoutMs: number;
+  /** Kills it when aborted before it is ready, and rejects once it has exited. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A server started as a child process, ready once it printed its ready record. */
@@ -87,6 +89,7 @@ export class ServerProcess {
     (child.stdin as Socket | null)?.unref();
     killOnExit(child);
     const server = new ServerProcess(options.name, child);
+    let aborted: () => void = () => undefined;
     const ready = await new Promise<ReadyRecord>((resolve, reject) => {
       const fail = (why: string) => {
         clearTimeout(timer);
@@ -99,6 +102,20 @@ export class ServerProcess {
       const timer = setTimeout(() => {
         fail(`printed no ready record within ${options.timeoutMs} ms`);
       }, options.timeoutMs);
+      // Rejected once it has exited: an aborted start leaves nothing running.
+      aborted = () => {
+        clearTimeout(timer);
+        child.kill("SIGKILL");
+        void server.exited.then(() => {
+          reject(
+            new Error(`${options.name} was stopped: its start was aborted`, {
+              cause: options.signal?.reason,
+            }),
+          );
+        });
+      };
+      if (options.signal?.aborted) aborted();
+      options.signal?.addEventListener("abort", aborted, { once: true });
       const onLine = (line: string) => {
         const record = parseReadyRecord(line);
         if (record !== undefined) {
@@ -120,6 +137,8 @@ export class ServerProcess {
       child.once("close", (code, signal) => {
         fail(`exited (${signal ?? `code ${String(code)}`}) before it was ready`);
       });
+    }).finally(() => {
+      options.signal?.removeEventListener("abort", aborted);
     });
     // Running, it is no reason for this process to keep running either: a script or a
     // node:test file that forgets stop() ends when its own work does, and the exit hook

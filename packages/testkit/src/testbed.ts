@@ -117,6 +117,13 @@ export interface TestbedOptions {
    * the whole job; a server that cannot start at all says so at once (its exit is reported).
    */
   startTimeoutMs?: number;
+  /**
+   * Ends the start when aborted: what has started is stopped and the testbed's files removed,
+   * then `startTestbed` rejects with the signal's reason. A start that would finish after the
+   * abort stops itself instead. Pass the test runner's own (node:test's `t.signal`), or abort
+   * one of your own in `afterAll`, so that a hook its timeout cut short leaves nothing running.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Testbed {
@@ -280,6 +287,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     ...(options.modelServer && modelServerPort !== undefined && { modelServer: modelServerPort }),
   });
   if (busy.length > 0) throw new TestbedOptionsError(busy);
+  const { signal } = options;
+  signal?.throwIfAborted();
   const servers: ServerProcess[] = [];
   const tempDir = await makeScratchFolder("ciba-testbed-");
   // A test process that crashes or is interrupted leaves no 40 MB behind (in RAM, in
@@ -299,6 +308,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       env: serverEnv(name, logLevel, env),
       logs: options.logs,
       timeoutMs,
+      signal,
     });
   const start = async (name: ServerName, env: Record<string, string>) => {
     const started = await launch(name, env);
@@ -323,6 +333,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       : Promise.resolve({ database: options.shop.database });
   database.catch(() => undefined);
   try {
+    signal?.throwIfAborted();
     const mockAuth0Dir = serverEntry("mock-auth0").packageDir;
     const tenant = path.resolve(options.tenant ?? referenceTenant(mockAuth0Dir));
     const changes = settingsChanges(options);
@@ -383,6 +394,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ...(await clientProblems(issuer, caPem, options.client)),
     ];
     if (refused.length > 0) throw new TestbedOptionsError(refused);
+    signal?.throwIfAborted();
 
     const adminToken = randomBytes(24).toString("base64url");
     const shopEnv = (database: string) => ({
@@ -410,6 +422,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const shopApiUrl = serverUrl("http", new URL(shop.url).hostname, shop.port);
     const modelReady = await model;
     const openaiBaseUrl = typeof modelReady?.baseURL === "string" ? modelReady.baseURL : undefined;
+    // Aborted while the last of it started: the caller no longer waits for this testbed.
+    signal?.throwIfAborted();
 
     const user = options.user ?? LOCAL_DEFAULTS.userId;
     const client = options.client ?? {
@@ -450,13 +464,15 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       stop,
     };
   } catch (error) {
+    // Aborted, the signal's reason is the answer, whatever the abort made fail.
+    const failure: unknown = signal?.aborted ? signal.reason : error;
     // A model server still starting joins `servers` once ready: stop it too. A database still
     // being copied into the folder `stop` removes, or a template waiting for the tenant, ends
     // first.
     tenantChecked.reject(error);
     await Promise.all([model.catch(() => undefined), database.catch(() => undefined)]);
     await stop();
-    throw error;
+    throw failure;
   }
 }
 
