@@ -331,37 +331,63 @@ describe("waitForRequest, when no request will come", () => {
     );
   });
 
+  /** A wait whose agent failed on a certificate Node did not trust, the testbed's CA `caCertPath`. */
+  const untrustedWait = (caCertPath: string) => {
+    const tls = Object.assign(new Error("unable to verify the first certificate"), {
+      code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    });
+    const withPath = controlApiApprover({
+      issuer: tenant.issuer,
+      caPem,
+      caCertPath,
+      now: () => testTime,
+      delay: (ms) => {
+        testTime += ms;
+        return Promise.resolve();
+      },
+    });
+    return withPath.waitForRequest(
+      { user: USER },
+      { agent: Promise.reject(new TypeError("fetch failed", { cause: tls })) },
+    );
+  };
+
   it("names both CA files when this process trusts another than the testbed's", async () => {
     // A globalSetup's ensureTestbedCa({ certDir }) and a startTestbed() without it: the fix
     // said to use ensureTestbedCa, which the team had done.
     testTime = 0;
     vi.stubEnv("NODE_EXTRA_CA_CERTS", "/work/team/.testbed-certs/ca.pem");
     try {
-      const tls = Object.assign(new Error("unable to verify the first certificate"), {
-        code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-      });
-      const withPath = controlApiApprover({
-        issuer: tenant.issuer,
-        caPem,
-        caCertPath: "/tmp/ciba-testbed-0-certs/ca.pem",
-        now: () => testTime,
-        delay: (ms) => {
-          testTime += ms;
-          return Promise.resolve();
-        },
-      });
-      await expect(
-        withPath.waitForRequest(
-          { user: USER },
-          { agent: Promise.reject(new TypeError("fetch failed", { cause: tls })) },
-        ),
-      ).rejects.toThrow(
+      await expect(untrustedWait("/tmp/ciba-testbed-0-certs/ca.pem")).rejects.toThrow(
         "(the agent does not trust the tenant's CA: this process trusts NODE_EXTRA_CA_CERTS=" +
           "/work/team/.testbed-certs/ca.pem, and this testbed's CA is " +
           "/tmp/ciba-testbed-0-certs/ca.pem; give ensureTestbedCa and startTestbed the same " +
           "certDir (or none), or start the agent with NODE_EXTRA_CA_CERTS set to " +
           "testbed.caCertPath)",
       );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("says the variable came too late, not to set it, when this process names the testbed's CA already", async () => {
+    // A Jest globalSetup's ensureTestbedCa and NODE_EXTRA_CA_CERTS, read by Jest's own process
+    // (in band: one test file, or --runInBand), which started before the setup set it.
+    testTime = 0;
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", "/work/team/.testbed-certs/ca.pem");
+    try {
+      const failed = untrustedWait("/work/team/.testbed-certs/ca.pem");
+      await expect(failed).rejects.toThrow(
+        "(the agent does not trust the tenant's CA, though this process's NODE_EXTRA_CA_CERTS " +
+          "names testbed.caCertPath (/work/team/.testbed-certs/ca.pem): Node reads that " +
+          "variable only as a process starts, and it was set after this one started (as a " +
+          "globalSetup sets it for Jest in band, which includes any run of a single test " +
+          "file, and for Vitest's threads and vmThreads pools), or named no file yet then; " +
+          "start the test runner with it set (MOCK_AUTH0_CERT_DIR=/work/team/.testbed-certs " +
+          "npx mock-auth0 --make-ca, then NODE_EXTRA_CA_CERTS=/work/team/.testbed-certs/ca.pem " +
+          "before the runner's command), or run the agent as a child process with testbed.env())",
+      );
+      await expect(failed).rejects.not.toThrow("globalSetup with ensureTestbedCa");
     } finally {
       vi.unstubAllEnvs();
     }

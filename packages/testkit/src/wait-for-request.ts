@@ -104,13 +104,27 @@ function errorText(error: unknown, caCertPath?: string): string {
 }
 
 /**
- * UNTRUSTED_CA_FIX, or, when this process trusts another CA file than the testbed's (a
- * globalSetup's ensureTestbedCa and startTestbed given different certDirs), the two files.
+ * UNTRUSTED_CA_FIX; or, when this process trusts another CA file than the testbed's (a
+ * globalSetup's ensureTestbedCa and startTestbed given different certDirs), the two files; or,
+ * when its NODE_EXTRA_CA_CERTS names the testbed's CA already, that the variable came too late
+ * for this process (a globalSetup's, read by a process that started before it: Jest in band,
+ * Vitest's threads and vmThreads pools), and the fixes that work then.
  */
 function untrustedFix(caCertPath: string | undefined): string {
   const trusted = process.env.NODE_EXTRA_CA_CERTS;
   if (caCertPath === undefined || trusted === undefined || trusted === "") return UNTRUSTED_CA_FIX;
-  if (path.resolve(trusted) === path.resolve(caCertPath)) return UNTRUSTED_CA_FIX;
+  if (path.resolve(trusted) === path.resolve(caCertPath)) {
+    return (
+      "the agent does not trust the tenant's CA, though this process's NODE_EXTRA_CA_CERTS " +
+      `names testbed.caCertPath (${caCertPath}): Node reads that variable only as a process ` +
+      "starts, and it was set after this one started (as a globalSetup sets it for Jest in " +
+      "band, which includes any run of a single test file, and for Vitest's threads and " +
+      "vmThreads pools), or named no file yet then; start the test runner with it set " +
+      `(MOCK_AUTH0_CERT_DIR=${path.dirname(caCertPath)} npx mock-auth0 --make-ca, then ` +
+      `NODE_EXTRA_CA_CERTS=${caCertPath} before the runner's command), or run the agent as a ` +
+      "child process with testbed.env()"
+    );
+  }
   return (
     `the agent does not trust the tenant's CA: this process trusts NODE_EXTRA_CA_CERTS=${trusted}, ` +
     `and this testbed's CA is ${caCertPath}; give ensureTestbedCa and startTestbed the same ` +
