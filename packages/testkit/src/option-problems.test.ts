@@ -103,6 +103,28 @@ describe("optionShapeProblems", () => {
     ]);
   });
 
+  it("refuses a shop variable startTestbed sets itself, naming the option to use instead", () => {
+    expect(
+      optionShapeProblems({
+        shop: {
+          env: {
+            SHOP_API_PORT: "5408",
+            SHOP_API_DATABASE: ":memory:",
+            AUTH0_DOMAIN: "tenant.example",
+            SHOP_API_HOST: "127.0.0.2",
+          },
+        },
+      }),
+    ).toEqual([
+      "shop.env.SHOP_API_PORT is set by startTestbed itself, so it may not be given here: give the port as ports.shopApi",
+      "shop.env.SHOP_API_DATABASE is set by startTestbed itself, so it may not be given here: give the database as shop.database",
+      "shop.env.AUTH0_DOMAIN is set by startTestbed itself, so it may not be given here: it is the testbed's tenant (the tenant option picks another)",
+    ]);
+    expect(optionShapeProblems({ shop: { env: "SHOP_API_HOST=127.0.0.2" } })).toEqual([
+      'shop.env must be an object of variables, not "SHOP_API_HOST=127.0.0.2"',
+    ]);
+  });
+
   it("passes every option the README names, as it names them", () => {
     expect(
       optionShapeProblems({

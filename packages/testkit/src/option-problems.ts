@@ -72,6 +72,36 @@ const KNOWN_OPTIONS = {
   }),
 };
 
+/**
+ * The shop's variables `startTestbed` sets itself, each with what to do instead: given in
+ * `shop.env`, one would be ignored (SHOP_API_PORT) or would take the shop from the testbed.
+ */
+const SHOP_ENV_SET_BY_TESTBED: Readonly<Record<string, string>> = {
+  SHOP_API_PORT: "give the port as ports.shopApi",
+  SHOP_API_DATABASE: "give the database as shop.database",
+  SHOP_API_REQUIRE_AUTHORIZATION_DETAILS: "use shop.requireAuthorizationDetails",
+  LOG_LEVEL: "use logLevel",
+  AUTH0_DOMAIN: "it is the testbed's tenant (the tenant option picks another)",
+  SHOP_API_AUDIENCE: "it is the audience of the tenant's API with the product:buy scope",
+  NODE_EXTRA_CA_CERTS: "it is the tenant's CA (the certDir option moves it)",
+  SHOP_API_ADMIN_TOKEN: "testbed.shop reads the orders with a token of its own",
+};
+
+/** The variables in `shop.env` that startTestbed sets itself, each with the option to use. */
+function shopEnvProblems(env: unknown): string[] {
+  if (env === undefined) return [];
+  if (env === null || typeof env !== "object" || Array.isArray(env)) {
+    return [`shop.env must be an object of variables, not ${shown(env)}`];
+  }
+  return Object.keys(env)
+    .filter((name) => Object.hasOwn(SHOP_ENV_SET_BY_TESTBED, name))
+    .map(
+      (name) =>
+        `shop.env.${name} is set by startTestbed itself, so it may not be given here: ` +
+        (SHOP_ENV_SET_BY_TESTBED[name] ?? ""),
+    );
+}
+
 /** The names in `value` (an object) that `known` does not have, each with its fix. */
 function unknownNames(value: object, known: readonly string[], prefix: string): string[] {
   return Object.keys(value)
@@ -99,6 +129,7 @@ export function optionShapeProblems(options: Readonly<Record<string, unknown>>):
       problems.push(`${group} must be an object, not ${shown(value)}`);
     } else {
       problems.push(...unknownNames(value, KNOWN_OPTIONS[group], `${group}.`));
+      if (group === "shop" && "env" in value) problems.push(...shopEnvProblems(value.env));
     }
   }
   const { startTimeoutMs, logLevel, controlToken, modelServer, signal } = options;
