@@ -7,7 +7,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { makeScratchFolder } from "@ciba-testbed/shared/node";
-import { startTestbed } from "@ciba-testbed/testkit";
+import { TestbedOptionsError, startTestbed } from "@ciba-testbed/testkit";
 import type { ApproverOutcome } from "@ciba-testbed/testkit";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 
@@ -74,13 +74,20 @@ describe("startTestbed with wrong options", () => {
     await expect(failed).rejects.not.toThrow("SHOP_API_DATABASE");
   });
 
-  it("names the settings option, not the file it wrote, when the tenant refuses a setting", async () => {
-    const error = (await startTestbed({ settings: { ciba: { intervalSeconds: -1 } } }).catch(
-      (failure: unknown) => failure,
-    )) as Error;
+  it("names the settings option, not the file it wrote, when the tenant refuses a setting, as an options error", async () => {
+    const error = (await startTestbed({
+      settings: { ciba: { intervalSeconds: -1, intervalSecond: 1 } },
+    }).catch((failure: unknown) => failure)) as Error;
+    expect(error).toBeInstanceOf(TestbedOptionsError);
     expect(error.message).toMatch(
-      /startTestbed's settings and rateLimits options \(with \S+\): ciba\.intervalSeconds: Number must be greater than 0/,
+      /^Invalid startTestbed options:\n {2}- startTestbed's settings and rateLimits options \(with \S+\): ciba\.intervalSeconds: Number must be greater than 0\n {2}- startTestbed's settings and rateLimits options \(with \S+\): ciba\.intervalSecond: unknown property$/,
     );
     expect(error.message).not.toContain("ciba-testbed-pid");
+  });
+
+  it("throws a TestbedOptionsError, exported, for an option's name or value", async () => {
+    await expect(startTestbed({ modelserver: true } as never)).rejects.toBeInstanceOf(
+      TestbedOptionsError,
+    );
   });
 });

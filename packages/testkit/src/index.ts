@@ -8,6 +8,7 @@ export { startTestbed } from "./testbed.js";
 export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
 export { ensureTestbedCa } from "./testbed-ca.js";
 export type { TestbedCa, TestbedCaOptions } from "./testbed-ca.js";
+export { TestbedOptionsError } from "./option-problems.js";
 export type { LogLevel } from "./option-problems.js";
 export type { Approver } from "./approver.js";
 export type { WaitOptions } from "./wait-for-request.js";

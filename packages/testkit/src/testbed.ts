@@ -249,6 +249,16 @@ function naming(error: unknown, settingsFile: string): unknown {
   const folder = path.basename(path.dirname(settingsFile)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const written = new RegExp(String.raw`\S*${folder}[\\/]mock-auth0\.json`, "g");
   const message = error.message.replace(written, "startTestbed's settings and rateLimits options");
+  // Every problem in those options alone: the options error it is, as a test can tell apart.
+  const [exited, invalid, ...problems] = message.split("\n");
+  if (
+    exited?.startsWith("mock-auth0 exited (code 2) before it was ready") === true &&
+    invalid === "Invalid tenant:" &&
+    problems.length > 0 &&
+    problems.every((line) => line.startsWith("  - startTestbed's settings and rateLimits options"))
+  ) {
+    return new TestbedOptionsError(problems.map((line) => line.slice("  - ".length)));
+  }
   if (message !== error.message) error.message = message;
   return error;
 }
