@@ -9,6 +9,7 @@ import {
   purchaseRequestSchema,
   sanitizeBindingText,
   unwritableInBindingText,
+  writtenOut,
   type Clock,
   type PurchaseRequest,
 } from "@ciba-testbed/shared";
@@ -744,7 +745,7 @@ function unshowableApproval(
   return {
     outcome: "ERROR",
     error: "invalid_tool_call",
-    description: `The model asked for ${input.qty} x ${writtenOut(input.product)}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
+    description: `The model asked for ${input.qty} x ${quoted(input.product)}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
   };
 }
 
@@ -767,14 +768,8 @@ function unwritableName(input: PurchaseRequest): Verdict | undefined {
 
 /** `text` quoted as a person reads it, or written out where it holds a character none can see. */
 function readable(text: string): string {
-  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u.test(text) ? JSON.stringify(text) : writtenOut(text);
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u.test(text) ? JSON.stringify(text) : quoted(text);
 }
 
-/** `text` quoted, with every character but printable ASCII written out (`\u{FEFF}`). */
-function writtenOut(text: string): string {
-  return `"${text.replace(/[^\x20-\x7e]|["\\]/gu, (char) =>
-    /["\\]/.test(char)
-      ? `\\${char}`
-      : `\\u{${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`,
-  )}"`;
-}
+/** `text` quoted, its quotes and backslashes escaped, the rest but printable ASCII written out. */
+const quoted = (text: string): string => `"${writtenOut(text.replace(/["\\]/g, "\\$&"))}"`;

@@ -1,3 +1,5 @@
+import { writtenOut } from "@ciba-testbed/shared";
+
 /**
  * Characters that change how a terminal shows what follows them rather than showing themselves:
  * direction controls (U+202E turns the rest of the line right to left, so "XYZ phone\u202e:
@@ -11,9 +13,9 @@ const TERMINAL_CONTROLS =
 const hex = (char: string) =>
   (char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
 
-/** `text` for a terminal: each such character written out, as `\u{202E}`. */
+/** `text` for a terminal: each such character written out, as `\u{202E}` (`writtenOut`). */
 export function terminalText(text: string): string {
-  return text.replace(TERMINAL_CONTROLS, (char) => `\\u{${hex(char)}}`);
+  return text.replace(TERMINAL_CONTROLS, writtenOut);
 }
 
 /**
