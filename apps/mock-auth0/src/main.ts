@@ -3,12 +3,12 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
-  dropLogWhenUnwritable,
   keepServingWithoutOutput,
   listenFailureLine,
   loadServerConfig,
   mapStacksOfCrashes,
 } from "@ciba-testbed/shared/node";
+import { dropLogWhenUnwritable } from "@ciba-testbed/shared/node/unwritable-log";
 
 import { CertDirError, makeCertDir } from "./certificates.js";
 import { loadConfig } from "./config.js";

@@ -4,11 +4,11 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
-  dropLogWhenUnwritable,
   keepServingWithoutOutput,
   listenFailureLine,
   loadServerConfig,
 } from "@ciba-testbed/shared/node";
+import { dropLogWhenUnwritable } from "@ciba-testbed/shared/node/unwritable-log";
 
 import { loadConfig } from "./config.js";
 import { helpText } from "./help.js";

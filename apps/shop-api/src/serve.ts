@@ -1,12 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 
-import {
-  announceReady,
-  closeOnSignals,
-  dropLogWhenUnwritable,
-  listenFailureLine,
-} from "@ciba-testbed/shared/node";
+import { announceReady, closeOnSignals, listenFailureLine } from "@ciba-testbed/shared/node";
+import { dropLogWhenUnwritable } from "@ciba-testbed/shared/node/unwritable-log";
 
 import { createApp } from "./app.js";
 import type { TokenVerificationOptions } from "./auth.js";

@@ -1,7 +1,3 @@
-import type { EventEmitter } from "node:events";
-
-import { pino, type Logger } from "pino";
-
 /**
  * What this process writes to stdout or stderr once that stream cannot take it is lost, and
  * nothing else changes: a reader that has gone (`| head -1`, a crashed `| tee`, EPIPE) or a full
@@ -17,7 +13,7 @@ export function loseWhatCannotBeWritten(): void {
  * log line) killed the server, leaving a supervisor that had read its ready record holding a
  * dead server. When stdout fails, one line on stderr says so; when stderr fails, nothing can.
  * A pino logger writes to file descriptor 1 through its own stream, not `process.stdout`: see
- * dropLogWhenUnwritable.
+ * dropLogWhenUnwritable (`@ciba-testbed/shared/node/unwritable-log`).
  */
 export function keepServingWithoutOutput(service: string): void {
   process.stdout.once("error", (error: NodeJS.ErrnoException) => {
@@ -26,28 +22,4 @@ export function keepServingWithoutOutput(service: string): void {
     );
   });
   loseWhatCannotBeWritten();
-}
-
-interface LogDestination extends EventEmitter {
-  write?: (text: string) => unknown;
-  flush?: () => void;
-  flushSync?: () => void;
-  end?: () => void;
-}
-
-/**
- * Once `logger`'s destination fails to write, its writes, flushes and end do nothing: as pino
- * does itself for EPIPE alone. Any other error was emitted unhandled (a crash), and the flush
- * pino runs at exit threw it again (exit 7).
- */
-export function dropLogWhenUnwritable(logger: Logger): void {
-  const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
-    LogDestination | undefined;
-  if (typeof destination?.on !== "function") return;
-  destination.on("error", () => {
-    destination.write = () => true;
-    destination.flush = () => undefined;
-    destination.flushSync = () => undefined;
-    destination.end = () => undefined;
-  });
 }
