@@ -1406,7 +1406,7 @@ describe("the chat web app", () => {
     await page
       .locator(".message.assistant .text", {
         hasText:
-          "The purchase of 8 x XYZ phone case was denied; nothing was ordered. I did not try the rest (4 x ABC laptop).",
+          "The purchase of 8 x XYZ phone case was denied; nothing was ordered. Anything asked for after it was not tried.",
       })
       .waitFor();
     const laptops = (await s.consentRequests()).filter((c) =>

@@ -61,10 +61,14 @@ export class TurnAnswer {
     if (text === undefined) return [];
     this.written = text;
     const id = "turn-answer";
+    // A step of its own: in the tool call's step, the page would take the call as one the model
+    // has still to read (lastAssistantMessageIsCompleteWithToolCalls) and send the chat again.
     return [
+      { type: "start-step" },
       { type: "text-start", id },
       { type: "text-delta", id, delta: text },
       { type: "text-end", id },
+      { type: "finish-step" },
     ];
   }
 
