@@ -48,9 +48,9 @@ describe("pnpm demo", () => {
 
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/✔ agent: ORDERED \(exit 0\)/);
-    expect(run.stdout).toMatch(/✔ agent: DENIED \(exit 3\)/);
-    expect(run.stdout).toMatch(/✔ agent: EXPIRED \(exit 4\)/);
+    expect(run.stdout).toMatch(/\u2714 agent: ORDERED \(exit 0\)/);
+    expect(run.stdout).toMatch(/\u2714 agent: DENIED \(exit 3\)/);
+    expect(run.stdout).toMatch(/\u2714 agent: EXPIRED \(exit 4\)/);
     expect(run.stdout).toMatch(/All three outcomes as expected, in \d+\.\d s\./);
     // The variable its error names was ignored: the tenant wrote <repo>/.certs whatever it said.
     expect(existsSync(path.join(certDir, "ca.pem"))).toBe(true);
