@@ -257,6 +257,9 @@ describe("interrupt mode across two processes", () => {
         !requestsBefore.includes(c.auth_req_id) &&
         c.binding_message.startsWith("Do you want to buy 2 USB-C cables"),
     );
+    // The tenant holds the request before its answer reaches the agent: its first poll says the
+    // agent has the request, and can name it when it stops.
+    await s.stack.control.waitForPolls(consent.auth_req_id, 1);
     script.stdin.end();
     await once(script, "exit");
     // The agent, left in the script's process group, notices within its 250 ms check and exits.
