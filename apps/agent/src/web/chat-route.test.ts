@@ -53,6 +53,8 @@ function loggedInChat(
     clock?: Clock;
   } = {},
 ) {
+  /** What the web app reported to its operator: the request and the error. */
+  const reports: { request: string; error: unknown }[] = [];
   const config = loadWebConfig({ AGENT_MODE: options.mode ?? "interrupt" });
   const store = createMemoryStore();
   const journal = new ThreadJournal(store);
@@ -91,6 +93,7 @@ function loggedInChat(
     sessions,
     clientScript: () => Promise.resolve("export {};"),
     heartbeat: options.heartbeat,
+    reportError: (error, request) => reports.push({ request, error }),
   });
   const { cookie } = logIn(sessions, config.sessionSecret, { sub: SUB });
   /** A chat posted by the logged-in person, or by `sub` (logged in for it). */
@@ -112,7 +115,7 @@ function loggedInChat(
       as === SUB ? cookie : logIn(sessions, config.sessionSecret, { sub: as }).cookie,
     );
   };
-  return { app, cookie, post, get, store, journal, calls, threadId, threads };
+  return { app, cookie, post, get, store, journal, calls, threadId, threads, reports };
 }
 
 const hi: UIMessage = { id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] };
@@ -404,6 +407,13 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
       error: "server_error",
       error_description: "Something went wrong in the agent's web app",
     });
+    // The person is told no more; the operator's log gets the error itself.
+    expect(chat.reports).toEqual([
+      {
+        request: "POST /api/chat",
+        error: new TypeError("Cannot read properties of undefined (reading 'execute')"),
+      },
+    ]);
     await expectUsable(chat, "boom1");
   });
 
@@ -531,6 +541,23 @@ describe("POST /api/chat when the model fails", () => {
       type: "error",
       errorText: "The model failed: Upstream boom",
     });
+    // What the page says in full is not the operator's to chase.
+    expect(chat.reports).toEqual([]);
+  });
+
+  it("reports an error the page only calls 'Something went wrong' to the operator, once", async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'content')");
+    const model = new MockLanguageModelV2({ doStream: () => Promise.reject(bug) });
+    const chat = loggedInChat({ model });
+
+    const answer = await chat.post({ id: "c1", messages: [hi] });
+
+    expect(answer.status).toBe(200);
+    expect(await uiChunksOf(answer.text)).toContainEqual({
+      type: "error",
+      errorText: UNEXPECTED_ERROR_TEXT,
+    });
+    expect(chat.reports).toEqual([{ request: "POST /api/chat", error: bug }]);
   });
 });
 

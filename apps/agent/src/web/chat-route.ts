@@ -27,7 +27,8 @@ import { THREAD_RETENTION_MS } from "../retention.js";
 import { endsTurn } from "../turn-end.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
-import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
+import { clientErrorText, isUnexpectedError, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
+import { type ErrorReporter, reportToStderr } from "./error-report.js";
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
@@ -42,6 +43,8 @@ export interface ChatRouteDeps {
   approverUrl: string | undefined;
   /** When an open chat stream sends a comment line (every `HEARTBEAT_MS` unless set). */
   heartbeat?: Heartbeat | undefined;
+  /** Where an error the page only calls "Something went wrong" goes (stderr unless set). */
+  reportError?: ErrorReporter | undefined;
 }
 
 function lastUserText(messages: UIMessage[]): string {
@@ -537,7 +540,22 @@ function answer(
     }
     status.listener(event);
   });
-  const errorText = (error: unknown) => clientErrorText(error, ordered);
+  /** The errors reported, and the texts written for errors: the SDK hands each text back. */
+  const reported = new Set<unknown>();
+  const written = new Set<string>();
+  const errorText = (error: unknown) => {
+    // The page's line says nothing of the error: the operator's log gets it, once. An Error
+    // whose message is a text already written is the SDK's echo of it (processUIMessageStream
+    // calls onError with `new Error(errorText)` for each error part), not another error.
+    const echo = error instanceof Error && written.has(error.message);
+    if (!echo && !reported.has(error) && isUnexpectedError(error)) {
+      reported.add(error);
+      (deps.reportError ?? reportToStderr)(error, "POST /api/chat");
+    }
+    const text = clientErrorText(error, ordered);
+    written.add(text);
+    return text;
+  };
   /** The model's last words, once its last step ended with no tool call left to run. */
   let reply: string | undefined;
   /** The answer the request ends with when the model does not write it. */

@@ -37,15 +37,30 @@ const INTERRUPT_CODES = new Set<unknown>(Object.values(INTERRUPT));
  * it says that those orders stand.
  */
 export function clientErrorText(error: unknown, ordered: readonly string[] = []): string {
-  for (const cause of causes(error)) {
-    if (cause instanceof Error && INTERRUPT_CODES.has((cause as { code?: unknown }).code)) {
-      return cause.message;
-    }
-  }
+  const interrupt = interruptOf(error);
+  if (interrupt !== undefined) return interrupt.message;
   const text = failureText(error);
   if (ordered.length === 0) return text;
   const failed = text === UNEXPECTED_ERROR_TEXT ? UNEXPECTED_ERROR : text;
   return `${failed} ${ordered.join(" ")} ${ordered.length === 1 ? "That order stands" : "Those orders stand"}: ask only for what is still missing.`;
+}
+
+/** The Auth0 interrupt `error` is or wraps. */
+function interruptOf(error: unknown): Error | undefined {
+  for (const cause of causes(error)) {
+    if (cause instanceof Error && INTERRUPT_CODES.has((cause as { code?: unknown }).code)) {
+      return cause;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether the page gets no more than "Something went wrong" for `error`: then only the operator's
+ * log can say what it was.
+ */
+export function isUnexpectedError(error: unknown): boolean {
+  return interruptOf(error) === undefined && failureText(error) === UNEXPECTED_ERROR_TEXT;
 }
 
 function failureText(error: unknown): string {

@@ -23,6 +23,7 @@ import {
 } from "./chat-route.js";
 import type { ChatThreads } from "./chat-threads.js";
 import type { Heartbeat } from "./event-stream.js";
+import { type ErrorReporter, reportToStderr, requestName } from "./error-report.js";
 import type { LoginSessions } from "./login-sessions.js";
 import {
   refuseOtherMethods,
@@ -45,6 +46,8 @@ export interface WebDeps {
   heartbeat?: Heartbeat | undefined;
   /** How the login reaches the tenant: its discovery, token and key requests (`fetch` unless set). */
   tenantFetch?: typeof fetch | undefined;
+  /** Where an error the person is only told "Something went wrong" of goes (stderr unless set). */
+  reportError?: ErrorReporter | undefined;
 }
 
 /**
@@ -274,7 +277,7 @@ function tenantEndedLogin(error: unknown): string | undefined {
 const LOGIN_COOKIE_MISSING = '"auth_verification" cookie not found.';
 
 /** What goes wrong outside the chat's own answers: a bad body, a login or its callback. */
-function errorHandlerFor(tenantOrigin: string): ErrorRequestHandler {
+function errorHandlerFor(tenantOrigin: string, reportError: ErrorReporter): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const read = requestReadError(error, CHAT_BODY_LIMIT);
     if (read !== undefined && req.path.startsWith("/api/")) {
@@ -284,7 +287,11 @@ function errorHandlerFor(tenantOrigin: string): ErrorRequestHandler {
       });
       return;
     }
-    sendError(req, res, errorAnswer(error, tenantOrigin, req.path === "/auth/callback"));
+    const answer = errorAnswer(error, tenantOrigin, req.path === "/auth/callback");
+    if (answer.status >= 500 && answer.code === "server_error") {
+      reportError(error, requestName(req.method, req.originalUrl));
+    }
+    sendError(req, res, answer);
   };
 }
 
@@ -407,6 +414,7 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
       model: deps.model,
       approverUrl: config.approverUrl,
       heartbeat: deps.heartbeat,
+      reportError: deps.reportError,
     }),
   );
 
@@ -414,6 +422,6 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
   app.get("/api/chat/:id/purchases/:toolCallId", purchaseRoute(deps.threads));
 
   refuseUnknownPaths(app);
-  app.use(errorHandlerFor(tenantOrigin));
+  app.use(errorHandlerFor(tenantOrigin, deps.reportError ?? reportToStderr));
   return app;
 }
