@@ -17,7 +17,10 @@ const LIMIT = 20 * 1024;
 function echo(reader: express.RequestHandler, seen: string[] = []): Express {
   const app = express();
   app.post("/", reader, (req, res) => {
-    res.json({ body: req.body as unknown, prototype: Object.getPrototypeOf(req.body) === null });
+    const body: unknown = req.body;
+    // No body read: Express 5 leaves req.body undefined.
+    const prototype = body !== undefined && Object.getPrototypeOf(body) === null;
+    res.json({ body, prototype });
   });
   const answerError: ErrorRequestHandler = (
     error: { status?: number; type?: string },
@@ -163,6 +166,55 @@ describe("oauthBody: the tenant's OAuth request bodies", () => {
       .serialize((bytes: unknown) => bytes as string)
       .send(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])); // {"a":"\xff"}
     expect([notUtf8.status, notUtf8.body]).toEqual([400, { error: "encoding.invalid_utf8" }]);
+  });
+
+  it("refuses a body of a type it does not read, naming it, rather than reading no parameters", async () => {
+    const seen: string[] = [];
+    const app = echo(oauthBody(LIMIT), seen);
+    const send = (type: string | undefined, body: string) => {
+      const req = request(app).post("/");
+      if (type !== undefined) req.set("Content-Type", type);
+      return req.serialize((raw: unknown) => raw as string).send(body);
+    };
+    const params = "client_id=a&client_secret=b";
+    for (const type of [
+      "text/plain;charset=UTF-8",
+      "multipart/form-data; boundary=x",
+      "application/jwt",
+    ]) {
+      const answer = await send(type, params);
+      expect([answer.status, answer.body], type).toEqual([415, { error: "entity.refused" }]);
+    }
+    // No Content-Type: Node's fetch with a string body, urllib with bytes.
+    const untyped = await request(app)
+      .post("/")
+      .set("Content-Length", String(params.length))
+      .serialize((raw: unknown) => raw as string)
+      .send(params)
+      .unset("Content-Type");
+    expect([untyped.status, untyped.body]).toEqual([415, { error: "entity.refused" }]);
+    // A request with no body is answered for the parameters it lacks, as before.
+    const empty = await request(app).post("/").set("Content-Type", "text/plain").send("");
+    expect([empty.status, empty.body]).toEqual([200, { prototype: false }]);
+  });
+
+  it("refuses JSON sent as a form, and a JSON array, as not parameters", async () => {
+    const app = echo(oauthBody(LIMIT));
+    const json = JSON.stringify({ client_id: "a", client_secret: "b", scope: "openid" });
+    const asForm = await request(app)
+      .post("/")
+      .set("Content-Type", FORM["Content-Type"])
+      .serialize((raw: unknown) => raw as string)
+      .send(json);
+    expect([asForm.status, asForm.body]).toEqual([400, { error: "entity.refused" }]);
+    const gzippedAsForm = await request(app)
+      .post("/")
+      .set({ ...FORM, "Content-Encoding": "gzip" })
+      .serialize((raw: unknown) => raw as string)
+      .send(gzipSync(json));
+    expect([gzippedAsForm.status, gzippedAsForm.body]).toEqual([400, { error: "entity.refused" }]);
+    const array = await request(app).post("/").set("Content-Type", "application/json").send("[1]");
+    expect([array.status, array.body]).toEqual([400, { error: "entity.parse.failed" }]);
   });
 
   it("parses the usual form without qs and gives each repeated key an array", () => {

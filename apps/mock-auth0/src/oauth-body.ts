@@ -1,6 +1,7 @@
 import { json, urlencoded } from "express";
 import type { Request, RequestHandler } from "express";
-import { requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
+import { writtenOut } from "@ciba-testbed/shared";
+import { BODY_REFUSED, requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
 import qs from "qs";
 
 /** Options of body-parser's `urlencoded({ extended: false })`, which `parseForm` matches. */
@@ -16,6 +17,13 @@ const PARAMETER_LIMIT = 1000;
  * charset, no Content-Length, over the limit) goes to body-parser's `urlencoded` and `json`
  * parsers as before, which answer each kind of unreadable body with their typed errors, once
  * `requireUtf8Body` has refused a charset other than UTF-8.
+ *
+ * A body these parsers do not read would reach the endpoints as no parameters at all, and be
+ * answered for what it left out ("send client_id and client_secret" to a client that sent them
+ * as `text/plain`, `multipart/form-data` or with no Content-Type): such a body is refused with
+ * 415, naming its type and the two the tenant reads. So is a JSON array (400, not an object),
+ * and JSON labelled as a form (400, naming the Content-Type to send), which a form parser reads
+ * as one parameter named after the whole text.
  */
 export function oauthBody(limitBytes: number): RequestHandler {
   const form: RequestHandler = urlencoded({
@@ -32,18 +40,75 @@ export function oauthBody(limitBytes: number): RequestHandler {
           next(error);
           return;
         }
+        const unread = unreadBody(req);
+        if (unread !== undefined) {
+          next(unread);
+          return;
+        }
         form(req, res, (formError?: unknown) => {
-          if (formError === undefined) jsonBody(req, res, next);
-          else next(formError);
+          if (formError !== undefined) {
+            next(formError);
+            return;
+          }
+          jsonBody(req, res, (jsonError?: unknown) => {
+            next(jsonError ?? misreadBody(req));
+          });
         });
       });
       return;
     }
-    readPlainForm(req, length, next);
+    readPlainForm(req, length, (error?: unknown) => {
+      next(error ?? misreadBody(req));
+    });
   };
 }
 
 const FORM = "application/x-www-form-urlencoded";
+const JSON_TYPE = "application/json";
+
+/** A refusal of the body as it is: `status` and a message for the client. */
+function refusal(status: number, message: string): Error {
+  return readError(status, message, BODY_REFUSED);
+}
+
+/**
+ * A body of a media type neither parser reads (or of none), refused before it is read: 415,
+ * naming it. A request without a body (no Content-Length, or 0, and not chunked) passes, and
+ * is answered for the parameters it lacks.
+ */
+function unreadBody(req: Request): Error | undefined {
+  const length = req.headers["content-length"];
+  const hasBody =
+    req.headers["transfer-encoding"] !== undefined ||
+    (length !== undefined && !/^0+$/.test(length.trim()));
+  if (!hasBody || req.is([FORM, JSON_TYPE]) !== false) return undefined;
+  const type = req.headers["content-type"];
+  const sent =
+    type === undefined || type.trim() === ""
+      ? "The request body has no Content-Type"
+      : `The request body's Content-Type is "${writtenOut(type.split(";", 1)[0]?.trim() ?? "")}"`;
+  return refusal(
+    415,
+    `${sent}, and this endpoint reads ${FORM} or ${JSON_TYPE}: send the parameters as a form, with Content-Type: ${FORM}`,
+  );
+}
+
+/**
+ * A body read, but not as parameters: a JSON array (400 as any other JSON that is not an
+ * object), or JSON sent as a form, which the form parser reads as one parameter named after the
+ * text. Undefined for any other body.
+ */
+function misreadBody(req: Request): Error | undefined {
+  const body: unknown = req.body;
+  if (Array.isArray(body)) return readError(400, "not a JSON object", "entity.parse.failed");
+  if (typeof body !== "object" || body === null || req.is(FORM) === false) return undefined;
+  const first = Object.keys(body)[0];
+  if (first === undefined || !/^\s*\{/.test(first)) return undefined;
+  return refusal(
+    400,
+    `The request body is JSON, but its Content-Type says ${FORM}: send it with Content-Type: ${JSON_TYPE}, or encode the parameters as a form`,
+  );
+}
 
 /** The Content-Length of a plain UTF-8 form within `limitBytes`, else undefined. */
 function plainFormLength(req: Request, limitBytes: number): number | undefined {

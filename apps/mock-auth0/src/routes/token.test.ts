@@ -340,10 +340,16 @@ describe("POST /oauth/token with the CIBA grant", () => {
       [400, "application/json"],
       [401, "application/json"],
       [400, "application/json"],
-      [401, "application/json"],
+      [415, "application/json"],
       [413, "application/json"],
     ]);
     expect(answers.slice(1).every((answer) => typeof answer.body.error === "string")).toBe(true);
+    // A body the tenant does not read is named, not answered for the parameters it carried.
+    expect(answers[4]?.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        'The request body\'s Content-Type is "text/plain", and this endpoint reads application/x-www-form-urlencoded or application/json: send the parameters as a form, with Content-Type: application/x-www-form-urlencoded',
+    });
   });
 
   it("refuses a grant type Auth0 does not have with 400 unsupported_grant_type", async () => {

@@ -19,6 +19,16 @@ interface HttpErrorLike {
 export const JSON_BODY_PAST_BOUNDS = "entity.bounds.exceeded";
 
 /**
+ * The error `type` of a body a reader refuses as it is (a media type it does not read, JSON
+ * labelled as a form): answered with the status and message it carries, as
+ * JSON_BODY_PAST_BOUNDS.
+ */
+export const BODY_REFUSED = "entity.refused";
+
+/** Types whose errors carry their own 4xx status and message, written for the client. */
+const CARRIED_TYPES = new Set<unknown>([JSON_BODY_PAST_BOUNDS, BODY_REFUSED]);
+
+/**
  * Errors raised while reading a request, before any handler ran: body-parser's typed errors,
  * a body past the bounds of its `verifyJsonBody` (with the status and message it carries),
  * Express 5's malformed percent-encoding in a path (status 400, no `type`), and zlib failures
@@ -30,8 +40,8 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
   if (typeof error !== "object" || error === null) return undefined;
   const { type, errno } = error as HttpErrorLike;
   const status = statusOf(error);
-  const bounded = type === JSON_BODY_PAST_BOUNDS && error instanceof Error;
-  if (bounded && status !== undefined && status >= 400 && status < 500) {
+  const carried = CARRIED_TYPES.has(type) && error instanceof Error;
+  if (carried && status !== undefined && status >= 400 && status < 500) {
     return new OAuthError(status, "invalid_request", error.message);
   }
   const known = typeof type === "string" ? BODY_READ_ERRORS[type] : undefined;
