@@ -189,6 +189,28 @@ describe.each(SERVERS)("$service, when an output stream cannot be written", (ser
   );
 });
 
+describe.each(["mock-auth0", "shop-api", "model-server"] as const)(
+  "%s --help, when stdout cannot be written",
+  (service) => {
+    it.each(["gone", "full"] as const)(
+      "with stdout %s, exits 0 with nothing on stderr",
+      async (sink) => {
+        const ended = await start(
+          builtEntry(`${service}-bin`),
+          ["--help"],
+          {},
+          {
+            stdout: sink,
+            stderr: "read",
+          },
+        ).ended;
+        expect(ended).toEqual({ code: 0, stdout: "", stderr: "" });
+      },
+      30_000,
+    );
+  },
+);
+
 describe("the READMEs on output streams", () => {
   const readme = (file: string) =>
     readFileSync(path.join(REPO_ROOT, file), "utf8").replace(/\s+/g, " ");

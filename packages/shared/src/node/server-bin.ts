@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 
 import { portSchema } from "../env.js";
 import { stopWhenStdinCloses } from "./exit-with-stdin.js";
+import { loseWhatCannotBeWritten } from "./lost-output.js";
 import { writeReadyRecordTo } from "./ready-record.js";
 
 /** What a server's bin says about itself in `--help`. */
@@ -68,10 +69,14 @@ export async function runServerBin(bin: ServerBin, main: () => Promise<unknown>)
       },
     }));
   } catch (error) {
+    loseWhatCannotBeWritten();
     process.stderr.write(`${(error as Error).message}\n\n${serverBinHelp(bin)}`);
     process.exit(2);
   }
   if (values.help === true) {
+    // `--help | head -3` ends the reader first: the rest of the help is lost, not an EPIPE
+    // crash with a stack and exit 1.
+    loseWhatCannotBeWritten();
     process.stdout.write(serverBinHelp(bin));
     return;
   }
