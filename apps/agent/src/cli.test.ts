@@ -87,6 +87,25 @@ describe("usage errors", () => {
     });
   });
 
+  it("writes out the controls a usage or configuration error quotes, as text and as JSON", async () => {
+    const stderr = capture(process.stderr);
+    const stdout = capture(process.stdout);
+
+    const code = await runCli(["node", "agent", "--fo\u001b[31mo", "Buy an XYZ phone"], {});
+    const json = await runCli(["node", "agent", "--json", "Buy an XYZ phone"], {
+      AGENT_MODE: "x\u001b[31m\u202eRED",
+    });
+
+    expect([code, json]).toEqual([2, 2]);
+    const text = stderr.mock.calls.join("");
+    expect(text).toContain("Unknown option '--fo\\u{001B}[31mo'");
+    const written = stdout.mock.calls.map(([chunk]) => String(chunk)).join("");
+    // JSON escapes, which read back as the value sent; nothing a terminal acts on.
+    expect([written.includes("\u001b"), written.includes("\u202e")]).toEqual([false, false]);
+    expect(written).toContain("\\u202E");
+    expect((jsonOf(stdout).message as string).includes("\u202e")).toBe(true);
+  });
+
   it("answers an empty request with what to type, not the whole help", async () => {
     const stderr = capture(process.stderr);
 

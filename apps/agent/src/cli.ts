@@ -22,6 +22,7 @@ import { ASK_AGAIN_FIX, CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
 import { isStoreFailure } from "./store-failure.js";
+import { terminalJson, terminalText } from "./terminal-text.js";
 
 interface CliOptions extends ConfigOverrides {
   json?: boolean;
@@ -532,9 +533,13 @@ function fail(
     ...(authReqId === undefined ? {} : { authReqId }),
     ...(bindingMessage === undefined ? {} : { bindingMessage }),
   };
-  if (json) process.stdout.write(`${JSON.stringify(toAgentReportJson(report))}\n`);
-  else
-    process.stderr.write(`${message}\n${details.fix === undefined ? "" : `Fix: ${details.fix}\n`}`);
+  // What the command line or the environment held is quoted in these messages: written out, as
+  // everything else the CLI shows, so an escape or a direction control in it shows as itself.
+  if (json) process.stdout.write(`${terminalJson(JSON.stringify(toAgentReportJson(report)))}\n`);
+  else {
+    const fix = details.fix === undefined ? "" : `Fix: ${details.fix}\n`;
+    process.stderr.write(terminalText(`${message}\n${fix}`));
+  }
   return report.exitCode;
 }
 
