@@ -763,6 +763,75 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     },
   );
 
+  // The person is asked for the catalog's product, the quantity and the most it may cost: two
+  // calls that ask the same read alike, however the model wrote them.
+  it.each([
+    [
+      "its limit spelled out as the catalog's total",
+      { product: "XYZ phone", qty: 1, priceLimit: 499 },
+    ],
+    ["its product in other letters", { product: "xyz Phone", qty: 1 }],
+    ["its product by the catalog's id", { product: "xyz-phone", qty: 1 }],
+    ["its limit a fraction of a cent more", { product: "XYZ phone", qty: 1, priceLimit: 499.004 }],
+  ])(
+    "takes a second call that asks the same consent for a repeat: %s",
+    async (_, second: Record<string, unknown>) => {
+      // Both pushes read 'Do you want to buy 1 XYZ phone for max 499 USD', and two orders.
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize().approve();
+      const shop = stubShop().order(201, { id: "ord_1" });
+      const model = scriptedModel([
+        {
+          calls: [
+            { id: "call_a", input: { product: "XYZ phone", qty: 1 } },
+            { id: "call_b", input: second },
+          ],
+        },
+        { text: "Bought one phone." },
+      ]);
+      const { agent } = setup({ model });
+
+      const report = await agent.run("Buy an XYZ phone");
+
+      expect(auth0.count("/bc-authorize")).toBe(1);
+      expect(shop.calls).toHaveLength(1);
+      expect(report).toMatchObject({ outcome: "PARTIAL", notTried: [second] });
+      expect(JSON.stringify(model.prompts.at(-1))).toContain("repeated_purchase");
+    },
+  );
+
+  it.each([
+    ["another limit", { product: "XYZ phone", qty: 1, priceLimit: 600 }],
+    ["another quantity with the same limit", { product: "XYZ phone", qty: 2, priceLimit: 998 }],
+  ])(
+    "asks for a second call that asks another consent: %s",
+    async (_, second: Record<string, unknown>) => {
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+      const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+      const model = scriptedModel([
+        {
+          calls: [
+            { id: "call_a", input: { product: "XYZ phone", qty: 1, priceLimit: 998 } },
+            { id: "call_b", input: second },
+          ],
+        },
+        { text: "Bought them." },
+      ]);
+      const { agent } = setup({ model });
+
+      const report = await agent.run("Buy an XYZ phone, then another");
+
+      expect(auth0.count("/bc-authorize")).toBe(2);
+      expect(shop.calls.map((call) => call.body)).toEqual([
+        { product: "XYZ phone", qty: 1, priceLimit: 998 },
+        second,
+      ]);
+      expect(report.outcome).toBe("ORDERED");
+      expect(report.notTried).toBeUndefined();
+    },
+  );
+
   it("goes on with the turn's other purchases after a repeat", async () => {
     stubShop().catalog();
     stubAuth0().bcAuthorize().approve().bcAuthorize().approve();

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 
 import {
-  limitToCents,
   purchaseAuthorizationDetail,
   purchaseAuthorizationDetailSchema,
   purchaseBindingMessage,
@@ -47,11 +46,13 @@ import {
   lookUpCatalog,
   purchaseUrlRefusal,
   refusalBeforeAsking,
+  type CatalogAnswer,
 } from "./catalog-check.js";
 import type { AgentConfig } from "./config.js";
 import { AgentHalt, leaseLostAfterOrder } from "./halt.js";
 import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
+import { consentOf, maximumAmountOf } from "./purchase-consent.js";
 import { pendingResult, purchaseIdOf, type PurchaseRecord } from "./purchase-record.js";
 import {
   describePurchase,
@@ -196,24 +197,46 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       timeoutMs: CATALOG_CHECK_TIMEOUT_MS,
     }).then((probe) => purchaseUrlRefusal(probe, config.shopApiUrl)));
 
+  /**
+   * The catalog's answer for a call, looked up once: the turn's guard looks it up to tell a
+   * repeat (`consentOf`), and the purchase it lets through prices itself with the same answer.
+   * `ms`: how long the lookup took.
+   */
+  const lookups = new Map<string, Promise<{ catalog: CatalogAnswer; ms: number }>>();
+  function catalogFor(input: PurchaseRequest, toolCallId: string) {
+    const key = JSON.stringify([toolCallId, input.product, input.qty]);
+    let looked = lookups.get(key);
+    if (looked === undefined) {
+      const started = clock.now();
+      looked = lookUpCatalog({
+        fetch: context.fetch,
+        url: config.catalogUrl,
+        product: input.product,
+        qty: input.qty,
+      }).then((catalog) => ({ catalog, ms: clock.now() - started }));
+      lookups.set(key, looked);
+    }
+    return looked;
+  }
+
+  /**
+   * What the person is, or would be, asked for a call: a call already journaled with this
+   * purchase, for the maximum amount it was asked with.
+   */
+  async function consentOfCall({ toolCallId, purchase: input }: TurnCall): Promise<string> {
+    const known = await findRecord(toolCallId);
+    const { catalog } = await catalogFor(input, toolCallId);
+    return known !== undefined && isDeepStrictEqual(known.purchase, input)
+      ? consentOf(input, catalog, known.maximumAmount)
+      : consentOf(input, catalog);
+  }
+
   /** Prices the purchase and journals it before anything is sent. */
   async function begin(input: PurchaseRequest, toolCallId: string) {
     await context.fence();
-    const catalogStarted = clock.now();
-    const catalog = await lookUpCatalog({
-      fetch: context.fetch,
-      url: config.catalogUrl,
-      product: input.product,
-      qty: input.qty,
-    });
-    // The limit as the shop applies it, whole cents rounded down, as the binding message says
-    // it: 19.989 was sent as is, which a consent screen shows rounded up ($19.99).
-    const maximumAmount =
-      input.priceLimit === undefined
-        ? catalog.kind === "found"
-          ? catalog.total
-          : undefined
-        : limitToCents(input.priceLimit) / 100;
+    const { catalog, ms } = await catalogFor(input, toolCallId);
+    const checksStarted = clock.now();
+    const maximumAmount = maximumAmountOf(input, catalog);
     // The shop would refuse these after the person approved: do not ask them at all. After
     // the catalog's answer, one at a time: both requests share one connection to the shop.
     const refusal =
@@ -228,7 +251,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       bindingMessage: purchaseBindingMessage({ ...input, priceLimit: maximumAmount }),
       ...(maximumAmount === undefined ? {} : { maximumAmount }),
       startedAt: clock.now(),
-      catalogMs: clock.now() - catalogStarted,
+      catalogMs: ms + clock.now() - checksStarted,
     };
     await journal.putPurchase(threadId, record);
     return { record, refusal };
@@ -671,6 +694,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
 
   const turn = guardTurn(purchase, {
     earlier: context.earlierCalls ?? [],
+    consentOf: consentOfCall,
     notTried: async ({ toolCallId, purchase: input }, result) => {
       if (context.journalsUntried !== true) return;
       await context.fence();

@@ -22,17 +22,20 @@ export const REPEATED_PURCHASE = "repeated_purchase";
  * later call too, and stays readable by the agent: the AI SDK turns a thrown error into a tool
  * result the agent would not see, and the journal alone would make it look like a wait.
  *
- * A purchase the same as one the turn asked for already (product, quantity and limit), under
- * another call, is not tried either: the person would see the same consent twice and could
- * not tell a second purchase from a repeated push. It does not end the turn (other purchases
- * go on), and the model is told that the person can ask for another. `earlier`: the calls the
- * turn made before (a resumed thread's). `notTried` hears of every call not tried.
+ * A purchase the same as one the turn asked for already, under another call, is not tried
+ * either: the person would see the same consent twice and could not tell a second purchase from
+ * a repeated push. Purchases are the same when `consentOf` says they ask the same (the purchase
+ * tool's: the catalog's product, the quantity and the maximum amount; the input itself when
+ * absent). It does not end the turn (other purchases go on), and the model is told that the
+ * person can ask for another. `earlier`: the calls the turn made before (a resumed thread's).
+ * `notTried` hears of every call not tried.
  */
 export function guardTurn(
   purchase: Purchase,
   options: {
     earlier?: readonly TurnCall[];
     notTried?: (call: TurnCall, result: PurchaseResult) => Promise<void>;
+    consentOf?: (call: TurnCall) => Promise<string>;
   } = {},
 ): {
   run: Purchase;
@@ -43,6 +46,27 @@ export function guardTurn(
   let stopped: PurchaseResult | undefined;
   let failure: { error: unknown } | undefined;
   const calls: TurnCall[] = [...(options.earlier ?? [])];
+  const consentOf = options.consentOf ?? ((call: TurnCall) => Promise.resolve(inputOf(call)));
+  /** Each call's consent, asked for once. */
+  const consents = new Map<string, Promise<string>>();
+  const consent = (call: TurnCall) => {
+    const key = JSON.stringify([call.toolCallId, inputOf(call)]);
+    let known = consents.get(key);
+    if (known === undefined) {
+      known = consentOf(call);
+      consents.set(key, known);
+    }
+    return known;
+  };
+
+  /** Whether a call the turn tried, under another id, asks what `call` asks. */
+  const isRepeat = async (call: TurnCall) => {
+    const others = calls.filter((other) => other.toolCallId !== call.toolCallId);
+    if (others.length === 0) return false;
+    const asked = await consent(call);
+    for (const other of others) if ((await consent(other)) === asked) return true;
+    return false;
+  };
 
   const notTried = async (input: PurchaseRequest, toolCallId: string, result: PurchaseResult) => {
     await options.notTried?.({ toolCallId, purchase: input }, result);
@@ -51,16 +75,14 @@ export function guardTurn(
 
   const guarded = async (input: PurchaseRequest, toolCallId: string) => {
     if (failure !== undefined) throw failure.error;
-    const repeated = calls.find(
-      (call) => call.toolCallId !== toolCallId && samePurchase(call.purchase, input),
-    );
-    if (!calls.some((call) => call.toolCallId === toolCallId)) {
-      calls.push({ toolCallId, purchase: input });
-    }
+    const call: TurnCall = { toolCallId, purchase: input };
     try {
-      if (repeated !== undefined) return await notTried(input, toolCallId, askedAgain(input));
+      // After a purchase that did not go through nothing is looked up: the shop may be down.
       if (stopped !== undefined)
         return await notTried(input, toolCallId, turnEnded(input, stopped));
+      if (await isRepeat(call)) return await notTried(input, toolCallId, askedAgain(input));
+      // Only calls tried are what the turn asked for: a repeat repeats one of them.
+      if (!calls.some((known) => known.toolCallId === toolCallId)) calls.push(call);
       const result = await purchase(input, toolCallId);
       if (isTerminalFailure(result.outcome)) stopped = result;
       return result;
@@ -85,8 +107,9 @@ export function guardTurn(
 
 const TURN_ENDED = "turn_ended";
 
-function samePurchase(a: PurchaseRequest, b: PurchaseRequest): boolean {
-  return a.product === b.product && a.qty === b.qty && a.priceLimit === b.priceLimit;
+/** A call's input as it came: the same purchase only when written the same. */
+function inputOf({ purchase }: TurnCall): string {
+  return JSON.stringify([purchase.product, purchase.qty, purchase.priceLimit ?? null]);
 }
 
 function askedAgain(input: PurchaseRequest): PurchaseResult {
