@@ -1070,6 +1070,52 @@ describe("interrupt mode", () => {
     expect((await agent().resume("thread-1")).message).toContain(notTried);
   });
 
+  it.each([
+    ["as it was written", { product: "USB-C cable", qty: 3 }],
+    [
+      "written otherwise, with the limit the person was asked",
+      { product: "usb-c cables", qty: 3, priceLimit: 29.97 },
+    ],
+  ])(
+    "says a call not tried was ordered once the model asks for it again on the resume: %s",
+    async (_, again: Record<string, unknown>) => {
+      // The cables, ordered on the resume, were still reported as not tried: PARTIAL, exit 10.
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize().pending().approve().bcAuthorize().approve();
+      const shop = stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+      const model = scriptedModel([
+        {
+          calls: [
+            { id: "call_a", input: { product: "XYZ phone", qty: 1 } },
+            { id: "call_b", input: { product: "USB-C cable", qty: 3 } },
+          ],
+        },
+        { calls: [{ id: "call_c", input: again }] },
+        { text: "Ordered the phone and 3 cables." },
+      ]);
+      const clock = new ManualClock();
+      const agent = () =>
+        setup({ config: interrupt(), store: createFileStore(dir), clock, model }).agent;
+
+      const sent = await agent().run("Buy an XYZ phone and 3 USB-C cables");
+      expect(sent).toMatchObject({
+        outcome: "PENDING",
+        notTried: [{ product: "USB-C cable", qty: 3 }],
+      });
+
+      const resumed = await agent().resume("thread-1");
+
+      expect(resumed).toMatchObject({ outcome: "ORDERED", exitCode: 0 });
+      expect(resumed.notTried).toBeUndefined();
+      expect(resumed.message).not.toContain("not tried");
+      expect(resumed.purchases.map((purchase) => purchase.outcome)).toEqual(["ORDERED", "ORDERED"]);
+      expect(auth0.count("/bc-authorize")).toBe(2);
+      expect(shop.calls).toHaveLength(2);
+      // Resumed again, the thread says the same.
+      expect(await agent().resume("thread-1")).toMatchObject({ outcome: "ORDERED", exitCode: 0 });
+    },
+  );
+
   it("says before the approval request leaves, once a purchase, and not on a resume", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().pending();

@@ -28,6 +28,7 @@ import {
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import type { Authorizer, AuthorizerSource } from "./approval-poll.js";
 import { auth0Store, readAuthRequest } from "./auth0-store.js";
+import { lookUpCatalog, type CatalogAnswer } from "./catalog-check.js";
 import { systemBootClock, type BootClock } from "./boot-clock.js";
 import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
@@ -47,6 +48,7 @@ import { expiryWarnings } from "./notification-channel.js";
 import type { OfflineModel } from "./offline-model.js";
 import { isTerminalFailure, type Outcome } from "./outcome.js";
 import { readProcess } from "./process-info.js";
+import { consentOf } from "./purchase-consent.js";
 import type { PurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { withFreshToolCallIds } from "./tool-call-ids.js";
@@ -481,7 +483,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     // as asked, so neither ORDERED (all done) nor ERROR (a script would ask, and buy, again).
     const ordered = thread.purchases.some((purchase) => purchase.result?.outcome === "ORDERED");
     // Calls the turn did not try (one beside a purchase that waits): what it ordered is not all.
-    const skipped = skippedCalls(thread);
+    const skipped = await skippedCalls(thread, catalogOf());
     const whole = threadOutcome(thread);
     const outcome =
       failure !== undefined
@@ -532,6 +534,25 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       planned,
       thread.purchases.map((purchase) => purchase.purchase),
     );
+  }
+
+  /** The shop's catalog's answer for each purchase, looked up once. */
+  function catalogOf(): (purchase: PurchaseRequest) => Promise<CatalogAnswer> {
+    const answers = new Map<string, Promise<CatalogAnswer>>();
+    return ({ product, qty }) => {
+      const key = JSON.stringify([product, qty]);
+      let answer = answers.get(key);
+      if (answer === undefined) {
+        answer = lookUpCatalog({
+          fetch: deps.fetch ?? globalThis.fetch,
+          url: config.catalogUrl,
+          product,
+          qty,
+        });
+        answers.set(key, answer);
+      }
+      return answer;
+    };
   }
 
   /**
@@ -591,16 +612,30 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
 /**
  * The purchases of the calls the turn did not try, less those a later purchase of the thread
- * made after all (the model asked again once the one it waited for was decided).
+ * asked the person for after all, however the model wrote it (the model asked again once the
+ * one it waited for was decided): one that asks the same consent (`consentOf`), by the catalog's
+ * answer that `catalog` gives, looked up only for a call written otherwise than a later one.
  */
-function skippedCalls(thread: ThreadRecord): PurchaseRequest[] {
-  return (thread.untried ?? []).flatMap(({ purchase, afterPurchases }) =>
-    thread.purchases
-      .slice(afterPurchases)
-      .some((later) => isDeepStrictEqual(later.purchase, purchase))
-      ? []
-      : [purchase],
-  );
+async function skippedCalls(
+  thread: ThreadRecord,
+  catalog: (purchase: PurchaseRequest) => Promise<CatalogAnswer>,
+): Promise<PurchaseRequest[]> {
+  const skipped: PurchaseRequest[] = [];
+  for (const { purchase, afterPurchases } of thread.untried ?? []) {
+    const later = thread.purchases.slice(afterPurchases);
+    if (later.some((record) => isDeepStrictEqual(record.purchase, purchase))) continue;
+    if (later.length > 0) {
+      const asked = consentOf(purchase, await catalog(purchase));
+      let askedLater = false;
+      for (const record of later) {
+        const answer = await catalog(record.purchase);
+        askedLater ||= consentOf(record.purchase, answer, record.maximumAmount) === asked;
+      }
+      if (askedLater) continue;
+    }
+    skipped.push(purchase);
+  }
+  return skipped;
 }
 
 /** The calls not tried, then what the model's reading of the request left (not twice). */
