@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createHmac, hkdfSync } from "node:crypto";
 
 import type { LoginSessions, StoredSession } from "../web/login-sessions.js";
 
@@ -38,7 +38,7 @@ export function logIn(
     base64url(JSON.stringify({ name: "Test Buyer", ...claims, iat, exp })),
     "",
   ].join(".");
-  const id = randomBytes(16).toString("base64url");
+  const id = sessions.genid();
   sessions.set(id, {
     header: { iat, uat: iat, exp },
     data: { id_token: idToken } as StoredSession["data"],

@@ -361,8 +361,9 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
       customFetch: loginFetch(deps.tenantFetch ?? fetch),
       secret: config.sessionSecret,
       // The session server-side, the cookie its signed id (see LoginSessions); a cookie that
-      // is not signed with AUTH0_SECRET is no session.
-      session: { store: deps.sessions, signSessionStoreCookie: true },
+      // is not signed with AUTH0_SECRET is no session. A session is made only under an id the
+      // store gave out, so no write brings an ended one back.
+      session: { store: deps.sessions, genid: deps.sessions.genid, signSessionStoreCookie: true },
       authRequired: false,
       // Auth0's logout (/v2/logout) back to the app: an Allowed Logout URL of the application.
       auth0Logout: true,

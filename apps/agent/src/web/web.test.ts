@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 
 import { InterruptionPrefix } from "@auth0/ai-vercel/interrupts";
@@ -412,6 +413,69 @@ describe("the web app", () => {
     await session(cookie).expect(200);
     sessions.destroy(id);
     await session(cookie).expect(401);
+  });
+
+  it("keeps a logged-out session ended when a request that read it before the logout ends after it", async () => {
+    const config = webConfig({ AUTH0_SECRET: "s".repeat(32) });
+    const origin = `https://${config.agent.auth0.domain}`;
+    const tenantFetch = () => Promise.resolve(Response.json(discovery(origin)));
+    // The store, telling when a request has read the session.
+    let sessionRead: (() => void) | undefined;
+    const sessions = new (class extends LoginSessions {
+      override get(...args: Parameters<LoginSessions["get"]>): void {
+        super.get(...args);
+        sessionRead?.();
+      }
+    })(systemClock);
+    const server = createHttpServer(app(undefined, { config, sessions, tenantFetch }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { cookie } = logIn(sessions, config.sessionSecret, { sub: "auth0|buyer" });
+      const session = (value: string) => request(server).get("/api/session").set("Cookie", value);
+      await session(cookie).expect(200);
+
+      // A chat whose body is still coming: the app has read the session, and waits.
+      const body = '{"id":"x","messages":1}';
+      const held = httpRequest({
+        host: "127.0.0.1",
+        port: (server.address() as AddressInfo).port,
+        method: "POST",
+        path: "/api/chat",
+        headers: {
+          Cookie: cookie,
+          "Content-Type": "application/json",
+          "Content-Length": Buffer.byteLength(body),
+        },
+      });
+      const read = new Promise<void>((resolve) => (sessionRead = resolve));
+      const answered = new Promise<number | undefined>((resolve, reject) => {
+        held.on("response", (answer) => {
+          answer.resume();
+          resolve(answer.statusCode);
+        });
+        held.on("error", reject);
+      });
+      held.write(body.slice(0, 9));
+      await read;
+
+      const logout = await request(server)
+        .post("/auth/logout")
+        .set("Cookie", cookie)
+        .set("Origin", "http://127.0.0.1:3000")
+        .expect(302);
+      expect(logout.headers.location).toMatch(new RegExp(`^${origin}/v2/logout\\?`));
+      // A request with a copy of the cookie finds no session (and the SDK destroys its id).
+      await session(cookie).expect(401);
+      // The chat ends, and the SDK writes back the session it read before the logout.
+      held.end(body.slice(9));
+      expect(await answered).toBe(400);
+      const after = await session(cookie).expect(401);
+      expect(after.body).toEqual({ error: "login_required", error_description: "Not logged in" });
+      await request(server).post("/api/chat").set("Cookie", cookie).send({}).expect(401);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
