@@ -201,7 +201,13 @@ export function endedTurnMessage(
   results: readonly PurchaseResult[],
   notTried?: readonly PurchaseRequest[],
 ): string {
-  const untried = notTried === undefined ? NOT_TRIED : describeNotTried(notTried);
+  const untried =
+    notTried === undefined
+      ? NOT_TRIED
+      : describeNotTried(
+          notTried,
+          results.filter((result) => result.outcome === "ORDERED").map((result) => result.purchase),
+        );
   return [...results.map(describeResult), untried].filter((text) => text !== "").join(" ");
 }
 
@@ -211,14 +217,41 @@ export function endedTurnMessage(
  */
 const NOT_TRIED = "Anything asked for after it was not tried.";
 
-/** The purchases a failure left untried, as a sentence; empty when there are none. */
-export function describeNotTried(notTried: readonly PurchaseRequest[]): string {
+/**
+ * The purchases a failure left untried, as a sentence; empty when there are none. One that
+ * reads as a purchase of `ordered` (a repeat, `repeated_purchase`) is "another": after "Ordered 3 x
+ * USB-C cable", "3 x USB-C cable was not tried ... nothing was ordered" reads as a
+ * contradiction, where it was a second purchase of the same that nobody was asked for.
+ */
+export function describeNotTried(
+  notTried: readonly PurchaseRequest[],
+  ordered: readonly PurchaseRequest[] = [],
+): string {
   if (notTried.length === 0) return "";
+  const triedItems = new Set(ordered.map(describePurchase));
   const items = notTried.map(describePurchase);
-  const listed =
-    items.length === 1 ? items[0] : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
-  const them = items.length === 1 ? "it" : "them";
-  return `${listed} ${items.length === 1 ? "was" : "were"} not tried: nobody was asked to approve ${them}, and nothing was ordered.`;
+  const again = items.filter((item) => triedItems.has(item));
+  const others = items.filter((item) => !triedItems.has(item));
+  const sentences: string[] = [];
+  if (others.length > 0) {
+    const them = others.length === 1 ? "it" : "them";
+    sentences.push(
+      `${listed(others)} ${others.length === 1 ? "was" : "were"} not tried: nobody was asked to approve ${them}, and nothing was ordered.`,
+    );
+  }
+  if (again.length > 0) {
+    sentences.push(
+      `Another ${listed(again)}, asked for again in this turn, ${again.length === 1 ? "was" : "were"} not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another.`,
+    );
+  }
+  return sentences.join(" ");
+}
+
+/** Items as a list: "a", "a and b", "a, b and c". */
+function listed(items: readonly string[]): string {
+  return items.length === 1
+    ? (items[0] ?? "")
+    : `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
 }
 
 /**

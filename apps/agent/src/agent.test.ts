@@ -753,7 +753,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
         outcome: "PARTIAL",
         exitCode: 10,
         message:
-          "Ordered 1 x XYZ phone: order ord_1. 1 x XYZ phone was not tried: nobody was asked to approve it, and nothing was ordered.",
+          "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone, asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another.",
         notTried: [{ product: "XYZ phone", qty: 1 }],
       });
       // The model heard why, and that the person can ask again.

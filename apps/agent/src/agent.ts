@@ -497,7 +497,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       const report = threadReport(thread, elapsed(startedAt));
       return {
         ...report,
-        message: `${report.message} ${describeNotTried(skipped)}`,
+        message: `${report.message} ${describeNotTried(
+          skipped,
+          thread.purchases
+            .filter((purchase) => purchase.result?.outcome === "ORDERED")
+            .map((purchase) => purchase.purchase),
+        )}`,
         notTried: skipped,
       };
     }
