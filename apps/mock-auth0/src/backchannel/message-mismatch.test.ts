@@ -128,6 +128,29 @@ describe("messageMismatch", () => {
       undefined,
       /states a maximum of 998 that authorization_details do not set/,
     ],
+    // A maximum written currency-first, or after "of", is a maximum too.
+    [
+      "Do you want to buy 2 XYZ phones for max USD 10",
+      "XYZ phone",
+      2,
+      998,
+      /the maximum_amount 998 \(it says max 10\)/,
+    ],
+    ["Buy 2 XYZ phones for up to $10", "XYZ phone", 2, 998, /the maximum_amount 998 /],
+    ["Buy 2 XYZ phones, maximum of 10 USD", "XYZ phone", 2, 998, /the maximum_amount 998 /],
+    ["Buy 2 XYZ phones, max: USD 10", "XYZ phone", 2, 998, /the maximum_amount 998 /],
+    ["Buy 2 XYZ phones for max USD 998", "XYZ phone", 2, undefined, /states a maximum of 998/],
+    ["Buy 2 XYZ phones for max USD 998", "XYZ phone", 2, 998, undefined],
+    ["Buy 2 XYZ phones for at most $998.00", "XYZ phone", 2, 998, undefined],
+    // The quantity is the number that counts the product, not any number of the message.
+    ["Do you want to buy 1 XYZ phone for 2 people", "XYZ phone", 2, undefined, /the quantity 2 of/],
+    ["Do you want to buy 1 XYZ phone, order 2", "XYZ phone", 2, undefined, /the quantity 2 of/],
+    ["Do you want to buy 1 XYZ phone at 2 pm", "XYZ phone", 2, undefined, /the quantity 2 of/],
+    ["Buy 1 XYZ phone x2", "XYZ phone", 2, undefined, /the quantity 2 of/],
+    ["Buy 2 XYZ phones and 1 XYZ phone", "XYZ phone", 2, undefined, /the quantity 2 of/],
+    ["Buy XYZ phone", "XYZ phone", 1, undefined, /the quantity 1 of/],
+    ["Buy 2 x XYZ phone", "XYZ phone", 2, undefined, undefined],
+    ["Buy 2 XYZ phones at 2 pm", "XYZ phone", 2, undefined, undefined],
     // A name with no letter or digit a binding message may hold is named by none.
     [
       "Do you want to buy 2 items",
@@ -171,6 +194,8 @@ describe("messageMismatch", () => {
       "AT&T SIM card",
       "Caf\u00e9 mug",
       "Model 3 charger",
+      "USD gift card",
+      "2x4 lumber",
       "Extraordinarily long product name that goes on and on for a while",
     ];
     for (const product of products) {

@@ -39,10 +39,22 @@ const TIMES = /^(?:x(\d+)|(\d+)x)$/;
  */
 const CONNECTORS = new Set([",", "for", "at", "from", "to", "and", "each", "max", "maximum", "up"]);
 
-/** Words after which a number is an amount the person may pay: "max 998", "up to 998", "at most 998". */
-function isLimitAt(said: readonly string[], index: number): boolean {
-  const before = said[index - 1];
-  const twoBefore = said[index - 2];
+/**
+ * Whether the number at `index` is an amount the person may pay: after "max", "maximum", "up to"
+ * or "at most", with the currency maybe written first ("max 998", "max USD 998", "up to $998"),
+ * and maybe "of" or a mark between ("maximum of 998", "max: 998").
+ */
+function isLimitAt(
+  said: readonly string[],
+  index: number,
+  currencies: ReadonlySet<string>,
+): boolean {
+  let at = index - 1;
+  if (said[at] === "$" || currencies.has(said[at] ?? "")) at--;
+  if (said[at] === "of") at--;
+  if (said[at] === ",") at--;
+  const before = said[at];
+  const twoBefore = said[at - 1];
   return (
     before === "max" ||
     before === "maximum" ||
@@ -53,20 +65,23 @@ function isLimitAt(said: readonly string[], index: number): boolean {
 
 /**
  * Whether the number at `index` is a price rather than a count: a limit ("max 998", "up to
- * 998"), after "$", or beside a currency code ("998 USD", "USD 998").
+ * USD 998"), after "$", or beside a currency code ("998 USD", "USD 998"). With `countsNext`,
+ * the word after it starts the product's name, so a name that starts with a currency code
+ * ("20 USD gift cards") does not make the number a price.
  */
 function isPriceAt(
   said: readonly string[],
   index: number,
   currencies: ReadonlySet<string>,
+  countsNext = false,
 ): boolean {
   const before = said[index - 1];
   const after = said[index + 1];
   return (
-    isLimitAt(said, index) ||
+    isLimitAt(said, index, currencies) ||
     before === "$" ||
     (before !== undefined && currencies.has(before)) ||
-    (after !== undefined && currencies.has(after))
+    (!countsNext && after !== undefined && currencies.has(after))
   );
 }
 
@@ -75,9 +90,15 @@ function lastWordForms(word: string): string[] {
   return [word, `${word}s`, `${word}es`, `${word.replace(/y$/, "")}ies`];
 }
 
+/** Where a message names a product: the positions of its words, from `start` up to `end`. */
+interface Naming {
+  start: number;
+  end: number;
+}
+
 /**
- * Where the message names the product, as word positions (to keep the numbers of a name such as
- * "Model 3 charger" from counting as the quantity), or `undefined` when it does not. The name
+ * Everywhere the message names the product, as word positions (to keep the numbers of a name
+ * such as "Model 3 charger" from counting as the quantity); empty when it does not. The name
  * must be there as whole words in a row, its last word maybe in the plural ("battery" in "2
  * batteries"), and followed by the end of the message, a connector ("for", "at", "max", "x2"…)
  * or a price, never by another word of a product: "XYZ phone" is not named by "2 XYZ phone
@@ -87,13 +108,14 @@ function lastWordForms(word: string): string[] {
  * "Kid's toy" as "Kids toy" (`sanitizeBindingText`). A name with no such letter or digit
  * ("τηλέφωνο") cannot be named by any binding message.
  */
-function productPositions(
+function productNamings(
   message: string,
   said: readonly string[],
   product: string,
   currencies: ReadonlySet<string>,
-): Set<number> | undefined {
+): Naming[] {
   const cutShort = message.trimEnd().endsWith("...");
+  const namings = new Map<number, Naming>();
   for (const name of [words(product), words(sanitizeBindingText(product))]) {
     if (name.length === 0) continue;
     for (let start = 0; start < said.length; start++) {
@@ -108,7 +130,6 @@ function productPositions(
         length++;
       }
       const end = start + length;
-      const positions = new Set(Array.from({ length }, (_, offset) => start + offset));
       if (length === name.length) {
         const next = said[end];
         if (
@@ -118,7 +139,7 @@ function productPositions(
           (isNumber(next) && isPriceAt(said, end, currencies)) ||
           currencies.has(next)
         ) {
-          return positions;
+          namings.set(start, { start, end });
         }
       } else if (
         cutShort &&
@@ -126,14 +147,47 @@ function productPositions(
         (name[length] ?? "").startsWith(said[end] ?? "_")
       ) {
         // The message stops inside the name: its last word is the start of the name's next one.
-        positions.add(end);
-        return positions;
+        namings.set(start, { start, end: said.length });
       } else if (cutShort && length > 0 && end === said.length) {
-        return positions;
+        namings.set(start, { start, end });
       }
     }
   }
-  return undefined;
+  return [...namings.values()];
+}
+
+/** The count a word states: a number that is not a price ("2", "1,000"), or "2x" and "x2". */
+function countAt(
+  said: readonly string[],
+  index: number,
+  currencies: ReadonlySet<string>,
+  countsNext = false,
+): number | undefined {
+  const word = said[index] ?? "";
+  const times = TIMES.exec(word);
+  if (times) return Number(times[1] ?? times[2]);
+  return isNumber(word) && !isPriceAt(said, index, currencies, countsNext)
+    ? numberValue(word)
+    : undefined;
+}
+
+/**
+ * The numbers that count the product where the message names it: the number directly before
+ * the name ("2 XYZ phones", "1,000 USB-C cables", "2x XYZ phone", "2 x XYZ phone"), unless it
+ * is a price ("$20 XYZ phone"), and "x2" right after it ("XYZ phone x2"). A number anywhere
+ * else counts something else: "Buy 1 XYZ phone for 2 people" counts one phone.
+ */
+function countsOf(
+  said: readonly string[],
+  { start, end }: Naming,
+  currencies: ReadonlySet<string>,
+): number[] {
+  const before =
+    said[start - 1] === "x"
+      ? countAt(said, start - 2, currencies)
+      : countAt(said, start - 1, currencies, true);
+  const after = TIMES.test(said[end] ?? "") ? countAt(said, end, currencies) : undefined;
+  return [before, after].filter((count) => count !== undefined);
 }
 
 /** How a problem is written: a product as JSON writes it, so a stray space or quote shows. */
@@ -141,14 +195,15 @@ const quoted = (text: string): string => JSON.stringify(text);
 
 /**
  * Where a request's binding message and its `authorization_details` visibly disagree. For each
- * `product_purchase` entry the message must name its product (see `productPositions`) and its
- * quantity, as a number of its own that is not a price ("19.99" holds no 19; in "2 XYZ phones
- * for max 20 USD" 20 is a price, not a quantity), and a maximum the message states ("max 998
- * USD", "up to 998") must be the entry's `maximum_amount` in whole cents, as the shop applies
- * it. Auth0's Guardian shows only the binding message for a custom type, so the person approves
- * what the message says while the token carries the details: an agent that writes one and sends
- * the other is wrong, and the testbed says so. `undefined` when they agree, or when there is
- * nothing to compare.
+ * `product_purchase` entry the message must name its product (see `productNamings`) and its
+ * quantity, as the number that counts the product (see `countsOf`: in "buy 1 XYZ phone for 2
+ * people" the quantity is 1; "19.99" holds no 19; in "2 XYZ phones for max 20 USD" 20 is a
+ * price), and a maximum the message states ("max 998 USD", "max USD 998", "up to $998") must
+ * be the entry's `maximum_amount` in whole cents, as the shop applies it. Auth0's Guardian
+ * shows only the binding message for a custom type, so the person approves what the message
+ * says while the token carries the details: an agent that writes one and sends the other is
+ * wrong, and the testbed says so. `undefined` when they agree, or when there is nothing to
+ * compare.
  */
 export function messageMismatch(
   bindingMessage: string,
@@ -168,24 +223,33 @@ export function messageMismatch(
       "usd",
       ...(typeof currency === "string" ? [currency.toLowerCase()] : []),
     ]);
-    const inName =
+    const namings =
       typeof product === "string"
-        ? productPositions(bindingMessage, said, product, currencies)
-        : new Set<number>();
-    if (inName === undefined) unnamed.push(`the product ${quoted(product as string)}`);
+        ? productNamings(bindingMessage, said, product, currencies)
+        : undefined;
+    const named = namings !== undefined && namings.length > 0;
+    if (namings !== undefined && !named) unnamed.push(`the product ${quoted(product as string)}`);
+    const inName = new Set(
+      (namings ?? []).flatMap(({ start, end }) =>
+        Array.from({ length: end - start }, (_, offset) => start + offset),
+      ),
+    );
 
-    const counts = said.flatMap((word, index) => {
-      const times = TIMES.exec(word);
-      if (times) return [Number(times[1] ?? times[2])];
-      if (!isNumber(word) || inName?.has(index) || isPriceAt(said, index, currencies)) return [];
-      return [numberValue(word)];
-    });
-    if (typeof quantity === "number" && Number.isFinite(quantity) && !counts.includes(quantity)) {
+    // Where the message names the product, the numbers that count it; where it does not (it is
+    // flagged already), any number of its own that is not a price.
+    const counts = named
+      ? namings.flatMap((naming) => countsOf(said, naming, currencies))
+      : said.flatMap((_, index) => countAt(said, index, currencies) ?? []);
+    if (
+      typeof quantity === "number" &&
+      Number.isFinite(quantity) &&
+      (counts.length === 0 || counts.some((count) => count !== quantity))
+    ) {
       unnamed.push(`the quantity ${String(quantity)}`);
     }
 
     const limits = said.flatMap((word, index) =>
-      isNumber(word) && isLimitAt(said, index) && !inName?.has(index) ? [word] : [],
+      isNumber(word) && isLimitAt(said, index, currencies) && !inName.has(index) ? [word] : [],
     );
     const maximum = (entry as { maximum_amount?: unknown }).maximum_amount;
     for (const limit of new Set(limits)) {
