@@ -102,6 +102,27 @@ describe("hideCredentials", () => {
     ["http://buyer:SE#CRET@127.0.0.1:5899/api/products", "http://***@127.0.0.1:5899/api/products"],
     ["redis://:SECRET?#x@redis.internal", "redis://***@redis.internal"],
     ["http://h?api_key=SE@CRET", "http://h?api_key=***"],
+    // ... and a "/" before it, or stand alone, as a token does.
+    [
+      "http://buyer:SE/CRET?x@127.0.0.1:5120/api/purchases",
+      "http://***@127.0.0.1:5120/api/purchases",
+    ],
+    [
+      "http://buyer:SECRET/?x@127.0.0.1:5120/api/purchases",
+      "http://***@127.0.0.1:5120/api/purchases",
+    ],
+    ["http://SECRET?x@127.0.0.1:5120/api/purchases", "http://***@127.0.0.1:5120/api/purchases"],
+    ["http://buyer:1234?SECRET@db:5432/shop", "http://***@db:5432/shop"],
+    [
+      "postgres://u:SE?C/R#ET@db:5432/shop?sslmode=require",
+      "postgres://***@db:5432/shop?sslmode=***",
+    ],
+    ["http://buyer:SE@C?RET@host/p", "http://***@host/p"],
+    ["http://buyer:SE?C@R/ET@host/p", "http://***@host/p"],
+    ["http://buyer:SE?CRET@host/p?notify=ops@example.com", "http://***@host/p?notify=***"],
+    // Read either way (a token "SE/CRET?x", or a query "x@host"), nothing after the scheme shows.
+    ["http://SE/CRET?x@127.0.0.1/api", "http://***"],
+    ["http://h/a#SE@CRET", "http://***"],
   ])("hides what could be a credential in %j", (value, shown) => {
     expect(hideCredentials(value)).toBe(shown);
     expect(hideCredentials(value)).not.toContain("SECRET");

@@ -89,16 +89,18 @@ export function hideUrlPasswords(url: URL): boolean {
 
 /**
  * A value as a message may show it, parsed as a URL or not: whatever could carry a credential
- * is `***`. That is the user part, to the last `@` before the query or fragment (a password
- * typed without encoding may hold `@`, `/` or `:`; a token may stand alone, `https://TOKEN@host`;
- * a query value may hold an `@`, `?notify=ops@example.com`), every query value (`?token=`,
- * `?api_key=`, `?password=`) and the fragment. The scheme, host, port and path are kept, so the
- * message still shows what is wrong; a value with none of these parts is returned as typed.
+ * is `***`. That is the user part, to the "@" that ends it (see `userPartEnd`: a password typed
+ * without encoding may hold `@`, `/`, `:`, `?` or `#`; a token may stand alone,
+ * `https://TOKEN@host`; a query value may hold an `@`, `?notify=ops@example.com`), every query
+ * value (`?token=`, `?api_key=`, `?password=`) and the fragment. The scheme, host, port and path
+ * are kept, so the message still shows what is wrong; a value with none of these parts is
+ * returned as typed, and one that could be read either way is `***` after its scheme.
  */
 export function hideCredentials(value: string): string {
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
   let rest = value.slice(scheme.length);
   const at = userPartEnd(rest);
+  if (at === "unclear") return `${scheme}***`;
   if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
   const hash = rest.indexOf("#");
   if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
@@ -116,28 +118,66 @@ export function hideCredentials(value: string): string {
   return `${scheme}${rest.slice(0, query)}?${pairs.join("&")}${rest.slice(end)}`;
 }
 
+/** A host with maybe a port, as a URL's authority holds it: `db`, `127.0.0.1:5120`, `[::1]:80`. */
+const HOST_AND_PORT = /^(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?$/u;
+
+/** What follows the "@" that ends a user part: a host, then the path, query, fragment or end. */
+const HOST_NEXT = /^[^@/?#&\s]+(?:[/?#]|$)/u;
+
 /**
- * Where the user part of a URL without its scheme ends: its last "@" before the query and the
- * fragment, which may hold an "@" of their own (`?notify=ops@example.com`); or, when there is
- * none, an "@" after a "?" or "#" that a password typed without encoding holds
- * (`buyer:hunter2?x@db:5432/shop`): one after a `user:password`-like start with no "/" in it,
- * and before a host. -1 when there is no user part.
+ * Where the user part of a URL without its scheme ends, as an index of its "@"; -1 when there
+ * is none, "unclear" when the value reads both as a URL whose query or fragment holds an "@"
+ * and as one whose user part holds a "?" or "#". Step by step, each step reading what follows
+ * the user part found so far:
+ *
+ * - the last "@" before the query and the fragment ends the user part (a password may hold "@",
+ *   "/" and ":": `buyer:p@ss/w:rd@db/shop`);
+ * - else an "@" after the first "?" or "#" that a host follows (`buyer:hun/ter2?x@db/shop`) ends
+ *   it when what comes before that "?" or "#" cannot be a host and port (`buyer:hun`), or when
+ *   it can (`s3cr3tT0ken`, `buyer:1234`) and neither a path (a "/") comes before it nor a
+ *   `key=value` between the "?" and the "@"; with a `key=value` there (`?notify=ops@example.com`)
+ *   the "@" is the query's. After a user part already found (`u:pw@host/a#to@ken`) an "@" with
+ *   a path before it is the fragment's or the query's too; before any, the value is "unclear"
+ *   (`h/a?x@host`: a token `h/a?x`, or a query `x@host`).
  */
-function userPartEnd(rest: string): number {
-  const authorityEnd = rest.search(/[?#]/u);
-  const at = rest.lastIndexOf("@", authorityEnd === -1 ? rest.length : authorityEnd - 1);
-  if (at !== -1 || authorityEnd === -1) return at;
-  let found = -1;
-  for (
-    let next = rest.indexOf("@", authorityEnd);
-    next !== -1;
-    next = rest.indexOf("@", next + 1)
-  ) {
-    const before = rest.slice(0, next);
-    if (before.includes("/") || !before.includes(":")) break;
-    if (/^[^@/?#&\s]+(?:[/?#]|$)/u.test(rest.slice(next + 1))) found = next;
+function userPartEnd(rest: string): number | "unclear" {
+  let end = -1;
+  for (;;) {
+    const from = end + 1;
+    const authorityEnd = rest.slice(from).search(/[?#]/u);
+    const at =
+      authorityEnd === -1 ? rest.lastIndexOf("@") : rest.lastIndexOf("@", from + authorityEnd - 1);
+    if (at >= from) {
+      end = at;
+      continue;
+    }
+    if (authorityEnd === -1) return end;
+    const next = afterQueryAt(rest, from, from + authorityEnd, end === -1);
+    if (next === "unclear" || next === -1) return next === "unclear" ? next : end;
+    end = next;
   }
-  return found;
+}
+
+/**
+ * The "@" after the query or fragment that starts at `queryStart` which ends a user part begun
+ * at `from` (see `userPartEnd`), -1 when none does, or "unclear".
+ */
+function afterQueryAt(
+  rest: string,
+  from: number,
+  queryStart: number,
+  first: boolean,
+): number | "unclear" {
+  for (let at = rest.indexOf("@", queryStart); at !== -1; at = rest.indexOf("@", at + 1)) {
+    if (!HOST_NEXT.test(rest.slice(at + 1))) continue;
+    const start = rest.slice(from, queryStart);
+    const authority = start.slice(0, start.includes("/") ? start.indexOf("/") : start.length);
+    if (!HOST_AND_PORT.test(authority)) return at;
+    if (rest.slice(queryStart, at).includes("=")) return -1;
+    if (!start.includes("/")) return at;
+    return first ? "unclear" : -1;
+  }
+  return -1;
 }
 
 /** A value as a problem shows it: a secret by its length only, anything else `hideCredentials`. */
