@@ -258,15 +258,24 @@ describe("loadConfig: the database", () => {
       "postgresql:/db.internal/shop",
       "postgres:shop",
       "POSTGRES://db/shop",
+      "jdbc:postgresql://db.internal:5432/shop",
+      "jdbc:postgresql://shop:pw@db.internal:5432/shop",
+      "jdbc:postgresql:shop",
+      "x:postgres:shop",
+      "x:PostgreSQL:/db/shop",
+      "jdbc:sqlite:shop.db",
+      "mysql://db/shop",
     ]) {
       const shown = value.replace("shop:pw@", "***@");
       expect(problems({ SHOP_API_DATABASE: value })).toEqual([
         `SHOP_API_DATABASE is the embedded database's folder, not a URL (got "${shown}"): for PostgreSQL set SHOP_API_DATABASE_URL instead`,
       ]);
     }
-    expect(loadConfig({ SHOP_API_DATABASE: "data/postgres:5432" }).database).toMatchObject({
-      kind: "embedded",
-    });
+    for (const folder of ["data/postgres:5432", "C:/data/shop", "./jdbc/postgresql:5432/shop"]) {
+      expect(loadConfig({ SHOP_API_DATABASE: folder }).database, folder).toMatchObject({
+        kind: "embedded",
+      });
+    }
   });
 
   it("refuses both variables at once, with the other problems", () => {

@@ -224,9 +224,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
   const urlProblem = url === "" ? undefined : databaseUrlProblem(url);
   if (urlProblem !== undefined) problems.push(`SHOP_API_DATABASE_URL ${urlProblem}`);
   const folder = env.SHOP_API_DATABASE?.trim() ?? "";
-  // A URL here would become a folder named after it (`./postgres:/db/shop`), silently embedded:
-  // any `scheme://`, and PostgreSQL's scheme however few slashes follow it (`postgresql:/h/db`).
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/|^postgres(?:ql)?:/i.test(folder)) {
+  if (looksLikeUrl(folder)) {
     problems.push(
       `SHOP_API_DATABASE is the embedded database's folder, not a URL (got ${JSON.stringify(hideCredentials(folder))}): ` +
         "for PostgreSQL set SHOP_API_DATABASE_URL instead",
@@ -253,6 +251,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     shortLived,
     issuerWaitMs: vars.SHOP_API_ISSUER_WAIT_MS,
   };
+}
+
+/**
+ * Whether a SHOP_API_DATABASE value is a URL, which would otherwise become a folder named after
+ * it (`./postgres:/db/shop`, `./jdbc:postgresql:/db.internal:5432/shop`), silently embedded: a
+ * scheme, or a chain of them (`jdbc:postgresql:`), followed by `//`; a chain of more than one
+ * (`jdbc:sqlite:shop.db`); and PostgreSQL's scheme anywhere in the chain, however few slashes
+ * follow it (`postgresql:/h/db`, `jdbc:postgresql:shop`). A folder whose name holds a ":" after
+ * a "/" (`data/postgres:5432`), a drive letter (`C:/data`) and `:memory:` are no URL.
+ */
+function looksLikeUrl(value: string): boolean {
+  const chain = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)+/.exec(value)?.[0];
+  if (chain === undefined) return false;
+  const schemes = chain.slice(0, -1).split(":");
+  return (
+    value.startsWith("//", chain.length) ||
+    schemes.length > 1 ||
+    schemes.some((scheme) => /^postgres/i.test(scheme))
+  );
 }
 
 function databaseOf(

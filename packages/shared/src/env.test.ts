@@ -81,6 +81,7 @@ describe("hideCredentials", () => {
     ["redis://localhost/0#SECRET", "redis://localhost/0#***"],
     ["rediss://[::1]:5880/0?SECRET#SECRET", "rediss://[::1]:5880/0?***#***"],
     ["u:SECRET@host", "***@host"],
+    ["jdbc:postgresql://u:SECRET@db:5432/shop", "jdbc:postgresql://***@db:5432/shop"],
     ["approver?token=SECRET/", "approver?token=***"],
     [
       "postgres://shop:pw@db/shop?sslmode=require&password=SECRET",

@@ -92,12 +92,12 @@ export function hideUrlPasswords(url: URL): boolean {
  * is `***`. That is the user part, to the "@" that ends it (see `userPartEnd`: a password typed
  * without encoding may hold `@`, `/`, `:`, `?` or `#`; a token may stand alone,
  * `https://TOKEN@host`; a query value may hold an `@`, `?notify=ops@example.com`), every query
- * value (`?token=`, `?api_key=`, `?password=`) and the fragment. The scheme, host, port and path
- * are kept, so the message still shows what is wrong; a value with none of these parts is
+ * value (`?token=`, `?api_key=`, `?password=`) and the fragment. The scheme (or a chain of them,
+ * `jdbc:postgresql://`), host, port and path are kept, so the message still shows what is wrong; a value with none of these parts is
  * returned as typed, and one that could be read either way is `***` after its scheme.
  */
 export function hideCredentials(value: string): string {
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? "";
+  const scheme = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)+\/\//.exec(value)?.[0] ?? "";
   let rest = value.slice(scheme.length);
   const at = userPartEnd(rest);
   if (at === "unclear") return `${scheme}***`;
