@@ -92,21 +92,55 @@ describe("request logs", () => {
 });
 
 describe("redactUrl", () => {
-  it("replaces every query value but those of the shop's own parameters", () => {
+  it("keeps the names of the shop's own parameters, and no other name or value", () => {
     expect(redactUrl("/api/purchases?access_token=abc&x=1")).toBe(
-      "/api/purchases?access_token=%5BRedacted%5D&x=%5BRedacted%5D",
+      "/api/purchases?access_token=%5BRedacted%5D&%5BRedacted%5D",
     );
     // A password or an API key for another service, put in the URL by mistake.
     expect(redactUrl("/api/products?password=PWa6&api_key=K3y")).toBe(
-      "/api/products?password=%5BRedacted%5D&api_key=%5BRedacted%5D",
+      "/api/products?%5BRedacted%5D&%5BRedacted%5D",
     );
-    expect(redactUrl("/admin/purchases?user=auth0%7Ctestbed-user")).toBe(
-      "/admin/purchases?user=auth0%7Ctestbed-user",
-    );
-    expect(redactUrl("/p?Access_Token=a&access_token=b")).toBe(
-      "/p?Access_Token=%5BRedacted%5D&access_token=%5BRedacted%5D",
+    // A parameter with no value: its name can be the secret.
+    expect(redactUrl("/api/products?SeCrEtKeyOnly1")).toBe("/api/products?%5BRedacted%5D");
+    expect(redactUrl("/api/products?SeCrEt=")).toBe("/api/products?%5BRedacted%5D");
+    expect(redactUrl("/p?Access_Token=a&access_token=b&access_token=c")).toBe(
+      "/p?%5BRedacted%5D&access_token=%5BRedacted%5D&access_token=%5BRedacted%5D",
     );
     expect(redactUrl("/health")).toBe("/health");
+    expect(redactUrl("/health?")).toBe("/health?");
+  });
+
+  it("keeps user only where it names the person of the admin route", () => {
+    expect(redactUrl("/admin/orders?user=auth0%7Ctestbed-user")).toBe(
+      "/admin/orders?user=auth0%7Ctestbed-user",
+    );
+    // Express routes these to it too.
+    expect(redactUrl("/Admin/Orders/?user=auth0%7Ctestbed-user&k=SeCrEt")).toBe(
+      "/Admin/Orders/?user=auth0%7Ctestbed-user&%5BRedacted%5D",
+    );
+    for (const path of ["/api/purchases", "/api/products", "/admin/orders/x", "/admin"]) {
+      expect(redactUrl(`${path}?user=buyer%3APWa6jj`)).toBe(`${path}?user=%5BRedacted%5D`);
+    }
+  });
+
+  it("is what the request log shows", async () => {
+    const shop = await createTestApp(issuer, { config: { adminToken: "admin-token-for-logs" } });
+    await request(shop.app).get("/api/products?SeCrEtKeyOnly1");
+    await request(shop.app).post("/api/purchases?user=buyer%3APWa6jj").send({});
+    await request(shop.app)
+      .get("/admin/orders?user=auth0%7Calice")
+      .set("Authorization", "Bearer admin-token-for-logs");
+    const urls = shop.logs.map((line) => (JSON.parse(line) as { req?: { url?: string } }).req?.url);
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        "/api/products?%5BRedacted%5D",
+        "/api/purchases?user=%5BRedacted%5D",
+        "/admin/orders?user=auth0%7Calice",
+      ]),
+    );
+    const all = shop.logs.join("\n");
+    expect(all).not.toContain("SeCrEtKeyOnly1");
+    expect(all).not.toContain("PWa6jj");
   });
 });
 

@@ -32,21 +32,29 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The query parameters whose values a log keeps: the shop's own, which carry no secret. Any
- * other value is replaced, since a caller may put anything in a URL: `?access_token=` (RFC 6750
- * section 2.3, which the shop refuses), a `?password=` or an `?api_key=` meant for another API.
+ * The query as a log may show it: an allowlist, since a caller may put anything in a URL, a
+ * `?password=`, an `?api_key=` meant for another API, or a bare secret (`?s3cr3t`), whose name
+ * is then the secret. A parameter the shop knows keeps its name: `access_token` (RFC 6750
+ * section 2.3, which the shop refuses, so the log says why) and `user`, whose value is kept
+ * only on the admin route, where it is the person whose orders are asked for (a path matched as
+ * Express routes it: any case, a trailing slash). Every other value, and every other parameter
+ * as a whole, is `[Redacted]`.
  */
-const KEPT_QUERY_PARAMS = new Set(["user"]);
+const NAMED_QUERY_PARAMS = new Set(["access_token", "user"]);
+const ADMIN_ORDERS = /^\/admin\/orders\/?$/i;
+const REDACTED = encodeURIComponent("[Redacted]");
 
-/** The URL with the values of every query parameter but the shop's own replaced. */
+/** The URL with its query redacted (see `NAMED_QUERY_PARAMS`). */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf("?");
   if (queryStart === -1) return url;
-  const params = new URLSearchParams(url.slice(queryStart + 1));
-  for (const name of new Set(params.keys())) {
-    if (!KEPT_QUERY_PARAMS.has(name)) params.set(name, "[Redacted]");
-  }
-  return `${url.slice(0, queryStart)}?${params.toString()}`;
+  const path = url.slice(0, queryStart);
+  const pairs = [...new URLSearchParams(url.slice(queryStart + 1))].map(([name, value]) => {
+    if (!NAMED_QUERY_PARAMS.has(name)) return REDACTED;
+    const kept = name === "user" && ADMIN_ORDERS.test(path);
+    return new URLSearchParams([[name, kept ? value : "[Redacted]"]]).toString();
+  });
+  return `${path}?${pairs.join("&")}`;
 }
 
 function requestId(req: IncomingMessage, res: ServerResponse): string {
