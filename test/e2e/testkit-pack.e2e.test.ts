@@ -3,7 +3,8 @@
  * installed with plain npm into an empty folder outside the workspace, and a quickstart-style
  * agent (plain Node ESM, `@ai-sdk/openai` through OPENAI_BASE_URL) tested there with the
  * testkit: approve, deny, expiry, no answer, and an interrupted purchase finished by a second
- * process from the SDK's own store. Nothing from the repository runs there but the tarballs.
+ * process from the SDK's own store, then resumed again, buying nothing more. Nothing from the
+ * repository runs there but the tarballs.
  *
  * The npm install is reused between runs when it would install exactly the same: an archive of
  * the installed folder, in node_modules/.cache/testkit-pack/, keyed by the content of every
@@ -300,7 +301,7 @@ console.log(JSON.stringify({ orders, ready: JSON.parse(ready.slice(ready.indexOf
     );
   });
 
-  it("the quickstart agent, tested with the testkit: approve, deny, expiry, no answer, interrupt", async () => {
+  it("the quickstart agent, tested with the testkit: approve, deny, expiry, no answer, interrupt and resumed again", async () => {
     const { stdout } = await node(["scenarios.js"]);
     const run = JSON.parse(stdout.trim().split("\n").at(-1)!);
 
@@ -329,6 +330,18 @@ console.log(JSON.stringify({ orders, ready: JSON.parse(ready.slice(ready.indexOf
       status: 201,
       order: { qty: 3 },
     });
+    // Resumed twice more: the store kept no token to buy with, and kept the used request, which
+    // the tenant answers invalid_grant; no new request to the person (the tenant's list below).
+    for (const again of run.resumedAgain) {
+      expect(again.output, JSON.stringify(again)).toMatchObject({
+        unauthorized: "ASYNC_AUTHORIZATION_INVALID_GRANT",
+      });
+    }
+    expect(run.resumedAgain).toHaveLength(2);
+    // The file the two processes shared: its owner's alone, and no token in it.
+    expect(run.store.mode.toString(8)).toBe("600");
+    expect(run.store.text).not.toMatch(/accessToken|idToken|Credentials|eyJ/);
+    expect(run.store.text).toMatch(/AuthResponses/);
 
     // The shop's witness: exactly the two approved purchases, for the logged-in person.
     expect(run.orders.map((o: { qty: number }) => o.qty).sort()).toEqual([2, 3]);
