@@ -59,9 +59,10 @@ afterAll(() => {
 });
 
 describe("the testkit README", () => {
-  it("holds the example files it says: a vitest test, and an agent in the test's process", () => {
+  it("holds the example files it says: a vitest test, one with the strict shop, and an agent in the test's process", () => {
     expect([...readmeExampleFiles("packages/testkit/README.md").keys()]).toEqual([
       "agent.test.ts",
+      "one-approval.test.ts",
       "vitest.config.ts",
       "global-setup.ts",
       "in-process.test.ts",
@@ -86,7 +87,7 @@ describe("the testkit README", () => {
       };
       throw new Error(`${message}\n${stdout}\n${stderr}`);
     });
-    expect(stdout).toMatch(/Test Files\s+2 passed/);
-    expect(stdout).toMatch(/Tests\s+5 passed/);
+    expect(stdout).toMatch(/Test Files\s+3 passed/);
+    expect(stdout).toMatch(/Tests\s+6 passed/);
   });
 });
