@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
@@ -57,6 +59,42 @@ it("a pnpm dev shop that starts before the tenant listens waits for it, then ser
   expect(tenant.issuer).toBe(issuer);
 
   // A busy machine's database open, once the issuer answered.
+  const ready = await shop.waitForReady(120_000);
+  const answer = await fetch(`${ready.url}/ready`);
+  expect(answer.status).toBe(200);
+  expect(shop.running).toBe(true);
+});
+
+it("a shop started beside a tenant's first start trusts the CA the tenant makes meanwhile", async () => {
+  // Two terminals, a CI job or a compose file: the shop looks for the tenant's CA before the
+  // tenant has made it, in a certificate folder of its own, and NODE_EXTRA_CA_CERTS names none.
+  const certDir = await mkdtemp(path.join(tmpdir(), "shop-issuer-wait-certs-"));
+  cleanups.push(() => rm(certDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const issuer = `https://localhost:${port}/`;
+
+  const shop = SupervisedChild.spawn({
+    name: "shop-api",
+    script: "apps/shop-api/src/main.ts",
+    env: {
+      ...shopTenantEnv(issuer, ""),
+      MOCK_AUTH0_CERT_DIR: certDir,
+      SHOP_API_PORT: "0",
+      SHOP_API_DATABASE: ":memory:",
+      SHOP_API_DATABASE_URL: "",
+      LOG_LEVEL: "warn",
+      ...SHORT_LIVED_SHOP_ENV,
+      ...WATCHED_SHOP_ENV,
+    },
+  });
+  cleanups.push(() => shop.stop());
+  await shop.waitForLine(waitingRecord, 30_000, "that it waits for the issuer");
+
+  // Its first start: the tenant makes its CA and certificate in the folder, then listens.
+  const tenant = await startTenant(port, undefined, certDir);
+  cleanups.push(() => tenant.close());
+  expect(tenant.caCertPath).toBe(path.join(certDir, "ca.pem"));
+
   const ready = await shop.waitForReady(120_000);
   const answer = await fetch(`${ready.url}/ready`);
   expect(answer.status).toBe(200);

@@ -20,11 +20,12 @@ export type ShopData = { folder: string } | { url: string };
  * mock-auth0 in this process, on the repository's tenant with the end-to-end speed settings
  * (no per-user request limit: these tests ask for dozens of approvals), on `port` (0: a free
  * one), approving at once unless `approverDefault` says otherwise. Its certificates are the
- * repository's (.certs), which shop-api trusts without restarting.
+ * repository's (.certs), or those in `certDir`, which shop-api trusts without restarting.
  */
 export function startTenant(
   port = 0,
   approverDefault: ApproverOutcome = { action: "approve", afterMs: 0 },
+  certDir: string = DEFAULT_CERT_DIR,
 ): Promise<RunningMockAuth0> {
   return startMockAuth0({
     tenant: loadTenant({
@@ -33,7 +34,7 @@ export function startTenant(
     }),
     port,
     host: "127.0.0.1",
-    certDir: DEFAULT_CERT_DIR,
+    certDir,
     approverDefault,
   });
 }

@@ -41,16 +41,21 @@ export interface AppDeps {
   benchmarkWithoutAuthentication?: { sub: string };
 }
 
-/** The issuer check that reaches the issuer exactly as token verification does. */
+/**
+ * The issuer check that reaches the issuer exactly as token verification does. `untrustedHint`:
+ * what to do about a certificate it does not trust (`IssuerTrust.untrustedHint`).
+ */
 export function issuerCheck(
   config: Pick<ShopApiConfig, "issuer">,
   tokenVerification: TokenVerificationOptions = {},
+  untrustedHint?: string,
 ): () => Promise<IssuerCheckResult> {
   return () =>
     checkIssuer({
       issuer: config.issuer,
       agent: tokenVerification.agent,
       timeoutMs: tokenVerification.timeoutDuration,
+      untrustedHint,
     });
 }
 

@@ -46,6 +46,8 @@ export interface IssuerCheckOptions {
   /** Tests only: replaces the transport (`fetchThrough(agent)`). */
   fetch?: IssuerFetch;
   timeoutMs?: number | undefined;
+  /** What to do about an untrusted certificate; by default, the advice for any process. */
+  untrustedHint?: string | undefined;
 }
 
 export interface IssuerCheckResult {
@@ -66,7 +68,7 @@ const CA_HINT =
   "make this machine trust its certificate authority.";
 
 export async function checkIssuer(options: IssuerCheckOptions): Promise<IssuerCheckResult> {
-  const { issuer, timeoutMs = 5_000 } = options;
+  const { issuer, timeoutMs = 5_000, untrustedHint = CA_HINT } = options;
   const fetch = options.fetch ?? fetchThrough(options.agent);
   const metadataUrl = discoveryUrl(issuer);
 
@@ -76,6 +78,7 @@ export async function checkIssuer(options: IssuerCheckOptions): Promise<IssuerCh
     "The issuer's metadata",
     timeoutMs,
     "http_status",
+    untrustedHint,
   );
   if (!isRecord(metadata) || typeof metadata.issuer !== "string") {
     throw new IssuerCheckError(
@@ -111,6 +114,7 @@ export async function checkIssuer(options: IssuerCheckOptions): Promise<IssuerCh
     "The issuer's signing keys (JWKS)",
     timeoutMs,
     "jwks_unreachable",
+    untrustedHint,
   );
   const keys = isRecord(jwks) && Array.isArray(jwks.keys) ? jwks.keys : undefined;
   if (!keys) {
@@ -134,6 +138,7 @@ async function getJson(
   what: string,
   timeoutMs: number,
   statusProblem: IssuerProblem,
+  untrustedHint: string,
 ): Promise<unknown> {
   let response: Awaited<ReturnType<IssuerFetch>>;
   try {
@@ -142,7 +147,7 @@ async function getJson(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw describeFetchFailure(error, url, what, timeoutMs);
+    throw describeFetchFailure(error, url, what, timeoutMs, untrustedHint);
   }
   if (response.status !== 200) {
     throw new IssuerCheckError(
@@ -168,6 +173,7 @@ export function describeFetchFailure(
   url: string,
   what: string,
   timeoutMs: number,
+  untrustedHint: string = CA_HINT,
 ): IssuerCheckError {
   const { host, hostname, origin, port } = new URL(url);
   const { failure, code, detail } = classifyNetworkError(error) ?? {
@@ -181,7 +187,7 @@ export function describeFetchFailure(
     case "tls_untrusted":
       return problem(
         failure,
-        `${what} at ${url} cannot be trusted: TLS certificate check failed (${code}). ${CA_HINT}`,
+        `${what} at ${url} cannot be trusted: TLS certificate check failed (${code}). ${untrustedHint}`,
       );
     case "tls_hostname":
       return problem(

@@ -4,11 +4,11 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   keepServingWithoutOutput,
   loadServerConfig,
-  localCaToTrust,
   mapStacksOfCrashes,
 } from "@ciba-testbed/shared/node";
 
 import { loadConfig } from "./config.js";
+import { IssuerTrust } from "./issuer-trust.js";
 
 const USAGE = `Usage: shop-api [--reset]
 
@@ -48,10 +48,9 @@ async function main(): Promise<void> {
   }
   // Against the local tenant, trust its CA without asking, in this process: the issuer's agent
   // gets it (serve.ts), since Node reads NODE_EXTRA_CA_CERTS only at start.
-  const issuer = new URL(config.issuer);
-  let localCa: string | undefined;
+  let trust: IssuerTrust;
   try {
-    localCa = issuer.protocol === "https:" ? localCaToTrust(process.env, issuer.host) : undefined;
+    trust = new IssuerTrust(config.issuer, process.env);
   } catch (error) {
     console.error(`shop-api cannot start: ${(error as Error).message}`);
     process.exit(2);
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
   // Loaded only now: `--help` and a configuration error load none of the server (Express, the
   // token verifier, PGlite), a fifth of a second of CPU.
   const { serve } = await import("./serve.js");
-  await serve(config, { ...options, localCa });
+  await serve(config, { ...options, trust });
 }
 
 // Started without --enable-source-maps (LAZY_SOURCE_MAPS in scripts/build.js): a crash's stack

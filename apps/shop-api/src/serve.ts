@@ -5,14 +5,15 @@ import { announceReady, closeOnSignals, listenFailureLine } from "@ciba-testbed/
 import { dropLogWhenUnwritable } from "@ciba-testbed/shared/node/unwritable-log";
 
 import { createApp } from "./app.js";
-import type { TokenVerificationOptions } from "./auth.js";
 import { Catalog } from "./catalog.js";
 import type { ShopApiConfig } from "./config.js";
 import { createDeps, issuerCheck } from "./deps.js";
 import { createHttpServer } from "./http-server.js";
 import { IssuerCheckError } from "./issuer-check.js";
+import type { IssuerCheckResult } from "./issuer-check.js";
+import { LocalCaError } from "./issuer-trust.js";
+import type { IssuerTrust } from "./issuer-trust.js";
 import { checkIssuerWaiting } from "./issuer-wait.js";
-import { agentTrusting } from "./issuer-transport.js";
 import { createLogger } from "./logging.js";
 import { DataDirInUseError } from "./store/data-dir-lock.js";
 import { MigrationError } from "./store/migrations.js";
@@ -40,20 +41,19 @@ export function lateV8Flags(
  * The server part of `main.ts`, loaded by it only once the process is to serve: checks the
  * issuer, opens the database, listens, prints the ready record, and closes in order on a
  * signal. Exits 1 with one line when the issuer or the database stops it (an issuer that refuses
- * connections once `issuerWaitMs` is over). `localCa`: a CA the
- * issuer's certificate needs that Node does not trust by itself (`localCaToTrust`).
+ * connections once `issuerWaitMs` is over), 2 when a local tenant's CA that appeared meanwhile
+ * cannot be read. `trust`: what the issuer's certificate is trusted with (`IssuerTrust`).
  */
 export async function serve(
   config: ShopApiConfig,
-  options: { reset: boolean; localCa?: string | undefined },
+  options: { reset: boolean; trust: IssuerTrust },
 ): Promise<void> {
   const logger = createLogger(config.logLevel);
   dropLogWhenUnwritable(logger);
-  const tokenVerification: TokenVerificationOptions =
-    options.localCa === undefined ? {} : { agent: agentTrusting([options.localCa]) };
+  const { trust } = options;
   try {
     const waitMs = config.issuerWaitMs ?? 0;
-    const issuer = await checkIssuerWaiting(issuerCheck(config, tokenVerification), {
+    const issuer = await checkIssuerWaiting(() => checkIssuerTrusting(config, trust), {
       waitMs,
       onWait: (error) => {
         logger.warn(
@@ -67,13 +67,17 @@ export async function serve(
       "issuer reachable and trusted",
     );
   } catch (error) {
-    if (error instanceof IssuerCheckError) {
-      logger.fatal({ problem: error.problem }, error.message);
+    if (error instanceof IssuerCheckError || error instanceof LocalCaError) {
+      logger.fatal(
+        error instanceof IssuerCheckError ? { problem: error.problem } : {},
+        error.message,
+      );
       console.error(`shop-api cannot start: ${error.message}`);
-      process.exit(1);
+      process.exit(error instanceof LocalCaError ? 2 : 1);
     }
     throw error;
   }
+  const { tokenVerification } = trust;
 
   // Node's modules are all loaded by now, HTTPS and TLS with the issuer check.
   const flags = lateV8Flags(config);
@@ -124,7 +128,13 @@ export async function serve(
     },
     options.reset ? "database reset and ready" : "database ready",
   );
-  const deps = createDeps(config, { catalog, store: opened.store, logger, tokenVerification });
+  const deps = createDeps(config, {
+    catalog,
+    store: opened.store,
+    logger,
+    tokenVerification,
+    checkIssuer: issuerCheck(config, tokenVerification, trust.untrustedHint()),
+  });
 
   const { server, stop } = createHttpServer(createApp(config, deps));
   server.listen(config.port, config.host, () => {
@@ -163,4 +173,25 @@ export async function serve(
       logger.info({ signal }, "shop-api stopping");
     },
   );
+}
+
+/**
+ * One try of the start-up issuer check. A local tenant started at the same time as the shop may
+ * make its CA after the shop looked for it: it is looked for again before each try, and once
+ * more when the certificate was untrusted (the tenant made it and listened in between).
+ */
+async function checkIssuerTrusting(
+  config: ShopApiConfig,
+  trust: IssuerTrust,
+): Promise<IssuerCheckResult> {
+  trust.refresh();
+  const check = () => issuerCheck(config, trust.tokenVerification, trust.untrustedHint())();
+  try {
+    return await check();
+  } catch (error) {
+    if (error instanceof IssuerCheckError && error.problem === "tls_untrusted" && trust.refresh()) {
+      return check();
+    }
+    throw error;
+  }
 }
