@@ -437,6 +437,37 @@ describe("what /authorize refuses", () => {
     await expect(answer.text()).resolves.toContain("Unknown client: no-such-client");
   });
 
+  it.each([
+    ["request", "request_not_supported", "The request parameter (a request object, JAR)"],
+    ["request_uri", "request_uri_not_supported", "The request_uri parameter (a request object by"],
+  ])(
+    "sends a %s back with %s (OIDC Core 6), not a login that used the parameters outside it",
+    async (name, code, description) => {
+      const url = authorizeUrl(confidential, { state: "jar", [name]: "eyJ" });
+      const back = location(await new Browser().get(url));
+      expect(`${back.origin}${back.pathname}`).toBe(CALLBACK);
+      expect(back.searchParams.get("error")).toBe(code);
+      expect(back.searchParams.get("error_description")).toContain(description);
+      expect(back.searchParams.get("error_description")).toContain(
+        "is not supported: send the authorization request's parameters in the query itself",
+      );
+      expect(back.searchParams.get("state")).toBe("jar");
+    },
+  );
+
+  it("shows a request object whose redirect_uri is only inside it an error page that says so", async () => {
+    const url = new URL("authorize", tenant.issuer);
+    url.searchParams.set("client_id", APP.id);
+    url.searchParams.set("request", "eyJ");
+    const answer = await new Browser().get(url);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get("location")).toBeNull();
+    const page = await answer.text();
+    expect(page).toContain("request_not_supported");
+    expect(page).toContain("The request parameter (a request object, JAR) is not supported");
+    expect(page).not.toContain("Missing required parameter: redirect_uri");
+  });
+
   it("sends a public client without PKCE back with invalid_request", async () => {
     const url = authorizeUrl(publicClient, { redirect_uri: SPA.callback, state: "s" });
     const answer = await new Browser().get(url);
