@@ -112,6 +112,9 @@ describe("optionShapeProblems", () => {
             SHOP_API_DATABASE: ":memory:",
             AUTH0_DOMAIN: "tenant.example",
             SHOP_API_HOST: "127.0.0.2",
+            // Not set by the testbed, but each wins over one it sets.
+            AUTH0_ISSUER_BASE_URL: "https://localhost:5210/",
+            SHOP_API_DATABASE_URL: "postgres://localhost/shop",
           },
         },
       }),
@@ -119,6 +122,8 @@ describe("optionShapeProblems", () => {
       "shop.env.SHOP_API_PORT is set by startTestbed itself, so it may not be given here: give the port as ports.shopApi",
       "shop.env.SHOP_API_DATABASE is set by startTestbed itself, so it may not be given here: give the database as shop.database",
       "shop.env.AUTH0_DOMAIN is set by startTestbed itself, so it may not be given here: it is the testbed's tenant (the tenant option picks another)",
+      "shop.env.AUTH0_ISSUER_BASE_URL would override what startTestbed sets, so it may not be given here: the shop trusts the testbed's tenant as its issuer (the tenant option picks another)",
+      "shop.env.SHOP_API_DATABASE_URL would override what startTestbed sets, so it may not be given here: a testbed's shop keeps its orders in the embedded database shop.database names (a folder, or :memory:)",
     ]);
     expect(optionShapeProblems({ shop: { env: "SHOP_API_HOST=127.0.0.2" } })).toEqual([
       'shop.env must be an object of variables, not "SHOP_API_HOST=127.0.0.2"',

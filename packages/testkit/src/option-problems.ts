@@ -73,8 +73,11 @@ const KNOWN_OPTIONS = {
 };
 
 /**
- * The shop's variables `startTestbed` sets itself, each with what to do instead: given in
- * `shop.env`, one would be ignored (SHOP_API_PORT) or would take the shop from the testbed.
+ * The shop's variables `startTestbed` sets itself, or that would override what it sets, each
+ * with what to do instead: given in `shop.env`, one would be ignored (SHOP_API_PORT) or would
+ * take the shop from the testbed (AUTH0_ISSUER_BASE_URL wins over AUTH0_DOMAIN, so the shop
+ * trusted another tenant; SHOP_API_DATABASE_URL beside SHOP_API_DATABASE stopped the shop with
+ * its own words, after the tenant had started).
  */
 const SHOP_ENV_SET_BY_TESTBED: Readonly<Record<string, string>> = {
   SHOP_API_PORT: "give the port as ports.shopApi",
@@ -87,19 +90,28 @@ const SHOP_ENV_SET_BY_TESTBED: Readonly<Record<string, string>> = {
   SHOP_API_ADMIN_TOKEN: "testbed.shop reads the orders with a token of its own",
 };
 
+/** The shop's variables that would override one `startTestbed` sets, each with what to do. */
+const SHOP_ENV_OVERRIDING_TESTBED: Readonly<Record<string, string>> = {
+  AUTH0_ISSUER_BASE_URL:
+    "the shop trusts the testbed's tenant as its issuer (the tenant option picks another)",
+  SHOP_API_DATABASE_URL:
+    "a testbed's shop keeps its orders in the embedded database shop.database names (a folder, or :memory:)",
+};
+
 /** The variables in `shop.env` that startTestbed sets itself, each with the option to use. */
 function shopEnvProblems(env: unknown): string[] {
   if (env === undefined) return [];
   if (env === null || typeof env !== "object" || Array.isArray(env)) {
     return [`shop.env must be an object of variables, not ${shown(env)}`];
   }
-  return Object.keys(env)
-    .filter((name) => Object.hasOwn(SHOP_ENV_SET_BY_TESTBED, name))
-    .map(
-      (name) =>
-        `shop.env.${name} is set by startTestbed itself, so it may not be given here: ` +
-        (SHOP_ENV_SET_BY_TESTBED[name] ?? ""),
-    );
+  return Object.keys(env).flatMap((name) => {
+    const set = Object.hasOwn(SHOP_ENV_SET_BY_TESTBED, name);
+    if (!set && !Object.hasOwn(SHOP_ENV_OVERRIDING_TESTBED, name)) return [];
+    const why = set
+      ? `is set by startTestbed itself, so it may not be given here: ${SHOP_ENV_SET_BY_TESTBED[name] ?? ""}`
+      : `would override what startTestbed sets, so it may not be given here: ${SHOP_ENV_OVERRIDING_TESTBED[name] ?? ""}`;
+    return [`shop.env.${name} ${why}`];
+  });
 }
 
 /** The names in `value` (an object) that `known` does not have, each with its fix. */
