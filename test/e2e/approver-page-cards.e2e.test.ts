@@ -185,6 +185,29 @@ describe("the approver page's cards", () => {
     );
   });
 
+  it("says 'decided on this page' only on the page whose decision it was, not on a second tab's", async () => {
+    ask(tenant, "two-tabs", "Two tabs check");
+    await open();
+    const other = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    try {
+      await other.goto(`${tenant.issuer}approver`);
+      await other.getByText("Live", { exact: true }).waitFor();
+      await other.locator(".card", { hasText: "Two tabs check" }).waitFor();
+      await page
+        .locator(".card", { hasText: "Two tabs check" })
+        .getByRole("button", { name: /^Approve/ })
+        .click();
+      const who = (tab: Page) =>
+        tab.locator(".history > li", { hasText: "Two tabs check" }).locator(".who").textContent();
+      await other.locator(".history > li", { hasText: "Two tabs check" }).waitFor();
+      await page.locator(".history > li", { hasText: "Two tabs check" }).waitFor();
+      await expect.poll(() => who(page)).toMatch(/ \u00B7 decided on this page \u00B7 /);
+      await expect(who(other)).resolves.toMatch(/ \u00B7 decided on an approver page \u00B7 /);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("keeps the Recent list as it grows: an open timeline stays open with the focus on it, and only the new decision is added to the live region", async () => {
     // A full Recent list (25), the newest on the tenant's clock last.
     const recentIds = Array.from(

@@ -48,9 +48,24 @@ const OUTCOME_LABEL = {
 const DECIDED_BY = {
   rule: "decided by a rule",
   "control-api": "decided through the control API",
-  "approver-page": "decided on this page",
+  "approver-page": "decided on an approver page",
   "email-link": "decided through the email's link",
 };
+
+/**
+ * The requests this page decided: the tenant records only that an approver page did, and a tab
+ * whose Deny lost to another tab's Approve must not call that Approve its own.
+ */
+const decidedOnThisPage = new Set();
+
+/** Who decided `request`, as the Recent list says it. */
+function decidedBy(request) {
+  const { by } = request.decision;
+  if (by === "approver-page" && decidedOnThisPage.has(request.auth_req_id)) {
+    return "decided on this page";
+  }
+  return DECIDED_BY[by] ?? by;
+}
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -114,6 +129,9 @@ async function decide(request, decision, card) {
       const body = await response.json().catch(() => ({}));
       throw new Error(body.error_description ?? `The server answered ${response.status}`);
     }
+    decidedOnThisPage.add(request.auth_req_id);
+    // The tenant's news of the decision may have come first: its Recent item says so now.
+    render();
   } catch (e) {
     const text = `Could not ${decision}: ${e.message}`;
     if (card.isConnected) {
@@ -268,7 +286,7 @@ function updateHistoryItem(item, request) {
   const badge = item.querySelector(".outcome");
   badge.className = `outcome ${request.status}`;
   setText(badge, OUTCOME_LABEL[request.status] ?? request.status);
-  const by = request.decision ? ` · ${DECIDED_BY[request.decision.by] ?? request.decision.by}` : "";
+  const by = request.decision ? ` · ${decidedBy(request)}` : "";
   setText(
     item.querySelector(".who"),
     `${escaped(request.user)} · ${escaped(request.client_name ?? request.client_id)}${by} · ${request.polls} polls`,
