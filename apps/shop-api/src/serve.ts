@@ -111,6 +111,17 @@ export async function serve(
       `the database's folder was open to other users (mode ${modeText(closedToOthers)}, as earlier versions made it): it is now this user's alone (0700), and its files lost their group and other permissions`,
     );
   }
+  const { foreignLockSocket } = opened.database;
+  if (foreignLockSocket !== undefined) {
+    logger.warn(
+      {
+        database: opened.database.where,
+        socket: foreignLockSocket.path,
+        uid: foreignLockSocket.uid,
+      },
+      `a socket of user ${String(foreignLockSocket.uid)}, not this user's, is where shop-api versions before 9e0f5c1 put this folder's lock (${foreignLockSocket.path}): any user may make a socket there, so it was not taken for a shop holding the folder (a shop-api of such a version is refused the folder while it is there; that user or root may remove it)`,
+    );
+  }
   if (opened.database.remadeBecause !== undefined) {
     logger.warn(
       { database: opened.database.where, problem: opened.database.remadeBecause },

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 
 import {
   DataDirInUseError,
@@ -126,6 +126,42 @@ describe("lockDataDir and a shop of a version before the lock moved into the fol
   });
 });
 
+describe("lockDataDir and another user's socket where an older shop's lock goes", () => {
+  // Its name is the folder's path's digest, which anyone can work out, in /tmp, where the sticky
+  // bit keeps this user from removing another user's file: taken for an older shop, such a
+  // socket kept the shop from ever starting on its folder.
+  // Only root may run a process as another user; CI runs the suite as root.
+  it.runIf(process.getuid?.() === 0)(
+    "is passed over, named, and isDataDirHeld does not count it",
+    async () => {
+      const temp = folder();
+      chmodSync(temp, 0o1777);
+      vi.stubEnv("TMPDIR", temp);
+      onTestFinished(() => {
+        vi.unstubAllEnvs();
+      });
+      const dir = folder();
+      const squatter = await oldShopHolding(dir, { uid: 65534, gid: 65534 });
+      try {
+        expect(await socketAnswers(oldLockSocket(dir))).toBe(true);
+        expect(await isDataDirHeld(dir)).toBe(false);
+
+        const lock = await lockDataDir(dir);
+
+        expect(lock.foreignLegacySocket).toEqual({ path: oldLockSocket(dir), uid: 65534 });
+        // The folder is held all the same, by its own lock.
+        expect(await isDataDirHeld(dir)).toBe(true);
+        await expectInUse(dir);
+        await lock.release();
+        // The other user's socket is theirs: left as it is.
+        expect(await socketAnswers(oldLockSocket(dir))).toBe(true);
+      } finally {
+        await killed(squatter);
+      }
+    },
+  );
+});
+
 /** The lock's socket of a shop before it moved into the folder, as that version named it. */
 function oldLockSocket(dir: string): string {
   const digest = createHash("sha256").update(realpathSync(dir)).digest("hex").slice(0, 24);
@@ -147,16 +183,23 @@ function oldShopListens(dir: string): Promise<string> {
   });
 }
 
-/** Another process that holds `dir` as an older shop did, once it holds it. */
-async function oldShopHolding(dir: string): Promise<ChildProcess> {
+/**
+ * Another process that holds `dir` as an older shop did, once it holds it; as the user `as`
+ * names, with a socket every user may connect to.
+ */
+async function oldShopHolding(
+  dir: string,
+  as: { uid: number; gid: number } | Record<string, never> = {},
+): Promise<ChildProcess> {
   const holder = spawn(
     process.execPath,
     [
       "-e",
-      `require("node:net").createServer((socket) => socket.destroy())
+      `process.umask(0);
+       require("node:net").createServer((socket) => socket.destroy())
          .listen(${JSON.stringify(oldLockSocket(dir))}, () => console.log("locked"));`,
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["ignore", "pipe", "inherit"], ...as },
   );
   await new Promise<void>((resolve) =>
     holder.stdout.once("data", () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { lstatSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import type { Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +11,18 @@ export class DataDirInUseError extends Error {
 }
 
 export interface DataDirLock {
+  /**
+   * The socket of another user's found where an older shop's lock goes (`legacyLockSocket`),
+   * and its owner: not taken for a shop holding the folder, and not held.
+   */
+  foreignLegacySocket?: ForeignSocket;
   release(): Promise<void>;
+}
+
+/** A socket at a lock's path that is not this user's: its path, and its owner's user id. */
+export interface ForeignSocket {
+  path: string;
+  uid: number;
 }
 
 /** The lock's socket, in the folder it locks. */
@@ -20,7 +31,9 @@ export const LOCK_SOCKET_NAME = ".shop-api.lock";
  * The lock's socket as shop-api versions before the lock moved into the folder named it: in the
  * temporary folder, after the folder's real path. Such a shop sees no other lock, so the current
  * one checks and holds this one too: an older and a newer shop on one folder each bought once
- * with one approval, and one's orders were lost.
+ * with one approval, and one's orders were lost. Anyone can work the name out from the folder's
+ * path and make a socket there first (`/tmp` is everyone's, and its sticky bit keeps this user
+ * from removing another's file), so only a socket of this user's counts (`socketOwner`).
  */
 export function legacyLockSocket(realDataDir: string, temp: string = tmpdir()): string {
   const digest = createHash("sha256").update(realDataDir).digest("hex").slice(0, 24);
@@ -42,16 +55,27 @@ const MAX_SOCKET_PATH = 100;
  * (`TMPDIR`, systemd's `PrivateTmp`, a container's own `/tmp` over a shared volume); a lock named
  * after the folder in the temporary folder let two shops with different `TMPDIR`s open one
  * folder, and one approval buy once in each. A shop of a version from before that sees only
- * that lock (`legacyLockSocket`), so it is checked and held too: an older shop is refused the
- * folder a current one holds, and the other way round. The folder must exist.
+ * that lock (`legacyLockSocket`), so it is checked and held too: an older shop of this user's
+ * is refused the folder a current one holds, and the other way round. A socket of another
+ * user's there is no older shop of this user's, and anyone may have made it to keep this shop
+ * from starting: it is passed over (`foreignLegacySocket`). The folder must exist.
  */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const real = realpathSync(dataDir);
   const held = await holding(path.join(real, LOCK_SOCKET_NAME), dataDir, true);
+  const legacySocket = legacyLockSocket(real);
   let legacy: DataDirLock | undefined;
   try {
-    legacy = await holding(legacyLockSocket(real), dataDir, false);
+    legacy = await holding(legacySocket, dataDir, false);
   } catch (error) {
+    if (error instanceof ForeignSocketError) {
+      return {
+        foreignLegacySocket: { path: legacySocket, uid: error.uid },
+        release: async () => {
+          await held?.release();
+        },
+      };
+    }
     await held?.release();
     throw error;
   }
@@ -62,12 +86,38 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   };
 }
 
+/** A socket of another user's answers at the path of a lock that is not required. */
+class ForeignSocketError extends Error {
+  override readonly name = "ForeignSocketError";
+  constructor(readonly uid: number) {
+    super(`the socket is user ${String(uid)}'s`);
+  }
+}
+
+/**
+ * Who made the file at `socketPath`, a socket that answered: `"mine"` for a socket of this
+ * user's (or where there are no user ids), else the owner's user id (a link counts as its
+ * own owner's, whatever it points to); `"gone"` when nothing is there any more.
+ */
+function socketOwner(socketPath: string): "mine" | "gone" | number {
+  let found;
+  try {
+    found = lstatSync(socketPath);
+  } catch {
+    return "gone";
+  }
+  const me = process.getuid?.();
+  if (me === undefined) return "mine";
+  return found.uid === me && found.isSocket() ? "mine" : found.uid;
+}
+
 /**
  * Holds the lock socket `socketPath`, or throws `DataDirInUseError` when a live process holds
  * it. A socket left by a process that died is taken over. `required`: a socket that cannot be
  * made for any other reason fails the lock; the legacy socket (`legacyLockSocket`) is held when
  * it can be, and otherwise (a temporary folder this user may not write, another user's dead
- * socket) only checked: no older shop holds it then either.
+ * socket) only checked: no older shop holds it then either. Such a socket of another user's
+ * that answers is no shop of this user's: `ForeignSocketError`.
  */
 async function holding(
   socketPath: string,
@@ -84,7 +134,11 @@ async function holding(
     } catch (error) {
       failure = error;
     }
-    if (await reaching(socketPath, socketAnswers)) throw inUseError(dataDir);
+    if (await reaching(socketPath, socketAnswers)) {
+      const owner = required ? "mine" : socketOwner(socketPath);
+      if (owner === "mine") throw inUseError(dataDir);
+      if (owner !== "gone") throw new ForeignSocketError(owner);
+    }
     if ((failure as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt > 0) {
       if (required) throw failure;
       return undefined;
@@ -108,9 +162,9 @@ function inUseError(dataDir: string): DataDirInUseError {
 }
 
 /**
- * Whether a live process holds `dataDir`'s lock (its socket, or the socket an older shop holds
- * in the temporary folder, answers), as `lockDataDir` finds
- * before it refuses; false for a folder that does not exist. For a supervisor's advice (`pnpm
+ * Whether a live process holds `dataDir`'s lock (its socket, or the socket an older shop of this
+ * user's holds in the temporary folder, answers), as `lockDataDir` finds before it refuses;
+ * false for a folder that does not exist. For a supervisor's advice (`pnpm
  * dev`'s suggested command), not for taking the folder: only `lockDataDir` does that.
  */
 export async function isDataDirHeld(dataDir: string): Promise<boolean> {
@@ -120,10 +174,9 @@ export async function isDataDirHeld(dataDir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return (
-    (await reaching(path.join(real, LOCK_SOCKET_NAME), socketAnswers)) ||
-    (await reaching(legacyLockSocket(real), socketAnswers))
-  );
+  if (await reaching(path.join(real, LOCK_SOCKET_NAME), socketAnswers)) return true;
+  const legacy = legacyLockSocket(real);
+  return (await reaching(legacy, socketAnswers)) && socketOwner(legacy) === "mine";
 }
 
 /**

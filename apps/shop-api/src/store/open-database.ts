@@ -21,7 +21,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { parse as parseConnectionString, toClientConfig } from "pg-connection-string";
 
-import { lockDataDir } from "./data-dir-lock.js";
+import { lockDataDir, type ForeignSocket } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { migrateToLatest } from "./migrations.js";
@@ -44,6 +44,12 @@ export interface ShopDatabase {
    * (`closeToOthers`): made open by an earlier version. Undefined when it was closed already.
    */
   closedToOthers?: number;
+  /**
+   * A socket of another user's where shop-api versions before 9e0f5c1 put the folder's lock, in
+   * the temporary folder (`DataDirLock.foreignLegacySocket`): passed over, not taken for a shop
+   * holding the folder.
+   */
+  foreignLockSocket?: ForeignSocket;
   /**
    * Why PostgreSQL did not start on the embedded database `--reset` emptied and made anew
    * (`OpenDatabaseOptions.remakeDamaged`); undefined when it started.
@@ -356,6 +362,9 @@ async function openEmbedded(
     ...(createdFrom === undefined ? {} : { createdFrom }),
     ...(closedToOthers === undefined ? {} : { closedToOthers }),
     ...(remadeBecause === undefined ? {} : { remadeBecause }),
+    ...(lock?.foreignLegacySocket === undefined
+      ? {}
+      : { foreignLockSocket: lock.foreignLegacySocket }),
     close: async () => {
       await database.close();
       await lock?.release();
