@@ -122,6 +122,12 @@ export async function serve(
       `a socket of user ${String(foreignLockSocket.uid)}, not this user's, is where shop-api versions before 9e0f5c1 put this folder's lock (${foreignLockSocket.path}): any user may make a socket there, so it was not taken for a shop holding the folder (a shop-api of such a version is refused the folder while it is there; that user or root may remove it)`,
     );
   }
+  if (opened.database.remadeUnfinished === true) {
+    logger.warn(
+      { database: opened.database.where },
+      "the database's folder held a new database that a start or --reset was stopped while it made it, before it was ready to take orders: it was emptied and made anew",
+    );
+  }
   if (opened.database.remadeBecause !== undefined) {
     logger.warn(
       { database: opened.database.where, problem: opened.database.remadeBecause },

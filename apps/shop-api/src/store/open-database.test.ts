@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -22,6 +23,7 @@ import { Catalog } from "../catalog.js";
 
 import {
   DatabaseOpenError,
+  MAKING_MARKER,
   openDatabase,
   redactDatabaseUrl,
   type ShopDatabase,
@@ -369,3 +371,136 @@ describe.runIf(process.platform !== "win32")(
     );
   },
 );
+
+describe("an embedded database whose making was stopped", () => {
+  // PGlite writes a new cluster's files over about two seconds, PG_VERSION among the last: a
+  // first start or --reset stopped meanwhile (Ctrl-C in the first pnpm dev) left a folder that
+  // both refused ("it holds files (pg_wal) but no PG_VERSION ... restore this one from a backup").
+  it("is made anew by the next start after a kill while its files were written", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "shop-db-killed-"));
+    try {
+      await killedWhileMaking(folder);
+      const names = readdirSync(folder);
+      expect(names).not.toContain("PG_VERSION");
+      expect(names.filter((name) => !name.startsWith(".")).length).toBeGreaterThan(0);
+
+      const database = await openDatabase({ kind: "embedded", location: folder });
+      try {
+        expect(database.remadeUnfinished).toBe(true);
+        expect(existsSync(path.join(folder, "PG_VERSION"))).toBe(true);
+        expect(existsSync(path.join(folder, MAKING_MARKER))).toBe(false);
+        const { rows } = await sql<{ n: number }>`select 1 as n`.execute(database.db);
+        expect(rows).toEqual([{ n: 1 }]);
+      } finally {
+        await database.close();
+      }
+      // Made: the next start opens it as it is.
+      const again = await openDatabase({ kind: "embedded", location: folder });
+      expect(again.remadeUnfinished).toBeUndefined();
+      await again.close();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("is made anew by --reset, and by a start when PostgreSQL does not start on what was written", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      // What a kill after PG_VERSION but before the last files leaves.
+      writeFileSync(path.join(copy.folder, MAKING_MARKER), "");
+      rmSync(path.join(copy.folder, "global/pg_control"));
+      const opened = await openShopStore(
+        { kind: "embedded", location: copy.folder },
+        new Catalog(),
+      );
+      try {
+        expect(opened.database.remadeUnfinished).toBe(true);
+        expect(opened.database.remadeBecause).toBeUndefined();
+        expect(existsSync(path.join(copy.folder, MAKING_MARKER))).toBe(false);
+        expect(existsSync(path.join(copy.folder, "global/pg_control"))).toBe(true);
+      } finally {
+        await opened.close();
+      }
+      // What a kill of --reset before PG_VERSION leaves.
+      rmSync(path.join(copy.folder, "PG_VERSION"));
+      writeFileSync(path.join(copy.folder, MAKING_MARKER), "");
+      const reset = await openShopStore(
+        { kind: "embedded", location: copy.folder },
+        new Catalog(),
+        {
+          reset: true,
+        },
+      );
+      try {
+        expect(reset.database.remadeUnfinished).toBe(true);
+        expect(existsSync(path.join(copy.folder, "PG_VERSION"))).toBe(true);
+      } finally {
+        await reset.close();
+      }
+    } finally {
+      await copy.remove();
+    }
+  }, 120_000);
+
+  it("is never emptied once PostgreSQL started on it: its orders stay", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      const first = await openShopStore({ kind: "embedded", location: copy.folder }, new Catalog());
+      await sql`
+        insert into shop_orders (
+          id, product_id, product_name, quantity, unit_price_cents, total_cents, currency,
+          status, created_at, sub, azp, authorization_details_matched, approval_id
+        ) values ('order-1', 'xyz-phone', 'XYZ phone', 1, 49900, 49900, 'USD', 'confirmed',
+          now(), 'auth0|buyer', 'agent', true, 'approval-1')
+      `.execute(first.database.db);
+      await first.close();
+      // Left by a shop of a version that did not know it, say.
+      writeFileSync(path.join(copy.folder, MAKING_MARKER), "");
+      const opened = await openShopStore(
+        { kind: "embedded", location: copy.folder },
+        new Catalog(),
+      );
+      try {
+        expect(opened.database.remadeUnfinished).toBeUndefined();
+        expect(await opened.store.findByApprovalId("approval-1")).toMatchObject({ id: "order-1" });
+        expect(existsSync(path.join(copy.folder, MAKING_MARKER))).toBe(false);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await copy.remove();
+    }
+  }, 60_000);
+});
+
+/** Makes a new embedded database in the folder its first argument names. */
+const MAKER = `
+const { openDatabase } = await import(${JSON.stringify(new URL("./open-database.ts", import.meta.url).pathname)});
+await openDatabase({ kind: "embedded", location: process.argv[1] });
+`;
+
+/**
+ * Starts another process that makes a new database in `folder`, and kills it with SIGKILL while
+ * it writes the database's files: once the folder holds some, before PG_VERSION.
+ */
+async function killedWhileMaking(folder: string): Promise<void> {
+  const maker = spawn(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", MAKER, "--", folder],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const exited = new Promise((resolve) => maker.once("exit", resolve));
+  try {
+    for (;;) {
+      const names = readdirSync(folder);
+      if (names.includes("PG_VERSION") || maker.exitCode !== null) {
+        throw new Error("the database was made before the kill");
+      }
+      if (names.some((name) => !name.startsWith("."))) return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  } finally {
+    maker.kill("SIGKILL");
+    await exited;
+  }
+}

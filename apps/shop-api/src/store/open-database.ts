@@ -56,6 +56,11 @@ export interface ShopDatabase {
    */
   remadeBecause?: string;
   /**
+   * True when the folder held a database whose making a start or `--reset` never finished
+   * (`MAKING_MARKER`): it was emptied and made anew.
+   */
+  remadeUnfinished?: boolean;
+  /**
    * Runs `work` on one connection that has no statement timeout from its first statement on
    * (`STATEMENT_TIMEOUT_MS` is for requests): a migration may take long on a large table, and a
    * replica waits for another's migrations to end before it runs its own.
@@ -215,6 +220,23 @@ async function withNewDatabase(
   }
 }
 
+/**
+ * A hidden file the shop puts in a database's folder before it writes a new database there, and
+ * removes once PostgreSQL started on it. PGlite writes a new cluster's files over about two
+ * seconds, `PG_VERSION` among the last: a start or `--reset` stopped meanwhile (Ctrl-C during
+ * the first `pnpm dev`, `kill -9`) left files without `PG_VERSION`, or a cluster PostgreSQL
+ * does not start on, which looks like a damaged database that may have taken orders. With this
+ * file there, the folder holds no database that was ever ready to take orders, and the next
+ * start makes it anew when it has no `PG_VERSION` or PostgreSQL does not start on it; one
+ * PostgreSQL starts on is opened as it is (a shop of a version before this file ignores it).
+ * Hidden, as a database's own files never are: an emptied folder keeps it
+ * (`removeDatabaseFiles`) until the database is made.
+ */
+export const MAKING_MARKER = ".shop-api-making";
+
+const MAKING_TEXT =
+  "shop-api is making a new database in this folder, or was stopped while it did: the next shop-api start makes it anew. Never put this file in a database that took orders.\n";
+
 /** The empty cluster a database at `location` starts from, when it is new and one is shipped. */
 function startingCluster(location: string, inMemory: boolean): string | undefined {
   if (!inMemory && existsSync(path.join(location, "PG_VERSION"))) return undefined;
@@ -332,16 +354,37 @@ async function openEmbedded(
   const startParams = [...(shortLived ? SHORT_LIVED_START_PARAMS : EMBEDDED_START_PARAMS)];
   let started: { lite: PGlite; createdFrom: string | undefined };
   let remadeBecause: string | undefined;
+  // Left by a start or `--reset` stopped while it made the database (`MAKING_MARKER`).
+  const unfinished = !inMemory && existsSync(path.join(location, MAKING_MARKER));
+  let remadeUnfinished = false;
   try {
+    if (unfinished && !existsSync(path.join(location, "PG_VERSION"))) {
+      // Stopped before the cluster was whole: no PostgreSQL ever started on it.
+      remadeUnfinished = true;
+      try {
+        removeDatabaseFiles(location);
+      } catch (error) {
+        throw new DatabaseOpenError(
+          `cannot empty the unfinished embedded database in ${location} (${(error as Error).message}): give this user the folder and every file in it, or delete the folder`,
+          { cause: error },
+        );
+      }
+    }
     started = await startEmbedded(location, inMemory, startParams);
   } catch (error) {
-    if (!(error instanceof DatabaseOpenError) || !remakeDamaged || !isRemakeable(location)) {
+    if (
+      !(error instanceof DatabaseOpenError) ||
+      !(remakeDamaged || unfinished) ||
+      !isRemakeable(location)
+    ) {
       await lock?.release();
       throw error;
     }
     // `--reset` on a database PostgreSQL does not start on: emptied, as the person asked, and
-    // made anew. Only a folder of this user's that holds a database (PG_VERSION) gets here.
-    remadeBecause = error.message;
+    // made anew; or a database whose making was stopped, which never took an order. Only a
+    // folder of this user's that holds a database (PG_VERSION) gets here.
+    if (unfinished && !remakeDamaged) remadeUnfinished = true;
+    else remadeBecause = error.message;
     try {
       removeDatabaseFiles(location);
       started = await startEmbedded(location, inMemory, startParams);
@@ -362,6 +405,7 @@ async function openEmbedded(
     ...(createdFrom === undefined ? {} : { createdFrom }),
     ...(closedToOthers === undefined ? {} : { closedToOthers }),
     ...(remadeBecause === undefined ? {} : { remadeBecause }),
+    ...(remadeUnfinished ? { remadeUnfinished } : {}),
     ...(lock?.foreignLegacySocket === undefined
       ? {}
       : { foreignLockSocket: lock.foreignLegacySocket }),
@@ -382,15 +426,21 @@ async function startEmbedded(
   startParams: string[],
 ): Promise<{ lite: PGlite; createdFrom: string | undefined }> {
   let createdFrom: string | undefined;
+  const marker = path.join(location, MAKING_MARKER);
   try {
     createdFrom = startingCluster(location, inMemory);
     const loadDataDir =
       createdFrom === undefined ? {} : { loadDataDir: new Blob([readFileSync(createdFrom)]) };
+    // A new database: marked as being made until PostgreSQL started on it.
+    if (!inMemory && !existsSync(path.join(location, "PG_VERSION"))) {
+      writeFileSync(marker, MAKING_TEXT, { mode: 0o600 });
+    }
     const lite = await PGlite.create(
       inMemory
         ? { startParams, ...loadDataDir }
         : { dataDir: location, startParams, ...loadDataDir },
     );
+    if (!inMemory) rmSync(marker, { force: true });
     return { lite, createdFrom };
   } catch (error) {
     const { message } = error as Error;
@@ -404,8 +454,9 @@ async function startEmbedded(
 }
 
 /**
- * Whether `--reset` may empty `location`, a folder PostgreSQL did not start on: it holds a
- * database (PG_VERSION), and every file in it is this user's to remove. A folder without
+ * Whether `--reset`, or a start on a folder whose making was stopped (`MAKING_MARKER`), may
+ * empty `location`, a folder PostgreSQL did not start on: it holds a database (PG_VERSION), and
+ * every file in it is this user's to remove. A folder without
  * PG_VERSION may be anything (a home folder named by mistake) and is refused as at any start;
  * files of another user's (a run with sudo) would leave it half removed.
  */
