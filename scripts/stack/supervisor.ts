@@ -157,18 +157,29 @@ function readable(line: string): string {
 }
 
 const live = new Set<SupervisedChild>();
+/** How long a signal's stop waits for each child before it kills the child's process group. */
+const SIGNAL_STOP_GRACE_MS = 3_000;
 let signalHooksInstalled = false;
 
 // Whatever ends this process, no supervised child outlives it: each is also `killOnExit`, and
 // sees its stdin close when this process is gone, even by SIGKILL (`SUPERVISED_ENTRIES`).
 // Children lead their own process groups, so a Ctrl-C or a closed terminal reaches only this
-// process: it passes the end on, then exits as the signal would have made it.
+// process: it passes the end on, then exits as the first signal would have made it.
+//
+// A further signal while the children stop (Ctrl-C twice, Ctrl-C then a closed terminal) waits
+// for that stop. Left to Node's default, it ended this process at once: each child's stdin then
+// closed, and `SUPERVISED_ENTRIES`' preload sent it a second SIGTERM while it closed, cutting off
+// the requests it was answering. The stop takes at most `SIGNAL_STOP_GRACE_MS`: a child still
+// running then is killed with its process group (`SupervisedChild.stop`).
 function installSignalHooks(): void {
   if (signalHooksInstalled) return;
   signalHooksInstalled = true;
+  let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      void Promise.all([...live].map((child) => child.stop(3_000))).finally(() =>
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void Promise.all([...live].map((child) => child.stop(SIGNAL_STOP_GRACE_MS))).finally(() =>
         process.exit(128 + constants.signals[signal]),
       );
     });

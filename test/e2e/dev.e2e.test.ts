@@ -5,6 +5,7 @@ import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { tmpdir } from "node:os";
+import { connect } from "node:tls";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
@@ -219,6 +220,42 @@ function httpsText(url: URL, ca: Buffer): Promise<{ status: number; text: string
   });
 }
 
+/**
+ * A `POST /oauth/token` to `issuer` over TLS, its headers and the first 5 bytes of its body
+ * sent, once the connection is up; `finish()` sends the rest and resolves with all the tenant
+ * answered once it closed the connection ("" when it answered nothing).
+ */
+async function halfSentTokenRequest(
+  issuer: URL,
+  ca: Buffer,
+): Promise<{ finish(): Promise<string> }> {
+  const body =
+    "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id=none&client_id=nobody&client_secret=none";
+  const socket = connect({ host: issuer.hostname, port: Number(issuer.port), ca });
+  let answer = "";
+  socket.on("data", (chunk: Buffer) => (answer += chunk.toString()));
+  const closed = new Promise<string>((resolve) => {
+    socket.once("close", () => {
+      resolve(answer);
+    });
+    // A reset is an answer of nothing.
+    socket.once("error", () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", resolve);
+    socket.once("error", reject);
+  });
+  socket.write(
+    `POST /oauth/token HTTP/1.1\r\nHost: ${issuer.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+  );
+  return {
+    finish() {
+      if (!socket.destroyed) socket.write(body.slice(5));
+      return closed;
+    },
+  };
+}
+
 /** The command under "1. Ask the agent…", its continuation lines joined. */
 function agentCommand(output: string): string {
   const lines = stripVTControlCharacters(output).split("\n");
@@ -353,7 +390,7 @@ describe("pnpm dev", () => {
     });
   });
 
-  it("prints the exact agent command and URLs for the ports and loopback addresses it uses, each reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service", async () => {
+  it("prints the exact agent command and URLs for the ports and loopback addresses it uses, each reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service, a second one waiting for that stop, which cuts off no request the tenant took", async () => {
     // A shell set up for a real tenant (here one on loopback that nothing answers, so that no
     // request leaves the machine), and its shop: the stack is the local tenant and shop all the
     // same, and says so.
@@ -372,7 +409,7 @@ describe("pnpm dev", () => {
     };
     // Through pnpm, as a person types it: Ctrl-C reaches pnpm, its shell and the script alike.
     const env = { ...realTenant, ...hostsEnv };
-    await whileRunning(PNPM_DEV, env, async ({ ports, hosts, output, stop }) => {
+    await whileRunning(PNPM_DEV, env, async ({ dev, ports, hosts, output, stop }) => {
       // Read once the tenant runs: its first start in a fresh clone makes it.
       const ca = readFileSync(path.join(REPO_ROOT, ".certs", "ca.pem"));
       const shown = stripVTControlCharacters(output);
@@ -439,7 +476,17 @@ describe("pnpm dev", () => {
 
       const listening = () => Promise.all(ports.map((port, i) => portIsFree(port, hosts[i])));
       expect(await listening()).toEqual([false, false, false]);
-      await stop("SIGINT");
+      // Ctrl-C twice while the tenant still reads a request (a poll whose answer may be the
+      // token): the second waits for the stop the first began, and the request is answered.
+      const request = await halfSentTokenRequest(new URL(issuer), ca);
+      process.kill(-dev.child.pid!, "SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stopped = stop("SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const answer = await request.finish();
+      expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
+      await stopped;
       expect(await listening()).toEqual([true, true, true]);
     });
   });
