@@ -23,11 +23,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import {
   copyFile,
+  cp,
   lstat,
   mkdir,
   readFile,
   readdir,
   readlink,
+  realpath,
   rename,
   rm,
   stat,
@@ -49,7 +51,7 @@ const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const BUILD_DIR = path.join(REPO_ROOT, "build");
 const STATE_FILE = path.join(BUILD_DIR, "state.json");
 /** Bump when the build's options change in a way the inputs do not show. */
-const FORMAT = 5;
+const FORMAT = 6;
 
 /** What runs as a process: output name -> source, relative to the repository. */
 export const ENTRIES = /** @type {const} */ ({
@@ -193,7 +195,13 @@ export function builtFileOf(/** @type {string} */ script, dir = BUILD_DIR) {
 const isWorkspaceSource = (/** @type {string} */ file) =>
   file.startsWith(REPO_ROOT) && !file.includes(`${path.sep}node_modules${path.sep}`);
 
-/** @typedef {{ format: number; root: string; entries: Record<string, string>; inputs: Record<string, [number, number]> }} BuildState */
+/**
+ * What `build/state.json` records: every file the build read (`inputs`), and of those the ones
+ * the agent CLI's own files were built from (`agent`: its launcher, its two bundles and the chat
+ * page's script), by which `ensureAgentBuilt` tells whether the agent's files are current.
+ *
+ * @typedef {{ format: number; root: string; entries: Record<string, string>; inputs: Record<string, [number, number]>; agent?: Record<string, [number, number]> }} BuildState
+ */
 
 /** The files whose change makes the build stale, besides the sources esbuild read. */
 const ALWAYS_INPUTS = ["pnpm-lock.yaml", "scripts/build.js"];
@@ -208,23 +216,26 @@ async function fingerprint(/** @type {string} */ file) {
   }
 }
 
-/** Whether `build/` holds the output of exactly today's sources. */
-export async function isBuildCurrent() {
+/** The record of `build/`, when it is a whole build of this checkout by this file's rules. */
+async function buildState() {
   /** @type {BuildState} */
   let state;
   try {
     state = JSON.parse(await readFile(STATE_FILE, "utf8"));
   } catch {
-    return false;
+    return undefined;
   }
-  if (
-    state.format !== FORMAT ||
-    state.root !== REPO_ROOT ||
-    JSON.stringify(state.entries) !== JSON.stringify(ENTRIES)
-  ) {
-    return false;
-  }
-  return unchanged(state.inputs);
+  return state.format === FORMAT &&
+    state.root === REPO_ROOT &&
+    JSON.stringify(state.entries) === JSON.stringify(ENTRIES)
+    ? state
+    : undefined;
+}
+
+/** Whether `build/` holds the output of exactly today's sources. */
+export async function isBuildCurrent() {
+  const state = await buildState();
+  return state !== undefined && unchanged(state.inputs);
 }
 
 /** Whether each file of `inputs` (relative to the repository, or absolute) has its fingerprint. */
@@ -776,10 +787,84 @@ function prebuiltChatClient(
   };
 }
 
-/** The builds of `build()`, written into `staging`, and the record of what they read. */
+/**
+ * A build that did not compile. Its errors are shown on stderr already (`showMessages`);
+ * `agentFailed` says whether the agent CLI's own files were among those that failed.
+ */
+export class BuildFailedError extends Error {
+  /** @override */
+  name = "BuildFailedError";
+
+  constructor(
+    /** @type {string} */ message,
+    /** @type {boolean} */ agentFailed,
+    /** @type {{ cause: unknown }} */ options,
+  ) {
+    super(message, options);
+    this.agentFailed = agentFailed;
+  }
+}
+
+/**
+ * The errors and warnings of `settled` builds on stderr, as esbuild shows them, each once:
+ * builds that read the same file (the agent's bundles) would each show its error.
+ */
+async function showMessages(
+  /** @type {typeof import("esbuild")} */ esbuild,
+  /** @type {PromiseSettledResult<import("esbuild").BuildResult>[]} */ settled,
+) {
+  /** @type {Map<string, import("esbuild").Message>} */
+  const errors = new Map();
+  /** @type {Map<string, import("esbuild").Message>} */
+  const warnings = new Map();
+  for (const result of settled) {
+    const { errors: failed = [], warnings: warned = [] } =
+      /** @type {Partial<import("esbuild").BuildFailure>} */ (
+        result.status === "fulfilled" ? result.value : result.reason
+      );
+    for (const [kept, messages] of /** @type {const} */ ([
+      [errors, failed],
+      [warnings, warned],
+    ])) {
+      for (const message of messages) {
+        kept.set(JSON.stringify([message.text, message.location]), message);
+      }
+    }
+  }
+  for (const [kind, messages] of /** @type {const} */ ([
+    ["warning", warnings],
+    ["error", errors],
+  ])) {
+    if (messages.size === 0) continue;
+    const shown = await esbuild.formatMessages([...messages.values()], {
+      kind,
+      color: process.stderr.isTTY,
+    });
+    process.stderr.write(shown.join(""));
+  }
+}
+
+/** `file:line: text` of esbuild's first error in `error`, or its message. */
+function firstBuildError(/** @type {unknown} */ error) {
+  const { errors } = /** @type {Partial<import("esbuild").BuildFailure>} */ (error);
+  const [first] = errors ?? [];
+  if (first === undefined) return error instanceof Error ? error.message : String(error);
+  const where =
+    first.location === null ? "" : `${first.location.file}:${String(first.location.line)}: `;
+  return `${where}${first.text}`;
+}
+
+/**
+ * The builds of `build()`, written into `staging`, and the record of what they read. With
+ * `agentOnly` (`ensureAgentBuilt`), the agent CLI's files alone, into a `staging` that holds a
+ * copy of the build before, whose record `before` is: the record keeps each file the other
+ * entries were built from as that build read it, so that `isBuildCurrent` still sees their
+ * changes. Fails with a `BuildFailedError` once every build has ended, when one did not compile.
+ */
 async function buildInto(
   /** @type {typeof import("esbuild")} */ esbuild,
   /** @type {string} */ staging,
+  /** @type {{ agentOnly?: BuildState }} */ { agentOnly: before } = {},
 ) {
   /** @type {Record<string, [number, number]>} */
   const always = {};
@@ -790,10 +875,14 @@ async function buildInto(
   /** What each of the builds below read, one map each: a build empties its own as it starts. */
   /** @type {Fingerprints[]} */
   const reads = [];
-  const recorded = () => {
+  /** Those of the agent CLI's own builds. */
+  /** @type {Fingerprints[]} */
+  const agentReads = [];
+  const recorded = (agent = false) => {
     /** @type {Fingerprints} */
     const read = new Map();
     reads.push(read);
+    if (agent) agentReads.push(read);
     return read;
   };
   /**
@@ -806,9 +895,10 @@ async function buildInto(
     /** @type {string} */ file,
     /** @type {import("esbuild").Plugin[]} */ plugins = [],
   ) => {
-    const common = commonOptions(BUILD_DIR, recorded());
+    const common = commonOptions(BUILD_DIR, recorded(true));
     return {
       ...common,
+      logLevel: "silent",
       entryPoints: [path.join(REPO_ROOT, source)],
       outfile: path.join(staging, file),
       ...COMMONJS_OPTIONS,
@@ -827,17 +917,13 @@ async function buildInto(
     };
   };
   const [modules, commonJs] = partitionEntries(ENTRIES);
-  const chatClientRead = recorded();
-  const [chatClient, ...results] = await Promise.all([
-    esbuild.build({
-      ...chatClientBuildOptions(path.join(REPO_ROOT, CHAT_CLIENT_SOURCE)),
-      absWorkingDir: REPO_ROOT,
-      plugins: [workspaceModules(BUILD_DIR, chatClientRead)],
-    }),
-    esbuild.build({ ...moduleOptions(modules, BUILD_DIR, recorded()), outdir: staging }),
+  const chatClientRead = recorded(true);
+  // The CommonJS entries are the agent's launcher (`COMMONJS_ENTRIES`).
+  const agentBuilds = [
     ...Object.entries(commonJs).map(([name, source]) =>
       esbuild.build({
-        ...commonOptions(BUILD_DIR, recorded()),
+        ...commonOptions(BUILD_DIR, recorded(true)),
+        logLevel: "silent",
         entryPoints: [path.join(REPO_ROOT, source)],
         outfile: path.join(staging, `${name}.cjs`),
         ...COMMONJS_OPTIONS,
@@ -850,14 +936,74 @@ async function buildInto(
       ]),
     ),
     esbuild.build(script(AGENT_SERVE_BUNDLE.source, AGENT_SERVE_BUNDLE.file)),
+  ];
+  const otherBuilds =
+    before === undefined
+      ? [
+          esbuild.build({
+            ...moduleOptions(modules, BUILD_DIR, recorded()),
+            logLevel: "silent",
+            outdir: staging,
+          }),
+        ]
+      : [];
+  const chatClientBuild = esbuild.build({
+    ...chatClientBuildOptions(path.join(REPO_ROOT, CHAT_CLIENT_SOURCE)),
+    absWorkingDir: REPO_ROOT,
+    plugins: [workspaceModules(BUILD_DIR, chatClientRead)],
+  });
+  // Each build to its end, so that one that fails says whether the agent's own did.
+  const [agentSettled, otherSettled] = await Promise.all([
+    Promise.allSettled([chatClientBuild, ...agentBuilds]),
+    Promise.allSettled(otherBuilds),
   ]);
-  const sources = [...results, chatClient]
-    .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
-    .map((file) => path.resolve(REPO_ROOT, file))
-    .filter(isWorkspaceSource);
+  await showMessages(esbuild, [...agentSettled, ...otherSettled]);
+  const failed = (/** @type {PromiseSettledResult<unknown>[]} */ settled) =>
+    settled.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
+  const [agentFailure] = failed(agentSettled);
+  const [failure = agentFailure] = [agentFailure, ...failed(otherSettled)].filter(
+    (reason) => reason !== undefined,
+  );
+  if (failure !== undefined) {
+    throw new BuildFailedError(firstBuildError(failure), agentFailure !== undefined, {
+      cause: failure,
+    });
+  }
+  const fulfilled = (
+    /** @type {PromiseSettledResult<import("esbuild").BuildResult>[]} */ settled,
+  ) => settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  const [chatClient, ...agentResults] = fulfilled(agentSettled);
+  if (chatClient === undefined) throw new Error("esbuild built no chat page script");
+  const sourcesOf = (/** @type {import("esbuild").BuildResult[]} */ results) =>
+    new Set(
+      results
+        .flatMap((result) => Object.keys(result.metafile?.inputs ?? {}))
+        .map((file) => path.resolve(REPO_ROOT, file))
+        .filter(isWorkspaceSource),
+    );
+  const agent = {
+    ...always,
+    ...inputsAsRead(sourcesOf([chatClient, ...agentResults]), agentReads),
+  };
   /** @type {BuildState} */
-  const state = { format: FORMAT, root: REPO_ROOT, entries: ENTRIES, inputs: always };
-  Object.assign(state.inputs, inputsAsRead(new Set(sources), reads));
+  const state = {
+    format: FORMAT,
+    root: REPO_ROOT,
+    entries: ENTRIES,
+    // The other entries' files as the build before read them: changed since, they are still
+    // seen as changed.
+    inputs:
+      before === undefined
+        ? {
+            ...always,
+            ...inputsAsRead(
+              sourcesOf([chatClient, ...agentResults, ...fulfilled(otherSettled)]),
+              reads,
+            ),
+          }
+        : { ...agent, ...before.inputs },
+    agent,
+  };
   await writeFile(
     path.join(staging, PREBUILT_CHAT_CLIENT_FILE),
     JSON.stringify(prebuiltChatClient(chatClient, chatClientRead, always)),
@@ -1226,6 +1372,97 @@ async function buildUnlessCurrent(/** @type {{ quiet: boolean }} */ options) {
 }
 
 /**
+ * What `pnpm agent` runs from (`apps/agent/bin/agent.js`), made current for the agent alone: its
+ * launcher, its two bundles and the chat page's script (`BuildState`'s `agent`). `build/` as it
+ * is when those are current, whatever other source changed (a shop that does not compile
+ * included); when one of theirs changed, those files alone built again into a copy of the
+ * build, the rest of it as it was, which the next script that runs another entry builds again
+ * (`isBuildCurrent` still sees what changed). The whole build when `build/` holds none of this
+ * checkout to keep the rest of. Fails as `ensureBuilt` does, with a `BuildFailedError` when the
+ * build does not compile.
+ */
+export async function ensureAgentBuilt() {
+  if (await isBuildCurrent()) return;
+  const before = await buildState();
+  if (before === undefined) {
+    await ensureBuilt();
+    return;
+  }
+  if (before.agent !== undefined && (await unchanged(before.agent))) return;
+  await checkBuildWritable();
+  const started = performance.now();
+  process.stderr.write("building the agent in build/ (its sources changed) ...\n");
+  const esbuild = await import("esbuild");
+  const staging = newBuildFolder();
+  try {
+    // Not the code caches, which V8 would refuse for the new files anyway.
+    await cp(await realpath(BUILD_DIR), staging, {
+      recursive: true,
+      filter: (file) => !file.endsWith(".cache"),
+    });
+    await buildInto(esbuild, staging, { agentOnly: before });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  await installBuild(staging);
+  process.stderr.write(`built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+/**
+ * `ensureAgentBuilt()`, or, when the agent cannot run, why and the fix, with exit code 1
+ * (`ERROR`, error `build_failed`): on stderr, or as the agent's one JSON report on stdout when
+ * `args` ask for `--json`, as each of the agent's failures is reported. esbuild has shown its
+ * errors above; Node's stack is no help to the person and is left out.
+ */
+export async function ensureAgentBuiltOrSay(/** @type {string[]} */ args) {
+  try {
+    await ensureAgentBuilt();
+    return true;
+  } catch (error) {
+    let message;
+    let fix;
+    if (error instanceof BuildFolderError) {
+      message = `The agent cannot be built: ${error.message}.`;
+      fix = "Run the agent from a checkout this user may write.";
+    } else if (error instanceof BuildFailedError && error.agentFailed) {
+      message = `The agent's code does not compile (${error.message}), so it cannot run.`;
+      fix =
+        "Correct the error esbuild shows (pnpm build shows it again), then run the agent again.";
+    } else if (error instanceof BuildFailedError) {
+      message = `The build does not compile (${error.message}), and build/ holds no earlier build of this checkout to run the agent from.`;
+      fix =
+        "Correct the error esbuild shows (pnpm build shows it again), then run the agent again.";
+    } else {
+      throw error;
+    }
+    if (args.includes("--json")) {
+      const report = {
+        outcome: "ERROR",
+        exitCode: 1,
+        message,
+        threadId: "",
+        error: "build_failed",
+        authReqId: null,
+        bindingMessage: null,
+        order: null,
+        fix,
+        warnings: [],
+        finishedEarlier: null,
+        purchases: [],
+        notTried: null,
+        timings: { totalMs: Math.round(performance.now()) },
+      };
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      process.stderr.write(`${message}\nFix: ${fix}\n`);
+    }
+    process.exitCode = 1;
+    return false;
+  }
+}
+
+/**
  * Entries that, when `build/` is not current, run from their TypeScript (through tsx) instead
  * of waiting for the whole build: `pnpm dev`, which builds the servers it runs itself (into a
  * folder of its own), and whose start would otherwise wait seconds for every other entry.
@@ -1259,12 +1496,22 @@ export async function runEntry(/** @type {EntryName} */ name, /** @type {string[
   await import(pathToFileURL(file).href);
 }
 
-/** `ensureBuilt()`, or one line and exit code 1 when the checkout cannot take the build. */
+/**
+ * `ensureBuilt()`, or one line and exit code 1 when the checkout cannot take the build or a
+ * source does not compile (esbuild's errors above it, and no stack of this file's).
+ */
 async function ensureBuiltOrSay() {
   try {
     await ensureBuilt();
     return true;
   } catch (error) {
+    if (error instanceof BuildFailedError) {
+      process.stderr.write(
+        `scripts/build.js: the build does not compile (${error.message}); correct the error shown above\n`,
+      );
+      process.exitCode = 1;
+      return false;
+    }
     if (!(error instanceof BuildFolderError)) throw error;
     process.stderr.write(`scripts/build.js: ${error.message}\n`);
     process.exitCode = 1;

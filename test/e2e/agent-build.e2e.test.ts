@@ -1,0 +1,123 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFile, cp, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
+import { REPO_ROOT } from "@ciba-testbed/stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** The workspace packages' folders, each with a node_modules of links pnpm made. */
+const PACKAGES = [
+  "apps/agent",
+  "apps/mock-auth0",
+  "apps/model-server",
+  "apps/shop-api",
+  "packages/shared",
+  "packages/testkit",
+  "scripts/stack",
+];
+
+/**
+ * A copy of the checkout, its sources to break as a developer does: the tracked files, each
+ * package's links, and the installed packages through a link to the checkout's.
+ */
+async function copyCheckout(): Promise<string> {
+  const copy = await makeScratchFolder("ciba-agent-build-");
+  const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO_ROOT, encoding: "utf8" })
+    .split("\0")
+    .filter((file) => file !== "");
+  for (const file of files) {
+    await mkdir(path.dirname(path.join(copy, file)), { recursive: true });
+    await cp(path.join(REPO_ROOT, file), path.join(copy, file), { verbatimSymlinks: true });
+  }
+  for (const folder of PACKAGES) {
+    await cp(
+      path.join(REPO_ROOT, folder, "node_modules"),
+      path.join(copy, folder, "node_modules"),
+      {
+        recursive: true,
+        verbatimSymlinks: true,
+      },
+    );
+  }
+  await symlink(path.join(REPO_ROOT, "node_modules"), path.join(copy, "node_modules"));
+  return copy;
+}
+
+/** `pnpm agent <args>` in `checkout`, as its bin runs it. */
+function agent(checkout: string, args: string[]) {
+  const run = spawnSync(
+    process.execPath,
+    [path.join(checkout, "apps/agent/bin/agent.js"), ...args],
+    {
+      cwd: checkout,
+      env: { ...process.env, AGENT_STORE: path.join(checkout, ".agent-store") },
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** A line of a Node stack trace. */
+const STACK_LINE = /^\s+at /m;
+
+describe("pnpm agent, with a workspace source that does not compile", () => {
+  let checkout = "";
+  beforeAll(async () => {
+    checkout = await copyCheckout();
+    execFileSync(process.execPath, [path.join(checkout, "scripts/build.js")], {
+      cwd: checkout,
+      stdio: "ignore",
+    });
+  }, 240_000);
+  afterAll(async () => {
+    if (checkout !== "") await rm(checkout, { recursive: true, force: true });
+  });
+
+  it(
+    "runs when the broken code is another entry's (the shop's), and when its own is broken says so in a few lines, exit 1, with --json one report on stdout",
+    { timeout: 240_000 },
+    async () => {
+      // The shop's code: no concern of the agent's, which runs as built.
+      await appendFile(path.join(checkout, "apps/shop-api/src/app.ts"), "\nconst = ;\n");
+      const help = agent(checkout, ["--help"]);
+      expect(help.stderr).toBe("");
+      expect(help.stdout).toMatch(/^Usage: agent /);
+      expect(help.status).toBe(0);
+      const empty = agent(checkout, ["--json", ""]);
+      expect(empty.status).toBe(2);
+      expect(JSON.parse(empty.stdout)).toMatchObject({ outcome: "CONFIG_ERROR", error: "usage" });
+
+      // Its own code, changed and broken: esbuild's error, what to do, and no Node stack.
+      const own = "apps/agent/src/redis-url.ts";
+      await appendFile(path.join(checkout, own), "\nconst = ;\n");
+      const text = agent(checkout, ["Buy 1 XYZ phone"]);
+      expect(text.status).toBe(1);
+      expect(text.stdout).toBe("");
+      expect(text.stderr).toContain(`${own}:`);
+      expect(text.stderr).toContain(`The agent's code does not compile (${own}:`);
+      expect(text.stderr).toMatch(/\nFix: Correct the error esbuild shows/);
+      expect(text.stderr).not.toMatch(STACK_LINE);
+
+      const json = agent(checkout, ["--json", "Buy 1 XYZ phone"]);
+      expect(json.status).toBe(1);
+      expect(json.stderr).not.toMatch(STACK_LINE);
+      const [document, ...more] = json.stdout.trimEnd().split("\n");
+      expect(more).toEqual([]);
+      expect(JSON.parse(document ?? "")).toMatchObject({
+        outcome: "ERROR",
+        exitCode: 1,
+        error: "build_failed",
+        fix: expect.stringContaining("Correct the error"),
+      });
+
+      // Fixed again: it builds its own files and runs.
+      const fixed = await readFile(path.join(REPO_ROOT, own), "utf8");
+      await writeFile(path.join(checkout, own), fixed);
+      const again = agent(checkout, ["--help"]);
+      expect(again.stdout).toMatch(/^Usage: agent /);
+      expect(again.status).toBe(0);
+    },
+  );
+});
