@@ -278,8 +278,9 @@ describe("block mode", () => {
     expect(toAgentReportJson(report).fix).toBe(
       "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (this one allowed 3 s; --expiry or AGENT_REQUESTED_EXPIRY, now 300 s, sets how long, up to 300 s for a push).",
     );
-    // Polls at 0, 1 and 2.5 s (half a second before the expiry), then the expiry at 3 s.
-    expect(clock.sleeps).toEqual([1000, 1500, 500]);
+    // Polls at 0 s, 1.5 s (the last whose denial can be told from the expiry, before its
+    // margin) and 2.5 s (an interval later, still before it), then the expiry at 3 s.
+    expect(clock.sleeps).toEqual([1500, 1000, 500]);
     expect(auth0.count("/oauth/token")).toBe(3);
     expect(auth0.count("/bc-authorize")).toBe(1);
   });

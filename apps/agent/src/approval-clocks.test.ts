@@ -24,9 +24,10 @@ const DENIED_OR_EXPIRED = {
 
 /**
  * A wall clock that NTP steps by `stepMs` during the first wait, beside a monotonic clock that
- * moves only with the waits.
+ * moves only with the waits; by `earlyMs` less than each wait longer than that, when timers
+ * fire early by it (as Node's may, by a millisecond).
  */
-function steppingClock(stepMs: number) {
+function steppingClock(stepMs: number, earlyMs = 0) {
   const wall = new ManualClock();
   let monotonic = 0;
   const clock: Clock & { sleeps: number[] } = {
@@ -35,7 +36,7 @@ function steppingClock(stepMs: number) {
     sleep: async (ms) => {
       clock.sleeps.push(ms);
       if (clock.sleeps.length === 1) wall.advance(stepMs);
-      monotonic += ms;
+      monotonic += ms > earlyMs ? ms - earlyMs : ms;
       await wall.sleep(ms);
     },
   };
@@ -150,16 +151,22 @@ describe("a clock behind", () => {
     expect(report.message).toMatch(/was denied, or its approval request expired unanswered/);
   });
 
-  it("calls access_denied at the expiry measured on its monotonic clock EXPIRED, though its wall clock stepped back", async () => {
+  it("calls access_denied before the expiry's margin on its monotonic clock DENIED, though its wall clock stepped past the expiry", async () => {
     stubShop().catalog();
     stubAuth0()
       .bcAuthorize({ expires_in: 18, interval: 5 })
       .pending(3)
       .token(400, DENIED_OR_EXPIRED);
-    const { clock, monotonicMs } = steppingClock(-300_000);
+    const { clock, monotonicMs } = steppingClock(300_000);
     const { agent } = setup({ config: testConfig({ mode: "block" }), clock, monotonicMs });
 
-    expect(await agent.run("Buy an XYZ phone")).toMatchObject({ outcome: "EXPIRED", exitCode: 4 });
+    // Polls at 0, 5, 10 and 16.5 s: the last one's answer comes before the margin.
+    expect(await agent.run("Buy an XYZ phone")).toMatchObject({
+      outcome: "DENIED",
+      exitCode: 3,
+      error: "access_denied",
+    });
+    expect(clock.sleeps).toEqual([5_000, 5_000, 6_500]);
   });
 });
 
@@ -246,15 +253,77 @@ describe("a resume on the boot that sent the request", () => {
 });
 
 describe("the request's last interval", () => {
-  it("polls once more just before the expiry, so an approval given then is collected", async () => {
+  it("polls once more before the expiry's margin, so an approval given then is collected", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize({ expires_in: 12, interval: 5 }).pending(2).approve();
     stubShop().order();
     const { agent, clock } = setup({ config: testConfig({ mode: "block" }) });
 
     expect(await agent.run("Buy an XYZ phone")).toMatchObject({ outcome: "ORDERED" });
-    // Polls at 0, 5 and 11.5 s: never two closer than the interval, the last before the expiry.
-    expect(clock.sleeps).toEqual([5_000, 6_500]);
+    // Polls at 0, 5 and 10.5 s: never two closer than the interval, the last answered before
+    // the second in which Auth0 may end the request.
+    expect(clock.sleeps).toEqual([5_000, 5_500]);
     expect(auth0.count("/oauth/token")).toBe(3);
+  });
+
+  it("calls a denial given in the last interval DENIED, not an expiry", async () => {
+    stubShop().catalog();
+    stubAuth0()
+      .bcAuthorize({ expires_in: 12, interval: 5 })
+      .pending(2)
+      .token(400, DENIED_OR_EXPIRED);
+    const { agent, clock } = setup({ config: testConfig({ mode: "block" }) });
+
+    expect(await agent.run("Buy an XYZ phone")).toMatchObject({
+      outcome: "DENIED",
+      exitCode: 3,
+      error: "access_denied",
+    });
+    expect(clock.sleeps).toEqual([5_000, 5_500]);
+  });
+
+  it("says denied or expired when the interval leaves only a poll within the margin", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize({ expires_in: 6, interval: 5 }).pending().token(400, DENIED_OR_EXPIRED);
+    const { agent, clock } = setup({ config: testConfig({ mode: "block" }) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "DENIED", exitCode: 3, error: "denied_or_expired" });
+    expect(report.purchases[0]?.description).toContain("within a second of the request's expiry");
+    expect(clock.sleeps).toEqual([5_000]);
+  });
+
+  // Expiry 6 s: polls at 0 and 5 s, then none (the next the interval allows is past the expiry).
+  // Expiry 3 s, shorter than the interval: the first poll only.
+  it.each([
+    { expiresIn: 6, polls: 2, sleeps: [5_000, 1_001] },
+    { expiresIn: 3, polls: 1, sleeps: [3_000] },
+  ])(
+    "never polls sooner than the interval at the expiry ($expiresIn s)",
+    async ({ expiresIn, polls, sleeps }) => {
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize({ expires_in: expiresIn, interval: 5 }).pending(polls);
+      // Timers that fire a millisecond early: a wait to the expiry ends just before it.
+      const { clock, monotonicMs } = steppingClock(0, 1);
+      const { agent } = setup({ config: testConfig({ mode: "block" }), clock, monotonicMs });
+
+      expect(await agent.run("Buy an XYZ phone")).toMatchObject({
+        outcome: "EXPIRED",
+        exitCode: 4,
+      });
+      expect(clock.sleeps).toEqual(sleeps);
+      expect(auth0.count("/oauth/token")).toBe(polls);
+    },
+  );
+
+  it("collects an approval with the one poll the interval allows before the expiry", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize({ expires_in: 6, interval: 5 }).pending().approve();
+    stubShop().order();
+    const { agent, clock } = setup({ config: testConfig({ mode: "block" }) });
+
+    expect(await agent.run("Buy an XYZ phone")).toMatchObject({ outcome: "ORDERED" });
+    expect(clock.sleeps).toEqual([5_000]);
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 
 import {
-  answeredAtExpiry,
+  answerTiming,
   firstPollAt,
   EXPIRY_MARGIN_MS,
   expiresAt,
+  LAST_CLEAR_POLL_LEAD_MS,
   isExpired,
   mayHaveBeenIssued,
   nextPollAt,
@@ -32,23 +33,40 @@ describe("an approval request", () => {
     expect(isExpired(request, 61_000)).toBe(true);
   });
 
-  it("counts an answer as Auth0's expiry from one margin before the expiry on", () => {
+  it("tells an answer from Auth0's expiry by time, and says when it cannot", () => {
     expect(EXPIRY_MARGIN_MS).toBe(1000);
-    expect(answeredAtExpiry(request, 59_999)).toBe(false);
-    expect(answeredAtExpiry(request, 60_000)).toBe(true);
-    expect(answeredAtExpiry(request, 61_000)).toBe(true);
-    expect(answeredAtExpiry(request, 3_600_000)).toBe(true);
+    // Arrived more than the margin before the expiry: the request was open.
+    expect(answerTiming(58_000, 59_999, 61_000)).toBe("before");
+    // Sent before the expiry, arrived within the margin or after it: either.
+    expect(answerTiming(58_000, 60_000, 61_000)).toBe("near");
+    expect(answerTiming(60_900, 61_500, 61_000)).toBe("near");
+    // Sent at or after the expiry: the request was over.
+    expect(answerTiming(61_000, 61_050, 61_000)).toBe("after");
+    expect(answerTiming(3_600_000, 3_600_000, 61_000)).toBe("after");
   });
 
-  it("is polled one interval from now, never past its expiry", () => {
-    expect(nextPollAt(request, 10_000)).toBe(15_000);
-    expect(nextPollAt(request, 58_000)).toBe(61_000);
+  it("is polled as the interval allows, the last clear poll just before the margin", () => {
+    expect(LAST_CLEAR_POLL_LEAD_MS).toBe(1500);
+    // Expiry 12 s, interval 5 s: polls at 0, 5 and 10.5 s, then none.
+    expect(nextPollAt(5_000, 5_000, 12_000)).toBe(5_000);
+    expect(nextPollAt(10_000, 5_000, 12_000)).toBe(10_500);
+    expect(nextPollAt(15_500, 5_000, 12_000)).toBeUndefined();
+    // Expiry 6 s, interval 5 s: the interval leaves no clear poll, one before the expiry still goes.
+    expect(nextPollAt(5_000, 5_000, 6_000)).toBe(5_000);
+    expect(nextPollAt(10_000, 5_000, 6_000)).toBeUndefined();
+    // Expiry 3 s, interval 5 s: none after the first.
+    expect(nextPollAt(5_000, 5_000, 3_000)).toBeUndefined();
+    // Expiry 12 s, interval 1 s: 10.5 s, then 11.5 s, an interval later and before the expiry.
+    expect(nextPollAt(10_000, 1_000, 12_000)).toBe(10_500);
+    expect(nextPollAt(11_500, 1_000, 12_000)).toBe(11_500);
+    expect(nextPollAt(12_500, 1_000, 12_000)).toBeUndefined();
   });
 
   it("is polled first by a resuming process an interval after the last poll, or at once", () => {
     expect(firstPollAt(request)).toBe(0);
     expect(firstPollAt({ ...request, polledAt: 10_000 })).toBe(15_000);
-    expect(firstPollAt({ ...request, polledAt: 58_000 })).toBe(61_000);
+    // Never sooner, the expiry notwithstanding: the tenant would answer slow_down.
+    expect(firstPollAt({ ...request, polledAt: 58_000 })).toBe(63_000);
   });
 });
 

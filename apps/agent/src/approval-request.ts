@@ -71,22 +71,48 @@ export function isExpired(request: ApprovalRequest, now: number): boolean {
  */
 export const EXPIRY_MARGIN_MS = 1000;
 
-/** How long before the expiry a wait makes its last poll: late, but before the tenant ends it. */
-export const LAST_POLL_LEAD_MS = 500;
+/**
+ * How long the last poll that can tell a denial from the expiry leaves for its answer to come
+ * back before the margin: an answer any later may be either.
+ */
+export const ANSWER_TIME_MS = 500;
 
 /**
- * Whether an answer received at `now` (the agent's clock, read once the answer arrived) may be
- * Auth0 expiring the request. Auth0 answers an expired request with the `access_denied` of a
- * denial, so the two are told apart by time alone: a poll sent just before the expiry whose
- * answer arrives after it counts as expired, and so does one within the margin before it.
+ * How long before the expiry a wait sends the last poll whose `access_denied` it can still tell
+ * from Auth0's expiry: the margin, and the time its answer takes.
  */
-export function answeredAtExpiry(request: ApprovalRequest, now: number): boolean {
-  return now >= expiresAt(request) - EXPIRY_MARGIN_MS;
+export const LAST_CLEAR_POLL_LEAD_MS = EXPIRY_MARGIN_MS + ANSWER_TIME_MS;
+
+/**
+ * Where an answer falls against the request's expiry, `end` (`polledAt` when its poll was sent,
+ * `answeredAt` when it arrived; all three on one clock). Auth0 answers an expired request with
+ * the `access_denied` of a denial, so the two are told apart by time alone: `"after"` when the
+ * poll was sent at or after the expiry (the request was over); `"before"` when the answer
+ * arrived more than the margin before it (the request was open); `"near"` in between, where
+ * Auth0 may or may not have ended the request when it answered.
+ */
+export function answerTiming(
+  polledAt: number,
+  answeredAt: number,
+  end: number,
+): "before" | "near" | "after" {
+  if (polledAt >= end) return "after";
+  return answeredAt < end - EXPIRY_MARGIN_MS ? "before" : "near";
 }
 
-/** When to poll next: one interval from now, but never past the expiry. */
-export function nextPollAt(request: ApprovalRequest, now: number): number {
-  return Math.min(now + request.interval * 1000, expiresAt(request));
+/**
+ * When a wait polls next, or undefined when no poll the interval allows can reach the request
+ * open any more: `earliest` is the first instant the interval (and any Retry-After) allows,
+ * `end` the expiry, on one clock. A poll goes as the interval allows, except that the last one
+ * whose `access_denied` can still be told from the expiry waits until just before the margin
+ * (`LAST_CLEAR_POLL_LEAD_MS` before the expiry) when the interval would leave it earlier: an
+ * answer given in the request's last interval is then collected or told apart. A poll the
+ * interval allows after that one, before the expiry, still goes: it collects an approval.
+ */
+export function nextPollAt(earliest: number, intervalMs: number, end: number): number | undefined {
+  const lastClear = end - LAST_CLEAR_POLL_LEAD_MS;
+  if (earliest <= lastClear && earliest + intervalMs > lastClear) return lastClear;
+  return earliest < end ? earliest : undefined;
 }
 
 /**
@@ -96,7 +122,7 @@ export function nextPollAt(request: ApprovalRequest, now: number): number {
  * every later wait). At once when no poll was journaled.
  */
 export function firstPollAt(request: ApprovalRequest): number {
-  return request.polledAt === undefined ? 0 : nextPollAt(request, request.polledAt);
+  return request.polledAt === undefined ? 0 : request.polledAt + request.interval * 1000;
 }
 
 /**

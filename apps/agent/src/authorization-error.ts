@@ -13,12 +13,15 @@ const UNTRUSTED: ReadonlySet<NetworkFailure> = new Set(["tls_untrusted", "tls_ho
 export interface RefusalContext {
   config: AgentConfig;
   /**
-   * The answer arrived at or after the request's expiry, as the waiting process measured it;
-   * undefined when it cannot tell (the request was sent on another machine or boot, and the
-   * wall clocks of the two processes cannot be compared). Auth0 folds expiry into
-   * `access_denied`, and the SDK does not map the spec's `expired_token` at all.
+   * The answer came at the request's expiry (its poll sent at or after it), as the waiting
+   * process measured it; false when it arrived more than a margin before it; "near" when it
+   * arrived within that margin of the expiry, where Auth0, which counts `expires_in` in whole
+   * seconds, may have ended the request; undefined when it cannot tell (the request was sent
+   * on another machine or boot, and the wall clocks of the two processes cannot be compared).
+   * Auth0 folds expiry into `access_denied`, and the SDK does not map the spec's
+   * `expired_token` at all.
    */
-  expired: boolean | undefined;
+  expired: boolean | "near" | undefined;
   /** Auth0 had accepted the request (`/bc-authorize` answered 200): the refusal came from a poll. */
   requestSent: boolean;
   /** The agent's clock (epoch ms) when the refusal arrived. */
@@ -30,6 +33,9 @@ export interface RefusalContext {
 const DENIED_OR_EXPIRED =
   "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, and this run cannot tell which: it did not send the request, and its clock cannot be compared with the clock of the process that did (on another machine, or before this one restarted or slept). The person denied the purchase or did not answer in time; nothing was ordered.";
 
+const DENIED_OR_EXPIRED_NEAR =
+  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, within a second of the request's expiry, when Auth0 (which counts its expires_in in whole seconds) may already have ended it: this run cannot tell which. The person denied the purchase or did not answer in time; nothing was ordered.";
+
 /** access_denied: a denial, an expiry, or, when the waiting process cannot tell, either. */
 function deniedOrExpired(context: RefusalContext, description: string): Verdict {
   if (context.expired === true) return expired(context, "access_denied", EXPIRED_AS_DENIED);
@@ -38,7 +44,7 @@ function deniedOrExpired(context: RefusalContext, description: string): Verdict 
     : {
         outcome: "DENIED",
         error: "denied_or_expired",
-        description: DENIED_OR_EXPIRED,
+        description: context.expired === "near" ? DENIED_OR_EXPIRED_NEAR : DENIED_OR_EXPIRED,
         fix: deniedOrExpiredFix(context.config),
       };
 }
@@ -214,7 +220,9 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     return refused("invalid_request", message, config);
   }
   if (code === INTERRUPT.invalidGrant) {
-    return context.expired === true
+    // Auth0 answers a request it ended with access_denied: an invalid_grant near the expiry is
+    // a tenant that dropped it then.
+    return context.expired === true || context.expired === "near"
       ? expired(context, "invalid_grant", message)
       : { outcome: "ERROR", error: "invalid_grant", description: message };
   }

@@ -109,8 +109,8 @@ describe("a poll that brings no answer", () => {
     expect(report.fix).toBe(
       "Start the local tenant with pnpm mock-auth0 (or check AUTH0_DOMAIN), then ask again.",
     );
-    // Polls at 0, 2 and 4 s; the wait after the last ends at the expiry, never past it.
-    expect(clock.sleeps).toEqual([2000, 3500, 500]);
+    // Polls at 0, 2 and 4.5 s; the wait after the last ends at the expiry, never past it.
+    expect(clock.sleeps).toEqual([2000, 2500, 1500]);
     expect(auth0.count("/bc-authorize")).toBe(1);
   });
 

@@ -18,12 +18,13 @@ import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import type { AgentStore } from "./agent-store.js";
 import { createApprovalPoll, type AuthorizerSource } from "./approval-poll.js";
 import {
+  answerTiming,
   EXPIRY_MARGIN_MS,
   expiresAt,
   firstPollAt,
   isExpired,
-  LAST_POLL_LEAD_MS,
   mayHaveBeenIssued,
+  nextPollAt,
   requestFromInterrupt,
   withPollSent,
   type ApprovalRequest,
@@ -378,6 +379,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const sentBy = sinceSend === undefined ? began : now - sinceSend.ms;
     let lastPoll: number | undefined;
     let lastPending: number | undefined;
+    /** No poll the interval allows can reach the request open any more. */
+    let noMorePolls = false;
     const latestExpiry = (request: ApprovalRequest) => began + request.expiresIn * 1000;
     return {
       now: mono,
@@ -392,19 +395,26 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       pending: () => {
         lastPending = lastPoll;
       },
-      over: (request: ApprovalRequest) => mono() >= latestExpiry(request),
+      /** This wait polls no more: it ends at the expiry. */
+      lastPolled: () => {
+        noMorePolls = true;
+      },
+      over: (request: ApprovalRequest) => noMorePolls || mono() >= latestExpiry(request),
       /** When (monotonic) the request can be open no longer. */
       latestExpiry,
       /**
-       * Whether an answer arriving now came at the request's expiry: true or false when this
-       * process can tell, undefined when it cannot (the request was sent by a process on
-       * another machine or boot, or before the machine slept, and the wall clocks of the two
-       * cannot be compared).
+       * Whether an answer to the last poll, arriving now, came at the request's expiry: true
+       * when its poll was sent at or after it; false when it arrived more than the margin
+       * before it; "near" in between, where Auth0 may have ended the request or not (a denial
+       * and the expiry are both possible); undefined when this process cannot tell (the
+       * request was sent by a process on another machine or boot, or before the machine slept,
+       * and the wall clocks of the two cannot be compared).
        */
-      atExpiry: (request: ApprovalRequest): boolean | undefined => {
+      atExpiry: (request: ApprovalRequest): boolean | "near" | undefined => {
         const at = mono();
-        if (at >= sentBy + request.expiresIn * 1000 - EXPIRY_MARGIN_MS) return true;
-        if (sender) return false;
+        const timing = answerTiming(lastPoll ?? at, at, sentBy + request.expiresIn * 1000);
+        if (timing === "after") return true;
+        if (sender) return timing === "near" ? "near" : false;
         // The wall clock's reckoning of the expiry, trusted only when it falls after this
         // process's last "no decision yet" and by now: a skewed clock rarely lands there.
         const reckoned = at + expiresAt(request) - clock.now();
@@ -539,9 +549,10 @@ export function createPurchaseTool(context: PurchaseToolContext) {
 
   /**
    * Waits an interval, or until the tenant's Retry-After after a failed poll when that is later,
-   * on the monotonic clock. When the poll after the next one would come too late, the next one
-   * waits until just before the expiry instead: an approval given in the request's last
-   * interval is still collected, and no two polls are closer than an interval.
+   * on the monotonic clock (`nextPollAt`): never two polls closer than the interval, the last
+   * one whose denial can be told from the expiry just before the margin, and one more after it
+   * when the interval allows one before the expiry. When it allows none, waits until the expiry
+   * and polls no more.
    */
   async function waitToPoll(
     request: ApprovalRequest,
@@ -553,9 +564,9 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const intervalMs = request.interval * 1000;
     const expiry = wait.latestExpiry(request);
     const retry = reason.retryAt === undefined ? 0 : reason.retryAt - wall;
-    let at = now + Math.max(intervalMs, retry);
-    if (at + intervalMs > expiry - LAST_POLL_LEAD_MS) at = Math.max(at, expiry - LAST_POLL_LEAD_MS);
-    at = Math.min(at, expiry);
+    const next = nextPollAt(now + Math.max(intervalMs, retry), intervalMs, expiry);
+    if (next === undefined) wait.lastPolled();
+    const at = next ?? expiry;
     context.emit({
       type: "approval-waiting",
       authReqId: request.id,
@@ -587,7 +598,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       // Else, at the first poll of a request an earlier process sent, that process stopped
       // while a poll was out, and may have had the token.
       if (resumedFirstPoll && unanswered) return INTERRUPTED.beforeOrder;
-      if (!unanswered && wait.atExpiry(journaled) !== true) {
+      if (!unanswered && !mayBeExpiry(wait.atExpiry(journaled))) {
         return requestForgotten(journaled.id, error);
       }
     }
@@ -741,6 +752,10 @@ function toolCallWithoutId(input: PurchaseRequest): PurchaseResult {
     description: `The model asked for ${describePurchase(input)} in a tool call without an id, which the agent cannot keep track of: nobody was asked to approve it, and nothing was ordered.`,
   };
 }
+
+/** An answer at the request's expiry, or within the margin before it (`waitTimes`' `atExpiry`). */
+const mayBeExpiry = (atExpiry: boolean | "near" | undefined) =>
+  atExpiry === true || atExpiry === "near";
 
 function codeOf(error: unknown): unknown {
   return typeof error === "object" && error !== null

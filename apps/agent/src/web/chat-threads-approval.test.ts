@@ -114,7 +114,7 @@ describe("a purchase the web app asked approval for", () => {
     const { buy } = webApp("block", clock, () => monotonic);
 
     expect(await buy("call_1")).toMatchObject({ outcome: "EXPIRED" });
-    // Polls at 0, 5 and 11.5 s, then the expiry at 12 s.
-    expect(sleeps).toEqual([5_000, 6_500, 500]);
+    // Polls at 0, 5 and 10.5 s, then the expiry at 12 s.
+    expect(sleeps).toEqual([5_000, 5_500, 1_500]);
   });
 });
