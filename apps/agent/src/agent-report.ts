@@ -52,7 +52,7 @@ export interface AgentReport {
  * `PurchaseTimings`), the model's calls, the agent's own clock, and the process's start.
  */
 export interface ReportTimings extends PurchaseTimings {
-  /** From the request (or resume) to the report, by the agent's clock. */
+  /** From the request (or resume) to the report, by the agent's monotonic clock. */
   totalMs: number;
   /** The model's calls in this turn, each to the end of its stream. */
   modelMs?: number;

@@ -187,7 +187,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
    */
   async function exclusively(
     threadId: string,
-    startedAt: number,
+    began: number,
     work: () => Promise<AgentReport>,
     refusal: (thread: ThreadRecord | undefined) => Promise<AgentReport | undefined> = () =>
       Promise.resolve(undefined),
@@ -213,7 +213,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         clock.now(),
       );
     } catch (error) {
-      if (error instanceof AgentHalt) return haltReport(threadId, error, true, elapsed(startedAt));
+      if (error instanceof AgentHalt) return haltReport(threadId, error, true, elapsed(began));
       throw error;
     }
     if (!claim.granted) {
@@ -222,7 +222,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         "IN_PROGRESS",
         threadId,
         `Thread ${threadId} is already in progress in process ${holder.pid} on ${holder.host}; resume it when that ends.`,
-        elapsed(startedAt),
+        elapsed(began),
         { error: "thread_busy" },
       );
     }
@@ -231,7 +231,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof AgentHalt) return haltReport(threadId, error, false, elapsed(startedAt));
+      if (error instanceof AgentHalt) return haltReport(threadId, error, false, elapsed(began));
       throw error;
     } finally {
       leases.delete(threadId);
@@ -276,24 +276,24 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   async function runThread(request: string, options: { threadId?: string }) {
-    const startedAt = clock.now();
+    const began = monotonicMs();
     const threadId = options.threadId ?? newThreadId();
     if (!THREAD_ID_PATTERN.test(threadId)) {
       return usageError(
         threadId,
-        startedAt,
+        began,
         "A thread id is 1-100 letters, digits, . _ or -.",
         "Give --thread such an id, or leave it out for a new one.",
       );
     }
-    return exclusively(threadId, startedAt, () => start(threadId, request, startedAt));
+    return exclusively(threadId, began, () => start(threadId, request, began));
   }
 
-  async function start(threadId: string, request: string, startedAt: number) {
+  async function start(threadId: string, request: string, began: number) {
     if ((await journal.get(threadId)) !== undefined) {
       return usageError(
         threadId,
-        startedAt,
+        began,
         `Thread ${threadId} already exists: resume it, or choose another id.`,
         `Run pnpm agent resume ${threadId}, or give --thread another id.`,
       );
@@ -302,29 +302,29 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       threadId,
       request,
       userId: config.userId,
-      createdAt: startedAt,
+      createdAt: clock.now(),
       purchases: [],
     });
-    return turn(threadId, startedAt);
+    return turn(threadId, began);
   }
 
   async function resumeThread(threadId: string) {
-    const startedAt = clock.now();
+    const began = monotonicMs();
     if (!THREAD_ID_PATTERN.test(threadId)) {
       return unknownThread(
         threadId,
-        startedAt,
+        began,
         `No thread ${threadId} in the agent's store: a thread id is 1-100 letters, digits, . _ or -.`,
       );
     }
     return exclusively(
       threadId,
-      startedAt,
-      () => continueThread(threadId, startedAt),
+      began,
+      () => continueThread(threadId, began),
       (thread) =>
         thread === undefined
-          ? missingThread(threadId, startedAt)
-          : Promise.resolve(othersThread(threadId, thread, startedAt)),
+          ? missingThread(threadId, began)
+          : Promise.resolve(othersThread(threadId, thread, began)),
     );
   }
 
@@ -336,14 +336,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   function othersThread(
     threadId: string,
     thread: ThreadRecord,
-    startedAt: number,
+    began: number,
   ): AgentReport | undefined {
     if (thread.userId === config.userId) return undefined;
     return reportWithoutPurchases(
       "CONFIG_ERROR",
       threadId,
       `Thread ${threadId} was sent for another person than ${config.userId} (AGENT_USER_ID, --user), the person this agent acts for: it is not resumed, and nothing was changed.`,
-      elapsed(startedAt),
+      elapsed(began),
       {
         error: "thread_other_user",
         fix: "Check the thread id, or resume the thread as the person it was sent for (the same --user or AGENT_USER_ID as when it was sent).",
@@ -351,32 +351,32 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     );
   }
 
-  async function continueThread(threadId: string, startedAt: number) {
+  async function continueThread(threadId: string, began: number) {
     const thread = await journal.get(threadId);
-    if (thread === undefined) return missingThread(threadId, startedAt);
+    if (thread === undefined) return missingThread(threadId, began);
     if (thread.finished !== undefined) {
-      return earlierReport(thread, thread.finished.at, elapsed(startedAt));
+      return earlierReport(thread, thread.finished.at, elapsed(began));
     }
 
     const open = thread.purchases.find((purchase) => purchase.result === undefined);
     if (open !== undefined) {
       const result = await purchaseToolFor(threadId).purchase(open.purchase, open.toolCallId);
-      if (isTerminalFailure(result.outcome)) return settle(threadId, startedAt, "");
-      return turn(threadId, startedAt);
+      if (isTerminalFailure(result.outcome)) return settle(threadId, began, "");
+      return turn(threadId, began);
     }
     // Every purchase decided by earlier runs, and the thread's end not recorded (the store
     // failed at that last write): a turn that adds no purchase reports their orders as an
     // earlier run's, or a script counting this run's orders would count them again.
     const decidedAt = Math.max(...thread.purchases.map((purchase) => purchase.finishedAt ?? 0));
-    const report = await turn(threadId, startedAt);
+    const report = await turn(threadId, began);
     const after = await journal.get(threadId);
     if (thread.purchases.length === 0 || after?.purchases.length !== thread.purchases.length) {
       return report;
     }
-    return { ...earlierReport(after, decidedAt, elapsed(startedAt)), timings: report.timings };
+    return { ...earlierReport(after, decidedAt, elapsed(began)), timings: report.timings };
   }
 
-  async function turn(threadId: string, startedAt: number): Promise<AgentReport> {
+  async function turn(threadId: string, began: number): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
 
@@ -386,7 +386,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const result = streamText({
       model: timed(
         withModelDeadline(withFreshToolCallIds(deps.model)),
-        clock,
+        monotonicMs,
         (ms) => (modelMs += ms),
       ),
       system: SYSTEM_PROMPT,
@@ -456,19 +456,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (failure === undefined && invalidCall !== undefined) {
       failure = invalidCallFailure(invalidCall, text.trim());
     }
-    const report = await settle(
-      threadId,
-      startedAt,
-      failure === undefined ? text.trim() : "",
-      failure,
-    );
+    const report = await settle(threadId, began, failure === undefined ? text.trim() : "", failure);
     return { ...report, timings: { ...report.timings, modelMs } };
   }
 
   /** Writes the thread's outcome (unless it is still waiting) and builds the report. */
   async function settle(
     threadId: string,
-    startedAt: number,
+    began: number,
     modelText: string,
     failure?: ModelFailure,
   ): Promise<AgentReport> {
@@ -494,7 +489,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           ? "PARTIAL"
           : whole;
     if (outcome === "PENDING" && skipped.length > 0) {
-      const report = threadReport(thread, elapsed(startedAt));
+      const report = threadReport(thread, elapsed(began));
       return {
         ...report,
         message: `${report.message} ${describeNotTried(
@@ -519,7 +514,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       };
       await writerOf(threadId).put(thread);
     }
-    return threadReport(thread, elapsed(startedAt));
+    return threadReport(thread, elapsed(began));
   }
 
   /**
@@ -565,7 +560,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
    * lost its data, or was never written with this AGENT_STORE): then any id misses, a right one
    * as well as a mistyped one, and the person must hear that a thread sent there is lost.
    */
-  async function missingThread(threadId: string, startedAt: number): Promise<AgentReport> {
+  async function missingThread(threadId: string, began: number): Promise<AgentReport> {
     const message = `No thread ${threadId} in the agent's store.`;
     const absence = await store.explainMissing?.();
     if (absence?.lost === true) {
@@ -573,7 +568,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         "ERROR",
         threadId,
         `${message} ${absence.message}`,
-        elapsed(startedAt),
+        elapsed(began),
         {
           error: "thread_lost",
           fix: "Check the thread id and that AGENT_STORE names the store it was sent with; if both are right, the thread is lost: check the shop's orders, then ask again. This run ordered nothing and sent no approval request, and no agent can use an approval the person gives for a lost thread.",
@@ -582,34 +577,30 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     }
     return unknownThread(
       threadId,
-      startedAt,
+      began,
       absence === undefined ? message : `${message} ${absence.message}`,
     );
   }
 
   /** A thread id that names no thread: mistyped, or looked for in another store. */
-  function unknownThread(threadId: string, startedAt: number, message: string): AgentReport {
-    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(startedAt), {
+  function unknownThread(threadId: string, began: number, message: string): AgentReport {
+    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(began), {
       error: "thread_unknown",
       fix: "Check the thread id (the one printed when the request was sent), and that AGENT_STORE names the store it was sent with: a relative folder is resolved from the directory the command runs in.",
     });
   }
 
   /** The command line is wrong (`--thread`'s id): error `usage`, as the CLI's own. */
-  function usageError(
-    threadId: string,
-    startedAt: number,
-    message: string,
-    fix: string,
-  ): AgentReport {
-    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(startedAt), {
+  function usageError(threadId: string, began: number, message: string, fix: string): AgentReport {
+    return reportWithoutPurchases("CONFIG_ERROR", threadId, message, elapsed(began), {
       error: "usage",
       fix,
     });
   }
 
-  function elapsed(startedAt: number): number {
-    return clock.now() - startedAt;
+  /** Milliseconds since `began` (a reading of the monotonic clock), which a wall clock's step does not change. */
+  function elapsed(began: number): number {
+    return Math.round(monotonicMs() - began);
   }
 
   return { run, resume };
@@ -659,17 +650,21 @@ function withSkipped(
  * The model, timed: `add` gets the time from each call to the end of the model's stream (its
  * tool calls run beside it and are not counted).
  */
-function timed(model: LanguageModel, clock: Clock, add: (ms: number) => void): LanguageModel {
+function timed(
+  model: LanguageModel,
+  monotonicMs: () => number,
+  add: (ms: number) => void,
+): LanguageModel {
   if (typeof model === "string") return model;
   return wrapLanguageModel({
     model,
     middleware: {
       wrapStream: async ({ doStream }) => {
-        const started = clock.now();
+        const started = monotonicMs();
         const result = await doStream();
         const timing = new TransformStream<LanguageModelV2StreamPart, LanguageModelV2StreamPart>({
           flush: () => {
-            add(clock.now() - started);
+            add(Math.round(monotonicMs() - started));
           },
         });
         return { ...result, stream: result.stream.pipeThrough(timing) };

@@ -327,3 +327,67 @@ describe("the request's last interval", () => {
     expect(clock.sleeps).toEqual([5_000]);
   });
 });
+
+describe("a purchase's timings", () => {
+  it.each([3_600_000, -3_600_000])(
+    "are measured on the monotonic clock, though the wall clock stepped %i ms during the wait",
+    async (stepMs) => {
+      stubShop().catalog();
+      stubAuth0().bcAuthorize({ expires_in: 300, interval: 2 }).pending(2).approve();
+      stubShop().order();
+      const { clock, monotonicMs } = steppingClock(stepMs);
+      // A clock of fractional milliseconds (performance.now()): whole ones are reported.
+      const fractional = () => monotonicMs() * 1.0001;
+      const config = testConfig({ mode: "block" });
+      const { agent } = setup({ config, clock, monotonicMs: fractional });
+
+      const report = await agent.run("Buy an XYZ phone");
+
+      expect(report.outcome).toBe("ORDERED");
+      expect(report.timings).toEqual({
+        modelMs: 0,
+        catalogMs: 0,
+        bcAuthorizeMs: 0,
+        approvalMs: 4_000,
+        decisionMs: 4_000,
+        orderMs: 0,
+        totalMs: 4_000,
+      });
+    },
+  );
+
+  it("are measured across processes of the boot that sent the request", async () => {
+    const boot = machineBoot();
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
+    const sender = new ManualClock();
+    expect((await onHost(sender, boot.clock).agent.run("Buy an XYZ phone")).outcome).toBe(
+      "PENDING",
+    );
+
+    boot.run(10_000);
+    auth0.approve();
+    stubShop().order();
+    const resumer = new ManualClock(sender.now() + 10_000 + 3_600_000);
+    const report = await onHost(resumer, boot.clock).agent.resume("thread-1");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(report.timings).toMatchObject({ approvalMs: 10_000, decisionMs: 10_000, orderMs: 0 });
+  });
+
+  it("leave out what a resume on another boot cannot measure, rather than guess it", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize({ expires_in: 60 }).pending();
+    const sender = new ManualClock();
+    expect((await onHost(sender).agent.run("Buy an XYZ phone")).outcome).toBe("PENDING");
+
+    auth0.approve();
+    stubShop().order();
+    const report = await onHost(new ManualClock(sender.now() - 3_600_000)).agent.resume("thread-1");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(report.timings).not.toHaveProperty("approvalMs");
+    expect(report.timings).not.toHaveProperty("decisionMs");
+    expect(report.timings).toMatchObject({ orderMs: 0 });
+  });
+});

@@ -1,7 +1,8 @@
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 
 import { expiresAt, type ApprovalRequest } from "./approval-request.js";
-import type { PurchaseResult, Verdict } from "./purchase-result.js";
+import type { BootReading } from "./boot-clock.js";
+import type { PurchaseResult, PurchaseTimings, Verdict } from "./purchase-result.js";
 
 /** One purchase of a thread, written before the approval request is sent. */
 export interface PurchaseRecord {
@@ -20,10 +21,18 @@ export interface PurchaseRecord {
   startedAt: number;
   /** How long the shop's catalog took to answer before the purchase was priced. */
   catalogMs?: number;
-  /** How long `/bc-authorize` took (the first poll of the request, by this agent's clock). */
+  /** How long `/bc-authorize` took (the first poll of the request, by this agent's monotonic clock). */
   bcAuthorizeMs?: number;
-  /** When Auth0's answer to `/bc-authorize` arrived: the person's wait starts about then. */
+  /**
+   * When Auth0's answer to `/bc-authorize` arrived (epoch ms, the agent's clock, for display):
+   * the person's wait starts about then.
+   */
   acceptedAt?: number;
+  /**
+   * The boot clock's reading then: a process that resumes the request on the same boot measures
+   * `decisionMs` from it. Absent where the boot has no name, and in journals written before.
+   */
+  acceptedOn?: BootReading;
   /** The approval request Auth0 accepted. */
   request?: ApprovalRequest;
   /**
@@ -53,15 +62,21 @@ export function pendingResult(record: PurchaseRecord): PurchaseResult {
 }
 
 /**
- * The result a purchase ends with: the verdict tied to the purchase and its request, timed from
- * sending the request to the approval (or the end), and from the approval to the end.
+ * The durations of a purchase's steps from its pricing on, measured on a monotonic clock by the
+ * process that finishes it (`PurchaseTimings`); one it could not measure (a step another process
+ * saw, on another boot) is absent.
+ */
+export type MeasuredSteps = Pick<PurchaseTimings, "approvalMs" | "decisionMs" | "orderMs">;
+
+/**
+ * The result a purchase ends with: the verdict tied to the purchase and its request, with the
+ * times of its steps (the journal's, and those the finishing process measured).
  */
 export function finishedResult(
   record: PurchaseRecord,
   verdict: Verdict & Pick<PurchaseResult, "order">,
-  finishedAt: number,
+  measured: MeasuredSteps,
 ): PurchaseResult {
-  const sentAt = record.request?.sentAt;
   return {
     ...verdict,
     purchase: record.purchase,
@@ -70,11 +85,7 @@ export function finishedResult(
     timings: {
       ...(record.catalogMs === undefined ? {} : { catalogMs: record.catalogMs }),
       ...(record.bcAuthorizeMs === undefined ? {} : { bcAuthorizeMs: record.bcAuthorizeMs }),
-      ...(sentAt === undefined ? {} : { approvalMs: (record.approvedAt ?? finishedAt) - sentAt }),
-      ...(record.acceptedAt === undefined
-        ? {}
-        : { decisionMs: (record.approvedAt ?? finishedAt) - record.acceptedAt }),
-      ...(record.approvedAt === undefined ? {} : { orderMs: finishedAt - record.approvedAt }),
+      ...measured,
     },
   };
 }

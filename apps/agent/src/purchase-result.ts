@@ -33,7 +33,12 @@ export interface PurchaseResult extends Verdict {
   timings?: PurchaseTimings;
 }
 
-/** A purchase's steps, in milliseconds of the agent's clock; a step that did not run is absent. */
+/**
+ * A purchase's steps, in milliseconds: `catalogMs` as the purchase's record keeps it, the rest
+ * on the agent's monotonic clock (`bcAuthorizeMs` journaled, the others measured by the process
+ * that decided the purchase); a step that did not run, or that this process could not measure
+ * (it began in a process on another machine or boot), is absent.
+ */
 export interface PurchaseTimings {
   /** The shop's catalog, read to price the purchase before anyone is asked. */
   catalogMs?: number;

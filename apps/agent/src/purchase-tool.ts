@@ -54,7 +54,12 @@ import { AgentHalt, leaseLostAfterOrder } from "./halt.js";
 import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
 import { consentOf, maximumAmountOf } from "./purchase-consent.js";
-import { pendingResult, purchaseIdOf, type PurchaseRecord } from "./purchase-record.js";
+import {
+  pendingResult,
+  purchaseIdOf,
+  type MeasuredSteps,
+  type PurchaseRecord,
+} from "./purchase-record.js";
 import {
   describePurchase,
   describeResult,
@@ -167,6 +172,16 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   const announced = new Set<string>();
   /** The purchases whose order request this process sent. */
   const orderedHere = new Set<string>();
+  /** This process's monotonic clock (`waitTimes` reads the same one). */
+  const mono = context.monotonicMs ?? (() => clock.now());
+  /**
+   * When (monotonic) this process priced each purchase it asked for, saw Auth0 accept the
+   * request, and took the approval: its purchases' durations are measured from these.
+   */
+  const steps = new Map<string, { priced?: number; accepted?: number; approved?: number }>();
+  const markStep = (toolCallId: string, step: "priced" | "accepted" | "approved") => {
+    steps.set(toolCallId, { ...steps.get(toolCallId), [step]: mono() });
+  };
 
   /** Runs one purchase to its outcome; a decided purchase is returned, never repeated. */
   async function purchase(input: PurchaseRequest, toolCallId: string): Promise<PurchaseResult> {
@@ -266,6 +281,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     let record = start;
     // Read before the request is sent, as `began` is: a resume on this boot measures from here.
     const sentOn = sends ? context.bootClock?.() : undefined;
+    if (sends) markStep(start.toolCallId, "priced");
     const wait = waitTimes(sends, start.request);
     for (let first = true; ; first = false) {
       // The tenant decides expiry: every process polls at least once, and stops on its own only
@@ -309,6 +325,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         });
       }
       const polledAt = clock.now();
+      const polledOn = mono();
       wait.polled();
       const answer = await poll(record.purchase, record.toolCallId);
       if (answer.kind === "ordered") return finish(record, answer.verdict);
@@ -342,10 +359,11 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       wait.pending();
       const now = clock.now();
       // The request's first poll follows /bc-authorize in the same call: answered now.
+      if (sends && first) markStep(record.toolCallId, "accepted");
       const waiting = await noteRequest(
         record,
         answer.interrupt,
-        sends && first ? { bcAuthorizeMs: now - polledAt, acceptedAt: now } : {},
+        sends && first ? acceptedNow(now, Math.round(mono() - polledOn)) : {},
         sends && first ? { polledAt: now, answeredAt: now, sentOn } : { answeredAt: now },
       );
       if (sends && first) wait.sent(waiting.request);
@@ -474,10 +492,27 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         ...(stored.interval === undefined ? {} : { interval: stored.interval }),
       },
     };
-    return noteRequest(record, accepted, sentNow ? { acceptedAt: clock.now() } : {}, {
+    if (sentNow) markStep(record.toolCallId, "accepted");
+    return noteRequest(record, accepted, sentNow ? acceptedNow(clock.now()) : {}, {
       polledAt,
       sentOn: sentNow?.sentOn,
     });
+  }
+
+  /**
+   * What the journal keeps of Auth0 accepting the request now: when (the wall clock, and the
+   * boot clock, which a resume on this boot measures from), and how long `/bc-authorize` took.
+   */
+  function acceptedNow(
+    at: number,
+    bcAuthorizeMs?: number,
+  ): Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt" | "acceptedOn"> {
+    const acceptedOn = context.bootClock?.();
+    return {
+      ...(bcAuthorizeMs === undefined ? {} : { bcAuthorizeMs }),
+      acceptedAt: at,
+      ...(acceptedOn === undefined ? {} : { acceptedOn }),
+    };
   }
 
   /**
@@ -515,7 +550,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   async function noteRequest(
     record: PurchaseRecord,
     interrupt: RequestInterrupt,
-    sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt">,
+    sent: Pick<PurchaseRecord, "bcAuthorizeMs" | "acceptedAt" | "acceptedOn">,
     poll: { polledAt?: number; answeredAt?: number; sentOn?: BootReading | undefined },
   ): Promise<PurchaseRecord & { request: ApprovalRequest }> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
@@ -658,6 +693,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function takeApproval(toolCallId: string): Promise<PurchaseRecord | undefined> {
     await context.fence();
+    markStep(toolCallId, "approved");
     const record = await journal.markApproved(threadId, toolCallId, clock.now());
     await discardAuthorization(store, threadId, toolCallId);
     return record;
@@ -670,6 +706,37 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     await journal.markOrderSent(threadId, toolCallId, clock.now());
     context.beforeOrder();
     orderedHere.add(toolCallId);
+  }
+
+  /**
+   * How long the purchase's steps took, on the monotonic clock: this process's own (the steps
+   * it saw), else the boot clock's readings the journal kept (a resume on the boot that sent the
+   * request). A step another process saw on another boot, or before the machine slept, is not
+   * measured.
+   */
+  function measuredSteps(record: PurchaseRecord): MeasuredSteps {
+    const now = mono();
+    const bootNow = context.bootClock?.();
+    const seen = steps.get(record.toolCallId) ?? {};
+    const ago = (mark: number | undefined, reading?: BootReading) => {
+      if (mark !== undefined) return Math.round(now - mark);
+      const since = reading === undefined ? undefined : elapsedSince(reading, bootNow);
+      return since?.exact === true ? Math.round(since.ms) : undefined;
+    };
+    const { request } = record;
+    const priced = ago(
+      seen.priced ?? (request && context.sentRequests?.sentAt(request.id)),
+      request?.sentOn,
+    );
+    const acceptedAgo = ago(seen.accepted, record.acceptedOn);
+    // The decision: the approval taken, else now (a denial, an expiry, a failure).
+    const decided = record.approvedAt === undefined ? 0 : ago(seen.approved);
+    if (decided === undefined) return {};
+    return {
+      ...(priced === undefined ? {} : { approvalMs: priced - decided }),
+      ...(acceptedAgo === undefined ? {} : { decisionMs: acceptedAgo - decided }),
+      ...(record.approvedAt === undefined ? {} : { orderMs: decided }),
+    };
   }
 
   /** Records the result once, drops the SDK's record of the request, and says so. */
@@ -686,7 +753,8 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         return latest.result;
       }
       // Written only while this process holds the thread (the journal's writes are fenced).
-      result = await journal.finishPurchase(threadId, latest, verdict, clock.now());
+      const measured = measuredSteps(latest);
+      result = await journal.finishPurchase(threadId, latest, verdict, clock.now(), measured);
     } catch (error) {
       // This process's order went out: what the shop answered is not lost with the lease.
       if (error instanceof AgentHalt && error.code === "lease_lost" && sentHere) {

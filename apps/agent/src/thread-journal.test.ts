@@ -91,6 +91,7 @@ describe("ThreadJournal", () => {
       approved!,
       { outcome: "ORDERED", description: "Ordered.", order: { id: "ord_1" } as Order },
       5_250,
+      { approvalMs: 4_000, decisionMs: 3_800, orderMs: 250 },
     );
 
     expect(result).toEqual({
@@ -100,7 +101,7 @@ describe("ThreadJournal", () => {
       purchase: { product: "XYZ phone", qty: 1 },
       bindingMessage: "Do you want to buy 1 XYZ phone",
       authReqId: "req-1",
-      timings: { approvalMs: 4_000, orderMs: 250 },
+      timings: { approvalMs: 4_000, decisionMs: 3_800, orderMs: 250 },
     });
     expect(await journal.findPurchase("thr-1", "call_1")).toMatchObject({
       finishedAt: 5_250,
@@ -108,14 +109,14 @@ describe("ThreadJournal", () => {
     });
   });
 
-  it("times a purchase decided without approval from its request to the end", async () => {
+  it("never times a step by the wall times it keeps: only by what the finishing process measured", async () => {
     const { journal, record } = await journalWithPurchase();
     const result = await journal.finishPurchase(
       "thr-1",
-      record,
+      { ...record, acceptedAt: 1_500 },
       { outcome: "DENIED", error: "access_denied", description: "Denied." },
       3_000,
     );
-    expect(result.timings).toEqual({ approvalMs: 2_000 });
+    expect(result.timings).toEqual({});
   });
 });

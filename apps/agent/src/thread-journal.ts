@@ -10,7 +10,7 @@ import { LeaseNotHeldError, type AgentStore } from "./agent-store.js";
 import { leaseLost, NewerFormatError, StoreEntryError, threadGone } from "./halt.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { OUTCOMES, type Outcome } from "./outcome.js";
-import { finishedResult, type PurchaseRecord } from "./purchase-record.js";
+import { finishedResult, type MeasuredSteps, type PurchaseRecord } from "./purchase-record.js";
 import type { PurchaseResult, Verdict } from "./purchase-result.js";
 import { threadKeepUntil } from "./retention.js";
 
@@ -85,6 +85,12 @@ const purchaseResultSchema = z
   })
   .passthrough();
 
+const bootReadingSchema = z.object({
+  bootId: z.string().min(1),
+  monotonicMs: z.number(),
+  suspendedMs: z.number(),
+});
+
 const purchaseRecordSchema = z
   .object({
     toolCallId: z.string().min(1),
@@ -96,15 +102,14 @@ const purchaseRecordSchema = z
     catalogMs: z.number().optional(),
     bcAuthorizeMs: z.number().optional(),
     acceptedAt: z.number().optional(),
+    acceptedOn: bootReadingSchema.optional(),
     request: z
       .object({
         id: z.string().min(1),
         expiresIn: z.number(),
         interval: z.number(),
         sentAt: z.number(),
-        sentOn: z
-          .object({ bootId: z.string().min(1), monotonicMs: z.number(), suspendedMs: z.number() })
-          .optional(),
+        sentOn: bootReadingSchema.optional(),
         polledAt: z.number().optional(),
         answeredAt: z.number().optional(),
         unansweredSince: z.number().optional(),
@@ -248,14 +253,18 @@ export class ThreadJournal {
     await this.mark(threadId, toolCallId, "orderSentAt", at);
   }
 
-  /** Writes the purchase's result, which no later run changes, and returns it. */
+  /**
+   * Writes the purchase's result, which no later run changes, and returns it: finished at `at`
+   * (the wall clock), its steps' durations as the finishing process `measured` them.
+   */
   async finishPurchase(
     threadId: string,
     record: PurchaseRecord,
     verdict: Verdict & Pick<PurchaseResult, "order">,
     at: number,
+    measured: MeasuredSteps = {},
   ): Promise<PurchaseResult> {
-    const result = finishedResult(record, verdict, at);
+    const result = finishedResult(record, verdict, measured);
     await this.putPurchase(threadId, { ...record, finishedAt: at, result });
     return result;
   }
