@@ -34,8 +34,8 @@ export interface PurchaseResult extends Verdict {
 }
 
 /**
- * A purchase's steps, in milliseconds: `catalogMs` as the purchase's record keeps it, the rest
- * on the agent's monotonic clock (`bcAuthorizeMs` journaled, the others measured by the process
+ * A purchase's steps, in milliseconds, on the agent's monotonic clock (`catalogMs` and
+ * `bcAuthorizeMs` as the purchase's record keeps them, the others measured by the process
  * that decided the purchase); a step that did not run, or that this process could not measure
  * (it began in a process on another machine or boot), is absent.
  */

@@ -223,13 +223,13 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const key = JSON.stringify([toolCallId, input.product, input.qty]);
     let looked = lookups.get(key);
     if (looked === undefined) {
-      const started = clock.now();
+      const started = mono();
       looked = lookUpCatalog({
         fetch: context.fetch,
         url: config.catalogUrl,
         product: input.product,
         qty: input.qty,
-      }).then((catalog) => ({ catalog, ms: clock.now() - started }));
+      }).then((catalog) => ({ catalog, ms: mono() - started }));
       lookups.set(key, looked);
     }
     return looked;
@@ -251,7 +251,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   async function begin(input: PurchaseRequest, toolCallId: string) {
     await context.fence();
     const { catalog, ms } = await catalogFor(input, toolCallId);
-    const checksStarted = clock.now();
+    const checksStarted = mono();
     const maximumAmount = maximumAmountOf(input, catalog);
     // The shop would refuse these after the person approved: do not ask them at all. After
     // the catalog's answer, one at a time: both requests share one connection to the shop.
@@ -267,7 +267,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       bindingMessage: purchaseBindingMessage({ ...input, priceLimit: maximumAmount }),
       ...(maximumAmount === undefined ? {} : { maximumAmount }),
       startedAt: clock.now(),
-      catalogMs: ms + clock.now() - checksStarted,
+      catalogMs: Math.round(ms + mono() - checksStarted),
     };
     await journal.putPurchase(threadId, record);
     return { record, refusal };
