@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 
 import type { AgentWarning } from "./agent-event.js";
@@ -15,6 +17,7 @@ import {
 } from "./purchase-result.js";
 import { describeStoreEntryError } from "./store-entry-report.js";
 import type { ThreadRecord } from "./thread-journal.js";
+import { REPEATED_PURCHASE } from "./turn-guard.js";
 
 /** How a run or resume of the agent ended: what the CLI prints and exits with. */
 export interface AgentReport {
@@ -188,7 +191,17 @@ export function closingMessage(
   if (outcome === "ORDERED" || outcome === "NO_PURCHASE") {
     return modelText || results.map(describeResult).join(" ");
   }
-  return endedTurnMessage(results, notTried);
+  return endedTurnMessage(results, notTried, repeatedCalls(thread));
+}
+
+/**
+ * The calls of `thread` not tried as repeats (`repeated_purchase`): each asked what a purchase
+ * of the turn asked already, however the model wrote it ("xyz-phone" for "XYZ phone").
+ */
+export function repeatedCalls(thread: ThreadRecord): PurchaseRequest[] {
+  return (thread.untried ?? [])
+    .filter((call) => call.error === REPEATED_PURCHASE)
+    .map((call) => call.purchase);
 }
 
 /**
@@ -200,14 +213,9 @@ export function closingMessage(
 export function endedTurnMessage(
   results: readonly PurchaseResult[],
   notTried?: readonly PurchaseRequest[],
+  repeats: readonly PurchaseRequest[] = [],
 ): string {
-  const untried =
-    notTried === undefined
-      ? NOT_TRIED
-      : describeNotTried(
-          notTried,
-          results.filter((result) => result.outcome === "ORDERED").map((result) => result.purchase),
-        );
+  const untried = notTried === undefined ? NOT_TRIED : describeNotTried(notTried, repeats);
   return [...results.map(describeResult), untried].filter((text) => text !== "").join(" ");
 }
 
@@ -218,20 +226,20 @@ export function endedTurnMessage(
 const NOT_TRIED = "Anything asked for after it was not tried.";
 
 /**
- * The purchases a failure left untried, as a sentence; empty when there are none. One that
- * reads as a purchase of `ordered` (a repeat, `repeated_purchase`) is "another": after "Ordered 3 x
+ * The purchases a failure left untried, as a sentence; empty when there are none. One of
+ * `repeats` (a call not tried as a repeat, `repeatedCalls`) is "another": after "Ordered 3 x
  * USB-C cable", "3 x USB-C cable was not tried ... nothing was ordered" reads as a
- * contradiction, where it was a second purchase of the same that nobody was asked for.
+ * contradiction, where it was the same purchase asked for again, which nobody was asked for.
  */
 export function describeNotTried(
   notTried: readonly PurchaseRequest[],
-  ordered: readonly PurchaseRequest[] = [],
+  repeats: readonly PurchaseRequest[] = [],
 ): string {
   if (notTried.length === 0) return "";
-  const triedItems = new Set(ordered.map(describePurchase));
-  const items = notTried.map(describePurchase);
-  const again = items.filter((item) => triedItems.has(item));
-  const others = items.filter((item) => !triedItems.has(item));
+  const isRepeat = (purchase: PurchaseRequest) =>
+    repeats.some((repeat) => isDeepStrictEqual(repeat, purchase));
+  const again = notTried.filter(isRepeat).map(describePurchase);
+  const others = notTried.filter((purchase) => !isRepeat(purchase)).map(describePurchase);
   const sentences: string[] = [];
   if (others.length > 0) {
     const them = others.length === 1 ? "it" : "them";

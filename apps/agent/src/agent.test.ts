@@ -797,6 +797,11 @@ describe("tool calls the purchase tool cannot take as they are", () => {
       expect(auth0.count("/bc-authorize")).toBe(1);
       expect(shop.calls).toHaveLength(1);
       expect(report).toMatchObject({ outcome: "PARTIAL", notTried: [second] });
+      // Said as the same purchase asked again, not as one of which "nothing was ordered".
+      expect(report.message).toMatch(
+        /^Ordered 1 x XYZ phone: order ord_1\. Another 1 x .+, asked for again in this turn, was not tried: /,
+      );
+      expect(report.message).not.toContain("nothing was ordered");
       expect(JSON.stringify(model.prompts.at(-1))).toContain("repeated_purchase");
     },
   );

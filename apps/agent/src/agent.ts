@@ -17,6 +17,7 @@ import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import {
   closingMessage,
   describeNotTried,
+  repeatedCalls,
   earlierReport,
   haltReport,
   itemsNotTried,
@@ -492,12 +493,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       const report = threadReport(thread, elapsed(began));
       return {
         ...report,
-        message: `${report.message} ${describeNotTried(
-          skipped,
-          thread.purchases
-            .filter((purchase) => purchase.result?.outcome === "ORDERED")
-            .map((purchase) => purchase.purchase),
-        )}`,
+        message: `${report.message} ${describeNotTried(skipped, repeatedCalls(thread))}`,
         notTried: skipped,
       };
     }
