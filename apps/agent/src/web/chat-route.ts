@@ -27,8 +27,8 @@ import { THREAD_RETENTION_MS } from "../retention.js";
 import { endsTurn } from "../turn-end.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
-import { clientErrorText, isUnexpectedError, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
-import { type ErrorReporter, reportToStderr } from "./error-report.js";
+import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
+import { type ErrorReporter, reportToStderr, StreamErrors } from "./error-report.js";
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
@@ -540,22 +540,14 @@ function answer(
     }
     status.listener(event);
   });
-  /** The errors reported, and the texts written for errors: the SDK hands each text back. */
-  const reported = new Set<unknown>();
-  const written = new Set<string>();
-  const errorText = (error: unknown) => {
-    // The page's line says nothing of the error: the operator's log gets it, once. An Error
-    // whose message is a text already written is the SDK's echo of it (processUIMessageStream
-    // calls onError with `new Error(errorText)` for each error part), not another error.
-    const echo = error instanceof Error && written.has(error.message);
-    if (!echo && !reported.has(error) && isUnexpectedError(error)) {
-      reported.add(error);
+  const streamErrors = new StreamErrors(
+    (error) => clientErrorText(error, ordered),
+    errorSerializer,
+    (error) => {
       (deps.reportError ?? reportToStderr)(error, "POST /api/chat");
-    }
-    const text = clientErrorText(error, ordered);
-    written.add(text);
-    return text;
-  };
+    },
+  );
+  const errorText = streamErrors.text;
   /** The model's last words, once its last step ended with no tool call left to run. */
   let reply: string | undefined;
   /** The answer the request ends with when the model does not write it. */
@@ -637,7 +629,7 @@ function answer(
       await begun;
       await execute(options);
     },
-    onError: errorSerializer(errorText),
+    onError: streamErrors.serialized,
     onFinish: () => {
       thread.replied(turnAnswer?.answer ?? reply);
       void thread.release();

@@ -1,4 +1,5 @@
 import { terminalText } from "../terminal-text.js";
+import { isUnexpectedError } from "./client-error-text.js";
 
 /**
  * Where the web app reports an error it answered with no more than "Something went wrong": the
@@ -38,4 +39,43 @@ export const reportToStderr: ErrorReporter = (error, request) => {
 /** `request` as reported: its method and path, never its query string. */
 export function requestName(method: string, url: string): string {
   return `${method} ${url.split("?", 1)[0] ?? ""}`;
+}
+
+/**
+ * The error texts of one chat's stream, and which errors in it go to the operator: an error the
+ * page only calls "Something went wrong" (`isUnexpectedError`), once. An Error whose message is
+ * a text already written here is the AI SDK's echo of it (processUIMessageStream calls onError
+ * with `new Error(errorText)` for each error part, the interrupt part that `serialize` writes,
+ * `AUTH0_AI_INTERRUPTION:{...}`, among them), not another error.
+ */
+export class StreamErrors {
+  readonly #reported = new Set<unknown>();
+  readonly #written = new Set<string>();
+
+  constructor(
+    private readonly describe: (error: unknown) => string,
+    serializer: (describe: (error: unknown) => string) => (error: unknown) => string,
+    private readonly report: (error: unknown) => void,
+  ) {
+    const serialize = serializer(this.text);
+    this.serialized = (error) => this.#wrote(serialize(error));
+  }
+
+  /** The stream's text for `error` (a `toUIMessageStream` onError). */
+  readonly text = (error: unknown): string => {
+    const echo = error instanceof Error && this.#written.has(error.message);
+    if (!echo && !this.#reported.has(error) && isUnexpectedError(error)) {
+      this.#reported.add(error);
+      this.report(error);
+    }
+    return this.#wrote(this.describe(error));
+  };
+
+  /** The stream's error part for `error`, as `serializer` writes it (`createUIMessageStream`'s onError). */
+  readonly serialized: (error: unknown) => string;
+
+  #wrote(text: string): string {
+    this.#written.add(text);
+    return text;
+  }
 }
