@@ -11,6 +11,7 @@ import { runAgent } from "@ciba-testbed/stack/agent-cli";
 import type { AgentRun } from "@ciba-testbed/stack/agent-cli";
 import { ServiceStartError, stopLine } from "@ciba-testbed/stack/supervisor";
 import { loseWhatCannotBeWritten, resolveFromInvocation } from "@ciba-testbed/shared/node";
+import { takeNoArguments } from "@ciba-testbed/stack/script-args";
 
 interface Step {
   title: string;
@@ -56,6 +57,13 @@ const say = (line = "") => process.stdout.write(`${line}\n`);
 // A reader that goes away (`pnpm demo | head -2`) or a full disk does not end the demo: what
 // cannot be written is lost, and it runs on to the end and exits with its result's code.
 loseWhatCannotBeWritten();
+takeNoArguments("pnpm demo", [
+  "Usage: pnpm demo [--help]",
+  "",
+  "Starts a throw-away local stack, runs the agent three times (the person approves,",
+  "denies, does not answer) and narrates each consent request. Exits 0 when every outcome is",
+  "the expected one.",
+]);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function narrateConsent(consent: ConsentRecord, startedAt: number) {

@@ -21,6 +21,18 @@ import type { ZodRawShape } from "zod";
 import { z } from "zod";
 
 import type { AgentEnv } from "@ciba-testbed/stack";
+import { takeNoArguments } from "@ciba-testbed/stack/script-args";
+
+takeNoArguments("pnpm dev", [
+  "Usage: pnpm dev [--help]",
+  "",
+  "Starts mock-auth0, shop-api and the agent's web app on the local ports, restarted when their",
+  "sources change, with the approver in manual mode, and prints the command that points the",
+  "agent at them. Ctrl-C stops every service.",
+  "",
+  "Environment: MOCK_AUTH0_PORT (4010), SHOP_API_PORT (4020), AGENT_PORT (3000), their *_HOST,",
+  "and every variable of the services it starts (see README.md, Scripts).",
+]);
 
 const portsShape = {
   MOCK_AUTH0_PORT: portSchema.default(LOCAL_DEFAULTS.mockAuth0Port),

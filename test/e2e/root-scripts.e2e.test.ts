@@ -55,6 +55,20 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     );
   });
 
+  it("pnpm dev and pnpm demo answer --help with their usage and refuse any argument, starting nothing", async () => {
+    // Ports nothing else here uses: a stack started by mistake would be found on them.
+    const ports = { MOCK_AUTH0_PORT: "4711", SHOP_API_PORT: "4712", AGENT_PORT: "4713" };
+    for (const script of ["dev", "demo"]) {
+      const help = await pnpm([script, "--help"], REPO_ROOT, ports);
+      expect([help.code, help.stderr]).toEqual([0, ""]);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: pnpm ${script} \\[--help\\]\n`));
+      const wrong = await pnpm([script, "--port", "5000"], REPO_ROOT, ports);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(new RegExp(`^pnpm ${script}: Unknown option '--port'`));
+      expect(wrong.stdout).toBe("");
+    }
+  });
+
   it("run the shop's bin: its usage with --reset, and --port sets SHOP_API_PORT", async () => {
     const help = await pnpm(["shop-api", "--help"], REPO_ROOT);
     expect(help.code).toBe(0);
