@@ -37,7 +37,17 @@ describe("authentication", () => {
       type: "invalid_request_error",
       code: "missing_api_key",
       param: null,
+      message: expect.stringMatching(/Any key works here \(MODEL_SERVER_API_KEY is not set\)/),
     });
+  });
+
+  it("tells a request with no key that this server takes only its MODEL_SERVER_API_KEY", async () => {
+    const missing = await fetch(`${locked.baseURL}/models`);
+    expect(missing.status).toBe(401);
+    const error = await errorOf(missing);
+    expect(error.code).toBe("missing_api_key");
+    expect(error.message).toMatch(/takes only the key MODEL_SERVER_API_KEY is set to/);
+    expect(error.message).not.toMatch(/any key works|'test'/i);
   });
 
   it("with MODEL_SERVER_API_KEY, accepts only that key, on every /v1 route", async () => {

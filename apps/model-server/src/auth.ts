@@ -24,11 +24,15 @@ export function requireApiKey(
     }
     const key = header === undefined ? undefined : BEARER.exec(header)?.[1];
     if (key === undefined) {
+      // This server knows whether a key is set: it says which key to send, not "any".
+      const which =
+        expected === undefined
+          ? "Any key works here (MODEL_SERVER_API_KEY is not set); for the OpenAI clients set OPENAI_API_KEY (e.g. to 'test')."
+          : "This server takes only the key MODEL_SERVER_API_KEY is set to; for the OpenAI clients set OPENAI_API_KEY to it.";
       next(
         errors.missingApiKey(
           "You didn't provide an API key: send it in an Authorization header using Bearer auth " +
-            "('Authorization: Bearer <key>'). Any key works unless MODEL_SERVER_API_KEY is set; " +
-            "for the OpenAI clients set OPENAI_API_KEY (e.g. to 'test').",
+            `('Authorization: Bearer <key>'). ${which}`,
         ),
       );
       return;
