@@ -1447,6 +1447,47 @@ describe("timings", () => {
   });
 });
 
+describe("an approval at the request's first poll", () => {
+  it("names the request and times /bc-authorize and the decision, in the journal too", async () => {
+    // An approver that answers at once: the poll that follows /bc-authorize takes the token.
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve("at-1");
+    stubShop().order();
+    const clock = new ManualClock();
+    const tenantFetch = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      const url = urlOf(input);
+      if (url.endsWith("/bc-authorize")) clock.advance(200);
+      if (url.endsWith("/oauth/token")) clock.advance(30);
+      return tenantFetch(input, init);
+    };
+    const dir = await mkdtemp(path.join(tmpdir(), "agent-first-poll-"));
+    try {
+      const { agent, events } = setup({ clock, store: createFileStore(dir) });
+      const report = await agent.run("Buy a USB-C cable");
+
+      expect(report).toMatchObject({ outcome: "ORDERED", authReqId: "req-1" });
+      const timings = { bcAuthorizeMs: 230, approvalMs: 230, decisionMs: 0, orderMs: 0 };
+      expect(report.timings).toMatchObject(timings);
+      expect(report.purchases[0]).toMatchObject({ authReqId: "req-1", timings });
+      expect(toAgentReportJson(report)).toMatchObject({ authReqId: "req-1" });
+      const requested = events.filter((event) => event.type === "approval-requested");
+      expect(requested).toMatchObject([{ authReqId: "req-1", resumed: false }]);
+      // The journal keeps the request with the purchase, and a resume reports it again.
+      const files = Object.values(await filesIn(dir));
+      const journal = files.find((file) => file.includes('"purchases"'));
+      expect(journal).toContain('"id":"req-1"');
+      expect(journal).toContain('"bcAuthorizeMs":230');
+      const again = await setup({ clock, store: createFileStore(dir) }).agent.resume("thread-1");
+      expect(again).toMatchObject({ outcome: "ORDERED", authReqId: "req-1" });
+      expect(again.purchases[0]).toMatchObject({ authReqId: "req-1", timings });
+    } finally {
+      globalThis.fetch = tenantFetch;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 function urlOf(input: Parameters<typeof fetch>[0]): string {
   return input instanceof Request ? input.url : input.toString();
 }

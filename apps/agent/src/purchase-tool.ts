@@ -182,6 +182,11 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   const markStep = (toolCallId: string, step: "priced" | "accepted" | "approved") => {
     steps.set(toolCallId, { ...steps.get(toolCallId), [step]: mono() });
   };
+  /**
+   * The poll of each purchase that is on its way: when it left (the wall clock and the monotonic
+   * one), and the boot clock's reading when it is the one that sends the request.
+   */
+  const pollsOut = new Map<string, { polledAt: number; polledOn: number; sentNow?: SentNow }>();
 
   /** Runs one purchase to its outcome; a decided purchase is returned, never repeated. */
   async function purchase(input: PurchaseRequest, toolCallId: string): Promise<PurchaseResult> {
@@ -327,7 +332,14 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       const polledAt = clock.now();
       const polledOn = mono();
       wait.polled();
-      const answer = await poll(record.purchase, record.toolCallId);
+      pollsOut.set(record.toolCallId, {
+        polledAt,
+        polledOn,
+        ...(sends && first ? { sentNow: { sentOn } } : {}),
+      });
+      const answer = await poll(record.purchase, record.toolCallId).finally(() =>
+        pollsOut.delete(record.toolCallId),
+      );
       if (answer.kind === "ordered") return finish(record, answer.verdict);
       if (answer.kind === "refused") {
         // A poll that failed on its way, or at a tenant that could not answer it then, says
@@ -476,11 +488,15 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return updated;
   }
 
-  /** The SDK's record of a request Auth0 accepted, journaled and announced. */
+  /**
+   * The SDK's record of a request Auth0 accepted, journaled and announced. `answeredFrom`: the
+   * poll was answered (with a token), having left at this reading of the monotonic clock.
+   */
   async function storedRequest(
     record: PurchaseRecord,
     sentNow: SentNow | undefined,
     polledAt: number,
+    answeredFrom?: number,
   ) {
     const stored = await readAuthRequest(store, threadId, record.toolCallId);
     if (stored === undefined) return undefined;
@@ -493,10 +509,26 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       },
     };
     if (sentNow) markStep(record.toolCallId, "accepted");
-    return noteRequest(record, accepted, sentNow ? acceptedNow(clock.now()) : {}, {
+    const now = clock.now();
+    const took = answeredFrom === undefined ? undefined : Math.round(mono() - answeredFrom);
+    return noteRequest(record, accepted, sentNow ? acceptedNow(now, took) : {}, {
       polledAt,
+      ...(answeredFrom === undefined ? {} : { answeredAt: now }),
       sentOn: sentNow?.sentOn,
     });
+  }
+
+  /**
+   * Journals the request an approval answered when the journal does not know it yet: approved at
+   * the poll that sent it (or at a resume's first poll of a request whose acceptance the journal
+   * never learnt), before any "no decision yet". The purchase then names its request, and times
+   * `/bc-authorize` and the decision, as one approved later does.
+   */
+  async function noteApprovedRequest(toolCallId: string): Promise<void> {
+    const out = pollsOut.get(toolCallId);
+    const record = await findRecord(toolCallId);
+    if (out === undefined || record === undefined || record.request !== undefined) return;
+    await storedRequest(record, out.sentNow, out.polledAt, out.polledOn);
   }
 
   /**
@@ -693,6 +725,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
    */
   async function takeApproval(toolCallId: string): Promise<PurchaseRecord | undefined> {
     await context.fence();
+    await noteApprovedRequest(toolCallId);
     markStep(toolCallId, "approved");
     const record = await journal.markApproved(threadId, toolCallId, clock.now());
     await discardAuthorization(store, threadId, toolCallId);
