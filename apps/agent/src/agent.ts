@@ -138,11 +138,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const readItems = deps.readItems ?? itemsReaderOf(deps.model);
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
-  const warnings = [...expiryWarnings(config.requestedExpiry), ...modelWarnings(config.model)];
+  const warnings = modelWarnings(config.model);
   /** The lease of each thread this process works on, set while it holds it. */
   const leases = new Map<string, Lease>();
 
-  const purchaseToolFor = (threadId: string, earlierCalls?: readonly TurnCall[]) =>
+  const purchaseToolFor = (
+    threadId: string,
+    beforeSend: () => void,
+    earlierCalls?: readonly TurnCall[],
+  ) =>
     createPurchaseTool({
       config,
       fetch: deps.fetch ?? globalThis.fetch,
@@ -157,7 +161,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       wait: config.mode === "block",
       fence: () => fence(threadId),
       beforeOrder,
-      beforeApprovalRequest,
+      beforeApprovalRequest: (request) => {
+        beforeSend();
+        beforeApprovalRequest(request);
+      },
       newPurchaseId: deps.newPurchaseId,
       journalsUntried: true,
       earlierCalls,
@@ -260,23 +267,41 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     return thread;
   }
 
-  /** Says what the person should know before anything is sent, and puts it in the report. */
-  async function warned(work: () => Promise<AgentReport>): Promise<AgentReport> {
+  /**
+   * Says what the person should know, and puts it in the report: the model's and the store's
+   * before anything is sent; the expiry's (`expiryWarnings`) right before the first approval
+   * request that `work` sends with it (`beforeSend`), and never when it sends none, as a resume
+   * that polls the request its thread waits for (sent earlier, with the expiry of then).
+   */
+  async function warned(work: (beforeSend: () => void) => Promise<AgentReport>) {
     const all = [...warnings, ...((await store.warnings?.()) ?? [])];
     for (const warning of all) emit({ type: "warning", warning });
-    const report = await work();
+    let sending = false;
+    const beforeSend = () => {
+      if (sending) return;
+      sending = true;
+      for (const warning of expiryWarnings(config.requestedExpiry)) {
+        all.push(warning);
+        emit({ type: "warning", warning });
+      }
+    };
+    const report = await work(beforeSend);
     return all.length === 0 ? report : { ...report, warnings: all };
   }
 
   function run(request: string, options: { threadId?: string } = {}) {
-    return warned(() => runThread(request, options));
+    return warned((beforeSend) => runThread(request, options, beforeSend));
   }
 
   function resume(threadId: string) {
-    return warned(() => resumeThread(threadId));
+    return warned((beforeSend) => resumeThread(threadId, beforeSend));
   }
 
-  async function runThread(request: string, options: { threadId?: string }) {
+  async function runThread(
+    request: string,
+    options: { threadId?: string },
+    beforeSend: () => void,
+  ) {
     const began = monotonicMs();
     const threadId = options.threadId ?? newThreadId();
     if (!THREAD_ID_PATTERN.test(threadId)) {
@@ -287,10 +312,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         "Give --thread such an id, or leave it out for a new one.",
       );
     }
-    return exclusively(threadId, began, () => start(threadId, request, began));
+    return exclusively(threadId, began, () => start(threadId, request, began, beforeSend));
   }
 
-  async function start(threadId: string, request: string, began: number) {
+  async function start(threadId: string, request: string, began: number, beforeSend: () => void) {
     if ((await journal.get(threadId)) !== undefined) {
       return usageError(
         threadId,
@@ -306,10 +331,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       createdAt: clock.now(),
       purchases: [],
     });
-    return turn(threadId, began);
+    return turn(threadId, began, beforeSend);
   }
 
-  async function resumeThread(threadId: string) {
+  async function resumeThread(threadId: string, beforeSend: () => void) {
     const began = monotonicMs();
     if (!THREAD_ID_PATTERN.test(threadId)) {
       return unknownThread(
@@ -321,7 +346,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     return exclusively(
       threadId,
       began,
-      () => continueThread(threadId, began),
+      () => continueThread(threadId, began, beforeSend),
       (thread) =>
         thread === undefined
           ? missingThread(threadId, began)
@@ -352,7 +377,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     );
   }
 
-  async function continueThread(threadId: string, began: number) {
+  async function continueThread(threadId: string, began: number, beforeSend: () => void) {
     const thread = await journal.get(threadId);
     if (thread === undefined) return missingThread(threadId, began);
     if (thread.finished !== undefined) {
@@ -361,15 +386,17 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
     const open = thread.purchases.find((purchase) => purchase.result === undefined);
     if (open !== undefined) {
-      const result = await purchaseToolFor(threadId).purchase(open.purchase, open.toolCallId);
+      // Polls the request the thread waits for; never sends one.
+      const tool = purchaseToolFor(threadId, beforeSend);
+      const result = await tool.purchase(open.purchase, open.toolCallId);
       if (isTerminalFailure(result.outcome)) return settle(threadId, began, "");
-      return turn(threadId, began);
+      return turn(threadId, began, beforeSend);
     }
     // Every purchase decided by earlier runs, and the thread's end not recorded (the store
     // failed at that last write): a turn that adds no purchase reports their orders as an
     // earlier run's, or a script counting this run's orders would count them again.
     const decidedAt = Math.max(...thread.purchases.map((purchase) => purchase.finishedAt ?? 0));
-    const report = await turn(threadId, began);
+    const report = await turn(threadId, began, beforeSend);
     const after = await journal.get(threadId);
     if (thread.purchases.length === 0 || after?.purchases.length !== thread.purchases.length) {
       return report;
@@ -377,12 +404,16 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     return { ...earlierReport(after, decidedAt, elapsed(began)), timings: report.timings };
   }
 
-  async function turn(threadId: string, began: number): Promise<AgentReport> {
+  async function turn(
+    threadId: string,
+    began: number,
+    beforeSend: () => void,
+  ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
 
     // A thread is one turn: a resumed one's purchases are this turn's too.
-    const purchaseTool = purchaseToolFor(threadId, thread.purchases);
+    const purchaseTool = purchaseToolFor(threadId, beforeSend, thread.purchases);
     let modelMs = 0;
     const result = streamText({
       model: timed(

@@ -180,6 +180,74 @@ describe("a long --expiry", () => {
     expect(events[0]).toEqual({ type: "warning", warning });
   });
 
+  it("is not warned about by a resume that sends nothing: the waiting request keeps its expiry", async () => {
+    // A queue worker's setup: sent with --expiry 60, resumed with AGENT_REQUESTED_EXPIRY=259200.
+    stubShop().catalog();
+    stubAuth0().bcAuthorize({ expires_in: 60 }).pending().pending().approve();
+    stubShop().order();
+    const store = createMemoryStore();
+    const clock = new ManualClock();
+    const interrupt = (requestedExpiry: number) =>
+      setup({ config: testConfig({ mode: "interrupt", requestedExpiry }), store, clock });
+    await interrupt(60).agent.run("Buy a USB-C cable");
+
+    for (const expected of ["PENDING", "ORDERED"]) {
+      const { agent, events } = interrupt(259_200);
+      const report = await agent.resume("thread-1");
+
+      expect(report.outcome).toBe(expected);
+      expect(report.warnings).toBeUndefined();
+      expect(events.filter((event) => event.type === "warning")).toEqual([]);
+    }
+  });
+
+  it("is not warned about by a run that asks nobody", async () => {
+    stubShop().catalog();
+    const { agent, events } = setup({ config: testConfig({ requestedExpiry: 3600 }) });
+
+    const report = await agent.run("Buy 2 XYZ phones under $5");
+
+    expect(report.outcome).toBe("SHOP_REFUSED");
+    expect(report.warnings).toBeUndefined();
+    expect(events.filter((event) => event.type === "warning")).toEqual([]);
+  });
+
+  it("is warned about by a resume right before it sends a request with it", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0()
+      .bcAuthorize({ expires_in: 60 }, "req-a")
+      .pending()
+      .approve()
+      .bcAuthorize({ expires_in: 3600 }, "req-b")
+      .pending();
+    stubShop().order();
+    const store = createMemoryStore();
+    const clock = new ManualClock();
+    const config = (requestedExpiry: number) => testConfig({ mode: "interrupt", requestedExpiry });
+    // The phone is asked for with 60 s and waits; the resume orders it, then asks for the cable.
+    const first = setup({ config: config(60), store, clock });
+    const sent = await first.agent.run("Buy an XYZ phone and a USB-C cable");
+    expect(sent.warnings).toBeUndefined();
+
+    const { agent, events } = setup({ config: config(3600), store, clock });
+    const report = await agent.resume("thread-1");
+
+    expect(report).toMatchObject({
+      outcome: "PENDING",
+      authReqId: "req-b",
+      warnings: [{ code: "email_channel", message: expect.stringContaining("3600 s") }],
+    });
+    expect(auth0.calls.filter((call) => call.path === "/bc-authorize")[1]?.body).toMatchObject({
+      requested_expiry: "3600",
+    });
+    const warning = events.findIndex((event) => event.type === "warning");
+    const requested = events.findIndex(
+      (event) => event.type === "approval-requested" && event.authReqId === "req-b",
+    );
+    expect(warning).toBeGreaterThanOrEqual(0);
+    expect(warning).toBeLessThan(requested);
+  });
+
   it("is not refused by the agent when the tenant refuses it: Auth0's answer is reported", async () => {
     stubShop().catalog();
     stubAuth0().bcAuthorizeError(400, "invalid_request", "Email notifications are not enabled");
@@ -204,12 +272,13 @@ describe("a long --expiry", () => {
 
     const report = await agent.run("Buy an XYZ phone");
 
+    // The store's at once, the expiry's right before the request leaves.
     expect(report.warnings?.map((warning) => warning.code)).toEqual([
-      "email_channel",
       "redis_eviction",
+      "email_channel",
     ]);
     expect(events.slice(0, 2).map((event) => event.type)).toEqual(["warning", "warning"]);
-    expect(events[1]).toEqual({ type: "warning", warning: evicting });
+    expect(events[0]).toEqual({ type: "warning", warning: evicting });
   });
 
   it("warns that OPENAI_BASE_URL without OPENAI_API_KEY is not used: the offline model answers", async () => {

@@ -106,6 +106,36 @@ describe("usage errors", () => {
     expect((jsonOf(stdout).message as string).includes("\u202e")).toBe(true);
   });
 
+  it.each([[["resume", "--thread", "x", "thr_1"]], [["--thread", "x", "resume", "thr_1"]]])(
+    "%j refuses --thread, which a resume has no use for",
+    async (args) => {
+      const stderr = capture(process.stderr);
+      const stdout = capture(process.stdout);
+
+      const code = await runCli(["node", "agent", ...args], {});
+      const json = await runCli(["node", "agent", "--json", ...args], {});
+
+      expect([code, json]).toEqual([2, 2]);
+      expect(stderr.mock.calls.join("")).toBe(
+        "Option '--thread' names the thread of a new request; resume takes the thread it continues as its argument.\n" +
+          "Fix: Leave out --thread, and name the thread to continue once: pnpm agent resume <thread>.\n",
+      );
+      expect(jsonOf(stdout)).toMatchObject({ outcome: "CONFIG_ERROR", error: "usage" });
+    },
+  );
+
+  it("says in resume --help what --expiry sets there: a request the resume sends", async () => {
+    const stdout = capture(process.stdout);
+
+    const code = await runCli(["node", "agent", "resume", "--help"], {});
+
+    expect(code).toBe(0);
+    const help = stdout.mock.calls.join("").replace(/\s+/g, " ");
+    expect(help).toContain(
+      "--expiry <seconds> seconds the person has to answer a request this resume sends, for a purchase of the thread not yet asked for; the request the thread waits for keeps the expiry it was sent with (AGENT_REQUESTED_EXPIRY)",
+    );
+  });
+
   it("answers an empty request with what to type, not the whole help", async () => {
     const stderr = capture(process.stderr);
 

@@ -89,6 +89,19 @@ export async function runCli(
       .argument("<thread>", "the thread id printed when the request was sent")
       .action(async (threadId: string, options: CliOptions) => {
         const merged = { ...program.opts<CliOptions>(), ...options };
+        if (merged.thread !== undefined) {
+          // The program's option, which commander takes before or after `resume` alike.
+          exitCode = fail(
+            "CONFIG_ERROR",
+            "Option '--thread' names the thread of a new request; resume takes the thread it continues as its argument.",
+            merged.json,
+            {
+              error: "usage",
+              fix: "Leave out --thread, and name the thread to continue once: pnpm agent resume <thread>.",
+            },
+          );
+          return;
+        }
         exitCode = await execute(
           env,
           merged,
@@ -97,6 +110,7 @@ export async function runCli(
           threadId,
         );
       }),
+    RESUME_EXPIRY_HELP,
   );
 
   program
@@ -150,7 +164,11 @@ function usageMessage(message: string): string {
   return /[.?!]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
-function addCommonOptions(command: Command): Command {
+/**
+ * The options of a request and of `resume`. `expiryHelp`: what `--expiry` sets for the command
+ * (a resume sends a request only for a purchase of the thread not yet asked for).
+ */
+function addCommonOptions(command: Command, expiryHelp = EXPIRY_HELP): Command {
   return command
     .option("--user <sub>", "the person the agent acts for (AGENT_USER_ID)", given)
     .addOption(
@@ -159,14 +177,18 @@ function addCommonOptions(command: Command): Command {
         "block: wait for the answer; interrupt: send, save, exit (AGENT_MODE)",
       ).choices(AGENT_MODES),
     )
-    .option(
-      "--expiry <seconds>",
-      "seconds the person has to answer; over 300 Auth0 emails instead of pushing (AGENT_REQUESTED_EXPIRY)",
-      seconds,
-    )
+    .option("--expiry <seconds>", expiryHelp, seconds)
     .option("--model <name>", "OpenAI model, with OPENAI_API_KEY (AGENT_MODEL)", given)
     .option("--json", "print one JSON object with the outcome instead of text");
 }
+
+const EXPIRY_HELP =
+  "seconds the person has to answer; over 300 Auth0 emails instead of pushing (AGENT_REQUESTED_EXPIRY)";
+
+const RESUME_EXPIRY_HELP =
+  "seconds the person has to answer a request this resume sends, for a purchase of the thread " +
+  "not yet asked for; the request the thread waits for keeps the expiry it was sent with " +
+  "(AGENT_REQUESTED_EXPIRY)";
 
 /** An empty variable means "use the default"; an empty option is a mistake. */
 function given(value: string): string {
