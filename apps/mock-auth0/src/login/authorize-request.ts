@@ -1,6 +1,7 @@
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
+import { scopesNotGranted, userAccess } from "../user-access-policy.js";
 
 import { callbackHint } from "./callback-hint.js";
 
@@ -239,10 +240,24 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
   if (audience !== undefined && api === undefined) {
     return refuse("access_denied", `Service not found: ${audience}`);
   }
-  // Auth0 grants the OIDC scopes and the API's own; other scopes are left out of the grant.
-  const scope = [...new Set((get("scope") ?? "").split(" ").filter(Boolean))].filter(
+  // The API's user access policy holds here as at /bc-authorize: under require_client_grant
+  // a client without a subject_type "user" grant for the API gets no token for it. Auth0's
+  // error for that is unauthorized_client (its "Troubleshoot Third-Party Applications": no
+  // client grant for the requested API); deny_all is access denied.
+  const access = api === undefined ? undefined : userAccess(client, api);
+  if (access?.allowed === false) {
+    return refuse(
+      access.policy === "deny_all" ? "access_denied" : "unauthorized_client",
+      access.description,
+    );
+  }
+  // Auth0 grants the OIDC scopes and the API's own, at most those of the client's grant (its
+  // ceiling in a user flow); other scopes are left out of the grant.
+  const asked = [...new Set((get("scope") ?? "").split(" ").filter(Boolean))].filter(
     (value) => oidcScopes.has(value) || (api?.scopes.includes(value) ?? false),
   );
+  const notGranted = access === undefined ? [] : scopesNotGranted(access, asked);
+  const scope = asked.filter((value) => !notGranted.includes(value));
 
   // PKCE protects a code; an id_token comes back itself.
   const codeChallenge = responseType === "code" ? get("code_challenge") : undefined;

@@ -26,6 +26,7 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
 import { randomId } from "../random-id.js";
+import { scopesNotGranted, userAccess } from "../user-access-policy.js";
 
 export interface BcAuthorizeDeps {
   issuer: string;
@@ -174,22 +175,14 @@ function checkUserAccess(
   scope: readonly string[],
   details: readonly AuthorizationDetail[] | undefined,
 ): void {
-  if (api.userPolicy === "allow_all") return;
-  const refused = (why: string) =>
-    errors.forbidden(
-      `Client "${client.clientId}" is not authorized to access "${api.identifier}" on behalf of a user: ${why}`,
-    );
-  if (api.userPolicy === "deny_all") throw refused("the API's user access policy is deny_all");
-  const grant = client.clientGrants.find(
-    (g) => g.audience === api.identifier && g.subjectType === "user",
-  );
-  if (!grant) throw refused('it needs a client grant with subject_type "user"');
-  const notGranted = grant.allowAllScopes
-    ? []
-    : scope.filter((s) => !oidcScopes.has(s) && !grant.scopes.includes(s));
+  const access = userAccess(client, api);
+  if (!access.allowed) throw errors.forbidden(access.description);
+  const notGranted = scopesNotGranted(access, scope);
   if (notGranted.length > 0) {
     throw errors.forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
   }
+  const { grant } = access;
+  if (grant === undefined) return;
   const types = [...new Set((details ?? []).map((d) => d.type))].filter(
     (t) => !grant.authorizationDetailsTypes.includes(t),
   );
