@@ -3,7 +3,6 @@ import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { compare } from "bcryptjs";
 import { Router, urlencoded } from "express";
 import type { Request, Response } from "express";
-import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import type { Logger } from "pino";
 
 import { OAUTH_BODY_LIMIT } from "../limits.js";
@@ -13,6 +12,7 @@ import { issueIdToken } from "../tokens.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 import { checkAuthorizeRequest } from "./authorize-request.js";
+import { readIdTokenHint } from "./id-token-hint.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
 import { sendErrorPage, sendFormPost, sendLoginPage, sendLogoutPrompt } from "./login-pages.js";
 import { newSecret } from "./login-state.js";
@@ -42,7 +42,13 @@ function readCookie(req: Request, name: string): string | undefined {
 }
 
 /** What a logout prompt sends again with the person's confirmation. */
-const LOGOUT_PARAMS = ["client_id", "post_logout_redirect_uri", "state", "ui_locales"];
+const LOGOUT_PARAMS = [
+  "id_token_hint",
+  "client_id",
+  "post_logout_redirect_uri",
+  "state",
+  "ui_locales",
+];
 
 const cookieOptions = { httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
 
@@ -347,35 +353,23 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     res.redirect(302, target);
   });
 
-  /** The client an `id_token_hint` was issued to, when the tenant signed it. */
-  const hintedClient = async (hint: string): Promise<TenantClient | undefined> => {
-    try {
-      const claims = decodeJwt(hint);
-      const { payload } = await jwtVerify(hint, createLocalJWKSet(deps.keys.jwks()), {
-        issuer: deps.issuer,
-        // OIDC RP-Initiated Logout 1.0 section 2: an expired ID token is still a good hint.
-        currentDate: new Date((claims.iat ?? 0) * 1000),
-      });
-      return typeof payload.aud === "string" ? directory.clients.get(payload.aud) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-
   /**
-   * Auth0's OIDC Logout without `id_token_hint` ends the session only with the person's consent,
-   * or when `logout_hint` is the session's `sid`. A browser without a session has nothing to
-   * end. The consent is a one-time token for this browser's session (`confirm`).
+   * Auth0's OIDC Logout ends the session without asking only when the request names it: the
+   * `sid` of its `id_token_hint`, or its `logout_hint`, is the session's. Otherwise (no hint,
+   * another person's ID token or another session's, an ID token without `sid`) the person is
+   * asked, as RP-Initiated Logout 1.0 section 2 says the OP should when it cannot tell the
+   * request is theirs. A browser without a session has nothing to end. The consent is a
+   * one-time token for this browser's session (`confirm`).
    */
   const confirmedLogout = (
     req: Request,
-    logoutHint: string | undefined,
+    sid: string | undefined,
     confirm: string | undefined,
   ): boolean => {
     const cookie = readCookie(req, SESSION_COOKIE);
     const session = state.session(cookie);
     if (session === undefined && confirm === undefined) return true;
-    if (session !== undefined && logoutHint === session.sid) return true;
+    if (session !== undefined && sid !== undefined && sid === session.sid) return true;
     return confirm !== undefined && state.takeLogoutConfirmation(confirm, cookie);
   };
 
@@ -408,11 +402,15 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     const query = req.query as Record<string, unknown>;
     const text = (name: string) => (typeof query[name] === "string" ? query[name] : undefined);
     const hint = text("id_token_hint");
-    const hinted = hint === undefined ? undefined : await hintedClient(hint);
-    if (hint !== undefined && hinted === undefined) {
+    const idToken =
+      hint === undefined
+        ? undefined
+        : await readIdTokenHint(hint, deps.issuer, deps.keys, directory);
+    if (hint !== undefined && idToken === undefined) {
       sendErrorPage(res, 400, "invalid_request", "id_token_hint is not an ID token of this tenant");
       return;
     }
+    const hinted = idToken?.client;
     const clientId = text("client_id");
     if (clientId !== undefined && hinted !== undefined && clientId !== hinted.clientId) {
       sendErrorPage(res, 400, "invalid_request", "client_id does not match the id_token_hint");
@@ -423,7 +421,18 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       sendErrorPage(res, 400, "invalid_request", `Unknown client: ${clientId}`);
       return;
     }
-    if (hinted === undefined && !confirmedLogout(req, text("logout_hint"), text("confirm"))) {
+    // Auth0 checks that redundant hints agree, and answers an error when they do not.
+    const logoutHint = text("logout_hint");
+    if (idToken !== undefined && logoutHint !== undefined && logoutHint !== idToken.sid) {
+      sendErrorPage(
+        res,
+        400,
+        "invalid_request",
+        "logout_hint is not the sid of the id_token_hint: send either, or both of one session",
+      );
+      return;
+    }
+    if (!confirmedLogout(req, idToken?.sid ?? logoutHint, text("confirm"))) {
       const confirm = text("confirm");
       if (confirm !== undefined) {
         sendErrorPage(
