@@ -128,7 +128,7 @@ const table = defineErrors({
   unsupportedMediaType: {
     status: 415,
     code: "invalid_request",
-    when: "a body in another charset than UTF-8, a Content-Encoding other than gzip, deflate, br, or a policy not sent as application/json",
+    when: "a body in another charset than UTF-8, a Content-Encoding other than gzip, deflate, br, or a policy or an email consent decision not sent as application/json",
   },
   expectationFailed: {
     status: 417,

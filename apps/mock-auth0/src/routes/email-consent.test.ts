@@ -158,6 +158,19 @@ describe("the email channel", () => {
       expect(bad.body.error).toBe("invalid_request");
     }
     await answer(h, { consent: `${token}x`, decision: "approve" }).expect(404);
+    // A body of the right shape under another type is told its type, not that it is wrong.
+    for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+      const other = await request(h.app)
+        .post(API)
+        .set("Sec-Fetch-Site", "same-origin")
+        .set("Content-Type", type)
+        .send(JSON.stringify({ consent: token, decision: "approve" }))
+        .expect(415);
+      expect(other.body).toEqual({
+        error: "invalid_request",
+        error_description: `Send the decision as JSON, with Content-Type: application/json (got ${type})`,
+      });
+    }
     const noToken = await request(h.app).get(API).expect(400);
     expect(noToken.body.error_description).toBe(
       "consent must be given once: the token of the email's link",

@@ -119,6 +119,12 @@ export function emailConsent(deps: EmailConsentDeps): Router {
     requireUtf8Body,
     json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonDepth }),
     (req, res) => {
+      // Any other type leaves the body unread: the decision would be said to be missing.
+      if (req.is("application/json") !== "application/json") {
+        throw errors.unsupportedMediaType(
+          `Send the decision as JSON, with Content-Type: application/json (got ${req.get("content-type") ?? "no Content-Type"})`,
+        );
+      }
       const parsed = decisionSchema.safeParse(req.body);
       if (!parsed.success) {
         throw errors.invalidRequest(
