@@ -4,6 +4,7 @@ import { oidcScopes } from "../tenant/tenant-model.js";
 import { scopesNotGranted, userAccess } from "../user-access-policy.js";
 
 import { callbackHint } from "./callback-hint.js";
+import { repeatedParameter } from "./repeated-parameter.js";
 
 export const RESPONSE_MODES = ["query", "fragment", "form_post"] as const;
 export type ResponseMode = (typeof RESPONSE_MODES)[number];
@@ -55,14 +56,10 @@ export type AuthorizeCheck =
 
 type Query = Record<string, unknown>;
 
-class RepeatedParameter extends Error {}
-
+/** A parameter's value; an empty one is none (the query holds strings once it is checked). */
 function single(query: Query, name: string): string | undefined {
   const value = query[name];
-  if (value === undefined) return undefined;
-  // RFC 6749 section 3.1: a parameter must not be included more than once.
-  if (typeof value !== "string") throw new RepeatedParameter(name);
-  return value === "" ? undefined : value;
+  return typeof value !== "string" || value === "" ? undefined : value;
 }
 
 /** OIDC Core 6: a request object by value (`request`) or by reference (`request_uri`). */
@@ -90,18 +87,11 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
  * everything else (errors sent back to the client), with Auth0's wording where it is known.
  */
 export function checkAuthorizeRequest(query: Query, directory: TenantDirectory): AuthorizeCheck {
-  let get: (name: string) => string | undefined;
-  try {
-    for (const name of Object.keys(query)) single(query, name);
-    get = (name) => single(query, name);
-  } catch (error) {
-    if (!(error instanceof RepeatedParameter)) throw error;
-    return {
-      kind: "page",
-      code: "invalid_request",
-      description: `The parameter ${error.message} must not be repeated`,
-    };
+  const repeated = repeatedParameter(query);
+  if (repeated !== undefined) {
+    return { kind: "page", code: "invalid_request", description: repeated };
   }
+  const get = (name: string) => single(query, name);
 
   const clientId = get("client_id");
   if (clientId === undefined) {

@@ -13,6 +13,7 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 import { checkAuthorizeRequest } from "./authorize-request.js";
 import { readIdTokenHint } from "./id-token-hint.js";
+import { repeatedParameter } from "./repeated-parameter.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
 import { sendErrorPage, sendFormPost, sendLoginPage, sendLogoutPrompt } from "./login-pages.js";
 import { newSecret } from "./login-state.js";
@@ -331,8 +332,14 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
 
   // Auth0's own logout endpoint (express-openid-connect's `auth0Logout`).
   router.get("/v2/logout", (req, res) => {
-    endSession(req, res);
     const query = req.query as Record<string, unknown>;
+    // Refused before the session ends: a returnTo sent twice is not one to choose from.
+    const repeated = repeatedParameter(query);
+    if (repeated !== undefined) {
+      sendErrorPage(res, 400, "invalid_request", writtenOut(repeated));
+      return;
+    }
+    endSession(req, res);
     const returnTo = typeof query.returnTo === "string" ? query.returnTo : undefined;
     const clientId = typeof query.client_id === "string" ? query.client_id : undefined;
     const client = clientId === undefined ? undefined : directory.clients.get(clientId);
@@ -400,6 +407,11 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   // OpenID Connect RP-Initiated Logout 1.0 (discovery's end_session_endpoint).
   router.get("/oidc/logout", async (req, res) => {
     const query = req.query as Record<string, unknown>;
+    const repeated = repeatedParameter(query);
+    if (repeated !== undefined) {
+      sendErrorPage(res, 400, "invalid_request", writtenOut(repeated));
+      return;
+    }
     const text = (name: string) => (typeof query[name] === "string" ? query[name] : undefined);
     const hint = text("id_token_hint");
     const idToken =
