@@ -15,6 +15,7 @@ import { ConsentEmails } from "./email/consent-emails.js";
 import { errorHandler, rejectMalformedPath } from "./error-handler.js";
 import { errors } from "./errors.js";
 import { OAUTH_BODY_LIMIT_BYTES } from "./limits.js";
+import { BruteForceProtection } from "./login/brute-force.js";
 import { LoginState } from "./login/login-state.js";
 import { loginRoutes } from "./login/login-routes.js";
 import { oauthBody } from "./oauth-body.js";
@@ -106,6 +107,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   const { issuer } = config;
   const { keys } = deps;
   const login = new LoginState(clock, config.tenant.login.sessionLifetimeSeconds * 1000);
+  const bruteForce = new BruteForceProtection(clock, config.tenant.bruteForce);
 
   const app = express();
   app.disable("x-powered-by");
@@ -193,7 +195,18 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
   app.use(discoveryRoutes(issuer, keys));
   // The login endpoints and /userinfo are Authentication API endpoints too: the tenant's limit.
   app.use(["/authorize", "/u/login", "/v2/logout", "/oidc/logout", "/userinfo"], authenticationApi);
-  app.use(loginRoutes({ issuer, directory, state: login, keys, clock, logger, profileUpdatedAt }));
+  app.use(
+    loginRoutes({
+      issuer,
+      directory,
+      state: login,
+      bruteForce,
+      keys,
+      clock,
+      logger,
+      profileUpdatedAt,
+    }),
+  );
   app.use(
     userinfoRoutes({
       issuer,
@@ -217,7 +230,20 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     }),
   );
   app.use(emailConsent({ issuer: config.issuer, directory, emails, clock, logger }));
-  app.use(controlApi({ directory, store, approver, refusals, keys, clock, logger, auth, emails }));
+  app.use(
+    controlApi({
+      directory,
+      store,
+      approver,
+      refusals,
+      bruteForce,
+      keys,
+      clock,
+      logger,
+      auth,
+      emails,
+    }),
+  );
 
   app.use((req, _res, next) => {
     next(errors.notFound(`No route for ${req.method} ${req.path}`));

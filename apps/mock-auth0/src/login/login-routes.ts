@@ -12,6 +12,8 @@ import { issueIdToken } from "../tokens.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 import { checkAuthorizeRequest } from "./authorize-request.js";
+import { BLOCKED_ERROR, BLOCKED_MESSAGE } from "./brute-force.js";
+import type { BruteForceProtection } from "./brute-force.js";
 import { readIdTokenHint } from "./id-token-hint.js";
 import { repeatedParameter } from "./repeated-parameter.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
@@ -27,6 +29,8 @@ export interface LoginRoutesDeps {
   issuer: string;
   directory: TenantDirectory;
   state: LoginState;
+  /** Auth0's Brute-force Protection: wrong passwords per user and IP address. */
+  bruteForce: BruteForceProtection;
   keys: SigningKeys;
   clock: Clock;
   logger: Logger;
@@ -286,9 +290,8 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       const { request } = transaction;
       const user = directory.users.get(field("user") ?? "");
       const password = field("password") ?? "";
-      const passwordOk =
-        user?.passwordHash === undefined ? true : await compare(password, user.passwordHash);
-      if (user === undefined || !passwordOk) {
+      const ip = req.socket.remoteAddress ?? "";
+      const showError = (status: number, error: string) => {
         sendLoginPage(
           res,
           {
@@ -297,14 +300,30 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
             transactionId: transaction.id,
             redirectUri: request.redirectUri,
             users: directory.tenant.users,
-            error: "Wrong email or password.",
+            error,
             failedUser: user?.sub,
             hintedUser: findUser(request.loginHint)?.sub,
           },
-          400,
+          status,
         );
+      };
+      // Only a password can be guessed: a user without one logs in with a click.
+      if (user?.passwordHash !== undefined && deps.bruteForce.isBlocked(user.sub, ip)) {
+        logger.warn(
+          { user: user.sub, error: BLOCKED_ERROR },
+          "login blocked (brute-force protection)",
+        );
+        showError(429, BLOCKED_MESSAGE);
         return;
       }
+      const passwordOk =
+        user?.passwordHash === undefined ? true : await compare(password, user.passwordHash);
+      if (user === undefined || !passwordOk) {
+        if (user !== undefined) deps.bruteForce.recordFailure(user.sub, ip);
+        showError(400, "Wrong email or password.");
+        return;
+      }
+      deps.bruteForce.recordSuccess(user.sub, ip);
       state.endTransaction(transaction.id);
       sendCode(res, request, logIn(res, user));
     },

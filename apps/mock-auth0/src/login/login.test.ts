@@ -13,6 +13,7 @@ import type { RunningMockAuth0 } from "../server.js";
 import { DEFAULT_TENANT_FILE, tenantWith } from "../tenant/load-tenant.js";
 import { ISSUER, createHarness, testKeys } from "../test-support/harness.js";
 import { httpsFetch } from "../test-support/https-fetch.js";
+import { rememberCookies } from "../test-support/login-browser.js";
 
 // The login endpoints against a real relying party library, openid-client 6, over HTTPS.
 const APP = { id: "ciba-testbed-agent", secret: "ciba-testbed-agent-secret" };
@@ -58,14 +59,7 @@ class Browser {
     const headers = new Headers(init.headers);
     if (cookie !== "") headers.set("cookie", cookie);
     const response = await fetchTenant(url, { ...init, headers });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (value === "" || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    rememberCookies(this.cookies, response.headers.getSetCookie());
     return response;
   }
 }

@@ -23,6 +23,7 @@ import type { ControlAuth } from "../control-auth.js";
 import type { ConsentEmails } from "../email/consent-emails.js";
 import { errors } from "../errors.js";
 import { CONTROL_BODY_LIMIT } from "../limits.js";
+import type { BruteForceProtection } from "../login/brute-force.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { formatIssues } from "../tenant/load-tenant.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
@@ -136,6 +137,8 @@ export interface ControlApiDeps {
   store: BackchannelStore;
   approver: PolicyApprover;
   refusals: RefusalLog;
+  /** The login page's brute-force blocks, which `/admin/user-blocks` lists and removes. */
+  bruteForce: BruteForceProtection;
   keys: SigningKeys;
   clock: Clock;
   logger: Logger;
@@ -195,7 +198,8 @@ const CONTROL_API_PATHS = ["/approver/api", "/admin"];
  * route is behind the control token, when the tenant has one.
  */
 export function controlApi(deps: ControlApiDeps): Router {
-  const { directory, store, approver, refusals, keys, clock, logger, auth, emails } = deps;
+  const { directory, store, approver, refusals, bruteForce, keys, clock, logger, auth, emails } =
+    deps;
   const view = (): RequestView => ({ directory, now: clock.now(), emails });
   const router = Router();
   // On the control API's own paths only: the router is mounted at the root, and a request no
@@ -305,6 +309,27 @@ export function controlApi(deps: ControlApiDeps): Router {
     approver.setPolicy(parsed.data);
     logger.info({ policy: serializePolicy(parsed.data) }, "approver policy replaced");
     res.json(serializePolicy(parsed.data));
+  });
+
+  /** The user's brute-force blocks, in the shape of Auth0's `GET /api/v2/user-blocks/{id}`. */
+  const blockedUser = (req: Request): TenantUser => {
+    const id = String(req.params.userId);
+    const user = directory.users.get(id);
+    if (user === undefined) throw errors.notFound(`No user ${id} in this tenant`);
+    return user;
+  };
+  router.get("/admin/user-blocks/:userId", auth.check, (req, res) => {
+    const user = blockedUser(req);
+    res.json({
+      blocked_for: bruteForce.blocks(user.sub).map(({ ip }) => ({ identifier: user.email, ip })),
+    });
+  });
+  // Auth0's `DELETE /api/v2/user-blocks/{id}`: the user may log in again from every address.
+  router.delete("/admin/user-blocks/:userId", auth.check, (req, res) => {
+    const user = blockedUser(req);
+    bruteForce.unblock(user.sub);
+    logger.info({ user: user.sub }, "brute-force blocks removed");
+    res.status(204).end();
   });
 
   router.post("/admin/signing-keys/rotate", auth.check, async (_req, res) => {

@@ -608,6 +608,7 @@ export function buildTenant(
       ciba: settings.ciba,
       login: settings.login,
       rateLimits: settings.rateLimits,
+      bruteForce: settings.attackProtection.bruteForceProtection,
       approver: settings.approver,
       keywords: Object.entries(settings.keywords).map(([name, value]) => ({
         name,

@@ -137,6 +137,38 @@ const loginSettingsSchema = z
   .strict()
   .describe("Universal Login as mock-auth0 plays it: the page that lists the tenant's users.");
 
+const bruteForceSchema = z
+  .object({
+    $comment: comment,
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Whether wrong passwords on the login page lead to a block, as Auth0's Brute-force Protection (enabled on a new tenant). false turns it off.",
+      ),
+    maxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .describe(
+        "Auth0's max_attempts: consecutive wrong passwords for one user from one IP address before that address is blocked from logging in as that user (mode count_per_identifier_and_ip, shield block). Auth0's default: 10.",
+      ),
+  })
+  .strict()
+  .describe(
+    "Auth0's Brute-force Protection on the login page. A block lasts until the control API removes it (DELETE /admin/user-blocks/:user_id), 30 days pass or the tenant restarts.",
+  );
+
+const attackProtectionSchema = z
+  .object({
+    $comment: comment,
+    bruteForceProtection: bruteForceSchema.default({}),
+  })
+  .strict()
+  .describe("Auth0's Attack Protection settings that mock-auth0 plays.");
+
 const clientCredentialsSchema = z
   .object({
     client_id: z.string().min(1),
@@ -200,6 +232,7 @@ export const settingsSchema = z
     ciba: cibaSettingsSchema.default({}),
     login: loginSettingsSchema.default({}),
     rateLimits: rateLimitSettingsSchema.default({}),
+    attackProtection: attackProtectionSchema.default({}),
     approver: policySchema
       .default({ default: "manual", rules: [] })
       .describe(
@@ -212,3 +245,4 @@ export type Settings = z.output<typeof settingsSchema>;
 export type CibaSettings = Settings["ciba"];
 export type LoginSettings = Settings["login"];
 export type RateLimitSettings = Settings["rateLimits"];
+export type BruteForceSettings = Settings["attackProtection"]["bruteForceProtection"];

@@ -1,9 +1,19 @@
 import type { KeyObject } from "node:crypto";
 
 import type { ApproverPolicy } from "../approver/policy.js";
-import type { CibaSettings, LoginSettings, RateLimitSettings } from "./settings-schema.js";
+import type {
+  BruteForceSettings,
+  CibaSettings,
+  LoginSettings,
+  RateLimitSettings,
+} from "./settings-schema.js";
 
-export type { CibaSettings, LoginSettings, RateLimitSettings } from "./settings-schema.js";
+export type {
+  BruteForceSettings,
+  CibaSettings,
+  LoginSettings,
+  RateLimitSettings,
+} from "./settings-schema.js";
 
 const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"] as const;
 export const oidcScopes: ReadonlySet<string> = new Set(OIDC_SCOPES);
@@ -161,6 +171,8 @@ export interface Tenant {
   readonly ciba: CibaSettings;
   readonly login: LoginSettings;
   readonly rateLimits: RateLimitSettings;
+  /** Auth0's Brute-force Protection on the login page. */
+  readonly bruteForce: BruteForceSettings;
   readonly approver: ApproverPolicy;
   /** The keywords the tenant's files were read with: where a developer changes a value. */
   readonly keywords: readonly TenantKeyword[];
