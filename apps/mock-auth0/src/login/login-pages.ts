@@ -25,6 +25,9 @@ label { font-size: 0.85rem; display: grid; gap: 0.25rem; }
 input[type=password] { font: inherit; padding: 0.4rem; border: 1px solid #6b7280; border-radius: 0.3rem; }
 .error { background: #fef2f2; color: #991b1b; border-radius: 0.4rem; padding: 0.6rem; margin: 0 0 1rem; }
 code { font-size: 0.85rem; word-break: break-all; }
+.actions { display: flex; gap: 0.75rem; margin-top: 1.5rem; }
+button.decline { background: #e5e7eb; color: #111827; }
+ul.scopes { display: block; list-style: disc; padding-left: 1.25rem; margin: 0 0 1rem; }
 `;
 
 /** Submits the form_post response as Auth0's does, allowed by its hash. */
@@ -39,7 +42,7 @@ const SCRIPT_HASH = sha256(SUBMIT_SCRIPT);
  * form_post, its one script), no framing by another site, forms only to this tenant and to
  * the client's checked callback (CSP form-action also governs the redirect after a submit).
  */
-function secure(res: Response, options: { formTargets?: string[]; script?: boolean } = {}) {
+export function secure(res: Response, options: { formTargets?: string[]; script?: boolean } = {}) {
   const formAction = ["'self'", ...(options.formTargets ?? [])].join(" ");
   res.set({
     "Content-Security-Policy": [
@@ -64,9 +67,9 @@ function secure(res: Response, options: { formTargets?: string[]; script?: boole
  * what would hide or turn the line around (a right-to-left override in a user's name) written
  * out as `\u{202E}`, as the approver page writes it.
  */
-const shown = (text: string): string => escapeHtml(hiddenWrittenOut(text));
+export const shown = (text: string): string => escapeHtml(hiddenWrittenOut(text));
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,4 +1,4 @@
-import { OAuthError, writtenOut, type Clock } from "@ciba-testbed/shared";
+import { writtenOut, type Clock } from "@ciba-testbed/shared";
 import { requireUtf8Body } from "@ciba-testbed/shared/http";
 import { compare } from "bcryptjs";
 import { Router, urlencoded } from "express";
@@ -14,6 +14,8 @@ import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 import { checkAuthorizeRequest } from "./authorize-request.js";
 import { BLOCKED_ERROR, BLOCKED_MESSAGE } from "./brute-force.js";
 import type { BruteForceProtection } from "./brute-force.js";
+import { consentFlow, refusedOnPage } from "./consent-routes.js";
+import { ConsentState } from "./consent-state.js";
 import { readIdTokenHint } from "./id-token-hint.js";
 import { repeatedParameter } from "./repeated-parameter.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
@@ -152,6 +154,31 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     );
   };
 
+  /** The browser's own cookie, which ties a login or a consent to the browser that began it. */
+  const browser = (req: Request, res: Response): string => {
+    const known = readCookie(req, BROWSER_COOKIE);
+    if (known !== undefined && known.length >= 32) return known;
+    const id = newSecret();
+    res.cookie(BROWSER_COOKIE, id, cookieOptions);
+    return id;
+  };
+
+  // Third-party applications: the consent page before the code.
+  const consent = consentFlow({
+    directory,
+    consent: new ConsentState(clock),
+    logger,
+    browser,
+    browserCookie: (req) => readCookie(req, BROWSER_COOKIE),
+    session: (req) => {
+      const session = state.session(readCookie(req, SESSION_COOKIE));
+      return session !== undefined && directory.users.has(session.sub) ? session : undefined;
+    },
+    sendCode,
+    respond,
+  });
+  router.use(consent.router);
+
   router.get("/authorize", (req, res) => {
     const check = checkAuthorizeRequest(req.query, directory);
     if (check.kind === "page") {
@@ -175,7 +202,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     const { request } = check;
     const session = usableSession(req, request);
     if (session !== undefined) {
-      sendCode(res, request, session);
+      consent.finish(req, res, request, session);
       return;
     }
     if (request.prompt.has("none")) {
@@ -194,15 +221,10 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
         findUser(login.autoSelectUser ?? undefined));
     const picked = shortcut?.passwordHash === undefined ? shortcut : undefined;
     if (picked !== undefined) {
-      sendCode(res, request, logIn(res, picked));
+      consent.finish(req, res, request, logIn(res, picked));
       return;
     }
-    let browser = readCookie(req, BROWSER_COOKIE);
-    if (browser === undefined || browser.length < 32) {
-      browser = newSecret();
-      res.cookie(BROWSER_COOKIE, browser, cookieOptions);
-    }
-    const transaction = state.startTransaction(request, browser);
+    const transaction = state.startTransaction(request, browser(req, res));
     res.set("Cache-Control", "no-store");
     res.redirect(302, `/u/login?state=${encodeURIComponent(transaction.id)}`);
   });
@@ -256,18 +278,9 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   });
 
   // A form another site posted lands the person's browser on the answer: the error page.
-  const refuseCrossSite = sameOriginOnly("the login page");
   router.post(
     "/u/login",
-    (req, res, next) => {
-      refuseCrossSite(req, res, (error?: unknown) => {
-        if (error instanceof OAuthError) {
-          sendErrorPage(res, error.status, error.code, error.description);
-          return;
-        }
-        next(error);
-      });
-    },
+    refusedOnPage(sameOriginOnly("the login page")),
     requireUtf8Body,
     form,
     async (req, res) => {
@@ -325,7 +338,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       }
       deps.bruteForce.recordSuccess(user.sub, ip);
       state.endTransaction(transaction.id);
-      sendCode(res, request, logIn(res, user));
+      consent.finish(req, res, request, logIn(res, user));
     },
   );
 

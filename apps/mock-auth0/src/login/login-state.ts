@@ -73,7 +73,8 @@ const MAX_ENTRIES = 10_000;
 /** 256 bits, URL-safe: codes, transaction ids, session and browser ids. */
 export const newSecret = (): string => randomId();
 
-class ExpiringMap<T extends { expiresAt: number }> {
+/** A map whose entries go once their `expiresAt` (on the tenant's clock) has passed. */
+export class ExpiringMap<T extends { expiresAt: number }> {
   private readonly entries = new Map<string, T>();
 
   constructor(private readonly clock: Clock) {}

@@ -386,6 +386,7 @@ function mapClients(
       callbacks: client.callbacks ?? [],
       allowedLogoutUrls: client.allowed_logout_urls ?? [],
       initiateLoginUri: client.initiate_login_uri,
+      isFirstParty: client.is_first_party ?? true,
       refreshToken: "policy" in refresh ? refresh.policy : NON_EXPIRING_REFRESH_TOKENS,
       grants: [],
     };

@@ -91,6 +91,11 @@ export interface TenantClient {
    * where a login page whose transaction is gone sends the browser.
    */
   readonly initiateLoginUri: string | undefined;
+  /**
+   * `is_first_party` (Auth0's default: true). A third-party application gets a code or token
+   * from `/authorize` only once the person consented on the consent page.
+   */
+  readonly isFirstParty: boolean;
   readonly refreshToken: RefreshTokenPolicy;
 }
 
