@@ -7,6 +7,7 @@ import {
   openDatabase,
   openShopStore,
 } from "@ciba-testbed/shop-api";
+import { ManualClock } from "@ciba-testbed/shared";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -19,6 +20,8 @@ import { shopApiEnv, sharedTenant } from "../support/shop-api-process.js";
 const catalog = new Catalog([{ id: "p", name: "P", unitPriceCents: 100, stock: 3 }]);
 const postgresql = (url: string) => ({ kind: "postgres", url }) as const;
 type Migration = (typeof MIGRATIONS)[string];
+/** When a test's first shop starts, on its clock: a whole second. */
+const STARTED = Date.parse("2026-03-01T12:00:00Z");
 
 // Issue 18: migrations run at every start, on a real PostgreSQL server.
 describe("shop-api's migrations on PostgreSQL", () => {
@@ -33,14 +36,23 @@ describe("shop-api's migrations on PostgreSQL", () => {
   it("create the schema once when replicas start at the same time on an empty database", async () => {
     const url = await postgres.createDatabase();
     const opened = await Promise.all(
-      Array.from({ length: 3 }, () => openShopStore(postgresql(url), catalog)),
+      Array.from({ length: 3 }, (_, i) =>
+        openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED + i * 1000) }),
+      ),
     );
     try {
       // One of them ran the migrations (under Kysely's advisory lock); the others found them done.
       expect(opened.map((o) => o.migrated).sort()).toEqual([[], [], Object.keys(MIGRATIONS)]);
       expect(await opened[0]!.store.stock()).toEqual(new Map([["p", 3]]));
-      const again = await openShopStore(postgresql(url), catalog);
+      // They share one record of spent approvals, begun by one of them.
+      const began = new Set(opened.map((o) => o.record.beganAt));
+      expect(began.size).toBe(1);
+      expect([STARTED, STARTED + 1000, STARTED + 2000]).toContain([...began][0]);
+      const again = await openShopStore(postgresql(url), catalog, {
+        clock: new ManualClock(STARTED + 60_000),
+      });
       expect(again.migrated).toEqual([]);
+      expect(again.record).toEqual({ beganAt: [...began][0] });
       await again.close();
     } finally {
       await Promise.all(opened.map((o) => o.close()));
@@ -82,14 +94,22 @@ describe("shop-api's migrations on PostgreSQL", () => {
 
   it("reset: every order gone and the catalog's stock back, the schema current", async () => {
     const url = await postgres.createDatabase();
-    const first = await openShopStore(postgresql(url), catalog);
+    const first = await openShopStore(postgresql(url), catalog, {
+      clock: new ManualClock(STARTED),
+    });
+    expect(first.record).toEqual({ beganAt: STARTED });
     await first.database.db.updateTable("shop_stock").set({ stock: 0 }).execute();
     await first.close();
 
-    const reset = await openShopStore(postgresql(url), catalog, { reset: true });
+    const reset = await openShopStore(postgresql(url), catalog, {
+      reset: true,
+      clock: new ManualClock(STARTED + 60_000),
+    });
     try {
       expect(await reset.store.stock()).toEqual(new Map([["p", 3]]));
       expect(await reset.store.listByOwner("anyone")).toEqual([]);
+      // The approvals spent before are forgotten: the record begins anew.
+      expect(reset.record).toEqual({ beganAt: STARTED + 60_000 });
     } finally {
       await reset.close();
     }

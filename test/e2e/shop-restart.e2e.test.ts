@@ -6,6 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { ShopApiProcess, buyerToken, sharedTenant } from "../support/shop-api-process.js";
 
+/** The token's `iat`, read unverified. */
+function issuedAt(token: string): number {
+  const [, payload = ""] = token.split(".");
+  return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iat: number }).iat;
+}
+
 // Issue 18: shop-api kept its orders in memory, so a restart (every file change under
 // `pnpm dev`) lost them and re-armed used approvals. Real processes, one embedded database
 // folder, real CIBA tokens from mock-auth0.
@@ -25,9 +31,9 @@ describe("shop-api restarted on its embedded database", () => {
     await database.remove();
   });
 
-  const restart = async () => {
+  const restart = async (args: string[] = []) => {
     await shop?.stop();
-    shop = await ShopApiProcess.start(tenant, { folder: database.folder });
+    shop = await ShopApiProcess.start(tenant, { folder: database.folder }, "shop-api", args);
   };
 
   it(
@@ -140,6 +146,48 @@ describe("shop-api restarted on its embedded database", () => {
       expect(placed).toBeLessThanOrEqual(1);
       await restart();
       expect(await shop.orders(reader)).toHaveLength(ordersBefore.length + placed);
+    },
+  );
+
+  // The audit: `pnpm shop-api --reset`, which the READMEs recommended to restock, forgot the
+  // approvals already spent with the orders, and a spent approval's token bought a second
+  // laptop. Last: it empties the folder the tests above share.
+  it(
+    "refuses an approval spent before the reset, and sells to a new one",
+    { timeout: 300_000 },
+    async () => {
+      shop ??= await ShopApiProcess.start(tenant, { folder: database.folder });
+      const laptop = { product: "ABC laptop", quantity: 1, maximumAmount: 1299 };
+      const approval = await buyerToken(tenant, laptop);
+      const body = { product: "ABC laptop", qty: 1 };
+
+      expect((await shop.buy(approval, body, "k1")).status).toBe(201);
+      expect((await shop.buy(approval, body, "k2")).body).toMatchObject({
+        error: "insufficient_authorization_details",
+        error_description: expect.stringMatching(/^This approval was already used for order /),
+      });
+
+      // The record of spent approvals counts whole seconds, as `iat` does: the reset's start
+      // falls in a later second than the approval, as it does whenever a person runs one.
+      const nextSecond = (issuedAt(approval) + 1) * 1000 - Date.now();
+      if (nextSecond > 0) await new Promise((resolve) => setTimeout(resolve, nextSecond));
+      await restart(["--reset"]);
+
+      const again = await shop.buy(approval, body, "k3");
+      expect(again.status).toBe(403);
+      expect(again.body).toMatchObject({
+        error: "insufficient_authorization_details",
+        error_description: expect.stringMatching(
+          /^This approval was issued before this shop's record of spent approvals began \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\): it may have been spent already; ask the person for a new approval$/,
+        ),
+      });
+      // Nothing was sold after the reset; a new approval buys.
+      const reader = await buyerToken(tenant);
+      expect(await shop.orders(reader)).toEqual([]);
+      const renewed = await buyerToken(tenant, laptop);
+      const bought = await shop.buy(renewed, body, "k4");
+      expect(bought.status).toBe(201);
+      expect((await shop.orders(reader)).map((order) => order.id)).toEqual([bought.body.id]);
     },
   );
 });

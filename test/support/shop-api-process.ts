@@ -102,14 +102,17 @@ export class ShopApiProcess {
     readonly url: string,
   ) {}
 
+  /** `args`: the shop's own, such as `--reset`. */
   static async start(
     tenant: ShopIssuer,
     data: ShopData,
     name = "shop-api",
+    args: string[] = [],
   ): Promise<ShopApiProcess> {
     const { child, ready } = await SupervisedChild.start({
       name,
       script: "apps/shop-api/src/main.ts",
+      args,
       runner: {},
       env: shopApiEnv(tenant, data),
       // A new embedded database runs initdb (WebAssembly) first: seconds on a busy machine.

@@ -77,7 +77,7 @@ describe("refusalBeforeAsking", () => {
       outcome: "SHOP_REFUSED",
       error: "insufficient_stock",
       description: "Only 0 x XYZ phone in stock, 2 wanted; the person was not asked.",
-      fix: "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders.",
+      fix: "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders and refuses every approval given before it.",
     });
   });
 

@@ -106,7 +106,7 @@ export function refusalBeforeAsking(
  * stock across restarts (`.data/shop-api`), so a quick start repeated often runs out.
  */
 export const STOCK_FIX =
-  "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders.";
+  "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders and refuses every approval given before it.";
 
 /** What to set when SHOP_API_URL takes no orders. */
 export const PURCHASE_URL_FIX = `Set SHOP_API_URL to the shop's purchase endpoint, e.g. http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases.`;

@@ -141,7 +141,7 @@ describe("orderPurchase: an answer that does not settle the order is asked again
       outcome: "SHOP_REFUSED",
       error: "insufficient_stock",
       description: "Only 1 left",
-      fix: "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders.",
+      fix: "Ask for what is in stock, or restock the testbed's shop: stop it (or pnpm dev) and start it with pnpm shop-api --reset, which also forgets its orders and refuses every approval given before it.",
     });
     expect(clock.sleeps).toEqual([]);
   });

@@ -29,7 +29,7 @@ await runServerBin(
     },
     flags: {
       reset:
-        "empty the database first: orders, Idempotency-Keys and used approvals go, stock is reset",
+        "empty the database first: orders, Idempotency-Keys and used approvals go, stock is reset; an approval issued before the reset buys nothing after it",
     },
   },
   () => import("./main.js"),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 
+import { systemClock } from "@ciba-testbed/shared";
 import fc from "fast-check";
 import request from "supertest";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -42,7 +43,7 @@ function configOrUndefined(env: Record<string, string>) {
 describe("benchmarkWithoutAuthentication", () => {
   let store: ShopStore;
   beforeEach(async () => {
-    store = await emptyTestStore(DEFAULT_PRODUCTS);
+    store = await emptyTestStore(DEFAULT_PRODUCTS, systemClock);
   });
 
   it("is never enabled by deps built from any environment", () => {

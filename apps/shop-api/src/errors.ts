@@ -48,7 +48,8 @@ export const errors = defineErrors({
     when:
       `the token's \`${PURCHASE_AUTHORIZATION_DETAILS_TYPE}\` authorization_details (RFC 9396) ` +
       "do not cover the order, hold several entries (one approval per purchase), were already " +
-      "used for an order, or are required and missing",
+      "used for an order, were issued before the shop's record of spent approvals began (its " +
+      "database's first start or `--reset`), or are required and missing",
   },
   notFound: {
     status: 404,

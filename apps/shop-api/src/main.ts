@@ -13,7 +13,8 @@ import { IssuerTrust } from "./issuer-trust.js";
 const USAGE = `Usage: shop-api [--reset]
 
   --reset  empty the database first: every order, Idempotency-Key and used approval is
-           deleted and the stock is the catalog's again (all migrations undone, then run)
+           deleted and the stock is the catalog's again (all migrations undone, then run);
+           an approval issued before the reset buys nothing after it, spent or not
 `;
 
 function parseOptions(): { reset: boolean } {

@@ -16,12 +16,15 @@ const PRODUCTS: readonly ProductSeed[] = [
   { id: "xyz-phone", name: "XYZ phone", unitPriceCents: 49_900, stock: 5 },
 ];
 
-const deps = async (): Promise<PlaceOrderDeps> => ({
-  catalog: new Catalog(PRODUCTS),
-  store: await emptyTestStore(PRODUCTS),
-  clock: new ManualClock(NOW),
-  newOrderId: () => "ord-1",
-});
+const deps = async (): Promise<PlaceOrderDeps> => {
+  const clock = new ManualClock(NOW);
+  return {
+    catalog: new Catalog(PRODUCTS),
+    store: await emptyTestStore(PRODUCTS, clock),
+    clock,
+    newOrderId: () => "ord-1",
+  };
+};
 
 const buyer = (authorizationDetails: unknown): Buyer => ({
   sub: "auth0|buyer",
@@ -29,6 +32,7 @@ const buyer = (authorizationDetails: unknown): Buyer => ({
   authorizationDetails,
   approvalKey: "approval-1",
   refreshable: false,
+  issuedAt: NOW / 1000,
 });
 
 const approval = (quantity: number) => [
@@ -110,6 +114,35 @@ describe("placeOrder", () => {
       order: first.order,
       replayed: true,
     });
+  });
+
+  it("refuses an approval issued before the shop's record of spent approvals began, one with no iat too", async () => {
+    const shop = await deps();
+    const request = { product: "XYZ phone", qty: 1 };
+    for (const issuedAt of [NOW / 1000 - 1, undefined]) {
+      const error = await refusal(() =>
+        placeOrder({ request, buyer: { ...buyer(approval(1)), issuedAt } }, shop),
+      );
+      expect(error).toMatchObject({
+        status: 403,
+        code: "insufficient_authorization_details",
+        description: expect.stringMatching(
+          /^This approval.* before this shop's record of spent approvals began \(2026-01-15T10:00:00Z\): it may have been spent already; ask the person for a new approval$/,
+        ),
+      });
+    }
+    expect(await shop.store.listByOwner("auth0|buyer")).toEqual([]);
+    // Issued in the second the record began, or after: it buys.
+    await expect(placeOrder({ request, buyer: buyer(approval(1)) }, shop)).resolves.toMatchObject({
+      replayed: false,
+    });
+    // A token that approves no particular purchase buys until it expires, whenever issued.
+    await expect(
+      placeOrder(
+        { request, buyer: { ...buyer(undefined), issuedAt: undefined } },
+        { ...shop, newOrderId: () => "ord-2" },
+      ),
+    ).resolves.toMatchObject({ replayed: false });
   });
 
   it("knows nothing of Express or the token library (the HTTP glue does)", () => {

@@ -17,6 +17,8 @@ export interface Buyer {
   approvalKey: string;
   /** The token's scope has `offline_access`: a refresh token came with it. */
   refreshable: boolean;
+  /** The token's `iat` (seconds since the epoch), when it has one. */
+  issuedAt: number | undefined;
 }
 
 export interface PlaceOrderInput {
@@ -40,7 +42,8 @@ export interface PlacedOrder {
 
 /**
  * Places an order, as guard clauses in this order: product exists, the person approved it
- * (authorization_details), idempotent replay, the approval is unused, price limit, stock.
+ * (authorization_details), idempotent replay, the approval is unused (and was issued after the
+ * shop's record of spent approvals began), price limit, stock.
  * Nothing is written unless every check passed. The checks that read the store answer the
  * usual case early; the store's transaction and unique keys decide the races (two requests
  * with one approval or one Idempotency-Key, the last units of stock), whichever process
@@ -99,6 +102,9 @@ export async function placeOrder(
   // Idempotency-Key were answered above with the first order.
   const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
   if (spent) return spentOrRetried(spent, idempotencyKey, fingerprints, approvalId);
+  // The record of spent approvals holds only those spent since it began (a --reset, a database
+  // deleted or made anew): an approval issued before may have bought already.
+  if (approvalId !== null) await refuseIssuedBeforeRecord(buyer.issuedAt, deps);
 
   if (request.priceLimit !== undefined && totalCents > limitToCents(request.priceLimit)) {
     throw errors.priceLimitExceeded(
@@ -185,6 +191,26 @@ function spentOrRetried(
     return replay(earlier, fingerprints, approvalId);
   }
   throw approvalSpent(earlier);
+}
+
+/**
+ * An approval issued before the shop's record of spent approvals began (`ShopStore.recordBegan`,
+ * whole seconds as `iat` is) may have been spent in a database the shop has forgotten: refused,
+ * as a spent one is. A database with no start counts from now.
+ */
+async function refuseIssuedBeforeRecord(
+  issuedAt: number | undefined,
+  { store, clock }: Pick<PlaceOrderDeps, "store" | "clock">,
+): Promise<void> {
+  const began = (await store.recordBegan()) ?? Math.floor(clock.now() / 1000) * 1000;
+  if (issuedAt !== undefined && issuedAt >= began / 1000) return;
+  const since = new Date(began).toISOString().replace(".000Z", "Z");
+  throw insufficientAuthorizationDetails(
+    (issuedAt === undefined
+      ? `This approval's token has no iat, so it may have been issued before this shop's record of spent approvals began (${since})`
+      : `This approval was issued before this shop's record of spent approvals began (${since})`) +
+      ": it may have been spent already; ask the person for a new approval",
+  );
 }
 
 function approvalSpent(earlier: Order) {

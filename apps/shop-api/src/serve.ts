@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 
+import { systemClock } from "@ciba-testbed/shared";
 import { announceReady, closeOnSignals, listenFailureLine } from "@ciba-testbed/shared/node";
 import { dropLogWhenUnwritable } from "@ciba-testbed/shared/node/unwritable-log";
 
@@ -88,6 +89,8 @@ export async function serve(
   try {
     opened = await openShopStore(config.database, catalog, {
       reset: options.reset,
+      // The app's clock (createDeps' default).
+      clock: systemClock,
       onConnectionError: (error) => {
         logger.warn({ err: error }, "a database connection broke; the pool replaces it");
       },
@@ -134,10 +137,22 @@ export async function serve(
       "--reset: PostgreSQL did not start on the database's folder, so it was emptied and made anew",
     );
   }
+  const { record } = opened;
+  const recordBegan = new Date(record.beganAt).toISOString();
+  // A copy of an empty database (the testkit's of its cached one) is no news.
+  if (record.movedFrom !== undefined && record.heldOrders === true) {
+    logger.warn(
+      { database: opened.database.where, movedFrom: record.movedFrom, recordBegan },
+      `the database's record of spent approvals began in another folder (${String(record.movedFrom)}): a copy of a database, or one moved, may not hold every approval spent, so it begins anew now, and an approval issued before is refused (ask the person for a new one)`,
+    );
+  }
   logger.info(
     {
       database: opened.database.where,
       kind: config.database.kind,
+      // An approval issued before it buys nothing: it may have been spent in a database the
+      // shop no longer has.
+      recordBegan,
       // A new embedded database loaded from the package's empty cluster instead of initdb.
       createdFrom: opened.database.createdFrom,
       migrated: opened.migrated,

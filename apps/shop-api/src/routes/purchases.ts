@@ -101,6 +101,7 @@ function buyers(issuer: string): (req: Request) => Buyer {
       azp: clientOf(payload),
       authorizationDetails: payload.authorization_details,
       refreshable: scopesOf(payload).includes("offline_access"),
+      issuedAt: typeof payload.iat === "number" ? payload.iat : undefined,
     };
   };
 }

@@ -26,6 +26,7 @@ describe("migrations (embedded database)", { timeout: 120_000 }, () => {
         "shop_migrations",
         "shop_migrations_lock",
         "shop_orders",
+        "shop_record_start",
         "shop_stock",
       ]);
       expect(await migrateToLatest(database.db)).toEqual([]);
@@ -34,8 +35,11 @@ describe("migrations (embedded database)", { timeout: 120_000 }, () => {
       const store = new SqlShopStore(database.db);
       await store.addProducts([{ id: "p", name: "P", unitPriceCents: 1, stock: 3 }]);
       await sql`update shop_stock set stock = 0`.execute(database.db);
+      await store.beginRecord(Date.parse("2026-01-15T10:00:00Z"), null);
       await resetDatabase(database.db);
       expect(await store.stock()).toEqual(new Map());
+      // The record of spent approvals went with the orders: the next start begins it anew.
+      expect(await store.recordBegan()).toBeUndefined();
       await store.addProducts([{ id: "p", name: "P", unitPriceCents: 1, stock: 3 }]);
       expect(await store.stock()).toEqual(new Map([["p", 3]]));
 
@@ -62,7 +66,12 @@ describe("migrations (embedded database)", { timeout: 120_000 }, () => {
       // Kysely's Migrator makes its lock table whenever it runs: a current database is only read.
       await sql`drop table shop_migrations_lock`.execute(database.db);
       expect(await migrateToLatest(database.db)).toEqual([]);
-      expect(await tables(database.db)).toEqual(["shop_migrations", "shop_orders", "shop_stock"]);
+      expect(await tables(database.db)).toEqual([
+        "shop_migrations",
+        "shop_orders",
+        "shop_record_start",
+        "shop_stock",
+      ]);
 
       const next: Record<string, Migration> = {
         ...MIGRATIONS,
@@ -78,6 +87,7 @@ describe("migrations (embedded database)", { timeout: 120_000 }, () => {
         "shop_migrations_lock",
         "shop_next",
         "shop_orders",
+        "shop_record_start",
         "shop_stock",
       ]);
       expect(await migrateToLatest(database.db, next)).toEqual([]);

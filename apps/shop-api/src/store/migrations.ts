@@ -55,6 +55,30 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable("shop_stock").execute();
     },
   },
+  // When the record of spent approvals (shop_orders.approval_id) began: one row, written at
+  // the first start on this database (`SqlShopStore.beginRecord`), not here, so that an empty
+  // database made once and copied (the package's empty cluster, a test stack's template)
+  // carries no start of its own. A --reset drops it with the orders.
+  "0002_record_start": {
+    async up(db) {
+      await db.schema
+        .createTable("shop_record_start")
+        .addColumn("only_row", "boolean", (col) =>
+          col
+            .primaryKey()
+            .defaultTo(true)
+            .check(sql`only_row`),
+        )
+        .addColumn("began_at", "timestamptz", (col) => col.notNull())
+        // The embedded database's folder (its real path) when the record began; null on
+        // PostgreSQL and in memory.
+        .addColumn("folder", "text")
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("shop_record_start").execute();
+    },
+  },
 };
 
 /** A migration that failed, or a database this version cannot run on. */

@@ -1,9 +1,14 @@
+import { realpathSync } from "node:fs";
+
+import { systemClock } from "@ciba-testbed/shared";
+import type { Clock } from "@ciba-testbed/shared";
+
 import type { Catalog } from "../catalog.js";
 import { migrateToLatest, resetDatabase } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
-import type { DatabaseConfig } from "./database-config.js";
+import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import type { ShopDatabase } from "./open-database.js";
-import { SqlShopStore } from "./sql-shop-store.js";
+import { SqlShopStore, type RecordStart } from "./sql-shop-store.js";
 
 export interface OpenShopStoreOptions {
   /**
@@ -13,6 +18,11 @@ export interface OpenShopStoreOptions {
   reset?: boolean;
   /** See `openDatabase`. */
   onConnectionError?: (error: Error) => void;
+  /**
+   * The shop's clock (`AppDeps.clock`): a database whose record of spent approvals has not
+   * begun begins it now (`SqlShopStore.beginRecord`).
+   */
+  clock?: Clock;
 }
 
 export interface OpenedShopStore {
@@ -20,6 +30,8 @@ export interface OpenedShopStore {
   database: ShopDatabase;
   /** The migrations this start ran (none when the schema was already current). */
   migrated: string[];
+  /** When the record of spent approvals began; an approval issued before it buys nothing. */
+  record: RecordStart;
   close(): Promise<void>;
 }
 
@@ -37,16 +49,27 @@ export async function openShopStore(
   });
   try {
     // Starting is not a request: the requests' statement timeout is not for it.
-    const migrated = await database.withoutStatementTimeout(async (db) => {
+    const { migrated, record } = await database.withoutStatementTimeout(async (db) => {
       if (options.reset === true) await resetDatabase(db);
       const ran = await migrateToLatest(db);
-      await new SqlShopStore(db).addProducts(catalog.seed);
-      return ran;
+      const starting = new SqlShopStore(db);
+      await starting.addProducts(catalog.seed);
+      const began = await starting.beginRecord(
+        (options.clock ?? systemClock).now(),
+        folderOf(config),
+      );
+      return { migrated: ran, record: began };
     });
     const store = new SqlShopStore(database.db);
-    return { store, database, migrated, close: () => database.close() };
+    return { store, database, migrated, record, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
   }
+}
+
+/** The embedded database's folder, as its real path; null on PostgreSQL and in memory. */
+function folderOf(config: DatabaseConfig): string | null {
+  if (config.kind !== "embedded" || config.location === IN_MEMORY) return null;
+  return realpathSync(config.location);
 }

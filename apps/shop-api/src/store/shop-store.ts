@@ -27,4 +27,11 @@ export interface ShopStore {
   findByIdempotencyKey(sub: string, key: string): Promise<Order | undefined>;
   /** The order that used this approval, if any. */
   findByApprovalId(approvalId: string): Promise<Order | undefined>;
+  /**
+   * When the record of the approvals spent began (epoch milliseconds, a whole second): the
+   * database's first start or `--reset` (`SqlShopStore.beginRecord`). An approval issued
+   * before it may have bought in a database the shop has forgotten. Undefined when the
+   * database holds no start.
+   */
+  recordBegan(): Promise<number | undefined>;
 }

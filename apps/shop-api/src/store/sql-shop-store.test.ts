@@ -1,3 +1,4 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import type { ProductSeed } from "../catalog.js";
@@ -33,14 +34,34 @@ const order = (
   ...(more.key === undefined ? {} : { idempotency: { key: more.key, fingerprint: "f" } }),
 });
 
+/** When the test store's record of spent approvals began, on its clock. */
+const STARTED = Date.parse("2026-01-15T09:59:59.750Z");
+
 let store: SqlShopStore;
 beforeEach(async () => {
-  store = await emptyTestStore(PRODUCTS);
+  store = await emptyTestStore(PRODUCTS, new ManualClock(STARTED));
 });
 
 const stockOf = async (id: string) => (await store.stock()).get(id);
 
 describe("SqlShopStore", () => {
+  it("keeps when its record of spent approvals began, in whole seconds", async () => {
+    expect(await store.recordBegan()).toBe(Date.parse("2026-01-15T09:59:59Z"));
+  });
+
+  it("begins the record once per folder: again in the same folder keeps it, another begins it anew", async () => {
+    await store.beginRecord(STARTED, "/data/shop");
+    const later = STARTED + 3_600_000;
+    expect(await store.beginRecord(later, "/data/shop")).toEqual({ beganAt: STARTED - 750 });
+    // A copy of the folder, or the folder moved: its record may not be whole.
+    expect(await store.beginRecord(later, "/copy/shop")).toEqual({
+      beganAt: later - 750,
+      movedFrom: "/data/shop",
+      heldOrders: false,
+    });
+    expect(await store.recordBegan()).toBe(later - 750);
+  });
+
   it("gives back every field it was given", async () => {
     const full = order("1", "alice", { key: "k", approval: "a", quantity: 2 });
     const bare = {

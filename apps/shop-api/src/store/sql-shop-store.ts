@@ -62,6 +62,19 @@ function toOrder(row: Selectable<OrdersTable>): Order {
   return order;
 }
 
+/** When this start found the record of spent approvals begun (`SqlShopStore.beginRecord`). */
+export interface RecordStart {
+  /** Epoch milliseconds, a whole second. */
+  beganAt: number;
+  /**
+   * The folder the record had begun in, when that was another one (null: none): it began
+   * anew at this start.
+   */
+  movedFrom?: string | null;
+  /** With `movedFrom`: whether the database holds orders (a copy of an empty one holds none). */
+  heldOrders?: boolean;
+}
+
 /** The shop's store on a SQL database (PGlite or PostgreSQL), through Kysely. */
 export class SqlShopStore implements ShopStore {
   constructor(private readonly db: Kysely<ShopTables>) {}
@@ -77,6 +90,51 @@ export class SqlShopStore implements ShopStore {
       .values(seed.map((product) => ({ product_id: product.id, stock: product.stock })))
       .onConflict((conflict) => conflict.column("product_id").doNothing())
       .execute();
+  }
+
+  /**
+   * Starts the record of spent approvals at `now` (in whole seconds, as a token's `iat`) unless
+   * this database's record has begun already, in this same `folder`: a database made since the
+   * last start (the first start, `--reset`, a folder deleted or made anew, `:memory:`) has none,
+   * and one in another folder than it began in is a copy or was moved (a copy of an empty
+   * database made once, or a copy that took orders beside its original): its record may not be
+   * whole. Replicas starting together on one PostgreSQL database agree on the first start.
+   */
+  async beginRecord(now: number, folder: string | null): Promise<RecordStart> {
+    const began = new Date(Math.floor(now / 1000) * 1000);
+    const found = await this.db
+      .selectFrom("shop_record_start")
+      .select(["began_at", "folder"])
+      .executeTakeFirst();
+    if (found === undefined) {
+      await this.db
+        .insertInto("shop_record_start")
+        .values({ began_at: began, folder })
+        .onConflict((conflict) => conflict.column("only_row").doNothing())
+        .execute();
+    } else if (found.folder !== folder) {
+      await this.db
+        .updateTable("shop_record_start")
+        .set({ began_at: began, folder })
+        .where("only_row", "=", true)
+        .execute();
+    }
+    const row = await this.db
+      .selectFrom("shop_record_start")
+      .select("began_at")
+      .executeTakeFirstOrThrow();
+    if (found === undefined || found.folder === folder) return { beganAt: row.began_at.getTime() };
+    const held = await this.db.selectFrom("shop_orders").select("id").limit(1).executeTakeFirst();
+    return {
+      beganAt: row.began_at.getTime(),
+      movedFrom: found.folder,
+      heldOrders: held !== undefined,
+    };
+  }
+
+  async recordBegan(): Promise<number | undefined> {
+    const row = await this.db.selectFrom("shop_record_start").select("began_at").executeTakeFirst();
+    return row?.began_at.getTime();
   }
 
   async stock(): Promise<ReadonlyMap<string, number>> {

@@ -28,8 +28,18 @@ export interface OrdersTable {
   idempotency_fingerprint: string | null;
 }
 
+/** One row: when the record of spent approvals began (migration 0002_record_start). */
+export interface RecordStartTable {
+  only_row: Generated<boolean>;
+  /** Whole seconds. */
+  began_at: Date;
+  /** The embedded database's folder (real path) it began in; null on PostgreSQL and in memory. */
+  folder: string | null;
+}
+
 /** The shop's tables, as the migrations in `migrations.ts` create them. */
 export interface ShopTables {
   shop_stock: StockTable;
   shop_orders: OrdersTable;
+  shop_record_start: RecordStartTable;
 }

@@ -73,13 +73,15 @@ export async function createTestApp(
   const config = testConfig(issuer, options.config);
   const logs: string[] = [];
   const products = options.products ?? TEST_PRODUCTS;
-  const store = await emptyTestStore(products);
+  // The shop's record of spent approvals begins on the app's clock, as at a shop's start.
+  const clock = options.deps?.clock ?? new ManualClock(FIXED_NOW);
+  const store = await emptyTestStore(products, clock);
   const catalog = new Catalog(products);
   let next = 0;
   const deps = createDeps(config, {
     catalog,
     store,
-    clock: new ManualClock(FIXED_NOW),
+    clock,
     logger: createLogger("trace", { write: (line: string) => void logs.push(line) }),
     newOrderId: () => `ord-${String(++next).padStart(4, "0")}`,
     ...options.deps,

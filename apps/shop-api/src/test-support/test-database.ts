@@ -1,3 +1,4 @@
+import type { Clock } from "@ciba-testbed/shared";
 import { sql } from "kysely";
 import { beforeAll } from "vitest";
 
@@ -37,12 +38,17 @@ export function testDatabase(): Promise<ShopDatabase> {
 /**
  * The database emptied, with these products in stock: a shop that never sold anything, as a
  * freshly migrated database holds it (order numbering restarted), whatever earlier tests and
- * files did.
+ * files did, whose record of spent approvals began at `clock`'s time (the test app's clock),
+ * as a shop's first start begins it.
  */
-export async function emptyTestStore(products: readonly ProductSeed[]): Promise<SqlShopStore> {
+export async function emptyTestStore(
+  products: readonly ProductSeed[],
+  clock: Clock,
+): Promise<SqlShopStore> {
   const { db } = await testDatabase();
-  await sql`truncate shop_orders, shop_stock restart identity`.execute(db);
+  await sql`truncate shop_orders, shop_stock, shop_record_start restart identity`.execute(db);
   const store = new SqlShopStore(db);
   await store.addProducts(products);
+  await store.beginRecord(clock.now(), null);
   return store;
 }
