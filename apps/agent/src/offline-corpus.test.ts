@@ -207,6 +207,12 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * parse-request.ts, emoji of stopping and sarcasm in doubtful-emoji.ts, codes of three letters
  * typed exactly in catalog-match.ts, dashes as minus signs in request-tokens.ts. Six accept a
  * purchase or a question, as a request ending in "?" does.
+ * held-out-fresh-15.json (the purchases a later outside audit of ~1,140 phrasings, written at
+ * ff38813 without reading the model's code or corpus, found made though not asked for, with
+ * their neighbours that were read right): a limit read far higher than said, "$1000 grand
+ * total" as a million and "under $50 each order" as $50 a cable; a grand after a currency is no
+ * thousand since, "grand total" is a total, and "each" before an order, a purchase or a time is
+ * asked about, as "per order" is.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -367,6 +373,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-12.json": [],
   "held-out-fresh-13.json": [],
   "held-out-fresh-14.json": [],
+  "held-out-fresh-15.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -391,6 +398,7 @@ describe.each([
   ["held-out-fresh-12.json"],
   ["held-out-fresh-13.json"],
   ["held-out-fresh-14.json"],
+  ["held-out-fresh-15.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],

@@ -119,6 +119,7 @@ const LEADS = phrases(
     "spend, spending, pay, for, at, and, but, price, the price, " +
     // "total under $1000", "in total not over 100 USD": the whole order's, before its cue.
     "total, in total, the total, total price, the total price, total cost, the total cost, " +
+    "grand total, the grand total, " +
     // "with price maximum 480", "with a total under $1000".
     "with price, with a price, with the price, with total, with a total, with the total",
 );
@@ -130,6 +131,18 @@ const SPENT_ON = phrases("on it, on them");
 const EACH_BEFORE = phrases("each, each one, each item, each of them");
 // "ea": each, as price lists write it ("$500/ea").
 const PER_UNIT = phrases("each, ea, apiece, a piece, per unit, per item, per piece, per one");
+/**
+ * What "each" may be of that is no unit: "under $50 each order", "$1000 each purchase" cap an
+ * order or a time, not a cable or a phone, as "per order" does; asked about, never read as per
+ * unit, which would multiply the limit by the count.
+ */
+const NOT_UNITS = new Set(
+  (
+    "order orders purchase purchases buy time times transaction transactions checkout payment " +
+    "payments delivery deliveries shipment shipments cart basket request requests visit week " +
+    "month day year"
+  ).split(" "),
+);
 
 /**
  * What says a price is per unit at `words[at]`, and its length (0: nothing does): `PER_UNIT`,
@@ -143,6 +156,7 @@ function perUnitAt(
   namesProduct: (index: number) => boolean,
 ): { length: number; perName?: string } {
   const said = matchAt(words, at, PER_UNIT);
+  if (said > 0 && NOT_UNITS.has(words[at + said] ?? "")) return { length: 0 };
   if (said > 0 || words[at] !== "per") return { length: said };
   let end = at + 1;
   while (namesProduct(end)) end += 1;
@@ -188,6 +202,8 @@ const LIMIT_AFTER = phrases(
     // "$1000 total max", "$1000 max in total".
     "total max, total maximum, max total, maximum total, max in total, maximum in total, " +
     "in total max, total tops, tops in total, " +
+    // "$1000 grand total": the total, said as a sum's bottom line.
+    "grand total, in grand total, grand total max, " +
     // "$500 limit", "a $500 budget": the word of a limit after its amount.
     "limit, cap, budget",
 );
@@ -233,7 +249,8 @@ function phraseAt(
   at += atSign;
   // "an XYZ phone and a case, each under $500": each, said before the limit's cue. Not in a
   // sentence that also says "total": each, or in all? Left unread, and asked.
-  const eachBefore = atSign === 0 ? matchAt(words, at, EACH_BEFORE) : 0;
+  const eachBefore =
+    atSign === 0 && !NOT_UNITS.has(words[at + 1] ?? "") ? matchAt(words, at, EACH_BEFORE) : 0;
   const eachSaid =
     eachBefore > 0 &&
     limitCueAt(words, at + eachBefore).length > 0 &&
@@ -403,8 +420,10 @@ function amountAt(
 ): { value: number; end: number; currency: boolean } | undefined {
   const before = matchAt(words, at, CURRENCY_BEFORE);
   const numeral = tokens[at + before];
-  // "a grand", "1.5 grand", "two grand": thousands of dollars, said as money.
-  const grand = grandAt(tokens, words, at + before);
+  // "a grand", "1.5 grand", "two grand": thousands of dollars, said as money. Not after a
+  // currency: "$1000 grand total" is the total, and "$1,000 grand" is asked about, "grand" left
+  // unread, rather than read as a thousand times what was said.
+  const grand = before > 0 ? undefined : grandAt(tokens, words, at);
   if (grand !== undefined) return { ...grand, currency: true };
   if (isNumeral(numeral)) {
     const after = matchAt(words, at + before + 1, CURRENCY_AFTER);
