@@ -212,7 +212,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * their neighbours that were read right): a limit read far higher than said, "$1000 grand
  * total" as a million and "under $50 each order" as $50 a cable; a grand after a currency is no
  * thousand since, "grand total" is a total, and "each" before an order, a purchase or a time is
- * asked about, as "per order" is.
+ * asked about, as "per order" is; and purchases bought after the person said to wait: a change
+ * opened and never said ("Buy 2 XYZ phones. Wait.", "..., but please wait", "... Correction:")
+ * asks since, unless the next sentence says it, and so does a joiner or a dash with nothing
+ * after it ("..., but", "... instead of", "... —").
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

@@ -993,7 +993,7 @@ describe("phrasings once read wrongly", () => {
     ["@shopbot order 2 XYZ phone cases :pray:", "2 x XYZ phone case"],
     ["Please order 2 xyz phones\nThanks,\nBob\nActually make it 3", "? unread_detail"],
     ["@bob buy 2 xyz phones", "? unread_detail"],
-    ["Buy 2 wireless headphones\n\nThx\nwrong chat, sorry", "? unread_detail"],
+    ["Buy 2 wireless headphones\n\nThx\nwrong chat, sorry", "? hesitant"],
     ["buy 3 USB-C cables :x:", "? hesitant"],
     // A count before the name with its sign, or in brackets.
     ["3\u00d7 usb-c cable", "3 x USB-C cable"],

@@ -146,6 +146,11 @@ interface SentenceReading {
   /** Clauses that take back everything before them: "Never mind", "no wait, don't". */
   retractions: Place[];
   /**
+   * A clause that only opens a change, with nothing after it in its sentence: "Wait.", "...,
+   * oops", "Correction:". Read only when the next sentence says the change.
+   */
+  opening: Place | undefined;
+  /**
    * Products taken out by name, "but not the laptop", "forget the phone", "minus the cable":
    * the ones the words may mean (a word of several names, "phone", may mean several), and the
    * count said with them, if any ("remove one case").
@@ -419,6 +424,7 @@ function interpret(
 ): ParsedRequest {
   adoptNamed(readings);
   hangOnQuestions(readings, questions);
+  openingsLeft(readings, questions);
   dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
@@ -595,6 +601,34 @@ function adoptNamed(readings: readonly SentenceReading[]): void {
     reading.uncounted = undefined;
     before.items = [];
     before.doubts = before.doubts.filter((doubt) => doubt.unclear.reason !== "reported");
+  });
+}
+
+/**
+ * "Buy 2 XYZ phones. Wait.", "Buy an XYZ phone, hmm wait", "... Correction:": a change or a
+ * take-back opened and never said. The next sentence may say it ("Buy 2 XYZ phones. Oops. Make
+ * it 3."); otherwise what the person meant to change is not known, and buying what came before
+ * it would drop it: asked about. It was read as an opening with nothing in it, and bought.
+ */
+function openingsLeft(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  readings.forEach((reading, index) => {
+    const { opening } = reading;
+    const next = readings[index + 1];
+    if (
+      opening === undefined ||
+      (next !== undefined &&
+        (next.changes.length > 0 ||
+          next.retractions.length > 0 ||
+          next.exclusions.length > 0 ||
+          next.items.some((item) => item.change === true)))
+    ) {
+      return;
+    }
+    const said = reading.typed.slice(opening.start, opening.end).join(" ");
+    reading.doubts.push({ ...opening, unclear: questions.hesitant(said) });
   });
 }
 
@@ -901,6 +935,7 @@ function readSentence(
     changes: [],
     counts: [],
     retractions: [],
+    opening: undefined,
     doubts: [],
     exclusions: [],
     unread: [],
@@ -1037,6 +1072,10 @@ function readSentence(
     if (isChangeOpening(plain, segment.start, segment.end)) {
       opened = !adds;
       markConsumed(consumed, segment.start, segment.end);
+      // Nothing after it, a limit included: "..., actually, $450" changes the limit.
+      if (words.slice(segment.end).every((word) => !/[\p{L}\p{N}$]/u.test(word))) {
+        reading.opening = { sentence, start: segment.start, end: segment.end };
+      }
       continue;
     }
     const body = adds ? undefined : changeBodyAt(plain, segment.start, segment.end, opened);
@@ -1719,7 +1758,32 @@ const RECIPIENT_OPENERS = new Set([...POSSESSIVES, "the", "a", "an", "our"]);
  * something is left unsaid, a model's name ("an XYZ phone Plus") or the rest of a message sent
  * too soon ("2 USB-C cables and").
  */
-const TRAILING_JOINERS = new Set(["plus", "and", "&", "+", "with"]);
+const TRAILING_JOINERS = new Set("plus and & + with but except without besides minus".split(" "));
+/** What may follow such a joiner and still leave it with nothing: "and then". */
+const JOINER_TAILS = new Set(["then", "of"]);
+/**
+ * Whether `plain[index]` joins one more thing to what was said, with nothing after it in its
+ * sentence but punctuation (a limit is something: "but don't spend more than $700"): "2 USB-C
+ * cables and", "..., but", "... and then", "... instead of" ("... instead" is a change).
+ */
+function joinsNothing(
+  tokens: Sentence["tokens"],
+  plain: readonly string[],
+  index: number,
+): boolean {
+  const word = plain[index] ?? "";
+  const previous = plain[index - 1] ?? "";
+  const joiner =
+    TRAILING_JOINERS.has(word) ||
+    (word === "instead" && plain[index + 1] === "of") ||
+    (JOINER_TAILS.has(word) && (TRAILING_JOINERS.has(previous) || previous === "instead"));
+  return (
+    joiner &&
+    tokens
+      .slice(index + 1)
+      .every((token) => /^[,.!]?$/u.test(token.word) || JOINER_TAILS.has(token.word))
+  );
+}
 
 /**
  * The words of a sentence the reader did not account for: not part of a read item, count,
@@ -1804,7 +1868,7 @@ function unreadWords({
       perPerson ||
       (word === "away" && previous !== "right") ||
       (word === "up" && previous === "add") ||
-      (TRAILING_JOINERS.has(word) && plain.slice(index + 1).every((w) => /^[,.!]?$/u.test(w)))
+      joinsNothing(tokens, plain, index)
     ) {
       accounted[index] = false;
     }
@@ -2029,6 +2093,12 @@ const YEAH_RIGHT =
  * really", "... sure". Said at the start ("hmm, buy an XYZ phone") it is thinking aloud before
  * the request, and the request stands.
  */
+/**
+ * A request cut off at a dash: "Buy 2 XYZ phones —", "... -": what came after it is not
+ * known. Not a dash at the start of a line, a list's bullet or a signature's.
+ */
+const TRAILING_DASH = /(\S+[^\S\n]+(?:[\u2013\u2014]|-{1,2}))[^\S\n]*$/u;
+
 const TRAILING_DOUBT =
   /(?:^|[\s,.;:!\u2026\u2013\u2014-])((?:h+m+|u+m+|e+r+m+)[\s.!\u2026]*|(?<=(?:\u2026|\.\.\.)\s*)(?:really|sure)[\s.!\u2026]*)$/iu;
 
@@ -2118,6 +2188,7 @@ const TEXT_DOUBTS: [
       TAG_QUESTION,
       YEAH_RIGHT,
       TRAILING_DOUBT,
+      TRAILING_DASH,
     ],
     (questions, said) => questions.hesitant(said),
   ],
