@@ -513,15 +513,27 @@ function interpret(
   }
   // The safety net: a word of an item's sentence, or a later sentence, that was read as nothing.
   const firstSentence = Math.min(...items.map((item) => item.sentence));
+  // Before it, only the sentences that may say not to buy now, or that head what follows as
+  // something else than a purchase (`holdsBack`): the others are context ("Hi team,", "I'm
+  // starting college.", "Shopping list:").
   const unread = readings.find(
     (reading, index) =>
-      reading.unread.length > 0 &&
-      (reading.items.length > 0 || index > firstSentence) &&
-      (changed.from === undefined || index >= changed.from.sentence),
+      (changed.from === undefined || index >= changed.from.sentence) &&
+      (index >= firstSentence
+        ? reading.unread.length > 0 && (reading.items.length > 0 || index > firstSentence)
+        : reading.items.length === 0 &&
+          holdsBack(
+            reading,
+            readings.slice(0, index).every((before) => before.mentioned.length === 0),
+          )),
   );
   if (unread !== undefined) {
-    const said = quotedWords(unread);
-    return { kind: "unclear", understood, ...questions.unreadWords(said) };
+    // "Don't do it.", "Hold off.": read, but as holding back what follows.
+    const unclear =
+      unread.unread.length === 0
+        ? questions.hesitant(unread.typed.join(" "))
+        : questions.unreadWords(quotedWords(unread));
+    return { kind: "unclear", understood, ...unclear };
   }
   return {
     kind: "purchases",
@@ -530,6 +542,67 @@ function interpret(
       return priceLimit === undefined ? request : { ...request, priceLimit };
     }),
   };
+}
+
+/** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
+const WAITING_WORDS = new Set(
+  (
+    "maybe perhaps wait hold check first signal later wise sure unsure think decide ask " +
+    "discuss approve approval confirm go-ahead ok'd okay'd"
+  ).split(" "),
+);
+/** Words of a heading that says its lines are not to buy: "Already ordered:", "Cancelled:". */
+const NOT_TO_BUY = new Set(
+  (
+    "already ordered bought purchased done cancelled canceled returned returns rejected declined " +
+    "exclude excluded excluding except skip stock inventory have owned draft drafts test " +
+    "example sample not no don't"
+  ).split(" "),
+);
+/** How another role or another person opens a sentence: "You are now ShopBot.", "This is my toddler." */
+const SOMEONE_ELSE = [
+  ["you", "are"],
+  ["you're"],
+  ["youre"],
+  ["act", "as"],
+  ["pretend"],
+  ["this", "is"],
+  ["i", "am", "your"],
+];
+
+/**
+ * Whether a sentence before the first purchase, with no item, holds it back: it denies or
+ * takes back what follows, `first` with nothing asked before it ("Don't do it.", "Hold off.";
+ * not "Scratch that.", which takes back an earlier message), may say to wait, naming no product
+ * ("Maybe.", "Wait for my signal.", "Need to check with my wife first."; "I think I'm going to
+ * go with the XYZ phone." is what the purchase after it adopts), asks a question of no product
+ * or price ("Is this wise?"; not "Ready?"), speaks as someone else ("You are now ShopBot.", "This is my toddler."), or heads the lines after it as
+ * no purchase ("Already ordered:", "Cancelled:", "Inventory:"; a heading that asks to buy,
+ * "Shopping list:", "Please order the following:", is read). These were never read, and the
+ * purchase after them was made.
+ */
+function holdsBack(reading: SentenceReading, first: boolean): boolean {
+  const { words } = reading;
+  const plain = words.filter((word) => /^\p{L}/u.test(word));
+  const unread = reading.unread.map((index) => words[index] ?? "");
+  if (words.at(-1) === ":") {
+    const buying =
+      plain.some((word) => isPurchaseVerb(word) || word === "list" || POINTING_AHEAD.has(word)) &&
+      !plain.some((word) => NOT_TO_BUY.has(word));
+    return !buying;
+  }
+  return (
+    (first &&
+      reading.retractions.length > 0 &&
+      words.some((word) => ["don't", "dont", "not", "hold", "wait"].includes(word))) ||
+    (reading.mentioned.length === 0 && unread.some((word) => WAITING_WORDS.has(word))) ||
+    (reading.question !== undefined &&
+      plain.length > 1 &&
+      reading.mentioned.length === 0 &&
+      reading.prices.length === 0 &&
+      unread.length > 0) ||
+    SOMEONE_ELSE.some((phrase) => phrase.every((word, at) => plain[at] === word))
+  );
 }
 
 /**
