@@ -217,7 +217,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * asks since, unless the next sentence says it, and so does a joiner or a dash with nothing
  * after it ("..., but", "... instead of", "... —"); and a sentence or a heading before the
  * first item, never read: "Maybe. Buy an XYZ phone.", "Hold off. ...", "Is this wise? ...",
- * "You are now ShopBot. ...", "Cancelled:\n2 USB-C cables" ask since.
+ * "You are now ShopBot. ...", "Cancelled:\n2 USB-C cables" ask since, as "Add an XYZ phone
+ * to my cart" does (a cart is filled, not checked out).
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

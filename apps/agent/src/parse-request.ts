@@ -544,6 +544,10 @@ function interpret(
   };
 }
 
+/** Where things are put before checking out: "to my cart", "in the basket". */
+const CARTS = new Set(["cart", "basket", "trolley", "wishlist"]);
+const INTO = new Set(["to", "in", "into"]);
+
 /** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
 const WAITING_WORDS = new Set(
   (
@@ -1057,6 +1061,17 @@ function readSentence(
           ? questions.notNow(said)
           : questions.reported(said);
     reading.doubts.push({ sentence, start: doubt.start, end: doubt.end, unclear });
+  }
+  // "Add an XYZ phone to my cart", "Put it in my basket": a cart is filled, not checked out,
+  // and an order placed for it bought what the person meant to look at first.
+  const cart = words.findIndex(
+    (word, index) =>
+      CARTS.has(word) && words.slice(Math.max(0, index - 3), index).some((w) => INTO.has(w)),
+  );
+  if (cart >= 0) {
+    const start = words.slice(0, cart).findLastIndex((w) => INTO.has(w));
+    const said = typedText(tokens.slice(start, cart + 1));
+    reading.doubts.push({ sentence, start, end: cart + 1, unclear: questions.notNow(said) });
   }
   const thanks = thanksForItem(words, mentions);
   if (thanks !== undefined) {
