@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { startModelServer } from "@ciba-testbed/model-server";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
@@ -551,6 +552,56 @@ describe("the chat web app", () => {
     await page.locator(".approval.decided[data-status=DENIED]").waitFor();
     await expect(ordered.count()).resolves.toBe(1);
     await closeAndExpectNewChat(page);
+  });
+
+  it("collects the approval of a purchase a model asked for beside another in one step (OpenAI's parallel tool calls), and says the other was not tried", async () => {
+    const model = await startModelServer();
+    await web.stop();
+    web = await startWebApp(s, port, {
+      AGENT_MODE: "interrupt",
+      OPENAI_BASE_URL: model.baseURL,
+      OPENAI_API_KEY: "test",
+    });
+    onTestFinished(async () => {
+      await web.stop();
+      await model.close();
+      web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+      webMode = "interrupt";
+    });
+    const call = (product: string) => ({ name: "shop_online", arguments: { product, qty: 1 } });
+    const scripted = await fetch(`${model.url}/v1/testing/script`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        replies: [{ toolCalls: [call("XYZ phone case"), call("ABC laptop")] }, { text: "Done." }],
+      }),
+    });
+    expect(scripted.ok).toBe(true);
+    const page = await openChat();
+    const before = (await s.ordersOf(BUYER)).length;
+    const laptopsAsked = async () =>
+      (await s.consentRequests()).filter((c) => c.binding_message.includes("ABC laptop")).length;
+    const laptopsBefore = await laptopsAsked();
+
+    await ask(page, "Buy 1 XYZ phone case and 1 ABC laptop");
+    await page.locator(".approval.pending", { hasText: "1 XYZ phone case" }).waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("1 XYZ phone case"),
+    );
+    await s.stack.control.approve(request.auth_req_id);
+
+    await page
+      .locator(".message.assistant .text", {
+        hasText:
+          /^Ordered 1 x XYZ phone case: .* 1 x ABC laptop was not tried: nobody was asked to approve it, and nothing was ordered\.$/,
+      })
+      .waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    // Nobody was asked for the laptop.
+    await expect(laptopsAsked()).resolves.toBe(laptopsBefore);
+    await expectIdle(page);
+    await chatForgotten(page);
+    await page.close();
   });
 
   it("keeps two pages of one waiting purchase to one order, and both say so", async () => {

@@ -1,6 +1,7 @@
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 import type { StepResult, ToolSet } from "ai";
 
+import { describeNotTried } from "./agent-report.js";
 import { isTerminalFailure } from "./outcome.js";
 import { describePurchase, type PurchaseResult } from "./purchase-result.js";
 
@@ -105,7 +106,8 @@ export function guardTurn(
   };
 }
 
-const TURN_ENDED = "turn_ended";
+/** The error of a call asked for after a purchase of the turn that did not go through. */
+export const TURN_ENDED = "turn_ended";
 
 /** A call's input as it came: the same purchase only when written the same. */
 function inputOf({ purchase }: TurnCall): string {
@@ -122,11 +124,18 @@ function askedAgain(input: PurchaseRequest): PurchaseResult {
 }
 
 function turnEnded(input: PurchaseRequest, stopped: PurchaseResult): PurchaseResult {
+  // Beside a purchase that waits for the person (interrupt mode), as the CLI's report says it.
+  const waits =
+    stopped.outcome === "PENDING"
+      ? `${describeNotTried([input])} An earlier purchase of this turn waits for the person's approval: report that to the person instead of trying again.`
+      : undefined;
   return {
     outcome: "NO_PURCHASE",
     purchase: input,
     error: TURN_ENDED,
-    description: `Not attempted: an earlier purchase ended ${stopped.outcome}. Report that to the person instead of trying again.`,
+    description:
+      waits ??
+      `Not attempted: an earlier purchase ended ${stopped.outcome}. Report that to the person instead of trying again.`,
   };
 }
 
@@ -140,10 +149,20 @@ function turnEnded(input: PurchaseRequest, stopped: PurchaseResult): PurchaseRes
 export function hasToolErrorThatRan<TOOLS extends ToolSet>(
   content: StepResult<TOOLS>["content"],
 ): boolean {
+  return toolErrorThatRan(content) !== undefined;
+}
+
+/** The step's first error of a tool call that ran (see `hasToolErrorThatRan`), if any. */
+export function toolErrorThatRan<TOOLS extends ToolSet>(
+  content: StepResult<TOOLS>["content"],
+): Extract<StepResult<TOOLS>["content"][number], { type: "tool-error" }> | undefined {
   const invalid = new Set(
     content.flatMap((part) =>
       part.type === "tool-call" && part.invalid === true ? [part.toolCallId] : [],
     ),
   );
-  return content.some((part) => part.type === "tool-error" && !invalid.has(part.toolCallId));
+  return content.find(
+    (part): part is Extract<typeof part, { type: "tool-error" }> =>
+      part.type === "tool-error" && !invalid.has(part.toolCallId),
+  );
 }

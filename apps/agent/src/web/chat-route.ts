@@ -25,6 +25,7 @@ import { withModelDeadline } from "../model-deadline.js";
 import { describeResult } from "../purchase-result.js";
 import { THREAD_RETENTION_MS } from "../retention.js";
 import { endsTurn } from "../turn-end.js";
+import { toolErrorThatRan } from "../turn-guard.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
 import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
@@ -33,7 +34,12 @@ import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
 import type { ApprovalStatusData } from "./client/approval-status.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./client/shown-person.js";
-import { resumedToolOutput, withResumedOutputs } from "./resumed-output.js";
+import {
+  resumedToolOutput,
+  untriedBeside,
+  withResumedOutputs,
+  withResumedPartLast,
+} from "./resumed-output.js";
 import { TurnAnswer } from "./turn-answer.js";
 
 export interface ChatRouteDeps {
@@ -294,7 +300,8 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
         .json({ error: "invalid_request", error_description: parsed.description });
       return;
     }
-    const { id, messages } = parsed.request;
+    const { id } = parsed.request;
+    const messages = withResumedPartLast(parsed.request.messages);
     // Before the thread is opened: opening it stores the chat, which a refused resume must not
     // leave behind (GET /api/chat/:id/purchases would then list an empty chat, not chat_unknown).
     const unknownCall = await readingThread(id, () =>
@@ -574,7 +581,10 @@ function answer(
       const resumed = resumedToolOutput(messages);
       if (resumed !== undefined) writer.write({ type: "tool-output-available", ...resumed });
       purchaseAsked ||= resumed !== undefined;
-      turnAnswer = new TurnAnswer(resumed?.output);
+      turnAnswer = new TurnAnswer(
+        resumed?.output,
+        resumed === undefined ? [] : untriedBeside(messages),
+      );
       if (turnAnswer.endedBeforeModel) {
         // The resumed purchase did not go through: the turn ends there, as the CLI's does.
         const ended: UIMessageChunk[] = [
@@ -601,16 +611,20 @@ function answer(
         providerOptions: { openai: { parallelToolCalls: false } },
         // Auth0's samples for AI SDK 5: a tool call that ended in an interrupt becomes the
         // stream's error, which errorSerializer writes as the interrupt part.
+        // The step's first such call, wherever its part is: a model that called the tool twice
+        // in one step (OpenAI's parallel calls) has the second call's result after it, a call
+        // not tried beside the purchase that waits.
         onFinish: (output) => {
           if (output.finishReason !== "tool-calls") reply = output.text;
-          const last = output.content.at(-1);
-          if (output.finishReason === "tool-calls" && last?.type === "tool-error") {
+          const interrupted =
+            output.finishReason === "tool-calls" ? toolErrorThatRan(output.content) : undefined;
+          if (interrupted !== undefined) {
             // eslint-disable-next-line @typescript-eslint/only-throw-error -- the shape errorSerializer reads
             throw {
-              cause: last.error,
-              toolCallId: last.toolCallId,
-              toolName: last.toolName,
-              toolArgs: last.input,
+              cause: interrupted.error,
+              toolCallId: interrupted.toolCallId,
+              toolName: interrupted.toolName,
+              toolArgs: interrupted.input,
             };
           }
         },

@@ -202,3 +202,88 @@ describe("a chat turn whose model gives no answer", () => {
     expect((await chat.reply()).reply).toMatch(/^The model gave no answer: /);
   });
 });
+
+describe("an interrupt-mode turn whose model called the tool twice in one step", () => {
+  const CABLES = { product: "USB-C cable", qty: 3 };
+  const NOT_TRIED =
+    "3 x USB-C cable was not tried: nobody was asked to approve it, and nothing was ordered.";
+
+  it("ends at the first call's interrupt, the second not tried, and the resume collects the approval", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().pending();
+    const model = scriptedModel([
+      {
+        calls: [
+          { id: "call_1", input: BUY },
+          { id: "call_2", input: CABLES },
+        ],
+      },
+      { text: "Done." },
+    ]);
+    const chat = chatApp("interrupt", model);
+
+    const first = await chat.post([asked]);
+
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    const interruption = first.find((chunk) => (chunk as { type: string }).type === "error") as
+      { errorText: string } | undefined;
+    expect(interruption?.errorText).toMatch(/^AUTH0_AI_INTERRUPTION:/);
+    expect(
+      JSON.parse(interruption?.errorText.slice("AUTH0_AI_INTERRUPTION:".length) ?? "{}"),
+    ).toMatchObject({ toolCall: { id: "call_1", name: PURCHASE_TOOL_NAME } });
+    const untried = first.find(
+      (chunk) =>
+        (chunk as { type: string; toolCallId?: string }).type === "tool-output-available" &&
+        (chunk as { toolCallId?: string }).toolCallId === "call_2",
+    ) as { output: Record<string, unknown> } | undefined;
+    expect(untried?.output).toMatchObject({
+      outcome: "NO_PURCHASE",
+      error: "turn_ended",
+      description: expect.stringContaining(NOT_TRIED) as unknown,
+    });
+    // No answer of the app's own: the page waits for the person and resumes.
+    expect(shownText(first)).toBe("");
+
+    // The page hands back the step as it shows it: the waiting call first, its answer pending.
+    auth0.approve();
+    const order = stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" });
+    const resumed = await chat.post([
+      asked,
+      {
+        id: "a1",
+        role: "assistant",
+        parts: [
+          { type: "step-start" },
+          {
+            type: `tool-${PURCHASE_TOOL_NAME}`,
+            toolCallId: "call_1",
+            state: "output-available",
+            input: BUY,
+            output: { continueInterruption: true, toolName: PURCHASE_TOOL_NAME },
+          },
+          {
+            type: `tool-${PURCHASE_TOOL_NAME}`,
+            toolCallId: "call_2",
+            state: "output-available",
+            input: CABLES,
+            output: untried?.output,
+          },
+        ],
+      },
+    ]);
+
+    expect(order.calls).toHaveLength(1);
+    expect(resumed).toContainEqual(
+      expect.objectContaining({
+        type: "tool-output-available",
+        toolCallId: "call_1",
+        output: expect.objectContaining({ outcome: "ORDERED" }) as unknown,
+      }),
+    );
+    // As the CLI's report: the order, then the call not tried; the model is not asked again.
+    const answer = `Ordered 1 x XYZ phone: order ord_1, total 499.00 USD. ${NOT_TRIED}`;
+    expect(shownText(resumed)).toBe(answer);
+    expect(model.prompts).toHaveLength(1);
+    expect((await chat.reply()).reply).toBe(answer);
+  });
+});

@@ -1,3 +1,4 @@
+import type { PurchaseRequest } from "@ciba-testbed/shared";
 import type { UIMessageChunk } from "ai";
 
 import { endedTurnMessage } from "../agent-report.js";
@@ -19,7 +20,15 @@ type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "
  *   you." after a refused call, with nothing ordered, is never shown as the answer;
  * - when the model's last step ended with no words and no call (whitespace, reasoning alone, a
  *   refusal, which OpenAI's provider drops), the answer is what this request ordered, or that the
- *   model gave no answer, with what to do.
+ *   model gave no answer, with what to do;
+ * - after a resumed purchase beside which the model called the tool again in the same step
+ *   (OpenAI's parallel calls), the calls not tried as the turn waited for it, the turn ends
+ *   before the model is asked again, as the CLI's report says it: the purchase's sentence, then
+ *   that those were not tried ("... was not tried: nobody was asked to approve it, and nothing
+ *   was ordered.").
+ *
+ * A turn that ends at an interrupt (a purchase that waits) has no answer of its own, whatever
+ * the calls beside it returned: the page waits for the person and resumes the call.
  */
 export class TurnAnswer {
   /** The purchase results of this request, in order: the resumed one first. */
@@ -39,15 +48,29 @@ export class TurnAnswer {
   private broken = false;
   /** The answer written into the stream, once it was. */
   private written: string | undefined;
+  /**
+   * A call that ran ended in an error (an interrupt: a purchase waits for the person; or the
+   * agent's halt): the stream ends in it, written after its `finish`.
+   */
+  private interrupted = false;
 
-  /** `resumed`: the output of the tool call the request resumed, if it resumed one. */
-  constructor(resumed?: unknown) {
+  /**
+   * `resumed`: the output of the tool call the request resumed, if it resumed one; `untried`:
+   * the calls not tried beside it, in its step (see `untriedBeside`).
+   */
+  constructor(
+    resumed?: unknown,
+    private readonly untried: readonly PurchaseRequest[] = [],
+  ) {
     if (resumed !== undefined) this.take(resumed);
   }
 
-  /** The resumed purchase did not go through: the turn ends there, and the model is not asked. */
+  /**
+   * The resumed purchase did not go through, or calls beside it were not tried: the turn ends
+   * there, and the model is not asked.
+   */
   get endedBeforeModel(): boolean {
-    return this.ending !== undefined;
+    return this.ending !== undefined || (this.results.length > 0 && this.untried.length > 0);
   }
 
   /** The answer this request wrote in the model's stead, if it wrote one. */
@@ -106,6 +129,7 @@ export class TurnAnswer {
         // The SDK hands the model the call's error as a tool error, whose text would be the app's
         // "Something went wrong": it is the same call that could not run.
         const invalid = this.invalidCalls.get(chunk.toolCallId);
+        this.interrupted ||= invalid === undefined;
         return [invalid === undefined ? chunk : { ...chunk, errorText: invalid }];
       }
       case "tool-input-start":
@@ -132,7 +156,10 @@ export class TurnAnswer {
 
   /** The answer the turn must end with instead of the model's, if any. */
   private ownAnswer(): string | undefined {
-    if (this.ending !== undefined) return endedTurnMessage(this.results);
+    if (this.interrupted) return undefined;
+    if (this.endedBeforeModel) {
+      return endedTurnMessage(this.results, this.untried.length > 0 ? this.untried : undefined);
+    }
     if (this.lastInvalid === undefined) return this.silentAnswer();
     const said = this.held
       .map((chunk) => (chunk.type === "text-delta" ? chunk.delta : ""))
