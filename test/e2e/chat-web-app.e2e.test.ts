@@ -629,6 +629,12 @@ describe("the chat web app", () => {
     );
     expect(asked).toHaveLength(1);
     for (const page of [first, second]) {
+      // The page the app found busy with the other's resume asked again: no error of its own,
+      // Send back, and its card still names what was asked.
+      await expectIdle(page);
+      await expect(
+        page.locator(".approval.decided .binding", { hasText: request.binding_message }).count(),
+      ).resolves.toBe(1);
       await chatForgotten(page);
       await page.close();
     }

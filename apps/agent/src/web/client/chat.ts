@@ -763,9 +763,13 @@ function settleApprovals(): void {
       if (result.outcome === "PENDING" || (shown !== undefined && shown.status !== "PENDING")) {
         continue;
       }
+      // What was asked stays on the card: the result's consent request, else the one it showed.
+      const bindingMessage =
+        typeof result.bindingMessage === "string" ? result.bindingMessage : shown?.bindingMessage;
       approvals.set(part.toolCallId, {
         status: result.outcome,
         ...(typeof result.authReqId === "string" ? { authReqId: result.authReqId } : {}),
+        ...(bindingMessage === undefined ? {} : { bindingMessage }),
         ...(typeof result.description === "string" ? { description: result.description } : {}),
       });
     }
@@ -1053,6 +1057,7 @@ interface ListedPurchase {
     outcome: string;
     purchase?: { product?: string; qty?: number };
     bindingMessage?: string;
+    description?: string;
     authReqId?: string;
     expiresAt?: string;
   };
@@ -1100,13 +1105,14 @@ function decidedCalls(): Set<string> {
  */
 function showPurchase({ toolCallId, toolName, result }: ListedPurchase): void {
   const pending = result.outcome === "PENDING";
+  // What was asked stays on a decided card, as the stream's last approval part says it.
+  const bindingMessage = result.bindingMessage ?? approvals.get(toolCallId)?.bindingMessage;
   approvals.set(toolCallId, {
     status: result.outcome,
     ...(result.authReqId === undefined ? {} : { authReqId: result.authReqId }),
-    ...(pending && result.bindingMessage !== undefined
-      ? { bindingMessage: result.bindingMessage }
-      : {}),
+    ...(bindingMessage === undefined ? {} : { bindingMessage }),
     ...(pending && result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}),
+    ...(!pending && result.description !== undefined ? { description: result.description } : {}),
   });
   const shown = state.messages.some((message) =>
     message.parts.some((part) => isToolUIPart(part) && part.toolCallId === toolCallId),
@@ -1258,11 +1264,13 @@ async function followPurchase(
     // outcomes leave no error of the request that lost them to show.
     const untold = answered ? told.filter((summary) => !reply.includes(summary)) : told;
     // Nothing new: the message that got no answer asked for nothing, or never reached the app.
+    // Nor is the error of the request that began the follow told: what it was about is settled
+    // (a resume the app found busy with another page's, which decided the purchase, included).
     notice =
       told.length > 0
         ? untold.join(" ")
         : unanswered === undefined
-          ? undefined
+          ? ""
           : `Error: ${unanswered}; nothing was asked or ordered. Send your message again.`;
     following = undefined;
     forgetPendingChat();
