@@ -78,7 +78,7 @@ function narrateConsent(consent: ConsentRecord, startedAt: number) {
     } else if (event.type === "approved" || event.type === "denied") {
       say(`  ${at(event.at)}  the person ${event.type} the request`);
     } else if (event.type === "expired") {
-      say(`  ${at(event.at)}  the request expired unanswered`);
+      say(`  ${at(event.at)}  the request expired before the agent collected an answer`);
     } else if (event.type === "token_issued") {
       say(
         `  ${at(event.at)}  tokens issued: audience ${consent.audience ?? "-"}, scope "${consent.scope}"`,

@@ -1056,6 +1056,19 @@ describe("the chat web app", () => {
     await own.close();
   });
 
+  it("says at an interrupt-mode logout that approving the waiting purchase orders it only if the person logs in again before it expires", async () => {
+    await webIn("interrupt");
+    const { own, page, request } = await logOutWhileWaiting(4);
+
+    const note =
+      `Logging out ended no purchase: "${request.binding_message}" still waits for your ` +
+      "approval. Approving it orders it only if you log in again in this browser before it " +
+      "expires: while no page of the app is open, nothing collects your answer. Log in to follow it.";
+    await expect(page.getByRole("status").textContent()).resolves.toBe(note);
+    await s.stack.control.deny(request.auth_req_id);
+    await own.close();
+  });
+
   it("logs out through Auth0's /v2/logout, back to an Allowed Logout URL, ending the session for every copy of its cookie", async () => {
     // The session cookie as someone who copied it before the logout holds it.
     const copied = await cookieHeader();
@@ -1530,7 +1543,9 @@ describe("the chat web app", () => {
     await ask(page, "Buy 2 XYZ phones");
     await page.locator(".approval.pending", { hasText: /buy 2 XYZ phone/ }).waitFor();
     await page
-      .locator(".message.assistant .text", { hasText: /expired unanswered; nothing was ordered/ })
+      .locator(".message.assistant .text", {
+        hasText: /expired before the agent collected an answer; nothing was ordered/,
+      })
       .waitFor();
     await page.locator(".approval.decided[data-status=EXPIRED]").waitFor();
   });

@@ -517,7 +517,7 @@ describe("block mode", () => {
       "expired",
       () => stubAuth0().bcAuthorize({ expires_in: 2, interval: 1 }).pending(2),
       "EXPIRED",
-      "expired unanswered",
+      "expired before the agent collected an answer",
     ],
   ])(
     "names the purchases it did not try when the first one is %s, in the message and --json",

@@ -289,7 +289,7 @@ describe("access_denied and expiry", () => {
       outcome: "EXPIRED",
       error: "access_denied",
       description:
-        "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the person most likely did not answer in time.",
+        "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the request most likely expired before the agent collected an answer (the person may have answered after the agent's last poll).",
       fix: "Ask again if the purchase is still wanted, and have auth0|testbed-user approve it on their device before it expires (--expiry or AGENT_REQUESTED_EXPIRY, now 300 s, sets how long, up to 300 s for a push).",
     });
   });

@@ -31,10 +31,10 @@ export interface RefusalContext {
 }
 
 const DENIED_OR_EXPIRED =
-  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, and this run cannot tell which: it did not send the request, and its clock cannot be compared with the clock of the process that did (on another machine, or before this one restarted or slept). The person denied the purchase or did not answer in time; nothing was ordered.";
+  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, and this run cannot tell which: it did not send the request, and its clock cannot be compared with the clock of the process that did (on another machine, or before this one restarted or slept). The person denied the purchase, or the request expired before the agent collected an answer; nothing was ordered.";
 
 const DENIED_OR_EXPIRED_NEAR =
-  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, within a second of the request's expiry, when Auth0 (which counts its expires_in in whole seconds) may already have ended it: this run cannot tell which. The person denied the purchase or did not answer in time; nothing was ordered.";
+  "Auth0 answered access_denied, which it gives both when the person denies the request and when the request expires, within a second of the request's expiry, when Auth0 (which counts its expires_in in whole seconds) may already have ended it: this run cannot tell which. The person denied the purchase, or the request expired before the agent collected an answer; nothing was ordered.";
 
 /** access_denied: a denial, an expiry, or, when the waiting process cannot tell, either. */
 function deniedOrExpired(context: RefusalContext, description: string): Verdict {
@@ -50,7 +50,7 @@ function deniedOrExpired(context: RefusalContext, description: string): Verdict 
 }
 
 const EXPIRED_AS_DENIED =
-  "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the person most likely did not answer in time.";
+  "Auth0 answered access_denied once the request had expired: it gives that answer for an expired request too, so the request most likely expired before the agent collected an answer (the person may have answered after the agent's last poll).";
 
 /** Auth0's description of an audience that names no API of the tenant. */
 const SERVICE_NOT_FOUND = /^service not found/i;
@@ -379,7 +379,7 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-/** The request expired unanswered (by the agent's clock, or as the tenant's answer says). */
+/** The request expired before the agent collected an answer (by the agent's clock, or as the tenant's answer says). */
 export function expired(
   context: { config: AgentConfig; expiresIn?: number | undefined },
   error: string | undefined,
@@ -393,7 +393,8 @@ export function expired(
   };
 }
 
-export const EXPIRED_DESCRIPTION = "The approval request expired before the person answered.";
+export const EXPIRED_DESCRIPTION =
+  "The approval request expired before the agent collected an answer.";
 
 /** Auth0 refused `/bc-authorize` for a reason `refusedRequestFix` knows what to do about. */
 function refused(error: string, description: string, config: AgentConfig): Verdict {

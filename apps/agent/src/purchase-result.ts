@@ -94,10 +94,10 @@ function describeAs(result: PurchaseResult, earlierOrdered: boolean): string {
     }
     case "DENIED":
       return result.error === "denied_or_expired"
-        ? `The purchase of ${what} was denied, or its approval request expired unanswered (Auth0 answers both alike); nothing was ordered.`
+        ? `The purchase of ${what} was denied, or its approval request expired before the agent collected an answer (Auth0 answers both alike); nothing was ordered.`
         : `The purchase of ${what} was denied; nothing was ordered.`;
     case "EXPIRED":
-      return `The approval request for ${what} expired unanswered; nothing was ordered.`;
+      return `The approval request for ${what} expired before the agent collected an answer; nothing was ordered.`;
     default:
       // A sentence, whatever the description's source: the shop's words may end without a stop
       // ("... left in stock; 4 requested"), and more may follow in the report.

@@ -9,7 +9,7 @@ import { channelFor } from "./notification-channel.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE } from "./rate-limit.js";
 
 /**
- * What to do after an approval request expired unanswered: ask again and answer in time, with
+ * What to do after an approval request expired before the agent collected an answer: ask again and answer in time, with
  * how long the person had (`expiresIn`, the tenant's seconds, when known; a tenant may give
  * less than was asked) and the setting that decides it.
  */

@@ -116,7 +116,7 @@ describe.each(apis)("@ai-sdk/openai 2.0 through %s", (_name, model) => {
     ],
     [
       "The authorization request has expired.",
-      "The approval request for 2 x XYZ phone expired unanswered; nothing was ordered.",
+      "The approval request for 2 x XYZ phone expired before the agent collected an answer; nothing was ordered.",
     ],
     ["Created", "Ordered 2 x XYZ phone: order placed."],
     ["Unprocessable Entity", "Could not buy 2 x XYZ phone: Unprocessable Entity"],

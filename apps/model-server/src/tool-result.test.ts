@@ -35,7 +35,7 @@ describe("readToolResult", () => {
     [
       "The authorization request has expired.",
       "expired",
-      "The approval request for 2 x XYZ phone expired unanswered; nothing was ordered.",
+      "The approval request for 2 x XYZ phone expired before the agent collected an answer; nothing was ordered.",
     ],
     [
       "Authorization pending: waiting for the user",

@@ -102,7 +102,7 @@ function fromText(raw: string, what: string, fallback: ResultKind = "unclear"): 
     case "expired":
       return {
         kind,
-        sentence: `The approval request for ${what} expired unanswered; nothing was ordered.`,
+        sentence: `The approval request for ${what} expired before the agent collected an answer; nothing was ordered.`,
       };
     case "pending":
       return { kind, sentence: `Waiting for approval of ${what}; nothing is ordered yet.` };

@@ -1442,15 +1442,27 @@ const LOGGED_OUT_KEY = "shopping-agent.logged-out";
  */
 const LEFT_WAITING_KEY = "shopping-agent.left-waiting";
 
+/** What a logout left waiting: the consent requests' words, and the app's mode then. */
+interface LeftWaiting {
+  asked: string[];
+  mode?: Session["mode"];
+}
+
 /** The logged-out page's note on the purchases the logout left waiting; none when it left none. */
 function leftWaitingNote(): string | undefined {
-  const left = readKept(LEFT_WAITING_KEY);
-  if (!Array.isArray(left) || left.length === 0) return undefined;
-  const asked = left.map((binding) => `"${String(binding)}"`).join(", ");
-  return (
-    `Logging out ended no purchase: ${asked} still ${left.length === 1 ? "waits" : "wait"} for ` +
-    "your approval, and approving it orders it. Log in to follow it."
-  );
+  const kept = readKept(LEFT_WAITING_KEY);
+  // A page before the mode was kept wrote the list alone.
+  const left: unknown = Array.isArray(kept) ? { asked: kept } : kept;
+  if (!isRecord(left) || !Array.isArray(left.asked) || left.asked.length === 0) return undefined;
+  const asked = left.asked.map((binding) => `"${String(binding)}"`).join(", ");
+  const one = left.asked.length === 1;
+  const waits = `Logging out ended no purchase: ${asked} still ${one ? "waits" : "wait"} for your approval`;
+  // Interrupt mode: only a page of the app collects the answer, by resuming the purchase.
+  return left.mode === "interrupt"
+    ? `${waits}. Approving ${one ? "it" : "one"} orders it only if you log in again in this ` +
+        "browser before it expires: while no page of the app is open, nothing collects your " +
+        "answer. Log in to follow it."
+    : `${waits}, and approving it orders it. Log in to follow it.`;
 }
 
 $("logout").addEventListener("submit", () => {
@@ -1459,8 +1471,12 @@ $("logout").addEventListener("submit", () => {
   if (waiting !== undefined) keepPendingChat(waiting);
   keepPurchaseOnly();
   const left = session === undefined ? [] : pendingChatsOf(session.user.sub).map(waitingFor);
-  if (left.length > 0) keep(LEFT_WAITING_KEY, left);
-  else forget(LEFT_WAITING_KEY);
+  if (left.length > 0) {
+    keep(LEFT_WAITING_KEY, {
+      asked: left,
+      ...(session === undefined ? {} : { mode: session.mode }),
+    } satisfies LeftWaiting);
+  } else forget(LEFT_WAITING_KEY);
   // The page lives on until the logout's answer comes: a resume answered meanwhile (the purchase
   // still waits) would keep the whole chat again, the agent's words with it.
   loggingOut = true;
