@@ -191,6 +191,27 @@ describe("the chat web app", () => {
   };
 
   /**
+   * The web app in `mode` with OpenAI's provider against a model server of the test's, whose
+   * replies the test scripts; after the test, the app as `beforeAll` started it.
+   */
+  const webWithModel = async (mode: "interrupt" | "block") => {
+    const model = await startModelServer();
+    await web.stop();
+    web = await startWebApp(s, port, {
+      AGENT_MODE: mode,
+      OPENAI_BASE_URL: model.baseURL,
+      OPENAI_API_KEY: "test",
+    });
+    onTestFinished(async () => {
+      await web.stop();
+      await model.close();
+      web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+      webMode = "interrupt";
+    });
+    return model;
+  };
+
+  /**
    * A new page of the chat whose chat requests are each answered whole, and the way to close
    * it once the web app has answered every request it got, so that nothing it started still runs.
    */
@@ -555,19 +576,7 @@ describe("the chat web app", () => {
   });
 
   it("collects the approval of a purchase a model asked for beside another in one step (OpenAI's parallel tool calls), and says the other was not tried", async () => {
-    const model = await startModelServer();
-    await web.stop();
-    web = await startWebApp(s, port, {
-      AGENT_MODE: "interrupt",
-      OPENAI_BASE_URL: model.baseURL,
-      OPENAI_API_KEY: "test",
-    });
-    onTestFinished(async () => {
-      await web.stop();
-      await model.close();
-      web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
-      webMode = "interrupt";
-    });
+    const model = await webWithModel("interrupt");
     const call = (product: string) => ({ name: "shop_online", arguments: { product, qty: 1 } });
     const scripted = await fetch(`${model.url}/v1/testing/script`, {
       method: "POST",
@@ -601,6 +610,41 @@ describe("the chat web app", () => {
     await expect(laptopsAsked()).resolves.toBe(laptopsBefore);
     await expectIdle(page);
     await chatForgotten(page);
+    await page.close();
+  });
+
+  it("forgets a block-mode chat it kept while the purchase waited once the turn ends, also in a model error after the order", async () => {
+    const model = await webWithModel("block");
+    const scripted = await fetch(`${model.url}/v1/testing/script`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        replies: [
+          { toolCalls: [{ name: "shop_online", arguments: { product: "XYZ phone", qty: 9 } }] },
+          { error: { status: 400, message: "The model broke", code: "invalid_request_error" } },
+        ],
+      }),
+    });
+    expect(scripted.ok).toBe(true);
+    const page = await openChat();
+    const before = (await s.ordersOf(BUYER)).length;
+
+    await ask(page, "Buy 9 XYZ phones");
+    await page.locator(".approval.pending", { hasText: "9 XYZ phone" }).waitFor();
+    await expect(keptChats(page)).resolves.toHaveLength(1);
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("9 XYZ phone"),
+    );
+    await s.stack.control.approve(request.auth_req_id);
+
+    await page
+      .getByRole("status")
+      .last()
+      .filter({ hasText: /The model broke/ })
+      .waitFor();
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
+    // A page opened after the app restarts would otherwise say the order is unknown.
+    await expect(keptChats(page)).resolves.toEqual([]);
     await page.close();
   });
 

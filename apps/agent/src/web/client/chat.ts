@@ -114,6 +114,17 @@ class PageChat extends AbstractChat<UIMessage> {
     ) {
       forgetSentMessage();
     }
+    // A request that ended in an error about the chat (the model failed after an order in block
+    // mode) with nothing left waiting or followed: the purchase the page kept the chat for is
+    // decided, and a later page must not take it for one that waited when the app restarted.
+    if (
+      update.status === "error" &&
+      !(update.error instanceof ChatUnavailable) &&
+      waitingHere() === undefined &&
+      following === undefined
+    ) {
+      forgetPendingChat();
+    }
     if (update.status === "ready") {
       failedResumes = 0;
       waitNote = undefined;
