@@ -54,6 +54,16 @@ describe("the tenant's consent page", () => {
               callbacks: [`${appUrl}auth/callback`],
             },
           ],
+          // The shop API lets only an application with a user grant act for a person.
+          clientGrants: [
+            ...(assets.clientGrants as Record<string, unknown>[]),
+            {
+              client_id: "Partner app",
+              audience: "sample-shop-api",
+              subject_type: "user",
+              scope: ["product:buy"],
+            },
+          ],
         }),
         settings: (settings) => ({
           ...settings,
