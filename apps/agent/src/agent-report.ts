@@ -5,6 +5,7 @@ import type { PurchaseRequest } from "@ciba-testbed/shared";
 import type { AgentWarning } from "./agent-event.js";
 import { type AgentHalt, StoreEntryError } from "./halt.js";
 import type { ModelFailure } from "./model-error.js";
+import { listed } from "./listed.js";
 import { exitCodeOf, type Outcome } from "./outcome.js";
 import { pendingResult } from "./purchase-record.js";
 import {
@@ -253,13 +254,6 @@ export function describeNotTried(
     );
   }
   return sentences.join(" ");
-}
-
-/** Items as a list: "a", "a and b", "a, b and c". */
-function listed(items: readonly string[]): string {
-  return items.length === 1
-    ? (items[0] ?? "")
-    : `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
 import type { PurchaseRequest } from "@ciba-testbed/shared";
 import type { LanguageModel } from "ai";
 
+import { listed } from "./listed.js";
 import { NOTHING_THIS_TIME } from "./follow-up.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { describeResult, isPurchaseResult, type Order } from "./purchase-result.js";
@@ -122,10 +123,7 @@ async function answerAlone(
 /** Which earlier orders stand, one sentence. */
 export function standing(orders: readonly EarlierOrder[]): string {
   const named = orders.map((order) => `${orderName(order)} of ${what(order.purchase)}`);
-  const list =
-    named.length <= 1
-      ? (named[0] ?? "")
-      : `${named.slice(0, -1).join(", ")} and ${named.at(-1) ?? ""}`;
+  const list = listed(named);
   return named.length === 1
     ? `Your earlier ${list} stands; the agent cannot cancel orders.`
     : `Your earlier orders ${list} stand; the agent cannot cancel orders.`;

@@ -6,6 +6,7 @@ import {
 } from "@ciba-testbed/shared";
 
 import { hasPluralName, type CatalogProduct } from "./catalog-match.js";
+import { listed } from "./listed.js";
 
 /** Why the offline model cannot buy what it read, each with the one question it asks. */
 export type UnclearReason =
@@ -287,9 +288,7 @@ export function plural(product: CatalogProduct): string {
 }
 
 function oneOf(names: readonly string[]): string {
-  return names.length <= 1
-    ? (names[0] ?? "")
-    : `${names.slice(0, -1).join(", ")} or ${names.at(-1) ?? ""}`;
+  return listed(names, "or");
 }
 
 /**
