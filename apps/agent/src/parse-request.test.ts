@@ -378,6 +378,18 @@ describe("parsePurchaseRequest", () => {
     });
   });
 
+  it("asks whether an item meant for a cart is to be ordered, saying there is no cart", () => {
+    for (const [text, said] of [
+      ["Add an XYZ phone to my cart", "to my cart"],
+      ["Put 2 USB-C cables in the basket please", "in the basket"],
+    ] as const) {
+      expect(read(text), text).toMatchObject({
+        reason: "not_now",
+        question: `You wrote "${said}": I have no cart to keep things in, only the order itself, which is placed once you approve it on your phone. Do you want it ordered now? Then say just what to buy.`,
+      });
+    }
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

@@ -1071,7 +1071,7 @@ function readSentence(
   if (cart >= 0) {
     const start = words.slice(0, cart).findLastIndex((w) => INTO.has(w));
     const said = typedText(tokens.slice(start, cart + 1));
-    reading.doubts.push({ sentence, start, end: cart + 1, unclear: questions.notNow(said) });
+    reading.doubts.push({ sentence, start, end: cart + 1, unclear: questions.cart(said) });
   }
   const thanks = thanksForItem(words, mentions);
   if (thanks !== undefined) {

@@ -177,6 +177,17 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       };
     },
     /**
+     * `words`: where the item was to go ("to my cart", "in the basket"). A cart waits for a
+     * checkout; this agent has none, and its one tool places the order.
+     */
+    cart(words: string): Unclear {
+      return {
+        reason: "not_now",
+        needed: `a purchase for now: "${words}" fills a cart, and I cannot keep one; I can only place an order`,
+        question: `You wrote "${words}": I have no cart to keep things in, only the order itself, which is placed once you approve it on your phone. Do you want it ordered now? Then say just what to buy.`,
+      };
+    },
+    /**
      * `words`: a quotation mark and what follows it, a word opened by an apostrophe, a line an
      * email quotes ("> On Mon, Bob wrote:"), or a comment's mark.
      */
