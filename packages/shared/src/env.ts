@@ -92,7 +92,8 @@ export function hideUrlPasswords(url: URL): boolean {
  * is `***`. That is the user part, to the "@" that ends it (see `userPartEnd`: a password typed
  * without encoding may hold `@`, `/`, `:`, `?` or `#`; a token may stand alone,
  * `https://TOKEN@host`; a query value may hold an `@`, `?notify=ops@example.com`), every query
- * value (`?token=`, `?api_key=`, `?password=`) and the fragment. The scheme (or a chain of them,
+ * value (`?token=`, `?api_key=`, `?password=`), every value of a JDBC parameter after a ";"
+ * (`;password=`) and the fragment. The scheme (or a chain of them,
  * `jdbc:postgresql://`), host, port and path are kept, so the message still shows what is wrong; a value with none of these parts is
  * returned as typed, and one that could be read either way is `***` after its scheme.
  */
@@ -104,6 +105,10 @@ export function hideCredentials(value: string): string {
   if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
   const hash = rest.indexOf("#");
   if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
+  // JDBC's own parameters, after a ";" in the path: `jdbc:sqlserver://db;password=...`.
+  const pathEnd = rest.search(/[?#]/u);
+  const path = pathEnd === -1 ? rest : rest.slice(0, pathEnd);
+  rest = path.replace(/;([^;=]*)=[^;]*/gu, ";$1=***") + rest.slice(path.length);
   const query = rest.indexOf("?");
   if (query === -1) return scheme + rest;
   const end = rest.includes("#", query) ? rest.indexOf("#", query) : rest.length;
@@ -136,9 +141,9 @@ const HOST_NEXT = /^[^@/?#&\s]+(?:[/?#]|$)/u;
  *   it when what comes before that "?" or "#" cannot be a host and port (`buyer:hun`), or when
  *   it can (`s3cr3tT0ken`, `buyer:1234`) and neither a path (a "/") comes before it nor a
  *   `key=value` between the "?" and the "@"; with a `key=value` there (`?notify=ops@example.com`)
- *   the "@" is the query's. After a user part already found (`u:pw@host/a#to@ken`) an "@" with
- *   a path before it is the fragment's or the query's too; before any, the value is "unclear"
- *   (`h/a?x@host`: a token `h/a?x`, or a query `x@host`).
+ *   the "@" is the query's. With a path before it, the value is "unclear", whether a user part
+ *   was found before it or not: `h/a?x@host` is a token `h/a?x` or a query `x@host`, and
+ *   `buyer:p@ss/w?rd@db` a password `p@ss/w?rd` or a host `ss` with the path `/w`.
  */
 function userPartEnd(rest: string): number | "unclear" {
   let end = -1;
@@ -152,7 +157,7 @@ function userPartEnd(rest: string): number | "unclear" {
       continue;
     }
     if (authorityEnd === -1) return end;
-    const next = afterQueryAt(rest, from, from + authorityEnd, end === -1);
+    const next = afterQueryAt(rest, from, from + authorityEnd);
     if (next === "unclear" || next === -1) return next === "unclear" ? next : end;
     end = next;
   }
@@ -162,20 +167,14 @@ function userPartEnd(rest: string): number | "unclear" {
  * The "@" after the query or fragment that starts at `queryStart` which ends a user part begun
  * at `from` (see `userPartEnd`), -1 when none does, or "unclear".
  */
-function afterQueryAt(
-  rest: string,
-  from: number,
-  queryStart: number,
-  first: boolean,
-): number | "unclear" {
+function afterQueryAt(rest: string, from: number, queryStart: number): number | "unclear" {
   for (let at = rest.indexOf("@", queryStart); at !== -1; at = rest.indexOf("@", at + 1)) {
     if (!HOST_NEXT.test(rest.slice(at + 1))) continue;
     const start = rest.slice(from, queryStart);
     const authority = start.slice(0, start.includes("/") ? start.indexOf("/") : start.length);
     if (!HOST_AND_PORT.test(authority)) return at;
     if (rest.slice(queryStart, at).includes("=")) return -1;
-    if (!start.includes("/")) return at;
-    return first ? "unclear" : -1;
+    return start.includes("/") ? "unclear" : at;
   }
   return -1;
 }

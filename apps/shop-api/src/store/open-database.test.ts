@@ -122,6 +122,15 @@ describe("redactDatabaseUrl", () => {
       "postgres://shop@db.example/shop",
     );
   });
+
+  it.each([
+    ["postgresql://buyer:p@SECRET/w?rd@db:5432/shop", "postgresql://***"],
+    ["postgresql://buyer:p@SE#CRET@db:5432/shop", "postgresql://***@db:5432/shop"],
+    ["postgresql://buyer:pa@SE?CRET@db:5432/shop", "postgresql://***@db:5432/shop"],
+    ["postgresql://buyer:12/SECRET@db/shop", "postgresql://***@db/shop"],
+  ])("hides all of a password typed without encoding, %j", (url, shown) => {
+    expect(redactDatabaseUrl(url)).toBe(shown);
+  });
 });
 
 describe("an embedded database folder that cannot be made", () => {

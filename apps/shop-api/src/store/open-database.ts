@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { hideUrlPasswords } from "@ciba-testbed/shared";
+import { hideCredentials, hideUrlPasswords } from "@ciba-testbed/shared";
 import { installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteOptions } from "@electric-sql/pglite";
@@ -69,8 +69,16 @@ export interface ShopDatabase {
   close(): Promise<void>;
 }
 
-/** A PostgreSQL URL fit for logs and messages: its passwords replaced (`hideUrlPasswords`). */
+/**
+ * A PostgreSQL URL fit for logs and messages: its passwords replaced (`hideUrlPasswords`). A
+ * password typed without percent-encoding may hold an "@", "/", "?" or "#", which a URL parser
+ * reads as the host, path, query or fragment and would show (`buyer:p@ss/w?rd@db`): such a URL
+ * is shown as `hideCredentials` shows any value, its whole user part and query hidden.
+ */
 export function redactDatabaseUrl(url: string): string {
+  const authority = url.slice(url.indexOf("//") + 2);
+  const at = authority.lastIndexOf("@");
+  if (at !== -1 && /[@/?#]/u.test(authority.slice(0, at))) return hideCredentials(url);
   try {
     const parsed = new URL(url);
     hideUrlPasswords(parsed);
