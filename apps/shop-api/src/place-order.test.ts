@@ -132,7 +132,7 @@ describe("placeOrder", () => {
       });
     }
     expect(await shop.store.listByOwner("auth0|buyer")).toEqual([]);
-    // Issued in the second the record began, or after: it buys.
+    // Issued at the whole second the record began, or after: it buys.
     await expect(placeOrder({ request, buyer: buyer(approval(1)) }, shop)).resolves.toMatchObject({
       replayed: false,
     });
@@ -143,6 +143,26 @@ describe("placeOrder", () => {
         { ...shop, newOrderId: () => "ord-2" },
       ),
     ).resolves.toMatchObject({ replayed: false });
+  });
+
+  it("refuses an approval issued in the second the record began in, before or after it: iat counts whole seconds", async () => {
+    // Spent at 10:00:00.300 in a database reset at 10:00:00.800: its iat, 10:00:00, says no more.
+    const clock = new ManualClock(NOW + 800);
+    const shop = { ...(await deps()), clock, store: await emptyTestStore(PRODUCTS, clock) };
+    const request = { product: "XYZ phone", qty: 1 };
+    expect(
+      await refusal(() => placeOrder({ request, buyer: buyer(approval(1)) }, shop)),
+    ).toMatchObject({
+      status: 403,
+      code: "insufficient_authorization_details",
+      description:
+        "This approval was issued in the second this shop's record of spent approvals began (2026-01-15T10:00:00.800Z), maybe before it (a token's iat counts whole seconds): it may have been spent already; ask the person for a new approval",
+    });
+    expect(await shop.store.listByOwner("auth0|buyer")).toEqual([]);
+    const next = { ...buyer(approval(1)), issuedAt: NOW / 1000 + 1 };
+    await expect(placeOrder({ request, buyer: next }, shop)).resolves.toMatchObject({
+      replayed: false,
+    });
   });
 
   it("knows nothing of Express or the token library (the HTTP glue does)", () => {

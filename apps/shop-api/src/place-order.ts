@@ -194,21 +194,25 @@ function spentOrRetried(
 }
 
 /**
- * An approval issued before the shop's record of spent approvals began (`ShopStore.recordBegan`,
- * whole seconds as `iat` is) may have been spent in a database the shop has forgotten: refused,
- * as a spent one is. A database with no start counts from now.
+ * An approval issued before the shop's record of spent approvals began (`ShopStore.recordBegan`),
+ * or in that second, since `iat` counts whole seconds, may have been spent in a database the
+ * shop has forgotten: refused, as a spent one is. A database with no start counts from now.
  */
 async function refuseIssuedBeforeRecord(
   issuedAt: number | undefined,
   { store, clock }: Pick<PlaceOrderDeps, "store" | "clock">,
 ): Promise<void> {
-  const began = (await store.recordBegan()) ?? Math.floor(clock.now() / 1000) * 1000;
-  if (issuedAt !== undefined && issuedAt >= began / 1000) return;
+  const began = (await store.recordBegan()) ?? clock.now();
+  // `iat` counts whole seconds: a token of the second the record began in may have been issued,
+  // and spent, before it.
+  if (issuedAt !== undefined && issuedAt * 1000 >= began) return;
   const since = new Date(began).toISOString().replace(".000Z", "Z");
   throw insufficientAuthorizationDetails(
     (issuedAt === undefined
       ? `This approval's token has no iat, so it may have been issued before this shop's record of spent approvals began (${since})`
-      : `This approval was issued before this shop's record of spent approvals began (${since})`) +
+      : issuedAt * 1000 > began - 1000
+        ? `This approval was issued in the second this shop's record of spent approvals began (${since}), maybe before it (a token's iat counts whole seconds)`
+        : `This approval was issued before this shop's record of spent approvals began (${since})`) +
       ": it may have been spent already; ask the person for a new approval",
   );
 }

@@ -12,14 +12,14 @@ import { openShopStore } from "./open-shop-store.js";
 const at = (iso: string) => new ManualClock(Date.parse(iso));
 
 describe("openShopStore's record of spent approvals", () => {
-  it("begins at the database's first start, in whole seconds, and again at --reset or in a copy", async () => {
+  it("begins at the database's first start, to the millisecond, and again at --reset or in a copy", async () => {
     const copy = await emptyShopDatabase();
     const elsewhere = path.join(path.dirname(copy.folder), "moved");
     const open = (folder: string, clock: ManualClock, reset = false) =>
       openShopStore({ kind: "embedded", location: folder }, new Catalog(), { clock, reset });
     try {
       const first = await open(copy.folder, at("2026-03-01T12:00:00.900Z"));
-      expect(first.record).toEqual({ beganAt: Date.parse("2026-03-01T12:00:00Z") });
+      expect(first.record).toEqual({ beganAt: Date.parse("2026-03-01T12:00:00.900Z") });
       const order: Order = {
         id: "order-1",
         productId: "xyz-phone",
@@ -42,8 +42,8 @@ describe("openShopStore's record of spent approvals", () => {
 
       // A restart keeps it.
       const again = await open(copy.folder, at("2026-03-02T08:00:00Z"));
-      expect(again.record).toEqual({ beganAt: Date.parse("2026-03-01T12:00:00Z") });
-      expect(await again.store.recordBegan()).toBe(Date.parse("2026-03-01T12:00:00Z"));
+      expect(again.record).toEqual({ beganAt: Date.parse("2026-03-01T12:00:00.900Z") });
+      expect(await again.store.recordBegan()).toBe(Date.parse("2026-03-01T12:00:00.900Z"));
       await again.close();
 
       // A copy of the folder elsewhere may not be the only record: it begins anew.

@@ -45,21 +45,21 @@ beforeEach(async () => {
 const stockOf = async (id: string) => (await store.stock()).get(id);
 
 describe("SqlShopStore", () => {
-  it("keeps when its record of spent approvals began, in whole seconds", async () => {
-    expect(await store.recordBegan()).toBe(Date.parse("2026-01-15T09:59:59Z"));
+  it("keeps when its record of spent approvals began, to the millisecond", async () => {
+    expect(await store.recordBegan()).toBe(STARTED);
   });
 
   it("begins the record once per folder: again in the same folder keeps it, another begins it anew", async () => {
     await store.beginRecord(STARTED, "/data/shop");
     const later = STARTED + 3_600_000;
-    expect(await store.beginRecord(later, "/data/shop")).toEqual({ beganAt: STARTED - 750 });
+    expect(await store.beginRecord(later, "/data/shop")).toEqual({ beganAt: STARTED });
     // A copy of the folder, or the folder moved: its record may not be whole.
     expect(await store.beginRecord(later, "/copy/shop")).toEqual({
-      beganAt: later - 750,
+      beganAt: later,
       movedFrom: "/data/shop",
       heldOrders: false,
     });
-    expect(await store.recordBegan()).toBe(later - 750);
+    expect(await store.recordBegan()).toBe(later);
   });
 
   it("gives back every field it was given", async () => {

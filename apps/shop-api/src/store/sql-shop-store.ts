@@ -64,7 +64,7 @@ function toOrder(row: Selectable<OrdersTable>): Order {
 
 /** When this start found the record of spent approvals begun (`SqlShopStore.beginRecord`). */
 export interface RecordStart {
-  /** Epoch milliseconds, a whole second. */
+  /** Epoch milliseconds. */
   beganAt: number;
   /**
    * The folder the record had begun in, when that was another one (null: none): it began
@@ -101,7 +101,7 @@ export class SqlShopStore implements ShopStore {
    * whole. Replicas starting together on one PostgreSQL database agree on the first start.
    */
   async beginRecord(now: number, folder: string | null): Promise<RecordStart> {
-    const began = new Date(Math.floor(now / 1000) * 1000);
+    const began = new Date(now);
     const found = await this.db
       .selectFrom("shop_record_start")
       .select(["began_at", "folder"])
