@@ -31,6 +31,11 @@ export interface UserTokenRequest {
   authTime: number;
   /** Sent along when the grant issued or rotated one. */
   refreshToken?: string | undefined;
+  /**
+   * `refresh_token` when the grant renews tokens: Auth0's profile marks those access tokens with
+   * `gty` ("Only present for `password` and `refresh_token`", Access Token Profiles).
+   */
+  grantType?: "refresh_token" | undefined;
   /** OIDC Core 3.1.2.1: the `/authorize` request's nonce, echoed in the ID token. */
   nonce?: string | undefined;
   /**
@@ -70,16 +75,17 @@ function profileOf(
 
 /**
  * A person's access token, in the API's profile: by default a JWT with `iss`, `sub`, `aud`,
- * `iat`, `exp`, `scope`, `azp` (and `authorization_details`), and no `jti` (`profileOf`). With
- * `openid` its audience is the API plus the tenant's `/userinfo`. Without an API it is an
- * opaque token that only `/userinfo` accepts.
+ * `iat`, `exp`, `scope`, `azp` (and `authorization_details`), and no `jti` (`profileOf`); a
+ * refresh adds `gty: "refresh_token"`, which the RFC 9068 profile does not use. With `openid`
+ * its audience is the API plus the tenant's `/userinfo`. Without an API it is an opaque token
+ * that only `/userinfo` accepts.
  */
 async function userAccessToken(
   context: TokenContext,
   request: UserTokenRequest,
 ): Promise<{ token: string; expiresIn: number }> {
   const { issuer, keys, opaqueTokens, nowSeconds: iat } = context;
-  const { client, user, api, scope, authorizationDetails } = request;
+  const { client, user, api, scope, authorizationDetails, grantType } = request;
   if (api === undefined) {
     const expiresIn = USERINFO_TOKEN_LIFETIME_SECONDS;
     const token = await opaqueTokens.issue({
@@ -101,6 +107,7 @@ async function userAccessToken(
       iat,
       exp: iat + expiresIn,
       scope: scope.join(" "),
+      ...(profile.typ === "JWT" && grantType !== undefined ? { gty: grantType } : {}),
       ...profile.claims,
       ...(authorizationDetails ? { authorization_details: authorizationDetails } : {}),
     },

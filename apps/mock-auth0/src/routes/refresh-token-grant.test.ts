@@ -86,6 +86,21 @@ describe("offline_access and the refresh token", () => {
     expect(refreshed.body.authorization_details).toEqual(PURCHASE);
   });
 
+  it("marks a refreshed access token gty refresh_token, as Auth0's profile does, and the CIBA one not", async () => {
+    const h = await createHarness(withShopApi((api) => ({ ...api, allow_offline_access: true })));
+    const tokens = await approvedTokens(h, {
+      audience: "sample-shop-api",
+      scope: "openid product:buy offline_access",
+    });
+    expect(decodeJwt(String(tokens.access_token))).not.toHaveProperty("gty");
+    const refreshed = await refresh(h, tokens.refresh_token).expect(200);
+    expect(decodeJwt(String(refreshed.body.access_token))).toMatchObject({
+      sub: USER,
+      azp: AGENT.id,
+      gty: "refresh_token",
+    });
+  });
+
   it("renews an RFC 9068 access token in its profile for an API with token_dialect rfc9068_profile", async () => {
     const h = await createHarness(
       withShopApi((api) => ({
@@ -112,6 +127,8 @@ describe("offline_access and the refresh token", () => {
     expect(protectedHeader.typ).toBe("at+jwt");
     expect(payload).toMatchObject({ sub: USER, client_id: AGENT.id });
     expect(payload).not.toHaveProperty("azp");
+    // "The RFC 9068 profile does not use the gty claim" (Access Token Profiles).
+    expect(payload).not.toHaveProperty("gty");
     expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(payload.jti).not.toBe(decodeJwt(String(tokens.access_token)).jti);
   });

@@ -227,6 +227,7 @@ async function refreshTokenGrant(
     authorizationDetails: grant.authorizationDetails,
     authTime: grant.authTime,
     refreshToken: result.refreshToken,
+    grantType: "refresh_token",
   });
 }
 
