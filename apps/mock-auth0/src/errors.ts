@@ -34,7 +34,7 @@ const table = defineErrors({
   unknownUserId: {
     status: 400,
     code: "unknown_user_id",
-    when: "the login_hint names no user of the tenant",
+    when: "the login_hint's sub is no user of the tenant, or no user id (not <provider>|<id>)",
   },
   invalidAuthorizationDetails: {
     status: 400,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import {
   AGENT,
+  ISSUER,
   USER,
   combine,
   createHarness,
@@ -139,8 +140,8 @@ describe("POST /bc-authorize", () => {
       "a malformed sub in login_hint",
       { login_hint: loginHint("testbed-user") },
       400,
-      "invalid_request",
-      /^login_hint parameter validation failed: "sub" contains unsupported format$/,
+      "unknown_user_id",
+      /^User ID is malformed or unknown$/,
     ],
     [
       "a login_hint without sub",
@@ -783,16 +784,26 @@ describe("POST /bc-authorize: login_hint's sub", () => {
     }
   });
 
-  it.each(["", "auth0|", "|abc", "auth0 |abc", "auth0|a b", "auth0||x"])(
-    "refuses the malformed sub %j",
+  it.each(["", "testbed-user", "auth0|", "|abc", "auth0 |abc", "auth0|a b", "auth0||x"])(
+    "refuses the malformed sub %j as Auth0's malformed or unknown user id",
     async (sub) => {
       const h = await createHarness();
       const response = await h.bcAuthorize({ login_hint: loginHint(sub) }).expect(400);
       expect(response.body).toEqual({
-        error: "invalid_request",
-        error_description:
-          'login_hint parameter validation failed: "sub" contains unsupported format',
+        error: "unknown_user_id",
+        error_description: "User ID is malformed or unknown",
       });
     },
   );
+
+  it("refuses a sub that is not a string as a login_hint without one: invalid_request", async () => {
+    const h = await createHarness();
+    const hint = JSON.stringify({ format: "iss_sub", iss: ISSUER, sub: 42 });
+    const response = await h.bcAuthorize({ login_hint: hint }).expect(400);
+    expect(response.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        'login_hint parameter validation failed: "sub" contains unsupported format',
+    });
+  });
 });

@@ -65,14 +65,20 @@ function parseLoginHint(raw: string | undefined, issuer: string): string {
   if (iss !== issuer) {
     throw errors.invalidRequest(`login_hint iss must be ${issuer} (got ${iss})`);
   }
-  // An Auth0 user id is `<connection or provider>|<id>` (auth0|…, google-oauth2|…).
-  if (typeof sub !== "string" || !USER_ID.test(sub)) {
+  // No `sub` at all: the text of Auth0's Node SDK's fixture for a request without a user id.
+  if (typeof sub !== "string") {
     throw errors.invalidRequest(
       'login_hint parameter validation failed: "sub" contains unsupported format',
     );
   }
+  // An Auth0 user id is `<connection or provider>|<id>` (auth0|…, google-oauth2|…). Auth0
+  // answers a user id it cannot use with one error, whose words cover both cases: "User ID is
+  // malformed or unknown" (go-auth0's recording TestCIBANegative_Initiate).
+  if (!USER_ID.test(sub)) throw errors.unknownUserId(UNKNOWN_USER_ID);
   return sub;
 }
+
+const UNKNOWN_USER_ID = "User ID is malformed or unknown";
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\|[^\s|]\S*$/;
 
@@ -235,7 +241,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
 
     const userId = parseLoginHint(param(req, "login_hint"), issuer);
     const user = directory.users.get(userId);
-    if (!user) throw errors.unknownUserId("User ID is malformed or unknown");
+    if (!user) throw errors.unknownUserId(UNKNOWN_USER_ID);
 
     const audience = audienceOf(req, directory.tenant.resourceParameterProfile);
     const api = audience === undefined ? undefined : directory.apis.get(audience);
