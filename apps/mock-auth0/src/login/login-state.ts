@@ -181,6 +181,11 @@ export class LoginState {
     return this.codes.take(code);
   }
 
+  /** The code's grant, left in place: for an exchange refused before it spends the code. */
+  peekCode(code: string): IssuedCode | undefined {
+    return this.codes.get(code);
+  }
+
   startSession(sub: string): { id: string; session: LoginSession } {
     const now = this.clock.now();
     const session = {

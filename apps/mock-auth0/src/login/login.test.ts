@@ -614,6 +614,23 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
     expect((await exchange(SPA.callback)).status).toBe(200);
   });
 
+  it("answers a code it never issued as Auth0 does, though the exchange sends no redirect_uri", async () => {
+    // go-auth0's recording TestLoginWithAuthCodeWithPKCE/Should_throw_for_an_invalid_code: a
+    // real tenant's 403 to exactly this body, without a redirect_uri.
+    const answer = await postToken({
+      grant_type: "authorization_code",
+      client_id: APP.id,
+      client_secret: APP.secret,
+      code: "test-invalid-code",
+      code_verifier: "test-code-verifier",
+    });
+    expect(answer.status).toBe(403);
+    await expect(answer.json()).resolves.toEqual({
+      error: "invalid_grant",
+      error_description: "Invalid authorization code",
+    });
+  });
+
   it("refuses the exchange with another code_verifier", async () => {
     const code = await publicClientCode(oidc.randomPKCECodeVerifier());
     const answer = await postToken({
