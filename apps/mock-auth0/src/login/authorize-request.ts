@@ -258,7 +258,9 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
     if (method !== undefined) {
       return refuse("invalid_request", "code_challenge_method was sent without code_challenge");
     }
-    // RFC 9700 section 2.1.1: a public client cannot prove who redeems the code otherwise.
+    // RFC 9700 section 2.1.1: a public client cannot prove who redeems the code otherwise. Auth0
+    // does not require it (a real tenant sends such a request on to its login page), so this is
+    // stricter than Auth0: a client that passes here passes there too.
     if (client.authentication === "none") {
       return refuse(
         "invalid_request",
