@@ -3,6 +3,8 @@ import type { OAuthErrorBody } from "@ciba-testbed/shared";
 import { defineErrors } from "@ciba-testbed/shared/http";
 import type { ErrorFactory } from "@ciba-testbed/shared/http";
 
+import type { TenantClient } from "./tenant/tenant-model.js";
+
 /**
  * Every error this tenant answers with, in status order: one table that makes the factories
  * the handlers throw (`errors.invalidGrant("...")`). Codes follow RFC 6749 section 5.2, CIBA
@@ -30,6 +32,13 @@ const table = defineErrors({
     status: 400,
     code: "invalid_grant",
     when: "an auth_req_id that is unknown, already used or another client's",
+  },
+  invalidAuthorizationCodePublic: {
+    status: 400,
+    code: "invalid_grant",
+    when:
+      "what invalidAuthorizationCode (403) refuses, from a public client " +
+      "(token_endpoint_auth_method none): a real tenant answered its bogus code 400",
   },
   unknownUserId: {
     status: 400,
@@ -95,7 +104,8 @@ const table = defineErrors({
     code: "invalid_grant",
     when:
       "an authorization code that is unknown, used, expired or another client's, or a " +
-      "redirect_uri or code_verifier missing or not matching its request (Auth0 answers 403)",
+      "redirect_uri or code_verifier missing or not matching its request, from a " +
+      "confidential client (Auth0 answers 403)",
   },
   invalidRefreshToken: {
     status: 403,
@@ -208,6 +218,17 @@ class SlowDownError extends OAuthError {
  */
 export function slowDown(intervalSeconds: number): OAuthError {
   return new SlowDownError(intervalSeconds, { "Retry-After": String(intervalSeconds) });
+}
+
+/**
+ * Auth0's refusal of an authorization code: 403 to a confidential client (go-auth0's recordings
+ * TestLoginWithAuthCode*), 400 to a public one, as a real tenant answered a public SPA client's
+ * bogus code (pnitijarasrat/bookmark-manager docs/research/auth0-tenant-facts.md).
+ */
+export function refusedCode(client: Pick<TenantClient, "authentication">, description: string) {
+  return client.authentication === "none"
+    ? errors.invalidAuthorizationCodePublic(description)
+    : errors.invalidAuthorizationCode(description);
 }
 
 export function tooManyRequests(retryAfterSeconds: number, description: string): OAuthError {

@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Request } from "express";
 
 import { issueApprovedTokens } from "../approved-tokens.js";
-import { errors } from "../errors.js";
+import { refusedCode } from "../errors.js";
 import { param, requiredParam } from "../request-params.js";
 import type { TokenDeps } from "../routes/token.js";
 import type { TenantClient } from "../tenant/tenant-model.js";
@@ -25,8 +25,8 @@ function sameText(a: string, b: string): boolean {
 /**
  * RFC 6749 section 4.1.3 with RFC 7636 section 4.6, as guard clauses in that order: the code
  * (unknown, used, expired or another client's), a redirect_uri sent, the redirect_uri it was
- * issued for, the code_verifier, then tokens once. Auth0 answers every refusal 403
- * `invalid_grant`.
+ * issued for, the code_verifier, then tokens once. Auth0 answers every refusal `invalid_grant`,
+ * 403 to a confidential client and 400 to a public one (`refusedCode`).
  */
 export async function authorizationCodeGrant(
   deps: TokenDeps,
@@ -43,39 +43,40 @@ export async function authorizationCodeGrant(
   // invalid_code sends no redirect_uri and gets that answer from a real tenant.
   const redirectUri = param(req, "redirect_uri");
   if (redirectUri === undefined && login.peekCode(code)?.clientId === client.clientId) {
-    throw errors.invalidAuthorizationCode(
+    throw refusedCode(
+      client,
       "redirect_uri is required: send the redirect_uri of the authorization request that issued the code",
     );
   }
   const issued = login.takeCode(code);
   if (issued?.clientId !== client.clientId) {
-    throw errors.invalidAuthorizationCode(INVALID_CODE);
+    throw refusedCode(client, INVALID_CODE);
   }
   if (redirectUri !== issued.redirectUri) {
-    throw errors.invalidAuthorizationCode(
-      "redirect_uri is not the one the authorization code was issued for",
-    );
+    throw refusedCode(client, "redirect_uri is not the one the authorization code was issued for");
   }
   const verifier = param(req, "code_verifier");
   if (issued.codeChallenge === undefined) {
     if (verifier !== undefined) {
-      throw errors.invalidAuthorizationCode(
+      throw refusedCode(
+        client,
         "code_verifier was sent, but the authorization request had no code_challenge",
       );
     }
   } else {
     if (verifier === undefined || !CODE_VERIFIER.test(verifier)) {
-      throw errors.invalidAuthorizationCode(
+      throw refusedCode(
+        client,
         "Failed to verify code verifier: send the code_verifier (43-128 characters) whose S256 is the code_challenge",
       );
     }
     const challenge = createHash("sha256").update(verifier).digest("base64url");
     if (!sameText(challenge, issued.codeChallenge)) {
-      throw errors.invalidAuthorizationCode("Failed to verify code verifier");
+      throw refusedCode(client, "Failed to verify code verifier");
     }
   }
   const user = directory.users.get(issued.sub);
-  if (user === undefined) throw errors.invalidAuthorizationCode(INVALID_CODE);
+  if (user === undefined) throw refusedCode(client, INVALID_CODE);
   const tokens = await issueApprovedTokens(deps.refreshTokens, clock.now(), context, {
     client,
     user,

@@ -549,7 +549,9 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
       body: new URLSearchParams(fields as Record<string, string>).toString(),
     });
 
-    // A code the tenant never issued: Auth0 answers 403 invalid_grant.
+    // A code the tenant never issued, from a public client: a real tenant answered 400
+    // invalid_grant "Invalid authorization code" (pnitijarasrat/bookmark-manager
+    // docs/research/auth0-tenant-facts.md); a confidential client gets 403.
     const stolen = await postToken({
       grant_type: "authorization_code",
       client_id: SPA.id,
@@ -557,7 +559,11 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
       code_verifier: oidc.randomPKCECodeVerifier(),
       redirect_uri: SPA.callback,
     });
-    expect(stolen.status).toBe(403);
+    expect(stolen.status).toBe(400);
+    await expect(stolen.json()).resolves.toEqual({
+      error: "invalid_grant",
+      error_description: "Invalid authorization code",
+    });
 
     const tokens = await oidc.authorizationCodeGrant(publicClient, posted, {
       pkceCodeVerifier: verifier,
@@ -604,7 +610,7 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
         ...(redirectUri === undefined ? {} : { redirect_uri: redirectUri }),
       });
     const answer = await exchange();
-    expect(answer.status).toBe(403);
+    expect(answer.status).toBe(400);
     await expect(answer.json()).resolves.toEqual({
       error: "invalid_grant",
       error_description:
@@ -640,7 +646,8 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
       code_verifier: oidc.randomPKCECodeVerifier(),
       redirect_uri: SPA.callback,
     });
-    expect(answer.status).toBe(403);
+    // A public client's: 400, as a public client's bad code.
+    expect(answer.status).toBe(400);
     await expect(answer.json()).resolves.toEqual({
       error: "invalid_grant",
       error_description: "Failed to verify code verifier",

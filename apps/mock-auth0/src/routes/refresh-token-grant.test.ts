@@ -312,6 +312,9 @@ describe("POST /oauth/token with grant_type=refresh_token", () => {
     expect(refreshed.body.refresh_token).not.toBe(tokens.body.refresh_token);
     expect((await refresh(h, refreshed.body.refresh_token).expect(403)).body).toEqual(INVALID);
     await publicRefresh(refreshed.body.refresh_token).expect(200);
+    // A used token coming back from the public client: 403 as to any client, as a real tenant
+    // answered a public Android app's refresh token (auth0/Auth0.Android issue 334).
+    expect((await publicRefresh(tokens.body.refresh_token).expect(403)).body).toEqual(INVALID);
   });
 
   it("refuses the grant to a client that may not use it", async () => {
