@@ -82,8 +82,9 @@ const table = defineErrors({
     status: 401,
     code: "invalid_token",
     when:
-      "a control route without the tenant's control token, or /userinfo without a token it " +
-      "accepts (WWW-Authenticate: Bearer)",
+      "a control route without the tenant's control token, or /userinfo with a token it does " +
+      "not accept (WWW-Authenticate: Bearer); /userinfo without one answers Auth0's plain-text " +
+      "401 Unauthorized",
   },
   unauthorizedClient: {
     status: 403,

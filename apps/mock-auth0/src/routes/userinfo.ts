@@ -26,14 +26,11 @@ export interface UserinfoDeps {
 }
 
 /**
- * RFC 6750 section 3 in Auth0's words: the realm `Users`, and for a token that does not do,
+ * RFC 6750 section 3 in Auth0's words for a token that does not do: the realm `Users` and
  * `invalid_token` with what is wrong ("The token has expired", as Auth0 says it).
  */
-function unauthorized(description: string, error?: "invalid_token") {
-  const challenge =
-    error === undefined
-      ? 'Bearer realm="Users"'
-      : `Bearer realm="Users", error="${error}", error_description="${description}"`;
+function unauthorized(description: string) {
+  const challenge = `Bearer realm="Users", error="invalid_token", error_description="${description}"`;
   return errors.invalidToken(description, { "WWW-Authenticate": challenge });
 }
 
@@ -48,8 +45,8 @@ async function readToken(
   // Five segments: a JWE, the tenant's opaque token; three: a JWT whose audience names /userinfo.
   if (token.split(".").length === 5) {
     const claims = await deps.opaqueTokens.read(token, nowSeconds);
-    if (claims === "expired") throw unauthorized("The token has expired", "invalid_token");
-    if (claims === undefined) throw unauthorized("Invalid token", "invalid_token");
+    if (claims === "expired") throw unauthorized("The token has expired");
+    if (claims === undefined) throw unauthorized("Invalid token");
     return { sub: claims.sub, scope: claims.scope.split(" ") };
   }
   try {
@@ -66,9 +63,9 @@ async function readToken(
     };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
-      throw unauthorized("The token has expired", "invalid_token");
+      throw unauthorized("The token has expired");
     }
-    throw unauthorized("Invalid token", "invalid_token");
+    throw unauthorized("Invalid token");
   }
 }
 
@@ -93,14 +90,20 @@ export function userinfoRoutes(deps: UserinfoDeps): Router {
     }
     const match = BEARER.exec(req.get("authorization") ?? "");
     if (!match?.[1]) {
-      throw unauthorized(
-        "Send the access token in the Authorization header: Authorization: Bearer <token>",
-      );
+      // RFC 6750 section 3.1: a request without credentials gets the challenge and no error
+      // code. Auth0's body for a 401 here is the plain text "Unauthorized" (Auth0.Android
+      // issue 629); the challenge says what to send.
+      res
+        .status(401)
+        .set("WWW-Authenticate", 'Bearer realm="Users"')
+        .type("text/plain")
+        .send("Unauthorized");
+      return;
     }
     const { sub, scope } = await readToken(match[1], deps);
     // Users come from the tenant file and cannot go away; a token for another tenant's user can.
     const user = deps.directory.users.get(sub);
-    if (!user) throw unauthorized("Invalid token", "invalid_token");
+    if (!user) throw unauthorized("Invalid token");
     // Auth0's limit is "to a unique User ID": only a token that names someone is counted.
     const perUser = deps.rateLimits.userinfoPerUser;
     if (perUser) {
