@@ -358,6 +358,30 @@ describe("a purchase's timings", () => {
     },
   );
 
+  it("measure the catalog's lookup on the monotonic clock, though the wall clock stepped during it", async () => {
+    const wall = new ManualClock();
+    let monotonic = 0;
+    // The shop answers the catalog 250 ms later, while NTP steps the wall clock back an hour.
+    stubs
+      .nock(stubs.SHOP)
+      .get("/api/products")
+      .reply(() => {
+        monotonic += 250;
+        wall.advance(-3_600_000);
+        return [200, { products: stubs.CATALOG }];
+      });
+    stubShop().purchaseUrl(401);
+    stubAuth0().bcAuthorize({ expires_in: 300, interval: 2 }).approve();
+    stubShop().order();
+    const config = testConfig({ mode: "block" });
+    const { agent } = setup({ config, clock: wall, monotonicMs: () => monotonic });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.outcome).toBe("ORDERED");
+    expect(report.timings).toMatchObject({ catalogMs: 250 });
+  });
+
   it("are measured across processes of the boot that sent the request", async () => {
     const boot = machineBoot();
     stubShop().catalog();
