@@ -273,6 +273,91 @@ describe("the approver page's cards", () => {
     ]);
   });
 
+  it("announces a request once as it arrives, not again as its card moves, and still each decision, expiry and lost connection", async () => {
+    // A tenant of its own, which the test stops at the end.
+    const ownClock = new ManualClock(Date.parse("2026-01-02T10:00:00Z"));
+    const own = await startMockAuth0({
+      tenant: loadTenant(),
+      port: 0,
+      host: "127.0.0.1",
+      certDir: CERT_DIR,
+      clock: ownClock,
+      keys: await SigningKeys.create(),
+    });
+    const tab = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    let stopped = false;
+    try {
+      await tab.goto(`${own.issuer}approver`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      // What a screen reader is told of: nodes added to a live region (aria-live, or a role
+      // that is one), text changed in it, or an element in it shown, outside aria-live="off".
+      await tab.evaluate(`{
+        window.announced = [];
+        const live = (node) => {
+          const region = (node.nodeType === 1 ? node : node.parentElement)?.closest(
+            "[aria-live], [role=status], [role=alert], [role=log]",
+          );
+          return region != null && region.getAttribute("aria-live") !== "off";
+        };
+        new MutationObserver((records) => {
+          for (const record of records) {
+            if (!live(record.target)) continue;
+            if (record.type === "characterData") window.announced.push(record.target.data);
+            if (record.type === "attributes" && !record.target.hidden) {
+              window.announced.push(record.target.textContent);
+            }
+            for (const node of record.addedNodes) {
+              if (node.textContent.trim() !== "") window.announced.push(node.textContent);
+            }
+          }
+        }).observe(document.body, {
+          childList: true,
+          subtree: true,
+          characterData: true,
+          attributes: true,
+          attributeFilter: ["hidden"],
+        });
+      }`);
+      const messages = () => tab.locator("#pending .card .message").allTextContents();
+
+      ask(own, "moving-a", "Moving check A");
+      await tab.locator(".card", { hasText: "Moving check A" }).waitFor();
+      ownClock.advance(1_000);
+      ask(own, "moving-b", "Moving check B", {
+        details: [purchase({ quantity: 2, maximum_amount: 998 })],
+      });
+      await tab.locator(".card", { hasText: "Moving check B" }).waitFor();
+      for (const id of ["moving-a", "moving-b"]) own.store.poll(id, "ciba-testbed-agent");
+      // Only A's agent polls on: B is marked and moves below A, then comes back up when polled.
+      ownClock.advance(16_000);
+      own.store.poll("moving-a", "ciba-testbed-agent");
+      await tab.locator(".card.stale", { hasText: "Moving check B" }).waitFor();
+      await expect(messages()).resolves.toEqual(["Moving check A", "Moving check B"]);
+      own.store.poll("moving-b", "ciba-testbed-agent");
+      await tab.locator(".card:not(.stale)", { hasText: "Moving check B" }).waitFor();
+      await expect(messages()).resolves.toEqual(["Moving check B", "Moving check A"]);
+
+      own.store.decide("moving-a", "deny", "control-api");
+      await tab.locator(".history > li .outcome.denied").waitFor();
+      own.store.expire("moving-b");
+      await tab.locator(".history > li .outcome.expired").waitFor();
+      await own.close();
+      stopped = true;
+      await tab.getByText("Reconnecting…", { exact: true }).waitFor();
+
+      await expect(tab.evaluate<string[]>("window.announced")).resolves.toEqual([
+        "New consent request: Shopping agent asks Moving check A",
+        "New consent request: Shopping agent asks 2 \u00d7 XYZ phone, up to $998.00",
+        expect.stringMatching(/^DeniedMoving check A/),
+        expect.stringMatching(/^ExpiredMoving check B/),
+        "Reconnecting…",
+      ]);
+    } finally {
+      await tab.close();
+      if (!stopped) await own.close();
+    }
+  });
+
   it("shows every text of the approver page at 4.5:1 in the dark scheme, flagged values and marks included", async () => {
     ask(tenant, "dark-odd", "Dark odd check", {
       details: [

@@ -460,13 +460,54 @@ function tick() {
   }
 }
 
+/** The tenant's time in the last event read: a request made later is new to the page. */
+let lastEventAt = -Infinity;
+
 function syncClock(now) {
-  clockOffsetMs = Date.parse(now) - Date.now();
+  lastEventAt = Date.parse(now);
+  clockOffsetMs = lastEventAt - Date.now();
+}
+
+/** How many announcements the arrivals region keeps; each is read once, as it is added. */
+const ARRIVALS_KEPT = 5;
+
+/** What a screen reader is told of a request that arrived: what it asks, in one line. */
+function arrivalText(request) {
+  const client = escaped(request.client_name ?? request.client_id);
+  const message = escaped(request.binding_message);
+  if (isEmail(request)) {
+    return `New email: ${client} asks for your approval, request code ${message}`;
+  }
+  return `New consent request: ${client} asks ${approvalSummary(request.authorization_details) ?? message}`;
+}
+
+/**
+ * Tells a screen reader of requests that arrived, once each. The lists are no live regions:
+ * a card that moves (its agent stopped polling, or polls again) is taken out and put back,
+ * which a live region would announce as a new request. Older requests loaded on demand, and
+ * those of the page's first snapshot, arrive nowhere: the person asked for them.
+ */
+function announceArrivals(requests) {
+  const region = $("arrivals");
+  for (const request of requests) {
+    const line = document.createElement("p");
+    line.textContent = arrivalText(request);
+    region.append(line);
+  }
+  while (region.children.length > ARRIVALS_KEPT) region.firstElementChild.remove();
 }
 
 /** What the stream's events do to the page. */
 const ON_EVENT = {
   snapshot(data) {
+    // After a reconnection: the requests made while the stream was down are new.
+    const known = new Set([...pending.keys(), ...recent.keys()]);
+    const since = lastEventAt;
+    const arrived = snapshotRead
+      ? data.pending.requests.filter(
+          (r) => !known.has(r.auth_req_id) && Date.parse(r.created_at) >= since,
+        )
+      : [];
     syncClock(data.now);
     pending.clear();
     recent.clear();
@@ -476,12 +517,17 @@ const ON_EVENT = {
     nextCursor = data.pending.next_cursor;
     snapshotRead = true;
     render();
+    announceArrivals(arrived);
   },
   request(data) {
     syncClock(data.now);
     pendingTotal = data.pending;
-    remember(data.request);
+    const { request } = data;
+    // A request is pending only once: as it is made.
+    const arrived = request.status === "pending" && !pending.has(request.auth_req_id);
+    remember(request);
     render();
+    if (arrived) announceArrivals([request]);
   },
   // Polls, and requests whose agent stopped polling: judged on the tenant's clock.
   polling(data) {
