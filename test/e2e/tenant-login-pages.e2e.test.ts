@@ -183,6 +183,41 @@ describe("the tenant's login pages", () => {
     expect(callback?.searchParams.get("state")).toBe("from-elsewhere");
   });
 
+  it("says a logout with nowhere to return to succeeded, not that something went wrong", async () => {
+    tenant = await startTenant();
+    const page = await logIn();
+    /** The page a logout ended on: what it says, and whether it raises an alert. */
+    const shown = async () => ({
+      title: await page.title(),
+      heading: await page.getByRole("heading").allTextContents(),
+      alerts: await page.getByRole("alert").count(),
+      text: await page.locator("main").innerText(),
+    });
+    const loggedOutPage = {
+      title: expect.stringMatching(/^Logged out \| /),
+      heading: ["You are logged out"],
+      alerts: 0,
+      text: expect.not.stringMatching(/logged_out|Oops|wrong/),
+    };
+
+    // Auth0's own logout without client_id or returnTo.
+    const answer = await page.goto(new URL("v2/logout", tenant.issuer).href);
+    expect(answer?.status()).toBe(200);
+    await expect(shown()).resolves.toEqual(loggedOutPage);
+    expect(await loggedIn(page)).toBe(false);
+
+    // OIDC Logout without a client, once the person has confirmed it.
+    await page.goto(`${appUrl}login`);
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.getByRole("heading", { name: "Signed in" }).waitFor();
+    await page.goto(new URL("oidc/logout", tenant.issuer).href);
+    const confirmed = page.waitForResponse((r) => r.url().includes("confirm="));
+    await page.getByRole("button", { name: "Log out" }).click();
+    expect((await confirmed).status()).toBe(200);
+    await expect(shown()).resolves.toEqual(loggedOutPage);
+    expect(await loggedIn(page)).toBe(false);
+  });
+
   it("asks before a logout link without id_token_hint ends the session, then returns to the app", async () => {
     tenant = await startTenant({ allowed_logout_urls: [appUrl] });
     const page = await logIn();

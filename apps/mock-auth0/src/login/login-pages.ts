@@ -177,6 +177,24 @@ export function sendErrorPage(
     );
 }
 
+/**
+ * A logout with nowhere to return to (no client, or one without Allowed Logout URLs): Auth0
+ * answers 200 with a plain page saying it succeeded, not an error.
+ */
+export function sendLoggedOutPage(res: Response, tenantName: string): void {
+  secure(res);
+  res
+    .status(200)
+    .type("html")
+    .send(
+      page(
+        `Logged out | ${tenantName}`,
+        `<h1>You are logged out</h1>
+<p class="lead">You are logged out of ${shown(tenantName)}. You can close this window.</p>`,
+      ),
+    );
+}
+
 function hiddenInputs(params: Record<string, string>): string {
   return Object.entries(params)
     .map(

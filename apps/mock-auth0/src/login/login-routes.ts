@@ -19,7 +19,13 @@ import { ConsentState } from "./consent-state.js";
 import { readIdTokenHint } from "./id-token-hint.js";
 import { repeatedParameter } from "./repeated-parameter.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
-import { sendErrorPage, sendFormPost, sendLoginPage, sendLogoutPrompt } from "./login-pages.js";
+import {
+  sendErrorPage,
+  sendFormPost,
+  sendLoggedOutPage,
+  sendLoginPage,
+  sendLogoutPrompt,
+} from "./login-pages.js";
 import { newSecret } from "./login-state.js";
 import type { LoginSession, LoginState } from "./login-state.js";
 
@@ -348,7 +354,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   };
 
   const loggedOut = (res: Response) => {
-    sendErrorPage(res, 200, "logged_out", "You are logged out of this tenant.");
+    sendLoggedOutPage(res, directory.tenant.name);
   };
 
   const notAllowed = (res: Response, parameter: string, url: string, client?: TenantClient) => {
