@@ -455,6 +455,38 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("says on the email's consent page that it needs JavaScript when it cannot run, not that it is loading", async () => {
+    ask(tenant, "script-email", "Script email check", { channel: "email" });
+    await open();
+    const href = String(
+      await page
+        .locator("#emails .mail", { hasText: "Script email check" })
+        .locator("a")
+        .getAttribute("href"),
+    );
+    const off = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const tab = await off.newPage();
+      await tab.goto(href);
+      await tab.getByRole("heading", { name: "This page needs JavaScript" }).waitFor();
+      await expect(tab.locator("main").innerText()).resolves.toMatch(/Turn JavaScript on/);
+      await expect(tab.getByText("Loading the request…").isVisible()).resolves.toBe(false);
+    } finally {
+      await off.close();
+    }
+    // With JavaScript: the request, and no word of JavaScript.
+    const consent = await browser.newPage();
+    try {
+      await consent.goto(href);
+      await consent.getByText("Shopping agent asks for your approval").waitFor();
+      await expect(consent.getByText("This page needs JavaScript").count()).resolves.toBe(0);
+      await expect(consent.getByText("Loading the request…").isVisible()).resolves.toBe(false);
+    } finally {
+      await consent.close();
+      tenant.store.decide("script-email", "deny", "control-api");
+    }
+  });
+
   it("counts under Waiting for you only the requests it lists there, and says when they are all under Email", async () => {
     for (const request of tenant.store.list({ statuses: ["pending"], limit: 50 }).requests) {
       tenant.store.decide(request.authReqId, "deny", "control-api");

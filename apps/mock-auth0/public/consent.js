@@ -90,6 +90,7 @@ async function decide(decision, client) {
 }
 
 async function start() {
+  show("loading");
   if (!token) {
     gone("Open this page through the link in the email: it carries the request's consent token.");
     return;
