@@ -487,6 +487,40 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("says on the email's consent page that the tenant did not answer when it stopped, not the browser's 'Failed to fetch'", async () => {
+    const stopping = await startMockAuth0({
+      tenant: loadTenant(),
+      port: 0,
+      host: "127.0.0.1",
+      certDir: CERT_DIR,
+      keys: await SigningKeys.create(),
+    });
+    const tab = await browser.newPage();
+    let stopped = false;
+    try {
+      ask(stopping, "stopped-email", "Stopped tenant check", { channel: "email" });
+      await tab.goto(`${stopping.issuer}approver`);
+      const link = tab.locator("#emails .mail", { hasText: "Stopped tenant check" }).locator("a");
+      await tab.goto(String(await link.getAttribute("href")));
+      await tab.getByText("Shopping agent asks for your approval").waitFor();
+      await stopping.close();
+      stopped = true;
+
+      const approve = tab.getByRole("button", { name: "Approve: Stopped tenant check" });
+      await approve.click();
+      const alert = tab.getByRole("alert");
+      await alert.waitFor();
+      await expect(alert.textContent()).resolves.toBe(
+        "Could not approve: the tenant did not answer (is mock-auth0 still running?). Answer again once it is back.",
+      );
+      await expect(tab.locator("#error:focus").count()).resolves.toBe(1);
+      await expect(approve.isEnabled()).resolves.toBe(true);
+    } finally {
+      await tab.close();
+      if (!stopped) await stopping.close();
+    }
+  });
+
   it("counts under Waiting for you only the requests it lists there, and says when they are all under Email", async () => {
     for (const request of tenant.store.list({ statuses: ["pending"], limit: 50 }).requests) {
       tenant.store.decide(request.authReqId, "deny", "control-api");

@@ -6,6 +6,7 @@
 
 import { approvalSummary, detailsTable, escaped } from "./details.js";
 import { readEventStream } from "./event-stream.js";
+import { NO_ANSWER } from "./no-answer.js";
 
 const PAGE_SIZE = 50;
 const RECENT = 25;
@@ -120,9 +121,8 @@ async function decide(request, decision, card) {
       `/approver/api/requests/${encodeURIComponent(request.auth_req_id)}/${decision}`,
       { method: "POST", headers: { "X-Requested-By": "approver-page" } },
     ).catch(() => {
-      // The browser's own words ("Failed to fetch") do not say which end failed.
       throw new Error(
-        "the tenant did not answer (is mock-auth0 still running?). The page shows the request as it stands once the tenant is back.",
+        `${NO_ANSWER}. The page shows the request as it stands once the tenant is back.`,
       );
     });
     if (!response.ok) {

@@ -3,6 +3,7 @@
 // the page's only credential; the tenant uses it up with the answer.
 
 import { approvalSummary, detailsTable, escaped } from "./details.js";
+import { NO_ANSWER } from "./no-answer.js";
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("consent");
@@ -67,6 +68,8 @@ async function decide(decision, client) {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ consent: token, decision }),
+    }).catch(() => {
+      throw new Error(`${NO_ANSWER}. Answer again once it is back.`);
     });
     if (response.status === 404) {
       gone(await answerOf(response));
