@@ -19,6 +19,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { AGENT_CLIENT } from "../support/tenant-client.js";
 
+/** bcrypt (cost 4) of "right-password", for the users the login page asks for a password. */
+const PASSWORD_HASH = "$2b$04$SnIdh9lr.Y0XNP2bNypNIeI.ZkbhvKPTMPVdz7gsC2elOrkezY.sW";
+
 const VERIFIER = "a-code-verifier-of-this-test-long-enough-for-rfc-7636-pkce";
 const CHALLENGE = createHash("sha256").update(VERIFIER).digest("base64url");
 
@@ -82,10 +85,22 @@ describe("the tenant's login pages", () => {
     return authorize.href;
   }
 
-  /** A tenant whose agent client calls back to the application, with `extra` settings. */
-  async function startTenant(extra: Record<string, unknown> = {}): Promise<RunningMockAuth0> {
+  /**
+   * A tenant whose agent client calls back to the application, with `extra` settings, and a
+   * password for the users `withPassword` names.
+   */
+  async function startTenant(
+    extra: Record<string, unknown> = {},
+    withPassword: string[] = [],
+  ): Promise<RunningMockAuth0> {
     return startMockAuth0({
       tenant: tenantWith({
+        users: (users) =>
+          users.map((user) =>
+            withPassword.includes(String(user.name))
+              ? { ...user, password_hash: PASSWORD_HASH }
+              : user,
+          ),
         assets: (assets) => ({
           ...assets,
           clients: (assets.clients as Record<string, unknown>[]).map((c) =>
@@ -150,6 +165,64 @@ describe("the tenant's login pages", () => {
     const codes = callbacks.map((url) => url.searchParams.get("code"));
     expect(codes[1]).toEqual(expect.any(String));
     expect(codes[1]).not.toBe(codes[0]);
+  });
+
+  it("names each password box after its user and puts it after that user's name, for the keyboard too", async () => {
+    tenant = await startTenant({}, ["Test Buyer", "Second Buyer"]);
+    const page = await browser.newPage();
+    await page.goto(`${appUrl}login`);
+    await page.getByRole("heading", { name: "Log in" }).waitFor();
+    // Each user's name, then that user's box, then the button that logs in: one name each.
+    await expect(page.getByRole("list").ariaSnapshot()).resolves.toBe(
+      [
+        "- list:",
+        "  - listitem:",
+        "    - paragraph: Test Buyer buyer@example.com",
+        "    - text: Password for Test Buyer",
+        '    - textbox "Password for Test Buyer"',
+        '    - button "Log in as Test Buyer"',
+        "  - listitem:",
+        "    - paragraph: Second Buyer second@example.com",
+        "    - text: Password for Second Buyer",
+        '    - textbox "Password for Second Buyer"',
+        '    - button "Log in as Second Buyer"',
+        "  - listitem:",
+        '    - button "No Push no-push@example.com"',
+      ].join("\n"),
+    );
+
+    // By keyboard: Tab reaches the first user's box, then its button, then the second's box.
+    const focused = () =>
+      page.evaluate(`(() => {
+        const element = document.activeElement;
+        return element.getAttribute("type") === "password"
+          ? "box: " + element.closest("label").textContent
+          : "button: " + element.textContent;
+      })()`);
+    const order: unknown[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      await page.keyboard.press("Tab");
+      order.push(await focused());
+    }
+    expect(order).toEqual([
+      "box: Password for Test Buyer",
+      "button: Log in as Test Buyer",
+      "box: Password for Second Buyer",
+    ]);
+    // A wrong password: the second user's box is marked, described by the alert, and focused.
+    await page.keyboard.type("wrong-password");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").waitFor();
+    const box = page.getByRole("textbox", { name: "Password for Second Buyer" });
+    await expect(box.getAttribute("aria-invalid")).resolves.toBe("true");
+    const describedBy = String(await box.getAttribute("aria-describedby"));
+    await expect(page.locator(`[id="${describedBy}"]`).textContent()).resolves.toBe(
+      "Wrong email or password.",
+    );
+    await expect(focused()).resolves.toBe("box: Password for Second Buyer");
+    await page.keyboard.type("right-password");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Signed in" }).waitFor();
   });
 
   /** Whether the browser's login session would log in without a page (prompt=none). */

@@ -21,6 +21,9 @@ button:focus-visible { outline: 3px solid #111827; outline-offset: 2px; }
 .name { font-weight: 600; display: block; }
 .email { font-size: 0.85rem; }
 .name, .email, .lead { overflow-wrap: anywhere; }
+p.who { margin: 0; }
+.hidden-text { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
+  clip-path: inset(50%); white-space: nowrap; }
 label { font-size: 0.85rem; display: grid; gap: 0.25rem; }
 input[type=password] { font: inherit; padding: 0.4rem; border: 1px solid #6b7280; border-radius: 0.3rem; }
 .error { background: #fef2f2; color: #991b1b; border-radius: 0.4rem; padding: 0.6rem; margin: 0 0 1rem; }
@@ -119,15 +122,20 @@ export function sendLoginPage(res: Response, view: LoginPageView, status = 200):
         user.sub === view.failedUser
           ? ` aria-invalid="true" aria-describedby="${LOGIN_ERROR_ID}" autofocus`
           : "";
-      const password =
+      const who = `<span class="name">${shown(user.name)}</span><span class="email">${shown(user.email)}</span>`;
+      // A user with a password: who it is, then that user's own password box, then the button
+      // that logs in, in that order for the eye, the keyboard and a screen reader alike; each
+      // box and button is named after its user, not "Password" as every other one.
+      const fields =
         user.passwordHash === undefined
-          ? ""
-          : `<label>Password<input type="password" name="password" autocomplete="current-password" required${invalid}></label>`;
+          ? `<button type="submit">${who}</button>`
+          : `<p class="who">${who}</p>
+<label>Password<span class="hidden-text"> for ${shown(user.name)}</span><input type="password" name="password" autocomplete="current-password" required${invalid}></label>
+<button type="submit">Log in<span class="hidden-text"> as ${shown(user.name)}</span></button>`;
       return `<li><form class="user" method="post" action="/u/login">
 <input type="hidden" name="state" value="${escapeHtml(view.transactionId)}">
 <input type="hidden" name="user" value="${escapeHtml(user.sub)}">
-${password}
-<button type="submit"><span class="name">${shown(user.name)}</span><span class="email">${shown(user.email)}</span></button>
+${fields}
 </form></li>`;
     })
     .join("\n");
