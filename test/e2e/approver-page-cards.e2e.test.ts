@@ -60,6 +60,18 @@ function ask(
   expect(created.ok).toBe(true);
 }
 
+/** A tenant of a test's own, with `options` (a control token, a clock): the test closes it. */
+async function startOwnTenant(options: { controlToken?: string; clock?: ManualClock } = {}) {
+  return startMockAuth0({
+    tenant: loadTenant(),
+    port: 0,
+    host: "127.0.0.1",
+    certDir: CERT_DIR,
+    keys: await SigningKeys.create(),
+    ...options,
+  });
+}
+
 // The approver page's cards in a real browser, on a tenant of their own on a manual clock.
 describe("the approver page's cards", () => {
   let browser: Browser;
@@ -276,14 +288,7 @@ describe("the approver page's cards", () => {
   it("announces a request once as it arrives, not again as its card moves, and still each decision, expiry and lost connection", async () => {
     // A tenant of its own, which the test stops at the end.
     const ownClock = new ManualClock(Date.parse("2026-01-02T10:00:00Z"));
-    const own = await startMockAuth0({
-      tenant: loadTenant(),
-      port: 0,
-      host: "127.0.0.1",
-      certDir: CERT_DIR,
-      clock: ownClock,
-      keys: await SigningKeys.create(),
-    });
+    const own = await startOwnTenant({ clock: ownClock });
     const tab = await browser.newPage({ viewport: { width: 420, height: 900 } });
     let stopped = false;
     try {
@@ -488,13 +493,7 @@ describe("the approver page's cards", () => {
   });
 
   it("says on the email's consent page that the tenant did not answer when it stopped, not the browser's 'Failed to fetch'", async () => {
-    const stopping = await startMockAuth0({
-      tenant: loadTenant(),
-      port: 0,
-      host: "127.0.0.1",
-      certDir: CERT_DIR,
-      keys: await SigningKeys.create(),
-    });
+    const stopping = await startOwnTenant();
     const tab = await browser.newPage();
     let stopped = false;
     try {
@@ -612,16 +611,38 @@ describe("the approver page's cards", () => {
     tenant.store.decide("spacing-check", "deny", "control-api");
   });
 
+  it("puts the focus on the page's heading once the control token is entered, not on the page's start", async () => {
+    const token = "focus-control-token-0123456789";
+    const locked = await startOwnTenant({ controlToken: token });
+    const tab = await browser.newPage();
+    const focused = () =>
+      tab.evaluate<[string, string]>(
+        "[document.activeElement.tagName, document.activeElement.textContent]",
+      );
+    try {
+      await tab.goto(`${locked.issuer}approver`);
+      await tab.getByText("This tenant needs its control token").waitFor();
+      // By keyboard: typed into the box the page focused, sent with Enter.
+      await tab.keyboard.type(token);
+      await tab.keyboard.press("Enter");
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await expect(focused()).resolves.toEqual(["H1", "Approver"]);
+      // So by a #token= typed into the address bar of the locked page, the box focused.
+      await tab.evaluate(`sessionStorage.clear()`);
+      await tab.reload();
+      await tab.getByText("This tenant needs its control token").waitFor();
+      await tab.evaluate(`location.hash = "#token=${token}"`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await expect(focused()).resolves.toEqual(["H1", "Approver"]);
+    } finally {
+      await tab.close();
+      await locked.close();
+    }
+  });
+
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
     const token = "cards-control-token-0123456789";
-    const locked = await startMockAuth0({
-      tenant: loadTenant(),
-      port: 0,
-      host: "127.0.0.1",
-      certDir: CERT_DIR,
-      controlToken: token,
-      keys: await SigningKeys.create(),
-    });
+    const locked = await startOwnTenant({ controlToken: token });
     const tab = await browser.newPage();
     try {
       await tab.goto(`${locked.issuer}approver`);

@@ -670,9 +670,17 @@ async function unlock(token) {
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
+  // The token's form goes with the focus in it: the focus would fall to the page's start, and a
+  // screen reader would say nothing of the page that opened.
+  const focusInForm = $("locked").contains(document.activeElement);
   $("locked").hidden = true;
   $("pending-section").hidden = false;
   $("history-section").hidden = false;
+  if (focusInForm) {
+    const heading = document.querySelector("h1");
+    heading.tabIndex = -1;
+    heading.focus();
+  }
   void connect();
 }
 
