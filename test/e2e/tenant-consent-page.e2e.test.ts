@@ -120,7 +120,7 @@ describe("the tenant's consent page", () => {
     return { page, violations };
   }
 
-  it("shows what the application asks for, styled by its own stylesheet, and gives the code on Accept", async () => {
+  it("shows what the application asks for, styled by its own stylesheet, gives the code on Accept, and links back to the application once answered", async () => {
     const { page, violations } = await logInToConsent();
     expect(new URL(page.url()).pathname).toBe("/u/consent");
     await page.getByText("Partner app is requesting access to your").waitFor();
@@ -158,6 +158,17 @@ describe("the tenant's consent page", () => {
     await other.goto(authorizeUrl({ prompt: "none" }));
     await other.getByRole("heading", { name: "Partner" }).waitFor();
     expect(callbacks.at(-1)?.get("code")).toEqual(expect.any(String));
+
+    // Back to the consent page, answered: it says so and links back to the application, as the
+    // login page does.
+    await page.goBack();
+    await page.getByText("This consent request has expired or was already answered").waitFor();
+    expect(new URL(page.url()).pathname).toBe("/u/consent");
+    const back = page.getByRole("link", { name: "Back to Partner app" });
+    await expect(back.getAttribute("href")).resolves.toBe(appUrl);
+    await back.click();
+    await page.getByRole("heading", { name: "Partner" }).waitFor();
+    expect(page.url()).toBe(appUrl);
     await page.context().close();
   });
 

@@ -10,7 +10,7 @@ import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
 import { sendConsentPage } from "./consent-page.js";
 import type { ConsentState } from "./consent-state.js";
-import { sendErrorPage } from "./login-pages.js";
+import { backToApplication, sendErrorPage } from "./login-pages.js";
 import type { LoginSession } from "./login-state.js";
 
 export interface ConsentDeps {
@@ -52,15 +52,6 @@ export function refusedOnPage(check: RequestHandler): RequestHandler {
   };
 }
 
-const gone = (res: Response) => {
-  sendErrorPage(
-    res,
-    400,
-    "invalid_request",
-    "This consent request has expired or was already answered: start again from the application.",
-  );
-};
-
 const otherBrowser = (res: Response) => {
   sendErrorPage(
     res,
@@ -81,6 +72,24 @@ export function consentFlow(deps: ConsentDeps): ConsentFlow {
   const { directory, consent, logger } = deps;
   const router = Router();
   const form = urlencoded({ extended: false, limit: OAUTH_BODY_LIMIT, parameterLimit: 20 });
+
+  /**
+   * A consent page whose consent is gone (Back after the answer, a bookmark): a link back to
+   * the application, as the login page's (`backToApplication`).
+   */
+  const gone = (res: Response, id: string) => {
+    const former = consent.formerConsent(id);
+    sendErrorPage(
+      res,
+      400,
+      "invalid_request",
+      "This consent request has expired or was already answered: start again from the application.",
+      backToApplication(
+        former === undefined ? undefined : directory.clients.get(former.clientId),
+        former?.redirectUri,
+      ),
+    );
+  };
 
   const finish: ConsentFlow["finish"] = (req, res, request, session) => {
     const needed =
@@ -103,9 +112,10 @@ export function consentFlow(deps: ConsentDeps): ConsentFlow {
   };
 
   router.get("/u/consent", (req, res) => {
-    const asked = consent.asked(typeof req.query.state === "string" ? req.query.state : "");
+    const id = typeof req.query.state === "string" ? req.query.state : "";
+    const asked = consent.asked(id);
     if (asked === undefined) {
-      gone(res);
+      gone(res, id);
       return;
     }
     if (deps.browserCookie(req) !== asked.browser) {
@@ -137,7 +147,7 @@ export function consentFlow(deps: ConsentDeps): ConsentFlow {
       const id = typeof body.state === "string" ? body.state : "";
       const asked = consent.asked(id);
       if (asked === undefined) {
-        gone(res);
+        gone(res, id);
         return;
       }
       const session = deps.session(req);

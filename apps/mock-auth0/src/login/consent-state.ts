@@ -2,6 +2,7 @@ import type { Clock } from "@ciba-testbed/shared";
 
 import type { AuthorizeRequest } from "./authorize-request.js";
 import { ExpiringMap, newSecret } from "./login-state.js";
+import type { FormerTransaction } from "./login-state.js";
 
 /** An `/authorize` request of a third-party application waiting for the person's consent. */
 export interface PendingConsent {
@@ -25,9 +26,16 @@ const CONSENT_LIFETIME_MS = 1_800_000;
 export class ConsentState {
   private readonly granted = new Map<string, Set<string>>();
   private readonly pending: ExpiringMap<PendingConsent>;
+  /** The application each consent asked for was for, as a login's FormerTransaction. */
+  private readonly former: ExpiringMap<FormerTransaction>;
 
-  constructor(private readonly clock: Clock) {
+  /** `formerLifetimeMs`: how long a consent's application is remembered once it is gone. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly formerLifetimeMs = CONSENT_LIFETIME_MS,
+  ) {
     this.pending = new ExpiringMap(clock);
+    this.former = new ExpiringMap(clock);
   }
 
   private static key(sub: string, request: AuthorizeRequest): string {
@@ -61,7 +69,17 @@ export class ConsentState {
       expiresAt: this.clock.now() + CONSENT_LIFETIME_MS,
     };
     this.pending.set(consent.id, consent);
+    this.former.set(consent.id, {
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      expiresAt: this.clock.now() + Math.max(this.formerLifetimeMs, CONSENT_LIFETIME_MS),
+    });
     return consent;
+  }
+
+  /** The application of a consent asked for that is gone (answered, expired) or still open. */
+  formerConsent(id: string): FormerTransaction | undefined {
+    return this.former.get(id);
   }
 
   asked(id: string): PendingConsent | undefined {

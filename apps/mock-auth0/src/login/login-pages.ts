@@ -4,7 +4,7 @@ import { hiddenWrittenOut } from "@ciba-testbed/shared";
 import { escapeHtml } from "@ciba-testbed/shared/http";
 import type { Response } from "express";
 
-import type { TenantUser } from "../tenant/tenant-model.js";
+import type { TenantClient, TenantUser } from "../tenant/tenant-model.js";
 
 /** The login pages' stylesheet, inline and allowed by its hash: the pages load nothing else. */
 const STYLE = `
@@ -155,6 +155,22 @@ ${error}
 ${users.length > 0 ? `<ul>${users}</ul>` : "<p>This tenant has no users: add some to its users file.</p>"}`,
       ),
     );
+}
+
+/**
+ * The way back from a page whose login or consent is over to its application (`client`, once
+ * its FormerTransaction names it): the origin of the callback URL it was for, since the
+ * callback itself expects a code; none for a callback that is no web page.
+ */
+export function backToApplication(
+  client: TenantClient | undefined,
+  redirectUri: string | undefined,
+): { href: string; text: string } | undefined {
+  if (client === undefined || redirectUri === undefined) return undefined;
+  const callback = new URL(redirectUri);
+  return callback.protocol === "http:" || callback.protocol === "https:"
+    ? { href: `${callback.origin}/`, text: `Back to ${client.name}` }
+    : undefined;
 }
 
 /** The page Auth0 shows when it cannot send an error back to the application. */

@@ -20,6 +20,7 @@ import { readIdTokenHint } from "./id-token-hint.js";
 import { repeatedParameter } from "./repeated-parameter.js";
 import type { AuthorizeRequest, ResponseTarget } from "./authorize-request.js";
 import {
+  backToApplication,
   sendErrorPage,
   sendFormPost,
   sendLoggedOutPage,
@@ -172,7 +173,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   // Third-party applications: the consent page before the code.
   const consent = consentFlow({
     directory,
-    consent: new ConsentState(clock),
+    consent: new ConsentState(clock, state.formerLifetimeMs),
     logger,
     browser,
     browserCookie: (req) => readCookie(req, BROWSER_COOKIE),
@@ -253,16 +254,12 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       res.redirect(302, target.href);
       return;
     }
-    const origin = former === undefined ? undefined : new URL(former.redirectUri);
-    const web = origin?.protocol === "http:" || origin?.protocol === "https:";
     sendErrorPage(
       res,
       400,
       "invalid_request",
       "This login has expired or was already used: start again from the application.",
-      client !== undefined && web
-        ? { href: `${origin.origin}/`, text: `Back to ${client.name}` }
-        : undefined,
+      backToApplication(client, former?.redirectUri),
     );
   };
 

@@ -141,9 +141,14 @@ export class LoginState {
     this.former.set(transaction.id, {
       clientId: request.client.clientId,
       redirectUri: request.redirectUri,
-      expiresAt: this.clock.now() + Math.max(this.sessionLifetimeMs, TRANSACTION_LIFETIME_MS),
+      expiresAt: this.clock.now() + this.formerLifetimeMs,
     });
     return transaction;
+  }
+
+  /** How long what a transaction leaves behind is kept: see FormerTransaction. */
+  get formerLifetimeMs(): number {
+    return Math.max(this.sessionLifetimeMs, TRANSACTION_LIFETIME_MS);
   }
 
   /** The application of a transaction that is gone (or still open): see FormerTransaction. */
