@@ -48,7 +48,7 @@ export function redisFailure(
   if (/^OOM\b/.test(cause)) {
     return failure(
       `${where} is full (maxmemory)`,
-      "Raise its maxmemory or free memory: with maxmemory-policy noeviction, which the agent needs, a full Redis refuses every write.",
+      "Raise its maxmemory or free memory: a Redis at its maxmemory refuses each write it cannot make room for by evicting keys (every write under maxmemory-policy noeviction, which the agent needs so that no thread is evicted).",
     );
   }
   if (/^NOPERM\b/.test(cause)) {

@@ -489,7 +489,7 @@ describe("Redis store", () => {
         message: expect.stringContaining(
           `${where} is full (maxmemory): OOM command not allowed when used memory > 'maxmemory'`,
         ),
-        fix: "Raise its maxmemory or free memory: with maxmemory-policy noeviction, which the agent needs, a full Redis refuses every write.",
+        fix: "Raise its maxmemory or free memory: a Redis at its maxmemory refuses each write it cannot make room for by evicting keys (every write under maxmemory-policy noeviction, which the agent needs so that no thread is evicted).",
       };
       expect(await failureOf(store.put("threads/t", { n: 1 }))).toEqual(full);
       expect(await failureOf(store.claim("leases/t", lease("a"), Date.now()))).toEqual(full);
