@@ -2,6 +2,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startChatStack } from "../support/chat-stack.js";
+import { announcementsOf, recordAnnouncementsIn } from "../support/live-regions.js";
 import type { ChatStack } from "../support/chat-stack.js";
 import { BUYER } from "../support/scenario.js";
 import type { Scenario } from "../support/scenario.js";
@@ -54,6 +55,7 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     // As it says: approved while nobody is logged in, the purchase is ordered.
     const before = (await s.ordersOf(BUYER)).length;
     await s.stack.control.approve(request.auth_req_id);
+    await recordAnnouncementsIn(context);
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
     const answer = page.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ });
@@ -67,6 +69,12 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     // answer's stream has ended and Send is back (until then it says the agent is working).
     await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toBe("");
+    // A screen reader is told the outcome and the answer once each, not the chat it knew.
+    const announced = await announcementsOf(page);
+    expect(announced.filter(({ region }) => region !== "status")).toEqual([
+      { region: "card", text: "Purchase: ordered" },
+      { region: "announcer", text: await answer.textContent() },
+    ]);
 
     // Logged out again with nothing waiting: the page says nothing of purchases.
     await page.getByRole("button", { name: "Log out" }).click();

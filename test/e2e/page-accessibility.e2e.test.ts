@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startChatStack } from "../support/chat-stack.js";
 import type { ChatStack } from "../support/chat-stack.js";
+import { announcementsOf, recordAnnouncements } from "../support/live-regions.js";
 import { BUYER, SECOND_BUYER } from "../support/scenario.js";
 import type { Scenario } from "../support/scenario.js";
 import { AGENT_CLIENT } from "../support/tenant-client.js";
@@ -73,6 +74,7 @@ async function contrastOf(target: Locator, property = "color"): Promise<number> 
 }
 
 /**
+ * The pages a person approves or buys on/**
  * The pages a person approves or buys on, in Chromium, with a keyboard and a screen reader in
  * mind (WCAG 2.2 AA): the chat web app, the tenant's login page and its approver page.
  */
@@ -170,6 +172,50 @@ describe("the pages, for keyboard and screen-reader users", () => {
       );
       await expect(chat.getByRole("textbox", { name: "Message" }).isEditable()).resolves.toBe(true);
     });
+  });
+  it("tells a screen reader the agent's answer once, whole, and the status line only when it changes: never the person's own message", async () => {
+    const page = await browser.newPage();
+    await page.goto(baseUrl);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.getByText(/^Logged in as /).waitFor();
+    await recordAnnouncements(page);
+    await page.getByLabel("Message").fill("Buy 2 XYZ phones");
+    await page.getByLabel("Message").press("Enter");
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("2 XYZ phones"),
+    );
+    await page.locator(".approval.pending").waitFor();
+    await s.stack.control.approve(request.auth_req_id);
+    const answer = page.locator(".message.assistant .text", { hasText: /^Ordered 2 x XYZ phone/ });
+    await answer.waitFor();
+    await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
+    const said = await answer.textContent();
+    const announced = await announcementsOf(page);
+
+    expect(said).toMatch(/^Ordered 2 x XYZ phone: order \S+, total 998\.00 USD\.$/);
+    // The answer once, when its stream has ended: no piece of it on the way.
+    expect(announced.filter(({ text }) => text.includes("Ordered"))).toEqual([
+      { region: "announcer", text: said },
+    ]);
+    expect(announced.map(({ text }) => text)).not.toContain("Buy 2 XYZ phones");
+    // The purchase's card: once when it is asked, once when it is decided.
+    expect(announced.filter(({ region }) => region === "card").map(({ text }) => text)).toEqual([
+      "Purchase: ordered",
+    ]);
+    expect(
+      announced
+        .filter(({ text }) => text.startsWith("Waiting for approval"))
+        .map(({ text }) => text),
+    ).toEqual([`Waiting for approval. ${request.binding_message}`]);
+    // The status line says each thing once, while it lasts.
+    const status = announced.filter(({ region }) => region === "status").map(({ text }) => text);
+    expect(status).toEqual([
+      "The agent is working…",
+      "Waiting for the person to approve…",
+      "The agent is working…",
+    ]);
+    await page.context().close();
   });
   it("shows the approver page's buttons and outcomes at 4.5:1 in the dark scheme too", async () => {
     const context = await browser.newContext({ colorScheme: "dark" });

@@ -214,6 +214,8 @@ const messagesList = $("messages") as HTMLOListElement;
 const form = $("ask") as HTMLFormElement;
 const input = $("prompt") as HTMLInputElement;
 const statusLine = $("status") as HTMLParagraphElement;
+/** Where a screen reader is told what the chat shows anew (see `announceNew`). */
+const announcer = $("announcer");
 
 let session: Session | undefined;
 let interrupt: Interrupt | undefined;
@@ -728,9 +730,47 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
   return card;
 }
 
+/**
+ * What the page told a screen reader of the chat (see `announceNew`), by what it shows: an
+ * answer's text (`text:<message id>:<part>`, its words) or a purchase's card (`card:<tool call>`).
+ */
+const announced = new Map<string, string>();
+
+/**
+ * Set while the page shows a chat it kept or took up from before it opened: the person is not
+ * told again what they read there before.
+ */
+let announceQuietly = false;
+
+/**
+ * Tells a screen reader, through the announcer, what the chat shows that it was not told: each
+ * answer's text once it is whole (never word by word while it streams), and each purchase's card
+ * when it first shows; a card tells its own changes (its role is status). The list of messages
+ * is no live region: the person's own message is not read back to them.
+ */
+function announceNew(): void {
+  const told: string[] = [];
+  for (const shown of messagesList.querySelectorAll<HTMLElement>("[data-announce]")) {
+    if (shown.hasAttribute("data-streaming")) continue;
+    const key = shown.dataset.announce ?? "";
+    const card = shown.classList.contains("approval");
+    const words = card
+      ? [...shown.children]
+          .filter((part) => !part.matches(".countdown, a"))
+          .map((part) => part.textContent)
+          .filter((text) => text !== "")
+          .join(". ")
+      : shown.textContent;
+    const before = announced.get(key);
+    announced.set(key, words);
+    if (before === undefined || (!card && before !== words)) told.push(words);
+  }
+  if (told.length > 0 && !announceQuietly) announcer.textContent = told.join(" ");
+}
+
 function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
   const { request } = pendingInterrupt;
-  return approvalCard({
+  const card = approvalCard({
     status: "PENDING",
     bindingMessage: bindingOfInterrupt(pendingInterrupt),
     ...(request === undefined
@@ -740,21 +780,33 @@ function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
           expiresAt: new Date((request.requestedAt + request.expiresIn) * 1000).toISOString(),
         }),
   });
+  card.dataset.announce = `card:${pendingInterrupt.toolCall.id ?? ""}`;
+  return card;
 }
 
 function renderMessage(message: UIMessage): HTMLElement {
   const item = element("li", { className: `message ${message.role}` });
-  for (const part of message.parts) {
+  message.parts.forEach((part, index) => {
     if (part.type === "text" && part.text.trim() !== "") {
-      item.append(element("p", { className: "text", text: part.text }));
+      const text = element("p", { className: "text", text: part.text });
+      if (message.role === "assistant") {
+        text.dataset.announce = `text:${message.id}:${String(index)}`;
+        // A request that ended (or broke) mid-text streams it no more.
+        if (part.state === "streaming" && isBusy()) text.dataset.streaming = "";
+      }
+      item.append(text);
     } else if (isToolUIPart(part)) {
       const input = part.input as { product?: string; qty?: number } | undefined;
       const what = input?.product === undefined ? "" : `${String(input.qty)} x ${input.product}`;
       item.append(element("p", { className: "tool", text: `Shop: ${what}` }));
       const approval = approvals.get(part.toolCallId);
-      if (approval !== undefined) item.append(approvalCard(approval));
+      if (approval !== undefined) {
+        const card = approvalCard(approval);
+        card.dataset.announce = `card:${part.toolCallId}`;
+        item.append(card);
+      }
     }
-  }
+  });
   return item;
 }
 
@@ -796,9 +848,14 @@ function render(): void {
     rendered.at(-1)?.append(interruptCard(interrupt));
   }
   patchChildren(messagesList, rendered);
-  const busy = chat?.status === "submitted" || chat?.status === "streaming";
+  announceNew();
+  const busy = isBusy();
+  // A resume asks whether the purchase is still waiting: it waits until the answer says not.
+  const resumed = busy ? resumedInterrupt?.toolCall.id : undefined;
   const waiting =
-    interrupt !== undefined || [...approvals.values()].some((a) => a.status === "PENDING");
+    interrupt !== undefined ||
+    (resumed !== undefined && (approvals.get(resumed)?.status ?? "PENDING") === "PENDING") ||
+    [...approvals.values()].some((a) => a.status === "PENDING");
   const standing = waiting
     ? "Waiting for the person to approve…" + (waitNote === undefined ? "" : ` ${waitNote}`)
     : busy
@@ -815,10 +872,12 @@ function render(): void {
       : `Your message "${unsent}" was not sent: this chat was busy with a request from another ` +
         "page (what it asks for shows above). Send yours again once that has ended, if you still want it.";
   // Logged out, the page shows no chat: only what a logout left waiting (`leftWaitingNote`).
-  statusLine.textContent =
+  const status =
     session === undefined
       ? (notice ?? "")
       : [standing, unsentNote].filter((text) => text !== "").join(" ");
+  // Written again, the same words would be read again: the page renders several times a second.
+  if (statusLine.textContent !== status) statusLine.textContent = status;
   form
     .querySelector("button")
     ?.toggleAttribute("disabled", busy || waiting || following !== undefined);
@@ -1412,7 +1471,9 @@ async function start(): Promise<void> {
     if (pending.approval !== undefined) approvals.set(pending.toolCall.id, pending.approval);
   }
   chat = new PageChat(state, onChatError, pending?.chatId);
+  announceQuietly = true;
   render();
+  announceQuietly = false;
   showOthers();
   // The answer may have come while no page was open: ask at once.
   if (pending?.interrupt !== undefined) resume();

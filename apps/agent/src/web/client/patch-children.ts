@@ -3,7 +3,7 @@
  * same kind in the same place is kept and given the new attributes and text. The page renders
  * the whole chat again on every update (several a second while a purchase waits); replacing
  * its elements would take the focus off a link the person is on and have a screen reader read
- * the whole chat again from the live region at each update.
+ * each purchase's card (a live region of its own) again at each update.
  */
 export function patchChildren(parent: ParentNode, next: readonly Node[]): void {
   next.forEach((node, index) => {
