@@ -126,6 +126,37 @@ describe("the chat page against the web app alone", () => {
     await context.close();
   });
 
+  it("fits a 320 px wide screen without scrolling sideways: a long word or address in a message, and a long name, wrap", async () => {
+    const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+    const name = "alexandra.richardson@example-company.com";
+    await logInTo(context, { sub: "auth0|test-user", name });
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await page.getByText(`Logged in as ${name}`).waitFor();
+    const sku = `SKU_XYZPHONE_${"0".repeat(47)}1`;
+    const url = "https://shop.example-company.com/catalogue/phones/xyz-phone-2026?colour=midnight";
+    for (const message of [`Buy 2 of ${sku}`, `Buy the phone at ${url}`]) {
+      await page.getByLabel("Message").fill(message);
+      await page.getByLabel("Message").press("Enter");
+      await page.locator(".message.user", { hasText: message }).waitFor();
+      await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
+    }
+    await expect(page.locator(".message.assistant").count()).resolves.toBe(2);
+    const width = await page.evaluate<number>("document.documentElement.scrollWidth");
+    expect(width).toBeLessThanOrEqual(320);
+    for (const part of [
+      page.locator("#who"),
+      page.getByRole("button", { name: "New chat" }),
+      page.getByRole("button", { name: "Log out" }),
+      ...(await page.locator(".message").all()),
+    ]) {
+      const box = await part.boundingBox();
+      expect(box?.x).toBeGreaterThanOrEqual(0);
+      expect((box?.x ?? -1) + (box?.width ?? 0)).toBeLessThanOrEqual(320);
+    }
+    await context.close();
+  });
+
   it("logs out with the page's own button, which names the page's origin: no Sec-Fetch-Site needed", async () => {
     const page = await loggedInPage();
     const logout = page.waitForRequest((request) => request.url() === `${baseUrl}/auth/logout`);
