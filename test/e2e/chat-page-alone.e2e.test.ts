@@ -157,6 +157,31 @@ describe("the chat page against the web app alone", () => {
     await context.close();
   });
 
+  it("tells a browser without JavaScript that the chat needs it, and logs in and out there", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    await logInTo(context, { sub: "auth0|test-user" });
+    const page = await context.newPage();
+    await page.goto(baseUrl);
+    await expect(
+      page.getByRole("heading", { name: "The chat needs JavaScript" }).isVisible(),
+    ).resolves.toBe(true);
+    // Shown (innerText is the rendered text): what to do, and what works without JavaScript.
+    await expect(page.locator("main").innerText()).resolves.toContain(
+      "Turn JavaScript on for this page and reload it. Logging in and out work without it",
+    );
+    const login = page.waitForRequest((request) => request.url() === `${baseUrl}/auth/login`);
+    await page.getByRole("link", { name: "Log in" }).click();
+    const toTenant = (await (await login).response())?.headers().location;
+    expect(toTenant).toMatch(/^https:\/\/localhost:4010\/authorize\?/);
+    await page.goto(baseUrl);
+    const logout = page.waitForRequest((request) => request.url() === `${baseUrl}/auth/logout`);
+    await page.getByRole("button", { name: "Log out" }).click();
+    const response = await (await logout).response();
+    expect(response?.status()).toBe(302);
+    expect(response?.headers().location).toMatch(/^https:\/\/localhost:4010\/v2\/logout\?/);
+    await context.close();
+  });
+
   it("logs out with the page's own button, which names the page's origin: no Sec-Fetch-Site needed", async () => {
     const page = await loggedInPage();
     const logout = page.waitForRequest((request) => request.url() === `${baseUrl}/auth/logout`);
