@@ -147,6 +147,19 @@ describe("the pages, for keyboard and screen-reader users", () => {
       expect(live).toBe("off");
     });
 
+    it("says why a message is not sent when Enter is pressed while the purchase waits, and keeps it in the box", async () => {
+      const box = chat.getByRole("textbox", { name: "Message" });
+      await box.fill("Buy 1 ABC laptop");
+      await box.press("Enter");
+      await expect(chat.locator("#status").textContent()).resolves.toBe(
+        "Waiting for the person to approve… Your message is not sent: a purchase waits for your " +
+          "approval. Send it once that is decided; it stays in the box.",
+      );
+      await expect(box.inputValue()).resolves.toBe("Buy 1 ABC laptop");
+      expect(await s.stack.control.requests("pending")).toHaveLength(1);
+      await box.fill("");
+    });
+
     it("keeps its elements as it updates: the focus stays on the approver link, the chat is not read again", async () => {
       const link = chat.getByRole("link", { name: "Open the approver page" });
       await link.focus();
@@ -171,6 +184,9 @@ describe("the pages, for keyboard and screen-reader users", () => {
         true,
       );
       await expect(chat.getByRole("textbox", { name: "Message" }).isEditable()).resolves.toBe(true);
+      // Send is back: the note on the message not sent is gone with the purchase.
+      await chat.getByRole("button", { name: "Send", disabled: false }).waitFor();
+      await expect(chat.locator("#status").textContent()).resolves.toBe("");
     });
   });
   it("tells a screen reader the agent's answer once, whole, and the status line only when it changes: never the person's own message", async () => {

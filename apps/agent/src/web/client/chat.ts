@@ -228,6 +228,12 @@ let loggingOut = false;
 let failedResumes = 0;
 /** Why the page is not asking right now while the purchase waits, shown after the status. */
 let waitNote: string | undefined;
+/**
+ * Set when the person pressed Enter in the message box while Send was off (a purchase waits, or
+ * the agent answers): the browser sends nothing then, and the status line says why until Send is
+ * back.
+ */
+let held = false;
 /** What the page has to tell when nothing waits or runs (a followed purchase's end): before an error. */
 let notice: string | undefined;
 /** The tool call of the block-mode purchase this page follows (followPurchase), if any. */
@@ -871,18 +877,24 @@ function render(): void {
       ? ""
       : `Your message "${unsent}" was not sent: this chat was busy with a request from another ` +
         "page (what it asks for shows above). Send yours again once that has ended, if you still want it.";
+  const blocked = busy || waiting || following !== undefined;
+  // Told until Send is back: the person sends the message then.
+  if (!blocked) held = false;
+  const heldNote = !held
+    ? ""
+    : waiting || following !== undefined
+      ? "Your message is not sent: a purchase waits for your approval. Send it once that is decided; it stays in the box."
+      : "Your message is not sent: the agent is still answering. Send it once it has; it stays in the box.";
   // Logged out, the page shows no chat: only what a logout left waiting (`leftWaitingNote`).
   const status =
     session === undefined
       ? (notice ?? "")
-      : [standing, unsentNote].filter((text) => text !== "").join(" ");
+      : [standing, unsentNote, heldNote].filter((text) => text !== "").join(" ");
   // Written again, the same words would be read again: the page renders several times a second.
   if (statusLine.textContent !== status) statusLine.textContent = status;
-  form
-    .querySelector("button")
-    ?.toggleAttribute("disabled", busy || waiting || following !== undefined);
+  form.querySelector("button")?.toggleAttribute("disabled", blocked);
   // A purchase still waiting must be followed to its end: not while one waits or a turn runs.
-  $("new-chat").toggleAttribute("disabled", busy || waiting || following !== undefined);
+  $("new-chat").toggleAttribute("disabled", blocked);
 }
 
 /**
@@ -1582,6 +1594,14 @@ window.addEventListener("storage", (event) => {
   if (event.key === null || event.key.startsWith(PENDING_CHAT_PREFIX)) showOthers();
 });
 $("new-chat").addEventListener("click", newChat);
+
+input.addEventListener("keydown", (event) => {
+  const send = form.querySelector("button");
+  if (event.key !== "Enter" || event.isComposing || send?.disabled !== true) return;
+  if (input.value.trim() === "") return;
+  held = true;
+  render();
+});
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
