@@ -138,6 +138,21 @@ describe("the pages, for keyboard and screen-reader users", () => {
       }
     });
 
+    it("outlines Send with forced colours on (a contrast theme drops its background)", async () => {
+      const send = chat.getByRole("button", { name: "Send" });
+      try {
+        await chat.emulateMedia({ forcedColors: "active" });
+        const border = await send.evaluate((element: StyledElement) => {
+          const style = element.ownerDocument.defaultView.getComputedStyle(element);
+          return `${String(style.borderTopStyle)} ${String(style.borderTopWidth)}`;
+        });
+        expect(border).toBe("solid 1px");
+        expect(await contrastOf(send, "borderTopColor")).toBeGreaterThanOrEqual(3);
+      } finally {
+        await chat.emulateMedia({ forcedColors: null });
+      }
+    });
+
     it("announces its card once, not its countdown every second", async () => {
       const live = await chat
         .locator(".countdown")
