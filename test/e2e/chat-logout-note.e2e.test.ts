@@ -26,7 +26,7 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await stack.stop();
   });
 
-  it("says the purchase still waits and that approving it orders it, in the tab that logged out and in the others, until the next login", async () => {
+  it("says the purchase waited at the logout and that approving it while it waits orders it, in the tab that logged out and in the others, until the next login", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(appUrl);
@@ -46,8 +46,8 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByText("You are not logged in.").waitFor();
     const note =
-      `Logging out ended no purchase: "${request.binding_message}" still waits for your ` +
-      "approval, and approving it orders it. Log in to follow it.";
+      `Logging out ended no purchase: "${request.binding_message}" waited for your approval ` +
+      "when you logged out, and approving it while it waits orders it. Log in to follow it.";
     await expect(page.getByRole("status").textContent()).resolves.toBe(note);
     await other.getByText("You logged out in another tab.").waitFor();
     await expect(other.getByRole("status").textContent()).resolves.toBe(note);

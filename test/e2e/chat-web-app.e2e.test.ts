@@ -1100,16 +1100,21 @@ describe("the chat web app", () => {
     await own.close();
   });
 
-  it("says at an interrupt-mode logout that approving the waiting purchase orders it only if the person logs in again before it expires", async () => {
+  it("says at an interrupt-mode logout that the purchase waited then, and that approving it orders it only if the person logs in again before it expires", async () => {
     await webIn("interrupt");
     const { own, page, request } = await logOutWhileWaiting(4);
 
     const note =
-      `Logging out ended no purchase: "${request.binding_message}" still waits for your ` +
-      "approval. Approving it orders it only if you log in again in this browser before it " +
-      "expires: while no page of the app is open, nothing collects your answer. Log in to follow it.";
+      `Logging out ended no purchase: "${request.binding_message}" waited for your approval ` +
+      "when you logged out. Approving it orders it only if you log in again in this browser " +
+      "before it expires: while no page of the app is open, nothing collects your answer. Log in to follow it.";
     await expect(page.getByRole("status").textContent()).resolves.toBe(note);
+    // Denied since: the page cannot know it (nobody is logged in to ask), and what it says of
+    // the logout stays true.
     await s.stack.control.deny(request.auth_req_id);
+    await page.reload();
+    await page.getByText("You are not logged in.").waitFor();
+    await expect(page.getByRole("status").textContent()).resolves.toBe(note);
     await own.close();
   });
 

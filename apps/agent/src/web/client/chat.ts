@@ -1521,8 +1521,9 @@ const LOGGED_OUT_KEY = "shopping-agent.logged-out";
 
 /**
  * What the purchases a logout left waiting ask, in the consent requests' words, until the next
- * login: a logged-out page says they still wait, or the person would take the logout for their
- * end and be surprised by an order they approve later.
+ * login: a logged-out page says they waited at the logout, or the person would take the logout
+ * for their end and be surprised by an order they approve later. Whether they still wait it
+ * cannot know (nobody is logged in to ask the app): one may have been denied or expired since.
  */
 const LEFT_WAITING_KEY = "shopping-agent.left-waiting";
 
@@ -1540,13 +1541,14 @@ function leftWaitingNote(): string | undefined {
   if (!isRecord(left) || !Array.isArray(left.asked) || left.asked.length === 0) return undefined;
   const asked = left.asked.map((binding) => `"${String(binding)}"`).join(", ");
   const one = left.asked.length === 1;
-  const waits = `Logging out ended no purchase: ${asked} still ${one ? "waits" : "wait"} for your approval`;
+  const waited = `Logging out ended no purchase: ${asked} waited for your approval when you logged out`;
+  const it = one ? "it" : "one";
   // Interrupt mode: only a page of the app collects the answer, by resuming the purchase.
   return left.mode === "interrupt"
-    ? `${waits}. Approving ${one ? "it" : "one"} orders it only if you log in again in this ` +
+    ? `${waited}. Approving ${it} orders it only if you log in again in this ` +
         "browser before it expires: while no page of the app is open, nothing collects your " +
         "answer. Log in to follow it."
-    : `${waits}, and approving it orders it. Log in to follow it.`;
+    : `${waited}, and approving ${it} while it waits orders it. Log in to follow it.`;
 }
 
 $("logout").addEventListener("submit", () => {
