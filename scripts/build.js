@@ -960,7 +960,15 @@ async function buildInto(
   await showMessages(esbuild, [...agentSettled, ...otherSettled]);
   const failed = (/** @type {PromiseSettledResult<unknown>[]} */ settled) =>
     settled.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
-  const [agentFailure] = failed(agentSettled);
+  const [chatSettled, ...cliSettled] = agentSettled;
+  // A run of the agent (`agentOnly`) does not need the chat page's script: the web app bundles
+  // it at the page's request when the build has none current (client-bundle.ts), and says there
+  // what does not compile. Such a run goes on with the agent's own files.
+  const chatFailed = chatSettled === undefined ? [] : failed([chatSettled]);
+  const chatLeftOut =
+    before !== undefined && chatFailed.length > 0 && failed(cliSettled).length === 0;
+  // The agent's own error first, when its own files fail too.
+  const [agentFailure] = [...failed(cliSettled), ...(chatLeftOut ? [] : chatFailed)];
   const [failure = agentFailure] = [agentFailure, ...failed(otherSettled)].filter(
     (reason) => reason !== undefined,
   );
@@ -972,8 +980,17 @@ async function buildInto(
   const fulfilled = (
     /** @type {PromiseSettledResult<import("esbuild").BuildResult>[]} */ settled,
   ) => settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
-  const [chatClient, ...agentResults] = fulfilled(agentSettled);
-  if (chatClient === undefined) throw new Error("esbuild built no chat page script");
+  const agentResults = fulfilled(cliSettled);
+  const [chatClient] = chatSettled === undefined ? [] : fulfilled([chatSettled]);
+  if (chatClient === undefined && !chatLeftOut) {
+    throw new Error("esbuild built no chat page script");
+  }
+  if (chatLeftOut) {
+    process.stderr.write(
+      "The chat page's script does not compile (the error above): the agent runs without it, and its web app answers the page's request for it with that error until it is corrected.\n",
+    );
+  }
+  const built = chatClient === undefined ? agentResults : [chatClient, ...agentResults];
   const sourcesOf = (/** @type {import("esbuild").BuildResult[]} */ results) =>
     new Set(
       results
@@ -983,7 +1000,7 @@ async function buildInto(
     );
   const agent = {
     ...always,
-    ...inputsAsRead(sourcesOf([chatClient, ...agentResults]), agentReads),
+    ...inputsAsRead(sourcesOf(built), agentReads),
   };
   /** @type {BuildState} */
   const state = {
@@ -996,18 +1013,19 @@ async function buildInto(
       before === undefined
         ? {
             ...always,
-            ...inputsAsRead(
-              sourcesOf([chatClient, ...agentResults, ...fulfilled(otherSettled)]),
-              reads,
-            ),
+            ...inputsAsRead(sourcesOf([...built, ...fulfilled(otherSettled)]), reads),
           }
         : { ...agent, ...before.inputs },
     agent,
   };
-  await writeFile(
-    path.join(staging, PREBUILT_CHAT_CLIENT_FILE),
-    JSON.stringify(prebuiltChatClient(chatClient, chatClientRead, always)),
-  );
+  if (chatClient === undefined) {
+    await rm(path.join(staging, PREBUILT_CHAT_CLIENT_FILE), { force: true });
+  } else {
+    await writeFile(
+      path.join(staging, PREBUILT_CHAT_CLIENT_FILE),
+      JSON.stringify(prebuiltChatClient(chatClient, chatClientRead, always)),
+    );
+  }
   await writeFile(path.join(staging, "state.json"), `${JSON.stringify(state)}\n`);
   await writeFile(path.join(staging, "package.json"), '{ "type": "module" }\n');
 }

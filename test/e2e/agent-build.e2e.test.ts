@@ -89,7 +89,20 @@ describe("pnpm agent, with a workspace source that does not compile", () => {
       expect(empty.status).toBe(2);
       expect(JSON.parse(empty.stdout)).toMatchObject({ outcome: "CONFIG_ERROR", error: "usage" });
 
-      // Its own code, changed and broken: esbuild's error, what to do, and no Node stack.
+      // The chat page's script: the web app's to bundle at the page's request, not the CLI's.
+      const page = "apps/agent/src/web/client/chat.ts";
+      await appendFile(path.join(checkout, page), "\nexport const broken: number = ;\n");
+      const withoutPage = agent(checkout, ["--help"]);
+      expect(withoutPage.stdout).toMatch(/^Usage: agent /);
+      expect(withoutPage.status).toBe(0);
+      expect(withoutPage.stderr).toContain(`${page}:`);
+      expect(withoutPage.stderr).toContain("The chat page's script does not compile");
+      expect(withoutPage.stderr).not.toMatch(STACK_LINE);
+      const usage = agent(checkout, ["--json", ""]);
+      expect(JSON.parse(usage.stdout)).toMatchObject({ outcome: "CONFIG_ERROR", error: "usage" });
+
+      // Its own code, changed and broken: esbuild's error, what to do, and no Node stack; its
+      // own error named first, beside the page's.
       const own = "apps/agent/src/redis-url.ts";
       await appendFile(path.join(checkout, own), "\nconst = ;\n");
       const text = agent(checkout, ["Buy 1 XYZ phone"]);
@@ -113,8 +126,12 @@ describe("pnpm agent, with a workspace source that does not compile", () => {
       });
 
       // Fixed again: it builds its own files and runs.
-      const fixed = await readFile(path.join(REPO_ROOT, own), "utf8");
-      await writeFile(path.join(checkout, own), fixed);
+      for (const file of [own, page]) {
+        await writeFile(
+          path.join(checkout, file),
+          await readFile(path.join(REPO_ROOT, file), "utf8"),
+        );
+      }
       const again = agent(checkout, ["--help"]);
       expect(again.stdout).toMatch(/^Usage: agent /);
       expect(again.status).toBe(0);
