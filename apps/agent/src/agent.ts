@@ -3,13 +3,7 @@ import { hostname } from "node:os";
 import { isDeepStrictEqual } from "node:util";
 
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
-import {
-  stepCountIs,
-  streamText,
-  wrapLanguageModel,
-  type FinishReason,
-  type LanguageModel,
-} from "ai";
+import { stepCountIs, streamText, wrapLanguageModel, type LanguageModel } from "ai";
 
 import { systemClock, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
 
@@ -34,12 +28,11 @@ import { systemBootClock, type BootClock } from "./boot-clock.js";
 import type { AgentConfig } from "./config.js";
 import { conversation } from "./conversation.js";
 import { AgentHalt, leaseLost, threadGone } from "./halt.js";
+import { LastStep } from "./last-step.js";
 import { leaseKey, type Lease } from "./lease.js";
 import { withModelDeadline } from "./model-deadline.js";
 import {
   classifyModelError,
-  incompleteAnswer,
-  invalidCallFailure,
   invalidCallText,
   NO_ANSWER,
   type ModelFailure,
@@ -430,34 +423,27 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       onError: () => undefined,
     });
 
-    /** The model's words in its last step: its answer, once no call is left to run. */
-    let text = "";
+    /** How the model's turn ended: its last step's words, and what it did not finish. */
+    const step = new LastStep();
     let failure: ModelFailure | undefined;
-    /** The last call the SDK found invalid, and why: the turn may end on it. */
-    let invalidCall: string | undefined;
-    /** How the model's last step ended, and the calls it began and never completed. */
-    let finishReason: FinishReason | undefined;
-    const begunCalls = new Map<string, { toolName: string; input: string }>();
     try {
       for await (const part of result.fullStream) {
         if (part.type === "text-delta") {
-          text += part.text;
+          step.wrote(part.text);
           emit({ type: "text", text: part.text });
         } else if (part.type === "start-step") {
-          // Words said before a call ("Sure, ordering it now.") are not the answer: a last step
-          // of an invalid call, or of nothing, must not end the turn on them.
-          text = "";
-          begunCalls.clear();
+          step.began();
         } else if (part.type === "tool-input-start") {
-          begunCalls.set(part.id, { toolName: part.toolName, input: "" });
+          step.callBegun(part.id, part.toolName);
         } else if (part.type === "tool-input-delta") {
-          const call = begunCalls.get(part.id);
-          if (call !== undefined) call.input += part.delta;
+          step.callInput(part.id, part.delta);
         } else if (part.type === "tool-call") {
-          begunCalls.delete(part.toolCallId);
-          invalidCall = part.invalid === true ? invalidCallText(part, "last call") : undefined;
+          step.callCame(
+            part.toolCallId,
+            part.invalid === true ? invalidCallText(part, "last call") : undefined,
+          );
         } else if (part.type === "finish-step") {
-          finishReason = part.finishReason;
+          step.ended(part.finishReason);
         } else if (part.type === "error") {
           failure = classifyModelError(part.error, clock.now());
           break;
@@ -472,23 +458,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw thrown.error;
     failure ??= refusedCallFailure(purchaseTool.unrecorded());
-    // A call whose input never came whole (cut by a token limit, or not JSON): the provider
-    // drops it without a tool-call, and the model's turn would end as if it had said nothing.
-    const [cutCall] = begunCalls.values();
-    if (failure === undefined && cutCall !== undefined) {
-      failure = {
-        outcome: "ERROR",
-        error: "invalid_tool_call",
-        message: `The model's last call of ${cutCall.toolName} could not run: its input ${JSON.stringify(cutCall.input)} is not whole JSON (cut off by the model's output token limit, or its server); nobody was asked to approve anything for it, and nothing was ordered for it.`,
-      };
-    }
-    failure ??= incompleteAnswer(finishReason, text.trim());
-    // The model's last call could not run: the report says which, whatever the model wrote
-    // after it ("I have ordered 2 XYZ phones for you." with nothing ordered).
-    if (failure === undefined && invalidCall !== undefined) {
-      failure = invalidCallFailure(invalidCall, text.trim());
-    }
-    const report = await settle(threadId, began, failure === undefined ? text.trim() : "", failure);
+    // A call whose input never came whole, an answer not complete, or a last call that could not
+    // run: the report says which, whatever the model wrote after it ("I have ordered 2 XYZ
+    // phones for you." with nothing ordered).
+    failure ??= step.failure();
+    const text = step.said;
+    const report = await settle(threadId, began, failure === undefined ? text : "", failure);
     return { ...report, timings: { ...report.timings, modelMs } };
   }
 

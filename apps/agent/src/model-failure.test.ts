@@ -292,14 +292,24 @@ describe("a model whose answer is not complete", () => {
     },
   );
 
-  it("reports a tool call whose input was cut off, which the provider dropped", async () => {
-    const cut = '{"product":"XYZ phone","qty":';
+  it.each([
+    [
+      "was cut off",
+      '{"product":"XYZ phone","qty":',
+      "is not whole JSON (cut off by the model's output token limit, or its server)",
+    ],
+    [
+      "is JSON with a key the SDK refuses",
+      '{"__proto__":{"admin":true},"product":"XYZ phone","qty":1}',
+      "holds a __proto__ or constructor.prototype key, which the AI SDK refuses to read",
+    ],
+  ])("reports a tool call whose input %s, which the provider dropped", async (_, input, why) => {
     const { agent } = setup({
       model: modelOf([
         {
           parts: [
             { type: "tool-input-start", id: "call_1", toolName: PURCHASE_TOOL_NAME },
-            { type: "tool-input-delta", id: "call_1", delta: cut },
+            { type: "tool-input-delta", id: "call_1", delta: input },
             { type: "finish", finishReason: "tool-calls", usage },
           ],
         },
@@ -310,7 +320,8 @@ describe("a model whose answer is not complete", () => {
 
     expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_tool_call", purchases: [] });
     expect(report.message).toBe(
-      `The model's last call of shop_online could not run: its input ${JSON.stringify(cut)} is not whole JSON (cut off by the model's output token limit, or its server); nobody was asked to approve anything for it, and nothing was ordered for it.`,
+      `The model's last call of shop_online could not run: its input ${JSON.stringify(input)} ${why}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
     );
+    expect(report.fix).toMatch(/^Ask again, naming the product and a whole quantity/);
   });
 });

@@ -12,13 +12,10 @@ import {
   stubAuth0,
   stubShop,
 } from "./test-support/stubs.js";
+import { sse, stubModelServer } from "./test-support/model-server.js";
 
 isolateNetwork();
 afterEach(expectAllStubsUsed);
-
-function sse(events: Record<string, unknown>[]): string {
-  return events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join("");
-}
 
 const created = (id: string) => ({
   type: "response.created",
@@ -65,19 +62,6 @@ const answerEvents = [
 ];
 
 const SSE = { "content-type": "text/event-stream" };
-
-/** A model server answering its requests at `path` with `replies` in turn; its requests' bodies. */
-function stubModelServer(origin: string, path: string, replies: string[]) {
-  const requests: Record<string, unknown>[] = [];
-  nock(origin)
-    .post(path)
-    .times(replies.length)
-    .reply(async (request: Request) => {
-      requests.push((await request.json()) as Record<string, unknown>);
-      return [200, replies[requests.length - 1], SSE];
-    });
-  return requests;
-}
 
 describe("OpenAI model", () => {
   const config = loadConfig({ OPENAI_API_KEY: "sk-test", AGENT_STORE: "/nonexistent" });

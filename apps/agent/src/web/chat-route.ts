@@ -615,7 +615,9 @@ function answer(
         // in one step (OpenAI's parallel calls) has the second call's result after it, a call
         // not tried beside the purchase that waits.
         onFinish: (output) => {
-          if (output.finishReason !== "tool-calls") reply = output.text;
+          // An answer not complete (cut off, filtered, no finish reason) is not the reply: the
+          // turn's answer says so instead (TurnAnswer).
+          if (output.finishReason === "stop") reply = output.text;
           const interrupted =
             output.finishReason === "tool-calls" ? toolErrorThatRan(output.content) : undefined;
           if (interrupted !== undefined) {

@@ -1,15 +1,23 @@
 import { Auth0AI } from "@auth0/ai-vercel";
 import { ManualClock, systemClock } from "@ciba-testbed/shared";
 import type { LanguageModelV2 } from "@ai-sdk/provider";
-import type { UIMessage } from "ai";
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { auth0Store } from "../auth0-store.js";
+import { loadConfig } from "../config.js";
+import { createModel } from "../model.js";
 import { PURCHASE_TOOL_NAME } from "../purchase-tool.js";
 import { uiChunksOf } from "../test-support/event-stream-reading.js";
 import { logIn } from "../test-support/login-session.js";
+import {
+  completionCall,
+  completionText,
+  sse,
+  stubModelServer,
+} from "../test-support/model-server.js";
 import { callOf, scriptedModel, type ModelStep } from "../test-support/scripted-model.js";
 import * as stubs from "../test-support/stubs.js";
 import { ThreadJournal } from "../thread-journal.js";
@@ -184,6 +192,172 @@ describe("a chat turn whose purchase call could not run", () => {
 
     expect(shownText(chunks)).toBe("Ordered your XYZ phone.");
     expect((await chat.reply()).reply).toBe("Ordered your XYZ phone.");
+  });
+});
+
+/** The assistant message the page builds from a stream's chunks, as `ai`'s chat client does. */
+async function shownMessage(chunks: unknown[]): Promise<UIMessage | undefined> {
+  const stream = new ReadableStream<UIMessageChunk>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk as UIMessageChunk);
+      controller.close();
+    },
+  });
+  let last: UIMessage | undefined;
+  for await (const message of readUIMessageStream({ stream })) last = message;
+  return last;
+}
+
+/** The text of the answer the app wrote in the model's stead (its own step), if it wrote one. */
+function appAnswer(chunks: unknown[]): string | undefined {
+  const own = chunks.filter((chunk) => (chunk as { id?: string }).id === "turn-answer");
+  return own.length === 0 ? undefined : shownText(own);
+}
+
+/** An OpenAI-compatible server at localhost:11434, spoken to as OPENAI_API says. */
+async function serverModel(api: "chat" | "responses", replies: string[]) {
+  const path = api === "chat" ? "/v1/chat/completions" : "/v1/responses";
+  const requests = stubModelServer("http://localhost:11434", path, replies);
+  const config = loadConfig({
+    OPENAI_API_KEY: "sk-local",
+    OPENAI_BASE_URL: "http://localhost:11434/v1",
+    OPENAI_API: api,
+    AGENT_MODEL: "llama3.2",
+    AGENT_STORE: "/nonexistent",
+  });
+  return { model: await createModel(config), requests };
+}
+
+describe("a chat turn whose model did not finish it", () => {
+  const INVALID_FIX =
+    "Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool's input schema (AGENT_MODEL, --model).";
+  const notRunCall = (input: string, why: string) =>
+    `The model's last call of shop_online could not run: its input ${JSON.stringify(input)} ${why}; nobody was asked to approve anything for it, and nothing was ordered for it.`;
+  const NOT_JSON = "is not whole JSON (cut off by the model's output token limit, or its server)";
+
+  it.each([
+    ["arguments that are not JSON", '{"product": "XYZ phone", "qty": 2', "tool_calls", NOT_JSON],
+    ["empty arguments", "", "tool_calls", NOT_JSON],
+    [
+      "a __proto__ key",
+      '{"__proto__": {"admin": true}, "product": "XYZ phone", "qty": 2}',
+      "tool_calls",
+      "holds a __proto__ or constructor.prototype key, which the AI SDK refuses to read",
+    ],
+    ["arguments cut at the token limit", '{"product": "XYZ phone", "qty"', "length", NOT_JSON],
+  ])(
+    "says a call with %s could not run, in its tool part and as the answer (Chat Completions)",
+    async (_, args, finish, why) => {
+      const { model, requests } = await serverModel("chat", [completionCall(args, finish)]);
+      const chat = chatApp("block", model);
+
+      const chunks = await chat.post([asked]);
+
+      expect(requests).toHaveLength(1);
+      const said = notRunCall(args, why);
+      // The call's part no longer reads as a purchase under way.
+      expect(chunks).toContainEqual(
+        expect.objectContaining({
+          type: "tool-input-error",
+          toolCallId: "call_1",
+          toolName: PURCHASE_TOOL_NAME,
+          errorText: said,
+        }),
+      );
+      expect(appAnswer(chunks)).toBe(`${said} ${INVALID_FIX}`);
+      expect((await chat.reply()).reply).toBe(`${said} ${INVALID_FIX}`);
+      // The page's message: the call's part ended in that error, the answer after it.
+      const message = await shownMessage(chunks);
+      expect(
+        message?.parts.find((part) => part.type === `tool-${PURCHASE_TOOL_NAME}`),
+      ).toMatchObject({
+        state: "output-error",
+        errorText: said,
+      });
+      expect(message?.parts.at(-1)).toMatchObject({ type: "text", text: `${said} ${INVALID_FIX}` });
+    },
+  );
+
+  it("says a whole call in a stream with no finish reason was not run, as the CLI's report", async () => {
+    const { model } = await serverModel("chat", [
+      completionCall('{"product": "XYZ phone", "qty": 2}', null),
+    ]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    const said =
+      "The model's answer ended without saying it was complete (finish reason unknown): its server stopped streaming mid-answer, and nothing in it was run.";
+    expect(chunks).toContainEqual(
+      expect.objectContaining({ type: "tool-input-error", toolCallId: "call_1", errorText: said }),
+    );
+    expect(appAnswer(chunks)).toBe(
+      `${said} Check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network.`,
+    );
+    expect((await chat.reply()).reply).toBe(appAnswer(chunks));
+    const message = await shownMessage(chunks);
+    expect(message?.parts.find((part) => part.type === `tool-${PURCHASE_TOOL_NAME}`)).toMatchObject(
+      {
+        state: "output-error",
+        rawInput: { product: "XYZ phone", qty: 2 },
+        errorText: said,
+      },
+    );
+  });
+
+  it.each(["chat", "responses"] as const)(
+    "says an answer withheld by a content filter was not complete, quoting it (%s)",
+    async (api) => {
+      const reply =
+        api === "chat"
+          ? completionText("I will buy", "content_filter")
+          : sse([
+              {
+                type: "response.created",
+                response: { id: "resp_1", created_at: 1767225600, model: "llama3.2" },
+              },
+              {
+                type: "response.output_item.added",
+                output_index: 0,
+                item: { type: "message", id: "msg_1" },
+              },
+              { type: "response.output_text.delta", item_id: "msg_1", delta: "I will buy" },
+              {
+                type: "response.incomplete",
+                response: {
+                  incomplete_details: { reason: "content_filter" },
+                  usage: { input_tokens: 10, output_tokens: 3 },
+                },
+              },
+            ]);
+      const { model } = await serverModel(api, [reply]);
+      const chat = chatApp("block", model);
+
+      const chunks = await chat.post([asked]);
+
+      const said =
+        "The model's answer was withheld by its server's content filter (finish reason content-filter), after \"I will buy\". Ask again in other words; if it recurs, check the model server's content policy (OPENAI_BASE_URL).";
+      expect(appAnswer(chunks)).toBe(said);
+      expect((await chat.reply()).reply).toBe(said);
+    },
+  );
+
+  it("says an answer cut at the token limit after an order was not complete, and that the order stands", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1", total: 998, currency: "USD" });
+    const { model } = await serverModel("chat", [
+      completionCall('{"product": "XYZ phone", "qty": 2}'),
+      completionText("I have ordered 2 XYZ phon", "length"),
+    ]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    const said =
+      'Ordered 2 x XYZ phone: order ord_1, total 998.00 USD. The model\'s answer was cut off at its output token limit (finish reason length), after "I have ordered 2 XYZ phon". That order stands: ask only for what is still missing.';
+    expect(appAnswer(chunks)).toBe(said);
+    expect((await chat.reply()).reply).toBe(said);
   });
 });
 

@@ -42,7 +42,12 @@ export function clientErrorText(error: unknown, ordered: readonly string[] = [])
   const text = failureText(error);
   if (ordered.length === 0) return text;
   const failed = text === UNEXPECTED_ERROR_TEXT ? UNEXPECTED_ERROR : text;
-  return `${failed} ${ordered.join(" ")} ${ordered.length === 1 ? "That order stands" : "Those orders stand"}: ask only for what is still missing.`;
+  return `${failed} ${ordered.join(" ")} ${ordersStand(ordered)}`;
+}
+
+/** After what a turn ordered (each in a sentence), in place of an invitation to ask again. */
+export function ordersStand(ordered: readonly string[]): string {
+  return `${ordered.length === 1 ? "That order stands" : "Those orders stand"}: ask only for what is still missing.`;
 }
 
 /** The Auth0 interrupt `error` is or wraps. */

@@ -2,9 +2,11 @@ import type { PurchaseRequest } from "@ciba-testbed/shared";
 import type { UIMessageChunk } from "ai";
 
 import { endedTurnMessage } from "../agent-report.js";
-import { INVALID_CALL_FIX, modelThenWrote, NO_ANSWER } from "../model-error.js";
+import { LastStep } from "../last-step.js";
+import { INVALID_CALL_FIX, modelThenWrote, NO_ANSWER, type ModelFailure } from "../model-error.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
 import { turnEndingResult } from "../turn-end.js";
+import { ordersStand } from "./client-error-text.js";
 
 type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "text-end" }>;
 
@@ -18,6 +20,11 @@ type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "
  *   is not), the answer names that call and why, and quotes what the model wrote after it, which
  *   is held back until it is known not to be its last word: "I have ordered 2 XYZ phones for
  *   you." after a refused call, with nothing ordered, is never shown as the answer;
+ * - when the model did not finish its turn (`LastStep.unfinished`: a call it began and never
+ *   completed, an answer cut at its token limit, withheld by a content filter, or ended without a
+ *   finish reason), the answer is the CLI's failure, quoting what the model said, never as the
+ *   answer; each call of that step that never ran gets a `tool-input-error` saying so, and what
+ *   this request ordered is said first, as standing;
  * - when the model's last step ended with no words and no call (whitespace, reasoning alone, a
  *   refusal, which OpenAI's provider drops), the answer is what this request ordered, or that the
  *   model gave no answer, with what to do;
@@ -41,9 +48,14 @@ export class TurnAnswer {
   private lastInvalid: string | undefined;
   /** The model's text since that call, held back. */
   private held: TextChunk[] = [];
-  /** The model's text in its current step, and whether the step called a tool. */
-  private stepText = "";
+  /** How the model's turn ended, read as the CLI reads it, and whether its last step called a tool. */
+  private readonly step = new LastStep();
   private stepCalled = false;
+  /** The calls of the model's current step that have not run (yet), by id. */
+  private readonly unrun = new Map<
+    string,
+    { toolCallId: string; toolName: string; input: unknown; dynamic?: boolean | undefined }
+  >();
   /** The model's stream ended in an error or was aborted: it says so itself. */
   private broken = false;
   /** The answer written into the stream, once it was. */
@@ -107,25 +119,19 @@ export class TurnAnswer {
   }
 
   private read(chunk: UIMessageChunk): UIMessageChunk[] {
-    if (chunk.type === "start-step") {
-      this.stepText = "";
-      this.stepCalled = false;
-    } else if (chunk.type === "text-delta") {
-      this.stepText += chunk.delta;
-    } else if (chunk.type.startsWith("tool-")) {
-      this.stepCalled = true;
-    } else if (chunk.type === "error" || chunk.type === "abort") {
-      this.broken = true;
-    }
+    this.readStep(chunk);
     switch (chunk.type) {
       case "tool-output-available":
+        this.unrun.delete(chunk.toolCallId);
         this.take(chunk.output);
         return [chunk];
       case "tool-input-error":
+        this.unrun.delete(chunk.toolCallId);
         this.invalidCalls.set(chunk.toolCallId, chunk.errorText);
         this.lastInvalid = chunk.errorText;
         return [chunk];
       case "tool-output-error": {
+        this.unrun.delete(chunk.toolCallId);
         // The SDK hands the model the call's error as a tool error, whose text would be the app's
         // "Something went wrong": it is the same call that could not run.
         const invalid = this.invalidCalls.get(chunk.toolCallId);
@@ -148,10 +154,80 @@ export class TurnAnswer {
         this.held.push(chunk);
         return [];
       case "finish":
-        return [...this.chunks(), chunk];
+        return [...this.notRun(), ...this.chunks(), chunk];
       default:
         return [chunk];
     }
+  }
+
+  /** The chunk as the CLI reads its stream's parts (`LastStep`), and the step's calls. */
+  private readStep(chunk: UIMessageChunk): void {
+    const { step } = this;
+    switch (chunk.type) {
+      case "start-step":
+        step.began();
+        this.stepCalled = false;
+        this.unrun.clear();
+        return;
+      case "text-delta":
+        step.wrote(chunk.delta);
+        return;
+      case "tool-input-start":
+        step.callBegun(chunk.toolCallId, chunk.toolName);
+        this.unrun.set(chunk.toolCallId, {
+          toolCallId: chunk.toolCallId,
+          toolName: chunk.toolName,
+          input: "",
+          dynamic: chunk.dynamic,
+        });
+        break;
+      case "tool-input-delta": {
+        step.callInput(chunk.toolCallId, chunk.inputTextDelta);
+        const call = this.unrun.get(chunk.toolCallId);
+        if (call !== undefined && typeof call.input === "string") {
+          call.input += chunk.inputTextDelta;
+        }
+        break;
+      }
+      case "tool-input-available":
+        step.callCame(chunk.toolCallId);
+        this.unrun.set(chunk.toolCallId, chunk);
+        break;
+      case "tool-input-error":
+        // The SDK found the call invalid: its part already says why, in these words.
+        step.callCame(chunk.toolCallId, chunk.errorText);
+        break;
+      case "finish":
+        if (chunk.finishReason !== undefined) step.ended(chunk.finishReason);
+        return;
+      case "error":
+      case "abort":
+        this.broken = true;
+        return;
+      default:
+        break;
+    }
+    if (chunk.type.startsWith("tool-")) this.stepCalled = true;
+  }
+
+  /**
+   * A `tool-input-error` for each call of the model's last step that never ran, when the model did
+   * not finish its turn (`LastStep.unfinished`): a call cut off, or one the SDK does not run
+   * after an answer that was not complete. Its part would otherwise read as a purchase under way.
+   */
+  private notRun(): UIMessageChunk[] {
+    const failure = this.interrupted ? undefined : this.unfinished();
+    if (failure === undefined) return [];
+    const calls = [...this.unrun.values()];
+    this.unrun.clear();
+    return calls.map(({ toolCallId, toolName, input, dynamic }) => ({
+      type: "tool-input-error",
+      toolCallId,
+      toolName,
+      input,
+      errorText: failure.message,
+      ...(dynamic === undefined ? {} : { dynamic }),
+    }));
   }
 
   /** The answer the turn must end with instead of the model's, if any. */
@@ -160,6 +236,8 @@ export class TurnAnswer {
     if (this.endedBeforeModel) {
       return endedTurnMessage(this.results, this.untried.length > 0 ? this.untried : undefined);
     }
+    const unfinished = this.unfinished();
+    if (unfinished !== undefined) return this.failureAnswer(unfinished);
     if (this.lastInvalid === undefined) return this.silentAnswer();
     const said = this.held
       .map((chunk) => (chunk.type === "text-delta" ? chunk.delta : ""))
@@ -176,9 +254,26 @@ export class TurnAnswer {
       .join(" ");
   }
 
+  /** `LastStep.unfinished`, unless the stream broke: its error says what happened. */
+  private unfinished(): ModelFailure | undefined {
+    return this.broken ? undefined : this.step.unfinished();
+  }
+
+  /**
+   * A failure of the model's as the CLI's report says it: after what this request ordered, which
+   * stands (and the person is not invited to ask, and buy, again), else with what to do.
+   */
+  private failureAnswer(failure: ModelFailure): string {
+    const ordered = this.results.filter((result) => result.outcome === "ORDERED");
+    const done = ordered.map(describeResult);
+    return [...done, failure.message, done.length > 0 ? ordersStand(done) : (failure.fix ?? "")]
+      .filter((text) => text !== "")
+      .join(" ");
+  }
+
   /** The answer to a last step with no words and no call, as the CLI's report gives it. */
   private silentAnswer(): string | undefined {
-    if (this.broken || this.stepCalled || this.stepText.trim() !== "") return undefined;
+    if (this.broken || this.stepCalled || this.step.said !== "") return undefined;
     if (this.results.length > 0) return this.results.map(describeResult).join(" ");
     return `${NO_ANSWER.message} ${NO_ANSWER.fix ?? ""}`.trim();
   }

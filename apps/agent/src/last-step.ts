@@ -1,0 +1,102 @@
+import type { FinishReason } from "ai";
+
+import {
+  incompleteAnswer,
+  INVALID_CALL_FIX,
+  invalidCallFailure,
+  type ModelFailure,
+} from "./model-error.js";
+
+/**
+ * How the model's turn ended, read from its stream part by part: the CLI's (`agent.ts`, from
+ * `fullStream`) and the web app's (`TurnAnswer`, from the UI message stream) alike, so that both
+ * say the same of a turn the model did not finish. It keeps the last step's words, the calls it
+ * began and never completed, how it ended, and the turn's last call when it could not run.
+ */
+export class LastStep {
+  /** The model's words in its last step: its answer, once no call is left to run. */
+  private text = "";
+  /** The calls the last step began and never completed, by id: what they are and their input. */
+  private readonly begun = new Map<string, { toolName: string; input: string }>();
+  private finishReason: FinishReason | undefined;
+  /** The turn's last call, when the SDK found it invalid: what it was and why. */
+  private invalid: string | undefined;
+
+  /**
+   * A step begins. Words said before a call ("Sure, ordering it now.") are not the answer: a last
+   * step of an invalid call, or of nothing, must not end the turn on them.
+   */
+  began(): void {
+    this.text = "";
+    this.begun.clear();
+    this.finishReason = undefined;
+  }
+
+  wrote(text: string): void {
+    this.text += text;
+  }
+
+  callBegun(id: string, toolName: string): void {
+    this.begun.set(id, { toolName, input: "" });
+  }
+
+  callInput(id: string, delta: string): void {
+    const call = this.begun.get(id);
+    if (call !== undefined) call.input += delta;
+  }
+
+  /** A call came whole; `invalid` says what it was and why it could not run, when it could not. */
+  callCame(id: string, invalid?: string): void {
+    this.begun.delete(id);
+    this.invalid = invalid;
+  }
+
+  ended(finishReason: FinishReason): void {
+    this.finishReason = finishReason;
+  }
+
+  /** What the model said in its last step, trimmed. */
+  get said(): string {
+    return this.text.trim();
+  }
+
+  /**
+   * The failure of a turn the model did not finish: a call it began and never completed (its
+   * input not JSON the SDK reads: the provider drops such a call, and nothing of it runs), else an
+   * answer cut at the token limit, withheld by a content filter or ended without a finish reason
+   * (the SDK runs no call of such a step). Undefined for a step that ended as it should.
+   */
+  unfinished(): ModelFailure | undefined {
+    const [cut] = this.begun.values();
+    if (cut !== undefined) {
+      return {
+        outcome: "ERROR",
+        error: "invalid_tool_call",
+        message: `The model's last call of ${cut.toolName} could not run: its input ${JSON.stringify(cut.input)} ${whyUnread(cut.input)}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
+        fix: INVALID_CALL_FIX,
+      };
+    }
+    return incompleteAnswer(this.finishReason, this.said);
+  }
+
+  /** `unfinished`, else the turn's last call when it could not run, whatever was said after it. */
+  failure(): ModelFailure | undefined {
+    return (
+      this.unfinished() ??
+      (this.invalid === undefined ? undefined : invalidCallFailure(this.invalid, this.said))
+    );
+  }
+}
+
+/**
+ * Why the SDK could not read a call's input: it is not whole JSON (cut off, or never JSON), or it
+ * is JSON with a key the SDK refuses as a prototype pollution (`__proto__`, `constructor`).
+ */
+function whyUnread(input: string): string {
+  try {
+    JSON.parse(input);
+    return "holds a __proto__ or constructor.prototype key, which the AI SDK refuses to read";
+  } catch {
+    return "is not whole JSON (cut off by the model's output token limit, or its server)";
+  }
+}
