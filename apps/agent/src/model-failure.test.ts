@@ -2,13 +2,16 @@ import type { LanguageModelV2, LanguageModelV2StreamPart } from "@ai-sdk/provide
 import { APICallError } from "ai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
+import { MAX_STEPS } from "./agent.js";
 import { createMemoryStore } from "./agent-store.js";
 import { MODEL_IDLE_TIMEOUT_MS } from "./model-deadline.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
+import { responsesCall, serverModel } from "./test-support/model-server.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
+  nock,
   stubAuth0,
   stubShop,
   testConfig,
@@ -323,5 +326,47 @@ describe("a model whose answer is not complete", () => {
       `The model's last call of shop_online could not run: its input ${JSON.stringify(input)} ${why}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
     );
     expect(report.fix).toMatch(/^Ask again, naming the product and a whole quantity/);
+  });
+});
+
+describe("a model that cannot call the tool as it should", () => {
+  it("is not asked again after a call cut at its output token limit (Responses API)", async () => {
+    // A server that is cut off the same way at every request it gets.
+    const cut = responsesCall('{"product": "XYZ phone", "qty"', "max_output_tokens");
+    const { model, requests } = await serverModel("responses", Array<string>(MAX_STEPS).fill(cut));
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy 1 XYZ phone");
+    nock.cleanAll();
+
+    expect(requests).toHaveLength(1);
+    expect(report).toMatchObject({ outcome: "ERROR", error: "model_incomplete", purchases: [] });
+    expect(report.message).toMatch(/^The model's answer was cut off at its output token limit/);
+  });
+
+  it("ends the turn at its second call that cannot run: one correction, not one per step", async () => {
+    const invalid = (id: string): Step => ({
+      parts: [
+        {
+          type: "tool-call",
+          toolCallId: id,
+          toolName: PURCHASE_TOOL_NAME,
+          input: JSON.stringify({ product: "XYZ phone", qty: "2" }),
+        },
+        { type: "finish", finishReason: "tool-calls", usage },
+      ],
+    });
+    const model = modelOf(
+      Array.from({ length: MAX_STEPS }, (_, i) => invalid(`call_${String(i)}`)),
+    );
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(model.calls).toBe(2);
+    expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_tool_call", purchases: [] });
+    expect(report.message).toBe(
+      'The model\'s last call of shop_online could not run, with the input {"product":"XYZ phone","qty":"2"} (input the tool refuses: qty must be a number); nobody was asked to approve anything for it, and nothing was ordered for it.',
+    );
   });
 });

@@ -18,21 +18,40 @@ export function turnEndingResult(output: unknown): PurchaseResult | undefined {
 }
 
 /**
- * The step loop's stop condition, the CLI's and the web app's: it ends the turn once a purchase
- * did not go through, or a tool call that ran ended in an error (an interrupt), before the model
- * is asked again. Asked again, a model writes its own account of what happened ("Great news:
- * your phone has been ordered!" after a denial) or calls the tool anew, a second push. A call
- * the SDK found invalid ran nothing, and goes back to the model (`hasToolErrorThatRan`).
+ * The step loop's stop condition, the CLI's and the web app's: it ends the turn before the model
+ * is asked again
+ * - once a purchase did not go through, or a tool call that ran ended in an error (an interrupt).
+ *   Asked again, a model writes its own account of what happened ("Great news: your phone has
+ *   been ordered!" after a denial) or calls the tool anew, a second push;
+ * - once a step did not end complete (cut at the model's output token limit, withheld by a
+ *   content filter, no finish reason): the SDK runs none of its calls, and asked again with the
+ *   same conversation the model is cut again, each time at the cost of a request;
+ * - at the second step with a call the SDK found invalid (input the tool's schema refuses, not
+ *   JSON, a tool there is not). Such a call ran nothing, and the first goes back to the model
+ *   with the SDK's error (`hasToolErrorThatRan`), which may call again as it should; a model that
+ *   was corrected once and still calls wrong would otherwise be asked until the step cap.
  */
 export function endsTurn<TOOLS extends ToolSet>({
   steps,
 }: {
   steps: StepResult<TOOLS>[];
 }): boolean {
-  const content = steps.at(-1)?.content ?? [];
+  const last = steps.at(-1);
+  if (last === undefined) return false;
+  const { content, finishReason } = last;
   return (
     content.some(
       (part) => part.type === "tool-result" && turnEndingResult(part.output) !== undefined,
-    ) || hasToolErrorThatRan(content)
+    ) ||
+    hasToolErrorThatRan(content) ||
+    (finishReason !== "stop" && finishReason !== "tool-calls") ||
+    (hasInvalidCall(last) && steps.filter(hasInvalidCall).length > INVALID_CALLS_SENT_BACK)
   );
+}
+
+/** How many steps with an invalid call a turn hands back to the model for it to call again. */
+const INVALID_CALLS_SENT_BACK = 1;
+
+function hasInvalidCall<TOOLS extends ToolSet>(step: StepResult<TOOLS>): boolean {
+  return step.content.some((part) => part.type === "tool-call" && part.invalid === true);
 }

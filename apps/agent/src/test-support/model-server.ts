@@ -1,3 +1,5 @@
+import { loadConfig } from "../config.js";
+import { createModel } from "../model.js";
 import { nock } from "./stubs.js";
 
 /** Server-sent events, one `data:` line per event, as OpenAI's APIs stream them. */
@@ -53,4 +55,49 @@ export function completionCall(args: string, finish: string | null = "tool_calls
 /** A Chat Completions stream of `text`, ending with `finish`. */
 export function completionText(text: string, finish = "stop") {
   return `${sse([completionChunk({ role: "assistant", content: text }), completionChunk({}, finish)])}data: [DONE]\n\n`;
+}
+
+/**
+ * A Responses API stream of one call of `shop_online` whose arguments are `args` as written,
+ * ended by `response.incomplete` for `reason` (`max_output_tokens`, `content_filter`), else
+ * completed.
+ */
+export function responsesCall(args: string, reason?: string) {
+  const call = { type: "function_call", id: "fc_1", call_id: "call_1", name: "shop_online" };
+  const usage = { input_tokens: 10, output_tokens: 5 };
+  return sse([
+    { type: "response.created", response: { id: "resp_1", created_at: 1767225600, model: "m" } },
+    { type: "response.output_item.added", output_index: 0, item: { ...call, arguments: "" } },
+    {
+      type: "response.function_call_arguments.delta",
+      item_id: "fc_1",
+      output_index: 0,
+      delta: args,
+    },
+    {
+      type: "response.output_item.done",
+      output_index: 0,
+      item: { ...call, arguments: args, status: reason === undefined ? "completed" : "incomplete" },
+    },
+    reason === undefined
+      ? { type: "response.completed", response: { usage } }
+      : { type: "response.incomplete", response: { incomplete_details: { reason }, usage } },
+  ]);
+}
+
+/**
+ * The agent's model for an OpenAI-compatible server at localhost:11434 (`stubModelServer`),
+ * spoken to as OPENAI_API `api` says, answering with `replies`; the requests it got.
+ */
+export async function serverModel(api: "chat" | "responses", replies: string[]) {
+  const path = api === "chat" ? "/v1/chat/completions" : "/v1/responses";
+  const requests = stubModelServer("http://localhost:11434", path, replies);
+  const config = loadConfig({
+    OPENAI_API_KEY: "sk-local",
+    OPENAI_BASE_URL: "http://localhost:11434/v1",
+    OPENAI_API: api,
+    AGENT_MODEL: "llama3.2",
+    AGENT_STORE: "/nonexistent",
+  });
+  return { model: await createModel(config), requests };
 }

@@ -7,16 +7,16 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { auth0Store } from "../auth0-store.js";
-import { loadConfig } from "../config.js";
-import { createModel } from "../model.js";
+import { MAX_STEPS } from "../agent.js";
 import { PURCHASE_TOOL_NAME } from "../purchase-tool.js";
 import { uiChunksOf } from "../test-support/event-stream-reading.js";
 import { logIn } from "../test-support/login-session.js";
 import {
   completionCall,
   completionText,
+  responsesCall,
+  serverModel,
   sse,
-  stubModelServer,
 } from "../test-support/model-server.js";
 import { callOf, scriptedModel, type ModelStep } from "../test-support/scripted-model.js";
 import * as stubs from "../test-support/stubs.js";
@@ -214,20 +214,6 @@ function appAnswer(chunks: unknown[]): string | undefined {
   return own.length === 0 ? undefined : shownText(own);
 }
 
-/** An OpenAI-compatible server at localhost:11434, spoken to as OPENAI_API says. */
-async function serverModel(api: "chat" | "responses", replies: string[]) {
-  const path = api === "chat" ? "/v1/chat/completions" : "/v1/responses";
-  const requests = stubModelServer("http://localhost:11434", path, replies);
-  const config = loadConfig({
-    OPENAI_API_KEY: "sk-local",
-    OPENAI_BASE_URL: "http://localhost:11434/v1",
-    OPENAI_API: api,
-    AGENT_MODEL: "llama3.2",
-    AGENT_STORE: "/nonexistent",
-  });
-  return { model: await createModel(config), requests };
-}
-
 describe("a chat turn whose model did not finish it", () => {
   const INVALID_FIX =
     "Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool's input schema (AGENT_MODEL, --model).";
@@ -358,6 +344,42 @@ describe("a chat turn whose model did not finish it", () => {
       'Ordered 2 x XYZ phone: order ord_1, total 998.00 USD. The model\'s answer was cut off at its output token limit (finish reason length), after "I have ordered 2 XYZ phon". That order stands: ask only for what is still missing.';
     expect(appAnswer(chunks)).toBe(said);
     expect((await chat.reply()).reply).toBe(said);
+  });
+});
+
+describe("a chat turn whose model cannot call the tool as it should", () => {
+  it("does not ask the model again after a call cut at its output token limit (Responses API)", async () => {
+    // A server that is cut off the same way at every request it gets.
+    const cut = responsesCall('{"product": "XYZ phone", "qty"', "max_output_tokens");
+    const { model, requests } = await serverModel("responses", Array<string>(MAX_STEPS).fill(cut));
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+    nock.cleanAll();
+
+    expect(requests).toHaveLength(1);
+    const errors = chunks.filter(
+      (chunk) => (chunk as { type: string }).type === "tool-input-error",
+    );
+    expect(errors).toHaveLength(1);
+    expect(appAnswer(chunks)).toMatch(
+      /^The model's answer was cut off at its output token limit \(finish reason length\)\. Ask again;/,
+    );
+  });
+
+  it("ends the turn at the second call that cannot run: one correction, not one per step", async () => {
+    const invalid = { product: "XYZ phone", qty: "2" };
+    const model = scriptedModel(
+      Array.from({ length: MAX_STEPS }, (_, i) => callOf(invalid, `call_${String(i)}`)),
+    );
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    expect(model.prompts).toHaveLength(2);
+    expect(appAnswer(chunks)).toBe(
+      'The model\'s call of shop_online could not run, with the input {"product":"XYZ phone","qty":"2"} (input the tool refuses: qty must be a number); nobody was asked to approve anything for it, and nothing was ordered for it. Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool\'s input schema (AGENT_MODEL, --model).',
+    );
   });
 });
 
