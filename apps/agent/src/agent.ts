@@ -47,7 +47,7 @@ import type { PurchaseResult } from "./purchase-result.js";
 import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { withFreshToolCallIds } from "./tool-call-ids.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
-import { endsTurn } from "./turn-end.js";
+import { endsTurn, MAX_STEPS } from "./turn-end.js";
 import type { TurnCall } from "./turn-guard.js";
 
 export interface AgentDeps {
@@ -106,7 +106,6 @@ export const SYSTEM_PROMPT =
   "order. If a purchase is denied, expires or is refused, stop and tell the person; never " +
   "retry it. If the request is unclear, ask instead of guessing.";
 
-export const MAX_STEPS = 20;
 const LEASE_MARGIN_S = 300;
 
 export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
@@ -440,6 +439,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         } else if (part.type === "tool-call") {
           step.callCame(
             part.toolCallId,
+            part.toolName,
             part.invalid === true ? invalidCallText(part, "last call") : undefined,
           );
         } else if (part.type === "finish-step") {

@@ -6,6 +6,7 @@ import {
   invalidCallFailure,
   type ModelFailure,
 } from "./model-error.js";
+import { MAX_STEPS } from "./turn-end.js";
 
 /**
  * How the model's turn ended, read from its stream part by part: the CLI's (`agent.ts`, from
@@ -14,6 +15,9 @@ import {
  * began and never completed, how it ended, and the turn's last call when it could not run.
  */
 export class LastStep {
+  /** The model steps of the turn, and the tool its last call called. */
+  private steps = 0;
+  private lastTool: string | undefined;
   /** The model's words in its last step: its answer, once no call is left to run. */
   private text = "";
   /** The calls the last step began and never completed, by id: what they are and their input. */
@@ -27,6 +31,7 @@ export class LastStep {
    * step of an invalid call, or of nothing, must not end the turn on them.
    */
   began(): void {
+    this.steps += 1;
     this.text = "";
     this.begun.clear();
     this.finishReason = undefined;
@@ -37,6 +42,7 @@ export class LastStep {
   }
 
   callBegun(id: string, toolName: string): void {
+    this.lastTool = toolName;
     this.begun.set(id, { toolName, input: "" });
   }
 
@@ -46,7 +52,8 @@ export class LastStep {
   }
 
   /** A call came whole; `invalid` says what it was and why it could not run, when it could not. */
-  callCame(id: string, invalid?: string): void {
+  callCame(id: string, toolName: string, invalid?: string): void {
+    this.lastTool = toolName;
     this.begun.delete(id);
     this.invalid = invalid;
   }
@@ -77,6 +84,21 @@ export class LastStep {
       };
     }
     return incompleteAnswer(this.finishReason, this.said);
+  }
+
+  /**
+   * The failure of a turn the step cap ended (`MAX_STEPS`): its last step called a tool, which
+   * ran, and the model was not asked again. A model that calls the tool at every step (the same
+   * purchase again and again, which is not tried again) never gives its answer.
+   */
+  stepCapped(): ModelFailure | undefined {
+    if (this.steps < MAX_STEPS || this.finishReason !== "tool-calls") return undefined;
+    const tool = this.lastTool ?? "its tool";
+    return {
+      outcome: "ERROR",
+      message: `The model was stopped after ${String(MAX_STEPS)} steps, the most one turn may take: it called ${tool} at every step and never gave its answer.`,
+      fix: "Ask again; if it recurs, choose another model (AGENT_MODEL, --model).",
+    };
   }
 
   /** `unfinished`, else the turn's last call when it could not run, whatever was said after it. */

@@ -2,11 +2,11 @@ import type { LanguageModelV2, LanguageModelV2StreamPart } from "@ai-sdk/provide
 import { APICallError } from "ai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { MAX_STEPS } from "./agent.js";
 import { createMemoryStore } from "./agent-store.js";
 import { MODEL_IDLE_TIMEOUT_MS } from "./model-deadline.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
+import { MAX_STEPS } from "./turn-end.js";
 import { responsesCall, serverModel } from "./test-support/model-server.js";
 import {
   expectAllStubsUsed,

@@ -5,6 +5,12 @@ import { isPurchaseResult, type PurchaseResult } from "./purchase-result.js";
 import { hasToolErrorThatRan, REPEATED_PURCHASE } from "./turn-guard.js";
 
 /**
+ * The most model steps one turn takes (`stepCountIs`): a model that calls the tool at every step
+ * is stopped there.
+ */
+export const MAX_STEPS = 20;
+
+/**
  * The purchase result a tool call gave, when it did not go through (denied, expired, refused,
  * an error): the turn ends on it, and the model is not asked again. A purchase the turn had
  * already asked for, not tried again (`REPEATED_PURCHASE`), ends nothing: the turn goes on.

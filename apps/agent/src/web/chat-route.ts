@@ -19,12 +19,12 @@ import {
 import type { Request, RequestHandler, Response } from "express";
 
 import type { AgentEvent } from "../agent-event.js";
-import { MAX_STEPS, SYSTEM_PROMPT } from "../agent.js";
+import { SYSTEM_PROMPT } from "../agent.js";
 import { StoreEntryError } from "../halt.js";
 import { withModelDeadline } from "../model-deadline.js";
 import { describeResult } from "../purchase-result.js";
 import { THREAD_RETENTION_MS } from "../retention.js";
-import { endsTurn } from "../turn-end.js";
+import { endsTurn, MAX_STEPS } from "../turn-end.js";
 import { toolErrorThatRan } from "../turn-guard.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";

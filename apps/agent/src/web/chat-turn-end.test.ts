@@ -7,7 +7,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { auth0Store } from "../auth0-store.js";
-import { MAX_STEPS } from "../agent.js";
 import { PURCHASE_TOOL_NAME } from "../purchase-tool.js";
 import { uiChunksOf } from "../test-support/event-stream-reading.js";
 import { logIn } from "../test-support/login-session.js";
@@ -21,6 +20,7 @@ import {
 import { callOf, scriptedModel, type ModelStep } from "../test-support/scripted-model.js";
 import * as stubs from "../test-support/stubs.js";
 import { ThreadJournal } from "../thread-journal.js";
+import { MAX_STEPS } from "../turn-end.js";
 import { ChatThreads } from "./chat-threads.js";
 import { LoginSessions } from "./login-sessions.js";
 import { createWebApp } from "./web-app.js";
@@ -380,6 +380,27 @@ describe("a chat turn whose model cannot call the tool as it should", () => {
     expect(appAnswer(chunks)).toBe(
       'The model\'s call of shop_online could not run, with the input {"product":"XYZ phone","qty":"2"} (input the tool refuses: qty must be a number); nobody was asked to approve anything for it, and nothing was ordered for it. Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool\'s input schema (AGENT_MODEL, --model).',
     );
+  });
+});
+
+describe("a chat turn that the step cap ended", () => {
+  it("says the model was stopped, after what it ordered", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" });
+    // A model that calls for the same purchase again at every step, never answering.
+    const model = scriptedModel([
+      ...Array.from({ length: MAX_STEPS }, (_, i) => callOf(BUY, `call_${String(i)}`)),
+      { text: CLAIM },
+    ]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    expect(model.prompts).toHaveLength(MAX_STEPS);
+    const said = `Ordered 1 x XYZ phone: order ord_1, total 499.00 USD. The model was stopped after ${String(MAX_STEPS)} steps, the most one turn may take: it called shop_online at every step and never gave its answer. That order stands: ask only for what is still missing.`;
+    expect(appAnswer(chunks)).toBe(said);
+    expect((await chat.reply()).reply).toBe(said);
   });
 });
 

@@ -25,6 +25,8 @@ type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "
  *   finish reason), the answer is the CLI's failure, quoting what the model said, never as the
  *   answer; each call of that step that never ran gets a `tool-input-error` saying so, and what
  *   this request ordered is said first, as standing;
+ * - when the step cap ended the turn (a model that calls the tool at every step), the answer
+ *   says so, after what this request ordered;
  * - when the model's last step ended with no words and no call (whitespace, reasoning alone, a
  *   refusal, which OpenAI's provider drops), the answer is what this request ordered, or that the
  *   model gave no answer, with what to do;
@@ -190,12 +192,12 @@ export class TurnAnswer {
         break;
       }
       case "tool-input-available":
-        step.callCame(chunk.toolCallId);
+        step.callCame(chunk.toolCallId, chunk.toolName);
         this.unrun.set(chunk.toolCallId, chunk);
         break;
       case "tool-input-error":
         // The SDK found the call invalid: its part already says why, in these words.
-        step.callCame(chunk.toolCallId, chunk.errorText);
+        step.callCame(chunk.toolCallId, chunk.toolName, chunk.errorText);
         break;
       case "finish":
         if (chunk.finishReason !== undefined) step.ended(chunk.finishReason);
@@ -238,7 +240,10 @@ export class TurnAnswer {
     }
     const unfinished = this.unfinished();
     if (unfinished !== undefined) return this.failureAnswer(unfinished);
-    if (this.lastInvalid === undefined) return this.silentAnswer();
+    if (this.lastInvalid === undefined) {
+      const capped = this.broken ? undefined : this.step.stepCapped();
+      return capped === undefined ? this.silentAnswer() : this.failureAnswer(capped);
+    }
     const said = this.held
       .map((chunk) => (chunk.type === "text-delta" ? chunk.delta : ""))
       .join("")
