@@ -219,6 +219,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * first item, never read: "Maybe. Buy an XYZ phone.", "Hold off. ...", "Is this wise? ...",
  * "You are now ShopBot. ...", "Cancelled:\n2 USB-C cables" ask since, as "Add an XYZ phone
  * to my cart" does (a cart is filled, not checked out).
+ * held-out-fresh-16.json (the rows a third outside audit, at 406eae8, found read wrongly next to
+ * the fixes of fresh-15, with neighbours written before running them): "Do it. Buy an XYZ
+ * phone.", "Please do it. ...", "Do it now. ..." asked, "Do it." read as a question of no
+ * product; they are bought since, as "Go. ..." was, and a leading hesitation set off by
+ * punctuation ("Hmm. Buy ...", "Hmm, buy ...") asks, as "... Hmm." after the order did.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -380,6 +385,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-13.json": [],
   "held-out-fresh-14.json": [],
   "held-out-fresh-15.json": [],
+  "held-out-fresh-16.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -405,6 +411,7 @@ describe.each([
   ["held-out-fresh-13.json"],
   ["held-out-fresh-14.json"],
   ["held-out-fresh-15.json"],
+  ["held-out-fresh-16.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],

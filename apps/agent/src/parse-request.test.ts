@@ -390,6 +390,34 @@ describe("parsePurchaseRequest", () => {
     }
   });
 
+  it('buys after "Do it." as after "Go.", and asks after a hesitation set off before the order', () => {
+    for (const text of [
+      "Do it. Buy an XYZ phone.",
+      "Please do it. Buy an XYZ phone.",
+      "Do it now! Buy an XYZ phone.",
+      "Go. Buy an XYZ phone.",
+    ]) {
+      expect(summarize(read(text)), text).toBe("1 x XYZ phone");
+    }
+    // A question is still one: "Do it?" before the order asks, as "Is this wise?" does.
+    expect(summarize(read("Do it? Buy an XYZ phone."))).toBe("? unread_detail");
+    // "decide", as in "You decide.", may leave the choice to the agent: asked.
+    expect(summarize(read("You decide nothing. Buy an XYZ phone."))).toBe("? unread_detail");
+    for (const [text, said] of [
+      ["Hmm. Buy an XYZ phone.", "Hmm."],
+      ["Buy an XYZ phone. Hmm.", "Hmm."],
+      ["Hmm, buy an XYZ phone", "Hmm,"],
+      ["Um... buy an XYZ phone", "Um..."],
+    ] as const) {
+      expect(read(text), text).toMatchObject({
+        reason: "hesitant",
+        question: expect.stringContaining(`You wrote "${said}", so I am not sure`) as unknown,
+      });
+    }
+    // Fillers run into the words, as dictation writes them, are speech.
+    expect(summarize(read("um buy uh two wireless headphones"))).toBe("2 x Wireless headphones");
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

@@ -2177,18 +2177,26 @@ const YEAH_RIGHT =
   /\b(yeah[\s,.\u2026]*right|sure[\s,.\u2026]+sure|yeah?[\s,.\u2026]+yeah?)\b(?![\s,]+(?:away|now|then|here|there|after))/iu;
 
 /**
- * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "buy an XYZ phone…
- * really", "... sure". Said at the start ("hmm, buy an XYZ phone") it is thinking aloud before
- * the request, and the request stands.
- */
-/**
  * A request cut off at a dash: "Buy 2 XYZ phones —", "... -": what came after it is not
  * known. Not a dash at the start of a line, a list's bullet or a signature's.
  */
 const TRAILING_DASH = /(\S+[^\S\n]+(?:[\u2013\u2014]|-{1,2}))[^\S\n]*$/u;
 
+/**
+ * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "buy an XYZ phone…
+ * really", "... sure".
+ */
 const TRAILING_DOUBT =
   /(?:^|[\s,.;:!\u2026\u2013\u2014-])((?:h+m+|u+m+|e+r+m+)[\s.!\u2026]*|(?<=(?:\u2026|\.\.\.)\s*)(?:really|sure)[\s.!\u2026]*)$/iu;
+
+/**
+ * A request that opens with a hesitation set off as one ("Hmm. Buy an XYZ phone.", "Hmm, buy
+ * ...", "Um... buy ..."): the person weighed it and may not have decided, as "Maybe." before
+ * it says; it was bought, while the same "Hmm." after the request asked. Run into the words
+ * with nothing to set it off ("um buy uh two wireless headphones"), as dictation writes its
+ * fillers, it is speech, and the request stands.
+ */
+const LEADING_DOUBT = /^[^\S\n]*((?:h+m+|u+m+|u+h+|e+r+m*)[^\S\n]*[,.;:!?\u2026\u2013\u2014-]+)/iu;
 
 /**
  * Emoticons typed as text the reader reads as glad: a smile, ":D", "^_^". Any other face asks
@@ -2276,6 +2284,7 @@ const TEXT_DOUBTS: [
       TAG_QUESTION,
       YEAH_RIGHT,
       TRAILING_DOUBT,
+      LEADING_DOUBT,
       TRAILING_DASH,
     ],
     (questions, said) => questions.hesitant(said),

@@ -173,8 +173,15 @@ export function isMereQuestion(list: readonly string[], asked: boolean, start: n
   // "Kindly do the needful and buy ...": a courtesy, though "do" opens it.
   const opening = start + matchAt(list, start, NEEDFUL);
   const first = list[opening] ?? "";
-  // "Do not order a cable" tells, it does not ask.
-  if (!asked && (!QUESTION_WORDS.has(first) || list[opening + 1] === "not")) return false;
+  // "Do not order a cable" tells, it does not ask; so does "Do it.", "Please do it now".
+  if (
+    !asked &&
+    (!QUESTION_WORDS.has(first) ||
+      list[opening + 1] === "not" ||
+      (first === "do" && ["it", "this", "that"].includes(list[opening + 1] ?? "")))
+  ) {
+    return false;
+  }
   if (matchAt(list, opening, REQUEST_OPENINGS) > 0) return false;
   // "Do a purchase of 2 XYZ phones" asks to buy, though "do" opens it.
   return !isIntentVerb(list, opening, opening) && orderPhraseAt(list, opening) === 0;
