@@ -223,7 +223,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * the fixes of fresh-15, with neighbours written before running them): "Do it. Buy an XYZ
  * phone.", "Please do it. ...", "Do it now. ..." asked, "Do it." read as a question of no
  * product; they are bought since, as "Go. ..." was, and a leading hesitation set off by
- * punctuation ("Hmm. Buy ...", "Hmm, buy ...") asks, as "... Hmm." after the order did.
+ * punctuation ("Hmm. Buy ...", "Hmm, buy ...") asks, as "... Hmm." after the order did;
+ * requests cut off mid-sentence ("Buy 2 XYZ phones, then", "... and also", "..., as well as",
+ * "... Also", "... for", "..., uh", "... My bad.", "... …") were bought, and ask since.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

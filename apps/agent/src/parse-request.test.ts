@@ -418,6 +418,42 @@ describe("parsePurchaseRequest", () => {
     expect(summarize(read("um buy uh two wireless headphones"))).toBe("2 x Wireless headphones");
   });
 
+  it("asks about a request cut off before its end, and buys one that is whole", () => {
+    for (const text of [
+      "Buy 2 XYZ phones, then",
+      "Buy 2 XYZ phones and also",
+      "Buy 2 XYZ phones, and also",
+      "Buy 2 XYZ phones, as well as",
+      "Buy 2 XYZ phones. Also",
+      "Buy 2 XYZ phones for",
+      "Buy 2 XYZ phones for my",
+      "Buy 2 XYZ phones, uh",
+      "Buy 2 XYZ phones, er",
+      "Buy 2 XYZ phones. My bad.",
+      "Buy 2 XYZ phones …",
+      "Buy 2 XYZ phones...",
+      "Buy 2 XYZ phones. . .",
+    ]) {
+      expect(summarize(read(text)), text).toMatch(/^\? (?:unread_detail|hesitant)$/);
+    }
+    expect(read("Buy 2 XYZ phones…")).toMatchObject({
+      reason: "hesitant",
+      question: expect.stringContaining('You wrote "phones…"') as unknown,
+    });
+    for (const text of [
+      "Buy 2 XYZ phones for me",
+      "Buy 2 XYZ phones as well",
+      "Buy 2 XYZ phones too",
+      "Buy 2 XYZ phones also",
+      "Buy 2 XYZ phones, thanks",
+      "OK, buy 2 XYZ phones then",
+      "Buy 2 XYZ phones... thanks!",
+      "Buy 2 XYZ phones. My bad, make it 3.",
+    ]) {
+      expect(summarize(read(text)), text).toMatch(/^[23] x XYZ phone$/);
+    }
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

@@ -1842,17 +1842,30 @@ function notMoreBefore(plain: readonly string[], index: number): boolean {
 const RECIPIENT_OPENERS = new Set([...POSSESSIVES, "the", "a", "an", "our"]);
 
 /**
- * Words that join one more thing to a list: at the end of a sentence, with nothing after them,
- * something is left unsaid, a model's name ("an XYZ phone Plus") or the rest of a message sent
- * too soon ("2 USB-C cables and").
+ * Words that join one more thing to a list, or open what a preposition or an article was to
+ * name: at the end of a sentence, with nothing after them, something is left unsaid, a model's
+ * name ("an XYZ phone Plus") or the rest of a message sent too soon ("2 USB-C cables and", "...
+ * for", "... as well as", "... for my").
  */
-const TRAILING_JOINERS = new Set("plus and & + with but except without besides minus".split(" "));
-/** What may follow such a joiner and still leave it with nothing: "and then". */
-const JOINER_TAILS = new Set(["then", "of"]);
+const TRAILING_JOINERS = new Set(
+  (
+    "plus and & + with but except without besides minus as for to from of at by into " +
+    "a an the my our your their"
+  ).split(" "),
+);
+/** What may follow such a joiner and still leave it with nothing: "and then", "and also". */
+const JOINER_TAILS = new Set(["then", "of", "also"]);
+/**
+ * Words that say more is coming when nothing before them in their clause joins them to it:
+ * "..., then", "..., also", "... Also". ("Buy 2 XYZ phones then" concludes, and "... also" with
+ * no comma is "too": both are read.)
+ */
+const MORE_TO_COME = new Set(["then", "also"]);
 /**
  * Whether `plain[index]` joins one more thing to what was said, with nothing after it in its
  * sentence but punctuation (a limit is something: "but don't spend more than $700"): "2 USB-C
- * cables and", "..., but", "... and then", "... instead of" ("... instead" is a change).
+ * cables and", "..., but", "... and then", "... instead of", "..., then", "... for" ("...
+ * instead" is a change).
  */
 function joinsNothing(
   tokens: Sentence["tokens"],
@@ -1864,7 +1877,8 @@ function joinsNothing(
   const joiner =
     TRAILING_JOINERS.has(word) ||
     (word === "instead" && plain[index + 1] === "of") ||
-    (JOINER_TAILS.has(word) && (TRAILING_JOINERS.has(previous) || previous === "instead"));
+    (JOINER_TAILS.has(word) && (TRAILING_JOINERS.has(previous) || previous === "instead")) ||
+    (MORE_TO_COME.has(word) && (previous === "," || plain.slice(0, index).every(isPunctuation)));
   return (
     joiner &&
     tokens
@@ -2183,11 +2197,17 @@ const YEAH_RIGHT =
 const TRAILING_DASH = /(\S+[^\S\n]+(?:[\u2013\u2014]|-{1,2}))[^\S\n]*$/u;
 
 /**
- * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "buy an XYZ phone…
- * really", "... sure".
+ * A request that trails off at an ellipsis: "Buy 2 XYZ phones …", "...", ". . .": the person
+ * had more to say. Not two dots, as often a period typed twice.
+ */
+const TRAILING_ELLIPSIS = /(\S+[^\S\n]*(?:\u2026|\.{3,}|\.(?:[^\S\n]\.){2,}))[^\S\n]*$/u;
+
+/**
+ * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "..., uh", "..., er",
+ * "buy an XYZ phone… really", "... sure".
  */
 const TRAILING_DOUBT =
-  /(?:^|[\s,.;:!\u2026\u2013\u2014-])((?:h+m+|u+m+|e+r+m+)[\s.!\u2026]*|(?<=(?:\u2026|\.\.\.)\s*)(?:really|sure)[\s.!\u2026]*)$/iu;
+  /(?:^|[\s,.;:!\u2026\u2013\u2014-])((?:h+m+|u+m+|u+h+|e+r+m*)[\s.!\u2026]*|(?<=(?:\u2026|\.\.\.)\s*)(?:really|sure)[\s.!\u2026]*)$/iu;
 
 /**
  * A request that opens with a hesitation set off as one ("Hmm. Buy an XYZ phone.", "Hmm, buy
@@ -2286,6 +2306,7 @@ const TEXT_DOUBTS: [
       TRAILING_DOUBT,
       LEADING_DOUBT,
       TRAILING_DASH,
+      TRAILING_ELLIPSIS,
     ],
     (questions, said) => questions.hesitant(said),
   ],

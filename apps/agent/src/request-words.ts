@@ -258,7 +258,7 @@ function verbFollows(list: readonly string[], at: number): boolean {
 }
 
 /** The openers that say a change is coming, where "ok" or "please" alone do not. */
-const CHANGE_SIGNALS = words("no wait actually sorry oops correction thought thoughts");
+const CHANGE_SIGNALS = words("no wait actually sorry oops whoops correction thought thoughts");
 /** What takes back everything asked before it: "never mind", "scratch that", "don't". */
 const RETRACTIONS = [
   ["never", "mind"],
@@ -278,8 +278,8 @@ const RETRACTIONS = [
 ];
 /** Words that may open a take-back or a change: "no wait, actually, on second thought". */
 const CHANGE_OPENERS = words(
-  "no wait actually sorry oops hmm um oh ok okay well please just then i i've ive we we've " +
-    "have on second thought thoughts correction :",
+  "no wait actually sorry oops whoops hmm um oh ok okay well please just then i i've ive we " +
+    "we've have on second thought thoughts correction :",
 );
 /** What may end a take-back: "never mind then", "forget it, thanks", "cancel the order". */
 const RETRACTION_TAILS = words(
@@ -287,8 +287,13 @@ const RETRACTION_TAILS = words(
 );
 /** Words between the opening of a change and what it changes to: "no wait, I'll take 3". */
 const CHANGE_LEADING = words("me us just only i'll we'll i'd we'd i we will to");
-/** What announces a change to what was just asked: "I mean one", "make it 3", "sorry, 3". */
+/**
+ * What announces a change to what was just asked: "I mean one", "make it 3", "sorry, 3", "my
+ * bad, 3" (alone, "... My bad." opens a change never said, as "Oops." does).
+ */
 const CHANGE_MARKERS = [
+  ["my", "bad"],
+  ["my", "mistake"],
   ["i", "mean"],
   ["i", "meant"],
   ["make", "it"],
