@@ -225,7 +225,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * product; they are bought since, as "Go. ..." was, and a leading hesitation set off by
  * punctuation ("Hmm. Buy ...", "Hmm, buy ...") asks, as "... Hmm." after the order did;
  * requests cut off mid-sentence ("Buy 2 XYZ phones, then", "... and also", "..., as well as",
- * "... Also", "... for", "..., uh", "... My bad.", "... …") were bought, and ask since.
+ * "... Also", "... for", "..., uh", "... My bad.", "... …") were bought, and ask since; other
+ * words for a cart ("to my bag", "to my saved items") were bought, and ask since, and a cart
+ * ordered in the same sentence ("... to my cart and buy it") asked, and is bought since.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

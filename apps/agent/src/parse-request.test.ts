@@ -382,6 +382,12 @@ describe("parsePurchaseRequest", () => {
     for (const [text, said] of [
       ["Add an XYZ phone to my cart", "to my cart"],
       ["Put 2 USB-C cables in the basket please", "in the basket"],
+      ["Add an XYZ phone to my bag", "to my bag"],
+      ["Add an XYZ phone to the shopping bag", "to the shopping bag"],
+      ["Add an XYZ phone to my saved items", "to my saved items"],
+      ["Put an XYZ phone on my wish list", "on my wish list"],
+      ["Add an XYZ phone to my cart but don't buy it", "to my cart"],
+      ["Add an XYZ phone to my cart and buy an ABC laptop", "to my cart"],
     ] as const) {
       expect(read(text), text).toMatchObject({
         reason: "not_now",
@@ -452,6 +458,12 @@ describe("parsePurchaseRequest", () => {
     ]) {
       expect(summarize(read(text)), text).toMatch(/^[23] x XYZ phone$/);
     }
+  });
+
+  it("buys what a sentence puts in a cart and orders after it", () => {
+    expect(summarize(read("Add an XYZ phone to my cart and buy it"))).toBe("1 x XYZ phone");
+    expect(summarize(read("Put an XYZ phone in my cart and order it now"))).toBe("1 x XYZ phone");
+    expect(summarize(read("Add 2 XYZ phones to the basket and order them"))).toBe("2 x XYZ phone");
   });
 
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {

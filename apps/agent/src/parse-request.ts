@@ -37,6 +37,7 @@ import {
   isChangeOpening,
   courtesyAt,
   isBareDenial,
+  isCartAt,
   isDenial,
   isHarmlessWord,
   FOREIGN_CURRENCIES,
@@ -544,9 +545,31 @@ function interpret(
   };
 }
 
-/** Where things are put before checking out: "to my cart", "in the basket". */
-const CARTS = new Set(["cart", "basket", "trolley", "wishlist"]);
-const INTO = new Set(["to", "in", "into"]);
+/** What puts things in a cart: "to my cart", "in the basket", "on my wish list". */
+const INTO = new Set(["to", "in", "into", "on"]);
+/** A cart's word after the cart's, quoted with it: "saved items", "wish list". */
+const CART_TAILS = new Set(["items", "list", "bag", "cart", "basket"]);
+/** Verbs that order what a cart holds: "and buy it", "and checkout". */
+const CHECKOUT_VERBS = new Set(["buy", "order", "purchase", "checkout"]);
+
+/**
+ * Whether the sentence orders what it put in the cart at `cart`, after it: "Add an XYZ phone
+ * to my cart and buy it", "... in my cart and order it now", "... and checkout". Not when the
+ * verb is denied ("... but don't buy it") or has an item of its own ("... and buy a case": the
+ * phone stays in the cart).
+ */
+function checkedOut(
+  words: readonly string[],
+  cart: number,
+  mentions: readonly { start: number }[],
+): boolean {
+  const verb = words.findIndex((word, index) => index > cart && CHECKOUT_VERBS.has(word));
+  return (
+    verb >= 0 &&
+    !words.slice(Math.max(0, verb - 2), verb).some((word) => isDenial(word)) &&
+    !mentions.some((mention) => mention.start > verb)
+  );
+}
 
 /** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
 const WAITING_WORDS = new Set(
@@ -1062,16 +1085,18 @@ function readSentence(
           : questions.reported(said);
     reading.doubts.push({ sentence, start: doubt.start, end: doubt.end, unclear });
   }
-  // "Add an XYZ phone to my cart", "Put it in my basket": a cart is filled, not checked out,
-  // and an order placed for it bought what the person meant to look at first.
+  // "Add an XYZ phone to my cart", "Put it in my basket", "... to my saved items": a cart is
+  // filled, not checked out, and an order placed for it bought what the person meant to look at
+  // first; unless the sentence orders it after ("... to my cart and buy it").
   const cart = words.findIndex(
-    (word, index) =>
-      CARTS.has(word) && words.slice(Math.max(0, index - 3), index).some((w) => INTO.has(w)),
+    (_, index) =>
+      isCartAt(words, index) && words.slice(Math.max(0, index - 3), index).some((w) => INTO.has(w)),
   );
-  if (cart >= 0) {
+  if (cart >= 0 && !checkedOut(words, cart, mentions)) {
     const start = words.slice(0, cart).findLastIndex((w) => INTO.has(w));
-    const said = typedText(tokens.slice(start, cart + 1));
-    reading.doubts.push({ sentence, start, end: cart + 1, unclear: questions.cart(said) });
+    const end = CART_TAILS.has(words[cart + 1] ?? "") ? cart + 2 : cart + 1;
+    const said = typedText(tokens.slice(start, end));
+    reading.doubts.push({ sentence, start, end, unclear: questions.cart(said) });
   }
   const thanks = thanksForItem(words, mentions);
   if (thanks !== undefined) {

@@ -93,7 +93,7 @@ export function isIntentVerb(list: readonly string[], at: number, opening: numbe
       // "Could I have two laptops?", not "I have two laptops".
       return ["can", "could", "may"].includes(list[at - 2] ?? "") && ["i", "we"].includes(previous);
     case "put":
-      return list.slice(at).some((word) => word === "cart" || word === "basket");
+      return list.slice(at).some((_, index) => isCartAt(list, at + index));
     case "looking":
     case "shopping":
       return next === "for";
@@ -469,6 +469,22 @@ export function doubtIn(
     }
   }
   return undefined;
+}
+
+/**
+ * Where things are kept before checking out, or instead of buying: a cart, a basket, a trolley,
+ * a bag ("my bag", "the shopping bag"), saved items, favourites, a watch list, a registry, and a
+ * list kept for shopping or wishing ("my wish list", "my shopping list").
+ */
+const CARTS = words(
+  "cart carts basket trolley bag wishlist watchlist saved favorites favourites favs registry",
+);
+const CART_LISTS = words("wish shopping gift");
+
+/** Whether `list[at]` names such a place: "cart", "bag", "saved", the "list" of "wish list". */
+export function isCartAt(list: readonly string[], at: number): boolean {
+  const word = list[at] ?? "";
+  return CARTS.has(word) || (word === "list" && CART_LISTS.has(list[at - 1] ?? ""));
 }
 
 /** Words that deny, whether or not the reader saw what they deny. */
