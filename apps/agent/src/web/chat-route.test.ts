@@ -515,6 +515,8 @@ describe("POST /api/chat with a tool call the model got wrong", () => {
       }),
     );
     expect(chat.calls.fetch).toBe(0);
+    // The page says it in full: not the operator's to chase.
+    expect(chat.reports).toEqual([]);
   });
 });
 

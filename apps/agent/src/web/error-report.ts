@@ -42,6 +42,18 @@ export function requestName(method: string, url: string): string {
 }
 
 /**
+ * A tool call the SDK refused, as the tool part's error it hands `onError` as text (`Invalid
+ * input for tool …`, `Model tried to call unavailable tool …`): the model's mistake, which the
+ * answer states and hands back to the model, not the app's.
+ */
+function isInvalidCallText(error: unknown): boolean {
+  return (
+    typeof error === "string" &&
+    /^(?:Invalid input for tool |Model tried to call unavailable tool )/u.test(error)
+  );
+}
+
+/**
  * The error texts of one chat's stream, and which errors in it go to the operator: an error the
  * page only calls "Something went wrong" (`isUnexpectedError`), once. An Error whose message is
  * a text already written here is the AI SDK's echo of it (processUIMessageStream calls onError
@@ -64,7 +76,12 @@ export class StreamErrors {
   /** The stream's text for `error` (a `toUIMessageStream` onError). */
   readonly text = (error: unknown): string => {
     const echo = error instanceof Error && this.#written.has(error.message);
-    if (!echo && !this.#reported.has(error) && isUnexpectedError(error)) {
+    if (
+      !echo &&
+      !isInvalidCallText(error) &&
+      !this.#reported.has(error) &&
+      isUnexpectedError(error)
+    ) {
       this.#reported.add(error);
       this.report(error);
     }
