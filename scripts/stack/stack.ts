@@ -156,6 +156,19 @@ export const WATCHED_SHOP_ENV = { SHOP_API_ISSUER_WAIT_MS: "30000" } as const;
  * process group, and resolves once both are ready (and `alsoStart`'s services). `stop()` ends
  * them all; so does the exit of this process, however it ends.
  */
+/**
+ * The tenant, the shop, then `alsoStart`'s services, as they were started: the shop may be
+ * ready after those, since a shop that begins its record of spent approvals waits out that
+ * second before its ready record (shop-api's serve.ts).
+ */
+function inStartOrder(services: SupervisedChild[]): SupervisedChild[] {
+  const rank = ({ name }: SupervisedChild) => {
+    const core = ["mock-auth0", "shop-api"].indexOf(name);
+    return core === -1 ? 2 : core;
+  };
+  return [...services].sort((a, b) => rank(a) - rank(b));
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logLevel = options.logLevel ?? "info";
   const services: SupervisedChild[] = [];
@@ -250,7 +263,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       shopApiUrl,
       purchasesUrl: `${shopApiUrl}/api/purchases`,
       control,
-      services,
+      services: inStartOrder(services),
       agentEnv,
       stop,
     };
