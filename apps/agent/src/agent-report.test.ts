@@ -97,19 +97,32 @@ describe("threadReport", () => {
 describe("closingMessage", () => {
   const denied = thread(purchase("a", { outcome: "DENIED", error: "access_denied" }));
 
-  it("is the model's answer after an order, the results after a failure", () => {
-    expect(closingMessage(thread(purchase("a", {})), "ORDERED", "Done!")).toBe("Done!");
-    expect(closingMessage(denied, "DENIED", "Sorry!", undefined, [])).toBe(
+  const said = (text: string) => ({ text, builtIn: false });
+  const none = said("");
+
+  it("is the agent's account after an order, never the model's, and the results after a failure", () => {
+    const ordered = thread(
+      purchase("a", { order: { id: "ord_1", total: 3493 } as PurchaseResult["order"] & object }),
+    );
+    expect(closingMessage(ordered, "ORDERED", said("Ordered 1 XYZ phone as asked."))).toBe(
+      "Ordered 1 x XYZ phone: order ord_1, total 3493.00 USD.",
+    );
+    expect(closingMessage(ordered, "ORDERED", { text: "Done!", builtIn: true })).toBe(
+      "Ordered 1 x XYZ phone: order ord_1, total 3493.00 USD.",
+    );
+    expect(closingMessage(denied, "DENIED", said("Sorry!"), undefined, [])).toBe(
       "The purchase of 1 x XYZ phone was denied; nothing was ordered.",
     );
     expect(
-      closingMessage(denied, "DENIED", "Sorry!", undefined, [{ product: "USB-C cable", qty: 2 }]),
+      closingMessage(denied, "DENIED", said("Sorry!"), undefined, [
+        { product: "USB-C cable", qty: 2 },
+      ]),
     ).toBe(
       "The purchase of 1 x XYZ phone was denied; nothing was ordered. 2 x USB-C cable was not " +
         "tried: nobody was asked to approve it, and nothing was ordered.",
     );
     expect(
-      closingMessage(denied, "ERROR", "", { outcome: "ERROR", message: "The model failed" }),
+      closingMessage(denied, "ERROR", none, { outcome: "ERROR", message: "The model failed" }),
     ).toBe("The model failed");
   });
 
@@ -118,13 +131,25 @@ describe("closingMessage", () => {
       purchase("a", { order: { id: "ord_1" } as PurchaseResult["order"] & object }),
       purchase("b", { outcome: "DENIED", error: "access_denied" }),
     );
-    expect(closingMessage(partial, "PARTIAL", "")).toBe(
+    expect(closingMessage(partial, "PARTIAL", none)).toBe(
       "Ordered 1 x XYZ phone: order ord_1. The purchase of 1 x XYZ phone was denied; nothing " +
         "was ordered. Anything asked for after it was not tried.",
     );
     expect(
-      closingMessage(partial, "ERROR", "", { outcome: "ERROR", message: "The model failed." }),
+      closingMessage(partial, "ERROR", none, { outcome: "ERROR", message: "The model failed." }),
     ).toBe("Ordered 1 x XYZ phone: order ord_1. The model failed.");
+  });
+
+  it("says nothing was ordered before what another model wrote with no purchase, and quotes it", () => {
+    const claim = "I have ordered 2 XYZ phones for you (order #A1234). They arrive Monday.";
+    expect(closingMessage(thread(), "NO_PURCHASE", said(claim))).toBe(
+      `Nothing was ordered, and nobody was asked to approve anything. The model wrote: ${JSON.stringify(claim)}`,
+    );
+    // The built-in model's answer is the agent's own: its question, as it wrote it.
+    const question = "What would you like to buy?";
+    expect(closingMessage(thread(), "NO_PURCHASE", { text: question, builtIn: true })).toBe(
+      question,
+    );
   });
 });
 

@@ -172,14 +172,34 @@ export function threadOutcome(thread: ThreadRecord): Outcome {
 }
 
 /**
- * What a finished thread says: the model's answer when it had the last word, else what the
- * results say (after a failure the turn ended before the model could answer), and what the
- * failure left untried: `notTried` when the model's reading of the request is known.
+ * The model's last words in a turn, and whether they are the agent's own: the built-in model
+ * writes its answers from the purchase results and its reading of the request; any other model
+ * (OpenAI, a compatible server) writes what it likes, a claim the report never passes off as
+ * what happened.
+ */
+export interface ModelAnswer {
+  text: string;
+  builtIn: boolean;
+}
+
+/** What a NO_PURCHASE turn of another model than the built-in one says before its words. */
+export const NOTHING_ORDERED = "Nothing was ordered, and nobody was asked to approve anything.";
+
+/**
+ * What a finished thread says. After a failure: what was ordered, then the failure (the turn
+ * ended before the model could answer). ORDERED: the agent's own account of each purchase, from
+ * the shop's answers ("Ordered 1 x XYZ phone: order ord_1, total 499.00 USD."), never the model's
+ * ("Ordered 1 XYZ phone as asked." after it bought 7): a model that tells the truth says the
+ * same, so its words are left out rather than doubled. NO_PURCHASE: the built-in model's answer
+ * (what it could not read, and its question), or, for any other model, that nothing was ordered,
+ * then the model's words quoted as its own ("I have ordered 2 XYZ phones for you." with no call
+ * made). Otherwise what the results say, and what the failure left untried: `notTried` when the
+ * model's reading of the request is known.
  */
 export function closingMessage(
   thread: ThreadRecord,
   outcome: Outcome,
-  modelText: string,
+  answer: ModelAnswer,
   failure?: ModelFailure,
   notTried?: readonly PurchaseRequest[],
 ): string {
@@ -189,8 +209,12 @@ export function closingMessage(
     const ordered = results.filter((result) => result.outcome === "ORDERED");
     return [...ordered.map(describeResult), failure.message].join(" ");
   }
-  if (outcome === "ORDERED" || outcome === "NO_PURCHASE") {
-    return modelText || results.map(describeResult).join(" ");
+  const account = results.map(describeResult);
+  if (outcome === "ORDERED") return account.join(" ");
+  if (outcome === "NO_PURCHASE") {
+    if (answer.builtIn) return answer.text || account.join(" ");
+    const said = answer.text === "" ? "" : `The model wrote: ${JSON.stringify(answer.text)}`;
+    return [NOTHING_ORDERED, ...account, said].filter((text) => text !== "").join(" ");
   }
   return endedTurnMessage(results, notTried, repeatedCalls(thread));
 }

@@ -598,6 +598,44 @@ function stubbornModel(callsPerStep = 1): LanguageModelV2 & { calls: number } {
   return model;
 }
 
+describe("what the model claims", () => {
+  it("reports what the shop recorded, not the model's account of it", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_7", total: 3493, currency: "USD" });
+    const model = scriptedModel([
+      callOf({ product: "XYZ phone", qty: 7 }),
+      { text: "Ordered 1 XYZ phone as asked." },
+    ]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy 1 XYZ phone");
+
+    expect(auth0.calls.map((call) => call.body.binding_message).filter(Boolean)).toEqual([
+      "Do you want to buy 7 XYZ phones for max 3493 USD",
+    ]);
+    expect(report).toMatchObject({
+      outcome: "ORDERED",
+      message: "Ordered 7 x XYZ phone: order ord_7, total 3493.00 USD.",
+      purchases: [{ purchase: { product: "XYZ phone", qty: 7 } }],
+    });
+  });
+
+  it("says nothing was ordered before an order the model made up, with no call", async () => {
+    const claim = "I have ordered 2 XYZ phones for you (order #A1234). They arrive Monday.";
+    const { agent } = setup({ model: scriptedModel([{ text: claim }]) });
+
+    const report = await agent.run("Buy 2 XYZ phones");
+
+    expect(report).toMatchObject({
+      outcome: "NO_PURCHASE",
+      exitCode: 8,
+      purchases: [],
+      message: `Nothing was ordered, and nobody was asked to approve anything. The model wrote: ${JSON.stringify(claim)}`,
+    });
+  });
+});
+
 describe("tool calls the purchase tool cannot take as they are", () => {
   it("hands a call the tool's schema refuses back to the model, which may call again", async () => {
     stubShop().catalog();
@@ -612,7 +650,9 @@ describe("tool calls the purchase tool cannot take as they are", () => {
 
     const report = await agent.run("Buy a USB-C cable");
 
-    expect(report).toMatchObject({ outcome: "ORDERED", message: "Ordered one USB-C cable." });
+    // The agent's account of the order, not the model's.
+    expect(report.outcome).toBe("ORDERED");
+    expect(report.message).toMatch(/^Ordered 1 x USB-C cable: order\b[^"]*\.$/);
     expect(shop.calls.map((call) => call.body)).toEqual([{ product: "USB-C cable", qty: 1 }]);
     // The second call's prompt holds the first call's error, as the model's tool result.
     expect(JSON.stringify(model.prompts[1])).toMatch(
@@ -681,7 +721,10 @@ describe("tool calls the purchase tool cannot take as they are", () => {
 
     const report = await agent.run("Buy an XYZ phone, then 3 USB-C cables");
 
-    expect(report).toMatchObject({ outcome: "ORDERED", message: "Bought a phone and 3 cables." });
+    expect(report.outcome).toBe("ORDERED");
+    expect(report.message).toMatch(
+      /^Ordered 1 x XYZ phone: order ord_1\b[^"]*\. Ordered 3 x USB-C cable: order ord_2\b[^"]*\.$/,
+    );
     expect(auth0.count("/bc-authorize")).toBe(2);
     expect(auth0.calls.map((call) => call.body.binding_message).filter(Boolean)).toEqual([
       "Do you want to buy 1 XYZ phone for max 499 USD",

@@ -128,6 +128,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       )));
 
   const readItems = deps.readItems ?? itemsReaderOf(deps.model);
+  /** The built-in model writes its answers from the results: its words are the agent's own. */
+  const builtInModel = itemsReaderOf(deps.model) !== undefined;
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
   const warnings = modelWarnings(config.model);
@@ -508,7 +510,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         failure === undefined ? withSkipped(skipped, await untried(thread, outcome)) : undefined;
       thread.finished = {
         outcome,
-        message: closingMessage(thread, outcome, modelText, failure, notTried),
+        message: closingMessage(
+          thread,
+          outcome,
+          { text: modelText, builtIn: builtInModel },
+          failure,
+          notTried,
+        ),
         at: clock.now(),
         ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
         ...(failure?.error === undefined ? {} : { error: failure.error }),
