@@ -34,6 +34,7 @@ import { withModelDeadline } from "./model-deadline.js";
 import {
   classifyModelError,
   invalidCallText,
+  withUnrunCall,
   NO_ANSWER,
   type ModelFailure,
 } from "./model-error.js";
@@ -460,9 +461,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw thrown.error;
     failure ??= refusedCallFailure(purchaseTool.unrecorded());
-    // A call whose input never came whole, an answer not complete, or a last call that could not
-    // run: the report says which, whatever the model wrote after it ("I have ordered 2 XYZ
-    // phones for you." with nothing ordered).
+    // A model failure that cut a call says so (nothing of it ran); a call whose input never came
+    // whole, an answer not complete, or a last call that could not run: the report says which,
+    // whatever the model wrote after it ("I have ordered 2 XYZ phones for you." with nothing
+    // ordered).
+    if (failure !== undefined) failure = withUnrunCall(failure, step.cutCall);
     failure ??= step.failure();
     const text = step.said;
     const report = await settle(threadId, began, failure === undefined ? text : "", failure);

@@ -62,6 +62,12 @@ export class LastStep {
     this.finishReason = finishReason;
   }
 
+  /** The first call the last step began and never completed: what it is and its input so far. */
+  get cutCall(): { toolName: string; input: string } | undefined {
+    const [cut] = this.begun.values();
+    return cut;
+  }
+
   /** What the model said in its last step, trimmed. */
   get said(): string {
     return this.text.trim();
@@ -74,7 +80,7 @@ export class LastStep {
    * (the SDK runs no call of such a step). Undefined for a step that ended as it should.
    */
   unfinished(): ModelFailure | undefined {
-    const [cut] = this.begun.values();
+    const cut = this.cutCall;
     if (cut !== undefined) {
       return {
         outcome: "ERROR",

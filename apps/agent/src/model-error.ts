@@ -11,6 +11,7 @@ import {
   TypeValidationError,
 } from "ai";
 
+import { listed } from "./listed.js";
 import { ModelTimeoutError } from "./model-deadline.js";
 import type { Outcome } from "./outcome.js";
 import { retryAt } from "./rate-limit.js";
@@ -25,9 +26,19 @@ export interface ModelFailure {
 
 const CHECK_SERVER = "Check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network";
 
+/** What to change when the model's server answers with something other than OpenAI's API. */
+const SPEAKS_OPENAI =
+  "Check that the model server (OPENAI_BASE_URL) speaks OpenAI's API as OPENAI_API names it; its answer could not be read.";
+
 /**
- * A failed model call, with the one thing to change when it is a setup problem. `now` (epoch
- * ms) dates a rate limit's end.
+ * Network errors of a connection the model's server closed, once it had been made: its answer
+ * (or its stream) cut, not a server the agent could not reach.
+ */
+const CLOSED_CONNECTION = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "ConnectionClosed"]);
+
+/**
+ * A failed model call, with its code and the one thing to change. `now` (epoch ms) dates a rate
+ * limit's end.
  */
 export function classifyModelError(error: unknown, now = Date.now()): ModelFailure {
   const cause = RetryError.isInstance(error) ? error.lastError : error;
@@ -41,34 +52,120 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
     };
   }
   const message = `The model failed: ${errorText(cause)}`;
-  if (isUnreadableOutput(cause)) {
+  if (InvalidResponseDataError.isInstance(cause) && isToolCallData(cause.data)) {
     return {
       outcome: "ERROR",
-      message,
-      fix: "Check that the model server (OPENAI_BASE_URL) speaks OpenAI's API as OPENAI_API names it; its answer could not be read.",
+      error: "invalid_tool_call",
+      message: `The model's server sent a tool call that could not run: ${cause.message.replace(/\.$/, "")} (OpenAI's API gives every call an id and a function name); nobody was asked to approve anything for it, and nothing was ordered for it.`,
+      fix: "Check that the model server (OPENAI_BASE_URL) speaks OpenAI's API as OPENAI_API names it, or choose another model (AGENT_MODEL, --model).",
     };
   }
-  if (!APICallError.isInstance(cause)) return { outcome: "ERROR", message };
-  switch (cause.statusCode) {
-    case 200:
-      // The answer had begun: its stream broke off (the connection cut, the server stopped).
-      return { outcome: "ERROR", message, fix: `${CHECK_SERVER}.` };
+  if (isUnreadableOutput(cause)) {
+    return { outcome: "ERROR", error: "model_unreadable", message, fix: SPEAKS_OPENAI };
+  }
+  if (!APICallError.isInstance(cause)) {
+    return { outcome: "ERROR", error: "model_failed", message };
+  }
+  const status = cause.statusCode;
+  if (status === 200 || (status === undefined && closedConnection(cause))) {
+    // The connection was made, and the server closed it before its answer was complete: after
+    // its 200, mid-stream, or before its headers had all come.
+    return {
+      outcome: "ERROR",
+      error: "model_incomplete",
+      message: `The model's answer broke off: its server closed the connection before the answer was complete (${errorText(cause).replace(/^Cannot connect to API: /, "")})${attempts(error)}.`,
+      fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
+    };
+  }
+  if (status === undefined) {
+    return {
+      outcome: "ERROR",
+      error: "model_unreachable",
+      message: `${message}${attempts(error)}.`,
+      fix: "Check OPENAI_BASE_URL (its host and port) and the network.",
+    };
+  }
+  if (status >= 500) {
+    return {
+      outcome: "ERROR",
+      error: "model_unavailable",
+      message: `${message} (the model server answered ${answered(error, status)}).`,
+      fix: `Ask again later; if it recurs, ${lowerFirst(CHECK_SERVER)}: it answered with a server error each time.`,
+    };
+  }
+  switch (status) {
     case 401:
     case 403:
-      return { outcome: "CONFIG_ERROR", message, fix: "Check OPENAI_API_KEY." };
+      return {
+        outcome: "CONFIG_ERROR",
+        error: "model_unauthorized",
+        message,
+        fix: "Check OPENAI_API_KEY.",
+      };
     case 404:
       return {
         outcome: "CONFIG_ERROR",
+        error: "model_not_found",
         message,
         fix: "Check AGENT_MODEL (or --model) and OPENAI_BASE_URL.",
       };
     case 429:
       return rateLimited(cause, message, now);
-    case undefined:
-      return { outcome: "ERROR", message, fix: "Check OPENAI_BASE_URL and the network." };
     default:
-      return { outcome: "ERROR", message };
+      // The server's own words say what it refused (a parameter, a request too long).
+      return { outcome: "ERROR", error: "model_request_refused", message };
   }
+}
+
+function lowerFirst(text: string): string {
+  return `${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}
+
+/** The errors of each attempt at the call: the AI SDK's retries, or the one. */
+function attemptErrors(error: unknown): unknown[] {
+  return RetryError.isInstance(error) && error.errors.length > 0 ? error.errors : [error];
+}
+
+/** ", on each of 3 attempts" when the AI SDK tried more than once; else nothing. */
+function attempts(error: unknown): string {
+  const count = attemptErrors(error).length;
+  return count > 1 ? `, on each of ${String(count)} attempts` : "";
+}
+
+/** "500 to each of 3 attempts", "500, 502 and 503 to its 3 attempts", or "500". */
+function answered(error: unknown, last: number): string {
+  const statuses = attemptErrors(error).map((attempt) =>
+    APICallError.isInstance(attempt) && attempt.statusCode !== undefined
+      ? String(attempt.statusCode)
+      : "no answer",
+  );
+  if (statuses.length <= 1) return String(last);
+  const count = String(statuses.length);
+  return new Set(statuses).size === 1
+    ? `${String(last)} to each of ${count} attempts`
+    : `${listed(statuses)} to its ${count} attempts`;
+}
+
+/** A connection the server closed (its answer cut), rather than one never made. */
+function closedConnection(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === "string" && CLOSED_CONNECTION.has(code)) return true;
+    if (current.message === "terminated" || current.message === "other side closed") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** What OpenAI's chat provider refuses a streamed tool call with: the call's own delta. */
+function isToolCallData(data: unknown): boolean {
+  return (
+    typeof data === "object" &&
+    data !== null &&
+    ("function" in data || "index" in data) &&
+    !("choices" in data)
+  );
 }
 
 /**
@@ -168,6 +265,21 @@ export function incompleteAnswer(
         fix: `${CHECK_SERVER}.`,
       };
   }
+}
+
+/**
+ * A failure that cut the model's answer (`model_incomplete`) while it was writing a tool call:
+ * the message says that call was not run. Any other failure is returned as it is.
+ */
+export function withUnrunCall(
+  failure: ModelFailure,
+  call: { toolName: string; input: string } | undefined,
+): ModelFailure {
+  if (failure.error !== "model_incomplete" || call === undefined) return failure;
+  return {
+    ...failure,
+    message: `${failure.message} Its call of ${call.toolName}, cut at the input ${JSON.stringify(call.input)}, was not run: nobody was asked to approve anything for it, and nothing was ordered for it.`,
+  };
 }
 
 /** What to do after the model's tool call could not run. */

@@ -1,5 +1,5 @@
 import type { LanguageModelV2, LanguageModelV2StreamPart } from "@ai-sdk/provider";
-import { APICallError } from "ai";
+import { APICallError, InvalidResponseDataError } from "ai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createMemoryStore } from "./agent-store.js";
@@ -54,11 +54,16 @@ function modelOf(steps: Step[]): LanguageModelV2 & { calls: number } {
     doGenerate: () => Promise.reject(new Error("streams only")),
     doStream: () => {
       const step = steps[model.calls++] ?? { parts: [] };
+      // One part a read, then the break: an error at once would drop the parts still queued.
+      const parts: LanguageModelV2StreamPart[] = [
+        { type: "stream-start", warnings: [] },
+        ...step.parts,
+      ];
       const stream = new ReadableStream<LanguageModelV2StreamPart>({
-        start(controller) {
-          controller.enqueue({ type: "stream-start", warnings: [] });
-          for (const part of step.parts) controller.enqueue(part);
-          if (step.error === undefined) controller.close();
+        pull(controller) {
+          const part = parts.shift();
+          if (part !== undefined) controller.enqueue(part);
+          else if (step.error === undefined) controller.close();
           else controller.error(step.error);
         },
       });
@@ -97,8 +102,9 @@ describe("a model whose stream breaks", () => {
       purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
     });
     expect(report.message).toMatch(
-      /^Ordered 1 x XYZ phone: order ord_1\b.* The model failed: Failed to process successful response \(terminated\)/,
+      /^Ordered 1 x XYZ phone: order ord_1\b.* The model's answer broke off: its server closed the connection before the answer was complete \(Failed to process successful response \(terminated\)\)\.$/,
     );
+    expect(report.error).toBe("model_incomplete");
     expect(report.fix).toContain("OPENAI_BASE_URL");
   });
 
@@ -120,7 +126,9 @@ describe("a model whose stream breaks", () => {
       threadId: "thread-1",
       purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
     });
-    expect(report.message).toMatch(/^Ordered 1 x XYZ phone: order ord_1\b.* The model failed: /);
+    expect(report.message).toMatch(
+      /^Ordered 1 x XYZ phone: order ord_1\b.* The model's answer broke off: /,
+    );
   });
 
   it("reports a model whose first answer breaks off as a failed model call", async () => {
@@ -133,12 +141,162 @@ describe("a model whose stream breaks", () => {
     expect(report).toMatchObject({
       outcome: "ERROR",
       exitCode: 1,
+      error: "model_incomplete",
       threadId: "thread-1",
       purchases: [],
     });
     expect(report.message).toBe(
-      "The model failed: Failed to process successful response (terminated)",
+      "The model's answer broke off: its server closed the connection before the answer was complete (Failed to process successful response (terminated)).",
     );
+  });
+
+  it("says that a tool call the break cut was not run", async () => {
+    const { agent } = setup({
+      model: modelOf([
+        {
+          parts: [
+            { type: "tool-input-start", id: "call_1", toolName: PURCHASE_TOOL_NAME },
+            { type: "tool-input-delta", id: "call_1", delta: '{"product":"XYZ' },
+          ],
+          error: cutOff(),
+        },
+      ]),
+    });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "ERROR", error: "model_incomplete", purchases: [] });
+    expect(report.message).toMatch(
+      /\. Its call of shop_online, cut at the input "\{\\"product\\":\\"XYZ", was not run: nobody was asked to approve anything for it, and nothing was ordered for it\.$/,
+    );
+  });
+
+  it("reads a tool call its server sent without an id as an invalid call", async () => {
+    // What OpenAI's chat provider throws for a streamed tool call with no id.
+    const noId = new InvalidResponseDataError({
+      data: { index: 0, type: "function", function: { name: "shop_online", arguments: "{}" } },
+      message: "Expected 'id' to be a string.",
+    });
+    const { agent } = setup({ model: modelOf([{ parts: [], error: noId }]) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "invalid_tool_call",
+      message:
+        "The model's server sent a tool call that could not run: Expected 'id' to be a string (OpenAI's API gives every call an id and a function name); nobody was asked to approve anything for it, and nothing was ordered for it.",
+      fix: expect.stringContaining("OPENAI_BASE_URL"),
+    });
+  });
+});
+
+/** What the AI SDK makes of a connection that fails: `code` is the network error's. */
+const connectionError = (message: string, code: string) =>
+  new APICallError({
+    message: `Cannot connect to API: ${message}`,
+    url: "http://127.0.0.1:6801/v1/chat/completions",
+    requestBodyValues: {},
+    cause: Object.assign(new Error(message), { code }),
+    isRetryable: true,
+  });
+
+describe("a model server that fails its requests", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A model whose every request fails with `error()`, run past the AI SDK's retries. */
+  async function runFailing(error: () => Error, steps: Step[] = []) {
+    const scripted = modelOf(steps);
+    let calls = 0;
+    const model: LanguageModelV2 = {
+      ...scripted,
+      doStream: (options) =>
+        ++calls <= steps.length ? scripted.doStream(options) : Promise.reject(error()),
+    };
+    const { agent } = setup({ model });
+    const running = agent.run("Buy an XYZ phone");
+    while (calls <= steps.length) await new Promise((resolve) => setImmediate(resolve));
+    // The AI SDK's own two tries again, 2 s and then 4 s later.
+    await vi.advanceTimersByTimeAsync(6000);
+    return { report: await running, calls: calls - steps.length };
+  }
+
+  const serverError = (statusCode: number, message: string) => () =>
+    new APICallError({
+      message,
+      url: "http://127.0.0.1:6801/v1/chat/completions",
+      requestBodyValues: {},
+      statusCode,
+      isRetryable: true,
+    });
+
+  it.each([
+    [500, "The server had an error"],
+    [502, "Bad Gateway"],
+    [503, "Service Unavailable"],
+  ])(
+    "gives a %s after the retries its code, how often it was tried, and a fix",
+    async (status, text) => {
+      const { report, calls } = await runFailing(serverError(status, text));
+
+      expect(calls).toBe(3);
+      expect(report).toMatchObject({
+        outcome: "ERROR",
+        error: "model_unavailable",
+        message: `The model failed: ${text} (the model server answered ${String(status)} to each of 3 attempts).`,
+      });
+      expect(report.fix).toMatch(
+        /^Ask again later; if it recurs, check the model server \(OPENAI_BASE_URL/,
+      );
+    },
+  );
+
+  it("gives a 5xx after an order its code and fix too, with the order first", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1" });
+
+    const { report } = await runFailing(serverError(500, "The server had an error"), [buyCall()]);
+
+    expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      error: "model_unavailable",
+      purchases: [{ outcome: "ORDERED", order: { id: "ord_1" } }],
+    });
+    expect(report.message).toMatch(/^Ordered 1 x XYZ phone: order ord_1\b.* The model failed: /);
+    expect(report.fix).toContain("OPENAI_BASE_URL");
+  });
+
+  it("reads a connection its server closed as a cut answer, not one never made", async () => {
+    const { report } = await runFailing(() =>
+      connectionError("other side closed", "UND_ERR_SOCKET"),
+    );
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_incomplete",
+      message:
+        "The model's answer broke off: its server closed the connection before the answer was complete (other side closed), on each of 3 attempts.",
+    });
+  });
+
+  it("says a server it cannot connect to is unreachable", async () => {
+    const { report } = await runFailing(() =>
+      connectionError("connect ECONNREFUSED 127.0.0.1:6801", "ECONNREFUSED"),
+    );
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_unreachable",
+      message:
+        "The model failed: Cannot connect to API: connect ECONNREFUSED 127.0.0.1:6801, on each of 3 attempts.",
+      fix: "Check OPENAI_BASE_URL (its host and port) and the network.",
+    });
   });
 });
 
