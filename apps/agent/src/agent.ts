@@ -421,6 +421,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       tools: { [PURCHASE_TOOL_NAME]: purchaseTool.tool },
       stopWhen: [stepCountIs(MAX_STEPS), endsTurn],
       providerOptions: { openai: { parallelToolCalls: false } },
+      // The provider's chunks as they came: a Responses API end event it passed over is there.
+      includeRawChunks: true,
       // Errors arrive as stream parts below; the default handler would also print them.
       onError: () => undefined,
     });
@@ -446,7 +448,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
             part.invalid === true ? invalidCallText(part, "last call") : undefined,
           );
         } else if (part.type === "finish-step") {
-          step.ended(part.finishReason);
+          step.ended(part.finishReason, part.response.headers?.["content-type"]);
+        } else if (part.type === "raw") {
+          step.streamEnded(endEventOf(part.rawValue));
         } else if (part.type === "error") {
           failure = classifyModelError(part.error, clock.now());
           break;
@@ -684,6 +688,13 @@ function timed(
       },
     },
   });
+}
+
+/** The event a Responses API stream ends with, when `raw` is one: "response.completed". */
+function endEventOf(raw: unknown): string | undefined {
+  const type =
+    typeof raw === "object" && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return type === "response.completed" || type === "response.incomplete" ? type : undefined;
 }
 
 /** The model's own reading of requests, when it has one (the built-in model). */

@@ -2,8 +2,9 @@ import type { FinishReason } from "ai";
 
 import {
   incompleteAnswer,
-  INVALID_CALL_FIX,
   invalidCallFailure,
+  unreadCallFailure,
+  type AnswerSeen,
   type ModelFailure,
 } from "./model-error.js";
 import { MAX_STEPS } from "./turn-end.js";
@@ -25,6 +26,8 @@ export class LastStep {
   private finishReason: FinishReason | undefined;
   /** The turn's last call, when the SDK found it invalid: what it was and why. */
   private invalid: string | undefined;
+  /** What the last step's response was besides its parts (see `AnswerSeen`): the CLI's alone. */
+  private seen: AnswerSeen = {};
 
   /**
    * A step begins. Words said before a call ("Sure, ordering it now.") are not the answer: a last
@@ -35,6 +38,7 @@ export class LastStep {
     this.text = "";
     this.begun.clear();
     this.finishReason = undefined;
+    this.seen = {};
   }
 
   wrote(text: string): void {
@@ -58,8 +62,15 @@ export class LastStep {
     this.invalid = invalid;
   }
 
-  ended(finishReason: FinishReason): void {
+  /** The step ended, as `finishReason` says, in a response of `contentType` when known. */
+  ended(finishReason: FinishReason, contentType?: string): void {
     this.finishReason = finishReason;
+    this.seen.contentType = contentType;
+  }
+
+  /** The provider's raw chunk was the event its stream ends with (`response.completed`). */
+  streamEnded(event: string | undefined): void {
+    if (event !== undefined) this.seen.endEvent = event;
   }
 
   /** The first call the last step began and never completed: what it is and its input so far. */
@@ -81,15 +92,8 @@ export class LastStep {
    */
   unfinished(): ModelFailure | undefined {
     const cut = this.cutCall;
-    if (cut !== undefined) {
-      return {
-        outcome: "ERROR",
-        error: "invalid_tool_call",
-        message: `The model's last call of ${cut.toolName} could not run: its input ${JSON.stringify(cut.input)} ${whyUnread(cut.input)}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
-        fix: INVALID_CALL_FIX,
-      };
-    }
-    return incompleteAnswer(this.finishReason, this.said);
+    if (cut !== undefined) return unreadCallFailure(cut, this.finishReason);
+    return incompleteAnswer(this.finishReason, this.said, this.seen);
   }
 
   /**
@@ -113,18 +117,5 @@ export class LastStep {
       this.unfinished() ??
       (this.invalid === undefined ? undefined : invalidCallFailure(this.invalid, this.said))
     );
-  }
-}
-
-/**
- * Why the SDK could not read a call's input: it is not whole JSON (cut off, or never JSON), or it
- * is JSON with a key the SDK refuses as a prototype pollution (`__proto__`, `constructor`).
- */
-function whyUnread(input: string): string {
-  try {
-    JSON.parse(input);
-    return "holds a __proto__ or constructor.prototype key, which the AI SDK refuses to read";
-  } catch {
-    return "is not whole JSON (cut off by the model's output token limit, or its server)";
   }
 }

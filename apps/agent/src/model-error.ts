@@ -232,13 +232,26 @@ export function isModelError(error: unknown): boolean {
 }
 
 /**
+ * What the agent saw of the model's last answer besides its parts: the response's Content-Type,
+ * and the event a Responses API stream ended with ("response.completed"), which the provider
+ * passes over when it lacks what OpenAI's API sends with it (its usage).
+ */
+export interface AnswerSeen {
+  contentType?: string | undefined;
+  endEvent?: string | undefined;
+}
+
+/**
  * The failure of a turn whose last model step ended without a complete answer: cut at the
- * model's output token limit, withheld by a content filter, or a stream that ended without
- * saying how (a tool call in it is not run). Undefined for an answer ("stop") or tool calls.
+ * model's output token limit, withheld by a content filter, a stream that ended without saying
+ * how (a tool call in it is not run), an answer that was no stream of OpenAI's API at all (a web
+ * page), or an end event without what OpenAI's API sends with it. Undefined for an answer
+ * ("stop") or tool calls.
  */
 export function incompleteAnswer(
   finishReason: FinishReason | undefined,
   text: string,
+  seen: AnswerSeen = {},
 ): ModelFailure | undefined {
   if (finishReason === undefined || finishReason === "stop" || finishReason === "tool-calls") {
     return undefined;
@@ -258,12 +271,64 @@ export function incompleteAnswer(
         message: `The model's answer was withheld by its server's content filter (finish reason content-filter)${said}.`,
         fix: "Ask again in other words; if it recurs, check the model server's content policy (OPENAI_BASE_URL).",
       };
-    default:
-      return {
-        ...failure,
-        message: `The model's answer ended without saying it was complete (finish reason ${finishReason})${said}: its server stopped streaming mid-answer, and nothing in it was run.`,
-        fix: `${CHECK_SERVER}.`,
-      };
+  }
+  const type = seen.contentType?.split(";")[0]?.trim();
+  if (type !== undefined && type !== "" && type.toLowerCase() !== "text/event-stream") {
+    return {
+      outcome: "ERROR",
+      error: "model_unreadable",
+      message: `The model's server answered with ${type}, not the stream of events OpenAI's API sends: it never streamed an answer, and nothing was run (a base URL at a web page, or a network's login page, answers so).`,
+      fix: SPEAKS_OPENAI,
+    };
+  }
+  if (seen.endEvent !== undefined) {
+    return {
+      outcome: "ERROR",
+      error: "model_unreadable",
+      message: `The model's server ended its answer with ${seen.endEvent} but without what OpenAI's API sends in it (its usage), so the agent cannot tell how the answer ended${text === "" ? "" : `; what it wrote (${JSON.stringify(text)}) is not taken as the answer`}, and nothing in it was run.`,
+      fix: SPEAKS_OPENAI,
+    };
+  }
+  return {
+    ...failure,
+    message: `The model's answer ended without saying it was complete (finish reason ${finishReason})${said}: its server stopped streaming mid-answer, and nothing in it was run.`,
+    fix: `${CHECK_SERVER}.`,
+  };
+}
+
+/**
+ * The failure of a turn whose model's last call never came as a tool call the AI SDK could read:
+ * `input`, as streamed, was not JSON it takes. `finishReason` says why: the model's output token
+ * limit cut it ("length"), the model ended its call with input that is not valid JSON
+ * ("tool-calls", "stop"), or its server stopped streaming before the call was complete.
+ */
+export function unreadCallFailure(
+  call: { toolName: string; input: string },
+  finishReason: FinishReason | undefined,
+): ModelFailure {
+  const input = JSON.stringify(call.input);
+  const why =
+    finishReason === "length"
+      ? `is not whole JSON: the model's output token limit cut it off (finish reason length)`
+      : finishReason === "tool-calls" || finishReason === "stop"
+        ? parsesAsJson(call.input)
+          ? `is JSON the AI SDK refuses as unsafe (a "__proto__" key, or a "constructor" with a "prototype")`
+          : `is not valid JSON`
+        : `is not whole JSON: its server stopped streaming before the call was complete`;
+  return {
+    outcome: "ERROR",
+    error: "invalid_tool_call",
+    message: `The model's last call of ${call.toolName} could not run: its input ${input} ${why}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
+    fix: INVALID_CALL_FIX,
+  };
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -28,6 +28,8 @@ const BUY = { product: "XYZ phone", qty: 1 };
 interface Step {
   parts: LanguageModelV2StreamPart[];
   error?: unknown;
+  /** The response's headers, as a provider passes them on. */
+  headers?: Record<string, string>;
 }
 
 const buyCall = (id = "call_1"): Step => ({
@@ -67,7 +69,10 @@ function modelOf(steps: Step[]): LanguageModelV2 & { calls: number } {
           else controller.error(step.error);
         },
       });
-      return Promise.resolve({ stream });
+      return Promise.resolve({
+        stream,
+        ...(step.headers === undefined ? {} : { response: { headers: step.headers } }),
+      });
     },
   };
   return model;
@@ -453,32 +458,37 @@ describe("a model whose answer is not complete", () => {
     },
   );
 
+  /** A step whose one call's input, as streamed, the provider could not read. */
+  const unreadCall = (input: string, finishReason: "length" | "tool-calls"): Step => ({
+    parts: [
+      { type: "tool-input-start", id: "call_1", toolName: PURCHASE_TOOL_NAME },
+      { type: "tool-input-delta", id: "call_1", delta: input },
+      { type: "finish", finishReason, usage },
+    ],
+  });
+
   it.each([
     [
-      "was cut off",
-      '{"product":"XYZ phone","qty":',
-      "is not whole JSON (cut off by the model's output token limit, or its server)",
+      "cut off at the output token limit",
+      unreadCall('{"product":"XYZ phone","qty":', "length"),
+      "is not whole JSON: the model's output token limit cut it off (finish reason length)",
     ],
     [
-      "is JSON with a key the SDK refuses",
-      '{"__proto__":{"admin":true},"product":"XYZ phone","qty":1}',
-      "holds a __proto__ or constructor.prototype key, which the AI SDK refuses to read",
+      "complete, but not valid JSON",
+      unreadCall('{"product": "XYZ phone", qty: 2}', "tool-calls"),
+      "is not valid JSON",
     ],
-  ])("reports a tool call whose input %s, which the provider dropped", async (_, input, why) => {
-    const { agent } = setup({
-      model: modelOf([
-        {
-          parts: [
-            { type: "tool-input-start", id: "call_1", toolName: PURCHASE_TOOL_NAME },
-            { type: "tool-input-delta", id: "call_1", delta: input },
-            { type: "finish", finishReason: "tool-calls", usage },
-          ],
-        },
-      ]),
-    });
+    [
+      "JSON with a __proto__ key",
+      unreadCall('{"__proto__":{"x":1},"product":"XYZ phone","qty":2}', "tool-calls"),
+      'is JSON the AI SDK refuses as unsafe (a "__proto__" key, or a "constructor" with a "prototype")',
+    ],
+  ])("reports a tool call whose input was %s, which the provider dropped", async (_, step, why) => {
+    const { agent } = setup({ model: modelOf([step]) });
 
     const report = await agent.run("Buy an XYZ phone");
 
+    const input = (step.parts[1] as { delta: string }).delta;
     expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_tool_call", purchases: [] });
     expect(report.message).toBe(
       `The model's last call of shop_online could not run: its input ${JSON.stringify(input)} ${why}; nobody was asked to approve anything for it, and nothing was ordered for it.`,
@@ -526,5 +536,45 @@ describe("a model that cannot call the tool as it should", () => {
     expect(report.message).toBe(
       'The model\'s last call of shop_online could not run, with the input {"product":"XYZ phone","qty":"2"} (input the tool refuses: qty must be a number); nobody was asked to approve anything for it, and nothing was ordered for it.',
     );
+  });
+
+  it("reads a web page where the stream should be as output that is not OpenAI's API", async () => {
+    // A captive portal's page, or a base URL at a web page: the provider finds no event in it.
+    const page: Step = {
+      parts: [{ type: "finish", finishReason: "unknown", usage }],
+      headers: { "content-type": "text/html; charset=utf-8" },
+    };
+    const { agent } = setup({ model: modelOf([page]) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_unreadable",
+      message:
+        "The model's server answered with text/html, not the stream of events OpenAI's API sends: it never streamed an answer, and nothing was run (a base URL at a web page, or a network's login page, answers so).",
+      fix: expect.stringContaining("speaks OpenAI's API"),
+    });
+  });
+
+  it("says that a Responses API end without its usage lacked what OpenAI's API sends", async () => {
+    // The provider passes over a response.completed without usage: the finish stays unknown.
+    const ended: Step = {
+      parts: [
+        ...words("Which XYZ phone do you mean?"),
+        { type: "raw", rawValue: { type: "response.completed", response: { id: "resp_1" } } },
+        { type: "finish", finishReason: "unknown", usage },
+      ],
+    };
+    const { agent } = setup({ model: modelOf([ended]) });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_unreadable",
+      message:
+        "The model's server ended its answer with response.completed but without what OpenAI's API sends in it (its usage), so the agent cannot tell how the answer ended; what it wrote (\"Which XYZ phone do you mean?\") is not taken as the answer, and nothing in it was run.",
+    });
   });
 });

@@ -219,7 +219,7 @@ describe("a chat turn whose model did not finish it", () => {
     "Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool's input schema (AGENT_MODEL, --model).";
   const notRunCall = (input: string, why: string) =>
     `The model's last call of shop_online could not run: its input ${JSON.stringify(input)} ${why}; nobody was asked to approve anything for it, and nothing was ordered for it.`;
-  const NOT_JSON = "is not whole JSON (cut off by the model's output token limit, or its server)";
+  const NOT_JSON = "is not valid JSON";
 
   it.each([
     ["arguments that are not JSON", '{"product": "XYZ phone", "qty": 2', "tool_calls", NOT_JSON],
@@ -228,9 +228,14 @@ describe("a chat turn whose model did not finish it", () => {
       "a __proto__ key",
       '{"__proto__": {"admin": true}, "product": "XYZ phone", "qty": 2}',
       "tool_calls",
-      "holds a __proto__ or constructor.prototype key, which the AI SDK refuses to read",
+      'is JSON the AI SDK refuses as unsafe (a "__proto__" key, or a "constructor" with a "prototype")',
     ],
-    ["arguments cut at the token limit", '{"product": "XYZ phone", "qty"', "length", NOT_JSON],
+    [
+      "arguments cut at the token limit",
+      '{"product": "XYZ phone", "qty"',
+      "length",
+      "is not whole JSON: the model's output token limit cut it off (finish reason length)",
+    ],
   ])(
     "says a call with %s could not run, in its tool part and as the answer (Chat Completions)",
     async (_, args, finish, why) => {
