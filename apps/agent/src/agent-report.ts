@@ -58,7 +58,7 @@ export interface AgentReport {
 export interface ReportTimings extends PurchaseTimings {
   /** From the request (or resume) to the report, by the agent's monotonic clock. */
   totalMs: number;
-  /** The model's calls in this turn, each to the end of its stream. */
+  /** The model's calls in this turn, each to the end of its stream or to its failure. */
   modelMs?: number;
   /** The CLI only: from the process's start (Node's time origin) to the agent beginning. */
   startMs?: number;

@@ -678,13 +678,43 @@ function timed(
     middleware: {
       wrapStream: async ({ doStream }) => {
         const started = monotonicMs();
-        const result = await doStream();
-        const timing = new TransformStream<LanguageModelV2StreamPart, LanguageModelV2StreamPart>({
-          flush: () => {
-            add(Math.round(monotonicMs() - started));
+        let counted = false;
+        // Once a call: at the end of its stream, or at its failure (a refused request, a stream
+        // that breaks or times out, a reader that lets it go), which is the model's time too.
+        const count = () => {
+          if (counted) return;
+          counted = true;
+          add(Math.round(monotonicMs() - started));
+        };
+        let result: Awaited<ReturnType<typeof doStream>>;
+        try {
+          result = await doStream();
+        } catch (error) {
+          count();
+          throw error;
+        }
+        const reader = result.stream.getReader();
+        const stream = new ReadableStream<LanguageModelV2StreamPart>({
+          async pull(controller) {
+            try {
+              const { done, value } = await reader.read();
+              if (done) {
+                count();
+                controller.close();
+              } else {
+                controller.enqueue(value);
+              }
+            } catch (error) {
+              count();
+              controller.error(error);
+            }
+          },
+          async cancel(reason) {
+            count();
+            await reader.cancel(reason);
           },
         });
-        return { ...result, stream: result.stream.pipeThrough(timing) };
+        return { ...result, stream };
       },
     },
   });

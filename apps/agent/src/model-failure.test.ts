@@ -155,6 +155,19 @@ describe("a model whose stream breaks", () => {
     );
   });
 
+  it("counts a call whose stream broke in the model's time", async () => {
+    let now = 0;
+    const { agent } = setup({
+      model: modelOf([{ parts: words("I will buy the XY"), error: cutOff() }]),
+      monotonicMs: () => (now += 100),
+    });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.error).toBe("model_incomplete");
+    expect(report.timings.modelMs).toBeGreaterThan(0);
+  });
+
   it("says that a tool call the break cut was not run", async () => {
     const { agent } = setup({
       model: modelOf([
@@ -215,7 +228,7 @@ describe("a model server that fails its requests", () => {
   });
 
   /** A model whose every request fails with `error()`, run past the AI SDK's retries. */
-  async function runFailing(error: () => Error, steps: Step[] = []) {
+  async function runFailing(error: () => Error, steps: Step[] = [], monotonicMs?: () => number) {
     const scripted = modelOf(steps);
     let calls = 0;
     const model: LanguageModelV2 = {
@@ -223,7 +236,7 @@ describe("a model server that fails its requests", () => {
       doStream: (options) =>
         ++calls <= steps.length ? scripted.doStream(options) : Promise.reject(error()),
     };
-    const { agent } = setup({ model });
+    const { agent } = setup({ model, ...(monotonicMs === undefined ? {} : { monotonicMs }) });
     const running = agent.run("Buy an XYZ phone");
     while (calls <= steps.length) await new Promise((resolve) => setImmediate(resolve));
     // The AI SDK's own two tries again, 2 s and then 4 s later.
@@ -260,6 +273,19 @@ describe("a model server that fails its requests", () => {
       );
     },
   );
+
+  it("counts each failed request in the model's time, to its failure", async () => {
+    // Each reading of the clock is 100 ms after the one before: a request's own two are 100 apart.
+    let now = 0;
+    const { report } = await runFailing(
+      serverError(503, "Service Unavailable"),
+      [],
+      () => (now += 100),
+    );
+
+    expect(report.error).toBe("model_unavailable");
+    expect(report.timings.modelMs).toBe(300);
+  });
 
   it("gives a 5xx after an order its code and fix too, with the order first", async () => {
     stubShop().catalog();
