@@ -180,6 +180,11 @@ export function threadOutcome(thread: ThreadRecord): Outcome {
 export interface ModelAnswer {
   text: string;
   builtIn: boolean;
+  /**
+   * The agent's limit of model steps, when it ended the turn: the model's last step called the
+   * tool again, and it was not asked again after it.
+   */
+  stepLimit?: number;
 }
 
 /** What a NO_PURCHASE turn of another model than the built-in one says before its words. */
@@ -209,14 +214,20 @@ export function closingMessage(
     const ordered = results.filter((result) => result.outcome === "ORDERED");
     return [...ordered.map(describeResult), failure.message].join(" ");
   }
+  const limit =
+    answer.stepLimit === undefined
+      ? ""
+      : `The turn ended at the agent's limit of ${String(answer.stepLimit)} model steps, with the model still calling the tool; it was not asked again.`;
   const account = results.map(describeResult);
-  if (outcome === "ORDERED") return account.join(" ");
+  if (outcome === "ORDERED") return [...account, limit].filter((text) => text !== "").join(" ");
   if (outcome === "NO_PURCHASE") {
-    if (answer.builtIn) return answer.text || account.join(" ");
+    if (answer.builtIn && limit === "") return answer.text || account.join(" ");
     const said = answer.text === "" ? "" : `The model wrote: ${JSON.stringify(answer.text)}`;
-    return [NOTHING_ORDERED, ...account, said].filter((text) => text !== "").join(" ");
+    return [NOTHING_ORDERED, ...account, said, limit].filter((text) => text !== "").join(" ");
   }
-  return endedTurnMessage(results, notTried, repeatedCalls(thread));
+  return [endedTurnMessage(results, notTried, repeatedCalls(thread)), limit]
+    .filter((text) => text !== "")
+    .join(" ");
 }
 
 /**
@@ -263,8 +274,8 @@ export function describeNotTried(
   if (notTried.length === 0) return "";
   const isRepeat = (purchase: PurchaseRequest) =>
     repeats.some((repeat) => isDeepStrictEqual(repeat, purchase));
-  const again = notTried.filter(isRepeat).map(describePurchase);
-  const others = notTried.filter((purchase) => !isRepeat(purchase)).map(describePurchase);
+  const again = counted(notTried.filter(isRepeat));
+  const others = counted(notTried.filter((purchase) => !isRepeat(purchase)));
   const sentences: string[] = [];
   if (others.length > 0) {
     const them = others.length === 1 ? "it" : "them";
@@ -278,6 +289,24 @@ export function describeNotTried(
     );
   }
   return sentences.join(" ");
+}
+
+/**
+ * Each purchase once, in order, with how often it came when more than once: a model that calls
+ * the tool with the same purchase at every step is one "1 x XYZ phone (19 times)", not 19.
+ */
+function counted(purchases: readonly PurchaseRequest[]): string[] {
+  const kinds: { purchase: PurchaseRequest; times: number }[] = [];
+  for (const purchase of purchases) {
+    const kind = kinds.find((seen) => isDeepStrictEqual(seen.purchase, purchase));
+    if (kind === undefined) kinds.push({ purchase, times: 1 });
+    else kind.times += 1;
+  }
+  return kinds.map(({ purchase, times }) =>
+    times === 1
+      ? describePurchase(purchase)
+      : `${describePurchase(purchase)} (${String(times)} times)`,
+  );
 }
 
 /**

@@ -807,6 +807,27 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     },
   );
 
+  it("says a model that calls the same purchase at every step once, and that the step limit ended the turn", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().approve();
+    const shop = stubShop().order(201, { id: "ord_1" });
+    const loop = Array.from({ length: 25 }, (_, step) =>
+      callOf({ product: "XYZ phone", qty: 1 }, `call_${String(step)}`),
+    );
+    const model = scriptedModel(loop);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(model.prompts).toHaveLength(20);
+    expect(auth0.count("/bc-authorize")).toBe(1);
+    expect(shop.calls).toHaveLength(1);
+    expect(report).toMatchObject({ outcome: "PARTIAL", exitCode: 10 });
+    expect(report.message).toBe(
+      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again.",
+    );
+  });
+
   // The person is asked for the catalog's product, the quantity and the most it may cost: two
   // calls that ask the same read alike, however the model wrote them.
   it.each([

@@ -472,7 +472,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (failure !== undefined) failure = withUnrunCall(failure, step.cutCall);
     failure ??= step.failure();
     const text = step.said;
-    const report = await settle(threadId, began, failure === undefined ? text : "", failure);
+    const stepLimit =
+      failure === undefined && step.stepCapped() !== undefined ? MAX_STEPS : undefined;
+    const report = await settle(
+      threadId,
+      began,
+      failure === undefined ? text : "",
+      failure,
+      stepLimit,
+    );
     return { ...report, timings: { ...report.timings, modelMs } };
   }
 
@@ -482,6 +490,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     began: number,
     modelText: string,
     failure?: ModelFailure,
+    stepLimit?: number,
   ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
@@ -520,7 +529,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         message: closingMessage(
           thread,
           outcome,
-          { text: modelText, builtIn: builtInModel },
+          {
+            text: modelText,
+            builtIn: builtInModel,
+            ...(stepLimit === undefined ? {} : { stepLimit }),
+          },
           failure,
           notTried,
         ),
