@@ -151,6 +151,9 @@ describe("block mode", () => {
 
     expect(report).toMatchObject({ outcome: "SHOP_REFUSED", exitCode: 6 });
     expect(report.purchases[0]).toMatchObject({ error });
+    // Nobody was sent a consent: none is named, in the purchase or the report.
+    expect(report.purchases[0]).not.toHaveProperty("bindingMessage");
+    expect(toAgentReportJson(report).bindingMessage).toBeNull();
   });
 
   it.each([

@@ -70,17 +70,20 @@ export type MeasuredSteps = Pick<PurchaseTimings, "approvalMs" | "decisionMs" | 
 
 /**
  * The result a purchase ends with: the verdict tied to the purchase and its request, with the
- * times of its steps (the journal's, and those the finishing process measured).
+ * times of its steps (the journal's, and those the finishing process measured), and the binding
+ * message of its approval request unless it was refused before one was sent (`asked` false).
  */
 export function finishedResult(
   record: PurchaseRecord,
   verdict: Verdict & Pick<PurchaseResult, "order">,
   measured: MeasuredSteps,
+  { asked = true }: { asked?: boolean } = {},
 ): PurchaseResult {
   return {
     ...verdict,
     purchase: record.purchase,
-    bindingMessage: record.bindingMessage,
+    // Only a consent that was sent: a reader takes the binding message for what was asked.
+    ...(asked ? { bindingMessage: record.bindingMessage } : {}),
     ...(record.request ? { authReqId: record.request.id } : {}),
     timings: {
       ...(record.catalogMs === undefined ? {} : { catalogMs: record.catalogMs }),

@@ -195,7 +195,10 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const known = await findRecord(toolCallId);
     if (known === undefined) {
       const { record, refusal } = await begin(input, toolCallId);
-      return refusal === undefined ? untilDecided(record, true) : finish(record, refusal);
+      // Refused before anyone was asked: no approval request went out with its binding message.
+      return refusal === undefined
+        ? untilDecided(record, true)
+        : finish(record, refusal, { asked: false });
     }
     if (!isDeepStrictEqual(known.purchase, input)) {
       return refuseCall(toolCallIdReused(input, toolCallId));
@@ -773,7 +776,11 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   }
 
   /** Records the result once, drops the SDK's record of the request, and says so. */
-  async function finish(record: PurchaseRecord, verdict: OrderVerdict): Promise<PurchaseResult> {
+  async function finish(
+    record: PurchaseRecord,
+    verdict: OrderVerdict,
+    { asked = true }: { asked?: boolean } = {},
+  ): Promise<PurchaseResult> {
     const latest = (await findRecord(record.toolCallId)) ?? record;
     const sentHere = orderedHere.has(record.toolCallId);
     if (latest.result !== undefined && !sentHere) return latest.result;
@@ -787,7 +794,9 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       }
       // Written only while this process holds the thread (the journal's writes are fenced).
       const measured = measuredSteps(latest);
-      result = await journal.finishPurchase(threadId, latest, verdict, clock.now(), measured);
+      result = await journal.finishPurchase(threadId, latest, verdict, clock.now(), measured, {
+        asked,
+      });
     } catch (error) {
       // This process's order went out: what the shop answered is not lost with the lease.
       if (error instanceof AgentHalt && error.code === "lease_lost" && sentHere) {

@@ -255,7 +255,8 @@ export class ThreadJournal {
 
   /**
    * Writes the purchase's result, which no later run changes, and returns it: finished at `at`
-   * (the wall clock), its steps' durations as the finishing process `measured` them.
+   * (the wall clock), its steps' durations as the finishing process `measured` them; `asked`
+   * false for a purchase refused before any approval request was sent.
    */
   async finishPurchase(
     threadId: string,
@@ -263,8 +264,9 @@ export class ThreadJournal {
     verdict: Verdict & Pick<PurchaseResult, "order">,
     at: number,
     measured: MeasuredSteps = {},
+    how: { asked?: boolean } = {},
   ): Promise<PurchaseResult> {
-    const result = finishedResult(record, verdict, measured);
+    const result = finishedResult(record, verdict, measured, how);
     await this.putPurchase(threadId, { ...record, finishedAt: at, result });
     return result;
   }
