@@ -180,6 +180,21 @@ describe("a shop URL without its scheme", () => {
   });
 });
 
+describe("a configuration value with hidden characters", () => {
+  it("writes them out in the one style its usage errors use too", async () => {
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", "Buy an XYZ phone"], {
+      AGENT_MODE: "x\u001b[31m\u202e",
+    });
+
+    expect(code).toBe(2);
+    expect(stderr.mock.calls.join("")).toContain(
+      'AGENT_MODE (or --mode) must be block or interrupt (got "x\\u{001B}[31m\\u{202E}")',
+    );
+  });
+});
+
 const sending = {
   threadId: "thr-1",
   toolCallId: "call_1",

@@ -68,6 +68,16 @@ describe("parseEnv", () => {
       'SHOP_API_TOKEN_CACHE_SIZE must be a count (got "abc")',
     );
   });
+
+  it("writes a control character out as \\u{001B}, and leaves a backslash typed before u as typed", () => {
+    const schema = z.object({ MODE: z.enum(["a"]) });
+    expect(() => parseEnv(schema, { MODE: "x\u001b[31m" }, { app: "app" })).toThrow(
+      '(got "x\\u{001B}[31m")',
+    );
+    expect(() => parseEnv(schema, { MODE: "x\\u001b" }, { app: "app" })).toThrow(
+      '(got "x\\\\u001b")',
+    );
+  });
 });
 
 describe("hideCredentials", () => {

@@ -182,5 +182,10 @@ function afterQueryAt(rest: string, from: number, queryStart: number): number | 
 /** A value as a problem shows it: a secret by its length only, anything else `hideCredentials`. */
 function shownValue(name: string, value: string): string {
   if (SECRET_NAME.test(name)) return `${String(value.length)} characters, not shown`;
-  return JSON.stringify(hideCredentials(value));
+  // JSON's escape of a control character (\u001b) in the style `writtenOut` writes every other
+  // hidden character (\u{202E}), so that one message never mixes the two.
+  return JSON.stringify(hideCredentials(value)).replace(
+    /(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})/g,
+    (_, backslashes: string, code: string) => `${backslashes}\\u{${code.toUpperCase()}}`,
+  );
 }
