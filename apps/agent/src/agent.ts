@@ -677,8 +677,8 @@ function withSkipped(
 }
 
 /**
- * The model, timed: `add` gets the time from each call to the end of the model's stream (its
- * tool calls run beside it and are not counted).
+ * The model, timed: `add` gets the time from each call to the end of the model's stream, or to
+ * its failure (its tool calls run beside it and are not counted).
  */
 function timed(
   model: LanguageModel,
