@@ -154,6 +154,22 @@ describe("closingMessage", () => {
 });
 
 describe("describeResult", () => {
+  it("says a price limit as the person was asked it, in whole cents", () => {
+    const ordered = (priceLimit: number): PurchaseResult => ({
+      outcome: "ORDERED",
+      purchase: { product: "XYZ phone", qty: 1, priceLimit },
+      description: "Ordered.",
+      order: { id: "ord_1" } as PurchaseResult["order"] & object,
+    });
+    // The consent read "for max 499 USD" and "for max 19.98 USD".
+    expect(describeResult(ordered(499.004))).toBe(
+      "Ordered 1 x XYZ phone (at most 499 USD): order ord_1.",
+    );
+    expect(describeResult(ordered(19.989))).toBe(
+      "Ordered 1 x XYZ phone (at most 19.98 USD): order ord_1.",
+    );
+  });
+
   it("ends a refusal in a sentence, whatever its description ends with", () => {
     // The shop's words end without a stop, and the report goes on after them.
     const refused = (description: string): PurchaseResult => ({

@@ -1,4 +1,4 @@
-import { SHOP_CURRENCY, type PurchaseRequest } from "@ciba-testbed/shared";
+import { limitToCents, SHOP_CURRENCY, type PurchaseRequest } from "@ciba-testbed/shared";
 import type { OrderJson } from "@ciba-testbed/shop-api";
 
 import type { Outcome } from "./outcome.js";
@@ -54,8 +54,22 @@ export interface PurchaseTimings {
 
 export function describePurchase(purchase: PurchaseRequest): string {
   const limit =
-    purchase.priceLimit === undefined ? "" : ` (at most ${purchase.priceLimit} ${SHOP_CURRENCY})`;
+    purchase.priceLimit === undefined
+      ? ""
+      : ` (at most ${askedAmount(purchase.priceLimit)} ${SHOP_CURRENCY})`;
   return `${purchase.qty} x ${purchase.product}${limit}`;
+}
+
+/**
+ * A price limit as the person was asked it and the shop applies it, in whole cents rounded down
+ * (`limitToCents`): 499.004 is "499", as the consent read "for max 499 USD".
+ */
+function askedAmount(limit: number): string {
+  try {
+    return String(limitToCents(limit) / 100);
+  } catch {
+    return String(limit);
+  }
 }
 
 export function orderSummary(order: Order): string {
