@@ -640,6 +640,90 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("holds 50 cards with hundreds waiting, renders once for a burst, and lays each list out once a render", async () => {
+    const busyClock = new ManualClock(Date.parse("2026-01-02T10:00:00Z"));
+    const busy = await startOwnTenant({ clock: busyClock });
+    const tab = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    /** Requests made one millisecond apart on the tenant's clock: their order is plain. */
+    const make = (from: number, to: number) => {
+      for (let i = from; i <= to; i += 1) {
+        busyClock.advance(1);
+        ask(busy, `busy-${i}`, `Busy check ${String(i).padStart(3, "0")}`);
+      }
+    };
+    const shownMessages = () => tab.locator("#pending .card .message").allTextContents();
+    const newest = (last: number, count: number) =>
+      Array.from({ length: count }, (_, i) => `Busy check ${String(last - i).padStart(3, "0")}`);
+    try {
+      make(1, 120);
+      await tab.goto(`${busy.issuer}approver`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await tab.locator(".card", { hasText: "Busy check 120" }).waitFor();
+      await expect(shownMessages()).resolves.toEqual(newest(120, 50));
+      await expect(tab.locator("#pending-count").textContent()).resolves.toBe("120");
+
+      // Counted in the page, as a burst arrives: renders (each writes the count), searches of
+      // the list for a card, and reads of a card's place that follow a write to the page, each
+      // of which makes the browser lay the page out again.
+      await tab.evaluate(`(() => {
+        const counts = (window.busyCounts = { renders: 0, listSearches: 0, forcedLayouts: 0 });
+        new MutationObserver((records) => (counts.renders += records.length)).observe(
+          document.getElementById("pending-count"),
+          { childList: true },
+        );
+        const writes = new MutationObserver(() => {});
+        writes.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+        const list = document.getElementById("pending");
+        for (const name of ["querySelector", "querySelectorAll"]) {
+          const original = Element.prototype[name];
+          Element.prototype[name] = function (...args) {
+            if (this === list) counts.listSearches += 1;
+            return original.apply(this, args);
+          };
+        }
+        const offsetTop = Object.getOwnPropertyDescriptor(HTMLElement.prototype, "offsetTop");
+        Object.defineProperty(HTMLElement.prototype, "offsetTop", {
+          get() {
+            if (writes.takeRecords().length > 0) counts.forcedLayouts += 1;
+            return offsetTop.get.call(this);
+          },
+        });
+      })()`);
+      // 20 requests in one turn of the tenant's event loop: their events reach the page together.
+      make(121, 140);
+      await tab.locator(".card", { hasText: "Busy check 140" }).waitFor();
+      await expect.poll(() => tab.locator("#pending-count").textContent()).toBe("140");
+      const counts = await tab.evaluate<{
+        renders: number;
+        listSearches: number;
+        forcedLayouts: number;
+      }>("window.busyCounts");
+      expect(counts.renders).toBeGreaterThan(0);
+      expect(counts.renders).toBeLessThan(10);
+      expect(counts.listSearches).toBe(0);
+      // Each list is laid out when a render reads it, and once more for where its cards went:
+      // not once for each card.
+      expect(counts.forcedLayouts).toBeLessThanOrEqual(counts.renders * 6);
+      // The newest 50 only; the older ones wait for "Show older requests".
+      await expect(shownMessages()).resolves.toEqual(newest(140, 50));
+
+      // It let 20 go after the cursor was read: the next page starts from the newest again, so
+      // none of them is skipped.
+      await tab.getByRole("button", { name: "Show older requests" }).click();
+      await tab.locator(".card", { hasText: "Busy check 041" }).waitFor();
+      await expect(shownMessages()).resolves.toEqual(newest(140, 100));
+      await tab.getByRole("button", { name: "Show older requests" }).click();
+      await tab.locator(".card", { hasText: "Busy check 001" }).waitFor();
+      await expect(shownMessages()).resolves.toEqual(newest(140, 140));
+      await expect(
+        tab.getByRole("button", { name: "Show older requests" }).isHidden(),
+      ).resolves.toBe(true);
+    } finally {
+      await tab.close();
+      await busy.close();
+    }
+  });
+
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
     const token = "cards-control-token-0123456789";
     const locked = await startOwnTenant({ controlToken: token });

@@ -9,6 +9,8 @@ import { readEventStream } from "./event-stream.js";
 import { NO_ANSWER } from "./no-answer.js";
 
 const PAGE_SIZE = 50;
+/** The most requests the control API lists at once. */
+const LIST_LIMIT = 1000;
 const RECENT = 25;
 /**
  * How long after a card moved on the page (a newer request arrived above it, one above it was
@@ -23,8 +25,19 @@ const pending = new Map();
 /** Decided, expired and collected requests, the newest RECENT of them. */
 const recent = new Map();
 let pendingTotal = 0;
+/**
+ * How many pending requests the page holds at most: a page, and a page more for each "Show
+ * older requests". A request that arrives when it holds that many lets the oldest go, so that
+ * the page does the same work with 50 or 5,000 waiting.
+ */
+let held = PAGE_SIZE;
 /** Where the next page of older pending requests starts; null when none is left. */
 let nextCursor = null;
+/**
+ * Whether the page let requests go since `nextCursor` was read: they came after the cursor, so
+ * the older requests are read again from the newest.
+ */
+let letGo = false;
 let loadingOlder = false;
 /** Cleared by a failed load, so that only the button retries it. */
 let loadOlderByItself = true;
@@ -131,10 +144,10 @@ async function decide(request, decision, card) {
     }
     decidedOnThisPage.add(request.auth_req_id);
     // The tenant's news of the decision may have come first: its Recent item says so now.
-    render();
+    scheduleRender();
   } catch (e) {
     const text = `Could not ${decision}: ${e.message}`;
-    if (card.isConnected) {
+    if (card.isConnected && pending.has(request.auth_req_id)) {
       error.textContent = text;
       error.hidden = false;
       buttons.forEach((button) => (button.disabled = false));
@@ -322,10 +335,17 @@ const liveThenStale = (a, b) =>
 function placeInOrder(list, requests, render, update = updateLiveness) {
   const focused = document.activeElement;
   const shown = new Set(requests.map((r) => r.auth_req_id));
+  // Every place is read before anything is written: a read after a write makes the browser lay
+  // the page out again, once per card.
   const tops = new Map([...list.children].map((node) => [node, node.offsetTop]));
+  /** The list's items by id: one lookup per request, not a search of the list. */
+  const byId = new Map();
   let focusAt;
   for (const [index, node] of [...list.children].entries()) {
-    if (shown.has(node.dataset.id)) continue;
+    if (shown.has(node.dataset.id)) {
+      byId.set(node.dataset.id, node);
+      continue;
+    }
     const focusLeft = focused === null || focused === document.body;
     if (
       (focused instanceof Node && focused !== document.body && node.contains(focused)) ||
@@ -337,8 +357,7 @@ function placeInOrder(list, requests, render, update = updateLiveness) {
   }
   let previous = null;
   for (const request of requests) {
-    const node =
-      list.querySelector(`[data-id="${CSS.escape(request.auth_req_id)}"]`) ?? render(request);
+    const node = byId.get(request.auth_req_id) ?? render(request);
     const expected = previous ? previous.nextElementSibling : list.firstElementChild;
     if (node !== expected) {
       if (previous) previous.after(node);
@@ -348,9 +367,8 @@ function placeInOrder(list, requests, render, update = updateLiveness) {
     previous = node;
   }
   const now = String(performance.now());
-  for (const [node, top] of tops) {
-    if (node.isConnected && node.offsetTop !== top) node.dataset.movedAt = now;
-  }
+  const moved = [...tops].filter(([node, top]) => node.isConnected && node.offsetTop !== top);
+  for (const [node] of moved) node.dataset.movedAt = now;
   // A new node above the last one that was there: in the place the person may have aimed at.
   const lastKept = [...list.children].findLast((node) => tops.has(node));
   for (const node of lastKept === undefined ? [] : list.children) {
@@ -373,6 +391,7 @@ function placeInOrder(list, requests, render, update = updateLiveness) {
 
 /** The requests that wait: cards and emails, live before stale. */
 function renderWaiting() {
+  letGoOldest();
   const waiting = [...pending.values()].sort(liveThenStale);
   const cards = waiting.filter((r) => !isEmail(r));
   const emails = waiting.filter(isEmail);
@@ -389,14 +408,46 @@ function renderWaiting() {
     emails.length === 0
       ? NOTHING_WAITING
       : `No consent request waits here: ${emails.length === 1 ? "the one that waits is" : `the ${emails.length} that wait are`} on the email channel, under Email below.`;
-  $("pending-more").hidden = nextCursor === null;
+  $("pending-more").hidden = !olderLeft();
 
   placeInOrder($("emails"), emails, renderEmail);
   $("email-count").textContent = String(emails.length);
   $("email-section").hidden = emails.length === 0;
   tick();
   // Every request shown was answered while older ones wait: bring the next page in.
-  if (waiting.length === 0 && nextCursor !== null && loadOlderByItself) void loadOlder();
+  if (waiting.length === 0 && olderLeft() && loadOlderByItself) void loadOlder();
+}
+
+/** Whether pending requests older than those held are left for "Show older requests". */
+const olderLeft = () => nextCursor !== null || letGo;
+
+/** Keeps the newest `held` pending requests and lets the others go (`letGo`). */
+function letGoOldest() {
+  if (pending.size <= held) return;
+  for (const request of [...pending.values()].sort(newestFirst).slice(held)) {
+    pending.delete(request.auth_req_id);
+  }
+  letGo = true;
+}
+
+/** What a render is due for: the Recent list too, or the waiting requests only (polls). */
+let due = undefined;
+const renderChannel = new MessageChannel();
+renderChannel.port1.onmessage = () => {
+  const what = due;
+  due = undefined;
+  if (what === "all") render();
+  else if (what === "waiting") renderWaiting();
+};
+
+/**
+ * Renders once for every event of a task: the stream brings many at once when requests arrive
+ * fast or the page fell behind, and each render lays out every card. A message, not a timer or
+ * an animation frame: those wait while the tab is in the background, or for a test's clock.
+ */
+function scheduleRender(what = "all") {
+  if (due === undefined) renderChannel.port2.postMessage(null);
+  if (due !== "all") due = what;
 }
 
 function render() {
@@ -421,30 +472,49 @@ function remember(request) {
   }
 }
 
-/** The next page of older pending requests, from the control API. */
+/**
+ * The next page of older pending requests, from the control API: from the cursor, or, when
+ * the page let requests go since it was read, the newest requests again, as many as it holds
+ * and a page more.
+ */
 async function loadOlder() {
-  if (loadingOlder || nextCursor === null) return;
+  if (loadingOlder || !olderLeft()) return;
   loadingOlder = true;
   const button = $("pending-more");
   button.disabled = true;
+  const fromNewest = letGo;
+  letGo = false;
+  // Room for the page that comes, before it comes: a request that arrives meanwhile lets none go.
+  held = Math.max(held, pending.size + PAGE_SIZE);
   try {
-    const query = new URLSearchParams({ status: "pending", limit: String(PAGE_SIZE) });
-    query.set("cursor", nextCursor);
-    const response = await controlFetch(`/approver/api/requests?${query}`);
-    if (!response.ok) throw new Error(`The server answered ${response.status}`);
-    const page = await response.json();
-    for (const request of page.requests) remember(request);
-    nextCursor = page.next_cursor;
+    const wanted = fromNewest ? pending.size + PAGE_SIZE : PAGE_SIZE;
+    let cursor = fromNewest ? null : nextCursor;
+    let read = 0;
+    let page;
+    do {
+      const limit = Math.min(LIST_LIMIT, wanted - read);
+      const query = new URLSearchParams({ status: "pending", limit: String(limit) });
+      if (cursor !== null) query.set("cursor", cursor);
+      const response = await controlFetch(`/approver/api/requests?${query}`);
+      if (!response.ok) throw new Error(`The server answered ${response.status}`);
+      page = await response.json();
+      for (const request of page.requests) remember(request);
+      read += page.requests.length;
+      cursor = page.next_cursor;
+    } while (cursor !== null && read < wanted);
+    nextCursor = cursor;
     pendingTotal = page.total;
+    held = Math.max(held, pending.size);
     loadOlderByItself = true;
   } catch (e) {
+    if (fromNewest) letGo = true;
     loadOlderByItself = false;
     $("connection").textContent = `Could not load older requests: ${e.message}`;
   } finally {
     loadingOlder = false;
     button.disabled = false;
   }
-  render();
+  scheduleRender();
 }
 
 function tick() {
@@ -515,8 +585,10 @@ const ON_EVENT = {
     for (const request of data.recent) remember(request);
     pendingTotal = data.pending.total;
     nextCursor = data.pending.next_cursor;
+    held = PAGE_SIZE;
+    letGo = false;
     snapshotRead = true;
-    render();
+    scheduleRender();
     announceArrivals(arrived);
   },
   request(data) {
@@ -526,7 +598,7 @@ const ON_EVENT = {
     // A request is pending only once: as it is made.
     const arrived = request.status === "pending" && !pending.has(request.auth_req_id);
     remember(request);
-    render();
+    scheduleRender();
     if (arrived) announceArrivals([request]);
   },
   // Polls, and requests whose agent stopped polling: judged on the tenant's clock.
@@ -537,7 +609,7 @@ const ON_EVENT = {
       if (request) Object.assign(request, update);
     }
     // Polls change no history: an open timeline stays open.
-    renderWaiting();
+    scheduleRender("waiting");
   },
 };
 
@@ -611,7 +683,7 @@ async function connect() {
       if (response.status === 401) {
         sessionStorage.removeItem(TOKEN_KEY);
         pending.clear();
-        render();
+        scheduleRender();
         showLocked(TOKEN_RETIRED);
         return;
       }
