@@ -724,6 +724,51 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("remembers which requests it decided only while it shows them", async () => {
+    const ownClock = new ManualClock(Date.parse("2026-01-02T10:00:00Z"));
+    const own = await startOwnTenant({ clock: ownClock });
+    const tab = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    try {
+      // Every Set the page fills with this test's requests, and what each holds of them.
+      await tab.addInitScript(`(() => {
+        const sets = (window.decidedSets = new Set());
+        const add = Set.prototype.add;
+        Set.prototype.add = function (value) {
+          if (typeof value === "string" && value.startsWith("forget-")) sets.add(this);
+          return add.call(this, value);
+        };
+      })()`);
+      await tab.goto(`${own.issuer}approver`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      // Two more than the Recent list shows, decided on this page one after another.
+      for (let i = 1; i <= 27; i += 1) {
+        ownClock.advance(1);
+        ask(own, `forget-${i}`, `Forget check ${i}`);
+        const deny = tab.getByRole("button", { name: new RegExp(`^Deny: Forget check ${i} `) });
+        await deny.focus();
+        await tab.keyboard.press("Enter");
+        await tab.locator(".history > li", { hasText: `Forget check ${i}` }).waitFor();
+        await expect
+          .poll(() =>
+            tab
+              .locator(".history > li", { hasText: `Forget check ${i}` })
+              .locator(".who")
+              .textContent(),
+          )
+          .toMatch(/ \u00B7 decided on this page \u00B7 /);
+      }
+      await expect(tab.locator(".history > li").count()).resolves.toBe(25);
+      // The most any of them holds: the 25 the Recent list shows, not all 27 it decided.
+      const most = await tab.evaluate<number>(
+        "Math.max(...[...window.decidedSets].map((set) => [...set].filter((id) => typeof id === 'string' && id.startsWith('forget-')).length))",
+      );
+      expect(most).toBe(25);
+    } finally {
+      await tab.close();
+      await own.close();
+    }
+  });
+
   it("takes #token= typed into a locked page already open, and clears it from the address bar", async () => {
     const token = "cards-control-token-0123456789";
     const locked = await startOwnTenant({ controlToken: token });

@@ -68,9 +68,18 @@ const DECIDED_BY = {
 
 /**
  * The requests this page decided: the tenant records only that an approver page did, and a tab
- * whose Deny lost to another tab's Approve must not call that Approve its own.
+ * whose Deny lost to another tab's Approve must not call that Approve its own. Only those the
+ * page still holds, waiting or in the Recent list: a request that leaves both goes from here
+ * too (`forgetDecided`), so a page open for days keeps no more than it shows.
  */
 const decidedOnThisPage = new Set();
+
+/** Takes from `decidedOnThisPage` the requests the page no longer holds. */
+function forgetDecided() {
+  for (const id of decidedOnThisPage) {
+    if (!pending.has(id) && !recent.has(id)) decidedOnThisPage.delete(id);
+  }
+}
 
 /** Who decided `request`, as the Recent list says it. */
 function decidedBy(request) {
@@ -143,6 +152,8 @@ async function decide(request, decision, card) {
       throw new Error(body.error_description ?? `The server answered ${response.status}`);
     }
     decidedOnThisPage.add(request.auth_req_id);
+    // Its news may have come, and taken it off the Recent list already (an old request).
+    forgetDecided();
     // The tenant's news of the decision may have come first: its Recent item says so now.
     scheduleRender();
   } catch (e) {
@@ -469,6 +480,7 @@ function remember(request) {
   if (recent.size > RECENT) {
     const oldest = [...recent.values()].sort(newestFirst).slice(RECENT);
     for (const request of oldest) recent.delete(request.auth_req_id);
+    forgetDecided();
   }
 }
 
@@ -583,6 +595,7 @@ const ON_EVENT = {
     recent.clear();
     for (const request of data.pending.requests) remember(request);
     for (const request of data.recent) remember(request);
+    forgetDecided();
     pendingTotal = data.pending.total;
     nextCursor = data.pending.next_cursor;
     held = PAGE_SIZE;
