@@ -78,14 +78,15 @@ async function ask(page: Page, request: string) {
 
 /**
  * A proxy in front of the shop at `shopUrl` that passes every request on, and holds the shop's
- * answer to an order: the shop places it, and the agent never hears so. `ordered` resolves once
- * the shop has answered an order.
+ * answer to an order: the shop places it, and the agent hears so only once `pass` is called.
+ * `ordered` resolves once the shop has answered an order.
  */
 async function orderAnswerHolder(shopUrl: string) {
   let shopAnswered: () => void = () => undefined;
   const ordered = new Promise<void>((resolve) => {
     shopAnswered = resolve;
   });
+  let passOn: () => void = () => undefined;
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -103,12 +104,18 @@ async function orderAnswerHolder(shopUrl: string) {
         const body = await answer.text();
         // 201: the shop placed an order. Anything else passes (the web app probes the purchase
         // URL with a POST that has no token, which the shop refuses).
+        const answerAgent = () => {
+          res.writeHead(answer.status, {
+            "content-type": answer.headers.get("content-type") ?? "",
+          });
+          res.end(body);
+        };
         if (answer.status === 201) {
+          passOn = answerAgent;
           shopAnswered();
           return;
         }
-        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "" });
-        res.end(body);
+        answerAgent();
       });
     });
   });
@@ -117,6 +124,9 @@ async function orderAnswerHolder(shopUrl: string) {
   return {
     url: `http://127.0.0.1:${String(port)}`,
     ordered,
+    pass: () => {
+      passOn();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -648,39 +658,70 @@ describe("the chat web app", () => {
     await page.close();
   });
 
-  it("keeps two pages of one waiting purchase to one order, and both say so", async () => {
-    const first = await openChat();
+  it("keeps two pages of one waiting purchase to one order, and both say so, the one the app found busy with the other's resume too", async () => {
+    // The shop's answer to the order waits for the test: the resume that orders holds the chat
+    // meanwhile, and the other page's resume is found busy with it.
+    const shop = await orderAnswerHolder(s.stack.shopApiUrl);
+    await web.stop();
+    web = await startWebApp(s, port, {
+      AGENT_MODE: "interrupt",
+      SHOP_API_URL: `${shop.url}/api/purchases`,
+    });
+    // A browser of its own, whose pages resume only when the test moves their clock on.
+    const tabs = await browser.newContext({ viewport: { width: 800, height: 900 } });
+    onTestFinished(async () => {
+      await tabs.close();
+      await web.stop();
+      await shop.close();
+      web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
+      webMode = "interrupt";
+    });
+    await tabs.clock.install();
+    const first = await openChat(undefined, tabs);
     await ask(first, "Buy 2 ABC laptops");
     await first.locator(".approval.pending", { hasText: /buy 2 ABC laptop/ }).waitFor();
-    // A second tab opens the same chat and asks for the answer too, at the same interval.
-    const second = await context.newPage();
-    await second.goto(baseUrl);
-    await second.getByText(/^Buy 2 ABC laptops$/).waitFor();
     const request = await s.stack.control.waitForPending((c) =>
       c.binding_message.includes("2 ABC laptop"),
     );
     const before = (await s.ordersOf(BUYER)).length;
 
+    // The first page's next resume takes the approval and orders; the shop's answer is held.
     await s.stack.control.approve(request.auth_req_id);
+    await shop.ordered;
+    // From now on the pages' timers wait for the test: no resume is due before it says so.
+    await tabs.clock.pauseAt(Date.now() + 1_000);
+    // A second tab opens the same chat and asks for the answer too, at once: the app is busy
+    // with the first page's resume.
+    const second = await tabs.newPage();
+    const refused = second.waitForResponse(
+      (response) => response.url().endsWith("/api/chat") && response.request().method() === "POST",
+    );
+    await second.goto(baseUrl);
+    await second.getByText(/^Buy 2 ABC laptops$/).waitFor();
+    await expect((await refused).json()).resolves.toMatchObject({ error: "thread_busy" });
+
+    shop.pass();
     for (const page of [first, second]) {
       await page
         .locator(".message.assistant .text", { hasText: /Ordered 2 x ABC laptop/ })
         .waitFor();
     }
+    // Past the second page's interval (the tenant's, or one slow_down made longer): its purchase
+    // was decided by the first page's resume, and it asks nothing more.
+    await tabs.clock.runFor(6_000);
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     const asked = (await s.consentRequests()).filter((c) =>
       c.binding_message.includes("2 ABC laptop"),
     );
     expect(asked).toHaveLength(1);
     for (const page of [first, second]) {
-      // The page the app found busy with the other's resume asked again: no error of its own,
-      // Send back, and its card still names what was asked.
+      // No error of the refused resume, which the person did not send; Send back, and the card
+      // still names what was asked.
       await expectIdle(page);
       await expect(
         page.locator(".approval.decided .binding", { hasText: request.binding_message }).count(),
       ).resolves.toBe(1);
       await chatForgotten(page);
-      await page.close();
     }
   });
 

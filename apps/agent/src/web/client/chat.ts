@@ -489,7 +489,13 @@ function takeUpShared(shared: SharedChat): void {
     return;
   }
   const { waiting } = shared;
-  const ownWaiting = waitingHere()?.toolCall.id;
+  // The other page's resume decided the purchase this page waited for (this page's own may have
+  // been refused as that one ran): this page waits for it no more, and goes on as that page does.
+  let ownWaiting = waitingHere()?.toolCall.id;
+  if (ownWaiting !== undefined && decidedIn(shared.messages, ownWaiting)) {
+    endDecidedWait();
+    ownWaiting = undefined;
+  }
   state.messages = mergeChatViews(
     state.messages,
     shared.messages,
@@ -1408,6 +1414,39 @@ function resume(): void {
     toolCallId: call.id,
     output: { continueInterruption: true, toolName: call.name },
   });
+}
+
+/** Whether `messages` show tool call `toolCallId` with its purchase's outcome (not PENDING). */
+function decidedIn(messages: UIMessage[], toolCallId: string): boolean {
+  return messages.some((message) =>
+    message.parts.some(
+      (part) =>
+        isToolUIPart(part) &&
+        part.toolCallId === toolCallId &&
+        part.state === "output-available" &&
+        isRecord(part.output) &&
+        typeof part.output.outcome === "string" &&
+        part.output.outcome !== "PENDING",
+    ),
+  );
+}
+
+/**
+ * Ends this page's wait for a purchase another page of the chat decided: no resume is due, and
+ * the error of this page's own resume, refused while the other page's ran (`thread_busy`) or
+ * unanswered, is about a purchase now decided: the person sent nothing, and the status line
+ * shows no error of it.
+ */
+function endDecidedWait(): void {
+  clearTimeout(resumeTimer);
+  interrupt = undefined;
+  resumedInterrupt = undefined;
+  waitNote = undefined;
+  failedResumes = 0;
+  if (state.status === "error") {
+    state.status = "ready";
+    state.error = undefined;
+  }
 }
 
 /** The session ended under the page: the header offers Log in only. */
