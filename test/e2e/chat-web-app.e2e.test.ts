@@ -585,7 +585,7 @@ describe("the chat web app", () => {
     await closeAndExpectNewChat(page);
   });
 
-  it("collects the approval of a purchase a model asked for beside another in one step (OpenAI's parallel tool calls), and says the other was not tried", async () => {
+  it("collects the approval of a purchase a model asked for beside another in one step (OpenAI's parallel tool calls), and says the other was not tried, on its card too", async () => {
     const model = await webWithModel("interrupt");
     const call = (product: string) => ({ name: "shop_online", arguments: { product, qty: 1 } });
     const scripted = await fetch(`${model.url}/v1/testing/script`, {
@@ -618,6 +618,15 @@ describe("the chat web app", () => {
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     // Nobody was asked for the laptop.
     await expect(laptopsAsked()).resolves.toBe(laptopsBefore);
+    // Its card says so as the answer does: not its outcome's code, nor what the model was told
+    // while the phone case waited (that it waits).
+    const laptop = page.locator(".approval.decided", {
+      has: page.locator(".why", { hasText: "ABC laptop" }),
+    });
+    await expect(laptop.locator("strong").textContent()).resolves.toBe("Purchase: not tried");
+    await expect(laptop.locator(".why").textContent()).resolves.toBe(
+      "1 x ABC laptop was not tried: nobody was asked to approve it, and nothing was ordered.",
+    );
     await expectIdle(page);
     await chatForgotten(page);
     await page.close();

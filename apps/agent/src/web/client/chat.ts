@@ -24,6 +24,7 @@ import {
 
 import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
+import { decidedHeading, NOT_TRIED, notTriedText } from "./decided-card-text.js";
 import { mergeChatViews, standInPurchaseId, standInReplyId } from "./merge-chat-views.js";
 import { patchChildren } from "./patch-children.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./shown-person.js";
@@ -721,7 +722,7 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     { className: `approval ${pending ? "pending" : "decided"}` },
     element("strong", {
       // Decided: the purchase's outcome, which is not the approval's when the order failed.
-      text: pending ? "Waiting for approval" : `Purchase: ${data.status.toLowerCase()}`,
+      text: pending ? "Waiting for approval" : decidedHeading(data.status),
     }),
     element("span", { className: "binding", text: data.bindingMessage ?? "" }),
     pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
@@ -813,7 +814,21 @@ function renderMessage(message: UIMessage): HTMLElement {
       item.append(element("p", { className: "tool", text: `Shop: ${what}` }));
       const approval = approvals.get(part.toolCallId);
       if (approval !== undefined) {
-        const card = approvalCard(approval);
+        // A call not tried: what its result tells the model is no sentence for the person.
+        const output: unknown = part.state === "output-available" ? part.output : undefined;
+        const card = approvalCard(
+          approval.status === NOT_TRIED
+            ? {
+                ...approval,
+                description: notTriedText(
+                  isRecord(output) && isRecord(output.purchase)
+                    ? output.purchase
+                    : (part.input ?? {}),
+                  isRecord(output) ? output.error : undefined,
+                ),
+              }
+            : approval,
+        );
         card.dataset.announce = `card:${part.toolCallId}`;
         item.append(card);
       }
