@@ -19,6 +19,7 @@ import { createOfflineModel } from "../offline-model.js";
 import { bodyReader, listenOnLoopback, uiChunksOf } from "../test-support/event-stream-reading.js";
 import { logIn } from "../test-support/login-session.js";
 import { manualHeartbeat } from "../test-support/manual-heartbeat.js";
+import { scriptedModel } from "../test-support/scripted-model.js";
 import { ThreadJournal, threadKey } from "../thread-journal.js";
 import {
   MAX_BODY_ELEMENTS,
@@ -956,6 +957,90 @@ describe("POST /api/chat and the app's memory", () => {
     clock.advance(20_000);
     await expectUsable(chat, "m4");
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+  });
+});
+
+describe("POST /api/chat in a chat that keeps its most purchases", () => {
+  const asked = { id: "u1", role: "user", parts: [{ type: "text", text: "Buy 2 XYZ phones" }] };
+  /** Chat `chatId` of the person's, holding `n` denied purchases and then `last`, if given. */
+  const holding = async (
+    chat: ReturnType<typeof loggedInChat>,
+    chatId: string,
+    n: number,
+    last?: typeof record,
+  ) => {
+    const denied = { outcome: "DENIED", purchase, description: "Denied." } as never;
+    const decided = Array.from({ length: n }, (_, i) => ({
+      ...record,
+      toolCallId: `call_${String(i + 1)}`,
+      result: denied,
+    }));
+    await chat.journal.put({
+      threadId: chat.threadId(chatId),
+      request: "Buy 2 XYZ phones",
+      userId: SUB,
+      createdAt: 0,
+      purchases: last === undefined ? decided : [...decided, last],
+    });
+  };
+
+  it("refuses a new message with 409 chat_full before the model runs, and answers the resume of its waiting purchase", async () => {
+    const model = scriptedModel([]);
+    const chat = loggedInChat({ model });
+    await holding(chat, "c1", 20);
+    const kept = await chat.journal.get(chat.threadId("c1"));
+    for (let i = 0; i < 2; i++) {
+      const answer = await chat.post({ id: "c1", messages: [hi] });
+      expect([answer.status, answer.body]).toEqual([
+        409,
+        {
+          error: "chat_full",
+          error_description:
+            "Chat c1 holds 20 purchases, the most one chat keeps: start a new chat (New chat on the page) and send your message there. Nothing was asked or ordered.",
+        },
+      ]);
+    }
+    expect(model.prompts).toEqual([]);
+    expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
+    expect(await chat.journal.get(chat.threadId("c1"))).toEqual(kept);
+
+    // A purchase under way in a full chat is still answered when the page resumes it.
+    await holding(chat, "c2", 19, record);
+    const resumed = resume(purchase);
+    const resumeOfIt = {
+      ...resumed,
+      parts: resumed.parts.map((part) => ({ ...part, toolCallId: "call_p1" })),
+    };
+    const answer = await chat.post({ id: "c2", messages: [asked, resumeOfIt] });
+    expect(answer.status).toBe(200);
+    // The purchase tool answered it (here: its request was never stored), not chat_full.
+    expect(answer.text).toContain('"type":"tool-output-available","toolCallId":"call_p1"');
+  });
+
+  it("tries none of a turn's calls past it: the turn ends there, saying to start a new chat", async () => {
+    const model = scriptedModel([
+      {
+        calls: [
+          { id: "call_a", input: { product: "USB-C cable", qty: 1 } },
+          { id: "call_b", input: { product: "XYZ phone", qty: 1 } },
+        ],
+      },
+      { text: "Both are on their way." },
+    ]);
+    const chat = loggedInChat({ model, mode: "block" });
+    await holding(chat, "c1", 19);
+
+    const answer = await chat.post({ id: "c1", messages: [hi] });
+
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain(
+      "Could not buy 1 x XYZ phone: this chat holds 20 purchases, the most one chat keeps, so nobody was asked to approve it and nothing was ordered. Start a new chat and ask for it there.",
+    );
+    expect(answer.text).not.toContain("Both are on their way.");
+    expect(model.prompts).toHaveLength(1);
+    const purchases = (await chat.journal.get(chat.threadId("c1")))?.purchases ?? [];
+    expect(purchases.map((kept) => kept.toolCallId)).toHaveLength(20);
+    expect(purchases.at(-1)?.toolCallId).toBe("call_a");
   });
 });
 

@@ -324,10 +324,12 @@ export function chatRoute(deps: ChatRouteDeps): RequestHandler {
       return;
     }
     try {
-      const unknown = await waitingBeside(deps.threads, sub, id, messages);
-      if (unknown !== undefined) {
+      const refused =
+        (await waitingBeside(deps.threads, sub, id, messages)) ??
+        fullChat(deps.threads, thread, id, messages);
+      if (refused !== undefined) {
         await thread.release();
-        res.status(409).json(unknown);
+        res.status(409).json(refused);
         return;
       }
       const recorded = await withRecordedResults(thread, id, messages);
@@ -435,6 +437,28 @@ async function waitingBeside(
       "only its resume goes on with the chat: a message sent now would ask for another " +
       `purchase beside it. GET /api/chat/${id}/purchases shows it; send the message once it ` +
       "is decided. Nothing was sent or ordered.",
+  };
+}
+
+/**
+ * The 409 `chat_full` to answer a new message in a chat that keeps `purchasesPerChat`
+ * purchases, its most, before the model runs: what the app keeps of a chat stays bounded (see
+ * kept-chats.ts). The resume of a purchase the chat holds goes on, so that its approval is
+ * answered; the purchase tool tries no new one past the bound (`chatFullResult`).
+ */
+function fullChat(
+  threads: ChatThreads,
+  thread: OpenThread,
+  id: string,
+  messages: UIMessage[],
+): { error: string; error_description: string } | undefined {
+  if (!thread.full || resumedPart(messages) !== undefined) return undefined;
+  return {
+    error: "chat_full",
+    error_description:
+      `Chat ${id} holds ${String(threads.purchasesPerChat)} purchases, the most one chat keeps: ` +
+      "start a new chat (New chat on the page) and send your message there. Nothing was asked " +
+      "or ordered.",
   };
 }
 

@@ -1,5 +1,5 @@
 import { ManualClock } from "@ciba-testbed/shared";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import type { ApprovalRequest } from "../approval-request.js";
@@ -8,7 +8,12 @@ import { loadConfig } from "../config.js";
 import type { PurchaseRecord } from "../purchase-record.js";
 import { THREAD_RETENTION_MS } from "../retention.js";
 import { ThreadJournal } from "../thread-journal.js";
-import { ChatThreads, keptRequest, MAX_KEPT_REQUEST_CHARACTERS } from "./chat-threads.js";
+import {
+  ChatThreads,
+  keptRequest,
+  MAX_KEPT_REQUEST_CHARACTERS,
+  type OpenThread,
+} from "./chat-threads.js";
 import { NewChatRefused, type ChatLimits } from "./kept-chats.js";
 
 const ANN = "auth0|ann";
@@ -224,5 +229,73 @@ describe("one person's new chats", () => {
     await thread?.release();
     await turn(ANN, "a4");
     expect(await journal.get(waiting)).toBeUndefined();
+  });
+});
+
+describe("the purchases one chat keeps", () => {
+  /** Chat `chatId` of Ann's, holding `n` decided purchases (call_1 ... call_n). */
+  const holding = async (chat: ReturnType<typeof chats>, chatId: string, n: number) => {
+    const start = chat.clock.now();
+    const records = Array.from({ length: n }, (_, i) =>
+      decided(asked(start, `call_${String(i + 1)}`), start),
+    );
+    return chat.turn(ANN, chatId, ...records);
+  };
+  const execute = (thread: OpenThread, toolCallId: string, product = "XYZ phone") =>
+    thread.tools.shop_online.execute?.({ product, qty: 2 }, { toolCallId, messages: [] });
+
+  it("are 20 at most: past them a call is not tried, nothing journaled, asked or sent", async () => {
+    const chat = chats();
+    const authorizer = vi.fn(() => ({}));
+    const fetch = vi.fn(() => Promise.reject(new Error("no network in this test")));
+    const threads = new ChatThreads({
+      config: loadConfig({ AGENT_MODE: "block" }),
+      store: chat.store,
+      journal: chat.journal,
+      authorizer: { withAsyncAuthorization: authorizer } as never,
+      fetch,
+      clock: chat.clock,
+    });
+    const threadId = await holding(chat, "full", 20);
+    const kept = await chat.journal.get(threadId);
+
+    const thread = await threads.open(ANN, "full", "Buy 2 XYZ phones");
+    if (thread === undefined) throw new Error("chat full is busy");
+    expect(thread.full).toBe(true);
+    expect(threads.purchasesPerChat).toBe(20);
+    await expect(execute(thread, "call_21")).resolves.toEqual({
+      outcome: "NO_PURCHASE",
+      purchase: { product: "XYZ phone", qty: 2 },
+      error: "chat_full",
+      description:
+        "this chat holds 20 purchases, the most one chat keeps, so nobody was asked to approve it and nothing was ordered. Start a new chat and ask for it there.",
+    });
+    // A purchase the chat holds is the tool's to answer, as before: its recorded result.
+    await expect(execute(thread, "call_20")).resolves.toMatchObject({ outcome: "DENIED" });
+    await thread.release();
+    expect(await chat.journal.get(threadId)).toEqual(kept);
+    expect([authorizer.mock.calls, fetch.mock.calls]).toEqual([[], []]);
+  });
+
+  it("cannot be passed by calls of one step together: one more is tried, the rest are not", async () => {
+    const chat = chats({ purchasesPerChat: 3 });
+    const threadId = await holding(chat, "almost", 2);
+    const thread = await chat.threads.open(ANN, "almost", "Buy 2 XYZ phones");
+    if (thread === undefined) throw new Error("chat almost is busy");
+    expect(thread.full).toBe(false);
+
+    const results = await Promise.all([
+      execute(thread, "call_a", "USB-C cable"),
+      execute(thread, "call_b"),
+      execute(thread, "call_c"),
+    ]);
+    await thread.release();
+    expect(results.map((result) => (result as { error?: string }).error)).toEqual([
+      expect.not.stringMatching(/^chat_full$/),
+      "chat_full",
+      "chat_full",
+    ]);
+    const purchases = (await chat.journal.get(threadId))?.purchases ?? [];
+    expect(purchases.map((record) => record.toolCallId)).toEqual(["call_1", "call_2", "call_a"]);
   });
 });

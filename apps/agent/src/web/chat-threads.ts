@@ -60,6 +60,11 @@ export interface OpenThread {
   /** The orders this chat has placed, as its record keeps them. */
   orders(): Promise<EarlierOrder[]>;
   /**
+   * The chat held `ChatThreads.purchasesPerChat` purchases when the request took it, the most it
+   * keeps: only the resume of one of them may go on (chat-route's `chat_full`).
+   */
+  full: boolean;
+  /**
    * The request ran the model to its end: `reply` is the model's last words (its last step's
    * text), undefined when the request ended without any (at an interrupt, on an error).
    */
@@ -139,13 +144,13 @@ export class ChatThreads {
    * next) measures its expiry from the send, and tells a denial from an expiry.
    */
   private readonly sentRequests = new SentRequests();
+  /** Purchases one chat keeps at most (`ChatLimits.purchasesPerChat`). */
+  readonly purchasesPerChat: number;
 
   constructor(private readonly deps: ChatThreadsDeps) {
-    this.kept = new KeptChats(
-      deps.clock,
-      { ...CHAT_LIMITS, ...deps.limits },
-      deps.config.requestedExpiry * 1000,
-    );
+    const limits = { ...CHAT_LIMITS, ...deps.limits };
+    this.kept = new KeptChats(deps.clock, limits, deps.config.requestedExpiry * 1000);
+    this.purchasesPerChat = limits.purchasesPerChat;
   }
 
   /** How many chats the app keeps. */
@@ -220,6 +225,7 @@ export class ChatThreads {
    * The thread, created with the person's first message (its beginning, `keptRequest`);
    * undefined while another request holds it. A new chat is first admitted (see KeptChats): it
    * may make the app forget chats nobody needs any more, or be refused with NewChatRefused.
+   * Its tool tries no purchase past `purchasesPerChat` (`withinPurchasesPerChat`).
    */
   async open(sub: string, chatId: string, request: string): Promise<OpenThread | undefined> {
     const { store, journal, clock, config } = this.deps;
@@ -229,8 +235,12 @@ export class ChatThreads {
     if (!claim.granted) return undefined;
     const { lease } = claim;
     const writer = journal.heldBy(threadId, lease);
+    /** The chat's purchases when the request took it, by tool call. */
+    let recorded: Set<string>;
     try {
-      if ((await journal.get(threadId)) === undefined) {
+      const held = await journal.get(threadId);
+      recorded = new Set(held?.purchases.map((record) => record.toolCallId));
+      if (held === undefined) {
         await this.admit(sub);
         await writer.put({
           threadId,
@@ -272,11 +282,15 @@ export class ChatThreads {
       beforeOrder: () => undefined,
       beforeApprovalRequest: () => undefined,
     });
-    const shop =
-      config.mode === "block" ? purchase.tool : interrupting(purchase.tool, journal, threadId);
+    const shop = withinPurchasesPerChat(
+      config.mode === "block" ? purchase.tool : interrupting(purchase.tool, journal, threadId),
+      recorded,
+      this.purchasesPerChat,
+    );
     return {
       threadId,
       tools: { [PURCHASE_TOOL_NAME]: shop },
+      full: recorded.size >= this.purchasesPerChat,
       onEvent: (next) => {
         listener = next;
       },
@@ -380,6 +394,46 @@ function resultOf(record: PurchaseRecord): PurchaseResult;
 function resultOf(record: PurchaseRecord | undefined): PurchaseResult | undefined;
 function resultOf(record: PurchaseRecord | undefined): PurchaseResult | undefined {
   return record === undefined ? undefined : (record.result ?? pendingResult(record));
+}
+
+/**
+ * The chat's tool, trying no purchase that would make the chat keep more than `most`: a call
+ * the chat does not hold already (`recorded`, its purchases when the request took it, or one of
+ * this request's calls let through) gets a NO_PURCHASE result, `chat_full`, once `most` calls
+ * are held, before anything is looked up, journaled, asked or sent; the turn ends there, as at
+ * any purchase that did not go through. Counted as each call comes, before the tool runs it, so
+ * calls of one step (OpenAI's parallel calls) cannot pass the bound together. A request's first
+ * message past it is refused before the model runs (chat-route's `chat_full`): this is for the
+ * calls of a turn that began below it, and for those after a resume.
+ */
+function withinPurchasesPerChat(
+  base: Tool<PurchaseRequest, PurchaseResult>,
+  recorded: ReadonlySet<string>,
+  most: number,
+): Tool<PurchaseRequest, PurchaseResult> {
+  const execute = base.execute;
+  if (execute === undefined) throw new Error("The purchase tool has no execute");
+  const held = new Set(recorded);
+  return {
+    ...base,
+    execute: (input: PurchaseRequest, options: ToolCallOptions) => {
+      if (!held.has(options.toolCallId)) {
+        if (held.size >= most) return Promise.resolve(chatFullResult(input, most));
+        held.add(options.toolCallId);
+      }
+      return execute(input, options);
+    },
+  };
+}
+
+/** The result of a call past the purchases one chat keeps: not tried. */
+function chatFullResult(input: PurchaseRequest, most: number): PurchaseResult {
+  return {
+    outcome: "NO_PURCHASE",
+    purchase: input,
+    error: "chat_full",
+    description: `this chat holds ${String(most)} purchases, the most one chat keeps, so nobody was asked to approve it and nothing was ordered. Start a new chat and ask for it there.`,
+  };
 }
 
 /**

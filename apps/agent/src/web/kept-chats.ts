@@ -12,17 +12,27 @@ export interface ChatLimits {
   chatsPerPerson: number;
   /** New chats one person may start a minute: as many at once, then one every 60/n s. */
   newChatsPerPersonPerMinute: number;
+  /**
+   * Purchases one chat keeps at most: a new message in a chat that holds as many is refused
+   * (`chat_full`), and a call past it within a turn is not tried.
+   */
+  purchasesPerChat: number;
 }
 
 /**
- * A chat costs a few KB (its journal entry, with at most MAX_KEPT_REQUEST_CHARACTERS of the
- * person's message): 10,000 of them, as many as the login sessions kept, are tens of MB. A
- * person uses one chat at a time, and the page follows at most the few that wait for them.
+ * A chat's journal entry costs about 3 KB with no purchase (with at most
+ * MAX_KEPT_REQUEST_CHARACTERS of the person's message) and about 1.4 KB more for each purchase
+ * it keeps (an ordered one, measured as the heap after GC; a denied one is smaller), so a chat
+ * at `purchasesPerChat` holds about 30 KB, and 10,000 of them, as many as the login sessions
+ * kept, about 300 MB. Each purchase is an approval on the person's phone: 20 is more than one
+ * conversation asks for, and New chat goes on past it. A person uses one chat at a time, and the
+ * page follows at most the few that wait for them.
  */
 export const CHAT_LIMITS: ChatLimits = {
   chats: 10_000,
   chatsPerPerson: 100,
   newChatsPerPersonPerMinute: 10,
+  purchasesPerChat: 20,
 };
 
 /** Why a new chat was not started: the app's JSON error, its status and Retry-After. */
