@@ -3,6 +3,7 @@ import * as timers from "node:timers";
 
 import { httpsJson } from "./https-json.js";
 import { matches } from "./request-filter.js";
+import { RequestClaims } from "./request-claims.js";
 import type { RequestFilter } from "./request-filter.js";
 import { waitForAgent } from "./wait-for-agent.js";
 import type { AgentWaitOptions } from "./wait-for-agent.js";
@@ -27,7 +28,9 @@ export interface Approver {
    * has handed out: each request is handed out once, so a test never gets a request an earlier
    * test waited for and left undecided, and two tests waiting at once get one each. Fails
    * before its timeout when no such request can come: the tenant refused the agent's
-   * `/bc-authorize`, or the agent (`options.agent`) failed or finished first.
+   * `/bc-authorize`, or the agent (`options.agent`) failed or finished first. A wait given an
+   * agent that fails ends that agent's child process, when its run carries one, and expires
+   * what the agent asks later that matches the filter, so no later test approves it.
    */
   waitForRequest(filter?: RequestFilter, options?: WaitOptions): Promise<ConsentRequest>;
   /**
@@ -86,6 +89,8 @@ export interface ControlApiOptions {
   now?: () => number;
   /** Waits between two looks at the tenant; a timer unless given. */
   delay?: (ms: number) => Promise<void>;
+  /** The wall clock in ms, as the tenant's `created_at`; this process's real one unless given. */
+  wallNow?: () => number;
   /** The error to throw for a call that reached no tenant (e.g. "mock-auth0 exited ..."). */
   unreachable?: (error: unknown) => Promise<unknown>;
 }
@@ -115,16 +120,29 @@ const realDelay = (ms: number) =>
     realSetTimeout(resolve, ms);
   });
 const realNow = () => realClock.now();
+const realWallNow = () => realClock.timeOrigin + realClock.now();
+
+/** How often the requests failed waits claim are looked for while no wait looks. */
+const SWEEP_MS = 100;
 
 /** Near misses a timeout names of each kind, newest first, at most. */
 const NAMED_NEAR_MISSES = 3;
 
 /** The approver over mock-auth0's control API (`/approver/api/...`), trusting the tenant's CA. */
 export function controlApiApprover(options: ControlApiOptions): Approver {
-  const { issuer, caPem, controlToken, now = realNow, delay = realDelay } = options;
+  const {
+    issuer,
+    caPem,
+    controlToken,
+    now = realNow,
+    delay = realDelay,
+    wallNow = realWallNow,
+  } = options;
   const unreachable = options.unreachable ?? ((error: unknown) => Promise.resolve(error));
   /** What `waitForRequest` has handed out: never again. */
   const handedOut = new Set<string>();
+  /** What the waits that failed with their agent running claim: expired as it arrives. */
+  const claims = new RequestClaims({ now, wallNow });
   const call = async <T>(method: string, path: string, json?: unknown): Promise<T> => {
     const answer = await httpsJson(new URL(path, issuer), {
       method,
@@ -197,7 +215,24 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
         `request is handed out once: ${which.join(", ")}`;
     }
     const { status, ...anyStatus } = wanted;
-    const otherStatus = status === undefined ? [] : close(anyStatus);
+    const anyOtherStatus = status === undefined ? [] : close(anyStatus);
+    // Expired by the testkit as they arrived: an earlier wait failed while its agent could ask.
+    const claimed = anyOtherStatus.filter((request) => claims.expired.has(request.auth_req_id));
+    if (claimed.length > 0) {
+      said +=
+        `; ${claimed.length} match but the testkit expired them as they arrived: each matched ` +
+        "the filter of an earlier wait that failed while its agent ran on (its test's agent may " +
+        "have asked for it; when this test's agent asked at the same time, wait in a test after " +
+        "that agent has ended): " +
+        named(
+          claimed,
+          (request) =>
+            `"${request.binding_message}" (claimed by ${claims.expired.get(request.auth_req_id) ?? "?"})`,
+        );
+    }
+    const otherStatus = anyOtherStatus.filter(
+      (request) => !claims.expired.has(request.auth_req_id),
+    );
     if (otherStatus.length > 0) {
       const statuses = [...new Set(otherStatus.map((request) => request.status))].join(", ");
       // Decided before the wait began: each had the status it has now at the wait's first look.
@@ -248,7 +283,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
       )
     ).refusals;
 
-  const request = (authReqId: string) =>
+  const oneRequest = (authReqId: string) =>
     call<ConsentRequest & { timeline: ConsentEvent[] }>(
       "GET",
       `approver/api/requests/${id(authReqId)}`,
@@ -257,17 +292,76 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
   const expire = (authReqId: string) =>
     call<ConsentRequest>("POST", `approver/api/requests/${id(authReqId)}/expire`);
 
+  /** Expires what failed waits claim among `all`, and returns `all` as it now is. */
+  const sweep = async (all: ConsentRequest[]): Promise<ConsentRequest[]> => {
+    const swept: ConsentRequest[] = [];
+    for (const request of all) {
+      const claimedBy = handedOut.has(request.auth_req_id) ? undefined : claims.claimOf(request);
+      if (claimedBy === undefined) {
+        swept.push(request);
+        continue;
+      }
+      claims.expired.set(request.auth_req_id, claimedBy);
+      swept.push(
+        await expire(request.auth_req_id).catch((error: unknown) => {
+          // Decided meanwhile (409), or expired by another look: as it is now.
+          if (error instanceof ControlApiError && error.status === 409) {
+            return oneRequest(request.auth_req_id);
+          }
+          throw error;
+        }),
+      );
+    }
+    return swept;
+  };
+
+  /**
+   * While a claim holds, its requests are expired as they arrive even when no wait looks (a
+   * test that lists requests and approves one itself): a timer that keeps no process alive,
+   * ending with the claims or with the tenant.
+   */
+  let sweeping = false;
+  const keepSweeping = () => {
+    if (sweeping || !claims.active) return;
+    sweeping = true;
+    const next = () => {
+      if (!claims.active) {
+        sweeping = false;
+        return;
+      }
+      realSetTimeout(() => {
+        requests()
+          .then(sweep)
+          .then(next, () => {
+            // The tenant is gone (the testbed stopped): nothing left to approve.
+            sweeping = false;
+          });
+      }, SWEEP_MS).unref();
+    };
+    next();
+  };
+
   return {
     requests,
-    request,
+    request: oneRequest,
     waitForRequest: (filter = {}, waitOptions = {}) =>
       waitForRequest(
-        { requests, refusals, handedOut, nearMisses, now, delay, caCertPath: options.caCertPath },
+        {
+          requests,
+          refusals,
+          handedOut,
+          nearMisses,
+          claims,
+          sweep,
+          now,
+          delay,
+          caCertPath: options.caCertPath,
+        },
         filter,
         waitOptions,
-      ),
+      ).finally(keepSweeping),
     waitForAgent: (agent, authReqId, agentOptions) =>
-      waitForAgent({ request, now, delay }, agent, authReqId, agentOptions),
+      waitForAgent({ request: oneRequest, now, delay }, agent, authReqId, agentOptions),
     refusals: () => refusals(),
     approve: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/approve`),
     deny: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/deny`),

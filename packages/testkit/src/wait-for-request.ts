@@ -11,6 +11,8 @@ import {
   sinceMs,
 } from "./request-filter.js";
 import type { RequestFilter } from "./request-filter.js";
+import { CLAIM_MAX_MS, childOf } from "./request-claims.js";
+import type { RequestClaims } from "./request-claims.js";
 import type { ConsentRequest, TenantRefusal } from "./wire.js";
 
 export interface WaitOptions {
@@ -19,7 +21,9 @@ export interface WaitOptions {
   /**
    * The agent's run, e.g. the promise of its child process: when it fails first, the wait fails
    * at once with its error (as `cause`); when it finishes without the request, with what it
-   * returned.
+   * returned. When the wait fails, the agent is its failed test's: a child process the run
+   * carries (`promisify(execFile)`'s `child`, execa's) is ended, and what the agent still asks
+   * that matches the filter is expired as it arrives (`RequestClaims`).
    */
   agent?: PromiseLike<unknown>;
   /** Ends the wait when aborted, with the signal's reason. */
@@ -47,6 +51,13 @@ export interface WaitDeps {
    * their status then.
    */
   nearMisses(wanted: RequestFilter, before: ReadonlyMap<string, string>): Promise<string>;
+  /** What failed waits claim: a wait that fails with an agent adds its claim. */
+  claims: RequestClaims;
+  /**
+   * Expires the pending requests of `all` that a failed wait claims (and no wait had), and
+   * returns `all` with each as it now is.
+   */
+  sweep(all: ConsentRequest[]): Promise<ConsentRequest[]>;
   now(): number;
   delay(ms: number): Promise<void>;
   /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
@@ -165,6 +176,8 @@ export async function waitForRequest(
     },
   );
   signal?.addEventListener("abort", wake, { once: true });
+  // A wait again for the same agent, in its own test: what that agent asks is this wait's.
+  if (agent !== undefined) deps.claims.release(agent);
 
   // Refusals after the first look count (with `since`, also those from that time on).
   let seenSeq: number | undefined;
@@ -202,7 +215,7 @@ export async function waitForRequest(
       const agentBefore = run.state;
       // Every request, read once a look (the tenant lists them all anyway): those there at the
       // first look are the ones a near miss may say came before the wait.
-      const all = await deps.requests({});
+      const all = await deps.sweep(await deps.requests({}));
       before ??= new Map(all.map((request) => [request.auth_req_id, request.status]));
       const [found] = all.filter(
         (request) => matches(request, wanted) && !deps.handedOut.has(request.auth_req_id),
@@ -240,9 +253,49 @@ export async function waitForRequest(
       }
       await Promise.race([deps.delay(STEP_MS), woken]);
     }
+  } catch (error) {
+    if (agent === undefined || !(error instanceof Error)) throw error;
+    throw await claimFor(deps, wanted, agent, run.state, error);
   } finally {
     signal?.removeEventListener("abort", wake);
   }
+}
+
+/** How long a failed wait waits for the agent it ended with SIGKILL to be gone. */
+const KILLED_AGENT_WAIT_MS = 2_000;
+
+/**
+ * A wait given an agent failed, and the test with it: the agent is not to buy anything for a
+ * later test to approve. A child process the run carries is ended (SIGKILL), and whatever the
+ * agent still asks that matches the filter is this wait's, expired as it arrives
+ * (`RequestClaims`). The error says so.
+ */
+async function claimFor(
+  deps: WaitDeps,
+  wanted: RequestFilter,
+  agent: PromiseLike<unknown>,
+  state: AgentState,
+  error: Error,
+): Promise<Error> {
+  deps.claims.add(wanted, agent);
+  if (state.settled) return error;
+  const child = childOf(agent);
+  if (child?.kill("SIGKILL") === true) {
+    const gone = Promise.resolve(agent).then(
+      () => true,
+      () => true,
+    );
+    await Promise.race([gone, deps.delay(KILLED_AGENT_WAIT_MS)]);
+    error.message +=
+      "; its agent's process was ended (SIGKILL), and a request matching this filter that it " +
+      "sent before it ended is expired as it arrives, so that no later test approves it";
+  } else {
+    error.message +=
+      `; until its agent ends (${CLAIM_MAX_MS / 1000} s at most), a request matching this ` +
+      "filter is expired as it arrives, so that no later test approves it (a wait for the same " +
+      "agent takes it instead)";
+  }
+  return error;
 }
 
 /**
