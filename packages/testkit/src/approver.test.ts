@@ -205,7 +205,7 @@ describe("waitForRequest", () => {
       ),
     ).toEqual([before, after]);
     await expect(approver.requests({ since: "yesterday" })).rejects.toThrow(
-      "since must be a Date, a time in ms or an ISO string, not yesterday",
+      'since must be a Date, a time in ms or an ISO string, not "yesterday"',
     );
   });
 });
@@ -223,6 +223,38 @@ describe("expirePending", () => {
     expect((await approver.request(decided)).status).toBe("approved");
     expect((await approver.request(theirs)).status).toBe("pending");
     expect((await approver.expirePending()).map((r) => r.auth_req_id)).toEqual([theirs]);
+  });
+});
+
+describe("a filter from JavaScript, misspelt", () => {
+  it("fails loudly in every call that takes one, instead of matching every request", async () => {
+    const first = await ask("first one");
+    const second = await ask("second one");
+    const typo = { binding_message: "second one" } as never;
+    const named = "binding_message is no filter key: did you mean bindingMessage?";
+
+    await expect(approver.requests(typo)).rejects.toThrow(named);
+    await expect(approver.waitForRequest(typo)).rejects.toThrow(named);
+    await expect(approver.expirePending(typo)).rejects.toThrow(named);
+    await expect(approver.requests({ status: "pendng" as never })).rejects.toThrow(
+      'status must be one of pending, approved, denied, expired, consumed, or a list of them, not "pendng"',
+    );
+    await expect(
+      approver.waitForRequest({ where: (() => Promise.resolve(false)) as never }),
+    ).rejects.toThrow("where must return true or false, not a Promise");
+    await expect(
+      approver.waitForRequest({ agent: Promise.resolve(), timeoutMs: 1_000 } as never),
+    ).rejects.toThrow("agent and timeoutMs are options of waitForRequest, not filter keys");
+    await expect(
+      approver.waitForRequest({ user: USER }, { timeoutMs: Number.NaN }),
+    ).rejects.toThrow("timeoutMs must be a finite number of milliseconds above 0, not NaN");
+
+    // Nothing was expired, and nothing handed out.
+    expect((await approver.request(first)).status).toBe("pending");
+    expect((await approver.request(second)).status).toBe("pending");
+    expect((await approver.waitForRequest({ bindingMessage: "second one" })).auth_req_id).toBe(
+      second,
+    );
   });
 });
 

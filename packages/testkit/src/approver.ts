@@ -2,7 +2,7 @@ import { performance as realClock } from "node:perf_hooks";
 import * as timers from "node:timers";
 
 import { httpsJson } from "./https-json.js";
-import { matches } from "./request-filter.js";
+import { RequestFilterError, checkFilter, matches } from "./request-filter.js";
 import { RequestClaims } from "./request-claims.js";
 import type { RequestFilter } from "./request-filter.js";
 import { waitForAgent } from "./wait-for-agent.js";
@@ -167,7 +167,8 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
   };
   const id = (authReqId: string) => encodeURIComponent(authReqId);
 
-  const requests = async (filter: RequestFilter = {}) => {
+  const requests = async (filter: RequestFilter = {}, caller = "requests") => {
+    checkFilter(filter, caller);
     const all: ConsentRequest[] = [];
     let cursor: string | null = null;
     do {
@@ -367,8 +368,14 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     deny: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/deny`),
     expire,
     async expirePending(filter = {}) {
+      if (typeof filter === "object" && "status" in filter) {
+        throw new RequestFilterError("expirePending", "filter", [
+          "status is no key of expirePending's filter: it expires pending requests only",
+        ]);
+      }
+      checkFilter(filter, "expirePending");
       const expired: ConsentRequest[] = [];
-      for (const request of await requests({ ...filter, status: "pending" })) {
+      for (const request of await requests({ ...filter, status: "pending" }, "expirePending")) {
         try {
           expired.push(await expire(request.auth_req_id));
         } catch (error) {

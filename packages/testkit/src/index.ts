@@ -14,6 +14,7 @@ export type { Approver } from "./approver.js";
 export type { WaitOptions } from "./wait-for-request.js";
 export type { AgentWaitOptions } from "./wait-for-agent.js";
 export type { RequestFilter } from "./request-filter.js";
+export { RequestFilterError } from "./request-filter.js";
 export type { Shop } from "./shop.js";
 export type {
   ApproverOutcome,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { matches, mayBeRefusalOf } from "./request-filter.js";
+import { filterProblems, matches, mayBeRefusalOf } from "./request-filter.js";
+import { waitOptionProblems } from "./wait-for-request.js";
 import type { ConsentRequest, TenantRefusal } from "./wire.js";
 
 const request = (bindingMessage: string) =>
@@ -30,5 +31,58 @@ describe("a request filter's bindingMessage", () => {
   it("is an exact binding message when it is a string", () => {
     expect(matches(request("Buy 2 XYZ phone"), { bindingMessage: "Buy 2 XYZ phone" })).toBe(true);
     expect(matches(request("Buy 2 XYZ phones"), { bindingMessage: "Buy 2 XYZ phone" })).toBe(false);
+  });
+});
+
+describe("a filter or wait options a caller misspelt", () => {
+  it("is refused, naming each key and the right spelling, instead of matching every request", () => {
+    expect(filterProblems({ binding_message: "second one", ClientID: "x" }, "requests")).toEqual([
+      "binding_message is no filter key: did you mean bindingMessage?",
+      "ClientID is no filter key: did you mean clientId?",
+    ]);
+    expect(filterProblems({ users: "x" }, "requests")).toEqual([
+      "users is no filter key: a filter takes status, user, clientId, bindingMessage, since, where",
+    ]);
+    expect(filterProblems({ status: "pendng" }, "requests")).toEqual([
+      'status must be one of pending, approved, denied, expired, consumed, or a list of them, not "pendng"',
+    ]);
+    expect(filterProblems({ status: ["pending", "aproved"] }, "requests")).toHaveLength(1);
+    expect(filterProblems({ since: "yesterday", where: true }, "requests")).toEqual([
+      'since must be a Date, a time in ms or an ISO string, not "yesterday"',
+      "where must be a function of the request, not true",
+    ]);
+  });
+
+  it("names the wait's options given as its filter, and the call that takes them", () => {
+    expect(
+      filterProblems({ agent: Promise.resolve(), timeoutMs: 1_000 }, "waitForRequest"),
+    ).toEqual([
+      "agent and timeoutMs are options of waitForRequest, not filter keys: give them as its second argument, (filter, { agent, timeoutMs })",
+    ]);
+  });
+
+  it("refuses wait options that would wait for ever or are no options", () => {
+    for (const timeoutMs of [Number.NaN, Number.POSITIVE_INFINITY, 0, -1, "1000"]) {
+      expect(waitOptionProblems({ timeoutMs }), String(timeoutMs)).toEqual([
+        `timeoutMs must be a finite number of milliseconds above 0, not ${typeof timeoutMs === "string" ? `"${timeoutMs}"` : String(timeoutMs)}`,
+      ]);
+    }
+    expect(waitOptionProblems({ timeout: 1_000, user: "x", agent: 3 })).toEqual([
+      "timeout is no option of waitForRequest: its options are timeoutMs, agent, signal, failOnRefusal",
+      "user is no option of waitForRequest: it is a filter key: give it in the filter, the first argument",
+      "agent must be the agent's run, a promise (of its child process, or of its function), not 3",
+    ]);
+    expect(waitOptionProblems({ timeoutMs: 1_000, agent: Promise.resolve() })).toEqual([]);
+  });
+
+  it("refuses a where that answers other than true or false: an async one is always truthy", () => {
+    const one = request("first one");
+    expect(() => matches(one, { where: (() => Promise.resolve(false)) as never })).toThrow(
+      "where must return true or false, not a Promise (an async function): where is asked of each request and answers at once",
+    );
+    expect(() => matches(one, { where: (() => 1) as never })).toThrow(
+      "where must return true or false, not 1",
+    );
+    expect(matches(one, { where: () => false })).toBe(false);
   });
 });

@@ -1,5 +1,8 @@
 import type { ConsentRequest, ConsentStatus, TenantRefusal } from "./wire.js";
 
+/** Every status a consent request may have. */
+const STATUSES: readonly ConsentStatus[] = ["pending", "approved", "denied", "expired", "consumed"];
+
 /** Which consent requests a test means; every condition given must hold. */
 export interface RequestFilter {
   /** One status or several; `waitForRequest` looks for `pending` unless told otherwise. */
@@ -14,8 +17,124 @@ export interface RequestFilter {
    * epoch, or an ISO string such as a request's `created_at`), e.g. the start of the test.
    */
   since?: Date | number | string;
-  /** Any other check. */
+  /** Any other check: true or false, at once (a Promise is refused). */
   where?: (request: ConsentRequest) => boolean;
+}
+
+/** The filter's keys: a name not here is a typo that would otherwise match every request. */
+const FILTER_KEYS = ["status", "user", "clientId", "bindingMessage", "since", "where"] as const;
+/** The keys of `waitForRequest`'s options, its second argument. */
+export const WAIT_OPTION_KEYS = ["timeoutMs", "agent", "signal", "failOnRefusal"] as const;
+
+/** A value as a message shows it: strings quoted, so `"4000"` does not read as the number. */
+export const shownValue = (value: unknown): string =>
+  typeof value === "string"
+    ? JSON.stringify(value)
+    : typeof value === "function"
+      ? "a function"
+      : Array.isArray(value)
+        ? `[${value.map(shownValue).join(", ")}]`
+        : String(value);
+
+/** The name among `known` that `name` misspells (case, `_`, `-`), if any. */
+export function meantName(name: string, known: readonly string[]): string | undefined {
+  const plain = (text: string) => text.toLowerCase().replace(/[_-]/g, "");
+  return known.find((option) => plain(option) === plain(name));
+}
+
+/**
+ * What is wrong with a filter as the caller wrote it (from JavaScript no type check catches a
+ * typo, and a key the filter does not know would match every request): each problem names the
+ * key and the fix. `call` names the method, e.g. `requests`.
+ */
+export function filterProblems(filter: unknown, call: string): string[] {
+  if (filter === undefined) return [];
+  if (filter === null || typeof filter !== "object" || Array.isArray(filter)) {
+    return [
+      `the filter must be an object such as { user: testbed.user }, not ${shownValue(filter)}`,
+    ];
+  }
+  const given = filter as Record<string, unknown>;
+  const problems: string[] = [];
+  const waitKeys = Object.keys(given).filter((key) =>
+    (WAIT_OPTION_KEYS as readonly string[]).includes(key),
+  );
+  for (const key of Object.keys(given)) {
+    if ((FILTER_KEYS as readonly string[]).includes(key) || waitKeys.includes(key)) continue;
+    const meant = meantName(key, FILTER_KEYS);
+    problems.push(
+      `${key} is no filter key: ` +
+        (meant === undefined
+          ? `a filter takes ${FILTER_KEYS.join(", ")}`
+          : `did you mean ${meant}?`),
+    );
+  }
+  if (waitKeys.length > 0) {
+    problems.push(
+      `${waitKeys.join(" and ")} ${waitKeys.length === 1 ? "is an option" : "are options"} of ` +
+        `waitForRequest, not filter keys: give ${waitKeys.length === 1 ? "it" : "them"} as its ` +
+        `second argument, ${call === "waitForRequest" ? "" : "to waitForRequest "}` +
+        `(filter, { ${waitKeys.join(", ")} })`,
+    );
+  }
+  const { status, user, clientId, bindingMessage, since, where } = given;
+  if (status !== undefined) {
+    const statuses: unknown[] = Array.isArray(status) ? status : [status];
+    const unknown = statuses.filter((one) => !(STATUSES as readonly unknown[]).includes(one));
+    if (unknown.length > 0 || statuses.length === 0) {
+      problems.push(
+        `status must be one of ${STATUSES.join(", ")}, or a list of them, not ${shownValue(status)}`,
+      );
+    }
+  }
+  for (const [key, value] of [
+    ["user", user],
+    ["clientId", clientId],
+  ] as const) {
+    if (value !== undefined && typeof value !== "string") {
+      problems.push(`${key} must be a string, not ${shownValue(value)}`);
+    }
+  }
+  if (
+    bindingMessage !== undefined &&
+    typeof bindingMessage !== "string" &&
+    !(bindingMessage instanceof RegExp)
+  ) {
+    problems.push(`bindingMessage must be a string or a RegExp, not ${shownValue(bindingMessage)}`);
+  }
+  if (since !== undefined) {
+    const time =
+      since instanceof Date || typeof since === "number" || typeof since === "string"
+        ? new Date(since).getTime()
+        : Number.NaN;
+    if (Number.isNaN(time)) {
+      problems.push(
+        `since must be a Date, a time in ms or an ISO string, not ${shownValue(since)}`,
+      );
+    }
+  }
+  if (where !== undefined && typeof where !== "function") {
+    problems.push(`where must be a function of the request, not ${shownValue(where)}`);
+  }
+  return problems;
+}
+
+/** Throws, naming every problem, when the filter is not one `call` can use. */
+export function checkFilter(filter: unknown, call: string): void {
+  const problems = filterProblems(filter, call);
+  if (problems.length > 0) throw new RequestFilterError(call, "filter", problems);
+}
+
+/** A filter or options a call refused: each problem names its key and the fix. */
+export class RequestFilterError extends TypeError {
+  constructor(
+    call: string,
+    what: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid ${call} ${what}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "RequestFilterError";
+  }
 }
 
 /** `since` in milliseconds since the epoch; a value that is no time is an error, not "always". */
@@ -50,7 +169,19 @@ export function matches(request: ConsentRequest, filter: RequestFilter): boolean
   if (bindingMessage !== undefined && !sameOrMatches(bindingMessage, request.binding_message))
     return false;
   if (since !== undefined && Date.parse(request.created_at) < sinceMs(since)) return false;
-  return where === undefined || where(request);
+  if (where === undefined) return true;
+  const answer: unknown = where(request);
+  if (typeof answer !== "boolean") {
+    throw new TypeError(
+      `where must return true or false, not ${
+        answer instanceof Promise ||
+        typeof (answer as { then?: unknown } | null)?.then === "function"
+          ? "a Promise (an async function): where is asked of each request and answers at once"
+          : shownValue(answer)
+      }`,
+    );
+  }
+  return answer;
 }
 
 export const describeFilter = (filter: RequestFilter) =>

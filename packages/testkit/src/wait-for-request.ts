@@ -4,7 +4,12 @@ import { types } from "node:util";
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import {
+  RequestFilterError,
+  WAIT_OPTION_KEYS,
+  checkFilter,
   describeFilter,
+  meantName,
+  shownValue,
   describeRefusal,
   matches,
   mayBeRefusalOf,
@@ -149,11 +154,75 @@ function untrustedFix(caCertPath: string | undefined): string {
  * have been the agent's, the agent's own failure or end, an aborted signal; else after
  * `timeoutMs`, naming what came close and what the tenant refused meanwhile.
  */
+/**
+ * What is wrong with `waitForRequest`'s options as the caller wrote them: a key it does not take
+ * (a filter key given here), a timeout that is no finite time above 0 (NaN and Infinity would
+ * wait for ever), an agent that is no promise, a signal that is no AbortSignal.
+ */
+export function waitOptionProblems(options: unknown): string[] {
+  if (options === undefined) return [];
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    return [
+      `the options must be an object such as { agent, timeoutMs: 20_000 }, not ${shownValue(options)}`,
+    ];
+  }
+  const given = options as Record<string, unknown>;
+  const problems = Object.keys(given)
+    .filter((key) => !(WAIT_OPTION_KEYS as readonly string[]).includes(key))
+    .map((key) => {
+      const meant = meantName(key, WAIT_OPTION_KEYS);
+      const filterKey = ["status", "user", "clientId", "bindingMessage", "since", "where"].includes(
+        key,
+      );
+      return (
+        `${key} is no option of waitForRequest: ` +
+        (meant !== undefined
+          ? `did you mean ${meant}?`
+          : filterKey
+            ? "it is a filter key: give it in the filter, the first argument"
+            : `its options are ${WAIT_OPTION_KEYS.join(", ")}`)
+      );
+    });
+  const { timeoutMs, agent, signal, failOnRefusal } = given;
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) && timeoutMs > 0)
+  ) {
+    problems.push(
+      `timeoutMs must be a finite number of milliseconds above 0, not ${shownValue(timeoutMs)}`,
+    );
+  }
+  if (agent !== undefined && !hasMethod(agent, "then")) {
+    problems.push(
+      `agent must be the agent's run, a promise (of its child process, or of its function), ` +
+        `not ${shownValue(agent)}`,
+    );
+  }
+  if (signal !== undefined && !hasMethod(signal, "addEventListener")) {
+    problems.push(`signal must be an AbortSignal, not ${shownValue(signal)}`);
+  }
+  if (failOnRefusal !== undefined && typeof failOnRefusal !== "boolean") {
+    problems.push(`failOnRefusal must be true or false, not ${shownValue(failOnRefusal)}`);
+  }
+  return problems;
+}
+
+/** Whether `value` is an object with a method `name`. */
+const hasMethod = (value: unknown, name: string): boolean =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as Record<string, unknown>)[name] === "function";
+
 export async function waitForRequest(
   deps: WaitDeps,
   filter: RequestFilter,
   options: WaitOptions,
 ): Promise<ConsentRequest> {
+  checkFilter(filter, "waitForRequest");
+  const wrongOptions = waitOptionProblems(options);
+  if (wrongOptions.length > 0) {
+    throw new RequestFilterError("waitForRequest", "options", wrongOptions);
+  }
   const { timeoutMs = 15_000, agent, signal, failOnRefusal = true } = options;
   const wanted: RequestFilter = { status: "pending", ...filter };
   const started = deps.now();
