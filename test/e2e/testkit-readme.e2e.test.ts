@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import {
   cpSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   realpathSync,
   rmSync,
@@ -67,6 +68,17 @@ describe("the testkit README", () => {
       "global-setup.ts",
       "in-process.test.ts",
     ]);
+  });
+
+  it("gives each example's start the hook timeout its 'A start cut short' recommends, for a cold start", () => {
+    const readme = readFileSync(path.join(REPO_ROOT, "packages/testkit/README.md"), "utf8");
+    expect(readme).toContain("- **Vitest** (hooks 10 s): `beforeAll(fn, 120_000)`");
+    const starts = [...readmeExampleFiles("packages/testkit/README.md").values()].flatMap((text) =>
+      [...text.matchAll(/^beforeAll\(async \(\) => \{[\s\S]*?^\}, ([\d_]+)\);/gm)].map(
+        (match) => match[1],
+      ),
+    );
+    expect(starts).toEqual(["120_000", "120_000", "120_000"]);
   });
 
   it("runs its examples as written, and they pass", { timeout: 180_000 }, async () => {
