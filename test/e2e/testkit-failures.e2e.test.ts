@@ -4,7 +4,15 @@
  * call that meets it; a crash leaves no folder of the testbed behind.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  truncateSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
 import path from "node:path";
@@ -13,6 +21,7 @@ import { createInterface } from "node:readline";
 import { scratchRoot } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { startTestbed } from "@ciba-testbed/testkit";
+import { legacyLockSocket } from "@ciba-testbed/shop-api/data-dir-lock";
 import { describe, expect, it, vi } from "vitest";
 
 /** The pid of this process's child whose command line names `server`. */
@@ -74,14 +83,45 @@ describe("a test process that crashes or is interrupted", () => {
       const pid = Number(line);
       const [folder] = foldersOf(pid);
       expect(folder, "the testbed's folder while it runs").toBeDefined();
+      const socket = shopSocketOf(folder ?? "");
+      expect(existsSync(socket), "the shop's lock socket while it runs").toBe(true);
 
       const [code, signal] = await ended;
 
       expect(signal ?? code).toBe(how === "SIGINT" ? "SIGINT" : 1);
       expect(existsSync(path.join(scratchRoot(), folder ?? ""))).toBe(false);
+      expect(existsSync(socket), "the shop's lock socket in the temporary folder").toBe(false);
     },
   );
+
+  it("(SIGKILL) leaves its folder and the shop's lock socket to the next testbed, which removes both", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", CRASHING("wait")],
+      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "ignore"] },
+    );
+    const ended = once(child, "exit");
+    const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+    const [folder] = foldersOf(Number(line));
+    const socket = shopSocketOf(folder ?? "");
+    expect(existsSync(socket), "the shop's lock socket while it runs").toBe(true);
+    child.kill("SIGKILL");
+    await ended;
+
+    const testbed = await startTestbed();
+    await testbed.stop();
+
+    expect(existsSync(path.join(scratchRoot(), folder ?? ""))).toBe(false);
+    expect(existsSync(socket), "the shop's lock socket in the temporary folder").toBe(false);
+  }, 60_000);
 });
+
+/**
+ * The lock socket a testbed's shop holds in the temporary folder, for the testbed `folder`, as
+ * the shop names it.
+ */
+const shopSocketOf = (folder: string) =>
+  legacyLockSocket(path.join(realpathSync(scratchRoot()), folder, "shop-db"));
 
 /** This process's children that are a server of a testbed. */
 const serverChildren = () =>

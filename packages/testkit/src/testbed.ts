@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, realpathSync, rmSync, statSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +12,7 @@ import {
   copyFolder,
   makeScratchFolder,
   onProcessEnd,
+  scratchRoot,
   serverUrl,
   userTempPrefix,
 } from "@ciba-testbed/shared/node";
@@ -33,6 +34,12 @@ import { serverEntry } from "./server-entry.js";
 import type { ServerEntry, ServerName } from "./server-entry.js";
 import { certDirSetting, serverEnv } from "./server-env.js";
 import { ServerProcess } from "./server-process.js";
+import {
+  SHOP_DB_FOLDER,
+  removeOwnSocket,
+  shopLockSocket,
+  sweepDeadTestbeds,
+} from "./shop-lock-socket.js";
 import { adminShop } from "./shop.js";
 import type { Shop } from "./shop.js";
 import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
@@ -200,7 +207,7 @@ async function freshShopDatabase(
   ).catch((error: unknown) => {
     throw namingTempFolder(error, tmpdir());
   });
-  const database = path.join(into, "shop-db");
+  const database = path.join(into, SHOP_DB_FOLDER);
   await copyFolder(template, database);
   return { database, template };
 }
@@ -300,15 +307,23 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const { signal } = options;
   signal?.throwIfAborted();
   const servers: ServerProcess[] = [];
+  // Testbeds whose process was killed first: their folders, and their shops' lock sockets.
+  await sweepDeadTestbeds(scratchRoot());
   const tempDir = await makeScratchFolder("ciba-testbed-");
+  // The lock socket the shop holds in the temporary folder for its copy of the database: a
+  // shop killed with SIGKILL (the exit hook below) leaves it there.
+  const shopSocket = shopLockSocket(path.join(realpathSync(tempDir), SHOP_DB_FOLDER));
   // A test process that crashes or is interrupted leaves no 40 MB behind (in RAM, in
-  // /dev/shm): its servers are killed first (registered later), then the folder goes.
+  // /dev/shm): its servers are killed first (registered later), then the folder goes, and the
+  // shop's lock socket.
   const forgetTempDir = onProcessEnd(() => {
     rmSync(tempDir, { recursive: true, force: true, maxRetries: 3 });
+    removeOwnSocket(shopSocket);
   });
   const stop = async () => {
     await Promise.all(servers.map((server) => server.stop()));
     await rm(tempDir, { recursive: true, force: true });
+    removeOwnSocket(shopSocket);
     forgetTempDir();
   };
   const launch = (name: ServerName, env: Record<string, string>) =>
