@@ -434,6 +434,18 @@ describe("waitForRequest, when no request will come", () => {
     ).rejects.toThrow(': the agent finished first, with {"text":"Nothing to buy"}');
   });
 
+  it("names the certificate and the fix when an agent finished with fetch failed and this process does not trust the tenant", async () => {
+    // This test process started without the tenant's CA, as a Vitest threads pool's worker does.
+    // What @auth0/ai makes of the tool's fetch failed: a result, not a rejection.
+    const finished = {
+      text: 'Could not buy 2 x XYZ phone: {"unauthorized":"ERROR","message":"fetch failed"}',
+    };
+    const failed = approver.waitForRequest({ user: USER }, { agent: Promise.resolve(finished) });
+    await expect(failed).rejects.toThrow(
+      /: the agent finished first, with .*fetch failed.*; this process does not trust the tenant's certificate \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\): if the agent runs in it, the agent does not trust the tenant's CA: its process must start with NODE_EXTRA_CA_CERTS/,
+    );
+  });
+
   it("says what came close when the agent finished first: its request decided at once", async () => {
     // An approver that approves at once: the agent is done, its request no longer pending.
     const decided = await ask("Decided before the agent finished");

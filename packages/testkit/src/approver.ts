@@ -1,5 +1,8 @@
+import { request as httpsRequest } from "node:https";
 import { performance as realClock } from "node:perf_hooks";
 import * as timers from "node:timers";
+
+import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import { httpsJson } from "./https-json.js";
 import { RequestFilterError, checkFilter, matches } from "./request-filter.js";
@@ -290,6 +293,29 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
       `approver/api/requests/${id(authReqId)}`,
     );
 
+  /**
+   * Why this process does not trust the tenant's certificate (the error's code), or undefined:
+   * a HEAD of the issuer's discovery document with this process's own CAs, as an agent in it
+   * would reach the tenant.
+   */
+  const untrustedHere = () =>
+    new Promise<string | undefined>((resolve) => {
+      const asked = httpsRequest(
+        new URL(".well-known/openid-configuration", issuer),
+        { method: "HEAD", agent: false, timeout: 5_000 },
+        (answer) => {
+          answer.resume();
+          resolve(undefined);
+        },
+      );
+      asked.on("timeout", () => asked.destroy());
+      asked.on("error", (error: NodeJS.ErrnoException) => {
+        const untrusted = classifyNetworkError(error)?.failure === "tls_untrusted";
+        resolve(untrusted ? (error.code ?? error.message) : undefined);
+      });
+      asked.end();
+    });
+
   const expire = (authReqId: string) =>
     call<ConsentRequest>("POST", `approver/api/requests/${id(authReqId)}/expire`);
 
@@ -356,6 +382,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
           sweep,
           now,
           delay,
+          untrustedHere,
           caCertPath: options.caCertPath,
         },
         filter,

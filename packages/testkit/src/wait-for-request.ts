@@ -65,6 +65,11 @@ export interface WaitDeps {
   sweep(all: ConsentRequest[]): Promise<ConsentRequest[]>;
   now(): number;
   delay(ms: number): Promise<void>;
+  /**
+   * Why this process does not trust the tenant's certificate (its error code), or undefined
+   * when it does: for an agent in this process that finished, having met `fetch failed`.
+   */
+  untrustedHere?(): Promise<string | undefined>;
   /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
   caCertPath?: string | undefined;
 }
@@ -313,7 +318,10 @@ export async function waitForRequest(
               `: the agent failed first: ${errorText(agentBefore.value, deps.caCertPath)}${missed}`,
               agentBefore.value,
             )
-          : failure(`: the agent finished first, with ${shortJson(agentBefore.value)}${missed}`);
+          : failure(
+              `: the agent finished first, with ${shortJson(agentBefore.value)}` +
+                `${await untrustedNote(deps, agentBefore.value)}${missed}`,
+            );
       }
       if (deps.now() - started >= timeoutMs) {
         throw failure(
@@ -328,6 +336,24 @@ export async function waitForRequest(
   } finally {
     signal?.removeEventListener("abort", wake);
   }
+}
+
+/**
+ * For an agent that finished first with a network failure in what it returned (`@auth0/ai`
+ * reports a tool's `fetch failed` as its result, not a rejection): when this process does not
+ * trust the tenant's certificate, that an agent in this process could not reach the tenant,
+ * and the fix, as for an agent that failed so.
+ */
+async function untrustedNote(deps: WaitDeps, value: unknown): Promise<string> {
+  if (deps.untrustedHere === undefined || !/fetch failed|certificate/i.test(shortJson(value))) {
+    return "";
+  }
+  const code = await deps.untrustedHere();
+  if (code === undefined) return "";
+  return (
+    `; this process does not trust the tenant's certificate (${code}): if the agent runs in ` +
+    `it, ${untrustedFix(deps.caCertPath)}`
+  );
 }
 
 /** How long a failed wait waits for the agent it ended with SIGKILL to be gone. */
