@@ -144,8 +144,30 @@ describe("waitForRequest", () => {
       { timeoutMs: 200 },
     );
 
-    await expect(waiting).rejects.toThrow(/ within 200 ms; 1 match but for the status: approved /);
+    await expect(waiting).rejects.toThrow(
+      ` within 200 ms; 1 match but an earlier waitForRequest had them, and they were decided since by the test it returned to`,
+    );
     await expect(waiting).rejects.not.toThrow(/handed out once/);
+  });
+
+  it("says a request an earlier test's wait took and denied was that wait's doing, not an approver policy's", async () => {
+    testTime = 0;
+    approver = approverOnTestTime(async () => {
+      await ask("Do you want to buy 6 AA battery");
+      // The earlier test's wait, still running after its test ended, takes it; its test denies it.
+      const stale = await approver.waitForRequest({ user: USER });
+      await approver.deny(stale.auth_req_id);
+    });
+
+    const waiting = approver.waitForRequest(
+      { bindingMessage: "Do you want to buy 6 AA battery" },
+      { timeoutMs: 200 },
+    );
+
+    await expect(waiting).rejects.toThrow(
+      "1 match but an earlier waitForRequest had them, and they were decided since by the test it returned to (a wait from an earlier test that outlived it, one Vitest stopped at its timeout: pass the test's signal as { signal }): ",
+    );
+    await expect(waiting).rejects.not.toThrow("approver policy");
   });
 
   it("says, when it times out, which request came before the wait and which was decided during it", async () => {

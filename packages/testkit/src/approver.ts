@@ -234,8 +234,20 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
             `"${request.binding_message}" (claimed by ${claims.expired.get(request.auth_req_id) ?? "?"})`,
         );
     }
+    // Handed out by an earlier wait and decided since: the test that wait returned to decided it.
+    const takenAndDecided = anyOtherStatus.filter(
+      (request) => handedOut.has(request.auth_req_id) && !claims.expired.has(request.auth_req_id),
+    );
+    if (takenAndDecided.length > 0) {
+      said +=
+        `; ${takenAndDecided.length} match but an earlier waitForRequest had them, and they ` +
+        "were decided since by the test it returned to (a wait from an earlier test that " +
+        "outlived it, one Vitest stopped at its timeout: pass the test's signal as { signal })" +
+        ": " +
+        named(takenAndDecided, (request) => `"${request.binding_message}" (${request.status})`);
+    }
     const otherStatus = anyOtherStatus.filter(
-      (request) => !claims.expired.has(request.auth_req_id),
+      (request) => !claims.expired.has(request.auth_req_id) && !handedOut.has(request.auth_req_id),
     );
     if (otherStatus.length > 0) {
       const statuses = [...new Set(otherStatus.map((request) => request.status))].join(", ");
