@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { LOG_LEVELS as SERVER_LOG_LEVELS } from "@ciba-testbed/shared/http";
 import { freePort } from "@ciba-testbed/shared/node";
@@ -157,5 +157,19 @@ describe("TestbedOptionsError", () => {
     expect(new TestbedOptionsError(["user: a", "approver: b"]).message).toBe(
       "Invalid startTestbed options:\n  - user: a\n  - approver: b",
     );
+  });
+});
+
+describe("TestbedOptionsError", () => {
+  it("is an instanceof the class of another copy of the module, as the ESM and CommonJS builds are", async () => {
+    const first = await import("./option-problems.js");
+    vi.resetModules();
+    const second = await import("./option-problems.js");
+    expect(second.TestbedOptionsError).not.toBe(first.TestbedOptionsError);
+
+    const error = new first.TestbedOptionsError(["modelserver is no option"]);
+    expect(error instanceof second.TestbedOptionsError).toBe(true);
+    expect(error instanceof Error).toBe(true);
+    expect(new Error("modelserver") instanceof second.TestbedOptionsError).toBe(false);
   });
 });

@@ -11,11 +11,28 @@ import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
 /** The servers' own default host: where a fixed port must be free. */
 const SERVER_HOST = "127.0.0.1";
 
+/**
+ * Marks a TestbedOptionsError of any copy of the testkit: the package's ESM and CommonJS builds
+ * each define the class, and a test that imports one may meet an error thrown by the other.
+ */
+const OPTIONS_ERROR = Symbol.for("@ciba-testbed/testkit:TestbedOptionsError");
+
 /** The error that lists every problem with the options, each naming its option. */
 export class TestbedOptionsError extends Error {
+  readonly [OPTIONS_ERROR] = true;
+
   constructor(readonly problems: readonly string[]) {
     super(`Invalid startTestbed options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "TestbedOptionsError";
+  }
+
+  /** `instanceof` holds for the error of either build (ESM or CommonJS), not of this one only. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[OPTIONS_ERROR] === true
+    );
   }
 }
 
