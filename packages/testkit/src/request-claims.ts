@@ -6,7 +6,7 @@ import type { ConsentRequest } from "./wire.js";
  * How long after its agent ended a failed wait still claims a request created meanwhile: one
  * the agent sent just before it ended, that the tenant stored a moment later.
  */
-export const CLAIM_GRACE_MS = 500;
+export const CLAIM_GRACE_MS = 100;
 /** How long a failed wait claims its agent's requests while that agent runs on, at most. */
 export const CLAIM_MAX_MS = 60_000;
 
@@ -70,7 +70,7 @@ export class RequestClaims {
     this.#drop(
       (claim) =>
         now - claim.failedAt > CLAIM_MAX_MS ||
-        (claim.endedAt !== undefined && now - claim.endedAt > 10 * CLAIM_GRACE_MS),
+        (claim.endedAt !== undefined && now - claim.endedAt > 50 * CLAIM_GRACE_MS),
     );
     return this.#claims.length > 0;
   }
