@@ -45,6 +45,7 @@ const PACKAGES = ["apps/mock-auth0", "apps/shop-api", "apps/model-server", "pack
 /** The quickstart's own dependencies, at the versions this repository pins for its agent. */
 const QUICKSTART_DEPENDENCIES = ["ai", "@ai-sdk/openai", "@auth0/ai", "@auth0/ai-vercel", "zod"];
 
+/** The team's test of the quickstart agent, beside the agent the installed testkit ships. */
 const FIXTURE = path.join(REPO_ROOT, "test/fixtures/quickstart-agent");
 
 /** What this file keeps between runs: the npm install's archives, tsc's record. */
@@ -159,8 +160,11 @@ beforeAll(async () => {
     env: { ...process.env, npm_config_loglevel: "error" },
     cacheDir: CACHE_DIR,
   });
-  for (const file of readdirSync(FIXTURE))
-    cpSync(path.join(FIXTURE, file), path.join(appDir, file));
+  // The agent as the README tells a team to copy it: from the installed testkit's examples.
+  const shipped = path.join(appDir, "node_modules/@ciba-testbed/testkit/examples/quickstart-agent");
+  for (const folder of [shipped, FIXTURE])
+    for (const file of readdirSync(folder))
+      cpSync(path.join(folder, file), path.join(appDir, file));
 }, 600_000);
 
 afterAll(() => {

@@ -1,6 +1,6 @@
 /**
  * The testkit README's examples, run as written: its files (`<!-- example: <file> -->`) in a
- * project of their own beside the quickstart agent (`test/fixtures/quickstart-agent/`), an ES
+ * project of their own beside the quickstart agent the testkit ships (`packages/testkit/examples/quickstart-agent/`), an ES
  * module project as the README says, run by Vitest there. The project's packages are this
  * workspace's: the testkit's source, and the agent's pinned `ai`, `@ai-sdk/openai`, `@auth0/*`
  * and `zod`, linked instead of installed.
@@ -25,7 +25,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { readmeExampleFiles } from "../support/readme-example.js";
 
-const FIXTURE = path.join(REPO_ROOT, "test/fixtures/quickstart-agent");
+/** The quickstart agent as the testkit package ships it (`files` in its package.json). */
+const FIXTURE = path.join(REPO_ROOT, "packages/testkit/examples/quickstart-agent");
 const AGENT_PACKAGES = ["ai", "@ai-sdk/openai", "@auth0/ai", "@auth0/ai-vercel", "zod"];
 
 let project: string;
@@ -68,6 +69,16 @@ describe("the testkit README", () => {
       "global-setup.ts",
       "in-process.test.ts",
     ]);
+  });
+
+  it("ships the quickstart agent its examples run, in the package, and names each of its files", () => {
+    const manifest = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, "packages/testkit/package.json"), "utf8"),
+    ) as { files: string[] };
+    expect(manifest.files).toContain("examples");
+    const readme = readFileSync(path.join(REPO_ROOT, "packages/testkit/README.md"), "utf8");
+    expect(readme).toContain("node_modules/@ciba-testbed/testkit/examples/quickstart-agent/");
+    for (const file of readdirSync(FIXTURE)) expect(readme).toContain(`\`${file}\``);
   });
 
   it("gives each example's start the hook timeout its 'A start cut short' recommends, for a cold start", () => {
