@@ -25,9 +25,40 @@ describe("control API", () => {
         message_mismatch: string | null;
       };
     expect((await shown(disagreeing)).message_mismatch).toBe(
-      'The binding message does not name the product "ABC laptop" or the quantity 5 of authorization_details: the person would approve the message while the token authorizes the details.',
+      'The binding message does not name the product "ABC laptop" or the quantity 5 of authorization_details and states a maximum of 19.99 that authorization_details do not set: the person would approve the message while the token authorizes the details.',
     );
     expect((await shown(agreeing)).message_mismatch).toBe(null);
+  });
+
+  it("says when the binding message states another maximum or currency than authorization_details", async () => {
+    const h = await createHarness();
+    const authorization_details = JSON.stringify([
+      {
+        type: "product_purchase",
+        product: "XYZ phone",
+        quantity: 2,
+        maximum_amount: 998,
+        currency: "USD",
+      },
+    ]);
+    const shown = async (binding_message: string) => {
+      const id = await h.start({ binding_message, authorization_details });
+      return (
+        (await request(h.app).get(`/approver/api/requests/${id}`).expect(200)).body as {
+          message_mismatch: string | null;
+        }
+      ).message_mismatch;
+    };
+    expect(await shown("Do you want to buy 2 XYZ phones for max EUR 10")).toBe(
+      "The binding message does not name the maximum_amount 998 (it says max 10) or the currency USD (it says EUR) of authorization_details: the person would approve the message while the token authorizes the details.",
+    );
+    expect(await shown("Do you want to buy 2 XYZ phones, 10 USD max")).toMatch(
+      /the maximum_amount 998 \(it says max 10\) of/,
+    );
+    expect(await shown("Do you want to buy 2 XYZ phones for 10 USD")).toMatch(
+      /the maximum_amount 998 \(it says max 10\) of/,
+    );
+    expect(await shown("Buy XYZ phone, qty 2, max 998 USD")).toBe(null);
   });
 
   it("lists requests newest first with the fields a test suite asserts on, filtered by status", async () => {
