@@ -4,7 +4,7 @@ import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createApp } from "./app.js";
-import { requestLogging } from "./request-logging.js";
+import { requestLogging, withoutQueryCredentials } from "./request-logging.js";
 import { AGENT, ISSUER, createHarness } from "./test-support/harness.js";
 
 type LogRecord = Record<string, unknown>;
@@ -81,7 +81,7 @@ describe("the request log", () => {
       answer("GET", "/.well-known/jwks.json", 200),
       answer("POST", "/oauth/token", 401),
       answer("POST", "/bc-authorize", 400),
-      answer("GET", "/nothing?x=1", 404),
+      answer("GET", "/nothing?[redacted]", 404),
       answer("GET", "/%E0%A4%A", 400),
       {
         level: 50,
@@ -116,6 +116,52 @@ describe("the request log", () => {
     const quiet = await loggedApp("fatal");
     await sendEach(quiet.app);
     expect(quiet.records).toEqual([]);
+  });
+
+  it("shows a parameter's value only when the tenant reads it and it carries no credential", async () => {
+    const { app, records } = await loggedApp("info");
+    await request(app)
+      .get("/.well-known/openid-configuration?SeCrEtKeyOnly1&api_key=zzz")
+      .expect(200);
+    await request(app).get("/authorize").query({
+      client_id: AGENT.id,
+      response_type: "code",
+      redirect_uri: "https://app.example/callback",
+      scope: "openid profile",
+      state: "st4te",
+      nonce: "n0nce",
+      login_hint: "buyer@example.com",
+      password: "hunter2",
+      s3cr3t: "",
+    });
+    const urls = records.flatMap((r) => {
+      const req = r.req as { url?: string } | undefined;
+      return r.msg === "request completed" && req?.url !== undefined ? [req.url] : [];
+    });
+    expect(urls).toEqual([
+      "/.well-known/openid-configuration?[redacted]&[redacted]",
+      `/authorize?client_id=${AGENT.id}&response_type=code&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback&scope=openid%20profile&state=[redacted]&nonce=[redacted]&login_hint=[redacted]&password=[redacted]&[redacted]`,
+    ]);
+    expect(JSON.stringify(records)).not.toMatch(
+      /SeCrEtKeyOnly1|zzz|api_key|st4te|n0nce|buyer@|hunter2|s3cr3t/,
+    );
+  });
+
+  it("reads the query as the tenant does: repeated, encoded, bare and unreadable names", () => {
+    expect(
+      withoutQueryCredentials(
+        "/authorize?client_id=a&client_id=b&client%5Fid=c&prompt&x=1&%E0%A4%A=2&&Token=t",
+      ),
+    ).toBe(
+      "/authorize?client_id=a&client_id=b&client%5Fid=c&prompt&[redacted]&[redacted]&Token=[redacted]",
+    );
+    expect(withoutQueryCredentials("/approver/api/requests?status=pending&limit=5&cursor=7")).toBe(
+      "/approver/api/requests?status=pending&limit=5&cursor=7",
+    );
+    expect(withoutQueryCredentials("/v2/logout?returnTo=https%3A%2F%2Fapp&CLIENT_ID=x")).toBe(
+      "/v2/logout?returnTo=https%3A%2F%2Fapp&[redacted]",
+    );
+    expect(withoutQueryCredentials("/jwks.json")).toBe("/jwks.json");
   });
 
   it("is pino-http from info down, a start time and the error path below, nothing at fatal", () => {

@@ -51,14 +51,79 @@ export function requestLogging(logger: Logger): RequestLogging {
 }
 
 /**
- * The values of query parameters that carry credentials replaced, for logs: the consent link's
- * token, and a control token, access token or client secret someone put in a URL
- * (`/approver?token=` instead of `#token=`). The tenant reads none of them from a query but
- * the consent link's, and none may reach a log.
+ * Query parameters whose values the log shows: those the tenant's routes read that carry no
+ * credential and name no person, what an operator needs to see which client asked for what
+ * (`/authorize`, the logout endpoints, the control API's lists).
+ */
+const SHOWN_VALUES = new Set([
+  "client_id",
+  "response_type",
+  "response_mode",
+  "redirect_uri",
+  "scope",
+  "audience",
+  "prompt",
+  "max_age",
+  "code_challenge_method",
+  "returnTo",
+  "post_logout_redirect_uri",
+  "ui_locales",
+  "status",
+  "limit",
+  "cursor",
+  "after",
+]);
+
+/**
+ * Query parameters shown by name alone, in any case: those the tenant reads whose values are a
+ * credential, a one-time handle or a person's (a consent link's token, a login's `state`, a
+ * `login_hint`), and credentials someone may put in a URL by mistake (a control token as
+ * `/approver?token=` instead of `#token=`, a client secret).
+ */
+const SHOWN_NAMES = new Set(
+  [
+    ...["consent", "state", "nonce", "code_challenge", "login_hint", "logout_hint"],
+    ...["id_token_hint", "confirm", "token", "access_token", "refresh_token", "id_token"],
+    ...["request", "request_uri", "client_secret", "client_assertion", "code", "code_verifier"],
+    "password",
+  ].map((name) => name.toLowerCase()),
+);
+
+const REDACTED = "[redacted]";
+
+/** A query parameter's name as the tenant reads it, or `undefined` if it cannot be read. */
+function decodedName(name: string): string | undefined {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A URL as the request log may show it, an allowlist: a caller may put anything in a URL (an
+ * `?api_key=` meant for another API, or a bare secret such as `?s3cr3t`, whose name is then the
+ * secret). A parameter in `SHOWN_VALUES` is shown as sent, one in `SHOWN_NAMES` as
+ * `name=[redacted]`, and any other, name and value, as `[redacted]`; a repeated one as often as
+ * it came. A fragment, which no client should send, is `#[redacted]`.
  */
 export function withoutQueryCredentials(url: string): string {
-  return url.replace(
-    /([?&](?:consent|token|access_token|refresh_token|id_token_hint|client_secret|client_assertion|code_verifier)=)[^&#]*/gi,
-    "$1[redacted]",
-  );
+  const hash = url.indexOf("#");
+  const beforeHash = hash === -1 ? url : url.slice(0, hash);
+  const fragment = hash === -1 ? "" : `#${REDACTED}`;
+  const queryStart = beforeHash.indexOf("?");
+  if (queryStart === -1) return beforeHash + fragment;
+  const pairs = beforeHash
+    .slice(queryStart + 1)
+    .split("&")
+    .filter((pair) => pair !== "")
+    .map((pair) => {
+      const equals = pair.indexOf("=");
+      const name = decodedName(equals === -1 ? pair : pair.slice(0, equals));
+      if (name === undefined) return REDACTED;
+      if (SHOWN_VALUES.has(name)) return pair;
+      if (SHOWN_NAMES.has(name.toLowerCase())) return `${encodeURIComponent(name)}=${REDACTED}`;
+      return REDACTED;
+    });
+  return `${beforeHash.slice(0, queryStart)}?${pairs.join("&")}${fragment}`;
 }
