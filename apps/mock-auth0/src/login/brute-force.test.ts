@@ -1,8 +1,10 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import { hashSync } from "bcryptjs";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
 import { AGENT, combine, createHarness, withUser } from "../test-support/harness.js";
+import { BruteForceProtection, MAX_TRACKED } from "./brute-force.js";
 import type { TenantChanges } from "../tenant/load-tenant.js";
 import { LoginBrowser } from "../test-support/login-browser.js";
 
@@ -108,6 +110,29 @@ describe("brute-force protection on the login page", () => {
     ).toBe(302);
   });
 
+  it("checks at most max_attempts passwords for guesses sent together", async () => {
+    const { app } = await createHarness(withPassword);
+    const browser = new LoginBrowser(app);
+    const state = await browser.startLogin(LOGIN);
+    const forms = [
+      ...Array.from({ length: 30 }, (_, i) => ({ state, user: SECOND, password: `guess${i}` })),
+      { state, user: SECOND, password: PASSWORD },
+    ];
+    const statuses = (await Promise.all(forms.map((form) => browser.post("/u/login", form)))).map(
+      (response) => response.status,
+    );
+    const counted: Record<number, number> = {};
+    for (const status of statuses) counted[status] = (counted[status] ?? 0) + 1;
+    // Ten passwords checked in all: ten wrong ones, or nine and the right one, which resets
+    // the count.
+    expect(counted[400]! + (counted[302] ?? 0)).toBe(10);
+    expect(counted[429]).toBe(21);
+    if (counted[302] === undefined) {
+      const right = await browser.post("/u/login", { state, user: SECOND, password: PASSWORD });
+      expect(right.status).toBe(429);
+    }
+  });
+
   it("follows the tenant's max_attempts, and none when it is turned off", async () => {
     const three = await createHarness(combine(withPassword, withBruteForce({ maxAttempts: 3 })));
     const browser = new LoginBrowser(three.app);
@@ -121,5 +146,49 @@ describe("brute-force protection on the login page", () => {
     expect(
       (await free.post("/u/login", { state: open, user: SECOND, password: PASSWORD })).status,
     ).toBe(302);
+  });
+});
+
+describe("BruteForceProtection", () => {
+  const settings = { enabled: true, maxAttempts: 10 };
+
+  it("counts an attempt from when it is made, and a success resets the count", () => {
+    const guard = new BruteForceProtection(new ManualClock(), settings);
+    const allowed = Array.from({ length: 30 }, () => guard.tryAttempt("auth0|a", "1.2.3.4"));
+    expect(allowed.filter(Boolean)).toHaveLength(10);
+    expect(guard.isBlocked("auth0|a", "1.2.3.4")).toBe(false);
+    for (let i = 0; i < 9; i += 1) guard.settle("auth0|a", "1.2.3.4", false);
+    // The tenth is the right password: the count starts again.
+    guard.settle("auth0|a", "1.2.3.4", true);
+    expect(guard.isBlocked("auth0|a", "1.2.3.4")).toBe(false);
+    expect(guard.tryAttempt("auth0|a", "1.2.3.4")).toBe(true);
+    // Another address is counted apart.
+    expect(guard.tryAttempt("auth0|a", "5.6.7.8")).toBe(true);
+  });
+
+  it("keeps a block while other pairs fill the table, and drops lifted blocks first", () => {
+    const clock = new ManualClock();
+    const guard = new BruteForceProtection(clock, settings);
+    const fail = (user: string, ip: string) => {
+      expect(guard.tryAttempt(user, ip)).toBe(true);
+      guard.settle(user, ip, false);
+    };
+    for (let i = 0; i < 10; i += 1) fail("auth0|blocked", "1.2.3.4");
+    expect(guard.isBlocked("auth0|blocked", "1.2.3.4")).toBe(true);
+    for (let i = 0; i < MAX_TRACKED + 100; i += 1) fail("auth0|other", `10.0.${i >> 8}.${i & 255}`);
+    expect(guard.isBlocked("auth0|blocked", "1.2.3.4")).toBe(true);
+    expect(guard.blocks("auth0|blocked")).toEqual([{ identifier: "auth0|blocked", ip: "1.2.3.4" }]);
+
+    // A table of blocks only: an expired one makes room before a live one.
+    const full = new BruteForceProtection(clock, { enabled: true, maxAttempts: 1 });
+    const block = (ip: string) => {
+      expect(full.tryAttempt("auth0|u", ip)).toBe(true);
+      full.settle("auth0|u", ip, false);
+    };
+    block("old");
+    clock.advance(30 * 24 * 3_600_000);
+    for (let i = 0; i < MAX_TRACKED; i += 1) block(`ip${i}`);
+    expect(full.blocks("auth0|u")).toHaveLength(MAX_TRACKED);
+    expect(full.isBlocked("auth0|u", "ip0")).toBe(true);
   });
 });

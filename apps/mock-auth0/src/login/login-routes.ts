@@ -324,7 +324,9 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
         );
       };
       // Only a password can be guessed: a user without one logs in with a click.
-      if (user?.passwordHash !== undefined && deps.bruteForce.isBlocked(user.sub, ip)) {
+      // The attempt counts before its password is checked, so guesses sent together cannot
+      // all pass while the first are being compared.
+      if (user?.passwordHash !== undefined && !deps.bruteForce.tryAttempt(user.sub, ip)) {
         logger.warn(
           { user: user.sub, error: BLOCKED_ERROR },
           "login blocked (brute-force protection)",
@@ -332,14 +334,18 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
         showError(429, BLOCKED_MESSAGE);
         return;
       }
-      const passwordOk =
-        user?.passwordHash === undefined ? true : await compare(password, user.passwordHash);
+      let passwordOk = user?.passwordHash === undefined;
+      if (user?.passwordHash !== undefined) {
+        try {
+          passwordOk = await compare(password, user.passwordHash);
+        } finally {
+          deps.bruteForce.settle(user.sub, ip, passwordOk);
+        }
+      }
       if (user === undefined || !passwordOk) {
-        if (user !== undefined) deps.bruteForce.recordFailure(user.sub, ip);
         showError(400, "Wrong email or password.");
         return;
       }
-      deps.bruteForce.recordSuccess(user.sub, ip);
       state.endTransaction(transaction.id);
       consent.finish(req, res, request, logIn(res, user));
     },
