@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import type { Clock } from "@ciba-testbed/shared";
 
 import type { CibaSettings } from "../tenant/tenant-model.js";
-import { BACKCHANNEL_STATUSES, FINISHED_STATUSES, OPEN_STATUSES } from "./backchannel-request.js";
+import { BACKCHANNEL_STATUSES, OPEN_STATUSES } from "./backchannel-request.js";
 import type {
   BackchannelRequest,
   BackchannelStatus,
@@ -80,6 +80,13 @@ class Entry {
   readonly next = new Timer<Entry>(this);
   /** Queued while the request is open, at its expiry: when a slot frees at the latest. */
   readonly expiry = new Timer<Entry>(this);
+  /**
+   * Queued while the request is denied or expired and its client has not been told so, at its
+   * purge: when it leaves a full store at the latest.
+   */
+  readonly unheardPurge = new Timer<Entry>(this);
+  /** Whether its client has had its final answer: the tokens, `access_denied` or the expiry. */
+  heard = false;
   /** The pacing clock's reading at the last poll (see `PacingClock`). */
   lastPollPace: number | undefined;
 
@@ -131,7 +138,10 @@ export const monotonicPacingClock: PacingClock = { now: () => performance.now() 
  * Every operation is O(log n) or better: a map by id, a skip list per status in creation order
  * (pages newest first), one timer heap for the next transition of each request and one for the
  * expiry of open requests. Open requests are capped (`maxOpenRequests`), the whole store too
- * (`maxStoredRequests`, the oldest finished requests go first), so memory stays bounded.
+ * (`maxStoredRequests`), so memory stays bounded. Past `maxStoredRequests` only a request whose
+ * client has had its final answer (its tokens, `access_denied` or the expiry) makes room, the
+ * oldest first: one denied or expired that its client has not polled since is kept as an
+ * uncollected approval is, and when none can go a new request is refused.
  */
 export class BackchannelStore extends EventEmitter<StoreEvents> {
   private readonly entries = new Map<string, Entry>();
@@ -140,6 +150,10 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
   );
   private readonly timers = new TimerQueue<Entry>();
   private readonly openExpiries = new TimerQueue<Entry>();
+  /** Requests whose client has had its final answer, in creation order: they may make room. */
+  private readonly heard = new SequenceIndex<Entry>();
+  /** The purges of denied and expired requests whose clients have not been told. */
+  private readonly unheardPurges = new TimerQueue<Entry>();
   private nextSeq = 1;
 
   /**
@@ -192,30 +206,46 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     };
   }
 
+  /** Which limit keeps a new request out now, as of the last transition; none when it fits. */
+  private fullAt(): "maxOpenRequests" | "maxStoredRequests" | undefined {
+    if (this.count(OPEN_STATUSES) >= this.settings.maxOpenRequests) return "maxOpenRequests";
+    if (this.size >= this.settings.maxStoredRequests && this.heard.size === 0) {
+      return "maxStoredRequests";
+    }
+    return undefined;
+  }
+
   /**
    * 0 when a new request fits, as of the last transition; otherwise the seconds until the
-   * soonest open request expires, for `Retry-After`. Full means `maxOpenRequests` open, or
-   * `maxStoredRequests` stored with none finished that could make room.
+   * tenant makes room by itself, for `Retry-After`. Full means `maxOpenRequests` open (room
+   * comes when the soonest open request expires), or `maxStoredRequests` stored with none whose
+   * client has had its final answer (room comes when the soonest denied or expired request is
+   * purged, one that expires included; sooner if a client polls one).
    */
   retryAfterSeconds(now: number): number {
-    const open = this.count(OPEN_STATUSES);
-    const full =
-      open >= this.settings.maxOpenRequests ||
-      (this.size >= this.settings.maxStoredRequests && open === this.size);
-    if (!full) return 0;
-    const soonest = this.openExpiries.peek()?.dueAt ?? now;
-    return Math.max(1, Math.ceil((soonest - now) / 1000));
+    const full = this.fullAt();
+    if (full === undefined) return 0;
+    const openExpiry = this.openExpiries.peek()?.dueAt;
+    const soonest =
+      full === "maxOpenRequests"
+        ? (openExpiry ?? now)
+        : Math.min(
+            this.unheardPurges.peek()?.dueAt ?? Number.POSITIVE_INFINITY,
+            openExpiry === undefined
+              ? Number.POSITIVE_INFINITY
+              : openExpiry + this.settings.retentionSeconds * 1000,
+          );
+    return Math.max(1, Math.ceil(((Number.isFinite(soonest) ? soonest : now) - now) / 1000));
   }
 
   /** A new pending request, or how long to wait when the tenant holds too many already. */
   create(input: NewBackchannelRequest, now = this.clock.now()): CreateResult {
     // Expiries that fell due since the last `advance` free their slots first.
     this.settleDueExpiries(now, MAX_EXPIRIES_PER_CREATE);
-    const retryAfterSeconds = this.retryAfterSeconds(now);
-    if (retryAfterSeconds > 0) {
-      const open = this.count(OPEN_STATUSES);
-      const limit = open >= this.settings.maxOpenRequests ? "maxOpenRequests" : "maxStoredRequests";
-      return { ok: false, retryAfterSeconds, open, limit };
+    const limit = this.fullAt();
+    if (limit !== undefined) {
+      const retryAfterSeconds = this.retryAfterSeconds(now);
+      return { ok: false, retryAfterSeconds, open: this.count(OPEN_STATUSES), limit };
     }
     if (this.entries.has(input.authReqId)) {
       throw new Error("BackchannelStore: auth_req_id already in use");
@@ -288,6 +318,7 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
 
     if (request.status === "expired" || now >= request.expiresAt) {
       this.recordPoll(request, now, this.settings.expiredError);
+      this.markHeard(entry);
       return { answer: "expired", request };
     }
     const pace = this.pacingClock?.now() ?? now;
@@ -305,12 +336,14 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     }
     if (request.status === "denied") {
       this.recordPoll(request, now, "access_denied");
+      this.markHeard(entry);
       return { answer: "access_denied", request };
     }
     this.recordPoll(request, now, "token");
     request.consumedAt = now;
     this.addEvent(request, { at: now, type: "token_issued" });
     this.setStatus(entry, "consumed");
+    this.markHeard(entry);
     this.reschedule(entry);
     this.emit("change", request);
     return { answer: "token", request };
@@ -464,6 +497,16 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     this.index(status).insert(entry.seq, entry);
     request.status = status;
     if (!isOpen(status)) this.openExpiries.delete(entry.expiry);
+    const purgeAt = this.purgeAt(request);
+    if (!entry.heard && purgeAt !== undefined) this.unheardPurges.set(entry.unheardPurge, purgeAt);
+  }
+
+  /** The client has had the request's final answer: the request may now make room. */
+  private markHeard(entry: Entry): void {
+    if (entry.heard) return;
+    entry.heard = true;
+    this.heard.insert(entry.seq, entry);
+    this.unheardPurges.delete(entry.unheardPurge);
   }
 
   private remove(entry: Entry): void {
@@ -471,16 +514,17 @@ export class BackchannelStore extends EventEmitter<StoreEvents> {
     this.index(entry.request.status).delete(entry.seq);
     this.timers.delete(entry.next);
     this.openExpiries.delete(entry.expiry);
+    this.unheardPurges.delete(entry.unheardPurge);
+    if (entry.heard) this.heard.delete(entry.seq);
   }
 
-  /** Past `maxStoredRequests`, the oldest finished requests go first: at most `limit` of them. */
+  /**
+   * Past `maxStoredRequests`, the oldest requests whose clients have had their final answer go
+   * first: at most `limit` of them, and none other.
+   */
   private evictOverflow(limit: number): void {
     for (let i = 0; i < limit && this.size > this.settings.maxStoredRequests; i++) {
-      let oldest: Entry | undefined;
-      for (const status of FINISHED_STATUSES) {
-        const first = this.index(status).first();
-        if (first && (!oldest || first.seq < oldest.seq)) oldest = first;
-      }
+      const oldest = this.heard.first();
       if (!oldest) return;
       this.remove(oldest);
     }

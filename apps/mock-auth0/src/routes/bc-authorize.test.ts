@@ -1,3 +1,4 @@
+import request from "supertest";
 import { describe, expect, it } from "vitest";
 
 import {
@@ -432,6 +433,49 @@ describe("POST /bc-authorize", () => {
     expect(h.store.get(third)?.status).toBe("expired");
     await h.start();
     expect(h.store.get(fourth)?.status).toBe("pending");
+  });
+
+  it("keeps a denial or expiry in a full store until its client has polled it, and refuses a new request meanwhile", async () => {
+    const h = await createHarness(
+      withCiba({ maxOpenRequests: 5, maxStoredRequests: 8, perUserRequestsPerMinute: null }),
+    );
+    const denied: string[] = [];
+    for (let i = 0; i < 5; i += 1) denied.push(await h.start());
+    for (const id of denied) {
+      await request(h.app).post(`/approver/api/requests/${id}/deny`).expect(200);
+    }
+    for (let i = 0; i < 3; i += 1) await h.start();
+    const refused = await h.bcAuthorize().expect(429);
+    expect(refused.body).toEqual({
+      error: "too_many_requests",
+      error_description:
+        "The tenant holds 8 backchannel authentication requests, its limit (ciba.maxStoredRequests), and none it may drop: each is open, or denied or expired with its client not yet told. Retry after 900 s, once clients have polled them or they are purged",
+    });
+    expect(refused.headers["retry-after"]).toBe("900");
+    expect(h.store.size).toBe(8);
+
+    // The agent hears its denial; that request may now make room, and only that one.
+    await h.poll(denied[0]!).expect(400, /access_denied/);
+    await h.start();
+    await h.bcAuthorize().expect(429);
+    for (const id of denied.slice(1)) await h.poll(id).expect(400, /access_denied/);
+
+    // An approval whose tokens were collected makes room too; an expiry once it is polled.
+    const h2 = await createHarness(
+      withCiba({ maxOpenRequests: 5, maxStoredRequests: 2, perUserRequestsPerMinute: null }),
+    );
+    const collected = await h2.start();
+    const expiring = await h2.start({ requested_expiry: "30" });
+    h2.decide(collected, "approve");
+    h2.clock.advance(30_000);
+    await h2.poll(collected).expect(200);
+    const third = await h2.start();
+    await h2.bcAuthorize().expect(429);
+    await h2.poll(expiring).expect(400, /access_denied/);
+    await h2.start();
+    expect(h2.store.get(third)?.status).toBe("pending");
+    expect(h2.store.get(collected)).toBeUndefined();
+    expect(h2.store.get(expiring)).toBeUndefined();
   });
 
   it("holds 10,000 open requests by default, as the tenant setting says", async () => {

@@ -315,7 +315,9 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       // Auth0 caps the requests a tenant holds open; requests already open keep working.
       throw tooManyRequests(
         created.retryAfterSeconds,
-        `The tenant holds ${created.open} open backchannel authentication requests, its limit (ciba.${created.limit}): retry after ${created.retryAfterSeconds} s, once some are answered, collected or expired`,
+        created.limit === "maxOpenRequests"
+          ? `The tenant holds ${created.open} open backchannel authentication requests, its limit (ciba.${created.limit}): retry after ${created.retryAfterSeconds} s, once some are answered, collected or expired`
+          : `The tenant holds ${store.size} backchannel authentication requests, its limit (ciba.${created.limit}), and none it may drop: each is open, or denied or expired with its client not yet told. Retry after ${created.retryAfterSeconds} s, once clients have polled them or they are purged`,
       );
     }
     if (perUser) reportRateLimit(res, perUser.take(user.sub, clock.now()));

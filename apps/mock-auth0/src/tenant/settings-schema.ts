@@ -80,7 +80,9 @@ const cibaSettingsSchema = z
       .int()
       .positive()
       .default(20_000)
-      .describe("Requests stored, open or finished; the oldest finished ones are dropped first."),
+      .describe(
+        "Requests stored, open or finished. Past it only requests whose client has had its final answer (tokens collected, a denial or expiry polled) are dropped, the oldest first: when none can go, /bc-authorize answers 429 too_many_requests.",
+      ),
   })
   .strict()
   .describe(
