@@ -1,6 +1,7 @@
 import type { Clock } from "@ciba-testbed/shared";
 
 import type { AuthorizeRequest } from "./authorize-request.js";
+import { Timer, TimerQueue } from "../backchannel/timer-queue.js";
 import { randomId } from "../random-id.js";
 
 /** An `/authorize` request waiting for the person to pick a user on the login page. */
@@ -67,44 +68,80 @@ export interface LogoutConfirmation {
 
 const LOGOUT_CONFIRMATION_LIFETIME_MS = 600_000;
 
-/** Each map keeps at most this many entries; the oldest go first. */
-const MAX_ENTRIES = 10_000;
+/**
+ * Each map keeps at most this many entries. Past it an expired entry goes first, else the one
+ * used longest ago: set or read, so a login session in use stays however many others begin.
+ */
+export const MAX_ENTRIES = 10_000;
 
 /** 256 bits, URL-safe: codes, transaction ids, session and browser ids. */
 export const newSecret = (): string => randomId();
 
-/** A map whose entries go once their `expiresAt` (on the tenant's clock) has passed. */
+interface Slot<T> {
+  readonly value: T;
+  /** Queued at the entry's `expiresAt`. */
+  readonly expiry: Timer<string>;
+}
+
+/**
+ * A map whose entries go once their `expiresAt` (on the tenant's clock) has passed, and which
+ * holds at most `MAX_ENTRIES`: past it the entry that expired first goes, else the one least
+ * recently set or read. Each operation is O(log n): the map keeps the order of use, a heap the
+ * order of expiry.
+ */
 export class ExpiringMap<T extends { expiresAt: number }> {
-  private readonly entries = new Map<string, T>();
+  private readonly entries = new Map<string, Slot<T>>();
+  private readonly expiries = new TimerQueue<string>();
 
   constructor(private readonly clock: Clock) {}
 
-  set(key: string, value: T): void {
-    this.entries.set(key, value);
-    if (this.entries.size > MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+  get size(): number {
+    return this.entries.size;
   }
 
+  set(key: string, value: T): void {
+    this.delete(key);
+    const expiry = new Timer(key);
+    this.entries.set(key, { value, expiry });
+    this.expiries.set(expiry, value.expiresAt);
+    if (this.entries.size > MAX_ENTRIES) this.makeRoom();
+  }
+
+  /** The entry, unless it expired; reading it makes it the most recently used. */
   get(key: string): T | undefined {
-    const value = this.entries.get(key);
-    if (value === undefined) return undefined;
-    if (value.expiresAt <= this.clock.now()) {
-      this.entries.delete(key);
+    const slot = this.entries.get(key);
+    if (slot === undefined) return undefined;
+    if (slot.value.expiresAt <= this.clock.now()) {
+      this.delete(key);
       return undefined;
     }
-    return value;
+    this.entries.delete(key);
+    this.entries.set(key, slot);
+    return slot.value;
   }
 
   take(key: string): T | undefined {
     const value = this.get(key);
-    this.entries.delete(key);
+    this.delete(key);
     return value;
   }
 
   delete(key: string): void {
+    const slot = this.entries.get(key);
+    if (slot === undefined) return;
     this.entries.delete(key);
+    this.expiries.delete(slot.expiry);
+  }
+
+  /** Drops one entry: the first to have expired, else the least recently used. */
+  private makeRoom(): void {
+    const due = this.expiries.peek();
+    if (due !== undefined && due.dueAt <= this.clock.now()) {
+      this.delete(due.item);
+      return;
+    }
+    const leastRecent = this.entries.keys().next().value;
+    if (leastRecent !== undefined) this.delete(leastRecent);
   }
 }
 

@@ -1,0 +1,60 @@
+import { ManualClock } from "@ciba-testbed/shared";
+import { describe, expect, it } from "vitest";
+
+import { ExpiringMap, LoginState, MAX_ENTRIES } from "./login-state.js";
+
+const MINUTE = 60_000;
+const THREE_DAYS = 3 * 24 * 60 * MINUTE;
+
+describe("LoginState", () => {
+  it("keeps a login session in use however many others begin", () => {
+    const clock = new ManualClock();
+    const state = new LoginState(clock, THREE_DAYS);
+    const mine = state.startSession("auth0|me");
+    for (let i = 0; i < MAX_ENTRIES + 100; i += 1) {
+      state.startSession(`auth0|other-${i}`);
+      // The person's browser comes back now and then (prompt=none, a new tab).
+      if (i % 1_000 === 0) expect(state.session(mine.id)?.sub).toBe("auth0|me");
+    }
+    expect(state.session(mine.id)?.sub).toBe("auth0|me");
+    clock.advance(THREE_DAYS);
+    expect(state.session(mine.id)).toBeUndefined();
+  });
+});
+
+describe("ExpiringMap", () => {
+  it("drops an expired entry before a live one, then the least recently used", () => {
+    const clock = new ManualClock();
+    const map = new ExpiringMap<{ expiresAt: number }>(clock);
+    map.set("live", { expiresAt: clock.now() + 60 * MINUTE });
+    for (let i = 1; i < MAX_ENTRIES; i += 1)
+      map.set(`short-${i}`, { expiresAt: clock.now() + MINUTE });
+    clock.advance(2 * MINUTE);
+    // Full, its least recently used entry live and every other one expired.
+    for (let i = 0; i < 10; i += 1) map.set(`new-${i}`, { expiresAt: clock.now() + MINUTE });
+    expect(map.get("live")).toBeDefined();
+    expect(map.size).toBe(MAX_ENTRIES);
+
+    // None expired: the one least recently set or read goes.
+    const fresh = new ExpiringMap<{ expiresAt: number }>(clock);
+    for (let i = 0; i < MAX_ENTRIES; i += 1)
+      fresh.set(`k${i}`, { expiresAt: clock.now() + MINUTE });
+    expect(fresh.get("k0")).toBeDefined();
+    fresh.set("one-more", { expiresAt: clock.now() + MINUTE });
+    expect(fresh.get("k0")).toBeDefined();
+    expect(fresh.get("k1")).toBeUndefined();
+    expect(fresh.size).toBe(MAX_ENTRIES);
+  });
+
+  it("forgets an entry once it expires, and a taken one", () => {
+    const clock = new ManualClock();
+    const map = new ExpiringMap<{ expiresAt: number }>(clock);
+    map.set("a", { expiresAt: clock.now() + MINUTE });
+    map.set("b", { expiresAt: clock.now() + MINUTE });
+    expect(map.take("a")).toBeDefined();
+    expect(map.get("a")).toBeUndefined();
+    clock.advance(MINUTE);
+    expect(map.get("b")).toBeUndefined();
+    expect(map.size).toBe(0);
+  });
+});
