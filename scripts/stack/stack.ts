@@ -159,7 +159,7 @@ export const WATCHED_SHOP_ENV = { SHOP_API_ISSUER_WAIT_MS: "30000" } as const;
 /**
  * The tenant, the shop, then `alsoStart`'s services, as they were started: the shop may be
  * ready after those, since a shop that begins its record of spent approvals waits out that
- * second before its ready record (shop-api's serve.ts).
+ * second before it listens (shop-api's openShopStore).
  */
 function inStartOrder(services: SupervisedChild[]): SupervisedChild[] {
   const rank = ({ name }: SupervisedChild) => {

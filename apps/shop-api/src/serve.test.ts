@@ -1,7 +1,8 @@
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { lateV8Flags, untilSecondAfter } from "./serve.js";
+import { lateV8Flags } from "./serve.js";
+import { untilSecondAfter } from "./store/open-shop-store.js";
 
 describe("the V8 flags a shop sets for itself", () => {
   const embedded = { kind: "embedded", location: ":memory:" } as const;
@@ -17,7 +18,7 @@ describe("the V8 flags a shop sets for itself", () => {
   });
 });
 
-describe("the wait before a shop's ready record", () => {
+describe("the wait after a shop's record of spent approvals began", () => {
   afterEach(() => {
     vi.useRealTimers();
   });

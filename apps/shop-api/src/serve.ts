@@ -179,13 +179,8 @@ export async function serve(
         "SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=false: a token with product:buy and no authorization_details buys anything, as often as asked, until it expires",
       );
     }
-    // An approval issued in the second the record began is refused (`iat` counts whole
-    // seconds, and it may have been spent before): a record begun at this start waits out that
-    // second before the ready record, so that no client started by it meets that refusal.
     // For supervisors (`pnpm dev`, the tests): printed whatever LOG_LEVEL says.
-    void untilSecondAfter(record.beganAt, systemClock).then(() => {
-      announceReady({ service: "shop-api", url, port });
-    });
+    announceReady({ service: "shop-api", url, port });
   });
   server.on("error", (error) => {
     // A taken port or a wrong address is the operator's to fix, not a fault: one line a person
@@ -231,13 +226,4 @@ async function checkIssuerTrusting(
     }
     throw error;
   }
-}
-
-/**
- * Resolves once `clock` reads a second later than the whole second that holds `at` (at once for
- * a record begun at an earlier start). One timer, however the clock runs.
- */
-export async function untilSecondAfter(at: number, clock: { now(): number }): Promise<void> {
-  const wait = Math.ceil(at / 1000) * 1000 - clock.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }

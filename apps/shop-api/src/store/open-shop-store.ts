@@ -60,6 +60,10 @@ export async function openShopStore(
       );
       return { migrated: ran, record: began };
     });
+    // An approval issued in the second the record began is refused (`iat` counts whole seconds,
+    // and it may have been spent before): a record begun now is waited out to its next second,
+    // so that nothing the caller then lets in meets that refusal.
+    await untilSecondAfter(record.beganAt, options.clock ?? systemClock);
     const store = new SqlShopStore(database.db);
     return { store, database, migrated, record, close: () => database.close() };
   } catch (error) {
@@ -72,4 +76,13 @@ export async function openShopStore(
 function folderOf(config: DatabaseConfig): string | null {
   if (config.kind !== "embedded" || config.location === IN_MEMORY) return null;
   return realpathSync(config.location);
+}
+
+/**
+ * Resolves once `clock` reads a second later than the whole second that holds `at` (at once for
+ * a record begun at an earlier start). One timer, however the clock runs.
+ */
+export async function untilSecondAfter(at: number, clock: { now(): number }): Promise<void> {
+  const wait = Math.ceil(at / 1000) * 1000 - clock.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
