@@ -157,9 +157,8 @@ export const WATCHED_SHOP_ENV = { SHOP_API_ISSUER_WAIT_MS: "30000" } as const;
  * them all; so does the exit of this process, however it ends.
  */
 /**
- * The tenant, the shop, then `alsoStart`'s services, as they were started: the shop may be
- * ready after those, since a shop that begins its record of spent approvals waits out that
- * second before it listens (shop-api's openShopStore).
+ * The tenant, the shop, then `alsoStart`'s services, as they were started: those started beside
+ * a shop on a fixed port may be ready before it.
  */
 function inStartOrder(services: SupervisedChild[]): SupervisedChild[] {
   const rank = ({ name }: SupervisedChild) => {

@@ -2,12 +2,12 @@ import { cpSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { ManualClock } from "@ciba-testbed/shared";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
 import { Catalog } from "../catalog.js";
 import type { Order } from "../order.js";
-import { openShopStore } from "./open-shop-store.js";
+import { openShopStore, untilSecondAfter } from "./open-shop-store.js";
 
 const at = (iso: string) => new ManualClock(Date.parse(iso));
 
@@ -65,4 +65,35 @@ describe("openShopStore's record of spent approvals", () => {
       await copy.remove();
     }
   }, 120_000);
+});
+
+describe("the wait after a shop's record of spent approvals began", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const NOW = Date.parse("2026-01-15T10:00:00.000Z");
+
+  it("lasts to the next whole second after a record begun in this one, and no more", async () => {
+    vi.useFakeTimers();
+    const clock = new ManualClock(NOW + 300);
+    let done = false;
+    const waiting = untilSecondAfter(NOW + 300, clock).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(699);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await waiting;
+    expect(done).toBe(true);
+  });
+
+  it("is none for a record begun at a whole second, or at an earlier start", async () => {
+    vi.useFakeTimers();
+    for (const began of [NOW, NOW - 86_400_000]) {
+      let done = false;
+      const waiting = untilSecondAfter(began, new ManualClock(NOW)).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(0);
+      await waiting;
+      expect(done).toBe(true);
+    }
+  });
 });
