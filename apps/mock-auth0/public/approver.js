@@ -521,7 +521,7 @@ async function loadOlder() {
   } catch (e) {
     if (fromNewest) letGo = true;
     loadOlderByItself = false;
-    $("connection").textContent = `Could not load older requests: ${e.message}`;
+    showConnection(`Could not load older requests: ${e.message}`);
   } finally {
     loadingOlder = false;
     button.disabled = false;
@@ -703,7 +703,7 @@ async function connect() {
       const retryAfter = Number(response.headers.get("retry-after"));
       if (retryAfter > 0) wait = retryAfter * 1000;
       if (response.ok && response.body) {
-        $("connection").textContent = "Live";
+        showConnection("Live");
         await readEventStream(response.body, {
           onEvent: (event) => {
             if (Object.hasOwn(ON_EVENT, event.type)) ON_EVENT[event.type](JSON.parse(event.data));
@@ -715,14 +715,23 @@ async function connect() {
       // A connection lost or refused: tried again below, unless the page ended it.
     }
     if (signal.aborted) return;
-    $("connection").textContent = "Reconnecting…";
+    showConnection("Reconnecting…");
     await pause(wait, signal);
   }
 }
 
+/**
+ * The connection's line, a live region: written only when its words change, so that a retry
+ * after another ("Reconnecting…" again) is not announced again.
+ */
+function showConnection(text) {
+  const line = $("connection");
+  if (line.textContent !== text) line.textContent = text;
+}
+
 function showLocked(message) {
   stream.abort();
-  $("connection").textContent = "Locked";
+  showConnection("Locked");
   $("locked").hidden = false;
   $("pending-section").hidden = true;
   $("email-section").hidden = true;
@@ -770,7 +779,7 @@ async function unlock(token) {
 }
 
 async function start() {
-  $("connection").textContent = "Connecting…";
+  showConnection("Connecting…");
   const token = tokenFromFragment();
   if (token) {
     await unlock(token);
