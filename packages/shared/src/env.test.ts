@@ -141,6 +141,10 @@ describe("hideCredentials", () => {
       "jdbc:sqlserver://db:1433;user=sa;password=SECRET",
       "jdbc:sqlserver://db:1433;user=***;password=***",
     ],
+    // A braced value holds ";" and "}}"; one whose brace never closes runs to the end.
+    ["jdbc:sqlserver://db;password={SEC;RET};user=sa", "jdbc:sqlserver://db;password=***;user=***"],
+    ["jdbc:sqlserver://db;password={SE}}C;RET}", "jdbc:sqlserver://db;password=***"],
+    ["jdbc:sqlserver://db;password={SEC;RET", "jdbc:sqlserver://db;password=***"],
   ])("hides what could be a credential in %j", (value, shown) => {
     expect(hideCredentials(value)).toBe(shown);
     expect(hideCredentials(value)).not.toContain("SECRET");

@@ -105,10 +105,14 @@ export function hideCredentials(value: string): string {
   if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
   const hash = rest.indexOf("#");
   if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
-  // JDBC's own parameters, after a ";" in the path: `jdbc:sqlserver://db;password=...`.
+  // JDBC's own parameters, after a ";" in the path: `jdbc:sqlserver://db;password=...`. A value
+  // in braces may hold ";" (SQL Server's `;password={SEC;RET}`, "}}" for a "}"), and one whose
+  // brace never closes runs to the end.
   const pathEnd = rest.search(/[?#]/u);
   const path = pathEnd === -1 ? rest : rest.slice(0, pathEnd);
-  rest = path.replace(/;([^;=]*)=[^;]*/gu, ";$1=***") + rest.slice(path.length);
+  rest =
+    path.replace(/;([^;=]*)=(?:\{(?:[^}]|\}\})*(?:\}|$)|[^;]*)/gu, ";$1=***") +
+    rest.slice(path.length);
   const query = rest.indexOf("?");
   if (query === -1) return scheme + rest;
   const end = rest.includes("#", query) ? rest.indexOf("#", query) : rest.length;
