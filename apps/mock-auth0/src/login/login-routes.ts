@@ -380,7 +380,6 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       sendErrorPage(res, 400, "invalid_request", writtenOut(repeated));
       return;
     }
-    endSession(req, res);
     const returnTo = typeof query.returnTo === "string" ? query.returnTo : undefined;
     const clientId = typeof query.client_id === "string" ? query.client_id : undefined;
     const client = clientId === undefined ? undefined : directory.clients.get(clientId);
@@ -390,12 +389,14 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     }
     // Without returnTo, Auth0 goes to the first of the client's Allowed Logout URLs.
     const target = returnTo ?? client?.allowedLogoutUrls[0];
-    if (target === undefined) {
-      loggedOut(res);
+    if (target !== undefined && !client?.allowedLogoutUrls.includes(target)) {
+      notAllowed(res, "returnTo", target, client);
       return;
     }
-    if (!client?.allowedLogoutUrls.includes(target)) {
-      notAllowed(res, "returnTo", target, client);
+    // Only a logout that is answered as asked ends the session: a refused one changes nothing.
+    endSession(req, res);
+    if (target === undefined) {
+      loggedOut(res);
       return;
     }
     res.redirect(302, target);
@@ -426,6 +427,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
     res: Response,
     client: TenantClient | undefined,
     query: Record<string, unknown>,
+    target: string | undefined,
   ) => {
     const params: Record<string, string> = {};
     for (const name of LOGOUT_PARAMS) {
@@ -433,15 +435,12 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       if (typeof value === "string") params[name] = value;
     }
     params.confirm = state.askLogoutConfirmation(readCookie(req, SESSION_COOKIE));
-    const target = params.post_logout_redirect_uri;
     sendLogoutPrompt(res, {
       tenantName: directory.tenant.name,
       clientName: client?.name,
       params,
-      redirectOrigin:
-        target !== undefined && client?.allowedLogoutUrls.includes(target)
-          ? new URL(target).origin
-          : undefined,
+      // The checked Allowed Logout URL the confirmed logout redirects to (form-action).
+      redirectOrigin: target === undefined ? undefined : new URL(target).origin,
     });
   };
 
@@ -485,6 +484,16 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
       );
       return;
     }
+    // Without id_token_hint, a client_id alone returns to its first Allowed Logout URL (Auth0's
+    // OIDC Logout). Checked before the person is asked or the session ends: a refused logout
+    // changes nothing, and its confirmation, if it carried one, stays unused.
+    const target =
+      text("post_logout_redirect_uri") ??
+      (hinted === undefined ? client?.allowedLogoutUrls[0] : undefined);
+    if (target !== undefined && !client?.allowedLogoutUrls.includes(target)) {
+      notAllowed(res, "post_logout_redirect_uri", target, client);
+      return;
+    }
     if (!confirmedLogout(req, idToken?.sid ?? logoutHint, text("confirm"))) {
       const confirm = text("confirm");
       if (confirm !== undefined) {
@@ -496,21 +505,12 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
         );
         return;
       }
-      askToLogOut(req, res, client, query);
+      askToLogOut(req, res, client, query, target);
       return;
     }
     endSession(req, res);
-    // Without id_token_hint, a client_id alone returns to its first Allowed Logout URL (Auth0's
-    // OIDC Logout).
-    const target =
-      text("post_logout_redirect_uri") ??
-      (hinted === undefined ? client?.allowedLogoutUrls[0] : undefined);
     if (target === undefined) {
       loggedOut(res);
-      return;
-    }
-    if (!client?.allowedLogoutUrls.includes(target)) {
-      notAllowed(res, "post_logout_redirect_uri", target, client);
       return;
     }
     const url = new URL(target);

@@ -112,3 +112,91 @@ describe("/oidc/logout with an id_token_hint", () => {
     expect(await loggedIn(h, buyer.cookie)).toBe(false);
   });
 });
+
+describe("a refused logout", () => {
+  const EVIL = "https://evil.example/";
+
+  it("leaves the session at /oidc/logout: a post_logout_redirect_uri not allowed, an unknown client_id, an ID token not the tenant's", async () => {
+    const { h, buyer } = await twoSessions();
+    const refusals: Record<string, string>[] = [
+      // Its own ID token would end the session at once, and the URL is not the client's.
+      { id_token_hint: buyer.idToken, post_logout_redirect_uri: EVIL, state: "s" },
+      // Without a hint the person would be asked: a URL the client does not allow is refused first.
+      { client_id: AGENT.id, post_logout_redirect_uri: EVIL },
+      { post_logout_redirect_uri: "http://localhost:3000" },
+      { client_id: "no-such-client" },
+      { id_token_hint: `${buyer.idToken.slice(0, -4)}AAAA` },
+    ];
+    for (const query of refusals) {
+      const refused = await logout(h, buyer.cookie, query).expect(400);
+      expect(refused.headers.location).toBeUndefined();
+      expect(refused.headers["set-cookie"]).toBeUndefined();
+      expect(await loggedIn(h, buyer.cookie)).toBe(true);
+    }
+    expect(
+      (
+        await logout(h, buyer.cookie, {
+          id_token_hint: buyer.idToken,
+          post_logout_redirect_uri: EVIL,
+        }).expect(400)
+      ).text,
+    ).toContain(
+      `post_logout_redirect_uri&quot; querystring parameter &quot;${EVIL}&quot; is not defined`,
+    );
+  });
+
+  it("leaves a confirmation unused when its URL was changed to one the client does not allow", async () => {
+    const { h, buyer } = await twoSessions();
+    const prompt = await logout(h, buyer.cookie, {
+      client_id: AGENT.id,
+      post_logout_redirect_uri: "http://localhost:3000",
+    }).expect(200);
+    const confirm = Object.fromEntries(
+      [...prompt.text.matchAll(/name="([^"]+)" value="([^"]+)"/g)].map((m) => [m[1], m[2]]),
+    ) as Record<string, string>;
+
+    await logout(h, buyer.cookie, { ...confirm, post_logout_redirect_uri: EVIL }).expect(400);
+    expect(await loggedIn(h, buyer.cookie)).toBe(true);
+
+    const out = await logout(h, buyer.cookie, confirm).expect(302);
+    expect(out.headers.location).toBe("http://localhost:3000/");
+    expect(await loggedIn(h, buyer.cookie)).toBe(false);
+  });
+
+  it("lets the prompt of a client_id alone redirect to the client's first Allowed Logout URL", async () => {
+    const { h, buyer } = await twoSessions();
+    const prompt = await logout(h, buyer.cookie, { client_id: AGENT.id }).expect(200);
+    // The confirmed logout redirects there, which the page's form-action must allow.
+    expect(prompt.headers["content-security-policy"]).toContain(
+      "form-action 'self' http://localhost:3000",
+    );
+  });
+
+  it("leaves the session at /v2/logout: a returnTo not allowed, or without a client, an unknown client_id", async () => {
+    const { h, buyer } = await twoSessions();
+    const refusals: Record<string, string>[] = [
+      { client_id: AGENT.id, returnTo: EVIL },
+      { returnTo: "http://localhost:3000" },
+      { client_id: "no-such-client", returnTo: "http://localhost:3000" },
+      { client_id: "no-such-client" },
+    ];
+    for (const query of refusals) {
+      const refused = await request(h.app)
+        .get("/v2/logout")
+        .set("cookie", buyer.cookie)
+        .query(query)
+        .expect(400);
+      expect(refused.headers.location).toBeUndefined();
+      expect(refused.headers["set-cookie"]).toBeUndefined();
+      expect(await loggedIn(h, buyer.cookie)).toBe(true);
+    }
+
+    const out = await request(h.app)
+      .get("/v2/logout")
+      .set("cookie", buyer.cookie)
+      .query({ client_id: AGENT.id, returnTo: "http://localhost:3000" })
+      .expect(302);
+    expect(out.headers.location).toBe("http://localhost:3000");
+    expect(await loggedIn(h, buyer.cookie)).toBe(false);
+  });
+});
