@@ -39,8 +39,8 @@ export async function authorizationCodeGrant(
   // Every code was issued to a request with a redirect_uri (`/authorize` requires one), so an
   // exchange of one must send it (RFC 6749 section 4.1.3): refused before the code is spent. A
   // code the client was not issued is "Invalid authorization code" first, whatever else the
-  // request leaves out: go-auth0's recording TestLoginWithAuthCodeWithPKCE/Should_throw_for_an_
-  // invalid_code sends no redirect_uri and gets that answer from a real tenant.
+  // request leaves out: go-auth0's recording TestLoginWithAuthCode/Should_throw_for_an_invalid_
+  // code sends no redirect_uri and gets that answer from a real tenant.
   const redirectUri = param(req, "redirect_uri");
   if (redirectUri === undefined && login.peekCode(code)?.clientId === client.clientId) {
     throw refusedCode(

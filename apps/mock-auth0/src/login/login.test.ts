@@ -621,8 +621,8 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
   });
 
   it("answers a code it never issued as Auth0 does, though the exchange sends no redirect_uri", async () => {
-    // go-auth0's recording TestLoginWithAuthCodeWithPKCE/Should_throw_for_an_invalid_code: a
-    // real tenant's 403 to exactly this body, without a redirect_uri.
+    // go-auth0's recording TestLoginWithAuthCode/Should_throw_for_an_invalid_code: a real
+    // tenant's 403 to a confidential client's body with its secret and without a redirect_uri.
     const answer = await postToken({
       grant_type: "authorization_code",
       client_id: APP.id,
@@ -635,6 +635,41 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
       error: "invalid_grant",
       error_description: "Invalid authorization code",
     });
+  });
+
+  it("answers a confidential client's exchange with a code_verifier and no secret 401 Unauthorized, and leaves the code", async () => {
+    // PKCE does not stand for a confidential client's secret: a real tenant answered the
+    // exchange of Auth0's SPA SDK (a code and its code_verifier, no secret) for an application
+    // whose Token Endpoint Authentication Method was not None with 401 access_denied
+    // "Unauthorized", a "Failed Exchange" in its logs (auth0/auth0-spa-js#539 and #488,
+    // auth0/docs#9117, auth0-samples/auth0-angular-samples#201).
+    const browser = new Browser();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = authorizeUrl(
+      confidential,
+      {},
+      { challenge: await oidc.calculatePKCECodeChallenge(verifier) },
+    );
+    const done = await pick(browser, await browser.get(location(await browser.get(url))), BUYER);
+    const code = location(done).searchParams.get("code") ?? "";
+    const exchange = {
+      grant_type: "authorization_code",
+      client_id: APP.id,
+      code,
+      code_verifier: verifier,
+      redirect_uri: CALLBACK,
+    };
+
+    for (const form of [exchange, { ...exchange, code: "test-invalid-code" }]) {
+      const answer = await postToken(form);
+      expect(answer.status).toBe(401);
+      await expect(answer.json()).resolves.toEqual({
+        error: "access_denied",
+        error_description: "Unauthorized",
+      });
+    }
+    // Refused before the code was looked at: with its secret, the client still exchanges it.
+    expect((await postToken({ ...exchange, client_secret: APP.secret })).status).toBe(200);
   });
 
   it("refuses the exchange with another code_verifier", async () => {
