@@ -460,15 +460,16 @@ describe("the approver page's cards", () => {
     }
   });
 
-  it("says on the email's consent page that it needs JavaScript when it cannot run, not that it is loading", async () => {
-    ask(tenant, "script-email", "Script email check", { channel: "email" });
+  /** An email request put in the tenant: its consent link, as the approver page shows it. */
+  async function emailLink(id: string, bindingMessage: string): Promise<string> {
+    ask(tenant, id, bindingMessage, { channel: "email" });
     await open();
-    const href = String(
-      await page
-        .locator("#emails .mail", { hasText: "Script email check" })
-        .locator("a")
-        .getAttribute("href"),
-    );
+    const mail = page.locator("#emails .mail", { hasText: bindingMessage });
+    return String(await mail.locator("a").getAttribute("href"));
+  }
+
+  it("says on the email's consent page that it needs JavaScript when it cannot run, not that it is loading", async () => {
+    const href = await emailLink("script-email", "Script email check");
     const off = await browser.newContext({ javaScriptEnabled: false });
     try {
       const tab = await off.newPage();
@@ -492,18 +493,34 @@ describe("the approver page's cards", () => {
     }
   });
 
-  it("says on the email's consent page that the tenant did not answer when it stopped, not the browser's 'Failed to fetch'", async () => {
+  /**
+   * A tenant of its own with one email request: `run` gets a tab on its approver page, the
+   * request's consent link, and `stop`, which closes the tenant (closed afterwards if not).
+   */
+  async function onStoppingTenant(
+    bindingMessage: string,
+    run: (tab: Page, href: string, stop: () => Promise<void>) => Promise<void>,
+  ) {
     const stopping = await startOwnTenant();
     const tab = await browser.newPage();
-    let stopped = false;
+    let closed: Promise<void> | undefined;
+    const stop = () => (closed ??= stopping.close());
     try {
-      ask(stopping, "stopped-email", "Stopped tenant check", { channel: "email" });
+      ask(stopping, "stopping-email", bindingMessage, { channel: "email" });
       await tab.goto(`${stopping.issuer}approver`);
-      const link = tab.locator("#emails .mail", { hasText: "Stopped tenant check" }).locator("a");
-      await tab.goto(String(await link.getAttribute("href")));
+      const link = tab.locator("#emails .mail", { hasText: bindingMessage }).locator("a");
+      await run(tab, String(await link.getAttribute("href")), stop);
+    } finally {
+      await tab.close();
+      await stop();
+    }
+  }
+
+  it("says on the email's consent page that the tenant did not answer when it stopped, not the browser's 'Failed to fetch'", async () => {
+    await onStoppingTenant("Stopped tenant check", async (tab, href, stop) => {
+      await tab.goto(href);
       await tab.getByText("Shopping agent asks for your approval").waitFor();
-      await stopping.close();
-      stopped = true;
+      await stop();
 
       const approve = tab.getByRole("button", { name: "Approve: Stopped tenant check" });
       await approve.click();
@@ -514,9 +531,84 @@ describe("the approver page's cards", () => {
       );
       await expect(tab.locator("#error:focus").count()).resolves.toBe(1);
       await expect(approve.isEnabled()).resolves.toBe(true);
+    });
+  });
+
+  it("says on the email's consent page that the tenant did not answer when it stopped before the request loaded, not 'Loading…' for ever", async () => {
+    await onStoppingTenant("Unloaded request check", async (tab, href, stop) => {
+      // The page loads; its read of the request waits until the tenant has stopped.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await tab.route(
+        (url) => url.pathname === "/bc-verify/api/consent",
+        async (route) => {
+          await held;
+          await route.continue().catch(() => undefined);
+        },
+      );
+      await tab.goto(href);
+      await tab.getByText("Loading the request…").waitFor();
+      await stop();
+      release();
+
+      const alert = tab.getByRole("alert");
+      await alert.waitFor();
+      await expect(alert.textContent()).resolves.toBe(
+        "Could not load the request: the tenant did not answer (is mock-auth0 still running?). Try again once it is back.",
+      );
+      await expect(tab.getByText("Loading the request…").isVisible()).resolves.toBe(false);
+      await expect(
+        tab.getByRole("heading", { name: "Could not load the request" }).isVisible(),
+      ).resolves.toBe(true);
+      await expect(tab.getByRole("button", { name: "Try again" }).isEnabled()).resolves.toBe(true);
+    });
+  });
+
+  it("reads the request again on the consent page's Try again, once the tenant answers", async () => {
+    const href = await emailLink("retry-email", "Retry email check");
+    const tab = await browser.newPage();
+    try {
+      const read = (url: URL) => url.pathname === "/bc-verify/api/consent";
+      // The second read fails on the tenant's side; the first gets no answer at all.
+      await tab.route(
+        read,
+        (route) =>
+          route.fulfill({
+            status: 503,
+            json: {
+              error: "temporarily_unavailable",
+              error_description: "The tenant is restarting",
+            },
+          }),
+        { times: 1 },
+      );
+      await tab.route(read, (route) => route.abort("connectionrefused"), { times: 1 });
+      await tab.goto(href);
+      const alert = tab.getByRole("alert");
+      await expect(alert.textContent()).resolves.toBe(
+        "Could not load the request: the tenant did not answer (is mock-auth0 still running?). Try again once it is back.",
+      );
+
+      const retry = tab.getByRole("button", { name: "Try again" });
+      await retry.focus();
+      await tab.keyboard.press("Enter");
+      await expect
+        .poll(() => alert.textContent())
+        .toBe("Could not load the request: The tenant is restarting");
+      // The alert takes the focus from the button, so a screen reader says what happened.
+      await expect(tab.locator("#unreachable-text:focus").count()).resolves.toBe(1);
+
+      await retry.click();
+      await tab.getByText("Shopping agent asks for your approval").waitFor();
+      await expect(tab.locator("#code").textContent()).resolves.toBe("Retry email check");
+      await expect(tab.locator("#consent-title:focus").count()).resolves.toBe(1);
+      await expect(alert.isVisible()).resolves.toBe(false);
+      await expect(
+        tab.getByRole("button", { name: "Approve: Retry email check" }).isEnabled(),
+      ).resolves.toBe(true);
     } finally {
       await tab.close();
-      if (!stopped) await stopping.close();
+      tenant.store.decide("retry-email", "deny", "control-api");
     }
   });
 

@@ -9,7 +9,9 @@ const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("consent");
 
 function show(id) {
-  for (const section of ["loading", "consent", "done", "gone"]) $(section).hidden = section !== id;
+  for (const section of ["loading", "consent", "done", "gone", "unreachable"]) {
+    $(section).hidden = section !== id;
+  }
 }
 
 function gone(message) {
@@ -92,18 +94,58 @@ async function decide(decision, client) {
   }
 }
 
-async function start() {
+// The request could not be read (the tenant stopped, or failed): nothing says the link is
+// spent, so the page says what happened and offers to read it again. Its alert is announced as
+// it appears; after a press of Try again it also takes the focus, which the press left there.
+function unreachable(message, retried) {
+  $("unreachable-text").textContent = `Could not load the request: ${message}`;
+  show("unreachable");
+  if (retried) $("unreachable-text").focus();
+}
+
+let loading = false;
+
+async function load(retried) {
+  if (loading) return;
+  loading = true;
+  try {
+    const response = await fetch(
+      `/bc-verify/api/consent?consent=${encodeURIComponent(token)}`,
+    ).catch(() => undefined);
+    if (response === undefined) {
+      unreachable(`${NO_ANSWER}. Try again once it is back.`, retried);
+      return;
+    }
+    if (response.status >= 500) {
+      unreachable(await answerOf(response), retried);
+      return;
+    }
+    if (!response.ok) {
+      gone(await answerOf(response));
+      if (retried) $("gone-title").focus();
+      return;
+    }
+    // An answer cut off as the tenant stopped is no answer either.
+    const consent = await response.json().catch(() => undefined);
+    if (consent === undefined) {
+      unreachable(`${NO_ANSWER}. Try again once it is back.`, retried);
+      return;
+    }
+    fill(consent);
+    if (retried) $("consent-title").focus();
+  } finally {
+    loading = false;
+  }
+}
+
+function start() {
   show("loading");
   if (!token) {
     gone("Open this page through the link in the email: it carries the request's consent token.");
     return;
   }
-  const response = await fetch(`/bc-verify/api/consent?consent=${encodeURIComponent(token)}`);
-  if (!response.ok) {
-    gone(await answerOf(response));
-    return;
-  }
-  fill(await response.json());
+  $("retry").addEventListener("click", () => void load(true));
+  void load(false);
 }
 
-void start();
+start();
