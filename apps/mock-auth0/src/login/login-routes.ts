@@ -265,7 +265,7 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
 
   router.get("/u/login", (req, res) => {
     const id = typeof req.query.state === "string" ? req.query.state : "";
-    const transaction = state.transaction(id);
+    const transaction = state.openTransaction(id);
     if (transaction === undefined) {
       expired(res, id);
       return;

@@ -1,6 +1,7 @@
 import { ManualClock } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
+import type { AuthorizeRequest } from "./authorize-request.js";
 import { ExpiringMap, LoginState, MAX_ENTRIES } from "./login-state.js";
 
 const MINUTE = 60_000;
@@ -19,6 +20,26 @@ describe("LoginState", () => {
     expect(state.session(mine.id)?.sub).toBe("auth0|me");
     clock.advance(THREE_DAYS);
     expect(state.session(mine.id)).toBeUndefined();
+  });
+
+  it("keeps a login whose page was opened however many /authorize calls leave theirs unopened", () => {
+    const clock = new ManualClock();
+    const state = new LoginState(clock, THREE_DAYS);
+    // What a transaction reads of its request: the application it is for.
+    const request = {
+      client: { clientId: "app" },
+      redirectUri: "http://localhost:3000/callback",
+    } as unknown as AuthorizeRequest;
+    const mine = state.startTransaction(request, "my-browser");
+    expect(state.openTransaction(mine.id)).toBe(mine);
+    const first = state.startTransaction(request, "a crawler");
+    for (let i = 0; i < MAX_ENTRIES + 100; i += 1) state.startTransaction(request, "a crawler");
+    // The person types their password meanwhile, and posts the form.
+    expect(state.transaction(mine.id)).toBe(mine);
+    // Unopened logins push out only each other, the oldest first.
+    expect(state.transaction(first.id)).toBeUndefined();
+    state.endTransaction(mine.id);
+    expect(state.transaction(mine.id)).toBeUndefined();
   });
 });
 

@@ -150,7 +150,14 @@ export class ExpiringMap<T extends { expiresAt: number }> {
  * `/authorize` and the login page, authorization codes, and login sessions.
  */
 export class LoginState {
-  private readonly transactions: ExpiringMap<LoginTransaction>;
+  /**
+   * Logins waiting on the login page, in two maps: those whose page was never opened (an
+   * /authorize whose redirect nobody followed: a crawler, a script) and those whose page was.
+   * Each holds MAX_ENTRIES, so however many of the first begin, they push out none of the
+   * second, where a person may be typing a password.
+   */
+  private readonly unopened: ExpiringMap<LoginTransaction>;
+  private readonly opened: ExpiringMap<LoginTransaction>;
   private readonly codes: ExpiringMap<IssuedCode>;
   private readonly sessions: ExpiringMap<LoginSession>;
   private readonly former: ExpiringMap<FormerTransaction>;
@@ -160,7 +167,8 @@ export class LoginState {
     private readonly clock: Clock,
     private readonly sessionLifetimeMs: number,
   ) {
-    this.transactions = new ExpiringMap(clock);
+    this.unopened = new ExpiringMap(clock);
+    this.opened = new ExpiringMap(clock);
     this.codes = new ExpiringMap(clock);
     this.sessions = new ExpiringMap(clock);
     this.former = new ExpiringMap(clock);
@@ -174,7 +182,7 @@ export class LoginState {
       browser,
       expiresAt: this.clock.now() + TRANSACTION_LIFETIME_MS,
     };
-    this.transactions.set(transaction.id, transaction);
+    this.unopened.set(transaction.id, transaction);
     this.former.set(transaction.id, {
       clientId: request.client.clientId,
       redirectUri: request.redirectUri,
@@ -194,11 +202,21 @@ export class LoginState {
   }
 
   transaction(id: string): LoginTransaction | undefined {
-    return this.transactions.get(id);
+    return this.opened.get(id) ?? this.unopened.get(id);
+  }
+
+  /** The transaction whose login page is being served: from then on among the opened ones. */
+  openTransaction(id: string): LoginTransaction | undefined {
+    const opened = this.opened.get(id);
+    if (opened !== undefined) return opened;
+    const transaction = this.unopened.take(id);
+    if (transaction !== undefined) this.opened.set(id, transaction);
+    return transaction;
   }
 
   endTransaction(id: string): void {
-    this.transactions.delete(id);
+    this.unopened.delete(id);
+    this.opened.delete(id);
   }
 
   issueCode(request: AuthorizeRequest, session: LoginSession): string {
