@@ -3,9 +3,10 @@ import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { logIn } from "../../apps/agent/src/test-support/login-session.js";
+import { callOf, scriptedModel } from "../../apps/agent/src/test-support/scripted-model.js";
 import { chatClientScript } from "../../apps/agent/src/web/client-bundle.js";
 import { LoginSessions } from "../../apps/agent/src/web/login-sessions.js";
 import { offlineWebApp } from "../../apps/agent/src/web/offline-web-app.js";
@@ -65,12 +66,43 @@ describe("the chat page against the web app alone", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  /** Logs `claims.sub` in, in `context`; returns the session's id. */
-  async function logInTo(context: BrowserContext, claims: { sub: string; name?: string }) {
+  /** Logs `claims.sub` in, in `context` (at `url`); returns the session's id. */
+  async function logInTo(
+    context: BrowserContext,
+    claims: { sub: string; name?: string },
+    url = baseUrl,
+  ) {
     const { id, cookie } = logIn(sessions, secret, claims);
     const [name = "", value = ""] = cookie.split(/=(.*)/s);
-    await context.addCookies([{ name, value, url: baseUrl }]);
+    await context.addCookies([{ name, value, url }]);
     return id;
+  }
+
+  /** Another web app beside the first, whose model is `model`; its URL, closed after the test. */
+  async function appWithModel(model: ReturnType<typeof scriptedModel>): Promise<string> {
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          other.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const url = `http://localhost:${String((other.address() as AddressInfo).port)}`;
+    const config = loadWebConfig({ AUTH0_SECRET: secret, AGENT_PORT: "0", APP_BASE_URL: url });
+    other.on(
+      "request",
+      offlineWebApp(config, {
+        clock: systemClock,
+        sessions,
+        clientScript: chatClientScript(),
+        tenantFetch: tenantDiscovery,
+        model,
+      }),
+    );
+    return url;
   }
 
   async function loggedInPage() {
@@ -194,4 +226,41 @@ describe("the chat page against the web app alone", () => {
     expect(response?.headers().location).toMatch(/^https:\/\/localhost:4010\/v2\/logout\?/);
     await page.context().close();
   });
+
+  it.each([
+    [
+      "input that is not JSON",
+      '{"product": "XYZ phone", "qty": 2',
+      "The model's call was not run: its input was not JSON the agent can read.",
+    ],
+    [
+      "input the tool's schema refuses",
+      { product: "XYZ phone", qty: "2" },
+      "The model's call was not run: its quantity was not a number.",
+    ],
+  ])(
+    "says on the card of a call that never ran, %s, that it was not run and why, in its own words",
+    async (_, input, why) => {
+      const claim = "I have ordered 2 XYZ phones for you.";
+      const url = await appWithModel(scriptedModel([callOf(input), { text: claim }]));
+      const context = await browser.newContext();
+      await logInTo(context, { sub: "auth0|test-user" }, url);
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.getByText("Logged in as Test Buyer").waitFor();
+      await page.getByLabel("Message").fill("Buy 2 XYZ phones");
+      await page.getByRole("button", { name: "Send" }).click();
+
+      const card = page.locator(".approval.decided[data-status=NOT_RUN]");
+      await card.waitFor();
+      await expect(card.locator("strong").textContent()).resolves.toBe("Purchase: not run");
+      await expect(card.locator(".why").textContent()).resolves.toBe(
+        `${why} Nobody was asked to approve anything for it, and nothing was ordered.`,
+      );
+      // No empty "Shop: " line; the answer below says it whole, quoting the model's words.
+      await expect(page.locator(".message.assistant .tool").count()).resolves.toBe(0);
+      await page.locator(".message.assistant .text", { hasText: "could not run" }).waitFor();
+      await context.close();
+    },
+  );
 });

@@ -10,16 +10,16 @@ import { createWebApp, type WebDeps } from "./web-app.js";
 import type { WebConfig } from "./web-config.js";
 
 /**
- * For tests: the web app with the offline model and a memory store, and nothing reached past it
- * (no Auth0 for purchases, no shop). `clock` is the chats' (a clock at 0 that never waits unless
- * set); the rest of `deps` as `createWebApp` takes it.
+ * For tests: the web app with the offline model (or `deps.model`) and a memory store, and nothing
+ * reached past it (no Auth0 for purchases, no shop). `clock` is the chats' (a clock at 0 that
+ * never waits unless set); the rest of `deps` as `createWebApp` takes it.
  */
 export function offlineWebApp(
   config: WebConfig,
   {
     clock = { now: () => 0, sleep: () => Promise.resolve() },
     ...deps
-  }: Partial<Omit<WebDeps, "threads" | "model">> & { clock?: Clock } = {},
+  }: Partial<Omit<WebDeps, "threads">> & { clock?: Clock } = {},
 ): Express {
   const store = createMemoryStore();
   const threads = new ChatThreads({

@@ -24,7 +24,13 @@ import {
 
 import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
-import { decidedHeading, NOT_TRIED, notTriedText } from "./decided-card-text.js";
+import {
+  decidedHeading,
+  NOT_RUN,
+  NOT_TRIED,
+  notRunText,
+  notTriedText,
+} from "./decided-card-text.js";
 import { mergeChatViews, standInPurchaseId, standInReplyId } from "./merge-chat-views.js";
 import { patchChildren } from "./patch-children.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./shown-person.js";
@@ -809,11 +815,26 @@ function renderMessage(message: UIMessage): HTMLElement {
       }
       item.append(text);
     } else if (isToolUIPart(part)) {
-      const input = part.input as { product?: string; qty?: number } | undefined;
-      const what = input?.product === undefined ? "" : `${String(input.qty)} x ${input.product}`;
-      item.append(element("p", { className: "tool", text: `Shop: ${what}` }));
+      // A call that never ran (input that is not JSON, or that the tool's schema refuses) has
+      // no input, only the model's raw one.
+      const notRun = part.state === "output-error" && part.input === undefined;
+      const asked: unknown = notRun ? part.rawInput : part.input;
+      const what =
+        isRecord(asked) && typeof asked.product === "string" && typeof asked.qty === "number"
+          ? `${String(asked.qty)} x ${asked.product}`
+          : undefined;
+      if (what !== undefined || !notRun) {
+        item.append(element("p", { className: "tool", text: `Shop: ${what ?? ""}` }));
+      }
       const approval = approvals.get(part.toolCallId);
-      if (approval !== undefined) {
+      if (notRun && approval === undefined) {
+        const card = approvalCard({
+          status: NOT_RUN,
+          description: notRunText(asked, part.errorText),
+        });
+        card.dataset.announce = `card:${part.toolCallId}`;
+        item.append(card);
+      } else if (approval !== undefined) {
         // A call not tried: what its result tells the model is no sentence for the person.
         const output: unknown = part.state === "output-available" ? part.output : undefined;
         const card = approvalCard(

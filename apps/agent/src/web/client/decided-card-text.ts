@@ -25,6 +25,7 @@ const HEADINGS: Readonly<Record<string, string>> = {
   ERROR: "failed",
   CONFIG_ERROR: "not asked",
   [NOT_TRIED]: "not tried",
+  NOT_RUN: "not run",
   UNKNOWN: "unknown",
 };
 
@@ -57,4 +58,73 @@ export function notTriedText(purchase: AskedPurchase, error: unknown): string {
   return error === REPEATED_PURCHASE
     ? `Another ${what}, asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another.`
     : `${what} was not tried: nobody was asked to approve it, and nothing was ordered.`;
+}
+
+/** The status of a tool call that never ran: the model's input could not be used. */
+export const NOT_RUN = "NOT_RUN";
+
+/** The purchase tool's bounds (purchase.ts in @ciba-testbed/shared; its test holds them to it). */
+export const INPUT_BOUNDS = { productLength: 100, qty: 1000, priceLimit: 1_000_000 };
+
+/** The members the purchase tool takes (`purchaseRequestSchema`). */
+const TAKEN = new Set(["product", "qty", "priceLimit"]);
+
+/** Why the purchase tool refuses `input`, an object, in a person's words; none when it would not. */
+function refusedInput(input: Readonly<Record<string, unknown>>): string[] {
+  const { product, qty, priceLimit } = input;
+  const why: string[] = [];
+  const other = Object.keys(input).filter((key) => !TAKEN.has(key));
+  if (other.length > 0) {
+    why.push(`it gave ${other.join(", ")}, which the purchase tool does not take`);
+  }
+  if (typeof product !== "string") why.push("it named no product");
+  else if (product.trim() === "") why.push("its product name was empty");
+  else if (product.trim().length > INPUT_BOUNDS.productLength) {
+    why.push(`its product name was over ${String(INPUT_BOUNDS.productLength)} characters`);
+  }
+  if (typeof qty !== "number") why.push("its quantity was not a number");
+  else if (!Number.isInteger(qty)) why.push("its quantity was not a whole number");
+  else if (qty < 1 || qty > INPUT_BOUNDS.qty) {
+    why.push(`its quantity was not 1 to ${String(INPUT_BOUNDS.qty)}`);
+  }
+  if (priceLimit !== undefined) {
+    if (typeof priceLimit !== "number") why.push("its price limit was not a number");
+    else if (priceLimit < 0.01 || priceLimit > INPUT_BOUNDS.priceLimit) {
+      why.push(`its price limit was not 0.01 to ${String(INPUT_BOUNDS.priceLimit)} ${CURRENCY}`);
+    }
+  }
+  return why;
+}
+
+/**
+ * What the card of a tool call that never ran says: `input` is the call's input as the model
+ * wrote it (the JSON's value, or the text when it was none), `errorText` the tool part's error.
+ * The why is said in the card's own words, read from the input: the
+ * part's error is written for the model and the answer (it quotes the input, and for input that
+ * is not JSON it carries the AI SDK's parser message), and the answer below says it whole.
+ */
+export function notRunText(input: unknown, errorText: string): string {
+  const what =
+    isObject(input) && typeof input.product === "string" && typeof input.qty === "number"
+      ? ` for ${describe(input)}`
+      : "";
+  let why: string;
+  if (!isObject(input)) {
+    why = /\bnot whole JSON\b/u.test(errorText)
+      ? "its input broke off before it was complete"
+      : "its input was not JSON the agent can read";
+  } else {
+    const refused = refusedInput(input);
+    why =
+      refused.length > 0
+        ? refused.join("; ")
+        : errorText.startsWith("The model's call of ")
+          ? "the purchase tool refused its input"
+          : "the model's answer broke off, so none of the calls in it was run";
+  }
+  return `The model's call${what} was not run: ${why}. Nobody was asked to approve anything for it, and nothing was ordered.`;
+}
+
+function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
