@@ -810,7 +810,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     },
   );
 
-  it("says a model that calls the same purchase at every step once, and that the step limit ended the turn", async () => {
+  it("says a model that calls the same purchase at every step once, and that the step limit ended the turn, with its code", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().approve();
     const shop = stubShop().order(201, { id: "ord_1" });
@@ -825,9 +825,38 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(model.prompts).toHaveLength(20);
     expect(auth0.count("/bc-authorize")).toBe(1);
     expect(shop.calls).toHaveLength(1);
-    expect(report).toMatchObject({ outcome: "PARTIAL", exitCode: 10 });
+    expect(report).toMatchObject({
+      outcome: "PARTIAL",
+      exitCode: 10,
+      error: "model_step_limit",
+      fix: "Ask again; if it recurs, choose another model (AGENT_MODEL, --model).",
+    });
     expect(report.message).toBe(
       "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again.",
+    );
+  });
+
+  it("reports a model that orders anew at every step until the step limit as PARTIAL, model_step_limit: it never said it was done", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0();
+    const shop = stubShop();
+    for (let step = 1; step <= 20; step++) {
+      auth0.bcAuthorize().approve();
+      shop.order(201, { id: `ord_${String(step)}` });
+    }
+    const model = scriptedModel(
+      Array.from({ length: 25 }, (_, step) =>
+        callOf({ product: "USB-C cable", qty: step + 1 }, `call_${String(step)}`),
+      ),
+    );
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy USB-C cables");
+
+    expect(shop.calls).toHaveLength(20);
+    expect(report).toMatchObject({ outcome: "PARTIAL", exitCode: 10, error: "model_step_limit" });
+    expect(report.message).toMatch(
+      /^Ordered 1 x USB-C cable: order ord_1\. .* The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again\.$/,
     );
   });
 

@@ -472,14 +472,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (failure !== undefined) failure = withUnrunCall(failure, step.cutCall);
     failure ??= step.failure();
     const text = step.said;
-    const stepLimit =
-      failure === undefined && step.stepCapped() !== undefined ? MAX_STEPS : undefined;
+    const capped = failure === undefined ? step.stepCapped() : undefined;
     const report = await settle(
       threadId,
       began,
       failure === undefined ? text : "",
       failure,
-      stepLimit,
+      capped,
     );
     return { ...report, timings: { ...report.timings, modelMs } };
   }
@@ -490,7 +489,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     began: number,
     modelText: string,
     failure?: ModelFailure,
-    stepLimit?: number,
+    capped?: ModelFailure,
   ): Promise<AgentReport> {
     const thread = await journal.get(threadId);
     if (thread === undefined) throw threadGone(threadId);
@@ -524,22 +523,32 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (outcome !== "PENDING") {
       const notTried =
         failure === undefined ? withSkipped(skipped, await untried(thread, outcome)) : undefined;
+      // A turn the step cap ended (a model that called the tool at every step) did not end as
+      // asked: its code says so, and what it ordered is not all it was asked for, or it may be.
+      const reported = capped ?? failure;
       thread.finished = {
-        outcome,
+        outcome:
+          capped === undefined
+            ? outcome
+            : ordered
+              ? "PARTIAL"
+              : outcome === "NO_PURCHASE"
+                ? capped.outcome
+                : outcome,
         message: closingMessage(
           thread,
           outcome,
           {
             text: modelText,
             builtIn: builtInModel,
-            ...(stepLimit === undefined ? {} : { stepLimit }),
+            ...(capped === undefined ? {} : { stepLimit: MAX_STEPS }),
           },
           failure,
           notTried,
         ),
         at: clock.now(),
-        ...(failure?.fix === undefined ? {} : { fix: failure.fix }),
-        ...(failure?.error === undefined ? {} : { error: failure.error }),
+        ...(reported?.fix === undefined ? {} : { fix: reported.fix }),
+        ...(reported?.error === undefined ? {} : { error: reported.error }),
         ...(notTried === undefined ? {} : { notTried }),
       };
       await writerOf(threadId).put(thread);

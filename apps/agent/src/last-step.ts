@@ -106,6 +106,7 @@ export class LastStep {
     const tool = this.lastTool ?? "its tool";
     return {
       outcome: "ERROR",
+      error: "model_step_limit",
       message: `The model was stopped after ${String(MAX_STEPS)} steps, the most one turn may take: it called ${tool} at every step and never gave its answer.`,
       fix: "Ask again; if it recurs, choose another model (AGENT_MODEL, --model).",
     };
