@@ -836,6 +836,47 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     );
   });
 
+  it("names a product in the report's lines as the shop resolved it, not in the model's spelling", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1" });
+    const model = scriptedModel([callOf({ product: "xyz-phone", qty: 1 }), { text: "Done." }]);
+    const { agent } = setup({ model });
+
+    const report = await agent.run("Buy an XYZ phone");
+
+    expect(report.message).toBe("Ordered 1 x XYZ phone: order ord_1.");
+    expect(report.purchases[0]).toMatchObject({
+      purchase: { product: "xyz-phone", qty: 1 },
+      productName: "XYZ phone",
+    });
+  });
+
+  it("names a product by the shop's order when it says it, and quotes the model's words where nothing was resolved", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().deny();
+    const model = scriptedModel([callOf({ product: "usb-c cable", qty: 3 })]);
+    const denied = await setup({ model }).agent.run("Buy 3 USB-C cables");
+    expect(denied.message).toBe(
+      "The purchase of 3 x USB-C cable was denied; nothing was ordered. Anything asked for after it was not tried.",
+    );
+
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_2", product: { id: "xyz-phone", name: "XYZ Phone (2026)" } });
+    const ordered = await setup({
+      model: scriptedModel([callOf({ product: "XYZ phones", qty: 1 }), { text: "Done." }]),
+    }).agent.run("Buy an XYZ phone");
+    expect(ordered.message).toBe("Ordered 1 x XYZ Phone (2026): order ord_2.");
+
+    const unknown = await setup({
+      model: scriptedModel([callOf({ product: "xyz fone", qty: 1 })]),
+    }).agent.run("Buy an xyz fone");
+    expect(unknown.message).toBe(
+      'Could not buy 1 x "xyz fone" as the model named it: The shop\'s catalog has no product matching "xyz fone"; the person was not asked. Anything asked for after it was not tried.',
+    );
+    expect(unknown.purchases[0]).toMatchObject({ productName: null });
+  });
+
   it("reports a model that orders anew at every step until the step limit as PARTIAL, model_step_limit: it never said it was done", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0();

@@ -85,7 +85,9 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     const { code, stdout, stderr } = await run(`pnpm agent "Buy 2 XYZ phones"`);
 
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^Could not buy 2 x XYZ phone: Cannot read the shop's catalog at http/);
+    expect(stdout).toMatch(
+      /^Could not buy 2 x "XYZ phone" as the model named it: Cannot read the shop's catalog at http/,
+    );
     expect(stdout).toContain("the person was not asked");
     expect(stderr).toContain(
       "Fix: Start the local stack with pnpm dev (the shop alone: pnpm shop-api, with pnpm mock-auth0 running), or point SHOP_API_URL (or SHOP_CATALOG_URL) at the shop.",

@@ -15,6 +15,12 @@ export interface PurchaseRecord {
    */
   purchaseId?: string;
   purchase: PurchaseRequest;
+  /**
+   * The product's name in the shop's catalog, once the catalog resolved the model's words to it
+   * ("XYZ phone" for "xyz-phone"); null when the shop resolved nothing (its catalog could not be
+   * read, or has no such product). Absent in journals written before.
+   */
+  productName?: string | null;
   bindingMessage: string;
   /** The cap the person approves: their price limit, else the catalog total when known. */
   maximumAmount?: number;
@@ -53,6 +59,7 @@ export function pendingResult(record: PurchaseRecord): PurchaseResult {
   return {
     outcome: "PENDING",
     purchase: record.purchase,
+    ...(record.productName === undefined ? {} : { productName: record.productName }),
     bindingMessage: record.bindingMessage,
     description: "Waiting for the person to approve.",
     ...(request
@@ -82,6 +89,7 @@ export function finishedResult(
   return {
     ...verdict,
     purchase: record.purchase,
+    ...(record.productName === undefined ? {} : { productName: record.productName }),
     // Only a consent that was sent: a reader takes the binding message for what was asked.
     ...(asked ? { bindingMessage: record.bindingMessage } : {}),
     ...(record.request ? { authReqId: record.request.id } : {}),

@@ -23,7 +23,14 @@ export interface Verdict {
  * authorization failure cannot turn into a tool error the model is invited to retry.
  */
 export interface PurchaseResult extends Verdict {
+  /** The purchase as the model asked for it, in its words. */
   purchase: PurchaseRequest;
+  /**
+   * The product's name in the shop's catalog, once the catalog resolved the model's words to it;
+   * null when the shop resolved nothing (`PurchaseRecord.productName`). Absent for a call that
+   * was not tried (the catalog was not asked), and in journals written before.
+   */
+  productName?: string | null;
   bindingMessage?: string;
   authReqId?: string;
   order?: Order;
@@ -96,8 +103,34 @@ export function describeAfterOrders(result: PurchaseResult): string {
   return describeAs(result, true);
 }
 
+/**
+ * The product of a purchase by the shop's name for it, once the shop resolved it: the order's,
+ * else the catalog's; null when the shop resolved nothing, undefined when it was not asked.
+ */
+export function shopNameOf(result: PurchaseResult): string | null | undefined {
+  const { product } = (result.order ?? {}) as { product?: { name?: unknown } };
+  return typeof product?.name === "string" && product.name !== ""
+    ? product.name
+    : result.productName;
+}
+
+/**
+ * The purchase of `result` as a report line names it: by the shop's name for the product once
+ * the shop resolved it ("1 x XYZ phone" for the model's "xyz-phone"); where the shop resolved
+ * nothing, by the model's words quoted as its ('1 x "xyz phone" as the model named it'); and by
+ * the model's words as they are for a call the shop was not asked about (not tried).
+ */
+export function describeResultPurchase(result: PurchaseResult): string {
+  const name = shopNameOf(result);
+  if (name === undefined) return describePurchase(result.purchase);
+  return describePurchase({
+    ...result.purchase,
+    product: name ?? `${JSON.stringify(result.purchase.product)} as the model named it`,
+  });
+}
+
 function describeAs(result: PurchaseResult, earlierOrdered: boolean): string {
-  const what = describePurchase(result.purchase);
+  const what = describeResultPurchase(result);
   switch (result.outcome) {
     case "ORDERED":
       return `Ordered ${what}: ${result.order ? orderSummary(result.order) : "order placed"}.`;

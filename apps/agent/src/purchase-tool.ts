@@ -272,6 +272,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       toolCallId,
       purchaseId: newPurchaseId(),
       purchase: input,
+      productName: catalog.kind === "found" ? catalog.name : null,
       bindingMessage: purchaseBindingMessage({ ...input, priceLimit: maximumAmount }),
       ...(maximumAmount === undefined ? {} : { maximumAmount }),
       startedAt: clock.now(),

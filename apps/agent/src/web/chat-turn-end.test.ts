@@ -113,6 +113,18 @@ describe("a chat turn whose purchase did not go through", () => {
     expect((await chat.reply()).reply).toBe(DENIAL);
   });
 
+  it("names the product in its answer as the shop's catalog does, not as the model spelt it", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().deny();
+    const model = scriptedModel([callOf({ product: "xyz-phone", qty: 1 }), { text: CLAIM }]);
+    const chat = chatApp("block", model);
+
+    const chunks = await chat.post([asked]);
+
+    expect(shownText(chunks)).toBe(DENIAL);
+    expect((await chat.reply()).reply).toBe(DENIAL);
+  });
+
   it("ends the same way when the page resumes a purchase that was denied meanwhile", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending();
