@@ -392,6 +392,10 @@ export function modelThenWrote(said: string): string {
 }
 
 function whyInvalid(error: unknown): string {
+  // The SDK's own words for it carry its parser's message and the input again.
+  if (InvalidToolInputError.isInstance(error) && JSONParseError.isInstance(error.cause)) {
+    return "input that is not valid JSON";
+  }
   if (InvalidToolInputError.isInstance(error)) {
     const { issues } = (TypeValidationError.isInstance(error.cause) ? error.cause.cause : {}) as {
       issues?: unknown;

@@ -384,6 +384,17 @@ describe("a chat turn whose model cannot call the tool as it should", () => {
     );
   });
 
+  it("says a call whose input is not JSON could not run in words of its own, not the AI SDK's parser message", async () => {
+    const input = '{"product": "XYZ phone", "qty": 2';
+    const chat = chatApp("block", scriptedModel([callOf(input), { text: CLAIM }]));
+
+    const chunks = await chat.post([asked]);
+
+    expect(appAnswer(chunks)).toBe(
+      `The model's call of shop_online could not run, with the input ${JSON.stringify(input)} (input that is not valid JSON); nobody was asked to approve anything for it, and nothing was ordered for it. The model then wrote: ${JSON.stringify(CLAIM)} Ask again, naming the product and a whole quantity; if it recurs, choose a model that follows the tool's input schema (AGENT_MODEL, --model).`,
+    );
+  });
+
   it("ends the turn at the second call that cannot run: one correction, not one per step", async () => {
     const invalid = { product: "XYZ phone", qty: "2" };
     const model = scriptedModel(
