@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { filterProblems, matches, mayBeRefusalOf } from "./request-filter.js";
 import { waitOptionProblems } from "./wait-for-request.js";
@@ -84,5 +84,22 @@ describe("a filter or wait options a caller misspelt", () => {
       "where must return true or false, not 1",
     );
     expect(matches(one, { where: () => false })).toBe(false);
+  });
+});
+
+describe("RequestFilterError", () => {
+  it("is an instanceof the class of another copy of the module, as the ESM and CommonJS builds are", async () => {
+    const first = await import("./request-filter.js");
+    vi.resetModules();
+    const second = await import("./request-filter.js");
+    expect(second.RequestFilterError).not.toBe(first.RequestFilterError);
+
+    const error = new first.RequestFilterError("requests", "filter", ["binding_message"]);
+    expect(error instanceof second.RequestFilterError).toBe(true);
+    expect(error instanceof TypeError).toBe(true);
+    expect(new TypeError("binding_message") instanceof second.RequestFilterError).toBe(false);
+    expect(() => {
+      first.checkFilter({ binding_message: "x" }, "requests");
+    }).toThrow(second.RequestFilterError);
   });
 });

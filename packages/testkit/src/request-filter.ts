@@ -125,8 +125,16 @@ export function checkFilter(filter: unknown, call: string): void {
   if (problems.length > 0) throw new RequestFilterError(call, "filter", problems);
 }
 
+/**
+ * Marks a RequestFilterError of any copy of the testkit: the package's ESM and CommonJS builds
+ * each define the class, and a test that imports one may meet an error thrown by the other.
+ */
+const FILTER_ERROR = Symbol.for("@ciba-testbed/testkit:RequestFilterError");
+
 /** A filter or options a call refused: each problem names its key and the fix. */
 export class RequestFilterError extends TypeError {
+  readonly [FILTER_ERROR] = true;
+
   constructor(
     call: string,
     what: string,
@@ -134,6 +142,15 @@ export class RequestFilterError extends TypeError {
   ) {
     super(`Invalid ${call} ${what}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "RequestFilterError";
+  }
+
+  /** `instanceof` holds for the error of either build (ESM or CommonJS), not of this one only. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[FILTER_ERROR] === true
+    );
   }
 }
 
