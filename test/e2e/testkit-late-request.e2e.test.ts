@@ -46,7 +46,10 @@ for (;;) {
 const run = promisify(execFile);
 let testbed: Testbed;
 
-/** The agent as the testkit README's `runAgent`: an async function, its child out of reach. */
+/**
+ * An agent whose run does not carry its child process, as an async function around it returns,
+ * or an agent in the test's own process: the failed wait cannot end it.
+ */
 const runAgent = async (qty: number, delayMs: number) =>
   JSON.parse((await startAgent(qty, delayMs)).stdout) as Record<string, unknown>;
 /** The agent as `promisify(execFile)` runs it: a promise that carries its child process. */

@@ -23,7 +23,7 @@ import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { readmeExampleFiles } from "../support/readme-example.js";
+import { readmeExample, readmeExampleFiles } from "../support/readme-example.js";
 
 /** The quickstart agent as the testkit package ships it (`files` in its package.json). */
 const FIXTURE = path.join(REPO_ROOT, "packages/testkit/examples/quickstart-agent");
@@ -38,6 +38,39 @@ function link(name: string, target: string): void {
   symlinkSync(target, at, "dir");
 }
 
+/** The declaration of `runAgent` in a README example, whole. */
+function runAgentOf(example: string): string {
+  const declaration = /^const runAgent = [\s\S]*?^};$/m.exec(example)?.[0];
+  if (declaration === undefined) throw new Error("the example declares no runAgent");
+  return declaration;
+}
+
+/**
+ * A test file of the project's own, beside the examples: the testkit README's first example up to
+ * its tests, then tests that its `runAgent`, and the repository README's, hand a wait that fails
+ * the agent's process to end, so that the agent asks nothing a later test could approve.
+ */
+function failedWaitTest(): string {
+  const first = readmeExampleFiles("packages/testkit/README.md").get("agent.test.ts") ?? "";
+  const endsItsAgent = (readme: string, declaration: string) => `
+it("ends the agent of a wait that fails: the ${readme}'s runAgent carries its child", async () => {
+  ${declaration.replace(/\n/g, "\n  ")}
+  const since = new Date();
+  const agent = runAgent("Buy 2 XYZ phones");
+  await expect(
+    testbed.approver.waitForRequest({ user: testbed.user }, { agent, timeoutMs: 1 }),
+  ).rejects.toThrow("its agent's process was ended (SIGKILL)");
+  await expect(agent).rejects.toMatchObject({ signal: "SIGKILL" });
+  expect(await testbed.approver.requests({ since })).toEqual([]);
+}, 30_000);
+`;
+  return (
+    first.slice(0, first.indexOf("\nconst runAgent = ")) +
+    endsItsAgent("testkit README", runAgentOf(first)) +
+    endsItsAgent("repository README", runAgentOf(readmeExample()))
+  );
+}
+
 beforeAll(async () => {
   project = await makeScratchFolder("ciba-testkit-readme-");
   writeFileSync(
@@ -49,6 +82,7 @@ beforeAll(async () => {
   for (const [name, text] of readmeExampleFiles("packages/testkit/README.md")) {
     writeFileSync(path.join(project, name), text);
   }
+  writeFileSync(path.join(project, "failed-wait.test.ts"), failedWaitTest());
   link("@ciba-testbed/testkit", path.join(REPO_ROOT, "packages/testkit"));
   link("vitest", realpathSync(path.join(REPO_ROOT, "node_modules/vitest")));
   for (const name of AGENT_PACKAGES) {
@@ -110,7 +144,7 @@ describe("the testkit README", () => {
       };
       throw new Error(`${message}\n${stdout}\n${stderr}`);
     });
-    expect(stdout).toMatch(/Test Files\s+3 passed/);
-    expect(stdout).toMatch(/Tests\s+6 passed/);
+    expect(stdout).toMatch(/Test Files\s+4 passed/);
+    expect(stdout).toMatch(/Tests\s+8 passed/);
   });
 });

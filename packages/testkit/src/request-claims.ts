@@ -97,7 +97,8 @@ export class RequestClaims {
 
 /**
  * The child process an agent's run carries, to end it: the promise of `promisify(execFile)`
- * (its `child`), or a promise that is the process itself (execa's).
+ * (its `child`) or of a wrapper that attached it so (`Object.assign(promise, { child })`), or a
+ * promise that is the process itself (execa's).
  */
 export function childOf(
   agent: PromiseLike<unknown>,

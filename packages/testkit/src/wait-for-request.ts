@@ -27,7 +27,8 @@ export interface WaitOptions {
    * The agent's run, e.g. the promise of its child process: when it fails first, the wait fails
    * at once with its error (as `cause`); when it finishes without the request, with what it
    * returned. When the wait fails, the agent is its failed test's: a child process the run
-   * carries (`promisify(execFile)`'s `child`, execa's) is ended, and what the agent still asks
+   * carries (`promisify(execFile)`'s `child`, one a wrapper attached as `child`, execa's) is
+   * ended, and what the agent still asks
    * that matches the filter is expired as it arrives (`RequestClaims`).
    */
   agent?: PromiseLike<unknown>;
