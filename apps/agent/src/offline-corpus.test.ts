@@ -228,6 +228,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * "... Also", "... for", "..., uh", "... My bad.", "... …") were bought, and ask since; other
  * words for a cart ("to my bag", "to my saved items") were bought, and ask since, and a cart
  * ordered in the same sentence ("... to my cart and buy it") asked, and is bought since.
+ * held-out-fresh-17.json (what a fourth outside audit found read wrongly next to the fixes of
+ * fresh-16, with neighbours written before running them): a sentence after the order that opens
+ * with "my", "your" or "our" and has no verb ("Buy 2 XYZ phones. My treat.") was bought, its
+ * first two words taken for whose the purchase is; it asks since, as "... Treat." did.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -390,6 +394,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-14.json": [],
   "held-out-fresh-15.json": [],
   "held-out-fresh-16.json": [],
+  "held-out-fresh-17.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -416,6 +421,7 @@ describe.each([
   ["held-out-fresh-14.json"],
   ["held-out-fresh-15.json"],
   ["held-out-fresh-16.json"],
+  ["held-out-fresh-17.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],

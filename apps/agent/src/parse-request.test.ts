@@ -460,6 +460,30 @@ describe("parsePurchaseRequest", () => {
     }
   });
 
+  it("asks about a sentence after the order that opens with 'my' and has no verb, as about any other", () => {
+    for (const [text, said] of [
+      ["Buy 2 XYZ phones. My treat.", "treat"],
+      ["Buy an ABC laptop. Your treat.", "treat"],
+      ["Buy a USB-C cable. My call.", "call"],
+    ] as const) {
+      expect(read(text), text).toMatchObject({
+        reason: "unread_detail",
+        question: expect.stringContaining(`I did not read "${said}"`) as unknown,
+      });
+    }
+    // Before the order it is context, as "I'm starting college." is; after the verb, whose it is.
+    expect(summarize(read("My treat. Buy 2 XYZ phones."))).toBe("2 x XYZ phone");
+    expect(summarize(read("Get my wife an XYZ phone"))).toBe("1 x XYZ phone");
+    // "my budget's $280" is the limit's cue "my budget is", contracted.
+    for (const text of [
+      "Buy wireless headphones; my budget's $280",
+      "Buy wireless headphones. My budget's $280.",
+      "Buy wireless headphones, my budget's $280",
+    ]) {
+      expect(summarize(read(text)), text).toBe("1 x Wireless headphones <= 280");
+    }
+  });
+
   it("buys what a sentence puts in a cart and orders after it", () => {
     expect(summarize(read("Add an XYZ phone to my cart and buy it"))).toBe("1 x XYZ phone");
     expect(summarize(read("Put an XYZ phone in my cart and order it now"))).toBe("1 x XYZ phone");

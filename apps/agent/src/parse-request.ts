@@ -1953,13 +1953,19 @@ function unreadWords({
     // "make an order for", "put in an order for": the grammar of a verb of buying.
     const length = Math.max(courtesyAt(plain, index), orderPhraseAt(plain, index));
     for (let at = index; at < index + length; at += 1) accounted[at] = true;
-    // "never mind the case", "get my wife an XYZ phone": whose it is, right after the verb.
+    // "never mind the case", "get my wife an XYZ phone": whose it is, right after the verb. Not
+    // the first words of a sentence with no verb: "My treat." says more than whose it is.
     if (
       (plain[index] === "never" && plain[index + 1] === "mind") ||
-      (index === intent + 1 && POSSESSIVES.has(plain[index] ?? ""))
+      (intent >= 0 && index === intent + 1 && POSSESSIVES.has(plain[index] ?? ""))
     ) {
       accounted[index] = true;
       accounted[index + 1] = true;
+    }
+    // "my budget's $280": the limit's cue "my budget is", contracted, before the limit it reads.
+    if (["budget's", "limit's"].includes(plain[index] ?? "") && consumed[index + 1] === true) {
+      accounted[index] = true;
+      if (POSSESSIVES.has(plain[index - 1] ?? "")) accounted[index - 1] = true;
     }
   }
   plain.forEach((word, index) => {
