@@ -484,6 +484,28 @@ describe("parsePurchaseRequest", () => {
     }
   });
 
+  it('buys after "Do it now." as after "Go.", and asks when it says more', () => {
+    for (const text of [
+      "Buy an XYZ phone. Do it now.",
+      "Buy an XYZ phone.\nDo it now.",
+      "Buy an XYZ phone. Please do it.",
+      "Buy an XYZ phone, just do it",
+      "Buy an XYZ phone. Go.",
+    ]) {
+      expect(summarize(read(text)), text).toBe("1 x XYZ phone");
+    }
+    for (const text of [
+      "Buy an XYZ phone. Do it?",
+      "Buy an XYZ phone. Do it again.",
+      "Buy an XYZ phone. Do that instead.",
+      "Buy an XYZ phone. Do it with a case.",
+    ]) {
+      expect(read(text), text).toMatchObject({ kind: "unclear", reason: "unread_detail" });
+    }
+    // Alone, as the next message, it names nothing to buy.
+    expect(summarize(read("Do it now."))).toBe("? not_a_purchase");
+  });
+
   it("buys what a sentence puts in a cart and orders after it", () => {
     expect(summarize(read("Add an XYZ phone to my cart and buy it"))).toBe("1 x XYZ phone");
     expect(summarize(read("Put an XYZ phone in my cart and order it now"))).toBe("1 x XYZ phone");

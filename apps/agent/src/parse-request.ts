@@ -1962,6 +1962,7 @@ function unreadWords({
       accounted[index] = true;
       accounted[index + 1] = true;
     }
+    if (isEncouragement(plain, index)) accounted[index] = true;
     // "my budget's $280": the limit's cue "my budget is", contracted, before the limit it reads.
     if (["budget's", "limit's"].includes(plain[index] ?? "") && consumed[index + 1] === true) {
       accounted[index] = true;
@@ -2007,6 +2008,31 @@ function unreadWords({
     }
   });
   return indicesWhere(plain, (_, index) => accounted[index] !== true);
+}
+
+/** What may follow "do it" in encouragement: "now", "please", "right away", "for me". */
+const ENCOURAGEMENT_TAIL = new Set(
+  "now please asap already right away then thanks thank you for me us".split(" "),
+);
+
+/**
+ * Whether the "do" at `at` opens encouragement after the order, as "Go." does and as "Do it."
+ * before the order does: "Buy an XYZ phone. Do it now.", "... Please do it.", "..., just do
+ * it". "do it", "do this" or "do that" opens its clause (past "please", "ok", "just") and
+ * only such words as "now" and "please" follow; "Do it?", "Do it with a case", "Do it again"
+ * or "Do that instead" say more, and are asked about.
+ */
+function isEncouragement(plain: readonly string[], at: number): boolean {
+  if (plain[at] !== "do" || !["it", "this", "that"].includes(plain[at + 1] ?? "")) return false;
+  const clause = plain.slice(0, at).findLastIndex((word) => [",", ";", "and"].includes(word)) + 1;
+  // "Just do it.": "just" before it too.
+  const opens = plain[at - 1] === "just" ? at - 1 : at;
+  return (
+    clause + openingOf(plain.slice(clause, opens)) === opens &&
+    plain
+      .slice(at + 2)
+      .every((word) => ENCOURAGEMENT_TAIL.has(word) || (isPunctuation(word) && word !== "?"))
+  );
 }
 
 /** The whole numbers from `from` up to, not including, `to`. */
