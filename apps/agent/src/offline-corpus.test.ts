@@ -233,7 +233,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * with "my", "your" or "our" and has no verb ("Buy 2 XYZ phones. My treat.") was bought, its
  * first two words taken for whose the purchase is; it asks since, as "... Treat." did. "Do it
  * now." after the order asked, though "Go." there and "Do it." before the order were read as
- * encouragement; it is encouragement since, unless it says more ("Do it again.", "Do it?").
+ * encouragement; it is encouragement since, unless it says more ("Do it again.", "Do it?"). A
+ * cart ordered in the next sentence ("Add an XYZ phone to my cart. Then buy it.") asked, though
+ * one ordered in the same sentence was bought; it is bought since.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

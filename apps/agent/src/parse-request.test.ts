@@ -512,6 +512,33 @@ describe("parsePurchaseRequest", () => {
     expect(summarize(read("Add 2 XYZ phones to the basket and order them"))).toBe("2 x XYZ phone");
   });
 
+  it("buys what a sentence puts in a cart when the next sentence orders it", () => {
+    for (const [text, reading] of [
+      ["Add an XYZ phone to my cart. Then buy it.", "1 x XYZ phone"],
+      ["Add an XYZ phone to my cart.\nThen buy it.", "1 x XYZ phone"],
+      ["Put 2 XYZ phones in my basket. Then buy them.", "2 x XYZ phone"],
+      ["Add an XYZ phone under $500 to my cart. Then buy it.", "1 x XYZ phone <= 500"],
+      [
+        "Add an XYZ phone and a USB-C cable to my cart. Then buy them.",
+        "1 x XYZ phone + 1 x USB-C cable",
+      ],
+    ] as const) {
+      expect(summarize(read(text)), text).toBe(reading);
+    }
+    // A next sentence that denies, buys something else, waits or asks leaves the cart a cart.
+    for (const text of [
+      "Add an XYZ phone to my cart. Don't buy it yet.",
+      "Add an XYZ phone to my cart. Then buy an ABC laptop.",
+      "Add an XYZ phone to my cart. I'll buy it next week.",
+      "Add an XYZ phone to my cart. Then buy it?",
+    ]) {
+      expect(read(text), text).toMatchObject({
+        reason: "not_now",
+        question: expect.stringContaining('You wrote "to my cart"') as unknown,
+      });
+    }
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

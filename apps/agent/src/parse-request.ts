@@ -165,6 +165,13 @@ interface SentenceReading {
    * a number or an amount of money it did not read. Any of them makes the request a question.
    */
   doubts: Problem[];
+  /**
+   * A cart the sentence fills and does not order ("Add an XYZ phone to my cart"): a doubt
+   * unless the next sentence orders it ("Then buy it.").
+   */
+  cart: Problem | undefined;
+  /** It ends with a question mark. */
+  asked: boolean;
 }
 
 /** Words that may follow a changed count: "make it 3 instead", "I mean 2 of them". */
@@ -426,6 +433,7 @@ function interpret(
   adoptNamed(readings);
   hangOnQuestions(readings, questions);
   openingsLeft(readings, questions);
+  cartsLeft(readings);
   dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
@@ -729,6 +737,40 @@ function openingsLeft(
     }
     const said = reading.typed.slice(opening.start, opening.end).join(" ");
     reading.doubts.push({ ...opening, unclear: questions.hesitant(said) });
+  });
+}
+
+/**
+ * "Add an XYZ phone to my cart. Then buy it.": a cart the next sentence orders, with nothing
+ * else in that sentence to read ("Then buy it.", "Buy it.", "And order them now."), is bought,
+ * as one ordered in the same sentence is ("... to my cart and buy it"). Any other cart asks,
+ * as it was filled and not checked out: "... Don't buy it yet.", "... Then buy an ABC
+ * laptop.", "... I'll buy it next week.", "... Then buy it?" It asked though the person had
+ * said to buy.
+ */
+function cartsLeft(readings: readonly SentenceReading[]): void {
+  readings.forEach((reading, index) => {
+    const { cart } = reading;
+    if (cart === undefined) return;
+    const next = readings[index + 1];
+    if (next === undefined) {
+      reading.doubts.push(cart);
+      return;
+    }
+    // "Then buy it.": the one item the cart sentence named, ordered by a pronoun (`adoptNamed`).
+    const adopted = reading.items.length === 0 && next.pronoun !== undefined;
+    const orders =
+      next.items.length === (adopted ? 1 : 0) &&
+      next.mentioned.length === 0 &&
+      next.question === undefined &&
+      !next.asked &&
+      next.cart === undefined &&
+      next.unread.length === 0 &&
+      next.doubts.length === 0 &&
+      next.problems.length === 0 &&
+      !next.negation &&
+      checkedOut(next.words, -1, []);
+    if (!orders) reading.doubts.push(cart);
   });
 }
 
@@ -1045,6 +1087,8 @@ function readSentence(
     named: tokens.map((token) => productsWithWord(token.word, catalog).length > 0),
     pronoun: undefined,
     confirms: false,
+    cart: undefined,
+    asked,
   };
   const words = tokens.map((token) => token.word);
   const opening = openingOf(words);
@@ -1087,7 +1131,8 @@ function readSentence(
   }
   // "Add an XYZ phone to my cart", "Put it in my basket", "... to my saved items": a cart is
   // filled, not checked out, and an order placed for it bought what the person meant to look at
-  // first; unless the sentence orders it after ("... to my cart and buy it").
+  // first; unless the sentence orders it after ("... to my cart and buy it"), or the next one
+  // does (`cartsLeft`).
   const cart = words.findIndex(
     (_, index) =>
       isCartAt(words, index) && words.slice(Math.max(0, index - 3), index).some((w) => INTO.has(w)),
@@ -1096,7 +1141,7 @@ function readSentence(
     const start = words.slice(0, cart).findLastIndex((w) => INTO.has(w));
     const end = CART_TAILS.has(words[cart + 1] ?? "") ? cart + 2 : cart + 1;
     const said = typedText(tokens.slice(start, end));
-    reading.doubts.push({ sentence, start, end, unclear: questions.cart(said) });
+    reading.cart = { sentence, start, end, unclear: questions.cart(said) };
   }
   const thanks = thanksForItem(words, mentions);
   if (thanks !== undefined) {
