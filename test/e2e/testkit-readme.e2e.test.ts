@@ -126,6 +126,13 @@ describe("the testkit README", () => {
     expect(starts).toEqual(["120_000", "120_000", "120_000"]);
   });
 
+  it("gives the root README's testkit example the same hook timeout for its start", () => {
+    const starts = [
+      ...readmeExample().matchAll(/^beforeAll\(async \(\) => \{[\s\S]*?^\}, ([\d_]+)\);/gm),
+    ];
+    expect(starts.map((match) => match[1])).toEqual(["120_000"]);
+  });
+
   it("runs its examples as written, and they pass", { timeout: 180_000 }, async () => {
     const vitest = path.join(project, "node_modules/vitest/vitest.mjs");
     const { stdout } = await promisify(execFile)(process.execPath, [vitest, "run"], {
