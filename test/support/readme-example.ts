@@ -38,7 +38,7 @@ export function readmeExampleFiles(readmePath: string): Map<string, string> {
 export function readmeBlockUnder(
   readmePath: string,
   heading: string,
-  lang: "sh" | "ts" | "yaml",
+  lang: "sh" | "ts" | "js" | "yaml" | "dotenv" | "text",
   nth = 0,
 ): string {
   const readme = readFileSync(path.join(REPO_ROOT, readmePath), "utf8");
