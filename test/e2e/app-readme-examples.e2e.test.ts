@@ -3,15 +3,19 @@
  * stack (only the addresses, ports and CA path change), each TypeScript block as a module of
  * its own beside the app it imports. What each prints must be what its README says it prints.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
+import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
+import { findPostgresBinaries, sharedPostgres } from "../support/postgres.js";
+import { liveMembersAfter } from "../support/process-group.js";
 import { printedAnswers as answers, readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
@@ -201,7 +205,122 @@ describe.runIf(hasCurl)("the apps' README examples on the worker's stack", () =>
     });
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
   });
+
+  it("shop-api: Several replicas makes the database and starts two shops on it that share an order", async () => {
+    const block = readmeBlockUnder(
+      "apps/shop-api/README.md",
+      "## Several replicas (PostgreSQL)",
+      "sh",
+    );
+    const postgres = await sharedPostgres();
+    const { port } = new URL(postgres.url());
+    // The database's address and the shops' ports change; in the repository, pnpm shop-api
+    // runs in place of npx shop-api, as the block's last line says.
+    expect(block).toMatch(/^# in the repository: pnpm shop-api in place of npx shop-api$/m);
+    const script = block
+      .replaceAll("@localhost/shop", `@127.0.0.1:${port}/shop`)
+      .replace(/SHOP_API_PORT=402[12] npx shop-api/g, "SHOP_API_PORT=0 pnpm shop-api");
+    expect(script.match(/SHOP_API_PORT=0 pnpm shop-api &$/gm)).toHaveLength(2);
+    const purchaseToken = () =>
+      s.tenant.userToken({
+        user: BUYER,
+        scope: "openid product:buy",
+        bindingMessage: PURCHASE_MESSAGE,
+        authorizationDetails: [
+          { type: "product_purchase", product: "XYZ phone", quantity: 2, currency: "USD" },
+        ],
+      });
+    // An approval issued before the shops' new database began its record of spent approvals.
+    const early = await purchaseToken();
+    const { urls, stop } = await startedInBackground(
+      script,
+      {
+        // createdb's server, on the database's address; the shops' tenant, on the stack's.
+        PATH: `${findPostgresBinaries()}${path.delimiter}${process.env.PATH}`,
+        PGHOST: "127.0.0.1",
+        PGPORT: port,
+        AUTH0_DOMAIN: new URL(tenant).host,
+        MOCK_AUTH0_CERT_DIR: path.dirname(s.stack.caCertPath),
+        LOG_LEVEL: "warn",
+      },
+      2,
+    );
+    try {
+      const [a = "", b = ""] = urls;
+      const buy = (token: string) =>
+        fetch(`${a}/api/purchases`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ product: "XYZ phone", qty: 2 }),
+        });
+      // It buys nothing, in the words "The record of spent approvals" shows, the time aside.
+      const refused = await buy(early);
+      expect(refused.status).toBe(403);
+      const sample = readmeBlockUnder(
+        "apps/shop-api/README.md",
+        "### The record of spent approvals",
+        "text",
+      );
+      const anyTime = (text: string) =>
+        text.trim().replace(/\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)/, "(<time>)");
+      expect(anyTime(sample)).toContain("(<time>)");
+      const { error_description } = (await refused.json()) as { error_description: string };
+      expect(anyTime(error_description)).toBe(anyTime(sample));
+
+      const token = await purchaseToken();
+      const bought = await buy(token);
+      expect(bought.status).toBe(201);
+      const order = (await bought.json()) as { id: string };
+      // The other replica knows it: the orders are the database's.
+      const listed = await fetch(`${b}/api/purchases`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(((await listed.json()) as { orders: { id: string }[] }).orders).toEqual([
+        expect.objectContaining({ id: order.id }),
+      ]);
+    } finally {
+      await stop();
+      // A second run in this worker makes the database again.
+      const client = new pg.Client({ connectionString: postgres.url() });
+      await client.connect();
+      await client.query("DROP DATABASE shop WITH (FORCE)");
+      await client.end();
+    }
+  });
 });
+
+/**
+ * Runs a shell block whose last commands start servers in the background (`... &`), in a process
+ * group of its own; resolves once `count` of them printed their ready record, to their URLs and
+ * a `stop()` that ends the group.
+ */
+async function startedInBackground(script: string, env: Record<string, string>, count: number) {
+  const shell = spawn("bash", ["--norc", "-euo", "pipefail", "-c", script], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const group = shell.pid!;
+  const stop = async () => {
+    try {
+      process.kill(-group, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    expect(await liveMembersAfter(group, 10_000)).toEqual([]);
+  };
+  let stderr = "";
+  shell.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const urls: string[] = [];
+  for await (const line of createInterface({ input: shell.stdout })) {
+    if (line.startsWith('{"ready":true'))
+      urls.push(String((JSON.parse(line) as { url: unknown }).url));
+    if (urls.length === count) return { urls, stop };
+  }
+  await stop();
+  throw new Error(`${urls.length} of ${count} servers became ready:\n${stderr}`);
+}
 
 describe.runIf(hasCurl)("the model-server README's examples", () => {
   let model: SupervisedChild;
