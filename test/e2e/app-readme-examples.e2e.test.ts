@@ -4,11 +4,14 @@
  * its own beside the app it imports. What each prints must be what its README says it prints.
  */
 import { execFile, spawn, spawnSync } from "node:child_process";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
+import { loadTenant } from "@ciba-testbed/mock-auth0";
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import pg from "pg";
@@ -285,6 +288,29 @@ describe.runIf(hasCurl)("the apps' README examples on the worker's stack", () =>
       await client.connect();
       await client.query("DROP DATABASE shop WITH (FORCE)");
       await client.end();
+    }
+  });
+});
+
+describe("mock-auth0's Validation", () => {
+  it("shows what a tenant with a mistyped grant type and a scope without value gets, word for word", async () => {
+    // The repository's auth0/, with the two mistakes the README's sample names.
+    const folder = await makeScratchFolder("ciba-readme-tenant-");
+    try {
+      cpSync(path.join(REPO_ROOT, "auth0"), path.join(folder, "auth0"), { recursive: true });
+      const file = path.join(folder, "auth0/tenant.yaml");
+      const mistyped = readFileSync(file, "utf8")
+        .replace("- urn:openid:params:grant-type:ciba\n", "- urn:openid:params:grant-type:cibaa\n")
+        .replace("- value: product:buy\n        description:", "- description:");
+      writeFileSync(file, mistyped);
+      const sample = readmeBlockUnder("apps/mock-auth0/README.md", "### Validation", "text");
+      expect(() =>
+        loadTenant({ tenant: file, settings: path.join(folder, "auth0/mock-auth0.json") }),
+      ).toThrow(
+        sample.trimEnd().replaceAll("auth0/tenant.yaml", path.join(folder, "auth0/tenant.yaml")),
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });
