@@ -174,6 +174,43 @@ describe("the READMEs' agent commands on the worker's stack", () => {
   });
 });
 
+describe("the agent README's sample outputs, as a run prints them", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await Scenario.shared("test/fixtures/e2e-tenant.mock-auth0.json");
+    await s.policy("manual", [
+      { when: { bindingMessage: "^Do you want to buy 2 XYZ phones" }, outcome: "deny" },
+    ]);
+  });
+
+  /** Runs the agent with `args`; its stdout and stderr, each with its lines joined. */
+  async function agent(args: string[]) {
+    const { stdout, stderr } = await promisify(execFile)("pnpm", ["agent", ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...s.selfTrustingAgentEnv() },
+    }).catch((error: unknown) => error as { stdout: string; stderr: string });
+    return { stdout: oneLine(stdout), stderr: oneLine(stderr) };
+  }
+  const oneLine = (text: string) => text.trim().replace(/\s+/g, " ");
+
+  it("Several items: the denied first purchase, and the item after it not tried", async () => {
+    const sample = readmeBlockUnder("apps/agent/README.md", "**Several items.**", "text");
+    const { stdout } = await agent(["Buy 2 XYZ phones and a USB-C cable"]);
+    expect(stdout).toContain(oneLine(sample));
+  });
+
+  it("Long expiries: the warning an expiry over 300 s gets, before the request", async () => {
+    const sample = readmeBlockUnder(
+      "apps/agent/README.md",
+      "## Long expiries: email, not push",
+      "text",
+    );
+    expect(sample).toMatch(/^Warning: The expiry of 3600 s /);
+    const { stderr } = await agent(["--expiry", "3600", "Buy 2 XYZ phones"]);
+    expect(stderr).toContain(oneLine(sample));
+  });
+});
+
 describe("the agent README's Usage", () => {
   it("summarizes the real --help: each option and command it names is there", async () => {
     const summary = readmeBlockUnder("apps/agent/README.md", "## Usage", "text");
