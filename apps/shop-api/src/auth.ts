@@ -7,6 +7,7 @@ import type { Handler, NextFunction, Request } from "express";
 import {
   InsufficientScopeError,
   InvalidRequestError,
+  InvalidTokenError,
   UnauthorizedError,
   auth,
   requiredScopes,
@@ -291,6 +292,54 @@ export const requireUserToken: Handler = (req, _res, next) => {
   if (refusal !== undefined) {
     next(new InsufficientScopeError(undefined, refusal));
     return;
+  }
+  next();
+};
+
+/**
+ * The claims the shop stores or looks orders up by: the person (`sub`) and the client (`azp`,
+ * or RFC 9068's `client_id`).
+ */
+const STORED_CLAIMS = ["sub", "azp", "client_id"] as const;
+
+/** A UTF-16 surrogate not part of a pair: in a `u` regular expression a pair is one code point. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why a claim's string cannot name anyone here, or undefined when it can. PostgreSQL text holds
+ * no U+0000, and node-postgres sends a lone surrogate (JSON's `"\ud800"`, not well-formed
+ * Unicode) as U+FFFD: stored, the person `auth0|x\ud800y` would own the orders of
+ * `auth0|x\ufffdy`, a different person.
+ */
+function unstorableBecause(value: string): string | undefined {
+  if (value.includes("\u0000")) return "holds U+0000 (a NUL character)";
+  const lone = LONE_SURROGATE.exec(value)?.[0];
+  if (lone === undefined) return undefined;
+  const code = lone.charCodeAt(0).toString(16).toUpperCase();
+  return `holds a lone surrogate (U+${code}), so it is not a well-formed Unicode string`;
+}
+
+/**
+ * A token whose `sub`, `azp` or `client_id` is a string no identifier may be (see
+ * `unstorableBecause`) is refused before anything is looked up or stored: `401 invalid_token`,
+ * naming the claim. The signature was good, so the issuer made such a claim; the shop will not
+ * store or compare it.
+ */
+export const requireWellFormedClaims: Handler = (req, _res, next) => {
+  const payload = tokenPayload(req);
+  for (const claim of STORED_CLAIMS) {
+    const value = payload[claim];
+    const because = typeof value === "string" ? unstorableBecause(value) : undefined;
+    if (because !== undefined) {
+      next(
+        new InvalidTokenError(
+          `The access token's ${claim} claim ${because}, which this API cannot store or ` +
+            "compare as an identifier; ask the authorization server for a token whose " +
+            `${claim} is well-formed Unicode without U+0000`,
+        ),
+      );
+      return;
+    }
   }
   next();
 };

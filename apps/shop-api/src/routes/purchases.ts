@@ -10,6 +10,7 @@ import {
   requireAuthorizationDetails,
   requireScope,
   requireUserToken,
+  requireWellFormedClaims,
   tokenPayload,
   verifyAccessToken,
 } from "../auth.js";
@@ -187,6 +188,7 @@ export function purchaseRoutes({
                 maxAgeMs: tokenVerification.cacheMaxAge ?? DEFAULT_TOKEN_CACHE_MAX_AGE_MS,
               }),
         ),
+        requireWellFormedClaims,
         requireScope(PRODUCT_BUY_SCOPE),
         requireUserToken,
       ];

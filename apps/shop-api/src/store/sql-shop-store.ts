@@ -7,11 +7,13 @@ import type { PlaceOutcome, ShopStore } from "./shop-store.js";
 import type { OrdersTable, ShopTables } from "./tables.js";
 
 /**
- * PostgreSQL text cannot hold U+0000, so no stored id, owner or key contains it: a lookup by
- * such a value (`GET /api/purchases/%00`) finds nothing, without asking the database (which
- * would refuse the query).
+ * PostgreSQL text cannot hold U+0000, and node-postgres sends a lone surrogate as U+FFFD, so no
+ * stored id, owner or key holds either: a lookup by such a value (`GET /api/purchases/%00`)
+ * finds nothing, without asking the database (which would refuse the query, or compare another
+ * value). The routes refuse a token whose claims hold one (`requireWellFormedClaims`).
  */
-const unstorable = (...values: string[]) => values.some((value) => value.includes("\u0000"));
+const unstorable = (...values: string[]) =>
+  values.some((value) => value.includes("\u0000") || /\p{Cs}/u.test(value));
 
 /** Postgres SQLSTATE 23505 (unique_violation), as node-postgres reports it. */
 function isUniqueViolation(error: unknown): boolean {
