@@ -17,7 +17,12 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 import { encryptedTokenError, refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
 import { errors, insufficientAuthorizationDetails } from "./errors.js";
-import { NO_MATCHING_KEY, unknownKeyError } from "./unknown-key.js";
+import {
+  MULTIPLE_MATCHING_KEYS,
+  NO_MATCHING_KEY,
+  ambiguousKeyError,
+  unknownKeyError,
+} from "./unknown-key.js";
 import { CacheableRequests } from "./verified-token-cache.js";
 import type { VerifiedTokenCache } from "./verified-token-cache.js";
 
@@ -163,13 +168,19 @@ function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
 
 /**
  * jose's "no applicable key found in the JSON Web Key Set" for a token whose `iss` is not this
- * API's issuer says the token may be another issuer's, naming both (`unknownKeyError`); the
- * code and challenge stay RFC 6750's `invalid_token`.
+ * API's issuer says the token may be another issuer's, naming both; for one of this issuer's,
+ * which key and algorithm the token asks for (`unknownKeyError`). Its "multiple matching keys"
+ * for a token without `kid` says that the token names no key (`ambiguousKeyError`). The code
+ * and challenge stay RFC 6750's `invalid_token`.
  */
 function nameOtherIssuer(req: Request, issuer: string, next: NextFunction): NextFunction {
   return (error?: unknown) => {
     if (error instanceof UnauthorizedError && error.message === NO_MATCHING_KEY) {
       next(unknownKeyError(req.headers.authorization, issuer) ?? error);
+      return;
+    }
+    if (error instanceof UnauthorizedError && error.message === MULTIPLE_MATCHING_KEYS) {
+      next(ambiguousKeyError(req.headers.authorization) ?? error);
       return;
     }
     next(error);

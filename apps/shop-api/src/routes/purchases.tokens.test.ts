@@ -107,7 +107,10 @@ const cases: BadTokenCase[] = [
     name: "unknown kid",
     send: () => bearer(issuer.mint({ kid: "not-in-the-jwks" })),
     status: 401,
-    wwwAuthenticate: challenge("invalid_token", "no applicable key found in the JSON Web Key Set"),
+    wwwAuthenticate: challenge(
+      "invalid_token",
+      "no applicable key found in the JSON Web Key Set: the token's header names the key 'not-in-the-jwks' for RS256, and the issuer publishes no such key for that algorithm. A key whose JWK names an alg verifies only that algorithm (Auth0's keys name RS256): sign with it, or publish the key for the token's algorithm; a key published since this API last read the JWKS is found within 30 s",
+    ),
     error: "invalid_token",
   },
   {
@@ -341,10 +344,56 @@ describe("POST /api/purchases: a token signed with a key the issuer does not pub
     expect(description).toContain(`names the issuer 'https://x?y?z???${"a".repeat(104)}...'`);
   });
 
-  it("of this issuer: a key not published yet, as the library says", async () => {
+  const unpublished = (asked: string) =>
+    `no applicable key found in the JSON Web Key Set: the token's header ${asked}, and the ` +
+    "issuer publishes no such key for that algorithm. A key whose JWK names an alg verifies " +
+    "only that algorithm (Auth0's keys name RS256): sign with it, or publish the key for the " +
+    "token's algorithm; a key published since this API last read the JWKS is found within 30 s";
+
+  it("of this issuer: a key not published yet, named with its algorithm", async () => {
     expect(await refusal(await issuer.mint({ kid: "not-in-the-jwks" }))).toBe(
-      "no applicable key found in the JSON Web Key Set",
+      unpublished("names the key 'not-in-the-jwks' for RS256"),
     );
+  });
+
+  it("of this issuer, PS256 with the kid of a key published for RS256: says a key's alg binds it", async () => {
+    expect(await refusal(await issuer.mint({ alg: "PS256" }))).toBe(
+      unpublished(`names the key '${issuer.kid}' for PS256`),
+    );
+  });
+});
+
+describe("POST /api/purchases: a token without kid, against a JWKS of two keys", () => {
+  let twoKeys: TestIssuer;
+  beforeAll(async () => {
+    twoKeys = await startTestIssuer({ nextKey: true });
+  });
+  afterAll(async () => {
+    await twoKeys.close();
+  });
+
+  it("says that the token names no key, not that the JWKS is at fault", async () => {
+    const shop = await createTestApp(twoKeys);
+    const res = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${await twoKeys.mint({ kid: null })}`)
+      .send(BODY);
+    const description =
+      "The access token's header names no signing key (kid), and the issuer publishes several " +
+      "keys for RS256, so none can be chosen: send the token exactly as the authorization " +
+      "server issued it (Auth0's access tokens name their key in kid)";
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 401,
+      body: { error: "invalid_token", error_description: description },
+    });
+    expect(res.headers["www-authenticate"]).toBe(challenge("invalid_token", description));
+    expect(await shop.orderCount()).toBe(0);
+    // The same token with its key named buys.
+    const named = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", `Bearer ${await twoKeys.mint()}`)
+      .send(BODY);
+    expect(named.status).toBe(201);
   });
 });
 

@@ -99,6 +99,8 @@ export async function startTestIssuer(
     tls?: { key: string; cert: string };
     /** The JWK's `alg` member (default RS256); `null` leaves it out, so PS256 may use the key. */
     jwkAlg?: string | null;
+    /** Publish a second key too, as Auth0 publishes its next signing key beside the current. */
+    nextKey?: boolean;
   } = {},
 ): Promise<TestIssuer> {
   const audience = options.audience ?? SHOP_API_AUDIENCE;
@@ -108,7 +110,14 @@ export async function startTestIssuer(
   const publicJwk = await exportJWK(keys.publicKey);
   const kid = `test-${base64url.encode(crypto.getRandomValues(new Uint8Array(6)))}`;
   const jwkAlg = options.jwkAlg === undefined ? "RS256" : options.jwkAlg;
-  const jwks = { keys: [withoutNulls({ ...publicJwk, kid, alg: jwkAlg, use: "sig" })] };
+  const next = options.nextKey === true ? await takeKeyPair() : undefined;
+  const published = [{ jwk: publicJwk, kid }];
+  if (next) published.push({ jwk: await exportJWK(next.publicKey), kid: `${kid}-next` });
+  const jwks = {
+    keys: published.map((key) =>
+      withoutNulls({ ...key.jwk, kid: key.kid, alg: jwkAlg, use: "sig" }),
+    ),
+  };
   const publicKeyPem = await exportSPKI(keys.publicKey);
 
   const requests: string[] = [];
@@ -192,6 +201,7 @@ export async function startTestIssuer(
       closed = true;
       await close(server);
       spareKeyPairs.push(keys);
+      if (next) spareKeyPairs.push(next);
       if (foreign) spareKeyPairs.push(await foreign);
     },
   };
