@@ -250,6 +250,39 @@ describe("loadConfig: the database", () => {
     expect(problems({ SHOP_API_DATABASE_URL: "shop:hunter2@db" }).join()).not.toContain("hunter2");
   });
 
+  it("refuses a numeric URL parameter node-postgres would misread, quoting it as written", () => {
+    const url = (query: string) => ({
+      SHOP_API_DATABASE_URL: `postgresql://shop:hunter2@127.0.0.1:5432/shop?${query}`,
+    });
+    const ms =
+      "a whole number of milliseconds, such as 5000 (node-postgres reads only its leading " +
+      "digits: a unit, 5s, is not understood)";
+    for (const [query, problem] of [
+      ["statement_timeout=abc", `has statement_timeout="abc": it must be ${ms}`],
+      ["statement_timeout=5s", `has statement_timeout="5s": it must be ${ms}`],
+      ["sslmode=disable&lock_timeout=-1", `has lock_timeout="-1": it must be ${ms}`],
+      [
+        "idle_in_transaction_session_timeout=1.5",
+        `has idle_in_transaction_session_timeout="1.5": it must be ${ms}`,
+      ],
+      ["query_timeout=", `has query_timeout="": it must be ${ms}`],
+      ["statement_timeout=99999999999", `has statement_timeout="99999999999": it must be ${ms}`],
+      ["port=abc", 'has port="abc": it must be a port number from 1 to 65535'],
+      ["port=70000", 'has port="70000": it must be a port number from 1 to 65535'],
+    ] as const) {
+      const found = problems(url(query));
+      expect(found).toEqual([`SHOP_API_DATABASE_URL ${problem}`]);
+      expect(found.join()).not.toContain("hunter2");
+    }
+    for (const query of [
+      "statement_timeout=0",
+      "statement_timeout=2000&lock_timeout=100",
+      "port=5433",
+    ]) {
+      expect(loadConfig(url(query)).database.kind).toBe("postgres");
+    }
+  });
+
   it("refuses a URL in SHOP_API_DATABASE, which would otherwise become a folder named after it", () => {
     for (const value of [
       "postgres://shop:pw@localhost/shop",

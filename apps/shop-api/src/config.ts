@@ -187,7 +187,39 @@ function databaseUrlProblem(value: string): string | undefined {
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     return "must be a PostgreSQL URL: postgres:// or postgresql://";
   }
+  for (const [name, value] of url.searchParams) {
+    const problem = numericParameterProblem(name, value);
+    if (problem !== undefined) return problem;
+  }
   return undefined;
+}
+
+/**
+ * The URL's query parameters that node-postgres reads as numbers, and their ranges: it reads
+ * the timeouts with `parseInt` (`abc` became "NaN", which PostgreSQL refused at the first
+ * connection, reported as an unreachable server; `5s`, which PostgreSQL itself would take as
+ * 5 seconds, became 5 ms) and `query_timeout` as it is (`abc` times out every query at once).
+ */
+const MILLISECONDS =
+  "a whole number of milliseconds, such as 5000 (node-postgres reads only its leading digits: " +
+  "a unit, 5s, is not understood)";
+const NUMERIC_URL_PARAMETERS: Readonly<Record<string, { what: string; max: number }>> = {
+  statement_timeout: { what: MILLISECONDS, max: 2_147_483_647 },
+  lock_timeout: { what: MILLISECONDS, max: 2_147_483_647 },
+  idle_in_transaction_session_timeout: { what: MILLISECONDS, max: 2_147_483_647 },
+  query_timeout: { what: MILLISECONDS, max: 2_147_483_647 },
+  port: { what: "a port number from 1 to 65535", max: 65_535 },
+};
+
+/** What is wrong with one numeric query parameter of the URL, quoting it as written. */
+function numericParameterProblem(name: string, value: string): string | undefined {
+  const expected = NUMERIC_URL_PARAMETERS[name];
+  if (expected === undefined) return undefined;
+  const number = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  const least = name === "port" ? 1 : 0;
+  if (number >= least && number <= expected.max) return undefined;
+  const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  return `has ${name}=${JSON.stringify(shown)}: it must be ${expected.what}`;
 }
 
 function issuerUrlProblem(value: string): string | undefined {
