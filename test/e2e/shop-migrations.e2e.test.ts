@@ -8,6 +8,7 @@ import {
   openShopStore,
 } from "@ciba-testbed/shop-api";
 import { ManualClock } from "@ciba-testbed/shared";
+import pg from "pg";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -112,6 +113,41 @@ describe("shop-api's migrations on PostgreSQL", () => {
       expect(reset.record).toEqual({ beganAt: STARTED + 60_000 });
     } finally {
       await reset.close();
+    }
+  });
+
+  it("reset: refused while another shop is connected to the database, nothing changed", async () => {
+    const url = await postgres.createDatabase();
+    const serving = await openShopStore(postgresql(url), catalog, {
+      clock: new ManualClock(STARTED),
+    });
+    // A client that is no shop (psql, a dashboard) does not count.
+    const other = new pg.Client({ connectionString: url, application_name: "psql" });
+    await other.connect();
+    try {
+      await serving.database.db.updateTable("shop_stock").set({ stock: 1 }).execute();
+      const refused = openShopStore(postgresql(url), catalog, {
+        reset: true,
+        clock: new ManualClock(STARTED + 60_000),
+      });
+      await expect(refused).rejects.toThrow(DatabaseOpenError);
+      await expect(refused).rejects.toThrow(
+        /^cannot reset postgres:\/\/.*: other shop-api processes are connected to it \(1 connection in pg_stat_activity\): stop every other replica, then run --reset again; nothing was changed$/,
+      );
+      expect(await serving.store.stock()).toEqual(new Map([["p", 1]]));
+      expect(await serving.store.recordBegan()).toBe(STARTED);
+    } finally {
+      await serving.close();
+    }
+    try {
+      const reset = await openShopStore(postgresql(url), catalog, {
+        reset: true,
+        clock: new ManualClock(STARTED + 60_000),
+      });
+      expect(await reset.store.stock()).toEqual(new Map([["p", 3]]));
+      await reset.close();
+    } finally {
+      await other.end();
     }
   });
 

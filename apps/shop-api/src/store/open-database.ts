@@ -8,6 +8,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +18,7 @@ import { installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteOptions } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { parse as parseConnectionString, toClientConfig } from "pg-connection-string";
 
@@ -66,8 +67,22 @@ export interface ShopDatabase {
    * replica waits for another's migrations to end before it runs its own.
    */
   withoutStatementTimeout<T>(work: (db: Kysely<ShopTables>) => Promise<T>): Promise<T>;
+  /**
+   * How many connections other shop-api processes hold to this database (on PostgreSQL: those
+   * whose `application_name` is a shop's, `SHOP_APPLICATION_NAME`, and not this one's); 0 on the
+   * embedded database, which the folder's lock keeps to one process.
+   */
+  otherShopConnections(db: Kysely<ShopTables>): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * The `application_name` of a shop's PostgreSQL connections: `shop-api` and an id of the
+ * process, so that `--reset` can tell another shop's connections from its own
+ * (`otherShopConnections`). A URL that sets its own `application_name` wins, and such a shop is
+ * not seen.
+ */
+export const SHOP_APPLICATION_NAME = "shop-api";
 
 /**
  * A PostgreSQL URL fit for logs and messages: its passwords replaced (`hideUrlPasswords`). A
@@ -498,6 +513,7 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
     where,
     // Nothing sets a statement timeout on PGlite's one connection.
     withoutStatementTimeout: (work) => work(db),
+    otherShopConnections: () => Promise.resolve(0),
     close: async () => {
       await db.destroy();
       await lite.close();
@@ -510,11 +526,13 @@ async function openPostgres(
   onConnectionError: (error: Error) => void,
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
+  const applicationName = `${SHOP_APPLICATION_NAME} ${randomUUID()}`;
   // The URL's own query parameters win over these (node-postgres reads them after).
   const pool = new pg.Pool({
     connectionString: url,
     connectionTimeoutMillis: 10_000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
+    application_name: applicationName,
   });
   // An idle connection that breaks is the pool's `error`. One in use (PostgreSQL restarted or
   // stopped, a backend terminated, mid-query) emits `error` on its client, which the pool
@@ -544,7 +562,11 @@ async function openPostgres(
     db,
     where,
     withoutStatementTimeout: async (work) => {
-      const untimed = new pg.Pool({ ...untimedConnection(url), max: 1 });
+      const untimed = new pg.Pool({
+        application_name: applicationName,
+        ...untimedConnection(url),
+        max: 1,
+      });
       untimed.on("error", onConnectionError);
       untimed.on("connect", (client) => {
         client.on("error", onConnectionError);
@@ -556,7 +578,21 @@ async function openPostgres(
         await untimedDb.destroy();
       }
     },
-    close: () => db.destroy(),
+    otherShopConnections: async (on) => {
+      const { rows } = await sql<{ others: number }>`
+        select count(*)::int as others from pg_stat_activity
+        where datname = current_database() and application_name <> ${applicationName}
+          and (application_name = ${SHOP_APPLICATION_NAME}
+            or application_name like ${`${SHOP_APPLICATION_NAME} %`})
+      `.execute(on);
+      return rows[0]?.others ?? 0;
+    },
+    close: async () => {
+      await db.destroy();
+      // Kysely ends only a pool it has used: one that served only the check above would keep
+      // its connection open, a shop's to `otherShopConnections`, until it idled out.
+      if (!pool.ended) await pool.end();
+    },
   };
 }
 

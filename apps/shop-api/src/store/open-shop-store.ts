@@ -2,13 +2,15 @@ import { realpathSync } from "node:fs";
 
 import { systemClock } from "@ciba-testbed/shared";
 import type { Clock } from "@ciba-testbed/shared";
+import type { Kysely } from "kysely";
 
 import type { Catalog } from "../catalog.js";
 import { migrateToLatest, resetDatabase } from "./migrations.js";
-import { openDatabase } from "./open-database.js";
+import { DatabaseOpenError, openDatabase } from "./open-database.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import type { ShopDatabase } from "./open-database.js";
 import { SqlShopStore, type RecordStart } from "./sql-shop-store.js";
+import type { ShopTables } from "./tables.js";
 
 export interface OpenShopStoreOptions {
   /**
@@ -50,6 +52,7 @@ export async function openShopStore(
   try {
     // Starting is not a request: the requests' statement timeout is not for it.
     const { migrated, record } = await database.withoutStatementTimeout(async (db) => {
+      if (options.reset === true) await refuseResetWhileShopsServe(database, db);
       if (options.reset === true) await resetDatabase(db);
       const ran = await migrateToLatest(db);
       const starting = new SqlShopStore(db);
@@ -70,6 +73,33 @@ export async function openShopStore(
     await database.close();
     throw error;
   }
+}
+
+/** How many times `--reset` looks for other shops' connections, 0.1 s apart. */
+const RESET_LOOKS = 10;
+
+/**
+ * A reset drops the tables under any other shop on the database: a replica serving meanwhile
+ * answers 500 (no relation `shop_orders`) and may sell against a record of spent approvals
+ * that is being remade. Refused while another shop-api process is connected to it. A replica
+ * stopped just before may still be listed for a moment (its backend ends after its client
+ * went), so the look is repeated for up to a second before the reset is refused.
+ */
+async function refuseResetWhileShopsServe(
+  database: ShopDatabase,
+  db: Kysely<ShopTables>,
+): Promise<void> {
+  let others = await database.otherShopConnections(db);
+  for (let look = 1; others > 0 && look < RESET_LOOKS; look++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    others = await database.otherShopConnections(db);
+  }
+  if (others === 0) return;
+  throw new DatabaseOpenError(
+    `cannot reset ${database.where}: other shop-api processes are connected to it ` +
+      `(${String(others)} connection${others === 1 ? "" : "s"} in pg_stat_activity): stop ` +
+      "every other replica, then run --reset again; nothing was changed",
+  );
 }
 
 /** The embedded database's folder, as its real path; null on PostgreSQL and in memory. */
