@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer, get } from "node:http";
 import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
 
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -110,6 +112,27 @@ describe("redactUrl", () => {
     expect(redactUrl("/health?")).toBe("/health?");
   });
 
+  it.each([
+    [
+      "http://u:SECRETS1@127.0.0.1:4020/api/products",
+      "http://[Redacted]@127.0.0.1:4020/api/products",
+    ],
+    // A password sent without percent-encoding, holding a "/" or an "@".
+    [
+      "HTTP://u:pa/ss@w@shop.example/api/purchases?x=1",
+      "HTTP://[Redacted]@shop.example/api/purchases?%5BRedacted%5D",
+    ],
+    ["ftp://SECRETS1@host/", "ftp://[Redacted]@host/"],
+    // Nothing to hide.
+    [
+      "http://shop.example/api/products?user=x@y",
+      "http://shop.example/api/products?user=%5BRedacted%5D",
+    ],
+    ["/api/purchases/a@b", "/api/purchases/a@b"],
+  ])("shows the target in absolute form %s without its user information", (sent, shown) => {
+    expect(redactUrl(sent)).toBe(shown);
+  });
+
   it("keeps user only where it names the person of the admin route", () => {
     expect(redactUrl("/admin/orders?user=auth0%7Ctestbed-user")).toBe(
       "/admin/orders?user=auth0%7Ctestbed-user",
@@ -141,6 +164,34 @@ describe("redactUrl", () => {
     const all = shop.logs.join("\n");
     expect(all).not.toContain("SeCrEtKeyOnly1");
     expect(all).not.toContain("PWa6jj");
+  });
+
+  it("shows no user information of a target in absolute form", async () => {
+    const shop = await createTestApp(issuer);
+    // What `curl --request-target 'http://u:SECRETS1@host/api/products'` sends.
+    const server = createServer(shop.app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        get({
+          host: "127.0.0.1",
+          port,
+          path: `http://u:SECRETS1@127.0.0.1:${String(port)}/api/products`,
+        })
+          .on("response", (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          })
+          .on("error", reject);
+      });
+      expect(status).toBe(400);
+    } finally {
+      server.close();
+    }
+    const urls = shop.logs.map((line) => (JSON.parse(line) as { req?: { url?: string } }).req?.url);
+    expect(urls).toContain(`http://[Redacted]@127.0.0.1:${String(port)}/api/products`);
+    expect(shop.logs.join("\n")).not.toContain("SECRETS1");
   });
 });
 

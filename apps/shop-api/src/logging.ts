@@ -44,8 +44,26 @@ const NAMED_QUERY_PARAMS = new Set(["access_token", "user"]);
 const ADMIN_ORDERS = /^\/admin\/orders\/?$/i;
 const REDACTED = encodeURIComponent("[Redacted]");
 
-/** The URL with its query redacted (see `NAMED_QUERY_PARAMS`). */
-export function redactUrl(url: string): string {
+/** A request target in absolute form (RFC 9112 section 3.2.2): a scheme and `//`. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * A target in absolute form with its user information (`http://user:password@host/...`, which
+ * the shop refuses, and the log shows) as `[Redacted]@`: everything before the last `@` ahead
+ * of the query, since a password sent without percent-encoding may hold a `/`.
+ */
+function withoutUserInfo(target: string): string {
+  const scheme = ABSOLUTE_FORM.exec(target)?.[0];
+  if (scheme === undefined) return target;
+  const queryStart = target.indexOf("?");
+  const beforeQuery = queryStart === -1 ? target : target.slice(0, queryStart);
+  const at = beforeQuery.lastIndexOf("@");
+  return at < scheme.length ? target : `${scheme}[Redacted]${target.slice(at)}`;
+}
+
+/** The URL with its user information and query redacted (see `NAMED_QUERY_PARAMS`). */
+export function redactUrl(sent: string): string {
+  const url = withoutUserInfo(sent);
   const queryStart = url.indexOf("?");
   if (queryStart === -1) return url;
   const path = url.slice(0, queryStart);
