@@ -2,7 +2,7 @@ import { cpSync, realpathSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { ManualClock } from "@ciba-testbed/shared";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
 import { Catalog } from "../catalog.js";
@@ -68,32 +68,38 @@ describe("openShopStore's record of spent approvals", () => {
 });
 
 describe("the wait after a shop's record of spent approvals began", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   const NOW = Date.parse("2026-01-15T10:00:00.000Z");
 
   it("lasts to the next whole second after a record begun in this one, and no more", async () => {
-    vi.useFakeTimers();
     const clock = new ManualClock(NOW + 300);
-    let done = false;
-    const waiting = untilSecondAfter(NOW + 300, clock).then(() => (done = true));
-    await vi.advanceTimersByTimeAsync(699);
-    expect(done).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    await waiting;
-    expect(done).toBe(true);
+    await untilSecondAfter(NOW + 300, clock);
+    expect(clock.sleeps).toEqual([700]);
+    expect(clock.now()).toBe(NOW + 1000);
   });
 
   it("is none for a record begun at a whole second, or at an earlier start", async () => {
-    vi.useFakeTimers();
     for (const began of [NOW, NOW - 86_400_000]) {
-      let done = false;
-      const waiting = untilSecondAfter(began, new ManualClock(NOW)).then(() => (done = true));
-      await vi.advanceTimersByTimeAsync(0);
-      await waiting;
-      expect(done).toBe(true);
+      const clock = new ManualClock(NOW);
+      await untilSecondAfter(began, clock);
+      expect(clock.sleeps).toEqual([]);
     }
   });
+
+  it("is openShopStore's: a store that begins a record is returned in the next second", async () => {
+    const copy = await emptyShopDatabase();
+    try {
+      const clock = new ManualClock(NOW + 300);
+      const opened = await openShopStore(
+        { kind: "embedded", location: copy.folder },
+        new Catalog(),
+        { clock },
+      );
+      await opened.close();
+      expect(opened.record).toEqual({ beganAt: NOW + 300 });
+      expect(clock.sleeps).toEqual([700]);
+      expect(clock.now()).toBe(NOW + 1000);
+    } finally {
+      await copy.remove();
+    }
+  }, 120_000);
 });

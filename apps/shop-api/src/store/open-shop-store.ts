@@ -110,9 +110,9 @@ function folderOf(config: DatabaseConfig): string | null {
 
 /**
  * Resolves once `clock` reads a second later than the whole second that holds `at` (at once for
- * a record begun at an earlier start). One timer, however the clock runs.
+ * a record begun at an earlier start): one `clock.sleep`, a timer on the system's clock.
  */
-export async function untilSecondAfter(at: number, clock: { now(): number }): Promise<void> {
+export async function untilSecondAfter(at: number, clock: Clock): Promise<void> {
   const wait = Math.ceil(at / 1000) * 1000 - clock.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  if (wait > 0) await clock.sleep(wait);
 }
