@@ -174,6 +174,15 @@ describe("POST /api/purchases refuses bad bodies", () => {
     await expectNothingWritten();
   });
 
+  it.each(["application/json; charset=utf8", 'application/json; charset="UTF8"'])(
+    "takes a body labelled with UTF-8's other name: %s",
+    async (contentType) => {
+      const res = await post('{"product":"XYZ phone","qty":1}', contentType);
+      expect(res.status).toBe(201);
+      expect(await shop.orderCount()).toBe(1);
+    },
+  );
+
   it("no body at all -> 400", async () => {
     const res = await request(shop.app)
       .post("/api/purchases")

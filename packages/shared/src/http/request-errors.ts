@@ -99,21 +99,33 @@ function statusOf(error: HttpErrorLike): number | undefined {
  * `application/x-www-form-urlencoded; charset="ISO-8859-1"` is `iso-8859-1`.
  */
 function charsetOf(contentType: string | undefined): string | undefined {
-  const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? "");
+  const match = CHARSET_PARAMETER.exec(contentType ?? "");
   if (match === null) return undefined;
   return (match[1] ?? match[2] ?? "").toLowerCase();
 }
+
+const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
 
 /**
  * Refuses a body whose Content-Type names a charset other than UTF-8, before a parser reads it.
  * body-parser decodes some other charsets itself (a form in ISO-8859-1, JSON in UTF-16), so a
  * UTF-8 body sent with the wrong label was read as other text: "café" became "cafÃ©", and a
  * person would approve words the client never sent. The error is body-parser's own
- * `charset.unsupported`, which `requestReadError` answers 415 with what to fix.
+ * `charset.unsupported`, which `requestReadError` answers 415 with what to fix. `utf8` is
+ * UTF-8 too.
  */
 export const requireUtf8Body: RequestHandler = (req, _res, next) => {
-  const charset = charsetOf(req.headers["content-type"]);
-  if (charset === undefined || charset === "utf-8" || charset === "utf8") {
+  const contentType = req.headers["content-type"];
+  const charset = charsetOf(contentType);
+  if (charset === undefined || charset === "utf-8") {
+    next();
+    return;
+  }
+  // `utf8`, the WHATWG Encoding Standard's other label for UTF-8, which body-parser's parsers
+  // refuse (they take `utf-` labels only): read as what it names, the header spelt as they
+  // read it.
+  if (charset === "utf8" && contentType !== undefined) {
+    req.headers["content-type"] = contentType.replace(CHARSET_PARAMETER, "; charset=utf-8");
     next();
     return;
   }

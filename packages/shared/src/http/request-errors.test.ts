@@ -1,0 +1,63 @@
+import express from "express";
+import type { ErrorRequestHandler } from "express";
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+
+import { requireUtf8Body } from "./request-errors.js";
+
+/** An app that reads a body as the servers do: requireUtf8Body, then body-parser. */
+function echo(parser: express.RequestHandler) {
+  const app = express();
+  app.post("/", requireUtf8Body, parser, (req, res) => {
+    res.json({ body: req.body as unknown });
+  });
+  app.use(((error: { status?: number; type?: string }, _req, res, _next) => {
+    res.status(error.status ?? 500).json({ type: error.type });
+  }) as ErrorRequestHandler);
+  return app;
+}
+
+describe("requireUtf8Body", () => {
+  it.each([
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/json; charset=UTF-8",
+    "application/json; charset=utf8",
+    'application/json; charset="UTF8"',
+    "application/json;charset=utf8; x=y",
+  ])("takes JSON labelled %s, and body-parser reads it", async (contentType) => {
+    const res = await request(echo(express.json()))
+      .post("/")
+      .set("Content-Type", contentType)
+      .send('{"product":"café"}');
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 200,
+      body: { body: { product: "café" } },
+    });
+  });
+
+  it("takes a form labelled utf8", async () => {
+    const res = await request(echo(express.urlencoded()))
+      .post("/")
+      .set("Content-Type", "application/x-www-form-urlencoded; charset=utf8")
+      .send("product=caf%C3%A9");
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 200,
+      body: { body: { product: "café" } },
+    });
+  });
+
+  it.each(["latin1", "utf-16", "us-ascii", "utf-8x"])(
+    "refuses a body labelled %s before body-parser decodes it",
+    async (charset) => {
+      const res = await request(echo(express.json()))
+        .post("/")
+        .set("Content-Type", `application/json; charset=${charset}`)
+        .send('{"product":"café"}');
+      expect({ status: res.status, body: res.body as unknown }).toEqual({
+        status: 415,
+        body: { type: "charset.unsupported" },
+      });
+    },
+  );
+});
