@@ -31,7 +31,8 @@ takeNoArguments("pnpm dev", [
   "agent at them. Ctrl-C stops every service.",
   "",
   "Environment: MOCK_AUTH0_PORT (4010), SHOP_API_PORT (4020), AGENT_PORT (3000), their *_HOST,",
-  "and every variable of the services it starts (see README.md, Scripts).",
+  "and every variable of the services it starts (see README.md, Environment), all from the",
+  "environment: the servers do not read .env, and it names each of theirs it finds there.",
 ]);
 
 const portsShape = {
@@ -229,7 +230,7 @@ const {
   INTERACTIVE_TENANT_SETTINGS,
   REPO_ROOT,
   agentEnvOf,
-  ignoredLine,
+  ignoredLines,
   ignoredSettings,
   shopTenantEnv,
   startStack,
@@ -453,11 +454,25 @@ const bearer =
 const pageUrl = `${stack.issuer}approver${env.MOCK_AUTH0_CONTROL_TOKEN === undefined ? "" : "#token=<MOCK_AUTH0_CONTROL_TOKEN>"}`;
 // The shell's and .env's own tenant and shop settings, named and never shown (a secret among
 // them): the stack is always the local tenant, so its services were given its values instead.
+// And .env's server settings, named from what each server's configuration reads: no server
+// reads .env, and a .env written from an earlier .env.example holds some (MOCK_AUTH0_APPROVER).
+const [tenantConfig, shopConfig, modelServerConfig] = await Promise.all([
+  import("@ciba-testbed/mock-auth0/config"),
+  import("@ciba-testbed/shop-api/config"),
+  import("@ciba-testbed/model-server/config"),
+]);
 const ignored = ignoredSettings({
   shell: process.env,
   envFile: fromEnvFile,
   shop: shopTenantEnv(stack.issuer, stack.caCertPath),
   webApp: webAppEnvOf(stack.agentEnv()),
+  servers: [
+    {
+      command: "pnpm dev",
+      variables: [...Object.keys(tenantConfig.VARIABLES), ...Object.keys(shopConfig.VARIABLES)],
+    },
+    { command: "pnpm model-server", variables: Object.keys(modelServerConfig.VARIABLES) },
+  ],
 });
 const bold = (text: string) => styleText("bold", text);
 const dim = (text: string) => styleText("dim", text);
@@ -470,7 +485,7 @@ if (!ending) {
       `  mock-auth0   ${stack.issuer}   (approver: ${env.MOCK_AUTH0_APPROVER})`,
       `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.agentEnv().SHOP_CATALOG_URL})`,
       `  agent web    ${webUrl}   (the quickstart's chat)`,
-      ...ignoredLine(ignored),
+      ...ignoredLines(ignored),
       "",
       bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
       dim(

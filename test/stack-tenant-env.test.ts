@@ -5,11 +5,14 @@ import path from "node:path";
 import { readEnvironment } from "@ciba-testbed/agent/config";
 import { loadWebConfig } from "@ciba-testbed/agent/web-config";
 import { SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
+import { VARIABLES as TENANT_VARIABLES } from "@ciba-testbed/mock-auth0/config";
+import { VARIABLES as MODEL_SERVER_VARIABLES } from "@ciba-testbed/model-server/config";
 import { loadConfig as loadShopConfig } from "@ciba-testbed/shop-api";
+import { VARIABLES as SHOP_VARIABLES } from "@ciba-testbed/shop-api/config";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 import {
-  ignoredLine,
+  ignoredLines,
   ignoredSettings,
   overriddenVariables,
 } from "../scripts/stack/ignored-settings.js";
@@ -79,8 +82,23 @@ const STALE_ENV_FILE = [
   "AGENT_MODE=interrupt",
 ].join("\n");
 
+/** The servers' variables as `pnpm dev` names them, from their configurations. */
+const SERVERS = [
+  {
+    command: "pnpm dev",
+    variables: [...Object.keys(TENANT_VARIABLES), ...Object.keys(SHOP_VARIABLES)],
+  },
+  { command: "pnpm model-server", variables: Object.keys(MODEL_SERVER_VARIABLES) },
+];
+
 describe("the web app of pnpm dev", () => {
   const webApp = webAppEnvOf(agentEnvOf("localhost:4010", "http://localhost:4020", CA));
+  /** What pnpm dev names of `shell` and `envFile`, with the stack's shop and web app. */
+  const ignoredBy = (
+    shell: Record<string, string | undefined>,
+    envFile: Record<string, string | undefined>,
+  ) =>
+    ignoredSettings({ shell, envFile, shop: shopTenantEnv(ISSUER, CA), webApp, servers: SERVERS });
 
   // Its process inherits the shell with these over it, and reads .env under that.
   it("reads the stack's catalog and approver page whatever .env and the shell name, and the rest from them", () => {
@@ -102,12 +120,13 @@ describe("the web app of pnpm dev", () => {
       SHOP_API_URL: "",
     };
     const envFile = readEnvironment({}, envFileWith(STALE_ENV_FILE));
-    const ignored = ignoredSettings({ shell, envFile, shop: shopTenantEnv(ISSUER, CA), webApp });
+    const ignored = ignoredBy(shell, envFile);
     expect(ignored).toEqual({
       shell: ["AUTH0_CLIENT_SECRET", "AUTH0_DOMAIN", "AUTH0_ISSUER_BASE_URL", "SHOP_API_AUDIENCE"],
       envFile: ["AGENT_APPROVER_URL", "SHOP_CATALOG_URL"],
+      unreadByServers: [],
     });
-    const [line, ...more] = ignoredLine(ignored);
+    const [line, ...more] = ignoredLines(ignored);
     expect(more).toEqual([]);
     expect(line).toBe(
       "  your shell's AUTH0_CLIENT_SECRET, AUTH0_DOMAIN, AUTH0_ISSUER_BASE_URL, SHOP_API_AUDIENCE and .env's AGENT_APPROVER_URL, SHOP_CATALOG_URL are ignored: this stack uses its local tenant and shop",
@@ -120,16 +139,67 @@ describe("the web app of pnpm dev", () => {
       {},
       envFileWith(`SHOP_CATALOG_URL=${webApp.SHOP_CATALOG_URL}\nAGENT_MODE=interrupt`),
     );
-    const ignored = ignoredSettings({
-      shell: {},
-      envFile,
-      shop: shopTenantEnv(ISSUER, CA),
-      webApp,
+    const ignored = ignoredBy({}, envFile);
+    expect(ignored).toEqual({ shell: [], envFile: [], unreadByServers: [] });
+    expect(ignoredLines(ignored)).toEqual([]);
+    expect(ignoredLines({ shell: [], envFile: ["SHOP_CATALOG_URL"], unreadByServers: [] })).toEqual(
+      ["  .env's SHOP_CATALOG_URL is ignored: this stack uses its local tenant and shop"],
+    );
+  });
+
+  // The .env.example shipped until early December 2026 set the tenant's and the shop's own
+  // variables, which no server reads from .env: pnpm dev's servers read the environment alone.
+  it("names every server variable .env sets, which no server reads, with the command that sets each in the environment, never a value", () => {
+    const envFile = readEnvironment(
+      {},
+      envFileWith(
+        [
+          "AUTH0_DOMAIN=localhost:4010",
+          "SHOP_API_AUDIENCE=sample-shop-api",
+          "MOCK_AUTH0_PORT=4010",
+          "MOCK_AUTH0_APPROVER=approve",
+          "MOCK_AUTH0_CONTROL_TOKEN=a-secret-control-token",
+          "# SHOP_API_PORT=4020",
+          "SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=false",
+          "SHOP_API_TOKEN_CACHE_SIZE=",
+          "MODEL_SERVER_API_KEY=a-model-key",
+          "LOG_LEVEL=debug",
+          "AGENT_MODE=interrupt",
+        ].join("\n"),
+      ),
+    );
+    // Set in the shell, a variable is the shell's: the server reads that.
+    const ignored = ignoredBy({ MOCK_AUTH0_PORT: "4011" }, envFile);
+    expect(ignored).toEqual({
+      shell: [],
+      envFile: [],
+      unreadByServers: [
+        {
+          command: "pnpm dev",
+          names: [
+            "LOG_LEVEL",
+            "MOCK_AUTH0_APPROVER",
+            "MOCK_AUTH0_CONTROL_TOKEN",
+            "SHOP_API_REQUIRE_AUTHORIZATION_DETAILS",
+          ],
+        },
+        { command: "pnpm model-server", names: ["MODEL_SERVER_API_KEY"] },
+      ],
     });
-    expect(ignored).toEqual({ shell: [], envFile: [] });
-    expect(ignoredLine(ignored)).toEqual([]);
-    expect(ignoredLine({ shell: [], envFile: ["SHOP_CATALOG_URL"] })).toEqual([
-      "  .env's SHOP_CATALOG_URL is ignored: this stack uses its local tenant and shop",
+    const lines = ignoredLines(ignored);
+    expect(lines).toEqual([
+      "  .env's LOG_LEVEL, MOCK_AUTH0_APPROVER, MOCK_AUTH0_CONTROL_TOKEN, MODEL_SERVER_API_KEY, SHOP_API_REQUIRE_AUTHORIZATION_DETAILS are ignored: the servers read only the environment, so set them there (LOG_LEVEL=<value> MOCK_AUTH0_APPROVER=<value> MOCK_AUTH0_CONTROL_TOKEN=<value> SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=<value> pnpm dev; MODEL_SERVER_API_KEY=<value> pnpm model-server)",
+    ]);
+    expect(lines.join("\n")).not.toMatch(/approve\b|a-secret|a-model-key|debug|false/);
+    expect(
+      ignoredLines({
+        shell: ["AUTH0_DOMAIN"],
+        envFile: [],
+        unreadByServers: [{ command: "pnpm dev", names: ["MOCK_AUTH0_APPROVER"] }],
+      }),
+    ).toEqual([
+      "  your shell's AUTH0_DOMAIN is ignored: this stack uses its local tenant and shop",
+      "  .env's MOCK_AUTH0_APPROVER is ignored: the servers read only the environment, so set it there (MOCK_AUTH0_APPROVER=<value> pnpm dev)",
     ]);
   });
 });

@@ -18,5 +18,5 @@ export {
   webAppEnvOf,
 } from "./stack.js";
 export type { AgentEnv, Stack, StackOptions } from "./stack.js";
-export { ignoredLine, ignoredSettings } from "./ignored-settings.js";
+export { ignoredLines, ignoredSettings } from "./ignored-settings.js";
 export { emptyShopDatabase } from "./shop-database.js";
