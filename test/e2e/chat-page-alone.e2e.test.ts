@@ -1,8 +1,8 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
-import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import { logIn } from "../../apps/agent/src/test-support/login-session.js";
@@ -11,7 +11,7 @@ import { chatClientScript } from "../../apps/agent/src/web/client-bundle.js";
 import { LoginSessions } from "../../apps/agent/src/web/login-sessions.js";
 import { offlineWebApp } from "../../apps/agent/src/web/offline-web-app.js";
 import { loadWebConfig } from "../../apps/agent/src/web/web-config.js";
-import { chromiumPath } from "../../scripts/stack/browser.js";
+import { startWebAppAlone, type WebAppAlone } from "../support/web-app-alone.js";
 
 const TENANT = "https://localhost:4010";
 
@@ -36,34 +36,23 @@ const tenantDiscovery: typeof fetch = (input) =>
  * person is logged in by a session put in the app's store, as the SDK leaves one.
  */
 describe("the chat page against the web app alone", () => {
-  let server: Server;
+  let alone: WebAppAlone;
   let browser: Browser;
   let baseUrl: string;
   const sessions = new LoginSessions(systemClock);
   const secret = "s".repeat(32);
 
   beforeAll(async () => {
-    server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    baseUrl = `http://localhost:${String(port)}`;
-    const config = loadWebConfig({ AUTH0_SECRET: secret, AGENT_PORT: "0", APP_BASE_URL: baseUrl });
-    const app = offlineWebApp(config, {
-      clock: systemClock,
+    alone = await startWebAppAlone(secret, {
       sessions,
       clientScript: chatClientScript(),
       tenantFetch: tenantDiscovery,
     });
-    server.on("request", app);
-    browser = await chromium.launch({
-      executablePath: chromiumPath() ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    ({ browser, baseUrl } = alone);
   });
 
   afterAll(async () => {
-    await browser.close();
-    await new Promise((resolve) => server.close(resolve));
+    await alone.stop();
   });
 
   /** Logs `claims.sub` in, in `context` (at `url`); returns the session's id. */

@@ -1,11 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Script } from "node:vm";
 
 import { afterEach, describe, expect, it } from "vitest";
 
 import { PREBUILT_CHAT_CLIENT_FORMAT } from "./chat-client-build.js";
-import { chatClientScript, readPrebuiltChatClient } from "./client-bundle.js";
+import {
+  ChatScriptCompileError,
+  bundleChatClient,
+  chatClientScript,
+  readPrebuiltChatClient,
+} from "./client-bundle.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -104,5 +110,54 @@ describe("the chat page's script the build bundled", () => {
       await expect(script()).resolves.toBe("bundled");
       expect(bundles).toBe(1);
     }
+  });
+});
+
+describe("the chat page's script when it does not compile", () => {
+  it("fails to bundle with esbuild's errors, each naming its file from the repository and its line", async () => {
+    const file = path.join(path.dirname(fileWith("")), "chat.ts");
+    writeFileSync(file, "export const fine = 1;\nexport const broken: number = ;\n");
+    const failure = await bundleChatClient(file).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ChatScriptCompileError);
+    const shown = path.relative(path.resolve(import.meta.dirname, "../../../.."), file);
+    expect((failure as ChatScriptCompileError).errors).toEqual([
+      `${shown.split(path.sep).join("/")}:2: Unexpected ";"`,
+    ]);
+  });
+
+  it("is answered with a script that shows the errors, reported in one line once until they change, and bundled again at each request", async () => {
+    let errors = ['apps/agent/src/web/client/chat.ts:9: Unexpected ";"'];
+    let bundles = 0;
+    const reports: (readonly string[])[] = [];
+    const script = chatClientScript(
+      () => {
+        bundles += 1;
+        return Promise.reject(new ChatScriptCompileError(errors));
+      },
+      () => Promise.resolve(undefined),
+      () => Promise.resolve(undefined),
+      (reported) => reports.push(reported),
+    );
+    const answer = await script();
+    expect(() => new Script(answer)).not.toThrow();
+    expect(answer).toContain(JSON.stringify(errors));
+    expect(answer).toContain("The chat page's script does not compile");
+    await expect(script()).resolves.toBe(answer);
+    expect([bundles, reports]).toEqual([2, [errors]]);
+    errors = ["apps/agent/src/web/client/chat.ts:9: Expected identifier"];
+    await script();
+    expect(reports).toEqual([reports[0], errors]);
+  });
+
+  it("leaves any other failure to the app's error handler", async () => {
+    const script = chatClientScript(
+      () => Promise.reject(new Error("esbuild is not installed")),
+      () => Promise.resolve(undefined),
+      () => Promise.resolve(undefined),
+      () => {
+        throw new Error("not reported here");
+      },
+    );
+    await expect(script()).rejects.toThrow("esbuild is not installed");
   });
 });

@@ -2,8 +2,10 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import type { BuildFailure } from "esbuild";
 import { z } from "zod";
 
+import { terminalText } from "../terminal-text.js";
 import {
   PREBUILT_CHAT_CLIENT_FILE,
   PREBUILT_CHAT_CLIENT_FORMAT,
@@ -12,6 +14,9 @@ import {
 } from "./chat-client-build.js";
 
 const ENTRY = fileURLToPath(new URL("client/chat.ts", import.meta.url));
+
+/** The repository (or the installed package's folder), which the errors name files from. */
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** Where scripts/build.js writes the chat page's script it bundles: the repository's build/. */
 const PREBUILT = fileURLToPath(
@@ -27,14 +32,30 @@ export interface ChatClientBundle {
 /** A bundle and when each of its sources last changed (ms; undefined: unreadable). */
 type StampedBundle = ChatClientBundle & { stamps: (number | undefined)[] };
 
+/** The chat page's script does not compile: esbuild's errors, each `file:line: text`. */
+export class ChatScriptCompileError extends Error {
+  /** @override */
+  override name = "ChatScriptCompileError";
+
+  constructor(readonly errors: readonly string[]) {
+    super(`the chat page's script does not compile: ${errors.join("; ")}`);
+  }
+}
+
 /**
  * The chat page's script, bundled with `ai`'s chat client for the browser. Built in memory
- * (a few hundred milliseconds of esbuild), so there is no build step to forget.
+ * (a few hundred milliseconds of esbuild), so there is no build step to forget. Fails with a
+ * `ChatScriptCompileError` when `entry` or a file it imports does not compile.
  */
-export async function bundleChatClient(): Promise<ChatClientBundle> {
+export async function bundleChatClient(entry = ENTRY): Promise<ChatClientBundle> {
   const { build } = await import("esbuild");
-  const workingDir = path.dirname(ENTRY);
-  const result = await build({ ...chatClientBuildOptions(ENTRY), absWorkingDir: workingDir });
+  const workingDir = path.dirname(entry);
+  const result = await build({ ...chatClientBuildOptions(entry), absWorkingDir: workingDir }).catch(
+    (error: unknown) => {
+      const errors = compileErrors(error, workingDir);
+      throw errors === undefined ? error : new ChatScriptCompileError(errors);
+    },
+  );
   const [output] = result.outputFiles;
   if (output === undefined) throw new Error("esbuild produced no chat client");
   // An installed package changes only with a new install, which restarts the app anyway.
@@ -86,18 +107,77 @@ const modifiedAt = (file: string): Promise<number | undefined> =>
   );
 
 /**
+ * esbuild's errors in `error`, when it is a failed build (`BuildFailure`), each as
+ * `file:line: text` with its file named from the repository; undefined for any other
+ * error. `workingDir` is the folder the build named its files from.
+ */
+function compileErrors(error: unknown, workingDir: string): string[] | undefined {
+  const { errors } = (error ?? {}) as Partial<BuildFailure>;
+  if (!(error instanceof Error) || !Array.isArray(errors) || errors.length === 0) {
+    return undefined;
+  }
+  return errors.map(({ text, location }) => {
+    if (location === null) return text;
+    const file = path.relative(ROOT, path.resolve(workingDir, location.file));
+    return `${file.split(path.sep).join("/")}:${String(location.line)}: ${text}`;
+  });
+}
+
+/**
+ * What the web app answers the page's request for its script with while that script does not
+ * compile: a script that says so on the page, with esbuild's errors, in an alert above the
+ * chat (the page cannot run without its script, and a script's request answered with an error
+ * status would run nothing and leave the page silent), and in the browser's console.
+ */
+export function compileErrorScript(errors: readonly string[]): string {
+  return `const errors = ${JSON.stringify(errors)};
+console.error("The chat page's script does not compile:\\n" + errors.join("\\n"));
+const alert = document.createElement("section");
+alert.setAttribute("role", "alert");
+alert.setAttribute("aria-labelledby", "script-error-title");
+const title = document.createElement("h2");
+title.id = "script-error-title";
+title.textContent = "The chat page's script does not compile";
+const text = document.createElement("p");
+text.textContent =
+  "The chat cannot run until its script, in apps/agent/src/web/client/, is corrected. Correct the error below, then reload this page.";
+const shown = document.createElement("pre");
+shown.style.whiteSpace = "pre-wrap";
+shown.textContent = errors.join("\\n");
+alert.append(title, text, shown);
+for (const hint of document.querySelectorAll(".hint")) hint.hidden = true;
+(document.querySelector("main") ?? document.body).prepend(alert);
+`;
+}
+
+/** The one line the web app's log gets for a chat page script that does not compile. */
+export const reportCompileErrors = (errors: readonly string[]): void => {
+  const [first = "", ...more] = errors;
+  const others = more.length === 0 ? "" : ` and ${String(more.length)} more`;
+  try {
+    process.stderr.write(
+      `agent web app: the chat page's script does not compile (${terminalText(first)}${others}): GET /assets/chat.js answers with a script that shows this on the page until it is corrected\n`,
+    );
+  } catch {
+    // The page gets its answer whatever the log.
+  }
+};
+
+/**
  * The chat page's script, kept while none of the files it was built from changed: at the first
  * request, the build's bundle (`prebuilt`) when its sources are as the build read them, else a
  * bundle made then. A web app started for an API client, a login or a test that never loads the
  * page (every `pnpm dev` start) spends nothing on it; one started from a current build serves
  * the build's without bundling (about 0.4 s of CPU a start); and under `pnpm dev`, whose
  * watcher knows only the server's own files, a reload shows an edit of the page's script. A
- * bundle that failed is tried again at the next request.
+ * bundle that failed is tried again at the next request. One that does not compile is answered
+ * with `compileErrorScript`, and `report`ed in one line, once for each new set of errors.
  */
 export function chatClientScript(
   bundle = bundleChatClient,
   changedAt = modifiedAt,
   prebuilt: () => Promise<StampedBundle | undefined> = readPrebuiltChatClient,
+  report: (errors: readonly string[]) => void = reportCompileErrors,
 ): () => Promise<string> {
   let current: Promise<StampedBundle> | undefined;
   const rebuild = (): Promise<StampedBundle> =>
@@ -110,7 +190,7 @@ export function chatClientScript(
     ));
   // Looked for once, by the first request (the others wait for it); a rebuild never goes back.
   let lookedFor: Promise<void> | undefined;
-  return async () => {
+  const script = async () => {
     lookedFor ??= prebuilt().then(
       (made) => {
         if (made !== undefined) current = Promise.resolve(made);
@@ -126,4 +206,19 @@ export function chatClientScript(
     // Another request may have begun a bundle meanwhile: that one is the newer.
     return (await (current === kept ? rebuild() : (current ?? rebuild()))).text;
   };
+  let reported = "";
+  return () =>
+    script().then(
+      (text) => {
+        reported = "";
+        return text;
+      },
+      (error: unknown) => {
+        if (!(error instanceof ChatScriptCompileError)) throw error;
+        const { errors } = error;
+        if (errors.join("\n") !== reported) report(errors);
+        reported = errors.join("\n");
+        return compileErrorScript(errors);
+      },
+    );
 }
