@@ -670,13 +670,15 @@ export function inputsAsRead(
  * before the build read it (see `workspaceModules`): a source saved while the build runs is
  * recorded with its older fingerprint, so the next `isBuildCurrent` sees the change and builds
  * again instead of taking the older text for today's. The output is written beside and swapped
- * in, so a process never starts from a half-written build.
+ * in, so a process never starts from a half-written build. `forAgent`: the build a run of the
+ * agent makes where `build/` holds none of this checkout (`ensureAgentBuilt`), which leaves the
+ * chat page's script out when only that does not compile, recorded as never current.
  */
-export async function build() {
+export async function build({ forAgent = false } = {}) {
   const esbuild = await import("esbuild");
   const staging = newBuildFolder();
   try {
-    await buildInto(esbuild, staging);
+    await buildInto(esbuild, staging, { forAgent });
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
@@ -864,7 +866,10 @@ function firstBuildError(/** @type {unknown} */ error) {
 async function buildInto(
   /** @type {typeof import("esbuild")} */ esbuild,
   /** @type {string} */ staging,
-  /** @type {{ agentOnly?: BuildState }} */ { agentOnly: before } = {},
+  /** @type {{ agentOnly?: BuildState; forAgent?: boolean }} */ {
+    agentOnly: before,
+    forAgent,
+  } = {},
 ) {
   /** @type {Record<string, [number, number]>} */
   const always = {};
@@ -961,12 +966,14 @@ async function buildInto(
   const failed = (/** @type {PromiseSettledResult<unknown>[]} */ settled) =>
     settled.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
   const [chatSettled, ...cliSettled] = agentSettled;
-  // A run of the agent (`agentOnly`) does not need the chat page's script: the web app bundles
-  // it at the page's request when the build has none current (client-bundle.ts), and says there
-  // what does not compile. Such a run goes on with the agent's own files.
+  // A run of the agent (`agentOnly`, `forAgent`) does not need the chat page's script: the web
+  // app bundles it at the page's request when the build has none current (client-bundle.ts), and
+  // says there what does not compile. Such a run goes on with the agent's own files.
   const chatFailed = chatSettled === undefined ? [] : failed([chatSettled]);
   const chatLeftOut =
-    before !== undefined && chatFailed.length > 0 && failed(cliSettled).length === 0;
+    (before !== undefined || forAgent === true) &&
+    chatFailed.length > 0 &&
+    failed(cliSettled).length === 0;
   // The agent's own error first, when its own files fail too.
   const [agentFailure] = [...failed(cliSettled), ...(chatLeftOut ? [] : chatFailed)];
   const [failure = agentFailure] = [agentFailure, ...failed(otherSettled)].filter(
@@ -1014,6 +1021,9 @@ async function buildInto(
         ? {
             ...always,
             ...inputsAsRead(sourcesOf([...built, ...fulfilled(otherSettled)]), reads),
+            // Left out, the chat page's script is never current: the next build that is not
+            // the agent's alone builds it again, and fails while it does not compile.
+            ...(chatLeftOut ? { [CHAT_CLIENT_SOURCE]: [-1, -1] } : {}),
           }
         : { ...agent, ...before.inputs },
     agent,
@@ -1336,7 +1346,10 @@ let ensuring;
 
 /**
  * Builds unless `build/` is current. Resolves with whether it built. Calls at once (a test
- * file's `Promise.all` of stop points) share one check and one build.
+ * file's `Promise.all` of stop points) share one check and one build. With `forAgent`
+ * (`ensureAgentBuilt`), a chat page script that does not compile is left out, as `build`'s.
+ *
+ * @param {{ quiet: boolean; forAgent?: boolean }} options
  */
 export function ensureBuilt(options = { quiet: false }) {
   ensuring ??= buildUnlessCurrent(options).finally(() => {
@@ -1376,13 +1389,13 @@ export async function checkBuildWritable(link = BUILD_DIR) {
   }
 }
 
-async function buildUnlessCurrent(/** @type {{ quiet: boolean }} */ options) {
+async function buildUnlessCurrent(/** @type {{ quiet: boolean; forAgent?: boolean }} */ options) {
   if (await isBuildCurrent()) return false;
   await checkBuildWritable();
   const started = performance.now();
   if (!options.quiet) process.stderr.write("building build/ (sources changed) ...\n");
   await mkdir(path.dirname(BUILD_DIR), { recursive: true });
-  await build();
+  await build({ forAgent: options.forAgent === true });
   if (!options.quiet) {
     process.stderr.write(`built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
@@ -1396,14 +1409,15 @@ async function buildUnlessCurrent(/** @type {{ quiet: boolean }} */ options) {
  * included); when one of theirs changed, those files alone built again into a copy of the
  * build, the rest of it as it was, which the next script that runs another entry builds again
  * (`isBuildCurrent` still sees what changed). The whole build when `build/` holds none of this
- * checkout to keep the rest of. Fails as `ensureBuilt` does, with a `BuildFailedError` when the
- * build does not compile.
+ * checkout to keep the rest of (a fresh clone, a build made at another path). Either leaves out
+ * the chat page's script when only that does not compile. Fails as `ensureBuilt` does, with a
+ * `BuildFailedError` when the build does not compile.
  */
 export async function ensureAgentBuilt() {
   if (await isBuildCurrent()) return;
   const before = await buildState();
   if (before === undefined) {
-    await ensureBuilt();
+    await ensureBuilt({ quiet: false, forAgent: true });
     return;
   }
   if (before.agent !== undefined && (await unchanged(before.agent))) return;

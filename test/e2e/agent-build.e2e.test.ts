@@ -138,3 +138,39 @@ describe("pnpm agent, with a workspace source that does not compile", () => {
     },
   );
 });
+
+describe("pnpm agent, with no build of its checkout and the chat page's script broken", () => {
+  it(
+    "builds the rest and runs, naming the page's error once, while a full build still fails on it",
+    { timeout: 300_000 },
+    async () => {
+      // A fresh clone, as one built at another path: build/ holds nothing of this checkout.
+      const checkout = await copyCheckout();
+      try {
+        const page = "apps/agent/src/web/client/chat.ts";
+        await appendFile(path.join(checkout, page), "\nexport const broken: number = ;\n");
+        const first = agent(checkout, ["--help"]);
+        expect(first.stdout).toMatch(/^Usage: agent /);
+        expect(first.status).toBe(0);
+        expect(first.stderr).toContain(`${page}:`);
+        expect(first.stderr).toContain("The chat page's script does not compile");
+        expect(first.stderr).not.toContain("The agent's code does not compile");
+        expect(first.stderr).not.toMatch(STACK_LINE);
+        // Built: the next run builds nothing and says nothing.
+        const next = agent(checkout, ["--json", ""]);
+        expect(next.stderr).toBe("");
+        expect(JSON.parse(next.stdout)).toMatchObject({ outcome: "CONFIG_ERROR", error: "usage" });
+        // pnpm build (and pnpm test) still build the page's script, and fail on it.
+        const full = spawnSync(process.execPath, [path.join(checkout, "scripts/build.js")], {
+          cwd: checkout,
+          encoding: "utf8",
+          timeout: 240_000,
+        });
+        expect(full.status).toBe(1);
+        expect(full.stderr).toContain(`${page}:`);
+      } finally {
+        await rm(checkout, { recursive: true, force: true });
+      }
+    },
+  );
+});
