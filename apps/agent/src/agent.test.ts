@@ -1000,13 +1000,13 @@ describe("tool calls the purchase tool cannot take as they are", () => {
   });
 
   it("asks nobody for a purchase whose approval the shop would refuse as unreadable", async () => {
-    // The catalog's lookup reads past a zero-width no-break space, and the binding message
-    // leaves it out: the person approved "1 XYZ phone", and the shop refused the approval.
-    stubShop().catalog();
+    // The shop's own name for it holds a zero-width no-break space, which the binding message
+    // leaves out: the person would approve "1 XYZ phone", and the shop refuse the approval.
+    stubShop().catalog(200, [{ id: "xyz-phone", name: "XYZ\uFEFFphone", price: 499, stock: 5 }]);
     const auth0 = stubAuth0();
     const { agent } = setup({
       model: scriptedModel([
-        { calls: [{ id: "call_a", input: { product: "XYZ\uFEFFphone", qty: 1 } }] },
+        { calls: [{ id: "call_a", input: { product: "xyz-phone", qty: 1 } }] },
       ]),
     });
 
@@ -1014,10 +1014,35 @@ describe("tool calls the purchase tool cannot take as they are", () => {
 
     expect(report).toMatchObject({ outcome: "ERROR", error: "invalid_tool_call" });
     expect(report.message).toMatch(
-      /: The model asked for 1 x "XYZ\\u\{FEFF\}phone", which the shop would refuse to sell on any approval \(product holds characters a person cannot see .*\); the person was not asked\./,
+      /: The model asked for 1 x "xyz-phone", which the shop's catalog names "XYZ\\u\{FEFF\}phone", which the shop would refuse to sell on any approval \(product holds characters a person cannot see .*\); the person was not asked\./,
     );
     expect(auth0.calls).toEqual([]);
   });
+
+  it.each([
+    ["its id", "xyz-phone", 1, "Do you want to buy 1 XYZ phone"],
+    ["a plural for one", "XYZ phones", 1, "Do you want to buy 1 XYZ phone"],
+    ["other letters and spacing", "xyz\uFEFFPHONE", 2, "Do you want to buy 2 XYZ phones"],
+  ])(
+    "asks for a product the model named by %s with the catalog's name, in the message and the details alike",
+    async (_, product, qty, message) => {
+      stubShop().catalog();
+      const auth0 = stubAuth0().bcAuthorize().approve();
+      const shop = stubShop().order(201, { id: "ord_1" });
+      const model = scriptedModel([callOf({ product, qty }), { text: "Done." }]);
+
+      const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+      const asked = auth0.calls[0]!.body;
+      expect(asked.binding_message).toBe(`${message} for max ${String(499 * qty)} USD`);
+      expect(JSON.parse(asked.authorization_details!)).toMatchObject([
+        { product: "XYZ phone", quantity: qty },
+      ]);
+      // The order is the call as the model made it: the shop resolves it as the catalog did.
+      expect(shop.calls.map((call) => call.body)).toEqual([{ product, qty }]);
+      expect(report).toMatchObject({ outcome: "ORDERED", bindingMessage: asked.binding_message });
+    },
+  );
 
   // Written in Auth0's characters, "½ dozen eggs" read "3 1 2 dozen eggs" and "Телефон XYZ"
   // read "XYZ": the person approves the message, which named something else.

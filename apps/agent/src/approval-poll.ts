@@ -103,7 +103,8 @@ export function createApprovalPoll(options: {
           const record = await findRecord(toolCallId);
           return [
             purchaseAuthorizationDetail({
-              product: input.product,
+              // The product the binding message names: the catalog's name, as the shop sells it.
+              product: record?.productName ?? input.product,
               quantity: input.qty,
               maximumAmount: record?.maximumAmount ?? input.priceLimit,
               // The order's Idempotency-Key: this approval buys this purchase and no other,

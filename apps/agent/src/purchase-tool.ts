@@ -261,19 +261,24 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const { catalog, ms } = await catalogFor(input, toolCallId);
     const checksStarted = mono();
     const maximumAmount = maximumAmountOf(input, catalog);
+    const productName = catalog.kind === "found" ? catalog.name : null;
+    // The person is asked for the product by the name the shop sells it under, in the binding
+    // message and in the approval's details alike (`approvedProductOf`): "XYZ phone", not the
+    // model's "xyz-phone". Nobody is asked for a product the catalog did not resolve.
+    const asked = { ...input, product: productName ?? input.product };
     // The shop would refuse these after the person approved: do not ask them at all. After
     // the catalog's answer, one at a time: both requests share one connection to the shop.
     const refusal =
       refusalBeforeAsking(input, catalog) ??
-      unwritableName(input) ??
-      unshowableApproval(input, maximumAmount) ??
+      unwritableName(asked) ??
+      unshowableApproval(input, asked, maximumAmount) ??
       (await checkPurchaseUrl());
     const record: PurchaseRecord = {
       toolCallId,
       purchaseId: newPurchaseId(),
       purchase: input,
-      productName: catalog.kind === "found" ? catalog.name : null,
-      bindingMessage: purchaseBindingMessage({ ...input, priceLimit: maximumAmount }),
+      productName,
+      bindingMessage: purchaseBindingMessage({ ...asked, priceLimit: maximumAmount }),
       ...(maximumAmount === undefined ? {} : { maximumAmount }),
       startedAt: clock.now(),
       catalogMs: Math.round(ms + mono() - checksStarted),
@@ -875,27 +880,32 @@ function codeOf(error: unknown): unknown {
 }
 
 /**
- * The approval the shop would refuse as malformed, whatever the person decided: a product name
- * with characters a consent screen cannot show as they are (the catalog's lookup reads past a
- * zero-width no-break space, and the binding message leaves it out, so the person would approve
- * a purchase that reads right and can never be placed).
+ * The approval the shop would refuse as malformed, whatever the person decided: `asked`, the
+ * purchase as the person is asked for it (by the catalog's name), with a product name holding
+ * characters a consent screen cannot show as they are (the binding message leaves them out, so
+ * the person would approve a purchase that reads right and can never be placed).
  */
 function unshowableApproval(
   input: PurchaseRequest,
+  asked: PurchaseRequest,
   maximumAmount: number | undefined,
 ): Verdict | undefined {
   const detail = purchaseAuthorizationDetail({
-    product: input.product,
-    quantity: input.qty,
+    product: asked.product,
+    quantity: asked.qty,
     maximumAmount,
   });
   const checked = purchaseAuthorizationDetailSchema.safeParse(detail);
   if (checked.success) return undefined;
   const why = checked.error.issues.map((issue) => issue.message).join("; ");
+  const named =
+    asked.product === input.product
+      ? ""
+      : `, which the shop's catalog names ${quoted(asked.product)}`;
   return {
     outcome: "ERROR",
     error: "invalid_tool_call",
-    description: `The model asked for ${input.qty} x ${quoted(input.product)}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
+    description: `The model asked for ${input.qty} x ${quoted(input.product)}${named}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
   };
 }
 
