@@ -51,7 +51,20 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       fix: `${CHECK_SERVER}: a server that answers no request within ${String(timeout.ms / 1000)} s is down or overloaded.`,
     };
   }
-  const message = `The model failed: ${errorText(cause)}`;
+  const streamed = streamedError(cause);
+  if (streamed !== undefined) {
+    return {
+      outcome: "ERROR",
+      error: "model_failed",
+      message: `The model failed: its server sent an error in place of its answer, in the stream it had begun: ${streamed}.`,
+      fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
+    };
+  }
+  const words = serverWords(error, cause);
+  const message =
+    words === undefined
+      ? "The model failed, its server giving no reason"
+      : `The model failed: ${words}`;
   if (InvalidResponseDataError.isInstance(cause) && isToolCallData(cause.data)) {
     return {
       outcome: "ERROR",
@@ -90,7 +103,7 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_unavailable",
       message: `${message} (the model server answered ${answered(error, status)}).`,
-      fix: `Ask again later; if it recurs, ${lowerFirst(CHECK_SERVER)}: it answered with a server error each time.`,
+      fix: `Ask again later; if it recurs, ${lowerFirst(CHECK_SERVER)}: ${answersSeen(error)}.`,
     };
   }
   switch (status) {
@@ -144,6 +157,75 @@ function answered(error: unknown, last: number): string {
   return new Set(statuses).size === 1
     ? `${String(last)} to each of ${count} attempts`
     : `${listed(statuses)} to its ${count} attempts`;
+}
+
+/**
+ * What the attempts got, for the fix of a call whose last attempt got a server error: "it
+ * answered with a server error each time", or, when some got another answer, each kind once
+ * ("each of its 3 attempts got a server error or a rate limit (429)").
+ */
+function answersSeen(error: unknown): string {
+  const attempts = attemptErrors(error);
+  const kinds = new Set(
+    attempts.map((attempt) => {
+      const status = APICallError.isInstance(attempt) ? attempt.statusCode : undefined;
+      if (status === undefined) return "no answer";
+      if (status === 429) return "a rate limit (429)";
+      return status >= 500 ? "a server error" : `a refusal (${String(status)})`;
+    }),
+  );
+  if (kinds.size === 1 && kinds.has("a server error")) {
+    return attempts.length > 1
+      ? "it answered with a server error each time"
+      : "it answered with a server error";
+  }
+  return `each of its ${String(attempts.length)} attempts got ${listed([...kinds], "or")}`;
+}
+
+/**
+ * The server's words for a failed call: the error's message (its JSON error's `message`, as
+ * the provider reads it), else its answer's body as text when the provider found no words in
+ * it (a 529 whose body says "Overloaded", and a status Node has no reason phrase for), else
+ * those of an earlier attempt. Undefined when no attempt brought any.
+ */
+function serverWords(error: unknown, cause: unknown): string | undefined {
+  const attempts = [cause, ...[...attemptErrors(error)].reverse()];
+  for (const attempt of attempts) {
+    const text = errorText(attempt).trim();
+    if (text !== "") return text;
+    if (APICallError.isInstance(attempt)) {
+      const body = bodyText(attempt.responseBody);
+      if (body !== "") return body;
+    }
+  }
+  return undefined;
+}
+
+/** An answer's body as words: its tags left out (an HTML page), its spacing collapsed, cut short. */
+function bodyText(body: string | undefined): string {
+  const text = (body ?? "")
+    .replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 200 ? `${text.slice(0, 197).trimEnd()}...` : text;
+}
+
+/**
+ * An error the model's server sent inside the stream of its answer, after its 200 (OpenAI's
+ * `data: {"error": {"message": ...}}`), which the provider passes on as the object it read:
+ * its message, with its type or code ("upstream overloaded (server_error)"). Undefined for
+ * anything else.
+ */
+function streamedError(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || error instanceof Error) return undefined;
+  const { message, type, code } = error as { message?: unknown; type?: unknown; code?: unknown };
+  if (typeof message !== "string") return undefined;
+  const kind = [type, code].find(
+    (value): value is string => typeof value === "string" && value !== "",
+  );
+  const words = message.trim() === "" ? "no message" : message.trim();
+  return kind === undefined ? words : `${words} (${kind})`;
 }
 
 /** A connection the server closed (its answer cut), rather than one never made. */
@@ -273,6 +355,14 @@ export function incompleteAnswer(
       };
   }
   const type = seen.contentType?.split(";")[0]?.trim();
+  if (type !== undefined && /^application\/(?:[\w.+-]+\+)?json$/i.test(type)) {
+    return {
+      outcome: "ERROR",
+      error: "model_unreadable",
+      message: `The model's server answered without streaming: it sent one ${type} body, not the stream of events OpenAI's API sends when asked to stream (stream: true), as a server that ignores stream: true does; the agent reads only a stream, so nothing in it was run.`,
+      fix: "Point OPENAI_BASE_URL at a server that streams its answers as OpenAI's API does (stream: true), or turn streaming on in the one it names.",
+    };
+  }
   if (type !== undefined && type !== "" && type.toLowerCase() !== "text/event-stream") {
     return {
       outcome: "ERROR",

@@ -7,7 +7,7 @@ import { MODEL_IDLE_TIMEOUT_MS } from "./model-deadline.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
 import { MAX_STEPS } from "./turn-end.js";
-import { responsesCall, serverModel } from "./test-support/model-server.js";
+import { responsesCall, serverModel, stubbedAnswers } from "./test-support/model-server.js";
 import {
   expectAllStubsUsed,
   isolateNetwork,
@@ -602,5 +602,100 @@ describe("a model that cannot call the tool as it should", () => {
       message:
         "The model's server ended its answer with response.completed but without what OpenAI's API sends in it (its usage), so the agent cannot tell how the answer ended; what it wrote (\"Which XYZ phone do you mean?\") is not taken as the answer, and nothing in it was run.",
     });
+  });
+});
+
+describe("a Chat Completions server's failures, as it answers them", () => {
+  const JSON_TYPE = { "content-type": "application/json" };
+  const openAiError = (message: string) => JSON.stringify({ error: { message, type: "x" } });
+
+  it("says the error a server sends in the stream of its answer, in its words", async () => {
+    // How OpenAI reports an error once its stream has begun: an event of its own, after the 200.
+    const { model } = await stubbedAnswers([
+      {
+        status: 200,
+        body: 'data: {"error":{"message":"upstream overloaded","type":"server_error","param":null,"code":null}}\n\n',
+        headers: { "content-type": "text/event-stream" },
+      },
+    ]);
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_failed",
+      message:
+        "The model failed: its server sent an error in place of its answer, in the stream it had begun: upstream overloaded (server_error).",
+      fix: "Ask again; if it recurs, check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network.",
+    });
+  });
+
+  it.each([
+    ["its body's words", "Overloaded", "The model failed: Overloaded"],
+    ["none at all", "", "The model failed, its server giving no reason"],
+  ])("gives a status with no reason phrase, answered each time, %s", async (_, body, said) => {
+    const { model, answered } = await stubbedAnswers(
+      Array.from({ length: 3 }, () => ({ status: 529, body })),
+    );
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+    expect(answered()).toBe(3);
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_unavailable",
+      message: `${said} (the model server answered 529 to each of 3 attempts).`,
+      fix: "Ask again later; if it recurs, check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network: it answered with a server error each time.",
+    });
+  });
+
+  it("says what each attempt got when not all were server errors", async () => {
+    const { model, answered } = await stubbedAnswers([
+      { status: 503, body: openAiError("Service unavailable"), headers: JSON_TYPE },
+      { status: 429, body: openAiError("Rate limit reached"), headers: JSON_TYPE },
+      { status: 500, body: openAiError("The server had an error"), headers: JSON_TYPE },
+    ]);
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+    expect(answered()).toBe(3);
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_unavailable",
+      message:
+        "The model failed: The server had an error (the model server answered 503, 429 and 500 to its 3 attempts).",
+      fix: "Ask again later; if it recurs, check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network: each of its 3 attempts got a server error or a rate limit (429).",
+    });
+  });
+
+  it("says a server that answered without streaming did so, not that it is a web page", async () => {
+    // A server that ignored stream: true: one whole chat completion, as JSON.
+    const completion = {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 1767225600,
+      model: "llama3.2",
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Which XYZ phone?" },
+          finish_reason: "stop",
+        },
+      ],
+    };
+    const { model } = await stubbedAnswers([
+      { status: 200, body: JSON.stringify(completion), headers: JSON_TYPE },
+    ]);
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_unreadable",
+      message:
+        "The model's server answered without streaming: it sent one application/json body, not the stream of events OpenAI's API sends when asked to stream (stream: true), as a server that ignores stream: true does; the agent reads only a stream, so nothing in it was run.",
+      fix: "Point OPENAI_BASE_URL at a server that streams its answers as OpenAI's API does (stream: true), or turn streaming on in the one it names.",
+    });
+    expect(report.message).not.toContain("web page");
   });
 });

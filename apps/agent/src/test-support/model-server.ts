@@ -101,3 +101,38 @@ export async function serverModel(api: "chat" | "responses", replies: string[]) 
   });
   return { model: await createModel(config), requests };
 }
+
+/** One answer of a model server: its status, body and headers (`stubbedAnswers`). */
+export interface ServerAnswer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The agent's model for a Chat Completions server at localhost:11434 (nock) that answers its
+ * requests with `answers` in turn, whatever they are: a status other than 200, a body that is
+ * no stream. Each answer says `retry-after-ms: 0`, so the AI SDK tries again at once.
+ */
+export async function stubbedAnswers(answers: ServerAnswer[]) {
+  let answered = 0;
+  nock("http://localhost:11434")
+    .post("/v1/chat/completions")
+    .times(answers.length)
+    .reply(() => {
+      const answer = answers[answered++];
+      return [
+        answer?.status ?? 500,
+        answer?.body ?? "",
+        { "retry-after-ms": "0", ...answer?.headers },
+      ];
+    });
+  const config = loadConfig({
+    OPENAI_API_KEY: "sk-local",
+    OPENAI_BASE_URL: "http://localhost:11434/v1",
+    OPENAI_API: "chat",
+    AGENT_MODEL: "llama3.2",
+    AGENT_STORE: "/nonexistent",
+  });
+  return { model: await createModel(config), answered: () => answered };
+}
