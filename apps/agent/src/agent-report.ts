@@ -17,7 +17,7 @@ import {
   type PurchaseTimings,
 } from "./purchase-result.js";
 import { describeStoreEntryError } from "./store-entry-report.js";
-import type { ThreadRecord } from "./thread-journal.js";
+import type { ThreadRecord, UntriedCall } from "./thread-journal.js";
 import { REPEATED_PURCHASE } from "./turn-guard.js";
 
 /** How a run or resume of the agent ended: what the CLI prints and exits with. */
@@ -231,13 +231,23 @@ export function closingMessage(
 }
 
 /**
+ * A call not tried as a repeat: what it asked, and, where the journal has them, the consent the
+ * turn's guard compared and the catalog's name for its product.
+ */
+export type RepeatedCall = Pick<UntriedCall, "purchase" | "consent" | "productName">;
+
+/**
  * The calls of `thread` not tried as repeats (`repeated_purchase`): each asked what a purchase
  * of the turn asked already, however the model wrote it ("xyz-phone" for "XYZ phone").
  */
-export function repeatedCalls(thread: ThreadRecord): PurchaseRequest[] {
+export function repeatedCalls(thread: ThreadRecord): RepeatedCall[] {
   return (thread.untried ?? [])
     .filter((call) => call.error === REPEATED_PURCHASE)
-    .map((call) => call.purchase);
+    .map(({ purchase, consent, productName }) => ({
+      purchase,
+      ...(consent === undefined ? {} : { consent }),
+      ...(productName === undefined ? {} : { productName }),
+    }));
 }
 
 /**
@@ -249,7 +259,7 @@ export function repeatedCalls(thread: ThreadRecord): PurchaseRequest[] {
 export function endedTurnMessage(
   results: readonly PurchaseResult[],
   notTried?: readonly PurchaseRequest[],
-  repeats: readonly PurchaseRequest[] = [],
+  repeats: readonly RepeatedCall[] = [],
 ): string {
   const untried = notTried === undefined ? NOT_TRIED : describeNotTried(notTried, repeats);
   return [...results.map(describeResult), untried].filter((text) => text !== "").join(" ");
@@ -266,16 +276,29 @@ const NOT_TRIED = "Anything asked for after it was not tried.";
  * `repeats` (a call not tried as a repeat, `repeatedCalls`) is "another": after "Ordered 3 x
  * USB-C cable", "3 x USB-C cable was not tried ... nothing was ordered" reads as a
  * contradiction, where it was the same purchase asked for again, which nobody was asked for.
+ * Repeats that asked the same consent are one, however the model spelt them ("xyz-phone",
+ * "XYZ Phone"), named by the catalog's name where it resolved the product.
  */
 export function describeNotTried(
   notTried: readonly PurchaseRequest[],
-  repeats: readonly PurchaseRequest[] = [],
+  repeats: readonly RepeatedCall[] = [],
 ): string {
   if (notTried.length === 0) return "";
-  const isRepeat = (purchase: PurchaseRequest) =>
-    repeats.some((repeat) => isDeepStrictEqual(repeat, purchase));
-  const again = counted(notTried.filter(isRepeat));
-  const others = counted(notTried.filter((purchase) => !isRepeat(purchase)));
+  const repeatOf = (purchase: PurchaseRequest) =>
+    repeats.find((repeat) => isDeepStrictEqual(repeat.purchase, purchase));
+  const again = counted(
+    notTried.flatMap((purchase) => {
+      const repeat = repeatOf(purchase);
+      if (repeat === undefined) return [];
+      const product = repeat.productName ?? purchase.product;
+      return [{ purchase: { ...purchase, product }, kind: repeat.consent }];
+    }),
+  );
+  const others = counted(
+    notTried
+      .filter((purchase) => repeatOf(purchase) === undefined)
+      .map((purchase) => ({ purchase })),
+  );
   const sentences: string[] = [];
   if (others.length > 0) {
     const them = others.length === 1 ? "it" : "them";
@@ -294,13 +317,19 @@ export function describeNotTried(
 /**
  * Each purchase once, in order, with how often it came when more than once: a model that calls
  * the tool with the same purchase at every step is one "1 x XYZ phone (19 times)", not 19.
+ * Purchases of one `kind` (a consent) are one, said as the first of them; without a kind, those
+ * written the same.
  */
-function counted(purchases: readonly PurchaseRequest[]): string[] {
-  const kinds: { purchase: PurchaseRequest; times: number }[] = [];
-  for (const purchase of purchases) {
-    const kind = kinds.find((seen) => isDeepStrictEqual(seen.purchase, purchase));
-    if (kind === undefined) kinds.push({ purchase, times: 1 });
-    else kind.times += 1;
+function counted(purchases: readonly { purchase: PurchaseRequest; kind?: string | undefined }[]) {
+  const kinds: { purchase: PurchaseRequest; kind?: string | undefined; times: number }[] = [];
+  for (const { purchase, kind } of purchases) {
+    const seen = kinds.find((known) =>
+      kind === undefined || known.kind === undefined
+        ? known.kind === kind && isDeepStrictEqual(known.purchase, purchase)
+        : known.kind === kind,
+    );
+    if (seen === undefined) kinds.push({ purchase, kind, times: 1 });
+    else seen.times += 1;
   }
   return kinds.map(({ purchase, times }) =>
     times === 1

@@ -836,6 +836,49 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     );
   });
 
+  it("counts the model's spellings of one purchase asked again as one, by the catalog's name", async () => {
+    // The turn's guard takes each for the same purchase: the report counted them apart.
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1" });
+    const spellings = ["XYZ phone", "xyz-phone", "XYZ Phone", "xyz phone"];
+    const model = scriptedModel(
+      Array.from({ length: 25 }, (_, step) =>
+        callOf({ product: spellings[step % 4], qty: 1 }, `call_${String(step)}`),
+      ),
+    );
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({ outcome: "PARTIAL", error: "model_step_limit" });
+    expect(report.message).toBe(
+      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again.",
+    );
+  });
+
+  it("keeps repeats that ask another consent apart, each by the catalog's name", async () => {
+    stubShop().catalog();
+    stubAuth0().bcAuthorize().approve().bcAuthorize().approve();
+    stubShop().order(201, { id: "ord_1" }).order(201, { id: "ord_2" });
+    const calls = [
+      { product: "XYZ phone", qty: 1 },
+      { product: "usb-c-cable", qty: 2 },
+      { product: "xyz-phone", qty: 1 },
+      { product: "USB-C cables", qty: 2 },
+      { product: "xyz phone", qty: 1 },
+    ];
+    const model = scriptedModel([
+      ...calls.map((input, step) => callOf(input, `call_${String(step)}`)),
+      { text: "Done." },
+    ]);
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone and 2 USB-C cables");
+
+    expect(report.message).toBe(
+      "Ordered 1 x XYZ phone: order ord_1. Ordered 2 x USB-C cable: order ord_2. Another 1 x XYZ phone (2 times) and 2 x USB-C cable, asked for again in this turn, were not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another.",
+    );
+  });
+
   it("names a product in the report's lines as the shop resolved it, not in the model's spelling", async () => {
     stubShop().catalog();
     stubAuth0().bcAuthorize().approve();

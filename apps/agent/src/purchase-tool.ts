@@ -71,7 +71,7 @@ import type { SentRequests } from "./sent-requests.js";
 import { probePurchaseEndpoint } from "./shop-client.js";
 import { stopPoint } from "./stop-point.js";
 import type { ThreadJournal } from "./thread-journal.js";
-import { guardTurn, type TurnCall } from "./turn-guard.js";
+import { guardTurn, REPEATED_PURCHASE, type TurnCall } from "./turn-guard.js";
 
 /** The name the model calls the purchase tool by. */
 export const PURCHASE_TOOL_NAME = "shop_online";
@@ -253,6 +253,19 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     return known !== undefined && isDeepStrictEqual(known.purchase, input)
       ? consentOf(input, catalog, known.maximumAmount)
       : consentOf(input, catalog);
+  }
+
+  /**
+   * What a call not tried as a repeat asked, as the turn's guard compared it (its consent, from
+   * the catalog's answer the guard looked up), and the catalog's name for its product: the
+   * report counts the model's spellings of one purchase as one.
+   */
+  async function repeatOf(call: TurnCall) {
+    const { catalog } = await catalogFor(call.purchase, call.toolCallId);
+    return {
+      consent: await consentOfCall(call),
+      productName: catalog.kind === "found" ? catalog.name : null,
+    };
   }
 
   /** Prices the purchase and journals it before anything is sent. */
@@ -822,14 +835,15 @@ export function createPurchaseTool(context: PurchaseToolContext) {
   const turn = guardTurn(purchase, {
     earlier: context.earlierCalls ?? [],
     consentOf: consentOfCall,
-    notTried: async ({ toolCallId, purchase: input }, result) => {
+    notTried: async (call, result) => {
       if (context.journalsUntried !== true) return;
       await context.fence();
       await journal.noteUntried(threadId, {
-        toolCallId,
-        purchase: input,
+        toolCallId: call.toolCallId,
+        purchase: call.purchase,
         error: result.error ?? "",
         description: result.description,
+        ...(result.error === REPEATED_PURCHASE ? await repeatOf(call) : {}),
       });
     },
   });

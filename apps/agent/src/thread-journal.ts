@@ -34,6 +34,14 @@ export interface UntriedCall {
   description: string;
   /** How many purchases the thread had journaled when it was not tried. */
   afterPurchases: number;
+  /**
+   * For a call not tried as a repeat (`repeated_purchase`): what the person would have been
+   * asked, as the turn's guard compared it (`consentOf`), and the catalog's name for its product
+   * (null where the catalog resolved none). Absent for other calls, and in journals written
+   * before.
+   */
+  consent?: string;
+  productName?: string | null;
 }
 
 export interface ThreadRecord {
@@ -143,6 +151,8 @@ const threadRecordSchema = z
             error: z.string(),
             description: z.string(),
             afterPurchases: z.number().int().min(0),
+            consent: z.string().optional(),
+            productName: z.string().nullable().optional(),
           })
           .passthrough(),
       )

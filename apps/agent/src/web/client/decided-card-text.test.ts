@@ -36,7 +36,9 @@ describe("what a decided purchase's card says", () => {
 
   it("says a repeat not tried as the CLI's report says it", () => {
     expect(REPEATED_PURCHASE).toBe(GUARD_REPEATED);
-    expect(notTriedText(laptop, REPEATED_PURCHASE)).toBe(describeNotTried([laptop], [laptop]));
+    expect(notTriedText(laptop, REPEATED_PURCHASE)).toBe(
+      describeNotTried([laptop], [{ purchase: laptop }]),
+    );
   });
 
   it("names a call not tried without its purchase in words too", () => {
