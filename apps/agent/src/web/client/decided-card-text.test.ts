@@ -34,6 +34,23 @@ describe("what a decided purchase's card says", () => {
     expect(notTriedText(priced, TURN_ENDED)).toContain(`(at most 500 ${SHOP_CURRENCY})`);
   });
 
+  it.each([999.999, 499.004, 9.989999999, 19.5, 0.01, 1_000_000, 123456.78, 2.675])(
+    "says a limit of %s as the CLI's report says it, as the shop applies it",
+    (priceLimit) => {
+      const purchase = { product: "ABC laptop", qty: 1, priceLimit };
+      expect(notTriedText(purchase, TURN_ENDED)).toBe(describeNotTried([purchase]));
+      expect(notTriedText(purchase, REPEATED_PURCHASE)).toBe(
+        describeNotTried([purchase], [{ purchase }]),
+      );
+    },
+  );
+
+  it("says a limit in whole cents rounded down", () => {
+    expect(notTriedText({ product: "ABC laptop", qty: 1, priceLimit: 999.999 }, TURN_ENDED)).toBe(
+      "1 x ABC laptop (at most 999.99 USD) was not tried: nobody was asked to approve it, and nothing was ordered.",
+    );
+  });
+
   it("says a repeat not tried as the CLI's report says it", () => {
     expect(REPEATED_PURCHASE).toBe(GUARD_REPEATED);
     expect(notTriedText(laptop, REPEATED_PURCHASE)).toBe(

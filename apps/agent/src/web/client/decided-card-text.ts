@@ -45,8 +45,21 @@ export interface AskedPurchase {
 function describe({ product, qty, priceLimit }: AskedPurchase): string {
   if (typeof product !== "string" || typeof qty !== "number") return "A purchase";
   const limit =
-    typeof priceLimit === "number" ? ` (at most ${String(priceLimit)} ${CURRENCY})` : "";
+    typeof priceLimit === "number" ? ` (at most ${askedAmount(priceLimit)} ${CURRENCY})` : "";
   return `${String(qty)} x ${product}${limit}`;
+}
+
+/**
+ * A price limit as the CLI's report says it (`describePurchase`), which is how the shop applies
+ * it and the person was asked it: in whole cents rounded down from the decimal the number is
+ * written as (`limitToCents` in @ciba-testbed/shared), so 999.999 is "999.99" and 499.004 is
+ * "499". A number written otherwise (an exponent) is said as written.
+ */
+function askedAmount(limit: number): string {
+  const decimal = /^(\d+)(?:\.(\d+))?$/.exec(String(limit));
+  if (decimal === null) return String(limit);
+  const [, whole = "", fraction = ""] = decimal;
+  return String(Number(`${whole}${fraction.padEnd(2, "0").slice(0, 2)}`) / 100);
 }
 
 /**
