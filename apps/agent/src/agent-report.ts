@@ -181,10 +181,11 @@ export interface ModelAnswer {
   text: string;
   builtIn: boolean;
   /**
-   * The agent's limit of model steps, when it ended the turn: the model's last step called the
+   * What says that the agent's limit of model steps ended the turn, when it did (the failure
+   * `LastStep.stepCapped` gives, the web app's answer too): the model's last step called the
    * tool again, and it was not asked again after it.
    */
-  stepLimit?: number;
+  stepLimit?: string;
 }
 
 /** What a NO_PURCHASE turn of another model than the built-in one says before its words. */
@@ -214,10 +215,7 @@ export function closingMessage(
     const ordered = results.filter((result) => result.outcome === "ORDERED");
     return [...ordered.map(describeResult), failure.message].join(" ");
   }
-  const limit =
-    answer.stepLimit === undefined
-      ? ""
-      : `The turn ended at the agent's limit of ${String(answer.stepLimit)} model steps, with the model still calling the tool; it was not asked again.`;
+  const limit = answer.stepLimit ?? "";
   const account = results.map(describeResult);
   if (outcome === "ORDERED") return [...account, limit].filter((text) => text !== "").join(" ");
   if (outcome === "NO_PURCHASE") {

@@ -832,7 +832,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
       fix: "Ask again; if it recurs, choose another model (AGENT_MODEL, --model).",
     });
     expect(report.message).toBe(
-      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again.",
+      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling shop_online; it was not asked again.",
     );
   });
 
@@ -852,7 +852,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
 
     expect(report).toMatchObject({ outcome: "PARTIAL", error: "model_step_limit" });
     expect(report.message).toBe(
-      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again.",
+      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling shop_online; it was not asked again.",
     );
   });
 
@@ -940,7 +940,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     expect(shop.calls).toHaveLength(20);
     expect(report).toMatchObject({ outcome: "PARTIAL", exitCode: 10, error: "model_step_limit" });
     expect(report.message).toMatch(
-      /^Ordered 1 x USB-C cable: order ord_1\. .* The turn ended at the agent's limit of 20 model steps, with the model still calling the tool; it was not asked again\.$/,
+      /^Ordered 1 x USB-C cable: order ord_1\. .* The turn ended at the agent's limit of 20 model steps, with the model still calling shop_online; it was not asked again\.$/,
     );
   });
 

@@ -541,7 +541,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           {
             text: modelText,
             builtIn: builtInModel,
-            ...(capped === undefined ? {} : { stepLimit: MAX_STEPS }),
+            ...(capped === undefined ? {} : { stepLimit: capped.message }),
           },
           failure,
           notTried,

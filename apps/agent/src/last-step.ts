@@ -107,7 +107,7 @@ export class LastStep {
     return {
       outcome: "ERROR",
       error: "model_step_limit",
-      message: `The model was stopped after ${String(MAX_STEPS)} steps, the most one turn may take: it called ${tool} at every step and never gave its answer.`,
+      message: `The turn ended at the agent's limit of ${String(MAX_STEPS)} model steps, with the model still calling ${tool}; it was not asked again.`,
       fix: "Ask again; if it recurs, choose another model (AGENT_MODEL, --model).",
     };
   }

@@ -426,7 +426,7 @@ describe("a chat turn that the step cap ended", () => {
     const chunks = await chat.post([asked]);
 
     expect(model.prompts).toHaveLength(MAX_STEPS);
-    const said = `Ordered 1 x XYZ phone: order ord_1, total 499.00 USD. The model was stopped after ${String(MAX_STEPS)} steps, the most one turn may take: it called shop_online at every step and never gave its answer. That order stands: ask only for what is still missing.`;
+    const said = `Ordered 1 x XYZ phone: order ord_1, total 499.00 USD. The turn ended at the agent's limit of ${String(MAX_STEPS)} model steps, with the model still calling shop_online; it was not asked again. That order stands: ask only for what is still missing.`;
     expect(appAnswer(chunks)).toBe(said);
     expect((await chat.reply()).reply).toBe(said);
   });
