@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
 import { httpsJson } from "./https-json.js";
+import { RequestFilterError } from "./request-filter.js";
 import { UNTRUSTED_CA_FIX } from "./wait-for-request.js";
 
 const USER = LOCAL_DEFAULTS.userId;
@@ -277,6 +278,38 @@ describe("a filter from JavaScript, misspelt", () => {
     expect((await approver.waitForRequest({ bindingMessage: "second one" })).auth_req_id).toBe(
       second,
     );
+  });
+});
+
+describe("a filter key given as undefined", () => {
+  it("fails every call that takes a filter, naming the key, instead of matching any value of it", async () => {
+    const denied = await ask("Do you want to buy 2 XYZ phone");
+    await approver.deny(denied);
+    const theirs = await ask("Do you want to buy 3 XYZ phone", SECOND_USER);
+    // `testbed.usr`, an unset environment variable: an explicit undefined, not a missing key.
+    const unset = undefined as unknown as string;
+
+    const waitStatus = approver.waitForRequest({ status: undefined } as never, { timeoutMs: 100 });
+    await expect(waitStatus).rejects.toThrow(RequestFilterError);
+    await expect(waitStatus).rejects.toThrow(
+      "status is undefined: leave status out to wait for a pending request",
+    );
+    await expect(approver.waitForRequest({ user: unset }, { timeoutMs: 100 })).rejects.toThrow(
+      "user is undefined: leave user out to match any person, or give the value you meant",
+    );
+    await expect(
+      approver.expirePending({ user: unset, bindingMessage: unset as never }),
+    ).rejects.toThrow(
+      /user is undefined: .*\n.*bindingMessage is undefined: leave bindingMessage out to match any binding message/,
+    );
+    await expect(approver.requests({ clientId: unset, since: unset })).rejects.toThrow(
+      /clientId is undefined: .*\n.*since is undefined: leave since out to match every request/,
+    );
+
+    // Nothing was expired, and nothing handed out.
+    expect((await approver.request(theirs)).status).toBe("pending");
+    expect((await approver.waitForRequest({ user: SECOND_USER })).auth_req_id).toBe(theirs);
+    expect((await approver.request(denied)).status).toBe("denied");
   });
 });
 

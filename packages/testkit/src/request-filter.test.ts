@@ -53,6 +53,20 @@ describe("a filter or wait options a caller misspelt", () => {
     ]);
   });
 
+  it("refuses a key given as undefined, which would match any value of it, and says to leave it out", () => {
+    expect(filterProblems({ user: undefined, where: undefined }, "requests")).toEqual([
+      "user is undefined: leave user out to match any person, or give the value you meant (a misspelt property, an unset environment variable?)",
+      "where is undefined: leave where out to match every request, or give the value you meant (a misspelt property, an unset environment variable?)",
+    ]);
+    expect(filterProblems({ status: undefined }, "waitForRequest")[0]).toMatch(
+      /^status is undefined: leave status out to wait for a pending request,/,
+    );
+    expect(filterProblems({ status: undefined }, "requests")[0]).toMatch(
+      /^status is undefined: leave status out to match any status,/,
+    );
+    expect(filterProblems({ user: "auth0|x" }, "requests")).toEqual([]);
+  });
+
   it("names the wait's options given as its filter, and the call that takes them", () => {
     expect(
       filterProblems({ agent: Promise.resolve(), timeoutMs: 1_000 }, "waitForRequest"),

@@ -3,7 +3,10 @@ import type { ConsentRequest, ConsentStatus, TenantRefusal } from "./wire.js";
 /** Every status a consent request may have. */
 const STATUSES: readonly ConsentStatus[] = ["pending", "approved", "denied", "expired", "consumed"];
 
-/** Which consent requests a test means; every condition given must hold. */
+/**
+ * Which consent requests a test means; every condition given must hold. Leave a key out to match
+ * any value of it: a key given as `undefined` is refused (a misspelt property, an unset variable).
+ */
 export interface RequestFilter {
   /** One status or several; `waitForRequest` looks for `pending` unless told otherwise. */
   status?: ConsentStatus | ConsentStatus[];
@@ -23,6 +26,13 @@ export interface RequestFilter {
 
 /** The filter's keys: a name not here is a typo that would otherwise match every request. */
 const FILTER_KEYS = ["status", "user", "clientId", "bindingMessage", "since", "where"] as const;
+/** What leaving a key out matches any of. */
+const ANY: Record<string, string> = {
+  status: "status",
+  user: "person",
+  clientId: "client",
+  bindingMessage: "binding message",
+};
 /** The keys of `waitForRequest`'s options, its second argument. */
 export const WAIT_OPTION_KEYS = ["timeoutMs", "agent", "signal", "failOnRefusal"] as const;
 
@@ -76,6 +86,21 @@ export function filterProblems(filter: unknown, call: string): string[] {
         `second argument, ${call === "waitForRequest" ? "" : "to waitForRequest "}` +
         `(filter, { ${waitKeys.join(", ")} })`,
     );
+  }
+  // A key given as undefined (a misspelt `testbed.usr`, an unset environment variable) would
+  // match any value of it, and for waitForRequest's status, overwrite its `pending`.
+  for (const key of FILTER_KEYS) {
+    if (Object.hasOwn(given, key) && given[key] === undefined) {
+      problems.push(
+        `${key} is undefined: leave ${key} out to ${
+          key === "status" && call === "waitForRequest"
+            ? "wait for a pending request"
+            : key === "where" || key === "since"
+              ? "match every request"
+              : `match any ${ANY[key]}`
+        }, or give the value you meant (a misspelt property, an unset environment variable?)`,
+      );
+    }
   }
   const { status, user, clientId, bindingMessage, since, where } = given;
   if (status !== undefined) {
