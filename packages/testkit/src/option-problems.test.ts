@@ -172,4 +172,20 @@ describe("TestbedOptionsError", () => {
     expect(error instanceof Error).toBe(true);
     expect(new Error("modelserver") instanceof second.TestbedOptionsError).toBe(false);
   });
+
+  it("is no instance of a subclass, whose instanceof is its own", async () => {
+    const first = await import("./option-problems.js");
+    vi.resetModules();
+    const second = await import("./option-problems.js");
+    class Mine extends first.TestbedOptionsError {}
+    class Other extends first.TestbedOptionsError {}
+
+    expect(new first.TestbedOptionsError(["a"]) instanceof Mine).toBe(false);
+    expect(new second.TestbedOptionsError(["a"]) instanceof Mine).toBe(false);
+    expect(new Other(["a"]) instanceof Mine).toBe(false);
+    const mine = new Mine(["a"]);
+    expect(mine instanceof Mine).toBe(true);
+    expect(mine instanceof first.TestbedOptionsError).toBe(true);
+    expect(mine instanceof second.TestbedOptionsError).toBe(true);
+  });
 });

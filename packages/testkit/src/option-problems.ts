@@ -26,8 +26,14 @@ export class TestbedOptionsError extends Error {
     this.name = "TestbedOptionsError";
   }
 
-  /** `instanceof` holds for the error of either build (ESM or CommonJS), not of this one only. */
+  /**
+   * `instanceof` holds for the error of either build (ESM or CommonJS), not of this one only. A
+   * subclass inherits this method: for it, `instanceof` is the ordinary prototype check, so that
+   * an error of this class is no instance of a subclass.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== TestbedOptionsError)
+      return Function.prototype[Symbol.hasInstance].call(this, value);
     return (
       typeof value === "object" &&
       value !== null &&

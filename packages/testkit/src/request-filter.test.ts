@@ -116,4 +116,20 @@ describe("RequestFilterError", () => {
       first.checkFilter({ binding_message: "x" }, "requests");
     }).toThrow(second.RequestFilterError);
   });
+
+  it("is no instance of a subclass, whose instanceof is its own", async () => {
+    const first = await import("./request-filter.js");
+    vi.resetModules();
+    const second = await import("./request-filter.js");
+    class Mine extends first.RequestFilterError {}
+    class Other extends first.RequestFilterError {}
+
+    expect(new first.RequestFilterError("requests", "filter", ["a"]) instanceof Mine).toBe(false);
+    expect(new second.RequestFilterError("requests", "filter", ["a"]) instanceof Mine).toBe(false);
+    expect(new Other("requests", "filter", ["a"]) instanceof Mine).toBe(false);
+    const mine = new Mine("requests", "filter", ["a"]);
+    expect(mine instanceof Mine).toBe(true);
+    expect(mine instanceof first.RequestFilterError).toBe(true);
+    expect(mine instanceof second.RequestFilterError).toBe(true);
+  });
 });
