@@ -236,6 +236,17 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * encouragement; it is encouragement since, unless it says more ("Do it again.", "Do it?"). A
  * cart ordered in the next sentence ("Add an XYZ phone to my cart. Then buy it.") asked, though
  * one ordered in the same sentence was bought; it is bought since.
+ * held-out-fresh-18.json (what a fifth outside audit found read wrongly next to the fixes of
+ * fresh-17, with neighbours): other lists ("to my list", "... Christmas list", "... todo list")
+ * were bought, and ask the cart's question since, as a shopping list did; a wish list asked the
+ * cart's question, and asks the wish's since; "... to my cart and check out" and "... and pay"
+ * asked while "... and checkout" was bought, and all are bought since; "... My apologies." asked
+ * as a word unread, and as a change never said since; a request cut off at a colon or "(" was
+ * bought, and "Mmm.", "Ehh.", "Hmph." before the order were, and they ask since; "Do it, buy
+ * ..." and "Do it: buy ..." asked, and are bought since, as "Do it. Buy ..." was. 40 of 40 read
+ * as expected since. Of the other rows two changed: held-out-fresh-5.json's "Put 2 USB-C cables
+ * in my basket and check out" is bought (its first expectation), and
+ * held-out-adversarial-neighbours.json's "buy an XYZ phone. meh" asks as hesitant, not unread.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -399,6 +410,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-15.json": [],
   "held-out-fresh-16.json": [],
   "held-out-fresh-17.json": [],
+  "held-out-fresh-18.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -426,6 +438,7 @@ describe.each([
   ["held-out-fresh-15.json"],
   ["held-out-fresh-16.json"],
   ["held-out-fresh-17.json"],
+  ["held-out-fresh-18.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],

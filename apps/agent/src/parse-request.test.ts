@@ -385,7 +385,9 @@ describe("parsePurchaseRequest", () => {
       ["Add an XYZ phone to my bag", "to my bag"],
       ["Add an XYZ phone to the shopping bag", "to the shopping bag"],
       ["Add an XYZ phone to my saved items", "to my saved items"],
-      ["Put an XYZ phone on my wish list", "on my wish list"],
+      ["Put an XYZ phone on my Christmas list", "on my Christmas list"],
+      ["Add an XYZ phone to my list", "to my list"],
+      ["Add an XYZ phone to my todo list", "to my todo list"],
       ["Add an XYZ phone to my cart but don't buy it", "to my cart"],
       ["Add an XYZ phone to my cart and buy an ABC laptop", "to my cart"],
     ] as const) {
@@ -1345,5 +1347,17 @@ describe("a request longer than the model reads", () => {
     expect(parsePurchaseRequest("x".repeat(10_000_000), DEFAULT_PRODUCTS)).toMatchObject({
       reason: "too_long",
     });
+  });
+});
+
+describe("a wish list", () => {
+  it("asks whether the wish is for now, not the cart's question; other lists ask the cart's", () => {
+    const wish = parsePurchaseRequest("Add an XYZ phone to my wishlist", DEFAULT_PRODUCTS);
+    expect(wish).toMatchObject({ kind: "unclear", reason: "not_now" });
+    expect(wish.kind === "unclear" && wish.question).toContain("that sounds like a wish");
+    const list = parsePurchaseRequest("Add an XYZ phone to my Christmas list", DEFAULT_PRODUCTS);
+    expect(list.kind === "unclear" && list.question).toContain(
+      'You wrote "to my Christmas list": I have no cart',
+    );
   });
 });

@@ -557,8 +557,12 @@ function interpret(
 const INTO = new Set(["to", "in", "into", "on"]);
 /** A cart's word after the cart's, quoted with it: "saved items", "wish list". */
 const CART_TAILS = new Set(["items", "list", "bag", "cart", "basket"]);
-/** Verbs that order what a cart holds: "and buy it", "and checkout". */
-const CHECKOUT_VERBS = new Set(["buy", "order", "purchase", "checkout"]);
+/** Verbs that order what a cart holds: "and buy it", "and checkout", "and check out", "and pay". */
+const CHECKOUT_VERBS = new Set(["buy", "order", "purchase", "checkout", "pay"]);
+
+/** Whether `words[at]` orders what a cart holds: a checkout verb, or "check out". */
+const checksOutAt = (words: readonly string[], at: number): boolean =>
+  CHECKOUT_VERBS.has(words[at] ?? "") || (words[at] === "check" && words[at + 1] === "out");
 
 /**
  * Whether the sentence orders what it put in the cart at `cart`, after it: "Add an XYZ phone
@@ -571,7 +575,7 @@ function checkedOut(
   cart: number,
   mentions: readonly { start: number }[],
 ): boolean {
-  const verb = words.findIndex((word, index) => index > cart && CHECKOUT_VERBS.has(word));
+  const verb = words.findIndex((_, index) => index > cart && checksOutAt(words, index));
   return (
     verb >= 0 &&
     !words.slice(Math.max(0, verb - 2), verb).some((word) => isDenial(word)) &&
@@ -1133,12 +1137,16 @@ function readSentence(
   // filled, not checked out, and an order placed for it bought what the person meant to look at
   // first; unless the sentence orders it after ("... to my cart and buy it"), or the next one
   // does (`cartsLeft`).
+  // The "to" of "to-do list" is the list's name, not where the thing goes.
+  const intoAt = (index: number) =>
+    INTO.has(words[index] ?? "") && !(words[index] === "to" && words[index + 1] === "do");
   const cart = words.findIndex(
     (_, index) =>
-      isCartAt(words, index) && words.slice(Math.max(0, index - 3), index).some((w) => INTO.has(w)),
+      isCartAt(words, index) &&
+      range(Math.max(0, index - (words[index - 1] === "do" ? 5 : 3)), index).some(intoAt),
   );
   if (cart >= 0 && !checkedOut(words, cart, mentions)) {
-    const start = words.slice(0, cart).findLastIndex((w) => INTO.has(w));
+    const start = range(0, cart).findLast(intoAt) ?? cart;
     const end = CART_TAILS.has(words[cart + 1] ?? "") ? cart + 2 : cart + 1;
     const said = typedText(tokens.slice(start, end));
     reading.cart = { sentence, start, end, unclear: questions.cart(said) };
@@ -2007,7 +2015,13 @@ function unreadWords({
       accounted[index] = true;
       accounted[index + 1] = true;
     }
-    if (isEncouragement(plain, index)) accounted[index] = true;
+    if (isEncouragement(plain, index, intent)) accounted[index] = true;
+    // "... to my cart and check out", "... and pay for it": the checkout of the cart the sentence
+    // filled (`checkedOut`), as "... and buy it" is.
+    if (checksOutAt(plain, index) && plain.slice(0, index).some((_, at) => isCartAt(plain, at))) {
+      accounted[index] = true;
+      if (["out", "for"].includes(plain[index + 1] ?? "")) accounted[index + 1] = true;
+    }
     // "my budget's $280": the limit's cue "my budget is", contracted, before the limit it reads.
     if (["budget's", "limit's"].includes(plain[index] ?? "") && consumed[index + 1] === true) {
       accounted[index] = true;
@@ -2064,19 +2078,21 @@ const ENCOURAGEMENT_TAIL = new Set(
  * Whether the "do" at `at` opens encouragement after the order, as "Go." does and as "Do it."
  * before the order does: "Buy an XYZ phone. Do it now.", "... Please do it.", "..., just do
  * it". "do it", "do this" or "do that" opens its clause (past "please", "ok", "just") and
- * only such words as "now" and "please" follow; "Do it?", "Do it with a case", "Do it again"
+ * only such words as "now" and "please" follow, or come before the order's verb (`intent`):
+ * "Do it, buy an XYZ phone", "Ok do it: buy ...". "Do it?", "Do it with a case", "Do it again"
  * or "Do that instead" say more, and are asked about.
  */
-function isEncouragement(plain: readonly string[], at: number): boolean {
+function isEncouragement(plain: readonly string[], at: number, intent: number): boolean {
   if (plain[at] !== "do" || !["it", "this", "that"].includes(plain[at + 1] ?? "")) return false;
   const clause = plain.slice(0, at).findLastIndex((word) => [",", ";", "and"].includes(word)) + 1;
   // "Just do it.": "just" before it too.
   const opens = plain[at - 1] === "just" ? at - 1 : at;
+  // "Do it, buy an XYZ phone", "Do it: buy ...", "Do it - buy ...": before the order's verb,
+  // only up to it.
+  const tail = plain.slice(at + 2, intent > at ? intent : undefined);
   return (
     clause + openingOf(plain.slice(clause, opens)) === opens &&
-    plain
-      .slice(at + 2)
-      .every((word) => ENCOURAGEMENT_TAIL.has(word) || (isPunctuation(word) && word !== "?"))
+    tail.every((word) => ENCOURAGEMENT_TAIL.has(word) || (isPunctuation(word) && word !== "?"))
   );
 }
 
@@ -2299,17 +2315,31 @@ const YEAH_RIGHT =
 const TRAILING_DASH = /(\S+[^\S\n]+(?:[\u2013\u2014]|-{1,2}))[^\S\n]*$/u;
 
 /**
+ * A request cut off at a colon or an opening bracket: "Buy 2 XYZ phones:", "... (": what was
+ * to follow is not known, as after a dash. Not the colon that closes an emoji code (":x:").
+ */
+const TRAILING_OPENING = /(\S+[^\S\n]*(?:(?<!:[\w+-]+):|[([{]))[^\S\n]*$/u;
+
+/**
  * A request that trails off at an ellipsis: "Buy 2 XYZ phones …", "...", ". . .": the person
  * had more to say. Not two dots, as often a period typed twice.
  */
 const TRAILING_ELLIPSIS = /(\S+[^\S\n]*(?:\u2026|\.{3,}|\.(?:[^\S\n]\.){2,}))[^\S\n]*$/u;
 
 /**
+ * The sounds of one who hesitates or doubts: "hmm", "hmph", "mmm", "um", "uh", "er", "erm", "eh",
+ * "ehh", "meh", any of their letters drawn out.
+ */
+const HESITATION = "h+m+(?:p+h+)?|m{2,}|m+e+h+|u+m+|u+h+|e+r+m*|e+h+";
+
+/**
  * A request that trails off in doubt: "buy an XYZ phone. hmm", "..., um", "..., uh", "..., er",
  * "buy an XYZ phone… really", "... sure".
  */
-const TRAILING_DOUBT =
-  /(?:^|[\s,.;:!\u2026\u2013\u2014-])((?:h+m+|u+m+|u+h+|e+r+m*)[\s.!\u2026]*|(?<=(?:\u2026|\.\.\.)\s*)(?:really|sure)[\s.!\u2026]*)$/iu;
+const TRAILING_DOUBT = new RegExp(
+  `(?:^|[\\s,.;:!\\u2026\\u2013\\u2014-])((?:${HESITATION})[\\s.!\\u2026]*|(?<=(?:\\u2026|\\.\\.\\.)\\s*)(?:really|sure)[\\s.!\\u2026]*)$`,
+  "iu",
+);
 
 /**
  * A request that opens with a hesitation set off as one ("Hmm. Buy an XYZ phone.", "Hmm, buy
@@ -2318,7 +2348,10 @@ const TRAILING_DOUBT =
  * with nothing to set it off ("um buy uh two wireless headphones"), as dictation writes its
  * fillers, it is speech, and the request stands.
  */
-const LEADING_DOUBT = /^[^\S\n]*((?:h+m+|u+m+|u+h+|e+r+m*)[^\S\n]*[,.;:!?\u2026\u2013\u2014-]+)/iu;
+const LEADING_DOUBT = new RegExp(
+  `^[^\\S\\n]*((?:${HESITATION})[^\\S\\n]*[,.;:!?\\u2026\\u2013\\u2014-]+)`,
+  "iu",
+);
 
 /**
  * Emoticons typed as text the reader reads as glad: a smile, ":D", "^_^". Any other face asks
@@ -2408,6 +2441,7 @@ const TEXT_DOUBTS: [
       TRAILING_DOUBT,
       LEADING_DOUBT,
       TRAILING_DASH,
+      TRAILING_OPENING,
       TRAILING_ELLIPSIS,
     ],
     (questions, said) => questions.hesitant(said),

@@ -93,7 +93,9 @@ export function isIntentVerb(list: readonly string[], at: number, opening: numbe
       // "Could I have two laptops?", not "I have two laptops".
       return ["can", "could", "may"].includes(list[at - 2] ?? "") && ["i", "we"].includes(previous);
     case "put":
-      return list.slice(at).some((_, index) => isCartAt(list, at + index));
+      return list
+        .slice(at)
+        .some((_, index) => isCartAt(list, at + index) || isWishListAt(list, at + index));
     case "looking":
     case "shopping":
       return next === "for";
@@ -258,7 +260,9 @@ function verbFollows(list: readonly string[], at: number): boolean {
 }
 
 /** The openers that say a change is coming, where "ok" or "please" alone do not. */
-const CHANGE_SIGNALS = words("no wait actually sorry oops whoops correction thought thoughts");
+const CHANGE_SIGNALS = words(
+  "no wait actually sorry apologies oops whoops correction thought thoughts",
+);
 /** What takes back everything asked before it: "never mind", "scratch that", "don't". */
 const RETRACTIONS = [
   ["never", "mind"],
@@ -278,7 +282,7 @@ const RETRACTIONS = [
 ];
 /** Words that may open a take-back or a change: "no wait, actually, on second thought". */
 const CHANGE_OPENERS = words(
-  "no wait actually sorry oops whoops hmm um oh ok okay well please just then i i've ive we " +
+  "no wait actually sorry apologies oops whoops hmm um oh ok okay well please just then i i've ive we " +
     "we've have on second thought thoughts correction :",
 );
 /** What may end a take-back: "never mind then", "forget it, thanks", "cancel the order". */
@@ -294,6 +298,7 @@ const CHANGE_LEADING = words("me us just only i'll we'll i'd we'd i we will to")
 const CHANGE_MARKERS = [
   ["my", "bad"],
   ["my", "mistake"],
+  ["my", "apologies"],
   ["i", "mean"],
   ["i", "meant"],
   ["make", "it"],
@@ -473,18 +478,26 @@ export function doubtIn(
 
 /**
  * Where things are kept before checking out, or instead of buying: a cart, a basket, a trolley,
- * a bag ("my bag", "the shopping bag"), saved items, favourites, a watch list, a registry, and a
- * list kept for shopping or wishing ("my wish list", "my shopping list").
+ * a bag ("my bag", "the shopping bag"), saved items, favourites, a watch list, a registry, and
+ * any list ("my shopping list", "my Christmas list", "my todo list", "my list"). A wish list
+ * is a wish (`isWishListAt`), and asks as one.
  */
 const CARTS = words(
-  "cart carts basket trolley bag wishlist watchlist saved favorites favourites favs registry",
+  "cart carts basket trolley bag watchlist saved favorites favourites favs registry list lists",
 );
-const CART_LISTS = words("wish shopping gift");
 
-/** Whether `list[at]` names such a place: "cart", "bag", "saved", the "list" of "wish list". */
-export function isCartAt(list: readonly string[], at: number): boolean {
+/** Whether `list[at]` names a wish list: "wishlist", the "list" of "wish list". */
+export function isWishListAt(list: readonly string[], at: number): boolean {
   const word = list[at] ?? "";
-  return CARTS.has(word) || (word === "list" && CART_LISTS.has(list[at - 1] ?? ""));
+  return (
+    ["wishlist", "wishlists"].includes(word) ||
+    (["list", "lists"].includes(word) && list[at - 1] === "wish")
+  );
+}
+
+/** Whether `list[at]` names a cart or a list: "cart", "bag", "saved", "list"; no wish list. */
+export function isCartAt(list: readonly string[], at: number): boolean {
+  return CARTS.has(list[at] ?? "") && !isWishListAt(list, at);
 }
 
 /** Words that deny, whether or not the reader saw what they deny. */
