@@ -512,3 +512,35 @@ describe("a reply to the offline model's question", () => {
     expect(await model.readItems("XYZ phone")).toBeUndefined();
   });
 });
+
+describe("a go-ahead to the cart's question", () => {
+  const cartAsked = (request: string): Exchange => {
+    const parsed = parsePurchaseRequest(request, DEFAULT_PRODUCTS);
+    if (parsed.kind !== "unclear") throw new Error(`${request} was bought`);
+    return { request, answer: askingAnswer(parsed) };
+  };
+
+  it("asks plainly for the request that orders what the cart sentence named, and buys nothing", async () => {
+    const asked = cartAsked("Add 2 XYZ phones and a USB-C cable to my cart");
+    const answer =
+      'I understood: 2 x XYZ phone; 1 x USB-C cable. I keep no cart to order from, so I order only what a message of its own asks for. To have it ordered now, say just what to buy, with any price limit, for example "Buy 2 XYZ phones and 1 USB-C cable". I did not buy anything this time.';
+    for (const reply of ["Do it now.", "yes", "ok, do it", "Just do it!", "Buy it."]) {
+      const reading = readReply(reply, [asked], DEFAULT_PRODUCTS);
+      expect(reading.parsed, reply).toMatchObject({ kind: "unclear", reason: "not_now" });
+      expect(reading.parsed.kind === "unclear" && askingAnswer(reading.parsed), reply).toBe(answer);
+    }
+    expect(await generated(chat(asked.request, asked.answer ?? "", "Do it now."))).toBe(answer);
+    // A request of its own is what the question asks for, and is bought.
+    expect(read("Buy 2 XYZ phones", asked)).toBe("2 x XYZ phone");
+  });
+
+  it("leaves other replies, and go-aheads to other questions, read on their own", () => {
+    const asked = cartAsked("Add an XYZ phone to my cart");
+    for (const reply of ["Do it now?", "no", "Do it again"]) {
+      expect(read(reply, asked), reply).toBe("? not_a_purchase");
+    }
+    expect(read("Do it now.", cartAsked("Add an XYZ phone to my wishlist"))).toBe(
+      "? not_a_purchase",
+    );
+  });
+});

@@ -6,6 +6,7 @@ import { nameTokens, singular, spelledNameWords, type CatalogProduct } from "./c
 import { isNumberWord, readNumberWords } from "./number-words.js";
 import { parsePurchaseRequest, type ParsedRequest } from "./parse-request.js";
 import {
+  isCartQuestion,
   plural,
   questionsFor,
   type Fill,
@@ -96,7 +97,7 @@ function readWithin(
   const asked = readWithin(before.request, earlier.slice(0, -1), catalog, steps - 1);
   if (asked.parsed.kind !== "unclear" || !isOwnQuestion(before.answer, asked.parsed)) return alone;
   const fill = asked.parsed.fills;
-  if (fill === undefined) return alone;
+  if (fill === undefined) return cartGoAhead(asked, reply, alone, catalog) ?? alone;
   const question = { request: asked.request, parsed: asked.parsed, fill };
   if (alone.parsed.kind === "purchases") {
     // "I mean the XYZ phone" is a purchase of its own, of one. Said with no count, it answers
@@ -106,6 +107,48 @@ function readWithin(
     return limitsKept(question, alone.request, alone.parsed.items, catalog);
   }
   return answered(question, reply, alone, catalog);
+}
+
+/**
+ * A reply that says go ahead and names nothing: "yes", "ok", "Do it now.", "just do it", "go
+ * ahead", "order it".
+ */
+const GO_AHEAD =
+  /^(?:(?:yes|yeah|yep|sure|ok|okay|please|then)[,!]? )*(?:yes+|yeah|yea|ya|y|yep|yup|sure|ok|okay|k|(?:(?:just|please) )?(?:do it|do that|go ahead|go for it|go|order it|order them|buy it|buy them)(?: now| please| then| right away| asap)*)$/u;
+
+/**
+ * A go-ahead to the cart's question ("Add 2 XYZ phones to my cart" / "Do it now."): that
+ * question asks for what to order in a request of its own, since a go-ahead cannot say what the
+ * person meant for the cart, and the reply alone names nothing, which read on its own asked
+ * what the shop sells as if nothing had been said. It gets that question's own request, said
+ * plainly, with the request that would order what the cart sentence named.
+ */
+function cartGoAhead(
+  asked: Reading,
+  reply: string,
+  alone: Reading,
+  catalog: readonly CatalogProduct[],
+): Reading | undefined {
+  const { parsed } = asked;
+  if (
+    parsed.kind !== "unclear" ||
+    !isCartQuestion(parsed) ||
+    alone.parsed.kind !== "unclear" ||
+    !["not_a_purchase", "product_missing"].includes(alone.parsed.reason) ||
+    /[?\uFF1F]/u.test(reply) ||
+    !GO_AHEAD.test(replyWords(reply))
+  ) {
+    return undefined;
+  }
+  const items = parsed.understood.flatMap((said) => {
+    const [, qty = "", product = ""] = /^(\d+) x (.+)$/u.exec(said) ?? [];
+    return catalog.some((one) => one.name === product) ? [{ product, qty: Number(qty) }] : [];
+  });
+  const buy =
+    items.length === parsed.understood.length && items.length > 0
+      ? requestOf(items, catalog)
+      : `Buy 2 ${catalog[0] === undefined ? "XYZ phones" : plural(catalog[0])}`;
+  return askedOf(asked.request, items, questionsFor(catalog).cartGoAhead(buy));
 }
 
 /** Whether `text` says a count: digits, a number in words, "a", "an", "single", "dozen". */

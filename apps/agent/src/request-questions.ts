@@ -68,6 +68,14 @@ export interface Unclear {
   fills?: Fill;
 }
 
+/** How the cart's question says what it needs (`cart`), after the words it quotes. */
+const FILLS_A_CART = "fills a cart, and I cannot keep one; I can only place an order";
+
+/** Whether `unclear` is the cart's question: "You wrote "to my cart": I have no cart ...". */
+export function isCartQuestion(unclear: Unclear): boolean {
+  return unclear.reason === "not_now" && unclear.needed.endsWith(`" ${FILLS_A_CART}`);
+}
+
 /** The clarifying questions, worded with the catalog the request was read against. */
 export function questionsFor(catalog: readonly CatalogProduct[]) {
   const names = catalog.map((product) => product.name);
@@ -183,8 +191,20 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
     cart(words: string): Unclear {
       return {
         reason: "not_now",
-        needed: `a purchase for now: "${words}" fills a cart, and I cannot keep one; I can only place an order`,
+        needed: `a purchase for now: "${words}" ${FILLS_A_CART}`,
         question: `You wrote "${words}": I have no cart to keep things in, only the order itself, which is placed once you approve it on your phone. Do you want it ordered now? Then say just what to buy.`,
+      };
+    },
+    /**
+     * A go-ahead ("yes", "Do it now.") to the cart's question (`cart`): what to order is said in
+     * a request of its own, as that question asks; `buy` is the request that would order what the
+     * cart sentence named ("Buy 2 XYZ phones").
+     */
+    cartGoAhead(buy: string): Unclear {
+      return {
+        reason: "not_now",
+        needed: `what to buy, said in a request of its own: I keep no cart to order from`,
+        question: `I keep no cart to order from, so I order only what a message of its own asks for. To have it ordered now, say just what to buy, with any price limit, for example "${buy}".`,
       };
     },
     /**
