@@ -6,7 +6,7 @@ import path from "node:path";
 import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import type { OrderJson, OrderListJson } from "@ciba-testbed/shop-api";
 import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
-import type { ApproverPolicyText, Stack } from "@ciba-testbed/stack";
+import type { ApproverPolicyText, Stack, StackOptions } from "@ciba-testbed/stack";
 import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
 
 import { perWorker } from "./per-worker.js";
@@ -58,11 +58,11 @@ export class Scenario {
 
   /**
    * The stack on the repository's tenant (auth0/), with the mock-auth0.json `settingsFile`
-   * (relative to the repository) for its speed knobs.
+   * (relative to the repository) for its speed knobs, and any other of `startStack`'s options.
    */
-  static async start(settingsFile: string): Promise<Scenario> {
+  static async start(settingsFile: string, options: StackOptions = {}): Promise<Scenario> {
     return new Scenario(
-      await startStack({ tenantSettingsFile: path.join(REPO_ROOT, settingsFile) }),
+      await startStack({ ...options, tenantSettingsFile: path.join(REPO_ROOT, settingsFile) }),
     );
   }
 

@@ -78,6 +78,24 @@ describe("block mode", () => {
     expect(events.filter((e) => e.type === "approval-requested")).toHaveLength(1);
   });
 
+  it("sends no authorization_details with AGENT_AUTHORIZATION_DETAILS=false, and orders as before", async () => {
+    stubShop().catalog();
+    const auth0 = stubAuth0().bcAuthorize().approve("at-1");
+    const shop = stubShop().order();
+    const { agent } = setup({ config: testConfig({ authorizationDetails: false }) });
+
+    const report = await agent.run("Buy 2 XYZ phones under $2500");
+
+    expect(report).toMatchObject({ outcome: "ORDERED", order: { id: "ord_1" } });
+    const authorize = auth0.calls[0]!.body;
+    expect(authorize).toMatchObject({
+      binding_message: "Do you want to buy 2 XYZ phones for max 2500 USD",
+      scope: "openid product:buy",
+    });
+    expect(authorize).not.toHaveProperty("authorization_details");
+    expect(shop.calls[0]!.headers.get("authorization")).toBe("Bearer at-1");
+  });
+
   it("reports a denial and orders nothing", async () => {
     stubShop().catalog();
     const auth0 = stubAuth0().bcAuthorize().pending().token(400, DENIED);

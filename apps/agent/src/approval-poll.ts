@@ -71,6 +71,24 @@ export function createApprovalPoll(options: {
   ) => Promise<unknown>;
   let wrapped: Promise<{ execute: Execute; runWithAIContext: RunWithAIContext }> | undefined;
 
+  const authorizationDetails = async (
+    input: PurchaseRequest,
+    { toolCallId }: { toolCallId: string },
+  ) => {
+    const record = await findRecord(toolCallId);
+    return [
+      purchaseAuthorizationDetail({
+        // The product the binding message names: the catalog's name, as the shop sells it.
+        product: record?.productName ?? input.product,
+        quantity: input.qty,
+        maximumAmount: record?.maximumAmount ?? input.priceLimit,
+        // The order's Idempotency-Key: this approval buys this purchase and no other,
+        // and two identical purchases approved in one second still get different tokens.
+        purchaseId: purchaseIdOf(record ?? { toolCallId }),
+      }),
+    ];
+  };
+
   // The Auth0 SDK is loaded on the first poll only: a run that asks nobody never loads it.
   async function wrap() {
     const sdk = await import("@auth0/ai-vercel");
@@ -96,23 +114,9 @@ export function createApprovalPoll(options: {
           (await findRecord(toolCallId))?.bindingMessage ?? purchaseBindingMessage(input),
         scopes: ["openid", PRODUCT_BUY_SCOPE],
         audience: config.audience,
-        authorizationDetails: async (
-          input: PurchaseRequest,
-          { toolCallId }: { toolCallId: string },
-        ) => {
-          const record = await findRecord(toolCallId);
-          return [
-            purchaseAuthorizationDetail({
-              // The product the binding message names: the catalog's name, as the shop sells it.
-              product: record?.productName ?? input.product,
-              quantity: input.qty,
-              maximumAmount: record?.maximumAmount ?? input.priceLimit,
-              // The order's Idempotency-Key: this approval buys this purchase and no other,
-              // and two identical purchases approved in one second still get different tokens.
-              purchaseId: purchaseIdOf(record ?? { toolCallId }),
-            }),
-          ];
-        },
+        // AGENT_AUTHORIZATION_DETAILS=false: the binding message and the scope alone, which a
+        // tenant without Rich Authorization Requests (or the Auth0 Guardian app) accepts.
+        ...(config.authorizationDetails ? { authorizationDetails } : {}),
         requestedExpiry: config.requestedExpiry,
         onAuthorizationRequest: "interrupt",
         onUnauthorized: (error: unknown) => new AuthorizationFailure(error),

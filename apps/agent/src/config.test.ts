@@ -149,6 +149,15 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ userId: "auth0|b", mode: "interrupt", requestedExpiry: 3 });
   });
 
+  it("sends authorization_details unless AGENT_AUTHORIZATION_DETAILS is false, and takes nothing else", () => {
+    expect(loadConfig({}).authorizationDetails).toBe(true);
+    expect(loadConfig({ AGENT_AUTHORIZATION_DETAILS: "true" }).authorizationDetails).toBe(true);
+    expect(loadConfig({ AGENT_AUTHORIZATION_DETAILS: "false" }).authorizationDetails).toBe(false);
+    expect(problemsOf(() => loadConfig({ AGENT_AUTHORIZATION_DETAILS: "no" }))).toEqual([
+      `AGENT_AUTHORIZATION_DETAILS must be 'true' or 'false' (got "no")`,
+    ]);
+  });
+
   it("lists every problem, naming each variable and its option", () => {
     const problems = problemsOf(() =>
       loadConfig(

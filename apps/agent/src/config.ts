@@ -92,6 +92,9 @@ const envSchema = z
       .min(1, "must be at least 1 second")
       .max(MAX_REQUESTED_EXPIRY_SECONDS, `must be at most ${MAX_REQUESTED_EXPIRY_SECONDS} seconds`)
       .default(300),
+    AGENT_AUTHORIZATION_DETAILS: z
+      .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
+      .default("true"),
     AGENT_STORE: z
       .string()
       .trim()
@@ -139,6 +142,13 @@ export interface AgentConfig {
   catalogUrl: string;
   mode: AgentMode;
   requestedExpiry: number;
+  /**
+   * Whether `/bc-authorize` carries the purchase as `authorization_details` (RAR). `false`
+   * (AGENT_AUTHORIZATION_DETAILS) sends the binding message and the scope alone, for a tenant
+   * without Rich Authorization Requests or the Auth0 Guardian app, whose shop then takes tokens
+   * with the scope alone (SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=false).
+   */
+  authorizationDetails: boolean;
   /**
    * Where interrupt-mode threads live: a directory (absolute: a relative AGENT_STORE is
    * resolved from where the command was run), or a Redis shared by agents on several machines.
@@ -213,6 +223,7 @@ export function loadConfig(
     catalogUrl: e.SHOP_CATALOG_URL ?? new URL("products", e.SHOP_API_URL).href,
     mode: e.AGENT_MODE,
     requestedExpiry: e.AGENT_REQUESTED_EXPIRY,
+    authorizationDetails: e.AGENT_AUTHORIZATION_DETAILS === "true",
     store:
       e.AGENT_STORE === undefined
         ? { kind: "file", dir: path.join(REPO_ROOT, ".agent-store") }
@@ -269,6 +280,10 @@ export const ENVIRONMENT_HELP: [string, string][] = [
   [
     "AGENT_REQUESTED_EXPIRY",
     "seconds the person has to answer (default 300; 301-259200 means an email, not a push)",
+  ],
+  [
+    "AGENT_AUTHORIZATION_DETAILS",
+    "true (default): each approval request carries the purchase as authorization_details; false: the binding message and scope alone, for a tenant without Rich Authorization Requests or the Auth0 Guardian app (with the shop's SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=false)",
   ],
   [
     "AGENT_STORE",
