@@ -253,6 +253,42 @@ describe("classifyAuthorizationError", () => {
   });
 });
 
+describe("the fixes that depend on the tenant and the user id", () => {
+  const real = loadConfig({
+    AUTH0_DOMAIN: "your-tenant.us.auth0.com",
+    AUTH0_CLIENT_ID: "x",
+    AUTH0_CLIENT_SECRET: "y",
+  });
+  const context = { expired: false, requestSent: false, now: NOW };
+
+  it("answers an unreachable real tenant with its domain, not with the local tenant", () => {
+    expect(classifyAuthorizationError(network("ENOTFOUND"), { ...context, config: real })).toEqual({
+      outcome: "ERROR",
+      error: "ENOTFOUND",
+      description: "Cannot reach the tenant at https://your-tenant.us.auth0.com/ (ENOTFOUND).",
+      fix: "Check AUTH0_DOMAIN: your-tenant.us.auth0.com must be the tenant's domain (the Domain in the application's settings in the Auth0 dashboard), reachable from this machine.",
+    });
+    expect(classify(network("ENOTFOUND")).fix).toBe(
+      "Start the local tenant with pnpm mock-auth0, or check AUTH0_DOMAIN.",
+    );
+  });
+
+  it("says what the agent was asking for when the tenant refused its credentials", () => {
+    const unauthorized = oauth("access_denied", "Unauthorized");
+    expect(classifyAuthorizationError(unauthorized, { ...context, config: real })).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      description:
+        "The tenant refused this application's credentials when it asked for the person's approval (401 Unauthorized)",
+    });
+    expect(
+      classifyAuthorizationError(unauthorized, { ...context, requestSent: true, config: real })
+        .description,
+    ).toBe(
+      "The tenant refused this application's credentials when it asked for the tokens (401 Unauthorized)",
+    );
+  });
+});
+
 describe("a /bc-authorize whose answer was lost", () => {
   it.each([
     [status(500, oauth("server_error", "injected")), '500 server_error: "injected"'],

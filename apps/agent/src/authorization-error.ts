@@ -190,11 +190,13 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     (code === INTERRUPT.denied || stringField(err, "error") === "access_denied") &&
     (stringField(err, "error_description") ?? message) === "Unauthorized"
   ) {
+    // Refused at /bc-authorize, the agent was asking for the person's approval; at /oauth/token,
+    // for the tokens.
+    const asking = context.requestSent ? "the tokens" : "the person's approval";
     return {
       outcome: "CONFIG_ERROR",
       error: "access_denied",
-      description:
-        "The tenant refused this application's credentials when it asked for the tokens (401 Unauthorized)",
+      description: `The tenant refused this application's credentials when it asked for ${asking} (401 Unauthorized)`,
       fix: `Check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET against the application on ${config.auth0.domain}.`,
     };
   }
@@ -287,7 +289,9 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
       outcome: "ERROR",
       error: cause,
       description: `Cannot reach the tenant at https://${config.auth0.domain}/ (${cause}).`,
-      fix: "Start the local tenant with pnpm mock-auth0, or check AUTH0_DOMAIN.",
+      fix: isLocalDomain(config.auth0.domain)
+        ? "Start the local tenant with pnpm mock-auth0, or check AUTH0_DOMAIN."
+        : `Check AUTH0_DOMAIN: ${config.auth0.domain} must be the tenant's domain (the Domain in the application's settings in the Auth0 dashboard), reachable from this machine.`,
     };
   }
   const status = statusOf(err);
