@@ -287,6 +287,18 @@ describe("the fixes that depend on the tenant and the user id", () => {
       "The tenant refused this application's credentials when it asked for the tokens (401 Unauthorized)",
     );
   });
+
+  it("says that Auth0's user ids carry a prefix, for an unknown id without one", () => {
+    const unknown = oauth("unknown_user_id", "User ID is malformed or unknown");
+    const fixFor = (userId: string) =>
+      classifyAuthorizationError(unknown, { ...context, config: { ...config, userId } }).fix;
+    expect(fixFor("testbed-user")).toBe(
+      `Check AGENT_USER_ID (or --user): "testbed-user" has no connection prefix, which every Auth0 user id has (a user imported with the user_id testbed-user is auth0|testbed-user).`,
+    );
+    expect(fixFor("auth0|nobody")).toBe(
+      'Check AGENT_USER_ID (or --user): "auth0|nobody" must be the user id of a user of this tenant.',
+    );
+  });
 });
 
 describe("a /bc-authorize whose answer was lost", () => {

@@ -256,7 +256,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
           outcome: "REQUEST_REFUSED",
           error: oauthError,
           description,
-          fix: `Check AGENT_USER_ID (or --user): "${config.userId}" must be the user id of a user of this tenant.`,
+          fix: unknownUserFix(config.userId),
         };
       case "invalid_scope":
       case "invalid_target":
@@ -299,6 +299,16 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     outcome: "ERROR",
     description: status === undefined ? message : `Auth0 answered ${status} with no OAuth error.`,
   };
+}
+
+/**
+ * The fix for Auth0's unknown_user_id. A user id without its connection's prefix (`testbed-user`,
+ * the `user_id` of auth0/users.json) is one Auth0 never has: it prefixes `auth0|` on import.
+ */
+function unknownUserFix(userId: string): string {
+  return userId.includes("|")
+    ? `Check AGENT_USER_ID (or --user): "${userId}" must be the user id of a user of this tenant.`
+    : `Check AGENT_USER_ID (or --user): "${userId}" has no connection prefix, which every Auth0 user id has (a user imported with the user_id ${userId} is auth0|${userId}).`;
 }
 
 /**
