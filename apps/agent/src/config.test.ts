@@ -134,6 +134,21 @@ describe("loadConfig", () => {
     expect(unencoded).not.toThrow("secret");
   });
 
+  it.each([
+    ["redis://:ab@cd/SECRETPART@127.0.0.1:5145/0", "SECRETPART", "redis://***@127.0.0.1:5145/0"],
+    ["redis://:p@ss/w?rd@127.0.0.1:5145/0", "w", "redis://***"],
+    ["redis://u:p#ss@127.0.0.1:5145/0", "ss", "redis://***@127.0.0.1:5145/0"],
+  ])(
+    "quotes no part of a password whose / ? or # ends the URL's authority early (%s)",
+    (value, secret, shown) => {
+      const problems = problemsOf(() => loadConfig({ AGENT_STORE: value }));
+      expect(problems).toEqual([
+        `AGENT_STORE has a "/", "?" or "#" before its last "@", which ends the user name and password there; percent-encode them in the password (/ as %2F, ? as %3F, # as %23, @ as %40), e.g. redis://:p%40ss%2Fword@localhost:6379/0 (got "${shown}")`,
+      ]);
+      expect(problems[0]!.replace(/ \(got .*$/, "")).not.toContain(`"${secret}`);
+    },
+  );
+
   it("trusts the local CA where MOCK_AUTH0_CERT_DIR puts it", () => {
     expect(loadConfig({ MOCK_AUTH0_CERT_DIR: "/tmp/certs" }).localCaFile).toBe(
       path.join("/tmp/certs", "ca.pem"),

@@ -31,6 +31,16 @@ export function parseRedisUrl(value: string): RedisLocation | { problem: string 
       problem: `is a ${scheme ?? "malformed"}:// URL; the agent's stores are a directory or a Redis URL such as ${REDIS_URL_EXAMPLE}`,
     };
   }
+  // A "/", "?" or "#" ends a URL's authority, so one in a password not percent-encoded cuts it
+  // there: the rest of the password would be read as the database, the query or the fragment.
+  // Whatever follows it is never quoted back.
+  const afterScheme = value.slice(scheme.length + "://".length);
+  const authorityEnd = afterScheme.search(/[/?#]/);
+  if (authorityEnd !== -1 && afterScheme.includes("@", authorityEnd)) {
+    return {
+      problem: `has a "/", "?" or "#" before its last "@", which ends the user name and password there; percent-encode them in the password (/ as %2F, ? as %3F, # as %23, @ as %40), e.g. redis://:p%40ss%2Fword@localhost:6379/0`,
+    };
+  }
   let url: URL;
   try {
     url = new URL(value);
