@@ -44,16 +44,16 @@ describe("usage errors", () => {
 
   it.each([
     [["resume"], "Missing required argument 'thread'.", "pnpm agent resume --help"],
-    [["resume", "--bogus", "thr_1"], "Unknown option '--bogus'.", "pnpm agent resume --help"],
-    [["--bogus", "Buy an XYZ phone"], "Unknown option '--bogus'.", "pnpm agent --help"],
+    [["resume", "--bogus", "thr_1"], `Unknown option "--bogus".`, "pnpm agent resume --help"],
+    [["--bogus", "Buy an XYZ phone"], `Unknown option "--bogus".`, "pnpm agent --help"],
     [
       ["--mdoe", "interrupt", "Buy an XYZ phone"],
-      "Unknown option '--mdoe': did you mean --mode?",
+      `Unknown option "--mdoe": did you mean --mode?`,
       "pnpm agent --help",
     ],
     [
       ["resume", "--expiry", "soon", "thr_1"],
-      "Option '--expiry <seconds>' argument 'soon' is invalid. It must be a whole number of seconds.",
+      `Option '--expiry <seconds>' argument "soon" is invalid. It must be a whole number of seconds.`,
       "pnpm agent resume --help",
     ],
   ])("%j is CONFIG_ERROR (exit 2) with its fix", async (args, message, help) => {
@@ -98,12 +98,12 @@ describe("usage errors", () => {
 
     expect([code, json]).toEqual([2, 2]);
     const text = stderr.mock.calls.join("");
-    expect(text).toContain("Unknown option '--fo\\u{001B}[31mo'");
+    expect(text).toContain('Unknown option "--fo\\u{001B}[31mo"');
     const written = stdout.mock.calls.map(([chunk]) => String(chunk)).join("");
-    // JSON escapes, which read back as the value sent; nothing a terminal acts on.
+    // Nothing a terminal acts on.
     expect([written.includes("\u001b"), written.includes("\u202e")]).toEqual([false, false]);
-    expect(written).toContain("\\u202E");
-    expect((jsonOf(stdout).message as string).includes("\u202e")).toBe(true);
+    // The value quoted in the message is written out as the text report writes it.
+    expect(jsonOf(stdout).message).toContain('(got "x\\u{001B}[31m\\u{202E}RED")');
   });
 
   it.each([[["resume", "--thread", "x", "thr_1"]], [["--thread", "x", "resume", "thr_1"]]])(
@@ -178,6 +178,31 @@ describe("a shop URL without its scheme", () => {
         '  - SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")\n',
     );
   });
+});
+
+describe("a typed value quoted back", () => {
+  it.each([
+    ["x\n\u007f\u009b31m", '"x\\u{000A}\\u{007F}\\u{009B}31m"'],
+    ["x\\u0041", '"x\\\\u0041"'],
+  ])(
+    "is written the same, on one line, in a configuration error and a usage error (%j)",
+    async (mode, shown) => {
+      const stderr = capture(process.stderr);
+
+      const codes = [
+        await runCli(["node", "agent", "Buy an XYZ phone"], { AGENT_MODE: mode }),
+        await runCli(["node", "agent", "--mode", mode, "Buy an XYZ phone"], {}),
+      ];
+
+      expect(codes).toEqual([2, 2]);
+      expect(stderr.mock.calls.join("")).toBe(
+        "Invalid agent configuration:\n" +
+          `  - AGENT_MODE (or --mode) must be block or interrupt (got ${shown})\n` +
+          `Option '--mode <mode>' argument ${shown} is invalid. Allowed choices are block, interrupt.\n` +
+          "Fix: Run pnpm agent --help for the usage.\n",
+      );
+    },
+  );
 });
 
 describe("a configuration value with hidden characters", () => {

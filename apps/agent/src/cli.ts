@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import { text } from "node:stream/consumers";
 
-import { ConfigError, systemClock } from "@ciba-testbed/shared";
+import { ConfigError, quotedValue, systemClock } from "@ciba-testbed/shared";
 import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
@@ -153,10 +153,27 @@ export async function runCli(
 /** What commander ends with when it showed the help (or version) the person asked for. */
 const HELP_CODES = new Set(["commander.helpDisplayed", "commander.help", "commander.version"]);
 
-/** Commander's "error: unknown option '--x'" as a sentence: "Unknown option '--x'." */
+/**
+ * Commander's messages that quote what was typed, as raw text in single quotes: the prefix, the
+ * value and the rest. Greedy, so a value that holds a quote is taken whole.
+ */
+const TYPED_VALUE = [
+  /^(error: option '[^']*' argument )'([\s\S]*)'( is invalid\.[\s\S]*)$/,
+  /^(error: command-argument value )'([\s\S]*)'( is invalid for argument '[^']*'\.[\s\S]*)$/,
+  /^(error: unknown (?:option|command) )'([\s\S]*)'((?:\n\(Did you mean [^\n]*\?\))?)$/,
+];
+
+/**
+ * Commander's "error: unknown option '--x'" as a sentence: 'Unknown option "--x".' What was
+ * typed is quoted as the configuration's errors quote a value (`quotedValue`), so a line feed in
+ * it does not break the line, and a typed backslash reads the same in both.
+ */
 function usageMessage(message: string): string {
+  const typed = TYPED_VALUE.map((pattern) => pattern.exec(message)).find((m) => m !== null);
+  const requoted =
+    typed === undefined ? message : `${typed[1]}${quotedValue(typed[2] ?? "")}${typed[3]}`;
   // Commander puts its suggestion on a line of its own: "\n(Did you mean --mode?)".
-  const text = message
+  const text = requoted
     .replace(/^error:\s*/, "")
     .replace(/\s*\n\(Did you mean (.+)\?\)$/, ": did you mean $1?")
     .trim();

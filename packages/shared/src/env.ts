@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { quotedValue } from "./written-out.js";
+
 /**
  * The configuration could not be read: every problem at once, each naming its variable, so one
  * attempt shows everything to fix.
@@ -183,13 +185,12 @@ function afterQueryAt(rest: string, from: number, queryStart: number): number | 
   return -1;
 }
 
-/** A value as a problem shows it: a secret by its length only, anything else `hideCredentials`. */
+/**
+ * A value as a problem shows it: a secret by its length only, anything else `hideCredentials`,
+ * quoted as every typed value is (`quotedValue`: a control character, a line feed included, as
+ * `\u{001B}`, a typed backslash doubled), so that one message never mixes two styles.
+ */
 function shownValue(name: string, value: string): string {
   if (SECRET_NAME.test(name)) return `${String(value.length)} characters, not shown`;
-  // JSON's escape of a control character (\u001b) in the style `writtenOut` writes every other
-  // hidden character (\u{202E}), so that one message never mixes the two.
-  return JSON.stringify(hideCredentials(value)).replace(
-    /(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})/g,
-    (_, backslashes: string, code: string) => `${backslashes}\\u{${code.toUpperCase()}}`,
-  );
+  return quotedValue(hideCredentials(value));
 }

@@ -18,6 +18,15 @@ export function writtenOut(text: string): string {
   return out;
 }
 
+/**
+ * A value someone typed, as a message quotes it back: in double quotes, its own quotes and
+ * backslashes escaped (a typed `\u0041` reads `"\\u0041"`, never taken for an escape), every
+ * other character outside printable ASCII written out (a line feed `\u{000A}`), so the message
+ * stays one line whatever was typed.
+ */
+export const quotedValue = (text: string): string =>
+  `"${writtenOut(text.replace(/["\\]/g, "\\$&"))}"`;
+
 /** `text` in double quotes, written out: `"auth0|alice\u{200B}"`. */
 export const quotedWrittenOut = (text: string): string => `"${writtenOut(text)}"`;
 
