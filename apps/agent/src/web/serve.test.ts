@@ -50,6 +50,22 @@ describe("pnpm agent serve's start", () => {
     );
   });
 
+  it("warns that it does not use AGENT_STORE, whose threads its instances would not share", async () => {
+    const port = await heldPort();
+
+    const { stderr } = await start({
+      AGENT_PORT: String(port),
+      AGENT_STORE: "redis://:s3cret@127.0.0.1:5949/0",
+    });
+    const { stderr: unset } = await start({ AGENT_PORT: String(port), AGENT_STORE: " " });
+
+    expect(stderr.split("\n")[0]).toBe(
+      "Warning: AGENT_STORE is not used by the web app: it keeps its chats and their threads in this process's memory, so instances of it do not share threads, and a restart forgets chats that wait for an answer. AGENT_STORE is where pnpm agent --mode interrupt and pnpm agent resume keep threads.",
+    );
+    expect(stderr).not.toContain("s3cret");
+    expect(unset).not.toContain("Warning");
+  });
+
   it("keeps APP_BASE_URL as the browser's URL when it is set", async () => {
     const port = await heldPort();
 

@@ -44,6 +44,7 @@ export async function serve(config: WebConfig): Promise<number> {
     clientScript: chatClientScript(),
   });
   const { server, stop } = createWebServer(app);
+  for (const warning of config.warnings) process.stderr.write(`${warning}\n`);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

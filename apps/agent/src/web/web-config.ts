@@ -71,7 +71,17 @@ export interface WebConfig {
   sessionSecret: string;
   /** Where the person approves: the local tenant's approver page, or a configured URL. */
   approverUrl: string | undefined;
+  /** What the app says at start about settings it reads but does not use. */
+  warnings: string[];
 }
+
+/**
+ * AGENT_STORE, set for the CLI's interrupt mode, means nothing to the web app, which keeps its
+ * threads in memory: a team that set it for several instances would believe they share threads.
+ * Its value is not shown (a Redis URL may hold a password).
+ */
+const UNUSED_STORE_WARNING =
+  "Warning: AGENT_STORE is not used by the web app: it keeps its chats and their threads in this process's memory, so instances of it do not share threads, and a restart forgets chats that wait for an answer. AGENT_STORE is where pnpm agent --mode interrupt and pnpm agent resume keep threads.";
 
 /**
  * The web app's URL unless APP_BASE_URL says: http://localhost:<AGENT_PORT> as in Auth0's
@@ -115,5 +125,7 @@ export function loadWebConfig(env: Readonly<Record<string, string | undefined>>)
     sessionSecret: e.AUTH0_SECRET ?? randomBytes(32).toString("hex"),
     approverUrl:
       e.AGENT_APPROVER_URL ?? (local ? `https://${agent.auth0.domain}/approver` : undefined),
+    // An empty AGENT_STORE counts as unset, as everywhere.
+    warnings: (env.AGENT_STORE ?? "").trim() === "" ? [] : [UNUSED_STORE_WARNING],
   };
 }
