@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
 import { buildAgentCli, type AgentRun } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -235,6 +238,32 @@ describe("agents on several machines, sharing only Redis", () => {
       expect(added(ordersBefore, await orderIds())).toHaveLength(orders);
     },
   );
+
+  it("keeps its warning that Redis evicts keys in the report of a store that then failed", async () => {
+    // A Redis full under allkeys-lru with nothing it can evict refuses the first write (OOM):
+    // the run's warning, that it would drop threads, belongs in that report too.
+    const full = await startRedisServer();
+    try {
+      const set = (name: string, value: string) =>
+        promisify(execFile)("redis-cli", ["-p", String(full.port), "CONFIG", "SET", name, value]);
+      await set("maxmemory-policy", "allkeys-lru");
+      await set("maxmemory", "1");
+
+      const run = await a.run(["--mode", "interrupt", nextPurchase()], cli, {
+        AGENT_STORE: full.url(0),
+      });
+
+      expect(run.json).toMatchObject({ outcome: "ERROR", error: "store_failed" });
+      expect(run.json.warnings).toEqual([
+        expect.objectContaining({
+          code: "redis_eviction",
+          message: expect.stringContaining("Set maxmemory-policy noeviction"),
+        }),
+      ]);
+    } finally {
+      await full.stop();
+    }
+  });
 
   it("names the Redis that does not answer (exit 1) and an AGENT_STORE that is no Redis URL (exit 2), sending nothing", async () => {
     const consentsBefore = await consentIds();

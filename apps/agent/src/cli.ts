@@ -6,7 +6,7 @@ import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
 import type { Agent } from "./agent.js";
-import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
+import type { AgentEvent, AgentWarning, ApprovalRequestSending } from "./agent-event.js";
 import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
@@ -256,6 +256,7 @@ async function execute(
   const durable = config.mode === "interrupt" || command === "resume";
   /** The orders this run placed, for a report of a failure that comes after them. */
   const placed: string[] = [];
+  const warned: AgentWarning[] = [];
   /** Where the purchase under way is, for a report of a signal that stops the run. */
   const progress: RunProgress = { ordering: false };
   /**
@@ -327,6 +328,8 @@ async function execute(
         progress.approval = event;
         progress.sending = undefined;
       }
+      // Said before the run's work: a report of a failure after it keeps them.
+      if (event.type === "warning") warned.push(event.warning);
       if (event.type === "order-sending") progress.ordering = true;
       if (event.type === "order-answered") {
         // Counted when the shop answers: a store that fails before the answer is recorded
@@ -402,6 +405,7 @@ async function execute(
         threadId: approval?.threadId ?? sending?.threadId ?? threadId,
         authReqId: approval?.authReqId,
         bindingMessage: approval?.bindingMessage ?? sending?.bindingMessage,
+        warnings: warned,
       },
     );
   } finally {
@@ -560,6 +564,7 @@ function fail(
     error?: string;
     fix?: string;
     exitCode?: number;
+    warnings?: AgentWarning[];
     threadId?: string | undefined;
     authReqId?: string | undefined;
     bindingMessage?: string | undefined;
@@ -571,6 +576,9 @@ function fail(
     ...(exitCode === undefined ? {} : { exitCode }),
     ...(authReqId === undefined ? {} : { authReqId }),
     ...(bindingMessage === undefined ? {} : { bindingMessage }),
+    ...(details.warnings === undefined || details.warnings.length === 0
+      ? {}
+      : { warnings: details.warnings }),
   };
   // What the command line or the environment held is quoted in these messages: written out, as
   // everything else the CLI shows, so an escape or a direction control in it shows as itself.
