@@ -54,7 +54,7 @@ export function redisFailure(
   if (/^NOPERM\b/.test(cause)) {
     return failure(
       `${where} does not allow this user what the store needs`,
-      "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:* (and SELECT for a database other than 0).",
+      "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:*, INFO (which tells whether Redis may evict threads) and SELECT for a database other than 0.",
     );
   }
   if (/unknown command '(eval|evalsha|script)'/i.test(cause)) {

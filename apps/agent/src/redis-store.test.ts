@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 
 import { freePort } from "@ciba-testbed/shared/node";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 
 import { LeaseNotHeldError } from "./agent-store.js";
@@ -515,7 +515,7 @@ describe("Redis store", () => {
         message: expect.stringMatching(
           /^Redis at \S+ \(AGENT_STORE\) does not allow this user what the store needs: NOPERM .*'eval' command\.$/,
         ),
-        fix: "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:* (and SELECT for a database other than 0).",
+        fix: "Grant it, in its ACL, GET, SET, DEL, INCR, PEXPIRE, SCAN, EVAL and EVALSHA on the keys ciba-agent:*, INFO (which tells whether Redis may evict threads) and SELECT for a database other than 0.",
       });
 
       // Without SELECT, a database other than 0 is refused as the ACL's, not as a missing one.
@@ -533,6 +533,54 @@ describe("Redis store", () => {
     } finally {
       setup.disconnect();
       await refusing.stop();
+    }
+  });
+
+  it("warns that it cannot tell whether Redis evicts threads when its ACL refuses INFO, and nothing else on stderr", async () => {
+    // Exactly the commands the store runs but INFO (and CONFIG), as an ACL written before the
+    // fix named INFO would grant: ioredis's own ready check printed a warning at every run.
+    const commands = ["get", "set", "del", "incr", "pexpire", "scan", "eval", "evalsha", "select"];
+    await admin.acl(
+      "SETUSER",
+      "noinfo",
+      "on",
+      ">pw",
+      "~ciba-agent:*",
+      ...commands.map((c) => `+${c}`),
+    );
+    await admin.acl(
+      "SETUSER",
+      "withinfo",
+      "on",
+      ">pw",
+      "~ciba-agent:*",
+      ...commands.map((c) => `+${c}`),
+      "+info",
+    );
+    const as = (user: string) => {
+      const url = new URL(server.url(0));
+      url.username = user;
+      url.password = "pw";
+      return createRedisStore({ location: location(url.href) });
+    };
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      const [noInfo, withInfo] = [as("noinfo"), as("withinfo")];
+      opened.push(noInfo, withInfo);
+      await Promise.all([noInfo.connect(), withInfo.connect()]);
+      await noInfo.put("threads/acl", { n: 1 });
+
+      expect(await noInfo.warnings()).toEqual([
+        {
+          code: "redis_eviction_unknown",
+          message: `Redis at redis://noinfo:***@127.0.0.1:${String(server.port)}/0 refused INFO and CONFIG GET to this user, so whether it drops keys when it reaches a maxmemory is not known: a thread it drops is lost, with the approval it waits for. Grant the user INFO, or make sure Redis runs with maxmemory-policy noeviction.`,
+        },
+      ]);
+      expect(await withInfo.warnings()).toEqual([]);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+      await admin.acl("DELUSER", "noinfo", "withinfo");
     }
   });
 

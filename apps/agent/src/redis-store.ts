@@ -21,6 +21,8 @@ const FENCE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const MIN_TTL_MS = 60_000;
 /** Each failed attempt means another process changed the lease meanwhile; this many in a row is a fault. */
 const MAX_CLAIM_ATTEMPTS = 100;
+/** How long a connect waits for a Redis that is loading its data from disk (`whenLoaded`). */
+const LOAD_WAIT_MS = 10_000;
 
 /**
  * Claims the lease at KEYS[1] if it is still as the claimer read it (ARGV[1], '' for none): the
@@ -153,6 +155,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     // and a later resume continues from what Redis has.
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => (attempt > 5 ? null : attempt * 200),
+    // ioredis's ready check prints a console warning of its own when an ACL refuses INFO, at
+    // every run; `whenLoaded` does its work, and says nothing the agent does not say itself.
+    enableReadyCheck: false,
   });
   let lastError: Error | undefined;
   redis.on("error", (error: Error) => {
@@ -236,19 +241,55 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
    * Whether Redis drops keys when it reaches maxmemory: every policy but `noeviction` may drop
    * a thread (each has a TTL, so the `volatile-*` policies take them too).
    */
-  async function evictionPolicy(): Promise<{ policy: string; limit: string } | undefined> {
-    const memory = await redis.info("memory").catch(() => "");
+  async function evictionPolicy(): Promise<
+    { policy: string; limit: string } | "unknown" | undefined
+  > {
+    let refused = false;
+    const memory = await redis.info("memory").catch(() => {
+      refused = true;
+      return "";
+    });
     let policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
     let limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
     // A Redis that refuses INFO (an ACL without it) may still answer CONFIG GET.
     if (policy === undefined) {
-      const config = await redis.config("GET", "maxmemory*").catch((): string[] => []);
+      const config = await redis.config("GET", "maxmemory*").catch((): string[] | undefined => {
+        return refused ? undefined : [];
+      });
+      if (config === undefined) return "unknown";
       const value = (name: string) => config[config.indexOf(name) + 1];
       policy = config.includes("maxmemory-policy") ? value("maxmemory-policy") : undefined;
       limit = Number(config.includes("maxmemory") ? value("maxmemory") : 0);
     }
     if (policy === undefined || policy === "noeviction" || limit === 0) return undefined;
     return { policy, limit: /^maxmemory_human:(\S+)/m.exec(memory)?.[1] ?? `${limit} bytes` };
+  }
+
+  /**
+   * Waits, as ioredis's ready check would, while Redis loads its data from disk after a start
+   * (it answers LOADING to every other command meanwhile), for at most LOAD_WAIT_MS: a Redis
+   * still loading then fails the first command, which is reported. A Redis that refuses INFO
+   * (an ACL without it) is taken as ready.
+   */
+  async function whenLoaded(): Promise<void> {
+    const deadline = Date.now() + LOAD_WAIT_MS;
+    for (;;) {
+      let info: string;
+      try {
+        info = await redis.info("persistence");
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (/^NOPERM\b/.test(reason)) return;
+        // What the ready check found: a password asked for or refused, a Redis that answers
+        // nothing, a server that is no Redis.
+        redis.disconnect();
+        throw new RedisConnectError(
+          redisFailure(location, (lastError ?? (error as Error)).message, "connect"),
+        );
+      }
+      if (!/^loading:1/m.test(info) || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Keys Redis has evicted since it started, under any settings it had. */
@@ -284,6 +325,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           });
         }
       }
+      await whenLoaded();
     },
     get: async (key, schema) => {
       const text = await redis.get(valueKey(key));
@@ -353,6 +395,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     warnings: async () => {
       // Once a run, so one INFO section: the policy, not the count.
       const evicts = await evictionPolicy();
+      if (evicts === "unknown") {
+        return [
+          {
+            code: "redis_eviction_unknown",
+            message: `Redis at ${location.display} refused INFO and CONFIG GET to this user, so whether it drops keys when it reaches a maxmemory is not known: a thread it drops is lost, with the approval it waits for. Grant the user INFO, or make sure Redis runs with maxmemory-policy noeviction.`,
+          },
+        ];
+      }
       if (evicts === undefined) return [];
       return [
         {
@@ -366,7 +416,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const { facts, volatile, upSeconds } = await persistence();
       const [evicts, evictedCount] = await Promise.all([evictionPolicy(), evictedKeys()]);
       const settings =
-        evicts === undefined
+        evicts === undefined || evicts === "unknown"
           ? ""
           : ` (maxmemory-policy ${evicts.policy}, maxmemory ${evicts.limit})`;
       const evicted =
