@@ -465,9 +465,30 @@ describe("guards right before the order", () => {
       threadId: "thread-1",
       message:
         "Thread thread-1 went from the agent's store while this run worked on it (the store lost its data, or its record was removed), so this run cannot record what it did.",
-      fix: "Check the shop's orders for the person before asking again: an order this run placed is there, not in the store.",
+      fix: "This run placed no order; check the shop's orders for the person before asking again, as an order an earlier run of the thread placed is there, not in the store.",
     });
     expect(shop.calls).toHaveLength(0);
+  });
+
+  it("names the order this run placed when the thread goes from the store after it", async () => {
+    const auth0 = await pendingThread();
+    auth0.approve();
+    const files = createFileStore(dir);
+    const shop = stubShop().order(201, { id: "ord_9" });
+    const emptying: AgentStore = {
+      ...files,
+      get: (key, schema) =>
+        shop.calls.length > 0 && key === "threads/thread-1"
+          ? Promise.resolve(undefined)
+          : files.get(key, schema),
+    };
+
+    const report = await restart({ store: emptying }).agent.resume("thread-1");
+
+    expect(report).toMatchObject({
+      error: "thread_lost",
+      fix: "Check the shop's orders for the person before asking again: order ord_9, which this run placed, is there, not in the store.",
+    });
   });
 
   it("orders nothing once the process that started the agent is gone", async () => {

@@ -117,7 +117,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const bootClock = deps.bootClock ?? (onThisMachine ? systemBootClock : undefined);
   const store = deps.store ?? createMemoryStore();
   const journal = new ThreadJournal(store);
-  const emit = deps.output ?? (() => undefined);
+  const output = deps.output ?? (() => undefined);
+  /** The orders placed in this process, by purchase (tool call id), for a thread lost mid-run. */
+  const placedOrders = new Map<string, string>();
+  const emit = (event: AgentEvent) => {
+    if (event.type === "order-answered" && event.outcome === "ORDERED") {
+      placedOrders.set(event.toolCallId, event.orderId ?? "?");
+    }
+    output(event);
+  };
   const newThreadId = deps.newThreadId ?? (() => `thr_${randomUUID()}`);
   // The Auth0 SDK is loaded when the first purchase is asked about, not before.
   let made: Promise<Authorizer> | undefined;
@@ -231,11 +239,17 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     }
     const { lease } = claim;
     leases.set(threadId, lease);
+    const placedBefore = new Set(placedOrders.keys());
     try {
       return await work();
     } catch (error) {
-      if (error instanceof AgentHalt) return haltReport(threadId, error, false, elapsed(began));
-      throw error;
+      if (!(error instanceof AgentHalt)) throw error;
+      // A thread lost from the store: what the fix says to look for is what this run did.
+      const placed = [...placedOrders].flatMap(([call, order]) =>
+        placedBefore.has(call) ? [] : [order],
+      );
+      const halt = error.code === "thread_lost" ? threadGone(threadId, placed) : error;
+      return haltReport(threadId, halt, false, elapsed(began));
     } finally {
       leases.delete(threadId);
       await store.release(key, lease);

@@ -83,12 +83,17 @@ export function leaseLost(threadId: string): AgentHalt {
 /**
  * The thread went from the store while a run worked on it: the store lost its data (a Redis
  * emptied or restarted without persistence) or someone removed the record. What the run did is
- * in the shop and the tenant, not in the store.
+ * in the shop and the tenant, not in the store. `placed`: the orders this run placed, once known
+ * (the agent's report says them; the journal that finds the thread gone does not know them).
  */
-export function threadGone(threadId: string): AgentHalt {
+export function threadGone(threadId: string, placed?: readonly string[]): AgentHalt {
   return new AgentHalt(
     "thread_lost",
     `Thread ${threadId} went from the agent's store while this run worked on it (the store lost its data, or its record was removed), so this run cannot record what it did.`,
-    "Check the shop's orders for the person before asking again: an order this run placed is there, not in the store.",
+    placed === undefined
+      ? "Check the shop's orders for the person before asking again: an order this run placed is there, not in the store."
+      : placed.length === 0
+        ? "This run placed no order; check the shop's orders for the person before asking again, as an order an earlier run of the thread placed is there, not in the store."
+        : `Check the shop's orders for the person before asking again: order ${placed.join(", ")}, which this run placed, is there, not in the store.`,
   );
 }
