@@ -280,6 +280,77 @@ describe("messageMismatch", () => {
     },
   );
 
+  // Auth0 refuses "$", "€" and "£" in a binding message: a suffix, a scale or a currency's name
+  // is how one states another limit. For 2 XYZ phones at a maximum_amount of 998 USD:
+  const otherLimits: [string, RegExp][] = [
+    ["for max 10k USD", /the maximum_amount 998 \(it says max 10k\) of/],
+    ["for max 10K USD", /the maximum_amount 998 \(it says max 10k\) of/],
+    ["for max 1k", /the maximum_amount 998 \(it says max 1k\) of/],
+    ["for max 10USD", /the maximum_amount 998 \(it says max 10\) of/],
+    ["for max USD10", /the maximum_amount 998 \(it says max 10\) of/],
+    ["for max 998 thousand USD", /the maximum_amount 998 \(it says max 998 thousand\) of/],
+    ["for max 998 million USD", /the maximum_amount 998 \(it says max 998 million\) of/],
+    ["for max 998 euros", /does not name the currency USD \(it says euros\) of/],
+    ["for max 998 pounds", /does not name the currency USD \(it says pounds\) of/],
+    ["for max 998 yen", /does not name the currency USD \(it says yen\) of/],
+    ["for max 998 USD or 10 EUR", /998 \(it says 10\) or the currency USD \(it says EUR\) of/],
+    ["for max 998 USD, 10 USD each", /the maximum_amount 998 \(it says 10 each\) of/],
+    [
+      "for max 998e3 USD",
+      /states "max 998e3 USD", which the testbed cannot read as the maximum_amount/,
+    ],
+    ["for max 998 cents", /states "max 998 cents", which the testbed cannot read/],
+    ["for max ten USD", /states "max ten USD", which the testbed cannot read/],
+    ["for max 998 kroner", /states "max 998 kroner", which the testbed cannot read/],
+    ["for max 2 grand", /states "max 2 grand", which the testbed cannot read/],
+    // A price or a lower bound names the product, and is no maximum of 998.
+    ["cost 10 USD", /^The binding message does not name the maximum_amount 998 \(it says 10\) of/],
+    ["minimum 10 USD", /^The binding message states "minimum 10 USD", which the testbed/],
+    ["over 10 USD", /^The binding message states "over 10 USD", which the testbed/],
+    ["for over 998 USD", /^The binding message states "over 998 USD", which the testbed/],
+    ["at 10 USD", /^The binding message does not name the maximum_amount 998 \(it says 10\) of/],
+  ];
+
+  it.each(otherLimits)("flags 'Do you want to buy 2 XYZ phones %s'", (tail, says) => {
+    expect(
+      messageMismatch(`Do you want to buy 2 XYZ phones ${tail}`, purchase("XYZ phone", 2, 998)),
+    ).toMatch(says);
+  });
+
+  it("reads those words when they state the details' limit", () => {
+    for (const [tail, maximum] of [
+      ["for max 10k USD", 10_000],
+      ["for max 10K", 10_000],
+      ["for max 998USD", 998],
+      ["for max USD998", 998],
+      ["for max 2 thousand USD", 2000],
+      ["for max 998 dollars", 998],
+      ["at 499 USD each", 998],
+      ["at 499 USD", 998],
+      ["for max 998, qty 2", 998],
+    ] as const) {
+      const message = `Do you want to buy 2 XYZ phones ${tail}`;
+      expect(messageMismatch(message, purchase("XYZ phone", 2, maximum)), message).toBe(undefined);
+    }
+    expect(
+      messageMismatch("Buy 2 XYZ phones for max 998 euros", [
+        {
+          type: "product_purchase",
+          product: "XYZ phone",
+          quantity: 2,
+          maximum_amount: 998,
+          currency: "EUR",
+        },
+      ]),
+    ).toBe(undefined);
+  });
+
+  it("quotes a price stated when the details set no maximum", () => {
+    expect(
+      messageMismatch("Do you want to buy 2 XYZ phones at 10 USD", purchase("XYZ phone", 2)),
+    ).toMatch(/^The binding message states "10 USD", which the testbed cannot read/);
+  });
+
   it("takes every message the shared builder writes, with and without the limit, cut short or not", () => {
     const products = [
       "XYZ phone",

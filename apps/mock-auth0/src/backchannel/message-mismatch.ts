@@ -1,6 +1,13 @@
 import { limitToCents, sanitizeBindingText } from "@ciba-testbed/shared";
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
+/** A message read as words, with where each word is in the text, to quote it as written. */
+interface Reading {
+  said: string[];
+  text: string;
+  spans: [number, number][];
+}
+
 /**
  * Text cut into the words a person reads: accents and case set aside, a number kept whole
  * ("19.99", "1,000"), a currency symbol ("$", "€", "£") kept as a word of its own, a mark that ends a
@@ -8,17 +15,27 @@ import type { AuthorizationDetail } from "@ciba-testbed/shared";
  * as a space. "Buy 2 XYZ-phones, for $19.99!" reads `buy 2 xyz phones , for $ 19.99`; a mark
  * that ends the text is dropped.
  */
-function words(text: string): string[] {
-  const said = (
-    text
-      .normalize("NFKD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .match(/\p{Sc}|\d+(?:[.,]\d+)+|[a-z0-9]+|[,:;#+.!?]+/gu) ?? []
-  ).map((word) => (/^[,:;#+.!?]/.test(word) ? "," : word));
-  while (said.at(-1) === ",") said.pop();
-  return said;
+function read(text: string): Reading {
+  const plain = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  const lower = plain.toLowerCase();
+  const said: string[] = [];
+  const spans: [number, number][] = [];
+  for (const match of lower.matchAll(/\p{Sc}|\d+(?:[.,]\d+)+|[a-z0-9]+|[,:;#+.!?]+/gu)) {
+    said.push(/^[,:;#+.!?]/.test(match[0]) ? "," : match[0]);
+    spans.push([match.index, match.index + match[0].length]);
+  }
+  while (said.at(-1) === ",") {
+    said.pop();
+    spans.pop();
+  }
+  return { said, text: lower.length === plain.length ? plain : lower, spans };
 }
+
+const words = (text: string): string[] => read(text).said;
+
+/** The words from `start` up to `end` as the message writes them: "max 998e3 USD". */
+const quote = ({ text, spans }: Reading, start: number, end: number): string =>
+  text.slice(spans[start]?.[0] ?? 0, spans[end - 1]?.[1] ?? 0);
 
 const isNumber = (word: string | undefined): boolean => word !== undefined && /^\d/.test(word);
 
@@ -54,7 +71,7 @@ const COMMON_CODES = new Set(
  * and the entry's own.
  */
 function currencyCodes(message: string, currency: unknown): Set<string> {
-  const capitals = (message.normalize("NFKD").match(/\b[A-Z]{3}\b/g) ?? [])
+  const capitals = (message.normalize("NFKD").match(/(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])/g) ?? [])
     .map((code) => code.toLowerCase())
     .filter((code) => ISO_CODES.has(code));
   return new Set([
@@ -186,25 +203,54 @@ const phraseAt = (said: readonly string[], start: number, phrase: readonly strin
   start >= 0 && phrase.every((word, offset) => said[start + offset] === word);
 
 /**
+ * Where a phrase of `phrases` ends right before the words from `start`, maybe with a few fillers
+ * between: the index of its first word, or `undefined`. With `bare` (a number with no currency),
+ * only the phrases that make a number alone what they say.
+ */
+function phraseBefore(
+  said: readonly string[],
+  start: number,
+  phrases: readonly { words: string[]; bare: boolean }[],
+  bare: boolean,
+): number | undefined {
+  for (let at = start - 1, skipped = 0; at >= 0 && skipped <= 4; at--, skipped++) {
+    const phrase = phrases.find(
+      (candidate) =>
+        (candidate.bare || !bare) &&
+        phraseAt(said, at - candidate.words.length + 1, candidate.words),
+    );
+    if (phrase !== undefined) return at - phrase.words.length + 1;
+    if (!FILLERS.has(said[at] ?? "")) return undefined;
+  }
+  return undefined;
+}
+
+/**
  * Whether a limit word comes before the words from `start`, maybe with a few fillers between:
  * "max 998", "up to $998", "max amount of 10 USD", "for a total of $10", "no more than 10 USD".
  * With `bare` (a number with no currency), only the words that make one a limit alone: "max",
  * "maximum", "up to", "at most", "no more than"; "for 2 people" states no price.
  */
-function limitBefore(said: readonly string[], start: number, bare: boolean): boolean {
-  for (let at = start - 1, skipped = 0; at >= 0 && skipped <= 4; at--, skipped++) {
-    if (
-      LIMITS_BEFORE.some(
-        (limit) =>
-          (limit.bare || !bare) && phraseAt(said, at - limit.words.length + 1, limit.words),
-      )
-    ) {
-      return true;
-    }
-    if (!FILLERS.has(said[at] ?? "")) return false;
-  }
-  return false;
-}
+const limitBefore = (said: readonly string[], start: number, bare: boolean): boolean =>
+  phraseBefore(said, start, LIMITS_BEFORE, bare) !== undefined;
+
+/**
+ * Words that say what follows is at least an amount: never a maximum, whatever the amount.
+ * `bare`: a number alone is one too ("minimum 10").
+ */
+const LOWER_BOUNDS: { words: string[]; bare: boolean }[] = [
+  ...["minimum", "min"].map((word) => ({ words: [word], bare: true })),
+  ...["over", "above", "exceeding", "beyond", "from", "starting"].map((word) => ({
+    words: [word],
+    bare: false,
+  })),
+  ...[
+    ["more", "than"],
+    ["greater", "than"],
+    ["at", "least"],
+    ["upwards", "of"],
+  ].map((phrase) => ({ words: phrase, bare: false })),
+];
 
 /** The first word after `end`, past a mark: "10 USD, max" reads as "10 USD max". */
 const nextWord = (said: readonly string[], end: number): number =>
@@ -267,6 +313,13 @@ for (const word of ["x", "qty", "quantity", "under", "below", "no", "not", "less
   CONNECTORS.add(word);
 }
 for (const word of ["total", "within", "budget"]) CONNECTORS.add(word);
+// Words that say something about the price, read below: "2 XYZ phones cost 10 USD", "... over 10 USD".
+for (const word of ["cost", "costs", "costing", "priced", "worth", "minimum", "min", "over"]) {
+  CONNECTORS.add(word);
+}
+for (const word of ["above", "more", "greater", "least", "exceeding", "beyond", "starting"]) {
+  CONNECTORS.add(word);
+}
 
 /** Words that name a quantity: "qty 2", "quantity: 2". */
 const QUANTITY_WORDS = new Set(["qty", "quantity"]);
@@ -411,49 +464,216 @@ const countsOf = (said: readonly string[], { start, end }: Naming, codes: Readon
     (count) => count !== undefined,
   );
 
-/** A limit the message states: its amount as written, and whether it is each unit's. */
-interface StatedLimit {
-  amount: string;
-  currency: Currency | undefined;
-  perUnit: boolean;
+/** Words that scale the amount before them: "10 thousand", "10k". */
+const MAGNITUDES = new Map([
+  ["k", 1e3],
+  ["thousand", 1e3],
+  ["million", 1e6],
+  ["billion", 1e9],
+]);
+
+/** Words that scale an amount in a way the check does not read: "2 grand", "3 lakh", "10 bn". */
+const UNREAD_MAGNITUDES = new Set(
+  "hundred hundreds thousands millions billions trillion grand lakh lakhs crore crores m mn mln b bn"
+    .concat(" mil mill")
+    .split(" "),
+);
+
+/** Numbers written as words: "ten", "twenty five", "a dozen"; the check does not read them. */
+const NUMBER_WORDS = new Set(
+  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+    .concat(" sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty")
+    .concat(" ninety hundred thousand million billion dozen")
+    .split(" "),
+);
+
+/**
+ * Currencies a message writes by name, as the code or symbol they stand for ("euros" is EUR,
+ * "dollars" any dollar, as "$" is), or `null` for one the check does not read: a unit of cents
+ * ("998 cents"), or a name several currencies share ("francs", "kroner").
+ */
+const CURRENCY_NAMES = new Map<string, { code?: string; symbol?: string } | null>([
+  ...["dollar", "dollars", "buck", "bucks"].map((name) => [name, { symbol: "$" }] as const),
+  ...["euro", "euros"].map((name) => [name, { code: "eur" }] as const),
+  ...["pound", "pounds", "quid", "sterling"].map((name) => [name, { symbol: "\u00a3" }] as const),
+  ["yen", { symbol: "\u00a5" }],
+  ...["yuan", "renminbi", "rmb"].map((name) => [name, { code: "cny" }] as const),
+  ...["rupee", "rupees"].map((name) => [name, { symbol: "\u20b9" }] as const),
+  ...[
+    "cent cents penny pennies pence franc francs krona kronor krone kroner peso pesos reais",
+    "zloty zlotys ruble rubles rouble roubles lira lire dinar dinars dirham dirhams riyal riyals",
+    "rial rials shekel shekels baht ringgit rupiah forint forints koruna shilling shillings",
+  ]
+    .join(" ")
+    .split(" ")
+    .map((name) => [name, null] as const),
+]);
+
+/**
+ * An amount the message writes: where it starts (with a currency written before it) and ends,
+ * its value (`undefined` when the check cannot read it: "ten", "998e3", "2 grand"), its currency
+ * (`null` when the message names one the check cannot read: "998 cents"), and its number as
+ * written ("10k", "998 thousand").
+ */
+interface Amount {
+  start: number;
+  end: number;
+  value: number | undefined;
+  currency: Currency | null | undefined;
+  number: string;
 }
 
 /**
- * The limits the message states, outside the product's name (`taken`): money after a limit word,
- * maybe with fillers between ("max 998 USD", "max US$ 10", "up to $998", "for 10 USD", "max
- * amount of 10 USD", "no more than 10 USD", "under €10"), money followed by one ("10 USD max",
- * "$10 or less"), or a number with no currency after "max", "maximum", "up to", "at most" or "no
- * more than" ("max 998", "maximum of 998"), unless the product's name follows it ("up to 2 XYZ
- * phones" counts them). An amount followed by "each", "apiece" or "per ..." is each unit's, and
- * is a limit after "at" too ("at $499 each").
+ * The number at `index`, read with the words around it that make it an amount: a currency code
+ * written into it ("10USD", "USD10"), a scale ("10k", "998 thousand"), a currency after it (a
+ * code, a symbol or a name: "10 USD", "10\u20ac", "10 euros") or before it ("USD 10", "$10",
+ * "US$ 10"). A number written as words ("ten") or with another suffix ("998e3") is an amount the
+ * check cannot read. Words of the product's name (`taken`), and those another amount took
+ * (before `from`), are no currency; with `countsNext` neither is the word after the number,
+ * which starts the product's name ("20 USD gift cards").
  */
-function statedLimits(
+function amountAt(
   said: readonly string[],
+  index: number,
+  codes: ReadonlySet<string>,
+  { countsNext, taken, from }: { countsNext: boolean; taken: ReadonlySet<number>; from: number },
+): Amount | undefined {
+  const word = said[index] ?? "";
+  let value: number | undefined;
+  let code: string | undefined;
+  let end = index + 1;
+  const suffixed = /^(\d+(?:[.,]\d+)*)([a-z][a-z0-9]*)$/.exec(word);
+  const prefixed = /^([a-z]+)(\d+(?:[.,]\d+)*)$/.exec(word);
+  if (isAmount(word)) value = numberValue(word);
+  else if (TIMES.test(word)) return undefined;
+  else if (suffixed !== null) {
+    const [, digits = "", suffix = ""] = suffixed;
+    const scale = MAGNITUDES.get(suffix);
+    if (codes.has(suffix)) code = suffix;
+    value =
+      scale !== undefined || code !== undefined ? numberValue(digits) * (scale ?? 1) : undefined;
+  } else if (prefixed !== null && codes.has(prefixed[1] ?? "")) {
+    code = prefixed[1];
+    value = numberValue(prefixed[2] ?? "");
+  } else if (NUMBER_WORDS.has(word)) {
+    while (NUMBER_WORDS.has(said[end] ?? "") && !taken.has(end)) end++;
+  } else {
+    return undefined;
+  }
+  if (code !== undefined) {
+    const number = suffixed?.[1] ?? prefixed?.[2] ?? word;
+    return { start: index, end, value, currency: { code, written: code.toUpperCase() }, number };
+  }
+
+  const scale = said[end] ?? "";
+  if (!countsNext && !taken.has(end)) {
+    if (MAGNITUDES.has(scale)) {
+      if (value !== undefined) value *= MAGNITUDES.get(scale) ?? 1;
+      end++;
+    } else if (UNREAD_MAGNITUDES.has(scale)) {
+      value = undefined;
+      end++;
+    }
+  }
+  const number = said.slice(index, end).join(" ");
+
+  let after: Currency | null | undefined;
+  const next = said[end] ?? "";
+  if (!countsNext && !taken.has(end)) {
+    const named = CURRENCY_NAMES.get(next);
+    if (codes.has(next)) after = { code: next, written: next.toUpperCase() };
+    else if (isSymbol(next)) after = { symbol: next, written: next };
+    else if (named !== undefined) after = named === null ? null : { ...named, written: next };
+    if (after !== undefined) end++;
+  }
+  const before = currencyBefore(said, index, codes);
+  const start =
+    before === undefined || before.start < from || taken.has(before.start) ? index : before.start;
+  const currency =
+    after === null || after?.code !== undefined || start === index
+      ? after
+      : (before?.currency ?? after);
+  return { start, end, value, currency, number };
+}
+
+/** A limit or price the message states. */
+interface Stated {
+  amount: Amount;
+  /** A limit ("max 10 USD"), each unit's price ("10 USD each"), or a price ("at 10 USD"). */
+  kind: "limit" | "price";
+  perUnit: boolean;
+  /** Why the check cannot read it as the details' limit, quoted as the message writes it. */
+  unread?: string;
+}
+
+/**
+ * The limits and prices the message states, outside the product's name (`taken`): money after
+ * a limit word, maybe with fillers between ("max 998 USD", "max US$ 10", "up to $998", "for 10
+ * USD", "max amount of 10 USD", "no more than 10 USD", "under \u20ac10"), money followed by one
+ * ("10 USD max", "$10 or less"), a number with no currency after "max", "maximum", "up to", "at
+ * most" or "no more than" ("max 998", "maximum of 998"), unless the product's name follows it
+ * ("up to 2 XYZ phones" counts them), and any other money ("at $10", "cost 10 USD", "or 10
+ * EUR"), a price. An amount followed by "each", "apiece" or "per ..." is each unit's. What the
+ * check cannot read as a maximum is `unread`: an amount or currency it cannot read ("10 bn",
+ * "ten", "998 cents"), a limit with no currency followed by a word that may be one ("max 998
+ * kroner"), and any lower bound ("minimum 10 USD", "over 10 USD").
+ */
+function statedAmounts(
+  reading: Reading,
   codes: ReadonlySet<string>,
   taken: ReadonlySet<number>,
   namingStarts: ReadonlySet<number>,
-): StatedLimit[] {
-  const limits: StatedLimit[] = [];
+): Stated[] {
+  const { said } = reading;
+  const stated: Stated[] = [];
+  let from = 0;
   for (let index = 0; index < said.length; index++) {
-    const amount = said[index] ?? "";
-    if (!isAmount(amount) || taken.has(index)) continue;
-    const money = moneyAt(said, index, codes, { taken });
+    if (taken.has(index)) continue;
     const countsNext = namingStarts.has(index + 1) || namingStarts.has(index + 2);
-    const limit =
-      money === undefined
-        ? isBareLimitAt(said, index, countsNext)
-        : limitBefore(said, money.start, false) ||
-          limitAfter(said, money.end) ||
-          (said[money.start - 1] === "at" && perUnitAfter(said, money.end));
-    if (!limit) continue;
-    limits.push({
+    const amount = amountAt(said, index, codes, { countsNext, taken, from });
+    if (amount === undefined) continue;
+    const money = amount.currency !== undefined;
+    const limitStart = phraseBefore(said, amount.start, LIMITS_BEFORE, !money);
+    const boundStart = phraseBefore(said, amount.start, LOWER_BOUNDS, !money);
+    let kind: Stated["kind"] | undefined;
+    let first = amount.start;
+    let sure = amount.value !== undefined && amount.currency !== null;
+    if (limitStart !== undefined && (money || !countsNext)) {
+      kind = "limit";
+      first = limitStart;
+      const follower = said[amount.end];
+      if (!money && follower !== undefined && !BARE_FOLLOWERS.has(follower)) sure = false;
+    } else if (money && limitAfter(said, amount.end)) {
+      kind = "limit";
+    } else if (boundStart !== undefined && (money || !countsNext)) {
+      kind = "price";
+      first = boundStart;
+      sure = false;
+    } else if (money) {
+      kind = "price";
+    }
+    if (kind === undefined) continue;
+    stated.push({
       amount,
-      currency: money?.currency,
-      perUnit: perUnitAfter(said, money?.end ?? index + 1),
+      kind,
+      perUnit: perUnitAfter(said, amount.end),
+      ...(sure ? {} : { unread: quote(reading, first, amount.end) }),
     });
+    from = amount.end;
+    index = amount.end - 1;
   }
-  return limits;
+  return stated;
 }
+
+/**
+ * Words that may follow a limit with no currency without being one: "max 998 for 2 XYZ phones",
+ * "max 998, qty 2", "up to 998 in total". Any other word ("max 998 kroner") may be a currency the
+ * check does not know.
+ */
+const BARE_FOLLOWERS = new Set([
+  ...CONNECTORS,
+  ...["per", "each", "apiece", "a", "in", "or", "tops", "only", "please"],
+]);
 
 /** The narrow symbol of a currency ("$" for USD and CAD, "€" for EUR), if it is a currency. */
 function symbolOf(code: string): string | undefined {
@@ -484,9 +704,11 @@ const quoted = (text: string): string => JSON.stringify(text);
  * `product_purchase` entry the message must name its product (see `productNamings`) and its
  * quantity, as the number that counts the product (see `countsOf`: in "buy 1 XYZ phone for 2
  * people" the quantity is 1; "19.99" holds no 19; in "2 XYZ phones for max 20 USD" 20 is a
- * price), and a limit the message states (see `statedLimits`: "max 998 USD", "for $998", "998
- * USD max") must be the entry's `maximum_amount` in whole cents, as the shop applies it (each
- * unit's times the quantity), in the entry's `currency`. Auth0's Guardian shows only the binding
+ * price), and a limit the message states (see `statedAmounts`: "max 998 USD", "for $998", "998
+ * USD max", "max 1k") must be the entry's `maximum_amount` in whole cents, as the shop applies it
+ * (each unit's times the quantity), in the entry's `currency`; a price ("at 499 USD") must be it
+ * or, times the quantity, make it; what the check cannot read as the limit ("max ten USD",
+ * "minimum 10 USD") is flagged as such, quoted. Auth0's Guardian shows only the binding
  * message for a custom type, so the person approves what the message says while the token
  * carries the details: an agent that writes one and sends the other is wrong, and the testbed
  * says so. `undefined` when they agree, or when there is nothing to compare.
@@ -495,9 +717,11 @@ export function messageMismatch(
   bindingMessage: string,
   details: readonly AuthorizationDetail[] | undefined,
 ): string | undefined {
-  const said = words(bindingMessage);
+  const reading = read(bindingMessage);
+  const { said } = reading;
   const unnamed = new Set<string>();
   const unset = new Set<string>();
+  const unread = new Set<string>();
   for (const entry of details ?? []) {
     if (entry.type !== "product_purchase") continue;
     const { product, quantity, currency } = entry as {
@@ -533,30 +757,40 @@ export function messageMismatch(
 
     const maximum = (entry as { maximum_amount?: unknown }).maximum_amount;
     const starts = new Set((namings ?? []).map(({ start }) => start));
-    for (const limit of statedLimits(said, codes, inName, starts)) {
-      const stated = limit.perUnit ? `${limit.amount} each` : limit.amount;
-      if (typeof maximum !== "number") {
-        unset.add(stated);
+    for (const { amount, kind, perUnit, unread: quoted } of statedAmounts(
+      reading,
+      codes,
+      inName,
+      starts,
+    )) {
+      if (quoted !== undefined) {
+        unread.add(JSON.stringify(quoted));
         continue;
       }
-      const cents = limitToCents(numberValue(limit.amount));
-      if (
-        limit.perUnit
-          ? typeof quantity === "number" &&
-            Number.isInteger(quantity) &&
-            cents * quantity !== limitToCents(maximum)
-          : cents !== limitToCents(maximum)
-      ) {
-        unnamed.add(
-          `the maximum_amount ${String(maximum)} (it says ${limit.perUnit ? stated : `max ${stated}`})`,
-        );
+      const value = amount.value ?? Number.NaN;
+      const stated = perUnit ? `${amount.number} each` : amount.number;
+      if (typeof maximum !== "number") {
+        if (kind === "limit") unset.add(stated);
+        else unread.add(JSON.stringify(quote(reading, amount.start, amount.end)));
+        continue;
+      }
+      const cents = limitToCents(value);
+      const times = typeof quantity === "number" && Number.isInteger(quantity) ? quantity : 1;
+      const agrees = perUnit
+        ? cents * times === limitToCents(maximum)
+        : cents === limitToCents(maximum) ||
+          (kind === "price" && cents * times === limitToCents(maximum));
+      if (!agrees) {
+        const says = perUnit || kind === "price" ? stated : `max ${stated}`;
+        unnamed.add(`the maximum_amount ${String(maximum)} (it says ${says})`);
       }
       if (
-        limit.currency !== undefined &&
+        amount.currency !== undefined &&
+        amount.currency !== null &&
         typeof currency === "string" &&
-        !sameCurrency(limit.currency, currency)
+        !sameCurrency(amount.currency, currency)
       ) {
-        unnamed.add(`the currency ${currency} (it says ${limit.currency.written})`);
+        unnamed.add(`the currency ${currency} (it says ${amount.currency.written})`);
       }
     }
   }
@@ -566,6 +800,11 @@ export function messageMismatch(
       : []),
     ...(unset.size > 0
       ? [`states a maximum of ${[...unset].join(" and ")} that authorization_details do not set`]
+      : []),
+    ...(unread.size > 0
+      ? [
+          `states ${[...unread].join(" and ")}, which the testbed cannot read as the maximum_amount of authorization_details`,
+        ]
       : []),
   ];
   if (clauses.length === 0) return undefined;
