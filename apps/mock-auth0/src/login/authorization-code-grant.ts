@@ -40,8 +40,10 @@ export async function authorizationCodeGrant(
   // exchange of one must send it (RFC 6749 section 4.1.3): refused before the code is spent. A
   // code the client was not issued is "Invalid authorization code" first, whatever else the
   // request leaves out: go-auth0's recording TestLoginWithAuthCode/Should_throw_for_an_invalid_
-  // code sends no redirect_uri and gets that answer from a real tenant.
-  const redirectUri = param(req, "redirect_uri");
+  // code sends no redirect_uri and gets that answer from a real tenant. An empty redirect_uri=
+  // (an unset configuration variable) is one left out, and leaves the code unspent too.
+  const sent = param(req, "redirect_uri");
+  const redirectUri = sent === "" ? undefined : sent;
   if (redirectUri === undefined && login.peekCode(code)?.clientId === client.clientId) {
     throw refusedCode(
       client,

@@ -609,15 +609,35 @@ describe("a public client with login_hint (login.loginHintLogsIn) and response_m
         code_verifier: verifier,
         ...(redirectUri === undefined ? {} : { redirect_uri: redirectUri }),
       });
-    const answer = await exchange();
+    // An empty redirect_uri= (an unset configuration variable) is one left out.
+    for (const redirectUri of [undefined, ""]) {
+      const answer = await exchange(redirectUri);
+      expect(answer.status).toBe(400);
+      await expect(answer.json()).resolves.toEqual({
+        error: "invalid_grant",
+        error_description:
+          "redirect_uri is required: send the redirect_uri of the authorization request that issued the code",
+      });
+    }
+    // The code was refused, not spent: the exchange the client meant still works.
+    expect((await exchange(SPA.callback)).status).toBe(200);
+  });
+
+  it("answers a public client's exchange with another redirect_uri 400, as a public client's bad code", async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const code = await publicClientCode(verifier);
+    const answer = await postToken({
+      grant_type: "authorization_code",
+      client_id: SPA.id,
+      code,
+      code_verifier: verifier,
+      redirect_uri: "http://localhost:3000/other",
+    });
     expect(answer.status).toBe(400);
     await expect(answer.json()).resolves.toEqual({
       error: "invalid_grant",
-      error_description:
-        "redirect_uri is required: send the redirect_uri of the authorization request that issued the code",
+      error_description: "redirect_uri is not the one the authorization code was issued for",
     });
-    // The code was refused, not spent: the exchange the client meant still works.
-    expect((await exchange(SPA.callback)).status).toBe(200);
   });
 
   it("answers a code it never issued as Auth0 does, though the exchange sends no redirect_uri", async () => {
