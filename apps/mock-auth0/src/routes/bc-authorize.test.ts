@@ -282,6 +282,36 @@ describe("POST /bc-authorize", () => {
       /member "quantity" holds a number too large to keep as sent \(it would be null\)/,
     ],
     [
+      "an authorization_details value with a lone surrogate, which UTF-8 cannot write",
+      {
+        authorization_details:
+          '[{"type":"product_purchase","product":"XYZ \\ud800 phone","quantity":1}]',
+      },
+      400,
+      "invalid_authorization_details",
+      /^authorization_details\[0\]\.product holds a lone surrogate \(U\+D800\), which is not Unicode text/,
+    ],
+    [
+      "an authorization_details value with U+0000",
+      {
+        authorization_details:
+          '[{"type":"product_purchase","product":"XYZ phone","tags":["ok","a\\u0000b"]}]',
+      },
+      400,
+      "invalid_authorization_details",
+      /^authorization_details\[0\]\.tags\[1\] holds the control character U\+0000/,
+    ],
+    [
+      "an authorization_details value with a bidirectional control",
+      {
+        authorization_details:
+          '[{"type":"product_purchase","product":"XYZ phone","seller":{"name":"\\u202eenohp"}}]',
+      },
+      400,
+      "invalid_authorization_details",
+      /^authorization_details\[0\]\.seller\.name holds the bidirectional control U\+202E/,
+    ],
+    [
       "requested_expiry in exponent notation",
       { requested_expiry: "1e2" },
       400,
@@ -483,24 +513,44 @@ describe("POST /bc-authorize", () => {
     expect(h.tenant.ciba.maxOpenRequests).toBe(10_000);
   });
 
+  /** A JSON body for /bc-authorize with these authorization_details. */
+  const jsonBody = (authorizationDetails: unknown[]) => ({
+    client_id: AGENT.id,
+    client_secret: AGENT.secret,
+    scope: "openid product:buy",
+    audience: "sample-shop-api",
+    login_hint: loginHint(USER),
+    binding_message: "Do you want to buy 1 XYZ phone",
+    authorization_details: authorizationDetails,
+  });
+
   it("accepts a JSON body as Auth0 does", async () => {
     const h = await createHarness();
     const { default: request } = await import("supertest");
     const response = await request(h.app)
       .post("/bc-authorize")
       .send({
-        client_id: AGENT.id,
-        client_secret: AGENT.secret,
-        scope: "openid product:buy",
-        audience: "sample-shop-api",
-        login_hint: loginHint(USER),
-        binding_message: "Do you want to buy 1 XYZ phone",
-        requested_expiry: 120,
-        authorization_details: [
+        ...jsonBody([
           { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
-        ],
+        ]),
+        requested_expiry: 120,
       });
     expect(response.body).toMatchObject({ expires_in: 120 });
+  });
+
+  it("refuses a JSON body whose authorization_details hold a lone surrogate, and keeps nothing", async () => {
+    const h = await createHarness();
+    const { default: request } = await import("supertest");
+    const body = JSON.stringify(
+      jsonBody([{ type: "product_purchase", product: "\ud800", quantity: 1 }]),
+    );
+    expect(body).toContain('"product":"\\ud800"');
+    const response = await request(h.app).post("/bc-authorize").type("json").send(body).expect(400);
+    expect(response.body.error).toBe("invalid_authorization_details");
+    expect(response.body.error_description).toMatch(
+      /^authorization_details\[0\]\.product holds a lone surrogate \(U\+D800\)/,
+    );
+    expect(h.store.size).toBe(0);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   authorizationDetailsLimitProblem,
   authorizationDetailsSizeProblem,
 } from "../backchannel/authorization-details-limits.js";
+import { authorizationDetailsTextProblem } from "../backchannel/authorization-details-text.js";
 import type { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { chooseChannel } from "../backchannel/notification-channel.js";
 import { authenticateClient } from "../client-authentication.js";
@@ -154,6 +155,8 @@ function parseAuthorizationDetails(
   }
   const overLimit = authorizationDetailsLimitProblem(parsed.data);
   if (overLimit !== undefined) throw errors.invalidRequest(overLimit);
+  const notReadable = authorizationDetailsTextProblem(parsed.data);
+  if (notReadable !== undefined) throw errors.invalidAuthorizationDetails(notReadable);
   if (!api) {
     throw errors.invalidAuthorizationDetails(
       "authorization_details need an audience whose API accepts them",
