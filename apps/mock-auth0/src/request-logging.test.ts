@@ -1,3 +1,7 @@
+import { once } from "node:events";
+import { get } from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { pino } from "pino";
 import type { LevelWithSilent } from "pino";
 import request from "supertest";
@@ -145,6 +149,46 @@ describe("the request log", () => {
     expect(JSON.stringify(records)).not.toMatch(
       /SeCrEtKeyOnly1|zzz|api_key|st4te|n0nce|buyer@|hunter2|s3cr3t/,
     );
+  });
+
+  it("hides the user-info of a target in absolute form, which the tenant answers", async () => {
+    const { app, records } = await loggedApp("info");
+    const server = app.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    try {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        get(
+          {
+            host: "127.0.0.1",
+            port,
+            path: `https://u:SECRETH8@localhost:${port}/.well-known/openid-configuration?api_key=k`,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          },
+        ).on("error", reject);
+      });
+      expect(status).toBe(200);
+    } finally {
+      server.close();
+    }
+    const logged = records.find((r) => r.msg === "request completed")?.req as { url?: string };
+    expect(logged.url).toBe(
+      `https://[redacted]@localhost:${port}/.well-known/openid-configuration?[redacted]`,
+    );
+    expect(JSON.stringify(records)).not.toMatch(/SECRETH8|u:/);
+  });
+
+  it.each([
+    ["http://user@localhost/jwks.json", "http://[redacted]@localhost/jwks.json"],
+    ["HTTPS://a:b@c@host:1/x?scope=openid", "HTTPS://[redacted]@host:1/x?scope=openid"],
+    ["//u:p@host/x", "//[redacted]@host/x"],
+    ["https://host/a@b", "https://host/a@b"],
+    ["/u/login?x=a@b", "/u/login?[redacted]"],
+  ])("shows %s as %s: user-info hidden in any absolute form, and only there", (url, shown) => {
+    expect(withoutQueryCredentials(url)).toBe(shown);
   });
 
   it("reads the query as the tenant does: repeated, encoded, bare and unreadable names", () => {
