@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "node:tls";
@@ -158,6 +158,39 @@ describe("approver events over HTTPS", () => {
       expect(again.response.statusCode).toBe(200);
     }, WAIT);
     for (const stream of open) stream.close();
+  });
+
+  it("answers HEAD with the stream's headers and ends it, holding no stream", async () => {
+    const t = await tenant({ maxWatchers: 2 });
+    // Connections kept open, as a client that never closes them would.
+    const agent = new HttpsAgent({ ca, keepAlive: true });
+    try {
+      const heads = await Promise.all(
+        [1, 2, 3].map(
+          () =>
+            new Promise<IncomingMessage>((resolve, reject) => {
+              httpsRequest(new URL("approver/api/events", t.issuer), { method: "HEAD", agent })
+                .on("response", resolve)
+                .on("error", reject)
+                .end();
+            }),
+        ),
+      );
+      for (const head of heads) {
+        expect(head.statusCode).toBe(200);
+        expect(head.headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+        expect(head.headers["cache-control"]).toBe("no-cache");
+        await new Promise((ended) => head.on("end", ended).resume());
+      }
+      const streams = await Promise.all([1, 2].map(() => openStream(t.issuer)));
+      for (const stream of streams) {
+        expect(stream.response.statusCode).toBe(200);
+        expect(stream.response.headers["content-type"]).toBe(heads[0]?.headers["content-type"]);
+        stream.close();
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("serves 200 watchers from one store listener, without a MaxListenersExceededWarning", async () => {

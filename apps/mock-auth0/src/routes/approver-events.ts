@@ -165,9 +165,15 @@ export function approverEvents(deps: ApproverEventsDeps): RequestHandler {
     res.set({
       "Content-Type": "text/event-stream",
       "Cache-Control": "no-cache",
-      Connection: "keep-alive",
       "X-Accel-Buffering": "no",
     });
+    // HEAD has no body: its answer is the stream's headers, ended at once, and no watcher. Kept
+    // open, it would hold one of the streams (the stall rule never fires, as nothing is written).
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    res.set("Connection", "keep-alive");
     res.flushHeaders();
     const watcher: Watcher = { res, behindSince: undefined };
     res.on("drain", () => {
