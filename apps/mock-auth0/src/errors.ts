@@ -121,6 +121,13 @@ const table = defineErrors({
     code: "invalid_request",
     when: "a CONNECT, which asks for a proxy's tunnel (an empty `Allow`)",
   },
+  methodNotServed: {
+    status: 405,
+    code: "method_not_allowed",
+    when:
+      "a method the control API's or the approver page's path does not serve (`Allow` lists " +
+      "those it does, as OPTIONS does)",
+  },
   requestTimeout: {
     status: 408,
     code: "invalid_request",

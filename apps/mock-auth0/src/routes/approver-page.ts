@@ -4,6 +4,7 @@ import type { ControlAuth } from "../control-auth.js";
 import { approverEvents } from "./approver-events.js";
 import type { ApproverEventsDeps } from "./approver-events.js";
 import { PUBLIC_DIR, pageSecurityHeaders, sameOriginOnly } from "./page-security.js";
+import { refuseUnservedMethods } from "./served-methods.js";
 
 export interface ApproverPageDeps extends ApproverEventsDeps {
   auth: ControlAuth;
@@ -26,5 +27,6 @@ export function approverPage(deps: ApproverPageDeps): Router {
     deps.auth.check,
     approverEvents(deps),
   );
+  router.use(refuseUnservedMethods(router));
   return router;
 }

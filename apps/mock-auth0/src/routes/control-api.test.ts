@@ -495,6 +495,46 @@ describe("control API", () => {
   });
 });
 
+describe("a method the control API or the approver page does not serve", () => {
+  it.each([
+    ["post", "/approver/api/policy", "GET, HEAD, PUT"],
+    ["delete", "/approver/api/requests/req-1", "GET, HEAD"],
+    ["get", "/approver/api/requests/req-1/approve", "POST"],
+    ["put", "/approver/api/requests", "GET, HEAD"],
+    ["post", "/admin/user-blocks/auth0%7Cx", "DELETE, GET, HEAD"],
+    ["get", "/admin/signing-keys/rotate", "POST"],
+    ["post", "/approver", "GET, HEAD"],
+    ["post", "/approver/api/events", "GET, HEAD"],
+  ] as const)(
+    "answers %s %s 405 method_not_allowed with Allow: %s, as OPTIONS lists",
+    async (method, path, allow) => {
+      const h = await createHarness();
+      const response = await request(h.app)[method](path).expect(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.body).toEqual({
+        error: "method_not_allowed",
+        error_description: `${method.toUpperCase()} is not served at ${path}; it serves ${allow}`,
+      });
+      const options = await request(h.app).options(path);
+      expect([options.status, options.headers.allow]).toEqual([200, allow]);
+    },
+  );
+
+  it.each([
+    ["post", "/approver/api/nothing"],
+    ["get", "/approver/api/requests/req-1/approve/more"],
+    ["get", "/bc-authorize"],
+    ["delete", "/oauth/token"],
+  ] as const)(
+    "leaves %s %s, a path nobody serves or Auth0's own, its 404",
+    async (method, path) => {
+      const h = await createHarness();
+      const response = await request(h.app)[method](path).expect(404);
+      expect(response.body.error_description).toBe(`No route for ${method.toUpperCase()} ${path}`);
+    },
+  );
+});
+
 describe("GET /approver/api/users", () => {
   it("lists the tenant's people, with their push enrolment", async () => {
     const h = await createHarness();

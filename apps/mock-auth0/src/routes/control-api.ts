@@ -29,6 +29,7 @@ import { formatIssues } from "../tenant/load-tenant.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantUser } from "../tenant/tenant-model.js";
 import { sameOriginOnly } from "./page-security.js";
+import { refuseUnservedMethods } from "./served-methods.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -338,5 +339,6 @@ export function controlApi(deps: ControlApiDeps): Router {
     res.json(kids);
   });
 
+  router.use(refuseUnservedMethods(router));
   return router;
 }
