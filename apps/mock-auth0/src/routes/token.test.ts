@@ -576,6 +576,18 @@ describe("POST /oauth/token with client_credentials", () => {
     expect(decodeProtectedHeader(response.body.access_token).typ).toBe("JWT");
   });
 
+  it("asks a repeated scope once, in the answer and the token (a scope is a set)", async () => {
+    const h = await createHarness();
+    const response = await clientCredentials(h, {
+      client_id: M2M.id,
+      client_secret: M2M.secret,
+      audience: "sample-shop-api",
+      scope: "product:buy  product:buy",
+    }).expect(200);
+    expect(response.body.scope).toBe("product:buy");
+    expect(decodeJwt(response.body.access_token).scope).toBe("product:buy");
+  });
+
   it("issues a machine token in the RFC 9068 profile for an API with token_dialect rfc9068_profile: client_id, jti, no gty", async () => {
     const h = await createHarness(RFC9068_SHOP_API);
     const response = await clientCredentials(h, {

@@ -261,7 +261,8 @@ async function clientCredentialsGrant(
     );
   }
   const granted = grant.allowAllScopes ? api.scopes : grant.scopes;
-  const requested = (param(req, "scope") ?? "").split(" ").filter(Boolean);
+  // A scope is a set (RFC 6749 section 3.3): a repeated one is asked once, as /bc-authorize reads it.
+  const requested = [...new Set((param(req, "scope") ?? "").split(" ").filter(Boolean))];
   const notGranted = requested.filter((scope) => !granted.includes(scope));
   if (notGranted.length > 0) {
     throw errors.forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
