@@ -4,10 +4,12 @@ import path from "node:path";
 
 import { hashSync } from "bcryptjs";
 import * as oidc from "openid-client";
+import { pino } from "pino";
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { createApp } from "../app.js";
 import { startMockAuth0 } from "../server.js";
 import type { RunningMockAuth0 } from "../server.js";
 import { DEFAULT_TENANT_FILE, tenantWith } from "../tenant/load-tenant.js";
@@ -822,10 +824,9 @@ describe("logout", () => {
 });
 
 describe("a login_hint, with the tenant's default settings", () => {
-  /** The users of the login page `/authorize` leads to, in order, and the one with the focus. */
-  async function loginPageFor(hint: string | undefined) {
-    const h = await createHarness();
-    const authorize = await request(h.app)
+  /** `/authorize` for the confidential client, with `hint` as its login_hint. */
+  const authorizeWith = (app: Parameters<typeof request>[0], hint?: string) =>
+    request(app)
       .get("/authorize")
       .query({
         client_id: APP.id,
@@ -835,6 +836,11 @@ describe("a login_hint, with the tenant's default settings", () => {
         ...(hint === undefined ? {} : { login_hint: hint }),
       })
       .expect(302);
+
+  /** The users of the login page `/authorize` leads to, in order, and the one with the focus. */
+  async function loginPageFor(hint: string | undefined) {
+    const h = await createHarness();
+    const authorize = await authorizeWith(h.app, hint);
     const target = new URL(String(authorize.headers.location), ISSUER);
     expect(target.pathname).toBe("/u/login");
     const page = await request(h.app).get(`${target.pathname}${target.search}`).expect(200);
@@ -863,5 +869,25 @@ describe("a login_hint, with the tenant's default settings", () => {
     expect((await loginPageFor("Second@Example.com")).users[0]).toBe(SECOND);
     // A hint that names nobody leaves the page as it is.
     expect(await loginPageFor("nobody@example.com")).toEqual(plain);
+  });
+
+  it("says once, at info, which setting would have logged the hinted user in", async () => {
+    const h = await createHarness();
+    const records: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => records.push(JSON.parse(line)) },
+    );
+    const app = createApp({ issuer: ISSUER, tenant: h.tenant }, { ...h, logger });
+    const authorize = (hint?: string) => authorizeWith(app, hint);
+    await authorize();
+    await authorize("nobody@example.com");
+    expect(records.filter((r) => r.setting !== undefined)).toEqual([]);
+    await authorize(BUYER);
+    await authorize("buyer@example.com");
+    const notices = records.filter((r) => r.setting === "login.loginHintLogsIn");
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ level: 30, user: BUYER });
+    expect(notices[0]?.msg).toMatch(/login\.loginHintLogsIn: true in mock-auth0\.json/);
   });
 });
