@@ -127,8 +127,8 @@ describe("the control token", () => {
       }
     }
     expect(h.store.get(id)?.status).toBe("pending");
-    // Nothing trades the token for a cookie.
-    expect([trade.status, bought]).toEqual([404, []]);
+    // Nothing trades the token for a cookie: the path serves GET alone.
+    expect([trade.status, trade.headers.allow, bought]).toEqual([405, "GET, HEAD", []]);
   });
 
   it("tells the approver page whether the tenant takes its token", async () => {
