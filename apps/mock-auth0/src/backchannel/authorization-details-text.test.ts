@@ -11,6 +11,8 @@ describe("authorizationDetailsTextProblem", () => {
           product: "Caf\u00e9 \u0442\u0435\u043b\u0435\u0444\u043e\u043d \u{1f4f1}",
           quantity: 2,
           tags: ["\u05e9\u05dc\u05d5\u05dd", null, true],
+          // Bidirectional controls: kept as sent, and shown escaped on the approver page.
+          seller: ["\u202eenohp", "a\u2067b"],
         },
       ]),
     ).toBeUndefined();
@@ -21,8 +23,6 @@ describe("authorizationDetailsTextProblem", () => {
     ["XYZ phone \udc00", "authorization_details[0].product holds a lone surrogate (U+DC00)"],
     ["a\u0000b", "authorization_details[0].product holds the control character U+0000"],
     ["a\nb", "authorization_details[0].product holds the control character U+000A"],
-    ["\u202eenohp", "authorization_details[0].product holds the bidirectional control U+202E"],
-    ["a\u2067b", "authorization_details[0].product holds the bidirectional control U+2067"],
   ])("names where %j is", (product, says) => {
     expect(authorizationDetailsTextProblem([{ type: "t", product }])).toMatch(
       new RegExp(`^${says.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),

@@ -2,8 +2,9 @@
  * Why a string in `authorization_details` cannot be shown and carried as sent: a lone surrogate
  * ("\ud800" in the JSON) is no Unicode text, so UTF-8 cannot write it (RFC 8259 section 8.1: JSON
  * text is UTF-8) and `jq` refuses the request list that holds it; a control character (U+0000,
- * a line break) and a bidirectional control (U+202E) change how the text reads on the approver
- * page, as the `binding_message` rules keep from it. `undefined` for text.
+ * a line break) changes how the text reads, and PostgreSQL cannot keep U+0000. A bidirectional
+ * control (U+202E) is kept, which no Auth0 document refuses: the approver page shows it escaped,
+ * and a team's approver must too. `undefined` for text.
  */
 function textProblem(text: string): string | undefined {
   for (const char of text) {
@@ -14,9 +15,6 @@ function textProblem(text: string): string | undefined {
     }
     if (/\p{Cc}/u.test(char)) {
       return `the control character ${shown}: send the value without control characters`;
-    }
-    if (/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(char)) {
-      return `the bidirectional control ${shown}, which would show the person the text in another order: send the value without it`;
     }
   }
   return undefined;
