@@ -151,6 +151,43 @@ describe("shop-api's migrations on PostgreSQL", () => {
     }
   });
 
+  it("upgrade: refused while a replica of an older version or another session of the role is connected", async () => {
+    const url = await postgres.createDatabase();
+    // A database an older version (before 0002_record_start) migrated and serves.
+    const older = await openDatabase(postgresql(url));
+    const [first] = Object.keys(MIGRATIONS).sort();
+    await migrateToLatest(older.db, { [first!]: MIGRATIONS[first!]! });
+    await older.close();
+    // A replica that names itself a shop, without this version's schema, and one of a version
+    // that set no application_name (a session of the same role).
+    const named = new pg.Client({ connectionString: url, application_name: "shop-api 1234" });
+    const unnamed = new pg.Client({ connectionString: url, application_name: "" });
+    await Promise.all([named.connect(), unnamed.connect()]);
+    try {
+      const refused = openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) });
+      await expect(refused).rejects.toThrow(DatabaseOpenError);
+      await expect(refused).rejects.toThrow(
+        /^cannot migrate postgres:\/\/.*: other clients are connected to it \(1 connection of shop-api processes of another version, 1 other session of the same role, in pg_stat_activity\), .*: stop every other replica \(and close other sessions of this role\), then start the new version; nothing was changed$/,
+      );
+      await named.end();
+      await expect(
+        openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) }),
+      ).rejects.toThrow(/\(1 other session of the same role, in pg_stat_activity\)/);
+      const tables = new pg.Client(url);
+      await tables.connect();
+      const { rows } = await tables.query("select name from shop_migrations");
+      await tables.end();
+      expect(rows).toEqual([{ name: first }]);
+    } finally {
+      await Promise.all([named.end().catch(() => undefined), unnamed.end()]);
+    }
+    const upgraded = await openShopStore(postgresql(url), catalog, {
+      clock: new ManualClock(STARTED),
+    });
+    expect(upgraded.migrated).toEqual(Object.keys(MIGRATIONS).sort().slice(1));
+    await upgraded.close();
+  });
+
   it("leave nothing of a migration that fails", async () => {
     const database = await openDatabase(postgresql(await postgres.createDatabase()));
     try {

@@ -132,6 +132,21 @@ async function migrationsRun<DB>(db: Kysely<DB>): Promise<string[] | undefined> 
 }
 
 /**
+ * The migrations a database that has run some of them is yet to run: an upgrade of a database
+ * that shops of an earlier version have served (none for a new database or a current one).
+ */
+export async function pendingUpgrade<DB>(
+  db: Kysely<DB>,
+  migrations: Readonly<Record<string, Migration>> = MIGRATIONS,
+): Promise<string[]> {
+  const run = await migrationsRun(db);
+  if (run === undefined || run.length === 0) return [];
+  return Object.keys(migrations)
+    .sort()
+    .filter((name) => !run.includes(name));
+}
+
+/**
  * Brings the database to the newest schema; returns the migrations it ran (none when current).
  *
  * A database that has run exactly `migrations` is current, and is left as it is: two reads,

@@ -25,7 +25,7 @@ import { parse as parseConnectionString, toClientConfig } from "pg-connection-st
 import { lockDataDir, type ForeignSocket } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
-import { migrateToLatest } from "./migrations.js";
+import { MIGRATIONS, migrateToLatest } from "./migrations.js";
 import { closeToOthers } from "./private-folder.js";
 import type { ShopTables } from "./tables.js";
 
@@ -73,8 +73,35 @@ export interface ShopDatabase {
    * embedded database, which the folder's lock keeps to one process.
    */
   otherShopConnections(db: Kysely<ShopTables>): Promise<number>;
+  /**
+   * The other sessions on this database that an upgrade of its schema would change the tables
+   * under (`OtherClients`); none on the embedded database.
+   */
+  otherClients(db: Kysely<ShopTables>): Promise<OtherClients>;
   close(): Promise<void>;
 }
+
+/**
+ * Who else is connected to a PostgreSQL database that a start would migrate, as
+ * `pg_stat_activity` and `pg_locks` show them. A shop of this version (its `application_name`
+ * ends in this version's `schema <n>`) is none of them: it runs the same migrations.
+ */
+export interface OtherClients {
+  /** Connections of shop-api processes of another version (`shop-api <id>` without this schema). */
+  otherShops: number;
+  /**
+   * Other client sessions of this database's role (the URL's user) that do not name themselves a
+   * shop: a shop-api before application_name was set, or psql and the like.
+   */
+  sameRole: number;
+  /** Sessions (no shop of this version) that hold Kysely's migration lock: migrating now. */
+  migrating: number;
+}
+
+const NO_OTHER_CLIENTS: OtherClients = { otherShops: 0, sameRole: 0, migrating: 0 };
+
+/** Kysely's advisory lock around its migrations (postgres-adapter.js), as `pg_locks` shows it. */
+const MIGRATION_LOCK_ID = 3853314791062309107n;
 
 /**
  * The `application_name` of a shop's PostgreSQL connections: `shop-api` and an id of the
@@ -83,6 +110,13 @@ export interface ShopDatabase {
  * not seen.
  */
 export const SHOP_APPLICATION_NAME = "shop-api";
+
+/**
+ * What ends the `application_name` of this version's shops: the number of migrations it knows
+ * (`shop-api <id> schema 2`), so that a start that must migrate tells the shops of its own
+ * version, which migrate alike, from older ones (`otherClients`).
+ */
+export const SHOP_SCHEMA_TAG = `schema ${String(Object.keys(MIGRATIONS).length)}`;
 
 /**
  * A PostgreSQL URL fit for logs and messages: its passwords replaced (`hideUrlPasswords`). A
@@ -514,6 +548,7 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
     // Nothing sets a statement timeout on PGlite's one connection.
     withoutStatementTimeout: (work) => work(db),
     otherShopConnections: () => Promise.resolve(0),
+    otherClients: () => Promise.resolve(NO_OTHER_CLIENTS),
     close: async () => {
       await db.destroy();
       await lite.close();
@@ -526,7 +561,7 @@ async function openPostgres(
   onConnectionError: (error: Error) => void,
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
-  const applicationName = `${SHOP_APPLICATION_NAME} ${randomUUID()}`;
+  const applicationName = `${SHOP_APPLICATION_NAME} ${randomUUID()} ${SHOP_SCHEMA_TAG}`;
   // The URL's own query parameters win over these (node-postgres reads them after).
   const pool = new pg.Pool({
     connectionString: url,
@@ -586,6 +621,28 @@ async function openPostgres(
             or application_name like ${`${SHOP_APPLICATION_NAME} %`})
       `.execute(on);
       return rows[0]?.others ?? 0;
+    },
+    otherClients: async (on) => {
+      const thisVersion = `${SHOP_APPLICATION_NAME} % ${SHOP_SCHEMA_TAG}`;
+      const { rows } = await sql<OtherClients>`
+        with others as (
+          select pid, usename, application_name from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()
+            and backend_type = 'client backend' and application_name not like ${thisVersion}
+        )
+        select
+          (select count(*)::int from others
+            where application_name = ${SHOP_APPLICATION_NAME}
+              or application_name like ${`${SHOP_APPLICATION_NAME} %`}) as "otherShops",
+          (select count(*)::int from others
+            where usename = current_user and application_name <> ${SHOP_APPLICATION_NAME}
+              and application_name not like ${`${SHOP_APPLICATION_NAME} %`}) as "sameRole",
+          (select count(*)::int from pg_locks l join others o on o.pid = l.pid
+            where l.locktype = 'advisory' and l.granted
+              and l.classid::bigint = ${String(MIGRATION_LOCK_ID >> 32n)}::bigint
+              and l.objid::bigint = ${String(MIGRATION_LOCK_ID & 0xffffffffn)}::bigint) as "migrating"
+      `.execute(on);
+      return rows[0] ?? NO_OTHER_CLIENTS;
     },
     close: async () => {
       await db.destroy();

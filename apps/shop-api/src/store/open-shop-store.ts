@@ -5,10 +5,10 @@ import type { Clock } from "@ciba-testbed/shared";
 import type { Kysely } from "kysely";
 
 import type { Catalog } from "../catalog.js";
-import { migrateToLatest, resetDatabase } from "./migrations.js";
+import { migrateToLatest, pendingUpgrade, resetDatabase } from "./migrations.js";
 import { DatabaseOpenError, openDatabase } from "./open-database.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
-import type { ShopDatabase } from "./open-database.js";
+import type { OtherClients, ShopDatabase } from "./open-database.js";
 import { SqlShopStore, type RecordStart } from "./sql-shop-store.js";
 import type { ShopTables } from "./tables.js";
 
@@ -54,6 +54,7 @@ export async function openShopStore(
     const { migrated, record } = await database.withoutStatementTimeout(async (db) => {
       if (options.reset === true) await refuseResetWhileShopsServe(database, db);
       if (options.reset === true) await resetDatabase(db);
+      else await refuseUpgradeWhileOthersServe(database, db);
       const ran = await migrateToLatest(db);
       const starting = new SqlShopStore(db);
       await starting.addProducts(catalog.seed);
@@ -100,6 +101,52 @@ async function refuseResetWhileShopsServe(
       `(${String(others)} connection${others === 1 ? "" : "s"} in pg_stat_activity): stop ` +
       "every other replica, then run --reset again; nothing was changed",
   );
+}
+
+/**
+ * A start that would migrate a database shops of an earlier version have served changes the
+ * tables under any of them still running: such a replica keeps serving on a schema it does not
+ * know (before `0002_record_start`, it never reads the record of spent approvals, and after a
+ * reset an approval spent before buys again there). So the migrations wait for the other
+ * clients to go: shops of another version, sessions of the same role that name no shop (a shop
+ * of a version that set no application_name), and sessions holding the migration lock. Looked
+ * for again for up to a second, for a replica that has just stopped.
+ */
+async function refuseUpgradeWhileOthersServe(
+  database: ShopDatabase,
+  db: Kysely<ShopTables>,
+): Promise<void> {
+  const pending = await pendingUpgrade(db);
+  if (pending.length === 0) return;
+  const count = (others: OtherClients) => others.otherShops + others.sameRole + others.migrating;
+  let others = await database.otherClients(db);
+  for (let look = 1; count(others) > 0 && look < RESET_LOOKS; look++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    others = await database.otherClients(db);
+  }
+  if (count(others) === 0) return;
+  const seen = [
+    others.otherShops > 0
+      ? plural(others.otherShops, "connection") + " of shop-api processes of another version"
+      : undefined,
+    others.sameRole > 0
+      ? plural(others.sameRole, "other session") + " of the same role"
+      : undefined,
+    others.migrating > 0
+      ? plural(others.migrating, "session") + " holding the migration lock"
+      : undefined,
+  ].filter((part) => part !== undefined);
+  throw new DatabaseOpenError(
+    `cannot migrate ${database.where} to this version's schema (${pending.join(", ")}): other ` +
+      `clients are connected to it (${seen.join(", ")}, in pg_stat_activity), and a replica of ` +
+      "an older version would go on serving on tables it does not know (a rolling upgrade is " +
+      "not supported): stop every other replica (and close other sessions of this role), " +
+      "then start the new version; nothing was changed",
+  );
+}
+
+function plural(count: number, noun: string): string {
+  return `${String(count)} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /** The embedded database's folder, as its real path; null on PostgreSQL and in memory. */
