@@ -10,6 +10,7 @@ import {
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
   isStatementTimeout,
+  isTransactionConflict,
 } from "./store/database-unavailable.js";
 
 const DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS: Record<number, string> = {
@@ -56,7 +57,10 @@ function databaseUnavailable(error: unknown, req: Request): OAuthError | undefin
   if (!isDatabaseUnavailable(error)) return undefined;
   const why = isStatementTimeout(error)
     ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
-    : "The shop's database cannot be reached right now.";
+    : isTransactionConflict(error)
+      ? "The shop's database gave this request up for another one at the same time (a lock it " +
+        "could not have in time, a deadlock or a serialization failure); nothing was changed."
+      : "The shop's database cannot be reached right now.";
   const retry =
     req.method === "POST" && req.headers["idempotency-key"] !== undefined
       ? " Retry after the Retry-After seconds with the same Idempotency-Key: an order that " +

@@ -12,7 +12,8 @@ import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
  * (class 08, connection exception; 57P01-57P03, the server shutting down or starting; class 53,
  * insufficient resources: a full disk, out of memory, too many connections; 25006, a write on a
  * server that is read-only now, as a primary becomes during a failover; 57014, a statement
- * cancelled at the statement timeout), or pg-pool's own messages for a connection that ended or
+ * cancelled at the statement timeout; 40001, 40P01 and 55P03, a statement given up for another
+ * transaction, `isTransactionConflict`), or pg-pool's own messages for a connection that ended or
  * never came.
  */
 
@@ -28,7 +29,21 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
   "EAI_AGAIN",
 ]);
 
-const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53...|25006|57014)$/;
+const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53...|25006|57014|40001|40P01|55P03)$/;
+
+/**
+ * A statement given up for another transaction at the same time: a serialization failure
+ * (40001), a deadlock (40P01), or a lock not had within the `lock_timeout` the database, its
+ * role or the URL sets (55P03). The statement's transaction is rolled back whole (a purchase's
+ * is one statement: no stock taken, no order, the approval unspent), so the same request sent
+ * again is safe: 503, to come again.
+ */
+const SQLSTATE_CONFLICT = /^(40001|40P01|55P03)$/;
+
+/** Whether the database gave the statement up for another transaction at the same time. */
+export function isTransactionConflict(error: unknown): boolean {
+  return errorCodes(error).some((code) => SQLSTATE_CONFLICT.test(code));
+}
 
 /** query_canceled: here only ever the statement timeout (a lock held elsewhere, an overload). */
 const STATEMENT_TIMEOUT = "57014";

@@ -562,12 +562,13 @@ async function openPostgres(
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
   const applicationName = `${SHOP_APPLICATION_NAME} ${randomUUID()} ${SHOP_SCHEMA_TAG}`;
-  // The URL's own query parameters win over these (node-postgres reads them after).
+  // The URL's own query parameters win over these, but for the start options, where this
+  // version's isolation level comes last (`connectionSettings`).
   const pool = new pg.Pool({
-    connectionString: url,
     connectionTimeoutMillis: 10_000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     application_name: applicationName,
+    ...connectionSettings(url),
   });
   // An idle connection that breaks is the pool's `error`. One in use (PostgreSQL restarted or
   // stopped, a backend terminated, mid-query) emits `error` on its client, which the pool
@@ -662,11 +663,32 @@ async function openPostgres(
  */
 function untimedConnection(url: string): pg.PoolConfig {
   // The URL's settings, parsed by the parser node-postgres uses for `connectionString`.
-  const { statement_timeout: _requests, options, ...settings } = parseConnectionString(url);
+  const { statement_timeout: _requests, ...settings } = connectionSettings(url);
+  return {
+    ...settings,
+    options: `${settings.options} -c statement_timeout=0`,
+    connectionTimeoutMillis: 10_000,
+  };
+}
+
+/**
+ * The isolation level the shop's statements are written for (`SqlShopStore.place`), set at
+ * each connection's start whatever the database's or role's default
+ * (`default_transaction_isolation`): under REPEATABLE READ or SERIALIZABLE, two purchases of one
+ * product at once fail one with a serialization failure (40001) where READ COMMITTED re-checks
+ * the stock on the newest row and places both.
+ */
+export const SHOP_ISOLATION_OPTION = String.raw`-c default_transaction_isolation=read\ committed`;
+
+/**
+ * `url` as node-postgres reads it (the parser it uses for `connectionString`), with this
+ * version's start options after the URL's own (`options`, else `PGOPTIONS`), so that they win.
+ */
+function connectionSettings(url: string): pg.ClientConfig & { options: string } {
+  const { options, ...settings } = parseConnectionString(url);
   const startOptions = (options ?? process.env.PGOPTIONS ?? "").trim();
   return {
     ...toClientConfig(settings),
-    options: `${startOptions} -c statement_timeout=0`.trimStart(),
-    connectionTimeoutMillis: 10_000,
+    options: `${startOptions} ${SHOP_ISOLATION_OPTION}`.trimStart(),
   };
 }

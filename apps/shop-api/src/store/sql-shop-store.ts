@@ -148,7 +148,8 @@ export class SqlShopStore implements ShopStore {
    * One statement, so one transaction and one round trip: a conditional UPDATE takes the stock
    * (`stock >= quantity`) and the INSERT adds the order only if it did. PostgreSQL re-checks that
    * condition on the newest row version when another transaction changed it first (READ
-   * COMMITTED), so concurrent orders, from any number of processes, never take more than is
+   * COMMITTED, which each PostgreSQL connection of the shop sets at its start whatever the
+   * database's default, `SHOP_ISOLATION_OPTION`), so concurrent orders, from any number of processes, never take more than is
    * left. A unique key that another request holds (its Idempotency-Key or approval) fails the
    * statement, stock update included, and the winner is named.
    */
