@@ -1,4 +1,4 @@
-import { Catalog, openShopStore } from "@ciba-testbed/shop-api";
+import { Catalog, DatabaseOpenError, openShopStore } from "@ciba-testbed/shop-api";
 import type { Order } from "@ciba-testbed/shop-api";
 import { ManualClock } from "@ciba-testbed/shared";
 import pg from "pg";
@@ -85,4 +85,52 @@ describe("shop-api on a PostgreSQL database with defaults of its own", () => {
       }
     },
   );
+});
+
+// A database the shop can read but not write, found by the start's first write (the catalog's
+// stock): one line naming the variable and what to do, no stack.
+describe("shop-api's start on a PostgreSQL database it may not write", () => {
+  let postgres: PostgresServer;
+  beforeAll(async () => {
+    postgres = await sharedPostgres();
+  });
+
+  it("a read-only server: one DatabaseOpenError naming SHOP_API_DATABASE_URL", async () => {
+    const url = await postgres.createDatabase();
+    await (
+      await openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) })
+    ).close();
+    await alterDatabase(url, "default_transaction_read_only", "on");
+    const refused = openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) });
+    await expect(refused).rejects.toBeInstanceOf(DatabaseOpenError);
+    await expect(refused).rejects.toThrow(
+      /^cannot start on postgres:\/\/\S+ \(SHOP_API_DATABASE_URL\): the server is read-only \(cannot execute INSERT in a read-only transaction \(25006\)\): a standby, or default_transaction_read_only is on for this database or role\. Set SHOP_API_DATABASE_URL to the primary, or turn default_transaction_read_only off$/,
+    );
+  });
+
+  it("a role without INSERT: one DatabaseOpenError naming the grants", async () => {
+    const url = await postgres.createDatabase();
+    await (
+      await openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) })
+    ).close();
+    const role = `reader_${String(process.pid)}_${String(Date.now())}`;
+    const owner = new pg.Client(url);
+    await owner.connect();
+    try {
+      await owner.query(`create role ${role} login`);
+      await owner.query(`grant select on all tables in schema public to ${role}`);
+    } finally {
+      await owner.end();
+    }
+    const asReader = new URL(url);
+    asReader.username = role;
+    asReader.password = "";
+    const refused = openShopStore(postgresql(asReader.href), catalog, {
+      clock: new ManualClock(STARTED),
+    });
+    await expect(refused).rejects.toBeInstanceOf(DatabaseOpenError);
+    await expect(refused).rejects.toThrow(
+      /^cannot start on postgres:\/\/\S+ \(SHOP_API_DATABASE_URL\): this role may not write the shop's tables \(permission denied for table shop_stock \(42501\)\): grant it SELECT, INSERT, UPDATE and DELETE on shop_stock, shop_orders and shop_record_start \(and USAGE on their schema\), or set SHOP_API_DATABASE_URL to a role that has them$/,
+    );
+  });
 });

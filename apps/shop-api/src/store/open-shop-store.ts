@@ -57,11 +57,12 @@ export async function openShopStore(
       else await refuseUpgradeWhileOthersServe(database, db);
       const ran = await migrateToLatest(db);
       const starting = new SqlShopStore(db);
-      await starting.addProducts(catalog.seed);
-      const began = await starting.beginRecord(
-        (options.clock ?? systemClock).now(),
-        folderOf(config),
-      );
+      const began = await (async () => {
+        await starting.addProducts(catalog.seed);
+        return starting.beginRecord((options.clock ?? systemClock).now(), folderOf(config));
+      })().catch((error: unknown) => {
+        throw startFailure(error, config, database.where);
+      });
       return { migrated: ran, record: began };
     });
     // An approval issued in the second the record began is refused (`iat` counts whole seconds,
@@ -74,6 +75,38 @@ export async function openShopStore(
     await database.close();
     throw error;
   }
+}
+
+/**
+ * What the database answered when the start wrote the catalog's stock or the record of spent
+ * approvals, as one line naming the variable and what to do: a server that is read-only (a
+ * standby, `default_transaction_read_only`), or a role that may not write the shop's tables. An
+ * error that is no database's answer (no SQLSTATE) is a bug, and goes on as it is.
+ */
+function startFailure(error: unknown, config: DatabaseConfig, where: string): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (!(error instanceof Error) || typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) {
+    return error;
+  }
+  const variable = config.kind === "postgres" ? "SHOP_API_DATABASE_URL" : "SHOP_API_DATABASE";
+  const cause = `${error.message} (${code})`;
+  let what: string;
+  if (code === "25006") {
+    what =
+      `the server is read-only (${cause}): a standby, or default_transaction_read_only is on ` +
+      `for this database or role. Set ${variable} to the primary, or turn ` +
+      "default_transaction_read_only off";
+  } else if (code === "42501") {
+    what =
+      `this role may not write the shop's tables (${cause}): grant it SELECT, INSERT, UPDATE ` +
+      "and DELETE on shop_stock, shop_orders and shop_record_start (and USAGE on their " +
+      `schema), or set ${variable} to a role that has them`;
+  } else {
+    what = `the database refused to store the catalog's stock or the record of spent approvals: ${cause}`;
+  }
+  return new DatabaseOpenError(`cannot start on ${where} (${variable}): ${what}`, {
+    cause: error,
+  });
 }
 
 /** How many times `--reset` looks for other shops' connections, 0.1 s apart. */
