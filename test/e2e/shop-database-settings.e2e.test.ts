@@ -1,4 +1,4 @@
-import { Catalog, DatabaseOpenError, openShopStore } from "@ciba-testbed/shop-api";
+import { Catalog, DatabaseOpenError, MigrationError, openShopStore } from "@ciba-testbed/shop-api";
 import type { Order } from "@ciba-testbed/shop-api";
 import { ManualClock } from "@ciba-testbed/shared";
 import pg from "pg";
@@ -44,7 +44,7 @@ async function alterDatabase(url: string, setting: string, value: string): Promi
 }
 
 // Settings a database (or its role) may carry that the shop's statements are not written for.
-describe("shop-api on a PostgreSQL database with defaults of its own", () => {
+describe("shop-api on a PostgreSQL database with settings of its own", () => {
   let postgres: PostgresServer;
   beforeAll(async () => {
     postgres = await sharedPostgres();
@@ -85,16 +85,9 @@ describe("shop-api on a PostgreSQL database with defaults of its own", () => {
       }
     },
   );
-});
 
-// A database the shop can read but not write, found by the start's first write (the catalog's
-// stock): one line naming the variable and what to do, no stack.
-describe("shop-api's start on a PostgreSQL database it may not write", () => {
-  let postgres: PostgresServer;
-  beforeAll(async () => {
-    postgres = await sharedPostgres();
-  });
-
+  // A database the shop can read but not write, found by the start's first write (the catalog's
+  // stock): one line naming the variable and what to do, no stack.
   it("a read-only server: one DatabaseOpenError naming SHOP_API_DATABASE_URL", async () => {
     const url = await postgres.createDatabase();
     await (
@@ -132,5 +125,45 @@ describe("shop-api's start on a PostgreSQL database it may not write", () => {
     await expect(refused).rejects.toThrow(
       /^cannot start on postgres:\/\/\S+ \(SHOP_API_DATABASE_URL\): this role may not write the shop's tables \(permission denied for table shop_stock \(42501\)\): grant it SELECT, INSERT, UPDATE and DELETE on shop_stock, shop_orders and shop_record_start \(and USAGE on their schema\), or set SHOP_API_DATABASE_URL to a role that has them$/,
     );
+  });
+
+  it("say the migrations must run once as the schema's owner; then the role serves with the grants the README gives", async () => {
+    const url = await postgres.createDatabase();
+    const role = `app_${String(process.pid)}_${String(Date.now())}`;
+    const owner = new pg.Client(url);
+    await owner.connect();
+    const asApp = new URL(url);
+    asApp.username = role;
+    asApp.password = "";
+    try {
+      await owner.query(`create role ${role} login`);
+      await owner.query(`revoke create on schema public from public`);
+      const refused = openShopStore(postgresql(asApp.href), catalog, {
+        clock: new ManualClock(STARTED),
+      });
+      await expect(refused).rejects.toBeInstanceOf(MigrationError);
+      await expect(refused).rejects.toThrow(
+        /^cannot migrate the database: permission denied for schema public \(42501\): this role cannot create the shop's tables\. Run the migrations once as the schema's owner \(start this version once with SHOP_API_DATABASE_URL naming that role\), then give this role USAGE on the schema and SELECT, INSERT, UPDATE and DELETE on its tables \(the README's Several replicas shows the grants\)$/,
+      );
+      // The README's least-privilege setup: the owner migrates once, the role gets the grants.
+      await owner.query(`grant usage on schema public to ${role}`);
+      await owner.query(
+        `alter default privileges in schema public grant select, insert, update, delete on tables to ${role}`,
+      );
+      await (
+        await openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) })
+      ).close();
+      const served = await openShopStore(postgresql(asApp.href), catalog, {
+        clock: new ManualClock(STARTED + 1_000),
+      });
+      try {
+        expect(served.migrated).toEqual([]);
+        expect(await served.store.place(order(1))).toEqual({ outcome: "placed" });
+      } finally {
+        await served.close();
+      }
+    } finally {
+      await owner.end();
+    }
   });
 });

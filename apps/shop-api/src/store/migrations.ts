@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 
+import { errorCodes } from "@ciba-testbed/shared/node";
 import { Migrator, NO_MIGRATIONS, sql } from "kysely";
 import type { Kysely, Migration, MigrationResultSet } from "kysely";
 
@@ -86,6 +87,9 @@ export class MigrationError extends Error {
   override readonly name = "MigrationError";
 }
 
+/** SQLSTATE insufficient_privilege: no CREATE on the schema, or a table of another owner. */
+const INSUFFICIENT_PRIVILEGE = "42501";
+
 /** Where Kysely's Migrator records the migrations that ran. */
 const MIGRATION_TABLE = "shop_migrations";
 
@@ -103,6 +107,17 @@ function check({ error, results = [] }: MigrationResultSet, doing: string): stri
   if (error !== undefined) {
     const failed = results.find((result) => result.status === "Error");
     const cause = error instanceof Error ? error.message : inspect(error);
+    if (errorCodes(error).includes(INSUFFICIENT_PRIVILEGE)) {
+      throw new MigrationError(
+        `${doing}: ${failed ? `migration ${failed.migrationName} failed: ` : ""}${cause} ` +
+          `(${INSUFFICIENT_PRIVILEGE}): this role cannot create the shop's tables. Run the ` +
+          "migrations once as the schema's owner (start this version once with " +
+          "SHOP_API_DATABASE_URL naming that role), then give this role USAGE on the schema and " +
+          "SELECT, INSERT, UPDATE and DELETE on its tables (the README's Several replicas shows " +
+          "the grants)",
+        { cause: error },
+      );
+    }
     throw new MigrationError(
       failed
         ? `${doing}: migration ${failed.migrationName} failed: ${cause}`
