@@ -10,6 +10,7 @@ import {
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
   isStatementTimeout,
+  isReadOnly,
   isTransactionConflict,
 } from "./store/database-unavailable.js";
 
@@ -53,14 +54,22 @@ function unsupportedBody(error: unknown): OAuthError | undefined {
  * An order is told to come again with its Idempotency-Key; a read, or an order sent without
  * one, just to come again.
  */
-function databaseUnavailable(error: unknown, req: Request): OAuthError | undefined {
+function databaseUnavailable(error: unknown, req: Request, logger: Logger): OAuthError | undefined {
   if (!isDatabaseUnavailable(error)) return undefined;
-  const why = isStatementTimeout(error)
-    ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
-    : isTransactionConflict(error)
-      ? "The shop's database gave this request up for another one at the same time (a lock it " +
-        "could not have in time, a deadlock or a serialization failure); nothing was changed."
-      : "The shop's database cannot be reached right now.";
+  const cause = databaseCause(error);
+  // The answer says only that the database cannot serve; the log says why, for whoever runs it.
+  ((req as { log?: Logger }).log ?? logger).warn(
+    { database: cause },
+    `the shop's database cannot serve this request now: ${cause.message} (${cause.code})`,
+  );
+  const why = isReadOnly(error)
+    ? "The shop's database is read-only right now (a standby, or a primary during a failover), so it cannot take orders."
+    : isStatementTimeout(error)
+      ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
+      : isTransactionConflict(error)
+        ? "The shop's database gave this request up for another one at the same time (a lock it " +
+          "could not have in time, a deadlock or a serialization failure); nothing was changed."
+        : "The shop's database cannot be reached right now.";
   const retry =
     req.method === "POST" && req.headers["idempotency-key"] !== undefined
       ? " Retry after the Retry-After seconds with the same Idempotency-Key: an order that " +
@@ -71,12 +80,38 @@ function databaseUnavailable(error: unknown, req: Request): OAuthError | undefin
   });
 }
 
+/**
+ * The first error along `error`'s causes (and an AggregateError's members) that carries a code:
+ * PostgreSQL's SQLSTATE and its message (53300 "sorry, too many clients already"), or a socket
+ * error's code alone (its message names a host, which an unencoded password in the URL may hold).
+ */
+function databaseCause(error: unknown): { code: string; message: string } {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const next = queue.shift();
+    if (!(next instanceof Error) || seen.has(next)) continue;
+    seen.add(next);
+    const code = (next as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+      return { code, message: next.message };
+    }
+    if (typeof code === "string") return { code, message: "a connection to the database failed" };
+    queue.push(next.cause);
+    if (next instanceof AggregateError) queue.push(...(next.errors as unknown[]));
+  }
+  return {
+    code: "none",
+    message: error instanceof Error ? error.message.slice(0, 200) : "unknown",
+  };
+}
+
 /** The shared serializer, placed last, with this API's translations tried first. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return createErrorHandler({
     logger,
     bodyLimit: JSON_BODY_LIMIT,
     translate: (error, req) =>
-      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error, req),
+      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error, req, logger),
   });
 }

@@ -40,6 +40,11 @@ const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53...|25006|57014|40001|40P01|55
  */
 const SQLSTATE_CONFLICT = /^(40001|40P01|55P03)$/;
 
+/** Whether the database refused a write for being read-only now (25006: a standby, a failover). */
+export function isReadOnly(error: unknown): boolean {
+  return errorCodes(error).includes("25006");
+}
+
 /** Whether the database gave the statement up for another transaction at the same time. */
 export function isTransactionConflict(error: unknown): boolean {
   return errorCodes(error).some((code) => SQLSTATE_CONFLICT.test(code));
