@@ -95,7 +95,8 @@ export class SqlShopStore implements ShopStore {
   }
 
   /**
-   * Starts the record of spent approvals at `now` (in whole seconds, as a token's `iat`) unless
+   * Starts the record of spent approvals at `now` (to the millisecond, on the shop's clock; an
+   * approval issued in the second it began in is refused, since `iat` counts whole seconds) unless
    * this database's record has begun already, in this same `folder`: a database made since the
    * last start (the first start, `--reset`, a folder deleted or made anew, `:memory:`) has none,
    * and one in another folder than it began in is a copy or was moved (a copy of an empty
