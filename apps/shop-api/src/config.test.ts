@@ -250,6 +250,17 @@ describe("loadConfig: the database", () => {
     expect(problems({ SHOP_API_DATABASE_URL: "shop:hunter2@db" }).join()).not.toContain("hunter2");
   });
 
+  it.each(["postgresql:buyer:SECRET@127.0.0.1:5149/shop", "postgresql:\\\\buyer:SECRET@db/shop"])(
+    "refuses a URL without // before its user and host, hiding it whole: %j",
+    (value) => {
+      const found = problems({ SHOP_API_DATABASE_URL: value });
+      expect(found).toEqual([
+        "SHOP_API_DATABASE_URL must begin with postgres:// or postgresql:// (two slashes before the user and host), such as 'postgres://shop:secret@db.internal:5432/shop'",
+      ]);
+      expect(found.join()).not.toContain("SECRET");
+    },
+  );
+
   it("refuses a numeric URL parameter node-postgres would misread, quoting it as written", () => {
     const url = (query: string) => ({
       SHOP_API_DATABASE_URL: `postgresql://shop:hunter2@127.0.0.1:5432/shop?${query}`,

@@ -187,6 +187,11 @@ function databaseUrlProblem(value: string): string | undefined {
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     return "must be a PostgreSQL URL: postgres:// or postgresql://";
   }
+  // 'postgresql:shop:secret@db/shop' (or a backslash for a slash) has no host part: node-postgres
+  // would connect to localhost:5432 and the user part is read as something else.
+  if (!/^postgres(?:ql)?:\/\//iu.test(value.trim())) {
+    return "must begin with postgres:// or postgresql:// (two slashes before the user and host), such as 'postgres://shop:secret@db.internal:5432/shop'";
+  }
   for (const [name, value] of url.searchParams) {
     const problem = numericParameterProblem(name, value);
     if (problem !== undefined) return problem;

@@ -128,6 +128,8 @@ describe("redactDatabaseUrl", () => {
     ["postgresql://buyer:p@SE#CRET@db:5432/shop", "postgresql://***@db:5432/shop"],
     ["postgresql://buyer:pa@SE?CRET@db:5432/shop", "postgresql://***@db:5432/shop"],
     ["postgresql://buyer:12/SECRET@db/shop", "postgresql://***@db/shop"],
+    ["postgresql:buyer:SECRET@127.0.0.1:5149/shop", "***@127.0.0.1:5149/shop"],
+    ["postgresql:\\\\buyer:SECRET@db/shop", "***@db/shop"],
   ])("hides all of a password typed without encoding, %j", (url, shown) => {
     expect(redactDatabaseUrl(url)).toBe(shown);
   });

@@ -125,6 +125,8 @@ export const SHOP_SCHEMA_TAG = `schema ${String(Object.keys(MIGRATIONS).length)}
  * is shown as `hideCredentials` shows any value, its whole user part and query hidden.
  */
 export function redactDatabaseUrl(url: string): string {
+  // Without "//" nothing tells where the user part ends ('postgresql:shop:secret@db/shop').
+  if (!url.includes("//")) return hideCredentials(url);
   const authority = url.slice(url.indexOf("//") + 2);
   const at = authority.lastIndexOf("@");
   if (at !== -1 && /[@/?#]/u.test(authority.slice(0, at))) return hideCredentials(url);
