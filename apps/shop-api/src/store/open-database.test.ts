@@ -22,6 +22,7 @@ import { emptyShopDatabase } from "../../../../scripts/stack/shop-database.js";
 import { Catalog } from "../catalog.js";
 
 import {
+  connectionSettings,
   DatabaseOpenError,
   MAKING_MARKER,
   openDatabase,
@@ -515,3 +516,21 @@ async function killedWhileMaking(folder: string): Promise<void> {
     await exited;
   }
 }
+
+describe("connectionSettings", () => {
+  it("takes a connection's settings from the URL, never the pool's own options", () => {
+    const settings = connectionSettings(
+      "postgres://shop:secret@db:5433/shop?max=abc&idleTimeoutMillis=1&connectionTimeoutMillis=0&application_name=mine&sslmode=disable",
+    ) as Record<string, unknown>;
+    expect(settings).toMatchObject({
+      user: "shop",
+      host: "db",
+      port: 5433,
+      database: "shop",
+      application_name: "mine",
+    });
+    for (const name of ["max", "idleTimeoutMillis", "connectionTimeoutMillis"]) {
+      expect(settings, name).not.toHaveProperty(name);
+    }
+  });
+});

@@ -684,13 +684,36 @@ export const SHOP_ISOLATION_OPTION = String.raw`-c default_transaction_isolation
 
 /**
  * `url` as node-postgres reads it (the parser it uses for `connectionString`), with this
- * version's start options after the URL's own (`options`, else `PGOPTIONS`), so that they win.
+ * version's start options after the URL's own (`options`, else `PGOPTIONS`), so that they win,
+ * and without the pool's own options (`POOL_OPTIONS`).
  */
-function connectionSettings(url: string): pg.ClientConfig & { options: string } {
+export function connectionSettings(url: string): pg.ClientConfig & { options: string } {
   const { options, ...settings } = parseConnectionString(url);
   const startOptions = (options ?? process.env.PGOPTIONS ?? "").trim();
+  // The pool's own options are not the URL's to set, as with `connectionString` (`?max=abc`
+  // would compare the pool's size with NaN): only a connection's settings come from it.
+  const client = Object.fromEntries(
+    Object.entries(toClientConfig(settings)).filter(
+      ([name]) => !(POOL_OPTIONS as readonly string[]).includes(name),
+    ),
+  ) as pg.ClientConfig;
   return {
-    ...toClientConfig(settings),
+    ...client,
     options: `${startOptions} ${SHOP_ISOLATION_OPTION}`.trimStart(),
   };
 }
+
+/** pg-pool's options, which a query parameter of the URL would otherwise set. */
+const POOL_OPTIONS = [
+  "max",
+  "min",
+  "idleTimeoutMillis",
+  "connectionTimeoutMillis",
+  "maxUses",
+  "maxLifetimeSeconds",
+  "allowExitOnIdle",
+  "log",
+  "Promise",
+  "Client",
+  "verify",
+] as const;
