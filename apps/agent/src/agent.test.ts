@@ -32,6 +32,10 @@ const DENIED = {
   error_description: "The end-user denied the authorization request or it has been expired",
 };
 
+/** The report of a model that ordered 1 XYZ phone, then asked for it again to the step limit. */
+const ONE_ORDER_THEN_LOOPED =
+  "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling shop_online; it was not asked again.";
+
 describe("block mode", () => {
   it("asks once, waits for approval and orders with the token", async () => {
     stubShop().catalog();
@@ -849,9 +853,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
       error: "model_step_limit",
       fix: "Ask again; if it recurs, choose another model (AGENT_MODEL, --model).",
     });
-    expect(report.message).toBe(
-      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling shop_online; it was not asked again.",
-    );
+    expect(report.message).toBe(ONE_ORDER_THEN_LOOPED);
   });
 
   it("counts the model's spellings of one purchase asked again as one, by the catalog's name", async () => {
@@ -869,9 +871,7 @@ describe("tool calls the purchase tool cannot take as they are", () => {
     const report = await setup({ model }).agent.run("Buy an XYZ phone");
 
     expect(report).toMatchObject({ outcome: "PARTIAL", error: "model_step_limit" });
-    expect(report.message).toBe(
-      "Ordered 1 x XYZ phone: order ord_1. Another 1 x XYZ phone (19 times), asked for again in this turn, was not tried: the same purchase is not asked for twice in one turn, so nobody was asked again and nothing more was ordered; ask again for another. The turn ended at the agent's limit of 20 model steps, with the model still calling shop_online; it was not asked again.",
-    );
+    expect(report.message).toBe(ONE_ORDER_THEN_LOOPED);
   });
 
   it("keeps repeats that ask another consent apart, each by the catalog's name", async () => {
