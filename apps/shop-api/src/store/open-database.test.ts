@@ -519,9 +519,9 @@ async function killedWhileMaking(folder: string): Promise<void> {
 
 describe("connectionSettings", () => {
   it("takes a connection's settings from the URL, never the pool's own options", () => {
-    const settings = connectionSettings(
+    const settings: object = connectionSettings(
       "postgres://shop:secret@db:5433/shop?max=abc&idleTimeoutMillis=1&connectionTimeoutMillis=0&application_name=mine&sslmode=disable",
-    ) as Record<string, unknown>;
+    );
     expect(settings).toMatchObject({
       user: "shop",
       host: "db",
