@@ -199,14 +199,22 @@ describe("withHolderLock", () => {
   it("records its holder while it holds the lock, and lets another in after", async () => {
     const lock = path.join(scratch(), ".lock");
     const order: string[] = [];
+    // The second asks once the first holds the lock: two asking at once may be let in either
+    // way round, which is not what this test is about.
+    let entered = (): void => undefined;
+    const firstIn = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const first = withHolderLock(lock, async () => {
       order.push("first in");
+      entered();
       expect(JSON.parse(readFileSync(path.join(lock, "holder.json"), "utf8"))).toMatchObject({
         pid: process.pid,
       });
       await new Promise((resolve) => setImmediate(resolve));
       order.push("first out");
     });
+    await firstIn;
     const second = withHolderLock(lock, () => {
       order.push("second in");
       return Promise.resolve();
