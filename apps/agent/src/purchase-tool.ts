@@ -6,9 +6,9 @@ import {
   purchaseAuthorizationDetailSchema,
   purchaseBindingMessage,
   purchaseRequestSchema,
+  quotedValue,
   sanitizeBindingText,
   unwritableInBindingText,
-  writtenOut,
   type Clock,
   type PurchaseRequest,
 } from "@ciba-testbed/shared";
@@ -915,11 +915,11 @@ function unshowableApproval(
   const named =
     asked.product === input.product
       ? ""
-      : `, which the shop's catalog names ${quoted(asked.product)}`;
+      : `, which the shop's catalog names ${quotedValue(asked.product)}`;
   return {
     outcome: "ERROR",
     error: "invalid_tool_call",
-    description: `The model asked for ${input.qty} x ${quoted(input.product)}${named}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
+    description: `The model asked for ${input.qty} x ${quotedValue(input.product)}${named}, which the shop would refuse to sell on any approval (${why}); the person was not asked.`,
   };
 }
 
@@ -942,8 +942,5 @@ function unwritableName(input: PurchaseRequest): Verdict | undefined {
 
 /** `text` quoted as a person reads it, or written out where it holds a character none can see. */
 function readable(text: string): string {
-  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u.test(text) ? JSON.stringify(text) : quoted(text);
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u.test(text) ? JSON.stringify(text) : quotedValue(text);
 }
-
-/** `text` quoted, its quotes and backslashes escaped, the rest but printable ASCII written out. */
-const quoted = (text: string): string => `"${writtenOut(text.replace(/["\\]/g, "\\$&"))}"`;
