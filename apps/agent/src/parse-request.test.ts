@@ -524,15 +524,27 @@ describe("parsePurchaseRequest", () => {
         "Add an XYZ phone and a USB-C cable to my cart. Then buy them.",
         "1 x XYZ phone + 1 x USB-C cable",
       ],
+      // The checkout's own words, as in the cart's sentence ("... and check out").
+      ["Add an XYZ phone to my cart. Then checkout.", "1 x XYZ phone"],
+      ["Add an XYZ phone to my cart. Then check out.", "1 x XYZ phone"],
+      ["Add an XYZ phone to my cart. Checkout now.", "1 x XYZ phone"],
+      ["Add an XYZ phone to my cart. Then pay.", "1 x XYZ phone"],
+      ["Add 2 XYZ phones under $900 to my basket. Then pay for them.", "2 x XYZ phone <= 900"],
     ] as const) {
       expect(summarize(read(text)), text).toBe(reading);
     }
-    // A next sentence that denies, buys something else, waits or asks leaves the cart a cart.
+    // A next sentence that denies, buys something else, waits or asks leaves the cart a cart,
+    // and so does one that checks out something else.
     for (const text of [
       "Add an XYZ phone to my cart. Don't buy it yet.",
       "Add an XYZ phone to my cart. Then buy an ABC laptop.",
       "Add an XYZ phone to my cart. I'll buy it next week.",
       "Add an XYZ phone to my cart. Then buy it?",
+      "Add an XYZ phone to my cart. Then checkout later.",
+      "Add an XYZ phone to my cart. Then check out the reviews.",
+      "Add an XYZ phone to my cart. Then check it out.",
+      "Add an XYZ phone to my cart. Then pay for it?",
+      "Add an XYZ phone to my cart. Pay for shipping.",
     ]) {
       expect(read(text), text).toMatchObject({
         reason: "not_now",

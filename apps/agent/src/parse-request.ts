@@ -565,6 +565,15 @@ const checksOutAt = (words: readonly string[], at: number): boolean =>
   CHECKOUT_VERBS.has(words[at] ?? "") || (words[at] === "check" && words[at + 1] === "out");
 
 /**
+ * Whether `words[at]` is a word of a checkout's verb: "checkout", "pay", or "check" and "out",
+ * and the "for" of "pay for it". Read in the sentence after a cart ("Then check out."), where
+ * the reader leaves them unread, as it has no cart of its own there to check out.
+ */
+const checkoutWordAt = (words: readonly string[], at: number): boolean =>
+  checksOutAt(words, at) ||
+  (["out", "for"].includes(words[at] ?? "") && checksOutAt(words, at - 1));
+
+/**
  * Whether the sentence orders what it put in the cart at `cart`, after it: "Add an XYZ phone
  * to my cart and buy it", "... in my cart and order it now", "... and checkout". Not when the
  * verb is denied ("... but don't buy it") or has an item of its own ("... and buy a case": the
@@ -769,12 +778,17 @@ function cartsLeft(readings: readonly SentenceReading[]): void {
       next.question === undefined &&
       !next.asked &&
       next.cart === undefined &&
-      next.unread.length === 0 &&
+      next.unread.every((at) => checkoutWordAt(next.words, at)) &&
       next.doubts.length === 0 &&
       next.problems.length === 0 &&
       !next.negation &&
       checkedOut(next.words, -1, []);
-    if (!orders) reading.doubts.push(cart);
+    if (!orders) {
+      reading.doubts.push(cart);
+      return;
+    }
+    // Its checkout's words are read now, as they are in the cart's own sentence.
+    next.unread = next.unread.filter((at) => !checkoutWordAt(next.words, at));
   });
 }
 
