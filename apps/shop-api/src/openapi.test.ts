@@ -227,6 +227,43 @@ describe("the OpenAPI document", () => {
   });
 });
 
+/** An Express router's layers, as far as these tests read them. */
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/**
+ * Every route the app itself serves, as "METHOD /path/{param}": read from its router, so a
+ * route added without its description, or described without its route, is seen. The `_all`
+ * routes answer 405 for the methods a path does not serve.
+ */
+function servedRoutes(app: unknown): string[] {
+  const walk = (stack: readonly Layer[]): string[] =>
+    stack.flatMap((layer) =>
+      layer.route === undefined
+        ? walk(layer.handle?.stack ?? [])
+        : Object.keys(layer.route.methods)
+            .filter((method) => method !== "_all")
+            .map(
+              (method) =>
+                `${method.toUpperCase()} ${layer.route?.path.replace(/:(\w+)/g, "{$1}") ?? ""}`,
+            ),
+    );
+  return walk((app as { router: { stack: Layer[] } }).router.stack).sort();
+}
+
+/** The operations a document describes, as "METHOD /path/{param}". */
+function describedRoutes(document: Json): string[] {
+  return Object.entries(document.paths as Record<string, Json>)
+    .flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((method) => METHODS.includes(method))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    )
+    .sort();
+}
+
 describe("GET /openapi.json", () => {
   let issuer: TestIssuer;
   beforeAll(async () => {
@@ -234,6 +271,30 @@ describe("GET /openapi.json", () => {
   });
   afterAll(async () => {
     await issuer.close();
+  });
+
+  it("describes exactly the routes the app serves, /admin/orders only with an admin token", async () => {
+    const plain = await createTestApp(issuer);
+    const plainDocument = (await request(plain.app).get("/openapi.json")).body as Json;
+    expect(describedRoutes(plainDocument)).toEqual(servedRoutes(plain.app));
+    expect(describedRoutes(plainDocument)).not.toContain("GET /admin/orders");
+
+    const admin = await createTestApp(issuer, {
+      config: { adminToken: "admin-token-for-the-tests-0123456789" },
+    });
+    const adminDocument = (await request(admin.app).get("/openapi.json")).body as Json;
+    expect(describedRoutes(adminDocument)).toEqual(servedRoutes(admin.app));
+    expect(describedRoutes(adminDocument)).toContain("GET /admin/orders");
+    // Its own bearer secret, not the person's access token, and still valid OpenAPI 3.1.
+    const orders = (adminDocument.paths as Record<string, Record<string, Json>>)["/admin/orders"];
+    expect(orders?.get?.security).toEqual([{ admin: [] }]);
+    expect(
+      (adminDocument.components as { securitySchemes: Json }).securitySchemes.admin,
+    ).toMatchObject({ type: "http", scheme: "bearer" });
+    const validator = new Validator();
+    const result = await validator.validate(adminDocument);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
   });
 
   it("serves the document for the configured issuer and audience", async () => {

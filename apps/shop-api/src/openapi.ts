@@ -92,7 +92,9 @@ const TOKEN_ERRORS: readonly ErrorName[] = [
 ];
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas the handlers use. */
-export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "audience">): object {
+export function buildOpenApiDocument(
+  config: Pick<ShopApiConfig, "issuer" | "audience" | "adminToken">,
+): object {
   const registry = new OpenAPIRegistry();
 
   registry.registerComponent("securitySchemes", SECURITY_SCHEME, {
@@ -277,6 +279,8 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
     },
   });
 
+  if (config.adminToken !== undefined) registerAdminRoutes(registry);
+
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
@@ -291,6 +295,65 @@ export function buildOpenApiDocument(config: Pick<ShopApiConfig, "issuer" | "aud
       { name: "products", description: "Public catalog" },
       { name: "purchases", description: "Orders, for the person the token was issued for" },
       { name: "operations", description: "Health, readiness and this document" },
+      ...(config.adminToken === undefined
+        ? []
+        : [{ name: "admin", description: "For whoever runs the shop: SHOP_API_ADMIN_TOKEN" }]),
     ],
+  });
+}
+
+export const ADMIN_SECURITY_SCHEME = "admin";
+
+/**
+ * `GET /admin/orders`, served (and so described) only when `SHOP_API_ADMIN_TOKEN` is set: a
+ * bearer secret of its own, which no person's access token replaces.
+ */
+function registerAdminRoutes(registry: OpenAPIRegistry): void {
+  registry.registerComponent("securitySchemes", ADMIN_SECURITY_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "The shop's `SHOP_API_ADMIN_TOKEN`, sent as `Authorization: Bearer <token>`. No access " +
+      "token of a person opens these routes, and this token opens no other.",
+  });
+  const refused = errorResponses(["invalidRequest", "temporarilyUnavailable"]);
+  registry.registerPath({
+    method: "get",
+    path: "/admin/orders",
+    operationId: "listOrdersOfPerson",
+    summary: "One person's orders, oldest first, as the purchase API shows them",
+    description:
+      "How a test harness checks what an agent bought without the person's token (the " +
+      "testkit's `shop.orders()`).",
+    tags: ["admin"],
+    security: [{ [ADMIN_SECURITY_SCHEME]: [] }],
+    request: {
+      query: z.object({
+        user: z.string().min(1).openapi({
+          description: "The person's `sub`, given once",
+          example: "auth0|testbed-user",
+        }),
+      }),
+    },
+    responses: {
+      200: {
+        description: "The person's orders",
+        content: { "application/json": { schema: orderListSchema } },
+      },
+      ...refused,
+      401: {
+        ...errorResponse(
+          "`invalid_token`: no admin token, or another one; the challenge names the admin realm",
+          false,
+        ),
+        headers: {
+          "WWW-Authenticate": {
+            description:
+              'RFC 6750 challenge: `Bearer realm="shop-api-admin"`, with `error="invalid_token"` when a token was sent',
+            schema: { type: "string" },
+          },
+        },
+      },
+    },
   });
 }
