@@ -17,6 +17,7 @@ import type { JWTPayload } from "express-oauth2-jwt-bearer";
 import { encryptedTokenError, refuseNonCanonicalToken } from "./canonical-token.js";
 import type { ShopApiConfig } from "./config.js";
 import { errors, insufficientAuthorizationDetails } from "./errors.js";
+import { otherAudienceError, UNEXPECTED_AUDIENCE } from "./other-audience.js";
 import {
   MULTIPLE_MATCHING_KEYS,
   NO_MATCHING_KEY,
@@ -101,7 +102,7 @@ export function verifyAccessToken(
     }
     refuseNonCanonicalToken(req, res, (error?: unknown) => {
       if (error === undefined) {
-        void verify(req, res, logIssuerFailure(req, nameOtherIssuer(req, config.issuer, next)));
+        void verify(req, res, logIssuerFailure(req, nameOtherIssuer(req, config, next)));
       } else next(error);
     });
   };
@@ -170,11 +171,20 @@ function logIssuerFailure(req: Request, next: NextFunction): NextFunction {
  * jose's "no applicable key found in the JSON Web Key Set" for a token whose `iss` is not this
  * API's issuer says the token may be another issuer's, naming both; for one of this issuer's,
  * which key and algorithm the token asks for (`unknownKeyError`). Its "multiple matching keys"
- * for a token without `kid` says that the token names no key (`ambiguousKeyError`). The code
- * and challenge stay RFC 6750's `invalid_token`.
+ * for a token without `kid` says that the token names no key (`ambiguousKeyError`). Its
+ * "Unexpected 'aud' value" names the token's audience and, for an ID token, says to send the
+ * access token (`otherAudienceError`). The code and challenge stay RFC 6750's `invalid_token`.
  */
-function nameOtherIssuer(req: Request, issuer: string, next: NextFunction): NextFunction {
+function nameOtherIssuer(
+  req: Request,
+  { issuer, audience }: Pick<ShopApiConfig, "issuer" | "audience">,
+  next: NextFunction,
+): NextFunction {
   return (error?: unknown) => {
+    if (error instanceof UnauthorizedError && error.message === UNEXPECTED_AUDIENCE) {
+      next(otherAudienceError(req.headers.authorization, audience) ?? error);
+      return;
+    }
     if (error instanceof UnauthorizedError && error.message === NO_MATCHING_KEY) {
       next(unknownKeyError(req.headers.authorization, issuer) ?? error);
       return;

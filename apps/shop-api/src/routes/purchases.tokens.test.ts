@@ -178,14 +178,40 @@ const cases: BadTokenCase[] = [
     name: "wrong audience (a string)",
     send: () => bearer(issuer.mint({ aud: "another-api" })),
     status: 401,
-    wwwAuthenticate: challenge("invalid_token", "Unexpected 'aud' value"),
+    wwwAuthenticate: challenge(
+      "invalid_token",
+      "Unexpected 'aud' value: the token is for 'another-api', and this API accepts only tokens for 'sample-shop-api': request the access token with audience=sample-shop-api (withAsyncAuthorization's audience)",
+    ),
     error: "invalid_token",
   },
   {
     name: "audience array without ours",
-    send: () => bearer(issuer.mint({ aud: ["another-api", `${issuer.issuer}userinfo`] })),
+    // As Auth0's token for another API with openid: that API and the tenant's /userinfo.
+    send: () =>
+      bearer(issuer.mint({ aud: ["another-api", "https://tenant.example.com/userinfo"] })),
     status: 401,
-    wwwAuthenticate: challenge("invalid_token", "Unexpected 'aud' value"),
+    wwwAuthenticate: challenge(
+      "invalid_token",
+      "Unexpected 'aud' value: the token is for 'another-api', 'https://tenant.example.com/userinfo', and this API accepts only tokens for 'sample-shop-api': request the access token with audience=sample-shop-api (withAsyncAuthorization's audience)",
+    ),
+    error: "invalid_token",
+  },
+  {
+    // The token response's id_token, or a web framework's idToken, sent in its access token's place.
+    name: "an ID token of this issuer (aud the client's id, a nonce, no scope)",
+    send: () =>
+      bearer(
+        issuer.mint({
+          aud: "ciba-testbed-agent",
+          scope: null,
+          claims: { nonce: "n-0S6_WzA2Mj", sid: "s-1" },
+        }),
+      ),
+    status: 401,
+    wwwAuthenticate: challenge(
+      "invalid_token",
+      "Unexpected 'aud' value: this is an ID token (its aud is the client's id, and it is for 'ciba-testbed-agent'), which says who logged in and opens no API: send the access token of the same token response (access_token, not id_token), requested with audience=sample-shop-api",
+    ),
     error: "invalid_token",
   },
   {
