@@ -1551,6 +1551,38 @@ async function ensureBuiltOrSay() {
   }
 }
 
+/**
+ * The packages the build and `pnpm dev` load before anything else, missing from a checkout whose
+ * dependencies were never installed: a fresh clone run without `pnpm install` got Node's
+ * ERR_MODULE_NOT_FOUND for one of them and this file's stack.
+ */
+const BUILD_TOOLS = ["esbuild", "tsx"];
+
+/** The build's own tools that do not resolve from the repository: none once `pnpm install` ran. */
+function missingBuildTools() {
+  const require = Module.createRequire(import.meta.url);
+  return BUILD_TOOLS.filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const missing = missingBuildTools();
+  if (missing.length > 0) {
+    process.stderr.write(
+      `scripts/build.js: the workspace's dependencies are not installed (no ${missing.join(
+        " or ",
+      )} in ${path.join(REPO_ROOT, "node_modules")}): run pnpm install in ${REPO_ROOT} first\n`,
+    );
+    process.exit(1);
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [name, ...args] = process.argv.slice(2);
   if (name === undefined || name === "--force") {

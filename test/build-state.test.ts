@@ -180,3 +180,32 @@ describe("swapping a build in", () => {
     expect(await pointsTo()).toBe(third);
   });
 });
+
+// A fresh clone run before `pnpm install`: one line saying what to run, not Node's
+// ERR_MODULE_NOT_FOUND and this file's stack.
+describe("scripts/build.js in a checkout without its dependencies", () => {
+  it.each([["dev"], ["demo"], ["mock-auth0"], [undefined]])(
+    "says to run pnpm install first (%s)",
+    async (entry) => {
+      const checkout = await mkdtemp(path.join(tmpdir(), "ciba-no-install-"));
+      try {
+        for (const file of ["scripts/build.js", "apps/agent/src/web/chat-client-build.js"]) {
+          await mkdir(path.dirname(path.join(checkout, file)), { recursive: true });
+          await writeFile(path.join(checkout, file), await readFile(path.join(REPO_ROOT, file)));
+        }
+        const run = spawnSync(
+          process.execPath,
+          ["scripts/build.js", ...(entry === undefined ? [] : [entry])],
+          { cwd: checkout, encoding: "utf8" },
+        );
+        expect(run.status).toBe(1);
+        expect(run.stderr).toBe(
+          `scripts/build.js: the workspace's dependencies are not installed (no esbuild or tsx in ${path.join(checkout, "node_modules")}): run pnpm install in ${checkout}${path.sep} first\n`,
+        );
+        expect(run.stdout).toBe("");
+      } finally {
+        await rm(checkout, { recursive: true, force: true });
+      }
+    },
+  );
+});
