@@ -177,6 +177,7 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       status: 403,
       code: "unauthorized_client",
       description: "Grant type 'implicit' not allowed for the client.",
+      hint: implicitHint(client),
     };
   }
   if (responseType !== "code" && responseType !== "id_token") {
@@ -300,4 +301,20 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       maxAge,
     },
   };
+}
+
+/**
+ * What a developer does about a token asked of /authorize by a client without the implicit
+ * grant: express-openid-connect asks for an ID token by default (response_type=id_token with
+ * form_post), and this repository's application, like a client made for the code flow, has no
+ * implicit grant. Either side may change.
+ */
+function implicitHint(client: TenantClient): string {
+  return (
+    `A response_type with token or id_token asks /authorize for a token, which Auth0 files ` +
+    `under the implicit grant, and ${client.name} (${client.clientId}) does not have it. Ask ` +
+    `for the authorization code flow instead, response_type=code (express-openid-connect: ` +
+    `authorizationParams: { response_type: "code" }, with the client secret), or add implicit ` +
+    `to the application's grant_types in the tenant.`
+  );
 }
