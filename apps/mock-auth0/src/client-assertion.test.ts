@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { createSecretKey, generateKeyPairSync, randomUUID } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 
 import { CIBA_GRANT_TYPE, ManualClock } from "@ciba-testbed/shared";
@@ -261,6 +261,34 @@ describe("private_key_jwt client authentication", () => {
       .expect(401);
     expect(own.body.error_description).toMatch(/does not authenticate with private_key_jwt/);
   });
+
+  it.each([["ciba-testbed-agent"], [KEY_AGENT]])(
+    "names client_secret_jwt (an HS256 assertion, openid-client's ClientSecretJwt) as such, for %s",
+    async (client) => {
+      const h = await createHarness(withKeyAgent());
+      const secret = createSecretKey(Buffer.from("ciba-testbed-agent-secret"));
+      const answer = await request(h.app)
+        .post("/bc-authorize")
+        .type("form")
+        .send({
+          client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+          client_assertion: await sign(
+            h,
+            { iss: client, sub: client },
+            { alg: "HS256", key: secret },
+          ),
+          scope: "openid",
+          login_hint: loginHint(USER),
+          binding_message: "Sign in",
+        })
+        .expect(401);
+      expect(answer.body).toEqual({
+        error: "invalid_client",
+        error_description:
+          "client_assertion alg HS256 is client_secret_jwt (an assertion signed with the client secret), which this tenant, as Auth0, does not take (token_endpoint_auth_methods_supported: client_secret_basic, client_secret_post, private_key_jwt): send the secret itself (client_secret_post or client_secret_basic), or sign with a private_key_jwt credential's key",
+      });
+    },
+  );
 });
 
 describe("ClientAssertions", () => {

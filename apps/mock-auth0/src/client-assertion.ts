@@ -72,6 +72,16 @@ export class ClientAssertions {
     }
     const client = clients.get(payload.iss);
     if (!client) throw invalid("Client authentication failed: unknown client_id");
+    // RFC 7523's other use, client_secret_jwt (OIDC Core 9): an HMAC of the client secret,
+    // which Auth0 does not take either. Said as such, not as a private_key_jwt gone wrong.
+    if (typeof alg === "string" && alg.startsWith("HS")) {
+      throw invalid(
+        `client_assertion alg ${alg} is client_secret_jwt (an assertion signed with the client ` +
+          "secret), which this tenant, as Auth0, does not take (token_endpoint_auth_methods_supported: " +
+          "client_secret_basic, client_secret_post, private_key_jwt): send the secret itself " +
+          "(client_secret_post or client_secret_basic), or sign with a private_key_jwt credential's key",
+      );
+    }
     if (client.authentication !== "private_key_jwt") {
       throw invalid(
         `Client ${client.clientId} does not authenticate with private_key_jwt (no client_authentication_methods.private_key_jwt in the tenant)`,
