@@ -363,6 +363,56 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("does not read out the Recent list it opens with, only decisions made since, and keeps arrivals out of Waiting for you", async () => {
+    const ownClock = new ManualClock(Date.parse("2026-01-02T10:00:00Z"));
+    const own = await startOwnTenant({ clock: ownClock });
+    const tab = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    try {
+      for (const n of ["1", "2", "3"]) {
+        ask(own, `old-${n}`, `Old check ${n}`);
+        own.store.decide(`old-${n}`, "deny", "control-api");
+      }
+      // Installed before the page's script runs: what a screen reader is told of from the start.
+      await tab.addInitScript(`
+        window.announced = [];
+        new MutationObserver((records) => {
+          for (const record of records) {
+            const target = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+            const region = target?.closest("[aria-live], [role=status], [role=alert], [role=log]");
+            if (region == null || region.getAttribute("aria-live") === "off") continue;
+            for (const node of record.addedNodes) {
+              if (node.textContent.trim() !== "") window.announced.push(node.textContent);
+            }
+          }
+        }).observe(document, { childList: true, subtree: true });
+      `);
+      await tab.goto(`${own.issuer}approver`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await expect(tab.locator(".history > li").count()).resolves.toBe(3);
+      await tab.waitForFunction(
+        `document.getElementById("history").getAttribute("aria-live") === "polite"`,
+      );
+      ask(own, "new-1", "New check 1");
+      await tab.locator(".card", { hasText: "New check 1" }).waitFor();
+      own.store.decide("new-1", "deny", "control-api");
+      await tab.locator(".history > li", { hasText: "New check 1" }).waitFor();
+      // Besides the connection's state ("Connecting…", "Live"), which is meant to be heard.
+      const announced = await tab.evaluate<string[]>("window.announced");
+      expect(announced.filter((text) => !["Connecting…", "Live"].includes(text))).toEqual([
+        "New consent request: Shopping agent asks New check 1",
+        expect.stringMatching(/^DeniedNew check 1/),
+      ]);
+      // The arrival's line has outlived its request: it is not read as waiting.
+      await expect(
+        tab.locator("#pending-section #arrivals, #pending-section [aria-live]").count(),
+      ).resolves.toBe(0);
+      await expect(tab.locator("#arrivals").textContent()).resolves.toContain("New check 1");
+    } finally {
+      await tab.close();
+      await own.close();
+    }
+  });
+
   it("shows every text of the approver page at 4.5:1 in the dark scheme, flagged values and marks included", async () => {
     ask(tenant, "dark-odd", "Dark odd check", {
       details: [

@@ -467,7 +467,25 @@ function render() {
   // live region announces the decision that is new, not the whole list again.
   placeInOrder($("history"), finished, renderHistoryItem, updateHistoryItem);
   $("history-empty").hidden = !snapshotRead || finished.length > 0;
+  if (snapshotRead) listenToDecisions();
   renderWaiting();
+}
+
+/**
+ * Makes the Recent list a live region once the first snapshot's decisions are on the page:
+ * placed while it was one, each of them (up to 25) was read out as new at every load. Once the
+ * browser has drawn them (a frame, then a task: a screen reader hears of a frame's changes after
+ * it), later decisions are announced as they come.
+ */
+let listening = false;
+function listenToDecisions() {
+  if (listening) return;
+  listening = true;
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      $("history").setAttribute("aria-live", "polite");
+    }, 0);
+  });
 }
 
 function remember(request) {
