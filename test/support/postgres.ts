@@ -14,6 +14,10 @@ import { perWorker } from "./per-worker.js";
 export interface PostgresServer {
   /** `postgres://shop@127.0.0.1:<port>/<database>`; trust authentication, loopback only. */
   url(database?: string): string;
+  /** The loopback port it listens on, over TCP and as its Unix socket's number. */
+  readonly port: number;
+  /** The folder holding its Unix socket (`.s.PGSQL.<port>`). */
+  readonly socketDir: string;
   /** A new, empty database on this server; returns its URL. */
   createDatabase(name?: string): Promise<string>;
   /** Stops the server and removes its folder. */
@@ -236,6 +240,8 @@ async function startServer(): Promise<{ server: PostgresServer; pid: number; dir
 
   const started: PostgresServer = {
     url,
+    port,
+    socketDir: dir,
     get running() {
       return server.exitCode === null && server.signalCode === null;
     },

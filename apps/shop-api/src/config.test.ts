@@ -261,6 +261,41 @@ describe("loadConfig: the database", () => {
     },
   );
 
+  it.each([
+    "postgresql:///shop?host=/var/run/postgresql",
+    "postgresql://%2Fvar%2Frun%2Fpostgresql/shop",
+    "postgresql://shop@/shop?host=/tmp",
+    "postgresql://shop:secret@/shop?host=/tmp&port=5433",
+  ])("takes libpq's URL forms for a Unix socket: %j", (url) => {
+    expect(loadConfig({ SHOP_API_DATABASE_URL: url }).database).toEqual({ kind: "postgres", url });
+  });
+
+  it("refuses a URL with no host, naming the socket forms node-postgres connects by, unless PGHOST names one", () => {
+    for (const url of ["postgresql:///shop", "postgresql://shop:hunter2@/shop", "postgresql://"]) {
+      const found = problems({ SHOP_API_DATABASE_URL: url });
+      expect(found).toEqual([
+        "SHOP_API_DATABASE_URL names no host, which libpq reads as its default Unix socket but node-postgres does not (it would connect to localhost:5432 over TCP): name the socket's folder, 'postgresql:///shop?host=/var/run/postgresql' or 'postgresql://%2Fvar%2Frun%2Fpostgresql/shop', or a host, 'postgresql://localhost/shop'",
+      ]);
+      expect(found.join()).not.toContain("hunter2");
+    }
+    const url = "postgresql:///shop";
+    expect(
+      loadConfig({ SHOP_API_DATABASE_URL: url, PGHOST: "/var/run/postgresql" }).database,
+    ).toEqual({ kind: "postgres", url });
+  });
+
+  it.each([
+    "postgresql://shop:hunter2@db1:5432,db2:5432/shop",
+    "postgresql://shop:hunter2@db1,db2/shop",
+    "postgresql://shop:hunter2@/shop?host=db1,db2",
+  ])("refuses several hosts, which node-postgres cannot try in turn: %j", (url) => {
+    const found = problems({ SHOP_API_DATABASE_URL: url });
+    expect(found).toEqual([
+      "SHOP_API_DATABASE_URL names several hosts (host1:port1,host2:port2), which libpq tries in turn but node-postgres cannot: name one, such as 'postgresql://db.internal:5432/shop' (the primary, or a proxy in front of several)",
+    ]);
+    expect(found.join()).not.toContain("hunter2");
+  });
+
   it("refuses a numeric URL parameter node-postgres would misread, quoting it as written", () => {
     const url = (query: string) => ({
       SHOP_API_DATABASE_URL: `postgresql://shop:hunter2@127.0.0.1:5432/shop?${query}`,

@@ -21,6 +21,7 @@ import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
 import { IN_MEMORY, type DatabaseConfig } from "./store/database-config.js";
+import { parseDatabaseUrl } from "./store/database-url.js";
 import { DEFAULT_TOKEN_CACHE_SIZE } from "./verified-token-cache.js";
 
 export interface ShopApiConfig {
@@ -177,13 +178,17 @@ const envSchema = z.object({
     .default("0"),
 } satisfies Record<keyof typeof VARIABLES, z.ZodTypeAny>);
 
-function databaseUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "must be a PostgreSQL URL such as 'postgres://shop:secret@db.internal:5432/shop'";
+function databaseUrlProblem(
+  value: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const parsed = parseDatabaseUrl(value);
+  if (parsed === undefined) {
+    return severalHosts(authorityHost(value))
+      ? SEVERAL_HOSTS
+      : "must be a PostgreSQL URL such as 'postgres://shop:secret@db.internal:5432/shop'";
   }
+  const { url, host } = parsed;
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
     return "must be a PostgreSQL URL: postgres:// or postgresql://";
   }
@@ -192,11 +197,42 @@ function databaseUrlProblem(value: string): string | undefined {
   if (!/^postgres(?:ql)?:\/\//iu.test(value.trim())) {
     return "must begin with postgres:// or postgresql:// (two slashes before the user and host), such as 'postgres://shop:secret@db.internal:5432/shop'";
   }
+  const hostParameter = url.searchParams.get("host") ?? "";
+  if (severalHosts(host) || severalHosts(hostParameter)) return SEVERAL_HOSTS;
+  // libpq reads no host as its default Unix socket (/var/run/postgresql or /tmp, as it was
+  // built); node-postgres knows no such folder, and connects to PGHOST or localhost:5432.
+  if (host === "" && hostParameter === "" && (env.PGHOST?.trim() ?? "") === "") {
+    return (
+      "names no host, which libpq reads as its default Unix socket but node-postgres does " +
+      "not (it would connect to localhost:5432 over TCP): name the socket's folder, " +
+      "'postgresql:///shop?host=/var/run/postgresql' or " +
+      "'postgresql://%2Fvar%2Frun%2Fpostgresql/shop', or a host, 'postgresql://localhost/shop'"
+    );
+  }
   for (const [name, value] of url.searchParams) {
     const problem = numericParameterProblem(name, value);
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/**
+ * libpq tries each of several hosts in turn (`postgresql://db1:5432,db2:5432/shop`, or
+ * `?host=db1,db2`); node-postgres takes one.
+ */
+const SEVERAL_HOSTS =
+  "names several hosts (host1:port1,host2:port2), which libpq tries in turn but node-postgres " +
+  "cannot: name one, such as 'postgresql://db.internal:5432/shop' (the primary, or a proxy in " +
+  "front of several)";
+
+function severalHosts(host: string): boolean {
+  return host.includes(",");
+}
+
+/** The host and port of a URL as typed, after its user part, whether or not it parses. */
+function authorityHost(value: string): string {
+  const afterSlashes = /^[^:/?#]*:\/\/([^/?#]*)/u.exec(value)?.[1] ?? "";
+  return afterSlashes.slice(afterSlashes.lastIndexOf("@") + 1);
 }
 
 /**
@@ -258,7 +294,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
     problems.push(...error.problems);
   }
   const url = env.SHOP_API_DATABASE_URL?.trim() ?? "";
-  const urlProblem = url === "" ? undefined : databaseUrlProblem(url);
+  const urlProblem = url === "" ? undefined : databaseUrlProblem(url, env);
   if (urlProblem !== undefined) problems.push(`SHOP_API_DATABASE_URL ${urlProblem}`);
   const folder = env.SHOP_API_DATABASE?.trim() ?? "";
   if (looksLikeUrl(folder)) {

@@ -24,6 +24,7 @@ import { parse as parseConnectionString, toClientConfig } from "pg-connection-st
 
 import { lockDataDir, type ForeignSocket } from "./data-dir-lock.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
+import { databaseUrlText, parseDatabaseUrl } from "./database-url.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { MIGRATIONS, migrateToLatest } from "./migrations.js";
 import { closeToOthers } from "./private-folder.js";
@@ -130,13 +131,10 @@ export function redactDatabaseUrl(url: string): string {
   const authority = url.slice(url.indexOf("//") + 2);
   const at = authority.lastIndexOf("@");
   if (at !== -1 && /[@/?#]/u.test(authority.slice(0, at))) return hideCredentials(url);
-  try {
-    const parsed = new URL(url);
-    hideUrlPasswords(parsed);
-    return parsed.toString();
-  } catch {
-    return "(an unparsable URL)";
-  }
+  const parsed = parseDatabaseUrl(url);
+  if (parsed === undefined) return "(an unparsable URL)";
+  hideUrlPasswords(parsed.url);
+  return databaseUrlText(parsed);
 }
 
 /**
