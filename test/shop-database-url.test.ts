@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { loadConfig } from "../apps/shop-api/src/config.js";
-import { openDatabase } from "../apps/shop-api/src/store/open-database.js";
+import { DatabaseOpenError, openDatabase } from "../apps/shop-api/src/store/open-database.js";
 import { sharedPostgres } from "./support/postgres.js";
 import type { PostgresServer } from "./support/postgres.js";
 
@@ -46,5 +47,37 @@ describe("SHOP_API_DATABASE_URL naming a Unix socket", () => {
     expect(await connectBy(url)).toBe(
       `postgresql://shop:***@/${name}?host=${postgres.socketDir}&port=${String(postgres.port)}`,
     );
+  });
+});
+
+// A container or CI job often has no USER: node-postgres then sends no user, and PostgreSQL's
+// refusal read as an unreachable server.
+describe("SHOP_API_DATABASE_URL naming no user, with neither PGUSER nor USER set", () => {
+  let url: string;
+  const saved = { pguser: process.env.PGUSER, user: pg.defaults.user };
+  beforeAll(async () => {
+    const named = new URL(await (await sharedPostgres()).createDatabase());
+    named.username = "";
+    url = named.href;
+    delete process.env.PGUSER;
+    pg.defaults.user = undefined;
+  });
+  afterAll(() => {
+    if (saved.pguser !== undefined) process.env.PGUSER = saved.pguser;
+    pg.defaults.user = saved.user;
+  });
+
+  it("says that no user was given and how to give one", async () => {
+    const opening = openDatabase(loadConfig({ SHOP_API_DATABASE_URL: url }).database);
+    await expect(opening).rejects.toBeInstanceOf(DatabaseOpenError);
+    await expect(opening).rejects.toThrow(
+      `cannot connect to PostgreSQL at ${url}: SHOP_API_DATABASE_URL names no user, and neither PGUSER nor USER is set (as in many containers and CI jobs): give the user in the URL, 'postgres://shop@db.internal:5432/shop' (or ?user=shop), or set PGUSER`,
+    );
+  });
+
+  it("connects with the user as a query parameter", async () => {
+    const withUser = `${url}?user=shop`;
+    const database = await openDatabase(loadConfig({ SHOP_API_DATABASE_URL: withUser }).database);
+    await database.close();
   });
 });

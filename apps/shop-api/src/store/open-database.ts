@@ -562,13 +562,15 @@ async function openPostgres(
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
   const applicationName = `${SHOP_APPLICATION_NAME} ${randomUUID()} ${SHOP_SCHEMA_TAG}`;
+  const settings = connectionSettings(url);
+  refuseWithoutUser(settings, where);
   // The URL's own query parameters win over these, but for the start options, where this
   // version's isolation level comes last (`connectionSettings`).
   const pool = new pg.Pool({
     connectionTimeoutMillis: 10_000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     application_name: applicationName,
-    ...connectionSettings(url),
+    ...settings,
   });
   // An idle connection that breaks is the pool's `error`. One in use (PostgreSQL restarted or
   // stopped, a backend terminated, mid-query) emits `error` on its client, which the pool
@@ -652,6 +654,23 @@ async function openPostgres(
       if (!pool.ended) await pool.end();
     },
   };
+}
+
+/**
+ * node-postgres takes the user from the URL, else PGUSER, else the login's USER (USERNAME on
+ * Windows), as libpq does. A container or CI job often has none of them: PostgreSQL then
+ * refuses the connection ("no PostgreSQL user name specified in startup packet"), which read as
+ * an unreachable server. Said before connecting, with how to give one.
+ */
+function refuseWithoutUser(settings: pg.ClientConfig, where: string): void {
+  // Each read as node-postgres reads it: an empty one counts as none.
+  const candidates = [settings.user, process.env.PGUSER, pg.defaults.user];
+  if (candidates.some((user) => typeof user === "string" && user !== "")) return;
+  throw new DatabaseOpenError(
+    `cannot connect to PostgreSQL at ${where}: SHOP_API_DATABASE_URL names no user, and ` +
+      "neither PGUSER nor USER is set (as in many containers and CI jobs): give the user in " +
+      "the URL, 'postgres://shop@db.internal:5432/shop' (or ?user=shop), or set PGUSER",
+  );
 }
 
 /**
