@@ -16,6 +16,13 @@ function problems(env: Record<string, string>): readonly string[] {
   throw new Error("expected a ConfigError");
 }
 
+/** The one problem the configuration finds with SHOP_API_DATABASE_URL=`url`. */
+function urlProblem(url: string): string | undefined {
+  const found = problems({ SHOP_API_DATABASE_URL: url });
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
 describe("loadConfig", () => {
   it("needs no environment at all for the local demo", () => {
     expect(loadConfig({})).toEqual({
@@ -289,11 +296,34 @@ describe("loadConfig: the database", () => {
     "postgresql://shop:hunter2@db1,db2/shop",
     "postgresql://shop:hunter2@/shop?host=db1,db2",
   ])("refuses several hosts, which node-postgres cannot try in turn: %j", (url) => {
-    const found = problems({ SHOP_API_DATABASE_URL: url });
-    expect(found).toEqual([
+    expect(urlProblem(url)).toBe(
       "SHOP_API_DATABASE_URL names several hosts (host1:port1,host2:port2), which libpq tries in turn but node-postgres cannot: name one, such as 'postgresql://db.internal:5432/shop' (the primary, or a proxy in front of several)",
-    ]);
-    expect(found.join()).not.toContain("hunter2");
+    );
+  });
+
+  it.each([
+    "postgresql://shop:pa#SECRET@db:5432/shop",
+    "postgresql://shop:pa?SECRET@db:5432/shop",
+    "postgresql://shop:pa/SECRET@db:5432/shop",
+    // Digits first: the URL parses, with the user as its host and the digits as its port.
+    "postgresql://shop:12#SECRET@db:5432/shop",
+    "postgresql://shop:12?SECRET@db:5432/shop",
+    "postgresql://shop:12?x=SECRET@db/shop",
+    "postgresql://shop:12/SECRET@db:5432/shop",
+    "postgresql://shop:ab,c/SECRET==@db/shop",
+  ])("refuses a password with / ? or # not percent-encoded, quoting none of it: %j", (url) => {
+    // Quoting nothing of the URL: the message is this one, word for word.
+    expect(urlProblem(url)).toBe(
+      `SHOP_API_DATABASE_URL has a "/", "?" or "#" before its last "@": a URL's user name and password end at the first of these, so one in the password must be percent-encoded (/ as %2F, ? as %3F, # as %23, @ as %40), e.g. 'postgres://shop:p%40ss%2Fw%3Frd@db.internal:5432/shop'`,
+    );
+  });
+
+  it.each([
+    "postgresql://db.internal/shop?user=ops@example.com",
+    "postgresql://shop@db.internal/shop?host=/tmp&application_name=shop@eu",
+    "postgresql://shop:p%40ss%2Fw%3Frd%23@db.internal:5432/shop",
+  ])("takes an @ in a query parameter's value, and a password percent-encoded: %j", (url) => {
+    expect(loadConfig({ SHOP_API_DATABASE_URL: url }).database).toEqual({ kind: "postgres", url });
   });
 
   it("refuses a numeric URL parameter node-postgres would misread, quoting it as written", () => {

@@ -184,9 +184,10 @@ function databaseUrlProblem(
 ): string | undefined {
   const parsed = parseDatabaseUrl(value);
   if (parsed === undefined) {
-    return severalHosts(authorityHost(value))
-      ? SEVERAL_HOSTS
-      : "must be a PostgreSQL URL such as 'postgres://shop:secret@db.internal:5432/shop'";
+    // A password typed with a "/", "?" or "#" cuts the URL there: what follows is no port.
+    if (cutBefore(value) !== undefined) return UNENCODED_PASSWORD;
+    if (severalHosts(authorityHost(value))) return SEVERAL_HOSTS;
+    return "must be a PostgreSQL URL such as 'postgres://shop:secret@db.internal:5432/shop'";
   }
   const { url, host } = parsed;
   if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
@@ -197,6 +198,7 @@ function databaseUrlProblem(
   if (!/^postgres(?:ql)?:\/\//iu.test(value.trim())) {
     return "must begin with postgres:// or postgresql:// (two slashes before the user and host), such as 'postgres://shop:secret@db.internal:5432/shop'";
   }
+  if (cutBefore(value) === "user part") return UNENCODED_PASSWORD;
   const hostParameter = url.searchParams.get("host") ?? "";
   if (severalHosts(host) || severalHosts(hostParameter)) return SEVERAL_HOSTS;
   // libpq reads no host as its default Unix socket (/var/run/postgresql or /tmp, as it was
@@ -214,6 +216,38 @@ function databaseUrlProblem(
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/**
+ * A "/", "?" or "#" in a password not percent-encoded ends the URL's user part there, and the
+ * rest of the password is read as the host, port, database, query or fragment (a password
+ * `12/SECRET` made `shop` the host, 12 its port and `SECRET@db/shop` the database).
+ */
+const UNENCODED_PASSWORD =
+  'has a "/", "?" or "#" before its last "@": a URL\'s user name and password end at the first ' +
+  "of these, so one in the password must be percent-encoded (/ as %2F, ? as %3F, # as %23, " +
+  "@ as %40), e.g. 'postgres://shop:p%40ss%2Fw%3Frd@db.internal:5432/shop'";
+
+/**
+ * Whether `value` has a "/", "?" or "#" before its last "@": "query value" when that "@" is a
+ * query parameter's value (`?user=ops@example.com`: a "=" in its pair before it, and no "/"
+ * after it in the pair), "user part" when it is not; undefined without either.
+ */
+function cutBefore(value: string): "user part" | "query value" | undefined {
+  const slashes = value.indexOf("//");
+  const rest = slashes === -1 ? value : value.slice(slashes + 2);
+  const at = rest.lastIndexOf("@");
+  if (at === -1 || !/[/?#]/u.test(rest.slice(0, at))) return undefined;
+  const query = rest.indexOf("?");
+  const fragment = rest.indexOf("#");
+  if (query === -1 || query > at || (fragment !== -1 && fragment < at)) return "user part";
+  const pairStart = Math.max(query, rest.lastIndexOf("&", at));
+  const pairEnd = rest.slice(at).search(/[&#]/u);
+  const after = pairEnd === -1 ? rest.slice(at) : rest.slice(at, at + pairEnd);
+  // `?x=y@db/shop` is a password `12?x=y` cut at its "?": a host and path follow the "@".
+  return rest.slice(pairStart, at).includes("=") && !after.includes("/")
+    ? "query value"
+    : "user part";
 }
 
 /**
