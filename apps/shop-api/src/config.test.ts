@@ -326,6 +326,21 @@ describe("loadConfig: the database", () => {
     expect(loadConfig({ SHOP_API_DATABASE_URL: url }).database).toEqual({ kind: "postgres", url });
   });
 
+  it("sizes the PostgreSQL pool with SHOP_API_DATABASE_POOL_SIZE, from 1 to 1000", () => {
+    const url = "postgresql://shop@db.internal/shop";
+    expect(
+      loadConfig({ SHOP_API_DATABASE_URL: url, SHOP_API_DATABASE_POOL_SIZE: " 3 " }).database,
+    ).toEqual({ kind: "postgres", url, poolSize: 3 });
+    for (const bad of ["0", "-1", "2.5", "ten", "1001"]) {
+      expect(problems({ SHOP_API_DATABASE_URL: url, SHOP_API_DATABASE_POOL_SIZE: bad })).toEqual([
+        `SHOP_API_DATABASE_POOL_SIZE must be a whole number of connections from 1 to 1000 (got "${bad}")`,
+      ]);
+    }
+    expect(problems({ SHOP_API_DATABASE_POOL_SIZE: "3" })).toEqual([
+      "SHOP_API_DATABASE_POOL_SIZE is the size of the pool of PostgreSQL connections, set with SHOP_API_DATABASE_URL: the embedded database has one connection; unset it, or set SHOP_API_DATABASE_URL",
+    ]);
+  });
+
   it("refuses a numeric URL parameter node-postgres would misread, quoting it as written", () => {
     const url = (query: string) => ({
       SHOP_API_DATABASE_URL: `postgresql://shop:hunter2@127.0.0.1:5432/shop?${query}`,

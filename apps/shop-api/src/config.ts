@@ -20,7 +20,12 @@ import {
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
-import { IN_MEMORY, type DatabaseConfig } from "./store/database-config.js";
+import {
+  DEFAULT_POOL_SIZE,
+  IN_MEMORY,
+  MAX_POOL_SIZE,
+  type DatabaseConfig,
+} from "./store/database-config.js";
 import { parseDatabaseUrl } from "./store/database-url.js";
 import { DEFAULT_TOKEN_CACHE_SIZE } from "./verified-token-cache.js";
 
@@ -119,6 +124,7 @@ export const VARIABLES = {
   SHOP_API_DATABASE:
     "the embedded database (PGlite): a folder, or :memory: (default: <repo>/.data/shop-api; installed: $XDG_DATA_HOME/ciba-testbed/shop-api, else ~/.local/share/ciba-testbed/shop-api)",
   SHOP_API_DATABASE_URL: "PostgreSQL instead, e.g. postgres://shop:secret@db:5432/shop",
+  SHOP_API_DATABASE_POOL_SIZE: `with SHOP_API_DATABASE_URL, how many connections each shop-api process holds at most, 1 to ${String(MAX_POOL_SIZE)} (default ${String(DEFAULT_POOL_SIZE)})`,
   SHOP_API_TOKEN_CACHE_SIZE: `how many verified access tokens are remembered; 0 verifies every request afresh (default ${DEFAULT_TOKEN_CACHE_SIZE})`,
   LOG_LEVEL: "pino level or 'silent' (default info)",
   SHOP_API_SHORT_LIVED:
@@ -130,6 +136,8 @@ export const VARIABLES = {
 const trueOrFalse = z
   .enum(["true", "false"], { errorMap: () => ({ message: "must be 'true' or 'false'" }) })
   .default("false");
+
+const POOL_SIZE_RANGE = `must be a whole number of connections from 1 to ${String(MAX_POOL_SIZE)}`;
 
 const ISSUER_WAIT_RANGE = "must be a whole number of milliseconds from 0 (no wait) to 600000";
 
@@ -162,6 +170,13 @@ const envSchema = z.object({
   // Checked by `databaseUrlProblem`, not here: a schema problem would echo the value, and a
   // URL that is not understood cannot be trusted to hide its password.
   SHOP_API_DATABASE_URL: z.string().optional(),
+  SHOP_API_DATABASE_POOL_SIZE: z
+    .string()
+    .trim()
+    .regex(/^\d{1,4}$/, POOL_SIZE_RANGE)
+    .transform(Number)
+    .refine((size) => size >= 1 && size <= MAX_POOL_SIZE, POOL_SIZE_RANGE)
+    .optional(),
   SHOP_API_TOKEN_CACHE_SIZE: z
     .string()
     .trim()
@@ -336,6 +351,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): S
       `SHOP_API_DATABASE is the embedded database's folder, not a URL (got ${JSON.stringify(hideCredentials(folder))}): ` +
         "for PostgreSQL set SHOP_API_DATABASE_URL instead",
     );
+  } else if (url === "" && (env.SHOP_API_DATABASE_POOL_SIZE?.trim() ?? "") !== "") {
+    problems.push(
+      "SHOP_API_DATABASE_POOL_SIZE is the size of the pool of PostgreSQL connections, set with " +
+        "SHOP_API_DATABASE_URL: the embedded database has one connection; unset it, or set " +
+        "SHOP_API_DATABASE_URL",
+    );
   } else if (url !== "" && folder !== "") {
     problems.push(
       "SHOP_API_DATABASE and SHOP_API_DATABASE_URL are both set: set SHOP_API_DATABASE for the " +
@@ -385,7 +406,12 @@ function databaseOf(
   shortLived: boolean,
 ): DatabaseConfig {
   if (vars.SHOP_API_DATABASE_URL !== undefined) {
-    return { kind: "postgres", url: vars.SHOP_API_DATABASE_URL.trim() };
+    const poolSize = vars.SHOP_API_DATABASE_POOL_SIZE;
+    return {
+      kind: "postgres",
+      url: vars.SHOP_API_DATABASE_URL.trim(),
+      ...(poolSize === undefined ? {} : { poolSize }),
+    };
   }
   const location = vars.SHOP_API_DATABASE?.trim();
   const lifetime = shortLived ? { shortLived: true } : {};

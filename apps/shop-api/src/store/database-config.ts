@@ -14,5 +14,18 @@ export type DatabaseConfig =
    * small shared memory (`SHORT_LIVED_START_PARAMS` in open-database.ts).
    */
   | { kind: "embedded"; location: string; shortLived?: boolean }
-  /** A PostgreSQL server, shared by any number of shop-api processes. */
-  | { kind: "postgres"; url: string };
+  /**
+   * A PostgreSQL server, shared by any number of shop-api processes. `poolSize`
+   * (`SHOP_API_DATABASE_POOL_SIZE`): how many connections this process holds at most; unset,
+   * `DEFAULT_POOL_SIZE`.
+   */
+  | { kind: "postgres"; url: string; poolSize?: number };
+
+/**
+ * How many PostgreSQL connections a shop holds at most unless SHOP_API_DATABASE_POOL_SIZE says
+ * otherwise: node-postgres' own default.
+ */
+export const DEFAULT_POOL_SIZE = 10;
+
+/** The largest SHOP_API_DATABASE_POOL_SIZE taken. */
+export const MAX_POOL_SIZE = 1000;

@@ -23,7 +23,7 @@ import pg from "pg";
 import { parse as parseConnectionString, toClientConfig } from "pg-connection-string";
 
 import { lockDataDir, type ForeignSocket } from "./data-dir-lock.js";
-import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
+import { DEFAULT_POOL_SIZE, IN_MEMORY, type DatabaseConfig } from "./database-config.js";
 import { databaseUrlText, parseDatabaseUrl } from "./database-url.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { MIGRATIONS, migrateToLatest } from "./migrations.js";
@@ -150,7 +150,7 @@ export async function openDatabase(
 ): Promise<ShopDatabase> {
   return config.kind === "embedded"
     ? openEmbedded(config.location, config.shortLived === true, remakeDamaged)
-    : openPostgres(config.url, onConnectionError);
+    : openPostgres(config.url, config.poolSize ?? DEFAULT_POOL_SIZE, onConnectionError);
 }
 
 export interface OpenDatabaseOptions {
@@ -558,6 +558,7 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
 
 async function openPostgres(
   url: string,
+  poolSize: number,
   onConnectionError: (error: Error) => void,
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
@@ -571,6 +572,8 @@ async function openPostgres(
     statement_timeout: STATEMENT_TIMEOUT_MS,
     application_name: applicationName,
     ...settings,
+    // After the URL's settings, which hold none of the pool's options (`connectionSettings`).
+    max: poolSize,
   });
   // An idle connection that breaks is the pool's `error`. One in use (PostgreSQL restarted or
   // stopped, a backend terminated, mid-query) emits `error` on its client, which the pool
