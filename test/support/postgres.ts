@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import path from "node:path";
 
@@ -96,9 +96,14 @@ function run(
  * that folder, ready once it answers a query. Durability settings are off: a test cluster
  * never outlives a crash of its own server.
  */
-export async function startPostgres(): Promise<PostgresServer> {
-  const { server } = await startServer();
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
+  const { server } = await startServer(options);
   return server;
+}
+
+export interface StartOptions {
+  /** TLS on (`ssl=on`) with this certificate and key, as PEM: clients may then ask for it. */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -157,7 +162,9 @@ function endWithThisProcess(pid: number, dir: string): ChildProcess {
   return watchdog;
 }
 
-async function startServer(): Promise<{ server: PostgresServer; pid: number; dir: string }> {
+async function startServer(
+  options: StartOptions = {},
+): Promise<{ server: PostgresServer; pid: number; dir: string }> {
   const bin = findPostgresBinaries();
   const user = serverUser();
   // RAM-backed where there is room: initdb writes about 40 MB of files there.
@@ -172,6 +179,17 @@ async function startServer(): Promise<{ server: PostgresServer; pid: number; dir
     dir,
   );
 
+  const tlsSettings: string[] = [];
+  if (options.tls !== undefined) {
+    // PostgreSQL reads its key only when the server's user owns it and no one else may read it.
+    const cert = path.join(dir, "server.crt");
+    const key = path.join(dir, "server.key");
+    writeFileSync(cert, options.tls.cert);
+    writeFileSync(key, options.tls.key, { mode: 0o600 });
+    if (user) for (const file of [cert, key]) chownSync(file, user.uid, user.gid);
+    tlsSettings.push("-c", "ssl=on", "-c", `ssl_cert_file=${cert}`, "-c", `ssl_key_file=${key}`);
+  }
+
   const port = await freePort();
   const server = spawn(
     path.join(bin, "postgres"),
@@ -179,6 +197,7 @@ async function startServer(): Promise<{ server: PostgresServer; pid: number; dir
       ...["-D", data, "-p", String(port), "-k", dir],
       ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
       ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+      ...tlsSettings,
     ],
     { ...user, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { hideCredentials, hideUrlPasswords } from "@ciba-testbed/shared";
-import { installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
+import { classifyNetworkError, installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteOptions } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
@@ -563,7 +563,18 @@ async function openPostgres(
 ): Promise<ShopDatabase> {
   const where = redactDatabaseUrl(url);
   const applicationName = `${SHOP_APPLICATION_NAME} ${randomUUID()} ${SHOP_SCHEMA_TAG}`;
-  const settings = connectionSettings(url);
+  let settings;
+  try {
+    settings = connectionSettings(url);
+  } catch (error) {
+    // pg-connection-string reads the files sslrootcert, sslcert and sslkey name as it parses.
+    throw new DatabaseOpenError(
+      `cannot connect to PostgreSQL at ${where}: a TLS file the URL names (sslrootcert, ` +
+        `sslcert or sslkey) cannot be read (${(error as Error).message}): set it in ` +
+        "SHOP_API_DATABASE_URL to a PEM file this user may read",
+      { cause: error },
+    );
+  }
   refuseWithoutUser(settings, where);
   // The URL's own query parameters win over these, but for the start options, where this
   // version's isolation level comes last (`connectionSettings`).
@@ -593,7 +604,13 @@ async function openPostgres(
     if (!isStatementTimeout(error)) {
       await pool.end();
       throw new DatabaseOpenError(
-        `cannot reach PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ""}`,
+        untrustedCertificate(error)
+          ? `cannot connect to PostgreSQL at ${where}: its TLS certificate is not trusted ` +
+              `(${message}${code ? `, ${code}` : ""}). node-postgres verifies the server's ` +
+              "certificate for sslmode=require as for verify-full (libpq's require does not): " +
+              "name the CA that signed it with sslrootcert in SHOP_API_DATABASE_URL, " +
+              "'?sslmode=verify-full&sslrootcert=/path/to/ca.pem'"
+          : `cannot reach PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ""}`,
         { cause: error },
       );
     }
@@ -657,6 +674,19 @@ async function openPostgres(
       if (!pool.ended) await pool.end();
     },
   };
+}
+
+/**
+ * Whether a connection failed for the server's certificate chain, which ends in no CA this
+ * process trusts (a team's private CA): the URL's `sslrootcert` names that CA.
+ */
+function untrustedCertificate(error: unknown): boolean {
+  const network = classifyNetworkError(error);
+  return (
+    network?.failure === "tls_untrusted" &&
+    network.code !== "CERT_HAS_EXPIRED" &&
+    network.code !== "CERT_NOT_YET_VALID"
+  );
 }
 
 /**
