@@ -78,6 +78,23 @@ describe.each(["embedded", "PostgreSQL"] as const)("a token's unstorable claims 
     expect(stock.get("usb-c-cable")).toBe(500);
   });
 
+  it.each([
+    ["azp", { azp: ["a\u0000"] as unknown as string }, "an array"],
+    ["azp", { azp: null, claims: { azp: { x: "\u0000" } } }, "an object"],
+    ["azp", { azp: null, claims: { azp: 123 } }, "a number"],
+  ] as const)("refuses a purchase whose %s is %#, not a string", async (claim, token, type) => {
+    const response = await buy(token);
+    expect({ status: response.status, body: response.body as unknown }).toEqual({
+      status: 401,
+      body: {
+        error: "invalid_token",
+        error_description: `The access token's ${claim} claim is ${type}, not a string, which this API cannot store or compare as an identifier; ask the authorization server for a token whose ${claim} is a string`,
+      },
+    });
+    const stock = await (postgres?.store ?? shop.store).stock();
+    expect(stock.get("usb-c-cable")).toBe(500);
+  });
+
   it("lists nobody's orders for a sub with a lone surrogate, which PostgreSQL would read as U+FFFD", async () => {
     const other = { sub: "auth0|x\ufffdy" };
     expect((await buy(other)).status).toBe(201);

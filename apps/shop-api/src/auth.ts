@@ -341,8 +341,8 @@ function unstorableBecause(value: string): string | undefined {
 }
 
 /**
- * A token whose `sub`, `azp` or `client_id` is a string no identifier may be (see
- * `unstorableBecause`) is refused before anything is looked up or stored: `401 invalid_token`,
+ * A token whose `sub`, `azp` or `client_id` is not a string, or is a string no identifier may
+ * be (see `unstorableBecause`), is refused before anything is looked up or stored: `401 invalid_token`,
  * naming the claim. The signature was good, so the issuer made such a claim; the shop will not
  * store or compare it.
  */
@@ -350,7 +350,20 @@ export const requireWellFormedClaims: Handler = (req, _res, next) => {
   const payload = tokenPayload(req);
   for (const claim of STORED_CLAIMS) {
     const value = payload[claim];
-    const because = typeof value === "string" ? unstorableBecause(value) : undefined;
+    if (value === undefined) continue;
+    // OpenID Connect Core 2 and RFC 9068 section 2.2: each is a string. One of another type
+    // was stored as null: an order by a client nobody could name.
+    if (typeof value !== "string") {
+      next(
+        new InvalidTokenError(
+          `The access token's ${claim} claim is ${jsonType(value)}, not a string, which this ` +
+            `API cannot store or compare as an identifier; ask the authorization server for a ` +
+            `token whose ${claim} is a string`,
+        ),
+      );
+      return;
+    }
+    const because = unstorableBecause(value);
     if (because !== undefined) {
       next(
         new InvalidTokenError(
@@ -364,6 +377,13 @@ export const requireWellFormedClaims: Handler = (req, _res, next) => {
   }
   next();
 };
+
+/** What a JSON value is, as a person says it: "an array", "null", "a number". */
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
 
 export function hasPurchaseAuthorizationDetails(payload: JWTPayload): boolean {
   const claim = payload.authorization_details;
