@@ -26,8 +26,11 @@ export function unverifiedIssuer(token: string): string | undefined {
   return typeof iss === "string" && iss !== "" ? iss : undefined;
 }
 
-/** The token's `kid` and `alg`, read without verifying anything (the library has refused it). */
-function unverifiedKeyChoice(token: string): { kid?: string; alg?: string } {
+/**
+ * The token's `kid` and `alg`, read without verifying anything (the library has refused it);
+ * `badKid` when the header has a `kid` that is not a string (RFC 7515 section 4.1.4).
+ */
+function unverifiedKeyChoice(token: string): { kid?: string; alg?: string; badKid?: boolean } {
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8"));
@@ -39,7 +42,17 @@ function unverifiedKeyChoice(token: string): { kid?: string; alg?: string } {
   return {
     ...(typeof kid === "string" ? { kid } : {}),
     ...(typeof alg === "string" ? { alg } : {}),
+    ...("kid" in header && typeof kid !== "string" ? { badKid: true } : {}),
   };
+}
+
+/** A header whose `kid` is not a string names no key of any JWKS: said as such. */
+function badKidError(): InvalidTokenError {
+  return new InvalidTokenError(
+    "The access token's header has a kid that is not a string (RFC 7515 section 4.1.4), so it " +
+      "names no signing key: send the token exactly as the authorization server issued it " +
+      "(Auth0's access tokens name their key in kid, a string)",
+  );
 }
 
 /**
@@ -84,7 +97,8 @@ export function unknownKeyError(
  * for and both causes; it cannot tell which, since the JWKS is the library's.
  */
 function unpublishedKeyError(token: string): InvalidTokenError {
-  const { kid, alg } = unverifiedKeyChoice(token);
+  const { kid, alg, badKid } = unverifiedKeyChoice(token);
+  if (badKid === true) return badKidError();
   const key = kid === undefined ? "names no key (kid)" : `names the key '${shownIssuer(kid)}'`;
   const algorithm = alg === undefined ? "" : ` for ${shownIssuer(alg)}`;
   return new InvalidTokenError(
@@ -106,7 +120,8 @@ export function ambiguousKeyError(
 ): InvalidTokenError | undefined {
   const token = tokenInHeader(authorization);
   if (token === undefined) return undefined;
-  const { kid, alg } = unverifiedKeyChoice(token);
+  const { kid, alg, badKid } = unverifiedKeyChoice(token);
+  if (badKid === true) return badKidError();
   if (kid !== undefined) return undefined;
   const algorithm = alg === undefined ? "its algorithm" : shownIssuer(alg);
   return new InvalidTokenError(

@@ -421,6 +421,26 @@ describe("POST /api/purchases: a token without kid, against a JWKS of two keys",
       .send(BODY);
     expect(named.status).toBe(201);
   });
+
+  it.each([[5], [true], [["k"]]])(
+    "says that a kid of %j is not a string, not that the token names none",
+    async (kid) => {
+      const shop = await createTestApp(twoKeys);
+      const res = await request(shop.app)
+        .post("/api/purchases")
+        .set("Authorization", `Bearer ${await twoKeys.mint({ kid: null, header: { kid } })}`)
+        .send(BODY);
+      expect({ status: res.status, body: res.body as unknown }).toEqual({
+        status: 401,
+        body: {
+          error: "invalid_token",
+          error_description:
+            "The access token's header has a kid that is not a string (RFC 7515 section 4.1.4), so it names no signing key: send the token exactly as the authorization server issued it (Auth0's access tokens name their key in kid, a string)",
+        },
+      });
+      expect(await shop.orderCount()).toBe(0);
+    },
+  );
 });
 
 describe("POST /api/purchases refuses bad tokens", () => {
