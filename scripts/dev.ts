@@ -101,10 +101,28 @@ function portProblem(port: number, host: string): Promise<string | undefined> {
   });
 }
 
+/**
+ * Why `port` cannot be used at `host`, and on which address: for 127.0.0.1, also whether
+ * another process listens on ::1, which a browser tries first for the `localhost` URLs pnpm dev
+ * prints, and so reaches instead of the service (a machine without IPv6 has no ::1 to check).
+ */
+async function servingProblem(
+  port: number,
+  host: string,
+): Promise<{ problem: string; on: string } | undefined> {
+  const problem = await portProblem(port, host);
+  if (problem !== undefined) return { problem, on: host };
+  if (host !== "127.0.0.1") return undefined;
+  const v6 = await portProblem(port, "::1");
+  return v6 === "EADDRINUSE"
+    ? { problem: v6, on: "::1 (where a browser's localhost goes first)" }
+    : undefined;
+}
+
 /** The next free port after `port`, to suggest one that works now. */
 async function freePortAfter(port: number, host: string, taken: number[]): Promise<number> {
   for (let candidate = port + 1; candidate < port + 20 && candidate <= 65_535; candidate += 1) {
-    if (!taken.includes(candidate) && (await portProblem(candidate, host)) === undefined) {
+    if (!taken.includes(candidate) && (await servingProblem(candidate, host)) === undefined) {
       return candidate;
     }
   }
@@ -130,8 +148,9 @@ for (const [index, { variable, port }] of listeners.entries()) {
 const busy: { variable: string; port: number; host: string; suggestion: number }[] = [];
 for (const { variable, port, host } of listeners) {
   if (port === 0) continue;
-  const problem = await portProblem(port, host);
-  if (problem === undefined) continue;
+  const found = await servingProblem(port, host);
+  if (found === undefined) continue;
+  const { problem, on } = found;
   if (problem === "EADDRNOTAVAIL") {
     // The host is the one to change, not the port.
     const hostVariable = variable.replace(/_PORT$/, "_HOST");
@@ -145,12 +164,16 @@ for (const { variable, port, host } of listeners) {
   }
   // Not a port another service uses or another suggestion names: the command must work as is.
   const taken = [...listeners.map((l) => l.port), ...busy.map((b) => b.suggestion)];
-  busy.push({ variable, port, host, suggestion: await freePortAfter(port, host, taken) });
+  busy.push({ variable, port, host: on, suggestion: await freePortAfter(port, host, taken) });
 }
 if (busy.length > 0) {
-  // A running shop's database folder: the suggested command gives the shop another.
-  const database = environment.SHOP_API_DATABASE?.trim();
-  const held = database !== undefined && database !== "" && (await isDataDirHeld(database));
+  // A running shop's database folder, the one set or the default one (another pnpm dev's shop
+  // holds it): the suggested command gives the shop another.
+  const set = environment.SHOP_API_DATABASE?.trim();
+  const { REPO_ROOT: root } = await import("@ciba-testbed/stack");
+  const held = await isDataDirHeld(
+    set === undefined || set === "" ? path.join(root, ".data", "shop-api") : set,
+  );
   fail(busyPortsLine(busy, held), 1);
 }
 
@@ -177,7 +200,13 @@ function busyPortsLine(ports: typeof busy, databaseHeld: boolean): string {
   // A shop on another port is most likely a second stack's, whose database this one's default
   // (.data/shop-api) is: a second shop needs a database of its own, or it stops at start. So
   // does one whose SHOP_API_DATABASE a running shop holds: "<it>-<port>".
-  const shopPort = suggestions.get("SHOP_API_PORT");
+  // A shop whose port did not move but whose database another shop holds (a second pnpm dev
+  // beside a first, another service's port busy) needs one of its own just the same.
+  const shopPort =
+    suggestions.get("SHOP_API_PORT") ??
+    (databaseHeld
+      ? listeners.find(({ variable }) => variable === "SHOP_API_PORT")?.port
+      : undefined);
   const database = set("SHOP_API_DATABASE");
   const ownDatabase =
     shopPort === undefined

@@ -621,6 +621,67 @@ describe("pnpm dev", () => {
     }
   });
 
+  it("names a database of its own for a shop that stays on its port, when a running shop holds the one it would use", async () => {
+    // A second pnpm dev beside a first, another service's port busy: the suggested command kept
+    // the shop's database, which the first stack's shop holds, and stopped at the shop's start.
+    const folder = mkdtempSync(path.join(tmpdir(), "dev-held-shop-"));
+    const lock = await lockDataDir(folder);
+    const held = await holdPort();
+    try {
+      const [shopPort, agentPort] = [String(await freePort()), String(await freePort())];
+      const dev = runDev(DEV_SCRIPT, {
+        MOCK_AUTH0_PORT: String(held.port),
+        SHOP_API_PORT: shopPort,
+        AGENT_PORT: agentPort,
+        SHOP_API_DATABASE: folder,
+      });
+      expect(await dev.exited).toBe(1);
+      expect(dev.stderr()).toMatch(
+        new RegExp(
+          `, e\\.g\\. MOCK_AUTH0_PORT=\\d+ SHOP_API_PORT=${shopPort} AGENT_PORT=${agentPort} LOG_LEVEL=warn SHOP_API_DATABASE=${escapeRegExp(`${folder}-${shopPort}`)} pnpm dev\n$`,
+        ),
+      );
+    } finally {
+      held.server.close();
+      await lock.release();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("stops when another process listens on ::1 at a service's port, where a browser's localhost goes first", async () => {
+    const v6 = createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      v6.once("error", () => {
+        resolve(false);
+      });
+      v6.listen({ port: 0, host: "::1", ipv6Only: true }, () => {
+        resolve(true);
+      });
+    });
+    // A machine without IPv6 has no ::1 for a browser to reach either.
+    if (!listening) return;
+    const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
+    try {
+      const { port } = v6.address() as AddressInfo;
+      const [mockAuth0Port, shopPort] = [String(await freePort()), String(await freePort())];
+      const dev = runDev(DEV_SCRIPT, {
+        MOCK_AUTH0_PORT: mockAuth0Port,
+        SHOP_API_PORT: shopPort,
+        AGENT_PORT: String(port),
+        SHOP_API_DATABASE: path.join(unused, "db"),
+      });
+      expect(await dev.exited).toBe(1);
+      expect(dev.stderr()).toMatch(
+        new RegExp(
+          `^pnpm dev: port ${port} \\(AGENT_PORT\\) on ::1 \\(where a browser's localhost goes first\\) is in use by another process: stop it, or choose another port, e\\.g\\. MOCK_AUTH0_PORT=${mockAuth0Port} SHOP_API_PORT=${shopPort} AGENT_PORT=\\d+ `,
+        ),
+      );
+    } finally {
+      v6.close();
+      rmSync(unused, { recursive: true, force: true });
+    }
+  });
+
   it("names the host variable, not the port's, for a host that is no address of this machine", async () => {
     const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
     try {
