@@ -351,6 +351,44 @@ describe("malformed input", () => {
     expect(JSON.parse(answer.body)).toMatchObject({ error: "invalid_client" });
   });
 
+  it("refuses a key repeated in a JSON body with 400 invalid_request naming it, on every route that reads JSON", async () => {
+    // JSON.parse keeps the last value where a form's repeated parameter is refused.
+    for (const [method, endpoint, body, name] of [
+      ["POST", "/bc-authorize", '{"scope":"openid","scope":"openid product:buy"}', "scope"],
+      ["POST", "/oauth/token", '{"grant_type":"a","client_id":"b","grant_type":"c"}', "grant_type"],
+      ["POST", "/oauth/revoke", '{"token":"a","token":"b"}', "token"],
+      ["PUT", "/approver/api/policy", '{"default":"approve","default":"deny"}', "default"],
+      ["PUT", "/approver/api/policy", '{"rules":[{"a":1,"a":2}]}', "rules[0].a"],
+      [
+        "POST",
+        "/bc-verify/api/consent",
+        '{"consent":"a","decision":"deny","decision":"approve"}',
+        "decision",
+      ],
+    ] as const) {
+      const answer = await client.send(
+        rawRequest(method, endpoint, { "Content-Type": JSON_TYPE }, body),
+      );
+      expect(answer.status, endpoint).toBe(400);
+      expect(JSON.parse(answer.body), endpoint).toEqual({
+        error: "invalid_request",
+        error_description:
+          `${name} must not be repeated: the JSON body names it more than once in one object, ` +
+          "and only one of its values would be read; send it once",
+      });
+    }
+    // The same name in two objects is no repeat: refused here for what it says, no client.
+    const answer = await client.send(
+      rawRequest(
+        "POST",
+        "/oauth/token",
+        { "Content-Type": JSON_TYPE },
+        '{"a":{"b":1},"c":{"b":1}}',
+      ),
+    );
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "invalid_client" });
+  });
+
   it.each([["gzip"], ["deflate"], ["br"]])(
     "answers a body that is not valid %s with 400 invalid_request that says what to change",
     async (encoding) => {

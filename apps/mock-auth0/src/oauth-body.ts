@@ -1,7 +1,8 @@
 import { json, urlencoded } from "express";
 import type { Request, RequestHandler } from "express";
 import { writtenOut } from "@ciba-testbed/shared";
-import { BODY_REFUSED, requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
+import { BODY_REFUSED, requireUtf8Body } from "@ciba-testbed/shared/http";
+import { verifyJsonParameters } from "@ciba-testbed/shared/http/json-repeated-keys";
 import qs from "qs";
 
 /** Options of body-parser's `urlencoded({ extended: false })`, which `parseForm` matches. */
@@ -31,7 +32,7 @@ export function oauthBody(limitBytes: number): RequestHandler {
     limit: limitBytes,
     parameterLimit: PARAMETER_LIMIT,
   });
-  const jsonBody: RequestHandler = json({ limit: limitBytes, verify: verifyJsonDepth });
+  const jsonBody: RequestHandler = json({ limit: limitBytes, verify: verifyJsonParameters });
   return (req, res, next) => {
     const length = plainFormLength(req, limitBytes);
     if (length === undefined) {

@@ -358,6 +358,40 @@ describe("POST /bc-authorize", () => {
     });
   });
 
+  it("refuses a key repeated in a JSON body as it refuses a repeated form parameter, naming it", async () => {
+    const h = await createHarness();
+    const { default: request } = await import("supertest");
+    const params = Object.entries(defaultAuthorizeParams())
+      .filter(([name]) => name !== "scope")
+      .map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`)
+      .join(",");
+    const send = (json: string) =>
+      request(h.app).post("/bc-authorize").type("json").send(`{${params},${json}}`).expect(400);
+    // JSON.parse keeps the last: the client would get product:buy it may think it did not ask for.
+    const scope = await send('"scope":"openid","scope":"openid product:buy"');
+    expect(scope.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "scope must not be repeated: the JSON body names it more than once in one object, " +
+        "and only one of its values would be read; send it once",
+    });
+    // Written with an escape, it is the same key; inside authorization_details, named by its path.
+    const escaped = await send('"scope":"openid","\\u0073cope":"openid"');
+    expect(escaped.body).toMatchObject({
+      error_description: expect.stringMatching(/^scope must not be repeated: /),
+    });
+    const nested = await send(
+      '"scope":"openid","authorization_details":[{"type":"product_purchase","type":"x"}]',
+    );
+    expect(nested.body).toMatchObject({
+      error: "invalid_request",
+      error_description: expect.stringMatching(
+        /^authorization_details\[0\]\.type must not be repeated: /,
+      ),
+    });
+    expect(h.store.size).toBe(0);
+  });
+
   it("writes out in error_description what a person could not see or read", async () => {
     const h = await createHarness();
     const described = async (params: Record<string, string>, status = 400) =>

@@ -1,5 +1,6 @@
 import type { Clock } from "@ciba-testbed/shared";
-import { requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
+import { verifyJsonParameters } from "@ciba-testbed/shared/http/json-repeated-keys";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -215,7 +216,7 @@ export function controlApi(deps: ControlApiDeps): Router {
       next();
     },
     requireUtf8Body,
-    json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonDepth }),
+    json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonParameters }),
   );
 
   // The approver page asks whether the tenant takes the token it was given.

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 
 import type { Clock } from "@ciba-testbed/shared";
-import { requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
+import { requireUtf8Body } from "@ciba-testbed/shared/http";
+import { verifyJsonParameters } from "@ciba-testbed/shared/http/json-repeated-keys";
 import { Router, json } from "express";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
@@ -117,7 +118,7 @@ export function emailConsent(deps: EmailConsentDeps): Router {
     noStore,
     sameOriginOnly("the consent page"),
     requireUtf8Body,
-    json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonDepth }),
+    json({ limit: CONTROL_BODY_LIMIT, verify: verifyJsonParameters }),
     (req, res) => {
       // Any other type leaves the body unread: the decision would be said to be missing.
       if (req.is("application/json") !== "application/json") {
