@@ -562,6 +562,33 @@ describe("POST /bc-authorize", () => {
     expect(response.body).toMatchObject({ expires_in: 120 });
   });
 
+  it("refuses a login_hint sent as a JSON object rather than a string holding one, saying what to send", async () => {
+    const h = await createHarness();
+    const body = jsonBody([
+      { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
+    ]);
+    const hint: unknown = JSON.parse(body.login_hint);
+    for (const [sent, kind] of [
+      [hint, "object"],
+      [[hint], "array"],
+    ] as const) {
+      const response = await request(h.app)
+        .post("/bc-authorize")
+        .send({ ...body, login_hint: sent })
+        .expect(400);
+      expect(response.body).toEqual({
+        error: "invalid_request",
+        error_description:
+          `login_hint must be a string, not a JSON ${kind}: send the iss_sub object as JSON ` +
+          `text (JSON.stringify it), "login_hint":"{\\"format\\":\\"iss_sub\\",\\"iss\\":\\"${ISSUER}\\",` +
+          '\\"sub\\":\\"<user id>\\"}"',
+      });
+    }
+    expect(h.store.size).toBe(0);
+    // The same object as a string is the login_hint Auth0's reference and SDKs send.
+    await request(h.app).post("/bc-authorize").send(body).expect(200);
+  });
+
   it("refuses a JSON body whose authorization_details hold a lone surrogate, and keeps nothing", async () => {
     const h = await createHarness();
     const { default: request } = await import("supertest");

@@ -4,6 +4,7 @@ import {
   MAX_REQUESTED_EXPIRY_SECONDS,
   authorizationDetailsSchema,
   bindingMessageProblems,
+  isRecord,
 } from "@ciba-testbed/shared";
 import type { AuthorizationDetail, Clock } from "@ciba-testbed/shared";
 import type { Request, RequestHandler } from "express";
@@ -43,6 +44,26 @@ export interface BcAuthorizeDeps {
 }
 
 const defaultAuthReqId = () => randomId();
+
+/**
+ * The `login_hint` as sent: a string, which holds the iss_sub object as JSON text. Auth0's
+ * Back-Channel Login reference types it a string (where `authorization_details` is an array),
+ * and its SDKs send `JSON.stringify` of the object; a JSON body that sends the object itself is
+ * refused with what to send instead, rather than read as the text it would have been.
+ */
+function loginHintText(req: Request, issuer: string): string | undefined {
+  // Read first: a form's repeated login_hint is refused as such.
+  const text = param(req, "login_hint");
+  const sent: unknown = isRecord(req.body) ? req.body.login_hint : undefined;
+  if (typeof sent === "object" && sent !== null) {
+    throw errors.invalidRequest(
+      `login_hint must be a string, not a JSON ${Array.isArray(sent) ? "array" : "object"}: ` +
+        "send the iss_sub object as JSON text (JSON.stringify it), " +
+        `"login_hint":"{\\"format\\":\\"iss_sub\\",\\"iss\\":\\"${issuer}\\",\\"sub\\":\\"<user id>\\"}"`,
+    );
+  }
+  return text;
+}
 
 function parseLoginHint(raw: string | undefined, issuer: string): string {
   if (raw === undefined || raw === "") {
@@ -242,7 +263,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       throw errors.invalidRequest("openid scope must be requested");
     }
 
-    const userId = parseLoginHint(param(req, "login_hint"), issuer);
+    const userId = parseLoginHint(loginHintText(req, issuer), issuer);
     const user = directory.users.get(userId);
     if (!user) throw errors.unknownUserId(UNKNOWN_USER_ID);
 
