@@ -6,6 +6,7 @@ import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { pino } from "pino";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 import { answerNodeRefusals } from "@ciba-testbed/shared/http";
@@ -61,15 +62,20 @@ describe("startMockAuth0's issuer", () => {
   });
 });
 
-/** `request` sent as written over TLS, and the answer read until the tenant closes. */
+/**
+ * `request` sent as written over TLS, and the answer read until the tenant closes. `keepOpen`:
+ * the client's side stays open after it, as a client whose body stalled.
+ */
 function rawAnswer(
   port: number,
   ca: string,
   request: string,
+  keepOpen = false,
 ): Promise<{ status: number; headers: string; body: unknown }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port, ca, servername: "localhost" }, () => {
-      socket.end(request);
+      if (keepOpen) socket.write(request);
+      else socket.end(request);
     });
     let text = "";
     socket.setEncoding("utf8");
@@ -166,5 +172,63 @@ describe("what Node answers or drops itself", () => {
     expect(tunnel).toMatchObject({ status: 405, body: invalid(/^CONNECT is not served/) });
     expect(tunnel.headers).toMatch(/\r\nallow: \r\n/);
     expect(tunnel.headers).toContain("content-type: application/json; charset=utf-8");
+  });
+});
+
+describe("a request whose body stops short", () => {
+  it("is answered 408 with the tenant's JSON error once its time is up, and logged once at info", async () => {
+    const certDir = mkdtempSync(path.join(tmpdir(), "server-certs-"));
+    const records: { level: number; msg: string; res?: { statusCode: number } }[] = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => records.push(JSON.parse(line)) },
+    );
+    const tenant = await startMockAuth0({
+      tenant: loadTenant(),
+      port: 0,
+      host: "127.0.0.1",
+      certDir,
+      keys: await testKeys(),
+      logger,
+    });
+    onTestFinished(async () => {
+      await tenant.close();
+      rmSync(certDir, { recursive: true, force: true });
+    });
+    // 30 s for a request to arrive, checked every second; here 0.3 s.
+    expect(tenant.server.requestTimeout).toBe(30_000);
+    expect(tenant.server.headersTimeout).toBe(30_000);
+    tenant.server.requestTimeout = 300;
+    tenant.server.headersTimeout = 300;
+    const ca = readFileSync(tenant.caCertPath, "utf8");
+
+    // The headers, a tenth of the body, then nothing: held for Node's 300 s before.
+    const started = Date.now();
+    const answer = await rawAnswer(
+      tenant.port,
+      ca,
+      "POST /oauth/token HTTP/1.1\r\nHost: localhost\r\n" +
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n" +
+        "grant_type",
+      true,
+    );
+
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(answer.status).toBe(408);
+    expect(answer.headers).toContain("content-type: application/json; charset=utf-8");
+    expect(answer.headers).toContain("connection: close");
+    expect(answer.body).toEqual({
+      error: "invalid_request",
+      error_description:
+        "The request did not arrive whole within 0.3 s: its body stopped short of its " +
+        "Content-Length, or came too slowly. Send the whole request again, with as many bytes " +
+        "of body as its Content-Length says",
+    });
+    // The request log's one record of it, at info as any other refusal of a client's request.
+    await expect.poll(() => records.filter((record) => record.res !== undefined)).toHaveLength(1);
+    const logged = records.filter((record) => record.res !== undefined || record.level >= 40);
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 30, msg: "request completed", res: { statusCode: 408 } }),
+    ]);
   });
 });

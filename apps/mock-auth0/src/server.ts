@@ -4,7 +4,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { systemClock } from "@ciba-testbed/shared";
-import { ExpressMessageClasses, answerNodeRefusals, answerWith } from "@ciba-testbed/shared/http";
+import {
+  ExpressMessageClasses,
+  REQUEST_ARRIVAL_OPTIONS,
+  answerNodeRefusals,
+  answerWith,
+} from "@ciba-testbed/shared/http";
 import { serveUntilStopped, serverUrl, urlHostOf } from "@ciba-testbed/shared/node";
 import type { Clock } from "@ciba-testbed/shared";
 import type { Express } from "express";
@@ -133,6 +138,8 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     ca: [],
     // Answered by the app, as a JSON error: Node's own 400 has an empty body.
     requireHostHeader: false,
+    // 30 s for a request to arrive whole, not Node's 300 s; answered 408.
+    ...REQUEST_ARRIVAL_OPTIONS,
     ...messages.serverOptions,
   });
   server.keepAliveTimeout = 5_000;

@@ -1,7 +1,12 @@
 import { createServer } from "node:http";
 import type { RequestListener, Server, ServerResponse } from "node:http";
 
-import { answerNodeRefusals, answerWith, serverOptionsFor } from "@ciba-testbed/shared/http";
+import {
+  REQUEST_ARRIVAL_OPTIONS,
+  answerNodeRefusals,
+  answerWith,
+  serverOptionsFor,
+} from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
@@ -48,6 +53,7 @@ export function createHttpServer(
 ): ShopHttpServer {
   const server = createServer({
     requireHostHeader: false,
+    ...REQUEST_ARRIVAL_OPTIONS,
     ...(isExpressApp(app) ? serverOptionsFor(app) : {}),
   });
   answerNodeRefusals(server, errors, {

@@ -1,5 +1,5 @@
-import { STATUS_CODES } from "node:http";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { STATUS_CODES, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerOptions } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -56,12 +56,44 @@ function endWith(socket: Duplex, error: OAuthError): void {
 }
 
 /**
+ * How long a request may take to arrive, from its first byte to the last of its body: 30 s.
+ * Node's own bound is 300 s (`requestTimeout`), so a client that sent its headers and part of a
+ * body, then nothing (`Content-Length: 100` and 10 bytes), held a request, its socket and its
+ * body reader for five minutes. Proxies in front of real servers give up far sooner: nginx waits
+ * 60 s for the headers and 60 s between two reads of a body (`client_header_timeout`,
+ * `client_body_timeout`), Apache's mod_reqtimeout 20 s for a body's first bytes, and HAProxy's
+ * examples give a whole request 10 s (`timeout http-request`). The bodies these servers read
+ * are small (20 KB at most for the tenant's OAuth endpoints, 64 KB for its control API), so
+ * 30 s for all of it refuses no honest client on a slow link, and bounds what a stalled one
+ * holds. `answerNodeRefusals` answers such a request `408`.
+ */
+export const REQUEST_ARRIVAL_LIMIT_MS = 30_000;
+
+/**
+ * The server options that bound a request's arrival to `REQUEST_ARRIVAL_LIMIT_MS`: Node's bound
+ * for the headers alone (`headersTimeout`, 60 s) within it, and Node's look for requests past
+ * it once a second (`connectionsCheckingInterval`, a walk over the open connections in C++; 30 s
+ * by default, which would let a stalled request live up to a minute).
+ */
+export const REQUEST_ARRIVAL_OPTIONS = {
+  requestTimeout: REQUEST_ARRIVAL_LIMIT_MS,
+  headersTimeout: REQUEST_ARRIVAL_LIMIT_MS,
+  connectionsCheckingInterval: 1_000,
+} as const satisfies ServerOptions;
+
+/**
  * Gives the requests Node answers itself with an empty body and the CONNECT it closes
  * unanswered the server's own JSON error: a request its parser refuses (`400`; request line and
  * headers over the limit, `431`; too slow to arrive, `408`), an `Expect` other than
  * `100-continue` (`417`, RFC 9110 section 10.1.1), and a CONNECT (`405` with an empty `Allow`:
  * its target is no resource here, RFC 9110 section 9.3.6). Over TLS as over plain HTTP: the
  * answer goes through the connection's socket.
+ *
+ * A request too slow to arrive (`REQUEST_ARRIVAL_OPTIONS`) whose headers came, so that the app
+ * took it and waits for its body, is answered `408` through its own response, with `Connection:
+ * close`: the app's request log records it once, as any other answer of the app, at the level it
+ * gives a client's fault, and its body reader sees the connection end. One whose headers never
+ * came is answered on the socket, as Node would.
  */
 export function answerNodeRefusals(
   server: Server | HttpsServer,
@@ -76,7 +108,11 @@ export function answerNodeRefusals(
             "shorten the URL or the headers",
         );
       case "ERR_HTTP_REQUEST_TIMEOUT":
-        return errors.requestTimeout("The request took too long to arrive");
+        return errors.requestTimeout(
+          `The request did not arrive whole within ${String(server.requestTimeout / 1000)} s: ` +
+            "its body stopped short of its Content-Length, or came too slowly. Send the " +
+            "whole request again, with as many bytes of body as its Content-Length says",
+        );
       default:
         return errors.invalidRequest(
           "The HTTP request is malformed (request line, header syntax, Content-Length or " +
@@ -89,12 +125,23 @@ export function answerNodeRefusals(
     // A TLS connection whose handshake never ended (ERR_TLS_HANDSHAKE_TIMEOUT: a client that
     // connected and sent nothing) cannot carry an answer: written, it waited unsent for ever,
     // and the connection held its file descriptor after the client had gone.
-    if (
-      error.code === "ECONNRESET" ||
-      error.code?.startsWith("ERR_TLS_") === true ||
-      !socket.writable ||
-      socket.bytesWritten > 0
-    ) {
+    if (error.code === "ECONNRESET" || error.code?.startsWith("ERR_TLS_") === true) {
+      socket.destroy();
+      return;
+    }
+    // The response of a request the app took whose body is still arriving (Node's own handler
+    // reads the same field).
+    const inFlight = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && inFlight instanceof ServerResponse) {
+      if (!socket.writable || inFlight.headersSent) {
+        socket.destroy();
+        return;
+      }
+      inFlight.shouldKeepAlive = false;
+      answerWith(inFlight as ServerResponse, malformed(error.code));
+      return;
+    }
+    if (!socket.writable || socket.bytesWritten > 0) {
       socket.destroy();
       return;
     }
