@@ -662,6 +662,47 @@ describe("the approver page's cards", () => {
     }
   });
 
+  it("says on the email's consent page that the tenant did not answer in time when it takes a read or an answer and never answers", async () => {
+    const href = await emailLink("late-email", "Late tenant check");
+    const tab = await browser.newPage();
+    try {
+      const consentApi = (url: URL) => url.pathname === "/bc-verify/api/consent";
+      const late =
+        "the tenant did not answer within 10 s (is mock-auth0 stuck, or its machine overloaded?)";
+      // The tenant takes the first read and never answers it: the page waited for good.
+      await tab.route(consentApi, () => undefined, { times: 1 });
+      await tab.clock.install();
+      await tab.goto(href);
+      await tab.getByText("Loading the request…").waitFor();
+      await tab.clock.runFor(10_000);
+      const alert = tab.getByRole("alert");
+      await expect
+        .poll(() => alert.textContent())
+        .toBe(`Could not load the request: ${late}. Try again in a moment.`);
+      await expect(tab.getByText("Loading the request…").isVisible()).resolves.toBe(false);
+      await tab.getByRole("button", { name: "Try again" }).click();
+      await tab.getByText("Shopping agent asks for your approval").waitFor();
+
+      // It takes the person's answer and never answers that either.
+      await tab.route(consentApi, () => undefined, { times: 1 });
+      const approve = tab.getByRole("button", { name: "Approve: Late tenant check" });
+      await approve.click();
+      await expect(approve.isDisabled()).resolves.toBe(true);
+      await tab.clock.runFor(10_000);
+      await expect
+        .poll(() => tab.locator("#error").textContent())
+        .toBe(
+          `Could not approve: ${late}, so your answer may or may not have been taken. Reload ` +
+            "this page to see: it shows the request again while it waits, or says the link was used.",
+        );
+      await expect(tab.locator("#error:focus").count()).resolves.toBe(1);
+      await expect(approve.isEnabled()).resolves.toBe(true);
+    } finally {
+      await tab.close();
+      tenant.store.decide("late-email", "deny", "control-api");
+    }
+  });
+
   it("counts under Waiting for you only the requests it lists there, and says when they are all under Email", async () => {
     for (const request of tenant.store.list({ statuses: ["pending"], limit: 50 }).requests) {
       tenant.store.decide(request.authReqId, "deny", "control-api");

@@ -53,9 +53,32 @@ function fill(consent) {
   show("consent");
 }
 
-async function answerOf(response) {
-  const body = await response.json().catch(() => ({}));
-  return body.error_description ?? `The server answered ${response.status}`;
+// How long the page waits for the tenant's answer, its body included. A tenant that takes a
+// request and never answers (stuck, or its machine swamped) would otherwise leave the page on
+// "Loading the request…", or its buttons pressed, for good.
+const ANSWER_WAIT_SECONDS = 10;
+const NO_ANSWER_IN_TIME = `the tenant did not answer within ${ANSWER_WAIT_SECONDS} s (is mock-auth0 stuck, or its machine overloaded?)`;
+
+// The tenant's answer to a request: `{ status, ok, body }` (`body` undefined when it is no JSON,
+// or was cut off), or `{ failed: "unreachable" }` (no connection) or `{ failed: "late" }` (no
+// whole answer within ANSWER_WAIT_SECONDS).
+async function ask(url, init = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ANSWER_WAIT_SECONDS * 1000);
+  try {
+    const response = await fetch(url, { ...init, signal: controller.signal });
+    const body = await response.json().catch(() => undefined);
+    if (controller.signal.aborted) return { failed: "late" };
+    return { status: response.status, ok: response.ok, body };
+  } catch {
+    return { failed: controller.signal.aborted ? "late" : "unreachable" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function refusalOf(answer) {
+  return answer.body?.error_description ?? `The server answered ${answer.status}`;
 }
 
 // The pressed button is disabled, then hidden with the form: focus would fall to the page's
@@ -66,19 +89,27 @@ async function decide(decision, client) {
   buttons.forEach((button) => (button.disabled = true));
   $("error").hidden = true;
   try {
-    const response = await fetch("/bc-verify/api/consent", {
+    const answer = await ask("/bc-verify/api/consent", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ consent: token, decision }),
-    }).catch(() => {
-      throw new Error(`${NO_ANSWER}. Answer again once it is back.`);
     });
-    if (response.status === 404) {
-      gone(await answerOf(response));
+    if (answer.failed === "unreachable") {
+      throw new Error(`${NO_ANSWER}. Answer again once it is back.`);
+    }
+    // The tenant may have taken the answer without saying so: reading the request again tells.
+    if (answer.failed === "late") {
+      throw new Error(
+        `${NO_ANSWER_IN_TIME}, so your answer may or may not have been taken. Reload this ` +
+          "page to see: it shows the request again while it waits, or says the link was used.",
+      );
+    }
+    if (answer.status === 404) {
+      gone(refusalOf(answer));
       $("gone-title").focus();
       return;
     }
-    if (!response.ok) throw new Error(await answerOf(response));
+    if (!answer.ok) throw new Error(refusalOf(answer));
     const approved = decision === "approve";
     $("done-title").textContent = approved ? "Request approved" : "Request denied";
     $("done-text").textContent = approved
@@ -109,29 +140,30 @@ async function load(retried) {
   if (loading) return;
   loading = true;
   try {
-    const response = await fetch(
-      `/bc-verify/api/consent?consent=${encodeURIComponent(token)}`,
-    ).catch(() => undefined);
-    if (response === undefined) {
+    const answer = await ask(`/bc-verify/api/consent?consent=${encodeURIComponent(token)}`);
+    if (answer.failed === "late") {
+      unreachable(`${NO_ANSWER_IN_TIME}. Try again in a moment.`, retried);
+      return;
+    }
+    if (answer.failed === "unreachable") {
       unreachable(`${NO_ANSWER}. Try again once it is back.`, retried);
       return;
     }
-    if (response.status >= 500) {
-      unreachable(await answerOf(response), retried);
+    if (answer.status >= 500) {
+      unreachable(refusalOf(answer), retried);
       return;
     }
-    if (!response.ok) {
-      gone(await answerOf(response));
+    if (!answer.ok) {
+      gone(refusalOf(answer));
       if (retried) $("gone-title").focus();
       return;
     }
     // An answer cut off as the tenant stopped is no answer either.
-    const consent = await response.json().catch(() => undefined);
-    if (consent === undefined) {
+    if (answer.body === undefined) {
       unreachable(`${NO_ANSWER}. Try again once it is back.`, retried);
       return;
     }
-    fill(consent);
+    fill(answer.body);
     if (retried) $("consent-title").focus();
   } finally {
     loading = false;
