@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { get } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import fc from "fast-check";
 import { pino } from "pino";
 import type { LevelWithSilent } from "pino";
 import request from "supertest";
@@ -185,10 +186,64 @@ describe("the request log", () => {
     ["http://user@localhost/jwks.json", "http://[redacted]@localhost/jwks.json"],
     ["HTTPS://a:b@c@host:1/x?scope=openid", "HTTPS://[redacted]@host:1/x?scope=openid"],
     ["//u:p@host/x", "//[redacted]@host/x"],
-    ["https://host/a@b", "https://host/a@b"],
+    // A password sent as typed may hold a "/", ":", ";" or "@" before the "@" that ends it ...
+    [
+      "https://u:SECRETS/LASH@localhost:4010/jwks.json",
+      "https://[redacted]@localhost:4010/jwks.json",
+    ],
+    ["//u:SLASH2/SECRET@localhost:4010/x", "//[redacted]@localhost:4010/x"],
+    [
+      "https://u:S;E@C:R/ET@localhost:4010/x?scope=openid",
+      "https://[redacted]@localhost:4010/x?scope=openid",
+    ],
+    // ... so a path's "@" is taken for one (a user part "host/a", or a path "/a@b") ...
+    ["https://host/a@b", "https://[redacted]@b"],
+    // ... and one holding a "?" or "#" reads as a query or fragment holding an "@" (a password
+    // "SEC?RETQ", or a query "RETQ@localhost..."), so with an "@" after them nothing shows.
+    ["https://u:SEC?RETQ@localhost:4010/.well-known/openid-configuration", "https://[redacted]"],
+    ["https://u:SE#C/R?ET@localhost:4010/x?scope=openid", "https://[redacted]"],
+    ["https://host/a?scope=openid&login_hint=a@b", "https://[redacted]"],
+    ["https://host/a?token=SEC@RET", "https://[redacted]"],
     ["/u/login?x=a@b", "/u/login?[redacted]"],
   ])("shows %s as %s: user-info hidden in any absolute form, and only there", (url, shown) => {
     expect(withoutQueryCredentials(url)).toBe(shown);
+  });
+
+  it("shows no part of a password in a target's user-info, whatever characters it holds", () => {
+    // Upper-case letters only in the password: none may show.
+    const password = fc.string({
+      unit: fc.constantFrom(
+        "Q",
+        "Z",
+        "a",
+        "b",
+        "/",
+        "?",
+        "#",
+        "@",
+        ";",
+        "{",
+        "}",
+        "=",
+        "%",
+        ":",
+        " ",
+      ),
+      minLength: 1,
+      maxLength: 16,
+    });
+    const target = fc.constantFrom(
+      (pw: string) => `https://u:${pw}@localhost:4010/jwks.json`,
+      (pw: string) => `https://${pw}@localhost:4010/.well-known/openid-configuration?scope=openid`,
+      (pw: string) => `//u:${pw}@localhost:4010/authorize?client_id=agent&state=s`,
+      (pw: string) => `http://u:${pw}@127.0.0.1:4010/x#y`,
+    );
+    fc.assert(
+      fc.property(password, target, (pw, make) => {
+        expect(withoutQueryCredentials(make(pw))).not.toMatch(/[QZ]/);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("reads the query as the tenant does: repeated, encoded, bare and unreadable names", () => {

@@ -1,3 +1,4 @@
+import { withoutUserInfo } from "@ciba-testbed/shared";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { pinoHttp, startTime } from "pino-http";
@@ -101,21 +102,17 @@ function decodedName(name: string): string | undefined {
 }
 
 /**
- * The user-info of a request target in absolute form ("https://user:secret@host/path", RFC 9112
- * section 3.2.2), which Node keeps in `req.url` and the tenant answers as the path: a URL pasted
- * with its password. Up to the last "@" before the path, as the host follows it.
- */
-const USER_INFO = /^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)[^/?#]*@/;
-
-/**
- * A URL as the request log may show it, its user-info as `[redacted]`, and its query an allowlist: a caller may put anything in a URL (an
+ * A URL as the request log may show it, its user-info as `[redacted]` (that of a request target
+ * in absolute form, "https://user:secret@host/path", RFC 9112 section 3.2.2, which Node keeps in
+ * `req.url`: a URL pasted with its password, which may hold any character; `withoutUserInfo`),
+ * and its query an allowlist: a caller may put anything in a URL (an
  * `?api_key=` meant for another API, or a bare secret such as `?s3cr3t`, whose name is then the
  * secret). A parameter in `SHOWN_VALUES` is shown as sent, one in `SHOWN_NAMES` as
  * `name=[redacted]`, and any other, name and value, as `[redacted]`; a repeated one as often as
  * it came. A fragment, which no client should send, is `#[redacted]`.
  */
 export function withoutQueryCredentials(target: string): string {
-  const url = target.replace(USER_INFO, `$1${REDACTED}@`);
+  const url = withoutUserInfo(target, REDACTED);
   const hash = url.indexOf("#");
   const beforeHash = hash === -1 ? url : url.slice(0, hash);
   const fragment = hash === -1 ? "" : `#${REDACTED}`;

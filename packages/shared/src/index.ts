@@ -8,4 +8,5 @@ export * from "./oauth-error.js";
 export * from "./product-reference.js";
 export * from "./purchase.js";
 export * from "./token-buckets.js";
+export * from "./user-info.js";
 export * from "./written-out.js";
