@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+import { withoutUserInfo } from "@ciba-testbed/shared";
 import { serializeError } from "@ciba-testbed/shared/http";
 import { pino } from "pino";
 import type { DestinationStream, LevelWithSilent, Logger } from "pino";
@@ -44,26 +45,13 @@ const NAMED_QUERY_PARAMS = new Set(["access_token", "user"]);
 const ADMIN_ORDERS = /^\/admin\/orders\/?$/i;
 const REDACTED = encodeURIComponent("[Redacted]");
 
-/** A request target in absolute form (RFC 9112 section 3.2.2): a scheme and `//`. */
-const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
-
 /**
- * A target in absolute form with its user information (`http://user:password@host/...`, which
- * the shop refuses, and the log shows) as `[Redacted]@`: everything before the last `@` ahead
- * of the query, since a password sent without percent-encoding may hold a `/`.
+ * The URL with its user information and query redacted (see `NAMED_QUERY_PARAMS`): a target in
+ * absolute form (`http://user:password@host/...`, which the shop refuses, and the log shows)
+ * as `withoutUserInfo` shows it, whatever the password holds.
  */
-function withoutUserInfo(target: string): string {
-  const scheme = ABSOLUTE_FORM.exec(target)?.[0];
-  if (scheme === undefined) return target;
-  const queryStart = target.indexOf("?");
-  const beforeQuery = queryStart === -1 ? target : target.slice(0, queryStart);
-  const at = beforeQuery.lastIndexOf("@");
-  return at < scheme.length ? target : `${scheme}[Redacted]${target.slice(at)}`;
-}
-
-/** The URL with its user information and query redacted (see `NAMED_QUERY_PARAMS`). */
 export function redactUrl(sent: string): string {
-  const url = withoutUserInfo(sent);
+  const url = withoutUserInfo(sent, "[Redacted]");
   const queryStart = url.indexOf("?");
   if (queryStart === -1) return url;
   const path = url.slice(0, queryStart);
