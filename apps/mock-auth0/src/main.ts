@@ -3,6 +3,7 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
+  hideUrlsInNodeWarnings,
   keepServingWithoutOutput,
   listenFailureLine,
   loadServerConfig,
@@ -22,6 +23,8 @@ import { TenantFileError, loadTenantReport } from "./tenant/load-tenant.js";
 mapStacksOfCrashes();
 // A reader of its output that has gone, or a full disk, is no reason to stop serving.
 keepServingWithoutOutput("mock-auth0");
+// A request target Express hands to url.parse() is not quoted on stderr: it may hold a password.
+hideUrlsInNodeWarnings();
 await main().catch(exitOnStartError);
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { ConfigError } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
+  hideUrlsInNodeWarnings,
   keepServingWithoutOutput,
   listenFailureLine,
   loadServerConfig,
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
 
 // A reader of its output that has gone, or a full disk, is no reason to stop serving.
 keepServingWithoutOutput("model-server");
+// A request target Express hands to url.parse() is not quoted on stderr: it may hold a password.
+hideUrlsInNodeWarnings();
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     // Exit 2: the configuration is wrong, and starting again without changing it cannot help.

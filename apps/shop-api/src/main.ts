@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 
 import { ConfigError } from "@ciba-testbed/shared";
 import {
+  hideUrlsInNodeWarnings,
   keepServingWithoutOutput,
   loadServerConfig,
   mapStacksOfCrashes,
@@ -67,4 +68,6 @@ async function main(): Promise<void> {
 mapStacksOfCrashes();
 // A reader of its output that has gone, or a full disk, is no reason to stop serving.
 keepServingWithoutOutput("shop-api");
+// A request target Express hands to url.parse() is not quoted on stderr: it may hold a password.
+hideUrlsInNodeWarnings();
 await main();

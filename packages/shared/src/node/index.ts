@@ -18,6 +18,7 @@ export * from "./server-env.js";
 export * from "./source-mapped-stack.js";
 export * from "./short-lived-shop.js";
 export * from "./temp-cache.js";
+export * from "./url-warnings.js";
 export * from "./listen-host.js";
 export * from "./make-folder.js";
 export * from "./holder-lock.js";
