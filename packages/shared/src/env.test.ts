@@ -145,9 +145,55 @@ describe("hideCredentials", () => {
     ["jdbc:sqlserver://db;password={SEC;RET};user=sa", "jdbc:sqlserver://db;password=***;user=***"],
     ["jdbc:sqlserver://db;password={SE}}C;RET}", "jdbc:sqlserver://db;password=***"],
     ["jdbc:sqlserver://db;password={SEC;RET", "jdbc:sqlserver://db;password=***"],
+    // ... and any other character, before the user part and the query are looked for.
+    [
+      "jdbc:sqlserver://db;password={SE?CRET;x};user=sa",
+      "jdbc:sqlserver://db;password=***;user=***",
+    ],
+    ["jdbc:sqlserver://db;password={SE@CRET};user=sa", "jdbc:sqlserver://db;password=***;user=***"],
+    [
+      "jdbc:sqlserver://db;password = {SEC;RET};user=sa",
+      "jdbc:sqlserver://db;password =***;user=***",
+    ],
+    // An unbraced value runs to the next ";", whatever it holds.
+    ["jdbc:sqlserver://db;password=SE?C#RET;user=sa", "jdbc:sqlserver://db;password=***;user=***"],
+    ["jdbc:sqlserver://db;password=SE@CRET;user=sa", "jdbc:sqlserver://***"],
   ])("hides what could be a credential in %j", (value, shown) => {
     expect(hideCredentials(value)).toBe(shown);
     expect(hideCredentials(value)).not.toContain("SECRET");
+  });
+
+  it("hides a JDBC password whole, whatever characters it holds, braced or not", () => {
+    const specials = ["/", "?", "#", "@", ";", "{", "}", "=", "%", ":", " "];
+    for (const a of specials) {
+      for (const b of specials) {
+        for (const password of [`SE${a}CR${b}ET`, `${a}SECRET${b}`, `${a}${b}SECRET`]) {
+          const braced = `{${password.replaceAll("}", "}}")}}`;
+          for (const [value, shown] of [
+            [
+              `jdbc:sqlserver://db;password=${braced};user=sa`,
+              "jdbc:sqlserver://db;password=***;user=***",
+            ],
+            [
+              `jdbc:sqlserver://db;password = ${braced};user=sa`,
+              "jdbc:sqlserver://db;password =***;user=***",
+            ],
+            [
+              `jdbc:sqlserver://db:1433;user=sa;password=${braced}`,
+              "jdbc:sqlserver://db:1433;user=***;password=***",
+            ],
+          ]) {
+            expect(hideCredentials(value ?? "")).toBe(shown);
+          }
+          // Unbraced, a value ends at the next ";" (and cannot start with "{").
+          if (!password.includes(";") && !password.startsWith("{")) {
+            expect(hideCredentials(`jdbc:sqlserver://db;password=${password};user=sa`)).not.toMatch(
+              /[SECRT]/,
+            );
+          }
+        }
+      }
+    }
   });
 
   it.each([

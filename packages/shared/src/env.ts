@@ -95,26 +95,33 @@ export function hideUrlPasswords(url: URL): boolean {
  * without encoding may hold `@`, `/`, `:`, `?` or `#`; a token may stand alone,
  * `https://TOKEN@host`; a query value may hold an `@`, `?notify=ops@example.com`), every query
  * value (`?token=`, `?api_key=`, `?password=`), every value of a JDBC parameter after a ";"
- * (`;password=`) and the fragment. The scheme (or a chain of them,
+ * (`;password=`, whole whatever it holds, braced or not) and the fragment. The scheme (or a chain of them,
  * `jdbc:postgresql://`), host, port and path are kept, so the message still shows what is wrong; a value with none of these parts is
  * returned as typed, and one that could be read either way is `***` after its scheme.
  */
 export function hideCredentials(value: string): string {
   const scheme = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)+\/\//.exec(value)?.[0] ?? "";
-  let rest = value.slice(scheme.length);
+  // JDBC's parameters, after a ";": `jdbc:sqlserver://db;password=...`. First those in braces,
+  // which may hold any character, ";", "?", "#", "@" and spaces among them (SQL Server's
+  // `;password = {SEC;RET}`, "}}" for a "}"); one whose brace never closes runs to the end.
+  let rest = value
+    .slice(scheme.length)
+    .replace(/;([^;=]*)=\s*\{(?:[^}]|\}\})*(?:\}|$)/gu, ";$1=***");
   const at = userPartEnd(rest);
   if (at === "unclear") return `${scheme}***`;
-  if (at !== -1) rest = `***@${rest.slice(at + 1)}`;
+  if (at !== -1) {
+    // An "@" after a JDBC parameter may be its value's (`db;password=SE@CRET`): none shows.
+    if (/;[^;=]*=/u.test(rest.slice(0, at))) return `${scheme}***`;
+    rest = `***@${rest.slice(at + 1)}`;
+  }
+  // Then every other JDBC value, to the next ";", whatever it holds (`;password=SE?C#RET`).
+  const semicolon = rest.indexOf(";");
+  const pathEnd = rest.search(/[?#]/u);
+  if (semicolon !== -1 && (pathEnd === -1 || semicolon < pathEnd)) {
+    return `${scheme}${rest.slice(0, semicolon)}${rest.slice(semicolon).replace(/;([^;=]*)=[^;]*/gu, ";$1=***")}`;
+  }
   const hash = rest.indexOf("#");
   if (hash !== -1 && hash < rest.length - 1) rest = `${rest.slice(0, hash)}#***`;
-  // JDBC's own parameters, after a ";" in the path: `jdbc:sqlserver://db;password=...`. A value
-  // in braces may hold ";" (SQL Server's `;password={SEC;RET}`, "}}" for a "}"), and one whose
-  // brace never closes runs to the end.
-  const pathEnd = rest.search(/[?#]/u);
-  const path = pathEnd === -1 ? rest : rest.slice(0, pathEnd);
-  rest =
-    path.replace(/;([^;=]*)=(?:\{(?:[^}]|\}\})*(?:\}|$)|[^;]*)/gu, ";$1=***") +
-    rest.slice(path.length);
   const query = rest.indexOf("?");
   if (query === -1) return scheme + rest;
   const end = rest.includes("#", query) ? rest.indexOf("#", query) : rest.length;
