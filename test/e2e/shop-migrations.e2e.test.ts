@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 import {
   Catalog,
   DatabaseOpenError,
@@ -151,7 +153,7 @@ describe("shop-api's migrations on PostgreSQL", () => {
     }
   });
 
-  it("upgrade: refused while a replica of an older version or another session of the role is connected", async () => {
+  it("upgrade: refused while a replica of an older version or another session that names no shop is connected", async () => {
     const url = await postgres.createDatabase();
     // A database an older version (before 0002_record_start) migrated and serves.
     const older = await openDatabase(postgresql(url));
@@ -159,7 +161,7 @@ describe("shop-api's migrations on PostgreSQL", () => {
     await migrateToLatest(older.db, { [first!]: MIGRATIONS[first!]! });
     await older.close();
     // A replica that names itself a shop, without this version's schema, and one of a version
-    // that set no application_name (a session of the same role).
+    // that set no application_name (a session that names no shop).
     const named = new pg.Client({ connectionString: url, application_name: "shop-api 1234" });
     const unnamed = new pg.Client({ connectionString: url, application_name: "" });
     await Promise.all([named.connect(), unnamed.connect()]);
@@ -167,12 +169,12 @@ describe("shop-api's migrations on PostgreSQL", () => {
       const refused = openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) });
       await expect(refused).rejects.toThrow(DatabaseOpenError);
       await expect(refused).rejects.toThrow(
-        /^cannot migrate postgres:\/\/.*: other clients are connected to it \(1 connection of shop-api processes of another version, 1 other session of the same role, in pg_stat_activity\), .*: stop every other replica \(and close other sessions of this role\), then start the new version; nothing was changed$/,
+        /^cannot migrate postgres:\/\/.*: other clients are connected to it \(1 connection of shop-api processes of another version, 1 other session naming no shop-api, of any role \(a shop-api before 38e7d82 sets no application_name\)\), .* See who they are with 'select pid, usename, application_name, client_addr from pg_stat_activity where datname = current_database\(\)' .*: stop every other replica and close the other sessions .*, then start the new version; nothing was changed$/,
       );
       await named.end();
       await expect(
         openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) }),
-      ).rejects.toThrow(/\(1 other session of the same role, in pg_stat_activity\)/);
+      ).rejects.toThrow(/\(1 other session naming no shop-api, of any role /);
       const tables = new pg.Client(url);
       await tables.connect();
       const { rows } = await tables.query("select name from shop_migrations");
@@ -182,6 +184,52 @@ describe("shop-api's migrations on PostgreSQL", () => {
       await Promise.all([named.end().catch(() => undefined), unnamed.end()]);
     }
     const upgraded = await openShopStore(postgresql(url), catalog, {
+      clock: new ManualClock(STARTED),
+    });
+    expect(upgraded.migrated).toEqual(Object.keys(MIGRATIONS).sort().slice(1));
+    await upgraded.close();
+  });
+
+  it("upgrade: refused while an older replica connects as an app role, naming no shop (the README's least privilege)", async () => {
+    // The schema's owner migrates; replicas connect as an app role. Neither is a superuser, so
+    // the owner sees the app role's sessions without their backend_type.
+    const suffix = randomBytes(4).toString("hex");
+    const [owner, app, name] = [`owner_${suffix}`, `app_${suffix}`, `least_${suffix}`];
+    const admin = new pg.Client(postgres.url());
+    await admin.connect();
+    try {
+      await admin.query(`create role ${owner} login`);
+      await admin.query(`create role ${app} login`);
+      await admin.query(`create database ${name} owner ${owner}`);
+    } finally {
+      await admin.end();
+    }
+    const as = (role: string) => postgres.url(name).replace("//shop@", `//${role}@`);
+    // The older version, at the first migration, migrated by the owner; its replica as the app.
+    const older = await openDatabase(postgresql(as(owner)));
+    const [first] = Object.keys(MIGRATIONS).sort();
+    await migrateToLatest(older.db, { [first!]: MIGRATIONS[first!]! });
+    await older.close();
+    const grants = new pg.Client(as(owner));
+    await grants.connect();
+    await grants.query(
+      `grant select, insert, update, delete on all tables in schema public to ${app}`,
+    );
+    await grants.end();
+    const replica = new pg.Client({ connectionString: as(app), application_name: "" });
+    await replica.connect();
+    try {
+      const refused = openShopStore(postgresql(as(owner)), catalog, {
+        clock: new ManualClock(STARTED),
+      });
+      await expect(refused).rejects.toThrow(DatabaseOpenError);
+      await expect(refused).rejects.toThrow(
+        /^cannot migrate postgres:\/\/owner_.*\(0002_record_start\): other clients are connected to it \(1 other session naming no shop-api, of any role .*pg_stat_activity.*nothing was changed$/,
+      );
+    } finally {
+      await replica.end();
+    }
+    const upgraded = await openShopStore(postgresql(as(owner)), catalog, {
       clock: new ManualClock(STARTED),
     });
     expect(upgraded.migrated).toEqual(Object.keys(MIGRATIONS).sort().slice(1));

@@ -91,15 +91,17 @@ export interface OtherClients {
   /** Connections of shop-api processes of another version (`shop-api <id>` without this schema). */
   otherShops: number;
   /**
-   * Other client sessions of this database's role (the URL's user) that do not name themselves a
-   * shop: a shop-api before application_name was set, or psql and the like.
+   * Other client sessions on this database, of any role, that do not name themselves a shop: a
+   * shop-api before application_name was set (connecting as this role or, as the README's
+   * least-privilege setup has it, as an app role), or psql and the like. A session of a role
+   * this one may not see in full shows no `backend_type`: it counts as a client.
    */
-  sameRole: number;
+  unnamed: number;
   /** Sessions (no shop of this version) that hold Kysely's migration lock: migrating now. */
   migrating: number;
 }
 
-const NO_OTHER_CLIENTS: OtherClients = { otherShops: 0, sameRole: 0, migrating: 0 };
+const NO_OTHER_CLIENTS: OtherClients = { otherShops: 0, unnamed: 0, migrating: 0 };
 
 /** Kysely's advisory lock around its migrations (postgres-adapter.js), as `pg_locks` shows it. */
 const MIGRATION_LOCK_ID = 3853314791062309107n;
@@ -647,19 +649,24 @@ async function openPostgres(
     },
     otherClients: async (on) => {
       const thisVersion = `${SHOP_APPLICATION_NAME} % ${SHOP_SCHEMA_TAG}`;
+      // Another role's session shows its pid, role and application_name to any role, but its
+      // backend_type only to a superuser, a member of that role or of pg_read_all_stats: a
+      // session with none is taken for a client. Background processes (autovacuum) have no role.
       const { rows } = await sql<OtherClients>`
-        with others as (
-          select pid, usename, application_name from pg_stat_activity
+        with sessions as (
+          select pid, coalesce(application_name, '') as application_name from pg_stat_activity
           where datname = current_database() and pid <> pg_backend_pid()
-            and backend_type = 'client backend' and application_name not like ${thisVersion}
-        )
+            and usesysid is not null
+            and coalesce(backend_type, 'client backend') = 'client backend'
+        ),
+        others as (select * from sessions where application_name not like ${thisVersion})
         select
           (select count(*)::int from others
             where application_name = ${SHOP_APPLICATION_NAME}
               or application_name like ${`${SHOP_APPLICATION_NAME} %`}) as "otherShops",
           (select count(*)::int from others
-            where usename = current_user and application_name <> ${SHOP_APPLICATION_NAME}
-              and application_name not like ${`${SHOP_APPLICATION_NAME} %`}) as "sameRole",
+            where application_name <> ${SHOP_APPLICATION_NAME}
+              and application_name not like ${`${SHOP_APPLICATION_NAME} %`}) as "unnamed",
           (select count(*)::int from pg_locks l join others o on o.pid = l.pid
             where l.locktype = 'advisory' and l.granted
               and l.classid::bigint = ${String(MIGRATION_LOCK_ID >> 32n)}::bigint

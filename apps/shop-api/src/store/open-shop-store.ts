@@ -141,9 +141,10 @@ async function refuseResetWhileShopsServe(
  * tables under any of them still running: such a replica keeps serving on a schema it does not
  * know (before `0002_record_start`, it never reads the record of spent approvals, and after a
  * reset an approval spent before buys again there). So the migrations wait for the other
- * clients to go: shops of another version, sessions of the same role that name no shop (a shop
- * of a version that set no application_name), and sessions holding the migration lock. Looked
- * for again for up to a second, for a replica that has just stopped.
+ * clients to go: shops of another version, sessions of any role that name no shop (a shop of a
+ * version that set no application_name, connecting as this role or as an app role), and
+ * sessions holding the migration lock. Looked for again for up to a second, for a replica that
+ * has just stopped.
  */
 async function refuseUpgradeWhileOthersServe(
   database: ShopDatabase,
@@ -151,7 +152,7 @@ async function refuseUpgradeWhileOthersServe(
 ): Promise<void> {
   const pending = await pendingUpgrade(db);
   if (pending.length === 0) return;
-  const count = (others: OtherClients) => others.otherShops + others.sameRole + others.migrating;
+  const count = (others: OtherClients) => others.otherShops + others.unnamed + others.migrating;
   let others = await database.otherClients(db);
   for (let look = 1; count(others) > 0 && look < RESET_LOOKS; look++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -162,8 +163,9 @@ async function refuseUpgradeWhileOthersServe(
     others.otherShops > 0
       ? plural(others.otherShops, "connection") + " of shop-api processes of another version"
       : undefined,
-    others.sameRole > 0
-      ? plural(others.sameRole, "other session") + " of the same role"
+    others.unnamed > 0
+      ? plural(others.unnamed, "other session") +
+        " naming no shop-api, of any role (a shop-api before 38e7d82 sets no application_name)"
       : undefined,
     others.migrating > 0
       ? plural(others.migrating, "session") + " holding the migration lock"
@@ -171,10 +173,13 @@ async function refuseUpgradeWhileOthersServe(
   ].filter((part) => part !== undefined);
   throw new DatabaseOpenError(
     `cannot migrate ${database.where} to this version's schema (${pending.join(", ")}): other ` +
-      `clients are connected to it (${seen.join(", ")}, in pg_stat_activity), and a replica of ` +
-      "an older version would go on serving on tables it does not know (a rolling upgrade is " +
-      "not supported): stop every other replica (and close other sessions of this role), " +
-      "then start the new version; nothing was changed",
+      `clients are connected to it (${seen.join(", ")}), and a replica of an older version ` +
+      "would go on serving on tables it does not know (a rolling upgrade is not supported). " +
+      "See who they are with 'select pid, usename, application_name, client_addr from " +
+      "pg_stat_activity where datname = current_database()' on this database (as a superuser " +
+      "to see other roles' sessions in full): stop every other replica and close the other " +
+      "sessions (or end them with pg_terminate_backend(pid)), then start the new version; " +
+      "nothing was changed",
   );
 }
 
