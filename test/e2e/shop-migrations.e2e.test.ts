@@ -133,8 +133,9 @@ describe("shop-api's migrations on PostgreSQL", () => {
         clock: new ManualClock(STARTED + 60_000),
       });
       await expect(refused).rejects.toThrow(DatabaseOpenError);
+      // Its pool's connection and the one it holds for its life.
       await expect(refused).rejects.toThrow(
-        /^cannot reset postgres:\/\/.*: other shop-api processes are connected to it \(1 connection in pg_stat_activity\): stop every other replica, then run --reset again; nothing was changed$/,
+        /^cannot reset postgres:\/\/.*: other shop-api processes are connected to it \(2 connections in pg_stat_activity\): stop every other replica, then run --reset again; nothing was changed$/,
       );
       expect(await serving.store.stock()).toEqual(new Map([["p", 1]]));
       expect(await serving.store.recordBegan()).toBe(STARTED);

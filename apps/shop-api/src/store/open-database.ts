@@ -618,6 +618,10 @@ async function openPostgres(
     }
   }
   const db = new Kysely<ShopTables>({ dialect: new PostgresDialect({ pool }) });
+  const presence = holdPresence(
+    { application_name: applicationName, ...untimedConnection(url) },
+    onConnectionError,
+  );
   return {
     db,
     where,
@@ -675,10 +679,80 @@ async function openPostgres(
       return rows[0] ?? NO_OTHER_CLIENTS;
     },
     close: async () => {
+      await presence.close();
       await db.destroy();
       // Kysely ends only a pool it has used: one that served only the check above would keep
       // its connection open, a shop's to `otherShopConnections`, until it idled out.
       if (!pool.ended) await pool.end();
+    },
+  };
+}
+
+/** How long a shop waits before it opens its held connection again, at first and at most. */
+export const PRESENCE_RETRY_MS = { first: 500, most: 5_000 } as const;
+
+/**
+ * One connection the shop holds for as long as its database is open, named as its pool's are
+ * (`config.application_name`), so that it is always in `pg_stat_activity`: node-postgres' pool
+ * closes a connection idle for 10 s, and a replica that served nothing for that long held none,
+ * so that `--reset` (`otherShopConnections`) and an upgrade's start (`otherClients`) took it for
+ * gone and changed the tables under it. It sends no statement but one at its start, which turns
+ * off a server's `idle_session_timeout` (PostgreSQL 14 and newer; an older server does not know
+ * it) for it alone. Broken (PostgreSQL restarted, the session ended), it is said once to
+ * `onConnectionError` and opened again after `PRESENCE_RETRY_MS.first`, then at most every
+ * `PRESENCE_RETRY_MS.most` while it fails.
+ */
+function holdPresence(
+  config: pg.ClientConfig,
+  onConnectionError: (error: Error) => void,
+): { close(): Promise<void> } {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let waitMs: number = PRESENCE_RETRY_MS.first;
+  const again = () => {
+    client = undefined;
+    if (closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void open();
+    }, waitMs);
+    timer.unref();
+    waitMs = Math.min(waitMs * 2, PRESENCE_RETRY_MS.most);
+  };
+  const open = async () => {
+    const opening = new pg.Client({ ...config, keepAlive: true });
+    client = opening;
+    let broke = false;
+    const lost = (error?: Error) => {
+      if (broke) return;
+      broke = true;
+      if (error !== undefined && !closed) onConnectionError(error);
+      again();
+    };
+    opening.on("error", lost);
+    opening.on("end", () => {
+      lost();
+    });
+    try {
+      await opening.connect();
+      await opening.query("set idle_session_timeout = 0").catch((error: unknown) => {
+        // 42704: a server before PostgreSQL 14, which has no such timeout.
+        if ((error as { code?: unknown }).code !== "42704") throw error;
+      });
+      waitMs = PRESENCE_RETRY_MS.first;
+    } catch {
+      // Unreachable for now: the pool's requests say why. Tried again later.
+      await opening.end().catch(() => undefined);
+      lost();
+    }
+  };
+  void open();
+  return {
+    close: async () => {
+      closed = true;
+      clearTimeout(timer);
+      await client?.end().catch(() => undefined);
     },
   };
 }
