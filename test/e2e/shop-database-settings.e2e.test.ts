@@ -101,6 +101,17 @@ describe("shop-api on a PostgreSQL database with settings of its own", () => {
     );
   });
 
+  // Read-only before the first migration: told as read-only, not as migrated by a newer shop.
+  it("a read-only server at the first migration: one MigrationError saying it is read-only", async () => {
+    const url = await postgres.createDatabase();
+    await alterDatabase(url, "default_transaction_read_only", "on");
+    const refused = openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) });
+    await expect(refused).rejects.toBeInstanceOf(MigrationError);
+    await expect(refused).rejects.toThrow(
+      /^cannot migrate the database: cannot execute CREATE TABLE in a read-only transaction \(25006\): the server is read-only: a standby, or default_transaction_read_only is on for this database or role\. Set SHOP_API_DATABASE_URL to the primary, or turn default_transaction_read_only off$/,
+    );
+  });
+
   it("a role without INSERT: one DatabaseOpenError naming the grants", async () => {
     const url = await postgres.createDatabase();
     await (

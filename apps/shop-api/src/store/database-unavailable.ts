@@ -45,6 +45,17 @@ export function isReadOnly(error: unknown): boolean {
   return errorCodes(error).includes("25006");
 }
 
+/**
+ * What a server that refused a write for being read-only (`isReadOnly`) is, and what to do, for
+ * a start that must write: `variable` names the database (SHOP_API_DATABASE_URL).
+ */
+export function readOnlyAdvice(variable: string): string {
+  return (
+    "a standby, or default_transaction_read_only is on for this database or role. Set " +
+    `${variable} to the primary, or turn default_transaction_read_only off`
+  );
+}
+
 /** Whether the database gave the statement up for another transaction at the same time. */
 export function isTransactionConflict(error: unknown): boolean {
   return errorCodes(error).some((code) => SQLSTATE_CONFLICT.test(code));

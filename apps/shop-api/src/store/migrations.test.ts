@@ -18,6 +18,23 @@ const tables = async (db: Awaited<ReturnType<typeof blankDatabase>>["db"]) =>
     .sort();
 
 describe("migrations (embedded database)", { timeout: 120_000 }, () => {
+  it("say a read-only database is read-only, not that a newer shop-api migrated it", async () => {
+    const database = await blankDatabase();
+    try {
+      await sql`set default_transaction_read_only = on`.execute(database.db);
+      const refused = await migrateToLatest(database.db).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(MigrationError);
+      expect((refused as Error).message).toBe(
+        "cannot migrate the database: cannot execute CREATE TABLE in a read-only transaction " +
+          "(25006): the server is read-only: a standby, or default_transaction_read_only is on " +
+          "for this database or role. Set SHOP_API_DATABASE_URL to the primary, or turn " +
+          "default_transaction_read_only off",
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
   it("create the schema on a new database once; a later start runs none", async () => {
     const database = await blankDatabase();
     try {

@@ -4,6 +4,8 @@ import { errorCodes } from "@ciba-testbed/shared/node";
 import { Migrator, NO_MIGRATIONS, sql } from "kysely";
 import type { Kysely, Migration, MigrationResultSet } from "kysely";
 
+import { isReadOnly, readOnlyAdvice } from "./database-unavailable.js";
+
 /*
  * The schema, as migrations that every start runs (`migrateToLatest`). Names sort in the order
  * they run; a released migration is never edited, a change is a new one. Migrations take a
@@ -90,6 +92,12 @@ export class MigrationError extends Error {
 /** SQLSTATE insufficient_privilege: no CREATE on the schema, or a table of another owner. */
 const INSUFFICIENT_PRIVILEGE = "42501";
 
+/** SQLSTATE read_only_sql_transaction: a standby, or default_transaction_read_only on. */
+const READ_ONLY = "25006";
+
+/** Kysely's error for a database that ran a migration this version does not know. */
+const NEWER_SCHEMA = /^corrupted migrations: previously executed migration .* is missing$/;
+
 /** Where Kysely's Migrator records the migrations that ran. */
 const MIGRATION_TABLE = "shop_migrations";
 
@@ -107,10 +115,11 @@ function check({ error, results = [] }: MigrationResultSet, doing: string): stri
   if (error !== undefined) {
     const failed = results.find((result) => result.status === "Error");
     const cause = error instanceof Error ? error.message : inspect(error);
-    if (errorCodes(error).includes(INSUFFICIENT_PRIVILEGE)) {
+    const codes = errorCodes(error);
+    const what = `${doing}: ${failed ? `migration ${failed.migrationName} failed: ` : ""}${cause}`;
+    if (codes.includes(INSUFFICIENT_PRIVILEGE)) {
       throw new MigrationError(
-        `${doing}: ${failed ? `migration ${failed.migrationName} failed: ` : ""}${cause} ` +
-          `(${INSUFFICIENT_PRIVILEGE}): this role cannot create the shop's tables. Run the ` +
+        `${what} (${INSUFFICIENT_PRIVILEGE}): this role cannot create the shop's tables. Run the ` +
           "migrations once as the schema's owner (start this version once with " +
           "SHOP_API_DATABASE_URL naming that role), then give this role USAGE on the schema and " +
           "SELECT, INSERT, UPDATE and DELETE on its tables (the README's Several replicas shows " +
@@ -118,15 +127,23 @@ function check({ error, results = [] }: MigrationResultSet, doing: string): stri
         { cause: error },
       );
     }
-    throw new MigrationError(
-      failed
-        ? `${doing}: migration ${failed.migrationName} failed: ${cause}`
-        : // Kysely's words for a database migrated by a newer version ("corrupted migrations:
-          // previously executed migration X is missing") say what is wrong; say what to do too.
-          `${doing}: ${cause} (a newer shop-api may have migrated this database: run that ` +
-            "version, or point SHOP_API_DATABASE / SHOP_API_DATABASE_URL at another database)",
-      { cause: error },
-    );
+    if (isReadOnly(error)) {
+      throw new MigrationError(
+        `${what} (${READ_ONLY}): the server is read-only: ${readOnlyAdvice("SHOP_API_DATABASE_URL")}`,
+        { cause: error },
+      );
+    }
+    // Kysely's words for a database migrated by a newer version ("corrupted migrations:
+    // previously executed migration X is missing") say what is wrong; say what to do too.
+    if (failed === undefined && NEWER_SCHEMA.test(cause)) {
+      throw new MigrationError(
+        `${what} (a newer shop-api may have migrated this database: run that version, or ` +
+          "point SHOP_API_DATABASE / SHOP_API_DATABASE_URL at another database)",
+        { cause: error },
+      );
+    }
+    const code = codes.find((found) => /^[0-9A-Z]{5}$/.test(found));
+    throw new MigrationError(code === undefined ? what : `${what} (${code})`, { cause: error });
   }
   return results.map((result) => result.migrationName);
 }

@@ -5,6 +5,7 @@ import type { Clock } from "@ciba-testbed/shared";
 import type { Kysely } from "kysely";
 
 import type { Catalog } from "../catalog.js";
+import { readOnlyAdvice } from "./database-unavailable.js";
 import { migrateToLatest, pendingUpgrade, resetDatabase } from "./migrations.js";
 import { DatabaseOpenError, openDatabase } from "./open-database.js";
 import { IN_MEMORY, type DatabaseConfig } from "./database-config.js";
@@ -92,10 +93,7 @@ function startFailure(error: unknown, config: DatabaseConfig, where: string): un
   const cause = `${error.message} (${code})`;
   let what: string;
   if (code === "25006") {
-    what =
-      `the server is read-only (${cause}): a standby, or default_transaction_read_only is on ` +
-      `for this database or role. Set ${variable} to the primary, or turn ` +
-      "default_transaction_read_only off";
+    what = `the server is read-only (${cause}): ${readOnlyAdvice(variable)}`;
   } else if (code === "42501") {
     what =
       `this role may not write the shop's tables (${cause}): grant it SELECT, INSERT, UPDATE ` +
