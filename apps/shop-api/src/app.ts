@@ -34,12 +34,20 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
   app.use(refuseWithoutHost(errors));
   app.use(acceptAbsoluteForm);
 
+  const sayFilesGone = filesGoneOnce(deps.store, deps.logger);
   app.use(
     operationRoutes(
       cachedReadiness(
         async () => {
-          // Ready when it can sell: the issuer's keys for the tokens, the database for the orders.
-          const [issuer] = await Promise.all([deps.checkIssuer(), deps.store.stock()]);
+          // Ready when it can sell: the issuer's keys for the tokens, the database for the orders
+          // (a purchase's writes tried, nothing written: `ShopStore.ready`).
+          const [issuer] = await Promise.all([
+            deps.checkIssuer(),
+            deps.store.ready().catch((error: unknown) => {
+              sayFilesGone();
+              throw error;
+            }),
+          ]);
           return issuer;
         },
         deps.clock,
@@ -76,6 +84,22 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
   app.use((req, _res, next) => {
     next(errors.notFound(`No route for ${req.method} ${req.path.slice(0, 200)}`));
   });
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, sayFilesGone));
   return app;
+}
+
+/**
+ * Logs once, at error, what to do when the store's files are gone (`ShopStore.filesGone`: the
+ * embedded database's folder deleted under the running shop), looked for each time the database
+ * fails a request or the readiness check; every request then gets 503.
+ */
+function filesGoneOnce(store: AppDeps["store"], logger: AppDeps["logger"]): () => void {
+  let said = false;
+  return () => {
+    if (said) return;
+    const gone = store.filesGone?.();
+    if (gone === undefined) return;
+    said = true;
+    logger.error(gone);
+  };
 }

@@ -1,7 +1,12 @@
+import { rmSync } from "node:fs";
+
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createTestApp } from "./test-support/test-app.js";
+import { emptyShopDatabase } from "../../../scripts/stack/shop-database.js";
+import { Catalog } from "./catalog.js";
+import { openShopStore } from "./store/open-shop-store.js";
+import { createTestApp, TEST_PRODUCTS } from "./test-support/test-app.js";
 import { startTestIssuer } from "./test-support/test-issuer.js";
 import type { TestIssuer } from "./test-support/test-issuer.js";
 
@@ -54,5 +59,76 @@ describe("the shop's database unable to serve", () => {
       ),
     });
     expect(shop.logs.join("\n")).toContain("(25006)");
+  });
+  // States of the database that a retry may outlast: 503 with Retry-After, the cause logged.
+  it.each([
+    ["55000", 'database "shop3" is not currently accepting connections', "cannot be reached"],
+    ["28000", 'role "shop" is not permitted to log in', "cannot be reached"],
+    ["3D000", 'database "shop3" does not exist', "cannot be reached"],
+    ["42501", "permission denied for table shop_orders", "cannot serve this request"],
+    ["58P01", 'could not open file "base/5/16412": No such file or directory', "cannot serve"],
+  ])("answers %s with 503 and Retry-After, and logs it", async (code, message, words) => {
+    const shop = await failingShop(code, message);
+    const res = await request(shop.app).get("/api/products");
+    expect(res.status).toBe(503);
+    expect(res.headers["retry-after"]).toBe("5");
+    expect(res.body).toMatchObject({
+      error: "temporarily_unavailable",
+      error_description: expect.stringContaining(`The shop's database ${words}`),
+    });
+    const said = shop.logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(said).toContain(
+      `the shop's database cannot serve this request now: ${message} (${code})`,
+    );
+  });
+
+  it("is not ready when a purchase's write is refused, though its reads are answered", async () => {
+    const shop = await createTestApp(issuer, { deps: { readinessTtlMs: 0 } });
+    const refused = Object.assign(new Error("permission denied for table shop_orders"), {
+      code: "42501",
+    });
+    Object.assign(shop.store, { ready: () => Promise.reject(refused) });
+    expect((await request(shop.app).get("/api/products")).status).toBe(200);
+    const res = await request(shop.app).get("/ready");
+    expect(res.status).toBe(503);
+    expect(res.body.error_description).toMatch(/^The shop's database refuses the shop's work/);
+  });
+});
+
+// The embedded database's folder deleted under a running shop (the README allows it only while
+// no shop runs): not ready, and the log says so once, with what to do.
+describe("a shop whose embedded database's folder is deleted", { timeout: 120_000 }, () => {
+  it("is not ready and says so once in its log", async () => {
+    const copy = await emptyShopDatabase();
+    const opened = await openShopStore(
+      { kind: "embedded", location: copy.folder },
+      new Catalog(TEST_PRODUCTS),
+    );
+    try {
+      const shop = await createTestApp(issuer, {
+        deps: { store: opened.store, readinessTtlMs: 0 },
+      });
+      expect((await request(shop.app).get("/ready")).status).toBe(200);
+      rmSync(copy.folder, { recursive: true, force: true });
+      for (let i = 0; i < 2; i++) {
+        const res = await request(shop.app).get("/ready");
+        expect(res.status).toBe(503);
+        expect(res.body.error_description).toMatch(/its files gone/);
+      }
+      const told = shop.logs
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .filter((line) => line.msg.includes("is gone (deleted while this shop ran)"));
+      expect(told).toEqual([
+        expect.objectContaining({
+          level: 50,
+          msg: expect.stringMatching(
+            /^the embedded database's folder .* is gone \(deleted while this shop ran\): it cannot take orders, .* Stop this shop; restore the folder from a backup taken after the last order, or start it again to make a new, empty database/,
+          ),
+        }),
+      ]);
+    } finally {
+      await opened.close().catch(() => undefined);
+      await copy.remove();
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
   isDatabaseUnavailable,
   isStatementTimeout,
   isReadOnly,
+  isRefusedByDatabase,
   isTransactionConflict,
 } from "./store/database-unavailable.js";
 
@@ -54,8 +55,14 @@ function unsupportedBody(error: unknown): OAuthError | undefined {
  * An order is told to come again with its Idempotency-Key; a read, or an order sent without
  * one, just to come again.
  */
-function databaseUnavailable(error: unknown, req: Request, logger: Logger): OAuthError | undefined {
+function databaseUnavailable(
+  error: unknown,
+  req: Request,
+  logger: Logger,
+  onDatabaseUnavailable: () => void,
+): OAuthError | undefined {
   if (!isDatabaseUnavailable(error)) return undefined;
+  onDatabaseUnavailable();
   const cause = databaseCause(error);
   // The answer says only that the database cannot serve; the log says why, for whoever runs it.
   ((req as { log?: Logger }).log ?? logger).warn(
@@ -69,7 +76,9 @@ function databaseUnavailable(error: unknown, req: Request, logger: Logger): OAut
       : isTransactionConflict(error)
         ? "The shop's database gave this request up for another one at the same time (a lock it " +
           "could not have in time, a deadlock or a serialization failure); nothing was changed."
-        : "The shop's database cannot be reached right now.";
+        : isRefusedByDatabase(error)
+          ? "The shop's database cannot serve this request right now; nothing was changed."
+          : "The shop's database cannot be reached right now.";
   const retry =
     req.method === "POST" && req.headers["idempotency-key"] !== undefined
       ? " Retry after the Retry-After seconds with the same Idempotency-Key: an order that " +
@@ -106,12 +115,20 @@ function databaseCause(error: unknown): { code: string; message: string } {
   };
 }
 
-/** The shared serializer, placed last, with this API's translations tried first. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The shared serializer, placed last, with this API's translations tried first.
+ * `onDatabaseUnavailable` hears of each request the database could not serve.
+ */
+export function errorHandler(
+  logger: Logger,
+  onDatabaseUnavailable: () => void = () => undefined,
+): ErrorRequestHandler {
   return createErrorHandler({
     logger,
     bodyLimit: JSON_BODY_LIMIT,
     translate: (error, req) =>
-      fromTokenLibrary(error) ?? unsupportedBody(error) ?? databaseUnavailable(error, req, logger),
+      fromTokenLibrary(error) ??
+      unsupportedBody(error) ??
+      databaseUnavailable(error, req, logger, onDatabaseUnavailable),
   });
 }

@@ -1,7 +1,11 @@
 import type { Clock } from "@ciba-testbed/shared";
 
 import { IssuerCheckError } from "./issuer-check.js";
-import { isDatabaseUnavailable } from "./store/database-unavailable.js";
+import {
+  isDatabaseUnavailable,
+  isReadOnly,
+  isRefusedByDatabase,
+} from "./store/database-unavailable.js";
 import type { IssuerCheckResult, IssuerProblem } from "./issuer-check.js";
 
 export type Readiness =
@@ -14,12 +18,12 @@ export type Readiness =
     };
 
 /**
- * GET /ready runs the start-up check again (the issuer, and the database answering), but at
- * most once per `ttlMs`: a load balancer
- * polling every second must not turn into a request to the issuer every second. Concurrent
- * callers share one check. The answer's age is measured on `monotonicMs` (milliseconds that
- * only move forward): on the wall clock a step back would keep the last answer for as long as
- * the step. `clock` only dates the answer (`checked_at`).
+ * GET /ready runs the start-up check again (the issuer, and the database able to take an order:
+ * `ShopStore.ready`), but at most once per `ttlMs`: a load balancer polling every second must
+ * not turn into a request to the issuer every second. Concurrent callers share one check. The
+ * answer's age is measured on `monotonicMs` (milliseconds that only move forward): on the wall
+ * clock a step back would keep the last answer for as long as the step. `clock` only dates the
+ * answer (`checked_at`).
  */
 export function cachedReadiness(
   check: () => Promise<IssuerCheckResult>,
@@ -40,7 +44,11 @@ export function cachedReadiness(
         return { ready: false, problem: error.problem, message: error.message, checkedAt: at };
       }
       if (isDatabaseUnavailable(error)) {
-        const message = "The shop's database cannot be reached: orders cannot be placed or read";
+        const message = isReadOnly(error)
+          ? "The shop's database is read-only: orders cannot be placed"
+          : isRefusedByDatabase(error)
+            ? "The shop's database refuses the shop's work (a privilege taken away, or its files gone): orders cannot be placed"
+            : "The shop's database cannot be reached: orders cannot be placed or read";
         return { ready: false, problem: "database", message, checkedAt: at };
       }
       const message = "The readiness check failed unexpectedly";

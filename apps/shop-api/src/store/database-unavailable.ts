@@ -13,8 +13,10 @@ import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
  * insufficient resources: a full disk, out of memory, too many connections; 25006, a write on a
  * server that is read-only now, as a primary becomes during a failover; 57014, a statement
  * cancelled at the statement timeout; 40001, 40P01 and 55P03, a statement given up for another
- * transaction, `isTransactionConflict`), or pg-pool's own messages for a connection that ended or
- * never came.
+ * transaction, `isTransactionConflict`; a database that takes no connections now: 55000, ALLOW_CONNECTIONS
+ * false, 3D000 and 57P04, dropped, class 28, a role that may not log in or a password changed;
+ * 42501 and class 58, `isRefusedByDatabase`), or pg-pool's own messages for a connection that
+ * ended or never came.
  */
 
 const SOCKET_CODES: ReadonlySet<string> = new Set([
@@ -29,7 +31,22 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
   "EAI_AGAIN",
 ]);
 
-const SQLSTATE_UNAVAILABLE = /^(08...|57P0[123]|53...|25006|57014|40001|40P01|55P03)$/;
+const SQLSTATE_UNAVAILABLE =
+  /^(08...|57P0[1234]|53...|25006|57014|40001|40P01|55P03|55000|28...|3D000|42501|58...)$/;
+
+/**
+ * A database that answers but refuses this work for the state it is in, which its administrator
+ * changes, not the request: a privilege taken from the role (42501: INSERT revoked on
+ * shop_orders), or files PostgreSQL cannot read or write (class 58: 58P01 "could not open file",
+ * an embedded database's folder deleted under the shop; 58030, an I/O error). Read as
+ * unavailable (503, to come again), with words of their own (`isRefusedByDatabase`).
+ */
+const SQLSTATE_REFUSED = /^(42501|58...)$/;
+
+/** Whether the database refused the work for its own state (`SQLSTATE_REFUSED`). */
+export function isRefusedByDatabase(error: unknown): boolean {
+  return errorCodes(error).some((code) => SQLSTATE_REFUSED.test(code));
+}
 
 /**
  * A statement given up for another transaction at the same time: a serialization failure

@@ -79,6 +79,12 @@ export interface ShopDatabase {
    * under (`OtherClients`); none on the embedded database.
    */
   otherClients(db: Kysely<ShopTables>): Promise<OtherClients>;
+  /**
+   * What to tell the person running the shop when the embedded database's folder is gone
+   * (deleted while the shop runs: no `PG_VERSION` in it), else undefined; always undefined on
+   * PostgreSQL and in memory.
+   */
+  filesGone(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -551,6 +557,14 @@ export function embeddedDatabase(lite: PGlite, where: string): ShopDatabase {
     withoutStatementTimeout: (work) => work(db),
     otherShopConnections: () => Promise.resolve(0),
     otherClients: () => Promise.resolve(NO_OTHER_CLIENTS),
+    filesGone: () =>
+      where === IN_MEMORY || existsSync(path.join(where, "PG_VERSION"))
+        ? undefined
+        : `the embedded database's folder ${where} is gone (deleted while this shop ran): it ` +
+          "cannot take orders, and its orders and the record of spent approvals went with it. " +
+          "Stop this shop; restore the folder from a backup taken after the last order, or start " +
+          "it again to make a new, empty database (an approval issued before is then refused). " +
+          "Delete the folder only while no shop runs",
     close: async () => {
       await db.destroy();
       await lite.close();
@@ -678,6 +692,7 @@ async function openPostgres(
       `.execute(on);
       return rows[0] ?? NO_OTHER_CLIENTS;
     },
+    filesGone: () => undefined,
     close: async () => {
       await presence.close();
       await db.destroy();

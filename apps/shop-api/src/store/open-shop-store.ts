@@ -70,7 +70,7 @@ export async function openShopStore(
     // and it may have been spent before): a record begun now is waited out to its next second,
     // so that nothing the caller then lets in meets that refusal.
     await untilSecondAfter(record.beganAt, options.clock ?? systemClock);
-    const store = new SqlShopStore(database.db);
+    const store = new SqlShopStore(database.db, { filesGone: () => database.filesGone() });
     return { store, database, migrated, record, close: () => database.close() };
   } catch (error) {
     await database.close();

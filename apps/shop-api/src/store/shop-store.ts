@@ -34,4 +34,13 @@ export interface ShopStore {
    * database holds no start.
    */
   recordBegan(): Promise<number | undefined>;
+  /**
+   * Resolves when the store can take an order now (`GET /ready`): its tables read, and a
+   * purchase's writes tried with nothing written, so that a read-only server, a privilege taken
+   * away or a database whose files are gone is found, which a read the database's cache answers
+   * does not find. Rejects with the database's error.
+   */
+  ready(): Promise<void>;
+  /** What to tell whoever runs the shop when its database's files are gone, if they are. */
+  filesGone?(): string | undefined;
 }

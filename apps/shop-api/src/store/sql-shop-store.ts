@@ -64,6 +64,16 @@ function toOrder(row: Selectable<OrdersTable>): Order {
   return order;
 }
 
+/**
+ * The embedded database's folder is gone under the running shop; the message says what to do.
+ * Its code is PostgreSQL's for a file it cannot open (58P01), which the shop reads as a database
+ * that cannot serve now (`isDatabaseUnavailable`).
+ */
+export class DatabaseFilesGoneError extends Error {
+  override readonly name = "DatabaseFilesGoneError";
+  readonly code = "58P01";
+}
+
 /** When this start found the record of spent approvals begun (`SqlShopStore.beginRecord`). */
 export interface RecordStart {
   /** Epoch milliseconds. */
@@ -79,7 +89,38 @@ export interface RecordStart {
 
 /** The shop's store on a SQL database (PGlite or PostgreSQL), through Kysely. */
 export class SqlShopStore implements ShopStore {
-  constructor(private readonly db: Kysely<ShopTables>) {}
+  /** `filesGone`: see `ShopStore.filesGone` (`ShopDatabase.filesGone`). */
+  constructor(
+    private readonly db: Kysely<ShopTables>,
+    private readonly files: { filesGone?: () => string | undefined } = {},
+  ) {}
+
+  filesGone(): string | undefined {
+    return this.files.filesGone?.();
+  }
+
+  /**
+   * A purchase's statement that writes nothing (`where false`): PostgreSQL checks the privileges
+   * it needs and refuses it on a read-only server all the same, and opens the tables' files.
+   */
+  async ready(): Promise<void> {
+    const gone = this.filesGone();
+    if (gone !== undefined) throw new DatabaseFilesGoneError(gone);
+    await sql`
+      with taken as (
+        update shop_stock set stock = stock where false returning product_id
+      )
+      insert into shop_orders (
+        id, product_id, product_name, quantity, unit_price_cents, total_cents, currency,
+        status, created_at, sub, authorization_details_matched
+      )
+      select product_id, product_id, product_id, 1, 0, 0, 'USD', 'confirmed', now(), product_id,
+        false
+      from taken
+    `.execute(this.db);
+    await this.db.selectFrom("shop_orders").select("id").limit(1).execute();
+    await this.stock();
+  }
 
   /**
    * Gives products the database has never seen their configured starting stock. Products it
