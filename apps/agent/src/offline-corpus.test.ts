@@ -247,6 +247,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * as expected since. Of the other rows two changed: held-out-fresh-5.json's "Put 2 USB-C cables
  * in my basket and check out" is bought (its first expectation), and
  * held-out-adversarial-neighbours.json's "buy an XYZ phone. meh" asks as hesitant, not unread.
+ * held-out-fresh-19.json (what a sixth outside audit found read wrongly next to the fixes of
+ * fresh-18, with neighbours written before running them): a denied "do it" before the order in
+ * its sentence ("Don't do it, buy an XYZ phone.", "Do not do it, ...", "Please don't do it,
+ * ...") was bought, read as a take-back of nothing, and asks since, as "Don't do it. Buy ..."
+ * did; 7 of its 16 rows read as expected before, 16 since.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -411,6 +416,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-16.json": [],
   "held-out-fresh-17.json": [],
   "held-out-fresh-18.json": [],
+  "held-out-fresh-19.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -439,6 +445,7 @@ describe.each([
   ["held-out-fresh-16.json"],
   ["held-out-fresh-17.json"],
   ["held-out-fresh-18.json"],
+  ["held-out-fresh-19.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],

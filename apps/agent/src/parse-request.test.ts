@@ -11,6 +11,16 @@ import { summarize } from "./test-support/corpus.js";
 const read = (text: string, catalog: readonly CatalogProduct[] = DEFAULT_PRODUCTS) =>
   parsePurchaseRequest(text, catalog);
 
+/** Each request asks whether it is meant now, quoting what the person wrote. */
+function expectHesitant(cases: readonly (readonly [text: string, said: string])[]): void {
+  for (const [text, said] of cases) {
+    expect(read(text), text).toMatchObject({
+      reason: "hesitant",
+      question: expect.stringContaining(`You wrote "${said}", so I am not sure`) as unknown,
+    });
+  }
+}
+
 describe("parsePurchaseRequest", () => {
   it("names products as the catalog it is given names them", () => {
     const catalog = [{ id: "gift-box", name: "Gift box" }];
@@ -411,19 +421,30 @@ describe("parsePurchaseRequest", () => {
     expect(summarize(read("Do it? Buy an XYZ phone."))).toBe("? unread_detail");
     // "decide", as in "You decide.", may leave the choice to the agent: asked.
     expect(summarize(read("You decide nothing. Buy an XYZ phone."))).toBe("? unread_detail");
-    for (const [text, said] of [
+    expectHesitant([
       ["Hmm. Buy an XYZ phone.", "Hmm."],
       ["Buy an XYZ phone. Hmm.", "Hmm."],
       ["Hmm, buy an XYZ phone", "Hmm,"],
       ["Um... buy an XYZ phone", "Um..."],
-    ] as const) {
-      expect(read(text), text).toMatchObject({
-        reason: "hesitant",
-        question: expect.stringContaining(`You wrote "${said}", so I am not sure`) as unknown,
-      });
-    }
+    ]);
     // Fillers run into the words, as dictation writes them, are speech.
     expect(summarize(read("um buy uh two wireless headphones"))).toBe("2 x Wireless headphones");
+  });
+
+  it('asks after "Don\'t do it" before the order in its sentence, as after "Don\'t do it."', () => {
+    expectHesitant([
+      ["Don't do it, buy an XYZ phone.", "Don't do it"],
+      ["Do not do it, buy an XYZ phone.", "Do not do it"],
+      ["Please don't do it, buy an XYZ phone.", "don't do it"],
+      ["Don't do it now, buy an XYZ phone.", "Don't do it now"],
+      ["Do NOT do it, buy 2 XYZ phones", "Do NOT do it"],
+      ["Don't do it. Buy an XYZ phone.", "Don't do it"],
+    ]);
+    // Encouragement is still bought, and a take-back of what was asked before is still one.
+    expect(summarize(read("Do it, buy an XYZ phone."))).toBe("1 x XYZ phone");
+    expect(summarize(read("Buy an XYZ phone, no wait, don't do it, buy an ABC laptop"))).toBe(
+      "1 x ABC laptop",
+    );
   });
 
   it("asks about a request cut off before its end, and buys one that is whole", () => {

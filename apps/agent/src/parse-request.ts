@@ -433,6 +433,7 @@ function interpret(
   adoptNamed(readings);
   hangOnQuestions(readings, questions);
   openingsLeft(readings, questions);
+  deniedOrders(readings, questions);
   cartsLeft(readings);
   dropConfirmations(readings, questions);
   correctPrices(readings);
@@ -750,6 +751,33 @@ function openingsLeft(
     }
     const said = reading.typed.slice(opening.start, opening.end).join(" ");
     reading.doubts.push({ ...opening, unclear: questions.hesitant(said) });
+  });
+}
+
+/**
+ * "Don't do it, buy an XYZ phone", "Do not do it, ...": the order denied before it is said, in
+ * its own sentence, with nothing asked before it to take back. It was read as a take-back of
+ * nothing and the order after it bought, though the same words as a sentence of their own
+ * ("Don't do it. Buy ...") ask, and "Do it, buy ..." is read as encouragement. Asked about as
+ * that sentence is. "Buy an XYZ phone, no wait, don't do it, buy an ABC laptop" takes the phone
+ * back, as before.
+ */
+function deniedOrders(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  readings.forEach((reading, index) => {
+    if (readings.slice(0, index).some((before) => before.mentioned.length > 0)) return;
+    const [first] = [...reading.items].sort(byPlace);
+    for (const { start, end } of reading.retractions) {
+      const denial = range(start, end)
+        .map((at) => deniedDoAt(reading.words, at))
+        .find((at) => at >= 0);
+      if (denial === undefined || first === undefined || first.start < end) continue;
+      const said = reading.typed.slice(denial, end).join(" ");
+      reading.doubts.push({ ...placeOf(first), unclear: questions.hesitant(said) });
+      return;
+    }
   });
 }
 
@@ -2108,6 +2136,16 @@ function isEncouragement(plain: readonly string[], at: number, intent: number): 
     clause + openingOf(plain.slice(clause, opens)) === opens &&
     tail.every((word) => ENCOURAGEMENT_TAIL.has(word) || (isPunctuation(word) && word !== "?"))
   );
+}
+
+/**
+ * Where the denial of "do it", "do this" or "do that" at `at` starts ("Don't do it", "Do not
+ * do this", "Never do that"), or -1 when the "do" at `at` is not denied.
+ */
+function deniedDoAt(plain: readonly string[], at: number): number {
+  if (plain[at] !== "do" || !["it", "this", "that"].includes(plain[at + 1] ?? "")) return -1;
+  if (["don't", "dont", "never"].includes(plain[at - 1] ?? "")) return at - 1;
+  return plain[at - 1] === "not" && plain[at - 2] === "do" ? at - 2 : -1;
 }
 
 /** The whole numbers from `from` up to, not including, `to`. */
