@@ -251,7 +251,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * fresh-18, with neighbours written before running them): a denied "do it" before the order in
  * its sentence ("Don't do it, buy an XYZ phone.", "Do not do it, ...", "Please don't do it,
  * ...") was bought, read as a take-back of nothing, and asks since, as "Don't do it. Buy ..."
- * did; 7 of its 16 rows read as expected before, 16 since.
+ * did; 7 of its first 16 rows read as expected before, 16 since. A cart of several ordered as
+ * one thing ("Add an XYZ phone and an ABC laptop to my cart. Then buy it.", "... and buy it")
+ * bought both, and asks which since; 6 of its next 13 rows read as expected before, 13 since.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

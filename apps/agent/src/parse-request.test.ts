@@ -574,6 +574,30 @@ describe("parsePurchaseRequest", () => {
     }
   });
 
+  it('asks which thing of a cart of several "buy it" orders, and buys them all for "buy them"', () => {
+    const cart = "Add an XYZ phone and an ABC laptop to my cart";
+    const asked = (text: string) => {
+      const parsed = read(text);
+      return parsed.kind === "unclear" ? `${parsed.reason}: ${parsed.question}` : summarize(parsed);
+    };
+    const which = (said: string, named: string) =>
+      `ambiguous_product: You wrote "${said}", but you named ${named} for the cart: which do you want ordered now? I keep no cart, so say just what to buy and how many, for example "Buy 1 ${named.split(" and ")[0] ?? ""}".`;
+    expect(asked(`${cart}. Then buy it.`)).toBe(which("buy it", "XYZ phone and ABC laptop"));
+    expect(asked(`${cart}. Buy it.`)).toBe(which("Buy it", "XYZ phone and ABC laptop"));
+    expect(asked(`${cart}. Then pay for it.`)).toBe(
+      which("pay for it", "XYZ phone and ABC laptop"),
+    );
+    expect(asked(`${cart} and buy it`)).toBe(which("buy it", "XYZ phone and ABC laptop"));
+    expect(asked("Put 2 USB-C cables and an XYZ phone case in my basket. Then order it.")).toBe(
+      which("order it", "USB-C cable and XYZ phone case"),
+    );
+    // "them", or a checkout of no object, orders them all; one product, however many, is "it".
+    expect(asked(`${cart}. Then buy them.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
+    expect(asked(`${cart} and buy them`)).toBe("1 x XYZ phone + 1 x ABC laptop");
+    expect(asked(`${cart}. Then check out.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
+    expect(asked("Add 2 XYZ phones to my cart. Then buy it.")).toBe("2 x XYZ phone");
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

@@ -434,7 +434,7 @@ function interpret(
   hangOnQuestions(readings, questions);
   openingsLeft(readings, questions);
   deniedOrders(readings, questions);
-  cartsLeft(readings);
+  cartsLeft(readings, questions);
   dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
@@ -591,6 +591,39 @@ function checkedOut(
     !words.slice(Math.max(0, verb - 2), verb).some((word) => isDenial(word)) &&
     !mentions.some((mention) => mention.start > verb)
   );
+}
+
+/** A pronoun for one thing, which a checkout orders: "buy it", "pay for that". */
+const ONE_THING = new Set(["it", "this", "that"]);
+
+/**
+ * A checkout after `from` whose object is one thing ("buy it", "order that", "pay for it"):
+ * where its words are, or undefined ("buy them", "checkout").
+ */
+function checkoutOfOne(
+  words: readonly string[],
+  from: number,
+): { start: number; end: number } | undefined {
+  const verb = words.findIndex((_, index) => index > from && checksOutAt(words, index));
+  if (verb < 0) return undefined;
+  const object = ["for", "out"].includes(words[verb + 1] ?? "") ? verb + 2 : verb + 1;
+  return ONE_THING.has(words[object] ?? "") ? { start: verb, end: object + 1 } : undefined;
+}
+
+/**
+ * "Add an XYZ phone and an ABC laptop to my cart. Then buy it.": "it" orders one thing of a
+ * cart of several (`products`, the names of those the cart sentence named): which one? It was
+ * read as ordering the cart, and bought them all ("Then buy them." does).
+ */
+function cartOfSeveral(
+  products: readonly CatalogProduct[],
+  checkout: { start: number; end: number } | undefined,
+  typed: readonly string[],
+  questions: ReturnType<typeof questionsFor>,
+): Unclear | undefined {
+  const names = [...new Set(products.map((product) => product.name))];
+  if (checkout === undefined || names.length < 2) return undefined;
+  return questions.cartOfSeveral(typed.slice(checkout.start, checkout.end).join(" "), names);
 }
 
 /** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
@@ -789,7 +822,10 @@ function deniedOrders(
  * laptop.", "... I'll buy it next week.", "... Then buy it?" It asked though the person had
  * said to buy.
  */
-function cartsLeft(readings: readonly SentenceReading[]): void {
+function cartsLeft(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
   readings.forEach((reading, index) => {
     const { cart } = reading;
     if (cart === undefined) return;
@@ -817,6 +853,13 @@ function cartsLeft(readings: readonly SentenceReading[]): void {
     }
     // Its checkout's words are read now, as they are in the cart's own sentence.
     next.unread = next.unread.filter((at) => !checkoutWordAt(next.words, at));
+    const several = cartOfSeveral(
+      reading.mentioned,
+      checkoutOfOne(next.words, -1),
+      next.typed,
+      questions,
+    );
+    if (several !== undefined) reading.doubts.push({ ...cart, unclear: several });
   });
 }
 
@@ -1187,6 +1230,18 @@ function readSentence(
       isCartAt(words, index) &&
       range(Math.max(0, index - (words[index - 1] === "do" ? 5 : 3)), index).some(intoAt),
   );
+  const several =
+    cart >= 0 && checkedOut(words, cart, mentions)
+      ? cartOfSeveral(
+          mentions.filter((mention) => mention.start < cart).map((mention) => mention.product),
+          checkoutOfOne(words, cart),
+          reading.typed,
+          questions,
+        )
+      : undefined;
+  if (several !== undefined) {
+    reading.doubts.push({ sentence, start: cart, end: cart + 1, unclear: several });
+  }
   if (cart >= 0 && !checkedOut(words, cart, mentions)) {
     const start = range(0, cart).findLast(intoAt) ?? cart;
     const end = CART_TAILS.has(words[cart + 1] ?? "") ? cart + 2 : cart + 1;

@@ -196,6 +196,17 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
       };
     },
     /**
+     * `words`: a checkout of one thing ("buy it", "pay for it") after a cart of several
+     * `products` ("Add an XYZ phone and an ABC laptop to my cart. Then buy it."): which?
+     */
+    cartOfSeveral(words: string, products: readonly string[]): Unclear {
+      return {
+        reason: "ambiguous_product",
+        needed: `which of ${listed(products)} "${words}" orders`,
+        question: `You wrote "${words}", but you named ${listed(products)} for the cart: which do you want ordered now? I keep no cart, so say just what to buy and how many, for example "Buy 1 ${products[0] ?? ""}".`,
+      };
+    },
+    /**
      * A go-ahead ("yes", "Do it now.") to the cart's question (`cart`): what to order is said in
      * a request of its own, as that question asks; `buy` is the request that would order what the
      * cart sentence named ("Buy 2 XYZ phones").
