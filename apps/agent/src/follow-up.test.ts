@@ -534,6 +534,25 @@ describe("a go-ahead to the cart's question", () => {
     expect(read("Buy 2 XYZ phones", asked)).toBe("2 x XYZ phone");
   });
 
+  it("reads a checkout, a count, a limit or a pronoun in the go-ahead the same way", () => {
+    const asked = cartAsked("Add 2 XYZ phones to my cart");
+    const answer =
+      'I understood: 2 x XYZ phone. I keep no cart to order from, so I order only what a message of its own asks for. To have it ordered now, say just what to buy, with any price limit, for example "Buy 2 XYZ phones". I did not buy anything this time.';
+    for (const reply of [
+      "Checkout",
+      "Check out now",
+      "yes, buy 2",
+      "Yes, order now",
+      "yes please order them",
+      "do it now, under 500 USD",
+      "Go ahead and pay",
+      "Order it.",
+    ]) {
+      const reading = readReply(reply, [asked], DEFAULT_PRODUCTS);
+      expect(reading.parsed.kind === "unclear" && askingAnswer(reading.parsed), reply).toBe(answer);
+    }
+  });
+
   it("leaves other replies, and go-aheads to other questions, read on their own", () => {
     const asked = cartAsked("Add an XYZ phone to my cart");
     for (const reply of ["Do it now?", "no", "Do it again"]) {

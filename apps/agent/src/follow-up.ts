@@ -111,10 +111,24 @@ function readWithin(
 
 /**
  * A reply that says go ahead and names nothing: "yes", "ok", "Do it now.", "just do it", "go
- * ahead", "order it".
+ * ahead", "order it", "buy them", "yes, buy 2", "Checkout", "Check out now", "Go ahead and
+ * pay", "do it now, under 500 USD".
  */
-const GO_AHEAD =
-  /^(?:(?:yes|yeah|yep|sure|ok|okay|please|then)[,!]? )*(?:yes+|yeah|yea|ya|y|yep|yup|sure|ok|okay|k|(?:(?:just|please) )?(?:do it|do that|go ahead|go for it|go|order it|order them|buy it|buy them)(?: now| please| then| right away| asap)*)$/u;
+const GO_AHEAD = new RegExp(
+  [
+    "^(?:(?:yes|yeah|yep|sure|ok|okay|please|then)[,!]? )*",
+    "(?:yes+|yeah|yea|ya|y|yep|yup|sure|ok|okay|k|",
+    "(?:(?:just|please) )?(?:do it|do that|go for it|",
+    "go(?: ahead)?(?: and (?:buy|order|purchase|pay|checkout|check out)(?: (?:it|them))?)?|",
+    "(?:order|buy|purchase)(?: (?:it|them|both|all|all of them|everything|\\d+))?|",
+    "checkout|check out|pay(?: for (?:it|them))?)",
+    "(?: now| please| then| right away| asap)*)",
+    // "do it now, under 500 USD": a limit, which the request the answer asks for may say.
+    "(?:,? (?:under|below|max|at most|up to|no more than|less than) \\$?\\d[\\d,.]*k?",
+    "(?: ?(?:usd|dollars|bucks))?)?$",
+  ].join(""),
+  "u",
+);
 
 /**
  * A go-ahead to the cart's question ("Add 2 XYZ phones to my cart" / "Do it now."): that
@@ -134,7 +148,8 @@ function cartGoAhead(
     parsed.kind !== "unclear" ||
     !isCartQuestion(parsed) ||
     alone.parsed.kind !== "unclear" ||
-    !["not_a_purchase", "product_missing"].includes(alone.parsed.reason) ||
+    // Read on its own, "yes please order them" asks about "yes", a product the shop lacks.
+    !["not_a_purchase", "product_missing", "unknown_product"].includes(alone.parsed.reason) ||
     /[?\uFF1F]/u.test(reply) ||
     !GO_AHEAD.test(replyWords(reply))
   ) {

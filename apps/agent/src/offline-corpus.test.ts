@@ -254,6 +254,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * did; 7 of its first 16 rows read as expected before, 16 since. A cart of several ordered as
  * one thing ("Add an XYZ phone and an ABC laptop to my cart. Then buy it.", "... and buy it")
  * bought both, and asks which since; 6 of its next 13 rows read as expected before, 13 since.
+ * Its next 10, go-aheads to the cart's question ("Checkout", "yes, buy 2", "do it now, under
+ * 500 USD"), bought nothing before or since; they get that question's request said plainly
+ * since (follow-up.test.ts), where they were read as if nothing had been said.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
