@@ -256,7 +256,10 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * bought both, and asks which since; 6 of its next 13 rows read as expected before, 13 since.
  * Its next 10, go-aheads to the cart's question ("Checkout", "yes, buy 2", "do it now, under
  * 500 USD"), bought nothing before or since; they get that question's request said plainly
- * since (follow-up.test.ts), where they were read as if nothing had been said.
+ * since (follow-up.test.ts), where they were read as if nothing had been said. Its next 10: a
+ * clause of whose it is after a spaced dash ("Buy 2 XYZ phones - my treat.") asked what "XYZ
+ * phones my" meant, and is read as the sentence "My treat." is since; 9 read as expected before
+ * ("My treat - buy 2 XYZ phones." asked), 10 since.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

@@ -488,6 +488,9 @@ describe("parsePurchaseRequest", () => {
       ["Buy 2 XYZ phones. My treat.", "treat"],
       ["Buy an ABC laptop. Your treat.", "treat"],
       ["Buy a USB-C cable. My call.", "call"],
+      // After a dash, as after a period.
+      ["Buy 2 XYZ phones - my treat.", "treat"],
+      ["Buy 2 XYZ phones \u2014 your treat", "treat"],
     ] as const) {
       expect(read(text), text).toMatchObject({
         reason: "unread_detail",
@@ -496,6 +499,7 @@ describe("parsePurchaseRequest", () => {
     }
     // Before the order it is context, as "I'm starting college." is; after the verb, whose it is.
     expect(summarize(read("My treat. Buy 2 XYZ phones."))).toBe("2 x XYZ phone");
+    expect(summarize(read("My treat - buy 2 XYZ phones."))).toBe("2 x XYZ phone");
     expect(summarize(read("Get my wife an XYZ phone"))).toBe("1 x XYZ phone");
     // "my budget's $280" is the limit's cue "my budget is", contracted.
     for (const text of [

@@ -300,6 +300,20 @@ export function withoutGladSigns(text: string): string {
   return text.replace(GLAD_SIGNS, " ");
 }
 
+/**
+ * A dash set off by spaces before a clause of whose it is: "Buy 2 XYZ phones - my treat.", "...
+ * — your call", "My treat - buy ...". The clause is read as a sentence of its own, as "Buy 2
+ * XYZ phones. My treat." is; with the dash dropped, its first word was read as a word beside the
+ * product's name ('What do you mean by "XYZ phones my"'). Other dashes are read as before.
+ */
+const WHOSE = "(?:my|your|our|his|her|their)";
+const DASH = String.raw`[^\S\n]+[-\u2013\u2014]{1,2}[^\S\n]+`;
+const CLAUSE_DASH = new RegExp(
+  // Before the clause ("... - my treat"), or after one that opens the line ("My treat - ...").
+  String.raw`(?<=\p{L})${DASH}(?:(?=${WHOSE}(?!\p{L}))|(?<=^[^\S\n]*${WHOSE}[^\S\n]+\p{L}+${DASH}))`,
+  "gimu",
+);
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
@@ -312,6 +326,7 @@ export function readSentences(text: string): Sentence[] {
       .replace(DOZENS_AND_A_HALF, (_, dozens: string) => String(Number(dozens) * 12 + 6))
       .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
       .replace(ABOUT, " about ")
+      .replace(CLAUSE_DASH, " . ")
       .replace(SLASH, " or ")
       .normalize("NFKC")
       .replace(OTHER_DIGITS, asciiDigits)
