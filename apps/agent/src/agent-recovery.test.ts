@@ -4,12 +4,16 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 
 import { ManualClock, type Clock } from "@ciba-testbed/shared";
+import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import type { AgentStore } from "./agent-store.js";
 import { createFileStore } from "./file-store.js";
 import { AgentHalt } from "./halt.js";
 import { INTERRUPTED } from "./interrupted-purchase.js";
+import { createRedisStore } from "./redis-store.js";
+import { parseRedisUrl } from "./redis-url.js";
+import { startRedisServer } from "./test-support/redis-server.js";
 import { JOURNAL_FORMAT } from "./thread-journal.js";
 import { filesIn, resetToolCalls, setup } from "./test-support/agent-setup.js";
 import {
@@ -335,6 +339,45 @@ describe("guards right before the order", () => {
     );
     expect(report.message).not.toContain("ordered nothing");
     expect(report.fix).toMatch(/^Check the person's orders before asking again/);
+    // The report keeps the order this run got, though the thread's record does not have it.
+    expect(report.order).toMatchObject({ id: "ord_1" });
+    expect(report.purchases).toMatchObject([
+      { outcome: "ORDERED", order: { id: "ord_1" }, purchase: { product: "XYZ phone" } },
+    ]);
+  });
+
+  it("goes on with a Redis lease that lapsed while the order was out and nobody claimed", async () => {
+    const redis = await startRedisServer();
+    const location = parseRedisUrl(redis.url(0));
+    if ("problem" in location) throw new Error(location.problem);
+    const store = createRedisStore({ location, leaseTtlMs: 3_000 });
+    const admin = new Redis(location.url);
+    try {
+      await store.connect();
+      stubShop().catalog();
+      stubAuth0().bcAuthorize().pending().approve();
+      stubShop().order(201, { id: "ord_1", total: 499, currency: "USD" }, async () => {
+        // What Redis does when the TTL runs out while the agent is stopped (SIGSTOP): no
+        // other process claims the thread meanwhile.
+        expect(await admin.del("ciba-agent:lease:leases/thread-1")).toBe(1);
+      });
+      const { agent } = setup({
+        config: testConfig({ mode: "block", store: { kind: "file", dir } }),
+        store,
+      });
+
+      const report = await agent.run("Buy an XYZ phone", { threadId: "thread-1" });
+
+      expect(report).toMatchObject({ outcome: "ORDERED", exitCode: 0, order: { id: "ord_1" } });
+      const thread = JSON.parse((await admin.get("ciba-agent:threads/thread-1"))!) as {
+        purchases: { result?: { outcome: string } }[];
+      };
+      expect(thread.purchases).toMatchObject([{ result: { outcome: "ORDERED" } }]);
+    } finally {
+      await store.close();
+      await admin.quit();
+      await redis.stop();
+    }
   });
 
   it("says what the shop answered when another process took over and recorded the purchase while the order was out", async () => {

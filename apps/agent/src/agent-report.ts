@@ -386,10 +386,20 @@ export function haltReport(
       fix,
     });
   }
-  return reportWithoutPurchases("ERROR", threadId, halt.message, totalMs, {
+  const report = reportWithoutPurchases("ERROR", threadId, halt.message, totalMs, {
     error: halt.code,
     fix: halt.fix,
   });
+  const { result } = halt;
+  if (result === undefined) return report;
+  // What this run knows of the purchase it finished: the order it got, or why none.
+  return {
+    ...report,
+    ...(result.authReqId === undefined ? {} : { authReqId: result.authReqId }),
+    ...(result.bindingMessage === undefined ? {} : { bindingMessage: result.bindingMessage }),
+    ...(result.order === undefined ? {} : { order: result.order }),
+    purchases: [result],
+  };
 }
 
 function decidedResults(thread: ThreadRecord): PurchaseResult[] {

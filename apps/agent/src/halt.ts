@@ -1,3 +1,5 @@
+import type { PurchaseResult } from "./purchase-result.js";
+
 /**
  * Ends the agent's run at once. The purchase tool lets it through instead of turning it into a
  * result the model could retry, and the agent writes nothing more to the thread.
@@ -8,6 +10,8 @@ export class AgentHalt extends Error {
     readonly code: string,
     message: string,
     readonly fix?: string,
+    /** The purchase this run finished before it stopped, which its report keeps. */
+    readonly result?: PurchaseResult,
   ) {
     super(message);
     this.name = "AgentHalt";
@@ -60,14 +64,19 @@ export class NewerFormatError extends StoreEntryError {
 
 /**
  * Another process claimed the thread after this one sent the order, before it could record the
- * shop's answer: the order stands as the shop answered, and nobody must be told that nothing
- * was ordered.
+ * shop's answer: the order stands as the shop answered (`result`, which the report keeps), and
+ * nobody must be told that nothing was ordered.
  */
-export function leaseLostAfterOrder(threadId: string, answer: string): AgentHalt {
+export function leaseLostAfterOrder(
+  threadId: string,
+  answer: string,
+  result: PurchaseResult,
+): AgentHalt {
   return new AgentHalt(
     "lease_lost",
     `Another process took over thread ${threadId} while this one waited for the shop's answer to its order, so this one did not record it there. The shop answered: ${answer}`,
     `Check the person's orders before asking again, and resume thread ${threadId} once the other process has ended.`,
+    result,
   );
 }
 

@@ -55,6 +55,7 @@ import { INTERRUPTED, stoppedAfterApproval } from "./interrupted-purchase.js";
 import { orderPurchase, type OrderVerdict } from "./order-step.js";
 import { consentOf, maximumAmountOf } from "./purchase-consent.js";
 import {
+  finishedResult,
   pendingResult,
   purchaseIdOf,
   type MeasuredSteps,
@@ -804,6 +805,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
     const sentHere = orderedHere.has(record.toolCallId);
     if (latest.result !== undefined && !sentHere) return latest.result;
     let result: PurchaseResult;
+    const measured = measuredSteps(latest);
     try {
       if (latest.result !== undefined) {
         // Recorded by another process while this one's order was out, unless this one still
@@ -812,18 +814,19 @@ export function createPurchaseTool(context: PurchaseToolContext) {
         return latest.result;
       }
       // Written only while this process holds the thread (the journal's writes are fenced).
-      const measured = measuredSteps(latest);
       result = await journal.finishPurchase(threadId, latest, verdict, clock.now(), measured, {
         asked,
       });
     } catch (error) {
-      // This process's order went out: what the shop answered is not lost with the lease.
+      // This process's order went out: what the shop answered is not lost with the lease, and
+      // the run's report says it.
       if (error instanceof AgentHalt && error.code === "lease_lost" && sentHere) {
         const answer =
           verdict.outcome === "ORDERED"
             ? describeResult({ ...verdict, purchase: latest.purchase })
             : verdict.description;
-        throw leaseLostAfterOrder(threadId, answer);
+        const known = finishedResult(latest, verdict, measured, { asked });
+        throw leaseLostAfterOrder(threadId, answer, known);
       }
       throw error;
     }

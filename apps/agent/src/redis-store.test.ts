@@ -173,6 +173,53 @@ describe("Redis store", () => {
     expect(LEASE_TTL_MS).toBe(15_000);
   });
 
+  it("gives a holder paused past its TTL its lease back when nobody claimed it since, and only then", async () => {
+    const store = await open({ leaseTtlMs: 3_000 });
+    const other = await open();
+    const key = `${REDIS_KEY_PREFIX}lease:leases/thr-1`;
+    const anything = z.unknown();
+    const claim = await store.claim("leases/thr-1", lease("a"), Date.now());
+    if (!claim.granted) throw new Error("not granted");
+    const heldBy = { key: "leases/thr-1", lease: claim.lease };
+
+    // What Redis does when the TTL runs out while the holder is stopped (SIGSTOP, a laptop lid).
+    await admin.del(key);
+    expect(await store.holds("leases/thr-1", claim.lease)).toBe(true);
+    expect(JSON.parse((await admin.get(key))!)).toEqual(claim.lease);
+    expect(await admin.pttl(key)).toBeGreaterThan(0);
+    expect(await admin.pttl(key)).toBeLessThanOrEqual(3_000);
+    await admin.del(key);
+    await store.put("threads/thr-1", { by: "a" }, { heldBy });
+    expect(await store.get("threads/thr-1", anything)).toEqual({ by: "a" });
+    await admin.del(key);
+    expect(await store.renew("leases/thr-1", claim.lease)).toBe(true);
+    expect(await other.claim("leases/thr-1", lease("b"), Date.now())).toMatchObject({
+      granted: false,
+      holder: { owner: "a", token: claim.lease.token },
+    });
+
+    // Another process that claimed it meanwhile keeps it: the paused one has lost it.
+    await admin.del(key);
+    const taken = await other.claim("leases/thr-1", lease("b"), Date.now());
+    expect(taken).toMatchObject({ granted: true, lease: { owner: "b" } });
+    await admin.del(key);
+    expect(await store.holds("leases/thr-1", claim.lease)).toBe(false);
+    expect(await store.renew("leases/thr-1", claim.lease)).toBe(false);
+    await expect(store.put("threads/thr-1", { by: "a, late" }, { heldBy })).rejects.toBeInstanceOf(
+      LeaseNotHeldError,
+    );
+    expect(await store.get("threads/thr-1", anything)).toEqual({ by: "a" });
+    expect(await admin.exists(key)).toBe(0);
+
+    // Nor is a released lease taken back.
+    if (!taken.granted) throw new Error("not granted");
+    expect(await other.holds("leases/thr-1", taken.lease)).toBe(true);
+    await other.release("leases/thr-1", taken.lease);
+    expect(await other.holds("leases/thr-1", taken.lease)).toBe(false);
+    expect(await other.renew("leases/thr-1", taken.lease)).toBe(false);
+    expect(await admin.exists(key)).toBe(0);
+  });
+
   it("lets another machine claim a lease whose holder stopped renewing once Redis drops it", async () => {
     const a = await open();
     const b = await open();

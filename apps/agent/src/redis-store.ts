@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { Redis } from "ioredis";
 
 import type { AgentWarning } from "./agent-event.js";
-import { LeaseNotHeldError, sameLease, type AgentStore, type PutOptions } from "./agent-store.js";
+import { LeaseNotHeldError, type AgentStore, type PutOptions } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease, type LeaseRequest } from "./lease.js";
 import { RedisConnectError, redisFailure } from "./redis-failure.js";
 import { redisCliCommand, type RedisLocation } from "./redis-url.js";
@@ -43,17 +43,34 @@ end
 return {token, lease}
 `;
 
-/** Runs ARGV[3..] on the lease KEYS[1] only while it is the claim of token ARGV[1] by owner ARGV[2]. */
+/**
+ * Runs what follows on the lease KEYS[1] only while it is the claim of token ARGV[1] by owner
+ * ARGV[2]. A lease whose TTL ran out while its holder could not renew it (a paused process, a
+ * slow network) is still that holder's if nobody claimed the key since, which the fencing
+ * counter KEYS[2] tells: every claim and release moves it. Such a lease is set again (ARGV[3],
+ * the lease's JSON, for ARGV[4] ms) and the holder goes on; only a claim by another process
+ * ends it.
+ */
 const IF_HELD = `
 local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local ok, lease = pcall(cjson.decode, current)
-if not ok or type(lease) ~= 'table' or lease.token ~= tonumber(ARGV[1]) or lease.owner ~= ARGV[2] then
-  return 0
+if not current then
+  if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+else
+  local ok, lease = pcall(cjson.decode, current)
+  if not ok or type(lease) ~= 'table' or lease.token ~= tonumber(ARGV[1]) or lease.owner ~= ARGV[2] then
+    return 0
+  end
 end
 `;
-const RENEW_SCRIPT = `${IF_HELD}return redis.call('PEXPIRE', KEYS[1], ARGV[3])`;
-const RELEASE_SCRIPT = `${IF_HELD}return redis.call('DEL', KEYS[1])`;
+const HOLDS_SCRIPT = `${IF_HELD}return 1`;
+const RENEW_SCRIPT = `${IF_HELD}return redis.call('PEXPIRE', KEYS[1], ARGV[4])`;
+/** A release moves the fencing counter (kept ARGV[5] ms), so the lease cannot be taken back. */
+const RELEASE_SCRIPT = `${IF_HELD}
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1`;
 /**
  * A write: sets the value KEYS[1] to ARGV[1] for ARGV[2] ms, and the marker KEYS[2] to ARGV[3]
  * if it has none. One step, like MULTI, but a refusal (a full Redis) comes back as Redis's own
@@ -64,14 +81,25 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'NX')
 return 1`;
 /**
- * A write under the lease KEYS[1]: sets the value KEYS[2] to ARGV[3] for ARGV[4] ms and the
- * marker KEYS[3] to ARGV[5] if it has none, or writes nothing and returns 0 when the lease has
- * another holder (or none) by the time Redis runs it, however late the command arrives.
+ * A write under the lease KEYS[1] (fenced by KEYS[2]): sets the value KEYS[3] to ARGV[5] for
+ * ARGV[6] ms and the marker KEYS[4] to ARGV[7] if it has none, or writes nothing and returns 0
+ * when another process has claimed the lease (or it was released) by the time Redis runs it,
+ * however late the command arrives.
  */
 const PUT_IF_HELD_SCRIPT = `${IF_HELD}
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
-redis.call('SET', KEYS[3], ARGV[5], 'NX')
+redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[6])
+redis.call('SET', KEYS[4], ARGV[7], 'NX')
 return 1`;
+
+/** The keys and arguments with which IF_HELD checks (and may take back) a lease. */
+type HeldArgs = [
+  lease: string,
+  fence: string,
+  token: number,
+  owner: string,
+  json: string,
+  ttlMs: number,
+];
 
 interface LeaseCommands {
   claimLease(
@@ -82,8 +110,9 @@ interface LeaseCommands {
     ttlMs: number,
     fenceTtlMs: number,
   ): Promise<[number, string]>;
-  renewLease(lease: string, token: number, owner: string, ttlMs: number): Promise<number>;
-  releaseLease(lease: string, token: number, owner: string): Promise<number>;
+  holdsLease(...held: HeldArgs): Promise<number>;
+  renewLease(...held: HeldArgs): Promise<number>;
+  releaseLease(...args: [...HeldArgs, fenceTtlMs: number]): Promise<number>;
   putValue(
     value: string,
     marker: string,
@@ -93,12 +122,15 @@ interface LeaseCommands {
   ): Promise<number>;
   putIfHeld(
     lease: string,
+    fence: string,
     value: string,
     marker: string,
     token: number,
     owner: string,
-    text: string,
+    json: string,
     ttlMs: number,
+    text: string,
+    valueTtlMs: number,
     markerText: string,
   ): Promise<number>;
 }
@@ -117,7 +149,10 @@ export type RedisStore = AgentStore & {
   /** Connects, or throws a message that names the server and the variable. */
   connect(): Promise<void>;
   keys(): Promise<string[]>;
-  /** Extends `lease` by the lease TTL; false when it no longer holds the key. */
+  /**
+   * Extends `lease` by the lease TTL (taking it back if it lapsed with nobody claiming the key
+   * since); false once another process claimed it, or it was released.
+   */
   renew(key: string, lease: Lease): Promise<boolean>;
   explainMissing(): Promise<{ lost: boolean; message: string }>;
   warnings(): Promise<AgentWarning[]>;
@@ -130,7 +165,9 @@ export type RedisStore = AgentStore & {
  *
  * - `<key>`: a value (JSON), e.g. `threads/<thread>`, with a TTL from `keepUntil`;
  * - `lease:<key>`: a lease (JSON, with its fencing token), with a short TTL its holder renews;
- * - `fence:<key>`: the lease's fencing counter (INCR), kept far longer than any thread;
+ * - `fence:<key>`: the lease's fencing counter (INCR at every claim and release), kept far
+ *   longer than any thread: while it still stands at a lease's token, nobody has claimed the
+ *   key since, and a holder whose lease lapsed (it was paused past the TTL) takes it back;
  * - `store`: set with the first value, never expiring: a Redis without it has lost its data
  *   (or was never used), which is how a resume tells a lost thread from an unknown one.
  *
@@ -164,10 +201,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     lastError = error;
   });
   redis.defineCommand("claimLease", { numberOfKeys: 2, lua: CLAIM_SCRIPT });
-  redis.defineCommand("renewLease", { numberOfKeys: 1, lua: RENEW_SCRIPT });
-  redis.defineCommand("releaseLease", { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  redis.defineCommand("holdsLease", { numberOfKeys: 2, lua: HOLDS_SCRIPT });
+  redis.defineCommand("renewLease", { numberOfKeys: 2, lua: RENEW_SCRIPT });
+  redis.defineCommand("releaseLease", { numberOfKeys: 2, lua: RELEASE_SCRIPT });
   redis.defineCommand("putValue", { numberOfKeys: 2, lua: PUT_SCRIPT });
-  redis.defineCommand("putIfHeld", { numberOfKeys: 3, lua: PUT_IF_HELD_SCRIPT });
+  redis.defineCommand("putIfHeld", { numberOfKeys: 4, lua: PUT_IF_HELD_SCRIPT });
   const commands = redis as Redis & LeaseCommands;
 
   const valueKey = (key: string) => REDIS_KEY_PREFIX + key;
@@ -190,8 +228,17 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return parseEntry(leaseSchema, text, placeOf(leaseKey(key), key)) as Lease;
   }
 
+  const held = (key: string, lease: Lease): HeldArgs => [
+    leaseKey(key),
+    fenceKey(key),
+    lease.token,
+    lease.owner,
+    JSON.stringify(lease),
+    leaseTtlMs,
+  ];
+
   async function renew(key: string, lease: Lease): Promise<boolean> {
-    return (await commands.renewLease(leaseKey(key), lease.token, lease.owner, leaseTtlMs)) === 1;
+    return (await commands.renewLease(...held(key, lease))) === 1;
   }
 
   function keepRenewing(key: string, lease: Lease): void {
@@ -343,12 +390,13 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         await commands.putValue(valueKey(key), markerKey, text, ttl, marker);
         return;
       }
+      const [lease, fence, ...args] = held(heldBy.key, heldBy.lease);
       const written = await commands.putIfHeld(
-        leaseKey(heldBy.key),
+        lease,
+        fence,
         valueKey(key),
         markerKey,
-        heldBy.lease.token,
-        heldBy.lease.owner,
+        ...args,
         text,
         ttl,
         marker,
@@ -383,13 +431,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         `The lease ${leaseKey(key)} changed hands ${MAX_CLAIM_ATTEMPTS} times in a row`,
       );
     },
-    holds: async (key, lease) => {
-      const current = await redis.get(leaseKey(key));
-      return current !== null && sameLease(parseLease(current, key), lease);
-    },
+    holds: async (key, lease) => (await commands.holdsLease(...held(key, lease))) === 1,
     release: async (key, lease) => {
       stopHeartbeat(key);
-      await commands.releaseLease(leaseKey(key), lease.token, lease.owner);
+      await commands.releaseLease(...held(key, lease), FENCE_RETENTION_MS);
     },
     renew,
     warnings: async () => {
