@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { afterStoreFailure, runCli, stoppedWhere } from "./cli.js";
+import {
+  afterStoreFailure,
+  followProgress,
+  runCli,
+  stoppedWhere,
+  type RunProgress,
+} from "./cli.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -255,6 +261,21 @@ describe("a store that fails mid-run", () => {
     );
     expect(afterStoreFailure({ ordering: false }, "auth0|someone", [])).toBe(
       "Nothing was ordered in this run.",
+    );
+  });
+  it("does not say that an approval already spent on an order may be approved again", () => {
+    const progress: RunProgress = { ordering: false };
+    const placed: string[] = [];
+    followProgress(progress, placed, approval);
+    followProgress(progress, placed, { type: "order-sending", toolCallId: "call_1" });
+    followProgress(progress, placed, {
+      type: "order-answered",
+      toolCallId: "call_1",
+      outcome: "ORDERED",
+      orderId: "ord_1",
+    });
+    expect(afterStoreFailure(progress, "auth0|someone", placed)).toBe(
+      "This run had placed order ord_1 before it; its record may be missing from the store. Nothing else was ordered; check the orders before asking again.",
     );
   });
 });

@@ -324,24 +324,9 @@ async function execute(
     clock: systemClock,
     store,
     output: (event) => {
-      if (event.type === "approval-requested") {
-        progress.approval = event;
-        progress.sending = undefined;
-      }
       // Said before the run's work: a report of a failure after it keeps them.
       if (event.type === "warning") warned.push(event.warning);
-      if (event.type === "order-sending") progress.ordering = true;
-      if (event.type === "order-answered") {
-        // Counted when the shop answers: a store that fails before the answer is recorded
-        // must not make it look as if nothing was ordered.
-        if (event.outcome === "ORDERED") placed.push(event.orderId ?? "?");
-        progress.ordering = false;
-      }
-      if (event.type === "purchase-finished") {
-        progress.approval = undefined;
-        progress.sending = undefined;
-        progress.ordering = false;
-      }
+      followProgress(progress, placed, event);
       terminal.output(event);
     },
     beforeApprovalRequest: (request) => {
@@ -422,6 +407,29 @@ export interface RunProgress {
   approval?: Extract<AgentEvent, { type: "approval-requested" }> | undefined;
   /** The order request has left for the shop. */
   ordering: boolean;
+}
+
+/** Follows the run's events into where its purchase stands and the orders it placed. */
+export function followProgress(progress: RunProgress, placed: string[], event: AgentEvent): void {
+  if (event.type === "approval-requested") {
+    progress.approval = event;
+    progress.sending = undefined;
+  }
+  if (event.type === "order-sending") progress.ordering = true;
+  if (event.type === "order-answered") {
+    // Counted when the shop answers: a store that fails before the answer is recorded
+    // must not make it look as if nothing was ordered.
+    if (event.outcome === "ORDERED") placed.push(event.orderId ?? "?");
+    progress.ordering = false;
+    // Its approval is spent: nobody can be asked to approve it any more.
+    progress.approval = undefined;
+    progress.sending = undefined;
+  }
+  if (event.type === "purchase-finished") {
+    progress.approval = undefined;
+    progress.sending = undefined;
+    progress.ordering = false;
+  }
 }
 
 /** What a signal left behind, for the person who stopped the run, and what they do next. */

@@ -57,7 +57,9 @@ function location(url = server.url(0)): RedisLocation {
   return parsed;
 }
 
-async function open(options: { leaseTtlMs?: number; now?: () => number } = {}) {
+async function open(
+  options: { leaseTtlMs?: number; now?: () => number; commandTimeoutMs?: number } = {},
+) {
   const store = createRedisStore({ location: location(), ...options });
   await store.connect();
   opened.push(store);
@@ -218,6 +220,47 @@ describe("Redis store", () => {
     expect(await other.holds("leases/thr-1", taken.lease)).toBe(false);
     expect(await other.renew("leases/thr-1", taken.lease)).toBe(false);
     expect(await admin.exists(key)).toBe(0);
+  });
+
+  it("sends a command again that timed out only because this process was paused, not Redis", async () => {
+    const store = await open({ commandTimeoutMs: 100 });
+    await store.put("threads/thr-1", { by: "a" });
+    const claim = await store.claim("leases/thr-1", lease("a"), Date.now());
+    if (!claim.granted) throw new Error("not granted");
+    /**
+     * Sends a command, then stops this process for 300 ms as SIGSTOP does: Redis answers
+     * meanwhile, and on waking the event loop runs the expired command timeout's timer (after
+     * the check phase) before it reads the answer.
+     */
+    const pausedWhile = async <T>(command: () => Promise<T>): Promise<T> => {
+      let sent: Promise<T> | undefined;
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          sent = command();
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+          resolve();
+        }),
+      );
+      return sent!;
+    };
+
+    await expect(pausedWhile(() => store.get("threads/thr-1", z.unknown()))).resolves.toEqual({
+      by: "a",
+    });
+    await expect(
+      pausedWhile(() =>
+        store.put(
+          "threads/thr-1",
+          { by: "a, later" },
+          { heldBy: { key: "leases/thr-1", lease: claim.lease } },
+        ),
+      ),
+    ).resolves.toBeUndefined();
+    expect(await pausedWhile(() => store.holds("leases/thr-1", claim.lease))).toBe(true);
+    // A claim sent again finds its own lease, not a busy thread.
+    const second = await pausedWhile(() => store.claim("leases/thr-2", lease("b"), Date.now()));
+    expect(second).toMatchObject({ granted: true, lease: { owner: "b" } });
+    expect(await store.get("threads/thr-1", z.unknown())).toEqual({ by: "a, later" });
   });
 
   it("lets another machine claim a lease whose holder stopped renewing once Redis drops it", async () => {

@@ -21,6 +21,11 @@ const FENCE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const MIN_TTL_MS = 60_000;
 /** Each failed attempt means another process changed the lease meanwhile; this many in a row is a fault. */
 const MAX_CLAIM_ATTEMPTS = 100;
+/**
+ * How many times a command that timed out only because this process was paused meanwhile is
+ * sent again (see `unpaused`).
+ */
+const MAX_PAUSED_RETRIES = 3;
 /** How long a connect waits for a Redis that is loading its data from disk (`whenLoaded`). */
 const LOAD_WAIT_MS = 10_000;
 
@@ -143,6 +148,8 @@ export interface RedisStoreOptions {
   now?: () => number;
   /** How long a connection or a command may wait for Redis's answer; 2 s unless given. */
   commandTimeoutMs?: number;
+  /** This process's monotonic clock (performance.now unless given), to see its own pauses. */
+  monotonicMs?: () => number;
 }
 
 export type RedisStore = AgentStore & {
@@ -178,16 +185,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { location } = options;
   const now = options.now ?? Date.now;
   const leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
+  const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const redis = new Redis(location.url, {
     lazyConnect: true,
     connectionName: "ciba-agent",
     // RESP2 is what every Redis and proxy speaks; the agent reads no RESP3-only reply.
     protocol: 2,
-    connectTimeout: options.commandTimeoutMs ?? 2_000,
+    connectTimeout: commandTimeoutMs,
     // A Redis that takes connections and answers nothing (stopped, paused, a proxy whose other
     // side is gone) fails each command after 2 s as one that refuses them does: the run ends
     // with its report instead of waiting for ever.
-    commandTimeout: options.commandTimeoutMs ?? 2_000,
+    commandTimeout: commandTimeoutMs,
     // Fail a command rather than hold it while Redis is away: the agent then reports an error
     // and a later resume continues from what Redis has.
     maxRetriesPerRequest: 1,
@@ -207,6 +216,28 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   redis.defineCommand("putValue", { numberOfKeys: 2, lua: PUT_SCRIPT });
   redis.defineCommand("putIfHeld", { numberOfKeys: 4, lua: PUT_IF_HELD_SCRIPT });
   const commands = redis as Redis & LeaseCommands;
+
+  /**
+   * Sends `command`, and again when it timed out only because this process did not run
+   * meanwhile: a process stopped (SIGSTOP, a suspended laptop) past the command timeout runs
+   * the timeout's timer before it reads Redis's answer, which is waiting on the socket. Its
+   * timer then fires late by the pause, which a Redis that did not answer in time never makes
+   * it. Every command sent through it may be sent twice: the store's writes set what they set,
+   * and a claim knows its own lease.
+   */
+  async function unpaused<T>(command: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const sentAt = monotonicMs();
+      try {
+        return await command();
+      } catch (error) {
+        const late = monotonicMs() - sentAt - commandTimeoutMs;
+        const paused = late > Math.min(commandTimeoutMs, 1_000);
+        const timedOut = error instanceof Error && error.message.includes("Command timed out");
+        if (!timedOut || !paused || attempt >= MAX_PAUSED_RETRIES) throw error;
+      }
+    }
+  }
 
   const valueKey = (key: string) => REDIS_KEY_PREFIX + key;
   const leaseKey = (key: string) => `${REDIS_KEY_PREFIX}lease:${key}`;
@@ -238,7 +269,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   ];
 
   async function renew(key: string, lease: Lease): Promise<boolean> {
-    return (await commands.renewLease(...held(key, lease))) === 1;
+    return (await unpaused(() => commands.renewLease(...held(key, lease)))) === 1;
   }
 
   function keepRenewing(key: string, lease: Lease): void {
@@ -375,7 +406,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       await whenLoaded();
     },
     get: async (key, schema) => {
-      const text = await redis.get(valueKey(key));
+      const text = await unpaused(() => redis.get(valueKey(key)));
       return text === null ? undefined : parseEntry(schema, text, placeOf(valueKey(key), key));
     },
     put: async (key, value, putOptions: PutOptions = {}) => {
@@ -387,40 +418,40 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const marker = JSON.stringify({ since: new Date(now()).toISOString() });
       const { heldBy } = putOptions;
       if (heldBy === undefined) {
-        await commands.putValue(valueKey(key), markerKey, text, ttl, marker);
+        await unpaused(() => commands.putValue(valueKey(key), markerKey, text, ttl, marker));
         return;
       }
       const [lease, fence, ...args] = held(heldBy.key, heldBy.lease);
-      const written = await commands.putIfHeld(
-        lease,
-        fence,
-        valueKey(key),
-        markerKey,
-        ...args,
-        text,
-        ttl,
-        marker,
+      const written = await unpaused(() =>
+        commands.putIfHeld(lease, fence, valueKey(key), markerKey, ...args, text, ttl, marker),
       );
       if (written !== 1) throw new LeaseNotHeldError(heldBy.key);
     },
     delete: async (key) => {
-      await redis.del(valueKey(key));
+      await unpaused(() => redis.del(valueKey(key)));
     },
     claim: async (key, request: LeaseRequest, claimNow) => {
       const requestJson = JSON.stringify(request);
       for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-        const current = await redis.get(leaseKey(key));
+        const current = await unpaused(() => redis.get(leaseKey(key)));
         if (current !== null) {
           const holder = parseLease(current, key);
+          // This claim's own, made by a claim sent again after a pause.
+          if (holder.owner === request.owner) {
+            keepRenewing(key, holder);
+            return { granted: true, lease: holder };
+          }
           if (!isStale(holder, claimNow, hostname())) return { granted: false, holder };
         }
-        const [token, text] = await commands.claimLease(
-          leaseKey(key),
-          fenceKey(key),
-          current ?? "",
-          requestJson,
-          leaseTtlMs,
-          FENCE_RETENTION_MS,
+        const [token, text] = await unpaused(() =>
+          commands.claimLease(
+            leaseKey(key),
+            fenceKey(key),
+            current ?? "",
+            requestJson,
+            leaseTtlMs,
+            FENCE_RETENTION_MS,
+          ),
         );
         if (token === 0) continue;
         const lease = parseLease(text, key);
@@ -431,10 +462,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         `The lease ${leaseKey(key)} changed hands ${MAX_CLAIM_ATTEMPTS} times in a row`,
       );
     },
-    holds: async (key, lease) => (await commands.holdsLease(...held(key, lease))) === 1,
+    holds: async (key, lease) =>
+      (await unpaused(() => commands.holdsLease(...held(key, lease)))) === 1,
     release: async (key, lease) => {
       stopHeartbeat(key);
-      await commands.releaseLease(...held(key, lease), FENCE_RETENTION_MS);
+      await unpaused(() => commands.releaseLease(...held(key, lease), FENCE_RETENTION_MS));
     },
     renew,
     warnings: async () => {
@@ -457,7 +489,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       ];
     },
     explainMissing: async () => {
-      const marker = await redis.get(markerKey);
+      const marker = await unpaused(() => redis.get(markerKey));
       const { facts, volatile, upSeconds } = await persistence();
       const [evicts, evictedCount] = await Promise.all([evictionPolicy(), evictedKeys()]);
       const settings =
@@ -498,12 +530,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const found: string[] = [];
       let cursor = "0";
       do {
-        const [next, batch] = await redis.scan(
-          cursor,
-          "MATCH",
-          `${REDIS_KEY_PREFIX}*`,
-          "COUNT",
-          500,
+        const [next, batch] = await unpaused(() =>
+          redis.scan(cursor, "MATCH", `${REDIS_KEY_PREFIX}*`, "COUNT", 500),
         );
         cursor = next;
         found.push(...batch);
