@@ -1,7 +1,7 @@
 import { ManualClock } from "@ciba-testbed/shared";
 import { afterEach, describe, expect, it } from "vitest";
 
-import { orderPurchase } from "./order-step.js";
+import { ORDER_RETRY, orderPurchase, type OrderRetry } from "./order-step.js";
 import { expectAllStubsUsed, isolateNetwork, nock, SHOP } from "./test-support/stubs.js";
 
 isolateNetwork();
@@ -30,7 +30,11 @@ const socketError = (code: string) =>
 
 const created = () => Response.json(ORDER, { status: 201 });
 
-function order(clock = new ManualClock(), fetchImpl: typeof fetch = fetch) {
+function order(
+  clock = new ManualClock(),
+  fetchImpl: typeof fetch = fetch,
+  retry: OrderRetry = { attempts: 4, answerTimeoutMs: 200, maxPauseMs: 5_000 },
+) {
   return orderPurchase({
     fetch: fetchImpl,
     clock,
@@ -38,7 +42,7 @@ function order(clock = new ManualClock(), fetchImpl: typeof fetch = fetch) {
     accessToken: "at",
     idempotencyKey: "call_1",
     purchase: { product: "XYZ phone", qty: 1 },
-    retry: { attempts: 4, answerTimeoutMs: 200, maxPauseMs: 5_000 },
+    retry,
   });
 }
 
@@ -83,6 +87,8 @@ describe("orderPurchase: an answer that does not settle the order is asked again
     const verdict = await order(clock);
     expect(verdict).toMatchObject({ outcome: "ERROR", error: "order_unconfirmed" });
     expect(verdict.description).toMatch(/may have it.*Idempotency-Key is call_1/);
+    // The token to send it again with lives only in this process: nobody can.
+    expect(verdict.description).not.toMatch(/sent again/);
     expect(verdict.fix).toMatch(/Check the person's orders/);
     expect(clock.sleeps).toEqual([500, 1_000, 2_000]);
   });
@@ -97,6 +103,30 @@ describe("orderPurchase: an answer that does not settle the order is asked again
       fix: expect.stringMatching(/pnpm shop-api/) as unknown,
     });
     expect(shop.calls).toBe(4);
+  });
+
+  it("asks a shop that refuses connections again for 30 s (a restart), then says nothing was ordered", async () => {
+    const refused = () => socketError("ECONNREFUSED");
+    const retry = { ...ORDER_RETRY, answerTimeoutMs: 200 };
+    // A shop that takes 5 s to start again: the fifth attempt, 5.5 s after the first, orders.
+    const restarting = new ManualClock();
+    const back = fetchSequence(refused(), refused(), refused(), refused(), created());
+    await expect(order(restarting, back, retry)).resolves.toMatchObject({
+      outcome: "ORDERED",
+      order: ORDER,
+    });
+    expect(restarting.sleeps).toEqual([500, 1_000, 2_000, 2_000]);
+
+    const clock = new ManualClock();
+    const down = fetchSequence(...Array.from({ length: 17 }, refused));
+    const verdict = await order(clock, down, retry);
+    expect(verdict).toMatchObject({
+      outcome: "ERROR",
+      error: "shop_unreachable",
+      description: `Cannot reach the shop at ${SHOP}/api/purchases (ECONNREFUSED, for 30 s); nothing was ordered.`,
+    });
+    expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(30_000);
+    expect(down.calls).toBe(17);
   });
 
   it("shows SHOP_API_URL with its credentials hidden", async () => {

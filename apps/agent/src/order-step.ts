@@ -16,8 +16,31 @@ export type OrderVerdict = Verdict & Pick<PurchaseResult, "order">;
  * same Idempotency-Key makes every attempt the same order to the shop, so asking again is safe,
  * and giving up early would spend the person's approval on nothing (or report "not bought" for
  * an order the shop has).
+ *
+ * A shop that refuses the connection has the order from no attempt, and is most often one
+ * restarting (`pnpm dev` restarts it on every change; a start takes 3 to 5 s): it is asked
+ * again, at most every `refusedPauseMs`, for `refusedForMs` in all, however many attempts that
+ * takes. The approval's token lives only in this process, so giving up then would make the
+ * person approve again; 30 s outlasts a few restarts and keeps the person's wait short, and the
+ * token lives far longer (24 hours for the shop's API).
  */
-export const ORDER_RETRY = { attempts: 4, answerTimeoutMs: 20_000, maxPauseMs: 5_000 } as const;
+export const ORDER_RETRY = {
+  attempts: 4,
+  answerTimeoutMs: 20_000,
+  maxPauseMs: 5_000,
+  refusedForMs: 30_000,
+  refusedPauseMs: 2_000,
+} as const;
+
+export interface OrderRetry {
+  attempts: number;
+  answerTimeoutMs: number;
+  maxPauseMs: number;
+  /** How long, in pauses, connections the shop refuses are tried again; 0 unless given. */
+  refusedForMs?: number;
+  /** The longest pause after a refused connection; `maxPauseMs` unless given. */
+  refusedPauseMs?: number;
+}
 
 /**
  * The purchase tool's last step: the approved order, placed once, and the shop's answer sorted
@@ -36,13 +59,17 @@ export async function orderPurchase(options: {
   /** The order's Idempotency-Key, the approval's `purchase_id`. */
   idempotencyKey: string;
   purchase: PurchaseRequest;
-  retry?: { attempts: number; answerTimeoutMs: number; maxPauseMs: number };
+  retry?: OrderRetry;
 }): Promise<OrderVerdict> {
   const { shopApiUrl, idempotencyKey } = options;
-  const retry = options.retry ?? ORDER_RETRY;
+  const retry: OrderRetry = options.retry ?? ORDER_RETRY;
   let mayHaveReached = false;
   let last = "";
-  for (let attempt = 1; attempt <= retry.attempts; attempt++) {
+  /** The pauses after refused connections so far. */
+  let refusedMs = 0;
+  let attempt = 0;
+  while (attempt < retry.attempts || (!mayHaveReached && refusedMs < (retry.refusedForMs ?? 0))) {
+    attempt += 1;
     let answer: OrderAnswer;
     try {
       answer = await placeOrder({
@@ -62,8 +89,19 @@ export async function orderPurchase(options: {
         network?.code ??
         network?.failure ??
         (error instanceof Error ? error.message : String(error));
-      if (!mayHaveReached && attempt === retry.attempts) break;
-      await options.clock.sleep(pause(attempt, undefined, retry.maxPauseMs));
+      const refused = !mayHaveReached && network?.failure === "connection_refused";
+      const budget = refused ? (retry.refusedForMs ?? 0) - refusedMs : 0;
+      if (attempt >= retry.attempts && budget <= 0) break;
+      let wait = pause(attempt, undefined, retry.maxPauseMs);
+      if (refused) {
+        wait = Math.min(
+          wait,
+          retry.refusedPauseMs ?? wait,
+          attempt < retry.attempts ? wait : budget,
+        );
+        refusedMs += wait;
+      }
+      await options.clock.sleep(wait);
       continue;
     }
     if (answer.ok) return { outcome: "ORDERED", description: "Ordered.", order: answer.order };
@@ -81,14 +119,14 @@ export async function orderPurchase(options: {
     return {
       outcome: "ERROR",
       error: "shop_unreachable",
-      description: `Cannot reach the shop at ${hideCredentials(shopApiUrl)} (${last}); nothing was ordered.`,
+      description: `Cannot reach the shop at ${hideCredentials(shopApiUrl)} (${last}${(retry.refusedForMs ?? 0) === 0 ? "" : `, for ${String(Math.round(refusedMs / 1000))} s`}); nothing was ordered.`,
       fix: "Start it with pnpm shop-api, or check SHOP_API_URL.",
     };
   }
   return {
     outcome: "ERROR",
     error: "order_unconfirmed",
-    description: `The shop did not confirm the order after ${retry.attempts} attempts (last: ${last}), so it may have it. Its Idempotency-Key is ${idempotencyKey}: an order sent again with it is answered with the first, never placed twice.`,
+    description: `The shop did not confirm the order after ${attempt} attempts (last: ${last}), so it may have it. Its Idempotency-Key is ${idempotencyKey}, the purchase id by which the shop keeps it, and it never places two orders under one key.`,
     fix: CHECK_ORDERS_FIX,
   };
 }
