@@ -69,6 +69,14 @@ export function redisFailure(
       "Start the agent with NODE_EXTRA_CA_CERTS naming the CA that signed it.",
     );
   }
+  // ioredis's words for a command whose connection broke and was not made again in time (a
+  // Redis killed, restarted or cut off mid-run): its option's name helps nobody here.
+  if (/max retries per request limit/i.test(cause)) {
+    return {
+      message: `The connection to ${where} was lost mid-run and could not be made again: Redis stopped or restarted, or the network to it failed.`,
+      fix: `Check that it is running (${redisCliCommand(location, ["PING"])}); then resume the thread to see where it stands, and check the orders before asking again.`,
+    };
+  }
   if (cause.includes("Command timed out")) {
     return failure(
       `${where} took the connection but did not answer in time`,

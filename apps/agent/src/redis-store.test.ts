@@ -674,6 +674,28 @@ describe("Redis store", () => {
     }
   });
 
+  it("says the connection was lost when Redis is killed mid-run, without ioredis's words", async () => {
+    const doomed = await startRedisServer();
+    const store = createRedisStore({ location: location(doomed.url(0)) });
+    try {
+      await store.connect();
+      await store.put("threads/thr-1", { by: "a" });
+      await doomed.stop();
+      const error = await store.get("threads/thr-1", z.unknown()).then(
+        () => undefined,
+        (failed: unknown) => failed as Error,
+      );
+      const failure = redisFailure(location(doomed.url(0)), error!.message, "command");
+      expect(failure).toEqual({
+        message: `The connection to Redis at ${doomed.url(0)} (AGENT_STORE) was lost mid-run and could not be made again: Redis stopped or restarted, or the network to it failed.`,
+        fix: `Check that it is running (redis-cli -h 127.0.0.1 -p ${doomed.port} -n 0 PING); then resume the thread to see where it stands, and check the orders before asking again.`,
+      });
+      expect(JSON.stringify(failure)).not.toMatch(/maxRetriesPerRequest|retries/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("names the server and the variable when Redis cannot be reached", async () => {
     const unused = await startRedisServer();
     const url = unused.url(0);
