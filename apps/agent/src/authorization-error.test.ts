@@ -1,7 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The local tenant's own certificates: a CA and a `localhost` certificate it signed.
+import { ensureLocalCertificates } from "../../mock-auth0/src/certificates.js";
 import { classifyAuthorizationError, pollFailure } from "./authorization-error.js";
 import { loadConfig } from "./config.js";
+import { trustCertificates } from "./local-tenant-trust.js";
 
 const config = loadConfig({});
 const NOW = Date.parse("2026-01-01T00:00:00Z");
@@ -313,18 +320,55 @@ describe("a /bc-authorize whose answer was lost", () => {
 });
 
 describe("an untrusted local tenant", () => {
-  it("names the CA file of MOCK_AUTH0_CERT_DIR in the fix", () => {
-    const custom = loadConfig({ MOCK_AUTH0_CERT_DIR: "/tmp/my-certs" });
-    const { description, fix } = classifyAuthorizationError(network("CERT_UNTRUSTED"), {
-      config: custom,
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "agent-untrusted-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const fixWith = (env: Record<string, string>) =>
+    classifyAuthorizationError(network("UNABLE_TO_VERIFY_LEAF_SIGNATURE"), {
+      config: loadConfig(env),
       expired: false,
       requestSent: false,
       now: NOW,
     });
+
+  it("says to restart the tenant when its CA file is gone", () => {
+    const certDir = path.join(dir, "gone");
+    const { description, fix } = fixWith({ MOCK_AUTH0_CERT_DIR: certDir });
     expect(description).toBe(
-      "Node does not trust the TLS certificate of https://localhost:4010/ (CERT_UNTRUSTED).",
+      "Node does not trust the TLS certificate of https://localhost:4010/ (UNABLE_TO_VERIFY_LEAF_SIGNATURE).",
     );
-    expect(fix).toContain("/tmp/my-certs/ca.pem");
+    expect(fix).toBe(
+      `The local tenant's CA ${certDir}/ca.pem does not exist: the tenant writes it when it starts, so it was deleted after the tenant started, or the tenant keeps its certificates elsewhere. Restart the tenant (pnpm dev, or pnpm mock-auth0), which writes it again, then ask again; if the tenant was started with another certificate folder, set MOCK_AUTH0_CERT_DIR to that folder (or NODE_EXTRA_CA_CERTS to its CA: the caCertPath its ready record names).`,
+    );
+    // pnpm dev's command names the same file in NODE_EXTRA_CA_CERTS.
+    expect(
+      fixWith({ MOCK_AUTH0_CERT_DIR: certDir, NODE_EXTRA_CA_CERTS: `${certDir}/ca.pem` }).fix,
+    ).toMatch(/^The local tenant's CA \S+\/gone\/ca\.pem \(NODE_EXTRA_CA_CERTS\) does not exist: /);
+  });
+
+  it("says the tenant's certificate is another CA's when this process trusts the local one", async () => {
+    const certDir = path.join(dir, "trusted");
+    const { caCert } = await ensureLocalCertificates(certDir);
+    const undo = trustCertificates([caCert]);
+    try {
+      expect(fixWith({ MOCK_AUTH0_CERT_DIR: certDir }).fix).toBe(
+        `The tenant's certificate was not signed by ${certDir}/ca.pem, the CA this agent trusts for the local tenant: if the tenant was started with another certificate folder, set MOCK_AUTH0_CERT_DIR to that folder (or NODE_EXTRA_CA_CERTS to its CA: the caCertPath its ready record names); if it uses ${certDir}, its CA was made again after it started, so restart it.`,
+      );
+    } finally {
+      undo();
+    }
+  });
+
+  it("says how to trust the CA in a process that does not", async () => {
+    const certDir = path.join(dir, "untrusted");
+    await ensureLocalCertificates(certDir);
+    expect(fixWith({ MOCK_AUTH0_CERT_DIR: certDir }).fix).toBe(
+      `This process does not trust ${certDir}/ca.pem, the local tenant's CA: the agent's CLI (pnpm agent, node build/agent.cjs) and web app (pnpm agent serve) trust it by themselves, and any other Node process must be started with NODE_EXTRA_CA_CERTS=${certDir}/ca.pem.`,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/node";
 
 import { isLocalDomain, type AgentConfig } from "./config.js";
+import { untrustedLocalTenantFix } from "./local-tenant-trust.js";
 import type { Verdict } from "./purchase-result.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE, retryAt } from "./rate-limit.js";
 import { deniedOrExpiredFix, expiredFix, refusedRequestFix } from "./refusal-fix.js";
@@ -280,9 +281,11 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
         outcome: "CONFIG_ERROR",
         error: cause,
         description: `Node does not trust the TLS certificate of https://${config.auth0.domain}/ (${cause}).`,
-        fix: isLocalDomain(config.auth0.domain)
-          ? `Run it with pnpm agent, which trusts ${config.localCaFile} for the local tenant, or start Node with NODE_EXTRA_CA_CERTS naming that file.`
-          : "Start Node with NODE_EXTRA_CA_CERTS naming the CA that signed the tenant's certificate.",
+        fix: !isLocalDomain(config.auth0.domain)
+          ? "Start Node with NODE_EXTRA_CA_CERTS naming the CA that signed the tenant's certificate."
+          : network.failure === "tls_hostname"
+            ? `The tenant's certificate does not name ${config.auth0.domain.replace(/:\d+$/, "")}: set AUTH0_DOMAIN to the host and port of the url its ready record names.`
+            : untrustedLocalTenantFix(config),
       };
     }
     return {

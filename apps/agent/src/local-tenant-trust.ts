@@ -1,7 +1,12 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import tls from "node:tls";
 
 import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import { localCaToTrust, readPemFile } from "@ciba-testbed/shared/node";
+
+/** The certificates (PEM, trimmed) `trustCertificates` made this process trust, until undone. */
+const trustedHere: string[] = [];
 
 /**
  * The CA certificates (PEM) this process must add to what Node trusts to reach the local
@@ -54,11 +59,17 @@ export function trustCertificates(
   certificates: readonly string[],
   loadedAtStart: string | undefined = process.env.NODE_EXTRA_CA_CERTS,
 ): () => void {
+  const recorded = certificates.map((pem) => pem.trim());
+  trustedHere.push(...recorded);
+  const forget = () => {
+    for (const pem of recorded) trustedHere.splice(trustedHere.indexOf(pem), 1);
+  };
   const node = tls as TlsWithDefaults;
   if (node.setDefaultCACertificates !== undefined && node.getCACertificates !== undefined) {
     const previous = node.getCACertificates("default");
     node.setDefaultCACertificates([...previous, ...certificates]);
     return () => {
+      forget();
       node.setDefaultCACertificates?.(previous);
     };
   }
@@ -76,8 +87,57 @@ export function trustCertificates(
   };
   tls.createSecureContext = withCertificates;
   return () => {
+    forget();
     if (tls.createSecureContext === withCertificates) tls.createSecureContext = original;
   };
+}
+
+/**
+ * Whether this process trusts the CA `pem`: the NODE_EXTRA_CA_CERTS bundle Node read at start
+ * (`loadedAtStart`) holds it, or `trustCertificates` added it (as `trustLocalTenant` does).
+ */
+function trustsHere(pem: string, loadedAtStart: string | undefined): boolean {
+  const ca = pem.trim();
+  if (trustedHere.some((added) => added.includes(ca))) return true;
+  return readPemFile(loadedAtStart)?.includes(ca) === true;
+}
+
+/**
+ * The fix for a local tenant whose certificate this process does not trust, told by what it
+ * finds: no CA file where the agent looks (deleted while the tenant ran, or the tenant keeps its
+ * certificates elsewhere), a CA this process trusts that did not sign the tenant's certificate
+ * (another tenant's folder), or a CA this process never trusted (a program of its own that
+ * neither the CLI nor the web app started).
+ */
+export function untrustedLocalTenantFix(
+  setting: { localCaFile: string; extraCaCerts: string | undefined },
+  loadedAtStart: string | undefined = process.env.NODE_EXTRA_CA_CERTS,
+): string {
+  const { localCaFile, extraCaCerts } = setting;
+  const extra = extraCaCerts === "" ? undefined : extraCaCerts;
+  const elsewhere =
+    "if the tenant was started with another certificate folder, set MOCK_AUTH0_CERT_DIR to that folder (or NODE_EXTRA_CA_CERTS to its CA: the caCertPath its ready record names)";
+  const local = readPemFile(localCaFile);
+  const named = extra === undefined ? undefined : readPemFile(extra);
+  if (local === undefined && named === undefined) {
+    const said = (file: string) => (existsSync(file) ? "cannot be read" : "does not exist");
+    const missing =
+      extra === undefined
+        ? `The local tenant's CA ${localCaFile} ${said(localCaFile)}`
+        : path.resolve(extra) === path.resolve(localCaFile)
+          ? `The local tenant's CA ${localCaFile} (NODE_EXTRA_CA_CERTS) ${said(localCaFile)}`
+          : `The local tenant's CA ${localCaFile} ${said(localCaFile)}, and ${extra} (NODE_EXTRA_CA_CERTS) ${said(extra)}`;
+    return `${missing}: the tenant writes it when it starts, so it was deleted after the tenant started, or the tenant keeps its certificates elsewhere. Restart the tenant (pnpm dev, or pnpm mock-auth0), which writes it again, then ask again; ${elsewhere}.`;
+  }
+  const trusted = [
+    ...(local === undefined ? [] : [{ file: localCaFile, pem: local }]),
+    ...(named === undefined || extra === undefined ? [] : [{ file: extra, pem: named }]),
+  ].find(({ pem }) => trustsHere(pem, loadedAtStart));
+  if (trusted !== undefined) {
+    return `The tenant's certificate was not signed by ${trusted.file}, the CA this agent trusts for the local tenant: ${elsewhere}; if it uses ${path.dirname(trusted.file)}, its CA was made again after it started, so restart it.`;
+  }
+  const file = local === undefined ? (extra ?? localCaFile) : localCaFile;
+  return `This process does not trust ${file}, the local tenant's CA: the agent's CLI (pnpm agent, node build/agent.cjs) and web app (pnpm agent serve) trust it by themselves, and any other Node process must be started with NODE_EXTRA_CA_CERTS=${file}.`;
 }
 
 /**
