@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { NO_AUTHORIZATION_DETAILS_FIX } from "../../apps/agent/src/order-step.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 // A tenant without Rich Authorization Requests (or the Auth0 Guardian app) refuses a
@@ -40,5 +41,29 @@ describe("the agent and the shop for a tenant without RAR", () => {
       sub: BUYER,
       authorization_details_matched: false,
     });
+  });
+});
+
+// Only one side of the pairing: the agent asks without authorization_details, and the shop
+// requires them as it does by default. The person approves a purchase that can never buy.
+describe("the agent without authorization_details and a shop that requires them", () => {
+  let s: Scenario;
+
+  beforeAll(async () => {
+    s = await Scenario.start("test/fixtures/e2e-tenant.mock-auth0.json");
+    await s.policy("approve-after:300");
+  });
+  afterAll(() => s.stop());
+
+  it("names the pairing in the fix of the shop's refusal", async () => {
+    const run = await s.agent(["Buy 2 XYZ phones"], { AGENT_AUTHORIZATION_DETAILS: "false" });
+
+    expect(run.json).toMatchObject({
+      outcome: "SHOP_REFUSED",
+      error: "insufficient_authorization_details",
+      fix: NO_AUTHORIZATION_DETAILS_FIX,
+    });
+    expect(run.exitCode).toBe(6);
+    expect(await s.ordersOf(BUYER)).toEqual([]);
   });
 });

@@ -59,6 +59,11 @@ export async function orderPurchase(options: {
   /** The order's Idempotency-Key, the approval's `purchase_id`. */
   idempotencyKey: string;
   purchase: PurchaseRequest;
+  /**
+   * The approval request carried the purchase as authorization_details (false:
+   * AGENT_AUTHORIZATION_DETAILS=false, the binding message and the scope alone).
+   */
+  authorizationDetails?: boolean;
   retry?: OrderRetry;
 }): Promise<OrderVerdict> {
   const { shopApiUrl, idempotencyKey } = options;
@@ -113,7 +118,7 @@ export async function orderPurchase(options: {
       }
       continue;
     }
-    return refusal(answer, shopApiUrl);
+    return refusal(answer, shopApiUrl, options.authorizationDetails ?? true);
   }
   if (!mayHaveReached) {
     return {
@@ -144,8 +149,20 @@ function pause(attempt: number, retryAfterSeconds: number | undefined, maxPauseM
  */
 const TIME_CLAIM = /\b(?:exp|iat|nbf)\b["']? claim/;
 
+/**
+ * The fix for a shop that requires authorization_details (SHOP_API_REQUIRE_AUTHORIZATION_DETAILS,
+ * true by default) refusing a token the agent asked for without them: no approval of this
+ * setting can ever buy there.
+ */
+export const NO_AUTHORIZATION_DETAILS_FIX =
+  "This agent asks for approvals without authorization_details (AGENT_AUTHORIZATION_DETAILS=false), and this shop requires them, so no approval it asks for can buy here: leave AGENT_AUTHORIZATION_DETAILS on (unset or true), or, for a tenant without Rich Authorization Requests or the Auth0 Guardian app, start the shop with SHOP_API_REQUIRE_AUTHORIZATION_DETAILS=false too; then ask again.";
+
 /** A 4xx: the shop judged the order, or refused the token or the request. */
-function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string): OrderVerdict {
+function refusal(
+  answer: Extract<OrderAnswer, { ok: false }>,
+  shopApiUrl: string,
+  authorizationDetails: boolean,
+): OrderVerdict {
   // RFC 9396: the approval does not cover this order. That is the shop judging the purchase;
   // any other 401/403 means the token itself was refused.
   const judged = answer.error === "insufficient_authorization_details";
@@ -172,5 +189,7 @@ function refusal(answer: Extract<OrderAnswer, { ok: false }>, shopApiUrl: string
     error: answer.error,
     description: answer.description,
     ...(answer.error === "insufficient_stock" ? { fix: STOCK_FIX } : {}),
+    // With none sent, the shop's only such refusal is its requirement of them.
+    ...(judged && !authorizationDetails ? { fix: NO_AUTHORIZATION_DETAILS_FIX } : {}),
   };
 }

@@ -731,6 +731,7 @@ export function createPurchaseTool(context: PurchaseToolContext) {
       accessToken,
       idempotencyKey: purchaseIdOf(record ?? { toolCallId }),
       purchase: input,
+      authorizationDetails: config.authorizationDetails,
     });
     context.emit({
       type: "order-answered",
