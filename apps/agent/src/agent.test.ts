@@ -1564,6 +1564,13 @@ describe("interrupt mode", () => {
     }
     expect(await filesIn(dir)).toEqual({});
     expect(await restart(clock).agent.resume("no/such")).toMatchObject(unknown);
+    // An id that is none is quoted, so a line feed in it cannot break the one-line message.
+    expect(await restart(clock).agent.resume("th\nread")).toMatchObject({
+      ...unknown,
+      message: expect.stringMatching(
+        /^No thread "th\\u\{000A\}read" in the agent's store: a thread id is 1-100 letters, digits, \. _ or -\./,
+      ),
+    });
 
     const elsewhere = path.join(dir, "elsewhere");
     const lost = setup({

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { LanguageModelV2StreamPart } from "@ai-sdk/provider";
 import { stepCountIs, streamText, wrapLanguageModel, type LanguageModel } from "ai";
 
-import { systemClock, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
+import { quotedValue, systemClock, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
 
 import type { AgentEvent, ApprovalRequestSending } from "./agent-event.js";
 import {
@@ -349,7 +349,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       return unknownThread(
         threadId,
         began,
-        `No thread ${threadId} in the agent's store: a thread id is 1-100 letters, digits, . _ or -.`,
+        `No thread ${quotedValue(threadId)} in the agent's store: a thread id is 1-100 letters, digits, . _ or -.`,
       );
     }
     return exclusively(

@@ -308,6 +308,39 @@ describe("the fixes that depend on the tenant and the user id", () => {
   });
 });
 
+describe("values quoted back", () => {
+  it("keeps each message one line, whatever the user id, the audience or the tenant's words hold", () => {
+    const odd = { ...config, userId: "te\nst", audience: "shop\napi" };
+    const as = (error: unknown, expired: boolean | undefined = false, userId = odd.userId) =>
+      classifyAuthorizationError(error, {
+        config: { ...odd, userId },
+        expired,
+        requestSent: false,
+        now: NOW,
+      });
+    const verdicts = [
+      as(oauth("unknown_user_id", "unknown")),
+      as(oauth("unknown_user_id", "unknown"), false, "auth0|te\nst"),
+      as(oauth("invalid_request", 'Invalid login_hint: "sub"')),
+      as(oauth("invalid_scope", "no scope")),
+      as(oauth("access_denied", "Service not found: shop api")),
+      as(status(500, oauth("server_error", "broken\nhere"))),
+      as(tooManyRequests({}, "slow\ndown")),
+      as(interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED"), undefined),
+      as(oauth("expired_token"), true),
+    ];
+    expect(verdicts[0]?.fix).toBe(
+      'Check AGENT_USER_ID (or --user): "te\\u{000A}st" has no connection prefix, which every Auth0 user id has (a user imported with the user_id "te\\u{000A}st" is "auth0|te\\u{000A}st").',
+    );
+    expect(verdicts[1]?.fix).toBe(
+      'Check AGENT_USER_ID (or --user): "auth0|te\\u{000A}st" must be the user id of a user of this tenant.',
+    );
+    for (const verdict of verdicts) {
+      expect(`${verdict.description} ${verdict.fix ?? ""}`).not.toMatch(/[\n\r]/);
+    }
+  });
+});
+
 describe("a /bc-authorize whose answer was lost", () => {
   it.each([
     [status(500, oauth("server_error", "injected")), '500 server_error: "injected"'],

@@ -1,10 +1,11 @@
+import { quotedValue } from "@ciba-testbed/shared";
 import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/node";
 
 import { isLocalDomain, type AgentConfig } from "./config.js";
 import { untrustedLocalTenantFix } from "./local-tenant-trust.js";
 import type { Verdict } from "./purchase-result.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE, retryAt } from "./rate-limit.js";
-import { deniedOrExpiredFix, expiredFix, refusedRequestFix } from "./refusal-fix.js";
+import { deniedOrExpiredFix, expiredFix, refusedRequestFix, shownUser } from "./refusal-fix.js";
 import { INTERRUPT } from "./sdk-interrupt.js";
 
 /** The tenant's certificate is not one this process accepts: a setup problem. */
@@ -61,7 +62,7 @@ function unknownAudience(error: string, description: string, config: AgentConfig
     outcome: "CONFIG_ERROR",
     error,
     description,
-    fix: `Set SHOP_API_AUDIENCE to the identifier of the shop API on the tenant (now "${config.audience}").`,
+    fix: `Set SHOP_API_AUDIENCE to the identifier of the shop API on the tenant (now ${quotedValue(config.audience)}).`,
   };
 }
 
@@ -156,7 +157,7 @@ export function approvalLost(unansweredSince: number, err: unknown): Verdict {
   return {
     outcome: "ERROR",
     error: "approval_lost",
-    description: `The tenant answered invalid_grant${said === "" ? "" : ` ("${said}")`} after a poll sent at ${new Date(unansweredSince).toISOString()} got no answer: it may have issued the approval to that poll, which never arrived. Nothing was ordered; ask again.`,
+    description: `The tenant answered invalid_grant${said === "" ? "" : ` (${quotedValue(said)})`} after a poll sent at ${new Date(unansweredSince).toISOString()} got no answer: it may have issued the approval to that poll, which never arrived. Nothing was ordered; ask again.`,
     fix: "Ask again if the purchase is still wanted: the earlier approval cannot be used any more.",
   };
 }
@@ -174,7 +175,7 @@ export function requestForgotten(authReqId: string, err: unknown): Verdict {
   return {
     outcome: "ERROR",
     error: "invalid_grant",
-    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: "${said}"`}), though every poll of this thread's that reached it was answered "pending": it most likely restarted or dropped it, unless another copy of this thread (a copied or restored store) collected its approval. Nothing was ordered by this run; check the person's orders before asking again.`,
+    description: `The tenant no longer knows approval request ${authReqId} (invalid_grant${said === "" ? "" : `: ${quotedValue(said)}`}), though every poll of this thread's that reached it was answered "pending": it most likely restarted or dropped it, unless another copy of this thread (a copied or restored store) collected its approval. Nothing was ordered by this run; check the person's orders before asking again.`,
     fix: "Ask again if the purchase is still wanted and not among the person's orders: the tenant cannot answer the earlier request any more.",
   };
 }
@@ -266,7 +267,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
           outcome: "REQUEST_REFUSED",
           error: oauthError,
           description,
-          fix: `Check SHOP_API_AUDIENCE: "${config.audience}" must be an API on the tenant that grants product:buy to this application.`,
+          fix: `Check SHOP_API_AUDIENCE: ${quotedValue(config.audience)} must be an API on the tenant that grants product:buy to this application.`,
         };
       default:
         return refused(oauthError, description, config);
@@ -310,8 +311,8 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
  */
 function unknownUserFix(userId: string): string {
   return userId.includes("|")
-    ? `Check AGENT_USER_ID (or --user): "${userId}" must be the user id of a user of this tenant.`
-    : `Check AGENT_USER_ID (or --user): "${userId}" has no connection prefix, which every Auth0 user id has (a user imported with the user_id ${userId} is auth0|${userId}).`;
+    ? `Check AGENT_USER_ID (or --user): ${quotedValue(userId)} must be the user id of a user of this tenant.`
+    : `Check AGENT_USER_ID (or --user): ${quotedValue(userId)} has no connection prefix, which every Auth0 user id has (a user imported with the user_id ${shownUser(userId)} is ${shownUser(`auth0|${userId}`)}).`;
 }
 
 /**
@@ -334,7 +335,7 @@ function lostAnswer(err: unknown, now: number): PollFailure | undefined {
   const said = stringField(err, "error_description");
   return said === undefined
     ? failure
-    : { ...failure, description: `${failure.description}: "${said}"` };
+    : { ...failure, description: `${failure.description}: ${quotedValue(said)}` };
 }
 
 /**
@@ -347,7 +348,7 @@ function requestUnconfirmed(lost: PollFailure, config: AgentConfig): Verdict {
   return {
     outcome: "ERROR",
     error: "request_unconfirmed",
-    description: `The tenant at https://${domain}/ may have taken the approval request, but its answer did not arrive (${lost.description}), so ${config.userId} may be asked to approve it; approving it buys nothing, since the agent never learnt its id. Nothing was ordered; ask again.`,
+    description: `The tenant at https://${domain}/ may have taken the approval request, but its answer did not arrive (${lost.description}), so ${shownUser(config.userId)} may be asked to approve it; approving it buys nothing, since the agent never learnt its id. Nothing was ordered; ask again.`,
     fix: `Ask again once the tenant ${domain} answers; approve the new request, not the earlier one, which orders nothing.`,
   };
 }
@@ -366,7 +367,7 @@ function rateLimited(err: unknown, context: RefusalContext): Verdict {
       ? "try again in a minute"
       : `try again in ${Math.max(1, Math.ceil((at - now) / 1000))} s (at ${new Date(at).toISOString()})`;
   const said = stringField(err, "error_description");
-  const answer = `429 ${stringField(err, "error") ?? "Too Many Requests"}${said === undefined ? "" : `: "${said}"`}`;
+  const answer = `429 ${stringField(err, "error") ?? "Too Many Requests"}${said === undefined ? "" : `: ${quotedValue(said)}`}`;
   const common = {
     error: stringField(err, "error") ?? "too_many_requests",
     ...(at === undefined ? {} : { retryAt: new Date(at).toISOString() }),
@@ -375,7 +376,7 @@ function rateLimited(err: unknown, context: RefusalContext): Verdict {
     return {
       outcome: "REQUEST_REFUSED",
       ...common,
-      description: `Auth0 refused the approval request (${answer}), most likely for its per-user limit of ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} backchannel authentication requests a minute for ${context.config.userId}; ${when}.`,
+      description: `Auth0 refused the approval request (${answer}), most likely for its per-user limit of ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} backchannel authentication requests a minute for ${shownUser(context.config.userId)}; ${when}.`,
       fix: refusedRequestFix(
         "too_many_requests",
         answer,

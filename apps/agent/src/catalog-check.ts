@@ -3,6 +3,7 @@ import {
   hideCredentials,
   limitToCents,
   LOCAL_DEFAULTS,
+  quotedValue,
   toCents,
   type PurchaseRequest,
 } from "@ciba-testbed/shared";
@@ -75,7 +76,7 @@ export function refusalBeforeAsking(
       return {
         outcome: "SHOP_REFUSED",
         error: "unknown_product",
-        description: `The shop's catalog has no product matching "${input.product}"; the person was not asked.`,
+        description: `The shop's catalog has no product matching ${quotedValue(input.product)}; the person was not asked.`,
       };
     case "found":
       break;

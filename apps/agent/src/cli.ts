@@ -21,6 +21,7 @@ import {
 import { ASK_AGAIN_FIX, CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
+import { shownUser } from "./refusal-fix.js";
 import { isStoreFailure } from "./store-failure.js";
 import { terminalJson, terminalText } from "./terminal-text.js";
 
@@ -453,7 +454,7 @@ export function stoppedWhere(
   const sending = progress.sending;
   if (approval === undefined && sending !== undefined) {
     // The tenant may have taken the request and pushed it before its answer came back.
-    const sent = `${ordered} The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${run.userId} may be asked to approve it`;
+    const sent = `${ordered} The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${shownUser(run.userId)} may be asked to approve it`;
     return durable
       ? {
           message: `${sent}: ${RESUME_COMMAND(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`,
@@ -513,7 +514,7 @@ export function afterStoreFailure(
         : `the approval request '${sending.bindingMessage}' had been sent to Auth0`
       : `the approval request ${approval.authReqId} ('${approval.bindingMessage}') had been sent`;
   if (request === undefined) return ordered;
-  return `${ordered} But ${request}, so ${userId} may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.`;
+  return `${ordered} But ${request}, so ${shownUser(userId)} may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.`;
 }
 
 /** The store AGENT_STORE names, connected: a directory, or a Redis shared by several machines. */

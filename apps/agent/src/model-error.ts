@@ -11,6 +11,8 @@ import {
   TypeValidationError,
 } from "ai";
 
+import { quotedValue } from "@ciba-testbed/shared";
+
 import { listed } from "./listed.js";
 import { ModelTimeoutError } from "./model-deadline.js";
 import type { Outcome } from "./outcome.js";
@@ -338,7 +340,7 @@ export function incompleteAnswer(
   if (finishReason === undefined || finishReason === "stop" || finishReason === "tool-calls") {
     return undefined;
   }
-  const said = text === "" ? "" : `, after "${text}"`;
+  const said = text === "" ? "" : `, after ${quotedValue(text)}`;
   const failure = { outcome: "ERROR", error: "model_incomplete" } as const;
   switch (finishReason) {
     case "length":

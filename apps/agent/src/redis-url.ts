@@ -1,3 +1,5 @@
+import { quotedValue } from "@ciba-testbed/shared";
+
 /** A Redis AGENT_STORE, checked: where the server is and which database the agent uses. */
 export interface RedisLocation {
   /** As given: passed to the client, never printed (it may hold a password). */
@@ -51,7 +53,7 @@ export function parseRedisUrl(value: string): RedisLocation | { problem: string 
   const dbText = url.pathname.replace(/^\//, "");
   if (!/^\d{0,5}$/.test(dbText)) {
     return {
-      problem: `has the database "${decodeURIComponent(dbText)}"; the path is a database number, e.g. ${REDIS_URL_EXAMPLE}`,
+      problem: `has the database ${quotedValue(decodeURIComponent(dbText))}; the path is a database number, e.g. ${REDIS_URL_EXAMPLE}`,
     };
   }
   if (url.search !== "" || url.hash !== "") {

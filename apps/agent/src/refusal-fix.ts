@@ -2,6 +2,7 @@ import {
   BINDING_MESSAGE_MAX_LENGTH,
   MAX_PUSH_EXPIRY_SECONDS,
   MAX_REQUESTED_EXPIRY_SECONDS,
+  quotedValue,
 } from "@ciba-testbed/shared";
 
 import { isLocalDomain, type AgentConfig } from "./config.js";
@@ -9,12 +10,21 @@ import { channelFor } from "./notification-channel.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE } from "./rate-limit.js";
 
 /**
+ * The user id (AGENT_USER_ID, --user) as a message names it: as it is when it is printable ASCII
+ * without a space or a quote, else quoted (`quotedValue`), so a line feed in it cannot break the
+ * one-line message.
+ */
+export const shownUser = (userId: string): string =>
+  /^[!#-~]+$/.test(userId) ? userId : quotedValue(userId);
+
+/**
  * What to do after an approval request expired before the agent collected an answer: ask again and answer in time, with
  * how long the person had (`expiresIn`, the tenant's seconds, when known; a tenant may give
  * less than was asked) and the setting that decides it.
  */
 export function expiredFix(config: AgentConfig, expiresIn?: number): string {
-  const { requestedExpiry, userId } = config;
+  const { requestedExpiry } = config;
+  const userId = shownUser(config.userId);
   const allowed = expiresIn === undefined ? "" : `this one allowed ${expiresIn} s; `;
   const setting = `--expiry or AGENT_REQUESTED_EXPIRY, now ${requestedExpiry} s, sets how long`;
   return channelFor(requestedExpiry) === "push"
@@ -28,7 +38,7 @@ export function expiredFix(config: AgentConfig, expiresIn?: number): string {
  * spec's `expired_token` instead, how to make the two tell apart.
  */
 export function deniedOrExpiredFix(config: AgentConfig): string {
-  const again = `Ask again if the purchase is still wanted, and have ${config.userId} approve it in time.`;
+  const again = `Ask again if the purchase is still wanted, and have ${shownUser(config.userId)} approve it in time.`;
   return isLocalDomain(config.auth0.domain)
     ? `${again} To tell a denial from an expiry, set "ciba": { "expiredError": "expired_token" } in the local tenant's mock-auth0.json (or the file MOCK_AUTH0_SETTINGS names) and restart it: it then answers an expired request with expired_token.`
     : again;
@@ -49,7 +59,7 @@ export function refusedRequestFix(
   const { userId } = config;
   switch (error) {
     case "too_many_requests":
-      return `Ask again ${retryAt === undefined ? "in a minute" : `after ${retryAt}`}, as Auth0 sends ${userId} at most ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} approval requests a minute.`;
+      return `Ask again ${retryAt === undefined ? "in a minute" : `after ${retryAt}`}, as Auth0 sends ${shownUser(userId)} at most ${AUTH0_REQUESTS_PER_USER_PER_MINUTE} approval requests a minute.`;
     case "unauthorized_client":
       return `Allow the CIBA grant (urn:openid:params:grant-type:ciba) for the application ${clientId} (AUTH0_CLIENT_ID) on ${domain}.`;
     case "access_denied":
@@ -67,11 +77,11 @@ function invalidRequestFix(description: string, config: AgentConfig): string {
   const { userId, requestedExpiry } = config;
   const { domain, clientId } = config.auth0;
   if (/requested_expiry/i.test(description)) {
-    return `Set --expiry or AGENT_REQUESTED_EXPIRY (now ${requestedExpiry} s) to 1-${MAX_PUSH_EXPIRY_SECONDS} s for a push, or keep ${MAX_PUSH_EXPIRY_SECONDS + 1}-${MAX_REQUESTED_EXPIRY_SECONDS} s and enable the email channel for the application and a verified email address for ${userId}.`;
+    return `Set --expiry or AGENT_REQUESTED_EXPIRY (now ${requestedExpiry} s) to 1-${MAX_PUSH_EXPIRY_SECONDS} s for a push, or keep ${MAX_PUSH_EXPIRY_SECONDS + 1}-${MAX_REQUESTED_EXPIRY_SECONDS} s and enable the email channel for the application and a verified email address for ${shownUser(userId)}.`;
   }
   // What @auth0/ai takes every invalid_request for (UserDoesNotHavePushNotificationsInterrupt).
   if (/push|enrol|guardian|notification/i.test(description)) {
-    return `Enroll ${userId} in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.`;
+    return `Enroll ${shownUser(userId)} in Guardian push notifications on the tenant (or enable the email channel for the application and verify their email address), or act for another user with --user or AGENT_USER_ID.`;
   }
   // The login_hint names the issuer of the domain the agent was given (AUTH0_DOMAIN); a tenant
   // that issues under another host (its custom domain, or another name of this machine) refuses it.
@@ -80,7 +90,7 @@ function invalidRequestFix(description: string, config: AgentConfig): string {
   }
   // Auth0's words for a login_hint whose sub is no user id ("testbed-user" for "auth0|testbed-user").
   if (/login_hint|"sub"/i.test(description)) {
-    return `Check AGENT_USER_ID (or --user): "${userId}" must be an Auth0 user id, the connection and the id joined by "|" (such as auth0|${userId.includes("|") ? "<id>" : userId}).`;
+    return `Check AGENT_USER_ID (or --user): ${quotedValue(userId)} must be an Auth0 user id, the connection and the id joined by "|" (such as ${userId.includes("|") ? "auth0|<id>" : shownUser(`auth0|${userId}`)}).`;
   }
   if (/binding_message/i.test(description)) {
     return `Make the tenant ${domain} accept the binding message the agent writes (at most ${BINDING_MESSAGE_MAX_LENGTH} characters: A-Z, a-z, 0-9, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.`;
