@@ -306,6 +306,41 @@ describe("the fixes that depend on the tenant and the user id", () => {
       'Check AGENT_USER_ID (or --user): "auth0|nobody" must be the user id of a user of this tenant.',
     );
   });
+
+  it.each([
+    [
+      "auth0%7Ctestbed-user",
+      `"auth0%7Ctestbed-user" is URL-encoded, as the Auth0 dashboard's URLs show a user id: %7C stands for "|", so write it auth0|testbed-user.`,
+    ],
+    [
+      "auth0:testbed-user",
+      `"auth0:testbed-user" joins the connection and the id with ":", but Auth0's separator is "|": write it auth0|testbed-user.`,
+    ],
+    [
+      "buyer@example.com",
+      `"buyer@example.com" is an email address, not a user id: the agent names the person by their Auth0 user id, such as auth0|<id>, which the user's page in the Auth0 dashboard (User Management > Users) shows as user_id.`,
+    ],
+  ])(
+    "says what is wrong with the user id %s, refused as unknown or as no user id",
+    (userId, hint) => {
+      const user = { ...config, userId };
+      const unknown = oauth("unknown_user_id", "User ID is malformed or unknown");
+      const malformed = oauth(
+        "invalid_request",
+        'login_hint parameter validation failed: "sub" contains unsupported format',
+      );
+      for (const error of [unknown, malformed]) {
+        expect(
+          classifyAuthorizationError(error, {
+            config: user,
+            expired: false,
+            requestSent: false,
+            now: NOW,
+          }).fix,
+        ).toBe(`Check AGENT_USER_ID (or --user): ${hint}`);
+      }
+    },
+  );
 });
 
 describe("values quoted back", () => {

@@ -5,7 +5,13 @@ import { isLocalDomain, type AgentConfig } from "./config.js";
 import { untrustedLocalTenantFix } from "./local-tenant-trust.js";
 import type { Verdict } from "./purchase-result.js";
 import { AUTH0_REQUESTS_PER_USER_PER_MINUTE, retryAt } from "./rate-limit.js";
-import { deniedOrExpiredFix, expiredFix, refusedRequestFix, shownUser } from "./refusal-fix.js";
+import {
+  deniedOrExpiredFix,
+  expiredFix,
+  refusedRequestFix,
+  shownUser,
+  userIdFix,
+} from "./refusal-fix.js";
 import { INTERRUPT } from "./sdk-interrupt.js";
 
 /** The tenant's certificate is not one this process accepts: a setup problem. */
@@ -258,7 +264,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
           outcome: "REQUEST_REFUSED",
           error: oauthError,
           description,
-          fix: unknownUserFix(config.userId),
+          fix: userIdFix(config.userId, "unknown"),
         };
       case "invalid_scope":
       case "invalid_target":
@@ -303,16 +309,6 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     outcome: "ERROR",
     description: status === undefined ? message : `Auth0 answered ${status} with no OAuth error.`,
   };
-}
-
-/**
- * The fix for Auth0's unknown_user_id. A user id without its connection's prefix (`testbed-user`,
- * the `user_id` of auth0/users.json) is one Auth0 never has: it prefixes `auth0|` on import.
- */
-function unknownUserFix(userId: string): string {
-  return userId.includes("|")
-    ? `Check AGENT_USER_ID (or --user): ${quotedValue(userId)} must be the user id of a user of this tenant.`
-    : `Check AGENT_USER_ID (or --user): ${quotedValue(userId)} has no connection prefix, which every Auth0 user id has (a user imported with the user_id ${shownUser(userId)} is ${shownUser(`auth0|${userId}`)}).`;
 }
 
 /**

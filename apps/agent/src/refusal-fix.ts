@@ -18,6 +18,46 @@ export const shownUser = (userId: string): string =>
   /^[!#-~]+$/.test(userId) ? userId : quotedValue(userId);
 
 /**
+ * What is wrong with a user id that has no "|" between its connection and its id, for the
+ * spellings people copy: the dashboard's URL form (`auth0%7Ctestbed-user`), another separator
+ * (`auth0:testbed-user`), an email address; undefined when none of them.
+ */
+function misspeltUserId(userId: string): string | undefined {
+  if (/%7c/i.test(userId)) {
+    const decoded = userId.replace(/%7c/gi, "|");
+    return `${quotedValue(userId)} is URL-encoded, as the Auth0 dashboard's URLs show a user id: %7C stands for "|", so write it ${shownUser(decoded)}.`;
+  }
+  if (/^[^\s@|]+@[^\s@|]+\.[^\s@|]+$/.test(userId)) {
+    return `${quotedValue(userId)} is an email address, not a user id: the agent names the person by their Auth0 user id, such as auth0|<id>, which the user's page in the Auth0 dashboard (User Management > Users) shows as user_id.`;
+  }
+  const [, connection, separator, id] = /^([\w-]+)([:/\\])([^:/\\].*)$/.exec(userId) ?? [];
+  if (connection !== undefined && separator !== undefined && id !== undefined) {
+    return `${quotedValue(userId)} joins the connection and the id with ${quotedValue(separator)}, but Auth0's separator is "|": write it ${shownUser(`${connection}|${id}`)}.`;
+  }
+  return undefined;
+}
+
+/**
+ * The fix for a user id Auth0 knows no user by, or refuses as no user id at all: one without
+ * "|" is named for what it is (`misspeltUserId`), else said to need its connection's prefix,
+ * which Auth0 gives every user id (`auth0|` for a user imported with the user_id `testbed-user`,
+ * as auth0/users.json has it). `known` says that Auth0 read it as a user id it does not have.
+ */
+export function userIdFix(userId: string, known: "unknown" | "malformed"): string {
+  const check = "Check AGENT_USER_ID (or --user):";
+  if (userId.includes("|")) {
+    return known === "unknown"
+      ? `${check} ${quotedValue(userId)} must be the user id of a user of this tenant.`
+      : `${check} ${quotedValue(userId)} must be an Auth0 user id, the connection and the id joined by "|" (such as auth0|<id>).`;
+  }
+  const misspelt = misspeltUserId(userId);
+  if (misspelt !== undefined) return `${check} ${misspelt}`;
+  return known === "unknown"
+    ? `${check} ${quotedValue(userId)} has no connection prefix, which every Auth0 user id has (a user imported with the user_id ${shownUser(userId)} is ${shownUser(`auth0|${userId}`)}).`
+    : `${check} ${quotedValue(userId)} must be an Auth0 user id, the connection and the id joined by "|" (such as ${shownUser(`auth0|${userId}`)}).`;
+}
+
+/**
  * What to do after an approval request expired before the agent collected an answer: ask again and answer in time, with
  * how long the person had (`expiresIn`, the tenant's seconds, when known; a tenant may give
  * less than was asked) and the setting that decides it.
@@ -90,7 +130,7 @@ function invalidRequestFix(description: string, config: AgentConfig): string {
   }
   // Auth0's words for a login_hint whose sub is no user id ("testbed-user" for "auth0|testbed-user").
   if (/login_hint|"sub"/i.test(description)) {
-    return `Check AGENT_USER_ID (or --user): ${quotedValue(userId)} must be an Auth0 user id, the connection and the id joined by "|" (such as ${userId.includes("|") ? "auth0|<id>" : shownUser(`auth0|${userId}`)}).`;
+    return userIdFix(userId, "malformed");
   }
   if (/binding_message/i.test(description)) {
     return `Make the tenant ${domain} accept the binding message the agent writes (at most ${BINDING_MESSAGE_MAX_LENGTH} characters: A-Z, a-z, 0-9, spaces and +-_.,:#), or change purchaseBindingMessage in packages/shared to the form Auth0 names.`;
