@@ -11,7 +11,7 @@ import {
   TypeValidationError,
 } from "ai";
 
-import { quotedValue } from "@ciba-testbed/shared";
+import { quotedValue, writtenOut } from "@ciba-testbed/shared";
 
 import { listed } from "./listed.js";
 import { ModelTimeoutError } from "./model-deadline.js";
@@ -214,20 +214,49 @@ function bodyText(body: string | undefined): string {
 }
 
 /**
- * An error the model's server sent inside the stream of its answer, after its 200 (OpenAI's
- * `data: {"error": {"message": ...}}`), which the provider passes on as the object it read:
- * its message, with its type or code ("upstream overloaded (server_error)"). Undefined for
+ * An error the model's server sent inside the stream of its answer, after its 200: OpenAI's
+ * `data: {"error": {"message": ...}}`, which the provider passes on as the object it read, and
+ * the shapes other Chat Completions servers send, which the provider's chunk schema refuses
+ * (a TypeValidationError of the value it read): `{"error": "..."}`, an `event: error` of
+ * `{"message": ..., "type": ...}`, an error object without a message. Its words, cut short and
+ * written out, with its type or code ("upstream overloaded (server_error)"). Undefined for
  * anything else.
  */
 function streamedError(error: unknown): string | undefined {
+  if (TypeValidationError.isInstance(error)) return refusedChunkError(error.value);
   if (typeof error !== "object" || error === null || error instanceof Error) return undefined;
+  return errorWords(error, false);
+}
+
+/** A chunk the provider refused that is a server's error: `{"error": ...}`, or one with a message and a type. */
+function refusedChunkError(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { error } = value as { error?: unknown };
+  if (typeof error === "string") return error.trim() === "" ? "no message" : shortWords(error);
+  if (typeof error === "object" && error !== null) return errorWords(error, true);
+  if ("choices" in value) return undefined;
+  const { type, code } = value as { type?: unknown; code?: unknown };
+  return typeof type === "string" || typeof code === "string"
+    ? errorWords(value, false)
+    : undefined;
+}
+
+/** An error object's message, with its type or code; "no message" (when `bare` allows it) for none. */
+function errorWords(error: object, bare: boolean): string | undefined {
   const { message, type, code } = error as { message?: unknown; type?: unknown; code?: unknown };
-  if (typeof message !== "string") return undefined;
   const kind = [type, code].find(
     (value): value is string => typeof value === "string" && value !== "",
   );
-  const words = message.trim() === "" ? "no message" : message.trim();
-  return kind === undefined ? words : `${words} (${kind})`;
+  if (typeof message !== "string" && !(bare && kind !== undefined)) return undefined;
+  const said = typeof message === "string" ? message.trim() : "";
+  const words = said === "" ? "no message" : shortWords(said);
+  return kind === undefined ? words : `${words} (${writtenOut(kind.slice(0, 60))})`;
+}
+
+/** A server's words for a message: written out (one line, whatever it sent), at most 200 characters. */
+function shortWords(text: string): string {
+  const words = writtenOut(text.trim());
+  return words.length > 200 ? `${words.slice(0, 197).trimEnd()}...` : words;
 }
 
 /** A connection the server closed (its answer cut), rather than one never made. */

@@ -631,6 +631,30 @@ describe("a Chat Completions server's failures, as it answers them", () => {
   });
 
   it.each([
+    ['data: {"error":"upstream overloaded"}\n\n', "upstream overloaded"],
+    [
+      'event: error\ndata: {"message":"upstream overloaded","type":"server_error"}\n\n',
+      "upstream overloaded (server_error)",
+    ],
+    [
+      'data: {"error":{"type":"server_error","code":"overloaded"}}\n\n',
+      "no message (server_error)",
+    ],
+  ])("says an error the stream sends in another shape, in its words: %j", async (body, said) => {
+    const { model } = await stubbedAnswers([
+      { status: 200, body, headers: { "content-type": "text/event-stream" } },
+    ]);
+
+    const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+    expect(report).toMatchObject({
+      outcome: "ERROR",
+      error: "model_failed",
+      message: `The model failed: its server sent an error in place of its answer, in the stream it had begun: ${said}.`,
+    });
+  });
+
+  it.each([
     ["its body's words", "Overloaded", "The model failed: Overloaded"],
     ["none at all", "", "The model failed, its server giving no reason"],
   ])("gives a status with no reason phrase, answered each time, %s", async (_, body, said) => {
