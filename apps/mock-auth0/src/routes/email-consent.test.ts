@@ -116,9 +116,15 @@ describe("the email channel", () => {
     expect(again.body).toEqual({
       error: "not_found",
       error_description:
-        "This consent link can no longer be used: it was used already, or its request was answered elsewhere or has expired",
+        "This consent link can no longer be used: it was used already, its request was answered elsewhere or has expired, the link was not copied whole, or the tenant has started again since it sent the email (a tenant keeps its links only while it runs)",
     });
     await request(h.app).get(API).query({ consent: token }).expect(404);
+    // A link copied short, or from before the tenant started again: the same words, which name it.
+    const cut = await request(h.app)
+      .get(API)
+      .query({ consent: token.slice(0, -3) })
+      .expect(404);
+    expect(cut.body.error_description).toContain("the link was not copied whole");
     const shown = await request(h.app).get(`/approver/api/requests/${id}`).expect(200);
     expect(shown.body.email.link).toBeNull();
     expect(shown.body.decision).toMatchObject({ by: "email-link" });

@@ -19,8 +19,12 @@ import { PUBLIC_DIR, pageSecurityHeaders, sameOriginOnly } from "./page-security
 
 const CONSENT_API = `${CONSENT_PATH}/api/consent`;
 
+/**
+ * A link the tenant does not know: it cannot tell one used or answered from one mistyped, cut
+ * short, or sent by the tenant before it started again, so it names them all.
+ */
 const LINK_GONE =
-  "This consent link can no longer be used: it was used already, or its request was answered elsewhere or has expired";
+  "This consent link can no longer be used: it was used already, its request was answered elsewhere or has expired, the link was not copied whole, or the tenant has started again since it sent the email (a tenant keeps its links only while it runs)";
 
 const decisionSchema = z
   .object({
