@@ -1,7 +1,7 @@
 import { AuthorizationPendingInterrupt } from "@auth0/ai/interrupts";
 import { Auth0AI, setAIContext } from "@auth0/ai-vercel";
 import { ManualClock, type Clock, type PurchaseRequest } from "@ciba-testbed/shared";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { createMemoryStore } from "../agent-store.js";
 import { auth0Store } from "../auth0-store.js";
@@ -60,7 +60,7 @@ function webApp(mode: "interrupt" | "block", clock: Clock, monotonicMs?: () => n
       await thread.release();
     }
   };
-  return { buy };
+  return { buy, threads };
 }
 
 describe("a purchase the web app asked approval for", () => {
@@ -116,5 +116,52 @@ describe("a purchase the web app asked approval for", () => {
     expect(await buy("call_1")).toMatchObject({ outcome: "EXPIRED" });
     // Polls at 0, 5 and 10.5 s, then the expiry at 12 s.
     expect(sleeps).toEqual([5_000, 5_500, 1_500]);
+  });
+
+  it("tells the pages that follow a block-mode chat why its polls get no answer from Auth0, and stops once one is answered", async () => {
+    // A reloaded page, or a second tab, follows the chat from its purchases, not the stream:
+    // it said "Waiting for approval" for the whole outage while the page that asked said why.
+    stubShop().catalog().order();
+    stubAuth0()
+      .bcAuthorize({ expires_in: 300, interval: 5 })
+      .token(503, { error: "temporarily_unavailable", error_description: "Try again later" })
+      .pending()
+      .approve();
+    const wall = new ManualClock();
+    const sleeping: (() => void)[] = [];
+    const clock: Clock = {
+      now: () => wall.now(),
+      sleep: (ms) => {
+        wall.advance(ms);
+        return new Promise((resolve) => sleeping.push(resolve));
+      },
+    };
+    const { buy, threads } = webApp("block", clock);
+    const bought = buy("call_1");
+    const listed = async () => (await threads.purchases(BUYER, "chat-1"))?.purchases[0];
+    /** Lets the purchase tool's `n`th wait end, once it has begun. */
+    const wake = async (n: number) => {
+      await vi.waitFor(() => {
+        expect(sleeping.length).toBeGreaterThanOrEqual(n);
+      });
+      sleeping[n - 1]?.();
+    };
+
+    // The first poll, at once, got 503: the tool waits an interval to ask again.
+    await vi.waitFor(() => {
+      expect(sleeping).toHaveLength(1);
+    });
+    const waiting = await listed();
+    expect(waiting?.result.outcome).toBe("PENDING");
+    expect(waiting?.problem).toBe("503 temporarily_unavailable");
+    // Answered "pending": the tenant is back, and the card no longer says otherwise.
+    await wake(1);
+    await vi.waitFor(() => {
+      expect(sleeping).toHaveLength(2);
+    });
+    expect(await listed()).not.toHaveProperty("problem");
+    await wake(2);
+    expect((await bought).outcome).toBe("ORDERED");
+    expect(await listed()).not.toHaveProperty("problem");
   });
 });

@@ -116,6 +116,11 @@ export interface ChatPurchase {
   result: PurchaseResult;
   /** Seconds between polls of its approval request, once sent: when a page may resume it. */
   interval?: number;
+  /**
+   * Waiting in block mode: why the request's last poll of Auth0 brought no answer (the tenant
+   * unreachable or busy), as the stream's card says it; absent once a poll is answered.
+   */
+  problem?: string;
 }
 
 /**
@@ -139,6 +144,14 @@ export class ChatThreads {
    * so a long-running app's memory does not grow with every chat it has served.
    */
   private readonly replies = new Map<string, string>();
+  /**
+   * Why the last poll of each waiting purchase's approval request brought no answer, by thread
+   * and auth_req_id, while a request polls it: what the page that asked reads on its card, for
+   * the pages that follow the chat (a reload, a second tab). Dropped when a poll is answered, the
+   * purchase ends or the request that polls releases the chat, so it holds no more than the
+   * chats requests run on.
+   */
+  private readonly pollProblems = new Map<string, Map<string, string>>();
   /**
    * The approval requests this process sent: the chat request that resumes one (the page's
    * next) measures its expiry from the send, and tells a denial from an expiry.
@@ -209,15 +222,24 @@ export class ChatThreads {
     if (thread === undefined) return undefined;
     const running = this.kept.isRunning(threadId);
     const reply = running ? undefined : this.replies.get(threadId);
+    const problems = this.pollProblems.get(threadId);
     return {
       ...(reply === undefined ? {} : { reply }),
       running,
-      purchases: thread.purchases.map((record) => ({
-        toolCallId: record.toolCallId,
-        toolName: PURCHASE_TOOL_NAME,
-        result: resultOf(record),
-        ...(record.request === undefined ? {} : { interval: record.request.interval }),
-      })),
+      purchases: thread.purchases.map((record) => {
+        const result = resultOf(record);
+        const problem =
+          result.outcome === "PENDING" && record.request !== undefined
+            ? problems?.get(record.request.id)
+            : undefined;
+        return {
+          toolCallId: record.toolCallId,
+          toolName: PURCHASE_TOOL_NAME,
+          result,
+          ...(record.request === undefined ? {} : { interval: record.request.interval }),
+          ...(problem === undefined ? {} : { problem }),
+        };
+      }),
     };
   }
 
@@ -272,6 +294,7 @@ export class ChatThreads {
       authorizer: this.deps.authorizer,
       emit: (event) => {
         this.orders.note(event);
+        this.notePollProblem(threadId, event);
         listener(event);
       },
       threadId,
@@ -318,9 +341,28 @@ export class ChatThreads {
         const left = await this.readForKeeping(threadId);
         if (left === "missing") this.kept.forgot(threadId);
         else this.kept.released(threadId, left);
+        // Nothing polls the chat's requests any more: what the last poll met is no news.
+        this.pollProblems.delete(threadId);
         await store.release(key, lease);
       },
     };
+  }
+
+  /** Keeps, or drops, why the last poll of a purchase of thread `threadId` got no answer. */
+  private notePollProblem(threadId: string, event: AgentEvent): void {
+    const id =
+      event.type === "approval-waiting"
+        ? event.authReqId
+        : event.type === "purchase-finished"
+          ? event.result.authReqId
+          : undefined;
+    if (id === undefined) return;
+    const problems = this.pollProblems.get(threadId) ?? new Map<string, string>();
+    if (event.type === "approval-waiting" && event.problem !== undefined) {
+      problems.set(id, event.problem);
+    } else problems.delete(id);
+    if (problems.size === 0) this.pollProblems.delete(threadId);
+    else this.pollProblems.set(threadId, problems);
   }
 
   /**

@@ -1177,6 +1177,8 @@ interface ListedPurchase {
   toolName: string;
   summary: string;
   interval?: number;
+  /** Waiting: why the app's last poll of Auth0 got no answer (see ApprovalStatusData). */
+  problem?: string;
   result: {
     outcome: string;
     purchase?: { product?: string; qty?: number };
@@ -1227,7 +1229,7 @@ function decidedCalls(): Set<string> {
  * request went on to another item of the person's message after the page lost it) gets a
  * message of its own.
  */
-function showPurchase({ toolCallId, toolName, result }: ListedPurchase): void {
+function showPurchase({ toolCallId, toolName, result, problem }: ListedPurchase): void {
   const pending = result.outcome === "PENDING";
   // What was asked stays on a decided card, as the stream's last approval part says it.
   const bindingMessage = result.bindingMessage ?? approvals.get(toolCallId)?.bindingMessage;
@@ -1236,6 +1238,8 @@ function showPurchase({ toolCallId, toolName, result }: ListedPurchase): void {
     ...(result.authReqId === undefined ? {} : { authReqId: result.authReqId }),
     ...(bindingMessage === undefined ? {} : { bindingMessage }),
     ...(pending && result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}),
+    // The app's polls get no answer from Auth0: the card says so, as the stream's would.
+    ...(pending && typeof problem === "string" ? { problem } : {}),
     ...(!pending && result.description !== undefined ? { description: result.description } : {}),
   });
   const shown = state.messages.some((message) =>
