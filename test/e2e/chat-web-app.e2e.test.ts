@@ -137,6 +137,18 @@ async function orderAnswerHolder(shopUrl: string) {
   };
 }
 
+/** `page`'s next chat request reaches the app, and a proxy answers it 502 instead of the app. */
+function loseNextAnswer(page: Page) {
+  return page.route(
+    "**/api/chat",
+    async (route) => {
+      await route.fetch().catch(() => undefined);
+      await route.fulfill({ status: 502, contentType: "text/plain", body: "Bad gateway" });
+    },
+    { times: 1 },
+  );
+}
+
 describe("the chat web app", () => {
   let s: Scenario;
   let browser: Browser;
@@ -890,20 +902,16 @@ describe("the chat web app", () => {
     await ask(page, "Buy 4 wireless headphones");
     await page
       .getByText(
-        /^Error: The agent's web app answered 502.*; nothing was asked or ordered\. Send your message again\.$/,
+        /^Your message was not sent: the agent's web app answered 502.*\. Nothing was asked or ordered\. It is back in the box: send it again\.$/,
       )
       .waitFor();
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe(
+      "Buy 4 wireless headphones",
+    );
     await page.getByRole("button", { name: "New chat" }).click();
 
     // The message reaches the app, which asks for the purchase; the page gets a 502 instead.
-    await page.route(
-      "**/api/chat",
-      async (route) => {
-        await route.fetch().catch(() => undefined);
-        await route.fulfill({ status: 502, contentType: "text/plain", body: "Bad gateway" });
-      },
-      { times: 1 },
-    );
+    await loseNextAnswer(page);
     await ask(page, "Buy 4 wireless headphones");
     await page.locator(".approval.pending", { hasText: "buy 4 Wireless headphones" }).waitFor();
     await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
@@ -918,6 +926,55 @@ describe("the chat web app", () => {
     expect(pushes).toHaveLength(1);
     await chatForgotten(page);
     await own.close();
+  });
+
+  it("puts a message sent while the connection was down back in the box, and the chat holds it once when sent again; one the app read keeps its answer", async () => {
+    const own = await browser.newContext();
+    onTestFinished(() => own.close());
+    const page = await own.newPage();
+    await logIn(page, baseUrl, /Test Buyer/);
+    const cdp = await own.newCDPSession(page);
+    const offline = (yes: boolean) =>
+      cdp.send("Network.emulateNetworkConditions", {
+        offline: yes,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
+    await offline(true);
+    await page.getByLabel("Message").fill("hi there");
+    await page.getByLabel("Message").press("Enter");
+    // Until the app can be asked, the page cannot know whether the message arrived.
+    await page
+      .getByText(
+        "The agent's web app cannot be reached: the page cannot tell yet whether your message reached the agent. It keeps asking and will tell you; Send is off until then.",
+      )
+      .waitFor();
+    await offline(false);
+    await page
+      .getByText(
+        "Your message was not sent: the agent's web app cannot be reached. Nothing was asked or ordered. It is back in the box: send it again.",
+      )
+      .waitFor();
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("hi there");
+    await expect(page.locator(".message.user").count()).resolves.toBe(0);
+    await page.getByRole("button", { name: "Send" }).click();
+    await expectAnswered(page, "I did not buy anything this time.");
+    await expect(page.locator(".message.user").allTextContents()).resolves.toEqual(["hi there"]);
+
+    // The app reads the next message, and a proxy loses its answer: the page says no "not sent",
+    // and shows the answer the app gave.
+    await loseNextAnswer(page);
+    await ask(page, "hello");
+    await expect
+      .poll(() => page.locator(".message.assistant .text").count(), { timeout: 15_000 })
+      .toBe(2);
+    await expectIdle(page);
+    await expect(page.locator(".message.user").allTextContents()).resolves.toEqual([
+      "hi there",
+      "hello",
+    ]);
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("");
   });
 
   it("asks the person to log in again when the session ends while a purchase waits, and resumes it after the login", async () => {

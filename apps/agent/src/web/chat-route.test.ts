@@ -80,8 +80,8 @@ function loggedInChat(
   };
   let failOnce = options.failOnce;
   const threads = new (class extends ChatThreads {
-    override async open(sub: string, chatId: string, text: string) {
-      const thread = await super.open(sub, chatId, text);
+    override async open(sub: string, chatId: string, text: string, messageId?: string) {
+      const thread = await super.open(sub, chatId, text, messageId);
       const fail = failOnce;
       failOnce = undefined;
       return thread === undefined || fail === undefined ? thread : fail(thread);
@@ -748,19 +748,44 @@ describe("GET /api/chat/:id/purchases", () => {
       running: false,
       purchases: [],
       reply: expect.stringMatching(/I did not buy anything this time\.$/) as unknown,
+      lastMessageId: "u1",
     });
 
     const thread = await chat.threads.open(SUB, "r1", "hi");
     expect((await chat.get("/api/chat/r1/purchases").expect(200)).body).toEqual({
       running: true,
       purchases: [],
+      lastMessageId: "u1",
     });
     // That request ended without running the model: it said nothing.
     await thread?.release();
     expect((await chat.get("/api/chat/r1/purchases").expect(200)).body).toEqual({
       running: false,
       purchases: [],
+      lastMessageId: "u1",
     });
+  });
+
+  it("names the person's last message a request brought, so a page whose request got no answer knows whether the app read it", async () => {
+    // A page offline when it sent "Buy 1 USB-C cable" kept it in the chat, and sent it twice
+    // once the person sent it again; one whose answer a proxy lost must not say "not sent".
+    const chat = loggedInChat({ mode: "block" });
+    await expectUsable(chat, "m1");
+    const lastRead = async () =>
+      ((await chat.get("/api/chat/m1/purchases").expect(200)).body as { lastMessageId?: string })
+        .lastMessageId;
+    expect(await lastRead()).toBe("u1");
+    const next: UIMessage = { id: "u2", role: "user", parts: [{ type: "text", text: "thanks" }] };
+    const answered = await chat.post({ id: "m1", messages: [hi, next] });
+    expect(answered.status).toBe(200);
+    expect(await lastRead()).toBe("u2");
+    // A request refused before the chat was taken read nothing of its message.
+    const refused = await chat.post({
+      id: "m1",
+      messages: [hi, next, { id: "u3", role: "user", parts: [{ type: "text", text: " " }] }],
+    });
+    expect(refused.status).toBe(400);
+    expect(await lastRead()).toBe("u2");
   });
 
   it("keeps the last replies of the latest chats only, so an app's memory does not grow with every chat", async () => {

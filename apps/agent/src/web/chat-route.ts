@@ -255,6 +255,7 @@ export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
         summary: describeResult(purchase.result),
       })),
       ...(chat.reply === undefined ? {} : { reply: chat.reply }),
+      ...(chat.lastMessageId === undefined ? {} : { lastMessageId: chat.lastMessageId }),
     });
   });
 }
@@ -538,7 +539,10 @@ async function openThread(
 ): Promise<OpenThread | NewChatRefused | { error: string; error_description: string }> {
   let thread: Awaited<ReturnType<typeof readingThread<OpenThread | undefined>>>;
   try {
-    thread = await readingThread(id, () => threads.open(sub, id, lastUserText(messages)));
+    const messageId = messages.findLast((message) => message.role === "user")?.id;
+    thread = await readingThread(id, () =>
+      threads.open(sub, id, lastUserText(messages), messageId),
+    );
   } catch (error) {
     if (error instanceof NewChatRefused) return error;
     throw error;

@@ -153,6 +153,13 @@ export class ChatThreads {
    */
   private readonly pollProblems = new Map<string, Map<string, string>>();
   /**
+   * The id of the person's last message that a request of each chat brought (the latest
+   * `keptReplies` chats', as `replies`): a page whose request got no answer (its connection
+   * down, a proxy's 5xx) learns from `purchases` whether its message reached the app, so that it
+   * neither tells a message the app read "not sent" nor keeps one it never read.
+   */
+  private readonly lastMessages = new Map<string, string>();
+  /**
    * The approval requests this process sent: the chat request that resumes one (the page's
    * next) measures its expiry from the send, and tells a denial from an expiry.
    */
@@ -216,15 +223,20 @@ export class ChatThreads {
   async purchases(
     sub: string,
     chatId: string,
-  ): Promise<{ running: boolean; purchases: ChatPurchase[]; reply?: string } | undefined> {
+  ): Promise<
+    | { running: boolean; purchases: ChatPurchase[]; reply?: string; lastMessageId?: string }
+    | undefined
+  > {
     const threadId = this.threadIdOf(sub, chatId);
     const thread = await this.deps.journal.get(threadId);
     if (thread === undefined) return undefined;
     const running = this.kept.isRunning(threadId);
     const reply = running ? undefined : this.replies.get(threadId);
     const problems = this.pollProblems.get(threadId);
+    const lastMessageId = this.lastMessages.get(threadId);
     return {
       ...(reply === undefined ? {} : { reply }),
+      ...(lastMessageId === undefined ? {} : { lastMessageId }),
       running,
       purchases: thread.purchases.map((record) => {
         const result = resultOf(record);
@@ -248,8 +260,14 @@ export class ChatThreads {
    * undefined while another request holds it. A new chat is first admitted (see KeptChats): it
    * may make the app forget chats nobody needs any more, or be refused with NewChatRefused.
    * Its tool tries no purchase past `purchasesPerChat` (`withinPurchasesPerChat`).
+   * `messageId`: the id of the person's last message in the request, which `purchases` names.
    */
-  async open(sub: string, chatId: string, request: string): Promise<OpenThread | undefined> {
+  async open(
+    sub: string,
+    chatId: string,
+    request: string,
+    messageId?: string,
+  ): Promise<OpenThread | undefined> {
     const { store, journal, clock, config } = this.deps;
     const threadId = this.threadIdOf(sub, chatId);
     const key = leaseKey(threadId);
@@ -281,6 +299,8 @@ export class ChatThreads {
     this.kept.opened(threadId, sub, lease.expiresAt);
     // What the model said in an earlier request answers nothing of this one.
     this.replies.delete(threadId);
+    if (messageId !== undefined)
+      keepLatest(this.lastMessages, threadId, messageId, this.keptReplies);
 
     let listener: (event: AgentEvent) => void = () => undefined;
     const purchase = createPurchaseTool({
@@ -327,14 +347,7 @@ export class ChatThreads {
         ),
       replied: (reply) => {
         if (reply === undefined || reply.trim() === "") this.replies.delete(threadId);
-        else {
-          this.replies.set(threadId, reply);
-          // A Map iterates in insertion order: its first key is the oldest reply.
-          const [oldest] = this.replies.keys();
-          if (this.replies.size > (this.deps.keptReplies ?? 1_000) && oldest !== undefined) {
-            this.replies.delete(oldest);
-          }
-        }
+        else keepLatest(this.replies, threadId, reply, this.keptReplies);
       },
       release: async () => {
         // Read before the lease goes: until a request takes the chat again, nothing changes it.
@@ -346,6 +359,10 @@ export class ChatThreads {
         await store.release(key, lease);
       },
     };
+  }
+
+  private get keptReplies(): number {
+    return this.deps.keptReplies ?? 1_000;
   }
 
   /** Keeps, or drops, why the last poll of a purchase of thread `threadId` got no answer. */
@@ -466,6 +483,15 @@ function withinPurchasesPerChat(
       return execute(input, options);
     },
   };
+}
+
+/** Sets `key` in `map` as its latest entry, and drops the oldest past `most` entries. */
+function keepLatest(map: Map<string, string>, key: string, value: string, most: number): void {
+  map.delete(key);
+  map.set(key, value);
+  // A Map iterates in insertion order: its first key is the oldest.
+  const [oldest] = map.keys();
+  if (map.size > most && oldest !== undefined) map.delete(oldest);
 }
 
 /** The result of a call past the purchases one chat keeps: not tried. */

@@ -243,6 +243,11 @@ let waitNote: string | undefined;
 let held = false;
 /** What the page has to tell when nothing waits or runs (a followed purchase's end): before an error. */
 let notice: string | undefined;
+/**
+ * Set while the page's message got no answer and the app cannot be asked yet whether it read it
+ * (see `followPurchase`): what the status line says meanwhile.
+ */
+let arrivalUnknown: string | undefined;
 /** The tool call of the block-mode purchase this page follows (followPurchase), if any. */
 let following: string | undefined;
 /** The polling interval of the chat it follows, in seconds, once a purchase has one. */
@@ -910,7 +915,8 @@ function render(): void {
       ? "The agent is working…"
       : // A followed purchase's end, after the error that cut its request. A message the
         // app refused as the chat was busy has a note of its own instead (`unsentNote`).
-        (notice ??
+        (arrivalUnknown ??
+        notice ??
         (chat?.status === "error" && chat.error !== undefined && unsent === undefined
           ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
           : ""));
@@ -959,6 +965,7 @@ function newChat(): void {
   failedResumes = 0;
   waitNote = undefined;
   notice = undefined;
+  arrivalUnknown = undefined;
   unsent = undefined;
   keptRevision = undefined;
   sharedLater = undefined;
@@ -1031,8 +1038,16 @@ function onChatError(error: Error): void {
       // The request may have reached the app, which may have asked for a purchase before the
       // answer was lost, whether or not a card came first. The page follows the chat until
       // nothing waits and nothing runs (block mode: the app goes on waiting and ordering), or
-      // resumes a purchase left waiting (interrupt mode).
-      void followPurchase(chat.id, chat.id, undefined, error.message);
+      // resumes a purchase left waiting (interrupt mode). Whether the app read the message
+      // at all, only its answer tells: until then the page says it does not know.
+      const last = state.messages.at(-1);
+      arrivalUnknown =
+        `${error.message}: the page cannot tell yet whether your message reached the agent. ` +
+        "It keeps asking and will tell you; Send is off until then.";
+      void followPurchase(chat.id, chat.id, undefined, {
+        why: error.message,
+        messageId: last?.role === "user" ? last.id : undefined,
+      });
       return;
     }
     const refusal = refusalIn(error.message);
@@ -1192,7 +1207,9 @@ interface ListedPurchase {
 /** The chat's purchases from the app's answer, unchecked beyond their shape; undefined if not one. */
 function listedPurchases(
   body: unknown,
-): { running: boolean; purchases: ListedPurchase[]; reply?: string } | undefined {
+):
+  | { running: boolean; purchases: ListedPurchase[]; reply?: string; lastMessageId?: string }
+  | undefined {
   if (!isRecord(body) || typeof body.running !== "boolean" || !Array.isArray(body.purchases)) {
     return undefined;
   }
@@ -1209,6 +1226,7 @@ function listedPurchases(
     running: body.running,
     purchases,
     ...(typeof body.reply === "string" ? { reply: body.reply } : {}),
+    ...(typeof body.lastMessageId === "string" ? { lastMessageId: body.lastMessageId } : {}),
   };
 }
 
@@ -1294,6 +1312,29 @@ function interruptOf({ toolCallId, toolName, result, interval }: ListedPurchase)
   };
 }
 
+/** The page's message whose request got no answer: why, and the message's id. */
+interface Unanswered {
+  why: string;
+  messageId: string | undefined;
+}
+
+/** The id of the agent's answer that the page lost and the app told it afterwards. */
+const STAND_IN_ANSWER_PREFIX = "lost-answer-";
+
+/**
+ * Takes the page's message that never reached the app (see `Unanswered`) out of the chat and
+ * back into the box, and says so: the person sends it again rather than typing it anew, and
+ * the chat holds it once.
+ */
+function notSentText(why: string): string {
+  const text = takeBackMessage();
+  const back = text !== undefined && input.value === text;
+  return (
+    `Your message was not sent: ${why.charAt(0).toLowerCase()}${why.slice(1)}. Nothing was ` +
+    `asked or ordered. ${back ? "It is back in the box: send it again." : "Send it again."}`
+  );
+}
+
 /**
  * A block-mode chat whose request this page did not see end (the page that asked was closed,
  * reloaded or logged out, or its connection broke): the app went on waiting for the answer,
@@ -1302,13 +1343,14 @@ function interruptOf({ toolCallId, toolName, result, interval }: ListedPurchase)
  * or the request still runs, showing each purchase as it goes; then tells what this page had
  * not seen decided and gives each tool call its result, and shows the agent's answer, as the
  * stream would have, so that the chat goes on from them. `known`: the tool calls the page
- * showed decided when it began.
+ * showed decided when it began. `unanswered`: the page's own message got no answer (`why`),
+ * and the app's answer tells whether it read the message (`messageId`, the last it read).
  */
 async function followPurchase(
   chatId: string,
   toolCallId: string,
   known: ReadonlySet<string> = decidedCalls(),
-  unanswered?: string,
+  unanswered?: Unanswered,
 ): Promise<void> {
   following = toolCallId;
   const askAgain = (note?: string) => {
@@ -1329,6 +1371,8 @@ async function followPurchase(
     askAgain("The agent's web app cannot be reached; asking again.");
     return;
   }
+  // The app answered: the page learns below where the message stands.
+  arrivalUnknown = undefined;
   const body: unknown = await answer.json().catch(() => undefined);
   // Logged out in another tab meanwhile (or the session ended): this page shows no more.
   if (session === undefined) return;
@@ -1391,15 +1435,33 @@ async function followPurchase(
     // status line tells only the others, or the person reads the same outcome twice. Told, the
     // outcomes leave no error of the request that lost them to show.
     const untold = answered ? told.filter((summary) => !reply.includes(summary)) : told;
-    // Nothing new: the message that got no answer asked for nothing, or never reached the app.
     // Nor is the error of the request that began the follow told: what it was about is settled
     // (a resume the app found busy with another page's, which decided the purchase, included).
-    notice =
-      told.length > 0
-        ? untold.join(" ")
-        : unanswered === undefined
-          ? ""
-          : `Error: ${unanswered}; nothing was asked or ordered. Send your message again.`;
+    notice = told.length > 0 ? untold.join(" ") : "";
+    if (told.length === 0 && unanswered !== undefined) {
+      const read =
+        unanswered.messageId !== undefined && listed.lastMessageId === unanswered.messageId;
+      if (!read) {
+        notice = notSentText(unanswered.why);
+      } else if (reply !== undefined) {
+        // The app read it and answered in words only: its answer, which the page lost.
+        const sent = state.messages.findIndex(({ id }) => id === unanswered.messageId);
+        if (!state.messages.slice(sent + 1).some((message) => textOf(message) === reply)) {
+          state.messages = [
+            ...state.messages,
+            {
+              id: `${STAND_IN_ANSWER_PREFIX}${unanswered.messageId ?? ""}`,
+              role: "assistant",
+              parts: [{ type: "text", text: reply }],
+            },
+          ];
+        }
+      } else {
+        notice =
+          `${unanswered.why}: the agent read your message, but its answer was lost, and it ` +
+          "asked for no purchase. Ask again in a new message if you still want an answer.";
+      }
+    }
     following = undefined;
     forgetPendingChat();
     forgetSentMessage();
@@ -1426,7 +1488,7 @@ async function followPurchase(
     // A new chat whose first message never reached the app.
     following = undefined;
     waitNote = undefined;
-    notice = `Error: ${unanswered}; nothing was asked or ordered. Send your message again.`;
+    notice = notSentText(unanswered.why);
     render();
     return;
   }
@@ -1663,6 +1725,7 @@ window.addEventListener("storage", (event) => {
   following = undefined;
   waitNote = undefined;
   notice = leftWaitingNote();
+  arrivalUnknown = undefined;
   unsent = undefined;
   sharedLater = undefined;
   loggedOut();
