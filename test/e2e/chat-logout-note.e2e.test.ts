@@ -1,4 +1,4 @@
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startChatStack } from "../support/chat-stack.js";
@@ -26,13 +26,19 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await stack.stop();
   });
 
-  it("says the purchase waited at the logout and that approving it while it waits orders it, in the tab that logged out and in the others, until the next login", async () => {
-    const context = await browser.newContext();
+  /** A page of `context` whose person logged in through the tenant's page. */
+  const loggedInPage = async (context: BrowserContext) => {
     const page = await context.newPage();
     await page.goto(appUrl);
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
     await page.getByText("Logged in as Test Buyer").waitFor();
+    return page;
+  };
+
+  it("says the purchase waited at the logout and that approving it while it waits orders it, in the tab that logged out and in the others, until the next login", async () => {
+    const context = await browser.newContext();
+    const page = await loggedInPage(context);
     await page.getByLabel("Message").fill("Buy 2 XYZ phones");
     await page.getByRole("button", { name: "Send" }).click();
     await page.locator(".approval.pending", { hasText: "buy 2 XYZ phones" }).waitFor();
@@ -49,8 +55,10 @@ describe("the chat page after a logout that left a purchase waiting", () => {
       `Logging out ended no purchase: "${request.binding_message}" waited for your approval ` +
       "when you logged out, and approving it while it waits orders it. Log in to follow it.";
     await expect(page.getByRole("status").textContent()).resolves.toBe(note);
-    await other.getByText("You logged out in another tab.").waitFor();
-    await expect(other.getByRole("status").textContent()).resolves.toBe(note);
+    await other.getByText("You logged out in another tab.", { exact: true }).waitFor();
+    await expect(other.getByRole("status").textContent()).resolves.toBe(
+      `You logged out in another tab. Log in to go on. ${note}`,
+    );
 
     // As it says: approved while nobody is logged in, the purchase is ordered.
     const before = (await s.ordersOf(BUYER)).length;
@@ -80,6 +88,35 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByText("You are not logged in.").waitFor();
     await expect(page.getByRole("status").textContent()).resolves.toBe("");
+    await context.close();
+  });
+
+  it("tells a tab whose person logged out in another tab so in its status line, puts the focus on Log in, and gives back what was being typed after the login", async () => {
+    const context = await browser.newContext();
+    const page = await loggedInPage(context);
+    const other = await context.newPage();
+    await other.goto(appUrl);
+    await other.getByText("Logged in as Test Buyer").waitFor();
+    await page.bringToFront();
+    await page.getByLabel("Message").fill("Buy 3 ABC lap");
+
+    await other.getByRole("button", { name: "Log out" }).click();
+    await other.getByText("You are not logged in.").waitFor();
+    // The box went away under the person's fingers: the status line, a live region, says why.
+    await expect
+      .poll(() => page.getByRole("status").textContent())
+      .toBe(
+        "You logged out in another tab. Log in to go on: what you were typing is back in the box then.",
+      );
+    await expect(page.getByLabel("Message").isVisible()).resolves.toBe(false);
+    await expect
+      .poll(() => page.evaluate("document.activeElement?.textContent ?? null"))
+      .toBe("Log in");
+
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.getByText("Logged in as Test Buyer").waitFor();
+    await expect(page.getByLabel("Message").inputValue()).resolves.toBe("Buy 3 ABC lap");
     await context.close();
   });
 });

@@ -1244,7 +1244,7 @@ describe("the chat web app", () => {
     );
     await leaver.getByText("You are not logged in.").waitFor();
     await leaver.close();
-    await chat.getByText("You logged out in another tab.").waitFor();
+    await chat.getByText("You logged out in another tab.", { exact: true }).waitFor();
     await expect(chat.locator(".message").count()).resolves.toBe(0);
     // Logged out, the page offers Log in only: no Log out, no message box to type into.
     await expect(chat.getByRole("link", { name: "Log in" }).isVisible()).resolves.toBe(true);

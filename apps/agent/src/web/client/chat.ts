@@ -1717,6 +1717,9 @@ window.addEventListener("storage", (event) => {
   if (event.key !== LOGGED_OUT_KEY || session === undefined) return;
   clearTimeout(resumeTimer);
   void chat?.stop();
+  // What the person was typing is back in the box after their next login (see `start`).
+  const draft = input.value.trim();
+  if (draft !== "") keepUnsentMessage(draft);
   session = undefined;
   state.messages = [];
   approvals.clear();
@@ -1724,14 +1727,27 @@ window.addEventListener("storage", (event) => {
   resumedInterrupt = undefined;
   following = undefined;
   waitNote = undefined;
-  notice = leftWaitingNote();
+  // Said in the status line, a live region: the box the person may be typing in goes away.
+  notice = [
+    "You logged out in another tab.",
+    draft === ""
+      ? "Log in to go on."
+      : "Log in to go on: what you were typing is back in the box then.",
+    leftWaitingNote(),
+  ]
+    .filter((text) => text !== undefined)
+    .join(" ");
   arrivalUnknown = undefined;
   unsent = undefined;
   sharedLater = undefined;
   loggedOut();
   $("who").textContent = "You logged out in another tab.";
+  const focused = form.contains(document.activeElement);
   form.hidden = true;
+  input.value = "";
   render();
+  // Focus was in the form that went: on the one thing left to do.
+  if (focused) $("login").focus();
 });
 // Another tab kept or forgot a waiting chat (its purchase asked, or decided).
 window.addEventListener("storage", (event) => {
