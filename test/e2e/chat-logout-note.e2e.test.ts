@@ -80,8 +80,10 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     // A screen reader is told the outcome and the answer once each, not the chat it knew.
     const announced = await announcementsOf(page);
     expect(announced.filter(({ region }) => region !== "status")).toEqual([
-      { region: "card", text: "Purchase: ordered" },
-      { region: "announcer", text: await answer.textContent() },
+      {
+        region: "announcer",
+        text: `Purchase: ordered. ${request.binding_message}. ${String(await answer.textContent())}`,
+      },
     ]);
 
     // Logged out again with nothing waiting: the page says nothing of purchases.

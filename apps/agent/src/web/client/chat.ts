@@ -33,6 +33,7 @@ import {
 } from "./decided-card-text.js";
 import { mergeChatViews, standInPurchaseId, standInReplyId } from "./merge-chat-views.js";
 import { patchChildren } from "./patch-children.js";
+import { personWords } from "./person-words.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./shown-person.js";
 import { bindingMessageIn, pendingInterruptText } from "./pending-interrupt-text.js";
 
@@ -740,18 +741,39 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     pending && data.problem !== undefined
       ? element("span", {
           className: "why",
-          text: `The agent gets no answer from Auth0 (${data.problem}); it keeps asking until the request expires.`,
+          text: "The agent gets no answer from Auth0; it keeps asking until the request expires.",
         })
       : undefined,
+    pending && data.problem !== undefined ? technicalDetails(data.problem) : undefined,
     pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
     // Why it did not go through: an ordered card says what was ordered in the answer below.
-    !pending && data.status !== "ORDERED" && data.description !== undefined
-      ? element("span", { className: "why", text: data.description })
-      : undefined,
+    ...(!pending && data.status !== "ORDERED" && data.description !== undefined
+      ? whyNot(data.description)
+      : []),
   );
   card.dataset.status = data.status;
-  card.setAttribute("role", "status");
+  // No live region of its own: the announcer tells it, once (see `announceNew`).
   return card;
+}
+
+/**
+ * Why a purchase did not go through, in the person's words (`personWords`), and the tool's own
+ * description, with its ids and error codes, in the card's details when it says more.
+ */
+function whyNot(description: string): HTMLElement[] {
+  const said = personWords(description);
+  const why = element("span", { className: "why", text: said });
+  return said === description ? [why] : [why, technicalDetails(description)];
+}
+
+/** A part of a card that shows what only a support person needs; no screen reader is told it. */
+function technicalDetails(text: string): HTMLElement {
+  return element(
+    "details",
+    { className: "technical" },
+    element("summary", { text: "Technical details" }),
+    element("span", { text }),
+  );
 }
 
 /**
@@ -769,8 +791,9 @@ let announceQuietly = false;
 /**
  * Tells a screen reader, through the announcer, what the chat shows that it was not told: each
  * answer's text once it is whole (never word by word while it streams), and each purchase's card
- * when it first shows; a card tells its own changes (its role is status). The list of messages
- * is no live region: the person's own message is not read back to them.
+ * when it first shows and when it changes, without its countdown, link and technical details.
+ * Neither the list of messages nor a card is a live region: each thing is told once, and the
+ * person's own message is not read back to them.
  */
 function announceNew(): void {
   const told: string[] = [];
@@ -780,16 +803,18 @@ function announceNew(): void {
     const card = shown.classList.contains("approval");
     const words = card
       ? [...shown.children]
-          .filter((part) => !part.matches(".countdown, a"))
+          .filter((part) => !part.matches(".countdown, a, details"))
           .map((part) => part.textContent)
           .filter((text) => text !== "")
           .join(". ")
       : shown.textContent;
     const before = announced.get(key);
     announced.set(key, words);
-    if (before === undefined || (!card && before !== words)) told.push(words);
+    if (before !== words) told.push(words);
   }
-  if (told.length > 0 && !announceQuietly) announcer.textContent = told.join(" ");
+  // Each thing a sentence of its own: a consent request ends with no stop of its own.
+  const sentences = told.map((text) => (/[.!?\u2026]$/.test(text) ? text : `${text}.`));
+  if (told.length > 0 && !announceQuietly) announcer.textContent = sentences.join(" ");
 }
 
 function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
