@@ -440,6 +440,19 @@ describe("the chat web app", () => {
     return approver;
   };
 
+  it("shows the logged-out page with no error in the browser's console", async () => {
+    const own = await browser.newContext();
+    onTestFinished(() => own.close());
+    const page = await own.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto(baseUrl);
+    await page.getByText("You are not logged in.").waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it("answers /api/chat without a session with 401", async () => {
     const answer = await fetch(`${baseUrl}/api/chat`, {
       method: "POST",

@@ -392,7 +392,10 @@ export function createWebApp(config: WebConfig, deps: WebDeps): Express {
     res.set("Cache-Control", "no-store");
     const user = req.oidc.user;
     if (!req.oidc.isAuthenticated() || user === undefined) {
-      res.status(401).json({ error: "login_required", error_description: "Not logged in" });
+      // The page asks with ?optional=1: nobody logged in is what it expects before a login, and a
+      // 401 would be logged as an error in the browser's console.
+      if (req.query.optional === "1") res.json({ user: null });
+      else res.status(401).json({ error: "login_required", error_description: "Not logged in" });
       return;
     }
     res.json({

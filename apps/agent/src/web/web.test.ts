@@ -344,6 +344,12 @@ describe("the web app", () => {
     await request(app()).get("/api/session").expect(401);
   });
 
+  it("answers the page's optional session question 200 with nobody, so the browser logs no error before a login", async () => {
+    const answer = await request(app()).get("/api/session?optional=1").expect(200);
+    expect(answer.body).toEqual({ user: null });
+    expect(answer.headers["cache-control"]).toBe("no-store");
+  });
+
   it("refuses a chat posted from another site", async () => {
     const answer = await request(app())
       .post("/api/chat")

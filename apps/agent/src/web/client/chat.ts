@@ -1612,9 +1612,13 @@ function showOthers(): void {
 }
 
 async function start(): Promise<void> {
-  const answer = await fetch("/api/session", { headers: { accept: "application/json" } });
+  // Optional: nobody logged in is answered 200 { user: null }, which the console does not log.
+  const answer = await fetch("/api/session?optional=1", {
+    headers: { accept: "application/json" },
+  });
   const who = $("who");
-  if (answer.status === 401) {
+  const body: unknown = answer.ok ? await answer.json() : undefined;
+  if (answer.status === 401 || (isRecord(body) && body.user === null)) {
     who.textContent = "You are not logged in.";
     $("login").hidden = false;
     form.hidden = true;
@@ -1623,7 +1627,7 @@ async function start(): Promise<void> {
     return;
   }
   forget(LEFT_WAITING_KEY);
-  session = (await answer.json()) as Session;
+  session = body as Session;
   who.textContent = `Logged in as ${session.user.name ?? session.user.sub}`;
   $("logout").hidden = false;
   $("new-chat").hidden = false;
