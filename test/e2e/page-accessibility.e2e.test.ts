@@ -153,6 +153,14 @@ describe("the pages, for keyboard and screen-reader users", () => {
       }
     });
 
+    it("says that the approver link opens a new tab", async () => {
+      const link = chat.getByRole("link", {
+        name: "Open the approver page (opens in a new tab)",
+        exact: true,
+      });
+      await expect(link.getAttribute("target")).resolves.toBe("_blank");
+    });
+
     it("announces its card once, not its countdown every second", async () => {
       const live = await chat
         .locator(".countdown")

@@ -684,7 +684,8 @@ function countdown(expiresAt: number): string {
 
 function approverLink(url: string | null | undefined): HTMLElement | undefined {
   if (url === null || url === undefined) return undefined;
-  const link = element("a", { text: "Open the approver page" });
+  // Said before it happens (WCAG 3.2.5): the link opens a tab of its own.
+  const link = element("a", { text: "Open the approver page (opens in a new tab)" });
   link.href = url;
   link.target = "_blank";
   link.rel = "noopener";
