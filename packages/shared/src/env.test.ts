@@ -130,6 +130,10 @@ describe("hideCredentials", () => {
     ["http://buyer:SE@C?RET@host/p", "http://***@host/p"],
     ["http://buyer:SE?C@R/ET@host/p", "http://***@host/p"],
     ["http://buyer:SE?CRET@host/p?notify=ops@example.com", "http://***@host/p?notify=***"],
+    // A password that opens with "?": a ":" with no port after it is no host's.
+    ["postgres://u:?SECRET=@db/shop", "postgres://***@db/shop"],
+    ["redis://:?SECRET=x@h:1/0", "redis://***@h:1/0"],
+    ["https://u:?a=SECRET@h/x", "https://***@h/x"],
     // Read either way (a token "SE/CRET?x", or a query "x@host"), nothing after the scheme shows.
     ["http://SE/CRET?x@127.0.0.1/api", "http://***"],
     ["http://h/a#SE@CRET", "http://***"],

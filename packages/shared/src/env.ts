@@ -136,8 +136,12 @@ export function hideCredentials(value: string): string {
   return `${scheme}${rest.slice(0, query)}?${pairs.join("&")}${rest.slice(end)}`;
 }
 
-/** A host with maybe a port, as a URL's authority holds it: `db`, `127.0.0.1:5120`, `[::1]:80`. */
-const HOST_AND_PORT = /^(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%-]*)(?::\d*)?$/u;
+/**
+ * A host with maybe a port, as a URL's authority holds it: `db`, `127.0.0.1:5120`, `[::1]:80`.
+ * A ":" with no port after it is a user's (`u:?SECRET=@db`, a password that opens with "?"),
+ * not an empty port: read as a host, the password was shown as a query's key.
+ */
+const HOST_AND_PORT = /^(?:\[[0-9A-Fa-f:.]*\]|[A-Za-z0-9._~%-]*)(?::\d+)?$/u;
 
 /** What follows the "@" that ends a user part: a host, then the path, query, fragment or end. */
 const HOST_NEXT = /^[^@/?#&\s]+(?:[/?#]|$)/u;
