@@ -528,7 +528,7 @@ describe("the web app's chat body", () => {
       type: "application/json; charset=latin1",
       body: "{}",
       status: 415,
-      says: "The request body must be UTF-8 encoded",
+      says: "The request body must be UTF-8 encoded, and its Content-Type names charset=latin1: send charset=utf-8, or no charset (a JSON or form body is read as UTF-8)",
     },
     {
       what: "bytes that are not UTF-8",

@@ -3,7 +3,7 @@ import type { ErrorRequestHandler } from "express";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 
-import { requireUtf8Body } from "./request-errors.js";
+import { requestReadError, requireUtf8Body } from "./request-errors.js";
 
 /** An app that reads a body as the servers do: requireUtf8Body, then body-parser. */
 function echo(parser: express.RequestHandler) {
@@ -60,4 +60,26 @@ describe("requireUtf8Body", () => {
       });
     },
   );
+});
+
+describe("requestReadError of a refused charset", () => {
+  it.each([
+    ["ISO-8859-1", "charset=ISO-8859-1"],
+    ["us-ascii", "charset=us-ascii"],
+    ['a"b\r\nX-Injected: 1', "another charset"],
+    ["x".repeat(41), "another charset"],
+  ])("names %j as %s, and the fix", (charset, named) => {
+    const refusal = requestReadError(
+      Object.assign(new Error("unsupported charset"), {
+        status: 415,
+        type: "charset.unsupported",
+        charset,
+      }),
+      "64kb",
+    );
+    expect({ status: refusal?.status, description: refusal?.description }).toEqual({
+      status: 415,
+      description: `The request body must be UTF-8 encoded, and its Content-Type names ${named}: send charset=utf-8, or no charset (a JSON or form body is read as UTF-8)`,
+    });
+  });
 });

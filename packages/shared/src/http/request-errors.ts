@@ -10,6 +10,8 @@ interface HttpErrorLike {
   statusCode?: unknown;
   type?: unknown;
   errno?: unknown;
+  /** body-parser's `charset.unsupported`: the charset the Content-Type named. */
+  charset?: unknown;
 }
 
 /**
@@ -47,7 +49,7 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
   const known = typeof type === "string" ? BODY_READ_ERRORS[type] : undefined;
   if (known !== undefined) {
     const [knownStatus, description] = known;
-    return new OAuthError(knownStatus, "invalid_request", description(bodyLimit));
+    return new OAuthError(knownStatus, "invalid_request", description(bodyLimit, error));
   }
   if (status === undefined || status < 400 || status >= 500) return undefined;
   if (error instanceof URIError) {
@@ -71,11 +73,20 @@ export function requestReadError(error: unknown, bodyLimit: string): OAuthError 
 }
 
 /** body-parser's error `type`s: the status and what the caller should change. */
-const BODY_READ_ERRORS: Record<string, readonly [number, (bodyLimit: string) => string]> = {
+const BODY_READ_ERRORS: Record<
+  string,
+  readonly [number, (bodyLimit: string, error: HttpErrorLike) => string]
+> = {
   "entity.too.large": [413, (limit) => `The request body is larger than ${limit}`],
   // Also a bare string, number or null: the parsers take objects and arrays only (strict).
   "entity.parse.failed": [400, () => "The request body is not a valid JSON object"],
-  "charset.unsupported": [415, () => "The request body must be UTF-8 encoded"],
+  // Apache HttpClient 4 labels a form ISO-8859-1 by default: the charset is named, and the fix.
+  "charset.unsupported": [
+    415,
+    (_limit, { charset }) =>
+      `The request body must be UTF-8 encoded, and its Content-Type names ${namedCharset(charset)}: ` +
+      "send charset=utf-8, or no charset (a JSON or form body is read as UTF-8)",
+  ],
   "encoding.invalid_utf8": [
     400,
     () => "The request body is not valid UTF-8 (RFC 8259 section 8.1): send its text UTF-8 encoded",
@@ -88,6 +99,13 @@ const BODY_READ_ERRORS: Record<string, readonly [number, (bodyLimit: string) => 
   "request.aborted": [400, () => "The request body ended early"],
   "request.size.invalid": [400, () => "The body's length differs from Content-Length"],
 };
+
+/** The charset a refused Content-Type named, as said back: its name when it is one, short. */
+function namedCharset(charset: unknown): string {
+  return typeof charset === "string" && /^[A-Za-z0-9._:+-]{1,40}$/.test(charset)
+    ? `charset=${charset}`
+    : "another charset";
+}
 
 function statusOf(error: HttpErrorLike): number | undefined {
   const status = error.status ?? error.statusCode;
