@@ -1,24 +1,10 @@
 import { InvalidTokenError } from "express-oauth2-jwt-bearer";
 
 import { tokenInHeader } from "./canonical-token.js";
-import { shownIssuer } from "./unknown-key.js";
+import { shownIssuer, unverifiedPayload } from "./unknown-key.js";
 
 /** The library's message for a token whose `aud` does not hold the configured audience. */
 export const UNEXPECTED_AUDIENCE = "Unexpected 'aud' value";
-
-/** The token's payload, read without verifying anything: undefined when it is not an object. */
-function unverifiedPayload(token: string): Record<string, unknown> | undefined {
-  try {
-    const payload: unknown = JSON.parse(
-      Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"),
-    );
-    return typeof payload === "object" && payload !== null && !Array.isArray(payload)
-      ? (payload as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Claims only an ID token carries (OpenID Connect Core section 2 and 3.1.3.6): an access token

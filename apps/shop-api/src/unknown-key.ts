@@ -11,18 +11,23 @@ export const MULTIPLE_MATCHING_KEYS = "multiple matching keys found in the JSON 
 /** At most this many characters of an unverified `iss` are repeated in an answer. */
 const SHOWN_ISS_LENGTH = 120;
 
-/** The token's `iss`, read without verifying anything: undefined when it names none. */
-export function unverifiedIssuer(token: string): string | undefined {
-  let payload: unknown;
+/** The token's payload, read without verifying anything: undefined when it is not an object. */
+export function unverifiedPayload(token: string): Record<string, unknown> | undefined {
   try {
-    payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+    const payload: unknown = JSON.parse(
+      Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"),
+    );
+    return typeof payload === "object" && payload !== null && !Array.isArray(payload)
+      ? (payload as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
-  const iss =
-    typeof payload === "object" && payload !== null
-      ? (payload as { iss?: unknown }).iss
-      : undefined;
+}
+
+/** The token's `iss`, read without verifying anything: undefined when it names none. */
+export function unverifiedIssuer(token: string): string | undefined {
+  const iss = unverifiedPayload(token)?.iss;
   return typeof iss === "string" && iss !== "" ? iss : undefined;
 }
 
