@@ -30,4 +30,20 @@ describe("a card's outcome in the person's words", () => {
       "Only 3 x XYZ phone in stock, 5 wanted; you were not asked.",
     );
   });
+
+  it("makes the verb agree with you", () => {
+    for (const [text, said] of [
+      ["Ask again once the person is back.", "Ask again once you are back."],
+      ["The person has not answered yet.", "You have not answered yet."],
+      [
+        "Nothing is ordered until the person approves it.",
+        "Nothing is ordered until you approve it.",
+      ],
+      ["If the person denies it, nothing is bought.", "If you deny it, nothing is bought."],
+      ["The person was asked; the person had 5 minutes.", "You were asked; you had 5 minutes."],
+      ["What the person does next is up to them.", "What you do next is up to them."],
+    ] as const) {
+      expect(personWords(text)).toBe(said);
+    }
+  });
 });
