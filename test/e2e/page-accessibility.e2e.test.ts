@@ -202,7 +202,8 @@ describe("the pages, for keyboard and screen-reader users", () => {
 
       const [pending] = await s.stack.control.requests("pending");
       await s.stack.control.approve(String(pending?.auth_req_id));
-      await chat.getByText("Purchase: ordered").waitFor();
+      // The card's own line: the announcer says "Purchase: ordered. ..." too, for a moment.
+      await chat.getByText("Purchase: ordered", { exact: true }).waitFor();
       await expect(asked.evaluate((element) => (element as { kept?: boolean }).kept)).resolves.toBe(
         true,
       );
