@@ -162,11 +162,21 @@ describe("the READMEs' agent commands on the worker's stack", () => {
     expect(agentRest).toEqual([]);
     const before = await orderIds();
 
-    const flows = await Promise.all([
-      interruptThenResume(rootSend!, rootResume!, exported),
-      interruptThenResume(agentSend!, agentResume!),
+    // Both lines send before either request is approved: approving one flow's request while
+    // the other's line is still running would let that line see it approved and buy.
+    const consents = (await s.consentRequests()).map((r) => r.auth_req_id);
+    const sent = await Promise.all([line(rootSend!, exported), line(agentSend!)]);
+    for (const ran of sent) expect(ran.code, ran.stderr).toBe(5);
+    await approveSent(consents);
+    expect([rootResume, agentResume]).toEqual([
+      expect.stringContaining("<thread>"),
+      expect.stringContaining("<thread>"),
     ]);
-    for (const { resumed } of flows) expect(resumed.code, resumed.stderr).toBe(0);
+    const resumed = await Promise.all([
+      line(rootResume!.replace("<thread>", threadOf(sent[0])), exported),
+      line(agentResume!.replace("<thread>", threadOf(sent[1]))),
+    ]);
+    for (const ran of resumed) expect(ran.code, ran.stderr).toBe(0);
     expect(await ordersSince(before)).toMatchObject([
       { product: { name: "XYZ phone" }, qty: 1 },
       { product: { name: "XYZ phone" }, qty: 1 },
