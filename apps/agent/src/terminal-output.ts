@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 
-import type { Clock } from "@ciba-testbed/shared";
+import { quotedValue, type Clock } from "@ciba-testbed/shared";
 import type { Spinner, Options as SpinnerOptions } from "yocto-spinner";
 
 import type { AgentEvent } from "./agent-event.js";
@@ -84,8 +84,8 @@ export function createTerminalOutput(options: {
           return;
         case "approval-requested": {
           const what = event.resumed
-            ? `Waiting for ${event.userId} to approve`
-            : `Approval request sent to ${event.userId}:`;
+            ? `Waiting for ${quotedValue(event.userId)} to approve`
+            : `Approval request sent to ${quotedValue(event.userId)}:`;
           const line = () =>
             `${what} '${event.bindingMessage}' - expires in ${countdown(event.expiresAt - clock.now())}` +
             (pollProblem === undefined ? "" : ` (no answer from the tenant: ${pollProblem})`);
