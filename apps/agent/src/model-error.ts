@@ -62,6 +62,15 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
     };
   }
+  const errorBody = errorAnswered(cause);
+  if (errorBody !== undefined) {
+    return {
+      outcome: "ERROR",
+      error: "model_failed",
+      message: `The model failed: its server answered 200 with an error in place of its answer, one ${errorBody.type} body where OpenAI's API streams: ${errorBody.words}.`,
+      fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
+    };
+  }
   const words = serverWords(error, cause);
   const message =
     words === undefined
@@ -226,6 +235,33 @@ function streamedError(error: unknown): string | undefined {
   if (TypeValidationError.isInstance(error)) return refusedChunkError(error.value);
   if (typeof error !== "object" || error === null || error instanceof Error) return undefined;
   return errorWords(error, false);
+}
+
+/**
+ * The words of a server's error that came as the one JSON body of a 200 (`withErrorAnswersRead`),
+ * and the body's media type. Undefined for any other failure.
+ */
+function errorAnswered(error: unknown): { words: string; type: string } | undefined {
+  if (!APICallError.isInstance(error) || error.statusCode !== 200) return undefined;
+  const words = answeredErrorWords(error.responseBody ?? "");
+  if (words === undefined) return undefined;
+  const type = error.responseHeaders?.["content-type"]?.split(";")[0]?.trim();
+  return { words, type: type === undefined || type === "" ? "JSON" : type };
+}
+
+/**
+ * A JSON body that is a server's error rather than an answer (`{"error": {"message": ...}}`,
+ * `{"error": "..."}`, a message with a type or code and no choices): its words, as
+ * `streamedError` gives those of a chunk. Undefined for a body that is anything else.
+ */
+export function answeredErrorWords(body: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  return refusedChunkError(value);
 }
 
 /** A chunk the provider refused that is a server's error: `{"error": ...}`, or one with a message and a type. */

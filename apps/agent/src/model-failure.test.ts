@@ -692,6 +692,42 @@ describe("a Chat Completions server's failures, as it answers them", () => {
     });
   });
 
+  it.each([
+    [
+      openAiError("model 'llama3.2' not found, try pulling it first"),
+      "application/json",
+      "model 'llama3.2' not found, try pulling it first (x)",
+    ],
+    [
+      JSON.stringify({ error: "upstream overloaded\n\u001b[2J" }),
+      "application/json; charset=utf-8",
+      "upstream overloaded\\u{000A}\\u{001B}[2J",
+    ],
+    [
+      JSON.stringify({ message: "rate limited", type: "rate_limit_error" }),
+      "application/problem+json",
+      "rate limited (rate_limit_error)",
+    ],
+  ])(
+    "says an error a server answered 200 with in place of a stream, in its words: %s",
+    async (body, type, said) => {
+      const { model, answered } = await stubbedAnswers([
+        { status: 200, body, headers: { "content-type": type } },
+      ]);
+
+      const report = await setup({ model }).agent.run("Buy an XYZ phone");
+
+      // An error is not tried again: the AI SDK retries none of a server's 200s.
+      expect(answered()).toBe(1);
+      expect(report).toMatchObject({
+        outcome: "ERROR",
+        error: "model_failed",
+        message: `The model failed: its server answered 200 with an error in place of its answer, one ${type.split(";")[0] ?? ""} body where OpenAI's API streams: ${said}.`,
+        fix: "Ask again; if it recurs, check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network.",
+      });
+    },
+  );
+
   it("says a server that answered without streaming did so, not that it is a web page", async () => {
     // A server that ignored stream: true: one whole chat completion, as JSON.
     const completion = {

@@ -2,6 +2,7 @@ import type { LanguageModelV2 } from "@ai-sdk/provider";
 
 import { shopCatalog } from "./catalog-source.js";
 import type { AgentConfig } from "./config.js";
+import { withErrorAnswersRead } from "./error-answer.js";
 import { createOfflineModel } from "./offline-model.js";
 import { withFreshToolCallIds } from "./tool-call-ids.js";
 
@@ -27,7 +28,8 @@ export async function createModel(
   const openai = createOpenAI({
     apiKey,
     ...(baseURL === undefined ? {} : { baseURL }),
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    // The global fetch as it is when called (a test's interceptor, installed later, included).
+    fetch: withErrorAnswersRead((input, init) => (options.fetch ?? globalThis.fetch)(input, init)),
   });
   return withFreshToolCallIds(
     api === "chat" ? openai.chat(name) : openai.responses(name),
