@@ -376,6 +376,32 @@ describe("values quoted back", () => {
   });
 });
 
+describe("the tenant's words", () => {
+  const words = "User ID is malformed\r\n\u001b[2J\u001b]8;;https://x.example\u0007or unknown";
+  const shown =
+    "User ID is malformed\\u{000D}\\u{000A}\\u{001B}[2J\\u{001B}]8;;https://x.example\\u{0007}or unknown";
+
+  it.each([
+    ["unknown_user_id", oauth("unknown_user_id", words)],
+    ["invalid_client", oauth("invalid_client", words)],
+    ["another refusal", oauth("invalid_binding_message", words)],
+    ["a denial", interrupt("ASYNC_AUTHORIZATION_ACCESS_DENIED", words)],
+    [
+      "an invalid_request",
+      interrupt("ASYNC_AUTHORIZATION_USER_DOES_NOT_HAVE_PUSH_NOTIFICATIONS", words),
+    ],
+    ["an invalid_grant", interrupt("ASYNC_AUTHORIZATION_INVALID_GRANT", words)],
+  ])("are shown on one line, control characters written out: %s", (_, error) => {
+    const { description } = classify(error, false, true);
+    expect(description).toBe(shown);
+  });
+
+  it("are written out also where they name an unknown API", () => {
+    const verdict = classify(oauth("access_denied", `Service not found: shop\napi`));
+    expect(verdict.description).toBe("Service not found: shop\\u{000A}api");
+  });
+});
+
 describe("a /bc-authorize whose answer was lost", () => {
   it.each([
     [status(500, oauth("server_error", "injected")), '500 server_error: "injected"'],

@@ -1,4 +1,4 @@
-import { quotedValue } from "@ciba-testbed/shared";
+import { quotedValue, writtenOut } from "@ciba-testbed/shared";
 import { classifyNetworkError, type NetworkFailure } from "@ciba-testbed/shared/node";
 
 import { isLocalDomain, type AgentConfig } from "./config.js";
@@ -190,7 +190,9 @@ export function requestForgotten(authReqId: string, err: unknown): Verdict {
 export function classifyAuthorizationError(err: unknown, context: RefusalContext): Verdict {
   const { config } = context;
   const code = stringField(err, "code");
-  const message = err instanceof Error ? err.message : String(err);
+  // An interrupt's message is Auth0's error_description: the tenant's words, shown as
+  // `tenantDescription` shows them.
+  const message = writtenOut(err instanceof Error ? err.message : String(err));
 
   // Auth0's token endpoint answers an unknown client or a wrong secret 401 access_denied
   // "Unauthorized", which the SDK reports as the person's denial. Nobody denied anything.
@@ -211,7 +213,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
   // An unknown API: Auth0's other endpoints answer access_denied "Service not found: <id>",
   // mock-auth0's /bc-authorize too, and the SDK passes that on as it came. An invalid_request
   // with those words (below) gets the same fix. Nobody denied anything.
-  const said = stringField(err, "error_description") ?? message;
+  const said = tenantDescription(err) ?? message;
   if (stringField(err, "error") === "access_denied" && SERVICE_NOT_FOUND.test(said)) {
     return unknownAudience("access_denied", said, config);
   }
@@ -246,7 +248,7 @@ export function classifyAuthorizationError(err: unknown, context: RefusalContext
     if (lost !== undefined) return requestUnconfirmed(lost, config);
   }
   if (oauthError !== undefined) {
-    const description = stringField(err, "error_description") ?? message;
+    const description = tenantDescription(err) ?? message;
     switch (oauthError) {
       case "expired_token":
         return expired(context, "expired_token", description);
@@ -418,6 +420,17 @@ function refused(error: string, description: string, config: AgentConfig): Verdi
     description,
     fix: refusedRequestFix(error, description, config),
   };
+}
+
+/**
+ * The tenant's error_description, for a message it makes the whole of: on one line, each
+ * control character (a line feed, an escape that starts a terminal command) and each other
+ * character outside printable ASCII written out, as `quotedValue` writes the server words it
+ * quotes inside a message. Undefined without one.
+ */
+function tenantDescription(err: unknown): string | undefined {
+  const said = stringField(err, "error_description");
+  return said === undefined ? undefined : writtenOut(said);
 }
 
 function stringField(value: unknown, name: string): string | undefined {
