@@ -1,5 +1,14 @@
 import { redisCliCommand, type RedisLocation } from "./redis-url.js";
 
+/**
+ * How long a command may wait for Redis's answer. A Redis that is alive but slow holds every
+ * command for seconds at times (a fork for a snapshot of a large dataset, an fsync of its
+ * append-only file that it waits up to 2 s for, a failover, DEBUG SLEEP or CLIENT PAUSE): it
+ * answers them all once it is back, and a run that waits goes on. What answers nothing for this
+ * long (stopped, cut off) is taken as lost.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 10_000;
+
 /** What went wrong with the store's Redis, and what to change. */
 export interface RedisFailure {
   message: string;
@@ -16,6 +25,7 @@ export function redisFailure(
   location: RedisLocation,
   reason: string,
   phase: "connect" | "command",
+  commandTimeoutMs = REDIS_COMMAND_TIMEOUT_MS,
 ): RedisFailure {
   const cause = reason
     .replace(/\s*Please report this\.?$/, "")
@@ -79,7 +89,7 @@ export function redisFailure(
   }
   if (cause.includes("Command timed out")) {
     return failure(
-      `${where} took the connection but did not answer in time`,
+      `${where} took the connection but answered no command within ${String(commandTimeoutMs / 1000)} s`,
       `Check that it is running and not paused or overloaded (${redisCliCommand(location, ["PING"])}).`,
     );
   }

@@ -263,6 +263,26 @@ describe("Redis store", () => {
     expect(await store.get("threads/thr-1", z.unknown())).toEqual({ by: "a, later" });
   });
 
+  it("waits for a Redis that is slow for a few seconds rather than taking it for lost", async () => {
+    const store = await open();
+    await store.put("threads/thr-1", { by: "a" });
+    const claim = await store.claim("leases/thr-1", lease("a"), Date.now());
+    if (!claim.granted) throw new Error("not granted");
+    // What a Redis busy for 2.5 s is to its clients (DEBUG SLEEP 2, a fork or an fsync that
+    // stalls it): it takes their commands and answers each once it is back.
+    await admin.call("CLIENT", "PAUSE", "2500", "ALL");
+
+    await expect(store.get("threads/thr-1", z.unknown())).resolves.toEqual({ by: "a" });
+    await expect(
+      store.put(
+        "threads/thr-1",
+        { by: "a, later" },
+        { heldBy: { key: "leases/thr-1", lease: claim.lease } },
+      ),
+    ).resolves.toBeUndefined();
+    expect(await store.get("threads/thr-1", z.unknown())).toEqual({ by: "a, later" });
+  });
+
   it("lets another machine claim a lease whose holder stopped renewing once Redis drops it", async () => {
     const a = await open();
     const b = await open();
@@ -496,7 +516,7 @@ describe("Redis store", () => {
     try {
       const store = createRedisStore({ location: location(url), commandTimeoutMs: 100 });
       await expect(store.connect()).rejects.toMatchObject({
-        message: `Redis at ${url} (AGENT_STORE) took the connection but did not answer in time: Command timed out.`,
+        message: `Redis at ${url} (AGENT_STORE) took the connection but answered no command within 0.1 s: Command timed out.`,
         fix: expect.stringMatching(
           /^Check that it is running and not paused or overloaded \(redis-cli -h 127\.0\.0\.1 -p \d+ -n 0 PING\)\.$/,
         ),

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import type { AgentWarning } from "./agent-event.js";
 import { LeaseNotHeldError, type AgentStore, type PutOptions } from "./agent-store.js";
 import { isStale, leaseSchema, type Lease, type LeaseRequest } from "./lease.js";
-import { RedisConnectError, redisFailure } from "./redis-failure.js";
+import { REDIS_COMMAND_TIMEOUT_MS, RedisConnectError, redisFailure } from "./redis-failure.js";
 import { redisCliCommand, type RedisLocation } from "./redis-url.js";
 import { DEFAULT_RETENTION_MS, THREAD_RETENTION_MS } from "./retention.js";
 import { parseEntry, type EntryPlace } from "./store-entry.js";
@@ -26,6 +26,8 @@ const MAX_CLAIM_ATTEMPTS = 100;
  * sent again (see `unpaused`).
  */
 const MAX_PAUSED_RETRIES = 3;
+/** How long a connection may take to be made: a Redis that is there takes it at once. */
+const CONNECT_TIMEOUT_MS = 2_000;
 /** How long a connect waits for a Redis that is loading its data from disk (`whenLoaded`). */
 const LOAD_WAIT_MS = 10_000;
 
@@ -146,7 +148,10 @@ export interface RedisStoreOptions {
   leaseTtlMs?: number;
   /** Epoch milliseconds, for the TTLs of values (Redis counts them from when it gets them). */
   now?: () => number;
-  /** How long a connection or a command may wait for Redis's answer; 2 s unless given. */
+  /**
+   * How long a command may wait for Redis's answer (REDIS_COMMAND_TIMEOUT_MS unless given), and a
+   * connection to be made (2 s, or this when shorter).
+   */
   commandTimeoutMs?: number;
   /** This process's monotonic clock (performance.now unless given), to see its own pauses. */
   monotonicMs?: () => number;
@@ -185,17 +190,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { location } = options;
   const now = options.now ?? Date.now;
   const leaseTtlMs = options.leaseTtlMs ?? LEASE_TTL_MS;
-  const commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
+  const commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
   const monotonicMs = options.monotonicMs ?? (() => performance.now());
   const redis = new Redis(location.url, {
     lazyConnect: true,
     connectionName: "ciba-agent",
     // RESP2 is what every Redis and proxy speaks; the agent reads no RESP3-only reply.
     protocol: 2,
-    connectTimeout: commandTimeoutMs,
-    // A Redis that takes connections and answers nothing (stopped, paused, a proxy whose other
-    // side is gone) fails each command after 2 s as one that refuses them does: the run ends
-    // with its report instead of waiting for ever.
+    connectTimeout: Math.min(commandTimeoutMs, CONNECT_TIMEOUT_MS),
+    // A Redis that takes connections and answers nothing (stopped, a proxy whose other side is
+    // gone) fails each command once it has had REDIS_COMMAND_TIMEOUT_MS, as one that refuses
+    // them does: the run ends with its report instead of waiting for ever. A Redis slow for less
+    // than that is waited for.
     commandTimeout: commandTimeoutMs,
     // Fail a command rather than hold it while Redis is away: the agent then reports an error
     // and a later resume continues from what Redis has.
@@ -362,7 +368,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         // nothing, a server that is no Redis.
         redis.disconnect();
         throw new RedisConnectError(
-          redisFailure(location, (lastError ?? (error as Error)).message, "connect"),
+          redisFailure(
+            location,
+            (lastError ?? (error as Error)).message,
+            "connect",
+            commandTimeoutMs,
+          ),
         );
       }
       if (!/^loading:1/m.test(info) || Date.now() >= deadline) return;
@@ -383,7 +394,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       } catch (error) {
         const reason = (lastError ?? (error as Error)).message;
         redis.disconnect();
-        throw new RedisConnectError(redisFailure(location, reason, "connect"));
+        throw new RedisConnectError(redisFailure(location, reason, "connect", commandTimeoutMs));
       }
       // ioredis selects the URL's database on connect but goes on in database 0 when Redis
       // refuses it (a number past its `databases`): stores meant apart would share one keyspace.
@@ -395,7 +406,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
           const reason = (error as Error).message;
           // An ACL that forbids SELECT is a refusal like any other, not a missing database.
           if (!/^ERR DB index/i.test(reason)) {
-            throw new RedisConnectError(redisFailure(location, reason, "connect"));
+            throw new RedisConnectError(
+              redisFailure(location, reason, "connect", commandTimeoutMs),
+            );
           }
           throw new RedisConnectError({
             message: `Redis at ${location.display} (AGENT_STORE) has no database ${String(location.db)}: ${reason.replace(/\.+$/, "")}.`,
