@@ -368,7 +368,7 @@ describe("interrupt mode across two processes", () => {
     });
     expect((JSON.parse(run.stdout) as { message: string }).message).toMatch(
       new RegExp(
-        `was on its way to Auth0, so \\S+ may be asked to approve it: pnpm agent resume ${threadId} finishes it if Auth0's answer was stored in time, and never sends a second one\\.$`,
+        `was on its way to Auth0, so \\S+ may be asked to approve it: (?:\\S+=\\S+ )*AUTH0_DOMAIN=${tenant.env.AUTH0_DOMAIN} (?:\\S+=\\S+ )*pnpm agent resume ${threadId} finishes it if Auth0's answer was stored in time, and never sends a second one\\.$`,
       ),
     );
     // Auth0's answer never came: the resume says the request is lost and asks no one again.

@@ -7,6 +7,8 @@ import {
   stoppedWhere,
   type RunProgress,
 } from "./cli.js";
+import { loadConfig } from "./config.js";
+import { resumeCommand } from "./resume-command.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -299,6 +301,7 @@ describe("a run stopped by a signal", () => {
       /^Run pnpm agent resume thr-1/,
     ],
   ] as const)("a signal with %s says what to do next", (_, progress, durable, fix) => {
-    expect(stoppedWhere(progress, { durable, userId: "auth0|someone" }, []).fix).toMatch(fix);
+    const run = { durable, userId: "auth0|someone", resumeCommand: resumeCommand(loadConfig({})) };
+    expect(stoppedWhere(progress, run, []).fix).toMatch(fix);
   });
 });

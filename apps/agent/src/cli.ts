@@ -21,6 +21,7 @@ import {
 import { ASK_AGAIN_FIX, CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
+import { resumeCommand } from "./resume-command.js";
 import { shownUser } from "./refusal-fix.js";
 import { isStoreFailure } from "./store-failure.js";
 import { terminalJson, terminalText } from "./terminal-text.js";
@@ -29,8 +30,6 @@ interface CliOptions extends ConfigOverrides {
   json?: boolean;
   thread?: string;
 }
-
-const RESUME_COMMAND = (threadId: string) => `pnpm agent resume ${threadId}`;
 
 /** How an agent started from a script outlives it (the parent it watches is the script's). */
 const OUTLIVE_FIX =
@@ -245,13 +244,14 @@ async function execute(
     import("./terminal-output.js"),
     interactive ? import("yocto-spinner").then((module) => module.default) : undefined,
   ]);
+  const resume = resumeCommand(config);
   const terminal = createTerminalOutput({
     stdout: process.stdout,
     stderr: process.stderr,
     ...(spinner === undefined ? {} : { spinner }),
     json,
     clock: systemClock,
-    resumeCommand: RESUME_COMMAND,
+    resumeCommand: resume,
   });
   // Block mode needs nothing to outlive the process, so no token ever touches the disk.
   const durable = config.mode === "interrupt" || command === "resume";
@@ -266,7 +266,11 @@ async function execute(
    */
   const stopNow = (stop: { cause: string; error: string; fixAfter?: string; exitCode: number }) => {
     terminal.stop();
-    const where = stoppedWhere(progress, { durable, userId: config.userId }, placed);
+    const where = stoppedWhere(
+      progress,
+      { durable, userId: config.userId, resumeCommand: resume },
+      placed,
+    );
     const { approval, sending } = progress;
     fail("ERROR", `${stop.cause} ${where.message}`, json, {
       error: stop.error,
@@ -436,10 +440,10 @@ export function followProgress(progress: RunProgress, placed: string[], event: A
 /** What a signal left behind, for the person who stopped the run, and what they do next. */
 export function stoppedWhere(
   progress: RunProgress,
-  run: { durable: boolean; userId: string },
+  run: { durable: boolean; userId: string; resumeCommand: (threadId: string) => string },
   placed: readonly string[],
 ): { message: string; fix: string } {
-  const { durable } = run;
+  const { durable, resumeCommand: resume } = run;
   const earlier = `This run had placed order ${placed.join(", ")} before it`;
   if (progress.ordering) {
     const before = placed.length === 0 ? "" : `${earlier}. `;
@@ -457,8 +461,8 @@ export function stoppedWhere(
     const sent = `${ordered} The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${shownUser(run.userId)} may be asked to approve it`;
     return durable
       ? {
-          message: `${sent}: ${RESUME_COMMAND(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`,
-          fix: `Run ${RESUME_COMMAND(sending.threadId)}: it finishes the request, or says it was lost, without a second push.`,
+          message: `${sent}: ${resume(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`,
+          fix: `Run ${resume(sending.threadId)}: it finishes the request, or says it was lost, without a second push.`,
         }
       : {
           message: `${sent}; an approval given to it buys nothing: no process waits for it any more.`,
@@ -476,8 +480,8 @@ export function stoppedWhere(
   }
   if (durable) {
     return {
-      message: `${ordered} The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${RESUME_COMMAND(approval.threadId)} finishes it.`,
-      fix: `Run ${RESUME_COMMAND(approval.threadId)} to finish it.`,
+      message: `${ordered} The approval request ${approval.authReqId} is kept with thread ${approval.threadId}: ${resume(approval.threadId)} finishes it.`,
+      fix: `Run ${resume(approval.threadId)} to finish it.`,
     };
   }
   return {
