@@ -378,6 +378,106 @@ describe("messageMismatch", () => {
     }
   });
 
+  // Words next to a stated amount or count that make it another: the person approves the words.
+  // [message, quantity, maximum_amount, what the check says]
+  const understated: [string, number, number | undefined, RegExp][] = [
+    // An addition to the limit.
+    ["Buy 1 XYZ phone for max 998 USD plus 10", 1, 998, /states "max 998 USD plus 10", which/],
+    ["Buy 1 XYZ phone for max 998 USD plus 10", 1, 1008, /states "max 998 USD plus 10", which/],
+    ["Buy 1 XYZ phone for max 998 USD + 10 USD shipping", 1, 1008, /"max 998 USD \+ 10"/],
+    ["Buy 2 XYZ phones for max 998 USD plus tax", 2, 998, /"max 998 USD plus tax"/],
+    ["Buy 1 XYZ phone for max 998 USD and 10 USD fee", 1, 1008, /"10 USD fee"/],
+    // A factor, in the message or after its limit, where the count is another.
+    ["Buy 2 XYZ phones for max 998 USD x 10", 2, 998, /"max 998 USD x 10"/],
+    ["Buy 2 XYZ phones for max 998 USD times 10", 2, 998, /"max 998 USD times 10"/],
+    ["Buy 2 XYZ phones for max 998 USD 2x", 2, 998, /"max 998 USD 2x"/],
+    ["Buy 2 XYZ phones, max 998 USD, x 10", 2, 998, /says "x 10", which may change the/],
+    ["Buy 1 XYZ phone, max 998 USD, times 10", 10, 9980, /says "times 10", which may/],
+    ["Buy 2 XYZ phones, 10 times", 2, undefined, /says "10 times"/],
+    ["Buy 2 XYZ phones x 2", 2, undefined, /says "2 XYZ phones x 2"/],
+    ["Buy 2 XYZ phones 2x", 2, undefined, /says "2 XYZ phones 2x"/],
+    ["2x Buy 1 XYZ phone", 1, undefined, /says "2x"/],
+    ["Buy XYZ phone twice", 1, undefined, /says "twice"/],
+    ["Buy 2 XYZ phones and 2 more", 2, undefined, /says "2 more"/],
+    // A period: the amount recurs, or is split.
+    ["Buy 1 XYZ phone for max 998 USD per month", 1, 998, /states "max 998 USD per month", which/],
+    ["Buy 1 XYZ phone for max 998 USD a month", 1, 998, /"max 998 USD a month"/],
+    ["Buy 1 XYZ phone for max 998 USD each month", 1, 998, /"max 998 USD each month"/],
+    ["Buy 1 XYZ phone for max 998 USD monthly", 1, 998, /"max 998 USD monthly"/],
+    ["Buy 1 XYZ phone for max 998 USD pm", 1, 998, /"max 998 USD pm"/],
+    ["Buy 2 XYZ phones for max 998 USD over 12 months", 2, 998, /"max 998 USD over 12 months"/],
+    ["Buy 2 XYZ phones, 12 payments of 998 USD", 2, 998, /"12 payments"/],
+    ["Buy 2 XYZ phones weekly", 2, undefined, /says "weekly"/],
+    ["Buy 2 XYZ phones for max 499 USD per person", 2, 998, /"max 499 USD per person"/],
+    // A lower bound, or money the person gets.
+    ["Buy 1 XYZ phone for max 998 USD or more", 1, 998, /"max 998 USD or more"/],
+    ["Buy 1 XYZ phone for 998 USD and up", 1, 998, /"for 998 USD and up"/],
+    ["Buy 1 XYZ phone for 998 USD+", 1, 998, /"for 998 USD\+"/],
+    ["Buy 1 XYZ phone for 998+ USD", 1, 998, /says "998\+"/],
+    ["Buy 2 XYZ phones for max 998 USD or so", 2, 998, /"max 998 USD or so"/],
+    ["Buy 1 XYZ phone, save 998 USD", 1, 998, /states "save 998 USD"/],
+    ["Buy 1 XYZ phone, 998 USD cashback", 1, 998, /states "998 USD cashback"/],
+    // Each unit's price written before the amount.
+    ["Buy 2 XYZ phones, each 998 USD", 2, 998, /998 \(it says 998 each\)/],
+    // Another currency, however it is written.
+    ["Buy 1 XYZ phone for max 998 Canadian dollars", 1, 998, /USD \(it says canadian dollars\)/],
+    ["Buy 2 XYZ phones for max 998 HK dollars", 2, 998, /USD \(it says hk dollars\)/],
+    ["Buy 2 XYZ phones for max 998 Taiwan dollars", 2, 998, /states "max 998 Taiwan", which/],
+    ["Buy 1 XYZ phone for max 998 USD in EUR", 1, 998, /states "max 998 USD in EUR", which/],
+    ["Buy 1 XYZ phone, pay in EUR, max 998", 1, 998, /the currency USD \(it says EUR\)/],
+    // A count in words that is not the quantity.
+    ["Buy a XYZ phone", 3, undefined, /the quantity 3 of/],
+    ["Buy a pair of XYZ phones", 3, undefined, /the quantity 3 of/],
+    ["Buy two XYZ phones for max 998 USD", 20, 998, /the quantity 20 of/],
+  ];
+
+  it.each(understated)("flags '%s' for quantity %d, maximum_amount %s", (message, q, max, says) => {
+    expect(messageMismatch(message, purchase("XYZ phone", q, max))).toMatch(says);
+  });
+
+  // Honest messages in other words, orders and forms. [message, quantity, maximum_amount]
+  const honest: [string, number, number | undefined][] = [
+    ["Buy a XYZ phone", 1, undefined],
+    ["Buy an XYZ phone for max 998 USD", 1, 998],
+    ["Buy one XYZ phone for max 998 USD", 1, 998],
+    ["Buy a single XYZ phone", 1, undefined],
+    ["Buy two XYZ phones", 2, undefined],
+    ["Buy a pair of XYZ phones", 2, undefined],
+    ["Buy twelve XYZ phones", 12, undefined],
+    ["Buy a dozen XYZ phones", 12, undefined],
+    ["Buy two dozen XYZ phones", 24, undefined],
+    ["Buy twenty-five XYZ phones", 25, undefined],
+    ["Buy a hundred XYZ phones", 100, undefined],
+    ["Buy 2 XYZ phone for max 998 USD", 2, 998],
+    ["Max 998 USD: buy 2 XYZ phones", 2, 998],
+    ["For max 998 USD, buy 2 XYZ phones", 2, 998],
+    ["Buy 2 XYZ phones, 499 USD each", 2, 998],
+    ["Buy 2 XYZ phones at 499 USD a phone", 2, 998],
+    ["Buy 2 XYZ phones for 499 USD per unit", 2, 998],
+    ["Buy 1 XYZ phone for max 998 US dollars", 1, 998],
+    ["Buy 1 XYZ phone for max 998 USD incl tax", 1, 998],
+    ["Buy 2 XYZ phones for max 998 USD today", 2, 998],
+    ["Buy 2 XYZ phones for max 998 USD all in", 2, 998],
+    ["Buy 2 XYZ phones for max 998 USD with free shipping", 2, 998],
+    ["Buy 2 XYZ phones for max 998 USD in 1 payment", 2, 998],
+    ["Buy 2 XYZ phones for max 998 USD by 5 pm", 2, 998],
+    ["Buy 2 XYZ phones for max 998 USD, delivered in 2 days", 2, 998],
+    ["Buy 2 XYZ phones for max 998 USD, order #12", 2, 998],
+    ["Buy 2 XYZ phones, qty 2, max 998 USD", 2, 998],
+    ["Buy 2 XYZ phones. Max 998 USD.", 2, 998],
+  ];
+
+  it.each(honest)("takes '%s' for quantity %d, maximum_amount %s", (message, q, max) => {
+    expect(messageMismatch(message, purchase("XYZ phone", q, max))).toBe(undefined);
+  });
+
+  it("reads a name with a factor or a + in it as the name", () => {
+    expect(messageMismatch("Buy 1 Pro 2x phone", purchase("Pro 2x phone", 1))).toBe(undefined);
+    expect(messageMismatch("Buy 1 Disney+ gift card", purchase("Disney+ gift card", 1))).toBe(
+      undefined,
+    );
+  });
+
   it("has nothing to compare without purchase entries", () => {
     expect(messageMismatch("Sign in", undefined)).toBe(undefined);
     expect(messageMismatch("Sign in", [{ type: "other", product: "ABC laptop" }])).toBe(undefined);

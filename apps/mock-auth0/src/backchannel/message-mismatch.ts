@@ -10,18 +10,18 @@ interface Reading {
 
 /**
  * Text cut into the words a person reads: accents and case set aside, a number kept whole
- * ("19.99", "1,000"), a currency symbol ("$", "€", "£") kept as a word of its own, a mark that ends a
- * phrase (`,:;#+.!?`) kept as ",", and the rest of the punctuation (a hyphen, an apostrophe) read
- * as a space. "Buy 2 XYZ-phones, for $19.99!" reads `buy 2 xyz phones , for $ 19.99`; a mark
- * that ends the text is dropped.
+ * ("19.99", "1,000"), a currency symbol ("$", "€", "£") and a "+" ("998 USD + 10") kept as words of
+ * their own, a mark that ends a phrase (`,:;#.!?`) kept as ",", and the rest of the punctuation (a
+ * hyphen, an apostrophe) read as a space. "Buy 2 XYZ-phones, for $19.99!" reads `buy 2 xyz phones
+ * , for $ 19.99`; a mark that ends the text is dropped.
  */
 function read(text: string): Reading {
   const plain = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
   const lower = plain.toLowerCase();
   const said: string[] = [];
   const spans: [number, number][] = [];
-  for (const match of lower.matchAll(/\p{Sc}|\d+(?:[.,]\d+)+|[a-z0-9]+|[,:;#+.!?]+/gu)) {
-    said.push(/^[,:;#+.!?]/.test(match[0]) ? "," : match[0]);
+  for (const match of lower.matchAll(/\p{Sc}|\+|\d+(?:[.,]\d+)+|[a-z0-9]+|[,:;#.!?]+/gu)) {
+    said.push(/^[,:;#.!?]/.test(match[0]) ? "," : match[0]);
     spans.push([match.index, match.index + match[0].length]);
   }
   while (said.at(-1) === ",") {
@@ -49,6 +49,9 @@ function numberValue(word: string): number {
     /^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(word) ? word.replace(/,/g, "") : word.replace(",", "."),
   );
 }
+
+/** A set of the words in `lines`, each a list of words apart. */
+const wordSet = (...lines: string[]): Set<string> => new Set(lines.join(" ").split(" "));
 
 /** "x2" and "2x", as in "XYZ phone x2": a quantity. */
 const TIMES = /^(?:x(\d+)|(\d+)x)$/;
@@ -260,15 +263,23 @@ const nextWord = (said: readonly string[], end: number): number =>
 const limitAfter = (said: readonly string[], end: number): boolean =>
   LIMITS_AFTER.some((phrase) => phraseAt(said, nextWord(said, end), phrase));
 
-/** Whether the amount that ends at `end` is each unit's: "499 USD each", "$5 per cable", "$5 apiece". */
-function perUnitAfter(said: readonly string[], end: number): boolean {
+/**
+ * Whether the amount that ends at `end` is each unit's: "499 USD each", "$5 per cable", "$5 per
+ * unit", "$5 apiece", "$5 a piece". `unitWords`: the forms of the last word of the product's name.
+ */
+function perUnitAfter(
+  said: readonly string[],
+  end: number,
+  unitWords: ReadonlySet<string>,
+): boolean {
   const at = nextWord(said, end);
   const word = said[at];
+  const unit = said[at + 1] ?? "";
   return (
     word === "each" ||
     word === "apiece" ||
     phraseAt(said, at, ["a", "piece"]) ||
-    (word === "per" && said[at + 1] !== undefined && !PER_TOTAL.has(said[at + 1] ?? ""))
+    (word === "per" && (UNIT_WORDS.has(unit) || unitWords.has(unit)))
   );
 }
 
@@ -313,6 +324,8 @@ for (const word of ["x", "qty", "quantity", "under", "below", "no", "not", "less
   CONNECTORS.add(word);
 }
 for (const word of ["total", "within", "budget"]) CONNECTORS.add(word);
+// Words that multiply or add, read below: "XYZ phone times 10", "XYZ phone plus 10", "XYZ phone + 2".
+for (const word of ["times", "plus", "+"]) CONNECTORS.add(word);
 // Words that say something about the price, read below: "2 XYZ phones cost 10 USD", "... over 10 USD".
 for (const word of ["cost", "costs", "costing", "priced", "worth", "minimum", "min", "over"]) {
   CONNECTORS.add(word);
@@ -413,56 +426,162 @@ function countAt(
     : undefined;
 }
 
+/** A count the message states, and the words that state it, from `start` up to `end`. */
+interface Count {
+  value: number;
+  start: number;
+  end: number;
+}
+
+/** The count a word states at `index`, as a `Count` of the words from `start`. */
+function countFrom(
+  said: readonly string[],
+  start: number,
+  index: number,
+  codes: ReadonlySet<string>,
+  countsNext = false,
+): Count | undefined {
+  const value = countAt(said, index, codes, countsNext);
+  return value === undefined ? undefined : { value, start: Math.min(start, index), end: index + 1 };
+}
+
+const UNIT_NUMBERS =
+  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(
+    " ",
+  );
+const TEN_NUMBERS = "twenty thirty forty fifty sixty seventy eighty ninety".split(" ");
+
+/**
+ * A count written in words, all of `words`: "a", "an", "a single", "one", "twelve", "twenty
+ * five", "a hundred and five", "a dozen", "two dozen", "a pair of". `undefined` for anything else.
+ */
+function countInWords(words: readonly string[]): number | undefined {
+  let at = 0;
+  const belowHundred = (): number | undefined => {
+    const unit = UNIT_NUMBERS.indexOf(words[at] ?? "");
+    if (unit >= 0) {
+      at++;
+      return unit;
+    }
+    const ten = TEN_NUMBERS.indexOf(words[at] ?? "");
+    if (ten < 0) return undefined;
+    at++;
+    const next = UNIT_NUMBERS.indexOf(words[at] ?? "");
+    if (next < 1 || next > 9) return (ten + 2) * 10;
+    at++;
+    return (ten + 2) * 10 + next;
+  };
+  const article = words[0] === "a" || words[0] === "an";
+  if (article) at++;
+  let value = article ? 1 : belowHundred();
+  if (value === undefined) return undefined;
+  if (words[at] === "single" && words[0] === "a") {
+    at++;
+  } else if (words[at] === "hundred") {
+    at++;
+    const rest = at;
+    if (words[at] === "and") at++;
+    const below = belowHundred();
+    if (below === undefined) at = rest;
+    value = value * 100 + (below ?? 0);
+  } else if (words[at] === "dozen") {
+    at++;
+    value *= 12;
+  } else if (words[at] === "pair" && words[at + 1] === "of") {
+    at += 2;
+    value *= 2;
+  }
+  return at === words.length ? value : undefined;
+}
+
+/** The count written in words right before the word at `end` ("a pair of", "twenty five"), the longest. */
+function countInWordsBefore(said: readonly string[], end: number): Count | undefined {
+  for (let start = Math.max(0, end - 6); start < end; start++) {
+    const value = countInWords(said.slice(start, end));
+    if (value !== undefined) return { value, start, end };
+  }
+  return undefined;
+}
+
 /**
  * The number that counts the product before its name, which starts at `start`: "2 XYZ phones",
  * "2x XYZ phone", "2 x XYZ phone", "2 units of XYZ phone", "2 pcs XYZ phone", "qty 2 of XYZ
- * phone"; not a price ("$20 XYZ phone").
+ * phone", or in words: "a XYZ phone", "one XYZ phone", "two XYZ phones", "a pair of XYZ phones",
+ * "a dozen XYZ phones"; not a price ("$20 XYZ phone").
  */
 function countBefore(
   said: readonly string[],
   start: number,
   codes: ReadonlySet<string>,
-): number | undefined {
+): Count | undefined {
+  const inWords = countInWordsBefore(said, start);
+  if (inWords !== undefined) return inWords;
+  const count = countInDigitsBefore(said, start, codes);
+  return count && { ...count, end: start };
+}
+
+/** The count written in digits before the product's name, which starts at `start`. */
+function countInDigitsBefore(
+  said: readonly string[],
+  start: number,
+  codes: ReadonlySet<string>,
+): Count | undefined {
   const previous = said[start - 1] ?? "";
-  if (previous === "x") return countAt(said, start - 2, codes);
-  if (UNIT_WORDS.has(previous)) return countAt(said, start - 2, codes);
+  if (previous === "x") return countFrom(said, start - 2, start - 2, codes);
+  if (UNIT_WORDS.has(previous)) return countFrom(said, start - 2, start - 2, codes);
   if (previous === "of") {
-    if (UNIT_WORDS.has(said[start - 2] ?? "")) return countAt(said, start - 3, codes);
-    if (QUANTITY_WORDS.has(said[start - 3] ?? "")) return countAt(said, start - 2, codes);
+    if (UNIT_WORDS.has(said[start - 2] ?? "")) return countFrom(said, start - 3, start - 3, codes);
+    if (QUANTITY_WORDS.has(said[start - 3] ?? "")) {
+      return countFrom(said, start - 3, start - 2, codes);
+    }
     return undefined;
   }
-  return countAt(said, start - 1, codes, true);
+  return countFrom(said, start - 1, start - 1, codes, true);
 }
 
 /**
  * The number that counts the product after its name, which ends at `end`: "XYZ phone x2",
- * "XYZ phone x 2", "XYZ phone, qty 2", "XYZ phone, quantity: 2", "XYZ phone, 2 units".
+ * "XYZ phone x 2", "XYZ phone, qty 2", "XYZ phone, quantity: 2", "XYZ phone, 2 units". `factor`:
+ * written as a factor ("x2", "x 2"), which after a count ("2 XYZ phones x 2") may multiply it.
  */
 function countAfter(
   said: readonly string[],
   end: number,
   codes: ReadonlySet<string>,
-): number | undefined {
-  if (TIMES.test(said[end] ?? "")) return countAt(said, end, codes);
-  if (said[end] === "x") return countAt(said, end + 1, codes);
+): (Count & { factor: boolean }) | undefined {
+  const factor = (count: Count | undefined) => count && { ...count, factor: true };
+  if (TIMES.test(said[end] ?? "")) return factor(countFrom(said, end, end, codes));
+  if (said[end] === "x") return factor(countFrom(said, end, end + 1, codes));
   let at = said[end] === "," ? end + 1 : end;
+  const first = at;
   if (QUANTITY_WORDS.has(said[at] ?? "")) {
     at++;
     if (said[at] === "," || said[at] === "of") at++;
-    return countAt(said, at, codes);
+    const count = countFrom(said, first, at, codes);
+    return count && { ...count, factor: false };
   }
-  return UNIT_WORDS.has(said[at + 1] ?? "") ? countAt(said, at, codes) : undefined;
+  if (!UNIT_WORDS.has(said[at + 1] ?? "")) return undefined;
+  const count = countFrom(said, at, at, codes);
+  return count && { ...count, end: at + 2, factor: false };
 }
 
 /**
  * The numbers that count the product where the message names it: the number before the name
  * (`countBefore`) and the one after it (`countAfter`). A number anywhere else counts something
- * else: "Buy 1 XYZ phone for 2 people" counts one phone.
+ * else: "Buy 1 XYZ phone for 2 people" counts one phone. A count followed by a factor ("2 XYZ
+ * phones x 2", "2 XYZ phones 2x") may be either or their product: `unread` quotes it.
  */
-const countsOf = (said: readonly string[], { start, end }: Naming, codes: ReadonlySet<string>) =>
-  [countBefore(said, start, codes), countAfter(said, end, codes)].filter(
-    (count) => count !== undefined,
-  );
+function countsOf(
+  reading: Reading,
+  { start, end }: Naming,
+  codes: ReadonlySet<string>,
+): { counts: Count[]; unread?: string } {
+  const before = countBefore(reading.said, start, codes);
+  const after = countAfter(reading.said, end, codes);
+  const counts = [before, after].filter((count) => count !== undefined);
+  if (before === undefined || !after?.factor) return { counts };
+  return { counts, unread: quote(reading, before.start, after.end) };
+}
 
 /** Words that scale the amount before them: "10 thousand", "10k". */
 const MAGNITUDES = new Map([
@@ -473,18 +592,16 @@ const MAGNITUDES = new Map([
 ]);
 
 /** Words that scale an amount in a way the check does not read: "2 grand", "3 lakh", "10 bn". */
-const UNREAD_MAGNITUDES = new Set(
-  "hundred hundreds thousands millions billions trillion grand lakh lakhs crore crores m mn mln b bn"
-    .concat(" mil mill")
-    .split(" "),
+const UNREAD_MAGNITUDES = wordSet(
+  "hundred hundreds thousands millions billions trillion grand lakh lakhs crore crores m mn mln b bn",
+  "mil mill",
 );
 
 /** Numbers written as words: "ten", "twenty five", "a dozen"; the check does not read them. */
-const NUMBER_WORDS = new Set(
-  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
-    .concat(" sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty")
-    .concat(" ninety hundred thousand million billion dozen")
-    .split(" "),
+const NUMBER_WORDS = wordSet(
+  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
+  "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty",
+  "ninety hundred thousand million billion dozen",
 );
 
 /**
@@ -508,6 +625,43 @@ const CURRENCY_NAMES = new Map<string, { code?: string; symbol?: string } | null
     .split(" ")
     .map((name) => [name, null] as const),
 ]);
+
+/**
+ * Currencies a message writes by a name and the country or region it is of: "US dollars",
+ * "Canadian dollars", "Swiss francs". A dollar, franc or pound of another place ("Taiwan
+ * dollars") is a word the check does not read before the name.
+ */
+const QUALIFIED_CURRENCIES: [string[], string][] = (
+  [
+    [["us", "american"], ["dollar", "dollars"], "usd"],
+    [["canadian", "canada"], ["dollar", "dollars"], "cad"],
+    [["australian", "aussie"], ["dollar", "dollars"], "aud"],
+    [["new zealand", "nz"], ["dollar", "dollars"], "nzd"],
+    [["hong kong", "hk"], ["dollar", "dollars"], "hkd"],
+    [["singapore", "singaporean"], ["dollar", "dollars"], "sgd"],
+    [["mexican"], ["peso", "pesos"], "mxn"],
+    [["swiss"], ["franc", "francs"], "chf"],
+    [["british", "uk"], ["pound", "pounds"], "gbp"],
+    [["japanese"], ["yen"], "jpy"],
+    [["indian"], ["rupee", "rupees"], "inr"],
+    [["chinese"], ["yuan"], "cny"],
+  ] as const
+).flatMap(([places, names, code]) =>
+  places.flatMap((place) =>
+    names.map((name): [string[], string] => [[...place.split(" "), name], code]),
+  ),
+);
+
+/** The currency written as a place and a name from `at` ("Canadian dollars"), and where it ends. */
+function qualifiedCurrencyAt(
+  said: readonly string[],
+  at: number,
+): { code: string; end: number } | undefined {
+  for (const [words, code] of QUALIFIED_CURRENCIES) {
+    if (phraseAt(said, at, words)) return { code, end: at + words.length };
+  }
+  return undefined;
+}
 
 /**
  * An amount the message writes: where it starts (with a currency written before it) and ends,
@@ -581,7 +735,11 @@ function amountAt(
   const next = said[end] ?? "";
   if (!countsNext && !taken.has(end)) {
     const named = CURRENCY_NAMES.get(next);
-    if (codes.has(next)) after = { code: next, written: next.toUpperCase() };
+    const qualified = qualifiedCurrencyAt(said, end);
+    if (qualified !== undefined) {
+      after = { code: qualified.code, written: said.slice(end, qualified.end).join(" ") };
+      end = qualified.end - 1;
+    } else if (codes.has(next)) after = { code: next, written: next.toUpperCase() };
     else if (isSymbol(next)) after = { symbol: next, written: next };
     else if (named !== undefined) after = named === null ? null : { ...named, written: next };
     if (after !== undefined) end++;
@@ -602,9 +760,144 @@ interface Stated {
   /** A limit ("max 10 USD"), each unit's price ("10 USD each"), or a price ("at 10 USD"). */
   kind: "limit" | "price";
   perUnit: boolean;
+  /** The words it takes, from its limit word to what follows the amount. */
+  start: number;
+  end: number;
   /** Why the check cannot read it as the details' limit, quoted as the message writes it. */
   unread?: string;
 }
+
+/** Units of time, and of payments, that make an amount recur or split: "per month", "12 payments". */
+const PERIODS = wordSet(
+  "second seconds minute minutes hour hours hr hrs day days night nights week weeks wk wks",
+  "fortnight fortnights month months mo mos year years yr yrs quarter quarters",
+  "semester semesters term terms payment payments installment installments",
+  "instalment instalments",
+);
+
+/** Words that multiply or add to a count or an amount: "x 10", "times 10", "plus 10", "+ 10", "twice". */
+const FACTORS = new Set(["x", "times", "multiplied", "plus", "+", "twice", "thrice"]);
+
+/** Words that say an amount, or a purchase, recurs: "998 USD monthly", "buy 1 XYZ phone weekly". */
+const RECURRING = wordSet(
+  "hourly daily nightly weekly biweekly fortnightly monthly quarterly yearly annually annual",
+  "recurring subscription renewal",
+);
+
+/**
+ * Words that may follow an amount and leave it what it is: "max 998 USD total", "998 USD incl
+ * tax", "998 USD for 2 XYZ phones", "998 USD at most", "998 USD each". Any other word ("998 USD
+ * per month", "998 USD plus 10", "998 USD x 10", "998 USD off", "998 USD or more") may make it
+ * another amount: the check does not read it as the limit. "and", "or", "in", "per", "a" and
+ * "each" are read with the word after them (`unreadAfter`).
+ */
+const AMOUNT_FOLLOWERS = wordSet(
+  "max maximum limit total tops overall combined at for to from with via on only please today",
+  "now incl inc including included inclusive all qty quantity buy order purchase ref",
+  "delivered shipped budget cap each apiece under below within is by",
+);
+
+/** Words after "or" that keep an amount a maximum: "998 USD or less". */
+const OR_LESS = new Set(["less", "under", "below", "lower"]);
+
+/** Words after "and" that make an amount a lower bound: "998 USD and up". */
+const AND_UP = new Set(["up", "above", "over", "more", "higher", "beyond", "upwards"]);
+
+/** Words after "in" that keep an amount what it is: "998 USD in total". */
+const IN_TOTAL = new Set(["total", "all", "full"]);
+
+const isCountWord = (word: string | undefined): boolean =>
+  isNumber(word) || NUMBER_WORDS.has(word ?? "") || word === "a" || word === "an";
+
+/** What a message's amounts are read with: the product's words and counts, and its currencies. */
+interface Context {
+  reading: Reading;
+  codes: ReadonlySet<string>;
+  /** The words of the product's name. */
+  taken: ReadonlySet<number>;
+  /** Where the product's name starts. */
+  namingStarts: ReadonlySet<number>;
+  /** The words that count the product. */
+  counted: ReadonlySet<number>;
+  /** The forms of the last word of the product's name: "phone", "phones". */
+  unitWords: ReadonlySet<string>;
+}
+
+/**
+ * Where the words that follow the amount that ends at `end` stop, when they may make it another
+ * amount than the one the check reads ("per month", "a month", "each week", "monthly", "plus
+ * 10", "+ 10", "x 10", "or more", "and up", "in EUR", "for 12 months", "off", "cashback");
+ * `undefined` when they leave it as it is (see `AMOUNT_FOLLOWERS`), or when none follow.
+ */
+function unreadAfter(end: number, context: Context): number | undefined {
+  const { said } = context.reading;
+  const word = said[end];
+  const next = said[end + 1] ?? "";
+  if (word === undefined || word === "," || context.counted.has(end)) return undefined;
+  if (context.namingStarts.has(end)) return undefined;
+  const withNumber = (at: number): number => (isCountWord(said[at]) ? at + 1 : at);
+  const isMoney = (at: number): boolean =>
+    amountAt(said, at, context.codes, { countsNext: false, taken: context.taken, from: at })
+      ?.currency !== undefined;
+  switch (word) {
+    case "per":
+      return UNIT_WORDS.has(next) || context.unitWords.has(next) || PER_TOTAL.has(next)
+        ? undefined
+        : end + 2;
+    case "a":
+    case "an":
+      return next === "piece" || UNIT_WORDS.has(next) || context.unitWords.has(next)
+        ? undefined
+        : end + 2;
+    case "each":
+    case "every":
+      return PERIODS.has(next) || word === "every" ? end + 2 : undefined;
+    case "or":
+      return OR_LESS.has(next) || (isNumber(next) && isMoney(end + 1))
+        ? undefined
+        : withNumber(end + 2);
+    case "and":
+      if (AND_UP.has(next)) return end + 2;
+      if (isCountWord(next) && !context.counted.has(end + 1) && !isMoney(end + 1)) return end + 2;
+      return undefined;
+    case "in":
+      if (IN_TOTAL.has(next) || isOnePayment(said, end + 1)) return undefined;
+      if (isCountWord(next) && PERIODS.has(said[end + 2] ?? "")) return end + 3;
+      return isCurrency(next, context.codes) || CURRENCY_NAMES.has(next) ? end + 2 : undefined;
+    case "for":
+    case "within":
+      return isCountWord(next) && PERIODS.has(said[end + 2] ?? "") ? end + 3 : undefined;
+    case "to":
+    case "from":
+    case "with":
+      return isCountWord(next) && !context.counted.has(end + 1) ? end + 2 : undefined;
+    default: {
+      if (AMOUNT_FOLLOWERS.has(word)) return undefined;
+      // With what it adds or multiplies by ("plus tax", "x 10"), and a period ("over 12 months").
+      const stop = FACTORS.has(word) && said[end + 1] !== "," ? end + 2 : withNumber(end + 1);
+      return PERIODS.has(said[stop] ?? "") ? stop + 1 : Math.min(stop, said.length);
+    }
+  }
+}
+
+/** Whether the words from `at` are one payment: "1 payment", "one payment", "a payment". */
+const isOnePayment = (said: readonly string[], at: number): boolean =>
+  ["1", "one", "a"].includes(said[at] ?? "") && said[at + 1] === "payment";
+
+/** A word before an amount that makes it each unit's: "each 499 USD", "each at 499 USD". */
+const EACH_BEFORE = [{ words: ["each"], bare: false }];
+
+/**
+ * Words right before an amount that make it money the person gets, not what they pay: "save
+ * 998 USD", "cashback of 998 USD", "a refund of 998 USD".
+ */
+const NOT_SPENT: { words: string[]; bare: boolean }[] = [
+  "save saving savings discount refund rebate cashback credit off earn receive win bonus"
+    .concat(" coupon voucher back")
+    .split(" ")
+    .map((word) => ({ words: [word], bare: false })),
+  [["get", "back"]].map((words) => ({ words, bare: false })),
+].flat();
 
 /**
  * The limits and prices the message states, outside the product's name (`taken`): money after
@@ -613,36 +906,43 @@ interface Stated {
  * ("10 USD max", "$10 or less"), a number with no currency after "max", "maximum", "up to", "at
  * most" or "no more than" ("max 998", "maximum of 998"), unless the product's name follows it
  * ("up to 2 XYZ phones" counts them), and any other money ("at $10", "cost 10 USD", "or 10
- * EUR"), a price. An amount followed by "each", "apiece" or "per ..." is each unit's. What the
- * check cannot read as a maximum is `unread`: an amount or currency it cannot read ("10 bn",
- * "ten", "998 cents"), a limit with no currency followed by a word that may be one ("max 998
- * kroner"), and any lower bound ("minimum 10 USD", "over 10 USD").
+ * EUR"), a price. An amount followed by "each", "apiece" or "per" and a unit or the product is
+ * each unit's. What the check cannot read as a maximum is `unread`: an amount or currency it
+ * cannot read ("10 bn", "ten", "998 cents"), a limit with no currency followed by a word that
+ * may be one ("max 998 kroner"), any lower bound ("minimum 10 USD", "over 10 USD", "998 USD or
+ * more"), money the person gets ("save 998 USD"), and an amount followed by words that may
+ * make it another ("998 USD per month", "998 USD plus 10": see `unreadAfter`).
  */
-function statedAmounts(
-  reading: Reading,
-  codes: ReadonlySet<string>,
-  taken: ReadonlySet<number>,
-  namingStarts: ReadonlySet<number>,
-): Stated[] {
+function statedAmounts(context: Context): Stated[] {
+  const { reading, codes, taken, namingStarts } = context;
   const { said } = reading;
   const stated: Stated[] = [];
   let from = 0;
   for (let index = 0; index < said.length; index++) {
-    if (taken.has(index)) continue;
+    if (taken.has(index) || context.counted.has(index)) continue;
     const countsNext = namingStarts.has(index + 1) || namingStarts.has(index + 2);
     const amount = amountAt(said, index, codes, { countsNext, taken, from });
     if (amount === undefined) continue;
     const money = amount.currency !== undefined;
     const limitStart = phraseBefore(said, amount.start, LIMITS_BEFORE, !money);
     const boundStart = phraseBefore(said, amount.start, LOWER_BOUNDS, !money);
+    const notSpent = phraseBefore(said, amount.start, NOT_SPENT, !money);
     let kind: Stated["kind"] | undefined;
     let first = amount.start;
     let sure = amount.value !== undefined && amount.currency !== null;
-    if (limitStart !== undefined && (money || !countsNext)) {
+    let end = amount.end;
+    if (notSpent !== undefined) {
+      kind = "price";
+      first = notSpent;
+      sure = false;
+    } else if (limitStart !== undefined && (money || !countsNext)) {
       kind = "limit";
       first = limitStart;
       const follower = said[amount.end];
-      if (!money && follower !== undefined && !BARE_FOLLOWERS.has(follower)) sure = false;
+      if (!money && follower !== undefined && !BARE_FOLLOWERS.has(follower)) {
+        sure = false;
+        end = amount.end + 1;
+      }
     } else if (money && limitAfter(said, amount.end)) {
       kind = "limit";
     } else if (boundStart !== undefined && (money || !countsNext)) {
@@ -653,14 +953,23 @@ function statedAmounts(
       kind = "price";
     }
     if (kind === undefined) continue;
+    const unreadEnd = unreadAfter(amount.end, context);
+    if (unreadEnd !== undefined) {
+      sure = false;
+      end = Math.max(end, unreadEnd);
+    }
     stated.push({
       amount,
       kind,
-      perUnit: perUnitAfter(said, amount.end),
-      ...(sure ? {} : { unread: quote(reading, first, amount.end) }),
+      perUnit:
+        perUnitAfter(said, amount.end, context.unitWords) ||
+        phraseBefore(said, amount.start, EACH_BEFORE, !money) !== undefined,
+      start: first,
+      end,
+      ...(sure ? {} : { unread: quote(reading, first, end) }),
     });
-    from = amount.end;
-    index = amount.end - 1;
+    from = end;
+    index = end - 1;
   }
   return stated;
 }
@@ -696,6 +1005,94 @@ function sameCurrency(written: Currency, currency: string): boolean {
   return written.symbol === symbolOf(currency);
 }
 
+/** The whole numbers from `start` up to `end`. */
+const range = (start: number, end: number): number[] =>
+  Array.from({ length: Math.max(0, end - start) }, (_, offset) => start + offset);
+
+/** Units of payments, which split an amount even in a time ("in 12 payments"). */
+const PAYMENTS = new Set(["payment", "payments", "installment", "installments"]);
+for (const word of ["instalment", "instalments"]) PAYMENTS.add(word);
+
+/**
+ * Words outside what the check reads (`consumed`: the product's name, its counts, the amounts)
+ * that may change the quantity or the amount the message states, quoted with the numbers next to
+ * them: a factor or an addition ("x 10", "times 10", "3 times", "2x", "plus 10", "+ 10",
+ * "twice", "9 more"), a period ("per month", "a day", "each week", "monthly", "for 12 months",
+ * "12 payments"; not a time such as "in 2 days"), and "per" followed by anything but a unit, the
+ * product or the order ("per person").
+ */
+function unreadWordsOf(context: Context, consumed: ReadonlySet<number>): string[] {
+  const { reading, unitWords } = context;
+  const { said } = reading;
+  const free = (at: number): boolean => at >= 0 && at < said.length && !consumed.has(at);
+  const found: string[] = [];
+  for (let index = 0; index < said.length; index++) {
+    if (!free(index)) continue;
+    const word = said[index] ?? "";
+    const next = said[index + 1] ?? "";
+    const previous = said[index - 1] ?? "";
+    let start = index;
+    let end: number | undefined;
+    if (FACTORS.has(word)) {
+      if (isNumber(previous) && free(index - 1)) start = index - 1;
+      end = isCountWord(next) && free(index + 1) ? index + 2 : index + 1;
+    } else if (TIMES.test(word) || RECURRING.has(word)) {
+      end = index + 1;
+    } else if (word === "more" && isNumber(previous) && free(index - 1)) {
+      start = index - 1;
+      end = index + 1;
+    } else if (["per", "a", "an", "each", "every"].includes(word) && PERIODS.has(next)) {
+      end = index + 2;
+    } else if (
+      word === "per" &&
+      !(UNIT_WORDS.has(next) || unitWords.has(next) || PER_TOTAL.has(next))
+    ) {
+      end = index + 2;
+    } else if (
+      isCountWord(word) &&
+      PERIODS.has(next) &&
+      !isOnePayment(said, index) &&
+      (PAYMENTS.has(next) || !["in", "within", "by", "after"].includes(previous))
+    ) {
+      if (["for", "over"].includes(previous) && free(index - 1)) start = index - 1;
+      end = index + 2;
+    }
+    if (end === undefined) continue;
+    found.push(quote(reading, start, end));
+    index = end - 1;
+  }
+  return found;
+}
+
+/**
+ * The currencies the message writes outside what the check reads (`consumed`): "pay in EUR,
+ * max 998" writes EUR as the limit's currency.
+ */
+function strayCurrencies(context: Context, consumed: ReadonlySet<number>): Currency[] {
+  const { said } = context.reading;
+  const found: Currency[] = [];
+  for (let index = 0; index < said.length; index++) {
+    if (consumed.has(index)) continue;
+    const word = said[index] ?? "";
+    const qualified = qualifiedCurrencyAt(said, index);
+    const named = CURRENCY_NAMES.get(word);
+    if (qualified !== undefined) {
+      found.push({
+        code: qualified.code,
+        written: said.slice(index, qualified.end).join(" "),
+      });
+      index = qualified.end - 1;
+    } else if (context.codes.has(word)) {
+      found.push({ code: word, written: word.toUpperCase() });
+    } else if (isSymbol(word)) {
+      found.push({ symbol: word, written: word });
+    } else if (named !== undefined && named !== null) {
+      found.push({ ...named, written: word });
+    }
+  }
+  return found;
+}
+
 /** How a problem is written: a product as JSON writes it, so a stray space or quote shows. */
 const quoted = (text: string): string => JSON.stringify(text);
 
@@ -722,6 +1119,7 @@ export function messageMismatch(
   const unnamed = new Set<string>();
   const unset = new Set<string>();
   const unread = new Set<string>();
+  const unreadWords = new Set<string>();
   for (const entry of details ?? []) {
     if (entry.type !== "product_purchase") continue;
     const { product, quantity, currency } = entry as {
@@ -736,33 +1134,48 @@ export function messageMismatch(
         : undefined;
     const named = namings !== undefined && namings.length > 0;
     if (namings !== undefined && !named) unnamed.add(`the product ${quoted(product as string)}`);
-    const inName = new Set(
-      (namings ?? []).flatMap(({ start, end }) =>
-        Array.from({ length: end - start }, (_, offset) => start + offset),
-      ),
-    );
+    const inName = new Set((namings ?? []).flatMap(({ start, end }) => range(start, end)));
 
     // Where the message names the product, the numbers that count it; where it does not (it is
     // flagged already), any number of its own that is not a price.
     const counts = named
-      ? namings.flatMap((naming) => countsOf(said, naming, codes))
-      : said.flatMap((_, index) => countAt(said, index, codes) ?? []);
+      ? namings.flatMap((naming) => {
+          const found = countsOf(reading, naming, codes);
+          if (found.unread !== undefined) unreadWords.add(JSON.stringify(found.unread));
+          return found.counts;
+        })
+      : said.flatMap((_, index) => countFrom(said, index, index, codes) ?? []);
     if (
       typeof quantity === "number" &&
       Number.isFinite(quantity) &&
-      (counts.length === 0 || counts.some((count) => count !== quantity))
+      (counts.length === 0 || counts.some((count) => count.value !== quantity))
     ) {
       unnamed.add(`the quantity ${String(quantity)}`);
     }
 
     const maximum = (entry as { maximum_amount?: unknown }).maximum_amount;
-    const starts = new Set((namings ?? []).map(({ start }) => start));
-    for (const { amount, kind, perUnit, unread: quoted } of statedAmounts(
+    const lastWord = typeof product === "string" ? words(product).at(-1) : undefined;
+    const context: Context = {
       reading,
       codes,
-      inName,
-      starts,
-    )) {
+      taken: inName,
+      namingStarts: new Set((namings ?? []).map(({ start }) => start)),
+      counted: new Set(counts.flatMap(({ start, end }) => range(start, end))),
+      unitWords: new Set(lastWord === undefined ? [] : lastWordForms(lastWord)),
+    };
+    const amounts = statedAmounts(context);
+    const consumed = new Set([
+      ...context.taken,
+      ...context.counted,
+      ...amounts.flatMap(({ start, end }) => range(start, end)),
+    ]);
+    for (const phrase of unreadWordsOf(context, consumed)) unreadWords.add(JSON.stringify(phrase));
+    for (const written of strayCurrencies(context, consumed)) {
+      if (typeof currency === "string" && !sameCurrency(written, currency)) {
+        unnamed.add(`the currency ${currency} (it says ${written.written})`);
+      }
+    }
+    for (const { amount, kind, perUnit, unread: quoted } of amounts) {
       if (quoted !== undefined) {
         unread.add(JSON.stringify(quoted));
         continue;
@@ -804,6 +1217,11 @@ export function messageMismatch(
     ...(unread.size > 0
       ? [
           `states ${[...unread].join(" and ")}, which the testbed cannot read as the maximum_amount of authorization_details`,
+        ]
+      : []),
+    ...(unreadWords.size > 0
+      ? [
+          `says ${[...unreadWords].join(" and ")}, which may change the quantity or the amount the person approves, and which the testbed cannot read`,
         ]
       : []),
   ];
