@@ -441,6 +441,33 @@ describe("malformed input", () => {
     });
   });
 
+  it("reads a Content-Type's charset as RFC 9110 does, quoted values and all", async () => {
+    // A client's form, "café" in UTF-8 in its client_id: the tenant answers for the client it
+    // read, or refuses the label.
+    const form = "grant_type=client_credentials&client_id=caf%C3%A9&client_secret=x";
+    const answer = async (contentType: string) => {
+      const sent = await client.send(
+        rawRequest("POST", "/oauth/token", { "Content-Type": contentType }, form),
+      );
+      return [sent.status, JSON.parse(sent.body) as unknown];
+    };
+    const unknownClient = await answer(FORM);
+    expect(unknownClient[0]).toBe(401);
+    // "charset=" inside another parameter's quoted value names no charset: read as UTF-8.
+    expect(await answer(`${FORM}; foo="a; charset=latin1"`)).toEqual(unknownClient);
+    expect(await answer(`${FORM}; foo="a\\"; charset=latin1"`)).toEqual(unknownClient);
+    // The charset that follows such a value is the one the form would be decoded with.
+    expect(await answer(`${FORM}; foo="a; charset=utf-8 "; charset=ISO-8859-1`)).toEqual([
+      415,
+      {
+        error: "invalid_request",
+        error_description: expect.stringMatching(
+          /^The request body must be UTF-8 encoded, and its Content-Type names charset=iso-8859-1: /,
+        ),
+      },
+    ]);
+  });
+
   it("never answers 5xx to random paths and bodies (property)", async () => {
     const segment = fc.oneof(
       fc.constantFrom(

@@ -1,7 +1,7 @@
 import { json, urlencoded } from "express";
 import type { Request, RequestHandler } from "express";
 import { writtenOut } from "@ciba-testbed/shared";
-import { BODY_REFUSED, requireUtf8Body } from "@ciba-testbed/shared/http";
+import { BODY_REFUSED, mediaTypeOf, requireUtf8Body } from "@ciba-testbed/shared/http";
 import { verifyJsonParameters } from "@ciba-testbed/shared/http/json-repeated-keys";
 import qs from "qs";
 
@@ -125,15 +125,13 @@ function plainFormLength(req: Request, limitBytes: number): number | undefined {
 
 /** `application/x-www-form-urlencoded`, with no parameter but `charset=utf-8`. */
 function isPlainFormType(type: string): boolean {
-  const semicolon = type.indexOf(";");
-  const media = (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase();
-  if (media !== FORM) return false;
-  if (semicolon === -1) return true;
-  const parameter = type
-    .slice(semicolon + 1)
-    .trim()
-    .toLowerCase();
-  return parameter === "charset=utf-8" || parameter === 'charset="utf-8"';
+  const media = mediaTypeOf(type);
+  if (media?.type !== FORM) return false;
+  const names = Object.keys(media.parameters);
+  return (
+    names.length === 0 ||
+    (names.length === 1 && media.parameters.charset?.toLowerCase() === "utf-8")
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ export * from "./headers.js";
 export * from "./request-errors.js";
 export * from "./json-body-bounds.js";
 export * from "./log-level.js";
+export * from "./media-type.js";
 export * from "./send-json.js";
 export * from "./express-messages.js";
 export * from "./escape-html.js";

@@ -11,8 +11,8 @@ function echo(parser: express.RequestHandler) {
   app.post("/", requireUtf8Body, parser, (req, res) => {
     res.json({ body: req.body as unknown });
   });
-  app.use(((error: { status?: number; type?: string }, _req, res, _next) => {
-    res.status(error.status ?? 500).json({ type: error.type });
+  app.use(((error: { status?: number; type?: string; charset?: string }, _req, res, _next) => {
+    res.status(error.status ?? 500).json({ type: error.type, charset: error.charset });
   }) as ErrorRequestHandler);
   return app;
 }
@@ -20,6 +20,12 @@ function echo(parser: express.RequestHandler) {
 describe("requireUtf8Body", () => {
   it.each([
     "application/json",
+    // A "charset=" inside another parameter's quoted value is that value's text.
+    'application/json; foo="a; charset=latin1"',
+    'application/json; foo="a\\"; charset=latin1"',
+    // A quoted-pair is the character it quotes (RFC 9110 section 5.6.4).
+    'application/json; charset="utf\\-8"',
+    'application/json; foo="a; charset=utf8 "; charset=utf8',
     "application/json; charset=utf-8",
     "application/json; charset=UTF-8",
     "application/json; charset=utf8",
@@ -47,6 +53,21 @@ describe("requireUtf8Body", () => {
     });
   });
 
+  it.each([
+    // The charset after a quoted value that holds "charset=utf-8" is the one body-parser decodes
+    // with: this form was read as "cafÃ©".
+    'application/x-www-form-urlencoded; foo="a; charset=utf-8 "; charset=ISO-8859-1',
+  ])("refuses a form labelled %s before body-parser decodes it", async (contentType) => {
+    const res = await request(echo(express.urlencoded()))
+      .post("/")
+      .set("Content-Type", contentType)
+      .send("product=caf%C3%A9");
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 415,
+      body: { type: "charset.unsupported", charset: "iso-8859-1" },
+    });
+  });
+
   it.each(["latin1", "utf-16", "us-ascii", "utf-8x"])(
     "refuses a body labelled %s before body-parser decodes it",
     async (charset) => {
@@ -56,7 +77,7 @@ describe("requireUtf8Body", () => {
         .send('{"product":"café"}');
       expect({ status: res.status, body: res.body as unknown }).toEqual({
         status: 415,
-        body: { type: "charset.unsupported" },
+        body: { type: "charset.unsupported", charset },
       });
     },
   );

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 
 import { OAuthError } from "../oauth-error.js";
+import { mediaTypeOf } from "./media-type.js";
 
 interface HttpErrorLike {
   status?: unknown;
@@ -113,18 +114,6 @@ function statusOf(error: HttpErrorLike): number | undefined {
 }
 
 /**
- * The charset a Content-Type names, in lower case: `undefined` when it names none.
- * `application/x-www-form-urlencoded; charset="ISO-8859-1"` is `iso-8859-1`.
- */
-function charsetOf(contentType: string | undefined): string | undefined {
-  const match = CHARSET_PARAMETER.exec(contentType ?? "");
-  if (match === null) return undefined;
-  return (match[1] ?? match[2] ?? "").toLowerCase();
-}
-
-const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
-
-/**
  * Refuses a body whose Content-Type names a charset other than UTF-8, before a parser reads it.
  * body-parser decodes some other charsets itself (a form in ISO-8859-1, JSON in UTF-16), so a
  * UTF-8 body sent with the wrong label was read as other text: "café" became "cafÃ©", and a
@@ -133,17 +122,17 @@ const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
  * UTF-8 too.
  */
 export const requireUtf8Body: RequestHandler = (req, _res, next) => {
-  const contentType = req.headers["content-type"];
-  const charset = charsetOf(contentType);
-  if (charset === undefined || charset === "utf-8") {
+  const media = mediaTypeOf(req.headers["content-type"]);
+  const charset = media?.parameters.charset?.toLowerCase();
+  if (media === undefined || charset === undefined || charset === "utf-8") {
     next();
     return;
   }
   // `utf8`, the WHATWG Encoding Standard's other label for UTF-8, which body-parser's parsers
   // refuse (they take `utf-` labels only): read as what it names, the header spelt as they
-  // read it.
-  if (charset === "utf8" && contentType !== undefined) {
-    req.headers["content-type"] = contentType.replace(CHARSET_PARAMETER, "; charset=utf-8");
+  // read it (its type and charset, all they read of it).
+  if (charset === "utf8") {
+    req.headers["content-type"] = `${media.type}; charset=utf-8`;
     next();
     return;
   }
