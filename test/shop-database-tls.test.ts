@@ -72,7 +72,7 @@ describe("SHOP_API_DATABASE_URL asking for TLS", () => {
       const opening = overTls(url);
       await expect(opening).rejects.toBeInstanceOf(DatabaseOpenError);
       await expect(opening).rejects.toThrow(
-        `cannot connect to PostgreSQL at ${url}: its TLS certificate is not trusted (unable to verify the first certificate, UNABLE_TO_VERIFY_LEAF_SIGNATURE). node-postgres verifies the server's certificate for sslmode=require as for verify-full (libpq's require does not): name the CA that signed it with sslrootcert in SHOP_API_DATABASE_URL, '?sslmode=verify-full&sslrootcert=/path/to/ca.pem'`,
+        `cannot connect to PostgreSQL at ${url}: its TLS certificate is not trusted (unable to verify the first certificate, UNABLE_TO_VERIFY_LEAF_SIGNATURE). node-postgres verifies the server's certificate for sslmode=require as for verify-full (libpq's require does not): name the CA that signed it with sslrootcert in SHOP_API_DATABASE_URL, '?sslmode=verify-full&sslrootcert=/path/to/ca.pem'; see 'TLS to PostgreSQL' in the shop's README`,
       );
     },
   );

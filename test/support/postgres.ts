@@ -20,6 +20,11 @@ export interface PostgresServer {
   readonly socketDir: string;
   /** A new, empty database on this server; returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /**
+   * Gives a server started with `tls` another certificate and key, read by the server at once
+   * (`pg_reload_conf()`): connections opened from then on are offered it.
+   */
+  replaceTls(tls: { cert: string; key: string }): Promise<void>;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
   /** False once the server has exited, stopped or not. */
@@ -104,6 +109,11 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
 export interface StartOptions {
   /** TLS on (`ssl=on`) with this certificate and key, as PEM: clients may then ask for it. */
   tls?: { cert: string; key: string };
+  /**
+   * Roles other than the superuser log in over TCP with a password (scram-sha-256), as on a
+   * production server; the superuser keeps trust authentication.
+   */
+  passwordLogins?: boolean;
 }
 
 /**
@@ -179,14 +189,29 @@ async function startServer(
     dir,
   );
 
+  if (options.passwordLogins === true) {
+    writeFileSync(
+      path.join(data, "pg_hba.conf"),
+      [
+        "local all all trust",
+        `host all ${SUPERUSER} 127.0.0.1/32 trust`,
+        "host all all 127.0.0.1/32 scram-sha-256",
+        "",
+      ].join("\n"),
+    );
+  }
+
   const tlsSettings: string[] = [];
-  if (options.tls !== undefined) {
+  const cert = path.join(dir, "server.crt");
+  const key = path.join(dir, "server.key");
+  const writeTls = (tls: { cert: string; key: string }) => {
     // PostgreSQL reads its key only when the server's user owns it and no one else may read it.
-    const cert = path.join(dir, "server.crt");
-    const key = path.join(dir, "server.key");
-    writeFileSync(cert, options.tls.cert);
-    writeFileSync(key, options.tls.key, { mode: 0o600 });
+    writeFileSync(cert, tls.cert);
+    writeFileSync(key, tls.key, { mode: 0o600 });
     if (user) for (const file of [cert, key]) chownSync(file, user.uid, user.gid);
+  };
+  if (options.tls !== undefined) {
+    writeTls(options.tls);
     tlsSettings.push("-c", "ssl=on", "-c", `ssl_cert_file=${cert}`, "-c", `ssl_key_file=${key}`);
   }
 
@@ -267,6 +292,26 @@ async function startServer(
     createDatabase: async (name = `shop_${randomBytes(6).toString("hex")}`) => {
       await query(`create database "${name.replaceAll('"', '""')}"`);
       return url(name);
+    },
+    replaceTls: async (tls) => {
+      if (options.tls === undefined) throw new Error("this server was started without TLS");
+      writeTls(tls);
+      const loaded = async () => {
+        const client = new pg.Client({ connectionString: url() });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ at: string }>(
+            "select pg_conf_load_time()::text as at",
+          );
+          return rows[0]?.at;
+        } finally {
+          await client.end();
+        }
+      };
+      const before = await loaded();
+      await query("select pg_reload_conf()");
+      // The postmaster reloads on the signal, a moment later: a new session then shows it.
+      while ((await loaded()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
     },
     stop,
   };

@@ -63,8 +63,6 @@ describe("the shop's database unable to serve", () => {
   // States of the database that a retry may outlast: 503 with Retry-After, the cause logged.
   it.each([
     ["55000", 'database "shop3" is not currently accepting connections', "cannot be reached"],
-    ["28000", 'role "shop" is not permitted to log in', "cannot be reached"],
-    ["3D000", 'database "shop3" does not exist', "cannot be reached"],
     ["42501", "permission denied for table shop_orders", "cannot serve this request"],
     ["58P01", 'could not open file "base/5/16412": No such file or directory', "cannot serve"],
   ])("answers %s with 503 and Retry-After, and logs it", async (code, message, words) => {
@@ -81,6 +79,39 @@ describe("the shop's database unable to serve", () => {
       `the shop's database cannot serve this request now: ${message} (${code})`,
     );
   });
+
+  // A connection refused for a setting: the log says what is wrong and what to change, at error.
+  it.each([
+    [
+      "28000",
+      'role "shop" is not permitted to log in',
+      "the database's role for the shop may not log in",
+      "Let the role log in (ALTER ROLE shop LOGIN)",
+    ],
+    [
+      "3D000",
+      'database "shop3" does not exist',
+      "the database the shop names does not exist",
+      "Create it (createdb, owned by the shop's role)",
+    ],
+  ])(
+    "answers %s with 503 naming the refusal, and its fix in the log",
+    async (code, message, short, fix) => {
+      const shop = await failingShop(code, message);
+      const res = await request(shop.app).get("/api/products");
+      expect(res.status).toBe(503);
+      expect(res.headers["retry-after"]).toBe("5");
+      expect(res.body).toEqual({
+        error: "temporarily_unavailable",
+        error_description: `The shop's database refuses the shop's connection right now (${short}); the shop's log says what to change. Retry after the Retry-After seconds`,
+      });
+      const said = shop.logs
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .filter((line) => line.level === 50)
+        .map((line) => line.msg);
+      expect(said).toContainEqual(expect.stringContaining(`${message} (${code}). ${fix}`));
+    },
+  );
 
   it("is not ready when a purchase's write is refused, though its reads are answered", async () => {
     const shop = await createTestApp(issuer, { deps: { readinessTtlMs: 0 } });

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 
 import { errors } from "./errors.js";
 import { JSON_BODY_LIMIT } from "./limits.js";
+import { connectionRefusal } from "./store/connection-refusal.js";
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
@@ -64,21 +65,34 @@ function databaseUnavailable(
   if (!isDatabaseUnavailable(error)) return undefined;
   onDatabaseUnavailable();
   const cause = databaseCause(error);
-  // The answer says only that the database cannot serve; the log says why, for whoever runs it.
-  ((req as { log?: Logger }).log ?? logger).warn(
-    { database: cause },
-    `the shop's database cannot serve this request now: ${cause.message} (${cause.code})`,
-  );
-  const why = isReadOnly(error)
-    ? "The shop's database is read-only right now (a standby, or a primary during a failover), so it cannot take orders."
-    : isStatementTimeout(error)
-      ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
-      : isTransactionConflict(error)
-        ? "The shop's database gave this request up for another one at the same time (a lock it " +
-          "could not have in time, a deadlock or a serialization failure); nothing was changed."
-        : isRefusedByDatabase(error)
-          ? "The shop's database cannot serve this request right now; nothing was changed."
-          : "The shop's database cannot be reached right now.";
+  const log = (req as { log?: Logger }).log ?? logger;
+  // The answer says only that the database cannot serve; the log says why, for whoever runs it,
+  // and, for a connection refused for a setting, what to change (at error: no retry mends it).
+  const refusal = connectionRefusal(error);
+  if (refusal) {
+    log.error(
+      { database: cause },
+      `the shop's database refuses the shop's connection: ${refusal.what}. ${refusal.fix}`,
+    );
+  } else {
+    log.warn(
+      { database: cause },
+      `the shop's database cannot serve this request now: ${cause.message} (${cause.code})`,
+    );
+  }
+  const why = refusal
+    ? `The shop's database refuses the shop's connection right now (${refusal.short}); the ` +
+      "shop's log says what to change."
+    : isReadOnly(error)
+      ? "The shop's database is read-only right now (a standby, or a primary during a failover), so it cannot take orders."
+      : isStatementTimeout(error)
+        ? "The shop's database did not answer in time (a lock held elsewhere, or an overloaded server)."
+        : isTransactionConflict(error)
+          ? "The shop's database gave this request up for another one at the same time (a lock it " +
+            "could not have in time, a deadlock or a serialization failure); nothing was changed."
+          : isRefusedByDatabase(error)
+            ? "The shop's database cannot serve this request right now; nothing was changed."
+            : "The shop's database cannot be reached right now.";
   const retry =
     req.method === "POST" && req.headers["idempotency-key"] !== undefined
       ? " Retry after the Retry-After seconds with the same Idempotency-Key: an order that " +

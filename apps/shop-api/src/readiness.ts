@@ -1,6 +1,7 @@
 import type { Clock } from "@ciba-testbed/shared";
 
 import { IssuerCheckError } from "./issuer-check.js";
+import { connectionRefusal } from "./store/connection-refusal.js";
 import {
   isDatabaseUnavailable,
   isReadOnly,
@@ -44,11 +45,14 @@ export function cachedReadiness(
         return { ready: false, problem: error.problem, message: error.message, checkedAt: at };
       }
       if (isDatabaseUnavailable(error)) {
-        const message = isReadOnly(error)
-          ? "The shop's database is read-only: orders cannot be placed"
-          : isRefusedByDatabase(error)
-            ? "The shop's database refuses the shop's work (a privilege taken away, or its files gone): orders cannot be placed"
-            : "The shop's database cannot be reached: orders cannot be placed or read";
+        const refusal = connectionRefusal(error);
+        const message = refusal
+          ? `The shop's database refuses the shop's connection (${refusal.short}): orders cannot be placed or read`
+          : isReadOnly(error)
+            ? "The shop's database is read-only: orders cannot be placed"
+            : isRefusedByDatabase(error)
+              ? "The shop's database refuses the shop's work (a privilege taken away, or its files gone): orders cannot be placed"
+              : "The shop's database cannot be reached: orders cannot be placed or read";
         return { ready: false, problem: "database", message, checkedAt: at };
       }
       const message = "The readiness check failed unexpectedly";

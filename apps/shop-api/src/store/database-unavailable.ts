@@ -1,5 +1,7 @@
 import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
 
+import { connectionRefusal } from "./connection-refusal.js";
+
 /**
  * Whether an error says the shop's database cannot serve now (down, restarting, unreachable, out
  * of connections) rather than that the request or the code is wrong. Such a failure is the
@@ -15,8 +17,10 @@ import { errorCodes, errorMessages } from "@ciba-testbed/shared/node";
  * cancelled at the statement timeout; 40001, 40P01 and 55P03, a statement given up for another
  * transaction, `isTransactionConflict`; a database that takes no connections now: 55000, ALLOW_CONNECTIONS
  * false, 3D000 and 57P04, dropped, class 28, a role that may not log in or a password changed;
- * 42501 and class 58, `isRefusedByDatabase`), or pg-pool's own messages for a connection that
- * ended or never came.
+ * 42501 and class 58, `isRefusedByDatabase`), pg-pool's own messages for a connection that
+ * ended or never came, or a new connection refused for the shop's settings or the server's
+ * certificate (`connectionRefusal`: an expired certificate, one for other host names), which
+ * was a 500.
  */
 
 const SOCKET_CODES: ReadonlySet<string> = new Set([
@@ -103,6 +107,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // of every app are read (`@ciba-testbed/shared/node`).
   const unavailable = (code: string) => SOCKET_CODES.has(code) || SQLSTATE_UNAVAILABLE.test(code);
   if (errorCodes(error).some(unavailable)) return true;
+  if (connectionRefusal(error) !== undefined) return true;
   return error instanceof Error && POOL_MESSAGES.test(errorMessages(error));
 }
 

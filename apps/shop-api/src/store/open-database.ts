@@ -14,7 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { hideCredentials, hideUrlPasswords } from "@ciba-testbed/shared";
-import { classifyNetworkError, installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
+import { installedPackageOf, makeFolder } from "@ciba-testbed/shared/node";
 import { PGlite } from "@electric-sql/pglite";
 import type { PGliteOptions } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
@@ -24,6 +24,7 @@ import { parse as parseConnectionString, toClientConfig } from "pg-connection-st
 
 import { lockDataDir, type ForeignSocket } from "./data-dir-lock.js";
 import { DEFAULT_POOL_SIZE, IN_MEMORY, type DatabaseConfig } from "./database-config.js";
+import { connectionRefusal } from "./connection-refusal.js";
 import { databaseUrlText, parseDatabaseUrl } from "./database-url.js";
 import { isStatementTimeout, STATEMENT_TIMEOUT_MS } from "./database-unavailable.js";
 import { MIGRATIONS, migrateToLatest } from "./migrations.js";
@@ -619,13 +620,10 @@ async function openPostgres(
     // more than a millisecond even for this): PostgreSQL answered, so it is reachable.
     if (!isStatementTimeout(error)) {
       await pool.end();
+      const refusal = connectionRefusal(error);
       throw new DatabaseOpenError(
-        untrustedCertificate(error)
-          ? `cannot connect to PostgreSQL at ${where}: its TLS certificate is not trusted ` +
-              `(${message}${code ? `, ${code}` : ""}). node-postgres verifies the server's ` +
-              "certificate for sslmode=require as for verify-full (libpq's require does not): " +
-              "name the CA that signed it with sslrootcert in SHOP_API_DATABASE_URL, " +
-              "'?sslmode=verify-full&sslrootcert=/path/to/ca.pem'"
+        refusal
+          ? `cannot connect to PostgreSQL at ${where}: ${refusal.what}. ${refusal.fix}`
           : `cannot reach PostgreSQL at ${where}: ${message}${code ? ` (${code})` : ""}`,
         { cause: error },
       );
@@ -770,19 +768,6 @@ function holdPresence(
       await client?.end().catch(() => undefined);
     },
   };
-}
-
-/**
- * Whether a connection failed for the server's certificate chain, which ends in no CA this
- * process trusts (a team's private CA): the URL's `sslrootcert` names that CA.
- */
-function untrustedCertificate(error: unknown): boolean {
-  const network = classifyNetworkError(error);
-  return (
-    network?.failure === "tls_untrusted" &&
-    network.code !== "CERT_HAS_EXPIRED" &&
-    network.code !== "CERT_NOT_YET_VALID"
-  );
 }
 
 /**
