@@ -15,7 +15,8 @@ export const errors = defineErrors({
     status: 400,
     code: "invalid_request",
     when:
-      "the body breaks the purchase schema, is not JSON or does not decompress as its " +
+      "the body breaks the purchase schema, is not JSON, names a key twice in one object or " +
+      "does not decompress as its " +
       "`Content-Encoding` says; the path is not valid percent-encoded UTF-8; the " +
       "`Idempotency-Key` is malformed; the Authorization header is not `Bearer <token>`, or comes twice (or twice in one, joined by a comma); the " +
       "token is in the URL query; or the HTTP request itself is malformed",

@@ -174,6 +174,23 @@ describe("POST /api/purchases refuses bad bodies", () => {
     await expectNothingWritten();
   });
 
+  // JSON.parse keeps the last of a repeated key: {"qty":1,"qty":5} bought 5, where a reader
+  // that takes the first (a gateway, a log) saw 1.
+  it.each([
+    ['{"product":"XYZ phone","qty":1,"qty":5}', "qty"],
+    ['{"qty":1,"product":"XYZ phone","\\u0071ty":5}', "qty"],
+    ['{"product":"USB-C cable","product":"XYZ phone","qty":1}', "product"],
+    ['{"product":"XYZ phone","qty":1,"priceLimit":1,"priceLimit":5000}', "priceLimit"],
+  ])("refuses a key given twice, naming it, and buys nothing: %s", async (body, key) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: "invalid_request",
+      error_description: `Invalid purchase: ${key} is given more than once in the JSON body, and a reader may take either value; send each key once`,
+    });
+    await expectNothingWritten();
+  });
+
   it.each(["application/json; charset=utf8", 'application/json; charset="UTF8"'])(
     "takes a body labelled with UTF-8's other name: %s",
     async (contentType) => {

@@ -1,5 +1,13 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
 import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
-import { countHeader, requireUtf8Body, verifyJsonDepth } from "@ciba-testbed/shared/http";
+import {
+  BODY_REFUSED,
+  countHeader,
+  requireUtf8Body,
+  verifyJsonDepth,
+} from "@ciba-testbed/shared/http";
+import { repeatedJsonKey } from "@ciba-testbed/shared/http/json-repeated-keys";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
@@ -70,6 +78,27 @@ const requireJsonBody: Handler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * body-parser's `verify` for a purchase: `verifyJsonDepth`'s checks, and no key twice in one
+ * object. JSON.parse keeps a repeated key's last value, so `{"qty":1,"qty":5}` bought 5, while
+ * a gateway, a log or a reviewer reading the first saw 1: such a body is 400 `invalid_request`
+ * naming the key (`repeatedJsonKey`, as the tenant refuses a repeated parameter), and nothing is
+ * bought.
+ */
+function verifyPurchaseJson(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  verifyJsonDepth(req, res, body);
+  // UTF-8: requireUtf8Body let no other charset through.
+  const repeated = repeatedJsonKey(body.toString("utf8"));
+  if (repeated === undefined) return;
+  throw Object.assign(
+    new Error(
+      `Invalid purchase: ${repeated} is given more than once in the JSON body, and a reader ` +
+        "may take either value; send each key once",
+    ),
+    { status: 400, type: BODY_REFUSED },
+  );
+}
 
 /** The person the token was issued for; requireUserToken has checked `sub`. */
 function ownerOf(req: Request): string {
@@ -205,7 +234,7 @@ export function purchaseRoutes({
     ...approvalPolicy,
     requireJsonBody,
     requireUtf8Body,
-    express.json({ limit: JSON_BODY_LIMIT, verify: verifyJsonDepth }),
+    express.json({ limit: JSON_BODY_LIMIT, verify: verifyPurchaseJson }),
     async (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);
       if (!parsed.success) {
