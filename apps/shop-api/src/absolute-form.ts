@@ -4,8 +4,12 @@ import { errors } from "./errors.js";
 
 /** `scheme://authority` then the rest of the target, taken as sent (no dot segments removed). */
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/is;
-/** A host and an optional port, as `Host` carries them (RFC 9110 section 7.2). */
-const AUTHORITY = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+/**
+ * A host and an optional port up to 65535, as `Host` carries them (RFC 9110 section 7.2) and as
+ * the token library checks `Host`: `http://shop.example:99999/` was served.
+ */
+const AUTHORITY =
+  /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$/;
 
 /**
  * RFC 9112 section 3.2.2: an origin server MUST accept a request target in absolute form

@@ -10,6 +10,7 @@ import { errors } from "./errors.js";
 import { httpLogger } from "./logging.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { cachedReadiness } from "./readiness.js";
+import { answerAsteriskForm, defaultHostForHttp10 } from "./request-target.js";
 import { adminRoutes } from "./routes/admin.js";
 import { operationRoutes } from "./routes/operations.js";
 import { productRoutes } from "./routes/products.js";
@@ -33,6 +34,8 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
   // so the answer is the usual JSON error.
   app.use(refuseWithoutHost(errors));
   app.use(acceptAbsoluteForm);
+  app.use(defaultHostForHttp10);
+  app.use(answerAsteriskForm);
 
   const sayFilesGone = filesGoneOnce(deps.store, deps.logger);
   app.use(

@@ -22,6 +22,10 @@ const DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS: Record<number, string> = {
   400: "The Authorization header must be 'Bearer <token>': one space, no other scheme, no empty token",
 };
 
+const INVALID_HOST =
+  "The Host header must be the host name or IP address the request was sent to, with an " +
+  "optional port up to 65535 (RFC 9110 section 7.2): no scheme, path or other characters";
+
 /**
  * express-oauth2-jwt-bearer's error classes as this API's errors: the library's status, code
  * and challenge (made header-safe), with a description a person can act on where the library
@@ -35,6 +39,10 @@ function fromTokenLibrary(error: unknown): OAuthError | undefined {
     typeof challenge === "string"
       ? { "WWW-Authenticate": challenge.replace(/[^\x20-\x7e]/g, "?") }
       : {};
+  // The library builds the request's URL from Host (for DPoP) before it reads the token.
+  if (code === "invalid_request" && error.message === "Invalid Host header") {
+    return new OAuthError(error.status, code, INVALID_HOST, headers);
+  }
   if (code !== "") return new OAuthError(error.status, code, error.message, headers);
   const description = DESCRIPTIONS_FOR_BARE_LIBRARY_ERRORS[error.status] ?? "Unauthorized";
   return new OAuthError(error.status, "invalid_request", description, headers);
