@@ -260,6 +260,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * clause of whose it is after a spaced dash ("Buy 2 XYZ phones - my treat.") asked what "XYZ
  * phones my" meant, and is read as the sentence "My treat." is since; 9 read as expected before
  * ("My treat - buy 2 XYZ phones." asked), 10 since.
+ * held-out-fresh-20.json (44 rows: three kinds of request read wrongly and neighbours of each,
+ * written before running them) read 26 as expected and 14 dangerously: "it" or "that" ordered
+ * after a request that named several products ("I want an XYZ phone and an ABC laptop. Please
+ * order it.", "..., please order it", "... Order it please.", "... Please order that.") bought
+ * them all, and asks which since: 40.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -425,6 +430,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-17.json": [],
   "held-out-fresh-18.json": [],
   "held-out-fresh-19.json": [],
+  "held-out-fresh-20.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -454,6 +460,7 @@ describe.each([
   ["held-out-fresh-17.json"],
   ["held-out-fresh-18.json"],
   ["held-out-fresh-19.json"],
+  ["held-out-fresh-20.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],

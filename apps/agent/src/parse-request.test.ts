@@ -602,6 +602,31 @@ describe("parsePurchaseRequest", () => {
     expect(asked("Add 2 XYZ phones to my cart. Then buy it.")).toBe("2 x XYZ phone");
   });
 
+  it('asks which of several products "order it" orders, and buys them all for "order them"', () => {
+    const asked = (text: string) => {
+      const parsed = read(text);
+      return parsed.kind === "unclear" ? `${parsed.reason}: ${parsed.question}` : summarize(parsed);
+    };
+    const which = (said: string, named: string) =>
+      `ambiguous_product: You wrote "${said}", but you named ${named}: which do you want ordered? Say just what to buy and how many, for example "Buy 1 ${named.split(/,| and /)[0] ?? ""}".`;
+    const want = "I want an XYZ phone and an ABC laptop";
+    expect(asked(`${want}. Please order it.`)).toBe(which("order it", "XYZ phone and ABC laptop"));
+    expect(asked(`${want}. Please order that.`)).toBe(
+      which("order that", "XYZ phone and ABC laptop"),
+    );
+    expect(asked(`${want}. Order it please.`)).toBe(which("Order it", "XYZ phone and ABC laptop"));
+    expect(asked(`${want}, please order it.`)).toBe(which("order it", "XYZ phone and ABC laptop"));
+    expect(asked("I want an XYZ phone, an ABC laptop and a USB-C cable. Please order it.")).toBe(
+      which("order it", "XYZ phone, ABC laptop and USB-C cable"),
+    );
+    // "them", "those", and one product however many, are what was named.
+    expect(asked(`${want}. Please order them.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
+    expect(asked(`${want}. Please order those.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
+    expect(asked("I want an XYZ phone. Please order it.")).toBe("1 x XYZ phone");
+    expect(asked("I want an XYZ phone. Please order that.")).toBe("1 x XYZ phone");
+    expect(asked("I want 2 XYZ phones. Please order it.")).toBe("2 x XYZ phone");
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

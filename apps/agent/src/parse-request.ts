@@ -129,8 +129,11 @@ interface SentenceReading {
   typed: string[];
   /** Whether each word is a word of a product's name. */
   named: boolean[];
-  /** A pronoun ordered: "Please order them", what the sentence before named. */
-  pronoun: Place | undefined;
+  /**
+   * A pronoun ordered: "Please order them", what the sentence before named; `word`, the
+   * pronoun, and `said`, the order as typed from its verb ("order them").
+   */
+  pronoun: (Place & { word: string; said: string }) | undefined;
   /** It confirms what was asked: "Yes, one ABC laptop.", "..., to confirm." */
   confirms: boolean;
   /** A question of the person's, as typed, when the sentence asks only that: "Is shipping free?" */
@@ -435,6 +438,7 @@ function interpret(
   openingsLeft(readings, questions);
   deniedOrders(readings, questions);
   cartsLeft(readings, questions);
+  pronounsOfSeveral(readings, questions);
   dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
@@ -624,6 +628,31 @@ function cartOfSeveral(
   const names = [...new Set(products.map((product) => product.name))];
   if (checkout === undefined || names.length < 2) return undefined;
   return questions.cartOfSeveral(typed.slice(checkout.start, checkout.end).join(" "), names);
+}
+
+/**
+ * "I want an XYZ phone and an ABC laptop. Please order it.": "it" (or "that") orders one thing
+ * of the several products named before it, in its sentence or the ones before: which one? The
+ * pronoun was read as asking again for all of them, and bought them all, as "them" does.
+ */
+function pronounsOfSeveral(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  readings.forEach((reading) => {
+    const { pronoun } = reading;
+    if (pronoun === undefined || !ONE_THING.has(pronoun.word)) return;
+    const before = readings
+      .flatMap((other) => other.items)
+      .filter((item) => byPlace(item, pronoun) < 0)
+      .map((item) => item.product.name);
+    const names = [...new Set(before)];
+    if (names.length < 2) return;
+    reading.doubts.push({
+      ...placeOf(pronoun),
+      unclear: questions.pronounOfSeveral(pronoun.said, names),
+    });
+  });
 }
 
 /** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
@@ -1388,8 +1417,17 @@ function readSentence(
         }
       } else if (object.kind === "missing") {
         reading.asksToBuy = true;
-        if (object.pronoun === true) {
-          reading.pronoun = { sentence, start: segment.start, end: segment.end };
+        if (object.pronoun !== undefined) {
+          const verb = range(segment.start, object.pronoun).findLast((at) =>
+            isPurchaseVerb(words[at] ?? ""),
+          );
+          reading.pronoun = {
+            sentence,
+            start: segment.start,
+            end: segment.end,
+            word: words[object.pronoun] ?? "",
+            said: typedText(tokens.slice(verb ?? segment.start, object.pronoun + 1)),
+          };
         }
         const [before] = previousItems;
         if (object.quantity !== undefined && before !== undefined && previousItems.length === 1) {
@@ -2583,7 +2621,8 @@ function requestDoubts(text: string, questions: Questions): Problem[] {
 
 type ObjectReading =
   | { kind: "none"; quantity?: undefined }
-  | { kind: "missing"; quantity: QuantityPhrase | undefined; pronoun?: true }
+  /** `pronoun`: where the pronoun that stands for what was named before is ("order it"). */
+  | { kind: "missing"; quantity: QuantityPhrase | undefined; pronoun?: number }
   | { kind: "count"; quantity: QuantityPhrase }
   | {
       kind: "unlisted";
@@ -2619,8 +2658,15 @@ function readObject(
   const verb = segment.words.findIndex(
     (word, index) => index >= segment.start && index < at && isPurchaseVerb(word),
   );
-  if (verb >= 0 && words[verb + 1] === "it" && verb + 2 === at && intent === verb) {
-    return { kind: "missing", quantity: undefined, pronoun: true };
+  // "..., please order it", "Order it please.": "it" ordered after the sentence's first verb,
+  // or with a courtesy after it, is the pronoun too.
+  if (
+    verb >= 0 &&
+    words[verb + 1] === "it" &&
+    words.slice(verb + 2, at).every((word) => AFTER_OBJECT.has(word)) &&
+    (intent === verb || at === segment.end || OBJECT_END.has(words[at] ?? ""))
+  ) {
+    return { kind: "missing", quantity: undefined, pronoun: verb + 1 };
   }
   // "qty 4", "quantity: 2" after an item: its count.
   const marked = ["qty", "quantity"].includes(words[at] ?? "");
@@ -2639,6 +2685,15 @@ function readObject(
   // "3 more AA batteries", "2 extra", "another": more of the thing, not part of its name.
   while (at < segment.end && ADDITION_WORDS.has(words[at] ?? "")) at += 1;
   while (at < segment.end && ["of", "the", "those", "these"].includes(words[at] ?? "")) at += 1;
+  // "Please order that.", "buy that for me": "that" ends an object ("a toaster that works").
+  const next = words[at + 1] ?? "";
+  if (
+    quantity === undefined &&
+    words[at] === "that" &&
+    (at + 1 === segment.end || OBJECT_END.has(next) || AFTER_OBJECT.has(next))
+  ) {
+    return { kind: "missing", quantity, pronoun: at };
+  }
   const object: number[] = [];
   for (; at < segment.end && !OBJECT_END.has(words[at] ?? ""); at += 1) {
     if ((words[at] ?? "") !== "") object.push(at);
@@ -2658,8 +2713,14 @@ function readObject(
     .map((index) => words[index] ?? "")
     .filter((word) => !isPunctuation(word));
   if (objectWords.length === 0) return { kind: "missing", quantity };
-  if (quantity === undefined && objectWords.length === 1 && PRONOUNS.has(objectWords[0] ?? "")) {
-    return { kind: "missing", quantity, pronoun: true };
+  const pronoun = object.find((index) => !isPunctuation(words[index] ?? ""));
+  if (
+    quantity === undefined &&
+    objectWords.length === 1 &&
+    pronoun !== undefined &&
+    PRONOUNS.has(words[pronoun] ?? "")
+  ) {
+    return { kind: "missing", quantity, pronoun };
   }
   // "Please order the following:", "the items below", "as follows": what the lines after name.
   if (

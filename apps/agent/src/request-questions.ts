@@ -200,11 +200,14 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
      * `products` ("Add an XYZ phone and an ABC laptop to my cart. Then buy it."): which?
      */
     cartOfSeveral(words: string, products: readonly string[]): Unclear {
-      return {
-        reason: "ambiguous_product",
-        needed: `which of ${listed(products)} "${words}" orders`,
-        question: `You wrote "${words}", but you named ${listed(products)} for the cart: which do you want ordered now? I keep no cart, so say just what to buy and how many, for example "Buy 1 ${products[0] ?? ""}".`,
-      };
+      return oneOfSeveral(words, products, " for the cart", " now? I keep no cart, so say");
+    },
+    /**
+     * `words`: an order of one thing ("order it", "buy that") after a request that named
+     * several `products` ("I want an XYZ phone and an ABC laptop. Please order it."): which?
+     */
+    pronounOfSeveral(words: string, products: readonly string[]): Unclear {
+      return oneOfSeveral(words, products, "", "? Say");
     },
     /**
      * A go-ahead ("yes", "Do it now.") to the cart's question (`cart`): what to order is said in
@@ -352,4 +355,18 @@ function quotation(words: string): string {
   if (mark === undefined) return words;
   const inner = words.slice(mark.length).replace(/\s+/gu, " ").trim();
   return inner.length > MOST_QUOTED ? `${inner.slice(0, MOST_QUOTED).trimEnd()}…` : inner;
+}
+
+/** "it" or "that" ordered (`words`) after several `products` were named: which one? */
+function oneOfSeveral(
+  words: string,
+  products: readonly string[],
+  where: string,
+  then: string,
+): Unclear {
+  return {
+    reason: "ambiguous_product",
+    needed: `which of ${listed(products)} "${words}" orders`,
+    question: `You wrote "${words}", but you named ${listed(products)}${where}: which do you want ordered${then} just what to buy and how many, for example "Buy 1 ${products[0] ?? ""}".`,
+  };
 }
