@@ -553,6 +553,21 @@ describe("a go-ahead to the cart's question", () => {
     }
   });
 
+  it("reads the product a yes names, not the yes, as what to order", () => {
+    const asked = cartAsked("Add 2 XYZ phones to my cart");
+    const notSold = (name: string) =>
+      `The shop does not sell "${name}". Do you want one of these: XYZ phone, XYZ phone case, ABC laptop, USB-C cable or Wireless headphones? I did not buy anything this time.`;
+    const answer = (reply: string) => {
+      const { parsed } = readReply(reply, [asked], DEFAULT_PRODUCTS);
+      return parsed.kind === "unclear" ? askingAnswer(parsed) : summarize(parsed);
+    };
+    expect(answer("yes please order the toaster")).toBe(notSold("toaster"));
+    expect(answer("Yes please order a toaster oven")).toBe(notSold("toaster oven"));
+    expect(answer("sure please buy a toaster")).toBe(notSold("toaster"));
+    expect(answer("yes, order 2 XYZ phones")).toBe("2 x XYZ phone");
+    expect(answer("yes please order an ABC laptop")).toBe("1 x ABC laptop");
+  });
+
   it("leaves other replies, and go-aheads to other questions, read on their own", () => {
     const asked = cartAsked("Add an XYZ phone to my cart");
     for (const reply of ["Do it now?", "no", "Do it again"]) {

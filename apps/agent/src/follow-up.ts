@@ -148,7 +148,8 @@ function cartGoAhead(
     parsed.kind !== "unclear" ||
     !isCartQuestion(parsed) ||
     alone.parsed.kind !== "unclear" ||
-    // Read on its own, "yes please order them" asks about "yes", a product the shop lacks.
+    // Read on its own, a go-ahead asks what to buy ("yes please order them") or what the shop
+    // sells ("yes"), or takes one of its words for a product the shop lacks.
     !["not_a_purchase", "product_missing", "unknown_product"].includes(alone.parsed.reason) ||
     /[?\uFF1F]/u.test(reply) ||
     !GO_AHEAD.test(replyWords(reply))

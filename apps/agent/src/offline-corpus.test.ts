@@ -264,7 +264,9 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * written before running them) read 26 as expected and 14 dangerously: "it" or "that" ordered
  * after a request that named several products ("I want an XYZ phone and an ABC laptop. Please
  * order it.", "..., please order it", "... Order it please.", "... Please order that.") bought
- * them all, and asks which since: 40.
+ * them all, and asks which since: 40. Its reply rows read as expected before and since, but a
+ * yes with a product after the cart's question ("yes please order the toaster") said the shop
+ * did not sell "yes"; it names the toaster since (follow-up.test.ts).
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

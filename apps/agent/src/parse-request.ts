@@ -2650,9 +2650,10 @@ function readObject(
 ): ObjectReading {
   const { words, texts } = segment;
   let at = segment.start;
-  while (at < segment.end && (LEADING.has(words[at] ?? "") || isPurchaseVerb(words[at] ?? ""))) {
-    at += 1;
-  }
+  // "yes please order the toaster": a yes before the verb is no part of what it orders.
+  const opener = (word: string) =>
+    LEADING.has(word) || isPurchaseVerb(word) || AFFIRMATIONS.has(word) || word === "sure";
+  while (at < segment.end && opener(words[at] ?? "")) at += 1;
   if (negated[at] === true) return { kind: "none" };
   // "order it (for him)": "it" is also a word of "is it possible".
   const verb = segment.words.findIndex(
