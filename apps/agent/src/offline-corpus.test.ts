@@ -266,7 +266,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * order it.", "..., please order it", "... Order it please.", "... Please order that.") bought
  * them all, and asks which since: 40. Its reply rows read as expected before and since, but a
  * yes with a product after the cart's question ("yes please order the toaster") said the shop
- * did not sell "yes"; it names the toaster since (follow-up.test.ts).
+ * did not sell "yes"; it names the toaster since (follow-up.test.ts). A name with a hyphen was
+ * quoted without it ("T shirts", "e reader", "pop up tent"), and "Buy a to-do list" asked only
+ * what to buy ("to" read as where it goes): quoted as typed since, and the 3 rows of the to-do
+ * list ask that the shop does not sell "to-do list" (the questions of 83 rows of other files
+ * quote hyphens, and of 3 capitals, as typed since; no other reading changed).
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth

@@ -602,6 +602,31 @@ describe("parsePurchaseRequest", () => {
     expect(asked("Add 2 XYZ phones to my cart. Then buy it.")).toBe("2 x XYZ phone");
   });
 
+  it("quotes the person's words as typed, hyphens and capitals kept", () => {
+    const notSold = (name: string) =>
+      `The shop does not sell "${name}". Do you want one of these: XYZ phone, XYZ phone case, ABC laptop, USB-C cable or Wireless headphones?`;
+    expect(read("Buy a to-do list")).toMatchObject({ question: notSold("to-do list") });
+    expect(read("Buy a to-do list and an XYZ phone")).toMatchObject({
+      understood: ["1 x XYZ phone"],
+      question: notSold("to-do list"),
+    });
+    expect(read("Buy 2 T-shirts")).toMatchObject({ question: notSold("T-shirts") });
+    expect(read("I need a pop-up tent")).toMatchObject({ question: notSold("pop-up tent") });
+    expect(read("Order an add-on")).toMatchObject({ question: notSold("add-on") });
+    expect(read("buy an XYZ phone, n'est-ce pas?")).toMatchObject({
+      question: expect.stringContaining('I did not read "n\'est-ce pas"') as unknown,
+    });
+    expect(read("Buy 3, no wait, 2 XYZ phones")).toMatchObject({
+      question: expect.stringContaining('what "Buy 3" counts or costs') as unknown,
+    });
+    expect(read("Do not. Buy an XYZ phone.")).toMatchObject({
+      question: expect.stringContaining('You wrote "Do not"') as unknown,
+    });
+    expect(
+      parsePurchaseRequest("Buy a to-do list", DEFAULT_PRODUCTS, { unlisted: "as-named" }),
+    ).toEqual({ kind: "purchases", items: [{ product: "to-do list", qty: 1 }] });
+  });
+
   it('asks which of several products "order it" orders, and buys them all for "order them"', () => {
     const asked = (text: string) => {
       const parsed = read(text);

@@ -30,6 +30,7 @@ import {
   type Sentence,
   withoutGladSigns,
   type Token,
+  typedWords,
 } from "./request-tokens.js";
 import {
   changeBodyAt,
@@ -125,8 +126,8 @@ interface SentenceReading {
   heard: ItemDraft[];
   /** Its words, lower case. */
   words: string[];
-  /** Its words as the person typed them. */
-  typed: string[];
+  /** Its tokens, with its words as the person typed them. */
+  tokens: Token[];
   /** Whether each word is a word of a product's name. */
   named: boolean[];
   /**
@@ -545,7 +546,7 @@ function interpret(
     // "Don't do it.", "Hold off.": read, but as holding back what follows.
     const unclear =
       unread.unread.length === 0
-        ? questions.hesitant(unread.typed.join(" "))
+        ? questions.hesitant(typedWords(unread.tokens))
         : questions.unreadWords(quotedWords(unread));
     return { kind: "unclear", understood, ...unclear };
   }
@@ -622,12 +623,12 @@ function checkoutOfOne(
 function cartOfSeveral(
   products: readonly CatalogProduct[],
   checkout: { start: number; end: number } | undefined,
-  typed: readonly string[],
+  tokens: readonly Token[],
   questions: ReturnType<typeof questionsFor>,
 ): Unclear | undefined {
   const names = [...new Set(products.map((product) => product.name))];
   if (checkout === undefined || names.length < 2) return undefined;
-  return questions.cartOfSeveral(typed.slice(checkout.start, checkout.end).join(" "), names);
+  return questions.cartOfSeveral(typedWords(tokens.slice(checkout.start, checkout.end)), names);
 }
 
 /**
@@ -735,7 +736,7 @@ function strayCounts(
     ) {
       return [];
     }
-    const said = reading.words.slice(uncounted.start, uncounted.end).join(" ");
+    const said = typedWords(reading.tokens.slice(uncounted.start, uncounted.end));
     return [{ ...placeOf(uncounted), unclear: questions.unreadNumber(said) }];
   });
 }
@@ -811,7 +812,7 @@ function openingsLeft(
     ) {
       return;
     }
-    const said = reading.typed.slice(opening.start, opening.end).join(" ");
+    const said = typedWords(reading.tokens.slice(opening.start, opening.end));
     reading.doubts.push({ ...opening, unclear: questions.hesitant(said) });
   });
 }
@@ -836,7 +837,7 @@ function deniedOrders(
         .map((at) => deniedDoAt(reading.words, at))
         .find((at) => at >= 0);
       if (denial === undefined || first === undefined || first.start < end) continue;
-      const said = reading.typed.slice(denial, end).join(" ");
+      const said = typedWords(reading.tokens.slice(denial, end));
       reading.doubts.push({ ...placeOf(first), unclear: questions.hesitant(said) });
       return;
     }
@@ -885,7 +886,7 @@ function cartsLeft(
     const several = cartOfSeveral(
       reading.mentioned,
       checkoutOfOne(next.words, -1),
-      next.typed,
+      next.tokens,
       questions,
     );
     if (several !== undefined) reading.doubts.push({ ...cart, unclear: several });
@@ -1040,17 +1041,17 @@ function applyChanges(
     if ("retraction" in step) {
       // "Don't. Buy 2 XYZ phones": a bare "don't" that takes back nothing asked before it, and
       // is followed by a purchase, may deny that purchase. Asked.
-      const words = readings[step.place.sentence]?.words ?? [];
+      const reading = readings[step.place.sentence];
       const denies =
         drafts.length === 0 &&
-        isBareDenial(words, step.place.start, step.place.end) &&
+        isBareDenial(reading?.words ?? [], step.place.start, step.place.end) &&
         steps.slice(index + 1).some((later) => "draft" in later);
       drafts = [];
       problems.length = 0;
       repeats = [];
       from = step.place;
       if (denies) {
-        const said = words.slice(step.place.start, step.place.end).join(" ");
+        const said = typedWords(reading?.tokens.slice(step.place.start, step.place.end) ?? []);
         problems.push({ ...placeOf(step.place), unclear: questions.hesitant(said) });
       }
       continue;
@@ -1201,7 +1202,7 @@ function readSentence(
     unread: [],
     heard: [],
     words: tokens.map((token) => token.word),
-    typed: tokens.map((token) => token.text),
+    tokens,
     named: tokens.map((token) => productsWithWord(token.word, catalog).length > 0),
     pronoun: undefined,
     confirms: false,
@@ -1264,7 +1265,7 @@ function readSentence(
       ? cartOfSeveral(
           mentions.filter((mention) => mention.start < cart).map((mention) => mention.product),
           checkoutOfOne(words, cart),
-          reading.typed,
+          reading.tokens,
           questions,
         )
       : undefined;
@@ -1293,7 +1294,7 @@ function readSentence(
       tokens,
       (token, index) => !isHarmlessWord(token.word) && courtesy[index] !== true,
     );
-    reading.question = `${tokens.map((token) => token.text).join(" ")}?`;
+    reading.question = `${typedWords(tokens)}?`;
     // "Is the XYZ phone under $500? Then buy one": the most the question names is the most the
     // purchase after it may cost, as a limit said in a sentence of its own is.
     reading.prices = prices
@@ -2266,11 +2267,11 @@ const OPENING_MARKS = new Set(["(", "$", "#"]);
  * intent summary: wants"), and runs further apart joined by "…" ("twins … each").
  */
 function quotedWords({
-  typed,
+  tokens,
   words,
   named,
   unread,
-}: Pick<SentenceReading, "typed" | "words" | "named" | "unread">): string {
+}: Pick<SentenceReading, "tokens" | "words" | "named" | "unread">): string {
   const runs: number[][] = [];
   for (const index of unread) {
     const run = runs.at(-1);
@@ -2295,7 +2296,7 @@ function quotedWords({
     final.push(...range(from, from + rest.length));
   }
   return runs
-    .map((run) => typedText(run.map((index) => ({ text: typed[index] ?? "" }))))
+    .map((run) => typedText(run.map((index) => tokens[index] ?? { text: "" })))
     .join(" \u2026 ");
 }
 
@@ -2306,7 +2307,7 @@ const EDGE_MARKS = new Set([",", ".", ":", ";"]);
  * Words as the person typed them, for a question to quote: "under $500", "Re: order #48213",
  * "(USD)"; a comma, colon or bracket the words end or open with but do not close is left out.
  */
-function typedText(words: readonly Pick<Token, "text">[]): string {
+function typedText(words: readonly Pick<Token, "text" | "joined">[]): string {
   const texts = words.map(({ text }) => text);
   let from = 0;
   let to = texts.length;
@@ -2323,10 +2324,10 @@ function typedText(words: readonly Pick<Token, "text">[]): string {
   }
   const tokens = words.slice(from, to);
   return tokens.reduce(
-    (text, { text: word }, at) =>
+    (text, { text: word, joined }, at) =>
       at === 0 || CLOSING_MARKS.has(word) || OPENING_MARKS.has(tokens[at - 1]?.text ?? "")
         ? text + word
-        : `${text} ${word}`,
+        : `${text}${joined ?? " "}${word}`,
     "",
   );
 }
@@ -2696,7 +2697,12 @@ function readObject(
     return { kind: "missing", quantity, pronoun: at };
   }
   const object: number[] = [];
-  for (; at < segment.end && !OBJECT_END.has(words[at] ?? ""); at += 1) {
+  // "a to-do list", "an add-on": a word joined by a hyphen is part of the name.
+  const ends = (index: number) =>
+    OBJECT_END.has(words[index] ?? "") &&
+    segment.tokens[index]?.joined === undefined &&
+    segment.tokens[index + 1]?.joined === undefined;
+  for (; at < segment.end && !ends(at); at += 1) {
     if ((words[at] ?? "") !== "") object.push(at);
   }
   // "a toaster too", "a toaster as well, please": the words after the thing say it is more, or
@@ -2753,13 +2759,13 @@ function readObject(
   if (partialAt === undefined && NO_PRODUCT.has(objectWords[0] ?? "")) {
     return { kind: "missing", quantity };
   }
-  const typed = object.map((index) => texts[index] ?? "");
-  const last = typed.at(-1) ?? "";
+  const typed = object.map((index) => segment.tokens[index] ?? { text: "" });
+  const last = typed.at(-1)?.text ?? "";
   return {
     kind: "unlisted",
     quantity,
-    text: typed.join(" "),
-    name: [...typed.slice(0, -1), singular(last)].join(" "),
+    text: typedWords(typed),
+    name: typedWords([...typed.slice(0, -1), { ...typed.at(-1), text: singular(last) }]),
     plural: singular(last) !== last,
     partial:
       partialAt === undefined

@@ -6,6 +6,8 @@ export interface Token {
   word: string;
   /** The value of a numeral ("1,200" is 1200, "1.5k" is 1500). */
   number?: number;
+  /** The hyphen that joins it to the token before, as typed ("to-do", "T-shirt", "e-reader"). */
+  joined?: string;
 }
 
 /** A sentence of a request, and whether it ended with a question mark. */
@@ -335,9 +337,7 @@ export function readSentences(text: string): Sentence[] {
       .split(/\r?\n/),
   );
   for (const line of lines) {
-    const tokens = contextNumbers(
-      shorthandRead([...line.matchAll(TOKEN)].map(([text]) => toToken(text))),
-    );
+    const tokens = contextNumbers(shorthandRead(tokensOf(line)));
     let current: Token[] = [];
     let asked = false;
     tokens.forEach((token, index) => {
@@ -359,6 +359,29 @@ export function readSentences(text: string): Sentence[] {
     if (current.length > 0) sentences.push({ tokens: current, asked });
   }
   return sentences;
+}
+
+/** Tokens as typed: a space between each, but the hyphen that joined two ("a to-do list"). */
+export function typedWords(tokens: readonly Pick<Token, "text" | "joined">[]): string {
+  return tokens
+    .map(({ text, joined }, at) => (at === 0 ? text : `${joined ?? " "}${text}`))
+    .join("");
+}
+
+/** A hyphen between two words, which the reader reads as a space and quotes as typed. */
+const HYPHEN = /^[-\u2010\u2011]$/u;
+
+/** The tokens of a line, each word joined to the one before by a hyphen marked so. */
+function tokensOf(line: string): Token[] {
+  const matches = [...line.matchAll(TOKEN)];
+  return matches.map((match, index) => {
+    const token = toToken(match[0]);
+    const before = matches[index - 1];
+    if (before === undefined) return token;
+    const gap = line.slice(before.index + before[0].length, match.index);
+    const words = /[\p{L}\d]$/u.test(before[0]) && LETTER_OR_DIGIT.test(match[0]);
+    return words && HYPHEN.test(gap) ? { ...token, joined: gap } : token;
+  });
 }
 
 /** A number that says when, where or how old ("3rd", "5pm", "404" of "room 404"): a word. */
