@@ -270,7 +270,11 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * quoted without it ("T shirts", "e reader", "pop up tent"), and "Buy a to-do list" asked only
  * what to buy ("to" read as where it goes): quoted as typed since, and the 3 rows of the to-do
  * list ask that the shop does not sell "to-do list" (the questions of 83 rows of other files
- * quote hyphens, and of 3 capitals, as typed since; no other reading changed).
+ * quote hyphens, and of 3 capitals, as typed since; no other reading changed). Its next 48
+ * rows, written before running them to look for more of the kind ("it", "them", "both",
+ * "instead", negations, typos, counts in words, replies to the question "it" asks), read 45 as
+ * expected; "... Buy this." and "..., pls buy that" bought both and ask which since, and "Can
+ * you order it? I want an XYZ phone and an ABC laptop." still buys both (below).
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -436,7 +440,10 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-17.json": [],
   "held-out-fresh-18.json": [],
   "held-out-fresh-19.json": [],
-  "held-out-fresh-20.json": [],
+  // A question before anything is named is read as no purchase, its pronoun unread.
+  "held-out-fresh-20.json": [
+    "Can you order it? I want an XYZ phone and an ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
+  ],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],

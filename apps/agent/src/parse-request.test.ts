@@ -641,6 +641,8 @@ describe("parsePurchaseRequest", () => {
     );
     expect(asked(`${want}. Order it please.`)).toBe(which("Order it", "XYZ phone and ABC laptop"));
     expect(asked(`${want}, please order it.`)).toBe(which("order it", "XYZ phone and ABC laptop"));
+    expect(asked(`${want}. Buy this.`)).toBe(which("Buy this", "XYZ phone and ABC laptop"));
+    expect(asked(`${want}, pls buy that`)).toBe(which("buy that", "XYZ phone and ABC laptop"));
     expect(asked("I want an XYZ phone, an ABC laptop and a USB-C cable. Please order it.")).toBe(
       which("order it", "XYZ phone, ABC laptop and USB-C cable"),
     );
@@ -649,6 +651,7 @@ describe("parsePurchaseRequest", () => {
     expect(asked(`${want}. Please order those.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
     expect(asked("I want an XYZ phone. Please order it.")).toBe("1 x XYZ phone");
     expect(asked("I want an XYZ phone. Please order that.")).toBe("1 x XYZ phone");
+    expect(asked("I want an XYZ phone. Buy this.")).toBe("1 x XYZ phone");
     expect(asked("I want 2 XYZ phones. Please order it.")).toBe("2 x XYZ phone");
   });
 

@@ -232,7 +232,7 @@ const NO_PRODUCT = new Set(
 /** What stands for what the lines after name: "Please order the following:". */
 const POINTING_AHEAD = new Set(["following", "below", "follows", "listed"]);
 /** What stands for what the sentence before named: "Please order them for her." */
-const PRONOUNS = new Set(["them", "it", "those", "these", "that"]);
+const PRONOUNS = new Set(["them", "it", "those", "these", "that", "this"]);
 /** Words that add to what was said: "Order one for me too". */
 const ADDING = new Set(["too", "also", "another", "more", "extra", "additional"]);
 /** Who a sentence may speak of besides the person: "My kids want ...", "She needs ...". */
@@ -2670,6 +2670,15 @@ function readObject(
   ) {
     return { kind: "missing", quantity: undefined, pronoun: verb + 1 };
   }
+  // "Please order that.", "..., pls buy this": "that" ends an object ("a toaster that works").
+  const next = words[at + 1] ?? "";
+  if (
+    verb >= 0 &&
+    (words[at] === "that" || words[at] === "this") &&
+    (at + 1 === segment.end || OBJECT_END.has(next) || AFTER_OBJECT.has(next))
+  ) {
+    return { kind: "missing", quantity: undefined, pronoun: at };
+  }
   // "qty 4", "quantity: 2" after an item: its count.
   const marked = ["qty", "quantity"].includes(words[at] ?? "");
   if (marked) at += words[at + 1] === ":" ? 2 : 1;
@@ -2687,15 +2696,6 @@ function readObject(
   // "3 more AA batteries", "2 extra", "another": more of the thing, not part of its name.
   while (at < segment.end && ADDITION_WORDS.has(words[at] ?? "")) at += 1;
   while (at < segment.end && ["of", "the", "those", "these"].includes(words[at] ?? "")) at += 1;
-  // "Please order that.", "buy that for me": "that" ends an object ("a toaster that works").
-  const next = words[at + 1] ?? "";
-  if (
-    quantity === undefined &&
-    words[at] === "that" &&
-    (at + 1 === segment.end || OBJECT_END.has(next) || AFTER_OBJECT.has(next))
-  ) {
-    return { kind: "missing", quantity, pronoun: at };
-  }
   const object: number[] = [];
   // "a to-do list", "an add-on": a word joined by a hyphen is part of the name.
   const ends = (index: number) =>
