@@ -15,14 +15,15 @@ export interface ShopOnServer {
 
 /**
  * The shop's own HTTP server (`createHttpServer`) on a free loopback port, with a test issuer,
- * for the describe block that calls it: started before its tests, stopped after them.
+ * for the describe block that calls it: started before its tests, stopped after them; `options`
+ * go to `createHttpServer` (its logger, say).
  */
-export function shopOnServer(): ShopOnServer {
+export function shopOnServer(options: Parameters<typeof createHttpServer>[1] = {}): ShopOnServer {
   const started = {} as ShopOnServer;
   beforeAll(async () => {
     started.issuer = await startTestIssuer();
     started.shop = await createTestApp(started.issuer);
-    started.http = createHttpServer(started.shop.app);
+    started.http = createHttpServer(started.shop.app, options);
     await new Promise<void>((resolve) => started.http.server.listen(0, "127.0.0.1", resolve));
   }, 120_000);
   afterAll(async () => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { answerNodeRefusals } from "@ciba-testbed/shared/http";
+import { answerNodeRefusals, lateRequestLine } from "@ciba-testbed/shared/http";
 
 import { ensureLocalCertificates } from "./certificates.js";
 import { errors } from "./errors.js";
@@ -175,8 +175,9 @@ describe("what Node answers or drops itself", () => {
   });
 });
 
-describe("a request whose body stops short", () => {
-  it("is answered 408 with the tenant's JSON error once its time is up, and logged once at info", async () => {
+describe("a request that stops short", () => {
+  /** A tenant whose log is kept, a request's arrival shortened to 0.3 s (30 s as started). */
+  async function startLogged() {
     const certDir = mkdtempSync(path.join(tmpdir(), "server-certs-"));
     const records: { level: number; msg: string; res?: { statusCode: number } }[] = [];
     const logger = pino(
@@ -200,7 +201,11 @@ describe("a request whose body stops short", () => {
     expect(tenant.server.headersTimeout).toBe(30_000);
     tenant.server.requestTimeout = 300;
     tenant.server.headersTimeout = 300;
-    const ca = readFileSync(tenant.caCertPath, "utf8");
+    return { tenant, records, ca: readFileSync(tenant.caCertPath, "utf8") };
+  }
+
+  it("is answered 408 with the tenant's JSON error once its time is up, and logged once at info", async () => {
+    const { tenant, records, ca } = await startLogged();
 
     // The headers, a tenth of the body, then nothing: held for Node's 300 s before.
     const started = Date.now();
@@ -230,5 +235,35 @@ describe("a request whose body stops short", () => {
     expect(logged).toEqual([
       expect.objectContaining({ level: 30, msg: "request completed", res: { statusCode: 408 } }),
     ]);
+  });
+
+  // No app sees a request whose headers never end (slowloris): the request log said nothing.
+  it("is answered 408 when its headers never end, and logged once at warn, without them", async () => {
+    const { tenant, records, ca } = await startLogged();
+
+    const answer = await rawAnswer(
+      tenant.port,
+      ca,
+      "POST /oauth/token HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic c2VjcmV0OnNlY3JldA==",
+      true,
+    );
+
+    expect(answer).toMatchObject({
+      status: 408,
+      body: {
+        error: "invalid_request",
+        error_description: expect.stringMatching(
+          /^The request's line and headers did not arrive whole within 0\.3 s: /,
+        ),
+      },
+    });
+    await expect.poll(() => records.filter((record) => record.level >= 40)).toHaveLength(1);
+    expect(records.filter((record) => record.res !== undefined || record.level >= 40)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: lateRequestLine({ headersCame: false, remoteAddress: "127.0.0.1", limitSeconds: 0.3 }),
+      }),
+    ]);
+    expect(JSON.stringify(records)).not.toContain("c2VjcmV0");
   });
 });

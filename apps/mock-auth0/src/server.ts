@@ -9,6 +9,7 @@ import {
   REQUEST_ARRIVAL_OPTIONS,
   answerNodeRefusals,
   answerWith,
+  warnOfUnseenLate,
 } from "@ciba-testbed/shared/http";
 import { serveUntilStopped, serverUrl, urlHostOf } from "@ciba-testbed/shared/node";
 import type { Clock } from "@ciba-testbed/shared";
@@ -143,8 +144,10 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     ...messages.serverOptions,
   });
   server.keepAliveTimeout = 5_000;
+  const logger = options.logger ?? silentLogger;
   // What Node answers itself with an empty body, or drops, gets the tenant's JSON error.
   answerNodeRefusals(server, errors, {
+    onLate: warnOfUnseenLate(logger),
     server: "tenant",
     connectHint:
       "this is an Auth0 tenant, not a proxy. Send POST /oauth/token, POST /bc-authorize or " +
@@ -167,7 +170,7 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     ticker,
     store,
     approver,
-    logger: options.logger ?? silentLogger,
+    logger,
   };
   const app = createApp(
     {

@@ -5,6 +5,7 @@ import {
   REQUEST_ARRIVAL_OPTIONS,
   answerNodeRefusals,
   answerWith,
+  warnOfUnseenLate,
   serverOptionsFor,
 } from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
@@ -49,7 +50,12 @@ export interface ShopHttpServer {
  */
 export function createHttpServer(
   app: RequestListener,
-  options: { stopGraceMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+  options: {
+    stopGraceMs?: number;
+    sleep?: (ms: number) => Promise<void>;
+    /** Where a request whose headers never ended is logged (the app's request log never sees it). */
+    logger?: { warn(message: string): void };
+  } = {},
 ): ShopHttpServer {
   const server = createServer({
     requireHostHeader: false,
@@ -57,6 +63,7 @@ export function createHttpServer(
     ...(isExpressApp(app) ? serverOptionsFor(app) : {}),
   });
   answerNodeRefusals(server, errors, {
+    ...(options.logger === undefined ? {} : { onLate: warnOfUnseenLate(options.logger) }),
     server: "server",
     connectHint:
       "this is the shop's API, not a proxy. Send GET or POST to a path such as /api/purchases " +

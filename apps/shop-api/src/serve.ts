@@ -168,7 +168,7 @@ export async function serve(
     checkIssuer: issuerCheck(config, tokenVerification, trust.untrustedHint()),
   });
 
-  const { server, stop } = createHttpServer(createApp(config, deps));
+  const { server, stop } = createHttpServer(createApp(config, deps), { logger });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
     const host = address.includes(":") ? `[${address}]` : address;

@@ -1,7 +1,13 @@
 import { createServer } from "node:http";
 import type { RequestListener, Server, ServerResponse } from "node:http";
 
-import { answerNodeRefusals, defineErrors, serverOptionsFor } from "@ciba-testbed/shared/http";
+import {
+  REQUEST_ARRIVAL_OPTIONS,
+  answerNodeRefusals,
+  defineErrors,
+  lateRequestLine,
+  serverOptionsFor,
+} from "@ciba-testbed/shared/http";
 import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
@@ -19,6 +25,14 @@ function answerStopping(_req: unknown, res: ServerResponse): void {
     "Content-Length": Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+function warnOnStderr(line: string): void {
+  try {
+    process.stderr.write(`agent web app: warning: ${line}\n`);
+  } catch {
+    // The answer the client gets does not depend on the operator's log.
+  }
 }
 
 /**
@@ -80,10 +94,24 @@ export interface WebHttpServer {
  */
 export function createWebServer(
   app: RequestListener & ExpressPrototypes,
-  options: { sleep?: (ms: number) => Promise<void> } = {},
+  options: {
+    sleep?: (ms: number) => Promise<void>;
+    /** Where the operator is warned of a request that did not arrive in time (stderr unless set). */
+    warn?: (line: string) => void;
+  } = {},
 ): WebHttpServer {
-  const server = createServer({ requireHostHeader: false, ...serverOptionsFor(app) });
+  const server = createServer({
+    requireHostHeader: false,
+    // 30 s for a request to arrive whole, not Node's 300 s; answered 408.
+    ...REQUEST_ARRIVAL_OPTIONS,
+    ...serverOptionsFor(app),
+  });
+  const warn = options.warn ?? warnOnStderr;
   answerNodeRefusals(server, refusals, {
+    // The app keeps no request log: each such request gets its line here, whatever part stalled.
+    onLate: (late) => {
+      warn(lateRequestLine(late));
+    },
     server: "web app",
     connectHint:
       "this is the agent's web app, not a proxy. Open / in a browser, or send POST /api/chat",

@@ -22,6 +22,34 @@ export interface RefusalWords {
   server: string;
   /** After "CONNECT is not served: ": what the server is, and what to send it instead. */
   connectHint: string;
+  /**
+   * Told once of each request that did not arrive whole within the server's time
+   * (`REQUEST_ARRIVAL_OPTIONS`), as it is answered. `headersCame`: the app took the request and
+   * answers it through its own response, which a request log records; otherwise no app saw it,
+   * and nothing but this tells the operator of it.
+   */
+  onLate?: (late: LateRequest) => void;
+}
+
+/** A request that did not arrive whole in time, as a server's log may name it: no part of it. */
+export interface LateRequest {
+  headersCame: boolean;
+  /** The client's address, as the socket names it (undefined once it is gone). */
+  remoteAddress: string | undefined;
+  /** The seconds it had. */
+  limitSeconds: number;
+}
+
+/** One line for an operator of a request that `LateRequest` names: what, from where, what then. */
+export function lateRequestLine(late: LateRequest): string {
+  const what = late.headersCame
+    ? "its body stopped short of its Content-Length, or came too slowly"
+    : "its request line and headers never ended (a client that sends part of a request, then " +
+      "nothing, holds a connection: slowloris)";
+  return (
+    `A request from ${late.remoteAddress ?? "a client that has gone"} did not arrive whole ` +
+    `within ${String(late.limitSeconds)} s: ${what}. It was answered 408 and its connection closed`
+  );
 }
 
 export const ERROR_HEADERS: Readonly<Record<string, string>> = {
@@ -29,6 +57,18 @@ export const ERROR_HEADERS: Readonly<Record<string, string>> = {
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
 };
+
+/**
+ * `onLate` for a server with a request log, which records the 408 of a request whose body
+ * stalled (the app answered it): a warning for one whose headers never ended, which no app saw.
+ */
+export function warnOfUnseenLate(logger: {
+  warn(message: string): void;
+}): (late: LateRequest) => void {
+  return (late) => {
+    if (!late.headersCame) logger.warn(lateRequestLine(late));
+  };
+}
 
 /** The error as its JSON answer: the status, the headers it needs, `{error, error_description}`. */
 export function answerWith(res: ServerResponse, error: OAuthError): void {
@@ -93,13 +133,17 @@ export const REQUEST_ARRIVAL_OPTIONS = {
  * took it and waits for its body, is answered `408` through its own response, with `Connection:
  * close`: the app's request log records it once, as any other answer of the app, at the level it
  * gives a client's fault, and its body reader sees the connection end. One whose headers never
- * came is answered on the socket, as Node would.
+ * came (a slowloris client) is answered on the socket, as Node would, where no app's request log
+ * sees it: `words.onLate` is told of both.
  */
 export function answerNodeRefusals(
   server: Server | HttpsServer,
   errors: RefusalErrors,
   words: RefusalWords,
 ): void {
+  // Node's bound for the headers alone, or for the whole request.
+  const limitSeconds = (headersCame = true) =>
+    (headersCame ? server.requestTimeout : server.headersTimeout) / 1000;
   const malformed = (code: string | undefined): OAuthError => {
     switch (code) {
       case "HPE_HEADER_OVERFLOW":
@@ -107,9 +151,15 @@ export function answerNodeRefusals(
           `The request line and headers are larger than this ${words.server} accepts (16 KB); ` +
             "shorten the URL or the headers",
         );
+      case "ERR_HTTP_REQUEST_TIMEOUT:headers":
+        return errors.requestTimeout(
+          `The request's line and headers did not arrive whole within ${String(limitSeconds(false))} s: ` +
+            "they never ended with an empty line, or came too slowly. Send the whole request " +
+            "again, its headers ended by an empty line",
+        );
       case "ERR_HTTP_REQUEST_TIMEOUT":
         return errors.requestTimeout(
-          `The request did not arrive whole within ${String(server.requestTimeout / 1000)} s: ` +
+          `The request did not arrive whole within ${String(limitSeconds())} s: ` +
             "its body stopped short of its Content-Length, or came too slowly. Send the " +
             "whole request again, with as many bytes of body as its Content-Length says",
         );
@@ -132,7 +182,16 @@ export function answerNodeRefusals(
     // The response of a request the app took whose body is still arriving (Node's own handler
     // reads the same field).
     const inFlight = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
-    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && inFlight instanceof ServerResponse) {
+    const late = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    if (late) {
+      const headersCame = inFlight instanceof ServerResponse;
+      words.onLate?.({
+        headersCame,
+        remoteAddress: socket.remoteAddress,
+        limitSeconds: limitSeconds(headersCame),
+      });
+    }
+    if (late && inFlight instanceof ServerResponse) {
       if (!socket.writable || inFlight.headersSent) {
         socket.destroy();
         return;
@@ -145,7 +204,7 @@ export function answerNodeRefusals(
       socket.destroy();
       return;
     }
-    endWith(socket, malformed(error.code));
+    endWith(socket, malformed(late ? "ERR_HTTP_REQUEST_TIMEOUT:headers" : error.code));
   });
   server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => {
     answerWith(
