@@ -9,6 +9,7 @@ import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { announcementsOf, recordAnnouncements } from "../support/live-regions.js";
 import { BUYER } from "../support/scenario.js";
 
 const CERT_DIR = path.resolve(".certs");
@@ -700,6 +701,65 @@ describe("the approver page's cards", () => {
     } finally {
       await tab.close();
       tenant.store.decide("late-email", "deny", "control-api");
+    }
+  });
+
+  it("says on the approver page that the tenant stopped answering, on the card it decided and in its status line, once each", async () => {
+    ask(tenant, "late-decision", "Late approver check");
+    const tab = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    try {
+      const late =
+        "the tenant did not answer within 10 s (is mock-auth0 stuck, or its machine overloaded?)";
+      const stopped =
+        "The tenant stopped answering (is mock-auth0 paused, stuck, or its machine overloaded?): " +
+        "nothing new shows here, and your answers cannot reach it. Reconnecting…";
+      await tab.clock.install();
+      await tab.goto(`${tenant.issuer}approver`);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await recordAnnouncements(tab);
+
+      // The tenant takes the decision and never answers it (as one stopped with SIGSTOP does):
+      // the card's buttons stayed pressed, without a word, for good.
+      await tab.route(
+        (url) => url.pathname.endsWith("/late-decision/approve"),
+        () => undefined,
+        {
+          times: 1,
+        },
+      );
+      const approve = tab.getByRole("button", { name: /^Approve: Late approver check/ });
+      await approve.click();
+      await expect(approve.isDisabled()).resolves.toBe(true);
+      await tab.clock.runFor(10_000);
+      const card = tab.locator(".card", { hasText: "Late approver check" });
+      const error =
+        `Could not approve: ${late}, so your answer may or may not have been taken. Once the ` +
+        "tenant answers again, this page shows the request as it stands: answer it again if it " +
+        "still waits.";
+      await expect.poll(() => card.getByRole("alert").textContent()).toBe(error);
+      await expect(approve.isEnabled()).resolves.toBe(true);
+      expect(tenant.store.get("late-decision")?.status).toBe("pending");
+
+      // Its event stream goes silent too, and the next ones are taken and never answered: the
+      // page said "Live" for good.
+      const events = (url: URL) => url.pathname === "/approver/api/events";
+      await tab.route(events, () => undefined);
+      await tab.clock.runFor(35_000);
+      await tab.getByText(stopped, { exact: true }).waitFor();
+      await tab.clock.runFor(30_000);
+      await expect(tab.locator("#connection").textContent()).resolves.toBe(stopped);
+
+      // Back: the page is live again, the request as it stands.
+      await tab.unroute(events);
+      await tab.clock.runFor(15_000);
+      await tab.getByText("Live", { exact: true }).waitFor();
+      await expect(approve.isEnabled()).resolves.toBe(true);
+      const told = await announcementsOf(tab);
+      expect(told.filter(({ text }) => text === error)).toHaveLength(1);
+      expect(told.filter(({ text }) => text === stopped)).toHaveLength(1);
+    } finally {
+      await tab.close();
+      tenant.store.decide("late-decision", "deny", "control-api");
     }
   });
 

@@ -6,7 +6,7 @@
 
 import { approvalSummary, detailsTable, escaped } from "./details.js";
 import { readEventStream } from "./event-stream.js";
-import { NO_ANSWER } from "./no-answer.js";
+import { ANSWER_WAIT_SECONDS, NO_ANSWER, NO_ANSWER_IN_TIME, ask } from "./no-answer.js";
 
 const PAGE_SIZE = 50;
 /** The most requests the control API lists at once. */
@@ -139,17 +139,25 @@ async function decide(request, decision, card) {
   buttons.forEach((button) => (button.disabled = true));
   error.hidden = true;
   try {
-    const response = await controlFetch(
+    const answer = await controlAsk(
       `/approver/api/requests/${encodeURIComponent(request.auth_req_id)}/${decision}`,
       { method: "POST", headers: { "X-Requested-By": "approver-page" } },
-    ).catch(() => {
+    );
+    if (answer.failed === "unreachable") {
       throw new Error(
         `${NO_ANSWER}. The page shows the request as it stands once the tenant is back.`,
       );
-    });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      throw new Error(body.error_description ?? `The server answered ${response.status}`);
+    }
+    // The tenant may have taken the decision without saying so: what it sends once it answers
+    // again tells.
+    if (answer.failed === "late") {
+      throw new Error(
+        `${NO_ANSWER_IN_TIME}, so your answer may or may not have been taken. Once the tenant ` +
+          "answers again, this page shows the request as it stands: answer it again if it still waits.",
+      );
+    }
+    if (!answer.ok) {
+      throw new Error(answer.body?.error_description ?? `The server answered ${answer.status}`);
     }
     decidedOnThisPage.add(request.auth_req_id);
     // Its news may have come, and taken it off the Recent list already (an old request).
@@ -525,9 +533,14 @@ async function loadOlder() {
       const limit = Math.min(LIST_LIMIT, wanted - read);
       const query = new URLSearchParams({ status: "pending", limit: String(limit) });
       if (cursor !== null) query.set("cursor", cursor);
-      const response = await controlFetch(`/approver/api/requests?${query}`);
-      if (!response.ok) throw new Error(`The server answered ${response.status}`);
-      page = await response.json();
+      const answer = await controlAsk(`/approver/api/requests?${query}`);
+      if (answer.failed !== undefined) {
+        throw new Error(answer.failed === "late" ? NO_ANSWER_IN_TIME : NO_ANSWER);
+      }
+      if (!answer.ok || answer.body === undefined) {
+        throw new Error(`The server answered ${answer.status}`);
+      }
+      page = answer.body;
       for (const request of page.requests) remember(request);
       read += page.requests.length;
       cursor = page.next_cursor;
@@ -653,12 +666,15 @@ const ON_EVENT = {
 const TOKEN_KEY = "mock-auth0-control-token";
 const storedToken = () => sessionStorage.getItem(TOKEN_KEY);
 
-function controlFetch(url, init = {}) {
+function withToken(init) {
   const token = storedToken();
   const headers = new Headers(init.headers);
   if (token !== null) headers.set("Authorization", `Bearer ${token}`);
-  return fetch(url, { ...init, headers });
+  return { ...init, headers };
 }
+
+/** A control request, and its answer within ANSWER_WAIT_SECONDS (`ask`). */
+const controlAsk = (url, init = {}) => ask(url, withToken(init));
 
 /**
  * Whether the tenant refuses `token` (with `null`, whether it wants one). A tenant that does
@@ -672,8 +688,8 @@ async function tokenRefused(token) {
     // A character no header carries (an em dash pasted from a chat): no tenant's token.
     return true;
   }
-  const answer = await fetch("/approver/api/session", { headers }).catch(() => undefined);
-  return answer?.status === 401;
+  const answer = await ask("/approver/api/session", { headers });
+  return answer.status === 401;
 }
 
 const TOKEN_RETIRED =
@@ -696,6 +712,51 @@ const pause = (ms, signal) =>
   });
 
 /**
+ * The tenant writes to the event stream at least every 15 s (its keep-alive comment). A stream
+ * that stays silent for twice that and 5 s more comes from a tenant that stopped answering
+ * (stopped with Ctrl+Z or SIGSTOP, stuck, or its machine stalled): the connection still stands,
+ * so nothing else would tell the page, which would say "Live" for good.
+ */
+const STREAM_SILENCE_MS = 35_000;
+
+const STOPPED_ANSWERING =
+  "The tenant stopped answering (is mock-auth0 paused, stuck, or its machine overloaded?): " +
+  "nothing new shows here, and your answers cannot reach it. Reconnecting…";
+
+/**
+ * One attempt's connection, aborted with the page's stream, or when the tenant leaves it without
+ * a word for `ms` (`quiet`, again at each chunk that comes): the response's headers within
+ * ANSWER_WAIT_SECONDS, then something at least every STREAM_SILENCE_MS.
+ */
+function watchedConnection(signal) {
+  const attempt = new AbortController();
+  let silent = false;
+  let timer;
+  const quiet = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      silent = true;
+      attempt.abort();
+    }, ms);
+  };
+  const end = () => {
+    clearTimeout(timer);
+    attempt.abort();
+  };
+  signal.addEventListener("abort", end, { once: true });
+  quiet(ANSWER_WAIT_SECONDS * 1000);
+  return {
+    signal: attempt.signal,
+    quiet,
+    silent: () => silent,
+    done: () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", end);
+    },
+  };
+}
+
+/**
  * Reads the event stream with fetch(), which can send the token (EventSource cannot), and
  * reconnects as EventSource would: after a pause, from a new snapshot. A 401 means the tenant
  * started again with another token: the stream would retry for ever, its cards still showing.
@@ -705,12 +766,16 @@ async function connect() {
   const { signal } = (stream = new AbortController());
   while (!signal.aborted) {
     let wait = retryMs;
+    const connection = watchedConnection(signal);
     try {
-      const response = await controlFetch("/approver/api/events", {
-        headers: { Accept: "text/event-stream" },
-        cache: "no-store",
-        signal,
-      });
+      const response = await fetch(
+        "/approver/api/events",
+        withToken({
+          headers: { Accept: "text/event-stream" },
+          cache: "no-store",
+          signal: connection.signal,
+        }),
+      );
       if (response.status === 401) {
         sessionStorage.removeItem(TOKEN_KEY);
         pending.clear();
@@ -722,7 +787,14 @@ async function connect() {
       if (retryAfter > 0) wait = retryAfter * 1000;
       if (response.ok && response.body) {
         showConnection("Live");
-        await readEventStream(response.body, {
+        connection.quiet(STREAM_SILENCE_MS);
+        const heard = new TransformStream({
+          transform(chunk, controller) {
+            connection.quiet(STREAM_SILENCE_MS);
+            controller.enqueue(chunk);
+          },
+        });
+        await readEventStream(response.body.pipeThrough(heard), {
           onEvent: (event) => {
             if (Object.hasOwn(ON_EVENT, event.type)) ON_EVENT[event.type](JSON.parse(event.data));
           },
@@ -731,9 +803,11 @@ async function connect() {
       }
     } catch {
       // A connection lost or refused: tried again below, unless the page ended it.
+    } finally {
+      connection.done();
     }
     if (signal.aborted) return;
-    showConnection("Reconnecting…");
+    showConnection(connection.silent() ? STOPPED_ANSWERING : "Reconnecting…");
     await pause(wait, signal);
   }
 }

@@ -3,7 +3,7 @@
 // the page's only credential; the tenant uses it up with the answer.
 
 import { approvalSummary, detailsTable, escaped } from "./details.js";
-import { NO_ANSWER } from "./no-answer.js";
+import { NO_ANSWER, NO_ANSWER_IN_TIME, ask } from "./no-answer.js";
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("consent");
@@ -51,30 +51,6 @@ function fill(consent) {
   $("approve").addEventListener("click", () => decide("approve", client));
   $("deny").addEventListener("click", () => decide("deny", client));
   show("consent");
-}
-
-// How long the page waits for the tenant's answer, its body included. A tenant that takes a
-// request and never answers (stuck, or its machine swamped) would otherwise leave the page on
-// "Loading the request…", or its buttons pressed, for good.
-const ANSWER_WAIT_SECONDS = 10;
-const NO_ANSWER_IN_TIME = `the tenant did not answer within ${ANSWER_WAIT_SECONDS} s (is mock-auth0 stuck, or its machine overloaded?)`;
-
-// The tenant's answer to a request: `{ status, ok, body }` (`body` undefined when it is no JSON,
-// or was cut off), or `{ failed: "unreachable" }` (no connection) or `{ failed: "late" }` (no
-// whole answer within ANSWER_WAIT_SECONDS).
-async function ask(url, init = {}) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ANSWER_WAIT_SECONDS * 1000);
-  try {
-    const response = await fetch(url, { ...init, signal: controller.signal });
-    const body = await response.json().catch(() => undefined);
-    if (controller.signal.aborted) return { failed: "late" };
-    return { status: response.status, ok: response.ok, body };
-  } catch {
-    return { failed: controller.signal.aborted ? "late" : "unreachable" };
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function refusalOf(answer) {
