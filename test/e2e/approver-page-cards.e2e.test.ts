@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
 import { ManualClock, SigningKeys, loadTenant, startMockAuth0 } from "@ciba-testbed/mock-auth0";
@@ -9,21 +7,11 @@ import { launchChromium } from "@ciba-testbed/stack/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { axeViolations } from "../support/axe.js";
 import { announcementsOf, recordAnnouncements } from "../support/live-regions.js";
 import { BUYER } from "../support/scenario.js";
 
 const CERT_DIR = path.resolve(".certs");
-/** axe-core, run in the page as a string: the page's Content-Security-Policy does not apply. */
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** What axe finds of color contrast on `page`, failed or not decidable: each element and why. */
-async function contrastViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  return page.evaluate<string[]>(`axe
-    .run(document, { runOnly: { type: "rule", values: ["color-contrast"] } })
-    .then((results) => [...results.violations, ...results.incomplete].flatMap((rule) => rule.nodes.map((node) => node.target.join(" ") + ": " + node.failureSummary)))`);
-}
-
 /** A `product_purchase` entry of XYZ phones in USD, with `fields` besides. */
 const purchase = (fields: Record<string, unknown>) => ({
   type: "product_purchase",
@@ -459,7 +447,9 @@ describe("the approver page's cards", () => {
       await dark.keyboard.press("Enter");
       await odd.locator(".error").waitFor();
       await expect(odd.locator("td.odd").count()).resolves.toBe(3);
-      await expect(contrastViolations(dark)).resolves.toEqual([]);
+      await expect(
+        axeViolations(dark, { rules: ["color-contrast"], undecided: true }),
+      ).resolves.toEqual([]);
     } finally {
       await context.close();
     }

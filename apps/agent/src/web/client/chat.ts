@@ -854,10 +854,12 @@ function renderMessage(message: UIMessage): HTMLElement {
         isRecord(asked) && typeof asked.product === "string" && typeof asked.qty === "number"
           ? `${String(asked.qty)} x ${asked.product}`
           : undefined;
-      if (what !== undefined || !notRun) {
-        item.append(element("p", { className: "tool", text: `Shop: ${what ?? ""}` }));
-      }
       const approval = approvals.get(part.toolCallId);
+      // A call with a card is told by its card: a line of its own above it said it again.
+      const carded = notRun || approval !== undefined || interrupt?.toolCall.id === part.toolCallId;
+      if (what !== undefined && !carded) {
+        item.append(element("p", { className: "tool", text: `Shop: ${what}` }));
+      }
       if (notRun && approval === undefined) {
         const card = approvalCard({
           status: NOT_RUN,

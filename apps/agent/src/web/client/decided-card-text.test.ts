@@ -68,7 +68,7 @@ describe("what a decided purchase's card says", () => {
     for (const outcome of [...Object.keys(OUTCOMES), "UNKNOWN"]) {
       expect(decidedHeading(outcome)).toMatch(/^Purchase: [a-z][A-Za-z0-9 ]*$/);
     }
-    expect(decidedHeading("ORDERED")).toBe("Purchase: ordered");
+    expect(decidedHeading("ORDERED")).toBe("Purchase: approved");
     expect(decidedHeading("NO_PURCHASE")).toBe("Purchase: not tried");
     expect(decidedHeading("SHOP_REFUSED")).toBe("Purchase: refused by the shop");
   });

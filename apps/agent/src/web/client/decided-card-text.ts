@@ -17,7 +17,8 @@ export const REPEATED_PURCHASE = "repeated_purchase";
 const CURRENCY = "USD";
 
 const HEADINGS: Readonly<Record<string, string>> = {
-  ORDERED: "ordered",
+  // The answer below says what was ordered (its id, its total): the card, what the person did.
+  ORDERED: "approved",
   DENIED: "denied",
   EXPIRED: "expired",
   SHOP_REFUSED: "refused by the shop",
