@@ -13,6 +13,8 @@ import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
+import { axeViolations } from "../support/axe.js";
+import { announcementsOf, recordAnnouncements } from "../support/live-regions.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 // The quickstart's experience in a real browser: log in through mock-auth0's page, ask the
@@ -1300,12 +1302,20 @@ describe("the chat web app", () => {
       });
       expect(answer.status()).toBe(200);
     }
+    await recordAnnouncements(page);
     await ask(page, "Buy 2 XYZ phones");
-    await page
-      .getByText(
-        /^Your message was not sent: You have started 10 new chats within a minute, the most one person may: send this again in \d+ s\. Nothing was asked or ordered\.$/,
-      )
-      .waitFor();
+    const said =
+      /^Your message was not sent: You have started 10 new chats within a minute, the most one person may: send this again in \d+ s\. Nothing was asked or ordered\. too_many_new_chats$/;
+    await page.getByText(said).waitFor();
+    // Its code beside it, as the CLI's report names it: set apart, told once with the words.
+    await expect(page.locator("#status code").textContent()).resolves.toBe("too_many_new_chats");
+    // The status line is told whole (role status is atomic); the recorder lists its nodes.
+    const told = (await announcementsOf(page))
+      .filter(({ region }) => region === "status")
+      .map(({ text }) => text);
+    expect(told.filter((text) => text.startsWith("Your message was not sent:"))).toHaveLength(1);
+    expect(told.filter((text) => text === "too_many_new_chats")).toHaveLength(1);
+    await expect(axeViolations(page)).resolves.toEqual([]);
     await expect(page.getByLabel("Message").inputValue()).resolves.toBe("Buy 2 XYZ phones");
     await expect(page.locator("#messages > *").count()).resolves.toBe(0);
     await expect(page.getByRole("button", { name: "Send" }).isEnabled()).resolves.toBe(true);

@@ -946,7 +946,7 @@ function render(): void {
         (arrivalUnknown ??
         notice ??
         (chat?.status === "error" && chat.error !== undefined && unsent === undefined
-          ? `Error: ${refusalIn(chat.error.message)?.description ?? chat.error.message}`
+          ? coded("Error: ", chat.error.message)
           : ""));
   const unsentNote =
     unsent === undefined
@@ -962,12 +962,27 @@ function render(): void {
       ? "Your message is not sent: a purchase waits for your approval. Send it once that is decided; it stays in the box."
       : "Your message is not sent: the agent is still answering. Send it once it has; it stays in the box.";
   // Logged out, the page shows no chat: only what a logout left waiting (`leftWaitingNote`).
-  const status =
+  const lines =
     session === undefined
-      ? (notice ?? "")
-      : [standing, unsentNote, heldNote].filter((text) => text !== "").join(" ");
+      ? [notice ?? ""]
+      : [standing, unsentNote, heldNote].filter((text) => text !== "");
+  const code = errorCodes.get(lines[0] ?? "");
+  const status = lines.join(" ");
   // Written again, the same words would be read again: the page renders several times a second.
-  if (statusLine.textContent !== status) statusLine.textContent = status;
+  if (statusLine.dataset.shown !== `${status}\n${code ?? ""}`) {
+    statusLine.dataset.shown = `${status}\n${code ?? ""}`;
+    // The code after the words it belongs to, before any note that follows them.
+    statusLine.replaceChildren(
+      ...(code === undefined
+        ? [status]
+        : [
+            lines[0] ?? "",
+            " ",
+            element("code", { className: "error-code", text: code }),
+            ...lines.slice(1).map((line) => ` ${line}`),
+          ]),
+    );
+  }
   form.querySelector("button")?.toggleAttribute("disabled", blocked);
   // A purchase still waiting must be followed to its end: not while one waits or a turn runs.
   $("new-chat").toggleAttribute("disabled", blocked);
@@ -1045,6 +1060,24 @@ function refusalIn(text: string): { code: string; description: string } | undefi
   }
 }
 
+/**
+ * The error code of each status line that tells a refusal, by its words: shown beside them,
+ * small, as the CLI's report names it (`error`), for a person who reports it or looks it up.
+ */
+const errorCodes = new Map<string, string>();
+
+/**
+ * `lead` and the refusal's description (`refusal`, or the error text that holds one), its code
+ * kept for the status line; any other error text as it is.
+ */
+function coded(lead: string, refusal: string | { code: string; description: string }): string {
+  const found = typeof refusal === "string" ? refusalIn(refusal) : refusal;
+  if (found === undefined) return `${lead}${typeof refusal === "string" ? refusal : ""}`;
+  const text = `${lead}${found.description}`;
+  errorCodes.set(text, found.code);
+  return text;
+}
+
 /** `refusalIn` of a body already parsed. */
 function refusalOf(body: unknown): { code: string; description: string } | undefined {
   return isRecord(body) &&
@@ -1107,7 +1140,7 @@ function onChatError(error: Error): void {
       // login; a message goes back in the box.
       if (resumedInterrupt === undefined) {
         takeBackMessage();
-        notice = `Your message was not sent: ${refusal.description}`;
+        notice = coded("Your message was not sent: ", refusal);
       } else {
         interrupt = resumedInterrupt;
         waitNote = refusal.description;
@@ -1128,7 +1161,7 @@ function onChatError(error: Error): void {
       // instead of typing it anew. So for a request the app refused as it stands (a message
       // over the body limit): kept in the chat, every later message sent it again, refused.
       takeBackMessage();
-      notice = `Your message was not sent: ${refusal.description}`;
+      notice = coded("Your message was not sent: ", refusal);
       render();
       return;
     }
@@ -1529,7 +1562,11 @@ async function followPurchase(
   }
   waitNote = undefined;
   following = undefined;
-  notice = `Error: ${refusalOf(body)?.description ?? `the agent's web app answered ${String(answer.status)}`}`;
+  const refusal = refusalOf(body);
+  notice =
+    refusal === undefined
+      ? `Error: the agent's web app answered ${String(answer.status)}`
+      : coded("Error: ", refusal);
   render();
 }
 
