@@ -1503,7 +1503,7 @@ const FROM_SOURCE_WHEN_STALE = /** @type {ReadonlySet<EntryName>} */ (new Set(["
 
 /**
  * The servers a package script runs for a person, which stop once the pnpm that runs them is gone
- * (`kill <pnpm's pid>` leaves them running, their ports held): `pnpm dev` does it itself.
+ * (`kill -9 <pnpm's pid>` leaves them running, their ports held): `pnpm dev` does it itself.
  */
 const STOPPED_WITH_PNPM = /** @type {ReadonlySet<EntryName>} */ (
   new Set(["mock-auth0-bin", "shop-api-bin", "model-server-bin"])

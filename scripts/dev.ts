@@ -303,8 +303,8 @@ configured(() =>
     ),
   }),
 );
-// `pnpm dev` runs this script as pnpm -> sh -> node: pnpm killed (kill -9, an IDE's stop, a
-// `kill` of its pid) leaves this process running, and every service with it. It stops then.
+// `pnpm dev` runs this script as pnpm -> node: pnpm killed (kill -9, an IDE's stop, a SIGHUP to
+// its pid alone) leaves this process running, and every service with it. It stops then.
 const { stopWithPnpm } = await import("@ciba-testbed/stack/stop-with-pnpm");
 stopWithPnpm({
   intervalMs: 500,
@@ -312,8 +312,10 @@ stopWithPnpm({
     process.stderr.write(`pnpm dev: pnpm (pid ${pnpm.pid}) is gone; stopping every service\n`);
   },
 });
-const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES, stopLine } =
+const { SupervisedChild, ServiceStartError, SUPERVISED_ENTRIES, signalsStopCleanly, stopLine } =
   await import("@ciba-testbed/stack/supervisor");
+// Ctrl-C is how `pnpm dev` is meant to end: exit 0 then, and pnpm says nothing of a failure.
+signalsStopCleanly();
 const { ENTRIES, watchBuild } = await import("./build.js");
 
 /**

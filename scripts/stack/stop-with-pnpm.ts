@@ -65,8 +65,10 @@ export interface StopWithPnpmOptions {
  * Stops this process, as SIGTERM does (the supervisor's signal hooks stop every service first),
  * once the pnpm that runs its package script is gone. pnpm (10.34) leaves its script running
  * when it is killed: by SIGKILL (kill -9, an IDE's hard stop, the OOM killer) or by a SIGHUP to
- * it alone, the shell and the script live on; by a SIGTERM to it alone (`kill <pid>`), the
- * script does, its parent gone. (A SIGINT to pnpm alone it ignores.) A script pnpm did not
+ * it alone, the script (and the shell, when pnpm runs it through one) lives on; by a SIGTERM to
+ * it alone (`kill <pid>`), a shell between them dies and the script lives on, while pnpm's own
+ * interpreter (`shellEmulator`, this workspace's) passes the SIGTERM on to the script. (A SIGINT
+ * to pnpm alone it ignores.) A script pnpm did not
  * start (`node scripts/build.js dev`) is left alone, and so is one whose pnpm lives, whatever
  * happens above it (`nohup pnpm dev &` in a terminal that closes). Returns the pnpm it watches.
  */

@@ -160,11 +160,25 @@ const live = new Set<SupervisedChild>();
 /** How long a signal's stop waits for each child before it kills the child's process group. */
 const SIGNAL_STOP_GRACE_MS = 3_000;
 let signalHooksInstalled = false;
+/** Whether a signal's stop is this process's ordinary end (`signalsStopCleanly`). */
+let signalStopIsClean = false;
+
+/**
+ * Makes this process exit 0 once a signal (Ctrl-C, SIGTERM, SIGHUP) has stopped every child, as
+ * each server exits 0 once a signal stopped it: for `pnpm dev`, which serves until it is
+ * stopped so, and whose stop is no failure. Without it the process exits as the signal would
+ * have made it (130 for Ctrl-C): a run cut short (`pnpm demo`) did not do its job, and says so.
+ * pnpm reads any other code as a failure and says "ELIFECYCLE Command failed with exit code 130".
+ */
+export function signalsStopCleanly(): void {
+  signalStopIsClean = true;
+}
 
 // Whatever ends this process, no supervised child outlives it: each is also `killOnExit`, and
 // sees its stdin close when this process is gone, even by SIGKILL (`SUPERVISED_ENTRIES`).
 // Children lead their own process groups, so a Ctrl-C or a closed terminal reaches only this
-// process: it passes the end on, then exits as the first signal would have made it.
+// process: it passes the end on, then exits as the first signal would have made it (or 0:
+// `signalsStopCleanly`).
 //
 // A further signal while the children stop (Ctrl-C twice, Ctrl-C then a closed terminal) waits
 // for that stop. Left to Node's default, it ended this process at once: each child's stdin then
@@ -180,7 +194,7 @@ function installSignalHooks(): void {
       if (stopping) return;
       stopping = true;
       void Promise.all([...live].map((child) => child.stop(SIGNAL_STOP_GRACE_MS))).finally(() =>
-        process.exit(128 + constants.signals[signal]),
+        process.exit(signalStopIsClean ? 0 : 128 + constants.signals[signal]),
       );
     });
   }

@@ -390,7 +390,7 @@ describe("pnpm dev", () => {
     });
   });
 
-  it("prints the exact agent command and URLs for the ports and loopback addresses it uses, each reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service, a second one waiting for that stop, which cuts off no request the tenant took", async () => {
+  it("prints the exact agent command and URLs for the ports and loopback addresses it uses, each reaches this stack whatever tenant the shell names, and SIGINT (Ctrl-C) stops every service, a second one waiting for that stop, which cuts off no request the tenant took, and pnpm dev then exits 0 with no word of a failure", async () => {
     // A shell set up for a real tenant (here one on loopback that nothing answers, so that no
     // request leaves the machine), and its shop: the stack is the local tenant and shop all the
     // same, and says so.
@@ -488,6 +488,10 @@ describe("pnpm dev", () => {
       expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
       await stopped;
       expect(await listening()).toEqual([true, true, true]);
+      // A stop, not a failure: pnpm dev exits 0, and pnpm adds no "ELIFECYCLE Command failed"
+      // (its shell, killed by the same Ctrl-C, made pnpm say so whatever the script's code).
+      expect(await dev.exited).toBe(0);
+      expect(dev.stderr()).not.toContain("ELIFECYCLE");
     });
   });
 

@@ -29,6 +29,35 @@ async function pnpm(args: string[], cwd: string, env: Record<string, string> = {
   }
 }
 
+/**
+ * `pnpm <args>` in its own process group, as a terminal's foreground job, once the server it
+ * runs printed its ready record: that record, pnpm's exit code to come, and all it printed.
+ */
+async function startThroughPnpm(args: string[]) {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const child = spawn("pnpm", args, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const ready = await new Promise<{ pid: number }>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split("\n").find((text) => text.startsWith('{"ready":true'));
+      if (line !== undefined) resolve(JSON.parse(line) as { pid: number });
+    });
+    void exited.then(() => {
+      reject(new Error(`pnpm exited first:\n${output}`));
+    });
+  });
+  return { child, ready, exited, output: () => output };
+}
+
 // The README's one-service scripts, as a person runs them: the servers' own options, and paths
 // relative to the folder the command was typed in, not to the repository.
 describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
@@ -87,41 +116,35 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     );
   });
 
-  it("stop once the pnpm that runs them is gone: `kill <pnpm's pid>` left the server on its port", async () => {
-    const env = { ...process.env };
-    delete env.NODE_EXTRA_CA_CERTS;
-    const child = spawn("pnpm", ["--silent", "model-server", "--port", "0"], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const ready = await new Promise<{ pid: number }>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const line = stdout.split("\n").find((text) => text.startsWith('{"ready":true'));
-        if (line !== undefined) resolve(JSON.parse(line) as { pid: number });
-      });
-      child.once("exit", () => {
-        reject(new Error(`pnpm exited first:\n${stdout}${stderr}`));
-      });
-    });
+  it("stop on Ctrl-C as a clean stop: pnpm exits 0 and says nothing of a failure", async () => {
+    // Without --silent, as a person types it: pnpm's own lines are the point.
+    const server = await startThroughPnpm(["model-server", "--port", "0"]);
+    // What a terminal does: SIGINT to the whole foreground job, pnpm and the server alike.
+    process.kill(-server.child.pid!, "SIGINT");
+    expect(await server.exited, server.output()).toBe(0);
+    expect(server.output()).toContain("model-server stopping");
+    // A shell between pnpm and the script, killed by the same Ctrl-C, made pnpm print
+    // "ELIFECYCLE Command failed." and exit 130 whatever the server's own code.
+    expect(server.output()).not.toContain("ELIFECYCLE");
+  });
+
+  it("stop once the pnpm that runs them is gone: a kill -9 of pnpm left the server on its port", async () => {
+    const server = await startThroughPnpm(["--silent", "model-server", "--port", "0"]);
     try {
-      expect(ready.pid).not.toBe(child.pid);
-      // pnpm alone, as `kill <pid>` does: its script's process is left with no parent.
-      process.kill(child.pid!, "SIGTERM");
+      expect(server.ready.pid).not.toBe(server.child.pid);
+      // pnpm alone, as `kill -9 <pid>` (an IDE's hard stop) does: its script's process is left
+      // with no parent. (A `kill <pid>` pnpm passes on to the script.)
+      process.kill(server.child.pid!, "SIGKILL");
       const deadline = Date.now() + 20_000;
-      while (existsSync(`/proc/${String(ready.pid)}`) && Date.now() < deadline) {
+      while (existsSync(`/proc/${String(server.ready.pid)}`) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(existsSync(`/proc/${String(ready.pid)}`)).toBe(false);
-      expect(stderr).toContain("pnpm model-server: pnpm (pid ");
-      expect(stderr).toContain(") is gone; stopping");
+      expect(existsSync(`/proc/${String(server.ready.pid)}`)).toBe(false);
+      expect(server.output()).toContain("pnpm model-server: pnpm (pid ");
+      expect(server.output()).toContain(") is gone; stopping");
     } finally {
-      if (existsSync(`/proc/${String(ready.pid)}`)) process.kill(ready.pid, "SIGKILL");
+      if (existsSync(`/proc/${String(server.ready.pid)}`))
+        process.kill(server.ready.pid, "SIGKILL");
     }
   });
 
