@@ -303,6 +303,19 @@ configured(() =>
     ),
   }),
 );
+// The tenant's own check of its variables, on what it will read (the shell's, its port and host
+// as checked above): a value it would stop on (a mistyped MOCK_AUTH0_APPROVER, a short
+// MOCK_AUTH0_CONTROL_TOKEN) stops `pnpm dev` here, exit 2 with the tenant's message, as the
+// tenant alone exits; started, the tenant stopped with it and `pnpm dev` exited 1.
+const { loadConfig: loadTenantConfig } = await import("@ciba-testbed/mock-auth0/config");
+configured(() =>
+  loadTenantConfig({
+    ...process.env,
+    MOCK_AUTH0_PORT: String(env.MOCK_AUTH0_PORT),
+    MOCK_AUTH0_HOST: env.MOCK_AUTH0_HOST,
+    MOCK_AUTH0_APPROVER: env.MOCK_AUTH0_APPROVER,
+  }),
+);
 // `pnpm dev` runs this script as pnpm -> node: pnpm killed (kill -9, an IDE's stop, a SIGHUP to
 // its pid alone) leaves this process running, and every service with it. It stops then.
 const { stopWithPnpm } = await import("@ciba-testbed/stack/stop-with-pnpm");

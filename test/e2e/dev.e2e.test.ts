@@ -10,6 +10,7 @@ import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 import { loadWebConfig } from "@ciba-testbed/agent/web-config";
+import { loadConfig as loadTenantConfig } from "@ciba-testbed/mock-auth0/config";
 import { captureOutput } from "@ciba-testbed/shared/node";
 import { lockDataDir } from "@ciba-testbed/shop-api/data-dir-lock";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
@@ -311,6 +312,35 @@ async function whileRunning(
     await use({ dev, ports, hosts, output: await untilRunning(dev), stop });
   } finally {
     await stop("SIGTERM");
+  }
+}
+
+/** The message `read` throws with: what a server says of a setting it refuses. */
+function refusal(read: () => unknown): string {
+  try {
+    read();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return "accepted";
+}
+
+/**
+ * `pnpm dev` (the script) with `env` on ports of its own, run to its end: one refused before it
+ * starts anything, so its shop's database is a folder that never comes to be.
+ */
+async function refusedRun(env: Record<string, string>): Promise<DevRun> {
+  const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
+  try {
+    const dev = runDev(DEV_SCRIPT, {
+      ...(await servicePorts()).env,
+      ...env,
+      SHOP_API_DATABASE: path.join(unused, "db"),
+    });
+    await dev.exited;
+    return dev;
+  } finally {
+    rmSync(unused, { recursive: true, force: true });
   }
 }
 
@@ -708,35 +738,31 @@ describe("pnpm dev", () => {
 
   it("refuses AGENT_PORT=0 without APP_BASE_URL before it starts anything, with the web app's own message and exit 2", async () => {
     // What the web app answers to it (`pnpm agent serve` exits 2 with this).
-    const refused = (() => {
-      try {
-        loadWebConfig({ AGENT_PORT: "0" });
-      } catch (error) {
-        return (error as Error).message;
-      }
-      return "accepted";
-    })();
+    const refused = refusal(() => loadWebConfig({ AGENT_PORT: "0" }));
     expect(refused).toContain("AGENT_PORT must not be 0");
-    const unused = mkdtempSync(path.join(tmpdir(), "dev-no-shop-"));
-    try {
-      const { env } = await servicePorts();
-      const started = performance.now();
-      const dev = runDev(DEV_SCRIPT, {
-        ...env,
-        AGENT_PORT: "0",
-        // Blank, over any .env's: unset.
-        APP_BASE_URL: "",
-        SHOP_API_DATABASE: path.join(unused, "db"),
-      });
-      expect(await dev.exited).toBe(2);
-      const elapsedMs = Math.round(performance.now() - started);
-      expect(dev.stderr()).toBe(`${refused}\n`);
-      expect(dev.stdout()).toBe("");
-      expect(servicesOf(dev)).toEqual([]);
-      process.stdout.write(`pnpm dev with AGENT_PORT=0: exit 2 after ${elapsedMs} ms\n`);
-    } finally {
-      rmSync(unused, { recursive: true, force: true });
-    }
+    const started = performance.now();
+    // APP_BASE_URL blank, over any .env's: unset.
+    const dev = await refusedRun({ AGENT_PORT: "0", APP_BASE_URL: "" });
+    expect(dev.child.exitCode).toBe(2);
+    const elapsedMs = Math.round(performance.now() - started);
+    expect(dev.stderr()).toBe(`${refused}\n`);
+    expect(dev.stdout()).toBe("");
+    expect(servicesOf(dev)).toEqual([]);
+    process.stdout.write(`pnpm dev with AGENT_PORT=0: exit 2 after ${elapsedMs} ms\n`);
+  });
+
+  it("refuses a mistyped MOCK_AUTH0_APPROVER before it starts anything, with the tenant's own message and exit 2, the value quoted once", async () => {
+    // What the tenant answers to it (`pnpm mock-auth0` exits 2 with this).
+    const refused = refusal(() => loadTenantConfig({ MOCK_AUTH0_APPROVER: "aprove" }));
+    expect(refused).toBe(
+      'Invalid mock-auth0 configuration:\n  - MOCK_AUTH0_APPROVER must be an approver outcome, one of manual, approve, deny, ignore, approve-after:<ms>, deny-after:<ms>, expire-after:<ms> (<ms>: 0 to 999999999, whole milliseconds) (got "aprove")',
+    );
+    const dev = await refusedRun({ MOCK_AUTH0_APPROVER: "aprove" });
+    // It started the tenant, which stopped on it, and pnpm dev exited 1.
+    expect(dev.child.exitCode).toBe(2);
+    expect(dev.stderr()).toBe(`${refused}\n`);
+    expect(dev.stdout()).toBe("");
+    expect(servicesOf(dev)).toEqual([]);
   });
 
   // Ready within seconds, so 20 s is a hang: before, it waited 30 s for the service's ready

@@ -13,7 +13,7 @@ import {
 import type { LevelWithSilent } from "pino";
 import { z } from "zod";
 
-import { outcomeSchema } from "./approver/outcome.js";
+import { outcomeVariableSchema } from "./approver/outcome.js";
 import type { ApproverOutcome } from "./approver/outcome.js";
 import { DEFAULT_TENANT_FILE } from "./tenant/load-tenant.js";
 import type { TenantLocation } from "./tenant/load-tenant.js";
@@ -51,7 +51,7 @@ const variablesSchema = z.object({
   MOCK_AUTH0_TENANT: z.string().default(DEFAULT_TENANT_FILE),
   MOCK_AUTH0_USERS: z.string().optional(),
   MOCK_AUTH0_SETTINGS: z.string().optional(),
-  MOCK_AUTH0_APPROVER: outcomeSchema.optional(),
+  MOCK_AUTH0_APPROVER: outcomeVariableSchema.optional(),
   MOCK_AUTH0_CONTROL_TOKEN: z
     .string()
     .min(16, "must be at least 16 characters long (e.g. the output of `openssl rand -hex 32`)")

@@ -41,14 +41,26 @@ export function formatOutcome(outcome: ApproverOutcome): string {
   return outcome.action;
 }
 
-export const outcomeSchema = z.string().transform((text, ctx) => {
-  const outcome = parseOutcome(text);
-  if (!outcome) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `${JSON.stringify(text)} is not an approver outcome: use ${OUTCOME_SYNTAX}`,
-    });
-    return z.NEVER;
-  }
-  return outcome;
-});
+/** An outcome's text parsed, or an issue whose message is `problem(text)`. */
+const outcomeSchemaSaying = (problem: (text: string) => string) =>
+  z.string().transform((text, ctx) => {
+    const outcome = parseOutcome(text);
+    if (!outcome) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem(text) });
+      return z.NEVER;
+    }
+    return outcome;
+  });
+
+/** An outcome in a settings file or the policy API: the message quotes what was given. */
+export const outcomeSchema = outcomeSchemaSaying(
+  (text) => `${JSON.stringify(text)} is not an approver outcome: use ${OUTCOME_SYNTAX}`,
+);
+
+/**
+ * `MOCK_AUTH0_APPROVER`: the message leaves the value to `parseEnv`, which adds
+ * `(got "aprove")` after every variable's problem.
+ */
+export const outcomeVariableSchema = outcomeSchemaSaying(
+  () => `must be an approver outcome, ${OUTCOME_SYNTAX}`,
+);
