@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -96,6 +96,23 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
       expect(wrong.stderr).toMatch(new RegExp(`^pnpm ${script}: Unknown option '--port'`));
       expect(wrong.stdout).toBe("");
     }
+  });
+
+  it("run from a package's folder with pnpm -w, as the README says, where pnpm dev alone finds no script", async () => {
+    const agentFolder = path.join(REPO_ROOT, "apps/agent");
+    // pnpm's own words, which --silent leaves out.
+    const alone = await exec("pnpm", ["dev", "--help"], { cwd: agentFolder }).then(
+      () => ({ code: 0, stdout: "" }),
+      (error: unknown) => error as { code: number; stdout: string },
+    );
+    expect(alone.code).not.toBe(0);
+    expect(alone.stdout).toContain('Command "dev" not found');
+    const root = await pnpm(["-w", "dev", "--help"], agentFolder);
+    expect([root.code, root.stderr]).toEqual([0, ""]);
+    expect(root.stdout).toMatch(/^Usage: pnpm dev \[--help\]\n/);
+    // The README's words for it.
+    const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+    expect(readme).toContain('answers `Command "dev" not found`; there, `pnpm -w dev`');
   });
 
   it("run the shop's bin: its usage with --reset, and --port sets SHOP_API_PORT", async () => {
