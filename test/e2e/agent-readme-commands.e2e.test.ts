@@ -7,7 +7,13 @@
  * line that sent it has exited.
  */
 import { execFile } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { promisify } from "node:util";
+
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
 
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +24,9 @@ import {
 } from "../../apps/agent/src/test-support/redis-server.js";
 import { readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
+
+/** `text` with its lines joined and its spaces made one. */
+const oneLine = (text: string) => text.trim().replace(/\s+/g, " ");
 
 const README_REDIS = "redis://localhost:6379/0";
 const INTERRUPT_PURCHASE = "Do you want to buy 1 XYZ phone";
@@ -201,7 +210,6 @@ describe("the agent README's sample outputs, as a run prints them", () => {
     }).catch((error: unknown) => error as { stdout: string; stderr: string });
     return { stdout: oneLine(stdout), stderr: oneLine(stderr) };
   }
-  const oneLine = (text: string) => text.trim().replace(/\s+/g, " ");
 
   it("Several items: the denied first purchase, and the item after it not tried", async () => {
     const sample = readmeBlockUnder("apps/agent/README.md", "**Several items.**", "text");
@@ -218,6 +226,61 @@ describe("the agent README's sample outputs, as a run prints them", () => {
     expect(sample).toMatch(/^Warning: The expiry of 3600 s /);
     const { stderr } = await agent(["--expiry", "3600", "Buy 2 XYZ phones"]);
     expect(stderr).toContain(oneLine(sample));
+  });
+});
+
+describe("the agent README's samples of refusals", () => {
+  it("Exit codes: a corrupt store file, reported before anything changes", async () => {
+    const sample = readmeBlockUnder(
+      "apps/agent/README.md",
+      "A corrupt store file is reported before the agent changes anything",
+      "text",
+    );
+    const store = await makeScratchFolder("ciba-readme-store-");
+    try {
+      // Cut short, as the sample's record is.
+      writeFileSync(path.join(store, "threads%2Fthr_1.json"), '{"thread":');
+      const ran = await promisify(execFile)("node", ["build/agent.cjs", "resume", "thr_1"], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, AGENT_STORE: store },
+      }).then(
+        () => ({ code: 0, stdout: "", stderr: "" }),
+        (error: unknown) => error as { code: number; stdout: string; stderr: string },
+      );
+      expect(ran.code).toBe(2);
+      // The report on stdout, its fix on stderr.
+      expect(oneLine(`${ran.stdout}\n${ran.stderr}`)).toContain(
+        oneLine(sample.replaceAll("/repo/.agent-store", store)),
+      );
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it("The web app: a port another process holds, named with its variable and fix", async () => {
+    const sample = readmeBlockUnder(
+      "apps/agent/README.md",
+      "so the tenant must allow the new one:",
+      "text",
+    );
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(0, "127.0.0.1", resolve));
+    const { port } = held.address() as AddressInfo;
+    try {
+      const ran = await promisify(execFile)("node", ["build/agent.cjs", "serve"], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, AGENT_PORT: String(port) },
+      }).then(
+        () => ({ code: 0, stderr: "" }),
+        (error: unknown) => error as { code: number; stderr: string },
+      );
+      expect(ran.code).toBe(1);
+      // The sample ends with "...": what follows names the tenant's setting.
+      const [shown = ""] = oneLine(sample.replaceAll("3000", String(port))).split(" ...");
+      expect(oneLine(ran.stderr)).toContain(shown);
+    } finally {
+      held.close();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import {
   type RedisServer,
 } from "../../apps/agent/src/test-support/redis-server.js";
 import { Machine } from "../support/agent-machines.js";
+import { readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 // Agents on several machines: processes that share nothing but a Redis (AGENT_STORE), each in a
@@ -334,6 +335,19 @@ describe("agents on several machines, sharing only Redis", () => {
             `No thread ${threadId} in the agent's store. Redis at ${volatile.url(0)} holds no agent threads at all, and it keeps nothing across a restart (appendonly no, no save points, up ${/up (\d+) s/.exec(resumed.json.message)?.[1]} s). The id may be mistyped, or the thread sent with another AGENT_STORE; if it was sent with this one, it was lost when Redis restarted (it last started at ${/started at (\S+Z)\)/.exec(resumed.json.message)?.[1]}).`,
           );
           expect(resumed.json.fix).toContain("check the shop's orders, then ask again");
+          // As the agent README's sample shows it, for this thread, Redis, uptime and start.
+          const message = resumed.json.message;
+          const sample = readmeBlockUnder(
+            "apps/agent/README.md",
+            "a mistyped one too, so the report says what it knows",
+            "text",
+          )
+            .replaceAll("thr_1", threadId)
+            .replace("redis://127.0.0.1:6379/0", volatile.url(0))
+            .replace("up 3 s", `up ${/up (\d+) s/.exec(message)?.[1] ?? ""} s`)
+            .replace("2026-05-04T10:00:00.000Z", /started at (\S+Z)\)/.exec(message)?.[1] ?? "");
+          const oneLine = (text: string) => text.trim().replace(/\s+/g, " ");
+          expect(oneLine(`${message}\nFix: ${resumed.json.fix ?? ""}`)).toBe(oneLine(sample));
         }
         expect((await s.stack.control.request(authReqId)).status).toBe("approved");
         expect(added(consentsBefore, await consentIds())).toEqual([authReqId]);

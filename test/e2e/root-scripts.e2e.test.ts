@@ -6,6 +6,8 @@ import { promisify } from "node:util";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
+import { readmeBlockUnder } from "../support/readme-example.js";
+
 import { VARIABLES as MOCK_AUTH0_VARIABLES } from "../../apps/mock-auth0/src/config.js";
 import { VARIABLES as SHOP_API_VARIABLES } from "../../apps/shop-api/src/config.js";
 
@@ -45,7 +47,7 @@ async function startThroughPnpm(args: string[]) {
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const ready = await new Promise<{ pid: number }>((resolve, reject) => {
+  const ready = await new Promise<{ pid: number } & Record<string, unknown>>((resolve, reject) => {
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const line = output.split("\n").find((text) => text.startsWith('{"ready":true'));
@@ -133,13 +135,26 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     );
   });
 
-  it("stop on Ctrl-C as a clean stop: pnpm exits 0 and says nothing of a failure", async () => {
+  it("stop on Ctrl-C as a clean stop: pnpm exits 0 and says nothing of a failure; the tenant's ready record is the README's", async () => {
     // Without --silent, as a person types it: pnpm's own lines are the point.
-    const server = await startThroughPnpm(["model-server", "--port", "0"]);
+    const server = await startThroughPnpm(["mock-auth0", "--port", "0"]);
+    // The README's sample, for this run's pid, port and checkout.
+    const sample = readmeBlockUnder(
+      "apps/mock-auth0/README.md",
+      "## Start-up and the ready record",
+      "json",
+    );
+    const { pid, port } = server.ready as { pid: number; port: number };
+    const shown = JSON.stringify(server.ready)
+      .replaceAll(`:${String(port)}/`, ":4010/")
+      .replace(`"port":${String(port)}`, '"port":4010')
+      .replace(`"pid":${String(pid)}`, '"pid":4242')
+      .replace(JSON.stringify(REPO_ROOT.replace(/\/$/, "")).slice(1, -1), "/path/to/repo");
+    expect(shown).toBe(JSON.stringify(JSON.parse(sample)));
     // What a terminal does: SIGINT to the whole foreground job, pnpm and the server alike.
     process.kill(-server.child.pid!, "SIGINT");
     expect(await server.exited, server.output()).toBe(0);
-    expect(server.output()).toContain("model-server stopping");
+    expect(server.output()).toContain("mock-auth0 stopping");
     // A shell between pnpm and the script, killed by the same Ctrl-C, made pnpm print
     // "ELIFECYCLE Command failed." and exit 130 whatever the server's own code.
     expect(server.output()).not.toContain("ELIFECYCLE");

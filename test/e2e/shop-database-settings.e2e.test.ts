@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { sharedPostgres } from "../support/postgres.js";
 import type { PostgresServer } from "../support/postgres.js";
+import { readmeBlockUnder } from "../support/readme-example.js";
 
 const catalog = new Catalog([{ id: "p", name: "P", unitPriceCents: 100, stock: 100 }]);
 const postgresql = (url: string) => ({ kind: "postgres", url }) as const;
@@ -156,11 +157,15 @@ describe("shop-api on a PostgreSQL database with settings of its own", () => {
       await expect(refused).rejects.toThrow(
         /^cannot migrate the database: permission denied for schema public \(42501\): this role cannot create the shop's tables\. Run the migrations once as the schema's owner \(start this version once with SHOP_API_DATABASE_URL naming that role\), then give this role USAGE on the schema and SELECT, INSERT, UPDATE and DELETE on its tables \(the README's Several replicas shows the grants\)$/,
       );
-      // The README's least-privilege setup: the owner migrates once, the role gets the grants.
-      await owner.query(`grant usage on schema public to ${role}`);
-      await owner.query(
-        `alter default privileges in schema public grant select, insert, update, delete on tables to ${role}`,
+      // The README's least-privilege setup, as written: the role gets the grants, and the owner
+      // migrates once.
+      const grants = readmeBlockUnder(
+        "apps/shop-api/README.md",
+        "## Several replicas (PostgreSQL)",
+        "sql",
       );
+      expect(grants).toContain(" TO shop_app;");
+      await owner.query(grants.replaceAll("shop_app", role));
       await (
         await openShopStore(postgresql(url), catalog, { clock: new ManualClock(STARTED) })
       ).close();

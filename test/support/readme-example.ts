@@ -38,17 +38,47 @@ export function readmeExampleFiles(readmePath: string): Map<string, string> {
 export function readmeBlockUnder(
   readmePath: string,
   heading: string,
-  lang: "sh" | "ts" | "js" | "yaml" | "dotenv" | "text",
+  lang: BlockLanguage,
   nth = 0,
 ): string {
   const readme = readFileSync(path.join(REPO_ROOT, readmePath), "utf8");
-  const section = readme.slice(readme.indexOf(heading));
-  const blocks = [...section.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))];
-  const block = blocks[nth]?.[1];
-  if (!section.startsWith(heading) || block === undefined) {
-    throw new Error(`${readmePath} has no ${lang} block under "${heading}"`);
-  }
-  return block;
+  const found = blockUnder(readme, heading, lang, nth);
+  if (found === undefined) throw new Error(`${readmePath} has no ${lang} block under "${heading}"`);
+  return found.text;
+}
+
+/** The languages of the fenced blocks `readmeBlockUnder` reads. */
+export type BlockLanguage = "sh" | "ts" | "js" | "yaml" | "dotenv" | "text" | "json" | "sql";
+
+/**
+ * Where `readmeBlockUnder` finds its block in `readme`'s text: the index of its opening fence,
+ * and its text. test/readme-blocks.test.ts asks it which block each test reads.
+ */
+export function blockUnder(
+  readme: string,
+  heading: string,
+  lang: BlockLanguage,
+  nth = 0,
+): { index: number; text: string } | undefined {
+  const at = readme.indexOf(heading);
+  if (at === -1) return undefined;
+  const blocks = [
+    ...readme.slice(at).matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g")),
+  ];
+  const block = blocks[nth];
+  return block?.[1] === undefined ? undefined : { index: at + block.index, text: block[1] };
+}
+
+/** The index of the opening fence of each block `readmeExampleFiles` reads in `readme`. */
+export function exampleFileBlocks(readme: string): number[] {
+  return [...readme.matchAll(NAMED_EXAMPLE)].map((match) => match.index + match[0].indexOf("```"));
+}
+
+/** The index of the opening fence of the block `readmeExample` reads in README.md's text. */
+export function testkitExampleBlock(readme: string): number | undefined {
+  const at = readme.indexOf(MARKER);
+  const fence = readme.indexOf("```ts\n", at);
+  return at === -1 || fence === -1 ? undefined : fence;
 }
 
 /**
