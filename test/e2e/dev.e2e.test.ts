@@ -16,6 +16,7 @@ import { lockDataDir } from "@ciba-testbed/shop-api/data-dir-lock";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
+import { signalTaken } from "../support/process-group.js";
 import { TenantClient } from "../support/tenant-client.js";
 
 /**
@@ -223,8 +224,9 @@ function httpsText(url: URL, ca: Buffer): Promise<{ status: number; text: string
 
 /**
  * A `POST /oauth/token` to `issuer` over TLS, its headers and the first 5 bytes of its body
- * sent, once the connection is up; `finish()` sends the rest and resolves with all the tenant
- * answered once it closed the connection ("" when it answered nothing).
+ * sent, once the tenant has taken it (its `100 Continue` to the request's `Expect`); `finish()`
+ * sends the rest and resolves with all the tenant answered after the `100 Continue` once it
+ * closed the connection ("" when it answered nothing).
  */
 async function halfSentTokenRequest(
   issuer: URL,
@@ -246,13 +248,28 @@ async function halfSentTokenRequest(
     socket.once("secureConnect", resolve);
     socket.once("error", reject);
   });
+  const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+  const taken = new Promise<void>((resolve) => {
+    const check = () => {
+      if (!answer.startsWith(CONTINUE)) return;
+      socket.off("data", check);
+      resolve();
+    };
+    socket.on("data", check);
+    void closed.then(() => {
+      resolve();
+    });
+  });
   socket.write(
-    `POST /oauth/token HTTP/1.1\r\nHost: ${issuer.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    `POST /oauth/token HTTP/1.1\r\nHost: ${issuer.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
   );
+  await taken;
+  socket.write(body.slice(0, 5));
   return {
-    finish() {
+    async finish() {
       if (!socket.destroyed) socket.write(body.slice(5));
-      return closed;
+      const all = await closed;
+      return all.startsWith(CONTINUE) ? all.slice(CONTINUE.length) : all;
     },
   };
 }
@@ -508,11 +525,16 @@ describe("pnpm dev", () => {
       expect(await listening()).toEqual([false, false, false]);
       // Ctrl-C twice while the tenant still reads a request (a poll whose answer may be the
       // token): the second waits for the stop the first began, and the request is answered.
+      // The request is taken before the first Ctrl-C, and the tenant stops listening once its
+      // stop has begun; the second Ctrl-C comes during that stop and is taken before the
+      // request's body ends.
       const request = await halfSentTokenRequest(new URL(issuer), ca);
       process.kill(-dev.child.pid!, "SIGINT");
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      while (!(await portIsFree(ports[0]!, hosts[0]))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const stopped = stop("SIGINT");
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await signalTaken(dev.child.pid!, "SIGINT");
       const answer = await request.finish();
       expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /);
       expect(answer.toLowerCase()).toContain("\r\nconnection: close\r\n");
