@@ -233,6 +233,55 @@ describe("waitForRequest", () => {
   });
 });
 
+describe("waitForRequest, for a binding message that disagrees with authorization_details", () => {
+  /** An agent's request whose details buy `quantity` of `product`, whatever its message says. */
+  const askFor = async (bindingMessage: string, product: string, quantity: number) => {
+    const answer = await bcAuthorize({
+      binding_message: bindingMessage,
+      authorization_details: JSON.stringify([
+        { type: "product_purchase", product, quantity, currency: "USD" },
+      ]),
+    });
+    if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+    return (answer.body as { auth_req_id: string }).auth_req_id;
+  };
+
+  it("fails with the tenant's sentence and expires the request, so no test approves one cable for five laptops", async () => {
+    const id = await askFor("Do you want to buy 1 USB-C cable", "ABC laptop", 5);
+
+    await expect(approver.waitForRequest({ user: USER })).rejects.toThrow(
+      `Consent request ${id} asks the person to approve "Do you want to buy 1 USB-C cable" for ` +
+        'authorization_details [{"type":"product_purchase","product":"ABC laptop","quantity":5,' +
+        '"currency":"USD"}]: The binding message does not name the product "ABC laptop" or the ' +
+        "quantity 5 of authorization_details",
+    );
+    expect((await approver.request(id)).status).toBe("expired");
+    // Handed out once, as every request: a later wait does not get it either.
+    await expect(
+      approver.waitForRequest(
+        { status: "expired", where: (request) => request.auth_req_id === id },
+        { timeoutMs: 100 },
+      ),
+    ).rejects.toThrow("an earlier waitForRequest had them already");
+  });
+
+  it("hands it out with allowMessageMismatch, its message_mismatch set; a request that agrees has null", async () => {
+    const mismatched = await askFor("Do you want to buy 1 USB-C cable", "ABC laptop", 5);
+    const got = await approver.waitForRequest({ user: USER }, { allowMessageMismatch: true });
+    expect(got).toMatchObject({ auth_req_id: mismatched, status: "pending" });
+    expect(got.message_mismatch).toMatch(/does not name the product "ABC laptop"/);
+
+    const agreeing = await askFor("Do you want to buy 2 XYZ phone", "XYZ phone", 2);
+    expect(await approver.waitForRequest({ user: USER })).toMatchObject({
+      auth_req_id: agreeing,
+      message_mismatch: null,
+    });
+    await expect(
+      approver.waitForRequest({ user: USER }, { allowMessageMismatch: "yes" as never }),
+    ).rejects.toThrow('allowMessageMismatch must be true or false, not "yes"');
+  });
+});
+
 describe("expirePending", () => {
   it("ends the pending requests that match, and leaves the rest", async () => {
     const mine = await ask("Do you want to buy 7 XYZ phone");

@@ -33,7 +33,10 @@ export interface Approver {
    * before its timeout when no such request can come: the tenant refused the agent's
    * `/bc-authorize`, or the agent (`options.agent`) failed or finished first. A wait given an
    * agent that fails ends that agent's child process, when its run carries one, and expires
-   * what the agent asks later that matches the filter, so no later test approves it.
+   * what the agent asks later that matches the filter, so no later test approves it. A request
+   * whose binding message does not name what its `authorization_details` authorize (the
+   * tenant's `message_mismatch`) fails the wait with the tenant's sentence, and is expired,
+   * unless `options.allowMessageMismatch` is true.
    */
   waitForRequest(filter?: RequestFilter, options?: WaitOptions): Promise<ConsentRequest>;
   /**
@@ -396,6 +399,11 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
           delay,
           untrustedHere,
           caCertPath: options.caCertPath,
+          expire: (authReqId) =>
+            expire(authReqId).catch((error: unknown) => {
+              // Decided or expired meanwhile (409): no longer pending, which is what was asked.
+              if (!(error instanceof ControlApiError && error.status === 409)) throw error;
+            }),
         },
         filter,
         waitOptions,

@@ -82,7 +82,7 @@ describe("a filter or wait options a caller misspelt", () => {
       ]);
     }
     expect(waitOptionProblems({ timeout: 1_000, user: "x", agent: 3 })).toEqual([
-      "timeout is no option of waitForRequest: its options are timeoutMs, agent, signal, failOnRefusal",
+      "timeout is no option of waitForRequest: its options are timeoutMs, agent, signal, failOnRefusal, allowMessageMismatch",
       "user is no option of waitForRequest: it is a filter key: give it in the filter, the first argument",
       "agent must be the agent's run, a promise (of its child process, or of its function), not 3",
     ]);

@@ -34,7 +34,13 @@ const ANY: Record<string, string> = {
   bindingMessage: "binding message",
 };
 /** The keys of `waitForRequest`'s options, its second argument. */
-export const WAIT_OPTION_KEYS = ["timeoutMs", "agent", "signal", "failOnRefusal"] as const;
+export const WAIT_OPTION_KEYS = [
+  "timeoutMs",
+  "agent",
+  "signal",
+  "failOnRefusal",
+  "allowMessageMismatch",
+] as const;
 
 /** A value as a message shows it: strings quoted, so `"4000"` does not read as the number. */
 export const shownValue = (value: unknown): string =>

@@ -23,6 +23,7 @@ function polledRequest(polls: [number, string][], interval = 5): Tracked {
     scope: "openid product:buy",
     audience: "sample-shop-api",
     authorization_details: null,
+    message_mismatch: null,
     channel: "guardian-push",
     user_email: "buyer@example.com",
     approver_outcome: "manual",

@@ -41,6 +41,13 @@ export interface WaitOptions {
    * expects its agent to try again.
    */
   failOnRefusal?: boolean;
+  /**
+   * Whether the wait may hand out a request whose binding message does not name what its
+   * `authorization_details` authorize (the tenant's `message_mismatch`): `false` unless `true`,
+   * so such a request fails the wait with the tenant's sentence (the person would approve one
+   * purchase while the token buys another), and is expired. `true` for a test that expects it.
+   */
+  allowMessageMismatch?: boolean;
 }
 
 /** What a wait reads and how it keeps time. */
@@ -73,6 +80,11 @@ export interface WaitDeps {
   untrustedHere?(): Promise<string | undefined>;
   /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
   caCertPath?: string | undefined;
+  /**
+   * Ends a request the wait refuses to hand out (its binding message disagrees with its
+   * authorization_details), so that no test approves it; resolves once it is no longer pending.
+   */
+  expire(authReqId: string): Promise<unknown>;
 }
 
 /** How often a wait looks at the tenant. */
@@ -189,7 +201,7 @@ export function waitOptionProblems(options: unknown): string[] {
             : `its options are ${WAIT_OPTION_KEYS.join(", ")}`)
       );
     });
-  const { timeoutMs, agent, signal, failOnRefusal } = given;
+  const { timeoutMs, agent, signal, failOnRefusal, allowMessageMismatch } = given;
   if (
     timeoutMs !== undefined &&
     !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) && timeoutMs > 0)
@@ -210,6 +222,11 @@ export function waitOptionProblems(options: unknown): string[] {
   if (failOnRefusal !== undefined && typeof failOnRefusal !== "boolean") {
     problems.push(`failOnRefusal must be true or false, not ${shownValue(failOnRefusal)}`);
   }
+  if (allowMessageMismatch !== undefined && typeof allowMessageMismatch !== "boolean") {
+    problems.push(
+      `allowMessageMismatch must be true or false, not ${shownValue(allowMessageMismatch)}`,
+    );
+  }
   return problems;
 }
 
@@ -229,7 +246,13 @@ export async function waitForRequest(
   if (wrongOptions.length > 0) {
     throw new RequestFilterError("waitForRequest", "options", wrongOptions);
   }
-  const { timeoutMs = 15_000, agent, signal, failOnRefusal = true } = options;
+  const {
+    timeoutMs = 15_000,
+    agent,
+    signal,
+    failOnRefusal = true,
+    allowMessageMismatch = false,
+  } = options;
   const wanted: RequestFilter = { status: "pending", ...filter };
   const started = deps.now();
   const since = wanted.since === undefined ? undefined : sinceMs(wanted.since);
@@ -297,7 +320,8 @@ export async function waitForRequest(
       );
       if (found !== undefined) {
         deps.handedOut.add(found.auth_req_id);
-        return found;
+        if (found.message_mismatch === null || allowMessageMismatch) return found;
+        throw await mismatchFailure(deps, found);
       }
       await lookAtRefusals();
       const refusedForIt = refusedMeanwhile.filter((refusal) => mayBeRefusalOf(refusal, wanted));
@@ -337,6 +361,23 @@ export async function waitForRequest(
   } finally {
     signal?.removeEventListener("abort", wake);
   }
+}
+
+/**
+ * A request the wait found whose binding message disagrees with its authorization_details: the
+ * person would approve what the message says while the token authorizes the details. It is
+ * expired (the agent's next poll gets access_denied, and no test approves it), and the error
+ * gives the tenant's sentence and both sides.
+ */
+async function mismatchFailure(deps: WaitDeps, found: ConsentRequest): Promise<Error> {
+  await deps.expire(found.auth_req_id);
+  return new Error(
+    `Consent request ${found.auth_req_id} asks the person to approve ` +
+      `${JSON.stringify(found.binding_message)} for authorization_details ` +
+      `${shortJson(found.authorization_details)}: ${found.message_mismatch ?? ""} The testkit ` +
+      "expired it. Make the binding message name the product, quantity and limit the details " +
+      "authorize; a test that expects this passes { allowMessageMismatch: true } to waitForRequest",
+  );
 }
 
 /**

@@ -20,6 +20,13 @@ export interface ConsentRequest {
   audience: string | null;
   /** RFC 9396 authorization details the client sent, e.g. `{ type: "product_purchase", ... }`. */
   authorization_details: readonly { type: string }[] | null;
+  /**
+   * The tenant's own check, `null` when the binding message names what the `product_purchase`
+   * entries of `authorization_details` authorize; else the tenant's sentence saying what differs
+   * (the person would approve the message while the token authorizes the details).
+   * `waitForRequest` fails on such a request unless given `{ allowMessageMismatch: true }`.
+   */
+  message_mismatch: string | null;
   channel: "guardian-push" | "email";
   /** The person's email, where the email channel would send the consent. */
   user_email: string;
