@@ -147,6 +147,14 @@ describe("optionShapeProblems", () => {
     ).toEqual([]);
   });
 
+  it("takes rateLimits: null, the README's none, where shop and ports must be objects", () => {
+    expect(optionShapeProblems({ rateLimits: null })).toEqual([]);
+    expect(optionShapeProblems({ shop: null, ports: null })).toEqual([
+      "shop must be an object, not null",
+      "ports must be an object, not null",
+    ]);
+  });
+
   it("knows the servers' log levels", () => {
     expect([...LOG_LEVELS].sort()).toEqual([...SERVER_LOG_LEVELS].sort());
   });

@@ -159,7 +159,8 @@ export function optionShapeProblems(options: Readonly<Record<string, unknown>>):
   const problems = unknownNames(options, KNOWN_OPTIONS[""], "");
   for (const group of ["rateLimits", "shop", "ports"] as const) {
     const value = options[group];
-    if (value === undefined) continue;
+    // `rateLimits: null` turns every limit off.
+    if (value === undefined || (group === "rateLimits" && value === null)) continue;
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       problems.push(`${group} must be an object, not ${shown(value)}`);
     } else {

@@ -32,6 +32,7 @@ import type { LogLevel } from "./option-problems.js";
 import type { Approver } from "./approver.js";
 import { serverEntry } from "./server-entry.js";
 import type { ServerEntry, ServerName } from "./server-entry.js";
+import { settingsChanges } from "./settings-changes.js";
 import { certDirSetting, serverEnv } from "./server-env.js";
 import { ServerProcess } from "./server-process.js";
 import {
@@ -73,7 +74,8 @@ export interface TestbedOptions {
    * refuses fails `startTestbed`, naming this option.
    */
   approver?: ApproverPolicy | ApproverOutcome;
-  rateLimits?: RateLimits;
+  /** Auth0's rate limits, as Auth0 sets them unless given; `null` turns them all off. */
+  rateLimits?: RateLimits | null;
   /** The shop API's own settings. */
   shop?: {
     /**
@@ -268,23 +270,6 @@ function naming(error: unknown, settingsFile: string): unknown {
   }
   if (message !== error.message) error.message = message;
   return error;
-}
-
-/** mock-auth0.json changes from the options (`approver` is set through the control API). */
-function settingsChanges(options: TestbedOptions): Record<string, unknown> | undefined {
-  const { settings = {}, rateLimits = {} } = options;
-  const { authenticationApiRequestsPerSecond, ...cibaLimits } = rateLimits;
-  const changes: Record<string, unknown> = { ...settings };
-  if (Object.keys(cibaLimits).length > 0) {
-    changes.ciba = { ...(settings.ciba as object | undefined), ...cibaLimits };
-  }
-  if (authenticationApiRequestsPerSecond !== undefined) {
-    changes.rateLimits = {
-      ...(settings.rateLimits as object | undefined),
-      authenticationApiRequestsPerSecond,
-    };
-  }
-  return Object.keys(changes).length > 0 ? changes : undefined;
 }
 
 /**
