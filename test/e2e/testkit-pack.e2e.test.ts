@@ -223,8 +223,8 @@ console.log(JSON.stringify([await ensureTestbedCa({ certDir }), await ensureTest
     const { stdout } = await node(["make-ca.js"]);
     const caCertPath = path.join(appDir, "packed-certs", "ca.pem");
     expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual([
-      { caCertPath, created: true },
-      { caCertPath, created: false },
+      { caCertPath, created: true, nodeExtraCaCerts: caCertPath },
+      { caCertPath, created: false, nodeExtraCaCerts: caCertPath },
     ]);
     expect(readFileSync(caCertPath, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
     // The README's way before `node --test`, which has no global setup: the bin itself.

@@ -3,12 +3,18 @@
  * decisions as a CIBA client sees them, the approver and rate-limit options, and the shop's
  * orders read without a person's token. The packed build is tested in testkit-pack.e2e.test.ts.
  */
+import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
 import { X509Certificate } from "node:crypto";
 import { setTimeout as wait } from "node:timers/promises";
 import { syncBuiltinESMExports } from "node:module";
 import { mock } from "node:test";
 
+import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
 import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { httpsJson } from "@ciba-testbed/stack";
 
@@ -83,7 +89,11 @@ describe("startTestbed", () => {
   });
 
   it("ensureTestbedCa makes the CA a testbed with the same certDir then serves under, and finds it again", async () => {
-    expect(made).toEqual({ caCertPath: testbed.caCertPath, created: true });
+    expect(made).toEqual({
+      caCertPath: testbed.caCertPath,
+      created: true,
+      nodeExtraCaCerts: testbed.caCertPath,
+    });
     expect(new X509Certificate(madePem).ca).toBe(true);
     // The tenant kept it, and its TLS answers verify against it alone.
     expect(readFileSync(testbed.caCertPath, "utf8")).toBe(madePem);
@@ -94,6 +104,44 @@ describe("startTestbed", () => {
     // Made once: a later run of the setup reuses it, so the processes that trust it keep doing so.
     expect(await ensureTestbedCa({ certDir })).toEqual({ ...made, created: false });
     expect(readFileSync(made.caCertPath, "utf8")).toBe(madePem);
+  });
+
+  it("env() keeps the CAs NODE_EXTRA_CA_CERTS names already: an agent reaches the tenant and a server behind the runner's proxy", async () => {
+    // The runner's TLS-intercepting proxy: a CA of its own, and a server it signs for.
+    const proxyDir = await makeScratchFolder("ciba-testkit-proxy-ca-");
+    const proxy = await ensureLocalCertificates(proxyDir);
+    const server = createHttpsServer({ cert: proxy.cert, key: proxy.key }, (_req, res) =>
+      res.end("through the proxy"),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      vi.stubEnv("NODE_EXTRA_CA_CERTS", proxy.caCertPath);
+      const env = { ...process.env, ...testbed.env() };
+      vi.unstubAllEnvs();
+      expect(env.NODE_EXTRA_CA_CERTS).not.toBe(proxy.caCertPath);
+      const agent = await promisify(execFile)(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `for (const url of process.argv.slice(1)) console.log((await fetch(url)).status);`,
+          `https://localhost:${port}/`,
+          new URL(".well-known/openid-configuration", testbed.issuer).href,
+        ],
+        { env },
+      );
+      expect(agent.stdout.split("\n")).toEqual(["200", "200", ""]);
+
+      vi.stubEnv("NODE_EXTRA_CA_CERTS", path.join(proxyDir, "gone.pem"));
+      expect(() => testbed.env()).toThrow(
+        `NODE_EXTRA_CA_CERTS names ${path.join(proxyDir, "gone.pem")}, which cannot be read (ENOENT)`,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      server.close();
+      rmSync(proxyDir, { recursive: true, force: true });
+    }
   });
 
   it("ensureTestbedCa fails naming a certDir mock-auth0 cannot use, and the option that moves it", async () => {

@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 
 import { WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
 
+import { extraCaCerts } from "./extra-ca-certs.js";
 import { serverEntry } from "./server-entry.js";
 import { certDirSetting, serverEnv } from "./server-env.js";
 
@@ -17,6 +20,12 @@ export interface TestbedCa {
   caCertPath: string;
   /** True when this call made the CA, false when one in the folder was reused. */
   created: boolean;
+  /**
+   * What to set NODE_EXTRA_CA_CERTS to: `caCertPath`, or, when this process's own names another
+   * file (a TLS-intercepting proxy's CA), a bundle of that file's certificates and the CA,
+   * written beside the CA, so that the test processes trust both.
+   */
+  nodeExtraCaCerts: string;
 }
 
 /**
@@ -33,36 +42,45 @@ export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<T
     ...WITHOUT_EXTRA_CA_CERTS,
     MOCK_AUTH0_CERT_DIR: await certDirSetting(options.certDir, entry.packageDir),
   });
-  return new Promise((resolve, reject) => {
-    execFile(
-      entry.command,
-      [...entry.args, "--make-ca"],
-      { env: { ...process.env, ...env }, timeout: timeoutMs },
-      (error, stdout, stderr) => {
-        const said = stderr.trim();
-        if (error !== null) {
-          const how = error.killed
-            ? `ran over ${String(timeoutMs)} ms`
-            : error.message.split("\n")[0];
-          reject(
-            new Error(`mock-auth0 could not make its CA: ${said === "" ? how : said}`, {
-              cause: error,
-            }),
-          );
-          return;
-        }
-        try {
-          const made = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Partial<TestbedCa>;
-          if (typeof made.caCertPath !== "string" || typeof made.created !== "boolean") {
-            throw new Error("no caCertPath");
+  const { caCertPath, created } = await new Promise<Omit<TestbedCa, "nodeExtraCaCerts">>(
+    (resolve, reject) => {
+      execFile(
+        entry.command,
+        [...entry.args, "--make-ca"],
+        { env: { ...process.env, ...env }, timeout: timeoutMs },
+        (error, stdout, stderr) => {
+          const said = stderr.trim();
+          if (error !== null) {
+            const how = error.killed
+              ? `ran over ${String(timeoutMs)} ms`
+              : error.message.split("\n")[0];
+            reject(
+              new Error(`mock-auth0 could not make its CA: ${said === "" ? how : said}`, {
+                cause: error,
+              }),
+            );
+            return;
           }
-          resolve({ caCertPath: made.caCertPath, created: made.created });
-        } catch {
-          reject(
-            new Error(`mock-auth0 --make-ca printed no CA: ${JSON.stringify(stdout)} ${said}`),
-          );
-        }
-      },
-    );
-  });
+          try {
+            const made = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as Partial<TestbedCa>;
+            if (typeof made.caCertPath !== "string" || typeof made.created !== "boolean") {
+              throw new Error("no caCertPath");
+            }
+            resolve({ caCertPath: made.caCertPath, created: made.created });
+          } catch {
+            reject(
+              new Error(`mock-auth0 --make-ca printed no CA: ${JSON.stringify(stdout)} ${said}`),
+            );
+          }
+        },
+      );
+    },
+  );
+  const caPem = await readFile(caCertPath, "utf8");
+  const nodeExtraCaCerts = extraCaCerts(
+    process.env.NODE_EXTRA_CA_CERTS,
+    { caCertPath, caPem },
+    path.dirname(caCertPath),
+  );
+  return { caCertPath, created, nodeExtraCaCerts };
 }

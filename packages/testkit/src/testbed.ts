@@ -19,6 +19,7 @@ import {
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
+import { extraCaCerts } from "./extra-ca-certs.js";
 import { namingTheCache } from "./damaged-copy.js";
 import { namingDatabaseOption, namingTempFolder } from "./temp-folder-error.js";
 import {
@@ -159,7 +160,10 @@ export interface Testbed {
   /**
    * The variables an agent process needs: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,
    * SHOP_API_URL, SHOP_API_AUDIENCE, AGENT_USER_ID, NODE_EXTRA_CA_CERTS, and with the model
-   * server OPENAI_BASE_URL and OPENAI_API_KEY.
+   * server OPENAI_BASE_URL and OPENAI_API_KEY. NODE_EXTRA_CA_CERTS is `caCertPath`, or, when
+   * this process's own names another file (a TLS-intercepting proxy's CA), a bundle of that
+   * file's certificates and the tenant's CA in the testbed's folder; one it cannot read throws,
+   * naming it.
    */
   env(): Record<string, string>;
   approver: Approver;
@@ -458,7 +462,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
         SHOP_API_URL: purchasesUrl,
         SHOP_API_AUDIENCE: audience,
         AGENT_USER_ID: user,
-        NODE_EXTRA_CA_CERTS: caCertPath,
+        NODE_EXTRA_CA_CERTS: extraCaCerts(
+          process.env.NODE_EXTRA_CA_CERTS,
+          { caCertPath, caPem },
+          tempDir,
+        ),
         ...(openaiBaseUrl === undefined
           ? {}
           : { OPENAI_BASE_URL: openaiBaseUrl, OPENAI_API_KEY: "testbed" }),
