@@ -8,6 +8,7 @@
 import { execFile } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   readFileSync,
   readdirSync,
@@ -166,6 +167,26 @@ describe("the testkit README", () => {
     ];
     expect(starts.map((match) => match[1])).toEqual(["120_000"]);
   });
+
+  it("makes the global setup's CA beside its config, whatever folder Vitest runs from", async () => {
+    // A test of the project's own, that reads where the setup pointed NODE_EXTRA_CA_CERTS.
+    writeFileSync(
+      path.join(project, "ca-location.test.ts"),
+      'import { it } from "vitest";\n' +
+        'it("says", () => { console.log(`CA at ${process.env.NODE_EXTRA_CA_CERTS ?? ""}`); });\n',
+    );
+    const elsewhere = path.join(project, "elsewhere");
+    mkdirSync(elsewhere);
+    const vitest = path.join(project, "node_modules/vitest/vitest.mjs");
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [vitest, "run", "--root", project, "ca-location"],
+      { cwd: elsewhere, env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" } },
+    );
+    expect(stdout).toContain(`CA at ${path.join(project, ".testbed-certs", "ca.pem")}`);
+    expect(existsSync(path.join(elsewhere, ".testbed-certs"))).toBe(false);
+    rmSync(path.join(project, "ca-location.test.ts"));
+  }, 120_000);
 
   it("runs its examples as written, and they pass", { timeout: 180_000 }, async () => {
     const vitest = path.join(project, "node_modules/vitest/vitest.mjs");

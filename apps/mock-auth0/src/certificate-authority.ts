@@ -1,6 +1,14 @@
 import { randomBytes, webcrypto } from "node:crypto";
 import { isIP } from "node:net";
 
+import { AsnConvert } from "@peculiar/asn1-schema";
+import {
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  NameConstraints,
+  id_ce_nameConstraints,
+} from "@peculiar/asn1-x509";
 import * as x509 from "@peculiar/x509";
 
 import { LOCAL_CA_SUBJECT } from "@ciba-testbed/shared/node";
@@ -24,7 +32,23 @@ const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as con
 const DAY_MS = 86_400_000;
 /** Browsers refuse server certificates valid for more than 398 days. */
 const SERVER_VALIDITY_DAYS = 397;
-const CA_VALIDITY_DAYS = 3650;
+/**
+ * A CA for one machine's development, made anew at start once it nears its end (`certificates.ts`):
+ * a key copied off the machine or left in an old folder is of use for a little over a year.
+ */
+const CA_VALIDITY_DAYS = 400;
+
+/**
+ * What every CA may sign for (RFC 5280 section 4.2.1.10): `localhost` and its subdomains, and
+ * the loopback addresses the tenant listens on (127.0.0.0/8, where `MOCK_AUTH0_HOST=127.0.0.2`
+ * is, and ::1). Whoever reads the CA's key cannot make a certificate that a process trusting the
+ * CA accepts for `acme.us.auth0.com` or `api.openai.com`.
+ */
+const LOOPBACK_SUBTREES: readonly GeneralName[] = [
+  new GeneralName({ dNSName: "localhost" }),
+  new GeneralName({ iPAddress: "127.0.0.0/8" }),
+  new GeneralName({ iPAddress: "::1/128" }),
+];
 
 /** The PEMs of a fresh CA and server certificate, with their private keys. */
 export interface MadeCertificates {
@@ -36,11 +60,16 @@ export interface MadeCertificates {
 
 const crypto = webcrypto.subtle;
 
-/** A CA and a server certificate it signed for the loopback names and `host` (a URL's host). */
+/**
+ * A CA and a server certificate it signed for the loopback names and `host` (a URL's host), and
+ * the names `previous` covered (the server certificate of a CA that may not sign for `host`).
+ */
 export async function makeLocalCertificates(
   now: number,
   host = "localhost",
+  previous?: string,
 ): Promise<MadeCertificates> {
+  const names = withHost(previous === undefined ? SERVER_NAMES : namesOf(previous), host);
   const caKeys = await crypto.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -55,14 +84,57 @@ export async function makeLocalCertificates(
         x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
         true,
       ),
+      nameConstraints(names),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
   return {
     caCert: ca.toString("pem"),
     caKey: await privatePem(caKeys.privateKey),
-    ...(await makeServerCertificate(ca, caKeys.privateKey, withHost(SERVER_NAMES, host), now)),
+    ...(await makeServerCertificate(ca, caKeys.privateKey, names, now)),
   };
+}
+
+/**
+ * The CA's critical NameConstraints: the loopback names, and each of `names` (its server
+ * certificate's) that is another address or name the tenant was started on (`MOCK_AUTH0_HOST`: a
+ * LAN address, a host name), permitted exactly.
+ */
+function nameConstraints(names: readonly x509.JsonGeneralName[]): x509.Extension {
+  const own = names.flatMap((name) => hostSubtree(name.value) ?? []);
+  const bases = [...LOOPBACK_SUBTREES, ...own];
+  const value = new NameConstraints({
+    permittedSubtrees: new GeneralSubtrees(bases.map((base) => new GeneralSubtree({ base }))),
+  });
+  return new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
+}
+
+/** `host` (a URL's host) as a subtree of its own, or undefined for a loopback name. */
+function hostSubtree(host: string): GeneralName | undefined {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (bare === "localhost" || bare.endsWith(".localhost") || bare === "::1") return undefined;
+  const version = isIP(bare);
+  if (version === 4 && bare.startsWith("127.")) return undefined;
+  if (version === 0) return new GeneralName({ dNSName: bare });
+  return new GeneralName({ iPAddress: `${bare}/${version === 4 ? "32" : "128"}` });
+}
+
+/**
+ * Whether the CA (PEM) may sign a server certificate for `host`: a CA of an older version, made
+ * without NameConstraints, may sign for any; one made since, for the loopback names and the host
+ * it was made for.
+ */
+export function caPermits(caCert: string, host: string): boolean {
+  const extension = new x509.X509Certificate(caCert).getExtension(id_ce_nameConstraints);
+  if (extension === null) return true;
+  const own = hostSubtree(host);
+  if (own === undefined) return true;
+  const wanted = Buffer.from(AsnConvert.serialize(own));
+  const permitted = AsnConvert.parse(extension.value, NameConstraints).permittedSubtrees;
+  if (permitted === undefined) return false;
+  return permitted.some((subtree) =>
+    wanted.equals(Buffer.from(AsnConvert.serialize(subtree.base))),
+  );
 }
 
 /**
@@ -84,10 +156,16 @@ export async function makeServerCertificateFor(
     false,
     ["sign"],
   );
-  const previous = new x509.X509Certificate(made.previous)
-    .getExtension(x509.SubjectAlternativeNameExtension)
-    ?.names.toJSON();
-  return makeServerCertificate(ca, caKey, withHost(previous ?? SERVER_NAMES, host), now);
+  return makeServerCertificate(ca, caKey, withHost(namesOf(made.previous), host), now);
+}
+
+/** The names a server certificate (PEM) covers; the loopback names for one that names none. */
+function namesOf(serverCert: string): x509.JsonGeneralName[] {
+  return (
+    new x509.X509Certificate(serverCert)
+      .getExtension(x509.SubjectAlternativeNameExtension)
+      ?.names.toJSON() ?? SERVER_NAMES
+  );
 }
 
 async function makeServerCertificate(
@@ -102,7 +180,8 @@ async function makeServerCertificate(
     subject: "CN=localhost",
     issuer: ca.subject,
     notBefore: new Date(now - DAY_MS),
-    notAfter: new Date(now + SERVER_VALIDITY_DAYS * DAY_MS),
+    // Never past the CA's own end.
+    notAfter: new Date(Math.min(now + SERVER_VALIDITY_DAYS * DAY_MS, ca.notAfter.getTime())),
     publicKey: serverKeys.publicKey,
     signingKey: caKey,
     signingAlgorithm: ALGORITHM,

@@ -25,6 +25,8 @@ export interface LocalCertificates {
   key: string;
   /** True when this call made them, false when they were reused. */
   created: boolean;
+  /** What the person should know of the CA kept: one made by an older version. */
+  note?: string;
 }
 
 export const CA_CERT_FILE = "ca.pem";
@@ -119,10 +121,13 @@ export async function ensureLocalCertificates(
   await makeCertDir(dir);
   return withDirectoryLock(path.join(dir, ".lock"), async () => {
     const existing = await readUsable(dir, now());
-    if (existing && covers(existing.cert, host)) return existing;
-    const write = existing
-      ? writeServerFor(dir, host, existing, now())
-      : writeFresh(dir, now(), host);
+    if (existing && covers(existing.cert, host)) return withNote(existing, dir);
+    // A CA made with NameConstraints signs for the loopback names and the host it was made for.
+    const { caPermits } = await import("./certificate-authority.js");
+    const write =
+      existing && caPermits(existing.caCert, host)
+        ? writeServerFor(dir, host, existing, now())
+        : writeFresh(dir, now(), host, existing?.cert);
     await write.catch((error: unknown) => {
       throw new CertDirError(dir, error);
     });
@@ -130,8 +135,32 @@ export async function ensureLocalCertificates(
     if (!created || !covers(created.cert, host)) {
       throw new Error(`Certificates written to ${dir} could not be read back`);
     }
-    return { ...created, created: true };
+    return withNote({ ...created, created: true }, dir);
   });
+}
+
+/** The DER of the NameConstraints extension's id, 2.5.29.30: in every CA made since it had one. */
+const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]);
+
+/**
+ * A CA made by an older version (no NameConstraints, ten years) is kept, so that every process
+ * that trusts it (a running `pnpm dev`, an agent started with NODE_EXTRA_CA_CERTS) goes on
+ * working; the note says what it allows and how to get a new one.
+ */
+function withNote(certificates: LocalCertificates, dir: string): LocalCertificates {
+  const raw = new NodeX509Certificate(certificates.caCert).raw;
+  if (raw.includes(NAME_CONSTRAINTS_OID)) return certificates;
+  return {
+    ...certificates,
+    note:
+      `The local CA in ${dir} was made by an older mock-auth0: its key (ca-key.pem) can sign a ` +
+      "certificate for any host, acme.us.auth0.com or api.openai.com too, that every process " +
+      "trusting ca.pem accepts, until it expires on " +
+      `${new NodeX509Certificate(certificates.caCert).validTo}. It is kept, so that what ` +
+      `trusts it goes on working. For a CA that signs for localhost and loopback addresses only, ` +
+      `delete ${path.join(dir, CA_CERT_FILE)} and start the tenant again (or run mock-auth0 ` +
+      "--make-ca), then restart the processes that trust the old one",
+  };
 }
 
 /** Whether the server certificate `cert` is valid for `host` (a URL's host). */
@@ -165,9 +194,15 @@ async function readUsable(dir: string, now: number): Promise<LocalCertificates |
   return { caCert, caCertPath: path.join(dir, CA_CERT_FILE), cert, key, created: false };
 }
 
-async function writeFresh(dir: string, now: number, host: string): Promise<void> {
+/** A new CA and server certificate for `host`, and for the names `previous` covered. */
+async function writeFresh(
+  dir: string,
+  now: number,
+  host: string,
+  previous?: string,
+): Promise<void> {
   const { makeLocalCertificates } = await import("./certificate-authority.js");
-  const made = await makeLocalCertificates(now, host);
+  const made = await makeLocalCertificates(now, host, previous);
   // The CA key signs nothing after this, but keeping it lets a person issue more local certs.
   await writeAtomically(path.join(dir, CA_KEY_FILE), made.caKey, 0o600);
   await writeAtomically(path.join(dir, SERVER_KEY_FILE), made.serverKey, 0o600);
@@ -183,7 +218,7 @@ async function writeServerFor(
   now: number,
 ): Promise<void> {
   const caKey = await readFile(path.join(dir, CA_KEY_FILE), "utf8").catch(() => undefined);
-  if (caKey === undefined) return writeFresh(dir, now, host);
+  if (caKey === undefined) return writeFresh(dir, now, host, existing.cert);
   const { makeServerCertificateFor } = await import("./certificate-authority.js");
   const made = await makeServerCertificateFor(
     host,

@@ -14,6 +14,7 @@ import { loadConfig } from "./config.js";
 try {
   const config = await loadServerConfig("mock-auth0", "MOCK_AUTH0_HOST", process.env, loadConfig);
   const made = await ensureLocalCertificates(config.certDir, Date.now, urlHostOf(config.host));
+  if (made.note !== undefined) process.stderr.write(`${made.note}\n`);
   process.stdout.write(
     `${JSON.stringify({ caCertPath: made.caCertPath, created: made.created })}\n`,
   );

@@ -172,6 +172,7 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
     approver,
     logger,
   };
+  if (certificates.note !== undefined) (options.logger ?? silentLogger).warn(certificates.note);
   const app = createApp(
     {
       issuer,

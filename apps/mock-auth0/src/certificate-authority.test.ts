@@ -1,0 +1,163 @@
+import { X509Certificate, webcrypto } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { connect } from "node:tls";
+
+import * as x509 from "@peculiar/x509";
+import { describe, expect, it, onTestFinished } from "vitest";
+
+import { ensureLocalCertificates } from "./certificates.js";
+
+const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+const DAY_MS = 86_400_000;
+
+function freshDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), "ca-"));
+  onTestFinished(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** A server certificate for `name` alone, signed with the CA's key as anyone who reads it can. */
+async function leafFor(
+  dir: string,
+  name: string,
+  ips: readonly string[] = [],
+): Promise<{ cert: string; key: string }> {
+  const { subtle } = webcrypto;
+  const caCert = new x509.X509Certificate(readFileSync(path.join(dir, "ca.pem"), "utf8"));
+  const caKey = await subtle.importKey(
+    "pkcs8",
+    x509.PemConverter.decodeFirst(readFileSync(path.join(dir, "ca-key.pem"), "utf8")),
+    ALGORITHM,
+    false,
+    ["sign"],
+  );
+  const keys = await subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: "01",
+    subject: `CN=${name}`,
+    issuer: caCert.subject,
+    notBefore: new Date(Date.now() - DAY_MS),
+    notAfter: new Date(Date.now() + 30 * DAY_MS),
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: "dns", value: name },
+        ...ips.map((value) => ({ type: "ip" as const, value })),
+      ]),
+    ],
+  });
+  const key = x509.PemConverter.encode(
+    await subtle.exportKey("pkcs8", keys.privateKey),
+    "PRIVATE KEY",
+  );
+  return { cert: leaf.toString("pem"), key };
+}
+
+/** What a Node TLS client trusting only `ca` makes of a server with `leaf`, reached as `name`. */
+async function clientSees(
+  leaf: { cert: string; key: string },
+  ca: string,
+  name: string,
+): Promise<string> {
+  const server = createServer(leaf, (_req, res) => res.end());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    return await new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port, servername: name, ca }, () => {
+        resolve("trusted");
+        socket.end();
+      });
+      socket.on("error", (error: NodeJS.ErrnoException) => {
+        resolve(`${error.code ?? ""}: ${error.message}`);
+      });
+    });
+  } finally {
+    server.close();
+  }
+}
+
+/** What an older mock-auth0 left in `dir`: a ten-year CA without NameConstraints, and its leaf. */
+async function olderCa(dir: string): Promise<string> {
+  const { subtle } = webcrypto;
+  const keys = await subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "02",
+    name: "CN=ciba-testbed local CA",
+    notBefore: new Date(Date.now() - DAY_MS),
+    notAfter: new Date(Date.now() + 3650 * DAY_MS),
+    keys,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+    ],
+  });
+  const pem = ca.toString("pem");
+  writeFileSync(path.join(dir, "ca.pem"), pem);
+  writeFileSync(
+    path.join(dir, "ca-key.pem"),
+    x509.PemConverter.encode(await subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY"),
+  );
+  const leaf = await leafFor(dir, "localhost", ["127.0.0.1"]);
+  writeFileSync(path.join(dir, "localhost.pem"), leaf.cert);
+  writeFileSync(path.join(dir, "localhost-key.pem"), leaf.key);
+  return pem;
+}
+
+describe("the local CA", () => {
+  it("keeps a CA an older version made, so that what trusts it goes on working, with a note saying what it allows and how to replace it", async () => {
+    const dir = freshDir();
+    const older = await olderCa(dir);
+    const kept = await ensureLocalCertificates(dir);
+    expect([kept.created, kept.caCert]).toEqual([false, older]);
+    expect(kept.note).toMatch(
+      new RegExp(
+        `^The local CA in ${dir} was made by an older mock-auth0: its key \\(ca-key.pem\\) can sign a certificate for any host, .* delete ${path.join(dir, "ca.pem")} and start the tenant again`,
+      ),
+    );
+    // Its key still signs for another host of the tenant, as before.
+    const other = await ensureLocalCertificates(dir, undefined, "[fd00::3]");
+    expect(other.caCert).toBe(older);
+
+    rmSync(path.join(dir, "ca.pem"));
+    const made = await ensureLocalCertificates(dir);
+    expect(made.created).toBe(true);
+    expect(made.note).toBe(undefined);
+  });
+
+  it("signs what a client accepts for localhost, and nothing it accepts for another name, with the same key", async () => {
+    const dir = freshDir();
+    const certs = await ensureLocalCertificates(dir);
+    expect(await clientSees(certs, certs.caCert, "localhost")).toBe("trusted");
+    expect(await clientSees(await leafFor(dir, "localhost"), certs.caCert, "localhost")).toBe(
+      "trusted",
+    );
+    for (const name of ["acme.us.auth0.com", "api.openai.com"]) {
+      expect(await clientSees(await leafFor(dir, name), certs.caCert, name)).toBe(
+        "UNSPECIFIED: permitted subtree violation",
+      );
+    }
+  });
+
+  it("is valid for about a year, and permits only the loopback names, in a critical extension", async () => {
+    const certs = await ensureLocalCertificates(freshDir());
+    const ca = new x509.X509Certificate(certs.caCert);
+    const days = (ca.notAfter.getTime() - ca.notBefore.getTime()) / DAY_MS;
+    expect(days).toBeLessThanOrEqual(401);
+    const constraints = ca.getExtension("2.5.29.30");
+    expect(constraints?.critical).toBe(true);
+    expect(Date.parse(new X509Certificate(certs.cert).validTo)).toBeLessThanOrEqual(
+      ca.notAfter.getTime(),
+    );
+  });
+});
