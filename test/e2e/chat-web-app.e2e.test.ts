@@ -1050,7 +1050,7 @@ describe("the chat web app", () => {
     await next.getByText("Logged in as Test Buyer").waitFor();
     await next.getByText(/^Error: Chat .* has no purchase .* to resume/).waitFor();
     await expect(next.getByRole("status").last().textContent()).resolves.toMatch(
-      /the agent's web app restarted since and forgot it\. This resume asked Auth0 nothing and ordered nothing\. A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again, in a new chat\. .* approving it orders nothing\.$/,
+      /the agent's web app restarted since and forgot it\. This resume asked Auth0 nothing and ordered nothing\. A purchase approved before the app restarted may have been ordered before it stopped: check your orders with the shop before asking again, in a new chat\. .* approving it orders nothing\. purchase_unknown$/,
     );
     expect(await s.consentRequests()).toHaveLength(consents);
     // The page starts a new chat on the spot: empty, and it asks anew.
@@ -1452,7 +1452,7 @@ describe("the chat web app", () => {
       .filter({ hasText: "approving it now orders nothing" })
       .waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toMatch(
-      /check your orders with the shop before asking again$/,
+      /check your orders with the shop before asking again chat_unknown$/,
     );
     await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(false);
     await s.stack.control.deny(request.auth_req_id);
