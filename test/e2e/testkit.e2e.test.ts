@@ -23,7 +23,7 @@ import { TenantClient } from "../support/tenant-client.js";
 
 import { ensureTestbedCa, startTestbed } from "@ciba-testbed/testkit";
 import type { Testbed, TestbedCa } from "@ciba-testbed/testkit";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 
 const SCOPE = "openid product:buy";
 
@@ -45,6 +45,10 @@ describe("startTestbed", () => {
     // startTestbed's options say, nothing the shell says.
     vi.stubEnv("MOCK_AUTH0_SIGNING_KEYS", "/nonexistent/signing-keys.json");
     vi.stubEnv("SHOP_API_TOKEN_CACHE_SIZE", "many");
+    // A shell that trusts no extra CA (a CI image may name its system bundle there): then
+    // NODE_EXTRA_CA_CERTS is to name the tenant's CA itself. The bundle it otherwise names is
+    // the proxy test's below.
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", undefined);
     try {
       made = await ensureTestbedCa({ certDir });
       madePem = readFileSync(made.caCertPath, "utf8");
@@ -68,6 +72,14 @@ describe("startTestbed", () => {
     rmSync(certDir, { recursive: true, force: true });
   });
 
+  /** This test runs as in a shell that names no extra CA, whatever the one running it names. */
+  const trustNoExtraCa = () => {
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", undefined);
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+  };
+
   const ask = async (bindingMessage: string, user = testbed.user) => {
     const answer = await tenant.bcAuthorize({ user, scope: SCOPE, bindingMessage });
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
@@ -75,6 +87,7 @@ describe("startTestbed", () => {
   };
 
   it("names everything an agent needs in env(), and serves on free ports of localhost whatever the shell's *_HOST and other server settings", () => {
+    trustNoExtraCa();
     expect(testbed.issuer).toMatch(/^https:\/\/localhost:\d+\/$/);
     expect(testbed.shopApiUrl).toMatch(/^http:\/\/localhost:\d+$/);
     expect(testbed.env()).toEqual({
@@ -89,6 +102,7 @@ describe("startTestbed", () => {
   });
 
   it("ensureTestbedCa makes the CA a testbed with the same certDir then serves under, and finds it again", async () => {
+    trustNoExtraCa();
     expect(made).toEqual({
       caCertPath: testbed.caCertPath,
       created: true,
