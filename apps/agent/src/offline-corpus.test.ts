@@ -518,6 +518,68 @@ describe.each([
 });
 
 /**
+ * held-out-both-and-it.json (153 rows written at 0ad5af0 before running them: "it" ordered
+ * before the products are named ("Can you order it? I want an XYZ phone and an ABC laptop."),
+ * "both", "them both" and "the two of them" ordered after two products, in the same message
+ * and as a reply to the question "it" asks, with negations ("don't buy it yet", "not the
+ * laptop, just the phone"), changes ("actually make it 3"), counts in words and digits ("a
+ * couple of", "a pair of", "twenty-one"), conditions ("if it's under 500 buy it"), questions,
+ * typos, lower case, "pls" and no punctuation): 116 read as expected, 8 dangerous ("it" said
+ * before two products bought both) and 29 asked needlessly ("Please order both" read as a
+ * product named "both"; "both please", "just the phone" and "Order them both" to the question
+ * which one).
+ */
+const BOTH_AND_IT = "held-out-both-and-it.json";
+const KNOWN_BOTH_AND_IT_DANGEROUS = [
+  "Can you order it for me? I want an XYZ phone and an ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
+  "can u order it? i want a xyz phone and a abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
+  "Could you buy it for me? An XYZ phone and an ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
+  "Please order it: an XYZ phone and an ABC laptop -> 1 x XYZ phone + 1 x ABC laptop",
+  "Can you get that? I need an XYZ phone case and a USB-C cable. -> 1 x XYZ phone case + 1 x USB-C cable",
+  "pls buy it - xyz phone and abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
+  "Buy it. I mean the XYZ phone and the ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
+  "Would you order it for me? I'd like an XYZ phone case and a USB-C cable. -> 1 x XYZ phone case + 1 x USB-C cable",
+];
+const FEWEST_BOTH_AND_IT_UNDERSTOOD = 116;
+
+describe(`the held-out ${BOTH_AND_IT}`, () => {
+  const rows = JSON.parse(
+    readFileSync(new URL(`./offline-corpus/${BOTH_AND_IT}`, import.meta.url), "utf8"),
+  ) as HeldOut[];
+  const judged = rows.map((row) => {
+    const got =
+      row.previous === undefined
+        ? understand(row.request)
+        : understandReply(row.previous, row.request);
+    return { ...row, got, verdict: judge(row.expected, got) };
+  });
+  const missed = judged.filter(({ verdict }) => verdict !== "understood");
+  const report = [
+    `${BOTH_AND_IT}: ${rows.length - missed.length}/${rows.length} understood`,
+    ...missed.map(
+      ({ previous, request, expected, got, verdict }) =>
+        `  ${verdict}: ${previous === undefined ? "" : `${previous} / `}${request}\n` +
+        `    expected ${expected.join(" or ")}\n    got      ${got}`,
+    ),
+  ].join("\n");
+
+  it("reads its rows as expected, but the known misses", () => {
+    console.info(report);
+    expect(rows.length).toBeGreaterThanOrEqual(150);
+    expect(rows.length - missed.length, report).toBeGreaterThanOrEqual(
+      FEWEST_BOTH_AND_IT_UNDERSTOOD,
+    );
+  });
+
+  it("reads no purchase the person did not ask for, but its known misses", () => {
+    const dangerous = judged.filter(({ verdict }) => verdict === "dangerous");
+    expect(dangerous.map(({ request, got }) => `${request} -> ${got}`)).toEqual(
+      KNOWN_BOTH_AND_IT_DANGEROUS,
+    );
+  });
+});
+
+/**
  * held-out-follow-up.json: replies to the model's own question (or to text a client put in
  * the history as if it were one), written before the model read replies with their question.
  * held-out-follow-up-2.json: 100 more, written at 312c5b3 before running them (choices with a
