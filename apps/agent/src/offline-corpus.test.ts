@@ -273,8 +273,8 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * quote hyphens, and of 3 capitals, as typed since; no other reading changed). Its next 48
  * rows, written before running them to look for more of the kind ("it", "them", "both",
  * "instead", negations, typos, counts in words, replies to the question "it" asks), read 45 as
- * expected; "... Buy this." and "..., pls buy that" bought both and ask which since, and "Can
- * you order it? I want an XYZ phone and an ABC laptop." still buys both (below).
+ * expected; "... Buy this." and "..., pls buy that" bought both and ask which since, and so
+ * does "Can you order it? I want an XYZ phone and an ABC laptop." (held-out-both-and-it.json).
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -440,10 +440,7 @@ const KNOWN_DANGEROUS: Record<string, string[]> = {
   "held-out-fresh-17.json": [],
   "held-out-fresh-18.json": [],
   "held-out-fresh-19.json": [],
-  // A question before anything is named is read as no purchase, its pronoun unread.
-  "held-out-fresh-20.json": [
-    "Can you order it? I want an XYZ phone and an ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
-  ],
+  "held-out-fresh-20.json": [],
   "held-out-adversarial-new-rules.json": [],
   "held-out-recall-emoji.json": [],
   "held-out-adversarial-neighbours.json": [],
@@ -527,20 +524,13 @@ describe.each([
  * typos, lower case, "pls" and no punctuation): 116 read as expected, 8 dangerous ("it" said
  * before two products bought both) and 29 asked needlessly ("Please order both" read as a
  * product named "both"; "both please", "just the phone" and "Order them both" to the question
- * which one).
+ * which one). None dangerous since "it" said before anything is named stands for what is
+ * named after it ("Can you order it? ...", "Please order it: ...", "pls buy it - ..."), and
+ * asks which of several it is: 124.
  */
 const BOTH_AND_IT = "held-out-both-and-it.json";
-const KNOWN_BOTH_AND_IT_DANGEROUS = [
-  "Can you order it for me? I want an XYZ phone and an ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
-  "can u order it? i want a xyz phone and a abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
-  "Could you buy it for me? An XYZ phone and an ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
-  "Please order it: an XYZ phone and an ABC laptop -> 1 x XYZ phone + 1 x ABC laptop",
-  "Can you get that? I need an XYZ phone case and a USB-C cable. -> 1 x XYZ phone case + 1 x USB-C cable",
-  "pls buy it - xyz phone and abc laptop -> 1 x XYZ phone + 1 x ABC laptop",
-  "Buy it. I mean the XYZ phone and the ABC laptop. -> 1 x XYZ phone + 1 x ABC laptop",
-  "Would you order it for me? I'd like an XYZ phone case and a USB-C cable. -> 1 x XYZ phone case + 1 x USB-C cable",
-];
-const FEWEST_BOTH_AND_IT_UNDERSTOOD = 116;
+const KNOWN_BOTH_AND_IT_DANGEROUS: string[] = [];
+const FEWEST_BOTH_AND_IT_UNDERSTOOD = 124;
 
 describe(`the held-out ${BOTH_AND_IT}`, () => {
   const rows = JSON.parse(

@@ -634,26 +634,55 @@ function cartOfSeveral(
 /**
  * "I want an XYZ phone and an ABC laptop. Please order it.": "it" (or "that") orders one thing
  * of the several products named before it, in its sentence or the ones before: which one? The
- * pronoun was read as asking again for all of them, and bought them all, as "them" does.
+ * pronoun was read as asking again for all of them, and bought them all, as "them" does. Said
+ * before anything is named ("Can you order it? I want an XYZ phone and an ABC laptop."), it
+ * stands for what is named after it, and asks the same.
  */
 function pronounsOfSeveral(
   readings: readonly SentenceReading[],
   questions: ReturnType<typeof questionsFor>,
 ): void {
+  const items = readings.flatMap((other) => other.items);
   readings.forEach((reading) => {
-    const { pronoun } = reading;
+    const pronoun = reading.pronoun ?? pronounBeforeItems(reading);
     if (pronoun === undefined || !ONE_THING.has(pronoun.word)) return;
-    const before = readings
-      .flatMap((other) => other.items)
-      .filter((item) => byPlace(item, pronoun) < 0)
-      .map((item) => item.product.name);
-    const names = [...new Set(before)];
+    const before = items.filter((item) => byPlace(item, pronoun) < 0);
+    const meant = before.length > 0 ? before : items;
+    const names = [...new Set(meant.map((item) => item.product.name))];
     if (names.length < 2) return;
     reading.doubts.push({
       ...placeOf(pronoun),
       unclear: questions.pronounOfSeveral(pronoun.said, names),
     });
   });
+}
+
+/**
+ * "Please order it: an XYZ phone and an ABC laptop", "pls buy it - xyz phone and abc laptop":
+ * "it" ordered with the items right after it, which name what it is. Said with a colon, "this"
+ * and "that" are such a pronoun too ("Order this: ..."); before a name they say which one ("buy
+ * that XYZ phone"). Those items were read as the order, and "it" as no word.
+ */
+function pronounBeforeItems(
+  reading: SentenceReading,
+): (Place & { word: string; said: string }) | undefined {
+  const { words, tokens } = reading;
+  const [first] = [...reading.items].sort(byPlace);
+  if (first === undefined) return undefined;
+  const verb = words.findIndex((word, at) => at < first.start && isPurchaseVerb(word));
+  const word = words[verb + 1] ?? "";
+  const colon = words[verb + 2] === ":";
+  if (verb < 0 || !(word === "it" || (colon && ONE_THING.has(word)))) return undefined;
+  if (first.start !== verb + (colon ? 3 : 2) && !BEFORE_NAME.has(words[verb + 2] ?? "")) {
+    return undefined;
+  }
+  return {
+    sentence: first.sentence,
+    start: verb + 1,
+    end: verb + 2,
+    word,
+    said: typedText(tokens.slice(verb, verb + 2)),
+  };
 }
 
 /** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
