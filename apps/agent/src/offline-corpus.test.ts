@@ -526,11 +526,14 @@ describe.each([
  * product named "both"; "both please", "just the phone" and "Order them both" to the question
  * which one). None dangerous since "it" said before anything is named stands for what is
  * named after it ("Can you order it? ...", "Please order it: ...", "pls buy it - ..."), and
- * asks which of several it is: 124.
+ * asks which of several it is: 124. 138 since "both", "both of them" and "them both" ordered
+ * after two products buy them, as "them" does, and ask how many after one product, which after
+ * three, and how a limit said with them is split. One expectation was widened when run:
+ * "... Order both?" may be bought, as "... Order them?" is.
  */
 const BOTH_AND_IT = "held-out-both-and-it.json";
 const KNOWN_BOTH_AND_IT_DANGEROUS: string[] = [];
-const FEWEST_BOTH_AND_IT_UNDERSTOOD = 124;
+const FEWEST_BOTH_AND_IT_UNDERSTOOD = 138;
 
 describe(`the held-out ${BOTH_AND_IT}`, () => {
   const rows = JSON.parse(

@@ -233,6 +233,19 @@ const NO_PRODUCT = new Set(
 const POINTING_AHEAD = new Set(["following", "below", "follows", "listed"]);
 /** What stands for what the sentence before named: "Please order them for her." */
 const PRONOUNS = new Set(["them", "it", "those", "these", "that", "this"]);
+/** What stands for the two things the sentences before named: "Please order both." */
+const BOTH = new Set([
+  "both",
+  "both of them",
+  "both of those",
+  "both of these",
+  "them both",
+  "those both",
+  "these both",
+  "both items",
+  "both things",
+  "both products",
+]);
 /** Words that add to what was said: "Order one for me too". */
 const ADDING = new Set(["too", "also", "another", "more", "extra", "additional"]);
 /** Who a sentence may speak of besides the person: "My kids want ...", "She needs ...". */
@@ -440,6 +453,7 @@ function interpret(
   deniedOrders(readings, questions);
   cartsLeft(readings, questions);
   pronounsOfSeveral(readings, questions);
+  bothOfOthers(readings, questions);
   dropConfirmations(readings, questions);
   correctPrices(readings);
   const changed = applyChanges(readings, questions);
@@ -683,6 +697,42 @@ function pronounBeforeItems(
     word,
     said: typedText(tokens.slice(verb, verb + 2)),
   };
+}
+
+/**
+ * "I want an XYZ phone and an ABC laptop. Please order both.": "both" orders the two products
+ * named before it, as "them" does; it was read as a product named "both". Said after one
+ * product ("I want an XYZ phone. Order both."), it asks how many; after three or more, which.
+ * A limit said with it is for the two together ("Order both under $2000"), asked about as "for
+ * $2000 both" is, unless it says each.
+ */
+function bothOfOthers(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  const items = readings.flatMap((other) => other.items);
+  readings.forEach((reading) => {
+    const { pronoun } = reading;
+    if (pronoun?.word !== "both") return;
+    reading.prices = reading.prices.map((price) =>
+      price.perUnit ? price : { ...price, total: true },
+    );
+    // An item "Order both." took from the sentence before (`adoptNamed`) stands where it does.
+    const before = items.filter((item) => byPlace(item, pronoun) <= 0);
+    const products = [...new Map(before.map((item) => [item.product.name, item.product])).values()];
+    const [only] = products;
+    if (products.length === 2 || only === undefined) return;
+    reading.doubts.push({
+      ...placeOf(pronoun),
+      unclear:
+        products.length === 1
+          ? questions.quantityMissing(only)
+          : questions.pronounOfSeveral(
+              pronoun.said,
+              products.map((product) => product.name),
+            ),
+    });
+  });
 }
 
 /** Words of a sentence before a purchase that may say to wait: "Maybe.", "Wait for my signal." */
@@ -1455,7 +1505,7 @@ function readSentence(
             sentence,
             start: segment.start,
             end: segment.end,
-            word: words[object.pronoun] ?? "",
+            word: object.both === true ? "both" : (words[object.pronoun] ?? ""),
             said: typedText(tokens.slice(verb ?? segment.start, object.pronoun + 1)),
           };
         }
@@ -2216,11 +2266,16 @@ function unreadWords({
   // person, times how many? (A price's "each" was read with it.) "Take away the XYZ phone",
   // "Add up 2 XYZ phones and ...": no purchase but for the verb's harmless words ("right away",
   // "pick up").
+  // "Order them both (now).": "both" ends the order, standing for what was named before.
+  const endsOrder = (index: number) =>
+    plain
+      .slice(index + 1)
+      .every((word) => word === "" || FILLERS.has(word) || AFTER_OBJECT.has(word));
   plain.forEach((word, index) => {
     const previous = plain[index - 1] ?? "";
     const perPerson =
       (["each", "apiece"].includes(word) && consumed[index] !== true) ||
-      (word === "both" && ["us", "them", "you", "for"].includes(previous)) ||
+      (word === "both" && ["us", "them", "you", "for"].includes(previous) && !endsOrder(index)) ||
       (word === "all" && (previous === "for" || plain[index + 1] === "of"));
     if (
       perPerson ||
@@ -2651,8 +2706,11 @@ function requestDoubts(text: string, questions: Questions): Problem[] {
 
 type ObjectReading =
   | { kind: "none"; quantity?: undefined }
-  /** `pronoun`: where the pronoun that stands for what was named before is ("order it"). */
-  | { kind: "missing"; quantity: QuantityPhrase | undefined; pronoun?: number }
+  /**
+   * `pronoun`: where the pronoun that stands for what was named before is ("order it"); `both`,
+   * that it stands for two things ("order both", "them both", "the two of them").
+   */
+  | { kind: "missing"; quantity: QuantityPhrase | undefined; pronoun?: number; both?: true }
   | { kind: "count"; quantity: QuantityPhrase }
   | {
       kind: "unlisted";
@@ -2750,6 +2808,9 @@ function readObject(
     .filter((word) => !isPunctuation(word));
   if (objectWords.length === 0) return { kind: "missing", quantity };
   const pronoun = object.find((index) => !isPunctuation(words[index] ?? ""));
+  if (quantity === undefined && pronoun !== undefined && BOTH.has(objectWords.join(" "))) {
+    return { kind: "missing", quantity, pronoun, both: true };
+  }
   if (
     quantity === undefined &&
     objectWords.length === 1 &&
