@@ -257,6 +257,32 @@ describe("a reply to the offline model's question", () => {
     }
   });
 
+  it('is "both" or "all of them" to the question which one "it" orders, with what the request said', () => {
+    const two = asked("I want an XYZ phone and an ABC laptop. Please order it.");
+    for (const reply of [
+      "both",
+      "Please order both",
+      "Order them both now",
+      "all of them, thanks",
+    ]) {
+      expect(read(reply, two), reply).toBe("1 x XYZ phone + 1 x ABC laptop");
+    }
+    const limited = asked("I want 2 XYZ phones and an ABC laptop, $1500 each. Order it.");
+    expect(read("both", limited)).toBe("2 x XYZ phone <= 3000 + 1 x ABC laptop <= 1500");
+    const three = asked("I want an XYZ phone, an ABC laptop and a USB-C cable. Order it.");
+    expect(read("all of them", three)).toBe("1 x XYZ phone + 1 x ABC laptop + 1 x USB-C cable");
+    // Both of three, a question back, a doubt, one of them: not all of them, said plainly.
+    for (const [reply, exchange] of [
+      ["both", three],
+      ["both?", two],
+      ["both, but not yet", two],
+      ["neither", two],
+      ["both and a case", two],
+    ] as const) {
+      expect(read(reply, exchange), reply).toMatch(/^\?/);
+    }
+  });
+
   it("names a product with a limit, which is the item's in place of the request's", () => {
     const limited = { request: "buy a phone under $500", answer: PHONE_QUESTION };
     expect(read("XYZ phone under $400", limited)).toBe("1 x XYZ phone <= 400");

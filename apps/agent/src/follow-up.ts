@@ -407,6 +407,17 @@ const YES =
   /^(?:yes+|yeah|yea|ya|y|yep|yup|correct|right|exactly|sure|sure thing|of course|ofc|ok|okay|k|kk|\u{1F44D}[\u{1F3FB}-\u{1F3FF}]?)(?: please| pls)?$/u;
 const NO = /^(?:no|nope|nah)(?: thanks| thank you)?$/;
 
+/** A reply that chooses every product named: "both", "yes, order them both", "all of them pls". */
+const ALL_OF_THEM = new RegExp(
+  [
+    "^(?:(?:yes|yeah|yep|ok|okay|sure) )?(?:(?:please|pls|plz) )?",
+    "(?:(?:order|buy|get|purchase)(?: me)? )?",
+    "(both|both of them|them both|both please|all|all of them|them all|everything|two of them)",
+    "(?: (?:please|pls|plz|now|thanks|thank you|thx))*$",
+  ].join(""),
+  "u",
+);
+
 /**
  * Words before an answer that say nothing of it: "fine, 500", "oops, I meant 15". Not "ok" or
  * "sure" alone, which say yes.
@@ -497,6 +508,16 @@ function complete(
             is: (item) => is(item) && item.priceLimit !== undefined,
             limitOf: (qty) => limitFor(fill.product, qty, limit, catalog),
           };
+    }
+    case "pronoun": {
+      // "both", "order them both", "all of them, thanks": the pronoun said "them", which the
+      // request, read again, orders with everything else it said (a limit, a count).
+      const all = ALL_OF_THEM.exec(words.replace(/[.,!]/gu, ""));
+      if (all === null || (all[1]?.includes("both") === true && fill.products !== 2)) {
+        return undefined;
+      }
+      const text = replacedOnce(request, fill.said, fill.said.replace(/\S+$/u, "them"));
+      return text === undefined ? undefined : { request: text, is: () => true };
     }
     case "limits": {
       const text = limitsIn(words, fill.items, catalog);
@@ -872,6 +893,8 @@ function keepsTheRest(
   }
   // A limit for each item: every item has one, and none was added.
   if (asked.fills?.kind === "limits") return rest.length === 0 && items.every(isAnswer);
+  // All of the products a pronoun may order, and nothing else.
+  if (asked.fills?.kind === "pronoun") return rest.length === 0;
   // A limit, or a "yes" to the product itself, fills in an item that was understood; a product
   // or a count, the one that was not.
   const understoodOnly =

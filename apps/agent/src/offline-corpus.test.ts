@@ -529,11 +529,13 @@ describe.each([
  * asks which of several it is: 124. 138 since "both", "both of them" and "them both" ordered
  * after two products buy them, as "them" does, and ask how many after one product, which after
  * three, and how a limit said with them is split. One expectation was widened when run:
- * "... Order both?" may be bought, as "... Order them?" is.
+ * "... Order both?" may be bought, as "... Order them?" is. 149 since the question which one
+ * "it" orders takes "both", "Please order both", "Order them both now" and "all of them" for an
+ * answer (follow-up.ts), where the reply was read on its own and asked what to buy.
  */
 const BOTH_AND_IT = "held-out-both-and-it.json";
 const KNOWN_BOTH_AND_IT_DANGEROUS: string[] = [];
-const FEWEST_BOTH_AND_IT_UNDERSTOOD = 138;
+const FEWEST_BOTH_AND_IT_UNDERSTOOD = 149;
 
 describe(`the held-out ${BOTH_AND_IT}`, () => {
   const rows = JSON.parse(

@@ -53,6 +53,11 @@ export type Fill =
   /** A limit for each of `items`, for a request that gave one limit for all of them together. */
   | { kind: "limits"; items: readonly PurchaseRequest[] }
   /**
+   * Which of `products` (two or more names) a pronoun for one thing orders (`said`, "order
+   * it"): all of them ("both", "all of them") is answered here; one of them, in a request.
+   */
+  | { kind: "pronoun"; said: string; products: number }
+  /**
    * The most to pay, in place of money the request said but the reader could not read as a
    * limit in the shop's currency (`said`, as quoted: "500 euros", "at least $1000").
    */
@@ -207,7 +212,10 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
      * several `products` ("I want an XYZ phone and an ABC laptop. Please order it."): which?
      */
     pronounOfSeveral(words: string, products: readonly string[]): Unclear {
-      return oneOfSeveral(words, products, "", "? Say");
+      return {
+        ...oneOfSeveral(words, products, "", "? Say"),
+        fills: { kind: "pronoun", said: words, products: products.length },
+      };
     },
     /**
      * A go-ahead ("yes", "Do it now.") to the cart's question (`cart`): what to order is said in
