@@ -465,6 +465,8 @@ describe("messageMismatch", () => {
     ["Buy 2 XYZ phones for max 998 USD, order #12", 2, 998],
     ["Buy 2 XYZ phones, qty 2, max 998 USD", 2, 998],
     ["Buy 2 XYZ phones. Max 998 USD.", 2, 998],
+    ["Buy 2 XYZ phones as a gift for Anna", 2, 998],
+    ["Buy 2 XYZ phones without cases", 2, undefined],
   ];
 
   it.each(honest)("takes '%s' for quantity %d, maximum_amount %s", (message, q, max) => {

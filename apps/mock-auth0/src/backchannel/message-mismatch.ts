@@ -320,6 +320,8 @@ const isCurrency = (word: string, codes: ReadonlySet<string>): boolean =>
  * phones, order 12". Any other word after the name ("2 XYZ phone cases") names something else.
  */
 const CONNECTORS = new Set([",", "for", "at", "from", "to", "and", "each", "max", "maximum", "up"]);
+// "2 XYZ phones as a gift", "2 XYZ phones without cases": the phones, as a gift or alone.
+for (const word of ["as", "without"]) CONNECTORS.add(word);
 for (const word of ["x", "qty", "quantity", "under", "below", "no", "not", "less", "limit"]) {
   CONNECTORS.add(word);
 }
