@@ -1,6 +1,8 @@
 import { limitToCents, sanitizeBindingText } from "@ciba-testbed/shared";
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
+import { otherActionBefore } from "./purchase-action.js";
+
 /** A message read as words, with where each word is in the text, to quote it as written. */
 interface Reading {
   said: string[];
@@ -178,6 +180,14 @@ const LIMITS_BEFORE: { words: string[]; bare: boolean }[] = [
     ["not", "to", "exceed"],
     ["not", "exceeding"],
     ["no", "more"],
+    // A denied lower bound is a limit: "do not exceed 998 USD", "never pay more than 998 USD".
+    ...["not", "never", "dont"].flatMap((no) => [
+      [no, "exceed"],
+      [no, "over"],
+      [no, "above"],
+      ...["pay", "spend"].map((verb) => [no, verb, "more", "than"]),
+      ...["pay", "spend"].map((verb) => [no, verb, "over"]),
+    ]),
   ].map((phrase) => ({ words: phrase, bare: false })),
 ];
 
@@ -1122,6 +1132,7 @@ export function messageMismatch(
   const unset = new Set<string>();
   const unread = new Set<string>();
   const unreadWords = new Set<string>();
+  const otherActions = new Set<string>();
   for (const entry of details ?? []) {
     if (entry.type !== "product_purchase") continue;
     const { product, quantity, currency } = entry as {
@@ -1172,6 +1183,19 @@ export function messageMismatch(
       ...amounts.flatMap(({ start, end }) => range(start, end)),
     ]);
     for (const phrase of unreadWordsOf(context, consumed)) unreadWords.add(JSON.stringify(phrase));
+    for (const naming of namings ?? []) {
+      let start = naming.start;
+      while (context.counted.has(start - 1)) start--;
+      const action = otherActionBefore(said, start, {
+        skip: consumed,
+        endsClause: (index) => !/^:+$/.test(quote(reading, index, index + 1)),
+      });
+      if (action !== undefined) {
+        otherActions.add(
+          `says ${quoted(quote(reading, action.start, naming.end))} (authorization_details buy the product ${quoted(product as string)})`,
+        );
+      }
+    }
     for (const written of strayCurrencies(context, consumed)) {
       if (typeof currency === "string" && !sameCurrency(written, currency)) {
         unnamed.add(`the currency ${currency} (it says ${written.written})`);
@@ -1210,6 +1234,7 @@ export function messageMismatch(
     }
   }
   const clauses = [
+    ...otherActions,
     ...(unnamed.size > 0
       ? [`does not name ${[...unnamed].join(" or ")} of authorization_details`]
       : []),

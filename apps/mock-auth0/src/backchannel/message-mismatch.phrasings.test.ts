@@ -1,0 +1,167 @@
+import { bindingMessageProblems } from "@ciba-testbed/shared";
+import type { AuthorizationDetail } from "@ciba-testbed/shared";
+import { describe, expect, it } from "vitest";
+
+import { messageMismatch } from "./message-mismatch.js";
+
+/** A `product_purchase` entry: `maximum` in `currency` (USD unless given), or none. */
+const buys = (
+  product: string,
+  quantity: number,
+  maximum?: number,
+  currency = "USD",
+): AuthorizationDetail => ({
+  type: "product_purchase",
+  product,
+  quantity,
+  currency,
+  ...(maximum === undefined ? {} : { maximum_amount: maximum }),
+});
+
+/** 2 XYZ phones for at most 998 USD unless given; `null`: no maximum_amount. */
+const phones = (quantity = 2, maximum: number | null = 998, currency = "USD") => [
+  buys("XYZ phone", quantity, maximum ?? undefined, currency),
+];
+
+/**
+ * Binding messages an agent may write, each with the request it is sent with and what the tenant
+ * must say: `null` when the message states what the request does, else words the finding holds.
+ */
+type Phrasing = [message: string, details: AuthorizationDetail[], says: RegExp | null];
+
+/** A message that says not to buy, or to do something else than buy, misstates the request. */
+const actions: Phrasing[] = [
+  ["Do not buy 2 XYZ phones", phones(2, null), /says "Do not buy/],
+  ["Dont buy 2 XYZ phones", phones(2, null), /says "Dont buy/],
+  ["Never buy 2 XYZ phones", phones(2, null), /says "Never buy/],
+  ["Do not order 2 XYZ phones", phones(2, null), /says "Do not order/],
+  ["Please do not purchase 2 XYZ phones", phones(2, null), /says "do not purchase/],
+  ["Not buying 2 XYZ phones", phones(2, null), /says "Not buying/],
+  [
+    "No purchase of 2 XYZ phones",
+    phones(2, null),
+    /^The binding message says "No purchase of 2 XYZ phones" \(authorization_details buy the product "XYZ phone"\): /,
+  ],
+  ["Do not buy 2 XYZ phones for max 998 USD", phones(), /says "Do not buy/],
+  ["You will not buy 2 XYZ phones", phones(2, null), /says "not buy/],
+  ["Stop: do not buy 2 XYZ phones", phones(2, null), /says "do not buy/],
+  ["Skip buying 2 XYZ phones", phones(2, null), /says "Skip buying/],
+  ["Do not buy 3 batteries", [buys("battery", 3)], /says "Do not buy/],
+  ["Do not order a coffee mug", [buys("coffee mug", 1)], /says "Do not order/],
+  ["Buy 2 XYZ tablets, not XYZ phones", phones(2, null), /says "not/],
+  ["Sell 2 XYZ phones", phones(2, null), /says "Sell/],
+  ["Sell 2 XYZ phones for max 998 USD", phones(), /says "Sell/],
+  ["Sell 2 XYZ phones for 998 USD", phones(), /says "Sell/],
+  ["Return 2 XYZ phones", phones(2, null), /says "Return/],
+  ["Refund 2 XYZ phones", phones(2, null), /says "Refund/],
+  ["Cancel 2 XYZ phones", phones(2, null), /says "Cancel/],
+  ["Cancel order of 2 XYZ phones", phones(2, null), /says "Cancel order of 2 XYZ phones"/],
+  ["Cancel my order: 2 XYZ phones", phones(2, null), /says "Cancel my order: 2 XYZ phones"/],
+  ["Reserve 2 XYZ phones", phones(2, null), /says "Reserve/],
+  ["Rent 2 XYZ phones for max 998 USD", phones(), /says "Rent/],
+  ["Return 2 XYZ phones for a refund of 998 USD", phones(), /says "Return/],
+  ["Trade in 2 XYZ phones", phones(2, null), /says "Trade/],
+  ["Resell 2 XYZ phones", phones(2, null), /says "Resell/],
+  ["Exchange 2 XYZ phones", phones(2, null), /says "Exchange/],
+  ["Return 5 USB-C cables", [buys("USB-C cable", 5)], /says "Return/],
+  [
+    "Buy 2 XYZ phones and do not buy 1 ABC laptop",
+    [buys("XYZ phone", 2), buys("ABC laptop", 1)],
+    /says "do not buy/,
+  ],
+  [
+    "Buy 2 XYZ phones, sell 1 ABC laptop",
+    [buys("XYZ phone", 2), buys("ABC laptop", 1)],
+    /says "sell/,
+  ],
+];
+
+/** Buying in other words, and negations that do not touch the purchase. */
+const buying: Phrasing[] = [
+  ["Order 2 XYZ phones", phones(2, null), null],
+  ["Purchase 2 XYZ phones for max 998 USD", phones(), null],
+  ["Get 2 XYZ phones", phones(2, null), null],
+  ["Gift 2 XYZ phones to Anna", phones(2, null), null],
+  ["Buy 2 XYZ phones as a gift for Anna", phones(2, null), null],
+  ["Pre-order 2 XYZ phones", phones(2, null), null],
+  ["Reorder 2 XYZ phones", phones(2, null), null],
+  ["Place order: 2 XYZ phones, max 998 USD", phones(), null],
+  ["Checkout 2 XYZ phones, total 998 USD", phones(), null],
+  ["Confirm purchase: 2x XYZ phone, 998 USD", phones(), null],
+  ["Approve order of 2 XYZ phones up to 998 USD", phones(), null],
+  ["Approve or deny: buy 2 XYZ phones", phones(2, null), null],
+  ["Pay 998 USD for 2 XYZ phones", phones(), null],
+  ["Acquire 2 XYZ phones", phones(2, null), null],
+  ["Buy 2 XYZ phones, not 3", phones(2, null), null],
+  ["Buy 2 XYZ phones, not refurbished", phones(2, null), null],
+  ["Buy 2 XYZ phones without cases", phones(2, null), null],
+  ["Buy 2 XYZ phones, do not ship before Monday", phones(2, null), null],
+  ["Dont worry, buy 2 XYZ phones", phones(2, null), null],
+  ["Buy 2 XYZ phones, free returns", phones(2, null), null],
+  ["Buy 2 XYZ phones, refundable", phones(2, null), null],
+  ["Buy 2 XYZ phones, cancel within 30 days", phones(2, null), null],
+  ["Buy 2 XYZ phones, not more than 998 USD", phones(), null],
+  ["Buy 2 XYZ phones, do not exceed 998 USD", phones(), null],
+  ["Buy 2 XYZ phones, never pay more than 998 USD", phones(), null],
+  ["Do not spend more than 998 USD on 2 XYZ phones", phones(), null],
+  ["Buy 3 batteries", [buys("battery", 3)], null],
+  ["Buy a coffee mug", [buys("coffee mug", 1)], null],
+];
+
+/** Ranges and limits, with and without a currency. */
+const limits: Phrasing[] = [
+  ["Buy 2 XYZ phones for up to 998 USD", phones(), null],
+  ["Buy 2 XYZ phones, at most 998 USD", phones(), null],
+  ["Buy 2 XYZ phones for no more than 998 USD total", phones(), null],
+  ["Buy 2 XYZ phones, 998 USD or less", phones(), null],
+  ["Buy 2 XYZ phones for less than 998 USD", phones(), null],
+  ["Buy 2 XYZ phones, budget 998 USD", phones(), null],
+  ["Buy 2 XYZ phones within 998 USD", phones(), null],
+  ["Spend up to 998 USD on 2 XYZ phones", phones(), null],
+  ["Up to 998 USD for 2 XYZ phones", phones(), null],
+  ["Buy 2 XYZ phones at 499 USD", phones(), null],
+  ["Buy 2 XYZ phones at 998 USD", phones(), null],
+  ["Buy 2 XYZ phones, 499 USD each", phones(), null],
+  ["Buy 2 XYZ phones, max 499 USD per phone", phones(), null],
+  ["Buy up to 2 XYZ phones", phones(2, null), null],
+  ["Buy at most 2 XYZ phones for max 998 USD", phones(), null],
+  ["Buy 2 XYZ phones for at least 998 USD", phones(), /"at least 998 USD"/],
+  ["Buy 2 XYZ phones for more than 998 USD", phones(), /"more than 998 USD"/],
+  ["Buy 2 XYZ phones, minimum 998 USD", phones(), /"minimum 998 USD"/],
+  ["Buy 2 XYZ phones, 998 USD or more", phones(), /"998 USD or more"/],
+  ["Buy 2 XYZ phones, 998 USD per month", phones(), /"998 USD per month"/],
+  ["Buy 2 XYZ phones, under 1000 USD", phones(), /the maximum_amount 998 \(it says max 1000\)/],
+  ["Buy 2 XYZ phones for up to 99 USD", phones(), /the maximum_amount 998 \(it says max 99\)/],
+  ["Buy 2 XYZ phones for max 998 USD", phones(2, null), /states a maximum of 998 that/],
+  ["Buy 2 XYZ phones, 499 USD each", phones(2, 499), /the maximum_amount 499 \(it says 499 each\)/],
+  ["Buy 20 XYZ phones for max 998 USD", phones(), /the quantity 2 /],
+  ["Buy 2 XYZ phones for max 998 USD", phones(20), /the quantity 20 /],
+];
+
+/** Messages an agent writes when all is well. */
+const fine: Phrasing[] = [
+  ["Do you want to buy 2 XYZ phones", phones(2, null), null],
+  ["Do you want to buy 2 XYZ phones for max 998 USD", phones(), null],
+  ["Buy 2 XYZ phones for 998 USD", phones(), null],
+  ["2 XYZ phones, max 998 USD", phones(), null],
+  ["XYZ phone x2, max 998 USD", phones(), null],
+  ["Buy XYZ phone, qty 2, max 998 USD", phones(), null],
+  ["Order #123: 2 XYZ phones, max 998 USD", phones(), null],
+  ["Approve: 2 XYZ phones for max 998 USD", phones(), null],
+  ["Buy two XYZ phones for max 998 USD", phones(), null],
+  ["Buy 2 XYZ phones for max 998 USD, ships today", phones(), null],
+];
+
+const all = [...actions, ...buying, ...limits, ...fine];
+
+describe("messageMismatch on messages an agent may write", () => {
+  it("holds only messages Auth0 accepts", () => {
+    for (const [message] of all) expect(bindingMessageProblems(message), message).toEqual([]);
+  });
+
+  it.each(all)("%s | %j", (message, details, says) => {
+    const found = messageMismatch(message, details);
+    if (says === null) expect(found).toBe(undefined);
+    else expect(found).toMatch(says);
+  });
+});
