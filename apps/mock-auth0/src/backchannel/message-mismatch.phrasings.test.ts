@@ -108,6 +108,19 @@ const buying: Phrasing[] = [
   ["Buy a coffee mug", [buys("coffee mug", 1)], null],
 ];
 
+/** "more", "extra", "another": this request buys the count written, whatever was bought before. */
+const more: Phrasing[] = [
+  ["Buy 2 more XYZ phones", phones(2, null), null],
+  ["Buy 1 more XYZ phone", phones(1, null), null],
+  ["Buy 2 more XYZ phones for max 998 USD", phones(), null],
+  ["Buy another XYZ phone", phones(1, null), null],
+  ["Buy 2 extra XYZ phones", phones(2, null), null],
+  ["Buy 2 additional XYZ phones for max 998 USD", phones(), null],
+  ["Buy 2 more XYZ phones", phones(4, null), /the quantity 4/],
+  ["Buy another XYZ phone", phones(2, null), /the quantity 2/],
+  ["Buy 2 XYZ phones and 2 more", phones(2, null), /"2 more"/],
+];
+
 /** Ranges and limits, with and without a currency. */
 const limits: Phrasing[] = [
   ["Buy 2 XYZ phones for up to 998 USD", phones(), null],
@@ -152,7 +165,7 @@ const fine: Phrasing[] = [
   ["Buy 2 XYZ phones for max 998 USD, ships today", phones(), null],
 ];
 
-const all = [...actions, ...buying, ...limits, ...fine];
+const all = [...actions, ...buying, ...more, ...limits, ...fine];
 
 describe("messageMismatch on messages an agent may write", () => {
   it("holds only messages Auth0 accepts", () => {

@@ -464,7 +464,7 @@ const UNIT_NUMBERS =
 const TEN_NUMBERS = "twenty thirty forty fifty sixty seventy eighty ninety".split(" ");
 
 /**
- * A count written in words, all of `words`: "a", "an", "a single", "one", "twelve", "twenty
+ * A count written in words, all of `words`: "a", "an", "another", "a single", "one", "twelve", "twenty
  * five", "a hundred and five", "a dozen", "two dozen", "a pair of". `undefined` for anything else.
  */
 function countInWords(words: readonly string[]): number | undefined {
@@ -483,7 +483,7 @@ function countInWords(words: readonly string[]): number | undefined {
     at++;
     return (ten + 2) * 10 + next;
   };
-  const article = words[0] === "a" || words[0] === "an";
+  const article = words[0] === "a" || words[0] === "an" || words[0] === "another";
   if (article) at++;
   let value = article ? 1 : belowHundred();
   if (value === undefined) return undefined;
@@ -516,6 +516,13 @@ function countInWordsBefore(said: readonly string[], end: number): Count | undef
 }
 
 /**
+ * Words between a count and the product that say it adds to what was bought before: "2 more XYZ
+ * phones", "2 extra XYZ phones". This request buys the count written; "2 XYZ phones and 2 more"
+ * is another thing (see `unreadWordsOf`).
+ */
+const ADDED = new Set(["more", "extra", "additional", "further"]);
+
+/**
  * The number that counts the product before its name, which starts at `start`: "2 XYZ phones",
  * "2x XYZ phone", "2 x XYZ phone", "2 units of XYZ phone", "2 pcs XYZ phone", "qty 2 of XYZ
  * phone", or in words: "a XYZ phone", "one XYZ phone", "two XYZ phones", "a pair of XYZ phones",
@@ -526,6 +533,10 @@ function countBefore(
   start: number,
   codes: ReadonlySet<string>,
 ): Count | undefined {
+  if (ADDED.has(said[start - 1] ?? "")) {
+    const count = countBefore(said, start - 1, codes);
+    return count && { ...count, end: start };
+  }
   const inWords = countInWordsBefore(said, start);
   if (inWords !== undefined) return inWords;
   const count = countInDigitsBefore(said, start, codes);
