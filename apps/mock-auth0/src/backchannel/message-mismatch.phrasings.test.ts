@@ -121,6 +121,61 @@ const more: Phrasing[] = [
   ["Buy 2 XYZ phones and 2 more", phones(2, null), /"2 more"/],
 ];
 
+/** Amounts as people write them, within the characters Auth0 allows. */
+const numbers: Phrasing[] = [
+  ["Buy 2 XYZ phones for max 1,000 USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1.000 USD", phones(2, 1000), null],
+  [
+    "Buy 2 XYZ phones for max 1.000 USD",
+    phones(2, 1),
+    /the maximum_amount 1 \(it says max 1\.000, read as 1000\)/,
+  ],
+  ["Buy 2 XYZ phones for max 1 000 USD", phones(2, 1000), null],
+  [
+    "Buy 2 XYZ phones for max 1 000 USD",
+    phones(2, 1),
+    /the maximum_amount 1 \(it says max 1 000, read as 1000\)/,
+  ],
+  ["Buy 2 XYZ phones for max 1k USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1K", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1.5k USD", phones(2, 1500), null],
+  ["Buy 2 XYZ phones for max USD 1000", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1000.00 USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1000,00 USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1.000,00 USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1,000.00 USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1000USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1000 dollars", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1000 US dollars", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1 thousand USD", phones(2, 1000), null],
+  ["Buy 2 XYZ phones for max 1.000.000 USD", phones(2, 1_000_000), null],
+  ["Buy 2 XYZ phones for max 9.99 USD", phones(2, 9.99), null],
+  ["Buy 2 XYZ phones, 998.5 USD max", phones(2, 998.5), null],
+  ["Buy 2 XYZ phones for max 998", phones(), null],
+  [
+    "Buy 2 XYZ phones for max 1,000 USD",
+    phones(2, 100),
+    /the maximum_amount 100 \(it says max 1,000\)/,
+  ],
+  [
+    "Buy 2 XYZ phones for max 10.000 USD",
+    phones(2, 1000),
+    /the maximum_amount 1000 \(it says max 10\.000, read as 10000\)/,
+  ],
+  ["Buy 2 XYZ phones for max 998 EUR", phones(), /the currency USD \(it says EUR\)/],
+  ["Buy 2 XYZ phones for max 998 EUR", phones(2, 998, "EUR"), null],
+  ["Buy 2 XYZ phones for max 998 euros", phones(2, 998, "EUR"), null],
+  ["Buy 2 XYZ phones for max 998 GBP", phones(), /the currency USD \(it says GBP\)/],
+  ["Buy 1,000 USB-C cables for max 5.000 USD", [buys("USB-C cable", 1000, 5000)], null],
+  ["Buy 1.000 USB-C cables", [buys("USB-C cable", 1000)], null],
+  ["Buy 1 000 USB-C cables", [buys("USB-C cable", 1000)], null],
+  ["Buy 1 ABC laptop for max 1.499,99 EUR", [buys("ABC laptop", 1, 1499.99, "EUR")], null],
+  ["Buy 1 ABC laptop for max 1 499 USD", [buys("ABC laptop", 1, 1499)], null],
+  ["Buy 10 coffee mugs, 4.50 USD each", [buys("coffee mug", 10, 45)], null],
+  ["Order 10 coffee mugs at 45 USD total", [buys("coffee mug", 10, 45)], null],
+  ["Buy 5 USB-C cables for max 50 USD", [buys("USB-C cable", 5, 50)], null],
+];
+
 /** Ranges and limits, with and without a currency. */
 const limits: Phrasing[] = [
   ["Buy 2 XYZ phones for up to 998 USD", phones(), null],
@@ -165,7 +220,7 @@ const fine: Phrasing[] = [
   ["Buy 2 XYZ phones for max 998 USD, ships today", phones(), null],
 ];
 
-const all = [...actions, ...buying, ...more, ...limits, ...fine];
+const all = [...actions, ...buying, ...more, ...numbers, ...limits, ...fine];
 
 describe("messageMismatch on messages an agent may write", () => {
   it("holds only messages Auth0 accepts", () => {

@@ -45,11 +45,35 @@ const isNumber = (word: string | undefined): boolean => word !== undefined && /^
 const isAmount = (word: string | undefined): boolean =>
   word !== undefined && /^\d+(?:[.,]\d+)*$/.test(word);
 
-/** A number as written: "1,000" is a thousand (thousands apart), "9,98" is 9.98 (a decimal comma). */
+/**
+ * A number as written: "1,000" and "1.000" are a thousand (thousands apart, as in English and as
+ * in most of Europe: an amount has no third decimal, a count no decimal at all), "1.000,50" and
+ * "1,000.50" a thousand and a half, "9,98" is 9.98 (a decimal comma).
+ */
 function numberValue(word: string): number {
-  return Number(
-    /^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(word) ? word.replace(/,/g, "") : word.replace(",", "."),
-  );
+  if (/^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(word)) return Number(word.replace(/,/g, ""));
+  if (/^\d{1,3}(?:\.\d{3})+(?:,\d+)?$/.test(word)) {
+    return Number(word.replace(/\./g, "").replace(",", "."));
+  }
+  return Number(word.replace(",", "."));
+}
+
+/**
+ * The number written with spaces apart that ends at `at` ("1 000", "1 000 000"): where it starts
+ * and its value, or `undefined`. Only a group of three digits after one of one to three is read
+ * so: "Buy 2 256 GB drives" counts 2 of "256 GB drive".
+ */
+function spacedNumberEndingAt(
+  said: readonly string[],
+  at: number,
+): { start: number; value: number } | undefined {
+  const group = (index: number): boolean => /^\d{3}$/.test(said[index] ?? "");
+  if (!group(at)) return undefined;
+  let start = at;
+  while (group(start - 1)) start--;
+  if (/^\d{1,2}$/.test(said[start - 1] ?? "")) start--;
+  if (start === at || isAmount(said[start - 1])) return undefined;
+  return { start, value: Number(said.slice(start, at + 1).join("")) };
 }
 
 /** A set of the words in `lines`, each a list of words apart. */
@@ -559,6 +583,8 @@ function countInDigitsBefore(
     }
     return undefined;
   }
+  const spaced = spacedNumberEndingAt(said, start - 1);
+  if (spaced !== undefined) return { ...spaced, end: start };
   return countFrom(said, start - 1, start - 1, codes, true);
 }
 
@@ -721,8 +747,21 @@ function amountAt(
   let end = index + 1;
   const suffixed = /^(\d+(?:[.,]\d+)*)([a-z][a-z0-9]*)$/.exec(word);
   const prefixed = /^([a-z]+)(\d+(?:[.,]\d+)*)$/.exec(word);
-  if (isAmount(word)) value = numberValue(word);
-  else if (TIMES.test(word)) return undefined;
+  if (isAmount(word)) {
+    // "1 000 USD", "1 499,99 EUR": groups of three digits apart, read as one number.
+    let digits = word;
+    while (
+      !countsNext &&
+      /^\d{1,3}$/.test(word) &&
+      /^\d+$/.test(digits) &&
+      /^\d{3}(?:[.,]\d{1,2})?$/.test(said[end] ?? "") &&
+      !taken.has(end)
+    ) {
+      digits += said[end] ?? "";
+      end++;
+    }
+    value = numberValue(digits);
+  } else if (TIMES.test(word)) return undefined;
   else if (suffixed !== null) {
     const [, digits = "", suffix = ""] = suffixed;
     const scale = MAGNITUDES.get(suffix);
@@ -1218,7 +1257,14 @@ export function messageMismatch(
         continue;
       }
       const value = amount.value ?? Number.NaN;
-      const stated = perUnit ? `${amount.number} each` : amount.number;
+      // "1.000" and "1 000" are a thousand, which a reader of the finding may not take them for.
+      const written =
+        /^\d[\d., ]*$/.test(amount.number) &&
+        /[. ]/.test(amount.number) &&
+        Number(amount.number) !== value
+          ? `${amount.number}, read as ${String(value)}`
+          : amount.number;
+      const stated = perUnit ? `${written} each` : written;
       if (typeof maximum !== "number") {
         if (kind === "limit") unset.add(stated);
         else unread.add(JSON.stringify(quote(reading, amount.start, amount.end)));
