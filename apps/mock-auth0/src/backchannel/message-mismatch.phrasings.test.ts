@@ -176,6 +176,18 @@ const numbers: Phrasing[] = [
   ["Buy 5 USB-C cables for max 50 USD", [buys("USB-C cable", 5, 50)], null],
 ];
 
+/** Tax: the shop charges none, so an amount before tax that is the limit states the limit. */
+const tax: Phrasing[] = [
+  ["Buy 2 XYZ phones for 998 USD excl tax", phones(), null],
+  ["Buy 2 XYZ phones for max 998 USD excl. tax", phones(), null],
+  ["Buy 2 XYZ phones, 998 USD before tax", phones(), null],
+  ["Buy 2 XYZ phones, max 998 USD excluding VAT", phones(), null],
+  ["Buy 2 XYZ phones for max 998 USD plus tax", phones(), null],
+  ["Buy 2 XYZ phones, 998 USD incl tax", phones(), null],
+  ["Buy 2 XYZ phones, 900 USD excl tax", phones(), /the maximum_amount 998 \(it says 900\)/],
+  ["Buy 2 XYZ phones, max 998 USD plus tax and fees", phones(), /"max 998 USD plus tax and fees"/],
+];
+
 /** Ranges and limits, with and without a currency. */
 const limits: Phrasing[] = [
   ["Buy 2 XYZ phones for up to 998 USD", phones(), null],
@@ -220,7 +232,7 @@ const fine: Phrasing[] = [
   ["Buy 2 XYZ phones for max 998 USD, ships today", phones(), null],
 ];
 
-const all = [...actions, ...buying, ...more, ...numbers, ...limits, ...fine];
+const all = [...actions, ...buying, ...more, ...numbers, ...tax, ...limits, ...fine];
 
 describe("messageMismatch on messages an agent may write", () => {
   it("holds only messages Auth0 accepts", () => {

@@ -385,7 +385,12 @@ describe("messageMismatch", () => {
     ["Buy 1 XYZ phone for max 998 USD plus 10", 1, 998, /states "max 998 USD plus 10", which/],
     ["Buy 1 XYZ phone for max 998 USD plus 10", 1, 1008, /states "max 998 USD plus 10", which/],
     ["Buy 1 XYZ phone for max 998 USD + 10 USD shipping", 1, 1008, /"max 998 USD \+ 10"/],
-    ["Buy 2 XYZ phones for max 998 USD plus tax", 2, 998, /"max 998 USD plus tax"/],
+    [
+      "Buy 2 XYZ phones for max 998 USD plus tax and fees",
+      2,
+      998,
+      /"max 998 USD plus tax and fees"/,
+    ],
     ["Buy 1 XYZ phone for max 998 USD and 10 USD fee", 1, 1008, /"10 USD fee"/],
     // A factor, in the message or after its limit, where the count is another.
     ["Buy 2 XYZ phones for max 998 USD x 10", 2, 998, /"max 998 USD x 10"/],

@@ -859,6 +859,21 @@ const AMOUNT_FOLLOWERS = wordSet(
   "delivered shipped budget cap each apiece under below within is by",
 );
 
+/** Taxes, and the words that say an amount is before them: "998 USD excl tax", "plus VAT". */
+const TAXES = wordSet("tax taxes vat gst hst");
+const BEFORE_TAX = wordSet("excl excluding exclusive before pre plus +");
+
+/**
+ * Where words from `at` that say the amount before them is before tax end ("excl tax", "excl.
+ * tax", "plus VAT", "before taxes"), or `undefined`. The shop charges no tax: the amount is all
+ * the token lets it charge, and the person approves it and maybe more, never less.
+ */
+function beforeTaxEnd(said: readonly string[], at: number): number | undefined {
+  if (!BEFORE_TAX.has(said[at] ?? "")) return undefined;
+  const tax = said[at + 1] === "," ? at + 2 : at + 1;
+  return TAXES.has(said[tax] ?? "") ? tax + 1 : undefined;
+}
+
 /** Words after "or" that keep an amount a maximum: "998 USD or less". */
 const OR_LESS = new Set(["less", "under", "below", "lower"]);
 
@@ -897,6 +912,12 @@ function unreadAfter(end: number, context: Context): number | undefined {
   const next = said[end + 1] ?? "";
   if (word === undefined || word === "," || context.counted.has(end)) return undefined;
   if (context.namingStarts.has(end)) return undefined;
+  const taxEnd = beforeTaxEnd(said, end);
+  if (taxEnd !== undefined) {
+    // "998 USD plus tax and fees": what follows the tax may make it another amount.
+    const rest = said[taxEnd];
+    return rest === undefined || rest === "," ? undefined : Math.min(taxEnd + 2, said.length);
+  }
   const withNumber = (at: number): number => (isCountWord(said[at]) ? at + 1 : at);
   const isMoney = (at: number): boolean =>
     amountAt(said, at, context.codes, { countsNext: false, taken: context.taken, from: at })
@@ -1095,6 +1116,11 @@ function unreadWordsOf(context: Context, consumed: ReadonlySet<number>): string[
     const previous = said[index - 1] ?? "";
     let start = index;
     let end: number | undefined;
+    const taxEnd = beforeTaxEnd(said, index);
+    if (taxEnd !== undefined) {
+      index = taxEnd - 1;
+      continue;
+    }
     if (FACTORS.has(word)) {
       if (isNumber(previous) && free(index - 1)) start = index - 1;
       end = isCountWord(next) && free(index + 1) ? index + 2 : index + 1;
