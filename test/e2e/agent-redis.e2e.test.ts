@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 
 import { buildAgentCli, type AgentRun } from "@ciba-testbed/stack/agent-cli";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 import {
   startRedisServer,
@@ -239,6 +241,149 @@ describe("agents on several machines, sharing only Redis", () => {
       expect(added(ordersBefore, await orderIds())).toHaveLength(orders);
     },
   );
+
+  /**
+   * The shop behind a proxy that fills `store` (Redis then refuses every write, OOM) as the
+   * `nth` order with a token arrives, before passing it on: the shop places it, and the agent
+   * cannot record it.
+   */
+  async function shopFillingStoreAtOrder(store: RedisServer, nth: number) {
+    const shop = new URL(s.stack.shopApiUrl);
+    let orders = 0;
+    const proxy = createServer((incoming, answer) => {
+      const forward = () =>
+        incoming.pipe(
+          request(
+            {
+              host: shop.hostname,
+              port: shop.port,
+              path: incoming.url,
+              method: incoming.method,
+              headers: incoming.headers,
+            },
+            (reply) => {
+              answer.writeHead(reply.statusCode ?? 502, reply.headers);
+              reply.pipe(answer);
+            },
+          ),
+        );
+      const order =
+        incoming.method === "POST" &&
+        incoming.url === "/api/purchases" &&
+        incoming.headers.authorization !== undefined;
+      if (order && ++orders === nth) {
+        void promisify(execFile)("redis-cli", [
+          "-p",
+          String(store.port),
+          "CONFIG",
+          "SET",
+          "maxmemory",
+          "1",
+        ]).then(forward);
+      } else forward();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          proxy.close(() => {
+            resolve();
+          });
+        }),
+    );
+    const { port } = proxy.address() as AddressInfo;
+    return { SHOP_API_URL: `http://127.0.0.1:${String(port)}/api/purchases` };
+  }
+
+  it("reports a purchase ordered in full before the store failed as ORDERED (exit 0, store_failed), not PARTIAL", async () => {
+    const store = await startRedisServer();
+    onTestFinished(() => store.stop());
+    const ordersBefore = await orderIds();
+    const sent = await a.run(["--mode", "interrupt", nextPurchase()], cli, {
+      AGENT_STORE: store.url(0),
+    });
+    expect(sent.json.outcome).toBe("PENDING");
+    await s.stack.control.approve(String(sent.json.authReqId));
+
+    const shop = await shopFillingStoreAtOrder(store, 1);
+    const resumed = await b.run(["resume", sent.json.threadId], cli, {
+      AGENT_STORE: store.url(0),
+      ...shop,
+    });
+
+    const placed = added(ordersBefore, await orderIds());
+    expect(placed).toHaveLength(1);
+    expect(resumed.exitCode).toBe(0);
+    expect(resumed.json).toMatchObject({
+      outcome: "ORDERED",
+      exitCode: 0,
+      error: "store_failed",
+      fix: expect.stringContaining("Redis") as unknown,
+    });
+    expect(resumed.json.message).toMatch(
+      new RegExp(
+        `^Ordered all that was asked for: order ${placed[0]!}\\. The agent's store \\(AGENT_STORE\\) failed: .*OOM.* The order stands, so do not ask for it again; the agent's record of the thread may not show it, so a resume of the thread may call it unconfirmed \\(order_unconfirmed\\), and orders nothing\\.$`,
+      ),
+    );
+    // Once the store takes writes again, a resume of the thread orders nothing more.
+    await promisify(execFile)("redis-cli", [
+      "-p",
+      String(store.port),
+      "CONFIG",
+      "SET",
+      "maxmemory",
+      "0",
+    ]);
+    const again = await c.run(["resume", sent.json.threadId], cli, { AGENT_STORE: store.url(0) });
+    expect(again.json).toMatchObject({ outcome: "ERROR", error: "order_unconfirmed" });
+    expect(added(ordersBefore, await orderIds())).toEqual(placed);
+  });
+
+  it("reports a store that failed after the first of two orders as PARTIAL (exit 10), naming the one not tried, and after the last as ORDERED", async () => {
+    const store = await startRedisServer();
+    onTestFinished(() => store.stop());
+    const env = { AGENT_STORE: store.url(0) };
+    const ordersBefore = await orderIds();
+    const request = `Buy ${++purchases} USB-C cables and 1 XYZ phone`;
+    const sent = await a.run(["--mode", "interrupt", request], cli, env);
+    expect(sent.json.outcome).toBe("PENDING");
+    await s.stack.control.approve(String(sent.json.authReqId));
+
+    const cut = await b.run(["resume", sent.json.threadId], cli, {
+      ...env,
+      ...(await shopFillingStoreAtOrder(store, 1)),
+    });
+    expect(cut.exitCode).toBe(10);
+    expect(cut.json).toMatchObject({ outcome: "PARTIAL", error: "store_failed" });
+    expect(cut.json.message).toContain("1 x XYZ phone was not tried");
+    expect(added(ordersBefore, await orderIds())).toHaveLength(1);
+
+    // The same request, with the store failing at its last order: every item was ordered.
+    const other = await startRedisServer();
+    onTestFinished(() => other.stop());
+    const otherEnv = { AGENT_STORE: other.url(0) };
+    const whole = await a.run(
+      ["--mode", "interrupt", `Buy ${++purchases} USB-C cables and 1 XYZ phone`],
+      cli,
+      otherEnv,
+    );
+    await s.stack.control.approve(String(whole.json.authReqId));
+    const first = await b.run(
+      ["resume", whole.json.threadId, "--mode", "interrupt"],
+      cli,
+      otherEnv,
+    );
+    expect(first.json.outcome).toBe("PENDING");
+    await s.stack.control.approve(String(first.json.authReqId));
+    const ordersBeforeLast = await orderIds();
+    const last = await c.run(["resume", whole.json.threadId], cli, {
+      ...otherEnv,
+      ...(await shopFillingStoreAtOrder(other, 1)),
+    });
+    expect(added(ordersBeforeLast, await orderIds())).toHaveLength(1);
+    expect(last.exitCode).toBe(0);
+    expect(last.json).toMatchObject({ outcome: "ORDERED", exitCode: 0, error: "store_failed" });
+  });
 
   it("keeps its warning that Redis evicts keys in the report of a store that then failed", async () => {
     // A Redis full under allkeys-lru with nothing it can evict refuses the first write (OOM):

@@ -49,6 +49,7 @@ import { createPurchaseTool, PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { withFreshToolCallIds } from "./tool-call-ids.js";
 import { THREAD_ID_PATTERN, ThreadJournal, type ThreadRecord } from "./thread-journal.js";
 import { endsTurn, MAX_STEPS } from "./turn-end.js";
+import { isStoreFailure, StoreFailure } from "./store-failure.js";
 import type { TurnCall } from "./turn-guard.js";
 
 export interface AgentDeps {
@@ -397,7 +398,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (open !== undefined) {
       // Polls the request the thread waits for; never sends one.
       const tool = purchaseToolFor(threadId, beforeSend);
-      const result = await tool.purchase(open.purchase, open.toolCallId);
+      const result = await tool
+        .purchase(open.purchase, open.toolCallId)
+        .catch(async (error: unknown) => {
+          throw await withUntried(error, thread, []);
+        });
       if (isTerminalFailure(result.outcome)) return settle(threadId, began, "");
       return turn(threadId, began, beforeSend);
     }
@@ -443,6 +448,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
     /** How the model's turn ended: its last step's words, and what it did not finish. */
     const step = new LastStep();
+    /** What the model called in this turn, for a store failure's report of what is left. */
+    const called: PurchaseRequest[] = [];
     let failure: ModelFailure | undefined;
     try {
       for await (const part of result.fullStream) {
@@ -456,6 +463,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         } else if (part.type === "tool-input-delta") {
           step.callInput(part.id, part.delta);
         } else if (part.type === "tool-call") {
+          called.push(part.input as PurchaseRequest);
           step.callCame(
             part.toolCallId,
             part.toolName,
@@ -477,7 +485,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       failure = classifyModelError(error, clock.now());
     }
     const thrown = purchaseTool.failure();
-    if (thrown !== undefined) throw thrown.error;
+    if (thrown !== undefined) throw await withUntried(thrown.error, thread, called);
     failure ??= refusedCallFailure(purchaseTool.unrecorded());
     // A model failure that cut a call says so (nothing of it ran); a call whose input never came
     // whole, an answer not complete, or a last call that could not run: the report says which,
@@ -493,7 +501,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       failure === undefined ? text : "",
       failure,
       capped,
-    );
+    ).catch(async (error: unknown) => {
+      // The thread's end was not recorded: a turn that ended as asked may still have ordered all.
+      throw failure === undefined && capped === undefined
+        ? await withUntried(error, thread, called)
+        : error;
+    });
     return { ...report, timings: { ...report.timings, modelMs } };
   }
 
@@ -587,6 +600,26 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       planned,
       thread.purchases.map((purchase) => purchase.purchase),
     );
+  }
+
+  /**
+   * A store failure, with what the request asked for that the turn had not tried when it came
+   * (`StoreFailure.untried`), so that its report can tell a request ordered in full from one
+   * cut short: known only from the model's own reading of the request.
+   */
+  async function withUntried(
+    error: unknown,
+    thread: ThreadRecord,
+    called: readonly PurchaseRequest[],
+  ): Promise<unknown> {
+    if (!isStoreFailure(error) || error instanceof AgentHalt) return error;
+    const failure = error instanceof StoreFailure ? error : new StoreFailure(error);
+    if (readItems === undefined) return failure;
+    const planned = await readItems(thread.request).catch(() => undefined);
+    if (planned === undefined) return failure;
+    const tried = [...thread.purchases.map((purchase) => purchase.purchase), ...called];
+    failure.untried = itemsNotTried(planned, tried);
+    return failure;
   }
 
   /** The shop's catalog's answer for each purchase, looked up once. */

@@ -7,7 +7,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 
 import type { Agent } from "./agent.js";
 import type { AgentEvent, AgentWarning, ApprovalRequestSending } from "./agent-event.js";
-import { reportWithoutPurchases, toAgentReportJson, type AgentReport } from "./agent-report.js";
+import {
+  describeNotTried,
+  reportWithoutPurchases,
+  toAgentReportJson,
+  type AgentReport,
+} from "./agent-report.js";
 import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
 import {
@@ -23,7 +28,7 @@ import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
 import { resumeCommand } from "./resume-command.js";
 import { shownUser } from "./refusal-fix.js";
-import { isStoreFailure } from "./store-failure.js";
+import { isStoreFailure, StoreFailure } from "./store-failure.js";
 import { terminalJson, terminalText } from "./terminal-text.js";
 
 interface CliOptions extends ConfigOverrides {
@@ -385,9 +390,29 @@ async function execute(
           }
         : redisFailure(config.store.redis, message, "command");
     const { approval, sending } = progress;
+    const untried = error instanceof StoreFailure ? error.untried : undefined;
+    // Everything the request asked for was ordered before the store failed: the run did what
+    // it was asked, and a script that counts purchases by exit 0 must count it (a PARTIAL would
+    // have it ask, and buy, again). The error and the fix say that the record failed.
+    const complete =
+      placed.length > 0 &&
+      untried?.length === 0 &&
+      progress.failed !== true &&
+      !progress.ordering &&
+      approval === undefined &&
+      sending === undefined;
+    const stored = `The agent's store (AGENT_STORE) failed: ${failure.message}`;
     return fail(
-      placed.length === 0 ? "ERROR" : "PARTIAL",
-      `The agent's store (AGENT_STORE) failed: ${failure.message} ${afterStoreFailure(progress, config.userId, placed)}`,
+      placed.length === 0 ? "ERROR" : complete ? "ORDERED" : "PARTIAL",
+      complete
+        ? `Ordered all that was asked for: order ${placed.join(", ")}. ${stored} ${STORE_FAILED_AFTER_ALL}`
+        : [
+            stored,
+            afterStoreFailure(progress, config.userId, placed),
+            describeNotTried(untried ?? []),
+          ]
+            .filter((text) => text !== "")
+            .join(" "),
       json,
       {
         error: "store_failed",
@@ -412,6 +437,8 @@ export interface RunProgress {
   approval?: Extract<AgentEvent, { type: "approval-requested" }> | undefined;
   /** The order request has left for the shop. */
   ordering: boolean;
+  /** A purchase of this run did not go through (denied, expired, refused, an error). */
+  failed?: boolean;
 }
 
 /** Follows the run's events into where its purchase stands and the orders it placed. */
@@ -425,12 +452,14 @@ export function followProgress(progress: RunProgress, placed: string[], event: A
     // Counted when the shop answers: a store that fails before the answer is recorded
     // must not make it look as if nothing was ordered.
     if (event.outcome === "ORDERED") placed.push(event.orderId ?? "?");
+    else progress.failed = true;
     progress.ordering = false;
     // Its approval is spent: nobody can be asked to approve it any more.
     progress.approval = undefined;
     progress.sending = undefined;
   }
   if (event.type === "purchase-finished") {
+    if (event.result.outcome !== "ORDERED") progress.failed = true;
     progress.approval = undefined;
     progress.sending = undefined;
     progress.ordering = false;
@@ -494,6 +523,10 @@ export function stoppedWhere(
  * What a run that the store failed had done: orders placed, an order request that may have left,
  * an approval request that went out and may not be kept (so `resume` may not find it).
  */
+/** What a store failure after the last order of a request means for the person. */
+export const STORE_FAILED_AFTER_ALL =
+  "The order stands, so do not ask for it again; the agent's record of the thread may not show it, so a resume of the thread may call it unconfirmed (order_unconfirmed), and orders nothing.";
+
 export function afterStoreFailure(
   progress: RunProgress,
   userId: string,

@@ -1,3 +1,5 @@
+import type { PurchaseRequest } from "@ciba-testbed/shared";
+
 import { AgentHalt } from "./halt.js";
 
 /**
@@ -7,6 +9,13 @@ import { AgentHalt } from "./halt.js";
  * purchase refused, and the run ends saying the store failed.
  */
 export class StoreFailure extends Error {
+  /**
+   * What the request asked for that the turn had not tried when the store failed, where the
+   * model's reading of the request is known (the built-in model's): empty when every purchase
+   * it asked for had been tried. Undefined when not known (OpenAI).
+   */
+  untried?: readonly PurchaseRequest[] | undefined;
+
   constructor(readonly error: unknown) {
     super(error instanceof Error ? error.message : String(error));
     this.name = "StoreFailure";
