@@ -343,7 +343,7 @@ describe("interrupt mode across two processes", () => {
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({ outcome: "ERROR", exitCode: 130, error: "interrupted" });
     expect(report.message).toMatch(
-      /^Stopped by SIGINT\. Nothing was ordered\. The approval request 'Do you want to buy 4 USB-C cables for max [\d.]+ USD' was on its way to Auth0, so \S+ may be asked to approve it; an approval given to it buys nothing: no process waits for it any more\.$/,
+      /^Stopped by SIGINT\. Nothing was ordered\. The approval request "Do you want to buy 4 USB-C cables for max [\d.]+ USD" was on its way to Auth0, so \S+ may be asked to approve it; an approval given to it buys nothing: no process waits for it any more\.$/,
     );
   });
 

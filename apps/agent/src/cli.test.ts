@@ -256,10 +256,10 @@ describe("a store that fails mid-run", () => {
 
   it("names an approval request that went out and may not be kept", () => {
     expect(afterStoreFailure({ ordering: false, sending }, "auth0|someone", [])).toBe(
-      "Nothing was ordered in this run. But the approval request 'Do you want to buy 1 XYZ phone' had been sent to Auth0, so auth0|someone may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.",
+      'Nothing was ordered in this run. But the approval request "Do you want to buy 1 XYZ phone" had been sent to Auth0, so auth0|someone may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.',
     );
     expect(afterStoreFailure({ ordering: false, approval }, "auth0|someone", [])).toContain(
-      "But the approval request req-1 ('Do you want to buy 1 XYZ phone') had been sent",
+      'But the approval request req-1 ("Do you want to buy 1 XYZ phone") had been sent',
     );
     expect(afterStoreFailure({ ordering: false }, "auth0|someone", [])).toBe(
       "Nothing was ordered in this run.",

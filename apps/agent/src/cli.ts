@@ -487,7 +487,7 @@ export function stoppedWhere(
   const sending = progress.sending;
   if (approval === undefined && sending !== undefined) {
     // The tenant may have taken the request and pushed it before its answer came back.
-    const sent = `${ordered} The approval request '${sending.bindingMessage}' was on its way to Auth0, so ${shownUser(run.userId)} may be asked to approve it`;
+    const sent = `${ordered} The approval request ${quotedValue(sending.bindingMessage)} was on its way to Auth0, so ${shownUser(run.userId)} may be asked to approve it`;
     return durable
       ? {
           message: `${sent}: ${resume(sending.threadId)} finishes it if Auth0's answer was stored in time, and never sends a second one.`,
@@ -548,8 +548,8 @@ export function afterStoreFailure(
     approval === undefined
       ? sending === undefined
         ? undefined
-        : `the approval request '${sending.bindingMessage}' had been sent to Auth0`
-      : `the approval request ${approval.authReqId} ('${approval.bindingMessage}') had been sent`;
+        : `the approval request ${quotedValue(sending.bindingMessage)} had been sent to Auth0`
+      : `the approval request ${approval.authReqId} (${quotedValue(approval.bindingMessage)}) had been sent`;
   if (request === undefined) return ordered;
   return `${ordered} But ${request}, so ${shownUser(userId)} may be asked to approve it, and the store may not have kept it: if resume cannot find it, an approval given to it buys nothing.`;
 }

@@ -42,7 +42,7 @@ describe("terminal output", () => {
     t.output.finish(pending);
 
     expect(t.err()).toContain(
-      `Approval request sent to "auth0|testbed-user": 'Do you want to buy 2 XYZ phone' - expires in 4:52\n`,
+      `Approval request sent to "auth0|testbed-user": "Do you want to buy 2 XYZ phone" - expires in 4:52\n`,
     );
     expect(t.err()).toContain("pnpm agent resume thr_1");
     expect(t.err()).toContain("Outcome: PENDING (exit 5)");
@@ -53,7 +53,7 @@ describe("terminal output", () => {
     const t = terminal(false);
     t.output.output(approvalRequested(t.clock.now() + 61_500, true));
     expect(t.err()).toBe(
-      `Waiting for "auth0|testbed-user" to approve 'Do you want to buy 2 XYZ phone' - expires in 1:02\n`,
+      `Waiting for "auth0|testbed-user" to approve "Do you want to buy 2 XYZ phone" - expires in 1:02\n`,
     );
   });
 
@@ -61,7 +61,7 @@ describe("terminal output", () => {
     const t = terminal(false);
     t.output.output(approvalRequested(t.clock.now() + 60_000, false, 'auth0|a"b\nc\u001b[2J'));
     expect(t.err()).toBe(
-      `Approval request sent to "auth0|a\\"b\\u{000A}c\\u{001B}[2J": 'Do you want to buy 2 XYZ phone' - expires in 1:00\n`,
+      `Approval request sent to "auth0|a\\"b\\u{000A}c\\u{001B}[2J": "Do you want to buy 2 XYZ phone" - expires in 1:00\n`,
     );
   });
 
@@ -135,7 +135,7 @@ describe("terminal output", () => {
     output.finish(pending);
 
     expect(texts).toEqual([
-      `Approval request sent to "auth0|testbed-user": 'Do you want to buy 2 XYZ phone' - expires in 1:00`,
+      `Approval request sent to "auth0|testbed-user": "Do you want to buy 2 XYZ phone" - expires in 1:00`,
     ]);
     expect(err).toContain("Outcome: PENDING (exit 5)");
   });
@@ -248,7 +248,7 @@ describe("the approval's spinner where a line cannot be redrawn (TERM=dumb, CI)"
     t.output.stop();
 
     const approval =
-      /Approval request sent to "auth0\|testbed-user": 'Do you want to buy 2 XYZ phone' - expires in 5:00$/;
+      /Approval request sent to "auth0\|testbed-user": "Do you want to buy 2 XYZ phone" - expires in 5:00$/;
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(approval);
     expect(lines[1]).toMatch(

@@ -87,7 +87,7 @@ export function createTerminalOutput(options: {
             ? `Waiting for ${quotedValue(event.userId)} to approve`
             : `Approval request sent to ${quotedValue(event.userId)}:`;
           const line = () =>
-            `${what} '${event.bindingMessage}' - expires in ${countdown(event.expiresAt - clock.now())}` +
+            `${what} ${quotedValue(event.bindingMessage)} - expires in ${countdown(event.expiresAt - clock.now())}` +
             (pollProblem === undefined ? "" : ` (no answer from the tenant: ${pollProblem})`);
           if (options.spinner === undefined) {
             stderr.write(`${line()}\n`);
