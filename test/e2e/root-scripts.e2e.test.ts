@@ -35,8 +35,8 @@ async function pnpm(args: string[], cwd: string, env: Record<string, string> = {
  * `pnpm <args>` in its own process group, as a terminal's foreground job, once the server it
  * runs printed its ready record: that record, pnpm's exit code to come, and all it printed.
  */
-async function startThroughPnpm(args: string[]) {
-  const env = { ...process.env };
+async function startThroughPnpm(args: string[], extra: Record<string, string> = {}) {
+  const env = { ...process.env, ...extra };
   delete env.NODE_EXTRA_CA_CERTS;
   const child = spawn("pnpm", args, {
     cwd: REPO_ROOT,
@@ -159,6 +159,25 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     // "ELIFECYCLE Command failed." and exit 130 whatever the server's own code.
     expect(server.output()).not.toContain("ELIFECYCLE");
   });
+
+  it.each([
+    ["SIGINT", "the whole foreground job, as Ctrl-C"],
+    ["SIGTERM", "pnpm alone, as a kill of its pid"],
+  ] as const)(
+    "stop the agent's web app (pnpm agent-web) on %s to %s as a clean stop: pnpm exits 0, as for the other servers",
+    async (signal, to) => {
+      const server = await startThroughPnpm(["agent-web"], {
+        AGENT_PORT: "0",
+        APP_BASE_URL: "http://localhost:3000",
+      });
+      expect(server.ready).toMatchObject({ service: "agent-web" });
+      process.kill(to.startsWith("pnpm") ? server.child.pid! : -server.child.pid!, signal);
+      // pnpm agent serve (pnpm exec) ended with the signal's code, 130 or 143, here.
+      expect(await server.exited, server.output()).toBe(0);
+      expect(server.output()).not.toContain("ELIFECYCLE");
+      expect(existsSync(`/proc/${String(server.ready.pid)}`)).toBe(false);
+    },
+  );
 
   it("stop once the pnpm that runs them is gone: a kill -9 of pnpm left the server on its port", async () => {
     const server = await startThroughPnpm(["--silent", "model-server", "--port", "0"]);
