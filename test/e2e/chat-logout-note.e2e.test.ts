@@ -82,7 +82,7 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     expect(announced.filter(({ region }) => region !== "status")).toEqual([
       {
         region: "announcer",
-        text: `Purchase: approved. ${request.binding_message}. ${String(await answer.textContent())}`,
+        text: `Purchase: ordered. ${request.binding_message}. ${String(await answer.textContent())}`,
       },
     ]);
 

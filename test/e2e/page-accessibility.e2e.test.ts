@@ -203,8 +203,8 @@ describe("the pages, for keyboard and screen-reader users", () => {
 
       const [pending] = await s.stack.control.requests("pending");
       await s.stack.control.approve(String(pending?.auth_req_id));
-      // The card's own line: the announcer says "Purchase: approved. ..." too, for a moment.
-      await chat.getByText("Purchase: approved", { exact: true }).waitFor();
+      // The card's own line: the announcer says "Purchase: ordered. ..." too, for a moment.
+      await chat.getByText("Purchase: ordered", { exact: true }).waitFor();
       await expect(asked.evaluate((element) => (element as { kept?: boolean }).kept)).resolves.toBe(
         true,
       );
@@ -247,12 +247,12 @@ describe("the pages, for keyboard and screen-reader users", () => {
       announced.filter(({ text }) => text.includes("Waiting for approval")).map(({ text }) => text),
     ).toEqual([`Waiting for approval. ${request.binding_message}.`]);
     expect(
-      announced.filter(({ text }) => text.includes("Purchase: approved")).map(({ text }) => text),
-    ).toEqual([`Purchase: approved. ${request.binding_message}.`]);
-    // What the person reads says the order once: the card what they approved, the answer what
-    // was ordered. A line above the card named the purchase again, and the card said "ordered".
+      announced.filter(({ text }) => text.includes("Purchase: ordered")).map(({ text }) => text),
+    ).toEqual([`Purchase: ordered. ${request.binding_message}.`]);
+    // What the person reads: the card that the purchase they approved was ordered (an approval
+    // alone is no order), the answer what the order holds. No line above the card names it again.
     await expect(page.locator(".message.assistant").last().innerText()).resolves.toBe(
-      `Purchase: approved\n${request.binding_message}\n\n${String(said)}`,
+      `Purchase: ordered\n${request.binding_message}\n\n${String(said)}`,
     );
     await expect(axeViolations(page)).resolves.toEqual([]);
     // The status line says each thing once, while it lasts.

@@ -68,9 +68,16 @@ describe("what a decided purchase's card says", () => {
     for (const outcome of [...Object.keys(OUTCOMES), "UNKNOWN"]) {
       expect(decidedHeading(outcome)).toMatch(/^Purchase: [a-z][A-Za-z0-9 ]*$/);
     }
-    expect(decidedHeading("ORDERED")).toBe("Purchase: approved");
+    expect(decidedHeading("ORDERED")).toBe("Purchase: ordered");
     expect(decidedHeading("NO_PURCHASE")).toBe("Purchase: not tried");
     expect(decidedHeading("SHOP_REFUSED")).toBe("Purchase: refused by the shop");
+  });
+
+  it("says ordered, or approved, only of a purchase the shop ordered: an approval is no order", () => {
+    for (const outcome of [...Object.keys(OUTCOMES), "UNKNOWN"]) {
+      if (outcome === "ORDERED") continue;
+      expect(decidedHeading(outcome)).not.toMatch(/order|approved/);
+    }
   });
 });
 

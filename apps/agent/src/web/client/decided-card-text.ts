@@ -17,8 +17,9 @@ export const REPEATED_PURCHASE = "repeated_purchase";
 const CURRENCY = "USD";
 
 const HEADINGS: Readonly<Record<string, string>> = {
-  // The answer below says what was ordered (its id, its total): the card, what the person did.
-  ORDERED: "approved",
+  // The shop placed the order: approval alone is no order, and no card of one says "ordered".
+  // The answer below says what it holds (its id, its total).
+  ORDERED: "ordered",
   DENIED: "denied",
   EXPIRED: "expired",
   SHOP_REFUSED: "refused by the shop",
