@@ -530,12 +530,22 @@ describe("the chat web app", () => {
     await chat.locator(".approval.pending", { hasText: /buy 1 USB-C cable/ }).waitFor();
     const approver = await approverPage();
     await approver.getByRole("button", { name: /^Deny: 1 \u00d7 USB-C cable,/ }).click();
-    await chat
-      .locator(".message.assistant .text", {
-        hasText: /USB-C cable was denied; nothing was ordered/,
-      })
-      .waitFor();
+    const answer = chat.locator(".message.assistant .text", {
+      hasText: /USB-C cable was denied; nothing was ordered/,
+    });
+    await answer.waitFor();
+    await chat.getByRole("button", { name: "Send", disabled: false }).waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before);
+    // The denial is told once, by the answer in the agent's words: the card is headed by it,
+    // and keeps the tenant's own words ("The end-user denied the authorization request or it
+    // has been expired", Auth0's access_denied) in its closed details, for a support person.
+    const card = chat.locator(".approval.decided").last();
+    await expect(chat.locator(".message.assistant").last().innerText()).resolves.toBe(
+      `Purchase: denied\nDo you want to buy 1 USB-C cable for max 9.99 USD\nTechnical details\n\n${await answer.innerText()}`,
+    );
+    await expect(card.getByText(/end-user/).isVisible()).resolves.toBe(false);
+    await card.getByText("Technical details").click();
+    await card.getByText(/^The end-user denied the authorization request/).waitFor();
     await approver.close();
   });
 

@@ -727,8 +727,13 @@ function forgottenApproval(bindingMessage: string | undefined): ApprovalStatusDa
   };
 }
 
-/** The card of one purchase waiting for (or past) the person's answer. */
-function approvalCard(data: ApprovalStatusData): HTMLElement {
+/**
+ * The card of one purchase waiting for (or past) the person's answer. `toldBelow`: the agent's
+ * answer below the card says how the purchase ended (a purchase that did not go through ends
+ * the turn, and the answer tells it): the card then says it no more than its heading does, and
+ * keeps the agent's description in its details.
+ */
+function approvalCard(data: ApprovalStatusData, toldBelow = false): HTMLElement {
   const pending = data.status === "PENDING";
   const card = element(
     "div",
@@ -749,7 +754,7 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
     pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
     // Why it did not go through: an ordered card says what was ordered in the answer below.
     ...(!pending && data.status !== "ORDERED" && data.description !== undefined
-      ? whyNot(data.description)
+      ? whyNot(data.status, data.description, toldBelow)
       : []),
   );
   card.dataset.status = data.status;
@@ -758,13 +763,26 @@ function approvalCard(data: ApprovalStatusData): HTMLElement {
 }
 
 /**
- * Why a purchase did not go through, in the person's words (`personWords`), and the tool's own
- * description, with its ids and error codes, in the card's details when it says more.
+ * What a shopper reads on the card of a purchase they denied or let expire, where the tool's
+ * description holds the tenant's own words ("The end-user denied the authorization request or
+ * it has been expired", Auth0's `access_denied`), which are no sentence for them.
  */
-function whyNot(description: string): HTMLElement[] {
-  const said = personWords(description);
+const DECIDED_BY_PERSON: Readonly<Record<string, string>> = {
+  DENIED: "It was denied, so nothing was ordered.",
+  EXPIRED: "Nobody answered before the approval request expired, so nothing was ordered.",
+};
+
+/**
+ * Why a purchase did not go through (`status`), in the person's words (`personWords`), unless
+ * the answer below says it (`toldBelow`), and the tool's own description, with its ids and error
+ * codes, in the card's details when it says more or the card says nothing of it.
+ */
+function whyNot(status: string, description: string, toldBelow: boolean): HTMLElement[] {
+  const said = DECIDED_BY_PERSON[status] ?? personWords(description);
+  const details = technicalDetails(description);
+  if (toldBelow) return [details];
   const why = element("span", { className: "why", text: said });
-  return said === description ? [why] : [why, technicalDetails(description)];
+  return said === description ? [why] : [why, details];
 }
 
 /** A part of a card that shows what only a support person needs; no screen reader is told it. */
@@ -834,7 +852,21 @@ function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
   return card;
 }
 
-function renderMessage(message: UIMessage): HTMLElement {
+/**
+ * Whether the agent's words follow part `index` of `message` (its answer), in it or in the
+ * agent's message after it (`next`: an answer a page that followed the chat was told apart), or
+ * may yet: the request still streams. A card that said why until the answer came is told twice.
+ */
+function answeredAfter(message: UIMessage, index: number, next: UIMessage | undefined): boolean {
+  if (isBusy() && state.messages.at(-1)?.id === message.id) return true;
+  const hasWords = (parts: UIMessage["parts"]) =>
+    parts.some((part) => part.type === "text" && part.text.trim() !== "");
+  return (
+    hasWords(message.parts.slice(index + 1)) || (next?.role === "assistant" && hasWords(next.parts))
+  );
+}
+
+function renderMessage(message: UIMessage, at: number, messages: UIMessage[]): HTMLElement {
   const item = element("li", { className: `message ${message.role}` });
   message.parts.forEach((part, index) => {
     if (part.type === "text" && part.text.trim() !== "") {
@@ -882,6 +914,7 @@ function renderMessage(message: UIMessage): HTMLElement {
                 ),
               }
             : approval,
+          approval.status !== NOT_TRIED && answeredAfter(message, index, messages[at + 1]),
         );
         card.dataset.announce = `card:${part.toolCallId}`;
         item.append(card);
