@@ -308,14 +308,13 @@ configured(() =>
 // MOCK_AUTH0_CONTROL_TOKEN) stops `pnpm dev` here, exit 2 with the tenant's message, as the
 // tenant alone exits; started, the tenant stopped with it and `pnpm dev` exited 1.
 const { loadConfig: loadTenantConfig } = await import("@ciba-testbed/mock-auth0/config");
-configured(() =>
-  loadTenantConfig({
-    ...process.env,
-    MOCK_AUTH0_PORT: String(env.MOCK_AUTH0_PORT),
-    MOCK_AUTH0_HOST: env.MOCK_AUTH0_HOST,
-    MOCK_AUTH0_APPROVER: env.MOCK_AUTH0_APPROVER,
-  }),
-);
+const tenantEnv = {
+  ...process.env,
+  MOCK_AUTH0_PORT: String(env.MOCK_AUTH0_PORT),
+  MOCK_AUTH0_HOST: env.MOCK_AUTH0_HOST,
+  MOCK_AUTH0_APPROVER: env.MOCK_AUTH0_APPROVER,
+};
+configured(() => loadTenantConfig(tenantEnv));
 // `pnpm dev` runs this script as pnpm -> node: pnpm killed (kill -9, an IDE's stop, a SIGHUP to
 // its pid alone) leaves this process running, and every service with it. It stops then.
 const { stopWithPnpm } = await import("@ciba-testbed/stack/stop-with-pnpm");
@@ -408,6 +407,26 @@ function tenantFiles() {
 // The tenant's ready record names its CA in this folder, and the shop and the web app are
 // started trusting that file.
 const certDir = resolved(env.MOCK_AUTH0_CERT_DIR);
+const tenant = tenantFiles();
+// The tenant's own reading of its files, as it will read them: a tenant file it would refuse
+// (not valid YAML, a settings file that is not there) stops `pnpm dev` here, exit 2 with the
+// tenant's message, as `pnpm mock-auth0` exits; started, the tenant stopped on it and `pnpm dev`
+// exited 1.
+const { loadTenantReport, TenantFileError } = await import("@ciba-testbed/mock-auth0/load-tenant");
+try {
+  loadTenantReport(
+    loadTenantConfig({
+      ...tenantEnv,
+      MOCK_AUTH0_TENANT: tenant.tenantFile,
+      MOCK_AUTH0_SETTINGS: tenant.tenantSettingsFile,
+      MOCK_AUTH0_USERS: tenant.tenantUsersFile ?? "",
+    }).tenant,
+  );
+} catch (error) {
+  if (!(error instanceof TenantFileError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(2);
+}
 let stack: Awaited<ReturnType<typeof startStack>>;
 let webUrl = "";
 try {
@@ -421,7 +440,7 @@ try {
     shopApiPort: env.SHOP_API_PORT,
     shopApiHost: env.SHOP_API_HOST,
     approver: env.MOCK_AUTH0_APPROVER,
-    ...tenantFiles(),
+    ...tenant,
     logLevel: env.LOG_LEVEL,
     watch: { builtDir },
     // Orders, stock and used approvals outlive the restarts that every change brings.

@@ -361,6 +361,31 @@ async function refusedRun(env: Record<string, string>): Promise<DevRun> {
   }
 }
 
+/** `pnpm mock-auth0` (the root script, without pnpm's own words) with `env`, run to its end. */
+function tenantAlone(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const script = (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts["mock-auth0"]!.split(" ");
+  const [file, ...args] = script;
+  const child = spawn(file!, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: "warn", MOCK_AUTH0_PORT: "0", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      resolve({ code, stderr });
+    });
+  });
+}
+
 describe("pnpm dev", () => {
   // Each `pnpm dev` costs seconds of CPU (three servers, and their build when a source changed
   // since the last `pnpm dev`), so one run checks the printed command and then Ctrl-C; another
@@ -787,46 +812,39 @@ describe("pnpm dev", () => {
     expect(servicesOf(dev)).toEqual([]);
   });
 
+  it("refuses a tenant file mock-auth0 would refuse before it starts anything, with the tenant's own message and exit 2, as pnpm mock-auth0 alone", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "dev-bad-tenant-"));
+    try {
+      const tenantFile = path.join(folder, "tenant.yaml");
+      writeFileSync(tenantFile, "clients: [unclosed\n");
+      // A settings file MOCK_AUTH0_SETTINGS names that is not there is named alone, not dropped
+      // for the repository tenant's keywords to be named as missing instead.
+      const missing = path.join(folder, "no-such-settings.json");
+      for (const [setting, said] of [
+        [{ MOCK_AUTH0_TENANT: tenantFile }, `${tenantFile}: not valid YAML: `],
+        [
+          { MOCK_AUTH0_SETTINGS: missing },
+          `${missing}: cannot read the settings file: ENOENT: no such file or directory`,
+        ],
+      ] as const) {
+        const alone = await tenantAlone({ ...setting, MOCK_AUTH0_CERT_DIR: folder });
+        expect(alone.code).toBe(2);
+        expect(alone.stderr).toContain(`Invalid tenant:\n  - ${said}`);
+        // Before, it started the tenant, which stopped on it, and pnpm dev exited 1.
+        const dev = await refusedRun(setting);
+        expect(dev.child.exitCode).toBe(2);
+        expect(dev.stderr()).toBe(alone.stderr);
+        expect(dev.stdout()).toBe("");
+        expect(servicesOf(dev)).toEqual([]);
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   // Ready within seconds, so 20 s is a hang: before, it waited 30 s for the service's ready
   // record, and the watcher that ran the dead service kept waiting for a change.
   describe("when a service stops on its own", () => {
-    it("exits 1 at once with mock-auth0's own error when MOCK_AUTH0_TENANT is not a valid tenant or MOCK_AUTH0_SETTINGS names no file, and leaves no service running", async () => {
-      const folder = mkdtempSync(path.join(tmpdir(), "dev-bad-tenant-"));
-      try {
-        const tenantFile = path.join(folder, "tenant.yaml");
-        writeFileSync(tenantFile, "clients: [unclosed\n");
-        const { env } = await servicePorts();
-        const dev = runDev(DEV_SCRIPT, {
-          ...env,
-          MOCK_AUTH0_TENANT: tenantFile,
-          // mock-auth0 fails first: the shop never starts, so never makes this folder.
-          SHOP_API_DATABASE: path.join(folder, "db"),
-        });
-        expect(await dev.exited).toBe(1);
-        expect(lastLine(dev)).toMatch(
-          /^pnpm dev: mock-auth0 exited with an error before printing its ready record: Invalid tenant: \S*tenant\.yaml: not valid YAML: /,
-        );
-        expect(dev.stdout()).not.toContain("ciba-testbed is running");
-        expect(servicesOf(dev)).toEqual([]);
-
-        // A settings file MOCK_AUTH0_SETTINGS names that is not there is named alone: it was
-        // dropped, and the repository tenant's keywords were named as missing instead.
-        const missing = path.join(folder, "no-such-settings.json");
-        const unread = runDev(DEV_SCRIPT, {
-          ...(await servicePorts()).env,
-          MOCK_AUTH0_SETTINGS: missing,
-          SHOP_API_DATABASE: path.join(folder, "db"),
-        });
-        expect(await unread.exited).toBe(1);
-        expect(lastLine(unread)).toBe(
-          `pnpm dev: mock-auth0 exited with an error before printing its ready record: Invalid tenant: ${missing}: cannot read the settings file: ENOENT: no such file or directory, open '${missing}'`,
-        );
-        expect(servicesOf(unread)).toEqual([]);
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-      }
-    }, 30_000);
-
     // Two checks on one running stack (each `pnpm dev` costs seconds of CPU): a second one that
     // fails at start beside it, then this one's tenant killed under it.
     it("exits 1 at once with the shop's own error when another pnpm dev's shop holds its database (the port check passes); one whose service dies once ready exits 1 naming it; each stops what it started", async () => {
