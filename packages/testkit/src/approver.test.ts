@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { runInNewContext } from "node:vm";
 
 import { ManualClock, SigningKeys, startMockAuth0, tenantWith } from "@ciba-testbed/mock-auth0";
@@ -11,7 +13,7 @@ import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
 import { httpsJson } from "./https-json.js";
 import { RequestFilterError } from "./request-filter.js";
-import { UNTRUSTED_CA_FIX } from "./wait-for-request.js";
+import { UNTRUSTED_CA_FIX } from "./untrusted-ca.js";
 
 const USER = LOCAL_DEFAULTS.userId;
 const SECOND_USER = "auth0|second-user";
@@ -488,44 +490,47 @@ describe("waitForRequest, when no request will come", () => {
     );
   };
 
-  it("names both CA files when this process trusts another than the testbed's", async () => {
-    // A globalSetup's ensureTestbedCa({ certDir }) and a startTestbed() without it: the fix
-    // said to use ensureTestbedCa, which the team had done.
-    testTime = 0;
-    vi.stubEnv("NODE_EXTRA_CA_CERTS", "/work/team/.testbed-certs/ca.pem");
-    try {
-      await expect(untrustedWait("/tmp/ciba-testbed-0-certs/ca.pem")).rejects.toThrow(
-        "(the agent does not trust the tenant's CA: this process trusts NODE_EXTRA_CA_CERTS=" +
-          "/work/team/.testbed-certs/ca.pem, and this testbed's CA is " +
-          "/tmp/ciba-testbed-0-certs/ca.pem; give ensureTestbedCa and startTestbed the same " +
-          "certDir (or none), or start the agent with NODE_EXTRA_CA_CERTS set to " +
-          "testbed.caCertPath)",
-      );
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
-
-  it("says the variable came too late, not to set it, when this process names the testbed's CA already", async () => {
+  it("says the variable came too late, not to set it, when this process's NODE_EXTRA_CA_CERTS holds the testbed's CA", async () => {
     // A Jest globalSetup's ensureTestbedCa and NODE_EXTRA_CA_CERTS, read by Jest's own process
     // (in band: one test file, or --runInBand), which started before the setup set it.
     testTime = 0;
-    vi.stubEnv("NODE_EXTRA_CA_CERTS", "/work/team/.testbed-certs/ca.pem");
+    const caCertPath = tenant.caCertPath;
+    const certDir = path.dirname(caCertPath);
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", caCertPath);
     try {
-      const failed = untrustedWait("/work/team/.testbed-certs/ca.pem");
+      const failed = untrustedWait(caCertPath);
       await expect(failed).rejects.toThrow(
         "(the agent does not trust the tenant's CA, though this process's NODE_EXTRA_CA_CERTS " +
-          "names testbed.caCertPath (/work/team/.testbed-certs/ca.pem): Node reads that " +
+          `names testbed.caCertPath (${caCertPath}): Node reads that ` +
           "variable only as a process starts, and it was set after this one started (as a " +
           "globalSetup sets it for Jest in band, which includes any run of a single test " +
           "file, and for Vitest's threads and vmThreads pools), or named no file yet then; " +
-          "start the test runner with it set (MOCK_AUTH0_CERT_DIR=/work/team/.testbed-certs " +
-          "npx mock-auth0 --make-ca, then NODE_EXTRA_CA_CERTS=/work/team/.testbed-certs/ca.pem " +
+          `start the test runner with it set (MOCK_AUTH0_CERT_DIR=${certDir} ` +
+          `npx mock-auth0 --make-ca, then NODE_EXTRA_CA_CERTS=${caCertPath} ` +
           "before the runner's command), or run the agent as a child process with testbed.env())",
       );
       await expect(failed).rejects.not.toThrow("globalSetup with ensureTestbedCa");
     } finally {
       vi.unstubAllEnvs();
+    }
+  });
+
+  it("reads what the file NODE_EXTRA_CA_CERTS names holds, not its path: a bundle with the testbed's CA trusts it", async () => {
+    // The CI runner's system bundle and the tenant's CA, as ensureTestbedCa and env() write it:
+    // it was 'two different CA files'.
+    testTime = 0;
+    const folder = mkdtempSync(path.join(tmpdir(), "ciba-testkit-untrusted-"));
+    try {
+      const bundle = path.join(folder, "node-extra-ca-certs.pem");
+      const server = readFileSync(path.join(path.dirname(tenant.caCertPath), "localhost.pem"));
+      writeFileSync(bundle, `${server.toString()}${caPem}`);
+      vi.stubEnv("NODE_EXTRA_CA_CERTS", bundle);
+      await expect(untrustedWait(tenant.caCertPath)).rejects.toThrow(
+        `(the agent does not trust the tenant's CA, though this process's NODE_EXTRA_CA_CERTS names ${bundle}, which holds testbed.caCertPath's certificate (${tenant.caCertPath}): Node reads that variable only as a process starts`,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

@@ -399,6 +399,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
           delay,
           untrustedHere,
           caCertPath: options.caCertPath,
+          caPem,
           expire: (authReqId) =>
             expire(authReqId).catch((error: unknown) => {
               // Decided or expired meanwhile (409): no longer pending, which is what was asked.

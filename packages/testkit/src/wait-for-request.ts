@@ -1,4 +1,3 @@
-import path from "node:path";
 import { types } from "node:util";
 
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
@@ -18,7 +17,11 @@ import {
 import type { RequestFilter } from "./request-filter.js";
 import { CLAIM_MAX_MS, childOf } from "./request-claims.js";
 import type { RequestClaims } from "./request-claims.js";
+import { untrustedFix } from "./untrusted-ca.js";
 import type { ConsentRequest, TenantRefusal } from "./wire.js";
+
+/** The tenant's CA, as a wait knows it. */
+type TenantCa = Pick<WaitDeps, "caCertPath" | "caPem">;
 
 export interface WaitOptions {
   /** How long to wait before failing; 15 s unless given (Vitest's own test timeout is 5 s). */
@@ -80,6 +83,8 @@ export interface WaitDeps {
   untrustedHere?(): Promise<string | undefined>;
   /** The tenant's CA file (testbed.caCertPath), named when the agent trusts another. */
   caCertPath?: string | undefined;
+  /** The tenant's CA (PEM): what the file the agent trusts is to hold. */
+  caPem?: string | undefined;
   /**
    * Ends a request the wait refuses to hand out (its binding message disagrees with its
    * authorization_details), so that no test approves it; resolves once it is no longer pending.
@@ -111,16 +116,11 @@ function shortJson(value: unknown): string {
   return text.length > 500 ? `${text.slice(0, 500)}...` : text;
 }
 
-export const UNTRUSTED_CA_FIX =
-  "the agent does not trust the tenant's CA: its process must start with NODE_EXTRA_CA_CERTS " +
-  "set to testbed.caCertPath (for an agent in the test process, set it in a Vitest globalSetup " +
-  'with ensureTestbedCa: the testkit README\'s "The agent in the test process")';
-
 /**
  * The agent's error as one line of text: its message, then its causes' ("fetch failed" says
  * nothing of what failed), and the fix when a cause is a certificate Node did not trust.
  */
-function errorText(error: unknown, caCertPath?: string): string {
+function errorText(error: unknown, ca: TenantCa): string {
   if (!isError(error)) return shortJson(error);
   const parts = [error.message];
   let cause: unknown = error.cause;
@@ -134,36 +134,7 @@ function errorText(error: unknown, caCertPath?: string): string {
   }
   // The project's one sorting of network failures says whether the chain was not trusted.
   const untrusted = classifyNetworkError(error)?.failure === "tls_untrusted";
-  return `${parts.join(": ")}${untrusted ? ` (${untrustedFix(caCertPath)})` : ""}`;
-}
-
-/**
- * UNTRUSTED_CA_FIX; or, when this process trusts another CA file than the testbed's (a
- * globalSetup's ensureTestbedCa and startTestbed given different certDirs), the two files; or,
- * when its NODE_EXTRA_CA_CERTS names the testbed's CA already, that the variable came too late
- * for this process (a globalSetup's, read by a process that started before it: Jest in band,
- * Vitest's threads and vmThreads pools), and the fixes that work then.
- */
-function untrustedFix(caCertPath: string | undefined): string {
-  const trusted = process.env.NODE_EXTRA_CA_CERTS;
-  if (caCertPath === undefined || trusted === undefined || trusted === "") return UNTRUSTED_CA_FIX;
-  if (path.resolve(trusted) === path.resolve(caCertPath)) {
-    return (
-      "the agent does not trust the tenant's CA, though this process's NODE_EXTRA_CA_CERTS " +
-      `names testbed.caCertPath (${caCertPath}): Node reads that variable only as a process ` +
-      "starts, and it was set after this one started (as a globalSetup sets it for Jest in " +
-      "band, which includes any run of a single test file, and for Vitest's threads and " +
-      "vmThreads pools), or named no file yet then; start the test runner with it set " +
-      `(MOCK_AUTH0_CERT_DIR=${path.dirname(caCertPath)} npx mock-auth0 --make-ca, then ` +
-      `NODE_EXTRA_CA_CERTS=${caCertPath} before the runner's command), or run the agent as a ` +
-      "child process with testbed.env()"
-    );
-  }
-  return (
-    `the agent does not trust the tenant's CA: this process trusts NODE_EXTRA_CA_CERTS=${trusted}, ` +
-    `and this testbed's CA is ${caCertPath}; give ensureTestbedCa and startTestbed the same ` +
-    "certDir (or none), or start the agent with NODE_EXTRA_CA_CERTS set to testbed.caCertPath"
-  );
+  return `${parts.join(": ")}${untrusted ? ` (${untrustedFix(ca, process.env.NODE_EXTRA_CA_CERTS)})` : ""}`;
 }
 
 /**
@@ -340,7 +311,7 @@ export async function waitForRequest(
         const missed = `${await deps.nearMisses(wanted, before)}${refusedText}`;
         throw agentBefore.failed
           ? failure(
-              `: the agent failed first: ${errorText(agentBefore.value, deps.caCertPath)}${missed}`,
+              `: the agent failed first: ${errorText(agentBefore.value, deps)}${missed}`,
               agentBefore.value,
             )
           : failure(
@@ -394,7 +365,7 @@ async function untrustedNote(deps: WaitDeps, value: unknown): Promise<string> {
   if (code === undefined) return "";
   return (
     `; this process does not trust the tenant's certificate (${code}): if the agent runs in ` +
-    `it, ${untrustedFix(deps.caCertPath)}`
+    `it, ${untrustedFix(deps, process.env.NODE_EXTRA_CA_CERTS)}`
   );
 }
 

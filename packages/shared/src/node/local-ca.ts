@@ -88,7 +88,7 @@ export function localCaToTrust(
 export const LOCAL_CA_SUBJECT = "CN=ciba-testbed local CA, O=ciba-testbed";
 
 /** The certificates a PEM text holds, those that parse; none for text that holds none. */
-function pemCertificates(pem: string): X509Certificate[] {
+export function pemCertificates(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   return blocks.flatMap((block) => {
     try {
