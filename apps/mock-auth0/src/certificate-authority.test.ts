@@ -135,6 +135,28 @@ describe("the local CA", () => {
     expect(made.note).toBe(undefined);
   });
 
+  it("says so when a start on another host makes a new CA, naming the new file and what must trust it", async () => {
+    const dir = freshDir();
+    const first = await ensureLocalCertificates(dir);
+    expect(first.note).toBe(undefined);
+    // Another loopback address: the same CA signs for it, and nothing changes for its clients.
+    expect((await ensureLocalCertificates(dir, undefined, "127.0.0.2")).note).toBe(undefined);
+    const lan = await ensureLocalCertificates(dir, undefined, "192.168.1.5");
+    expect(lan.caCert).not.toBe(first.caCert);
+    expect(lan.note).toBe(
+      `mock-auth0 made a new local CA, ${path.join(dir, "ca.pem")}, to serve on 192.168.1.5: the CA there before cannot serve it (its NameConstraints let it sign for the loopback names and the host it was made on, not 192.168.1.5). What trusted the old CA no longer trusts this tenant (a Node process started with NODE_EXTRA_CA_CERTS naming it or a bundle made from it, a browser or a system store it was added to, curl --cacert): restart each with the new ca.pem (a test run's globalSetup with ensureTestbedCa makes its bundle anew), and add it where you added the old one`,
+    );
+    // The next start on that host reuses it, and says nothing more.
+    expect((await ensureLocalCertificates(dir, undefined, "192.168.1.5")).note).toBe(undefined);
+    // A CA whose key is gone cannot sign for a host its server certificate does not cover.
+    rmSync(path.join(dir, "ca-key.pem"));
+    const keyless = await ensureLocalCertificates(dir, undefined, "127.0.0.3");
+    expect(keyless.caCert).not.toBe(lan.caCert);
+    expect(keyless.note).toContain(
+      "the CA there before cannot serve it (its key (ca-key.pem) is gone, and a certificate for 127.0.0.3 had to be signed)",
+    );
+  });
+
   it("signs what a client accepts for localhost, and nothing it accepts for another name, with the same key", async () => {
     const dir = freshDir();
     const certs = await ensureLocalCertificates(dir);

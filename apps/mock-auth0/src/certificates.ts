@@ -124,18 +124,33 @@ export async function ensureLocalCertificates(
     if (existing && covers(existing.cert, host)) return withNote(existing, dir);
     // A CA made with NameConstraints signs for the loopback names and the host it was made for.
     const { caPermits } = await import("./certificate-authority.js");
-    const write =
-      existing && caPermits(existing.caCert, host)
-        ? writeServerFor(dir, host, existing, now())
-        : writeFresh(dir, now(), host, existing?.cert);
-    await write.catch((error: unknown) => {
+    const permits = existing !== undefined && caPermits(existing.caCert, host);
+    const write = permits
+      ? writeServerFor(dir, host, existing, now())
+      : writeFresh(dir, now(), host, existing?.cert);
+    const replaced = await write.catch((error: unknown) => {
       throw new CertDirError(dir, error);
     });
     const created = await readUsable(dir, now());
     if (!created || !covers(created.cert, host)) {
       throw new Error(`Certificates written to ${dir} could not be read back`);
     }
-    return withNote({ ...created, created: true }, dir);
+    const made = { ...created, created: true };
+    if (existing === undefined || replaced === false) return withNote(made, dir);
+    const why = permits
+      ? `its key (${CA_KEY_FILE}) is gone, and a certificate for ${host} had to be signed`
+      : `its NameConstraints let it sign for the loopback names and the host it was made on, ` +
+        `not ${host}`;
+    return {
+      ...made,
+      note:
+        `mock-auth0 made a new local CA, ${created.caCertPath}, to serve on ${host}: the CA ` +
+        `there before cannot serve it (${why}). What trusted the old CA no longer trusts this ` +
+        "tenant (a Node process started with NODE_EXTRA_CA_CERTS naming it or a bundle made " +
+        "from it, a browser or a system store it was added to, curl --cacert): restart each " +
+        `with the new ${CA_CERT_FILE} (a test run's globalSetup with ensureTestbedCa makes its ` +
+        "bundle anew), and add it where you added the old one",
+    };
   });
 }
 
@@ -211,14 +226,18 @@ async function writeFresh(
 }
 
 /** A server certificate for `host` too, by the CA in `dir`; without its key, a fresh set. */
+/** Whether the CA was made anew: true when its key was gone. */
 async function writeServerFor(
   dir: string,
   host: string,
   existing: LocalCertificates,
   now: number,
-): Promise<void> {
+): Promise<boolean> {
   const caKey = await readFile(path.join(dir, CA_KEY_FILE), "utf8").catch(() => undefined);
-  if (caKey === undefined) return writeFresh(dir, now, host, existing.cert);
+  if (caKey === undefined) {
+    await writeFresh(dir, now, host, existing.cert);
+    return true;
+  }
   const { makeServerCertificateFor } = await import("./certificate-authority.js");
   const made = await makeServerCertificateFor(
     host,
@@ -227,6 +246,7 @@ async function writeServerFor(
   );
   await writeAtomically(path.join(dir, SERVER_KEY_FILE), made.serverKey, 0o600);
   await writeAtomically(path.join(dir, SERVER_CERT_FILE), made.serverCert, 0o644);
+  return false;
 }
 
 async function writeAtomically(file: string, content: string, mode: number): Promise<void> {

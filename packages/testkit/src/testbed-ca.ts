@@ -66,6 +66,9 @@ export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<T
             if (typeof made.caCertPath !== "string" || typeof made.created !== "boolean") {
               throw new Error("no caCertPath");
             }
+            // What the person is to know of the CA (one made anew for another host, or one
+            // an older version made): the run's output is where a globalSetup's words show.
+            if (said !== "") process.stderr.write(`${said}\n`);
             resolve({ caCertPath: made.caCertPath, created: made.created });
           } catch {
             reject(

@@ -1,0 +1,70 @@
+import { webcrypto } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import * as x509 from "@peculiar/x509";
+import { afterEach, expect, it, vi } from "vitest";
+
+import { ensureTestbedCa } from "./testbed-ca.js";
+
+const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+
+/** A private key, as mock-auth0 writes one. */
+async function writeKey(file: string, key: webcrypto.CryptoKey): Promise<void> {
+  const der = await webcrypto.subtle.exportKey("pkcs8", key);
+  writeFileSync(file, x509.PemConverter.encode(der, "PRIVATE KEY"));
+}
+
+let folder: string;
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+it("passes on what mock-auth0 says of the CA it keeps: one an older version made", async () => {
+  folder = mkdtempSync(path.join(tmpdir(), "ciba-testkit-ca-"));
+  // What an older mock-auth0 left: a CA without NameConstraints, and its server certificate.
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: "02",
+    name: "CN=ciba-testbed local CA",
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 3650 * 86_400_000),
+    keys,
+    signingAlgorithm: ALGORITHM,
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true)],
+  });
+  writeFileSync(path.join(folder, "ca.pem"), ca.toString("pem"));
+  await writeKey(path.join(folder, "ca-key.pem"), keys.privateKey);
+  const leafKeys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: "03",
+    subject: "CN=localhost",
+    issuer: ca.subject,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 300 * 86_400_000),
+    publicKey: leafKeys.publicKey,
+    signingKey: keys.privateKey,
+    signingAlgorithm: ALGORITHM,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([
+        { type: "dns", value: "localhost" },
+        { type: "ip", value: "127.0.0.1" },
+      ]),
+    ],
+  });
+  writeFileSync(path.join(folder, "localhost.pem"), leaf.toString("pem"));
+  await writeKey(path.join(folder, "localhost-key.pem"), leafKeys.privateKey);
+  const said: string[] = [];
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    said.push(String(chunk));
+    return true;
+  });
+  const made = await ensureTestbedCa({ certDir: folder });
+  expect(made.caCertPath).toBe(path.join(folder, "ca.pem"));
+  expect(said.join("")).toMatch(
+    new RegExp(`^The local CA in ${folder} was made by an older mock-auth0: .*\\n$`),
+  );
+}, 60_000);
