@@ -15,6 +15,7 @@ import {
   LOCAL_DEFAULTS,
   parseEnv,
   portSchema,
+  shellWord,
 } from "@ciba-testbed/shared";
 import { isDataDirHeld } from "@ciba-testbed/shop-api/data-dir-lock";
 import type { ZodRawShape } from "zod";
@@ -493,11 +494,6 @@ for (const service of stack.services) {
       fail(`${stopLine(stop)}; the other services are stopped`, 1);
     });
   });
-}
-
-/** A value as a POSIX shell word: quoted unless it is plainly safe. */
-function shellWord(value: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 // Every variable that ties the agent to this stack, so that neither the shell nor a .env file

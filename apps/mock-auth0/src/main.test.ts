@@ -117,6 +117,45 @@ describe("mock-auth0's main", () => {
   );
 
   it(
+    "prints an export line a shell reads back as the CA's path, a space and a quote in it",
+    { timeout: 30_000 },
+    async () => {
+      const certDir = path.join(ownTempDir("main-export-"), "ci work's certs");
+      const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
+        cwd: APP_DIR,
+        env: {
+          ...BASE_ENV,
+          MOCK_AUTH0_PORT: "0",
+          MOCK_AUTH0_CERT_DIR: certDir,
+          LOG_LEVEL: "silent",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      let exportLine: string | undefined;
+      try {
+        for await (const line of createInterface({ input: child.stderr })) {
+          if (line.trim().startsWith("export NODE_EXTRA_CA_CERTS=")) exportLine = line.trim();
+          if (line.startsWith("Control API")) break;
+        }
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
+      }
+      expect(exportLine).toBeDefined();
+      const pasted = spawnSync(
+        "sh",
+        ["-c", `${exportLine ?? ""}; printf %s "$NODE_EXTRA_CA_CERTS"`],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(pasted.stderr).toBe("");
+      expect(pasted.stdout).toBe(path.join(certDir, "ca.pem"));
+    },
+  );
+
+  it(
     "keeps its signing keys in the certificate folder: a restart publishes the same JWKS",
     { timeout: 30_000 },
     async () => {

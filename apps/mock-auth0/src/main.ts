@@ -1,5 +1,5 @@
 /** The mock-auth0 process: `pnpm mock-auth0`, and the packaged bin. */
-import { ConfigError } from "@ciba-testbed/shared";
+import { ConfigError, shellWord } from "@ciba-testbed/shared";
 import {
   announceReady,
   closeOnSignals,
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       `mock-auth0 (tenant "${tenant.name}") is serving ${running.issuer}`,
       "The testbed's shop and agent trust its local CA by themselves; any other Node process",
       "that calls it must be started with:",
-      `  export NODE_EXTRA_CA_CERTS=${running.caCertPath}`,
+      `  export NODE_EXTRA_CA_CERTS=${shellWord(running.caCertPath)}`,
       `Control API: ${running.issuer}approver/api/requests`,
       config.controlToken === undefined
         ? `Approver page: ${running.issuer}approver`

@@ -7,6 +7,7 @@ export * from "./is-record.js";
 export * from "./oauth-error.js";
 export * from "./product-reference.js";
 export * from "./purchase.js";
+export * from "./shell-word.js";
 export * from "./token-buckets.js";
 export * from "./user-info.js";
 export * from "./written-out.js";
