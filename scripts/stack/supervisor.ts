@@ -64,7 +64,7 @@ export interface SuperviseOptions {
   readsStdin?: boolean;
   /** Where its output goes as it comes, prefixed with its name, JSON logs made readable. */
   output?: { stream: Writable; color: OutputColor };
-  /** How long `start` waits for the ready record; 30 s unless given. */
+  /** How long `start` waits for the ready record; `DEFAULT_READY_TIMEOUT_MS` unless given. */
   readyTimeoutMs?: number;
 }
 
@@ -79,10 +79,19 @@ export interface ServiceStop {
   why: string;
   lastError: string | undefined;
   afterChange: boolean;
+  /**
+   * It was still running when the wait for its ready record ran out, and was stopped for that:
+   * slow, not crashed.
+   */
+  stillRunning?: boolean;
 }
 
 /** `shop-api exited (code 1): <its last error>`, in one line. */
-export function stopLine({ name, why, lastError }: ServiceStop): string {
+export function stopLine({ name, why, lastError, stillRunning }: ServiceStop): string {
+  if (stillRunning === true) {
+    const last = lastError === undefined ? "" : `; its last error: ${lastError}`;
+    return `${name} ${why} and was stopped while it still ran, with no error: a busy machine or a first start (the shop making its database runs PostgreSQL's initdb) can take longer${last}`;
+  }
   return lastError === undefined
     ? `${name} ${why}, with no error message (killed, or it crashed without one)`
     : `${name} ${why}: ${lastError}`;
@@ -132,7 +141,12 @@ interface Waiter {
 }
 
 const MAX_KEPT_LINES = 200;
-const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/**
+ * How long a start may take to print its ready record. A shop's first start makes its embedded
+ * database (PostgreSQL's initdb, in WebAssembly: about 5 s of CPU), which took 60 s on a 2-core
+ * CI machine under a load average of 26, where 30 s stopped the first `pnpm dev` of a new clone.
+ */
+const DEFAULT_READY_TIMEOUT_MS = 120_000;
 /** How long the app's last words on one pipe may trail the watcher's word on the other. */
 const LAST_WORDS_MS = 50;
 
@@ -369,17 +383,18 @@ export class SupervisedChild {
           fail(`${why} before printing ${what}`);
         },
       };
-      const fail = (why: string) => {
+      const fail = (why: string, stillRunning = false) => {
         settle();
         reject(
           new ServiceStartError(`${this.name} ${why}:\n${this.kept.join("\n")}`, {
             ...this.stopOf(why),
             afterChange: this.changed,
+            ...(stillRunning ? { stillRunning } : {}),
           }),
         );
       };
       const timer = setTimeout(() => {
-        fail(`did not print ${what} within ${timeoutMs} ms`);
+        fail(`did not print ${what} within ${timeoutMs} ms`, this.running);
       }, timeoutMs);
       this.waiters.push(waiter);
       if (this.closed !== undefined) waiter.ended(this.closed);
