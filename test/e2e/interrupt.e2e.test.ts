@@ -9,6 +9,7 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { AGENT_CLI, buildAgentCli, runAgent, startAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
+import { asksToBuy, ownRequests } from "../support/own-requests.js";
 import { liveMembers, liveMembersAfter } from "../support/process-group.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
@@ -284,10 +285,11 @@ describe("interrupt mode across two processes", () => {
 
   it("says where it stopped on SIGINT in block mode, exits 130, and a later approval buys nothing", async () => {
     const orders = await orderIds(s);
+    // The stack's tenant holds the requests of the files before this one too: one of them may
+    // have left the same purchase pending.
+    const own = await ownRequests(s.stack.control);
     const waiting = startAgent(["--json", "Buy 3 USB-C cables"], s.agentEnv(), cli);
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("3 USB-C cables"),
-    );
+    const request = await own.waitForPending(asksToBuy(3, "USB-C cable"));
     // The tenant holds the request before its answer reaches the agent: stopped in between, the
     // agent cannot name it. Its first poll says it has the request and waits for the decision.
     await s.stack.control.waitForPolls(request.auth_req_id, 1);
