@@ -11,10 +11,11 @@ import { launchChromium } from "@ciba-testbed/stack/browser";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 
 import { axeViolations } from "../support/axe.js";
 import { announcementsOf, recordAnnouncements } from "../support/live-regions.js";
+import { asksToBuy, ownRequests, type OwnRequests } from "../support/own-requests.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 // The quickstart's experience in a real browser: log in through mock-auth0's page, ask the
@@ -178,6 +179,11 @@ describe("the chat web app", () => {
     await s.stop();
     rmSync(settingsDir, { recursive: true, force: true });
   });
+  // The tenant's requests of this test alone: the tests before it leave theirs, some pending.
+  let mine: OwnRequests;
+  beforeEach(async () => {
+    mine = await ownRequests(s.stack.control);
+  });
 
   /**
    * A new page of the chat in `into`, with the person logged in: that context's session, or a
@@ -316,9 +322,7 @@ describe("the chat web app", () => {
     await ask(page, `Buy ${String(qty)} XYZ phones`);
     const binding = `${String(qty)} XYZ phone`;
     await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes(binding),
-    );
+    const request = await mine.waitForPending(asksToBuy(binding));
     return { request, before: (await s.ordersOf(BUYER)).length };
   };
 
@@ -377,9 +381,7 @@ describe("the chat web app", () => {
     await ask(page, `Buy ${String(qty)} wireless headphones and ${String(qty)} USB-C cables`);
     const binding = `${String(qty)} Wireless headphones`;
     await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes(binding),
-    );
+    const request = await mine.waitForPending(asksToBuy(binding));
     // Interrupt mode: the page asks again after the tenant's interval, and may while the logout
     // is on its way. Here its next resume is held until the logout was sent, and the logout
     // until that resume's answer (still waiting) is in: the page must keep no more of the chat
@@ -429,9 +431,7 @@ describe("the chat web app", () => {
   };
   /** Denies the pending consent request whose binding message names `binding`. */
   const deny = async (binding: string) => {
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes(binding),
-    );
+    const request = await mine.waitForPending(asksToBuy(binding));
     await s.stack.control.deny(request.auth_req_id);
   };
 
@@ -553,9 +553,7 @@ describe("the chat web app", () => {
     const first = await openAnsweredChat();
     await ask(first.page, "Buy 3 ABC laptops");
     await first.page.locator(".approval.pending", { hasText: /buy 3 ABC laptop/ }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("3 ABC laptop"),
-    );
+    const request = await mine.waitForPending(asksToBuy("3 ABC laptop"));
     await first.closeWhenAnswered();
     const before = (await s.ordersOf(BUYER)).length;
 
@@ -600,13 +598,9 @@ describe("the chat web app", () => {
   it("rebuilds every card of a reloaded chat: the earlier item's outcome, and the waiting item's consent request as the phone words it, price limit included", async () => {
     const page = await openChat();
     await ask(page, "Buy 2 XYZ phone cases and 4 USB-C cables");
-    const cases = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("2 XYZ phone case"),
-    );
+    const cases = await mine.waitForPending(asksToBuy("2 XYZ phone case"));
     await s.stack.control.approve(cases.auth_req_id);
-    const cables = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("4 USB-C cable"),
-    );
+    const cables = await mine.waitForPending(asksToBuy("4 USB-C cable"));
     expect(cables.binding_message).toMatch(/ for max [\d.]+ USD$/);
     const ordered = page.locator(".approval.decided[data-status=ORDERED]");
     const waiting = page.locator(".approval.pending", { hasText: cables.binding_message });
@@ -635,15 +629,10 @@ describe("the chat web app", () => {
     expect(scripted.ok).toBe(true);
     const page = await openChat();
     const before = (await s.ordersOf(BUYER)).length;
-    const laptopsAsked = async () =>
-      (await s.consentRequests()).filter((c) => c.binding_message.includes("ABC laptop")).length;
-    const laptopsBefore = await laptopsAsked();
 
     await ask(page, "Buy 1 XYZ phone case and 1 ABC laptop");
     await page.locator(".approval.pending", { hasText: "1 XYZ phone case" }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("1 XYZ phone case"),
-    );
+    const request = await mine.waitForPending(asksToBuy("1 XYZ phone case"));
     await s.stack.control.approve(request.auth_req_id);
 
     await page
@@ -654,7 +643,8 @@ describe("the chat web app", () => {
       .waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     // Nobody was asked for the laptop.
-    await expect(laptopsAsked()).resolves.toBe(laptopsBefore);
+    const asked = await mine.all();
+    expect(asked.filter((c) => c.binding_message.includes("ABC laptop"))).toEqual([]);
     // Its card says so as the answer does: not its outcome's code, nor what the model was told
     // while the phone case waited (that it waits).
     const laptop = page.locator(".approval.decided", {
@@ -688,9 +678,7 @@ describe("the chat web app", () => {
     await ask(page, "Buy 9 XYZ phones");
     await page.locator(".approval.pending", { hasText: "9 XYZ phone" }).waitFor();
     await expect(keptChats(page)).resolves.toHaveLength(1);
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("9 XYZ phone"),
-    );
+    const request = await mine.waitForPending(asksToBuy("9 XYZ phone"));
     await s.stack.control.approve(request.auth_req_id);
 
     await page
@@ -726,9 +714,7 @@ describe("the chat web app", () => {
     const first = await openChat(undefined, tabs);
     await ask(first, "Buy 2 ABC laptops");
     await first.locator(".approval.pending", { hasText: /buy 2 ABC laptop/ }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("2 ABC laptop"),
-    );
+    const request = await mine.waitForPending(asksToBuy("2 ABC laptop"));
     const before = (await s.ordersOf(BUYER)).length;
 
     // The first page's next resume takes the approval and orders; the shop's answer is held.
@@ -756,9 +742,7 @@ describe("the chat web app", () => {
     // was decided by the first page's resume, and it asks nothing more.
     await tabs.clock.runFor(6_000);
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
-    const asked = (await s.consentRequests()).filter((c) =>
-      c.binding_message.includes("2 ABC laptop"),
-    );
+    const asked = (await mine.all()).filter(asksToBuy("2 ABC laptop"));
     expect(asked).toHaveLength(1);
     for (const page of [first, second]) {
       // No error of the refused resume, which the person did not send; Send back, and the card
@@ -794,9 +778,7 @@ describe("the chat web app", () => {
     const binding = `${String(qty)} XYZ phone case`;
     await ask(first, `Buy ${binding}s`);
     await first.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes(binding),
-    );
+    const request = await mine.waitForPending(asksToBuy(binding));
     const before = (await s.ordersOf(BUYER)).length;
     release();
     await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
@@ -834,9 +816,7 @@ describe("the chat web app", () => {
     const [kept = ""] = await keptChats(first);
     expect(kept).toContain("What do you sell?");
     expect(kept).toContain("Buy 7 XYZ phone cases");
-    const sevenCases = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("7 XYZ phone case"),
-    );
+    const sevenCases = await mine.waitForPending(asksToBuy("7 XYZ phone case"));
     const beforeSeven = (await s.ordersOf(BUYER)).length;
     await s.stack.control.approve(sevenCases.auth_req_id);
     for (const page of [first, second]) {
@@ -868,9 +848,9 @@ describe("the chat web app", () => {
     await second.locator(".approval.decided[data-status=ORDERED]").nth(1).waitFor();
     await second.locator("#status", { hasText: unsent }).waitFor();
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
-    const asked = (await s.consentRequests()).map((c) => c.binding_message);
-    expect(asked.filter((binding) => binding.includes("8 XYZ phone case"))).toHaveLength(1);
-    expect(asked.filter((binding) => binding.includes("10 USB-C cable"))).toHaveLength(0);
+    const asked = await mine.all();
+    expect(asked.filter(asksToBuy("8 XYZ phone case"))).toHaveLength(1);
+    expect(asked.filter(asksToBuy("10 USB-C cable"))).toHaveLength(0);
     for (const page of [first, second]) {
       await chatForgotten(page);
       await page.close();
@@ -905,9 +885,7 @@ describe("the chat web app", () => {
     await expectAnswered(page, "Ordered 4 x XYZ phone");
     expect(failed).toBeGreaterThan(failures.length);
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
-    const asked = (await s.consentRequests()).filter((c) =>
-      c.binding_message.includes("4 XYZ phone"),
-    );
+    const asked = (await mine.all()).filter(asksToBuy("4 XYZ phone"));
     expect(asked.map((c) => c.status)).toEqual(["consumed"]);
     await closeAndExpectNewChat(page);
   });
@@ -940,14 +918,10 @@ describe("the chat web app", () => {
     await ask(page, "Buy 4 wireless headphones");
     await page.locator(".approval.pending", { hasText: "buy 4 Wireless headphones" }).waitFor();
     await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("4 Wireless headphones"),
-    );
+    const request = await mine.waitForPending(asksToBuy("4 Wireless headphones"));
     await s.stack.control.approve(request.auth_req_id);
     await expectOrderedOnce(page, "4 x Wireless headphones", request, before);
-    const pushes = (await s.consentRequests()).filter((c) =>
-      c.binding_message.includes("4 Wireless headphones"),
-    );
+    const pushes = (await mine.all()).filter(asksToBuy("4 Wireless headphones"));
     expect(pushes).toHaveLength(1);
     await chatForgotten(page);
     await own.close();
@@ -1070,9 +1044,7 @@ describe("the chat web app", () => {
     await ask(next, "Buy 1 XYZ phone case");
     await next.locator(".approval.pending", { hasText: "buy 1 XYZ phone case" }).waitFor();
     await expect(next.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
-    const fresh = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("1 XYZ phone case"),
-    );
+    const fresh = await mine.waitForPending(asksToBuy("1 XYZ phone case"));
     expect(await s.consentRequests()).toHaveLength(consents + 1);
     await s.stack.control.deny(fresh.auth_req_id);
     await next.locator(".message.assistant .text", { hasText: /was denied/ }).waitFor();
@@ -1116,9 +1088,7 @@ describe("the chat web app", () => {
     const before = (await s.ordersOf(BUYER)).length;
     await ask(page, "Buy 11 USB-C cables");
     await page.locator(".approval.pending", { hasText: "buy 11 USB-C cable" }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("11 USB-C cable"),
-    );
+    const request = await mine.waitForPending(asksToBuy("11 USB-C cable"));
     const consents = (await s.consentRequests()).length;
 
     // The page's next resume takes the approval and orders; the app dies before it hears back.
@@ -1172,9 +1142,7 @@ describe("the chat web app", () => {
     expect(errors.join("\n")).toMatch(
       /^AUTH0_AI_INTERRUPTION:.*ASYNC_AUTHORIZATION_AUTHORIZATION_PENDING/,
     );
-    const pendingRequest = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("ABC laptop"),
-    );
+    const pendingRequest = await mine.waitForPending(asksToBuy("1 ABC laptop"));
     await s.stack.control.deny(pendingRequest.auth_req_id);
   });
 
@@ -1217,9 +1185,7 @@ describe("the chat web app", () => {
     await page.waitForURL(`${baseUrl}/`);
     // The headphones are ordered, and the chat goes on to the rest of the person's message.
     await page.locator(".approval.pending", { hasText: "buy 3 USB-C cable" }).waitFor();
-    const cables = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("3 USB-C cable"),
-    );
+    const cables = await mine.waitForPending(asksToBuy("3 USB-C cable"));
     await s.stack.control.approve(cables.auth_req_id);
     await page
       .locator(".message.assistant .text", { hasText: /Ordered 3 x USB-C cable/ })
@@ -1384,9 +1350,7 @@ describe("the chat web app", () => {
     // The chat goes on from the purchase's result: the next message is a new purchase.
     await ask(next, "Buy a USB-C cable");
     await next.locator(".approval.pending", { hasText: /buy 1 USB-C cable/ }).waitFor();
-    const cable = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("1 USB-C cable"),
-    );
+    const cable = await mine.waitForPending(asksToBuy("1 USB-C cable"));
     await s.stack.control.deny(cable.auth_req_id);
     await next
       .locator(".message.assistant .text", {
@@ -1404,9 +1368,7 @@ describe("the chat web app", () => {
     // The person approves on their phone: the app, still waiting in block mode, orders the
     // headphones and asks for the cables, the rest of the message.
     await s.stack.control.approve(request.auth_req_id);
-    const cables = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("2 USB-C cable"),
-    );
+    const cables = await mine.waitForPending(asksToBuy("2 USB-C cable"));
     await page.getByRole("link", { name: "Log in" }).click();
     await page.getByRole("button", { name: /Test Buyer/ }).click();
     await page.waitForURL(`${baseUrl}/`);
@@ -1444,9 +1406,7 @@ describe("the chat web app", () => {
     await logIn(page, baseUrl, /Test Buyer/);
     await ask(page, "Buy 5 USB-C cables");
     await page.locator(".approval.pending", { hasText: "buy 5 USB-C cable" }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("5 USB-C cable"),
-    );
+    const request = await mine.waitForPending(asksToBuy("5 USB-C cable"));
     // Exits by itself (code 0), not killed after the grace: it did not wait for the person.
     await web.stop(60_000);
     expect(web.exitStatus).toEqual({ code: 0, signal: null });
@@ -1479,7 +1439,7 @@ describe("the chat web app", () => {
     let reachedApp: Promise<unknown> | undefined;
     await page.route("**/api/chat", async (route) => {
       reachedApp = route.fetch().catch(() => undefined);
-      await s.stack.control.waitForPending((c) => c.binding_message.includes("6 USB-C cable"));
+      await mine.waitForPending(asksToBuy("6 USB-C cable"));
       await route.abort("connectionreset");
     });
     await ask(page, "Buy 6 USB-C cables");
@@ -1487,9 +1447,7 @@ describe("the chat web app", () => {
     await card.waitFor();
     await expect(page.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
     await expect(page.getByRole("button", { name: "New chat" }).isDisabled()).resolves.toBe(true);
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("6 USB-C cable"),
-    );
+    const request = await mine.waitForPending(asksToBuy("6 USB-C cable"));
     await s.stack.control.approve(request.auth_req_id);
     await page.locator(".approval.decided[data-status=ORDERED]").waitFor();
     const orders = (await s.ordersOf(BUYER)).slice(before);
@@ -1596,9 +1554,7 @@ describe("the chat web app", () => {
     });
     await second.goto(baseUrl);
     await second.locator(".approval.pending", { hasText: "buy 4 XYZ phone case" }).waitFor();
-    const denied = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("4 XYZ phone case"),
-    );
+    const denied = await mine.waitForPending(asksToBuy("4 XYZ phone case"));
     await s.stack.control.deny(denied.auth_req_id);
     await first
       .locator(".message.assistant .text", { hasText: /4 x XYZ phone case was denied/ })
@@ -1640,9 +1596,7 @@ describe("the chat web app", () => {
     const told = (await status.textContent()) ?? "";
     expect(told.startsWith(unsent)).toBe(true);
     expect(told).not.toContain("Ordered");
-    const cables = (await s.consentRequests()).filter((c) =>
-      c.binding_message.includes("9 USB-C cable"),
-    );
+    const cables = (await mine.all()).filter(asksToBuy("9 USB-C cable"));
     expect(cables).toHaveLength(0);
     await chatForgotten(second);
     await own.close();
@@ -1658,9 +1612,7 @@ describe("the chat web app", () => {
     await card.waitFor();
     await page.reload();
     await card.waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("8 XYZ phone case"),
-    );
+    const request = await mine.waitForPending(asksToBuy("8 XYZ phone case"));
     await s.stack.control.deny(request.auth_req_id);
     await page
       .locator(".message.assistant .text", {
@@ -1668,9 +1620,7 @@ describe("the chat web app", () => {
           "The purchase of 8 x XYZ phone case was denied; nothing was ordered. Anything asked for after it was not tried.",
       })
       .waitFor();
-    const laptops = (await s.consentRequests()).filter((c) =>
-      c.binding_message.includes("4 ABC laptop"),
-    );
+    const laptops = (await mine.all()).filter(asksToBuy("4 ABC laptop"));
     expect(laptops).toHaveLength(0);
     await chatForgotten(page);
     await own.close();

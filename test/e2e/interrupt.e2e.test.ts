@@ -289,7 +289,7 @@ describe("interrupt mode across two processes", () => {
     // have left the same purchase pending.
     const own = await ownRequests(s.stack.control);
     const waiting = startAgent(["--json", "Buy 3 USB-C cables"], s.agentEnv(), cli);
-    const request = await own.waitForPending(asksToBuy(3, "USB-C cable"));
+    const request = await own.waitForPending(asksToBuy("3 USB-C cable"));
     // The tenant holds the request before its answer reaches the agent: stopped in between, the
     // agent cannot name it. Its first poll says it has the request and waits for the decision.
     await s.stack.control.waitForPolls(request.auth_req_id, 1);

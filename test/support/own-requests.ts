@@ -2,12 +2,16 @@ import { purchaseBindingMessage } from "@ciba-testbed/shared";
 import type { ConsentRecord, ControlClient } from "@ciba-testbed/stack";
 
 /**
- * Whether `record` asks for exactly `qty` of `product`, as the agent words it
- * (`purchaseBindingMessage`), with or without its price limit: "1 USB-C cable" is not
- * "11 USB-C cables", and "2 XYZ phones" is not "2 XYZ phone cases".
+ * Whether `record` asks for exactly `item`, a quantity and a product ("3 USB-C cable"), as the
+ * agent words it (`purchaseBindingMessage`), with or without its price limit: "1 USB-C cable"
+ * is not "11 USB-C cables", and "2 XYZ phone" is not "2 XYZ phone cases".
  */
-export function asksToBuy(qty: number, product: string) {
-  const question = purchaseBindingMessage({ product, qty });
+export function asksToBuy(item: string) {
+  const [, qty, product] = /^(\d+) (.+)$/.exec(item) ?? [];
+  if (qty === undefined || product === undefined) {
+    throw new Error(`"${item}" is no quantity and product, such as "3 USB-C cable"`);
+  }
+  const question = purchaseBindingMessage({ product, qty: Number(qty) });
   return (record: ConsentRecord) =>
     record.binding_message === question || record.binding_message.startsWith(`${question} for `);
 }
@@ -28,3 +32,5 @@ export async function ownRequests(control: ControlClient) {
     all: async () => (await control.requests()).filter(own),
   };
 }
+
+export type OwnRequests = Awaited<ReturnType<typeof ownRequests>>;
