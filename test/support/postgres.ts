@@ -215,31 +215,38 @@ async function startServer(
     tlsSettings.push("-c", "ssl=on", "-c", `ssl_cert_file=${cert}`, "-c", `ssl_key_file=${key}`);
   }
 
-  const port = await freePort();
-  const server = spawn(
-    path.join(bin, "postgres"),
-    [
-      ...["-D", data, "-p", String(port), "-k", dir],
-      ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-      ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-      ...tlsSettings,
-    ],
-    { ...user, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  // Immediate shutdown (see WATCHDOG_SCRIPT): postgres ends the workers it forked and removes
-  // its shared memory, which a SIGKILL of the group would leave behind.
-  killOnExit(server, () => {
-    if (server.pid !== undefined) process.kill(server.pid, "SIGQUIT");
-  });
-  const lines: string[] = [];
-  for (const stream of [server.stdout, server.stderr]) {
-    stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n").slice(0, -1)));
-  }
-  const exited = new Promise<void>((resolve) =>
-    server.once("exit", () => {
-      resolve();
-    }),
-  );
+  /** PostgreSQL on `port`: the process, its output's lines, and a promise of its exit. */
+  const launch = (port: number) => {
+    const child = spawn(
+      path.join(bin, "postgres"),
+      [
+        ...["-D", data, "-p", String(port), "-k", dir],
+        ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+        ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+        ...tlsSettings,
+      ],
+      { ...user, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    // Immediate shutdown (see WATCHDOG_SCRIPT): postgres ends the workers it forked and removes
+    // its shared memory, which a SIGKILL of the group would leave behind.
+    killOnExit(child, () => {
+      if (child.pid !== undefined) process.kill(child.pid, "SIGQUIT");
+    });
+    const output: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on("data", (chunk: Buffer) =>
+        output.push(...chunk.toString().split("\n").slice(0, -1)),
+      );
+    }
+    const gone = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        resolve();
+      }),
+    );
+    return { child, output, gone };
+  };
+  let port = await freePort();
+  let { child: server, output: lines, gone: exited } = launch(port);
 
   const url = (database = "postgres") =>
     `postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -247,13 +254,14 @@ async function startServer(
     const client = new pg.Client({ connectionString: url() });
     await client.connect();
     try {
-      await client.query(text);
+      return (await client.query<Record<string, unknown>>(text)).rows;
     } finally {
       await client.end();
     }
   };
+  const running = () => server.exitCode === null && server.signalCode === null;
   const stop = async () => {
-    if (server.exitCode === null && server.signalCode === null && server.pid !== undefined) {
+    if (running() && server.pid !== undefined) {
       // SIGINT is PostgreSQL's fast shutdown: sessions end, the server stops.
       process.kill(-server.pid, "SIGINT");
       const killer = setTimeout(() => {
@@ -266,13 +274,26 @@ async function startServer(
   };
 
   // Ready when it answers: connection attempts until then are refused or told "starting up".
+  // The free port can be taken between the probe and PostgreSQL binding it: PostgreSQL then
+  // stops, and what answers on the port is another process, such as another test run's
+  // PostgreSQL with the same trust login. So ready is this server answering, its own data
+  // directory; when it could not bind the port, it starts again on another.
+  const ours = new Set([data, realpathSync(data)]);
   const deadline = Date.now() + 60_000;
-  for (;;) {
+  for (let attempt = 1; ;) {
     try {
-      await query("select 1");
-      break;
+      const [row] = await query("show data_directory");
+      if (running() && ours.has(String(row?.data_directory))) break;
+      throw new Error(`another server answers on port ${String(port)}`);
     } catch (error) {
-      if (server.exitCode !== null || server.signalCode !== null || Date.now() > deadline) {
+      const portTaken = lines.some((line) => /could not (bind|create any TCP\/IP)/.test(line));
+      if (!running() && portTaken && attempt < 5) {
+        attempt++;
+        port = await freePort();
+        ({ child: server, output: lines, gone: exited } = launch(port));
+        continue;
+      }
+      if (!running() || Date.now() > deadline) {
         await stop();
         throw new Error(
           `PostgreSQL did not start (${(error as Error).message}):\n${lines.slice(-20).join("\n")}`,
@@ -287,7 +308,7 @@ async function startServer(
     port,
     socketDir: dir,
     get running() {
-      return server.exitCode === null && server.signalCode === null;
+      return running();
     },
     createDatabase: async (name = `shop_${randomBytes(6).toString("hex")}`) => {
       await query(`create database "${name.replaceAll('"', '""')}"`);
