@@ -257,7 +257,7 @@ describe("a reply to the offline model's question", () => {
     }
   });
 
-  it('is "both" or "all of them" to the question which one "it" orders, with what the request said', () => {
+  it('is "both", "all of them" or one by name to the question which one "it" orders, as the request said it', () => {
     const two = asked("I want an XYZ phone and an ABC laptop. Please order it.");
     for (const reply of [
       "both",
@@ -271,13 +271,23 @@ describe("a reply to the offline model's question", () => {
     expect(read("both", limited)).toBe("2 x XYZ phone <= 3000 + 1 x ABC laptop <= 1500");
     const three = asked("I want an XYZ phone, an ABC laptop and a USB-C cable. Order it.");
     expect(read("all of them", three)).toBe("1 x XYZ phone + 1 x ABC laptop + 1 x USB-C cable");
-    // Both of three, a question back, a doubt, one of them: not all of them, said plainly.
+    expect(read("just the phone", two)).toBe("1 x XYZ phone");
+    expect(read("the laptop pls", two)).toBe("1 x ABC laptop");
+    expect(read("the phones", limited)).toBe("2 x XYZ phone <= 3000");
+    // Both of three, a question back, a doubt, a product of both or of neither, more or other
+    // words: asked again.
+    const cased = asked("I want an XYZ phone and an XYZ phone case. Please order it.");
     for (const [reply, exchange] of [
       ["both", three],
       ["both?", two],
       ["both, but not yet", two],
       ["neither", two],
       ["both and a case", two],
+      ["the laptop?", two],
+      ["not the laptop", two],
+      ["the laptop under $100", two],
+      ["the first one", two],
+      ["the phone", cased],
     ] as const) {
       expect(read(reply, exchange), reply).toMatch(/^\?/);
     }

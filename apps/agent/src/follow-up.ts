@@ -509,16 +509,8 @@ function complete(
             limitOf: (qty) => limitFor(fill.product, qty, limit, catalog),
           };
     }
-    case "pronoun": {
-      // "both", "order them both", "all of them, thanks": the pronoun said "them", which the
-      // request, read again, orders with everything else it said (a limit, a count).
-      const all = ALL_OF_THEM.exec(words.replace(/[.,!]/gu, ""));
-      if (all === null || (all[1]?.includes("both") === true && fill.products !== 2)) {
-        return undefined;
-      }
-      const text = replacedOnce(request, fill.said, fill.said.replace(/\S+$/u, "them"));
-      return text === undefined ? undefined : { request: text, is: () => true };
-    }
+    case "pronoun":
+      return pronounAnswerIn(request, fill, words, catalog);
     case "limits": {
       const text = limitsIn(words, fill.items, catalog);
       return text === undefined
@@ -546,6 +538,39 @@ function complete(
     }
   }
 }
+
+/**
+ * The answer to which of several products "it" orders: all of them ("both", "order them both",
+ * "all of them, thanks"), the request read again with "them" for the pronoun; or one of them
+ * ("just the phone", "the laptop pls"), as that request buys it, with the count and limit it
+ * said of it.
+ */
+function pronounAnswerIn(
+  request: string,
+  fill: Extract<Fill, { kind: "pronoun" }>,
+  words: string,
+  catalog: readonly CatalogProduct[],
+): Completion | undefined {
+  const all = replacedOnce(request, fill.said, fill.said.replace(/\S+$/u, "them"));
+  if (all === undefined) return undefined;
+  const plain = words.replace(/[.,!]/gu, "");
+  const chosen = ALL_OF_THEM.exec(plain);
+  if (chosen !== null) {
+    const both = chosen[1]?.includes("both") === true || chosen[1] === "two of them";
+    return both && fill.products.length !== 2 ? undefined : { request: all, is: () => true };
+  }
+  const offered = catalog.filter((product) => fill.products.includes(product.name));
+  const product = chosenProduct(plain.replace(ONE_OF_THEM, "$1"), offered);
+  const read = parsePurchaseRequest(all, catalog);
+  const item =
+    read.kind === "purchases" ? read.items.find((one) => one.product === product?.name) : undefined;
+  return item === undefined
+    ? undefined
+    : { request: requestOf([item], catalog), is: (one) => one.product === item.product };
+}
+
+/** A reply that chooses one product by name, and the name: "just the phone", "the laptop pls". */
+const ONE_OF_THEM = /^(?:(?:just|only) )?(?:the )?(.+?)(?: (?:please|pls|plz|thanks|thx))?$/u;
 
 /**
  * The offered product the reply names: "yes" when one was offered, or words that name one
@@ -885,6 +910,15 @@ function keepsTheRest(
 ): boolean {
   // A total replaces every item of its product, the only product asked for.
   if (asked.fills?.kind === "total") return items.length === 1 && items.every(isAnswer);
+  // Of the products a pronoun may order, the ones chosen, each as the request said it.
+  if (asked.fills?.kind === "pronoun") {
+    return (
+      items.length > 0 &&
+      items.every(
+        (item) => isAnswer(item) && asked.understood.includes(`${item.qty} x ${item.product}`),
+      )
+    );
+  }
   const rest = [...items];
   for (const understood of asked.understood) {
     const at = rest.findIndex((item) => `${item.qty} x ${item.product}` === understood);
@@ -893,8 +927,7 @@ function keepsTheRest(
   }
   // A limit for each item: every item has one, and none was added.
   if (asked.fills?.kind === "limits") return rest.length === 0 && items.every(isAnswer);
-  // All of the products a pronoun may order, and nothing else.
-  if (asked.fills?.kind === "pronoun") return rest.length === 0;
+
   // A limit, or a "yes" to the product itself, fills in an item that was understood; a product
   // or a count, the one that was not.
   const understoodOnly =

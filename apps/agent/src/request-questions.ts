@@ -52,11 +52,8 @@ export type Fill =
   | { kind: "detail"; detail: string; product: CatalogProduct }
   /** A limit for each of `items`, for a request that gave one limit for all of them together. */
   | { kind: "limits"; items: readonly PurchaseRequest[] }
-  /**
-   * Which of `products` (two or more names) a pronoun for one thing orders (`said`, "order
-   * it"): all of them ("both", "all of them") is answered here; one of them, in a request.
-   */
-  | { kind: "pronoun"; said: string; products: number }
+  /** Which of `products` (two or more names) a pronoun for one thing orders (`said`, "order it"). */
+  | { kind: "pronoun"; said: string; products: readonly string[] }
   /**
    * The most to pay, in place of money the request said but the reader could not read as a
    * limit in the shop's currency (`said`, as quoted: "500 euros", "at least $1000").
@@ -214,7 +211,7 @@ export function questionsFor(catalog: readonly CatalogProduct[]) {
     pronounOfSeveral(words: string, products: readonly string[]): Unclear {
       return {
         ...oneOfSeveral(words, products, "", "? Say"),
-        fills: { kind: "pronoun", said: words, products: products.length },
+        fills: { kind: "pronoun", said: words, products },
       };
     },
     /**
