@@ -39,6 +39,16 @@ describe("the offline model's corpus", () => {
     }
   });
 
+  it("is counted right in the agent's README", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8").replace(
+      /\s+/g,
+      " ",
+    );
+    expect(readme).toContain(
+      `\`src/offline-corpus/corpus.tsv\`, holds ${entries.length} phrasings`,
+    );
+  });
+
   it("has each phrasing once", () => {
     const seen = new Map<string, number>();
     for (const { request, line } of entries) {
