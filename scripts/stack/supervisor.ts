@@ -153,14 +153,16 @@ const LAST_WORDS_MS = 50;
 const prettify = prettyFactory({
   colorize: false,
   singleLine: true,
-  translateTime: "HH:MM:ss.l",
+  // The machine's clock (TZ), as `date` and the other tools a person runs beside it show time:
+  // pino-pretty's format without `SYS:` is UTC, unmarked.
+  translateTime: "SYS:HH:MM:ss.l",
   ignore: "pid,hostname,name,req,res,responseTime",
   messageFormat:
     "{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} -> {res.statusCode}{end}",
 });
 
 /** A pino record made readable; any other line (a banner, a stack trace) as it is. */
-function readable(line: string): string {
+export function readable(line: string): string {
   if (!line.startsWith("{")) return line;
   try {
     const parsed: unknown = JSON.parse(line);
