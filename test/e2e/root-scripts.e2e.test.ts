@@ -179,6 +179,31 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     },
   );
 
+  it("stop the agent's web app on SIGHUP, a closed terminal, as on SIGINT: exit 0, where Node's default ended it with 129", async () => {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      AGENT_PORT: "0",
+      APP_BASE_URL: "http://localhost:3000",
+    };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const child = spawn("node", ["build/agent.cjs", "serve"], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    let output = "";
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise<void>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('{"ready":true')) resolve();
+      });
+    });
+    child.kill("SIGHUP");
+    expect(await exited, output).toBe(0);
+  });
+
   it("stop once the pnpm that runs them is gone: a kill -9 of pnpm left the server on its port", async () => {
     const server = await startThroughPnpm(["--silent", "model-server", "--port", "0"]);
     try {

@@ -20,10 +20,10 @@ import { createWebServer } from "./web-server.js";
  * `pnpm agent serve`: the web app on AGENT_PORT. Threads, approvals and login sessions live in
  * this process's memory (tokens never touch the disk), bounded (see KeptChats and
  * LoginSessions); a restart forgets chats that wait for an answer, and the person logs in again.
- * Prints the ready record once it listens; stops on SIGINT or SIGTERM: at once, but for the
+ * Prints the ready record once it listens; stops on SIGINT, SIGTERM or SIGHUP: at once, but for the
  * requests it took (answered, or 503 once the stop has begun; a chat's event stream is cut, see
  * `createWebServer`) and an order already sent to the shop (see `ChatThreads.ordersSettled`).
- * The caller exits with the code.
+ * The caller exits with the code: 0 after a clean stop, 1 when closing the server failed.
  */
 export async function serve(config: WebConfig): Promise<number> {
   const { agent } = config;
@@ -67,22 +67,32 @@ export async function serve(config: WebConfig): Promise<number> {
     `agent web app: ${url} (log in, then ask, e.g. "Buy 2 XYZ phones"; mode ${agent.mode})\n`,
   );
   announceReady({ service: "agent-web", url, port });
-  await new Promise<void>((resolve) => {
+  const stopped = await new Promise<boolean>((resolve) => {
     // Every signal is taken, not only the first: Node's --watch (`pnpm dev`) sends a SIGTERM to
     // the whole process group, so the app gets two, and a second one left to Node's default
-    // would kill it while it answers the requests it took.
+    // would kill it while it answers the requests it took. SIGHUP is a closed terminal, a stop
+    // as for the other servers (closeOnSignals), not Node's death by the signal.
     let stopping: Promise<void> | undefined;
     const onSignal = () => {
-      stopping ??= stop().then(resolve);
+      stopping ??= stop().then(
+        () => {
+          resolve(true);
+        },
+        (error: unknown) => {
+          process.stderr.write(
+            `The web app did not stop cleanly: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+          resolve(false);
+        },
+      );
     };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   });
   // The chats' requests ended with their connections, but a block-mode purchase still polls
   // Auth0 for the person's answer, for minutes: it goes with this process, which alone knew it.
   // An order already at the shop is let finish first.
   await threads.ordersSettled(ORDER_GRACE_MS);
-  return 0;
+  return stopped ? 0 : 1;
 }
 
 /**
