@@ -406,7 +406,8 @@ describe("POST /api/chat never leaves a chat locked or broken", () => {
     expect(failed.status).toBe(500);
     expect(failed.body).toEqual({
       error: "server_error",
-      error_description: "Something went wrong in the agent's web app",
+      error_description:
+        "Something went wrong in the agent's web app (its log names the error): reload the page to see where your chat stands before you send anything again",
     });
     // The person is told no more; the operator's log gets the error itself.
     expect(chat.reports).toEqual([

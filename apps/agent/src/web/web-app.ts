@@ -241,7 +241,8 @@ function errorAnswer(error: unknown, tenantOrigin: string, callback: boolean): E
   return {
     status: 500,
     code: "server_error",
-    description: "Something went wrong in the agent's web app",
+    description:
+      "Something went wrong in the agent's web app (its log names the error): reload the page to see where your chat stands before you send anything again",
   };
 }
 
