@@ -218,6 +218,32 @@ const limits: Phrasing[] = [
   ["Buy 2 XYZ phones for max 998 USD", phones(20), /the quantity 20 /],
 ];
 
+/** Several items in one request. */
+const several: Phrasing[] = [
+  ["Buy 2 XYZ phones and 1 ABC laptop", [buys("XYZ phone", 2), buys("ABC laptop", 1)], null],
+  [
+    "Buy 2 XYZ phones, 1 ABC laptop, 3 USB-C cables",
+    [buys("XYZ phone", 2), buys("ABC laptop", 1), buys("USB-C cable", 3)],
+    null,
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop",
+    [buys("XYZ phone", 2), buys("ABC laptop", 2)],
+    /the quantity 2 of/,
+  ],
+  ["Buy 2 XYZ phones", [buys("XYZ phone", 2), buys("ABC laptop", 1)], /the product "ABC laptop"/],
+  [
+    "Buy 2 XYZ phones max 998 USD, 1 ABC laptop max 1500 USD",
+    [buys("XYZ phone", 2, 998), buys("ABC laptop", 1, 1500)],
+    null,
+  ],
+  [
+    "Buy 2 XYZ phones max 998 USD, 1 ABC laptop max 150 USD",
+    [buys("XYZ phone", 2, 998), buys("ABC laptop", 1, 1500)],
+    /the maximum_amount 1500 \(it says max 150\)/,
+  ],
+];
+
 /** Messages an agent writes when all is well. */
 const fine: Phrasing[] = [
   ["Do you want to buy 2 XYZ phones", phones(2, null), null],
@@ -232,10 +258,11 @@ const fine: Phrasing[] = [
   ["Buy 2 XYZ phones for max 998 USD, ships today", phones(), null],
 ];
 
-const all = [...actions, ...buying, ...more, ...numbers, ...tax, ...limits, ...fine];
+const all = [...actions, ...buying, ...more, ...numbers, ...tax, ...limits, ...several, ...fine];
 
 describe("messageMismatch on messages an agent may write", () => {
   it("holds only messages Auth0 accepts", () => {
+    expect(all.length).toBeGreaterThanOrEqual(120);
     for (const [message] of all) expect(bindingMessageProblems(message), message).toEqual([]);
   });
 

@@ -1184,6 +1184,37 @@ function strayCurrencies(context: Context, consumed: ReadonlySet<number>): Curre
 /** How a problem is written: a product as JSON writes it, so a stray space or quote shows. */
 const quoted = (text: string): string => JSON.stringify(text);
 
+/** Where the message names an entry's product. */
+interface Owner {
+  start: number;
+  entry: AuthorizationDetail;
+}
+
+/** Where the message names each `product_purchase` entry's product, in the message's order. */
+function namedEntries(
+  message: string,
+  said: readonly string[],
+  details: readonly AuthorizationDetail[],
+): Owner[] {
+  return details
+    .flatMap((entry) => {
+      const { product, currency } = entry as { product?: unknown; currency?: unknown };
+      if (entry.type !== "product_purchase" || typeof product !== "string") return [];
+      const codes = currencyCodes(message, currency);
+      return productNamings(message, said, product, codes).map(({ start }) => ({ start, entry }));
+    })
+    .sort((a, b) => a.start - b.start);
+}
+
+/**
+ * The entry a stated amount from `at` is of, where the message names several products: the one
+ * named last before it ("2 XYZ phones max 998 USD, 1 ABC laptop max 1500 USD"), or, before any,
+ * the first named after it. `undefined` where the message names none.
+ */
+function ownerAt(owners: readonly Owner[], at: number): AuthorizationDetail | undefined {
+  return (owners.findLast(({ start }) => start < at) ?? owners[0])?.entry;
+}
+
 /**
  * Where a request's binding message and its `authorization_details` visibly disagree. For each
  * `product_purchase` entry the message must name its product (see `productNamings`) and its
@@ -1209,6 +1240,7 @@ export function messageMismatch(
   const unread = new Set<string>();
   const unreadWords = new Set<string>();
   const otherActions = new Set<string>();
+  const owners = namedEntries(bindingMessage, said, details ?? []);
   for (const entry of details ?? []) {
     if (entry.type !== "product_purchase") continue;
     const { product, quantity, currency } = entry as {
@@ -1277,7 +1309,8 @@ export function messageMismatch(
         unnamed.add(`the currency ${currency} (it says ${written.written})`);
       }
     }
-    for (const { amount, kind, perUnit, unread: quoted } of amounts) {
+    for (const { amount, kind, perUnit, start, unread: quoted } of amounts) {
+      if ((ownerAt(owners, start) ?? entry) !== entry) continue;
       if (quoted !== undefined) {
         unread.add(JSON.stringify(quoted));
         continue;
