@@ -104,6 +104,7 @@ const buying: Phrasing[] = [
   ["Buy 2 XYZ phones, do not exceed 998 USD", phones(), null],
   ["Buy 2 XYZ phones, never pay more than 998 USD", phones(), null],
   ["Do not spend more than 998 USD on 2 XYZ phones", phones(), null],
+  ["Buy 2 XYZ phones, never more than 998 USD", phones(), null],
   ["Buy 3 batteries", [buys("battery", 3)], null],
   ["Buy a coffee mug", [buys("coffee mug", 1)], null],
 ];

@@ -205,6 +205,8 @@ const LIMITS_BEFORE: { words: string[]; bare: boolean }[] = [
     ["not", "exceeding"],
     ["no", "more"],
     // A denied lower bound is a limit: "do not exceed 998 USD", "never pay more than 998 USD".
+    ["never", "more", "than"],
+    ["never", "over"],
     ...["not", "never", "dont"].flatMap((no) => [
       [no, "exceed"],
       [no, "over"],
