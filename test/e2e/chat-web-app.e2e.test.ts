@@ -543,6 +543,11 @@ describe("the chat web app", () => {
     await expect(chat.locator(".message.assistant").last().innerText()).resolves.toBe(
       `Purchase: denied\nDo you want to buy 1 USB-C cable for max 9.99 USD\nTechnical details\n\n${await answer.innerText()}`,
     );
+    // The answer tells the failure with its code, as the status line tells a refusal's.
+    await expect(answer.innerText()).resolves.toBe(
+      "The purchase of 1 x USB-C cable was denied; nothing was ordered. Anything asked for after it was not tried. access_denied",
+    );
+    await expect(answer.locator("code.error-code").textContent()).resolves.toBe("access_denied");
     await expect(card.getByText(/end-user/).isVisible()).resolves.toBe(false);
     await card.getByText("Technical details").click();
     await card.getByText(/^The end-user denied the authorization request/).waitFor();
@@ -1619,7 +1624,10 @@ describe("the chat web app", () => {
         hasText:
           "The purchase of 8 x XYZ phone case was denied; nothing was ordered. Anything asked for after it was not tried.",
       })
+      .locator("code.error-code", { hasText: /^access_denied$/ })
       .waitFor();
+    // The answer, which the page was told apart, says why: the card does not say it again.
+    await expect(page.locator(".approval.decided .why").count()).resolves.toBe(0);
     const laptops = (await mine.all()).filter(asksToBuy("4 ABC laptop"));
     expect(laptops).toHaveLength(0);
     await chatForgotten(page);

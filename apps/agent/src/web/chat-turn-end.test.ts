@@ -108,6 +108,12 @@ describe("a chat turn whose purchase did not go through", () => {
       }),
     );
     expect(shownText(chunks)).toBe(DENIAL);
+    // Its code comes with it, for the page to show beside it (the page's own words are others').
+    expect(chunks).toContainEqual({
+      type: "text-start",
+      id: "turn-answer",
+      providerMetadata: { agent: { error: "access_denied" } },
+    });
     expect(chunks.at(-1)).toMatchObject({ type: "finish" });
     // A page that follows the chat reads the same answer.
     expect((await chat.reply()).reply).toBe(DENIAL);
@@ -360,6 +366,12 @@ describe("a chat turn whose model did not finish it", () => {
     const said =
       'Ordered 2 x XYZ phone: order ord_1, total 998.00 USD. The model\'s answer was cut off at its output token limit (finish reason length), after "I have ordered 2 XYZ phon". That order stands: ask only for what is still missing.';
     expect(appAnswer(chunks)).toBe(said);
+    expect(chunks).toContainEqual(
+      expect.objectContaining({
+        type: "text-start",
+        providerMetadata: { agent: { error: "model_incomplete" } },
+      }),
+    );
     expect((await chat.reply()).reply).toBe(said);
   });
 });
@@ -428,6 +440,18 @@ describe("a chat turn that the step cap ended", () => {
     expect(model.prompts).toHaveLength(MAX_STEPS);
     const said = `Ordered 1 x XYZ phone: order ord_1, total 499.00 USD. The turn ended at the agent's limit of ${String(MAX_STEPS)} model steps, with the model still calling shop_online; it was not asked again. That order stands: ask only for what is still missing.`;
     expect(appAnswer(chunks)).toBe(said);
+    expect(chunks).toContainEqual(
+      expect.objectContaining({
+        type: "text-start",
+        providerMetadata: { agent: { error: "model_step_limit" } },
+      }),
+    );
+    expect(chunks).toContainEqual(
+      expect.objectContaining({
+        type: "text-start",
+        providerMetadata: { agent: { error: "model_step_limit" } },
+      }),
+    );
     expect((await chat.reply()).reply).toBe(said);
   });
 });
@@ -445,6 +469,12 @@ describe("a chat turn whose model gives no answer", () => {
       /^ *The model gave no answer: .*nothing was ordered\. Ask again in other words/,
     );
     expect((await chat.reply()).reply).toMatch(/^The model gave no answer: /);
+    expect(chunks).toContainEqual(
+      expect.objectContaining({
+        type: "text-start",
+        providerMetadata: { agent: { error: "model_no_answer" } },
+      }),
+    );
   });
 });
 

@@ -6,7 +6,11 @@ import { LastStep } from "../last-step.js";
 import { INVALID_CALL_FIX, modelThenWrote, NO_ANSWER, type ModelFailure } from "../model-error.js";
 import { describeResult, isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
 import { turnEndingResult } from "../turn-end.js";
+import { answerErrorMetadata } from "./client/answer-error.js";
 import { ordersStand } from "./client-error-text.js";
+
+/** The error of a model's tool call that could not run (`invalidCallFailure`). */
+const INVALID_TOOL_CALL = "invalid_tool_call";
 
 type TextChunk = Extract<UIMessageChunk, { type: "text-start" | "text-delta" | "text-end" }>;
 
@@ -62,6 +66,8 @@ export class TurnAnswer {
   private broken = false;
   /** The answer written into the stream, once it was. */
   private written: string | undefined;
+  /** Its error code, when it tells a failure that has one (the result's or the model's). */
+  private writtenError: string | undefined;
   /**
    * A call that ran ended in an error (an interrupt: a purchase waits for the person; or the
    * agent's halt): the stream ends in it, written after its `finish`.
@@ -92,17 +98,28 @@ export class TurnAnswer {
     return this.written;
   }
 
+  /** The error code of that answer, when it tells a failure that has one. */
+  get answerError(): string | undefined {
+    return this.writtenError;
+  }
+
   /** The answer's chunks, when the turn must end with one of its own; none otherwise. */
   chunks(): UIMessageChunk[] {
-    const text = this.written === undefined ? this.ownAnswer() : undefined;
-    if (text === undefined) return [];
+    const own = this.written === undefined ? this.ownAnswer() : undefined;
+    if (own === undefined) return [];
+    const { text, error } = own;
     this.written = text;
+    this.writtenError = error;
     const id = "turn-answer";
     // A step of its own: in the tool call's step, the page would take the call as one the model
     // has still to read (lastAssistantMessageIsCompleteWithToolCalls) and send the chat again.
     return [
       { type: "start-step" },
-      { type: "text-start", id },
+      {
+        type: "text-start",
+        id,
+        ...(error === undefined ? {} : { providerMetadata: answerErrorMetadata(error) }),
+      },
       { type: "text-delta", id, delta: text },
       { type: "text-end", id },
       { type: "finish-step" },
@@ -232,31 +249,41 @@ export class TurnAnswer {
     }));
   }
 
-  /** The answer the turn must end with instead of the model's, if any. */
-  private ownAnswer(): string | undefined {
+  /** The answer the turn must end with instead of the model's, if any, and its error code. */
+  private ownAnswer(): { text: string; error?: string | undefined } | undefined {
     if (this.interrupted) return undefined;
     if (this.endedBeforeModel) {
-      return endedTurnMessage(this.results, this.untried.length > 0 ? this.untried : undefined);
+      return {
+        text: endedTurnMessage(this.results, this.untried.length > 0 ? this.untried : undefined),
+        error: this.ending?.error,
+      };
     }
     const unfinished = this.unfinished();
-    if (unfinished !== undefined) return this.failureAnswer(unfinished);
+    if (unfinished !== undefined) {
+      return { text: this.failureAnswer(unfinished), error: unfinished.error };
+    }
     if (this.lastInvalid === undefined) {
       const capped = this.broken ? undefined : this.step.stepCapped();
-      return capped === undefined ? this.silentAnswer() : this.failureAnswer(capped);
+      if (capped !== undefined) return { text: this.failureAnswer(capped), error: capped.error };
+      const silent = this.silentAnswer();
+      return silent === undefined
+        ? undefined
+        : { text: silent, error: this.results.length > 0 ? undefined : NO_ANSWER.error };
     }
     const said = this.held
       .map((chunk) => (chunk.type === "text-delta" ? chunk.delta : ""))
       .join("")
       .trim();
     const ordered = this.results.filter((result) => result.outcome === "ORDERED");
-    return [
+    const text = [
       ...ordered.map(describeResult),
       this.lastInvalid,
       modelThenWrote(said),
       INVALID_CALL_FIX,
     ]
-      .filter((text) => text !== "")
+      .filter((words) => words !== "")
       .join(" ");
+    return { text, error: INVALID_TOOL_CALL };
   }
 
   /** `LastStep.unfinished`, unless the stream broke: its error says what happened. */

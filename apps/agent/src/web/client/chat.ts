@@ -22,6 +22,7 @@ import {
   type UIMessage,
 } from "ai";
 
+import { answerErrorMetadata, answerErrorOf } from "./answer-error.js";
 import type { ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 import {
@@ -871,6 +872,11 @@ function renderMessage(message: UIMessage, at: number, messages: UIMessage[]): H
   message.parts.forEach((part, index) => {
     if (part.type === "text" && part.text.trim() !== "") {
       const text = element("p", { className: "text", text: part.text });
+      // A failure the app told in the model's stead: its code after its words, as the status
+      // line shows a refusal's, for a person who reports it or looks it up.
+      const code = message.role === "assistant" ? answerErrorOf(part) : undefined;
+      if (code !== undefined)
+        text.append(" ", element("code", { className: "error-code", text: code }));
       if (message.role === "assistant") {
         text.dataset.announce = `text:${message.id}:${String(index)}`;
         // A request that ended (or broke) mid-text streams it no more.
@@ -1293,6 +1299,8 @@ interface ListedPurchase {
     purchase?: { product?: string; qty?: number };
     bindingMessage?: string;
     description?: string;
+    /** The failure's code (`Verdict.error`), when it has one. */
+    error?: string;
     authReqId?: string;
     expiresAt?: string;
   };
@@ -1515,12 +1523,20 @@ async function followPurchase(
     if (answered && !shown) {
       // The agent's answer to the request that decided them, as the page that asked shows it:
       // it may say more than the outcomes (that it did not try the rest of the message).
+      // A purchase that did not go through ended the turn: the answer is the app's, with its code.
+      const error = last.result.outcome === "ORDERED" ? undefined : last.result.error;
       state.messages = [
         ...state.messages,
         {
           id: standInReplyId(last.toolCallId),
           role: "assistant",
-          parts: [{ type: "text", text: reply }],
+          parts: [
+            {
+              type: "text",
+              text: reply,
+              ...(error === undefined ? {} : { providerMetadata: answerErrorMetadata(error) }),
+            },
+          ],
         },
       ];
     }
