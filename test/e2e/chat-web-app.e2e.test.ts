@@ -1008,7 +1008,7 @@ describe("the chat web app", () => {
     await own.clearCookies({ name: "appSession" });
     ended();
     await page
-      .getByText("Waiting for the person to approve… Your session ended: log in again to go on.")
+      .getByText("Waiting for your approval… Your session ended: log in again to go on.")
       .waitFor();
     // The header no longer says who is logged in, and offers Log in only.
     await expect(page.getByText(/^Logged in as /).count()).resolves.toBe(0);

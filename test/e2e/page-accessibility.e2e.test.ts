@@ -177,7 +177,7 @@ describe("the pages, for keyboard and screen-reader users", () => {
       await box.fill("Buy 1 ABC laptop");
       await box.press("Enter");
       await expect(chat.locator("#status").textContent()).resolves.toBe(
-        "Waiting for the person to approve… Your message is not sent: a purchase waits for your " +
+        "Waiting for your approval… Your message is not sent: a purchase waits for your " +
           "approval. Send it once that is decided; it stays in the box.",
       );
       await expect(box.inputValue()).resolves.toBe("Buy 1 ABC laptop");
@@ -260,7 +260,7 @@ describe("the pages, for keyboard and screen-reader users", () => {
     const status = announced.filter(({ region }) => region === "status").map(({ text }) => text);
     expect(status).toEqual([
       "The agent is working…",
-      "Waiting for the person to approve…",
+      "Waiting for your approval…",
       "The agent is working…",
     ]);
     await page.context().close();

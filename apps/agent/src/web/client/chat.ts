@@ -977,7 +977,7 @@ function render(): void {
     (resumed !== undefined && (approvals.get(resumed)?.status ?? "PENDING") === "PENDING") ||
     [...approvals.values()].some((a) => a.status === "PENDING");
   const standing = waiting
-    ? "Waiting for the person to approve…" + (waitNote === undefined ? "" : ` ${waitNote}`)
+    ? "Waiting for your approval…" + (waitNote === undefined ? "" : ` ${waitNote}`)
     : busy
       ? "The agent is working…"
       : // A followed purchase's end, after the error that cut its request. A message the
