@@ -125,9 +125,19 @@ describe("the local CA", () => {
         `^The local CA in ${dir} was made by an older mock-auth0: its key \\(ca-key.pem\\) can sign a certificate for any host, .* delete ${path.join(dir, "ca.pem")} and start the tenant again`,
       ),
     );
+    expect(kept.note).toMatch(
+      / This is said once for this CA \(older-ca-noted beside it remembers it\)$/,
+    );
+    // Once for that CA: the next starts keep it and say nothing, as in every CI log they did.
+    const again = await ensureLocalCertificates(dir);
+    expect([again.caCert, again.note]).toEqual([older, undefined]);
     // Its key still signs for another host of the tenant, as before.
     const other = await ensureLocalCertificates(dir, undefined, "[fd00::3]");
-    expect(other.caCert).toBe(older);
+    expect([other.caCert, other.note]).toEqual([older, undefined]);
+    // Another CA of an older version put in its place is said anew.
+    const another = await olderCa(dir);
+    expect((await ensureLocalCertificates(dir)).note).toMatch(/^The local CA in /);
+    expect(another).not.toBe(older);
 
     rmSync(path.join(dir, "ca.pem"));
     const made = await ensureLocalCertificates(dir);

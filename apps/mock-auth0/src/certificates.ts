@@ -157,24 +157,33 @@ export async function ensureLocalCertificates(
 /** The DER of the NameConstraints extension's id, 2.5.29.30: in every CA made since it had one. */
 const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]);
 
+/** Beside a CA an older version made: the fingerprint of the one the note was given for. */
+const OLDER_CA_NOTED_FILE = "older-ca-noted";
+
 /**
  * A CA made by an older version (no NameConstraints, ten years) is kept, so that every process
  * that trusts it (a running `pnpm dev`, an agent started with NODE_EXTRA_CA_CERTS) goes on
- * working; the note says what it allows and how to get a new one.
+ * working; the note says what it allows and how to get a new one, once for that CA (a file
+ * beside it remembers it was said): at every start it was the same words in every CI log.
  */
-function withNote(certificates: LocalCertificates, dir: string): LocalCertificates {
-  const raw = new NodeX509Certificate(certificates.caCert).raw;
-  if (raw.includes(NAME_CONSTRAINTS_OID)) return certificates;
+async function withNote(certificates: LocalCertificates, dir: string): Promise<LocalCertificates> {
+  const ca = new NodeX509Certificate(certificates.caCert);
+  if (ca.raw.includes(NAME_CONSTRAINTS_OID)) return certificates;
+  const marker = path.join(dir, OLDER_CA_NOTED_FILE);
+  const noted = await readFile(marker, "utf8").catch(() => "");
+  if (noted.trim() === ca.fingerprint256) return certificates;
+  // Unwritten (a read-only folder), it is said again at the next start, which is no harm.
+  await writeAtomically(marker, `${ca.fingerprint256}\n`, 0o644).catch(() => undefined);
   return {
     ...certificates,
     note:
       `The local CA in ${dir} was made by an older mock-auth0: its key (ca-key.pem) can sign a ` +
       "certificate for any host, acme.us.auth0.com or api.openai.com too, that every process " +
-      "trusting ca.pem accepts, until it expires on " +
-      `${new NodeX509Certificate(certificates.caCert).validTo}. It is kept, so that what ` +
+      `trusting ca.pem accepts, until it expires on ${ca.validTo}. It is kept, so that what ` +
       `trusts it goes on working. For a CA that signs for localhost and loopback addresses only, ` +
       `delete ${path.join(dir, CA_CERT_FILE)} and start the tenant again (or run mock-auth0 ` +
-      "--make-ca), then restart the processes that trust the old one",
+      "--make-ca), then restart the processes that trust the old one. This is said once for " +
+      `this CA (${OLDER_CA_NOTED_FILE} beside it remembers it)`,
   };
 }
 
