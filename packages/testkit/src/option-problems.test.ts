@@ -11,7 +11,9 @@ import {
   TestbedOptionsError,
   optionShapeProblems,
   portProblems,
+  testbedCaOptionProblems,
 } from "./option-problems.js";
+import { ensureTestbedCa } from "./testbed-ca.js";
 
 let taken: Server;
 let port: number;
@@ -195,5 +197,40 @@ describe("TestbedOptionsError", () => {
     expect(mine instanceof Mine).toBe(true);
     expect(mine instanceof first.TestbedOptionsError).toBe(true);
     expect(mine instanceof second.TestbedOptionsError).toBe(true);
+  });
+});
+
+describe("ensureTestbedCa's options", () => {
+  it("names each problem, and the next step, before it makes anything", async () => {
+    expect(testbedCaOptionProblems(undefined)).toEqual([]);
+    expect(testbedCaOptionProblems({ certDir: "/tmp/certs", timeoutMs: 5_000 })).toEqual([]);
+    // The folder given as itself was taken as no options: the CA went to the default folder.
+    await expect(ensureTestbedCa(".testbed-certs" as never)).rejects.toThrow(
+      new TestbedOptionsError(
+        [
+          'the options must be an object, not the folder itself: ensureTestbedCa({ certDir: ".testbed-certs" })',
+        ],
+        "ensureTestbedCa",
+      ),
+    );
+    const failed = ensureTestbedCa({ certdir: "x", timeoutMs: -5 } as never);
+    await expect(failed).rejects.toThrow(
+      "Invalid ensureTestbedCa options:\n" +
+        "  - certdir is no option of ensureTestbedCa: did you mean certDir?\n" +
+        "  - timeoutMs must be a number of milliseconds above 0, not -5",
+    );
+    await expect(failed).rejects.toBeInstanceOf(TestbedOptionsError);
+    expect(testbedCaOptionProblems({ certDir: 42 })).toEqual([
+      'certDir must be the path of a folder (a string), such as path.join(import.meta.dirname, ".testbed-certs"), not 42',
+    ]);
+    expect(testbedCaOptionProblems(null)).toEqual([
+      "the options must be an object such as { certDir }, not null",
+    ]);
+  });
+
+  it("is the same certDir check as startTestbed's", () => {
+    expect(optionShapeProblems({ certDir: "" })).toEqual([
+      'certDir must be the path of a folder (a string), such as path.join(import.meta.dirname, ".testbed-certs"), not ""',
+    ]);
   });
 });

@@ -21,8 +21,12 @@ const OPTIONS_ERROR = Symbol.for("@ciba-testbed/testkit:TestbedOptionsError");
 export class TestbedOptionsError extends Error {
   readonly [OPTIONS_ERROR] = true;
 
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid startTestbed options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  constructor(
+    readonly problems: readonly string[],
+    /** The function whose options they are. */
+    of: "startTestbed" | "ensureTestbedCa" = "startTestbed",
+  ) {
+    super(`Invalid ${of} options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "TestbedOptionsError";
   }
 
@@ -138,15 +142,60 @@ function shopEnvProblems(env: unknown): string[] {
 }
 
 /** The names in `value` (an object) that `known` does not have, each with its fix. */
-function unknownNames(value: object, known: readonly string[], prefix: string): string[] {
+function unknownNames(
+  value: object,
+  known: readonly string[],
+  prefix: string,
+  of = "startTestbed",
+): string[] {
   return Object.keys(value)
     .filter((name) => !known.includes(name))
     .map((name) => {
       const meant = known.find((option) => option.toLowerCase() === name.toLowerCase());
       const hint =
         meant === undefined ? `the options are ${known.join(", ")}` : `did you mean ${meant}?`;
-      return `${prefix}${name} is no option of startTestbed: ${hint}`;
+      return `${prefix}${name} is no option of ${of}: ${hint}`;
     });
+}
+
+/** A `certDir` that is no folder's path: path.resolve() threw a TypeError naming no option. */
+function certDirProblems(certDir: unknown): string[] {
+  if (certDir === undefined || (typeof certDir === "string" && certDir.trim() !== "")) return [];
+  return [
+    "certDir must be the path of a folder (a string), such as " +
+      `path.join(import.meta.dirname, ".testbed-certs"), not ${shown(certDir)}`,
+  ];
+}
+
+/**
+ * What is wrong with `ensureTestbedCa`'s options as the caller wrote them: no object (the
+ * folder given as itself, which was taken as no option at all: the CA was made in the default
+ * folder, not the one the tests give startTestbed), a name that is no option (`certdir`), a
+ * `certDir` that is no path, a `timeoutMs` that is no time above 0.
+ */
+export function testbedCaOptionProblems(options: unknown): string[] {
+  if (options === undefined) return [];
+  if (typeof options === "string") {
+    return [
+      `the options must be an object, not the folder itself: ensureTestbedCa({ certDir: ${shown(options)} })`,
+    ];
+  }
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    return [`the options must be an object such as { certDir }, not ${shown(options)}`];
+  }
+  const given = options as Record<string, unknown>;
+  const problems = [
+    ...unknownNames(given, ["certDir", "timeoutMs"], "", "ensureTestbedCa"),
+    ...certDirProblems(given.certDir),
+  ];
+  const { timeoutMs } = given;
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) && timeoutMs > 0)
+  ) {
+    problems.push(`timeoutMs must be a number of milliseconds above 0, not ${shown(timeoutMs)}`);
+  }
+  return problems;
 }
 
 /**
@@ -168,6 +217,7 @@ export function optionShapeProblems(options: Readonly<Record<string, unknown>>):
       if (group === "shop" && "env" in value) problems.push(...shopEnvProblems(value.env));
     }
   }
+  problems.push(...certDirProblems(options.certDir));
   const { startTimeoutMs, logLevel, controlToken, modelServer, signal } = options;
   if (
     startTimeoutMs !== undefined &&

@@ -5,6 +5,7 @@ import path from "node:path";
 import { WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
 
 import { extraCaCerts } from "./extra-ca-certs.js";
+import { TestbedOptionsError, testbedCaOptionProblems } from "./option-problems.js";
 import { serverEntry } from "./server-entry.js";
 import { certDirSetting, serverEnv } from "./server-env.js";
 
@@ -36,6 +37,9 @@ export interface TestbedCa {
  * A folder mock-auth0 cannot use fails with its reason, as `startTestbed` would.
  */
 export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<TestbedCa> {
+  // Checked as the caller wrote them: a JavaScript caller gets no type check.
+  const problems = testbedCaOptionProblems(options);
+  if (problems.length > 0) throw new TestbedOptionsError(problems, "ensureTestbedCa");
   const entry = serverEntry("mock-auth0");
   const timeoutMs = options.timeoutMs ?? 60_000;
   const env = serverEnv("mock-auth0", "warn", {
