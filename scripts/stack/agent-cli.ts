@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, realpath, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -85,6 +86,11 @@ export interface AgentExit {
 export interface AgentProcessOptions {
   /** The working directory; the repository root unless a test gives the agent its own. */
   cwd?: string;
+  /**
+   * Ends the agent with SIGKILL once aborted: a test's own `signal`, which Vitest aborts when
+   * the test times out, so that an agent that hangs ends with the test that waits for it.
+   */
+  signal?: AbortSignal;
 }
 
 /** Starts the agent CLI with exactly `env` (plus PATH and HOME) and collects its output. */
@@ -104,8 +110,16 @@ export function startAgent(
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const stop = () => child.kill("SIGKILL");
+  if (options.signal !== undefined) {
+    // Tens of agents at once share one test's signal: each listens until it ends.
+    setMaxListeners(0, options.signal);
+    options.signal.addEventListener("abort", stop, { once: true });
+    if (options.signal.aborted) stop();
+  }
   const exited = new Promise<AgentExit>((resolve) => {
     child.once("close", (code, signal) => {
+      options.signal?.removeEventListener("abort", stop);
       resolve({ code, signal, stdout, stderr, wallMs: Date.now() - started });
     });
   });
@@ -121,18 +135,21 @@ export function startAgent(
 /**
  * Runs the real agent CLI (`pnpm agent ... --json`) as its own process against a stack and
  * returns its one JSON report. The environment is exactly the stack's plus `env`: no
- * OPENAI_API_KEY leaks in, so the offline model answers.
+ * OPENAI_API_KEY leaks in, so the offline model answers. The agent is killed after `timeoutMs`;
+ * with `null`, only when `options.signal` aborts (the test's, for agents that share a loaded
+ * machine with dozens of others, whose wall time says nothing about a hang).
  */
 export async function runAgent(
   args: string[],
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  timeoutMs: number | null = 60_000,
   cli: AgentCli = AGENT_CLI,
   options: AgentProcessOptions = {},
 ): Promise<AgentRun> {
   const agent = startAgent([...args, "--json"], env, cli, options);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
+    if (timeoutMs === null) return;
     timer = setTimeout(() => {
       agent.kill("SIGKILL");
       reject(new Error(`agent ${args.join(" ")} ran over ${timeoutMs} ms`));

@@ -11,6 +11,7 @@ import {
   type RedisServer,
 } from "../../apps/agent/src/test-support/redis-server.js";
 import { Machine } from "../support/agent-machines.js";
+import { loadScaled } from "../support/load-scaled.js";
 import { readmeBlockUnder } from "../support/readme-example.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
@@ -88,14 +89,17 @@ describe("agents on several machines, sharing only Redis", () => {
 
   it(
     `resumes ${THREADS} threads sent from one machine on two others at once, twice over: one push per thread, one order per approval`,
-    { timeout: 240_000 },
-    async () => {
+    // Tens of agents at once, each until the test ends it: the limit allows for the load.
+    { timeout: loadScaled(240_000) },
+    async ({ signal }) => {
       const consentsBefore = await consentIds();
       const ordersBefore = await orderIds();
       const threadIds = Array.from({ length: THREADS }, (_, i) => `fleet-${i}`);
 
       const sent = await Promise.all(
-        threadIds.map((id) => a.run(["--mode", "interrupt", "--thread", id, nextPurchase()], cli)),
+        threadIds.map((id) =>
+          a.run(["--mode", "interrupt", "--thread", id, nextPurchase()], cli, {}, signal),
+        ),
       );
       expect(sent.map((r) => [r.json.outcome, r.exitCode])).toEqual(
         threadIds.map(() => ["PENDING", 5]),
@@ -125,7 +129,7 @@ describe("agents on several machines, sharing only Redis", () => {
           threadIds.flatMap((id) =>
             pair.map(async (machine) => {
               const started = Date.now();
-              const run = await machine.run(["resume", id, "--mode", "interrupt"], cli);
+              const run = await machine.run(["resume", id, "--mode", "interrupt"], cli, {}, signal);
               timed.set(run, { started, ended: Date.now() });
               return run;
             }),

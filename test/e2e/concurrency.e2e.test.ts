@@ -4,6 +4,7 @@ import path from "node:path";
 import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { loadScaled } from "../support/load-scaled.js";
 import { BUYER, SECOND_BUYER, Scenario } from "../support/scenario.js";
 
 const AGENTS_PER_PERSON = 10;
@@ -30,11 +31,16 @@ describe("agents at once", () => {
   // two cores otherwise starve the shop past the 1.5 s an agent waits for its catalog, and that
   // agent reports the shop unreachable instead of ordering. Every agent still runs at once.
   // As `pnpm agent` runs: the CLI trusts the tenant's CA itself (`selfTrustingAgentEnv`).
-  const agent = (args: string[]) =>
-    runAgent(args, s.selfTrustingAgentEnv(), 60_000, {
-      command: "nice",
-      args: ["-n", "10", cli.command, ...cli.args],
-    });
+  // Each agent runs until the test ends it: tens of them at once take as long as the machine's
+  // load makes them, which the test's limit allows for (`loadScaled`).
+  const agent = (args: string[], signal: AbortSignal) =>
+    runAgent(
+      args,
+      s.selfTrustingAgentEnv(),
+      null,
+      { command: "nice", args: ["-n", "10", cli.command, ...cli.args] },
+      { signal },
+    );
   const consentIds = async () => (await s.consentRequests()).map((c) => c.auth_req_id);
   const orderIds = async () => (await s.ordersOf(BUYER)).map((o) => o.id);
   /** The ids in `after` that are not in `before`, whatever order the lists come in. */
@@ -43,8 +49,8 @@ describe("agents at once", () => {
   // 20 agent processes at once, for two people: one approves everything, the other denies.
   it(
     "creates exactly one order per approval and none per denial",
-    { timeout: 120_000 },
-    async () => {
+    { timeout: loadScaled(120_000) },
+    async ({ signal }) => {
       await s.policy("ignore", [
         { when: { user: BUYER }, outcome: "approve-after:500" },
         { when: { user: SECOND_BUYER }, outcome: "deny-after:500" },
@@ -54,7 +60,7 @@ describe("agents at once", () => {
       const secondBuyerOrdersBefore = await s.ordersOf(SECOND_BUYER);
       const runs = await Promise.all(
         Array.from({ length: AGENTS_PER_PERSON * 2 }, (_, i) =>
-          agent(["Buy a USB-C cable", "--user", i % 2 === 0 ? BUYER : SECOND_BUYER]),
+          agent(["Buy a USB-C cable", "--user", i % 2 === 0 ? BUYER : SECOND_BUYER], signal),
         ),
       );
       const approved = runs.filter((_, i) => i % 2 === 0);
@@ -80,17 +86,17 @@ describe("agents at once", () => {
   // reports that same order from the journal, without asking the tenant or the shop.
   it(
     `lets one of ${RESUMES} simultaneous resumes of an approved thread order, once`,
-    { timeout: 120_000 },
-    async () => {
+    { timeout: loadScaled(120_000) },
+    async ({ signal }) => {
       await s.policy("manual");
       const ordersBefore = await orderIds();
-      const sent = await agent(["--mode", "interrupt", "Buy a USB-C cable"]);
+      const sent = await agent(["--mode", "interrupt", "Buy a USB-C cable"], signal);
       expect(sent.json.outcome).toBe("PENDING");
       const authReqId = String(sent.json.authReqId);
       const { polls } = await s.stack.control.approve(authReqId);
 
       const runs = await Promise.all(
-        Array.from({ length: RESUMES }, () => agent(["resume", sent.json.threadId])),
+        Array.from({ length: RESUMES }, () => agent(["resume", sent.json.threadId], signal)),
       );
 
       const ordered = runs.filter((r) => r.json.outcome === "ORDERED");

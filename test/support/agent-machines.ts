@@ -44,9 +44,19 @@ export class Machine {
     return startAgent(args, { ...this.env, ...env }, cli, { cwd: this.dir });
   }
 
-  /** Runs the agent CLI here with `--json` and returns its one report. */
-  run(args: string[], cli: AgentCli, env: Record<string, string> = {}): Promise<AgentRun> {
-    return runAgent(args, { ...this.env, ...env }, undefined, cli, { cwd: this.dir });
+  /**
+   * Runs the agent CLI here with `--json` and returns its one report: within `runAgent`'s
+   * default limit, or, given the test's `signal`, until the test ends it.
+   */
+  run(
+    args: string[],
+    cli: AgentCli,
+    env: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<AgentRun> {
+    const all = { ...this.env, ...env };
+    if (signal === undefined) return runAgent(args, all, undefined, cli, { cwd: this.dir });
+    return runAgent(args, all, null, cli, { cwd: this.dir, signal });
   }
 
   /** Every file under this machine's directory: the agent must have written none. */
