@@ -15,23 +15,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished }
 
 import { axeViolations } from "../support/axe.js";
 import { announcementsOf, recordAnnouncements } from "../support/live-regions.js";
+import { onFreePort } from "../support/on-free-port.js";
 import { asksToBuy, ownRequests, type OwnRequests } from "../support/own-requests.js";
 import { BUYER, Scenario } from "../support/scenario.js";
 
 // The quickstart's experience in a real browser: log in through mock-auth0's page, ask the
 // agent's web app for a purchase, answer on the approver page in a second tab, read the answer.
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  return port;
-}
 
 /**
  * The repository's tenant with the web app's URL (the AGENT_WEB_URL keyword) on `port`, as a
@@ -163,13 +152,22 @@ describe("the chat web app", () => {
   let settingsDir: string;
 
   beforeAll(async () => {
-    port = await freePort();
-    baseUrl = `http://localhost:${port}`;
-    settingsDir = mkdtempSync(path.join(tmpdir(), "chat-web-tenant-"));
-    s = await Scenario.start(settingsFor(settingsDir, port));
+    // The tenant is given the app's URL before the app starts: the app cannot take port 0.
+    await onFreePort(async (free) => {
+      port = free;
+      baseUrl = `http://localhost:${port}`;
+      settingsDir = mkdtempSync(path.join(tmpdir(), "chat-web-tenant-"));
+      s = await Scenario.start(settingsFor(settingsDir, port));
+      web = await startWebApp(s, port, { AGENT_MODE: "interrupt" }).catch(
+        async (error: unknown) => {
+          await s.stop();
+          rmSync(settingsDir, { recursive: true, force: true });
+          throw error;
+        },
+      );
+    });
     await s.policy("manual");
     browser = await launchChromium(path.dirname(s.stack.caCertPath));
-    web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
     context = await browser.newContext({ viewport: { width: 800, height: 900 } });
     chat = await context.newPage();
   });
@@ -1638,8 +1636,9 @@ describe("the chat web app", () => {
     // The page reaches the app through a proxy on the app's address, whose connections the test
     // cuts as a network would.
     await web.stop();
-    const appPort = await freePort();
-    web = await startWebApp(s, appPort, { AGENT_MODE: "block", APP_BASE_URL: baseUrl });
+    // Port 0: the app listens where it can, and its ready record says where.
+    web = await startWebApp(s, 0, { AGENT_MODE: "block", APP_BASE_URL: baseUrl });
+    const appPort = (await web.waitForReady()).port;
     // Behind this test's proxy: a later test's webIn starts the app anew.
     webMode = undefined;
     const open = new Set<Socket>();
