@@ -17,6 +17,7 @@ import type { Express } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { allOrdersOf } from "../apps/shop-api/src/test-support/test-orders.js";
 import { TenantClient } from "./support/tenant-client.js";
 
 // The shop API verifying tokens that the real mock-auth0 issued, fetched over HTTPS from its
@@ -114,7 +115,7 @@ describe("shop-api with tokens from mock-auth0", () => {
   });
 
   it("refuses the opaque token of a CIBA request that named no audience, saying which to name", async () => {
-    const ordersBefore = (await store.store.listByOwner("auth0|testbed-user")).length;
+    const ordersBefore = (await allOrdersOf(store.store, "auth0|testbed-user")).length;
     const opaque = await new TenantClient(tenant.issuer, tenant.caCertPath).userToken({
       user: "auth0|testbed-user",
       scope: "openid product:buy",
@@ -130,7 +131,7 @@ describe("shop-api with tokens from mock-auth0", () => {
       error: "invalid_token",
       error_description: expect.stringContaining("request it with audience=sample-shop-api"),
     });
-    expect(await store.store.listByOwner("auth0|testbed-user")).toHaveLength(ordersBefore);
+    expect(await allOrdersOf(store.store, "auth0|testbed-user")).toHaveLength(ordersBefore);
   });
 
   it("refuses a client-credentials token from the same tenant", async () => {

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { LOCAL_DEFAULTS } from "@ciba-testbed/shared";
-import type { OrderJson, OrderListJson } from "@ciba-testbed/shop-api";
+import type { OrderJson } from "@ciba-testbed/shop-api";
 import { REPO_ROOT, startStack } from "@ciba-testbed/stack";
 import type { ApproverPolicyText, Stack, StackOptions } from "@ciba-testbed/stack";
 import { buildAgentCli, runAgent } from "@ciba-testbed/stack/agent-cli";
 
 import { perWorker } from "./per-worker.js";
+import { allOrders } from "./shop-api-process.js";
 import { TenantClient } from "./tenant-client.js";
 
 export const BUYER = LOCAL_DEFAULTS.userId;
@@ -122,11 +123,7 @@ export class Scenario {
       scope: "openid product:buy",
       bindingMessage: LIST_ORDERS,
     });
-    const response = await fetch(this.stack.purchasesUrl, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    if (!response.ok) throw new Error(`GET /api/purchases answered ${response.status}`);
-    return ((await response.json()) as OrderListJson).orders;
+    return allOrders(this.stack.purchasesUrl, token);
   }
 
   /** Consent requests the tenant recorded, oldest first, except the ones `ordersOf` makes. */

@@ -71,6 +71,24 @@ export function buyerToken(
   });
 }
 
+/**
+ * Every order of the person `token` is for, oldest first: `GET /api/purchases` at
+ * `purchasesUrl`, page after page of 100 (`next_cursor`), whatever its `limit` (`?limit=2`).
+ */
+export async function allOrders(purchasesUrl: string, token: string): Promise<OrderJson[]> {
+  const orders: OrderJson[] = [];
+  const url = new URL(purchasesUrl);
+  if (!url.searchParams.has("limit")) url.searchParams.set("limit", "100");
+  for (;;) {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`GET ${url.pathname}${url.search} answered ${res.status}`);
+    const page = (await res.json()) as OrderListJson;
+    orders.push(...page.orders);
+    if (page.next_cursor === null) return orders;
+    url.searchParams.set("after", page.next_cursor);
+  }
+}
+
 /** The issuer a shop-api process trusts: mock-auth0, or any other issuer over HTTPS. */
 export type ShopIssuer = Pick<RunningMockAuth0, "issuer" | "caCertPath">;
 
@@ -141,12 +159,8 @@ export class ShopApiProcess {
     }));
   }
 
-  async orders(token: string): Promise<OrderJson[]> {
-    const res = await fetch(`${this.url}/api/purchases`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    if (!res.ok) throw new Error(`GET /api/purchases answered ${res.status}`);
-    return ((await res.json()) as OrderListJson).orders;
+  orders(token: string): Promise<OrderJson[]> {
+    return allOrders(`${this.url}/api/purchases`, token);
   }
 
   async stock(productId: string): Promise<number | undefined> {

@@ -9,13 +9,13 @@ import { errorHandler } from "./error-handler.js";
 import { errors } from "./errors.js";
 import { httpLogger } from "./logging.js";
 import { buildOpenApiDocument } from "./openapi.js";
+import { listOrderPage } from "./order-listing.js";
 import { cachedReadiness } from "./readiness.js";
 import { answerAsteriskForm, defaultHostForHttp10 } from "./request-target.js";
 import { adminRoutes } from "./routes/admin.js";
 import { operationRoutes } from "./routes/operations.js";
 import { productRoutes } from "./routes/products.js";
 import { purchaseRoutes } from "./routes/purchases.js";
-import { toOrderJson } from "./schemas.js";
 
 /** The shop API as an Express app. It never listens: `main.ts` (or a test) does. */
 export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
@@ -79,7 +79,7 @@ export function createApp(config: ShopApiConfig, deps: AppDeps): Express {
     app.use(
       adminRoutes({
         token: config.adminToken,
-        listOrders: async (sub) => (await deps.store.listByOwner(sub)).map(toOrderJson),
+        listOrders: (sub, query) => listOrderPage(deps.store, sub, query, ["user"]),
       }),
     );
   }

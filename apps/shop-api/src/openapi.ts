@@ -12,6 +12,7 @@ import type { ShopApiConfig } from "./config.js";
 import { errors } from "./errors.js";
 import type { ErrorName } from "./errors.js";
 import { discoveryUrl } from "./issuer-check.js";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./order-listing.js";
 import {
   errorSchema,
   healthSchema,
@@ -23,6 +24,28 @@ import {
 } from "./schemas.js";
 
 export const SECURITY_SCHEME = "auth0";
+
+/** The listings' paging parameters (`readPageQuery`). */
+const pageQuerySchema = z.object({
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .optional()
+    .openapi({ description: "Orders on the page, given once", default: DEFAULT_PAGE_LIMIT }),
+  after: z.string().optional().openapi({
+    description:
+      "The `next_cursor` of the page before, as it was; left out, the listing starts at the first order",
+  }),
+});
+
+const PAGING_DESCRIPTION =
+  "Cursor paging: a page holds up to `limit` orders and `next_cursor`, which is the `after` " +
+  "of the next page and null on the last. Orders placed meanwhile show on a later page. A " +
+  "`limit` out of range, a parameter given twice, one this listing does not take, and an " +
+  "`after` that is not a cursor of this listing (changed, cut short, another person's) are 400 " +
+  "`invalid_request`.";
 
 /** The API description's error list: one row per entry of the error table. */
 function errorList(): string {
@@ -251,13 +274,16 @@ export function buildOpenApiDocument(
     method: "get",
     path: "/api/purchases",
     operationId: "listPurchases",
-    summary: "The caller's own orders, oldest first",
-    description: `Needs the same \`${PRODUCT_BUY_SCOPE}\` scope as buying: the sample API registers no read scope.`,
+    summary: "The caller's own orders, oldest first, a page at a time",
+    description:
+      `Needs the same \`${PRODUCT_BUY_SCOPE}\` scope as buying: the sample API registers no read scope.\n\n` +
+      PAGING_DESCRIPTION,
     tags: ["purchases"],
     security,
+    request: { query: pageQuerySchema },
     responses: {
       200: {
-        description: "The caller's orders",
+        description: "A page of the caller's orders",
         content: { "application/json": { schema: orderListSchema } },
       },
       ...errorResponses(TOKEN_ERRORS, { secured: true }),
@@ -321,23 +347,26 @@ function registerAdminRoutes(registry: OpenAPIRegistry): void {
     method: "get",
     path: "/admin/orders",
     operationId: "listOrdersOfPerson",
-    summary: "One person's orders, oldest first, as the purchase API shows them",
+    summary: "One person's orders, oldest first, a page at a time, as the purchase API shows them",
     description:
       "How a test harness checks what an agent bought without the person's token (the " +
-      "testkit's `shop.orders()`).",
+      "testkit's `shop.orders()`).\n\n" +
+      PAGING_DESCRIPTION,
     tags: ["admin"],
     security: [{ [ADMIN_SECURITY_SCHEME]: [] }],
     request: {
-      query: z.object({
-        user: z.string().min(1).openapi({
-          description: "The person's `sub`, given once",
-          example: "auth0|testbed-user",
-        }),
-      }),
+      query: z
+        .object({
+          user: z.string().min(1).openapi({
+            description: "The person's `sub`, given once",
+            example: "auth0|testbed-user",
+          }),
+        })
+        .merge(pageQuerySchema),
     },
     responses: {
       200: {
-        description: "The person's orders",
+        description: "A page of the person's orders",
         content: { "application/json": { schema: orderListSchema } },
       },
       ...refused,

@@ -8,6 +8,7 @@ import { Catalog } from "./catalog.js";
 import type { ProductSeed } from "./catalog.js";
 import { placeOrder } from "./place-order.js";
 import type { Buyer, PlaceOrderDeps } from "./place-order.js";
+import { allOrdersOf } from "./test-support/test-orders.js";
 import { emptyTestStore } from "./test-support/test-database.js";
 
 const NOW = Date.parse("2026-01-15T10:00:00.000Z");
@@ -131,7 +132,7 @@ describe("placeOrder", () => {
         ),
       });
     }
-    expect(await shop.store.listByOwner("auth0|buyer")).toEqual([]);
+    expect(await allOrdersOf(shop.store, "auth0|buyer")).toEqual([]);
     // Issued at the whole second the record began, or after: it buys.
     await expect(placeOrder({ request, buyer: buyer(approval(1)) }, shop)).resolves.toMatchObject({
       replayed: false,
@@ -158,7 +159,7 @@ describe("placeOrder", () => {
       description:
         "This approval was issued in the second this shop's record of spent approvals began (2026-01-15T10:00:00.800Z), maybe before it (a token's iat counts whole seconds): it may have been spent already; ask the person for a new approval",
     });
-    expect(await shop.store.listByOwner("auth0|buyer")).toEqual([]);
+    expect(await allOrdersOf(shop.store, "auth0|buyer")).toEqual([]);
     const next = { ...buyer(approval(1)), issuedAt: NOW / 1000 + 1 };
     await expect(placeOrder({ request, buyer: next }, shop)).resolves.toMatchObject({
       replayed: false,

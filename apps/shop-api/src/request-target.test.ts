@@ -86,7 +86,7 @@ describe("an HTTP/1.0 request without Host", () => {
     const answer = await send(["GET /api/purchases HTTP/1.0", `Authorization: Bearer ${token}`]);
     expect({ status: answer.status, body: json(answer.body) }).toEqual({
       status: 200,
-      body: { orders: [] },
+      body: { orders: [], next_cursor: null },
     });
   });
 });

@@ -53,7 +53,15 @@ export const orderSchema = z
   })
   .openapi("Order");
 
-export const orderListSchema = z.object({ orders: z.array(orderSchema) }).openapi("OrderList");
+export const orderListSchema = z
+  .object({
+    orders: z.array(orderSchema).describe("A page of orders, oldest first"),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe("Pass it as `after` for the next page, as it is (URL-safe); null on the last page"),
+  })
+  .openapi("OrderList");
 
 export const errorSchema = z
   .object({

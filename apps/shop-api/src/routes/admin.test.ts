@@ -30,7 +30,10 @@ function app() {
       token: TOKEN,
       listOrders: (sub) => {
         asked.push(sub);
-        return Promise.resolve(orders.filter((o) => o.authorization.sub === sub));
+        return Promise.resolve({
+          orders: orders.filter((o) => o.authorization.sub === sub),
+          next_cursor: null,
+        });
       },
     }),
   );
@@ -45,7 +48,7 @@ describe("GET /admin/orders", () => {
       .get("/admin/orders?user=auth0%7Calice")
       .set("Authorization", `Bearer ${TOKEN}`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ orders: [order("o-1", "auth0|alice")] });
+    expect(res.body).toEqual({ orders: [order("o-1", "auth0|alice")], next_cursor: null });
   });
 
   it.each([

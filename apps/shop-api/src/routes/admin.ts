@@ -6,14 +6,17 @@ import type { Handler } from "express";
 
 import { refuseRepeatedAuthorization } from "../auth.js";
 import { errors } from "../errors.js";
-import type { OrderJson } from "../schemas.js";
+import type { OrderListJson } from "../schemas.js";
 import { refuseOtherMethods } from "./method-not-allowed.js";
 
 export interface AdminRouteOptions {
   /** `SHOP_API_ADMIN_TOKEN`: the bearer secret an operator or a test harness sends. */
   token: string;
-  /** A person's orders, oldest first, as the purchase API shows them. */
-  listOrders: (sub: string) => Promise<OrderJson[]>;
+  /**
+   * A page of a person's orders, oldest first, as the purchase API shows them (`listOrderPage`),
+   * for the request's query (its `limit` and `after`; `user` is read already).
+   */
+  listOrders: (sub: string, query: Record<string, unknown>) => Promise<OrderListJson>;
 }
 
 const ADMIN_REALM = 'Bearer realm="shop-api-admin"';
@@ -64,7 +67,7 @@ export function adminRoutes({ token, listOrders }: AdminRouteOptions): Router {
       if (typeof user !== "string" || user === "") {
         throw errors.invalidRequest("Name the person: /admin/orders?user=<sub>, given once");
       }
-      res.json({ orders: await listOrders(user) });
+      res.json(await listOrders(user, req.query));
     },
   );
   refuseOtherMethods(router, "/admin/orders", ["GET"]);

@@ -3,6 +3,7 @@ import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 import { approvalKeyOf } from "../approval-key.js";
+import { allOrdersOf } from "../test-support/test-orders.js";
 import { createTestApp } from "../test-support/test-app.js";
 import type { TestApp } from "../test-support/test-app.js";
 import { nowSeconds, startTestIssuer } from "../test-support/test-issuer.js";
@@ -92,7 +93,7 @@ const purchase = (authorization: string, key?: string) => {
 };
 
 const ordersOf = async (token: string) =>
-  (await shop.store.listByOwner("auth0|testbed-user")).filter(
+  (await allOrdersOf(shop.store, "auth0|testbed-user")).filter(
     (order) => order.authorization.approvalId === approvalKeyOf(issuer.issuer, token),
   ).length;
 

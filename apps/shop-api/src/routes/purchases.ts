@@ -26,6 +26,7 @@ import type { TokenVerificationOptions } from "../auth.js";
 import type { ShopApiConfig } from "../config.js";
 import { errors } from "../errors.js";
 import { JSON_BODY_LIMIT } from "../limits.js";
+import { listOrderPage } from "../order-listing.js";
 import { placeOrder } from "../place-order.js";
 import type { Buyer, PlaceOrderDeps } from "../place-order.js";
 import { toOrderJson } from "../schemas.js";
@@ -255,8 +256,7 @@ export function purchaseRoutes({
   );
 
   router.get("/api/purchases", ...authenticated, async (req, res) => {
-    const orders = await deps.store.listByOwner(ownerOf(req));
-    res.json({ orders: orders.map(toOrderJson) });
+    res.json(await listOrderPage(deps.store, ownerOf(req), req.query));
   });
 
   router.get("/api/purchases/:id", ...authenticated, async (req, res) => {

@@ -10,6 +10,21 @@ export type PlaceOutcome =
   /** The approval already bought `earlier`. */
   | { outcome: "approval-spent"; earlier: Order };
 
+/** Which page of a person's orders `ShopStore.listByOwner` reads. */
+export interface OwnerPageRequest {
+  /** The most orders on the page (the routes allow 1 to 100). */
+  limit: number;
+  /** The id of the order the page starts after (the last of the page before); none: the first. */
+  after?: string;
+}
+
+/** A page of a person's orders, oldest first, or why there is none. */
+export type OwnerPage =
+  /** `more`: orders of this person follow the page's last. */
+  | { outcome: "listed"; orders: Order[]; more: boolean }
+  /** `after` names no order of this person (another's, or none). */
+  | { outcome: "after-unknown" };
+
 /**
  * Where the shop's state lives: orders, their idempotency keys and used approvals, and stock.
  * Exactly-once is the store's job, not the process's: `place` inserts the order and takes its
@@ -22,8 +37,12 @@ export interface ShopStore {
   /** Inserts the order and takes its stock, both or neither. */
   place(order: Order): Promise<PlaceOutcome>;
   getById(id: string): Promise<Order | undefined>;
-  /** The owner's orders, oldest first. */
-  listByOwner(sub: string): Promise<Order[]>;
+  /**
+   * A page of the owner's orders, oldest first (in the order the database took them), from the
+   * one after `page.after`: a read of at most `limit + 1` rows along the index, however many
+   * orders the owner has.
+   */
+  listByOwner(sub: string, page: OwnerPageRequest): Promise<OwnerPage>;
   findByIdempotencyKey(sub: string, key: string): Promise<Order | undefined>;
   /** The order that used this approval, if any. */
   findByApprovalId(approvalId: string): Promise<Order | undefined>;

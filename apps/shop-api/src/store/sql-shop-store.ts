@@ -3,7 +3,7 @@ import type { Insertable, Kysely, Selectable } from "kysely";
 
 import type { ProductSeed } from "../catalog.js";
 import type { Order } from "../order.js";
-import type { PlaceOutcome, ShopStore } from "./shop-store.js";
+import type { OwnerPage, OwnerPageRequest, PlaceOutcome, ShopStore } from "./shop-store.js";
 import type { OrdersTable, ShopTables } from "./tables.js";
 
 /**
@@ -62,6 +62,22 @@ function toOrder(row: Selectable<OrdersTable>): Order {
     order.idempotency = { key: row.idempotency_key, fingerprint: row.idempotency_fingerprint };
   }
   return order;
+}
+
+/**
+ * The rows of one page of `sub`'s orders: those after `afterSeq` (from the first when
+ * undefined), oldest first, at most `rows`. The index shop_orders_sub_seq_idx answers it whole.
+ */
+export function ownerPageQuery(
+  db: Kysely<ShopTables>,
+  sub: string,
+  afterSeq: string | undefined,
+  rows: number,
+) {
+  const owned = db.selectFrom("shop_orders").selectAll().where("sub", "=", sub);
+  return (afterSeq === undefined ? owned : owned.where("seq", ">", afterSeq))
+    .orderBy("seq")
+    .limit(rows);
 }
 
 /**
@@ -256,15 +272,32 @@ export class SqlShopStore implements ShopStore {
     return row && toOrder(row);
   }
 
-  async listByOwner(sub: string): Promise<Order[]> {
-    if (unstorable(sub)) return [];
-    const rows = await this.db
-      .selectFrom("shop_orders")
-      .selectAll()
-      .where("sub", "=", sub)
-      .orderBy("seq")
-      .execute();
-    return rows.map(toOrder);
+  /**
+   * Keyset paging on the index (sub, seq): the page starts after the `seq` of the order `after`
+   * names, looked up by its primary key and its owner, and reads `limit + 1` rows to learn
+   * whether more follow. No OFFSET: the thousandth page costs what the first does.
+   */
+  async listByOwner(sub: string, { limit, after }: OwnerPageRequest): Promise<OwnerPage> {
+    let afterSeq: string | undefined;
+    if (after !== undefined) {
+      if (unstorable(sub, after)) return { outcome: "after-unknown" };
+      const anchor = await this.db
+        .selectFrom("shop_orders")
+        .select("seq")
+        .where("id", "=", after)
+        .where("sub", "=", sub)
+        .executeTakeFirst();
+      if (anchor === undefined) return { outcome: "after-unknown" };
+      afterSeq = anchor.seq;
+    } else if (unstorable(sub)) {
+      return { outcome: "listed", orders: [], more: false };
+    }
+    const rows = await ownerPageQuery(this.db, sub, afterSeq, limit + 1).execute();
+    return {
+      outcome: "listed",
+      orders: rows.slice(0, limit).map(toOrder),
+      more: rows.length > limit,
+    };
   }
 
   async findByIdempotencyKey(sub: string, key: string): Promise<Order | undefined> {
