@@ -98,7 +98,7 @@ describe("the approver page's cards", () => {
     const card = page.locator(".card", { hasText: "Buy 1 XYZ phone case" });
     await expect(card.locator(".headline").textContent()).resolves.toBe("5 × ABC laptop, no limit");
     await expect(card.locator(".mismatch").textContent()).resolves.toBe(
-      'Check before you approve: The binding message does not name the product "ABC laptop" or the quantity 5 of authorization_details and states a maximum of 19.99 that authorization_details do not set: the person would approve the message while the token authorizes the details.',
+      'Check before you approve: The binding message does not name the product "ABC laptop" or the quantity 5 (it says 1) of authorization_details and states a maximum of 19.99 that authorization_details do not set: the person would approve the message while the token authorizes the details.',
     );
     await expect(
       page

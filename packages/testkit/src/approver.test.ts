@@ -255,7 +255,7 @@ describe("waitForRequest, for a binding message that disagrees with authorizatio
       `Consent request ${id} asks the person to approve "Do you want to buy 1 USB-C cable" for ` +
         'authorization_details [{"type":"product_purchase","product":"ABC laptop","quantity":5,' +
         '"currency":"USD"}]: The binding message does not name the product "ABC laptop" or the ' +
-        "quantity 5 of authorization_details",
+        "quantity 5 (it says 1) of authorization_details",
     );
     expect((await approver.request(id)).status).toBe("expired");
     // Handed out once, as every request: a later wait does not get it either.

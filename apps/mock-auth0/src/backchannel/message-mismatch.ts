@@ -1273,7 +1273,11 @@ export function messageMismatch(
       Number.isFinite(quantity) &&
       (counts.length === 0 || counts.some((count) => count.value !== quantity))
     ) {
-      unnamed.add(`the quantity ${String(quantity)}`);
+      const others = [
+        ...new Set(counts.filter(({ value }) => value !== quantity).map(({ value }) => value)),
+      ];
+      const says = others.length > 0 ? `it says ${others.join(" and ")}` : "it states no count";
+      unnamed.add(`the quantity ${String(quantity)} (${says})`);
     }
 
     const maximum = (entry as { maximum_amount?: unknown }).maximum_amount;

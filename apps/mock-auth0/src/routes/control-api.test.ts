@@ -25,7 +25,7 @@ describe("control API", () => {
         message_mismatch: string | null;
       };
     expect((await shown(disagreeing)).message_mismatch).toBe(
-      'The binding message does not name the product "ABC laptop" or the quantity 5 of authorization_details and states a maximum of 19.99 that authorization_details do not set: the person would approve the message while the token authorizes the details.',
+      'The binding message does not name the product "ABC laptop" or the quantity 5 (it says 1) of authorization_details and states a maximum of 19.99 that authorization_details do not set: the person would approve the message while the token authorizes the details.',
     );
     expect((await shown(agreeing)).message_mismatch).toBe(null);
   });
