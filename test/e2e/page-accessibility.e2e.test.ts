@@ -95,6 +95,16 @@ describe("the pages, for keyboard and screen-reader users", () => {
     await stack.stop();
   });
 
+  /** A new page of the chat, the buyer logged in through the tenant's login page. */
+  const loggedInChat = async () => {
+    const page = await browser.newPage();
+    await page.goto(baseUrl);
+    await page.getByRole("link", { name: "Log in" }).click();
+    await page.getByRole("button", { name: /Test Buyer/ }).click();
+    await page.getByText(/^Logged in as /).waitFor();
+    return page;
+  };
+
   describe("the chat, while a purchase asked for by keyboard waits", () => {
     let chat: Page;
 
@@ -215,12 +225,48 @@ describe("the pages, for keyboard and screen-reader users", () => {
       await expect(chat.locator("#status").textContent()).resolves.toBe("");
     });
   });
+  it("keeps the focus in the message box when Send is pressed from the keyboard, and sends a Send pressed twice once", async () => {
+    const page = await loggedInChat();
+    // The messages the page sent: a chat request that ends with the person's (not a resume).
+    const sent: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() !== "POST" || !request.url().endsWith("/api/chat")) return;
+      const { messages } = JSON.parse(request.postData() ?? "{}") as {
+        messages: { role: string }[];
+      };
+      if (messages.at(-1)?.role === "user") sent.push(request.url());
+    });
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.fill("Buy 4 USB-C cables");
+    await page.keyboard.press("Tab");
+    await expect(
+      page.getByRole("button", { name: "Send" }).evaluate((button) => {
+        return button.ownerDocument.activeElement === button;
+      }),
+    ).resolves.toBe(true);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Enter");
+    await page.locator(".approval.pending").waitFor();
+    const request = await s.stack.control.waitForPending((c) =>
+      c.binding_message.includes("4 USB-C cables"),
+    );
+    // The focus went back to the box, not to the page (where a screen reader starts at the top).
+    await expect(
+      box.evaluate((element) => element.ownerDocument.activeElement === element),
+    ).resolves.toBe(true);
+    expect(sent).toHaveLength(1);
+    const asked = (await s.consentRequests()).filter((c) =>
+      c.binding_message.includes("4 USB-C cables"),
+    );
+    expect(asked).toHaveLength(1);
+    // Approved, not denied: the approver page's test below reads the one denial it makes.
+    await s.stack.control.approve(request.auth_req_id);
+    await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
+    await page.close();
+  });
+
   it("tells a screen reader the agent's answer once, whole, and the status line only when it changes: never the person's own message", async () => {
-    const page = await browser.newPage();
-    await page.goto(baseUrl);
-    await page.getByRole("link", { name: "Log in" }).click();
-    await page.getByRole("button", { name: /Test Buyer/ }).click();
-    await page.getByText(/^Logged in as /).waitFor();
+    const page = await loggedInChat();
     await recordAnnouncements(page);
     // Not the request the keyboard chat above asked for the same purchase, if still pending.
     const own = await ownRequests(s.stack.control);

@@ -1022,7 +1022,11 @@ function render(): void {
           ]),
     );
   }
-  form.querySelector("button")?.toggleAttribute("disabled", blocked);
+  const send = form.querySelector("button");
+  // A disabled button loses the focus to the page itself: a keyboard or screen-reader user who
+  // pressed Send would start again from the top. The message box, beside it, keeps it.
+  if (blocked && send !== null && document.activeElement === send) input.focus();
+  send?.toggleAttribute("disabled", blocked);
   // A purchase still waiting must be followed to its end: not while one waits or a turn runs.
   $("new-chat").toggleAttribute("disabled", blocked);
 }
