@@ -3,7 +3,12 @@ import path from "node:path";
 import type { Writable } from "node:stream";
 
 import { LOCAL_DEFAULTS, SHOP_API_AUDIENCE } from "@ciba-testbed/shared";
-import { SHORT_LIVED_SHOP_ENV, WITHOUT_EXTRA_CA_CERTS, serverUrl } from "@ciba-testbed/shared/node";
+import {
+  SHORT_LIVED_SHOP_ENV,
+  WITHOUT_EXTRA_CA_CERTS,
+  extraCaCerts,
+  serverUrl,
+} from "@ciba-testbed/shared/node";
 
 import { ControlClient } from "./control-client.js";
 import { REPO_ROOT } from "./repo-root.js";
@@ -79,7 +84,13 @@ export interface Stack {
   purchasesUrl: string;
   control: ControlClient;
   services: SupervisedChild[];
-  /** The variables the agent (or any Node client) needs to use this stack. */
+  /**
+   * The variables the agent (or any Node client) needs to use this stack. Its
+   * NODE_EXTRA_CA_CERTS names `caCertPath`, or, when this process's own names a file without
+   * the tenant's CA (a TLS-intercepting proxy's CA, a system bundle), a bundle of that file's
+   * certificates and the CA beside `caCertPath` (`extraCaCerts`): the agent needs both, to reach
+   * the tenant and a model API behind the proxy, and Node reads one file.
+   */
   agentEnv(): AgentEnv;
   stop(): Promise<void>;
 }
@@ -101,15 +112,16 @@ export const INTERACTIVE_TENANT_SETTINGS = path.join(REPO_ROOT, "auth0", "dev.mo
  * The variables the agent (or any Node client) needs to use a stack: see `Stack.agentEnv`.
  * `pnpm dev` gives its web app these (`webAppEnvOf`), over the shell's and `.env`'s, and prints
  * them in the agent's command: a `.env` written for another run would otherwise have the agent
- * read another shop's catalog.
+ * read another shop's catalog. `extraCaCerts`: what its NODE_EXTRA_CA_CERTS names (the tenant's
+ * CA, or a bundle that holds it: `Stack.agentEnv`).
  */
-export function agentEnvOf(auth0Domain: string, shopApiUrl: string, caCertPath: string) {
+export function agentEnvOf(auth0Domain: string, shopApiUrl: string, extraCaCerts: string) {
   return {
     ...DEFAULT_CLIENT,
     AUTH0_DOMAIN: auth0Domain,
     SHOP_API_URL: `${shopApiUrl}/api/purchases`,
     SHOP_CATALOG_URL: `${shopApiUrl}/api/products`,
-    NODE_EXTRA_CA_CERTS: caCertPath,
+    NODE_EXTRA_CA_CERTS: extraCaCerts,
   };
 }
 
@@ -215,6 +227,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (typeof caCertPath !== "string") {
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
     }
+    const caPem = await readFile(caCertPath, "utf8");
+    // The CAs this process's NODE_EXTRA_CA_CERTS names (a proxy's), kept for the agent.
+    const agentCas = extraCaCerts(
+      process.env.NODE_EXTRA_CA_CERTS,
+      { caCertPath, caPem },
+      path.dirname(caCertPath),
+    );
 
     /** `alsoStart`'s services, joined to the stack's once they run. */
     const startAlso = (agentEnv: AgentEnv) =>
@@ -228,7 +247,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     joined =
       shopPort === 0
         ? undefined
-        : startAlso(agentEnvOf(auth0Domain, serverUrl("http", shopHost, shopPort), caCertPath));
+        : startAlso(agentEnvOf(auth0Domain, serverUrl("http", shopHost, shopPort), agentCas));
     joined?.catch(() => undefined);
 
     const database = await shopDatabase;
@@ -247,13 +266,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.shopApiEnv,
     });
     const shopApiUrl = serverUrl("http", shopHost, shop.port);
-    const agentEnv = () => agentEnvOf(auth0Domain, shopApiUrl, caCertPath);
+    const agentEnv = () => agentEnvOf(auth0Domain, shopApiUrl, agentCas);
     await (joined ?? startAlso(agentEnv()));
-    const control = new ControlClient(
-      issuer,
-      await readFile(caCertPath, "utf8"),
-      options.controlToken,
-    );
+    const control = new ControlClient(issuer, caPem, options.controlToken);
 
     return {
       issuer,

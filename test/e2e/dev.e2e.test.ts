@@ -31,6 +31,19 @@ const DEV_SCRIPT = (
 /** `text` matched literally in a RegExp. */
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/**
+ * What the agent's NODE_EXTRA_CA_CERTS names, for the tenant's CA `ca` and this shell's
+ * NODE_EXTRA_CA_CERTS (which pnpm dev inherits): the CA, or that file when it holds the CA
+ * already, or else a bundle of that file's certificates and the CA, beside the CA (as CI's
+ * shell names the system bundle).
+ */
+function agentCas(ca: string): string {
+  const shells = process.env.NODE_EXTRA_CA_CERTS ?? "";
+  if (shells === "") return ca;
+  if (readFileSync(shells, "utf8").includes(readFileSync(ca, "utf8").trim())) return shells;
+  return path.join(path.dirname(ca), "node-extra-ca-certs.pem");
+}
+
 /** `pnpm dev` as a person types it. */
 const PNPM_DEV = ["pnpm", "dev"];
 
@@ -411,7 +424,7 @@ describe("pnpm dev", () => {
     const ownCa = path.join(settingsDir, "certs", "ca.pem");
     const own = { MOCK_AUTH0_SETTINGS: settingsFile, MOCK_AUTH0_CERT_DIR: path.dirname(ownCa) };
     await whileRunning(DEV_SCRIPT, own, async ({ dev, ports, output }) => {
-      expect(output).toContain(`NODE_EXTRA_CA_CERTS=${ownCa}`);
+      expect(output).toContain(`NODE_EXTRA_CA_CERTS=${agentCas(ownCa)}`);
       const tenant = new TenantClient(`https://localhost:${ports[0]}/`, ownCa);
       const asked = await tenant.bcAuthorize({
         user: "auth0|testbed-user",
@@ -514,7 +527,9 @@ describe("pnpm dev", () => {
       expect(command).toContain(`AUTH0_DOMAIN=127.0.0.2:${ports[0]} `);
       expect(command).toContain(`SHOP_API_URL=${shopUrl}/api/purchases `);
       expect(command).toContain(`SHOP_CATALOG_URL=${shopUrl}/api/products `);
-      expect(command).toContain(`NODE_EXTRA_CA_CERTS=${path.join(REPO_ROOT, ".certs", "ca.pem")}`);
+      expect(command).toContain(
+        `NODE_EXTRA_CA_CERTS=${agentCas(path.join(REPO_ROOT, ".certs", "ca.pem"))}`,
+      );
 
       // Run exactly what was printed, in a shell whose environment points nowhere.
       const shellEnv = Object.fromEntries(

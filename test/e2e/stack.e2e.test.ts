@@ -1,5 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import type { Server } from "node:https";
 import { connect, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
 
 import { freePort, processExists } from "@ciba-testbed/shared/node";
 import { startStack } from "@ciba-testbed/stack";
@@ -55,25 +64,72 @@ async function startFixture(env: Record<string, string>): Promise<SupervisedChil
   return child;
 }
 
+/** Starts a stack with this process's NODE_EXTRA_CA_CERTS set to `extraCas` meanwhile. */
+async function startStackWith(extraCas: string, options: Parameters<typeof startStack>[0]) {
+  const before = process.env.NODE_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = extraCas;
+  try {
+    return await startStack(options);
+  } finally {
+    if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = before;
+  }
+}
+
 describe("the stack launcher", () => {
   let stack: Stack;
-  /** The caller's own extra CAs, as a machine behind a proxy sets them for every process. */
-  const callersCas = "/callers/extra-ca-certs.pem";
+  /** The stack's certificate folder, and the proxy's: the bundle is written into the first. */
+  const certDir = mkdtempSync(path.join(tmpdir(), "stack-certs-"));
+  const proxyDir = mkdtempSync(path.join(tmpdir(), "stack-proxy-ca-"));
+  /** A TLS-intercepting proxy's CA, as a machine behind one names it for every process. */
+  let callersCas: string;
+  /** A server that proxy signs for: a model API, as the agent reaches it through the proxy. */
+  let behindProxy: Server;
 
   beforeAll(async () => {
-    const before = process.env.NODE_EXTRA_CA_CERTS;
-    process.env.NODE_EXTRA_CA_CERTS = callersCas;
-    try {
-      // Silent services print no "listening" log at all: readiness is their ready record.
-      stack = await startStack({ logLevel: "silent" });
-    } finally {
-      if (before === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-      else process.env.NODE_EXTRA_CA_CERTS = before;
-    }
+    const proxy = await ensureLocalCertificates(proxyDir);
+    callersCas = proxy.caCertPath;
+    behindProxy = createHttpsServer({ cert: proxy.cert, key: proxy.key }, (_req, res) =>
+      res.end("through the proxy"),
+    );
+    await new Promise<void>((resolve) => behindProxy.listen(0, "127.0.0.1", resolve));
+    // Silent services print no "listening" log at all: readiness is their ready record.
+    stack = await startStackWith(callersCas, { logLevel: "silent", certDir });
   });
 
   afterAll(async () => {
     await stack.stop();
+    behindProxy.close();
+    rmSync(certDir, { recursive: true, force: true });
+    rmSync(proxyDir, { recursive: true, force: true });
+  });
+
+  it("gives the agent the CAs this process's NODE_EXTRA_CA_CERTS names and the tenant's: it reaches both", async () => {
+    const extraCas = stack.agentEnv().NODE_EXTRA_CA_CERTS;
+    expect(extraCas).toBe(path.join(certDir, "node-extra-ca-certs.pem"));
+    // A Node process started as pnpm dev starts the web app and pnpm demo the agent.
+    const { port } = behindProxy.address() as AddressInfo;
+    const agent = await promisify(execFile)(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `for (const url of process.argv.slice(1)) console.log(await (await fetch(url)).text());`,
+        `https://localhost:${port}/`,
+        new URL(".well-known/openid-configuration", stack.issuer).href,
+      ],
+      { env: { PATH: process.env.PATH ?? "", ...stack.agentEnv() } },
+    );
+    const [proxied, discovery] = agent.stdout.split("\n");
+    expect(proxied).toBe("through the proxy");
+    expect(JSON.parse(discovery ?? "")).toMatchObject({ issuer: stack.issuer });
+  });
+
+  it("fails naming a NODE_EXTRA_CA_CERTS it cannot read, which the agent would lose unseen", async () => {
+    const gone = path.join(proxyDir, "gone.pem");
+    await expect(startStackWith(gone, { logLevel: "silent", certDir })).rejects.toThrow(
+      `NODE_EXTRA_CA_CERTS names ${gone}, which cannot be read (ENOENT)`,
+    );
   });
 
   it("starts mock-auth0 and shop-api on free ports, wired to each other, even when silent", async () => {

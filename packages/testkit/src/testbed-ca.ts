@@ -2,9 +2,8 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-import { WITHOUT_EXTRA_CA_CERTS } from "@ciba-testbed/shared/node";
+import { WITHOUT_EXTRA_CA_CERTS, extraCaCerts } from "@ciba-testbed/shared/node";
 
-import { extraCaCerts } from "./extra-ca-certs.js";
 import { TestbedOptionsError, testbedCaOptionProblems } from "./option-problems.js";
 import { serverEntry } from "./server-entry.js";
 import { certDirSetting, serverEnv } from "./server-env.js";

@@ -10,6 +10,7 @@ import {
   WITHOUT_EXTRA_CA_CERTS,
   cachedFolder,
   copyFolder,
+  extraCaCerts,
   makeScratchFolder,
   onProcessEnd,
   scratchRoot,
@@ -19,7 +20,6 @@ import {
 import type { ReadyRecord } from "@ciba-testbed/shared/node";
 
 import { controlApiApprover } from "./approver.js";
-import { extraCaCerts } from "./extra-ca-certs.js";
 import { namingTheCache } from "./damaged-copy.js";
 import { namingDatabaseOption, namingTempFolder } from "./temp-folder-error.js";
 import {

@@ -22,3 +22,4 @@ export * from "./url-warnings.js";
 export * from "./listen-host.js";
 export * from "./make-folder.js";
 export * from "./holder-lock.js";
+export * from "./extra-ca-certs.js";

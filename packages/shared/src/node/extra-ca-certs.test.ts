@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 function files() {
-  folder = mkdtempSync(path.join(tmpdir(), "ciba-testkit-extra-ca-"));
+  folder = mkdtempSync(path.join(tmpdir(), "ciba-extra-ca-"));
   const caCertPath = path.join(folder, "ca.pem");
   writeFileSync(caCertPath, `${TENANT}\n`);
   const proxy = path.join(folder, "proxy.pem");

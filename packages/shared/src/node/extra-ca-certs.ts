@@ -20,7 +20,8 @@ const pemBlocks = (text: string): string[] =>
  * What NODE_EXTRA_CA_CERTS must name for a Node process to trust the tenant's CA (`caCertPath`,
  * `caPem`) and what `existing` already names: a CI runner behind a TLS-intercepting proxy sets
  * it to the proxy's CA, which an agent needs to reach a real model API, and Node reads one file
- * only. `caCertPath` when `existing` is unset or already holds the CA; else a bundle of
+ * only (the testkit's `env()` and `ensureTestbedCa`, and the agent of `pnpm dev` and `pnpm demo`,
+ * use it). `caCertPath` when `existing` is unset or already holds the CA; else a bundle of
  * `existing`'s certificates and the CA, written into `folder`. A file `existing` names that
  * cannot be read fails, naming it: the agent would otherwise lose the proxy's CA unseen.
  */
