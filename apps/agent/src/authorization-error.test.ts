@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The local tenant's own certificates: a CA and a `localhost` certificate it signed.
 import { ensureLocalCertificates } from "../../mock-auth0/src/certificates.js";
-import { classifyAuthorizationError, pollFailure } from "./authorization-error.js";
+import {
+  classifyAuthorizationError,
+  pollFailure,
+  unansweredUntilExpiry,
+} from "./authorization-error.js";
 import { loadConfig } from "./config.js";
 import { trustCertificates } from "./local-tenant-trust.js";
 
@@ -637,5 +641,35 @@ describe("pollFailure", () => {
     ["a programming error", new TypeError("x is not a function")],
   ])("is no failure to wait out: %s", (_, error) => {
     expect(pollFailure(error, NOW)).toBeUndefined();
+  });
+});
+
+describe("unansweredUntilExpiry", () => {
+  const failure = { code: "ECONNREFUSED", description: "connection_refused (ECONNREFUSED)" };
+  const expiresAt = Date.parse("2026-01-01T00:05:00Z");
+
+  it("names the span the polls went unanswered, up to the expiry", () => {
+    const verdict = unansweredUntilExpiry(
+      failure,
+      Date.parse("2026-01-01T00:01:00Z"),
+      expiresAt,
+      config,
+    );
+    expect(verdict.description).toContain(
+      "gave no answer to the polls of the approval request from 2026-01-01T00:01:00.000Z until the request expired at 2026-01-01T00:05:00.000Z (last: connection_refused (ECONNREFUSED))",
+    );
+  });
+
+  it("never puts the first failed poll after the end of the span: one made past the expiry is named as such", () => {
+    const verdict = unansweredUntilExpiry(
+      failure,
+      Date.parse("2026-01-01T00:05:13Z"),
+      expiresAt,
+      config,
+    );
+    expect(verdict).toMatchObject({ outcome: "ERROR", error: "ECONNREFUSED" });
+    expect(verdict.description).toBe(
+      "The tenant at https://localhost:4010/ gave no answer to the poll of the approval request at 2026-01-01T00:05:13.000Z, after the request expired at 2026-01-01T00:05:00.000Z (last: connection_refused (ECONNREFUSED)), so whether the person answered is not known. Nothing was ordered.",
+    );
   });
 });

@@ -133,8 +133,8 @@ export function pollFailure(err: unknown, now: number): PollFailure | undefined 
 }
 
 /**
- * The polls failed from `since` (epoch ms) until the request expired at `expiresAt`: the
- * person may have answered, but no answer can be collected any more.
+ * The polls failed from `since` (epoch ms) until the request expired at `expiresAt` (or the
+ * first failed after it): the person may have answered, but no answer can be collected any more.
  */
 export function unansweredUntilExpiry(
   failure: PollFailure,
@@ -143,10 +143,17 @@ export function unansweredUntilExpiry(
   config: AgentConfig,
 ): Verdict {
   const { domain } = config.auth0;
+  const from = new Date(since).toISOString();
+  const expired = new Date(expiresAt).toISOString();
+  // A process slowed past the expiry (a loaded machine, a resume after it) polls first after it.
+  const unanswered =
+    since < expiresAt
+      ? `the polls of the approval request from ${from} until the request expired at ${expired}`
+      : `the poll of the approval request at ${from}, after the request expired at ${expired}`;
   return {
     outcome: "ERROR",
     error: failure.code,
-    description: `The tenant at https://${domain}/ gave no answer to the polls of the approval request from ${new Date(since).toISOString()} until the request expired at ${new Date(expiresAt).toISOString()} (last: ${failure.description}), so whether the person answered is not known. Nothing was ordered.`,
+    description: `The tenant at https://${domain}/ gave no answer to ${unanswered} (last: ${failure.description}), so whether the person answered is not known. Nothing was ordered.`,
     fix: isLocalDomain(domain)
       ? "Start the local tenant with pnpm mock-auth0 (or check AUTH0_DOMAIN), then ask again."
       : `Check that the tenant ${domain} (AUTH0_DOMAIN) is reachable, then ask again.`,
