@@ -1,8 +1,9 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
+import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
@@ -179,30 +180,43 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
     },
   );
 
-  it("stop the agent's web app on SIGHUP, a closed terminal, as on SIGINT: exit 0, where Node's default ended it with 129", async () => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      AGENT_PORT: "0",
-      APP_BASE_URL: "http://localhost:3000",
-    };
-    delete env.NODE_EXTRA_CA_CERTS;
-    const child = spawn("node", ["build/agent.cjs", "serve"], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    let output = "";
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise<void>((resolve) => {
+  // The shop takes its signals before it listens (serve.ts); it also needs a tenant to start.
+  const agentWeb = { AGENT_PORT: "0", APP_BASE_URL: "http://localhost:3000" };
+  it.each([
+    ["the agent's web app", "SIGHUP", ["build/agent.cjs", "serve"], agentWeb],
+    ["the agent's web app", "SIGTERM", ["build/agent.cjs", "serve"], agentWeb],
+    ["mock-auth0", "SIGTERM", ["build/mock-auth0-bin.js", "--port", "0"], {}],
+    ["the model server", "SIGTERM", ["build/model-server-bin.js", "--port", "0"], {}],
+  ] as const)(
+    "stop %s on a %s sent the moment its ready record is read, as a supervisor does: exit 0, where Node's default for a signal no listener took yet ended it with 128 + the signal",
+    async (_name, signal, args, settings) => {
+      const certDir = await makeScratchFolder("ciba-ready-signal-");
+      const env: Record<string, string | undefined> = {
+        ...process.env,
+        MOCK_AUTH0_CERT_DIR: certDir,
+        ...settings,
+      };
+      delete env.NODE_EXTRA_CA_CERTS;
+      const child = spawn("node", args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once("exit", (code, killedBy) => {
+          resolve([code, killedBy]);
+        }),
+      );
+      let output = "";
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
       child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('{"ready":true')) resolve();
+        // At once, in the same turn that read it: the window a listener taken after it left.
+        if (output.includes('{"ready":true') && child.exitCode === null) child.kill(signal);
       });
-    });
-    child.kill("SIGHUP");
-    expect(await exited, output).toBe(0);
-  });
+      try {
+        expect(await exited, output).toEqual([0, null]);
+      } finally {
+        rmSync(certDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("stop once the pnpm that runs them is gone: a kill -9 of pnpm left the server on its port", async () => {
     const server = await startThroughPnpm(["--silent", "model-server", "--port", "0"]);

@@ -48,6 +48,15 @@ async function main(): Promise<void> {
     { issuer: running.issuer, caCert: running.caCertPath, tenant: config.tenant.tenant },
     "mock-auth0 listening",
   );
+  // Taken before the ready record goes out: a supervisor that stops the server on reading it
+  // would otherwise meet Node's default for a signal no listener takes yet, death by it.
+  closeOnSignals(
+    () => running.close(),
+    (signal) => {
+      logger.info({ signal }, "mock-auth0 stopping");
+    },
+  );
+
   // What supervisors wait for: one JSON line on stdout, whatever LOG_LEVEL says.
   announceReady({
     service: "mock-auth0",
@@ -73,13 +82,6 @@ async function main(): Promise<void> {
       ...notices.map((notice) => `Note: ${notice}`),
       "",
     ].join("\n"),
-  );
-
-  closeOnSignals(
-    () => running.close(),
-    (signal) => {
-      logger.info({ signal }, "mock-auth0 stopping");
-    },
   );
 }
 

@@ -39,6 +39,15 @@ async function main(): Promise<void> {
     deps: { logger },
   });
   logger.info({ url: running.url, baseURL: running.baseURL }, "model-server listening");
+  // Taken before the ready record goes out: a supervisor that stops the server on reading it
+  // would otherwise meet Node's default for a signal no listener takes yet, death by it.
+  closeOnSignals(
+    () => running.close(),
+    (signal) => {
+      logger.info({ signal }, "model-server stopping");
+    },
+  );
+
   // For supervisors (`pnpm dev`, the tests, a team's CI): printed whatever LOG_LEVEL says.
   announceReady({
     service: "model-server",
@@ -46,13 +55,6 @@ async function main(): Promise<void> {
     port: running.port,
     baseURL: running.baseURL,
   });
-
-  closeOnSignals(
-    () => running.close(),
-    (signal) => {
-      logger.info({ signal }, "model-server stopping");
-    },
-  );
 }
 
 // A reader of its output that has gone, or a full disk, is no reason to stop serving.

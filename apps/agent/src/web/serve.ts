@@ -63,11 +63,9 @@ export async function serve(config: WebConfig): Promise<number> {
   }
   const { port } = server.address() as AddressInfo;
   const url = config.baseUrl;
-  process.stderr.write(
-    `agent web app: ${url} (log in, then ask, e.g. "Buy 2 XYZ phones"; mode ${agent.mode})\n`,
-  );
-  announceReady({ service: "agent-web", url, port });
-  const stopped = await new Promise<boolean>((resolve) => {
+  // Taken before the ready record goes out: a supervisor that signals on reading it would
+  // otherwise meet Node's default for a signal no listener takes yet, death by it (129, 143).
+  const stopped = new Promise<boolean>((resolve) => {
     // Every signal is taken, not only the first: Node's --watch (`pnpm dev`) sends a SIGTERM to
     // the whole process group, so the app gets two, and a second one left to Node's default
     // would kill it while it answers the requests it took. SIGHUP is a closed terminal, a stop
@@ -88,11 +86,16 @@ export async function serve(config: WebConfig): Promise<number> {
     };
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   });
+  process.stderr.write(
+    `agent web app: ${url} (log in, then ask, e.g. "Buy 2 XYZ phones"; mode ${agent.mode})\n`,
+  );
+  announceReady({ service: "agent-web", url, port });
+  const clean = await stopped;
   // The chats' requests ended with their connections, but a block-mode purchase still polls
   // Auth0 for the person's answer, for minutes: it goes with this process, which alone knew it.
   // An order already at the shop is let finish first.
   await threads.ordersSettled(ORDER_GRACE_MS);
-  return stopped ? 0 : 1;
+  return clean ? 0 : 1;
 }
 
 /**
