@@ -875,12 +875,12 @@ describe("the chat web app", () => {
     });
     await page
       .getByText(
-        /^Waiting for the person to approve\u2026 The agent's web app cannot be reached; asking again in \d+ s\.$/,
+        /^Waiting for your approval\u2026 The agent's web app cannot be reached; asking again in \d+ s\.$/,
       )
       .waitFor();
     await page
       .getByText(
-        /^Waiting for the person to approve\u2026 The agent's web app answered 503: Bad gateway; asking again in \d+ s\.$/,
+        /^Waiting for your approval\u2026 The agent's web app answered 503: Bad gateway; asking again in \d+ s\.$/,
       )
       .waitFor();
 
