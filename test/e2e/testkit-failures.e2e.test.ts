@@ -7,6 +7,7 @@ import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   realpathSync,
   rmSync,
@@ -23,6 +24,22 @@ import { REPO_ROOT } from "@ciba-testbed/stack";
 import { startTestbed } from "@ciba-testbed/testkit";
 import { legacyLockSocket } from "@ciba-testbed/shop-api/data-dir-lock";
 import { describe, expect, it, vi } from "vitest";
+
+/** The pids of the children of process `parent`. */
+const childrenOf = (parent: number) =>
+  execFileSync("ps", ["-o", "pid=", "--ppid", String(parent)], { encoding: "utf8" })
+    .split("\n")
+    .filter((row) => row.trim() !== "")
+    .map(Number);
+
+/** Whether process `pid` runs: a zombie nobody reaped yet (PID 1 in a container may not) ran. */
+const running = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${String(pid)}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+};
 
 /** The pid of this process's child whose command line names `server`. */
 function childPid(server: string): number {
@@ -105,8 +122,16 @@ describe("a test process that crashes or is interrupted", () => {
     const [folder] = foldersOf(Number(line));
     const socket = shopSocketOf(folder ?? "");
     expect(existsSync(socket), "the shop's lock socket while it runs").toBe(true);
+    const servers = childrenOf(child.pid!);
+    expect(servers, "the killed process's servers").not.toEqual([]);
     child.kill("SIGKILL");
     await ended;
+    // Its servers end on their own once their parent is gone (the testkit's exit hook cannot
+    // run); a testbed started while they still write into the folder could not remove it all.
+    await vi.waitUntil(() => !servers.some(running), {
+      timeout: 30_000,
+      interval: 100,
+    });
 
     const testbed = await startTestbed();
     await testbed.stop();
