@@ -23,6 +23,13 @@ const table = defineErrors({
       "fall back to, or an expiry over 300 s without e-mail); a control API query or policy " +
       "is invalid; the path or body cannot be read",
   },
+  invalidScope: {
+    status: 400,
+    code: "invalid_scope",
+    when:
+      "a scope in a JSON body that is neither a string nor an array of strings (Auth0's " +
+      'Standard Error Responses: "Scope must be an array or a string")',
+  },
   unsupportedGrantType: {
     status: 400,
     code: "unsupported_grant_type",

@@ -1,3 +1,4 @@
+import { isRecord } from "@ciba-testbed/shared";
 import type { Request } from "express";
 
 import { errors } from "./errors.js";
@@ -25,6 +26,41 @@ export function requiredParam(req: Request, name: string): string {
   const value = param(req, name);
   if (value === undefined || value === "") throw errors.invalidRequest(`${name} is required`);
   return value;
+}
+
+/** Auth0's answer to a `scope` of another JSON type (its Standard Error Responses). */
+const SCOPE_TYPE = "Scope must be an array or a string";
+
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * The `scope` asked for, as space-delimited text (RFC 6749 section 3.3). A JSON body may send
+ * it as a string or as an array of strings, which Auth0 takes too; Auth0 answers any other JSON
+ * value with 400 `invalid_scope` "Scope must be an array or a string" (its Authentication API's
+ * Standard Error Responses). Read as `param` reads it, a number was taken for the scope "5" and
+ * an array for its JSON text, and either was then refused for lacking `openid`, which one of
+ * them held.
+ */
+export function scopeParam(req: Request): string | undefined {
+  const sent: unknown = isRecord(req.body) ? req.body.scope : undefined;
+  const isJson = req.is("application/json") === "application/json";
+  if (!isJson || sent === undefined || sent === null || typeof sent === "string") {
+    return param(req, "scope");
+  }
+  if (!Array.isArray(sent)) {
+    throw errors.invalidScope(`${SCOPE_TYPE}; got ${jsonType(sent)}`);
+  }
+  const notText = sent.findIndex((value) => typeof value !== "string");
+  if (notText !== -1) {
+    throw errors.invalidScope(
+      `Scope must be an array of strings or a string; scope[${String(notText)}] is ${jsonType(sent[notText])}`,
+    );
+  }
+  return (sent as string[]).join(" ");
 }
 
 /** A run of percent-encoded bytes. */

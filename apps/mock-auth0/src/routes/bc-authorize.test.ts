@@ -589,6 +589,43 @@ describe("POST /bc-authorize", () => {
     await request(h.app).post("/bc-authorize").send(body).expect(200);
   });
 
+  // Auth0's Authentication API, Standard Error Responses (auth0/docs,
+  // articles/api/authentication/errors/_errors.md): 400 invalid_scope "Scope must be an array
+  // or a string". A number was read as the scope "5", an array as its JSON text, and both were
+  // told "openid scope must be requested", the array while it held openid.
+  it("reads a JSON body's scope as a string or an array of strings, and answers any other type with Auth0's invalid_scope", async () => {
+    const h = await createHarness();
+    const body = jsonBody([
+      { type: "product_purchase", product: "XYZ phone", quantity: 1, currency: "USD" },
+    ]);
+    const asArray = await request(h.app)
+      .post("/bc-authorize")
+      .send({ ...body, scope: ["openid", "product:buy"] })
+      .expect(200);
+    expect(h.store.get(asArray.body.auth_req_id as string)?.scope).toEqual([
+      "openid",
+      "product:buy",
+    ]);
+    for (const [scope, description] of [
+      [5, "Scope must be an array or a string; got a number"],
+      [true, "Scope must be an array or a string; got a boolean"],
+      [{ openid: true }, "Scope must be an array or a string; got an object"],
+      [["openid", 5], "Scope must be an array of strings or a string; scope[1] is a number"],
+      [
+        ["openid", ["profile"]],
+        "Scope must be an array of strings or a string; scope[1] is an array",
+      ],
+    ] as const) {
+      const response = await request(h.app)
+        .post("/bc-authorize")
+        .send({ ...body, scope })
+        .expect(400);
+      expect(response.headers["content-type"]).toBe("application/json; charset=utf-8");
+      expect(response.body).toEqual({ error: "invalid_scope", error_description: description });
+    }
+    expect(h.store.size).toBe(1);
+  });
+
   it("refuses a JSON body whose authorization_details hold a lone surrogate, and keeps nothing", async () => {
     const h = await createHarness();
     const { default: request } = await import("supertest");

@@ -23,7 +23,7 @@ import { authenticateClient } from "../client-authentication.js";
 import { errors, tooManyRequests } from "../errors.js";
 import { enforce, perUserRefusal, reportRateLimit } from "../rate-limit/rate-limits.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
-import { notUtf8, param } from "../request-params.js";
+import { notUtf8, param, scopeParam } from "../request-params.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
 import type { TenantApi, TenantClient } from "../tenant/tenant-model.js";
 import { oidcScopes } from "../tenant/tenant-model.js";
@@ -258,7 +258,7 @@ export function bcAuthorize(deps: BcAuthorizeDeps): RequestHandler {
       }
     }
 
-    const rawScope = param(req, "scope");
+    const rawScope = scopeParam(req);
     if (!(rawScope ?? "").split(" ").includes("openid")) {
       throw errors.invalidRequest("openid scope must be requested");
     }

@@ -588,6 +588,28 @@ describe("POST /oauth/token with client_credentials", () => {
     expect(decodeJwt(response.body.access_token).scope).toBe("product:buy");
   });
 
+  // Auth0's Standard Error Responses (auth0/docs, articles/api/authentication/errors/_errors.md):
+  // 400 invalid_scope "Scope must be an array or a string"; an array of strings is a scope.
+  it("reads a JSON body's scope as a string or an array of strings, and answers any other type with Auth0's invalid_scope", async () => {
+    const h = await createHarness();
+    const send = (scope: unknown) =>
+      request(h.app).post("/oauth/token").send({
+        grant_type: "client_credentials",
+        client_id: M2M.id,
+        client_secret: M2M.secret,
+        audience: "sample-shop-api",
+        scope,
+      });
+    const granted = await send(["product:buy"]).expect(200);
+    expect(granted.body.scope).toBe("product:buy");
+    const refused = await send(42).expect(400);
+    expect(refused.headers["content-type"]).toBe("application/json");
+    expect(refused.body).toEqual({
+      error: "invalid_scope",
+      error_description: "Scope must be an array or a string; got a number",
+    });
+  });
+
   it("issues a machine token in the RFC 9068 profile for an API with token_dialect rfc9068_profile: client_id, jti, no gty", async () => {
     const h = await createHarness(RFC9068_SHOP_API);
     const response = await clientCredentials(h, {

@@ -15,7 +15,7 @@ import {
 import type { LoginState } from "../login/login-state.js";
 import type { OpaqueAccessTokens } from "../opaque-tokens.js";
 import type { RefreshTokenStore } from "../refresh-tokens.js";
-import { param, requiredParam } from "../request-params.js";
+import { param, requiredParam, scopeParam } from "../request-params.js";
 import type { SigningKeys } from "../signing-keys.js";
 import { AUTH0_GRANT_TYPES } from "../tenant/deploy-cli-assets.js";
 import type { TenantDirectory } from "../tenant/tenant-directory.js";
@@ -214,7 +214,7 @@ async function refreshTokenGrant(
   const { grant } = result;
   const user = directory.users.get(grant.sub);
   if (!user) throw errors.invalidRefreshToken(INVALID_REFRESH_TOKEN);
-  const requested = (param(req, "scope") ?? "").split(" ").filter(Boolean);
+  const requested = (scopeParam(req) ?? "").split(" ").filter(Boolean);
   const scope =
     requested.length === 0
       ? grant.scope
@@ -262,7 +262,7 @@ async function clientCredentialsGrant(
   }
   const granted = grant.allowAllScopes ? api.scopes : grant.scopes;
   // A scope is a set (RFC 6749 section 3.3): a repeated one is asked once, as /bc-authorize reads it.
-  const requested = [...new Set((param(req, "scope") ?? "").split(" ").filter(Boolean))];
+  const requested = [...new Set((scopeParam(req) ?? "").split(" ").filter(Boolean))];
   const notGranted = requested.filter((scope) => !granted.includes(scope));
   if (notGranted.length > 0) {
     throw errors.forbidden(`Client has not been granted scopes: ${notGranted.join(" ")}`);
