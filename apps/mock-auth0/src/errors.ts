@@ -33,7 +33,9 @@ const table = defineErrors({
   unsupportedGrantType: {
     status: 400,
     code: "unsupported_grant_type",
-    when: "a grant type other than CIBA, client_credentials and refresh_token",
+    when:
+      "a grant type Auth0 does not have, or one of Auth0's that the client has and mock-auth0 " +
+      "does not implement; Auth0 documents 501 for the first, the tenant keeps RFC 6749's 400",
   },
   invalidGrant: {
     status: 400,

@@ -352,6 +352,9 @@ describe("POST /oauth/token with the CIBA grant", () => {
     });
   });
 
+  // Auth0's Standard Error Responses (auth0/docs, articles/api/authentication/errors/_errors.md)
+  // give unsupported_grant_type a 501; the testbed keeps RFC 6749 section 5.2's 400, as it
+  // answers nothing a client sent with a 5xx (docs/auth0-fidelity.md: a deliberate difference).
   it("refuses a grant type Auth0 does not have with 400 unsupported_grant_type", async () => {
     const h = await createHarness();
     const response = await asAgent(h, "urn:example:made-up").expect(400);
