@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { rootCertificates } from "node:tls";
 
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -33,6 +34,17 @@ describe("extraCaCerts", () => {
     // A process that set the variable to the bundle, whose testbed stopped and removed it.
     rmSync(bundle);
     expect(extraCaCerts(bundle, ca, folder)).toBe(bundle);
+    expect(readFileSync(bundle, "utf8")).toBe(`${PROXY}\n${TENANT}\n`);
+  });
+
+  it("leaves Node's own roots out of the bundle, whatever their line length, and keeps the rest", () => {
+    const { ca, proxy } = files();
+    const [root = ""] = rootCertificates;
+    // As a system bundle may hold it: the same certificate in lines of 76 characters.
+    const body = root.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "");
+    const rewrapped = pem(body.match(/.{1,76}/g)?.join("\n") ?? "");
+    writeFileSync(proxy, `${rewrapped}\n${PROXY}\n${root}\n`);
+    const bundle = extraCaCerts(proxy, ca, folder);
     expect(readFileSync(bundle, "utf8")).toBe(`${PROXY}\n${TENANT}\n`);
   });
 
