@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,6 +21,29 @@ export interface ServerEntry {
 }
 
 const requireHere = createRequire(import.meta.url);
+
+/**
+ * What to do when a server's package answered as this testkit does not expect (a ready record
+ * or a `--make-ca` line without a field it reads): it is another version than the testkit's,
+ * which the four packages must share. Names the one found, and where.
+ */
+export function installedServerAdvice(name: ServerName, packageDir: string): string {
+  const packageName = SERVER_PACKAGES[name];
+  let version = "of an unknown version";
+  try {
+    const read = JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")) as {
+      version?: unknown;
+    };
+    if (typeof read.version === "string") version = read.version;
+  } catch {
+    // A package.json that cannot be read says the same: the install is not what it should be.
+  }
+  return (
+    `the ${packageName} installed in ${packageDir} (${version}) is not the one this testkit ` +
+    `runs: install it in the same version as @ciba-testbed/testkit, the four @ciba-testbed ` +
+    `packages together in one command (npm ls @ciba-testbed/testkit ${packageName} shows both)`
+  );
+}
 
 /**
  * The servers that map the stacks they print themselves, so their workspace build runs without

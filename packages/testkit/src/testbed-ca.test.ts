@@ -1,12 +1,25 @@
 import { webcrypto } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import * as x509 from "@peculiar/x509";
 import { afterEach, expect, it, vi } from "vitest";
 
+import type * as ServerEntryModule from "./server-entry.js";
+import type { ServerEntry } from "./server-entry.js";
 import { ensureTestbedCa } from "./testbed-ca.js";
+
+/** A mock-auth0 of another version: set, `ensureTestbedCa` runs it instead of the real one. */
+const other = vi.hoisted(() => ({ entry: undefined as ServerEntry | undefined }));
+vi.mock("./server-entry.js", async (importOriginal) => {
+  const real = await importOriginal<typeof ServerEntryModule>();
+  return {
+    ...real,
+    serverEntry: (name: Parameters<typeof real.serverEntry>[0]) =>
+      other.entry ?? real.serverEntry(name),
+  };
+});
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
@@ -18,6 +31,7 @@ async function writeKey(file: string, key: webcrypto.CryptoKey): Promise<void> {
 
 let folder: string;
 afterEach(() => {
+  other.entry = undefined;
   vi.restoreAllMocks();
   rmSync(folder, { recursive: true, force: true });
 });
@@ -68,3 +82,23 @@ it("passes on what mock-auth0 says of the CA it keeps: one an older version made
     new RegExp(`^The local CA in ${folder} was made by an older mock-auth0: .*\\n$`),
   );
 }, 60_000);
+
+it("says what to do when mock-auth0 --make-ca prints no CA: install the testkit's version", async () => {
+  folder = mkdtempSync(path.join(tmpdir(), "ciba-testkit-ca-"));
+  // A mock-auth0 that knows no --make-ca: it prints its banner and exits 0.
+  const packageDir = path.join(folder, "mock-auth0");
+  mkdirSync(packageDir);
+  writeFileSync(path.join(packageDir, "package.json"), JSON.stringify({ version: "0.0.1" }));
+  writeFileSync(path.join(packageDir, "bin.js"), "console.log('mock-auth0 0.0.1');\n");
+  other.entry = { command: process.execPath, args: [path.join(packageDir, "bin.js")], packageDir };
+  const certDir = path.join(folder, "certs");
+  const failure = ensureTestbedCa({ certDir });
+  await expect(failure).rejects.toThrow(
+    'mock-auth0 --make-ca printed no {"caCertPath":...,"created":...} line: the ' +
+      `@ciba-testbed/mock-auth0 installed in ${packageDir} (0.0.1) is not the one this testkit ` +
+      "runs: install it in the same version as @ciba-testbed/testkit, the four @ciba-testbed " +
+      "packages together in one command (npm ls @ciba-testbed/testkit @ciba-testbed/mock-auth0 " +
+      `shows both); and run MOCK_AUTH0_CERT_DIR=${certDir} npx mock-auth0 --make-ca to see what ` +
+      'it prints. It printed "mock-auth0 0.0.1\\n"',
+  );
+});

@@ -2,10 +2,11 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
+import { shellWord } from "@ciba-testbed/shared";
 import { WITHOUT_EXTRA_CA_CERTS, extraCaCerts } from "@ciba-testbed/shared/node";
 
 import { TestbedOptionsError, testbedCaOptionProblems } from "./option-problems.js";
-import { serverEntry } from "./server-entry.js";
+import { installedServerAdvice, serverEntry } from "./server-entry.js";
 import { certDirSetting, serverEnv } from "./server-env.js";
 
 export interface TestbedCaOptions {
@@ -55,7 +56,8 @@ export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<T
           const said = stderr.trim();
           if (error !== null) {
             const how = error.killed
-              ? `ran over ${String(timeoutMs)} ms`
+              ? `ran over ${String(timeoutMs)} ms, the timeoutMs option: give it longer (a ` +
+                "loaded machine makes a CA slowly), or find what holds the CA folder's .lock"
               : error.message.split("\n")[0];
             reject(
               new Error(`mock-auth0 could not make its CA: ${said === "" ? how : said}`, {
@@ -74,8 +76,15 @@ export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<T
             if (said !== "") process.stderr.write(`${said}\n`);
             resolve({ caCertPath: made.caCertPath, created: made.created });
           } catch {
+            // Another version of mock-auth0 than the testkit's, or something in the process's
+            // environment that writes to its stdout (NODE_OPTIONS' --require of a module).
             reject(
-              new Error(`mock-auth0 --make-ca printed no CA: ${JSON.stringify(stdout)} ${said}`),
+              new Error(
+                `mock-auth0 --make-ca printed no {"caCertPath":...,"created":...} line: ` +
+                  `${installedServerAdvice("mock-auth0", entry.packageDir)}; and run ` +
+                  `${makeCaCommand(env.MOCK_AUTH0_CERT_DIR)} to see what it prints. It printed ` +
+                  `${JSON.stringify(stdout.slice(0, 500))}${said === "" ? "" : `, and on stderr: ${said}`}`,
+              ),
             );
           }
         },
@@ -89,4 +98,11 @@ export async function ensureTestbedCa(options: TestbedCaOptions = {}): Promise<T
     path.dirname(caCertPath),
   );
   return { caCertPath, created, nodeExtraCaCerts };
+}
+
+/** The command a person runs in the agent's project to make the CA as this call did. */
+function makeCaCommand(certDir: string | undefined): string {
+  const dir =
+    certDir === undefined || certDir === "" ? "" : `MOCK_AUTH0_CERT_DIR=${shellWord(certDir)} `;
+  return `${dir}npx mock-auth0 --make-ca`;
 }

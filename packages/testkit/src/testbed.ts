@@ -31,7 +31,7 @@ import {
 } from "./option-problems.js";
 import type { LogLevel } from "./option-problems.js";
 import type { Approver } from "./approver.js";
-import { serverEntry } from "./server-entry.js";
+import { installedServerAdvice, serverEntry } from "./server-entry.js";
 import type { ServerEntry, ServerName } from "./server-entry.js";
 import { settingsChanges } from "./settings-changes.js";
 import { certDirSetting, serverEnv } from "./server-env.js";
@@ -226,7 +226,11 @@ async function freshShopDatabase(
 function shopAudience(ready: ReadyRecord): string | undefined {
   const apis: unknown = ready.apis;
   if (!Array.isArray(apis)) {
-    throw new Error(`mock-auth0's ready record names no apis: ${JSON.stringify(ready)}`);
+    throw new Error(
+      `mock-auth0's ready record names no apis: ` +
+        `${installedServerAdvice("mock-auth0", serverEntry("mock-auth0").packageDir)}. ` +
+        `It printed ${JSON.stringify(ready)}`,
+    );
   }
   const shop = apis.find(
     (api: unknown): api is { identifier: string } =>
@@ -384,7 +388,10 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const issuer = auth0.url;
     const auth0Domain = new URL(issuer).host;
     if (typeof auth0.caCertPath !== "string") {
-      throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
+      throw new Error(
+        `mock-auth0's ready record names no caCertPath: ` +
+          `${installedServerAdvice("mock-auth0", mockAuth0Dir)}. It printed ${JSON.stringify(auth0)}`,
+      );
     }
     const caCertPath = auth0.caCertPath;
     const audience = shopAudience(auth0);
