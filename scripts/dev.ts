@@ -545,6 +545,8 @@ if (!ending) {
       `  shop-api     ${stack.shopApiUrl}   (catalog: ${stack.agentEnv().SHOP_CATALOG_URL})`,
       `  agent web    ${webUrl}   (the quickstart's chat)`,
       ...ignoredLines(ignored),
+      // A new CA (the one before near its end): the browser that trusted the old one warns now.
+      ...(stack.caNote === undefined ? [] : ["", bold("Note:"), `  ${stack.caNote}`]),
       "",
       bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
       dim(

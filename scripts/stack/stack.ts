@@ -80,6 +80,12 @@ export interface Stack {
   /** `localhost:<port>` (or where it listens: `127.0.0.2:<port>`): what AUTH0_DOMAIN must be. */
   auth0Domain: string;
   caCertPath: string;
+  /**
+   * What the tenant said of its CA as it started, once: a new one that replaced the CA there
+   * before (a browser or a process that trusted the old one must trust this one), or one an
+   * older version made. Undefined when it said nothing.
+   */
+  caNote?: string;
   shopApiUrl: string;
   purchasesUrl: string;
   control: ControlClient;
@@ -274,6 +280,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       issuer,
       auth0Domain,
       caCertPath,
+      ...(typeof auth0.caNote === "string" ? { caNote: auth0.caNote } : {}),
       shopApiUrl,
       purchasesUrl: `${shopApiUrl}/api/purchases`,
       control,

@@ -167,6 +167,58 @@ describe("the local CA", () => {
     );
   });
 
+  it("says so, once, when it replaces a CA near its end, naming the new file and what must trust it", async () => {
+    const dir = freshDir();
+    const first = await ensureLocalCertificates(dir);
+    const old = new X509Certificate(first.caCert);
+    const end = Date.parse(old.validTo);
+    // Eight days before its end the CA serves on (its server certificate, which ends three days
+    // before it, is signed anew), and nothing is said.
+    const kept = await ensureLocalCertificates(dir, () => end - 8 * DAY_MS);
+    expect([kept.caCert, kept.note]).toEqual([first.caCert, undefined]);
+    // Six days before, it is replaced: whatever trusts the old one is told what to do.
+    const renewed = await ensureLocalCertificates(dir, () => end - 6 * DAY_MS);
+    expect(renewed.caCert).not.toBe(first.caCert);
+    expect(renewed.note).toBe(
+      `mock-auth0 made a new local CA, ${path.join(dir, "ca.pem")}, as the CA there before (SHA-256 ${old.fingerprint256}) expires on ${old.validTo}, and a CA is replaced in its last 7 days. What trusted the old CA no longer trusts this tenant (a Node process started with NODE_EXTRA_CA_CERTS naming it or a bundle made from it, a browser or a system store it was added to, curl --cacert): restart each with the new ca.pem (a test run's globalSetup with ensureTestbedCa makes its bundle anew), and add it where you added the old one`,
+    );
+    // The next start keeps the new CA and says nothing more.
+    const next = await ensureLocalCertificates(dir, () => end - 5 * DAY_MS);
+    expect([next.caCert, next.note]).toEqual([renewed.caCert, undefined]);
+    // A CA found past its end is named as expired.
+    const newer = new X509Certificate(renewed.caCert);
+    const late = await ensureLocalCertificates(dir, () => Date.parse(newer.validTo) + DAY_MS);
+    expect(late.note).toContain(
+      `as the CA there before (SHA-256 ${newer.fingerprint256}) expired on ${newer.validTo}. `,
+    );
+  });
+
+  it("keeps the CA when its server certificate alone is gone, and says so when its key is gone too", async () => {
+    const dir = freshDir();
+    const first = await ensureLocalCertificates(dir);
+    expect(first.note).toBe(undefined);
+    // The CA signs a new server certificate: whatever trusts it is unaffected.
+    rmSync(path.join(dir, "localhost.pem"));
+    const resigned = await ensureLocalCertificates(dir);
+    expect([resigned.created, resigned.caCert, resigned.note]).toEqual([
+      true,
+      first.caCert,
+      undefined,
+    ]);
+    expect(resigned.cert).not.toBe(first.cert);
+    // Without its key it cannot: a new CA, and the note says why.
+    const old = new X509Certificate(first.caCert);
+    rmSync(path.join(dir, "localhost.pem"));
+    rmSync(path.join(dir, "ca-key.pem"));
+    const made = await ensureLocalCertificates(dir);
+    expect(made.caCert).not.toBe(first.caCert);
+    expect(made.note).toContain(
+      `, as the CA there before (SHA-256 ${old.fingerprint256}) could not sign a new server ` +
+        "certificate (localhost.pem was missing, damaged or near its end): its key (ca-key.pem) " +
+        "is gone or not its own. What trusted the old CA no longer trusts this tenant",
+    );
+  });
+
   it("signs what a client accepts for localhost, and nothing it accepts for another name, with the same key", async () => {
     const dir = freshDir();
     const certs = await ensureLocalCertificates(dir);

@@ -139,13 +139,13 @@ export function caPermits(caCert: string, host: string): boolean {
 
 /**
  * A server certificate, signed by the CA made before (so whatever trusts it trusts this one), for
- * the names `previous` (the server certificate it replaces) covers and `host`: a tenant that
+ * the names `previous` (the server certificate it replaces, when there is one) covers and `host`: a tenant that
  * listens on another loopback address (127.0.0.2) is reached at it, and tenants started on two
  * such addresses keep each other's covered.
  */
 export async function makeServerCertificateFor(
   host: string,
-  made: { caCert: string; caKey: string; previous: string },
+  made: { caCert: string; caKey: string; previous?: string | undefined },
   now: number,
 ): Promise<Pick<MadeCertificates, "serverCert" | "serverKey">> {
   const ca = new x509.X509Certificate(made.caCert);
@@ -156,7 +156,8 @@ export async function makeServerCertificateFor(
     false,
     ["sign"],
   );
-  return makeServerCertificate(ca, caKey, withHost(namesOf(made.previous), host), now);
+  const names = made.previous === undefined ? SERVER_NAMES : namesOf(made.previous);
+  return makeServerCertificate(ca, caKey, withHost(names, host), now);
 }
 
 /** The names a server certificate (PEM) covers; the loopback names for one that names none. */

@@ -1,4 +1,4 @@
-import { X509Certificate as NodeX509Certificate } from "node:crypto";
+import { X509Certificate as NodeX509Certificate, createPublicKey } from "node:crypto";
 import { constants } from "node:fs";
 import { access, chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
@@ -122,12 +122,19 @@ export async function ensureLocalCertificates(
   return withDirectoryLock(path.join(dir, ".lock"), async () => {
     const existing = await readUsable(dir, now());
     if (existing && covers(existing.cert, host)) return withNote(existing, dir);
+    // A CA that lasts beyond the renewal, with its key, whose server certificate alone cannot
+    // serve (near its end: it ends days before the CA; gone, damaged): it signs a new one, and
+    // whatever trusts it is unaffected.
+    const signer = existing ?? (await lastingCa(dir, now()));
     // A CA made with NameConstraints signs for the loopback names and the host it was made for.
     const { caPermits } = await import("./certificate-authority.js");
-    const permits = existing !== undefined && caPermits(existing.caCert, host);
+    const permits = signer !== undefined && caPermits(signer.caCert, host);
+    // The CA the folder held, when no new server certificate can come from it (near its end,
+    // its key gone): what trusts the folder's ca.pem trusts it, and must hear of the new one.
+    const outgoing = signer === undefined ? await readCa(dir) : undefined;
     const write = permits
-      ? writeServerFor(dir, host, existing, now())
-      : writeFresh(dir, now(), host, existing?.cert);
+      ? writeServerFor(dir, host, signer, now())
+      : writeFresh(dir, now(), host, signer?.cert);
     const replaced = await write.catch((error: unknown) => {
       throw new CertDirError(dir, error);
     });
@@ -136,22 +143,89 @@ export async function ensureLocalCertificates(
       throw new Error(`Certificates written to ${dir} could not be read back`);
     }
     const made = { ...created, created: true };
-    if (existing === undefined || replaced === false) return withNote(made, dir);
+    if (outgoing !== undefined) {
+      return { ...made, note: newCaNote(made.caCertPath, whyOutgoing(outgoing, now())) };
+    }
+    if (signer === undefined || replaced === false) return withNote(made, dir);
     const why = permits
       ? `its key (${CA_KEY_FILE}) is gone, and a certificate for ${host} had to be signed`
       : `its NameConstraints let it sign for the loopback names and the host it was made on, ` +
         `not ${host}`;
     return {
       ...made,
-      note:
-        `mock-auth0 made a new local CA, ${created.caCertPath}, to serve on ${host}: the CA ` +
-        `there before cannot serve it (${why}). What trusted the old CA no longer trusts this ` +
-        "tenant (a Node process started with NODE_EXTRA_CA_CERTS naming it or a bundle made " +
-        "from it, a browser or a system store it was added to, curl --cacert): restart each " +
-        `with the new ${CA_CERT_FILE} (a test run's globalSetup with ensureTestbedCa makes its ` +
-        "bundle anew), and add it where you added the old one",
+      note: newCaNote(
+        made.caCertPath,
+        `to serve on ${host}: the CA there before cannot serve it (${why})`,
+      ),
     };
   });
+}
+
+/**
+ * What a person must hear when the folder's CA was replaced: whatever trusted the old one (a
+ * process, a browser, a system store, a CI cache's bundle) fails TLS with this tenant from now
+ * on, with nothing else pointing here. `why` follows the new file's name.
+ */
+function newCaNote(caCertPath: string, why: string): string {
+  return (
+    `mock-auth0 made a new local CA, ${caCertPath}, ${why}. What trusted the old CA no longer ` +
+    "trusts this tenant (a Node process started with NODE_EXTRA_CA_CERTS naming it or a bundle " +
+    "made from it, a browser or a system store it was added to, curl --cacert): restart each " +
+    `with the new ${CA_CERT_FILE} (a test run's globalSetup with ensureTestbedCa makes its ` +
+    "bundle anew), and add it where you added the old one"
+  );
+}
+
+/** Why the folder's CA `ca` could not serve on at `now`: its end, or its key. */
+function whyOutgoing(ca: NodeX509Certificate, now: number): string {
+  const end = Date.parse(ca.validTo);
+  const was = `the CA there before (SHA-256 ${ca.fingerprint256})`;
+  if (end <= now) return `as ${was} expired on ${ca.validTo}`;
+  if (end - now <= RENEW_BEFORE_MS) {
+    const days = String(RENEW_BEFORE_MS / 86_400_000);
+    return `as ${was} expires on ${ca.validTo}, and a CA is replaced in its last ${days} days`;
+  }
+  return (
+    `as ${was} could not sign a new server certificate (${SERVER_CERT_FILE} was missing, ` +
+    `damaged or near its end): its key (${CA_KEY_FILE}) is gone or not its own`
+  );
+}
+
+/**
+ * The CA in `dir` with what signs for it, when it lasts beyond the renewal and its key is its
+ * own: `cert` is the server certificate beside it, when one can be read, for the names it covered.
+ */
+async function lastingCa(
+  dir: string,
+  now: number,
+): Promise<{ caCert: string; cert?: string } | undefined> {
+  const ca = await readCa(dir);
+  if (ca === undefined || Date.parse(ca.validTo) - now <= RENEW_BEFORE_MS) return undefined;
+  const caKey = await readFile(path.join(dir, CA_KEY_FILE), "utf8").catch(() => undefined);
+  try {
+    const own = createPublicKey(caKey ?? "").export({ type: "spki", format: "der" });
+    if (!own.equals(ca.publicKey.export({ type: "spki", format: "der" }))) return undefined;
+  } catch {
+    return undefined;
+  }
+  const cert = await readFile(path.join(dir, SERVER_CERT_FILE), "utf8").catch(() => undefined);
+  try {
+    if (cert !== undefined) new NodeX509Certificate(cert);
+  } catch {
+    return { caCert: ca.toString() };
+  }
+  return cert === undefined ? { caCert: ca.toString() } : { caCert: ca.toString(), cert };
+}
+
+/** The CA in `dir` (ca.pem), or undefined when there is none or it is no certificate. */
+async function readCa(dir: string): Promise<NodeX509Certificate | undefined> {
+  const pem = await readFile(path.join(dir, CA_CERT_FILE), "utf8").catch(() => undefined);
+  if (pem === undefined) return undefined;
+  try {
+    return new NodeX509Certificate(pem);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The DER of the NameConstraints extension's id, 2.5.29.30: in every CA made since it had one. */
@@ -234,23 +308,26 @@ async function writeFresh(
   await writeAtomically(path.join(dir, CA_CERT_FILE), made.caCert, 0o644);
 }
 
-/** A server certificate for `host` too, by the CA in `dir`; without its key, a fresh set. */
-/** Whether the CA was made anew: true when its key was gone. */
+/**
+ * A server certificate for `host` too, by the CA in `dir`, for the names `signer.cert` (the one
+ * it replaces, when there is one) covered; without the CA's key, a fresh set. Whether the CA was
+ * made anew: true when its key was gone.
+ */
 async function writeServerFor(
   dir: string,
   host: string,
-  existing: LocalCertificates,
+  signer: { caCert: string; cert?: string },
   now: number,
 ): Promise<boolean> {
   const caKey = await readFile(path.join(dir, CA_KEY_FILE), "utf8").catch(() => undefined);
   if (caKey === undefined) {
-    await writeFresh(dir, now, host, existing.cert);
+    await writeFresh(dir, now, host, signer.cert);
     return true;
   }
   const { makeServerCertificateFor } = await import("./certificate-authority.js");
   const made = await makeServerCertificateFor(
     host,
-    { caCert: existing.caCert, caKey, previous: existing.cert },
+    { caCert: signer.caCert, caKey, previous: signer.cert },
     now,
   );
   await writeAtomically(path.join(dir, SERVER_KEY_FILE), made.serverKey, 0o600);

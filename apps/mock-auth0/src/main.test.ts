@@ -10,6 +10,7 @@ import { parseReadyRecord } from "@ciba-testbed/shared/node";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 import { builtEntry, sourceMapFlags } from "../../../scripts/build.js";
+import { ensureLocalCertificates } from "./certificates.js";
 
 // Each test starts the built main (scripts/build.js) as a real process; on a loaded machine that
 // can take seconds: hence the 30 s timeouts.
@@ -95,6 +96,35 @@ describe("mock-auth0's main", () => {
         apis: [{ identifier: "sample-shop-api", scopes: ["product:buy"] }],
       });
       expect(ready?.port).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    "names in its ready record, once, a CA it made in place of the one there before",
+    { timeout: 30_000 },
+    async () => {
+      const certDir = ownTempDir("main-ready-");
+      const before = await ensureLocalCertificates(certDir);
+      // A CA without its key or its server certificate cannot go on: a new one replaces it.
+      rmSync(path.join(certDir, "ca-key.pem"));
+      rmSync(path.join(certDir, "localhost.pem"));
+      const readyOf = async () =>
+        parseReadyRecord(
+          (
+            await stdoutOf({ MOCK_AUTH0_CERT_DIR: certDir, LOG_LEVEL: "silent" }, (seen) =>
+              seen.some((line) => parseReadyRecord(line)),
+            )
+          ).at(-1) ?? "",
+        );
+      const ready = await readyOf();
+      expect(readFileSync(path.join(certDir, "ca.pem"), "utf8")).not.toBe(before.caCert);
+      expect(ready?.caNote).toMatch(
+        new RegExp(
+          `^mock-auth0 made a new local CA, ${path.join(certDir, "ca.pem")}, as the CA there before .* could not sign a new server certificate .*: restart each with the new ca\\.pem`,
+        ),
+      );
+      // The next start serves with the new CA, and says nothing of it.
+      expect(await readyOf()).not.toHaveProperty("caNote");
     },
   );
 

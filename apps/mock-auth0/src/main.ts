@@ -64,6 +64,9 @@ async function main(): Promise<void> {
     port: running.port,
     issuer: running.issuer,
     caCertPath: running.caCertPath,
+    // Said once, as this start replaced the CA (or found one an older version made): a
+    // supervisor that shows no log (the testkit) passes it on to its person.
+    ...(running.caNote === undefined ? {} : { caNote: running.caNote }),
     // What a supervisor configures a resource server with: its audience, from the tenant.
     apis: tenant.apis.map(({ identifier, scopes }) => ({ identifier, scopes })),
   });

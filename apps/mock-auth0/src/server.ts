@@ -85,6 +85,11 @@ export interface RunningMockAuth0 {
   issuer: string;
   /** What `NODE_EXTRA_CA_CERTS` must point at for a Node process to trust this tenant. */
   caCertPath: string;
+  /**
+   * What a person must know of that CA, said once (a new one that replaced the CA there before,
+   * which whatever trusted the old one must now trust; one an older version made): also logged.
+   */
+  caNote?: string;
   port: number;
   store: BackchannelStore;
   approver: PolicyApprover;
@@ -193,6 +198,7 @@ export async function startMockAuth0(options: StartOptions): Promise<RunningMock
   return {
     issuer,
     caCertPath: certificates.caCertPath,
+    ...(certificates.note === undefined ? {} : { caNote: certificates.note }),
     port,
     store,
     approver,

@@ -394,6 +394,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       );
     }
     const caCertPath = auth0.caCertPath;
+    // The tenant made a new CA in certDir, which whatever trusted the old one (a CI runner's
+    // cached bundle, a system store) must trust now: said once, where the run's output shows.
+    if (typeof auth0.caNote === "string") process.stderr.write(`${auth0.caNote}\n`);
     const audience = shopAudience(auth0);
     if (audience === undefined) {
       throw new TestbedOptionsError([
