@@ -38,6 +38,7 @@ import { noSniff } from "./routes/page-security.js";
 import { revoke } from "./routes/revoke.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
+import { unknownPath } from "./routes/unknown-path.js";
 import { userinfoRoutes } from "./routes/userinfo.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { tenantDirectory } from "./tenant/tenant-directory.js";
@@ -245,9 +246,7 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     }),
   );
 
-  app.use((req, _res, next) => {
-    next(errors.notFound(`No route for ${req.method} ${req.path}`));
-  });
+  app.use(unknownPath());
   if (logging.beforeErrorHandler) app.use(logging.beforeErrorHandler);
   app.use(
     errorHandler(logger, (req, error) => {

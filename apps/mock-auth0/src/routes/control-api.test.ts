@@ -10,6 +10,17 @@ import {
   withRateLimits,
 } from "../test-support/harness.js";
 
+/** An Auth0 tenant's 404 for a path it does not serve, as the tenant words it for `request`. */
+function auth0NotFound(request: string) {
+  return {
+    statusCode: 404,
+    error: "Not Found",
+    message:
+      `Not Found: this tenant serves no ${request} (an Auth0 tenant answers 404 here too); ` +
+      "/.well-known/openid-configuration lists its endpoints",
+  };
+}
+
 describe("control API", () => {
   it("says when the binding message names another product or quantity than authorization_details", async () => {
     const h = await createHarness();
@@ -461,12 +472,15 @@ describe("control API", () => {
     expect((await request(h.app).get("/approver/api/users")).status).toBe(200);
   });
 
-  it("answers unknown routes with a JSON 404", async () => {
+  it("answers a path nobody serves as an Auth0 tenant does, and one under its own with its not_found", async () => {
     const h = await createHarness();
     const response = await request(h.app).get("/nope").expect(404);
-    expect(response.body).toEqual({
+    expect(response.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(response.body).toEqual(auth0NotFound("GET /nope"));
+    const own = await request(h.app).get("/approver/api/nope").expect(404);
+    expect(own.body).toEqual({
       error: "not_found",
-      error_description: "No route for GET /nope",
+      error_description: "No route for GET /approver/api/nope",
     });
   });
 
@@ -485,10 +499,7 @@ describe("control API", () => {
         .send("{not json");
       expect([response.status, response.body]).toEqual([
         404,
-        {
-          error: "not_found",
-          error_description: `No route for ${method.toUpperCase()} ${path}`,
-        },
+        auth0NotFound(`${method.toUpperCase()} ${path}`),
       ]);
       expect(response.headers["cache-control"]).toBeUndefined();
     }
@@ -523,16 +534,20 @@ describe("a method the control API or the approver page does not serve", () => {
   it.each([
     ["post", "/approver/api/nothing"],
     ["get", "/approver/api/requests/req-1/approve/more"],
+  ] as const)("leaves %s %s, a path nobody serves, its 404", async (method, path) => {
+    const h = await createHarness();
+    const response = await request(h.app)[method](path).expect(404);
+    expect(response.body.error_description).toBe(`No route for ${method.toUpperCase()} ${path}`);
+  });
+
+  it.each([
     ["get", "/bc-authorize"],
     ["delete", "/oauth/token"],
-  ] as const)(
-    "leaves %s %s, a path nobody serves or Auth0's own, its 404",
-    async (method, path) => {
-      const h = await createHarness();
-      const response = await request(h.app)[method](path).expect(404);
-      expect(response.body.error_description).toBe(`No route for ${method.toUpperCase()} ${path}`);
-    },
-  );
+  ] as const)("leaves %s %s, a method Auth0 does not serve, Auth0's 404", async (method, path) => {
+    const h = await createHarness();
+    const response = await request(h.app)[method](path).expect(404);
+    expect(response.body).toEqual(auth0NotFound(`${method.toUpperCase()} ${path}`));
+  });
 });
 
 describe("GET /approver/api/users", () => {
