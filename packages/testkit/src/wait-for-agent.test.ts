@@ -83,7 +83,9 @@ describe("waitForAgent", () => {
     const request = polledRequest([[0, "authorization_pending"]]);
     await expect(waitForAgent(fakeTime(request), never, "req-1")).rejects.toThrow(
       "the agent polled /oauth/token 1 times (1 authorization_pending), last at " +
-        "2030-01-01T12:00:00.000Z: the person answered, and the agent has not polled since",
+        "2030-01-01T12:00:00.000Z: the person answered, and the agent has not polled since to " +
+        "learn it: its poll loop ended (an answer it took for the end, an error it swallowed) " +
+        "or waits longer than `interval` between polls",
     );
   });
 
@@ -100,7 +102,27 @@ describe("waitForAgent", () => {
 describe("describePolling", () => {
   it("says when the agent never polled", () => {
     expect(describePolling(polledRequest([]))).toBe(
-      "request req-1 is approved, and the agent never polled /oauth/token for it",
+      "request req-1 is approved, and the agent never polled /oauth/token for it: it sent " +
+        "/bc-authorize and then waited on something else or ended its loop (an error it took " +
+        "for the end, a hook that never returned); poll from /bc-authorize's answer on, every " +
+        "`interval` seconds",
+    );
+  });
+
+  it("says where to look when the agent got its token and did not finish", () => {
+    const request = {
+      ...polledRequest([
+        [0, "authorization_pending"],
+        [5000, "token"],
+      ]),
+      status: "consumed" as const,
+    };
+    expect(describePolling(request)).toBe(
+      "request req-1 is consumed; the agent polled /oauth/token 2 times (1 " +
+        "authorization_pending, 1 token), 5.0 s apart, last at 2030-01-01T12:00:05.000Z: the " +
+        "agent got its token and has not finished since: what it does with the token hangs " +
+        "(its order to the shop, the model's next step); shop.orders() shows whether the order " +
+        "came",
     );
   });
 });

@@ -29,7 +29,11 @@ export function describePolling(request: ConsentRequest & { timeline: ConsentEve
   const said = `request ${request.auth_req_id} is ${request.status}`;
   const polls = request.timeline.filter((event) => event.type === "poll");
   if (polls.length === 0) {
-    return `${said}, and the agent never polled /oauth/token for it`;
+    return (
+      `${said}, and the agent never polled /oauth/token for it: it sent /bc-authorize and ` +
+      "then waited on something else or ended its loop (an error it took for the end, a hook " +
+      "that never returned); poll from /bc-authorize's answer on, every `interval` seconds"
+    );
   }
   const answers = new Map<string, number>();
   for (const poll of polls) {
@@ -55,7 +59,15 @@ export function describePolling(request: ConsentRequest & { timeline: ConsentEve
       "so an agent that polls on a timer of its own never gets its token. Wait `interval` " +
       "seconds (from /bc-authorize) between polls, and after slow_down wait its Retry-After";
   } else if (request.status === "approved" || request.status === "denied") {
-    text += ": the person answered, and the agent has not polled since to learn it";
+    text +=
+      ": the person answered, and the agent has not polled since to learn it: its poll loop " +
+      "ended (an answer it took for the end, an error it swallowed) or waits longer than " +
+      "`interval` between polls";
+  } else if (request.status === "consumed") {
+    text +=
+      ": the agent got its token and has not finished since: what it does with the token " +
+      "hangs (its order to the shop, the model's next step); shop.orders() shows whether " +
+      "the order came";
   }
   return text;
 }
