@@ -148,6 +148,41 @@ describe("makeScratchFolder and sweepScratch", () => {
     expect(readdirSync(root)).toEqual(["ciba-x-pid1.7-AbC123"]);
   });
 
+  // A killed process's servers end a moment after it, and may write into its folder meanwhile:
+  // a removal that gives up at the first ENOTEMPTY leaves the folder there.
+  it("removes a folder that a process still writes into, once the writing stops", async () => {
+    const root = newRoot();
+    const name = `ciba-testbed-pid${String(endedPid())}.${namespace}-AbC123`;
+    const folder = path.join(root, name);
+    mkdirSync(folder);
+    // Files, one after another, from before the removal starts until 200 after it began (its
+    // first file gone), or until the folder is gone.
+    const writer = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const { existsSync, writeFileSync } = require("node:fs");
+const file = (i) => ${JSON.stringify(folder)} + "/f" + i;
+writeFileSync(file(0), "x");
+process.stdout.write("writing\\n");
+let last = 100_000;
+for (let i = 1; i < last; i++) {
+  try { writeFileSync(file(i), "x".repeat(100)); } catch { break; }
+  if (last === 100_000 && !existsSync(file(0))) last = i + 200;
+}`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = once(writer, "exit");
+    await once(createInterface({ input: writer.stdout }), "line");
+
+    const removed = await sweepScratch(root);
+
+    await exited;
+    expect(removed).toEqual([name]);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
   it("removes, at the first folder a process makes, the folder a process killed with SIGKILL left", async () => {
     const root = newRoot();
     const scratchModule = fileURLToPath(new URL("./scratch.ts", import.meta.url));

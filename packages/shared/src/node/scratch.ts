@@ -95,6 +95,13 @@ export interface ScratchOptions {
   alive?: (pid: number) => boolean;
 }
 
+/**
+ * How often a removal is tried again when a file appeared in a folder as it was being emptied
+ * (ENOTEMPTY): a killed process's servers end on their own a moment after it, and may write
+ * into its folder until then. Node waits `retryDelay` times the attempt's number: 5.5 s in all.
+ */
+const REMOVAL_RETRIES = { maxRetries: 10, retryDelay: 100 };
+
 /** The roots this process has swept already: once per process is enough. */
 const swept = new Set<string>();
 
@@ -104,8 +111,9 @@ const swept = new Set<string>();
  * SIGKILL (a CI job's timeout, the kernel's out-of-memory killer) left behind: in /dev/shm, a
  * shop database's 40 MB of RAM each, for as long as the machine runs. A folder whose process
  * still runs, or was made in another namespace (another container sharing the folder), stays;
- * so does a folder whose PID a new process has taken, until that one ends. Never throws: a
- * folder that cannot be read or removed is left as it is.
+ * so does a folder whose PID a new process has taken, until that one ends. A folder that
+ * something still writes into is removed once the writing stops (`REMOVAL_RETRIES`). Never
+ * throws: a folder that cannot be read or removed is left as it is.
  */
 export async function sweepScratch(root: string, options: ScratchOptions = {}): Promise<string[]> {
   const namespace = options.namespace ?? pidNamespace();
@@ -122,7 +130,7 @@ export async function sweepScratch(root: string, options: ScratchOptions = {}): 
   });
   const removed = await Promise.all(
     stale.map((name) =>
-      rm(path.join(root, name), { recursive: true, force: true }).then(
+      rm(path.join(root, name), { recursive: true, force: true, ...REMOVAL_RETRIES }).then(
         () => name,
         () => undefined,
       ),
