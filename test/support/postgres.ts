@@ -5,9 +5,10 @@ import { chownSync, existsSync, readdirSync, realpathSync, rmSync, writeFileSync
 import type { Socket } from "node:net";
 import path from "node:path";
 
-import { freePort, killOnExit, makeScratchFolder } from "@ciba-testbed/shared/node";
+import { killOnExit, makeScratchFolder } from "@ciba-testbed/shared/node";
 import pg from "pg";
 
+import { onFreePort } from "./on-free-port.js";
 import { perWorker } from "./per-worker.js";
 
 /** A throw-away PostgreSQL server: its own cluster in a temporary folder, on a free port. */
@@ -114,6 +115,8 @@ export interface StartOptions {
    * production server; the superuser keeps trust authentication.
    */
   passwordLogins?: boolean;
+  /** Finds the free port to start on (`onFreePort`); a test gives it a taken one. */
+  probe?: () => Promise<number>;
 }
 
 /**
@@ -245,13 +248,10 @@ async function startServer(
     );
     return { child, output, gone };
   };
-  let port = await freePort();
-  let { child: server, output: lines, gone: exited } = launch(port);
-
-  const url = (database = "postgres") =>
+  const urlOn = (port: number, database = "postgres") =>
     `postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  const query = async (text: string) => {
-    const client = new pg.Client({ connectionString: url() });
+  const queryOn = async (port: number, text: string, connectionTimeoutMillis = 0) => {
+    const client = new pg.Client({ connectionString: urlOn(port), connectionTimeoutMillis });
     await client.connect();
     try {
       return (await client.query<Record<string, unknown>>(text)).rows;
@@ -259,49 +259,67 @@ async function startServer(
       await client.end();
     }
   };
-  const running = () => server.exitCode === null && server.signalCode === null;
-  const stop = async () => {
-    if (running() && server.pid !== undefined) {
-      // SIGINT is PostgreSQL's fast shutdown: sessions end, the server stops.
-      process.kill(-server.pid, "SIGINT");
-      const killer = setTimeout(() => {
-        if (server.pid !== undefined) process.kill(-server.pid, "SIGKILL");
-      }, 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(dir, { recursive: true, force: true });
+  const runs = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+  /** Stops the server's process group, as fast shutdown (SIGINT) or after 10 s by SIGKILL. */
+  const end = async ({ child, gone }: { child: ChildProcess; gone: Promise<void> }) => {
+    if (!runs(child) || child.pid === undefined) return;
+    const group = -child.pid;
+    process.kill(group, "SIGINT");
+    const killer = setTimeout(() => process.kill(group, "SIGKILL"), 10_000);
+    await gone;
+    clearTimeout(killer);
   };
 
   // Ready when it answers: connection attempts until then are refused or told "starting up".
   // The free port can be taken between the probe and PostgreSQL binding it: PostgreSQL then
   // stops, and what answers on the port is another process, such as another test run's
   // PostgreSQL with the same trust login. So ready is this server answering, its own data
-  // directory; when it could not bind the port, it starts again on another.
+  // directory; when it could not bind the port, `onFreePort` starts it again on another.
   const ours = new Set([data, realpathSync(data)]);
-  const deadline = Date.now() + 60_000;
-  for (let attempt = 1; ;) {
-    try {
-      const [row] = await query("show data_directory");
-      if (running() && ours.has(String(row?.data_directory))) break;
-      throw new Error(`another server answers on port ${String(port)}`);
-    } catch (error) {
-      const portTaken = lines.some((line) => /could not (bind|create any TCP\/IP)/.test(line));
-      if (!running() && portTaken && attempt < 5) {
-        attempt++;
-        port = await freePort();
-        ({ child: server, output: lines, gone: exited } = launch(port));
-        continue;
-      }
-      if (!running() || Date.now() > deadline) {
-        await stop();
-        throw new Error(
-          `PostgreSQL did not start (${(error as Error).message}):\n${lines.slice(-20).join("\n")}`,
+  const startOn = async (port: number) => {
+    const launched = launch(port);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        // A process that took the port may accept a connection and never answer: each try is
+        // given up after 2 s, and the server's exit is looked at then.
+        const [row] = await queryOn(port, "show data_directory", 2_000);
+        if (runs(launched.child) && ours.has(String(row?.data_directory))) {
+          return { port, ...launched };
+        }
+        throw new Error(`another server answers on port ${String(port)}`);
+      } catch (error) {
+        const stopped = !runs(launched.child);
+        const taken = launched.output.find((line) =>
+          /could not (bind|create any TCP\/IP)/.test(line),
         );
+        if (stopped && taken !== undefined) {
+          throw new Error(
+            `PostgreSQL could not listen on port ${String(port)} (EADDRINUSE): ${taken}`,
+          );
+        }
+        if (stopped || Date.now() > deadline) {
+          await end(launched);
+          throw new Error(
+            `PostgreSQL did not start (${(error as Error).message}):\n${launched.output.slice(-20).join("\n")}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
+  };
+  const ready = await onFreePort(startOn, options.probe).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const { port, child: server } = ready;
+  const url = (database?: string) => urlOn(port, database);
+  const query = (text: string) => queryOn(port, text);
+  const running = () => runs(server);
+  const stop = async () => {
+    await end(ready);
+    rmSync(dir, { recursive: true, force: true });
+  };
 
   const started: PostgresServer = {
     url,
