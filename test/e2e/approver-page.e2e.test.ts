@@ -75,7 +75,25 @@ describe("the approver page", () => {
     );
   });
 
-  const card = (message: RegExp) => page.locator(".card", { hasText: message });
+  // A card, an item of Recent or an email is found by its whole message: a part of one ("buy 1
+  // XYZ phone") is also part of another ("buy 1 XYZ phone case"), and a test would then act on,
+  // or be satisfied by, a request that is not its own.
+  /** `tab`'s waiting request whose message is `message`, as a whole. */
+  const cardOn = (tab: Page, message: string) =>
+    tab.locator(".card").filter({ has: tab.getByText(message, { exact: true }) });
+  /** `tab`'s item of Recent whose message is `message`, as a whole. */
+  const historyOn = (tab: Page, message: string) =>
+    tab.locator(".history > li").filter({ has: tab.getByText(message, { exact: true }) });
+  /** `tab`'s email whose request code (the binding message) is `message`, as a whole. */
+  const mailOn = (tab: Page, message: string) =>
+    tab.locator("#emails .mail").filter({ has: tab.getByText(message, { exact: true }) });
+  const card = (message: string) => cardOn(page, message);
+  /** The binding messages of the agent's purchases (`purchaseBindingMessage`). */
+  const TWO_PHONES = "Do you want to buy 2 XYZ phones for max 998 USD";
+  const ONE_CABLE = "Do you want to buy 1 USB-C cable for max 9.99 USD";
+  const THREE_CABLES = "Do you want to buy 3 USB-C cables for max 29.97 USD";
+  const ONE_LAPTOP = "Do you want to buy 1 ABC laptop for max 1299 USD";
+  const ONE_PHONE = "Do you want to buy 1 XYZ phone for max 499 USD";
 
   /** A pending sign-in request put straight into `tenant`'s store, as `/bc-authorize` would. */
   function createSignIn(
@@ -115,7 +133,7 @@ describe("the approver page", () => {
     const before = (await s.ordersOf(BUYER)).length;
     const agent = s.agent(["Buy 2 XYZ phones"]);
 
-    const pending = card(/Do you want to buy 2 XYZ phone/);
+    const pending = card(TWO_PHONES);
     await pending.waitFor();
     await expect(pending.locator(".client").textContent()).resolves.toBe("Shopping agent");
     await expect(pending.locator(".user").textContent()).resolves.toBe(`Test Buyer (${BUYER})`);
@@ -138,8 +156,8 @@ describe("the approver page", () => {
     expect(run.json.outcome).toBe("ORDERED");
     expect((await s.ordersOf(BUYER)).slice(before).map((o) => o.id)).toEqual([run.json.order?.id]);
 
-    const history = page.locator(".history > li", { hasText: /Do you want to buy 2 XYZ phone/ });
-    await history.locator(".outcome", { hasText: /Approved/ }).waitFor();
+    const history = historyOn(page, TWO_PHONES);
+    await history.getByText("Approved \u00b7 token issued", { exact: true }).waitFor();
     await expect(pending.count()).resolves.toBe(0);
     const consent = await s.stack.control.request(String(run.json.authReqId));
     expect(consent.decision).toMatchObject({ decision: "approve", by: "approver-page" });
@@ -148,19 +166,19 @@ describe("the approver page", () => {
   it("ends the purchase on Deny, keyboard only", async () => {
     const before = (await s.ordersOf(BUYER)).length;
     const agent = s.agent(["Buy a USB-C cable"]);
-    await card(/Do you want to buy 1 USB-C cable/).waitFor();
+    await card(ONE_CABLE).waitFor();
 
     await page.getByRole("button", { name: /^Deny: 1 \u00d7 USB-C cable,/ }).focus();
     await page.keyboard.press("Enter");
     const run = await agent;
     expect(run.json.outcome).toBe("DENIED");
     expect(await s.ordersOf(BUYER)).toHaveLength(before);
-    await page.locator(".history > li .outcome.denied").first().waitFor();
+    await historyOn(page, ONE_CABLE).getByText("Denied", { exact: true }).waitFor();
   });
 
   it("says the tenant did not answer when a decision cannot reach it, and lets the person try again", async () => {
     const agent = s.agent(["Buy 3 USB-C cables"]);
-    await card(/Do you want to buy 3 USB-C cable/).waitFor();
+    await card(THREE_CABLES).waitFor();
     const decision = "**/approver/api/requests/*/approve";
     await page.route(decision, (route) => route.abort("connectionrefused"));
     const approve = page.getByRole("button", {
@@ -168,11 +186,12 @@ describe("the approver page", () => {
     });
 
     await approve.click();
-    await card(/Do you want to buy 3 USB-C cable/)
-      .locator(".error", {
-        hasText:
-          "Could not approve: the tenant did not answer (is mock-auth0 still running?). The page shows the request as it stands once the tenant is back.",
-      })
+    await card(THREE_CABLES)
+      .getByRole("alert")
+      .getByText(
+        "Could not approve: the tenant did not answer (is mock-auth0 still running?). The page shows the request as it stands once the tenant is back.",
+        { exact: true },
+      )
       .waitFor();
     await page.unroute(decision);
     await expect(approve.isEnabled()).resolves.toBe(true);
@@ -183,22 +202,17 @@ describe("the approver page", () => {
   it("moves a request that expires while the page is open to history", async () => {
     // The shortest expiry the tenant accepts: the page still shows the request before it ends.
     const agent = s.agent(["Buy an ABC laptop", "--expiry", "1"]);
-    await card(/ABC laptop/).waitFor();
+    await card(ONE_LAPTOP).waitFor();
     const run = await agent;
     expect(run.json.outcome).toBe("EXPIRED");
-    await page
-      .locator(".history > li", { hasText: /ABC laptop/ })
-      .locator(".outcome.expired")
-      .waitFor();
-    await expect(card(/ABC laptop/).count()).resolves.toBe(0);
+    await historyOn(page, ONE_LAPTOP).getByText("Expired", { exact: true }).waitFor();
+    await expect(card(ONE_LAPTOP).count()).resolves.toBe(0);
   });
 
   it("cannot be used by a page on another origin to approve", async () => {
     const agent = s.agent(["Buy an XYZ phone", "--expiry", "20"]);
-    await card(/Do you want to buy 1 XYZ phone/).waitFor();
-    const consent = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("buy 1 XYZ phone"),
-    );
+    await card(ONE_PHONE).waitFor();
+    const consent = await s.stack.control.waitForPending((c) => c.binding_message === ONE_PHONE);
 
     // A hostile page submits a plain form (no CORS preflight) to the approve endpoint.
     const evil = createServer((_req, res) => {
@@ -233,7 +247,7 @@ describe("the approver page", () => {
     });
     expect(started.status).toBe(200);
     try {
-      const unbound = card(/Unbound check/);
+      const unbound = card("Unbound check");
       await unbound.waitFor();
       await expect(unbound.locator(".unbound").isVisible()).resolves.toBe(true);
     } finally {
@@ -257,13 +271,13 @@ describe("the approver page", () => {
       await page.reload();
       await page.getByText("Live", { exact: true }).waitFor();
       const checks = page.locator(".card", { hasText: /Page check/ });
-      await card(/Page check 55/).waitFor();
+      await card("Page check 55").waitFor();
       await expect(checks.count()).resolves.toBe(50);
-      await expect(card(/Page check 05/).count()).resolves.toBe(0);
+      await expect(card("Page check 05").count()).resolves.toBe(0);
       expect(Number(await page.locator("#pending-count").textContent())).toBeGreaterThanOrEqual(55);
 
       await page.getByRole("button", { name: "Show older requests" }).click();
-      await card(/Page check 01/).waitFor();
+      await card("Page check 01").waitFor();
       await expect(checks.count()).resolves.toBe(55);
       await expect(
         page.getByRole("button", { name: "Show older requests" }).isHidden(),
@@ -281,7 +295,9 @@ describe("the approver page", () => {
       // Each page has a context of its own: nothing the page keeps is shared between them.
       const visitor = await browser.newPage();
       await visitor.goto(`${locked.issuer}approver`);
-      await visitor.getByText("This tenant needs its control token").waitFor();
+      await visitor
+        .getByRole("heading", { name: "This tenant needs its control token", exact: true })
+        .waitFor();
       await expect(visitor.locator("#connection").textContent()).resolves.toBe("Locked");
       // The focus is in the token's box, the one thing to do here.
       await expect(visitor.locator("#token:focus").count()).resolves.toBe(1);
@@ -289,14 +305,18 @@ describe("the approver page", () => {
         .getByLabel("Control token", { exact: true })
         .fill("not-the-control-token-at-all");
       await visitor.getByRole("button", { name: "Unlock" }).click();
-      await visitor.getByText("That is not this tenant's control token.").waitFor();
+      await visitor
+        .getByText("That is not this tenant's control token.", { exact: true })
+        .waitFor();
       // A character no header can carry (an em dash a paste brought) is refused as well, and
       // kept nowhere: the page does not try it again on a reload.
       await visitor
         .getByLabel("Control token", { exact: true })
         .fill("e2e+control/token\u20140123456789==");
       await visitor.getByRole("button", { name: "Unlock" }).click();
-      await visitor.getByText("That is not this tenant's control token.").waitFor();
+      await visitor
+        .getByText("That is not this tenant's control token.", { exact: true })
+        .waitFor();
       await expect(visitor.evaluate("sessionStorage.length")).resolves.toBe(0);
       await visitor.getByLabel("Control token", { exact: true }).fill(token);
       await visitor.getByRole("button", { name: "Unlock" }).click();
@@ -309,7 +329,9 @@ describe("the approver page", () => {
       expect(owner.url()).toBe(`${locked.issuer}approver`);
       // A request made now reaches the open page through its event stream.
       createSignIn(locked, "locked-request");
-      await owner.getByRole("button", { name: /^Approve: Do you want to sign in/ }).click();
+      await owner
+        .getByRole("button", { name: /^Approve: Do you want to sign in \(request \u2026[\w-]+\)$/ })
+        .click();
       await owner.locator(".history > li .outcome.approved").waitFor();
       expect(locked.store.get("locked-request")?.decision).toMatchObject({ by: "approver-page" });
     } finally {
@@ -331,7 +353,7 @@ describe("the approver page", () => {
       await owner.goto(`${tenant.issuer}approver#token=${token}`);
       await owner.getByText("Live", { exact: true }).waitFor();
       createSignIn(tenant, "cookie-check");
-      await owner.locator(".card", { hasText: "Do you want to sign in" }).waitFor();
+      await cardOn(owner, "Do you want to sign in").waitFor();
 
       // The browser holds no cookie for localhost: nothing another local server is sent.
       await expect(owner.context().cookies()).resolves.toEqual([]);
@@ -355,13 +377,13 @@ describe("the approver page", () => {
       // A reload keeps the token for this tab, with no #token= in the address.
       await owner.reload();
       await owner.getByText("Live", { exact: true }).waitFor();
-      await owner.locator(".card", { hasText: "Do you want to sign in" }).waitFor();
+      await cardOn(owner, "Do you want to sign in").waitFor();
 
       // The tenant starts again with the same token: the page reconnects after a pause and reads
       // a new snapshot, in which the old tenant's request is gone and the new one's is.
       await restart(token);
       createSignIn(tenant, "after-restart", "Do you want to sign in again");
-      await owner.locator(".card", { hasText: "Do you want to sign in again" }).waitFor();
+      await cardOn(owner, "Do you want to sign in again").waitFor();
       await expect(owner.locator(".card").count()).resolves.toBe(1);
       await owner.getByText("Live", { exact: true }).waitFor();
       await owner.getByRole("button", { name: /^Deny: Do you want to sign in again/ }).click();
@@ -374,6 +396,7 @@ describe("the approver page", () => {
       await owner
         .getByText(
           "The tenant no longer takes this page's control token (it started again with another one): unlock it again.",
+          { exact: true },
         )
         .waitFor();
       await expect(owner.locator("#connection").textContent()).resolves.toBe("Locked");
@@ -452,12 +475,14 @@ describe("the approver page", () => {
 
     /** Opens the email's link, as the person would, in the tab it opens. */
     async function openLink(approver: Page, bindingMessage: string): Promise<Page> {
-      const mail = approver.locator("#emails .mail", { hasText: bindingMessage });
+      const mail = mailOn(approver, bindingMessage);
       await mail.waitFor();
       const opened = approver.waitForEvent("popup");
       await mail.getByRole("link", { name: `Review the request: ${bindingMessage}` }).click();
       const consent = await opened;
-      await consent.getByText("Shopping agent asks for your approval").waitFor();
+      await consent
+        .getByRole("region", { name: "Shopping agent asks for your approval", exact: true })
+        .waitFor();
       return consent;
     }
 
@@ -465,7 +490,7 @@ describe("the approver page", () => {
       const approver = await approverPage();
       const id = await ask("Email check one", BUYER, true);
 
-      const mail = approver.locator("#emails .mail", { hasText: "Email check one" });
+      const mail = mailOn(approver, "Email check one");
       await mail.waitFor();
       await expect(approver.getByRole("heading", { name: /^Email/ }).isVisible()).resolves.toBe(
         true,
@@ -475,9 +500,7 @@ describe("the approver page", () => {
         "Shopping agent asks for your approval",
       );
       await expect(mail.locator(".code").textContent()).resolves.toBe("Email check one");
-      await expect(approver.locator(".card", { hasText: "Email check one" }).count()).resolves.toBe(
-        0,
-      );
+      await expect(cardOn(approver, "Email check one").count()).resolves.toBe(0);
 
       const consent = await openLink(approver, "Email check one");
       expect(new URL(consent.url()).pathname).toBe("/bc-verify");
@@ -491,10 +514,13 @@ describe("the approver page", () => {
       const granted = await client.grant(id);
       expect(granted.status).toBe(200);
       expect(granted.body.access_token).toEqual(expect.any(String));
-      await approver
-        .locator(".history > li", { hasText: "Email check one" })
-        .getByText("decided through the email's link", { exact: false })
-        .waitFor();
+      // Who, through which client, how it was decided, and how often its agent polled.
+      const who = historyOn(approver, "Email check one").locator(".who");
+      await expect
+        .poll(async () => (await who.textContent())?.replace(/ \d+ polls$/, " N polls"))
+        .toBe(
+          `${BUYER} \u00b7 Shopping agent \u00b7 decided through the email's link \u00b7 N polls`,
+        );
       await expect(mail.count()).resolves.toBe(0);
 
       // The link was used up with the answer.
@@ -516,10 +542,7 @@ describe("the approver page", () => {
       const refused = await client.grant(id);
       expect(refused).toMatchObject({ status: 400, body: { error: "access_denied" } });
       expect(tenant.store.get(id)?.decision).toMatchObject({ decision: "deny", by: "email-link" });
-      await approver
-        .locator(".history > li", { hasText: "Email check two" })
-        .locator(".outcome.denied")
-        .waitFor();
+      await historyOn(approver, "Email check two").getByText("Denied", { exact: true }).waitFor();
       await consent.close();
     });
 
@@ -530,7 +553,7 @@ describe("the approver page", () => {
       const stale = await ask("Stale check", SECOND_BUYER);
       const cards = approver.locator("#pending .card");
       // Newest first while both count as polled.
-      await approver.locator(".card", { hasText: "Stale check" }).waitFor();
+      await cardOn(approver, "Stale check").waitFor();
       await expect(cards.locator(".message").allTextContents()).resolves.toEqual([
         "Stale check",
         "Live check",
@@ -541,7 +564,7 @@ describe("the approver page", () => {
       clock.advance(16_000);
       expect((await client.grant(live)).body.error).toBe("authorization_pending");
 
-      const staleCard = approver.locator(".card.stale", { hasText: "Stale check" });
+      const staleCard = cardOn(approver, "Stale check").and(approver.locator(".stale"));
       await staleCard.waitFor();
       await expect(staleCard.locator(".not-polling").textContent()).resolves.toBe(
         "Agent not polling",
@@ -550,7 +573,7 @@ describe("the approver page", () => {
         "Live check",
         "Stale check",
       ]);
-      const liveCard = approver.locator(".card", { hasText: "Live check" });
+      const liveCard = cardOn(approver, "Live check");
       await expect(liveCard.locator(".not-polling").isHidden()).resolves.toBe(true);
       await expect(liveCard.locator(".meta").textContent()).resolves.toMatch(
         new RegExp(`^Request …${live.slice(-6)} · agent last polled \\d+ s ago$`),
@@ -561,7 +584,7 @@ describe("the approver page", () => {
 
       // Its agent polls again: live again, and back on top as the newest.
       expect((await client.grant(stale)).body.error).toBe("authorization_pending");
-      await approver.locator(".card:not(.stale)", { hasText: "Stale check" }).waitFor();
+      await cardOn(approver, "Stale check").and(approver.locator(":not(.stale)")).waitFor();
       await expect(cards.locator(".message").allTextContents()).resolves.toEqual([
         "Stale check",
         "Live check",
@@ -621,8 +644,8 @@ describe("the approver page", () => {
       ]);
       const neighbour = await ask("Neighbour check");
       try {
-        const pad = approver.locator(".card", { hasText: "Pad check" });
-        await approver.locator(".card", { hasText: "Neighbour check" }).waitFor();
+        const pad = cardOn(approver, "Pad check");
+        await cardOn(approver, "Neighbour check").waitFor();
         const cells = await pad.locator("td").allTextContents();
         expect(cells).toEqual([`"XYZ phone${"\\u{2007}".repeat(90)}"`, "50", "$24,950.00", "USD"]);
         // Every cell within the card, however long the product's text.
@@ -631,7 +654,7 @@ describe("the approver page", () => {
           const box = await cell.boundingBox();
           expect(box!.x + box!.width).toBeLessThanOrEqual(card!.x + card!.width);
         }
-        const oddCard = approver.locator(".card", { hasText: "Odd check" });
+        const oddCard = cardOn(approver, "Odd check");
         await expect(oddCard.locator("td").allTextContents()).resolves.toEqual([
           '{"toString":1}',
           "[1,2]",
@@ -642,7 +665,7 @@ describe("the approver page", () => {
         await expect(oddCard.locator("td.odd").count()).resolves.toBe(4);
         // Blank letters written out; a currency that is no code stays in its own row, written
         // out, and the amount is shown alone; the purchase id has its row.
-        const trickCard = approver.locator(".card", { hasText: "Trick check" });
+        const trickCard = cardOn(approver, "Trick check");
         await expect(trickCard.locator("td").allTextContents()).resolves.toEqual([
           `"XYZ phone${"\\u{3164}".repeat(3)}"`,
           "2",
@@ -663,7 +686,8 @@ describe("the approver page", () => {
       clock.advance(60_000);
       const phone = await browser.newPage({ viewport: { width: 360, height: 800 } });
       // A binding message with a word longer than the screen is wide.
-      const id = await askFor(`Phone check ${"Ultra_Wide_".repeat(4)}`, [
+      const message = `Phone check ${"Ultra_Wide_".repeat(4)}`;
+      const id = await askFor(message, [
         {
           type: "product_purchase",
           product: `XYZ phone ${"model-".repeat(12)}end`,
@@ -674,7 +698,7 @@ describe("the approver page", () => {
       ]);
       try {
         await phone.goto(`${tenant.issuer}approver`);
-        const pending = phone.locator(".card", { hasText: "Phone check" });
+        const pending = cardOn(phone, message);
         await pending.waitFor();
         // The lines an element's text takes: one box per line of each of its text's fragments.
         const linesOf = (elements: unknown[]) =>
@@ -708,7 +732,7 @@ describe("the approver page", () => {
         // Decided, it moves to Recent, which wraps the long word too: the page never scrolls
         // sideways.
         tenant.store.decide(id, "deny", "control-api");
-        await phone.locator(".history li", { hasText: "Phone check" }).waitFor();
+        await historyOn(phone, message).waitFor();
         const pageWidth = await phone.evaluate(() => {
           const { scrollWidth, clientWidth } = (
             globalThis as unknown as {
@@ -734,13 +758,13 @@ describe("the approver page", () => {
         await approver.getByText("Live", { exact: true }).waitFor();
         clock.advance(60_000);
         const aimed = await ask("Aimed check");
-        const target = approver.locator(".card", { hasText: "Aimed check" });
+        const target = cardOn(approver, "Aimed check");
         await target.waitFor();
         await approver.clock.pauseAt(Date.now() + 1_000);
         // Newer on the tenant's clock: shown above it.
         clock.advance(500);
         const above = await ask("Arrived check");
-        await approver.locator(".card", { hasText: "Arrived check" }).waitFor();
+        await cardOn(approver, "Arrived check").waitFor();
 
         // The new request pushed the card down under the pointer: the click is not taken.
         await target.getByRole("button", { name: /^Approve: Aimed check/ }).click({ force: true });
@@ -750,7 +774,7 @@ describe("the approver page", () => {
         expect(tenant.store.get(aimed)?.status).toBe("pending");
         // Nor one on the new card, which took the place the pointer aimed at: sent as the
         // person clicked the card below, it was approved unread.
-        const arrived = approver.locator(".card", { hasText: "Arrived check" });
+        const arrived = cardOn(approver, "Arrived check");
         await arrived
           .getByRole("button", { name: /^Approve: Arrived check/ })
           .click({ force: true });
@@ -766,11 +790,11 @@ describe("the approver page", () => {
 
         // A key press on a card that just moved is taken: the focus stayed on it.
         const later = await ask("Keyed check");
-        const keyed = approver.locator(".card", { hasText: "Keyed check" });
+        const keyed = cardOn(approver, "Keyed check");
         await keyed.waitFor();
         clock.advance(500);
         await ask("Pushing check");
-        await approver.locator(".card", { hasText: "Pushing check" }).waitFor();
+        await cardOn(approver, "Pushing check").waitFor();
         await keyed.getByRole("button", { name: /^Deny: Keyed check/ }).focus();
         await approver.keyboard.press("Enter");
         await expect.poll(() => tenant.store.get(later)?.status).toBe("denied");
@@ -803,7 +827,7 @@ describe("the approver page", () => {
         ids.push(await ask(`Order check ${i + 1}`, user));
         clock.advance(500);
       }
-      await approver.locator(".card", { hasText: "Order check 3" }).waitFor();
+      await cardOn(approver, "Order check 3").waitFor();
       await expect(approver.locator("#pending .card .message").allTextContents()).resolves.toEqual([
         "Order check 3",
         "Order check 2",
@@ -824,7 +848,9 @@ describe("the approver page", () => {
       // The same link in a second browser, answered after the first.
       const again = await browser.newPage();
       await again.goto(consent.url());
-      await again.getByText("Shopping agent asks for your approval").waitFor();
+      await again
+        .getByRole("region", { name: "Shopping agent asks for your approval", exact: true })
+        .waitFor();
 
       await consent.getByRole("button", { name: "Approve: Focus check one" }).focus();
       await consent.keyboard.press("Enter");
@@ -873,7 +899,7 @@ describe("the approver page", () => {
       const approver = await approverPage();
       const id = await ask("Gone  check");
       try {
-        const card = approver.locator(".card", { hasText: "Gone" });
+        const card = cardOn(approver, "Gone  check");
         await card.waitFor();
         // Two spaces stay two: the message the person compares with the agent's, as sent.
         // The width of the message's text when it reads `t` (put back after).

@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startChatStack } from "../support/chat-stack.js";
@@ -26,13 +26,25 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     await stack.stop();
   });
 
+  // What the pages say is matched as a whole: a part of it ("You are not logged in.") is also
+  // part of other lines, and a test would then be satisfied by a line that is not the one meant.
+  /** The binding message of the purchase these tests make (`purchaseBindingMessage`). */
+  const TWO_PHONES = "Do you want to buy 2 XYZ phones for max 998 USD";
+  /** `tab`'s card of the purchase that waits for the person's approval. */
+  const waitingCard = (tab: Page) =>
+    tab.locator(".approval.pending").filter({ has: tab.getByText(TWO_PHONES, { exact: true }) });
+  /** Logs in as Test Buyer on the tenant's login page `tab` was sent to. */
+  const logInAsBuyer = async (tab: Page) => {
+    await tab.getByRole("button", { name: "Test Buyer buyer@example.com", exact: true }).click();
+    await tab.getByText("Logged in as Test Buyer", { exact: true }).waitFor();
+  };
+
   /** A page of `context` whose person logged in through the tenant's page. */
   const loggedInPage = async (context: BrowserContext) => {
     const page = await context.newPage();
     await page.goto(appUrl);
-    await page.getByRole("link", { name: "Log in" }).click();
-    await page.getByRole("button", { name: /Test Buyer/ }).click();
-    await page.getByText("Logged in as Test Buyer").waitFor();
+    await page.getByRole("link", { name: "Log in", exact: true }).click();
+    await logInAsBuyer(page);
     return page;
   };
 
@@ -40,17 +52,15 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     const context = await browser.newContext();
     const page = await loggedInPage(context);
     await page.getByLabel("Message").fill("Buy 2 XYZ phones");
-    await page.getByRole("button", { name: "Send" }).click();
-    await page.locator(".approval.pending", { hasText: "buy 2 XYZ phones" }).waitFor();
-    const request = await s.stack.control.waitForPending((c) =>
-      c.binding_message.includes("2 XYZ phones"),
-    );
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await waitingCard(page).waitFor();
+    const request = await s.stack.control.waitForPending((c) => c.binding_message === TWO_PHONES);
     const other = await context.newPage();
     await other.goto(appUrl);
-    await other.locator(".approval.pending", { hasText: "buy 2 XYZ phones" }).waitFor();
+    await waitingCard(other).waitFor();
 
-    await page.getByRole("button", { name: "Log out" }).click();
-    await page.getByText("You are not logged in.").waitFor();
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
+    await page.getByText("You are not logged in.", { exact: true }).waitFor();
     const note =
       `Logging out ended no purchase: "${request.binding_message}" waited for your approval ` +
       "when you logged out, and approving it while it waits orders it. Log in to follow it.";
@@ -64,9 +74,11 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     const before = (await s.ordersOf(BUYER)).length;
     await s.stack.control.approve(request.auth_req_id);
     await recordAnnouncementsIn(context);
-    await page.getByRole("link", { name: "Log in" }).click();
-    await page.getByRole("button", { name: /Test Buyer/ }).click();
-    const answer = page.locator(".message.assistant .text", { hasText: /Ordered 2 x XYZ phone/ });
+    await page.getByRole("link", { name: "Log in", exact: true }).click();
+    await logInAsBuyer(page);
+    const answer = page
+      .locator(".message.assistant .text")
+      .filter({ hasText: /^Ordered 2 x XYZ phone: order \S+, total 998\.00 USD\.$/ });
     await answer.waitFor();
     const orders = (await s.ordersOf(BUYER)).slice(before);
     expect(orders).toHaveLength(1);
@@ -75,7 +87,7 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     );
     // The agent's answer tells the outcome: the status line does not tell it again, once the
     // answer's stream has ended and Send is back (until then it says the agent is working).
-    await page.getByRole("button", { name: "Send", disabled: false }).waitFor();
+    await page.getByRole("button", { name: "Send", exact: true, disabled: false }).waitFor();
     await expect(page.getByRole("status").last().textContent()).resolves.toBe("");
     // A screen reader is told the outcome and the answer once each, not the chat it knew.
     const announced = await announcementsOf(page);
@@ -87,8 +99,8 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     ]);
 
     // Logged out again with nothing waiting: the page says nothing of purchases.
-    await page.getByRole("button", { name: "Log out" }).click();
-    await page.getByText("You are not logged in.").waitFor();
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
+    await page.getByText("You are not logged in.", { exact: true }).waitFor();
     await expect(page.getByRole("status").textContent()).resolves.toBe("");
     await context.close();
   });
@@ -98,12 +110,12 @@ describe("the chat page after a logout that left a purchase waiting", () => {
     const page = await loggedInPage(context);
     const other = await context.newPage();
     await other.goto(appUrl);
-    await other.getByText("Logged in as Test Buyer").waitFor();
+    await other.getByText("Logged in as Test Buyer", { exact: true }).waitFor();
     await page.bringToFront();
     await page.getByLabel("Message").fill("Buy 3 ABC lap");
 
-    await other.getByRole("button", { name: "Log out" }).click();
-    await other.getByText("You are not logged in.").waitFor();
+    await other.getByRole("button", { name: "Log out", exact: true }).click();
+    await other.getByText("You are not logged in.", { exact: true }).waitFor();
     // The box went away under the person's fingers: the status line, a live region, says why.
     await expect
       .poll(() => page.getByRole("status").textContent())
@@ -116,8 +128,7 @@ describe("the chat page after a logout that left a purchase waiting", () => {
       .toBe("Log in");
 
     await page.keyboard.press("Enter");
-    await page.getByRole("button", { name: /Test Buyer/ }).click();
-    await page.getByText("Logged in as Test Buyer").waitFor();
+    await logInAsBuyer(page);
     await expect(page.getByLabel("Message").inputValue()).resolves.toBe("Buy 3 ABC lap");
     await context.close();
   });
