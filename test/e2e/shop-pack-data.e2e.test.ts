@@ -32,13 +32,16 @@ async function install(): Promise<void> {
   });
 }
 
-/** The installed shop, started with `env`, given to `use` once it listens, then stopped. */
+/**
+ * The installed shop, given to `use` once it listens, then stopped. On a free port, which its
+ * ready record names: a fixed one may be another test run's on a shared machine.
+ */
 async function withInstalledShop(use: (url: string) => Promise<void>): Promise<void> {
   const readyFile = path.join(scratch, "shop.ready.json");
   rmSync(readyFile, { force: true });
   const child = spawn(
     process.execPath,
-    ["node_modules/.bin/shop-api", "--port", "6532", "--ready-file", readyFile],
+    ["node_modules/.bin/shop-api", "--port", "0", "--ready-file", readyFile],
     {
       cwd: appDir,
       stdio: ["ignore", "ignore", "inherit"],
@@ -54,8 +57,13 @@ async function withInstalledShop(use: (url: string) => Promise<void>): Promise<v
   );
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {
-    const deadline = Date.now() + 120_000;
-    while (!existsSync(readyFile) && Date.now() < deadline) {
+    // The record is written whole (a rename); a shop that ends first will never write it.
+    while (!existsSync(readyFile)) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `the installed shop-api ended (${String(child.exitCode ?? child.signalCode)}) before it was ready: its stderr is above`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const { url } = JSON.parse(readFileSync(readyFile, "utf8")) as { url: string };
@@ -93,7 +101,7 @@ beforeAll(async () => {
     exec("pnpm", ["pack", "--pack-destination", scratch], {
       cwd: path.join(REPO_ROOT, "apps/shop-api"),
     }),
-    startTenant(6531).then((started) => {
+    startTenant().then((started) => {
       tenant = started;
     }),
   ]);
