@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -56,9 +58,12 @@ describe.each(["embedded", "PostgreSQL"] as const)("a token's unstorable claims 
     error_description:
       `The access token's ${claim} claim ${because}, which this API cannot store or compare ` +
       `as an identifier; ask the authorization server for a token whose ${claim} is ` +
-      "well-formed Unicode without U+0000",
+      "well-formed Unicode without U+0000, at most 1024 bytes long",
   });
   const NUL = "holds U+0000 (a NUL character)";
+  // Random, so PostgreSQL cannot compress it below its B-tree's 2,704-byte limit for an entry.
+  const longId = (bytes: number) =>
+    `auth0|${randomBytes(bytes).toString("base64url")}`.slice(0, bytes);
   const LONE = "holds a lone surrogate (U+D800), so it is not a well-formed Unicode string";
 
   it.each([
@@ -67,6 +72,11 @@ describe.each(["embedded", "PostgreSQL"] as const)("a token's unstorable claims 
     ["client_id", { azp: null, claims: { client_id: "a\u0000b" } }, NUL],
     ["sub", { sub: "auth0|x\ud800y" }, LONE],
     ["azp", { azp: "agent\ud800" }, LONE],
+    // The audit: a sub of 3,000 bytes (random, as a digest would be) failed the order's INSERT
+    // on PostgreSQL's index size limit (54000), a 500 on both databases.
+    ["sub", { sub: longId(3000) }, "is 3000 bytes long in UTF-8, over 1024"],
+    ["sub", { sub: `auth0|${"é".repeat(600)}` }, "is 1206 bytes long in UTF-8, over 1024"],
+    ["azp", { azp: longId(1025) }, "is 1025 bytes long in UTF-8, over 1024"],
   ] as const)("refuses a purchase whose %s is %#", async (claim, token, because) => {
     const response = await buy(token);
     expect({ status: response.status, body: response.body as unknown }).toEqual({
@@ -93,6 +103,17 @@ describe.each(["embedded", "PostgreSQL"] as const)("a token's unstorable claims 
     });
     const stock = await (postgres?.store ?? shop.store).stock();
     expect(stock.get("usb-c-cable")).toBe(500);
+  });
+
+  it("stores a sub of the longest length, with the longest Idempotency-Key", async () => {
+    const longest = { sub: longId(1024) };
+    const response = await request(shop.app)
+      .post("/api/purchases")
+      .set("Authorization", await bearer(longest))
+      .set("Idempotency-Key", "k".repeat(255))
+      .send({ product: "USB-C cable", qty: 1 });
+    expect(response.status).toBe(201);
+    expect(((await list(longest)).body as { orders: unknown[] }).orders).toHaveLength(1);
   });
 
   it("lists nobody's orders for a sub with a lone surrogate, which PostgreSQL would read as U+FFFD", async () => {

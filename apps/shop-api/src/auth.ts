@@ -327,13 +327,26 @@ const STORED_CLAIMS = ["sub", "azp", "client_id"] as const;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
+ * The longest identifier the shop stores, in UTF-8 bytes. `sub` is a key of two B-tree indexes
+ * (the person's orders, and the person's Idempotency-Keys beside a key of up to 255 bytes), and
+ * PostgreSQL refuses an index entry over 2,704 bytes (a third of a page) with an error, at the
+ * order's INSERT. Auth0's own identifiers are far shorter (a connection's name and a user id).
+ */
+export const MAX_IDENTIFIER_BYTES = 1024;
+
+/**
  * Why a claim's string cannot name anyone here, or undefined when it can. PostgreSQL text holds
  * no U+0000, and node-postgres sends a lone surrogate (JSON's `"\ud800"`, not well-formed
  * Unicode) as U+FFFD: stored, the person `auth0|x\ud800y` would own the orders of
- * `auth0|x\ufffdy`, a different person.
+ * `auth0|x\ufffdy`, a different person. One longer than `MAX_IDENTIFIER_BYTES` failed the
+ * order's INSERT as a 500.
  */
 function unstorableBecause(value: string): string | undefined {
   if (value.includes("\u0000")) return "holds U+0000 (a NUL character)";
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > MAX_IDENTIFIER_BYTES) {
+    return `is ${String(bytes)} bytes long in UTF-8, over ${String(MAX_IDENTIFIER_BYTES)}`;
+  }
   const lone = LONE_SURROGATE.exec(value)?.[0];
   if (lone === undefined) return undefined;
   const code = lone.charCodeAt(0).toString(16).toUpperCase();
@@ -369,7 +382,7 @@ export const requireWellFormedClaims: Handler = (req, _res, next) => {
         new InvalidTokenError(
           `The access token's ${claim} claim ${because}, which this API cannot store or ` +
             "compare as an identifier; ask the authorization server for a token whose " +
-            `${claim} is well-formed Unicode without U+0000`,
+            `${claim} is well-formed Unicode without U+0000, at most ${String(MAX_IDENTIFIER_BYTES)} bytes long`,
         ),
       );
       return;
