@@ -9,6 +9,14 @@ import type { ShopData } from "../support/shop-api-process.js";
 const ORDERS = 150;
 const STOCK = 500; // USB-C cables in the default catalog: enough for every order
 const qtyOf = (i: number) => (i % 3) + 1;
+/** Purchases sent at once with one approval, in each of the shop's lives. */
+const AT_ONCE = 30;
+/** Lives that end in SIGKILL at the first answer; one more answers every request. */
+const KILLED_LIVES = 3;
+const CABLE_APPROVAL = { product: "USB-C cable", quantity: 1, maximumAmount: 10 };
+
+type Answer =
+  { status: number; replayed: boolean; body: Record<string, unknown> } | "cut by the kill";
 
 // Issue 18: an order is one transaction, so a shop killed with SIGKILL in the middle of
 // orders leaves each one whole (placed with its stock taken) or absent (stock untouched).
@@ -113,4 +121,97 @@ describe.each([
       expect(await revived.stock("usb-c-cable")).toBe(STOCK - total);
     },
   );
+
+  const startShop = async (data: ShopData) => {
+    const shop = await ShopApiProcess.start(tenant, data);
+    running.push(shop);
+    return shop;
+  };
+
+  /** One batch to `shop`; with `kill`, SIGKILL at its first answer. */
+  const life = async (approval: string, shop: ShopApiProcess, kill: boolean) => {
+    let killed: Promise<void> | undefined;
+    const answers = await Promise.all(
+      Array.from({ length: AT_ONCE }, (_, i): Promise<Answer> => {
+        const product = i % 2 === 0 ? "USB-C cable" : "usb-c-cable";
+        // Every third without a key; the others a key of their own, sent in every life.
+        const key = i % 3 === 0 ? undefined : `one-approval-${String(i)}`;
+        return shop.buy(approval, { product, qty: 1 }, key).then(
+          (answer) => {
+            if (kill) killed ??= shop.kill();
+            return answer;
+          },
+          () => "cut by the kill",
+        );
+      }),
+    );
+    await killed;
+    return { shop, answers };
+  };
+
+  // The shop's promise, attacked from outside: one approval buys at most once, whatever happens.
+  // Thirty purchases at once with one approval's token, each with an Idempotency-Key of its own
+  // or none, the product by name or by id; the shop is killed with SIGKILL at the first answer
+  // and started again on the same database, three times, then answers every request of a last
+  // batch. Exactly one order, with exactly one unit of stock taken.
+  it(
+    `places exactly one order from ${String(AT_ONCE * (KILLED_LIVES + 1))} purchases over ${String(KILLED_LIVES)} kills`,
+    { timeout: 600_000 },
+    async () => {
+      const data = await freshData();
+      // The first start begins the database's record of spent approvals: the tokens come after.
+      const first = await startShop(data);
+      const [approval, reader] = await Promise.all([
+        buyerToken(tenant, CABLE_APPROVAL),
+        buyerToken(tenant),
+      ]);
+      const lives = [await life(approval, first, true)];
+      for (let round = 2; round <= KILLED_LIVES; round += 1) {
+        lives.push(await life(approval, await startShop(data), true));
+      }
+      const last = await life(approval, await startShop(data), false);
+      lives.push(last);
+
+      // The database holds one order with this approval, and one unit of stock is gone.
+      const orders = await last.shop.orders(reader);
+      expect(orders).toHaveLength(1);
+      const id = orders[0]?.id;
+      expect(await last.shop.stock("usb-c-cable")).toBe(STOCK - 1);
+
+      const answered = lives.flatMap(({ answers }) =>
+        answers.flatMap((answer) => (answer === "cut by the kill" ? [] : [answer])),
+      );
+      // No 5xx; each answer is that order (placed, or replayed for its own key) or the approval
+      // spent on it. The 201 itself may be lost: a loser's 403 can arrive first, and the kill.
+      expect(
+        answered
+          .filter(({ status, body }) => status !== 201 && !isSpentOn(id, status, body))
+          .map(({ status, body }) => `${String(status)} ${JSON.stringify(body)}`),
+      ).toEqual([]);
+      const placed = answered.filter(({ status }) => status === 201);
+      expect(placed.filter(({ body }) => body.id !== id)).toEqual([]);
+      expect(placed.filter(({ replayed }) => !replayed).length).toBeLessThanOrEqual(1);
+      // The last life answered every request.
+      expect(last.answers.filter((answer) => answer === "cut by the kill")).toEqual([]);
+
+      const cut = lives.map(
+        ({ answers }) => answers.filter((answer) => answer === "cut by the kill").length,
+      );
+      console.log(
+        `one approval on ${kind}: ${String(answered.length)} answers over ${String(lives.length)} ` +
+          `lives (cut by kills per life: ${cut.join("/")}), 1 order, ` +
+          `${String(placed.length)} answered 201, ` +
+          `${String(answered.length - placed.length)} refused as spent`,
+      );
+    },
+  );
 });
+
+function isSpentOn(id: string | undefined, status: number, body: Record<string, unknown>): boolean {
+  return (
+    status === 403 &&
+    body.error === "insufficient_authorization_details" &&
+    typeof body.error_description === "string" &&
+    body.error_description.startsWith(`This approval was already used for order ${String(id)}; `)
+  );
+}
