@@ -6,7 +6,7 @@ export interface OrderAuthorization {
   /** Whether the token carried purchase authorization_details and the order matched one. */
   authorizationDetailsMatched: boolean;
   /**
-   * The approval this order used up (`approvalKeyOf`: issuer and signed content, not the
+   * The approval this order used up (`approvalKeysOf`: issuer and jti or signed content, not the
    * token's spelling) when its authorization_details matched, else null. One approval buys once.
    */
   approvalId: string | null;

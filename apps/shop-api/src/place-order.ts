@@ -15,6 +15,8 @@ export interface Buyer {
   authorizationDetails: unknown;
   /** Names the approval the token's authorization_details grant, whatever its spelling. */
   approvalKey: string;
+  /** The name versions before this one stored the same approval under, when it differs. */
+  earlierApprovalKey?: string | undefined;
   /** The token's scope has `offline_access`: a refresh token came with it. */
   refreshable: boolean;
   /** The token's `iat` (seconds since the epoch), when it has one. */
@@ -94,14 +96,19 @@ export async function placeOrder(
     );
   }
   const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
+  // Every name of the approval: an order placed before an upgrade stored its earlier one.
+  const approvalIds =
+    approvalId === null
+      ? []
+      : [approvalId, ...(buyer.earlierApprovalKey === undefined ? [] : [buyer.earlierApprovalKey])];
   // A retry is answered with the first order only once the token has passed every check a new
   // order would: a key names a request, and the approval it carried is part of it.
-  if (earlier) return replay(earlier, fingerprints, approvalId);
+  if (earlier) return replay(earlier, fingerprints, approvalIds);
   // The person approved one purchase: a second, different order with the same approval (an
   // agent re-running an approved tool call) needs a new consent. Retries with the same
   // Idempotency-Key were answered above with the first order.
-  const spent = approvalId === null ? undefined : await store.findByApprovalId(approvalId);
-  if (spent) return spentOrRetried(spent, idempotencyKey, fingerprints, approvalId);
+  const spent = await findSpent(store, approvalIds);
+  if (spent) return spentOrRetried(spent, idempotencyKey, fingerprints, approvalIds);
   // The record of spent approvals holds only those spent since it began (a --reset, a database
   // deleted or made anew): an approval issued before may have bought already.
   if (approvalId !== null) await refuseIssuedBeforeRecord(buyer.issuedAt, deps);
@@ -138,9 +145,9 @@ export async function placeOrder(
     case "placed":
       return { order, replayed: false };
     case "idempotency-key-taken":
-      return replay(placed.earlier, fingerprints, approvalId);
+      return replay(placed.earlier, fingerprints, approvalIds);
     case "approval-spent":
-      return spentOrRetried(placed.earlier, idempotencyKey, fingerprints, approvalId);
+      return spentOrRetried(placed.earlier, idempotencyKey, fingerprints, approvalIds);
     case "out-of-stock":
       throw errors.insufficientStock(
         `Only ${placed.left} x ${product.name} left in stock; ${request.qty} requested`,
@@ -148,9 +155,21 @@ export async function placeOrder(
   }
 }
 
+/** The order an approval placed, under any of its names. */
+async function findSpent(
+  store: ShopStore,
+  approvalIds: readonly string[],
+): Promise<Order | undefined> {
+  for (const id of approvalIds) {
+    const spent = await store.findByApprovalId(id);
+    if (spent) return spent;
+  }
+  return undefined;
+}
+
 /**
  * The first order again, when the retry repeats its body exactly and carries the approval that
- * placed it (`approvalId`: the matched approval's key, null for a token that approves no
+ * placed it (`approvalIds`: the matched approval's names, none for a token that approves no
  * particular purchase). A retry is the same token again: a key sent with another approval is
  * an agent using one key for two purchases, and answering it with the first order would report
  * a purchase done that the other approval never paid for, and leave that approval unspent.
@@ -158,7 +177,7 @@ export async function placeOrder(
 function replay(
   earlier: Order,
   fingerprints: readonly string[],
-  approvalId: string | null,
+  approvalIds: readonly string[],
 ): PlacedOrder {
   if (!fingerprints.includes(earlier.idempotency?.fingerprint ?? "")) {
     throw errors.idempotencyKeyReused(
@@ -166,7 +185,8 @@ function replay(
         "send a new key for a new purchase, or repeat the first body exactly to retry it",
     );
   }
-  if (earlier.authorization.approvalId !== approvalId) {
+  const placedWith = earlier.authorization.approvalId;
+  if (placedWith === null ? approvalIds.length > 0 : !approvalIds.includes(placedWith)) {
     throw errors.idempotencyKeyReused(
       `This Idempotency-Key was already used for order ${earlier.id}, placed with another ` +
         "approval; a retry sends the same access token again, and a new purchase needs a new key",
@@ -185,10 +205,10 @@ function spentOrRetried(
   earlier: Order,
   idempotencyKey: string | undefined,
   fingerprints: readonly string[],
-  approvalId: string | null,
+  approvalIds: readonly string[],
 ): PlacedOrder {
   if (idempotencyKey !== undefined && earlier.idempotency?.key === idempotencyKey) {
-    return replay(earlier, fingerprints, approvalId);
+    return replay(earlier, fingerprints, approvalIds);
   }
   throw approvalSpent(earlier);
 }

@@ -2,8 +2,9 @@ import fc from "fast-check";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { approvalKeyOf } from "../approval-key.js";
-import { allOrdersOf } from "../test-support/test-orders.js";
+import { approvalKeysOf } from "../approval-key.js";
+import type { Order } from "../order.js";
+import { allOrdersOf, cableOrder } from "../test-support/test-orders.js";
 import { createTestApp } from "../test-support/test-app.js";
 import type { TestApp } from "../test-support/test-app.js";
 import { nowSeconds, startTestIssuer } from "../test-support/test-issuer.js";
@@ -94,7 +95,8 @@ const purchase = (authorization: string, key?: string) => {
 
 const ordersOf = async (token: string) =>
   (await allOrdersOf(shop.store, "auth0|testbed-user")).filter(
-    (order) => order.authorization.approvalId === approvalKeyOf(issuer.issuer, token),
+    (order) =>
+      order.authorization.approvalId === approvalKeysOf(issuer.issuer, { token, payload: {} }).key,
   ).length;
 
 describe("one approval, one order, whatever the spelling", () => {
@@ -168,6 +170,66 @@ describe("one approval, one order, whatever the spelling", () => {
     const second = await purchase(`Bearer ${await issuer.mint(claims)}`);
     expect(first.status).toBe(201);
     expect(second.status).toBe(403);
+    expect(await shop.orderCount()).toBe(1);
+  });
+
+  // The audit: a token the issuer signed again with the same jti (another key's kid, RFC 9068's
+  // typ, a later iat) was another approval here, and bought a second time.
+  it("treats a token signed again with the same jti as the same approval", async () => {
+    const claims = { ...APPROVAL, jti: "jwt-1" };
+    const first = await purchase(`Bearer ${await issuer.mint({ claims, iat: nowSeconds() - 9 })}`);
+    const resigned = await issuer.mint({ claims, iat: nowSeconds(), header: { typ: "at+jwt" } });
+    const second = await purchase(`Bearer ${resigned}`, "call-2");
+    expect(first.status).toBe(201);
+    expect({ status: second.status, body: second.body as unknown }).toEqual({
+      status: 403,
+      body: {
+        error: "insufficient_authorization_details",
+        error_description: expect.stringMatching(
+          `^This approval was already used for order ${String(first.body.id)}; `,
+        ),
+      },
+    });
+    // Another jti is another approval.
+    const other = await issuer.mint({ claims: { ...APPROVAL, jti: "jwt-2" } });
+    expect((await purchase(`Bearer ${other}`)).status).toBe(201);
+    expect(await shop.orderCount()).toBe(2);
+  });
+
+  it("finds an approval with a jti spent before this version, under the name it had then", async () => {
+    const token = await issuer.mint({ claims: { ...APPROVAL, jti: "jwt-3" } });
+    const { key, earlierKey } = approvalKeysOf(issuer.issuer, {
+      token,
+      payload: { jti: "jwt-3" },
+    });
+    expect(earlierKey).toBeDefined();
+    // The order as a version before stored it: the approval named by its signing input.
+    const spent: Order = {
+      ...cableOrder("ord-earlier", "auth0|testbed-user", Date.now()),
+      ...{ productId: "xyz-phone", productName: "XYZ phone", unitPriceCents: 49_900 },
+      totalCents: 49_900,
+      idempotency: { key: "call-1", fingerprint: JSON.stringify(["xyz-phone", 1, null]) },
+    };
+    spent.authorization = {
+      ...spent.authorization,
+      authorizationDetailsMatched: true,
+      approvalId: earlierKey ?? key,
+    };
+    expect(await shop.store.place(spent)).toEqual({ outcome: "placed" });
+
+    const again = await purchase(`Bearer ${token}`, "call-2");
+    expect(again.status).toBe(403);
+    expect(again.body).toMatchObject({
+      error_description: expect.stringMatching(
+        /^This approval was already used for order ord-earlier; /,
+      ),
+    });
+    // Its retry is still its first order.
+    const retry = await purchase(`Bearer ${token}`, "call-1");
+    expect({ status: retry.status, id: retry.body.id as unknown }).toEqual({
+      status: 201,
+      id: "ord-earlier",
+    });
     expect(await shop.orderCount()).toBe(1);
   });
 

@@ -11,7 +11,8 @@ import { repeatedJsonKey } from "@ciba-testbed/shared/http/json-repeated-keys";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
-import { approvalKeyOf } from "../approval-key.js";
+import { approvalKeysOf } from "../approval-key.js";
+import type { ApprovalKeys } from "../approval-key.js";
 import {
   refuseRepeatedAuthorization,
   refuseTokenInQuery,
@@ -108,25 +109,26 @@ function ownerOf(req: Request): string {
 
 /**
  * The buyer, from the configured issuer (which the library checked the token's `iss` against).
- * `approvalKeyOf` runs once per verified token: a token the cache answers brings the same frozen
- * `req.auth` each time, and the key depends on its token string alone.
+ * `approvalKeysOf` runs once per verified token: a token the cache answers brings the same frozen
+ * `req.auth` each time, and the keys depend on that token alone.
  */
 function buyers(issuer: string): (req: Request) => Buyer {
-  const approvalKeys = new WeakMap<object, string>();
-  const approvalKeyFor = (req: Request): string => {
-    const auth = req.auth;
-    if (auth === undefined) return approvalKeyOf(issuer, "");
-    let key = approvalKeys.get(auth);
-    if (key === undefined) {
-      key = approvalKeyOf(issuer, auth.token);
-      approvalKeys.set(auth, key);
+  const approvalKeys = new WeakMap<object, ApprovalKeys>();
+  const approvalKeysFor = (req: Request): ApprovalKeys => {
+    const auth = req.auth ?? { token: "", payload: {} };
+    let keys = approvalKeys.get(auth);
+    if (keys === undefined) {
+      keys = approvalKeysOf(issuer, auth);
+      approvalKeys.set(auth, keys);
     }
-    return key;
+    return keys;
   };
   return (req) => {
     const payload = tokenPayload(req);
+    const { key, earlierKey } = approvalKeysFor(req);
     return {
-      approvalKey: approvalKeyFor(req),
+      approvalKey: key,
+      earlierApprovalKey: earlierKey,
       sub: ownerOf(req),
       // Auth0's default profile names the client `azp`; its RFC 9068 profile `client_id`.
       azp: clientOf(payload),
