@@ -1,10 +1,13 @@
 import { rmSync } from "node:fs";
 
+import express from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { emptyShopDatabase } from "../../../scripts/stack/shop-database.js";
 import { Catalog } from "./catalog.js";
+import { errorHandler } from "./error-handler.js";
+import { createLogger } from "./logging.js";
 import { openShopStore } from "./store/open-shop-store.js";
 import { createTestApp, TEST_PRODUCTS } from "./test-support/test-app.js";
 import { startTestIssuer } from "./test-support/test-issuer.js";
@@ -123,6 +126,46 @@ describe("the shop's database unable to serve", () => {
     const res = await request(shop.app).get("/ready");
     expect(res.status).toBe(503);
     expect(res.body.error_description).toMatch(/^The shop's database refuses the shop's work/);
+  });
+});
+
+// The audit: a client that closed its connection in the middle of a purchase's body (a dropped
+// network, its own timeout) was answered and logged as the database failing, since body-parser's
+// error for it carries ECONNABORTED: "the shop's database cannot serve this request now" at warn,
+// and the 503 at error, which anyone could repeat to raise a database alarm.
+describe("a body its client stopped sending", () => {
+  it("is 400 invalid_request, and says nothing of the database", async () => {
+    const logs: string[] = [];
+    let databaseFailures = 0;
+    const app = express();
+    app.post("/purchase", (_req, _res, next) => {
+      // What raw-body (under express.json) passes on when the request emits 'aborted'.
+      next(
+        Object.assign(new Error("request aborted"), {
+          status: 400,
+          statusCode: 400,
+          expose: true,
+          code: "ECONNABORTED",
+          expected: 100,
+          length: 100,
+          received: 10,
+          type: "request.aborted",
+        }),
+      );
+    });
+    app.use(
+      errorHandler(
+        createLogger("info", { write: (line: string) => logs.push(line) }),
+        () => (databaseFailures += 1),
+      ),
+    );
+    const res = await request(app).post("/purchase");
+    expect({ status: res.status, body: res.body as unknown }).toEqual({
+      status: 400,
+      body: { error: "invalid_request", error_description: "The request body ended early" },
+    });
+    expect(databaseFailures).toBe(0);
+    expect(logs).toEqual([]);
   });
 });
 

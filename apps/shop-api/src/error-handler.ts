@@ -49,14 +49,17 @@ function fromTokenLibrary(error: unknown): OAuthError | undefined {
 }
 
 /**
- * A body the reader refuses as 415 (charset, Content-Encoding) is `unsupported_media_type` here,
- * the code of this API's own Content-Type check, with the shared reader's description.
+ * A body the reader refused, with the shared reader's answer, before the database's errors are
+ * looked for: body-parser's "request aborted" (the client closed its connection in the middle of
+ * the body) carries ECONNABORTED, a socket code of the database's errors too, and was answered
+ * and logged as the database failing. A 415 (charset, Content-Encoding) is
+ * `unsupported_media_type` here, the code of this API's own Content-Type check.
  */
-function unsupportedBody(error: unknown): OAuthError | undefined {
+function bodyReadError(error: unknown): OAuthError | undefined {
   const read = requestReadError(error, JSON_BODY_LIMIT);
   return read?.status === errors.table.unsupportedMediaType.status
     ? errors.unsupportedMediaType(read.description)
-    : undefined;
+    : read;
 }
 
 /**
@@ -150,7 +153,7 @@ export function errorHandler(
     bodyLimit: JSON_BODY_LIMIT,
     translate: (error, req) =>
       fromTokenLibrary(error) ??
-      unsupportedBody(error) ??
+      bodyReadError(error) ??
       databaseUnavailable(error, req, logger, onDatabaseUnavailable),
   });
 }
