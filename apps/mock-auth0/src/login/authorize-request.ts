@@ -122,11 +122,16 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
       description: "Missing required parameter: redirect_uri",
     };
   }
-  // Auth0 compares callback URLs exactly (scheme, host, port, path and trailing slash).
+  // Auth0 compares callback URLs exactly (scheme, host, port, path and trailing slash), and
+  // files a URL that is not one of them under unauthorized_client: its error page and the
+  // error= of a tenant's custom error page read "unauthorized_client: Callback URL mismatch.
+  // <url> is not in the list of allowed callback URLs" (a real tenant's page in lobehub/lobehub
+  // issue 4258; the 400 is a real tenant's answer in pnitijarasrat/bookmark-manager
+  // docs/research/auth0-tenant-facts.md).
   if (!client.callbacks.includes(redirectUri)) {
     return {
       kind: "page",
-      code: "invalid_request",
+      code: "unauthorized_client",
       description: `Callback URL mismatch. ${redirectUri} is not in the list of allowed callback URLs`,
       hint: callbackHint(client, directory.tenant.keywords),
     };

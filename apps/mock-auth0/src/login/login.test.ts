@@ -409,8 +409,10 @@ describe("what /authorize refuses", () => {
     expect(answer.status).toBe(400);
     expect(answer.headers.get("location")).toBeNull();
     const page = await answer.text();
+    // Auth0's code and words: "unauthorized_client: Callback URL mismatch. <url> is not in the
+    // list of allowed callback URLs" (a real tenant's page, lobehub/lobehub issue 4258).
     expect(page).toContain(
-      "Callback URL mismatch. https://evil.example/callback is not in the list of allowed callback URLs",
+      "<code>unauthorized_client</code>: Callback URL mismatch. https://evil.example/callback is not in the list of allowed callback URLs",
     );
     // Beside Auth0's words, where a developer fixes it.
     expect(page).toContain(
