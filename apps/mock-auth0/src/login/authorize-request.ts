@@ -92,6 +92,33 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
     return { kind: "page", code: "invalid_request", description: repeated };
   }
   const get = (name: string) => single(query, name);
+  // OIDC Core 6.1 and 6.2: a request object, by value or by reference, is refused with the
+  // spec's error rather than passed over, which would use the outer parameters as if it were not
+  // there. Auth0 documents one only for an application with JAR (a Highly Regulated Identity
+  // feature mock-auth0 does not have), and not its answer elsewhere. A request that carries its
+  // response_type or redirect_uri only inside one is told so on the page, not that it is missing.
+  const requestObject = REQUEST_OBJECT_PARAMETERS.find(({ name }) => get(name) !== undefined);
+  const requestObjectPage: AuthorizeCheck | undefined = requestObject && {
+    kind: "page",
+    code: requestObject.code,
+    description: requestObject.description,
+  };
+
+  // Auth0 asks for response_type first, before the client, and on its error page, never at a
+  // redirect_uri: a real tenant (its x-auth0-requestid header on the answer) sent /authorize
+  // without parameters to its error page with "error=invalid_request&error_description=Missing
+  // required parameter: response_type" (yuseponub/morfx .planning/debug/
+  // bold-payment-link-timeout.md, a probe of 2026-05-11).
+  const responseType = get("response_type");
+  if (responseType === undefined) {
+    return (
+      requestObjectPage ?? {
+        kind: "page",
+        code: "invalid_request",
+        description: "Missing required parameter: response_type",
+      }
+    );
+  }
 
   const clientId = get("client_id");
   if (clientId === undefined) {
@@ -105,16 +132,8 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
   if (client === undefined) {
     return { kind: "page", code: "invalid_request", description: `Unknown client: ${clientId}` };
   }
-  // OIDC Core 6.1 and 6.2: a request object, by value or by reference, is refused with the
-  // spec's error rather than passed over, which would use the outer parameters as if it were not
-  // there. Auth0 documents one only for an application with JAR (a Highly Regulated Identity
-  // feature mock-auth0 does not have), and not its answer elsewhere. A request that carries its
-  // redirect_uri only inside one is told so on the page, not that redirect_uri is missing.
-  const requestObject = REQUEST_OBJECT_PARAMETERS.find(({ name }) => get(name) !== undefined);
   const redirectUri = get("redirect_uri");
-  if (redirectUri === undefined && requestObject !== undefined) {
-    return { kind: "page", code: requestObject.code, description: requestObject.description };
-  }
+  if (redirectUri === undefined && requestObjectPage !== undefined) return requestObjectPage;
   if (redirectUri === undefined) {
     return {
       kind: "page",
@@ -139,12 +158,12 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
 
   const state = get("state");
   const modeParam = get("response_mode");
-  const responseType = get("response_type");
   // OIDC Core 3.2.2.5: tokens from /authorize go back in the fragment unless the client asks
   // for form_post; a code, and any answer to a type that asks for no token (`Code`, `none`, a
   // typo), goes in the query, where a server-side app reads its error.
-  const tokensBack =
-    responseType?.split(" ").some((type) => type === "token" || type === "id_token") === true;
+  const tokensBack = responseType
+    .split(" ")
+    .some((type) => type === "token" || type === "id_token");
   const responseMode = RESPONSE_MODES.find(
     (mode) => mode === (modeParam ?? (tokensBack ? "fragment" : "query")),
   );
@@ -165,9 +184,6 @@ export function checkAuthorizeRequest(query: Query, directory: TenantDirectory):
     );
   }
 
-  if (responseType === undefined) {
-    return refuse("invalid_request", "Missing required parameter: response_type");
-  }
   // Auth0 files every response_type that returns a token from /authorize (token, id_token
   // and the hybrids) under the implicit grant; a client without it gets a 403 page, not a
   // redirect (a real tenant's answers to response_type=token and id_token, recorded in

@@ -435,6 +435,24 @@ describe("what /authorize refuses", () => {
     await expect(answer.text()).resolves.toContain("Unknown client: no-such-client");
   });
 
+  it("asks for a missing response_type on its error page, before the client, as Auth0 does: no redirect", async () => {
+    // A real Auth0 tenant answered /authorize with no parameters with its error page and
+    // "invalid_request: Missing required parameter: response_type" (yuseponub/morfx
+    // .planning/debug/bold-payment-link-timeout.md): response_type is asked for before the
+    // client, so the answer never goes to a redirect_uri, even one the client allows.
+    const complete = new URL(authorizeUrl(confidential, { state: "s" }));
+    complete.searchParams.delete("response_type");
+    const bare = new URL("authorize", tenant.issuer);
+    for (const url of [complete, bare]) {
+      const answer = await new Browser().get(url);
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get("location")).toBeNull();
+      await expect(answer.text()).resolves.toContain(
+        "<code>invalid_request</code>: Missing required parameter: response_type",
+      );
+    }
+  });
+
   it.each([
     ["request", "request_not_supported", "The request parameter (a request object, JAR)"],
     ["request_uri", "request_uri_not_supported", "The request_uri parameter (a request object by"],
