@@ -374,13 +374,27 @@ export function loginRoutes(deps: LoginRoutesDeps): Router {
   };
 
   const notAllowed = (res: Response, parameter: string, url: string, client?: TenantClient) => {
+    if (client === undefined) {
+      sendErrorPage(
+        res,
+        400,
+        "invalid_request",
+        `The "${parameter}" querystring parameter "${url}" cannot be checked without a client: send client_id`,
+      );
+      return;
+    }
+    // Auth0's words, up to where it links its dashboard ("To add a new URL, please do it here:
+    // …"): real tenants' pages in auth0-training/labs-node-create-an-application issue 35 and
+    // auth0/auth0-react issue 127. Where to add one here follows, as mock-auth0's own hint.
+    const allowed = client.allowedLogoutUrls;
     sendErrorPage(
       res,
       400,
       "invalid_request",
-      client === undefined
-        ? `The "${parameter}" querystring parameter "${url}" cannot be checked without a client: send client_id`
-        : `The "${parameter}" querystring parameter "${url}" is not defined as a valid URL in "Allowed Logout URLs" of ${client.name}`,
+      `The "${parameter}" querystring parameter "${url}" is not defined as a valid URL in "Allowed Logout URLs".`,
+      undefined,
+      `${allowed.length === 0 ? `${client.name} has no Allowed Logout URLs.` : `${client.name}'s Allowed Logout URLs: ${allowed.join(", ")}.`} ` +
+        "Add this one to the application's allowed_logout_urls in the tenant.",
     );
   };
 

@@ -750,6 +750,17 @@ describe("logout", () => {
     );
     expect(refused.status).toBe(400);
     expect(refused.headers.get("location")).toBeNull();
+    // Auth0's code and words (a real tenant's page, auth0-training/labs-node-create-an-
+    // application issue 35: "invalid_request: The "post_logout_redirect_uri" querystring
+    // parameter "…" is not defined as a valid URL in "Allowed Logout URLs". To add a new URL,
+    // …"), then where to add one.
+    const page = await refused.text();
+    expect(page).toContain(
+      "<code>invalid_request</code>: The &quot;returnTo&quot; querystring parameter &quot;https://evil.example/&quot; is not defined as a valid URL in &quot;Allowed Logout URLs&quot;.</p>",
+    );
+    expect(page).toContain(
+      "Shopping agent&#39;s Allowed Logout URLs: http://localhost:3000. Add this one to the application&#39;s allowed_logout_urls in the tenant.",
+    );
 
     const endSession = oidc.buildEndSessionUrl(confidential, {
       id_token_hint: tokens.id_token ?? "",
