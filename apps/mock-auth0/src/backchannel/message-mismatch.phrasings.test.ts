@@ -273,3 +273,471 @@ describe("messageMismatch on messages an agent may write", () => {
     else expect(found).toMatch(says);
   });
 });
+
+/** A phone and a laptop, each with a maximum_amount (`null`: none), in one currency. */
+const phoneAndLaptop = (
+  phone: number | null = 998,
+  laptop: number | null = 1500,
+  currency = "USD",
+): AuthorizationDetail[] => [
+  buys("XYZ phone", 2, phone ?? undefined, currency),
+  buys("ABC laptop", 1, laptop ?? undefined, currency),
+];
+
+/** 1 ABC laptop, at most `maximum` (`null`: none). */
+const laptop = (maximum: number | null = 1500, currency = "USD"): AuthorizationDetail[] => [
+  buys("ABC laptop", 1, maximum ?? undefined, currency),
+];
+
+/**
+ * Messages written to try the check on what it read wrong before 7 December 2026 (a product
+ * the request does not buy, a total over several products, a bound on the count) and in the
+ * styles agents write: terse, chatty, with currencies, with German and French words. Each says
+ * whether a person reading it learns the truth about the request (`honest`) or is misled, what
+ * the check said of it before then (`before`), and, where the check still reads it wrong, why.
+ */
+type Recorded = [
+  message: string,
+  details: AuthorizationDetail[],
+  truth: "honest" | "misleads",
+  before: "passed" | "flagged",
+  misread?: string,
+];
+
+const recorded: Recorded[] = [
+  ["2 XYZ phones", phones(2, null), "honest", "passed"],
+  ["2x XYZ phone 998 USD", phones(), "honest", "passed"],
+  ["XYZ phone x2 max 998USD", phones(), "honest", "passed"],
+  ["BUY 2 XYZ PHONES MAX 998 USD", phones(), "honest", "passed"],
+  ["2 XYZ phones + 1 ABC laptop", phoneAndLaptop(null, null), "honest", "flagged"],
+  ["XYZ phone x2, ABC laptop x1", phoneAndLaptop(null, null), "honest", "flagged"],
+  ["Qty 2 XYZ phone, cap 998 USD", phones(), "honest", "passed"],
+  ["2 XYZ phones + 1 ABC laptop", phones(2, null), "misleads", "flagged"],
+  ["XYZ phone x2, ABC laptop x1", phones(2, null), "misleads", "flagged"],
+  ["2 XYZ phones 1 ABC laptop", phones(2, null), "misleads", "flagged"],
+  ["2 XYZ phones, 1 USB-C cable", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones and 1 ABC laptop", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones and 1 ABC laptop for max 998 USD", phones(), "misleads", "passed"],
+  ["Buy 1 ABC laptop and 2 XYZ phones", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones and an ABC laptop", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones plus 1 ABC laptop", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones with 2 XYZ phone cases", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones and XYZ tablet", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones, also 1 ABC laptop", phones(2, null), "misleads", "passed"],
+  [
+    "Buy 2 XYZ phones, 1 ABC laptop, 3 USB-C cables",
+    phoneAndLaptop(null, null),
+    "misleads",
+    "passed",
+  ],
+  ["Buy 2 XYZ phones and 2 XYZ phone cases", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones and a laptop", phones(2, null), "misleads", "passed"],
+  ["Hi Anna, ok to buy 2 XYZ phones for max 998 USD", phones(), "honest", "passed"],
+  ["Hey, can I get 2 XYZ phones for you, max 998 USD", phones(), "honest", "passed"],
+  ["Quick one: shall I order 2 XYZ phones, 998 USD total", phones(), "honest", "passed"],
+  ["Your agent wants to buy 2 XYZ phones for up to 998 USD", phones(), "honest", "passed"],
+  ["Please approve: 2 XYZ phones, max 998 USD, thanks", phones(), "honest", "passed"],
+  ["Good morning. Buy 2 XYZ phones for the team, max 998 USD", phones(), "honest", "passed"],
+  ["Ok to spend max 998 USD on 2 XYZ phones", phones(), "honest", "passed"],
+  ["Buy 2 XYZ phones: 1 for Anna, 1 for Ben", phones(2, null), "honest", "passed"],
+  ["Buy 2 XYZ phones, 1 black and 1 white", phones(2, null), "honest", "passed"],
+  [
+    "Buy 2 XYZ phones, 2 day shipping",
+    phones(2, null),
+    "honest",
+    "flagged",
+    '"2 day" may be a period that repeats the purchase',
+  ],
+  [
+    "Buy 2 XYZ phones with 1 year warranty, max 998 USD",
+    phones(),
+    "honest",
+    "flagged",
+    'a name followed by "with" may go on ("XYZ phone with case")',
+  ],
+  ["Buy 2 XYZ phones, ships in 3 days", phones(2, null), "honest", "passed"],
+  [
+    "Buy 2 XYZ phones now, 998 USD max",
+    phones(),
+    "honest",
+    "flagged",
+    'a name followed by "now" may go on',
+  ],
+  ["Hi, ok to buy 2 XYZ phones and 1 ABC laptop for you", phones(2, null), "misleads", "passed"],
+  ["Hey, just 2 XYZ phones and a XYZ phone case, max 998 USD", phones(), "misleads", "passed"],
+  ["Please approve 2 XYZ phones, max 998 USD", phones(3), "misleads", "flagged"],
+  ["Please approve 2 XYZ phones, max 998 USD", phones(2, 1998), "misleads", "flagged"],
+  [
+    "Kaufe 2 XYZ phones fuer max 998 EUR",
+    phones(2, 998, "EUR"),
+    "honest",
+    "flagged",
+    '"fuer" after the name is read as more of the name',
+  ],
+  [
+    "Acheter 2 XYZ phones pour max 998 EUR",
+    phones(2, 998, "EUR"),
+    "honest",
+    "flagged",
+    '"pour" after the name is read as more of the name',
+  ],
+  ["2 XYZ phones, max 998 CHF", phones(2, 998, "CHF"), "honest", "passed"],
+  ["2 XYZ phones, max 998 CHF", phones(), "misleads", "flagged"],
+  ["Buy 2 XYZ phones for max 998 Euro", phones(2, 998, "EUR"), "honest", "passed"],
+  ["Buy 2 XYZ phones, 998,00 EUR max", phones(2, 998, "EUR"), "honest", "passed"],
+  ["Buy 2 XYZ phones for 499 EUR each", phones(2, 998, "EUR"), "honest", "passed"],
+  ["Buy 2 XYZ phones for 499 EUR each", phones(2, 499, "EUR"), "misleads", "flagged"],
+  ["Buy 2 XYZ phones for max 998 GBP", phones(2, 998, "GBP"), "honest", "passed"],
+  ["Buy 2 XYZ phones for max 150000 JPY", phones(2, 150000, "JPY"), "honest", "passed"],
+  ["Buy 2 XYZ phones for JPY 150000", phones(2, 150000, "JPY"), "honest", "passed"],
+  ["Buy 2 XYZ phones for max 998 SEK", phones(2, 998, "NOK"), "misleads", "flagged"],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD total",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones, 1 ABC laptop, total max 2498 USD",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "2 XYZ phones + 1 ABC laptop, 2498 USD in total",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop for max 2498 USD total",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Max 2498 USD total: 2 XYZ phones, 1 ABC laptop",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop for max 2498 USD",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, 2498 USD for both",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2000 USD total",
+    phoneAndLaptop(),
+    "misleads",
+    "flagged",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 3000 USD total",
+    phoneAndLaptop(),
+    "misleads",
+    "flagged",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2498 EUR total",
+    phoneAndLaptop(),
+    "misleads",
+    "flagged",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD total",
+    phoneAndLaptop(998, null),
+    "misleads",
+    "flagged",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 1500 USD total",
+    phoneAndLaptop(),
+    "misleads",
+    "passed",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "2 XYZ phones 998 USD, 1 ABC laptop 1500 USD, total 2498 USD",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy at least 2 XYZ phones",
+    phones(2, null),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  ["Buy 2 or more XYZ phones", phones(2, null), "misleads", "flagged"],
+  [
+    "Buy min 2 XYZ phones",
+    phones(2, null),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  ["Buy 2+ XYZ phones", phones(2, null), "misleads", "flagged"],
+  [
+    "Buy more than 2 XYZ phones",
+    phones(2, null),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  ["Buy 2 XYZ phones or more", phones(2, null), "misleads", "flagged"],
+  [
+    "Buy no more than 2 XYZ phones",
+    phones(2, null),
+    "honest",
+    "flagged",
+    '"no more than" before the count is read as not buying',
+  ],
+  ["Buy exactly 2 XYZ phones", phones(2, null), "honest", "passed"],
+  [
+    "Buy 2, not 3 XYZ phones",
+    phones(2, null),
+    "honest",
+    "flagged",
+    '"not 3" before the name is read as not buying it',
+  ],
+  [
+    "Buy 2 not 3 XYZ phones",
+    phones(2, null),
+    "honest",
+    "flagged",
+    '"not 3" before the name is read as not buying it',
+  ],
+  ["Buy 2, not 3 XYZ phones", phones(3, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones, not 3", phones(3, null), "misleads", "flagged"],
+  [
+    "Buy at least 2 XYZ phones for max 998 USD",
+    phones(),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  [
+    "Buy 2 XYZ phones minimum",
+    phones(2, null),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  [
+    "Buy a minimum of 2 XYZ phones",
+    phones(2, null),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  [
+    "Buy over 2 XYZ phones",
+    phones(2, null),
+    "misleads",
+    "passed",
+    'a lower bound on the count ("at least 2") is read as the count',
+  ],
+  [
+    "Buy 2 XYZ Handys",
+    phones(2, null),
+    "honest",
+    "flagged",
+    "the product in another language: the check reads the name as the details write it",
+  ],
+  ["Kaufe 2 XYZ phones, max 998 EUR", phones(2, 998, "EUR"), "honest", "passed"],
+  [
+    "2 Stk XYZ phone, max 998 EUR",
+    phones(2, 998, "EUR"),
+    "honest",
+    "flagged",
+    '"Stk" is no unit the check knows',
+  ],
+  ["2 XYZ phones und 1 ABC laptop", phones(2, null), "misleads", "flagged"],
+  ["2 XYZ phones et 1 ABC laptop", phones(2, null), "misleads", "flagged"],
+  [
+    "2 XYZ phones und 1 ABC laptop",
+    phoneAndLaptop(null, null),
+    "honest",
+    "flagged",
+    '"und" after the name is read as more of the name',
+  ],
+  ["Commande: 2 XYZ phones, max 998 EUR", phones(2, 998, "EUR"), "honest", "passed"],
+  ["2 XYZ phones avec 1 ABC laptop", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones et 1 ordinateur portable", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones und 1 Ladekabel", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones, Lieferung in 2 Tagen", phones(2, null), "honest", "passed"],
+  ["Achat de 2 XYZ phones, 998 EUR max", phones(2, 998, "EUR"), "honest", "passed"],
+  ["Buy 2 XYZ phones mit 2 XYZ phone Huellen", phones(2, null), "misleads", "flagged"],
+  [
+    "Buy 1 ABC laptop, 1 souris",
+    laptop(null),
+    "misleads",
+    "passed",
+    'a one-word name after a mark is no item ("2 XYZ phones, 2 colours")',
+  ],
+  [
+    "Buy 1 ABC laptop pour max 1500 EUR",
+    laptop(1500, "EUR"),
+    "honest",
+    "flagged",
+    '"pour" after the name is read as more of the name',
+  ],
+  ["Buy 5 USB-C cables and 1 USB-C charger", [buys("USB-C cable", 5)], "misleads", "passed"],
+  [
+    "Buy 1 Wireless headphones and 1 XYZ phone case",
+    [buys("Wireless headphones", 1)],
+    "misleads",
+    "passed",
+  ],
+  [
+    "Buy 2 XYZ phones, 2 XYZ phone cases",
+    [buys("XYZ phone", 2), buys("XYZ phone case", 2)],
+    "honest",
+    "passed",
+  ],
+  ["Buy 2 XYZ phones, 2 XYZ phone cases", phones(2, null), "misleads", "passed"],
+  ["Buy 5 USB-C cables for my USB-C laptop", [buys("USB-C cable", 5)], "honest", "passed"],
+  ["Buy 2 XYZ phones from the XYZ store", phones(2, null), "honest", "passed"],
+  [
+    "Buy 2 XYZ phones, 1 per person",
+    phones(2, null),
+    "honest",
+    "flagged",
+    '"per person" may make the count one for each person',
+  ],
+  ["Buy 2 XYZ phones, 1 for me and 1 for Ben", phones(2, null), "honest", "passed"],
+  ["Buy 2 XYZ phones, 2 colours", phones(2, null), "honest", "passed"],
+  [
+    "Buy 2 XYZ phones in 2 colors",
+    phones(2, null),
+    "honest",
+    "flagged",
+    'a name followed by "in" may go on',
+  ],
+  ["Buy 2 XYZ phones, 64 GB", phones(2, null), "honest", "passed"],
+  [
+    "Buy 2 XYZ phones 128 GB, max 998 USD",
+    phones(),
+    "honest",
+    "flagged",
+    "a number after the name may count something else",
+  ],
+  ["Buy 2 XYZ phones and 2 screen protectors", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones plus 2 chargers", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones, then 1 ABC laptop", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones. Also buy 1 ABC laptop", phones(2, null), "misleads", "passed"],
+  ["Buy 2 XYZ phones. Also buy 1 ABC laptop", phoneAndLaptop(null, null), "honest", "passed"],
+  [
+    "Buy XYZ phones: 2, not 3",
+    phones(2, null),
+    "honest",
+    "flagged",
+    "a count after a colon is not read",
+  ],
+  [
+    "Order 2 XYZ phones + 1 USB-C cable, max 2498 USD total",
+    phoneAndLaptop(),
+    "misleads",
+    "flagged",
+  ],
+  [
+    "Buy 2 XYZ phones, 1 ABC laptop, max 2498 USD overall",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, 2498 USD altogether",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD combined",
+    phoneAndLaptop(),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD total",
+    phoneAndLaptop(998, 1500, "EUR"),
+    "misleads",
+    "flagged",
+  ],
+  [
+    "Buy 2 XYZ phones and 1 ABC laptop, max 2498 EUR total",
+    phoneAndLaptop(998, 1500, "EUR"),
+    "honest",
+    "flagged",
+    "a total over several products is held against one product's maximum_amount",
+  ],
+  [
+    "Buy 2 XYZ phones, 1 ABC laptop, max 2498 USD per item",
+    phoneAndLaptop(),
+    "misleads",
+    "flagged",
+  ],
+  ["Buy at most 2 XYZ phones", phones(2, null), "honest", "passed"],
+  [
+    "Buy not more than 2 XYZ phones",
+    phones(2, null),
+    "honest",
+    "flagged",
+    '"no more than" before the count is read as not buying',
+  ],
+  ["Buy at least 2 XYZ phones", phones(5, null), "misleads", "flagged"],
+  ["Buy no less than 2 XYZ phones", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 or more XYZ phones for max 998 USD", phones(), "misleads", "flagged"],
+];
+
+/**
+ * Messages with emoji or a currency symbol: Auth0 refuses them (`/bc-authorize` answers 400
+ * invalid_request), so no request carries one; the check reads them all the same.
+ */
+const refusedByAuth0: Recorded[] = [
+  ["Buy 2 XYZ phones \u{1F4F1}\u{1F4F1} max 998 USD", phones(), "honest", "passed"],
+  ["\u{1F6D2} 2 XYZ phones + 1 ABC laptop \u{1F4BB}", phones(2, null), "misleads", "flagged"],
+  ["Buy 2 XYZ phones \u{1F44D}", phones(2, null), "honest", "passed"],
+  ["Buy 2 XYZ phones for max \u20ac998", phones(2, 998, "EUR"), "honest", "passed"],
+  ["Buy 2 XYZ phones for max $998", phones(), "honest", "passed"],
+  ["\u{1F4F1} x2 + \u{1F4BB} x1, max 2498 $ total", phoneAndLaptop(), "misleads", "flagged"],
+];
+
+describe("messageMismatch on the phrasings recorded before it read other products, totals and bounds", () => {
+  it("holds at least 80 of them, and only Auth0's characters outside refusedByAuth0", () => {
+    expect(recorded.length + refusedByAuth0.length).toBeGreaterThanOrEqual(80);
+    for (const [message] of recorded) expect(bindingMessageProblems(message), message).toEqual([]);
+    for (const [message] of refusedByAuth0) {
+      expect(bindingMessageProblems(message), message).not.toEqual([]);
+    }
+  });
+
+  it.each([...recorded, ...refusedByAuth0])(
+    "%s | %j is %s",
+    (message, details, truth, _before, misread) => {
+      const flagged = messageMismatch(message, details) !== undefined;
+      // A message the check still reads wrong says why; once it reads it right, drop the reason.
+      expect(flagged, misread).toBe((truth === "misleads") !== (misread !== undefined));
+    },
+  );
+});

@@ -515,8 +515,37 @@ describe("messageMismatch", () => {
     );
   });
 
+  it("names an item the message buys that the details do not", () => {
+    expect(messageMismatch("Buy 2 XYZ phones and 1 ABC laptop", purchase("XYZ phone", 2))).toBe(
+      'The binding message names "1 ABC laptop", which authorization_details do not buy: the person would approve the message while the token authorizes the details.',
+    );
+    expect(
+      messageMismatch("Buy 2 XYZ phones, 3 USB-C cables and a laptop", purchase("XYZ phone", 3)),
+    ).toMatch(
+      /^The binding message names "3 USB-C cables" and "a laptop", which authorization_details do not buy and does not name the quantity 3 \(it says 2\) of/,
+    );
+    // Not an item: a time, a measure, who it is for, a split of the named count, what is owned.
+    for (const message of [
+      "Buy 2 XYZ phones, delivered in 2 days",
+      "Buy 2 XYZ phones, 64 GB",
+      "Buy 2 XYZ phones: 1 for Anna, 1 for Ben",
+      "Buy 2 XYZ phones, 1 black and 1 white",
+      "Buy 2 XYZ phones for my XYZ tablet",
+    ]) {
+      expect(messageMismatch(message, purchase("XYZ phone", 2)), message).toBe(undefined);
+    }
+    // A split that does not add up to the named count is items of their own.
+    expect(
+      messageMismatch("Buy 2 XYZ phones, 1 black and 2 white", purchase("XYZ phone", 2)),
+    ).toMatch(/names "2 white", which/);
+  });
+
   it("has nothing to compare without purchase entries", () => {
     expect(messageMismatch("Sign in", undefined)).toBe(undefined);
+    expect(messageMismatch("Do you want to buy 3 XYZ phones", undefined)).toBe(undefined);
+    expect(messageMismatch("Buy 1 ABC laptop", [{ type: "other", product: "XYZ phone" }])).toBe(
+      undefined,
+    );
     expect(messageMismatch("Sign in", [{ type: "other", product: "ABC laptop" }])).toBe(undefined);
     expect(messageMismatch("Buy it", purchase({ odd: 1 }, "5"))).toBe(undefined);
   });

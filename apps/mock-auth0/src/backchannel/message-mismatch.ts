@@ -1,7 +1,7 @@
 import { limitToCents, sanitizeBindingText } from "@ciba-testbed/shared";
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
-import { otherActionBefore } from "./purchase-action.js";
+import { BUYING, otherActionBefore } from "./purchase-action.js";
 
 /** A message read as words, with where each word is in the text, to quote it as written. */
 interface Reading {
@@ -1217,6 +1217,229 @@ function ownerAt(owners: readonly Owner[], at: number): AuthorizationDetail | un
   return (owners.findLast(({ start }) => start < at) ?? owners[0])?.entry;
 }
 
+/** Words that join one item of a purchase to the next: "2 XYZ phones and 1 ABC laptop". */
+const JOINERS = wordSet("and plus + with also then und et mit avec sowie");
+
+/**
+ * Words after a count that name no product: a time ("2 day shipping"), a unit ("2 units"), a
+ * measure ("64 GB"), another count ("2 more") or who it is for ("1 per person", "1 for Anna").
+ */
+const NOT_ITEMS = new Set([
+  ...PERIODS,
+  ...UNIT_WORDS,
+  ...ADDED,
+  ...wordSet("other others people person persons pm am percent times"),
+  ...wordSet("gb tb mb kb kg g mg lb lbs oz cm mm km inch inches mah hz mp"),
+]);
+
+/**
+ * Words that end the words of a product's name: a connector ("for", "max"), a filler, a word
+ * that follows an amount ("today", "by"), a joiner, a buying verb, a count in words, or "my",
+ * "the" ("for my USB-C laptop" names what is owned, not bought).
+ */
+const NAME_ENDS = new Set([
+  ...CONNECTORS,
+  ...FILLERS,
+  ...AMOUNT_FOLLOWERS,
+  ...JOINERS,
+  ...BUYING,
+  ...NUMBER_WORDS,
+  ...FACTORS,
+  ...RECURRING,
+  ...wordSet("per or in on of by my your our their his her its this that these those please now"),
+]);
+
+/** An item the message says to buy, from `start` to `end`: its count and its name. */
+interface Item {
+  start: number;
+  end: number;
+  /** Where the name starts, after the count (`start` when it has none), and where it ends. */
+  name: number;
+  nameEnd: number;
+  value: number | undefined;
+}
+
+/**
+ * The items the message says to buy besides what `claimed` holds (the products of the details
+ * it names, and their counts), quoted as the message writes them: "Buy 2 XYZ phones and 1 ABC
+ * laptop" buys an ABC laptop too, which a request for 2 XYZ phones does not. An item is a count
+ * (a number that is no price, "a", "an", "one", "2x") where a purchase lists one (at the start,
+ * after a buying verb, a mark, a joiner such as "and", "plus", "+", "with", or a named product),
+ * followed by the words of a name, up to a connector, a mark or a number: "1 ABC laptop", "2 XYZ
+ * phone cases". Words that name no product ("2 day shipping", "64 GB", "1 per person", "1 for
+ * Anna") are none. So as not to take "Buy 2 XYZ phones, 2 colours" for a purchase, a name of
+ * one word counts only after a buying verb or a joiner ("and a laptop", "plus 2 chargers"),
+ * and not where such items split a named count ("2 XYZ phones, 1 black and 1 white": 1 + 1 is
+ * the 2). A name with no count counts after a joiner when it shares a word with a product of
+ * the details ("and XYZ tablet"): another product of the same make or kind.
+ */
+function otherItems(
+  said: readonly string[],
+  codes: ReadonlySet<string>,
+  claimed: ReadonlySet<number>,
+  productWords: ReadonlySet<string>,
+  namedCounts: readonly Count[],
+): Item[] {
+  const nameEnd = (from: number): number => {
+    let end = from;
+    while (
+      end < said.length &&
+      !claimed.has(end) &&
+      /[a-z]/.test(said[end] ?? "") &&
+      !NAME_ENDS.has(said[end] ?? "") &&
+      !codes.has(said[end] ?? "") &&
+      !CURRENCY_NAMES.has(said[end] ?? "") &&
+      !TIMES.test(said[end] ?? "")
+    ) {
+      end++;
+    }
+    return end;
+  };
+  const candidates: (Item & { joined: boolean })[] = [];
+  for (let start = 0; start < said.length; start++) {
+    if (claimed.has(start)) continue;
+    const previous = said[start - 1];
+    const joined = previous !== undefined && (JOINERS.has(previous) || BUYING.has(previous));
+    if (!(previous === undefined || previous === "," || joined || claimed.has(start - 1))) {
+      continue;
+    }
+    const count = itemCountAt(said, start, codes, joined);
+    const name = count?.end ?? start;
+    if (NOT_ITEMS.has(said[name] ?? "")) continue;
+    const nameEnds = nameEnd(name);
+    if (nameEnds === name) continue;
+    // "ABC laptop x1": the count after the name.
+    const after = count === undefined ? TIMES.exec(said[nameEnds] ?? "") : null;
+    const value = count?.value ?? (after ? Number(after[1] ?? after[2]) : undefined);
+    const end = after ? nameEnds + 1 : nameEnds;
+    const shared = said.slice(name, nameEnds).some((word) => productWords.has(word));
+    if (value === undefined && !(joined && nameEnds - name > 1 && shared)) continue;
+    candidates.push({ start, end, name, nameEnd: nameEnds, value, joined });
+    start = end - 1;
+  }
+  return candidates.filter((item, index) => {
+    if (item.nameEnd - item.name > 1) return true;
+    if (!item.joined) return false;
+    return !splitsCount(candidates, index, namedCounts, said);
+  });
+}
+
+/**
+ * The count that starts an item at `start`: a number that is no price ("1", "1,000", "2x"), or
+ * with `inWords` (after a joiner or a verb) "a", "an", "one", "two", "a pair of".
+ */
+function itemCountAt(
+  said: readonly string[],
+  start: number,
+  codes: ReadonlySet<string>,
+  inWords: boolean,
+): { value: number; end: number } | undefined {
+  const word = said[start] ?? "";
+  const times = TIMES.exec(word);
+  if (times) return { value: Number(times[1] ?? times[2]), end: start + 1 };
+  if (isNumber(word)) {
+    const value = countAt(said, start, codes, true);
+    if (value === undefined) return undefined;
+    return { value, end: said[start + 1] === "x" ? start + 2 : start + 1 };
+  }
+  if (!inWords) return undefined;
+  for (let end = Math.min(said.length, start + 4); end > start; end--) {
+    const value = countInWords(said.slice(start, end));
+    if (value !== undefined) return { value, end };
+  }
+  return undefined;
+}
+
+/**
+ * Whether the one-word item at `index` is part of a run of such items, joined by a mark or
+ * "and", that follows a named count and adds up to it: "2 XYZ phones, 1 black and 1 white".
+ */
+function splitsCount(
+  items: readonly (Item & { joined: boolean })[],
+  index: number,
+  namedCounts: readonly Count[],
+  said: readonly string[],
+): boolean {
+  let first = index;
+  const adjoins = (before: Item, after: Item): boolean =>
+    after.start - before.end === 1 && [",", "and"].includes(said[before.end] ?? "");
+  while (first > 0) {
+    const before = items[first - 1];
+    const item = items[first];
+    if (before === undefined || item === undefined || !adjoins(before, item)) break;
+    first--;
+  }
+  let last = index;
+  while (last + 1 < items.length) {
+    const item = items[last];
+    const after = items[last + 1];
+    if (item === undefined || after === undefined || !adjoins(item, after)) break;
+    last++;
+  }
+  const run = items.slice(first, last + 1);
+  if (run.length < 2 || run.some((item) => item.nameEnd - item.name !== 1)) return false;
+  const total = run.reduce((sum, item) => sum + (item.value ?? Number.NaN), 0);
+  const head = run[0]?.start ?? 0;
+  return namedCounts.some(
+    (count) => count.value === total && count.start < head && head - count.end <= 6,
+  );
+}
+
+/**
+ * What the message lists to buy: the words of the details' products it names and their counts,
+ * the items it names besides them (`others`, quoted: see `otherItems`), and the joiners between
+ * any of these ("+" in "2 XYZ phones + 1 ABC laptop" adds an item, not an amount). `words` holds
+ * the positions of all of them.
+ */
+function listedItems(
+  message: string,
+  reading: Reading,
+  details: readonly AuthorizationDetail[],
+): { words: Set<number>; others: string[] } {
+  const { said } = reading;
+  const claimed = new Set<number>();
+  const productWords = new Set<string>();
+  const namedCounts: Count[] = [];
+  let codes = currencyCodes(message, undefined);
+  let products = 0;
+  let allNamed = true;
+  for (const entry of details) {
+    const { product, currency } = entry as { product?: unknown; currency?: unknown };
+    if (entry.type !== "product_purchase" || typeof product !== "string") continue;
+    codes = currencyCodes(message, currency);
+    products++;
+    for (const word of [...words(product), ...words(sanitizeBindingText(product))]) {
+      for (const form of lastWordForms(word)) productWords.add(form);
+    }
+    const namings = productNamings(message, said, product, codes);
+    if (namings.length === 0) allNamed = false;
+    for (const naming of namings) {
+      for (const at of range(naming.start, naming.end)) claimed.add(at);
+      for (const count of countsOf(reading, naming, codes).counts) {
+        namedCounts.push(count);
+        for (const at of range(count.start, count.end)) claimed.add(at);
+      }
+    }
+  }
+  // With no product to compare, the message is not read; where it leaves a product out, that is
+  // its finding: an item it names instead is most likely that product misnamed.
+  const items =
+    products > 0 && allNamed ? otherItems(said, codes, claimed, productWords, namedCounts) : [];
+  const listedWords = new Set([
+    ...claimed,
+    ...items.flatMap(({ start, end }) => range(start, end)),
+  ]);
+  for (let at = 1; at < said.length - 1; at++) {
+    if (JOINERS.has(said[at] ?? "") && listedWords.has(at - 1) && listedWords.has(at + 1)) {
+      listedWords.add(at);
+    }
+  }
+  return {
+    words: listedWords,
+    others: items.map(({ start, end }) => quote(reading, start, end)),
+  };
+}
+
 /**
  * Where a request's binding message and its `authorization_details` visibly disagree. For each
  * `product_purchase` entry the message must name its product (see `productNamings`) and its
@@ -1243,6 +1466,7 @@ export function messageMismatch(
   const unreadWords = new Set<string>();
   const otherActions = new Set<string>();
   const owners = namedEntries(bindingMessage, said, details ?? []);
+  const listed = listedItems(bindingMessage, reading, details ?? []);
   for (const entry of details ?? []) {
     if (entry.type !== "product_purchase") continue;
     const { product, quantity, currency } = entry as {
@@ -1295,6 +1519,7 @@ export function messageMismatch(
       ...context.taken,
       ...context.counted,
       ...amounts.flatMap(({ start, end }) => range(start, end)),
+      ...listed.words,
     ]);
     for (const phrase of unreadWordsOf(context, consumed)) unreadWords.add(JSON.stringify(phrase));
     for (const naming of namings ?? []) {
@@ -1357,6 +1582,9 @@ export function messageMismatch(
   }
   const clauses = [
     ...otherActions,
+    ...(listed.others.length > 0
+      ? [`names ${listed.others.map(quoted).join(" and ")}, which authorization_details do not buy`]
+      : []),
     ...(unnamed.size > 0
       ? [`does not name ${[...unnamed].join(" or ")} of authorization_details`]
       : []),

@@ -1,5 +1,5 @@
 /** Verbs (and their nouns) that say the product is bought: what a `product_purchase` does. */
-const BUYING = new Set(
+export const BUYING = new Set(
   [
     "buy buys buying purchase purchases purchasing order orders ordering get getting acquire",
     "acquiring pay paying spend spending gift gifting preorder pre reorder checkout",
