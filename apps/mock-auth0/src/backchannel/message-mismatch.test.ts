@@ -540,6 +540,44 @@ describe("messageMismatch", () => {
     ).toMatch(/names "2 white", which/);
   });
 
+  it("holds a total over several products against the sum of their maximum_amounts", () => {
+    const both = (phone?: number, laptop?: number, laptopCurrency = "USD") => [
+      ...purchase("XYZ phone", 2, phone),
+      ...purchase("ABC laptop", 1, laptop).map((entry) => ({ ...entry, currency: laptopCurrency })),
+    ];
+    for (const message of [
+      "Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD total",
+      "Buy 2 XYZ phones and 1 ABC laptop, 2498 USD for both",
+      "Max 2498 USD in total: 2 XYZ phones, 1 ABC laptop",
+      // Unmarked, the one amount after both products that is their sum and not the laptop's.
+      "Buy 2 XYZ phones and 1 ABC laptop for max 2498 USD",
+    ]) {
+      expect(messageMismatch(message, both(998, 1500)), message).toBe(undefined);
+    }
+    expect(
+      messageMismatch("Buy 2 XYZ phones and 1 ABC laptop, max 2000 USD total", both(998, 1500)),
+    ).toBe(
+      "The binding message does not name the maximum_amounts 998 + 1500 = 2498 in total (it says max 2000 in total) of authorization_details: the person would approve the message while the token authorizes the details.",
+    );
+    // The laptop's own limit, written as the total, lets the person believe 1500 is all.
+    expect(
+      messageMismatch("Buy 2 XYZ phones and 1 ABC laptop, max 1500 USD total", both(998, 1500)),
+    ).toMatch(/998 \+ 1500 = 2498 in total \(it says max 1500 in total\)/);
+    expect(
+      messageMismatch("Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD total", both(998)),
+    ).toMatch(/states a maximum of 2498 in total \(the product "ABC laptop" has none\) that/);
+    expect(
+      messageMismatch(
+        "Buy 2 XYZ phones and 1 ABC laptop, max 2498 USD total",
+        both(998, 1500, "EUR"),
+      ),
+    ).toMatch(/states "2498 USD", which the testbed cannot read as the maximum_amount/);
+    // An unmarked amount that is not the sum is its product's, as before.
+    expect(
+      messageMismatch("Buy 2 XYZ phones and 1 ABC laptop for max 2400 USD", both(998, 1500)),
+    ).toMatch(/the maximum_amount 1500 \(it says max 2400\)/);
+  });
+
   it("has nothing to compare without purchase entries", () => {
     expect(messageMismatch("Sign in", undefined)).toBe(undefined);
     expect(messageMismatch("Do you want to buy 3 XYZ phones", undefined)).toBe(undefined);

@@ -858,7 +858,7 @@ const RECURRING = wordSet(
 const AMOUNT_FOLLOWERS = wordSet(
   "max maximum limit total tops overall combined at for to from with via on only please today",
   "now incl inc including included inclusive all qty quantity buy order purchase ref",
-  "delivered shipped budget cap each apiece under below within is by",
+  "delivered shipped budget cap each apiece under below within is by altogether together",
 );
 
 /** Taxes, and the words that say an amount is before them: "998 USD excl tax", "plus VAT". */
@@ -1440,6 +1440,144 @@ function listedItems(
   };
 }
 
+/** An amount as a finding writes it: "1.000" and "1 000" are a thousand, which a reader may not see. */
+function writtenAmount(amount: Amount): string {
+  const value = amount.value ?? Number.NaN;
+  return /^\d[\d., ]*$/.test(amount.number) &&
+    /[. ]/.test(amount.number) &&
+    Number(amount.number) !== value
+    ? `${amount.number}, read as ${String(value)}`
+    : amount.number;
+}
+
+/** Words before an amount that make it the whole request's: "max total 10 USD", "overall max". */
+const TOTAL_BEFORE = wordSet("total totaling totalling overall combined grand altogether all");
+
+/** Words after an amount that make it the whole request's: "10 USD total", "10 USD for both". */
+const TOTAL_AFTER = [
+  ["total"],
+  ["in", "total"],
+  ["overall"],
+  ["combined"],
+  ["altogether"],
+  ["together"],
+  ["in", "all"],
+  ["all", "in"],
+  ["for", "both"],
+  ["for", "all"],
+  ["for", "everything"],
+];
+
+/**
+ * Whether `stated`, where the message names several entries' products, is a limit on them all:
+ * a total the words around it say ("max 2498 USD total", "total max 2498 USD", "2498 USD in
+ * total", "2498 USD for both"), or the one amount of the message, stated after every product
+ * or before them all, that is the sum of their `maximum_amount`s and not its product's own ("Buy
+ * 2 XYZ phones and 1 ABC laptop for max 2498 USD"). An amount each unit's ("per item") is none.
+ */
+function totalOf(
+  stated: Stated,
+  amounts: readonly Stated[],
+  { reading }: Context,
+  owners: readonly Owner[],
+  details: readonly AuthorizationDetail[],
+): boolean {
+  const { said } = reading;
+  const { amount, perUnit, start, unread } = stated;
+  if (new Set(owners.map(({ entry }) => entry)).size < 2 || perUnit || unread !== undefined) {
+    return false;
+  }
+  // Right after it: in "998 USD, 1 ABC laptop 1500 USD, total 2498 USD" the total is 2498.
+  if (
+    range(start, amount.start).some((at) => TOTAL_BEFORE.has(said[at] ?? "")) ||
+    TOTAL_AFTER.some((phrase) => phraseAt(said, amount.end, phrase))
+  ) {
+    return true;
+  }
+  const first = owners[0]?.start ?? 0;
+  const last = owners.at(-1)?.start ?? 0;
+  if (amounts.length !== 1 || (start > first && start < last)) return false;
+  const owner = ownerAt(owners, start);
+  const own = (owner as { maximum_amount?: unknown } | undefined)?.maximum_amount;
+  const cents = limitToCents(amount.value ?? Number.NaN);
+  const sum = maximaOf(details);
+  return (
+    sum.without.length === 0 &&
+    cents === sum.cents &&
+    (typeof own !== "number" || limitToCents(own) !== cents)
+  );
+}
+
+/** The `product_purchase` entries' `maximum_amount`s, their sum in cents, their currencies, and the products with none. */
+function maximaOf(details: readonly AuthorizationDetail[]): {
+  maxima: number[];
+  cents: number;
+  currencies: Set<unknown>;
+  without: unknown[];
+} {
+  const entries = details.filter((entry) => entry.type === "product_purchase") as {
+    product?: unknown;
+    maximum_amount?: unknown;
+    currency?: unknown;
+  }[];
+  const maxima = entries.flatMap(({ maximum_amount: maximum }) =>
+    typeof maximum === "number" ? [maximum] : [],
+  );
+  return {
+    maxima,
+    cents: maxima.reduce((sum, maximum) => sum + limitToCents(maximum), 0),
+    currencies: new Set(entries.map(({ currency }) => currency)),
+    without: entries
+      .filter(({ maximum_amount: maximum }) => typeof maximum !== "number")
+      .map(({ product }) => product),
+  };
+}
+
+/** A finding of the check, by the clause it goes in. */
+interface Finding {
+  clause: "unnamed" | "unset" | "unread";
+  text: string;
+}
+
+/**
+ * What a total the message states (`totalOf`) gets wrong about the details: the shop applies
+ * each entry's `maximum_amount` to that entry, so the most the token lets it charge for them all
+ * is their sum, in their one currency. A total where an entry has no maximum is a limit the
+ * details do not set; one over entries of several currencies cannot be read.
+ */
+function totalFindings(
+  { amount, kind }: Stated,
+  reading: Reading,
+  details: readonly AuthorizationDetail[],
+): Finding[] {
+  const sum = maximaOf(details);
+  const written = `${writtenAmount(amount)} in total`;
+  if (sum.without.length > 0) {
+    const products = sum.without.map((product) => quoted(String(product))).join(" and ");
+    return [{ clause: "unset", text: `${written} (the product ${products} has none)` }];
+  }
+  const [currency, ...others] = [...sum.currencies];
+  if (others.length > 0 || typeof currency !== "string") {
+    return [{ clause: "unread", text: JSON.stringify(quote(reading, amount.start, amount.end)) }];
+  }
+  const findings: Finding[] = [];
+  if (limitToCents(amount.value ?? Number.NaN) !== sum.cents) {
+    const says = kind === "price" ? written : `max ${written}`;
+    const maxima = sum.maxima.map(String).join(" + ");
+    findings.push({
+      clause: "unnamed",
+      text: `the maximum_amounts ${maxima} = ${String(sum.cents / 100)} in total (it says ${says})`,
+    });
+  }
+  if (amount.currency && !sameCurrency(amount.currency, currency)) {
+    findings.push({
+      clause: "unnamed",
+      text: `the currency ${currency} (it says ${amount.currency.written})`,
+    });
+  }
+  return findings;
+}
+
 /**
  * Where a request's binding message and its `authorization_details` visibly disagree. For each
  * `product_purchase` entry the message must name its product (see `productNamings`) and its
@@ -1467,6 +1605,8 @@ export function messageMismatch(
   const otherActions = new Set<string>();
   const owners = namedEntries(bindingMessage, said, details ?? []);
   const listed = listedItems(bindingMessage, reading, details ?? []);
+  /** Amounts the message states for all the products at once, by where they start. */
+  const totals = new Map<number, Stated>();
   for (const entry of details ?? []) {
     if (entry.type !== "product_purchase") continue;
     const { product, quantity, currency } = entry as {
@@ -1540,20 +1680,19 @@ export function messageMismatch(
         unnamed.add(`the currency ${currency} (it says ${written.written})`);
       }
     }
-    for (const { amount, kind, perUnit, start, unread: quoted } of amounts) {
+    for (const found of amounts) {
+      const { amount, kind, perUnit, start, unread: quoted } = found;
+      if (totalOf(found, amounts, context, owners, details ?? [])) {
+        totals.set(start, found);
+        continue;
+      }
       if ((ownerAt(owners, start) ?? entry) !== entry) continue;
       if (quoted !== undefined) {
         unread.add(JSON.stringify(quoted));
         continue;
       }
       const value = amount.value ?? Number.NaN;
-      // "1.000" and "1 000" are a thousand, which a reader of the finding may not take them for.
-      const written =
-        /^\d[\d., ]*$/.test(amount.number) &&
-        /[. ]/.test(amount.number) &&
-        Number(amount.number) !== value
-          ? `${amount.number}, read as ${String(value)}`
-          : amount.number;
+      const written = writtenAmount(amount);
       const stated = perUnit ? `${written} each` : written;
       if (typeof maximum !== "number") {
         if (kind === "limit") unset.add(stated);
@@ -1578,6 +1717,12 @@ export function messageMismatch(
       ) {
         unnamed.add(`the currency ${currency} (it says ${amount.currency.written})`);
       }
+    }
+  }
+  const clauseSets = { unnamed, unset, unread };
+  for (const total of totals.values()) {
+    for (const { clause, text } of totalFindings(total, reading, details ?? [])) {
+      clauseSets[clause].add(text);
     }
   }
   const clauses = [
