@@ -578,6 +578,48 @@ describe("messageMismatch", () => {
     ).toMatch(/the maximum_amount 1500 \(it says max 2400\)/);
   });
 
+  it("reads a bound on the count as the shop applies quantity: the most it sells", () => {
+    expect(messageMismatch("Buy at least 2 XYZ phones", purchase("XYZ phone", 2))).toBe(
+      'The binding message does not name the quantity 2 (it says "at least 2", a lower bound, where the token buys at most 2) of authorization_details: the person would approve the message while the token authorizes the details.',
+    );
+    for (const message of [
+      "Buy min 2 XYZ phones",
+      "Buy a minimum of 2 XYZ phones",
+      "Buy more than 2 XYZ phones",
+      "Buy over 2 XYZ phones",
+      "Buy no fewer than 2 XYZ phones",
+      "Buy 2 or more XYZ phones",
+      "Buy 2+ XYZ phones",
+      "Buy 2 XYZ phones minimum",
+    ]) {
+      expect(messageMismatch(message, purchase("XYZ phone", 2)), message).toMatch(
+        /the quantity 2 \(it says "[^"]+", a lower bound, where the token buys at most 2\)/,
+      );
+    }
+    for (const message of [
+      "Buy up to 2 XYZ phones",
+      "Buy at most 2 XYZ phones",
+      "Buy no more than 2 XYZ phones",
+      "Buy not more than 2 XYZ phones",
+      "Buy never more than 2 XYZ phones",
+      "Buy max 2 XYZ phones",
+    ]) {
+      expect(messageMismatch(message, purchase("XYZ phone", 2)), message).toBe(undefined);
+    }
+    expect(messageMismatch("Buy no more than 3 XYZ phones", purchase("XYZ phone", 2))).toMatch(
+      /the quantity 2 \(it says 3\)/,
+    );
+  });
+
+  it("takes a corrected count for the count it corrects to", () => {
+    for (const message of ["Buy 2, not 3 XYZ phones", "Buy 2 not 3 XYZ phones"]) {
+      expect(messageMismatch(message, purchase("XYZ phone", 2)), message).toBe(undefined);
+      expect(messageMismatch(message, purchase("XYZ phone", 3)), message).toMatch(
+        /^The binding message does not name the quantity 3 \(it says 2\) of/,
+      );
+    }
+  });
+
   it("has nothing to compare without purchase entries", () => {
     expect(messageMismatch("Sign in", undefined)).toBe(undefined);
     expect(messageMismatch("Do you want to buy 3 XYZ phones", undefined)).toBe(undefined);

@@ -469,6 +469,8 @@ interface Count {
   value: number;
   start: number;
   end: number;
+  /** A lower bound on the count, as the message writes it: "at least 2", "2 or more". */
+  atLeast?: string;
 }
 
 /** The count a word states at `index`, as a `Count` of the words from `start`. */
@@ -617,6 +619,102 @@ function countAfter(
 }
 
 /**
+ * Words right before a count that make it the most bought, which the token's `quantity` is (the
+ * shop sells up to it): "up to 2", "no more than 2", "never more than 2".
+ */
+const AT_MOST = [
+  ["up", "to"],
+  ["at", "most"],
+  ["max"],
+  ["maximum"],
+  ["maximum", "of"],
+  ...["no", "not", "never"].map((no) => [no, "more", "than"]),
+];
+
+/**
+ * Words right before a count that make it the least bought: "at least 2", "min 2", "a minimum
+ * of 2", "more than 2", "over 2", "no fewer than 2".
+ */
+const AT_LEAST = [
+  ["at", "least"],
+  ["min"],
+  ["minimum"],
+  ["minimum", "of"],
+  ["min", "of"],
+  ["more", "than"],
+  ["over"],
+  ["above"],
+  ["upwards", "of"],
+  ...["no", "not"].flatMap((no) => [
+    [no, "less", "than"],
+    [no, "fewer", "than"],
+  ]),
+];
+
+/** Words right after a product's name that make its count the least bought: "2 XYZ phones minimum". */
+const AT_LEAST_AFTER = [["minimum"], ["min"], ["at", "least"], ["and", "up"], ["or", "above"]];
+
+/** The phrase of `phrases` that ends right before `at`, the longest: where it starts. */
+function phraseEndingAt(
+  said: readonly string[],
+  at: number,
+  phrases: readonly string[][],
+): number | undefined {
+  const starts = phrases
+    .filter((phrase) => phraseAt(said, at - phrase.length, phrase))
+    .map((phrase) => at - phrase.length);
+  return starts.length === 0 ? undefined : Math.min(...starts);
+}
+
+/** A count written as a lower bound before the name at `start`: "2 or more XYZ phones", "2+ XYZ phones". */
+function lowerCountBefore(said: readonly string[], start: number): Count | undefined {
+  const orMore = phraseAt(said, start - 2, ["or", "more"]);
+  const plus = said[start - 1] === "+";
+  if (!orMore && !plus) return undefined;
+  const at = start - (orMore ? 3 : 2);
+  if (!/^\d+$/.test(said[at] ?? "")) return undefined;
+  return { value: Number(said[at]), start: at, end: start, atLeast: "" };
+}
+
+/**
+ * The count before a name that ends at `nameEnd`, with the words around it that bound it or
+ * correct it: an upper bound ("no more than 2 XYZ phones", the most the token buys: taken as the
+ * count), a lower bound ("at least 2", "min 2", "2 or more", "2+", "2 XYZ phones minimum"),
+ * which the token does not grant, since it lets the shop sell fewer, never more: `atLeast`
+ * quotes it), and a corrected count ("2, not 3 XYZ phones" counts 2).
+ */
+function boundedCount(
+  reading: Reading,
+  count: Count,
+  nameEnd: number,
+  codes: ReadonlySet<string>,
+): Count {
+  const { said } = reading;
+  if (said[count.start - 1] === "not") {
+    const at = said[count.start - 2] === "," ? count.start - 3 : count.start - 2;
+    const corrected = countFrom(said, at, at, codes);
+    if (corrected !== undefined) return { ...corrected, end: count.end };
+  }
+  const atMost = phraseEndingAt(said, count.start, AT_MOST);
+  if (atMost !== undefined) return { ...count, start: atMost };
+  const atLeast = phraseEndingAt(said, count.start, AT_LEAST) ?? count.start;
+  // "2 XYZ phones minimum 10 USD" bounds the amount, not the count.
+  const after = AT_LEAST_AFTER.find(
+    (phrase) =>
+      phraseAt(said, nameEnd, phrase) &&
+      !isNumber(said[nameEnd + phrase.length]) &&
+      !isCurrency(said[nameEnd + phrase.length] ?? "", codes),
+  );
+  if (atLeast === count.start && after === undefined && count.atLeast === undefined) return count;
+  const last = after === undefined ? count.end : nameEnd + after.length;
+  return {
+    ...count,
+    start: atLeast,
+    atLeast: quote(reading, atLeast, after === undefined ? count.end : last),
+  };
+}
+
+/**
  * The numbers that count the product where the message names it: the number before the name
  * (`countBefore`) and the one after it (`countAfter`). A number anywhere else counts something
  * else: "Buy 1 XYZ phone for 2 people" counts one phone. A count followed by a factor ("2 XYZ
@@ -627,7 +725,8 @@ function countsOf(
   { start, end }: Naming,
   codes: ReadonlySet<string>,
 ): { counts: Count[]; unread?: string } {
-  const before = countBefore(reading.said, start, codes);
+  const found = countBefore(reading.said, start, codes) ?? lowerCountBefore(reading.said, start);
+  const before = found && boundedCount(reading, found, end, codes);
   const after = countAfter(reading.said, end, codes);
   const counts = [before, after].filter((count) => count !== undefined);
   if (before === undefined || !after?.factor) return { counts };
@@ -1635,10 +1734,21 @@ export function messageMismatch(
     if (
       typeof quantity === "number" &&
       Number.isFinite(quantity) &&
-      (counts.length === 0 || counts.some((count) => count.value !== quantity))
+      (counts.length === 0 ||
+        counts.some((count) => count.value !== quantity || count.atLeast !== undefined))
     ) {
       const others = [
-        ...new Set(counts.filter(({ value }) => value !== quantity).map(({ value }) => value)),
+        ...new Set(
+          counts.flatMap(({ value, atLeast }) =>
+            atLeast !== undefined
+              ? [
+                  `${quoted(atLeast)}, a lower bound, where the token buys at most ${String(quantity)}`,
+                ]
+              : value !== quantity
+                ? [String(value)]
+                : [],
+          ),
+        ),
       ];
       const says = others.length > 0 ? `it says ${others.join(" and ")}` : "it states no count";
       unnamed.add(`the quantity ${String(quantity)} (${says})`);
