@@ -78,6 +78,25 @@ describe("messageMismatch", () => {
     ).toMatch(/does not name the product "Lee\u2019s jeans" or the quantity 5 \(it [^)]*\) of/);
   });
 
+  it("takes a name followed by German or French for 'for' and 'and' as the name", () => {
+    for (const [message, currency] of [
+      ["Kaufe 2 XYZ phones fuer max 998 EUR", "EUR"],
+      ["Acheter 2 XYZ phones pour max 998 EUR", "EUR"],
+      ["Buy 2 XYZ phones now, 998 USD max", "USD"],
+    ] as const) {
+      const details = purchase("XYZ phone", 2, 998).map((entry) => ({ ...entry, currency }));
+      expect(messageMismatch(message, details), message).toBe(undefined);
+    }
+    const phoneAndLaptop = [...purchase("XYZ phone", 2), ...purchase("ABC laptop", 1)];
+    expect(messageMismatch("2 XYZ phones und 1 ABC laptop", phoneAndLaptop)).toBe(undefined);
+    expect(messageMismatch("2 XYZ phones et 1 ABC laptop", purchase("XYZ phone", 2))).toMatch(
+      /names "1 ABC laptop", which authorization_details do not buy/,
+    );
+    expect(
+      messageMismatch("Kaufe 2 XYZ phones fuer max 998 EUR", purchase("XYZ phone", 2, 998)),
+    ).toMatch(/the currency USD \(it says EUR\)/);
+  });
+
   it("takes a name only as words of its own, not the start of other words", () => {
     expect(messageMismatch("Do you want to buy 2 tomatoes", purchase("toy", 2))).toMatch(
       /does not name the product "toy" of/,

@@ -362,6 +362,9 @@ for (const word of ["x", "qty", "quantity", "under", "below", "no", "not", "less
   CONNECTORS.add(word);
 }
 for (const word of ["total", "within", "budget"]) CONNECTORS.add(word);
+// "for" and "and" in German and French ("2 XYZ phones fuer max 998 EUR", "... pour ...", "... und
+// 1 ABC laptop", "... et ..."), and "now": words no product's name goes on with.
+for (const word of ["fuer", "fur", "pour", "und", "et", "now"]) CONNECTORS.add(word);
 // Words that multiply or add, read below: "XYZ phone times 10", "XYZ phone plus 10", "XYZ phone + 2".
 for (const word of ["times", "plus", "+"]) CONNECTORS.add(word);
 // Words that say something about the price, read below: "2 XYZ phones cost 10 USD", "... over 10 USD".
