@@ -1487,7 +1487,8 @@ export async function ensureAgentBuiltOrSay(/** @type {string[]} */ args) {
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
-      process.stderr.write(`${message}\nFix: ${fix}\n`);
+      // The agent's own outcome line (outcome.ts), as each of its runs ends.
+      process.stderr.write(`${message}\nFix: ${fix}\nOutcome: ERROR (exit 1)\n`);
     }
     process.exitCode = 1;
     return false;

@@ -110,7 +110,9 @@ describe("pnpm agent, with a workspace source that does not compile", () => {
       expect(text.stdout).toBe("");
       expect(text.stderr).toContain(`${own}:`);
       expect(text.stderr).toContain(`The agent's code does not compile (${own}:`);
-      expect(text.stderr).toMatch(/\nFix: Correct the error esbuild shows/);
+      expect(text.stderr).toMatch(
+        /\nFix: Correct the error esbuild shows[^\n]*\nOutcome: ERROR \(exit 1\)\n$/,
+      );
       expect(text.stderr).not.toMatch(STACK_LINE);
 
       const json = agent(checkout, ["--json", "Buy 1 XYZ phone"]);

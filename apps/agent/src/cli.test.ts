@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from "node:net";
+
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import {
@@ -46,10 +48,10 @@ describe("runCli", () => {
   });
 });
 
-describe("usage errors", () => {
-  const jsonOf = (stdout: ReturnType<typeof capture>) =>
-    JSON.parse(stdout.mock.calls.map(([text]) => String(text)).join("")) as Record<string, unknown>;
+const jsonOf = (stdout: ReturnType<typeof capture>) =>
+  JSON.parse(stdout.mock.calls.map(([text]) => String(text)).join("")) as Record<string, unknown>;
 
+describe("usage errors", () => {
   it.each([
     [["resume"], "Missing required argument 'thread'.", "pnpm agent resume --help"],
     [["resume", "--bogus", "thr_1"], `Unknown option "--bogus".`, "pnpm agent resume --help"],
@@ -70,7 +72,9 @@ describe("usage errors", () => {
     const code = await runCli(["node", "agent", ...args], {});
 
     expect(code).toBe(2);
-    expect(stderr.mock.calls.join("")).toBe(`${message}\nFix: Run ${help} for the usage.\n`);
+    expect(stderr.mock.calls.join("")).toBe(
+      `${message}\nFix: Run ${help} for the usage.\nOutcome: CONFIG_ERROR (exit 2)\n`,
+    );
   });
 
   it.each([
@@ -126,7 +130,8 @@ describe("usage errors", () => {
       expect([code, json]).toEqual([2, 2]);
       expect(stderr.mock.calls.join("")).toBe(
         "Option '--thread' names the thread of a new request; resume takes the thread it continues as its argument.\n" +
-          "Fix: Leave out --thread, and name the thread to continue once: pnpm agent resume <thread>.\n",
+          "Fix: Leave out --thread, and name the thread to continue once: pnpm agent resume <thread>.\n" +
+          "Outcome: CONFIG_ERROR (exit 2)\n",
       );
       expect(jsonOf(stdout)).toMatchObject({ outcome: "CONFIG_ERROR", error: "usage" });
     },
@@ -153,7 +158,8 @@ describe("usage errors", () => {
     const text = stderr.mock.calls.join("");
     expect(text).toBe(
       "No request: nothing to buy was given.\n" +
-        'Fix: Say what to buy: pnpm agent "Buy 2 XYZ phones", or on stdin: echo "Buy 2 XYZ phones" | pnpm agent (pnpm agent --help lists the options).\n',
+        'Fix: Say what to buy: pnpm agent "Buy 2 XYZ phones", or on stdin: echo "Buy 2 XYZ phones" | pnpm agent (pnpm agent --help lists the options).\n' +
+        "Outcome: CONFIG_ERROR (exit 2)\n",
     );
   });
 
@@ -172,6 +178,51 @@ describe("usage errors", () => {
   });
 });
 
+describe("the outcome line", () => {
+  it("ends a run that fails before the agent runs (its store unreachable) as it ends one the agent reported", async () => {
+    const stderr = capture(process.stderr);
+    const stdout = capture(process.stdout);
+    const port = await closedPort();
+    const env = { AGENT_STORE: `redis://127.0.0.1:${String(port)}/0`, AGENT_MODE: "interrupt" };
+
+    const code = await runCli(["node", "agent", "Buy an XYZ phone"], env);
+    const json = await runCli(["node", "agent", "--json", "Buy an XYZ phone"], env);
+
+    expect([code, json]).toEqual([1, 1]);
+    const lines = stderr.mock.calls.join("").split("\n");
+    expect(lines[0]).toMatch(
+      /^Cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0 \(AGENT_STORE\)/,
+    );
+    // One outcome line, the last, and none under --json, whose object says it.
+    expect(lines.filter((line) => line.startsWith("Outcome:"))).toEqual([
+      "Outcome: ERROR (exit 1)",
+    ]);
+    expect(lines.slice(-2)).toEqual(["Outcome: ERROR (exit 1)", ""]);
+    expect(jsonOf(stdout)).toMatchObject({
+      outcome: "ERROR",
+      exitCode: 1,
+      error: "store_unreachable",
+    });
+  });
+
+  it("is not written for --help, which reports no run", async () => {
+    const stderr = capture(process.stderr);
+    capture(process.stdout);
+
+    expect(await runCli(["node", "agent", "--help"], {})).toBe(0);
+    expect(stderr).not.toHaveBeenCalled();
+  });
+});
+
+/** A loopback port nothing listens on: one that was free a moment ago. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe("a shop URL without its scheme", () => {
   it("is named with how to write it, not an exit 2 with no word", async () => {
     const stderr = capture(process.stderr);
@@ -183,7 +234,8 @@ describe("a shop URL without its scheme", () => {
     expect(code).toBe(2);
     expect(stderr.mock.calls.join("")).toBe(
       "Invalid agent configuration:\n" +
-        '  - SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")\n',
+        '  - SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")\n' +
+        "Outcome: CONFIG_ERROR (exit 2)\n",
     );
   });
 });
@@ -206,8 +258,10 @@ describe("a typed value quoted back", () => {
       expect(stderr.mock.calls.join("")).toBe(
         "Invalid agent configuration:\n" +
           `  - AGENT_MODE (or --mode) must be block or interrupt (got ${shown})\n` +
+          "Outcome: CONFIG_ERROR (exit 2)\n" +
           `Option '--mode <mode>' argument ${shown} is invalid. Allowed choices are block, interrupt.\n` +
-          "Fix: Run pnpm agent --help for the usage.\n",
+          "Fix: Run pnpm agent --help for the usage.\n" +
+          "Outcome: CONFIG_ERROR (exit 2)\n",
       );
     },
   );

@@ -24,7 +24,7 @@ import {
   type StoreLocation,
 } from "./config.js";
 import { ASK_AGAIN_FIX, CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
-import { exitCodeOf, OUTCOMES, type Outcome } from "./outcome.js";
+import { exitCodeOf, OUTCOMES, outcomeLine, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
 import { resumeCommand } from "./resume-command.js";
 import { shownUser } from "./refusal-fix.js";
@@ -631,7 +631,7 @@ function fail(
   if (json) process.stdout.write(`${terminalJson(JSON.stringify(toAgentReportJson(report)))}\n`);
   else {
     const fix = details.fix === undefined ? "" : `Fix: ${details.fix}\n`;
-    process.stderr.write(terminalText(`${message}\n${fix}`));
+    process.stderr.write(terminalText(`${message}\n${fix}${outcomeLine(report)}`));
   }
   return report.exitCode;
 }

@@ -26,6 +26,16 @@ export function exitCodeOf(outcome: Outcome): number {
 }
 
 /**
+ * The last line a request's or a resume's text output writes on stderr, whatever ended the run
+ * (its outcome, a usage or configuration error, a failure before or after the agent ran, a
+ * signal): what a script or a person reading a log greps for. `exitCode` is the process's, a
+ * signal's 130 as much as an outcome's own.
+ */
+export function outcomeLine(report: { outcome: Outcome; exitCode: number }): string {
+  return `Outcome: ${report.outcome} (exit ${String(report.exitCode)})\n`;
+}
+
+/**
  * Outcomes after which the turn must end: the model may not try again into a second push.
  * (PARTIAL is a thread's outcome, never one purchase's.)
  */

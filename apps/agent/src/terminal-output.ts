@@ -5,6 +5,7 @@ import type { Spinner, Options as SpinnerOptions } from "yocto-spinner";
 
 import type { AgentEvent } from "./agent-event.js";
 import { toAgentReportJson, type AgentReport } from "./agent-report.js";
+import { outcomeLine } from "./outcome.js";
 import { describePurchase } from "./purchase-result.js";
 import { terminalJson, terminalText } from "./terminal-text.js";
 
@@ -148,7 +149,7 @@ export function createTerminalOutput(options: {
           `Thread ${report.threadId} is waiting for approval. Resume it with: ${options.resumeCommand(report.threadId)}\n`,
         );
       }
-      stderr.write(`Outcome: ${report.outcome} (exit ${report.exitCode})\n`);
+      stderr.write(outcomeLine(report));
     },
   };
 }
