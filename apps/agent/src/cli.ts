@@ -378,6 +378,9 @@ async function execute(
     terminal.finish(report);
     return report.exitCode;
   } catch (error) {
+    // The spinner, if it spins, ends marked failed: left running, it would draw itself again
+    // under the report and leave the terminal's cursor hidden.
+    terminal.stop();
     const message = error instanceof Error ? error.message : String(error);
     if (!isStoreFailure(error)) return fail("ERROR", message, json);
     // The store broke mid-run (a full disk, a read-only folder, Redis gone): say so, with what
