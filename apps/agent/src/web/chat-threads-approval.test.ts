@@ -165,3 +165,39 @@ describe("a purchase the web app asked approval for", () => {
     expect(await listed()).not.toHaveProperty("problem");
   });
 });
+
+describe("an order out at the shop when the web app stops", () => {
+  it("is named by ordersSettled, with its purchase, person, chat and send time, until the shop answers", async () => {
+    let orderAtShop!: () => void;
+    const atShop = new Promise<void>((resolve) => (orderAtShop = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    stubShop()
+      .catalog()
+      .order(201, { id: "ord_1", total: 499, currency: "USD" }, async () => {
+        orderAtShop();
+        await answered;
+      });
+    stubAuth0().bcAuthorize({ interval: 0 }).approve();
+    const clock = new ManualClock();
+    const { buy, threads } = webApp("block", clock);
+    const bought = buy("call_1");
+    await atShop;
+
+    // The grace is over at once: the shop has not answered.
+    const unconfirmed = await threads.ordersSettled(0);
+
+    expect(unconfirmed).toEqual([
+      {
+        toolCallId: "call_1",
+        threadId: threads.threadIdOf(BUYER, "chat-1"),
+        sub: BUYER,
+        purchase: { product: "XYZ phone", qty: 1 },
+        sentAt: clock.now(),
+      },
+    ]);
+    answer();
+    expect((await bought).outcome).toBe("ORDERED");
+    await expect(threads.ordersSettled(0)).resolves.toEqual([]);
+  });
+});

@@ -27,6 +27,7 @@ import { threadKey, type ThreadJournal, type ThreadRecord } from "../thread-jour
 import { pendingInterruptText } from "./client/pending-interrupt-text.js";
 import { CHAT_LIMITS, KeptChats, NewChatRefused, type ChatLimits } from "./kept-chats.js";
 import { OrdersInFlight } from "./orders-in-flight.js";
+import type { UnconfirmedOrder } from "./unconfirmed-orders.js";
 
 export interface ChatThreadsDeps {
   config: AgentConfig;
@@ -206,9 +207,21 @@ export class ChatThreads {
    * for. A purchase still waiting for the person is not waited for: it lives in this process's
    * memory and goes with it (an approval given after orders nothing, and its page says the app
    * forgot the chat); an order already sent is let finish, so the shop's answer is not cut.
+   * Resolves with the orders still unanswered then, each with its purchase as the chat's record
+   * keeps it: the shop may have placed them.
    */
-  ordersSettled(maxMs: number): Promise<void> {
-    return this.orders.settled(maxMs);
+  async ordersSettled(maxMs: number): Promise<UnconfirmedOrder[]> {
+    const out = await this.orders.settled(maxMs);
+    return Promise.all(
+      out.map(async (order) => {
+        const record = await this.deps.journal.findPurchase(order.threadId, order.toolCallId);
+        return {
+          ...order,
+          ...(record === undefined ? {} : { purchase: record.purchase }),
+          ...(record?.orderSentAt === undefined ? {} : { sentAt: record.orderSentAt }),
+        };
+      }),
+    );
   }
 
   /**
@@ -313,7 +326,7 @@ export class ChatThreads {
       journal: writer,
       authorizer: this.deps.authorizer,
       emit: (event) => {
-        this.orders.note(event);
+        this.orders.note(event, { threadId, sub });
         this.notePollProblem(threadId, event);
         listener(event);
       },

@@ -7,11 +7,13 @@ import { announceReady } from "@ciba-testbed/shared/node";
 import { createMemoryStore } from "../agent-store.js";
 import { auth0Store } from "../auth0-store.js";
 import { createModel } from "../model.js";
+import { terminalText } from "../terminal-text.js";
 import { ThreadJournal } from "../thread-journal.js";
 import { ChatThreads } from "./chat-threads.js";
 import { chatClientScript } from "./client-bundle.js";
 import { listenFailure } from "./listen-failure.js";
 import { LoginSessions } from "./login-sessions.js";
+import { describeUnconfirmedOrders } from "./unconfirmed-orders.js";
 import { createWebApp } from "./web-app.js";
 import { loadWebConfig, type WebConfig } from "./web-config.js";
 import { createWebServer } from "./web-server.js";
@@ -23,7 +25,8 @@ import { createWebServer } from "./web-server.js";
  * Prints the ready record once it listens; stops on SIGINT, SIGTERM or SIGHUP: at once, but for the
  * requests it took (answered, or 503 once the stop has begun; a chat's event stream is cut, see
  * `createWebServer`) and an order already sent to the shop (see `ChatThreads.ordersSettled`).
- * The caller exits with the code: 0 after a clean stop, 1 when closing the server failed.
+ * The caller exits with the code: 0 after a clean stop, 1 when closing the server failed or an
+ * order sent to the shop was still unanswered when the app stopped (each named on stderr).
  */
 export async function serve(config: WebConfig): Promise<number> {
   const { agent } = config;
@@ -94,7 +97,18 @@ export async function serve(config: WebConfig): Promise<number> {
   // The chats' requests ended with their connections, but a block-mode purchase still polls
   // Auth0 for the person's answer, for minutes: it goes with this process, which alone knew it.
   // An order already at the shop is let finish first.
-  await threads.ordersSettled(ORDER_GRACE_MS);
+  const unconfirmed = await threads.ordersSettled(ORDER_GRACE_MS);
+  if (unconfirmed.length > 0) {
+    process.stderr.write(
+      `${terminalText(
+        describeUnconfirmedOrders(unconfirmed, {
+          purchasesUrl: agent.shopApiUrl,
+          graceMs: ORDER_GRACE_MS,
+        }),
+      )}\n`,
+    );
+    return 1;
+  }
   return clean ? 0 : 1;
 }
 
