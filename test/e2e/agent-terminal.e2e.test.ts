@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -82,7 +82,7 @@ const SHOW_CURSOR = "\u001b[?25h";
 /** What the terminal shows from the report's first line on, and the line above it. */
 function reportOn(screen: string, firstWords: string): { above: string; report: string } {
   const at = screen.lastIndexOf(firstWords);
-  expect(at, screen).toBeGreaterThanOrEqual(0);
+  expect(at, JSON.stringify(screen.slice(-1500))).toBeGreaterThanOrEqual(0);
   const before = screen.slice(0, at);
   return {
     above: before.slice(before.lastIndexOf("\n", before.length - 3) + 1),
@@ -97,31 +97,42 @@ describe("the agent on a terminal", () => {
     await s.policy("manual");
   });
 
-  /** A thread of this test's own that waits for the person's answer, in a store of its own. */
+  /**
+   * A thread of this test's own that waits for the person's answer, in a store of its own:
+   * `store`, a link to its folder, which `breakStore` points at a file in one step.
+   */
   async function waitingThread(): Promise<{
     threadId: string;
-    store: string;
     env: Record<string, string>;
+    breakStore: () => Promise<void>;
   }> {
-    const store = await mkdtemp(path.join(tmpdir(), "agent-terminal-"));
+    const folder = await mkdtemp(path.join(tmpdir(), "agent-terminal-"));
+    const store = `${folder}.link`;
+    await symlink(folder, store);
     onTestFinished(async () => {
-      await rm(store, { recursive: true, force: true });
-      await rm(`${store}.moved`, { recursive: true, force: true });
+      await rm(folder, { recursive: true, force: true });
+      await rm(store, { force: true });
+      await rm(`${folder}.file`, { force: true });
     });
     const env = { ...s.agentEnv(), AGENT_STORE: store };
     const sent = await s.agent(["--mode", "interrupt", "Buy a USB-C cable"], env);
     expect(sent.json.outcome).toBe("PENDING");
-    return { threadId: sent.json.threadId, store, env };
+    // A file where the store's folder was, at once (a rename replaces the link): the store's
+    // next read or write fails (ENOTDIR), and no read finds the thread gone in between.
+    const breakStore = async () => {
+      await writeFile(`${folder}.file`, "");
+      await symlink(`${folder}.file`, `${store}.new`);
+      await rename(`${store}.new`, store);
+    };
+    return { threadId: sent.json.threadId, env, breakStore };
   }
 
   it("stops the spinner when the store fails while it waits: the error, its outcome line last, the cursor shown", async () => {
-    const { threadId, store, env } = await waitingThread();
+    const { threadId, env, breakStore } = await waitingThread();
     const terminal = agentOnTerminal(["resume", threadId], env);
     await terminal.shows(WAITING);
 
-    // A file where the store's folder was: its next read or write fails (ENOTDIR).
-    await rename(store, `${store}.moved`);
-    await writeFile(store, "");
+    await breakStore();
     const { code, screen } = await terminal.exited;
 
     expect(code).toBe(1);
