@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -157,5 +159,36 @@ describe("the agent on a terminal", () => {
     expect(report).toContain(`pnpm agent resume ${threadId} finishes it.`);
     expect(report).toMatch(/\r\nOutcome: ERROR \(exit 130\)\r\n$/);
     expect(screen.lastIndexOf(SHOW_CURSOR)).toBeGreaterThan(screen.lastIndexOf(HIDE_CURSOR));
+  });
+
+  it("reports Ctrl-C typed while it opens its store (a Redis that does not answer), before the run began", async () => {
+    // A Redis that takes the connection and never answers: the agent waits in its store's start.
+    const redis = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => redis.listen(0, "127.0.0.1", resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((closed) =>
+          redis.close(() => {
+            closed();
+          }),
+        ),
+    );
+    const connected = once(redis, "connection");
+    const { port } = redis.address() as AddressInfo;
+    const terminal = agentOnTerminal(["--mode", "interrupt", "Buy a USB-C cable"], {
+      AGENT_STORE: `redis://127.0.0.1:${String(port)}/0`,
+    });
+    await connected;
+
+    terminal.type("\u0003");
+    const { code, screen } = await terminal.exited;
+
+    expect(code).toBe(130);
+    const { report } = reportOn(screen, "Stopped by SIGINT");
+    expect(report).toBe(
+      "Stopped by SIGINT before the run began. Nothing was ordered.\r\n" +
+        "Fix: Run it again if the purchase is still wanted: nobody was asked to approve it.\r\n" +
+        "Outcome: ERROR (exit 130)\r\n",
+    );
   });
 });

@@ -223,13 +223,62 @@ function seconds(value: string): string {
   return value;
 }
 
-/** `threadId`: the thread the command names (`--thread`, `resume <thread>`), if it names one. */
+/** The signals that stop a run with its report: Ctrl-C, a CI job's timeout, a closed terminal. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** What a signal does to the run: report where it stopped, then exit. */
+interface OnSignal {
+  stop: (signal: NodeJS.Signals) => void;
+}
+
+/**
+ * `threadId`: the thread the command names (`--thread`, `resume <thread>`), if it names one.
+ * A signal is taken from the start, while the run loads the agent, opens the store and makes
+ * the model (a second or more on a busy machine, seconds for a Redis that does not answer):
+ * left to Node, it ended the run with no word.
+ */
 async function execute(
   env: Record<string, string | undefined>,
   options: CliOptions,
   command: "run" | "resume",
   work: (agent: Agent) => Promise<AgentReport>,
   threadId?: string,
+): Promise<number> {
+  const onSignal: OnSignal = {
+    stop: (signal) => {
+      const exitCode = 128 + constants.signals[signal];
+      fail(
+        "ERROR",
+        `Stopped by ${signal} before the run began. Nothing was ordered.`,
+        options.json,
+        {
+          error: "interrupted",
+          fix: "Run it again if the purchase is still wanted: nobody was asked to approve it.",
+          exitCode,
+          threadId,
+        },
+      );
+      process.exit(exitCode);
+    },
+  };
+  const signalled = (signal: NodeJS.Signals) => {
+    onSignal.stop(signal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, signalled);
+  try {
+    return await executeRun(env, options, command, work, threadId, onSignal);
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, signalled);
+  }
+}
+
+async function executeRun(
+  env: Record<string, string | undefined>,
+  options: CliOptions,
+  command: "run" | "resume",
+  work: (agent: Agent) => Promise<AgentReport>,
+  threadId: string | undefined,
+  onSignal: OnSignal,
 ): Promise<number> {
   const json = options.json === true;
   let config;
@@ -348,16 +397,13 @@ async function execute(
   });
   // Ctrl-C, a CI job's timeout, a closed terminal: one report of where the run stopped, then
   // the shell's exit code for the signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
-  const stopOnSignal = (signal: NodeJS.Signals) => {
+  onSignal.stop = (signal) => {
     stopNow({
       cause: `Stopped by ${signal}.`,
       error: "interrupted",
       exitCode: 128 + constants.signals[signal],
     });
   };
-
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  for (const signal of signals) process.once(signal, stopOnSignal);
   try {
     // From the process's start (Node's time origin) to the agent beginning the request.
     const startMs = Math.round(performance.now());
@@ -427,7 +473,6 @@ async function execute(
       },
     );
   } finally {
-    for (const signal of signals) process.off(signal, stopOnSignal);
     ancestry.stop();
     await store.close?.();
   }
