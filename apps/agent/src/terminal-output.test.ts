@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import { PassThrough } from "node:stream";
 
 import { ManualClock } from "@ciba-testbed/shared";
@@ -232,6 +233,27 @@ describe("the approval's spinner where a line cannot be redrawn (TERM=dumb, CI)"
   afterEach(() => {
     vi.useRealTimers();
     vi.unstubAllEnvs();
+  });
+
+  it("marks the approval's line done for a request left waiting, and failed for a run stopped without its result", () => {
+    const waiting = spinnerTerminal(false);
+    waiting.output.finish(pending);
+    const stopped = spinnerTerminal(false);
+    stopped.output.finish({
+      ...pending,
+      outcome: "ERROR",
+      exitCode: 1,
+      error: "thread_lost",
+      message: "Thread thr-1 went from the agent's store while this run worked on it.",
+    });
+
+    /** The symbol each of the approval's lines starts with: the spinner's, then its end's. */
+    const symbols = (lines: string[]) =>
+      lines.map(
+        (line) => /^(\S+) Approval request sent to /.exec(stripVTControlCharacters(line))?.[1],
+      );
+    expect(symbols(waiting.lines()).filter(Boolean).at(-1)).toBe("\u2714");
+    expect(symbols(stopped.lines()).filter(Boolean).at(-1)).toBe("\u2716");
   });
 
   it("writes the approval's line once, and again only when the polls start and stop failing", () => {

@@ -136,7 +136,10 @@ export function createTerminalOutput(options: {
       stopSpinner(undefined, false);
     },
     finish(report) {
-      stopSpinner();
+      // A spinner still spinning here is the approval's line of a run that ended without the
+      // purchase's result: sent and waiting (PENDING), else stopped (a thread gone from the
+      // store, a lease lost), which must not read as done.
+      stopSpinner(undefined, report.outcome === "PENDING" || report.outcome === "ORDERED");
       if (options.json) {
         options.stdout.write(`${terminalJson(JSON.stringify(toAgentReportJson(report)))}\n`);
         return;
