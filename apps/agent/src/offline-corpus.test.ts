@@ -545,14 +545,25 @@ describe.each([
  * it takes one of them by name too ("just the phone", "the laptop pls"). Still asked: "XYZ
  * phone and ABC laptop - order both" (the dash dropped, "laptop order" is read as a variant, as
  * in "... - order them") and "Order the two of them." (a count of no product).
+ *
+ * held-out-fresh-21.json (194 rows written at c66e845 before running them, none of them a row of
+ * another file: typos, run-on sentences, negations, conditions ("if its below 500 just buy
+ * it"), questions ("should I buy the wireless headphones??"), other people's words in quotes,
+ * replies in a second turn, counts in words and digits ("a couple of", "a pair of", "half a
+ * dozen", "3️⃣"), prices, emoji, other languages, and 45 rows about "both" and "the two of them"
+ * after a list with no verb, each beside a trap: a negation, a condition, a question, another
+ * time, one product or three): none dangerous; 189 read as expected. Of its 105 purchases, 55
+ * bought and 50 asked about, 5 of them needlessly, where nothing else was accepted ("USB-C
+ * cable and XYZ phone case - buy both please", "... Get the two of them.", "XYZ phone and ABC
+ * laptop. Order both."). All 89 it expected asked about were.
  */
-const BOTH_AND_IT = "held-out-both-and-it.json";
-const KNOWN_BOTH_AND_IT_DANGEROUS: string[] = [];
-const FEWEST_BOTH_AND_IT_UNDERSTOOD = 151;
-
-describe(`the held-out ${BOTH_AND_IT}`, () => {
+describe.each([
+  // [file, fewest understood, known dangerous]
+  ["held-out-both-and-it.json", 151, []],
+  ["held-out-fresh-21.json", 189, []],
+])("the held-out %s", (file, fewestUnderstood, knownDangerous: string[]) => {
   const rows = JSON.parse(
-    readFileSync(new URL(`./offline-corpus/${BOTH_AND_IT}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),
   ) as HeldOut[];
   const judged = rows.map((row) => {
     const got =
@@ -563,7 +574,7 @@ describe(`the held-out ${BOTH_AND_IT}`, () => {
   });
   const missed = judged.filter(({ verdict }) => verdict !== "understood");
   const report = [
-    `${BOTH_AND_IT}: ${rows.length - missed.length}/${rows.length} understood`,
+    `${file}: ${rows.length - missed.length}/${rows.length} understood`,
     ...missed.map(
       ({ previous, request, expected, got, verdict }) =>
         `  ${verdict}: ${previous === undefined ? "" : `${previous} / `}${request}\n` +
@@ -574,16 +585,12 @@ describe(`the held-out ${BOTH_AND_IT}`, () => {
   it("reads its rows as expected, but the known misses", () => {
     console.info(report);
     expect(rows.length).toBeGreaterThanOrEqual(150);
-    expect(rows.length - missed.length, report).toBeGreaterThanOrEqual(
-      FEWEST_BOTH_AND_IT_UNDERSTOOD,
-    );
+    expect(rows.length - missed.length, report).toBeGreaterThanOrEqual(fewestUnderstood);
   });
 
   it("reads no purchase the person did not ask for, but its known misses", () => {
     const dangerous = judged.filter(({ verdict }) => verdict === "dangerous");
-    expect(dangerous.map(({ request, got }) => `${request} -> ${got}`)).toEqual(
-      KNOWN_BOTH_AND_IT_DANGEROUS,
-    );
+    expect(dangerous.map(({ request, got }) => `${request} -> ${got}`)).toEqual(knownDangerous);
   });
 });
 
