@@ -542,9 +542,10 @@ describe.each([
  * "... Order both?" may be bought, as "... Order them?" is. 149 since the question which one
  * "it" orders takes "both", "Please order both", "Order them both now" and "all of them" for an
  * answer (follow-up.ts), where the reply was read on its own and asked what to buy; 151 since
- * it takes one of them by name too ("just the phone", "the laptop pls"). Still asked: "XYZ
- * phone and ABC laptop - order both" (the dash dropped, "laptop order" is read as a variant, as
- * in "... - order them") and "Order the two of them." (a count of no product).
+ * it takes one of them by name too ("just the phone", "the laptop pls"); 152 since "the two of
+ * them" (or "the 2 of them", "the two of those") is read as "both", where it was a count of a
+ * product named "them". Still asked: "XYZ phone and ABC laptop - order both" (the dash dropped,
+ * "laptop order" is read as a variant, as in "... - order them").
  *
  * held-out-fresh-21.json (194 rows written at c66e845 before running them, none of them a row of
  * another file: typos, run-on sentences, negations, conditions ("if its below 500 just buy
@@ -555,11 +556,12 @@ describe.each([
  * time, one product or three): none dangerous; 189 read as expected. Of its 105 purchases, 55
  * bought and 50 asked about, 5 of them needlessly, where nothing else was accepted ("USB-C
  * cable and XYZ phone case - buy both please", "... Get the two of them.", "XYZ phone and ABC
- * laptop. Order both."). All 89 it expected asked about were.
+ * laptop. Order both."). All 89 it expected asked about were. With "the two of them" read as
+ * "both": 58 bought, 47 asked, 5 needlessly.
  */
 describe.each([
   // [file, fewest understood, known dangerous]
-  ["held-out-both-and-it.json", 151, []],
+  ["held-out-both-and-it.json", 152, []],
   ["held-out-fresh-21.json", 189, []],
 ])("the held-out %s", (file, fewestUnderstood, knownDangerous: string[]) => {
   const rows = JSON.parse(

@@ -655,6 +655,30 @@ describe("parsePurchaseRequest", () => {
     expect(asked("I want 2 XYZ phones. Please order it.")).toBe("2 x XYZ phone");
   });
 
+  it('buys the two products named before for "the two of them", as for "both"', () => {
+    const asked = (text: string) => {
+      const parsed = read(text);
+      return parsed.kind === "unclear" ? `? ${parsed.reason}` : summarize(parsed);
+    };
+    const want = "I want an XYZ phone and an ABC laptop";
+    for (const order of ["the two of them", "the 2 of them", "the two of those"]) {
+      expect(asked(`${want}. Order ${order}.`), order).toBe("1 x XYZ phone + 1 x ABC laptop");
+    }
+    expect(asked("I want 3 USB-C cables and an XYZ phone case. Buy the two of them.")).toBe(
+      "3 x USB-C cable + 1 x XYZ phone case",
+    );
+    // Without "the" it may be two of one of them; after one product, how many; after three,
+    // which two; and "both" read so is denied, put off or split as "both" is.
+    expect(asked(`${want}. Order two of them.`)).toMatch(/^\?/u);
+    expect(asked("I want an XYZ phone. Order the two of them.")).toBe("? quantity_missing");
+    expect(
+      asked("I want an XYZ phone, an ABC laptop and a USB-C cable. Order the two of them."),
+    ).toBe("? ambiguous_product");
+    expect(asked(`${want}. Don't order the two of them.`)).toMatch(/^\?/u);
+    expect(asked(`${want}. Order the two of them next week.`)).toBe("? not_now");
+    expect(asked(`${want}. Order the two of them under $2000.`)).toBe("? total_limit");
+  });
+
   it("asks about a purchase that hangs on the answer to the person's question before it", () => {
     expect(read("3 days shipping ok? then buy 1 xyz phone")).toMatchObject({
       reason: "not_now",

@@ -246,6 +246,13 @@ const BOTH = new Set([
   "both things",
   "both products",
 ]);
+/**
+ * What stands for the two things named before when "the" leads it: "Order the two of them."
+ * Without "the" ("Order two of them.") it may count two of one thing, and is asked about.
+ */
+const THE_TWO = new Set(
+  ["two", "2"].flatMap((two) => ["of them", "of those", "of these"].map((of) => `${two} ${of}`)),
+);
 /** Words that add to what was said: "Order one for me too". */
 const ADDING = new Set(["too", "also", "another", "more", "extra", "additional"]);
 /** Who a sentence may speak of besides the person: "My kids want ...", "She needs ...". */
@@ -1508,6 +1515,8 @@ function readSentence(
             word: object.both === true ? "both" : (words[object.pronoun] ?? ""),
             said: typedText(tokens.slice(verb ?? segment.start, object.pronoun + 1)),
           };
+          // "the two of them": its "two" counts the things named before, no unread word.
+          if (object.both === true) consumed[object.pronoun] = true;
         }
         const [before] = previousItems;
         if (object.quantity !== undefined && before !== undefined && previousItems.length === 1) {
@@ -2808,7 +2817,10 @@ function readObject(
     .filter((word) => !isPunctuation(word));
   if (objectWords.length === 0) return { kind: "missing", quantity };
   const pronoun = object.find((index) => !isPunctuation(words[index] ?? ""));
-  if (quantity === undefined && pronoun !== undefined && BOTH.has(objectWords.join(" "))) {
+  const both =
+    BOTH.has(objectWords.join(" ")) ||
+    (words[(pronoun ?? 0) - 1] === "the" && THE_TWO.has(objectWords.join(" ")));
+  if (quantity === undefined && pronoun !== undefined && both) {
     return { kind: "missing", quantity, pronoun, both: true };
   }
   if (
