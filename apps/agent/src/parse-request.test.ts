@@ -697,6 +697,20 @@ describe("parsePurchaseRequest", () => {
     expect(summarize(read("Ready? Buy 2 XYZ phones"))).toBe("2 x XYZ phone");
   });
 
+  it('takes back what an order of "neither" or "none" names, where it bought it all', () => {
+    const negated = [
+      "XYZ phone and ABC laptop, order neither",
+      "xyz phone and abc laptop, buy none of them",
+      "XYZ phone and ABC laptop order neither",
+      "I want an XYZ phone and an ABC laptop. Order neither.",
+      "An XYZ phone, order nothing",
+    ];
+    expect(negated.map((text) => summarize(read(text)))).toEqual(negated.map(() => "? negated"));
+    // Of one thing among others, or said of what is not asked, it takes back nothing more.
+    expect(summarize(read("Buy 2 XYZ phones, buy none of the cases"))).toBe("2 x XYZ phone");
+    expect(summarize(read("Buy an XYZ phone and nothing else"))).toBe("1 x XYZ phone");
+  });
+
   it("takes out a product named in a take-back or an exclusion, and asks when unsure which", () => {
     const cable = { kind: "purchases", items: [{ product: "USB-C cable", qty: 1 }] };
     for (const text of [

@@ -312,9 +312,24 @@ const CHANGE_MARKERS = [
  * Whether the clause `start` to `end` takes back what was asked before it, and says nothing
  * else: "Never mind.", "no wait, don't", "Scratch that", "I changed my mind", "Cancel the order".
  */
+/** What an order of nothing orders: "..., order neither", "..., buy none of them". */
+const NOTHING = words("neither none nothing");
+/** What may follow it: "neither of them", "none at all, thanks". */
+const NOTHING_TAILS = words("of them those these at all");
+
 export function isRetraction(list: readonly string[], start: number, end: number): boolean {
   let at = start;
   while (at < end && CHANGE_OPENERS.has(list[at] ?? "")) at += 1;
+  // "XYZ phone and ABC laptop, order neither": it takes back what it names, as "forget them"
+  // does; read as a negation of nothing after it, both were bought.
+  if (
+    PURCHASE_VERBS.has(list[at] ?? "") &&
+    NOTHING.has(list[at + 1] ?? "") &&
+    at + 2 <= end &&
+    list.slice(at + 2, end).every((word) => NOTHING_TAILS.has(word) || RETRACTION_TAILS.has(word))
+  ) {
+    return true;
+  }
   return RETRACTIONS.some(
     (phrase) =>
       at + phrase.length <= end &&
