@@ -646,6 +646,18 @@ describe("parsePurchaseRequest", () => {
     expect(asked("I want an XYZ phone, an ABC laptop and a USB-C cable. Please order it.")).toBe(
       which("order it", "XYZ phone, ABC laptop and USB-C cable"),
     );
+    // "the one" and "that one" are one thing too, in the sentence of the products or after it;
+    // "the one" read as no object bought them all, with its limit.
+    expect(asked("XYZ phone and ABC laptop, order the one under $500")).toBe(
+      which("order the one", "XYZ phone and ABC laptop"),
+    );
+    expect(asked("xyz phone and abc laptop, buy that one")).toBe(
+      which("buy that one", "XYZ phone and ABC laptop"),
+    );
+    expect(asked(`${want}. Please order the one.`)).toBe(
+      which("order the one", "XYZ phone and ABC laptop"),
+    );
+    expect(asked("XYZ phone, buy that one")).toBe("1 x XYZ phone");
     // "them", "those", and one product however many, are what was named.
     expect(asked(`${want}. Please order them.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
     expect(asked(`${want}. Please order those.`)).toBe("1 x XYZ phone + 1 x ABC laptop");
@@ -704,6 +716,8 @@ describe("parsePurchaseRequest", () => {
       "XYZ phone and ABC laptop order neither",
       "I want an XYZ phone and an ABC laptop. Order neither.",
       "An XYZ phone, order nothing",
+      "XYZ phone and ABC laptop, order neither one",
+      "XYZ phone and ABC laptop, buy none of the two",
     ];
     expect(negated.map((text) => summarize(read(text)))).toEqual(negated.map(() => "? negated"));
     // Of one thing among others, or said of what is not asked, it takes back nothing more.

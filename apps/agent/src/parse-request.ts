@@ -621,6 +621,8 @@ function checkedOut(
 
 /** A pronoun for one thing, which a checkout orders: "buy it", "pay for that". */
 const ONE_THING = new Set(["it", "this", "that"]);
+/** What stands for one of the things named before: "order it", "order the one". */
+const ONE_OF_THEM = new Set([...ONE_THING, "one"]);
 
 /**
  * A checkout after `from` whose object is one thing ("buy it", "order that", "pay for it"):
@@ -666,7 +668,7 @@ function pronounsOfSeveral(
   const items = readings.flatMap((other) => other.items);
   readings.forEach((reading) => {
     const pronoun = reading.pronoun ?? pronounBeforeItems(reading);
-    if (pronoun === undefined || !ONE_THING.has(pronoun.word)) return;
+    if (pronoun === undefined || !ONE_OF_THEM.has(pronoun.word)) return;
     const before = items.filter((item) => byPlace(item, pronoun) < 0);
     const meant = before.length > 0 ? before : items;
     const names = [...new Set(meant.map((item) => item.product.name))];
@@ -2766,14 +2768,15 @@ function readObject(
   ) {
     return { kind: "missing", quantity: undefined, pronoun: verb + 1 };
   }
-  // "Please order that.", "..., pls buy this": "that" ends an object ("a toaster that works").
+  // "Please order that.", "..., pls buy this", "... that one": "that" ends an object ("a toaster
+  // that works").
   const next = words[at + 1] ?? "";
   if (
     verb >= 0 &&
     (words[at] === "that" || words[at] === "this") &&
-    (at + 1 === segment.end || OBJECT_END.has(next) || AFTER_OBJECT.has(next))
+    (at + 1 === segment.end || OBJECT_END.has(next) || AFTER_OBJECT.has(next) || next === "one")
   ) {
-    return { kind: "missing", quantity: undefined, pronoun: at };
+    return { kind: "missing", quantity: undefined, pronoun: next === "one" ? at + 1 : at };
   }
   // "qty 4", "quantity: 2" after an item: its count.
   const marked = ["qty", "quantity"].includes(words[at] ?? "");
@@ -2830,6 +2833,18 @@ function readObject(
     PRONOUNS.has(words[pronoun] ?? "")
   ) {
     return { kind: "missing", quantity, pronoun };
+  }
+  // "XYZ phone and ABC laptop, order the one": one thing, as "it" is, of what was named; read
+  // as no object, it bought them all.
+  const one = object.at(-1);
+  if (
+    quantity === undefined &&
+    one !== undefined &&
+    objectWords.length === 1 &&
+    words[one] === "one" &&
+    words[one - 1] === "the"
+  ) {
+    return { kind: "missing", quantity, pronoun: one };
   }
   // "Please order the following:", "the items below", "as follows": what the lines after name.
   if (

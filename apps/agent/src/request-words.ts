@@ -314,8 +314,8 @@ const CHANGE_MARKERS = [
  */
 /** What an order of nothing orders: "..., order neither", "..., buy none of them". */
 const NOTHING = words("neither none nothing");
-/** What may follow it: "neither of them", "none at all, thanks". */
-const NOTHING_TAILS = words("of them those these at all");
+/** What may follow it: "neither of them", "neither one", "none of the two", "none at all". */
+const NOTHING_TAILS = words("of them those these one two the at all");
 
 export function isRetraction(list: readonly string[], start: number, end: number): boolean {
   let at = start;
