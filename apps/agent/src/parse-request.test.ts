@@ -718,10 +718,15 @@ describe("parsePurchaseRequest", () => {
       "An XYZ phone, order nothing",
       "XYZ phone and ABC laptop, order neither one",
       "XYZ phone and ABC laptop, buy none of the two",
+      "XYZ phone and ABC laptop, I'll take neither",
+      "xyz phone and abc laptop, we'll take none of them",
     ];
     expect(negated.map((text) => summarize(read(text)))).toEqual(negated.map(() => "? negated"));
     // Of one thing among others, or said of what is not asked, it takes back nothing more.
     expect(summarize(read("Buy 2 XYZ phones, buy none of the cases"))).toBe("2 x XYZ phone");
+    expect(summarize(read("XYZ phone and ABC laptop, I'll take both"))).toBe(
+      "1 x XYZ phone + 1 x ABC laptop",
+    );
     expect(summarize(read("Buy an XYZ phone and nothing else"))).toBe("1 x XYZ phone");
   });
 

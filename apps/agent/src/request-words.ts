@@ -320,13 +320,14 @@ const NOTHING_TAILS = words("of them those these one two the at all");
 export function isRetraction(list: readonly string[], start: number, end: number): boolean {
   let at = start;
   while (at < end && CHANGE_OPENERS.has(list[at] ?? "")) at += 1;
-  // "XYZ phone and ABC laptop, order neither": it takes back what it names, as "forget them"
-  // does; read as a negation of nothing after it, both were bought.
+  // "XYZ phone and ABC laptop, order neither", "..., I'll take none": it takes back what it
+  // names, as "forget them" does; read as a negation of nothing after it, both were bought.
+  let verb = at;
+  while (verb < end && CHANGE_LEADING.has(list[verb] ?? "")) verb += 1;
   if (
-    PURCHASE_VERBS.has(list[at] ?? "") &&
-    NOTHING.has(list[at + 1] ?? "") &&
-    at + 2 <= end &&
-    list.slice(at + 2, end).every((word) => NOTHING_TAILS.has(word) || RETRACTION_TAILS.has(word))
+    PURCHASE_VERBS.has(list[verb] ?? "") &&
+    NOTHING.has(list[verb + 1] ?? "") &&
+    list.slice(verb + 2, end).every((word) => NOTHING_TAILS.has(word) || RETRACTION_TAILS.has(word))
   ) {
     return true;
   }
