@@ -667,6 +667,22 @@ describe("parsePurchaseRequest", () => {
     expect(asked("I want 2 XYZ phones. Please order it.")).toBe("2 x XYZ phone");
   });
 
+  it("reads an order after a spaced dash as after a comma", () => {
+    const both = "1 x XYZ phone + 1 x ABC laptop";
+    for (const text of [
+      "XYZ phone and ABC laptop - order both",
+      "XYZ phone and ABC laptop -- order them",
+      "xyz phone and abc laptop — please buy both",
+    ]) {
+      expect(summarize(read(text)), text).toBe(both);
+    }
+    // What the comma would ask, it asks; and a verb with nothing after it is cut off.
+    expect(summarize(read("XYZ phone and ABC laptop - order neither"))).toBe("? negated");
+    expect(summarize(read("XYZ phone and ABC laptop - order both tomorrow"))).toBe("? not_now");
+    expect(summarize(read("XYZ phone - order both"))).toBe("? quantity_missing");
+    expect(summarize(read("Buy 2 XYZ phones - order"))).toBe("? unread_detail");
+  });
+
   it('buys the two products named before for "the two of them", as for "both"', () => {
     const asked = (text: string) => {
       const parsed = read(text);

@@ -316,6 +316,17 @@ const CLAUSE_DASH = new RegExp(
   "gimu",
 );
 
+/**
+ * A dash set off by spaces before an order: "XYZ phone and ABC laptop - order both", "... —
+ * buy them please". It joins the order to what it names, as a comma does ("XYZ phone and ABC
+ * laptop, order both"); dropped, the name ran on into the verb ("laptop order": a variant?),
+ * and the order was asked about.
+ */
+const ORDER_DASH = new RegExp(
+  String.raw`(?<=[\p{L}\d])${DASH}(?=(?:(?:please|pls|plz|kindly|just|now|so)[^\S\n]+)?(?:buy|order|get|purchase|grab)[^\S\n]+[\p{L}\d])`,
+  "giu",
+);
+
 /** Splits a request into sentences of tokens. A line break ends a sentence too. */
 export function readSentences(text: string): Sentence[] {
   const sentences: Sentence[] = [];
@@ -329,6 +340,7 @@ export function readSentences(text: string): Sentence[] {
       .replace(RAISED_DIGITS, (digits) => ` ${digits} `)
       .replace(ABOUT, " about ")
       .replace(CLAUSE_DASH, " . ")
+      .replace(ORDER_DASH, " , ")
       .replace(SLASH, " or ")
       .normalize("NFKC")
       .replace(OTHER_DIGITS, asciiDigits)
