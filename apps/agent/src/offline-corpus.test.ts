@@ -560,12 +560,14 @@ describe.each([
  * laptop. Order both."). All 89 it expected asked about were. With "the two of them" read as
  * "both": 58 bought, 47 asked, 5 needlessly; with an order after a spaced dash read as after a
  * comma, 192 as expected: 64 bought, 41 asked, 2 needlessly ("... Get the two of them.", "XYZ
- * phone and ABC laptop. Order both.", a verbless sentence before the order).
+ * phone and ABC laptop. Order both.", a verbless sentence before the order); 194 since a
+ * pronoun after a sentence that named several products alone, with no word unread and no doubt,
+ * orders them: 66 bought, 39 asked, none needlessly.
  */
 describe.each([
   // [file, fewest understood, known dangerous]
   ["held-out-both-and-it.json", 153, []],
-  ["held-out-fresh-21.json", 192, []],
+  ["held-out-fresh-21.json", 194, []],
 ])("the held-out %s", (file, fewestUnderstood, knownDangerous: string[]) => {
   const rows = JSON.parse(
     readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),

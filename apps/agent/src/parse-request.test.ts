@@ -667,6 +667,25 @@ describe("parsePurchaseRequest", () => {
     expect(asked("I want 2 XYZ phones. Please order it.")).toBe("2 x XYZ phone");
   });
 
+  it("orders what a sentence of products alone named, for a pronoun after it", () => {
+    const both = "1 x XYZ phone + 1 x ABC laptop";
+    expect(summarize(read("XYZ phone and ABC laptop. Order both."))).toBe(both);
+    expect(summarize(read("XYZ phone and ABC laptop. Order them."))).toBe(both);
+    expect(summarize(read("An XYZ phone and an ABC laptop. Get the two of them."))).toBe(both);
+    expect(summarize(read("XYZ phone and ABC laptop. Order it."))).toBe("? ambiguous_product");
+    // Said in doubt, with words it did not read, or taken back, it is no request to adopt.
+    for (const text of [
+      "Maybe an XYZ phone and an ABC laptop. Order both.",
+      "XYZ phone and ABC laptop in blue. Order both.",
+      "I sold an XYZ phone and an ABC laptop. Order both.",
+      "XYZ phone or ABC laptop. Order both.",
+      "XYZ phone and ABC laptop. Order 2 of them.",
+      "I want an XYZ phone and an ABC laptop. Never mind, order both.",
+    ]) {
+      expect(summarize(read(text)), text).toMatch(/^\?/u);
+    }
+  });
+
   it("reads an order after a spaced dash as after a comma", () => {
     const both = "1 x XYZ phone + 1 x ABC laptop";
     for (const text of [

@@ -857,24 +857,44 @@ function adoptNamed(readings: readonly SentenceReading[]): void {
       reading.words.some((word) => ADDING.has(word)) ||
       before === undefined ||
       heard === undefined ||
-      before.heard.length !== 1 ||
+      (before.heard.length > 1 && !adoptsSeveral(before, reading, counted)) ||
       place === undefined ||
       reading.items.length > 0
     ) {
       return;
     }
-    const { change: _change, only: _only, ...item } = heard;
-    reading.items = [
-      {
-        ...item,
-        ...placeOf(place),
-        ...(counted === undefined ? {} : { quantity: counted.quantity, plural: false }),
-      },
-    ];
+    reading.items = before.heard.map(({ change: _change, only: _only, ...item }) => ({
+      ...item,
+      ...placeOf(place),
+      ...(counted === undefined ? {} : { quantity: counted.quantity, plural: false }),
+    }));
     reading.uncounted = undefined;
     before.items = [];
     before.doubts = before.doubts.filter((doubt) => doubt.unclear.reason !== "reported");
   });
+}
+
+/**
+ * "XYZ phone and ABC laptop. Order both.": a pronoun stands for all the sentence before heard
+ * ("it" of several is then asked about, `pronounsOfSeveral`), when it heard them with nothing
+ * else: no word it did not read ("... in blue", "I sold ..."), no doubt ("... and maybe an ABC
+ * laptop"). A count ("Order 2 of them.") does not say which, nor a pronoun after a take-back
+ * ("... Never mind, order them.": what it took back stays so). A cart's items are ordered or
+ * asked about as a cart's (`cartsLeft`).
+ */
+function adoptsSeveral(
+  before: SentenceReading,
+  reading: SentenceReading,
+  counted: SentenceReading["uncounted"],
+): boolean {
+  return (
+    reading.pronoun !== undefined &&
+    counted === undefined &&
+    reading.retractions.length === 0 &&
+    before.cart === undefined &&
+    before.unread.length === 0 &&
+    before.doubts.length === 0
+  );
 }
 
 /**
