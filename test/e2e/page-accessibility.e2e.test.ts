@@ -76,7 +76,6 @@ async function contrastOf(target: Locator, property = "color"): Promise<number> 
 }
 
 /**
- * The pages a person approves or buys on/**
  * The pages a person approves or buys on, in Chromium, with a keyboard and a screen reader in
  * mind (WCAG 2.2 AA): the chat web app, the tenant's login page and its approver page.
  */
