@@ -219,24 +219,43 @@ describe("the chat web app", () => {
   };
 
   /**
-   * The web app in `mode` with OpenAI's provider against a model server of the test's, whose
-   * replies the test scripts; after the test, the app as `beforeAll` started it.
+   * The web app in `mode` with `env` besides the stack's; after the test, `close` (what the test
+   * started for it), and the app as `beforeAll` started it.
    */
-  const webWithModel = async (mode: "interrupt" | "block") => {
-    const model = await startModelServer();
+  const webWithEnv = async (
+    mode: "interrupt" | "block",
+    env: Record<string, string>,
+    close: () => Promise<void>,
+  ) => {
     await web.stop();
-    web = await startWebApp(s, port, {
-      AGENT_MODE: mode,
-      OPENAI_BASE_URL: model.baseURL,
-      OPENAI_API_KEY: "test",
-    });
+    web = await startWebApp(s, port, { AGENT_MODE: mode, ...env });
     onTestFinished(async () => {
       await web.stop();
-      await model.close();
+      await close();
       web = await startWebApp(s, port, { AGENT_MODE: "interrupt" });
       webMode = "interrupt";
     });
+  };
+
+  /**
+   * The web app in `mode` with OpenAI's provider against a model server of the test's, whose
+   * replies the test scripts.
+   */
+  const webWithModel = async (mode: "interrupt" | "block") => {
+    const model = await startModelServer();
+    const env = { OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: "test" };
+    await webWithEnv(mode, env, () => model.close());
     return model;
+  };
+
+  /**
+   * The web app in `mode` with its orders going through a proxy that holds the shop's answer
+   * (`orderAnswerHolder`).
+   */
+  const webWithSlowShop = async (mode: "interrupt" | "block") => {
+    const shop = await orderAnswerHolder(s.stack.shopApiUrl);
+    await webWithEnv(mode, { SHOP_API_URL: `${shop.url}/api/purchases` }, shop.close);
+    return shop;
   };
 
   /**
@@ -1077,6 +1096,67 @@ describe("the chat web app", () => {
     await s.stack.control.deny(request.auth_req_id);
     await deny("1 USB-C cable");
     await page.locator(".approval.decided[data-status=DENIED]").waitFor();
+  });
+
+  /** What the chat page says of a purchase approved whose order the shop has not answered. */
+  const PLACING = "Approved \u2014 placing your order\u2026";
+
+  /**
+   * Resolves once `page` shows the purchase asked by `bindingMessage` approved and at the shop,
+   * on its card and its status line, with Send off, and no card waiting for the person.
+   */
+  const expectPlacing = async (page: Page, bindingMessage: string) => {
+    const card = page.locator(".approval.ordering", { hasText: bindingMessage });
+    await card.getByText(PLACING, { exact: true }).waitFor();
+    await expect(page.locator(".approval.pending").count()).resolves.toBe(0);
+    await expect(card.locator(".countdown, a").count()).resolves.toBe(0);
+    await expect(page.getByRole("status").last().textContent()).resolves.toBe(PLACING);
+    await expect(page.getByRole("button", { name: "Send" }).isDisabled()).resolves.toBe(true);
+  };
+
+  /**
+   * Asks on a new page for `qty` USB-C cables, and approves them once they wait: the shop
+   * (`webWithSlowShop`'s) has the order, and has not answered it.
+   */
+  const approveAtSlowShop = async (shop: { ordered: Promise<void> }, qty: number) => {
+    const page = await openChat();
+    const before = (await s.ordersOf(BUYER)).length;
+    const binding = `${String(qty)} USB-C cable`;
+    await ask(page, `Buy ${binding}s`);
+    await page.locator(".approval.pending", { hasText: `buy ${binding}` }).waitFor();
+    const request = await mine.waitForPending(asksToBuy(binding));
+    await s.stack.control.approve(request.auth_req_id);
+    await shop.ordered;
+    return { page, before, request };
+  };
+
+  it("says a purchase the person approved is being ordered while the shop is slow to answer, then that it was ordered", async () => {
+    const shop = await webWithSlowShop("interrupt");
+    // The page's resume takes the approval; the shop has the order and has not answered.
+    const { page, before, request } = await approveAtSlowShop(shop, 13);
+    await expectPlacing(page, request.binding_message);
+
+    shop.pass();
+    await expectOrderedOnce(page, "13 x USB-C cable", request, before);
+    await page
+      .locator(".approval.decided", { hasText: request.binding_message })
+      .getByText("Purchase: ordered")
+      .waitFor();
+    await expectIdle(page);
+  });
+
+  it("says so in block mode too, on the page that asked and on that page reloaded while the shop has the order", async () => {
+    const shop = await webWithSlowShop("block");
+    const { page, before, request } = await approveAtSlowShop(shop, 14);
+    await expectPlacing(page, request.binding_message);
+    // A reloaded page follows the chat from the app's record: it says the same.
+    await page.reload();
+    await expectPlacing(page, request.binding_message);
+
+    shop.pass();
+    await expectOrderedOnce(page, "14 x USB-C cable", request, before);
+    await expectIdle(page);
+    await chatForgotten(page);
   });
 
   it("says, after the web app was killed while an approved purchase was at the shop, that it may have been ordered: the shop has it, and nothing is asked again", async () => {

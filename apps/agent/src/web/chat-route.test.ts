@@ -13,6 +13,7 @@ import request from "supertest";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 
 import { jsonList, readCounted } from "../../../../test/support/bounded-bodies.js";
+import type { AgentEvent } from "../agent-event.js";
 import { createMemoryStore } from "../agent-store.js";
 import { AgentHalt } from "../halt.js";
 import { createOfflineModel } from "../offline-model.js";
@@ -740,6 +741,31 @@ describe("GET /api/chat/:id/purchases", () => {
     expect(chat.calls).toEqual({ fetch: 0, authorizer: 0 });
   });
 
+  it("says a purchase the person approved is being ordered while a request of the chat runs, and not once none does", async () => {
+    const chat = await chatWith(undefined, "block");
+    await chat.journal.markApproved(chat.threadId("c1"), "call_p1", 5);
+    const listedOnce = async () =>
+      (await chat.get("/api/chat/c1/purchases").expect(200)).body as {
+        purchases: { ordering?: boolean; result: { outcome: string } }[];
+      };
+
+    const thread = await chat.threads.open(SUB, "c1", "Buy 2 XYZ phones");
+    const ordering = (await listedOnce()).purchases[0];
+    expect(ordering).toMatchObject({ ordering: true, result: { outcome: "PENDING" } });
+    await thread?.release();
+    // The request that took the approval stopped: nothing is ordering it any more.
+    expect((await listedOnce()).purchases[0]).not.toHaveProperty("ordering");
+
+    const again = await chat.threads.open(SUB, "c1", "Buy 2 XYZ phones");
+    await chat.journal.putPurchase(chat.threadId("c1"), {
+      ...record,
+      approvedAt: 5,
+      result: { outcome: "ORDERED", purchase, description: "Ordered." } as never,
+    });
+    expect((await listedOnce()).purchases[0]).not.toHaveProperty("ordering");
+    await again?.release();
+  });
+
   it("gives the model's last words in the chat's last request once it has ended, and none while one runs", async () => {
     const chat = loggedInChat({ mode: "block" });
     await expectUsable(chat, "r1");
@@ -1194,6 +1220,29 @@ describe("POST /api/chat when the page goes away", () => {
   });
 });
 
+/**
+ * The purchase tool's event for approval request `authReqId` of tool call `toolCallId`, asking
+ * for `purchase` ("Do you want to buy 1 XYZ phone"); `resumed`: sent by an earlier run.
+ */
+function approvalRequested(
+  toolCallId: string,
+  authReqId: string,
+  purchase: { product: string; qty: number },
+  resumed = false,
+): AgentEvent {
+  return {
+    type: "approval-requested",
+    resumed,
+    threadId: "t",
+    toolCallId,
+    authReqId,
+    userId: SUB,
+    bindingMessage: `Do you want to buy ${String(purchase.qty)} ${purchase.product}`,
+    purchase,
+    expiresAt: 0,
+  };
+}
+
 describe("the page's live approval status", () => {
   it("says on the waiting card when Auth0 gives no answer, and stops saying it once one comes", () => {
     const parts: { data: unknown }[] = [];
@@ -1209,17 +1258,7 @@ describe("the page's live approval status", () => {
       });
     };
     waiting();
-    status.listener({
-      type: "approval-requested",
-      resumed: false,
-      threadId: "t",
-      toolCallId: "call_phone",
-      authReqId: "req_phone",
-      userId: SUB,
-      bindingMessage: "Do you want to buy 1 XYZ phone",
-      purchase: { product: "XYZ phone", qty: 1 },
-      expiresAt: 0,
-    });
+    status.listener(approvalRequested("call_phone", "req_phone", { product: "XYZ phone", qty: 1 }));
     waiting();
     waiting("connection_refused (ECONNREFUSED)");
     waiting("connection_refused (ECONNREFUSED)");
@@ -1241,6 +1280,49 @@ describe("the page's live approval status", () => {
     ]);
   });
 
+  it("says an approved purchase is being ordered until the shop answers, keeping what the person was asked", () => {
+    const parts: unknown[] = [];
+    const status = new ApprovalStatus("https://localhost:4010/approver");
+    status.attach({ write: (part: unknown) => parts.push(part) } as never);
+    const purchase = { product: "XYZ phone", qty: 2 };
+    const bindingMessage = "Do you want to buy 2 XYZ phone";
+    status.listener(approvalRequested("call_phone", "req_phone", purchase));
+    status.listener({ type: "order-sending", toolCallId: "call_phone" });
+    // A poll's news of a request already approved changes no card.
+    status.listener({
+      type: "approval-waiting",
+      authReqId: "req_phone",
+      nextPollAt: 0,
+      slowDown: false,
+      problem: "late",
+    });
+    // A resume's stream never showed its card waiting: the page keeps what it showed.
+    status.listener({ type: "order-sending", toolCallId: "call_cable" });
+    status.listener({
+      type: "purchase-finished",
+      toolCallId: "call_phone",
+      result: {
+        outcome: "ORDERED",
+        purchase,
+        authReqId: "req_phone",
+        bindingMessage,
+        description: "Ordered",
+      },
+    });
+    expect(parts.map((part) => (part as { data: unknown }).data)).toEqual([
+      expect.objectContaining({ status: "PENDING" }),
+      { status: "ORDERING", authReqId: "req_phone", bindingMessage },
+      { status: "ORDERING" },
+      expect.objectContaining({ status: "ORDERED", bindingMessage }),
+    ]);
+    expect(parts).toMatchObject([
+      { id: "call_phone", transient: true },
+      { id: "call_phone", transient: true },
+      { id: "call_cable", transient: true },
+      { id: "call_phone", transient: true },
+    ]);
+  });
+
   it("puts each purchase's end on its own tool call, also one refused before any request", () => {
     // An order's card read "request_refused": the next item's refusal (the tenant's per-user
     // limit, before it had an auth_req_id) was written under the tool call the page resumed.
@@ -1248,17 +1330,7 @@ describe("the page's live approval status", () => {
     const status = new ApprovalStatus(undefined);
     status.attach({ write: (part: unknown) => parts.push(part) } as never);
     const purchase = { product: "USB-C cable", qty: 1 };
-    status.listener({
-      type: "approval-requested",
-      resumed: true,
-      threadId: "t",
-      toolCallId: "call_cable",
-      authReqId: "req_cable",
-      userId: SUB,
-      bindingMessage: "Do you want to buy 1 USB-C cable",
-      purchase,
-      expiresAt: 0,
-    });
+    status.listener(approvalRequested("call_cable", "req_cable", purchase, true));
     status.listener({
       type: "purchase-finished",
       toolCallId: "call_cable",

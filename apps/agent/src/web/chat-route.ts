@@ -32,7 +32,7 @@ import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js"
 import { type ErrorReporter, reportToStderr, StreamErrors } from "./error-report.js";
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
-import type { ApprovalStatusData } from "./client/approval-status.js";
+import { ORDERING, type ApprovalStatusData } from "./client/approval-status.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./client/shown-person.js";
 import {
   resumedToolOutput,
@@ -104,6 +104,20 @@ export class ApprovalStatus {
       const data = event.problem === undefined ? rest : { ...rest, problem: event.problem };
       this.waiting.set(event.authReqId, { id: shown.id, data });
       writer.write({ type: "data-approval", id: shown.id, data, transient: true });
+    } else if (event.type === "order-sending") {
+      // The person approved: the card says so while the shop has the order, however long it
+      // takes to answer, not "Waiting for approval". A resume's stream never showed the card
+      // waiting (the page did): the page keeps what it showed of the purchase.
+      const id = event.toolCallId;
+      const shown = [...this.waiting].find(([, card]) => card.id === id);
+      if (shown !== undefined) this.waiting.delete(shown[0]);
+      const { authReqId, bindingMessage } = shown?.[1].data ?? {};
+      const data: ApprovalStatusData = {
+        status: ORDERING,
+        ...(authReqId === undefined ? {} : { authReqId }),
+        ...(bindingMessage === undefined ? {} : { bindingMessage }),
+      };
+      writer.write({ type: "data-approval", id, data, transient: true });
     } else if (event.type === "purchase-finished") {
       // Its own tool call: a purchase refused before any approval request (no authReqId) was
       // written under the call the page resumed, another item's, whose card then said refused.
@@ -605,7 +619,6 @@ function answer(
   });
   const execute = withInterruptions(
     ({ writer }) => {
-      status.attach(writer);
       const resumed = resumedToolOutput(messages);
       if (resumed !== undefined) writer.write({ type: "tool-output-available", ...resumed });
       purchaseAsked ||= resumed !== undefined;
@@ -671,6 +684,9 @@ function answer(
     originalMessages: messages,
     execute: async (options) => {
       await begun;
+      // Before withInterruptions runs a resumed purchase: its approval and its order at the
+      // shop show as they happen, not once the shop has answered.
+      status.attach(options.writer);
       await execute(options);
     },
     onError: streamErrors.serialized,

@@ -122,6 +122,11 @@ export interface ChatPurchase {
    * unreachable or busy), as the stream's card says it; absent once a poll is answered.
    */
   problem?: string;
+  /**
+   * The person approved it and a request of the chat is placing its order: the shop has not
+   * answered yet. `result` is PENDING until it has.
+   */
+  ordering?: true;
 }
 
 /**
@@ -257,12 +262,16 @@ export class ChatThreads {
           result.outcome === "PENDING" && record.request !== undefined
             ? problems?.get(record.request.id)
             : undefined;
+        // Approved with no result, and no request running: none is ordering it (the one that
+        // took the approval stopped), and the next to run it says what became of it.
+        const ordering = running && record.result === undefined && record.approvedAt !== undefined;
         return {
           toolCallId: record.toolCallId,
           toolName: PURCHASE_TOOL_NAME,
           result,
           ...(record.request === undefined ? {} : { interval: record.request.interval }),
           ...(problem === undefined ? {} : { problem }),
+          ...(ordering ? { ordering: true as const } : {}),
         };
       }),
     };

@@ -23,7 +23,7 @@ import {
 } from "ai";
 
 import { answerErrorMetadata, answerErrorOf } from "./answer-error.js";
-import type { ApprovalStatusData } from "./approval-status.js";
+import { ORDERING, type ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 import {
   decidedHeading,
@@ -99,7 +99,7 @@ class PageChat extends AbstractChat<UIMessage> {
       onError,
       onData: (part) => {
         if (part.type === "data-approval" && part.id !== undefined) {
-          const approval = part.data as ApprovalStatusData;
+          const approval = withAskedPurchase(part.id, part.data as ApprovalStatusData);
           approvals.set(part.id, approval);
           // Block mode: the app waits for the answer within this request; a page opened after
           // this one closed learns how it ended (followPurchase).
@@ -271,6 +271,24 @@ const MAX_RETRY_SECONDS = 30;
 let lastToolCall: { id: string; name: string } | undefined;
 /** The approval status of each tool call, from the stream's transient data parts. */
 const approvals = new Map<string, ApprovalStatusData>();
+
+/** Whether a purchase is still to be decided: it waits for the person, or for the shop. */
+const undecided = (approval: ApprovalStatusData | undefined) =>
+  approval?.status === "PENDING" || approval?.status === ORDERING;
+
+/**
+ * `approval` of tool call `toolCallId` with what was asked, when it does not say (an order
+ * placed by a resume, whose stream never showed the card waiting): the consent request the
+ * page showed, so the card still names the purchase.
+ */
+function withAskedPurchase(toolCallId: string, approval: ApprovalStatusData): ApprovalStatusData {
+  if (approval.bindingMessage !== undefined) return approval;
+  const asked = [interrupt, resumedInterrupt].find((one) => one?.toolCall.id === toolCallId);
+  const bindingMessage =
+    approvals.get(toolCallId)?.bindingMessage ??
+    (asked === undefined ? undefined : bindingOfInterrupt(asked));
+  return bindingMessage === undefined ? approval : { ...approval, bindingMessage };
+}
 
 const state = new PageChatState(() => {
   render();
@@ -463,7 +481,7 @@ function waitingHere(): Waiting | undefined {
     return { toolCall: lastToolCall, interrupt };
   }
   for (const [toolCallId, approval] of approvals) {
-    const toolCall = approval.status === "PENDING" ? toolCallShown(toolCallId) : undefined;
+    const toolCall = undecided(approval) ? toolCallShown(toolCallId) : undefined;
     if (toolCall !== undefined) return { toolCall, approval };
   }
   return undefined;
@@ -717,14 +735,22 @@ function tick(): void {
  */
 const FORGOTTEN = "UNKNOWN";
 
-/** What the card of a purchase the app forgot says, in place of the approval it showed. */
-function forgottenApproval(bindingMessage: string | undefined): ApprovalStatusData {
+/**
+ * What the card of a purchase the app forgot says, in place of the approval it showed; `ordering`:
+ * it forgot it after the person approved, while the shop had the order.
+ */
+function forgottenApproval(
+  bindingMessage: string | undefined,
+  ordering = false,
+): ApprovalStatusData {
   return {
     status: FORGOTTEN,
     ...(bindingMessage === undefined ? {} : { bindingMessage }),
-    description:
-      "The agent's web app restarted while this purchase waited and forgot it: approving it " +
-      "now orders nothing. If you approved it before, check your orders with the shop.",
+    description: ordering
+      ? "The agent's web app restarted while it placed this order, after you approved it, and " +
+        "forgot it: the shop may have it. Check your orders with the shop before you ask again."
+      : "The agent's web app restarted while this purchase waited and forgot it: approving it " +
+        "now orders nothing. If you approved it before, check your orders with the shop.",
   };
 }
 
@@ -736,12 +762,17 @@ function forgottenApproval(bindingMessage: string | undefined): ApprovalStatusDa
  */
 function approvalCard(data: ApprovalStatusData, toldBelow = false): HTMLElement {
   const pending = data.status === "PENDING";
+  const ordering = data.status === ORDERING;
   const card = element(
     "div",
-    { className: `approval ${pending ? "pending" : "decided"}` },
+    { className: `approval ${pending ? "pending" : ordering ? "ordering" : "decided"}` },
     element("strong", {
       // Decided: the purchase's outcome, which is not the approval's when the order failed.
-      text: pending ? "Waiting for approval" : decidedHeading(data.status),
+      text: pending
+        ? "Waiting for approval"
+        : ordering
+          ? ORDERING_HEADING
+          : decidedHeading(data.status),
     }),
     element("span", { className: "binding", text: data.bindingMessage ?? "" }),
     pending && data.expiresAt !== undefined ? countdownOf(Date.parse(data.expiresAt)) : undefined,
@@ -754,7 +785,7 @@ function approvalCard(data: ApprovalStatusData, toldBelow = false): HTMLElement 
     pending && data.problem !== undefined ? technicalDetails(data.problem) : undefined,
     pending ? approverLink(data.approverUrl ?? session?.approverUrl) : undefined,
     // Why it did not go through: an ordered card says what was ordered in the answer below.
-    ...(!pending && data.status !== "ORDERED" && data.description !== undefined
+    ...(!pending && !ordering && data.status !== "ORDERED" && data.description !== undefined
       ? whyNot(data.status, data.description, toldBelow)
       : []),
   );
@@ -762,6 +793,9 @@ function approvalCard(data: ApprovalStatusData, toldBelow = false): HTMLElement 
   // No live region of its own: the announcer tells it, once (see `announceNew`).
   return card;
 }
+
+/** The heading of a purchase approved whose order the shop has not answered yet, and the status line then. */
+const ORDERING_HEADING = "Approved \u2014 placing your order\u2026";
 
 /**
  * What a shopper reads on the card of a purchase they denied or let expire, where the tool's
@@ -826,16 +860,20 @@ function announceNew(): void {
           .filter((part) => !part.matches(".countdown, a, details"))
           .map((part) => part.textContent)
           .filter((text) => text !== "")
-          .join(". ")
+          .map((text, i, all) => (i === all.length - 1 ? text : asSentence(text)))
+          .join(" ")
       : shown.textContent;
     const before = announced.get(key);
     announced.set(key, words);
     if (before !== words) told.push(words);
   }
   // Each thing a sentence of its own: a consent request ends with no stop of its own.
-  const sentences = told.map((text) => (/[.!?\u2026]$/.test(text) ? text : `${text}.`));
+  const sentences = told.map(asSentence);
   if (told.length > 0 && !announceQuietly) announcer.textContent = sentences.join(" ");
 }
+
+/** `text` ending as a sentence: with its own stop, or a full stop added. */
+const asSentence = (text: string) => (/[.!?\u2026]$/.test(text) ? text : `${text}.`);
 
 function interruptCard(pendingInterrupt: Interrupt): HTMLElement {
   const { request } = pendingInterrupt;
@@ -943,7 +981,7 @@ function settleApprovals(): void {
       const result: unknown = part.output;
       if (!isRecord(result) || typeof result.outcome !== "string") continue;
       const shown = approvals.get(part.toolCallId);
-      if (result.outcome === "PENDING" || (shown !== undefined && shown.status !== "PENDING")) {
+      if (result.outcome === "PENDING" || (shown !== undefined && !undecided(shown))) {
         continue;
       }
       // What was asked stays on the card: the result's consent request, else the one it showed.
@@ -964,7 +1002,9 @@ function render(): void {
   const rendered = state.messages.map(renderMessage);
   const shown =
     interrupt?.toolCall.id === undefined ? undefined : approvals.get(interrupt.toolCall.id);
-  if (interrupt !== undefined && shown?.status !== "PENDING") {
+  // Approved, its order at the shop: a resume that broke then asks again, and the card says so.
+  const ordered = shown?.status === ORDERING;
+  if (interrupt !== undefined && shown?.status !== "PENDING" && !ordered) {
     rendered.at(-1)?.append(interruptCard(interrupt));
   }
   patchChildren(messagesList, rendered);
@@ -973,26 +1013,32 @@ function render(): void {
   // A resume asks whether the purchase is still waiting: it waits until the answer says not.
   const resumed = busy ? resumedInterrupt?.toolCall.id : undefined;
   const waiting =
-    interrupt !== undefined ||
+    (interrupt !== undefined && !ordered) ||
     (resumed !== undefined && (approvals.get(resumed)?.status ?? "PENDING") === "PENDING") ||
     [...approvals.values()].some((a) => a.status === "PENDING");
+  // Only while a request or a follow can still tell the order's end.
+  const ordering =
+    (busy || following !== undefined || interrupt !== undefined) &&
+    [...approvals.values()].some((a) => a.status === ORDERING);
   const standing = waiting
     ? "Waiting for your approval…" + (waitNote === undefined ? "" : ` ${waitNote}`)
-    : busy
-      ? "The agent is working…"
-      : // A followed purchase's end, after the error that cut its request. A message the
-        // app refused as the chat was busy has a note of its own instead (`unsentNote`).
-        (arrivalUnknown ??
-        notice ??
-        (chat?.status === "error" && chat.error !== undefined && unsent === undefined
-          ? coded("Error: ", chat.error.message)
-          : ""));
+    : ordering
+      ? ORDERING_HEADING + (waitNote === undefined ? "" : ` ${waitNote}`)
+      : busy
+        ? "The agent is working…"
+        : // A followed purchase's end, after the error that cut its request. A message the
+          // app refused as the chat was busy has a note of its own instead (`unsentNote`).
+          (arrivalUnknown ??
+          notice ??
+          (chat?.status === "error" && chat.error !== undefined && unsent === undefined
+            ? coded("Error: ", chat.error.message)
+            : ""));
   const unsentNote =
     unsent === undefined
       ? ""
       : `Your message "${unsent}" was not sent: this chat was busy with a request from another ` +
         "page (what it asks for shows above). Send yours again once that has ended, if you still want it.";
-  const blocked = busy || waiting || following !== undefined;
+  const blocked = busy || waiting || ordering || following !== undefined;
   // Told until Send is back: the person sends the message then.
   if (!blocked) held = false;
   const heldNote = !held
@@ -1234,7 +1280,11 @@ function onChatError(error: Error): void {
       forgottenCall !== undefined
     ) {
       // Its card says so for as long as the chat shows it, not only until the next message.
-      approvals.set(forgottenCall, forgottenApproval(bindingOfInterrupt(resumedInterrupt)));
+      const ordering = approvals.get(forgottenCall)?.status === ORDERING;
+      approvals.set(
+        forgottenCall,
+        forgottenApproval(bindingOfInterrupt(resumedInterrupt), ordering),
+      );
     }
     render();
     return;
@@ -1298,6 +1348,8 @@ interface ListedPurchase {
   interval?: number;
   /** Waiting: why the app's last poll of Auth0 got no answer (see ApprovalStatusData). */
   problem?: string;
+  /** Approved, and the shop has not answered its order yet (`result` is PENDING till then). */
+  ordering?: boolean;
   result: {
     outcome: string;
     purchase?: { product?: string; qty?: number };
@@ -1353,12 +1405,12 @@ function decidedCalls(): Set<string> {
  * request went on to another item of the person's message after the page lost it) gets a
  * message of its own.
  */
-function showPurchase({ toolCallId, toolName, result, problem }: ListedPurchase): void {
+function showPurchase({ toolCallId, toolName, result, problem, ordering }: ListedPurchase): void {
   const pending = result.outcome === "PENDING";
   // What was asked stays on a decided card, as the stream's last approval part says it.
   const bindingMessage = result.bindingMessage ?? approvals.get(toolCallId)?.bindingMessage;
   approvals.set(toolCallId, {
-    status: result.outcome,
+    status: pending && ordering === true ? ORDERING : result.outcome,
     ...(result.authReqId === undefined ? {} : { authReqId: result.authReqId }),
     ...(bindingMessage === undefined ? {} : { bindingMessage }),
     ...(pending && result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}),
@@ -1609,8 +1661,9 @@ async function followPurchase(
   // The app restarted and forgot the chat: the card of what waited says so from now on.
   const forgot = refusalOf(body)?.code === "chat_unknown";
   for (const [id, approval] of approvals) {
-    if (approval.status !== "PENDING") continue;
-    if (forgot) approvals.set(id, forgottenApproval(approval.bindingMessage));
+    if (!undecided(approval)) continue;
+    const ordering = approval.status === ORDERING;
+    if (forgot) approvals.set(id, forgottenApproval(approval.bindingMessage, ordering));
     else approvals.delete(id);
   }
   waitNote = undefined;
@@ -1690,9 +1743,7 @@ function showOthers(): void {
       ? []
       : pendingChatsOf(session.user.sub).filter((kept) => kept.chatId !== chat?.id);
   const waitsHere =
-    interrupt !== undefined ||
-    following !== undefined ||
-    [...approvals.values()].some((approval) => approval.status === "PENDING");
+    interrupt !== undefined || following !== undefined || [...approvals.values()].some(undecided);
   const note = $("others");
   note.hidden = others.length === 0;
   note.textContent =
