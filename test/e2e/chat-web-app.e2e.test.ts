@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { startModelServer } from "@ciba-testbed/model-server";
+import { freePort } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { launchChromium } from "@ciba-testbed/stack/browser";
 import { SupervisedChild } from "@ciba-testbed/stack/supervisor";
@@ -1157,6 +1158,30 @@ describe("the chat web app", () => {
     await expectOrderedOnce(page, "14 x USB-C cable", request, before);
     await expectIdle(page);
     await chatForgotten(page);
+  });
+
+  it("tells a person whose shop cannot be reached what happened and what to do, with its code, and keeps the shop's address and error for the technical details", async () => {
+    // A port nothing listens on: the shop is down.
+    const shopUrl = `http://127.0.0.1:${String(await freePort())}/api/purchases`;
+    await webWithEnv("interrupt", { SHOP_API_URL: shopUrl }, () => Promise.resolve());
+    const page = await openChat();
+    await ask(page, "Buy 15 USB-C cables");
+
+    const answer = page.locator(".message.assistant .text", { hasText: /^Could not buy/ });
+    await answer.waitFor();
+    await expect(answer.textContent()).resolves.toBe(
+      "Could not buy 15 x USB-C cable: the shop cannot be reached right now, so you were not " +
+        "asked to approve it and nothing was ordered. Try again in a few minutes. Anything " +
+        "asked for after it was not tried. shop_unreachable",
+    );
+    await expect(answer.locator("code.error-code").textContent()).resolves.toBe("shop_unreachable");
+    const card = page.locator(".approval.decided").last();
+    await card.getByText("Purchase: failed").waitFor();
+    await expect(card.locator(".technical").textContent()).resolves.toContain(
+      `Cannot reach the shop at ${shopUrl} (ECONNREFUSED)`,
+    );
+    await expectIdle(page);
+    expect((await mine.all()).filter(asksToBuy("15 USB-C cable"))).toEqual([]);
   });
 
   it("says, after the web app was killed while an approved purchase was at the shop, that it may have been ordered: the shop has it, and nothing is asked again", async () => {

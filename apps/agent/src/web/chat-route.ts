@@ -40,6 +40,7 @@ import {
   withResumedOutputs,
   withResumedPartLast,
 } from "./resumed-output.js";
+import { shownResult } from "./shown-result.js";
 import { TurnAnswer } from "./turn-answer.js";
 
 export interface ChatRouteDeps {
@@ -266,7 +267,7 @@ export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
       running: chat.running,
       purchases: chat.purchases.map((purchase) => ({
         ...purchase,
-        summary: describeResult(purchase.result),
+        summary: describeResult(shownResult(purchase.result)),
       })),
       ...(chat.reply === undefined ? {} : { reply: chat.reply }),
       ...(chat.lastMessageId === undefined ? {} : { lastMessageId: chat.lastMessageId }),
@@ -289,7 +290,7 @@ export function purchaseRoute(threads: ChatThreads): RequestHandler {
       });
       return;
     }
-    res.json({ result, summary: describeResult(result) });
+    res.json({ result, summary: describeResult(shownResult(result)) });
   });
 }
 

@@ -7,6 +7,7 @@ import { INVALID_CALL_FIX, modelThenWrote, NO_ANSWER, type ModelFailure } from "
 import { describeResult, isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
 import { turnEndingResult } from "../turn-end.js";
 import { answerErrorMetadata } from "./client/answer-error.js";
+import { shownResult } from "./shown-result.js";
 import { ordersStand } from "./client-error-text.js";
 
 /** The error of a model's tool call that could not run (`invalidCallFailure`). */
@@ -254,7 +255,10 @@ export class TurnAnswer {
     if (this.interrupted) return undefined;
     if (this.endedBeforeModel) {
       return {
-        text: endedTurnMessage(this.results, this.untried.length > 0 ? this.untried : undefined),
+        text: endedTurnMessage(
+          this.results.map(shownResult),
+          this.untried.length > 0 ? this.untried : undefined,
+        ),
         error: this.ending?.error,
       };
     }
