@@ -682,14 +682,17 @@ describe("the chat web app", () => {
     await page.close();
   });
 
-  it("forgets a block-mode chat it kept while the purchase waited once the turn ends, also in a model error after the order", async () => {
+  it("forgets a block-mode chat it kept while the purchase waited once the turn ends, also in a model error after the order, whose code it shows", async () => {
     const model = await webWithModel("block");
     const scripted = await fetch(`${model.url}/v1/testing/script`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         replies: [
-          { toolCalls: [{ name: "shop_online", arguments: { product: "XYZ phone", qty: 9 } }] },
+          {
+            text: "I will ask you to approve it.",
+            toolCalls: [{ name: "shop_online", arguments: { product: "XYZ phone", qty: 9 } }],
+          },
           { error: { status: 400, message: "The model broke", code: "invalid_request_error" } },
         ],
       }),
@@ -704,11 +707,13 @@ describe("the chat web app", () => {
     const request = await mine.waitForPending(asksToBuy("9 XYZ phone"));
     await s.stack.control.approve(request.auth_req_id);
 
-    await page
-      .getByRole("status")
-      .last()
-      .filter({ hasText: /The model broke/ })
-      .waitFor();
+    const status = page.getByRole("status").last();
+    await status.filter({ hasText: /The model broke/ }).waitFor();
+    // The error cut an answer the model had begun: its code beside its words, as a refusal's.
+    await page.getByText("I will ask you to approve it.").waitFor();
+    await expect(status.locator("code.error-code").textContent()).resolves.toBe(
+      "model_request_refused",
+    );
     expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
     // A page opened after the app restarts would otherwise say the order is unknown.
     await expect(keptChats(page)).resolves.toEqual([]);

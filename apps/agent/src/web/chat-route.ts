@@ -28,7 +28,8 @@ import { endsTurn, MAX_STEPS } from "../turn-end.js";
 import { toolErrorThatRan } from "../turn-guard.js";
 import { CHAT_ID, parseChatRequest } from "./chat-request.js";
 import { chatToolInputs, type ChatThreads, type OpenThread } from "./chat-threads.js";
-import { clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
+import { clientErrorCode, clientErrorText, UNREADABLE_THREAD_TEXT } from "./client-error-text.js";
+import { ERROR_CODE_PART } from "./client/answer-error.js";
 import { type ErrorReporter, reportToStderr, StreamErrors } from "./error-report.js";
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
@@ -590,11 +591,21 @@ function answer(
     }
     status.listener(event);
   });
+  /** The stream's writer, once it exists. */
+  let streamWriter: UIMessageStreamWriter | undefined;
   const streamErrors = new StreamErrors(
     (error) => clientErrorText(error, ordered),
     errorSerializer,
     (error) => {
       (deps.reportError ?? reportToStderr)(error, "POST /api/chat");
+    },
+    (error) => {
+      // Its code, before the error's text: the page shows it beside the words, as it shows a
+      // refusal's, also when the error cuts an answer the model had begun.
+      const code = clientErrorCode(error);
+      if (code !== undefined) {
+        streamWriter?.write({ type: ERROR_CODE_PART, data: { code }, transient: true });
+      }
     },
   );
   const errorText = streamErrors.text;
@@ -688,6 +699,7 @@ function answer(
       // Before withInterruptions runs a resumed purchase: its approval and its order at the
       // shop show as they happen, not once the shop has answered.
       status.attach(options.writer);
+      streamWriter = options.writer;
       await execute(options);
     },
     onError: streamErrors.serialized,

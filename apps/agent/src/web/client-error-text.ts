@@ -68,6 +68,21 @@ export function isUnexpectedError(error: unknown): boolean {
   return interruptOf(error) === undefined && failureText(error) === UNEXPECTED_ERROR_TEXT;
 }
 
+/**
+ * The code of the failure `clientErrorText` tells for `error`, as the CLI's report names it
+ * (`error`); undefined for an Auth0 interrupt, which is no failure (a purchase waits).
+ */
+export function clientErrorCode(error: unknown): string | undefined {
+  if (interruptOf(error) !== undefined) return undefined;
+  for (const cause of causes(error)) {
+    if (cause instanceof StoreEntryError) return "thread_unreadable";
+    if (cause instanceof AgentHalt) return cause.code;
+    if (isInvalidCallError(cause)) return "invalid_tool_call";
+    if (isModelError(cause)) return classifyModelError(cause).error ?? "model_failed";
+  }
+  return "server_error";
+}
+
 function failureText(error: unknown): string {
   for (const cause of causes(error)) {
     if (cause instanceof StoreEntryError) return UNREADABLE_THREAD_TEXT;

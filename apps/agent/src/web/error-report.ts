@@ -68,6 +68,8 @@ export class StreamErrors {
     private readonly describe: (error: unknown) => string,
     serializer: (describe: (error: unknown) => string) => (error: unknown) => string,
     private readonly report: (error: unknown) => void,
+    /** Told each error the stream writes, before its text is (not the SDK's echoes of it). */
+    private readonly told: (error: unknown) => void = () => undefined,
   ) {
     const serialize = serializer(this.text);
     this.serialized = (error) => this.#wrote(serialize(error));
@@ -85,6 +87,7 @@ export class StreamErrors {
       this.#reported.add(error);
       this.report(error);
     }
+    if (!echo) this.told(error);
     return this.#wrote(this.describe(error));
   };
 

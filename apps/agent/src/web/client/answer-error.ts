@@ -21,3 +21,9 @@ export function answerErrorOf(part: { providerMetadata?: unknown }): string | un
   const error: unknown = (ours as Record<string, unknown>).error;
   return typeof error === "string" && /^[a-z][a-z0-9_]*$/.test(error) ? error : undefined;
 }
+
+/**
+ * The stream's transient data part that carries the code of the error the stream ends in
+ * (`{ code }`), written just before the error itself, whose part has room for its text alone.
+ */
+export const ERROR_CODE_PART = "data-error-code";

@@ -22,7 +22,7 @@ import {
   type UIMessage,
 } from "ai";
 
-import { answerErrorMetadata, answerErrorOf } from "./answer-error.js";
+import { answerErrorMetadata, answerErrorOf, ERROR_CODE_PART } from "./answer-error.js";
 import { ORDERING, type ApprovalStatusData } from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 import {
@@ -98,6 +98,10 @@ class PageChat extends AbstractChat<UIMessage> {
       sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
       onError,
       onData: (part) => {
+        if (part.type === ERROR_CODE_PART && isRecord(part.data)) {
+          const { code } = part.data;
+          if (typeof code === "string") streamErrorCode = code;
+        }
         if (part.type === "data-approval" && part.id !== undefined) {
           const approval = withAskedPurchase(part.id, part.data as ApprovalStatusData);
           approvals.set(part.id, approval);
@@ -113,6 +117,8 @@ class PageChat extends AbstractChat<UIMessage> {
   }
 
   protected override setStatus(update: { status: ChatStatus; error?: Error }): void {
+    // A new request: the code of the last one's error is no longer news.
+    if (update.status === "submitted") streamErrorCode = undefined;
     super.setStatus(update);
     // A request that ended without an interrupt decided the purchase (or made none). One that
     // got no answer about the chat may have reached the app: the message stays kept (the next
@@ -269,6 +275,8 @@ const FOLLOW_SECONDS = 2;
 /** The longest wait between two resumes after failures. */
 const MAX_RETRY_SECONDS = 30;
 let lastToolCall: { id: string; name: string } | undefined;
+/** The code of the error the current request's stream ended in, sent just before it. */
+let streamErrorCode: string | undefined;
 /** The approval status of each tool call, from the stream's transient data parts. */
 const approvals = new Map<string, ApprovalStatusData>();
 
@@ -1270,6 +1278,10 @@ function onChatError(error: Error): void {
       loggedOut();
       render();
       return;
+    }
+    // An error the stream told with its code (the model failed mid-answer): shown beside it.
+    if (refusal === undefined && streamErrorCode !== undefined) {
+      errorCodes.set(`Error: ${error.message}`, streamErrorCode);
     }
     // A chat the app can never go on with: no later page should resume it.
     if (FINAL_REFUSALS.has(code)) forgetPendingChat();
