@@ -1165,6 +1165,27 @@ describe("the chat web app", () => {
     await chatForgotten(page);
   });
 
+  it("shows the agent's answer on two pages that both followed a block-mode purchase to its end (a second tab, and the page that asked, reloaded)", async () => {
+    await webIn("block");
+    const page = await openChat();
+    await ask(page, "Buy 16 USB-C cables");
+    await page.locator(".approval.pending", { hasText: "buy 16 USB-C cable" }).waitFor();
+    const request = await mine.waitForPending(asksToBuy("16 USB-C cable"));
+    const before = (await s.ordersOf(BUYER)).length;
+    const second = await openChat();
+    await second.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
+    await page.reload();
+    await page.locator(".approval.pending", { hasText: request.binding_message }).waitFor();
+
+    await s.stack.control.approve(request.auth_req_id);
+    // Each told the other its view as it ended: neither loses the answer the app told it.
+    for (const shown of [page, second]) {
+      await expectOrderedOnce(shown, "16 x USB-C cable", request, before);
+      await expectIdle(shown);
+    }
+    await second.close();
+  });
+
   it("tells a person whose shop cannot be reached what happened and what to do, with its code, and keeps the shop's address and error for the technical details", async () => {
     // A port nothing listens on: the shop is down.
     const shopUrl = `http://127.0.0.1:${String(await freePort())}/api/purchases`;

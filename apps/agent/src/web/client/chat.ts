@@ -1581,11 +1581,12 @@ async function followPurchase(
     const last = listed.purchases.at(-1);
     const { reply } = listed;
     // Unless the chat shows it with the last purchase's call: another page of the chat (a
-    // second tab) shared the turn that asked for it.
+    // second tab) shared the turn that asked for it, or the answer it was told as this page is.
     const shown = state.messages.some(
       (message) =>
-        message.parts.some((part) => isToolUIPart(part) && part.toolCallId === last?.toolCallId) &&
-        message.parts.some((part) => part.type === "text" && part.text === reply),
+        (last !== undefined && message.id === standInReplyId(last.toolCallId)) ||
+        (message.parts.some((part) => isToolUIPart(part) && part.toolCallId === last?.toolCallId) &&
+          message.parts.some((part) => part.type === "text" && part.text === reply)),
     );
     const answered = told.length > 0 && reply !== undefined && last !== undefined;
     if (answered && !shown) {

@@ -59,6 +59,20 @@ describe("two pages' views of one chat, merged", () => {
     ]);
   });
 
+  it("keeps the stand-in for the agent's answer while the message that asked holds no answer after its call", () => {
+    // Two pages that followed a block-mode chat, each with the call as it was kept while the
+    // purchase waited, and each with the answer the app told it: the answer stays, once.
+    const kept = [said("u3", "Buy 3"), asked("a3", "call_3")];
+    const reply = said(standInReplyId("call_3"), "Ordered", "assistant");
+    const merged = mergeChatViews([...kept, reply], [...kept, reply]);
+    expect(ids(merged)).toEqual(["u3", "a3", standInReplyId("call_3")]);
+    expect(ids(mergeChatViews([...kept, reply], kept))).toEqual([
+      "u3",
+      "a3",
+      standInReplyId("call_3"),
+    ]);
+  });
+
   it("puts the message of the purchase a page waits for last, where the page resumes it", () => {
     const ours = [said("u1", "hi"), asked("a1", "call_1")];
     const theirs = [said("u1", "hi"), said("t1", "Buy 2")];

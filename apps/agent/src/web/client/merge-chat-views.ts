@@ -26,7 +26,8 @@ const furtherOn = (ours: UIMessage, theirs: UIMessage) =>
  * another tab's. Nothing either page shows is lost. The chat goes as `theirs` has it, with each
  * message both have as the one further on, and each message only `ours` has right after the
  * message it follows in `ours` (the first, at the start); a stand-in for a purchase whose own
- * message either page has gives way to it. The message of tool call `waiting`, a purchase a
+ * message either page has gives way to it, and one for the agent's answer to the words after
+ * the purchase's call in it. The message of tool call `waiting`, a purchase a
  * page waits for, goes last: a page resumes the tool call of the chat's last message. `ours`
  * itself when `theirs` adds nothing.
  */
@@ -35,12 +36,29 @@ export function mergeChatViews(
   theirs: UIMessage[],
   waiting?: string,
 ): UIMessage[] {
+  const own = [...ours, ...theirs].filter((message) => standInFor(message) === undefined);
   const asked = new Set(
-    [...ours, ...theirs]
-      .filter((message) => standInFor(message) === undefined)
-      .flatMap((message) => message.parts.filter(isToolUIPart).map((part) => part.toolCallId)),
+    own.flatMap((message) => message.parts.filter(isToolUIPart).map((part) => part.toolCallId)),
   );
-  const needed = (message: UIMessage) => !asked.has(standInFor(message) ?? "");
+  // A stand-in for the answer gives way only to the agent's words after the call: a page that
+  // holds the call without them (kept while it waited) would otherwise lose the answer.
+  const answered = new Set(
+    own.flatMap(({ parts }) =>
+      parts.flatMap((part, i) =>
+        isToolUIPart(part) &&
+        parts.slice(i + 1).some((next) => next.type === "text" && next.text.trim() !== "")
+          ? [part.toolCallId]
+          : [],
+      ),
+    ),
+  );
+  const needed = (message: UIMessage) => {
+    const toolCallId = standInFor(message);
+    if (toolCallId === undefined) return true;
+    return message.id === standInReplyId(toolCallId)
+      ? !answered.has(toolCallId)
+      : !asked.has(toolCallId);
+  };
   const ourCopy = new Map(ours.filter(needed).map((message) => [message.id, message]));
   const merged = theirs.filter(needed).map((message) => {
     const copy = ourCopy.get(message.id);
