@@ -56,4 +56,60 @@ describe("adminShop", () => {
       "?user=auth0%7Ctestbed-user&limit=100&after=c-4",
     ]);
   });
+
+  describe("names the next step when GET /admin/orders answers no orders", () => {
+    /** The shop answering `response` to every call, and what `orders()` then throws. */
+    async function failureOf(response: Response): Promise<string> {
+      vi.stubGlobal(
+        "fetch",
+        vi.fn(() => Promise.resolve(response)),
+      );
+      const shop = adminShop("http://127.0.0.1:1", "admin", "auth0|testbed-user", () =>
+        Promise.resolve(PEOPLE),
+      );
+      return shop.orders().then(
+        () => "resolved",
+        (error: unknown) => (error as Error).message,
+      );
+    }
+    /** The shop's refusal, as its one error serializer writes it. */
+    const oauthError = (status: number, error: string, description: string) =>
+      Response.json({ error, error_description: description }, { status });
+    const logs = "startTestbed's logs option (logs: process.stderr) shows the shop's log";
+
+    it("a refused admin token: not this testbed's shop", async () => {
+      expect(
+        await failureOf(oauthError(401, "invalid_token", "The admin token is not valid")),
+      ).toBe(
+        "GET /admin/orders: 401 The admin token is not valid: the shop at http://127.0.0.1:1 " +
+          "refused the testbed's admin token, so it is not the shop this testbed started " +
+          "(stopped, and its port taken by another), or it was started with another " +
+          `SHOP_API_ADMIN_TOKEN: read orders through the shop of the testbed that is running; ${logs}`,
+      );
+    });
+
+    it("a server error: the shop's log", async () => {
+      expect(await failureOf(oauthError(500, "server_error", "Something went wrong"))).toBe(
+        "GET /admin/orders: 500 Something went wrong: the shop at http://127.0.0.1:1 failed " +
+          `to read its orders (its database?); ${logs}`,
+      );
+    });
+
+    it("a refused query: the user to name", async () => {
+      expect(await failureOf(oauthError(400, "invalid_request", "Name the person"))).toBe(
+        "GET /admin/orders: 400 Name the person: the shop refused the query " +
+          "?user=auth0%7Ctestbed-user&limit=100; shop.orders(user) takes a user id of the " +
+          'tenant\'s, such as "auth0|testbed-user"',
+      );
+    });
+
+    it("an answer that is no shop's: what else answers there", async () => {
+      const page = new Response("<html>Welcome</html>", { status: 200 });
+      expect(await failureOf(page)).toBe(
+        "GET /admin/orders: 200 <html>Welcome</html>: the answer holds no orders, as " +
+          "shop-api's always does: something else answers at http://127.0.0.1:1; check that " +
+          `the testbed still runs (stop() not called yet) and ${logs}`,
+      );
+    });
+  });
 });

@@ -13,6 +13,34 @@ export interface Shop {
 /** The most orders the admin route answers on one page. */
 const PAGE_LIMIT = 100;
 
+/**
+ * What to say of an answer of `GET /admin/orders` that holds no orders, with the next step: a
+ * refused token is another shop's port or start, a server error is in the shop's log, and an
+ * answer without orders is no shop-api at all.
+ */
+function adminOrdersFailure(url: URL, status: number, said: string): string {
+  const what = `GET /admin/orders: ${String(status)} ${said.slice(0, 200)}`.trimEnd();
+  const logs = "startTestbed's logs option (logs: process.stderr) shows the shop's log";
+  if (status === 401 || status === 403) {
+    return (
+      `${what}: the shop at ${url.origin} refused the testbed's admin token, so it is not the ` +
+      `shop this testbed started (stopped, and its port taken by another), or it was started ` +
+      `with another SHOP_API_ADMIN_TOKEN: read orders through the shop of the testbed that ` +
+      `is running; ${logs}`
+    );
+  }
+  if (status >= 500) {
+    return `${what}: the shop at ${url.origin} failed to read its orders (its database?); ${logs}`;
+  }
+  if (status >= 400) {
+    return `${what}: the shop refused the query ${url.search}; shop.orders(user) takes a user id of the tenant's, such as "auth0|testbed-user"`;
+  }
+  return (
+    `${what}: the answer holds no orders, as shop-api's always does: something else answers at ` +
+    `${url.origin}; check that the testbed still runs (stop() not called yet) and ${logs}`
+  );
+}
+
 /** One page of `GET /admin/orders`: its orders and the cursor of the next (null on the last). */
 async function readPage(
   url: URL,
@@ -24,13 +52,16 @@ async function readPage(
   }).catch(async (error: unknown) => {
     throw await unreachable(error);
   });
-  const body = (await response.json()) as {
-    orders?: ShopOrder[];
-    next_cursor?: string | null;
-    error_description?: string;
-  };
-  if (!response.ok || body.orders === undefined) {
-    throw new Error(`GET /admin/orders: ${response.status} ${body.error_description ?? ""}`);
+  const text = await response.text();
+  let body: { orders?: ShopOrder[]; next_cursor?: string | null; error_description?: string };
+  try {
+    const parsed: unknown = JSON.parse(text);
+    body = typeof parsed === "object" && parsed !== null ? parsed : {};
+  } catch {
+    body = {};
+  }
+  if (!response.ok || !Array.isArray(body.orders)) {
+    throw new Error(adminOrdersFailure(url, response.status, body.error_description ?? text));
   }
   // A shop from before paging answers every order, with no next_cursor.
   return { orders: body.orders, next_cursor: body.next_cursor ?? null };
