@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpsGet } from "node:https";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 import { loadWebConfig } from "@ciba-testbed/agent/web-config";
+import { ensureLocalCertificates } from "@ciba-testbed/mock-auth0";
 import { loadConfig as loadTenantConfig } from "@ciba-testbed/mock-auth0/config";
 import { captureOutput } from "@ciba-testbed/shared/node";
 import { lockDataDir } from "@ciba-testbed/shop-api/data-dir-lock";
@@ -423,7 +425,26 @@ describe("pnpm dev", () => {
     // and the web app and the agent command trust it.
     const ownCa = path.join(settingsDir, "certs", "ca.pem");
     const own = { MOCK_AUTH0_SETTINGS: settingsFile, MOCK_AUTH0_CERT_DIR: path.dirname(ownCa) };
+    // It holds a CA three days from its end (made 397 of its 400 days ago, by the clock given):
+    // the tenant replaces it, and pnpm dev says so under its summary, for the browser and the
+    // processes that trusted the old one.
+    const old = await ensureLocalCertificates(
+      path.dirname(ownCa),
+      () => Date.now() - 397 * 86_400_000,
+    );
+    const oldCa = new X509Certificate(old.caCert);
     await whileRunning(DEV_SCRIPT, own, async ({ dev, ports, output }) => {
+      expect(readFileSync(ownCa, "utf8")).not.toBe(old.caCert);
+      const summary = stripVTControlCharacters(output).split("\nciba-testbed is running\n")[1];
+      expect(summary).toMatch(
+        new RegExp(
+          `^(?:  .*\n)+\nNote:\n  ${escapeRegExp(
+            `mock-auth0 made a new local CA, ${ownCa}, as the CA there before (SHA-256 ` +
+              `${oldCa.fingerprint256}) expires on ${oldCa.validTo}, and a CA is replaced in ` +
+              "its last 7 days. What trusted the old CA no longer trusts this tenant",
+          )}.*: restart each with the new ca\\.pem.*\n\nChat as in Auth0's quickstart`,
+        ),
+      );
       expect(output).toContain(`NODE_EXTRA_CA_CERTS=${agentCas(ownCa)}`);
       const tenant = new TenantClient(`https://localhost:${ports[0]}/`, ownCa);
       const asked = await tenant.bcAuthorize({
