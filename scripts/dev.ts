@@ -546,7 +546,16 @@ if (!ending) {
       `  agent web    ${webUrl}   (the quickstart's chat)`,
       ...ignoredLines(ignored),
       // A new CA (the one before near its end): the browser that trusted the old one warns now.
-      ...(stack.caNote === undefined ? [] : ["", bold("Note:"), `  ${stack.caNote}`]),
+      // The note's own advice is for every supervisor (the testkit's bundle): here, the command
+      // below is the one to start an agent again with.
+      ...(stack.caNote === undefined
+        ? []
+        : [
+            "",
+            bold("Note:"),
+            `  ${stack.caNote}`,
+            `  This stack's shop and web app trust the new CA, and the agent command below names it: start an agent started before again with that command.`,
+          ]),
       "",
       bold(`Chat as in Auth0's quickstart: open ${webUrl}, log in as Test Buyer, ask away.`),
       dim(

@@ -442,7 +442,7 @@ describe("pnpm dev", () => {
             `mock-auth0 made a new local CA, ${ownCa}, as the CA there before (SHA-256 ` +
               `${oldCa.fingerprint256}) expires on ${oldCa.validTo}, and a CA is replaced in ` +
               "its last 7 days. What trusted the old CA no longer trusts this tenant",
-          )}.*: restart each with the new ca\\.pem.*\n\nChat as in Auth0's quickstart`,
+          )}.*: restart each with the new ca\\.pem.*\n  This stack's shop and web app trust the new CA, and the agent command below names it: start an agent started before again with that command\\.\n\nChat as in Auth0's quickstart`,
         ),
       );
       expect(output).toContain(`NODE_EXTRA_CA_CERTS=${agentCas(ownCa)}`);
