@@ -21,7 +21,7 @@ import { createInterface } from "node:readline";
 
 import { scratchRoot } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
-import { startTestbed } from "@ciba-testbed/testkit";
+import { startTestbed, type Testbed } from "@ciba-testbed/testkit";
 import { legacyLockSocket } from "@ciba-testbed/shop-api/data-dir-lock";
 import { describe, expect, it, vi } from "vitest";
 
@@ -154,6 +154,21 @@ const serverChildren = () =>
     .split("\n")
     .filter((row) => /(mock-auth0|shop-api|model-server)-bin/.test(row));
 
+/**
+ * The error for a start that settled, with `outcome`, before its `server` was seen running;
+ * a testbed it started is stopped first.
+ */
+async function startEndedFirst(outcome: unknown, server: string): Promise<Error> {
+  if (outcome instanceof Error) {
+    return new Error(
+      `startTestbed failed before its ${server} was seen running: ${outcome.message}`,
+      { cause: outcome },
+    );
+  }
+  await (outcome as Testbed).stop();
+  return new Error(`startTestbed resolved, and no ${server} was seen among its servers`);
+}
+
 describe("a start its caller aborts", () => {
   it.each(["mock-auth0", "shop-api"])(
     "(while %s starts) stops what it started, removes its folder, and rejects with the reason",
@@ -161,8 +176,13 @@ describe("a start its caller aborts", () => {
       const controller = new AbortController();
       const reason = new Error("the hook's timeout");
       const started = startTestbed({ modelServer: true, signal: controller.signal });
+      const start = { settled: false };
       const outcome = started.catch((error: unknown) => error);
+      void outcome.then(() => (start.settled = true));
       while (!serverChildren().some((row) => row.includes(`${server}-bin`))) {
+        // A start that ended first (failed, or started no such server) would be waited for
+        // until the test's timeout, which names nothing: fail with what the start said.
+        if (start.settled) throw await startEndedFirst(await outcome, server);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       controller.abort(reason);
