@@ -5,7 +5,7 @@
  * bought a second time (201, a new order, the stock back).
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -14,6 +14,7 @@ import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { readyRecord } from "../support/ready-file.js";
 import { buyerToken, startTenant } from "../support/shop-api-process.js";
 
 const exec = promisify(execFile);
@@ -57,16 +58,11 @@ async function withInstalledShop(use: (url: string) => Promise<void>): Promise<v
   );
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {
-    // The record is written whole (a rename); a shop that ends first will never write it.
-    while (!existsSync(readyFile)) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `the installed shop-api ended (${String(child.exitCode ?? child.signalCode)}) before it was ready: its stderr is above`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const { url } = JSON.parse(readFileSync(readyFile, "utf8")) as { url: string };
+    // Its stderr is above: it goes to this process's.
+    const { url } = (await readyRecord(child, readyFile, {
+      name: "the installed shop-api",
+      within: 120_000,
+    })) as { url: string };
     await use(url);
   } finally {
     child.kill("SIGTERM");

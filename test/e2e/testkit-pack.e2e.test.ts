@@ -34,6 +34,7 @@ import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { readyRecord } from "../support/ready-file.js";
 import { readmeExample } from "../support/readme-example.js";
 import { installedPackage, npmInstall, type PackedPackage } from "../support/reused-npm-install.js";
 
@@ -88,12 +89,7 @@ async function withReadyBin(
   );
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(readyFile) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    if (!existsSync(readyFile)) throw new Error(`${name} wrote no ready record within 20 s`);
-    await use(JSON.parse(readFileSync(readyFile, "utf8")) as Record<string, unknown>, child.pid);
+    await use(await readyRecord(child, readyFile, { name, within: 20_000 }), child.pid);
   } finally {
     child.kill("SIGTERM");
     await exited;
