@@ -18,6 +18,7 @@ import { lockDataDir } from "@ciba-testbed/shop-api/data-dir-lock";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
+import { loadScaled } from "../support/load-scaled.js";
 import { signalTaken } from "../support/process-group.js";
 import { TenantClient } from "../support/tenant-client.js";
 
@@ -608,30 +609,34 @@ describe("pnpm dev", () => {
     });
   });
 
-  it("stops every service when the reader of its output goes away, and says why on stderr", async () => {
-    // Serving on, it had nobody to stop it: pnpm exits 0 at its own write error to that pipe.
-    // At info the shop logs every request, and pnpm dev passes each line on to its stdout.
-    await whileRunning(DEV_SCRIPT, { LOG_LEVEL: "info" }, async ({ dev, ports, hosts }) => {
-      dev.child.stdout.destroy();
-      const deadline = Date.now() + 20_000;
-      while (dev.child.exitCode === null && Date.now() < deadline) {
-        await fetch(`http://127.0.0.1:${ports[1]}/api/products`).catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+  it(
+    "stops every service when the reader of its output goes away, and says why on stderr",
+    async () => {
+      // Serving on, it had nobody to stop it: pnpm exits 0 at its own write error to that pipe.
+      // At info the shop logs every request, and pnpm dev passes each line on to its stdout.
+      await whileRunning(DEV_SCRIPT, { LOG_LEVEL: "info" }, async ({ dev, ports, hosts }) => {
+        dev.child.stdout.destroy();
+        const deadline = Date.now() + loadScaled(20_000);
+        while (dev.child.exitCode === null && Date.now() < deadline) {
+          await fetch(`http://127.0.0.1:${ports[1]}/api/products`).catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
 
-      expect(await dev.exited).toBe(1);
-      expect(dev.stderr()).toContain(
-        "pnpm dev: stdout cannot be written (EPIPE): nothing would show what the services do, and the pnpm that ran it may be gone; stopping every service\n",
-      );
-      expect(dev.stderr()).not.toMatch(/^\s+at /m);
-      const free = () => Promise.all(ports.map((port, i) => portIsFree(port, hosts[i])));
-      const freed = Date.now() + 20_000;
-      while (!(await free()).every(Boolean) && Date.now() < freed) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(await free()).toEqual(ports.map(() => true));
-    });
-  }, 120_000);
+        expect(await dev.exited).toBe(1);
+        expect(dev.stderr()).toContain(
+          "pnpm dev: stdout cannot be written (EPIPE): nothing would show what the services do, and the pnpm that ran it may be gone; stopping every service\n",
+        );
+        expect(dev.stderr()).not.toMatch(/^\s+at /m);
+        const free = () => Promise.all(ports.map((port, i) => portIsFree(port, hosts[i])));
+        const freed = Date.now() + loadScaled(20_000);
+        while (!(await free()).every(Boolean) && Date.now() < freed) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(await free()).toEqual(ports.map(() => true));
+      });
+    },
+    loadScaled(120_000),
+  );
 
   it("names every busy port at once, with a command that moves each to a free one and keeps the others", async () => {
     const mockAuth0 = await holdPort();

@@ -7,6 +7,7 @@ import { makeScratchFolder } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { describe, expect, it } from "vitest";
 
+import { loadScaled } from "../support/load-scaled.js";
 import { readmeBlockUnder } from "../support/readme-example.js";
 
 import { VARIABLES as MOCK_AUTH0_VARIABLES } from "../../apps/mock-auth0/src/config.js";
@@ -225,7 +226,7 @@ describe("pnpm mock-auth0, pnpm shop-api and pnpm model-server", () => {
       // pnpm alone, as `kill -9 <pid>` (an IDE's hard stop) does: its script's process is left
       // with no parent. (A `kill <pid>` pnpm passes on to the script.)
       process.kill(server.child.pid!, "SIGKILL");
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + loadScaled(20_000);
       while (existsSync(`/proc/${String(server.ready.pid)}`) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

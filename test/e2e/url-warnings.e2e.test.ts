@@ -12,6 +12,7 @@ import { emptyShopDatabase } from "@ciba-testbed/stack";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { builtEntry, sourceMapFlags } from "../../scripts/build.js";
+import { loadScaled } from "../support/load-scaled.js";
 
 /**
  * Passwords typed as is into a request target in absolute form: Express's router hands such a
@@ -73,7 +74,9 @@ function sendTarget(url: string, target: string): Promise<string> {
 }
 
 async function stderrWith(output: { stderr: () => string }, text: string): Promise<string> {
-  for (let waited = 0; waited < 10_000 && !output.stderr().includes(text); waited += 50) {
+  // 10 s on an idle machine; a loaded one starts and writes later (loadScaled).
+  const limit = loadScaled(10_000);
+  for (let waited = 0; waited < limit && !output.stderr().includes(text); waited += 50) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return output.stderr();
