@@ -16,7 +16,7 @@ import { loadConfig as loadTenantConfig } from "@ciba-testbed/mock-auth0/config"
 import { captureOutput } from "@ciba-testbed/shared/node";
 import { lockDataDir } from "@ciba-testbed/shop-api/data-dir-lock";
 import { ControlClient, REPO_ROOT, emptyShopDatabase } from "@ciba-testbed/stack";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 
 import { loadScaled } from "../support/load-scaled.js";
 import { signalTaken } from "../support/process-group.js";
@@ -592,9 +592,12 @@ describe("pnpm dev", () => {
       // request's body ends.
       const request = await halfSentTokenRequest(new URL(issuer), ca);
       process.kill(-dev.child.pid!, "SIGINT");
-      while (!(await portIsFree(ports[0]!, hosts[0]))) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // The tenant stops listening as its stop begins; one that never does fails here, not at
+      // the test's own timeout.
+      await vi.waitUntil(() => portIsFree(ports[0]!, hosts[0]), {
+        timeout: loadScaled(20_000),
+        interval: 20,
+      });
       const stopped = stop("SIGINT");
       await signalTaken(dev.child.pid!, "SIGINT");
       const answer = await request.finish();

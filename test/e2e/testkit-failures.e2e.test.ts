@@ -7,7 +7,6 @@ import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
-  readFileSync,
   readdirSync,
   realpathSync,
   rmSync,
@@ -19,7 +18,7 @@ import { once } from "node:events";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
-import { scratchRoot } from "@ciba-testbed/shared/node";
+import { processExists, scratchRoot } from "@ciba-testbed/shared/node";
 import { REPO_ROOT } from "@ciba-testbed/stack";
 import { startTestbed, type Testbed } from "@ciba-testbed/testkit";
 import { legacyLockSocket } from "@ciba-testbed/shop-api/data-dir-lock";
@@ -31,15 +30,6 @@ const childrenOf = (parent: number) =>
     .split("\n")
     .filter((row) => row.trim() !== "")
     .map(Number);
-
-/** Whether process `pid` runs: a zombie nobody reaped yet (PID 1 in a container may not) ran. */
-const running = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${String(pid)}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
 
 /** The pid of this process's child whose command line names `server`. */
 function childPid(server: string): number {
@@ -128,7 +118,7 @@ describe("a test process that crashes or is interrupted", () => {
     await ended;
     // Its servers end on their own once their parent is gone (the testkit's exit hook cannot
     // run); a testbed started while they still write into the folder could not remove it all.
-    await vi.waitUntil(() => !servers.some(running), {
+    await vi.waitUntil(() => !servers.some(processExists), {
       timeout: 30_000,
       interval: 100,
     });
