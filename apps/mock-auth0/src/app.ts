@@ -36,6 +36,7 @@ import { controlApi } from "./routes/control-api.js";
 import { emailConsent } from "./routes/email-consent.js";
 import { noSniff } from "./routes/page-security.js";
 import { revoke } from "./routes/revoke.js";
+import { refuseUnservedMethods } from "./routes/served-methods.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { token } from "./routes/token.js";
 import { unknownPath } from "./routes/unknown-path.js";
@@ -191,6 +192,11 @@ export function createApp(config: MockAuth0Config, deps: MockAuth0Deps): Express
     assertionAuth(`${issuer}oauth/revoke`),
     revoke({ directory, refreshTokens, clock, logger }),
   );
+  // Another method at those three: 405 method_not_allowed with Allow, one of the Authentication
+  // API's Standard Error Responses, rather than the 404 of a path nobody serves. An OPTIONS
+  // goes on to that 404: no preflight is answered (mock-auth0 serves no browser on another
+  // origin).
+  app.use(refuseUnservedMethods(app.router));
   // After the busiest routes, which it cannot concern: a path they match has no `%`.
   app.use(rejectMalformedPath);
   app.use(discoveryRoutes(issuer, keys));

@@ -134,8 +134,9 @@ const table = defineErrors({
     status: 405,
     code: "method_not_allowed",
     when:
-      "a method the control API's or the approver page's path does not serve (`Allow` lists " +
-      "those it does, as OPTIONS does)",
+      "a method the path does not serve: `/bc-authorize`, `/oauth/token` and `/oauth/revoke` " +
+      "take POST alone (Auth0's Standard Error Responses list 405 method_not_allowed), the " +
+      "control API's and the approver page's paths what `Allow` lists, as OPTIONS does",
   },
   requestTimeout: {
     status: 408,

@@ -15,7 +15,7 @@ import { ensureLocalCertificates } from "./certificates.js";
 import { errors } from "./errors.js";
 import { startMockAuth0 } from "./server.js";
 import { loadTenant } from "./tenant/load-tenant.js";
-import { testKeys } from "./test-support/harness.js";
+import { startRepositoryTenant, testKeys } from "./test-support/harness.js";
 
 /** The tenant's discovery document at `issuer`, over TLS trusting `ca` alone. */
 function discovery(issuer: string, ca: string): Promise<{ issuer?: unknown }> {
@@ -31,13 +31,7 @@ function discovery(issuer: string, ca: string): Promise<{ issuer?: unknown }> {
 }
 
 async function tenantOn(host: string, certDir: string) {
-  const tenant = await startMockAuth0({
-    tenant: loadTenant(),
-    port: 0,
-    host,
-    certDir,
-    keys: await testKeys(),
-  });
+  const tenant = await startRepositoryTenant(certDir, host);
   onTestFinished(() => tenant.close());
   return tenant;
 }

@@ -489,7 +489,7 @@ describe("control API", () => {
     for (const [method, path] of [
       ["options", "/oauth/token"],
       ["post", "/nope"],
-      ["delete", "/bc-authorize"],
+      ["delete", "/bc-authorize/more"],
     ] as const) {
       const response = await request(h.app)
         [method](path)
@@ -543,11 +543,26 @@ describe("a method the control API or the approver page does not serve", () => {
   it.each([
     ["get", "/bc-authorize"],
     ["delete", "/oauth/token"],
-  ] as const)("leaves %s %s, a method Auth0 does not serve, Auth0's 404", async (method, path) => {
-    const h = await createHarness();
-    const response = await request(h.app)[method](path).expect(404);
-    expect(response.body).toEqual(auth0NotFound(`${method.toUpperCase()} ${path}`));
-  });
+    ["put", "/oauth/revoke"],
+    ["head", "/oauth/token"],
+  ] as const)(
+    "answers %s %s, a method Auth0's endpoint does not serve, 405 method_not_allowed with Allow: POST",
+    async (method, path) => {
+      const h = await createHarness();
+      const response = await request(h.app)[method](path).expect(405);
+      expect(response.headers.allow).toBe("POST");
+      if (method !== "head") {
+        expect(response.body).toEqual({
+          error: "method_not_allowed",
+          error_description: `${method.toUpperCase()} is not served at ${path}; it serves POST`,
+        });
+      }
+      // No preflight is answered, as before: a browser on another origin is not served.
+      expect((await request(h.app).options(path)).status).toBe(404);
+      // The method the endpoint serves still reaches it.
+      expect((await request(h.app).post(path).type("form").send({})).status).not.toBe(405);
+    },
+  );
 });
 
 describe("GET /approver/api/users", () => {

@@ -32,8 +32,9 @@ export function servedMethods(router: Router, path: string): string[] {
 /**
  * Placed after `router`'s routes: a request whose path one of them has, in a method none
  * serves, gets 405 `method_not_allowed` with `Allow` (RFC 9110 section 15.5.6), not the 404 of
- * a path that does not exist. OPTIONS goes on to Express, which lists the same methods; a path
- * the router lacks goes on to the next router.
+ * a path that does not exist. OPTIONS goes on: in a mounted router to Express, which lists the
+ * same methods; after the app's own routes (`/oauth/token` and its kin) to the 404 of no
+ * preflight. A path the router lacks goes on to the next router.
  */
 export function refuseUnservedMethods(router: Router): RequestHandler {
   return (req, _res, next) => {

@@ -8,8 +8,10 @@ import { PolicyApprover } from "../approver/approver.js";
 import type { Decision } from "../backchannel/backchannel-request.js";
 import { BackchannelStore } from "../backchannel/backchannel-store.js";
 import { keepStoreCurrent } from "../backchannel/keep-current.js";
+import { startMockAuth0 } from "../server.js";
+import type { RunningMockAuth0 } from "../server.js";
 import { SigningKeys } from "../signing-keys.js";
-import { tenantWith } from "../tenant/load-tenant.js";
+import { loadTenant, tenantWith } from "../tenant/load-tenant.js";
 import type { TenantChanges } from "../tenant/load-tenant.js";
 import type { Tenant } from "../tenant/tenant-model.js";
 import { TickingClock } from "./ticking-clock.js";
@@ -25,6 +27,14 @@ let sharedKeys: Promise<SigningKeys> | undefined;
 export function testKeys(): Promise<SigningKeys> {
   sharedKeys ??= SigningKeys.create();
   return sharedKeys;
+}
+
+/** The repository's tenant over HTTPS on a free port of `host`, its certificates in `certDir`. */
+export async function startRepositoryTenant(
+  certDir: string,
+  host = "127.0.0.1",
+): Promise<RunningMockAuth0> {
+  return startMockAuth0({ tenant: loadTenant(), port: 0, host, certDir, keys: await testKeys() });
 }
 
 export function loginHint(sub: string, iss = ISSUER): string {
