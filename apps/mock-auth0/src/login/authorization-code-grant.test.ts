@@ -7,8 +7,9 @@ import { authorizeAtOnce } from "../test-support/code-flow.js";
 import { AGENT, createHarness, withLoginHintLogin } from "../test-support/harness.js";
 import type { Harness } from "../test-support/harness.js";
 
-// What becomes of an authorization code after /authorize issued it. Auth0 does not document it
-// (docs/auth0-fidelity.md): these pin the mock's answers.
+// What becomes of an authorization code after /authorize issued it: how long it lasts, and what
+// a refused exchange leaves. Auth0 documents neither (docs/auth0-fidelity.md): these pin the
+// mock's answers.
 const CALLBACK = "http://localhost:3000/auth/callback";
 const BUYER = "auth0|testbed-user";
 const INVALID_CODE = { error: "invalid_grant", error_description: "Invalid authorization code" };
@@ -51,5 +52,18 @@ describe("an authorization code", () => {
     h.clock.advance(1);
     const expired = await exchange(h, late, verifier);
     expect([expired.status, expired.body]).toEqual([403, INVALID_CODE]);
+  });
+
+  it("is spent by an exchange with another code_verifier: the right one then finds no code", async () => {
+    const h = await createHarness(withLoginHintLogin);
+    const verifier = newVerifier();
+    const code = await codeFor(h, verifier);
+    const wrong = await exchange(h, code, newVerifier());
+    expect([wrong.status, wrong.body]).toEqual([
+      403,
+      { error: "invalid_grant", error_description: "Failed to verify code verifier" },
+    ]);
+    const right = await exchange(h, code, verifier);
+    expect([right.status, right.body]).toEqual([403, INVALID_CODE]);
   });
 });
