@@ -389,10 +389,16 @@ describe("the implicit flow with form post (response_type=id_token)", () => {
     ]);
     // A type that asks for no token has its error in the query, where a server-side app sees it.
     for (const type of ["Code", "code ", "foo", "none"]) {
-      const answer = await browser.get(implicitUrl({ nonce: "n", response_type: type }));
+      const answer = await browser.get(
+        implicitUrl({ nonce: "n", state: "s", response_type: type }),
+      );
       const back = location(answer);
       expect(back.hash, type).toBe("");
-      expect(back.searchParams.get("error"), type).toBe("unsupported_response_type");
+      expect(Object.fromEntries(back.searchParams), type).toEqual({
+        error: "unsupported_response_type",
+        error_description: `Unsupported response type: ${type} (mock-auth0 supports the authorization code flow, response_type=code, and the implicit flow with form post, response_type=id_token)`,
+        state: "s",
+      });
     }
     // A client without the implicit grant: Auth0's 403 page, as before.
     const page = await browser.get(
