@@ -533,9 +533,23 @@ describe("what /authorize refuses", () => {
   );
 
   it("refuses a plain PKCE challenge and an unknown audience", async () => {
-    const plain = authorizeUrl(confidential, { code_challenge: "x".repeat(43) });
-    const back = location(await new Browser().get(plain));
-    expect(back.searchParams.get("error")).toBe("invalid_request");
+    // RFC 7636 section 4.3: a code_challenge without a method is plain.
+    for (const [method, named] of [
+      [undefined, "plain (the default)"],
+      ["plain", "plain"],
+    ] as const) {
+      const plain = authorizeUrl(confidential, {
+        code_challenge: "x".repeat(43),
+        state: "s",
+        ...(method === undefined ? {} : { code_challenge_method: method }),
+      });
+      const back = location(await new Browser().get(plain));
+      expect(Object.fromEntries(back.searchParams)).toEqual({
+        error: "invalid_request",
+        error_description: `Unsupported code_challenge_method: ${named}; use S256`,
+        state: "s",
+      });
+    }
     const audience = authorizeUrl(confidential, { audience: "no-such-api" });
     expect(Object.fromEntries(location(await new Browser().get(audience)).searchParams)).toEqual({
       error: "access_denied",
