@@ -173,7 +173,12 @@ export function backToApplication(
     : undefined;
 }
 
-/** The page Auth0 shows when it cannot send an error back to the application. */
+/**
+ * The page Auth0 shows when it cannot send an error back to the application. Its description
+ * may quote the link that led here (a logout's returnTo, a client_id): what would hide or turn
+ * the line around is written out (`shown`), or a link anyone can send would choose what the
+ * tenant's own page says.
+ */
 export function sendErrorPage(
   res: Response,
   status: number,
@@ -190,8 +195,8 @@ export function sendErrorPage(
       page(
         "Error",
         `<h1>Oops!, something went wrong</h1>
-<p class="error" role="alert"><code>${escapeHtml(error)}</code>: ${escapeHtml(description)}</p>${
-          hint === undefined ? "" : `\n<p class="hint">${escapeHtml(hint)}</p>`
+<p class="error" role="alert"><code>${escapeHtml(error)}</code>: ${shown(description)}</p>${
+          hint === undefined ? "" : `\n<p class="hint">${shown(hint)}</p>`
         }${
           link === undefined
             ? ""

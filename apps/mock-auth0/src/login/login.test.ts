@@ -875,6 +875,38 @@ describe("logout", () => {
     expect((await hinted.get(withHint)).status).toBe(302);
     expect(await loggedIn(hinted)).toBe(false);
   });
+
+  it("writes out what would turn a logout error page's line around: the URL or client_id it quotes from the link", async () => {
+    // A link anyone can send: after the right-to-left override, "https://evil.example" reads
+    // backwards, and the page would tell the developer to allow a URL that is not what it shows.
+    const turned = "http://localhost:3000/#\u202E/elpmaxe.live//:sptth";
+    const unknown = "no-such-client\u202E";
+    for (const query of [
+      { client_id: APP.id, returnTo: turned },
+      { returnTo: turned },
+      { client_id: unknown },
+    ]) {
+      for (const endpoint of ["v2/logout", "oidc/logout"]) {
+        const url = new URL(endpoint, tenant.issuer);
+        const { returnTo, ...rest } = query;
+        url.search = new URLSearchParams({
+          ...rest,
+          ...(returnTo === undefined
+            ? {}
+            : { [endpoint === "v2/logout" ? "returnTo" : "post_logout_redirect_uri"]: returnTo }),
+        }).toString();
+        const answer = await new Browser().get(url);
+        expect(answer.status, url.href).toBe(400);
+        const page = await answer.text();
+        expect(page, url.href).not.toContain("\u202E");
+        expect(page, url.href).toContain(
+          query.client_id === unknown
+            ? "Unknown client: no-such-client\\u{202E}"
+            : "&quot;http://localhost:3000/#\\u{202E}/elpmaxe.live//:sptth&quot;",
+        );
+      }
+    }
+  });
 });
 
 describe("a login_hint, with the tenant's default settings", () => {
