@@ -166,6 +166,55 @@ describe("the browser-facing pages under attack from another page in the same br
     await context.close();
   });
 
+  it("takes no approval from a double-click another site asked for: the approver page that came up under the pointer for its second click", async () => {
+    // DoubleClickjacking: framing is refused, so the other site opens the approver page in its
+    // own window as the first click lands, and the second click lands on whatever is under the
+    // pointer there. The site knows the page's layout: it is the same for everyone.
+    const run = s.agent(["Buy 1 XYZ phone case", "--expiry", "60"]);
+    const requests = await ownRequests(s.stack.control);
+    const request = await requests.waitForPending(asksToBuy("1 XYZ phone case"));
+    const context = await stack.browser.newContext({ viewport: { width: 420, height: 900 } });
+    const approver = `${s.stack.issuer}approver`;
+    const scout = await context.newPage();
+    await scout.goto(approver);
+    const box = await scout
+      .getByRole("button", { name: /^Approve: 1 \u00d7 XYZ phone case/ })
+      .boundingBox();
+    await scout.close();
+    const x = (box?.x ?? 0) + (box?.width ?? 0) / 2;
+    const y = (box?.y ?? 0) + (box?.height ?? 0) / 2;
+    served.set("/double-click", {
+      html:
+        `<button id="b" style="position:absolute;left:${String(x - 60)}px;top:${String(y - 20)}px;width:120px;height:40px">Double-click to play</button>` +
+        `<script>b.addEventListener("mousedown", () => { location = ${JSON.stringify(approver)}; }, { once: true });</script>`,
+    });
+    const page = await context.newPage();
+    await page.goto(attackerUrl("/double-click", "cross-site"));
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.up();
+    await page.waitForURL(approver);
+    const card = page
+      .locator(".card")
+      .filter({ has: page.getByText(request.binding_message, { exact: true }) });
+    await card.getByRole("button", { name: /^Approve/ }).waitFor();
+    // The second click, the pointer where it was.
+    await page.mouse.down();
+    await page.mouse.up();
+    await card
+      .getByText(
+        "This page came up under your pointer as you clicked (another page can put it there): check that this is the request you mean, then move the pointer to its button and click.",
+        { exact: true },
+      )
+      .waitFor();
+    expect((await s.stack.control.request(request.auth_req_id)).status).toBe("pending");
+
+    // The person who moves to the button decides as they choose.
+    await card.getByRole("button", { name: /^Deny/ }).click();
+    expect((await run).json.outcome).toBe("DENIED");
+    await context.close();
+  });
+
   it("gives a person who logs in under a session cookie another page set a session of their own: its id is not the one that page knows", async () => {
     // The attacker logs in as themselves and keeps their signed session cookie.
     const attackerContext = await stack.browser.newContext();

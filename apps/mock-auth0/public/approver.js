@@ -116,12 +116,58 @@ const isEmail = (request) => request.channel === "email";
 const justMoved = (card) =>
   performance.now() - Number(card.dataset.movedAt ?? "-Infinity") < MOVED_GRACE_MS;
 
-/** A click the card takes: a key press, or a pointer click on a card that has not just moved. */
+/**
+ * Whether the mouse has moved on the page since it was last shown (opened, made visible, or its
+ * window focused). Another site cannot frame this page, but it can open it in its own window
+ * as the first click of a double-click it asked for lands, and the second click then lands on
+ * whatever button is under the pointer (DoubleClickjacking). A person who clicks a button
+ * moves the mouse to it first; the second click of that double-click comes with no move.
+ */
+let movedSinceShown = false;
+let shownAt = performance.now();
+const pageShown = () => {
+  movedSinceShown = false;
+  shownAt = performance.now();
+};
+addEventListener("pageshow", pageShown);
+addEventListener("focus", (event) => {
+  if (event.target === window) pageShown();
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") pageShown();
+});
+addEventListener("pointermove", () => (movedSinceShown = true), { passive: true });
+
+/**
+ * A pointer click on a page that just came up under it: a mouse's, before the mouse moved on
+ * the page; a finger's or a pen's (which move nothing before a tap), within MOVED_GRACE_MS.
+ */
+const justShown = (event) =>
+  event.pointerType === "mouse" ? !movedSinceShown : performance.now() - shownAt < MOVED_GRACE_MS;
+
+/** Why the card takes no pointer click `event`, if it takes none. */
+function clickRefusal(event, card) {
+  if (justShown(event)) {
+    const again =
+      event.pointerType === "mouse" ? "move the pointer to its button and click" : "tap again";
+    return `This page came up under your pointer as you clicked (another page can put it there): check that this is the request you mean, then ${again}.`;
+  }
+  if (justMoved(card)) {
+    return `This request ${card.dataset.arrived === "true" ? "appeared" : "moved"} on the page as you clicked: check that it is the one you mean, then click again.`;
+  }
+  return undefined;
+}
+
+/**
+ * A click the card takes: a key press, or a pointer click on a card that has not just moved, on
+ * a page that did not just come up under the pointer.
+ */
 function onDecision(request, decision, card) {
   return (event) => {
-    if (event.detail > 0 && justMoved(card)) {
+    const refusal = event.detail === 0 ? undefined : clickRefusal(event, card);
+    if (refusal !== undefined) {
       const error = card.querySelector(".error");
-      error.textContent = `This request ${card.dataset.arrived === "true" ? "appeared" : "moved"} on the page as you clicked: check that it is the one you mean, then click again.`;
+      error.textContent = refusal;
       error.hidden = false;
       return;
     }
