@@ -215,6 +215,32 @@ describe("the browser-facing pages under attack from another page in the same br
     await context.close();
   });
 
+  it("leaves another site that opened the approver page or the chat page no hold on its window: it cannot send it elsewhere later", async () => {
+    // Reverse tabnabbing: the site opens the page for the person, and once they have turned to
+    // it, sends that same tab to a look-alike of its own (one asking for the control token).
+    const context = await stack.browser.newContext();
+    served.set("/opener", { html: "<p>A game</p>" });
+    const page = await context.newPage();
+    await page.goto(attackerUrl("/opener", "cross-site"));
+    for (const target of [`${s.stack.issuer}approver`, `${appUrl}/`]) {
+      const opened = context.waitForEvent("page");
+      await page.evaluate((url) => {
+        const site = globalThis as unknown as { open(url: string): unknown; opened?: unknown };
+        site.opened = site.open(url);
+      }, target);
+      const tab = await opened;
+      await tab.waitForURL(target);
+      await tab.locator("h1").first().waitFor();
+      // The handle the site kept is closed: nothing it does with it reaches the tab.
+      const closed = await page.evaluate(
+        () => (globalThis as unknown as { opened: { closed: boolean } }).opened.closed,
+      );
+      expect(closed, target).toBe(true);
+      await tab.close();
+    }
+    await context.close();
+  });
+
   it("gives a person who logs in under a session cookie another page set a session of their own: its id is not the one that page knows", async () => {
     // The attacker logs in as themselves and keeps their signed session cookie.
     const attackerContext = await stack.browser.newContext();

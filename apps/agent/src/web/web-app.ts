@@ -51,8 +51,8 @@ export interface WebDeps {
 }
 
 /**
- * The approver page's bar: only its own script and style, never framed, no referrer to another
- * origin. `same-origin` rather than `no-referrer`: under `no-referrer` a browser sends
+ * The approver page's bar: only its own script and style, never framed, no hold for a site that
+ * opened it (`Cross-Origin-Opener-Policy`), no referrer to another origin. `same-origin` rather than `no-referrer`: under `no-referrer` a browser sends
  * `Origin: null` with the page's own form posts (Fetch, "serializing a request origin"), and the
  * Log out button's POST would then pass `sameOriginOnly` only where the browser also sends
  * `Sec-Fetch-Site`; under `same-origin` it names the page's origin. The page's
@@ -65,6 +65,7 @@ function pageSecurityHeaders(tenantOrigin: string): RequestHandler {
     "Content-Security-Policy": `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self' ${tenantOrigin}; frame-ancestors 'none'`,
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-cache",
   };
   return (_req, res, next) => {

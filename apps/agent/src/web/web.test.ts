@@ -55,6 +55,7 @@ describe("the web app", () => {
     expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
     expect(page.headers["x-frame-options"]).toBe("DENY");
+    expect(page.headers["cross-origin-opener-policy"]).toBe("same-origin");
     expect(page.text).toContain('<script type="module" src="/assets/chat.js">');
   });
 

@@ -13,6 +13,7 @@ describe("approver page", () => {
     const page = await request(h.app).get("/approver").expect(200);
     expect(page.headers["content-type"]).toMatch(/text\/html/);
     expect(page.headers["x-frame-options"]).toBe("DENY");
+    expect(page.headers["cross-origin-opener-policy"]).toBe("same-origin");
     expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(page.headers["content-security-policy"]).toContain("script-src 'self'");
     expect(page.text).toContain('<script type="module" src="/approver/assets/approver.js">');

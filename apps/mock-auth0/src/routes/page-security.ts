@@ -20,7 +20,9 @@ export const noSniff: RequestHandler = (_req, res, next) => {
 /**
  * A page that can approve a purchase (the approver page, the email consent page) must not be
  * framed by another site (clickjacking) nor run anything but its own script. Neither page
- * submits forms: they send their decisions with `fetch`.
+ * submits forms: they send their decisions with `fetch`. A site that opened one in a window of
+ * its own keeps no hold on it (`Cross-Origin-Opener-Policy`): it cannot send that tab, once the
+ * person has turned to it, to a look-alike asking for the control token.
  */
 export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
@@ -28,6 +30,7 @@ export const pageSecurityHeaders: RequestHandler = (_req, res, next) => {
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-cache",
   });
   next();
