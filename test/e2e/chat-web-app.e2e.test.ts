@@ -1136,19 +1136,29 @@ describe("the chat web app", () => {
     return { page, before, request };
   };
 
-  it("says a purchase the person approved is being ordered while the shop is slow to answer, then that it was ordered", async () => {
+  it("says a purchase the person approved is being ordered while the shop is slow to answer, then that it was ordered, also on a second tab and on the page reloaded meanwhile", async () => {
     const shop = await webWithSlowShop("interrupt");
     // The page's resume takes the approval; the shop has the order and has not answered.
     const { page, before, request } = await approveAtSlowShop(shop, 13);
     await expectPlacing(page, request.binding_message);
+    // A second tab, and the page reloaded, resume the purchase: the app is busy with the resume
+    // that has the order at the shop, and each page learns from the chat's purchases that the
+    // approval was taken, not that it is still awaited.
+    const second = await openChat();
+    await expectPlacing(second, request.binding_message);
+    await page.reload();
+    await expectPlacing(page, request.binding_message);
 
     shop.pass();
-    await expectOrderedOnce(page, "13 x USB-C cable", request, before);
-    await page
-      .locator(".approval.decided", { hasText: request.binding_message })
-      .getByText("Purchase: ordered")
-      .waitFor();
-    await expectIdle(page);
+    for (const shown of [page, second]) {
+      await expectOrderedOnce(shown, "13 x USB-C cable", request, before);
+      await shown
+        .locator(".approval.decided", { hasText: request.binding_message })
+        .getByText("Purchase: ordered")
+        .waitFor();
+      await expectIdle(shown);
+    }
+    await second.close();
   });
 
   it("says so in block mode too, on the page that asked and on that page reloaded while the shop has the order", async () => {

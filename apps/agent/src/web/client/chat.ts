@@ -1211,10 +1211,15 @@ function onChatError(error: Error): void {
     const refusal = refusalIn(error.message);
     const code = refusal?.code ?? "";
     if (code === "thread_busy" && resumedInterrupt !== undefined) {
-      // Another page of this chat (a second tab) is asking right now: still waiting, ask again.
+      // Another request of this chat (a second tab's resume, or this page's own from before a
+      // reload) is asking right now, and may have taken the approval: ask again, and meanwhile
+      // ask the chat whether that request has the order at the shop.
       interrupt = resumedInterrupt;
       render();
       scheduleResume(interrupt);
+      if (chat !== undefined && interrupt.toolCall.id !== undefined) {
+        void showOrderingElsewhere(chat.id, interrupt.toolCall.id);
+      }
       return;
     }
     if (BUSY_REFUSALS.has(code) && resumedInterrupt === undefined && chat !== undefined) {
@@ -1455,6 +1460,39 @@ function showPurchase({ toolCallId, toolName, result, problem, ordering }: Liste
     ...state.messages,
     { id: standInPurchaseId(toolCallId), role: "assistant", parts: [part] },
   ];
+}
+
+/**
+ * Interrupt mode: the card and status line of tool call `toolCallId`, whose resume the app found
+ * busy with another request of the chat, say "Approved — placing your order…" when the chat's
+ * purchases list it `ordering`: that request took the person's approval, and the shop has not
+ * answered its order yet. Otherwise the page would say it waits for an approval already given
+ * until a resume of its own gets the order's end, however slow the shop. Nothing changes if the
+ * page has since stopped waiting for that purchase (another page's answer decided it).
+ */
+async function showOrderingElsewhere(chatId: string, toolCallId: string): Promise<void> {
+  let body: unknown;
+  try {
+    const answer = await fetch(`/api/chat/${encodeURIComponent(chatId)}/purchases`, {
+      headers: { accept: "application/json" },
+    });
+    if (!answer.ok) return;
+    body = await answer.json();
+  } catch {
+    // No answer: the next resume asks again, and the card stays as it was.
+    return;
+  }
+  const listed = listedPurchases(body)?.purchases.find((p) => p.toolCallId === toolCallId);
+  const stillWaiting = [interrupt, resumedInterrupt].some((one) => one?.toolCall.id === toolCallId);
+  const shown = approvals.get(toolCallId);
+  if (listed?.ordering !== true || !stillWaiting || (shown !== undefined && !undecided(shown))) {
+    return;
+  }
+  showPurchase(listed);
+  // The consent request the page showed, should the app's record not word it.
+  const ordering = approvals.get(toolCallId);
+  if (ordering !== undefined) approvals.set(toolCallId, withAskedPurchase(toolCallId, ordering));
+  render();
 }
 
 /** The interrupt a purchase listed as waiting stands for: what the page resumes. */
