@@ -72,9 +72,11 @@ async function ask(page: Page, request: string) {
 /**
  * A proxy in front of the shop at `shopUrl` that passes every request on, and holds the shop's
  * answer to an order: the shop places it, and the agent hears so only once `pass` is called.
- * `ordered` resolves once the shop has answered an order.
+ * `ordered` resolves once the shop has answered an order. With `lose`, the agent never hears
+ * it: each answer that placed (or found) an order is a 502 instead, as from a gateway whose
+ * shop timed out.
  */
-async function orderAnswerHolder(shopUrl: string) {
+async function orderAnswerHolder(shopUrl: string, lose = false) {
   let shopAnswered: () => void = () => undefined;
   const ordered = new Promise<void>((resolve) => {
     shopAnswered = resolve;
@@ -103,9 +105,13 @@ async function orderAnswerHolder(shopUrl: string) {
           });
           res.end(body);
         };
-        if (answer.status === 201) {
+        if (answer.status === 201 || (lose && answer.ok && req.method === "POST")) {
           passOn = answerAgent;
           shopAnswered();
+          if (lose) {
+            res.writeHead(502, { "content-type": "text/plain" });
+            res.end("Bad gateway");
+          }
           return;
         }
         answerAgent();
@@ -1218,6 +1224,38 @@ describe("the chat web app", () => {
     );
     await expectIdle(page);
     expect((await mine.all()).filter(asksToBuy("15 USB-C cable"))).toEqual([]);
+  });
+
+  it("tells a person whose order the shop never confirmed, in plain words, that it may be ordered and to check their orders, with its code and a reference, and no shop answer", async () => {
+    const shop = await orderAnswerHolder(s.stack.shopApiUrl, true);
+    await webWithEnv("interrupt", { SHOP_API_URL: `${shop.url}/api/purchases` }, shop.close);
+    const { page, before, request } = await approveAtSlowShop(shop, 17);
+
+    const answer = page.locator(".message.assistant .text", { hasText: /^The order of/ });
+    await answer.waitFor();
+    const said = await answer.textContent();
+    expect(said).toMatch(
+      new RegExp(
+        "^The order of 17 x USB-C cable is not confirmed: you approved it and it was sent to " +
+          "the shop, but the shop never said whether it placed it, so it may have been ordered " +
+          "or not\\. Check your orders with the shop before you ask for it again, or you may " +
+          "get it twice\\. Reference for the shop: [\\w-]+\\. Anything asked for after it was " +
+          "not tried\\. order_unconfirmed$",
+      ),
+    );
+    // Neither the shop's answers nor how the agent asked: a person reads what to do.
+    expect(said).not.toMatch(/Idempotency|attempts|502|Bad gateway|[{}]/);
+    await expect(answer.locator("code.error-code").textContent()).resolves.toBe(
+      "order_unconfirmed",
+    );
+    const card = page.locator(".approval.decided", { hasText: request.binding_message });
+    await card.getByText("Purchase: not confirmed", { exact: true }).waitFor();
+    await expect(card.locator(".technical").textContent()).resolves.toMatch(
+      /did not confirm the order after 4 attempts/,
+    );
+    await expectIdle(page);
+    // As the page says: the shop may have it, and here it has it, once.
+    expect(await s.ordersOf(BUYER)).toHaveLength(before + 1);
   });
 
   it("says, after the web app was killed while an approved purchase was at the shop, that it may have been ordered: the shop has it, and nothing is asked again", async () => {

@@ -33,7 +33,7 @@ import { ERROR_CODE_PART } from "./client/answer-error.js";
 import { type ErrorReporter, reportToStderr, StreamErrors } from "./error-report.js";
 import { type Heartbeat, sendEventStream } from "./event-stream.js";
 import { NewChatRefused } from "./kept-chats.js";
-import { ORDERING, type ApprovalStatusData } from "./client/approval-status.js";
+import { decidedStatus, ORDERING, type ApprovalStatusData } from "./client/approval-status.js";
 import { SESSION_CHANGED, SHOWN_PERSON_HEADER } from "./client/shown-person.js";
 import {
   resumedToolOutput,
@@ -41,7 +41,7 @@ import {
   withResumedOutputs,
   withResumedPartLast,
 } from "./resumed-output.js";
-import { shownResult } from "./shown-result.js";
+import { shownSentence } from "./shown-result.js";
 import { TurnAnswer } from "./turn-answer.js";
 
 export interface ChatRouteDeps {
@@ -126,7 +126,7 @@ export class ApprovalStatus {
       const { result, toolCallId: id } = event;
       // What was asked stays on the decided card: "Purchase: denied" alone does not say which.
       const data: ApprovalStatusData = {
-        status: result.outcome,
+        status: decidedStatus(result),
         authReqId: result.authReqId ?? "",
         ...(result.bindingMessage === undefined ? {} : { bindingMessage: result.bindingMessage }),
         description: result.description,
@@ -268,7 +268,7 @@ export function chatPurchasesRoute(threads: ChatThreads): RequestHandler {
       running: chat.running,
       purchases: chat.purchases.map((purchase) => ({
         ...purchase,
-        summary: describeResult(shownResult(purchase.result)),
+        summary: shownSentence(purchase.result),
       })),
       ...(chat.reply === undefined ? {} : { reply: chat.reply }),
       ...(chat.lastMessageId === undefined ? {} : { lastMessageId: chat.lastMessageId }),
@@ -291,7 +291,7 @@ export function purchaseRoute(threads: ChatThreads): RequestHandler {
       });
       return;
     }
-    res.json({ result, summary: describeResult(shownResult(result)) });
+    res.json({ result, summary: shownSentence(result) });
   });
 }
 

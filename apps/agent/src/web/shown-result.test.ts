@@ -1,7 +1,10 @@
+import { ManualClock } from "@ciba-testbed/shared";
 import { describe, expect, it } from "vitest";
 
+import { INTERRUPTED } from "../interrupted-purchase.js";
+import { orderPurchase } from "../order-step.js";
 import { describeResult, type PurchaseResult } from "../purchase-result.js";
-import { shownResult } from "./shown-result.js";
+import { shownResult, shownSentence } from "./shown-result.js";
 import { TurnAnswer } from "./turn-answer.js";
 
 const purchase = { product: "USB-C cable", qty: 4 };
@@ -41,6 +44,48 @@ describe("a purchase's result as the chat page tells it", () => {
     );
     // The CLI's report keeps the description, which names what to fix.
     expect(describeResult(notAsked)).toMatch(/127\.0\.0\.1:5419.*ECONNREFUSED/);
+  });
+
+  it("says an order the shop never confirmed in plain words: that it may be ordered, to check the orders, and the key as a reference alone", async () => {
+    // The order step's own verdict: a shop (or a proxy before it) that answers every attempt 502.
+    const verdict = await orderPurchase({
+      fetch: () =>
+        Promise.resolve(
+          new Response('{"message":"upstream timed out"}', {
+            status: 502,
+            statusText: "Bad Gateway",
+            headers: { "content-type": "application/json" },
+          }),
+        ),
+      clock: new ManualClock(),
+      shopApiUrl: "http://127.0.0.1:5419/api/purchases",
+      accessToken: "at",
+      idempotencyKey: "pur_7Hq2xK9",
+      purchase,
+      retry: { attempts: 4, answerTimeoutMs: 1_000, maxPauseMs: 0 },
+    });
+    const unconfirmed: PurchaseResult = {
+      ...verdict,
+      purchase,
+      bindingMessage: "Do you want to buy 4 USB-C cables",
+    };
+    expect(unconfirmed.error).toBe("order_unconfirmed");
+    const sentence =
+      "The order of 4 x USB-C cable is not confirmed: you approved it and it was sent to the " +
+      "shop, but the shop never said whether it placed it, so it may have been ordered or not. " +
+      "Check your orders with the shop before you ask for it again, or you may get it twice.";
+    expect(answerTo(unconfirmed)).toEqual({
+      text: `${sentence} Reference for the shop: pur_7Hq2xK9. Anything asked for after it was not tried.`,
+      code: "order_unconfirmed",
+    });
+    expect(shownSentence(unconfirmed)).toBe(`${sentence} Reference for the shop: pur_7Hq2xK9.`);
+    // The CLI's report keeps the attempts, the shop's last answer and the key's explanation.
+    expect(describeResult(unconfirmed)).toMatch(/^Could not buy .*after 4 attempts \(last: 502 /);
+    expect(describeResult(unconfirmed)).toMatch(/Its Idempotency-Key is pur_7Hq2xK9/);
+
+    // A process that stopped while it sent the order left no key in the description.
+    const stopped: PurchaseResult = { ...INTERRUPTED.whileOrdering, purchase };
+    expect(shownSentence(stopped)).toBe(sentence);
   });
 
   it("leaves every other result as the CLI's report says it", () => {

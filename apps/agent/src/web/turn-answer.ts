@@ -7,7 +7,7 @@ import { INVALID_CALL_FIX, modelThenWrote, NO_ANSWER, type ModelFailure } from "
 import { describeResult, isPurchaseResult, type PurchaseResult } from "../purchase-result.js";
 import { turnEndingResult } from "../turn-end.js";
 import { answerErrorMetadata } from "./client/answer-error.js";
-import { shownResult } from "./shown-result.js";
+import { shownSentence } from "./shown-result.js";
 import { ordersStand } from "./client-error-text.js";
 
 /** The error of a model's tool call that could not run (`invalidCallFailure`). */
@@ -254,11 +254,11 @@ export class TurnAnswer {
   private ownAnswer(): { text: string; error?: string | undefined } | undefined {
     if (this.interrupted) return undefined;
     if (this.endedBeforeModel) {
+      // The CLI's message, each result in the page's sentence (`shownSentence`): what
+      // endedTurnMessage says of no results is what it says of the calls not tried.
+      const untried = endedTurnMessage([], this.untried.length > 0 ? this.untried : undefined);
       return {
-        text: endedTurnMessage(
-          this.results.map(shownResult),
-          this.untried.length > 0 ? this.untried : undefined,
-        ),
+        text: [...this.results.map(shownSentence), untried].filter((text) => text !== "").join(" "),
         error: this.ending?.error,
       };
     }

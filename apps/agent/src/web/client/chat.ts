@@ -23,7 +23,12 @@ import {
 } from "ai";
 
 import { answerErrorMetadata, answerErrorOf, ERROR_CODE_PART } from "./answer-error.js";
-import { ORDERING, type ApprovalStatusData } from "./approval-status.js";
+import {
+  decidedStatus,
+  ORDERING,
+  UNCONFIRMED,
+  type ApprovalStatusData,
+} from "./approval-status.js";
 import { INTERRUPTION_PREFIX } from "./interruption-prefix.js";
 import {
   decidedHeading,
@@ -813,6 +818,8 @@ const ORDERING_HEADING = "Approved \u2014 placing your order\u2026";
 const DECIDED_BY_PERSON: Readonly<Record<string, string>> = {
   DENIED: "It was denied, so nothing was ordered.",
   EXPIRED: "Nobody answered before the approval request expired, so nothing was ordered.",
+  [UNCONFIRMED]:
+    "The shop never said whether it placed this order: check your orders with the shop before you ask again.",
 };
 
 /**
@@ -996,7 +1003,7 @@ function settleApprovals(): void {
       const bindingMessage =
         typeof result.bindingMessage === "string" ? result.bindingMessage : shown?.bindingMessage;
       approvals.set(part.toolCallId, {
-        status: result.outcome,
+        status: decidedStatus({ outcome: result.outcome, error: result.error }),
         ...(typeof result.authReqId === "string" ? { authReqId: result.authReqId } : {}),
         ...(bindingMessage === undefined ? {} : { bindingMessage }),
         ...(typeof result.description === "string" ? { description: result.description } : {}),
@@ -1427,7 +1434,7 @@ function showPurchase({ toolCallId, toolName, result, problem, ordering }: Liste
   // What was asked stays on a decided card, as the stream's last approval part says it.
   const bindingMessage = result.bindingMessage ?? approvals.get(toolCallId)?.bindingMessage;
   approvals.set(toolCallId, {
-    status: pending && ordering === true ? ORDERING : result.outcome,
+    status: pending ? (ordering === true ? ORDERING : result.outcome) : decidedStatus(result),
     ...(result.authReqId === undefined ? {} : { authReqId: result.authReqId }),
     ...(bindingMessage === undefined ? {} : { bindingMessage }),
     ...(pending && result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}),

@@ -6,6 +6,7 @@
  * when the call was refused (that a purchase waits), which is no longer so once that purchase
  * is decided. For the browser bundle.
  */
+import { UNCONFIRMED } from "./approval-status.js";
 
 /** The outcome of a tool call that was not tried (turn-guard.ts). */
 export const NOT_TRIED = "NO_PURCHASE";
@@ -29,6 +30,8 @@ const HEADINGS: Readonly<Record<string, string>> = {
   [NOT_TRIED]: "not tried",
   NOT_RUN: "not run",
   UNKNOWN: "unknown",
+  // The shop may have placed it: "failed" would tell the person nothing was ordered.
+  [UNCONFIRMED]: "not confirmed",
 };
 
 /** The heading of a decided purchase's card ("Purchase: refused by the shop"). */
