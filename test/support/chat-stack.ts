@@ -17,7 +17,17 @@ export interface ChatStack {
   baseUrl: string;
   /** Chromium, trusting the tenant's CA. */
   browser: Browser;
+  /** The web app's process. */
+  web: SupervisedChild;
   stop(): Promise<void>;
+}
+
+/** How `startChatStack` starts the web app besides its mode. */
+export interface ChatStackOptions {
+  /** As a person does, `pnpm agent serve` (the CLI's build, which runs the web app's), not its own entry. */
+  cli?: boolean;
+  /** More of its environment, once the stack runs (a proxy before the stack's shop, say). */
+  env?: (s: Scenario) => Promise<Record<string, string>>;
 }
 
 /**
@@ -31,6 +41,7 @@ export interface ChatStack {
 export function startChatStack(
   name: string,
   mode: "interrupt" | "block" = "interrupt",
+  options: ChatStackOptions = {},
 ): Promise<ChatStack> {
   return onFreePort(async (port) => {
     const baseUrl = `http://localhost:${String(port)}`;
@@ -44,11 +55,19 @@ export function startChatStack(
       await s.stop();
       rmSync(tenantDir, { recursive: true, force: true });
     };
-    const web = await SupervisedChild.start({
-      name: "agent-web",
-      script: "apps/agent/src/web/main.ts",
-      env: { ...s.agentEnv(), AGENT_PORT: String(port), AGENT_MODE: mode },
-    }).then(
+    const web = await (async () =>
+      SupervisedChild.start({
+        name: "agent-web",
+        ...(options.cli === true
+          ? { script: "apps/agent/src/launch.ts", args: ["serve"] }
+          : { script: "apps/agent/src/web/main.ts" }),
+        env: {
+          ...s.agentEnv(),
+          AGENT_PORT: String(port),
+          AGENT_MODE: mode,
+          ...(await options.env?.(s)),
+        },
+      }))().then(
       ({ child }) => child,
       async (error: unknown) => {
         await stopStack();
@@ -60,6 +79,7 @@ export function startChatStack(
       s,
       baseUrl,
       browser,
+      web,
       async stop() {
         await browser.close();
         await web.stop();
