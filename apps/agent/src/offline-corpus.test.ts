@@ -571,60 +571,21 @@ describe.each([
  * "it", "them", "this" or "that" in a sentence that hedged it ("Maybe an XYZ phone. Order
  * it."), sold, gave, owned or received it ("I sold an XYZ phone. Order it.", "I have ..."), or
  * before a take-back ("I want an XYZ phone. Never mind, order it."), but one, sarcasm in one
- * sentence. Of its 72 purchases 51 bought, none asked needlessly.
+ * sentence. Of its 72 purchases 51 bought, none asked needlessly. 229 since a pronoun orders
+ * one product only as it orders several (`adoptsOne`): after a sentence that asked for it or
+ * named it alone, with no word unread but who else wants it ("My son wants ..."), and no
+ * take-back; carts as before. 46 bought, 5 more asked where a question was accepted ("I saw an
+ * XYZ phone in the store. Order it."), none needlessly; the sarcasm is still bought.
  */
-/** held-out-fresh-22.json's dangerous readings when it was written, listed so a fix shows here. */
-const FRESH_22_DANGEROUS = [
-  "Maybe an XYZ phone. Order it. -> 1 x XYZ phone",
-  "Perhaps an ABC laptop. Buy it. -> 1 x ABC laptop",
-  "Possibly a USB-C cable. Order it. -> 1 x USB-C cable",
-  "Maybe an XYZ phone. Maybe an ABC laptop. Order it. -> 1 x ABC laptop",
-  "Perhaps 2 XYZ phones. Order them. -> 2 x XYZ phone",
-  "Maybe 2 USB-C cables. Order them. -> 2 x USB-C cable",
-  "Maybe an XYZ phone. Order that. -> 1 x XYZ phone",
-  "Maybe an XYZ phone. Buy this. -> 1 x XYZ phone",
-  "I maybe want an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I dunno, an ABC laptop. Order it. -> 1 x ABC laptop",
-  "I sold an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I gave away a USB-C cable. Order it. -> 1 x USB-C cable",
-  "My friend sold me an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I sold 2 XYZ phones. Order them. -> 2 x XYZ phone",
-  "We used to have an ABC laptop. Order it. -> 1 x ABC laptop",
-  "I've just received an XYZ phone. Order it. -> 1 x XYZ phone",
-  "Sold an XYZ phone today. Order it. -> 1 x XYZ phone",
-  "We sold an ABC laptop. Buy it. -> 1 x ABC laptop",
-  "I'm selling an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I gave my brother an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I received an XYZ phone as a gift. Order it. -> 1 x XYZ phone",
-  "I sold an XYZ phone. Buy this. -> 1 x XYZ phone",
-  "i sodl an xyz phone. order it -> 1 x XYZ phone",
-  "I used to want an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I have an XYZ phone. Order it. -> 1 x XYZ phone",
-  "I own an ABC laptop. Buy it. -> 1 x ABC laptop",
-  "I want an XYZ phone. Never mind, order it. -> 1 x XYZ phone",
-  "An ABC laptop. Nevermind, buy it. -> 1 x ABC laptop",
-  "I want an XYZ phone. Forget it, order it. -> 1 x XYZ phone",
-  "I want an XYZ phone. Scratch that, order it. -> 1 x XYZ phone",
-  "I want 2 USB-C cables. Never mind, order them. -> 2 x USB-C cable",
-  "I want an XYZ phone. Never mind, order that. -> 1 x XYZ phone",
-  "I want an XYZ phone. Oh never mind, just order it. -> 1 x XYZ phone",
-  "I want an XYZ phone. Never mind, buy this. -> 1 x XYZ phone",
-  "I'd like an ABC laptop. Never mind, get it. -> 1 x ABC laptop",
-  "My mom wanted an XYZ phone case, but she got one already. Order it. -> 1 x XYZ phone case",
-  "Oh sure, an XYZ phone, order it, because I'm made of money. -> 1 x XYZ phone",
-  "Like I'd ever want an XYZ phone. Order it lol. -> 1 x XYZ phone",
-  "mabye an xyz phone. order it -> 1 x XYZ phone",
-  "Maybe three USB-C cables. Order them. -> 3 x USB-C cable",
-  "I sold three USB-C cables. Order them. -> 3 x USB-C cable",
-  "Add an XYZ phone to my cart. Never mind, buy it. -> 1 x XYZ phone",
-  "Maybe add an XYZ phone to my cart. Then buy it. -> 1 x XYZ phone",
-];
-
 describe.each([
   // [file, fewest understood, known dangerous]
   ["held-out-both-and-it.json", 153, []],
   ["held-out-fresh-21.json", 194, []],
-  ["held-out-fresh-22.json", 187, FRESH_22_DANGEROUS],
+  [
+    "held-out-fresh-22.json",
+    229,
+    ["Oh sure, an XYZ phone, order it, because I'm made of money. -> 1 x XYZ phone"],
+  ],
 ])("the held-out %s", (file, fewestUnderstood, knownDangerous: string[]) => {
   const rows = JSON.parse(
     readFileSync(new URL(`./offline-corpus/${file}`, import.meta.url), "utf8"),

@@ -686,6 +686,35 @@ describe("parsePurchaseRequest", () => {
     }
   });
 
+  it("orders one item a pronoun stands for only when the sentence naming it said nothing else", () => {
+    // A hedge, a past sale, a thing owned, or a take-back before the pronoun: no request to adopt.
+    for (const text of [
+      "Maybe an XYZ phone. Order it.",
+      "Perhaps 2 XYZ phones. Order them.",
+      "I sold an XYZ phone. Order it.",
+      "I sold an XYZ phone. Buy this.",
+      "I have an XYZ phone. Order it.",
+      "My friend sold me an XYZ phone. Order it.",
+      "I want an XYZ phone. Never mind, order it.",
+      "I want an XYZ phone. Scratch that, order that.",
+      "Maybe add an XYZ phone to my cart. Then buy it.",
+      "Add an XYZ phone to my cart. Never mind, buy it.",
+    ]) {
+      expect(summarize(read(text)), text).toMatch(/^\?/u);
+    }
+    // Said plainly, by the person or of someone else's wish, it is the order; a cart too.
+    expect(summarize(read("I want an XYZ phone. Order it."))).toBe("1 x XYZ phone");
+    expect(summarize(read("XYZ phone. Order it."))).toBe("1 x XYZ phone");
+    expect(summarize(read("I need a new USB-C cable. Buy it."))).toBe("1 x USB-C cable");
+    expect(summarize(read("My son wants an XYZ phone. Order it."))).toBe("1 x XYZ phone");
+    expect(summarize(read("They want 3 USB-C cables. Order them."))).toBe("3 x USB-C cable");
+    expect(summarize(read("my wife says we need 2 usb-c cables. buy them"))).toBe(
+      "2 x USB-C cable",
+    );
+    expect(summarize(read("Add an XYZ phone to my cart. Then buy it."))).toBe("1 x XYZ phone");
+    expect(summarize(read("Add 2 XYZ phones to my cart. Then buy it."))).toBe("2 x XYZ phone");
+  });
+
   it("reads an order after a spaced dash as after a comma", () => {
     const both = "1 x XYZ phone + 1 x ABC laptop";
     for (const text of [

@@ -857,7 +857,9 @@ function adoptNamed(readings: readonly SentenceReading[]): void {
       reading.words.some((word) => ADDING.has(word)) ||
       before === undefined ||
       heard === undefined ||
-      (before.heard.length > 1 && !adoptsSeveral(before, reading, counted)) ||
+      (before.heard.length > 1
+        ? !adoptsSeveral(before, reading, counted)
+        : !adoptsOne(before, reading)) ||
       place === undefined ||
       reading.items.length > 0
     ) {
@@ -872,6 +874,30 @@ function adoptNamed(readings: readonly SentenceReading[]): void {
     before.items = [];
     before.doubts = before.doubts.filter((doubt) => doubt.unclear.reason !== "reported");
   });
+}
+
+/** How a sentence says someone else wants a thing: "My wife wants ...", "He asked for ...". */
+const WISHING = new Set("wants want needs need asked asks says said".split(" "));
+
+/**
+ * "Maybe an XYZ phone. Order it.", "I sold an XYZ phone. Order it.", "I want an XYZ phone.
+ * Never mind, order it.": the one item the sentence before heard is what a pronoun orders only
+ * when that sentence asked for it or named it alone ("XYZ phone. Order it."), with no word the
+ * reader did not read, and the pronoun's sentence takes nothing back, as for several
+ * (`adoptsSeveral`). The hedge, the sale or the "never mind" was dropped with the sentence that
+ * carried it, and the item bought. Unread words that only say who else wants it ("My wife wants
+ * ...", "They want ...") leave the order to the person.
+ */
+function adoptsOne(before: SentenceReading, reading: SentenceReading): boolean {
+  const { words, unread } = before;
+  const first = words[0] ?? "";
+  const who = OTHERS.has(first) ? (POSSESSIVES.has(first) ? 1 : 0) : -1;
+  const wished = who >= 0 && unread.every((at) => at === who || WISHING.has(words[at] ?? ""));
+  return (
+    reading.retractions.length === 0 &&
+    (before.asksToBuy || !words.some((word) => isPurchaseVerb(word))) &&
+    (unread.length === 0 || wished)
+  );
 }
 
 /**
