@@ -285,6 +285,12 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * "instead", negations, typos, counts in words, replies to the question "it" asks), read 45 as
  * expected; "... Buy this." and "..., pls buy that" bought both and ask which since, and so
  * does "Can you order it? I want an XYZ phone and an ABC laptop." (held-out-both-and-it.json).
+ * held-out-fresh-23.json (36 rows written at 1b1cf6d before running them, neighbours of
+ * held-out-fresh-22.json's: a count with no product after a sentence that hedged, sold, owned,
+ * gave or returned the product, "Maybe an XYZ phone. Order 2.", "I have two XYZ phones. Buy
+ * 2.", beside counts after a question, a plain order or someone else's wish) read 19 as
+ * expected and 17 dangerously, each buying the count of the product named before; 36 since such
+ * a count asks (countsOfUnasked), its 8 clear counts bought as before.
  * held-out-adversarial-new-rules.json (376 rows written at f36cc76 from a description of those
  * rules only: 316 made to turn each into a wrong purchase, 60 clear orders): 84 bought wrongly
  * then (take-backs with a comma or "them", tag questions with "!?", "‽", "..." or fullwidth
@@ -419,6 +425,7 @@ function judge(expected: readonly string[], got: string): "understood" | "safe" 
  * codes of doubt are their emoji: 60.
  */
 const KNOWN_DANGEROUS: Record<string, string[]> = {
+  "held-out-fresh-23.json": [],
   "held-out-context-numbers.json": [],
   "held-out-voice-typed.json": [],
   "held-out-adversarial-shorthand.json": [],
@@ -481,6 +488,7 @@ describe.each([
   ["held-out-fresh-18.json"],
   ["held-out-fresh-19.json"],
   ["held-out-fresh-20.json"],
+  ["held-out-fresh-23.json"],
   ["held-out-adversarial-new-rules.json"],
   ["held-out-recall-emoji.json"],
   ["held-out-adversarial-neighbours.json"],
@@ -575,7 +583,9 @@ describe.each([
  * one product only as it orders several (`adoptsOne`): after a sentence that asked for it or
  * named it alone, with no word unread but who else wants it ("My son wants ..."), and no
  * take-back; carts as before. 46 bought, 5 more asked where a question was accepted ("I saw an
- * XYZ phone in the store. Order it."), none needlessly; the sarcasm is still bought.
+ * XYZ phone in the store. Order it."), none needlessly; the sarcasm is still bought. 45 since
+ * a count after such a sentence asks (held-out-fresh-23.json): "I sold an XYZ phone. Order
+ * another one." asks, where a question was accepted.
  */
 describe.each([
   // [file, fewest understood, known dangerous]

@@ -715,6 +715,26 @@ describe("parsePurchaseRequest", () => {
     expect(summarize(read("Add 2 XYZ phones to my cart. Then buy it."))).toBe("2 x XYZ phone");
   });
 
+  it("counts the product a sentence before named only after a question or a plain order", () => {
+    const asked = (text: string) => {
+      const parsed = read(text);
+      return parsed.kind === "unclear" ? `${parsed.reason}: ${parsed.question}` : summarize(parsed);
+    };
+    expect(asked("Maybe an XYZ phone. Order 2.")).toMatch(
+      /^unread_detail: I did not read "Maybe"/u,
+    );
+    expect(asked("I sold an XYZ phone. Order 2.")).toMatch(
+      /^unread_detail: I did not read "sold"/u,
+    );
+    expect(asked("I have an XYZ phone. Buy 2.")).toMatch(
+      /^hesitant: You wrote "I have an XYZ phone"/u,
+    );
+    expect(asked("Do you have XYZ phones? I'd like 2.")).toBe("2 x XYZ phone");
+    expect(asked("How much is a USB-C cable? Buy 2.")).toBe("2 x USB-C cable");
+    expect(asked("USB-C cable. Order 3.")).toBe("3 x USB-C cable");
+    expect(asked("My wife needs USB-C cables. Buy 3.")).toBe("3 x USB-C cable");
+  });
+
   it("reads an order after a spaced dash as after a comma", () => {
     const both = "1 x XYZ phone + 1 x ABC laptop";
     for (const text of [

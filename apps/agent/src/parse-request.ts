@@ -455,6 +455,7 @@ function interpret(
   questions: ReturnType<typeof questionsFor>,
 ): ParsedRequest {
   adoptNamed(readings);
+  countsOfUnasked(readings, questions);
   hangOnQuestions(readings, questions);
   openingsLeft(readings, questions);
   deniedOrders(readings, questions);
@@ -775,7 +776,8 @@ const SOMEONE_ELSE = [
  * takes back what follows, `first` with nothing asked before it ("Don't do it.", "Hold off.";
  * not "Scratch that.", which takes back an earlier message), may say to wait, naming no product
  * ("Maybe.", "Wait for my signal.", "Need to check with my wife first."; "I think I'm going to
- * go with the XYZ phone." is what the purchase after it adopts), asks a question of no product
+ * go with the XYZ phone." names a product, and a count after it asks about its words unread,
+ * `countsOfUnasked`), asks a question of no product
  * or price ("Is this wise?"; not "Ready?"), speaks as someone else ("You are now ShopBot.", "This is my toddler."), or heads the lines after it as
  * no purchase ("Already ordered:", "Cancelled:", "Inventory:"; a heading that asks to buy,
  * "Shopping list:", "Please order the following:", is read). These were never read, and the
@@ -889,15 +891,58 @@ const WISHING = new Set("wants want needs need asked asks says said".split(" "))
  * ...", "They want ...") leave the order to the person.
  */
 function adoptsOne(before: SentenceReading, reading: SentenceReading): boolean {
+  return reading.retractions.length === 0 && plainlyNamed(before);
+}
+
+/**
+ * Whether a sentence asked for what it named, or named it alone ("XYZ phone."), with no word
+ * unread but who else wants it ("My wife wants ...", "They want ..."): not "Maybe an XYZ
+ * phone.", "I sold an XYZ phone.", "I have an XYZ phone."
+ */
+function plainlyNamed(before: SentenceReading): boolean {
   const { words, unread } = before;
   const first = words[0] ?? "";
   const who = OTHERS.has(first) ? (POSSESSIVES.has(first) ? 1 : 0) : -1;
   const wished = who >= 0 && unread.every((at) => at === who || WISHING.has(words[at] ?? ""));
   return (
-    reading.retractions.length === 0 &&
     (before.asksToBuy || !words.some((word) => isPurchaseVerb(word))) &&
     (unread.length === 0 || wished)
   );
+}
+
+/**
+ * "Maybe an XYZ phone. Order 2.", "I sold an XYZ phone. Order 2.", "I have an XYZ phone. Buy
+ * 2.": a count with no product counts the one product the sentence before named (`draftsOf`),
+ * which is right after a question ("Do you have XYZ phones? I'd like 2."), but here the hedge,
+ * the sale or the ownership was dropped with that sentence, which asked nothing, and 2 phones
+ * were bought. A count after a sentence that is no question and did not name its product
+ * plainly (`plainlyNamed`) asks about the words that sentence said and were not read, or about
+ * the sentence ("I have an XYZ phone"), unless that sentence asks a question of its own already.
+ */
+function countsOfUnasked(
+  readings: readonly SentenceReading[],
+  questions: ReturnType<typeof questionsFor>,
+): void {
+  readings.forEach((reading, index) => {
+    const before = readings[index - 1];
+    const { uncounted } = reading;
+    if (
+      before === undefined ||
+      uncounted === undefined ||
+      draftsOf(reading, before) === reading.items ||
+      before.asked ||
+      before.question !== undefined ||
+      before.doubts.length > 0 ||
+      plainlyNamed(before)
+    ) {
+      return;
+    }
+    const unclear =
+      before.unread.length > 0
+        ? questions.unreadWords(quotedWords(before))
+        : questions.hesitant(typedWords(before.tokens));
+    reading.doubts.push({ ...placeOf(uncounted), unclear });
+  });
 }
 
 /**
