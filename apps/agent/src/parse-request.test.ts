@@ -726,13 +726,32 @@ describe("parsePurchaseRequest", () => {
     expect(asked("I sold an XYZ phone. Order 2.")).toMatch(
       /^unread_detail: I did not read "sold"/u,
     );
-    expect(asked("I have an XYZ phone. Buy 2.")).toMatch(
-      /^hesitant: You wrote "I have an XYZ phone"/u,
+    expect(asked("I have an XYZ phone. Buy 2.")).toMatch(/^unread_detail: I did not read "have"/u);
+    expect(asked("I like the XYZ phone. Buy 2.")).toMatch(
+      /^hesitant: You wrote "I like the XYZ phone"/u,
     );
     expect(asked("Do you have XYZ phones? I'd like 2.")).toBe("2 x XYZ phone");
     expect(asked("How much is a USB-C cable? Buy 2.")).toBe("2 x USB-C cable");
     expect(asked("USB-C cable. Order 3.")).toBe("3 x USB-C cable");
     expect(asked("My wife needs USB-C cables. Buy 3.")).toBe("3 x USB-C cable");
+  });
+
+  it("reads the person having a product as no request to buy it", () => {
+    for (const text of [
+      "I have an XYZ phone, buy it",
+      "I have an XYZ phone so buy it",
+      "We have 2 XYZ phones, order them",
+      "I have an ABC laptop, buy a USB-C cable for it",
+    ]) {
+      expect(summarize(read(text)), text).toBe("? unread_detail");
+    }
+    // "have" that asks, that must, or that holds money is read as before.
+    expect(summarize(read("Can I have an XYZ phone?"))).toBe("1 x XYZ phone");
+    expect(summarize(read("I have to buy an XYZ phone"))).toBe("1 x XYZ phone");
+    expect(summarize(read("Buy an XYZ phone, I have $900"))).toBe("1 x XYZ phone <= 900");
+    expect(summarize(read("We have a budget of $500, buy an XYZ phone"))).toBe(
+      "1 x XYZ phone <= 500",
+    );
   });
 
   it("reads an order after a spaced dash as after a comma", () => {

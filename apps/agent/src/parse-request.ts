@@ -917,7 +917,7 @@ function plainlyNamed(before: SentenceReading): boolean {
  * the sale or the ownership was dropped with that sentence, which asked nothing, and 2 phones
  * were bought. A count after a sentence that is no question and did not name its product
  * plainly (`plainlyNamed`) asks about the words that sentence said and were not read, or about
- * the sentence ("I have an XYZ phone"), unless that sentence asks a question of its own already.
+ * the sentence ("I like the XYZ phone"), unless that sentence asks a question of its own already.
  */
 function countsOfUnasked(
   readings: readonly SentenceReading[],
@@ -2282,6 +2282,29 @@ function joinsNothing(
   );
 }
 
+/** Who says they have a thing: "I have an XYZ phone", "we have". */
+const HOLDERS = new Set(["i", "we"]);
+/** Words between "have" and the product had: "I have an XYZ phone", "we have 2 old ...". */
+const HAD_LEAD = new Set(["a", "an", "the", "one", "two", "2", "old", "new", "already"]);
+
+/**
+ * Whether `plain[at]` says the person has one of the shop's products ("I have an XYZ phone,
+ * buy it", "We have 2 XYZ phones"): "have" is a verb of buying only as the sentence's request
+ * ("Can I have ..."), and was read as one here. Not "I have to buy", "I have $900".
+ */
+function ownsAt(
+  plain: readonly string[],
+  at: number,
+  intent: number,
+  catalog: readonly CatalogProduct[],
+): boolean {
+  if (at === intent || !["have", "has"].includes(plain[at] ?? "")) return false;
+  if (!HOLDERS.has(plain[at - 1] ?? "")) return false;
+  let next = at + 1;
+  while (HAD_LEAD.has(plain[next] ?? "") && next < at + 3) next += 1;
+  return productsWithWord(plain[next] ?? "", catalog).length > 0;
+}
+
 /**
  * The words of a sentence the reader did not account for: not part of a read item, count,
  * limit, change or take-back, not a courtesy or the grammar of a request ("could you please
@@ -2308,7 +2331,7 @@ function unreadWords({
     (word, index) =>
       word === "" ||
       consumed[index] === true ||
-      isHarmlessWord(word) ||
+      (isHarmlessWord(word) && !ownsAt(plain, index, intent, catalog)) ||
       index === intent ||
       // "Never mind the case, buy ...": a name's word in a take-back of nothing asked.
       (productsWithWord(word, catalog).length > 0 &&
