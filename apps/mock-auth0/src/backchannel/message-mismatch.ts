@@ -1,6 +1,47 @@
 import { limitToCents, sanitizeBindingText } from "@ciba-testbed/shared";
 import type { AuthorizationDetail } from "@ciba-testbed/shared";
 
+import {
+  ADDED,
+  AMOUNT_FOLLOWERS,
+  AND_UP,
+  AT_LEAST,
+  AT_LEAST_AFTER,
+  AT_MOST,
+  BARE_FOLLOWERS,
+  BEFORE_TAX,
+  COMMON_CODES,
+  CONNECTORS,
+  CURRENCY_NAMES,
+  EACH_BEFORE,
+  FACTORS,
+  FILLERS,
+  IN_TOTAL,
+  JOINERS,
+  LIMITS_AFTER,
+  LIMITS_BEFORE,
+  LOWER_BOUNDS,
+  MAGNITUDES,
+  NAME_ENDS,
+  NOT_ITEMS,
+  NOT_SPENT,
+  NUMBER_WORDS,
+  OR_LESS,
+  PAYMENTS,
+  PERIODS,
+  PER_TOTAL,
+  QUALIFIED_CURRENCIES,
+  QUANTITY_WORDS,
+  RECURRING,
+  TAXES,
+  TEN_NUMBERS,
+  TIMES,
+  TOTAL_AFTER,
+  TOTAL_BEFORE,
+  UNIT_NUMBERS,
+  UNIT_WORDS,
+  UNREAD_MAGNITUDES,
+} from "./message-mismatch-words.js";
 import { BUYING, otherActionBefore } from "./purchase-action.js";
 
 /** A message read as words, with where each word is in the text, to quote it as written. */
@@ -76,24 +117,8 @@ function spacedNumberEndingAt(
   return { start, value: Number(said.slice(start, at + 1).join("")) };
 }
 
-/** A set of the words in `lines`, each a list of words apart. */
-const wordSet = (...lines: string[]): Set<string> => new Set(lines.join(" ").split(" "));
-
-/** "x2" and "2x", as in "XYZ phone x2": a quantity. */
-const TIMES = /^(?:x(\d+)|(\d+)x)$/;
-
 /** The ISO 4217 codes, in lower case. */
 const ISO_CODES = new Set(Intl.supportedValuesOf("currency").map((code) => code.toLowerCase()));
-
-/**
- * Codes read as a currency however they are written. Any other ISO code is one only in capitals
- * ("EUR" always, "ALL", "TRY" or "TOP" only so), as they are English words too.
- */
-const COMMON_CODES = new Set(
-  "usd eur gbp jpy cny inr cad aud nzd chf hkd sgd sek nok dkk pln czk huf mxn brl zar krw".split(
-    " ",
-  ),
-);
 
 /**
  * The currency codes a message may write: the common ones, the ISO codes it writes in capitals,
@@ -187,57 +212,6 @@ function moneyAt(
   return { index, start, end: after === undefined ? index + 1 : index + 2, currency };
 }
 
-/** Words that say what follows is at most an amount. `bare`: a number alone is one too. */
-const LIMITS_BEFORE: { words: string[]; bare: boolean }[] = [
-  ...["max", "maximum"].map((word) => ({ words: [word], bare: true })),
-  ...[
-    ["up", "to"],
-    ["at", "most"],
-    ["no", "more", "than"],
-    ["not", "more", "than"],
-  ].map((phrase) => ({ words: phrase, bare: true })),
-  ...["for", "under", "below", "limit", "total", "totaling", "totalling", "budget", "within"]
-    .concat(["cap", "capped", "spend", "pay"])
-    .map((word) => ({ words: [word], bare: false })),
-  ...[
-    ["less", "than"],
-    ["not", "to", "exceed"],
-    ["not", "exceeding"],
-    ["no", "more"],
-    // A denied lower bound is a limit: "do not exceed 998 USD", "never pay more than 998 USD".
-    ["never", "more", "than"],
-    ["never", "over"],
-    ...["not", "never", "dont"].flatMap((no) => [
-      [no, "exceed"],
-      [no, "over"],
-      [no, "above"],
-      ...["pay", "spend"].map((verb) => [no, verb, "more", "than"]),
-      ...["pay", "spend"].map((verb) => [no, verb, "over"]),
-    ]),
-  ].map((phrase) => ({ words: phrase, bare: false })),
-];
-
-/** Words that may stand between a limit and its amount: "max amount of 10 USD", "for a total of $10". */
-const FILLERS = new Set([",", "of", "a", "an", "the", "amount", "price", "cost", "sum"]);
-for (const word of ["overall", "grand", "combined", "in", "at"]) FILLERS.add(word);
-
-/** Words after an amount that make it a limit: "10 USD max", "$10 or less", "10 USD in total". */
-const LIMITS_AFTER = [
-  ["max"],
-  ["maximum"],
-  ["limit"],
-  ["total"],
-  ["tops"],
-  ["at", "most"],
-  ["or", "less"],
-  ["or", "under"],
-  ["or", "below"],
-  ["in", "total"],
-];
-
-/** Words after "per" that make an amount a total, not each unit's price: "per order". */
-const PER_TOTAL = new Set(["order", "purchase", "request", "transaction", "total"]);
-
 const phraseAt = (said: readonly string[], start: number, phrase: readonly string[]): boolean =>
   start >= 0 && phrase.every((word, offset) => said[start + offset] === word);
 
@@ -272,24 +246,6 @@ function phraseBefore(
  */
 const limitBefore = (said: readonly string[], start: number, bare: boolean): boolean =>
   phraseBefore(said, start, LIMITS_BEFORE, bare) !== undefined;
-
-/**
- * Words that say what follows is at least an amount: never a maximum, whatever the amount.
- * `bare`: a number alone is one too ("minimum 10").
- */
-const LOWER_BOUNDS: { words: string[]; bare: boolean }[] = [
-  ...["minimum", "min"].map((word) => ({ words: [word], bare: true })),
-  ...["over", "above", "exceeding", "beyond", "from", "starting"].map((word) => ({
-    words: [word],
-    bare: false,
-  })),
-  ...[
-    ["more", "than"],
-    ["greater", "than"],
-    ["at", "least"],
-    ["upwards", "of"],
-  ].map((phrase) => ({ words: phrase, bare: false })),
-];
 
 /** The first word after `end`, past a mark: "10 USD, max" reads as "10 USD max". */
 const nextWord = (said: readonly string[], end: number): number =>
@@ -349,37 +305,6 @@ function isPriceAt(
 /** Whether a word is a currency: a code the message may write, or a symbol. */
 const isCurrency = (word: string, codes: ReadonlySet<string>): boolean =>
   codes.has(word) || isSymbol(word);
-
-/**
- * Words that may follow a product's name without making it another product's: "2 XYZ phones
- * for max 998 USD", "XYZ phone x2", "XYZ phone, qty 2", "2 XYZ phones under $1,000", "2 XYZ
- * phones, order 12". Any other word after the name ("2 XYZ phone cases") names something else.
- */
-const CONNECTORS = new Set([",", "for", "at", "from", "to", "and", "each", "max", "maximum", "up"]);
-// "2 XYZ phones as a gift", "2 XYZ phones without cases": the phones, as a gift or alone.
-for (const word of ["as", "without"]) CONNECTORS.add(word);
-for (const word of ["x", "qty", "quantity", "under", "below", "no", "not", "less", "limit"]) {
-  CONNECTORS.add(word);
-}
-for (const word of ["total", "within", "budget"]) CONNECTORS.add(word);
-// "for" and "and" in German and French ("2 XYZ phones fuer max 998 EUR", "... pour ...", "... und
-// 1 ABC laptop", "... et ..."), and "now": words no product's name goes on with.
-for (const word of ["fuer", "fur", "pour", "und", "et", "now"]) CONNECTORS.add(word);
-// Words that multiply or add, read below: "XYZ phone times 10", "XYZ phone plus 10", "XYZ phone + 2".
-for (const word of ["times", "plus", "+"]) CONNECTORS.add(word);
-// Words that say something about the price, read below: "2 XYZ phones cost 10 USD", "... over 10 USD".
-for (const word of ["cost", "costs", "costing", "priced", "worth", "minimum", "min", "over"]) {
-  CONNECTORS.add(word);
-}
-for (const word of ["above", "more", "greater", "least", "exceeding", "beyond", "starting"]) {
-  CONNECTORS.add(word);
-}
-
-/** Words that name a quantity: "qty 2", "quantity: 2". */
-const QUANTITY_WORDS = new Set(["qty", "quantity"]);
-
-/** Words that count units: "2 units of XYZ phone", "XYZ phone, 2 pcs". */
-const UNIT_WORDS = new Set(["unit", "units", "piece", "pieces", "pc", "pcs", "item", "items"]);
 
 /** The forms a name's last word may take in a message: as it is, or in the plural. */
 function lastWordForms(word: string): string[] {
@@ -488,12 +413,6 @@ function countFrom(
   return value === undefined ? undefined : { value, start: Math.min(start, index), end: index + 1 };
 }
 
-const UNIT_NUMBERS =
-  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(
-    " ",
-  );
-const TEN_NUMBERS = "twenty thirty forty fifty sixty seventy eighty ninety".split(" ");
-
 /**
  * A count written in words, all of `words`: "a", "an", "another", "a single", "one", "twelve", "twenty
  * five", "a hundred and five", "a dozen", "two dozen", "a pair of". `undefined` for anything else.
@@ -545,13 +464,6 @@ function countInWordsBefore(said: readonly string[], end: number): Count | undef
   }
   return undefined;
 }
-
-/**
- * Words between a count and the product that say it adds to what was bought before: "2 more XYZ
- * phones", "2 extra XYZ phones". This request buys the count written; "2 XYZ phones and 2 more"
- * is another thing (see `unreadWordsOf`).
- */
-const ADDED = new Set(["more", "extra", "additional", "further"]);
 
 /**
  * The number that counts the product before its name, which starts at `start`: "2 XYZ phones",
@@ -620,42 +532,6 @@ function countAfter(
   const count = countFrom(said, at, at, codes);
   return count && { ...count, end: at + 2, factor: false };
 }
-
-/**
- * Words right before a count that make it the most bought, which the token's `quantity` is (the
- * shop sells up to it): "up to 2", "no more than 2", "never more than 2".
- */
-const AT_MOST = [
-  ["up", "to"],
-  ["at", "most"],
-  ["max"],
-  ["maximum"],
-  ["maximum", "of"],
-  ...["no", "not", "never"].map((no) => [no, "more", "than"]),
-];
-
-/**
- * Words right before a count that make it the least bought: "at least 2", "min 2", "a minimum
- * of 2", "more than 2", "over 2", "no fewer than 2".
- */
-const AT_LEAST = [
-  ["at", "least"],
-  ["min"],
-  ["minimum"],
-  ["minimum", "of"],
-  ["min", "of"],
-  ["more", "than"],
-  ["over"],
-  ["above"],
-  ["upwards", "of"],
-  ...["no", "not"].flatMap((no) => [
-    [no, "less", "than"],
-    [no, "fewer", "than"],
-  ]),
-];
-
-/** Words right after a product's name that make its count the least bought: "2 XYZ phones minimum". */
-const AT_LEAST_AFTER = [["minimum"], ["min"], ["at", "least"], ["and", "up"], ["or", "above"]];
 
 /** The phrase of `phrases` that ends right before `at`, the longest: where it starts. */
 function phraseEndingAt(
@@ -735,75 +611,6 @@ function countsOf(
   if (before === undefined || !after?.factor) return { counts };
   return { counts, unread: quote(reading, before.start, after.end) };
 }
-
-/** Words that scale the amount before them: "10 thousand", "10k". */
-const MAGNITUDES = new Map([
-  ["k", 1e3],
-  ["thousand", 1e3],
-  ["million", 1e6],
-  ["billion", 1e9],
-]);
-
-/** Words that scale an amount in a way the check does not read: "2 grand", "3 lakh", "10 bn". */
-const UNREAD_MAGNITUDES = wordSet(
-  "hundred hundreds thousands millions billions trillion grand lakh lakhs crore crores m mn mln b bn",
-  "mil mill",
-);
-
-/** Numbers written as words: "ten", "twenty five", "a dozen"; the check does not read them. */
-const NUMBER_WORDS = wordSet(
-  "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen",
-  "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty",
-  "ninety hundred thousand million billion dozen",
-);
-
-/**
- * Currencies a message writes by name, as the code or symbol they stand for ("euros" is EUR,
- * "dollars" any dollar, as "$" is), or `null` for one the check does not read: a unit of cents
- * ("998 cents"), or a name several currencies share ("francs", "kroner").
- */
-const CURRENCY_NAMES = new Map<string, { code?: string; symbol?: string } | null>([
-  ...["dollar", "dollars", "buck", "bucks"].map((name) => [name, { symbol: "$" }] as const),
-  ...["euro", "euros"].map((name) => [name, { code: "eur" }] as const),
-  ...["pound", "pounds", "quid", "sterling"].map((name) => [name, { symbol: "\u00a3" }] as const),
-  ["yen", { symbol: "\u00a5" }],
-  ...["yuan", "renminbi", "rmb"].map((name) => [name, { code: "cny" }] as const),
-  ...["rupee", "rupees"].map((name) => [name, { symbol: "\u20b9" }] as const),
-  ...[
-    "cent cents penny pennies pence franc francs krona kronor krone kroner peso pesos reais",
-    "zloty zlotys ruble rubles rouble roubles lira lire dinar dinars dirham dirhams riyal riyals",
-    "rial rials shekel shekels baht ringgit rupiah forint forints koruna shilling shillings",
-  ]
-    .join(" ")
-    .split(" ")
-    .map((name) => [name, null] as const),
-]);
-
-/**
- * Currencies a message writes by a name and the country or region it is of: "US dollars",
- * "Canadian dollars", "Swiss francs". A dollar, franc or pound of another place ("Taiwan
- * dollars") is a word the check does not read before the name.
- */
-const QUALIFIED_CURRENCIES: [string[], string][] = (
-  [
-    [["us", "american"], ["dollar", "dollars"], "usd"],
-    [["canadian", "canada"], ["dollar", "dollars"], "cad"],
-    [["australian", "aussie"], ["dollar", "dollars"], "aud"],
-    [["new zealand", "nz"], ["dollar", "dollars"], "nzd"],
-    [["hong kong", "hk"], ["dollar", "dollars"], "hkd"],
-    [["singapore", "singaporean"], ["dollar", "dollars"], "sgd"],
-    [["mexican"], ["peso", "pesos"], "mxn"],
-    [["swiss"], ["franc", "francs"], "chf"],
-    [["british", "uk"], ["pound", "pounds"], "gbp"],
-    [["japanese"], ["yen"], "jpy"],
-    [["indian"], ["rupee", "rupees"], "inr"],
-    [["chinese"], ["yuan"], "cny"],
-  ] as const
-).flatMap(([places, names, code]) =>
-  places.flatMap((place) =>
-    names.map((name): [string[], string] => [[...place.split(" "), name], code]),
-  ),
-);
 
 /** The currency written as a place and a name from `at` ("Canadian dollars"), and where it ends. */
 function qualifiedCurrencyAt(
@@ -933,40 +740,6 @@ interface Stated {
   unread?: string;
 }
 
-/** Units of time, and of payments, that make an amount recur or split: "per month", "12 payments". */
-const PERIODS = wordSet(
-  "second seconds minute minutes hour hours hr hrs day days night nights week weeks wk wks",
-  "fortnight fortnights month months mo mos year years yr yrs quarter quarters",
-  "semester semesters term terms payment payments installment installments",
-  "instalment instalments",
-);
-
-/** Words that multiply or add to a count or an amount: "x 10", "times 10", "plus 10", "+ 10", "twice". */
-const FACTORS = new Set(["x", "times", "multiplied", "plus", "+", "twice", "thrice"]);
-
-/** Words that say an amount, or a purchase, recurs: "998 USD monthly", "buy 1 XYZ phone weekly". */
-const RECURRING = wordSet(
-  "hourly daily nightly weekly biweekly fortnightly monthly quarterly yearly annually annual",
-  "recurring subscription renewal",
-);
-
-/**
- * Words that may follow an amount and leave it what it is: "max 998 USD total", "998 USD incl
- * tax", "998 USD for 2 XYZ phones", "998 USD at most", "998 USD each". Any other word ("998 USD
- * per month", "998 USD plus 10", "998 USD x 10", "998 USD off", "998 USD or more") may make it
- * another amount: the check does not read it as the limit. "and", "or", "in", "per", "a" and
- * "each" are read with the word after them (`unreadAfter`).
- */
-const AMOUNT_FOLLOWERS = wordSet(
-  "max maximum limit total tops overall combined at for to from with via on only please today",
-  "now incl inc including included inclusive all qty quantity buy order purchase ref",
-  "delivered shipped budget cap each apiece under below within is by altogether together",
-);
-
-/** Taxes, and the words that say an amount is before them: "998 USD excl tax", "plus VAT". */
-const TAXES = wordSet("tax taxes vat gst hst");
-const BEFORE_TAX = wordSet("excl excluding exclusive before pre plus +");
-
 /**
  * Where words from `at` that say the amount before them is before tax end ("excl tax", "excl.
  * tax", "plus VAT", "before taxes"), or `undefined`. The shop charges no tax: the amount is all
@@ -977,15 +750,6 @@ function beforeTaxEnd(said: readonly string[], at: number): number | undefined {
   const tax = said[at + 1] === "," ? at + 2 : at + 1;
   return TAXES.has(said[tax] ?? "") ? tax + 1 : undefined;
 }
-
-/** Words after "or" that keep an amount a maximum: "998 USD or less". */
-const OR_LESS = new Set(["less", "under", "below", "lower"]);
-
-/** Words after "and" that make an amount a lower bound: "998 USD and up". */
-const AND_UP = new Set(["up", "above", "over", "more", "higher", "beyond", "upwards"]);
-
-/** Words after "in" that keep an amount what it is: "998 USD in total". */
-const IN_TOTAL = new Set(["total", "all", "full"]);
 
 const isCountWord = (word: string | undefined): boolean =>
   isNumber(word) || NUMBER_WORDS.has(word ?? "") || word === "a" || word === "an";
@@ -1071,21 +835,6 @@ function unreadAfter(end: number, context: Context): number | undefined {
 const isOnePayment = (said: readonly string[], at: number): boolean =>
   ["1", "one", "a"].includes(said[at] ?? "") && said[at + 1] === "payment";
 
-/** A word before an amount that makes it each unit's: "each 499 USD", "each at 499 USD". */
-const EACH_BEFORE = [{ words: ["each"], bare: false }];
-
-/**
- * Words right before an amount that make it money the person gets, not what they pay: "save
- * 998 USD", "cashback of 998 USD", "a refund of 998 USD".
- */
-const NOT_SPENT: { words: string[]; bare: boolean }[] = [
-  "save saving savings discount refund rebate cashback credit off earn receive win bonus"
-    .concat(" coupon voucher back")
-    .split(" ")
-    .map((word) => ({ words: [word], bare: false })),
-  [["get", "back"]].map((words) => ({ words, bare: false })),
-].flat();
-
 /**
  * The limits and prices the message states, outside the product's name (`taken`): money after
  * a limit word, maybe with fillers between ("max 998 USD", "max US$ 10", "up to $998", "for 10
@@ -1161,16 +910,6 @@ function statedAmounts(context: Context): Stated[] {
   return stated;
 }
 
-/**
- * Words that may follow a limit with no currency without being one: "max 998 for 2 XYZ phones",
- * "max 998, qty 2", "up to 998 in total". Any other word ("max 998 kroner") may be a currency the
- * check does not know.
- */
-const BARE_FOLLOWERS = new Set([
-  ...CONNECTORS,
-  ...["per", "each", "apiece", "a", "in", "or", "tops", "only", "please"],
-]);
-
 /** The narrow symbol of a currency ("$" for USD and CAD, "€" for EUR), if it is a currency. */
 function symbolOf(code: string): string | undefined {
   try {
@@ -1195,10 +934,6 @@ function sameCurrency(written: Currency, currency: string): boolean {
 /** The whole numbers from `start` up to `end`. */
 const range = (start: number, end: number): number[] =>
   Array.from({ length: Math.max(0, end - start) }, (_, offset) => start + offset);
-
-/** Units of payments, which split an amount even in a time ("in 12 payments"). */
-const PAYMENTS = new Set(["payment", "payments", "installment", "installments"]);
-for (const word of ["instalment", "instalments"]) PAYMENTS.add(word);
 
 /**
  * Words outside what the check reads (`consumed`: the product's name, its counts, the amounts)
@@ -1318,38 +1053,6 @@ function namedEntries(
 function ownerAt(owners: readonly Owner[], at: number): AuthorizationDetail | undefined {
   return (owners.findLast(({ start }) => start < at) ?? owners[0])?.entry;
 }
-
-/** Words that join one item of a purchase to the next: "2 XYZ phones and 1 ABC laptop". */
-const JOINERS = wordSet("and plus + with also then und et mit avec sowie");
-
-/**
- * Words after a count that name no product: a time ("2 day shipping"), a unit ("2 units"), a
- * measure ("64 GB"), another count ("2 more") or who it is for ("1 per person", "1 for Anna").
- */
-const NOT_ITEMS = new Set([
-  ...PERIODS,
-  ...UNIT_WORDS,
-  ...ADDED,
-  ...wordSet("other others people person persons pm am percent times"),
-  ...wordSet("gb tb mb kb kg g mg lb lbs oz cm mm km inch inches mah hz mp"),
-]);
-
-/**
- * Words that end the words of a product's name: a connector ("for", "max"), a filler, a word
- * that follows an amount ("today", "by"), a joiner, a buying verb, a count in words, or "my",
- * "the" ("for my USB-C laptop" names what is owned, not bought).
- */
-const NAME_ENDS = new Set([
-  ...CONNECTORS,
-  ...FILLERS,
-  ...AMOUNT_FOLLOWERS,
-  ...JOINERS,
-  ...BUYING,
-  ...NUMBER_WORDS,
-  ...FACTORS,
-  ...RECURRING,
-  ...wordSet("per or in on of by my your our their his her its this that these those please now"),
-]);
 
 /** An item the message says to buy, from `start` to `end`: its count and its name. */
 interface Item {
@@ -1551,24 +1254,6 @@ function writtenAmount(amount: Amount): string {
     ? `${amount.number}, read as ${String(value)}`
     : amount.number;
 }
-
-/** Words before an amount that make it the whole request's: "max total 10 USD", "overall max". */
-const TOTAL_BEFORE = wordSet("total totaling totalling overall combined grand altogether all");
-
-/** Words after an amount that make it the whole request's: "10 USD total", "10 USD for both". */
-const TOTAL_AFTER = [
-  ["total"],
-  ["in", "total"],
-  ["overall"],
-  ["combined"],
-  ["altogether"],
-  ["together"],
-  ["in", "all"],
-  ["all", "in"],
-  ["for", "both"],
-  ["for", "all"],
-  ["for", "everything"],
-];
 
 /**
  * Whether `stated`, where the message names several entries' products, is a limit on them all:
