@@ -35,10 +35,10 @@ describe("messageMismatch on message-mismatch.fresh.json, phrasings no rule was 
     expect(new Set(keys).size).toBe(rows.length);
   });
 
-  it("reads 82 right, flags 39 honest ones and passes 14 misleading ones", () => {
+  it("reads 90 right, flags 39 honest ones and passes 6 misleading ones", () => {
     const counts = { right: 0, honestFlagged: 0, misleadingPassed: 0 };
     for (const row of rows) counts[reading(row)]++;
-    expect(counts).toEqual({ right: 82, honestFlagged: 39, misleadingPassed: 14 });
+    expect(counts).toEqual({ right: 90, honestFlagged: 39, misleadingPassed: 6 });
   });
 
   it.each(rows)("$message | $details.0.product $truth", (row) => {

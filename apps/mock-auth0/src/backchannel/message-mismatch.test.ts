@@ -591,10 +591,45 @@ describe("messageMismatch", () => {
         both(998, 1500, "EUR"),
       ),
     ).toMatch(/states "2498 USD", which the testbed cannot read as the maximum_amount/);
-    // An unmarked amount that is not the sum is its product's, as before.
+    // Unmarked, the one amount after both products is still both products'.
     expect(
       messageMismatch("Buy 2 XYZ phones and 1 ABC laptop for max 2400 USD", both(998, 1500)),
-    ).toMatch(/the maximum_amount 1500 \(it says max 2400\)/);
+    ).toMatch(/998 \+ 1500 = 2498 in total \(it says max 2400 in total\)/);
+  });
+
+  it("reads one limit after or before a list as the whole list's, not the last product's", () => {
+    const pair = (phone?: number, laptop?: number) => [
+      ...purchase("XYZ phone", 1, phone),
+      ...purchase("ABC laptop", 1, laptop),
+    ];
+    const message = "Buy an XYZ phone and an ABC laptop, up to 500 USD";
+    // The laptop's own 500 USD: the person reads 500 for both, while the token lets the shop
+    // charge 1000; with no limit on the phone, the phone has none at all.
+    expect(messageMismatch(message, pair(500, 500))).toMatch(
+      /the maximum_amounts 500 \+ 500 = 1000 in total \(it says max 500 in total\)/,
+    );
+    expect(messageMismatch(message, pair(undefined, 500))).toMatch(
+      /states a maximum of 500 in total \(the product "XYZ phone" has none\) that/,
+    );
+    expect(messageMismatch("Max 998 USD: 1 XYZ phone and 1 ABC laptop", pair(998))).toMatch(
+      /the product "ABC laptop" has none/,
+    );
+    expect(
+      messageMismatch("Buy an XYZ phone and an ABC laptop, up to 1000 USD", pair(500, 500)),
+    ).toBe(undefined);
+    // An amount between the products, or one after each, is its own product's.
+    expect(messageMismatch("Buy an XYZ phone for max 500 USD, and an ABC laptop", pair(500))).toBe(
+      undefined,
+    );
+    expect(
+      messageMismatch("Buy 1 XYZ phone max 500 USD, 1 ABC laptop max 900 USD", pair(500, 900)),
+    ).toBe(undefined);
+    // One price each unit's after the list is every product's.
+    const each = "Buy an XYZ phone and an ABC laptop, 499 USD each";
+    expect(messageMismatch(each, pair(499, 499))).toBe(undefined);
+    expect(messageMismatch(each, pair(5000, 499))).toMatch(
+      /the maximum_amount 5000 \(it says 499 each\)/,
+    );
   });
 
   it("reads a bound on the count as the shop applies quantity: the most it sells", () => {

@@ -1256,18 +1256,30 @@ function writtenAmount(amount: Amount): string {
 }
 
 /**
+ * Whether `stated` is the one amount of a message that names several entries' products, written
+ * after them all or before them all: a person reads it as the whole list's, not as the product's
+ * it stands next to. "Buy an XYZ phone and an ABC laptop, up to 500 USD" says 500 USD for both,
+ * whatever the laptop's own `maximum_amount`.
+ */
+function coversList(stated: Stated, amounts: readonly Stated[], owners: readonly Owner[]): boolean {
+  if (new Set(owners.map(({ entry }) => entry)).size < 2 || amounts.length !== 1) return false;
+  const first = owners[0]?.start ?? 0;
+  const last = owners.at(-1)?.start ?? 0;
+  return !(stated.start > first && stated.start < last);
+}
+
+/**
  * Whether `stated`, where the message names several entries' products, is a limit on them all:
  * a total the words around it say ("max 2498 USD total", "total max 2498 USD", "2498 USD in
  * total", "2498 USD for both"), or the one amount of the message, stated after every product
- * or before them all, that is the sum of their `maximum_amount`s and not its product's own ("Buy
- * 2 XYZ phones and 1 ABC laptop for max 2498 USD"). An amount each unit's ("per item") is none.
+ * or before them all (`coversList`: "Buy 2 XYZ phones and 1 ABC laptop for max 2498 USD"). An
+ * amount each unit's ("per item", "each") is none: it is each entry's (see `messageMismatch`).
  */
 function totalOf(
   stated: Stated,
   amounts: readonly Stated[],
   { reading }: Context,
   owners: readonly Owner[],
-  details: readonly AuthorizationDetail[],
 ): boolean {
   const { said } = reading;
   const { amount, perUnit, start, unread } = stated;
@@ -1275,23 +1287,10 @@ function totalOf(
     return false;
   }
   // Right after it: in "998 USD, 1 ABC laptop 1500 USD, total 2498 USD" the total is 2498.
-  if (
-    range(start, amount.start).some((at) => TOTAL_BEFORE.has(said[at] ?? "")) ||
-    TOTAL_AFTER.some((phrase) => phraseAt(said, amount.end, phrase))
-  ) {
-    return true;
-  }
-  const first = owners[0]?.start ?? 0;
-  const last = owners.at(-1)?.start ?? 0;
-  if (amounts.length !== 1 || (start > first && start < last)) return false;
-  const owner = ownerAt(owners, start);
-  const own = (owner as { maximum_amount?: unknown } | undefined)?.maximum_amount;
-  const cents = limitToCents(amount.value ?? Number.NaN);
-  const sum = maximaOf(details);
   return (
-    sum.without.length === 0 &&
-    cents === sum.cents &&
-    (typeof own !== "number" || limitToCents(own) !== cents)
+    range(start, amount.start).some((at) => TOTAL_BEFORE.has(said[at] ?? "")) ||
+    TOTAL_AFTER.some((phrase) => phraseAt(said, amount.end, phrase)) ||
+    coversList(stated, amounts, owners)
   );
 }
 
@@ -1480,11 +1479,13 @@ export function messageMismatch(
     }
     for (const found of amounts) {
       const { amount, kind, perUnit, start, unread: quoted } = found;
-      if (totalOf(found, amounts, context, owners, details ?? [])) {
+      if (totalOf(found, amounts, context, owners)) {
         totals.set(start, found);
         continue;
       }
-      if ((ownerAt(owners, start) ?? entry) !== entry) continue;
+      // One amount each unit's after or before the list ("..., 499 USD each") is every entry's.
+      const everyEntrys = perUnit && coversList(found, amounts, owners);
+      if (!everyEntrys && (ownerAt(owners, start) ?? entry) !== entry) continue;
       if (quoted !== undefined) {
         unread.add(JSON.stringify(quoted));
         continue;
