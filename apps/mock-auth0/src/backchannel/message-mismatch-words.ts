@@ -103,6 +103,8 @@ export const CONNECTORS = wordSet(
   // "for" and "and" in German and French ("2 XYZ phones fuer max 998 EUR", "... pour ...", "...
   // und 1 ABC laptop", "... et ..."), and "now": words no product's name goes on with.
   "fuer fur pour und et now",
+  // "and" in Spanish, Italian and Portuguese, and Dutch: "1 ABC laptop y 1 raton".
+  "y e en",
   // Words that multiply or add, read below: "XYZ phone times 10", "XYZ phone plus 10", "XYZ phone
   // + 2".
   "times plus +",
@@ -323,7 +325,35 @@ export const BARE_FOLLOWERS = new Set([
 export const PAYMENTS = wordSet("payment payments installment installments instalment instalments");
 
 /** Words that join one item of a purchase to the next: "2 XYZ phones and 1 ABC laptop". */
-export const JOINERS = wordSet("and plus + with also then und et mit avec sowie");
+export const JOINERS = wordSet(
+  "and plus + with also then und et mit avec sowie",
+  // "and" in Spanish, Italian and Portuguese, and Dutch: "1 ABC laptop y 1 raton".
+  "y e en",
+);
+
+/**
+ * Words that name a thing a shop sells, in English, German, French, Spanish, Italian and Dutch,
+ * in the singular and the plural: after a count, one alone is an item ("Buy 1 ABC laptop, 1
+ * souris" buys a mouse too), where a word such as "colours" or "black" is not ("2 XYZ phones, 2
+ * colours").
+ */
+export const GOODS = wordSet(
+  "phone phones smartphone smartphones laptop laptops notebook notebooks tablet tablets",
+  "mouse mice charger chargers cable cables case cases cover covers sleeve sleeves bag bags",
+  "adapter adapters keyboard keyboards monitor monitors screen screens speaker speakers",
+  "headphones headset headsets earbuds earphones watch watches mug mugs cup cups battery",
+  "batteries dock docks hub hubs stand stands printer printers camera cameras drive drives",
+  "handy handys telefon telefone maus maeuse mause ladegeraet ladegerat kabel huelle huellen",
+  "hulle hullen tasche taschen tastatur akku akkus kopfhoerer kopfhorer tasse tassen becher",
+  "telephone telephones portable portables ordinateur souris chargeur chargeurs cable cables",
+  "coque coques housse housses sacoche clavier ecran casque batterie batteries",
+  "telefono telefonos movil moviles portatil portatiles raton ratones cargador cargadores",
+  "cable funda fundas bolsa teclado pantalla auriculares taza tazas bateria baterias",
+  "telefoni cellulare cellulari portatile mouse caricatore cavo cavi custodia custodie borsa",
+  "tastiera cuffie tazza tazze batteria",
+  "telefoon telefoons muis muizen oplader opladers kabels hoesje hoesjes tas toetsenbord",
+  "koptelefoon mok mokken accu",
+);
 
 /**
  * Words after a count that name no product: a time ("2 day shipping"), a unit ("2 units"), a

@@ -457,13 +457,7 @@ const recorded: Recorded[] = [
   ["Buy 2 XYZ phones, Lieferung in 2 Tagen", phones(2, null), "honest", "passed"],
   ["Achat de 2 XYZ phones, 998 EUR max", phones(2, 998, "EUR"), "honest", "passed"],
   ["Buy 2 XYZ phones mit 2 XYZ phone Huellen", phones(2, null), "misleads", "flagged"],
-  [
-    "Buy 1 ABC laptop, 1 souris",
-    laptop(null),
-    "misleads",
-    "passed",
-    'a one-word name after a mark is no item ("2 XYZ phones, 2 colours")',
-  ],
+  ["Buy 1 ABC laptop, 1 souris", laptop(null), "misleads", "passed"],
   ["Buy 1 ABC laptop pour max 1500 EUR", laptop(1500, "EUR"), "honest", "flagged"],
   ["Buy 5 USB-C cables and 1 USB-C charger", [buys("USB-C cable", 5)], "misleads", "passed"],
   [

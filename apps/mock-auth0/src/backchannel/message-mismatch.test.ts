@@ -559,6 +559,31 @@ describe("messageMismatch", () => {
     ).toMatch(/names "2 white", which/);
   });
 
+  it("names one word of a thing sold after a count as an item, in several languages", () => {
+    const laptop = purchase("ABC laptop", 1);
+    expect(messageMismatch("Buy 1 ABC laptop, 1 souris", laptop)).toMatch(
+      /^The binding message names "1 souris", which authorization_details do not buy: /,
+    );
+    expect(messageMismatch("Buy 1 ABC laptop, 1 charger, 2 cables", laptop)).toMatch(
+      /names "1 charger" and "2 cables", which/,
+    );
+    expect(messageMismatch("Compra 1 ABC laptop y 1 raton", laptop)).toMatch(/names "1 raton"/);
+    expect(messageMismatch("Koop 1 ABC laptop en 1 muis", laptop)).toMatch(/names "1 muis"/);
+    // Such items never split the named count: 1 + 1 is 2, but a case and a charger are no phones.
+    expect(
+      messageMismatch("Buy 2 XYZ phones, 1 case and 1 charger", purchase("XYZ phone", 2)),
+    ).toMatch(/names "1 case" and "1 charger", which/);
+    // The product's own word is its count split, and a colour or a year no item.
+    for (const message of [
+      "Buy 2 XYZ phones, 2 colours",
+      "Buy 2 XYZ phones: 1 phone for Anna, 1 for Ben",
+      "Buy 1 ABC laptop, 1 silver",
+    ]) {
+      const details = message.includes("laptop") ? laptop : purchase("XYZ phone", 2);
+      expect(messageMismatch(message, details), message).toBe(undefined);
+    }
+  });
+
   it("holds a total over several products against the sum of their maximum_amounts", () => {
     const both = (phone?: number, laptop?: number, laptopCurrency = "USD") => [
       ...purchase("XYZ phone", 2, phone),

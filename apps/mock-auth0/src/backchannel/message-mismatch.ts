@@ -16,6 +16,7 @@ import {
   EACH_BEFORE,
   FACTORS,
   FILLERS,
+  GOODS,
   IN_TOTAL,
   JOINERS,
   LIMITS_AFTER,
@@ -1124,6 +1125,9 @@ function otherItems(
   }
   return candidates.filter((item, index) => {
     if (item.nameEnd - item.name > 1) return true;
+    // "1 souris", "1 charger": a thing sold, never a colour or a share of the named count.
+    const word = said[item.name] ?? "";
+    if (GOODS.has(word) && !productWords.has(word)) return true;
     if (!item.joined) return false;
     return !splitsCount(candidates, index, namedCounts, said);
   });
