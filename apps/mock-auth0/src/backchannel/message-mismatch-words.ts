@@ -403,3 +403,31 @@ export const TOTAL_AFTER = [
   ["for", "all"],
   ["for", "everything"],
 ];
+
+/**
+ * Words of products' names as German, French, Spanish, Italian and Dutch write them, singular
+ * and plural, accents dropped as a message is read: "2 XYZ Handys" names the XYZ phone. Only a
+ * word for the same thing: "Handyhuelle" (a phone case) is none of the phone's.
+ */
+export const NAME_WORDS_ABROAD = new Map<string, Set<string>>(
+  (
+    [
+      [
+        "phone",
+        "handy handys telefon telefone telephone telephones telefono telefonos telefoni movil",
+        "moviles cellulare cellulari telefoon telefoons",
+      ],
+      ["laptop", "portatil portatiles portatile portatili"],
+      ["cable", "kabel kabels cavo cavi"],
+      ["case", "huelle huellen hulle hullen coque coques funda fundas custodia custodie hoesje"],
+      ["mouse", "maus maeuse mause souris raton ratones muis muizen"],
+      ["charger", "ladegeraet ladegerat chargeur chargeurs cargador cargadores caricatore oplader"],
+      ["headphones", "kopfhoerer kopfhorer casque auriculares cuffie koptelefoon"],
+      ["mug", "tasse tassen becher taza tazas tazza tazze mok mokken"],
+      ["battery", "batterie batterien akku akkus bateria baterias batteria accu"],
+    ] as const
+  ).map(([word, ...lines]) => [word, wordSet(...lines)]),
+);
+
+/** "a" and "an" in German, French, Spanish, Italian and Dutch: a count of one. */
+export const ARTICLES_ABROAD = wordSet("ein eine einen einem un une uno una een");

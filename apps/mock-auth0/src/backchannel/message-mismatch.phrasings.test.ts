@@ -432,13 +432,7 @@ const recorded: Recorded[] = [
   ["Buy 2 XYZ phones minimum", phones(2, null), "misleads", "passed"],
   ["Buy a minimum of 2 XYZ phones", phones(2, null), "misleads", "passed"],
   ["Buy over 2 XYZ phones", phones(2, null), "misleads", "passed"],
-  [
-    "Buy 2 XYZ Handys",
-    phones(2, null),
-    "honest",
-    "flagged",
-    "the product in another language: the check reads the name as the details write it",
-  ],
+  ["Buy 2 XYZ Handys", phones(2, null), "honest", "flagged"],
   ["Kaufe 2 XYZ phones, max 998 EUR", phones(2, 998, "EUR"), "honest", "passed"],
   [
     "2 Stk XYZ phone, max 998 EUR",

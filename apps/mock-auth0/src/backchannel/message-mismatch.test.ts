@@ -97,6 +97,40 @@ describe("messageMismatch", () => {
     ).toMatch(/the currency USD \(it says EUR\)/);
   });
 
+  it("takes a word of the name in another language as that word", () => {
+    const phones = (quantity: number) => purchase("XYZ phone", quantity);
+    for (const [message, quantity] of [
+      ["Buy 2 XYZ Handys", 2],
+      ["Kaufe 2 XYZ Handys fuer max 998 EUR", 2],
+      ["Kaufe ein XYZ Handy", 1],
+      ["Compra 2 XYZ moviles", 2],
+      ["Koop een XYZ telefoon", 1],
+    ] as const) {
+      const details = phones(quantity).map((entry) => ({ ...entry, currency: "EUR" }));
+      if (message.includes("998")) Object.assign(details[0] ?? {}, { maximum_amount: 998 });
+      expect(messageMismatch(message, details), message).toBe(undefined);
+    }
+    expect(messageMismatch("Kaufe 3 XYZ Handys", phones(2))).toMatch(
+      /the quantity 2 \(it says 3\)/,
+    );
+    expect(messageMismatch("Kaufe ein XYZ Handy", phones(2))).toMatch(
+      /the quantity 2 \(it says 1\)/,
+    );
+    // A word for something else, or the phone for its case, names another product.
+    expect(messageMismatch("Kaufe 2 XYZ Handyhuellen", phones(2))).toMatch(
+      /the product "XYZ phone"/,
+    );
+    expect(messageMismatch("Buy 2 XYZ Handys", purchase("ABC laptop", 2))).toMatch(
+      /the product "ABC laptop"/,
+    );
+    expect(messageMismatch("Buy 1 XYZ Handy Huelle", purchase("XYZ phone case", 1))).toBe(
+      undefined,
+    );
+    expect(messageMismatch("Buy 1 XYZ Handy", purchase("XYZ phone case", 1))).toMatch(
+      /the product "XYZ phone case"/,
+    );
+  });
+
   it("takes a name only as words of its own, not the start of other words", () => {
     expect(messageMismatch("Do you want to buy 2 tomatoes", purchase("toy", 2))).toMatch(
       /does not name the product "toy" of/,

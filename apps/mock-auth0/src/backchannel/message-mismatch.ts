@@ -5,6 +5,7 @@ import {
   ADDED,
   AMOUNT_FOLLOWERS,
   AND_UP,
+  ARTICLES_ABROAD,
   AT_LEAST,
   AT_LEAST_AFTER,
   AT_MOST,
@@ -24,6 +25,7 @@ import {
   LOWER_BOUNDS,
   MAGNITUDES,
   NAME_ENDS,
+  NAME_WORDS_ABROAD,
   NOT_ITEMS,
   NOT_SPENT,
   NUMBER_WORDS,
@@ -312,6 +314,14 @@ function lastWordForms(word: string): string[] {
   return [word, `${word}s`, `${word}es`, `${word.replace(/y$/, "")}ies`];
 }
 
+/**
+ * The words a message may write for a word of a product's name: the word (in the plural too, as
+ * its `last`) and the word in another language ("Handy", "Handys" for "phone").
+ */
+function nameWordForms(word: string, last: boolean): string[] {
+  return [...(last ? lastWordForms(word) : [word]), ...(NAME_WORDS_ABROAD.get(word) ?? [])];
+}
+
 /** Where a message names a product: the positions of its words, from `start` up to `end`. */
 interface Naming {
   start: number;
@@ -345,9 +355,9 @@ function productNamings(
       while (
         length < name.length &&
         start + length < said.length &&
-        (length === name.length - 1
-          ? lastWordForms(name[length] ?? "").includes(said[start + length] ?? "")
-          : said[start + length] === name[length])
+        nameWordForms(name[length] ?? "", length === name.length - 1).includes(
+          said[start + length] ?? "",
+        )
       ) {
         length++;
       }
@@ -434,7 +444,11 @@ function countInWords(words: readonly string[]): number | undefined {
     at++;
     return (ten + 2) * 10 + next;
   };
-  const article = words[0] === "a" || words[0] === "an" || words[0] === "another";
+  const article =
+    words[0] === "a" ||
+    words[0] === "an" ||
+    words[0] === "another" ||
+    ARTICLES_ABROAD.has(words[0] ?? "");
   if (article) at++;
   let value = article ? 1 : belowHundred();
   if (value === undefined) return undefined;
@@ -1218,7 +1232,7 @@ function listedItems(
     codes = currencyCodes(message, currency);
     products++;
     for (const word of [...words(product), ...words(sanitizeBindingText(product))]) {
-      for (const form of lastWordForms(word)) productWords.add(form);
+      for (const form of nameWordForms(word, true)) productWords.add(form);
     }
     const namings = productNamings(message, said, product, codes);
     if (namings.length === 0) allNamed = false;
@@ -1453,7 +1467,7 @@ export function messageMismatch(
       taken: inName,
       namingStarts: new Set((namings ?? []).map(({ start }) => start)),
       counted: new Set(counts.flatMap(({ start, end }) => range(start, end))),
-      unitWords: new Set(lastWord === undefined ? [] : lastWordForms(lastWord)),
+      unitWords: new Set(lastWord === undefined ? [] : nameWordForms(lastWord, true)),
     };
     const amounts = statedAmounts(context);
     const consumed = new Set([
