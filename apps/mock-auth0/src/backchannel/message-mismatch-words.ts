@@ -324,6 +324,25 @@ export const BARE_FOLLOWERS = new Set([
 /** Units of payments, which split an amount even in a time ("in 12 payments"). */
 export const PAYMENTS = wordSet("payment payments installment installments instalment instalments");
 
+/**
+ * Units of a measure that describes a product: "128 GB", "15.6 inch", "2 m", "2500 mAh", "350 ml",
+ * "30 h". A number before one says what the product is, never how many.
+ */
+export const MEASURES = wordSet(
+  "gb tb mb kb kg g mg lb lbs oz cm mm km m inch inches mah hz mhz ghz mp ml l w h",
+);
+
+/** Words after a period that make it a term of the purchase, not a repeat: "2 day shipping". */
+export const SERVICES = wordSet(
+  "shipping shipment delivery dispatch warranty guarantee returns return trial support service",
+);
+
+/** Who a count may be each of: "1 per person", "1 per employee". */
+export const PER_WHO = wordSet(
+  "person persons people head heads guest guests employee employees member members user users",
+  "child children kid kids student students attendee attendees recipient recipients",
+);
+
 /** Words that join one item of a purchase to the next: "2 XYZ phones and 1 ABC laptop". */
 export const JOINERS = wordSet(
   "and plus + with also then und et mit avec sowie",
@@ -364,7 +383,7 @@ export const NOT_ITEMS = new Set([
   ...UNIT_WORDS,
   ...ADDED,
   ...wordSet("other others people person persons pm am percent times"),
-  ...wordSet("gb tb mb kb kg g mg lb lbs oz cm mm km inch inches mah hz mp"),
+  ...MEASURES,
 ]);
 
 /**

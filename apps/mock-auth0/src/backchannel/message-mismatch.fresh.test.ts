@@ -35,10 +35,10 @@ describe("messageMismatch on message-mismatch.fresh.json, phrasings no rule was 
     expect(new Set(keys).size).toBe(rows.length);
   });
 
-  it("reads 100 right, flags 35 honest ones and passes no misleading one", () => {
+  it("reads 123 right, flags 12 honest ones and passes no misleading one", () => {
     const counts = { right: 0, honestFlagged: 0, misleadingPassed: 0 };
     for (const row of rows) counts[reading(row)]++;
-    expect(counts).toEqual({ right: 100, honestFlagged: 35, misleadingPassed: 0 });
+    expect(counts).toEqual({ right: 123, honestFlagged: 12, misleadingPassed: 0 });
   });
 
   it.each(rows)("$message | $details.0.product $truth", (row) => {

@@ -23,6 +23,7 @@ import {
   LIMITS_AFTER,
   LIMITS_BEFORE,
   LOWER_BOUNDS,
+  MEASURES,
   MAGNITUDES,
   NAME_ENDS,
   NAME_WORDS_ABROAD,
@@ -33,9 +34,11 @@ import {
   PAYMENTS,
   PERIODS,
   PER_TOTAL,
+  PER_WHO,
   QUALIFIED_CURRENCIES,
   QUANTITY_WORDS,
   RECURRING,
+  SERVICES,
   TAXES,
   TEN_NUMBERS,
   TIMES,
@@ -322,6 +325,33 @@ function nameWordForms(word: string, last: boolean): string[] {
   return [...(last ? lastWordForms(word) : [word]), ...(NAME_WORDS_ABROAD.get(word) ?? [])];
 }
 
+/** A number with its measure written into it: "256GB", "1m", "15.6inch". */
+const isMeasured = (word: string): boolean => {
+  const unit = /^\d+(?:[.,]\d+)?([a-z]+)$/.exec(word)?.[1];
+  return unit !== undefined && MEASURES.has(unit);
+};
+
+/**
+ * Where words from `at` that describe the product before them end: a measure ("128 GB",
+ * "256GB", "15.6 inch"), a term of the purchase ("2 day shipping", "1 year warranty", also after
+ * "with"), or a share of its count ("1 per person"); `undefined` when none start there. Their
+ * number counts no product.
+ */
+function descriptionEnd(said: readonly string[], at: number): number | undefined {
+  const word = said[at] ?? "";
+  if (isMeasured(word)) return at + 1;
+  if (word === "with") {
+    const end = descriptionEnd(said, at + 1);
+    return end !== undefined && said[at + 2] !== "per" ? end : undefined;
+  }
+  if (!isNumber(word)) return undefined;
+  const next = said[at + 1] ?? "";
+  if (MEASURES.has(next)) return at + 2;
+  if (PERIODS.has(next) && SERVICES.has(said[at + 2] ?? "")) return at + 3;
+  if (next === "per" && PER_WHO.has(said[at + 2] ?? "")) return at + 3;
+  return undefined;
+}
+
 /** Where a message names a product: the positions of its words, from `start` up to `end`. */
 interface Naming {
   start: number;
@@ -369,7 +399,8 @@ function productNamings(
           CONNECTORS.has(next) ||
           TIMES.test(next) ||
           (isNumber(next) && isPriceAt(said, end, codes)) ||
-          isCurrency(next, codes)
+          isCurrency(next, codes) ||
+          descriptionEnd(said, end) !== undefined
         ) {
           namings.set(start, { start, end });
         }
@@ -781,6 +812,8 @@ interface Context {
   counted: ReadonlySet<number>;
   /** The forms of the last word of the product's name: "phone", "phones". */
   unitWords: ReadonlySet<string>;
+  /** The counts of the product, where the message names it. */
+  countValues: readonly number[];
 }
 
 /**
@@ -951,6 +984,25 @@ const range = (start: number, end: number): number[] =>
   Array.from({ length: Math.max(0, end - start) }, (_, offset) => start + offset);
 
 /**
+ * Whether the number at `at` (a word no other reading took) shares out a count the message
+ * names: "1 per person" after "2 XYZ phones", a number that goes into it more than once. "2 per
+ * person" after 2 phones may be 2 for each of many people, and "1 per person, 5 people" after 4
+ * phones counts 5: neither is read.
+ */
+function sharesCount(
+  { reading, countValues }: Context,
+  at: number,
+  free: (at: number) => boolean,
+): boolean {
+  const { said } = reading;
+  const share = said[at] ?? "";
+  if (!free(at) || !/^\d+$/.test(share)) return false;
+  if (said.some((word, index) => PER_WHO.has(word) && isCountWord(said[index - 1]))) return false;
+  const each = Number(share);
+  return countValues.some((count) => each > 0 && count > each && count % each === 0);
+}
+
+/**
  * Words outside what the check reads (`consumed`: the product's name, its counts, the amounts)
  * that may change the quantity or the amount the message states, quoted with the numbers next to
  * them: a factor or an addition ("x 10", "times 10", "3 times", "2x", "plus 10", "+ 10",
@@ -985,6 +1037,10 @@ function unreadWordsOf(context: Context, consumed: ReadonlySet<number>): string[
       end = index + 1;
     } else if (["per", "a", "an", "each", "every"].includes(word) && PERIODS.has(next)) {
       end = index + 2;
+    } else if (word === "per" && PER_WHO.has(next) && sharesCount(context, index - 1, free)) {
+      // "2 XYZ phones, 1 per person": the 2 shared out, one each.
+      index++;
+      continue;
     } else if (
       word === "per" &&
       !(UNIT_WORDS.has(next) || unitWords.has(next) || PER_TOTAL.has(next))
@@ -993,6 +1049,7 @@ function unreadWordsOf(context: Context, consumed: ReadonlySet<number>): string[
     } else if (
       isCountWord(word) &&
       PERIODS.has(next) &&
+      !SERVICES.has(said[index + 2] ?? "") &&
       !isOnePayment(said, index) &&
       (PAYMENTS.has(next) || !["in", "within", "by", "after"].includes(previous))
     ) {
@@ -1468,6 +1525,7 @@ export function messageMismatch(
       namingStarts: new Set((namings ?? []).map(({ start }) => start)),
       counted: new Set(counts.flatMap(({ start, end }) => range(start, end))),
       unitWords: new Set(lastWord === undefined ? [] : nameWordForms(lastWord, true)),
+      countValues: counts.flatMap(({ value, atLeast }) => (atLeast === undefined ? [value] : [])),
     };
     const amounts = statedAmounts(context);
     const consumed = new Set([
