@@ -12,6 +12,7 @@ import type { ExpressPrototypes } from "@ciba-testbed/shared/http";
 import { serveUntilStopped } from "@ciba-testbed/shared/node";
 
 import { errors } from "./errors.js";
+import { holdContinue } from "./expect-continue.js";
 
 function answerStopping(_req: unknown, res: ServerResponse): void {
   // Not a 500, whatever the request: nothing was done, and the same request may be sent again.
@@ -44,6 +45,8 @@ export interface ShopHttpServer {
  * parser refuses, an `Expect` other than `100-continue`, and an HTTP/1.1 request without `Host`.
  * Here the first two get the API's JSON error, and the last is left to the app, which refuses it
  * the same way (RFC 9112 section 3.2). A CONNECT, which Node would close unanswered, is `405`.
+ * `Expect: 100-continue` is answered `100` by the app once the token passed (`holdContinue`),
+ * not by Node before anything was checked.
  *
  * An Express app gets requests and responses made with its own prototypes already
  * (`ExpressMessageClasses`), so that Express does not swap them at every request.
@@ -69,6 +72,7 @@ export function createHttpServer(
       "this is the shop's API, not a proxy. Send GET or POST to a path such as /api/purchases " +
       "(GET /openapi.json lists them)",
   });
+  holdContinue(server);
   const stop = serveUntilStopped(server, app, {
     ...(options.stopGraceMs === undefined ? {} : { graceMs: options.stopGraceMs }),
     refuse: answerStopping,

@@ -26,6 +26,7 @@ import {
 import type { TokenVerificationOptions } from "../auth.js";
 import type { ShopApiConfig } from "../config.js";
 import { errors } from "../errors.js";
+import { continueOnceAuthorized } from "../expect-continue.js";
 import { JSON_BODY_LIMIT } from "../limits.js";
 import { listOrderPage } from "../order-listing.js";
 import { placeOrder } from "../place-order.js";
@@ -237,6 +238,7 @@ export function purchaseRoutes({
     ...approvalPolicy,
     requireJsonBody,
     requireUtf8Body,
+    continueOnceAuthorized,
     express.json({ limit: JSON_BODY_LIMIT, verify: verifyPurchaseJson }),
     async (req, res) => {
       const parsed = purchaseRequestSchema.safeParse(req.body);
