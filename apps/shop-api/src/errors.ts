@@ -50,7 +50,8 @@ export const errors = defineErrors({
       `the token's \`${PURCHASE_AUTHORIZATION_DETAILS_TYPE}\` authorization_details (RFC 9396) ` +
       "do not cover the order, hold several entries (one approval per purchase), were already " +
       "used for an order, were issued before the shop's record of spent approvals began (its " +
-      "database's first start or `--reset`), or are required and missing",
+      "database's first start or `--reset`), came in a token a refresh minted or with " +
+      "`offline_access`, or are required and missing",
   },
   notFound: {
     status: 404,

@@ -32,7 +32,7 @@ const buyer = (authorizationDetails: unknown): Buyer => ({
   azp: "agent",
   authorizationDetails,
   approvalKey: "approval-1",
-  refreshable: false,
+  renewable: undefined,
   issuedAt: NOW / 1000,
 });
 

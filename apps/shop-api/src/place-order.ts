@@ -17,8 +17,11 @@ export interface Buyer {
   approvalKey: string;
   /** The name versions before this one stored the same approval under, when it differs. */
   earlierApprovalKey?: string | undefined;
-  /** The token's scope has `offline_access`: a refresh token came with it. */
-  refreshable: boolean;
+  /**
+   * Why more tokens for the same approval may come without the person being asked (a refresh
+   * minted this one, or `offline_access` came with it: `renewableBecause`), or undefined.
+   */
+  renewable: string | undefined;
   /** The token's `iat` (seconds since the epoch), when it has one. */
   issuedAt: number | undefined;
 }
@@ -86,14 +89,9 @@ export async function placeOrder(
     throw insufficientAuthorizationDetails(approval.reason);
   }
   // A refresh token mints new access tokens for the same grant, each with a new `iat`, so each
-  // would be a new approval here and buy again. Auth0: offline_access "does not have any
-  // meaning" for a one-time authorization (RAR with CIBA).
-  if (approval.outcome === "matched" && buyer.refreshable) {
-    throw insufficientAuthorizationDetails(
-      "this purchase approval came with offline_access: its refresh token could mint new " +
-        "tokens for the same approval, and each would buy again. Ask for the purchase without " +
-        "offline_access: a purchase approval is used once",
-    );
+  // would be a new approval here and buy again.
+  if (approval.outcome === "matched" && buyer.renewable !== undefined) {
+    throw insufficientAuthorizationDetails(buyer.renewable);
   }
   const approvalId = approval.outcome === "matched" ? buyer.approvalKey : null;
   // Every name of the approval: an order placed before an upgrade stored its earlier one.

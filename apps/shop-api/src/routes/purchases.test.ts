@@ -9,7 +9,13 @@ import { orderSchema } from "../schemas.js";
 import { FIXED_NOW, createTestApp } from "../test-support/test-app.js";
 import type { TestApp } from "../test-support/test-app.js";
 import { testDatabase } from "../test-support/test-database.js";
-import { TEST_CLIENT_ID, TEST_USER, close, startTestIssuer } from "../test-support/test-issuer.js";
+import {
+  TEST_CLIENT_ID,
+  TEST_USER,
+  close,
+  nowSeconds,
+  startTestIssuer,
+} from "../test-support/test-issuer.js";
 import type { MintOptions, TestIssuer } from "../test-support/test-issuer.js";
 
 let issuer: TestIssuer;
@@ -502,6 +508,41 @@ describe("one approval, one purchase", () => {
     expect(res.status).toBe(403);
     expect(res.body.error).toBe("insufficient_authorization_details");
     expect(res.body.error_description).toMatch(/came with offline_access/);
+    expect(await shop.orderCount()).toBe(0);
+  });
+
+  it("refuses the approval again in a token a refresh minted, though its scope lost offline_access", async () => {
+    const approved = { ...approvedTwo, scope: "openid product:buy", iat: nowSeconds() - 60 };
+    const first = await buyWith(await issuer.mint(approved), { product: "XYZ phone", qty: 1 });
+    expect(first.status).toBe(201);
+    // What Auth0's default profile issues for a refresh that asked for `openid product:buy`:
+    // the same grant with a new `iat`, marked `gty: "refresh_token"`.
+    for (const gty of ["refresh_token", ["refresh_token"]]) {
+      const refreshed = await issuer.mint({
+        ...approved,
+        iat: nowSeconds(),
+        claims: { ...approvedTwo.claims, gty },
+      });
+      const res = await buyWith(refreshed, { product: "XYZ phone", qty: 1 });
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({
+        error: "insufficient_authorization_details",
+        error_description:
+          "this token was minted by a refresh token (gty refresh_token), not issued when the " +
+          "person approved: a refresh token mints tokens for the same approval at will, and " +
+          "each would buy again. Ask the person for a new approval",
+      });
+    }
+    expect(await shop.orderCount()).toBe(1);
+  });
+
+  it("refuses a purchase approval in a token of the password grant", async () => {
+    const res = await buyWith(
+      await issuer.mint({ ...approvedTwo, claims: { ...approvedTwo.claims, gty: "password" } }),
+      { product: "XYZ phone", qty: 1 },
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.error_description).toMatch(/^this token came from the password grant/);
     expect(await shop.orderCount()).toBe(0);
   });
 

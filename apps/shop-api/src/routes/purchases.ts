@@ -30,6 +30,7 @@ import { continueOnceAuthorized } from "../expect-continue.js";
 import { JSON_BODY_LIMIT } from "../limits.js";
 import { listOrderPage } from "../order-listing.js";
 import { placeOrder } from "../place-order.js";
+import { renewableBecause } from "../renewable-approval.js";
 import type { Buyer, PlaceOrderDeps } from "../place-order.js";
 import { toOrderJson } from "../schemas.js";
 import {
@@ -134,21 +135,10 @@ function buyers(issuer: string): (req: Request) => Buyer {
       // Auth0's default profile names the client `azp`; its RFC 9068 profile `client_id`.
       azp: clientOf(payload),
       authorizationDetails: payload.authorization_details,
-      refreshable: scopesOf(payload).includes("offline_access"),
+      renewable: renewableBecause(payload),
       issuedAt: typeof payload.iat === "number" ? payload.iat : undefined,
     };
   };
-}
-
-/**
- * The token's scopes, read as the library's `requiredScopes` reads them: a space-separated
- * string (RFC 8693 section 4.2, as Auth0 issues it) or a list. A list that grants `product:buy`
- * is read whole here too, so its `offline_access` is not missed.
- */
-function scopesOf(payload: Record<string, unknown>): unknown[] {
-  const { scope } = payload;
-  if (typeof scope === "string") return scope.split(" ");
-  return Array.isArray(scope) ? scope : [];
 }
 
 function clientOf(payload: Record<string, unknown>): string | null {
