@@ -50,7 +50,12 @@ describe("POST /api/purchases refuses bad bodies", () => {
     ],
     ["qty 0", { product: "XYZ phone", qty: 0 }, "qty must be at least 1"],
     ["negative qty", { product: "XYZ phone", qty: -3 }, "qty must be at least 1"],
-    ["fractional qty", { product: "XYZ phone", qty: 1.5 }, "qty must be a whole number"],
+    [
+      "fractional qty",
+      { product: "XYZ phone", qty: 1.5 },
+      "qty must be a whole number, and the JSON body writes it as 1.5; send the number of " +
+        "units in digits alone, e.g. 1",
+    ],
     ["huge qty", { product: "XYZ phone", qty: 1e12 }, "qty must be at most 1000"],
     ["qty null", { product: "XYZ phone", qty: null }, "qty must be a number"],
     ["missing qty", { product: "XYZ phone" }, "qty is required"],
@@ -189,6 +194,38 @@ describe("POST /api/purchases refuses bad bodies", () => {
       error_description: `Invalid purchase: ${key} is given more than once in the JSON body, and a reader may take either value; send each key once`,
     });
     await expectNothingWritten();
+  });
+
+  it.each([
+    ["0.99999999999999999", "1"],
+    ["1.00000000000000001", "1"],
+    ["4.9999999999999999e0", "5"],
+    ["2999999999999999999e-18", "3"],
+  ])(
+    "refuses qty %s, which JSON.parse rounds to %s, and buys nothing",
+    async (written, rounded) => {
+      const res = await post(`{"product":"XYZ phone","qty":${written}}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: "invalid_request",
+        error_description:
+          `Invalid purchase: qty must be a whole number, and the JSON body writes it as ` +
+          `${written}, which JSON.parse would round to ${rounded}; send the number of units in ` +
+          "digits alone, e.g. 1",
+      });
+      await expectNothingWritten();
+    },
+  );
+
+  it.each([
+    ["2.0", 2],
+    ["2e0", 2],
+    ["20E-1", 2],
+    ["0.3e1", 3],
+  ])("takes qty %s, a whole number however JSON writes it", async (written, qty) => {
+    const res = await post(`{"product":"XYZ phone","qty":${written}}`);
+    expect(res.status).toBe(201);
+    expect(res.body.qty).toBe(qty);
   });
 
   it.each(["application/json; charset=utf8", 'application/json; charset="UTF8"'])(

@@ -7,7 +7,7 @@ import {
   requireUtf8Body,
   verifyJsonDepth,
 } from "@ciba-testbed/shared/http";
-import { repeatedJsonKey } from "@ciba-testbed/shared/http/json-repeated-keys";
+import { numbersAsWritten, repeatedJsonKey } from "@ciba-testbed/shared/http/json-repeated-keys";
 import express, { Router } from "express";
 import type { Handler, Request } from "express";
 
@@ -33,6 +33,7 @@ import { placeOrder } from "../place-order.js";
 import { renewableBecause } from "../renewable-approval.js";
 import type { Buyer, PlaceOrderDeps } from "../place-order.js";
 import { toOrderJson } from "../schemas.js";
+import { writesWholeNumber } from "../whole-number-text.js";
 import {
   DEFAULT_TOKEN_CACHE_MAX_AGE_MS,
   DEFAULT_TOKEN_CACHE_SIZE,
@@ -88,20 +89,35 @@ const requireJsonBody: Handler = (req, _res, next) => {
  * object. JSON.parse keeps a repeated key's last value, so `{"qty":1,"qty":5}` bought 5, while
  * a gateway, a log or a reviewer reading the first saw 1: such a body is 400 `invalid_request`
  * naming the key (`repeatedJsonKey`, as the tenant refuses a repeated parameter), and nothing is
- * bought.
+ * bought. A `qty` whose text is not a whole number is refused as written (`numbersAsWritten`):
+ * JSON.parse reads `0.99999999999999999` as 1, and that bought one.
  */
 function verifyPurchaseJson(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   verifyJsonDepth(req, res, body);
   // UTF-8: requireUtf8Body let no other charset through.
-  const repeated = repeatedJsonKey(body.toString("utf8"));
-  if (repeated === undefined) return;
-  throw Object.assign(
-    new Error(
+  const text = body.toString("utf8");
+  const repeated = repeatedJsonKey(text);
+  if (repeated !== undefined) {
+    throw purchaseRefused(
       `Invalid purchase: ${repeated} is given more than once in the JSON body, and a reader ` +
         "may take either value; send each key once",
-    ),
-    { status: 400, type: BODY_REFUSED },
-  );
+    );
+  }
+  const qty = numbersAsWritten(text)?.get("qty");
+  if (qty !== undefined && !writesWholeNumber(qty)) {
+    const parsed = Number(qty);
+    const shown = qty.length > 40 ? `${qty.slice(0, 37)}...` : qty;
+    throw purchaseRefused(
+      `Invalid purchase: qty must be a whole number, and the JSON body writes it as ${shown}` +
+        (Number.isInteger(parsed) ? `, which JSON.parse would round to ${String(parsed)}` : "") +
+        "; send the number of units in digits alone, e.g. 1",
+    );
+  }
+}
+
+/** A body refused before it is parsed (body-parser's `verify`): 400 `invalid_request`. */
+function purchaseRefused(description: string): Error {
+  return Object.assign(new Error(description), { status: 400, type: BODY_REFUSED });
 }
 
 /** The person the token was issued for; requireUserToken has checked `sub`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { repeatedJsonKey } from "./json-repeated-keys.js";
+import { numbersAsWritten, repeatedJsonKey } from "./json-repeated-keys.js";
 
 describe("repeatedJsonKey", () => {
   it("names the first key an object has twice, by its path", () => {
@@ -26,5 +26,26 @@ describe("repeatedJsonKey", () => {
     expect(repeatedJsonKey('{"a":1,"a":2,}')).toBeUndefined();
     expect(repeatedJsonKey('{"a":1,"a":2} // x')).toBeUndefined();
     expect(repeatedJsonKey('{"a":1,"a":2')).toBeUndefined();
+  });
+});
+
+describe("numbersAsWritten", () => {
+  it("gives each number member of an object as its text writes it, by decoded key", () => {
+    expect(
+      numbersAsWritten(
+        String.raw`{"qty":0.99999999999999999, "\u0070":-1.5E+3,"s":"1","o":{"n":1}}`,
+      ),
+    ).toEqual(
+      new Map([
+        ["qty", "0.99999999999999999"],
+        ["p", "-1.5E+3"],
+      ]),
+    );
+  });
+
+  it("has nothing for text that is not a JSON object", () => {
+    expect(numbersAsWritten("[1]")).toBeUndefined();
+    expect(numbersAsWritten("1")).toBeUndefined();
+    expect(numbersAsWritten('{"qty":1')).toBeUndefined();
   });
 });

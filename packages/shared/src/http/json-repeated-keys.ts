@@ -31,6 +31,29 @@ export function repeatedJsonKey(text: string): string | undefined {
   return repeatedIn(root, []);
 }
 
+/**
+ * The numbers among the members of the JSON object `text`, each as its text writes it
+ * (`{"qty":0.99999999999999999}`: `qty` -> `"0.99999999999999999"`), by decoded key; the last
+ * of a repeated key. `undefined` for text that is not a JSON object. JSON.parse hands a number
+ * over as the nearest double, so `0.99999999999999999` arrives as 1; Node 20's JSON.parse has no
+ * reviver `context.source` (V8 flags it as harmony), and momoa keeps where each value was.
+ */
+export function numbersAsWritten(text: string): Map<string, string> | undefined {
+  let root: ValueNode;
+  try {
+    root = parse(text, { mode: "json" }).body;
+  } catch {
+    return undefined;
+  }
+  if (root.type !== "Object") return undefined;
+  const numbers = new Map<string, string>();
+  for (const { name, value } of root.members) {
+    if (value.type !== "Number") continue;
+    numbers.set(keyOf(name), text.slice(value.loc.start.offset, value.loc.end.offset));
+  }
+  return numbers;
+}
+
 function repeatedIn(node: ValueNode, path: readonly (string | number)[]): string | undefined {
   if (node.type === "Array") {
     for (const [index, element] of node.elements.entries()) {
