@@ -228,6 +228,22 @@ describe("POST /api/purchases refuses bad bodies", () => {
     expect(res.body.qty).toBe(qty);
   });
 
+  it("reads a body after a byte order mark as JSON.parse does: a repeated key, a qty below one", async () => {
+    const repeated = await post('\ufeff{"product":"XYZ phone","qty":1,"qty":5}');
+    expect(repeated.status).toBe(400);
+    expect(repeated.body.error_description).toBe(
+      "Invalid purchase: qty is given more than once in the JSON body, and a reader may take " +
+        "either value; send each key once",
+    );
+    const inexact = await post('\ufeff{"product":"XYZ phone","qty":0.99999999999999999}');
+    expect(inexact.status).toBe(400);
+    expect(inexact.body.error_description).toMatch(/^Invalid purchase: qty must be a whole number/);
+    await expectNothingWritten();
+    const plain = await post('\ufeff{"product":"XYZ phone","qty":2}');
+    expect(plain.status).toBe(201);
+    expect(plain.body.qty).toBe(2);
+  });
+
   it.each(["application/json; charset=utf8", 'application/json; charset="UTF8"'])(
     "takes a body labelled with UTF-8's other name: %s",
     async (contentType) => {

@@ -22,6 +22,11 @@ describe("repeatedJsonKey", () => {
     expect(repeatedJsonKey("[1,2,3]")).toBeUndefined();
   });
 
+  it("reads past one leading byte order mark, as body-parser's JSON.parse does", () => {
+    expect(repeatedJsonKey('\ufeff{"qty":1,"qty":5}')).toBe("qty");
+    expect(repeatedJsonKey('\ufeff\ufeff{"qty":1,"qty":5}')).toBeUndefined();
+  });
+
   it("leaves text that is not JSON to JSON.parse", () => {
     expect(repeatedJsonKey('{"a":1,"a":2,}')).toBeUndefined();
     expect(repeatedJsonKey('{"a":1,"a":2} // x')).toBeUndefined();
@@ -40,6 +45,12 @@ describe("numbersAsWritten", () => {
         ["qty", "0.99999999999999999"],
         ["p", "-1.5E+3"],
       ]),
+    );
+  });
+
+  it("reads past one leading byte order mark", () => {
+    expect(numbersAsWritten('\ufeff{"qty":0.99999999999999999}')).toEqual(
+      new Map([["qty", "0.99999999999999999"]]),
     );
   });
 

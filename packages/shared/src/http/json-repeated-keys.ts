@@ -22,13 +22,26 @@ import { BODY_REFUSED } from "./request-errors.js";
  * at most), and only a JSON body pays it: the usual OAuth request is a form.
  */
 export function repeatedJsonKey(text: string): string | undefined {
-  let root: ValueNode;
+  const tree = treeOf(text);
+  return tree === undefined ? undefined : repeatedIn(tree.root, []);
+}
+
+/** A byte order mark, which body-parser's decoding (iconv-lite) drops before JSON.parse reads. */
+const BOM = "\ufeff";
+
+/**
+ * The syntax tree of `text` as body-parser's JSON.parse reads it, after one leading byte order
+ * mark, which momoa refuses: `\ufeff{"qty":1,"qty":5}` went unread here, and bought 5. With the
+ * text it read (`source`), which the tree's offsets count in. `undefined` for text that is not
+ * JSON.
+ */
+function treeOf(text: string): { root: ValueNode; source: string } | undefined {
+  const source = text.startsWith(BOM) ? text.slice(BOM.length) : text;
   try {
-    root = parse(text, { mode: "json" }).body;
+    return { root: parse(source, { mode: "json" }).body, source };
   } catch {
     return undefined;
   }
-  return repeatedIn(root, []);
 }
 
 /**
@@ -39,17 +52,12 @@ export function repeatedJsonKey(text: string): string | undefined {
  * reviver `context.source` (V8 flags it as harmony), and momoa keeps where each value was.
  */
 export function numbersAsWritten(text: string): Map<string, string> | undefined {
-  let root: ValueNode;
-  try {
-    root = parse(text, { mode: "json" }).body;
-  } catch {
-    return undefined;
-  }
-  if (root.type !== "Object") return undefined;
+  const tree = treeOf(text);
+  if (tree?.root.type !== "Object") return undefined;
   const numbers = new Map<string, string>();
-  for (const { name, value } of root.members) {
+  for (const { name, value } of tree.root.members) {
     if (value.type !== "Number") continue;
-    numbers.set(keyOf(name), text.slice(value.loc.start.offset, value.loc.end.offset));
+    numbers.set(keyOf(name), tree.source.slice(value.loc.start.offset, value.loc.end.offset));
   }
   return numbers;
 }
