@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { limitToCents, purchaseRequestSchema, toCents } from "./purchase.js";
+import { limitToCents, purchaseRequestSchema, toCents, writtenLimitToCents } from "./purchase.js";
 
 describe("purchaseRequestSchema", () => {
   it("accepts the quickstart tool's input", () => {
@@ -37,6 +37,28 @@ describe("toCents", () => {
   it("rounds binary fractions to whole cents", () => {
     expect(toCents(0.1 + 0.2)).toBe(30);
     expect(toCents(499.99)).toBe(49999);
+  });
+});
+
+describe("writtenLimitToCents", () => {
+  it("floors the decimal as written, digits JSON.parse would round away included", () => {
+    expect(writtenLimitToCents("9.989999999999999999")).toBe(998);
+    expect(limitToCents(JSON.parse("9.989999999999999999") as number)).toBe(999);
+    expect(writtenLimitToCents("0.0099999999999999999999")).toBe(0);
+    expect(writtenLimitToCents("499.0000000000000000001")).toBe(49_900);
+  });
+
+  it("reads JSON's spellings of one number alike: trailing zeros, E, an unsigned exponent", () => {
+    for (const text of ["9.99", "9.990", "999E-2", "999e-2", "0.999e1", "0.999e+1"]) {
+      expect(writtenLimitToCents(text), text).toBe(999);
+    }
+    expect(writtenLimitToCents("1e2")).toBe(10_000);
+  });
+
+  it("refuses what is not a decimal", () => {
+    expect(() => writtenLimitToCents("0x10")).toThrow(RangeError);
+    expect(() => writtenLimitToCents("+1")).toThrow(RangeError);
+    expect(() => writtenLimitToCents("")).toThrow(RangeError);
   });
 });
 

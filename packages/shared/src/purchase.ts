@@ -44,8 +44,11 @@ export function toCents(amount: number): number {
   return Math.round(amount * 100);
 }
 
-/** A number as JavaScript writes it: `9.99`, `-0.5`, `1e-7`, `1.5e+21`. */
-const NUMBER_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+/**
+ * A decimal as JavaScript (`9.99`, `-0.5`, `1e-7`, `1.5e+21`) or a JSON text (RFC 8259 section
+ * 6: `9.990`, `999E-2`, `1e2`) writes it.
+ */
+const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 /**
  * The most whole cents a limit allows: a limit of 9.985 allows 9.98, not the 9.99 rounding
@@ -57,8 +60,18 @@ const NUMBER_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
  */
 export function limitToCents(amount: number): number {
   if (!Number.isFinite(amount)) return Math.floor(amount);
-  const match = NUMBER_TEXT.exec(String(amount));
-  if (!match) throw new RangeError(`Cannot read ${String(amount)} as a decimal`);
+  return writtenLimitToCents(String(amount));
+}
+
+/**
+ * `limitToCents` of a limit as its text writes it, before any reader has made a double of it:
+ * `9.989999999999999999` allows 9.98, where the double JSON.parse makes of it, 9.99, allows
+ * 9.99. Only for a text whose number is finite: the exponent sets how many zeros are written
+ * out.
+ */
+export function writtenLimitToCents(text: string): number {
+  const match = DECIMAL_TEXT.exec(text);
+  if (!match) throw new RangeError(`Cannot read ${text} as a decimal`);
   const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
   const digits = whole + fraction;
   // The number is `digits` times 10 to the power `exponent - fraction.length`; in cents, two more.

@@ -228,6 +228,38 @@ describe("POST /api/purchases refuses bad bodies", () => {
     expect(res.body.qty).toBe(qty);
   });
 
+  // JSON.parse makes the nearest double of a limit: 498.999999999999999999 became 499, and the
+  // 499.00 USD XYZ phone was bought under a limit written below its price.
+  it.each([
+    ["498.999999999999999999", "499", "498.99"],
+    ["4.98999999999999999999e2", "499", "498.99"],
+    ["0.0099999999999999999999", "0.01", "0.00"],
+    // Refused even where the price is under both: what is allowed must not hang on the reader.
+    ["499.009999999999999999", "499.01", "499.00"],
+  ])(
+    "refuses priceLimit %s, which JSON.parse reads as %s, and buys nothing",
+    async (written, read, cents) => {
+      const res = await post(`{"product":"XYZ phone","qty":1,"priceLimit":${written}}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: "invalid_request",
+        error_description:
+          `Invalid purchase: the JSON body writes priceLimit as ${written}, which JSON.parse ` +
+          `reads as ${read}, not the limit written; send the limit in whole cents, e.g. ${cents}`,
+      });
+      await expectNothingWritten();
+    },
+  );
+
+  it.each(["499", "499.000", "4.99E2", "499.0000000000000000001"])(
+    "takes priceLimit %s, which allows what it writes: the 499.00 USD phone",
+    async (written) => {
+      const res = await post(`{"product":"XYZ phone","qty":1,"priceLimit":${written}}`);
+      expect(res.status).toBe(201);
+      expect(await shop.orderCount()).toBe(1);
+    },
+  );
+
   it("reads a body after a byte order mark as JSON.parse does: a repeated key, a qty below one", async () => {
     const repeated = await post('\ufeff{"product":"XYZ phone","qty":1,"qty":5}');
     expect(repeated.status).toBe(400);

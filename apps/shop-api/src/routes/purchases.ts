@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-import { PRODUCT_BUY_SCOPE, purchaseRequestSchema } from "@ciba-testbed/shared";
+import {
+  PRODUCT_BUY_SCOPE,
+  limitToCents,
+  purchaseRequestSchema,
+  writtenLimitToCents,
+} from "@ciba-testbed/shared";
 import {
   BODY_REFUSED,
   countHeader,
@@ -26,6 +31,7 @@ import {
 import type { TokenVerificationOptions } from "../auth.js";
 import type { ShopApiConfig } from "../config.js";
 import { errors } from "../errors.js";
+import { fromCents } from "../money.js";
 import { continueOnceAuthorized } from "../expect-continue.js";
 import { JSON_BODY_LIMIT } from "../limits.js";
 import { listOrderPage } from "../order-listing.js";
@@ -90,7 +96,8 @@ const requireJsonBody: Handler = (req, _res, next) => {
  * a gateway, a log or a reviewer reading the first saw 1: such a body is 400 `invalid_request`
  * naming the key (`repeatedJsonKey`, as the tenant refuses a repeated parameter), and nothing is
  * bought. A `qty` whose text is not a whole number is refused as written (`numbersAsWritten`):
- * JSON.parse reads `0.99999999999999999` as 1, and that bought one.
+ * JSON.parse reads `0.99999999999999999` as 1, and that bought one; so is a `priceLimit` that it
+ * reads as a limit other than the one written (`writtenLimitToCents`).
  */
 function verifyPurchaseJson(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   verifyJsonDepth(req, res, body);
@@ -103,16 +110,37 @@ function verifyPurchaseJson(req: IncomingMessage, res: ServerResponse, body: Buf
         "may take either value; send each key once",
     );
   }
-  const qty = numbersAsWritten(text)?.get("qty");
+  const numbers = numbersAsWritten(text);
+  const qty = numbers?.get("qty");
   if (qty !== undefined && !writesWholeNumber(qty)) {
     const parsed = Number(qty);
-    const shown = qty.length > 40 ? `${qty.slice(0, 37)}...` : qty;
+    const shown = shownNumber(qty);
     throw purchaseRefused(
       `Invalid purchase: qty must be a whole number, and the JSON body writes it as ${shown}` +
         (Number.isInteger(parsed) ? `, which JSON.parse would round to ${String(parsed)}` : "") +
         "; send the number of units in digits alone, e.g. 1",
     );
   }
+  const limit = numbers?.get("priceLimit");
+  const read = Number(limit);
+  // A limit JSON.parse reads as another: `9.989999999999999999` becomes 9.99, and would let a
+  // 9.99 USD item through a limit the client wrote below it. (Not finite, or not
+  // above zero, and the schema refuses it with its own words.)
+  if (limit !== undefined && Number.isFinite(read) && read > 0) {
+    const written = writtenLimitToCents(limit);
+    if (written !== limitToCents(read)) {
+      throw purchaseRefused(
+        `Invalid purchase: the JSON body writes priceLimit as ${shownNumber(limit)}, which ` +
+          `JSON.parse reads as ${String(read)}, not the limit written; send the limit in whole ` +
+          `cents, e.g. ${fromCents(written).toFixed(2)}`,
+      );
+    }
+  }
+}
+
+/** A number's text as a message quotes it: at most 40 characters. */
+function shownNumber(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 /** A body refused before it is parsed (body-parser's `verify`): 400 `invalid_request`. */
