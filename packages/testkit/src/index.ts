@@ -9,6 +9,8 @@ export type { RateLimits, Testbed, TestbedOptions } from "./testbed.js";
 export { ensureTestbedCa } from "./testbed-ca.js";
 export type { TestbedCa, TestbedCaOptions } from "./testbed-ca.js";
 export { TestbedOptionsError } from "./option-problems.js";
+export { TestbedError } from "./testbed-error.js";
+export type { TestbedErrorCode } from "./testbed-error.js";
 export type { LogLevel } from "./option-problems.js";
 export type { Approver } from "./approver.js";
 export type { WaitOptions } from "./wait-for-request.js";

@@ -1,0 +1,40 @@
+/**
+ * The codes of the testkit's failures, each stable across versions, for a test that asserts
+ * which failure it met (`rejects.toMatchObject({ code: "TESTBED_TENANT_UNREACHABLE" })`) rather
+ * than matching the wording of its message, which names the next step and may be reworded.
+ */
+export type TestbedErrorCode =
+  /** A call to the testbed's tenant got no whole answer: refused, reset, or no TLS of the tenant's. */
+  | "TESTBED_TENANT_UNREACHABLE"
+  /** Something at the tenant's address answered, but not as mock-auth0 answers (no JSON). */
+  | "TESTBED_NOT_THE_TENANT";
+
+/**
+ * Marks a TestbedError of any copy of the testkit: the package's ESM and CommonJS builds each
+ * define the class, and a test that imports one may meet an error thrown by the other.
+ */
+const TESTBED_ERROR = Symbol.for("@ciba-testbed/testkit:TestbedError");
+
+/** A failure of the testbed's servers or of a call to them, with its stable `code`. */
+export class TestbedError extends Error {
+  readonly [TESTBED_ERROR] = true;
+
+  constructor(
+    readonly code: TestbedErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TestbedError";
+  }
+
+  /** `instanceof` holds for the error of either build (ESM or CommonJS), not of this one only. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== TestbedError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[TESTBED_ERROR] === true
+    );
+  }
+}
