@@ -47,9 +47,17 @@ const portsShape = {
   AGENT_HOST: z.string().trim().default("127.0.0.1"),
 } satisfies ZodRawShape;
 
+/**
+ * The tenant's note of a CA it replaced as it started, until the summary shows it: a failure
+ * after that start says it instead, or the person whose browser or agent trusts the old CA
+ * learns of the new one from nothing but TLS failures.
+ */
+let caNoteUnsaid: string | undefined;
+
 /** One line on stderr and the exit code: what a person reads, no stack trace. */
 function fail(message: string, code: number): never {
   process.stderr.write(`pnpm dev: ${message}\n`);
+  if (caNoteUnsaid !== undefined) process.stderr.write(`pnpm dev: Note: ${caNoteUnsaid}\n`);
   process.exit(code);
 }
 
@@ -466,6 +474,9 @@ try {
       return [web.child];
     },
     output: process.stdout,
+    onCaNote: (event) => {
+      caNoteUnsaid = event.note;
+    },
   });
 } catch (error) {
   // The service's output is on the terminal above: the line names it and quotes its error.
@@ -537,6 +548,7 @@ const bold = (text: string) => styleText("bold", text);
 const dim = (text: string) => styleText("dim", text);
 // Not when a service stopped while the others started: that ends `pnpm dev` (above).
 if (!ending) {
+  caNoteUnsaid = undefined;
   process.stdout.write(
     [
       "",

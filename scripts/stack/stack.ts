@@ -73,6 +73,17 @@ export interface StackOptions {
    * the stack is ready when they are.
    */
   alsoStart?: (agentEnv: AgentEnv) => Promise<SupervisedChild[]>;
+  /**
+   * Hears the tenant's note of its CA (`Stack.caNote`) as soon as the tenant is ready, before
+   * the shop starts: a start that fails after the tenant replaced its CA still has it to say.
+   */
+  onCaNote?: (event: CaEvent) => void;
+}
+
+/** What the tenant said of its CA: see `StackOptions.onCaNote`. */
+export interface CaEvent {
+  kind: "started";
+  note: string;
 }
 
 export interface Stack {
@@ -207,12 +218,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.output ? { output: { stream: options.output, color } } : {}),
     });
     services.push(child);
-    return ready;
+    return { child, ready };
   };
 
   let joined: Promise<void> | undefined;
   try {
-    const auth0 = await start("mock-auth0", "magenta", {
+    const { ready: auth0 } = await start("mock-auth0", "magenta", {
       // It opens no TLS connection: the caller's extra CAs would only slow its start.
       ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
@@ -232,6 +243,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const caCertPath = auth0.caCertPath;
     if (typeof caCertPath !== "string") {
       throw new Error(`mock-auth0's ready record names no caCertPath: ${JSON.stringify(auth0)}`);
+    }
+    if (typeof auth0.caNote === "string") {
+      options.onCaNote?.({ kind: "started", note: auth0.caNote });
     }
     const caPem = await readFile(caCertPath, "utf8");
     // The CAs this process's NODE_EXTRA_CA_CERTS names (a proxy's), kept for the agent.
@@ -259,7 +273,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const database = await shopDatabase;
     // A throw-away shop lives for a test or a demo; a persistent one keeps V8's optimising tier.
     const shortLived = options.shopApiShortLived ?? options.shopApiData !== "persistent";
-    const shop = await start("shop-api", "cyan", {
+    const { ready: shop } = await start("shop-api", "cyan", {
       ...shopTenantEnv(issuer, caCertPath),
       SHOP_API_PORT: String(options.shopApiPort ?? 0),
       SHOP_API_HOST: shopHost,

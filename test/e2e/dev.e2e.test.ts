@@ -924,4 +924,56 @@ describe("pnpm dev", () => {
       });
     }, 40_000);
   });
+
+  // The tenant keeps its CA in a folder the person may share or change (their own
+  // MOCK_AUTH0_CERT_DIR): a CA replaced there reaches this stack at the tenant's next start.
+  describe("when the tenant replaces its CA", () => {
+    /** A folder of the person's own with a CA the tenant cannot sign with: its key is gone. */
+    async function caWithoutKey(certDir: string): Promise<X509Certificate> {
+      const made = await ensureLocalCertificates(certDir);
+      rmSync(path.join(certDir, "ca-key.pem"));
+      rmSync(path.join(certDir, "localhost.pem"));
+      return new X509Certificate(made.caCert);
+    }
+
+    /** The tenant's note of a CA made because `old`'s key is gone. */
+    const keyGoneNote = (ca: string, old: X509Certificate) =>
+      `mock-auth0 made a new local CA, ${ca}, as the CA there before (SHA-256 ` +
+      `${old.fingerprint256}) could not sign a new server certificate (localhost.pem was ` +
+      "missing, damaged or near its end): its key (ca-key.pem) is gone or not its own. What " +
+      "trusted the old CA no longer trusts this tenant";
+
+    it("fails with the tenant's note of the CA it replaced when a service it starts after the tenant cannot start", async () => {
+      const folder = mkdtempSync(path.join(tmpdir(), "dev-ca-replaced-"));
+      onTestFinished(() => {
+        rmSync(folder, { recursive: true, force: true });
+      });
+      const certDir = path.join(folder, "certs");
+      const old = await caWithoutKey(certDir);
+      // A file where the shop's database folder should be: the shop stops at its start.
+      const notAFolder = path.join(folder, "database");
+      writeFileSync(notAFolder, "");
+      const dev = runDev(DEV_SCRIPT, {
+        ...(await servicePorts()).env,
+        MOCK_AUTH0_CERT_DIR: certDir,
+        SHOP_API_DATABASE: notAFolder,
+      });
+      expect(await dev.exited).toBe(1);
+      const said = dev
+        .stderr()
+        .trimEnd()
+        .split("\n")
+        .filter((line) => line.startsWith("pnpm dev:"));
+      expect(said).toHaveLength(2);
+      expect(said[0]).toMatch(
+        /^pnpm dev: shop-api exited with an error before printing its ready record: .*is a file, not a folder/,
+      );
+      expect(said[1]).toMatch(
+        new RegExp(
+          `^pnpm dev: Note: ${escapeRegExp(keyGoneNote(path.join(certDir, "ca.pem"), old))}.*: restart each with the new ca\\.pem`,
+        ),
+      );
+      expect(servicesOf(dev)).toEqual([]);
+    }, 60_000);
+  });
 });
