@@ -436,6 +436,24 @@ try {
   process.stderr.write(`${error.message}\n`);
   process.exit(2);
 }
+/**
+ * What `pnpm dev` says, once, when the tenant that Node's watcher started again after a change
+ * serves another CA (the one before near its end, or its files changed): the shop and the web
+ * app read the CA they trust as they started, and so did every agent started from the command
+ * printed, whose bundle of CAs (with a shell's NODE_EXTRA_CA_CERTS) holds the old one. Nothing
+ * but a new `pnpm dev` starts them all again trusting the new one.
+ */
+function caChangedLines(note: string | undefined, caCertPath: string): string {
+  const bold = (text: string) => styleText("bold", text);
+  return [
+    "",
+    bold("Note: the tenant started again with a new CA"),
+    `  ${note ?? `mock-auth0 now serves with the CA in ${caCertPath}, another than the one this pnpm dev started with.`}`,
+    "  This stack's shop and web app still trust the old CA, so every call they make to the tenant fails TLS from now on. Restart pnpm dev: Ctrl-C, then pnpm dev. Then start each agent started before again with the agent command it prints, and have a browser that trusted the old CA trust the new ca.pem (or accept the warning once).",
+    "",
+  ].join("\n");
+}
+
 let stack: Awaited<ReturnType<typeof startStack>>;
 let webUrl = "";
 try {
@@ -475,7 +493,8 @@ try {
     },
     output: process.stdout,
     onCaNote: (event) => {
-      caNoteUnsaid = event.note;
+      if (event.kind === "started") caNoteUnsaid = event.note;
+      else process.stdout.write(caChangedLines(event.note, event.caCertPath));
     },
   });
 } catch (error) {

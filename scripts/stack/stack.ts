@@ -74,17 +74,20 @@ export interface StackOptions {
    */
   alsoStart?: (agentEnv: AgentEnv) => Promise<SupervisedChild[]>;
   /**
-   * Hears the tenant's note of its CA (`Stack.caNote`) as soon as the tenant is ready, before
-   * the shop starts: a start that fails after the tenant replaced its CA still has it to say.
+   * Hears what the tenant says of its CA, each time: `started` as soon as the tenant is ready
+   * (its `caNote`, before the shop starts, so that a start that fails after the tenant replaced
+   * its CA still has it to say), and, in watch mode, `restarted` each time the tenant that
+   * Node's watcher started again after a change serves another CA than the one the stack's
+   * services were started trusting (with the tenant's note, when it gave one): what trusted
+   * the old CA, the shop and the services of `alsoStart` included, fails TLS with it now.
    */
   onCaNote?: (event: CaEvent) => void;
 }
 
 /** What the tenant said of its CA: see `StackOptions.onCaNote`. */
-export interface CaEvent {
-  kind: "started";
-  note: string;
-}
+export type CaEvent =
+  | { kind: "started"; note: string }
+  | { kind: "restarted"; note: string | undefined; caCertPath: string };
 
 export interface Stack {
   issuer: string;
@@ -223,7 +226,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   let joined: Promise<void> | undefined;
   try {
-    const { ready: auth0 } = await start("mock-auth0", "magenta", {
+    const { child: tenant, ready: auth0 } = await start("mock-auth0", "magenta", {
       // It opens no TLS connection: the caller's extra CAs would only slow its start.
       ...WITHOUT_EXTRA_CA_CERTS,
       MOCK_AUTH0_PORT: String(options.mockAuth0Port ?? 0),
@@ -248,6 +251,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       options.onCaNote?.({ kind: "started", note: auth0.caNote });
     }
     const caPem = await readFile(caCertPath, "utf8");
+    let trusted = caPem;
+    tenant.onReadyAgain((again) => {
+      void readFile(caCertPath, "utf8").then(
+        (now) => {
+          if (now === trusted) return;
+          trusted = now;
+          options.onCaNote?.({
+            kind: "restarted",
+            note: typeof again.caNote === "string" ? again.caNote : undefined,
+            caCertPath,
+          });
+        },
+        // Unreadable now (removed by hand): the tenant's next start makes it, and says so then.
+        () => undefined,
+      );
+    });
     // The CAs this process's NODE_EXTRA_CA_CERTS names (a proxy's), kept for the agent.
     const agentCas = extraCaCerts(
       process.env.NODE_EXTRA_CA_CERTS,

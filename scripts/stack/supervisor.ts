@@ -260,6 +260,7 @@ export class SupervisedChild {
   /** The app's stop on its own that no ready record followed (watch mode: it may start again). */
   private lastStop: ServiceStop | undefined;
   private readonly stopListeners: ((stop: ServiceStop) => void)[] = [];
+  private readonly readyAgainListeners: ((ready: ReadyRecord) => void)[] = [];
   /** Settles once the spawned process has exited. */
   readonly exited: Promise<void>;
 
@@ -412,6 +413,14 @@ export class SupervisedChild {
     if (this.lastStop !== undefined) listener(this.lastStop);
   }
 
+  /**
+   * Calls `listener` with each ready record after the first: the app that Node's watcher
+   * started again after a change is ready (watch mode), with what its new start says.
+   */
+  onReadyAgain(listener: (ready: ReadyRecord) => void): void {
+    this.readyAgainListeners.push(listener);
+  }
+
   /** One line on the child's stdin (`readsStdin`). */
   write(line: string): void {
     if (!this.child.stdin) throw new Error(`${this.name} was started without stdin`);
@@ -483,6 +492,7 @@ export class SupervisedChild {
       }
     }
     const ready = parseReadyRecord(line);
+    const again = ready !== undefined && this.readyRecord !== undefined;
     if (ready !== undefined) {
       this.sinceReady = [];
       this.readyRecord ??= ready;
@@ -498,6 +508,7 @@ export class SupervisedChild {
       this.output.stream.write(`${prefix} ${text}\n`);
     }
     for (const waiter of [...this.waiters]) if (waiter.offer(line)) break;
+    if (again) for (const listener of this.readyAgainListeners) listener(ready);
   }
 
   private end(why: string): void {

@@ -943,6 +943,69 @@ describe("pnpm dev", () => {
       "missing, damaged or near its end): its key (ca-key.pem) is gone or not its own. What " +
       "trusted the old CA no longer trusts this tenant";
 
+    it(
+      "says once, each time the tenant its watcher started again serves a new CA, what to restart and how",
+      async () => {
+        const folder = mkdtempSync(path.join(tmpdir(), "dev-ca-renewed-"));
+        onTestFinished(() => {
+          rmSync(folder, { recursive: true, force: true });
+        });
+        const certDir = path.join(folder, "certs");
+        const ca = path.join(certDir, "ca.pem");
+        await ensureLocalCertificates(certDir);
+        await whileRunning(DEV_SCRIPT, { MOCK_AUTH0_CERT_DIR: certDir }, async ({ dev }) => {
+          // The built file Node's watcher runs the tenant from: a change to it starts it again,
+          // as a change to its sources does once the build has caught up.
+          const builtTenant =
+            servicesOf(dev)
+              .filter(({ args }) => args.includes("--watch"))
+              .flatMap(({ args }) => args)
+              .find((arg) => arg.endsWith("/mock-auth0.js")) ?? "";
+          expect(builtTenant).not.toBe("");
+          const starts = () => dev.stdout().split(" is serving https://").length - 1;
+          const notes = () =>
+            stripVTControlCharacters(dev.stdout()).split(
+              "\nNote: the tenant started again with a new CA\n",
+            );
+          const until = async (done: () => boolean, what: string) => {
+            const deadline = Date.now() + loadScaled(30_000);
+            while (!done() && Date.now() < deadline) {
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            expect(done(), what).toBe(true);
+          };
+          const startAgain = async () => {
+            const before = starts();
+            writeFileSync(builtTenant, `${readFileSync(builtTenant, "utf8")}\n`);
+            await until(() => starts() > before, "the tenant's next start");
+          };
+          const say = (old: X509Certificate) =>
+            `  ${keyGoneNote(ca, old)} (a Node process started with NODE_EXTRA_CA_CERTS naming ` +
+            "it or a bundle made from it, a browser or a system store it was added to, curl " +
+            "--cacert): restart each with the new ca.pem (a test run's globalSetup with " +
+            "ensureTestbedCa makes its bundle anew), and add it where you added the old one\n" +
+            "  This stack's shop and web app still trust the old CA, so every call they make to " +
+            "the tenant fails TLS from now on. Restart pnpm dev: Ctrl-C, then pnpm dev. Then start " +
+            "each agent started before again with the agent command it prints, and have a browser " +
+            "that trusted the old CA trust the new ca.pem (or accept the warning once).\n";
+
+          const first = await caWithoutKey(certDir);
+          await startAgain();
+          await until(() => notes().length === 2, "the note of the first new CA");
+          expect(notes()[1]?.slice(0, say(first).length)).toBe(say(first));
+          // Started again with the CA it has: nothing to say. Then another new CA: said once more.
+          await startAgain();
+          const second = await caWithoutKey(certDir);
+          expect(second.fingerprint256).not.toBe(first.fingerprint256);
+          await startAgain();
+          await until(() => notes().length === 3, "the note of the second new CA");
+          expect(notes()[2]?.slice(0, say(second).length)).toBe(say(second));
+          expect(starts()).toBe(4);
+        });
+      },
+      loadScaled(150_000),
+    );
+
     it("fails with the tenant's note of the CA it replaced when a service it starts after the tenant cannot start", async () => {
       const folder = mkdtempSync(path.join(tmpdir(), "dev-ca-replaced-"));
       onTestFinished(() => {
