@@ -238,9 +238,12 @@ describe("startTestbed", () => {
     await expect(
       testbed.approver.waitForRequest({ bindingMessage: /^Answered before/ }, { timeoutMs: 100 }),
     ).rejects.toThrow(/; 1 match but for the status: approved \(decided before the wait began: /);
-    await expect(testbed.approver.approve("no-such-request")).rejects.toThrow(
-      /approve: 404 No backchannel request no-such-request/,
-    );
+    await expect(testbed.approver.approve("no-such-request")).rejects.toMatchObject({
+      code: "TESTBED_NO_SUCH_REQUEST",
+      message: expect.stringMatching(
+        /^approver\.approve\("no-such-request"\): the tenant has no consent request no-such-request \(No backchannel request no-such-request\): pass the auth_req_id/,
+      ) as unknown,
+    });
   });
 });
 

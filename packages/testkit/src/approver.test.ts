@@ -13,6 +13,7 @@ import { controlApiApprover } from "./approver.js";
 import type { Approver } from "./approver.js";
 import { httpsJson } from "./https-json.js";
 import { RequestFilterError } from "./request-filter.js";
+import { TestbedError } from "./testbed-error.js";
 import { UNTRUSTED_CA_FIX } from "./untrusted-ca.js";
 
 const USER = LOCAL_DEFAULTS.userId;
@@ -587,5 +588,54 @@ describe("waitForRequest, when no request will come", () => {
     await expect(
       approver.waitForRequest({ user: USER }, { signal: controller.signal }),
     ).rejects.toThrow(": the wait was aborted (Error: test over)");
+  });
+});
+
+describe("approve, deny, expire and request", () => {
+  it("refuse the request itself in place of its id, naming the id to pass, before they call the tenant", async () => {
+    const id = await ask("Do you want to buy 1 AA battery");
+    const request = await approver.waitForRequest({ user: USER });
+    // From JavaScript, where no type check catches it: it was sent as `[object Object]`.
+    const given = request as unknown as string;
+    for (const call of ["approve", "deny", "expire", "request"] as const) {
+      const error = await approver[call](given).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RequestFilterError);
+      expect((error as Error).message).toBe(
+        `Invalid ${call} argument:\n  - authReqId must be the request's auth_req_id, a string, ` +
+          `not the request itself: ${call}(request.auth_req_id), with the request ` +
+          "waitForRequest or requests() gave",
+      );
+    }
+    await expect(approver.request(id)).resolves.toMatchObject({ status: "pending" });
+  });
+
+  it("name a request the tenant does not have, and what to pass instead, with a stable code", async () => {
+    const error = await approver.approve("no-such-request").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TestbedError);
+    expect(error).toMatchObject({ code: "TESTBED_NO_SUCH_REQUEST", status: 404 });
+    expect((error as Error).message).toBe(
+      'approver.approve("no-such-request"): the tenant has no consent request no-such-request ' +
+        "(No backchannel request no-such-request): pass the auth_req_id of a request this " +
+        "testbed's tenant holds, as waitForRequest or requests() give it; a request of another " +
+        "testbed, or of one started before, is not this tenant's",
+    );
+  });
+
+  it("say a request is no longer pending, and where to see why, with a stable code", async () => {
+    const id = await ask("Do you want to buy 2 AA battery");
+    await approver.deny(id);
+    for (const call of ["approve", "deny", "expire"] as const) {
+      const error = await approver[call](id).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "TESTBED_REQUEST_NOT_PENDING", status: 409 });
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^approver\\.${call}\\("${id}"\\): The request is already denied; only pending ` +
+            `requests can be (decided|expired)\\. It was decided or expired before this call: ` +
+            "by an approver policy that decides at once \\(startTestbed's approver option, " +
+            "setPolicy\\), an earlier call, or its own expiry; approver\\.request\\(id\\) shows " +
+            "its timeline, and a test that decides a request itself keeps the approver on manual$",
+        ),
+      );
+    }
   });
 });

@@ -5,7 +5,9 @@ import * as timers from "node:timers";
 import { classifyNetworkError } from "@ciba-testbed/shared/node";
 
 import { httpsJson } from "./https-json.js";
-import { RequestFilterError, checkFilter, matches } from "./request-filter.js";
+import { TestbedError } from "./testbed-error.js";
+import type { TestbedErrorCode } from "./testbed-error.js";
+import { RequestFilterError, checkFilter, matches, shownValue } from "./request-filter.js";
 import { RequestClaims } from "./request-claims.js";
 import type { RequestFilter } from "./request-filter.js";
 import { waitForAgent } from "./wait-for-agent.js";
@@ -101,16 +103,76 @@ export interface ControlApiOptions {
   unreachable?: (error: unknown) => Promise<unknown>;
 }
 
-/** The control API's refusal of a call, with its HTTP status and its description. */
-export class ControlApiError extends Error {
+/**
+ * The control API's refusal of a call, with its HTTP status and its description, and the
+ * testkit's stable code for it: a request the tenant does not have, one no longer pending, or
+ * another refusal.
+ */
+export class ControlApiError extends TestbedError {
   constructor(
     readonly status: number,
     readonly description: string,
     message: string,
+    code: TestbedErrorCode = "TESTBED_TENANT_REFUSED",
   ) {
-    super(message);
+    super(code, message);
     this.name = "ControlApiError";
   }
+}
+
+/** What a call about one request may be: what the message names it by. */
+type RequestCall = "approve" | "deny" | "expire" | "request";
+
+/**
+ * The id a call about one request was given, when it is no id: the request itself (`approve(
+ * request)`, from JavaScript) was sent as `[object Object]`, which the tenant answered with 404
+ * for a request it does not have.
+ */
+function checkAuthReqId(call: RequestCall, authReqId: unknown): asserts authReqId is string {
+  if (typeof authReqId === "string" && authReqId !== "") return;
+  const given =
+    typeof authReqId === "object" && authReqId !== null && "auth_req_id" in authReqId
+      ? "the request itself"
+      : authReqId === ""
+        ? "an empty string"
+        : shownValue(authReqId);
+  throw new RequestFilterError(call, "argument", [
+    `authReqId must be the request's auth_req_id, a string, not ${given}: ` +
+      `${call}(request.auth_req_id), with the request waitForRequest or requests() gave`,
+  ]);
+}
+
+/**
+ * The tenant's refusal of a call about one request, with what to do: a request it does not
+ * have (404) was never this tenant's or came from another testbed, one no longer pending (409)
+ * was decided or expired before (by an approver policy, another call, its own expiry).
+ */
+function requestRefusal(call: RequestCall, authReqId: string, error: unknown): unknown {
+  if (!(error instanceof ControlApiError)) return error;
+  const named = `approver.${call}(${JSON.stringify(authReqId)})`;
+  if (error.status === 404) {
+    return new ControlApiError(
+      error.status,
+      error.description,
+      `${named}: the tenant has no consent request ${authReqId} (${error.description}): pass ` +
+        "the auth_req_id of a request this testbed's tenant holds, as waitForRequest or " +
+        "requests() give it; a request of another testbed, or of one started before, is not " +
+        "this tenant's",
+      "TESTBED_NO_SUCH_REQUEST",
+    );
+  }
+  if (error.status === 409) {
+    return new ControlApiError(
+      error.status,
+      error.description,
+      `${named}: ${error.description}. It was decided or expired before this call: by an ` +
+        "approver policy that decides at once (startTestbed's approver option, setPolicy), an " +
+        "earlier call, or its own expiry; approver.request(id) shows its timeline, and a test " +
+        "that decides a request itself keeps the approver on manual",
+      "TESTBED_REQUEST_NOT_PENDING",
+    );
+  }
+  return error;
 }
 
 /**
@@ -172,6 +234,20 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     return answer.body as T;
   };
   const id = (authReqId: string) => encodeURIComponent(authReqId);
+  /** A call about one request: its id checked, and a refusal that names what to do. */
+  const aboutRequest = async <T>(
+    which: RequestCall,
+    authReqId: unknown,
+    method: string,
+    action = "",
+  ): Promise<T> => {
+    checkAuthReqId(which, authReqId);
+    try {
+      return await call<T>(method, `approver/api/requests/${id(authReqId)}${action}`);
+    } catch (error) {
+      throw requestRefusal(which, authReqId, error);
+    }
+  };
 
   const requests = async (filter: RequestFilter = {}, caller = "requests") => {
     checkFilter(filter, caller);
@@ -303,10 +379,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     ).refusals;
 
   const oneRequest = (authReqId: string) =>
-    call<ConsentRequest & { timeline: ConsentEvent[] }>(
-      "GET",
-      `approver/api/requests/${id(authReqId)}`,
-    );
+    aboutRequest<ConsentRequest & { timeline: ConsentEvent[] }>("request", authReqId, "GET");
 
   /**
    * Why this process does not trust the tenant's certificate (the error's code), or undefined:
@@ -332,7 +405,7 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     });
 
   const expire = (authReqId: string) =>
-    call<ConsentRequest>("POST", `approver/api/requests/${id(authReqId)}/expire`);
+    aboutRequest<ConsentRequest>("expire", authReqId, "POST", "/expire");
 
   /** Expires what failed waits claim among `all`, and returns `all` as it now is. */
   const sweep = async (all: ConsentRequest[]): Promise<ConsentRequest[]> => {
@@ -412,8 +485,8 @@ export function controlApiApprover(options: ControlApiOptions): Approver {
     waitForAgent: (agent, authReqId, agentOptions) =>
       waitForAgent({ request: oneRequest, now, delay }, agent, authReqId, agentOptions),
     refusals: () => refusals(),
-    approve: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/approve`),
-    deny: (authReqId) => call("POST", `approver/api/requests/${id(authReqId)}/deny`),
+    approve: (authReqId) => aboutRequest("approve", authReqId, "POST", "/approve"),
+    deny: (authReqId) => aboutRequest("deny", authReqId, "POST", "/deny"),
     expire,
     async expirePending(filter = {}) {
       if (typeof filter === "object" && "status" in filter) {

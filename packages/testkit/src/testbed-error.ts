@@ -7,7 +7,13 @@ export type TestbedErrorCode =
   /** A call to the testbed's tenant got no whole answer: refused, reset, or no TLS of the tenant's. */
   | "TESTBED_TENANT_UNREACHABLE"
   /** Something at the tenant's address answered, but not as mock-auth0 answers (no JSON). */
-  | "TESTBED_NOT_THE_TENANT";
+  | "TESTBED_NOT_THE_TENANT"
+  /** approve, deny, expire or request named a request the tenant does not have. */
+  | "TESTBED_NO_SUCH_REQUEST"
+  /** approve, deny or expire named a request that is no longer pending. */
+  | "TESTBED_REQUEST_NOT_PENDING"
+  /** The tenant's control API refused a call otherwise (its answer's description says why). */
+  | "TESTBED_TENANT_REFUSED";
 
 /**
  * Marks a TestbedError of any copy of the testkit: the package's ESM and CommonJS builds each
