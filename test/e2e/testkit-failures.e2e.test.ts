@@ -60,6 +60,23 @@ describe("a testbed whose server dies after start", () => {
     }
     await expect(testbed.approver.requests()).rejects.toThrow(/^mock-auth0 exited/);
   });
+
+  it("gives such a failure a stable code, whether the server was killed or stopped", async () => {
+    const testbed = await startTestbed();
+    try {
+      process.kill(childPid("shop-api"), "SIGKILL");
+      await expect(testbed.shop.orders()).rejects.toMatchObject({
+        name: "TestbedError",
+        code: "TESTBED_SERVER_GONE",
+      });
+    } finally {
+      await testbed.stop();
+    }
+    await expect(testbed.approver.requests()).rejects.toMatchObject({
+      code: "TESTBED_SERVER_GONE",
+      message: "mock-auth0 was stopped: the testbed's stop() was called",
+    });
+  });
 });
 
 /** A test process: starts a testbed from the workspace's testkit, prints its pid, then ends as told. */

@@ -252,7 +252,9 @@ describe("waitForRequest, for a binding message that disagrees with authorizatio
   it("fails with the tenant's sentence and expires the request, so no test approves one cable for five laptops", async () => {
     const id = await askFor("Do you want to buy 1 USB-C cable", "ABC laptop", 5);
 
-    await expect(approver.waitForRequest({ user: USER })).rejects.toThrow(
+    const failed = approver.waitForRequest({ user: USER });
+    await expect(failed).rejects.toMatchObject({ code: "TESTBED_MESSAGE_MISMATCH" });
+    await expect(failed).rejects.toThrow(
       `Consent request ${id} asks the person to approve "Do you want to buy 1 USB-C cable" for ` +
         'authorization_details [{"type":"product_purchase","product":"ABC laptop","quantity":5,' +
         '"currency":"USD"}]: The binding message does not name the product "ABC laptop" or the ' +
@@ -607,6 +609,12 @@ describe("approve, deny, expire and request", () => {
       );
     }
     await expect(approver.request(id)).resolves.toMatchObject({ status: "pending" });
+  });
+
+  it("have stable codes, as a wait that ends without a request has", async () => {
+    await expect(
+      approver.waitForRequest({ user: "auth0|nobody" }, { timeoutMs: 100 }),
+    ).rejects.toMatchObject({ name: "TestbedError", code: "TESTBED_NO_REQUEST" });
   });
 
   it("name a request the tenant does not have, and what to pass instead, with a stable code", async () => {

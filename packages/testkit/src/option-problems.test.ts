@@ -220,6 +220,7 @@ describe("ensureTestbedCa's options", () => {
         "  - timeoutMs must be a number of milliseconds above 0, not -5",
     );
     await expect(failed).rejects.toBeInstanceOf(TestbedOptionsError);
+    await expect(failed).rejects.toMatchObject({ code: "TESTBED_INVALID_OPTIONS" });
     expect(testbedCaOptionProblems({ certDir: 42 })).toEqual([
       'certDir must be the path of a folder (a string), such as path.join(import.meta.dirname, ".testbed-certs"), not 42',
     ]);

@@ -5,6 +5,7 @@ import { CIBA_GRANT_TYPE, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import { ControlApiError } from "./approver.js";
 import type { Approver } from "./approver.js";
 import { httpsJson } from "./https-json.js";
+import type { TestbedErrorCode } from "./testbed-error.js";
 import type { RateLimits, TestbedOptions } from "./testbed.js";
 import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
 
@@ -20,6 +21,8 @@ const OPTIONS_ERROR = Symbol.for("@ciba-testbed/testkit:TestbedOptionsError");
 /** The error that lists every problem with the options, each naming its option. */
 export class TestbedOptionsError extends Error {
   readonly [OPTIONS_ERROR] = true;
+  /** Stable, as `TestbedError`'s codes are. */
+  readonly code = "TESTBED_INVALID_OPTIONS" satisfies TestbedErrorCode;
 
   constructor(
     readonly problems: readonly string[],

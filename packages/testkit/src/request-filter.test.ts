@@ -111,6 +111,7 @@ describe("RequestFilterError", () => {
     const error = new first.RequestFilterError("requests", "filter", ["binding_message"]);
     expect(error instanceof second.RequestFilterError).toBe(true);
     expect(error instanceof TypeError).toBe(true);
+    expect(error.code).toBe("TESTBED_INVALID_ARGUMENTS");
     expect(new TypeError("binding_message") instanceof second.RequestFilterError).toBe(false);
     expect(() => {
       first.checkFilter({ binding_message: "x" }, "requests");

@@ -1,4 +1,5 @@
 import type { ConsentRequest, ConsentStatus, TenantRefusal } from "./wire.js";
+import type { TestbedErrorCode } from "./testbed-error.js";
 
 /** Every status a consent request may have. */
 const STATUSES: readonly ConsentStatus[] = ["pending", "approved", "denied", "expired", "consumed"];
@@ -165,6 +166,8 @@ const FILTER_ERROR = Symbol.for("@ciba-testbed/testkit:RequestFilterError");
 /** A filter or options a call refused: each problem names its key and the fix. */
 export class RequestFilterError extends TypeError {
   readonly [FILTER_ERROR] = true;
+  /** Stable, as `TestbedError`'s codes are. */
+  readonly code = "TESTBED_INVALID_ARGUMENTS" satisfies TestbedErrorCode;
 
   constructor(
     call: string,

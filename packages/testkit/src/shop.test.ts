@@ -25,6 +25,10 @@ describe("adminShop", () => {
       'shop.orders("auth0|testbed_user"): auth0|testbed_user is not one of the tenant\'s ' +
         "people (auth0|testbed-user, auth0|second-user), so no order can be theirs",
     );
+    await expect(shopWithOrders([]).orders("auth0|testbed_user")).rejects.toMatchObject({
+      name: "TestbedError",
+      code: "TESTBED_UNKNOWN_USER",
+    });
   });
 
   it("answers no orders for one of the tenant's people who bought nothing", async () => {
@@ -69,7 +73,10 @@ describe("adminShop", () => {
       );
       return shop.orders().then(
         () => "resolved",
-        (error: unknown) => (error as Error).message,
+        (error: unknown) => {
+          expect(error).toMatchObject({ code: "TESTBED_SHOP_REFUSED" });
+          return (error as Error).message;
+        },
       );
     }
     /** The shop's refusal, as its one error serializer writes it. */

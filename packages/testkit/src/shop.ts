@@ -1,3 +1,4 @@
+import { TestbedError } from "./testbed-error.js";
 import type { ShopOrder } from "./wire.js";
 
 /** The shop as whoever runs it sees it: what was bought, without a person's token. */
@@ -61,7 +62,10 @@ async function readPage(
     body = {};
   }
   if (!response.ok || !Array.isArray(body.orders)) {
-    throw new Error(adminOrdersFailure(url, response.status, body.error_description ?? text));
+    throw new TestbedError(
+      "TESTBED_SHOP_REFUSED",
+      adminOrdersFailure(url, response.status, body.error_description ?? text),
+    );
   }
   // A shop from before paging answers every order, with no next_cursor.
   return { orders: body.orders, next_cursor: body.next_cursor ?? null };
@@ -96,7 +100,8 @@ export function adminShop(
       if (orders.length === 0) {
         const known = await people();
         if (!known.includes(user)) {
-          throw new Error(
+          throw new TestbedError(
+            "TESTBED_UNKNOWN_USER",
             `shop.orders(${JSON.stringify(user)}): ${user} is not one of the tenant's people ` +
               `(${known.join(", ")}), so no order can be theirs: name one of them`,
           );

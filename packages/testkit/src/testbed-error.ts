@@ -13,7 +13,23 @@ export type TestbedErrorCode =
   /** approve, deny or expire named a request that is no longer pending. */
   | "TESTBED_REQUEST_NOT_PENDING"
   /** The tenant's control API refused a call otherwise (its answer's description says why). */
-  | "TESTBED_TENANT_REFUSED";
+  | "TESTBED_TENANT_REFUSED"
+  /** startTestbed's or ensureTestbedCa's options: `TestbedOptionsError`, its `problems`. */
+  | "TESTBED_INVALID_OPTIONS"
+  /** A filter, a wait's options or an id the approver cannot use: `RequestFilterError`. */
+  | "TESTBED_INVALID_ARGUMENTS"
+  /** The tenant or the shop exited after its start, or the testbed's stop() stopped it. */
+  | "TESTBED_SERVER_GONE"
+  /** waitForRequest ended with no request: its timeout, a refusal, the agent's end, an abort. */
+  | "TESTBED_NO_REQUEST"
+  /** waitForRequest found a request whose binding message does not name its details. */
+  | "TESTBED_MESSAGE_MISMATCH"
+  /** waitForAgent's agent did not finish within its timeout. */
+  | "TESTBED_AGENT_TIMEOUT"
+  /** shop.orders() named a user who is not one of the tenant's people. */
+  | "TESTBED_UNKNOWN_USER"
+  /** The shop's admin route refused the testbed or answered no orders. */
+  | "TESTBED_SHOP_REFUSED";
 
 /**
  * Marks a TestbedError of any copy of the testkit: the package's ESM and CommonJS builds each

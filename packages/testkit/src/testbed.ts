@@ -43,6 +43,7 @@ import {
   sweepDeadTestbeds,
 } from "./shop-lock-socket.js";
 import { adminShop } from "./shop.js";
+import { TestbedError } from "./testbed-error.js";
 import type { Shop } from "./shop.js";
 import type { ApproverOutcome, ApproverPolicy } from "./wire.js";
 
@@ -253,7 +254,9 @@ const whyUnreachable =
   (server: ServerProcess) =>
   async (error: unknown): Promise<unknown> => {
     const gone = await server.whyGone();
-    return gone === undefined ? error : new Error(gone, { cause: error });
+    return gone === undefined
+      ? error
+      : new TestbedError("TESTBED_SERVER_GONE", gone, { cause: error });
   };
 
 /**

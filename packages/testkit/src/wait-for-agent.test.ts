@@ -71,6 +71,9 @@ describe("waitForAgent", () => {
     );
     await expect(
       waitForAgent(fakeTime(request), never, "req-1", { timeoutMs: 500 }),
+    ).rejects.toMatchObject({ name: "TestbedError", code: "TESTBED_AGENT_TIMEOUT" });
+    await expect(
+      waitForAgent(fakeTime(request), never, "req-1", { timeoutMs: 500 }),
     ).rejects.toThrow(
       "The agent did not finish within 500 ms: request req-1 is approved; the agent polled " +
         "/oauth/token 4 times (1 authorization_pending, 3 slow_down), 1.0 s, 1.0 s, 1.0 s " +

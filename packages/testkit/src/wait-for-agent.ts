@@ -1,3 +1,4 @@
+import { TestbedError } from "./testbed-error.js";
 import type { ConsentEvent, ConsentRequest } from "./wire.js";
 
 export interface AgentWaitOptions {
@@ -94,7 +95,8 @@ export async function waitForAgent<T>(
     if (await Promise.race([settled, deps.delay(STEP_MS).then(() => false)])) return run;
     if (deps.now() - started >= timeoutMs) {
       const request = await deps.request(authReqId);
-      throw new Error(
+      throw new TestbedError(
+        "TESTBED_AGENT_TIMEOUT",
         `The agent did not finish within ${timeoutMs} ms: ${describePolling(request)}`,
       );
     }

@@ -19,6 +19,7 @@ import { CLAIM_MAX_MS, childOf } from "./request-claims.js";
 import type { RequestClaims } from "./request-claims.js";
 import { untrustedFix } from "./untrusted-ca.js";
 import type { ConsentRequest, TenantRefusal } from "./wire.js";
+import { TestbedError } from "./testbed-error.js";
 
 /** The tenant's CA, as a wait knows it. */
 type TenantCa = Pick<WaitDeps, "caCertPath" | "caPem">;
@@ -270,7 +271,8 @@ export async function waitForRequest(
 
   /** `why` follows the filter: " within 100 ms", ": the agent failed first ...". */
   const failure = (why: string, cause?: unknown) =>
-    new Error(
+    new TestbedError(
+      "TESTBED_NO_REQUEST",
       `No consent request matching ${describeFilter(wanted)}${why}`,
       ...(cause === undefined ? [] : [{ cause }]),
     );
@@ -342,7 +344,8 @@ export async function waitForRequest(
  */
 async function mismatchFailure(deps: WaitDeps, found: ConsentRequest): Promise<Error> {
   await deps.expire(found.auth_req_id);
-  return new Error(
+  return new TestbedError(
+    "TESTBED_MESSAGE_MISMATCH",
     `Consent request ${found.auth_req_id} asks the person to approve ` +
       `${JSON.stringify(found.binding_message)} for authorization_details ` +
       `${shortJson(found.authorization_details)}: ${found.message_mismatch ?? ""} The testkit ` +
