@@ -12,6 +12,7 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { once } from "node:events";
@@ -59,6 +60,32 @@ describe("a testbed whose server dies after start", () => {
       await testbed.stop();
     }
     await expect(testbed.approver.requests()).rejects.toThrow(/^mock-auth0 exited/);
+  });
+
+  // A CI runner's shell names its system bundle: env() then writes a bundle with the tenant's CA
+  // into the testbed's folder, which stop() removed. It threw ENOENT on a temporary file's name.
+  it("says, for env() after stop() with the shell's NODE_EXTRA_CA_CERTS, that the testbed was stopped", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), "testkit-env-after-stop-"));
+    try {
+      const systemBundle = path.join(folder, "system-bundle.pem");
+      writeFileSync(systemBundle, "");
+      vi.stubEnv("NODE_EXTRA_CA_CERTS", systemBundle);
+      const testbed = await startTestbed();
+      expect(testbed.env().NODE_EXTRA_CA_CERTS).not.toBe(systemBundle);
+      await testbed.stop();
+      expect(() => testbed.env()).toThrow(
+        expect.objectContaining({
+          code: "TESTBED_SERVER_GONE",
+          message:
+            "testbed.env() was called after the testbed's stop(): its tenant and shop are " +
+            "stopped, and its folder, where env() writes the agent's bundle of CAs, is gone. " +
+            "Start the agent before stop() (stop the testbed in afterAll), or start another testbed",
+        }),
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("gives such a failure a stable code, whether the server was killed or stopped", async () => {

@@ -316,7 +316,10 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     rmSync(tempDir, { recursive: true, force: true, maxRetries: 3 });
     removeOwnSocket(shopSocket);
   });
+  /** Whether `stop()` was called: what is asked of the testbed then finds its files gone. */
+  let stopped = false;
   const stop = async () => {
+    stopped = true;
     await Promise.all(servers.map((server) => server.stop()));
     await rm(tempDir, { recursive: true, force: true });
     removeOwnSocket(shopSocket);
@@ -458,6 +461,25 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       secret: LOCAL_DEFAULTS.clientSecret,
     };
     const purchasesUrl = `${shopApiUrl}/api/purchases`;
+    /**
+     * The agent's NODE_EXTRA_CA_CERTS (see `Testbed.env`). Its bundle is written into the
+     * testbed's folder, which `stop()` removed: asked after it (a hook out of order, a test
+     * after the file's afterAll), that write failed with ENOENT on a temporary file's name.
+     */
+    const agentCaCerts = () => {
+      try {
+        return extraCaCerts(process.env.NODE_EXTRA_CA_CERTS, { caCertPath, caPem }, tempDir);
+      } catch (error) {
+        if (!stopped) throw error;
+        throw new TestbedError(
+          "TESTBED_SERVER_GONE",
+          "testbed.env() was called after the testbed's stop(): its tenant and shop are " +
+            "stopped, and its folder, where env() writes the agent's bundle of CAs, is gone. " +
+            "Start the agent before stop() (stop the testbed in afterAll), or start another testbed",
+          { cause: error },
+        );
+      }
+    };
     return {
       issuer,
       auth0Domain,
@@ -475,11 +497,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
         SHOP_API_URL: purchasesUrl,
         SHOP_API_AUDIENCE: audience,
         AGENT_USER_ID: user,
-        NODE_EXTRA_CA_CERTS: extraCaCerts(
-          process.env.NODE_EXTRA_CA_CERTS,
-          { caCertPath, caPem },
-          tempDir,
-        ),
+        NODE_EXTRA_CA_CERTS: agentCaCerts(),
         ...(openaiBaseUrl === undefined
           ? {}
           : { OPENAI_BASE_URL: openaiBaseUrl, OPENAI_API_KEY: "testbed" }),
