@@ -36,6 +36,18 @@ export function httpsJson(url: string | URL, options: JsonRequest): Promise<Json
       (res) => {
         let text = "";
         res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        // A connection closed in the middle of the answer: no "end" follows, only this, and a
+        // call that listened for "end" alone waited for ever.
+        res.on("error", (error: NodeJS.ErrnoException) => {
+          reject(
+            new Error(
+              `${String(url)} answered ${String(res.statusCode)}, and the connection closed ` +
+                `before the answer ended (${error.code ?? error.message}): check that the ` +
+                "tenant still runs",
+              { cause: error },
+            ),
+          );
+        });
         res.on("end", () => {
           try {
             resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
