@@ -96,6 +96,24 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
     expect(`${stdout}${stderr}`).not.toMatch(/ELIFECYCLE|^> /m);
   });
 
+  it("names the fix of a configuration error, from a variable and an option alike", async () => {
+    const { code, stdout, stderr } = await run(
+      `AGENT_MODE=Block pnpm agent --expiry 0 "Buy 2 XYZ phones"`,
+    );
+
+    expect({ code, stdout }).toEqual({ code: 2, stdout: "" });
+    expect(stderr).toBe(
+      [
+        "Invalid agent configuration:",
+        '  - AGENT_MODE (or --mode) must be block or interrupt (got "Block")',
+        '  - AGENT_REQUESTED_EXPIRY (or --expiry) must be at least 1 second (got "0")',
+        "Fix: Set AGENT_MODE to block or interrupt, in lower case, or unset it for block; give --expiry a whole number of seconds from 1 to 259200 (up to 300 Auth0 pushes to the phone, above it emails), or leave it out for AGENT_REQUESTED_EXPIRY's (by default 300).",
+        "Outcome: CONFIG_ERROR (exit 2)",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("names AGENT_PORT and the fix when the web app's port is taken, as no unexpected error", async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));

@@ -41,7 +41,13 @@ describe("runCli", () => {
 
     expect(code).toBe(2);
     const report = JSON.parse(stdout.mock.calls.map(([text]) => String(text)).join(""));
-    expect(report).toMatchObject({ outcome: "CONFIG_ERROR", exitCode: 2, purchases: [] });
+    expect(report).toMatchObject({
+      outcome: "CONFIG_ERROR",
+      exitCode: 2,
+      error: "invalid_config",
+      fix: "Set SHOP_API_URL to an http:// or https:// URL such as http://localhost:4020/api/purchases, or unset it for the local shop; set AGENT_MODE to block or interrupt, in lower case, or unset it for block.",
+      purchases: [],
+    });
     expect(report.message).toContain("SHOP_API_URL");
     expect(report.message).toContain("AGENT_MODE (or --mode)");
     expect(report.message).not.toContain("AGENT_USER_ID");
@@ -61,11 +67,6 @@ describe("usage errors", () => {
       `Unknown option "--mdoe": did you mean --mode?`,
       "pnpm agent --help",
     ],
-    [
-      ["resume", "--expiry", "soon", "thr_1"],
-      `Option '--expiry <seconds>' argument "soon" is invalid. It must be a whole number of seconds.`,
-      "pnpm agent resume --help",
-    ],
   ])("%j is CONFIG_ERROR (exit 2) with its fix", async (args, message, help) => {
     const stderr = capture(process.stderr);
 
@@ -75,6 +76,54 @@ describe("usage errors", () => {
     expect(stderr.mock.calls.join("")).toBe(
       `${message}\nFix: Run ${help} for the usage.\nOutcome: CONFIG_ERROR (exit 2)\n`,
     );
+  });
+
+  it.each([
+    [
+      ["resume", "--expiry", "soon", "thr_1"],
+      `Option '--expiry <seconds>' argument "soon" is invalid. It must be a whole number of seconds.`,
+      "Give --expiry a whole number of seconds from 1 to 259200 (up to 300 Auth0 pushes to the phone, above it emails), or leave it out for AGENT_REQUESTED_EXPIRY's (by default 300).",
+    ],
+    [
+      ["--mode", "Block", "Buy an XYZ phone"],
+      `Option '--mode <mode>' argument "Block" is invalid. Allowed choices are block, interrupt.`,
+      "Give --mode block or interrupt.",
+    ],
+    [
+      ["--user", " ", "Buy an XYZ phone"],
+      `Option '--user <sub>' argument " " is invalid. It must not be empty.`,
+      "Give --user the user id of the person the agent acts for, such as auth0|testbed-user, or leave it out for AGENT_USER_ID's (by default auth0|testbed-user).",
+    ],
+    [
+      ["--model", "", "Buy an XYZ phone"],
+      `Option '--model <name>' argument "" is invalid. It must not be empty.`,
+      "Give --model the name of a model the model server serves, such as gpt-4o-mini, or leave it out for AGENT_MODEL's (by default gpt-4o-mini).",
+    ],
+  ])("%j, a bad option value, names what to give the option", async (args, message, fix) => {
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", ...args], {});
+
+    expect(code).toBe(2);
+    expect(stderr.mock.calls.join("")).toBe(
+      `${message}\nFix: ${fix}\nOutcome: CONFIG_ERROR (exit 2)\n`,
+    );
+  });
+
+  it("names the fix of a configuration error, from a variable or an option", async () => {
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", "--expiry", "999999", "Buy an XYZ phone"], {
+      AGENT_AUTHORIZATION_DETAILS: "yes",
+    });
+
+    expect(code).toBe(2);
+    const lines = stderr.mock.calls.join("").split("\n");
+    expect(lines.slice(-3)).toEqual([
+      "Fix: Give --expiry a whole number of seconds from 1 to 259200 (up to 300 Auth0 pushes to the phone, above it emails), or leave it out for AGENT_REQUESTED_EXPIRY's (by default 300); set AGENT_AUTHORIZATION_DETAILS to true or false, in lower case, or unset it for true.",
+      "Outcome: CONFIG_ERROR (exit 2)",
+      "",
+    ]);
   });
 
   it.each([
@@ -235,6 +284,7 @@ describe("a shop URL without its scheme", () => {
     expect(stderr.mock.calls.join("")).toBe(
       "Invalid agent configuration:\n" +
         '  - SHOP_API_URL must start with http:// or https://: write it as http://localhost:4520/api/purchases (or https:// for TLS) (got "localhost:4520")\n' +
+        "Fix: Set SHOP_API_URL to http://localhost:4520/api/purchases, or unset it for the local shop.\n" +
         "Outcome: CONFIG_ERROR (exit 2)\n",
     );
   });
@@ -258,9 +308,10 @@ describe("a typed value quoted back", () => {
       expect(stderr.mock.calls.join("")).toBe(
         "Invalid agent configuration:\n" +
           `  - AGENT_MODE (or --mode) must be block or interrupt (got ${shown})\n` +
+          "Fix: Set AGENT_MODE to block or interrupt, in lower case, or unset it for block.\n" +
           "Outcome: CONFIG_ERROR (exit 2)\n" +
           `Option '--mode <mode>' argument ${shown} is invalid. Allowed choices are block, interrupt.\n` +
-          "Fix: Run pnpm agent --help for the usage.\n" +
+          "Fix: Give --mode block or interrupt.\n" +
           "Outcome: CONFIG_ERROR (exit 2)\n",
       );
     },

@@ -17,9 +17,11 @@ import { createMemoryStore, type AgentStore } from "./agent-store.js";
 import { watchAncestry } from "./ancestry.js";
 import {
   AGENT_MODES,
+  AgentConfigError,
   ENVIRONMENT_HELP,
   SERVE_ENVIRONMENT_HELP,
   loadConfig,
+  optionFix,
   type ConfigOverrides,
   type StoreLocation,
 } from "./config.js";
@@ -147,9 +149,11 @@ export async function runCli(
     }
     if (HELP_CODES.has(error.code)) return 0;
     const help = args[0] === "resume" ? "pnpm agent resume --help" : "pnpm agent --help";
+    // A bad value of an option that sets a variable: what to give it, as for the variable.
+    const option = /^error: option '(--[a-z-]+)/.exec(error.message)?.[1];
     return fail("CONFIG_ERROR", usageMessage(error.message), json, {
       error: "usage",
-      fix: `Run ${help} for the usage.`,
+      fix: (option === undefined ? undefined : optionFix(option)) ?? `Run ${help} for the usage.`,
     });
   }
   return exitCode;
@@ -286,7 +290,10 @@ async function executeRun(
     config = loadConfig(env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return fail("CONFIG_ERROR", error.message, json);
+    return fail("CONFIG_ERROR", error.message, json, {
+      error: "invalid_config",
+      ...(error instanceof AgentConfigError ? { fix: error.fix } : {}),
+    });
   }
 
   // What a run needs, loaded once it is known to run: the agent with the AI SDK, the model

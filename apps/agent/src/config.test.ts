@@ -5,16 +5,20 @@ import path from "node:path";
 import { ConfigError, LOCAL_DEFAULTS } from "@ciba-testbed/shared";
 import { describe, expect, it, onTestFinished } from "vitest";
 
-import { loadConfig, REPO_ROOT, readEnvironment } from "./config.js";
+import { AgentConfigError, loadConfig, REPO_ROOT, readEnvironment } from "./config.js";
 
-function problemsOf(run: () => unknown): readonly string[] {
+function configErrorOf(run: () => unknown): ConfigError {
   try {
     run();
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return error;
     throw error;
   }
   throw new Error("expected a ConfigError");
+}
+
+function problemsOf(run: () => unknown): readonly string[] {
+  return configErrorOf(run).problems;
 }
 
 describe("loadConfig", () => {
@@ -277,5 +281,87 @@ describe("readEnvironment", () => {
 
     expect(env).toMatchObject({ AGENT_USER_ID: "auth0|from-env", AGENT_MODE: "interrupt" });
     expect(readEnvironment({ A: "1" }, path.join(dir, "missing"))).toEqual({ A: "1" });
+  });
+});
+
+describe("the fix of a configuration error", () => {
+  function fixOf(run: () => unknown): string {
+    const error = configErrorOf(run);
+    if (error instanceof AgentConfigError) return error.fix;
+    throw error;
+  }
+
+  it.each([
+    [
+      { AGENT_MODE: "Block" },
+      "Set AGENT_MODE to block or interrupt, in lower case, or unset it for block.",
+    ],
+    [
+      { AGENT_REQUESTED_EXPIRY: "0" },
+      "Give AGENT_REQUESTED_EXPIRY a whole number of seconds from 1 to 259200 (up to 300 Auth0 pushes to the phone, above it emails), or unset it for 300.",
+    ],
+    [
+      { AGENT_AUTHORIZATION_DETAILS: "yes" },
+      "Set AGENT_AUTHORIZATION_DETAILS to true or false, in lower case, or unset it for true.",
+    ],
+    [
+      { AUTH0_DOMAIN: "https://acme.us.auth0.com/" },
+      "Set AUTH0_DOMAIN to acme.us.auth0.com, or unset it for the local tenant (localhost:4010).",
+    ],
+    [
+      { AUTH0_DOMAIN: "acme tenant" },
+      "Set AUTH0_DOMAIN to the tenant's domain alone, as the Auth0 dashboard shows it (your-tenant.us.auth0.com), or unset it for the local tenant (localhost:4010).",
+    ],
+    [
+      { AUTH0_DOMAIN: "acme.us.auth0.com", AUTH0_CLIENT_ID: "abc" },
+      "Set AUTH0_CLIENT_SECRET to the Client Secret of the tenant's CIBA application (Auth0 dashboard, Applications, its Settings), or unset AUTH0_DOMAIN for the local tenant.",
+    ],
+    [
+      { SHOP_API_URL: "localhost:4520" },
+      "Set SHOP_API_URL to http://localhost:4520/api/purchases, or unset it for the local shop.",
+    ],
+    [
+      { SHOP_CATALOG_URL: "ftp://shop/products" },
+      "Set SHOP_CATALOG_URL to an http:// or https:// URL such as http://localhost:4020/api/products, or unset it for the catalog beside SHOP_API_URL.",
+    ],
+    [
+      { OPENAI_BASE_URL: "http://u:hunter2@127.0.0.1:4030/v1" },
+      "Set OPENAI_BASE_URL to http://127.0.0.1:4030/v1 (credentials another way), or unset it for OpenAI's API.",
+    ],
+    [
+      { AGENT_STORE: "redis://:x" },
+      "Set AGENT_STORE to a Redis URL such as redis://localhost:6379/0 (a /, ?, # or @ in its password percent-encoded: %2F, %3F, %23, %40), or to a directory, or unset it for <repo>/.agent-store.",
+    ],
+    [
+      { OPENAI_API: "completions" },
+      "Set OPENAI_API to responses or chat, or unset it (responses for OpenAI, chat for a server OPENAI_BASE_URL names).",
+    ],
+  ])("%j names what to set", (env, fix) => {
+    expect(fixOf(() => loadConfig(env))).toBe(fix);
+  });
+
+  it("names both client credentials once, when both are missing", () => {
+    const problems = problemsOf(() => loadConfig({ AUTH0_DOMAIN: "acme.us.auth0.com" }));
+    expect(problems).toHaveLength(2);
+    expect(fixOf(() => loadConfig({ AUTH0_DOMAIN: "acme.us.auth0.com" }))).toMatch(
+      /^Set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET to [^;]*\.$/,
+    );
+  });
+
+  it("names the option the person typed, not the variable it overrides", () => {
+    expect(fixOf(() => loadConfig({}, { expiry: "0" }))).toBe(
+      "Give --expiry a whole number of seconds from 1 to 259200 (up to 300 Auth0 pushes to the phone, above it emails), or leave it out for AGENT_REQUESTED_EXPIRY's (by default 300).",
+    );
+  });
+
+  it("clears every problem in one sentence, each variable's fix once", () => {
+    const fix = fixOf(() =>
+      loadConfig({ SHOP_API_URL: "localhost:4520", AGENT_MODE: "later" }, { expiry: "0" }),
+    );
+    expect(fix.split("; ")).toEqual([
+      "Set SHOP_API_URL to http://localhost:4520/api/purchases, or unset it for the local shop",
+      "set AGENT_MODE to block or interrupt, in lower case, or unset it for block",
+      "give --expiry a whole number of seconds from 1 to 259200 (up to 300 Auth0 pushes to the phone, above it emails), or leave it out for AGENT_REQUESTED_EXPIRY's (by default 300).",
+    ]);
   });
 });

@@ -3,17 +3,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import {
-  hideCredentials,
+  ConfigError,
   LOCAL_DEFAULTS,
   MAX_REQUESTED_EXPIRY_SECONDS,
   parseEnv,
-  refuseWith,
   SHOP_API_AUDIENCE,
 } from "@ciba-testbed/shared";
 import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbed/shared/node";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 
+import { configFix } from "./config-fix.js";
+import { BARE_HOST, httpUrl } from "./http-url.js";
 import { isStoreUrl, parseRedisUrl, REDIS_URL_EXAMPLE, type RedisLocation } from "./redis-url.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -21,51 +22,17 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const DEFAULT_SHOP_API_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/purchases`;
 const DEFAULT_SHOP_CATALOG_URL = `http://localhost:${LOCAL_DEFAULTS.shopApiPort}/api/products`;
 
-/**
- * An http:// or https:// URL. zod's `url()` takes any scheme, and reads `localhost:4520` as
- * the scheme `localhost:`: the agent then failed later, with no message. A value without a
- * scheme is answered with itself written out in full.
- */
-function httpUrl(example: string) {
-  return z
-    .string()
-    .trim()
-    .superRefine(refuseWith((value) => httpUrlProblem(value, example)));
-}
+const OPENAI_API_URL = "https://api.openai.com/v1";
 
-function httpUrlProblem(value: string, example: string): string | undefined {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url !== undefined && (url.protocol === "http:" || url.protocol === "https:")) {
-    if (url.hostname === "") return `names no host: write it as ${example}`;
-    // fetch refuses such a URL ("Request cannot be constructed from a URL that includes
-    // credentials"), and messages would show the password.
-    return url.username !== "" || url.password !== ""
-      ? "must not hold a user name or password (user:password@): fetch refuses such a URL; send credentials another way (OPENAI_API_KEY for a model server)"
-      : undefined;
-  }
-  // `localhost:4520`, `shop.example.com/api/purchases`: a host (and port, path) with no scheme.
-  const bare = /^(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?(?:\/\S*)?$/.exec(value);
-  if (bare !== null) {
-    const path = new URL(example).pathname;
-    const written = hideCredentials(value.includes("/") ? value : `${value}${path}`);
-    return `must start with http:// or https://: write it as http://${written} (or https:// for TLS)`;
-  }
-  return `must be an http:// or https:// URL such as ${example}`;
-}
+/** What each URL variable's errors and fixes show as the way to write it. */
+const URL_EXAMPLES: Readonly<Record<string, string>> = {
+  SHOP_API_URL: DEFAULT_SHOP_API_URL,
+  SHOP_CATALOG_URL: DEFAULT_SHOP_CATALOG_URL,
+  OPENAI_BASE_URL: OPENAI_API_URL,
+};
 
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
-
-/**
- * What AUTH0_DOMAIN holds: a host and maybe a port, no scheme, no path. An IPv6 address in
- * brackets, as a URL writes it (a local tenant on `::1`: `[::1]:4010`).
- */
-const BARE_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
 const envSchema = z
   .object({
@@ -109,7 +76,7 @@ const envSchema = z
       })
       .optional(),
     OPENAI_API_KEY: z.string().trim().optional(),
-    OPENAI_BASE_URL: httpUrl("https://api.openai.com/v1").optional(),
+    OPENAI_BASE_URL: httpUrl(OPENAI_API_URL).optional(),
     OPENAI_API: z
       .enum(["responses", "chat"], { errorMap: () => ({ message: "must be responses or chat" }) })
       .optional(),
@@ -208,7 +175,7 @@ export function loadConfig(
     const value = overrides[option as keyof ConfigOverrides];
     if (value !== undefined) merged[variable] = value;
   }
-  const e = parseEnv(envSchema, merged, { app: "agent", optionOf: OPTION_OF });
+  const e = parsedWithFix(merged, overrides);
 
   const local = isLocalDomain(e.AUTH0_DOMAIN);
   return {
@@ -247,6 +214,59 @@ export function loadConfig(
     extraCaCerts: e.NODE_EXTRA_CA_CERTS,
     localCaFile: localCaFile(env),
   };
+}
+
+/**
+ * The fix for a bad value of a command-line option (`--expiry`, as `--expiry soon`) that sets a
+ * variable, as the configuration's errors word it; undefined for any other option.
+ */
+export function optionFix(option: string): string | undefined {
+  const name = option.replace(/^--/, "");
+  if (!Object.hasOwn(OVERRIDE_VARIABLES, name)) return undefined;
+  return configFix([{ variable: OVERRIDE_VARIABLES[name as keyof ConfigOverrides], option }]);
+}
+
+/** A configuration error of the agent's: every problem, and one sentence that clears them all. */
+export class AgentConfigError extends ConfigError {
+  constructor(
+    problems: readonly string[],
+    readonly fix: string,
+  ) {
+    super("agent", problems);
+  }
+}
+
+/**
+ * `envSchema` read from `merged`, or an `AgentConfigError` whose fix names, for each problem,
+ * the option the person typed (`--expiry`) or else the variable, and what to set it to.
+ */
+function parsedWithFix(
+  merged: Readonly<Record<string, string | undefined>>,
+  overrides: ConfigOverrides,
+): z.output<typeof envSchema> {
+  try {
+    return parseEnv(envSchema, merged, { app: "agent", optionOf: OPTION_OF });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const typed = Object.fromEntries(
+      Object.entries(OVERRIDE_VARIABLES)
+        .filter(([option]) => overrides[option as keyof ConfigOverrides] !== undefined)
+        .map(([option, variable]) => [variable, `--${option}`]),
+    );
+    const fix = configFix(
+      error.problems.map((problem) => {
+        // parseEnv opens each problem with the variable's name.
+        const variable = /^[A-Z][A-Z0-9_]*/.exec(problem)?.[0] ?? "";
+        return {
+          variable,
+          option: typed[variable],
+          value: merged[variable]?.trim(),
+          example: URL_EXAMPLES[variable],
+        };
+      }),
+    );
+    throw new AgentConfigError(error.problems, fix);
+  }
 }
 
 /** The real environment over the optional `<repo>/.env`, which never overrides it. */
