@@ -69,6 +69,8 @@ export function fixFor(setWith: SetWith): string {
       return `set AGENT_STORE to a Redis URL such as ${REDIS_URL_EXAMPLE} (a /, ?, # or @ in its password percent-encoded: %2F, %3F, %23, %40), or to a directory, or unset it for <repo>/.agent-store`;
     case "OPENAI_API":
       return "set OPENAI_API to responses or chat, or unset it (responses for OpenAI, chat for a server OPENAI_BASE_URL names)";
+    case "OPENAI_API_KEY":
+      return "copy the key again, alone (no line breaks or other text with it), or unset OPENAI_API_KEY for the built-in offline model";
     default:
       return `change ${name} as said above, or unset it for its default`;
   }

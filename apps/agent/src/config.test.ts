@@ -365,3 +365,28 @@ describe("the fix of a configuration error", () => {
     ]);
   });
 });
+
+describe("an OPENAI_API_KEY that no HTTP request can carry", () => {
+  it.each([
+    ["sk-a\nb", "a line break at character 5"],
+    ["sk-\0b", "a NUL character at character 4"],
+    ["sk-€b", "a character no HTTP header can carry (U+20AC) at character 4"],
+  ])("%j is refused without showing the key", (key, what) => {
+    const error = configErrorOf(() => loadConfig({ OPENAI_API_KEY: key }));
+
+    expect(error.problems).toEqual([
+      `OPENAI_API_KEY holds ${what}, which fetch cannot send: it was copied with something else (got ${String(key.length)} characters, not shown)`,
+    ]);
+    if (!(error instanceof AgentConfigError)) throw error;
+    expect(error.fix).toBe(
+      "Copy the key again, alone (no line breaks or other text with it), or unset OPENAI_API_KEY for the built-in offline model.",
+    );
+  });
+
+  it("takes any key fetch can send, as a local model server may check none", () => {
+    expect(loadConfig({ OPENAI_API_KEY: "any value: é ok" }).model).toMatchObject({
+      kind: "openai",
+      apiKey: "any value: é ok",
+    });
+  });
+});

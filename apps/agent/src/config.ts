@@ -7,6 +7,7 @@ import {
   LOCAL_DEFAULTS,
   MAX_REQUESTED_EXPIRY_SECONDS,
   parseEnv,
+  refuseWith,
   SHOP_API_AUDIENCE,
 } from "@ciba-testbed/shared";
 import { isLoopbackHost, localCaFile, resolveFromInvocation } from "@ciba-testbed/shared/node";
@@ -30,6 +31,25 @@ const URL_EXAMPLES: Readonly<Record<string, string>> = {
   SHOP_CATALOG_URL: DEFAULT_SHOP_CATALOG_URL,
   OPENAI_BASE_URL: OPENAI_API_URL,
 };
+
+/**
+ * Why a key cannot go in an Authorization header, if it cannot: fetch refuses a header with a
+ * line break or NUL, or a character above U+00FF, and its error quoted the whole header, the key
+ * with it. Only where it is is said, never the key.
+ */
+function apiKeyProblem(key: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- NUL is one of the characters fetch refuses.
+  const found = /[\0\r\n]|[^\u0000-\u00ff]/u.exec(key);
+  if (found === null) return undefined;
+  const [char] = found;
+  const code = (char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+  const what = /[\r\n]/.test(char)
+    ? "a line break"
+    : char === "\0"
+      ? "a NUL character"
+      : `a character no HTTP header can carry (U+${code})`;
+  return `holds ${what} at character ${String(found.index + 1)}, which fetch cannot send: it was copied with something else`;
+}
 
 export const AGENT_MODES = ["block", "interrupt"] as const;
 export type AgentMode = (typeof AGENT_MODES)[number];
@@ -75,7 +95,7 @@ const envSchema = z
         return parsed;
       })
       .optional(),
-    OPENAI_API_KEY: z.string().trim().optional(),
+    OPENAI_API_KEY: z.string().trim().superRefine(refuseWith(apiKeyProblem)).optional(),
     OPENAI_BASE_URL: httpUrl(OPENAI_API_URL).optional(),
     OPENAI_API: z
       .enum(["responses", "chat"], { errorMap: () => ({ message: "must be responses or chat" }) })
