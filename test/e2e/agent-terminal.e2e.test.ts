@@ -186,7 +186,7 @@ describe("the agent on a terminal", () => {
     expect(code).toBe(130);
     const { report } = reportOn(screen, "Stopped by SIGINT");
     expect(report).toBe(
-      "Stopped by SIGINT before the run began. Nothing was ordered.\r\n" +
+      "Stopped by SIGINT before the run began: nothing was sent, and nothing was ordered.\r\n" +
         "Fix: Run it again if the purchase is still wanted: nobody was asked to approve it.\r\n" +
         "Outcome: ERROR (exit 130)\r\n",
     );

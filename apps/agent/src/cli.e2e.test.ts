@@ -1,5 +1,6 @@
 import { isAscii } from "node:buffer";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -111,6 +112,38 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
         "Outcome: CONFIG_ERROR (exit 2)",
         "",
       ].join("\n"),
+    );
+  });
+
+  it("says that nothing was sent when Ctrl-C comes as it starts, waiting for its request on stdin", async () => {
+    // A preload says on fd 3 when the process has taken SIGINT: the signal is sent then, and
+    // not on a timer. The CLI reads its request from stdin, which never ends, so it waits.
+    const preload = path.join(store, "say-taken.cjs");
+    await writeFile(
+      preload,
+      `const on = process.on.bind(process);
+process.on = (name, listener) => {
+  if (name === "SIGINT") require("node:fs").writeSync(3, "taken\\n");
+  return on(name, listener);
+};`,
+    );
+    const child = spawn(process.execPath, ["--require", preload, "build/agent.cjs"], {
+      cwd: ROOT,
+      env,
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const taken = child.stdio[3] as NodeJS.ReadableStream;
+    await once(taken, "data");
+    child.kill("SIGINT");
+    const [code, signal] = (await once(child, "close")) as [number | null, string | null];
+
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(stderr).toBe(
+      "Stopped by SIGINT before the run began: nothing was sent, and nothing was ordered.\n" +
+        "Fix: Run it again if the purchase is still wanted: nobody was asked to approve it.\n" +
+        "Outcome: ERROR (exit 130)\n",
     );
   });
 

@@ -25,6 +25,7 @@ import {
   type ConfigOverrides,
   type StoreLocation,
 } from "./config.js";
+import { releaseEarlyStop, STOP_SIGNALS, stopEarly } from "./early-stop.js";
 import { ASK_AGAIN_FIX, CHECK_ORDERS_FIX } from "./interrupted-purchase.js";
 import { exitCodeOf, OUTCOMES, outcomeLine, type Outcome } from "./outcome.js";
 import { redisFailure } from "./redis-failure.js";
@@ -49,10 +50,26 @@ export async function runCli(
   argv: string[],
   env: Record<string, string | undefined>,
 ): Promise<number> {
+  try {
+    return await runCommand(argv, env);
+  } finally {
+    releaseEarlyStop();
+  }
+}
+
+async function runCommand(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
   let exitCode: number = exitCodeOf("ERROR");
   // `pnpm <script> -- args` hands the separator on; options after it must still count.
   const args = argv.slice(2);
   if (args[0] === "--") args.shift();
+  // From here the command line is known: a signal before the run takes it (a request still
+  // read from stdin) gets the run's report, JSON with --json.
+  stopEarly((signal, code) => {
+    stoppedBeforeRun(signal, code, args.includes("--json"));
+  });
   const program = new Command("agent")
     // Set before the subcommands are made, which copy them: `resume`'s usage errors are the
     // agent's CONFIG_ERROR (exit 2, and a JSON report with --json), reported below, not
@@ -128,6 +145,8 @@ export async function runCli(
     )
     .addHelpText("after", `\nEnvironment:\n${variableList(SERVE_ENVIRONMENT_HELP)}`)
     .action(async () => {
+      // The web app stops on a signal as a server does (serve.ts), not as a run.
+      releaseEarlyStop();
       const { trustLocalTenantToServe } = await import("./local-tenant-trust.js");
       const refused = trustLocalTenantToServe(env);
       if (refused !== undefined) {
@@ -227,9 +246,6 @@ function seconds(value: string): string {
   return value;
 }
 
-/** The signals that stop a run with its report: Ctrl-C, a CI job's timeout, a closed terminal. */
-const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
 /** What a signal does to the run: report where it stopped, then exit. */
 interface OnSignal {
   stop: (signal: NodeJS.Signals) => void;
@@ -251,17 +267,7 @@ async function execute(
   const onSignal: OnSignal = {
     stop: (signal) => {
       const exitCode = 128 + constants.signals[signal];
-      fail(
-        "ERROR",
-        `Stopped by ${signal} before the run began. Nothing was ordered.`,
-        options.json,
-        {
-          error: "interrupted",
-          fix: "Run it again if the purchase is still wanted: nobody was asked to approve it.",
-          exitCode,
-          threadId,
-        },
-      );
+      stoppedBeforeRun(signal, exitCode, options.json, threadId);
       process.exit(exitCode);
     },
   };
@@ -269,11 +275,32 @@ async function execute(
     onSignal.stop(signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, signalled);
+  releaseEarlyStop();
   try {
     return await executeRun(env, options, command, work, threadId, onSignal);
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, signalled);
   }
+}
+
+/** The report of a signal that came before the run began: nothing was sent or ordered. */
+function stoppedBeforeRun(
+  signal: NodeJS.Signals,
+  exitCode: number,
+  json: boolean | undefined,
+  threadId?: string,
+): void {
+  fail(
+    "ERROR",
+    `Stopped by ${signal} before the run began: nothing was sent, and nothing was ordered.`,
+    json,
+    {
+      error: "interrupted",
+      fix: "Run it again if the purchase is still wanted: nobody was asked to approve it.",
+      exitCode,
+      threadId,
+    },
+  );
 }
 
 async function executeRun(
