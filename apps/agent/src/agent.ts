@@ -33,6 +33,7 @@ import { leaseKey, type Lease } from "./lease.js";
 import { withModelDeadline } from "./model-deadline.js";
 import {
   classifyModelError,
+  type ModelServer,
   invalidCallText,
   withUnrunCall,
   NO_ANSWER,
@@ -143,6 +144,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const beforeOrder = deps.beforeOrder ?? (() => undefined);
   const beforeApprovalRequest = deps.beforeApprovalRequest ?? (() => undefined);
   const warnings = modelWarnings(config.model);
+  // A model failure's fix names OPENAI_BASE_URL only when the person set it.
+  const modelServer: ModelServer =
+    config.model.kind === "openai" && config.model.baseURL === undefined ? "openai" : "base-url";
   /** The lease of each thread this process works on, set while it holds it. */
   const leases = new Map<string, Lease>();
 
@@ -474,7 +478,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
         } else if (part.type === "raw") {
           step.streamEnded(endEventOf(part.rawValue));
         } else if (part.type === "error") {
-          failure = classifyModelError(part.error, clock.now());
+          failure = classifyModelError(part.error, clock.now(), modelServer);
           break;
         }
       }
@@ -482,7 +486,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       // A model stream that breaks once it has started (a connection cut mid-answer) is thrown
       // here rather than sent as an error part: it is the same failure, and the turn's orders
       // must be reported all the same. A halt or a store failure of the tool wins below.
-      failure = classifyModelError(error, clock.now());
+      failure = classifyModelError(error, clock.now(), modelServer);
     }
     const thrown = purchaseTool.failure();
     if (thrown !== undefined) throw await withUntried(thrown.error, thread, called);

@@ -26,7 +26,18 @@ export interface ModelFailure {
   error?: string;
 }
 
-const CHECK_SERVER = "Check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network";
+/**
+ * Which server the model's calls went to, for a fix that names only what the person set: one
+ * OPENAI_BASE_URL names, or OpenAI's API when it is unset.
+ */
+export type ModelServer = "base-url" | "openai";
+
+/** "Check the model server ... and the network", naming OPENAI_BASE_URL only when it is set. */
+function checkServer(server: ModelServer): string {
+  return server === "openai"
+    ? "Check OpenAI's status (status.openai.com) and the network"
+    : "Check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network";
+}
 
 /** What to change when the model's server answers with something other than OpenAI's API. */
 const SPEAKS_OPENAI =
@@ -42,7 +53,12 @@ const CLOSED_CONNECTION = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "Con
  * A failed model call, with its code and the one thing to change. `now` (epoch ms) dates a rate
  * limit's end.
  */
-export function classifyModelError(error: unknown, now = Date.now()): ModelFailure {
+export function classifyModelError(
+  error: unknown,
+  now = Date.now(),
+  server: ModelServer = "base-url",
+): ModelFailure {
+  const check = checkServer(server);
   const cause = RetryError.isInstance(error) ? error.lastError : error;
   const timeout = timeoutIn(error);
   if (timeout !== undefined) {
@@ -50,7 +66,7 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_timeout",
       message: `${timeout.message}; its request was abandoned.`,
-      fix: `${CHECK_SERVER}: a server that answers no request within ${String(timeout.ms / 1000)} s is down or overloaded.`,
+      fix: `${check}: a server that answers no request within ${String(timeout.ms / 1000)} s is down or overloaded.`,
     };
   }
   const streamed = streamedError(cause);
@@ -59,7 +75,7 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_failed",
       message: `The model failed: its server sent an error in place of its answer, in the stream it had begun: ${streamed}.`,
-      fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
+      fix: `Ask again; if it recurs, ${lowerFirst(check)}.`,
     };
   }
   const errorBody = errorAnswered(cause);
@@ -68,7 +84,7 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_failed",
       message: `The model failed: its server answered 200 with an error in place of its answer, one ${errorBody.type} body where OpenAI's API streams: ${errorBody.words}.`,
-      fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
+      fix: `Ask again; if it recurs, ${lowerFirst(check)}.`,
     };
   }
   const words = serverWords(error, cause);
@@ -98,7 +114,7 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_incomplete",
       message: `The model's answer broke off: its server closed the connection before the answer was complete (${errorText(cause).replace(/^Cannot connect to API: /, "")})${attempts(error)}.`,
-      fix: `Ask again; if it recurs, ${lowerFirst(CHECK_SERVER)}.`,
+      fix: `Ask again; if it recurs, ${lowerFirst(check)}.`,
     };
   }
   if (status === undefined) {
@@ -106,7 +122,10 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_unreachable",
       message: `${message}${attempts(error)}.`,
-      fix: "Check OPENAI_BASE_URL (its host and port) and the network.",
+      fix:
+        server === "openai"
+          ? "Check that this machine reaches OpenAI's API, api.openai.com (the network, a proxy, a firewall)."
+          : "Check OPENAI_BASE_URL (its host and port) and the network.",
     };
   }
   if (status >= 500) {
@@ -114,7 +133,7 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
       outcome: "ERROR",
       error: "model_unavailable",
       message: `${message} (the model server answered ${answered(error, status)}).`,
-      fix: `Ask again later; if it recurs, ${lowerFirst(CHECK_SERVER)}: ${answersSeen(error)}.`,
+      fix: `Ask again later; if it recurs, ${lowerFirst(check)}: ${answersSeen(error)}.`,
     };
   }
   switch (status) {
@@ -131,7 +150,10 @@ export function classifyModelError(error: unknown, now = Date.now()): ModelFailu
         outcome: "CONFIG_ERROR",
         error: "model_not_found",
         message,
-        fix: "Check AGENT_MODEL (or --model) and OPENAI_BASE_URL.",
+        fix:
+          server === "openai"
+            ? "Check AGENT_MODEL (or --model): OpenAI's API has no model of that name for this key."
+            : "Check AGENT_MODEL (or --model) and OPENAI_BASE_URL.",
       };
     case 429:
       return rateLimited(cause, message, now);
@@ -449,7 +471,7 @@ export function incompleteAnswer(
   return {
     ...failure,
     message: `The model's answer ended without saying it was complete (finish reason ${finishReason})${said}: its server stopped streaming mid-answer, and nothing in it was run.`,
-    fix: `${CHECK_SERVER}.`,
+    fix: `${checkServer("base-url")}.`,
   };
 }
 

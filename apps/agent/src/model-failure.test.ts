@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { createMemoryStore } from "./agent-store.js";
 import { MODEL_IDLE_TIMEOUT_MS } from "./model-deadline.js";
+import { classifyModelError } from "./model-error.js";
 import { PURCHASE_TOOL_NAME } from "./purchase-tool.js";
 import { resetToolCalls, setup } from "./test-support/agent-setup.js";
 import { MAX_STEPS } from "./turn-end.js";
@@ -757,5 +758,37 @@ describe("a Chat Completions server's failures, as it answers them", () => {
       fix: "Point OPENAI_BASE_URL at a server that streams its answers as OpenAI's API does (stream: true), or turn streaming on in the one it names.",
     });
     expect(report.message).not.toContain("web page");
+  });
+});
+
+describe("a model failure's fix with OPENAI_BASE_URL unset", () => {
+  const call = (statusCode?: number) =>
+    new APICallError({
+      message:
+        statusCode === undefined ? "Cannot connect to API: getaddrinfo ENOTFOUND" : "Not found",
+      url: "https://api.openai.com/v1/responses",
+      requestBodyValues: {},
+      ...(statusCode === undefined ? {} : { statusCode }),
+    });
+
+  it.each([
+    [
+      undefined,
+      "Check that this machine reaches OpenAI's API, api.openai.com (the network, a proxy, a firewall).",
+      "Check OPENAI_BASE_URL (its host and port) and the network.",
+    ],
+    [
+      404,
+      "Check AGENT_MODEL (or --model): OpenAI's API has no model of that name for this key.",
+      "Check AGENT_MODEL (or --model) and OPENAI_BASE_URL.",
+    ],
+    [
+      503,
+      "Ask again later; if it recurs, check OpenAI's status (status.openai.com) and the network: it answered with a server error.",
+      "Ask again later; if it recurs, check the model server (OPENAI_BASE_URL, or OpenAI's status) and the network: it answered with a server error.",
+    ],
+  ])("names OpenAI's API, not the unset variable (status %s)", (status, unset, set) => {
+    expect(classifyModelError(call(status), 0, "openai").fix).toBe(unset);
+    expect(classifyModelError(call(status), 0, "base-url").fix).toBe(set);
   });
 });
