@@ -1,6 +1,9 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 
 import {
   afterStoreFailure,
@@ -408,5 +411,25 @@ describe("a run stopped by a signal", () => {
   ] as const)("a signal with %s says what to do next", (_, progress, durable, fix) => {
     const run = { durable, userId: "auth0|someone", resumeCommand: resumeCommand(loadConfig({})) };
     expect(stoppedWhere(progress, run, []).fix).toMatch(fix);
+  });
+});
+
+describe("a local tenant's CA file that cannot be used", () => {
+  it("is a configuration error naming the file, then its fix", async () => {
+    const certDir = await mkdtemp(path.join(tmpdir(), "agent-empty-ca-"));
+    onTestFinished(() => rm(certDir, { recursive: true, force: true }));
+    await writeFile(path.join(certDir, "ca.pem"), "");
+    const stderr = capture(process.stderr);
+
+    const code = await runCli(["node", "agent", "Buy an XYZ phone"], {
+      MOCK_AUTH0_CERT_DIR: certDir,
+    });
+
+    expect(code).toBe(2);
+    expect(stderr.mock.calls.join("")).toBe(
+      `The local tenant's CA ${path.join(certDir, "ca.pem")} holds no certificate (it is empty or damaged).\n` +
+        `Fix: Stop the tenant, delete the files in its folder (${certDir}), and start it again, which makes a new CA.\n` +
+        "Outcome: CONFIG_ERROR (exit 2)\n",
+    );
   });
 });

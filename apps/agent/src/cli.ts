@@ -2,6 +2,7 @@ import { constants } from "node:os";
 import { text } from "node:stream/consumers";
 
 import { ConfigError, quotedValue, systemClock } from "@ciba-testbed/shared";
+import { LocalCaError } from "@ciba-testbed/shared/node";
 import { recordCodePath } from "@ciba-testbed/shared/node/code-path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
@@ -410,6 +411,13 @@ async function executeRun(
   } catch (error) {
     ancestry.stop();
     await store.close?.();
+    if (error instanceof LocalCaError) {
+      // A CA file that cannot be used: running again unchanged cannot help, as for a variable.
+      return fail("CONFIG_ERROR", `${sentence(error.problem)}.`, json, {
+        error: "invalid_config",
+        fix: `${sentence(error.fix)}.`,
+      });
+    }
     return fail("ERROR", error instanceof Error ? error.message : String(error), json);
   }
   const agent = createAgent(config, {
@@ -681,6 +689,11 @@ async function threadTaken(
   } finally {
     await store.close?.();
   }
+}
+
+/** `text` as a sentence's start: its first letter capital. */
+function sentence(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }
 
 /** Reports a failure that happened before the agent could; `--json` still gets its object. */

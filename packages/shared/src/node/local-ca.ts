@@ -49,6 +49,21 @@ export function isLoopbackHost(hostWithPort: string): boolean {
 }
 
 /**
+ * The local tenant's CA cannot be trusted as it is: `problem` says what is wrong with the file,
+ * `fix` what to do; the message is both, "<problem>: <fix>".
+ */
+export class LocalCaError extends Error {
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${problem}: ${fix}`, options);
+    this.name = "LocalCaError";
+  }
+}
+
+/**
  * The local tenant's CA (PEM) that a client of the tenant at `tenantHost` must trust besides
  * what Node trusts already, or undefined when there is nothing to add: a remote tenant, no local
  * CA yet (`caFile`: mock-auth0's, MOCK_AUTH0_CERT_DIR honoured), or a NODE_EXTRA_CA_CERTS that
@@ -71,14 +86,16 @@ export function localCaToTrust(
     // fix says: trusted. Any other bundle (the system's) is no copy of it.
     if (holdsLocalCa(nodeExtraCaCertificates(env))) return undefined;
     // Said as what it is: left out, the tenant's certificate was later called untrusted.
-    throw new Error(
-      `cannot read the local tenant's CA ${caFile} (${code ?? message}): this process must trust it to reach the tenant at ${tenantHost}. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), set NODE_EXTRA_CA_CERTS to a copy of it this user may read, or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
+    throw new LocalCaError(
+      `cannot read the local tenant's CA ${caFile} (${code ?? message})`,
+      `this process must trust it to reach the tenant at ${tenantHost}. Give this user the file and its folder (a folder made by another user, such as a run with sudo, is theirs), set NODE_EXTRA_CA_CERTS to a copy of it this user may read, or set MOCK_AUTH0_CERT_DIR to a folder of this user's own and start the tenant with it too`,
       { cause: error },
     );
   }
   if (pemCertificates(ca).length === 0) {
-    throw new Error(
-      `the local tenant's CA ${caFile} holds no certificate (it is empty or damaged): stop the tenant, delete the files in its folder (${path.dirname(caFile)}), and start it again, which makes a new CA`,
+    throw new LocalCaError(
+      `the local tenant's CA ${caFile} holds no certificate (it is empty or damaged)`,
+      `stop the tenant, delete the files in its folder (${path.dirname(caFile)}), and start it again, which makes a new CA`,
     );
   }
   return nodeExtraCaCertificates(env)?.includes(ca) === true ? undefined : ca;
