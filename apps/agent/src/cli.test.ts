@@ -65,6 +65,7 @@ describe("usage errors", () => {
     [["resume"], "Missing required argument 'thread'.", "pnpm agent resume --help"],
     [["resume", "--bogus", "thr_1"], `Unknown option "--bogus".`, "pnpm agent resume --help"],
     [["--bogus", "Buy an XYZ phone"], `Unknown option "--bogus".`, "pnpm agent --help"],
+    [["serve", "--port", "3001"], `Unknown option "--port".`, "pnpm agent serve --help"],
     [
       ["--mdoe", "interrupt", "Buy an XYZ phone"],
       `Unknown option "--mdoe": did you mean --mode?`,

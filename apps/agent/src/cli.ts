@@ -168,7 +168,9 @@ async function runCommand(
       return fail("ERROR", `Unexpected error: ${message}`, json);
     }
     if (HELP_CODES.has(error.code)) return 0;
-    const help = args[0] === "resume" ? "pnpm agent resume --help" : "pnpm agent --help";
+    // The help of the command the error is in: `resume` and `serve` have options of their own.
+    const command = args[0] === "resume" || args[0] === "serve" ? `${args[0]} ` : "";
+    const help = `pnpm agent ${command}--help`;
     // A bad value of an option that sets a variable: what to give it, as for the variable.
     const option = /^error: option '(--[a-z-]+)/.exec(error.message)?.[1];
     return fail("CONFIG_ERROR", usageMessage(error.message), json, {
