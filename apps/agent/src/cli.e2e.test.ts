@@ -123,8 +123,9 @@ describe("pnpm agent, run as a person runs it", { timeout: 60_000 }, () => {
       preload,
       `const on = process.on.bind(process);
 process.on = (name, listener) => {
+  const taken = on(name, listener);
   if (name === "SIGINT") require("node:fs").writeSync(3, "taken\\n");
-  return on(name, listener);
+  return taken;
 };`,
     );
     const child = spawn(process.execPath, ["--require", preload, "build/agent.cjs"], {
