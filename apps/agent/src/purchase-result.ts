@@ -146,6 +146,11 @@ function describeAs(result: PurchaseResult, earlierOrdered: boolean): string {
     case "EXPIRED":
       return `The approval request for ${what} expired before the agent collected an answer; nothing was ordered.`;
     default:
+      // Not "Could not buy": the shop may have placed it, and a person told it was not bought
+      // would ask again and be charged twice.
+      if (result.error === "order_unconfirmed") {
+        return `The order of ${what} is not confirmed: ${result.description}`;
+      }
       // A sentence, whatever the description's source: the shop's words may end without a stop
       // ("... left in stock; 4 requested"), and more may follow in the report.
       return `Could not buy ${what}: ${result.description}${/[.!?)]$/.test(result.description) ? "" : "."}`;

@@ -79,8 +79,11 @@ describe("a purchase's result as the chat page tells it", () => {
       code: "order_unconfirmed",
     });
     expect(shownSentence(unconfirmed)).toBe(`${sentence} Reference for the shop: pur_7Hq2xK9.`);
-    // The CLI's report keeps the attempts, the shop's last answer and the key's explanation.
-    expect(describeResult(unconfirmed)).toMatch(/^Could not buy .*after 4 attempts \(last: 502 /);
+    // The CLI's report keeps the attempts, the shop's last answer and the key's explanation,
+    // and never says it could not buy what the shop may have.
+    expect(describeResult(unconfirmed)).toMatch(
+      /^The order of 4 x USB-C cable is not confirmed: The shop did not confirm the order after 4 attempts \(last: 502 /,
+    );
     expect(describeResult(unconfirmed)).toMatch(/Its Idempotency-Key is pur_7Hq2xK9/);
 
     // A process that stopped while it sent the order left no key in the description.

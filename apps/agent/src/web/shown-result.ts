@@ -1,4 +1,4 @@
-import { describeResult, describeResultPurchase, type PurchaseResult } from "../purchase-result.js";
+import { describeResult, type PurchaseResult } from "../purchase-result.js";
 import { ORDER_UNCONFIRMED } from "./client/approval-status.js";
 
 /** The error of a purchase whose shop could not be reached (catalog-check.ts, order-step.ts). */
@@ -42,13 +42,7 @@ export function shownResult(result: PurchaseResult): PurchaseResult {
   return { ...result, description };
 }
 
-/**
- * The sentence the chat page tells a purchase's result with (`describeResult` of `shownResult`),
- * but for an order the shop never confirmed, which the CLI's sentence begins "Could not buy": it
- * may have been bought, and a person told it was not would ask again and be charged twice.
- */
+/** The sentence the chat page tells a purchase's result with: `describeResult` of `shownResult`. */
 export function shownSentence(result: PurchaseResult): string {
-  const shown = shownResult(result);
-  if (result.error !== ORDER_UNCONFIRMED) return describeResult(shown);
-  return `The order of ${describeResultPurchase(result)} is not confirmed: ${shown.description}`;
+  return describeResult(shownResult(result));
 }
