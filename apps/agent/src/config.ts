@@ -16,7 +16,8 @@ import { z } from "zod";
 
 import { configFix } from "./config-fix.js";
 import { BARE_HOST, httpUrl } from "./http-url.js";
-import { isStoreUrl, parseRedisUrl, REDIS_URL_EXAMPLE, type RedisLocation } from "./redis-url.js";
+import { parseRedisUrl, REDIS_URL_EXAMPLE, type RedisLocation } from "./redis-url.js";
+import { isStoreUrl } from "./store-url.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 

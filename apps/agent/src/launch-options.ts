@@ -1,6 +1,6 @@
 import type { CodeCacheOptions } from "@ciba-testbed/shared/node/code-cache";
 
-import { isStoreUrl } from "./redis-url.js";
+import { isStoreUrl } from "./store-url.js";
 
 /**
  * How build/agent.cjs runs the CLI's bundle `cli` for the command line `args` and the

@@ -17,11 +17,6 @@ export interface RedisLocation {
 const DEFAULT_PORT = 6379;
 export const REDIS_URL_EXAMPLE = "redis://localhost:6379/0";
 
-/** True when AGENT_STORE names a URL (`scheme://...`) rather than a directory. */
-export function isStoreUrl(value: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value);
-}
-
 /**
  * Reads `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS). Returns the
  * problem, worded to follow the variable's name, when the URL is not one.
