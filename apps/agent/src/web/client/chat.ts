@@ -537,15 +537,22 @@ function takeUpShared(shared: SharedChat): void {
   // The other page's resume decided the purchase this page waited for (this page's own may have
   // been refused as that one ran): this page waits for it no more, and goes on as that page does.
   let ownWaiting = waitingHere()?.toolCall.id;
+  let ended = false;
   if (ownWaiting !== undefined && decidedIn(shared.messages, ownWaiting)) {
     endDecidedWait();
     ownWaiting = undefined;
+    ended = true;
   }
   state.messages = mergeChatViews(
     state.messages,
     shared.messages,
     ownWaiting ?? waiting?.toolCall.id,
   );
+  if (ended && following !== undefined) {
+    // Block mode: the wait's end cancelled the follow's next poll (`resumeTimer`), and the page
+    // would stay following, Send off, for good. One more poll ends the follow as its own would.
+    void followPurchase(chat.id, following);
+  }
   if (waiting !== undefined && ownWaiting === undefined && following === undefined) {
     lastToolCall = waiting.toolCall;
     if (waiting.interrupt !== undefined) {
