@@ -70,17 +70,34 @@ export function limitToCents(amount: number): number {
  * out.
  */
 export function writtenLimitToCents(text: string): number {
-  const match = DECIMAL_TEXT.exec(text);
-  if (!match) throw new RangeError(`Cannot read ${text} as a decimal`);
-  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
-  const digits = whole + fraction;
-  // The number is `digits` times 10 to the power `exponent - fraction.length`; in cents, two more.
-  const shift = Number(exponent) - fraction.length + 2;
-  if (shift >= 0) return Number(`${sign}${digits}${"0".repeat(shift)}`);
+  const decimal = decimalOf(text);
+  if (decimal === undefined) throw new RangeError(`Cannot read ${text} as a decimal`);
+  const { negative, digits, exponent } = decimal;
+  // In cents: two more powers of ten.
+  const shift = exponent + 2;
+  if (shift >= 0) return Number(`${negative ? "-" : ""}${digits}${"0".repeat(shift)}`);
   const kept = Number(digits.slice(0, Math.max(0, digits.length + shift)));
   const dropped = /[1-9]/.test(digits.slice(Math.max(0, digits.length + shift)));
   // Below zero, the floor is one cent further from zero when a fraction of a cent was dropped.
-  return sign === "-" ? -kept - (dropped ? 1 : 0) : kept;
+  return negative ? -kept - (dropped ? 1 : 0) : kept;
+}
+
+/**
+ * A decimal's text (`DECIMAL_TEXT`) read exactly, as no double holds it: the number is `digits`
+ * (the whole part's and the fraction's, in order) times ten to the power `exponent`, negative
+ * when written with a "-". `undefined` for a text that is no such decimal.
+ */
+export function decimalOf(
+  text: string,
+): { negative: boolean; digits: string; exponent: number } | undefined {
+  const match = DECIMAL_TEXT.exec(text);
+  if (!match) return undefined;
+  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
+  return {
+    negative: sign === "-",
+    digits: whole + fraction,
+    exponent: Number(exponent) - fraction.length,
+  };
 }
 
 export function fromCents(cents: number): number {
